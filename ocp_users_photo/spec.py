@@ -29,7 +29,8 @@ def manifest_path() -> Path:
     if checkout.is_file():
         return checkout
     raise FileNotFoundError(
-        f"{MANIFEST_NAME} is missing: looked in {packaged} and {checkout}; reinstall ocp-users-photo"
+        f"{MANIFEST_NAME} is missing: looked in {packaged} and {checkout}; "
+        "reinstall ocp-users-photo"
     )
 
 

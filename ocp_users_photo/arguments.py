@@ -1,0 +1,210 @@
+"""Checks a call's arguments against the tool's parameter spec, collecting every problem.
+
+The names, requiredness and limits come from the manifest (``parameters`` and
+``input_schema``); nothing here restates them. What the spec cannot say (the
+crop box comes whole or not at all, integers may arrive as decimal text, a
+bot token cannot set a person's photo) is checked here too. The image itself
+is only checked for presence here; sources.py and image.py look at it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Final
+
+from ocp_users_photo.credentials import SlackToken, check_token
+from ocp_users_photo.crop import CropBox
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.spec import load_manifest
+
+CROP_FIELDS: Final = ("crop_x", "crop_y", "crop_w")
+_DECIMAL_TEXT: Final = re.compile(r"[0-9]+")
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ParsedArguments:
+    """The arguments after the spec-level checks: a token, the raw image value, a crop box."""
+
+    token: SlackToken | None
+    image: object
+    crop_box: CropBox | None
+
+
+@dataclass(frozen=True)
+class _ArgumentSpec:
+    """What the manifest says about the arguments, gathered once per process."""
+
+    names: tuple[str, ...]
+    crop_bounds: Mapping[str, tuple[int, int]]
+
+
+@cache
+def _argument_spec() -> _ArgumentSpec:
+    manifest = load_manifest()
+    properties = manifest["input_schema"]["properties"]
+    bounds = {
+        name: (int(properties[name]["minimum"]), int(properties[name]["maximum"]))
+        for name in CROP_FIELDS
+    }
+    return _ArgumentSpec(names=tuple(manifest["parameters"]), crop_bounds=bounds)
+
+
+def argument_path(name: object) -> str:
+    """A JSON path naming one argument: ``$.crop_x``, or ``$["odd name"]``."""
+    if isinstance(name, str) and _PLAIN_NAME.fullmatch(name):
+        return f"$.{name}"
+    return f"$[{_describe(name)}]"
+
+
+def parse_arguments(
+    arguments: object,
+    *,
+    configured_token: SlackToken | None,
+    configured_token_problems: list[Problem],
+) -> tuple[ParsedArguments, list[Problem]]:
+    """Check names, token, image presence and crop values; return what parsed and every problem.
+
+    ``configured_token`` is the tool's token from its configuration; a ``token`` argument
+    overrides it. ``configured_token_problems`` are the problems found with the configured
+    token, reported only when the call does not bring its own.
+    """
+    spec = _argument_spec()
+    if not isinstance(arguments, Mapping):
+        problem = Problem(
+            "$",
+            f"the arguments must be a JSON object (a mapping of names to values), not "
+            f"{type(arguments).__name__}",
+        )
+        return ParsedArguments(token=None, image=None, crop_box=None), [problem]
+
+    problems: list[Problem] = []
+    for name in arguments:
+        if name not in spec.names:
+            problems.append(
+                Problem(
+                    argument_path(name),
+                    f"unknown argument {_describe(name)}: usersSetPhoto takes only "
+                    + ", ".join(spec.names),
+                )
+            )
+
+    token = _token_of(arguments, configured_token, configured_token_problems, problems)
+
+    image = arguments.get("image")
+    if image is None:
+        problems.append(
+            Problem(
+                "$.image",
+                "image is required: give a path to a PNG, JPEG or GIF file, a data:image/...;"
+                "base64, URI, or the file's base64 text (to remove a photo, use "
+                "users.deletePhoto instead)",
+            )
+        )
+
+    crop_box = _crop_box_of(arguments, spec.crop_bounds, problems)
+    return ParsedArguments(token=token, image=image, crop_box=crop_box), problems
+
+
+def _token_of(
+    arguments: Mapping[Any, Any],
+    configured_token: SlackToken | None,
+    configured_token_problems: list[Problem],
+    problems: list[Problem],
+) -> SlackToken | None:
+    if "token" in arguments:
+        token, token_problems = check_token(arguments["token"], origin="the token argument")
+        problems.extend(token_problems)
+        return token
+    if configured_token is not None:
+        return configured_token
+    if configured_token_problems:
+        problems.extend(configured_token_problems)
+        return None
+    problems.append(
+        Problem(
+            "$.token",
+            "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
+            "users.profile:write, or give token= to UsersSetPhoto",
+        )
+    )
+    return None
+
+
+def _crop_box_of(
+    arguments: Mapping[Any, Any],
+    bounds: Mapping[str, tuple[int, int]],
+    problems: list[Problem],
+) -> CropBox | None:
+    given = [name for name in CROP_FIELDS if arguments.get(name) is not None]
+    if not given:
+        return None
+    values: dict[str, int] = {}
+    for name in CROP_FIELDS:
+        if name not in given:
+            problems.append(
+                Problem(
+                    f"$.{name}",
+                    f"{name} is missing: give crop_x, crop_y and crop_w together, or none of "
+                    "them to use the whole image",
+                )
+            )
+            continue
+        value, problem = _crop_value(name, arguments[name], bounds[name])
+        if problem is not None:
+            problems.append(problem)
+        else:
+            values[name] = value
+    if len(values) != len(CROP_FIELDS):
+        return None
+    return CropBox(x=values["crop_x"], y=values["crop_y"], width=values["crop_w"])
+
+
+def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int, Problem | None]:
+    """A crop value as an int, from an int, an integral float or decimal text."""
+    low, high = bounds
+    path = f"$.{name}"
+    wanted = f"{name} must be a whole number of pixels from {low} to {high}"
+    if isinstance(value, bool):
+        return 0, Problem(path, f"{wanted}, not a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return 0, Problem(path, f"{wanted}, got {_describe(value)}")
+        number = int(value)
+    elif isinstance(value, str):
+        # ASCII digits only: int() would also take spaces, signs, '_' and other scripts' digits.
+        if not _DECIMAL_TEXT.fullmatch(value) or len(value) > 12:
+            return 0, Problem(
+                path, f"{wanted}, written with the digits 0-9 only; got {_describe(value)}"
+            )
+        number = int(value)
+    else:
+        return 0, Problem(path, f"{wanted}, not {type(value).__name__}")
+    if not low <= number <= high:
+        return 0, Problem(path, f"{wanted}, got {_describe(number)}")
+    return number, None
+
+
+def _describe(value: object) -> str:
+    """A short, safe description of a value for a message: never a long string verbatim.
+
+    Long strings are not quoted, so a token pasted into the wrong argument is never echoed.
+    """
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        text = str(value) if abs(value) < 10**15 else f"a {value.bit_length()}-bit integer"
+        return text
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        if len(value) <= 16 and value.isprintable() and not value.startswith("xox"):
+            return repr(value)
+        return f"a text of {len(value)} characters"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,115 @@
+"""The Slack token, kept out of every text this package produces.
+
+A ``SlackToken`` only gives up its value through ``reveal()``, which the
+transport calls to fill the ``Authorization`` header. Its repr and str name the
+kind of token, never the token. ``scrub`` removes the token from anything that
+came back from a server, in case a faulty or hostile server echoes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal, NoReturn
+
+from ocp_users_photo.errors import Problem
+
+TokenKind = Literal["user", "bot", "app", "other"]
+
+REDACTED: Final = "[redacted]"
+
+_KIND_BY_PREFIX: Final[tuple[tuple[str, TokenKind], ...]] = (
+    ("xoxp-", "user"),
+    ("xoxe.xoxp-", "user"),
+    ("xoxb-", "bot"),
+    ("xoxe.xoxb-", "bot"),
+    ("xapp-", "app"),
+)
+
+
+class SlackToken:
+    """A Slack token whose value never reaches a repr, a log line or a message."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    @property
+    def kind(self) -> TokenKind:
+        for prefix, kind in _KIND_BY_PREFIX:
+            if self._value.startswith(prefix):
+                return kind
+        return "other"
+
+    def reveal(self) -> str:
+        """The token itself: for the Authorization header and nothing else."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"SlackToken(kind={self.kind!r}, value={REDACTED!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SlackToken) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash((SlackToken, self._value))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a SlackToken cannot be pickled: it would write the token out")
+
+
+def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[Problem]]:
+    """Check a token from a call or the configuration; problems never quote the value.
+
+    ``origin`` names where the value came from (``"the call"``, ``"SLACK_USER_TOKEN"``) so
+    the message says where to fix it.
+    """
+    path = "$.token"
+    if not isinstance(value, str):
+        return None, [
+            Problem(path, f"the token from {origin} must be text, not {type(value).__name__}")
+        ]
+    if not value:
+        return None, [Problem(path, f"the token from {origin} is empty: give a user token")]
+    if not value.isascii() or not value.isprintable() or any(ch.isspace() for ch in value):
+        # Such a value would corrupt or split the Authorization header.
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} holds spaces, control or non-ASCII characters: "
+                "copy the token again without surrounding text",
+            )
+        ]
+    token = SlackToken(value)
+    if token.kind == "bot":
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} is a bot token (xoxb-); users.setPhoto changes a "
+                "person's photo and needs that person's user token (xoxp-) with scope "
+                "users.profile:write",
+            )
+        ]
+    if token.kind == "app":
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} is an app-level token (xapp-), which cannot call "
+                "users.setPhoto: use a user token (xoxp-) with scope users.profile:write",
+            )
+        ]
+    return token, []
+
+
+def scrub(value: Any, secret: str) -> Any:
+    """A copy of a JSON value with every occurrence of ``secret`` in its strings redacted."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED) if secret in value else value
+    if isinstance(value, dict):
+        return {scrub(key, secret): scrub(item, secret) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secret) for item in value]
+    return value

@@ -1,0 +1,157 @@
+"""The exceptions this package raises, one tree, so a caller can catch as widely as it needs.
+
+    UsersPhotoError                  base of everything raised on purpose
+     ├── InvalidArguments            refused before any byte was sent (also a ValueError)
+     ├── SlackApiError               Slack answered ok:false
+     │    └── RateLimited            Slack answered 429 / ratelimited; wait .retry_after seconds
+     ├── ReplySchemaError            Slack answered ok:true with a reply that breaks the schema
+     └── TransportError              no usable reply: connection, timeout, 5xx after retries,
+                                     a body that is not JSON or is too large
+
+Every error has a short machine-readable ``code`` (Slack's own error code for
+``SlackApiError``) and a message that says what to do next. No message, repr or
+attribute ever holds the Slack token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "InvalidArguments",
+    "Problem",
+    "RateLimited",
+    "ReplySchemaError",
+    "SlackApiError",
+    "TransportError",
+    "UsersPhotoError",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the arguments or a reply: where (a JSON path) and what to do."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class UsersPhotoError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class InvalidArguments(UsersPhotoError, ValueError):
+    """The call's arguments were refused before anything was sent; ``problems`` lists each."""
+
+    code = "invalid_arguments"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        count = len(self.problems)
+        listed = "; ".join(str(problem) for problem in self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(
+            f"usersSetPhoto was not called, {count} {noun} with the arguments: {listed}"
+        )
+
+
+class SlackApiError(UsersPhotoError):
+    """Slack answered ``ok: false``; ``error`` is Slack's code and ``hint`` says what to do."""
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        hint: str,
+        reply: Mapping[str, Any],
+        status_code: int = 200,
+    ) -> None:
+        self.error = error
+        self.hint = hint
+        self.reply: dict[str, Any] = dict(reply)
+        self.status_code = status_code
+        self.needed: str | None = _optional_text(reply.get("needed"))
+        self.provided: str | None = _optional_text(reply.get("provided"))
+        self.warnings: list[str] = _warnings_of(reply)
+        super().__init__(f"Slack refused users.setPhoto: {error}. {hint}")
+
+    @property
+    def code(self) -> str:  # type: ignore[override]
+        return self.error
+
+
+class RateLimited(SlackApiError):
+    """Slack rate-limited the call; try again after ``retry_after`` seconds."""
+
+    def __init__(
+        self,
+        retry_after: float,
+        *,
+        hint: str,
+        reply: Mapping[str, Any],
+        status_code: int = 429,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__("ratelimited", hint=hint, reply=reply, status_code=status_code)
+
+
+class ReplySchemaError(UsersPhotoError):
+    """Slack said ``ok: true`` but the reply breaks the response schema."""
+
+    code = "invalid_reply"
+
+    def __init__(self, problems: Sequence[Problem], reply: Mapping[str, Any]) -> None:
+        self.problems: list[Problem] = list(problems)
+        self.reply: dict[str, Any] = dict(reply)
+        listed = "; ".join(str(problem) for problem in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(
+            "Slack answered ok:true but the reply does not match the users.setPhoto response "
+            f"schema: {listed}{more}. The photo was probably set; check it with users.profile.get, "
+            "or pass reply_check='warn' to accept such replies"
+        )
+
+
+class TransportError(UsersPhotoError):
+    """No usable reply: the connection failed, timed out, or the server sent something unusable."""
+
+    code = "transport_error"
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(message)
+
+
+def _optional_text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _warnings_of(reply: Mapping[str, Any]) -> list[str]:
+    """Slack's warnings, from the top-level ``warning`` and ``response_metadata.warnings``."""
+    found: list[str] = []
+    warning = reply.get("warning")
+    if isinstance(warning, str):
+        found.extend(part for part in warning.split(",") if part)
+    metadata = reply.get("response_metadata")
+    if isinstance(metadata, Mapping):
+        listed = metadata.get("warnings")
+        if isinstance(listed, list):
+            found.extend(item for item in listed if isinstance(item, str) and item not in found)
+    return found

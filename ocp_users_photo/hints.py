@@ -1,0 +1,75 @@
+"""What to do about each Slack error code users.setPhoto can answer, in words a model can act on.
+
+The codes are Slack's (its users.setPhoto error schema, plus the codes common to
+every Web API method); the advice is ours. The README's error table is generated
+from this mapping.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+HINTS: MappingProxyType[str, str] = MappingProxyType(
+    {
+        # users.setPhoto's own codes
+        "bad_image": "Slack could not process the image: send a valid JPEG, GIF or PNG file.",
+        "too_large": "The image's dimensions are too large: send one of at most 1024x1024 pixels.",
+        "too_many_frames": "The animated GIF has too many frames: send a still image or a "
+        "shorter animation.",
+        "not_found": "Slack could not find the user or the upload: check the token belongs to an "
+        "active user, then try again.",
+        # authentication and authorisation
+        "not_authed": "No token reached Slack: set SLACK_USER_TOKEN or pass token=.",
+        "invalid_auth": "The token is not valid: check SLACK_USER_TOKEN holds a current user "
+        "token (xoxp-...).",
+        "account_inactive": "The token's user or workspace is deactivated: use a token of an "
+        "active user.",
+        "token_revoked": "The token was revoked: create a new user token (xoxp-...) and set it.",
+        "token_expired": "The token expired: refresh it (token rotation) and try again.",
+        "no_permission": "The workspace does not let this token change the photo: ask an admin, "
+        "or use another user's token.",
+        "org_login_required": "The workspace is migrating to an Enterprise Grid org: try again "
+        "once the migration is done.",
+        "user_is_bot": "This method is not for bot users: use a person's user token (xoxp-...).",
+        "missing_scope": "The token lacks a scope: add users.profile:write to the app's user "
+        "token scopes and reinstall it.",
+        "not_allowed_token_type": "This token type cannot set a photo: use a user token "
+        "(xoxp-...), not a bot (xoxb-) or app-level (xapp-) token.",
+        "team_added_to_org": "The workspace joined an Enterprise Grid org: reinstall the app to "
+        "get a new token.",
+        "access_denied": "Slack denied access to the resource: check the token's user and "
+        "workspace.",
+        "accesslimited": "Slack limited access to this method here: try again later or from "
+        "another network.",
+        "ekm_access_denied": "Administrators suspended access (Enterprise Key Management): ask "
+        "an admin.",
+        "upgrade_required": "The workspace's plan or the app's token needs an upgrade for this "
+        "method.",
+        # malformed requests: these mean this package or the caller sent something Slack rejects
+        "invalid_arg_name": "Slack rejected an argument name: send only image, crop_x, crop_y "
+        "and crop_w.",
+        "invalid_array_arg": "Slack rejected an array argument: send single values only.",
+        "invalid_charset": "Slack rejected the request's charset: send UTF-8.",
+        "invalid_form_data": "Slack rejected the form: send the image as a multipart file part "
+        "named image.",
+        "invalid_post_type": "Slack rejected the content type: send multipart/form-data.",
+        "missing_post_type": "Slack got no content type: send multipart/form-data.",
+        "invalid_json": "Slack could not parse the JSON it was sent: send a multipart form.",
+        "json_not_object": "Slack expected a JSON object: send a multipart form.",
+        # Slack-side trouble
+        "ratelimited": "Slack rate-limited this app (Tier 2, about 20 calls a minute): wait "
+        "retry_after seconds, then try again.",
+        "request_timeout": "Slack timed out reading the request: try again, with a smaller "
+        "image if it keeps happening.",
+        "service_unavailable": "Slack is unavailable: try again in a few minutes.",
+        "fatal_error": "Slack failed internally: try again in a few minutes.",
+        "internal_error": "Slack failed internally: try again in a few minutes.",
+    }
+)
+
+UNKNOWN_CODE_HINT = "Slack gave no more detail: see https://api.slack.com/methods/users.setPhoto."
+
+
+def hint_for(code: str) -> str:
+    """The advice for a Slack error code; unknown codes still get a pointer to the docs."""
+    return HINTS.get(code, UNKNOWN_CODE_HINT)
