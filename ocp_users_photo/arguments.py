@@ -40,6 +40,7 @@ class _ArgumentSpec:
     """What the manifest says about the arguments, gathered once per process."""
 
     names: tuple[str, ...]
+    names_for_people: str
     crop_bounds: Mapping[str, tuple[int, int]]
 
 
@@ -51,7 +52,14 @@ def _argument_spec() -> _ArgumentSpec:
         name: (int(properties[name]["minimum"]), int(properties[name]["maximum"]))
         for name in CROP_FIELDS
     }
-    return _ArgumentSpec(names=tuple(manifest["parameters"]), crop_bounds=bounds)
+    model_facing = list(properties)
+    hidden = [name for name in manifest["parameters"] if name not in properties]
+    listed = ", ".join(model_facing[:-1]) + f" and {model_facing[-1]}"
+    if hidden:
+        listed += f" (and {', '.join(hidden)}, from Python code)"
+    return _ArgumentSpec(
+        names=tuple(manifest["parameters"]), names_for_people=listed, crop_bounds=bounds
+    )
 
 
 def argument_path(name: object) -> str:
@@ -88,8 +96,8 @@ def parse_arguments(
             problems.append(
                 Problem(
                     argument_path(name),
-                    f"unknown argument {_describe(name)}: usersSetPhoto takes only "
-                    + ", ".join(spec.names),
+                    f"unknown argument {_describe(name)}: usersSetPhoto takes "
+                    f"{spec.names_for_people}",
                 )
             )
 

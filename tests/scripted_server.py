@@ -1,0 +1,159 @@
+"""A loopback HTTP server for the tool's own tests: answers from a script, records every request.
+
+Real HTTP (uvicorn) and a real multipart parser (Starlette's, over python-multipart),
+so a test sees exactly what reached the wire. The emulator covers Slack's behaviour;
+this covers byte-exact answers a test needs to control (truncated JSON, slow replies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+AVATAR_HASH = "0123456789ab"
+
+
+def success_reply(base: str = "https://avatars.example.com/u1") -> dict[str, Any]:
+    """A reply that satisfies the seed's response schema."""
+    profile: dict[str, Any] = {
+        f"image_{size}": f"{base}/{size}.png" for size in (24, 32, 48, 72, 192, 512, 1024)
+    }
+    profile["image_original"] = f"{base}/original.png"
+    profile["avatar_hash"] = AVATAR_HASH
+    return {"ok": True, "profile": profile}
+
+
+@dataclass
+class Answer:
+    """One scripted answer: status, headers, body; optional delay before it; or a dropped socket."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200, **headers: str) -> Answer:
+        return cls(
+            status=status,
+            body=json.dumps(value).encode(),
+            headers={"content-type": "application/json; charset=utf-8", **headers},
+        )
+
+
+@dataclass
+class ReceivedFile:
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    fields: dict[str, str]
+    files: dict[str, ReceivedFile]
+
+
+class ScriptedSlack:
+    """State of the running server: the script of answers and the requests received."""
+
+    def __init__(self) -> None:
+        self.script: list[Answer] = []
+        self.default: Answer = Answer.json(success_reply())
+        self.requests: list[ReceivedRequest] = []
+        self.base_url = ""
+
+    def answer(self, *answers: Answer) -> None:
+        """Queue answers, used in order; after them the default answer is given."""
+        self.script.extend(answers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        body = await request.body()
+        fields: dict[str, str] = {}
+        files: dict[str, ReceivedFile] = {}
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            form = await request.form()
+            for name, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    files[name] = ReceivedFile(value.filename, value.content_type, await value.read())
+                else:
+                    fields[name] = value
+            await form.close()
+        self.requests.append(
+            ReceivedRequest(
+                method=request.method,
+                path=request.url.path,
+                headers={key.lower(): value for key, value in request.headers.items()},
+                body=body,
+                fields=fields,
+                files=files,
+            )
+        )
+        answer = self.script.pop(0) if self.script else self.default
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        if answer.drop:
+            _abort_connection(receive)
+            return
+        headers = [(key.encode(), value.encode()) for key, value in answer.headers.items()]
+        headers.append((b"content-length", str(len(answer.body)).encode()))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
+
+def _abort_connection(receive: Receive) -> None:
+    """Close the socket under uvicorn without any HTTP answer (a dropped connection)."""
+    cycle: Any = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot reach the connection to drop it")
+    transport.abort()
+
+
+@asynccontextmanager
+async def scripted_slack() -> AsyncIterator[ScriptedSlack]:
+    """Serve a ScriptedSlack on a free loopback port for the duration of the block."""
+    app = ScriptedSlack()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.005)
+    app.base_url = f"http://127.0.0.1:{port}/api"
+    try:
+        yield app
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
