@@ -28,8 +28,10 @@ def make_image(
     picture = Image.new(mode, size, color)
     if mode in ("RGB", "RGBA"):
         width, height = size
-        picture.paste((20, 40, 220) if mode == "RGB" else (20, 40, 220, 255),
-                      (width // 2, 0, width, height // 2))
+        picture.paste(
+            (20, 40, 220) if mode == "RGB" else (20, 40, 220, 255),
+            (width // 2, 0, width, height // 2),
+        )
     buffer = io.BytesIO()
     picture.save(buffer, format=fmt, **save_options)
     return buffer.getvalue()

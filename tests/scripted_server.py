@@ -98,7 +98,9 @@ class ScriptedSlack:
             form = await request.form()
             for name, value in form.multi_items():
                 if isinstance(value, UploadFile):
-                    files[name] = ReceivedFile(value.filename, value.content_type, await value.read())
+                    files[name] = ReceivedFile(
+                        value.filename, value.content_type, await value.read()
+                    )
                 else:
                     fields[name] = value
             await form.close()
