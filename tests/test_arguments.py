@@ -1,0 +1,182 @@
+"""Argument checks against the parameter spec: every problem at once, each naming its argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocp_users_photo.arguments import parse_arguments
+from ocp_users_photo.credentials import SlackToken, check_token
+from ocp_users_photo.crop import CropBox
+from ocp_users_photo.errors import Problem
+
+USER = SlackToken("xoxp-1-2-3-abc")
+
+
+def parse(arguments: Any, token: SlackToken | None = USER) -> tuple[Any, list[Problem]]:
+    return parse_arguments(arguments, configured_token=token, configured_token_problems=[])
+
+
+def paths(problems: list[Problem]) -> list[str]:
+    return [problem.path for problem in problems]
+
+
+def test_image_alone_is_a_complete_call() -> None:
+    parsed, problems = parse({"image": "me.png"})
+    assert problems == []
+    assert parsed.image == "me.png"
+    assert parsed.crop_box is None
+    assert parsed.token == USER
+
+
+def test_a_crop_box_as_integers_or_decimal_text() -> None:
+    parsed, problems = parse({"image": "a", "crop_x": 0, "crop_y": "12", "crop_w": "512"})
+    assert problems == []
+    assert parsed.crop_box == CropBox(x=0, y=12, width=512)
+
+
+def test_integral_floats_are_whole_numbers() -> None:
+    parsed, problems = parse({"image": "a", "crop_x": 1.0, "crop_y": 2.0, "crop_w": 600.0})
+    assert problems == []
+    assert parsed.crop_box == CropBox(1, 2, 600)
+
+
+def test_null_crop_values_mean_not_given() -> None:
+    parsed, problems = parse({"image": "a", "crop_x": None, "crop_y": None, "crop_w": None})
+    assert problems == []
+    assert parsed.crop_box is None
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    _, problems = parse({"crop_x": -1, "colour": "red", "size": 3})
+    assert sorted(paths(problems)) == sorted(
+        ["$.colour", "$.size", "$.image", "$.crop_x", "$.crop_y", "$.crop_w"]
+    )
+    unknown = next(problem for problem in problems if problem.path == "$.colour")
+    assert "image, crop_x, crop_y and crop_w" in unknown.message
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (True, "not a boolean"),
+        (False, "not a boolean"),
+        (1.5, "got 1.5"),
+        (float("nan"), "got nan"),
+        (float("inf"), "got inf"),
+        (-3, "got -3"),
+        ("-3", "digits 0-9 only"),
+        ("3.0", "digits 0-9 only"),
+        (" 3", "digits 0-9 only"),
+        ("1_000", "digits 0-9 only"),
+        ("\u0663", "digits 0-9 only"),  # Arabic-Indic three: int() would take it
+        ("", "digits 0-9 only"),
+        ("ten", "digits 0-9 only"),
+        (70000, "from 0 to 65535"),
+        ("70000", "from 0 to 65535"),
+        (10**40, "bit integer"),
+        ("9" * 400, "a text of 400 characters"),
+        ([1], "not list"),
+        ({"x": 1}, "not dict"),
+    ],
+)
+def test_a_bad_crop_value_is_refused_and_explained(value: object, says: str) -> None:
+    _, problems = parse({"image": "a", "crop_x": value, "crop_y": 0, "crop_w": 600})
+    assert paths(problems) == ["$.crop_x"]
+    assert says in problems[0].message
+    assert "crop_x must be a whole number of pixels from 0 to 65535" in problems[0].message
+
+
+def test_crop_w_must_be_at_least_one() -> None:
+    _, problems = parse({"image": "a", "crop_x": 0, "crop_y": 0, "crop_w": 0})
+    assert paths(problems) == ["$.crop_w"]
+    assert "from 1 to 65535" in problems[0].message
+
+
+@pytest.mark.parametrize("given", [["crop_x"], ["crop_x", "crop_w"], ["crop_y"]])
+def test_the_crop_box_comes_whole_or_not_at_all(given: list[str]) -> None:
+    arguments: dict[str, Any] = {"image": "a", **{name: 5 for name in given}}
+    _, problems = parse(arguments)
+    missing = sorted({"crop_x", "crop_y", "crop_w"} - set(given))
+    assert sorted(paths(problems)) == sorted(f"$.{name}" for name in missing)
+    assert all("together" in problem.message for problem in problems)
+
+
+def test_the_image_is_required_and_null_is_not_an_image() -> None:
+    for arguments in ({}, {"image": None}):
+        _, problems = parse(arguments)
+        assert paths(problems) == ["$.image"]
+        assert "users.deletePhoto" in problems[0].message
+
+
+def test_arguments_must_be_a_mapping() -> None:
+    for value in (["image"], "image=me.png", None, 3):
+        _, problems = parse(value)
+        assert paths(problems) == ["$"]
+        assert "JSON object" in problems[0].message
+
+
+def test_odd_argument_names_get_a_readable_path() -> None:
+    _, problems = parse({"image": "a", "two words": 1, 7: 1})
+    assert sorted(paths(problems)) == sorted(["$['two words']", "$[7]"])
+
+
+def test_a_token_in_the_call_overrides_the_configured_one() -> None:
+    parsed, problems = parse({"image": "a", "token": "xoxp-9-9-9-other"})
+    assert problems == []
+    assert parsed.token == SlackToken("xoxp-9-9-9-other")
+
+
+def test_no_token_anywhere_says_where_to_put_one() -> None:
+    _, problems = parse({"image": "a"}, token=None)
+    assert paths(problems) == ["$.token"]
+    assert "SLACK_USER_TOKEN" in problems[0].message
+
+
+def test_problems_with_the_configured_token_are_reported_when_the_call_needs_it() -> None:
+    token, token_problems = check_token("xoxb-1-2-bot", origin="SLACK_TOKEN")
+    assert token is None
+    parsed, problems = parse_arguments(
+        {"image": "a"}, configured_token=None, configured_token_problems=token_problems
+    )
+    assert parsed.token is None
+    assert paths(problems) == ["$.token"]
+    assert "SLACK_TOKEN" in problems[0].message
+    assert "bot token" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("xoxb-123-456-bot", "bot token (xoxb-)"),
+        ("xoxe.xoxb-1-abc", "bot token (xoxb-)"),
+        ("xapp-1-A1-123-abc", "app-level token (xapp-)"),
+        ("", "is empty"),
+        ("xoxp-1 2", "spaces, control or non-ASCII"),
+        ("xoxp-1\r\nX-Evil: 1", "spaces, control or non-ASCII"),
+        ("xoxp-\u00e9t\u00e9", "spaces, control or non-ASCII"),
+        (12345, "must be text"),
+    ],
+)
+def test_tokens_that_cannot_set_a_photo_are_refused_locally(value: object, says: str) -> None:
+    _, problems = parse({"image": "a", "token": value})
+    assert paths(problems) == ["$.token"]
+    assert says in problems[0].message
+    if isinstance(value, str) and value:
+        assert value not in problems[0].message
+
+
+def test_messages_never_quote_a_long_string_such_as_a_pasted_token() -> None:
+    secret = "xoxp-1111-2222-3333-deadbeefdeadbeef"
+    _, problems = parse({"image": "a", "crop_x": secret, "crop_y": 0, "crop_w": 1, secret: 1})
+    assert problems
+    assert all(secret not in problem.message and secret not in problem.path for problem in problems)
+
+
+def test_user_tokens_of_every_documented_shape_are_accepted() -> None:
+    for value in ("xoxp-1-2-3-abc", "xoxe.xoxp-1-abc", "xoxc-legacy-browser"):
+        token, problems = check_token(value, origin="test")
+        assert problems == []
+        assert token is not None
+        assert token.reveal() == value

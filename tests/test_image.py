@@ -1,0 +1,331 @@
+"""Image inspection: sent as is when Slack takes it, converted or scaled only when it must be."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageFile, ImageOps
+
+from ocp_users_photo import InvalidArguments, PreparedUpload, UsersSetPhoto
+from ocp_users_photo.crop import CropBox
+from tests.conftest import CANARY_TOKEN, make_image
+
+
+@pytest.fixture
+async def checker() -> AsyncIterator[UsersSetPhoto]:
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        yield tool
+
+
+async def prepared(tool: UsersSetPhoto, image: Any, **crop: int) -> PreparedUpload:
+    return await tool.prepare({"image": image, **crop})
+
+
+async def refused(tool: UsersSetPhoto, image: Any, **crop: int) -> list[str]:
+    with pytest.raises(InvalidArguments) as caught:
+        await tool.prepare({"image": image, **crop})
+    return [problem.message for problem in caught.value.problems]
+
+
+def decoded(upload: PreparedUpload) -> Image.Image:
+    body = upload.image.body()
+    data = body if isinstance(body, bytes) else body.read()
+    return Image.open(io.BytesIO(data))
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+    )
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height, with a few bytes of data: never decodable."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def animated_gif(size: tuple[int, int], frames: int = 4) -> bytes:
+    pictures = [
+        Image.new("RGB", size, (60 * index, 30, 200 - 40 * index)) for index in range(frames)
+    ]
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=70, loop=0
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif")]
+)
+async def test_slacks_formats_within_limits_are_sent_byte_for_byte(
+    checker: UsersSetPhoto, tmp_path: Path, fmt: str, content_type: str
+) -> None:
+    data = make_image((700, 640), fmt)
+    path = tmp_path / f"me.{fmt.lower()}"
+    path.write_bytes(data)
+    upload = await prepared(checker, path)
+    try:
+        body = upload.image.body()
+        assert not isinstance(body, bytes), "a file that needs no change is streamed"
+        assert body.read() == data
+        assert upload.image.content_type == content_type
+        assert (upload.image.width, upload.image.height) == (700, 640)
+        assert upload.image.changes == ()
+    finally:
+        upload.close()
+
+
+async def test_the_content_type_comes_from_the_bytes_not_the_name(
+    checker: UsersSetPhoto, tmp_path: Path
+) -> None:
+    path = tmp_path / "really-a-png.jpg"
+    path.write_bytes(make_image((600, 600), "PNG"))
+    upload = await prepared(checker, path)
+    upload.close()
+    assert upload.image.content_type == "image/png"
+    assert upload.image.filename == "really-a-png.png"
+
+
+async def test_filenames_are_made_safe(checker: UsersSetPhoto, tmp_path: Path) -> None:
+    path = tmp_path / 'my "photo"\r\n; x=1.png'
+    path.write_bytes(make_image((600, 600)))
+    upload = await prepared(checker, path)
+    upload.close()
+    assert upload.image.filename == "my_photo_x_1.png"
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "BMP", "TIFF"])
+async def test_other_formats_pillow_reads_are_converted_to_png(
+    checker: UsersSetPhoto, fmt: str
+) -> None:
+    upload = await prepared(checker, make_image((600, 520), fmt))
+    picture = decoded(upload)
+    assert upload.image.content_type == "image/png"
+    assert picture.format == "PNG"
+    assert picture.size == (600, 520)
+    assert upload.image.changes == (f"converted from {fmt} to PNG",)
+    assert picture.getpixel((590, 10))[:3] == (20, 40, 220)
+
+
+async def test_an_animated_gif_stays_animated(checker: UsersSetPhoto) -> None:
+    data = animated_gif((600, 600), frames=5)
+    upload = await prepared(checker, data)
+    assert upload.image.frames == 5
+    assert upload.image.body() == data
+
+
+async def test_a_large_animated_gif_is_scaled_and_stays_animated(checker: UsersSetPhoto) -> None:
+    upload = await prepared(checker, animated_gif((1500, 1200), frames=4))
+    picture = decoded(upload)
+    assert picture.format == "GIF"
+    assert picture.size == (1024, 819)
+    assert getattr(picture, "n_frames", 1) == 4
+    assert picture.info.get("duration") == 70
+
+
+async def test_an_animated_webp_becomes_an_animated_gif(checker: UsersSetPhoto) -> None:
+    frames = [Image.new("RGB", (600, 600), (50 * index, 90, 90)) for index in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="WEBP", save_all=True, append_images=frames[1:], duration=50)
+    upload = await prepared(checker, buffer.getvalue())
+    picture = decoded(upload)
+    assert picture.format == "GIF"
+    assert getattr(picture, "n_frames", 1) == 3
+
+
+@pytest.mark.parametrize("size", [(1, 1), (511, 800), (800, 511)])
+async def test_under_512_on_a_side_is_refused(
+    checker: UsersSetPhoto, size: tuple[int, int]
+) -> None:
+    (message,) = await refused(checker, make_image(size))
+    assert f"{size[0]}x{size[1]} pixels; Slack needs at least 512x512" in message
+
+
+async def test_exactly_512_is_fine(checker: UsersSetPhoto) -> None:
+    upload = await prepared(checker, make_image((512, 512)))
+    assert (upload.image.width, upload.image.height) == (512, 512)
+
+
+async def test_over_1024_is_scaled_to_fit_keeping_the_aspect(checker: UsersSetPhoto) -> None:
+    upload = await prepared(checker, make_image((2048, 1536), "JPEG"))
+    picture = decoded(upload)
+    assert picture.format == "JPEG"
+    assert picture.size == (1024, 768)
+    assert upload.image.changes == ("scaled down from 2048x1536 to 1024x768",)
+    # The blue quarter is still the top right quarter.
+    red, green, blue = picture.getpixel((1000, 20))
+    assert blue > 180 and red < 60
+
+
+async def test_the_crop_box_follows_the_scaling(checker: UsersSetPhoto) -> None:
+    upload = await prepared(
+        checker, make_image((2048, 2048)), crop_x=1024, crop_y=1000, crop_w=1024
+    )
+    assert upload.image.crop_box == CropBox(x=512, y=500, width=512)
+    assert "crop box scaled to x=512 y=500 w=512" in upload.image.changes
+
+
+def test_a_scaled_crop_box_always_stays_inside() -> None:
+    for size in range(1, 3000, 7):
+        box = CropBox(x=3000 - size, y=3000 - size, width=size).scaled(1024 / 3000, 1024, 1024)
+        assert box.width >= 1
+        assert box.x + box.width <= 1024
+        assert box.y + box.width <= 1024
+
+
+async def test_a_very_wide_image_keeps_its_aspect(checker: UsersSetPhoto) -> None:
+    upload = await prepared(checker, make_image((4000, 600)))
+    assert (upload.image.width, upload.image.height) == (1024, 154)
+
+
+async def test_fit_reject_refuses_instead_of_scaling() -> None:
+    async with UsersSetPhoto(CANARY_TOKEN, fit="reject", environ={}) as tool:
+        (message,) = await refused(tool, make_image((1500, 900)))
+    assert "1500x900 pixels; Slack takes at most 1024x1024" in message
+
+
+async def test_the_crop_box_must_lie_inside_the_image(checker: UsersSetPhoto) -> None:
+    messages = await refused(checker, make_image((800, 600)), crop_x=500, crop_y=100, crop_w=512)
+    assert len(messages) == 2
+    assert "right edge (crop_x 500 + crop_w 512 > width 800)" in messages[0]
+    assert "bottom edge (crop_y 100 + crop_w 512 > height 600)" in messages[1]
+
+
+async def test_a_crop_box_touching_the_edges_is_inside(checker: UsersSetPhoto) -> None:
+    upload = await prepared(checker, make_image((800, 600)), crop_x=200, crop_y=0, crop_w=600)
+    assert upload.image.crop_box == CropBox(200, 0, 600)
+    upload.close()
+
+
+async def test_a_cmyk_jpeg_is_sent_as_it_is(checker: UsersSetPhoto) -> None:
+    data = make_image((600, 600), "JPEG", mode="CMYK", color=(0, 200, 200, 0))
+    upload = await prepared(checker, data)
+    assert upload.image.body() == data
+    assert upload.image.content_type == "image/jpeg"
+
+
+async def test_a_large_cmyk_jpeg_is_scaled(checker: UsersSetPhoto) -> None:
+    data = make_image((1400, 1400), "JPEG", mode="CMYK", color=(0, 200, 200, 0))
+    picture = decoded(await prepared(checker, data))
+    assert picture.format == "JPEG"
+    assert picture.size == (1024, 1024)
+
+
+async def test_a_16_bit_png_is_sent_as_it_is_and_scaled_when_large(checker: UsersSetPhoto) -> None:
+    small = make_image((600, 600), "PNG", mode="I;16", color=40000)
+    upload = await prepared(checker, small)
+    assert upload.image.body() == small
+    large = decoded(
+        await prepared(checker, make_image((1200, 1200), "PNG", mode="I;16", color=40000))
+    )
+    assert large.size == (1024, 1024)
+    assert large.mode == "I;16"
+    assert large.getpixel((500, 500)) == pytest.approx(40000, abs=2)
+
+
+def exif_rotated_jpeg() -> bytes:
+    """800x600 stored, orientation 6 (shown turned 90 degrees clockwise, so 600x800)."""
+    picture = Image.open(io.BytesIO(make_image((800, 600))))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", exif=exif.tobytes(), quality=95)
+    return buffer.getvalue()
+
+
+async def test_an_exif_rotated_jpeg_is_sent_upright(checker: UsersSetPhoto) -> None:
+    data = exif_rotated_jpeg()
+    upload = await prepared(checker, data)
+    picture = decoded(upload)
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    assert picture.size == (600, 800) == expected.size
+    assert picture.getexif().get(0x0112, 1) == 1
+    for point in [(10, 10), (590, 10), (10, 790), (590, 790), (300, 200)]:
+        got, want = picture.getpixel(point), expected.getpixel(point)
+        assert all(abs(a - b) < 12 for a, b in zip(got, want, strict=True)), point
+    assert upload.image.changes == ("rotated upright (EXIF orientation 6)",)
+
+
+async def test_the_crop_box_is_read_on_the_upright_image(checker: UsersSetPhoto) -> None:
+    data = exif_rotated_jpeg()
+    # Inside the upright 600x800 picture, though not inside the stored 800x600 pixels.
+    upload = await prepared(checker, data, crop_x=0, crop_y=200, crop_w=600)
+    assert upload.image.crop_box == CropBox(0, 200, 600)
+    messages = await refused(checker, data, crop_x=200, crop_y=0, crop_w=600)
+    assert "right edge (crop_x 200 + crop_w 600 > width 600)" in messages[0]
+
+
+async def test_a_truncated_png_is_refused_without_decoding(
+    checker: UsersSetPhoto, tmp_path: Path
+) -> None:
+    path = tmp_path / "cut.png"
+    path.write_bytes(make_image((600, 600))[:-30])
+    (message,) = await refused(checker, path)
+    assert "the PNG file is cut short" in message
+
+
+async def test_a_truncated_jpeg_and_gif_are_refused(checker: UsersSetPhoto) -> None:
+    jpeg = make_image((600, 600), "JPEG")
+    (message,) = await refused(checker, jpeg[: len(jpeg) // 2])
+    assert "the JPEG file is cut short" in message
+    gif = animated_gif((600, 600))
+    (message,) = await refused(checker, gif[:-200])
+    assert "the GIF file is cut short" in message
+
+
+async def test_a_truncated_image_that_needs_decoding_is_refused(checker: UsersSetPhoto) -> None:
+    data = make_image((1500, 1500), "PNG", color=(1, 2, 3))
+    messages = await refused(checker, data[: len(data) // 3])
+    assert "cannot be read" in messages[0]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"hello, this is not a picture" * 20,
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
+        b"GIF89a" + b"\xff" * 50,
+    ],
+)
+async def test_bytes_that_are_not_an_image(checker: UsersSetPhoto, data: bytes) -> None:
+    (message,) = await refused(checker, data)
+    assert "cannot be read" in message
+    assert "send a PNG, JPEG or GIF file" in message
+
+
+async def test_a_header_declaring_100000_squared_pixels_is_refused_without_decoding(
+    checker: UsersSetPhoto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded a decompression bomb")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    (message,) = await refused(checker, png_declaring(100_000, 100_000))
+    assert "decompression bomb" in message
+
+
+async def test_a_header_over_the_pixel_cap_is_refused_without_decoding(
+    checker: UsersSetPhoto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded an image over the pixel cap")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    (message,) = await refused(checker, png_declaring(8000, 8000))
+    assert "declares 8000x8000 pixels, more than this tool decodes" in message

@@ -1,0 +1,224 @@
+"""Image sources: every accepted form reads the right bytes; every refused one says why."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.sources import ImageSource, open_image_source
+from tests.conftest import make_image
+
+CAP = 1024 * 1024
+PNG = make_image((600, 600))
+
+
+def read(value: object, roots: list[Path] | None = None, cap: int = CAP) -> bytes:
+    source, problems = open_image_source(value, image_roots=roots, max_bytes=cap)
+    assert problems == []
+    assert source is not None
+    try:
+        return source.stream().read()
+    finally:
+        source.close()
+
+
+def refused(value: object, roots: list[Path] | None = None, cap: int = CAP) -> Problem:
+    source, problems = open_image_source(value, image_roots=roots, max_bytes=cap)
+    assert source is None
+    assert len(problems) == 1
+    assert problems[0].path == "$.image"
+    return problems[0]
+
+
+@pytest.fixture
+def png_path(tmp_path: Path) -> Path:
+    path = tmp_path / "me.png"
+    path.write_bytes(PNG)
+    return path
+
+
+def test_a_path_as_text_or_pathlike(png_path: Path) -> None:
+    assert read(str(png_path)) == PNG
+    assert read(png_path) == PNG
+
+
+def test_a_path_opens_a_file_that_is_streamed_not_read(png_path: Path) -> None:
+    source, _ = open_image_source(png_path, image_roots=None, max_bytes=CAP)
+    assert source is not None
+    assert source.data is None
+    assert source.file is not None
+    assert source.byte_count == len(PNG)
+    assert source.filename_stem == "me"
+    source.close()
+    assert source.file is None
+
+
+def test_a_home_relative_path(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(png_path.parent))
+    assert read("~/me.png") == PNG
+
+
+def test_a_file_url(png_path: Path) -> None:
+    assert read(png_path.as_uri()) == PNG
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_bytes_like_values(kind: type) -> None:
+    assert read(kind(PNG)) == PNG
+
+
+def test_a_binary_file_object_is_read_and_left_open() -> None:
+    handle = io.BytesIO(PNG)
+    assert read(handle) == PNG
+    assert not handle.closed
+
+
+def test_a_text_mode_file_is_refused(png_path: Path) -> None:
+    with png_path.open("r", encoding="latin-1") as handle:
+        assert "open it with 'rb'" in refused(handle).message
+
+
+def test_a_data_uri() -> None:
+    uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert read(uri) == PNG
+    assert read("  " + uri + "\n") == PNG
+
+
+def test_plain_base64_with_line_breaks_and_urlsafe_alphabet() -> None:
+    encoded = base64.encodebytes(PNG).decode()
+    assert "\n" in encoded
+    assert read(encoded) == PNG
+    assert read(base64.urlsafe_b64encode(PNG).decode().rstrip("=")) == PNG
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("https://example.com/me.png", "does not fetch URLs: download the file first"),
+        ("HTTP://example.com/me.png", "does not fetch URLs"),
+        ("ftp://example.com/me.png", "ftp: URL"),
+        ("data:text/plain;base64,aGVsbG8=", "not an image"),
+        ("data:image/png,%89PNG", "not base64-encoded"),
+        ("data:image/png;base64,@@@@", "malformed"),
+        ("data:image/png;base64", "no comma"),
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("me\x00.png", "NUL character"),
+        (12, "not int"),
+        (None, "not NoneType"),
+        (["me.png"], "not list"),
+    ],
+)
+def test_refused_values_say_what_to_give_instead(value: object, says: str) -> None:
+    assert says in refused(value).message
+
+
+def test_a_missing_file_names_the_path_it_looked_at(tmp_path: Path) -> None:
+    problem = refused(str(tmp_path / "nope.png"))
+    assert "no file at" in problem.message
+    assert "nope.png" in problem.message
+
+
+def test_a_folder_is_not_an_image(tmp_path: Path) -> None:
+    assert "is a folder" in refused(str(tmp_path)).message
+
+
+def test_a_special_file_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    assert "not a regular file" in refused(fifo).message
+
+
+def test_a_zero_byte_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    assert "empty (0 bytes)" in refused(empty).message
+
+
+def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\0" * 2048)
+    opened: list[Path] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args: object, **kwargs: object) -> object:
+        opened.append(self)
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", spy)
+    assert "over the 1000-byte limit" in refused(big, cap=1000).message
+    assert opened == []
+
+
+def test_bytes_and_base64_over_the_cap() -> None:
+    assert "over the 100-byte limit" in refused(b"x" * 101, cap=100).message
+    big_base64 = base64.b64encode(b"x" * 3000).decode()
+    assert "more than the 100-byte limit" in refused(big_base64, cap=100).message
+
+
+def test_an_unreadable_file(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tests may run as root, which reads any file, so the refusal is simulated.
+    def denied(self: Path, *args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", denied)
+    assert "permission denied" in refused(png_path).message
+
+
+def test_a_symlink_loop(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(tmp_path / "loop2.png")
+    (tmp_path / "loop2.png").symlink_to(loop)
+    assert "(a symlink loop)" in refused(str(loop)).message
+
+
+class TestImageRoots:
+    @pytest.fixture
+    def root(self, tmp_path: Path) -> Path:
+        root = tmp_path / "root"
+        root.mkdir()
+        (root / "me.png").write_bytes(PNG)
+        (tmp_path / "secret.png").write_bytes(PNG)
+        return root.resolve()
+
+    def test_a_path_inside_a_root(self, root: Path) -> None:
+        assert read(str(root / "me.png"), roots=[root]) == PNG
+
+    def test_a_relative_path_is_taken_from_the_first_root(self, root: Path) -> None:
+        assert read("me.png", roots=[root]) == PNG
+
+    def test_escaping_by_dot_dot_is_refused(self, root: Path) -> None:
+        problem = refused(str(root / ".." / "secret.png"), roots=[root])
+        assert "outside the folders images may be read from" in problem.message
+        assert "../secret.png" in refused("../secret.png", roots=[root]).message
+
+    def test_escaping_by_symlink_is_refused(self, root: Path) -> None:
+        (root / "link.png").symlink_to(root.parent / "secret.png")
+        assert "outside the folders" in refused(str(root / "link.png"), roots=[root]).message
+
+    def test_a_symlink_that_stays_inside_is_fine(self, root: Path) -> None:
+        (root / "alias.png").symlink_to(root / "me.png")
+        assert read(str(root / "alias.png"), roots=[root]) == PNG
+
+    def test_existence_outside_a_root_is_not_revealed(self, root: Path) -> None:
+        exists = refused(str(root.parent / "secret.png"), roots=[root])
+        missing = refused(str(root.parent / "missing.png"), roots=[root])
+        assert "outside the folders" in exists.message
+        assert "outside the folders" in missing.message
+
+    def test_a_file_url_is_confined_too(self, root: Path) -> None:
+        problem = refused((root.parent / "secret.png").as_uri(), roots=[root])
+        assert "outside the folders" in problem.message
+
+
+def test_image_source_stream_rewinds() -> None:
+    source = ImageSource(label="t", filename_stem="t", byte_count=3, data=b"abc")
+    assert source.stream().read() == b"abc"
+    assert source.stream().read() == b"abc"

@@ -1,0 +1,146 @@
+"""The manifest is the seed's spec, and an installed package reads the very same file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.spec import load_manifest, manifest_path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def seed_block(title: str, next_title: str) -> Any:
+    """A JSON block of the seed document, between its title line and the next title."""
+    text = (DATA / "seed_usersSetPhoto.txt").read_text()
+    start = text.index(f"{title}\n") + len(title) + 1
+    end = text.index(next_title, start)
+    return json.loads(text[start:end])
+
+
+def test_parameters_are_the_seeds() -> None:
+    assert load_manifest()["parameters"] == seed_block("Parameters", "Response Schema")
+
+
+def test_response_schema_is_the_seeds() -> None:
+    assert load_manifest()["response_schema"] == seed_block("Response Schema", "Usage")
+
+
+def test_error_schema_is_slacks() -> None:
+    openapi = json.loads((DATA / "slack-openapi-users-photo.json").read_text())
+    slack_error = openapi["paths"]["/users.setPhoto"]["post"]["responses"]["default"]["schema"]
+    ours = load_manifest()["error_schema"]
+    assert ours["properties"]["error"] == slack_error["properties"]["error"]
+    assert ours["required"] == slack_error["required"]
+    assert ours["properties"]["ok"] == openapi["definitions"]["defs_ok_false"]
+
+
+def test_tool_attributes_come_from_the_manifest() -> None:
+    tool = UsersSetPhoto(environ={})
+    manifest = load_manifest()
+    assert tool.name == "usersSetPhoto"
+    assert tool.method == "POST"
+    assert tool.path == "/users.setPhoto"
+    assert tool.operation_id == "users_setPhoto"
+    assert tool.description.startswith("Set the user profile photo")
+    assert tool.parameters == seed_block("Parameters", "Response Schema")
+    assert tool.response_schema == seed_block("Response Schema", "Usage")
+    assert tool.input_schema == manifest["input_schema"]
+
+
+def test_attributes_are_copies_a_caller_cannot_corrupt() -> None:
+    tool = UsersSetPhoto(environ={})
+    tool.parameters["token"]["required"] = False
+    tool.input_schema["properties"].clear()
+    assert load_manifest()["parameters"]["token"]["required"] is True
+    assert UsersSetPhoto(environ={}).input_schema["properties"]
+
+
+def test_input_schema_is_valid_2020_12_and_never_offers_the_token() -> None:
+    schema = load_manifest()["input_schema"]
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert "token" not in schema["properties"]
+    assert set(schema["properties"]) == set(load_manifest()["parameters"]) - {"token"}
+    for name, prop in schema["properties"].items():
+        assert prop["description"], name
+    assert schema["additionalProperties"] is False
+
+
+def test_manifest_in_use_is_the_repository_file() -> None:
+    assert manifest_path().read_bytes() == (ROOT / "tool_manifest.json").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("ocp_users_photo-*.whl")
+    return built
+
+
+def test_the_wheel_carries_the_manifest(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = archive.read("ocp_users_photo/tool_manifest.json")
+    assert packaged == (ROOT / "tool_manifest.json").read_bytes()
+
+
+def test_an_installed_package_reads_the_same_manifest(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    probe = (
+        "import json, ocp_users_photo.spec as s;"
+        "print(json.dumps([str(s.manifest_path()), s.load_manifest()['name']]))"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(target)}
+    finished = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    used_path, name = json.loads(finished.stdout)
+    assert Path(used_path).is_relative_to(target)
+    assert Path(used_path).read_bytes() == (ROOT / "tool_manifest.json").read_bytes()
+    assert name == "usersSetPhoto"
