@@ -47,14 +47,15 @@ def interpret_reply(
     status = reply.status_code
     if status == 429:
         raise _rate_limited(reply, _json_object_or_none(reply, redact) or {})
-    body = _json_object(reply, redact)
-    ok = body.get("ok")
     if status >= 500:
-        code = f" ({body['error']})" if isinstance(body.get("error"), str) else ""
+        slack_error = (_json_object_or_none(reply, redact) or {}).get("error")
+        code = f" ({slack_error})" if isinstance(slack_error, str) else ""
         raise TransportError(
             f"Slack answered HTTP {status}{code} after {reply.attempts} attempts: try again later",
             status_code=status,
         )
+    body = _json_object(reply, redact)
+    ok = body.get("ok")
     if ok is False:
         return _raise_slack_error(reply, body)
     if not 200 <= status < 300:

@@ -1,0 +1,204 @@
+"""Reading Slack's answer: errors with hints, the schema check, and the envelope decisions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft7Validator
+
+from ocp_users_photo.credentials import scrub
+from ocp_users_photo.errors import RateLimited, ReplySchemaError, SlackApiError, TransportError
+from ocp_users_photo.hints import HINTS, UNKNOWN_CODE_HINT
+from ocp_users_photo.reply import interpret_reply
+from ocp_users_photo.spec import load_manifest
+from ocp_users_photo.transport import HttpReply
+from tests.scripted_server import success_reply
+
+SECRET = "xoxp-42-42-42-secretsecret"
+
+
+def reply_of(body: Any, status: int = 200, **headers: str) -> HttpReply:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return HttpReply(status_code=status, headers=httpx.Headers(headers), body=raw, attempts=1)
+
+
+def interpret(
+    body: Any, status: int = 200, check: Any = "strict", **headers: str
+) -> dict[str, Any]:
+    return interpret_reply(
+        reply_of(body, status, **headers),
+        reply_check=check,
+        redact=lambda value: scrub(value, SECRET),
+    )
+
+
+def test_a_reply_matching_the_schema_is_returned_as_it_is() -> None:
+    assert interpret(success_reply()) == success_reply()
+
+
+def test_a_bare_ok_is_a_success() -> None:
+    assert interpret({"ok": True}) == {"ok": True}
+
+
+def test_slacks_envelope_is_kept_logged_and_set_aside_for_the_check(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = {
+        **success_reply(),
+        "warning": "superfluous_charset",
+        "response_metadata": {"warnings": ["superfluous_charset"]},
+    }
+    with caplog.at_level(logging.WARNING, logger="ocp_users_photo"):
+        assert interpret(body) == body
+    assert "superfluous_charset" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda body: body["profile"].update(avatar_hash="NOT-HEX"), "$.profile.avatar_hash"),
+        (lambda body: body["profile"].update(image_24="not a uri"), "$.profile.image_24"),
+        (lambda body: body["profile"].pop("image_512"), "$.profile"),
+        (lambda body: body["profile"].update(extra=1), "$.profile"),
+        (lambda body: body.update(unexpected=True), "$"),
+        (lambda body: body.update(profile="none"), "$.profile"),
+    ],
+)
+def test_strict_refuses_what_breaks_the_schema(change: Any, path: str) -> None:
+    body = success_reply()
+    change(body)
+    with pytest.raises(ReplySchemaError) as caught:
+        interpret(body)
+    assert path in [problem.path for problem in caught.value.problems]
+    assert caught.value.reply == body
+    assert "reply_check='warn'" in str(caught.value)
+
+
+def test_warn_logs_and_returns(caplog: pytest.LogCaptureFixture) -> None:
+    body = success_reply()
+    body["profile"]["avatar_hash"] = "nothex"
+    with caplog.at_level(logging.WARNING, logger="ocp_users_photo"):
+        assert interpret(body, check="warn") == body
+    assert "$.profile.avatar_hash" in caplog.text
+
+
+def test_off_skips_the_check() -> None:
+    body = {"ok": True, "anything": [1, 2]}
+    assert interpret(body, check="off") == body
+
+
+def test_a_reply_without_a_boolean_ok_is_not_a_slack_reply() -> None:
+    for body in ({"profile": {}}, {"ok": "true"}):
+        with pytest.raises(ReplySchemaError) as caught:
+            interpret(body, check="off")
+        assert caught.value.problems[0].path == "$.ok"
+
+
+@pytest.mark.parametrize(
+    "code", sorted(load_manifest()["error_schema"]["properties"]["error"]["enum"])
+)
+def test_every_documented_error_code_has_its_own_hint(code: str) -> None:
+    assert code in HINTS
+    with pytest.raises(SlackApiError) as caught:
+        interpret({"ok": False, "error": code})
+    error = caught.value
+    assert error.error == code == error.code
+    assert error.hint == HINTS[code]
+    assert str(error) == f"Slack refused users.setPhoto: {code}. {HINTS[code]}"
+
+
+def test_missing_scope_carries_needed_and_provided() -> None:
+    with pytest.raises(SlackApiError) as caught:
+        interpret(
+            {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": "users.profile:write",
+                "provided": "users.profile:read",
+                "warning": "a,b",
+                "response_metadata": {"warnings": ["b", "c"]},
+            }
+        )
+    assert caught.value.needed == "users.profile:write"
+    assert caught.value.provided == "users.profile:read"
+    assert caught.value.warnings == ["a", "b", "c"]
+    assert "users.profile:write" in caught.value.hint
+
+
+def test_an_unknown_code_is_still_an_error() -> None:
+    with pytest.raises(SlackApiError) as caught:
+        interpret({"ok": False, "error": "brand_new_code"})
+    assert caught.value.hint == UNKNOWN_CODE_HINT
+    with pytest.raises(SlackApiError) as caught:
+        interpret({"ok": False})
+    assert caught.value.error == "unknown_error"
+
+
+def test_a_400_carrying_a_slack_error_is_that_error() -> None:
+    with pytest.raises(SlackApiError) as caught:
+        interpret({"ok": False, "error": "invalid_form_data"}, status=400)
+    assert caught.value.status_code == 400
+
+
+def test_429_is_rate_limited_with_retry_after() -> None:
+    with pytest.raises(RateLimited) as caught:
+        interpret({"ok": False, "error": "ratelimited"}, status=429, **{"Retry-After": "17"})
+    assert caught.value.retry_after == 17
+    assert caught.value.error == "ratelimited"
+    assert "17 s" in str(caught.value)
+
+
+def test_ratelimited_in_a_200_is_rate_limited_too() -> None:
+    with pytest.raises(RateLimited) as caught:
+        interpret({"ok": False, "error": "ratelimited"}, **{"Retry-After": "3"})
+    assert caught.value.retry_after == 3
+
+
+def test_a_429_without_json_is_still_rate_limited() -> None:
+    with pytest.raises(RateLimited):
+        interpret(b"<html>slow down</html>", status=429, **{"Retry-After": "1"})
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"<html><body>Bad gateway</body></html>", "not JSON"),
+        (b'{"ok": true, "prof', "not JSON"),
+        (b"", "empty body"),
+        (b"   ", "empty body"),
+        (b"[1, 2]", "not an object (list)"),
+        (b'"ok"', "not an object (str)"),
+    ],
+)
+def test_unusable_bodies_are_transport_errors_with_the_status(body: bytes, says: str) -> None:
+    with pytest.raises(TransportError) as caught:
+        interpret(body, **{"content-type": "text/html"})
+    assert says in str(caught.value)
+    assert "HTTP 200" in str(caught.value)
+    assert caught.value.status_code == 200
+
+
+def test_5xx_is_a_transport_error_even_with_a_slack_code() -> None:
+    with pytest.raises(TransportError) as caught:
+        interpret({"ok": False, "error": "service_unavailable"}, status=503)
+    assert "HTTP 503 (service_unavailable)" in str(caught.value)
+
+
+def test_an_echoed_token_is_redacted_from_errors_and_results() -> None:
+    with pytest.raises(TransportError) as transport:
+        interpret(f"<html>your token {SECRET} is bad</html>".encode())
+    assert SECRET not in str(transport.value)
+    assert "[redacted]" in str(transport.value)
+    with pytest.raises(SlackApiError) as slack:
+        interpret({"ok": False, "error": "invalid_auth", "echo": SECRET})
+    assert SECRET not in json.dumps(slack.value.reply)
+    result = interpret({"ok": True, "echo": {"nested": [SECRET]}}, check="off")
+    assert SECRET not in json.dumps(result)
+
+
+def test_the_success_reply_helper_satisfies_the_seed_schema() -> None:
+    Draft7Validator(load_manifest()["response_schema"]).validate(success_reply())

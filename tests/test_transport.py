@@ -1,0 +1,177 @@
+"""Retries, timeouts and bounded reads, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocp_users_photo import RateLimited, SlackApiError, TransportError, UsersSetPhoto
+from ocp_users_photo.transport import RetryPolicy, retry_after_seconds
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.scripted_server import Answer, ScriptedSlack, success_reply
+
+IMAGE = make_image((600, 600))
+
+
+def quick_tool(slack: ScriptedSlack, **options: object) -> UsersSetPhoto:
+    settings: dict[str, object] = {"retry_backoff": 0.01, "environ": {}, **options}
+    return UsersSetPhoto(CANARY_TOKEN, base_url=slack.base_url, **settings)  # type: ignore[arg-type]
+
+
+async def test_429_waits_retry_after_then_succeeds(slack: ScriptedSlack) -> None:
+    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "1"}))
+    async with quick_tool(slack) as tool:
+        started = time.monotonic()
+        assert await tool.call({"image": IMAGE}) == success_reply()
+        waited = time.monotonic() - started
+    assert len(slack.requests) == 2
+    assert 1.0 <= waited < 5.0
+
+
+async def test_a_retry_after_over_max_retry_wait_raises_at_once(slack: ScriptedSlack) -> None:
+    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "120"}))
+    async with quick_tool(slack, max_retry_wait=30) as tool:
+        started = time.monotonic()
+        with pytest.raises(RateLimited) as caught:
+            await tool.call({"image": IMAGE})
+        assert time.monotonic() - started < 2.0
+    assert caught.value.retry_after == 120
+    assert len(slack.requests) == 1
+
+
+async def test_429_until_retries_run_out(slack: ScriptedSlack) -> None:
+    limited = Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "0"})
+    slack.answer(limited, limited, limited, limited)
+    async with quick_tool(slack, max_retries=2) as tool:
+        with pytest.raises(RateLimited) as caught:
+            await tool.call({"image": IMAGE})
+    assert len(slack.requests) == 3
+    assert caught.value.retry_after == 0
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_5xx_once_then_success(slack: ScriptedSlack, status: int) -> None:
+    slack.answer(Answer(status=status, body=b"upstream trouble"))
+    async with quick_tool(slack) as tool:
+        assert (await tool.call({"image": IMAGE}))["ok"] is True
+    assert len(slack.requests) == 2
+
+
+async def test_a_5xx_every_time_is_a_transport_error_after_the_retries(
+    slack: ScriptedSlack,
+) -> None:
+    slack.answer(*[Answer(status=503, body=b"down")] * 5)
+    async with quick_tool(slack, max_retries=3) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+    assert len(slack.requests) == 4
+    assert caught.value.status_code == 503
+    assert "after 4 attempts" in str(caught.value)
+
+
+async def test_no_retries_when_max_retries_is_zero(slack: ScriptedSlack) -> None:
+    slack.answer(Answer(status=500, body=b"x"))
+    async with quick_tool(slack, max_retries=0) as tool:
+        with pytest.raises(TransportError):
+            await tool.call({"image": IMAGE})
+    assert len(slack.requests) == 1
+
+
+async def test_a_dropped_connection_is_retried(slack: ScriptedSlack) -> None:
+    slack.answer(Answer(drop=True))
+    async with quick_tool(slack) as tool:
+        assert (await tool.call({"image": IMAGE}))["ok"] is True
+    assert len(slack.requests) == 2
+
+
+async def test_dropped_every_time_is_a_transport_error(slack: ScriptedSlack) -> None:
+    slack.answer(*[Answer(drop=True)] * 3)
+    async with quick_tool(slack) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+    assert "after 3 attempts" in str(caught.value)
+    assert len(slack.requests) == 3
+
+
+async def test_a_reply_slower_than_the_timeout(slack: ScriptedSlack) -> None:
+    slack.answer(Answer(delay=2.0), Answer(delay=2.0))
+    async with quick_tool(slack, timeout=0.3, max_retries=1) as tool:
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+        elapsed = time.monotonic() - started
+    assert "ReadTimeout" in str(caught.value)
+    assert len(slack.requests) == 2
+    assert 0.6 <= elapsed < 2.0
+
+
+async def test_a_400_with_a_slack_error_is_not_retried(slack: ScriptedSlack) -> None:
+    slack.answer(Answer.json({"ok": False, "error": "invalid_form_data"}, 400))
+    async with quick_tool(slack) as tool:
+        with pytest.raises(SlackApiError) as caught:
+            await tool.call({"image": IMAGE})
+    assert caught.value.error == "invalid_form_data"
+    assert len(slack.requests) == 1
+
+
+async def test_a_slack_error_is_never_retried(slack: ScriptedSlack) -> None:
+    slack.answer(Answer.json({"ok": False, "error": "invalid_auth"}))
+    async with quick_tool(slack) as tool:
+        with pytest.raises(SlackApiError):
+            await tool.call({"image": IMAGE})
+    assert len(slack.requests) == 1
+
+
+async def test_a_huge_reply_is_not_read_whole(slack: ScriptedSlack) -> None:
+    slack.answer(Answer(body=b"x" * (3 * 1024 * 1024)))
+    async with quick_tool(slack) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+    assert "more than the 1048576 a users.setPhoto reply can need; not read" in str(caught.value)
+    assert len(slack.requests) == 1
+
+
+async def test_nothing_listening_is_a_transport_error() -> None:
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", retry_backoff=0.01, environ={}
+    ) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+    assert "could not reach Slack" in str(caught.value)
+    assert "ConnectError" in str(caught.value)
+
+
+async def test_a_file_is_sent_whole_on_every_retry(slack: ScriptedSlack, tmp_path: Path) -> None:
+    path = tmp_path / "me.png"
+    path.write_bytes(IMAGE)
+    slack.answer(Answer(status=502), Answer(drop=True))
+    async with quick_tool(slack) as tool:
+        await tool.call({"image": path})
+    assert [request.files["image"].data for request in slack.requests] == [IMAGE] * 3
+
+
+def test_retry_after_as_seconds_or_an_http_date() -> None:
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "7"})) == 7
+    assert retry_after_seconds(httpx.Headers({"Retry-After": " 1.5 "})) == 1.5
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "-3"})) == 0
+    in_a_minute = email.utils.formatdate(time.time() + 60, usegmt=True)
+    assert 55 <= (retry_after_seconds(httpx.Headers({"Retry-After": in_a_minute})) or 0) <= 61
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "soon"})) is None
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "nan"})) is None
+    assert retry_after_seconds(httpx.Headers({})) is None
+
+
+def test_backoff_doubles_is_capped_and_jittered() -> None:
+    import random
+
+    policy = RetryPolicy(backoff=0.5, backoff_cap=4.0)
+    jitter = random.Random(7)
+    delays = [policy.backoff_delay(attempt, jitter) for attempt in range(1, 7)]
+    ceilings = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    for delay, ceiling in zip(delays, ceilings, strict=True):
+        assert ceiling / 2 <= delay <= ceiling
+    assert len(set(delays)) == len(delays)
