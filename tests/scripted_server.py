@@ -159,3 +159,50 @@ async def scripted_slack() -> AsyncIterator[ScriptedSlack]:
         server.should_exit = True
         await task
         sock.close()
+
+
+class DiscardServer:
+    """Counts the bytes of each request and throws them away; answers a valid success reply."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.received_bytes = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            remaining = length
+            while remaining:
+                chunk = await reader.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                self.received_bytes += len(chunk)
+            body = json.dumps(success_reply()).encode()
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def discard_server() -> AsyncIterator[DiscardServer]:
+    """A minimal loopback server for memory measurements: it keeps no request bodies."""
+    state = DiscardServer()
+    server = await asyncio.start_server(state.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    state.base_url = f"http://127.0.0.1:{port}/api"
+    try:
+        yield state
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -1,0 +1,257 @@
+"""The tool end to end over loopback HTTP: what reaches the wire, configuration, clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import struct
+import tracemalloc
+import zlib
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto, __version__
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.scripted_server import ScriptedSlack, discard_server, success_reply
+
+
+async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
+    slack: ScriptedSlack, tool: UsersSetPhoto, tmp_path: Path
+) -> None:
+    data = make_image((800, 700))
+    path = tmp_path / "portrait.png"
+    path.write_bytes(data)
+
+    reply = await tool.call({"image": str(path), "crop_x": 10, "crop_y": "20", "crop_w": 600})
+
+    assert reply == success_reply()
+    (request,) = slack.requests
+    assert request.method == "POST"
+    assert request.path == "/api/users.setPhoto"
+    assert re.fullmatch(r"multipart/form-data; boundary=[0-9a-f]+", request.headers["content-type"])
+    assert request.headers["authorization"] == f"Bearer {CANARY_TOKEN}"
+    assert request.headers["user-agent"].startswith(f"ocp-users-photo/{__version__} httpx/")
+    assert request.fields == {"crop_x": "10", "crop_y": "20", "crop_w": "600"}
+    image = request.files["image"]
+    assert (image.filename, image.content_type, image.data) == ("portrait.png", "image/png", data)
+    assert set(request.files) == {"image"}
+    assert int(request.headers["content-length"]) == len(request.body)
+    # The token is in the Authorization header and nowhere else: not in the body, not a field.
+    assert CANARY_TOKEN.encode() not in request.body
+    assert [key for key, value in request.headers.items() if CANARY_TOKEN in value] == [
+        "authorization"
+    ]
+
+
+async def test_no_crop_box_sends_no_crop_fields(slack: ScriptedSlack, tool: UsersSetPhoto) -> None:
+    await tool.call({"image": make_image((600, 600), "JPEG")})
+    (request,) = slack.requests
+    assert request.fields == {}
+    assert request.files["image"].content_type == "image/jpeg"
+    assert request.files["image"].filename == "image.jpg"
+
+
+async def test_invalid_arguments_send_nothing(slack: ScriptedSlack, tool: UsersSetPhoto) -> None:
+    for arguments in (
+        {"image": make_image((600, 600)), "crop_x": 1},
+        {"image": "https://example.com/a.png"},
+        {"image": make_image((100, 100))},
+        {"image": make_image((600, 600)), "token": "xoxb-1-2-3"},
+        {"imag": make_image((600, 600))},
+    ):
+        with pytest.raises(InvalidArguments):
+            await tool.call(arguments)
+    assert slack.requests == []
+
+
+async def test_the_problems_of_arguments_and_image_come_together(tool: UsersSetPhoto) -> None:
+    with pytest.raises(InvalidArguments) as caught:
+        await tool.call({"image": make_image((300, 300)), "crop_x": "a", "extra": 1})
+    paths = sorted(problem.path for problem in caught.value.problems)
+    assert paths == ["$.crop_w", "$.crop_x", "$.crop_y", "$.extra", "$.image"]
+    assert isinstance(caught.value, ValueError)
+
+
+async def test_an_upload_from_a_path_streams(tmp_path: Path) -> None:
+    """A 20 MB file that needs no change never sits whole in memory."""
+    path = tmp_path / "big.png"
+    path.write_bytes(padded_png(20 * 1024 * 1024))
+    async with (
+        discard_server() as server,
+        UsersSetPhoto(CANARY_TOKEN, base_url=server.base_url, environ={}) as tool,
+    ):
+        tracemalloc.start()
+        try:
+            await tool.call({"image": path})
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert server.received_bytes > 20 * 1024 * 1024
+    assert peak < 5 * 1024 * 1024, f"peak {peak} bytes while sending a 20 MB file"
+
+
+def padded_png(total: int) -> bytes:
+    """A valid 600x600 PNG grown to ``total`` bytes by a private chunk after its pixel data.
+
+    (Pillow reads every chunk before the pixel data when it opens a PNG, so that is where
+    a file's bulk must not be for the measurement to be about the upload.)
+    """
+    png = make_image((600, 600))
+    filler = total - len(png) - 12
+    payload = bytes(filler)
+    chunk = (
+        struct.pack(">I", filler)
+        + b"prVt"
+        + payload
+        + struct.pack(">I", zlib.crc32(b"prVt" + payload) & 0xFFFFFFFF)
+    )
+    iend = png.rindex(b"IEND") - 4
+    return png[:iend] + chunk + png[iend:]
+
+
+def test_configuration_from_the_environment() -> None:
+    tool = UsersSetPhoto(
+        environ={
+            "SLACK_TOKEN": "xoxp-2",
+            "SLACK_USER_TOKEN": "xoxp-1",
+            "SLACK_API_URL": "http://127.0.0.1:1/api/",
+        }
+    )
+    assert tool.base_url == "http://127.0.0.1:1/api"
+    assert "from $SLACK_USER_TOKEN" in repr(tool)
+    assert "from $SLACK_TOKEN" in repr(UsersSetPhoto(environ={"SLACK_TOKEN": "xoxp-2"}))
+    assert UsersSetPhoto(environ={}).base_url == "https://slack.com/api"
+    explicit = UsersSetPhoto(
+        "xoxp-3", base_url="https://slack-gov.com/api", environ={"SLACK_API_URL": "x"}
+    )
+    assert explicit.base_url == "https://slack-gov.com/api"
+
+
+async def test_a_token_argument_overrides_the_configured_token(
+    slack: ScriptedSlack, tool: UsersSetPhoto
+) -> None:
+    await tool.call({"image": make_image(), "token": "xoxp-9-9-9-override"})
+    assert slack.requests[0].headers["authorization"] == "Bearer xoxp-9-9-9-override"
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"reply_check": "loose"}, "reply_check must be one of"),
+        ({"fit": "stretch"}, "fit must be one of"),
+        ({"timeout": 0}, "timeout must be more than 0"),
+        ({"timeout": float("nan")}, "timeout must be a number"),
+        ({"max_retries": -1}, "max_retries must be a whole number"),
+        ({"max_retries": True}, "max_retries must be a whole number"),
+        ({"max_retry_wait": -1}, "max_retry_wait must be 0 or more"),
+        ({"base_url": "ftp://slack.com/api"}, "must be an http(s) URL"),
+        ({"base_url": "http://slack.example.com/api"}, "unencrypted"),
+        ({"base_url": "https://user:pw@slack.com/api"}, "user name or password"),
+        ({"base_url": "https://slack.com/api?x=1"}, "query or fragment"),
+        ({"image_roots": ["/no/such/folder"]}, "not an existing folder"),
+    ],
+)
+def test_bad_configuration_is_refused_at_construction(
+    options: dict[str, object], says: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        UsersSetPhoto("xoxp-1", environ={}, **options)  # type: ignore[arg-type]
+
+
+def test_loopback_http_is_allowed_for_a_local_emulator() -> None:
+    for url in ("http://127.0.0.1:8080/api", "http://localhost/api", "http://[::1]:9/api"):
+        assert UsersSetPhoto("xoxp-1", base_url=url, environ={}).base_url == url
+
+
+def test_a_single_image_root_may_be_given_alone(tmp_path: Path) -> None:
+    assert UsersSetPhoto("xoxp-1", image_roots=tmp_path, environ={}).image_roots == (
+        tmp_path.resolve(),
+    )
+
+
+async def test_a_callers_client_is_used_and_left_open(slack: ScriptedSlack) -> None:
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(str(request.url))
+
+    async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
+        async with UsersSetPhoto(
+            CANARY_TOKEN, base_url=slack.base_url, client=client, environ={}
+        ) as tool:
+            await tool.call({"image": make_image()})
+        assert not client.is_closed
+        assert seen == [f"{slack.base_url}/users.setPhoto"]
+
+
+async def test_the_tools_own_client_is_closed_by_aclose(slack: ScriptedSlack) -> None:
+    tool = UsersSetPhoto(CANARY_TOKEN, base_url=slack.base_url, environ={})
+    await tool.call({"image": make_image()})
+    client = tool._owned_client
+    assert client is not None
+    assert not client.is_closed
+    await tool.aclose()
+    assert client.is_closed
+
+
+def test_call_sync_runs_without_an_event_loop_and_again(tmp_path: Path) -> None:
+    async def serve_and_call_twice() -> list[dict[str, object]]:
+        from tests.scripted_server import scripted_slack
+
+        async with scripted_slack() as server:
+            tool = UsersSetPhoto(CANARY_TOKEN, base_url=server.base_url, environ={})
+            loop = asyncio.get_running_loop()
+            replies = [
+                await loop.run_in_executor(None, tool.call_sync, {"image": make_image()}),
+                await loop.run_in_executor(None, tool.call_sync, {"image": make_image()}),
+            ]
+            assert len(server.requests) == 2
+            return replies
+
+    replies = asyncio.run(serve_and_call_twice())
+    assert [reply["ok"] for reply in replies] == [True, True]
+
+
+async def test_call_sync_inside_an_event_loop_says_to_await() -> None:
+    with pytest.raises(RuntimeError, match=r"await tool\.call"):
+        UsersSetPhoto(CANARY_TOKEN, environ={}).call_sync({"image": make_image()})
+
+
+async def test_one_tool_serves_concurrent_calls(slack: ScriptedSlack, tool: UsersSetPhoto) -> None:
+    replies = await asyncio.gather(*(tool.call({"image": make_image()}) for _ in range(20)))
+    assert all(reply == success_reply() for reply in replies)
+    assert len(slack.requests) == 20
+
+
+async def test_debug_logs_summarise_each_attempt(
+    slack: ScriptedSlack, tool: UsersSetPhoto, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="ocp_users_photo"):
+        await tool.call({"image": make_image((640, 600)), "crop_x": 0, "crop_y": 0, "crop_w": 512})
+    (record,) = [r for r in caplog.records if r.name == "ocp_users_photo"]
+    text = record.getMessage()
+    assert f"attempt 1/3: POST {slack.base_url}/users.setPhoto" in text
+    assert "image=PNG 640x600" in text
+    assert re.search(r"\d+ bytes crop=x=0 y=0 w=512: HTTP 200 in \d+\.\d ms", text)
+
+
+async def test_a_digest_of_what_was_sent_without_reading_twice(
+    slack: ScriptedSlack, tool: UsersSetPhoto, tmp_path: Path
+) -> None:
+    import hashlib
+
+    data = make_image((600, 600))
+    path = tmp_path / "me.png"
+    path.write_bytes(data)
+    for image in (path, data):
+        _, summary = await tool.call_with_summary({"image": image}, digest=True)
+        assert summary == {
+            "format": "PNG",
+            "width": 600,
+            "height": 600,
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()[:12],
+        }
