@@ -34,6 +34,7 @@ logger = logging.getLogger("ocp_users_photo")
 ReplyCheck = Literal["strict", "warn", "off"]
 ENVELOPE_FIELDS: Final = ("warning", "response_metadata")
 _EXCERPT_CHARS: Final = 120
+_NOT_JSON: Final = object()
 
 
 def interpret_reply(
@@ -125,14 +126,15 @@ def _json_object(reply: HttpReply, redact: Callable[[Any], Any]) -> dict[str, An
             f"Slack answered HTTP {reply.status_code} with an empty body, not JSON",
             status_code=reply.status_code,
         )
-    try:
-        parsed = json.loads(reply.body)
-    except (ValueError, RecursionError):
+    parsed = _parse_json(reply.body)
+    if parsed is _NOT_JSON:
+        # Raised outside the except block: the decoder's error holds the whole body, which
+        # must not stay reachable as this error's __context__.
         raise TransportError(
             f"Slack answered HTTP {reply.status_code} with a body that is not JSON "
             f"({_content_type(reply)}): {_excerpt(reply.body, redact)}",
             status_code=reply.status_code,
-        ) from None
+        )
     if not isinstance(parsed, dict):
         raise TransportError(
             f"Slack answered HTTP {reply.status_code} with JSON that is not an object "
@@ -141,6 +143,13 @@ def _json_object(reply: HttpReply, redact: Callable[[Any], Any]) -> dict[str, An
         )
     cleaned: dict[str, Any] = redact(parsed)
     return cleaned
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
 
 
 def _json_object_or_none(reply: HttpReply, redact: Callable[[Any], Any]) -> dict[str, Any] | None:

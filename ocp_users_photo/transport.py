@@ -83,21 +83,28 @@ class PhotoTransport:
         last_attempt = policy.max_retries + 1
         for attempt in range(1, last_attempt + 1):
             started = time.perf_counter()
+            # httpx errors keep the request, Authorization header included; only their
+            # description leaves this block, and TransportError is raised outside it so the
+            # httpx error is not reachable as its __context__.
+            failure: str | None = None
+            retryable = False
             try:
                 reply = await self._attempt(client, token, image, attempt)
             except _RETRYABLE as error:
-                self._log(image, attempt, last_attempt, f"failed: {_describe(error)}", started)
+                failure, retryable = _describe(error), True
+            except httpx.HTTPError as error:
+                failure = _describe(error)
+            if failure is not None:
+                self._log(image, attempt, last_attempt, f"failed: {failure}", started)
+                if not retryable:
+                    raise TransportError(f"the request to {self.url} failed: {failure}")
                 if attempt == last_attempt:
                     raise TransportError(
                         f"could not reach Slack at {self.url} after {attempt} attempts: "
-                        f"{_describe(error)}. Check the network and base_url, then try again"
-                    ) from error
+                        f"{failure}. Check the network and base_url, then try again"
+                    )
                 await asyncio.sleep(policy.backoff_delay(attempt, self._jitter))
                 continue
-            except httpx.HTTPError as error:
-                raise TransportError(
-                    f"the request to {self.url} failed: {_describe(error)}"
-                ) from error
             self._log(image, attempt, last_attempt, f"HTTP {reply.status_code}", started)
             if reply.status_code == 429:
                 wait = retry_after_seconds(reply.headers)

@@ -120,10 +120,20 @@ class ScriptedSlack:
         if answer.drop:
             _abort_connection(receive)
             return
-        headers = [(key.encode(), value.encode()) for key, value in answer.headers.items()]
-        headers.append((b"content-length", str(len(answer.body)).encode()))
+        # A hostile or broken server may echo the credentials it was sent.
+        body = answer.body.replace(
+            b"{authorization}", request.headers.get("authorization", "").encode()
+        )
+        headers = [
+            (
+                key.encode(),
+                value.replace("{authorization}", request.headers.get("authorization", "")).encode(),
+            )
+            for key, value in answer.headers.items()
+        ]
+        headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _abort_connection(receive: Receive) -> None:

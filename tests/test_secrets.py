@@ -1,0 +1,161 @@
+"""The canary token: every path runs with it, and it shows up nowhere but the Authorization header.
+
+Captured: every log record at DEBUG and above from every logger (httpx and httpcore
+included), every exception's text, repr, arguments, attributes and causes, every
+returned value, and the tool's repr. A scripted server that echoes the credentials
+back in its replies stands in for a hostile or broken Slack.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+from ocp_users_photo.credentials import SlackToken
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.scripted_server import Answer, ScriptedSlack, success_reply
+
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]  # the part that identifies the token
+
+
+def texts_of_error(error: BaseException) -> list[str]:
+    """Everything an exception could show: its text, repr, args, attributes and causes.
+
+    Causes and contexts are followed even when suppressed: an error reporter can still
+    reach them. httpx errors are held to the same rule, request headers included.
+    """
+    found = [str(error), repr(error), *(repr(arg) for arg in error.args)]
+    request = getattr(error, "_request", None)
+    if request is not None:
+        found.append(repr(dict(request.headers)))
+    found.extend(repr(value) for value in vars(error).values())
+    for value in vars(error).values():
+        try:
+            found.append(json.dumps(value, default=repr))
+        except (TypeError, ValueError):
+            found.append(repr(value))
+    cause = error.__cause__ or error.__context__
+    if cause is not None:
+        found.extend(texts_of_error(cause))
+    return found
+
+
+def assert_no_canary(texts: list[str]) -> None:
+    for text in texts:
+        assert CANARY_SECRET not in text, text[:300]
+
+
+Scenario = Callable[[UsersSetPhoto], Awaitable[Any]]
+
+
+def echo(status: int, body: bytes, **headers: str) -> Answer:
+    return Answer(status=status, body=body, headers=headers)
+
+
+ECHOED_SUCCESS = json.dumps({**success_reply(), "echo": "{authorization}"}).encode()
+SCENARIOS: dict[str, tuple[list[Answer], dict[str, Any]]] = {
+    "success with a crop box": ([], {"crop_x": 0, "crop_y": 0, "crop_w": 600}),
+    "invalid arguments": ([], {"crop_x": CANARY_TOKEN, "surprise": CANARY_TOKEN}),
+    "a bot token in the call": ([], {"token": "xoxb-" + CANARY_SECRET}),
+    "a token with a line break": ([], {"token": CANARY_TOKEN + "\r\nX-Leak: 1"}),
+    "a slack error echoing the token": (
+        [echo(200, b'{"ok": false, "error": "invalid_auth", "echo": "{authorization}"}')],
+        {},
+    ),
+    "a 400 echoing the token": (
+        [echo(400, b'{"ok": false, "error": "invalid_form_data", "token": "{authorization}"}')],
+        {},
+    ),
+    "an html page echoing the token": ([echo(200, b"<html>{authorization}</html>")], {}),
+    "a 503 echoing the token": ([echo(503, b"{authorization}")] * 3, {}),
+    "rate limited": (
+        [echo(429, b'{"ok":false,"error":"ratelimited"}', **{"Retry-After": "99"})],
+        {},
+    ),
+    "a success echoing the token": ([echo(200, ECHOED_SUCCESS)], {}),
+    "a dropped connection": ([Answer(drop=True)] * 3, {}),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("reply_check", ["strict", "off"])
+async def test_the_token_leaks_nowhere(
+    scenario: str, reply_check: str, slack: ScriptedSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    answers, extra_arguments = SCENARIOS[scenario]
+    slack.answer(*answers)
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=slack.base_url,
+        retry_backoff=0.01,
+        reply_check=reply_check,  # type: ignore[arg-type]
+        environ={},
+    ) as tool:
+        seen.append(repr(tool))
+        arguments = {"image": make_image((640, 640)), **extra_arguments}
+        try:
+            seen.append(json.dumps(await tool.call(arguments)))
+        except UsersPhotoError as error:
+            seen.extend(texts_of_error(error))
+        seen.append(json.dumps(await tool.run(arguments)))
+        _, summary = await _summary_or_error(tool, arguments)
+        seen.append(summary)
+    seen.extend(record.getMessage() for record in caplog.records)
+    seen.extend(repr(record.args) for record in caplog.records)
+    assert_no_canary(seen)
+    assert caplog.records, "DEBUG logging was captured"
+    # Whatever was sent carried the token in the Authorization header only.
+    for request in slack.requests:
+        assert CANARY_SECRET.encode() not in request.body
+        assert all(
+            CANARY_SECRET not in value
+            for key, value in request.headers.items()
+            if key != "authorization"
+        )
+
+
+async def _summary_or_error(tool: UsersSetPhoto, arguments: dict[str, Any]) -> tuple[Any, str]:
+    try:
+        reply, summary = await tool.call_with_summary(arguments, digest=True)
+        return reply, json.dumps([reply, summary])
+    except UsersPhotoError as error:
+        return None, " ".join(texts_of_error(error))
+
+
+async def test_the_token_from_the_environment_leaks_nowhere(
+    slack: ScriptedSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    slack.answer(echo(200, b'{"ok": false, "error": "token_revoked", "x": "{authorization}"}'))
+    tool = UsersSetPhoto(base_url=slack.base_url, environ={"SLACK_USER_TOKEN": CANARY_TOKEN})
+    result = await tool.run({"image": make_image()})
+    await tool.aclose()
+    assert result["error"] == "token_revoked"
+    assert slack.requests[0].headers["authorization"] == f"Bearer {CANARY_TOKEN}"
+    assert_no_canary([repr(tool), json.dumps(result), *(r.getMessage() for r in caplog.records)])
+
+
+async def test_a_transport_failure_leaks_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", retry_backoff=0.01, environ={}
+    ) as tool:
+        result = await tool.run({"image": make_image()})
+    assert result["error"] == "transport_error"
+    assert_no_canary([json.dumps(result), *(r.getMessage() for r in caplog.records)])
+
+
+def test_a_token_object_never_shows_its_value() -> None:
+    import pickle
+
+    token = SlackToken(CANARY_TOKEN)
+    assert_no_canary([repr(token), str(token), f"{token}", repr([token]), repr({"t": token})])
+    with pytest.raises(TypeError):
+        pickle.dumps(token)
