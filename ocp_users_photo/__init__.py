@@ -5,6 +5,7 @@
 """
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.agents import register
 from ocp_users_photo.errors import (
     InvalidArguments,
     Problem,
@@ -29,4 +30,5 @@ __all__ = [
     "UsersPhotoError",
     "UsersSetPhoto",
     "__version__",
+    "register",
 ]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
-from ocp_users_photo.credentials import SlackToken, check_token
+from ocp_users_photo.credentials import SlackToken, check_token, quotable
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.spec import load_manifest
@@ -204,15 +204,10 @@ def _describe(value: object) -> str:
 
     Long strings are not quoted, so a token pasted into the wrong argument is never echoed.
     """
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or value is None or quotable(value):
         return repr(value)
     if isinstance(value, int):
-        text = str(value) if abs(value) < 10**15 else f"a {value.bit_length()}-bit integer"
-        return text
-    if isinstance(value, float):
-        return repr(value)
+        return f"a {value.bit_length()}-bit integer"
     if isinstance(value, str):
-        if len(value) <= 16 and value.isprintable() and not value.startswith("xox"):
-            return repr(value)
         return f"a text of {len(value)} characters"
     return f"a {type(value).__name__}"

@@ -102,6 +102,26 @@ def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[
     return token, []
 
 
+def quotable(value: object) -> bool:
+    """Whether a value may be quoted in a message or a record: a number, or a short text.
+
+    Slack tokens are long and start with "xox", so one pasted into the wrong argument
+    is never quoted back.
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 10**15
+    if isinstance(value, float):
+        return True
+    return (
+        isinstance(value, str)
+        and len(value) <= 16
+        and value.isprintable()
+        and not value.startswith("xox")
+    )
+
+
 def scrub(value: Any, secret: str) -> Any:
     """A copy of a JSON value with every occurrence of ``secret`` in its strings redacted."""
     if not secret:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import queue
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,3 +218,32 @@ async def discard_server() -> AsyncIterator[DiscardServer]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+@contextmanager
+def scripted_slack_in_thread() -> Iterator[ScriptedSlack]:
+    """A ScriptedSlack served from its own thread and event loop, for synchronous callers."""
+    ready: queue.Queue[ScriptedSlack | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        async with scripted_slack() as app:
+            ready.put(app)
+            await asyncio.to_thread(stop.wait)
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as error:  # handed to the waiting thread
+            ready.put(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started = ready.get(timeout=10)
+    if isinstance(started, BaseException):
+        raise started
+    try:
+        yield started
+    finally:
+        stop.set()
+        thread.join(timeout=10)
