@@ -190,6 +190,12 @@ class UsersSetPhoto:
         a token or a whole image.
         """
         upload = await self.prepare(arguments)
+        return await self.send(upload, digest=digest)
+
+    async def send(
+        self, upload: PreparedUpload, *, digest: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Send what ``prepare`` checked; the reply and the summary. Closes the upload."""
         try:
             if digest:
                 upload.image.want_digest()

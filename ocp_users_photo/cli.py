@@ -1,0 +1,155 @@
+"""The ``ocp-users-photo`` command: set a photo, run the emulator or the MCP server, print exports.
+
+Exit codes (a failure is one line on stderr, never a traceback):
+
+    0  done
+    2  invalid arguments or configuration: nothing was sent
+    3  Slack answered with an error (ok: false)
+    4  Slack rate-limited the call: try again after the time given
+    5  no usable answer: network, timeout, server error, a reply that is not JSON
+    6  Slack's answer broke the response schema (the photo was probably set)
+    130 interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from ocp_users_photo._version import __version__
+from ocp_users_photo.errors import (
+    InvalidArguments,
+    RateLimited,
+    ReplySchemaError,
+    SlackApiError,
+    TransportError,
+    UsersPhotoError,
+)
+
+EXIT_OK: Final = 0
+EXIT_INTERNAL: Final = 1
+EXIT_INVALID: Final = 2
+EXIT_SLACK_ERROR: Final = 3
+EXIT_RATE_LIMITED: Final = 4
+EXIT_TRANSPORT: Final = 5
+EXIT_REPLY_SCHEMA: Final = 6
+EXIT_INTERRUPTED: Final = 130
+
+
+def exit_code_for(error: UsersPhotoError) -> int:
+    """The documented exit code for each kind of failure."""
+    if isinstance(error, InvalidArguments):
+        return EXIT_INVALID
+    if isinstance(error, RateLimited):
+        return EXIT_RATE_LIMITED
+    if isinstance(error, SlackApiError):
+        return EXIT_SLACK_ERROR
+    if isinstance(error, TransportError):
+        return EXIT_TRANSPORT
+    if isinstance(error, ReplySchemaError):
+        return EXIT_REPLY_SCHEMA
+    return EXIT_INTERNAL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocp-users-photo",
+        description="Set a Slack user's profile photo (users.setPhoto), checked end to end.",
+        epilog="Exit codes: 0 done, 2 invalid arguments, 3 Slack error, 4 rate limited, "
+        "5 transport error, 6 reply schema mismatch, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    from ocp_users_photo import set_command
+
+    set_parser = commands.add_parser(
+        "set",
+        help="set the photo of the token's user from an image file",
+        description="Set the profile photo of the user whose token is in the environment. "
+        "The token is read from SLACK_USER_TOKEN (or SLACK_TOKEN, or --token-env NAME), "
+        "never from a flag, which would land in shell history and ps.",
+    )
+    set_command.configure_parser(set_parser)
+    set_parser.set_defaults(handler=set_command.run)
+
+    demo_parser = commands.add_parser(
+        "demo",
+        help="set a photo on a local Slack emulator: no token, no network",
+        description="Start the local Slack emulator on a free loopback port, set a photo on it "
+        "with this tool, read it back with users.profile.get, and show where to see it.",
+    )
+    _lazy(demo_parser, "ocp_users_photo.demo", "emulator")
+
+    emulator_parser = commands.add_parser(
+        "emulator",
+        help="serve the local Slack emulator until interrupted",
+        description="Serve a local Slack-compatible users.setPhoto / users.deletePhoto / "
+        "users.profile.get until interrupted; prints its base URL once ready.",
+    )
+    _lazy(emulator_parser, "ocp_users_photo.emulator.command", "emulator")
+
+    mcp_parser = commands.add_parser(
+        "mcp",
+        help="serve usersSetPhoto over the Model Context Protocol (stdio)",
+        description="Run an MCP server over stdio exposing usersSetPhoto. The token comes from "
+        "the environment only; image paths are confined to --image-root folders.",
+    )
+    _lazy(mcp_parser, "ocp_users_photo.mcp_server", "mcp")
+
+    manifest_parser = commands.add_parser(
+        "manifest",
+        help="print the tool definition for OCP, OpenAI, Anthropic or MCP",
+        description="Print the tool definition, derived from tool_manifest.json.",
+    )
+    _lazy(manifest_parser, "ocp_users_photo.exports", None)
+    return parser
+
+
+def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str | None) -> None:
+    """Wire a subcommand whose module may need an optional extra, imported only when used."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        missing = error.name or module_name
+        hint = f"pip install 'ocp-users-photo[{extra}]'" if extra else "reinstall ocp-users-photo"
+        message = f"this command needs {missing}, which is not installed: {hint}"
+        parser.set_defaults(handler=_unavailable(message))
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        return
+    module.configure_parser(parser)
+    parser.set_defaults(handler=module.run)
+
+
+def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        print(f"ocp-users-photo: {message}", file=sys.stderr)
+        return EXIT_INVALID
+
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("ocp-users-photo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except UsersPhotoError as error:
+        print(f"ocp-users-photo: {error.message}", file=sys.stderr)
+        return exit_code_for(error)
+    except (ValueError, OSError) as error:
+        print(f"ocp-users-photo: {error}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

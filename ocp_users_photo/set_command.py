@@ -1,0 +1,165 @@
+"""``ocp-users-photo set IMAGE``: set the photo from a terminal, or check it with --dry-run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from PIL import Image
+
+from ocp_users_photo.config import TOKEN_VARIABLES
+from ocp_users_photo.square import slack_square
+from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", metavar="IMAGE", help="path of a PNG, JPEG or GIF file")
+    crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
+    crop.add_argument("--crop-x", type=int, metavar="N", help="left edge of the square")
+    crop.add_argument("--crop-y", type=int, metavar="N", help="top edge of the square")
+    crop.add_argument("--crop-w", type=int, metavar="N", help="side of the square")
+    parser.add_argument(
+        "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
+    )
+    parser.add_argument(
+        "--token-env",
+        metavar="NAME",
+        help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
+    )
+    parser.add_argument("--json", action="store_true", help="print Slack's reply as JSON")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="run every local check and send nothing"
+    )
+    parser.add_argument(
+        "--preview", metavar="OUT.png", type=Path, help="write the square photo Slack would show"
+    )
+    parser.add_argument(
+        "--fit",
+        choices=("downscale", "reject"),
+        default="downscale",
+        help="what to do with an image over 1024 px on a side (default: downscale)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
+    parser.add_argument("--max-retries", type=int, default=2, help="retries of transient faults")
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_set_photo(args, sys.stdout, sys.stderr))
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    if args.token_env:
+        value = os.environ.get(args.token_env)
+        if not value:
+            raise ValueError(f"--token-env {args.token_env}: that environment variable is not set")
+        return value
+    return None  # UsersSetPhoto reads the default variables itself
+
+
+def _arguments(args: argparse.Namespace) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"image": args.image}
+    for name in ("crop_x", "crop_y", "crop_w"):
+        value = getattr(args, name)
+        if value is not None:
+            arguments[name] = value
+    return arguments
+
+
+async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    status = _Status(err)
+    async with UsersSetPhoto(
+        _token(args),
+        base_url=args.base_url,
+        fit=args.fit,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+    ) as tool:
+        status.show(f"checking {args.image}")
+        upload = await tool.prepare(_arguments(args))
+        described = _describe(upload)
+        try:
+            if args.preview is not None:
+                _write_preview(upload, args.preview)
+                status.done(f"wrote the preview to {args.preview}")
+        except BaseException:
+            upload.close()
+            raise
+        if args.dry_run:
+            upload.close()
+            status.clear()
+            if args.json:
+                print(json.dumps({"dry_run": True, "would_send": upload.summary()}), file=out)
+            else:
+                print(f"Checked: would send {described} to {tool.base_url}{tool.path}", file=out)
+            return 0
+        status.show(f"sending {described} to {tool.base_url}{tool.path}")
+        reply, _ = await tool.send(upload)
+        status.clear()
+    if args.json:
+        print(json.dumps(reply), file=out)
+        return 0
+    profile = reply.get("profile") or {}
+    print(f"Photo set ({described}).", file=out)
+    if profile:
+        print(f"  avatar_hash: {profile.get('avatar_hash')}", file=out)
+        for key in ("image_192", "image_512", "image_1024", "image_original"):
+            if key in profile:
+                print(f"  {key}: {profile[key]}", file=out)
+    return 0
+
+
+def _describe(upload: PreparedUpload) -> str:
+    image = upload.image
+    text = f"{image.format} {image.width}x{image.height}, {_size(image.byte_count)}"
+    if image.frames > 1:
+        text += f", {image.frames} frames"
+    if image.crop_box is not None:
+        text += f", crop {image.crop_box}"
+    if image.changes:
+        text += f" ({'; '.join(image.changes)})"
+    return text
+
+
+def _size(byte_count: int) -> str:
+    if byte_count < 1024:
+        return f"{byte_count} B"
+    if byte_count < 1024 * 1024:
+        return f"{byte_count / 1024:.1f} KB"
+    return f"{byte_count / 1024 / 1024:.1f} MB"
+
+
+def _write_preview(upload: PreparedUpload, target: Path) -> None:
+    body = upload.image.body()
+    data = body if isinstance(body, bytes) else body.read()
+    with Image.open(io.BytesIO(data)) as picture:
+        square = slack_square(picture, upload.image.crop_box)
+    square.save(target, format="PNG")
+
+
+class _Status:
+    """One self-erasing status line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._live = stream.isatty()
+
+    def show(self, text: str) -> None:
+        if self._live:
+            self._stream.write(f"\r\033[K{text}...")
+            self._stream.flush()
+
+    def done(self, text: str) -> None:
+        if self._live:
+            self._stream.write(f"\r\033[K{text}\n")
+            self._stream.flush()
+
+    def clear(self) -> None:
+        if self._live:
+            self._stream.write("\r\033[K")
+            self._stream.flush()

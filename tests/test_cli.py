@@ -1,0 +1,219 @@
+"""The command line, run as a user runs it: a subprocess, the token in the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.scripted_server import Answer, ScriptedSlack, scripted_slack_in_thread, success_reply
+
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
+
+
+@pytest.fixture
+def slack() -> Iterator[ScriptedSlack]:  # type: ignore[override]
+    with scripted_slack_in_thread() as server:
+        yield server
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    environment.update(env or {})
+    finished = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+    assert CANARY_SECRET not in finished.stdout + finished.stderr
+    assert "Traceback" not in finished.stderr
+    return finished
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image((800, 600)))
+    return path
+
+
+def slack_env(slack: ScriptedSlack) -> dict[str, str]:
+    return {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack.base_url}
+
+
+def test_set_a_photo(slack: ScriptedSlack, image: Path) -> None:
+    done = cli(
+        "set",
+        str(image),
+        "--crop-x",
+        "100",
+        "--crop-y",
+        "0",
+        "--crop-w",
+        "600",
+        env=slack_env(slack),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Photo set (PNG 800x600, ")
+    assert "crop x=100 y=0 w=600" in done.stdout
+    assert "avatar_hash: 0123456789ab" in done.stdout
+    (request,) = slack.requests
+    assert request.headers["authorization"] == f"Bearer {CANARY_TOKEN}"
+    assert request.fields == {"crop_x": "100", "crop_y": "0", "crop_w": "600"}
+
+
+def test_json_output_is_the_reply(slack: ScriptedSlack, image: Path) -> None:
+    done = cli("set", str(image), "--json", env=slack_env(slack))
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == success_reply()
+
+
+def test_token_env_names_another_variable(slack: ScriptedSlack, image: Path) -> None:
+    done = cli(
+        "set",
+        str(image),
+        "--token-env",
+        "MY_TOKEN",
+        env={"MY_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack.base_url},
+    )
+    assert done.returncode == 0, done.stderr
+    missing = cli(
+        "set", str(image), "--token-env", "NOT_SET", env={"SLACK_API_URL": slack.base_url}
+    )
+    assert missing.returncode == 2
+    assert "NOT_SET: that environment variable is not set" in missing.stderr
+    assert slack.requests[0].headers["authorization"] == f"Bearer {CANARY_TOKEN}"
+    assert len(slack.requests) == 1
+
+
+def test_dry_run_checks_everything_and_sends_nothing(
+    slack: ScriptedSlack, image: Path, tmp_path: Path
+) -> None:
+    preview = tmp_path / "preview.png"
+    done = cli(
+        "set",
+        str(image),
+        "--dry-run",
+        "--preview",
+        str(preview),
+        "--crop-x",
+        "200",
+        "--crop-y",
+        "100",
+        "--crop-w",
+        "500",
+        env=slack_env(slack),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Checked: would send PNG 800x600")
+    assert slack.requests == []
+    with Image.open(preview) as square:
+        assert square.size == (500, 500)
+        # make_image paints the top-right quarter blue: the crop's top-right corner is in it.
+        assert square.getpixel((490, 10))[:3] == (20, 40, 220)
+        assert square.getpixel((10, 490))[:3] == (200, 40, 40)
+
+
+def test_preview_letterboxes_without_a_crop_box(
+    slack: ScriptedSlack, image: Path, tmp_path: Path
+) -> None:
+    preview = tmp_path / "square.png"
+    assert (
+        cli(
+            "set", str(image), "--dry-run", "--preview", str(preview), env=slack_env(slack)
+        ).returncode
+        == 0
+    )
+    with Image.open(preview) as square:
+        assert square.size == (800, 800)
+        assert square.getpixel((400, 20))[:3] == (255, 255, 255)
+        assert square.getpixel((10, 400))[:3] == (200, 40, 40)
+
+
+def test_dry_run_json(slack: ScriptedSlack, image: Path) -> None:
+    done = cli("set", str(image), "--dry-run", "--json", env=slack_env(slack))
+    assert json.loads(done.stdout) == {
+        "dry_run": True,
+        "would_send": {"format": "PNG", "width": 800, "height": 600, "bytes": image.stat().st_size},
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--crop-x", "5"], "crop_y is missing"),
+        (["--crop-x", "700", "--crop-y", "0", "--crop-w", "600"], "right edge"),
+    ],
+)
+def test_invalid_arguments_exit_2_with_one_line(
+    slack: ScriptedSlack, image: Path, extra: list[str], says: str
+) -> None:
+    done = cli("set", str(image), *extra, env=slack_env(slack))
+    assert done.returncode == 2
+    assert says in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert slack.requests == []
+
+
+def test_no_token_says_where_to_put_it(slack: ScriptedSlack, image: Path) -> None:
+    done = cli("set", str(image), env={"SLACK_API_URL": slack.base_url})
+    assert done.returncode == 2
+    assert "SLACK_USER_TOKEN" in done.stderr
+
+
+def test_a_missing_file(slack: ScriptedSlack, tmp_path: Path) -> None:
+    done = cli("set", str(tmp_path / "nope.png"), env=slack_env(slack))
+    assert done.returncode == 2
+    assert "no file at" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("answers", "code", "says"),
+    [
+        ([Answer.json({"ok": False, "error": "invalid_auth"})], 3, "invalid_auth"),
+        (
+            [Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "300"})],
+            4,
+            "wait retry_after seconds",
+        ),
+        ([Answer(status=503)] * 3, 5, "HTTP 503"),
+        ([Answer.json({"ok": True, "profile": {}})], 6, "does not match"),
+    ],
+)
+def test_each_kind_of_failure_has_its_exit_code(
+    slack: ScriptedSlack, image: Path, answers: list[Answer], code: int, says: str
+) -> None:
+    slack.answer(*answers)
+    done = cli("set", str(image), "--max-retries", "2", env=slack_env(slack))
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_bad_configuration_exits_2(image: Path) -> None:
+    done = cli(
+        "set",
+        str(image),
+        "--base-url",
+        "http://slack.example.com/api",
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN},
+    )
+    assert done.returncode == 2
+    assert "unencrypted" in done.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["set"], ["demo"], ["emulator"], ["mcp"], ["manifest"]])
+def test_help_on_every_command(command: list[str]) -> None:
+    done = cli(*command, "--help")
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: ocp-users-photo")
