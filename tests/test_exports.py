@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import UsersSetPhoto, cli
 from ocp_users_photo.errors import (
     InvalidArguments,
     Problem,
@@ -306,3 +306,25 @@ async def test_output_schema_holds_for_refused_arguments(
     assert result["error"] == "invalid_arguments"
     assert result_validator().is_valid(result)
     assert not slack.requests
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_manifest_command_prints_each_export(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["manifest", "--format", fmt]) == 0
+    assert json.loads(capsys.readouterr().out) == export_tool(fmt)
+
+
+def test_the_manifest_command_prints_the_ocp_export_by_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["manifest"]) == 0
+    assert json.loads(capsys.readouterr().out) == export_tool("ocp")
+
+
+def test_the_manifest_command_refuses_an_unknown_format(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["manifest", "--format", "yaml"])
+    assert stopped.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
