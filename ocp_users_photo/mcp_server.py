@@ -165,8 +165,8 @@ async def _run_guarded(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> dic
         return {
             "ok": False,
             "error": UNEXPECTED_ERROR,
-            "message": f"usersSetPhoto failed unexpectedly ({type(failure).__name__}); the "
-            "photo may not have been set. The MCP server's log has the details.",
+            "message": f"usersSetPhoto failed unexpectedly ({type(failure).__name__}), so "
+            "whether the photo was set is unknown. The MCP server's log has the details.",
             "problems": [],
         }
 

@@ -8,6 +8,7 @@ and everything the server writes to stderr, and checks the canary is in none of 
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from ocp_users_photo import cli, mcp_server
+from ocp_users_photo import UsersSetPhoto, cli, mcp_server
 from ocp_users_photo.exports import export_tool
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, make_image
@@ -277,3 +278,34 @@ def test_a_plain_http_base_url_off_loopback_is_refused(
     code = mcp_server.main(["--image-root", str(tmp_path), "--base-url", "http://slack.example"])
     assert code == 2
     assert "unencrypted" in capsys.readouterr().err
+
+
+async def test_an_unexpected_failure_is_an_error_result_not_a_crash(
+    tool: UsersSetPhoto,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(arguments: Any) -> dict[str, Any]:
+        raise RuntimeError(f"bug near {CANARY_TOKEN}")
+
+    monkeypatch.setattr(tool, "run", broken)
+    result = await mcp_server.call_tool(tool, TOOL, {"image": "photo.png"})
+    assert result["isError"] is True
+    error = result["structuredContent"]
+    assert error["error"] == "unexpected_error"
+    assert "RuntimeError" in error["message"]
+    assert json.loads(result["content"][0]["text"]) == error
+    assert output_validator().is_valid(error)
+    assert CANARY_TOKEN not in json.dumps(result)
+    assert any(record.exc_info for record in debug_logs.records)
+
+
+def test_the_servers_log_handler_removes_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    handler = mcp_server._stderr_log_handler({"SLACK_USER_TOKEN": CANARY_TOKEN})
+    record = logging.LogRecord(
+        "some.library", logging.ERROR, __file__, 1, "header was %s", (CANARY_TOKEN,), None
+    )
+    handler.handle(record)
+    written = capsys.readouterr().err
+    assert "header was [redacted]" in written
+    assert CANARY_TOKEN not in written
