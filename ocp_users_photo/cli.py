@@ -14,6 +14,8 @@ Exit codes (a failure is one line on stderr, never a traceback):
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -27,6 +29,7 @@ from ocp_users_photo.errors import (
     TransportError,
     UsersPhotoError,
 )
+from ocp_users_photo.exports import FORMATS, export_tool
 
 EXIT_OK: Final = 0
 EXIT_INTERNAL: Final = 1
@@ -104,8 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the tool definition for OCP, OpenAI, Anthropic or MCP",
         description="Print the tool definition, derived from tool_manifest.json.",
     )
-    _lazy(manifest_parser, "ocp_users_photo.exports", None)
+    manifest_parser.add_argument(
+        "--format", choices=FORMATS, default="ocp", help="whose tool format (default: ocp)"
+    )
+    manifest_parser.set_defaults(handler=_print_manifest)
     return parser
+
+
+def _print_manifest(args: argparse.Namespace) -> int:
+    return _print(json.dumps(export_tool(args.format), indent=2, ensure_ascii=False))
+
+
+def _print(text: str) -> int:
+    """Print ``text``; a reader that stops early (``| head``) is not worth a traceback."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so the exit flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INTERNAL
+    return EXIT_OK
 
 
 def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str | None) -> None:

@@ -1,0 +1,330 @@
+"""The exported tool definitions: derived from the manifest, valid schemas, the right shapes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from ocp_users_photo import UsersSetPhoto, cli
+from ocp_users_photo.errors import (
+    InvalidArguments,
+    Problem,
+    RateLimited,
+    ReplySchemaError,
+    SlackApiError,
+    TransportError,
+    UsersPhotoError,
+)
+from ocp_users_photo.exports import FORMATS, export_tool, run_result_schema
+from ocp_users_photo.results import error_result
+from ocp_users_photo.spec import load_manifest
+from tests.scripted_server import Answer, ScriptedSlack, success_reply
+
+DATA = Path(__file__).parent / "data"
+# OpenAI and Anthropic both take tool names of letters, digits, '_' and '-', 64 at most.
+TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def manifest() -> dict[str, Any]:
+    return json.loads(json.dumps(load_manifest()))
+
+
+def result_validator() -> Draft202012Validator:
+    return Draft202012Validator(run_result_schema(), format_checker=FormatChecker())
+
+
+def test_formats_are_the_four_named() -> None:
+    assert FORMATS == ("ocp", "openai", "anthropic", "mcp")
+
+
+def test_unknown_format_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="ocp, openai, anthropic, mcp"):
+        export_tool("yaml")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_export_is_plain_json(fmt: str) -> None:
+    exported = export_tool(fmt)
+    assert json.loads(json.dumps(exported)) == exported
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_export_is_a_copy_callers_may_edit(fmt: str) -> None:
+    first = export_tool(fmt)
+    first.clear()
+    assert export_tool(fmt) != {}
+    assert load_manifest()["name"] == "usersSetPhoto"
+
+
+def test_ocp_export_is_the_manifests_ocp_fields_only() -> None:
+    source = manifest()
+    exported = export_tool("ocp")
+    assert set(exported) == {
+        "name",
+        "description",
+        "method",
+        "path",
+        "operation_id",
+        "tags",
+        "parameters",
+        "response_schema",
+        "security",
+        "servers",
+    }
+    for field, value in exported.items():
+        assert value == source[field], field
+
+
+def test_ocp_export_matches_the_ocp_tool_schema_but_for_formdata_locations() -> None:
+    # The manifest keeps Slack's OpenAPI location "formData", which the OCP schema's
+    # location enum does not list; every other rule of the OCP schema holds.
+    schema = json.loads((DATA / "ocp-tool.schema.json").read_text())
+    errors = list(Draft7Validator(schema).iter_errors(export_tool("ocp")))
+    assert errors, "the manifest changed: drop this exception if formData is gone"
+    for error in errors:
+        assert re.fullmatch(r"\$\.parameters\.\w+\.location", error.json_path), error.message
+        assert error.instance == "formData"
+
+
+def test_openai_export_shape_and_schema() -> None:
+    source = manifest()
+    exported = export_tool("openai")
+    assert set(exported) == {"type", "function"}
+    assert exported["type"] == "function"
+    function = exported["function"]
+    assert set(function) == {"name", "description", "parameters", "strict"}
+    assert TOOL_NAME.fullmatch(function["name"])
+    assert function["name"] == source["name"]
+    assert function["description"] == source["description"]
+    # Strict mode needs every property required; the crop arguments are optional.
+    assert function["strict"] is False
+    expected = dict(source["input_schema"])
+    del expected["$schema"]
+    assert function["parameters"] == expected
+    assert function["parameters"]["type"] == "object"
+
+
+def test_anthropic_export_shape_and_schema() -> None:
+    source = manifest()
+    exported = export_tool("anthropic")
+    assert set(exported) == {"name", "description", "input_schema"}
+    assert TOOL_NAME.fullmatch(exported["name"])
+    assert exported["name"] == source["name"]
+    assert exported["description"] == source["description"]
+    assert exported["input_schema"] == source["input_schema"]
+    assert exported["input_schema"]["type"] == "object"
+
+
+def test_mcp_export_shape_and_schemas() -> None:
+    source = manifest()
+    exported = export_tool("mcp")
+    assert set(exported) == {"name", "description", "inputSchema", "outputSchema"}
+    assert exported["name"] == source["name"]
+    assert exported["description"] == source["description"]
+    assert exported["inputSchema"] == source["input_schema"]
+    output = exported["outputSchema"]
+    assert output == run_result_schema()
+    assert output["type"] == "object"  # MCP wants an object schema at the root
+
+
+def test_no_export_offers_a_token_argument() -> None:
+    assert "token" not in export_tool("openai")["function"]["parameters"]["properties"]
+    assert "token" not in export_tool("anthropic")["input_schema"]["properties"]
+    assert "token" not in export_tool("mcp")["inputSchema"]["properties"]
+
+
+def test_output_schema_pieces_are_the_manifests() -> None:
+    source = manifest()
+    success, bare, error = run_result_schema()["anyOf"]
+    response = source["response_schema"]
+    for name, schema in response["properties"].items():
+        assert success["properties"][name] == schema, name
+    assert success["required"] == response["required"]
+    assert success["additionalProperties"] == response["additionalProperties"]
+    assert bare["properties"]["ok"] == response["properties"]["ok"]
+    assert error["properties"]["ok"] == source["error_schema"]["properties"]["ok"]
+    for code in source["error_schema"]["properties"]["error"]["enum"]:
+        assert code in error["properties"]["error"]["examples"]
+
+
+def input_schemas() -> list[dict[str, Any]]:
+    return [
+        manifest()["input_schema"],
+        export_tool("openai")["function"]["parameters"],
+        export_tool("anthropic")["input_schema"],
+        export_tool("mcp")["inputSchema"],
+        export_tool("mcp")["outputSchema"],
+    ]
+
+
+@pytest.mark.parametrize("schema", input_schemas(), ids=lambda _: "schema")
+def test_schemas_are_valid_json_schema_2020_12(schema: dict[str, Any]) -> None:
+    Draft202012Validator.check_schema(schema)
+
+
+def test_the_meta_schema_check_does_catch_a_broken_schema() -> None:
+    broken = manifest()["input_schema"]
+    broken["properties"]["crop_x"]["minimum"] = "zero"
+    with pytest.raises(SchemaError):
+        Draft202012Validator.check_schema(broken)
+
+
+def test_input_schema_accepts_and_refuses_as_documented() -> None:
+    validator = Draft202012Validator(export_tool("mcp")["inputSchema"])
+    assert validator.is_valid({"image": "me.png"})
+    assert validator.is_valid({"image": "me.png", "crop_x": 0, "crop_y": "10", "crop_w": 512})
+    assert not validator.is_valid({"image": "me.png", "crop_x": 0})
+    assert not validator.is_valid({"image": "me.png", "token": "xoxp-1"})
+    assert not validator.is_valid({})
+
+
+ERRORS: list[UsersPhotoError] = [
+    InvalidArguments([Problem("$.crop_y", "crop_y is missing")]),
+    ReplySchemaError([Problem("$.profile", "missing")], {"ok": True}),
+    TransportError("Slack answered HTTP 502 after 3 attempts"),
+    SlackApiError("invalid_auth", hint="check the token", reply={"ok": False}),
+    SlackApiError(
+        "missing_scope",
+        hint="add the scope",
+        reply={
+            "ok": False,
+            "error": "missing_scope",
+            "needed": "users.profile:write",
+            "provided": "users:read",
+            "warning": "superfluous_charset",
+        },
+    ),
+    RateLimited(30.0, hint="wait", reply={"ok": False, "error": "ratelimited"}),
+    SlackApiError("some_future_code", hint="see the docs", reply={"ok": False}),
+]
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda error: type(error).__name__)
+def test_output_schema_holds_for_every_error_result(error: UsersPhotoError) -> None:
+    result = error_result(error)
+    assert result_validator().is_valid(result), list(result_validator().iter_errors(result))
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        success_reply(),
+        {**success_reply(), "warning": "superfluous_charset"},
+        {**success_reply(), "response_metadata": {"warnings": ["superfluous_charset"]}},
+        {"ok": True},
+        {"ok": True, "warning": "superfluous_charset"},
+    ],
+    ids=["full", "warning", "metadata", "bare", "bare-warning"],
+)
+def test_output_schema_holds_for_success_results(result: dict[str, Any]) -> None:
+    assert result_validator().is_valid(result)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {**success_reply(), "extra": 1},
+        {"ok": True, "profile": {"avatar_hash": "0123456789ab"}},
+        {"ok": False, "error": "invalid_auth"},
+        {"ok": False, "error": "invalid_auth", "message": "m", "problems": [], "token": "x"},
+        {"ok": "yes"},
+        [],
+    ],
+    ids=["extra-field", "partial-profile", "no-message", "extra-error-field", "ok-text", "list"],
+)
+def test_output_schema_refuses_other_shapes(result: Any) -> None:
+    assert not result_validator().is_valid(result)
+
+
+# (name, scripted answers, the error code run returns, or None for a success)
+SCRIPTS: list[tuple[str, list[Answer], str | None]] = [
+    ("success", [], None),
+    ("warning", [Answer.json({**success_reply(), "warning": "superfluous_charset"})], None),
+    ("bare-ok", [Answer.json({"ok": True})], None),
+    ("slack-error", [Answer.json({"ok": False, "error": "invalid_auth"})], "invalid_auth"),
+    (
+        "missing-scope",
+        [
+            Answer.json(
+                {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": "users.profile:write",
+                    "provided": "identify",
+                }
+            )
+        ],
+        "missing_scope",
+    ),
+    (
+        "rate-limited",
+        [Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"retry-after": "90"})],
+        "ratelimited",
+    ),
+    (
+        "bad-reply",
+        [Answer.json({"ok": True, "profile": {"image_24": "not a uri"}})],
+        "invalid_reply",
+    ),
+    ("not-json", [Answer(status=200, body=b"<html>")], "transport_error"),
+    (
+        "server-error",
+        [Answer.json({"ok": False, "error": "fatal_error"}, 500)] * 3,
+        "transport_error",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answers", "code"), [s[1:] for s in SCRIPTS], ids=[s[0] for s in SCRIPTS])
+async def test_output_schema_holds_for_what_run_returns(
+    slack: ScriptedSlack,
+    tool: UsersSetPhoto,
+    write_image: Callable[..., Path],
+    answers: list[Answer],
+    code: str | None,
+) -> None:
+    slack.answer(*answers)
+    result = await tool.run({"image": str(write_image())})
+    assert slack.requests, "the call reached the server"
+    assert result.get("error") == code
+    assert result["ok"] is (code is None)
+    errors = list(result_validator().iter_errors(result))
+    assert not errors, (result, errors)
+
+
+async def test_output_schema_holds_for_refused_arguments(
+    slack: ScriptedSlack, tool: UsersSetPhoto, write_image: Callable[..., Path]
+) -> None:
+    result = await tool.run({"image": str(write_image()), "crop_x": 1, "colour": "red"})
+    assert result["error"] == "invalid_arguments"
+    assert result_validator().is_valid(result)
+    assert not slack.requests
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_manifest_command_prints_each_export(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["manifest", "--format", fmt]) == 0
+    assert json.loads(capsys.readouterr().out) == export_tool(fmt)
+
+
+def test_the_manifest_command_prints_the_ocp_export_by_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["manifest"]) == 0
+    assert json.loads(capsys.readouterr().out) == export_tool("ocp")
+
+
+def test_the_manifest_command_refuses_an_unknown_format(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["manifest", "--format", "yaml"])
+    assert stopped.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

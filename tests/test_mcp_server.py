@@ -1,0 +1,311 @@
+"""The MCP server, driven over stdio by the mcp SDK's own client against a scripted Slack.
+
+Each session starts ``python -m ocp_users_photo.mcp_server`` as a subprocess with
+the canary token in its environment, records every message the client receives
+and everything the server writes to stderr, and checks the canary is in none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from ocp_users_photo import UsersSetPhoto, cli, mcp_server
+from ocp_users_photo.exports import export_tool
+from ocp_users_photo.spec import load_manifest
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.scripted_server import Answer, ScriptedSlack, scripted_slack
+
+TOOL = "usersSetPhoto"
+
+
+@dataclass
+class Session:
+    """A running server: the client, the scripted Slack, and what the client received."""
+
+    client: ClientSession
+    slack: ScriptedSlack
+    root: Path
+    outside: Path
+    instructions: str | None
+    received: list[str] = field(default_factory=list)
+
+    async def call(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Call the tool; the result as its wire JSON (camelCase keys, whatever the SDK)."""
+        result = await self.client.call_tool(TOOL, arguments)
+        dumped: dict[str, Any] = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        return dumped
+
+
+def _message_text(item: object) -> str:
+    message = getattr(item, "message", item)  # a SessionMessage, or a bare message
+    if hasattr(message, "model_dump_json"):
+        return str(message.model_dump_json(by_alias=True))
+    return repr(message)
+
+
+@asynccontextmanager
+async def mcp_session(
+    tmp_path: Path, *, token: str | None = CANARY_TOKEN, log_level: str = "debug"
+) -> AsyncIterator[Session]:
+    """Start the server on a scripted Slack; on exit, check the canary leaked nowhere."""
+    root = tmp_path / "images"
+    root.mkdir()
+    (root / "photo.png").write_bytes(make_image())
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(make_image())
+    stderr_path = tmp_path / "server-stderr.txt"
+    received: list[str] = []
+    async with scripted_slack() as slack:
+        env = {"SLACK_API_URL": slack.base_url}
+        if token is not None:
+            env["SLACK_USER_TOKEN"] = token
+        parameters = StdioServerParameters(
+            command=sys.executable,
+            args=[
+                "-m",
+                "ocp_users_photo.mcp_server",
+                "--image-root",
+                str(root),
+                "--log-level",
+                log_level,
+            ],
+            env=env,
+            cwd=str(tmp_path),
+        )
+        with stderr_path.open("w") as errlog:
+            async with stdio_client(parameters, errlog=errlog) as (read_stream, write_stream):
+                forward, recorded = anyio.create_memory_object_stream[Any](0)
+
+                async def record() -> None:
+                    async with forward:
+                        async for item in read_stream:
+                            received.append(_message_text(item))
+                            await forward.send(item)
+
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(record)
+                    async with ClientSession(recorded, write_stream) as client:
+                        initialized = await client.initialize()
+                        yield Session(
+                            client, slack, root, outside, initialized.instructions, received
+                        )
+                    tasks.cancel_scope.cancel()
+    assert received, "the client received messages"
+    for text in received:
+        assert CANARY_TOKEN not in text
+    stderr = stderr_path.read_text()
+    assert CANARY_TOKEN not in stderr
+    assert "Traceback" not in stderr, stderr
+
+
+def output_validator() -> Draft202012Validator:
+    return Draft202012Validator(export_tool("mcp")["outputSchema"], format_checker=FormatChecker())
+
+
+def assert_refused(result: dict[str, Any], *paths: str) -> dict[str, Any]:
+    """An isError result whose text is the run() error object naming each of ``paths``."""
+    assert result["isError"] is True
+    error = result["structuredContent"]
+    assert json.loads(result["content"][0]["text"]) == error
+    assert result["content"][0]["type"] == "text"
+    assert error["ok"] is False
+    assert error["error"] == "invalid_arguments"
+    named = {problem["path"] for problem in error["problems"]}
+    for path in paths:
+        assert path in named, (path, error["problems"])
+    assert output_validator().is_valid(error)
+    return error
+
+
+def assert_success(result: dict[str, Any]) -> None:
+    assert result.get("isError", False) is False
+    reply = result["structuredContent"]
+    assert json.loads(result["content"][0]["text"]) == reply
+    assert reply["ok"] is True
+    assert reply["profile"]["avatar_hash"]
+    assert output_validator().is_valid(reply)
+
+
+async def test_lists_the_tool_with_the_exported_schemas(tmp_path: Path) -> None:
+    async with mcp_session(tmp_path) as session:
+        listed = await session.client.list_tools()
+        tools = [tool.model_dump(by_alias=True, mode="json") for tool in listed.tools]
+        assert [tool["name"] for tool in tools] == [TOOL]
+        (tool,) = tools
+        assert tool["description"] == load_manifest()["description"]
+        assert tool["inputSchema"] == load_manifest()["input_schema"]
+        assert tool["outputSchema"] == export_tool("mcp")["outputSchema"]
+        assert "token" not in tool["inputSchema"]["properties"]
+        assert session.instructions is not None
+        assert str(session.root) in session.instructions
+
+
+async def test_a_session_refuses_bad_calls_and_stays_alive(tmp_path: Path) -> None:
+    async with mcp_session(tmp_path) as session:
+        assert_success(await session.call({"image": "photo.png"}))
+        assert len(session.slack.requests) == 1
+        request = session.slack.requests[0]
+        assert request.path == "/api/users.setPhoto"
+        assert request.headers["content-type"].startswith("multipart/form-data")
+        assert request.files["image"].data == make_image()
+        # The token travels in the Authorization header and nowhere else.
+        assert request.headers["authorization"] == f"Bearer {CANARY_TOKEN}"
+        assert "token" not in request.fields
+        assert CANARY_TOKEN.encode() not in request.body
+        others = {key: value for key, value in request.headers.items() if key != "authorization"}
+        assert CANARY_TOKEN not in json.dumps(others)
+
+        photo = str(session.root / "photo.png")
+        assert_refused(await session.call({"image": photo, "crop_x": 0}), "$.crop_y", "$.crop_w")
+        unknown = assert_refused(await session.call({"image": photo, "colour": "red"}), "$.colour")
+        assert "unknown argument" in unknown["message"]
+        assert_refused(await session.call({"image": str(session.outside)}), "$.image")
+        assert_refused(await session.call({"image": "../outside.png"}), "$.image")
+        assert_refused(await session.call({"image": "https://example.com/me.png"}), "$.image")
+        assert_refused(await session.call({}), "$.image")
+        # A token argument is refused, even a valid one, and never echoed.
+        token = assert_refused(
+            await session.call({"image": photo, "token": CANARY_TOKEN, "crop_w": 9}),
+            "$.token",
+            "$.crop_x",
+            "$.crop_y",
+        )
+        assert "SLACK_USER_TOKEN" in token["message"]
+        assert len(session.slack.requests) == 1, "no refused call reached Slack"
+
+        assert_success(
+            await session.call({"image": photo, "crop_x": 0, "crop_y": "0", "crop_w": 512})
+        )
+        assert len(session.slack.requests) == 2
+        assert session.slack.requests[1].fields == {"crop_x": "0", "crop_y": "0", "crop_w": "512"}
+
+
+async def test_slack_failures_come_back_as_error_results(tmp_path: Path) -> None:
+    async with mcp_session(tmp_path) as session:
+        session.slack.answer(
+            Answer.json({"ok": False, "error": "invalid_auth"}),
+            Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"retry-after": "120"}),
+        )
+        for code in ("invalid_auth", "ratelimited"):
+            result = await session.call({"image": "photo.png"})
+            assert result["isError"] is True
+            error = result["structuredContent"]
+            assert json.loads(result["content"][0]["text"]) == error
+            assert error["error"] == code
+            assert error["message"]
+            assert output_validator().is_valid(error)
+        assert error["retry_after"] == 120
+        assert_success(await session.call({"image": "photo.png"}))
+
+
+async def test_an_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
+    async with mcp_session(tmp_path) as session:
+        with pytest.raises(Exception, match="unknown tool 'setPhoto'"):
+            await session.client.call_tool("setPhoto", {"image": "photo.png"})
+        assert_success(await session.call({"image": "photo.png"}))
+
+
+async def test_without_a_token_every_call_is_refused(tmp_path: Path) -> None:
+    async with mcp_session(tmp_path, token=None, log_level="warning") as session:
+        error = assert_refused(await session.call({"image": "photo.png"}), "$.token")
+        assert "SLACK_USER_TOKEN" in error["message"]
+        assert not session.slack.requests
+    assert "no Slack token" in (tmp_path / "server-stderr.txt").read_text()
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_package_does_not_import_mcp_until_the_server_starts() -> None:
+    done = run_python(
+        "import sys\n"
+        "import ocp_users_photo, ocp_users_photo.cli, ocp_users_photo.exports\n"
+        "import ocp_users_photo.mcp_server\n"
+        "ocp_users_photo.exports.export_tool('mcp')\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'mcp'))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_without_mcp_the_command_says_what_to_install() -> None:
+    done = run_python(
+        "import sys\n"
+        "sys.modules['mcp'] = None  # as if the [mcp] extra were not installed\n"
+        "from ocp_users_photo.cli import main\n"
+        "sys.exit(main(['mcp']))\n"
+    )
+    assert done.returncode == 2
+    assert "pip install 'ocp-users-photo[mcp]'" in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [mcp_server.main, lambda argv: cli.main(["mcp", *argv])],
+    ids=["module", "cli"],
+)
+def test_a_missing_image_root_stops_the_server_before_it_starts(
+    entry: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-folder"
+    assert entry(["--image-root", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert "not an existing folder" in captured.err
+    assert captured.out == ""
+
+
+def test_a_plain_http_base_url_off_loopback_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = mcp_server.main(["--image-root", str(tmp_path), "--base-url", "http://slack.example"])
+    assert code == 2
+    assert "unencrypted" in capsys.readouterr().err
+
+
+async def test_an_unexpected_failure_is_an_error_result_not_a_crash(
+    tool: UsersSetPhoto,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(arguments: Any) -> dict[str, Any]:
+        raise RuntimeError(f"bug near {CANARY_TOKEN}")
+
+    monkeypatch.setattr(tool, "run", broken)
+    result = await mcp_server.call_tool(tool, TOOL, {"image": "photo.png"})
+    assert result["isError"] is True
+    error = result["structuredContent"]
+    assert error["error"] == "unexpected_error"
+    assert "RuntimeError" in error["message"]
+    assert json.loads(result["content"][0]["text"]) == error
+    assert output_validator().is_valid(error)
+    assert CANARY_TOKEN not in json.dumps(result)
+    assert any(record.exc_info for record in debug_logs.records)
+
+
+def test_the_servers_log_handler_removes_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    handler = mcp_server._stderr_log_handler({"SLACK_USER_TOKEN": CANARY_TOKEN})
+    record = logging.LogRecord(
+        "some.library", logging.ERROR, __file__, 1, "header was %s", (CANARY_TOKEN,), None
+    )
+    handler.handle(record)
+    written = capsys.readouterr().err
+    assert "header was [redacted]" in written
+    assert CANARY_TOKEN not in written
