@@ -40,7 +40,8 @@ class _ArgumentSpec:
     """What the manifest says about the arguments, gathered once per process."""
 
     names: tuple[str, ...]
-    names_for_people: str
+    model_names: tuple[str, ...]
+    model_names_listed: str
     crop_bounds: Mapping[str, tuple[int, int]]
 
 
@@ -52,13 +53,12 @@ def _argument_spec() -> _ArgumentSpec:
         name: (int(properties[name]["minimum"]), int(properties[name]["maximum"]))
         for name in CROP_FIELDS
     }
-    model_facing = list(properties)
-    hidden = [name for name in manifest["parameters"] if name not in properties]
-    listed = ", ".join(model_facing[:-1]) + f" and {model_facing[-1]}"
-    if hidden:
-        listed += f" (and {', '.join(hidden)}, from Python code)"
+    model_names = tuple(properties)
     return _ArgumentSpec(
-        names=tuple(manifest["parameters"]), names_for_people=listed, crop_bounds=bounds
+        names=tuple(manifest["parameters"]),
+        model_names=model_names,
+        model_names_listed=", ".join(model_names[:-1]) + f" and {model_names[-1]}",
+        crop_bounds=bounds,
     )
 
 
@@ -74,12 +74,15 @@ def parse_arguments(
     *,
     configured_token: SlackToken | None,
     configured_token_problems: list[Problem],
+    model_facing: bool = False,
 ) -> tuple[ParsedArguments, list[Problem]]:
     """Check names, token, image presence and crop values; return what parsed and every problem.
 
     ``configured_token`` is the tool's token from its configuration; a ``token`` argument
-    overrides it. ``configured_token_problems`` are the problems found with the configured
-    token, reported only when the call does not bring its own.
+    overrides it, except for ``model_facing`` calls (arguments a model made up), which may
+    only use the input schema's names: a model never chooses the credentials.
+    ``configured_token_problems`` are the problems found with the configured token,
+    reported only when the call does not bring its own.
     """
     spec = _argument_spec()
     if not isinstance(arguments, Mapping):
@@ -91,17 +94,22 @@ def parse_arguments(
         return ParsedArguments(token=None, image=None, crop_box=None), [problem]
 
     problems: list[Problem] = []
+    allowed = spec.model_names if model_facing else spec.names
     for name in arguments:
-        if name not in spec.names:
-            problems.append(
-                Problem(
-                    argument_path(name),
-                    f"unknown argument {_describe(name)}: usersSetPhoto takes "
-                    f"{spec.names_for_people}",
-                )
+        if name in allowed:
+            continue
+        message = (
+            f"unknown argument {_describe(name)}: usersSetPhoto takes {spec.model_names_listed}"
+        )
+        if name == "token":
+            message += (
+                "; the Slack token is not an argument here, it comes from the tool's "
+                "configuration (SLACK_USER_TOKEN)"
             )
+        problems.append(Problem(argument_path(name), message))
 
-    token = _token_of(arguments, configured_token, configured_token_problems, problems)
+    given = arguments if not model_facing else {k: v for k, v in arguments.items() if k != "token"}
+    token = _token_of(given, configured_token, configured_token_problems, problems)
 
     image = arguments.get("image")
     if image is None:

@@ -30,10 +30,7 @@ from typing import Any, Final
 from ocp_users_photo._version import __version__
 from ocp_users_photo.config import TOKEN_VARIABLES, token_from_environment
 from ocp_users_photo.credentials import REDACTED
-from ocp_users_photo.errors import InvalidArguments, Problem
 from ocp_users_photo.exports import export_tool
-from ocp_users_photo.results import error_result
-from ocp_users_photo.spec import load_manifest
 from ocp_users_photo.tool import UsersSetPhoto
 
 SERVER_NAME: Final = "ocp-users-photo"
@@ -153,11 +150,8 @@ async def call_tool(
 
 
 async def _run_guarded(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """``tool.run``, but a token argument is refused, and an unexpected failure is reported."""
-    hidden = _hidden_arguments(arguments)
+    """``tool.run`` (which refuses a token argument), with an unexpected failure reported."""
     try:
-        if hidden:
-            return await _refuse_hidden(tool, arguments, hidden)
         return await tool.run(arguments)
     except Exception as failure:
         # A bug, not a refusal: keep the server alive and tell the model plainly.
@@ -169,39 +163,6 @@ async def _run_guarded(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> dic
             "whether the photo was set is unknown. The MCP server's log has the details.",
             "problems": [],
         }
-
-
-def _hidden_arguments(arguments: Mapping[str, Any]) -> list[str]:
-    """Argument names the tool takes from Python code but never from a model (the token)."""
-    manifest = load_manifest()
-    model_facing = manifest["input_schema"]["properties"]
-    return [
-        name for name in manifest["parameters"] if name in arguments and name not in model_facing
-    ]
-
-
-async def _refuse_hidden(
-    tool: UsersSetPhoto, arguments: Mapping[str, Any], hidden: Sequence[str]
-) -> dict[str, Any]:
-    """Refuse the call, listing the hidden arguments and every other problem; nothing is sent."""
-    model_facing = ", ".join(load_manifest()["input_schema"]["properties"])
-    problems = [
-        Problem(
-            f"$.{name}",
-            f"unknown argument {name!r}: usersSetPhoto takes {model_facing}. The Slack token "
-            f"is never an argument here: the server reads it from {TOKEN_VARIABLES[0]} in "
-            "its environment",
-        )
-        for name in hidden
-    ]
-    rest = {name: value for name, value in arguments.items() if name not in hidden}
-    try:
-        upload = await tool.prepare(rest)  # every local check, nothing sent
-    except InvalidArguments as refused:
-        problems.extend(refused.problems)
-    else:
-        upload.close()
-    return error_result(InvalidArguments(problems))
 
 
 def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:

@@ -166,12 +166,14 @@ class UsersSetPhoto:
         """Like ``call``, but an expected failure comes back as an error object, not an exception.
 
         The error object is Slack's error shape extended so a model can correct itself:
-        ``{"ok": false, "error", "message", "problems", ["retry_after"]}``.
+        ``{"ok": false, "error", "message", "problems", ["retry_after"]}``. The arguments
+        are a model's, so only the input schema's names are taken: a ``token`` is refused.
         """
         try:
-            return await self.call(arguments)
+            reply, _ = await self.call_with_summary(arguments, model_facing=True)
         except UsersPhotoError as error:
             return error_result(error)
+        return reply
 
     def call_sync(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """``call`` for code without an event loop; it runs one for the call and closes it."""
@@ -182,14 +184,14 @@ class UsersSetPhoto:
         raise RuntimeError("call_sync() cannot run inside an event loop: use 'await tool.call()'")
 
     async def call_with_summary(
-        self, arguments: Mapping[str, Any], *, digest: bool = False
+        self, arguments: Mapping[str, Any], *, digest: bool = False, model_facing: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The reply and a summary of what was sent (image format, size, bytes; a digest if asked).
 
         Agent integrations record the summary in place of the arguments, which may hold
         a token or a whole image.
         """
-        upload = await self.prepare(arguments)
+        upload = await self.prepare(arguments, model_facing=model_facing)
         return await self.send(upload, digest=digest)
 
     async def send(
@@ -214,15 +216,19 @@ class UsersSetPhoto:
         finally:
             upload.close()
 
-    async def prepare(self, arguments: Mapping[str, Any]) -> PreparedUpload:
+    async def prepare(
+        self, arguments: Mapping[str, Any], *, model_facing: bool = False
+    ) -> PreparedUpload:
         """Every local check, and any conversion: what would be sent. Raises InvalidArguments.
 
         The caller owns the result and must ``close()`` it (it may hold an open file).
+        ``model_facing`` arguments may only use the input schema's names (no token).
         """
         parsed, problems = parse_arguments(
             arguments,
             configured_token=self._token,
             configured_token_problems=self._token_problems,
+            model_facing=model_facing,
         )
         if parsed.image is None:
             raise InvalidArguments(problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import struct
@@ -14,8 +15,9 @@ import httpx
 import pytest
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto, __version__
+from ocp_users_photo.hints import HINTS
 from tests.conftest import CANARY_TOKEN, make_image
-from tests.scripted_server import ScriptedSlack, discard_server, success_reply
+from tests.scripted_server import Answer, ScriptedSlack, discard_server, success_reply
 
 
 async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
@@ -255,3 +257,44 @@ async def test_a_digest_of_what_was_sent_without_reading_twice(
             "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest()[:12],
         }
+
+
+async def test_run_takes_a_models_arguments_only_so_a_token_is_refused(
+    slack: ScriptedSlack, tool: UsersSetPhoto
+) -> None:
+    result = await tool.run({"image": make_image(), "token": "xoxp-9-9-9-from-a-model"})
+    assert result["ok"] is False
+    assert result["error"] == "invalid_arguments"
+    (problem,) = result["problems"]
+    assert problem["path"] == "$.token"
+    assert "takes image, crop_x, crop_y and crop_w" in problem["message"]
+    assert "SLACK_USER_TOKEN" in problem["message"]
+    assert "xoxp-9-9-9-from-a-model" not in json.dumps(result)
+    assert slack.requests == []
+
+
+async def test_run_returns_the_reply_or_an_error_object(
+    slack: ScriptedSlack, tool: UsersSetPhoto
+) -> None:
+    assert await tool.run({"image": make_image()}) == success_reply()
+    slack.answer(
+        Answer.json(
+            {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": "users.profile:write",
+                "provided": "users.profile:read",
+            }
+        )
+    )
+    assert await tool.run({"image": make_image()}) == {
+        "ok": False,
+        "error": "missing_scope",
+        "message": "Slack refused users.setPhoto: missing_scope. " + HINTS["missing_scope"],
+        "problems": [],
+        "needed": "users.profile:write",
+        "provided": "users.profile:read",
+    }
+    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "90"}))
+    limited = await tool.run({"image": make_image()})
+    assert (limited["error"], limited["retry_after"]) == ("ratelimited", 90)
