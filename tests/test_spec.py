@@ -144,3 +144,44 @@ def test_an_installed_package_reads_the_same_manifest(wheel: Path, tmp_path: Pat
     assert Path(used_path).is_relative_to(target)
     assert Path(used_path).read_bytes() == (ROOT / "tool_manifest.json").read_bytes()
     assert name == "usersSetPhoto"
+
+
+EXTENSIONS = {"error_schema", "input_schema", "auth", "rate_limit", "entry_point"}
+
+
+def test_the_manifest_is_an_ocp_tool_plus_documented_extensions() -> None:
+    """OCP's tool schema, with one deviation: parameter locations are Slack's formData."""
+    from jsonschema import Draft7Validator
+
+    ocp_schema = json.loads((DATA / "ocp-tool.schema.json").read_text())
+    manifest = dict(load_manifest())
+    assert set(manifest) - set(ocp_schema["properties"]) == EXTENSIONS
+    ocp_fields = {key: value for key, value in manifest.items() if key not in EXTENSIONS}
+    errors = list(Draft7Validator(ocp_schema).iter_errors(ocp_fields))
+    assert {error.json_path for error in errors} == {
+        f"$.parameters.{name}.location" for name in manifest["parameters"]
+    }
+    assert all(error.instance == "formData" for error in errors)
+    widened = json.loads(json.dumps(ocp_schema))
+    location = widened["properties"]["parameters"]["patternProperties"]["^[a-zA-Z][a-zA-Z0-9_]*$"]
+    location["properties"]["location"]["enum"].append("formData")
+    Draft7Validator(widened).validate(ocp_fields)
+
+
+def test_the_catalog_extensions_say_what_a_catalog_needs() -> None:
+    import importlib
+
+    from ocp_users_photo.config import TOKEN_VARIABLES
+
+    manifest = load_manifest()
+    assert manifest["auth"]["scopes"] == ["users.profile:write"]
+    assert tuple(manifest["auth"]["environment"]) == TOKEN_VARIABLES
+    assert manifest["rate_limit"]["tier"] == 2
+    module_name, _, attribute = manifest["entry_point"]["python"].partition(":")
+    assert getattr(importlib.import_module(module_name), attribute).__name__ == "register"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    group = manifest["entry_point"]["entry_point_group"]
+    assert (
+        f'[project.entry-points."{group}"]\nusersSetPhoto = "{manifest["entry_point"]["python"]}"'
+        in pyproject
+    )
