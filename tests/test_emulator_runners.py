@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -266,3 +267,15 @@ def test_cli_sigterm_also_exits_cleanly() -> None:
     os.kill(process.pid, signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr
+
+
+def test_listener_is_a_tcp_socket_so_replies_are_not_delayed() -> None:
+    # asyncio turns on TCP_NODELAY only for sockets whose proto is IPPROTO_TCP;
+    # with proto 0 each reply waited ~40 ms for a delayed ACK.
+    from ocp_users_photo.emulator.server import _bind
+
+    listener = _bind("127.0.0.1", 0)
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()
