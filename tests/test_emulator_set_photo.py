@@ -41,8 +41,15 @@ def quadrants(side: int = 600) -> Image.Image:
     return image
 
 
-def near(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 6) -> bool:
+def near(actual: object, expected: tuple[int, ...], tolerance: int = 6) -> bool:
+    assert isinstance(actual, tuple), actual
     return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=False))
+
+
+def alpha(image: Image.Image, point: tuple[int, int]) -> int:
+    value = image.getpixel(point)
+    assert isinstance(value, tuple)
+    return int(value[3])
 
 
 @pytest.fixture
@@ -176,8 +183,8 @@ async def test_transparent_png_is_letterboxed_with_transparency(
     profile = assert_success(await set_photo(client, emulator, upload))
     _, image = await fetch_image(client, profile["image_72"])
     assert image.mode == "RGBA"
-    assert image.getpixel((36, 1))[3] == 0
-    assert image.getpixel((36, 36))[3] == 255
+    assert alpha(image, (36, 1)) == 0
+    assert alpha(image, (36, 36)) == 255
 
 
 async def test_jpeg_renditions_are_jpeg(
@@ -228,7 +235,7 @@ async def test_animated_gif_renders_its_first_frame_as_png(
     assert near(image.convert("RGB").getpixel((36, 36)), RED)
     original = await client.get(profile["image_original"])
     assert original.headers["content-type"] == "image/gif"
-    assert Image.open(io.BytesIO(original.content)).n_frames == 3
+    assert getattr(Image.open(io.BytesIO(original.content)), "n_frames", 1) == 3
 
 
 async def test_too_many_frames(client: httpx.AsyncClient) -> None:
