@@ -148,6 +148,37 @@ async def test_configured_user_fields_and_normalised_names(
     assert profile["team"] == "T0EMULATOR"
 
 
+async def test_users_added_at_run_time(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    emulator.state.add_token("xoxp-mal", user_id="UMAL0000001")
+    emulator.state.add_user(
+        UserRecord("UMAL0000001", real_name="Malcolm Reynolds", title="Captain")
+    )
+    await client.post(
+        emulator.base_url + "/users.setPhoto",
+        headers={"Authorization": "Bearer xoxp-mal"},
+        files={"image": ("p.png", png(), "image/png")},
+    )
+    person = emulator.state.person_for_token("xoxp-mal")
+    assert person.record.real_name == "Malcolm Reynolds"
+    assert person.photo is not None
+    # Replacing the fields over HTTP keeps the photo.
+    response = await client.post(
+        emulator.root_url + "/_emulator/users",
+        json={"user_id": "UMAL0000001", "real_name": "Mal", "email": "mal@serenity.example.com"},
+    )
+    assert response.json() == {"ok": True, "user_id": "UMAL0000001"}
+    client.headers["Authorization"] = "Bearer xoxp-mal"
+    profile = valid_profile(await profile_get(client, emulator))
+    assert (profile["real_name"], profile["email"]) == ("Mal", "mal@serenity.example.com")
+    assert profile["avatar_hash"] == person.photo.avatar_hash
+    bad = await client.post(emulator.root_url + "/_emulator/users", json={"real_name": "x"})
+    assert bad.status_code == 400
+    with pytest.raises(LookupError):
+        emulator.state.person_for_token("not-a-token")
+
+
 async def test_profile_of_another_user_and_user_not_found(
     emulator: RunningEmulator, client: httpx.AsyncClient
 ) -> None:

@@ -42,7 +42,8 @@ ASSUMPTIONS: tuple[str, ...] = (
     "'g' as Slack's default avatars do, and users.profile.get then shows no image_original and "
     "is_custom_image false.",
     "With `process_images=False` the upload is neither decoded nor checked against the size "
-    "limits; every image URL serves the uploaded bytes with the part's declared content type.",
+    "limits, and the crop box only for its syntax (not whether it fits); every image URL "
+    "serves the uploaded bytes with the part's declared content type.",
     # Tokens, rate limits and replies.
     "Without configuration any `xoxp-` token is a user with users.profile:read and "
     "users.profile:write, and any `xoxb-` token a bot with users.profile:read; the user id is "

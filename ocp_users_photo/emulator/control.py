@@ -11,6 +11,7 @@ Not Slack's: it lets a test drive an emulator that runs in another process
     DELETE /_emulator/requests             empty the request log
     POST   /_emulator/tokens               {"token": ..., "user_id"?: ..., "scopes"?: "a,b" | [...]}
     POST   /_emulator/tokens/revoke        {"token": ...}
+    POST   /_emulator/users                {"user_id": ..., "real_name"?, "display_name"?, ...}
     PUT    /_emulator/rate_limit           {"calls_per_minute": int | null}
 """
 
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ocp_users_photo.emulator.config import UserRecord
 from ocp_users_photo.emulator.faults import SET_PHOTO_PATH, Fault
 from ocp_users_photo.emulator.replies import json_response
 from ocp_users_photo.emulator.state import EmulatorState
@@ -45,6 +47,7 @@ class ControlApi:
             Route("/_emulator/requests", self.clear_requests, methods=["DELETE"]),
             Route("/_emulator/tokens", self.add_token, methods=["POST"]),
             Route("/_emulator/tokens/revoke", self.revoke_token, methods=["POST"]),
+            Route("/_emulator/users", self.add_user, methods=["POST"]),
             Route("/_emulator/rate_limit", self.set_rate_limit, methods=["PUT"]),
         ]
 
@@ -114,6 +117,17 @@ class ControlApi:
             return _bad_request("'token' must be a non-empty string")
         self._state.revoke(token)
         return json_response({"ok": True})
+
+    async def add_user(self, request: Request) -> Response:
+        spec = await _json_object(request)
+        if isinstance(spec, Response):
+            return spec
+        try:
+            record = UserRecord.from_json(spec)
+        except ValueError as error:
+            return _bad_request(str(error))
+        self._state.add_user(record)
+        return json_response({"ok": True, "user_id": record.user_id})
 
     async def set_rate_limit(self, request: Request) -> Response:
         spec = await _json_object(request)

@@ -49,6 +49,15 @@ class Directory:
         with self._lock:
             return self._ensure_locked(user_id)
 
+    def put(self, record: UserRecord) -> Person:
+        """Add a user, or replace an existing user's fields (their photo stays)."""
+        with self._lock:
+            existing = self._people.get(record.user_id)
+            photo = existing.photo if existing is not None else None
+            person = Person(record, photo, int(time.time()))
+            self._people[record.user_id] = person
+            return person
+
     def get(self, user_id: str) -> Person | None:
         with self._lock:
             return self._people.get(user_id)

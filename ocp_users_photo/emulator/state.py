@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ocp_users_photo.emulator.config import EmulatorConfig, TokenGrant
+from ocp_users_photo.emulator.config import EmulatorConfig, TokenGrant, UserRecord
 from ocp_users_photo.emulator.directory import Directory, Person
 from ocp_users_photo.emulator.faults import FaultQueue
 from ocp_users_photo.emulator.ratelimit import SlidingWindowLimiter
@@ -36,6 +36,10 @@ class EmulatorState:
     ) -> TokenGrant:
         """Accept `token` from now on, for `user_id` (derived if None) with `scopes`."""
         return self.tokens.grant(token, user_id=user_id, scopes=scopes)
+
+    def add_user(self, record: UserRecord) -> Person:
+        """Add a user or replace one's profile fields (name, title, email); the photo stays."""
+        return self.directory.put(record)
 
     def revoke(self, token: str) -> None:
         """Answer `token` with token_revoked from now on."""
