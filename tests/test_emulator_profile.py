@@ -244,5 +244,6 @@ async def test_body_over_the_limit_is_refused(client: httpx.AsyncClient) -> None
         )
         assert response.status_code == 413
         assert response.json() == {"ok": False, "error": "request_too_large"}
+        assert response.headers["x-slack-failure"] == "request_too_large"
         assert emulator.requests.last().body is None
         assert emulator.requests.last().body_size > 20_000

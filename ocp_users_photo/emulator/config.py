@@ -129,10 +129,11 @@ class EmulatorConfig:
     # False: check the form, auth and limits but neither decode nor render the image.
     process_images: bool = True
     letterbox_color: tuple[int, int, int] = (255, 255, 255)
-    # The request log: how many requests it keeps, and how much raw body each.
-    max_recorded_requests: int = 1000
+    # The request log: how many requests it keeps, and how much raw body each
+    # (at most about 1 GiB together; load tests should set record_bodies=False).
+    max_recorded_requests: int = 500
     record_bodies: bool = True
-    max_recorded_body_bytes: int = 4 * 1024 * 1024
+    max_recorded_body_bytes: int = 2 * 1024 * 1024
     # How long a stopping server waits for in-flight requests (e.g. a delay fault).
     shutdown_grace_seconds: int = 2
 

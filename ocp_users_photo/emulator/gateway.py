@@ -50,7 +50,9 @@ class Gateway:
             body = await read_body(receive, config.max_body_bytes)
         except BodyTooLarge:
             self._record(scope, received_at, None, None, fault=None)
-            await _send(send, 413, b'{"ok":false,"error":"request_too_large"}', _json_headers())
+            body_text = b'{"ok":false,"error":"request_too_large"}'
+            headers = (*_json_headers(), ("x-slack-failure", "request_too_large"))
+            await _send(send, 413, body_text, headers)
             return
         incoming = await parse_incoming(scope, body)
         fault = self._state.faults.take(scope["path"])
