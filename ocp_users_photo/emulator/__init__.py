@@ -1,0 +1,54 @@
+"""A local Slack-compatible server for users.setPhoto, users.deletePhoto and users.profile.get.
+
+Needs the `emulator` extra (starlette, uvicorn, python-multipart). Start it with
+run_emulator() in async code, EmulatorThread / start_emulator_in_thread() in
+sync code, the `slack_emulator` pytest fixture, or `ocp-users-photo emulator`.
+What it does where Slack documents nothing is listed in ASSUMPTIONS.
+"""
+
+from ocp_users_photo.emulator.app import create_app
+from ocp_users_photo.emulator.assumptions import ASSUMPTIONS
+from ocp_users_photo.emulator.config import (
+    DEFAULT_BOT_SCOPES,
+    DEFAULT_USER_SCOPES,
+    EmulatorConfig,
+    TokenGrant,
+    UserRecord,
+    load_tokens_file,
+    user_id_for_token,
+)
+from ocp_users_photo.emulator.faults import ANY_PATH, Fault, FaultQueue, PendingFault
+from ocp_users_photo.emulator.renditions import RENDITION_SIZES
+from ocp_users_photo.emulator.requestlog import RecordedFile, RecordedRequest, RequestLog
+from ocp_users_photo.emulator.server import (
+    EmulatorThread,
+    RunningEmulator,
+    run_emulator,
+    start_emulator_in_thread,
+)
+from ocp_users_photo.emulator.state import EmulatorState
+
+__all__ = [
+    "ANY_PATH",
+    "ASSUMPTIONS",
+    "DEFAULT_BOT_SCOPES",
+    "DEFAULT_USER_SCOPES",
+    "RENDITION_SIZES",
+    "EmulatorConfig",
+    "EmulatorState",
+    "EmulatorThread",
+    "Fault",
+    "FaultQueue",
+    "PendingFault",
+    "RecordedFile",
+    "RecordedRequest",
+    "RequestLog",
+    "RunningEmulator",
+    "TokenGrant",
+    "UserRecord",
+    "create_app",
+    "load_tokens_file",
+    "run_emulator",
+    "start_emulator_in_thread",
+    "user_id_for_token",
+]

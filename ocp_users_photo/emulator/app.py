@@ -1,0 +1,65 @@
+"""create_app(): the emulator as a Starlette ASGI application."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ocp_users_photo.emulator.avatars import AvatarImages
+from ocp_users_photo.emulator.config import EmulatorConfig
+from ocp_users_photo.emulator.connections import ConnectionDropper
+from ocp_users_photo.emulator.control import ControlApi
+from ocp_users_photo.emulator.gateway import Gateway
+from ocp_users_photo.emulator.methods import ApiMethods
+from ocp_users_photo.emulator.profiles import AVATARS_PREFIX
+from ocp_users_photo.emulator.replies import SlackFailure, slack_error
+from ocp_users_photo.emulator.state import EmulatorState
+
+# Slack accepts GET and POST for its Web API methods; so does the emulator.
+_API_VERBS = ["GET", "POST"]
+
+
+def create_app(
+    config: EmulatorConfig | None = None,
+    state: EmulatorState | None = None,
+    *,
+    dropper: ConnectionDropper | None = None,
+) -> Starlette:
+    """The ASGI app. `state` defaults to a fresh one for `config`.
+
+    `dropper` lets the "drop" fault abort connections; run_emulator() passes
+    one bound to its uvicorn server.
+    """
+    if state is None:
+        state = EmulatorState(config)
+    elif config is not None and config is not state.config:
+        raise ValueError("give either a config or a state built from it, not two different ones")
+    methods = ApiMethods(state)
+    avatars = AvatarImages(state)
+    routes = [
+        Route("/api/users.setPhoto", methods.set_photo, methods=_API_VERBS),
+        Route("/api/users.deletePhoto", methods.delete_photo, methods=_API_VERBS),
+        Route("/api/users.profile.get", methods.profile_get, methods=_API_VERBS),
+        Route("/api/{method:str}", methods.unknown_method, methods=_API_VERBS),
+        Route(
+            AVATARS_PREFIX + "/{user_id:str}/{avatar_hash:str}/{name:str}",
+            avatars.serve,
+            methods=["GET"],
+        ),
+        *ControlApi(state).routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Gateway, state=state, dropper=dropper)],
+        exception_handlers={SlackFailure: _slack_failure},
+    )
+    app.state.emulator = state
+    return app
+
+
+async def _slack_failure(request: Request, failure: Exception) -> Response:
+    assert isinstance(failure, SlackFailure)
+    return slack_error(failure)

@@ -1,0 +1,184 @@
+"""The emulator's settings: a frozen EmulatorConfig plus the tokens and users it starts with."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# The user scopes every accepted-by-default xoxp- token carries: enough for the
+# three methods this emulator serves, and nothing else.
+DEFAULT_USER_SCOPES: tuple[str, ...] = ("users.profile:read", "users.profile:write")
+# A bot token may read profiles (Slack grants users.profile:read to bots) but
+# users.profile:write is a user scope, so no bot token ever carries it.
+DEFAULT_BOT_SCOPES: tuple[str, ...] = ("users.profile:read",)
+
+# Prefixes, not secrets: Slack tells token types apart by them.
+BOT_TOKEN_PREFIX = "xoxb-"  # noqa: S105
+USER_TOKEN_PREFIX = "xoxp-"  # noqa: S105
+
+# Slack documents Tier 2 as "about 20 calls a minute".
+TIER_2_CALLS_PER_MINUTE = 20
+
+
+def split_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
+    """Scopes as a tuple, from Slack's comma-separated text or any iterable of names."""
+    items = scopes.split(",") if isinstance(scopes, str) else scopes
+    return tuple(scope.strip() for scope in items if scope.strip())
+
+
+def is_bot_token(token: str) -> bool:
+    """Whether Slack would treat the token as a bot token (only the prefix tells)."""
+    return token.startswith(BOT_TOKEN_PREFIX)
+
+
+def user_id_for_token(token: str) -> str:
+    """A stable Slack-shaped user id (U + 10 upper-case alphanumerics) derived from a token.
+
+    Derived rather than random so that the same token maps to the same user in
+    every emulator run, and a test can predict it.
+    """
+    digest = hashlib.sha256(token.encode("utf-8")).hexdigest().upper()
+    return "U" + digest[:10]
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """One token the emulator knows: whose it is and which scopes it carries."""
+
+    token: str
+    user_id: str
+    scopes: tuple[str, ...] = DEFAULT_USER_SCOPES
+
+    @property
+    def is_bot(self) -> bool:
+        return is_bot_token(self.token)
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> TokenGrant:
+        """Read {"token": ..., "user_id"?: ..., "scopes"?: "a,b" | [...]}."""
+        token = _required_text(record, "token")
+        scopes_value = record.get("scopes")
+        if scopes_value is None:
+            scopes = DEFAULT_BOT_SCOPES if is_bot_token(token) else DEFAULT_USER_SCOPES
+        elif isinstance(scopes_value, str) or (
+            isinstance(scopes_value, list) and all(isinstance(s, str) for s in scopes_value)
+        ):
+            scopes = split_scopes(scopes_value)
+        else:
+            raise ValueError("'scopes' must be a comma-separated string or a list of strings")
+        user_id = record.get("user_id")
+        if user_id is not None and not isinstance(user_id, str):
+            raise ValueError("'user_id' must be a string")
+        return cls(token=token, user_id=user_id or user_id_for_token(token), scopes=scopes)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A person's profile fields other than the photo (the photo lives in the state)."""
+
+    user_id: str
+    real_name: str = ""
+    display_name: str = ""
+    title: str = ""
+    email: str | None = None
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> UserRecord:
+        """Read {"user_id": ..., "real_name"?, "display_name"?, "title"?, "email"?}."""
+        email = record.get("email")
+        if email is not None and not isinstance(email, str):
+            raise ValueError("'email' must be a string")
+        return cls(
+            user_id=_required_text(record, "user_id"),
+            real_name=_optional_text(record, "real_name"),
+            display_name=_optional_text(record, "display_name"),
+            title=_optional_text(record, "title"),
+            email=email,
+        )
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything that shapes the emulator's behaviour; frozen, so share it freely.
+
+    Run-time changes (new tokens, revocations, faults) go to the EmulatorState,
+    never here.
+    """
+
+    # Tokens known up front; any xoxp-/xoxb- token is also accepted when the
+    # accept_any_* switches are on.
+    tokens: tuple[TokenGrant, ...] = ()
+    users: tuple[UserRecord, ...] = ()
+    revoked_tokens: frozenset[str] = frozenset()
+    accept_any_user_token: bool = True
+    accept_any_bot_token: bool = True
+    team_id: str = "T0EMULATOR"
+    # Calls per minute per token and method (users.setPhoto, users.deletePhoto);
+    # None switches rate limiting off.
+    rate_limit_per_minute: int | None = TIER_2_CALLS_PER_MINUTE
+    # Over this many pixels on either side an image is answered with too_large.
+    max_image_side: int = 8192
+    # An animated GIF with more frames than this is answered with too_many_frames.
+    max_frames: int = 100
+    # Requests whose body is larger than this get HTTP 413 without being parsed.
+    max_body_bytes: int = 64 * 1024 * 1024
+    # False: check the form, auth and limits but neither decode nor render the image.
+    process_images: bool = True
+    letterbox_color: tuple[int, int, int] = (255, 255, 255)
+    # The request log: how many requests it keeps, and how much raw body each
+    # (at most about 1 GiB together; load tests should set record_bodies=False).
+    max_recorded_requests: int = 500
+    record_bodies: bool = True
+    max_recorded_body_bytes: int = 2 * 1024 * 1024
+    # How long a stopping server waits for in-flight requests (e.g. a delay fault).
+    shutdown_grace_seconds: int = 2
+
+    def __post_init__(self) -> None:
+        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
+            raise ValueError("rate_limit_per_minute must be at least 1, or None for no limit")
+        for name in ("max_image_side", "max_frames", "max_body_bytes", "max_recorded_requests"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.max_recorded_body_bytes < 0:
+            raise ValueError("max_recorded_body_bytes must not be negative")
+
+
+def load_tokens_file(
+    path: str | Path,
+) -> tuple[tuple[TokenGrant, ...], tuple[UserRecord, ...], frozenset[str]]:
+    """Read a JSON file {"tokens": [...], "users": [...], "revoked": [...]} (all keys optional)."""
+    with Path(path).open("rb") as tokens_file:
+        document = json.load(tokens_file)
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: the top level must be a JSON object")
+    tokens = tuple(TokenGrant.from_json(item) for item in _list_of_objects(document, "tokens"))
+    users = tuple(UserRecord.from_json(item) for item in _list_of_objects(document, "users"))
+    revoked = document.get("revoked", [])
+    if not isinstance(revoked, list) or not all(isinstance(t, str) for t in revoked):
+        raise ValueError(f"{path}: 'revoked' must be a list of token strings")
+    return tokens, users, frozenset(revoked)
+
+
+def _list_of_objects(document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    items = document.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValueError(f"'{key}' must be a list of JSON objects")
+    return items
+
+
+def _required_text(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"'{key}' must be a non-empty string")
+    return value
+
+
+def _optional_text(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"'{key}' must be a string")
+    return value

@@ -1,0 +1,154 @@
+"""Reading a request once: its raw body, its arguments (query, form or JSON) and file parts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qsl
+
+from python_multipart.exceptions import FormParserError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope
+
+BodyKind = Literal["none", "form", "json", "other"]
+
+# Content types Slack lists as valid for a POST (anything else: invalid_post_type).
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_ACCEPTED_TYPES = (*_FORM_TYPES, "application/json", "text/plain")
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part, read into memory."""
+
+    field_name: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A request's arguments, parsed once by the gateway and shared with the handlers.
+
+    `query` and `body_fields` are kept apart because only some methods read a
+    token from the query string; `body_error` is the Slack error code for a
+    body that could not be read as arguments at all.
+    """
+
+    query: tuple[tuple[str, str], ...]
+    body_fields: tuple[tuple[str, str], ...]
+    files: tuple[UploadedFile, ...]
+    body_kind: BodyKind
+    body_error: str | None
+
+    def argument(self, name: str) -> str | None:
+        """The body's value, else the query string's (Slack reads both; the body wins)."""
+        for key, value in self.body_fields:
+            if key == name:
+                return value
+        for key, value in self.query:
+            if key == name:
+                return value
+        return None
+
+    def file(self, name: str) -> UploadedFile | None:
+        return next((part for part in self.files if part.field_name == name), None)
+
+
+class BodyTooLarge(Exception):
+    """The body is over the configured size limit."""
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body; raises BodyTooLarge past `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            # The client went away; what arrived is all there is.
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the body is over {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replaying_receive(body: bytes, receive: Receive) -> Receive:
+    """A receive callable that hands out the already-read body, then defers to the real one."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def parse_incoming(scope: Scope, body: bytes) -> Incoming:
+    """Arguments from the query string and from the body, by its content type."""
+    query = tuple(
+        parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    )
+    request = Request(scope, replaying_receive(body, _no_more_messages))
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not body and media_type not in _FORM_TYPES:
+        return Incoming(query, (), (), "none", None)
+    if media_type in _FORM_TYPES:
+        return await _parse_form(request, query)
+    if media_type == "application/json":
+        return _parse_json(body, query)
+    error = None if media_type in _ACCEPTED_TYPES else "invalid_post_type"
+    return Incoming(query, (), (), "other", error)
+
+
+async def _parse_form(request: Request, query: tuple[tuple[str, str], ...]) -> Incoming:
+    try:
+        form = await request.form()
+    except (HTTPException, MultiPartException, FormParserError, UnicodeDecodeError):
+        return Incoming(query, (), (), "form", "invalid_form_data")
+    fields: list[tuple[str, str]] = []
+    files: list[UploadedFile] = []
+    try:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                files.append(UploadedFile(name, value.filename, value.content_type, data))
+            else:
+                fields.append((name, value))
+    finally:
+        await form.close()
+    return Incoming(query, tuple(fields), tuple(files), "form", None)
+
+
+def _parse_json(body: bytes, query: tuple[tuple[str, str], ...]) -> Incoming:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return Incoming(query, (), (), "json", "invalid_json")
+    if not isinstance(document, Mapping):
+        return Incoming(query, (), (), "json", "json_not_object")
+    fields = tuple((str(key), _json_argument_text(value)) for key, value in document.items())
+    return Incoming(query, fields, (), "json", None)
+
+
+def _json_argument_text(value: object) -> str:
+    # Slack's SDKs send numbers for crop values; an argument is text either way.
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+async def _no_more_messages() -> Message:
+    return {"type": "http.disconnect"}

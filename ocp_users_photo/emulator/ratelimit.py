@@ -1,0 +1,54 @@
+"""A sliding-window rate limiter: at most N calls in any 60 seconds per key."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+
+WINDOW_SECONDS = 60.0
+
+
+class SlidingWindowLimiter:
+    """Counts admitted calls per key over the last minute; refused calls do not count.
+
+    Refused calls are not counted so that a client that honours Retry-After
+    gets through exactly when the header said it would.
+    """
+
+    def __init__(
+        self, calls_per_minute: int | None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._limit = calls_per_minute
+        self._windows: dict[Hashable, deque[float]] = {}
+
+    @property
+    def calls_per_minute(self) -> int | None:
+        return self._limit
+
+    def set_limit(self, calls_per_minute: int | None) -> None:
+        """Change the limit at run time (None: off); forgets the calls counted so far."""
+        if calls_per_minute is not None and calls_per_minute < 1:
+            raise ValueError("calls_per_minute must be at least 1, or None for no limit")
+        with self._lock:
+            self._limit = calls_per_minute
+            self._windows.clear()
+
+    def admit(self, key: Hashable) -> int | None:
+        """None when the call may go ahead, else the whole seconds to wait (Retry-After)."""
+        with self._lock:
+            if self._limit is None:
+                return None
+            now = self._clock()
+            window = self._windows.setdefault(key, deque())
+            while window and window[0] <= now - WINDOW_SECONDS:
+                window.popleft()
+            if len(window) < self._limit:
+                window.append(now)
+                return None
+            # Rounded up: a client that waits this long finds a free slot.
+            return max(1, math.ceil(window[0] + WINDOW_SECONDS - now))

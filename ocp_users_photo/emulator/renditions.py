@@ -1,0 +1,164 @@
+"""Pillow work for users.setPhoto: check an upload, crop or letterbox it, render the sizes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# The sizes of Slack's image_24 ... image_1024 profile fields.
+RENDITION_SIZES: tuple[int, ...] = (24, 32, 48, 72, 192, 512, 1024)
+
+# Slack's own hint for bad_image is "try JPEG, GIF or PNG": other formats are refused.
+ACCEPTED_FORMATS: Mapping[str, tuple[str, str]] = {
+    "PNG": ("image/png", "png"),
+    "JPEG": ("image/jpeg", "jpg"),
+    "GIF": ("image/gif", "gif"),
+}
+
+
+@dataclass(frozen=True)
+class CropBox:
+    """A square crop box in the image's pixel coordinates."""
+
+    x: int
+    y: int
+    width: int
+
+    def fits(self, image_width: int, image_height: int) -> bool:
+        return (
+            self.width > 0
+            and self.x + self.width <= image_width
+            and self.y + self.width <= image_height
+        )
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """Bytes ready to serve, with the content type and the file extension they go with."""
+
+    data: bytes
+    content_type: str
+    extension: str
+
+
+@dataclass(frozen=True)
+class RenderedPhoto:
+    """The original upload plus one square rendition per size (empty when not rendered)."""
+
+    original: EncodedImage
+    renditions: Mapping[int, EncodedImage]
+
+
+class ImageRejected(Exception):
+    """The upload cannot become a photo; `code` is the Slack error to answer with."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def avatar_hash(image_bytes: bytes, crop: CropBox | None) -> str:
+    """12 lower-case hex characters naming this content cut this way.
+
+    The same bytes with another crop give another photo, so the crop is hashed too.
+    """
+    digest = hashlib.sha256(image_bytes)
+    crop_text = "none" if crop is None else f"{crop.x},{crop.y},{crop.width}"
+    digest.update(b"\0crop=" + crop_text.encode("ascii"))
+    return digest.hexdigest()[:12]
+
+
+def render_photo(
+    image_bytes: bytes,
+    crop: CropBox | None,
+    *,
+    max_side: int,
+    max_frames: int,
+    letterbox_color: tuple[int, int, int],
+) -> RenderedPhoto:
+    """Check the upload against the limits and render every size; raises ImageRejected."""
+    if not image_bytes:
+        raise ImageRejected("bad_image", "the image part is empty")
+    with _open(image_bytes) as image:
+        mime_and_extension = ACCEPTED_FORMATS.get(image.format or "")
+        if mime_and_extension is None:
+            raise ImageRejected("bad_image", f"format {image.format} is not PNG, JPEG or GIF")
+        # Checked from the header, before any pixel is decoded.
+        if max(image.size) > max_side:
+            raise ImageRejected("too_large", f"{image.size[0]}x{image.size[1]} exceeds {max_side}")
+        if getattr(image, "n_frames", 1) > max_frames:
+            raise ImageRejected("too_many_frames", f"more than {max_frames} frames")
+        try:
+            image.seek(0)
+            # Slack's clients show a photo the way a viewer does, EXIF rotation applied.
+            upright = ImageOps.exif_transpose(image)
+            square = _square(_normalised_mode(upright), crop, letterbox_color)
+        except (OSError, ValueError, SyntaxError) as error:
+            raise ImageRejected("bad_image", f"the image data is damaged: {error}") from error
+        original_type, original_extension = mime_and_extension
+    # A JPEG stays a JPEG (a photo); anything else becomes PNG, keeping transparency.
+    as_jpeg = original_type == "image/jpeg"
+    renditions = {size: _encode(square, size, as_jpeg=as_jpeg) for size in RENDITION_SIZES}
+    original = EncodedImage(image_bytes, original_type, original_extension)
+    return RenderedPhoto(original=original, renditions=renditions)
+
+
+def render_square(square: Image.Image, *, as_jpeg: bool = False) -> dict[int, EncodedImage]:
+    """Every rendition size of an already square image (used for the default avatar)."""
+    return {size: _encode(square, size, as_jpeg=as_jpeg) for size in RENDITION_SIZES}
+
+
+def _open(image_bytes: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns for large-but-allowed pixel counts; max_side decides here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(image_bytes))
+    except Image.DecompressionBombError as error:
+        raise ImageRejected("too_large", str(error)) from error
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise ImageRejected("bad_image", "the bytes are not a readable image") from error
+
+
+def _normalised_mode(image: Image.Image) -> Image.Image:
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    with warnings.catch_warnings():
+        # Palette images with transparency warn when converted; RGBA is the point.
+        warnings.simplefilter("ignore", UserWarning)
+        return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _square(
+    image: Image.Image, crop: CropBox | None, letterbox_color: tuple[int, int, int]
+) -> Image.Image:
+    width, height = image.size
+    if crop is not None:
+        if not crop.fits(width, height):
+            raise ImageRejected(
+                "bad_image",
+                f"crop box {crop.x},{crop.y}+{crop.width} is not inside the {width}x{height} image",
+            )
+        return image.crop((crop.x, crop.y, crop.x + crop.width, crop.y + crop.width))
+    if width == height:
+        return image
+    side = max(width, height)
+    fill: tuple[int, ...] = (*letterbox_color, 0) if image.mode == "RGBA" else letterbox_color
+    canvas = Image.new(image.mode, (side, side), fill)
+    canvas.paste(image, ((side - width) // 2, (side - height) // 2))
+    return canvas
+
+
+def _encode(square: Image.Image, size: int, *, as_jpeg: bool) -> EncodedImage:
+    resized = square.resize((size, size), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if as_jpeg:
+        resized.convert("RGB").save(buffer, format="JPEG", quality=90)
+        return EncodedImage(buffer.getvalue(), "image/jpeg", "jpg")
+    resized.save(buffer, format="PNG")
+    return EncodedImage(buffer.getvalue(), "image/png", "png")

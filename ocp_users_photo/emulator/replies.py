@@ -1,0 +1,47 @@
+"""Slack-shaped replies: ok:true JSON, and ok:false errors with their x-slack-failure header."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.responses import Response
+
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+
+
+class SlackFailure(Exception):
+    """Raised by a handler to answer {"ok": false, "error": code, **extra}."""
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        status_code: int = 200,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.error = error
+        self.status_code = status_code
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+
+def json_response(
+    payload: Mapping[str, Any], *, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return Response(body, status_code=status_code, headers=headers, media_type=JSON_MEDIA_TYPE)
+
+
+def slack_ok(payload: Mapping[str, Any] | None = None) -> Response:
+    return json_response({"ok": True, **(payload or {})})
+
+
+def slack_error(failure: SlackFailure) -> Response:
+    # Slack echoes the code in x-slack-failure; HTTP stays 200 for API-level errors.
+    headers = {"x-slack-failure": failure.error, **failure.headers}
+    payload = {"ok": False, "error": failure.error, **failure.extra}
+    return json_response(payload, status_code=failure.status_code, headers=headers)

@@ -1,0 +1,223 @@
+"""Running the emulator: in this event loop (run_emulator) or in a thread (EmulatorThread)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+
+import uvicorn
+
+from ocp_users_photo.emulator.app import create_app
+from ocp_users_photo.emulator.config import EmulatorConfig
+from ocp_users_photo.emulator.connections import UvicornConnections
+from ocp_users_photo.emulator.faults import FaultQueue
+from ocp_users_photo.emulator.requestlog import RequestLog
+from ocp_users_photo.emulator.state import EmulatorState
+
+_STARTUP_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    """A handle on a serving emulator: where it is and what it holds."""
+
+    host: str
+    port: int
+    state: EmulatorState
+
+    @property
+    def root_url(self) -> str:
+        """http://host:port, without the /api suffix (for the /_emulator/ endpoints)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The Slack Web API base URL, e.g. http://127.0.0.1:54321/api (no trailing slash)."""
+        return self.root_url + "/api"
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.state.config
+
+    @property
+    def faults(self) -> FaultQueue:
+        return self.state.faults
+
+    @property
+    def requests(self) -> RequestLog:
+        return self.state.requests
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its signal handlers: the caller owns Ctrl-C."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def run_emulator(
+    config: EmulatorConfig | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    state: EmulatorState | None = None,
+) -> AsyncIterator[RunningEmulator]:
+    """Serve the emulator in this event loop until the block ends; port 0 picks a free one."""
+    state = state if state is not None else EmulatorState(config)
+    if config is not None and config is not state.config:
+        raise ValueError("give either a config or a state built from it, not two different ones")
+    listener = _bind(host, port)
+    connections = UvicornConnections()
+    app = create_app(state=state, dropper=connections)
+    server = _Server(
+        uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            log_level="warning",
+            lifespan="off",
+            # h11 is always there; the drop fault relies on its connection objects.
+            http="h11",
+            # X-Forwarded-For must not rewrite the peer address the drop fault looks up.
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=state.config.shutdown_grace_seconds,
+        )
+    )
+    connections.attach(server)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        await _wait_started(server, serving)
+        bound_host, bound_port = listener.getsockname()[:2]
+        yield RunningEmulator(host=str(bound_host), port=int(bound_port), state=state)
+    finally:
+        server.should_exit = True
+        try:
+            await serving
+        finally:
+            listener.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose
+    # proto says TCP, and without it every reply waits ~40 ms for delayed ACKs.
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+        listener.setblocking(False)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+async def _wait_started(server: uvicorn.Server, serving: asyncio.Task[None]) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _STARTUP_TIMEOUT_SECONDS
+    while not server.started:
+        if serving.done():
+            # serve() ended before starting: re-raise its error, if any.
+            serving.result()
+            raise RuntimeError("the emulator's server stopped before it started")
+        if loop.time() > deadline:
+            raise TimeoutError("the emulator's server did not start in time")
+        await asyncio.sleep(0.005)
+
+
+class EmulatorThread:
+    """The emulator in a background thread with its own event loop, for synchronous code.
+
+    Use it as a context manager: `with EmulatorThread(config) as emulator:` gives
+    the same RunningEmulator handle as run_emulator().
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state: EmulatorState | None = None,
+    ) -> None:
+        self._config = config
+        self._host = host
+        self._port = port
+        self._state = state
+        self._ready = threading.Event()
+        self._handle: RunningEmulator | None = None
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="slack-emulator", daemon=True)
+
+    def start(self) -> RunningEmulator:
+        """Start serving and wait until the server accepts connections."""
+        self._thread.start()
+        if not self._ready.wait(_STARTUP_TIMEOUT_SECONDS + 5):
+            raise TimeoutError("the emulator thread did not start in time")
+        if self._error is not None:
+            self._thread.join()
+            raise RuntimeError("the emulator failed to start") from self._error
+        assert self._handle is not None
+        return self._handle
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to finish."""
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError("the emulator stopped with an error") from self._error
+
+    def __enter__(self) -> RunningEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as error:  # handed to the caller's thread, not lost
+            self._error = error
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with run_emulator(
+            self._config, host=self._host, port=self._port, state=self._state
+        ) as handle:
+            self._handle = handle
+            self._ready.set()
+            await self._stop.wait()
+
+
+@contextlib.contextmanager
+def start_emulator_in_thread(
+    config: EmulatorConfig | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    state: EmulatorState | None = None,
+) -> Iterator[RunningEmulator]:
+    """Context manager form of EmulatorThread."""
+    with EmulatorThread(config, host=host, port=port, state=state) as handle:
+        yield handle

@@ -1,0 +1,61 @@
+"""EmulatorState: everything a running emulator holds in memory, changeable at run time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ocp_users_photo.emulator.config import EmulatorConfig, TokenGrant, UserRecord
+from ocp_users_photo.emulator.directory import Directory, Person
+from ocp_users_photo.emulator.faults import FaultQueue
+from ocp_users_photo.emulator.ratelimit import SlidingWindowLimiter
+from ocp_users_photo.emulator.requestlog import RequestLog
+from ocp_users_photo.emulator.tokens import TokenRegistry
+
+
+class EmulatorState:
+    """Tokens, people and photos, the request log, rate-limit windows and pending faults.
+
+    One per emulator; every part is thread-safe, so tests may change it from
+    another thread while the server runs (e.g. `emulator.state.revoke(token)`).
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.tokens = TokenRegistry(self.config)
+        self.directory = Directory(self.config)
+        self.requests = RequestLog(self.config.max_recorded_requests)
+        self.rate_limiter = SlidingWindowLimiter(self.config.rate_limit_per_minute)
+        self.faults = FaultQueue()
+
+    def add_token(
+        self,
+        token: str,
+        *,
+        user_id: str | None = None,
+        scopes: str | Iterable[str] | None = None,
+    ) -> TokenGrant:
+        """Accept `token` from now on, for `user_id` (derived if None) with `scopes`."""
+        return self.tokens.grant(token, user_id=user_id, scopes=scopes)
+
+    def add_user(self, record: UserRecord) -> Person:
+        """Add a user or replace one's profile fields (name, title, email); the photo stays."""
+        return self.directory.put(record)
+
+    def revoke(self, token: str) -> None:
+        """Answer `token` with token_revoked from now on."""
+        self.tokens.revoke(token)
+
+    def set_rate_limit(self, calls_per_minute: int | None) -> None:
+        """Change the per-token limit of users.setPhoto and users.deletePhoto (None: off)."""
+        self.rate_limiter.set_limit(calls_per_minute)
+
+    def person(self, user_id: str) -> Person | None:
+        """A user's profile record and current photo, if the emulator has seen them."""
+        return self.directory.get(user_id)
+
+    def person_for_token(self, token: str) -> Person:
+        """The profile of the token's owner (raises LookupError for an invalid token)."""
+        lookup = self.tokens.lookup(token)
+        if lookup.grant is None:
+            raise LookupError("the token is not valid for this emulator")
+        return self.directory.ensure(lookup.grant.user_id)

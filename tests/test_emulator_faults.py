@@ -1,0 +1,298 @@
+"""Fault injection on the emulator: what a client really sees for each kind, and the control API."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from ocp_users_photo.emulator import (
+    ANY_PATH,
+    EmulatorConfig,
+    Fault,
+    FaultQueue,
+    RunningEmulator,
+    run_emulator,
+)
+
+TOKEN = "xoxp-fault-test"
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (512, 512), (200, 100, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[RunningEmulator]:
+    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as running:
+        yield running
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(timeout=10, headers=headers) as http:
+        yield http
+
+
+async def set_photo(client: httpx.AsyncClient, emulator: RunningEmulator) -> httpx.Response:
+    return await client.post(
+        emulator.base_url + "/users.setPhoto", files={"image": ("p.png", png(), "image/png")}
+    )
+
+
+async def test_status_fault_hits_the_next_n_calls_only(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    emulator.faults.inject(Fault.status(503, body="down"), times=2)
+    first, second, third = [await set_photo(client, emulator) for _ in range(3)]
+    assert (first.status_code, first.text) == (503, "down")
+    assert (second.status_code, second.text) == (503, "down")
+    assert third.status_code == 200
+    assert third.json()["ok"] is True
+    assert emulator.faults.pending() == []
+
+
+async def test_rate_limited_fault(emulator: RunningEmulator, client: httpx.AsyncClient) -> None:
+    emulator.faults.inject(Fault.rate_limited(retry_after=7))
+    response = await set_photo(client, emulator)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "7"
+    assert response.json() == {"ok": False, "error": "ratelimited"}
+
+
+async def test_slack_error_with_400(emulator: RunningEmulator, client: httpx.AsyncClient) -> None:
+    emulator.faults.inject(Fault.slack_error("invalid_form_data"))
+    response = await set_photo(client, emulator)
+    assert response.status_code == 400
+    assert response.json() == {"ok": False, "error": "invalid_form_data"}
+    assert response.headers["x-slack-failure"] == "invalid_form_data"
+
+
+async def test_malformed_bodies(emulator: RunningEmulator, client: httpx.AsyncClient) -> None:
+    for fault in (
+        Fault.html_page(),
+        Fault.truncated_json(),
+        Fault.empty_body(),
+        Fault.non_object_json(),
+    ):
+        emulator.faults.inject(fault)
+
+    html = await set_photo(client, emulator)
+    assert html.status_code == 200
+    assert html.headers["content-type"].startswith("text/html")
+    assert html.text.startswith("<!DOCTYPE html>")
+
+    truncated = await set_photo(client, emulator)
+    assert truncated.status_code == 200
+    assert truncated.headers["content-type"].startswith("application/json")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(truncated.content)
+
+    empty = await set_photo(client, emulator)
+    assert (empty.status_code, empty.content) == (200, b"")
+    assert empty.headers["content-length"] == "0"
+
+    not_object = await set_photo(client, emulator)
+    assert isinstance(not_object.json(), list)
+
+    assert (await set_photo(client, emulator)).json()["ok"] is True
+
+
+async def test_huge_body(emulator: RunningEmulator, client: httpx.AsyncClient) -> None:
+    emulator.faults.inject(Fault.huge_body(6 * 1024 * 1024))
+    response = await set_photo(client, emulator)
+    assert response.status_code == 200
+    assert len(response.content) == 6 * 1024 * 1024
+    assert int(response.headers["content-length"]) == 6 * 1024 * 1024
+    assert response.json()["ok"] is True
+
+
+async def test_delay_is_a_real_delay_then_the_normal_answer(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    emulator.faults.inject(Fault.delay(0.6))
+    started = time.monotonic()
+    response = await set_photo(client, emulator)
+    elapsed = time.monotonic() - started
+    assert response.json()["ok"] is True
+    assert 0.6 <= elapsed < 10
+    started = time.monotonic()
+    assert (await set_photo(client, emulator)).json()["ok"] is True
+    assert time.monotonic() - started < 0.6  # the fault was used up
+
+
+async def test_a_delayed_call_still_takes_effect_after_the_client_gave_up(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    emulator.faults.inject(Fault.delay(0.8))
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post(
+            emulator.base_url + "/users.setPhoto",
+            files={"image": ("p.png", png(), "image/png")},
+            timeout=httpx.Timeout(10, read=0.2),
+        )
+    profile_url = emulator.base_url + "/users.profile.get"
+    deadline = time.monotonic() + 10
+    while (await client.get(profile_url)).json()["profile"]["is_custom_image"] is False:
+        assert time.monotonic() < deadline, "the delayed call never took effect"
+        await asyncio.sleep(0.05)
+
+
+async def test_drop_closes_the_connection_without_any_response(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    emulator.faults.inject(Fault.drop())
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        await set_photo(client, emulator)
+    # The request did arrive; the next one is answered normally.
+    assert emulator.requests.for_path("users.setPhoto")[-1].fault == "drop"
+    assert (await set_photo(client, emulator)).json()["ok"] is True
+
+
+async def test_drop_fault_seen_by_a_raw_socket(emulator: RunningEmulator) -> None:
+    # Below any HTTP client: not a single byte comes back before the close.
+    emulator.faults.inject(Fault.drop(), path="users.profile.get")
+    reader, writer = await asyncio.open_connection(emulator.host, emulator.port)
+    writer.write(
+        b"GET /api/users.profile.get HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer xoxp-r\r\n\r\n"
+    )
+    await writer.drain()
+    received = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    assert received == b""
+
+
+async def test_faults_target_a_path_or_any_path(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    profile_url = emulator.base_url + "/users.profile.get"
+    emulator.faults.inject(Fault.status(502), path="users.profile.get")
+    # setPhoto is not affected by a fault aimed at profile.get.
+    photo = await set_photo(client, emulator)
+    assert photo.status_code == 200
+    assert (await client.get(profile_url)).status_code == 502
+    assert (await client.get(profile_url)).status_code == 200
+
+    emulator.faults.inject(Fault.status(500), path=ANY_PATH, times=2)
+    # "*" covers image URLs too, but never the control endpoints.
+    assert (await client.get(emulator.root_url + "/_emulator/health")).status_code == 200
+    assert (await client.get(photo.json()["profile"]["image_72"])).status_code == 500
+    assert (await client.post(emulator.base_url + "/users.deletePhoto")).status_code == 500
+    assert (await client.post(emulator.base_url + "/users.deletePhoto")).status_code == 200
+
+
+async def test_faults_are_taken_in_injection_order(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    emulator.faults.inject(Fault.status(503))
+    emulator.faults.inject(Fault.status(504))
+    assert [(await set_photo(client, emulator)).status_code for _ in range(3)] == [503, 504, 200]
+
+
+async def test_clear(emulator: RunningEmulator, client: httpx.AsyncClient) -> None:
+    emulator.faults.inject(Fault.status(503), times=5)
+    emulator.faults.clear()
+    assert (await set_photo(client, emulator)).status_code == 200
+
+
+def test_fault_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        Fault.status(99)
+    with pytest.raises(ValueError, match="negative"):
+        Fault.delay(-1)
+    with pytest.raises(ValueError, match="times"):
+        FaultQueue().inject(Fault.drop(), times=0)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"kind": "status", "status": 503, "body": "x", "headers": {"a": "b"}},
+         Fault.status(503, body="x", headers={"a": "b"})),
+        ({"kind": "slack_error", "error": "fatal_error", "status": 500},
+         Fault.slack_error("fatal_error", status_code=500)),
+        ({"kind": "rate_limited", "retry_after": 3}, Fault.rate_limited(3)),
+        ({"kind": "html_page"}, Fault.html_page()),
+        ({"kind": "truncated_json"}, Fault.truncated_json()),
+        ({"kind": "empty_body"}, Fault.empty_body()),
+        ({"kind": "non_object_json"}, Fault.non_object_json()),
+        ({"kind": "huge_body", "size_bytes": 1000}, Fault.huge_body(1000)),
+        ({"kind": "delay", "seconds": 0.5}, Fault.delay(0.5)),
+        ({"kind": "drop"}, Fault.drop()),
+    ],
+)  # fmt: skip
+def test_fault_from_json(spec: dict[str, Any], expected: Fault) -> None:
+    assert Fault.from_json(spec) == expected
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "explode"},
+        {},
+        {"kind": "status"},
+        {"kind": "status", "status": "503"},
+        {"kind": "delay", "seconds": "1"},
+        {"kind": "status", "status": 503, "headers": {"a": 1}},
+    ],
+)
+def test_fault_from_json_rejects_bad_specs(spec: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"must be|unknown fault kind"):
+        Fault.from_json(spec)
+
+
+async def test_control_endpoint_injects_lists_and_clears(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    faults_url = emulator.root_url + "/_emulator/faults"
+    created = await client.post(
+        faults_url, json={"kind": "status", "status": 503, "times": 2, "path": "users.setPhoto"}
+    )
+    assert created.status_code == 200
+    assert created.json()["fault"]["remaining"] == 2
+    assert created.json()["fault"]["path"] == "/api/users.setPhoto"
+    listed = (await client.get(faults_url)).json()["faults"]
+    assert [(item["kind"], item["status"], item["remaining"]) for item in listed] == [
+        ("respond", 503, 2)
+    ]
+    assert (await set_photo(client, emulator)).status_code == 503
+    assert (await client.get(faults_url)).json()["faults"][0]["remaining"] == 1
+    assert (await client.delete(faults_url)).json() == {"ok": True}
+    assert (await client.get(faults_url)).json()["faults"] == []
+    assert (await set_photo(client, emulator)).status_code == 200
+
+
+async def test_control_endpoint_drop_and_delay(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    faults_url = emulator.root_url + "/_emulator/faults"
+    await client.post(faults_url, json={"kind": "drop"})
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        await set_photo(client, emulator)
+    await client.post(faults_url, json={"kind": "delay", "seconds": 0.3})
+    started = time.monotonic()
+    assert (await set_photo(client, emulator)).status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1]", b'{"kind": "nope"}', b'{"kind": "drop", "times": 0}'],
+)
+async def test_control_endpoint_rejects_bad_requests(
+    emulator: RunningEmulator, client: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await client.post(emulator.root_url + "/_emulator/faults", content=body)
+    assert response.status_code == 400
+    assert response.json()["ok"] is False
+    assert emulator.faults.pending() == []

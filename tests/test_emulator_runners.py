@@ -1,0 +1,281 @@
+"""Running the emulator: run_emulator, the thread runner, the pytest fixture and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import warnings
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocp_users_photo.emulator import (
+    EmulatorConfig,
+    EmulatorState,
+    EmulatorThread,
+    RunningEmulator,
+    create_app,
+    run_emulator,
+    start_emulator_in_thread,
+)
+
+pytest_plugins = ["pytester"]
+
+CLI_SCRIPT = (
+    "import argparse, sys\n"
+    "from ocp_users_photo.emulator import command\n"
+    "parser = argparse.ArgumentParser()\n"
+    "command.configure_parser(parser)\n"
+    "sys.exit(command.run(parser.parse_args(sys.argv[1:])))\n"
+)
+
+
+async def test_run_emulator_serves_and_shuts_down_cleanly() -> None:
+    before = {task for task in asyncio.all_tasks() if not task.done()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        async with run_emulator() as emulator:
+            assert emulator.host == "127.0.0.1"
+            assert emulator.port > 0
+            assert emulator.base_url == f"http://127.0.0.1:{emulator.port}/api"
+            async with httpx.AsyncClient() as client:
+                health = await client.get(emulator.root_url + "/_emulator/health")
+                assert health.json() == {"ok": True}
+        port = emulator.port
+    after = {task for task in asyncio.all_tasks() if not task.done()}
+    assert after == before
+    # The port is closed: nothing listens there any more.
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_shutdown_does_not_wait_for_idle_keep_alive_connections() -> None:
+    async with httpx.AsyncClient() as client:
+        async with run_emulator() as emulator:
+            await client.get(emulator.root_url + "/_emulator/health")
+        # The client still holds its connection open here; the exit above still returned.
+        with pytest.raises(httpx.TransportError):
+            await client.get(emulator.root_url + "/_emulator/health")
+
+
+async def test_two_emulators_side_by_side_have_separate_state() -> None:
+    async with run_emulator() as first, run_emulator() as second:
+        assert first.port != second.port
+        async with httpx.AsyncClient() as client:
+            await client.get(first.base_url + "/users.profile.get", params={"token": "xoxp-1"})
+        assert len(first.requests) == 1
+        assert len(second.requests) == 0
+
+
+async def test_given_state_is_used_and_mismatched_config_refused() -> None:
+    state = EmulatorState(EmulatorConfig(team_id="TSTATE0001"))
+    async with run_emulator(state=state) as emulator:
+        assert emulator.state is state
+        assert emulator.config.team_id == "TSTATE0001"
+    with pytest.raises(ValueError, match="either a config or a state"):
+        async with run_emulator(EmulatorConfig(), state=state):
+            pass
+    with pytest.raises(ValueError, match="either a config or a state"):
+        create_app(EmulatorConfig(), state)
+
+
+async def test_port_in_use_is_an_error() -> None:
+    async with run_emulator() as emulator:
+        with pytest.raises(OSError, match="in use"):
+            async with run_emulator(port=emulator.port):
+                pass
+
+
+def test_thread_runner_serves_sync_code() -> None:
+    threads_before = threading.active_count()
+    with start_emulator_in_thread(EmulatorConfig(rate_limit_per_minute=1)) as emulator:
+        assert isinstance(emulator, RunningEmulator)
+        response = httpx.post(
+            emulator.base_url + "/users.deletePhoto",
+            headers={"Authorization": "Bearer xoxp-t"},
+        )
+        assert response.json() == {"ok": True}
+        # State is shared with this thread, live.
+        emulator.state.revoke("xoxp-t")
+        response = httpx.post(
+            emulator.base_url + "/users.deletePhoto",
+            headers={"Authorization": "Bearer xoxp-t"},
+        )
+        assert response.json()["error"] == "token_revoked"
+        port = emulator.port
+    assert threading.active_count() == threads_before
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/_emulator/health")
+
+
+def test_emulator_thread_start_stop_and_startup_failure() -> None:
+    runner = EmulatorThread()
+    emulator = runner.start()
+    assert httpx.get(emulator.root_url + "/_emulator/health").status_code == 200
+    runner.stop()
+    blocked = EmulatorThread(port=emulator.port, host="256.0.0.1")
+    with pytest.raises(RuntimeError, match="failed to start"):
+        blocked.start()
+
+
+def test_slack_emulator_fixture(slack_emulator: RunningEmulator) -> None:
+    response = httpx.get(
+        slack_emulator.base_url + "/users.profile.get", params={"token": "xoxp-fixture"}
+    )
+    assert response.json()["ok"] is True
+    assert slack_emulator.requests.last().path == "/api/users.profile.get"
+
+
+async def test_slack_emulator_fixture_in_async_test(slack_emulator: RunningEmulator) -> None:
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            slack_emulator.base_url + "/users.deletePhoto",
+            headers={"Authorization": "Bearer xoxp-async-fixture"},
+        )
+    assert response.json() == {"ok": True}
+
+
+def test_fixture_config_can_be_overridden(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        from ocp_users_photo.emulator import EmulatorConfig
+
+
+        @pytest.fixture
+        def slack_emulator_config():
+            return EmulatorConfig(rate_limit_per_minute=1)
+
+
+        def test_limited(slack_emulator):
+            url = slack_emulator.base_url + "/users.deletePhoto"
+            headers = {"Authorization": "Bearer xoxp-p"}
+            assert httpx.post(url, headers=headers).status_code == 200
+            assert httpx.post(url, headers=headers).status_code == 429
+
+
+        def test_fresh_emulator_per_test(slack_emulator):
+            assert len(slack_emulator.requests) == 0
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLI_SCRIPT, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first_line = process.stdout.readline().strip()
+    return process, first_line
+
+
+def stop_cli(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return process.returncode, stderr
+
+
+def test_cli_prints_its_url_serves_and_exits_cleanly_on_sigint() -> None:
+    process, base_url = start_cli("--rate-limit", "1", "--max-side", "2000")
+    try:
+        assert base_url.startswith("http://127.0.0.1:")
+        assert base_url.endswith("/api")
+        url = base_url + "/users.deletePhoto"
+        headers = {"Authorization": "Bearer xoxp-cli"}
+        assert httpx.post(url, headers=headers, timeout=10).json() == {"ok": True}
+        assert httpx.post(url, headers=headers, timeout=10).status_code == 429
+        control = base_url.removesuffix("/api") + "/_emulator/requests"
+        assert len(httpx.get(control, timeout=10).json()["requests"]) == 2
+    finally:
+        returncode, stderr = stop_cli(process)
+    assert returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_cli_tokens_file_and_no_rate_limit(tmp_path: Path) -> None:
+    tokens_file = tmp_path / "tokens.json"
+    tokens_file.write_text(
+        json.dumps(
+            {
+                "tokens": [{"token": "team-token", "user_id": "UFILE000001"}],
+                "users": [{"user_id": "UFILE000001", "real_name": "File User"}],
+                "revoked": ["xoxp-gone"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    process, base_url = start_cli(
+        "--tokens", str(tokens_file), "--only-listed-tokens", "--no-rate-limit"
+    )
+    try:
+        profile_url = base_url + "/users.profile.get"
+        listed = httpx.get(profile_url, params={"token": "team-token"}, timeout=10).json()
+        assert listed["profile"]["real_name"] == "File User"
+        other = httpx.get(profile_url, params={"token": "xoxp-random"}, timeout=10).json()
+        assert other["error"] == "invalid_auth"
+        gone = httpx.get(profile_url, params={"token": "xoxp-gone"}, timeout=10).json()
+        assert gone["error"] == "token_revoked"
+        for _ in range(25):
+            response = httpx.post(
+                base_url + "/users.deletePhoto",
+                headers={"Authorization": "Bearer team-token"},
+                timeout=10,
+            )
+            assert response.status_code == 200
+    finally:
+        returncode, stderr = stop_cli(process)
+    assert returncode == 0, stderr
+
+
+def test_cli_bad_tokens_file_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"tokens": [{"user_id": "U1"}]}', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", CLI_SCRIPT, "--tokens", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "'token' must be a non-empty string" in result.stderr
+    assert result.stdout == ""
+
+
+def test_cli_sigterm_also_exits_cleanly() -> None:
+    process, base_url = start_cli()
+    assert base_url.startswith("http://127.0.0.1:")
+    os.kill(process.pid, signal.SIGTERM)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+
+
+def test_listener_is_a_tcp_socket_so_replies_are_not_delayed() -> None:
+    # asyncio turns on TCP_NODELAY only for sockets whose proto is IPPROTO_TCP;
+    # with proto 0 each reply waited ~40 ms for a delayed ACK.
+    from ocp_users_photo.emulator.server import _bind
+
+    listener = _bind("127.0.0.1", 0)
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()
