@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ocp_users_photo.crop import CropBox
 from ocp_users_photo.emulator.incoming import Incoming, UploadedFile
-from ocp_users_photo.emulator.renditions import CropBox
 from ocp_users_photo.emulator.replies import SlackFailure
 
 _CROP_FIELDS = ("crop_x", "crop_y", "crop_w")

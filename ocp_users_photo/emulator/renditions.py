@@ -8,7 +8,10 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+from ocp_users_photo.crop import CropBox
+from ocp_users_photo.square import slack_square
 
 # The sizes of Slack's image_24 ... image_1024 profile fields.
 RENDITION_SIZES: tuple[int, ...] = (24, 32, 48, 72, 192, 512, 1024)
@@ -19,22 +22,6 @@ ACCEPTED_FORMATS: Mapping[str, tuple[str, str]] = {
     "JPEG": ("image/jpeg", "jpg"),
     "GIF": ("image/gif", "gif"),
 }
-
-
-@dataclass(frozen=True)
-class CropBox:
-    """A square crop box in the image's pixel coordinates."""
-
-    x: int
-    y: int
-    width: int
-
-    def fits(self, image_width: int, image_height: int) -> bool:
-        return (
-            self.width > 0
-            and self.x + self.width <= image_width
-            and self.y + self.width <= image_height
-        )
 
 
 @dataclass(frozen=True)
@@ -95,11 +82,12 @@ def render_photo(
         if getattr(image, "n_frames", 1) > max_frames:
             raise ImageRejected("too_many_frames", f"more than {max_frames} frames")
         try:
-            image.seek(0)
-            # Slack's clients show a photo the way a viewer does, EXIF rotation applied.
-            upright = ImageOps.exif_transpose(image)
-            square = _square(_normalised_mode(upright), crop, letterbox_color)
-        except (OSError, ValueError, SyntaxError) as error:
+            # Slack's clients show a photo the way a viewer does, EXIF rotation applied;
+            # the square is the one the tool's --preview shows (ocp_users_photo.square).
+            square = slack_square(image, crop, letterbox_color)
+        except ValueError as error:
+            raise ImageRejected("bad_image", str(error)) from error
+        except (OSError, SyntaxError) as error:
             raise ImageRejected("bad_image", f"the image data is damaged: {error}") from error
         original_type, original_extension = mime_and_extension
     # A JPEG stays a JPEG (a photo); anything else becomes PNG, keeping transparency.
@@ -124,34 +112,6 @@ def _open(image_bytes: bytes) -> Image.Image:
         raise ImageRejected("too_large", str(error)) from error
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise ImageRejected("bad_image", "the bytes are not a readable image") from error
-
-
-def _normalised_mode(image: Image.Image) -> Image.Image:
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    with warnings.catch_warnings():
-        # Palette images with transparency warn when converted; RGBA is the point.
-        warnings.simplefilter("ignore", UserWarning)
-        return image.convert("RGBA" if has_alpha else "RGB")
-
-
-def _square(
-    image: Image.Image, crop: CropBox | None, letterbox_color: tuple[int, int, int]
-) -> Image.Image:
-    width, height = image.size
-    if crop is not None:
-        if not crop.fits(width, height):
-            raise ImageRejected(
-                "bad_image",
-                f"crop box {crop.x},{crop.y}+{crop.width} is not inside the {width}x{height} image",
-            )
-        return image.crop((crop.x, crop.y, crop.x + crop.width, crop.y + crop.width))
-    if width == height:
-        return image
-    side = max(width, height)
-    fill: tuple[int, ...] = (*letterbox_color, 0) if image.mode == "RGBA" else letterbox_color
-    canvas = Image.new(image.mode, (side, side), fill)
-    canvas.paste(image, ((side - width) // 2, (side - height) // 2))
-    return canvas
 
 
 def _encode(square: Image.Image, size: int, *, as_jpeg: bool) -> EncodedImage:
