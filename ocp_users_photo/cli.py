@@ -56,7 +56,8 @@ def exit_code_for(error: UsersPhotoError) -> int:
     return EXIT_INTERNAL
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (each may pull in an optional extra)."""
     parser = argparse.ArgumentParser(
         prog="ocp-users-photo",
         description="Set a Slack user's profile photo (users.setPhoto), checked end to end.",
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the local Slack emulator on a free loopback port, set a photo on it "
         "with this tool, read it back with users.profile.get, and show where to see it.",
     )
-    _lazy(demo_parser, "ocp_users_photo.demo", "emulator")
+    _lazy(demo_parser, "ocp_users_photo.demo", "emulator", command == "demo")
 
     emulator_parser = commands.add_parser(
         "emulator",
@@ -92,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a local Slack-compatible users.setPhoto / users.deletePhoto / "
         "users.profile.get until interrupted; prints its base URL once ready.",
     )
-    _lazy(emulator_parser, "ocp_users_photo.emulator.command", "emulator")
+    _lazy(emulator_parser, "ocp_users_photo.emulator.command", "emulator", command == "emulator")
 
     mcp_parser = commands.add_parser(
         "mcp",
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run an MCP server over stdio exposing usersSetPhoto. The token comes from "
         "the environment only; image paths are confined to --image-root folders.",
     )
-    _lazy(mcp_parser, "ocp_users_photo.mcp_server", "mcp")
+    _lazy(mcp_parser, "ocp_users_photo.mcp_server", "mcp", command == "mcp")
 
     manifest_parser = commands.add_parser(
         "manifest",
@@ -130,15 +131,18 @@ def _print(text: str) -> int:
     return EXIT_OK
 
 
-def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str | None) -> None:
-    """Wire a subcommand whose module may need an optional extra, imported only when used."""
+def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen: bool) -> None:
+    """Wire a subcommand whose module may need an optional extra, imported only when chosen."""
     import importlib
 
+    if not chosen:
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        return
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
         missing = error.name or module_name
-        hint = f"pip install 'ocp-users-photo[{extra}]'" if extra else "reinstall ocp-users-photo"
+        hint = f"pip install 'ocp-users-photo[{extra}]'"
         message = f"this command needs {missing}, which is not installed: {hint}"
         parser.set_defaults(handler=_unavailable(message))
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -157,8 +161,9 @@ def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((word for word in arguments if not word.startswith("-")), None)
+    args = build_parser(command).parse_args(arguments)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

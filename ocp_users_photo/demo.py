@@ -1,0 +1,146 @@
+"""``ocp-users-photo demo``: the whole story on a local emulator, with no token and no network.
+
+Draws a portrait, shows a call the tool refuses before sending anything, sets
+the photo with a crop box, reads it back through users.profile.get, saves the
+renditions Slack would serve, and says where to look at them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+from PIL import Image, ImageDraw, ImageFont
+
+from ocp_users_photo.emulator import EmulatorConfig, run_emulator
+from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.tool import UsersSetPhoto
+
+# Not a secret: the local emulator takes any xoxp- token as a user's.
+DEMO_TOKEN = "xoxp-demo-0000000000-local-emulator"  # noqa: S105
+PORTRAIT_SIZE = (900, 700)
+CROP = {"crop_x": 250, "crop_y": 50, "crop_w": 600}
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where to save the portrait and the renditions (default: a new temporary folder)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the emulator running afterwards so its image URLs can be opened (Ctrl-C ends)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    out_dir: Path = args.out or Path(tempfile.mkdtemp(prefix="ocp-users-photo-demo-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return asyncio.run(demo(out_dir, serve=args.serve, out=sys.stdout))
+    except KeyboardInterrupt:
+        if not args.serve:
+            raise
+        return 0  # --serve ends with Ctrl-C: that is its normal end
+
+
+async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
+    """Run the demo, writing its account to ``out``; 0 when every step did what it should."""
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    portrait = out_dir / "portrait.png"
+    draw_portrait(portrait)
+    say("ocp-users-photo demo: setting a Slack profile photo on a local emulator")
+    async with run_emulator(EmulatorConfig()) as emulator:
+        say(f"1. Started the Slack emulator at {emulator.base_url}")
+        say(f"   Drew a {PORTRAIT_SIZE[0]}x{PORTRAIT_SIZE[1]} portrait: {portrait}")
+        async with UsersSetPhoto(
+            DEMO_TOKEN, base_url=emulator.base_url, image_roots=[out_dir], environ={}
+        ) as tool:
+            say("2. A call the tool refuses before sending a byte (the crop box leaves the image):")
+            try:
+                await tool.call({"image": str(portrait), "crop_x": 500, "crop_y": 0, "crop_w": 600})
+            except InvalidArguments as refused:
+                for problem in refused.problems:
+                    say(f"   {problem.path}: {problem.message}")
+            say(f"   Requests that reached Slack: {len(emulator.requests)}")
+            if len(emulator.requests) != 0:
+                return 1
+
+            say(f"3. Setting the photo from {portrait.name} with crop {CROP}:")
+            reply = await tool.call({"image": str(portrait), **CROP})
+            profile = reply["profile"]
+            say(f"   ok: {reply['ok']}, avatar_hash: {profile['avatar_hash']}")
+
+        say("4. Reading it back with users.profile.get:")
+        current = await _profile(emulator.base_url)
+        if current.get("avatar_hash") != profile["avatar_hash"]:
+            say("   the profile does not show the new photo")
+            return 1
+        for key in ("image_24", "image_192", "image_512", "image_1024", "image_original"):
+            say(f"   {key}: {current[key]}")
+
+        say(f"5. Saved what Slack would show, in {out_dir}:")
+        for size in (192, 512):
+            saved = await _save(current[f"image_{size}"], out_dir / f"photo_{size}")
+            say(f"   {saved}")
+        if serve:
+            say(f"The emulator keeps serving at {emulator.base_url}: open the URLs above.")
+            say("Press Ctrl-C to stop it.")
+            await _wait_forever()
+    say("Done: the photo was checked, sent as multipart with the token in the header, and set.")
+    return 0
+
+
+def draw_portrait(path: Path) -> None:
+    """A friendly, recognisable picture: a sky gradient, a sun, and initials in a circle."""
+    width, height = PORTRAIT_SIZE
+    picture = Image.new("RGB", PORTRAIT_SIZE)
+    pen = ImageDraw.Draw(picture)
+    for row in range(height):
+        shade = row / height
+        pen.line([(0, row), (width, row)], fill=(int(40 + 60 * shade), int(90 + 80 * shade), 200))
+    pen.ellipse((40, 40, 200, 200), fill=(255, 210, 80))
+    pen.ellipse((300, 100, 800, 600), fill=(240, 240, 250), outline=(30, 30, 60), width=8)
+    font = ImageFont.load_default(size=190)
+    pen.text((550, 350), "OC", fill=(30, 60, 140), font=font, anchor="mm")
+    picture.save(path, format="PNG")
+
+
+async def _profile(base_url: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.get(
+            f"{base_url}/users.profile.get", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}
+        )
+    body: dict[str, Any] = answer.json()
+    if not body.get("ok"):
+        raise RuntimeError(f"users.profile.get failed: {body.get('error')}")
+    profile: dict[str, Any] = body["profile"]
+    return profile
+
+
+async def _save(url: str, stem: Path) -> str:
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.get(url)
+    answer.raise_for_status()
+    with Image.open(io.BytesIO(answer.content)) as picture:
+        extension = (picture.format or "png").lower().replace("jpeg", "jpg")
+        size = f"{picture.width}x{picture.height}"
+    target = stem.with_suffix(f".{extension}")
+    target.write_bytes(answer.content)
+    return f"{target} ({size}, {answer.headers.get('content-type')})"
+
+
+async def _wait_forever() -> None:
+    await asyncio.Event().wait()

@@ -1,0 +1,63 @@
+"""The demo, run as a newcomer runs it: no token, no network, exit 0, pictures to look at."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+
+def test_the_demo_sets_a_photo_and_saves_what_slack_would_show(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", "demo", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith("1. Started the Slack emulator at http://127.0.0.1:")
+    assert "$.crop_x: the crop box reaches past the image's right edge" in done.stdout
+    assert "Requests that reached Slack: 0" in done.stdout
+    assert "ok: True, avatar_hash: " in done.stdout
+    assert lines[-1].startswith("Done:")
+    with Image.open(tmp_path / "portrait.png") as portrait:
+        assert portrait.size == (900, 700)
+    for size in (192, 512):
+        with Image.open(tmp_path / f"photo_{size}.png") as rendition:
+            assert rendition.size == (size, size)
+            # The crop box (250, 50, 600) takes the white disc's middle: white-ish at the centre.
+            assert min(rendition.convert("RGB").getpixel((size // 2, size // 10 * 9))) > 200
+
+
+def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ocp_users_photo.cli", "demo", "--serve", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = ""
+        for line in process.stdout:
+            if "image_512:" in line:
+                url = line.split("image_512:")[1].strip()
+            if line.startswith("Press Ctrl-C"):
+                break
+        answer = httpx.get(url, timeout=10)
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "image/png"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+        process.communicate()
