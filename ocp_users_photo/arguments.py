@@ -195,10 +195,12 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
         number = int(value)
     elif isinstance(value, str):
         # ASCII digits only: int() would also take spaces, signs, '_' and other scripts' digits.
-        if not _DECIMAL_TEXT.fullmatch(value) or len(value) > 12:
+        if not _DECIMAL_TEXT.fullmatch(value):
             return 0, Problem(
                 path, f"{wanted}, written with the digits 0-9 only; got {_describe(value)}"
             )
+        if len(value) > 12:
+            return 0, Problem(path, f"{wanted}, got a number of {len(value)} digits")
         number = int(value)
     else:
         return 0, Problem(path, f"{wanted}, not {type(value).__name__}")

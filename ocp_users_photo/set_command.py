@@ -21,9 +21,10 @@ from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", metavar="IMAGE", help="path of a PNG, JPEG or GIF file")
     crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
-    crop.add_argument("--crop-x", type=int, metavar="N", help="left edge of the square")
-    crop.add_argument("--crop-y", type=int, metavar="N", help="top edge of the square")
-    crop.add_argument("--crop-w", type=int, metavar="N", help="side of the square")
+    # Taken as text: the tool checks them, so the terminal gets the same answers as an agent.
+    crop.add_argument("--crop-x", metavar="N", help="left edge of the square")
+    crop.add_argument("--crop-y", metavar="N", help="top edge of the square")
+    crop.add_argument("--crop-w", metavar="N", help="side of the square")
     parser.add_argument(
         "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
     )
@@ -31,6 +32,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--token-env",
         metavar="NAME",
         help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
+    )
+    parser.add_argument(
+        "--image-root",
+        action="append",
+        dest="image_roots",
+        metavar="DIR",
+        help="only read images inside DIR (repeatable; default: anywhere the user can read)",
     )
     parser.add_argument("--json", action="store_true", help="print Slack's reply as JSON")
     parser.add_argument(
@@ -79,6 +87,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         fit=args.fit,
         timeout=args.timeout,
         max_retries=args.max_retries,
+        image_roots=args.image_roots,
     ) as tool:
         status.show(f"checking {args.image}")
         upload = await tool.prepare(_arguments(args))

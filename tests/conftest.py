@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
+from tests.reliability_report import ReliabilityReport
 from tests.scripted_server import ScriptedSlack, scripted_slack
 
 CANARY_TOKEN = "xoxp-1111111111-2222222222-3333333333-canary0c4a7e9f1b2d3c4e5f60718293a4b5c6"
@@ -68,3 +69,18 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every log record at DEBUG and above, from every logger."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+_REPORT = ReliabilityReport()
+
+
+@pytest.fixture(scope="session")
+def reliability() -> ReliabilityReport:
+    """The session's reliability figures (printed at the end of the run)."""
+    return _REPORT
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _REPORT:
+        terminalreporter.section("reliability figures")
+        terminalreporter.write_line(_REPORT.markdown())
