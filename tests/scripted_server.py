@@ -176,11 +176,15 @@ async def scripted_slack() -> AsyncIterator[ScriptedSlack]:
 class DiscardServer:
     """Counts the bytes of each request and throws them away; answers a valid success reply."""
 
-    def __init__(self) -> None:
+    def __init__(self, read_delay: float = 0.0) -> None:
         self.base_url = ""
         self.received_bytes = 0
+        self.read_delay = read_delay  # seconds between chunks: a slow reader upstream
+        self.connections: set[asyncio.StreamWriter] = set()
+        self.receiving = asyncio.Event()  # set once a request body starts to arrive
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections.add(writer)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
@@ -195,6 +199,9 @@ class DiscardServer:
                     break
                 remaining -= len(chunk)
                 self.received_bytes += len(chunk)
+                self.receiving.set()
+                if self.read_delay:
+                    await asyncio.sleep(self.read_delay)
             body = json.dumps(success_reply()).encode()
             writer.write(
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
@@ -202,14 +209,17 @@ class DiscardServer:
                 + body
             )
             await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away: nothing to answer
         finally:
+            self.connections.discard(writer)
             writer.close()
 
 
 @asynccontextmanager
-async def discard_server() -> AsyncIterator[DiscardServer]:
-    """A minimal loopback server for memory measurements: it keeps no request bodies."""
-    state = DiscardServer()
+async def discard_server(read_delay: float = 0.0) -> AsyncIterator[DiscardServer]:
+    """A minimal loopback server: it keeps no request bodies, and may read them slowly."""
+    state = DiscardServer(read_delay)
     server = await asyncio.start_server(state.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     state.base_url = f"http://127.0.0.1:{port}/api"
@@ -217,6 +227,11 @@ async def discard_server() -> AsyncIterator[DiscardServer]:
         yield state
     finally:
         server.close()
+        # asyncio.Server.close() leaves accepted connections open: close them too, so a
+        # test counting sockets sees only what the client side left behind.
+        for writer in list(state.connections):
+            writer.transport.abort()
+        await asyncio.sleep(0)
         await server.wait_closed()
 
 
