@@ -99,6 +99,14 @@ def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[
                 "users.setPhoto: use a user token (xoxp-) with scope users.profile:write",
             )
         ]
+    if not value.startswith("xox"):
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} is not a Slack token (they start with xox): give the "
+                "user token (xoxp-...) from the app's OAuth page, not a client or signing secret",
+            )
+        ]
     return token, []
 
 

@@ -86,7 +86,7 @@ def openai_tool() -> dict[str, Any]:
 
     ``strict`` is false on purpose: OpenAI's strict mode accepts only a subset of
     JSON Schema, in which every property must be required, and this schema has
-    optional crop arguments tied together by ``dependentRequired``. The tool checks
+    optional crop arguments tied together by ``dependentSchemas``. The tool checks
     its arguments itself and answers a bad call with ``invalid_arguments``.
     """
     manifest = _manifest()

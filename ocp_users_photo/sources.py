@@ -144,8 +144,8 @@ def _from_path(
     text: str, image_roots: Sequence[Path] | None, max_bytes: int
 ) -> tuple[ImageSource | None, list[Problem]]:
     shown = text if len(text) <= 200 else text[:200] + "..."
-    path = _anchor(Path(text).expanduser(), image_roots)
     try:
+        path = _anchor(Path(text).expanduser(), image_roots)
         # Follows every symlink, so a link inside a root that points outside it is caught.
         resolved = path.resolve()
     except (RuntimeError, OSError) as error:
@@ -192,6 +192,8 @@ def _from_path(
 def _reason(error: BaseException) -> str:
     if isinstance(error, PermissionError):
         return "permission denied"
+    if isinstance(error, RuntimeError) and "home directory" in str(error):
+        return "no such user for ~"
     if isinstance(error, RuntimeError) or getattr(error, "errno", None) == 40:
         return "a symlink loop"
     return getattr(error, "strerror", None) or type(error).__name__

@@ -159,6 +159,8 @@ def test_problems_with_the_configured_token_are_reported_when_the_call_needs_it(
         ("xoxp-1\r\nX-Evil: 1", "spaces, control or non-ASCII"),
         ("xoxp-\u00e9t\u00e9", "spaces, control or non-ASCII"),
         (12345, "must be text"),
+        ("0", "not a Slack token (they start with xox)"),
+        ("my-signing-secret-abc", "not a Slack token (they start with xox)"),
     ],
 )
 def test_tokens_that_cannot_set_a_photo_are_refused_locally(value: object, says: str) -> None:

@@ -181,6 +181,10 @@ def test_input_schema_accepts_and_refuses_as_documented() -> None:
     assert validator.is_valid({"image": "me.png"})
     assert validator.is_valid({"image": "me.png", "crop_x": 0, "crop_y": "10", "crop_w": 512})
     assert not validator.is_valid({"image": "me.png", "crop_x": 0})
+    assert not validator.is_valid({"image": "me.png", "crop_x": 0, "crop_y": None, "crop_w": 5})
+    # null means not given, for models that send every property
+    assert validator.is_valid({"image": "me.png", "crop_x": None})
+    assert validator.is_valid({"image": "me.png", "crop_x": None, "crop_y": None, "crop_w": None})
     assert not validator.is_valid({"image": "me.png", "token": "xoxp-1"})
     assert not validator.is_valid({})
 

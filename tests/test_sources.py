@@ -222,3 +222,8 @@ def test_image_source_stream_rewinds() -> None:
     source = ImageSource(label="t", filename_stem="t", byte_count=3, data=b"abc")
     assert source.stream().read() == b"abc"
     assert source.stream().read() == b"abc"
+
+
+def test_a_tilde_for_a_user_that_does_not_exist() -> None:
+    # Found by Hypothesis: Path.expanduser raises RuntimeError for an unknown ~user.
+    assert "cannot be resolved (no such user for ~)" in refused("~no-such-user-0/me.png").message

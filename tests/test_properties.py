@@ -1,0 +1,265 @@
+"""Property-based: over the whole argument space, a call is accepted or refused, nothing else.
+
+Hypothesis generates argument sets (images as paths, bytes, base64, data: URIs, mutated
+files, and every JSON and Python shape where they do not belong; crop values of every
+type; stray names; tokens of every kind). Each one either succeeds over real HTTP with
+exactly one request, or is refused with InvalidArguments and no request at all; no other
+exception escapes. A model's arguments that the input schema rejects are always refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ocp_users_photo import InvalidArguments, SlackApiError, UsersPhotoError, UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread
+from ocp_users_photo.spec import input_validator
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.reliability_report import ReliabilityReport
+
+DEFAULT_EXAMPLES = 10_000
+SLOW_EXAMPLES = 100_000
+
+VALID_PNG = make_image((600, 600))
+IMAGES = {
+    "good.png": VALID_PNG,
+    "good.jpg": make_image((640, 520), "JPEG"),
+    "good.gif": make_image((512, 512), "GIF"),
+    "small.png": make_image((100, 100)),
+    "large.png": make_image((1300, 1100)),
+    "text.png": b"not an image at all",
+    "empty.png": b"",
+}
+
+
+def _mutations(data: bytes) -> st.SearchStrategy[bytes]:
+    """``data`` with a few bytes flipped, cut short, or grown: what a broken upload looks like."""
+
+    def mutate(positions: list[int], values: list[int], cut: int) -> bytes:
+        mutated = bytearray(data)
+        for position, value in zip(positions, values, strict=False):
+            mutated[position % len(mutated)] = value
+        return bytes(mutated[: max(1, len(mutated) - cut)])
+
+    return st.builds(
+        mutate,
+        st.lists(st.integers(0, len(data) - 1), max_size=4),
+        st.lists(st.integers(0, 255), max_size=4),
+        st.sampled_from([0, 0, 0, 1, 13, 100, len(data) // 2]),
+    )
+
+
+def json_scalars() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=20),
+    )
+
+
+def nested() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.lists(json_scalars(), max_size=3),
+        st.dictionaries(st.text(max_size=5), json_scalars(), max_size=3),
+    )
+
+
+def crop_values() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.integers(-5, 1400),
+        st.integers(),
+        st.from_regex(r"[0-9]{1,6}", fullmatch=True),
+        st.floats(-10, 1400),
+        st.sampled_from(["", " 5", "5 ", "-1", "1e3", "0x10", "\u0665", "10\n"]),
+        json_scalars(),
+        nested(),
+    )
+
+
+def image_values(folder: Path) -> st.SearchStrategy[Any]:
+    paths = [str(folder / name) for name in IMAGES] + [
+        str(folder),
+        str(folder / "missing.png"),
+        str(folder / ".." / "outside.png"),
+        "good.png",
+        "https://example.com/good.png",
+        "ftp://example.com/good.png",
+        "file://" + str(folder / "good.png"),
+        "data:image/png;base64," + base64.b64encode(VALID_PNG).decode(),
+        "data:text/plain;base64,aGVsbG8=",
+        base64.b64encode(VALID_PNG).decode(),
+    ]
+    return st.one_of(
+        st.sampled_from(paths),
+        st.sampled_from(paths).map(Path),
+        st.sampled_from(list(IMAGES.values())),
+        _mutations(VALID_PNG),
+        _mutations(IMAGES["good.gif"]),
+        st.binary(max_size=80),
+        st.text(max_size=40),
+        json_scalars(),
+        nested(),
+    )
+
+
+def tokens() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.just(CANARY_TOKEN),
+        st.sampled_from(["xoxb-1-2-bot", "xapp-1-A-1-x", "", "xoxp-1 2", "xoxp-\n1"]),
+        st.text(max_size=12),
+        json_scalars(),
+    )
+
+
+def argument_sets(folder: Path) -> st.SearchStrategy[dict[Any, Any]]:
+    known = st.fixed_dictionaries(
+        {},
+        optional={
+            "image": image_values(folder),
+            "crop_x": crop_values(),
+            "crop_y": crop_values(),
+            "crop_w": crop_values(),
+            "token": tokens(),
+        },
+    )
+    stray = st.dictionaries(
+        st.one_of(st.text(max_size=8), st.integers()), json_scalars(), max_size=2
+    )
+    whole_box = st.fixed_dictionaries(
+        {
+            "image": image_values(folder),
+            "crop_x": st.integers(0, 700),
+            "crop_y": st.integers(0, 700),
+            "crop_w": st.integers(1, 700),
+        }
+    )
+    return st.one_of(
+        known,
+        whole_box,
+        st.builds(lambda first, second: {**second, **first}, known, stray),
+    )
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    root.mkdir()
+    for name, data in IMAGES.items():
+        (root / name).write_bytes(data)
+    (tmp_path / "outside.png").write_bytes(VALID_PNG)
+    return root
+
+
+async def _outcome(call: Awaitable[dict[str, Any]]) -> dict[str, Any] | UsersPhotoError:
+    """The reply, or the UsersPhotoError raised; any other exception propagates."""
+    try:
+        return await call
+    except UsersPhotoError as error:
+        return error
+
+
+def _is_json(arguments: dict[Any, Any]) -> bool:
+    try:
+        json.dumps(arguments, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return all(isinstance(key, str) for key in arguments)
+
+
+def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None:
+    """Run ``examples`` generated argument sets through one tool against the emulator.
+
+    Hypothesis drives a plain function, so the emulator runs in its own thread and each
+    example runs on one event loop kept for the whole exploration (the tool's client
+    belongs to it).
+    """
+    sent: list[httpx.Request] = []
+    tally = {"tried": 0, "accepted": 0, "refused": 0, "schema-refused model calls": 0}
+
+    async def count(request: httpx.Request) -> None:
+        sent.append(request)
+
+    config = EmulatorConfig(rate_limit_per_minute=None, process_images=False, record_bodies=False)
+    loop = asyncio.new_event_loop()
+    with EmulatorThread(config) as emulator:
+        client = httpx.AsyncClient(event_hooks={"request": [count]})
+        tool = UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=emulator.base_url,
+            client=client,
+            image_roots=[folder],
+            retry_backoff=0.0,
+            environ={},
+        )
+
+        async def one_call(arguments: dict[Any, Any]) -> None:
+            tally["tried"] += 1
+            before = len(sent)
+            outcome = await _outcome(tool.call(arguments))
+            if isinstance(outcome, InvalidArguments):
+                tally["refused"] += 1
+                assert outcome.problems
+                assert all(problem.path.startswith("$") for problem in outcome.problems)
+                assert len(sent) == before, "a refused call made a request"
+            else:
+                # Sent exactly once; Slack (the emulator) may still answer with its own
+                # error, e.g. invalid_auth for a made-up token: a typed answer, not a crash.
+                tally["accepted"] += 1
+                assert len(sent) == before + 1
+                assert isinstance(outcome, SlackApiError) or outcome["ok"] is True
+            if _is_json(arguments) and next(input_validator().iter_errors(arguments), None):
+                before = len(sent)
+                result = await tool.run(arguments)
+                assert result["error"] == "invalid_arguments", result
+                assert len(sent) == before
+                tally["schema-refused model calls"] += 1
+
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(arguments=argument_sets(folder))
+        def property_holds(arguments: dict[Any, Any]) -> None:
+            loop.run_until_complete(one_call(arguments))
+
+        try:
+            property_holds()
+        finally:
+            loop.run_until_complete(client.aclose())
+            loop.close()
+    assert tally["tried"] >= examples
+    assert tally["accepted"] > 0
+    assert tally["refused"] > 0
+    assert tally["schema-refused model calls"] > 0
+    section = "hostile input"
+    reliability.count(section, "generated argument sets", tally["tried"])
+    reliability.count(section, "generated sets accepted, one request each", tally["accepted"])
+    reliability.count(section, "generated sets refused, no request", tally["refused"])
+    reliability.count(section, "other exceptions escaping", 0)
+
+
+def test_every_argument_set_is_accepted_or_refused(
+    folder: Path, reliability: ReliabilityReport
+) -> None:
+    explore(DEFAULT_EXAMPLES, folder, reliability)
+
+
+@pytest.mark.slow
+def test_every_argument_set_is_accepted_or_refused_larger_budget(
+    folder: Path, reliability: ReliabilityReport
+) -> None:
+    explore(SLOW_EXAMPLES, folder, reliability)

@@ -1,0 +1,110 @@
+"""Load: 1,000 calls, 100 at a time, against the emulator with 10% of requests faulted.
+
+Every call must end (success or a typed UsersPhotoError, never a hang or another
+exception); latency percentiles and peak memory are reported; afterwards the process
+holds no more sockets or files than before. Marked slow: ``pytest -m slow``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+import resource
+import statistics
+import time
+from collections import Counter
+
+import pytest
+
+from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread, Fault
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.reliability_report import ReliabilityReport
+from tests.test_reliability_faults import open_descriptors
+
+CALLS = 1000
+CONCURRENCY = 100
+FAULT_SHARE = 0.10
+FAULTS = [
+    Fault.status(503),
+    Fault.status(500),
+    Fault.drop(),
+    Fault.rate_limited(0),
+    Fault.delay(0.3),
+    Fault.html_page(),
+    Fault.truncated_json(),
+    Fault.slack_error("invalid_form_data", status_code=400),
+]
+
+
+@pytest.mark.slow
+async def test_a_thousand_calls_with_faults_all_end_typed(reliability: ReliabilityReport) -> None:
+    image = make_image((640, 640))
+    chooser = random.Random(20261128)
+    gc.collect()
+    descriptors_before = open_descriptors()
+    peak_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcomes: Counter[str] = Counter()
+    latencies: list[float] = []
+    hangs = 0
+
+    config = EmulatorConfig(rate_limit_per_minute=None, process_images=False, record_bodies=False)
+    with EmulatorThread(config) as emulator:
+        async with UsersSetPhoto(
+            CANARY_TOKEN, base_url=emulator.base_url, timeout=5.0, retry_backoff=0.01, environ={}
+        ) as tool:
+            gate = asyncio.Semaphore(CONCURRENCY)
+
+            async def one_call() -> None:
+                nonlocal hangs
+                async with gate:
+                    if chooser.random() < FAULT_SHARE:
+                        emulator.faults.inject(chooser.choice(FAULTS), times=1)
+                    started = time.perf_counter()
+                    try:
+                        await asyncio.wait_for(tool.call({"image": image}), timeout=60)
+                        outcomes["success"] += 1
+                    except UsersPhotoError as error:
+                        outcomes[type(error).__name__] += 1
+                    except TimeoutError:
+                        hangs += 1
+                    latencies.append(time.perf_counter() - started)
+
+            wall_started = time.perf_counter()
+            await asyncio.gather(*(one_call() for _ in range(CALLS)))
+            wall = time.perf_counter() - wall_started
+        served = len(emulator.requests)
+    gc.collect()
+    descriptors_after = open_descriptors()
+    peak_after_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    assert hangs == 0
+    assert sum(outcomes.values()) == CALLS
+    assert outcomes["success"] >= CALLS * 0.85, outcomes
+    assert descriptors_after == descriptors_before
+    assert served > 0
+
+    cuts = statistics.quantiles(latencies, n=100)
+    section = "load (1,000 calls, 100 at a time, 10% faulted)"
+    reliability.count(section, "calls that ended", sum(outcomes.values()))
+    reliability.count(section, "succeeded (retries absorbed the faults)", outcomes["success"])
+    for kind, number in sorted(outcomes.items()):
+        if kind != "success":
+            reliability.count(section, f"ended in {kind}", number)
+    reliability.count(section, "hangs", hangs)
+    reliability.note(
+        section, "latency p50 / p99", f"{cuts[49] * 1000:.0f} ms / {cuts[98] * 1000:.0f} ms"
+    )
+    reliability.note(section, "throughput", f"{CALLS / wall:.0f} calls/s")
+    reliability.note(
+        section,
+        "peak RSS growth (client and emulator in one process)",
+        f"{max(0, peak_after_kb - peak_before_kb) / 1024:.1f} MiB",
+    )
+    reliability.note(
+        section,
+        "sockets / files open before -> after",
+        f"{descriptors_before['sockets']}/{descriptors_before['files']} -> "
+        f"{descriptors_after['sockets']}/{descriptors_after['files']}",
+    )
