@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import subprocess
@@ -217,3 +219,31 @@ def test_help_on_every_command(command: list[str]) -> None:
     done = cli(*command, "--help")
     assert done.returncode == 0
     assert done.stdout.startswith("usage: ocp-users-photo")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_only(image: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from ocp_users_photo import set_command
+
+    args = set_command_args(image)
+    terminal, plain, out = _Terminal(), io.StringIO(), io.StringIO()
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    assert asyncio.run(set_command._set_photo(args, out, terminal)) == 0
+    assert asyncio.run(set_command._set_photo(args, out, plain)) == 0
+    assert f"\r\x1b[Kchecking {image}..." in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\x1b[K")
+    assert plain.getvalue() == ""
+
+
+def set_command_args(image: Path) -> argparse.Namespace:
+    from ocp_users_photo import set_command
+
+    parser = argparse.ArgumentParser()
+    set_command.configure_parser(parser)
+    return parser.parse_args([str(image), "--dry-run"])
