@@ -163,7 +163,7 @@ def _from_path(
     except FileNotFoundError:
         return None, [
             _problem(
-                f"no file at {shown!r} (looked at {resolved}): give the path of an existing "
+                f"no file at {shown!r} (looked at {str(resolved)!r}): give the path of an existing "
                 "PNG, JPEG or GIF file, a data: URI or base64 text"
             )
         ]

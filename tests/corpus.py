@@ -199,6 +199,11 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.crop_x": "right edge (crop_x 200 + crop_w 600 > width 600)"}),
     ),
     Item(
+        "control characters in a path",
+        {"image": "new\nline\x1b[2J.png"},
+        Refused({"$.image": _NO_FILE}),
+    ),
+    Item(
         "a newline in a crop value",
         {"image": PHOTO, "crop_x": "0\n", "crop_y": "0", "crop_w": "512"},
         Refused({"$.crop_x": f"{_WANTED_X}, written with the digits 0-9 only"}),

@@ -124,6 +124,14 @@ def test_a_missing_file_names_the_path_it_looked_at(tmp_path: Path) -> None:
     assert "nope.png" in problem.message
 
 
+def test_a_missing_path_with_control_characters_is_shown_escaped(tmp_path: Path) -> None:
+    # The message reaches terminals (the CLI's one line on stderr) and models: a newline
+    # or an escape sequence from the argument must not pass through raw.
+    message = refused(str(tmp_path / "new\nline\x1b[2J.png")).message
+    assert message.isprintable(), message
+    assert "new\\nline\\x1b[2J.png" in message
+
+
 def test_a_folder_is_not_an_image(tmp_path: Path) -> None:
     assert "is a folder" in refused(str(tmp_path)).message
 
