@@ -148,7 +148,7 @@ def _from_path(
     try:
         # Follows every symlink, so a link inside a root that points outside it is caught.
         resolved = path.resolve()
-    except (RuntimeError, OSError) as error:
+    except (RuntimeError, OSError, ValueError) as error:
         return None, [_problem(f"image path {shown!r} cannot be resolved ({_reason(error)})")]
     if image_roots is not None and not any(resolved.is_relative_to(root) for root in image_roots):
         allowed = ", ".join(str(root) for root in image_roots)
@@ -167,7 +167,7 @@ def _from_path(
                 "PNG, JPEG or GIF file, a data: URI or base64 text"
             )
         ]
-    except (OSError, RuntimeError) as error:
+    except (OSError, RuntimeError, ValueError) as error:
         return None, [_problem(f"image path {shown!r} cannot be read ({_reason(error)})")]
     if stat.S_ISDIR(status.st_mode):
         return None, [_problem(f"image path {shown!r} is a folder: give the path of a file in it")]
@@ -192,6 +192,9 @@ def _from_path(
 def _reason(error: BaseException) -> str:
     if isinstance(error, PermissionError):
         return "permission denied"
+    if isinstance(error, ValueError):
+        # A NUL, or a lone surrogate that stands for no byte: no file system takes it.
+        return "not a valid file name"
     if isinstance(error, RuntimeError) or getattr(error, "errno", None) == 40:
         return "a symlink loop"
     return getattr(error, "strerror", None) or type(error).__name__

@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from tests.conftest import make_image
@@ -48,6 +48,7 @@ CLI_HUGE_INT: Final = (
     "form of it is the item 'digit text of 5001 characters'"
 )
 JSON_NO_BYTES: Final = "JSON has no bytes: an MCP client sends text"
+JSON_NO_PATHS: Final = "JSON has no path objects: an MCP client sends text"
 JSON_SURROGATE: Final = (
     "a lone surrogate is not Unicode: the mcp SDK's client cannot encode it as UTF-8 JSON "
     "(PydanticSerializationError in its stdin writer)"
@@ -104,6 +105,7 @@ _CROP_OK: Final = {"crop_x": "0", "crop_y": "0", "crop_w": "512"}
 _WANTED_X = "crop_x must be a whole number of pixels from 0 to 65535"
 _WANTED_W = "crop_w must be a whole number of pixels from 1 to 65535"
 _NO_FILE = "no file at"
+_NOT_A_NAME = "cannot be resolved (not a valid file name)"
 
 
 def _data_uri() -> str:
@@ -221,10 +223,22 @@ CORPUS: Final[tuple[Item, ...]] = (
         not_through=_python_only(CLI_SURROGATE, JSON_SURROGATE),
     ),
     Item(
+        "a lone surrogate in a path",
+        {"image": "photo\ud800.png"},
+        Refused({"$.image": _NOT_A_NAME}),
+        not_through=_python_only(CLI_SURROGATE, JSON_SURROGATE),
+    ),
+    Item(
         "a NUL in a path",
         {"image": "photo.png\x00.jpg"},
         Refused({"$.image": "image holds a NUL character"}),
         not_through={CLI: CLI_NO_NUL},
+    ),
+    Item(
+        "a NUL in a path object",
+        {"image": PurePosixPath("photo.png\x00.jpg")},
+        Refused({"$.image": _NOT_A_NAME}),
+        not_through=_python_only(CLI_TEXT_ONLY, JSON_NO_PATHS),
     ),
     Item(
         "integral floats as crop values",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -130,6 +130,18 @@ def test_a_missing_path_with_control_characters_is_shown_escaped(tmp_path: Path)
     message = refused(str(tmp_path / "new\nline\x1b[2J.png")).message
     assert message.isprintable(), message
     assert "new\\nline\\x1b[2J.png" in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["photo\ud800.png", PurePosixPath("photo.png\x00.jpg")],
+    ids=["a lone surrogate", "a NUL in a path object"],
+)
+def test_a_name_no_file_system_takes_is_refused_not_raised(tmp_path: Path, value: object) -> None:
+    # A lone surrogate that is no escaped byte cannot be encoded; a path object is not
+    # screened for NUL like text is. Either used to raise out of the tool's checks.
+    for roots in (None, [tmp_path]):
+        assert "cannot be resolved (not a valid file name)" in refused(value, roots).message
 
 
 def test_a_folder_is_not_an_image(tmp_path: Path) -> None:
