@@ -144,7 +144,16 @@ def _from_path(
     text: str, image_roots: Sequence[Path] | None, max_bytes: int
 ) -> tuple[ImageSource | None, list[Problem]]:
     shown = text if len(text) <= 200 else text[:200] + "..."
-    path = _anchor(Path(text).expanduser(), image_roots)
+    try:
+        expanded = Path(text).expanduser()
+    except RuntimeError:  # "~name/..." for a user this system does not know
+        return None, [
+            _problem(
+                f"image path {shown!r} starts with a home folder (~) that cannot be found: "
+                "give the full path"
+            )
+        ]
+    path = _anchor(expanded, image_roots)
     try:
         # Follows every symlink, so a link inside a root that points outside it is caught.
         resolved = path.resolve()

@@ -151,6 +151,11 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.image": "is outside the folders images may be read from"}),
     ),
     Item(
+        "a path into an unknown user's home (~name)",
+        {"image": "~no-such-user-corpus/photo.png"},
+        Refused({"$.image": "starts with a home folder (~) that cannot be found"}),
+    ),
+    Item(
         "a truncated PNG",
         {"image": "cut.png"},
         Refused({"$.image": "the PNG file is cut short (no IEND end marker)"}),

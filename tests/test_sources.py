@@ -144,6 +144,13 @@ def test_a_name_no_file_system_takes_is_refused_not_raised(tmp_path: Path, value
         assert "cannot be resolved (not a valid file name)" in refused(value, roots).message
 
 
+def test_a_home_folder_of_an_unknown_user_is_refused_not_raised(tmp_path: Path) -> None:
+    # expanduser() raises RuntimeError for "~name" when no such user exists.
+    for roots in (None, [tmp_path]):
+        message = refused("~no-such-user-corpus/me.png", roots).message
+        assert "starts with a home folder (~) that cannot be found" in message
+
+
 def test_a_folder_is_not_an_image(tmp_path: Path) -> None:
     assert "is a folder" in refused(str(tmp_path)).message
 
