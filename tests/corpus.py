@@ -47,7 +47,11 @@ CLI_HUGE_INT: Final = (
     "no text of a 5000-digit int can be written (Python's 4300-digit limit); the CLI's "
     "form of it is the item 'digit text of 5001 characters'"
 )
+CLI_NO_BOOL: Final = "the CLI has no booleans: its crop options take text"
+CLI_NO_NULL: Final = "the CLI has no null: leaving the options out is another input"
+CLI_NO_NAME: Final = "the CLI has options for the image and the crop box only"
 JSON_NO_BYTES: Final = "JSON has no bytes: an MCP client sends text"
+JSON_TEXT_NAMES: Final = "JSON object keys are text: the name 1 would arrive as '1'"
 JSON_NO_PATHS: Final = "JSON has no path objects: an MCP client sends text"
 JSON_SURROGATE: Final = (
     "a lone surrogate is not Unicode: the mcp SDK's client cannot encode it as UTF-8 JSON "
@@ -85,7 +89,7 @@ class Item:
     """One hostile or malformed input and the outcome every door must give it."""
 
     name: str
-    arguments: Mapping[str, Any]
+    arguments: Mapping[Any, Any]
     expected: Accepted | Refused
     not_through: Mapping[str, str] = field(default_factory=dict)
     # Needs a process the file permissions bind (as root: under unshare --user).
@@ -103,6 +107,7 @@ def _python_only(reason_cli: str, reason_mcp: str) -> dict[str, str]:
 PHOTO: Final = "photo.png"  # a valid 600x600 PNG
 _CROP_OK: Final = {"crop_x": "0", "crop_y": "0", "crop_w": "512"}
 _WANTED_X = "crop_x must be a whole number of pixels from 0 to 65535"
+_WANTED_Y = "crop_y must be a whole number of pixels from 0 to 65535"
 _WANTED_W = "crop_w must be a whole number of pixels from 1 to 65535"
 _NO_FILE = "no file at"
 _NOT_A_NAME = "cannot be resolved (not a valid file name)"
@@ -110,6 +115,10 @@ _NOT_A_NAME = "cannot be resolved (not a valid file name)"
 
 def _data_uri() -> str:
     return "data:image/png;base64," + base64.b64encode(make_image()).decode()
+
+
+def _still_gif() -> bytes:
+    return make_image((600, 600), "GIF")
 
 
 CORPUS: Final[tuple[Item, ...]] = (
@@ -136,6 +145,11 @@ CORPUS: Final[tuple[Item, ...]] = (
         unprivileged=True,
     ),
     Item(
+        "a FIFO",
+        {"image": "fifo.png"},
+        Refused({"$.image": "is not a regular file"}),
+    ),
+    Item(
         "a symlink loop",
         {"image": "loop-a.png"},
         Refused({"$.image": "cannot be resolved (a symlink loop)"}),
@@ -154,6 +168,26 @@ CORPUS: Final[tuple[Item, ...]] = (
         "a path into an unknown user's home (~name)",
         {"image": "~no-such-user-corpus/photo.png"},
         Refused({"$.image": "starts with a home folder (~) that cannot be found"}),
+    ),
+    Item(
+        "a file: URL outside the root",
+        {"image": "file:///etc/hostname"},
+        Refused({"$.image": "is outside the folders images may be read from"}),
+    ),
+    Item(
+        "a file name of 300 characters",
+        {"image": "n" * 296 + ".png"},
+        Refused({"$.image": "cannot be read (File name too long)"}),
+    ),
+    Item(
+        "an empty image text",
+        {"image": ""},
+        Refused({"$.image": "image is empty"}),
+    ),
+    Item(
+        "text in a file named .png",
+        {"image": "notes.png"},
+        Refused({"$.image": "Pillow does not recognise the bytes as an image"}),
     ),
     Item(
         "a truncated PNG",
@@ -179,6 +213,11 @@ CORPUS: Final[tuple[Item, ...]] = (
         "a sparse file over the 32 MiB cap",
         {"image": "over-cap.png"},
         Refused({"$.image": f"the image is {MAX_BYTES + 1} bytes, over the {MAX_BYTES}-byte"}),
+    ),
+    Item(
+        "a WEBP file (converted to PNG)",
+        {"image": "photo.webp"},
+        Accepted("image/png"),
     ),
     Item(
         "an animated GIF",
@@ -246,6 +285,34 @@ CORPUS: Final[tuple[Item, ...]] = (
         not_through=_python_only(CLI_TEXT_ONLY, JSON_NO_PATHS),
     ),
     Item(
+        "other scripts' digits as crop text",
+        {"image": PHOTO, "crop_x": "0", "crop_y": "0", "crop_w": "\uff15\uff11\uff12"},
+        Refused({"$.crop_w": f"{_WANTED_W}, written with the digits 0-9 only"}),
+    ),
+    Item(
+        "a negative crop value",
+        {"image": PHOTO, "crop_x": -1, "crop_y": 0, "crop_w": 512},
+        Refused({"$.crop_x": _WANTED_X}),
+    ),
+    Item(
+        "booleans as crop values",
+        {"image": PHOTO, "crop_x": True, "crop_y": False, "crop_w": True},
+        Refused(
+            {
+                "$.crop_x": f"{_WANTED_X}, not a boolean",
+                "$.crop_y": f"{_WANTED_Y}, not a boolean",
+                "$.crop_w": f"{_WANTED_W}, not a boolean",
+            }
+        ),
+        not_through={CLI: CLI_NO_BOOL},
+    ),
+    Item(
+        "null crop values (not given)",
+        {"image": PHOTO, "crop_x": None, "crop_y": None, "crop_w": None},
+        Accepted("image/png"),
+        not_through={CLI: CLI_NO_NULL},
+    ),
+    Item(
         "integral floats as crop values",
         {"image": PHOTO, "crop_x": 0.0, "crop_y": 0.0, "crop_w": 512.0},
         Accepted("image/png", crop=_CROP_OK),
@@ -276,7 +343,7 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "an integer of 400 digits (past any float)",
         {"image": PHOTO, "crop_x": 0, "crop_y": 10**400, "crop_w": 512},
-        Refused({"$.crop_y": "crop_y must be a whole number of pixels from 0 to 65535"}),
+        Refused({"$.crop_y": _WANTED_Y}),
     ),
     Item(
         "an integer of 5001 digits",
@@ -295,7 +362,7 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused(
             {
                 "$.crop_x": f"{_WANTED_X}, not dict",
-                "$.crop_y": "crop_y must be a whole number of pixels from 0 to 65535, not list",
+                "$.crop_y": f"{_WANTED_Y}, not list",
                 "$.crop_w": f"{_WANTED_W}, not dict",
             }
         ),
@@ -308,6 +375,18 @@ CORPUS: Final[tuple[Item, ...]] = (
         not_through={CLI: CLI_TEXT_ONLY},
     ),
     Item(
+        "an unknown argument named with control characters",
+        {"image": PHOTO, "\x1b[2J\n": 1},
+        Refused({"$[a text of 5 characters]": "unknown argument a text of 5 characters"}),
+        not_through={CLI: CLI_NO_NAME},
+    ),
+    Item(
+        "an argument name that is not text",
+        {"image": PHOTO, 1: "x"},
+        Refused({"$[1]": "unknown argument 1: usersSetPhoto takes image"}),
+        not_through=_python_only(CLI_NO_NAME, JSON_TEXT_NAMES),
+    ),
+    Item(
         "an http URL",
         {"image": "http://127.0.0.1:9/me.png"},
         Refused({"$.image": "image is a web URL, and this tool does not fetch URLs"}),
@@ -316,6 +395,11 @@ CORPUS: Final[tuple[Item, ...]] = (
         "a valid data: URI",
         {"image": _data_uri()},
         Accepted("image/png"),
+    ),
+    Item(
+        "a data: URI whose media type says PNG but holds a GIF",
+        {"image": "data:image/png;base64," + base64.b64encode(_still_gif()).decode()},
+        Accepted("image/gif"),
     ),
     Item(
         "valid base64 text",
@@ -354,6 +438,9 @@ def build_corpus_folder(root: Path) -> None:
     )
     (root / "deep.png").write_bytes(make_image((600, 600), "PNG", mode="I;16", color=40000))
     (root / "rotated.jpg").write_bytes(exif_rotated_jpeg())
+    os.mkfifo(root / "fifo.png")
+    (root / "notes.png").write_text("not a picture, only words\n" * 20)
+    (root / "photo.webp").write_bytes(make_image((600, 600), "WEBP"))
     # A file name holding the byte 0xFF, which Python spells as the escape U+DCFF.
     (root / "photo\udcff.png").write_bytes(make_image())
 

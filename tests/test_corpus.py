@@ -308,3 +308,7 @@ def test_the_corpus_files_are_what_the_items_say(corpus_root: Path) -> None:
     header = (corpus_root / "huge-header.png").read_bytes()[16:24]
     assert struct.unpack(">II", header) == (100_000, 100_000)
     assert os.fsencode("photo\udcff.png") in os.listdir(os.fsencode(corpus_root))
+    assert stat.S_ISFIFO((corpus_root / "fifo.png").stat().st_mode)
+    assert (corpus_root / "notes.png").read_text().startswith("not a picture")
+    with opened("photo.webp") as webp:
+        assert webp.format == "WEBP"
