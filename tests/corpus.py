@@ -215,6 +215,11 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.image": f"the image is {MAX_BYTES + 1} bytes, over the {MAX_BYTES}-byte"}),
     ),
     Item(
+        "a file name that starts with a dash",
+        {"image": "-rf.png"},
+        Accepted("image/png"),
+    ),
+    Item(
         "a WEBP file (converted to PNG)",
         {"image": "photo.webp"},
         Accepted("image/png"),
@@ -288,6 +293,16 @@ CORPUS: Final[tuple[Item, ...]] = (
         "other scripts' digits as crop text",
         {"image": PHOTO, "crop_x": "0", "crop_y": "0", "crop_w": "\uff15\uff11\uff12"},
         Refused({"$.crop_w": f"{_WANTED_W}, written with the digits 0-9 only"}),
+    ),
+    Item(
+        "a crop value that looks like an option",
+        {"image": PHOTO, "crop_x": "0", "crop_y": "--crop-y=0", "crop_w": "--help"},
+        Refused(
+            {
+                "$.crop_y": f"{_WANTED_Y}, written with the digits 0-9 only; got '--crop-y=0'",
+                "$.crop_w": f"{_WANTED_W}, written with the digits 0-9 only; got '--help'",
+            }
+        ),
     ),
     Item(
         "a negative crop value",
@@ -439,6 +454,7 @@ def build_corpus_folder(root: Path) -> None:
     (root / "deep.png").write_bytes(make_image((600, 600), "PNG", mode="I;16", color=40000))
     (root / "rotated.jpg").write_bytes(exif_rotated_jpeg())
     os.mkfifo(root / "fifo.png")
+    (root / "-rf.png").write_bytes(make_image((700, 700)))
     (root / "notes.png").write_text("not a picture, only words\n" * 20)
     (root / "photo.webp").write_bytes(make_image((600, 600), "WEBP"))
     # A file name holding the byte 0xFF, which Python spells as the escape U+DCFF.
@@ -457,11 +473,13 @@ class Unexpressible(ValueError):
 
 
 def cli_words(arguments: Mapping[str, Any]) -> list[str]:
-    """``IMAGE [--crop-x N ...]`` for the CLI, or Unexpressible: argv carries text only.
+    """``[--crop-x=N ...] -- IMAGE`` for the CLI, or Unexpressible: argv carries text only.
 
-    Crop values go as text (an int as its decimal digits), which the tool then checks.
+    Crop values go as text (an int as its decimal digits), which the tool then checks;
+    the ``=`` and ``--`` forms let any text through, even one that starts with a dash.
     """
     words: list[str] = []
+    image: list[str] = []
     for name, value in arguments.items():
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise Unexpressible(f"{name} is {type(value).__name__}")
@@ -480,10 +498,10 @@ def cli_words(arguments: Mapping[str, Any]) -> list[str]:
         except UnicodeEncodeError as error:
             raise Unexpressible(str(error)) from None
         if name == "image":
-            words.insert(0, text)
+            image = ["--", text]
         else:
-            words.extend([CROP_OPTIONS[name], text])
-    return words
+            words.append(f"{CROP_OPTIONS[name]}={text}")
+    return [*words, *image]
 
 
 def mcp_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -187,9 +187,9 @@ async def through_python_doors(
 def through_cli(
     command: Sequence[str], words: Sequence[str], root: Path, env: Mapping[str, str], cwd: Path
 ) -> Outcome:
-    """``command set WORDS --image-root ROOT --json``: exit 0 and the reply, or one stderr line."""
+    """``command set --image-root ROOT --json WORDS``: exit 0 and the reply, or one stderr line."""
     finished = subprocess.run(
-        [*command, "set", *words, "--image-root", str(root), "--json"],
+        [*command, "set", "--image-root", str(root), "--json", *words],
         capture_output=True,
         env=dict(env),
         cwd=cwd,
