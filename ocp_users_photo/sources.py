@@ -145,10 +145,19 @@ def _from_path(
 ) -> tuple[ImageSource | None, list[Problem]]:
     shown = text if len(text) <= 200 else text[:200] + "..."
     try:
-        path = _anchor(Path(text).expanduser(), image_roots)
+        expanded = Path(text).expanduser()
+    except RuntimeError:  # "~name/..." for a user this system does not know
+        return None, [
+            _problem(
+                f"image path {shown!r} starts with a home folder (~) that cannot be found: "
+                "give the full path"
+            )
+        ]
+    path = _anchor(expanded, image_roots)
+    try:
         # Follows every symlink, so a link inside a root that points outside it is caught.
         resolved = path.resolve()
-    except (RuntimeError, OSError) as error:
+    except (RuntimeError, OSError, ValueError) as error:
         return None, [_problem(f"image path {shown!r} cannot be resolved ({_reason(error)})")]
     if image_roots is not None and not any(resolved.is_relative_to(root) for root in image_roots):
         allowed = ", ".join(str(root) for root in image_roots)
@@ -163,11 +172,11 @@ def _from_path(
     except FileNotFoundError:
         return None, [
             _problem(
-                f"no file at {shown!r} (looked at {resolved}): give the path of an existing "
+                f"no file at {shown!r} (looked at {str(resolved)!r}): give the path of an existing "
                 "PNG, JPEG or GIF file, a data: URI or base64 text"
             )
         ]
-    except (OSError, RuntimeError) as error:
+    except (OSError, RuntimeError, ValueError) as error:
         return None, [_problem(f"image path {shown!r} cannot be read ({_reason(error)})")]
     if stat.S_ISDIR(status.st_mode):
         return None, [_problem(f"image path {shown!r} is a folder: give the path of a file in it")]
@@ -192,8 +201,9 @@ def _from_path(
 def _reason(error: BaseException) -> str:
     if isinstance(error, PermissionError):
         return "permission denied"
-    if isinstance(error, RuntimeError) and "home directory" in str(error):
-        return "no such user for ~"
+    if isinstance(error, ValueError):
+        # A NUL, or a lone surrogate that stands for no byte: no file system takes it.
+        return "not a valid file name"
     if isinstance(error, RuntimeError) or getattr(error, "errno", None) == 40:
         return "a symlink loop"
     return getattr(error, "strerror", None) or type(error).__name__

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -124,6 +124,33 @@ def test_a_missing_file_names_the_path_it_looked_at(tmp_path: Path) -> None:
     assert "nope.png" in problem.message
 
 
+def test_a_missing_path_with_control_characters_is_shown_escaped(tmp_path: Path) -> None:
+    # The message reaches terminals (the CLI's one line on stderr) and models: a newline
+    # or an escape sequence from the argument must not pass through raw.
+    message = refused(str(tmp_path / "new\nline\x1b[2J.png")).message
+    assert message.isprintable(), message
+    assert "new\\nline\\x1b[2J.png" in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["photo\ud800.png", PurePosixPath("photo.png\x00.jpg")],
+    ids=["a lone surrogate", "a NUL in a path object"],
+)
+def test_a_name_no_file_system_takes_is_refused_not_raised(tmp_path: Path, value: object) -> None:
+    # A lone surrogate that is no escaped byte cannot be encoded; a path object is not
+    # screened for NUL like text is. Either used to raise out of the tool's checks.
+    for roots in (None, [tmp_path]):
+        assert "cannot be resolved (not a valid file name)" in refused(value, roots).message
+
+
+def test_a_home_folder_of_an_unknown_user_is_refused_not_raised(tmp_path: Path) -> None:
+    # expanduser() raises RuntimeError for "~name" when no such user exists.
+    for roots in (None, [tmp_path]):
+        message = refused("~no-such-user-corpus/me.png", roots).message
+        assert "starts with a home folder (~) that cannot be found" in message
+
+
 def test_a_folder_is_not_an_image(tmp_path: Path) -> None:
     assert "is a folder" in refused(str(tmp_path)).message
 
@@ -222,8 +249,3 @@ def test_image_source_stream_rewinds() -> None:
     source = ImageSource(label="t", filename_stem="t", byte_count=3, data=b"abc")
     assert source.stream().read() == b"abc"
     assert source.stream().read() == b"abc"
-
-
-def test_a_tilde_for_a_user_that_does_not_exist() -> None:
-    # Found by Hypothesis: Path.expanduser raises RuntimeError for an unknown ~user.
-    assert "cannot be resolved (no such user for ~)" in refused("~no-such-user-0/me.png").message

@@ -1,0 +1,322 @@
+"""Hostile and malformed input: the same answer through every front door.
+
+Each item of ``tests/corpus.py`` goes through ``UsersSetPhoto.call``, ``UsersSetPhoto.run``,
+a registered stand-in agent's ``call_tool``, the ``ocp-users-photo set`` command and the
+MCP server, all configured alike (one emulator on 127.0.0.1, the corpus folder as the
+only image root, the canary token), except where the corpus says a door cannot carry
+the input. A refusal must have the same error code and problem paths everywhere, the
+same messages wherever the values arrive with the same types; an accepted item must
+reach the emulator from every door as the same bytes with the expected content type.
+The canary token must appear in nothing any door produced.
+
+As root, the subprocess doors run under ``unshare --user`` (no CAP_DAC_OVERRIDE), and so
+do the in-process doors for items that need file permissions to bind (a runner module).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from ocp_users_photo.emulator import (
+    EmulatorConfig,
+    RecordedRequest,
+    RunningEmulator,
+    start_emulator_in_thread,
+)
+from tests.conftest import CANARY_TOKEN
+from tests.corpus import (
+    CLI,
+    CORPUS,
+    DOORS,
+    MCP,
+    Accepted,
+    Item,
+    Refused,
+    build_corpus_folder,
+    cli_words,
+    expressible_doors,
+    mcp_arguments,
+    release_corpus_folder,
+)
+from tests.corpus_doors import McpDoor, Outcome, through_cli, through_python_doors
+from tests.reliability_report import ReliabilityReport
+
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]  # the part that identifies the token
+REPOSITORY = Path(__file__).resolve().parent.parent
+AS_ROOT = os.geteuid() == 0
+SECTION = "hostile input"
+
+
+def unprivileged() -> list[str]:
+    """The command prefix that takes root's power to read anything away (none needed otherwise)."""
+    if not AS_ROOT:
+        return []
+    unshare = shutil.which("unshare")
+    assert unshare is not None, "as root, the corpus needs unshare --user to drop CAP_DAC_OVERRIDE"
+    return [unshare, "--user"]
+
+
+def command_line() -> list[str]:
+    script = Path(sys.executable).with_name("ocp-users-photo")
+    assert script.exists(), f"the console script is installed next to python: {script}"
+    return [*unprivileged(), str(script)]
+
+
+@pytest.fixture(scope="module")
+def corpus_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("corpus") / "images"
+    build_corpus_folder(root)
+    yield root
+    release_corpus_folder(root)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    with start_emulator_in_thread(
+        EmulatorConfig(rate_limit_per_minute=None, record_bodies=False)
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def door_env(emulator: RunningEmulator) -> dict[str, str]:
+    """The subprocess doors' environment: the canary token and the emulator, nothing else Slack."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    environment.update({"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": emulator.base_url})
+    return environment
+
+
+@pytest.fixture(scope="module")
+def mcp_door(corpus_root: Path, door_env: dict[str, str]) -> Iterator[McpDoor]:
+    """One MCP server for the whole corpus; at the end, all it sent and logged is checked too."""
+    command = [*command_line(), "mcp", "--image-root", str(corpus_root), "--log-level", "debug"]
+    stderr_path = corpus_root.parent / "mcp-server-stderr.txt"
+    with McpDoor(command, door_env, corpus_root.parent, stderr_path) as door:
+        yield door
+    everything = [*door.received, door.stderr_text()]
+    assert not [text for text in everything if CANARY_SECRET in text]
+    assert "Traceback" not in door.stderr_text()
+
+
+def last_sequence(emulator: RunningEmulator) -> int:
+    return max((request.sequence for request in emulator.requests.all()), default=0)
+
+
+def set_photo_requests_since(emulator: RunningEmulator, sequence: int) -> list[RecordedRequest]:
+    """users.setPhoto requests after ``sequence`` (the log is bounded, so not by position)."""
+    requests = emulator.requests.for_path("users.setPhoto")
+    return [request for request in requests if request.sequence > sequence]
+
+
+def python_doors_unprivileged(item: Item, root: Path, emulator: RunningEmulator) -> list[Outcome]:
+    """call, run and agent for ``item`` in a runner process that file permissions bind."""
+    finished = subprocess.run(
+        [
+            *unprivileged(),
+            sys.executable,
+            "-m",
+            "tests.corpus_runner",
+            str(root),
+            emulator.base_url,
+            item.name,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLACK_USER_TOKEN": CANARY_TOKEN},
+        cwd=REPOSITORY,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    report = json.loads(finished.stdout)
+    outcomes = [Outcome.from_json(data) for data in report["outcomes"]]
+    outcomes[0].texts.extend([finished.stdout, finished.stderr, *report["log"]])
+    return outcomes
+
+
+async def run_every_door(
+    item: Item, root: Path, emulator: RunningEmulator, env: dict[str, str], mcp: McpDoor
+) -> list[Outcome]:
+    """The item through each door the corpus lists for it, in the order of DOORS."""
+    if item.unprivileged and AS_ROOT:
+        outcomes = python_doors_unprivileged(item, root, emulator)
+    else:
+        if item.unprivileged:
+            with pytest.raises(PermissionError):
+                (root / str(item.arguments["image"])).open("rb")
+        token = {"SLACK_USER_TOKEN": CANARY_TOKEN}
+        outcomes = await through_python_doors(item.arguments, root, emulator.base_url, token)
+    if CLI in item.doors:
+        words = cli_words(item.arguments)
+        outcomes.append(through_cli(command_line(), words, root, env, root.parent))
+    if MCP in item.doors:
+        outcomes.append(mcp.call(mcp_arguments(item.arguments)))
+    return outcomes
+
+
+def same_value_types_as_the_cli(item: Item) -> bool:
+    """The CLI receives text: its messages match the others' when every value is text."""
+    return all(isinstance(value, str) for value in item.arguments.values())
+
+
+def check_refused_the_same_way(item: Item, expected: Refused, outcomes: list[Outcome]) -> None:
+    seen = "\n".join(outcome.brief() for outcome in outcomes)
+    for outcome in outcomes:
+        assert not outcome.ok, seen
+        assert outcome.error == "invalid_arguments", seen
+        assert outcome.paths == expected.paths, seen
+    typed = [outcome for outcome in outcomes if outcome.problems is not None]
+    reference = typed[0].problems
+    assert reference is not None
+    for outcome in typed:
+        assert outcome.problems == reference, seen
+    for path, part in expected.problems.items():
+        assert any(found == path and part in message for found, message in reference), (
+            path,
+            part,
+            reference,
+        )
+    for outcome in outcomes:
+        if outcome.door != CLI:
+            continue
+        line = outcome.stderr or ""
+        assert line.startswith("ocp-users-photo: usersSetPhoto was not called"), line
+        assert line.endswith("\n"), line
+        assert line[:-1].isprintable(), f"one printable line on stderr, got {line!r}"
+        if same_value_types_as_the_cli(item):
+            for path, message in reference:
+                assert f"{path}: {message}" in line, (message, line)
+
+
+def check_accepted_by_every_door(
+    expected: Accepted, outcomes: list[Outcome], requests: list[RecordedRequest]
+) -> None:
+    seen = "\n".join(outcome.brief() for outcome in outcomes)
+    assert all(outcome.ok for outcome in outcomes), seen
+    assert len(requests) == len(outcomes), "each door made exactly one request"
+    digests = set()
+    for outcome, request in zip(outcomes, requests, strict=True):
+        image = request.file("image")
+        assert image is not None, outcome.door
+        digests.add(image.sha256)
+        assert image.content_type == expected.content_type, outcome.door
+        crop = {name: request.field(name) for name in ("crop_x", "crop_y", "crop_w")}
+        wanted = expected.crop or dict.fromkeys(crop)
+        assert crop == wanted, outcome.door
+        if outcome.door == CLI:
+            assert outcome.stderr == "", outcome.stderr
+    # Every door sent the same bytes and got the same photo.
+    assert len(digests) == 1, digests
+    hashes = {(outcome.reply or {})["profile"]["avatar_hash"] for outcome in outcomes}
+    assert len(hashes) == 1, hashes
+    for outcome in outcomes:
+        original = httpx.get((outcome.reply or {})["profile"]["image_original"], timeout=10)
+        assert original.status_code == 200, outcome.door
+        assert original.headers["content-type"] == expected.content_type
+        with Image.open(io.BytesIO(original.content)) as stored:
+            assert getattr(stored, "n_frames", 1) == expected.frames, outcome.door
+
+
+def canary_check(
+    outcomes: list[Outcome], logs: pytest.LogCaptureFixture, reliability: ReliabilityReport
+) -> None:
+    texts = [text for outcome in outcomes for text in outcome.texts]
+    texts.extend(record.getMessage() for record in logs.records)
+    texts.append(logs.text)
+    leaks = [text[:300] for text in texts if CANARY_SECRET in text]
+    reliability.count("secrets", "texts inspected for the canary", len(texts))
+    reliability.count("secrets", "leaks found", len(leaks))
+    assert leaks == []
+
+
+@pytest.mark.parametrize("item", CORPUS, ids=[item.name for item in CORPUS])
+async def test_every_door_gives_the_same_outcome(
+    item: Item,
+    corpus_root: Path,
+    emulator: RunningEmulator,
+    door_env: dict[str, str],
+    mcp_door: McpDoor,
+    debug_logs: pytest.LogCaptureFixture,
+    reliability: ReliabilityReport,
+) -> None:
+    before = last_sequence(emulator)
+    outcomes = await run_every_door(item, corpus_root, emulator, door_env, mcp_door)
+    assert [outcome.door for outcome in outcomes] == list(item.doors)
+    reliability.count(SECTION, "corpus items x doors run", len(outcomes))
+    canary_check(outcomes, debug_logs, reliability)
+    requests = set_photo_requests_since(emulator, before)
+    if isinstance(item.expected, Refused):
+        check_refused_the_same_way(item, item.expected, outcomes)
+        assert requests == [], "a refused call sent nothing"
+        reliability.count(SECTION, "items refused the same way by every door")
+    else:
+        check_accepted_by_every_door(item.expected, outcomes, requests)
+        reliability.count(SECTION, "items accepted by every door")
+
+
+@pytest.mark.parametrize("item", CORPUS, ids=[item.name for item in CORPUS])
+def test_a_door_is_left_out_only_when_it_cannot_carry_the_input(
+    item: Item, reliability: ReliabilityReport
+) -> None:
+    assert expressible_doors(item.arguments) == item.doors
+    assert all(item.not_through.values()), "each left-out door says why"
+    assert set(item.not_through) <= set(DOORS)
+    reliability.count(SECTION, "item x door combinations left out by design", len(item.not_through))
+
+
+def test_the_corpus_covers_the_issue(reliability: ReliabilityReport) -> None:
+    names = [item.name for item in CORPUS]
+    assert len(set(names)) == len(names)
+    refused = [item for item in CORPUS if isinstance(item.expected, Refused)]
+    accepted = [item for item in CORPUS if isinstance(item.expected, Accepted)]
+    assert len(refused) >= 20
+    assert len(accepted) >= 8
+    assert any(item.doors == DOORS for item in refused)
+    assert any(item.doors == DOORS for item in accepted)
+    reliability.count(SECTION, "corpus items", len(CORPUS))
+
+
+def test_the_corpus_files_are_what_the_items_say(corpus_root: Path) -> None:
+    def opened(name: str) -> Any:
+        return Image.open(corpus_root / name)
+
+    assert stat.S_IMODE((corpus_root / "locked.png").stat().st_mode) == 0
+    sparse = (corpus_root / "over-cap.png").stat()
+    assert sparse.st_size == 32 * 1024 * 1024 + 1
+    assert sparse.st_blocks * 512 < 1024 * 1024, "a hole, not 32 MiB of data"
+    assert (corpus_root / "empty.png").stat().st_size == 0
+    with pytest.raises((OSError, RuntimeError)):
+        (corpus_root / "loop-a.png").resolve(strict=True)
+    assert not (corpus_root / "escape.png").resolve().is_relative_to(corpus_root)
+    assert (corpus_root / "escape.png").is_file()
+    assert (corpus_root.parent / "outside.png").is_file()
+    assert (corpus_root / "really-a-png.jpg").read_bytes().startswith(b"\x89PNG")
+    assert b"IEND" not in (corpus_root / "cut.png").read_bytes()
+    with opened("animated.gif") as gif, opened("cmyk.jpg") as cmyk, opened("deep.png") as deep:
+        assert gif.n_frames == 5
+        assert cmyk.mode == "CMYK"
+        assert deep.mode == "I;16"
+    with opened("rotated.jpg") as rotated:
+        assert rotated.size == (800, 600)
+        assert rotated.getexif()[0x0112] == 6
+    header = (corpus_root / "huge-header.png").read_bytes()[16:24]
+    assert struct.unpack(">II", header) == (100_000, 100_000)
+    assert os.fsencode("photo\udcff.png") in os.listdir(os.fsencode(corpus_root))
+    assert stat.S_ISFIFO((corpus_root / "fifo.png").stat().st_mode)
+    assert (corpus_root / "notes.png").read_text().startswith("not a picture")
+    with opened("photo.webp") as webp:
+        assert webp.format == "WEBP"
