@@ -18,6 +18,7 @@ import pytest
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken
 from tests.conftest import CANARY_TOKEN, make_image
+from tests.reliability_report import ReliabilityReport
 from tests.scripted_server import Answer, ScriptedSlack, success_reply
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]  # the part that identifies the token
@@ -85,7 +86,11 @@ SCENARIOS: dict[str, tuple[list[Answer], dict[str, Any]]] = {
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize("reply_check", ["strict", "off"])
 async def test_the_token_leaks_nowhere(
-    scenario: str, reply_check: str, slack: ScriptedSlack, caplog: pytest.LogCaptureFixture
+    scenario: str,
+    reply_check: str,
+    slack: ScriptedSlack,
+    caplog: pytest.LogCaptureFixture,
+    reliability: ReliabilityReport,
 ) -> None:
     answers, extra_arguments = SCENARIOS[scenario]
     slack.answer(*answers)
@@ -110,6 +115,8 @@ async def test_the_token_leaks_nowhere(
     seen.extend(record.getMessage() for record in caplog.records)
     seen.extend(repr(record.args) for record in caplog.records)
     assert_no_canary(seen)
+    reliability.count("secrets", "texts inspected for the canary", len(seen))
+    reliability.count("secrets", "leaks found", 0)
     assert caplog.records, "DEBUG logging was captured"
     # Whatever was sent carried the token in the Authorization header only.
     for request in slack.requests:
