@@ -2,21 +2,32 @@
 
 >>> tool = UsersSetPhoto()                       # token from SLACK_USER_TOKEN
 >>> reply = await tool.call({"image": "me.png"})  # checked reply, or a UsersPhotoError
+
+The names below are imported on first use (PEP 562), so ``import ocp_users_photo``
+costs next to nothing; the tool, the agent integration and the errors load when
+a program first touches them.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ocp_users_photo._version import __version__
-from ocp_users_photo.agents import register
-from ocp_users_photo.errors import (
-    InvalidArguments,
-    Problem,
-    RateLimited,
-    ReplySchemaError,
-    SlackApiError,
-    TransportError,
-    UsersPhotoError,
-)
-from ocp_users_photo.image import ImageLimits
-from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
+
+if TYPE_CHECKING:
+    from ocp_users_photo.agents import register
+    from ocp_users_photo.errors import (
+        InvalidArguments,
+        Problem,
+        RateLimited,
+        ReplySchemaError,
+        SlackApiError,
+        TransportError,
+        UsersPhotoError,
+    )
+    from ocp_users_photo.image import ImageLimits
+    from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 
 __all__ = [
     "ImageLimits",
@@ -32,3 +43,30 @@ __all__ = [
     "__version__",
     "register",
 ]
+
+_HOMES = {
+    "ImageLimits": "ocp_users_photo.image",
+    "InvalidArguments": "ocp_users_photo.errors",
+    "PreparedUpload": "ocp_users_photo.tool",
+    "Problem": "ocp_users_photo.errors",
+    "RateLimited": "ocp_users_photo.errors",
+    "ReplySchemaError": "ocp_users_photo.errors",
+    "SlackApiError": "ocp_users_photo.errors",
+    "TransportError": "ocp_users_photo.errors",
+    "UsersPhotoError": "ocp_users_photo.errors",
+    "UsersSetPhoto": "ocp_users_photo.tool",
+    "register": "ocp_users_photo.agents",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # later lookups are plain module attributes
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

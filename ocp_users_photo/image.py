@@ -20,13 +20,17 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Final, Literal, cast
-
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Literal, cast
 
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.sources import ImageSource
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported by the functions that use it: importing it costs more than the
+# checks of a whole call, and a process that only lists or exports the tool never needs it.
 
 Fit = Literal["downscale", "reject"]
 
@@ -35,6 +39,7 @@ CONTENT_TYPES: Final = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/
 _EXTENSIONS: Final = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}
 # Formats Slack takes as they are; MPO is a JPEG with extra pictures appended (many cameras).
 _SENT_AS_IS: Final = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "GIF": "GIF"}
+_SLACK_FORMATS: Final = ("PNG", "JPEG", "GIF")
 _ORIENTATION_TAG: Final = 0x0112
 _SWAPS_SIDES: Final = frozenset({5, 6, 7, 8})
 _PNG_END: Final = b"IEND\xaeB`\x82"
@@ -173,9 +178,15 @@ def inspect_image(
     Returns a ready ``PreparedImage`` when the file can be sent as it is, a plan for
     ``reencode`` when it must be converted, rotated or scaled, or the problems.
     """
+    from PIL import Image, UnidentifiedImageError
+
     stream = source.stream()
     try:
-        picture = Image.open(stream)
+        try:
+            # Slack's three formats first: fewer of Pillow's format probes on the common path.
+            picture = Image.open(stream, formats=_SLACK_FORMATS)
+        except UnidentifiedImageError:
+            picture = Image.open(source.stream())
     except Image.DecompressionBombError:
         return None, [_too_many_pixels(limits)]
     except UnidentifiedImageError:
@@ -315,6 +326,8 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
 
 
 def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
+    from PIL import Image, ImageOps
+
     picture = plan.picture
     if plan.frames > 1:
         return _encode_animation(plan, size)
@@ -330,6 +343,8 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
 
 
 def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
+    from PIL import Image, ImageSequence
+
     frames: list[Image.Image] = []
     durations: list[int] = []
     for frame in ImageSequence.Iterator(plan.picture):
@@ -394,19 +409,29 @@ def _incomplete(source: ImageSource, output_format: str) -> str | None:
 
     Cheap (one small read at the end), so truncated uploads are caught without decoding.
     """
-    stream = source.stream()
-    size = source.byte_count
-    start = max(0, size - _TAIL_BYTES)
-    stream.seek(start)
-    tail = stream.read(size - start)
-    stream.seek(0)
-    if output_format == "PNG" and _PNG_END not in tail[-4096:]:
+    if output_format == "PNG" and _PNG_END not in _tail(source, 4096):
         return "the PNG file is cut short (no IEND end marker): send the complete file"
-    if output_format == "JPEG" and b"\xff\xd9" not in tail:
-        return "the JPEG file is cut short (no end-of-image marker): send the complete file"
-    if output_format == "GIF" and b";" not in tail[-16:]:
+    if output_format == "GIF" and b";" not in _tail(source, 16):
         return "the GIF file is cut short (no trailer): send the complete file"
+    # A JPEG usually ends with its end-of-image marker; some cameras append data after it.
+    if (
+        output_format == "JPEG"
+        and b"\xff\xd9" not in _tail(source, 64)
+        and b"\xff\xd9" not in _tail(source, _TAIL_BYTES)
+    ):
+        return "the JPEG file is cut short (no end-of-image marker): send the complete file"
     return None
+
+
+def _tail(source: ImageSource, length: int) -> bytes:
+    """The last ``length`` bytes of the image, the stream left at its start."""
+    if source.data is not None:
+        return source.data[-length:]
+    stream = source.stream()
+    stream.seek(max(0, source.byte_count - length))
+    tail = stream.read(length)
+    stream.seek(0)
+    return tail
 
 
 def _filename(stem: str, output_format: str) -> str:

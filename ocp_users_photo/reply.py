@@ -26,7 +26,7 @@ from ocp_users_photo.errors import (
     TransportError,
 )
 from ocp_users_photo.hints import hint_for
-from ocp_users_photo.spec import response_validator
+from ocp_users_photo.spec import response_is_valid, response_validator
 from ocp_users_photo.transport import HttpReply, retry_after_seconds
 
 logger = logging.getLogger("ocp_users_photo")
@@ -81,13 +81,19 @@ def interpret_reply(
 
 def reply_problems(body: dict[str, Any]) -> list[Problem]:
     """Where an ok reply breaks the response schema (envelope set aside; bare ok accepted)."""
-    checked = {key: value for key, value in body.items() if key not in ENVELOPE_FIELDS}
+    if ENVELOPE_FIELDS[0] in body or ENVELOPE_FIELDS[1] in body:
+        checked = {key: value for key, value in body.items() if key not in ENVELOPE_FIELDS}
+    else:
+        checked = body
+    envelope = _envelope_problems(body)
+    if not envelope and (checked == {"ok": True} or response_is_valid()(checked)):
+        return []  # the common case: one compiled check, no explanation needed
     problems = [
         Problem(error.json_path, error.message)
         for error in response_validator().iter_errors(checked)
         if not (checked == {"ok": True} and error.validator == "required")
     ]
-    problems.extend(_envelope_problems(body))
+    problems.extend(envelope)
     return problems
 
 

@@ -113,12 +113,14 @@ def _from_text(
                     "a data: URI or base64 text"
                 )
             ]
-    if len(text) <= _MAX_PATH_CHARS and _path_exists(text, image_roots):
-        return _from_path(text, image_roots, max_bytes)
     compact = _WHITESPACE.sub("", stripped)
-    if len(compact) >= _MIN_BASE64_CHARS and _BASE64_TEXT.fullmatch(compact):
+    if (
+        len(compact) >= _MIN_BASE64_CHARS
+        and _BASE64_TEXT.fullmatch(compact)
+        and not (len(text) <= _MAX_PATH_CHARS and _path_exists(text, image_roots))
+    ):
         return _from_base64(compact, "base64 text", max_bytes)
-    # Neither base64 nor an existing file: most likely a path with a typo.
+    # Anything else is a path (a file name has a dot, which base64 never holds).
     return _from_path(text, image_roots, max_bytes)
 
 
@@ -128,38 +130,52 @@ def _looks_like_windows_drive(text: str) -> bool:
 
 def _path_exists(text: str, image_roots: Sequence[Path] | None) -> bool:
     try:
-        return _anchor(Path(text).expanduser(), image_roots).exists()
+        return os.path.exists(_anchor(os.path.expanduser(text), image_roots))
     except (OSError, ValueError, RuntimeError):
         return False
 
 
-def _anchor(path: Path, image_roots: Sequence[Path] | None) -> Path:
+def _anchor(path: str, image_roots: Sequence[Path] | None) -> str:
     """A relative path is taken from the first image root when roots are set, else the cwd."""
-    if path.is_absolute() or not image_roots:
+    if os.path.isabs(path) or not image_roots:
         return path
-    return image_roots[0] / path
+    return os.path.join(image_roots[0], path)
+
+
+def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:
+    for root in image_roots:
+        text = os.fspath(root)
+        if resolved == text or resolved.startswith(text.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
 
 def _from_path(
     text: str, image_roots: Sequence[Path] | None, max_bytes: int
 ) -> tuple[ImageSource | None, list[Problem]]:
+    # os.path rather than pathlib: the same system calls, a third of the time per call.
     shown = text if len(text) <= 200 else text[:200] + "..."
-    try:
-        expanded = Path(text).expanduser()
-    except RuntimeError:  # "~name/..." for a user this system does not know
+    expanded = os.path.expanduser(text)
+    if expanded.startswith("~"):  # "~name/..." for a user this system does not know
         return None, [
             _problem(
                 f"image path {shown!r} starts with a home folder (~) that cannot be found: "
                 "give the full path"
             )
         ]
-    path = _anchor(expanded, image_roots)
+    missing = False
     try:
+        anchored = _anchor(expanded, image_roots)
         # Follows every symlink, so a link inside a root that points outside it is caught.
-        resolved = path.resolve()
+        try:
+            resolved = os.path.realpath(anchored, strict=True)
+        except FileNotFoundError:
+            # Resolved as far as it exists, for the root check and the message: whether a
+            # file exists outside the roots is not revealed.
+            resolved, missing = os.path.realpath(anchored), True
     except (RuntimeError, OSError, ValueError) as error:
         return None, [_problem(f"image path {shown!r} cannot be resolved ({_reason(error)})")]
-    if image_roots is not None and not any(resolved.is_relative_to(root) for root in image_roots):
+    if image_roots is not None and not _inside(resolved, image_roots):
         allowed = ", ".join(str(root) for root in image_roots)
         return None, [
             _problem(
@@ -167,16 +183,16 @@ def _from_path(
                 f"({allowed}): copy the file into one of them"
             )
         ]
-    try:
-        status = resolved.stat()
-    except FileNotFoundError:
+    if missing:
         return None, [
             _problem(
-                f"no file at {shown!r} (looked at {str(resolved)!r}): give the path of an existing "
-                "PNG, JPEG or GIF file, a data: URI or base64 text"
+                f"no file at {shown!r} (looked at {resolved!r}): give the path of an "
+                "existing PNG, JPEG or GIF file, a data: URI or base64 text"
             )
         ]
-    except (OSError, RuntimeError, ValueError) as error:
+    try:
+        status = os.stat(resolved)
+    except (OSError, ValueError) as error:
         return None, [_problem(f"image path {shown!r} cannot be read ({_reason(error)})")]
     if stat.S_ISDIR(status.st_mode):
         return None, [_problem(f"image path {shown!r} is a folder: give the path of a file in it")]
@@ -186,14 +202,12 @@ def _from_path(
     if size_problem is not None:
         return None, [size_problem]
     try:
-        file = resolved.open("rb")
+        file = open(resolved, "rb")  # noqa: SIM115 - the ImageSource owns and closes it
     except OSError as error:
         return None, [_problem(f"image file {shown!r} cannot be opened ({_reason(error)})")]
+    stem = os.path.splitext(os.path.basename(resolved))[0]
     source = ImageSource(
-        label=str(resolved),
-        filename_stem=resolved.stem or "image",
-        byte_count=status.st_size,
-        file=file,
+        label=resolved, filename_stem=stem or "image", byte_count=status.st_size, file=file
     )
     return source, []
 

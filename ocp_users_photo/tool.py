@@ -24,7 +24,7 @@ import httpx
 from ocp_users_photo._version import __version__
 from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.config import base_url_from, token_from_environment
-from ocp_users_photo.credentials import SlackToken, check_token, scrub
+from ocp_users_photo.credentials import SlackToken, check_token, redactor
 from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
 from ocp_users_photo.image import (
     DEFAULT_LIMITS,
@@ -207,7 +207,7 @@ class UsersSetPhoto:
             reply = interpret_reply(
                 http_reply,
                 reply_check=self.reply_check,
-                redact=lambda value: scrub(value, secret),
+                redact=redactor(secret, http_reply.body),
             )
             summary = upload.summary()
             if digest:

@@ -14,6 +14,7 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,6 +27,11 @@ from ocp_users_photo.image import PreparedImage
 logger = logging.getLogger("ocp_users_photo")
 
 MAX_REPLY_BYTES: Final = 1024 * 1024
+# httpx's multipart encoder yields each boundary, part header and 64 KB file block on
+# its own, and every piece costs a write through httpcore and anyio (~20 us each, from
+# a profile). Handing them on in pieces of this size keeps the encoding httpx's and
+# cuts the writes of a 1 MB upload from ~25 to ~5.
+WRITE_PIECE_BYTES: Final = 256 * 1024
 # Network faults worth another try; protocol misuse on our side (LocalProtocolError,
 # UnsupportedProtocol) would fail the same way again.
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -135,6 +141,7 @@ class PhotoTransport:
             files={"image": (image.filename, image.body(), image.content_type)},
             timeout=self._timeout,
         )
+        request.stream = _LargeWrites(request.stream)
         response = await client.send(request, stream=True)
         try:
             body = await self._read_bounded(response)
@@ -187,6 +194,28 @@ class PhotoTransport:
             outcome,
             elapsed_ms,
         )
+
+
+class _LargeWrites(httpx.AsyncByteStream):
+    """A request body, httpx's own encoding, passed on in pieces of WRITE_PIECE_BYTES."""
+
+    def __init__(self, stream: httpx.SyncByteStream | httpx.AsyncByteStream) -> None:
+        if not isinstance(stream, httpx.AsyncByteStream):
+            raise TypeError("an async byte stream is needed")
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        pending = bytearray()
+        async for chunk in self._stream:
+            pending += chunk
+            if len(pending) >= WRITE_PIECE_BYTES:
+                yield bytes(pending)
+                pending.clear()
+        if pending:
+            yield bytes(pending)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:

@@ -177,7 +177,7 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "a file name of 300 characters",
         {"image": "n" * 296 + ".png"},
-        Refused({"$.image": "cannot be read (File name too long)"}),
+        Refused({"$.image": "cannot be resolved (File name too long)"}),
     ),
     Item(
         "an empty image text",

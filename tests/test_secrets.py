@@ -166,3 +166,15 @@ def test_a_token_object_never_shows_its_value() -> None:
     assert_no_canary([repr(token), str(token), f"{token}", repr([token]), repr({"t": token})])
     with pytest.raises(TypeError):
         pickle.dumps(token)
+
+
+def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
+    from ocp_users_photo.credentials import redactor
+
+    escaped = '{"x": "\\u0078oxp-1111111111-2222222222"}'.encode()
+    plain = b'{"x": "https:\\/\\/avatars.example\\/a.png"}'
+    token = "xoxp-1111111111-2222222222"
+    assert redactor(token, escaped)({"x": token}) == {"x": "[redacted]"}
+    assert redactor(token, f'{{"x": "{token}"}}'.encode())({"x": token}) == {"x": "[redacted]"}
+    reply = {"x": "https://avatars.example/a.png"}
+    assert redactor(token, plain)(reply) is reply

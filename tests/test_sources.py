@@ -172,16 +172,20 @@ def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
 ) -> None:
     big = tmp_path / "big.png"
     big.write_bytes(b"\0" * 2048)
-    opened: list[Path] = []
-    real_open = Path.open
+    from ocp_users_photo import sources
 
-    def spy(self: Path, *args: object, **kwargs: object) -> object:
-        opened.append(self)
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+    opened: list[object] = []
 
-    monkeypatch.setattr(Path, "open", spy)
+    def spy(file: object, *args: object, **kwargs: object) -> object:
+        opened.append(file)
+        return open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(sources, "open", spy, raising=False)
     assert "over the 1000-byte limit" in refused(big, cap=1000).message
     assert opened == []
+    # The spy does see the files the tool opens: a file under the cap is opened once.
+    assert read(big, cap=4096) == b"\0" * 2048
+    assert opened == [str(big)]
 
 
 def test_bytes_and_base64_over_the_cap() -> None:
@@ -195,8 +199,10 @@ def test_an_unreadable_file(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def denied(self: Path, *args: object, **kwargs: object) -> object:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "open", denied)
-    assert "permission denied" in refused(png_path).message
+    from ocp_users_photo import sources
+
+    monkeypatch.setattr(sources, "open", denied, raising=False)
+    assert "cannot be opened (permission denied)" in refused(png_path).message
 
 
 def test_a_symlink_loop(tmp_path: Path) -> None:
