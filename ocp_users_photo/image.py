@@ -397,6 +397,8 @@ def _save(
 
 
 def _orientation(picture: Image.Image) -> int:
+    if "exif" not in picture.info and "xmp" not in picture.info:
+        return 1  # no metadata that could rotate it: spare the EXIF parse
     try:
         value = picture.getexif().get(_ORIENTATION_TAG, 1)
     except Exception:
