@@ -171,7 +171,7 @@ def test_a_token_object_never_shows_its_value() -> None:
 def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
     from ocp_users_photo.credentials import redactor
 
-    escaped = '{"x": "\\u0078oxp-1111111111-2222222222"}'.encode()
+    escaped = b'{"x": "\\u0078oxp-1111111111-2222222222"}'
     plain = b'{"x": "https:\\/\\/avatars.example\\/a.png"}'
     token = "xoxp-1111111111-2222222222"
     assert redactor(token, escaped)({"x": token}) == {"x": "[redacted]"}
