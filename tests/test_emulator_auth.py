@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from PIL import Image
 
 from ocp_users_photo.emulator import (
     EmulatorConfig,
@@ -16,12 +12,11 @@ from ocp_users_photo.emulator import (
     run_emulator,
     user_id_for_token,
 )
+from tests.emulator_fixtures import solid_png
 
 
 def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (512, 512), (10, 20, 30)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return solid_png((10, 20, 30))
 
 
 CONFIG = EmulatorConfig(
@@ -36,15 +31,8 @@ CONFIG = EmulatorConfig(
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
-    async with run_emulator(CONFIG) as running:
-        yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        yield http
+def emulator_config() -> EmulatorConfig:
+    return CONFIG
 
 
 async def set_photo(

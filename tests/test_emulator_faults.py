@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import time
 from collections.abc import AsyncIterator
@@ -11,30 +10,20 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
 
 from ocp_users_photo.emulator import (
     ANY_PATH,
-    EmulatorConfig,
     Fault,
     FaultQueue,
     RunningEmulator,
-    run_emulator,
 )
+from tests.emulator_fixtures import solid_png
 
 TOKEN = "xoxp-fault-test"
 
 
 def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (512, 512), (200, 100, 0)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
-    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as running:
-        yield running
+    return solid_png((200, 100, 0))
 
 
 @pytest.fixture

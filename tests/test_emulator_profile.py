@@ -69,9 +69,8 @@ CONFIG = EmulatorConfig(
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
-    async with run_emulator(CONFIG) as running:
-        yield running
+def emulator_config() -> EmulatorConfig:
+    return CONFIG
 
 
 @pytest.fixture

@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import logging
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from PIL import Image
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from tests.emulator_fixtures import solid_png
 
 TOKEN = "xoxp-request-log-secret"
 
 
 def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (512, 512), (1, 2, 3)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
-    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as running:
-        yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        yield http
+    return solid_png((1, 2, 3))
 
 
 async def upload(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -50,18 +49,6 @@ def alpha(image: Image.Image, point: tuple[int, int]) -> int:
     value = image.getpixel(point)
     assert isinstance(value, tuple)
     return int(value[3])
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
-    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as running:
-        yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        yield http
 
 
 async def set_photo(
