@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import random
 import time
@@ -112,7 +113,7 @@ class PhotoTransport:
                 await asyncio.sleep(policy.backoff_delay(attempt, self._jitter))
                 continue
             self._log(image, attempt, last_attempt, f"HTTP {reply.status_code}", started)
-            if reply.status_code == 429:
+            if _rate_limited(reply):
                 wait = retry_after_seconds(reply.headers)
                 if attempt == last_attempt or (wait is not None and wait > policy.max_retry_wait):
                     return reply
@@ -216,6 +217,19 @@ class _LargeWrites(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()
+
+
+def _rate_limited(reply: HttpReply) -> bool:
+    """HTTP 429, or Slack's ``ratelimited`` error with a Retry-After in another status."""
+    if reply.status_code == 429:
+        return True
+    if "retry-after" not in reply.headers or b"ratelimited" not in reply.body:
+        return False
+    try:
+        body = json.loads(reply.body)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("ok") is False and body.get("error") == "ratelimited"
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:

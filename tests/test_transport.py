@@ -175,3 +175,20 @@ def test_backoff_doubles_is_capped_and_jittered() -> None:
     for delay, ceiling in zip(delays, ceilings, strict=True):
         assert ceiling / 2 <= delay <= ceiling
     assert len(set(delays)) == len(delays)
+
+
+async def test_ratelimited_in_a_200_with_retry_after_is_retried_like_a_429(
+    slack: ScriptedSlack,
+) -> None:
+    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 200, **{"Retry-After": "0"}))
+    async with quick_tool(slack) as tool:
+        assert (await tool.call({"image": IMAGE}))["ok"] is True
+    assert len(slack.requests) == 2
+
+
+async def test_other_slack_errors_with_retry_after_are_not_retried(slack: ScriptedSlack) -> None:
+    slack.answer(Answer.json({"ok": False, "error": "invalid_auth"}, 200, **{"Retry-After": "0"}))
+    async with quick_tool(slack) as tool:
+        with pytest.raises(SlackApiError):
+            await tool.call({"image": IMAGE})
+    assert len(slack.requests) == 1
