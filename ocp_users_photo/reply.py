@@ -26,7 +26,7 @@ from ocp_users_photo.errors import (
     TransportError,
 )
 from ocp_users_photo.hints import hint_for
-from ocp_users_photo.spec import response_is_valid, response_validator
+from ocp_users_photo.spec import response_check, response_validator
 from ocp_users_photo.transport import HttpReply, retry_after_seconds
 
 logger = logging.getLogger("ocp_users_photo")
@@ -86,13 +86,16 @@ def reply_problems(body: dict[str, Any]) -> list[Problem]:
     else:
         checked = body
     envelope = _envelope_problems(body)
-    if not envelope and (checked == {"ok": True} or response_is_valid()(checked)):
-        return []  # the common case: one compiled check, no explanation needed
+    failure = None if checked == {"ok": True} else response_check()(checked)
+    if failure is None:
+        return envelope  # the common case: one compiled check, nothing to explain
     problems = [
         Problem(error.json_path, error.message)
         for error in response_validator().iter_errors(checked)
-        if not (checked == {"ok": True} and error.validator == "required")
     ]
+    if not problems:
+        # Only the compiled check's stricter pattern rule caught it (see spec.py).
+        problems = [Problem(*failure)]
     problems.extend(envelope)
     return problems
 

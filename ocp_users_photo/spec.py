@@ -77,22 +77,30 @@ def response_validator() -> Draft7Validator:
 
 
 @cache
-def response_is_valid() -> Callable[[Any], bool]:
-    """A fast yes/no: does an ok reply satisfy the response schema? Compiled once."""
+def response_check() -> Callable[[Any], tuple[str, str] | None]:
+    """The compiled check of an ok reply: None when valid, else (JSON path, message).
+
+    This check decides. jsonschema explains failures in full, but follows Python's
+    ``re``, where ``$`` also matches before a final newline; fastjsonschema follows the
+    JSON Schema rule (ECMA-262: ``$`` is the end), so "0123456789ab\\n" is no avatar_hash.
+    """
     import fastjsonschema
 
     validate = fastjsonschema.compile(
         dict(load_manifest()["response_schema"]), formats={"uri": _is_uri}
     )
 
-    def is_valid(reply: Any) -> bool:
+    def check(reply: Any) -> tuple[str, str] | None:
         try:
             validate(reply)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
+        except fastjsonschema.JsonSchemaValueException as error:
+            path = "$" + "".join(f".{part}" for part in error.path[1:])
+            return path, error.message.removeprefix(f"{error.name} ")
+        except fastjsonschema.JsonSchemaException as error:
+            return "$", str(error)
+        return None
 
-    return is_valid
+    return check
 
 
 @cache
