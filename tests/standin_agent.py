@@ -141,13 +141,10 @@ class StandInAgent:
             if words in tool.name.lower() or words in tool.description.lower()
         ]
 
-    def call_tool(
-        self,
-        tool_name: str,
-        parameters: dict[str, Any] | None = None,
-        api_name: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    def _generic_request(
+        self, tool_name: str, parameters: dict[str, Any] | None, api_name: str | None
+    ) -> httpx.Request:
+        """ocp-agent 0.3.0's generic path: check, record the raw parameters, build the request."""
         parameters = parameters or {}
         tool = self.get_tool(tool_name, api_name)
         if tool is None:
@@ -160,16 +157,14 @@ class StandInAgent:
         if missing:
             raise ValueError(f"Parameter validation failed: {missing}")
         spec = next(s for s in self.known_apis.values() if tool in s.tools)
-        query = {
-            n: v
-            for n, v in parameters.items()
-            if tool.parameters.get(n, {}).get("location") == "query"
-        }
-        body = {
-            n: v
-            for n, v in parameters.items()
-            if tool.parameters.get(n, {}).get("location") == "body"
-        }
+
+        def located(where: str) -> dict[str, Any]:
+            return {
+                name: value
+                for name, value in parameters.items()
+                if tool.parameters.get(name, {}).get("location") == where
+            }
+
         # Every other location, formData included, is dropped, as in ocp-agent 0.3.0.
         self.context.add_interaction(
             f"tool_call:{tool_name}",
@@ -180,11 +175,21 @@ class StandInAgent:
         request = httpx.Request(
             tool.method,
             spec.base_url.rstrip("/") + tool.path,
-            params=query,
-            json=body or None,
+            params=located("query"),
+            json=located("body") or None,
             headers={"OCP-Session": self.context.session_header()},
         )
         self.sent.append(request)
+        return request
+
+    def call_tool(
+        self,
+        tool_name: str,
+        parameters: dict[str, Any] | None = None,
+        api_name: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        request = self._generic_request(tool_name, parameters, api_name)
         with httpx.Client() as client:
             return client.send(request)
 
@@ -208,22 +213,6 @@ class AsyncStandInAgent(StandInAgent):
         api_name: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        tool = self.get_tool(tool_name, api_name)
-        if tool is None:
-            raise ValueError(f"Tool '{tool_name}' not found")
-        spec = next(s for s in self.known_apis.values() if tool in s.tools)
-        body = {
-            n: v
-            for n, v in (parameters or {}).items()
-            if tool.parameters.get(n, {}).get("location") == "body"
-        }
-        self.context.add_interaction(
-            f"tool_call:{tool_name}",
-            spec.base_url + tool.path,
-            "executing",
-            {"tool_name": tool_name, "parameters": parameters, "method": tool.method},
-        )
-        request = httpx.Request(tool.method, spec.base_url.rstrip("/") + tool.path, json=body)
-        self.sent.append(request)
+        request = self._generic_request(tool_name, parameters, api_name)
         async with httpx.AsyncClient() as client:
             return await client.send(request)
