@@ -49,8 +49,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.credentials import scrub
-from ocp_users_photo.reply import interpret_reply
-from ocp_users_photo.transport import HttpReply
+from ocp_users_photo.photo_reply import check_photo_reply
+from ocp_users_photo.slack.replies import HttpReply, decode_reply
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "xoxp-1000000000-2000000000-3000000000-0123456789abcdef0123456789abcdef"
@@ -285,7 +285,10 @@ async def measure_checks(workloads: Sequence[Workload], budget: Budget) -> dict[
     )
 
     def check_reply() -> None:
-        interpret_reply(reply, reply_check="strict", redact=lambda value: scrub(value, TOKEN))
+        body = decode_reply(
+            reply, method="users.setPhoto", redact=lambda value: scrub(value, TOKEN)
+        )
+        check_photo_reply(body, reply_check="strict")
 
     check_reply()
     reply_us = time_batches(check_reply, budget.check_calls, budget.check_batches)
@@ -522,7 +525,8 @@ class Results:
             "## The plugin's own work without I/O (µs per call)",
             "",
             "`await tool.prepare(args)` + `close()` (argument checks, image source, header "
-            "inspection), and `interpret_reply` on a success body (JSON, token scrub, schema).",
+            "inspection), and `decode_reply` + `check_photo_reply` on a success body "
+            "(JSON, token scrub, schema).",
             "",
             "| image | from | prepare + close | reply check | sum |",
             "|---|---|---:|---:|---:|",

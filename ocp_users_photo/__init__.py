@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         TransportError,
         UsersPhotoError,
     )
-    from ocp_users_photo.image import ImageLimits
+    from ocp_users_photo.images.limits import ImageLimits
     from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 _HOMES = {
-    "ImageLimits": "ocp_users_photo.image",
+    "ImageLimits": "ocp_users_photo.images.limits",
     "InvalidArguments": "ocp_users_photo.errors",
     "PreparedUpload": "ocp_users_photo.tool",
     "Problem": "ocp_users_photo.errors",

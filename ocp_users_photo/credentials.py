@@ -61,11 +61,20 @@ class SlackToken:
 
 
 def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[Problem]]:
-    """Check a token from a call or the configuration; problems never quote the value.
+    """Check a token for users.setPhoto: well formed, and a person's user token.
 
     ``origin`` names where the value came from (``"the call"``, ``"SLACK_USER_TOKEN"``) so
-    the message says where to fix it.
+    the message says where to fix it. Problems never quote the value.
     """
+    token, problems = check_token_text(value, origin=origin)
+    if token is None:
+        return None, problems
+    problem = user_token_problem(token, origin=origin)
+    return (None, [problem]) if problem is not None else (token, [])
+
+
+def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, list[Problem]]:
+    """A well-formed Slack token of any kind, or why the value is not one."""
     path = "$.token"
     if not isinstance(value, str):
         return None, [
@@ -82,25 +91,7 @@ def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[
                 "copy the token again without surrounding text",
             )
         ]
-    token = SlackToken(value)
-    if token.kind == "bot":
-        return None, [
-            Problem(
-                path,
-                f"the token from {origin} is a bot token (xoxb-); users.setPhoto changes a "
-                "person's photo and needs that person's user token (xoxp-) with scope "
-                "users.profile:write",
-            )
-        ]
-    if token.kind == "app":
-        return None, [
-            Problem(
-                path,
-                f"the token from {origin} is an app-level token (xapp-), which cannot call "
-                "users.setPhoto: use a user token (xoxp-) with scope users.profile:write",
-            )
-        ]
-    if not value.startswith("xox"):
+    if not value.startswith("xox") and not value.startswith("xapp-"):
         return None, [
             Problem(
                 path,
@@ -108,7 +99,26 @@ def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[
                 "user token (xoxp-...) from the app's OAuth page, not a client or signing secret",
             )
         ]
-    return token, []
+    return SlackToken(value), []
+
+
+def user_token_problem(token: SlackToken, *, origin: str) -> Problem | None:
+    """Why ``token`` cannot change a person's photo (a bot or app token); None if it can."""
+    path = "$.token"
+    if token.kind == "bot":
+        return Problem(
+            path,
+            f"the token from {origin} is a bot token (xoxb-); users.setPhoto changes a "
+            "person's photo and needs that person's user token (xoxp-) with scope "
+            "users.profile:write",
+        )
+    if token.kind == "app":
+        return Problem(
+            path,
+            f"the token from {origin} is an app-level token (xapp-), which cannot call "
+            "users.setPhoto: use a user token (xoxp-) with scope users.profile:write",
+        )
+    return None
 
 
 def quotable(value: object) -> bool:

@@ -82,15 +82,17 @@ class SlackApiError(UsersPhotoError):
         hint: str,
         reply: Mapping[str, Any],
         status_code: int = 200,
+        method: str = "users.setPhoto",
     ) -> None:
         self.error = error
+        self.method = method
         self.hint = hint
         self.reply: dict[str, Any] = dict(reply)
         self.status_code = status_code
         self.needed: str | None = _optional_text(reply.get("needed"))
         self.provided: str | None = _optional_text(reply.get("provided"))
         self.warnings: list[str] = _warnings_of(reply)
-        super().__init__(f"Slack refused users.setPhoto: {error}. {hint}")
+        super().__init__(f"Slack refused {method}: {error}. {hint}")
 
     @property
     def code(self) -> str:  # type: ignore[override]
@@ -107,9 +109,12 @@ class RateLimited(SlackApiError):
         hint: str,
         reply: Mapping[str, Any],
         status_code: int = 429,
+        method: str = "users.setPhoto",
     ) -> None:
         self.retry_after = retry_after
-        super().__init__("ratelimited", hint=hint, reply=reply, status_code=status_code)
+        super().__init__(
+            "ratelimited", hint=hint, reply=reply, status_code=status_code, method=method
+        )
 
 
 class ReplySchemaError(UsersPhotoError):
@@ -117,13 +122,20 @@ class ReplySchemaError(UsersPhotoError):
 
     code = "invalid_reply"
 
-    def __init__(self, problems: Sequence[Problem], reply: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        problems: Sequence[Problem],
+        reply: Mapping[str, Any],
+        *,
+        method: str = "users.setPhoto",
+    ) -> None:
         self.problems: list[Problem] = list(problems)
         self.reply: dict[str, Any] = dict(reply)
+        self.method = method
         listed = "; ".join(str(problem) for problem in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         super().__init__(
-            "Slack answered ok:true but the reply does not match the users.setPhoto response "
+            f"Slack answered ok:true but the reply does not match the {method} response "
             f"schema: {listed}{more}. The photo was probably set; check it with users.profile.get, "
             "or pass reply_check='warn' to accept such replies"
         )

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from ocp_users_photo.errors import InvalidArguments, ReplySchemaError, TransportError
 from ocp_users_photo.hints import HINTS
-from ocp_users_photo.reply import ENVELOPE_FIELDS
+from ocp_users_photo.photo_reply import ENVELOPE_FIELDS
 from ocp_users_photo.spec import load_manifest
 
 JSON_SCHEMA_2020_12: Final = "https://json-schema.org/draft/2020-12/schema"

@@ -70,6 +70,11 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
 UNKNOWN_CODE_HINT = "Slack gave no more detail: see https://api.slack.com/methods/users.setPhoto."
 
 
-def hint_for(code: str) -> str:
-    """The advice for a Slack error code; unknown codes still get a pointer to the docs."""
-    return HINTS.get(code, UNKNOWN_CODE_HINT)
+def hint_for(code: str, method: str = "users.setPhoto") -> str:
+    """The advice for a Slack error code; unknown codes still get a pointer to the method's docs."""
+    hint = HINTS.get(code)
+    if hint is not None:
+        return hint
+    if method == "users.setPhoto":
+        return UNKNOWN_CODE_HINT
+    return f"Slack gave no more detail: see https://api.slack.com/methods/{method}."

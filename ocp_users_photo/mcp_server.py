@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import json
 import logging
 import os
@@ -28,9 +27,10 @@ from types import ModuleType
 from typing import Any, Final
 
 from ocp_users_photo._version import __version__
-from ocp_users_photo.config import TOKEN_VARIABLES, token_from_environment
 from ocp_users_photo.credentials import REDACTED
 from ocp_users_photo.exports import export_tool
+from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
 
 SERVER_NAME: Final = "ocp-users-photo"
@@ -52,7 +52,7 @@ class _Sdk:
     types: ModuleType
     server_class: type[Any]
     stdio_server: Any
-    protocol_error: type[Exception] | None
+    protocol_error: type[Exception]
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -86,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     except McpUnavailable as missing:
         print(f"ocp-users-photo mcp: {missing}", file=sys.stderr)
         return 2
-    image_roots: Sequence[str] = args.image_roots or [os.getcwd()]
     try:
+        image_roots = door_image_roots("model", args.image_roots)
         tool = UsersSetPhoto(base_url=args.base_url, image_roots=image_roots)
     except ValueError as problem:
         print(f"ocp-users-photo mcp: error: {problem}", file=sys.stderr)
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     root_logger.addHandler(handler)
     root_logger.setLevel(getattr(logging, str(args.log_level).upper()))
     try:
-        if token_from_environment(os.environ) is None:
+        if isinstance(tool.token_source, NoToken):
             logger.warning(
                 "no Slack token: set %s in the MCP host's env block; every call will be "
                 "refused until then",
@@ -166,60 +166,35 @@ async def _run_guarded(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> dic
 
 
 def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
-    """A low-level MCP server listing the tool with the exported schemas, for either SDK era."""
+    """A low-level MCP server listing the tool with the exported schemas, through the
+    SDK's public handler arguments (``on_list_tools``, ``on_call_tool``)."""
     types = sdk.types
     tool_name = tool.name
     roots = ", ".join(str(root) for root in tool.image_roots or ())
-    options: dict[str, Any] = {}
-    accepted = inspect.signature(sdk.server_class.__init__).parameters
-    if "version" in accepted:
-        options["version"] = __version__
-    if "instructions" in accepted:
-        options["instructions"] = (
-            f"{tool_name} sets the Slack profile photo of the user whose token this server "
-            f"holds. Give image as a file path inside: {roots}."
-        )
 
-    def listing() -> Any:
+    async def list_tools(_context: Any, _params: Any) -> Any:
         return types.ListToolsResult.model_validate({"tools": [export_tool("mcp")]})
 
-    def unknown_tool(name: str) -> str:
-        return f"unknown tool {name[:64]!r}: this server offers only {tool_name}"
-
-    async def answer(name: str, arguments: Mapping[str, Any] | None) -> Any:
-        return types.CallToolResult.model_validate(await call_tool(tool, name, arguments))
-
-    if "on_call_tool" in accepted:
-        # mcp 2.x: handlers are given to the constructor and receive (context, params).
-        protocol_error = sdk.protocol_error
-        assert protocol_error is not None
-
-        async def list_tools(_context: Any, _params: Any) -> Any:
-            return listing()
-
-        async def call(_context: Any, params: Any) -> Any:
-            if params.name != tool_name:
-                raise protocol_error(types.INVALID_PARAMS, unknown_tool(params.name))
-            return await answer(params.name, params.arguments)
-
-        return sdk.server_class(SERVER_NAME, on_list_tools=list_tools, on_call_tool=call, **options)
-
-    # mcp 1.x: handlers are registered by request type and receive the request.
-    server = sdk.server_class(SERVER_NAME, **options)
-
-    async def list_tools_v1(_request: Any) -> Any:
-        return types.ServerResult(listing())
-
-    async def call_v1(request: Any) -> Any:
-        if request.params.name != tool_name:
-            return types.ErrorData(
-                code=types.INVALID_PARAMS, message=unknown_tool(request.params.name)
+    async def call(_context: Any, params: Any) -> Any:
+        if params.name != tool_name:
+            raise sdk.protocol_error(
+                types.INVALID_PARAMS,
+                f"unknown tool {str(params.name)[:64]!r}: this server offers only {tool_name}",
             )
-        return types.ServerResult(await answer(request.params.name, request.params.arguments))
+        return types.CallToolResult.model_validate(
+            await call_tool(tool, params.name, params.arguments)
+        )
 
-    server.request_handlers[types.ListToolsRequest] = list_tools_v1
-    server.request_handlers[types.CallToolRequest] = call_v1
-    return server
+    return sdk.server_class(
+        SERVER_NAME,
+        version=__version__,
+        instructions=(
+            f"{tool_name} sets the Slack profile photo of the user whose token this server "
+            f"holds. Give image as a file path inside: {roots}."
+        ),
+        on_list_tools=list_tools,
+        on_call_tool=call,
+    )
 
 
 def _load_sdk() -> _Sdk:
@@ -228,21 +203,16 @@ def _load_sdk() -> _Sdk:
         import mcp.types as mcp_types
         from mcp.server.lowlevel import Server
         from mcp.server.stdio import stdio_server
+        from mcp.shared.exceptions import MCPError
     except ImportError as missing:
         raise McpUnavailable(
-            f"the MCP server needs the mcp package ({missing}): {INSTALL_HINT}"
+            f"the MCP server needs the mcp package, version 2 ({missing}): {INSTALL_HINT}"
         ) from None
-    try:
-        from mcp.shared.exceptions import MCPError
-
-        protocol_error: type[Exception] | None = MCPError
-    except ImportError:  # mcp 1.x names it McpError and takes ErrorData; handlers return it
-        protocol_error = None
     return _Sdk(
         types=mcp_types,
         server_class=Server,
         stdio_server=stdio_server,
-        protocol_error=protocol_error,
+        protocol_error=MCPError,
     )
 
 

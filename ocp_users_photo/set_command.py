@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 from PIL import Image
 
-from ocp_users_photo.config import TOKEN_VARIABLES
 from ocp_users_photo.square import slack_square
+from ocp_users_photo.tokens import TOKEN_VARIABLES
 from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 
 

@@ -13,11 +13,14 @@ jsonschema and fastjsonschema are imported when a validator is first needed.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,6 +51,68 @@ def load_manifest() -> Mapping[str, Any]:
     with manifest_path().open("rb") as manifest_file:
         manifest: dict[str, Any] = json.load(manifest_file)
     return manifest
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool's definition from the manifest, frozen: JSON objects are read-only mappings.
+
+    ``json_copy`` gives a field as plain, editable JSON (a deep copy).
+    """
+
+    name: str
+    description: str
+    method: str
+    path: str
+    operation_id: str
+    tags: tuple[str, ...]
+    parameters: Mapping[str, Any]
+    response_schema: Mapping[str, Any]
+    input_schema: Mapping[str, Any]
+
+    @property
+    def slack_method(self) -> str:
+        """The Slack Web API method the tool calls: its path without the slash."""
+        return self.path.lstrip("/")
+
+    def json_copy(self, field_name: str) -> Any:
+        """A field as plain JSON that the caller may edit (a fresh deep copy)."""
+        return thaw(getattr(self, field_name))
+
+
+@cache
+def tool_spec() -> ToolSpec:
+    """The usersSetPhoto tool's spec, built once per process from the manifest."""
+    manifest = load_manifest()
+    return ToolSpec(
+        name=str(manifest["name"]),
+        description=str(manifest["description"]),
+        method=str(manifest["method"]),
+        path=str(manifest["path"]),
+        operation_id=str(manifest["operation_id"]),
+        tags=tuple(str(tag) for tag in manifest.get("tags", ())),
+        parameters=freeze(manifest["parameters"]),
+        response_schema=freeze(manifest["response_schema"]),
+        input_schema=freeze(manifest["input_schema"]),
+    )
+
+
+def freeze(value: Any) -> Any:
+    """JSON made read-only: objects as mapping proxies, arrays as tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(item) for item in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Frozen JSON back to plain dicts and lists, copied."""
+    if isinstance(value, Mapping):
+        return {key: thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(item) for item in value]
+    return copy.copy(value)
 
 
 # An http(s) URL of unreserved and sub-delimiter characters only (no "%", no "[", no

@@ -1,53 +1,67 @@
 """UsersSetPhoto: the usersSetPhoto tool, tying the steps of one call together.
 
-arguments -> parse_arguments -> open_image_source -> inspect_image (-> reencode)
--> PhotoTransport.send -> interpret_reply -> result. Each step lives in its own
-module; this one only orders them, owns the HTTP client, and keeps configuration.
+arguments -> parse_arguments -> the token (tokens.py) -> the image (images/: resolve,
+header, policy, re-encode) -> SlackClient.call("users.setPhoto") -> check_photo_reply
+-> the reply. Each step lives in its own module; this one orders them, tells the
+call's observers, and keeps the tool's configuration.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
-import logging
 import math
-import os
 import platform
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+import anyio.to_thread
 import httpx
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.arguments import parse_arguments
-from ocp_users_photo.config import base_url_from, token_from_environment
-from ocp_users_photo.credentials import SlackToken, check_token, redactor
+from ocp_users_photo.credentials import SlackToken, user_token_problem
 from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
-from ocp_users_photo.image import (
-    DEFAULT_LIMITS,
-    Fit,
-    ImageLimits,
-    PreparedImage,
-    ReencodePlan,
-    inspect_image,
-    reencode,
+from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
+from ocp_users_photo.images.policy import Fit, ReencodePlan, plan_upload
+from ocp_users_photo.images.reencode import reencode
+from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
+from ocp_users_photo.images.upload import PreparedImage
+from ocp_users_photo.model_result import error_result
+from ocp_users_photo.observers import (
+    CallInfo,
+    CallObserver,
+    CallOutcome,
+    ChangeInfo,
+    notify_before_change,
+    notify_ended,
+    notify_started,
 )
-from ocp_users_photo.reply import ReplyCheck, interpret_reply
-from ocp_users_photo.results import error_result
-from ocp_users_photo.sources import open_image_source
-from ocp_users_photo.spec import load_manifest
-from ocp_users_photo.transport import PhotoTransport, RetryPolicy
-
-logger = logging.getLogger("ocp_users_photo")
+from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply
+from ocp_users_photo.settings import ImageRoots, Settings, resolve_roots
+from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.form import FilePart
+from ocp_users_photo.slack.retry import RetryPolicy
+from ocp_users_photo.spec import ToolSpec, tool_spec
+from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
 
 REPLY_CHECKS: Final = ("strict", "warn", "off")
 FITS: Final = ("downscale", "reject")
 USER_AGENT: Final = (
     f"ocp-users-photo/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
+
+Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
+
+
+@dataclass(frozen=True)
+class TokenOverride:
+    """A token a front end was handed for one call (an agent's headers), with where it came from."""
+
+    value: str
+    origin: str
 
 
 @dataclass
@@ -56,6 +70,7 @@ class PreparedUpload:
 
     token: SlackToken
     image: PreparedImage
+    renew: Renew | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """What is being sent, for logs and an agent's history: no token, no bytes."""
@@ -78,7 +93,7 @@ class UsersSetPhoto:
 
     def __init__(
         self,
-        token: str | None = None,
+        token: str | TokenSource | None = None,
         *,
         base_url: str | None = None,
         client: httpx.AsyncClient | None = None,
@@ -87,12 +102,12 @@ class UsersSetPhoto:
         max_retry_wait: float = 30.0,
         reply_check: ReplyCheck = "strict",
         fit: Fit = "downscale",
-        image_roots: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None = None,
+        image_roots: ImageRoots = None,
         retry_backoff: float = 0.5,
         limits: ImageLimits = DEFAULT_LIMITS,
         environ: Mapping[str, str] | None = None,
+        observers: Sequence[CallObserver] = (),
     ) -> None:
-        environment = os.environ if environ is None else environ
         _check_option("reply_check", reply_check, REPLY_CHECKS)
         _check_option("fit", fit, FITS)
         _check_seconds("timeout", timeout, allow_zero=False)
@@ -103,59 +118,67 @@ class UsersSetPhoto:
         if client is not None and not isinstance(client, httpx.AsyncClient):
             raise TypeError(f"client must be an httpx.AsyncClient, not {type(client).__name__}")
 
-        self._token, self._token_problems, self._token_origin = _configured_token(
-            token, environment
-        )
-        self.base_url = base_url_from(base_url, environment)
+        settings = Settings.from_environment(environ, base_url=base_url)
+        self.spec: ToolSpec = tool_spec()
+        self.token_source: TokenSource = _token_source(token, settings)
+        self.base_url = settings.base_url
         self.reply_check: ReplyCheck = reply_check
         self.fit: Fit = fit
-        self.image_roots: tuple[Path, ...] | None = _resolve_roots(image_roots)
+        self.image_roots: tuple[Path, ...] | None = resolve_roots(image_roots)
         self.limits = limits
         self.timeout = float(timeout)
-        self._external_client = client
-        self._owned_client: httpx.AsyncClient | None = None
-        self._owned_client_loop: asyncio.AbstractEventLoop | None = None
-        self._transport = PhotoTransport(
-            url=f"{self.base_url}{self.path}",
+        self.observers: tuple[CallObserver, ...] = tuple(observers)
+        self._intake = ImageIntake()
+        self._slack = SlackClient(
+            base_url=self.base_url,
+            user_agent=USER_AGENT,
+            http_client=client,
             timeout=timeout,
-            policy=RetryPolicy(
+            retry=RetryPolicy(
                 max_retries=max_retries, max_retry_wait=max_retry_wait, backoff=retry_backoff
             ),
-            user_agent=USER_AGENT,
         )
 
-    # The tool's description, straight from the manifest (copies: callers may not edit it).
+    # The manifest's fields, as plain JSON copies (callers may edit what they get).
     @property
     def name(self) -> str:
-        return str(load_manifest()["name"])
+        return self.spec.name
 
     @property
     def description(self) -> str:
-        return str(load_manifest()["description"])
+        return self.spec.description
 
     @property
     def method(self) -> str:
-        return str(load_manifest()["method"])
+        return self.spec.method
 
     @property
     def path(self) -> str:
-        return str(load_manifest()["path"])
+        return self.spec.path
 
     @property
     def operation_id(self) -> str:
-        return str(load_manifest()["operation_id"])
+        return self.spec.operation_id
 
     @property
     def parameters(self) -> dict[str, Any]:
-        return copy.deepcopy(dict(load_manifest()["parameters"]))
+        parameters: dict[str, Any] = self.spec.json_copy("parameters")
+        return parameters
 
     @property
     def response_schema(self) -> dict[str, Any]:
-        return copy.deepcopy(dict(load_manifest()["response_schema"]))
+        schema: dict[str, Any] = self.spec.json_copy("response_schema")
+        return schema
 
     @property
     def input_schema(self) -> dict[str, Any]:
-        return copy.deepcopy(dict(load_manifest()["input_schema"]))
+        schema: dict[str, Any] = self.spec.json_copy("input_schema")
+        return schema
+
+    @property
+    def endpoint(self) -> str:
+        """The URL this tool posts to."""
+        return self._slack.url_for(self.spec.slack_method)
 
     async def call(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Check, upload, check the reply; the reply's JSON, or a ``UsersPhotoError``."""
@@ -184,88 +207,146 @@ class UsersSetPhoto:
         raise RuntimeError("call_sync() cannot run inside an event loop: use 'await tool.call()'")
 
     async def call_with_summary(
-        self, arguments: Mapping[str, Any], *, digest: bool = False, model_facing: bool = False
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        digest: bool = False,
+        model_facing: bool = False,
+        token_override: TokenOverride | None = None,
+        observers: Sequence[CallObserver] = (),
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The reply and a summary of what was sent (image format, size, bytes; a digest if asked).
 
         Agent integrations record the summary in place of the arguments, which may hold
-        a token or a whole image.
+        a token or a whole image. ``observers`` are told about this call, after the tool's own.
         """
-        upload = await self.prepare(arguments, model_facing=model_facing)
-        return await self.send(upload, digest=digest)
+        watching = (*self.observers, *observers)
+        call = CallInfo(
+            tool_name=self.spec.name,
+            method=self.spec.method,
+            endpoint=self.endpoint,
+            arguments=arguments,
+            person=acting_person(),
+        )
+        await notify_started(watching, call)
+        summary: dict[str, Any] = {}
+        try:
+            upload = await self.prepare(
+                arguments, model_facing=model_facing, token_override=token_override
+            )
+            summary = upload.summary()
+            try:
+                await notify_before_change(watching, call, ChangeInfo(image=summary))
+            except BaseException:
+                upload.close()
+                raise
+            reply, summary = await self.send(upload, digest=digest)
+        except UsersPhotoError as error:
+            await notify_ended(watching, call, CallOutcome(image=summary, error=error))
+            raise
+        await notify_ended(watching, call, CallOutcome(reply=reply, image=summary))
+        return reply, summary
 
     async def send(
         self, upload: PreparedUpload, *, digest: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Send what ``prepare`` checked; the reply and the summary. Closes the upload."""
         try:
+            image = upload.image
             if digest:
-                upload.image.want_digest()
-            client = self._client()
-            http_reply = await self._transport.send(client, upload.token, upload.image)
-            secret = upload.token.reveal()
-            reply = interpret_reply(
-                http_reply,
-                reply_check=self.reply_check,
-                redact=redactor(secret, http_reply.body),
+                image.want_digest()
+            reply = await self._slack.call(
+                self.spec.slack_method,
+                token=upload.token,
+                fields=image.crop_box.form_fields() if image.crop_box is not None else None,
+                files={"image": FilePart(image.filename, image.content_type, image.body())},
+                renew=upload.renew,
+                log_detail=image.describe(),
             )
+            body = check_photo_reply(reply.body, reply_check=self.reply_check)
             summary = upload.summary()
             if digest:
-                summary["sha256"] = upload.image.digest()
-            return reply, summary
+                summary["sha256"] = image.digest()
+            return body, summary
         finally:
             upload.close()
 
     async def prepare(
-        self, arguments: Mapping[str, Any], *, model_facing: bool = False
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        model_facing: bool = False,
+        token_override: TokenOverride | None = None,
     ) -> PreparedUpload:
         """Every local check, and any conversion: what would be sent. Raises InvalidArguments.
 
         The caller owns the result and must ``close()`` it (it may hold an open file).
         ``model_facing`` arguments may only use the input schema's names (no token).
         """
+        person = acting_person()
+        brings_token = not model_facing and isinstance(arguments, Mapping) and "token" in arguments
+        configured: SlackToken | None = None
+        configured_problems: list[Problem] = []
+        if not brings_token:
+            configured, configured_problems = await self._configured_token(person, token_override)
         parsed, problems = parse_arguments(
             arguments,
-            configured_token=self._token,
-            configured_token_problems=self._token_problems,
+            configured_token=configured,
+            configured_token_problems=configured_problems,
             model_facing=model_facing,
         )
         if parsed.image is None:
             raise InvalidArguments(problems)
-        source, source_problems = open_image_source(
-            parsed.image, image_roots=self.image_roots, max_bytes=self.limits.max_bytes
-        )
-        problems.extend(source_problems)
-        if source is None:
+        context = IntakeContext(image_roots=self.image_roots, limits=self.limits)
+        resolved, image_problems = await self._intake.resolve(parsed.image, context)
+        problems.extend(image_problems)
+        if resolved is None:
             raise InvalidArguments(problems)
         try:
-            inspected, image_problems = inspect_image(
-                source, parsed.crop_box, fit=self.fit, limits=self.limits
+            planned, plan_problems = plan_upload(
+                resolved.facts, resolved.source, parsed.crop_box, fit=self.fit, limits=self.limits
             )
-            problems.extend(image_problems)
-            if problems or inspected is None or parsed.token is None:
+            problems.extend(plan_problems)
+            if problems or planned is None or parsed.token is None:
                 raise InvalidArguments(problems)
-            if isinstance(inspected, ReencodePlan):
-                image, encode_problems = await asyncio.to_thread(reencode, inspected, source)
+            if isinstance(planned, ReencodePlan):
+                image, encode_problems = await anyio.to_thread.run_sync(
+                    reencode, planned, resolved.source
+                )
                 if image is None:
                     raise InvalidArguments(encode_problems)
             else:
-                image = inspected
+                image = planned
         except BaseException:
-            source.close()
+            resolved.close()
             raise
-        return PreparedUpload(token=parsed.token, image=image)
+        renew = self._renewer(person) if configured is not None else None
+        return PreparedUpload(token=parsed.token, image=image, renew=renew)
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._external_client is not None:
-            return self._external_client
-        loop = asyncio.get_running_loop()
-        if self._owned_client is None or self._owned_client_loop is not loop:
-            # An httpx client's connections belong to the loop that opened them; a call on
-            # another loop (a second asyncio.run) gets a client of its own.
-            self._owned_client = httpx.AsyncClient(timeout=self.timeout)
-            self._owned_client_loop = loop
-        return self._owned_client
+    async def _configured_token(
+        self, person: ActingPerson | None, token_override: TokenOverride | None
+    ) -> tuple[SlackToken | None, list[Problem]]:
+        """The token this call uses when its arguments bring none, with its problems."""
+        if token_override is not None:
+            source: TokenSource = StaticToken(token_override.value, origin=token_override.origin)
+            origin = token_override.origin
+        else:
+            source = self.token_source
+            origin = getattr(source, "origin", source.description)
+        try:
+            token = await source.token_for(person)
+        except InvalidArguments as refused:
+            return None, list(refused.problems)
+        problem = user_token_problem(token, origin=origin)
+        return (None, [problem]) if problem is not None else (token, [])
+
+    def _renewer(self, person: ActingPerson | None) -> Renew:
+        source = self.token_source
+
+        async def renew(expired: SlackToken) -> SlackToken | None:
+            return await source.renew(person, expired)
+
+        return renew
 
     async def _call_then_close(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -275,10 +356,7 @@ class UsersSetPhoto:
 
     async def aclose(self) -> None:
         """Close the HTTP client the tool opened (a client passed in is left to its owner)."""
-        client, self._owned_client = self._owned_client, None
-        loop, self._owned_client_loop = self._owned_client_loop, None
-        if client is not None and loop is asyncio.get_running_loop():
-            await client.aclose()
+        await self._slack.aclose()
 
     async def __aenter__(self) -> UsersSetPhoto:
         return self
@@ -293,39 +371,21 @@ class UsersSetPhoto:
 
     def __repr__(self) -> str:
         return (
-            f"UsersSetPhoto(base_url={self.base_url!r}, token={self._token_origin}, "
+            f"UsersSetPhoto(base_url={self.base_url!r}, token={self.token_source.description!r}, "
             f"reply_check={self.reply_check!r}, fit={self.fit!r})"
         )
 
 
-def _configured_token(
-    token: str | None, environ: Mapping[str, str]
-) -> tuple[SlackToken | None, list[Problem], str]:
-    """The token from the constructor, else the environment; with its problems and origin."""
-    if token is not None:
-        checked, problems = check_token(token, origin="UsersSetPhoto(token=...)")
-        return checked, problems, "'given'"
-    found = token_from_environment(environ)
-    if found is None:
-        return None, [], "None"
-    variable, value = found
-    checked, problems = check_token(value, origin=variable)
-    return checked, problems, f"'from ${variable}'"
-
-
-def _resolve_roots(
-    roots: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None,
-) -> tuple[Path, ...] | None:
-    if roots is None:
-        return None
-    listed = [roots] if isinstance(roots, (str, os.PathLike)) else list(roots)
-    resolved: list[Path] = []
-    for root in listed:
-        path = Path(root).expanduser()
-        if not path.is_dir():
-            raise ValueError(f"image root {str(path)!r} is not an existing folder")
-        resolved.append(path.resolve())
-    return tuple(resolved)
+def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenSource:
+    if token is None:
+        return settings.token_source
+    if isinstance(token, str):
+        return StaticToken(token, origin="UsersSetPhoto(token=...)")
+    if isinstance(token, TokenSource):
+        return token
+    raise TypeError(
+        f"token must be a Slack token (text) or a TokenSource, not {type(token).__name__}"
+    )
 
 
 def _check_option(name: str, value: object, allowed: tuple[str, ...]) -> None:

@@ -23,7 +23,7 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.exports import FORMATS, export_tool, run_result_schema
-from ocp_users_photo.results import error_result
+from ocp_users_photo.model_result import error_result
 from ocp_users_photo.spec import load_manifest
 from tests.scripted_server import Answer, ScriptedSlack, success_reply
 

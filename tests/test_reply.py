@@ -13,9 +13,9 @@ from jsonschema import Draft7Validator
 from ocp_users_photo.credentials import scrub
 from ocp_users_photo.errors import RateLimited, ReplySchemaError, SlackApiError, TransportError
 from ocp_users_photo.hints import HINTS, UNKNOWN_CODE_HINT
-from ocp_users_photo.reply import interpret_reply
+from ocp_users_photo.photo_reply import check_photo_reply
+from ocp_users_photo.slack.replies import HttpReply, decode_reply
 from ocp_users_photo.spec import load_manifest
-from ocp_users_photo.transport import HttpReply
 from tests.scripted_server import success_reply
 
 SECRET = "xoxp-42-42-42-secretsecret"
@@ -29,11 +29,12 @@ def reply_of(body: Any, status: int = 200, **headers: str) -> HttpReply:
 def interpret(
     body: Any, status: int = 200, check: Any = "strict", **headers: str
 ) -> dict[str, Any]:
-    return interpret_reply(
+    decoded = decode_reply(
         reply_of(body, status, **headers),
-        reply_check=check,
+        method="users.setPhoto",
         redact=lambda value: scrub(value, SECRET),
     )
+    return check_photo_reply(decoded, reply_check=check)
 
 
 def test_a_reply_matching_the_schema_is_returned_as_it_is() -> None:

@@ -10,7 +10,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.sources import ImageSource, open_image_source
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.resolvers import open_image_source
+from ocp_users_photo.images.source import ImageSource
 from tests.conftest import make_image
 
 CAP = 1024 * 1024
@@ -18,7 +20,9 @@ PNG = make_image((600, 600))
 
 
 def read(value: object, roots: list[Path] | None = None, cap: int = CAP) -> bytes:
-    source, problems = open_image_source(value, image_roots=roots, max_bytes=cap)
+    source, problems = open_image_source(
+        value, image_roots=_roots(roots), limits=ImageLimits(max_bytes=cap)
+    )
     assert problems == []
     assert source is not None
     try:
@@ -28,11 +32,17 @@ def read(value: object, roots: list[Path] | None = None, cap: int = CAP) -> byte
 
 
 def refused(value: object, roots: list[Path] | None = None, cap: int = CAP) -> Problem:
-    source, problems = open_image_source(value, image_roots=roots, max_bytes=cap)
+    source, problems = open_image_source(
+        value, image_roots=_roots(roots), limits=ImageLimits(max_bytes=cap)
+    )
     assert source is None
     assert len(problems) == 1
     assert problems[0].path == "$.image"
     return problems[0]
+
+
+def _roots(roots: list[Path] | None) -> tuple[Path, ...] | None:
+    return None if roots is None else tuple(roots)
 
 
 @pytest.fixture
@@ -48,7 +58,7 @@ def test_a_path_as_text_or_pathlike(png_path: Path) -> None:
 
 
 def test_a_path_opens_a_file_that_is_streamed_not_read(png_path: Path) -> None:
-    source, _ = open_image_source(png_path, image_roots=None, max_bytes=CAP)
+    source, _ = open_image_source(png_path, image_roots=None, limits=ImageLimits(max_bytes=CAP))
     assert source is not None
     assert source.data is None
     assert source.file is not None
@@ -172,7 +182,7 @@ def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
 ) -> None:
     big = tmp_path / "big.png"
     big.write_bytes(b"\0" * 2048)
-    from ocp_users_photo import sources
+    from ocp_users_photo.images import paths as sources
 
     opened: list[object] = []
 
@@ -199,7 +209,7 @@ def test_an_unreadable_file(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def denied(self: Path, *args: object, **kwargs: object) -> object:
         raise PermissionError(13, "Permission denied", str(self))
 
-    from ocp_users_photo import sources
+    from ocp_users_photo.images import paths as sources
 
     monkeypatch.setattr(sources, "open", denied, raising=False)
     assert "cannot be opened (permission denied)" in refused(png_path).message

@@ -171,7 +171,7 @@ def test_the_manifest_is_an_ocp_tool_plus_documented_extensions() -> None:
 def test_the_catalog_extensions_say_what_a_catalog_needs() -> None:
     import importlib
 
-    from ocp_users_photo.config import TOKEN_VARIABLES
+    from ocp_users_photo.settings import TOKEN_VARIABLES
 
     manifest = load_manifest()
     assert manifest["auth"]["scopes"] == ["users.profile:write"]

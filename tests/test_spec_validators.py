@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocp_users_photo.reply import reply_problems
+from ocp_users_photo.photo_reply import reply_problems
 from ocp_users_photo.spec import response_check, response_validator
 from tests.scripted_server import success_reply
 

@@ -192,7 +192,7 @@ async def test_a_callers_client_is_used_and_left_open(slack: ScriptedSlack) -> N
 async def test_the_tools_own_client_is_closed_by_aclose(slack: ScriptedSlack) -> None:
     tool = UsersSetPhoto(CANARY_TOKEN, base_url=slack.base_url, environ={})
     await tool.call({"image": make_image()})
-    client = tool._owned_client
+    client = tool._slack._owned_client
     assert client is not None
     assert not client.is_closed
     await tool.aclose()

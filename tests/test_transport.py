@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ocp_users_photo import RateLimited, SlackApiError, TransportError, UsersSetPhoto
-from ocp_users_photo.transport import RetryPolicy, retry_after_seconds
+from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.scripted_server import Answer, ScriptedSlack, success_reply
 

@@ -1,4 +1,4 @@
-"""The LLM-facing shape of a failure: Slack's error reply, extended so a model can correct itself.
+"""What ``run()`` returns for a failure: Slack's error reply, extended for a model to act on.
 
     {"ok": false, "error": <code>, "message": <what to do>,
      "problems": [{"path": ..., "message": ...}], "retry_after": <seconds, when rate limited>}

@@ -1,0 +1,150 @@
+"""register(agent): usersSetPhoto on an OCP agent the caller already has, wrapped in one place.
+
+ocp-agent's generic tool call drops formData parameters, so for this tool it
+would send no token and no image; and it records the raw parameters (token and
+image included) in the context history that travels with every later request.
+``register(agent)`` fixes both on that agent object only:
+
+- ``agent.register_api('slack')`` answers offline with an API spec offering this
+  tool (keeping tools already registered under ``slack``; with a ``spec_url`` the
+  agent's own discovery runs and this tool replaces the generic one);
+- ``agent.call_tool('usersSetPhoto', args)`` runs this package's checked call;
+  every other tool takes the agent's own path, unchanged;
+- the history records the call with the image summarised (format, size, bytes,
+  digest) and never the token.
+
+It works with ocp-agent 0.3.0 (synchronous) and with agents whose
+``register_api``/``call_tool`` are coroutines. On a synchronous agent,
+``call_tool('usersSetPhoto', ...)`` returns an awaitable inside an event loop
+(the seed's ``await agent.call_tool(...)``) and the reply itself outside one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from ocp_users_photo.agents.definitions import is_slack
+from ocp_users_photo.agents.route import SlackPhotoRoute
+from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.tool import UsersSetPhoto
+
+_ROUTE: Final = "_ocp_users_photo_route"
+_NEEDED: Final = ("known_apis", "call_tool", "register_api")
+
+
+def register(
+    agent: Any | None = None, tool: UsersSetPhoto | None = None, **tool_options: Any
+) -> UsersSetPhoto:
+    """Offer usersSetPhoto on ``agent`` (if any) and return the tool behind it.
+
+    ``tool_options`` go to ``UsersSetPhoto`` when no ``tool`` is given; image paths
+    are confined to the working directory unless ``image_roots`` says otherwise.
+    Calling it again replaces the tool and still leaves one usersSetPhoto.
+    """
+    if tool is not None and tool_options:
+        raise TypeError("give either tool= or options for a new UsersSetPhoto, not both")
+    if tool is None:
+        tool_options.setdefault("image_roots", door_image_roots("model", None))
+        tool = UsersSetPhoto(**tool_options)
+    if agent is None:
+        return tool
+    missing = [name for name in _NEEDED if not hasattr(agent, name)]
+    if missing:
+        raise TypeError(
+            f"{type(agent).__name__} has no {', '.join(missing)}: register() needs an agent "
+            "with ocp-agent's OCPAgent surface"
+        )
+    route = SlackPhotoRoute(tool)
+    already_wrapped = getattr(agent, _ROUTE, None) is not None
+    setattr(agent, _ROUTE, route)
+    route.offer(agent)
+    if not already_wrapped:
+        _intercept(agent)
+    return tool
+
+
+def route_of(agent: Any) -> SlackPhotoRoute:
+    """The route ``register`` put on ``agent`` (the latest one, if registered again)."""
+    route: SlackPhotoRoute = getattr(agent, _ROUTE)
+    return route
+
+
+def _intercept(agent: Any) -> None:
+    """Wrap the agent's register_api and call_tool, once; the route is looked up per call."""
+    original_register = agent.register_api
+    original_call = agent.call_tool
+
+    async def register_slack(name: str, *args: Any, **kwargs: Any) -> Any:
+        route = route_of(agent)
+        if _spec_url_given(args, kwargs):
+            # A spec_url asks for the agent's own discovery: let it run, then put this tool in.
+            route.forget_slack(agent)
+            found = original_register(name, *args, **kwargs)
+            if inspect.isawaitable(found):
+                await found
+        return route.offer(agent)
+
+    def register_api(name: str, *args: Any, **kwargs: Any) -> Any:
+        if not is_slack(name):
+            return original_register(name, *args, **kwargs)
+        if inspect.iscoroutinefunction(original_register) or _spec_url_given(args, kwargs):
+            return _as_original(original_register, lambda: register_slack(name, *args, **kwargs))
+        return route_of(agent).offer(agent)
+
+    def call_tool(
+        tool_name: str,
+        parameters: Mapping[str, Any] | None = None,
+        api_name: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        route = route_of(agent)
+        if not route.handles(tool_name, api_name):
+            return original_call(tool_name, parameters, api_name, *args, **kwargs)
+        return _as_original(
+            original_call,
+            lambda: route.call(agent, parameters),
+            then_on_own_loop=route.tool.aclose,
+        )
+
+    agent.register_api = register_api
+    agent.call_tool = call_tool
+
+
+def _as_original(
+    original: Callable[..., Any],
+    work: Callable[[], Awaitable[Any]],
+    *,
+    then_on_own_loop: Callable[[], Awaitable[None]] | None = None,
+) -> Any:
+    """``work`` in the calling convention of ``original``.
+
+    A coroutine method gets a coroutine. A plain method called inside an event loop
+    gets an awaitable (the seed's ``await agent.call_tool(...)``); outside one, the
+    work runs to completion on a loop of its own (followed by ``then_on_own_loop``,
+    which closes what belonged to that loop) and its result is returned.
+    """
+    if inspect.iscoroutinefunction(original):
+        return work()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_on_own_loop(work, then_on_own_loop))
+    return work()
+
+
+async def _on_own_loop(
+    work: Callable[[], Awaitable[Any]], then: Callable[[], Awaitable[None]] | None
+) -> Any:
+    try:
+        return await work()
+    finally:
+        if then is not None:
+            await then()
+
+
+def _spec_url_given(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
+    return bool(kwargs.get("spec_url") or (args and args[0]))

@@ -1,0 +1,79 @@
+"""Images given as text: plain base64, or a ``data:image/...;base64,`` URI."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Final
+from urllib.parse import unquote
+
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.paths import problem, size_problem_of
+from ocp_users_photo.images.source import ImageSource
+
+MIN_BASE64_CHARS: Final = 64
+BASE64_TEXT: Final = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+WHITESPACE: Final = re.compile(r"\s+")
+
+
+def looks_like_base64(text: str) -> bool:
+    """Long enough and of base64's alphabet only (a file name has a dot, which base64 lacks)."""
+    compact = WHITESPACE.sub("", text.strip())
+    return len(compact) >= MIN_BASE64_CHARS and BASE64_TEXT.fullmatch(compact) is not None
+
+
+def source_from_bytes(
+    data: bytes, label: str, stem: str, max_bytes: int
+) -> tuple[ImageSource | None, list[Problem]]:
+    size_problem = size_problem_of(len(data), max_bytes)
+    if size_problem is not None:
+        return None, [size_problem]
+    return ImageSource(label=label, filename_stem=stem, byte_count=len(data), data=data), []
+
+
+def decode_base64(
+    text: str, label: str, max_bytes: int
+) -> tuple[ImageSource | None, list[Problem]]:
+    """The bytes of base64 text (standard or URL-safe alphabet, padding optional)."""
+    compact = WHITESPACE.sub("", text)
+    if len(compact) // 4 * 3 > max_bytes + 3:
+        return None, [
+            problem(
+                f"the base64 image decodes to more than the {max_bytes}-byte limit: send a "
+                "smaller file"
+            )
+        ]
+    altchars = b"-_" if ("-" in compact or "_" in compact) else None
+    padded = compact + "=" * (-len(compact) % 4)
+    try:
+        data = base64.b64decode(padded, altchars=altchars, validate=True)
+    except (binascii.Error, ValueError):
+        return None, [problem("the image's base64 text is malformed: encode the file again")]
+    return source_from_bytes(data, label, "image", max_bytes)
+
+
+def decode_data_uri(uri: str, max_bytes: int) -> tuple[ImageSource | None, list[Problem]]:
+    """The bytes of a ``data:`` URI: an image media type (or none), base64-encoded."""
+    header, separator, payload = uri.partition(",")
+    if not separator:
+        return None, [problem("the data: URI has no comma before its data")]
+    media = header[len("data:") :].split(";")
+    media_type = media[0].strip().lower()
+    if media_type and not media_type.startswith("image/"):
+        return None, [
+            problem(
+                f"the data: URI holds {media_type[:40]!r}, not an image: send image/png, "
+                "image/jpeg or image/gif"
+            )
+        ]
+    if "base64" not in (part.strip().lower() for part in media[1:]):
+        return None, [
+            problem("the data: URI is not base64-encoded: use data:image/png;base64,<data>")
+        ]
+    compact = (
+        WHITESPACE.sub("", unquote(payload)) if "%" in payload else WHITESPACE.sub("", payload)
+    )
+    if not compact or not BASE64_TEXT.fullmatch(compact):
+        return None, [problem("the data: URI's base64 data is malformed: encode the file again")]
+    return decode_base64(compact, "data: URI", max_bytes)

@@ -1,0 +1,147 @@
+"""What an image's header says, read by Pillow without decoding pixels.
+
+Format, stored and displayed size (EXIF orientation applied), frame count, and
+whether a file that could be sent as it is looks complete. Blocking work (the
+file, Pillow's parsing): call it from a worker thread unless the bytes are small
+and in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.source import ImageSource
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported by the functions that use it: importing it costs more than the
+# checks of a whole call, and a process that only lists or exports the tool never needs it.
+
+PATH: Final = "$.image"
+# Formats Slack takes as they are; MPO is a JPEG with extra pictures appended (many cameras).
+SENT_AS_IS: Final = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "GIF": "GIF"}
+SLACK_FORMATS: Final = ("PNG", "JPEG", "GIF")
+SWAPS_SIDES: Final = frozenset({5, 6, 7, 8})
+_ORIENTATION_TAG: Final = 0x0112
+_PNG_END: Final = b"IEND\xaeB`\x82"
+_TAIL_BYTES: Final = 64 * 1024
+
+
+@dataclass
+class HeaderFacts:
+    """What the header says; ``picture`` is Pillow's lazily decoding image, for re-encoding."""
+
+    picture: Image.Image
+    stored_format: str
+    stored_size: tuple[int, int]
+    orientation: int
+    frames: int
+    incomplete: str | None = None
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """The size as a person sees it: sides swapped when EXIF orientation turns it."""
+        width, height = self.stored_size
+        return (height, width) if self.orientation in SWAPS_SIDES else (width, height)
+
+    @property
+    def slack_format(self) -> str | None:
+        """The format Slack would take this file as, unchanged; None when it must be converted."""
+        return SENT_AS_IS.get(self.stored_format)
+
+
+def read_header(
+    source: ImageSource, limits: ImageLimits
+) -> tuple[HeaderFacts | None, list[Problem]]:
+    """The header's facts, or why the bytes are not an image this tool will decode."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        try:
+            # Slack's three formats first: fewer of Pillow's format probes on the common path.
+            picture = Image.open(source.stream(), formats=SLACK_FORMATS)
+        except UnidentifiedImageError:
+            picture = Image.open(source.stream())
+    except Image.DecompressionBombError:
+        return None, [too_many_pixels(limits)]
+    except UnidentifiedImageError:
+        return None, [not_an_image("Pillow does not recognise the bytes as an image")]
+    except Exception as error:
+        return None, [not_an_image(short_reason(error))]
+
+    stored_format = picture.format or "unknown"
+    width, height = picture.size
+    if width * height > limits.max_declared_pixels or max(width, height) > limits.max_declared_side:
+        return None, [
+            Problem(
+                PATH,
+                f"the image declares {width}x{height} pixels, more than this tool decodes "
+                f"({limits.max_declared_pixels} pixels, {limits.max_declared_side} on a side): "
+                "send an image of at most 1024x1024 pixels",
+            )
+        ]
+    orientation = _orientation(picture) if SENT_AS_IS.get(stored_format) == "JPEG" else 1
+    try:
+        frames = int(getattr(picture, "n_frames", 1))
+    except Exception as error:
+        return None, [not_an_image(short_reason(error))]
+    slack_format = SENT_AS_IS.get(stored_format)
+    facts = HeaderFacts(
+        picture=picture,
+        stored_format=stored_format,
+        stored_size=(width, height),
+        orientation=orientation,
+        frames=frames,
+        incomplete=incomplete_reason(source, slack_format) if slack_format else None,
+    )
+    return facts, []
+
+
+def incomplete_reason(source: ImageSource, slack_format: str) -> str | None:
+    """Why a file to be sent as it is looks cut short, from its last bytes; None if it looks whole.
+
+    Cheap (one small read at the end), so truncated uploads are caught without decoding.
+    """
+    if slack_format == "PNG" and _PNG_END not in source.tail(4096):
+        return "the PNG file is cut short (no IEND end marker): send the complete file"
+    if slack_format == "GIF" and b";" not in source.tail(16):
+        return "the GIF file is cut short (no trailer): send the complete file"
+    # A JPEG usually ends with its end-of-image marker; some cameras append data after it.
+    if (
+        slack_format == "JPEG"
+        and b"\xff\xd9" not in source.tail(64)
+        and b"\xff\xd9" not in source.tail(_TAIL_BYTES)
+    ):
+        return "the JPEG file is cut short (no end-of-image marker): send the complete file"
+    return None
+
+
+def _orientation(picture: Image.Image) -> int:
+    if "exif" not in picture.info and "xmp" not in picture.info:
+        return 1  # no metadata that could rotate it: spare the EXIF parse
+    try:
+        value = picture.getexif().get(_ORIENTATION_TAG, 1)
+    except Exception:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def not_an_image(reason: str) -> Problem:
+    return Problem(PATH, f"the image cannot be read ({reason}): send a PNG, JPEG or GIF file")
+
+
+def too_many_pixels(limits: ImageLimits) -> Problem:
+    return Problem(
+        PATH,
+        f"the image declares far more than {limits.max_declared_pixels} pixels (a decompression "
+        "bomb, or a huge picture): send an image of at most 1024x1024 pixels",
+    )
+
+
+def short_reason(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,110 @@
+"""Slack's size rules and the crop box against the header's facts: send as is, convert, or refuse.
+
+Slack takes PNG, JPEG and GIF, at least 512x512 pixels and at most 1024x1024. A
+file already within that is sent byte for byte; another format, an EXIF rotation
+or a larger size makes a plan for ``reencode``. The crop box is read on the image
+as it is displayed (orientation applied), since that is what a person or a model
+sees; so an image that must turn is turned before it is sent, and the box means
+the same thing to Slack whatever Slack does with EXIF. Pure: no I/O, no decoding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from ocp_users_photo.crop import CropBox
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.header import PATH, HeaderFacts, not_an_image
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.upload import EXTENSIONS, PreparedImage
+
+Fit = Literal["downscale", "reject"]
+
+_SAFE_STEM: Final = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class ReencodePlan:
+    """What the header said and what must be done; carried from the checks to re-encoding."""
+
+    facts: HeaderFacts
+    crop_box: CropBox | None
+    output_format: str
+    scale: float
+    changes: list[str] = field(default_factory=list)
+
+
+def plan_upload(
+    facts: HeaderFacts,
+    source: ImageSource,
+    crop_box: CropBox | None,
+    *,
+    fit: Fit,
+    limits: ImageLimits,
+) -> tuple[PreparedImage | ReencodePlan | None, list[Problem]]:
+    """A ready ``PreparedImage`` when the file can go as it is, a plan, or the problems."""
+    display_width, display_height = facts.display_size
+    problems: list[Problem] = []
+    if display_width < limits.min_side or display_height < limits.min_side:
+        problems.append(
+            Problem(
+                PATH,
+                f"the image is {display_width}x{display_height} pixels; Slack needs at least "
+                f"{limits.min_side}x{limits.min_side}: send a larger image",
+            )
+        )
+    if crop_box is not None:
+        problems.extend(crop_box.problems_inside(display_width, display_height))
+    longest = max(display_width, display_height)
+    if longest > limits.max_side and fit == "reject":
+        problems.append(
+            Problem(
+                PATH,
+                f"the image is {display_width}x{display_height} pixels; Slack takes at most "
+                f"{limits.max_side}x{limits.max_side}: send a smaller image (or let the tool scale "
+                "it down with fit='downscale')",
+            )
+        )
+    if problems:
+        return None, problems
+
+    output_format = facts.slack_format
+    scale = limits.max_side / longest if longest > limits.max_side else 1.0
+    if output_format is not None and facts.orientation == 1 and scale == 1.0:
+        if facts.incomplete is not None:
+            return None, [not_an_image(facts.incomplete)]
+        return PreparedImage(
+            format=output_format,
+            width=display_width,
+            height=display_height,
+            frames=facts.frames,
+            byte_count=source.byte_count,
+            filename=upload_filename(source.filename_stem, output_format),
+            crop_box=crop_box,
+            changes=(),
+            source=source,
+        ), []
+
+    if display_width * display_height * facts.frames > limits.max_decoded_pixels:
+        return None, [
+            Problem(
+                PATH,
+                f"the image has {facts.frames} frames of {display_width}x{display_height} pixels, "
+                "too many to convert safely: send a PNG, JPEG or GIF of at most 1024x1024 pixels",
+            )
+        ]
+    if output_format is None:
+        # Another format Pillow reads: PNG keeps every pixel; an animation becomes a GIF.
+        output_format = "GIF" if facts.frames > 1 else "PNG"
+    return ReencodePlan(
+        facts=facts, crop_box=crop_box, output_format=output_format, scale=scale
+    ), []
+
+
+def upload_filename(stem: str, output_format: str) -> str:
+    """A file name Slack and every proxy take: the caller's stem, made safe, and the extension."""
+    safe = _SAFE_STEM.sub("_", stem).strip("._")[:64] or "image"
+    return f"{safe}.{EXTENSIONS[output_format]}"

@@ -1,0 +1,316 @@
+"""Image resolvers: one per kind of ``image`` argument, each giving bytes plus header facts.
+
+Kinds: a file path (``str`` or ``os.PathLike``, or a ``file://`` URL), ``bytes``
+(``bytearray``, ``memoryview``), a binary file object, plain base64 text, a
+``data:image/...;base64,`` URI, and a web URL (refused unless a resolver for URLs
+is configured). ``ImageIntake`` tells the kind and hands the value to its resolver.
+
+Every resolver is async and keeps blocking work off the event loop: a path is
+resolved, opened and its header read in one worker-thread call; bytes already in
+memory are inspected inline only when that is cheap and bounded (a small PNG or
+JPEG), otherwise in a worker thread too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Protocol, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import anyio.to_thread
+
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.encoded_text import (
+    decode_base64,
+    decode_data_uri,
+    looks_like_base64,
+    source_from_bytes,
+)
+from ocp_users_photo.images.header import HeaderFacts, read_header
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.paths import open_confined, path_exists, problem, reason
+from ocp_users_photo.images.source import ImageSource
+
+_MAX_PATH_CHARS: Final = 4096
+_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{1,15}):")
+# In memory and at most this size, a PNG or JPEG header is read on the event loop: the
+# parse is bounded and takes microseconds, less than a trip to a worker thread.
+_INLINE_HEADER_BYTES: Final = 2 * 1024 * 1024
+_CHEAP_HEADERS: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    """What every resolver needs to know: where paths may be read, and the size caps."""
+
+    image_roots: tuple[Path, ...] | None
+    limits: ImageLimits
+
+
+@dataclass
+class ResolvedImage:
+    """The image's bytes (or open file) and what its header says: what the checks use."""
+
+    source: ImageSource
+    facts: HeaderFacts
+
+    def close(self) -> None:
+        self.source.close()
+
+
+Resolution = tuple[ResolvedImage | None, list[Problem]]
+
+
+class ImageResolver(Protocol):
+    """Turns one kind of ``image`` argument into bytes plus header facts, or problems."""
+
+    async def resolve(self, value: Any, context: IntakeContext) -> Resolution: ...
+
+
+def inspect_source(
+    source: ImageSource | None, problems: list[Problem], limits: ImageLimits
+) -> Resolution:
+    """Read the header of a source just opened; close it if it is no image. Blocking."""
+    if source is None:
+        return None, problems
+    try:
+        facts, header_problems = read_header(source, limits)
+    except BaseException:
+        source.close()
+        raise
+    if facts is None:
+        source.close()
+        return None, header_problems
+    return ResolvedImage(source=source, facts=facts), []
+
+
+async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    return await anyio.to_thread.run_sync(function, *args)
+
+
+async def inspect_in_memory(
+    source: ImageSource | None, problems: list[Problem], limits: ImageLimits
+) -> Resolution:
+    """Inspect bytes in memory: inline when cheap and bounded, else in a worker thread."""
+    if source is None:
+        return None, problems
+    if source.data is None:
+        return await _in_thread(inspect_source, source, problems, limits)
+    data = source.data
+    if len(data) <= _INLINE_HEADER_BYTES and data.startswith(_CHEAP_HEADERS):
+        return inspect_source(source, problems, limits)
+    return await _in_thread(inspect_source, source, problems, limits)
+
+
+class SourceResolver:
+    """A resolver in two steps: open the source (may block), then read its header.
+
+    ``open_source`` does the kind's own work; ``resolve`` runs it, with the header
+    read, in one worker-thread call, unless ``opens_in_memory`` says the kind only
+    touches memory (then the header is read inline when that is cheap).
+    """
+
+    opens_in_memory = False
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        raise NotImplementedError
+
+    async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
+        if self.opens_in_memory:
+            source, problems = self.open_source(value, context)
+            return await inspect_in_memory(source, problems, context.limits)
+        return await _in_thread(self._resolve_blocking, value, context)
+
+    def _resolve_blocking(self, value: Any, context: IntakeContext) -> Resolution:
+        source, problems = self.open_source(value, context)
+        return inspect_source(source, problems, context.limits)
+
+
+class PathResolver(SourceResolver):
+    """A file path (text, ``os.PathLike``, or the path of a ``file://`` URL), inside the roots."""
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        text = os.fsdecode(value) if isinstance(value, os.PathLike) else str(value)
+        return open_confined(text, context.image_roots, context.limits.max_bytes)
+
+
+class BytesResolver(SourceResolver):
+    """Bytes, a bytearray or a memoryview: the image itself."""
+
+    opens_in_memory = True
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        return source_from_bytes(bytes(value), "bytes", "image", context.limits.max_bytes)
+
+
+class FileObjectResolver(SourceResolver):
+    """A caller's open binary file: read up to the cap (in a worker thread), never closed."""
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        max_bytes = context.limits.max_bytes
+        name = getattr(value, "name", None)
+        stem = Path(name).stem if isinstance(name, str) and name else "image"
+        label = f"file object {name!r}" if isinstance(name, str) else "file object"
+        try:
+            chunk = value.read(max_bytes + 1)
+        except (OSError, ValueError) as error:
+            return None, [problem(f"the image file object cannot be read ({reason(error)})")]
+        if isinstance(chunk, str):
+            return None, [problem("the image file is open in text mode: open it with 'rb'")]
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            return None, [problem("the image file object's read() did not return bytes")]
+        return source_from_bytes(bytes(chunk), label, stem, max_bytes)
+
+
+class Base64Resolver(SourceResolver):
+    """Plain base64 text; a text that could also be a file name is a path if that file exists."""
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        text = str(value)
+        if len(text) <= _MAX_PATH_CHARS and path_exists(text, context.image_roots):
+            return PathResolver().open_source(text, context)
+        return decode_base64(text, "base64 text", context.limits.max_bytes)
+
+
+class DataUriResolver(SourceResolver):
+    """A ``data:image/...;base64,`` URI."""
+
+    opens_in_memory = True
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        return decode_data_uri(str(value), context.limits.max_bytes)
+
+
+class RefusedUrls(SourceResolver):
+    """Web URLs, when the host has not allowed any: refused with what to do instead."""
+
+    opens_in_memory = True
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        return None, [
+            problem(
+                "image is a web URL, and this tool does not fetch URLs: download the file "
+                "first, then give its path, a data: URI or base64 text"
+            )
+        ]
+
+
+def default_resolvers() -> dict[str, ImageResolver]:
+    """The resolver for each kind of argument, as the tool has them without a URL resolver."""
+    return {
+        "path": PathResolver(),
+        "bytes": BytesResolver(),
+        "file": FileObjectResolver(),
+        "base64": Base64Resolver(),
+        "data_uri": DataUriResolver(),
+        "url": RefusedUrls(),
+    }
+
+
+@dataclass
+class ImageIntake:
+    """Tells the kind of an ``image`` argument and hands it to that kind's resolver."""
+
+    resolvers: Mapping[str, ImageResolver] = field(default_factory=default_resolvers)
+
+    async def resolve(self, value: object, context: IntakeContext) -> Resolution:
+        kind, normalised, problems = kind_of(value)
+        if kind is None:
+            return None, problems
+        return await self.resolvers[kind].resolve(normalised, context)
+
+
+def open_image_source(
+    value: object, *, image_roots: tuple[Path, ...] | None, limits: ImageLimits
+) -> tuple[ImageSource | None, list[Problem]]:
+    """The bytes or open file behind ``value`` with the default resolvers; no header read.
+
+    Blocking (it may touch the disk): for tools and tests that need only the bytes.
+    """
+    kind, normalised, problems = kind_of(value)
+    if kind is None:
+        return None, problems
+    resolver = default_resolvers()[kind]
+    assert isinstance(resolver, SourceResolver)
+    return resolver.open_source(normalised, IntakeContext(image_roots=image_roots, limits=limits))
+
+
+def kind_of(value: object) -> tuple[str | None, Any, list[Problem]]:
+    """Which resolver takes ``value`` (and the value it takes), or why none does."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "bytes", value, []
+    if isinstance(value, os.PathLike):
+        return "path", value, []
+    if isinstance(value, str):
+        return _kind_of_text(value)
+    if hasattr(value, "read"):
+        return "file", value, []
+    return (
+        None,
+        None,
+        [
+            problem(
+                f"image must be a file path, a data: URI or base64 text, not {type(value).__name__}"
+            )
+        ],
+    )
+
+
+def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
+    if "\x00" in text:
+        return (
+            None,
+            None,
+            [problem("image holds a NUL character: give a file path, data: URI or base64")],
+        )
+    stripped = text.strip()
+    if not stripped:
+        return None, None, [problem("image is empty: give a file path, a data: URI or base64 text")]
+    scheme = _SCHEME.match(stripped)
+    if scheme and not _looks_like_windows_drive(stripped):
+        name = scheme.group(1).lower()
+        if name == "data":
+            return "data_uri", stripped, []
+        if name in ("http", "https"):
+            return "url", stripped, []
+        if name == "file" and stripped[5:7] == "//":
+            return "path", unquote(urlsplit(stripped).path), []
+        if stripped[len(name) + 1 : len(name) + 3] == "//":
+            return (
+                None,
+                None,
+                [
+                    problem(
+                        f"image is a {name}: URL, which this tool does not fetch: give a file "
+                        "path, a data: URI or base64 text"
+                    )
+                ],
+            )
+    if looks_like_base64(stripped):
+        return "base64", text, []
+    # Anything else is a path (a file name has a dot, which base64 never holds).
+    return "path", text, []
+
+
+def _looks_like_windows_drive(text: str) -> bool:
+    return len(text) > 2 and text[1] == ":" and text[0].isalpha() and text[2] in "\\/"

@@ -1,0 +1,42 @@
+"""ImageSource: the image's bytes, or the open file a caller's path named."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import BinaryIO
+
+
+@dataclass
+class ImageSource:
+    """The image's bytes, or an open file the caller's path named; ``label`` names it for logs."""
+
+    label: str
+    filename_stem: str
+    byte_count: int
+    data: bytes | None = None
+    file: BinaryIO | None = None
+
+    def stream(self) -> BinaryIO:
+        """A binary stream at offset 0 over the image."""
+        if self.file is not None:
+            self.file.seek(0)
+            return self.file
+        assert self.data is not None
+        return io.BytesIO(self.data)
+
+    def tail(self, length: int) -> bytes:
+        """The last ``length`` bytes of the image, the stream left at its start."""
+        if self.data is not None:
+            return self.data[-length:]
+        stream = self.stream()
+        stream.seek(max(0, self.byte_count - length))
+        tail = stream.read(length)
+        stream.seek(0)
+        return tail
+
+    def close(self) -> None:
+        """Close the file this source opened (never a caller's file object)."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None

@@ -1,0 +1,151 @@
+"""Configuration in one value, read from the environment in one place.
+
+``Settings.from_environment(environ)`` reads what the environment says (the token
+variables, ``SLACK_API_URL``, proxy variables); every front end (the Python API,
+the model doors, the command line) starts from it and overrides fields, and the
+defaults that differ by door (../shared/DEFAULTS.md) are decided here:
+
+    setting            Python call/prepare        model doors                CLI set
+    image paths        anywhere, unless roots     inside roots; default the  anywhere, unless
+                       are given                  working directory, except  --image-root
+                                                  / or the home folder
+    token              call's token=, then the    the host's configuration   --token-env NAME,
+                       tool's token or source,    only (no call argument)    else the variables
+                       then SLACK_USER_TOKEN,
+                       then SLACK_TOKEN
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+from urllib.parse import urlsplit
+
+from ocp_users_photo.tokens import (
+    TOKEN_VARIABLES,
+    TokenSource,
+    environment_token_source,
+    token_from_environment,
+)
+
+__all__ = [
+    "BASE_URL_VARIABLE",
+    "DEFAULT_BASE_URL",
+    "TOKEN_VARIABLES",
+    "Door",
+    "Settings",
+    "base_url_from",
+    "check_base_url",
+    "is_loopback",
+    "resolve_roots",
+    "token_from_environment",
+]
+
+BASE_URL_VARIABLE: Final = "SLACK_API_URL"
+DEFAULT_BASE_URL: Final = "https://slack.com/api"
+
+Door = Literal["python", "model", "cli"]
+
+MISSING_CREDENTIAL_ADVICE: Final = (
+    "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
+    "users.profile:write, or give token= to UsersSetPhoto"
+)
+
+ImageRoots = Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment configures; front ends override fields with ``dataclasses.replace``."""
+
+    base_url: str = DEFAULT_BASE_URL
+    token_source: TokenSource = field(
+        default_factory=lambda: environment_token_source({}, hint=MISSING_CREDENTIAL_ADVICE),
+        repr=False,
+    )
+
+    @classmethod
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, *, base_url: str | None = None
+    ) -> Settings:
+        """The settings ``environ`` (default: ``os.environ``) gives; ``base_url`` wins if given."""
+        environment = os.environ if environ is None else environ
+        return cls(
+            base_url=base_url_from(base_url, environment),
+            token_source=environment_token_source(environment, hint=MISSING_CREDENTIAL_ADVICE),
+        )
+
+
+def base_url_from(explicit: str | None, environ: Mapping[str, str]) -> str:
+    """The API base URL: explicit, else SLACK_API_URL, else Slack's; checked and normalised.
+
+    The token travels to this URL, so plain http is allowed only to a loopback host
+    (a local emulator), never across a network.
+    """
+    if explicit is not None:
+        raw, origin = explicit, "base_url"
+    elif environ.get(BASE_URL_VARIABLE):
+        raw, origin = environ[BASE_URL_VARIABLE], BASE_URL_VARIABLE
+    else:
+        raw, origin = DEFAULT_BASE_URL, "the default"
+    return check_base_url(raw, origin=origin)
+
+
+def check_base_url(raw: str, *, origin: str) -> str:
+    """The base URL without a trailing slash, or ValueError saying how to fix it."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{origin} must be an http(s) URL such as https://slack.com/api, got {raw!r}"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{origin} must not carry a user name or password; remove them")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{origin} must not have a query or fragment, got {raw!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"{origin} uses plain http to {parts.hostname}, which would send the token "
+            "unencrypted: use https, or a loopback address (127.0.0.1) for a local emulator"
+        )
+    return raw.strip().rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
+    """Image roots as resolved folders; ValueError naming one that is not an existing folder."""
+    if roots is None:
+        return None
+    listed = [roots] if isinstance(roots, (str, os.PathLike)) else list(roots)
+    resolved: list[Path] = []
+    for root in listed:
+        path = Path(root).expanduser()
+        if not path.is_dir():
+            raise ValueError(f"image root {str(path)!r} is not an existing folder")
+        resolved.append(path.resolve())
+    return tuple(resolved)
+
+
+def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | None:
+    """The folders image paths may be read from at ``door``; None means anywhere.
+
+    Given roots hold at every door. Without them, the Python API and the command line
+    read anywhere (the caller is the user); a model door reads the working directory.
+    """
+    if explicit is not None:
+        return resolve_roots(explicit)
+    if door == "model":
+        return (Path.cwd().resolve(),)
+    return None

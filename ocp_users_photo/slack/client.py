@@ -1,0 +1,283 @@
+"""SlackClient: calls any Slack Web API method with a token, under bounded retries.
+
+Retried: HTTP 429 after its Retry-After (unless that is longer than
+``max_retry_wait``), HTTP 5xx, connection failures and timeouts, with exponential
+backoff and jitter, at most ``max_retries`` times. The methods this package calls
+are safe to repeat (setting the same photo twice sets the same photo), so a POST
+whose reply was lost may be sent again. Nothing else is retried: a Slack error is
+an answer, not a fault. Redirects are never followed, whatever client is passed:
+the token must not travel to another address, and a redirected POST is no answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+
+from ocp_users_photo.credentials import SlackToken, redactor
+from ocp_users_photo.errors import SlackApiError, TransportError
+from ocp_users_photo.slack.form import FilePart, encode_form
+from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
+from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
+
+logger = logging.getLogger("ocp_users_photo")
+
+MAX_REPLY_BYTES: Final = 1024 * 1024
+# Network faults worth another try; protocol misuse on our side (LocalProtocolError,
+# UnsupportedProtocol) would fail the same way again.
+_RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
+
+
+@dataclass(frozen=True)
+class SlackReply:
+    """Slack's ``ok: true`` answer to one call: the JSON object, and how it came."""
+
+    method: str
+    body: dict[str, Any]
+    status_code: int
+    headers: httpx.Headers
+    attempts: int
+
+
+class SlackClient:
+    """One HTTP client for every Slack method the package calls; closes what it opened."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        user_agent: str,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
+    ) -> None:
+        self.base_url = base_url
+        self._user_agent = user_agent
+        self._external_client = http_client
+        self._owned_client: httpx.AsyncClient | None = None
+        self._owned_client_loop: asyncio.AbstractEventLoop | None = None
+        self._timeout = httpx.Timeout(timeout)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._max_reply_bytes = max_reply_bytes
+        self._jitter = random.Random()  # noqa: S311 - jitter, not cryptography
+
+    def url_for(self, method: str) -> str:
+        return f"{self.base_url}/{method}"
+
+    async def call(
+        self,
+        method: str,
+        *,
+        token: SlackToken | None,
+        fields: Mapping[str, str] | None = None,
+        files: Mapping[str, FilePart] | None = None,
+        renew: Renew | None = None,
+        log_detail: str = "",
+    ) -> SlackReply:
+        """Call ``method``; Slack's ok reply, or a typed error (``errors.py``).
+
+        ``renew``, when given, is asked once for a fresh token if Slack answers
+        ``token_expired``, and the call is made again with it.
+        """
+        try:
+            return await self._call(method, token, fields, files, log_detail)
+        except SlackApiError as refused:
+            if renew is None or token is None or refused.error != "token_expired":
+                raise
+        renewed = await renew(token)
+        if renewed is None:
+            raise SlackApiError(
+                "token_expired",
+                hint="The token expired and could not be refreshed: install the app again",
+                reply={"ok": False, "error": "token_expired"},
+                method=method,
+            )
+        return await self._call(method, renewed, fields, files, log_detail)
+
+    async def _call(
+        self,
+        method: str,
+        token: SlackToken | None,
+        fields: Mapping[str, str] | None,
+        files: Mapping[str, FilePart] | None,
+        log_detail: str,
+    ) -> SlackReply:
+        reply = await self._send_until_answered(
+            method, token, fields or {}, files or {}, log_detail
+        )
+        secret = token.reveal() if token is not None else ""
+        body = decode_reply(reply, method=method, redact=redactor(secret, reply.body))
+        return SlackReply(
+            method=method,
+            body=body,
+            status_code=reply.status_code,
+            headers=reply.headers,
+            attempts=reply.attempts,
+        )
+
+    async def _send_until_answered(
+        self,
+        method: str,
+        token: SlackToken | None,
+        fields: Mapping[str, str],
+        files: Mapping[str, FilePart],
+        log_detail: str,
+    ) -> HttpReply:
+        """POST until a final answer comes back; TransportError if none does."""
+        policy = self.retry
+        url = self.url_for(method)
+        last_attempt = policy.max_retries + 1
+        for attempt in range(1, last_attempt + 1):
+            started = time.perf_counter()
+            # httpx errors keep the request, Authorization header included; only their
+            # description leaves this block, and TransportError is raised outside it so the
+            # httpx error is not reachable as its __context__.
+            failure: str | None = None
+            retryable = False
+            try:
+                reply = await self._attempt(method, url, token, fields, files, attempt)
+            except _RETRYABLE as error:
+                failure, retryable = _describe(error), True
+            except httpx.HTTPError as error:
+                failure = _describe(error)
+            if failure is not None:
+                self._log(
+                    method, url, log_detail, attempt, last_attempt, f"failed: {failure}", started
+                )
+                if not retryable:
+                    raise TransportError(f"the request to {url} failed: {failure}")
+                if attempt == last_attempt:
+                    raise TransportError(
+                        f"could not reach Slack at {url} after {attempt} attempts: "
+                        f"{failure}. Check the network and base_url, then try again"
+                    )
+                await asyncio.sleep(policy.backoff_delay(attempt, self._jitter))
+                continue
+            outcome = f"HTTP {reply.status_code}"
+            self._log(method, url, log_detail, attempt, last_attempt, outcome, started)
+            if is_rate_limited(reply):
+                wait = retry_after_seconds(reply.headers)
+                if attempt == last_attempt or (wait is not None and wait > policy.max_retry_wait):
+                    return reply
+                await asyncio.sleep(
+                    wait if wait is not None else policy.backoff_delay(attempt, self._jitter)
+                )
+                continue
+            if reply.status_code >= 500 and attempt < last_attempt:
+                await asyncio.sleep(policy.backoff_delay(attempt, self._jitter))
+                continue
+            return reply
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        token: SlackToken | None,
+        fields: Mapping[str, str],
+        files: Mapping[str, FilePart],
+        attempt: int,
+    ) -> HttpReply:
+        client = self.http_client()
+        form = encode_form(fields, files)
+        headers = {
+            **form.headers,
+            "User-Agent": self._user_agent,
+            "Accept": "application/json",
+        }
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.reveal()}"
+        request = client.build_request(
+            "POST", url, headers=headers, content=form.content, timeout=self._timeout
+        )
+        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            body = await self._read_bounded(response, method)
+        finally:
+            await response.aclose()
+        return HttpReply(
+            status_code=response.status_code,
+            headers=response.headers,
+            body=body,
+            attempts=attempt,
+        )
+
+    async def _read_bounded(self, response: httpx.Response, method: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_reply_bytes:
+            raise TransportError(
+                f"Slack's reply declares {declared[:20]} bytes, more than the "
+                f"{self._max_reply_bytes} a {method} reply can need; not read",
+                status_code=response.status_code,
+            )
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in response.aiter_bytes():
+            received += len(chunk)
+            if received > self._max_reply_bytes:
+                raise TransportError(
+                    f"Slack's reply is larger than {self._max_reply_bytes} bytes, more than a "
+                    f"{method} reply can need; reading stopped",
+                    status_code=response.status_code,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def http_client(self) -> httpx.AsyncClient:
+        """The caller's client, else one this object owns for the running event loop."""
+        if self._external_client is not None:
+            return self._external_client
+        loop = asyncio.get_running_loop()
+        if self._owned_client is None or self._owned_client_loop is not loop:
+            # An httpx client's connections belong to the loop that opened them; a call on
+            # another loop (a second asyncio.run) gets a client of its own.
+            self._owned_client = httpx.AsyncClient(timeout=self._timeout)
+            self._owned_client_loop = loop
+        return self._owned_client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client this object opened (a client passed in is left to its owner)."""
+        client, self._owned_client = self._owned_client, None
+        loop, self._owned_client_loop = self._owned_client_loop, None
+        if client is not None and loop is asyncio.get_running_loop():
+            await client.aclose()
+
+    def _log(
+        self,
+        method: str,
+        url: str,
+        detail: str,
+        attempt: int,
+        last_attempt: int,
+        outcome: str,
+        started: float,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.debug(
+            "%s attempt %d/%d: POST %s%s: %s in %.1f ms",
+            method,
+            attempt,
+            last_attempt,
+            url,
+            f" {detail}" if detail else "",
+            outcome,
+            elapsed_ms,
+        )
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip()
+    name = type(error).__name__
+    return f"{name}: {text}" if text else name

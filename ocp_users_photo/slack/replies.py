@@ -1,0 +1,161 @@
+"""Turns Slack's HTTP answer into a JSON object, or into the typed error it stands for.
+
+Decisions, tested:
+
+- HTTP 429, or Slack's ``ratelimited`` error, is ``RateLimited`` with the wait Slack
+  asked for; an HTTP 5xx is a ``TransportError`` even when it carries a Slack code.
+- ``ok: false`` is a ``SlackApiError`` carrying Slack's code and what to do about it.
+- A body that is not a JSON object, or one without a boolean ``ok``, is no Slack reply.
+- Everything taken from the reply has the token removed, in case the server echoes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+
+from ocp_users_photo.errors import (
+    Problem,
+    RateLimited,
+    ReplySchemaError,
+    SlackApiError,
+    TransportError,
+)
+from ocp_users_photo.hints import hint_for
+from ocp_users_photo.slack.retry import retry_after_seconds
+
+_EXCERPT_CHARS: Final = 120
+_NOT_JSON: Final = object()
+
+Redact = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """The final HTTP answer: status, headers, the (bounded) body, and how many attempts it took."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: bytes
+    attempts: int
+
+
+def is_rate_limited(reply: HttpReply) -> bool:
+    """HTTP 429, or Slack's ``ratelimited`` error with a Retry-After in another status."""
+    if reply.status_code == 429:
+        return True
+    if "retry-after" not in reply.headers or b"ratelimited" not in reply.body:
+        return False
+    body = _parse_json(reply.body)
+    return isinstance(body, dict) and body.get("ok") is False and body.get("error") == "ratelimited"
+
+
+def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, Any]:
+    """Slack's ``ok: true`` reply as a dict, or the error that says what went wrong."""
+    status = reply.status_code
+    if status == 429:
+        raise _rate_limited(reply, _json_object_or_none(reply, redact) or {}, method)
+    if status >= 500:
+        slack_error = (_json_object_or_none(reply, redact) or {}).get("error")
+        code = f" ({slack_error[:60]})" if isinstance(slack_error, str) else ""
+        raise TransportError(
+            f"Slack answered {method} with HTTP {status}{code} after {reply.attempts} "
+            "attempts: try again later",
+            status_code=status,
+        )
+    body = json_object(reply, redact)
+    ok = body.get("ok")
+    if ok is False:
+        raw_code = body.get("error")
+        code = raw_code if isinstance(raw_code, str) and raw_code else "unknown_error"
+        if code == "ratelimited":
+            raise _rate_limited(reply, body, method)
+        raise SlackApiError(
+            code,
+            hint=hint_for(code, method),
+            reply=body,
+            status_code=status,
+            method=method,
+        )
+    if not 200 <= status < 300:
+        raise TransportError(
+            f"Slack answered {method} with HTTP {status} without a Slack error code: "
+            "check base_url",
+            status_code=status,
+        )
+    if ok is not True:
+        raise ReplySchemaError(
+            [Problem("$.ok", "the reply has no boolean 'ok' field, so it is not a Slack reply")],
+            body,
+            method=method,
+        )
+    return body
+
+
+def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLimited:
+    wait = retry_after_seconds(reply.headers)
+    retry_after = wait if wait is not None else 60.0
+    return RateLimited(
+        retry_after,
+        hint=f"{hint_for('ratelimited', method)} (Slack asks for {retry_after:g} s)",
+        reply=body or {"ok": False, "error": "ratelimited"},
+        status_code=reply.status_code,
+        method=method,
+    )
+
+
+def json_object(reply: HttpReply, redact: Redact) -> dict[str, Any]:
+    """The reply's body as a JSON object with the token redacted, or a TransportError."""
+    if not reply.body.strip():
+        raise TransportError(
+            f"Slack answered HTTP {reply.status_code} with an empty body, not JSON",
+            status_code=reply.status_code,
+        )
+    parsed = _parse_json(reply.body)
+    if parsed is _NOT_JSON:
+        # Raised outside the except block: the decoder's error holds the whole body, which
+        # must not stay reachable as this error's __context__.
+        raise TransportError(
+            f"Slack answered HTTP {reply.status_code} with a body that is not JSON "
+            f"({_content_type(reply, redact)}): {_excerpt(reply.body, redact)}",
+            status_code=reply.status_code,
+        )
+    if not isinstance(parsed, dict):
+        raise TransportError(
+            f"Slack answered HTTP {reply.status_code} with JSON that is not an object "
+            f"({type(parsed).__name__}): {_excerpt(reply.body, redact)}",
+            status_code=reply.status_code,
+        )
+    cleaned: dict[str, Any] = redact(parsed)
+    return cleaned
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _json_object_or_none(reply: HttpReply, redact: Redact) -> dict[str, Any] | None:
+    try:
+        return json_object(reply, redact)
+    except TransportError:
+        return None
+
+
+def _content_type(reply: HttpReply, redact: Redact) -> str:
+    content_type = str(redact(reply.headers.get("content-type", "no content type")))
+    return "".join(ch if ch.isprintable() else "?" for ch in content_type[:60])
+
+
+def _excerpt(body: bytes, redact: Redact) -> str:
+    # Redact before shortening, so a token cut in half by the excerpt cannot slip through.
+    text = str(redact(body.decode("utf-8", errors="replace")))
+    text = " ".join(text[: _EXCERPT_CHARS * 4].split())
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return repr(text[:_EXCERPT_CHARS] + ("..." if len(text) > _EXCERPT_CHARS else ""))

@@ -1,0 +1,142 @@
+"""Where a call's token comes from: token sources, and the person a host says is acting.
+
+A ``TokenSource`` gives the user token for the person acting in the current call:
+a fixed string or the environment today, a person's installation in a store
+(refreshed as Slack rotates it) when the host configures one. The acting person
+is bound by the host around a call (``acting_as``), in a context variable that no
+model argument can reach; sources that serve one person ignore it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Final, Protocol, runtime_checkable
+
+from ocp_users_photo.credentials import SlackToken, check_token_text
+from ocp_users_photo.errors import InvalidArguments, Problem
+
+TOKEN_VARIABLES: Final = ("SLACK_USER_TOKEN", "SLACK_TOKEN")
+
+
+@dataclass(frozen=True)
+class ActingPerson:
+    """The Slack user a call acts for, as the host identified them (never a model)."""
+
+    team_id: str | None
+    user_id: str
+    enterprise_id: str | None = None
+
+    def __str__(self) -> str:
+        where = self.team_id or self.enterprise_id or "?"
+        return f"{self.user_id} in {where}"
+
+
+_ACTING: ContextVar[ActingPerson | None] = ContextVar("ocp_users_photo_acting", default=None)
+
+
+def acting_person() -> ActingPerson | None:
+    """The person bound around the current call, if a host bound one."""
+    return _ACTING.get()
+
+
+@contextlib.contextmanager
+def acting_as(person: ActingPerson | None) -> Iterator[ActingPerson | None]:
+    """Bind ``person`` for the calls made inside the block (and the tasks they start)."""
+    bound = _ACTING.set(person)
+    try:
+        yield person
+    finally:
+        _ACTING.reset(bound)
+
+
+@runtime_checkable
+class TokenSource(Protocol):
+    """Gives the token for the acting person; may renew it once Slack says it expired.
+
+    ``description`` names the source in reprs and messages ("given", "from
+    $SLACK_USER_TOKEN"); it never holds the token.
+    """
+
+    @property
+    def description(self) -> str: ...
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        """The token to use, or ``InvalidArguments`` at ``$.token`` saying what to do."""
+        ...
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
+        """A fresh token after Slack answered ``token_expired``; None when it cannot renew."""
+        ...
+
+
+class StaticToken:
+    """One token, given as text: checked once, here, and reported on every call if unusable."""
+
+    def __init__(self, value: str, *, origin: str, description: str = "given") -> None:
+        self._token, self._problems = check_token_text(value, origin=origin)
+        self._origin = origin
+        self._description = description
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @property
+    def origin(self) -> str:
+        """Where the token came from, for messages: ``UsersSetPhoto(token=...)``, a variable."""
+        return self._origin
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        return self.token_now()
+
+    def token_now(self) -> SlackToken:
+        if self._token is None:
+            raise InvalidArguments(self._problems)
+        return self._token
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"StaticToken({self._description})"
+
+
+class NoToken:
+    """No token configured: every call is refused with what to set."""
+
+    def __init__(self, hint: str) -> None:
+        self._hint = hint
+
+    @property
+    def description(self) -> str:
+        return "None"
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        raise InvalidArguments([Problem("$.token", self._hint)])
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
+        return None
+
+    def __repr__(self) -> str:
+        return "NoToken()"
+
+
+def token_from_environment(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The first token variable that is set, as (variable name, value); None if none is."""
+    for name in TOKEN_VARIABLES:
+        value = environ.get(name)
+        if value:
+            return name, value
+    return None
+
+
+def environment_token_source(environ: Mapping[str, str], *, hint: str) -> TokenSource:
+    """SLACK_USER_TOKEN, else SLACK_TOKEN, as a source; one that refuses when neither is set."""
+    found = token_from_environment(environ)
+    if found is None:
+        return NoToken(hint)
+    variable, value = found
+    return StaticToken(value, origin=variable, description=f"from ${variable}")
