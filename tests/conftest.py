@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from blockbuster import blockbuster_ctx
 from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
@@ -71,6 +73,37 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every log record at DEBUG and above, from every logger."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_in_the_package(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Async tests fail if the package's own code blocks the event loop (blockbuster).
+
+    Scoped to ocp_users_photo's modules; the emulator (which runs in the test's loop
+    but is the test's server, not the package's client) is left out.
+    """
+    if not inspect.iscoroutinefunction(getattr(request.node, "function", None)):
+        yield
+        return
+    with blockbuster_ctx(
+        "ocp_users_photo", excluded_modules=["ocp_users_photo.emulator"]
+    ) as blocker:
+        for blocking_call, module_file, functions in _MAY_BLOCK:
+            blocker.functions[blocking_call].can_block_in(module_file, functions)
+        yield
+
+
+# Blocking calls the package makes on the event loop on purpose, each with why.
+_MAY_BLOCK: tuple[tuple[str, str, set[str]], ...] = (
+    # The manifest is read once per process (a 9 KB file), cached after that.
+    ("os.stat", "ocp_users_photo/spec.py", {"manifest_path"}),
+    ("io.BufferedReader.read", "ocp_users_photo/spec.py", {"load_manifest"}),
+    # Image roots are checked when a tool is built (once), so a wrong root fails at once.
+    ("os.stat", "ocp_users_photo/settings.py", {"resolve_roots", "door_image_roots"}),
+    ("os.readlink", "ocp_users_photo/settings.py", {"resolve_roots"}),
+    ("os.path.abspath", "ocp_users_photo/settings.py", {"resolve_roots", "door_image_roots"}),
+    ("os.getcwd", "ocp_users_photo/settings.py", {"resolve_roots", "door_image_roots"}),
+)
 
 
 _REPORT = ReliabilityReport()
