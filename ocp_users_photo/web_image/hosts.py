@@ -125,6 +125,11 @@ def host_rule(entry: str) -> HostRule:
         raise InvalidHost(f"allowed URL host {entry[:80]!r} is not a host name: {how}")
     suffix = text.startswith(".")
     body = text[1:] if suffix else text
+    if body.count(":") == 1 and not body.startswith("["):
+        raise InvalidHost(
+            f"allowed URL host {entry[:80]!r} has a port: give the host alone (every port "
+            "of an allowed host is allowed)"
+        )
     try:
         host = canonical_host(body)
     except InvalidHost as error:
@@ -138,7 +143,7 @@ def host_rule(entry: str) -> HostRule:
         if "." not in host:
             raise InvalidHost(
                 f"allowed URL host {entry[:80]!r} would allow every host under a top-level "
-                "domain: name a domain under it, such as .example.com"
+                "domain: give a domain under it, such as .example.com"
             )
     return HostRule(host, suffix)
 
