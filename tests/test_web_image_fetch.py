@@ -13,6 +13,7 @@ import asyncio
 import gzip
 import io
 import itertools
+import logging
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -43,7 +44,7 @@ from ocp_users_photo.web_image import (
     UrlPolicy,
     fetch_image,
 )
-from tests.conftest import make_image
+from tests.conftest import CANARY_TOKEN, make_image
 from tests.image_host import (
     ImageHost,
     chunked,
@@ -577,3 +578,43 @@ async def test_the_emulator_exception_covers_its_origin_only(
     by_name = original.replace("127.0.0.1", "localhost")
     with pytest.raises(SchemeNotAllowed):
         await fetch_image(by_name, policy)
+
+
+# --- nothing from the URL's query or path leaks -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "kind"),
+    [
+        ("/page", reply(200, b"<html></html>"), NotAnImage),
+        ("/gone", reply(410, b""), HttpStatusRefused),
+        ("/big.png", reply(200, PNG + bytes(4096)), ImageTooLarge),
+        ("/go", redirect("https://evil.test/x.png"), HostNotAllowed),
+    ],
+)
+async def test_a_token_in_the_url_is_in_no_refusal_and_no_log_record(
+    host: ImageHost,
+    client_tls: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    answer: Any,
+    kind: type[ImageUrlRefused],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    host.on(f"/{CANARY_TOKEN}{path}", answer)
+    url = host.url(f"/{CANARY_TOKEN}{path}?token={CANARY_TOKEN}#{CANARY_TOKEN}")
+    error = await refusal(kind, url, loopback_policy(max_bytes=len(PNG)), client_tls)
+    for text in (str(error), repr(error), str(error.problem().as_dict()), caplog.text):
+        assert CANARY_TOKEN not in text
+        assert "xoxp" not in text
+    assert CANARY_TOKEN in host.requests[0].target  # it did go to the image host
+
+
+async def test_a_fetch_logs_no_query_string(
+    host: ImageHost, client_tls: ssl.SSLContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fetched = await fetch(host.url("/photo.png?sig=s3cr3tsig"), loopback_policy(), client_tls)
+    assert fetched.data == PNG
+    assert caplog.records  # httpcore's DEBUG trace was captured...
+    assert "s3cr3tsig" not in caplog.text  # ...and holds no query string

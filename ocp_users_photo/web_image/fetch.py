@@ -222,7 +222,7 @@ class _Hops:
             extensions=extensions,
         )
         transport = httpx.AsyncHTTPTransport(
-            verify=self._tls_context() if url.scheme == "https" else False,
+            verify=await self._tls_context() if url.scheme == "https" else False,
             trust_env=False,
             http1=True,
             http2=False,
@@ -246,10 +246,13 @@ class _Hops:
             finally:
                 await response.aclose()
 
-    def _tls_context(self) -> ssl.SSLContext:
+    async def _tls_context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
-            # certifi's roots (as httpx's default), never SSL_CERT_FILE and friends.
-            self._ssl_context = httpx.create_ssl_context(verify=True, trust_env=False)
+            # certifi's roots (httpx's default), never SSL_CERT_FILE and friends; reading
+            # the bundle is file work, so it is done off the event loop.
+            self._ssl_context = await asyncio.to_thread(
+                httpx.create_ssl_context, verify=True, trust_env=False
+            )
         return self._ssl_context
 
 

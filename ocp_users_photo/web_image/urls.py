@@ -70,7 +70,9 @@ class ImageUrl:
     def redacted(self) -> str:
         """scheme://host[:port]/ plus the last path segment if it looks like a file name."""
         segment = self.last_segment
-        shown = segment if _SHOWN_SEGMENT.fullmatch(segment) else ""
+        # A Slack token (xoxp-, xoxe-...) is never shown, even where it looks like a name.
+        plain = _SHOWN_SEGMENT.fullmatch(segment) and "xox" not in segment.lower()
+        shown = segment if plain else ""
         middle = "/.../" if shown and self.target.partition("?")[0].count("/") > 1 else "/"
         return f"{self.scheme}://{self.authority}{middle}{shown}"
 
