@@ -162,7 +162,7 @@ class _Hops:
         else:
             try:
                 answers = await self._resolver(url.host, url.port)
-            except OSError:
+            except (OSError, UnicodeError):
                 raise ConnectionFailed(
                     f"the image host {url.host} could not be found (no address for the name): "
                     "check the URL's host"
@@ -210,17 +210,22 @@ class _Hops:
         if url.scheme == "https" and not url.is_ip_literal:
             extensions["sni_hostname"] = url.host
         host_in_url = f"[{address}]" if address.version == 6 else str(address)
-        request = httpx.Request(
-            "GET",
-            f"{url.scheme}://{host_in_url}:{url.port}{url.target}",
-            headers={
-                "Host": url.authority,
-                "User-Agent": f"ocp-users-photo/{__version__} (image fetch)",
-                "Accept": _ACCEPT,
-                "Accept-Encoding": "identity",
-            },
-            extensions=extensions,
-        )
+        try:
+            request = httpx.Request(
+                "GET",
+                f"{url.scheme}://{host_in_url}:{url.port}{url.target}",
+                headers={
+                    "Host": url.authority,
+                    "User-Agent": f"ocp-users-photo/{__version__} (image fetch)",
+                    "Accept": _ACCEPT,
+                    "Accept-Encoding": "identity",
+                },
+                extensions=extensions,
+            )
+        except httpx.InvalidURL:  # not seen for a URL that parse_image_url passed; a net
+            raise BadImageUrl(
+                f"the image URL on {url.host} has a path that cannot be sent: check the URL"
+            ) from None
         transport = httpx.AsyncHTTPTransport(
             verify=await self._tls_context() if url.scheme == "https" else False,
             trust_env=False,
