@@ -1,0 +1,82 @@
+"""Reading a response body into memory without ever holding more than the byte cap.
+
+The fetch asks for ``Accept-Encoding: identity``; a host that compresses anyway with
+gzip or deflate is decoded here, by zlib, asking for no more output than the room
+left under the cap, so a small compressed body cannot expand past it. Any other
+content coding is refused.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Final
+
+__all__ = ["BodyTooLarge", "ImageBody", "UnreadableBody"]
+
+_ZLIB_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+class BodyTooLarge(Exception):
+    """The body (decoded) went over the cap."""
+
+
+class UnreadableBody(Exception):
+    """The content coding is not one decoded here, or the compressed data is corrupt."""
+
+
+class ImageBody:
+    """Collects a body's decoded bytes up to ``max_bytes``; raises BodyTooLarge past it."""
+
+    def __init__(self, content_encoding: str, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._buffer = bytearray()
+        self._raw_count = 0
+        self._inflater = _inflater_for(content_encoding)
+
+    @property
+    def decoded(self) -> bytes:
+        return bytes(self._buffer)
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+    def feed(self, raw: bytes) -> None:
+        """Add a chunk as read from the connection."""
+        self._raw_count += len(raw)
+        if self._raw_count > self._max_bytes:
+            raise BodyTooLarge
+        if self._inflater is None:
+            self._keep(raw)
+            return
+        # zlib's max_length of 0 means "no limit"; room is at least 1 here, since the
+        # buffer never stays over the cap.
+        room = self._max_bytes + 1 - len(self._buffer)
+        try:
+            self._keep(self._inflater.decompress(raw, room))
+        except zlib.error:
+            raise UnreadableBody("its compressed data is corrupt") from None
+
+    def finish(self) -> None:
+        """The body ended: take what the decoder still holds."""
+        if self._inflater is not None:
+            try:
+                self._keep(self._inflater.flush())
+            except zlib.error:
+                raise UnreadableBody("its compressed data is corrupt") from None
+
+    def _keep(self, data: bytes) -> None:
+        self._buffer += data
+        if len(self._buffer) > self._max_bytes:
+            raise BodyTooLarge
+
+
+def _inflater_for(content_encoding: str) -> zlib._Decompress | None:
+    codings = [part.strip().lower() for part in content_encoding.split(",")]
+    codings = [coding for coding in codings if coding and coding != "identity"]
+    if not codings:
+        return None
+    if len(codings) == 1 and codings[0] in _ZLIB_CODINGS:
+        # 32 + 15: a gzip or zlib header, told apart by zlib itself.
+        return zlib.decompressobj(wbits=32 + zlib.MAX_WBITS)
+    shown = ", ".join(coding[:20] for coding in codings[:3])
+    raise UnreadableBody(f"it is compressed with {shown!r}, which is not decoded here")

@@ -1,0 +1,391 @@
+"""Fetch one image over https within a UrlPolicy: checked hosts and addresses, bounded reads.
+
+For each hop (the URL, then each redirect, at most ``max_redirects``): the URL is
+checked offline (scheme, host allow-list), the host is resolved once and every
+address checked, then the connection goes to a checked address itself. The URL sent
+to httpx carries that address in place of the name; TLS still verifies the
+certificate for the name (httpx's ``sni_hostname`` request extension becomes the
+``server_hostname`` the handshake checks) and the ``Host`` header carries the name.
+So no second lookup can move the connection elsewhere.
+
+The request is made on an ``httpx.AsyncHTTPTransport`` of its own for each hop,
+never a client: no cookie jar, no auth flow, no netrc, no redirects followed by
+httpx, no proxy (an environment proxy would make the address checks meaningless:
+the proxy would connect wherever the name points for it), no pooled connection that
+a later hop to another name on the same address could reuse, and no httpx log line
+holding the URL's query string. The headers sent are exactly the four set here:
+never ``Authorization`` or ``Cookie``. A total deadline covers name lookups, every
+hop and the whole body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import urljoin
+
+import httpx
+
+from ocp_users_photo._version import __version__
+from ocp_users_photo.web_image.addresses import (
+    IPAddress,
+    Resolver,
+    address_refusal,
+    is_loopback,
+    parse_address,
+    system_resolver,
+)
+from ocp_users_photo.web_image.body import BodyTooLarge, ImageBody, UnreadableBody
+from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url
+from ocp_users_photo.web_image.refusals import (
+    AddressRefused,
+    BadImageUrl,
+    ConnectionFailed,
+    FetchTimedOut,
+    HttpStatusRefused,
+    ImageTooLarge,
+    ImageUrlRefused,
+    NotAnImage,
+    TlsFailure,
+    TooManyRedirects,
+)
+from ocp_users_photo.web_image.sniff import SNIFF_BYTES, describe_non_image, sniff_image_type
+from ocp_users_photo.web_image.urls import MAX_URL_CHARS, ImageUrl
+
+__all__ = ["FetchedImage", "fetch_image"]
+
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+# A name with more addresses than this is tried on its first few only (all are checked).
+_MAX_CONNECT_ATTEMPTS: Final = 4
+_ACCEPT: Final = "image/png,image/jpeg,image/gif,image/webp,image/*;q=0.8"
+
+
+@dataclass(frozen=True)
+class FetchedImage:
+    """An image's bytes as fetched, and what may be said of where they came from.
+
+    ``description`` is the final URL redacted (scheme, host, port, file name at most);
+    ``content_type`` is what the first bytes show, not what the server declared.
+    """
+
+    data: bytes = field(repr=False)
+    host: str
+    content_type: str
+    description: str
+    filename_stem: str
+    redirects: int
+
+    @property
+    def byte_count(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    location: str
+
+
+async def fetch_image(
+    url: str,
+    policy: UrlPolicy,
+    *,
+    resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> FetchedImage:
+    """The image at ``url``, fetched as ``policy`` allows, or an ImageUrlRefused saying why.
+
+    ``resolver`` replaces the system's name lookup (tests point a name inside with it);
+    ``ssl_context`` replaces the default trust (certifi's roots), and must verify.
+    """
+    first = check_image_url(url, policy)
+    if ssl_context is not None and (
+        ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname
+    ):
+        raise ValueError("ssl_context must verify certificates and host names")
+    hops = _Hops(policy, resolver or system_resolver, ssl_context)
+    try:
+        return await asyncio.wait_for(hops.follow(first), policy.total_timeout)
+    except asyncio.TimeoutError:
+        raise FetchTimedOut(
+            f"fetching the image from {hops.current_host or first.host} took longer than "
+            f"{policy.total_timeout:g} s: try again later, or download the image and give it "
+            "as a file path, a data: URI or base64 text"
+        ) from None
+
+
+class _Hops:
+    """One fetch: the hops of a redirect chain, each checked as the first was."""
+
+    def __init__(
+        self, policy: UrlPolicy, resolver: Resolver, ssl_context: ssl.SSLContext | None
+    ) -> None:
+        self._policy = policy
+        self._resolver = resolver
+        self._ssl_context = ssl_context
+        self.current_host: str | None = None
+
+    async def follow(self, url: ImageUrl) -> FetchedImage:
+        redirects = 0
+        while True:
+            self.current_host = url.host
+            addresses = await self._checked_addresses(url)
+            outcome = await self._get(url, addresses)
+            if isinstance(outcome, bytes):
+                return self._image(url, outcome, redirects)
+            if redirects >= self._policy.max_redirects:
+                raise TooManyRedirects(
+                    f"the image URL redirected more than {self._policy.max_redirects} times: "
+                    "give the URL the redirects end at"
+                )
+            redirects += 1
+            url = check_image_url(_joined(url, outcome.location), self._policy, redirected=True)
+
+    def _image(self, url: ImageUrl, data: bytes, redirects: int) -> FetchedImage:
+        content_type = sniff_image_type(data[:SNIFF_BYTES])
+        assert content_type is not None  # the body was refused otherwise
+        return FetchedImage(
+            data=data,
+            host=url.host,
+            content_type=content_type,
+            description=url.redacted,
+            filename_stem=url.filename_stem,
+            redirects=redirects,
+        )
+
+    async def _checked_addresses(self, url: ImageUrl) -> list[IPAddress]:
+        if url.is_ip_literal:
+            answers: Sequence[str] = [url.host]
+        else:
+            try:
+                answers = await self._resolver(url.host, url.port)
+            except (OSError, UnicodeError):
+                raise ConnectionFailed(
+                    f"the image host {url.host} could not be found (no address for the name): "
+                    "check the URL's host"
+                ) from None
+        addresses = [parse_address(answer) for answer in answers]
+        found = [address for address in addresses if address is not None]
+        if not found or len(found) != len(addresses):
+            raise ConnectionFailed(
+                f"the image host {url.host} could not be found (no usable address for the "
+                "name): check the URL's host"
+            )
+        loopback_origin = self._policy.is_loopback_origin(url)
+        allow_loopback = loopback_origin or self._policy.allow_loopback_for_tests
+        for address in found:
+            reason = address_refusal(address, allow_loopback=allow_loopback)
+            if reason is None and loopback_origin and not is_loopback(address):
+                reason = "not a loopback address, as the emulator's own images must be"
+            if reason is not None:
+                what = "is" if url.is_ip_literal else "resolves to"
+                raise AddressRefused(
+                    f"the image host {url.host} {what} {reason}: images are fetched only from "
+                    "public addresses; use a URL on a public host"
+                )
+        return found
+
+    async def _get(self, url: ImageUrl, addresses: Sequence[IPAddress]) -> bytes | _Redirect:
+        failure: ImageUrlRefused | None = None
+        for address in addresses[:_MAX_CONNECT_ATTEMPTS]:
+            try:
+                return await self._get_from(url, address)
+            except _ConnectFailed as error:
+                failure = error.refusal
+        assert failure is not None
+        raise failure
+
+    async def _get_from(self, url: ImageUrl, address: IPAddress) -> bytes | _Redirect:
+        policy = self._policy
+        timeout = httpx.Timeout(
+            connect=policy.connect_timeout,
+            read=policy.read_timeout,
+            write=policy.read_timeout,
+            pool=policy.connect_timeout,
+        )
+        extensions: dict[str, object] = {"timeout": timeout.as_dict()}
+        if url.scheme == "https" and not url.is_ip_literal:
+            extensions["sni_hostname"] = url.host
+        host_in_url = f"[{address}]" if address.version == 6 else str(address)
+        try:
+            request = httpx.Request(
+                "GET",
+                f"{url.scheme}://{host_in_url}:{url.port}{url.target}",
+                headers={
+                    "Host": url.authority,
+                    "User-Agent": f"ocp-users-photo/{__version__} (image fetch)",
+                    "Accept": _ACCEPT,
+                    "Accept-Encoding": "identity",
+                },
+                extensions=extensions,
+            )
+        except httpx.InvalidURL:  # not seen for a URL that parse_image_url passed; a net
+            raise BadImageUrl(
+                f"the image URL on {url.host} has a path that cannot be sent: check the URL"
+            ) from None
+        transport = httpx.AsyncHTTPTransport(
+            verify=await self._tls_context() if url.scheme == "https" else False,
+            trust_env=False,
+            http1=True,
+            http2=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+            retries=0,
+        )
+        async with transport:
+            try:
+                response = await transport.handle_async_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                refusal = _connect_refusal(error, url, policy)
+                if isinstance(refusal, TlsFailure):
+                    raise refusal from None
+                raise _ConnectFailed(refusal) from None
+            except httpx.HTTPError as error:
+                raise _read_refusal(error, url, policy) from None
+            try:
+                return await _read(response, url, policy)
+            except httpx.HTTPError as error:
+                raise _read_refusal(error, url, policy) from None
+            finally:
+                await response.aclose()
+
+    async def _tls_context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            # certifi's roots (httpx's default), never SSL_CERT_FILE and friends; reading
+            # the bundle is file work, so it is done off the event loop.
+            self._ssl_context = await asyncio.to_thread(
+                httpx.create_ssl_context, verify=True, trust_env=False
+            )
+        return self._ssl_context
+
+
+class _ConnectFailed(Exception):
+    """No answer from one address; the next one may still be tried."""
+
+    def __init__(self, refusal: ImageUrlRefused) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+async def _read(response: httpx.Response, url: ImageUrl, policy: UrlPolicy) -> bytes | _Redirect:
+    status = response.status_code
+    if status in _REDIRECTS:
+        location = response.headers.get("location", "")
+        if not location or len(location) > MAX_URL_CHARS:
+            raise HttpStatusRefused(
+                f"the image host {url.host} answered HTTP {status}, a redirect without a "
+                "usable Location: check the URL"
+            )
+        return _Redirect(location)
+    if status != 200:
+        raise HttpStatusRefused(
+            f"the image host {url.host} answered HTTP {status}{_phrase(status)} instead of the "
+            "image: check that the URL opens the image itself"
+        )
+    declared = _declared_length(response.headers.get("content-length"))
+    if declared is not None and declared > policy.max_bytes:
+        raise _too_large(url, policy)
+    try:
+        body = ImageBody(response.headers.get("content-encoding", ""), policy.max_bytes)
+        sniffed = False
+        async for chunk in response.aiter_raw():
+            body.feed(chunk)
+            if not sniffed and len(body) >= SNIFF_BYTES:
+                _require_image(body.decoded[:SNIFF_BYTES], url)
+                sniffed = True
+        body.finish()
+    except BodyTooLarge:
+        raise _too_large(url, policy) from None
+    except UnreadableBody as error:
+        raise NotAnImage(
+            f"the image host {url.host} sent a body that cannot be read: {error}; serve the "
+            "image uncompressed"
+        ) from None
+    data = body.decoded
+    _require_image(data[:SNIFF_BYTES], url)
+    return data
+
+
+def _joined(url: ImageUrl, location: str) -> str:
+    """A redirect's Location read against the URL it came from (never the address used)."""
+    try:
+        return urljoin(url.full, location)
+    except ValueError:
+        raise BadImageUrl(
+            f"the image host {url.host} redirected to a malformed URL: give the image's own URL"
+        ) from None
+
+
+def _require_image(head: bytes, url: ImageUrl) -> None:
+    if sniff_image_type(head) is None:
+        raise NotAnImage(
+            f"the URL on {url.host} gave {describe_non_image(head)}, not an image: give the "
+            "URL of the image file itself (PNG, JPEG or GIF), not of a page that shows it"
+        )
+
+
+def _too_large(url: ImageUrl, policy: UrlPolicy) -> ImageTooLarge:
+    return ImageTooLarge(
+        f"the image on {url.host} is over the {policy.max_bytes}-byte limit: use a smaller "
+        "image (Slack shows photos at most 1024x1024 pixels)"
+    )
+
+
+def _declared_length(text: str | None) -> int | None:
+    if text is None or not text.strip().isdigit() or not text.strip().isascii():
+        return None
+    return int(text.strip()[:20])
+
+
+def _phrase(status: int) -> str:
+    try:
+        return f" ({http.HTTPStatus(status).phrase})"
+    except ValueError:
+        return ""
+
+
+def _connect_refusal(error: httpx.HTTPError, url: ImageUrl, policy: UrlPolicy) -> ImageUrlRefused:
+    if isinstance(error, httpx.TimeoutException):
+        return FetchTimedOut(
+            f"the image host {url.host} did not answer within {policy.connect_timeout:g} s: try "
+            "again later, or download the image and give it as a file path or base64 text"
+        )
+    tls = _tls_error(error)
+    if tls is not None:
+        return TlsFailure(
+            f"the TLS connection to the image host {url.host} failed ({tls}): use an https URL "
+            "whose host has a valid certificate for its name"
+        )
+    return ConnectionFailed(
+        f"could not connect to the image host {url.host} (the connection was refused, reset or "
+        "broken off): check the URL, or try again later"
+    )
+
+
+def _read_refusal(error: httpx.HTTPError, url: ImageUrl, policy: UrlPolicy) -> ImageUrlRefused:
+    if isinstance(error, httpx.TimeoutException):
+        return FetchTimedOut(
+            f"the image host {url.host} sent nothing for {policy.read_timeout:g} s: try again "
+            "later, or download the image and give it as a file path or base64 text"
+        )
+    return ConnectionFailed(
+        f"the image host {url.host} broke off the answer or sent something that is not HTTP: "
+        "try again later, or use another URL"
+    )
+
+
+def _tls_error(error: BaseException) -> str | None:
+    """A short, fixed-vocabulary reason when a TLS failure is in the chain (OpenSSL's words)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            reason = current.verify_message or "certificate verify failed"
+            return "".join(char for char in reason[:120] if char.isprintable() and char.isascii())
+        if isinstance(current, ssl.SSLError):
+            return "the handshake failed"
+        current = current.__cause__ or current.__context__
+    return None

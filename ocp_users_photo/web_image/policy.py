@@ -1,0 +1,174 @@
+"""What an image fetch may do: which hosts, which schemes, how many redirects, bytes and seconds.
+
+``UrlPolicy`` is a frozen value built once from configuration (``url_hosts``,
+``--allow-url-host``, the byte cap of files) and handed to every fetch.
+``check_image_url`` applies its URL rules without touching the network; every
+redirect is checked by it again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from ocp_users_photo.web_image.hosts import HostRule, InvalidHost, host_rules, matching_rule
+from ocp_users_photo.web_image.refusals import (
+    BadImageUrl,
+    HostNotAllowed,
+    SchemeNotAllowed,
+)
+from ocp_users_photo.web_image.urls import ImageUrl, parse_image_url
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_REDIRECTS", "UrlPolicy", "check_image_url"]
+
+DEFAULT_MAX_BYTES: Final = 32 * 1024 * 1024
+DEFAULT_MAX_REDIRECTS: Final = 3
+_ALLOW_OPTION: Final = "url_hosts=[...] (command line: --allow-url-host)"
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    """The rules for fetching images from URLs; nothing is fetched unless a host is allowed.
+
+    ``allowed_hosts``: exact names (``images.example.com``), suffixes with a leading dot
+    (``.example.com``: every name under it, not ``example.com`` itself) or IP addresses;
+    case and IDNA forms do not matter. Only https is fetched. Every address the host
+    resolves to must be public (see ``addresses``); the one exception for tests is
+    ``allow_loopback_for_tests`` (still https only). ``loopback_http_origin`` is the
+    other exception: ``http://host:port`` of a Slack emulator on a loopback address,
+    whose own image URLs may be fetched over plain http (undo keeps them).
+    """
+
+    allowed_hosts: Sequence[str] = ()
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    total_timeout: float = 30.0
+    allow_loopback_for_tests: bool = False
+    loopback_http_origin: str | None = None
+    rules: tuple[HostRule, ...] = field(init=False, repr=False, compare=False)
+    http_origin: tuple[str, str, int] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            rules = host_rules(self.allowed_hosts)
+        except InvalidHost as error:
+            raise ValueError(str(error)) from None
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "allowed_hosts", tuple(str(rule) for rule in rules))
+        object.__setattr__(self, "http_origin", _loopback_origin(self.loopback_http_origin))
+        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int):
+            raise ValueError("max_bytes must be a whole number of bytes")
+        if self.max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        if isinstance(self.max_redirects, bool) or not isinstance(self.max_redirects, int):
+            raise ValueError("max_redirects must be a whole number")
+        if not 0 <= self.max_redirects <= 10:
+            raise ValueError("max_redirects must be from 0 to 10")
+        for name in ("connect_timeout", "read_timeout", "total_timeout"):
+            seconds = getattr(self, name)
+            if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds")
+
+    @property
+    def fetches_anything(self) -> bool:
+        return bool(self.rules) or self.http_origin is not None
+
+    def is_loopback_origin(self, url: ImageUrl) -> bool:
+        """Whether ``url`` is on the emulator's own http origin (loopback addresses only)."""
+        return self.http_origin is not None and url.origin == self.http_origin
+
+    @classmethod
+    def for_slack_image(
+        cls,
+        image_url: str,
+        *,
+        slack_base_url: str,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        total_timeout: float = 30.0,
+    ) -> UrlPolicy:
+        """The policy for one download of a photo Slack's own reply named (undo keeps it).
+
+        Only that URL's host is allowed (https). When ``slack_base_url`` is plain http
+        on a loopback address (the emulator), its own origin is allowed over http too.
+        Raises BadImageUrl or SchemeNotAllowed when the reply's URL is unusable.
+        """
+        url = parse_image_url(image_url)
+        base = parse_image_url(slack_base_url)
+        origin = None
+        if base.scheme == "http" and _is_loopback_host(base.host):
+            origin = f"http://{base.authority}"
+        hosts = () if origin is not None and url.origin == base.origin else (url.host,)
+        return cls(
+            allowed_hosts=hosts,
+            max_bytes=max_bytes,
+            max_redirects=DEFAULT_MAX_REDIRECTS,
+            total_timeout=total_timeout,
+            loopback_http_origin=origin,
+        )
+
+
+def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False) -> ImageUrl:
+    """``text`` parsed and checked against the policy's scheme and host rules, offline.
+
+    Raises BadImageUrl, SchemeNotAllowed or HostNotAllowed; the addresses are checked
+    when the host is resolved, just before connecting.
+    """
+    where = "the image URL redirected to a URL that" if redirected else "the image URL"
+    try:
+        url = parse_image_url(text)
+    except BadImageUrl as error:
+        if redirected:
+            raise BadImageUrl(f"the image URL redirected to a bad URL: {error.message}") from None
+        raise
+    if policy.is_loopback_origin(url):
+        return url
+    if url.scheme != "https":
+        raise SchemeNotAllowed(
+            f"{where} is plain {url.scheme}://{url.authority}: only https:// links are fetched, "
+            "so nothing on the way can change the image; use the https:// address"
+        )
+    if matching_rule(url.host, policy.rules) is None:
+        raise HostNotAllowed(_host_message(url, policy, where))
+    return url
+
+
+def _host_message(url: ImageUrl, policy: UrlPolicy, where: str) -> str:
+    if not policy.rules:
+        return (
+            "this tool fetches no image URLs: give the image as a file path, a data: URI or "
+            f"base64 text, or ask whoever runs the tool to allow the host with {_ALLOW_OPTION}"
+        )
+    allowed = ", ".join(policy.allowed_hosts[:10])
+    more = f" and {len(policy.allowed_hosts) - 10} more" if len(policy.allowed_hosts) > 10 else ""
+    return (
+        f"{where} is on host {url.host}, which is not allowed (allowed: {allowed}{more}): use "
+        f"an image on an allowed host, or ask whoever runs the tool to add {url.host} with "
+        f"{_ALLOW_OPTION}"
+    )
+
+
+def _loopback_origin(text: str | None) -> tuple[str, str, int] | None:
+    if text is None:
+        return None
+    how = "give http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT"
+    try:
+        url = parse_image_url(text)
+    except (BadImageUrl, SchemeNotAllowed) as error:
+        raise ValueError(f"loopback_http_origin: {error.message}; {how}") from None
+    if url.scheme != "http" or not _is_loopback_host(url.host) or url.target not in ("/", ""):
+        raise ValueError(f"loopback_http_origin must be a plain http origin on loopback: {how}")
+    return url.origin
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
