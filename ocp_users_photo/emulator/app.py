@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ocp_users_photo.emulator.avatars import AvatarImages
 from ocp_users_photo.emulator.config import EmulatorConfig
 from ocp_users_photo.emulator.connections import ConnectionDropper
 from ocp_users_photo.emulator.control import ControlApi
 from ocp_users_photo.emulator.gateway import Gateway
+from ocp_users_photo.emulator.image_routes import ImageRoutes
 from ocp_users_photo.emulator.methods import ApiMethods
 from ocp_users_photo.emulator.profiles import AVATARS_PREFIX
 from ocp_users_photo.emulator.replies import SlackFailure, slack_error
@@ -38,7 +38,7 @@ def create_app(
     elif config is not None and config is not state.config:
         raise ValueError("give either a config or a state built from it, not two different ones")
     methods = ApiMethods(state)
-    avatars = AvatarImages(state)
+    avatars = ImageRoutes(state)
     routes = [
         Route("/api/users.setPhoto", methods.set_photo, methods=_API_VERBS),
         Route("/api/users.deletePhoto", methods.delete_photo, methods=_API_VERBS),

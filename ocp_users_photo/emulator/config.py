@@ -9,16 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ocp_users_photo.token_kinds import token_kind
+
 # The user scopes every accepted-by-default xoxp- token carries: enough for the
 # three methods this emulator serves, and nothing else.
 DEFAULT_USER_SCOPES: tuple[str, ...] = ("users.profile:read", "users.profile:write")
 # A bot token may read profiles (Slack grants users.profile:read to bots) but
 # users.profile:write is a user scope, so no bot token ever carries it.
 DEFAULT_BOT_SCOPES: tuple[str, ...] = ("users.profile:read",)
-
-# Prefixes, not secrets: Slack tells token types apart by them.
-BOT_TOKEN_PREFIX = "xoxb-"  # noqa: S105
-USER_TOKEN_PREFIX = "xoxp-"  # noqa: S105
 
 # Slack documents Tier 2 as "about 20 calls a minute".
 TIER_2_CALLS_PER_MINUTE = 20
@@ -30,9 +28,9 @@ def split_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(scope.strip() for scope in items if scope.strip())
 
 
-def is_bot_token(token: str) -> bool:
-    """Whether Slack would treat the token as a bot token (only the prefix tells)."""
-    return token.startswith(BOT_TOKEN_PREFIX)
+def default_scopes(token: str) -> tuple[str, ...]:
+    """The scopes a token gets when none are given: a bot's for bot tokens, else a user's."""
+    return DEFAULT_BOT_SCOPES if token_kind(token) == "bot" else DEFAULT_USER_SCOPES
 
 
 def user_id_for_token(token: str) -> str:
@@ -55,7 +53,7 @@ class TokenGrant:
 
     @property
     def is_bot(self) -> bool:
-        return is_bot_token(self.token)
+        return token_kind(self.token) == "bot"
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> TokenGrant:
@@ -63,7 +61,7 @@ class TokenGrant:
         token = _required_text(record, "token")
         scopes_value = record.get("scopes")
         if scopes_value is None:
-            scopes = DEFAULT_BOT_SCOPES if is_bot_token(token) else DEFAULT_USER_SCOPES
+            scopes = default_scopes(token)
         elif isinstance(scopes_value, str) or (
             isinstance(scopes_value, list) and all(isinstance(s, str) for s in scopes_value)
         ):

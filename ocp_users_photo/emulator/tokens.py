@@ -10,13 +10,13 @@ from enum import Enum
 from ocp_users_photo.emulator.config import (
     DEFAULT_BOT_SCOPES,
     DEFAULT_USER_SCOPES,
-    USER_TOKEN_PREFIX,
     EmulatorConfig,
     TokenGrant,
-    is_bot_token,
+    default_scopes,
     split_scopes,
     user_id_for_token,
 )
+from ocp_users_photo.token_kinds import token_kind
 
 
 class TokenStatus(Enum):
@@ -54,10 +54,7 @@ class TokenRegistry:
         """Make the token valid (again): un-revokes it and replaces any earlier grant."""
         if not token:
             raise ValueError("a token must not be empty")
-        if scopes is None:
-            resolved_scopes = DEFAULT_BOT_SCOPES if is_bot_token(token) else DEFAULT_USER_SCOPES
-        else:
-            resolved_scopes = split_scopes(scopes)
+        resolved_scopes = default_scopes(token) if scopes is None else split_scopes(scopes)
         grant = TokenGrant(
             token=token, user_id=user_id or user_id_for_token(token), scopes=resolved_scopes
         )
@@ -78,8 +75,9 @@ class TokenRegistry:
             known = self._grants.get(token)
         if known is not None:
             return TokenLookup(known)
-        if self._accept_any_user and token.startswith(USER_TOKEN_PREFIX):
+        kind = token_kind(token)
+        if self._accept_any_user and kind == "user":
             return TokenLookup(TokenGrant(token, user_id_for_token(token), DEFAULT_USER_SCOPES))
-        if self._accept_any_bot and is_bot_token(token):
+        if self._accept_any_bot and kind == "bot":
             return TokenLookup(TokenGrant(token, user_id_for_token(token), DEFAULT_BOT_SCOPES))
         return TokenLookup(None, TokenStatus.UNKNOWN)
