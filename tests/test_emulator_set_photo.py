@@ -368,9 +368,7 @@ async def test_no_host_header_falls_back_to_the_listening_address(
 ) -> None:
     # HTTP/1.0 needs no Host: image URLs then name the address the server listens on.
     reader, writer = await asyncio.open_connection(emulator.host, emulator.port)
-    writer.write(
-        b"GET /api/users.profile.get?token=" + TOKEN.encode() + b" HTTP/1.0\r\n\r\n"
-    )
+    writer.write(b"GET /api/users.profile.get?token=" + TOKEN.encode() + b" HTTP/1.0\r\n\r\n")
     await writer.drain()
     received = await asyncio.wait_for(reader.read(), timeout=10)
     writer.close()
