@@ -155,6 +155,15 @@ async def test_raw_headers_dripped_byte_by_byte(
     assert len(pieces) > 10
 
 
+async def test_any_json_reply(emulator: RunningEmulator, client: httpx.AsyncClient) -> None:
+    reply = {"ok": True, "profile": {}, "warning": "superfluous_charset"}
+    emulator.faults.inject(Fault.json(reply, headers={"x-slack-req-id": "1"}), path=PROFILE)
+    response = await profile_get(client, emulator)
+    assert response.json() == reply
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["x-slack-req-id"] == "1"
+
+
 async def test_gzip_body_is_decoded_by_the_client(
     emulator: RunningEmulator, client: httpx.AsyncClient
 ) -> None:
@@ -217,6 +226,9 @@ async def test_deep_json(emulator: RunningEmulator, client: httpx.AsyncClient) -
         ({"kind": "redirect", "location": "http://x/", "status": 307},
          Fault.redirect("http://x/", status_code=307)),
         ({"kind": "deep_json", "depth": 7, "ok": False}, Fault.deep_json(7, ok=False)),
+        ({"kind": "json", "value": {"ok": False, "error": "x"}, "status": 429,
+          "headers": {"retry-after": "3"}},
+         Fault.json({"ok": False, "error": "x"}, status_code=429, headers={"retry-after": "3"})),
     ],
 )  # fmt: skip
 def test_new_kinds_from_json(spec: dict[str, Any], expected: Fault) -> None:
@@ -237,6 +249,7 @@ def test_new_kinds_from_json(spec: dict[str, Any], expected: Fault) -> None:
         {"kind": "status", "status": 200, "content_length": -1},
         {"kind": "status", "status": 200, "headers": {"x": "a\r\nb"}},
         {"kind": "huge_body", "size_bytes": 2 * 1024**3},
+        {"kind": "json"},
     ],
 )
 def test_bad_specs_are_refused(spec: dict[str, Any]) -> None:

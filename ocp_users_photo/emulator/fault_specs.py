@@ -30,17 +30,19 @@ def fault_from_json(spec: Spec) -> Fault:
 
 
 def _status(spec: Spec) -> Fault:
-    headers = spec.get("headers") or {}
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise ValueError("'headers' must be an object of strings")
     return Fault.status(
         _int(spec, "status", None),
         body=_body(spec, "body"),
-        headers=headers,
+        headers=_headers(spec),
         content_length=_int(spec, "content_length", None, required=False),
     )
+
+
+def _json(spec: Spec) -> Fault:
+    if "value" not in spec:
+        raise ValueError("'value' must be given: the JSON to answer with")
+    headers = _headers(spec)
+    return Fault.json(spec["value"], status_code=_int(spec, "status", 200), headers=headers)
 
 
 def _slack_error(spec: Spec) -> Fault:
@@ -74,6 +76,7 @@ def _deep_json(spec: Spec) -> Fault:
 
 _BUILDERS: Mapping[str, Callable[[Spec], Fault]] = {
     "status": _status,
+    "json": _json,
     "slack_error": _slack_error,
     "rate_limited": lambda spec: Fault.rate_limited(_int(spec, "retry_after", 1)),
     "html_page": lambda spec: Fault.html_page(_int(spec, "status", 200)),
@@ -89,6 +92,15 @@ _BUILDERS: Mapping[str, Callable[[Spec], Fault]] = {
     "redirect": _redirect,
     "deep_json": _deep_json,
 }
+
+
+def _headers(spec: Spec) -> dict[str, str]:
+    headers = spec.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise ValueError("'headers' must be an object of strings")
+    return headers
 
 
 def _body(spec: Spec, key: str) -> bytes:

@@ -91,6 +91,21 @@ class Fault:
         return cls("respond", label, status_code, encoded, pairs, content_length=content_length)
 
     @classmethod
+    def json(
+        cls,
+        value: Any,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        label: str = "json",
+    ) -> Fault:
+        """Any JSON value as the answer (a Slack reply of your own, ok or not)."""
+        body = json.dumps(value).encode("utf-8")
+        return cls.status(
+            status_code, body=body, headers={"content-type": _JSON, **(headers or {})}, label=label
+        )
+
+    @classmethod
     def slack_error(cls, error: str = "invalid_form_data", *, status_code: int = 400) -> Fault:
         """A Slack error body with a non-200 status (Slack does this for malformed forms)."""
         body = json.dumps({"ok": False, "error": error}).encode("utf-8")
