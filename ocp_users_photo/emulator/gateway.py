@@ -64,11 +64,11 @@ class Gateway:
             await self._drop(scope, receive)
             return
         if fault is not None and fault.kind in ("respond", "raw"):
-            body, headers = _echoed(fault, Headers(scope=scope), incoming)
+            answer, answer_headers = _echoed(fault, Headers(scope=scope), incoming)
             if fault.on_the_wire:
-                await self._write_on_wire(scope, receive, fault, body, headers)
+                await self._write_on_wire(scope, receive, fault, answer, answer_headers)
             else:
-                await _send(send, fault.status_code, body, headers)
+                await _send(send, fault.status_code, answer, answer_headers)
             return
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
