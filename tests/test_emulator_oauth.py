@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -503,3 +504,26 @@ def test_oauth_app_settings_are_checked() -> None:
         EmulatorConfig(oauth_apps=(OAuthApp(), OAuthApp()))
     with pytest.raises(ValueError, match="Slack user id"):
         EmulatorConfig(oauth_default_user_id="alice")
+
+
+async def test_a_refresh_token_races_once(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    reply = await install(client, emulator, client_id=ROTATING.client_id)
+    refresh_token = reply["authed_user"]["refresh_token"]
+    answers = await asyncio.gather(
+        *(
+            exchange(
+                client,
+                emulator,
+                client_id=ROTATING.client_id,
+                client_secret=ROTATING.client_secret,
+                grant_type="refresh_token",
+                refresh_token=refresh_token,
+            )
+            for _ in range(10)
+        )
+    )
+    assert sorted(answer.get("error", "ok") for answer in answers) == [
+        "invalid_refresh_token"
+    ] * 9 + ["ok"]
