@@ -153,7 +153,8 @@ async def test_drop_fault_seen_by_a_raw_socket(emulator: RunningEmulator) -> Non
     emulator.faults.inject(Fault.drop(), path="users.profile.get")
     reader, writer = await asyncio.open_connection(emulator.host, emulator.port)
     writer.write(
-        b"GET /api/users.profile.get HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer xoxp-r\r\n\r\n"
+        b"GET /api/users.profile.get HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: Bearer xoxp-r\r\n\r\n"
     )
     await writer.drain()
     received = await asyncio.wait_for(reader.read(), timeout=10)

@@ -246,6 +246,70 @@ def test_cli_tokens_file_and_no_rate_limit(tmp_path: Path) -> None:
     assert returncode == 0, stderr
 
 
+def test_cli_says_how_to_stop_where_the_control_api_is_and_how_to_install() -> None:
+    process, base_url = start_cli("--token-rotation", "--token-lifetime", "60")
+    try:
+        assert process.stdout is not None
+        ready, control, oauth = (process.stdout.readline().strip() for _ in range(3))
+        root = base_url.removesuffix("/api")
+        assert ready == f"Slack emulator ready: set SLACK_API_URL={base_url}. Ctrl-C to stop."
+        assert control == f"Control API: {root}/_emulator/ (GET it for the list of endpoints)"
+        assert oauth.startswith(f"OAuth: {root}/oauth/v2/authorize approves at once; client_id ")
+        assert oauth.endswith("token rotation on")
+        endpoints = httpx.get(root + "/_emulator/", timeout=10).json()["endpoints"]
+        assert {"method": "GET", "path": "/_emulator/", "summary": endpoints[0]["summary"]} in (
+            endpoints
+        )
+
+        # The whole OAuth story against the command: install, expire, refresh, call again.
+        authorize = httpx.get(
+            root + "/oauth/v2/authorize",
+            params={
+                "client_id": "1111111111.2222222222",
+                "user_scope": "users.profile:write",
+                "redirect_uri": "http://localhost:9/cb",
+            },
+            timeout=10,
+        )
+        code = authorize.headers["location"].split("code=")[1]
+        credentials = ("1111111111.2222222222", "emulator-client-secret")
+        user = httpx.post(
+            base_url + "/oauth.v2.access",
+            data={"code": code, "redirect_uri": "http://localhost:9/cb"},
+            auth=credentials,
+            timeout=10,
+        ).json()["authed_user"]
+        assert user["expires_in"] == 60
+        httpx.post(root + "/_emulator/clock", json={"advance_seconds": 60}, timeout=10)
+        bearer = {"Authorization": f"Bearer {user['access_token']}"}
+        expired = httpx.post(base_url + "/users.deletePhoto", headers=bearer, timeout=10)
+        assert expired.json() == {"ok": False, "error": "token_expired"}
+        refreshed = httpx.post(
+            base_url + "/oauth.v2.access",
+            data={"grant_type": "refresh_token", "refresh_token": user["refresh_token"]},
+            auth=credentials,
+            timeout=10,
+        ).json()
+        bearer = {"Authorization": f"Bearer {refreshed['access_token']}"}
+        who = httpx.post(base_url + "/auth.test", headers=bearer, timeout=10).json()
+        assert who["user_id"] == user["id"] == "U0INSTALLER"
+    finally:
+        returncode, stderr = stop_cli(process)
+    assert returncode == 0, stderr
+
+
+def test_cli_refuses_a_bad_oauth_user() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CLI_SCRIPT, "--oauth-user", "alice"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Slack user id" in result.stderr
+
+
 def test_cli_bad_tokens_file_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"tokens": [{"user_id": "U1"}]}', encoding="utf-8")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import json
 
 import httpx
 import pytest
@@ -347,15 +349,32 @@ async def test_urls_follow_the_host_the_client_used(
     assert profile["image_24"].startswith(f"http://localhost:{emulator.port}/avatars/")
 
 
-async def test_odd_host_header_falls_back_to_the_listening_address(
+async def test_odd_host_header_is_refused_on_loopback(
     emulator: RunningEmulator, client: httpx.AsyncClient
 ) -> None:
+    # A Host that is not loopback never reaches the methods (DNS rebinding); see
+    # test_emulator_host_guard.py for the rule.
     response = await client.post(
         emulator.base_url + "/users.setPhoto",
         headers={"Authorization": f"Bearer {TOKEN}", "Host": "evil host/<x>"},
         files={"image": ("p.png", encode(solid(600, 600)), "image/png")},
     )
-    profile = assert_success(response)
+    assert response.status_code == 421
+    assert emulator.requests.for_path("users.setPhoto") == []
+
+
+async def test_no_host_header_falls_back_to_the_listening_address(
+    emulator: RunningEmulator,
+) -> None:
+    # HTTP/1.0 needs no Host: image URLs then name the address the server listens on.
+    reader, writer = await asyncio.open_connection(emulator.host, emulator.port)
+    writer.write(b"GET /api/users.profile.get?token=" + TOKEN.encode() + b" HTTP/1.0\r\n\r\n")
+    await writer.drain()
+    received = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    profile = json.loads(body)["profile"]
     assert profile["image_24"].startswith(f"http://127.0.0.1:{emulator.port}/avatars/")
 
 

@@ -1,4 +1,4 @@
-"""A local Slack-compatible server for users.setPhoto, users.deletePhoto and users.profile.get.
+"""A local Slack-compatible server: the photo methods, auth.test and OAuth v2 (oauth.v2.access).
 
 Needs the `emulator` extra (starlette, uvicorn, python-multipart). Start it with
 run_emulator() in async code, EmulatorThread / start_emulator_in_thread() in
@@ -18,6 +18,7 @@ from ocp_users_photo.emulator.config import (
     user_id_for_token,
 )
 from ocp_users_photo.emulator.faults import ANY_PATH, Fault, FaultQueue, PendingFault
+from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.emulator.renditions import RENDITION_SIZES
 from ocp_users_photo.emulator.requestlog import RecordedFile, RecordedRequest, RequestLog
 from ocp_users_photo.emulator.server import (
@@ -39,6 +40,7 @@ __all__ = [
     "EmulatorThread",
     "Fault",
     "FaultQueue",
+    "OAuthApp",
     "PendingFault",
     "RecordedFile",
     "RecordedRequest",

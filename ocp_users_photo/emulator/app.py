@@ -8,12 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ocp_users_photo.emulator.avatars import AvatarImages
 from ocp_users_photo.emulator.config import EmulatorConfig
-from ocp_users_photo.emulator.connections import ConnectionDropper
+from ocp_users_photo.emulator.connections import ConnectionAccess
 from ocp_users_photo.emulator.control import ControlApi
 from ocp_users_photo.emulator.gateway import Gateway
+from ocp_users_photo.emulator.host_guard import LoopbackHostGuard
+from ocp_users_photo.emulator.identity import IdentityMethods
+from ocp_users_photo.emulator.image_routes import ImageRoutes
 from ocp_users_photo.emulator.methods import ApiMethods
+from ocp_users_photo.emulator.oauth import AUTHORIZE_PATH, OAuthRoutes
 from ocp_users_photo.emulator.profiles import AVATARS_PREFIX
 from ocp_users_photo.emulator.replies import SlackFailure, slack_error
 from ocp_users_photo.emulator.state import EmulatorState
@@ -26,23 +29,28 @@ def create_app(
     config: EmulatorConfig | None = None,
     state: EmulatorState | None = None,
     *,
-    dropper: ConnectionDropper | None = None,
+    connections: ConnectionAccess | None = None,
 ) -> Starlette:
     """The ASGI app. `state` defaults to a fresh one for `config`.
 
-    `dropper` lets the "drop" fault abort connections; run_emulator() passes
-    one bound to its uvicorn server.
+    `connections` lets the wire faults (drop, raw, drips, lying lengths) reach the
+    connection; run_emulator() passes one bound to its uvicorn server.
     """
     if state is None:
         state = EmulatorState(config)
     elif config is not None and config is not state.config:
         raise ValueError("give either a config or a state built from it, not two different ones")
     methods = ApiMethods(state)
-    avatars = AvatarImages(state)
+    avatars = ImageRoutes(state)
+    oauth = OAuthRoutes(state)
+    identity = IdentityMethods(state)
     routes = [
         Route("/api/users.setPhoto", methods.set_photo, methods=_API_VERBS),
         Route("/api/users.deletePhoto", methods.delete_photo, methods=_API_VERBS),
         Route("/api/users.profile.get", methods.profile_get, methods=_API_VERBS),
+        Route("/api/auth.test", identity.auth_test, methods=_API_VERBS),
+        Route("/api/oauth.v2.access", oauth.access, methods=_API_VERBS),
+        Route(AUTHORIZE_PATH, oauth.authorize, methods=["GET"]),
         Route("/api/{method:str}", methods.unknown_method, methods=_API_VERBS),
         Route(
             AVATARS_PREFIX + "/{user_id:str}/{avatar_hash:str}/{name:str}",
@@ -53,7 +61,11 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(Gateway, state=state, dropper=dropper)],
+        middleware=[
+            # Outermost: a refused Host is neither recorded nor faulted.
+            Middleware(LoopbackHostGuard),
+            Middleware(Gateway, state=state, connections=connections),
+        ],
         exception_handlers={SlackFailure: _slack_failure},
     )
     app.state.emulator = state

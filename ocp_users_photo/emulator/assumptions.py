@@ -45,10 +45,14 @@ ASSUMPTIONS: tuple[str, ...] = (
     "limits, and the crop box only for its syntax (not whether it fits); every image URL "
     "serves the uploaded bytes with the part's declared content type.",
     # Tokens, rate limits and replies.
-    "Without configuration any `xoxp-` token is a user with users.profile:read and "
-    "users.profile:write, and any `xoxb-` token a bot with users.profile:read; the user id is "
-    "derived from the token. Checks run in Slack's order: not_authed, token_revoked or "
-    "invalid_auth, not_allowed_token_type (bots on the write methods), missing_scope.",
+    "Token kinds come from the prefix alone (ocp_users_photo.token_kinds): without configuration "
+    "any user token (`xoxp-`, `xoxe.xoxp-`) the emulator did not issue is a user with "
+    "users.profile:read and users.profile:write, and any bot token (`xoxb-`, `xoxe.xoxb-`) a bot "
+    "with users.profile:read; the user id is derived from the token. Checks run in Slack's order: "
+    "not_authed, token_revoked or token_expired or invalid_auth, not_allowed_token_type (bots on "
+    "the write methods), missing_scope.",
+    "A person is their user id: photos and profiles are kept by user id, never by token, so a "
+    "refreshed or reinstalled token reaches the same person and photo.",
     "The rate limit counts calls per token and method over a sliding 60-second window, for "
     "users.setPhoto and users.deletePhoto (both Tier 2); users.profile.get is not limited. "
     "Refused calls do not count, so Retry-After (whole seconds, rounded up) is exact. The 429 "
@@ -62,7 +66,66 @@ ASSUMPTIONS: tuple[str, ...] = (
     # Faults.
     "A delay fault delays the answer, not the effect: a call whose client gave up during the "
     "delay still sets the photo, as a real server would.",
-    "The request log records every request that reaches /api/ or /avatars/ (faulted ones too, "
-    "with the fault's label), headers and all, tokens included, in memory only; the emulator "
-    "writes no logs of its own and uvicorn's access log is off.",
+    "The request log records every request that reaches /api/, /oauth/ or /avatars/ (faulted "
+    "ones too, with the fault's label), headers and all, tokens included, in memory only; the "
+    "emulator writes no logs of its own and uvicorn's access log is off. The in-process "
+    "RequestLog keeps every value; /_emulator/requests lists them with the Authorization, "
+    "Proxy-Authorization and Cookie headers reduced to their scheme and the token, "
+    "refresh_token, client_secret and code values replaced by [redacted] in form, query and "
+    "body, unless the emulator was started with reveal_secrets_in_control_api.",
+    "Respond and raw faults replace {authorization} and {token} in their body, header values "
+    "and raw bytes with the request's Authorization header and token, as a hostile server "
+    "would. A raw, dripped or lying-length fault is written straight onto the connection with "
+    "`connection: close` and the connection is then closed.",
+    # Host check.
+    "A request that arrives on a loopback address must name a loopback Host (localhost, "
+    "*.localhost, 127.0.0.0/8, [::1]; a request with no Host is served): any other answers HTTP "
+    "421 with `host_not_allowed` before it is recorded, which keeps a web page using DNS "
+    "rebinding away from the API and the control API. Names are not resolved.",
+    # OAuth.
+    "GET /oauth/v2/authorize approves at once: no sign-in or consent page. The approving person "
+    "is the emulator-only `emulator_user` parameter (a Slack-shaped user id), else "
+    "`oauth_default_user_id` (U0INSTALLER); `emulator_decision=deny` redirects with "
+    "error=access_denied as a person declining would. The redirect keeps the redirect URI's "
+    "own query and adds code and state (state only when one was given).",
+    "An unknown client_id, a redirect_uri that matches none of the app's Redirect URLs, no "
+    "scope at all, a scope the app may not have, or a bad emulator_user answer an HTML error "
+    "page with HTTP 400 (invalid_client_id, bad_redirect_uri, invalid_scope, "
+    "invalid_emulator_user), never a redirect. A redirect_uri matches a Redirect URL when it is "
+    "the same or a path below it (same scheme, host and port); an app with no Redirect URLs "
+    "configured (the default) takes any http(s) URL on a loopback host, and without a "
+    "redirect_uri the app's first Redirect URL is used.",
+    "oauth.v2.access takes the client id and secret by HTTP Basic auth (which wins when given) "
+    "or as form fields, and checks in this order: invalid_client_id, bad_client_secret, then "
+    "the grant. A missing grant_type means authorization_code; any other than "
+    "authorization_code or refresh_token answers invalid_grant_type. All errors are HTTP 200.",
+    "A code lasts 10 minutes (code_seconds) on the emulator's clock, is bound to its app and "
+    "redirect URI, and is spent by the first exchange that names it for its app, even one "
+    "that then fails; an unknown, spent, expired or other app's code answers invalid_code. A "
+    "redirect_uri given at authorize must be repeated exactly (bad_redirect_uri otherwise); one "
+    "given only at the exchange must equal the Redirect URL the code went to.",
+    "The code exchange answers {ok, app_id, authed_user: {id, scope, access_token, "
+    "token_type: user}, team: {id, name}, enterprise (null unless enterprise_id is "
+    "configured), is_enterprise_install: false}; with bot scopes also scope, token_type bot, "
+    "access_token and bot_user_id at the top level, as Slack does. Without user scopes "
+    "authed_user holds only the id. Installs are never org-wide. Each install issues new "
+    "tokens; earlier ones keep working.",
+    "With token rotation (an app's token_rotation, `--token-rotation`, or PUT "
+    "/_emulator/oauth/settings) access tokens are `xoxe.xoxp-1-...`/`xoxe.xoxb-1-...` with "
+    "`refresh_token` `xoxe-1-...` and `expires_in` (43200 s by default, Slack's 12 hours); "
+    "past their lifetime every method, auth.test included, answers token_expired.",
+    "A refresh (grant_type refresh_token) answers {ok, app_id, scope, access_token, "
+    "token_type, refresh_token, expires_in, team, enterprise, is_enterprise_install} (plus "
+    "bot_user_id for a bot), for the same person and scopes. Following Slack's rotation guide "
+    "the used refresh token is revoked and a new one given; a spent, revoked, unknown or other "
+    "app's refresh token answers invalid_refresh_token. The previous access token keeps working "
+    "until its own expiry.",
+    "The emulator's clock (EmulatorClock; POST /_emulator/clock) decides token and code "
+    "expiry only: moving it forward never frees a rate-limit window, which keeps its own "
+    "monotonic clock. It never moves back.",
+    "auth.test accepts any valid token with no scope needed and answers url (the emulator's "
+    "own root), team (team_name), user (the display name, else the lower-cased id), team_id and "
+    "user_id; bot_id for bot tokens, enterprise_id and is_enterprise_install when an "
+    "enterprise is configured, and expires_in (seconds left) for an expiring token. Its "
+    "`x-oauth-scopes` header lists the token's scopes; the photo methods do not send it.",
 )

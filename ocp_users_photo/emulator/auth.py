@@ -39,9 +39,13 @@ def request_token(headers: Headers, incoming: Incoming, *, query_allowed: bool) 
 
 
 def authenticate(
-    tokens: TokenRegistry, token: str | None, *, needed_scope: str, bots_allowed: bool
+    tokens: TokenRegistry, token: str | None, *, needed_scope: str | None, bots_allowed: bool
 ) -> TokenGrant:
-    """The caller's grant; raises SlackFailure the way Slack orders these checks."""
+    """The caller's grant; raises SlackFailure the way Slack orders these checks.
+
+    not_authed, then token_revoked / token_expired / invalid_auth, then
+    not_allowed_token_type, then missing_scope (none needed when `needed_scope` is None).
+    """
     if token is None:
         raise SlackFailure("not_authed")
     lookup = tokens.lookup(token)
@@ -51,7 +55,7 @@ def authenticate(
     grant = lookup.grant
     if grant.is_bot and not bots_allowed:
         raise SlackFailure("not_allowed_token_type")
-    if needed_scope not in grant.scopes:
+    if needed_scope is not None and needed_scope not in grant.scopes:
         raise SlackFailure(
             "missing_scope",
             extra={"needed": needed_scope, "provided": ",".join(grant.scopes)},

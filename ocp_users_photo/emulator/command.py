@@ -1,4 +1,9 @@
-"""The `ocp-users-photo emulator` subcommand: serve the emulator until interrupted."""
+"""The `ocp-users-photo emulator` subcommand: serve the emulator until interrupted.
+
+Once ready it prints the API base URL alone on its first line (scripts read it),
+then how to stop it, where the control API is and how to install through OAuth.
+docs/emulator.md describes every flag.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from ocp_users_photo.emulator.config import (
     UserRecord,
     load_tokens_file,
 )
-from ocp_users_photo.emulator.server import run_emulator
+from ocp_users_photo.emulator.oauth_apps import OAuthApp
+from ocp_users_photo.emulator.server import RunningEmulator, run_emulator
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +74,47 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep no raw bodies in the request log (for load tests)",
     )
+    parser.add_argument(
+        "--reveal-secrets-in-control-api",
+        action="store_true",
+        help="list tokens and secrets unredacted at /_emulator/requests (tests of the emulator)",
+    )
+    oauth = parser.add_argument_group("OAuth (one app; docs/emulator.md has the defaults)")
+    default_app = OAuthApp()
+    oauth.add_argument(
+        "--oauth-client-id", default=default_app.client_id, metavar="ID", help="the app's client id"
+    )
+    oauth.add_argument(
+        "--oauth-client-secret",
+        default=default_app.client_secret,
+        metavar="SECRET",
+        help="the app's client secret",
+    )
+    oauth.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a Redirect URL of the app; repeat for more (default: any loopback http(s) URL)",
+    )
+    oauth.add_argument(
+        "--token-rotation",
+        action="store_true",
+        help="issue expiring xoxe. tokens with refresh tokens",
+    )
+    oauth.add_argument(
+        "--token-lifetime",
+        type=_positive_int,
+        default=default_app.access_token_seconds,
+        metavar="SECONDS",
+        help="how long a rotated access token lasts (default 43200, Slack's 12 hours)",
+    )
+    oauth.add_argument(
+        "--oauth-user",
+        default=EmulatorConfig.oauth_default_user_id,
+        metavar="USER_ID",
+        help="who approves an authorize request that names nobody (default U0INSTALLER)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,6 +153,17 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         max_frames=args.max_frames,
         process_images=not args.no_image_processing,
         record_bodies=not args.no_record_bodies,
+        reveal_secrets_in_control_api=args.reveal_secrets_in_control_api,
+        oauth_apps=(
+            OAuthApp(
+                client_id=args.oauth_client_id,
+                client_secret=args.oauth_client_secret,
+                redirect_uris=tuple(args.redirect_uri),
+                token_rotation=args.token_rotation,
+                access_token_seconds=args.token_lifetime,
+            ),
+        ),
+        oauth_default_user_id=args.oauth_user,
     )
 
 
@@ -117,11 +175,27 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
         loop.add_signal_handler(signal_number, stop.set)
     try:
         async with run_emulator(config, host=host, port=port) as emulator:
-            print(emulator.base_url, flush=True)
+            print(ready_message(emulator), flush=True)
             await stop.wait()
     finally:
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signal_number)
+
+
+def ready_message(emulator: RunningEmulator) -> str:
+    """What the command prints once it serves; the first line is the base URL alone."""
+    lines = [
+        emulator.base_url,
+        f"Slack emulator ready: set SLACK_API_URL={emulator.base_url}. Ctrl-C to stop.",
+        f"Control API: {emulator.control_url} (GET it for the list of endpoints)",
+    ]
+    for app in emulator.config.oauth_apps:
+        rotation = "on" if app.token_rotation else "off"
+        lines.append(
+            f"OAuth: {emulator.authorize_url} approves at once; client_id {app.client_id}, "
+            f"token rotation {rotation}"
+        )
+    return "\n".join(lines)
 
 
 def _positive_int(text: str) -> int:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ocp_users_photo.emulator.oauth_apps import OAuthApp
+from ocp_users_photo.token_kinds import token_kind
 
 # The user scopes every accepted-by-default xoxp- token carries: enough for the
 # three methods this emulator serves, and nothing else.
@@ -16,12 +20,16 @@ DEFAULT_USER_SCOPES: tuple[str, ...] = ("users.profile:read", "users.profile:wri
 # users.profile:write is a user scope, so no bot token ever carries it.
 DEFAULT_BOT_SCOPES: tuple[str, ...] = ("users.profile:read",)
 
-# Prefixes, not secrets: Slack tells token types apart by them.
-BOT_TOKEN_PREFIX = "xoxb-"  # noqa: S105
-USER_TOKEN_PREFIX = "xoxp-"  # noqa: S105
+# A user id as Slack writes them: U (or W in an Enterprise Grid org) and capitals/digits.
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 # Slack documents Tier 2 as "about 20 calls a minute".
 TIER_2_CALLS_PER_MINUTE = 20
+
+
+def is_slack_user_id(value: str) -> bool:
+    """Whether `value` looks like a Slack user id ("U0123ABCD", "W012ABC")."""
+    return _SLACK_USER_ID.fullmatch(value) is not None
 
 
 def split_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
@@ -30,9 +38,9 @@ def split_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(scope.strip() for scope in items if scope.strip())
 
 
-def is_bot_token(token: str) -> bool:
-    """Whether Slack would treat the token as a bot token (only the prefix tells)."""
-    return token.startswith(BOT_TOKEN_PREFIX)
+def default_scopes(token: str) -> tuple[str, ...]:
+    """The scopes a token gets when none are given: a bot's for bot tokens, else a user's."""
+    return DEFAULT_BOT_SCOPES if token_kind(token) == "bot" else DEFAULT_USER_SCOPES
 
 
 def user_id_for_token(token: str) -> str:
@@ -45,17 +53,29 @@ def user_id_for_token(token: str) -> str:
     return "U" + digest[:10]
 
 
+def bot_id_for_user(user_id: str) -> str:
+    """A stable B... bot id for a bot user (auth.test names both for a bot token)."""
+    digest = hashlib.sha256(b"bot:" + user_id.encode("utf-8")).hexdigest().upper()
+    return "B" + digest[:10]
+
+
 @dataclass(frozen=True)
 class TokenGrant:
-    """One token the emulator knows: whose it is and which scopes it carries."""
+    """One token the emulator knows: whose it is, which scopes it carries, until when.
+
+    `expires_at` is in seconds since the epoch on the emulator's clock (None: never);
+    `bot_id` is the B... id auth.test shows for a bot token (derived when None).
+    """
 
     token: str
     user_id: str
     scopes: tuple[str, ...] = DEFAULT_USER_SCOPES
+    expires_at: float | None = None
+    bot_id: str | None = None
 
     @property
     def is_bot(self) -> bool:
-        return is_bot_token(self.token)
+        return token_kind(self.token) == "bot"
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> TokenGrant:
@@ -63,7 +83,7 @@ class TokenGrant:
         token = _required_text(record, "token")
         scopes_value = record.get("scopes")
         if scopes_value is None:
-            scopes = DEFAULT_BOT_SCOPES if is_bot_token(token) else DEFAULT_USER_SCOPES
+            scopes = default_scopes(token)
         elif isinstance(scopes_value, str) or (
             isinstance(scopes_value, list) and all(isinstance(s, str) for s in scopes_value)
         ):
@@ -117,6 +137,18 @@ class EmulatorConfig:
     accept_any_user_token: bool = True
     accept_any_bot_token: bool = True
     team_id: str = "T0EMULATOR"
+    team_name: str = "Emulated Workspace"
+    # Set to emulate a workspace of an Enterprise Grid org (auth.test's enterprise_id,
+    # oauth.v2.access's enterprise object).
+    enterprise_id: str | None = None
+    enterprise_name: str = "Emulated Org"
+    # The apps OAuth can install, and who approves an authorize request that does not
+    # name a person with the emulator-only `emulator_user` parameter.
+    oauth_apps: tuple[OAuthApp, ...] = (OAuthApp(),)
+    oauth_default_user_id: str = "U0INSTALLER"
+    # The /_emulator/requests listing redacts credentials unless this is on (the
+    # in-process RequestLog always keeps them).
+    reveal_secrets_in_control_api: bool = False
     # Calls per minute per token and method (users.setPhoto, users.deletePhoto);
     # None switches rate limiting off.
     rate_limit_per_minute: int | None = TIER_2_CALLS_PER_MINUTE
@@ -145,6 +177,13 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must be at least 1")
         if self.max_recorded_body_bytes < 0:
             raise ValueError("max_recorded_body_bytes must not be negative")
+        client_ids = [app.client_id for app in self.oauth_apps]
+        if len(set(client_ids)) != len(client_ids):
+            raise ValueError("each OAuthApp in oauth_apps needs its own client_id")
+        if not is_slack_user_id(self.oauth_default_user_id):
+            raise ValueError(
+                "oauth_default_user_id must look like a Slack user id (U or W, A-Z 0-9)"
+            )
 
 
 def load_tokens_file(

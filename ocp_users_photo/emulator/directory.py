@@ -6,8 +6,8 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from ocp_users_photo.emulator.avatar import default_avatar_hash
 from ocp_users_photo.emulator.config import EmulatorConfig, UserRecord
+from ocp_users_photo.emulator.default_avatar import default_avatar_hash
 from ocp_users_photo.emulator.renditions import RenderedPhoto
 
 

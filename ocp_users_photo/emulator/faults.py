@@ -1,25 +1,38 @@
 """Fault injection: what the next N calls to a path answer instead of the normal reply.
 
-Three kinds: "respond" (an exact status, headers and body: an HTTP error, a
-429, a Slack error with a 4xx status, or a malformed body), "delay" (sleep,
-then answer normally) and "drop" (close the connection without any HTTP
-response). The constructors below name the useful cases.
+Four kinds: "respond" (an exact status, headers and body: an HTTP error, a 429, a
+Slack error with a 4xx status, a malformed, compressed or redirecting answer),
+"delay" (sleep, then answer normally), "drop" (close the connection without any
+HTTP response) and "raw" (exact bytes written onto the connection, then closed).
+A respond or raw fault may be dripped (N bytes every S seconds), and a respond
+fault may declare a Content-Length that lies. The placeholders {authorization} and
+{token} in a body, a header value or raw bytes are replaced by what the client
+sent, as a hostile server echoing credentials would. The constructors below name
+the useful cases; fault_specs.py reads the same from the control API's JSON.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-FaultKind = Literal["respond", "delay", "drop"]
+FaultKind = Literal["respond", "delay", "drop", "raw"]
 
 ANY_PATH = "*"
 SET_PHOTO_PATH = "/api/users.setPhoto"
 
 _JSON = "application/json; charset=utf-8"
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+# Bounds on what one fault may cost the emulator itself.
+MAX_BODY_BYTES = 1024 * 1024 * 1024
+MAX_DEPTH = 1_000_000
+MAX_DRIP_SECONDS = 60.0
+ECHO_PLACEHOLDERS = ("{authorization}", "{token}")
 
 
 def normalise_path(path: str) -> str:
@@ -39,6 +52,17 @@ class Fault:
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
+    # Drip: `drip_bytes` at a time, `drip_seconds` apart (a respond fault's body; all
+    # of a raw fault's bytes). None: all at once.
+    drip_bytes: int | None = None
+    drip_seconds: float = 0.0
+    # A respond fault's declared Content-Length, when it should not be the body's length.
+    content_length: int | None = None
+
+    @property
+    def on_the_wire(self) -> bool:
+        """Written straight onto the connection (raw, dripped, or a lying Content-Length)."""
+        return self.kind == "raw" or self.drip_bytes is not None or self.content_length is not None
 
     @classmethod
     def status(
@@ -48,12 +72,38 @@ class Fault:
         body: bytes | str = b"",
         headers: Mapping[str, str] | None = None,
         label: str = "status",
+        content_length: int | None = None,
     ) -> Fault:
-        """Answer with this HTTP status, body and headers (e.g. a bare 503)."""
+        """Answer with this HTTP status, body and headers (e.g. a bare 503).
+
+        `content_length` declares another length than the body's (a lying server);
+        such an answer is written onto the connection, which is then closed.
+        """
         if not 100 <= status_code <= 599:
             raise ValueError(f"HTTP status {status_code} is out of range")
+        if content_length is not None and content_length < 0:
+            raise ValueError("content_length must not be negative")
         encoded = body.encode("utf-8") if isinstance(body, str) else body
-        return cls("respond", label, status_code, encoded, tuple((headers or {}).items()))
+        pairs = tuple((headers or {}).items())
+        for name, value in pairs:
+            if not name or any(ch in name + value for ch in "\r\n\0"):
+                raise ValueError("header names and values must not be empty or hold CR, LF or NUL")
+        return cls("respond", label, status_code, encoded, pairs, content_length=content_length)
+
+    @classmethod
+    def json(
+        cls,
+        value: Any,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        label: str = "json",
+    ) -> Fault:
+        """Any JSON value as the answer (a Slack reply of your own, ok or not)."""
+        body = json.dumps(value).encode("utf-8")
+        return cls.status(
+            status_code, body=body, headers={"content-type": _JSON, **(headers or {})}, label=label
+        )
 
     @classmethod
     def slack_error(cls, error: str = "invalid_form_data", *, status_code: int = 400) -> Fault:
@@ -107,6 +157,8 @@ class Fault:
         ok:true so that a client which neither caps the reply size nor checks
         the schema would take it for a success.
         """
+        if not 0 <= size_bytes <= MAX_BODY_BYTES:
+            raise ValueError(f"size_bytes must be between 0 and {MAX_BODY_BYTES}")
         head, tail = b'{"ok":true,"padding":"', b'"}'
         padding = max(0, size_bytes - len(head) - len(tail))
         body = head + b"x" * padding + tail
@@ -125,44 +177,93 @@ class Fault:
         return cls("drop", "drop")
 
     @classmethod
+    def raw(cls, data: bytes | str, *, label: str = "raw") -> Fault:
+        """Write exactly these bytes onto the connection, then close it.
+
+        For what no HTTP library would send: a malformed status line or header line,
+        a reason phrase holding the token ("HTTP/1.1 200 {token}\\r\\n..."), a message
+        cut short. Text is encoded as UTF-8.
+        """
+        encoded = data.encode("utf-8") if isinstance(data, str) else data
+        return cls("raw", label, body=encoded)
+
+    @classmethod
+    def gzip(
+        cls,
+        body: bytes | str,
+        *,
+        status_code: int = 200,
+        content_type: str = _JSON,
+        label: str = "gzip",
+    ) -> Fault:
+        """The body gzip-compressed, sent with content-encoding: gzip."""
+        encoded = body.encode("utf-8") if isinstance(body, str) else body
+        headers = {"content-type": content_type, "content-encoding": "gzip"}
+        return cls.status(
+            status_code, body=gzip.compress(encoded, mtime=0), headers=headers, label=label
+        )
+
+    @classmethod
+    def gzip_bomb(cls, inflated_bytes: int = 64 * 1024 * 1024) -> Fault:
+        """A few kilobytes of gzip that inflate to `inflated_bytes` of JSON claiming ok:true."""
+        if not 64 <= inflated_bytes <= MAX_BODY_BYTES:
+            raise ValueError(f"inflated_bytes must be between 64 and {MAX_BODY_BYTES}")
+        head, tail = b'{"ok":true,"padding":"', b'"}'
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip wrapper
+        pieces = [compressor.compress(head)]
+        padding = inflated_bytes - len(head) - len(tail)
+        block = b"x" * min(padding, 1024 * 1024)
+        while padding > 0:
+            pieces.append(compressor.compress(block[:padding]))
+            padding -= len(block)
+        pieces.append(compressor.compress(tail))
+        pieces.append(compressor.flush())
+        headers = {"content-type": _JSON, "content-encoding": "gzip"}
+        return cls.status(200, body=b"".join(pieces), headers=headers, label="gzip_bomb")
+
+    @classmethod
+    def redirect(cls, location: str, *, status_code: int = 302) -> Fault:
+        """A redirect (301, 302, 303, 307 or 308) to `location`, with an empty body."""
+        if status_code not in REDIRECT_STATUSES:
+            raise ValueError(f"a redirect status is one of {REDIRECT_STATUSES}")
+        if not location:
+            raise ValueError("a redirect needs a location")
+        return cls.status(status_code, headers={"location": location}, label="redirect")
+
+    @classmethod
+    def deep_json(cls, depth: int = 1000, *, ok: bool = True) -> Fault:
+        """Valid JSON nested `depth` arrays deep, with a \\u escape in the innermost string.
+
+        {"ok": ok, "nested": [[[...["\\u00e9"]...]]]}: a parser or a value walker that
+        recurses runs out of stack on it.
+        """
+        if not 1 <= depth <= MAX_DEPTH:
+            raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
+        nested = b"[" * depth + b'"\\u00e9"' + b"]" * depth
+        body = b'{"ok":' + (b"true" if ok else b"false") + b',"nested":' + nested + b"}"
+        return cls.status(200, body=body, headers={"content-type": _JSON}, label="deep_json")
+
+    def dripped(self, chunk_bytes: int = 1, every_seconds: float = 0.1) -> Fault:
+        """This fault sent slowly: `chunk_bytes` at a time, `every_seconds` apart.
+
+        A respond fault sends its status and headers at once and drips the body; a raw
+        fault drips all its bytes (headers byte by byte, with chunk_bytes=1).
+        """
+        if self.kind not in ("respond", "raw"):
+            raise ValueError("only respond and raw faults can be dripped")
+        if chunk_bytes < 1:
+            raise ValueError("chunk_bytes must be at least 1")
+        if not 0 <= every_seconds <= MAX_DRIP_SECONDS:
+            raise ValueError(f"every_seconds must be between 0 and {MAX_DRIP_SECONDS}")
+        return replace(self, drip_bytes=chunk_bytes, drip_seconds=every_seconds)
+
+    @classmethod
     def from_json(cls, spec: Mapping[str, Any]) -> Fault:
         """Build a fault from the control endpoint's JSON ({"kind": ..., parameters})."""
-        kind = spec.get("kind")
-        if kind == "status":
-            headers = spec.get("headers") or {}
-            if not isinstance(headers, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-            ):
-                raise ValueError("'headers' must be an object of strings")
-            body = spec.get("body", "")
-            if not isinstance(body, str):
-                raise ValueError("'body' must be a string")
-            return cls.status(_int(spec, "status", None), body=body, headers=headers)
-        if kind == "slack_error":
-            error = spec.get("error", "invalid_form_data")
-            if not isinstance(error, str):
-                raise ValueError("'error' must be a string")
-            return cls.slack_error(error, status_code=_int(spec, "status", 400))
-        if kind == "rate_limited":
-            return cls.rate_limited(_int(spec, "retry_after", 1))
-        if kind == "html_page":
-            return cls.html_page(_int(spec, "status", 200))
-        if kind == "huge_body":
-            return cls.huge_body(_int(spec, "size_bytes", 5 * 1024 * 1024))
-        if kind == "delay":
-            seconds = spec.get("seconds")
-            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
-                raise ValueError("'seconds' must be a number")
-            return cls.delay(float(seconds))
-        simple = {
-            "truncated_json": cls.truncated_json,
-            "empty_body": cls.empty_body,
-            "non_object_json": cls.non_object_json,
-            "drop": cls.drop,
-        }
-        if isinstance(kind, str) and kind in simple:
-            return simple[kind]()
-        raise ValueError(f"unknown fault kind {kind!r}")
+        # Imported here: fault_specs builds on this class.
+        from ocp_users_photo.emulator.fault_specs import fault_from_json
+
+        return fault_from_json(spec)
 
     def to_json(self) -> dict[str, Any]:
         """A summary (the body by size only: it can be megabytes)."""
@@ -173,6 +274,9 @@ class Fault:
             "headers": dict(self.headers),
             "body_size": len(self.body),
             "seconds": self.seconds,
+            "drip_bytes": self.drip_bytes,
+            "drip_seconds": self.drip_seconds,
+            "content_length": self.content_length,
         }
 
 
@@ -233,10 +337,3 @@ class FaultQueue:
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
-
-
-def _int(spec: Mapping[str, Any], key: str, default: int | None) -> int:
-    value = spec.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"'{key}' must be an integer")
-    return value

@@ -14,7 +14,9 @@ import time
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocp_users_photo.emulator.connections import ConnectionDropper
+from ocp_users_photo.emulator.auth import request_token
+from ocp_users_photo.emulator.connections import ConnectionAccess
+from ocp_users_photo.emulator.faults import ECHO_PLACEHOLDERS, Fault
 from ocp_users_photo.emulator.incoming import (
     BodyTooLarge,
     Incoming,
@@ -26,6 +28,7 @@ from ocp_users_photo.emulator.methods import INCOMING_KEY
 from ocp_users_photo.emulator.replies import JSON_MEDIA_TYPE
 from ocp_users_photo.emulator.requestlog import RecordedFile, RecordedRequest
 from ocp_users_photo.emulator.state import EmulatorState
+from ocp_users_photo.emulator.wire import response_head, wait_for_disconnect, write_and_close
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -34,11 +37,11 @@ class Gateway:
     """Pure ASGI middleware (a Starlette middleware wrapper would hide the transport)."""
 
     def __init__(
-        self, app: ASGIApp, *, state: EmulatorState, dropper: ConnectionDropper | None
+        self, app: ASGIApp, *, state: EmulatorState, connections: ConnectionAccess | None
     ) -> None:
         self._app = app
         self._state = state
-        self._dropper = dropper
+        self._connections = connections
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
@@ -57,24 +60,55 @@ class Gateway:
         incoming = await parse_incoming(scope, body)
         fault = self._state.faults.take(scope["path"])
         self._record(scope, received_at, body, incoming, fault=fault.label if fault else None)
-        if fault is not None and fault.kind == "respond":
-            await _send(send, fault.status_code, fault.body, fault.headers)
-            return
         if fault is not None and fault.kind == "drop":
             await self._drop(scope, receive)
+            return
+        if fault is not None and fault.kind in ("respond", "raw"):
+            answer, answer_headers = _echoed(fault, Headers(scope=scope), incoming)
+            if fault.on_the_wire:
+                await self._write_on_wire(scope, receive, fault, answer, answer_headers)
+            else:
+                await _send(send, fault.status_code, answer, answer_headers)
             return
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
         scope.setdefault("state", {})[INCOMING_KEY] = incoming
         await self._app(scope, replaying_receive(body, receive), send)
 
+    def _transport(self, scope: Scope, fault: str) -> asyncio.Transport:
+        transport = self._connections.transport_of(scope) if self._connections else None
+        if transport is None:
+            raise RuntimeError(f"the {fault} fault needs the emulator run by run_emulator()")
+        return transport
+
     async def _drop(self, scope: Scope, receive: Receive) -> None:
-        if self._dropper is None or not self._dropper.drop(scope):
-            raise RuntimeError("the drop fault needs the emulator run by run_emulator()")
-        # Wait until the server has seen the connection go, so it does not try
-        # to send a 500 of its own for a request that got no response.
-        while (await receive())["type"] != "http.disconnect":
-            pass
+        # abort(), not close(): nothing buffered may still reach the client.
+        self._transport(scope, "drop").abort()
+        await wait_for_disconnect(receive)
+
+    async def _write_on_wire(
+        self,
+        scope: Scope,
+        receive: Receive,
+        fault: Fault,
+        body: bytes,
+        headers: tuple[tuple[str, str], ...],
+    ) -> None:
+        transport = self._transport(scope, fault.label)
+        if fault.kind == "raw":
+            at_once, dripped = b"", body
+        else:
+            at_once, dripped = response_head(fault, headers, body), body
+        if fault.drip_bytes is None:
+            at_once, dripped = at_once + dripped, b""
+        await write_and_close(
+            transport,
+            at_once,
+            dripped,
+            chunk_bytes=fault.drip_bytes or 1,
+            every_seconds=fault.drip_seconds,
+        )
+        await wait_for_disconnect(receive)
 
     def _record(
         self,
@@ -118,6 +152,31 @@ class Gateway:
                 fault=fault,
             )
         )
+
+
+def _echoed(
+    fault: Fault, request_headers: Headers, incoming: Incoming
+) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """The fault's body and headers with {authorization} and {token} filled in from the request.
+
+    What a hostile server would do with the credentials it was sent.
+    """
+    wanted = [
+        placeholder
+        for placeholder in ECHO_PLACEHOLDERS
+        if placeholder.encode("ascii") in fault.body
+        or any(placeholder in value for _, value in fault.headers)
+    ]
+    if not wanted:
+        return fault.body, fault.headers
+    token = request_token(request_headers, incoming, query_allowed=True) or ""
+    values = {"{authorization}": request_headers.get("authorization", ""), "{token}": token}
+    body, headers = fault.body, list(fault.headers)
+    for placeholder in wanted:
+        value = values[placeholder]
+        body = body.replace(placeholder.encode("latin-1"), value.encode("latin-1", "replace"))
+        headers = [(name, text.replace(placeholder, value)) for name, text in headers]
+    return body, tuple(headers)
 
 
 def _declared_size(headers: Headers) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ocp_users_photo.emulator.avatar import default_avatar_hash
+from ocp_users_photo.emulator.default_avatar import default_avatar_hash
 from ocp_users_photo.emulator.directory import Person, Photo
 from ocp_users_photo.emulator.renditions import RENDITION_SIZES
 

@@ -8,6 +8,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from ocp_users_photo.emulator.redaction import (
+    REDACTED,
+    SECRET_FIELDS,
+    redact_bytes,
+    redact_header,
+    redact_text,
+    secret_values,
+)
+
 
 @dataclass(frozen=True)
 class RecordedFile:
@@ -32,6 +41,9 @@ class RecordedFile:
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request as it reached the server, before any fault or handler acted on it.
+
+    It keeps every value, credentials included (tests assert on them in process);
+    to_json(), what the control API lists, redacts them by default.
 
     `body` is the raw body up to the configured cap (None when body recording
     is off); `body_size` is always the full size.
@@ -62,22 +74,36 @@ class RecordedRequest:
         """The first file part of that field name, or None."""
         return next((part for part in self.files if part.field_name == name), None)
 
-    def to_json(self, *, include_body: bool = False) -> dict[str, Any]:
+    def to_json(
+        self, *, include_body: bool = False, reveal_secrets: bool = False
+    ) -> dict[str, Any]:
+        """The record as the control API lists it; credentials redacted unless revealed."""
+        secrets = (
+            [] if reveal_secrets else secret_values(self.headers, self.form, self.query_string)
+        )
         record: dict[str, Any] = {
             "sequence": self.sequence,
             "received_at": self.received_at,
             "method": self.method,
             "path": self.path,
-            "query_string": self.query_string,
-            "headers": [list(pair) for pair in self.headers],
-            "form": [list(pair) for pair in self.form],
+            "query_string": redact_text(self.query_string, secrets),
+            "headers": [
+                [name, value if reveal_secrets else redact_header(name, value)]
+                for name, value in self.headers
+            ],
+            "form": [
+                [name, REDACTED if not reveal_secrets and name in SECRET_FIELDS else value]
+                for name, value in self.form
+            ],
             "files": [part.to_json() for part in self.files],
             "body_size": self.body_size,
             "body_recorded": self.body is not None,
             "fault": self.fault,
+            "secrets_redacted": not reveal_secrets,
         }
         if include_body and self.body is not None:
-            record["body_base64"] = base64.b64encode(self.body).decode("ascii")
+            body = redact_bytes(self.body, secrets)
+            record["body_base64"] = base64.b64encode(body).decode("ascii")
         return record
 
 

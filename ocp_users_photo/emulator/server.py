@@ -42,6 +42,16 @@ class RunningEmulator:
         return self.root_url + "/api"
 
     @property
+    def authorize_url(self) -> str:
+        """Slack's https://slack.com/oauth/v2/authorize, here: where an install link points."""
+        return self.root_url + "/oauth/v2/authorize"
+
+    @property
+    def control_url(self) -> str:
+        """The control API's index (GET lists every endpoint)."""
+        return self.root_url + "/_emulator/"
+
+    @property
     def config(self) -> EmulatorConfig:
         return self.state.config
 
@@ -76,7 +86,7 @@ async def run_emulator(
         raise ValueError("give either a config or a state built from it, not two different ones")
     listener = _bind(host, port)
     connections = UvicornConnections()
-    app = create_app(state=state, dropper=connections)
+    app = create_app(state=state, connections=connections)
     server = _Server(
         uvicorn.Config(
             app,
@@ -84,9 +94,9 @@ async def run_emulator(
             access_log=False,
             log_level="warning",
             lifespan="off",
-            # h11 is always there; the drop fault relies on its connection objects.
+            # h11 is always there; the wire faults rely on its connection objects.
             http="h11",
-            # X-Forwarded-For must not rewrite the peer address the drop fault looks up.
+            # X-Forwarded-For must not rewrite the peer address the wire faults look up.
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=state.config.shutdown_grace_seconds,

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ocp_users_photo.emulator.clock import EmulatorClock
 from ocp_users_photo.emulator.config import EmulatorConfig, TokenGrant, UserRecord
 from ocp_users_photo.emulator.directory import Directory, Person
 from ocp_users_photo.emulator.faults import FaultQueue
+from ocp_users_photo.emulator.installations import OAuthGrants
 from ocp_users_photo.emulator.ratelimit import SlidingWindowLimiter
 from ocp_users_photo.emulator.requestlog import RequestLog
 from ocp_users_photo.emulator.tokens import TokenRegistry
 
 
 class EmulatorState:
-    """Tokens, people and photos, the request log, rate-limit windows and pending faults.
+    """Tokens, people and photos, OAuth, the clock, the request log, rate limits and faults.
 
     One per emulator; every part is thread-safe, so tests may change it from
     another thread while the server runs (e.g. `emulator.state.revoke(token)`).
@@ -21,7 +23,9 @@ class EmulatorState:
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self.tokens = TokenRegistry(self.config)
+        self.clock = EmulatorClock()
+        self.tokens = TokenRegistry(self.config, self.clock)
+        self.oauth = OAuthGrants(self.config, self.tokens, self.clock)
         self.directory = Directory(self.config)
         self.requests = RequestLog(self.config.max_recorded_requests)
         self.rate_limiter = SlidingWindowLimiter(self.config.rate_limit_per_minute)
@@ -33,9 +37,14 @@ class EmulatorState:
         *,
         user_id: str | None = None,
         scopes: str | Iterable[str] | None = None,
+        expires_in: float | None = None,
     ) -> TokenGrant:
-        """Accept `token` from now on, for `user_id` (derived if None) with `scopes`."""
-        return self.tokens.grant(token, user_id=user_id, scopes=scopes)
+        """Accept `token` from now on, for `user_id` (derived if None) with `scopes`.
+
+        With `expires_in` (seconds on the emulator's clock) it answers token_expired
+        after that.
+        """
+        return self.tokens.grant(token, user_id=user_id, scopes=scopes, expires_in=expires_in)
 
     def add_user(self, record: UserRecord) -> Person:
         """Add a user or replace one's profile fields (name, title, email); the photo stays."""
@@ -44,6 +53,14 @@ class EmulatorState:
     def revoke(self, token: str) -> None:
         """Answer `token` with token_revoked from now on."""
         self.tokens.revoke(token)
+
+    def expire(self, token: str) -> None:
+        """Answer a valid `token` with token_expired from now on (LookupError if not valid)."""
+        self.tokens.expire(token)
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's clock forward (tokens and codes expire by it); the new time."""
+        return self.clock.advance(seconds)
 
     def set_rate_limit(self, calls_per_minute: int | None) -> None:
         """Change the per-token limit of users.setPhoto and users.deletePhoto (None: off)."""

@@ -6,13 +6,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from ocp_users_photo.emulator.avatar import default_avatar_hash, render_default_avatar
+from ocp_users_photo.emulator.default_avatar import default_avatar_hash, render_default_avatar
 from ocp_users_photo.emulator.directory import Photo
 from ocp_users_photo.emulator.renditions import RENDITION_SIZES, EncodedImage, RenderedPhoto
 from ocp_users_photo.emulator.state import EmulatorState
 
 
-class AvatarImages:
+class ImageRoutes:
     """GET /avatars/{user_id}/{avatar_hash}/{size}.{ext} and .../original.{ext}."""
 
     def __init__(self, state: EmulatorState) -> None:

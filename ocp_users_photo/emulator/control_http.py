@@ -1,0 +1,88 @@
+"""What every control endpoint shares: its listing entry, JSON bodies, checked values, 400s."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ocp_users_photo.emulator.replies import json_response
+
+CONTROL_ROOT = "/_emulator"
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One control endpoint: routed by method and path, listed with its one-line summary."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+
+
+class BadControlRequest(ValueError):
+    """The control request's JSON does not say what it must; the message says what."""
+
+
+async def json_object(request: Request) -> Mapping[str, Any]:
+    """The request's JSON object body; raises BadControlRequest otherwise."""
+    try:
+        document = json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadControlRequest("the body must be JSON") from error
+    if not isinstance(document, dict):
+        raise BadControlRequest("the body must be a JSON object")
+    return document
+
+
+def optional_text(spec: Mapping[str, Any], key: str) -> str | None:
+    value = spec.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise BadControlRequest(f"'{key}' must be a non-empty string")
+    return value
+
+
+def required_text(spec: Mapping[str, Any], key: str) -> str:
+    value = optional_text(spec, key)
+    if value is None:
+        raise BadControlRequest(f"'{key}' must be a non-empty string")
+    return value
+
+
+def optional_number(spec: Mapping[str, Any], key: str) -> float | None:
+    value = spec.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
+        raise BadControlRequest(f"'{key}' must be a number >= 0")
+    return float(value)
+
+
+def optional_int(spec: Mapping[str, Any], key: str) -> int | None:
+    value = spec.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise BadControlRequest(f"'{key}' must be an integer")
+    return value
+
+
+def bad_request(message: str) -> Response:
+    return json_response({"ok": False, "error": "bad_request", "detail": message}, status_code=400)
+
+
+def answering_bad_requests(handler: Handler) -> Handler:
+    """The handler, with BadControlRequest and ValueError turned into 400 answers."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ValueError as error:  # BadControlRequest included
+            return bad_request(str(error))
+
+    return guarded

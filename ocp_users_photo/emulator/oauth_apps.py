@@ -1,0 +1,82 @@
+"""The Slack apps the emulator's OAuth knows: credentials, redirect URLs, scopes, token rotation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ocp_users_photo.emulator.loopback import is_loopback_host
+
+# Emulator-only credentials, published in docs/emulator.md: not secrets.
+DEFAULT_CLIENT_ID = "1111111111.2222222222"
+DEFAULT_CLIENT_SECRET = "emulator-client-secret"  # noqa: S105
+DEFAULT_APP_ID = "A0EMULATOR1"
+
+# Slack: rotated access tokens expire after 12 hours; an OAuth code after 10 minutes.
+ROTATED_TOKEN_SECONDS = 12 * 60 * 60
+CODE_SECONDS = 10 * 60
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """One app installable through /oauth/v2/authorize and oauth.v2.access.
+
+    `redirect_uris` are the app's configured Redirect URLs; empty means any http(s)
+    URL on a loopback host (tests start their redirect servers on free ports).
+    `user_scopes`/`bot_scopes` are the scopes it may be granted; None grants any
+    scope the authorize URL asks for. With `token_rotation` the tokens issued expire
+    after `access_token_seconds` and come with refresh tokens.
+    """
+
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    app_id: str = DEFAULT_APP_ID
+    redirect_uris: tuple[str, ...] = ()
+    user_scopes: tuple[str, ...] | None = None
+    bot_scopes: tuple[str, ...] | None = None
+    token_rotation: bool = False
+    access_token_seconds: int = ROTATED_TOKEN_SECONDS
+    code_seconds: int = CODE_SECONDS
+
+    def __post_init__(self) -> None:
+        for name in ("client_id", "client_secret", "app_id"):
+            value = getattr(self, name)
+            if not value or not value.isprintable() or any(ch.isspace() for ch in value):
+                raise ValueError(f"OAuthApp.{name} must be non-empty printable text without spaces")
+        if ":" in self.client_id:
+            # HTTP Basic auth separates the id from the secret with the first colon.
+            raise ValueError("OAuthApp.client_id must not contain ':'")
+        for uri in self.redirect_uris:
+            parts = urlsplit(uri)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+                raise ValueError(f"redirect URI {uri!r} must be an absolute http(s) URL, no #")
+        if self.access_token_seconds < 1 or self.code_seconds < 1:
+            raise ValueError("access_token_seconds and code_seconds must be at least 1")
+
+    def allows_redirect(self, uri: str) -> bool:
+        """Whether `uri` matches a Redirect URL: the same one, or a path below it."""
+        parts = urlsplit(uri)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            return False
+        if not self.redirect_uris:
+            return is_loopback_host(parts.hostname)
+        return any(_under(parts.geturl(), allowed) for allowed in self.redirect_uris)
+
+    def ungrantable(self, user_scopes: Iterable[str], bot_scopes: Iterable[str]) -> list[str]:
+        """The asked scopes this app may not be granted (empty when all may)."""
+        refused: list[str] = []
+        for asked, allowed in ((user_scopes, self.user_scopes), (bot_scopes, self.bot_scopes)):
+            if allowed is not None:
+                refused.extend(scope for scope in asked if scope not in allowed)
+        return refused
+
+
+def _under(uri: str, allowed: str) -> bool:
+    given, configured = urlsplit(uri), urlsplit(allowed)
+    if (given.scheme, given.netloc.lower()) != (configured.scheme, configured.netloc.lower()):
+        return False
+    base = configured.path.rstrip("/")
+    path = given.path
+    # Query strings are left to the app: Slack matches the URL's location only.
+    return path == configured.path or path == base or path.startswith(base + "/")

@@ -1,0 +1,58 @@
+"""Credentials taken out of a recorded request before the control API hands it out.
+
+The control API answers any local process, so by default a listed request shows
+no token: the Authorization, Proxy-Authorization and Cookie headers keep only
+their scheme, and the values of the fields that carry credentials (token,
+refresh_token, client_secret, code) are replaced wherever they appear: form,
+query string and raw body.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, quote_plus
+
+REDACTED = "[redacted]"
+SECRET_FIELDS = frozenset({"token", "refresh_token", "client_secret", "code"})
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def secret_values(
+    headers: tuple[tuple[str, str], ...],
+    form: tuple[tuple[str, str], ...],
+    query_string: str,
+) -> list[str]:
+    """Every credential a request carries, longest first (so no secret is cut in two)."""
+    found = {value for name, value in form if name in SECRET_FIELDS and value}
+    query = parse_qsl(query_string, keep_blank_values=True)
+    found.update(value for name, value in query if name in SECRET_FIELDS and value)
+    for name, value in headers:
+        if name in SECRET_HEADERS:
+            scheme, space, credentials = value.partition(" ")
+            found.add(credentials.strip() if space and scheme.isalpha() else value)
+    found.discard("")
+    return sorted(found, key=len, reverse=True)
+
+
+def redact_header(name: str, value: str) -> str:
+    """A header as listed: a credential header keeps its scheme ("Bearer [redacted]")."""
+    if name not in SECRET_HEADERS:
+        return value
+    scheme, space, _ = value.partition(" ")
+    return f"{scheme} {REDACTED}" if space and scheme.isalpha() else REDACTED
+
+
+def redact_text(text: str, secrets: list[str]) -> str:
+    """`text` with each secret, as written or %-encoded, replaced by [redacted]."""
+    for secret in secrets:
+        for form in dict.fromkeys((secret, quote_plus(secret), quote(secret, safe=""))):
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def redact_bytes(data: bytes, secrets: list[str]) -> bytes:
+    """The raw-body form of redact_text."""
+    marker = REDACTED.encode("ascii")
+    for secret in secrets:
+        for form in dict.fromkeys((secret, quote_plus(secret), quote(secret, safe=""))):
+            data = data.replace(form.encode("utf-8"), marker)
+    return data
