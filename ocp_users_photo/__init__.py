@@ -17,6 +17,7 @@ from ocp_users_photo._version import __version__
 
 if TYPE_CHECKING:
     from ocp_users_photo.agents import register
+    from ocp_users_photo.agents.agent import OCPAgent
     from ocp_users_photo.errors import (
         InvalidArguments,
         Problem,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ImageLimits",
     "InvalidArguments",
+    "OCPAgent",
     "PreparedUpload",
     "Problem",
     "RateLimited",
@@ -47,6 +49,7 @@ __all__ = [
 _HOMES = {
     "ImageLimits": "ocp_users_photo.images.limits",
     "InvalidArguments": "ocp_users_photo.errors",
+    "OCPAgent": "ocp_users_photo.agents.agent",
     "PreparedUpload": "ocp_users_photo.tool",
     "Problem": "ocp_users_photo.errors",
     "RateLimited": "ocp_users_photo.errors",

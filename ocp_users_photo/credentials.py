@@ -9,21 +9,12 @@ came back from a server, in case a faulty or hostile server echoes it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import Problem
-
-TokenKind = Literal["user", "bot", "app", "other"]
+from ocp_users_photo.token_kinds import TokenKind, token_kind
 
 REDACTED: Final = "[redacted]"
-
-_KIND_BY_PREFIX: Final[tuple[tuple[str, TokenKind], ...]] = (
-    ("xoxp-", "user"),
-    ("xoxe.xoxp-", "user"),
-    ("xoxb-", "bot"),
-    ("xoxe.xoxb-", "bot"),
-    ("xapp-", "app"),
-)
 
 
 class SlackToken:
@@ -36,10 +27,7 @@ class SlackToken:
 
     @property
     def kind(self) -> TokenKind:
-        for prefix, kind in _KIND_BY_PREFIX:
-            if self._value.startswith(prefix):
-                return kind
-        return "other"
+        return token_kind(self._value)
 
     def reveal(self) -> str:
         """The token itself: for the Authorization header and nothing else."""
@@ -111,6 +99,12 @@ def user_token_problem(token: SlackToken, *, origin: str) -> Problem | None:
             f"the token from {origin} is a bot token (xoxb-); users.setPhoto changes a "
             "person's photo and needs that person's user token (xoxp-) with scope "
             "users.profile:write",
+        )
+    if token.kind == "refresh":
+        return Problem(
+            path,
+            f"the token from {origin} is a refresh token (xoxe-), which only gets new access "
+            "tokens: give the user token (xoxe.xoxp-... or xoxp-...) instead",
         )
     if token.kind == "app":
         return Problem(

@@ -58,10 +58,14 @@ Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
 @dataclass(frozen=True)
 class TokenOverride:
-    """A token a front end was handed for one call (an agent's headers), with where it came from."""
+    """A token a front end was handed for one call (an agent's headers), with where it came from.
+
+    ``problem`` says why what was handed over is no token (``value`` is then empty).
+    """
 
     value: str
     origin: str
+    problem: Problem | None = None
 
 
 @dataclass
@@ -328,6 +332,8 @@ class UsersSetPhoto:
     ) -> tuple[SlackToken | None, list[Problem]]:
         """The token this call uses when its arguments bring none, with its problems."""
         if token_override is not None:
+            if token_override.problem is not None:
+                return None, [token_override.problem]
             source: TokenSource = StaticToken(token_override.value, origin=token_override.origin)
             origin = token_override.origin
         else:

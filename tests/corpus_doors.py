@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import json
 import logging
 import re
@@ -31,7 +32,7 @@ from mcp.client.stdio import stdio_client
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto, register
 from tests.corpus import AGENT, CALL, CLI, MCP, RUN
-from tests.standin_agent import StandInAgent
+from tests.standin_agent import AsyncStandInAgent
 from tests.test_secrets import texts_of_error
 
 TOOL: Final = "usersSetPhoto"
@@ -154,10 +155,30 @@ def _from_result(door: str, result: Mapping[str, Any], texts: list[str]) -> Outc
     return _refused(door, str(result.get("error")), problems, texts)
 
 
-async def through_agent(agent: StandInAgent, arguments: Mapping[str, Any]) -> Outcome:
+def an_agent() -> Any:
+    """ocp-agent's own agent where it is installed (CI), else the coroutine stand-in."""
+    try:
+        from ocp_agent import OCPAgent
+    except ImportError:
+        return AsyncStandInAgent()
+    return OCPAgent(enable_cache=False)
+
+
+def session_text(agent: Any) -> str:
+    """What the agent sends as OCP-Session with its next request: the whole context."""
+    if isinstance(agent, AsyncStandInAgent):
+        return base64.b64decode(agent.context.session_header()).decode()
+    from ocp_agent.headers import create_ocp_headers
+
+    header = create_ocp_headers(agent.context)["OCP-Session"]
+    if header.startswith("gzip:"):
+        return gzip.decompress(base64.b64decode(header[5:])).decode()
+    return base64.b64decode(header).decode()
+
+
+async def through_agent(agent: Any, arguments: Mapping[str, Any]) -> Outcome:
     def history() -> list[str]:
-        session = base64.b64decode(agent.context.session_header()).decode()
-        return [json.dumps(agent.context.history, default=repr), session]
+        return [json.dumps(agent.context.history, default=repr), session_text(agent)]
 
     try:
         reply = await agent.call_tool(TOOL, dict(arguments))
@@ -175,7 +196,7 @@ async def through_python_doors(
     """call, run and agent, each with its own tool on the same root, URL and token."""
     async with UsersSetPhoto(base_url=base_url, image_roots=[root], environ=environ) as tool:
         outcomes = [await through_call(tool, arguments), await through_run(tool, arguments)]
-    agent = StandInAgent()
+    agent = an_agent()
     agent_tool = register(agent, base_url=base_url, image_roots=[root], environ=environ)
     try:
         outcomes.append(await through_agent(agent, arguments))

@@ -1,11 +1,11 @@
-"""A stand-in for ocp-agent 0.3.0's OCPAgent, written from its documented surface (OCP-AGENT.md).
+"""A stand-in for an OCP agent whose methods are coroutines, which ocp-agent 0.3.0 lacks.
 
-ocp-agent cannot be installed here. This reproduces what the plugin meets: a
-context with a history, ``known_apis``, offline-unfriendly ``register_api`` (the
-registry needs the network, refused here), tool lookup and search, and a generic
-``call_tool`` that builds requests from path/query/body/header parameters only,
-so formData parameters are dropped, and that records the raw parameters in the
-history. ``AsyncStandInAgent`` is the same with coroutine methods (the seed's usage).
+The seed's usage awaits ``register_api`` and ``call_tool``; the real library's are
+plain functions. ``AsyncStandInAgent`` has that asynchronous surface, imitating the
+real library elsewhere (names normalised, tools listed and searched, a generic
+``call_tool`` that drops formData parameters and records the raw parameters in the
+history); tests/test_ocp_agent.py compares the two. Every synchronous-agent test
+runs against ocp-agent itself.
 """
 
 from __future__ import annotations
@@ -127,7 +127,10 @@ class StandInAgent:
 
     def list_tools(self, api_name: str | None = None) -> list[Any]:
         if api_name is not None:
-            return list(self.known_apis[api_name].tools)
+            key = api_name.strip().lower()
+            if key not in self.known_apis:
+                raise ValueError(f"Unknown API: {key}")
+            return list(self.known_apis[key].tools)
         return [tool for spec in self.known_apis.values() for tool in spec.tools]
 
     def get_tool(self, tool_name: str, api_name: str | None = None) -> Any:

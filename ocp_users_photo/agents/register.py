@@ -57,11 +57,14 @@ def register(
             f"{type(agent).__name__} has no {', '.join(missing)}: register() needs an agent "
             "with ocp-agent's OCPAgent surface"
         )
-    route = SlackPhotoRoute(tool)
-    already_wrapped = getattr(agent, _ROUTE, None) is not None
+    previous: SlackPhotoRoute | None = getattr(agent, _ROUTE, None)
+    route = SlackPhotoRoute(
+        tool,
+        registered_authorization=previous.registered_authorization if previous else None,
+    )
     setattr(agent, _ROUTE, route)
     route.offer(agent)
-    if not already_wrapped:
+    if previous is None:
         _intercept(agent)
     return tool
 
@@ -90,6 +93,7 @@ def _intercept(agent: Any) -> None:
     def register_api(name: str, *args: Any, **kwargs: Any) -> Any:
         if not is_slack(name):
             return original_register(name, *args, **kwargs)
+        route_of(agent).remember_headers(_headers_given(args, kwargs))
         if inspect.iscoroutinefunction(original_register) or _spec_url_given(args, kwargs):
             return _as_original(original_register, lambda: register_slack(name, *args, **kwargs))
         return route_of(agent).offer(agent)
@@ -104,9 +108,10 @@ def _intercept(agent: Any) -> None:
         route = route_of(agent)
         if not route.handles(tool_name, api_name):
             return original_call(tool_name, parameters, api_name, *args, **kwargs)
+        headers = kwargs.get("headers", args[0] if args else None)
         return _as_original(
             original_call,
-            lambda: route.call(agent, parameters),
+            lambda: route.call(agent, parameters, headers=headers),
             then_on_own_loop=route.tool.aclose,
         )
 
@@ -147,4 +152,10 @@ async def _on_own_loop(
 
 
 def _spec_url_given(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
+    """Whether ``register_api(name, spec_url, base_url, headers)`` was given a spec_url."""
     return bool(kwargs.get("spec_url") or (args and args[0]))
+
+
+def _headers_given(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+    """The ``headers`` of ``register_api(name, spec_url, base_url, headers)``, if any."""
+    return kwargs.get("headers", args[2] if len(args) > 2 else None)

@@ -1,14 +1,20 @@
 """SlackPhotoRoute: how usersSetPhoto is offered to an OCP agent and called through it.
 
 One object knows the OCP side of the tool: the ``OCPTool`` an agent lists, the
-Slack API spec ``register_api('slack')`` gives, which calls are this tool's, and
-the checked call itself, recorded in the agent's history. ``register(agent)`` and
-the project's ``OCPAgent`` both delegate to it.
+Slack API spec ``register_api('slack')`` gives, which calls are this tool's, the
+credentials ocp-agent users pass as headers, and the checked call itself, recorded
+in the agent's history. ``register(agent)`` and the project's ``OCPAgent`` both
+delegate to it.
+
+An agent's ``call_tool`` is a model door (../shared/DEFAULTS.md): its arguments are
+a model's, so they may not carry a token; the token comes from the call's headers,
+then the headers given to ``register_api('slack')``, then the tool's configuration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from ocp_users_photo.agents.definitions import (
@@ -17,15 +23,31 @@ from ocp_users_photo.agents.definitions import (
     ocp_tool_of,
     slack_api_spec,
 )
+from ocp_users_photo.agents.headers import authorization_of, token_override
 from ocp_users_photo.agents.history import HistoryObserver
 from ocp_users_photo.tool import UsersSetPhoto
+
+_CALL_ORIGIN = "call_tool(headers=...)"
+_REGISTER_ORIGIN = "register_api('slack', headers=...)"
 
 
 class SlackPhotoRoute:
     """Offers and calls one ``UsersSetPhoto`` for an agent."""
 
-    def __init__(self, tool: UsersSetPhoto) -> None:
+    def __init__(self, tool: UsersSetPhoto, *, registered_authorization: str | None = None) -> None:
         self.tool = tool
+        # Kept here, in memory only: never in the agent's context, history or spec cache.
+        self._registered_authorization = registered_authorization
+
+    @property
+    def registered_authorization(self) -> str | None:
+        return self._registered_authorization
+
+    def remember_headers(self, headers: Mapping[str, str] | None) -> None:
+        """Keep the Authorization of ``register_api('slack', headers=...)`` for later calls."""
+        authorization = authorization_of(headers)
+        if authorization is not None:
+            self._registered_authorization = authorization
 
     def handles(self, tool_name: object, api_name: object = None) -> bool:
         """Whether ``call_tool(tool_name, ..., api_name)`` is this tool's call."""
@@ -39,7 +61,11 @@ class SlackPhotoRoute:
         return API_NAME
 
     def offer(self, agent: Any) -> Any:
-        """Put this tool in the agent's Slack API, replacing any generic usersSetPhoto."""
+        """Put this tool in the agent's Slack API, replacing any generic usersSetPhoto.
+
+        The spec returned (and kept) may also be awaited, so that the seed's
+        ``await agent.register_api('slack')`` works on ocp-agent's synchronous agent.
+        """
         key = self.slack_key(agent)
         definition = ocp_tool_of(self.tool.spec)
         spec = agent.known_apis.get(key)
@@ -56,16 +82,56 @@ class SlackPhotoRoute:
                 if getattr(existing, "name", None) != self.tool.name
             ]
             spec.tools.append(definition)
-        return spec
+        return awaitable(spec)
 
     def forget_slack(self, agent: Any) -> None:
         """Drop the agent's Slack API, so its own discovery runs for a ``spec_url``."""
         agent.known_apis.pop(self.slack_key(agent), None)
 
-    async def call(self, agent: Any, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+    async def call(
+        self,
+        agent: Any,
+        parameters: Mapping[str, Any] | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         """The checked call, recorded in the agent's history without token or bytes."""
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
+        call_authorization = authorization_of(headers)
+        if call_authorization is not None:
+            override = token_override(call_authorization, origin=_CALL_ORIGIN)
+        else:
+            override = token_override(self._registered_authorization, origin=_REGISTER_ORIGIN)
         reply, _ = await self.tool.call_with_summary(
-            arguments, digest=True, observers=(HistoryObserver(agent),)
+            arguments,
+            digest=True,
+            model_facing=True,
+            token_override=override,
+            observers=(HistoryObserver(agent),),
         )
         return reply
+
+
+def awaitable(spec: Any) -> Any:
+    """``spec`` itself, made awaitable (``await spec`` gives ``spec``); its class's fields intact.
+
+    The spec stays an instance of its class (ocp-agent's ``OCPAPISpec`` or the stand-in),
+    through a subclass that adds only ``__await__``.
+    """
+    spec_class: Any = type(spec)
+    if not hasattr(spec_class, "__await__"):
+        spec.__class__ = _awaitable_class(spec_class)
+    return spec
+
+
+@functools.cache
+def _awaitable_class(spec_class: Any) -> type:
+    subclass = type(spec_class.__name__, (spec_class,), {"__await__": _await_itself})
+    subclass.__module__ = spec_class.__module__
+    subclass.__qualname__ = spec_class.__qualname__
+    return subclass
+
+
+def _await_itself(self: Any) -> Generator[Any, None, Any]:
+    return self
+    yield  # a generator: awaiting it returns at once, with the spec

@@ -1,0 +1,133 @@
+"""OCPAgent: ocp-agent's agent with coroutine I/O, and usersSetPhoto already offered.
+
+The seed's usage, verbatim, with this package's import::
+
+    from ocp_users_photo import OCPAgent
+    agent = OCPAgent()
+    await agent.register_api('slack')
+    result = await agent.call_tool('usersSetPhoto', {...})
+
+ocp-agent 0.3.0's ``register_api`` and ``call_tool`` are synchronous (``requests``);
+here both are coroutines for every API and tool: usersSetPhoto runs this package's
+checked call, and everything else runs the library's own method in a worker thread
+(one at a time per agent: the library is not written for threads), returning what
+the library returns. The other methods (``list_tools``, ``get_tool``, ...) are the
+library's own. ocp-agent is not on the package index; see README, "Use it from an agent".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import anyio.to_thread
+
+from ocp_users_photo.agents.definitions import is_slack
+from ocp_users_photo.agents.route import SlackPhotoRoute
+from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.tool import UsersSetPhoto
+
+INSTALL_HINT: Final = (
+    "OCPAgent is built on ocp-agent, which is not installed (it is not on the package "
+    "index): install its v0.3.0 from github.com/opencontextprotocol/ocp-python with "
+    "'pip install --no-deps <ocp_agent-0.3.0 wheel or git URL>' and then its run-time "
+    "dependencies: pip install 'requests>=2.25' 'pyyaml>=6' 'pydantic>=2' 'jsonschema>=4'"
+)
+
+try:
+    from ocp_agent import OCPAgent as LibraryAgent
+except ImportError as missing:
+    raise ImportError(INSTALL_HINT, name=missing.name) from None
+
+T = TypeVar("T")
+
+
+class OCPAgent(LibraryAgent):  # type: ignore[misc]
+    """``ocp_agent.OCPAgent`` whose ``register_api`` and ``call_tool`` are coroutines.
+
+    The constructor takes ocp-agent's own arguments, plus ``tool`` (a ``UsersSetPhoto``
+    to offer) or options for a new one (``base_url``, ``image_roots``, ``token`` ...).
+    """
+
+    def __init__(
+        self,
+        agent_type: str = "ai_agent",
+        user: str | None = None,
+        workspace: str | None = None,
+        agent_goal: str | None = None,
+        registry_url: str | None = None,
+        enable_cache: bool = True,
+        *,
+        tool: UsersSetPhoto | None = None,
+        **tool_options: Any,
+    ) -> None:
+        super().__init__(
+            agent_type=agent_type,
+            user=user,
+            workspace=workspace,
+            agent_goal=agent_goal,
+            registry_url=registry_url,
+            enable_cache=enable_cache,
+        )
+        if tool is not None and tool_options:
+            raise TypeError("give either tool= or options for a new UsersSetPhoto, not both")
+        if tool is None:
+            tool_options.setdefault("image_roots", door_image_roots("model", None))
+            tool = UsersSetPhoto(**tool_options)
+        self.photo_tool = tool
+        self._photo_route = SlackPhotoRoute(tool)
+        self._library_lock = threading.Lock()
+        self._photo_route.offer(self)
+
+    async def register_api(
+        self,
+        name: str,
+        spec_url: str | None = None,
+        base_url: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """Register an API; ``slack`` answers offline unless a ``spec_url`` asks for discovery."""
+        if not is_slack(name):
+            return await self._library(LibraryAgent.register_api, name, spec_url, base_url, headers)
+        route = self._photo_route
+        route.remember_headers(headers)
+        if spec_url:
+            route.forget_slack(self)
+            await self._library(LibraryAgent.register_api, name, spec_url, base_url, headers)
+        return route.offer(self)
+
+    async def call_tool(
+        self,
+        tool_name: str,
+        parameters: Mapping[str, Any] | None = None,
+        api_name: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """usersSetPhoto's checked reply; any other tool, what ocp-agent returns (a Response)."""
+        if self._photo_route.handles(tool_name, api_name):
+            return await self._photo_route.call(self, parameters, headers=headers)
+        return await self._library(LibraryAgent.call_tool, tool_name, parameters, api_name, headers)
+
+    async def _library(self, method: Callable[..., T], *args: Any) -> T:
+        def locked() -> T:
+            with self._library_lock:
+                return method(self, *args)
+
+        return await anyio.to_thread.run_sync(locked)
+
+    async def aclose(self) -> None:
+        """Close the photo tool's HTTP client (ocp-agent's own sessions are the library's)."""
+        await self.photo_tool.aclose()
+
+    async def __aenter__(self) -> OCPAgent:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

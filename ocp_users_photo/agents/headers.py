@@ -1,0 +1,49 @@
+"""Credentials the ocp-agent way: a Slack token in an ``Authorization: Bearer`` header.
+
+ocp-agent users give an API its credentials as headers, to ``register_api(name,
+headers=...)`` or to one ``call_tool(..., headers=...)``. For usersSetPhoto the
+token is taken from there (a call's headers first, then the registration's), and
+checked when the tool is called, not at registration: the same headers may serve
+other Slack tools, for which a bot token is right. A header that is no Slack
+bearer token is refused without its value ever being repeated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.tool import TokenOverride
+
+_BEARER: Final = re.compile(r"Bearer ([^\s]+)")
+
+
+def authorization_of(headers: Mapping[str, str] | None) -> str | None:
+    """The Authorization header's value (names compare case-insensitively); None if absent."""
+    if not headers:
+        return None
+    for name, value in headers.items():
+        if isinstance(name, str) and name.strip().lower() == "authorization":
+            return value if isinstance(value, str) else ""
+    return None
+
+
+def token_override(authorization: str | None, *, origin: str) -> TokenOverride | None:
+    """The token a ``Bearer xox...`` header gives, or a refusal; None when there is no header."""
+    if authorization is None:
+        return None
+    found = _BEARER.fullmatch(authorization.strip())
+    if found is None or not found.group(1).startswith(("xox", "xapp-")):
+        return TokenOverride(
+            value="",
+            origin=origin,
+            problem=Problem(
+                "$.token",
+                f"the Authorization header of {origin} is not a Slack token in the form "
+                "'Bearer xoxp-...': give headers={'Authorization': 'Bearer xoxp-...'} with "
+                "the user token of the person whose photo is set",
+            ),
+        )
+    return TokenOverride(value=found.group(1), origin=f"the Authorization header of {origin}")

@@ -1,0 +1,366 @@
+"""Against the real ocp-agent 0.3.0: the seed's lines both ways in, its headers, cache and history.
+
+Skipped with a visible reason where ocp-agent is absent; .ci/run installs it from
+../shared/vendor and makes these tests required there (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto, register
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from tests.conftest import CANARY_TOKEN, make_image
+
+OPENAPI = Path(__file__).parent / "data" / "slack-openapi-users-photo.json"
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
+CALL_TOKEN = "xoxp-3333333333-call-header-token"
+REGISTERED_TOKEN = "xoxp-4444444444-registered-header-token"
+TOOL_TOKEN = "xoxp-5555555555-tool-token"
+ENVIRONMENT_TOKEN = "xoxp-6666666666-environment-token"
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder of the test's own: ocp-agent keeps its spec cache in ~/.ocp."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_USER_TOKEN", "SLACK_TOKEN", "SLACK_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "me.png").write_bytes(make_image((640, 640)))
+    return folder
+
+
+def authorization_of_last_photo(emulator: RunningEmulator) -> str | None:
+    return emulator.requests.for_path("/api/users.setPhoto")[-1].header("authorization")
+
+
+def session_history(emulator: RunningEmulator, path: str) -> list[dict[str, Any]]:
+    """The agent context ocp-agent sent as OCP-Session with its last request to ``path``."""
+    header = emulator.requests.for_path(path)[-1].header("ocp-session")
+    assert header is not None, "ocp-agent sends its context with every request"
+    if header.startswith("gzip:"):
+        session = gzip.decompress(base64.b64decode(header[5:])).decode()
+    else:
+        session = base64.b64decode(header).decode()
+    history: list[dict[str, Any]] = json.loads(session)["history"]
+    return history
+
+
+async def test_the_seeds_lines_with_this_packages_ocpagent(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLACK_API_URL", slack_emulator.base_url)
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    from ocp_users_photo import OCPAgent
+
+    agent = OCPAgent()
+    await agent.register_api("slack")
+    result = await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+
+    assert isinstance(agent, ocp_agent_library.OCPAgent)
+    assert result["ok"] is True
+    shown = slack_emulator.state.person_for_token(CANARY_TOKEN)
+    assert result["profile"]["avatar_hash"] == shown.avatar_hash
+    await agent.aclose()
+
+
+async def test_the_seeds_own_import_and_one_register_line(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLACK_API_URL", slack_emulator.base_url)
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    OCPAgent = ocp_agent_library.OCPAgent
+
+    agent = OCPAgent()
+    register(agent)
+    await agent.register_api("slack")
+    result = await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+
+    assert result["ok"] is True
+    shown = slack_emulator.state.person_for_token(CANARY_TOKEN)
+    assert result["profile"]["avatar_hash"] == shown.avatar_hash
+
+
+def test_register_api_slack_gives_the_spec_with_or_without_await(
+    ocp_agent_library: Any, home: Path
+) -> None:
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, environ={})
+    spec = agent.register_api("slack")
+    assert isinstance(spec, ocp_agent_library.OCPAPISpec)
+    assert [tool.name for tool in spec.tools] == ["usersSetPhoto"]
+    assert [tool.name for tool in agent.list_tools("SLACK")] == ["usersSetPhoto"]
+
+    async def awaited() -> Any:
+        return await agent.register_api(" Slack ")
+
+    import asyncio
+
+    assert asyncio.run(awaited()) is spec
+
+
+@pytest.mark.blocking_by_design
+async def test_other_tools_behave_exactly_as_without_the_plugin(
+    ocp_agent_library: Any, slack_emulator: RunningEmulator, home: Path
+) -> None:
+    """Same request, same Response, same history entry; and, as without the plugin, no
+    awaitable: ocp-agent 0.3.0's call_tool is synchronous (so this test blocks its loop)."""
+    outcomes = []
+    for with_plugin in (False, True):
+        agent = ocp_agent_library.OCPAgent(enable_cache=False)
+        agent.register_api(
+            "slack",
+            spec_url=str(OPENAPI),
+            base_url=slack_emulator.base_url,
+            headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
+        )
+        if with_plugin:
+            register(agent, environ={})
+        response = agent.call_tool("usersProfileGet", {"token": CANARY_TOKEN})
+        request = slack_emulator.requests.last()
+        outcomes.append(
+            (
+                type(response),
+                response.status_code,
+                response.json(),
+                request.method,
+                request.path,
+                agent.context.history[-1]["action"],
+            )
+        )
+    without_plugin, with_plugin_outcome = outcomes
+    assert with_plugin_outcome == without_plugin
+    response_type = without_plugin[0]
+    assert (response_type.__module__, response_type.__name__) == ("requests.models", "Response")
+
+
+async def test_this_packages_ocpagent_awaits_every_tool_and_returns_the_librarys_answer(
+    ocp_agent_library: Any, slack_emulator: RunningEmulator, home: Path
+) -> None:
+    from ocp_users_photo import OCPAgent
+
+    async with OCPAgent(enable_cache=False, environ={}, base_url=slack_emulator.base_url) as agent:
+        await agent.register_api(
+            "slack",
+            spec_url=str(OPENAPI),
+            base_url=slack_emulator.base_url,
+            headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
+        )
+        response = await agent.call_tool("usersProfileGet", {"token": CANARY_TOKEN})
+        assert type(response).__name__ == "Response"
+        assert response.json()["ok"] is True
+        assert {tool.name for tool in agent.list_tools("slack")} == {
+            "usersSetPhoto",
+            "usersDeletePhoto",
+            "usersProfileGet",
+        }
+        reply = await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert reply["ok"] is True
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {CANARY_TOKEN}"
+        with pytest.raises(ValueError, match="not found"):
+            await agent.call_tool("noSuchTool", {})
+
+
+def test_without_ocp_agent_the_import_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ocp_agent", None)
+    monkeypatch.delitem(sys.modules, "ocp_users_photo.agents.agent", raising=False)
+    import ocp_users_photo
+
+    monkeypatch.delitem(vars(ocp_users_photo), "OCPAgent", raising=False)
+    with pytest.raises(ImportError, match="not on the package index") as caught:
+        from ocp_users_photo import OCPAgent  # noqa: F401
+    assert "pip install --no-deps" in str(caught.value)
+
+
+class TestCredentialsTheOcpAgentWay:
+    """DEFAULTS.md's order: the call's headers, register_api's headers, the tool, the env."""
+
+    @pytest.fixture
+    def agent(self, ocp_agent_library: Any, slack_emulator: RunningEmulator, home: Path) -> Any:
+        agent = ocp_agent_library.OCPAgent(enable_cache=False)
+        register(
+            agent,
+            UsersSetPhoto(
+                TOOL_TOKEN, base_url=slack_emulator.base_url, image_roots=[home.parent], environ={}
+            ),
+        )
+        return agent
+
+    async def test_each_source_in_order(self, agent: Any, slack_emulator: RunningEmulator) -> None:
+        await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {TOOL_TOKEN}"
+
+        agent.register_api("slack", headers={"Authorization": f"Bearer {REGISTERED_TOKEN}"})
+        await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {REGISTERED_TOKEN}"
+
+        await agent.call_tool(
+            "usersSetPhoto",
+            {"image": "me.png"},
+            headers={"authorization": f"Bearer {CALL_TOKEN}"},
+        )
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {CALL_TOKEN}"
+
+    async def test_the_environment_comes_last(
+        self,
+        ocp_agent_library: Any,
+        slack_emulator: RunningEmulator,
+        home: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setenv("SLACK_USER_TOKEN", ENVIRONMENT_TOKEN)
+        agent = ocp_agent_library.OCPAgent(enable_cache=False)
+        register(agent, base_url=slack_emulator.base_url)
+        await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {ENVIRONMENT_TOKEN}"
+        agent.register_api("slack", headers={"Authorization": f"Bearer {REGISTERED_TOKEN}"})
+        await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {REGISTERED_TOKEN}"
+
+    async def test_a_bot_token_is_refused_when_the_tool_is_called_not_at_registration(
+        self, agent: Any, slack_emulator: RunningEmulator
+    ) -> None:
+        bot = "xoxb-1111-2222-bottoken"
+        spec = agent.register_api("slack", headers={"Authorization": f"Bearer {bot}"})
+        assert spec.tools
+        with pytest.raises(InvalidArguments, match="bot token") as caught:
+            await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert bot not in str(caught.value)
+        assert slack_emulator.requests.for_path("/api/users.setPhoto") == []
+
+    @pytest.mark.parametrize(
+        "header", ["Basic c2VjcmV0LXZhbHVl", "Bearer", "token c2VjcmV0LXZhbHVl", "c2VjcmV0LXZhbHVl"]
+    )
+    async def test_a_header_that_is_not_bearer_xox_is_refused_unechoed(
+        self, agent: Any, slack_emulator: RunningEmulator, header: str
+    ) -> None:
+        with pytest.raises(InvalidArguments, match="not a Slack token") as caught:
+            await agent.call_tool(
+                "usersSetPhoto", {"image": "me.png"}, headers={"Authorization": header}
+            )
+        assert "c2VjcmV0LXZhbHVl" not in str(caught.value)
+        assert "c2VjcmV0LXZhbHVl" not in json.dumps(agent.context.history)
+        assert slack_emulator.requests.for_path("/api/users.setPhoto") == []
+
+    async def test_a_token_in_the_arguments_is_refused_the_model_never_picks_it(
+        self, agent: Any, slack_emulator: RunningEmulator
+    ) -> None:
+        with pytest.raises(InvalidArguments, match="not an argument here"):
+            await agent.call_tool("usersSetPhoto", {"image": "me.png", "token": CANARY_TOKEN})
+        assert slack_emulator.requests.for_path("/api/users.setPhoto") == []
+        assert CANARY_SECRET not in json.dumps(agent.context.history)
+
+
+@pytest.mark.blocking_by_design
+async def test_no_token_or_image_reaches_history_session_cache_or_logs(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    agent = ocp_agent_library.OCPAgent()  # with its spec cache, in the test's home
+    agent.register_api(
+        "slack",
+        spec_url=str(OPENAPI),
+        base_url=slack_emulator.base_url,
+        headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
+    )
+    register(agent, base_url=slack_emulator.base_url, environ={})
+    image = make_image((640, 640))
+    reply = await agent.call_tool(
+        "usersSetPhoto", {"image": image}, headers={"Authorization": f"Bearer {CANARY_TOKEN}"}
+    )
+    assert reply["ok"] is True
+    # A later generic call carries the whole context, our history entries included.
+    agent.call_tool("usersProfileGet", {"token": "xoxp-0-placeholder-for-the-generic-check"})
+    history = session_history(slack_emulator, "/api/users.profile.get")
+    ours = [entry for entry in history if entry["action"].endswith(":usersSetPhoto")]
+    assert [entry["action"] for entry in ours] == [
+        "tool_call:usersSetPhoto",
+        "tool_response:usersSetPhoto",
+    ]
+    assert ours[0]["metadata"]["parameters"] == {"image": f"<{len(image)} bytes>"}
+    assert ours[1]["metadata"]["image"]["bytes"] == len(image)
+    assert all("timestamp" in entry for entry in ours)
+
+    image_text = base64.b64encode(image).decode()[:40]
+    cache = "".join(path.read_text() for path in (home / ".ocp").rglob("*.json"))
+    assert cache, "ocp-agent wrote its spec cache"
+    for text in (
+        json.dumps(agent.context.to_dict(), default=str),
+        json.dumps(history),
+        cache,
+        caplog.text,
+    ):
+        assert CANARY_SECRET not in text
+        assert image_text not in text
+
+
+def test_a_cached_spec_still_calls_this_packages_tool(
+    ocp_agent_library: Any, slack_emulator: RunningEmulator, home: Path
+) -> None:
+    first = ocp_agent_library.OCPAgent()
+    first.register_api("slack", spec_url=str(OPENAPI), base_url=slack_emulator.base_url)
+    cached = home / ".ocp" / "cache" / "apis" / "slack.json"
+    assert cached.is_file()
+
+    agent = ocp_agent_library.OCPAgent()
+    register(agent, base_url=slack_emulator.base_url, environ={})
+    # A spec_url that does not exist: the library answers from its cache without fetching.
+    spec = agent.register_api("slack", spec_url=str(home / "missing.json"))
+    names = sorted(tool.name for tool in spec.tools)
+    assert names == ["usersDeletePhoto", "usersProfileGet", "usersSetPhoto"]
+    reply = agent.call_tool(
+        "usersSetPhoto", {"image": "me.png"}, headers={"Authorization": f"Bearer {CANARY_TOKEN}"}
+    )
+    assert reply["ok"] is True
+    (request,) = slack_emulator.requests.for_path("/api/users.setPhoto")
+    assert request.file("image") is not None, "a real multipart upload, not the generic call"
+    assert CANARY_SECRET not in cached.read_text()
+
+
+def test_the_async_stand_in_has_the_real_surface(ocp_agent_library: Any) -> None:
+    """The stand-in exists only for what the library lacks (coroutine methods); where it
+    imitates the real surface, it matches it."""
+    import inspect
+
+    from tests.standin_agent import AsyncStandInAgent
+
+    real = ocp_agent_library.OCPAgent
+    for name in ("register_api", "call_tool", "list_tools", "get_tool", "search_tools"):
+        assert list(inspect.signature(getattr(AsyncStandInAgent, name)).parameters) == list(
+            inspect.signature(getattr(real, name)).parameters
+        ), name
+    stand_in, library = AsyncStandInAgent(), real(enable_cache=False)
+    for agent in (stand_in, library):
+        register(agent, environ={})
+    assert list(stand_in.known_apis) == list(library.known_apis) == ["slack"]
+    assert [tool.name for tool in stand_in.list_tools("SLACK")] == [
+        tool.name for tool in library.list_tools("SLACK")
+    ]
