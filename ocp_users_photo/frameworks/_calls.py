@@ -14,7 +14,8 @@ CORRECTABLE: Final = "invalid_arguments"
 def missing_framework(extra: str, error: ModuleNotFoundError) -> ImportError:
     """The ImportError to raise when a framework's package is not installed."""
     return ImportError(
-        f"{error.name or extra} is not installed: pip install 'ocp-users-photo[{extra}]'"
+        f"the {extra} extra is not installed ({error.name or extra} is missing): "
+        f"pip install 'ocp-users-photo[{extra}]'"
     )
 
 
