@@ -6,6 +6,7 @@ framework's test model then calls it with arguments. Loaded by conftest.py.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import make_image
 
 HOST_TOKEN = "xoxp-1-test"
+
+# The OpenAI Agents SDK sends traces to OpenAI when it finds a key, and reads this switch
+# once, on first use: set before any test runs, so no test of this process ever sends one.
+os.environ["OPENAI_AGENTS_DISABLE_TRACING"] = "1"
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,10 @@ def test_what_cannot_be_offered_to_a_model_is_refused_with_the_reason(
 def test_an_adapter_without_its_framework_names_the_extra(
     monkeypatch: pytest.MonkeyPatch, module: str, framework: str, extra: str
 ) -> None:
-    monkeypatch.setitem(sys.modules, framework, None)  # import of it now fails, as if absent
+    # Importing the framework, or any module of it already loaded, now fails as if absent.
+    for name in [name for name in sys.modules if name.split(".")[0] == framework]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, framework, None)
     monkeypatch.delitem(sys.modules, module, raising=False)
     with pytest.raises(ImportError, match=rf"pip install 'ocp-users-photo\[{extra}\]'"):
         importlib.import_module(module)

@@ -111,8 +111,8 @@ async def test_the_snippet_runs_against_the_emulator(
     monkeypatch.setenv("SLACK_API_URL", emulator.base_url)
     monkeypatch.setenv("SLACK_USER_TOKEN", HOST_TOKEN)
     monkeypatch.delenv("SLACK_TOKEN", raising=False)
-    # The Agents SDK exports traces to OpenAI when it has a key: never from a test.
-    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
+    # No key, so nothing could reach OpenAI even if tracing were on (framework_fixtures
+    # turns it off for the whole run).
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     before = await avatar_hash(emulator)
 
