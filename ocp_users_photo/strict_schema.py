@@ -184,6 +184,8 @@ def _move_uncarried(property_schema: dict[str, Any]) -> None:
             for keyword in _ANTHROPIC_UNCARRIED
             if keyword in branch
         ]
+        if branch.get("minItems", 0) > 1:  # it takes minItems 0 and 1 only
+            moved.append(f"minItems {branch.pop('minItems')}")
         if moved:
             limits.append(f"{branch['type']}: {', '.join(moved)}")
     if limits:

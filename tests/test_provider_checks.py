@@ -181,3 +181,28 @@ def test_the_derivation_refuses_the_old_schema_rather_than_widening_it() -> None
         strict_input_schema(BEFORE)
     with pytest.raises(ValueError, match="dependentSchemas"):
         anthropic_strict_input_schema(BEFORE)
+
+
+def test_both_strict_derivations_satisfy_their_providers_beyond_this_tool() -> None:
+    # Nested objects, arrays and bounds at every level: what a second tool may bring.
+    schema = {
+        "type": "object",
+        "properties": {
+            "tags": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 2},
+                "minItems": 3,
+                "description": "Tags.",
+            },
+            "box": {
+                "type": "object",
+                "properties": {"side": {"type": "number", "maximum": 9, "description": "Side."}},
+                "required": ["side"],
+            },
+            "note": {"type": ["string", "null"], "pattern": "^[a-z]+$"},
+        },
+        "required": ["tags", "box"],
+    }
+    assert openai_agents_sdk_changes(strict_input_schema(schema)) == []
+    assert pydantic_ai_says_openai_strict(strict_input_schema(schema))
+    assert anthropic_strict_changes(anthropic_strict_input_schema(schema)) is None
