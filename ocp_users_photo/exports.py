@@ -1,10 +1,21 @@
-"""The tool's definition in the shapes agent frameworks read: OCP, OpenAI, Anthropic and MCP.
+"""The tool's definition in the shapes model providers read: OCP, OpenAI, Anthropic, Gemini, MCP.
 
-Every export is derived from tool_manifest.json when it is asked for; nothing
-here restates the manifest. The one schema the manifest does not hold is the
-MCP ``outputSchema``: it describes what ``UsersSetPhoto.run`` returns, success
-or failure, so it is assembled here from the manifest's response and error
-schemas and the shape of ``results.error_result``.
+Every export is derived when it is asked for, from the tool it is given (anything
+with ``name``, ``description`` and ``input_schema``: a ``ToolDefinition``) or, by
+default, from tool_manifest.json; nothing here restates the manifest. Two schemas
+reach the providers, the same dict wherever the same one is used:
+
+- the tool's ``input_schema`` itself (Anthropic, Gemini, MCP), which has no
+  conditional keywords: the cross-field crop rule is said in its descriptions and
+  enforced by the tool;
+- its strict variant, ``strict_input_schema`` (OpenAI, ``strict: true``), and, for
+  Anthropic's strict tool use, ``anthropic_strict_input_schema``, which also says
+  the numeric bounds in words (``anthropic-strict``).
+
+The one schema the manifest does not hold is the MCP ``outputSchema``: it
+describes what ``UsersSetPhoto.run`` returns, success or failure, so it is
+assembled here from the manifest's response and error schemas and the shape of
+``results.error_result``.
 
     >>> export_tool("anthropic")["name"]
     'usersSetPhoto'
@@ -14,13 +25,30 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
 from ocp_users_photo.errors import InvalidArguments, ReplySchemaError, TransportError
 from ocp_users_photo.hints import HINTS
+from ocp_users_photo.model_tool import ToolDefinition, checked_definition
 from ocp_users_photo.photo_reply import ENVELOPE_FIELDS
 from ocp_users_photo.spec import load_manifest
+from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
+
+__all__ = [
+    "FORMATS",
+    "anthropic_strict_input_schema",
+    "anthropic_tool",
+    "export_tool",
+    "gemini_tool",
+    "manifest_definition",
+    "mcp_tool",
+    "ocp_tool",
+    "openai_tool",
+    "run_result_schema",
+    "strict_input_schema",
+]
 
 JSON_SCHEMA_2020_12: Final = "https://json-schema.org/draft/2020-12/schema"
 
@@ -60,66 +88,106 @@ _LOCAL_ERROR_CODES: Final = (
 )
 
 
+@dataclass(frozen=True)
+class _ManifestDefinition:
+    """usersSetPhoto as tool_manifest.json describes it: the exports' default tool."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any] = field(repr=False)
+
+
 def _manifest() -> dict[str, Any]:
     """A private deep copy of the manifest: exports may be edited by their callers."""
     return copy.deepcopy(dict(load_manifest()))
 
 
-def ocp_tool() -> dict[str, Any]:
-    """The OCP tool definition: the manifest's OCP fields and nothing else."""
+def manifest_definition() -> ToolDefinition:
+    """usersSetPhoto's name, description and input schema, read from the manifest."""
     manifest = _manifest()
-    tool = {field: manifest[field] for field in OCP_FIELDS}
-    tool.update({field: manifest[field] for field in OCP_OPTIONAL_FIELDS if field in manifest})
-    return tool
+    return _ManifestDefinition(
+        name=manifest["name"],
+        description=manifest["description"],
+        input_schema=manifest["input_schema"],
+    )
 
 
-def model_input_schema() -> dict[str, Any]:
-    """The manifest's input_schema without its ``$schema`` key, for APIs that do not want it."""
-    schema = _manifest()["input_schema"]
-    schema.pop("$schema", None)
-    result: dict[str, Any] = schema
-    return result
+def _definition(tool: ToolDefinition | None) -> tuple[str, str, dict[str, Any]]:
+    """The name, description and a private copy of the input schema of ``tool``."""
+    definition = manifest_definition() if tool is None else checked_definition(tool)
+    return definition.name, definition.description, copy.deepcopy(definition.input_schema)
 
 
-def openai_tool() -> dict[str, Any]:
-    """An OpenAI function-calling tool (Chat Completions ``tools`` entry).
+def ocp_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
+    """The OCP tool definition: the manifest's OCP fields and nothing else.
 
-    ``strict`` is false on purpose: OpenAI's strict mode accepts only a subset of
-    JSON Schema, in which every property must be required, and this schema has
-    optional crop arguments tied together by ``dependentSchemas``. The tool checks
-    its arguments itself and answers a bad call with ``invalid_arguments``.
+    Only usersSetPhoto has a manifest; another tool is refused rather than half described.
     """
+    if tool is not None and checked_definition(tool).name != load_manifest()["name"]:
+        raise ValueError(f"the OCP export needs a tool manifest; {tool.name} has none here")
     manifest = _manifest()
+    exported = {name: manifest[name] for name in OCP_FIELDS}
+    exported.update({name: manifest[name] for name in OCP_OPTIONAL_FIELDS if name in manifest})
+    return exported
+
+
+def openai_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
+    """An OpenAI function-calling tool (Chat Completions ``tools`` entry), in strict mode.
+
+    The parameters are the strict variant: every argument required, an omitted crop
+    value sent as null, no other names. The OpenAI Agents SDK takes the same schema
+    unchanged as a strict ``FunctionTool``.
+    """
+    name, description, schema = _definition(tool)
     return {
         "type": "function",
         "function": {
-            "name": manifest["name"],
-            "description": manifest["description"],
-            "parameters": model_input_schema(),
-            "strict": False,
+            "name": name,
+            "description": description,
+            "parameters": strict_input_schema(schema),
+            "strict": True,
         },
     }
 
 
-def anthropic_tool() -> dict[str, Any]:
-    """An Anthropic tool-use definition (a Messages API ``tools`` entry)."""
-    manifest = _manifest()
+def anthropic_tool(tool: ToolDefinition | None = None, *, strict: bool = False) -> dict[str, Any]:
+    """An Anthropic tool-use definition (a Messages API ``tools`` entry).
+
+    ``strict=True`` sets Anthropic's ``strict`` flag with the schema its strict mode
+    takes, the bounds said in the descriptions (``anthropic_strict_input_schema``).
+    """
+    name, description, schema = _definition(tool)
+    if not strict:
+        return {"name": name, "description": description, "input_schema": schema}
     return {
-        "name": manifest["name"],
-        "description": manifest["description"],
-        "input_schema": manifest["input_schema"],
+        "name": name,
+        "description": description,
+        "input_schema": anthropic_strict_input_schema(schema),
+        "strict": True,
     }
 
 
-def mcp_tool() -> dict[str, Any]:
-    """An MCP tool (a ``tools/list`` entry) with the schema of its structured result."""
-    manifest = _manifest()
-    return {
-        "name": manifest["name"],
-        "description": manifest["description"],
-        "inputSchema": manifest["input_schema"],
-        "outputSchema": run_result_schema(),
-    }
+def gemini_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
+    """A Gemini function declaration (REST field names), the schema as ``parametersJsonSchema``."""
+    name, description, schema = _definition(tool)
+    return {"name": name, "description": description, "parametersJsonSchema": schema}
+
+
+def mcp_tool(
+    tool: ToolDefinition | None = None, *, output_schema: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """An MCP tool (a ``tools/list`` entry).
+
+    The default tool comes with the schema of its structured result
+    (``run_result_schema``); another tool has one only when ``output_schema`` is given.
+    """
+    name, description, schema = _definition(tool)
+    exported: dict[str, Any] = {"name": name, "description": description, "inputSchema": schema}
+    if output_schema is not None:
+        exported["outputSchema"] = copy.deepcopy(dict(output_schema))
+    elif tool is None:
+        exported["outputSchema"] = run_result_schema()
+    return exported
 
 
 def run_result_schema() -> dict[str, Any]:
@@ -216,22 +284,33 @@ def _envelope_properties() -> dict[str, Any]:
     return {name: copy.deepcopy(dict(_ENVELOPE_SCHEMAS[name])) for name in ENVELOPE_FIELDS}
 
 
-_EXPORTERS: Final[Mapping[str, Callable[[], dict[str, Any]]]] = MappingProxyType(
-    {
-        "ocp": ocp_tool,
-        "openai": openai_tool,
-        "anthropic": anthropic_tool,
-        "mcp": mcp_tool,
-    }
+def _anthropic_strict_tool(tool: ToolDefinition | None) -> dict[str, Any]:
+    return anthropic_tool(tool, strict=True)
+
+
+_EXPORTERS: Final[Mapping[str, Callable[[ToolDefinition | None], dict[str, Any]]]] = (
+    MappingProxyType(
+        {
+            "ocp": ocp_tool,
+            "openai": openai_tool,
+            "anthropic": anthropic_tool,
+            "anthropic-strict": _anthropic_strict_tool,
+            "gemini": gemini_tool,
+            "mcp": mcp_tool,
+        }
+    )
 )
 
 FORMATS: Final = tuple(_EXPORTERS)
 
 
-def export_tool(format: str) -> dict[str, Any]:
-    """The tool's definition in ``format`` (one of FORMATS), as a new JSON-ready dict."""
+def export_tool(format: str, tool: ToolDefinition | None = None) -> dict[str, Any]:
+    """``tool``'s definition (default: usersSetPhoto's) in ``format``, a new JSON-ready dict.
+
+    ``format`` is one of FORMATS.
+    """
     exporter = _EXPORTERS.get(format)
     if exporter is None:
         choices = ", ".join(FORMATS)
         raise ValueError(f"unknown export format {format!r}: choose one of {choices}")
-    return exporter()
+    return exporter(tool)

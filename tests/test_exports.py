@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,13 @@ from ocp_users_photo.errors import (
     TransportError,
     UsersPhotoError,
 )
-from ocp_users_photo.exports import FORMATS, export_tool, run_result_schema
+from ocp_users_photo.exports import (
+    FORMATS,
+    anthropic_strict_input_schema,
+    export_tool,
+    run_result_schema,
+    strict_input_schema,
+)
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.spec import load_manifest
 from tests.scripted_server import Answer, ScriptedSlack, success_reply
@@ -40,12 +47,12 @@ def result_validator() -> Draft202012Validator:
     return Draft202012Validator(run_result_schema(), format_checker=FormatChecker())
 
 
-def test_formats_are_the_four_named() -> None:
-    assert FORMATS == ("ocp", "openai", "anthropic", "mcp")
+def test_formats_are_the_six_named() -> None:
+    assert FORMATS == ("ocp", "openai", "anthropic", "anthropic-strict", "gemini", "mcp")
 
 
 def test_unknown_format_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match="ocp, openai, anthropic, mcp"):
+    with pytest.raises(ValueError, match="ocp, openai, anthropic, anthropic-strict, gemini, mcp"):
         export_tool("yaml")
 
 
@@ -103,12 +110,130 @@ def test_openai_export_shape_and_schema() -> None:
     assert TOOL_NAME.fullmatch(function["name"])
     assert function["name"] == source["name"]
     assert function["description"] == source["description"]
-    # Strict mode needs every property required; the crop arguments are optional.
-    assert function["strict"] is False
-    expected = dict(source["input_schema"])
-    del expected["$schema"]
-    assert function["parameters"] == expected
+    assert function["strict"] is True
+    assert function["parameters"] == strict_input_schema(source["input_schema"])
     assert function["parameters"]["type"] == "object"
+
+
+def test_anthropic_strict_export_shape_and_schema() -> None:
+    source = manifest()
+    exported = export_tool("anthropic-strict")
+    assert set(exported) == {"name", "description", "input_schema", "strict"}
+    assert exported["name"] == source["name"]
+    assert exported["description"] == source["description"]
+    assert exported["strict"] is True
+    assert exported["input_schema"] == anthropic_strict_input_schema(source["input_schema"])
+
+
+def test_gemini_export_shape_and_schema() -> None:
+    source = manifest()
+    exported = export_tool("gemini")
+    assert set(exported) == {"name", "description", "parametersJsonSchema"}
+    assert exported["name"] == source["name"]
+    assert exported["description"] == source["description"]
+    assert exported["parametersJsonSchema"] == source["input_schema"]
+
+
+def test_the_same_variant_is_the_same_schema_in_every_export() -> None:
+    manifest_schema = manifest()["input_schema"]
+    assert export_tool("anthropic")["input_schema"] == manifest_schema
+    assert export_tool("gemini")["parametersJsonSchema"] == manifest_schema
+    assert export_tool("mcp")["inputSchema"] == manifest_schema
+    assert export_tool("openai")["function"]["parameters"] == strict_input_schema(manifest_schema)
+    assert export_tool("anthropic-strict")["input_schema"] == anthropic_strict_input_schema(
+        manifest_schema
+    )
+
+
+CONDITIONAL_KEYWORDS = {
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependentRequired",
+    "oneOf",
+    "allOf",
+    "anyOf",
+    "not",
+    "patternProperties",
+}
+
+
+def keywords_in(schema: Any) -> set[str]:
+    """Every key used anywhere in ``schema``, property names aside."""
+    if isinstance(schema, list):
+        return set().union(*(keywords_in(item) for item in schema))
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema) - {"properties"}
+    for key, value in schema.items():
+        if key == "properties":
+            found |= set().union(*(keywords_in(item) for item in value.values()))
+        else:
+            found |= keywords_in(value)
+    return found
+
+
+def test_the_manifest_schema_has_no_conditional_keywords() -> None:
+    # Hosts and MCP clients vary in what conditional keywords they understand; the
+    # cross-field crop rule is in the descriptions instead, and the tool enforces it.
+    schema = manifest()["input_schema"]
+    assert keywords_in(schema) & CONDITIONAL_KEYWORDS == set()
+    for name in ("crop_x", "crop_y", "crop_w"):
+        assert "together, or none of them" in schema["properties"][name]["description"]
+    assert "inside the image" in schema["properties"]["crop_w"]["description"]
+    before = json.loads((DATA / "input_schema_before.json").read_text())
+    assert keywords_in(before) & CONDITIONAL_KEYWORDS == {"dependentSchemas", "if", "then"}
+
+
+def test_exports_are_derived_from_the_tool_they_are_given() -> None:
+    tool = UsersSetPhoto(environ={})
+    assert export_tool("openai", tool) == export_tool("openai")
+    told_otherwise = _Described(
+        name="usersSetPhoto",
+        description="Set the photo; image may also be an https URL on an allowed host.",
+        input_schema={
+            **tool.input_schema,
+            "properties": {
+                **tool.input_schema["properties"],
+                "image": {"type": "string", "description": "A path or an https URL."},
+            },
+        },
+    )
+    for fmt in ("openai", "anthropic", "anthropic-strict", "gemini", "mcp"):
+        text = json.dumps(export_tool(fmt, told_otherwise))
+        assert "A path or an https URL." in text, fmt
+        assert "an allowed host" in text, fmt
+    assert "outputSchema" not in export_tool("mcp", told_otherwise)
+
+
+@pytest.mark.parametrize(
+    ("tool", "error"),
+    [
+        (object(), TypeError),
+        (lambda: None, TypeError),
+    ],
+)
+def test_an_export_of_something_else_is_refused(tool: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match="name, description and input_schema"):
+        export_tool("openai", tool)
+
+
+def test_an_export_of_a_schema_offering_a_token_is_refused() -> None:
+    offering = _Described(
+        name="leaky",
+        description="d",
+        input_schema={"type": "object", "properties": {"token": {"type": "string"}}},
+    )
+    with pytest.raises(ValueError, match="offers token"):
+        export_tool("anthropic", offering)
+
+
+@dataclass(frozen=True)
+class _Described:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
 
 
 def test_anthropic_export_shape_and_schema() -> None:
@@ -137,6 +262,8 @@ def test_mcp_export_shape_and_schemas() -> None:
 def test_no_export_offers_a_token_argument() -> None:
     assert "token" not in export_tool("openai")["function"]["parameters"]["properties"]
     assert "token" not in export_tool("anthropic")["input_schema"]["properties"]
+    assert "token" not in export_tool("anthropic-strict")["input_schema"]["properties"]
+    assert "token" not in export_tool("gemini")["parametersJsonSchema"]["properties"]
     assert "token" not in export_tool("mcp")["inputSchema"]["properties"]
 
 
@@ -159,6 +286,8 @@ def input_schemas() -> list[dict[str, Any]]:
         manifest()["input_schema"],
         export_tool("openai")["function"]["parameters"],
         export_tool("anthropic")["input_schema"],
+        export_tool("anthropic-strict")["input_schema"],
+        export_tool("gemini")["parametersJsonSchema"],
         export_tool("mcp")["inputSchema"],
         export_tool("mcp")["outputSchema"],
     ]
@@ -180,8 +309,10 @@ def test_input_schema_accepts_and_refuses_as_documented() -> None:
     validator = Draft202012Validator(export_tool("mcp")["inputSchema"])
     assert validator.is_valid({"image": "me.png"})
     assert validator.is_valid({"image": "me.png", "crop_x": 0, "crop_y": "10", "crop_w": 512})
-    assert not validator.is_valid({"image": "me.png", "crop_x": 0})
-    assert not validator.is_valid({"image": "me.png", "crop_x": 0, "crop_y": None, "crop_w": 5})
+    # A partial box passes the schema (its descriptions say the rule); the tool refuses it.
+    assert validator.is_valid({"image": "me.png", "crop_x": 0})
+    assert not validator.is_valid({"image": "me.png", "crop_x": -1})
+    assert not validator.is_valid({"image": "me.png", "crop_x": "1e3"})
     # null means not given, for models that send every property
     assert validator.is_valid({"image": "me.png", "crop_x": None})
     assert validator.is_valid({"image": "me.png", "crop_x": None, "crop_y": None, "crop_w": None})

@@ -4,7 +4,9 @@ Hypothesis generates argument sets (images as paths, bytes, base64, data: URIs, 
 files, and every JSON and Python shape where they do not belong; crop values of every
 type; stray names; tokens of every kind). Each one either succeeds over real HTTP with
 exactly one request, or is refused with InvalidArguments and no request at all; no other
-exception escapes. A model's arguments that the input schema rejects are always refused.
+exception escapes. A model's arguments that the input schema rejects are always refused,
+and so is a strict-mode call (every name, null for what is left out) that a strict
+variant of it rejects.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from ocp_users_photo import InvalidArguments, SlackApiError, UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread
-from ocp_users_photo.spec import input_validator
+from ocp_users_photo.exports import anthropic_strict_input_schema, strict_input_schema
+from ocp_users_photo.spec import input_validator, load_manifest
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.reliability_report import ReliabilityReport
 
@@ -178,6 +182,21 @@ def _is_json(arguments: dict[Any, Any]) -> bool:
     return all(isinstance(key, str) for key in arguments)
 
 
+def strict_validators() -> list[Draft202012Validator]:
+    """The strict variants a provider may be given, compiled once per exploration."""
+    schema = load_manifest()["input_schema"]
+    return [
+        Draft202012Validator(strict_input_schema(schema)),
+        Draft202012Validator(anthropic_strict_input_schema(schema)),
+    ]
+
+
+def as_strict_call(arguments: dict[Any, Any]) -> dict[Any, Any]:
+    """The same call as a model in strict mode writes it: every name, null for the rest."""
+    names = load_manifest()["input_schema"]["properties"]
+    return {**dict.fromkeys(names), **arguments}
+
+
 def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None:
     """Run ``examples`` generated argument sets through one tool against the emulator.
 
@@ -186,7 +205,14 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
     belongs to it).
     """
     sent: list[httpx.Request] = []
-    tally = {"tried": 0, "accepted": 0, "refused": 0, "schema-refused model calls": 0}
+    tally = {
+        "tried": 0,
+        "accepted": 0,
+        "refused": 0,
+        "schema-refused model calls": 0,
+        "strict-refused model calls": 0,
+    }
+    strict_checks = strict_validators()
 
     async def count(request: httpx.Request) -> None:
         sent.append(request)
@@ -219,12 +245,25 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
                 tally["accepted"] += 1
                 assert len(sent) == before + 1
                 assert isinstance(outcome, SlackApiError) or outcome["ok"] is True
-            if _is_json(arguments) and next(input_validator().iter_errors(arguments), None):
-                before = len(sent)
-                result = await tool.run(arguments)
-                assert result["error"] == "invalid_arguments", result
-                assert len(sent) == before
+            if not _is_json(arguments):
+                return
+            refused_by_schema = next(input_validator().iter_errors(arguments), None)
+            if refused_by_schema:
+                await assert_refused(arguments)
                 tally["schema-refused model calls"] += 1
+            strict_call = as_strict_call(arguments)
+            if any(not check.is_valid(strict_call) for check in strict_checks):
+                # One run answers for both strict variants; when the call adds no names,
+                # the run above already answered for it.
+                if strict_call != arguments or not refused_by_schema:
+                    await assert_refused(strict_call)
+                tally["strict-refused model calls"] += 1
+
+        async def assert_refused(arguments: dict[Any, Any]) -> None:
+            before = len(sent)
+            result = await tool.run(arguments)
+            assert result["error"] == "invalid_arguments", result
+            assert len(sent) == before
 
         @settings(
             max_examples=examples,
@@ -245,6 +284,7 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
     assert tally["accepted"] > 0
     assert tally["refused"] > 0
     assert tally["schema-refused model calls"] > 0
+    assert tally["strict-refused model calls"] > 0
     section = "hostile input"
     reliability.count(section, "generated argument sets", tally["tried"])
     reliability.count(section, "generated sets accepted, one request each", tally["accepted"])

@@ -1,0 +1,58 @@
+"""The tools as LangChain structured tools (extra ``langchain``).
+
+    from langchain.agents import create_agent
+    from ocp_users_photo import UsersSetPhoto
+    from ocp_users_photo.frameworks.langchain import langchain_tools
+
+    agent = create_agent("openai:gpt-5", tools=langchain_tools(UsersSetPhoto()))
+    await agent.ainvoke({"messages": [...]})
+
+Each ``StructuredTool`` takes the tool's input schema as its ``args_schema``. The
+model reads the result as JSON text; the result dict itself is the message's
+``artifact`` for the host. A call the tool refuses (``invalid_arguments``) raises
+``ToolException``, which the tool turns into an error ``ToolMessage`` the model can
+act on, and the run goes on. The tools are asynchronous: run the agent with
+``ainvoke`` or ``astream``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocp_users_photo.frameworks._calls import is_correctable, missing_framework, result_text
+from ocp_users_photo.model_tool import ModelTool, checked_model_tools
+
+try:
+    from langchain_core.tools import StructuredTool, ToolException
+except ModuleNotFoundError as missing:  # the extra is not installed
+    raise missing_framework("langchain", missing) from missing
+
+__all__ = ["langchain_tools"]
+
+
+def langchain_tools(*tools: ModelTool) -> list[StructuredTool]:
+    """One ``StructuredTool`` per tool, in order."""
+    return [_structured_tool(tool) for tool in checked_model_tools(tools)]
+
+
+def _structured_tool(tool: ModelTool) -> StructuredTool:
+    async def call(**arguments: Any) -> tuple[str, dict[str, Any]]:
+        result = await tool.run(arguments)
+        if is_correctable(result):
+            raise ToolException(result_text(result))
+        return result_text(result), result
+
+    def call_sync(**arguments: Any) -> tuple[str, dict[str, Any]]:
+        raise RuntimeError(
+            f"{tool.name} is asynchronous: run the LangChain agent with ainvoke() or astream()"
+        )
+
+    return StructuredTool(
+        name=tool.name,
+        description=tool.description,
+        args_schema=tool.input_schema,
+        func=call_sync,
+        coroutine=call,
+        response_format="content_and_artifact",
+        handle_tool_error=True,
+    )

@@ -1,0 +1,49 @@
+"""The tools as a Pydantic AI toolset (extra ``pydantic-ai``).
+
+    from pydantic_ai import Agent
+    from ocp_users_photo import UsersSetPhoto
+    from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
+
+    agent = Agent("openai:gpt-5", toolsets=[pydantic_ai_toolset(UsersSetPhoto())])
+
+Each tool is declared with its own input schema (Pydantic AI adapts it to each
+provider). A call the tool refuses (``invalid_arguments``) raises ``ModelRetry``
+with the refusal as JSON, so the model is asked to correct its arguments, up to
+``max_retries`` times; every other result, Slack's errors included, is returned
+to the model as the tool's answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocp_users_photo.frameworks._calls import is_correctable, missing_framework, result_text
+from ocp_users_photo.model_tool import ModelTool, checked_model_tools
+
+try:
+    from pydantic_ai import FunctionToolset, ModelRetry, Tool
+except ModuleNotFoundError as missing:  # the extra is not installed
+    raise missing_framework("pydantic-ai", missing) from missing
+
+__all__ = ["pydantic_ai_toolset"]
+
+
+def pydantic_ai_toolset(*tools: ModelTool, max_retries: int = 2) -> FunctionToolset[Any]:
+    """A ``FunctionToolset`` of the tools; each may ask the model to retry ``max_retries`` times."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
+    declared = [_tool(tool) for tool in checked_model_tools(tools)]
+    return FunctionToolset(declared, max_retries=max_retries)
+
+
+def _tool(tool: ModelTool) -> Tool[Any]:
+    async def call(**arguments: Any) -> dict[str, Any]:
+        result = await tool.run(arguments)
+        if is_correctable(result):
+            raise ModelRetry(result_text(result))
+        return result
+
+    declared: Tool[Any] = Tool.from_schema(
+        call, name=tool.name, description=tool.description, json_schema=tool.input_schema
+    )
+    return declared

@@ -1,0 +1,221 @@
+"""The OpenAI Agents SDK's own agent loop calls usersSetPhoto on the emulator, with no network.
+
+The SDK ships no fake model, so ``ScriptedModel`` implements its public ``Model``
+interface: each turn it answers from a script (a tool call, or the final text) and
+records what the SDK handed it, tool outputs included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from agents import (
+    Agent,
+    FunctionTool,
+    Model,
+    ModelResponse,
+    ModelSettings,
+    ModelTracing,
+    RunConfig,
+    Runner,
+    Tool,
+    Usage,
+)
+from agents.agent_output import AgentOutputSchemaBase
+from agents.handoffs import Handoff
+from agents.items import TResponseInputItem, TResponseStreamEvent
+from openai.types.responses import (
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+)
+from openai.types.responses.response_prompt_param import ResponsePromptParam
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.exports import strict_input_schema
+from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
+from tests.framework_fixtures import PhotoHost
+
+
+@dataclass(frozen=True)
+class Call:
+    """A turn in which the model calls a tool with these arguments (JSON text, as models write)."""
+
+    name: str
+    arguments: str
+
+
+class ScriptedModel(Model):
+    """A model that plays a script, one turn per request, and keeps what it was sent."""
+
+    def __init__(self, turns: list[Call | str]) -> None:
+        self.turns = list(turns)
+        self.inputs: list[list[Any]] = []
+        self.tools: list[list[Tool]] = []
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> ModelResponse:
+        self.inputs.append([input] if isinstance(input, str) else list(input))
+        self.tools.append(list(tools))
+        turn = self.turns.pop(0)
+        number = len(self.inputs)
+        if isinstance(turn, str):
+            text = ResponseOutputText(type="output_text", text=turn, annotations=[])
+            message = ResponseOutputMessage(
+                id=f"msg_{number}",
+                type="message",
+                role="assistant",
+                status="completed",
+                content=[text],
+            )
+            return ModelResponse(output=[message], usage=Usage(), response_id=None)
+        call = ResponseFunctionToolCall(
+            type="function_call",
+            id=f"fc_{number}",
+            call_id=f"call_{number}",
+            name=turn.name,
+            arguments=turn.arguments,
+            status="completed",
+        )
+        return ModelResponse(output=[call], usage=Usage(), response_id=None)
+
+    def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> AsyncIterator[TResponseStreamEvent]:
+        raise NotImplementedError("these tests run the agent without streaming")
+
+    def tool_outputs(self, turn: int) -> list[dict[str, Any]]:
+        """The tool results the SDK sent with request ``turn`` (1-based), parsed."""
+        return [
+            json.loads(item["output"])
+            for item in self.inputs[turn - 1]
+            if isinstance(item, dict) and item.get("type") == "function_call_output"
+        ]
+
+
+async def run_agent(host: PhotoHost, turns: list[Call | str]) -> tuple[ScriptedModel, Any]:
+    model = ScriptedModel(turns)
+    agent = Agent(name="assistant", model=model, tools=list(openai_agents_tools(host.tool)))
+    result = await Runner.run(
+        agent, "Set my Slack photo to portrait.png", run_config=RunConfig(tracing_disabled=True)
+    )
+    return model, result
+
+
+def call(arguments: dict[str, Any]) -> Call:
+    return Call("usersSetPhoto", json.dumps(arguments))
+
+
+async def test_the_agent_loop_sets_the_photo_after_correcting_a_refused_call(
+    photo_host: PhotoHost,
+) -> None:
+    before = await photo_host.avatar_hash()
+    model, result = await run_agent(
+        photo_host,
+        [call(photo_host.partial_box_call()), call(photo_host.good_call()), "Done."],
+    )
+    assert result.final_output == "Done."
+
+    (refused,) = model.tool_outputs(2)
+    assert refused["ok"] is False
+    assert refused["error"] == "invalid_arguments"
+    assert {problem["path"] for problem in refused["problems"]} == {"$.crop_y", "$.crop_w"}
+
+    outputs = model.tool_outputs(3)
+    assert outputs[-1]["ok"] is True
+    avatar = outputs[-1]["profile"]["avatar_hash"]
+    assert avatar != before
+    assert await photo_host.avatar_hash() == avatar  # the host's user, through real HTTP
+
+
+async def test_the_model_is_offered_the_strict_schema_and_no_token(photo_host: PhotoHost) -> None:
+    model, _ = await run_agent(photo_host, ["Nothing to do."])
+    (offered,) = model.tools[0]
+    assert isinstance(offered, FunctionTool)
+    assert offered.strict_json_schema is True
+    assert offered.params_json_schema == strict_input_schema(photo_host.tool.input_schema)
+    assert "token" not in offered.params_json_schema["properties"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        ('{"image": "portrait.png", "token": "xoxp-from-the-model"}', "$.token"),
+        ('{"image": ', "$"),
+        ("[1, 2]", "$"),
+    ],
+    ids=["token-from-the-model", "broken-json", "not-an-object"],
+)
+async def test_a_bad_call_comes_back_to_the_model_and_the_run_goes_on(
+    photo_host: PhotoHost, arguments: str, path: str
+) -> None:
+    before = await photo_host.avatar_hash()
+    model, result = await run_agent(photo_host, [Call("usersSetPhoto", arguments), "Sorry."])
+    assert result.final_output == "Sorry."
+    (refused,) = model.tool_outputs(2)
+    assert refused["error"] == "invalid_arguments"
+    assert path in {problem["path"] for problem in refused["problems"]}
+    assert "xoxp-from-the-model" not in json.dumps(refused)
+    assert await photo_host.avatar_hash() == before
+
+
+async def test_a_slack_error_reaches_the_model_as_the_tools_answer(photo_host: PhotoHost) -> None:
+    photo_host.emulator.state.revoke("xoxp-1-test")
+    model, result = await run_agent(photo_host, [call(photo_host.good_call()), "Token revoked."])
+    assert result.final_output == "Token revoked."
+    (answer,) = model.tool_outputs(2)
+    assert answer["error"] == "token_revoked"
+    assert "xoxp-1-test" not in json.dumps(answer)
+
+
+def test_several_tools_become_several_function_tools() -> None:
+    first = UsersSetPhoto("xoxp-1-test", environ={})
+    renamed = _Renamed(UsersSetPhoto("xoxp-1-test", environ={}), "usersSetPhotoAgain")
+    tools = openai_agents_tools(first, renamed)
+    assert [tool.name for tool in tools] == ["usersSetPhoto", "usersSetPhotoAgain"]
+
+
+@dataclass
+class _Renamed:
+    """Another tool of the same surface (a stand-in for a second tool such as usersRestorePhoto)."""
+
+    inner: UsersSetPhoto
+    name: str
+
+    @property
+    def description(self) -> str:
+        return self.inner.description
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.inner.input_schema
+
+    async def run(self, arguments: Any) -> dict[str, Any]:
+        return await self.inner.run(arguments)

@@ -1,0 +1,134 @@
+"""Pydantic AI's own agent loop, driven by its FunctionModel, sets a photo on the emulator."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pydantic_ai import Agent, UnexpectedModelBehavior
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.tools import ToolDefinition
+
+from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
+from tests.framework_fixtures import PhotoHost
+
+
+@dataclass
+class Script:
+    """A FunctionModel function: one turn per request, each a tool call's arguments or text."""
+
+    turns: list[dict[str, Any] | str]
+    seen: list[list[ModelMessage]] = field(default_factory=list)
+    offered: list[list[ToolDefinition]] = field(default_factory=list)
+
+    def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        self.seen.append(list(messages))
+        self.offered.append(list(info.function_tools))
+        turn = self.turns.pop(0)
+        if isinstance(turn, str):
+            return ModelResponse(parts=[TextPart(turn)])
+        number = len(self.seen)
+        return ModelResponse(
+            parts=[ToolCallPart("usersSetPhoto", turn, tool_call_id=f"call_{number}")]
+        )
+
+    def parts_sent(self, turn: int) -> list[Any]:
+        """The parts of the last request the model got on ``turn`` (1-based)."""
+        last = self.seen[turn - 1][-1]
+        assert isinstance(last, ModelRequest)
+        return list(last.parts)
+
+
+def retry_request(parts: list[Any]) -> str:
+    """The text of Pydantic AI's request to correct a tool call (a ModelRetry), from ``parts``."""
+    (part,) = parts
+    assert isinstance(part, ToolReturnPart)
+    assert part.tool_name == "usersSetPhoto"
+    assert part.outcome == "retried"
+    assert part.retry is not None
+    assert part.retry.cause == "model_retry"
+    assert isinstance(part.content, str)
+    return part.content
+
+
+async def run_agent(host: PhotoHost, script: Script, *, max_retries: int = 2) -> Any:
+    agent = Agent(
+        FunctionModel(script), toolsets=[pydantic_ai_toolset(host.tool, max_retries=max_retries)]
+    )
+    return await agent.run("Set my Slack photo to portrait.png")
+
+
+async def test_the_agent_loop_retries_a_refused_call_then_sets_the_photo(
+    photo_host: PhotoHost,
+) -> None:
+    before = await photo_host.avatar_hash()
+    script = Script([photo_host.partial_box_call(), photo_host.good_call(), "Done."])
+    result = await run_agent(photo_host, script)
+    assert result.output == "Done."
+
+    refused = json.loads(retry_request(script.parts_sent(2)))
+    assert refused["error"] == "invalid_arguments"
+    assert {problem["path"] for problem in refused["problems"]} == {"$.crop_y", "$.crop_w"}
+
+    (returned,) = script.parts_sent(3)
+    assert isinstance(returned, ToolReturnPart)
+    assert returned.outcome == "success"
+    assert returned.content["ok"] is True  # run()'s result, as it returned it
+    assert returned.content["profile"]["avatar_hash"] != before
+    assert await photo_host.avatar_hash() == returned.content["profile"]["avatar_hash"]
+
+
+async def test_the_model_is_offered_the_input_schema_and_no_token(photo_host: PhotoHost) -> None:
+    script = Script(["Nothing to do."])
+    await run_agent(photo_host, script)
+    (offered,) = script.offered[0]
+    assert offered.name == "usersSetPhoto"
+    assert offered.parameters_json_schema == photo_host.tool.input_schema
+    assert "token" not in offered.parameters_json_schema["properties"]
+
+
+async def test_a_token_from_the_model_is_a_retry_not_a_credential(photo_host: PhotoHost) -> None:
+    before = await photo_host.avatar_hash()
+    stolen = {"image": photo_host.picture.name, "token": "xoxp-from-the-model"}
+    script = Script([stolen, "Sorry."])
+    result = await run_agent(photo_host, script)
+    assert result.output == "Sorry."
+    refused = retry_request(script.parts_sent(2))
+    assert "$.token" in refused
+    assert "xoxp-from-the-model" not in refused
+    assert await photo_host.avatar_hash() == before
+
+
+async def test_a_slack_error_is_the_tools_answer_not_a_retry(photo_host: PhotoHost) -> None:
+    photo_host.emulator.state.revoke("xoxp-1-test")
+    script = Script([photo_host.good_call(), "Token revoked."])
+    result = await run_agent(photo_host, script)
+    assert result.output == "Token revoked."
+    (returned,) = script.parts_sent(2)
+    assert isinstance(returned, ToolReturnPart)
+    assert returned.outcome == "success"
+    assert returned.content["error"] == "token_revoked"
+
+
+async def test_retries_are_bounded_by_max_retries(photo_host: PhotoHost) -> None:
+    # Pydantic AI ends a run whose model keeps making a refused call past max_retries.
+    script = Script([photo_host.partial_box_call()] * 2 + ["never reached"])
+    with pytest.raises(UnexpectedModelBehavior, match="usersSetPhoto"):
+        await run_agent(photo_host, script, max_retries=1)
+    assert script.turns == ["never reached"]
+
+
+@pytest.mark.parametrize("max_retries", [-1, True, 1.5])
+def test_max_retries_must_be_a_count(photo_host: PhotoHost, max_retries: Any) -> None:
+    with pytest.raises(ValueError, match="max_retries"):
+        pydantic_ai_toolset(photo_host.tool, max_retries=max_retries)

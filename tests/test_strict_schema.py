@@ -1,0 +1,275 @@
+"""The strict variants: how they are derived, and that they accept no more than the tool takes.
+
+- the derivation's shape (every property required, nullable where it was optional,
+  one type per branch, closed objects), and its refusals of what it cannot carry;
+- over generated arguments, a model's strict call (every name, null for what it
+  leaves out) passes the strict variant exactly when the arguments pass the
+  manifest's schema;
+- the tool (``prepare`` with a model's arguments, nothing sent) accepts exactly what
+  the old schema accepted, the cross-field rule now being the tool's alone;
+- what the Anthropic variant lets through beyond the manifest's schema (the bounds
+  it says in words), the tool refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.exports import anthropic_strict_input_schema, strict_input_schema
+from ocp_users_photo.spec import load_manifest
+from tests.conftest import make_image
+
+MANIFEST_SCHEMA: dict[str, Any] = json.loads(json.dumps(load_manifest()["input_schema"]))
+NAMES = tuple(MANIFEST_SCHEMA["properties"])
+BEFORE = json.loads((Path(__file__).parent / "data" / "input_schema_before.json").read_text())
+
+manifest_check = Draft202012Validator(MANIFEST_SCHEMA)
+strict_check = Draft202012Validator(strict_input_schema(MANIFEST_SCHEMA))
+anthropic_check = Draft202012Validator(anthropic_strict_input_schema(MANIFEST_SCHEMA))
+before_check = Draft202012Validator(BEFORE)
+
+EXAMPLES = settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def as_strict_call(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The same call as a model in strict mode writes it: every name, null for the rest."""
+    return {**dict.fromkeys(NAMES), **arguments}
+
+
+# --- The derivation.
+
+
+def test_every_property_is_required_and_the_optional_ones_take_null() -> None:
+    strict = strict_input_schema(MANIFEST_SCHEMA)
+    assert strict["required"] == list(NAMES)
+    assert strict["additionalProperties"] is False
+    assert strict["properties"]["image"] == MANIFEST_SCHEMA["properties"]["image"]
+    for name in ("crop_x", "crop_y", "crop_w"):
+        source = MANIFEST_SCHEMA["properties"][name]
+        derived = strict["properties"][name]
+        assert derived["description"] == source["description"]
+        assert derived["anyOf"] == [
+            {"type": "integer", "minimum": source["minimum"], "maximum": source["maximum"]},
+            {"type": "string", "pattern": source["pattern"]},
+            {"type": "null"},
+        ]
+
+
+def test_an_optional_single_type_becomes_nullable_and_nested_objects_are_closed() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "size": {"type": "integer", "minimum": 1},
+            "box": {
+                "type": "object",
+                "properties": {"side": {"type": "number"}},
+                "required": ["side"],
+            },
+            "tags": {"type": "array", "items": {"type": "string", "format": "email"}},
+        },
+        "required": ["box"],
+    }
+    original = copy.deepcopy(schema)
+    strict = strict_input_schema(schema)
+    assert schema == original, "the schema given is left as it was"
+    assert strict["required"] == ["size", "box", "tags"]
+    assert strict["properties"]["size"] == {
+        "anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]
+    }
+    assert strict["properties"]["box"] == {
+        "type": "object",
+        "properties": {"side": {"type": "number"}},
+        "required": ["side"],
+        "additionalProperties": False,
+    }
+    assert strict["properties"]["tags"]["anyOf"][0] == {
+        "type": "array",
+        "items": {"type": "string", "format": "email"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("schema", "named"),
+    [
+        (BEFORE, "dependentSchemas"),
+        ({"type": "object", "properties": {"a": {"type": "string", "minLength": 1}}}, "minLength"),
+        (
+            {"type": "object", "properties": {}, "additionalProperties": True},
+            "additionalProperties",
+        ),
+        ({"type": "object", "patternProperties": {"^x": {}}}, "patternProperties"),
+        ({"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}}, "oneOf"),
+        ({"type": "object", "properties": {"a": {"type": "string", "format": "uri"}}}, "uri"),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"enum": [1, "x"], "type": ["integer", "string"]}},
+            },
+            "enum",
+        ),
+        ({"type": "array", "items": {"type": "string"}}, "root"),
+        ({"type": "object", "properties": {"a": {"description": "untyped"}}}, "type"),
+    ],
+    ids=[
+        "before",
+        "minLength",
+        "open-object",
+        "patternProperties",
+        "oneOf",
+        "format",
+        "enum-of-two-types",
+        "array-root",
+        "untyped",
+    ],
+)
+def test_what_strict_mode_cannot_carry_is_refused_not_dropped(
+    schema: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ValueError, match=named):
+        strict_input_schema(schema)
+
+
+def test_the_anthropic_variant_says_the_bounds_in_words() -> None:
+    anthropic = anthropic_strict_input_schema(MANIFEST_SCHEMA)
+    crop_w = anthropic["properties"]["crop_w"]
+    assert crop_w["anyOf"] == [{"type": "integer"}, {"type": "string"}, {"type": "null"}]
+    assert crop_w["description"].startswith(MANIFEST_SCHEMA["properties"]["crop_w"]["description"])
+    assert crop_w["description"].endswith(
+        "Limits the tool checks: integer: minimum 1, maximum 65535; string: pattern ^[0-9]{1,5}$."
+    )
+
+
+# --- Over generated arguments: the strict variants against the manifest's schema.
+
+
+def crop_values() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.none(),
+        st.integers(-3, 70_000),
+        st.integers(0, 99_999).map(str),
+        st.sampled_from(["", "-1", " 5", "1e3", "0x10", "\u0665", "10\n", 1.0, 2.5, True]),
+        st.lists(st.integers(), max_size=1),
+    )
+
+
+def argument_objects() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "image": st.one_of(st.text(max_size=8), st.none(), st.integers()),
+            "crop_x": crop_values(),
+            "crop_y": crop_values(),
+            "crop_w": crop_values(),
+            "token": st.just("xoxp-from-the-model"),
+        },
+    )
+
+
+@EXAMPLES
+@given(arguments=argument_objects())
+def test_a_strict_call_passes_the_strict_variant_exactly_when_the_manifest_takes_it(
+    arguments: dict[str, Any],
+) -> None:
+    strict_call = as_strict_call(arguments)
+    assert strict_check.is_valid(strict_call) == manifest_check.is_valid(arguments)
+    # Whatever the strict variant accepts, the manifest's schema accepts.
+    if strict_check.is_valid(arguments):
+        assert manifest_check.is_valid(arguments)
+    if strict_check.is_valid(strict_call):
+        assert anthropic_check.is_valid(strict_call)
+
+
+# --- The tool, with a model's arguments: prepared locally, nothing sent.
+
+
+@pytest.fixture(scope="module")
+def picture_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pictures")
+    (folder / "portrait.png").write_bytes(make_image((600, 600)))
+    return folder
+
+
+def tool_accepts(folder: Path, arguments: dict[str, Any]) -> bool:
+    """Whether the tool would send this model call (every local check, nothing sent)."""
+
+    async def prepare() -> bool:
+        tool = UsersSetPhoto("xoxp-1-test", image_roots=[folder], environ={})
+        try:
+            upload = await tool.prepare(arguments, model_facing=True)
+        except InvalidArguments:
+            return False
+        upload.close()
+        return True
+
+    return asyncio.run(prepare())
+
+
+def box_values() -> st.SearchStrategy[Any]:
+    """Crop values that keep any whole box inside a 600x600 image, and ones no box may have."""
+    return st.one_of(
+        st.none(),
+        st.integers(0, 300),
+        st.integers(0, 300).map(str),
+        st.sampled_from([-1, 0.0, 7.0, 2.5, True, 70_000, "", "-1", "abc", " 5", [], {}]),
+    )
+
+
+@EXAMPLES
+@given(
+    crop=st.fixed_dictionaries(
+        {},
+        optional={
+            "crop_x": box_values(),
+            "crop_y": box_values(),
+            "crop_w": box_values(),
+            "token": st.just("xoxp-from-the-model"),
+        },
+    )
+)
+def test_the_tool_accepts_exactly_what_the_old_schema_accepted(
+    picture_folder: Path, crop: dict[str, Any]
+) -> None:
+    arguments = {"image": "portrait.png", **crop}
+    accepted = tool_accepts(picture_folder, arguments)
+    assert accepted == before_check.is_valid(arguments), arguments
+    if accepted:
+        assert manifest_check.is_valid(arguments)
+        assert strict_check.is_valid(as_strict_call(arguments))
+
+
+def untyped_by_anthropic() -> st.SearchStrategy[Any]:
+    """Values of the types the Anthropic variant allows, whatever their bounds or text."""
+    return st.one_of(st.none(), st.integers(-5, 99_999), st.text(max_size=6))
+
+
+@EXAMPLES
+@given(
+    crop=st.fixed_dictionaries(
+        {
+            "crop_x": untyped_by_anthropic(),
+            "crop_y": untyped_by_anthropic(),
+            "crop_w": untyped_by_anthropic(),
+        }
+    )
+)
+def test_what_only_the_anthropic_variant_lets_through_the_tool_refuses(
+    picture_folder: Path, crop: dict[str, Any]
+) -> None:
+    arguments = {"image": "portrait.png", **crop}
+    assume(anthropic_check.is_valid(arguments) and not manifest_check.is_valid(arguments))
+    assert not tool_accepts(picture_folder, arguments), arguments
