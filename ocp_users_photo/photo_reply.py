@@ -15,16 +15,38 @@ Errors, HTTP statuses and bodies that are not JSON are the Slack core's business
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any, Final, Literal
 
+import anyio.to_thread
+
 from ocp_users_photo.errors import Problem, ReplySchemaError
-from ocp_users_photo.spec import response_check, response_validator
+from ocp_users_photo.spec import response_check, response_check_built, response_validator
 
 logger = logging.getLogger("ocp_users_photo")
 
 ReplyCheck = Literal["strict", "warn", "off"]
 ENVELOPE_FIELDS: Final = ("warning", "response_metadata")
+
+
+async def check_photo_reply_off_loop(
+    body: dict[str, Any], *, reply_check: ReplyCheck
+) -> dict[str, Any]:
+    """``check_photo_reply`` from async code: validators are built (and a failure explained)
+    in a worker thread, since building them reads files and a failure's explanation walks
+    the schema; a valid reply takes the compiled check on the loop (microseconds)."""
+    if reply_check == "off":
+        _log_warnings(body)
+        return body
+    if not response_check_built():
+        await anyio.to_thread.run_sync(response_check)
+    if not _envelope_problems(body) and _compiled_failure(body) is None:
+        _log_warnings(body)
+        return body
+    return await anyio.to_thread.run_sync(
+        functools.partial(check_photo_reply, body, reply_check=reply_check)
+    )
 
 
 def check_photo_reply(body: dict[str, Any], *, reply_check: ReplyCheck) -> dict[str, Any]:
@@ -39,14 +61,23 @@ def check_photo_reply(body: dict[str, Any], *, reply_check: ReplyCheck) -> dict[
     return body
 
 
+def _without_envelope(body: dict[str, Any]) -> dict[str, Any]:
+    if ENVELOPE_FIELDS[0] in body or ENVELOPE_FIELDS[1] in body:
+        return {key: value for key, value in body.items() if key not in ENVELOPE_FIELDS}
+    return body
+
+
+def _compiled_failure(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The compiled check's verdict on the reply without its envelope; a bare ok passes."""
+    checked = _without_envelope(body)
+    return None if checked == {"ok": True} else response_check()(checked)
+
+
 def reply_problems(body: dict[str, Any]) -> list[Problem]:
     """Where an ok reply breaks the response schema (envelope set aside; bare ok accepted)."""
-    if ENVELOPE_FIELDS[0] in body or ENVELOPE_FIELDS[1] in body:
-        checked = {key: value for key, value in body.items() if key not in ENVELOPE_FIELDS}
-    else:
-        checked = body
+    checked = _without_envelope(body)
     envelope = _envelope_problems(body)
-    failure = None if checked == {"ok": True} else response_check()(checked)
+    failure = _compiled_failure(body)
     if failure is None:
         return envelope  # the common case: one compiled check, nothing to explain
     problems = [

@@ -168,6 +168,11 @@ def response_check() -> Callable[[Any], tuple[str, str] | None]:
     return check
 
 
+def response_check_built() -> bool:
+    """Whether ``response_check`` is compiled already (building it imports and compiles)."""
+    return response_check.cache_info().currsize > 0
+
+
 @cache
 def input_validator() -> Draft202012Validator:
     """Checks model-facing arguments against the manifest's input_schema."""

@@ -39,7 +39,7 @@ from ocp_users_photo.observers import (
     notify_ended,
     notify_started,
 )
-from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply
+from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply_off_loop
 from ocp_users_photo.settings import ImageRoots, Settings, resolve_roots
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.form import FilePart
@@ -267,7 +267,7 @@ class UsersSetPhoto:
                 renew=upload.renew,
                 log_detail=image.describe(),
             )
-            body = check_photo_reply(reply.body, reply_check=self.reply_check)
+            body = await check_photo_reply_off_loop(reply.body, reply_check=self.reply_check)
             summary = upload.summary()
             if digest:
                 summary["sha256"] = image.digest()

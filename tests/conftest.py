@@ -15,8 +15,8 @@ from blockbuster import blockbuster_ctx
 from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
 from tests.reliability_report import ReliabilityReport
-from tests.scripted_server import ScriptedSlack, scripted_slack
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures"]
 
@@ -56,17 +56,22 @@ def write_image(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[ScriptedSlack]:
-    async with scripted_slack() as server:
-        yield server
-
-
-@pytest.fixture
-async def tool(slack: ScriptedSlack) -> AsyncIterator[UsersSetPhoto]:
+async def tool(emulator: RunningEmulator) -> AsyncIterator[UsersSetPhoto]:
+    """The tool, with the canary token, against the emulator (faults script its answers)."""
     async with UsersSetPhoto(
-        CANARY_TOKEN, base_url=slack.base_url, retry_backoff=0.01, environ={}
+        CANARY_TOKEN, base_url=emulator.base_url, retry_backoff=0.01, environ={}
     ) as photo_tool:
         yield photo_tool
+
+
+def photo_requests(emulator: RunningEmulator) -> list[RecordedRequest]:
+    """The users.setPhoto requests that reached the emulator, in order."""
+    return emulator.requests.for_path("/api/users.setPhoto")
+
+
+def shown_avatar_hash(emulator: RunningEmulator, token: str = CANARY_TOKEN) -> str:
+    """The avatar_hash Slack (the emulator) now shows for the token's user."""
+    return emulator.state.person_for_token(token).avatar_hash
 
 
 @pytest.fixture
@@ -147,3 +152,22 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _REPORT:
         terminalreporter.section("reliability figures")
         terminalreporter.write_line(_REPORT.markdown())
+
+
+def inject(emulator: RunningEmulator, *faults: Fault) -> None:
+    """The next users.setPhoto requests answer these faults, one each, in this order."""
+    for fault in faults:
+        emulator.faults.inject(fault)
+
+
+AVATAR_HASH = "0123456789ab"
+
+
+def success_reply(base: str = "https://avatars.example.com/u1") -> dict[str, Any]:
+    """A users.setPhoto reply that satisfies the seed's response schema."""
+    profile: dict[str, Any] = {
+        f"image_{size}": f"{base}/{size}.png" for size in (24, 32, 48, 72, 192, 512, 1024)
+    }
+    profile["image_original"] = f"{base}/original.png"
+    profile["avatar_hash"] = AVATAR_HASH
+    return {"ok": True, "profile": profile}

@@ -8,22 +8,26 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.conftest import CANARY_TOKEN, make_image
-from tests.scripted_server import Answer, ScriptedSlack, scripted_slack_in_thread, success_reply
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from tests.conftest import (
+    CANARY_TOKEN,
+    inject,
+    make_image,
+    photo_requests,
+    shown_avatar_hash,
+)
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 
 
 @pytest.fixture
-def slack() -> Iterator[ScriptedSlack]:  # type: ignore[override]
-    with scripted_slack_in_thread() as server:
-        yield server
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -49,11 +53,11 @@ def image(tmp_path: Path) -> Path:
     return path
 
 
-def slack_env(slack: ScriptedSlack) -> dict[str, str]:
-    return {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack.base_url}
+def slack_env(emulator: RunningEmulator) -> dict[str, str]:
+    return {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": emulator.base_url}
 
 
-def test_set_a_photo(slack: ScriptedSlack, image: Path) -> None:
+def test_set_a_photo(slack_emulator: RunningEmulator, image: Path) -> None:
     done = cli(
         "set",
         str(image),
@@ -63,43 +67,45 @@ def test_set_a_photo(slack: ScriptedSlack, image: Path) -> None:
         "0",
         "--crop-w",
         "600",
-        env=slack_env(slack),
+        env=slack_env(slack_emulator),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Photo set (PNG 800x600, ")
     assert "crop x=100 y=0 w=600" in done.stdout
-    assert "avatar_hash: 0123456789ab" in done.stdout
-    (request,) = slack.requests
-    assert request.headers["authorization"] == f"Bearer {CANARY_TOKEN}"
-    assert request.fields == {"crop_x": "100", "crop_y": "0", "crop_w": "600"}
+    assert f"avatar_hash: {shown_avatar_hash(slack_emulator)}" in done.stdout
+    (request,) = photo_requests(slack_emulator)
+    assert request.header("authorization") == f"Bearer {CANARY_TOKEN}"
+    assert dict(request.form) == {"crop_x": "100", "crop_y": "0", "crop_w": "600"}
 
 
-def test_json_output_is_the_reply(slack: ScriptedSlack, image: Path) -> None:
-    done = cli("set", str(image), "--json", env=slack_env(slack))
+def test_json_output_is_the_reply(slack_emulator: RunningEmulator, image: Path) -> None:
+    done = cli("set", str(image), "--json", env=slack_env(slack_emulator))
     assert done.returncode == 0
-    assert json.loads(done.stdout) == success_reply()
+    reply = json.loads(done.stdout)
+    assert reply["ok"] is True
+    assert reply["profile"]["avatar_hash"] == shown_avatar_hash(slack_emulator)
 
 
-def test_token_env_names_another_variable(slack: ScriptedSlack, image: Path) -> None:
+def test_token_env_names_another_variable(slack_emulator: RunningEmulator, image: Path) -> None:
     done = cli(
         "set",
         str(image),
         "--token-env",
         "MY_TOKEN",
-        env={"MY_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack.base_url},
+        env={"MY_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url},
     )
     assert done.returncode == 0, done.stderr
     missing = cli(
-        "set", str(image), "--token-env", "NOT_SET", env={"SLACK_API_URL": slack.base_url}
+        "set", str(image), "--token-env", "NOT_SET", env={"SLACK_API_URL": slack_emulator.base_url}
     )
     assert missing.returncode == 2
     assert "NOT_SET: that environment variable is not set" in missing.stderr
-    assert slack.requests[0].headers["authorization"] == f"Bearer {CANARY_TOKEN}"
-    assert len(slack.requests) == 1
+    assert photo_requests(slack_emulator)[0].header("authorization") == f"Bearer {CANARY_TOKEN}"
+    assert len(photo_requests(slack_emulator)) == 1
 
 
 def test_dry_run_checks_everything_and_sends_nothing(
-    slack: ScriptedSlack, image: Path, tmp_path: Path
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
 ) -> None:
     preview = tmp_path / "preview.png"
     done = cli(
@@ -114,11 +120,11 @@ def test_dry_run_checks_everything_and_sends_nothing(
         "100",
         "--crop-w",
         "500",
-        env=slack_env(slack),
+        env=slack_env(slack_emulator),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Checked: would send PNG 800x600")
-    assert slack.requests == []
+    assert photo_requests(slack_emulator) == []
     with Image.open(preview) as square:
         assert square.size == (500, 500)
         # make_image paints the top-right quarter blue: the crop's top-right corner is in it.
@@ -127,12 +133,12 @@ def test_dry_run_checks_everything_and_sends_nothing(
 
 
 def test_preview_letterboxes_without_a_crop_box(
-    slack: ScriptedSlack, image: Path, tmp_path: Path
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
 ) -> None:
     preview = tmp_path / "square.png"
     assert (
         cli(
-            "set", str(image), "--dry-run", "--preview", str(preview), env=slack_env(slack)
+            "set", str(image), "--dry-run", "--preview", str(preview), env=slack_env(slack_emulator)
         ).returncode
         == 0
     )
@@ -142,8 +148,8 @@ def test_preview_letterboxes_without_a_crop_box(
         assert square.getpixel((10, 400))[:3] == (200, 40, 40)
 
 
-def test_dry_run_json(slack: ScriptedSlack, image: Path) -> None:
-    done = cli("set", str(image), "--dry-run", "--json", env=slack_env(slack))
+def test_dry_run_json(slack_emulator: RunningEmulator, image: Path) -> None:
+    done = cli("set", str(image), "--dry-run", "--json", env=slack_env(slack_emulator))
     assert json.loads(done.stdout) == {
         "dry_run": True,
         "would_send": {"format": "PNG", "width": 800, "height": 600, "bytes": image.stat().st_size},
@@ -158,23 +164,23 @@ def test_dry_run_json(slack: ScriptedSlack, image: Path) -> None:
     ],
 )
 def test_invalid_arguments_exit_2_with_one_line(
-    slack: ScriptedSlack, image: Path, extra: list[str], says: str
+    slack_emulator: RunningEmulator, image: Path, extra: list[str], says: str
 ) -> None:
-    done = cli("set", str(image), *extra, env=slack_env(slack))
+    done = cli("set", str(image), *extra, env=slack_env(slack_emulator))
     assert done.returncode == 2
     assert says in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    assert slack.requests == []
+    assert photo_requests(slack_emulator) == []
 
 
-def test_no_token_says_where_to_put_it(slack: ScriptedSlack, image: Path) -> None:
-    done = cli("set", str(image), env={"SLACK_API_URL": slack.base_url})
+def test_no_token_says_where_to_put_it(slack_emulator: RunningEmulator, image: Path) -> None:
+    done = cli("set", str(image), env={"SLACK_API_URL": slack_emulator.base_url})
     assert done.returncode == 2
     assert "SLACK_USER_TOKEN" in done.stderr
 
 
-def test_a_missing_file(slack: ScriptedSlack, tmp_path: Path) -> None:
-    done = cli("set", str(tmp_path / "nope.png"), env=slack_env(slack))
+def test_a_missing_file(slack_emulator: RunningEmulator, tmp_path: Path) -> None:
+    done = cli("set", str(tmp_path / "nope.png"), env=slack_env(slack_emulator))
     assert done.returncode == 2
     assert "no file at" in done.stderr
 
@@ -182,21 +188,27 @@ def test_a_missing_file(slack: ScriptedSlack, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answers", "code", "says"),
     [
-        ([Answer.json({"ok": False, "error": "invalid_auth"})], 3, "invalid_auth"),
+        ([Fault.json({"ok": False, "error": "invalid_auth"})], 3, "invalid_auth"),
         (
-            [Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "300"})],
+            [
+                Fault.json(
+                    {"ok": False, "error": "ratelimited"},
+                    status_code=429,
+                    headers={"Retry-After": "300"},
+                )
+            ],
             4,
             "wait retry_after seconds",
         ),
-        ([Answer(status=503)] * 3, 5, "HTTP 503"),
-        ([Answer.json({"ok": True, "profile": {}})], 6, "does not match"),
+        ([Fault.status(503)] * 3, 5, "HTTP 503"),
+        ([Fault.json({"ok": True, "profile": {}})], 6, "does not match"),
     ],
 )
 def test_each_kind_of_failure_has_its_exit_code(
-    slack: ScriptedSlack, image: Path, answers: list[Answer], code: int, says: str
+    slack_emulator: RunningEmulator, image: Path, answers: list[Fault], code: int, says: str
 ) -> None:
-    slack.answer(*answers)
-    done = cli("set", str(image), "--max-retries", "2", env=slack_env(slack))
+    inject(slack_emulator, *answers)
+    done = cli("set", str(image), "--max-retries", "2", env=slack_env(slack_emulator))
     assert done.returncode == code, done.stderr
     assert says in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

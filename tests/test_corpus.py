@@ -85,7 +85,8 @@ def corpus_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningEmulator]:
+def corpus_emulator() -> Iterator[RunningEmulator]:
+    """One emulator for the whole corpus (in a thread: the CLI doors are subprocesses)."""
     with start_emulator_in_thread(
         EmulatorConfig(rate_limit_per_minute=None, record_bodies=False)
     ) as running:
@@ -93,10 +94,12 @@ def emulator() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture(scope="module")
-def door_env(emulator: RunningEmulator) -> dict[str, str]:
+def door_env(corpus_emulator: RunningEmulator) -> dict[str, str]:
     """The subprocess doors' environment: the canary token and the emulator, nothing else Slack."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    environment.update({"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": emulator.base_url})
+    environment.update(
+        {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": corpus_emulator.base_url}
+    )
     return environment
 
 
@@ -247,12 +250,13 @@ def canary_check(
 async def test_every_door_gives_the_same_outcome(
     item: Item,
     corpus_root: Path,
-    emulator: RunningEmulator,
+    corpus_emulator: RunningEmulator,
     door_env: dict[str, str],
     mcp_door: McpDoor,
     debug_logs: pytest.LogCaptureFixture,
     reliability: ReliabilityReport,
 ) -> None:
+    emulator = corpus_emulator
     before = last_sequence(emulator)
     outcomes = await run_every_door(item, corpus_root, emulator, door_env, mcp_door)
     assert [outcome.door for outcome in outcomes] == list(item.doors)

@@ -228,7 +228,11 @@ async def test_deep_json(emulator: RunningEmulator, client: httpx.AsyncClient) -
         ({"kind": "deep_json", "depth": 7, "ok": False}, Fault.deep_json(7, ok=False)),
         ({"kind": "json", "value": {"ok": False, "error": "x"}, "status": 429,
           "headers": {"retry-after": "3"}},
-         Fault.json({"ok": False, "error": "x"}, status_code=429, headers={"retry-after": "3"})),
+         Fault.json(
+{"ok": False, "error": "x"},
+status_code=429,
+headers={"retry-after": "3"},
+)),
     ],
 )  # fmt: skip
 def test_new_kinds_from_json(spec: dict[str, Any], expected: Fault) -> None:

@@ -14,6 +14,7 @@ from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from ocp_users_photo import UsersSetPhoto, cli
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import (
     InvalidArguments,
     Problem,
@@ -32,7 +33,7 @@ from ocp_users_photo.exports import (
 )
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.spec import load_manifest
-from tests.scripted_server import Answer, ScriptedSlack, success_reply
+from tests.conftest import inject, photo_requests, success_reply
 
 DATA = Path(__file__).parent / "data"
 # OpenAI and Anthropic both take tool names of letters, digits, '_' and '-', 64 at most.
@@ -378,16 +379,16 @@ def test_output_schema_refuses_other_shapes(result: Any) -> None:
     assert not result_validator().is_valid(result)
 
 
-# (name, scripted answers, the error code run returns, or None for a success)
-SCRIPTS: list[tuple[str, list[Answer], str | None]] = [
+# (name, the emulator's scripted answers, the error code run returns, or None for a success)
+SCRIPTS: list[tuple[str, list[Fault], str | None]] = [
     ("success", [], None),
-    ("warning", [Answer.json({**success_reply(), "warning": "superfluous_charset"})], None),
-    ("bare-ok", [Answer.json({"ok": True})], None),
-    ("slack-error", [Answer.json({"ok": False, "error": "invalid_auth"})], "invalid_auth"),
+    ("warning", [Fault.json({**success_reply(), "warning": "superfluous_charset"})], None),
+    ("bare-ok", [Fault.json({"ok": True})], None),
+    ("slack-error", [Fault.json({"ok": False, "error": "invalid_auth"})], "invalid_auth"),
     (
         "missing-scope",
         [
-            Answer.json(
+            Fault.json(
                 {
                     "ok": False,
                     "error": "missing_scope",
@@ -400,18 +401,24 @@ SCRIPTS: list[tuple[str, list[Answer], str | None]] = [
     ),
     (
         "rate-limited",
-        [Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"retry-after": "90"})],
+        [
+            Fault.json(
+                {"ok": False, "error": "ratelimited"},
+                status_code=429,
+                headers={"retry-after": "90"},
+            )
+        ],
         "ratelimited",
     ),
     (
         "bad-reply",
-        [Answer.json({"ok": True, "profile": {"image_24": "not a uri"}})],
+        [Fault.json({"ok": True, "profile": {"image_24": "not a uri"}})],
         "invalid_reply",
     ),
-    ("not-json", [Answer(status=200, body=b"<html>")], "transport_error"),
+    ("not-json", [Fault.status(200, body=b"<html>")], "transport_error"),
     (
         "server-error",
-        [Answer.json({"ok": False, "error": "fatal_error"}, 500)] * 3,
+        [Fault.json({"ok": False, "error": "fatal_error"}, status_code=500)] * 3,
         "transport_error",
     ),
 ]
@@ -419,15 +426,15 @@ SCRIPTS: list[tuple[str, list[Answer], str | None]] = [
 
 @pytest.mark.parametrize(("answers", "code"), [s[1:] for s in SCRIPTS], ids=[s[0] for s in SCRIPTS])
 async def test_output_schema_holds_for_what_run_returns(
-    slack: ScriptedSlack,
+    emulator: RunningEmulator,
     tool: UsersSetPhoto,
     write_image: Callable[..., Path],
-    answers: list[Answer],
+    answers: list[Fault],
     code: str | None,
 ) -> None:
-    slack.answer(*answers)
+    inject(emulator, *answers)
     result = await tool.run({"image": str(write_image())})
-    assert slack.requests, "the call reached the server"
+    assert photo_requests(emulator), "the call reached the server"
     assert result.get("error") == code
     assert result["ok"] is (code is None)
     errors = list(result_validator().iter_errors(result))
@@ -435,12 +442,12 @@ async def test_output_schema_holds_for_what_run_returns(
 
 
 async def test_output_schema_holds_for_refused_arguments(
-    slack: ScriptedSlack, tool: UsersSetPhoto, write_image: Callable[..., Path]
+    emulator: RunningEmulator, tool: UsersSetPhoto, write_image: Callable[..., Path]
 ) -> None:
     result = await tool.run({"image": str(write_image()), "crop_x": 1, "colour": "red"})
     assert result["error"] == "invalid_arguments"
     assert result_validator().is_valid(result)
-    assert not slack.requests
+    assert not photo_requests(emulator)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -7,6 +7,7 @@ and everything the server writes to stderr, and checks the canary is in none of 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import subprocess
@@ -24,20 +25,20 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from ocp_users_photo import UsersSetPhoto, cli, mcp_server
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
 from ocp_users_photo.exports import export_tool
 from ocp_users_photo.spec import load_manifest
-from tests.conftest import CANARY_TOKEN, make_image
-from tests.scripted_server import Answer, ScriptedSlack, scripted_slack
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 
 TOOL = "usersSetPhoto"
 
 
 @dataclass
 class Session:
-    """A running server: the client, the scripted Slack, and what the client received."""
+    """A running server: the client, the emulated Slack, and what the client received."""
 
     client: ClientSession
-    slack: ScriptedSlack
+    slack: RunningEmulator
     root: Path
     outside: Path
     instructions: str | None
@@ -61,7 +62,7 @@ def _message_text(item: object) -> str:
 async def mcp_session(
     tmp_path: Path, *, token: str | None = CANARY_TOKEN, log_level: str = "debug"
 ) -> AsyncIterator[Session]:
-    """Start the server on a scripted Slack; on exit, check the canary leaked nowhere."""
+    """Start the server on an emulated Slack; on exit, check the canary leaked nowhere."""
     root = tmp_path / "images"
     root.mkdir()
     (root / "photo.png").write_bytes(make_image())
@@ -69,7 +70,7 @@ async def mcp_session(
     outside.write_bytes(make_image())
     stderr_path = tmp_path / "server-stderr.txt"
     received: list[str] = []
-    async with scripted_slack() as slack:
+    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as slack:
         env = {"SLACK_API_URL": slack.base_url}
         if token is not None:
             env["SLACK_USER_TOKEN"] = token
@@ -157,16 +158,17 @@ async def test_lists_the_tool_with_the_exported_schemas(tmp_path: Path) -> None:
 async def test_a_session_refuses_bad_calls_and_stays_alive(tmp_path: Path) -> None:
     async with mcp_session(tmp_path) as session:
         assert_success(await session.call({"image": "photo.png"}))
-        assert len(session.slack.requests) == 1
-        request = session.slack.requests[0]
+        (request,) = photo_requests(session.slack)
         assert request.path == "/api/users.setPhoto"
-        assert request.headers["content-type"].startswith("multipart/form-data")
-        assert request.files["image"].data == make_image()
+        assert (request.header("content-type") or "").startswith("multipart/form-data")
+        image = request.file("image")
+        assert image is not None
+        assert image.sha256 == hashlib.sha256(make_image()).hexdigest()
         # The token travels in the Authorization header and nowhere else.
-        assert request.headers["authorization"] == f"Bearer {CANARY_TOKEN}"
-        assert "token" not in request.fields
-        assert CANARY_TOKEN.encode() not in request.body
-        others = {key: value for key, value in request.headers.items() if key != "authorization"}
+        assert request.header("authorization") == f"Bearer {CANARY_TOKEN}"
+        assert request.field("token") is None
+        assert CANARY_TOKEN.encode() not in (request.body or b"")
+        others = {key: value for key, value in request.headers if key != "authorization"}
         assert CANARY_TOKEN not in json.dumps(others)
 
         photo = str(session.root / "photo.png")
@@ -185,20 +187,26 @@ async def test_a_session_refuses_bad_calls_and_stays_alive(tmp_path: Path) -> No
             "$.crop_y",
         )
         assert "SLACK_USER_TOKEN" in token["message"]
-        assert len(session.slack.requests) == 1, "no refused call reached Slack"
+        assert len(photo_requests(session.slack)) == 1, "no refused call reached Slack"
 
         assert_success(
             await session.call({"image": photo, "crop_x": 0, "crop_y": "0", "crop_w": 512})
         )
-        assert len(session.slack.requests) == 2
-        assert session.slack.requests[1].fields == {"crop_x": "0", "crop_y": "0", "crop_w": "512"}
+        sent = photo_requests(session.slack)
+        assert len(sent) == 2
+        assert dict(sent[1].form) == {"crop_x": "0", "crop_y": "0", "crop_w": "512"}
 
 
 async def test_slack_failures_come_back_as_error_results(tmp_path: Path) -> None:
     async with mcp_session(tmp_path) as session:
-        session.slack.answer(
-            Answer.json({"ok": False, "error": "invalid_auth"}),
-            Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"retry-after": "120"}),
+        inject(
+            session.slack,
+            Fault.json({"ok": False, "error": "invalid_auth"}),
+            Fault.json(
+                {"ok": False, "error": "ratelimited"},
+                status_code=429,
+                headers={"retry-after": "120"},
+            ),
         )
         for code in ("invalid_auth", "ratelimited"):
             result = await session.call({"image": "photo.png"})
@@ -223,7 +231,7 @@ async def test_without_a_token_every_call_is_refused(tmp_path: Path) -> None:
     async with mcp_session(tmp_path, token=None, log_level="warning") as session:
         error = assert_refused(await session.call({"image": "photo.png"}), "$.token")
         assert "SLACK_USER_TOKEN" in error["message"]
-        assert not session.slack.requests
+        assert not photo_requests(session.slack)
     assert "no Slack token" in (tmp_path / "server-stderr.txt").read_text()
 
 

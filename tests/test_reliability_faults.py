@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import os
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,9 @@ from ocp_users_photo import (
     UsersSetPhoto,
 )
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
+from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.reliability_report import ReliabilityReport
-from tests.scripted_server import discard_server
 
 IMAGE = make_image((600, 600))
 
@@ -114,11 +114,8 @@ CASES: dict[str, Case] = {
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
-    async with run_emulator(
-        EmulatorConfig(rate_limit_per_minute=None, process_images=False, record_bodies=False)
-    ) as running:
-        yield running
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None, process_images=False, record_bodies=False)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -167,9 +164,14 @@ async def test_a_call_cancelled_mid_upload_stops_at_once_and_the_tool_still_work
     gc.collect()
     before = open_descriptors()
     async with (
-        discard_server(read_delay=0.05) as slow,
-        UsersSetPhoto(CANARY_TOKEN, base_url=slow.base_url, environ={}) as tool,
+        loopback.serve() as slow,
+        UsersSetPhoto(CANARY_TOKEN, base_url=slow.base_url(), environ={}) as tool,
     ):
+        ok = json.dumps({"ok": True}).encode()
+        slow.on(
+            "/api/users.setPhoto", loopback.reply(200, ok, [("Content-Type", "application/json")])
+        )
+        slow.read_delay = 0.05
         call = asyncio.create_task(tool.call({"image": path}))
         await asyncio.wait_for(slow.receiving.wait(), timeout=10)
         assert not call.done()

@@ -16,7 +16,7 @@ from ocp_users_photo.hints import HINTS, UNKNOWN_CODE_HINT
 from ocp_users_photo.photo_reply import check_photo_reply
 from ocp_users_photo.slack.replies import HttpReply, decode_reply
 from ocp_users_photo.spec import load_manifest
-from tests.scripted_server import success_reply
+from tests.conftest import success_reply
 
 SECRET = "xoxp-42-42-42-secretsecret"
 

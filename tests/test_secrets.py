@@ -3,7 +3,7 @@
 Captured: every log record at DEBUG and above from every logger (httpx and httpcore
 included), every exception's text, repr, arguments, attributes and causes, every
 returned value, and the tool's repr. A scripted server that echoes the credentials
-back in its replies stands in for a hostile or broken Slack.
+back in its replies (emulator faults) stands in for a hostile or broken Slack.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pytest
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken
-from tests.conftest import CANARY_TOKEN, make_image
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
 from tests.reliability_report import ReliabilityReport
-from tests.scripted_server import Answer, ScriptedSlack, success_reply
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]  # the part that identifies the token
 
@@ -54,12 +54,13 @@ def assert_no_canary(texts: list[str]) -> None:
 Scenario = Callable[[UsersSetPhoto], Awaitable[Any]]
 
 
-def echo(status: int, body: bytes, **headers: str) -> Answer:
-    return Answer(status=status, body=body, headers=headers)
+def echo(status: int, body: bytes, **headers: str) -> Fault:
+    """An answer in which the server echoes what the client sent ({authorization})."""
+    return Fault.status(status, body=body, headers=headers)
 
 
 ECHOED_SUCCESS = json.dumps({**success_reply(), "echo": "{authorization}"}).encode()
-SCENARIOS: dict[str, tuple[list[Answer], dict[str, Any]]] = {
+SCENARIOS: dict[str, tuple[list[Fault], dict[str, Any]]] = {
     "success with a crop box": ([], {"crop_x": 0, "crop_y": 0, "crop_w": 600}),
     "invalid arguments": ([], {"crop_x": CANARY_TOKEN, "surprise": CANARY_TOKEN}),
     "a bot token in the call": ([], {"token": "xoxb-" + CANARY_SECRET}),
@@ -79,7 +80,7 @@ SCENARIOS: dict[str, tuple[list[Answer], dict[str, Any]]] = {
         {},
     ),
     "a success echoing the token": ([echo(200, ECHOED_SUCCESS)], {}),
-    "a dropped connection": ([Answer(drop=True)] * 3, {}),
+    "a dropped connection": ([Fault.drop()] * 3, {}),
 }
 
 
@@ -88,17 +89,17 @@ SCENARIOS: dict[str, tuple[list[Answer], dict[str, Any]]] = {
 async def test_the_token_leaks_nowhere(
     scenario: str,
     reply_check: str,
-    slack: ScriptedSlack,
+    emulator: RunningEmulator,
     caplog: pytest.LogCaptureFixture,
     reliability: ReliabilityReport,
 ) -> None:
     answers, extra_arguments = SCENARIOS[scenario]
-    slack.answer(*answers)
+    inject(emulator, *answers)
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
     async with UsersSetPhoto(
         CANARY_TOKEN,
-        base_url=slack.base_url,
+        base_url=emulator.base_url,
         retry_backoff=0.01,
         reply_check=reply_check,  # type: ignore[arg-type]
         environ={},
@@ -119,12 +120,10 @@ async def test_the_token_leaks_nowhere(
     reliability.count("secrets", "leaks found", 0)
     assert caplog.records, "DEBUG logging was captured"
     # Whatever was sent carried the token in the Authorization header only.
-    for request in slack.requests:
-        assert CANARY_SECRET.encode() not in request.body
+    for request in photo_requests(emulator):
+        assert CANARY_SECRET.encode() not in (request.body or b"")
         assert all(
-            CANARY_SECRET not in value
-            for key, value in request.headers.items()
-            if key != "authorization"
+            CANARY_SECRET not in value for key, value in request.headers if key != "authorization"
         )
 
 
@@ -137,15 +136,15 @@ async def _summary_or_error(tool: UsersSetPhoto, arguments: dict[str, Any]) -> t
 
 
 async def test_the_token_from_the_environment_leaks_nowhere(
-    slack: ScriptedSlack, caplog: pytest.LogCaptureFixture
+    emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    slack.answer(echo(200, b'{"ok": false, "error": "token_revoked", "x": "{authorization}"}'))
-    tool = UsersSetPhoto(base_url=slack.base_url, environ={"SLACK_USER_TOKEN": CANARY_TOKEN})
+    inject(emulator, echo(200, b'{"ok": false, "error": "token_revoked", "x": "{authorization}"}'))
+    tool = UsersSetPhoto(base_url=emulator.base_url, environ={"SLACK_USER_TOKEN": CANARY_TOKEN})
     result = await tool.run({"image": make_image()})
     await tool.aclose()
     assert result["error"] == "token_revoked"
-    assert slack.requests[0].headers["authorization"] == f"Bearer {CANARY_TOKEN}"
+    assert photo_requests(emulator)[0].header("authorization") == f"Bearer {CANARY_TOKEN}"
     assert_no_canary([repr(tool), json.dumps(result), *(r.getMessage() for r in caplog.records)])
 
 

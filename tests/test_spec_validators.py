@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ocp_users_photo.photo_reply import reply_problems
 from ocp_users_photo.spec import response_check, response_validator
-from tests.scripted_server import success_reply
+from tests.conftest import success_reply
 
 FIELDS = [
     "avatar_hash",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -15,13 +16,14 @@ import httpx
 import pytest
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto, __version__
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
-from tests.conftest import CANARY_TOKEN, make_image
-from tests.scripted_server import Answer, ScriptedSlack, discard_server, success_reply
+from tests import loopback
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests, shown_avatar_hash
 
 
 async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
-    slack: ScriptedSlack, tool: UsersSetPhoto, tmp_path: Path
+    emulator: RunningEmulator, tool: UsersSetPhoto, tmp_path: Path
 ) -> None:
     data = make_image((800, 700))
     path = tmp_path / "portrait.png"
@@ -29,34 +31,44 @@ async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
 
     reply = await tool.call({"image": str(path), "crop_x": 10, "crop_y": "20", "crop_w": 600})
 
-    assert reply == success_reply()
-    (request,) = slack.requests
+    assert reply["ok"] is True
+    assert reply["profile"]["avatar_hash"] == shown_avatar_hash(emulator)
+    (request,) = emulator.requests.all()
     assert request.method == "POST"
     assert request.path == "/api/users.setPhoto"
-    assert re.fullmatch(r"multipart/form-data; boundary=[0-9a-f]+", request.headers["content-type"])
-    assert request.headers["authorization"] == f"Bearer {CANARY_TOKEN}"
-    assert request.headers["user-agent"].startswith(f"ocp-users-photo/{__version__} httpx/")
-    assert request.fields == {"crop_x": "10", "crop_y": "20", "crop_w": "600"}
-    image = request.files["image"]
-    assert (image.filename, image.content_type, image.data) == ("portrait.png", "image/png", data)
-    assert set(request.files) == {"image"}
-    assert int(request.headers["content-length"]) == len(request.body)
+    content_type = request.header("content-type") or ""
+    assert re.fullmatch(r"multipart/form-data; boundary=[0-9a-f]+", content_type)
+    assert request.header("authorization") == f"Bearer {CANARY_TOKEN}"
+    assert (request.header("user-agent") or "").startswith(f"ocp-users-photo/{__version__} httpx/")
+    assert dict(request.form) == {"crop_x": "10", "crop_y": "20", "crop_w": "600"}
+    (image,) = request.files
+    assert (image.field_name, image.filename, image.content_type) == (
+        "image",
+        "portrait.png",
+        "image/png",
+    )
+    assert (image.size, image.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert request.body is not None
+    assert int(request.header("content-length") or 0) == len(request.body) == request.body_size
     # The token is in the Authorization header and nowhere else: not in the body, not a field.
     assert CANARY_TOKEN.encode() not in request.body
-    assert [key for key, value in request.headers.items() if CANARY_TOKEN in value] == [
-        "authorization"
-    ]
+    assert [key for key, value in request.headers if CANARY_TOKEN in value] == ["authorization"]
 
 
-async def test_no_crop_box_sends_no_crop_fields(slack: ScriptedSlack, tool: UsersSetPhoto) -> None:
+async def test_no_crop_box_sends_no_crop_fields(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
     await tool.call({"image": make_image((600, 600), "JPEG")})
-    (request,) = slack.requests
-    assert request.fields == {}
-    assert request.files["image"].content_type == "image/jpeg"
-    assert request.files["image"].filename == "image.jpg"
+    (request,) = photo_requests(emulator)
+    assert dict(request.form) == {}
+    image = request.file("image")
+    assert image is not None
+    assert (image.content_type, image.filename) == ("image/jpeg", "image.jpg")
 
 
-async def test_invalid_arguments_send_nothing(slack: ScriptedSlack, tool: UsersSetPhoto) -> None:
+async def test_invalid_arguments_send_nothing(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
     for arguments in (
         {"image": make_image((600, 600)), "crop_x": 1},
         {"image": "https://example.com/a.png"},
@@ -66,7 +78,7 @@ async def test_invalid_arguments_send_nothing(slack: ScriptedSlack, tool: UsersS
     ):
         with pytest.raises(InvalidArguments):
             await tool.call(arguments)
-    assert slack.requests == []
+    assert emulator.requests.all() == []
 
 
 async def test_the_problems_of_arguments_and_image_come_together(tool: UsersSetPhoto) -> None:
@@ -81,18 +93,22 @@ async def test_an_upload_from_a_path_streams(tmp_path: Path) -> None:
     """A 20 MB file that needs no change never sits whole in memory."""
     path = tmp_path / "big.png"
     path.write_bytes(padded_png(20 * 1024 * 1024))
-    async with (
-        discard_server() as server,
-        UsersSetPhoto(CANARY_TOKEN, base_url=server.base_url, environ={}) as tool,
-    ):
+    async with loopback.serve() as server:
+        server.on("/api/users.setPhoto", loopback.reply(200, OK_REPLY, JSON))
+        tool = UsersSetPhoto(CANARY_TOKEN, base_url=server.base_url(), environ={})
         tracemalloc.start()
         try:
             await tool.call({"image": path})
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
+            await tool.aclose()
     assert server.received_bytes > 20 * 1024 * 1024
     assert peak < 5 * 1024 * 1024, f"peak {peak} bytes while sending a 20 MB file"
+
+
+JSON = [("Content-Type", "application/json")]
+OK_REPLY = json.dumps({"ok": True}).encode()
 
 
 def padded_png(total: int) -> bytes:
@@ -133,10 +149,10 @@ def test_configuration_from_the_environment() -> None:
 
 
 async def test_a_token_argument_overrides_the_configured_token(
-    slack: ScriptedSlack, tool: UsersSetPhoto
+    emulator: RunningEmulator, tool: UsersSetPhoto
 ) -> None:
     await tool.call({"image": make_image(), "token": "xoxp-9-9-9-override"})
-    assert slack.requests[0].headers["authorization"] == "Bearer xoxp-9-9-9-override"
+    assert photo_requests(emulator)[0].header("authorization") == "Bearer xoxp-9-9-9-override"
 
 
 @pytest.mark.parametrize(
@@ -174,7 +190,7 @@ def test_a_single_image_root_may_be_given_alone(tmp_path: Path) -> None:
     )
 
 
-async def test_a_callers_client_is_used_and_left_open(slack: ScriptedSlack) -> None:
+async def test_a_callers_client_is_used_and_left_open(emulator: RunningEmulator) -> None:
     seen: list[str] = []
 
     async def hook(request: httpx.Request) -> None:
@@ -182,15 +198,15 @@ async def test_a_callers_client_is_used_and_left_open(slack: ScriptedSlack) -> N
 
     async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
         async with UsersSetPhoto(
-            CANARY_TOKEN, base_url=slack.base_url, client=client, environ={}
+            CANARY_TOKEN, base_url=emulator.base_url, client=client, environ={}
         ) as tool:
             await tool.call({"image": make_image()})
         assert not client.is_closed
-        assert seen == [f"{slack.base_url}/users.setPhoto"]
+        assert seen == [f"{emulator.base_url}/users.setPhoto"]
 
 
-async def test_the_tools_own_client_is_closed_by_aclose(slack: ScriptedSlack) -> None:
-    tool = UsersSetPhoto(CANARY_TOKEN, base_url=slack.base_url, environ={})
+async def test_the_tools_own_client_is_closed_by_aclose(emulator: RunningEmulator) -> None:
+    tool = UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={})
     await tool.call({"image": make_image()})
     client = tool._slack._owned_client
     assert client is not None
@@ -199,22 +215,11 @@ async def test_the_tools_own_client_is_closed_by_aclose(slack: ScriptedSlack) ->
     assert client.is_closed
 
 
-def test_call_sync_runs_without_an_event_loop_and_again(tmp_path: Path) -> None:
-    async def serve_and_call_twice() -> list[dict[str, object]]:
-        from tests.scripted_server import scripted_slack
-
-        async with scripted_slack() as server:
-            tool = UsersSetPhoto(CANARY_TOKEN, base_url=server.base_url, environ={})
-            loop = asyncio.get_running_loop()
-            replies = [
-                await loop.run_in_executor(None, tool.call_sync, {"image": make_image()}),
-                await loop.run_in_executor(None, tool.call_sync, {"image": make_image()}),
-            ]
-            assert len(server.requests) == 2
-            return replies
-
-    replies = asyncio.run(serve_and_call_twice())
+def test_call_sync_runs_without_an_event_loop_and_again(slack_emulator: RunningEmulator) -> None:
+    tool = UsersSetPhoto(CANARY_TOKEN, base_url=slack_emulator.base_url, environ={})
+    replies = [tool.call_sync({"image": make_image()}) for _ in range(2)]
     assert [reply["ok"] for reply in replies] == [True, True]
+    assert len(photo_requests(slack_emulator)) == 2
 
 
 async def test_call_sync_inside_an_event_loop_says_to_await() -> None:
@@ -222,29 +227,30 @@ async def test_call_sync_inside_an_event_loop_says_to_await() -> None:
         UsersSetPhoto(CANARY_TOKEN, environ={}).call_sync({"image": make_image()})
 
 
-async def test_one_tool_serves_concurrent_calls(slack: ScriptedSlack, tool: UsersSetPhoto) -> None:
+async def test_one_tool_serves_concurrent_calls(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
     replies = await asyncio.gather(*(tool.call({"image": make_image()}) for _ in range(20)))
-    assert all(reply == success_reply() for reply in replies)
-    assert len(slack.requests) == 20
+    assert all(reply["ok"] is True for reply in replies)
+    assert {reply["profile"]["avatar_hash"] for reply in replies} == {shown_avatar_hash(emulator)}
+    assert len(photo_requests(emulator)) == 20
 
 
 async def test_debug_logs_summarise_each_attempt(
-    slack: ScriptedSlack, tool: UsersSetPhoto, caplog: pytest.LogCaptureFixture
+    emulator: RunningEmulator, tool: UsersSetPhoto, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="ocp_users_photo"):
         await tool.call({"image": make_image((640, 600)), "crop_x": 0, "crop_y": 0, "crop_w": 512})
     (record,) = [r for r in caplog.records if r.name == "ocp_users_photo"]
     text = record.getMessage()
-    assert f"attempt 1/3: POST {slack.base_url}/users.setPhoto" in text
+    assert f"attempt 1/3: POST {emulator.base_url}/users.setPhoto" in text
     assert "image=PNG 640x600" in text
     assert re.search(r"\d+ bytes crop=x=0 y=0 w=512: HTTP 200 in \d+\.\d ms", text)
 
 
 async def test_a_digest_of_what_was_sent_without_reading_twice(
-    slack: ScriptedSlack, tool: UsersSetPhoto, tmp_path: Path
+    tool: UsersSetPhoto, tmp_path: Path
 ) -> None:
-    import hashlib
-
     data = make_image((600, 600))
     path = tmp_path / "me.png"
     path.write_bytes(data)
@@ -260,7 +266,7 @@ async def test_a_digest_of_what_was_sent_without_reading_twice(
 
 
 async def test_run_takes_a_models_arguments_only_so_a_token_is_refused(
-    slack: ScriptedSlack, tool: UsersSetPhoto
+    emulator: RunningEmulator, tool: UsersSetPhoto
 ) -> None:
     result = await tool.run({"image": make_image(), "token": "xoxp-9-9-9-from-a-model"})
     assert result["ok"] is False
@@ -270,15 +276,17 @@ async def test_run_takes_a_models_arguments_only_so_a_token_is_refused(
     assert "takes image, crop_x, crop_y and crop_w" in problem["message"]
     assert "SLACK_USER_TOKEN" in problem["message"]
     assert "xoxp-9-9-9-from-a-model" not in json.dumps(result)
-    assert slack.requests == []
+    assert emulator.requests.all() == []
 
 
 async def test_run_returns_the_reply_or_an_error_object(
-    slack: ScriptedSlack, tool: UsersSetPhoto
+    emulator: RunningEmulator, tool: UsersSetPhoto
 ) -> None:
-    assert await tool.run({"image": make_image()}) == success_reply()
-    slack.answer(
-        Answer.json(
+    reply = await tool.run({"image": make_image()})
+    assert reply["ok"] is True
+    assert reply["profile"]["avatar_hash"] == shown_avatar_hash(emulator)
+    emulator.faults.inject(
+        Fault.json(
             {
                 "ok": False,
                 "error": "missing_scope",
@@ -295,6 +303,10 @@ async def test_run_returns_the_reply_or_an_error_object(
         "needed": "users.profile:write",
         "provided": "users.profile:read",
     }
-    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "90"}))
+    emulator.faults.inject(
+        Fault.json(
+            {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "90"}
+        )
+    )
     limited = await tool.run({"image": make_image()})
     assert (limited["error"], limited["retry_after"]) == ("ratelimited", 90)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import time
 from pathlib import Path
 
@@ -10,129 +11,141 @@ import httpx
 import pytest
 
 from ocp_users_photo import RateLimited, SlackApiError, TransportError, UsersSetPhoto
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
-from tests.conftest import CANARY_TOKEN, make_image
-from tests.scripted_server import Answer, ScriptedSlack, success_reply
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 
 IMAGE = make_image((600, 600))
 
 
-def quick_tool(slack: ScriptedSlack, **options: object) -> UsersSetPhoto:
+def quick_tool(emulator: RunningEmulator, **options: object) -> UsersSetPhoto:
     settings: dict[str, object] = {"retry_backoff": 0.01, "environ": {}, **options}
-    return UsersSetPhoto(CANARY_TOKEN, base_url=slack.base_url, **settings)  # type: ignore[arg-type]
+    return UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, **settings)  # type: ignore[arg-type]
 
 
-async def test_429_waits_retry_after_then_succeeds(slack: ScriptedSlack) -> None:
-    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "1"}))
-    async with quick_tool(slack) as tool:
+async def test_429_waits_retry_after_then_succeeds(emulator: RunningEmulator) -> None:
+    inject(
+        emulator,
+        Fault.json(
+            {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"}
+        ),
+    )
+    async with quick_tool(emulator) as tool:
         started = time.monotonic()
-        assert await tool.call({"image": IMAGE}) == success_reply()
+        assert (await tool.call({"image": IMAGE}))["ok"] is True
         waited = time.monotonic() - started
-    assert len(slack.requests) == 2
+    assert len(photo_requests(emulator)) == 2
     assert 1.0 <= waited < 5.0
 
 
-async def test_a_retry_after_over_max_retry_wait_raises_at_once(slack: ScriptedSlack) -> None:
-    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "120"}))
-    async with quick_tool(slack, max_retry_wait=30) as tool:
+async def test_a_retry_after_over_max_retry_wait_raises_at_once(emulator: RunningEmulator) -> None:
+    inject(
+        emulator,
+        Fault.json(
+            {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "120"}
+        ),
+    )
+    async with quick_tool(emulator, max_retry_wait=30) as tool:
         started = time.monotonic()
         with pytest.raises(RateLimited) as caught:
             await tool.call({"image": IMAGE})
         assert time.monotonic() - started < 2.0
     assert caught.value.retry_after == 120
-    assert len(slack.requests) == 1
+    assert len(photo_requests(emulator)) == 1
 
 
-async def test_429_until_retries_run_out(slack: ScriptedSlack) -> None:
-    limited = Answer.json({"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": "0"})
-    slack.answer(limited, limited, limited, limited)
-    async with quick_tool(slack, max_retries=2) as tool:
+async def test_429_until_retries_run_out(emulator: RunningEmulator) -> None:
+    limited = Fault.json(
+        {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "0"}
+    )
+    inject(emulator, limited, limited, limited, limited)
+    async with quick_tool(emulator, max_retries=2) as tool:
         with pytest.raises(RateLimited) as caught:
             await tool.call({"image": IMAGE})
-    assert len(slack.requests) == 3
+    assert len(photo_requests(emulator)) == 3
     assert caught.value.retry_after == 0
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-async def test_a_5xx_once_then_success(slack: ScriptedSlack, status: int) -> None:
-    slack.answer(Answer(status=status, body=b"upstream trouble"))
-    async with quick_tool(slack) as tool:
+async def test_a_5xx_once_then_success(emulator: RunningEmulator, status: int) -> None:
+    inject(emulator, Fault.status(status, body=b"upstream trouble"))
+    async with quick_tool(emulator) as tool:
         assert (await tool.call({"image": IMAGE}))["ok"] is True
-    assert len(slack.requests) == 2
+    assert len(photo_requests(emulator)) == 2
 
 
 async def test_a_5xx_every_time_is_a_transport_error_after_the_retries(
-    slack: ScriptedSlack,
+    emulator: RunningEmulator,
 ) -> None:
-    slack.answer(*[Answer(status=503, body=b"down")] * 5)
-    async with quick_tool(slack, max_retries=3) as tool:
+    inject(emulator, *[Fault.status(503, body=b"down")] * 5)
+    async with quick_tool(emulator, max_retries=3) as tool:
         with pytest.raises(TransportError) as caught:
             await tool.call({"image": IMAGE})
-    assert len(slack.requests) == 4
+    assert len(photo_requests(emulator)) == 4
     assert caught.value.status_code == 503
     assert "after 4 attempts" in str(caught.value)
 
 
-async def test_no_retries_when_max_retries_is_zero(slack: ScriptedSlack) -> None:
-    slack.answer(Answer(status=500, body=b"x"))
-    async with quick_tool(slack, max_retries=0) as tool:
+async def test_no_retries_when_max_retries_is_zero(emulator: RunningEmulator) -> None:
+    inject(emulator, Fault.status(500, body=b"x"))
+    async with quick_tool(emulator, max_retries=0) as tool:
         with pytest.raises(TransportError):
             await tool.call({"image": IMAGE})
-    assert len(slack.requests) == 1
+    assert len(photo_requests(emulator)) == 1
 
 
-async def test_a_dropped_connection_is_retried(slack: ScriptedSlack) -> None:
-    slack.answer(Answer(drop=True))
-    async with quick_tool(slack) as tool:
+async def test_a_dropped_connection_is_retried(emulator: RunningEmulator) -> None:
+    inject(emulator, Fault.drop())
+    async with quick_tool(emulator) as tool:
         assert (await tool.call({"image": IMAGE}))["ok"] is True
-    assert len(slack.requests) == 2
+    assert len(photo_requests(emulator)) == 2
 
 
-async def test_dropped_every_time_is_a_transport_error(slack: ScriptedSlack) -> None:
-    slack.answer(*[Answer(drop=True)] * 3)
-    async with quick_tool(slack) as tool:
+async def test_dropped_every_time_is_a_transport_error(emulator: RunningEmulator) -> None:
+    inject(emulator, *[Fault.drop()] * 3)
+    async with quick_tool(emulator) as tool:
         with pytest.raises(TransportError) as caught:
             await tool.call({"image": IMAGE})
     assert "after 3 attempts" in str(caught.value)
-    assert len(slack.requests) == 3
+    assert len(photo_requests(emulator)) == 3
 
 
-async def test_a_reply_slower_than_the_timeout(slack: ScriptedSlack) -> None:
-    slack.answer(Answer(delay=2.0), Answer(delay=2.0))
-    async with quick_tool(slack, timeout=0.3, max_retries=1) as tool:
+async def test_a_reply_slower_than_the_timeout(emulator: RunningEmulator) -> None:
+    inject(emulator, Fault.delay(2.0), Fault.delay(2.0))
+    async with quick_tool(emulator, timeout=0.3, max_retries=1) as tool:
         started = time.monotonic()
         with pytest.raises(TransportError) as caught:
             await tool.call({"image": IMAGE})
         elapsed = time.monotonic() - started
     assert "ReadTimeout" in str(caught.value)
-    assert len(slack.requests) == 2
+    assert len(photo_requests(emulator)) == 2
     assert 0.6 <= elapsed < 2.0
 
 
-async def test_a_400_with_a_slack_error_is_not_retried(slack: ScriptedSlack) -> None:
-    slack.answer(Answer.json({"ok": False, "error": "invalid_form_data"}, 400))
-    async with quick_tool(slack) as tool:
+async def test_a_400_with_a_slack_error_is_not_retried(emulator: RunningEmulator) -> None:
+    inject(emulator, Fault.json({"ok": False, "error": "invalid_form_data"}, status_code=400))
+    async with quick_tool(emulator) as tool:
         with pytest.raises(SlackApiError) as caught:
             await tool.call({"image": IMAGE})
     assert caught.value.error == "invalid_form_data"
-    assert len(slack.requests) == 1
+    assert len(photo_requests(emulator)) == 1
 
 
-async def test_a_slack_error_is_never_retried(slack: ScriptedSlack) -> None:
-    slack.answer(Answer.json({"ok": False, "error": "invalid_auth"}))
-    async with quick_tool(slack) as tool:
+async def test_a_slack_error_is_never_retried(emulator: RunningEmulator) -> None:
+    inject(emulator, Fault.json({"ok": False, "error": "invalid_auth"}))
+    async with quick_tool(emulator) as tool:
         with pytest.raises(SlackApiError):
             await tool.call({"image": IMAGE})
-    assert len(slack.requests) == 1
+    assert len(photo_requests(emulator)) == 1
 
 
-async def test_a_huge_reply_is_not_read_whole(slack: ScriptedSlack) -> None:
-    slack.answer(Answer(body=b"x" * (3 * 1024 * 1024)))
-    async with quick_tool(slack) as tool:
+async def test_a_huge_reply_is_not_read_whole(emulator: RunningEmulator) -> None:
+    inject(emulator, Fault.status(200, body=b"x" * (3 * 1024 * 1024)))
+    async with quick_tool(emulator) as tool:
         with pytest.raises(TransportError) as caught:
             await tool.call({"image": IMAGE})
     assert "more than the 1048576 a users.setPhoto reply can need; not read" in str(caught.value)
-    assert len(slack.requests) == 1
+    assert len(photo_requests(emulator)) == 1
 
 
 async def test_nothing_listening_is_a_transport_error() -> None:
@@ -145,13 +158,19 @@ async def test_nothing_listening_is_a_transport_error() -> None:
     assert "ConnectError" in str(caught.value)
 
 
-async def test_a_file_is_sent_whole_on_every_retry(slack: ScriptedSlack, tmp_path: Path) -> None:
+async def test_a_file_is_sent_whole_on_every_retry(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
     path = tmp_path / "me.png"
     path.write_bytes(IMAGE)
-    slack.answer(Answer(status=502), Answer(drop=True))
-    async with quick_tool(slack) as tool:
+    inject(emulator, Fault.status(502), Fault.drop())
+    async with quick_tool(emulator) as tool:
         await tool.call({"image": path})
-    assert [request.files["image"].data for request in slack.requests] == [IMAGE] * 3
+    digest = hashlib.sha256(IMAGE).hexdigest()
+    sent = [request.file("image") for request in photo_requests(emulator)]
+    assert [(part.sha256, part.size) if part else None for part in sent] == [
+        (digest, len(IMAGE))
+    ] * 3
 
 
 def test_retry_after_as_seconds_or_an_http_date() -> None:
@@ -178,17 +197,29 @@ def test_backoff_doubles_is_capped_and_jittered() -> None:
 
 
 async def test_ratelimited_in_a_200_with_retry_after_is_retried_like_a_429(
-    slack: ScriptedSlack,
+    emulator: RunningEmulator,
 ) -> None:
-    slack.answer(Answer.json({"ok": False, "error": "ratelimited"}, 200, **{"Retry-After": "0"}))
-    async with quick_tool(slack) as tool:
+    inject(
+        emulator,
+        Fault.json(
+            {"ok": False, "error": "ratelimited"}, status_code=200, headers={"Retry-After": "0"}
+        ),
+    )
+    async with quick_tool(emulator) as tool:
         assert (await tool.call({"image": IMAGE}))["ok"] is True
-    assert len(slack.requests) == 2
+    assert len(photo_requests(emulator)) == 2
 
 
-async def test_other_slack_errors_with_retry_after_are_not_retried(slack: ScriptedSlack) -> None:
-    slack.answer(Answer.json({"ok": False, "error": "invalid_auth"}, 200, **{"Retry-After": "0"}))
-    async with quick_tool(slack) as tool:
+async def test_other_slack_errors_with_retry_after_are_not_retried(
+    emulator: RunningEmulator,
+) -> None:
+    inject(
+        emulator,
+        Fault.json(
+            {"ok": False, "error": "invalid_auth"}, status_code=200, headers={"Retry-After": "0"}
+        ),
+    )
+    async with quick_tool(emulator) as tool:
         with pytest.raises(SlackApiError):
             await tool.call({"image": IMAGE})
-    assert len(slack.requests) == 1
+    assert len(photo_requests(emulator)) == 1

@@ -45,8 +45,8 @@ from ocp_users_photo.web_image import (
     fetch_image,
 )
 from tests.conftest import CANARY_TOKEN, make_image
-from tests.image_host import (
-    ImageHost,
+from tests.loopback import (
+    LoopbackServer,
     chunked,
     drip,
     redirect,
@@ -73,7 +73,7 @@ def client_tls(ca: trustme.CA) -> ssl.SSLContext:
 
 
 @pytest.fixture
-async def host(ca: trustme.CA) -> AsyncIterator[ImageHost]:
+async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "images.test", "localhost").configure_cert(server_tls)
     async with serve(server_tls) as running:
@@ -140,7 +140,7 @@ async def eventually(condition: Callable[[], bool]) -> None:
 
 
 async def test_a_png_comes_back_byte_for_byte_and_its_description_has_no_query(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/avatars/u1/photo.png", reply(200, PNG, [("Content-Type", "image/png")]))
     url = host.url("/avatars/u1/photo.png?X-Amz-Signature=s3cr3t&token=abc#frag")
@@ -161,7 +161,7 @@ async def test_a_png_comes_back_byte_for_byte_and_its_description_has_no_query(
 
 
 async def test_a_jpeg_is_told_by_its_bytes_not_by_a_content_type_that_says_html(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/me.jpg", reply(200, JPEG, [("Content-Type", "text/html")]))
     fetched = await fetch(host.url("/me.jpg"), loopback_policy(), client_tls)
@@ -178,14 +178,16 @@ async def test_a_jpeg_is_told_by_its_bytes_not_by_a_content_type_that_says_html(
     ],
 )
 async def test_an_image_that_the_usual_checks_will_refuse_comes_back_unchanged(
-    host: ImageHost, client_tls: ssl.SSLContext, name: str, body: bytes
+    host: LoopbackServer, client_tls: ssl.SSLContext, name: str, body: bytes
 ) -> None:
     host.on("/odd", reply(200, body))
     fetched = await fetch(host.url("/odd"), loopback_policy(), client_tls)
     assert fetched.data == body, name
 
 
-async def test_a_gzip_encoded_image_is_decoded(host: ImageHost, client_tls: ssl.SSLContext) -> None:
+async def test_a_gzip_encoded_image_is_decoded(
+    host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
     host.on("/z.png", reply(200, gzip.compress(PNG), [("Content-Encoding", "gzip")]))
     fetched = await fetch(host.url("/z.png"), loopback_policy(), client_tls)
     assert fetched.data == PNG
@@ -195,7 +197,7 @@ async def test_a_gzip_encoded_image_is_decoded(host: ImageHost, client_tls: ssl.
 
 
 async def test_only_four_headers_are_sent_whatever_the_environment_holds(
-    host: ImageHost,
+    host: LoopbackServer,
     client_tls: ssl.SSLContext,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -216,7 +218,7 @@ async def test_only_four_headers_are_sent_whatever_the_environment_holds(
 
 
 async def test_a_cookie_set_on_a_redirect_is_not_sent_on_the_next_hop(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on(
         "/login",
@@ -231,7 +233,7 @@ async def test_a_cookie_set_on_a_redirect_is_not_sent_on_the_next_hop(
 
 
 async def test_a_name_is_resolved_once_connected_by_address_and_verified_by_name(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     resolver = StubResolver({"images.test": ["127.0.0.1"]})
     url = host.url("/photo.png", host="images.test")
@@ -243,7 +245,7 @@ async def test_a_name_is_resolved_once_connected_by_address_and_verified_by_name
 
 
 async def test_a_certificate_for_another_name_is_a_tls_failure(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     resolver = StubResolver({"other.test": ["127.0.0.1"]})
     url = host.url("/photo.png", host="other.test")
@@ -253,7 +255,7 @@ async def test_a_certificate_for_another_name_is_a_tls_failure(
 
 
 async def test_a_certificate_from_an_untrusted_authority_is_a_tls_failure(
-    host: ImageHost,
+    host: LoopbackServer,
 ) -> None:
     # No ssl_context: the default roots, which do not hold the test's CA.
     error = await refusal(TlsFailure, host.url("/photo.png"), loopback_policy(), None)
@@ -265,7 +267,7 @@ async def test_a_certificate_from_an_untrusted_authority_is_a_tls_failure(
 
 
 async def test_a_host_off_the_allow_list_is_refused_before_any_lookup(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     resolver = StubResolver({"images.test": ["127.0.0.1"]})
     url = host.url("/photo.png", host="images.test")
@@ -277,7 +279,7 @@ async def test_a_host_off_the_allow_list_is_refused_before_any_lookup(
 
 
 async def test_no_allowed_host_means_no_url_is_fetched(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     error = await refusal(HostNotAllowed, host.url("/photo.png"), UrlPolicy(), client_tls)
     assert "fetches no image URLs" in error.message
@@ -285,7 +287,7 @@ async def test_no_allowed_host_means_no_url_is_fetched(
 
 
 async def test_loopback_is_refused_unless_the_test_option_says_so(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     policy = UrlPolicy(allowed_hosts=["127.0.0.1"])
     error = await refusal(AddressRefused, host.url("/photo.png"), policy, client_tls)
@@ -294,7 +296,7 @@ async def test_loopback_is_refused_unless_the_test_option_says_so(
 
 
 async def test_plain_http_is_refused_even_to_an_allowed_loopback_host(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     url = f"http://127.0.0.1:{host.port}/photo.png"
     error = await refusal(SchemeNotAllowed, url, loopback_policy(), client_tls)
@@ -313,7 +315,7 @@ async def test_plain_http_is_refused_even_to_an_allowed_loopback_host(
     ],
 )
 async def test_a_dns_answer_that_points_inside_is_refused_before_connecting(
-    host: ImageHost, client_tls: ssl.SSLContext, answer: list[str]
+    host: LoopbackServer, client_tls: ssl.SSLContext, answer: list[str]
 ) -> None:
     resolver = StubResolver({"images.test": answer})
     url = host.url("/photo.png", host="images.test")
@@ -350,7 +352,7 @@ async def test_a_closed_port_is_a_connection_failure(client_tls: ssl.SSLContext)
 
 
 async def test_a_redirect_off_the_allow_list_is_refused(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/go", redirect(host.url("/photo.png", host="images.test")))
     resolver = StubResolver({"images.test": ["127.0.0.1"]})
@@ -369,7 +371,7 @@ async def test_a_redirect_off_the_allow_list_is_refused(
     ],
 )
 async def test_a_redirect_to_an_internal_address_is_refused_on_an_allowed_host(
-    host: ImageHost, client_tls: ssl.SSLContext, location: str, resolver: StubResolver
+    host: LoopbackServer, client_tls: ssl.SSLContext, location: str, resolver: StubResolver
 ) -> None:
     host.on("/go", redirect(location))
     policy = loopback_policy("127.0.0.1", "inside.test", "169.254.169.254", "::ffff:a9fe:a9fe")
@@ -378,7 +380,7 @@ async def test_a_redirect_to_an_internal_address_is_refused_on_an_allowed_host(
 
 
 async def test_a_redirect_to_plain_http_is_refused(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/go", redirect(f"http://127.0.0.1:{host.port}/photo.png", 301))
     error = await refusal(SchemeNotAllowed, host.url("/go"), loopback_policy(), client_tls)
@@ -387,13 +389,13 @@ async def test_a_redirect_to_plain_http_is_refused(
 
 
 async def test_a_redirect_to_a_url_with_a_user_name_is_refused(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/go", redirect(f"https://127.0.0.1@evil.test:{host.port}/photo.png", 307))
     await refusal(BadImageUrl, host.url("/go"), loopback_policy(), client_tls)
 
 
-def chain(host: ImageHost, hops: int) -> str:
+def chain(host: LoopbackServer, hops: int) -> str:
     """/r{hops} -> ... -> /r1 -> /photo.png, alternating relative and absolute Locations."""
     for hop in range(1, hops + 1):
         target = "/photo.png" if hop == 1 else f"/r{hop - 1}"
@@ -402,14 +404,18 @@ def chain(host: ImageHost, hops: int) -> str:
     return host.url(f"/r{hops}")
 
 
-async def test_three_redirects_are_followed(host: ImageHost, client_tls: ssl.SSLContext) -> None:
+async def test_three_redirects_are_followed(
+    host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
     fetched = await fetch(chain(host, 3), loopback_policy(), client_tls)
     assert fetched.data == PNG
     assert fetched.redirects == 3
     assert len(host.requests) == 4
 
 
-async def test_a_fourth_redirect_is_refused(host: ImageHost, client_tls: ssl.SSLContext) -> None:
+async def test_a_fourth_redirect_is_refused(
+    host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
     error = await refusal(TooManyRedirects, chain(host, 4), loopback_policy(), client_tls)
     assert "more than 3" in error.message
     assert len(host.requests) == 4
@@ -419,7 +425,7 @@ async def test_a_fourth_redirect_is_refused(host: ImageHost, client_tls: ssl.SSL
 
 
 async def test_a_declared_length_over_the_cap_is_refused_from_the_header(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/big.png", reply(200, PNG, [("Content-Length", str(10**10))]))
     policy = loopback_policy(max_bytes=len(PNG) * 2)
@@ -428,7 +434,7 @@ async def test_a_declared_length_over_the_cap_is_refused_from_the_header(
 
 
 async def test_a_body_over_the_cap_with_a_true_length_is_refused(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     body = PNG + bytes(1000)
     host.on("/big.png", reply(200, body))
@@ -438,7 +444,7 @@ async def test_a_body_over_the_cap_with_a_true_length_is_refused(
 
 
 async def test_an_endless_body_without_length_is_cut_off_at_the_cap(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     endless = itertools.chain([PNG[:64]], itertools.repeat(bytes(16 * 1024), 10_000))
     host.on("/endless.png", chunked(endless))
@@ -448,7 +454,7 @@ async def test_an_endless_body_without_length_is_cut_off_at_the_cap(
 
 
 async def test_a_body_ended_by_closing_the_connection_is_bounded_too(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/closing.png", reply(200, PNG + bytes(300 * 1024), length=False))
     policy = loopback_policy(max_bytes=len(PNG) + 1024)
@@ -456,7 +462,7 @@ async def test_a_body_ended_by_closing_the_connection_is_bounded_too(
 
 
 async def test_a_small_gzip_body_that_expands_past_the_cap_is_refused(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     bomb = gzip.compress(PNG[:64] + bytes(64 * 1024 * 1024), compresslevel=9)
     assert len(bomb) < 200 * 1024
@@ -466,7 +472,7 @@ async def test_a_small_gzip_body_that_expands_past_the_cap_is_refused(
 
 
 async def test_a_content_coding_other_than_gzip_is_refused(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/br.png", reply(200, b"\x1b\x00\x00" + PNG, [("Content-Encoding", "br")]))
     error = await refusal(NotAnImage, host.url("/br.png"), loopback_policy(), client_tls)
@@ -474,7 +480,7 @@ async def test_a_content_coding_other_than_gzip_is_refused(
 
 
 async def test_a_slow_body_ends_at_the_total_deadline(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     # Each byte comes well within the read timeout; only the total deadline ends it.
     host.on("/slow.png", drip(PNG[:100], 0.05))
@@ -485,7 +491,7 @@ async def test_a_slow_body_ends_at_the_total_deadline(
 
 
 async def test_a_host_that_never_answers_ends_at_the_read_timeout(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     host.on("/silent.png", silent())
     policy = loopback_policy(read_timeout=0.3, total_timeout=20.0)
@@ -497,7 +503,7 @@ async def test_a_host_that_never_answers_ends_at_the_read_timeout(
 
 
 async def test_an_html_page_labelled_as_png_is_not_an_image(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     page = b"<!doctype html><html><body><img src='/photo.png'></body></html>"
     host.on("/page", reply(200, page, [("Content-Type", "image/png")]))
@@ -506,7 +512,7 @@ async def test_an_html_page_labelled_as_png_is_not_an_image(
 
 
 async def test_an_endless_html_page_is_refused_after_its_first_bytes(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     endless = itertools.chain([b"<html>"], itertools.repeat(b" " * 16 * 1024, 10_000))
     host.on("/endless.html", chunked(endless))
@@ -514,14 +520,16 @@ async def test_an_endless_html_page_is_refused_after_its_first_bytes(
     await eventually(lambda: host.broken_off == 1)
 
 
-async def test_an_empty_body_is_not_an_image(host: ImageHost, client_tls: ssl.SSLContext) -> None:
+async def test_an_empty_body_is_not_an_image(
+    host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
     host.on("/empty.png", reply(200, b""))
     error = await refusal(NotAnImage, host.url("/empty.png"), loopback_policy(), client_tls)
     assert "empty" in error.message
 
 
 async def test_an_error_status_is_refused_with_its_number(
-    host: ImageHost, client_tls: ssl.SSLContext
+    host: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
     error = await refusal(
         HttpStatusRefused, host.url("/missing.png"), loopback_policy(), client_tls
@@ -593,7 +601,7 @@ async def test_the_emulator_exception_covers_its_origin_only(
     ],
 )
 async def test_a_token_in_the_url_is_in_no_refusal_and_no_log_record(
-    host: ImageHost,
+    host: LoopbackServer,
     client_tls: ssl.SSLContext,
     caplog: pytest.LogCaptureFixture,
     path: str,
@@ -611,7 +619,7 @@ async def test_a_token_in_the_url_is_in_no_refusal_and_no_log_record(
 
 
 async def test_a_fetch_logs_no_query_string(
-    host: ImageHost, client_tls: ssl.SSLContext, caplog: pytest.LogCaptureFixture
+    host: LoopbackServer, client_tls: ssl.SSLContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fetched = await fetch(host.url("/photo.png?sig=s3cr3tsig"), loopback_policy(), client_tls)

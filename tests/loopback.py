@@ -1,9 +1,11 @@
-"""A loopback HTTPS server for the image-fetch tests: raw HTTP/1.1 answers from a script.
+"""The tests' one raw loopback server: HTTP/1.1 answers from a script, byte by byte.
 
-Byte-level control that a framework would take away: a Content-Length that is
-absent or lies, a body that drips, endless chunks, a redirect that sets a cookie.
-Every request is recorded with its headers. TLS certificates come from ``trustme``
-for 127.0.0.1 and the test names; ``ssl_context=None`` serves plain HTTP.
+Slack-shaped answers come from the shipped emulator (its faults script them); this
+is for what a framework would take away: a Content-Length that is absent or lies, a
+body that drips, endless chunks, a redirect that sets a cookie, an image host over
+TLS, a request body read slowly and thrown away (``read_delay``; only its size is
+kept). Every request is recorded with its headers. TLS certificates come from
+``trustme`` for 127.0.0.1 and the test names; ``ssl_context=None`` serves plain HTTP.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class SeenRequest:
 
 
 @dataclass
-class ImageHost:
+class LoopbackServer:
     """The running server: its port, its script (path -> answer), what it saw."""
 
     port: int = 0
@@ -46,6 +48,14 @@ class ImageHost:
     requests: list[SeenRequest] = field(default_factory=list)
     connections: int = 0
     broken_off: int = 0
+    read_delay: float = 0.0  # seconds between the request body's chunks: a slow reader
+    received_bytes: int = 0  # request body bytes read, over all requests
+    receiving: asyncio.Event = field(default_factory=asyncio.Event)  # a body began to arrive
+    open_writers: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    def base_url(self, host: str = "127.0.0.1") -> str:
+        """The address as a Slack API base URL (``.../api``)."""
+        return self.url("/api", host)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"{self.scheme}://{host}:{self.port}{path}"
@@ -55,10 +65,12 @@ class ImageHost:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.open_writers.add(writer)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             request = _parse_head(head)
             self.requests.append(request)
+            await self._discard_body(reader, request)
             answer = self.answers.get(request.target.partition("?")[0], reply(404, b"no route"))
             await answer(writer)
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
@@ -66,9 +78,23 @@ class ImageHost:
         except asyncio.LimitOverrunError:
             pass
         finally:
+            self.open_writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError, ssl.SSLError, OSError):
                 await writer.wait_closed()
+
+    async def _discard_body(self, reader: asyncio.StreamReader, request: SeenRequest) -> None:
+        declared = request.header("content-length")
+        remaining = int(declared) if declared and declared.isdigit() else 0
+        while remaining:
+            chunk = await reader.read(min(remaining, 65536))
+            if not chunk:
+                raise asyncio.IncompleteReadError(b"", remaining)
+            remaining -= len(chunk)
+            self.received_bytes += len(chunk)
+            self.receiving.set()
+            if self.read_delay:
+                await asyncio.sleep(self.read_delay)
 
 
 def _parse_head(head: bytes) -> SeenRequest:
@@ -83,9 +109,9 @@ def _parse_head(head: bytes) -> SeenRequest:
 
 
 @contextlib.asynccontextmanager
-async def serve(ssl_context: ssl.SSLContext | None) -> AsyncIterator[ImageHost]:
+async def serve(ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[LoopbackServer]:
     """Serve on 127.0.0.1 on a free port for the duration of the block."""
-    host = ImageHost(scheme="https" if ssl_context is not None else "http")
+    host = LoopbackServer(scheme="https" if ssl_context is not None else "http")
     server = await asyncio.start_server(
         host.handle, "127.0.0.1", 0, ssl=ssl_context, limit=MAX_HEAD_BYTES
     )
@@ -94,6 +120,11 @@ async def serve(ssl_context: ssl.SSLContext | None) -> AsyncIterator[ImageHost]:
         yield host
     finally:
         server.close()
+        # asyncio.Server.close() leaves accepted connections open: abort them too, so a test
+        # counting sockets sees only what the client side left behind.
+        for writer in list(host.open_writers):
+            writer.transport.abort()
+        await asyncio.sleep(0)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(server.wait_closed(), 5)
 
