@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
+
+from ocp_users_photo.safe_text import shown
 
 __all__ = [
     "InvalidArguments",
@@ -28,6 +30,13 @@ __all__ = [
     "TransportError",
     "UsersPhotoError",
 ]
+
+
+# Bounds on what a server's reply can put into an error (and so into a terminal or a model).
+MAX_PROBLEMS: Final = 20
+MAX_PROBLEM_CHARS: Final = 300
+MAX_FIELD_CHARS: Final = 200
+MAX_WARNINGS: Final = 10
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,8 @@ class SlackApiError(UsersPhotoError):
         status_code: int = 200,
         method: str = "users.setPhoto",
     ) -> None:
+        # Slack's codes are short words; a server may send anything: bounded and printable.
+        error = shown(error, 64)
         self.error = error
         self.method = method
         self.hint = hint
@@ -129,16 +140,26 @@ class ReplySchemaError(UsersPhotoError):
         *,
         method: str = "users.setPhoto",
     ) -> None:
-        self.problems: list[Problem] = list(problems)
+        self.problems: list[Problem] = [
+            Problem(problem.path[:120], shown(problem.message, MAX_PROBLEM_CHARS))
+            for problem in problems[:MAX_PROBLEMS]
+        ]
         self.reply: dict[str, Any] = dict(reply)
         self.method = method
         listed = "; ".join(str(problem) for problem in self.problems[:5])
-        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(
-            f"Slack answered ok:true but the reply does not match the {method} response "
-            f"schema: {listed}{more}. The photo was probably set; check it with users.profile.get, "
-            "or pass reply_check='warn' to accept such replies"
-        )
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        if any(problem.path == "$.ok" for problem in self.problems):
+            message = (
+                f"the answer to {method} is not a Slack reply ({listed}), so whether it took "
+                "effect is unknown: check with users.profile.get before trying again"
+            )
+        else:
+            message = (
+                f"Slack answered ok:true but the reply does not match the {method} response "
+                f"schema: {listed}{more}. It probably took effect; check with users.profile.get, "
+                "or pass reply_check='warn' to accept such replies"
+            )
+        super().__init__(message)
 
 
 class TransportError(UsersPhotoError):
@@ -146,13 +167,19 @@ class TransportError(UsersPhotoError):
 
     code = "transport_error"
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, reached: bool | None = None
+    ) -> None:
         self.status_code = status_code
+        # False: nothing reached Slack; True: a request did, so it may have taken effect;
+        # None: an answer came but was unusable (its status says more).
+        self.reached = reached
         super().__init__(message)
 
 
 def _optional_text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    """A text field of Slack's reply (``needed``, ``provided``), bounded and printable."""
+    return shown(value, MAX_FIELD_CHARS) if isinstance(value, str) else None
 
 
 def _warnings_of(reply: Mapping[str, Any]) -> list[str]:
@@ -160,10 +187,13 @@ def _warnings_of(reply: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     warning = reply.get("warning")
     if isinstance(warning, str):
-        found.extend(part for part in warning.split(",") if part)
+        found.extend(shown(part, MAX_FIELD_CHARS) for part in warning[:4096].split(",") if part)
     metadata = reply.get("response_metadata")
     if isinstance(metadata, Mapping):
         listed = metadata.get("warnings")
         if isinstance(listed, list):
-            found.extend(item for item in listed if isinstance(item, str) and item not in found)
-    return found
+            for item in listed[:MAX_WARNINGS]:
+                text = shown(item, MAX_FIELD_CHARS) if isinstance(item, str) else None
+                if text is not None and text not in found:
+                    found.append(text)
+    return found[:MAX_WARNINGS]

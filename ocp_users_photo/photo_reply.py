@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 import anyio.to_thread
 
 from ocp_users_photo.errors import Problem, ReplySchemaError
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.spec import response_check, response_check_built, response_validator
 
 logger = logging.getLogger("ocp_users_photo")
@@ -57,7 +58,9 @@ def check_photo_reply(body: dict[str, Any], *, reply_check: ReplyCheck) -> dict[
         if problems and reply_check == "strict":
             raise ReplySchemaError(problems, body)
         for problem in problems:
-            logger.warning("users.setPhoto reply does not match the schema: %s", problem)
+            logger.warning(
+                "users.setPhoto reply does not match the schema: %s", shown(str(problem))
+            )
     return body
 
 
@@ -106,4 +109,8 @@ def _log_warnings(body: dict[str, Any]) -> None:
     metadata = body.get("response_metadata")
     listed = metadata.get("warnings") if isinstance(metadata, dict) else None
     if warning or listed:
-        logger.warning("Slack warns about users.setPhoto: %s %s", warning or "", listed or "")
+        logger.warning(
+            "Slack warns about users.setPhoto: %s %s",
+            shown(str(warning or "")),
+            shown(str(listed or "")),
+        )

@@ -25,6 +25,10 @@ from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
+import httpx
+
+from ocp_users_photo.safe_text import shown
+from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.tokens import (
     TOKEN_VARIABLES,
     TokenSource,
@@ -63,6 +67,8 @@ class Settings:
     """What the environment configures; front ends override fields with ``dataclasses.replace``."""
 
     base_url: str = DEFAULT_BASE_URL
+    # The https proxy for Slack API calls, from the environment (never for plain http).
+    proxy: str | None = field(default=None, repr=False)
     token_source: TokenSource = field(
         default_factory=lambda: environment_token_source({}, hint=MISSING_CREDENTIAL_ADVICE),
         repr=False,
@@ -74,8 +80,10 @@ class Settings:
     ) -> Settings:
         """The settings ``environ`` (default: ``os.environ``) gives; ``base_url`` wins if given."""
         environment = os.environ if environ is None else environ
+        checked_url = base_url_from(base_url, environment)
         return cls(
-            base_url=base_url_from(base_url, environment),
+            base_url=checked_url,
+            proxy=proxy_for(checked_url, environment),
             token_source=environment_token_source(environment, hint=MISSING_CREDENTIAL_ADVICE),
         )
 
@@ -97,7 +105,18 @@ def base_url_from(explicit: str | None, environ: Mapping[str, str]) -> str:
 
 def check_base_url(raw: str, *, origin: str) -> str:
     """The base URL without a trailing slash, or ValueError saying how to fix it."""
-    parts = urlsplit(raw.strip())
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError(f"{origin} must be an http(s) URL such as https://slack.com/api")
+    text = raw.strip()
+    if not text.isascii() or not text.isprintable() or any(ch.isspace() for ch in text):
+        raise ValueError(
+            f"{origin} holds spaces, control or non-ASCII characters: give a plain URL such "
+            "as https://slack.com/api (internationalised names in their xn-- form)"
+        )
+    try:
+        parts = urlsplit(text)
+    except ValueError as error:
+        raise ValueError(f"{origin} is not a valid URL ({shown(str(error), 80)})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
             f"{origin} must be an http(s) URL such as https://slack.com/api, got {raw!r}"
@@ -111,7 +130,11 @@ def check_base_url(raw: str, *, origin: str) -> str:
             f"{origin} uses plain http to {parts.hostname}, which would send the token "
             "unencrypted: use https, or a loopback address (127.0.0.1) for a local emulator"
         )
-    return raw.strip().rstrip("/")
+    try:
+        httpx.URL(text)
+    except (httpx.InvalidURL, ValueError) as error:
+        raise ValueError(f"{origin} is not a valid URL ({shown(str(error), 80)})") from None
+    return text.rstrip("/")
 
 
 def is_loopback(host: str) -> bool:

@@ -7,7 +7,8 @@ schemas. An installed wheel carries it inside the package; a source checkout
 Two validators check an ok reply against the response schema: fastjsonschema's,
 compiled once to Python code, answers "valid or not" on every call in
 microseconds; jsonschema's explains a failure (every problem, with its path).
-Both use the same format check for ``uri`` (rfc3986-validator), so they agree.
+Both use the same format check for ``uri`` (an http(s) URI by rfc3986-validator), so
+they agree.
 jsonschema and fastjsonschema are imported when a validator is first needed.
 """
 
@@ -118,15 +119,24 @@ def thaw(value: Any) -> Any:
 # An http(s) URL of unreserved and sub-delimiter characters only (no "%", no "[", no
 # userinfo): every string it matches is a URI by RFC 3986's grammar, so the full check,
 # about 2 us each, runs only for the others. It answers exactly as the full check.
+_WEB_SCHEME = re.compile(r"(?i)https?://")
 _PLAIN_HTTP_URL = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?"
 )
 
 
-def _is_uri(value: object) -> bool:
-    """RFC 3986 absolute URI: the check jsonschema's FormatChecker uses for ``uri``."""
-    if not isinstance(value, str) or _PLAIN_HTTP_URL.fullmatch(value):
+def _is_web_uri(value: object) -> bool:
+    """An http(s) URI by RFC 3986: what the reply's image URLs must be (format ``uri``).
+
+    Stricter than JSON Schema's ``uri``, on purpose: an image URL a client may open or
+    show is http or https, never ``javascript:``, ``file:`` or ``data:``.
+    """
+    if not isinstance(value, str):
+        return True  # the schema's "type" says what a non-string is
+    if _PLAIN_HTTP_URL.fullmatch(value):
         return True
+    if not _WEB_SCHEME.match(value):
+        return False
     from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
 
     return bool(validate_rfc3986(value, rule="URI"))
@@ -138,7 +148,9 @@ def response_validator() -> Draft7Validator:
     from jsonschema import Draft7Validator, FormatChecker
 
     schema = load_manifest()["response_schema"]
-    return Draft7Validator(schema, format_checker=FormatChecker())
+    checker = FormatChecker(formats=())
+    checker.checks("uri")(_is_web_uri)
+    return Draft7Validator(schema, format_checker=checker)
 
 
 @cache
@@ -152,7 +164,7 @@ def response_check() -> Callable[[Any], tuple[str, str] | None]:
     import fastjsonschema
 
     validate = fastjsonschema.compile(
-        dict(load_manifest()["response_schema"]), formats={"uri": _is_uri}
+        dict(load_manifest()["response_schema"]), formats={"uri": _is_web_uri}
     )
 
     def check(reply: Any) -> tuple[str, str] | None:

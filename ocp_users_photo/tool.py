@@ -41,7 +41,7 @@ from ocp_users_photo.observers import (
 )
 from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply_off_loop
 from ocp_users_photo.settings import ImageRoots, Settings, resolve_roots
-from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.spec import ToolSpec, tool_spec
@@ -102,6 +102,7 @@ class UsersSetPhoto:
         base_url: str | None = None,
         client: httpx.AsyncClient | None = None,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
         max_retries: int = 2,
         max_retry_wait: float = 30.0,
         reply_check: ReplyCheck = "strict",
@@ -115,6 +116,7 @@ class UsersSetPhoto:
         _check_option("reply_check", reply_check, REPLY_CHECKS)
         _check_option("fit", fit, FITS)
         _check_seconds("timeout", timeout, allow_zero=False)
+        _check_seconds("deadline", deadline, allow_zero=False)
         _check_seconds("max_retry_wait", max_retry_wait, allow_zero=True)
         _check_seconds("retry_backoff", retry_backoff, allow_zero=True)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -138,6 +140,8 @@ class UsersSetPhoto:
             user_agent=USER_AGENT,
             http_client=client,
             timeout=timeout,
+            deadline=deadline,
+            proxy=settings.proxy,
             retry=RetryPolicy(
                 max_retries=max_retries, max_retry_wait=max_retry_wait, backoff=retry_backoff
             ),

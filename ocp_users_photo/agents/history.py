@@ -9,13 +9,14 @@ digest), and the token is never recorded.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, Final
 
 from ocp_users_photo.credentials import quotable
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 
-Record = Callable[[str, str, str, dict[str, Any]], None]
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 class HistoryObserver(CallObserver):
@@ -74,8 +75,8 @@ def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(arguments, Mapping):
         return {"arguments": f"<{type(arguments).__name__}>"}
     view: dict[str, Any] = {}
-    for name, value in list(arguments.items())[:20]:
-        key = str(name)[:40]
+    for index, (name, value) in enumerate(list(arguments.items())[:20]):
+        key = _shown_name(name, index)
         if key == "token":
             view[key] = "[redacted]"
         elif key == "image":
@@ -85,6 +86,20 @@ def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
         else:
             view[key] = f"<{type(value).__name__}>"
     return view
+
+
+def _shown_name(name: object, index: int) -> str:
+    """An argument's name as history may keep it: a short identifier that is no credential.
+
+    A model may put anything in a name, a token included; such names become placeholders.
+    """
+    if (
+        isinstance(name, str)
+        and _PLAIN_NAME.fullmatch(name)
+        and not name.lower().startswith(("xox", "xapp"))
+    ):
+        return name
+    return f"<argument {index + 1}>"
 
 
 def _image_kind(value: object) -> str:

@@ -1,12 +1,19 @@
-"""SlackClient: calls any Slack Web API method with a token, under bounded retries.
+"""SlackClient: calls any Slack Web API method with a token, under deadlines and bounded retries.
 
 Retried: HTTP 429 after its Retry-After (unless that is longer than
-``max_retry_wait``), HTTP 5xx, connection failures and timeouts, with exponential
-backoff and jitter, at most ``max_retries`` times. The methods this package calls
-are safe to repeat (setting the same photo twice sets the same photo), so a POST
-whose reply was lost may be sent again. Nothing else is retried: a Slack error is
-an answer, not a fault. Redirects are never followed, whatever client is passed:
-the token must not travel to another address, and a redirected POST is no answer.
+``max_retry_wait``, or would end past the call's deadline), HTTP 5xx, connection
+failures and timeouts, with exponential backoff and jitter, at most ``max_retries``
+times. The methods this package calls are safe to repeat (setting the same photo
+twice sets the same photo), so a POST whose reply was lost may be sent again.
+Nothing else is retried: a Slack error is an answer, not a fault.
+
+Bounds, whatever the server does: each attempt ends within ``timeout`` seconds (the
+whole attempt: connecting, sending, waiting and reading, not each read), the whole
+call within ``deadline`` seconds (retries and waits included), and a reply is read
+no further than ``max_reply_bytes`` (counted after decompression). Redirects are
+never followed, whatever client is passed: the token must not travel to another
+address, and a redirected POST is no answer. Nothing derived from a response (an
+error's text, a log record of the HTTP stack) keeps the token.
 """
 
 from __future__ import annotations
@@ -19,20 +26,27 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import anyio
+import anyio.to_thread
 import httpx
 
-from ocp_users_photo.credentials import SlackToken, redactor
+from ocp_users_photo.credentials import REDACTED, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
+from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.form import FilePart, encode_form
+from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
 from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
 
 logger = logging.getLogger("ocp_users_photo")
 
 MAX_REPLY_BYTES: Final = 1024 * 1024
+DEFAULT_DEADLINE: Final = 120.0
 # Network faults worth another try; protocol misuse on our side (LocalProtocolError,
 # UnsupportedProtocol) would fail the same way again.
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Faults that happen before a request can have reached Slack.
+_NOT_REACHED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
 
 Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
@@ -48,6 +62,15 @@ class SlackReply:
     attempts: int
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """One failed attempt, described: never the exception itself (it holds the request)."""
+
+    text: str
+    retryable: bool
+    reached: bool  # the request may have reached Slack (so its effect may have happened)
+
+
 class SlackClient:
     """One HTTP client for every Slack method the package calls; closes what it opened."""
 
@@ -58,17 +81,22 @@ class SlackClient:
         user_agent: str,
         http_client: httpx.AsyncClient | None = None,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         max_reply_bytes: int = MAX_REPLY_BYTES,
+        proxy: str | None = None,
     ) -> None:
         self.base_url = base_url
         self._user_agent = user_agent
         self._external_client = http_client
         self._owned_client: httpx.AsyncClient | None = None
         self._owned_client_loop: asyncio.AbstractEventLoop | None = None
+        self.timeout = timeout
+        self.deadline = deadline
         self._timeout = httpx.Timeout(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self._max_reply_bytes = max_reply_bytes
+        self._proxy = proxy
         self._jitter = random.Random()  # noqa: S311 - jitter, not cryptography
 
     def url_for(self, method: str) -> str:
@@ -112,10 +140,11 @@ class SlackClient:
         files: Mapping[str, FilePart] | None,
         log_detail: str,
     ) -> SlackReply:
-        reply = await self._send_until_answered(
-            method, token, fields or {}, files or {}, log_detail
-        )
         secret = token.reveal() if token is not None else ""
+        with secret_in_flight(secret):
+            reply = await self._send_until_answered(
+                method, token, fields or {}, files or {}, log_detail
+            )
         body = decode_reply(reply, method=method, redact=redactor(secret, reply.body))
         return SlackReply(
             method=method,
@@ -133,51 +162,78 @@ class SlackClient:
         files: Mapping[str, FilePart],
         log_detail: str,
     ) -> HttpReply:
-        """POST until a final answer comes back; TransportError if none does."""
+        """POST until a final answer comes back; TransportError if none does in time."""
         policy = self.retry
         url = self.url_for(method)
+        secret = token.reveal() if token is not None else ""
         last_attempt = policy.max_retries + 1
+        ends_at = time.monotonic() + self.deadline
+        reached = False
         for attempt in range(1, last_attempt + 1):
             started = time.perf_counter()
+            left = ends_at - time.monotonic()
             # httpx errors keep the request, Authorization header included; only their
             # description leaves this block, and TransportError is raised outside it so the
             # httpx error is not reachable as its __context__.
-            failure: str | None = None
-            retryable = False
+            failure: _Failure | None = None
             try:
-                reply = await self._attempt(method, url, token, fields, files, attempt)
+                with anyio.fail_after(min(self.timeout, max(left, 0.0))):
+                    reply = await self._attempt(method, url, token, fields, files, attempt)
+            except TimeoutError:
+                failure = self._no_answer_in_time(left, "")
+            except _NOT_REACHED as error:
+                failure = _Failure(_describe(error, secret), retryable=True, reached=False)
+            except httpx.TimeoutException as error:
+                failure = self._no_answer_in_time(left, type(error).__name__)
             except _RETRYABLE as error:
-                failure, retryable = _describe(error), True
+                failure = _Failure(_describe(error, secret), retryable=True, reached=True)
             except httpx.HTTPError as error:
-                failure = _describe(error)
+                failure = _Failure(_describe(error, secret), retryable=False, reached=True)
             if failure is not None:
-                self._log(
-                    method, url, log_detail, attempt, last_attempt, f"failed: {failure}", started
-                )
-                if not retryable:
-                    raise TransportError(f"the request to {url} failed: {failure}")
-                if attempt == last_attempt:
-                    raise TransportError(
-                        f"could not reach Slack at {url} after {attempt} attempts: "
-                        f"{failure}. Check the network and base_url, then try again"
-                    )
-                await asyncio.sleep(policy.backoff_delay(attempt, self._jitter))
+                reached = reached or failure.reached
+                outcome = f"failed: {failure.text}"
+                self._log(method, url, log_detail, attempt, last_attempt, outcome, started)
+                delay = policy.backoff_delay(attempt, self._jitter)
+                out_of_time = time.monotonic() + delay >= ends_at
+                if not failure.retryable or attempt == last_attempt or out_of_time:
+                    raise _transport_error(url, method, attempt, failure, reached)
+                await asyncio.sleep(delay)
                 continue
             outcome = f"HTTP {reply.status_code}"
             self._log(method, url, log_detail, attempt, last_attempt, outcome, started)
             if is_rate_limited(reply):
                 wait = retry_after_seconds(reply.headers)
-                if attempt == last_attempt or (wait is not None and wait > policy.max_retry_wait):
+                pause = wait if wait is not None else policy.backoff_delay(attempt, self._jitter)
+                if (
+                    attempt == last_attempt
+                    or (wait is not None and wait > policy.max_retry_wait)
+                    or time.monotonic() + pause >= ends_at
+                ):
                     return reply
-                await asyncio.sleep(
-                    wait if wait is not None else policy.backoff_delay(attempt, self._jitter)
-                )
+                await asyncio.sleep(pause)
                 continue
             if reply.status_code >= 500 and attempt < last_attempt:
-                await asyncio.sleep(policy.backoff_delay(attempt, self._jitter))
-                continue
+                delay = policy.backoff_delay(attempt, self._jitter)
+                if time.monotonic() + delay < ends_at:
+                    await asyncio.sleep(delay)
+                    continue
             return reply
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _no_answer_in_time(self, left: float, stalled: str) -> _Failure:
+        """A timeout: an attempt's whole time, or the call's deadline, or one stalled read."""
+        why = f" ({stalled})" if stalled else ""
+        if left <= self.timeout:
+            return _Failure(
+                f"no complete answer before the call's {self.deadline:g} s deadline{why}",
+                retryable=False,
+                reached=True,
+            )
+        return _Failure(
+            f"no complete answer within the {self.timeout:g} s an attempt may take{why}",
+            retryable=True,
+            reached=True,
+        )
 
     async def _attempt(
         self,
@@ -188,7 +244,7 @@ class SlackClient:
         files: Mapping[str, FilePart],
         attempt: int,
     ) -> HttpReply:
-        client = self.http_client()
+        client = await self.http_client()
         form = encode_form(fields, files)
         headers = {
             **form.headers,
@@ -222,6 +278,7 @@ class SlackClient:
             )
         chunks: list[bytes] = []
         received = 0
+        # aiter_bytes decodes gzip and deflate: the cap counts what it inflates to.
         async for chunk in response.aiter_bytes():
             received += len(chunk)
             if received > self._max_reply_bytes:
@@ -233,17 +290,27 @@ class SlackClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def http_client(self) -> httpx.AsyncClient:
-        """The caller's client, else one this object owns for the running event loop."""
+    async def http_client(self) -> httpx.AsyncClient:
+        """The caller's client, else one this object owns for the running event loop.
+
+        The owned client trusts no environment of its own (the proxy comes from the
+        settings, https only) and is built in a worker thread: loading the certificate
+        store reads files.
+        """
         if self._external_client is not None:
             return self._external_client
         loop = asyncio.get_running_loop()
         if self._owned_client is None or self._owned_client_loop is not loop:
             # An httpx client's connections belong to the loop that opened them; a call on
             # another loop (a second asyncio.run) gets a client of its own.
-            self._owned_client = httpx.AsyncClient(timeout=self._timeout)
+            self._owned_client = await anyio.to_thread.run_sync(self._new_client)
             self._owned_client_loop = loop
         return self._owned_client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self._timeout, trust_env=False, proxy=self._proxy, follow_redirects=False
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP client this object opened (a client passed in is left to its owner)."""
@@ -277,7 +344,28 @@ class SlackClient:
         )
 
 
-def _describe(error: BaseException) -> str:
-    text = str(error).strip()
+def _transport_error(
+    url: str, method: str, attempts: int, failure: _Failure, reached: bool
+) -> TransportError:
+    tries = f"after {attempts} attempts" if attempts > 1 else "on the only attempt"
+    if not reached:
+        return TransportError(
+            f"could not reach Slack at {url} {tries}: {failure.text}. "
+            "Nothing was sent; check the network and base_url, then try again",
+            reached=False,
+        )
+    return TransportError(
+        f"Slack did not give a usable answer to {method} {tries}: {failure.text}. The request "
+        "reached Slack, so it may have taken effect; check before trying again",
+        reached=True,
+    )
+
+
+def _describe(error: BaseException, secret: str) -> str:
+    """An HTTP stack error as one safe line: its type and text, the token redacted, bounded.
+
+    The text can hold what the server sent (h11 quotes a malformed header line).
+    """
+    text = redacted(str(error), (secret,), REDACTED)
     name = type(error).__name__
-    return f"{name}: {text}" if text else name
+    return f"{name}: {shown(text, 160)}" if text.strip() else name

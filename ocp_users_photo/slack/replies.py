@@ -29,6 +29,9 @@ from ocp_users_photo.hints import hint_for
 from ocp_users_photo.slack.retry import retry_after_seconds
 
 _EXCERPT_CHARS: Final = 120
+# Slack's replies nest a few levels (profile, response_metadata); redaction and the
+# schema check walk what arrives, so a hostile nesting is refused before they do.
+MAX_JSON_DEPTH: Final = 32
 _NOT_JSON: Final = object()
 
 Redact = Callable[[Any], Any]
@@ -130,8 +133,31 @@ def json_object(reply: HttpReply, redact: Redact) -> dict[str, Any]:
             f"({type(parsed).__name__}): {_excerpt(reply.body, redact)}",
             status_code=reply.status_code,
         )
+    if _deeper_than(parsed, MAX_JSON_DEPTH):
+        raise TransportError(
+            f"Slack answered HTTP {reply.status_code} with JSON nested more than "
+            f"{MAX_JSON_DEPTH} levels deep, which no Slack reply is: not read further",
+            status_code=reply.status_code,
+        )
     cleaned: dict[str, Any] = redact(parsed)
     return cleaned
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests deeper than ``limit`` (walked without recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _parse_json(body: bytes) -> Any:

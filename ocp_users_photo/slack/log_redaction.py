@@ -1,0 +1,71 @@
+"""Keeps the token out of what the HTTP stack logs while a call is under way.
+
+httpx logs each response line at INFO and httpcore each header at DEBUG; a server that
+echoes the token in a header or the reason phrase would get it into those records. For
+the duration of a call the token is held in a context variable, and a filter on the
+HTTP stack's loggers rewrites any record holding it, at the moment it is made (filters
+run in the emitting task, so the context is the call's own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Final
+
+from ocp_users_photo.credentials import REDACTED
+from ocp_users_photo.safe_text import redacted
+
+HTTP_STACK_LOGGERS: Final = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+_IN_FLIGHT: ContextVar[tuple[str, ...]] = ContextVar("ocp_users_photo_secrets", default=())
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record that holds a secret of the call under way; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _IN_FLIGHT.get()
+        if not secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not fit its format: leave it be
+            return True
+        if any(secret in message for secret in secrets):
+            record.msg, record.args = redacted(message, secrets, REDACTED), ()
+        return True
+
+
+_FILTER: Final = RedactingFilter()
+
+
+def install_filter() -> None:
+    """Put the filter on the HTTP stack's loggers (once; it is stateless)."""
+    for name in HTTP_STACK_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+@contextlib.contextmanager
+def secret_in_flight(secret: str) -> Iterator[None]:
+    """While the block runs, records made by the HTTP stack in this context lose ``secret``."""
+    if not secret:
+        yield
+        return
+    install_filter()
+    reset = _IN_FLIGHT.set((*_IN_FLIGHT.get(), secret))
+    try:
+        yield
+    finally:
+        _IN_FLIGHT.reset(reset)

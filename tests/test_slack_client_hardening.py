@@ -1,0 +1,377 @@
+"""What an attack on the Slack call found (issue 11: findings 3, 5, 7, 9, 12-15), kept fixed.
+
+A hostile endpoint (or anything in between) is the emulator told to misbehave: it
+echoes the token wherever text goes, drips its answer, nests JSON past any stack,
+redirects, sends escape sequences and huge strings. Each test states the bound.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from ocp_users_photo import (
+    InvalidArguments,
+    ReplySchemaError,
+    SlackApiError,
+    TransportError,
+    UsersPhotoError,
+    UsersSetPhoto,
+)
+from ocp_users_photo.agents import safe_view
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from tests import loopback
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
+from tests.test_secrets import texts_of_error
+
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
+IMAGE = make_image((600, 600))
+
+
+def quick_tool(emulator: RunningEmulator, **options: Any) -> UsersSetPhoto:
+    settings: dict[str, Any] = {"retry_backoff": 0.01, "environ": {}, **options}
+    return UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, **settings)
+
+
+async def outcome_texts(tool: UsersSetPhoto) -> list[str]:
+    """Everything a call, a model's run and their errors show."""
+    texts: list[str] = []
+    try:
+        texts.append(json.dumps(await tool.call({"image": IMAGE})))
+    except UsersPhotoError as error:
+        texts.extend(texts_of_error(error))
+    return texts
+
+
+class TestTheTokenComesBackThroughNothingTheServerControls:
+    """Finding 3: the Content-Type, the reason phrase, a header, a malformed header line."""
+
+    @pytest.mark.parametrize(
+        "fault",
+        [
+            Fault.status(200, body=b"<html>", headers={"content-type": "text/html; {token}"}),
+            Fault.json({"ok": True}, headers={"x-echo": "{authorization}"}),
+            Fault.raw(
+                b"HTTP/1.1 200 {authorization}\r\ncontent-type: application/json\r\n"
+                b"content-length: 11\r\n\r\n" + b'{"ok":true}'
+            ),
+            Fault.raw(b"HTTP/1.1 200 OK\r\nno colon here {authorization}\r\n\r\n"),
+            Fault.raw(b"HTTP/1.1 999999999 {token}\r\n\r\n"),
+            Fault.json({"ok": False, "error": "ratelimited"}, headers={"retry-after": "{token}"}),
+        ],
+        ids=[
+            "content-type",
+            "header value",
+            "reason phrase",
+            "malformed header line",
+            "malformed status line",
+            "retry-after",
+        ],
+    )
+    async def test_nothing_derived_from_the_response_keeps_it(
+        self, emulator: RunningEmulator, fault: Fault, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        inject(emulator, fault, fault, fault, fault, fault, fault)
+        async with quick_tool(emulator, max_retries=0) as tool:
+            texts = await outcome_texts(tool)
+            texts.append(json.dumps(await tool.run({"image": IMAGE})))
+        records = [record.getMessage() for record in caplog.records]
+        assert any(name.startswith(("httpx", "httpcore")) for name in _names(caplog)), (
+            "the HTTP stack's records were captured"
+        )
+        for text in [*texts, *records]:
+            assert CANARY_SECRET not in text, text[:300]
+        # The server did get the token, so what it echoed held it: the redaction did the work.
+        assert photo_requests(emulator)[0].header("authorization") == f"Bearer {CANARY_TOKEN}"
+
+
+def _names(caplog: pytest.LogCaptureFixture) -> set[str]:
+    return {record.name for record in caplog.records}
+
+
+class TestEveryCallEnds:
+    """Finding 5: a server dripping its answer holds no call past its bounds."""
+
+    @pytest.mark.parametrize(
+        "fault",
+        [
+            Fault.json(success_reply()).dripped(1, 0.3),
+            Fault.raw(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"content-length: 11\r\n\r\n" + b'{"ok":true}'
+            ).dripped(1, 0.3),
+        ],
+        ids=["body dripped", "headers dripped"],
+    )
+    async def test_an_attempt_ends_within_its_timeout(
+        self, emulator: RunningEmulator, fault: Fault
+    ) -> None:
+        inject(emulator, fault)
+        async with quick_tool(emulator, timeout=1, max_retries=0) as tool:
+            started = time.monotonic()
+            with pytest.raises(TransportError, match="no complete answer within the 1 s") as caught:
+                await tool.call({"image": IMAGE})
+            elapsed = time.monotonic() - started
+        assert elapsed < 1.8, f"{elapsed:.2f} s"
+        assert caught.value.reached is True
+        assert "may have taken effect" in str(caught.value)
+
+    async def test_the_whole_call_ends_within_its_deadline(self, emulator: RunningEmulator) -> None:
+        dripping = Fault.json(success_reply()).dripped(1, 0.3)
+        inject(emulator, *[dripping] * 6)
+        async with quick_tool(emulator, timeout=1, max_retries=5, deadline=2.5) as tool:
+            started = time.monotonic()
+            with pytest.raises(TransportError, match=r"deadline|1 s an attempt") as caught:
+                await tool.call({"image": IMAGE})
+            elapsed = time.monotonic() - started
+        assert elapsed < 3.2, f"{elapsed:.2f} s"
+        assert len(photo_requests(emulator)) <= 3
+        assert caught.value.reached is True
+
+    async def test_a_retry_after_past_the_deadline_is_not_waited_for(
+        self, emulator: RunningEmulator
+    ) -> None:
+        inject(emulator, Fault.rate_limited(5))
+        async with quick_tool(emulator, deadline=2, max_retry_wait=30) as tool:
+            started = time.monotonic()
+            with pytest.raises(SlackApiError, match="ratelimited"):
+                await tool.call({"image": IMAGE})
+        assert time.monotonic() - started < 1.0
+
+    async def test_a_compressed_reply_is_bounded_on_what_it_inflates_to(
+        self, emulator: RunningEmulator
+    ) -> None:
+        inject(emulator, Fault.gzip_bomb(32 * 1024 * 1024))
+        async with quick_tool(emulator) as tool:
+            with pytest.raises(TransportError, match="larger than 1048576 bytes"):
+                await tool.call({"image": IMAGE})
+
+
+class TestDeepReplies:
+    """Finding 7: a 900-deep JSON array with a \\u escape ends in a typed error."""
+
+    @pytest.mark.parametrize(
+        ("depth", "says"),
+        [
+            (40, "nested more than 32 levels"),
+            (900, "nested more than 32 levels"),
+            (990, "not JSON"),
+        ],
+    )
+    async def test_a_deep_reply_is_a_transport_error(
+        self, emulator: RunningEmulator, depth: int, says: str
+    ) -> None:
+        # Past ~950 levels Python's own JSON parser gives up: that too is a typed error.
+        inject(emulator, *[Fault.deep_json(depth)] * 2)
+        async with quick_tool(emulator) as tool:
+            with pytest.raises(TransportError, match=says):
+                await tool.call({"image": IMAGE})
+            result = await tool.run({"image": IMAGE})
+        assert result["error"] == "transport_error"
+
+    async def test_a_deep_slack_error_is_a_transport_error_too(
+        self, emulator: RunningEmulator
+    ) -> None:
+        inject(emulator, Fault.deep_json(900, ok=False))
+        async with quick_tool(emulator) as tool:
+            with pytest.raises(TransportError):
+                await tool.call({"image": IMAGE})
+
+
+class TestProxies:
+    """Finding 9: no proxy for plain http; for https a tunnel only; from environ=."""
+
+    async def test_plain_http_never_goes_through_a_proxy(
+        self, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with loopback.serve() as proxy:
+            variables = {
+                name: proxy.url("")
+                for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy")
+            }
+            for name, value in variables.items():
+                monkeypatch.setenv(name, value)
+            async with UsersSetPhoto(
+                CANARY_TOKEN, base_url=emulator.base_url, environ=variables
+            ) as tool:
+                assert (await tool.call({"image": IMAGE}))["ok"] is True
+        assert proxy.requests == []
+        assert len(photo_requests(emulator)) == 1
+
+    async def test_https_goes_through_the_environments_proxy_as_a_tunnel(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with loopback.serve() as proxy, loopback.serve() as process_proxy:
+            monkeypatch.setenv("HTTPS_PROXY", process_proxy.url(""))
+            proxy.on("slack.invalid:443", loopback.reply(502, b"no"))
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ={"HTTPS_PROXY": proxy.url("")},
+                max_retries=0,
+            ) as tool:
+                with pytest.raises(TransportError) as caught:
+                    await tool.call({"image": IMAGE})
+        (request,) = proxy.requests
+        assert (request.method, request.target) == ("CONNECT", "slack.invalid:443")
+        assert request.header("authorization") is None
+        assert process_proxy.requests == [], "environ= decides, not os.environ"
+        assert CANARY_SECRET not in " ".join(texts_of_error(caught.value))
+
+    async def test_no_proxy_is_honoured(self) -> None:
+        async with (
+            loopback.serve() as proxy,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ={"HTTPS_PROXY": proxy.url(""), "NO_PROXY": ".invalid"},
+                max_retries=0,
+            ) as tool,
+        ):
+            with pytest.raises(TransportError, match="could not reach Slack"):
+                await tool.call({"image": IMAGE})
+        assert proxy.requests == []
+
+
+class TestRedirectsAreNeverFollowed:
+    """Finding 13: whatever client is passed, a redirect is no answer and is not followed."""
+
+    @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+    async def test_a_redirect_is_a_transport_error_with_one_request(
+        self, emulator: RunningEmulator, status: int
+    ) -> None:
+        target = f"{emulator.base_url}/users.profile.get"
+        inject(emulator, Fault.redirect(target, status_code=status))
+        async with (
+            httpx.AsyncClient(follow_redirects=True) as client,
+            UsersSetPhoto(
+                CANARY_TOKEN, base_url=emulator.base_url, client=client, environ={}
+            ) as tool,
+        ):
+            with pytest.raises(TransportError, match=f"HTTP {status}"):
+                await tool.call({"image": IMAGE})
+        assert [request.path for request in emulator.requests.all()] == ["/api/users.setPhoto"]
+
+
+class TestTheBaseUrl:
+    """Finding 14: a base URL is checked whole when the tool is made."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.\t1/api",
+            "http://127.0.0.1/a\npi",
+            "https://slack.com/ api",
+            "https://slack.com/api\x00",
+            "https://sl\u00e4ck.com/api",
+            "https://[::1/api",
+            "",
+        ],
+    )
+    def test_a_url_that_is_no_url_is_refused_at_construction(self, url: str) -> None:
+        with pytest.raises(ValueError, match="base_url"):
+            UsersSetPhoto(CANARY_TOKEN, base_url=url, environ={})
+
+
+class TestServerTextIsBoundedAndClean:
+    """Finding 12: server strings are capped and cleaned; image URLs are http(s)."""
+
+    async def test_a_huge_error_string_makes_a_small_result(
+        self, emulator: RunningEmulator
+    ) -> None:
+        inject(
+            emulator,
+            Fault.json(
+                {
+                    "ok": False,
+                    "error": "x" * 100_000,
+                    "needed": "y" * 100_000,
+                    "warning": "w," * 50_000,
+                    "response_metadata": {"warnings": ["z" * 100_000] * 5},
+                }
+            ),
+        )
+        async with quick_tool(emulator) as tool:
+            result = await tool.run({"image": IMAGE})
+        assert result["ok"] is False
+        assert len(json.dumps(result)) < 4000
+        assert len(result["error"]) <= 64
+
+    async def test_escape_sequences_never_reach_a_terminal(self, emulator: RunningEmulator) -> None:
+        inject(
+            emulator,
+            Fault.json({"ok": False, "error": "\x1b]52;c;aGk=\x07\x1b[2Jbad\r\x1b[31m"}),
+        )
+        async with quick_tool(emulator) as tool:
+            with pytest.raises(SlackApiError) as caught:
+                await tool.call({"image": IMAGE})
+        for text in (caught.value.message, caught.value.error, str(caught.value)):
+            assert "\x1b" not in text
+            assert "\x07" not in text
+            assert "\r" not in text
+
+    @pytest.mark.parametrize(
+        "url",
+        ["javascript:alert(1)", "file:///etc/passwd", "data:image/png;base64,AAAA", "ftp://a/b"],
+    )
+    async def test_an_image_url_must_be_http_or_https(
+        self, emulator: RunningEmulator, url: str
+    ) -> None:
+        reply = success_reply()
+        reply["profile"]["image_192"] = url
+        inject(emulator, Fault.json(reply))
+        async with quick_tool(emulator) as tool:
+            with pytest.raises(ReplySchemaError) as caught:
+                await tool.call({"image": IMAGE})
+        assert [problem.path for problem in caught.value.problems] == ["$.profile.image_192"]
+
+    async def test_schema_problems_are_bounded(self, emulator: RunningEmulator) -> None:
+        # Each value a long text that is no URI: a validator quotes it in its message.
+        long_text = "not a uri " * 5000
+        profile = {key: long_text for key in success_reply()["profile"]}
+        reply: dict[str, Any] = {"ok": True, "profile": profile}
+        inject(emulator, Fault.json(reply))
+        async with quick_tool(emulator) as tool:
+            result = await tool.run({"image": IMAGE})
+        assert result["error"] == "invalid_reply"
+        assert len(result["problems"]) <= 20
+        assert len(json.dumps(result)) < 20_000
+
+
+class TestSmallerFindings:
+    """Finding 15: names that look like credentials, and replies that are no Slack reply."""
+
+    def test_an_argument_named_like_a_token_is_not_kept(self) -> None:
+        view = safe_view({CANARY_TOKEN: 1, "image": "me.png", "x" * 60: 2, "crop_x": 3})
+        text = json.dumps(view)
+        assert "xoxp" not in text
+        assert CANARY_SECRET[:10] not in text
+        assert view["crop_x"] == 3
+        assert re.fullmatch(r"<argument \d+>", next(iter(view)))
+
+    @pytest.mark.parametrize("body", [{"ok": "true"}, {"profile": {}}, {"ok": 1}])
+    async def test_a_reply_without_a_boolean_ok_does_not_say_the_photo_was_set(
+        self, emulator: RunningEmulator, body: dict[str, Any]
+    ) -> None:
+        inject(emulator, Fault.json(body))
+        async with quick_tool(emulator) as tool:
+            with pytest.raises(ReplySchemaError) as caught:
+                await tool.call({"image": IMAGE})
+        assert "probably" not in str(caught.value)
+        assert "unknown" in str(caught.value)
+
+
+async def test_a_bad_argument_is_refused_before_anything_is_sent(
+    emulator: RunningEmulator,
+) -> None:
+    async with quick_tool(emulator) as tool:
+        with pytest.raises(InvalidArguments):
+            await tool.call({"image": IMAGE, CANARY_TOKEN: 1})
+    assert emulator.requests.all() == []
