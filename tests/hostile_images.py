@@ -88,7 +88,7 @@ def exif_with_orientation(orientation: int) -> bytes:
 
 
 def oriented(fmt: str, orientation: int = 6, size: tuple[int, int] = (800, 600)) -> bytes:
-    """``quarters`` stored as ``fmt`` with an EXIF orientation tag (6: turn 90 degrees clockwise)."""
+    """``quarters`` stored as ``fmt`` with an EXIF orientation (6: turned 90 degrees clockwise)."""
     buffer = io.BytesIO()
     options: dict[str, Any] = {"exif": exif_with_orientation(orientation)}
     if fmt in ("JPEG", "WEBP", "AVIF"):

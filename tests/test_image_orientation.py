@@ -203,3 +203,20 @@ async def test_each_orientation_gives_what_a_viewer_shows(
     width, height = sent.size
     for point in [(5, 5), (width - 5, 5), (5, height - 5), (width - 5, height - 5)]:
         assert close_to(sent.getpixel(point), viewer.getpixel(point)), point  # type: ignore[arg-type]
+
+
+async def test_a_png_of_endless_chunks_is_refused_not_walked_to_the_end(
+    checker: UsersSetPhoto,
+) -> None:
+    from ocp_users_photo.images.png_metadata import MAX_CHUNKS
+    from tests.hostile_images import png_chunk
+
+    buffer = io.BytesIO()
+    quarters((600, 600)).save(buffer, format="PNG")
+    plain = buffer.getvalue()
+    end = plain.rindex(b"IEND") - 4
+    filler = png_chunk(b"prVt", b"") * MAX_CHUNKS  # empty private chunks after the pixels
+    with pytest.raises(InvalidArguments) as caught:
+        await checker.prepare({"image": plain[:end] + filler + plain[end:]})
+    (problem,) = caught.value.problems
+    assert f"the PNG file has more than {MAX_CHUNKS} chunks" in problem.message
