@@ -39,11 +39,16 @@ class CropBox:
         return found
 
     def scaled(self, factor: float, image_width: int, image_height: int) -> CropBox:
-        """The box on the image scaled by ``factor`` to (image_width, image_height), kept inside."""
-        width = max(1, min(round(self.width * factor), image_width, image_height))
-        x = min(int(self.x * factor), image_width - width)
-        y = min(int(self.y * factor), image_height - width)
-        return CropBox(x=max(0, x), y=max(0, y), width=width)
+        """The box on the image scaled by ``factor`` to (image_width, image_height).
+
+        The nearest box that stays inside: each value is rounded to the nearest pixel
+        (at most half a pixel off), and only a box pushed against an edge by the image's
+        own rounding moves further, by at most one more pixel, to stay inside.
+        """
+        width = min(max(1, round(self.width * factor)), image_width, image_height)
+        x = min(max(0, round(self.x * factor)), image_width - width)
+        y = min(max(0, round(self.y * factor)), image_height - width)
+        return CropBox(x=x, y=y, width=width)
 
     def form_fields(self) -> dict[str, str]:
         """The box as Slack's form fields, decimal text."""

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from PIL import Image
 
+from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
@@ -146,7 +147,7 @@ def _size(byte_count: int) -> str:
 def _write_preview(upload: PreparedUpload, target: Path) -> None:
     body = upload.image.body()
     data = body if isinstance(body, bytes) else body.read()
-    with Image.open(io.BytesIO(data)) as picture:
+    with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent
         square = slack_square(picture, upload.image.crop_box)
     square.save(target, format="PNG")
 

@@ -18,6 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from tests.conftest import make_image
+from tests.hostile_images import (
+    eps_drawing,
+    gif_of_tiny_frames,
+    oriented,
+    png_with_late_exif,
+    psd_header,
+)
 from tests.test_image import animated_gif, exif_rotated_jpeg, png_declaring
 
 CALL: Final = "call"  # await UsersSetPhoto.call(arguments): the reply, or InvalidArguments
@@ -110,6 +117,8 @@ _WANTED_X = "crop_x must be a whole number of pixels from 0 to 65535"
 _WANTED_Y = "crop_y must be a whole number of pixels from 0 to 65535"
 _WANTED_W = "crop_w must be a whole number of pixels from 1 to 65535"
 _NO_FILE = "no file at"
+_NOT_DECODED = "not an image in a format this tool decodes (PNG, JPEG, GIF, WEBP, BMP, TIFF"
+_OVER_FRAME_CAP = "the image has more than 100 frames; this tool sends at most 100"
 _NOT_A_NAME = "cannot be resolved (not a valid file name)"
 
 
@@ -187,7 +196,7 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "text in a file named .png",
         {"image": "notes.png"},
-        Refused({"$.image": "Pillow does not recognise the bytes as an image"}),
+        Refused({"$.image": _NOT_DECODED}),
     ),
     Item(
         "a truncated PNG",
@@ -417,6 +426,46 @@ CORPUS: Final[tuple[Item, ...]] = (
         Accepted("image/gif"),
     ),
     Item(
+        "an EPS labelled as a PNG data: URI (Ghostscript would decode it)",
+        {"image": "data:image/png;base64," + base64.b64encode(eps_drawing()).decode()},
+        Refused({"$.image": _NOT_DECODED}),
+    ),
+    Item(
+        "a Photoshop file named .png",
+        {"image": "layers.png"},
+        Refused({"$.image": _NOT_DECODED}),
+    ),
+    Item(
+        "a 5.5 KB GIF of 237 one-pixel frames on a 1025x1025 canvas",
+        {"image": "tiny-frames.gif"},
+        Refused({"$.image": _OVER_FRAME_CAP}),
+    ),
+    Item(
+        "a 29 MB GIF of 1.3 million frames",
+        {"image": "million-frames.gif"},
+        Refused({"$.image": _OVER_FRAME_CAP}),
+    ),
+    Item(
+        "an animation over the decoded-pixel budget (47 frames of 1100x1000)",
+        {"image": "budget.gif"},
+        Refused({"$.image": "more than this tool decodes (50000000 pixels over all frames)"}),
+    ),
+    Item(
+        "a PNG turned by an eXIf chunk after its pixels, crop box inside the upright image",
+        {"image": "turned-late-exif.png", "crop_x": 0, "crop_y": 200, "crop_w": 600},
+        Accepted("image/png", crop={"crop_x": "0", "crop_y": "200", "crop_w": "600"}),
+    ),
+    Item(
+        "a WebP turned by EXIF, crop box inside only the stored pixels",
+        {"image": "turned.webp", "crop_x": 200, "crop_y": 0, "crop_w": 600},
+        Refused({"$.crop_x": "right edge (crop_x 200 + crop_w 600 > width 600)"}),
+    ),
+    Item(
+        "a 3000x2000 image whose crop box scales to fractions of a pixel",
+        {"image": "wide.png", "crop_x": 1000, "crop_y": 500, "crop_w": 1500},
+        Accepted("image/png", crop={"crop_x": "341", "crop_y": "171", "crop_w": "512"}),
+    ),
+    Item(
         "valid base64 text",
         {"image": base64.b64encode(make_image()).decode()},
         Accepted("image/png"),
@@ -457,6 +506,13 @@ def build_corpus_folder(root: Path) -> None:
     (root / "-rf.png").write_bytes(make_image((700, 700)))
     (root / "notes.png").write_text("not a picture, only words\n" * 20)
     (root / "photo.webp").write_bytes(make_image((600, 600), "WEBP"))
+    (root / "layers.png").write_bytes(psd_header())
+    (root / "tiny-frames.gif").write_bytes(gif_of_tiny_frames((1025, 1025), 237))
+    (root / "million-frames.gif").write_bytes(gif_of_tiny_frames((1025, 1025), 1_300_000))
+    (root / "budget.gif").write_bytes(gif_of_tiny_frames((1100, 1000), 47))
+    (root / "turned-late-exif.png").write_bytes(png_with_late_exif())
+    (root / "turned.webp").write_bytes(oriented("WEBP"))
+    (root / "wide.png").write_bytes(make_image((3000, 2000)))
     # A file name holding the byte 0xFF, which Python spells as the escape U+DCFF.
     (root / "photo\udcff.png").write_bytes(make_image())
 

@@ -324,3 +324,18 @@ def test_the_corpus_files_are_what_the_items_say(corpus_root: Path) -> None:
     assert (corpus_root / "notes.png").read_text().startswith("not a picture")
     with opened("photo.webp") as webp:
         assert webp.format == "WEBP"
+    with opened("layers.png") as psd, opened("tiny-frames.gif") as tiny:
+        assert psd.format == "PSD"
+        assert (tiny.size, tiny.n_frames) == ((1025, 1025), 237)
+    assert (corpus_root / "tiny-frames.gif").stat().st_size < 5600
+    assert (corpus_root / "million-frames.gif").stat().st_size > 29_000_000
+    with opened("budget.gif") as budget:
+        assert (budget.size, budget.n_frames) == ((1100, 1000), 47)
+    with opened("turned-late-exif.png") as late, opened("turned.webp") as turned:
+        assert late.size == turned.size == (800, 600)
+        assert "exif" not in late.info, "the eXIf chunk comes after the pixels"
+        assert turned.getexif()[0x0112] == 6
+        late.load()
+        assert late.getexif()[0x0112] == 6
+    with opened("wide.png") as wide:
+        assert wide.size == (3000, 2000)

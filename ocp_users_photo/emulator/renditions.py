@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from ocp_users_photo.crop import CropBox
+from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.square import slack_square
 
 # The sizes of Slack's image_24 ... image_1024 profile fields.
 RENDITION_SIZES: tuple[int, ...] = (24, 32, 48, 72, 192, 512, 1024)
 
 # Slack's own hint for bad_image is "try JPEG, GIF or PNG": other formats are refused.
+# An MPO (a camera's JPEG with more pictures after it) is a JPEG to any JPEG decoder.
 ACCEPTED_FORMATS: Mapping[str, tuple[str, str]] = {
     "PNG": ("image/png", "png"),
     "JPEG": ("image/jpeg", "jpg"),
+    "MPO": ("image/jpeg", "jpg"),
     "GIF": ("image/gif", "gif"),
 }
 
@@ -79,7 +82,8 @@ def render_photo(
         # Checked from the header, before any pixel is decoded.
         if max(image.size) > max_side:
             raise ImageRejected("too_large", f"{image.size[0]}x{image.size[1]} exceeds {max_side}")
-        if getattr(image, "n_frames", 1) > max_frames:
+        # Counted without decoding, and not past the cap: a GIF may hold millions of frames.
+        if count_frames(image, max_frames).over(max_frames):
             raise ImageRejected("too_many_frames", f"more than {max_frames} frames")
         try:
             # Slack's clients show a photo the way a viewer does, EXIF rotation applied;
@@ -107,7 +111,8 @@ def _open(image_bytes: bytes) -> Image.Image:
         with warnings.catch_warnings():
             # Pillow only warns for large-but-allowed pixel counts; max_side decides here.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(image_bytes))
+            # Only the formats Slack takes reach a decoder: never EPS (Ghostscript) or the rest.
+            return Image.open(io.BytesIO(image_bytes), formats=("PNG", "JPEG", "GIF"))
     except Image.DecompressionBombError as error:
         raise ImageRejected("too_large", str(error)) from error
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:

@@ -1,6 +1,7 @@
 """What an image's header says, read by Pillow without decoding pixels.
 
-Format, stored and displayed size (EXIF orientation applied), frame count, and
+Format (only those ``formats.py`` allows), stored and displayed size (EXIF
+orientation applied, ``orientation.py``), frame count (``frames.py``, capped), and
 whether a file that could be sent as it is looks complete. Blocking work (the
 file, Pillow's parsing): call it from a worker thread unless the bytes are small
 and in memory.
@@ -12,7 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.formats import accepted_formats_text, open_decodable
+from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.orientation import SWAPS_SIDES, pending_turn, read_orientation
+from ocp_users_photo.images.png_metadata import TooManyChunks
 from ocp_users_photo.images.source import ImageSource
 
 if TYPE_CHECKING:
@@ -24,16 +29,18 @@ if TYPE_CHECKING:
 PATH: Final = "$.image"
 # Formats Slack takes as they are; MPO is a JPEG with extra pictures appended (many cameras).
 SENT_AS_IS: Final = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "GIF": "GIF"}
-SLACK_FORMATS: Final = ("PNG", "JPEG", "GIF")
-SWAPS_SIDES: Final = frozenset({5, 6, 7, 8})
-_ORIENTATION_TAG: Final = 0x0112
 _PNG_END: Final = b"IEND\xaeB`\x82"
 _TAIL_BYTES: Final = 64 * 1024
 
 
 @dataclass
 class HeaderFacts:
-    """What the header says; ``picture`` is Pillow's lazily decoding image, for re-encoding."""
+    """What the header says; ``picture`` is Pillow's lazily decoding image, for re-encoding.
+
+    ``stored_size`` is the size of the pixels as Pillow decodes them; ``orientation``
+    the EXIF orientation a viewer applies (1: none), of which ``pending_turn`` is what
+    is left to do to those pixels (Pillow turns a TIFF itself).
+    """
 
     picture: Image.Image
     stored_format: str
@@ -43,10 +50,14 @@ class HeaderFacts:
     incomplete: str | None = None
 
     @property
+    def pending_turn(self) -> int:
+        return pending_turn(self.stored_format, self.orientation)
+
+    @property
     def display_size(self) -> tuple[int, int]:
         """The size as a person sees it: sides swapped when EXIF orientation turns it."""
         width, height = self.stored_size
-        return (height, width) if self.orientation in SWAPS_SIDES else (width, height)
+        return (height, width) if self.pending_turn in SWAPS_SIDES else (width, height)
 
     @property
     def slack_format(self) -> str | None:
@@ -61,15 +72,11 @@ def read_header(
     from PIL import Image, UnidentifiedImageError
 
     try:
-        try:
-            # Slack's three formats first: fewer of Pillow's format probes on the common path.
-            picture = Image.open(source.stream(), formats=SLACK_FORMATS)
-        except UnidentifiedImageError:
-            picture = Image.open(source.stream())
+        picture = open_decodable(source)
     except Image.DecompressionBombError:
         return None, [too_many_pixels(limits)]
     except UnidentifiedImageError:
-        return None, [not_an_image("Pillow does not recognise the bytes as an image")]
+        return None, [not_a_decoded_format()]
     except Exception as error:
         return None, [not_an_image(short_reason(error))]
 
@@ -84,18 +91,29 @@ def read_header(
                 "send an image of at most 1024x1024 pixels",
             )
         ]
-    orientation = _orientation(picture) if SENT_AS_IS.get(stored_format) == "JPEG" else 1
     try:
-        frames = int(getattr(picture, "n_frames", 1))
+        frame_count = count_frames(picture, limits.max_frames)
+        orientation = read_orientation(picture, source)
+    except TooManyChunks as error:
+        return None, [not_an_image(f"{error}: save it again with an image editor")]
     except Exception as error:
         return None, [not_an_image(short_reason(error))]
+    if frame_count.over(limits.max_frames):
+        return None, [
+            Problem(
+                PATH,
+                f"the image has {frame_count.describe()}; this tool sends at most "
+                f"{limits.max_frames} (Slack answers too_many_frames to longer animations): "
+                "send a still image or a shorter animation",
+            )
+        ]
     slack_format = SENT_AS_IS.get(stored_format)
     facts = HeaderFacts(
         picture=picture,
         stored_format=stored_format,
         stored_size=(width, height),
         orientation=orientation,
-        frames=frames,
+        frames=frame_count.frames,
         incomplete=incomplete_reason(source, slack_format) if slack_format else None,
     )
     return facts, []
@@ -120,18 +138,17 @@ def incomplete_reason(source: ImageSource, slack_format: str) -> str | None:
     return None
 
 
-def _orientation(picture: Image.Image) -> int:
-    if "exif" not in picture.info and "xmp" not in picture.info:
-        return 1  # no metadata that could rotate it: spare the EXIF parse
-    try:
-        value = picture.getexif().get(_ORIENTATION_TAG, 1)
-    except Exception:
-        return 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
-
-
 def not_an_image(reason: str) -> Problem:
     return Problem(PATH, f"the image cannot be read ({reason}): send a PNG, JPEG or GIF file")
+
+
+def not_a_decoded_format() -> Problem:
+    return Problem(
+        PATH,
+        "the image cannot be read: it is not an image in a format this tool decodes "
+        f"({accepted_formats_text()}, told by its bytes, not its name): send a PNG, JPEG or "
+        "GIF file",
+    )
 
 
 def too_many_pixels(limits: ImageLimits) -> Problem:

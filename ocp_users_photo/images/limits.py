@@ -8,13 +8,26 @@ from typing import Final
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Slack's documented sizes, and the caps that keep a hostile image from exhausting memory."""
+    """Slack's documented sizes, and the caps that keep a hostile image from exhausting memory.
+
+    - ``min_side``, ``max_side``: Slack's 512 and 1024 pixels; larger is scaled down.
+    - ``max_declared_side``, ``max_declared_pixels``: a header declaring more is refused
+      before anything else (a decompression bomb).
+    - ``max_frames``: an animation with more frames is refused, counted without decoding
+      and never far past this (Slack answers ``too_many_frames``; its emulator's default
+      is the same 100).
+    - ``max_decoded_pixels``: an image that must be converted is decoded only if width x
+      height x frames stays within this, checked before any pixel is decoded (50 million:
+      a still of 7000x7000, or 47 frames of 1024x1024).
+    - ``max_bytes``: a file over this is refused from its size alone.
+    """
 
     min_side: int = 512
     max_side: int = 1024
     max_declared_side: int = 65535
     max_declared_pixels: int = 50_000_000
-    max_decoded_pixels: int = 250_000_000
+    max_frames: int = 100
+    max_decoded_pixels: int = 50_000_000
     max_bytes: int = 32 * 1024 * 1024
 
 

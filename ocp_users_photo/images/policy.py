@@ -89,11 +89,14 @@ def plan_upload(
         ), []
 
     if display_width * display_height * facts.frames > limits.max_decoded_pixels:
+        frames = f"{facts.frames} frame" + ("" if facts.frames == 1 else "s")
         return None, [
             Problem(
                 PATH,
-                f"the image has {facts.frames} frames of {display_width}x{display_height} pixels, "
-                "too many to convert safely: send a PNG, JPEG or GIF of at most 1024x1024 pixels",
+                f"the image has {frames} of {display_width}x{display_height} pixels, more than "
+                f"this tool decodes ({limits.max_decoded_pixels} pixels over all frames) to "
+                "convert it: send fewer or smaller frames, or a PNG, JPEG or GIF of at most "
+                "1024x1024 pixels",
             )
         ]
     if output_format is None:

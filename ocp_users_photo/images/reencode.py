@@ -1,4 +1,8 @@
-"""Decodes, turns upright, scales and encodes an image as planned. CPU-bound: off the event loop."""
+"""Decodes, turns upright, scales and encodes an image as planned. CPU-bound: off the event loop.
+
+Nothing of the original's metadata but its colour profile is written: no EXIF or XMP
+orientation is left for a viewer to apply a second time (and no camera data goes out).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.images.header import SWAPS_SIDES, not_an_image, short_reason
+from ocp_users_photo.images.header import not_an_image, short_reason
+from ocp_users_photo.images.orientation import SWAPS_SIDES, turned_upright
 from ocp_users_photo.images.policy import ReencodePlan, upload_filename
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import PreparedImage
@@ -58,7 +63,7 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
 
 
 def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     facts = plan.facts
     picture = facts.picture
@@ -66,10 +71,9 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         return _encode_animation(plan, size)
     if plan.scale < 0.5 and facts.slack_format == "JPEG":
         # JPEG can decode at 1/2, 1/4 or 1/8 scale: far less memory and time for big photos.
-        stored = size if facts.orientation not in SWAPS_SIDES else (size[1], size[0])
+        stored = size if facts.pending_turn not in SWAPS_SIDES else (size[1], size[0])
         picture.draft(picture.mode, stored)
-    frame = ImageOps.exif_transpose(picture) if facts.orientation != 1 else picture
-    frame = _resampleable(frame)
+    frame = _resampleable(turned_upright(picture, facts.pending_turn))
     if frame.size != size:
         frame = frame.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     return _save([frame], plan.output_format, picture.info)
@@ -80,9 +84,10 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
 
     frames: list[Image.Image] = []
     durations: list[int] = []
+    turn = plan.facts.pending_turn
     for frame in ImageSequence.Iterator(plan.facts.picture):
         durations.append(int(frame.info.get("duration", 100)))
-        still = _resampleable(frame.copy())
+        still = _resampleable(turned_upright(frame, turn) if turn != 1 else frame.copy())
         if still.size != size:
             still = still.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         frames.append(still)

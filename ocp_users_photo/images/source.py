@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -34,6 +35,23 @@ class ImageSource:
         tail = stream.read(length)
         stream.seek(0)
         return tail
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes from ``offset`` (fewer at the end), the stream's position unused.
+
+        A file is read with one ``pread`` where the system has it: walking a file's
+        structure then costs one system call a step, not a seek and a buffer refill.
+        """
+        if self.data is not None:
+            return self.data[offset : offset + size]
+        assert self.file is not None
+        if hasattr(os, "pread"):
+            try:
+                return os.pread(self.file.fileno(), size, offset)
+            except (AttributeError, io.UnsupportedOperation):
+                pass  # not a file of the operating system's: read it the portable way
+        self.file.seek(offset)
+        return self.file.read(size)
 
     def close(self) -> None:
         """Close the file this source opened (never a caller's file object)."""

@@ -1,0 +1,72 @@
+"""EXIF orientation, one rule for every format: the turn a viewer applies is the turn we apply.
+
+The rule is Pillow's ``ImageOps.exif_transpose`` on the decoded picture, which is
+also what the emulator and the CLI's ``--preview`` show (``ocp_users_photo.square``):
+the EXIF Orientation tag wherever the format keeps EXIF (JPEG, WebP, AVIF, whose
+container rotation Pillow turns into that tag, PNG's ``eXIf`` chunk before or after
+the pixels, ImageMagick's raw profile in a PNG text chunk, TIFF's own tag), else
+XMP's ``tiff:Orientation``. Here it is read from the header and metadata alone.
+
+Pillow's TIFF reader applies the tag itself as it decodes (and reports the turned
+size), so a TIFF needs no further turn: ``pending_turn`` says what is left to do.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from ocp_users_photo.images.png_metadata import metadata_after_pixels
+from ocp_users_photo.images.source import ImageSource
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+TAG: Final = 0x0112
+SWAPS_SIDES: Final = frozenset({5, 6, 7, 8})
+TURNED_BY_DECODER: Final = frozenset({"TIFF"})
+# Where Pillow keeps metadata that may hold an orientation, once a file is open.
+_CARRIERS: Final = ("exif", "xmp", "XML:com.adobe.xmp", "Raw profile type exif")
+
+
+def read_orientation(picture: Image.Image, source: ImageSource) -> int:
+    """The EXIF orientation (1 to 8) a viewer applies to this picture; 1 when there is none.
+
+    For a PNG, the metadata chunks after the image data are read first (never the
+    pixels), so the answer is the one Pillow gives once it has decoded the file.
+    Raises what ``metadata_after_pixels`` raises for a PNG it cannot walk.
+    """
+    from PIL import Image, ImageFile
+
+    if picture.format == "PNG" and isinstance(picture, ImageFile.ImageFile):
+        picture.info.update(metadata_after_pixels(picture, source))
+    if picture.format not in TURNED_BY_DECODER and not any(
+        key in picture.info for key in _CARRIERS
+    ):
+        return 1  # nothing that could turn it: spare the EXIF parse
+    try:
+        # The base class's reader: a PNG's own would decode the pixels to look for eXIf.
+        value = Image.Image.getexif(picture).get(TAG, 1)
+    except Exception:
+        return 1  # unreadable EXIF turns nothing, in Pillow's viewer either
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def pending_turn(picture_format: str, orientation: int) -> int:
+    """The orientation still to apply to the pixels Pillow decodes (1: none)."""
+    return 1 if picture_format in TURNED_BY_DECODER else orientation
+
+
+def turned_upright(picture: Image.Image, orientation: int) -> Image.Image:
+    """``picture`` turned and mirrored as orientation ``orientation`` says (decodes it)."""
+    from PIL import Image
+
+    method = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation)
+    return picture if method is None else picture.transpose(method)

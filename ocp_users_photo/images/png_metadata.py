@@ -1,0 +1,69 @@
+"""A PNG's metadata chunks after its image data, read without decoding a pixel.
+
+PNG lets ``eXIf`` (and text chunks, which may hold XMP or ImageMagick's raw EXIF
+profile) come before or after the image data. Pillow reads the ones before when it
+opens the file and the ones after only once it has decoded the pixels, so a viewer
+built on it turns a picture by a tag the header never showed. Here the chunks after
+the first image-data chunk are walked, headers only, up to the end (or, for an
+animation, up to the next frame, where Pillow stops for the first frame too), and
+those that may carry an orientation are handed to Pillow's own chunk readers.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING, Any, Final
+
+from ocp_users_photo.images.source import ImageSource
+
+if TYPE_CHECKING:
+    from PIL import ImageFile
+
+# A PNG of 32 MiB written in libpng's 8 KiB data chunks has about 4,000 chunks.
+MAX_CHUNKS: Final = 65_536
+_METADATA: Final = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})
+_HEADER: Final = struct.Struct(">I4s")
+
+
+class TooManyChunks(ValueError):
+    """The file has more chunks than any PNG an editor writes: not walked further."""
+
+
+def metadata_after_pixels(picture: ImageFile.ImageFile, source: ImageSource) -> dict[Any, Any]:
+    """The ``info`` entries that Pillow would add from chunks after the first image data.
+
+    Raises ``TooManyChunks`` past ``MAX_CHUNKS``, and Pillow's own errors for a chunk it
+    cannot read (a text chunk that decompresses past Pillow's limit, say).
+    """
+    from PIL import PngImagePlugin
+
+    if not picture.tile:
+        return {}
+    data_start = picture.tile[0][2]  # the offset where the first IDAT chunk's data begins
+    animated = bool(getattr(picture, "is_animated", False))
+    reader: PngImagePlugin.PngStream | None = None
+    position = data_start - _HEADER.size
+    in_memory = source.data
+    for _ in range(MAX_CHUNKS):
+        # Cut short: whether that matters is the completeness check's call.
+        if in_memory is not None:  # the common case, kept to a few operations a step
+            if position + _HEADER.size > len(in_memory):
+                break
+            length, kind = _HEADER.unpack_from(in_memory, position)
+        else:
+            header = source.read_at(position, _HEADER.size)
+            if len(header) < _HEADER.size:
+                break
+            length, kind = _HEADER.unpack(header)
+        if kind == b"IEND" or (animated and kind == b"fcTL"):
+            break
+        if kind in _METADATA:
+            stream = source.stream()
+            stream.seek(position + _HEADER.size)
+            reader = reader or PngImagePlugin.PngStream(stream)
+            reader.fp = stream
+            reader.call(kind, position + _HEADER.size, length)
+        position += _HEADER.size + length + 4  # the data and its CRC
+    else:
+        raise TooManyChunks(f"the PNG file has more than {MAX_CHUNKS} chunks")
+    return {} if reader is None else reader.im_info
