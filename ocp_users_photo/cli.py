@@ -26,6 +26,7 @@ from ocp_users_photo.errors import (
     RateLimited,
     ReplySchemaError,
     SlackApiError,
+    TokenUnavailable,
     TransportError,
     UsersPhotoError,
 )
@@ -43,7 +44,8 @@ EXIT_INTERRUPTED: Final = 130
 
 def exit_code_for(error: UsersPhotoError) -> int:
     """The documented exit code for each kind of failure."""
-    if isinstance(error, InvalidArguments):
+    if isinstance(error, (InvalidArguments, TokenUnavailable)):
+        # No usable token for this person is a configuration problem: nothing was sent.
         return EXIT_INVALID
     if isinstance(error, RateLimited):
         return EXIT_RATE_LIMITED

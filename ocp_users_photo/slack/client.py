@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import httpx
 
-from ocp_users_photo.credentials import SlackToken, redactor
+from ocp_users_photo.credentials import ClientCredentials, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.slack.form import FilePart, encode_form
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
@@ -33,6 +33,9 @@ MAX_REPLY_BYTES: Final = 1024 * 1024
 # Network faults worth another try; protocol misuse on our side (LocalProtocolError,
 # UnsupportedProtocol) would fail the same way again.
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
+# echoes them, like the token.
+CREDENTIAL_FIELDS: Final = ("client_secret", "code", "refresh_token")
 
 Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
@@ -83,14 +86,18 @@ class SlackClient:
         files: Mapping[str, FilePart] | None = None,
         renew: Renew | None = None,
         log_detail: str = "",
+        client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
         """Call ``method``; Slack's ok reply, or a typed error (``errors.py``).
 
         ``renew``, when given, is asked once for a fresh token if Slack answers
-        ``token_expired``, and the call is made again with it.
+        ``token_expired``, and the call is made again with it. ``client_auth``, instead of
+        a token, authenticates an app by HTTP Basic (oauth.v2.access).
         """
+        if client_auth is not None and token is not None:
+            raise ValueError("give a token or client_auth, not both: each is an Authorization")
         try:
-            return await self._call(method, token, fields, files, log_detail)
+            return await self._call(method, token, fields, files, log_detail, client_auth)
         except SlackApiError as refused:
             if renew is None or token is None or refused.error != "token_expired":
                 raise
@@ -102,7 +109,7 @@ class SlackClient:
                 reply={"ok": False, "error": "token_expired"},
                 method=method,
             )
-        return await self._call(method, renewed, fields, files, log_detail)
+        return await self._call(method, renewed, fields, files, log_detail, client_auth)
 
     async def _call(
         self,
@@ -111,12 +118,16 @@ class SlackClient:
         fields: Mapping[str, str] | None,
         files: Mapping[str, FilePart] | None,
         log_detail: str,
+        client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
         reply = await self._send_until_answered(
-            method, token, fields or {}, files or {}, log_detail
+            method, token, fields or {}, files or {}, log_detail, client_auth
         )
-        secret = token.reveal() if token is not None else ""
-        body = decode_reply(reply, method=method, redact=redactor(secret, reply.body))
+        secrets = [token.reveal() if token is not None else ""]
+        if client_auth is not None:
+            secrets.append(client_auth.reveal_secret())
+        secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
+        body = decode_reply(reply, method=method, redact=redactor(secrets, reply.body))
         return SlackReply(
             method=method,
             body=body,
@@ -132,6 +143,7 @@ class SlackClient:
         fields: Mapping[str, str],
         files: Mapping[str, FilePart],
         log_detail: str,
+        client_auth: ClientCredentials | None = None,
     ) -> HttpReply:
         """POST until a final answer comes back; TransportError if none does."""
         policy = self.retry
@@ -145,7 +157,7 @@ class SlackClient:
             failure: str | None = None
             retryable = False
             try:
-                reply = await self._attempt(method, url, token, fields, files, attempt)
+                reply = await self._attempt(method, url, token, fields, files, attempt, client_auth)
             except _RETRYABLE as error:
                 failure, retryable = _describe(error), True
             except httpx.HTTPError as error:
@@ -187,6 +199,7 @@ class SlackClient:
         fields: Mapping[str, str],
         files: Mapping[str, FilePart],
         attempt: int,
+        client_auth: ClientCredentials | None = None,
     ) -> HttpReply:
         client = self.http_client()
         form = encode_form(fields, files)
@@ -197,6 +210,8 @@ class SlackClient:
         }
         if token is not None:
             headers["Authorization"] = f"Bearer {token.reveal()}"
+        elif client_auth is not None:
+            headers["Authorization"] = client_auth.basic_authorization()
         request = client.build_request(
             "POST", url, headers=headers, content=form.content, timeout=self._timeout
         )
