@@ -18,7 +18,7 @@ from ocp_users_photo import UsersSetPhoto
 from tests.reliability_report import ReliabilityReport
 from tests.scripted_server import ScriptedSlack, scripted_slack
 
-pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures"]
+pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
 
 CANARY_TOKEN = "xoxp-1111111111-2222222222-3333333333-canary0c4a7e9f1b2d3c4e5f60718293a4b5c6"
 
