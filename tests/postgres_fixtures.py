@@ -18,11 +18,11 @@ from tests.postgres_server import (
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server on loopback for the session; skipped, visibly, where none is installed."""
+    """A PostgreSQL server on loopback for the session; a visible skip where none is installed."""
     bin_folder = find_postgres_bin()
     if bin_folder is None:
         if os.environ.get(REQUIRE_POSTGRES):
-            pytest.fail(f"{REQUIRE_POSTGRES} is set but PostgreSQL (initdb, pg_ctl) is not installed")
+            pytest.fail(f"{REQUIRE_POSTGRES} is set but PostgreSQL (initdb, pg_ctl) is missing")
         pytest.skip(
             "PostgreSQL is not installed (no initdb and pg_ctl found): "
             "apt-get install postgresql to run the tests on a real server"

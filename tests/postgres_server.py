@@ -101,12 +101,13 @@ def running_postgres(bin_folder: Path) -> Iterator[PostgresServer]:
         )
 
     try:
-        run(str(bin_folder / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        initdb, pg_ctl = str(bin_folder / "initdb"), str(bin_folder / "pg_ctl")
+        run(initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
-        run(str(bin_folder / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+        run(pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
         try:
             yield PostgresServer(host="127.0.0.1", port=port, user="postgres")
         finally:
-            run(str(bin_folder / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+            run(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop")
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,6 +1,6 @@
-"""One OS process of the cross-process refresh tests: waits for the go file, asks for a token.
+"""One OS process of the cross-process refresh tests: waits for "go" on stdin, asks for a token.
 
-    python -m tests.refresh_worker STORE BASE_URL GO_FILE TEAM_ID USER_ID CLOCK_OFFSET
+    python -m tests.refresh_worker STORE BASE_URL TEAM_ID USER_ID CLOCK_OFFSET
 
 STORE is ``sqlite:PATH`` or an SQLAlchemy URL (PostgreSQL). The source's clock runs
 CLOCK_OFFSET seconds ahead, so the stored token looks about to expire and every
@@ -15,7 +15,6 @@ import hashlib
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from ocp_users_photo.installations import InstallationTokenSource
@@ -36,7 +35,7 @@ def open_store(spec: str) -> Any:
 
 
 async def main(arguments: list[str]) -> dict[str, Any]:
-    store_spec, base_url, go_file, team_id, user_id, offset = arguments
+    store_spec, base_url, team_id, user_id, offset = arguments
     ahead = float(offset)
     source = InstallationTokenSource(
         open_store(store_spec),
@@ -46,12 +45,6 @@ async def main(arguments: list[str]) -> dict[str, Any]:
         clock=lambda: time.time() + ahead,
         environ={},
     )
-    go = Path(go_file)
-    deadline = time.monotonic() + 30
-    while not go.exists():
-        if time.monotonic() > deadline:
-            raise SystemExit("the go file never came")
-        await asyncio.sleep(0.005)
     async with source:
         token = await source.token_for(ActingPerson(team_id=team_id, user_id=user_id))
     digest = hashlib.sha256(token.reveal().encode()).hexdigest()[:16]
@@ -59,4 +52,7 @@ async def main(arguments: list[str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    # Everything is imported and the store opened lazily; the race starts at "go".
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("expected 'go' on stdin")
     print(json.dumps(asyncio.run(main(sys.argv[1:]))))

@@ -1,4 +1,4 @@
-"""The refresh locks on their own: SQLite lease rows, PostgreSQL advisory locks, per-person locks."""
+"""The refresh locks alone: SQLite lease rows, PostgreSQL advisory locks, per-person locks."""
 
 from __future__ import annotations
 

@@ -57,9 +57,9 @@ def sqlalchemy_store(url: str) -> Any:
 
 
 async def run_workers(
-    emulator: RunningEmulator, store_spec: str, go_file: Path, count: int
+    emulator: RunningEmulator, store_spec: str, count: int
 ) -> list[dict[str, Any]]:
-    """Start ``count`` workers, let them all go at once, and read what each printed."""
+    """Start ``count`` workers, tell them all to go at once, and read what each printed."""
     workers = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -67,11 +67,11 @@ async def run_workers(
             "tests.refresh_worker",
             store_spec,
             emulator.base_url,
-            str(go_file),
             TEAM_ID,
             USER,
             str(LIFETIME),  # each sees the token as expiring
             cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -79,9 +79,8 @@ async def run_workers(
     ]
     # Let every interpreter start and import before the signal, so they race for real.
     await asyncio.sleep(2.0)
-    go_file.touch()
     outputs = await asyncio.wait_for(
-        asyncio.gather(*(worker.communicate() for worker in workers)), timeout=120
+        asyncio.gather(*(worker.communicate(b"go\n") for worker in workers)), timeout=120
     )
     results = []
     for worker, (out, err) in zip(workers, outputs, strict=True):
@@ -96,10 +95,10 @@ def digest(token: str | None) -> str:
 
 
 async def assert_one_refresh_shared(
-    emulator: RunningEmulator, store: InstallationStore, spec: str, go_file: Path
+    emulator: RunningEmulator, store: InstallationStore, spec: str
 ) -> None:
     first = await install(emulator, store, USER)
-    results = await run_workers(emulator, spec, go_file, PROCESSES)
+    results = await run_workers(emulator, spec, PROCESSES)
 
     assert refreshes(emulator) == 1
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=USER)
@@ -116,15 +115,15 @@ async def test_four_processes_sharing_a_sqlite_file_refresh_once(
     database = tmp_path / "shared.db"
     store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
     store.init()
-    await assert_one_refresh_shared(emulator, store, f"sqlite:{database}", tmp_path / "go")
+    await assert_one_refresh_shared(emulator, store, f"sqlite:{database}")
 
 
 async def test_four_processes_sharing_a_postgres_store_refresh_once(
-    emulator: RunningEmulator, postgres_url: str, tmp_path: Path
+    emulator: RunningEmulator, postgres_url: str
 ) -> None:
     store = sqlalchemy_store(postgres_url)
     try:
-        await assert_one_refresh_shared(emulator, store, postgres_url, tmp_path / "go")
+        await assert_one_refresh_shared(emulator, store, postgres_url)
     finally:
         store.engine.dispose()
 
