@@ -72,14 +72,14 @@ class ClientCredentials:
         self.client_id = client_id
         self._secret = client_secret
 
-    def reveal_secret(self) -> str:
-        """The client secret: for the Authorization header and redaction, nothing else."""
-        return self._secret
-
     def basic_authorization(self) -> str:
         """The ``Authorization`` header value: HTTP Basic of the id and the secret."""
         pair = f"{self.client_id}:{self._secret}".encode()
         return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def secrets(self) -> tuple[str, str]:
+        """What a reply must never show: the secret, and the Basic pair that encodes it."""
+        return self._secret, self.basic_authorization().removeprefix("Basic ")
 
     def __repr__(self) -> str:
         return f"ClientCredentials(client_id={self.client_id!r}, client_secret={REDACTED!r})"

@@ -125,7 +125,7 @@ class SlackClient:
         )
         secrets = [token.reveal() if token is not None else ""]
         if client_auth is not None:
-            secrets.append(client_auth.reveal_secret())
+            secrets.extend(client_auth.secrets())
         secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
         body = decode_reply(reply, method=method, redact=redactor(secrets, reply.body))
         return SlackReply(
