@@ -98,3 +98,70 @@ class StoreAccess:
         if url is not None and hasattr(url, "render_as_string"):
             return f"{kind}({url.render_as_string(hide_password=True)})"
         return kind
+
+
+class AsyncStoreInThreads(AsyncInstallationStore):
+    """A synchronous store as an ``AsyncInstallationStore`` whose every call runs in a thread.
+
+    For Bolt's AsyncApp: it wants an async store, and slack_sdk's SQLite and SQLAlchemy
+    stores' async methods block the event loop.
+    """
+
+    def __init__(self, store: InstallationStore) -> None:
+        self.store = store
+
+    @property
+    def logger(self) -> Any:
+        return self.store.logger
+
+    async def async_save(self, installation: Installation) -> None:
+        await anyio.to_thread.run_sync(lambda: self.store.save(installation))
+
+    async def async_save_bot(self, bot: Any) -> None:
+        await anyio.to_thread.run_sync(lambda: self.store.save_bot(bot))
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Any:
+        return await anyio.to_thread.run_sync(
+            lambda: self.store.find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        )
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        return await anyio.to_thread.run_sync(
+            lambda: self.store.find_installation(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        )
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await anyio.to_thread.run_sync(
+            lambda: self.store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        )
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        await anyio.to_thread.run_sync(
+            lambda: self.store.delete_installation(
+                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+            )
+        )
