@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ocp_users_photo._version import __version__
 
 if TYPE_CHECKING:
+    from ocp_users_photo.acting_tool import ActingTool
     from ocp_users_photo.agents import register
     from ocp_users_photo.agents.agent import OCPAgent
     from ocp_users_photo.errors import (
@@ -24,13 +25,18 @@ if TYPE_CHECKING:
         RateLimited,
         ReplySchemaError,
         SlackApiError,
+        TokenUnavailable,
         TransportError,
         UsersPhotoError,
     )
     from ocp_users_photo.images.limits import ImageLimits
+    from ocp_users_photo.tokens import ActingPerson, TokenSource, acting_as
     from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
+    from ocp_users_photo.whoami import TokenIdentity
 
 __all__ = [
+    "ActingPerson",
+    "ActingTool",
     "ImageLimits",
     "InvalidArguments",
     "OCPAgent",
@@ -39,14 +45,20 @@ __all__ = [
     "RateLimited",
     "ReplySchemaError",
     "SlackApiError",
+    "TokenIdentity",
+    "TokenSource",
+    "TokenUnavailable",
     "TransportError",
     "UsersPhotoError",
     "UsersSetPhoto",
     "__version__",
+    "acting_as",
     "register",
 ]
 
 _HOMES = {
+    "ActingPerson": "ocp_users_photo.tokens",
+    "ActingTool": "ocp_users_photo.acting_tool",
     "ImageLimits": "ocp_users_photo.images.limits",
     "InvalidArguments": "ocp_users_photo.errors",
     "OCPAgent": "ocp_users_photo.agents.agent",
@@ -55,9 +67,13 @@ _HOMES = {
     "RateLimited": "ocp_users_photo.errors",
     "ReplySchemaError": "ocp_users_photo.errors",
     "SlackApiError": "ocp_users_photo.errors",
+    "TokenIdentity": "ocp_users_photo.whoami",
+    "TokenSource": "ocp_users_photo.tokens",
+    "TokenUnavailable": "ocp_users_photo.errors",
     "TransportError": "ocp_users_photo.errors",
     "UsersPhotoError": "ocp_users_photo.errors",
     "UsersSetPhoto": "ocp_users_photo.tool",
+    "acting_as": "ocp_users_photo.tokens",
     "register": "ocp_users_photo.agents",
 }
 

@@ -1,4 +1,5 @@
-"""The ``ocp-users-photo`` command: set a photo, run the emulator or the MCP server, print exports.
+"""The ``ocp-users-photo`` command: set a photo, say whose token it is, run the emulator or the
+MCP server, print exports.
 
 Exit codes (a failure is one line on stderr, never a traceback):
 
@@ -26,6 +27,7 @@ from ocp_users_photo.errors import (
     RateLimited,
     ReplySchemaError,
     SlackApiError,
+    TokenUnavailable,
     TransportError,
     UsersPhotoError,
 )
@@ -43,7 +45,8 @@ EXIT_INTERRUPTED: Final = 130
 
 def exit_code_for(error: UsersPhotoError) -> int:
     """The documented exit code for each kind of failure."""
-    if isinstance(error, InvalidArguments):
+    if isinstance(error, (InvalidArguments, TokenUnavailable)):
+        # No usable token for this person is a configuration problem: nothing was sent.
         return EXIT_INVALID
     if isinstance(error, RateLimited):
         return EXIT_RATE_LIMITED
@@ -78,6 +81,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     set_command.configure_parser(set_parser)
     set_parser.set_defaults(handler=set_command.run)
+
+    from ocp_users_photo import whoami_command
+
+    whoami_parser = commands.add_parser(
+        "whoami",
+        help="say whose token is configured, its workspace and scopes, and if it can set a photo",
+        description="Call auth.test with the token set would use (SLACK_USER_TOKEN, SLACK_TOKEN "
+        "or --token-env NAME): whose it is, the workspace, its scopes, whether it can set a "
+        "photo and what to do if not. Never prints the token. Exits 0 when it can set a photo, "
+        "2 when it cannot.",
+    )
+    whoami_command.configure_parser(whoami_parser)
+    whoami_parser.set_defaults(handler=whoami_command.run)
 
     demo_parser = commands.add_parser(
         "demo",

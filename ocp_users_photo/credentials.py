@@ -8,7 +8,8 @@ came back from a server, in case a faulty or hostile server echoes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+from collections.abc import Callable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import Problem
@@ -46,6 +47,47 @@ class SlackToken:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("a SlackToken cannot be pickled: it would write the token out")
+
+
+class ClientCredentials:
+    """An OAuth app's client id and secret, for oauth.v2.access; the secret never in a repr.
+
+    Sent by HTTP Basic auth, as Slack recommends for oauth.v2.access, never as form fields.
+    """
+
+    __slots__ = ("_secret", "client_id")
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            if not isinstance(value, str) or not value:
+                raise ValueError(
+                    f"{name} must be the app's {name} (text) from its Basic Information page"
+                )
+            # Such characters would corrupt the Basic header (a ':' would split the pair).
+            usable = value.isascii() and value.isprintable() and not value.isspace()
+            if not usable or " " in value or (name == "client_id" and ":" in value):
+                raise ValueError(
+                    f"{name} holds characters Slack's credentials never have: copy it again"
+                )
+        self.client_id = client_id
+        self._secret = client_secret
+
+    def basic_authorization(self) -> str:
+        """The ``Authorization`` header value: HTTP Basic of the id and the secret."""
+        pair = f"{self.client_id}:{self._secret}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def secrets(self) -> tuple[str, str]:
+        """What a reply must never show: the secret, and the Basic pair that encodes it."""
+        return self._secret, self.basic_authorization().removeprefix("Basic ")
+
+    def __repr__(self) -> str:
+        return f"ClientCredentials(client_id={self.client_id!r}, client_secret={REDACTED!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("ClientCredentials cannot be pickled: it would write the secret out")
 
 
 def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[Problem]]:
@@ -135,16 +177,26 @@ def quotable(value: object) -> bool:
     )
 
 
-def redactor(secret: str, raw: bytes) -> Callable[[Any], Any]:
-    """What removes ``secret`` from values decoded from the JSON text ``raw``.
+def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
+    """What removes ``secret`` (one, or several) from values decoded from the JSON text ``raw``.
 
     A decoded string can hold the token only if the raw text does, or if the raw text
     has a \\u escape (a token's characters need no other escape); otherwise nothing
     needs walking, which spares every reply a full pass over its values.
     """
-    if secret.encode() in raw or b"\\u" in raw:
-        return lambda value: scrub(value, secret)
-    return _unchanged
+    secrets = [secret] if isinstance(secret, str) else [each for each in secret if each]
+    present = [each for each in secrets if each and (each.encode() in raw or b"\\u" in raw)]
+    if not present:
+        return _unchanged
+    # The longest first, so a secret that contains another is removed whole.
+    present.sort(key=len, reverse=True)
+
+    def redact(value: Any) -> Any:
+        for each in present:
+            value = scrub(value, each)
+        return value
+
+    return redact
 
 
 def _unchanged(value: Any) -> Any:

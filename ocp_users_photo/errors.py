@@ -5,8 +5,11 @@
      ├── SlackApiError               Slack answered ok:false
      │    └── RateLimited            Slack answered 429 / ratelimited; wait .retry_after seconds
      ├── ReplySchemaError            Slack answered ok:true with a reply that breaks the schema
-     └── TransportError              no usable reply: connection, timeout, 5xx after retries,
-                                     a body that is not JSON or is too large
+     ├── TransportError              no usable reply: connection, timeout, 5xx after retries,
+     │                               a body that is not JSON or is too large
+     └── TokenUnavailable            the host's token source has no usable token for the acting
+                                     person (not installed, refresh refused, store down...);
+                                     the kinds are in ocp_users_photo.installations.errors
 
 Every error has a short machine-readable ``code`` (Slack's own error code for
 ``SlackApiError``) and a message that says what to do next. No message, repr or
@@ -27,6 +30,7 @@ __all__ = [
     "RateLimited",
     "ReplySchemaError",
     "SlackApiError",
+    "TokenUnavailable",
     "TransportError",
     "UsersPhotoError",
 ]
@@ -174,6 +178,20 @@ class TransportError(UsersPhotoError):
         # False: nothing reached Slack; True: a request did, so it may have taken effect;
         # None: an answer came but was unusable (its status says more).
         self.reached = reached
+        super().__init__(message)
+
+
+class TokenUnavailable(UsersPhotoError):
+    """The host's token source cannot give a user token for the acting person; nothing was sent.
+
+    ``code`` says which case (``not_installed``, ``refresh_refused``...), the message what
+    to do, and ``install_url`` where the person can install the app, when the host gave one.
+    """
+
+    code = "token_unavailable"
+
+    def __init__(self, message: str, *, install_url: str | None = None) -> None:
+        self.install_url = install_url
         super().__init__(message)
 
 

@@ -1,7 +1,8 @@
 """What ``run()`` returns for a failure: Slack's error reply, extended for a model to act on.
 
     {"ok": false, "error": <code>, "message": <what to do>,
-     "problems": [{"path": ..., "message": ...}], "retry_after": <seconds, when rate limited>}
+     "problems": [{"path": ..., "message": ...}], "retry_after": <seconds, when rate limited>,
+     "install_url": <where the person installs the app, when the host's token source has none>}
 
 Slack's ``needed``/``provided`` (missing_scope) and its warnings are carried over
 when present. The token is never part of it: no error message holds it.
@@ -16,6 +17,7 @@ from ocp_users_photo.errors import (
     RateLimited,
     ReplySchemaError,
     SlackApiError,
+    TokenUnavailable,
     UsersPhotoError,
 )
 
@@ -36,4 +38,6 @@ def error_result(error: UsersPhotoError) -> dict[str, Any]:
             result["warnings"] = list(error.warnings)
     if isinstance(error, RateLimited):
         result["retry_after"] = error.retry_after
+    if isinstance(error, TokenUnavailable) and error.install_url is not None:
+        result["install_url"] = error.install_url
     return result

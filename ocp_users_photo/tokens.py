@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
@@ -45,11 +45,21 @@ def acting_person() -> ActingPerson | None:
 @contextlib.contextmanager
 def acting_as(person: ActingPerson | None) -> Iterator[ActingPerson | None]:
     """Bind ``person`` for the calls made inside the block (and the tasks they start)."""
-    bound = _ACTING.set(person)
+    bound = bind_acting_person(person)
     try:
         yield person
     finally:
-        _ACTING.reset(bound)
+        reset_acting_person(bound)
+
+
+def bind_acting_person(person: ActingPerson | None) -> Token[ActingPerson | None]:
+    """Bind ``person`` until ``reset_acting_person``: for blocks a ``with`` cannot span."""
+    return _ACTING.set(person)
+
+
+def reset_acting_person(bound: Token[ActingPerson | None]) -> None:
+    """Undo one ``bind_acting_person``, in the context that made it."""
+    _ACTING.reset(bound)
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio.to_thread
 import httpx
@@ -46,6 +46,10 @@ from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.spec import ToolSpec, tool_spec
 from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
+
+if TYPE_CHECKING:
+    from ocp_users_photo.acting_tool import ActingTool
+    from ocp_users_photo.whoami import TokenIdentity
 
 REPLY_CHECKS: Final = ("strict", "warn", "off")
 FITS: Final = ("downscale", "reject")
@@ -205,6 +209,33 @@ class UsersSetPhoto:
         except UsersPhotoError as error:
             return error_result(error)
         return reply
+
+    def acting_as(
+        self, *, team_id: str | None, user_id: str, enterprise_id: str | None = None
+    ) -> ActingTool:
+        """This tool acting for one person: every call sets that person's photo.
+
+        The host names the person (from its own sign-in, or a Slack request it verified);
+        the token source gives their token. Use the result directly, or as
+        ``async with`` to bind the person for everything called in the block.
+        """
+        from ocp_users_photo.acting_tool import ActingTool, acting_person_for
+
+        person = acting_person_for(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
+        return ActingTool(self, person)
+
+    async def whoami(self) -> TokenIdentity:
+        """auth.test with the token this tool would use now: whose it is, its scopes.
+
+        For the acting person when one is bound. A bot token is reported, not refused,
+        so the answer can say what to use instead.
+        """
+        from ocp_users_photo.whoami import identity_from
+
+        person = acting_person()
+        token = await self.token_source.token_for(person)
+        reply = await self._slack.call("auth.test", token=token, renew=self._renewer(person))
+        return identity_from(reply.body, reply.headers, token.kind)
 
     def call_sync(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """``call`` for code without an event loop; it runs one for the call and closes it."""

@@ -18,7 +18,7 @@ from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
 from tests.reliability_report import ReliabilityReport
 
-pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures"]
+pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
 
 CANARY_TOKEN = "xoxp-1111111111-2222222222-3333333333-canary0c4a7e9f1b2d3c4e5f60718293a4b5c6"
 
@@ -154,10 +154,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(_REPORT.markdown())
 
 
-def inject(emulator: RunningEmulator, *faults: Fault) -> None:
-    """The next users.setPhoto requests answer these faults, one each, in this order."""
+def inject(emulator: RunningEmulator, *faults: Fault, method: str = "users.setPhoto") -> None:
+    """The next requests to ``method`` answer these faults, one each, in this order."""
     for fault in faults:
-        emulator.faults.inject(fault)
+        emulator.faults.inject(fault, path=method)
 
 
 AVATAR_HASH = "0123456789ab"

@@ -30,7 +30,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from ocp_users_photo.credentials import REDACTED, SlackToken, redactor
+from ocp_users_photo.credentials import REDACTED, ClientCredentials, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.form import FilePart, encode_form
@@ -47,6 +47,9 @@ DEFAULT_DEADLINE: Final = 120.0
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # Faults that happen before a request can have reached Slack.
 _NOT_REACHED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
+# Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
+# echoes them, like the token.
+CREDENTIAL_FIELDS: Final = ("client_secret", "code", "refresh_token")
 
 Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
@@ -111,14 +114,18 @@ class SlackClient:
         files: Mapping[str, FilePart] | None = None,
         renew: Renew | None = None,
         log_detail: str = "",
+        client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
         """Call ``method``; Slack's ok reply, or a typed error (``errors.py``).
 
         ``renew``, when given, is asked once for a fresh token if Slack answers
-        ``token_expired``, and the call is made again with it.
+        ``token_expired``, and the call is made again with it. ``client_auth``, instead of
+        a token, authenticates an app by HTTP Basic (oauth.v2.access).
         """
+        if client_auth is not None and token is not None:
+            raise ValueError("give a token or client_auth, not both: each is an Authorization")
         try:
-            return await self._call(method, token, fields, files, log_detail)
+            return await self._call(method, token, fields, files, log_detail, client_auth)
         except SlackApiError as refused:
             if renew is None or token is None or refused.error != "token_expired":
                 raise
@@ -130,7 +137,7 @@ class SlackClient:
                 reply={"ok": False, "error": "token_expired"},
                 method=method,
             )
-        return await self._call(method, renewed, fields, files, log_detail)
+        return await self._call(method, renewed, fields, files, log_detail, client_auth)
 
     async def _call(
         self,
@@ -139,13 +146,18 @@ class SlackClient:
         fields: Mapping[str, str] | None,
         files: Mapping[str, FilePart] | None,
         log_detail: str,
+        client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
-        secret = token.reveal() if token is not None else ""
-        with secret_in_flight(secret):
+        secrets = [token.reveal() if token is not None else ""]
+        if client_auth is not None:
+            secrets.extend(client_auth.secrets())
+        secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
+        kept_out = tuple(secret for secret in secrets if secret)
+        with secret_in_flight(*kept_out):
             reply = await self._send_until_answered(
-                method, token, fields or {}, files or {}, log_detail
+                method, token, fields or {}, files or {}, log_detail, client_auth, kept_out
             )
-        body = decode_reply(reply, method=method, redact=redactor(secret, reply.body))
+        body = decode_reply(reply, method=method, redact=redactor(kept_out, reply.body))
         return SlackReply(
             method=method,
             body=body,
@@ -161,11 +173,12 @@ class SlackClient:
         fields: Mapping[str, str],
         files: Mapping[str, FilePart],
         log_detail: str,
+        client_auth: ClientCredentials | None,
+        secrets: tuple[str, ...],
     ) -> HttpReply:
         """POST until a final answer comes back; TransportError if none does in time."""
         policy = self.retry
         url = self.url_for(method)
-        secret = token.reveal() if token is not None else ""
         last_attempt = policy.max_retries + 1
         ends_at = time.monotonic() + self.deadline
         reached = False
@@ -178,17 +191,19 @@ class SlackClient:
             failure: _Failure | None = None
             try:
                 with anyio.fail_after(min(self.timeout, max(left, 0.0))):
-                    reply = await self._attempt(method, url, token, fields, files, attempt)
+                    reply = await self._attempt(
+                        method, url, token, fields, files, attempt, client_auth
+                    )
             except TimeoutError:
                 failure = self._no_answer_in_time(left, "")
             except _NOT_REACHED as error:
-                failure = _Failure(_describe(error, secret), retryable=True, reached=False)
+                failure = _Failure(_describe(error, secrets), retryable=True, reached=False)
             except httpx.TimeoutException as error:
                 failure = self._no_answer_in_time(left, type(error).__name__)
             except _RETRYABLE as error:
-                failure = _Failure(_describe(error, secret), retryable=True, reached=True)
+                failure = _Failure(_describe(error, secrets), retryable=True, reached=True)
             except httpx.HTTPError as error:
-                failure = _Failure(_describe(error, secret), retryable=False, reached=True)
+                failure = _Failure(_describe(error, secrets), retryable=False, reached=True)
             if failure is not None:
                 reached = reached or failure.reached
                 outcome = f"failed: {failure.text}"
@@ -243,6 +258,7 @@ class SlackClient:
         fields: Mapping[str, str],
         files: Mapping[str, FilePart],
         attempt: int,
+        client_auth: ClientCredentials | None = None,
     ) -> HttpReply:
         client = await self.http_client()
         form = encode_form(fields, files)
@@ -253,6 +269,8 @@ class SlackClient:
         }
         if token is not None:
             headers["Authorization"] = f"Bearer {token.reveal()}"
+        elif client_auth is not None:
+            headers["Authorization"] = client_auth.basic_authorization()
         request = client.build_request(
             "POST", url, headers=headers, content=form.content, timeout=self._timeout
         )
@@ -361,11 +379,11 @@ def _transport_error(
     )
 
 
-def _describe(error: BaseException, secret: str) -> str:
+def _describe(error: BaseException, secrets: tuple[str, ...]) -> str:
     """An HTTP stack error as one safe line: its type and text, the token redacted, bounded.
 
     The text can hold what the server sent (h11 quotes a malformed header line).
     """
-    text = redacted(str(error), (secret,), REDACTED)
+    text = redacted(str(error), secrets, REDACTED)
     name = type(error).__name__
     return f"{name}: {shown(text, 160)}" if text.strip() else name

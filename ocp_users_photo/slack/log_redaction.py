@@ -58,13 +58,14 @@ def install_filter() -> None:
 
 
 @contextlib.contextmanager
-def secret_in_flight(secret: str) -> Iterator[None]:
-    """While the block runs, records made by the HTTP stack in this context lose ``secret``."""
-    if not secret:
+def secret_in_flight(*secrets: str) -> Iterator[None]:
+    """While the block runs, records made by the HTTP stack in this context lose ``secrets``."""
+    kept_out = tuple(secret for secret in secrets if secret)
+    if not kept_out:
         yield
         return
     install_filter()
-    reset = _IN_FLIGHT.set((*_IN_FLIGHT.get(), secret))
+    reset = _IN_FLIGHT.set((*_IN_FLIGHT.get(), *kept_out))
     try:
         yield
     finally:

@@ -1,0 +1,155 @@
+"""ActingTool: a UsersSetPhoto bound by the host to one person, whose photo every call changes.
+
+``tool.acting_as(team_id=..., user_id=...)`` makes one. Each call runs inside
+``tokens.acting_as(person)``, so the tool's token source gives that person's token.
+Used as ``async with``, the person is also bound for everything else the block calls
+(a framework adapter built from the plain tool, tasks it starts). The tool itself is
+shared, not owned: leaving the block does not close it. A model cannot reach any of
+this: the person is the host's argument, never a tool argument.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from contextvars import Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+from ocp_users_photo.tokens import (
+    ActingPerson,
+    acting_as,
+    bind_acting_person,
+    reset_acting_person,
+)
+
+if TYPE_CHECKING:
+    from ocp_users_photo.observers import CallObserver
+    from ocp_users_photo.tool import PreparedUpload, TokenOverride, UsersSetPhoto
+    from ocp_users_photo.whoami import TokenIdentity
+
+# Slack's ids are upper-case letters and digits (T0123, U0456, E0789, W0ABC); a little
+# slack for hosts' own test ids, nothing that could smuggle text into a message.
+_SLACK_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def acting_person_for(
+    *, team_id: str | None, user_id: str, enterprise_id: str | None = None
+) -> ActingPerson:
+    """An ``ActingPerson`` from a host's ids, checked; ``ValueError`` saying what is wrong."""
+    for name, value, required in (
+        ("user_id", user_id, True),
+        ("team_id", team_id, False),
+        ("enterprise_id", enterprise_id, False),
+    ):
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or not _SLACK_ID.fullmatch(value):
+            raise ValueError(
+                f"{name} must be a Slack id such as U0123ABCD (letters and digits), got "
+                f"{value!r:.40}"
+            )
+    if team_id is None and enterprise_id is None:
+        raise ValueError("give team_id (or enterprise_id, for an org-wide installation)")
+    return ActingPerson(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
+
+
+class ActingTool:
+    """``UsersSetPhoto``'s calls, each made for one person the host named."""
+
+    def __init__(self, tool: UsersSetPhoto, person: ActingPerson) -> None:
+        self.tool = tool
+        self.person = person
+        self._entered: Token[ActingPerson | None] | None = None
+
+    # The model-facing surface (ModelTool): the plain tool's, unchanged.
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+    @property
+    def description(self) -> str:
+        return self.tool.description
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.tool.input_schema
+
+    async def call(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``UsersSetPhoto.call`` for this person."""
+        with acting_as(self.person):
+            return await self.tool.call(arguments)
+
+    async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``UsersSetPhoto.run`` (a model's arguments) for this person."""
+        with acting_as(self.person):
+            return await self.tool.run(arguments)
+
+    def call_sync(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``UsersSetPhoto.call_sync`` for this person (its loop's task inherits the binding)."""
+        with acting_as(self.person):
+            return self.tool.call_sync(arguments)
+
+    async def call_with_summary(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        digest: bool = False,
+        model_facing: bool = False,
+        token_override: TokenOverride | None = None,
+        observers: Sequence[CallObserver] = (),
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        with acting_as(self.person):
+            return await self.tool.call_with_summary(
+                arguments,
+                digest=digest,
+                model_facing=model_facing,
+                token_override=token_override,
+                observers=observers,
+            )
+
+    async def prepare(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        model_facing: bool = False,
+        token_override: TokenOverride | None = None,
+    ) -> PreparedUpload:
+        """``UsersSetPhoto.prepare`` with this person's token (a renewal stays theirs)."""
+        with acting_as(self.person):
+            return await self.tool.prepare(
+                arguments, model_facing=model_facing, token_override=token_override
+            )
+
+    async def send(
+        self, upload: PreparedUpload, *, digest: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        with acting_as(self.person):
+            return await self.tool.send(upload, digest=digest)
+
+    async def whoami(self) -> TokenIdentity:
+        """Whose token this person's is, with its scopes: ``UsersSetPhoto.whoami``."""
+        with acting_as(self.person):
+            return await self.tool.whoami()
+
+    async def __aenter__(self) -> ActingTool:
+        if self._entered is not None:
+            raise RuntimeError(
+                "this bound tool is already in an 'async with' block: call tool.acting_as() "
+                "again for another block"
+            )
+        self._entered = bind_acting_person(self.person)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        entered, self._entered = self._entered, None
+        if entered is not None:
+            reset_acting_person(entered)
+
+    def __repr__(self) -> str:
+        return f"ActingTool({self.tool!r}, person={self.person})"

@@ -1,0 +1,247 @@
+"""An example multi-person Slack app (Bolt for Python, extra ``bolt``): "set my photo to this".
+
+Each person installs the app through OAuth with the user scopes users.profile:write
+and users.profile:read; Bolt keeps the installations in slack_sdk's SQLite store.
+Then anyone who installed it types ``/photo NAME`` or writes ``photo NAME`` to the
+app, and the app sets THAT person's photo with THAT person's own token: Bolt tells who
+sent the request (verified by Slack's signature), ``tool.acting_as`` binds them, and
+the ``InstallationTokenSource`` finds and refreshes their token. NAME is one of the
+app's own images (a file in ``PHOTO_APP_IMAGES``); nothing is downloaded from Slack.
+
+    SLACK_CLIENT_ID=... SLACK_CLIENT_SECRET=... SLACK_SIGNING_SECRET=... \\
+    PHOTO_APP_IMAGES=./portraits python -m ocp_users_photo.examples.bolt_photo_app
+
+It serves Slack's requests on /slack/events, the install link on /slack/install and
+the OAuth redirect on /slack/oauth_redirect (port 3000; PORT overrides).
+
+Images from URLs come with another issue: ``ImageChoice`` is the hook. A host that
+may fetch from allowed hosts passes its own ``image_choice`` that turns a URL into
+what ``UsersSetPhoto`` takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import anyio.to_thread
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.say.async_say import AsyncSay
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from ocp_users_photo.installations import InstallationTokenSource
+from ocp_users_photo.installations.store_access import AsyncStoreInThreads
+from ocp_users_photo.tool import UsersSetPhoto
+
+BOT_SCOPES: Final = ("commands", "chat:write", "im:history")
+USER_SCOPES: Final = ("users.profile:write", "users.profile:read")
+IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".gif")
+# "photo NAME" in a direct message to the app.
+PHOTO_MESSAGE: Final = re.compile(r"^\s*photo\s+(?P<name>\S.*?)\s*$", re.IGNORECASE)
+
+
+class ImageNotAvailable(Exception):
+    """The request names no image the app can use; the text says what to ask for instead."""
+
+
+class ImageChoice(Protocol):
+    """Turns what a person typed into an image for ``UsersSetPhoto`` (a path, bytes...)."""
+
+    async def image_for(self, requested: str) -> str | bytes: ...
+
+
+class OwnImages:
+    """The app's own images: a file name (or name without suffix) in one folder, nothing else."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder).resolve()
+        if not self.folder.is_dir():
+            raise ValueError(f"the image folder {self.folder} does not exist")
+
+    def names(self) -> list[str]:
+        return sorted(
+            path.name for path in self.folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES
+        )
+
+    async def image_for(self, requested: str) -> str:
+        wanted = requested.strip()
+        if wanted.lower().startswith(("http://", "https://")):
+            raise ImageNotAvailable(
+                "images from links are not supported yet: name one of the app's own images"
+            )
+        names = await anyio.to_thread.run_sync(self.names)  # a folder listing blocks
+        for name in names:
+            if wanted in (name, Path(name).stem):
+                return str(self.folder / name)
+        offered = ", ".join(names) or "none yet"
+        raise ImageNotAvailable(f"there is no image called {wanted[:60]!r}; the app has: {offered}")
+
+
+@dataclass(frozen=True)
+class PhotoAppSettings:
+    """What the app needs: its credentials, where it keeps installations, its images."""
+
+    client_id: str
+    client_secret: str
+    signing_secret: str
+    database: str
+    image_folder: str
+    base_url: str | None = None
+    authorization_url: str | None = None
+    redirect_uri: str | None = None
+    install_url: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> PhotoAppSettings:
+        missing = [
+            name
+            for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET")
+            if not environ.get(name)
+        ]
+        if missing:
+            raise SystemExit(
+                f"set {', '.join(missing)} (the app's Basic Information page) to run the app"
+            )
+        return cls(
+            client_id=environ["SLACK_CLIENT_ID"],
+            client_secret=environ["SLACK_CLIENT_SECRET"],
+            signing_secret=environ["SLACK_SIGNING_SECRET"],
+            database=environ.get("PHOTO_APP_DATABASE", "photo_app.db"),
+            image_folder=environ.get("PHOTO_APP_IMAGES", "."),
+            base_url=environ.get("SLACK_API_URL"),
+            install_url=environ.get("PHOTO_APP_INSTALL_URL"),
+        )
+
+
+@dataclass
+class PhotoApp:
+    """The Bolt app and what it owns; ``aclose()`` when done."""
+
+    bolt: AsyncApp
+    tool: UsersSetPhoto
+    source: InstallationTokenSource
+    images: ImageChoice
+
+    async def set_photo_for(
+        self, *, team_id: str | None, user_id: str, enterprise_id: str | None, requested: str
+    ) -> str:
+        """Set the requesting person's photo; the answer to show them."""
+        try:
+            image = await self.images.image_for(requested)
+        except ImageNotAvailable as unavailable:
+            return f"Your photo was not changed: {unavailable}."
+        person = self.tool.acting_as(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
+        result = await person.run({"image": image})
+        if result.get("ok") is True:
+            return f"Done: your Slack photo is now {Path(requested.strip()).name[:60]}."
+        message = str(result.get("message", "unknown error"))
+        return f"Your photo was not changed: {message}"
+
+    async def aclose(self) -> None:
+        await self.tool.aclose()
+        await self.source.aclose()
+
+
+def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
+    """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
+    store = SQLite3InstallationStore(database=settings.database, client_id=settings.client_id)
+    # Tables made now, once: made lazily, two threads' first calls could race to make them.
+    store.init()  # type: ignore[no-untyped-call]
+    client = AsyncWebClient(base_url=f"{settings.base_url}/") if settings.base_url else None
+    oauth: dict[str, Any] = {}
+    if settings.authorization_url is not None:
+        oauth["authorization_url"] = settings.authorization_url
+    oauth_settings = AsyncOAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=list(BOT_SCOPES),
+        user_scopes=list(USER_SCOPES),
+        redirect_uri=settings.redirect_uri,
+        install_page_rendering_enabled=False,
+        installation_store=AsyncStoreInThreads(store),
+        state_store=SQLite3OAuthStateStore(database=settings.database, expiration_seconds=600),
+        **oauth,
+    )
+    # Bolt's own authorize step, given the client so that its rotation of the bot's (and
+    # the installer's) tokens reaches the same Slack as everything else.
+    authorize = AsyncInstallationStoreAuthorize(
+        logger=logging.getLogger("ocp_users_photo.examples.bolt_photo_app"),
+        installation_store=oauth_settings.installation_store,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        client=client,
+    )
+    bolt = AsyncApp(
+        signing_secret=settings.signing_secret,
+        oauth_settings=oauth_settings,
+        # Bolt takes an AsyncAuthorize instance here (it checks with isinstance), though its
+        # annotation names only plain callables.
+        authorize=authorize,  # type: ignore[arg-type]
+        client=client,
+    )
+    source = InstallationTokenSource(
+        store,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        base_url=settings.base_url,
+        install_url=settings.install_url,
+    )
+    images = image_choice if image_choice is not None else OwnImages(settings.image_folder)
+    folder = getattr(images, "folder", None)
+    tool = UsersSetPhoto(
+        source,
+        base_url=settings.base_url,
+        image_roots=[folder] if isinstance(folder, Path) else None,
+    )
+    app = PhotoApp(bolt=bolt, tool=tool, source=source, images=images)
+
+    @bolt.command("/photo")
+    async def photo_command(
+        ack: Any, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        await ack()  # Slack wants an answer within 3 seconds; the photo may take longer
+        answer = await app.set_photo_for(
+            team_id=context.team_id,
+            user_id=str(context.user_id),
+            enterprise_id=context.enterprise_id,
+            requested=str(command.get("text", "")),
+        )
+        await respond(text=answer, response_type="ephemeral")
+
+    @bolt.message(PHOTO_MESSAGE)
+    async def photo_message(
+        message: dict[str, Any], say: AsyncSay, context: AsyncBoltContext
+    ) -> None:
+        matched = PHOTO_MESSAGE.match(str(message.get("text", "")))
+        if matched is None or context.user_id is None:
+            return
+        answer = await app.set_photo_for(
+            team_id=context.team_id,
+            user_id=context.user_id,
+            enterprise_id=context.enterprise_id,
+            requested=matched.group("name"),
+        )
+        await say(text=answer)
+
+    return app
+
+
+def main() -> None:
+    settings = PhotoAppSettings.from_environment(os.environ)
+    app = build_app(settings)
+    app.bolt.start(port=int(os.environ.get("PORT", "3000")))
+
+
+if __name__ == "__main__":
+    main()

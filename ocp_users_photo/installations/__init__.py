@@ -1,0 +1,60 @@
+"""Each person's own user token, from slack_sdk's installation stores (extra ``installations``).
+
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+    from ocp_users_photo import UsersSetPhoto
+    from ocp_users_photo.installations import InstallationTokenSource
+
+    store = SQLite3InstallationStore(database="installations.db", client_id=CLIENT_ID)
+    source = InstallationTokenSource(store, client_id=CLIENT_ID, client_secret=SECRET)
+    async with UsersSetPhoto(source) as tool:
+        await tool.acting_as(team_id="T123", user_id="U456").call({"image": "me.png"})
+
+The modules: ``source.py`` (the token source), ``store_access.py`` (the store, off the
+event loop), ``refresh_grant.py`` (oauth.v2.access), ``person_locks.py`` (one refresh
+per person in a process), ``refresh_locks.py``, ``sqlite_lease.py`` and
+``postgres_lock.py`` (one refresh among processes), ``errors.py`` (what went wrong).
+"""
+
+from __future__ import annotations
+
+try:
+    import slack_sdk.oauth.installation_store  # noqa: F401
+except ModuleNotFoundError as missing:  # the extra is not installed
+    raise ImportError(
+        f"the installations extra is not installed ({missing.name or 'slack_sdk'} is missing): "
+        "pip install 'ocp-users-photo[installations]'"
+    ) from missing
+
+from ocp_users_photo.installations.errors import (
+    ForeignInstallation,
+    InstallationStoreFailed,
+    NoActingPerson,
+    NotInstalled,
+    RefreshBusy,
+    RefreshImpossible,
+    TokenRefreshFailed,
+    UserTokenMissing,
+)
+from ocp_users_photo.installations.refresh_locks import (
+    RefreshLock,
+    SingleProcessRefreshLock,
+    refresh_lock_for,
+)
+from ocp_users_photo.installations.source import InstallationTokenSource
+from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
+
+__all__ = [
+    "ForeignInstallation",
+    "InstallationStoreFailed",
+    "InstallationTokenSource",
+    "NoActingPerson",
+    "NotInstalled",
+    "RefreshBusy",
+    "RefreshImpossible",
+    "RefreshLock",
+    "SQLiteRefreshLock",
+    "SingleProcessRefreshLock",
+    "TokenRefreshFailed",
+    "UserTokenMissing",
+    "refresh_lock_for",
+]

@@ -1,0 +1,184 @@
+"""Why an installation gives no token for the acting person, each with what to do.
+
+    TokenUnavailable (errors.py)       the token source has no usable token; nothing was sent
+     ├── NoActingPerson                the host bound nobody around the call
+     ├── NotInstalled                  this person has not installed the app (install_url)
+     ├── UserTokenMissing              the installation has a bot token only
+     ├── ForeignInstallation           the store answered with another person's installation
+     ├── RefreshImpossible             the token expired and there is no refresh token
+     ├── TokenRefreshFailed            Slack refused the refresh, or answered it unusably
+     ├── RefreshBusy                   another process held the refresh lock too long
+     └── InstallationStoreFailed       the installation store (or its lock) raised
+
+No message holds a token, a refresh token, a client secret or the text of a store's
+exception (a database error can quote the row it was writing, tokens and all).
+"""
+
+from __future__ import annotations
+
+from ocp_users_photo.errors import TokenUnavailable
+from ocp_users_photo.tokens import ActingPerson
+
+__all__ = [
+    "ForeignInstallation",
+    "InstallationStoreFailed",
+    "NoActingPerson",
+    "NotInstalled",
+    "RefreshBusy",
+    "RefreshImpossible",
+    "TokenRefreshFailed",
+    "UserTokenMissing",
+]
+
+
+class NoActingPerson(TokenUnavailable):
+    """The source serves many people, and the host said nobody is acting in this call."""
+
+    code = "no_acting_person"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no person is bound to this call, and the token source holds one token per "
+            "person: the host must call the tool through tool.acting_as(team_id=..., "
+            "user_id=...) or inside ocp_users_photo.tokens.acting_as(ActingPerson(...))"
+        )
+
+
+class NotInstalled(TokenUnavailable):
+    """No installation of the app for this person: they must install it (with user scopes)."""
+
+    code = "not_installed"
+
+    def __init__(self, person: ActingPerson, *, install_url: str | None = None) -> None:
+        self.person = person
+        where = f" at {install_url}" if install_url else ""
+        super().__init__(
+            f"{person} has not installed the app, so there is no token to set their photo "
+            f"with: ask them to install it{where} (it asks for the user scopes "
+            "users.profile:write and users.profile:read), then try again",
+            install_url=install_url,
+        )
+
+
+class UserTokenMissing(TokenUnavailable):
+    """The installation has no user token (a bot-only install): reinstall with user scopes."""
+
+    code = "user_token_missing"
+
+    def __init__(self, person: ActingPerson, *, install_url: str | None = None) -> None:
+        self.person = person
+        where = f" at {install_url}" if install_url else ""
+        super().__init__(
+            f"the app's installation for {person} holds a bot token only, and only the "
+            "person's own user token can set their photo: add the user scopes "
+            "users.profile:write and users.profile:read to the app's install link (user_scope) "
+            f"and have them install it again{where}",
+            install_url=install_url,
+        )
+
+
+class ForeignInstallation(TokenUnavailable):
+    """The store answered a lookup for one person with another person's installation."""
+
+    code = "foreign_installation"
+
+    def __init__(self, person: ActingPerson) -> None:
+        self.person = person
+        super().__init__(
+            f"the installation store answered the lookup for {person} with another person's "
+            "installation; nothing was sent, so no one else's photo changes: check the "
+            "store's find_installation filters by user_id"
+        )
+
+
+class RefreshImpossible(TokenUnavailable):
+    """The user token expired and the installation has no refresh token to renew it."""
+
+    code = "token_expired_no_refresh"
+
+    def __init__(self, person: ActingPerson, *, install_url: str | None = None) -> None:
+        self.person = person
+        where = f" at {install_url}" if install_url else ""
+        super().__init__(
+            f"the user token of {person} expired and their installation has no refresh token "
+            "to renew it (installed before token rotation was turned on, or saved without "
+            f"its refresh token): have them install the app again{where}",
+            install_url=install_url,
+        )
+
+
+# What each oauth.v2.access refusal means for the host, and what to do about it.
+_REFRESH_ADVICE = {
+    "invalid_refresh_token": "the refresh token is spent, revoked or another app's (the app "
+    "was uninstalled, or another host refreshed it and did not save the new one): have the "
+    "person install the app again",
+    "invalid_client_id": "the client_id is not this app's: give the token source the "
+    "client_id of the app that issued the installation (Basic Information page)",
+    "bad_client_secret": "the client_secret is wrong: copy it again from the app's Basic "
+    "Information page",
+    "token_revoked": "the app's tokens for this person were revoked: have them install the "
+    "app again",
+    "app_uninstalled": "the app was uninstalled from the workspace: install it again",
+    "invalid_grant_type": "Slack does not take the refresh_token grant for this app: turn "
+    "token rotation on in the app's settings (OAuth & Permissions)",
+}
+
+
+class TokenRefreshFailed(TokenUnavailable):
+    """oauth.v2.access refused the refresh (``slack_error``), or answered it unusably."""
+
+    code = "refresh_failed"
+
+    def __init__(
+        self,
+        person: ActingPerson,
+        *,
+        slack_error: str | None,
+        detail: str = "",
+        install_url: str | None = None,
+    ) -> None:
+        self.person = person
+        self.slack_error = slack_error
+        if slack_error is None:
+            reason = f"Slack's answer to the refresh was unusable ({detail})"
+            advice = "try again later; if it persists, have the person install the app again"
+        else:
+            reason = f"Slack refused the refresh with {slack_error}"
+            advice = _REFRESH_ADVICE.get(
+                slack_error,
+                "see https://api.slack.com/methods/oauth.v2.access; if nothing there helps, "
+                "have the person install the app again",
+            )
+        where = f" ({install_url})" if install_url and "install" in advice else ""
+        super().__init__(
+            f"could not refresh the user token of {person}: {reason}; {advice}{where}",
+            install_url=install_url,
+        )
+
+
+class InstallationStoreFailed(TokenUnavailable):
+    """The installation store raised while finding or saving an installation."""
+
+    code = "installation_store_error"
+
+    def __init__(self, action: str, error: BaseException) -> None:
+        # The exception's text is left out on purpose: database errors quote parameters.
+        self.error_type = type(error).__name__
+        super().__init__(
+            f"the installation store failed while {action} ({self.error_type}); nothing was "
+            "sent: check the store's database is reachable and its tables exist, then try again"
+        )
+
+
+class RefreshBusy(TokenUnavailable):
+    """Another process held the person's refresh lock longer than the source waits."""
+
+    code = "refresh_busy"
+
+    def __init__(self, person: ActingPerson, waited_seconds: float) -> None:
+        self.person = person
+        super().__init__(
+            f"another process has been refreshing the user token of {person} for over "
+            f"{waited_seconds:g} s; nothing was sent: try again in a minute (a process that "
+            "died holding the lock loses it when its lease ends)"
+        )

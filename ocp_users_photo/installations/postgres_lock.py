@@ -1,0 +1,95 @@
+"""The refresh lock in PostgreSQL: a session advisory lock on the store's own server.
+
+``pg_try_advisory_lock`` is asked again until it is granted (no thread sits blocked in
+the server, and the wait stays cancellable), on a connection kept for the refresh;
+``pg_advisory_unlock`` releases it. The server releases it too when the holder's
+connection ends, so a process that dies mid-refresh frees it at once. Advisory locks
+take no rows, so the store's own writes never wait on it. Needs SQLAlchemy (extra
+``postgres``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from typing import Final
+
+import anyio.to_thread
+import sqlalchemy
+
+from ocp_users_photo.installations.refresh_locks import LockNotTaken
+
+# Keeps this package's advisory lock ids apart from other users of the same server.
+_KEY_NAMESPACE: Final = b"ocp-users-photo"
+
+
+def advisory_key(key: str) -> int:
+    """A signed 64-bit advisory lock id for an installation key (a stable hash)."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8, person=_KEY_NAMESPACE)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+class PostgresRefreshLock:
+    """An advisory lock per installation key on the PostgreSQL server holding the store."""
+
+    def __init__(
+        self,
+        engine: sqlalchemy.Engine,
+        *,
+        wait_seconds: float = 90.0,
+        poll_seconds: float = 0.02,
+    ) -> None:
+        if engine.dialect.name != "postgresql":
+            raise ValueError(
+                f"PostgresRefreshLock needs a PostgreSQL engine, not {engine.dialect.name}"
+            )
+        if wait_seconds <= 0 or poll_seconds <= 0:
+            raise ValueError("wait_seconds and poll_seconds must be above 0")
+        self._engine = engine
+        self.wait_seconds = float(wait_seconds)
+        self._poll_seconds = poll_seconds
+
+    @property
+    def description(self) -> str:
+        url = self._engine.url.render_as_string(hide_password=True)
+        return f"an advisory lock on {url}"
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock_id = advisory_key(key)
+        connection = await anyio.to_thread.run_sync(self._connect)
+        try:
+            started = time.monotonic()
+            delay = self._poll_seconds
+            while not await anyio.to_thread.run_sync(_try_lock, connection, lock_id):
+                if time.monotonic() - started >= self.wait_seconds:
+                    raise LockNotTaken(self.wait_seconds)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.25)
+            try:
+                yield
+            finally:
+                await anyio.to_thread.run_sync(_unlock, connection, lock_id)
+        finally:
+            await anyio.to_thread.run_sync(connection.close)
+
+    def _connect(self) -> sqlalchemy.Connection:
+        # Autocommit: the lock belongs to the session, and no transaction is left open.
+        return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def __repr__(self) -> str:
+        return f"PostgresRefreshLock({self.description})"
+
+
+def _try_lock(connection: sqlalchemy.Connection, lock_id: int) -> bool:
+    granted = connection.execute(
+        sqlalchemy.text("SELECT pg_try_advisory_lock(:lock_id)"), {"lock_id": lock_id}
+    ).scalar_one()
+    return bool(granted)
+
+
+def _unlock(connection: sqlalchemy.Connection, lock_id: int) -> None:
+    connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:lock_id)"), {"lock_id": lock_id})

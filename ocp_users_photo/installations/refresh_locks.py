@@ -1,0 +1,83 @@
+"""The lock that makes processes sharing a store refresh a person's token once.
+
+A ``RefreshLock`` is held around "read the installation again, refresh it if it is
+still the old one, save it". It lives in the database the store lives in, so every
+process (and host) that shares the store shares the lock: a lease row in SQLite
+(``sqlite_lease.py``), an advisory lock in PostgreSQL (``postgres_lock.py``). A
+process that waited reads what the winner saved instead of refreshing again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol, runtime_checkable
+
+from ocp_users_photo.installations.store_access import AnyInstallationStore
+
+
+class LockNotTaken(Exception):
+    """The lock stayed with another holder for longer than the caller waits."""
+
+    def __init__(self, waited_seconds: float) -> None:
+        super().__init__(f"the refresh lock was not free within {waited_seconds:g} s")
+        self.waited_seconds = waited_seconds
+
+
+@runtime_checkable
+class RefreshLock(Protocol):
+    """Mutual exclusion, per installation key, among every process sharing a store."""
+
+    @property
+    def description(self) -> str: ...
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold the lock for ``key`` for the block; ``LockNotTaken`` if it never comes free."""
+        ...
+
+
+class SingleProcessRefreshLock:
+    """No lock between processes: for a store only this process refreshes (files, tests).
+
+    Tasks in this process are still serialised per person by the token source itself.
+    """
+
+    description = "this process only"
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        yield
+
+    def __repr__(self) -> str:
+        return "SingleProcessRefreshLock()"
+
+
+def refresh_lock_for(store: AnyInstallationStore) -> RefreshLock:
+    """The lock in the store's own database: SQLite's file or a PostgreSQL server.
+
+    Other stores need a lock given explicitly (``ValueError`` says so): a lock this
+    package cannot see would let two processes spend the same refresh token.
+    """
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+    from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
+
+    if isinstance(store, SQLite3InstallationStore):
+        return SQLiteRefreshLock(store.database)
+    engine = getattr(store, "engine", None)
+    dialect = getattr(getattr(engine, "dialect", None), "name", None)
+    if type(store).__name__ == "SQLAlchemyInstallationStore" and dialect is not None:
+        if dialect == "postgresql":
+            from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+            return PostgresRefreshLock(engine)  # type: ignore[arg-type]
+        database = getattr(getattr(engine, "url", None), "database", None)
+        if dialect == "sqlite" and isinstance(database, str) and database not in ("", ":memory:"):
+            return SQLiteRefreshLock(database)
+    raise ValueError(
+        f"no lock shared between processes is known for {type(store).__name__}"
+        f"{f' on {dialect}' if dialect else ''}: pass refresh_lock=SQLiteRefreshLock(path) or "
+        "PostgresRefreshLock(engine) for the database the installations live in, or "
+        "refresh_lock=SingleProcessRefreshLock() if only this process refreshes them"
+    )

@@ -1,0 +1,245 @@
+"""InstallationTokenSource: each person's own user token, from slack_sdk's installation stores.
+
+The host binds the acting person (``tool.acting_as`` or ``tokens.acting_as``); this
+source finds that person's newest installation by enterprise, team and user id, and
+gives its user token. A token that expires within ``refresh_margin`` seconds, or that
+Slack answered ``token_expired`` for, is refreshed through oauth.v2.access and the
+installation saved back. A refresh happens once however many calls want it: tasks
+in this process wait on a lock per person, processes sharing the store on a lock in
+the store's database, and whoever waited reads the installation the winner saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from types import TracebackType
+
+import httpx
+from slack_sdk.oauth.installation_store import Installation
+
+from ocp_users_photo.credentials import ClientCredentials, SlackToken
+from ocp_users_photo.errors import TokenUnavailable
+from ocp_users_photo.installations.errors import (
+    ForeignInstallation,
+    InstallationStoreFailed,
+    NoActingPerson,
+    NotInstalled,
+    RefreshBusy,
+    RefreshImpossible,
+    TokenRefreshFailed,
+    UserTokenMissing,
+)
+from ocp_users_photo.installations.person_locks import PersonLocks
+from ocp_users_photo.installations.refresh_grant import refresh_user_token
+from ocp_users_photo.installations.refresh_locks import LockNotTaken, RefreshLock, refresh_lock_for
+from ocp_users_photo.installations.store_access import AnyInstallationStore, StoreAccess
+from ocp_users_photo.settings import Settings
+from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.retry import RetryPolicy
+from ocp_users_photo.tokens import ActingPerson
+
+logger = logging.getLogger("ocp_users_photo")
+
+DEFAULT_REFRESH_MARGIN = 300.0
+
+
+class InstallationTokenSource:
+    """A ``TokenSource`` over an installation store: the acting person's token, kept fresh.
+
+    ``client_id`` and ``client_secret`` are the app's (its Basic Information page); they
+    authenticate the refresh. ``install_url`` is where a person without an installation
+    can install the app, quoted in the error a model gets. ``refresh_lock`` defaults to
+    the lock in the store's own database (SQLite, PostgreSQL); other stores need one.
+    """
+
+    def __init__(
+        self,
+        store: AnyInstallationStore,
+        *,
+        client_id: str,
+        client_secret: str,
+        install_url: str | None = None,
+        refresh_lock: RefreshLock | None = None,
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+        base_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        clock: Callable[[], float] = time.time,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._store = StoreAccess(store)
+        self._credentials = ClientCredentials(client_id, client_secret)
+        if self._store.client_id is not None and self._store.client_id != client_id:
+            raise ValueError(
+                f"the store keeps installations of client_id {self._store.client_id!r}, not "
+                f"{client_id!r}: a refresh token only works with the app that issued it"
+            )
+        if install_url is not None and not install_url.startswith(("https://", "http://")):
+            raise ValueError(f"install_url must be an http(s) URL, got {install_url!r}")
+        if not refresh_margin >= 0:
+            raise ValueError(f"refresh_margin must be 0 or more seconds, got {refresh_margin!r}")
+        self.install_url = install_url
+        self.refresh_lock: RefreshLock = (
+            refresh_lock if refresh_lock is not None else refresh_lock_for(store)
+        )
+        self.refresh_margin = float(refresh_margin)
+        self._clock = clock
+        self._locks = PersonLocks()
+        from ocp_users_photo.tool import USER_AGENT
+
+        self._slack = SlackClient(
+            base_url=Settings.from_environment(environ, base_url=base_url).base_url,
+            user_agent=USER_AGENT,
+            http_client=http_client,
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries),
+        )
+
+    @property
+    def description(self) -> str:
+        return f"installations in {self._store.describe()}"
+
+    @property
+    def client_id(self) -> str:
+        return self._credentials.client_id
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        """The acting person's user token, refreshed first if it expires within the margin."""
+        person = _bound(person)
+        installation = await self._installation(person)
+        if self._expiring(installation):
+            installation = await self._refresh(person, _user_token(installation))
+        return SlackToken(_user_token(installation))
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken:
+        """A token Slack will take after it answered ``token_expired`` for ``expired``."""
+        installation = await self._refresh(_bound(person), expired.reveal())
+        return SlackToken(_user_token(installation))
+
+    async def installation_for(self, person: ActingPerson) -> Installation:
+        """The person's newest installation as stored (not refreshed), or a typed error."""
+        return await self._installation(person)
+
+    async def _installation(self, person: ActingPerson) -> Installation:
+        installation = await self._store.find(person)
+        if installation is None:
+            raise NotInstalled(person, install_url=self.install_url)
+        if installation.user_id != person.user_id:
+            raise ForeignInstallation(person)
+        if not installation.user_token:
+            raise UserTokenMissing(person, install_url=self.install_url)
+        return installation
+
+    def _expiring(self, installation: Installation) -> bool:
+        expires_at = installation.user_token_expires_at
+        return expires_at is not None and expires_at - self.refresh_margin <= self._clock()
+
+    def _fresher(self, installation: Installation, seen_token: str) -> bool:
+        """Whether someone else refreshed since ``seen_token`` was read, and it is still good."""
+        return installation.user_token != seen_token and not self._expiring(installation)
+
+    async def _refresh(self, person: ActingPerson, seen_token: str) -> Installation:
+        key = self._lock_key(person)
+        async with self._locks.hold(key):
+            current = await self._installation(person)
+            if self._fresher(current, seen_token):
+                return current
+            async with self._across_processes(person, key):
+                current = await self._installation(person)
+                if self._fresher(current, seen_token):
+                    return current
+                return await self._refresh_now(person, current)
+
+    async def _refresh_now(self, person: ActingPerson, installation: Installation) -> Installation:
+        if not installation.user_refresh_token:
+            raise RefreshImpossible(person, install_url=self.install_url)
+        logger.debug("refreshing the user token of %s", person)
+        try:
+            refreshed = await refresh_user_token(
+                self._slack,
+                self._credentials,
+                installation,
+                person,
+                now=self._clock(),
+                install_url=self.install_url,
+            )
+        except TokenRefreshFailed as refused:
+            if refused.slack_error != "invalid_refresh_token":
+                raise
+            # Someone outside this lock (a Bolt app refreshing on its own, a host whose
+            # lease ran out) may have spent the refresh token and saved what it got.
+            latest = await self._installation(person)
+            if latest.user_refresh_token == installation.user_refresh_token:
+                raise
+            if self._expiring(latest):
+                raise
+            return latest
+        await self._store.save(refreshed)
+        logger.info("refreshed the user token of %s", person)
+        return refreshed
+
+    @contextlib.asynccontextmanager
+    async def _across_processes(self, person: ActingPerson, key: str) -> AsyncIterator[None]:
+        """The refresh lock, its own failures made typed; the block's errors pass unchanged."""
+        lock = self.refresh_lock.hold(key)
+        failure: TokenUnavailable | None = None
+        try:
+            await lock.__aenter__()
+        except LockNotTaken as timeout:
+            failure = RefreshBusy(person, timeout.waited_seconds)
+        except Exception as error:
+            failure = InstallationStoreFailed("taking the refresh lock", error)
+        if failure is not None:
+            raise failure
+        try:
+            yield
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                await lock.__aexit__(type(error), error, error.__traceback__)
+            raise
+        try:
+            await lock.__aexit__(None, None, None)
+        except Exception as error:
+            # The refresh is saved; a lease left behind ends by itself.
+            logger.warning("could not release the refresh lock (%s)", type(error).__name__)
+
+    def _lock_key(self, person: ActingPerson) -> str:
+        parts = (self.client_id, person.enterprise_id or "", person.team_id or "", person.user_id)
+        return "|".join(parts)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client the source opened for refreshes."""
+        await self._slack.aclose()
+
+    async def __aenter__(self) -> InstallationTokenSource:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"InstallationTokenSource({self._store.describe()}, client_id={self.client_id!r}, "
+            f"refresh_lock={self.refresh_lock!r})"
+        )
+
+
+def _bound(person: ActingPerson | None) -> ActingPerson:
+    if person is None:
+        raise NoActingPerson()
+    return person
+
+
+def _user_token(installation: Installation) -> str:
+    token = installation.user_token
+    assert token is not None, "_installation() refuses installations without a user token"
+    return token

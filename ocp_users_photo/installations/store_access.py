@@ -1,0 +1,167 @@
+"""Reading and saving a person's installation in one of slack_sdk's installation stores.
+
+A synchronous store (``InstallationStore``: SQLite, SQLAlchemy, files) is called in a
+worker thread, so a database round trip never blocks the event loop; a store that is
+only asynchronous (``AsyncInstallationStore``) is awaited. slack_sdk's SQLite store
+also offers ``async_`` methods, but they block: the synchronous side is preferred.
+Whatever a store raises becomes ``InstallationStoreFailed``, without its text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.installation_store import InstallationStore
+
+from ocp_users_photo.installations.errors import InstallationStoreFailed
+from ocp_users_photo.tokens import ActingPerson
+
+AnyInstallationStore = InstallationStore | AsyncInstallationStore
+
+
+class StoreAccess:
+    """One store, called the way that keeps the event loop free."""
+
+    def __init__(self, store: AnyInstallationStore) -> None:
+        if isinstance(store, InstallationStore):
+            self._sync: InstallationStore | None = store
+            self._async: AsyncInstallationStore | None = None
+        elif isinstance(store, AsyncInstallationStore):
+            self._sync, self._async = None, store
+        else:
+            raise TypeError(
+                "store must be one of slack_sdk's installation stores (an InstallationStore "
+                f"or AsyncInstallationStore, e.g. SQLite3InstallationStore), not "
+                f"{type(store).__name__}"
+            )
+        self.store = store
+
+    @property
+    def client_id(self) -> str | None:
+        """The client id the store keeps installations for, when it says (SQLite, SQLAlchemy)."""
+        value = getattr(self.store, "client_id", None)
+        return value if isinstance(value, str) else None
+
+    async def find(self, person: ActingPerson) -> Installation | None:
+        """The person's newest installation, or None (the store decides "newest": Bolt's rule)."""
+        arguments: dict[str, Any] = {
+            "enterprise_id": person.enterprise_id,
+            "team_id": person.team_id,
+            "user_id": person.user_id,
+            "is_enterprise_install": person.team_id is None,
+        }
+        try:
+            if self._sync is not None:
+                store = self._sync
+                found = await anyio.to_thread.run_sync(lambda: store.find_installation(**arguments))
+            else:
+                assert self._async is not None
+                found = await self._async.async_find_installation(**arguments)
+        except Exception as error:
+            failure = InstallationStoreFailed("finding the installation", error)
+        else:
+            if found is not None and not isinstance(found, Installation):
+                raise InstallationStoreFailed(
+                    "finding the installation", TypeError("not an Installation")
+                )
+            return found
+        # Raised outside the except block: the store's exception (which may quote a row,
+        # tokens included) must not stay reachable as this error's __context__.
+        raise failure
+
+    async def save(self, installation: Installation) -> None:
+        """Save ``installation`` (a refreshed one) as the person's newest."""
+        try:
+            if self._sync is not None:
+                store = self._sync
+                await anyio.to_thread.run_sync(lambda: store.save(installation))
+            else:
+                assert self._async is not None
+                await self._async.async_save(installation)
+        except Exception as error:
+            failure = InstallationStoreFailed("saving the refreshed installation", error)
+        else:
+            return
+        raise failure
+
+    def describe(self) -> str:
+        """The store's kind and where it keeps data, for reprs and messages (no credentials)."""
+        kind = type(self.store).__name__
+        database = getattr(self.store, "database", None)
+        if isinstance(database, str):
+            return f"{kind}({database})"
+        engine = getattr(self.store, "engine", None)
+        url = getattr(engine, "url", None)
+        if url is not None and hasattr(url, "render_as_string"):
+            return f"{kind}({url.render_as_string(hide_password=True)})"
+        return kind
+
+
+class AsyncStoreInThreads(AsyncInstallationStore):
+    """A synchronous store as an ``AsyncInstallationStore`` whose every call runs in a thread.
+
+    For Bolt's AsyncApp: it wants an async store, and slack_sdk's SQLite and SQLAlchemy
+    stores' async methods block the event loop.
+    """
+
+    def __init__(self, store: InstallationStore) -> None:
+        self.store = store
+
+    @property
+    def logger(self) -> Any:
+        return self.store.logger
+
+    async def async_save(self, installation: Installation) -> None:
+        await anyio.to_thread.run_sync(lambda: self.store.save(installation))
+
+    async def async_save_bot(self, bot: Any) -> None:
+        await anyio.to_thread.run_sync(lambda: self.store.save_bot(bot))
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Any:
+        return await anyio.to_thread.run_sync(
+            lambda: self.store.find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        )
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        return await anyio.to_thread.run_sync(
+            lambda: self.store.find_installation(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        )
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await anyio.to_thread.run_sync(
+            lambda: self.store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        )
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        await anyio.to_thread.run_sync(
+            lambda: self.store.delete_installation(
+                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+            )
+        )

@@ -1,0 +1,125 @@
+"""Whose token is it: auth.test's answer and the x-oauth-scopes header, read as this tool needs.
+
+``TokenIdentity`` says whose token it is, in which workspace, with which scopes, and
+whether it can set a photo (a user token with users.profile:write) and keep the one
+it replaces (users.profile:read), with what to do when it cannot. Everything in it
+came from a server, so each text is bounded and stripped of control characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ocp_users_photo.token_kinds import TokenKind
+
+WRITE_SCOPE: Final = "users.profile:write"
+READ_SCOPE: Final = "users.profile:read"
+_MAX_TEXT: Final = 200
+_MAX_SCOPES: Final = 200
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    """auth.test's answer for a token: the person, the workspace, the scopes."""
+
+    user_id: str
+    user: str
+    team_id: str
+    team: str
+    url: str
+    kind: TokenKind
+    scopes: tuple[str, ...] | None
+    enterprise_id: str | None = None
+    bot_id: str | None = None
+    expires_in: int | None = None
+
+    @property
+    def can_set_photo(self) -> bool:
+        """A person's user token with users.profile:write."""
+        return self.kind == "user" and self.scopes is not None and WRITE_SCOPE in self.scopes
+
+    @property
+    def can_keep_previous(self) -> bool:
+        """users.profile:read too: the photo a change replaces can be read and kept."""
+        return self.kind == "user" and self.scopes is not None and READ_SCOPE in self.scopes
+
+    def advice(self) -> list[str]:
+        """What to do so this token can set a photo and keep the one it replaces."""
+        if self.kind == "bot":
+            return [
+                "this is a bot token (xoxb-): a photo can only be set with the person's own "
+                "user token (xoxp-). Copy the User OAuth Token from the app's OAuth & "
+                "Permissions page instead"
+            ]
+        if self.kind != "user":
+            return ["this is not a user token: use the User OAuth Token (xoxp-) of the app"]
+        if self.scopes is None:
+            return [
+                "Slack did not list the token's scopes (no x-oauth-scopes header): check the "
+                f"app's User Token Scopes include {WRITE_SCOPE} and {READ_SCOPE}"
+            ]
+        missing = [scope for scope in (WRITE_SCOPE, READ_SCOPE) if scope not in self.scopes]
+        if not missing:
+            return []
+        return [
+            f"add {' and '.join(missing)} to the app's User Token Scopes (OAuth & Permissions, "
+            "or oauth_config.scopes.user in the manifest), reinstall the app, and copy the "
+            "new User OAuth Token"
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "user": self.user,
+            "team_id": self.team_id,
+            "team": self.team,
+            "enterprise_id": self.enterprise_id,
+            "url": self.url,
+            "token_kind": self.kind,
+            "bot_id": self.bot_id,
+            "scopes": list(self.scopes) if self.scopes is not None else None,
+            "expires_in": self.expires_in,
+            "can_set_photo": self.can_set_photo,
+            "can_keep_previous": self.can_keep_previous,
+            "advice": self.advice(),
+        }
+
+
+def identity_from(
+    body: Mapping[str, Any], headers: Mapping[str, str], kind: TokenKind
+) -> TokenIdentity:
+    """A ``TokenIdentity`` from auth.test's ok reply and its headers."""
+    header = headers.get("x-oauth-scopes")
+    scopes: tuple[str, ...] | None = None
+    if header is not None:
+        names = [_text(name.strip(), 100) for name in header.split(",")[:_MAX_SCOPES]]
+        scopes = tuple(name for name in names if name)
+    expires_in = body.get("expires_in")
+    return TokenIdentity(
+        user_id=_text(body.get("user_id")),
+        user=_text(body.get("user")),
+        team_id=_text(body.get("team_id")),
+        team=_text(body.get("team")),
+        url=_text(body.get("url")),
+        kind=kind,
+        scopes=scopes,
+        enterprise_id=_optional_text(body.get("enterprise_id")),
+        bot_id=_optional_text(body.get("bot_id")),
+        expires_in=expires_in
+        if isinstance(expires_in, int) and not isinstance(expires_in, bool)
+        else None,
+    )
+
+
+def _text(value: object, limit: int = _MAX_TEXT) -> str:
+    if not isinstance(value, str):
+        return ""
+    # A server's text goes to a terminal: no escape sequences, no line breaks.
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in value[: limit * 2])
+    return cleaned[:limit] + ("..." if len(cleaned) > limit else "")
+
+
+def _optional_text(value: object) -> str | None:
+    return _text(value) if isinstance(value, str) and value else None

@@ -1,0 +1,88 @@
+"""``ocp-users-photo whoami``: whose token is configured, and can it set a photo.
+
+Calls auth.test through the tool's own Slack client with the token ``set`` would use,
+and prints the person, the workspace, the token's scopes and what to do if it cannot
+set a photo. Never prints the token. Exits 0 when the token can set a photo, 2 when it
+cannot (a bot token, a missing scope) or none is configured, and otherwise like ``set``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import TextIO
+
+from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.tokens import TOKEN_VARIABLES
+from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
+
+EXIT_CAN_SET = 0
+EXIT_CANNOT_SET = 2
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
+    )
+    parser.add_argument(
+        "--token-env",
+        metavar="NAME",
+        help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
+    )
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_whoami(args, sys.stdout))
+
+
+async def _whoami(args: argparse.Namespace, out: TextIO) -> int:
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env)
+        if not token:
+            raise ValueError(f"--token-env {args.token_env}: that environment variable is not set")
+    try:
+        async with UsersSetPhoto(token, base_url=args.base_url, timeout=args.timeout) as tool:
+            identity = await tool.whoami()
+    except InvalidArguments as refused:
+        # The problems are about the configured token; "usersSetPhoto was not called" is not.
+        raise ValueError("; ".join(problem.message for problem in refused.problems)) from None
+    if args.json:
+        print(json.dumps(identity.as_dict()), file=out)
+    else:
+        print(describe(identity), file=out)
+    return EXIT_CAN_SET if identity.can_set_photo else EXIT_CANNOT_SET
+
+
+def describe(identity: TokenIdentity) -> str:
+    """The answer as a person reads it: who, where, which scopes, what it can do."""
+    kind = {"user": "a user token", "bot": "a bot token"}.get(identity.kind, "not a user token")
+    lines = [
+        f"Token of {identity.user or '?'} ({identity.user_id or '?'}) in "
+        f"{identity.team or '?'} ({identity.team_id or '?'}): {kind}",
+        f"Workspace URL: {identity.url or '?'}",
+    ]
+    if identity.enterprise_id:
+        lines.append(f"Enterprise: {identity.enterprise_id}")
+    if identity.scopes is None:
+        lines.append("Scopes: not listed by Slack")
+    else:
+        lines.append(f"Scopes: {', '.join(identity.scopes) or '(none)'}")
+    if identity.expires_in is not None:
+        hours, seconds = divmod(identity.expires_in, 3600)
+        lines.append(f"Expires in: {hours} h {seconds // 60} min (token rotation is on)")
+    lines.append(
+        f"Can set a photo: yes ({WRITE_SCOPE})" if identity.can_set_photo else "Can set a photo: no"
+    )
+    if identity.can_keep_previous:
+        lines.append(f"Keeps the replaced photo: yes ({READ_SCOPE})")
+    elif identity.kind == "user":
+        lines.append(f"Keeps the replaced photo: no ({READ_SCOPE} is missing)")
+    lines.extend(f"To do: {advice}" for advice in identity.advice())
+    return "\n".join(lines)

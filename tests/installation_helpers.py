@@ -1,0 +1,148 @@
+"""Installing the app for a person through the emulator's real OAuth, and reading what it did.
+
+``install`` is what a Bolt app's OAuth redirect does: the person approves the install
+link, the app exchanges the code at oauth.v2.access and saves the Installation in
+slack_sdk's store. Everything goes over HTTP to the emulator; the store is a real one.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+from PIL import Image
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.installation_store import InstallationStore
+
+from ocp_users_photo.emulator import EmulatorConfig, OAuthApp, RunningEmulator
+
+CLIENT_ID = "7777777777.8888888888"
+CLIENT_SECRET = "installations-test-client-secret"
+OTHER_CLIENT_ID = "3333333333.4444444444"
+OTHER_CLIENT_SECRET = "other-app-client-secret"
+REDIRECT = "http://localhost:3000/slack/oauth_redirect"
+USER_SCOPES = "users.profile:read,users.profile:write"
+TEAM_ID = "T0EMULATOR"
+LIFETIME = 3600
+
+
+def rotation_config(*, lifetime: int = LIFETIME, rotation: bool = True) -> EmulatorConfig:
+    """Two apps with rotation on; only tokens the emulator issued are accepted."""
+    apps = (
+        OAuthApp(
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            token_rotation=rotation,
+            access_token_seconds=lifetime,
+        ),
+        OAuthApp(
+            client_id=OTHER_CLIENT_ID,
+            client_secret=OTHER_CLIENT_SECRET,
+            app_id="A0OTHERAPP1",
+            token_rotation=rotation,
+            access_token_seconds=lifetime,
+        ),
+    )
+    return EmulatorConfig(rate_limit_per_minute=None, accept_any_user_token=False, oauth_apps=apps)
+
+
+async def oauth_reply(
+    emulator: RunningEmulator,
+    user_id: str,
+    *,
+    user_scope: str | None = USER_SCOPES,
+    bot_scope: str | None = None,
+    client_id: str = CLIENT_ID,
+    client_secret: str = CLIENT_SECRET,
+) -> dict[str, Any]:
+    """The person approves the install link; the app exchanges the code. The JSON reply."""
+    query = {"client_id": client_id, "redirect_uri": REDIRECT, "emulator_user": user_id}
+    if user_scope:
+        query["user_scope"] = user_scope
+    if bot_scope:
+        query["scope"] = bot_scope
+    async with httpx.AsyncClient(timeout=10) as http:
+        approved = await http.get(f"{emulator.authorize_url}?{urlencode(query)}")
+        assert approved.status_code == 302, approved.text
+        code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
+        exchanged = await http.post(
+            f"{emulator.base_url}/oauth.v2.access",
+            auth=(client_id, client_secret),
+            data={"code": code, "redirect_uri": REDIRECT},
+        )
+        reply: dict[str, Any] = exchanged.json()
+        assert reply["ok"] is True, reply
+        if reply.get("access_token"):
+            # Bolt asks auth.test for the bot's id, which the exchange does not give.
+            identity = await http.post(
+                f"{emulator.base_url}/auth.test",
+                headers={"Authorization": f"Bearer {reply['access_token']}"},
+            )
+            reply["bot_id"] = identity.json()["bot_id"]
+    return reply
+
+
+def installation_from(reply: dict[str, Any]) -> Installation:
+    """The Installation a Bolt app saves for this oauth.v2.access reply."""
+    authed = reply["authed_user"]
+    return Installation(
+        app_id=reply["app_id"],
+        enterprise_id=(reply.get("enterprise") or {}).get("id"),
+        team_id=reply["team"]["id"],
+        team_name=reply["team"]["name"],
+        bot_token=reply.get("access_token"),
+        bot_id=reply.get("bot_id"),
+        bot_user_id=reply.get("bot_user_id"),
+        bot_scopes=reply.get("scope", ""),
+        bot_refresh_token=reply.get("refresh_token"),
+        bot_token_expires_in=reply.get("expires_in"),
+        user_id=authed["id"],
+        user_token=authed.get("access_token"),
+        user_scopes=authed.get("scope", ""),
+        user_refresh_token=authed.get("refresh_token"),
+        user_token_expires_in=authed.get("expires_in"),
+        token_type="user" if authed.get("access_token") else "bot",
+        is_enterprise_install=False,
+    )
+
+
+async def install(
+    emulator: RunningEmulator, store: InstallationStore, user_id: str, **options: Any
+) -> Installation:
+    """Install the app for ``user_id`` and save the installation in ``store``."""
+    installation = installation_from(await oauth_reply(emulator, user_id, **options))
+    store.save(installation)
+    return installation
+
+
+def owner_of(emulator: RunningEmulator, token: str) -> str:
+    """The user id the emulator issued ``token`` for (expired or not)."""
+    issued = emulator.state.oauth.installation_of(token)
+    assert issued is not None, "a token the emulator's OAuth did not issue"
+    return issued[1]
+
+
+def photo_tokens(emulator: RunningEmulator) -> list[str]:
+    """The bearer token of every users.setPhoto request the emulator received."""
+    tokens = []
+    for request in emulator.requests.for_path("users.setPhoto"):
+        header = request.header("authorization") or ""
+        tokens.append(header.removeprefix("Bearer "))
+    return tokens
+
+
+def refreshes(emulator: RunningEmulator) -> int:
+    """How many refresh grants reached oauth.v2.access."""
+    return sum(
+        1
+        for request in emulator.requests.for_path("oauth.v2.access")
+        if request.field("grant_type") == "refresh_token"
+    )
+
+
+def portrait(color: tuple[int, int, int] = (30, 160, 90)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (512, 512), color).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,266 @@
+"""The example Bolt app, driven as Slack drives it: the OAuth redirect, then signed requests.
+
+The app serves on a loopback port (Bolt's own aiohttp server); Slack is the emulator.
+People install the app through the emulator's authorize page and the app's OAuth
+redirect; then signed /photo commands and "photo NAME" messages arrive, and each sets
+the photo of the person who sent it, with that person's token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import anyio.to_thread
+import httpx
+import pytest
+from aiohttp import web
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.examples.bolt_photo_app import PhotoApp, PhotoAppSettings, build_app
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TEAM_ID,
+    owner_of,
+    photo_tokens,
+    portrait,
+    rotation_config,
+)
+
+SIGNING_SECRET = "bolt-example-signing-secret"
+RESPONSE_METHOD = "test.response_url"  # where the emulator takes Bolt's respond() posts
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    # Slack's 12 hours: Bolt rotates tokens within 2 hours of their expiry on every request.
+    return rotation_config(lifetime=43200)
+
+
+@dataclass
+class RunningApp:
+    url: str
+    app: PhotoApp
+    database: str
+
+
+@pytest.fixture
+async def photo_app(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[RunningApp]:
+    images = tmp_path / "portraits"
+    images.mkdir()
+    (images / "red.png").write_bytes(portrait((220, 30, 30)))
+    (images / "blue.png").write_bytes(portrait((30, 30, 220)))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    settings = PhotoAppSettings(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        signing_secret=SIGNING_SECRET,
+        database=str(tmp_path / "photo_app.db"),
+        image_folder=str(images),
+        base_url=emulator.base_url,
+        authorization_url=emulator.authorize_url,
+        redirect_uri=f"{url}/slack/oauth_redirect",
+        install_url=f"{url}/slack/install",
+    )
+    # Start-up work (the store's tables, the image folder) blocks: a thread, as at boot.
+    app = await anyio.to_thread.run_sync(build_app, settings)
+    runner = web.AppRunner(app.bolt.web_app())
+    await runner.setup()
+    await web.SockSite(runner, listener).start()
+    try:
+        yield RunningApp(url=url, app=app, database=settings.database)
+    finally:
+        await runner.cleanup()
+        await app.aclose()
+
+
+async def install_through_the_app(running: RunningApp, user_id: str) -> None:
+    """The person opens the app's install link, approves, and lands on its OAuth redirect."""
+    async with httpx.AsyncClient(timeout=10) as browser:
+        start = await browser.get(f"{running.url}/slack/install")
+        assert start.status_code == 302, start.text
+        cookie = start.headers["set-cookie"].split(";")[0]
+        approve = await browser.get(start.headers["location"] + f"&emulator_user={user_id}")
+        assert approve.status_code == 302, approve.text
+        redirect = approve.headers["location"]
+        assert redirect.startswith(f"{running.url}/slack/oauth_redirect?code=")
+        landed = await browser.get(redirect, headers={"cookie": cookie})
+        assert landed.status_code == 200, landed.text
+
+
+def signed(body: str, content_type: str) -> dict[str, str]:
+    """Slack's request signature (v0, HMAC-SHA256 of 'v0:timestamp:body')."""
+    timestamp = str(int(time.time()))
+    base = f"v0:{timestamp}:{body}".encode()
+    digest = hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return {
+        "content-type": content_type,
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": f"v0={digest}",
+    }
+
+
+async def slash_command(
+    running: RunningApp, emulator: RunningEmulator, user_id: str, text: str
+) -> httpx.Response:
+    body = urlencode(
+        {
+            "token": "unused-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "emulated",
+            "channel_id": "C0GENERAL1",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/photo",
+            "text": text,
+            "api_app_id": "A0EMULATOR1",
+            "response_url": f"{emulator.base_url}/{RESPONSE_METHOD}",
+            "trigger_id": "1.2.3",
+        }
+    )
+    async with httpx.AsyncClient(timeout=10) as slack:
+        return await slack.post(
+            f"{running.url}/slack/events",
+            content=body,
+            headers=signed(body, "application/x-www-form-urlencoded"),
+        )
+
+
+async def direct_message(running: RunningApp, user_id: str, text: str) -> httpx.Response:
+    body = json.dumps(
+        {
+            "token": "unused-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0EMULATOR1",
+            "type": "event_callback",
+            "event_id": f"Ev{int(time.time() * 1000)}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": user_id, "is_bot": False}],
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D0DIRECT01",
+                "user": user_id,
+                "text": text,
+                "ts": f"{time.time():.6f}",
+            },
+        }
+    )
+    async with httpx.AsyncClient(timeout=10) as slack:
+        return await slack.post(
+            f"{running.url}/slack/events", content=body, headers=signed(body, "application/json")
+        )
+
+
+async def posted(emulator: RunningEmulator, method: str, count: int) -> list[dict[str, object]]:
+    """The JSON bodies the app posted to ``method``, once there are ``count`` (10 s at most)."""
+    for _ in range(500):
+        records = emulator.requests.for_path(method)
+        if len(records) >= count:
+            return [json.loads(record.body or b"{}") for record in records]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the app posted {len(emulator.requests.for_path(method))} to {method}")
+
+
+async def test_each_person_sets_their_own_photo_by_slash_command(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    emulator.faults.inject(Fault.json({"ok": True}), times=10, path=RESPONSE_METHOD)
+    await install_through_the_app(photo_app, "UALICE0001")
+    await install_through_the_app(photo_app, "UBOB000002")
+    store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
+    alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
+    assert alice is not None
+    assert alice.user_token is not None
+    assert alice.bot_token is not None  # Bolt saved the bot too (for /photo and messages)
+
+    acked = await slash_command(photo_app, emulator, "UALICE0001", "red.png")
+    assert acked.status_code == 200
+    [alice_answer] = await posted(emulator, RESPONSE_METHOD, 1)
+    assert alice_answer["text"] == "Done: your Slack photo is now red.png."
+    acked = await slash_command(photo_app, emulator, "UBOB000002", "blue")
+    assert acked.status_code == 200
+    bob_answer = (await posted(emulator, RESPONSE_METHOD, 2))[1]
+    assert bob_answer["text"] == "Done: your Slack photo is now blue."
+
+    assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == [
+        "UALICE0001",
+        "UBOB000002",
+    ]
+    assert photo_tokens(emulator)[0] == alice.user_token
+    alice_now, bob_now = emulator.state.person("UALICE0001"), emulator.state.person("UBOB000002")
+    assert alice_now is not None
+    assert bob_now is not None
+    assert alice_now.avatar_hash != bob_now.avatar_hash
+
+
+async def test_a_message_to_the_app_sets_the_senders_photo(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    emulator.faults.inject(
+        Fault.json({"ok": True, "channel": "D0DIRECT01", "ts": "1.000001"}),
+        times=5,
+        path="chat.postMessage",
+    )
+    await install_through_the_app(photo_app, "UALICE0001")
+    await install_through_the_app(photo_app, "UBOB000002")
+
+    accepted = await direct_message(photo_app, "UALICE0001", "photo blue.png")
+    assert accepted.status_code == 200
+    [reply] = await posted(emulator, "chat.postMessage", 1)
+    assert reply["text"] == "Done: your Slack photo is now blue.png."
+    assert reply["channel"] == "D0DIRECT01"
+    [used] = photo_tokens(emulator)
+    assert owner_of(emulator, used) == "UALICE0001"
+
+
+async def test_someone_who_has_not_installed_is_sent_the_install_link(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
+    await install_through_the_app(photo_app, "UALICE0001")  # the workspace has the app
+    acked = await slash_command(photo_app, emulator, "UCAROL0003", "red.png")
+    assert acked.status_code == 200
+    [answer] = await posted(emulator, RESPONSE_METHOD, 1)
+    text = str(answer["text"])
+    assert text.startswith("Your photo was not changed: UCAROL0003 in T0EMULATOR has not installed")
+    assert f"{photo_app.url}/slack/install" in text
+    assert photo_tokens(emulator) == []
+
+
+async def test_unknown_images_and_links_are_refused_with_what_there_is(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
+    await install_through_the_app(photo_app, "UALICE0001")
+    await slash_command(photo_app, emulator, "UALICE0001", "../../etc/passwd")
+    await slash_command(photo_app, emulator, "UALICE0001", "https://example.com/me.png")
+    first, second = await posted(emulator, RESPONSE_METHOD, 2)
+    assert "the app has: blue.png, red.png" in str(first["text"])
+    assert "links are not supported yet" in str(second["text"])
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_request_not_signed_by_slack_is_refused(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    await install_through_the_app(photo_app, "UALICE0001")
+    body = urlencode({"command": "/photo", "user_id": "UALICE0001", "team_id": TEAM_ID})
+    headers = signed(body, "application/x-www-form-urlencoded")
+    headers["x-slack-signature"] = "v0=" + "0" * 64
+    async with httpx.AsyncClient(timeout=10) as forger:
+        refused = await forger.post(f"{photo_app.url}/slack/events", content=body, headers=headers)
+    assert refused.status_code == 401
+    assert photo_tokens(emulator) == []

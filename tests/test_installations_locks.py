@@ -1,0 +1,203 @@
+"""The refresh locks alone: SQLite lease rows, PostgreSQL advisory locks, per-person locks."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.installations import (
+    InstallationTokenSource,
+    RefreshBusy,
+    SingleProcessRefreshLock,
+    SQLiteRefreshLock,
+    refresh_lock_for,
+)
+from ocp_users_photo.installations.person_locks import PersonLocks
+from ocp_users_photo.installations.refresh_locks import LockNotTaken
+from ocp_users_photo.installations.sqlite_lease import LEASE_TABLE
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LIFETIME,
+    TEAM_ID,
+    install,
+    photo_tokens,
+    portrait,
+    refreshes,
+    rotation_config,
+)
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return rotation_config()
+
+
+async def test_a_sqlite_lease_makes_the_second_holder_wait_for_the_first(tmp_path: Path) -> None:
+    lock = SQLiteRefreshLock(tmp_path / "store.db")
+    order: list[str] = []
+
+    async def hold(name: str, seconds: float) -> None:
+        async with lock.hold("app|T1|U1"):
+            order.append(f"{name} in")
+            await asyncio.sleep(seconds)
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(hold("first", 0.2))
+    await asyncio.sleep(0.05)
+    await asyncio.gather(first, hold("second", 0))
+    assert order == ["first in", "first out", "second in", "second out"]
+    with sqlite3.connect(tmp_path / "store.db") as database:
+        assert database.execute(f"SELECT count(*) FROM {LEASE_TABLE}").fetchone() == (0,)
+
+
+async def test_other_keys_do_not_wait(tmp_path: Path) -> None:
+    lock = SQLiteRefreshLock(tmp_path / "store.db", wait_seconds=0.2)
+    async with lock.hold("app|T1|U1"), lock.hold("app|T1|U2"):
+        pass
+
+
+def plant_lease(database: Path, key: str, expires_at: float) -> None:
+    """A lease row as a process that died (or is slow) would have left it."""
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {LEASE_TABLE} "
+            "(lock_key TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL)"
+        )
+        connection.execute(
+            f"INSERT OR REPLACE INTO {LEASE_TABLE} VALUES (?, ?, ?)", (key, "dead", expires_at)
+        )
+
+
+async def test_a_lease_left_by_a_dead_process_is_taken_once_it_ends(tmp_path: Path) -> None:
+    database = tmp_path / "store.db"
+    plant_lease(database, "app|T1|U1", time.time() - 1)
+    async with SQLiteRefreshLock(database, wait_seconds=0.5).hold("app|T1|U1"):
+        pass
+
+
+async def test_a_live_lease_held_too_long_is_lock_not_taken(tmp_path: Path) -> None:
+    database = tmp_path / "store.db"
+    plant_lease(database, "app|T1|U1", time.time() + 60)
+    with pytest.raises(LockNotTaken):
+        async with SQLiteRefreshLock(database, wait_seconds=0.2).hold("app|T1|U1"):
+            pass
+
+
+async def test_the_source_reports_a_busy_refresh_lock_as_refresh_busy(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    database = tmp_path / "store.db"
+    store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
+    await install(emulator, store, "UALICE0001")
+    plant_lease(database, f"{CLIENT_ID}||{TEAM_ID}|UALICE0001", time.time() + 60)
+    emulator.state.advance_clock(LIFETIME)
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        refresh_lock=SQLiteRefreshLock(database, wait_seconds=0.3),
+        environ={},
+    )
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url) as tool:
+        result = await tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001").run(
+            {"image": portrait()}
+        )
+    assert result["error"] == "refresh_busy"
+    assert "try again" in result["message"]
+    assert refreshes(emulator) == 0
+    assert len(photo_tokens(emulator)) == 1  # the one that met token_expired
+
+
+async def test_person_locks_serialise_one_person_and_leave_nothing_behind() -> None:
+    locks = PersonLocks()
+    inside = 0
+    most = 0
+
+    async def work(key: str) -> None:
+        nonlocal inside, most
+        async with locks.hold(key):
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(work("alice") for _ in range(10)))
+    assert most == 1
+    assert locks.in_use() == 0
+    started = asyncio.Event()
+
+    async def holder() -> None:
+        async with locks.hold("alice"):
+            started.set()
+            await asyncio.sleep(0.05)
+
+    task = asyncio.create_task(holder())
+    await started.wait()
+    async with locks.hold("bob"):  # another person is not kept waiting
+        assert not task.done()
+    await task
+
+
+def test_the_shared_lock_follows_the_store(tmp_path: Path) -> None:
+    sqlite_store = SQLite3InstallationStore(database=str(tmp_path / "a.db"), client_id=CLIENT_ID)
+    lock = refresh_lock_for(sqlite_store)
+    assert isinstance(lock, SQLiteRefreshLock)
+    assert lock.database == str(tmp_path / "a.db")
+
+    import sqlalchemy
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    on_file = SQLAlchemyInstallationStore(
+        client_id=CLIENT_ID, engine=sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    )
+    file_lock = refresh_lock_for(on_file)
+    assert isinstance(file_lock, SQLiteRefreshLock)
+    assert file_lock.database == str(tmp_path / "b.db")
+    in_memory = SQLAlchemyInstallationStore(
+        client_id=CLIENT_ID, engine=sqlalchemy.create_engine("sqlite://")
+    )
+    with pytest.raises(ValueError, match="SingleProcessRefreshLock"):
+        refresh_lock_for(in_memory)
+    assert repr(SingleProcessRefreshLock()) == "SingleProcessRefreshLock()"
+
+
+async def test_postgres_advisory_locks_exclude_per_key(postgres_url: str) -> None:
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    engine = sqlalchemy.create_engine(postgres_url)
+    try:
+        lock = PostgresRefreshLock(engine, wait_seconds=0.3)
+        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+        chosen = refresh_lock_for(SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=engine))
+        assert isinstance(chosen, PostgresRefreshLock)
+        assert "postgres@127.0.0.1" in chosen.description
+        async with lock.hold("app|T1|U1"):
+            async with lock.hold("app|T1|U2"):  # another key: free
+                pass
+            with pytest.raises(LockNotTaken):
+                async with lock.hold("app|T1|U1"):
+                    pass
+        async with lock.hold("app|T1|U1"):  # released: free again
+            pass
+    finally:
+        engine.dispose()
+
+
+async def test_a_refresh_busy_message_names_the_person() -> None:
+    from ocp_users_photo.tokens import ActingPerson
+
+    busy = RefreshBusy(ActingPerson(team_id="T1", user_id="U1"), 65)
+    assert "U1 in T1" in busy.message
+    assert "65 s" in busy.message

@@ -1,0 +1,452 @@
+"""InstallationTokenSource over a real SQLite file, against the emulator's OAuth over HTTP.
+
+Each person's installation is made by the emulator's real install flow and saved in
+slack_sdk's SQLite store; every call's token, refresh and photo goes over loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo import SlackApiError, UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.installations import (
+    ForeignInstallation,
+    InstallationStoreFailed,
+    InstallationTokenSource,
+    NoActingPerson,
+    NotInstalled,
+    RefreshImpossible,
+    SingleProcessRefreshLock,
+    TokenRefreshFailed,
+    UserTokenMissing,
+)
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
+from ocp_users_photo.tokens import ActingPerson
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LIFETIME,
+    OTHER_CLIENT_ID,
+    OTHER_CLIENT_SECRET,
+    TEAM_ID,
+    install,
+    owner_of,
+    photo_tokens,
+    portrait,
+    refreshes,
+    rotation_config,
+)
+
+INSTALL_URL = "https://photos.example.com/slack/install"
+MakeTool = Callable[..., UsersSetPhoto]
+ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
+BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return rotation_config()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLite3InstallationStore:
+    database = str(tmp_path / "installations.db")
+    store = SQLite3InstallationStore(database=database, client_id=CLIENT_ID)
+    store.init()
+    return store
+
+
+class Clock:
+    """The source's clock, moved by the test (the emulator's clock is moved separately)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def tool_for(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, clock: Clock
+) -> AsyncIterator[Callable[..., UsersSetPhoto]]:
+    made: list[tuple[InstallationTokenSource, UsersSetPhoto]] = []
+
+    def make(**source_options: object) -> UsersSetPhoto:
+        options: dict[str, object] = {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "base_url": emulator.base_url,
+            "install_url": INSTALL_URL,
+            "clock": clock,
+            "environ": {},
+            **source_options,
+        }
+        source_store = options.pop("store", store)
+        source = InstallationTokenSource(source_store, **options)  # type: ignore[arg-type]
+        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={}, retry_backoff=0.01)
+        made.append((source, tool))
+        return tool
+
+    yield make
+    for source, tool in made:
+        await tool.aclose()
+        await source.aclose()
+
+
+async def test_each_person_gets_their_own_photo_with_their_own_token(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    alice = await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    tool = tool_for()
+
+    alice_reply = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call(
+        {"image": portrait((200, 0, 0))}
+    )
+    async with tool.acting_as(team_id=TEAM_ID, user_id=BOB.user_id) as as_bob:
+        bob_reply = await as_bob.call({"image": portrait((0, 0, 200))})
+
+    assert photo_tokens(emulator) == [alice.user_token, bob.user_token]
+    assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == [
+        ALICE.user_id,
+        BOB.user_id,
+    ]
+    alice_now = emulator.state.person(ALICE.user_id)
+    bob_now = emulator.state.person(BOB.user_id)
+    assert alice_now is not None
+    assert bob_now is not None
+    assert alice_now.avatar_hash == alice_reply["profile"]["avatar_hash"]
+    assert bob_now.avatar_hash == bob_reply["profile"]["avatar_hash"]
+    assert alice_now.avatar_hash != bob_now.avatar_hash
+    assert refreshes(emulator) == 0
+
+
+async def test_the_newest_installation_of_a_person_wins(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    newer = await install(emulator, store, ALICE.user_id)  # installed again, same second
+    await tool_for().acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert photo_tokens(emulator) == [newer.user_token]
+
+
+async def test_a_person_without_an_installation_is_told_to_install_and_nothing_is_sent(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    as_bob = tool_for().acting_as(team_id=TEAM_ID, user_id=BOB.user_id)
+
+    with pytest.raises(NotInstalled) as refused:
+        await as_bob.call({"image": portrait()})
+    assert refused.value.install_url == INSTALL_URL
+    assert "UBOB000002 in T0EMULATOR has not installed the app" in refused.value.message
+    assert INSTALL_URL in refused.value.message
+
+    result = await as_bob.run({"image": portrait()})
+    assert result["ok"] is False
+    assert result["error"] == "not_installed"
+    assert result["install_url"] == INSTALL_URL
+    assert "install" in result["message"]
+    assert photo_tokens(emulator) == []
+
+
+async def test_no_person_bound_is_a_typed_error_saying_how_to_bind(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    tool = tool_for()
+    with pytest.raises(NoActingPerson, match=r"tool\.acting_as\(team_id=\.\.\., user_id=\.\.\.\)"):
+        await tool.call({"image": portrait()})
+    assert (await tool.run({"image": portrait()}))["error"] == "no_acting_person"
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_bot_only_installation_asks_for_a_reinstall_with_user_scopes(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    await install(emulator, store, ALICE.user_id, user_scope=None, bot_scope="commands")
+    with pytest.raises(UserTokenMissing) as refused:
+        await (
+            tool_for().acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+        )
+    assert "bot token only" in refused.value.message
+    assert "users.profile:write" in refused.value.message
+    assert "install it again" in refused.value.message
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_store_answering_with_another_persons_installation_sends_nothing(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    bob = await install(emulator, store, BOB.user_id)
+
+    class CarelessStore(InstallationStore):
+        def save(self, installation: Installation) -> None:
+            raise NotImplementedError
+
+        def find_installation(self, **_: object) -> Installation | None:
+            return bob
+
+    tool = tool_for(store=CarelessStore(), refresh_lock=SingleProcessRefreshLock())
+    with pytest.raises(ForeignInstallation):
+        await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_store_that_raises_is_a_typed_error_without_its_text(
+    emulator: RunningEmulator, tool_for: Callable[..., UsersSetPhoto]
+) -> None:
+    leaked = "xoxp-from-a-row-the-database-quoted"
+
+    class BrokenStore(InstallationStore):
+        def save(self, installation: Installation) -> None:
+            raise RuntimeError(leaked)
+
+        def find_installation(self, **_: object) -> Installation | None:
+            raise ConnectionError(f"server closed the connection while reading {leaked}")
+
+    tool = tool_for(store=BrokenStore(), refresh_lock=SingleProcessRefreshLock())
+    with pytest.raises(InstallationStoreFailed) as failed:
+        await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert "ConnectionError" in failed.value.message
+    assert leaked not in failed.value.message
+    assert failed.value.__cause__ is None
+    assert failed.value.__context__ is None
+    assert photo_tokens(emulator) == []
+
+
+async def test_an_expiring_token_is_refreshed_before_the_call_and_saved(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+) -> None:
+    first = await install(emulator, store, ALICE.user_id)
+    tool = tool_for(refresh_margin=300)
+    clock.offset = LIFETIME - 200  # within the margin: refresh before sending anything
+
+    await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+
+    assert refreshes(emulator) == 1
+    [used] = photo_tokens(emulator)
+    assert used != first.user_token
+    assert owner_of(emulator, used) == ALICE.user_id
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_token == used
+    assert saved.user_refresh_token != first.user_refresh_token
+    assert saved.user_token_expires_at is not None
+    assert saved.user_token_expires_at >= int(clock()) + LIFETIME - 5
+    # The refresh authenticated the app by HTTP Basic, not with form fields.
+    [refresh] = emulator.requests.for_path("oauth.v2.access")[-1:]
+    assert (refresh.header("authorization") or "").startswith("Basic ")
+    assert refresh.field("client_secret") is None
+
+
+async def test_token_expired_from_slack_refreshes_once_and_retries(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    first = await install(emulator, store, ALICE.user_id)
+    emulator.state.advance_clock(LIFETIME)  # Slack says expired; the source's clock does not
+
+    reply = (
+        await tool_for()
+        .acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+        .call({"image": portrait()})
+    )
+
+    old, new = photo_tokens(emulator)
+    assert old == first.user_token
+    assert owner_of(emulator, new) == ALICE.user_id
+    assert refreshes(emulator) == 1
+    person = emulator.state.person(ALICE.user_id)
+    assert person is not None
+    assert person.avatar_hash == reply["profile"]["avatar_hash"]
+
+
+async def test_a_restarted_source_uses_the_refreshed_token_without_refreshing(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    tmp_path: Path,
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    emulator.state.advance_clock(LIFETIME)
+    await tool_for().acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert refreshes(emulator) == 1
+    refreshed = photo_tokens(emulator)[-1]
+
+    # A new process: a new store object on the same file, a new source and tool.
+    reopened = SQLite3InstallationStore(database=store.database, client_id=CLIENT_ID)
+    restarted = tool_for(store=reopened)
+    await restarted.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert photo_tokens(emulator)[-1] == refreshed
+    assert refreshes(emulator) == 1
+
+
+async def test_an_expired_token_without_a_refresh_token_says_to_reinstall(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    installation = await install(emulator, store, ALICE.user_id)
+    stale = Installation(
+        user_id=ALICE.user_id,
+        team_id=TEAM_ID,
+        app_id=installation.app_id,
+        user_token=installation.user_token,
+        user_scopes=installation.user_scopes,
+        user_token_expires_at=int(time.time()) - 10,  # no refresh token kept
+    )
+    store.save(stale)
+    with pytest.raises(RefreshImpossible) as refused:
+        await (
+            tool_for().acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+        )
+    assert "no refresh token" in refused.value.message
+    assert INSTALL_URL in refused.value.message
+    assert photo_tokens(emulator) == []
+    assert refreshes(emulator) == 0
+
+
+async def test_a_refresh_token_of_another_app_is_refused_with_what_to_do(
+    emulator: RunningEmulator, tmp_path: Path, tool_for: Callable[..., UsersSetPhoto]
+) -> None:
+    # The installation came from the other app, but the host gives this app's credentials.
+    other = SQLite3InstallationStore(database=str(tmp_path / "mixed.db"), client_id=CLIENT_ID)
+    await install(
+        emulator, other, ALICE.user_id, client_id=OTHER_CLIENT_ID, client_secret=OTHER_CLIENT_SECRET
+    )
+    emulator.state.advance_clock(LIFETIME)
+    with pytest.raises(TokenRefreshFailed) as refused:
+        await (
+            tool_for(store=other)
+            .acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+            .call({"image": portrait()})
+        )
+    assert refused.value.slack_error == "invalid_refresh_token"
+    assert "install the app again" in refused.value.message
+    assert refreshes(emulator) == 1
+
+
+async def test_a_wrong_client_secret_is_refused_with_what_to_do(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    emulator.state.advance_clock(LIFETIME)
+    tool = tool_for(client_secret="not-the-secret")
+    with pytest.raises(TokenRefreshFailed) as refused:
+        await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert refused.value.slack_error == "bad_client_secret"
+    assert "Basic Information" in refused.value.message
+    assert "not-the-secret" not in refused.value.message
+
+
+async def test_a_revoked_app_cannot_refresh_and_says_to_reinstall(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    emulator.state.oauth.revoke_installation(ALICE.user_id)
+    clock.offset = LIFETIME  # the source sees it expiring and refreshes first
+    result = (
+        await tool_for()
+        .acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+        .run({"image": portrait()})
+    )
+    assert result["error"] == "refresh_failed"
+    assert "invalid_refresh_token" in result["message"]
+    assert result["install_url"] == INSTALL_URL
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_revoked_token_is_slacks_answer_not_a_refresh(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    installation = await install(emulator, store, ALICE.user_id)
+    assert installation.user_token is not None
+    emulator.state.revoke(installation.user_token)
+    with pytest.raises(SlackApiError) as refused:
+        await (
+            tool_for().acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+        )
+    assert refused.value.error == "token_revoked"
+    assert refreshes(emulator) == 0
+
+
+async def test_source_refuses_a_store_of_another_client_id(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    other = SQLite3InstallationStore(database=str(tmp_path / "o.db"), client_id=OTHER_CLIENT_ID)
+    with pytest.raises(ValueError, match="a refresh token only works with the app that issued it"):
+        InstallationTokenSource(other, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+
+async def test_a_store_without_a_known_shared_lock_needs_one_named(tmp_path: Path) -> None:
+    class MemoryStore(InstallationStore):
+        def save(self, installation: Installation) -> None: ...
+
+        def find_installation(self, **_: object) -> Installation | None:
+            return None
+
+    with pytest.raises(ValueError, match="SingleProcessRefreshLock"):
+        InstallationTokenSource(MemoryStore(), client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+
+class ExpireMidRun(CallObserver):
+    """Expires the person's token at Slack just before the ``count``-th call is sent."""
+
+    def __init__(self, emulator: RunningEmulator, token: str, count: int) -> None:
+        self._emulator, self._token, self._count = emulator, token, count
+        self.sending = 0
+        self.succeeded = 0
+
+    async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
+        self.sending += 1
+        if self.sending == self._count:
+            self._emulator.state.expire(self._token)
+
+    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        assert call.person == ALICE
+        self.succeeded += outcome.succeeded
+
+
+async def test_twenty_concurrent_calls_with_the_token_expiring_mid_run_refresh_once(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    first = await install(emulator, store, ALICE.user_id)
+    await install(emulator, store, BOB.user_id)
+    assert first.user_token is not None
+    tool = tool_for()
+    expire = ExpireMidRun(emulator, first.user_token, count=10)
+    tool.observers = (expire,)
+
+    as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    replies = await asyncio.gather(*(as_alice.call({"image": portrait()}) for _ in range(20)))
+
+    assert len(replies) == 20
+    assert all(reply["ok"] is True for reply in replies)
+    assert expire.succeeded == 20
+    assert refreshes(emulator) == 1
+    tokens = photo_tokens(emulator)
+    assert len(tokens) > 20, "some calls met the expired token and were sent again"
+    assert {owner_of(emulator, token) for token in tokens} == {ALICE.user_id}
+    assert len(set(tokens)) == 2
+    bob = emulator.state.person(BOB.user_id)
+    assert bob is not None
+    assert bob.photo is None

@@ -1,0 +1,167 @@
+"""``ocp-users-photo whoami`` and ``tool.whoami()``, against the emulator's auth.test over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import (
+    EmulatorConfig,
+    RunningEmulator,
+    UserRecord,
+    start_emulator_in_thread,
+)
+from ocp_users_photo.whoami import TokenIdentity, identity_from
+from tests.conftest import CANARY_TOKEN
+
+READER_TOKEN = "xoxp-2222222222-3333333333-4444444444-readeronlycanary9f8e7d6c5b4a"
+BOT_TOKEN = "xoxb-5555555555-6666666666-botcanary1a2b3c4d5e6f7a8b9c0d"
+EXPIRING_TOKEN = "xoxe.xoxp-1-expiringcanary0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+SECRETS = (CANARY_TOKEN, READER_TOKEN, BOT_TOKEN, EXPIRING_TOKEN)
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[RunningEmulator]:
+    config = EmulatorConfig(
+        accept_any_user_token=False,
+        accept_any_bot_token=False,
+        users=(UserRecord(user_id="UALICE0001", display_name="alice", real_name="Alice"),),
+    )
+    with start_emulator_in_thread(config) as emulator:
+        state = emulator.state
+        state.add_token(CANARY_TOKEN, user_id="UALICE0001")
+        state.add_token(READER_TOKEN, user_id="UREADER001", scopes="users.profile:read")
+        state.add_token(BOT_TOKEN, user_id="UBOTUSER01", scopes="users.profile:read")
+        state.add_token(EXPIRING_TOKEN, user_id="UALICE0001", expires_in=43200)
+        yield emulator
+
+
+def whoami(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    environment.update(env)
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", "whoami", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+    for secret in SECRETS:
+        assert secret not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def env_for(slack: RunningEmulator, token: str | None) -> dict[str, str]:
+    env = {"SLACK_API_URL": slack.base_url}
+    if token is not None:
+        env["SLACK_USER_TOKEN"] = token
+    return env
+
+
+def test_a_user_token_that_can_set_a_photo(slack: RunningEmulator) -> None:
+    done = whoami(env=env_for(slack, CANARY_TOKEN))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Token of alice (UALICE0001) in Emulated Workspace (T0EMULATOR): a user token",
+        f"Workspace URL: {slack.root_url}/",
+        "Scopes: users.profile:read, users.profile:write",
+        "Can set a photo: yes (users.profile:write)",
+        "Keeps the replaced photo: yes (users.profile:read)",
+    ]
+    [asked] = [r for r in slack.requests.for_path("auth.test") if r.header("authorization")]
+    assert asked.header("authorization") == f"Bearer {CANARY_TOKEN}"
+
+
+def test_json_answer(slack: RunningEmulator) -> None:
+    done = whoami("--json", env=env_for(slack, CANARY_TOKEN))
+    assert done.returncode == 0
+    answer = json.loads(done.stdout)
+    assert answer["user_id"] == "UALICE0001"
+    assert answer["team_id"] == "T0EMULATOR"
+    assert answer["token_kind"] == "user"
+    assert answer["scopes"] == ["users.profile:read", "users.profile:write"]
+    assert answer["can_set_photo"] is True
+    assert answer["can_keep_previous"] is True
+    assert answer["advice"] == []
+
+
+def test_a_token_without_the_write_scope_says_what_to_add(slack: RunningEmulator) -> None:
+    done = whoami(env=env_for(slack, READER_TOKEN))
+    assert done.returncode == 2
+    assert "Scopes: users.profile:read\n" in done.stdout
+    assert "Can set a photo: no\n" in done.stdout
+    assert "To do: add users.profile:write to the app's User Token Scopes" in done.stdout
+    assert "reinstall the app" in done.stdout
+
+
+def test_a_bot_token_is_named_and_the_user_token_asked_for(slack: RunningEmulator) -> None:
+    done = whoami(
+        "--token-env", "MY_BOT", env={"SLACK_API_URL": slack.base_url, "MY_BOT": BOT_TOKEN}
+    )
+    assert done.returncode == 2
+    assert ": a bot token" in done.stdout
+    assert "Can set a photo: no" in done.stdout
+    assert "User OAuth Token" in done.stdout
+
+
+def test_an_expiring_token_says_when(slack: RunningEmulator) -> None:
+    done = whoami(env=env_for(slack, EXPIRING_TOKEN))
+    assert done.returncode == 0
+    assert "Expires in: 11 h 59 min (token rotation is on)" in done.stdout or (
+        "Expires in: 12 h 0 min" in done.stdout
+    )
+
+
+def test_a_token_slack_does_not_know_exits_3(slack: RunningEmulator) -> None:
+    unknown = "xoxp-9999999999-8888888888-unknowncanary"
+    done = whoami(env=env_for(slack, unknown))
+    assert done.returncode == 3
+    assert "invalid_auth" in done.stderr
+    assert unknown not in done.stderr
+    assert done.stdout == ""
+
+
+def test_no_token_exits_2_saying_where_to_put_it(slack: RunningEmulator) -> None:
+    done = whoami(env=env_for(slack, None))
+    assert done.returncode == 2
+    assert "set SLACK_USER_TOKEN" in done.stderr
+    assert "usersSetPhoto was not called" not in done.stderr
+
+
+def test_nothing_listening_exits_5() -> None:
+    done = whoami(
+        "--timeout",
+        "2",
+        env={"SLACK_API_URL": "http://127.0.0.1:9/api", "SLACK_USER_TOKEN": CANARY_TOKEN},
+    )
+    assert done.returncode == 5
+
+
+async def test_tool_whoami_in_python(slack: RunningEmulator) -> None:
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=slack.base_url, environ={}) as tool:
+        identity = await tool.whoami()
+    assert identity.user_id == "UALICE0001"
+    assert identity.can_set_photo
+    assert CANARY_TOKEN not in repr(identity)
+
+
+def test_hostile_answers_are_bounded_and_printable() -> None:
+    identity = identity_from(
+        {"user_id": "U1", "user": "\x1b[31mevil\x1b[0m" + "x" * 1000, "team": 7},
+        {"x-oauth-scopes": "users.profile:write,\x07bell"},
+        "user",
+    )
+    assert isinstance(identity, TokenIdentity)
+    assert "\x1b" not in identity.user
+    assert len(identity.user) <= 203
+    assert identity.team == ""
+    assert identity.scopes == ("users.profile:write", "?bell")
+    assert identity.can_set_photo
