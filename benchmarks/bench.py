@@ -86,11 +86,11 @@ class Budget:
 
 FULL = Budget(
     repetitions=7,
-    latency_calls=12,
+    latency_calls=16,
     concurrencies=(32, 64),
     per_worker=2,
-    latency_contenders=contender_set.ALL,
-    throughput_contenders=contender_set.ALL,
+    latency_contenders=contender_set.ALL + contender_set.DECOMPOSITION,
+    throughput_contenders=contender_set.ALL + contender_set.DECOMPOSITION,
     throughput_sources=contender_set.SOURCES,
     check_calls=400,
     photos=PHOTOS,
@@ -105,9 +105,9 @@ QUICK = Budget(
     concurrencies=(64,),
     per_worker=1,
     latency_contenders=("plugin", "plugin+aiohttp", "httpx", "slack_sdk+session", "slack_sdk"),
-    throughput_contenders=("plugin", "plugin+aiohttp", "httpx", "slack_sdk+session"),
+    throughput_contenders=("plugin", "plugin+aiohttp", "slack_sdk+session"),
     throughput_sources=("path",),
-    check_calls=150,
+    check_calls=100,
     photos=tuple(spec for spec in PHOTOS if spec.label in ("12 MP JPEG, EXIF 6", "24 MP JPEG")),
     candidate_runs=1,
     agent_calls=8,
@@ -117,7 +117,7 @@ QUICK = Budget(
 
 
 def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 # --- measurements -----------------------------------------------------------------------
@@ -309,6 +309,49 @@ async def measure_agent(
     return results, agent.kind
 
 
+# ISSUE-14 (undo): "benchmarks/ measures a change with keeping on and off". This is that
+# measurement's place. It runs once plugin_adapter.KEEPING_ON names the plugin's option.
+# Keeping reads users.profile.get and fetches image_original before each change, so the
+# loopback server must then answer those too (loopback_server.py serves users.setPhoto only).
+async def measure_keeping(
+    api_url: str, cases: Sequence[ImageCase], folder: Path, budget: Budget
+) -> dict[str, Any]:
+    keeping_on = plugin_adapter.KEEPING_ON
+    if keeping_on is None:
+        return {"measured": False}
+    found: dict[str, Any] = {"measured": True}
+    tools = {
+        "keeping off": plugin_adapter.make_tool(
+            TOKEN, api_url, image_roots=[folder], options=plugin_adapter.KEEPING_OFF
+        ),
+        "keeping on": plugin_adapter.make_tool(
+            TOKEN, api_url, image_roots=[folder], options=keeping_on
+        ),
+    }
+    try:
+        paths = []
+        for name, tool in tools.items():
+
+            async def change(work: Workload, tool: Any = tool) -> None:
+                await plugin_adapter.call(tool, work.plugin_arguments)
+
+            async def nothing() -> None:
+                return None
+
+            paths.append(Contender(name, change, nothing))
+        for case in cases:
+            if case.label in AGENT_IMAGES:
+                work = Workload(case, "path")
+                log(f"keeping on and off: {work.key}")
+                found[work.key] = await measure_latency(
+                    paths, work, budget.repetitions, budget.agent_calls
+                )
+    finally:
+        for tool in tools.values():
+            await plugin_adapter.close(tool)
+    return found
+
+
 async def measure_http2(cases: Sequence[ImageCase], budget: Budget) -> dict[str, Any]:
     """httpx's HTTP/2 against its HTTP/1.1, on granian (the raw server speaks HTTP/1.1 only)."""
     found: dict[str, Any] = {}
@@ -416,6 +459,7 @@ class Results:
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)
     imports: dict[str, list[float]] = field(default_factory=dict)
     http2: dict[str, Any] = field(default_factory=dict)
+    keeping: dict[str, Any] = field(default_factory=dict)  # ISSUE-14
     stats: dict[str, Any] = field(default_factory=dict)
 
     # figures
@@ -609,6 +653,7 @@ async def run(budget: Budget, quick: bool) -> Results:
             results.memory = measure_upload_memory(api_url, folder, cases[0].path)
             await measure_transport(api_url, cases, budget, results)
             results.agent, results.agent_kind = await measure_agent(api_url, cases, folder, budget)
+            results.keeping = await measure_keeping(api_url, cases, folder, budget)  # ISSUE-14
             results.stats = server_stats(api_url)
         if budget.http2:
             results.http2 = await measure_http2(cases, budget)

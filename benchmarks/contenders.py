@@ -50,6 +50,9 @@ ALL = (
     "slack_sdk+session",
     "slack_sdk",
 )
+# Not transport options for the plugin itself, but the pieces that explain its figures:
+# httpx over aiohttp without the plugin, and the same with httpx's client layer skipped.
+DECOMPOSITION = ("httpx+aiohttp", "transport-direct")
 DESCRIPTIONS = {
     "plugin": "UsersSetPhoto.call, its own httpx client (as shipped)",
     "plugin+aiohttp": "UsersSetPhoto given httpx.AsyncClient(transport=AiohttpTransport())",

@@ -33,6 +33,7 @@ def _latency_json(latency: Latency) -> dict[str, Any]:
         name: {
             **Spread.of(per_rep).as_json(3),
             "p99": round(percentile(latency.all_ms[name], 0.99), 3),
+            "client_cpu_us_per_call": Spread.of(latency.cpu_us[name]).as_json(1),
         }
         for name, per_rep in latency.per_repetition_ms.items()
     }
@@ -89,6 +90,42 @@ def _http2_json(found: dict[str, Any]) -> dict[str, Any]:
                 "throughput_c64": _throughput_json(figures["throughput_c64"]),
             }
     return described
+
+
+def _keeping_json(found: dict[str, Any]) -> dict[str, Any]:
+    if not found.get("measured"):
+        return {"measured": False, "why": KEEPING_NOT_MEASURED}
+    described: dict[str, Any] = {"measured": True}
+    for workload, latency in found.items():
+        if isinstance(latency, Latency):
+            figures = latency.per_repetition_ms
+            described[workload] = {
+                **_latency_json(latency),
+                "on_vs_off": Spread.of(
+                    [
+                        a / b
+                        for a, b in zip(figures["keeping on"], figures["keeping off"], strict=True)
+                    ]
+                ).as_json(),
+            }
+    return described
+
+
+def _keeping_section(results: Results) -> list[str]:
+    lines = ["## Keeping (undo) on and off", ""]
+    if not results.keeping.get("measured"):
+        return [*lines, KEEPING_NOT_MEASURED[0].upper() + KEEPING_NOT_MEASURED[1:] + "."]
+    rows = []
+    for workload, latency in results.keeping.items():
+        if isinstance(latency, Latency):
+            figures = latency.per_repetition_ms
+            ratio = Spread.of(
+                [a / b for a, b in zip(figures["keeping on"], figures["keeping off"], strict=True)]
+            )
+            rows.append(
+                [workload, _ms(figures["keeping off"]), _ms(figures["keeping on"]), ratio.text(3)]
+            )
+    return [*lines, *_table(["workload", "off ms", "on ms", "on / off"], rows)]
 
 
 def json_object(results: Results) -> dict[str, Any]:
@@ -182,7 +219,7 @@ def json_object(results: Results) -> dict[str, Any]:
                 for workload, latency in results.agent.items()
             },
         },
-        "keeping": {"measured": False, "why": KEEPING_NOT_MEASURED},  # ISSUE-14
+        "keeping": _keeping_json(results.keeping),  # ISSUE-14
         "http2": _http2_json(results.http2),
         "memory_20mb": results.memory,
         "import_ms": {
@@ -252,6 +289,10 @@ def _latency_section(results: Results) -> list[str]:
         cells = [_ms(latency.per_repetition_ms[name]) for name in names]
         cells += [results.latency_ratio(workload, a, b).text(3) for a, b in ratio_columns]
         rows.append([workload, *cells])
+    cpu_rows = [
+        [workload, *(f"{Spread.of(latency.cpu_us[name]).median:.0f}" for name in names)]
+        for workload, latency in results.latency.items()
+    ]
     return [
         "## Latency at concurrency 1 (ms)",
         "",
@@ -259,6 +300,11 @@ def _latency_section(results: Results) -> list[str]:
         "range. Ratios are taken within each repetition.",
         "",
         *_table(["workload", *names, *(f"{a} / {b}" for a, b in ratio_columns)], rows),
+        "",
+        "Client CPU per call at concurrency 1 (µs, median over repetitions): the client's "
+        "share of each call, which other work on the machine hardly moves.",
+        "",
+        *_table(["workload", *names], cpu_rows),
     ]
 
 
@@ -539,9 +585,7 @@ def markdown(results: Results) -> str:
         "",
         *_agent_section(results),
         "",
-        "## Keeping (undo) on and off",
-        "",
-        KEEPING_NOT_MEASURED[0].upper() + KEEPING_NOT_MEASURED[1:] + ".",
+        *_keeping_section(results),
         "",
         *_checks_section(results),
         "",

@@ -34,31 +34,40 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 @dataclass
 class Latency:
-    """Per contender: the median milliseconds of each repetition, and all calls' times."""
+    """Per contender: the median milliseconds of each repetition, all calls' times, and CPU.
+
+    ``cpu_us`` is this process's CPU per call in each repetition (the mean): unlike wall
+    time it hardly moves when other work shares the machine.
+    """
 
     per_repetition_ms: dict[str, list[float]] = field(default_factory=dict)
     all_ms: dict[str, list[float]] = field(default_factory=dict)
+    cpu_us: dict[str, list[float]] = field(default_factory=dict)
 
 
 async def measure_latency(
     contenders: Sequence[Contender], work: Workload, repetitions: int, calls: int
 ) -> Latency:
-    result = Latency({c.name: [] for c in contenders}, {c.name: [] for c in contenders})
+    names = [c.name for c in contenders]
+    result = Latency({n: [] for n in names}, {n: [] for n in names}, {n: [] for n in names})
     for contender in contenders:  # warm up: connections, caches, validators
         for _ in range(2):
             await contender.call(work)
     turn = 0
     for _ in range(repetitions):
-        samples: dict[str, list[float]] = {c.name: [] for c in contenders}
+        samples: dict[str, list[float]] = {n: [] for n in names}
+        cpu: dict[str, float] = dict.fromkeys(names, 0.0)
         for _ in range(calls):
             for contender in rotated(contenders, turn):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 await contender.call(work)
+                cpu[contender.name] += time.process_time() - cpu_started
                 samples[contender.name].append((time.perf_counter() - started) * 1000)
             turn += 1
         for name, times in samples.items():
             result.per_repetition_ms[name].append(statistics.median(times))
             result.all_ms[name].extend(times)
+            result.cpu_us[name].append(cpu[name] / calls * 1e6)
     return result
 
 
