@@ -36,6 +36,7 @@ import contenders as contender_set
 import httpx
 import plugin_adapter
 from contenders import TOKEN, Contender, Workload, make_contender
+import goals
 from goals import BY_KEY, Goal
 from images import ImageCase, make_case, padded_png
 from loopback_server import SUCCESS_REPLY
@@ -671,6 +672,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--results", type=Path, default=None, help="also write the markdown tables to this file"
     )
     options = parser.parse_args(argv)
+    readme = HERE / "README.md"
+    if goals.render(readme.read_text()) != readme.read_text():
+        log("README.md's goal table differs from goals.py: run goals.py --write README.md")
     budget = QUICK if options.quick else FULL
     started = time.perf_counter()
     results = asyncio.run(run(budget, options.quick))
