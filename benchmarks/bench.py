@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import contenders as contender_set
+import goals
 import httpx
 import plugin_adapter
 from contenders import TOKEN, Contender, Workload, make_contender
-import goals
 from goals import BY_KEY, Goal
 from images import ImageCase, make_case, padded_png
 from loopback_server import SUCCESS_REPLY
