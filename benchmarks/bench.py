@@ -671,6 +671,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--results", type=Path, default=None, help="also write the markdown tables to this file"
     )
+    parser.add_argument(
+        "--note", default=None, help="a line for the results' header (e.g. what else ran)"
+    )
     options = parser.parse_args(argv)
     readme = HERE / "README.md"
     if goals.render(readme.read_text()) != readme.read_text():
@@ -679,6 +682,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     results = asyncio.run(run(budget, options.quick))
     results.meta["seconds"] = round(time.perf_counter() - started, 1)
+    if options.note:
+        results.meta["note"] = options.note
     from report import markdown
 
     if options.results is not None:

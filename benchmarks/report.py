@@ -564,6 +564,7 @@ def markdown(results: Results) -> str:
         f"- machine: {meta['cores']} cores, {meta['platform']}, Python {meta['python']}",
         f"- load average before / after the run: {meta['load_before']}; "
         f"{meta.get('load_after', '?')}",
+        *([f"- note: {meta['note']}"] if meta.get("note") else []),
         f"- versions: {meta['versions']}",
         f"- server: {meta.get('server', '?')}",
         f"- command: `{meta['command']}`",
