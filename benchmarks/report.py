@@ -399,8 +399,8 @@ def _photos_section(results: Results) -> list[str]:
         "a shared machine; wall-time medians beside them. Box: the plugin's scaled crop box "
         "against the exact one (equivalent within 0.5 px). PSNR (dB) against a full decode "
         "resized with the same filter: the plugin's output / the reference's output (the "
-        "reference's scaled pixels before encoding, which must be >= 35). Memory: peak resident growth in a fresh process, MB "
-        "(times the file size).",
+        "reference's scaled pixels before encoding, which must be >= 35). Memory: peak "
+        "resident growth in a fresh process, MB (times the file size).",
         "",
         *_table(
             [
