@@ -1,10 +1,15 @@
-"""Deterministic test images for the benchmark, made with Pillow.
+"""Deterministic images for the transport benchmark (sent byte for byte), made with Pillow.
 
 Each image is a square canvas whose top rows are seeded noise and whose other rows
 are flat grey: the noise keeps the encoder from shrinking the file, the flat part
-lets a file of 64 KB still be at least 512x512 pixels (Slack's minimum). The number
+lets a file of 100 KB still be at least 512x512 pixels (Slack's minimum). The number
 of noisy rows is searched so the encoded file lands just above the target size.
 All images are within 512..1024 pixels, so the plugin sends them byte for byte.
+A 1024x1024 PNG of pure noise is about 3 MB, so a larger target (the 5 MB case) is
+that image grown by a private chunk after its pixel data (``padded_png``): every
+contender still sends every byte, and the server's parser reads them all.
+
+Camera-like photos (which the plugin must scale down) are in photos.py.
 """
 
 from __future__ import annotations
@@ -76,24 +81,33 @@ def padded_png(total_bytes: int, side: int = 600) -> bytes:
     IEND: a decoder skips it, and an inspector that stops at the first IDAT never
     reads it, so the bulk of the file is what an upload streams.
     """
-    small = _encode("PNG", side, 0, seed=0)
-    end = small.rindex(b"IEND") - 4  # the IEND chunk starts with its 4-byte length
-    filler_len = total_bytes - len(small) - 12
+    return _grown_png(_encode("PNG", side, 0, seed=0), total_bytes)
+
+
+def _grown_png(png: bytes, total_bytes: int) -> bytes:
+    end = png.rindex(b"IEND") - 4  # the IEND chunk starts with its 4-byte length
+    filler_len = total_bytes - len(png) - 12
     if filler_len < 0:
-        raise ValueError(f"{total_bytes} bytes is smaller than the bare PNG")
-    filler = bytes(filler_len)
+        raise ValueError(f"{total_bytes} bytes is smaller than the PNG")
+    filler = random.Random(filler_len).randbytes(filler_len)  # incompressible, like pixels
     crc = zlib.crc32(filler, zlib.crc32(b"bmKp")) & 0xFFFFFFFF
     chunk = struct.pack(">I", filler_len) + b"bmKp" + filler + struct.pack(">I", crc)
-    return small[:end] + chunk + small[end:]
+    return png[:end] + chunk + png[end:]
 
 
-def make_cases(folder: Path, sizes: dict[str, tuple[int, int]]) -> list[ImageCase]:
-    """One case per size and format; ``sizes`` maps a label to (target bytes, side)."""
-    cases: list[ImageCase] = []
-    for label, (target, side) in sizes.items():
-        for fmt in ("PNG", "JPEG"):
-            data = noise_image(fmt, target, side)
-            path = folder / f"bench-{label.replace(' ', '')}.{EXTENSIONS[fmt]}"
-            path.write_bytes(data)
-            cases.append(ImageCase(f"{label} {fmt}", fmt, side, data, path))
-    return cases
+def sized_image(fmt: str, target_bytes: int, side: int) -> bytes:
+    """Noise rows up to what ``side`` holds, then (PNG only) a private chunk for the rest."""
+    full = _encode(fmt, side, side, seed=6)
+    if len(full) >= target_bytes:
+        return noise_image(fmt, target_bytes, side)
+    if fmt != "PNG":
+        raise ValueError(f"a {side}x{side} {fmt} cannot reach {target_bytes} bytes")
+    return _grown_png(full, target_bytes)
+
+
+def make_case(folder: Path, label: str, fmt: str, target_bytes: int, side: int) -> ImageCase:
+    """One image, written to ``folder`` too (contenders send it from a path or from bytes)."""
+    data = sized_image(fmt, target_bytes, side)
+    path = folder / f"bench-{label.replace(' ', '')}.{EXTENSIONS[fmt]}"
+    path.write_bytes(data)
+    return ImageCase(label, fmt, side, data, path)

@@ -1,17 +1,26 @@
-"""Peak memory of one contender uploading one file from a path, measured in a fresh process.
+"""Peak memory of one piece of work, measured in a fresh process so nothing else is counted.
 
-bench.py runs this once per contender: ``python memory_probe.py CONTENDER URL FILE WARMUP``.
-After a warm-up upload of a small file (imports, connection, validators), it uploads
-FILE twice and prints one JSON line:
+bench.py runs this once per measurement and reads the JSON line it prints:
 
-- ``rss_growth``: the process's resident-set high-water mark during the first upload
-  (reset just before it through /proc/self/clear_refs) minus the resident set before it;
-- ``traced_peak``: tracemalloc's peak of Python allocations during the second upload.
+    python memory_probe.py upload CONTENDER URL FILE WARMUP   # plugin | httpx | slack_sdk
+    python memory_probe.py prepare LABEL PHOTO                # the plugin's prepare
+    python memory_probe.py pillow LABEL PHOTO GAP             # the least Pillow work
+
+``upload``: after two warm-up uploads of a small file (imports, connection,
+validators), FILE is uploaded twice: ``rss_growth`` is the resident-set high-water
+mark during the first (reset just before it through /proc/self/clear_refs) minus
+the resident set before it; ``traced_peak`` is tracemalloc's peak of Python
+allocations during the second.
+
+``prepare`` and ``pillow``: after a warm-up on a small photo (Pillow's codecs, the
+plugin's thread), the photo named LABEL (photos.py) at PHOTO is prepared once, and
+``rss_growth`` is measured the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 import tracemalloc
@@ -19,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+from photos import PHOTOS, Photo
 
 TOKEN = "xoxp-1000000000-2000000000-3000000000-0123456789abcdef0123456789abcdef"
 CROP = {"crop_x": 0, "crop_y": 0, "crop_w": 512}
@@ -43,12 +53,12 @@ def _reset_high_water() -> bool:
 
 async def _uploader(contender: str, url: str) -> tuple[Callable[[Path], Awaitable[None]], object]:
     if contender == "plugin":
-        from ocp_users_photo import UsersSetPhoto
+        import plugin_adapter
 
-        tool = UsersSetPhoto(TOKEN, base_url=url, environ={})
+        tool = plugin_adapter.make_tool(TOKEN, url)
 
         async def plugin(path: Path) -> None:
-            await tool.call({"image": str(path), **CROP})
+            await plugin_adapter.call(tool, {"image": str(path), **CROP})
 
         return plugin, tool
     if contender == "httpx":
@@ -79,7 +89,7 @@ async def _uploader(contender: str, url: str) -> tuple[Callable[[Path], Awaitabl
     raise SystemExit(f"unknown contender {contender!r}")
 
 
-async def probe(
+async def probe_upload(
     contender: str, url: str, path: Path, warmup: Path, file_bytes: int
 ) -> dict[str, object]:
     upload, owner = await _uploader(contender, url)
@@ -103,10 +113,57 @@ async def probe(
     }
 
 
+def _warmup_jpeg() -> bytes:
+    """A small photo that still needs scaling: loads Pillow's JPEG codecs before measuring."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1100, 600), (90, 120, 150)).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+async def probe_photo(mode: str, photo: Photo, gap: str | None) -> dict[str, object]:
+    import photo_prepare
+    import plugin_adapter
+
+    target = photo_prepare.target_for(photo)
+    tool = plugin_adapter.make_tool(TOKEN, "http://127.0.0.1:9/api")
+    reducing_gap = None if gap in (None, "None") else float(gap)
+
+    async def work() -> None:
+        if mode == "prepare":
+            await plugin_adapter.prepare_and_close(tool, photo.arguments)
+        else:
+            photo_prepare.least_pillow_work(photo, target, reducing_gap)
+
+    warm = {"image": _warmup_jpeg(), "crop_x": 0, "crop_y": 0, "crop_w": 580}
+    for _ in range(2):  # both ways use the same codecs; the warm-up loads them
+        await plugin_adapter.prepare_and_close(tool, warm)
+    before = _status_kb("VmRSS")
+    reset = _reset_high_water()
+    await work()
+    high_water = _status_kb("VmHWM")
+    await plugin_adapter.close(tool)
+    return {
+        "mode": mode,
+        "file_bytes": photo.file_bytes,
+        "rss_growth": (high_water - before) * 1024 if reset else None,
+    }
+
+
 def main() -> None:
-    contender, url, path, warmup = sys.argv[1:5]
-    file_bytes = Path(path).stat().st_size
-    result = asyncio.run(probe(contender, url, Path(path), Path(warmup), file_bytes))
+    mode, *rest = sys.argv[1:]
+    if mode == "upload":
+        contender, url, path, warmup = rest
+        size = Path(path).stat().st_size
+        result = asyncio.run(probe_upload(contender, url, Path(path), Path(warmup), size))
+    elif mode in ("prepare", "pillow"):
+        label, path, *gap = rest
+        spec = next(spec for spec in PHOTOS if spec.label == label)
+        photo = Photo(spec, Path(path), Path(path).stat().st_size)
+        result = asyncio.run(probe_photo(mode, photo, gap[0] if gap else None))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}: upload, prepare or pillow")
     print(json.dumps(result))
 
 
