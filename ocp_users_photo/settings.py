@@ -1,9 +1,10 @@
 """Configuration in one value, read from the environment in one place.
 
 ``Settings.from_environment(environ)`` reads what the environment says (the token
-variables, ``SLACK_API_URL``, proxy variables); every front end (the Python API,
-the model doors, the command line) starts from it and overrides fields, and the
-defaults that differ by door (../shared/DEFAULTS.md) are decided here:
+variables, ``SLACK_API_URL``, proxy variables, ``OCP_USERS_PHOTO_HTTP_STACK``); every
+front end (the Python API, the model doors, the command line) starts from it and
+overrides fields, and the defaults that differ by door (../shared/DEFAULTS.md) are
+decided here:
 
     setting            Python call/prepare        model doors                CLI set
     image paths        anywhere, unless roots     inside roots; default the  anywhere, unless
@@ -29,6 +30,7 @@ import httpx
 
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.proxies import proxy_for
+from ocp_users_photo.slack.stacks import StackName, check_stack_name
 from ocp_users_photo.tokens import (
     TOKEN_VARIABLES,
     TokenSource,
@@ -39,6 +41,7 @@ from ocp_users_photo.tokens import (
 __all__ = [
     "BASE_URL_VARIABLE",
     "DEFAULT_BASE_URL",
+    "HTTP_STACK_VARIABLE",
     "TOKEN_VARIABLES",
     "Door",
     "Settings",
@@ -50,6 +53,9 @@ __all__ = [
 ]
 
 BASE_URL_VARIABLE: Final = "SLACK_API_URL"
+# Which HTTP stack the tool's own client uses: auto (aiohttp when the [fast] extra is
+# installed, else httpx), aiohttp or httpx (slack/stacks.py).
+HTTP_STACK_VARIABLE: Final = "OCP_USERS_PHOTO_HTTP_STACK"
 DEFAULT_BASE_URL: Final = "https://slack.com/api"
 
 Door = Literal["python", "model", "cli"]
@@ -69,6 +75,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     # The https proxy for Slack API calls, from the environment (never for plain http).
     proxy: str | None = field(default=None, repr=False)
+    http_stack: StackName = "auto"
     token_source: TokenSource = field(
         default_factory=lambda: environment_token_source({}, hint=MISSING_CREDENTIAL_ADVICE),
         repr=False,
@@ -84,6 +91,9 @@ class Settings:
         return cls(
             base_url=checked_url,
             proxy=proxy_for(checked_url, environment),
+            http_stack=check_stack_name(
+                environment.get(HTTP_STACK_VARIABLE) or "auto", origin=HTTP_STACK_VARIABLE
+            ),
             token_source=environment_token_source(environment, hint=MISSING_CREDENTIAL_ADVICE),
         )
 

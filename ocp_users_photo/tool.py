@@ -146,6 +146,7 @@ class UsersSetPhoto:
             timeout=timeout,
             deadline=deadline,
             proxy=settings.proxy,
+            http_stack=settings.http_stack,
             retry=RetryPolicy(
                 max_retries=max_retries, max_retry_wait=max_retry_wait, backoff=retry_backoff
             ),

@@ -16,6 +16,7 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
+from tests.http_stacks import stack_params
 from tests.reliability_report import ReliabilityReport
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
@@ -53,6 +54,13 @@ def write_image(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(params=stack_params())
+def http_stack(request: pytest.FixtureRequest) -> str:
+    """Each HTTP stack the tool's own client can use (tests/http_stacks.py), in turn."""
+    stack: str = request.param
+    return stack
 
 
 @pytest.fixture

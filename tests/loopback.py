@@ -4,15 +4,18 @@ Slack-shaped answers come from the shipped emulator (its faults script them); th
 is for what a framework would take away: a Content-Length that is absent or lies, a
 body that drips, endless chunks, a redirect that sets a cookie, an image host over
 TLS, a request body read slowly and thrown away (``read_delay``; only its size is
-kept). Every request is recorded with its headers. TLS certificates come from
-``trustme`` for 127.0.0.1 and the test names; ``ssl_context=None`` serves plain HTTP.
+kept), a connection reset part-way through a request body (``reset_after``). Every
+request is recorded with its headers. TLS certificates come from ``trustme`` for
+127.0.0.1 and the test names; ``ssl_context=None`` serves plain HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -50,6 +53,8 @@ class LoopbackServer:
     broken_off: int = 0
     read_delay: float = 0.0  # seconds between the request body's chunks: a slow reader
     received_bytes: int = 0  # request body bytes read, over all requests
+    reset_after: int | None = None  # reset the connection once this many body bytes came
+    resets: int = 0
     receiving: asyncio.Event = field(default_factory=asyncio.Event)  # a body began to arrive
     open_writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -77,6 +82,9 @@ class LoopbackServer:
             self.broken_off += 1
         except asyncio.LimitOverrunError:
             pass
+        except _ResetNow:
+            self.resets += 1
+            _reset(writer)
         finally:
             self.open_writers.discard(writer)
             writer.close()
@@ -93,8 +101,22 @@ class LoopbackServer:
             remaining -= len(chunk)
             self.received_bytes += len(chunk)
             self.receiving.set()
+            if self.reset_after is not None and self.received_bytes >= self.reset_after:
+                raise _ResetNow
             if self.read_delay:
                 await asyncio.sleep(self.read_delay)
+
+
+class _ResetNow(Exception):
+    """The script says: reset this connection now."""
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP reset (RST), not a FIN: what a crashed server or a middlebox sends."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 def _parse_head(head: bytes) -> SeenRequest:

@@ -1,5 +1,7 @@
 """Faults on the wire, against the emulator over real HTTP: every case ends, typed, in bounded time.
 
+Each case runs on every HTTP stack the tool's own client can use (tests/http_stacks.py).
+
 Each case asserts the outcome, how many requests reached the server and an upper bound on
 the time taken; afterwards no socket or file handle of the process is left open.
 """
@@ -27,6 +29,7 @@ from ocp_users_photo import (
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
+from tests.http_stacks import stack_environ, stack_of
 from tests.reliability_report import ReliabilityReport
 
 IMAGE = make_image((600, 600))
@@ -114,7 +117,9 @@ CASES: dict[str, Case] = {
 
 
 @pytest.mark.parametrize("name", list(CASES))
-async def test_a_fault_on_the_wire(name: str, reliability: ReliabilityReport) -> None:
+async def test_a_fault_on_the_wire(
+    name: str, http_stack: str, reliability: ReliabilityReport
+) -> None:
     case = CASES[name]
     gc.collect()
     before = open_descriptors()
@@ -123,8 +128,13 @@ async def test_a_fault_on_the_wire(name: str, reliability: ReliabilityReport) ->
     ) as emulator:
         for fault, times in case.faults:
             emulator.faults.inject(fault, times=times)
-        options: dict[str, Any] = {"retry_backoff": 0.01, "environ": {}, **case.options}
+        options: dict[str, Any] = {
+            "retry_backoff": 0.01,
+            "environ": stack_environ(http_stack),
+            **case.options,
+        }
         async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, **options) as tool:
+            assert stack_of(tool) == http_stack
             started = time.monotonic()
             outcome: BaseException | None = None
             try:
@@ -150,7 +160,7 @@ async def test_a_fault_on_the_wire(name: str, reliability: ReliabilityReport) ->
 
 
 async def test_a_call_cancelled_mid_upload_stops_at_once_and_the_tool_still_works(
-    tmp_path: Path, reliability: ReliabilityReport
+    tmp_path: Path, http_stack: str, reliability: ReliabilityReport
 ) -> None:
     path = tmp_path / "big.png"
     from tests.test_tool import padded_png
@@ -160,8 +170,11 @@ async def test_a_call_cancelled_mid_upload_stops_at_once_and_the_tool_still_work
     before = open_descriptors()
     async with (
         loopback.serve() as slow,
-        UsersSetPhoto(CANARY_TOKEN, base_url=slow.base_url(), environ={}) as tool,
+        UsersSetPhoto(
+            CANARY_TOKEN, base_url=slow.base_url(), environ=stack_environ(http_stack)
+        ) as tool,
     ):
+        assert stack_of(tool) == http_stack
         ok = json.dumps({"ok": True}).encode()
         slow.on(
             "/api/users.setPhoto", loopback.reply(200, ok, [("Content-Type", "application/json")])
@@ -186,9 +199,10 @@ async def test_a_call_cancelled_mid_upload_stops_at_once_and_the_tool_still_work
 
 
 async def test_an_emulator_fault_on_another_path_does_not_touch_the_call(
-    emulator: RunningEmulator,
+    emulator: RunningEmulator, http_stack: str
 ) -> None:
     emulator.faults.inject(Fault.status(503), times=3, path="users.profile.get")
-    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+    environ = stack_environ(http_stack)
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ=environ) as tool:
         assert (await tool.call({"image": IMAGE}))["ok"] is True
     assert len(emulator.requests.for_path("/api/users.setPhoto")) == 1

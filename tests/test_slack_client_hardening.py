@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,15 +29,20 @@ from ocp_users_photo.agents import safe_view
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
+from tests.http_stacks import stack_environ, stack_of
 from tests.test_secrets import texts_of_error
+from tests.test_tool import padded_png
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 IMAGE = make_image((600, 600))
 
 
-def quick_tool(emulator: RunningEmulator, **options: Any) -> UsersSetPhoto:
-    settings: dict[str, Any] = {"retry_backoff": 0.01, "environ": {}, **options}
-    return UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, **settings)
+def quick_tool(emulator: RunningEmulator, stack: str, **options: Any) -> UsersSetPhoto:
+    """The tool against the emulator, its own client on ``stack``, retrying without delay."""
+    settings: dict[str, Any] = {"retry_backoff": 0.01, "environ": stack_environ(stack), **options}
+    tool = UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, **settings)
+    assert stack_of(tool) == stack
+    return tool
 
 
 async def outcome_texts(tool: UsersSetPhoto) -> list[str]:
@@ -75,17 +81,24 @@ class TestTheTokenComesBackThroughNothingTheServerControls:
         ],
     )
     async def test_nothing_derived_from_the_response_keeps_it(
-        self, emulator: RunningEmulator, fault: Fault, caplog: pytest.LogCaptureFixture
+        self,
+        emulator: RunningEmulator,
+        http_stack: str,
+        fault: Fault,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         caplog.set_level(logging.DEBUG)
         inject(emulator, fault, fault, fault, fault, fault, fault)
-        async with quick_tool(emulator, max_retries=0) as tool:
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
             texts = await outcome_texts(tool)
             texts.append(json.dumps(await tool.run({"image": IMAGE})))
         records = [record.getMessage() for record in caplog.records]
-        assert any(name.startswith(("httpx", "httpcore")) for name in _names(caplog)), (
-            "the HTTP stack's records were captured"
-        )
+        if http_stack == "httpx":
+            assert any(name.startswith("httpcore") for name in _names(caplog)), (
+                "the HTTP stack's records were captured"
+            )
+        else:  # aiohttp logs nothing per request: the tool's own records are what a log holds
+            assert "ocp_users_photo" in _names(caplog)
         for text in [*texts, *records]:
             assert CANARY_SECRET not in text, text[:300]
         # The server did get the token, so what it echoed held it: the redaction did the work.
@@ -111,10 +124,10 @@ class TestEveryCallEnds:
         ids=["body dripped", "headers dripped"],
     )
     async def test_an_attempt_ends_within_its_timeout(
-        self, emulator: RunningEmulator, fault: Fault
+        self, emulator: RunningEmulator, http_stack: str, fault: Fault
     ) -> None:
         inject(emulator, fault)
-        async with quick_tool(emulator, timeout=1, max_retries=0) as tool:
+        async with quick_tool(emulator, http_stack, timeout=1, max_retries=0) as tool:
             started = time.monotonic()
             with pytest.raises(TransportError, match="no complete answer within the 1 s") as caught:
                 await tool.call({"image": IMAGE})
@@ -123,10 +136,12 @@ class TestEveryCallEnds:
         assert caught.value.reached is True
         assert "may have taken effect" in str(caught.value)
 
-    async def test_the_whole_call_ends_within_its_deadline(self, emulator: RunningEmulator) -> None:
+    async def test_the_whole_call_ends_within_its_deadline(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
         dripping = Fault.json(success_reply()).dripped(1, 0.3)
         inject(emulator, *[dripping] * 6)
-        async with quick_tool(emulator, timeout=1, max_retries=5, deadline=2.5) as tool:
+        async with quick_tool(emulator, http_stack, timeout=1, max_retries=5, deadline=2.5) as tool:
             started = time.monotonic()
             with pytest.raises(TransportError, match=r"deadline|1 s an attempt") as caught:
                 await tool.call({"image": IMAGE})
@@ -136,20 +151,20 @@ class TestEveryCallEnds:
         assert caught.value.reached is True
 
     async def test_a_retry_after_past_the_deadline_is_not_waited_for(
-        self, emulator: RunningEmulator
+        self, emulator: RunningEmulator, http_stack: str
     ) -> None:
         inject(emulator, Fault.rate_limited(5))
-        async with quick_tool(emulator, deadline=2, max_retry_wait=30) as tool:
+        async with quick_tool(emulator, http_stack, deadline=2, max_retry_wait=30) as tool:
             started = time.monotonic()
             with pytest.raises(SlackApiError, match="ratelimited"):
                 await tool.call({"image": IMAGE})
         assert time.monotonic() - started < 1.0
 
     async def test_a_compressed_reply_is_bounded_on_what_it_inflates_to(
-        self, emulator: RunningEmulator
+        self, emulator: RunningEmulator, http_stack: str
     ) -> None:
         inject(emulator, Fault.gzip_bomb(32 * 1024 * 1024))
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(TransportError, match="larger than 1048576 bytes"):
                 await tool.call({"image": IMAGE})
 
@@ -166,30 +181,34 @@ class TestDeepReplies:
         ],
     )
     async def test_a_deep_reply_is_a_transport_error(
-        self, emulator: RunningEmulator, depth: int, says: str
+        self, emulator: RunningEmulator, http_stack: str, depth: int, says: str
     ) -> None:
         # Past ~950 levels Python's own JSON parser gives up: that too is a typed error.
         inject(emulator, *[Fault.deep_json(depth)] * 2)
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(TransportError, match=says):
                 await tool.call({"image": IMAGE})
             result = await tool.run({"image": IMAGE})
         assert result["error"] == "transport_error"
 
     async def test_a_deep_slack_error_is_a_transport_error_too(
-        self, emulator: RunningEmulator
+        self, emulator: RunningEmulator, http_stack: str
     ) -> None:
         inject(emulator, Fault.deep_json(900, ok=False))
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(TransportError):
                 await tool.call({"image": IMAGE})
 
 
 class TestProxies:
-    """Finding 9: no proxy for plain http; for https a tunnel only; from environ=."""
+    """Finding 9: no proxy for plain http; for https a tunnel only; from environ=.
+
+    On every stack: a transport the tool opens itself reads no proxy variable, so the
+    settings' proxy (environ=, https only) must be given to it, and it alone.
+    """
 
     async def test_plain_http_never_goes_through_a_proxy(
-        self, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+        self, emulator: RunningEmulator, http_stack: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         async with loopback.serve() as proxy:
             variables = {
@@ -199,14 +218,17 @@ class TestProxies:
             for name, value in variables.items():
                 monkeypatch.setenv(name, value)
             async with UsersSetPhoto(
-                CANARY_TOKEN, base_url=emulator.base_url, environ=variables
+                CANARY_TOKEN,
+                base_url=emulator.base_url,
+                environ=stack_environ(http_stack, **variables),
             ) as tool:
+                assert stack_of(tool) == http_stack
                 assert (await tool.call({"image": IMAGE}))["ok"] is True
         assert proxy.requests == []
         assert len(photo_requests(emulator)) == 1
 
     async def test_https_goes_through_the_environments_proxy_as_a_tunnel(
-        self, monkeypatch: pytest.MonkeyPatch
+        self, http_stack: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         async with loopback.serve() as proxy, loopback.serve() as process_proxy:
             monkeypatch.setenv("HTTPS_PROXY", process_proxy.url(""))
@@ -214,9 +236,10 @@ class TestProxies:
             async with UsersSetPhoto(
                 CANARY_TOKEN,
                 base_url="https://slack.invalid/api",
-                environ={"HTTPS_PROXY": proxy.url("")},
+                environ=stack_environ(http_stack, HTTPS_PROXY=proxy.url("")),
                 max_retries=0,
             ) as tool:
+                assert stack_of(tool) == http_stack
                 with pytest.raises(TransportError) as caught:
                     await tool.call({"image": IMAGE})
         (request,) = proxy.requests
@@ -225,19 +248,110 @@ class TestProxies:
         assert process_proxy.requests == [], "environ= decides, not os.environ"
         assert CANARY_SECRET not in " ".join(texts_of_error(caught.value))
 
-    async def test_no_proxy_is_honoured(self) -> None:
+    async def test_no_proxy_is_honoured(self, http_stack: str) -> None:
         async with (
             loopback.serve() as proxy,
             UsersSetPhoto(
                 CANARY_TOKEN,
                 base_url="https://slack.invalid/api",
-                environ={"HTTPS_PROXY": proxy.url(""), "NO_PROXY": ".invalid"},
+                environ=stack_environ(http_stack, HTTPS_PROXY=proxy.url(""), NO_PROXY=".invalid"),
                 max_retries=0,
             ) as tool,
         ):
-            with pytest.raises(TransportError, match="could not reach Slack"):
+            with pytest.raises(TransportError, match="could not reach Slack") as caught:
                 await tool.call({"image": IMAGE})
         assert proxy.requests == []
+        assert caught.value.reached is False
+
+
+class TestUploadsThatGoWrong:
+    """Whatever the stack: a stalled upload ends in time, a reset one may have taken effect."""
+
+    async def test_a_stalled_upload_ends_within_the_attempts_timeout(
+        self, http_stack: str, tmp_path: Path
+    ) -> None:
+        # aiohttp has no write timeout: only the attempt's own bound stops this upload.
+        path = tmp_path / "big.png"
+        path.write_bytes(padded_png(16 * 1024 * 1024))
+        async with loopback.serve() as slow:
+            slow.on("/api/users.setPhoto", loopback.reply(200, b'{"ok": true}'))
+            slow.read_delay = 0.1
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slow.base_url(),
+                environ=stack_environ(http_stack),
+                timeout=1,
+                max_retries=0,
+            ) as tool:
+                assert stack_of(tool) == http_stack
+                started = time.monotonic()
+                with pytest.raises(TransportError, match="within the 1 s") as caught:
+                    await tool.call({"image": path})
+                elapsed = time.monotonic() - started
+            assert slow.received_bytes < path.stat().st_size, "the upload had stalled"
+        assert elapsed < 1.8, f"{elapsed:.2f} s"
+        assert caught.value.reached is True
+
+    async def test_a_connection_reset_mid_upload_may_have_taken_effect(
+        self, http_stack: str, tmp_path: Path
+    ) -> None:
+        # httpx-aiohttp reports this as httpx.ConnectTimeout: the type alone would say
+        # "could not reach Slack", which is false once the body began to go out.
+        path = tmp_path / "big.png"
+        path.write_bytes(padded_png(8 * 1024 * 1024))
+        async with loopback.serve() as server:
+            server.on("/api/users.setPhoto", loopback.reply(200, b'{"ok": true}'))
+            server.reset_after = 256 * 1024
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=server.base_url(),
+                environ=stack_environ(http_stack),
+                max_retries=0,
+            ) as tool:
+                assert stack_of(tool) == http_stack
+                with pytest.raises(TransportError) as caught:
+                    await tool.call({"image": path})
+            assert server.resets == 1
+        assert caught.value.reached is True
+        assert "may have taken effect" in str(caught.value)
+        assert "could not reach" not in str(caught.value)
+
+    async def test_a_callers_aiohttp_client_gets_the_same_answer(self, tmp_path: Path) -> None:
+        # The caller's httpx-aiohttp client says ConnectTimeout for the reset, unmapped: the
+        # body having begun to go out is what tells it was reached.
+        transports = pytest.importorskip("httpx_aiohttp", reason="the [fast] extra is absent")
+        AiohttpTransport = transports.AiohttpTransport
+
+        path = tmp_path / "big.png"
+        path.write_bytes(padded_png(8 * 1024 * 1024))
+        async with loopback.serve() as server:
+            server.on("/api/users.setPhoto", loopback.reply(200, b'{"ok": true}'))
+            server.reset_after = 256 * 1024
+            async with (
+                httpx.AsyncClient(transport=AiohttpTransport()) as client,
+                UsersSetPhoto(
+                    CANARY_TOKEN, base_url=server.base_url(), client=client, max_retries=0
+                ) as tool,
+            ):
+                with pytest.raises(TransportError) as caught:
+                    await tool.call({"image": path})
+            assert server.resets == 1
+        assert "ConnectTimeout" in str(caught.value), "httpx-aiohttp's own mapping"
+        assert caught.value.reached is True
+        assert "may have taken effect" in str(caught.value)
+
+    async def test_a_refused_connection_was_not_reached(self, http_stack: str) -> None:
+        async with loopback.serve() as server:
+            closed_port_url = server.base_url()
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=closed_port_url,
+            environ=stack_environ(http_stack),
+            max_retries=0,
+        ) as tool:
+            with pytest.raises(TransportError, match="could not reach Slack") as caught:
+                await tool.call({"image": IMAGE})
+        assert caught.value.reached is False
 
 
 class TestRedirectsAreNeverFollowed:
@@ -255,6 +369,17 @@ class TestRedirectsAreNeverFollowed:
                 CANARY_TOKEN, base_url=emulator.base_url, client=client, environ={}
             ) as tool,
         ):
+            with pytest.raises(TransportError, match=f"HTTP {status}"):
+                await tool.call({"image": IMAGE})
+        assert [request.path for request in emulator.requests.all()] == ["/api/users.setPhoto"]
+
+    @pytest.mark.parametrize("status", [302, 307])
+    async def test_the_tools_own_stack_follows_none_either(
+        self, emulator: RunningEmulator, http_stack: str, status: int
+    ) -> None:
+        target = f"{emulator.base_url}/users.profile.get"
+        inject(emulator, Fault.redirect(target, status_code=status))
+        async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(TransportError, match=f"HTTP {status}"):
                 await tool.call({"image": IMAGE})
         assert [request.path for request in emulator.requests.all()] == ["/api/users.setPhoto"]
@@ -284,7 +409,7 @@ class TestServerTextIsBoundedAndClean:
     """Finding 12: server strings are capped and cleaned; image URLs are http(s)."""
 
     async def test_a_huge_error_string_makes_a_small_result(
-        self, emulator: RunningEmulator
+        self, emulator: RunningEmulator, http_stack: str
     ) -> None:
         inject(
             emulator,
@@ -298,18 +423,20 @@ class TestServerTextIsBoundedAndClean:
                 }
             ),
         )
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             result = await tool.run({"image": IMAGE})
         assert result["ok"] is False
         assert len(json.dumps(result)) < 4000
         assert len(result["error"]) <= 64
 
-    async def test_escape_sequences_never_reach_a_terminal(self, emulator: RunningEmulator) -> None:
+    async def test_escape_sequences_never_reach_a_terminal(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
         inject(
             emulator,
             Fault.json({"ok": False, "error": "\x1b]52;c;aGk=\x07\x1b[2Jbad\r\x1b[31m"}),
         )
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(SlackApiError) as caught:
                 await tool.call({"image": IMAGE})
         for text in (caught.value.message, caught.value.error, str(caught.value)):
@@ -322,23 +449,25 @@ class TestServerTextIsBoundedAndClean:
         ["javascript:alert(1)", "file:///etc/passwd", "data:image/png;base64,AAAA", "ftp://a/b"],
     )
     async def test_an_image_url_must_be_http_or_https(
-        self, emulator: RunningEmulator, url: str
+        self, emulator: RunningEmulator, http_stack: str, url: str
     ) -> None:
         reply = success_reply()
         reply["profile"]["image_192"] = url
         inject(emulator, Fault.json(reply))
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(ReplySchemaError) as caught:
                 await tool.call({"image": IMAGE})
         assert [problem.path for problem in caught.value.problems] == ["$.profile.image_192"]
 
-    async def test_schema_problems_are_bounded(self, emulator: RunningEmulator) -> None:
+    async def test_schema_problems_are_bounded(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
         # Each value a long text that is no URI: a validator quotes it in its message.
         long_text = "not a uri " * 5000
         profile = {key: long_text for key in success_reply()["profile"]}
         reply: dict[str, Any] = {"ok": True, "profile": profile}
         inject(emulator, Fault.json(reply))
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             result = await tool.run({"image": IMAGE})
         assert result["error"] == "invalid_reply"
         assert len(result["problems"]) <= 20
@@ -358,10 +487,10 @@ class TestSmallerFindings:
 
     @pytest.mark.parametrize("body", [{"ok": "true"}, {"profile": {}}, {"ok": 1}])
     async def test_a_reply_without_a_boolean_ok_does_not_say_the_photo_was_set(
-        self, emulator: RunningEmulator, body: dict[str, Any]
+        self, emulator: RunningEmulator, http_stack: str, body: dict[str, Any]
     ) -> None:
         inject(emulator, Fault.json(body))
-        async with quick_tool(emulator) as tool:
+        async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(ReplySchemaError) as caught:
                 await tool.call({"image": IMAGE})
         assert "probably" not in str(caught.value)
@@ -370,8 +499,9 @@ class TestSmallerFindings:
 
 async def test_a_bad_argument_is_refused_before_anything_is_sent(
     emulator: RunningEmulator,
+    http_stack: str,
 ) -> None:
-    async with quick_tool(emulator) as tool:
+    async with quick_tool(emulator, http_stack) as tool:
         with pytest.raises(InvalidArguments):
             await tool.call({"image": IMAGE, CANARY_TOKEN: 1})
     assert emulator.requests.all() == []

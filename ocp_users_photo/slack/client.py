@@ -14,6 +14,12 @@ no further than ``max_reply_bytes`` (counted after decompression). Redirects are
 never followed, whatever client is passed: the token must not travel to another
 address, and a redirected POST is no answer. Nothing derived from a response (an
 error's text, a log record of the HTTP stack) keeps the token.
+
+Without a client from the caller, the client opens its own transport per event loop
+(``slack/stacks.py``: aiohttp's with the ``[fast]`` extra, else httpx's) and hands each
+request to it directly. A failure is "not reached" (nothing can have taken effect) only
+when the stack failed to connect before it began to take the request's body
+(``FormBody.started``), whatever the error's type says.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -33,10 +40,18 @@ import httpx
 from ocp_users_photo.credentials import REDACTED, ClientCredentials, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
-from ocp_users_photo.slack.form import FilePart, encode_form
+from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
 from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
+from ocp_users_photo.slack.stacks import (
+    OwnedStack,
+    StackName,
+    check_stack_name,
+    open_stack,
+    resolve_stack,
+    tls_context,
+)
 
 logger = logging.getLogger("ocp_users_photo")
 
@@ -45,8 +60,11 @@ DEFAULT_DEADLINE: Final = 120.0
 # Network faults worth another try; protocol misuse on our side (LocalProtocolError,
 # UnsupportedProtocol) would fail the same way again.
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-# Faults that happen before a request can have reached Slack.
+# Faults that happen before a request can have reached Slack, when they come before the
+# body began to go out (httpx-aiohttp reports any dropped connection as ConnectTimeout).
 _NOT_REACHED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
+# Slack replies are small JSON; every decoder httpx has without extras.
+_ACCEPT_ENCODING: Final = "gzip, deflate"
 # Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
 # echoes them, like the token.
 CREDENTIAL_FIELDS: Final = ("client_secret", "code", "refresh_token")
@@ -88,15 +106,20 @@ class SlackClient:
         retry: RetryPolicy | None = None,
         max_reply_bytes: int = MAX_REPLY_BYTES,
         proxy: str | None = None,
+        http_stack: StackName = "auto",
     ) -> None:
         self.base_url = base_url
         self._user_agent = user_agent
         self._external_client = http_client
-        self._owned_client: httpx.AsyncClient | None = None
-        self._owned_client_loop: asyncio.AbstractEventLoop | None = None
+        self._stack_name = check_stack_name(http_stack, origin="http_stack")
+        self._owned: OwnedStack | None = None
+        self._owned_loop: asyncio.AbstractEventLoop | None = None
+        self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
+        self._urls: dict[str, httpx.URL] = {}  # parsed once per method
         self.timeout = timeout
         self.deadline = deadline
         self._timeout = httpx.Timeout(timeout)
+        self._timeout_extension = self._timeout.as_dict()
         self.retry = retry if retry is not None else RetryPolicy()
         self._max_reply_bytes = max_reply_bytes
         self._proxy = proxy
@@ -189,15 +212,15 @@ class SlackClient:
             # description leaves this block, and TransportError is raised outside it so the
             # httpx error is not reachable as its __context__.
             failure: _Failure | None = None
+            form = encode_form(fields, files)
             try:
                 with anyio.fail_after(min(self.timeout, max(left, 0.0))):
-                    reply = await self._attempt(
-                        method, url, token, fields, files, attempt, client_auth
-                    )
+                    reply = await self._attempt(method, url, form, token, attempt, client_auth)
             except TimeoutError:
                 failure = self._no_answer_in_time(left, "")
             except _NOT_REACHED as error:
-                failure = _Failure(_describe(error, secrets), retryable=True, reached=False)
+                reached_now = form.content.started
+                failure = _Failure(_describe(error, secrets), retryable=True, reached=reached_now)
             except httpx.TimeoutException as error:
                 failure = self._no_answer_in_time(left, type(error).__name__)
             except _RETRYABLE as error:
@@ -254,14 +277,11 @@ class SlackClient:
         self,
         method: str,
         url: str,
+        form: EncodedForm,
         token: SlackToken | None,
-        fields: Mapping[str, str],
-        files: Mapping[str, FilePart],
         attempt: int,
         client_auth: ClientCredentials | None = None,
     ) -> HttpReply:
-        client = await self.http_client()
-        form = encode_form(fields, files)
         headers = {
             **form.headers,
             "User-Agent": self._user_agent,
@@ -271,10 +291,28 @@ class SlackClient:
             headers["Authorization"] = f"Bearer {token.reveal()}"
         elif client_auth is not None:
             headers["Authorization"] = client_auth.basic_authorization()
-        request = client.build_request(
-            "POST", url, headers=headers, content=form.content, timeout=self._timeout
-        )
-        response = await client.send(request, stream=True, follow_redirects=False)
+        client = self._external_client
+        if client is not None:
+            request = client.build_request(
+                "POST", url, headers=headers, content=form.content, timeout=self._timeout
+            )
+            response = await client.send(request, stream=True, follow_redirects=False)
+        else:
+            stack = await self._owned_stack()
+            parsed = self._urls.get(url)
+            if parsed is None:
+                parsed = self._urls[url] = httpx.URL(url)
+            # A request made with stream= gets no headers of httpx's: Host is ours to give.
+            headers["Host"] = parsed.netloc.decode("ascii")
+            headers["Accept-Encoding"] = _ACCEPT_ENCODING
+            request = httpx.Request(
+                "POST",
+                parsed,
+                headers=headers,
+                stream=form.content,
+                extensions={"timeout": self._timeout_extension},
+            )
+            response = await stack.send(request)
         try:
             body = await self._read_bounded(response, method)
         finally:
@@ -308,34 +346,38 @@ class SlackClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def http_client(self) -> httpx.AsyncClient:
-        """The caller's client, else one this object owns for the running event loop.
-
-        The owned client trusts no environment of its own (the proxy comes from the
-        settings, https only) and is built in a worker thread: loading the certificate
-        store reads files.
-        """
+    @property
+    def http_stack(self) -> str:
+        """Which stack calls go through: ``client`` (the caller's), ``aiohttp`` or ``httpx``."""
         if self._external_client is not None:
-            return self._external_client
-        loop = asyncio.get_running_loop()
-        if self._owned_client is None or self._owned_client_loop is not loop:
-            # An httpx client's connections belong to the loop that opened them; a call on
-            # another loop (a second asyncio.run) gets a client of its own.
-            self._owned_client = await anyio.to_thread.run_sync(self._new_client)
-            self._owned_client_loop = loop
-        return self._owned_client
+            return "client"
+        return resolve_stack(self._stack_name, self._proxy)
 
-    def _new_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=self._timeout, trust_env=False, proxy=self._proxy, follow_redirects=False
-        )
+    async def _owned_stack(self) -> OwnedStack:
+        """The transport this object owns for the running event loop, opened on first use.
+
+        It trusts no environment of its own (the proxy comes from the settings, https
+        only) and is built in a worker thread: loading the certificate store reads files.
+        """
+        loop = asyncio.get_running_loop()
+        if self._owned is None or self._owned_loop is not loop:
+            if self._ssl_context is None:
+                self._ssl_context = await anyio.to_thread.run_sync(tls_context)
+            # Checked again after the wait, and opened without one: concurrent first calls
+            # share one transport. Connections belong to the loop that opened them; a call
+            # on another loop (a second asyncio.run) gets a transport of its own.
+            if self._owned is None or self._owned_loop is not loop:
+                name = resolve_stack(self._stack_name, self._proxy)
+                self._owned = open_stack(name, proxy=self._proxy, ssl_context=self._ssl_context)
+                self._owned_loop = loop
+        return self._owned
 
     async def aclose(self) -> None:
-        """Close the HTTP client this object opened (a client passed in is left to its owner)."""
-        client, self._owned_client = self._owned_client, None
-        loop, self._owned_client_loop = self._owned_client_loop, None
-        if client is not None and loop is asyncio.get_running_loop():
-            await client.aclose()
+        """Close the transport this object opened (a client passed in is left to its owner)."""
+        owned, self._owned = self._owned, None
+        loop, self._owned_loop = self._owned_loop, None
+        if owned is not None and loop is asyncio.get_running_loop():
+            await owned.aclose()
 
     def _log(
         self,

@@ -25,6 +25,9 @@ HTTP_STACK_LOGGERS: Final = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    # aiohttp's, when the [fast] extra is the stack: it logs no request or reply today.
+    "aiohttp.client",
+    "aiohttp.internal",
 )
 
 _IN_FLIGHT: ContextVar[tuple[str, ...]] = ContextVar("ocp_users_photo_secrets", default=())
