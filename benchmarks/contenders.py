@@ -4,7 +4,10 @@ Every contender sends the same image bytes (from a path or from bytes), the same
 three crop fields and the same Bearer token to the same loopback server, and checks
 the reply's ``ok``. Each opens its client once, as a long-lived caller would.
 
-- ``plugin``: ``UsersSetPhoto.call`` with the client it owns (httpx, as shipped);
+- ``plugin``: ``UsersSetPhoto.call`` with the transport it owns, as shipped with the
+  ``[fast]`` extra: aiohttp's, each request handed to it directly;
+- ``plugin/httpx``: the same without the extra: httpx's own transport, handed each
+  request directly;
 - ``plugin+aiohttp``: the same tool given ``httpx.AsyncClient(transport=
   httpx_aiohttp.AiohttpTransport())``: httpx's interface over aiohttp's HTTP/1.1;
 - ``plugin+pool``: the same tool given an httpx client whose pool keeps every
@@ -43,6 +46,7 @@ SOURCES = ("path", "bytes")
 
 ALL = (
     "plugin",
+    "plugin/httpx",
     "plugin+aiohttp",
     "plugin+pool",
     "httpx",
@@ -54,7 +58,8 @@ ALL = (
 # httpx over aiohttp without the plugin, and the same with httpx's client layer skipped.
 DECOMPOSITION = ("httpx+aiohttp", "transport-direct")
 DESCRIPTIONS = {
-    "plugin": "UsersSetPhoto.call, its own httpx client (as shipped)",
+    "plugin": "UsersSetPhoto.call, its own transport with [fast]: aiohttp's, sent directly",
+    "plugin/httpx": "UsersSetPhoto.call, its own transport without [fast]: httpx's, sent directly",
     "plugin+aiohttp": "UsersSetPhoto given httpx.AsyncClient(transport=AiohttpTransport())",
     "plugin+pool": "UsersSetPhoto given httpx.AsyncClient(limits: keep 100 alive)",
     "plugin+h2": "UsersSetPhoto given httpx.AsyncClient(http1=False, http2=True)",
@@ -183,8 +188,13 @@ def _transport_direct(endpoint: str) -> Contender:
     return Contender("transport-direct", call, transport.aclose)
 
 
-def _plugin(name: str, api_url: str, client: httpx.AsyncClient | None) -> Contender:
-    tool = plugin_adapter.make_tool(TOKEN, api_url, client=client)
+def _plugin(
+    name: str, api_url: str, client: httpx.AsyncClient | None, http_stack: str | None = None
+) -> Contender:
+    tool = plugin_adapter.make_tool(TOKEN, api_url, client=client, http_stack=http_stack)
+    expected = "client" if client is not None else (http_stack or "aiohttp")
+    if plugin_adapter.http_stack_of(tool) != expected:
+        raise RuntimeError(f"{name} would not run on {expected}: is the [fast] extra installed?")
 
     async def call(work: Workload) -> None:
         await plugin_adapter.call(tool, work.plugin_arguments)
@@ -223,6 +233,8 @@ def make_contender(name: str, api_url: str) -> Contender:
     endpoint = f"{api_url}/users.setPhoto"
     if name == "plugin":
         return _plugin(name, api_url, None)
+    if name == "plugin/httpx":
+        return _plugin(name, api_url, None, http_stack="httpx")
     if name == "plugin+aiohttp":
         from httpx_aiohttp import AiohttpTransport
 

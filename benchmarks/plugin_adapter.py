@@ -4,7 +4,8 @@ The plugin is being restructured; when its shapes change, this module is the onl
 one in benchmarks/ to adjust. What it relies on today, and what is known to change:
 
 - ``UsersSetPhoto(token, base_url=, client=, image_roots=, environ=)``, ``tool.call``,
-  ``tool.aclose``: the public surface.
+  ``tool.aclose``: the public surface; ``OCP_USERS_PHOTO_HTTP_STACK`` in ``environ=``
+  picks the stack of the tool's own client (``settings.HTTP_STACK_VARIABLE``).
 - ``await tool.prepare(arguments)`` returns an upload that must be closed
   (``upload.close()``); it may become a context manager. ``upload.image`` is read
   for the photo comparison (format, size, crop box, the bytes to be sent).
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 
 from ocp_users_photo import UsersSetPhoto, register
+from ocp_users_photo.settings import HTTP_STACK_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 TOOL_NAME = "usersSetPhoto"
@@ -49,16 +51,28 @@ def make_tool(
     client: httpx.AsyncClient | None = None,
     image_roots: list[Path] | None = None,
     options: Mapping[str, Any] | None = None,
+    http_stack: str | None = None,
 ) -> UsersSetPhoto:
-    """The tool as a long-lived caller keeps it: its own client unless one is given."""
+    """The tool as a long-lived caller keeps it: its own client unless one is given.
+
+    ``http_stack`` picks the stack of the tool's own client ("httpx", "aiohttp"); None
+    leaves the choice to the tool (aiohttp when the [fast] extra is installed).
+    """
+    environ = {} if http_stack is None else {HTTP_STACK_VARIABLE: http_stack}
     return UsersSetPhoto(
         token,
         base_url=base_url,
         client=client,
         image_roots=image_roots,
-        environ={},
+        environ=environ,
         **dict(options or {}),
     )
+
+
+def http_stack_of(tool: UsersSetPhoto) -> str:
+    """Which stack the tool's calls go through ("client" when one was given)."""
+    stack: str = tool._slack.http_stack
+    return stack
 
 
 async def call(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> None:

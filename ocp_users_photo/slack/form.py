@@ -1,14 +1,17 @@
-"""A Slack method's request body: httpx's own form encoding, handed on in large pieces.
+"""A Slack method's request body: multipart/form-data (RFC 7578) with files, else urlencoded.
 
-httpx's multipart encoder yields each boundary, part header and 64 KB file block on
-its own, and every piece costs a write through the HTTP stack (~20 us each through
-httpcore and anyio, from a profile). Small pieces are joined into pieces of at least
-WRITE_PIECE_BYTES, which cuts the writes of a 1 MB upload from ~25 to ~5; a piece that
-is that large already (an image given as bytes arrives as one) is handed on as it is,
-never copied. The body is built with httpx's public request API, so it works the same
-with any client a caller passes and with the transports the client opens itself. A
-part backed by an open file is read in a worker thread, a piece at a time: the event
-loop never waits on the disk.
+The body is written here rather than by httpx's encoder, which is general (any field
+type, any file-like object) and cost 20-50 us of CPU a call, more than any other step
+of the plugin's own (benchmarks/README.md). What a Slack call sends is narrow: text
+fields, and files that are bytes or an open binary file with a known size. Names and
+file names are quoted as browsers do (WHATWG's multipart/form-data rules: ``"``, CR
+and LF percent-encoded); the boundary is random per body, so content cannot forge a part.
+
+The body goes out in few, large pieces, never copied: every write through the HTTP
+stack costs (~20 us through httpcore and anyio), and copying a 5 MB image twice cost
+more than sending it. A small body is one piece; a large one is the parts' headers,
+the file's bytes as they are (bytes) or in blocks of READ_BLOCK_BYTES (an open file,
+read in a worker thread, so the event loop never waits on the disk), and the trailer.
 
 ``FormBody.started`` tells whether the HTTP stack began to take the body: until then
 the request cannot have reached the server whole, whatever error the stack reports.
@@ -16,15 +19,21 @@ the request cannot have reached the server whole, whatever error the stack repor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+import os
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Final
+from urllib.parse import urlencode
 
 import anyio.to_thread
 import httpx
 
+# Bodies up to this size go out as one piece (joining them costs less than a write).
 WRITE_PIECE_BYTES: Final = 256 * 1024
-_PLACEHOLDER_URL: Final = "http://form.invalid/"
+# A file is read this much per trip to a worker thread: each trip costs 20-70 us of CPU
+# (more on a busy machine), as much as reading a few hundred KB from the page cache.
+READ_BLOCK_BYTES: Final = 1024 * 1024
+_QUOTED: Final = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
 
 
 @dataclass(frozen=True)
@@ -39,24 +48,35 @@ class FilePart:
 class FormBody(httpx.AsyncByteStream):
     """The encoded body as an async byte stream that remembers whether sending began."""
 
-    def __init__(self, pieces: Iterator[bytes], *, reads_files: bool) -> None:
+    def __init__(self, pieces: list[bytes | _FileSpan], length: int) -> None:
         self._pieces = pieces
-        self._reads_files = reads_files
+        self.length = length
         self.started = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         # An async generator: this line runs when the stack asks for the first piece, after
         # it connected and wrote the request's head, not when the request object is built.
         self.started = True
-        if not self._reads_files:
-            for piece in self._pieces:
+        for piece in self._pieces:
+            if isinstance(piece, bytes):
                 yield piece
-            return
-        while True:
-            read = await anyio.to_thread.run_sync(_next_piece, self._pieces)
-            if read is None:
-                return
-            yield read
+                continue
+            piece.file.seek(0)  # a retried attempt sends the file again from its start
+            left = piece.size
+            while left > 0:  # the size is known: no trip to learn that the file ended
+                block = await anyio.to_thread.run_sync(piece.file.read, min(left, READ_BLOCK_BYTES))
+                if not block:
+                    return  # the file shrank: the stack sees a short body and fails the call
+                left -= len(block)
+                yield block
+
+
+@dataclass(frozen=True)
+class _FileSpan:
+    """An open file part: the file, and how many bytes from its start are sent."""
+
+    file: BinaryIO
+    size: int
 
 
 @dataclass(frozen=True)
@@ -68,51 +88,56 @@ class EncodedForm:
 
 
 def encode_form(fields: Mapping[str, str], files: Mapping[str, FilePart]) -> EncodedForm:
-    """Encode ``fields`` (and ``files``, as multipart) the way httpx does; files read lazily."""
-    for part in files.values():
-        if not isinstance(part.content, bytes):
-            part.content.seek(0)  # a retried attempt sends the file again from its start
-    template = httpx.Request(
-        "POST",
-        _PLACEHOLDER_URL,
-        data=dict(fields) if fields else None,
-        files={
-            name: (part.filename, part.content, part.content_type) for name, part in files.items()
-        }
-        or None,
-    )
-    headers = {
-        name: template.headers[name]
-        for name in ("content-type", "content-length")
-        if name in template.headers
-    }
-    stream = template.stream
-    assert isinstance(stream, httpx.SyncByteStream)
-    reads_files = any(not isinstance(part.content, bytes) for part in files.values())
+    """``fields`` urlencoded, or, with ``files``, both as multipart/form-data."""
+    if not files:
+        encoded = urlencode(fields).encode("ascii")
+        return EncodedForm(
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Content-Length": str(len(encoded)),
+            },
+            content=FormBody([encoded], len(encoded)),
+        )
+    boundary = os.urandom(16).hex()
+    pieces = _multipart_pieces(fields, files, boundary)
+    length = sum(len(piece) if isinstance(piece, bytes) else piece.size for piece in pieces)
+    if length <= WRITE_PIECE_BYTES and all(isinstance(piece, bytes) for piece in pieces):
+        pieces = [b"".join(piece for piece in pieces if isinstance(piece, bytes))]
     return EncodedForm(
-        headers=headers, content=FormBody(_pieces(iter(stream)), reads_files=reads_files)
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(length),
+        },
+        content=FormBody(pieces, length),
     )
 
 
-def _next_piece(pieces: Iterator[bytes]) -> bytes | None:
-    return next(pieces, None)
+def _multipart_pieces(
+    fields: Mapping[str, str], files: Mapping[str, FilePart], boundary: str
+) -> list[bytes | _FileSpan]:
+    """The body as the text around each file, and each file's bytes or open file."""
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    text: list[bytes] = []
+    for name, value in fields.items():
+        text += (delimiter, _disposition(name), b"\r\n\r\n", value.encode("utf-8"), b"\r\n")
+    pieces: list[bytes | _FileSpan] = []
+    for name, part in files.items():
+        text += (delimiter, _disposition(name, part.filename))
+        text.append(f"\r\nContent-Type: {part.content_type}\r\n\r\n".encode())
+        pieces.append(b"".join(text))
+        content = part.content
+        # An open file's size is where its end is: seeking there reads nothing.
+        pieces.append(
+            content if isinstance(content, bytes) else _FileSpan(content, content.seek(0, 2))
+        )
+        text = [b"\r\n"]
+    text.append(f"--{boundary}--\r\n".encode("ascii"))
+    pieces.append(b"".join(text))
+    return pieces
 
 
-def _pieces(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """``chunks`` joined into pieces of at least WRITE_PIECE_BYTES; large chunks untouched."""
-    pending: list[bytes] = []
-    pending_bytes = 0
-    for chunk in chunks:
-        if len(chunk) >= WRITE_PIECE_BYTES:
-            if pending:
-                yield b"".join(pending)
-                pending, pending_bytes = [], 0
-            yield chunk
-            continue
-        pending.append(chunk)
-        pending_bytes += len(chunk)
-        if pending_bytes >= WRITE_PIECE_BYTES:
-            yield b"".join(pending)
-            pending, pending_bytes = [], 0
-    if pending:
-        yield b"".join(pending)
+def _disposition(name: str, filename: str | None = None) -> bytes:
+    text = f'Content-Disposition: form-data; name="{name.translate(_QUOTED)}"'
+    if filename is not None:
+        text += f'; filename="{filename.translate(_QUOTED)}"'
+    return text.encode("utf-8")

@@ -22,12 +22,11 @@ one, the only kind aiohttp speaks), else httpx. A proxy comes from the settings
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn
 
 import httpx
 
@@ -137,8 +136,10 @@ class _AiohttpErrorsMapped(httpx.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        with _aiohttp_errors_mapped():
+        try:
             response = await self._inner.handle_async_request(request)
+        except Exception as error:
+            _raise_mapped(error)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _MappedStream(response.stream)
         return response
@@ -154,28 +155,29 @@ class _MappedStream(httpx.AsyncByteStream):
         self._inner = inner
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _aiohttp_errors_mapped():
+        try:
             async for chunk in self._inner:
                 yield chunk
+        except Exception as error:
+            _raise_mapped(error)
 
     async def aclose(self) -> None:
-        with _aiohttp_errors_mapped():
+        try:
             await self._inner.aclose()
+        except Exception as error:
+            _raise_mapped(error)
 
 
-@contextlib.contextmanager
-def _aiohttp_errors_mapped() -> Iterator[None]:
+def _raise_mapped(error: Exception) -> NoReturn:
+    """Raise the httpx error for ``error`` (an aiohttp one, or httpx-aiohttp's mapping of one)."""
     import aiohttp
 
-    try:
-        yield
-    except aiohttp.ClientError as error:
+    if isinstance(error, aiohttp.ClientError):
         raise _as_httpx_error(error) from error
-    except httpx.TransportError as error:
-        cause = error.__cause__
-        if isinstance(cause, aiohttp.ClientError):
-            raise _as_httpx_error(cause) from cause
-        raise
+    cause = error.__cause__
+    if isinstance(error, httpx.TransportError) and isinstance(cause, aiohttp.ClientError):
+        raise _as_httpx_error(cause) from cause
+    raise error
 
 
 def _as_httpx_error(error: aiohttp.ClientError) -> httpx.TransportError:
