@@ -317,8 +317,7 @@ class TestUploadsThatGoWrong:
         assert "could not reach" not in str(caught.value)
 
     async def test_a_callers_aiohttp_client_gets_the_same_answer(self, tmp_path: Path) -> None:
-        # The caller's httpx-aiohttp client says ConnectTimeout for the reset, unmapped: the
-        # body having begun to go out is what tells it was reached.
+        # httpx-aiohttp itself says ConnectTimeout for the reset; its aiohttp cause says more.
         transports = pytest.importorskip("httpx_aiohttp", reason="the [fast] extra is absent")
         AiohttpTransport = transports.AiohttpTransport
 
@@ -336,7 +335,27 @@ class TestUploadsThatGoWrong:
                 with pytest.raises(TransportError) as caught:
                     await tool.call({"image": path})
             assert server.resets == 1
-        assert "ConnectTimeout" in str(caught.value), "httpx-aiohttp's own mapping"
+        assert "NetworkError" in str(caught.value)
+        assert caught.value.reached is True
+        assert "may have taken effect" in str(caught.value)
+
+    async def test_a_connect_error_after_the_body_began_is_not_believed(self) -> None:
+        # A transport that reports any dropped connection as a connect error (httpx-aiohttp
+        # does, for errors without an aiohttp cause): once the body began to go out, the
+        # request may have reached Slack whatever the error says.
+        async def misreporting(request: httpx.Request) -> httpx.Response:
+            async for _ in request.stream:  # type: ignore[union-attr]
+                break
+            raise httpx.ConnectTimeout("connection dropped")
+
+        async with (
+            httpx.AsyncClient(transport=httpx.MockTransport(misreporting)) as client,
+            UsersSetPhoto(
+                CANARY_TOKEN, base_url="http://127.0.0.1:9/api", client=client, max_retries=0
+            ) as tool,
+        ):
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
         assert caught.value.reached is True
         assert "may have taken effect" in str(caught.value)
 

@@ -40,6 +40,7 @@ import httpx
 from ocp_users_photo.credentials import REDACTED, ClientCredentials, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
+from ocp_users_photo.slack.deadlines import attempt_timeout
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
@@ -48,6 +49,7 @@ from ocp_users_photo.slack.stacks import (
     OwnedStack,
     StackName,
     check_stack_name,
+    httpx_error_of,
     open_stack,
     resolve_stack,
     tls_context,
@@ -214,19 +216,15 @@ class SlackClient:
             failure: _Failure | None = None
             form = encode_form(fields, files)
             try:
-                with anyio.fail_after(min(self.timeout, max(left, 0.0))):
+                async with attempt_timeout(min(self.timeout, max(left, 0.0))):
                     reply = await self._attempt(method, url, form, token, attempt, client_auth)
             except TimeoutError:
                 failure = self._no_answer_in_time(left, "")
-            except _NOT_REACHED as error:
-                reached_now = form.content.started
-                failure = _Failure(_describe(error, secrets), retryable=True, reached=reached_now)
-            except httpx.TimeoutException as error:
-                failure = self._no_answer_in_time(left, type(error).__name__)
-            except _RETRYABLE as error:
-                failure = _Failure(_describe(error, secrets), retryable=True, reached=True)
-            except httpx.HTTPError as error:
-                failure = _Failure(_describe(error, secrets), retryable=False, reached=True)
+            except Exception as raised:
+                error = httpx_error_of(raised)
+                if error is None:
+                    raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
+                failure = self._failure_of(error, left, form.content.started, secrets)
             if failure is not None:
                 reached = reached or failure.reached
                 outcome = f"failed: {failure.text}"
@@ -257,6 +255,17 @@ class SlackClient:
                     continue
             return reply
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _failure_of(
+        self, error: httpx.HTTPError, left: float, body_started: bool, secrets: tuple[str, ...]
+    ) -> _Failure:
+        """What a failed attempt says, whether to try again, and whether Slack may have acted."""
+        if isinstance(error, _NOT_REACHED):
+            return _Failure(_describe(error, secrets), retryable=True, reached=body_started)
+        if isinstance(error, httpx.TimeoutException):
+            return self._no_answer_in_time(left, type(error).__name__)
+        retryable = isinstance(error, _RETRYABLE)
+        return _Failure(_describe(error, secrets), retryable=retryable, reached=True)
 
     def _no_answer_in_time(self, left: float, stalled: str) -> _Failure:
         """A timeout: an attempt's whole time, or the call's deadline, or one stalled read."""

@@ -10,9 +10,9 @@ call, and skipping them saves 0.2-0.36 ms a call (benchmarks/README.md).
   store. aiohttp's HTTP parser and writer are C, and its pool does not scan every
   connection per request as httpcore's does, which is what throughput at concurrency
   32-64 needs. httpx-aiohttp reports a connection reset mid-upload as
-  ``httpx.ConnectTimeout`` (mapped again here, from aiohttp's error) and has no write
-  timeout: the client bounds each attempt itself, and tells "not reached" from whether
-  the body began to go out, not from the error's type.
+  ``httpx.ConnectTimeout`` (``httpx_error_of`` maps it again, from aiohttp's error) and
+  has no write timeout: the client bounds each attempt itself, and tells "not reached"
+  from whether the body began to go out, not from the error's type.
 - ``httpx``: ``httpx.AsyncHTTPTransport`` (httpcore), what httpx's client would use.
 
 ``auto`` picks aiohttp when the extra is installed (and the proxy, if any, is an http
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import importlib.util
 import ssl
-from collections.abc import AsyncIterator
+import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
 
@@ -116,68 +116,27 @@ def open_stack(
     options: dict[str, Any] = {"client": session, "limits": LIMITS, "verify": ssl_context}
     if proxy is not None:
         options["proxy"] = httpx.Proxy(proxy)
-    return OwnedStack("aiohttp", _AiohttpErrorsMapped(AiohttpTransport(**options)))
+    return OwnedStack("aiohttp", AiohttpTransport(**options))
 
 
-class _AiohttpErrorsMapped(httpx.AsyncBaseTransport):
-    """httpx-aiohttp's transport with every aiohttp error made the httpx error httpx's own
-    transport raises for the same fault.
+def httpx_error_of(error: Exception) -> httpx.HTTPError | None:
+    """``error`` as the httpx error httpx's own transport raises for the same fault; None
+    for an error that is no HTTP fault.
 
     httpx-aiohttp maps any dropped or refused connection to ``httpx.ConnectTimeout``, a
-    connect timeout to a bare ``TimeoutException``, and lets other errors through as
-    aiohttp's (a malformed status or header line arrives as ``ClientResponseError``,
+    connect timeout to a bare ``TimeoutException``, and lets other aiohttp errors through
+    as they are (a malformed status or header line arrives as ``ClientResponseError``,
     quoting the line and whatever the server echoed in it). The errors it raises keep
-    aiohttp's as their cause; here each is mapped again from that cause, so a refused
-    connection reads ``ConnectError`` and a reset one ``NetworkError``, and the client
-    describes and redacts them like every other.
+    aiohttp's as their cause, so each is mapped again from that cause: a refused
+    connection reads ``ConnectError``, a reset one ``NetworkError``. This applies to a
+    caller's client on httpx-aiohttp too; without aiohttp imported there is none to map.
     """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            response = await self._inner.handle_async_request(request)
-        except Exception as error:
-            _raise_mapped(error)
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _MappedStream(response.stream)
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class _MappedStream(httpx.AsyncByteStream):
-    """A response body whose aiohttp errors are httpx's (see ``_AiohttpErrorsMapped``)."""
-
-    def __init__(self, inner: httpx.AsyncByteStream) -> None:
-        self._inner = inner
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._inner:
-                yield chunk
-        except Exception as error:
-            _raise_mapped(error)
-
-    async def aclose(self) -> None:
-        try:
-            await self._inner.aclose()
-        except Exception as error:
-            _raise_mapped(error)
-
-
-def _raise_mapped(error: Exception) -> NoReturn:
-    """Raise the httpx error for ``error`` (an aiohttp one, or httpx-aiohttp's mapping of one)."""
-    import aiohttp
-
-    if isinstance(error, aiohttp.ClientError):
-        raise _as_httpx_error(error) from error
-    cause = error.__cause__
-    if isinstance(error, httpx.TransportError) and isinstance(cause, aiohttp.ClientError):
-        raise _as_httpx_error(cause) from cause
-    raise error
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None:
+        cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
+        if isinstance(cause, aiohttp.ClientError):
+            return _as_httpx_error(cause)
+    return error if isinstance(error, httpx.HTTPError) else None
 
 
 def _as_httpx_error(error: aiohttp.ClientError) -> httpx.TransportError:
