@@ -11,6 +11,7 @@ import pytest
 
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from ocp_users_photo.images.resolvers import open_image_source
 from ocp_users_photo.images.source import ImageSource
 from tests.conftest import make_image
@@ -57,15 +58,28 @@ def test_a_path_as_text_or_pathlike(png_path: Path) -> None:
     assert read(png_path) == PNG
 
 
-def test_a_path_opens_a_file_that_is_streamed_not_read(png_path: Path) -> None:
-    source, _ = open_image_source(png_path, image_roots=None, limits=ImageLimits(max_bytes=CAP))
+def test_a_large_file_is_opened_to_be_streamed_not_read(tmp_path: Path) -> None:
+    large = tmp_path / "me.png"
+    large.write_bytes(PNG + bytes(READ_WHOLE_BYTES))  # past the end: bytes never read
+    source, _ = open_image_source(large, image_roots=None, limits=ImageLimits(max_bytes=CAP))
     assert source is not None
     assert source.data is None
     assert source.file is not None
-    assert source.byte_count == len(PNG)
+    assert source.file.tell() == 0
+    assert source.byte_count == len(PNG) + READ_WHOLE_BYTES
     assert source.filename_stem == "me"
     source.close()
     assert source.file is None
+
+
+def test_a_small_file_is_read_whole_and_closed_at_once(png_path: Path) -> None:
+    source, _ = open_image_source(png_path, image_roots=None, limits=ImageLimits(max_bytes=CAP))
+    assert source is not None
+    assert len(PNG) <= READ_WHOLE_BYTES
+    assert (source.data, source.file) == (PNG, None)
+    assert source.byte_count == len(PNG)
+    assert source.filename_stem == "me"
+    assert source.label == str(png_path.resolve())
 
 
 def test_a_home_relative_path(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
