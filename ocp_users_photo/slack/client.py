@@ -15,11 +15,11 @@ never followed, whatever client is passed: the token must not travel to another
 address, and a redirected POST is no answer. Nothing derived from a response (an
 error's text, a log record of the HTTP stack) keeps the token.
 
-Without a client from the caller, the client opens its own transport per event loop
-(``slack/stacks.py``: aiohttp's with the ``[fast]`` extra, else httpx's) and hands each
-request to it directly. A failure is "not reached" (nothing can have taken effect) only
-when the stack failed to connect before it began to take the request's body
-(``FormBody.started``), whatever the error's type says.
+Without a client from the caller, the client opens its own stack per event loop
+(``slack/stacks.py``: aiohttp with the ``[fast]`` extra, else httpx's transport) and
+hands each request to it directly. A failure is "not reached" (nothing can have taken
+effect) only when the stack failed to connect before it began to take the request's
+body (``FormBody.started``), whatever the error's type says.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -40,16 +40,17 @@ import httpx
 from ocp_users_photo.credentials import REDACTED, ClientCredentials, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
+from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
 from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
 from ocp_users_photo.slack.stacks import (
+    Answer,
     OwnedStack,
     StackName,
     check_stack_name,
-    httpx_error_of,
     open_stack,
     resolve_stack,
     tls_context,
@@ -63,10 +64,8 @@ DEFAULT_DEADLINE: Final = 120.0
 # UnsupportedProtocol) would fail the same way again.
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # Faults that happen before a request can have reached Slack, when they come before the
-# body began to go out (httpx-aiohttp reports any dropped connection as ConnectTimeout).
+# body began to go out (a transport may report a dropped connection as one of these).
 _NOT_REACHED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
-# Slack replies are small JSON; every decoder httpx has without extras.
-_ACCEPT_ENCODING: Final = "gzip, deflate"
 # Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
 # echoes them, like the token.
 CREDENTIAL_FIELDS: Final = ("client_secret", "code", "refresh_token")
@@ -117,11 +116,9 @@ class SlackClient:
         self._owned: OwnedStack | None = None
         self._owned_loop: asyncio.AbstractEventLoop | None = None
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
-        self._urls: dict[str, httpx.URL] = {}  # parsed once per method
         self.timeout = timeout
         self.deadline = deadline
         self._timeout = httpx.Timeout(timeout)
-        self._timeout_extension = self._timeout.as_dict()
         self.retry = retry if retry is not None else RetryPolicy()
         self._max_reply_bytes = max_reply_bytes
         self._proxy = proxy
@@ -218,13 +215,15 @@ class SlackClient:
             try:
                 async with attempt_timeout(min(self.timeout, max(left, 0.0))):
                     reply = await self._attempt(method, url, form, token, attempt, client_auth)
-            except TimeoutError:
-                failure = self._no_answer_in_time(left, "")
             except Exception as raised:
+                # aiohttp's timeouts are TimeoutErrors too: its errors are told apart first.
                 error = httpx_error_of(raised)
-                if error is None:
+                if error is not None:
+                    failure = self._failure_of(error, left, form.content.started, secrets)
+                elif isinstance(raised, TimeoutError):
+                    failure = self._no_answer_in_time(left, "")
+                else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
-                failure = self._failure_of(error, left, form.content.started, secrets)
             if failure is not None:
                 reached = reached or failure.reached
                 outcome = f"failed: {failure.text}"
@@ -305,56 +304,41 @@ class SlackClient:
             request = client.build_request(
                 "POST", url, headers=headers, content=form.content, timeout=self._timeout
             )
-            response = await client.send(request, stream=True, follow_redirects=False)
+            answer = Answer.of(await client.send(request, stream=True, follow_redirects=False))
         else:
-            stack = await self._owned_stack()
-            parsed = self._urls.get(url)
-            if parsed is None:
-                parsed = self._urls[url] = httpx.URL(url)
-            # A request made with stream= gets no headers of httpx's: Host is ours to give.
-            headers["Host"] = parsed.netloc.decode("ascii")
-            headers["Accept-Encoding"] = _ACCEPT_ENCODING
-            request = httpx.Request(
-                "POST",
-                parsed,
-                headers=headers,
-                stream=form.content,
-                extensions={"timeout": self._timeout_extension},
-            )
-            response = await stack.send(request)
+            # Slack's replies are ~1 KB of JSON: decoding them costs more than it saves.
+            headers["Accept-Encoding"] = "identity"
+            answer = await (await self._owned_stack()).post(url, headers, form.content)
         try:
-            body = await self._read_bounded(response, method)
+            body = await self._read_bounded(answer, method)
         finally:
-            await response.aclose()
+            await answer.aclose()
         return HttpReply(
-            status_code=response.status_code,
-            headers=response.headers,
+            status_code=answer.status_code,
+            headers=answer.headers,
             body=body,
             attempts=attempt,
         )
 
-    async def _read_bounded(self, response: httpx.Response, method: str) -> bytes:
-        declared = response.headers.get("content-length", "")
+    async def _read_bounded(self, answer: Answer, method: str) -> bytes:
+        declared = answer.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_reply_bytes:
             raise TransportError(
                 f"Slack's reply declares {declared[:20]} bytes, more than the "
                 f"{self._max_reply_bytes} a {method} reply can need; not read",
-                status_code=response.status_code,
+                status_code=answer.status_code,
             )
         chunks: list[bytes] = []
         received = 0
-        # aiter_bytes decodes gzip and deflate: the cap counts what it inflates to. A reply
-        # sent as it is (no Content-Encoding) is read from the stream directly, without
-        # the decoding and re-chunking layers (~20 us a call).
-        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-        stream = response.aiter_bytes() if encoded else _raw_stream(response)
-        async for chunk in stream:
+        # httpx decodes gzip and deflate, a chunk at a time: the cap counts what the body
+        # inflates to. A body sent as it is is read as it came.
+        async for chunk in _decoded(answer):
             received += len(chunk)
             if received > self._max_reply_bytes:
                 raise TransportError(
                     f"Slack's reply is larger than {self._max_reply_bytes} bytes, more than a "
                     f"{method} reply can need; reading stopped",
-                    status_code=response.status_code,
+                    status_code=answer.status_code,
                 )
             chunks.append(chunk)
         return b"".join(chunks)
@@ -381,7 +365,9 @@ class SlackClient:
             # on another loop (a second asyncio.run) gets a transport of its own.
             if self._owned is None or self._owned_loop is not loop:
                 name = resolve_stack(self._stack_name, self._proxy)
-                self._owned = open_stack(name, proxy=self._proxy, ssl_context=self._ssl_context)
+                self._owned = open_stack(
+                    name, proxy=self._proxy, ssl_context=self._ssl_context, timeout=self.timeout
+                )
                 self._owned_loop = loop
         return self._owned
 
@@ -417,10 +403,23 @@ class SlackClient:
         )
 
 
-def _raw_stream(response: httpx.Response) -> AsyncIterator[bytes]:
-    stream = response.stream
-    assert isinstance(stream, httpx.AsyncByteStream)
-    return stream.__aiter__()
+def _decoded(answer: Answer) -> AsyncIterable[bytes]:
+    """The answer's body with its content coding undone (by httpx's decoders)."""
+    if answer.headers.get("content-encoding", "identity").lower() == "identity":
+        return answer.body
+    response = httpx.Response(
+        answer.status_code, headers=answer.headers, stream=_Stream(answer.body)
+    )
+    return response.aiter_bytes()
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk
 
 
 def _transport_error(

@@ -1,37 +1,32 @@
-"""The HTTP stack a SlackClient opens for itself: aiohttp's (the ``[fast]`` extra) or httpx's own.
+"""The HTTP stack a SlackClient opens for itself: aiohttp (the ``[fast]`` extra) or httpx's own.
 
-Both are httpx transports, so requests and responses stay httpx's, and the client
-hands each request straight to the transport: none of ``AsyncClient.send``'s layers
-(URL and header merging, auth and redirect loops, the cookie jar) is used by a Slack
-call, and skipping them saves 0.2-0.36 ms a call (benchmarks/README.md).
+The client hands each request straight to the stack and reads back an ``Answer``:
+none of ``httpx.AsyncClient.send``'s layers (URL and header merging, auth and
+redirect loops, the cookie jar) is used by a Slack call, and skipping them saves
+0.2-0.36 ms a call (benchmarks/README.md). A caller's own ``httpx.AsyncClient`` is
+read through the same ``Answer``.
 
-- ``aiohttp``: httpx-aiohttp's ``AiohttpTransport`` over an aiohttp session this module
-  makes: no cookie jar, no environment read, TLS verified with httpx's certificate
-  store. aiohttp's HTTP parser and writer are C, and its pool does not scan every
-  connection per request as httpcore's does, which is what throughput at concurrency
-  32-64 needs. httpx-aiohttp reports a connection reset mid-upload as
-  ``httpx.ConnectTimeout`` (``httpx_error_of`` maps it again, from aiohttp's error) and
-  has no write timeout: the client bounds each attempt itself, and tells "not reached"
-  from whether the body began to go out, not from the error's type.
+- ``aiohttp`` (``slack/aiohttp_stack.py``): an aiohttp session this package makes. Its
+  HTTP parser and writer are C, and its pool does not scan every connection per
+  request as httpcore's does, which is what throughput at concurrency 32-64 needs.
 - ``httpx``: ``httpx.AsyncHTTPTransport`` (httpcore), what httpx's client would use.
 
 ``auto`` picks aiohttp when the extra is installed (and the proxy, if any, is an http
-one, the only kind aiohttp speaks), else httpx. A proxy comes from the settings
-(``slack/proxies.py``); a transport reads no environment of its own.
+one, the only kind aiohttp tunnels through), else httpx. The proxy comes from the
+settings (``slack/proxies.py``); no stack reads the environment.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import ssl
-import sys
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Final, Literal, Protocol
 
 import httpx
 
-if TYPE_CHECKING:
-    import aiohttp
+from ocp_users_photo.slack.form import FormBody
 
 StackName = Literal["auto", "aiohttp", "httpx"]
 STACK_NAMES: Final = ("auto", "aiohttp", "httpx")
@@ -40,9 +35,41 @@ EXTRA_ADVICE: Final = "install the fast extra: pip install 'ocp-users-photo[fast
 LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer as the client reads it: status, headers, the body as it came (perhaps
+    content-encoded), and how to let the connection go."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: AsyncIterable[bytes]
+    aclose: Callable[[], Awaitable[None]]
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Answer:
+        """An httpx response, its body read from its stream as it came."""
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        return cls(response.status_code, response.headers, stream, response.aclose)
+
+
+class OwnedStack(Protocol):
+    """A stack opened for one event loop: it sends a POST and gives its answer."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer: ...
+
+    async def aclose(self) -> None: ...
+
+
 def aiohttp_installed() -> bool:
     """Whether the ``[fast]`` extra is importable (checked without importing it)."""
-    return all(importlib.util.find_spec(name) is not None for name in ("aiohttp", "httpx_aiohttp"))
+    return importlib.util.find_spec("aiohttp") is not None
 
 
 def check_stack_name(name: object, *, origin: str) -> StackName:
@@ -64,98 +91,51 @@ def resolve_stack(requested: StackName, proxy: str | None) -> Literal["aiohttp",
     return "aiohttp" if aiohttp_installed() else "httpx"
 
 
-@dataclass
-class OwnedStack:
-    """A transport opened for one event loop; requests go to it directly."""
-
-    name: Literal["aiohttp", "httpx"]
-    transport: httpx.AsyncBaseTransport
-    is_closed: bool = False
-
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        return await self.transport.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        self.is_closed = True
-        await self.transport.aclose()
-
-
 def tls_context() -> ssl.SSLContext:
     """httpx's verifying TLS context (certifi's store). Blocking: it reads the store's files."""
     return httpx.create_ssl_context(trust_env=False)
 
 
 def open_stack(
-    name: Literal["aiohttp", "httpx"], *, proxy: str | None, ssl_context: ssl.SSLContext
+    name: Literal["aiohttp", "httpx"],
+    *,
+    proxy: str | None,
+    ssl_context: ssl.SSLContext,
+    timeout: float,
 ) -> OwnedStack:
-    """A new transport of stack ``name``; no I/O (connections are made per request)."""
-    if name == "httpx":
-        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(
-            verify=ssl_context, proxy=proxy, limits=LIMITS
+    """A new stack; no I/O (connections are made per request)."""
+    if name == "aiohttp":
+        from ocp_users_photo.slack.aiohttp_stack import AiohttpStack
+
+        return AiohttpStack(proxy=proxy, ssl_context=ssl_context, timeout=timeout)
+    return HttpxStack(proxy=proxy, ssl_context=ssl_context, timeout=timeout)
+
+
+class HttpxStack:
+    """httpx's own transport (httpcore), handed each request directly."""
+
+    name: Literal["httpx"] = "httpx"
+
+    def __init__(self, *, proxy: str | None, ssl_context: ssl.SSLContext, timeout: float) -> None:
+        self._transport = httpx.AsyncHTTPTransport(verify=ssl_context, proxy=proxy, limits=LIMITS)
+        self._timeout = httpx.Timeout(timeout).as_dict()
+        self._urls: dict[str, httpx.URL] = {}  # parsed once per method
+        self.is_closed = False
+
+    async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = self._urls[url] = httpx.URL(url)
+        # A request made with stream= gets no headers of httpx's: Host is ours to give.
+        request = httpx.Request(
+            "POST",
+            parsed,
+            headers={**headers, "Host": parsed.netloc.decode("ascii")},
+            stream=body,
+            extensions={"timeout": self._timeout},
         )
-        return OwnedStack("httpx", transport)
-    from httpx_aiohttp import AiohttpTransport
+        return Answer.of(await self._transport.handle_async_request(request))
 
-    def session() -> aiohttp.ClientSession:
-        # Made on the event loop at the first request: an aiohttp session belongs to its loop.
-        import aiohttp
-
-        connector = aiohttp.TCPConnector(
-            ssl=ssl_context,
-            limit=LIMITS.max_connections or 0,
-            keepalive_timeout=LIMITS.keepalive_expiry or 0,
-        )
-        return aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),  # a reply's cookies never go back to Slack
-            trust_env=False,
-            auto_decompress=False,  # httpx decodes: the read cap counts the inflated bytes
-        )
-
-    # verify= the context made here, so the transport does not load the certificates again.
-    options: dict[str, Any] = {"client": session, "limits": LIMITS, "verify": ssl_context}
-    if proxy is not None:
-        options["proxy"] = httpx.Proxy(proxy)
-    return OwnedStack("aiohttp", AiohttpTransport(**options))
-
-
-def httpx_error_of(error: Exception) -> httpx.HTTPError | None:
-    """``error`` as the httpx error httpx's own transport raises for the same fault; None
-    for an error that is no HTTP fault.
-
-    httpx-aiohttp maps any dropped or refused connection to ``httpx.ConnectTimeout``, a
-    connect timeout to a bare ``TimeoutException``, and lets other aiohttp errors through
-    as they are (a malformed status or header line arrives as ``ClientResponseError``,
-    quoting the line and whatever the server echoed in it). The errors it raises keep
-    aiohttp's as their cause, so each is mapped again from that cause: a refused
-    connection reads ``ConnectError``, a reset one ``NetworkError``. This applies to a
-    caller's client on httpx-aiohttp too; without aiohttp imported there is none to map.
-    """
-    aiohttp = sys.modules.get("aiohttp")
-    if aiohttp is not None:
-        cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
-        if isinstance(cause, aiohttp.ClientError):
-            return _as_httpx_error(cause)
-    return error if isinstance(error, httpx.HTTPError) else None
-
-
-def _as_httpx_error(error: aiohttp.ClientError) -> httpx.TransportError:
-    """The httpx error for an aiohttp one; the most specific class first."""
-    import aiohttp
-
-    text = str(error)
-    kinds: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
-        (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
-        (aiohttp.ClientHttpProxyError, httpx.ProxyError),
-        (aiohttp.ClientConnectorError, httpx.ConnectError),  # refused, DNS, TLS handshake
-        (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
-        (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
-        (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
-        (aiohttp.ClientOSError, httpx.NetworkError),  # reset, broken pipe
-        (aiohttp.ClientPayloadError, httpx.ReadError),
-        (aiohttp.ClientResponseError, httpx.RemoteProtocolError),  # a malformed reply
-    )
-    for aiohttp_kind, httpx_kind in kinds:
-        if isinstance(error, aiohttp_kind):
-            return httpx_kind(text)
-    return httpx.TransportError(text)
+    async def aclose(self) -> None:
+        self.is_closed = True
+        await self._transport.aclose()

@@ -1,0 +1,150 @@
+"""The ``aiohttp`` stack (the ``[fast]`` extra): aiohttp's client session, and its errors as
+the httpx errors the client classifies.
+
+The session is made here: no cookie jar (a reply's cookies never go back to Slack),
+no environment read, TLS verified with httpx's certificate store, bodies left encoded
+(the client decodes, so its read cap counts inflated bytes), redirects never
+followed. aiohttp has no write timeout: the client bounds each attempt itself, and
+tells "not reached" from whether the body began to go out (``FormBody.started``).
+
+aiohttp is called directly rather than through httpx-aiohttp's httpx transport:
+measured, its layer (an ``httpx.Request`` and ``httpx.Response`` per call and their
+headers, its stream wrappers) cost 40-60 us a call, and its error mapping had to be
+done again anyway: it reports a refused, reset or dropped connection alike as
+``httpx.ConnectTimeout``, and lets other errors through as aiohttp's own (a malformed
+status line arrives as ``ClientResponseError`` quoting the line, and whatever the
+server echoed in it). ``httpx_error_of`` maps aiohttp's errors to what httpx's own
+transport raises for the same fault, for this stack and for a caller's client on
+httpx-aiohttp alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Literal
+
+import httpx
+
+from ocp_users_photo.slack.form import FormBody
+from ocp_users_photo.slack.stacks import LIMITS, Answer
+
+if TYPE_CHECKING:
+    import aiohttp
+    import yarl
+
+
+class AiohttpStack:
+    """An aiohttp session for one event loop, made at the first request (it belongs to a loop)."""
+
+    name: Literal["aiohttp"] = "aiohttp"
+
+    def __init__(self, *, proxy: str | None, ssl_context: ssl.SSLContext, timeout: float) -> None:
+        import aiohttp
+
+        self._ssl_context = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
+        )
+        self._proxy: str | None = None
+        self._proxy_headers: dict[str, str] | None = None
+        if proxy is not None:
+            parsed = httpx.Proxy(proxy)  # its credentials go in a header, not in the URL
+            self._proxy = str(parsed.url)
+            if parsed.auth is not None:
+                pair = ":".join(parsed.auth).encode("utf-8")
+                self._proxy_headers = {
+                    "Proxy-Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"
+                }
+        self._urls: dict[str, yarl.URL] = {}  # parsed once per method
+        self.is_closed = False
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                ssl=self._ssl_context,
+                limit=LIMITS.max_connections or 0,
+                keepalive_timeout=LIMITS.keepalive_expiry or 0,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+                auto_decompress=False,
+            )
+        return self._session
+
+    async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer:
+        import yarl
+
+        session = self._session_now()
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = self._urls[url] = yarl.URL(url)
+        response = await session.request(
+            "POST",
+            parsed,
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+            timeout=self._timeout,
+            proxy=self._proxy,
+            proxy_headers=self._proxy_headers,
+        )
+        return Answer(
+            response.status,
+            httpx.Headers(response.raw_headers),
+            response.content.iter_any(),
+            _releaser(response),
+        )
+
+    async def aclose(self) -> None:
+        self.is_closed = True
+        if self._session is not None:
+            await self._session.close()
+
+
+def _releaser(response: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:
+    async def release() -> None:
+        # The connection goes back to the pool when the body was read whole; else it closes.
+        response.release()
+
+    return release
+
+
+def httpx_error_of(error: Exception) -> httpx.HTTPError | None:
+    """``error`` as the httpx error httpx's own transport raises for the same fault; None
+    for an error that is no HTTP fault. Without aiohttp imported, there is none to map."""
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None:
+        cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
+        if isinstance(cause, aiohttp.ClientError):
+            return _as_httpx_error(cause)
+    return error if isinstance(error, httpx.HTTPError) else None
+
+
+def _as_httpx_error(error: aiohttp.ClientError) -> httpx.TransportError:
+    """The httpx error for an aiohttp one; the most specific class first."""
+    import aiohttp
+
+    text = str(error)
+    kinds: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+        (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
+        (aiohttp.ClientHttpProxyError, httpx.ProxyError),
+        (aiohttp.ClientConnectorError, httpx.ConnectError),  # refused, DNS, TLS handshake
+        (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
+        (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
+        (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
+        (aiohttp.ClientOSError, httpx.NetworkError),  # reset, broken pipe
+        (aiohttp.ClientPayloadError, httpx.ReadError),
+        (aiohttp.ClientResponseError, httpx.RemoteProtocolError),  # a malformed reply
+    )
+    for aiohttp_kind, httpx_kind in kinds:
+        if isinstance(error, aiohttp_kind):
+            return httpx_kind(text)
+    return httpx.TransportError(text)
