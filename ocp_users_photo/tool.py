@@ -255,7 +255,8 @@ class UsersSetPhoto:
         token_override: TokenOverride | None = None,
         observers: Sequence[CallObserver] = (),
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The reply and a summary of what was sent (image format, size, bytes; a digest if asked).
+        """The reply and a summary of what was sent (image format, size, bytes; a fingerprint if
+        ``digest``: images/upload.py).
 
         Agent integrations record the summary in place of the arguments, which may hold
         a token or a whole image. ``observers`` are told about this call, after the tool's own.
@@ -294,7 +295,7 @@ class UsersSetPhoto:
         try:
             image = upload.image
             if digest:
-                image.want_digest()
+                image.want_fingerprint()
             reply = await self._slack.call(
                 self.spec.slack_method,
                 token=upload.token,
@@ -306,7 +307,7 @@ class UsersSetPhoto:
             body = await check_photo_reply_off_loop(reply.body, reply_check=self.reply_check)
             summary = upload.summary()
             if digest:
-                summary["sha256"] = image.digest()
+                summary["fingerprint"] = image.fingerprint()
             return body, summary
         finally:
             upload.close()

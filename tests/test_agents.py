@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.standin_agent import AsyncStandInAgent
 from tests.test_spec import seed_block
+from tests.test_tool import expected_fingerprint
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 OPENAPI = Path(__file__).parent / "data" / "slack-openapi-users-photo.json"
@@ -149,7 +151,10 @@ async def test_history_keeps_no_token_and_no_image_bytes(
     summary = response["metadata"]["image"]
     assert summary["format"] == "PNG"
     assert (summary["width"], summary["height"], summary["bytes"]) == (640, 640, len(image))
-    assert len(summary["sha256"]) == 12
+    # A fingerprint of what was sent (images/upload.py), not a hash of the whole image: the
+    # bytes' count and ends tell photos apart; Slack's avatar_hash names the photo set.
+    assert re.fullmatch(r"[0-9a-f]{12}", summary["fingerprint"])
+    assert summary["fingerprint"] == expected_fingerprint(image)
     shown = slack_emulator.state.person_for_token(CANARY_TOKEN)
     assert response["metadata"]["avatar_hash"] == shown.avatar_hash
 

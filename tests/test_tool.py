@@ -18,8 +18,9 @@ import pytest
 from ocp_users_photo import InvalidArguments, UsersSetPhoto, __version__
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
+from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from tests import loopback
-from tests.conftest import CANARY_TOKEN, make_image, photo_requests, shown_avatar_hash
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, shown_avatar_hash
 
 
 async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
@@ -248,10 +249,19 @@ async def test_debug_logs_summarise_each_attempt(
     assert re.search(r"\d+ bytes crop=x=0 y=0 w=512: HTTP 200 in \d+\.\d ms", text)
 
 
-async def test_a_digest_of_what_was_sent_without_reading_twice(
-    tool: UsersSetPhoto, tmp_path: Path
+def expected_fingerprint(data: bytes) -> str:
+    """images/upload.py's definition, restated: BLAKE2b-48 of the size, first and last 16 KB."""
+    span = 16 * 1024
+    material = len(data).to_bytes(8, "big") + data[:span] + data[-span:]
+    return hashlib.blake2b(material, digest_size=6).hexdigest()
+
+
+@pytest.mark.parametrize("size", ["small", "streamed"])
+async def test_a_fingerprint_of_what_was_sent_without_reading_twice(
+    tool: UsersSetPhoto, tmp_path: Path, size: str
 ) -> None:
-    data = make_image((600, 600))
+    # A small file is read whole when opened; a larger one is fingerprinted as it streams.
+    data = make_image((600, 600)) if size == "small" else padded_png(READ_WHOLE_BYTES + 99_999)
     path = tmp_path / "me.png"
     path.write_bytes(data)
     for image in (path, data):
@@ -261,8 +271,22 @@ async def test_a_digest_of_what_was_sent_without_reading_twice(
             "width": 600,
             "height": 600,
             "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()[:12],
+            "fingerprint": expected_fingerprint(data),
         }
+    _, other = await tool.call_with_summary({"image": make_image((601, 600))}, digest=True)
+    assert other["fingerprint"] != expected_fingerprint(data)
+
+
+async def test_a_retried_upload_is_fingerprinted_once_whole(
+    emulator: RunningEmulator, tool: UsersSetPhoto, tmp_path: Path
+) -> None:
+    data = padded_png(READ_WHOLE_BYTES + 99_999)
+    path = tmp_path / "me.png"
+    path.write_bytes(data)
+    inject(emulator, Fault.drop())  # the first attempt's reply is lost: the file is sent again
+    _, summary = await tool.call_with_summary({"image": path}, digest=True)
+    assert len(photo_requests(emulator)) == 2
+    assert summary["fingerprint"] == expected_fingerprint(data)
 
 
 async def test_run_takes_a_models_arguments_only_so_a_token_is_refused(

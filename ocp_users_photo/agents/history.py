@@ -3,7 +3,7 @@
 ocp-agent sends its whole context, history included, with every later request
 (the ``OCP-Session`` header), so what is recorded here travels: arguments are
 summarised (``safe_view``), the image is described (format, size, bytes, a short
-digest), and the token is never recorded.
+fingerprint: images/upload.py), and the token is never recorded.
 """
 
 from __future__ import annotations

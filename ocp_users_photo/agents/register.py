@@ -11,7 +11,7 @@ image included) in the context history that travels with every later request.
 - ``agent.call_tool('usersSetPhoto', args)`` runs this package's checked call;
   every other tool takes the agent's own path, unchanged;
 - the history records the call with the image summarised (format, size, bytes,
-  digest) and never the token.
+  fingerprint) and never the token.
 
 It works with ocp-agent 0.3.0 (synchronous) and with agents whose
 ``register_api``/``call_tool`` are coroutines. On a synchronous agent,

@@ -1,4 +1,14 @@
-"""PreparedImage: the image as the multipart part will carry it, and what describes it."""
+"""PreparedImage: the image as the multipart part will carry it, and what describes it.
+
+Its ``fingerprint`` tells images apart in an agent's history without hashing them
+whole: BLAKE2b of the byte count and the first and last FINGERPRINT_SPAN bytes. A
+full SHA-256 cost ~0.7 ms per MB, 20-25% of a call at 1-5 MB (benchmarks/README.md),
+for little more: two photos differ in their first bytes (a PNG's first rows and
+metadata, a JPEG's EXIF: timestamps, thumbnail) and in their last (a PNG's zlib
+stream ends with a checksum of every pixel, a JPEG's scan with its last blocks). Two
+files of one size that differ only in their middle get the same fingerprint; Slack's
+``avatar_hash``, which the history records beside it, tells apart the photos set.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +21,7 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.source import ImageSource
 
 CONTENT_TYPES: Final = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}
+FINGERPRINT_SPAN: Final = 16 * 1024
 EXTENSIONS: Final = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}
 
 
@@ -28,34 +39,36 @@ class PreparedImage:
     changes: tuple[str, ...]
     source: ImageSource
 
-    _digesting: _DigestingFile | None = field(default=None, init=False, repr=False)
-    _digest_wanted: bool = field(default=False, init=False, repr=False)
+    _sampling: _SamplingFile | None = field(default=None, init=False, repr=False)
+    _fingerprint_wanted: bool = field(default=False, init=False, repr=False)
 
     @property
     def content_type(self) -> str:
         return CONTENT_TYPES[self.format]
 
-    def want_digest(self) -> None:
-        """Hash the bytes as they are sent, so ``digest()`` needs no second read of the file."""
-        self._digest_wanted = True
+    def want_fingerprint(self) -> None:
+        """Keep a file's ends as they are sent, so ``fingerprint()`` reads nothing again."""
+        self._fingerprint_wanted = True
 
     def body(self) -> BinaryIO | bytes:
         """What the multipart part carries: the open file (streamed) or the bytes."""
         if self.source.data is not None:
             return self.source.data
         stream = self.source.stream()
-        if not self._digest_wanted:
+        if not self._fingerprint_wanted:
             return stream
-        self._digesting = _DigestingFile(stream)
-        return cast(BinaryIO, self._digesting)
+        self._sampling = _SamplingFile(stream)
+        return cast(BinaryIO, self._sampling)
 
-    def digest(self) -> str:
-        """The first 12 hex digits of the SHA-256 of the bytes sent (after ``want_digest``)."""
-        if self.source.data is not None:
-            return hashlib.sha256(self.source.data).hexdigest()[:12]
-        if self._digesting is None:
-            raise RuntimeError("digest() needs want_digest() before the image is sent")
-        return self._digesting.hexdigest()[:12]
+    def fingerprint(self) -> str:
+        """12 hex digits telling these bytes apart (module docstring); bytes in memory, or a
+        file sent after ``want_fingerprint``."""
+        data = self.source.data
+        if data is not None:
+            return fingerprint_of(len(data), data[:FINGERPRINT_SPAN], data[-FINGERPRINT_SPAN:])
+        if self._sampling is None:
+            raise RuntimeError("fingerprint() needs want_fingerprint() before the image is sent")
+        return self._sampling.fingerprint()
 
     def summary(self) -> dict[str, Any]:
         """A JSON-able description for logs and agent history: no pixels, no bytes."""
@@ -80,22 +93,36 @@ class PreparedImage:
         self.source.close()
 
 
-class _DigestingFile:
-    """A file reader that hashes what is read; rewinding to 0 starts the hash again (retries)."""
+def fingerprint_of(byte_count: int, head: bytes, tail: bytes) -> str:
+    """12 hex digits of BLAKE2b over the byte count, the first and the last bytes."""
+    digest = hashlib.blake2b(byte_count.to_bytes(8, "big"), digest_size=6)
+    digest.update(head)
+    digest.update(tail)
+    return digest.hexdigest()
+
+
+class _SamplingFile:
+    """A file reader that keeps the first and last FINGERPRINT_SPAN bytes read, in order;
+    rewinding to 0 starts again (a retried attempt reads the file again)."""
 
     def __init__(self, file: BinaryIO) -> None:
         self._file = file
-        self._hash = hashlib.sha256()
+        self._head = b""
+        self._tail = b""
+        self._read = 0
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._file.read(size)
-        self._hash.update(chunk)
+        if len(self._head) < FINGERPRINT_SPAN:
+            self._head += chunk[: FINGERPRINT_SPAN - len(self._head)]
+        self._tail = (self._tail + chunk[-FINGERPRINT_SPAN:])[-FINGERPRINT_SPAN:]
+        self._read += len(chunk)
         return chunk
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         position = self._file.seek(offset, whence)
         if position == 0:
-            self._hash = hashlib.sha256()
+            self._head, self._tail, self._read = b"", b"", 0
         return position
 
     def tell(self) -> int:
@@ -104,5 +131,5 @@ class _DigestingFile:
     def fileno(self) -> int:
         return self._file.fileno()
 
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
+    def fingerprint(self) -> str:
+        return fingerprint_of(self._read, self._head, self._tail)
