@@ -18,10 +18,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol
 from urllib.parse import unquote, urlsplit
-
-import anyio.to_thread
 
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.encoded_text import (
@@ -34,6 +32,7 @@ from ocp_users_photo.images.header import HeaderFacts, read_header
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import open_confined, path_exists, problem, reason
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.worker_threads import in_worker_thread
 
 _MAX_PATH_CHARS: Final = 4096
 _SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{1,15}):")
@@ -41,8 +40,6 @@ _SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{1,15}):")
 # parse is bounded and takes microseconds, less than a trip to a worker thread.
 _INLINE_HEADER_BYTES: Final = 2 * 1024 * 1024
 _CHEAP_HEADERS: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -90,8 +87,15 @@ def inspect_source(
     return ResolvedImage(source=source, facts=facts), []
 
 
-async def _in_thread(function: Callable[..., T], *args: Any) -> T:
-    return await anyio.to_thread.run_sync(function, *args)
+async def _in_thread(function: Callable[..., Resolution], *args: Any) -> Resolution:
+    return await in_worker_thread(function, *args, discard=_close_resolved)
+
+
+def _close_resolved(resolution: Resolution) -> None:
+    """What a cancelled resolution opened, closed."""
+    resolved, _ = resolution
+    if resolved is not None:
+        resolved.close()
 
 
 async def inspect_in_memory(

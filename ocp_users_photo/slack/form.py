@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from typing import BinaryIO, Final
 from urllib.parse import urlencode
 
-import anyio.to_thread
 import httpx
+
+from ocp_users_photo.worker_threads import in_worker_thread
 
 # Bodies up to this size go out as one piece (joining them costs less than a write).
 WRITE_PIECE_BYTES: Final = 256 * 1024
@@ -64,7 +65,7 @@ class FormBody(httpx.AsyncByteStream):
             piece.file.seek(0)  # a retried attempt sends the file again from its start
             left = piece.size
             while left > 0:  # the size is known: no trip to learn that the file ended
-                block = await anyio.to_thread.run_sync(piece.file.read, min(left, READ_BLOCK_BYTES))
+                block = await in_worker_thread(piece.file.read, min(left, READ_BLOCK_BYTES))
                 if not block:
                     return  # the file shrank: the stack sees a short body and fails the call
                 left -= len(block)
