@@ -42,8 +42,7 @@ async def test_a_cancelled_callers_result_is_discarded_when_it_arrives() -> None
         return opened
 
     call = asyncio.create_task(in_worker_thread(slow_open, discard=discarded.append))
-    while not started.is_set():
-        await asyncio.sleep(0.01)
+    assert await asyncio.to_thread(started.wait, 5)
     call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
