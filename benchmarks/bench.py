@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -25,6 +26,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -105,8 +107,8 @@ QUICK = Budget(
     latency_calls=3,
     concurrencies=(64,),
     per_worker=1,
-    latency_contenders=("plugin", "plugin+aiohttp", "httpx", "slack_sdk+session", "slack_sdk"),
-    throughput_contenders=("plugin", "plugin+aiohttp", "slack_sdk+session"),
+    latency_contenders=("plugin", "plugin/httpx", "httpx", "slack_sdk+session", "slack_sdk"),
+    throughput_contenders=("plugin", "plugin/httpx", "slack_sdk+session"),
     throughput_sources=("path",),
     check_calls=100,
     photos=tuple(spec for spec in PHOTOS if spec.label in ("12 MP JPEG, EXIF 6", "24 MP JPEG")),
@@ -271,7 +273,7 @@ async def measure_transport(
 async def measure_agent(
     api_url: str, cases: Sequence[ImageCase], folder: Path, budget: Budget
 ) -> tuple[dict[str, Latency], str]:
-    """tool.call vs the same tool behind agent.call_tool (and the digest it adds), interleaved."""
+    """tool.call vs the same tool behind agent.call_tool (and its fingerprint), interleaved."""
     tool = plugin_adapter.make_tool(
         TOKEN, api_url, image_roots=[folder], options=plugin_adapter.KEEPING_OFF
     )
@@ -609,6 +611,47 @@ def load_average() -> str:
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min)"
 
 
+class LoadSampler:
+    """The 1-minute load average every ``every`` seconds while a run lasts, in a thread.
+
+    The machine is shared: the load during the run, not only before and after it, says
+    how much the wall-clock figures could be trusted.
+    """
+
+    def __init__(self, every: float = 5.0) -> None:
+        self._every = every
+        self._samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            with contextlib.suppress(OSError):
+                self._samples.append(os.getloadavg()[0])
+            if self._stop.wait(self._every):
+                return
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, Any]:
+        if not self._samples:
+            return {"samples": 0}
+        ordered = sorted(self._samples)
+        return {
+            "samples": len(ordered),
+            "every_s": self._every,
+            "min": round(ordered[0], 2),
+            "median": round(ordered[len(ordered) // 2], 2),
+            "max": round(ordered[-1], 2),
+        }
+
+
 async def run(budget: Budget, quick: bool) -> Results:
     server_cpu, pinning = pin_cores()
     load_before = load_average()
@@ -637,6 +680,12 @@ async def run(budget: Budget, quick: bool) -> Results:
                 ),
                 "import_runs": budget.import_runs,
                 "load_before": load_before,
+                "contenders": {
+                    name: contender_set.DESCRIPTIONS[name]
+                    for name in dict.fromkeys(
+                        [*budget.latency_contenders, *budget.throughput_contenders]
+                    )
+                },
             }
         )
         log("timing imports in fresh interpreters")
@@ -680,8 +729,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         log("README.md's goal table differs from goals.py: run goals.py --write README.md")
     budget = QUICK if options.quick else FULL
     started = time.perf_counter()
-    results = asyncio.run(run(budget, options.quick))
+    with LoadSampler() as load:
+        results = asyncio.run(run(budget, options.quick))
     results.meta["seconds"] = round(time.perf_counter() - started, 1)
+    results.meta["load_during"] = load.summary()
     if options.note:
         results.meta["note"] = options.note
     from report import markdown

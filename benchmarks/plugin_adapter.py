@@ -83,7 +83,7 @@ async def call(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> None:
 
 
 async def call_with_digest(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> None:
-    """What the agent path runs inside: the call plus the summary and SHA-256 digest."""
+    """What the agent path runs inside: the call plus the summary and its fingerprint."""
     await tool.call_with_summary(arguments, digest=True)
 
 

@@ -3,7 +3,7 @@
     python benchmarks/profile_gap.py                      # default contenders and workloads
     python benchmarks/profile_gap.py --contenders plugin slack_sdk+session \\
         --images "100 KB PNG" --source bytes --concurrency 1 64 --calls 400
-    python benchmarks/profile_gap.py --breakdown --contenders plugin+aiohttp   # plugin's steps
+    python benchmarks/profile_gap.py --breakdown --contenders plugin   # the plugin's steps
     python benchmarks/profile_gap.py --checks         # prepare + close alone, no network
 
 For each contender, workload and concurrency: first the client CPU per call without
@@ -35,7 +35,7 @@ from bench import CHECK_IMAGES, TRANSPORT_IMAGES, loopback_server, pin_cores
 from contenders import TOKEN, Contender, Workload, make_contender
 from images import ImageCase, make_case
 
-DEFAULT_CONTENDERS = ("plugin", "plugin+aiohttp", "httpx+batching", "slack_sdk+session")
+DEFAULT_CONTENDERS = ("plugin", "plugin/httpx", "httpx+batching", "slack_sdk+session")
 LIBRARIES = (
     "ocp_users_photo",
     "httpx_aiohttp",

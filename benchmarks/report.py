@@ -20,7 +20,7 @@ SPREAD_KEYS = {
     "photo_prepare_vs_pillow": "photo_prepare_vs_pillow",
     "agent_vs_call": "agent_vs_call",
 }
-OPTIONS = ("plugin", "plugin+aiohttp", "plugin+pool")
+OPTIONS = ("plugin", "plugin/httpx", "plugin+aiohttp", "plugin+pool")
 AGENT_ORDER = ("tool.call", "call+digest", "agent.call_tool")
 BASELINE = "slack_sdk+session"
 KEEPING_NOT_MEASURED = (
@@ -279,6 +279,7 @@ def _latency_section(results: Results) -> list[str]:
         (a, b)
         for a, b in (
             ("plugin", BASELINE),
+            ("plugin/httpx", BASELINE),
             ("plugin+aiohttp", BASELINE),
             ("plugin", "httpx"),
             ("httpx+batching", "httpx"),
@@ -319,6 +320,7 @@ def _throughput_section(results: Results) -> list[str]:
             (a, b)
             for a, b in (
                 ("plugin", BASELINE),
+                ("plugin/httpx", BASELINE),
                 ("plugin+aiohttp", BASELINE),
                 ("plugin+pool", BASELINE),
                 ("plugin", "httpx"),
@@ -449,8 +451,9 @@ def _agent_section(results: Results) -> list[str]:
         "",
         f"Agent: {results.agent_kind}. `register(agent)`, then "
         "`await agent.call_tool('usersSetPhoto', ...)` against `tool.call` on the same tool "
-        "and client; `call+digest` is the plugin's call with the summary and SHA-256 digest "
-        "the agent's history records, without the agent. Keeping (undo): off.",
+        "and client; `call+digest` is the plugin's call with the summary and the fingerprint "
+        "the agent's history records (SHA-256 of the size and the first and last 8 KB; a "
+        "full SHA-256 before), without the agent. Keeping (undo): off.",
         "",
         *_table(
             [
@@ -565,6 +568,17 @@ def _http2_section(results: Results) -> list[str]:
     ]
 
 
+def load_during_text(meta: dict[str, Any]) -> str:
+    """The 1-minute load average sampled during the run, as one phrase."""
+    during = meta.get("load_during") or {}
+    if not during.get("samples"):
+        return "not sampled"
+    return (
+        f"1-minute load average {during['min']} to {during['max']} (median {during['median']}; "
+        f"{during['samples']} samples, every {during['every_s']:g} s) on {meta['cores']} cores"
+    )
+
+
 def markdown(results: Results) -> str:
     meta = results.meta
     lines = [
@@ -574,6 +588,7 @@ def markdown(results: Results) -> str:
         f"- machine: {meta['cores']} cores, {meta['platform']}, Python {meta['python']}",
         f"- load average before / after the run: {meta['load_before']}; "
         f"{meta.get('load_after', '?')}",
+        f"- load during the run: {load_during_text(meta)}",
         *([f"- note: {meta['note']}"] if meta.get("note") else []),
         f"- versions: {meta['versions']}",
         f"- server: {meta.get('server', '?')}",

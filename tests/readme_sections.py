@@ -1,4 +1,5 @@
-"""The README's generated sections, derived from the code and the manifest (never typed twice).
+"""The README's generated sections, derived from the code and the manifest (never typed twice),
+and the Performance section from the benchmark run in benchmarks/results.json.
 
     python -m tests.readme_sections          # rewrite them in README.md
 A test fails when README.md is out of date with these.
@@ -6,6 +7,8 @@ A test fails when README.md is out of date with these.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -17,6 +20,7 @@ from ocp_users_photo.hints import HINTS
 from ocp_users_photo.spec import load_manifest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+BENCHMARKS = README.parent / "benchmarks"
 
 
 def _cell(text: str) -> str:
@@ -68,11 +72,26 @@ def exit_codes() -> str:
     return "\n".join(rows)
 
 
+def performance() -> str:
+    """The Performance section, from the benchmark run kept in benchmarks/results.json."""
+    spec = importlib.util.spec_from_file_location(
+        "readme_performance", BENCHMARKS / "readme_performance.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = json.loads((BENCHMARKS / "results.json").read_text())
+    rendered: str = module.render(results)
+    return rendered.rstrip("\n")
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "parameters": parameters,
     "errors": errors,
     "assumptions": assumptions,
     "exit-codes": exit_codes,
+    "performance": performance,
 }
 
 
