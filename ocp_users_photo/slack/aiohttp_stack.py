@@ -90,7 +90,7 @@ class AiohttpStack:
             "POST",
             parsed,
             headers=headers,
-            data=body,
+            data=body if body.whole is None else body.whole,
             allow_redirects=False,
             timeout=self._timeout,
             proxy=self._proxy,

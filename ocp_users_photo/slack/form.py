@@ -54,6 +54,13 @@ class FormBody(httpx.AsyncByteStream):
         self.length = length
         self.started = False
 
+    @property
+    def whole(self) -> bytes | None:
+        """The body as one bytes object when it is one already (small, in memory), else None."""
+        if len(self._pieces) == 1 and isinstance(self._pieces[0], bytes):
+            return self._pieces[0]
+        return None
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
         # An async generator: this line runs when the stack asks for the first piece, after
         # it connected and wrote the request's head, not when the request object is built.
