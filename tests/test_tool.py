@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from ocp_users_photo.hints import HINTS
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, shown_avatar_hash
+from tests.http_stacks import stack_environ
 
 
 async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
@@ -214,6 +216,20 @@ async def test_the_tools_own_client_is_closed_by_aclose(emulator: RunningEmulato
     assert not client.is_closed
     await tool.aclose()
     assert client.is_closed
+
+
+def test_a_tool_never_closed_lets_go_of_its_stack_quietly(
+    slack_emulator: RunningEmulator, http_stack: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # aiohttp complains on stderr about a session collected unclosed; httpx's client never did.
+    environ = stack_environ(http_stack)
+    tool = UsersSetPhoto(CANARY_TOKEN, base_url=slack_emulator.base_url, environ=environ)
+    assert asyncio.run(tool.call({"image": make_image()}))["ok"] is True
+    assert asyncio.run(tool.call({"image": make_image()}))["ok"] is True  # a second loop
+    with caplog.at_level(logging.WARNING):
+        del tool
+        gc.collect()
+    assert [record.getMessage() for record in caplog.records] == []
 
 
 def test_call_sync_runs_without_an_event_loop_and_again(slack_emulator: RunningEmulator) -> None:

@@ -21,8 +21,10 @@ httpx-aiohttp alike.
 from __future__ import annotations
 
 import base64
+import contextlib
 import ssl
 import sys
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -71,6 +73,10 @@ class AiohttpStack:
                 limit=LIMITS.max_connections or 0,
                 keepalive_timeout=LIMITS.keepalive_expiry or 0,
             )
+            # A tool never closed (or left behind on a finished event loop) lets go of its
+            # connections quietly, as httpx's client does, not with aiohttp's "Unclosed
+            # client session" complaint on stderr when it is collected.
+            weakref.finalize(self, _let_go, connector)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
@@ -107,6 +113,17 @@ class AiohttpStack:
         self.is_closed = True
         if self._session is not None:
             await self._session.close()
+
+
+def _let_go(connector: aiohttp.BaseConnector) -> None:
+    """Mark ``connector`` closed without its event loop: its sockets close where that loop still
+    runs, else when they are collected. aiohttp's ``close()`` must be awaited on the loop,
+    which is gone by the time a forgotten stack is collected; its synchronous part is
+    ``_close()``, used here, guarded, for want of a public one."""
+    close = getattr(connector, "_close", None)
+    if callable(close):
+        with contextlib.suppress(Exception):
+            close()
 
 
 def _releaser(response: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:
