@@ -10,8 +10,10 @@ and LF percent-encoded); the boundary is random per body, so content cannot forg
 The body goes out in few, large pieces, never copied: every write through the HTTP
 stack costs (~20 us through httpcore and anyio), and copying a 5 MB image twice cost
 more than sending it. A small body is one piece; a large one is the parts' headers,
-the file's bytes as they are (bytes) or in blocks of READ_BLOCK_BYTES (an open file,
-read in a worker thread, so the event loop never waits on the disk), and the trailer.
+the file's bytes as they are (bytes) or read from the open file in a worker thread
+(the event loop never waits on the disk), READ_BLOCK_BYTES a trip in pieces of
+WRITE_PIECE_BYTES, and the trailer. The pieces bound what a transport copies of a
+write its socket does not take at once: a 20 MB upload grows memory by ~1.3 MB.
 
 ``FormBody.started`` tells whether the HTTP stack began to take the body: until then
 the request cannot have reached the server whole, whatever error the stack reports.
@@ -72,11 +74,29 @@ class FormBody(httpx.AsyncByteStream):
             piece.file.seek(0)  # a retried attempt sends the file again from its start
             left = piece.size
             while left > 0:  # the size is known: no trip to learn that the file ended
-                block = await in_worker_thread(piece.file.read, min(left, READ_BLOCK_BYTES))
-                if not block:
+                pieces = await in_worker_thread(_read_block, piece.file, left)
+                if not pieces:
                     return  # the file shrank: the stack sees a short body and fails the call
-                left -= len(block)
-                yield block
+                pieces.reverse()
+                while pieces:  # each let go once it is written
+                    block = pieces.pop()
+                    left -= len(block)
+                    yield block
+
+
+def _read_block(file: BinaryIO, left: int) -> list[bytes]:
+    """Up to READ_BLOCK_BYTES of ``file`` (no more than ``left``), read in pieces of
+    WRITE_PIECE_BYTES: one trip to the worker thread, and a transport that copies what its
+    socket does not take at once never copies more than a piece."""
+    pieces: list[bytes] = []
+    wanted = min(left, READ_BLOCK_BYTES)
+    while wanted > 0:
+        piece = file.read(min(wanted, WRITE_PIECE_BYTES))
+        if not piece:
+            break
+        pieces.append(piece)
+        wanted -= len(piece)
+    return pieces
 
 
 @dataclass(frozen=True)
