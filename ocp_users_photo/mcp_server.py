@@ -190,7 +190,12 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
         version=__version__,
         instructions=(
             f"{tool_name} sets the Slack profile photo of the user whose token this server "
-            f"holds. Give image as a file path inside: {roots}."
+            + (
+                f"holds. Give image as a file path inside: {roots}, or as base64 or a data: URI."
+                if roots
+                else "holds. No image folder is configured (start the server with "
+                "--image-root DIR for file paths): give image as base64 or a data: URI."
+            )
         ),
         on_list_tools=list_tools,
         on_call_tool=call,

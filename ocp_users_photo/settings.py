@@ -165,10 +165,15 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
     """The folders image paths may be read from at ``door``; None means anywhere.
 
     Given roots hold at every door. Without them, the Python API and the command line
-    read anywhere (the caller is the user); a model door reads the working directory.
+    read anywhere (the caller is the user); a model door reads the working directory,
+    except when that is ``/`` or the home folder itself: then no folder at all (an empty
+    tuple), and path images are refused with how to give a root.
     """
     if explicit is not None:
         return resolve_roots(explicit)
-    if door == "model":
-        return (Path.cwd().resolve(),)
-    return None
+    if door != "model":
+        return None
+    working = Path.cwd().resolve()
+    if working == Path(working.anchor) or working == Path.home().resolve():
+        return ()
+    return (working,)

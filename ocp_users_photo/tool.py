@@ -40,7 +40,7 @@ from ocp_users_photo.observers import (
     notify_started,
 )
 from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply_off_loop
-from ocp_users_photo.settings import ImageRoots, Settings, resolve_roots
+from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
@@ -135,6 +135,9 @@ class UsersSetPhoto:
         self.reply_check: ReplyCheck = reply_check
         self.fit: Fit = fit
         self.image_roots: tuple[Path, ...] | None = resolve_roots(image_roots)
+        # A model door (run(), agents, MCP) without roots reads the working directory only
+        # (never / or the home folder): ../shared/DEFAULTS.md.
+        self.model_image_roots = door_image_roots("model", image_roots)
         self.limits = limits
         self.timeout = float(timeout)
         self.observers: tuple[CallObserver, ...] = tuple(observers)
@@ -336,7 +339,8 @@ class UsersSetPhoto:
         )
         if parsed.image is None:
             raise InvalidArguments(problems)
-        context = IntakeContext(image_roots=self.image_roots, limits=self.limits)
+        roots = self.model_image_roots if model_facing else self.image_roots
+        context = IntakeContext(image_roots=roots, limits=self.limits)
         resolved, image_problems = await self._intake.resolve(parsed.image, context)
         problems.extend(image_problems)
         if resolved is None:

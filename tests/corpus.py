@@ -174,6 +174,16 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.image": "is outside the folders images may be read from"}),
     ),
     Item(
+        "a path through a file outside the root (/etc/passwd/x)",
+        {"image": "/etc/passwd/x"},
+        Refused({"$.image": "is outside the folders images may be read from"}),
+    ),
+    Item(
+        "a path through nothing outside the root (/etc/nopasswd/x): the same answer",
+        {"image": "/etc/nopasswd/x"},
+        Refused({"$.image": "is outside the folders images may be read from"}),
+    ),
+    Item(
         "a path into an unknown user's home (~name)",
         {"image": "~no-such-user-corpus/photo.png"},
         Refused({"$.image": "starts with a home folder (~) that cannot be found"}),

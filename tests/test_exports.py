@@ -433,7 +433,7 @@ async def test_output_schema_holds_for_what_run_returns(
     code: str | None,
 ) -> None:
     inject(emulator, *answers)
-    result = await tool.run({"image": str(write_image())})
+    result = await tool.run({"image": write_image().read_bytes()})
     assert photo_requests(emulator), "the call reached the server"
     assert result.get("error") == code
     assert result["ok"] is (code is None)
