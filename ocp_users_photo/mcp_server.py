@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.credentials import REDACTED
-from ocp_users_photo.exports import export_tool
+from ocp_users_photo.exports import mcp_tool, run_result_schema
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
@@ -66,6 +66,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "directory). Paths outside every root are refused, symlinks included.",
     )
     parser.add_argument(
+        "--allow-url-host",
+        action="append",
+        dest="url_hosts",
+        metavar="HOST",
+        help="let the model give the image as an https URL on HOST (repeatable; a leading dot "
+        "allows every name under it, as .example.com). Off by default. Fetched without a "
+        "proxy, never with the Slack token; internal addresses are refused.",
+    )
+    parser.add_argument(
         "--base-url",
         default=None,
         metavar="URL",
@@ -88,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         image_roots = door_image_roots("model", args.image_roots)
-        tool = UsersSetPhoto(base_url=args.base_url, image_roots=image_roots)
+        tool = UsersSetPhoto(
+            base_url=args.base_url, image_roots=image_roots, url_hosts=args.url_hosts
+        )
     except ValueError as problem:
         print(f"ocp-users-photo mcp: error: {problem}", file=sys.stderr)
         return 2
@@ -170,10 +181,10 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
     SDK's public handler arguments (``on_list_tools``, ``on_call_tool``)."""
     types = sdk.types
     tool_name = tool.name
-    roots = ", ".join(str(root) for root in tool.image_roots or ())
 
     async def list_tools(_context: Any, _params: Any) -> Any:
-        return types.ListToolsResult.model_validate({"tools": [export_tool("mcp")]})
+        listed = mcp_tool(tool, output_schema=run_result_schema())
+        return types.ListToolsResult.model_validate({"tools": [listed]})
 
     async def call(_context: Any, params: Any) -> Any:
         if params.name != tool_name:
@@ -188,17 +199,27 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
     return sdk.server_class(
         SERVER_NAME,
         version=__version__,
-        instructions=(
-            f"{tool_name} sets the Slack profile photo of the user whose token this server "
-            + (
-                f"holds. Give image as a file path inside: {roots}, or as base64 or a data: URI."
-                if roots
-                else "holds. No image folder is configured (start the server with "
-                "--image-root DIR for file paths): give image as base64 or a data: URI."
-            )
-        ),
+        instructions=_instructions(tool),
         on_list_tools=list_tools,
         on_call_tool=call,
+    )
+
+
+def _instructions(tool: UsersSetPhoto) -> str:
+    """What the server tells the model about giving an image, from its configuration."""
+    roots = ", ".join(str(root) for root in tool.model_image_roots or ())
+    if roots:
+        where = f"Give image as a file path inside: {roots}, or as base64 or a data: URI."
+    else:
+        where = (
+            "No image folder is configured (start the server with --image-root DIR for file "
+            "paths): give image as base64 or a data: URI."
+        )
+    if tool.url_hosts:
+        where += f" An https URL on one of these hosts works too: {', '.join(tool.url_hosts)}."
+    return (
+        f"{tool.name} sets the Slack profile photo of the user whose token this server holds. "
+        + where
     )
 
 

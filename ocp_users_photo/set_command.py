@@ -20,7 +20,11 @@ from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", metavar="IMAGE", help="path of a PNG, JPEG or GIF file")
+    parser.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="path of a PNG, JPEG or GIF file (or an https URL on a host --allow-url-host names)",
+    )
     crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
     # Taken as text: the tool checks them, so the terminal gets the same answers as an agent.
     crop.add_argument("--crop-x", metavar="N", help="left edge of the square")
@@ -40,6 +44,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         dest="image_roots",
         metavar="DIR",
         help="only read images inside DIR (repeatable; default: anywhere the user can read)",
+    )
+    parser.add_argument(
+        "--allow-url-host",
+        action="append",
+        dest="url_hosts",
+        metavar="HOST",
+        help="allow IMAGE to be an https URL on HOST (repeatable; .example.com allows every "
+        "name under it). Fetched without a proxy and never with the token",
     )
     parser.add_argument("--json", action="store_true", help="print Slack's reply as JSON")
     parser.add_argument(
@@ -89,6 +101,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         timeout=args.timeout,
         max_retries=args.max_retries,
         image_roots=args.image_roots,
+        url_hosts=args.url_hosts,
     ) as tool:
         status.show(f"checking {args.image}")
         upload = await tool.prepare(_arguments(args))

@@ -27,8 +27,14 @@ from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.policy import Fit, ReencodePlan, plan_upload
 from ocp_users_photo.images.reencode import reencode
-from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
+from ocp_users_photo.images.resolvers import (
+    ImageIntake,
+    ImageResolver,
+    IntakeContext,
+    default_resolvers,
+)
 from ocp_users_photo.images.upload import PreparedImage
+from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import (
     CallInfo,
@@ -46,12 +52,15 @@ from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.spec import ToolSpec, tool_spec
 from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
+from ocp_users_photo.web_image import UrlPolicy
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
     from ocp_users_photo.whoami import TokenIdentity
 
 REPLY_CHECKS: Final = ("strict", "warn", "off")
+# The manifest's sentence on URLs, replaced in a tool's input schema when it allows hosts.
+URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
 FITS: Final = ("downscale", "reject")
 USER_AGENT: Final = (
     f"ocp-users-photo/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
@@ -116,6 +125,8 @@ class UsersSetPhoto:
         limits: ImageLimits = DEFAULT_LIMITS,
         environ: Mapping[str, str] | None = None,
         observers: Sequence[CallObserver] = (),
+        url_hosts: Sequence[str] | None = None,
+        image_resolvers: Mapping[str, ImageResolver] | None = None,
     ) -> None:
         _check_option("reply_check", reply_check, REPLY_CHECKS)
         _check_option("fit", fit, FITS)
@@ -141,7 +152,13 @@ class UsersSetPhoto:
         self.limits = limits
         self.timeout = float(timeout)
         self.observers: tuple[CallObserver, ...] = tuple(observers)
-        self._intake = ImageIntake()
+        self.url_hosts: tuple[str, ...] = _url_hosts(url_hosts)
+        resolvers: dict[str, ImageResolver] = {
+            **default_resolvers(),
+            "url": UrlResolver(UrlPolicy(allowed_hosts=self.url_hosts, max_bytes=limits.max_bytes)),
+        }
+        resolvers.update(image_resolvers or {})
+        self._intake = ImageIntake(resolvers)
         self._slack = SlackClient(
             base_url=self.base_url,
             user_agent=USER_AGENT,
@@ -187,7 +204,16 @@ class UsersSetPhoto:
 
     @property
     def input_schema(self) -> dict[str, Any]:
+        """The manifest's input schema; with ``url_hosts``, the image's text says which URLs."""
         schema: dict[str, Any] = self.spec.json_copy("input_schema")
+        if self.url_hosts:
+            image = schema["properties"]["image"]
+            hosts = ", ".join(self.url_hosts[:20])
+            image["description"] = image["description"].replace(
+                URLS_NOT_FETCHED,
+                f"It may also be an https URL of an image on one of these hosts: {hosts} "
+                "(a leading dot allows every name under it); other URLs are refused.",
+            )
         return schema
 
     @property
@@ -431,6 +457,17 @@ def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenS
     raise TypeError(
         f"token must be a Slack token (text) or a TokenSource, not {type(token).__name__}"
     )
+
+
+def _url_hosts(hosts: Sequence[str] | None) -> tuple[str, ...]:
+    """The allow-list of image hosts, checked now: a bad entry fails at construction."""
+    if hosts is None:
+        return ()
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    listed = tuple(hosts)
+    UrlPolicy(allowed_hosts=listed)  # raises ValueError naming a bad entry
+    return listed
 
 
 def _check_option(name: str, value: object, allowed: tuple[str, ...]) -> None:

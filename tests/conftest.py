@@ -106,6 +106,11 @@ _MAY_BLOCK: tuple[tuple[str, str, set[str]], ...] = (
     # ocp-agent's constructor creates its cache folder; this package's OCPAgent calls it.
     ("os.mkdir", "ocp_users_photo/agents/agent.py", {"__init__"}),
     ("os.stat", "ocp_users_photo/agents/agent.py", {"__init__"}),
+    # ocp-agent's classes are imported on first use (once per process), when it is installed.
+    ("os.listdir", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
+    ("os.stat", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
+    ("io.BufferedReader.read", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
+    ("io.TextIOWrapper.read", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
     # The manifest is read once per process (a 9 KB file), cached after that.
     ("os.stat", "ocp_users_photo/spec.py", {"manifest_path"}),
     ("io.BufferedReader.read", "ocp_users_photo/spec.py", {"load_manifest"}),

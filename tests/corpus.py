@@ -426,6 +426,11 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.image": "image is a web URL, and this tool does not fetch URLs"}),
     ),
     Item(
+        "an https URL with a signed query, no host allowed (the query never shown)",
+        {"image": "https://images.example.com/me.png?X-Amz-Signature=c2lnbmF0dXJl&x=1"},
+        Refused({"$.image": "image is a web URL, and this tool does not fetch URLs"}),
+    ),
+    Item(
         "a valid data: URI",
         {"image": _data_uri()},
         Accepted("image/png"),
