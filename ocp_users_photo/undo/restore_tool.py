@@ -72,17 +72,29 @@ class UsersRestorePhoto:
         observers: Sequence[CallObserver] = (),
     ) -> dict[str, Any]:
         """``run`` with an agent's token (``token_override``) and extra observers."""
+        try:
+            return await self.call_with(
+                arguments, token_override=token_override, observers=observers
+            )
+        except UsersPhotoError as error:
+            return error_result(error)
+
+    async def call_with(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        token_override: TokenOverride | None = None,
+        observers: Sequence[CallObserver] = (),
+    ) -> dict[str, Any]:
+        """The list or the photo put back, or a ``UsersPhotoError`` (an agent's ``call_tool``)."""
         bound = acting_as(self.person) if self.person is not None else contextlib.nullcontext()
         with bound:
-            try:
-                number = entry_argument(arguments)
-                if number is None:
-                    return _listing(await kept_photos(self.tool, token_override=token_override))
-                reply, kept = await restore_kept(
-                    self.tool, number, token_override=token_override, observers=observers
-                )
-            except UsersPhotoError as error:
-                return error_result(error)
+            number = entry_argument(arguments)
+            if number is None:
+                return _listing(await kept_photos(self.tool, token_override=token_override))
+            reply, kept = await restore_kept(
+                self.tool, number, token_override=token_override, observers=observers
+            )
         what = "Slack's default avatar" if kept.kind == "default" else "the person's own photo"
         restored: dict[str, Any] = {
             "ok": True,
