@@ -6,7 +6,11 @@ authenticated reply, so it is fetched, once, through the guarded image fetch
 (``web_image``): https only, that one host, no token, no proxy, bounded in bytes and
 time; plain http only to the loopback emulator the tool itself talks to. The bytes
 must then be an image this tool can send back (Pillow reads the header, in a worker
-thread). Any step that fails is ``KeepingImpossible`` saying what to do.
+thread). A token without users.profile:read, an original that cannot be downloaded
+or is no image: ``KeepingImpossible`` saying what to do. Slack's other refusals
+(``token_revoked``, ``ratelimited``...) and a Slack that cannot be reached are raised
+as they are (``SlackApiError``, ``TransportError``): they are about the token or the
+network, which the change itself would meet too, and say what to do.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any, Final
 
 import anyio.to_thread
 
-from ocp_users_photo.errors import RateLimited, SlackApiError, TransportError, UsersPhotoError
+from ocp_users_photo.errors import SlackApiError, UsersPhotoError
 from ocp_users_photo.images.header import read_header
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.source import ImageSource
@@ -46,24 +50,13 @@ async def read_shown_photo(
     """
     try:
         reply = await session.call("users.profile.get")
-    except RateLimited:
-        raise  # nothing was changed, and the caller learns when to try again
     except SlackApiError as refused:
-        if refused.error == "missing_scope":
-            raise KeepingImpossible(
-                "the token may not read the profile (Slack: missing_scope, users.profile:read "
-                "needed)",
-                fix=READ_SCOPE_FIX,
-                needs_read_scope=True,
-            ) from None
+        if refused.error != "missing_scope":
+            raise
         raise KeepingImpossible(
-            f"Slack refused users.profile.get ({refused.error})",
-            fix=f"{refused.hint.rstrip('.')}, then try again",
-        ) from None
-    except TransportError as failed:
-        raise KeepingImpossible(
-            f"users.profile.get got no usable answer ({failed.message[:200]})",
-            fix="try again once Slack answers",
+            "the token may not read the profile (Slack: missing_scope, users.profile:read needed)",
+            fix=READ_SCOPE_FIX,
+            needs_read_scope=True,
         ) from None
     profile = reply.body.get("profile")
     if not isinstance(profile, Mapping):
