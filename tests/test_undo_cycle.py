@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import NothingToUndo, PhotoHistory
 from tests.conftest import CANARY_TOKEN
-from tests.undo_fixtures import file_mode, picture, rows, shown
+from tests.undo_fixtures import exists, file_mode, picture, rows, shown
 
 RED = picture((200, 30, 30))
 GREEN = picture((30, 160, 60))
@@ -136,7 +135,7 @@ async def test_python_call_keeps_nothing_unless_asked(
         upload = await tool.prepare({"image": GREEN})
         await tool.send(upload)
         assert not emulator.requests.for_path("/api/users.profile.get")
-        assert not os.path.exists(history_file)
+        assert not exists(history_file)
         with pytest.raises(NothingToUndo, match="no kept photo"):
             await tool.undo()
 

@@ -68,6 +68,10 @@ def write_file(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def exists(path: Path) -> bool:
+    return path.exists()
+
+
 def file_mode(path: Path) -> int:
     return path.stat().st_mode
 
