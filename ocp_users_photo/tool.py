@@ -574,8 +574,12 @@ class UsersSetPhoto:
             await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client the tool opened (a client passed in is left to its owner)."""
+        """Close the HTTP client and the photo history the tool opened (what was passed in is
+        left to its owner)."""
         await self._slack.aclose()
+        opened = self._photo_history
+        if opened is not None and opened is not self._photo_history_given:
+            await opened.aclose()
 
     async def __aenter__(self) -> UsersSetPhoto:
         return self

@@ -17,6 +17,7 @@ failures are ``HistoryUnavailable``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -109,7 +110,8 @@ class PhotoHistory:
         self.lease_seconds = float(lease_seconds)
         self._locks = OwnerLocks()
         self._checked = False
-        self._checked_lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._connection_lock = threading.Lock()
 
     @property
     def path(self) -> Path:
@@ -182,20 +184,38 @@ class PhotoHistory:
 
     def _blocking(self, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
         path = self.path
-        with self._checked_lock:
-            check, self._checked = not self._checked, True
-        try:
-            database = open_history(path, self.busy_timeout, check=check)
-        except BaseException:
-            if check:
-                with self._checked_lock:
-                    self._checked = False
-            raise
-        try:
-            with translated_failures(path):
-                return operation(database, *args)
-        finally:
-            database.close()
+        with self._connection_lock:
+            if self._connection is None:
+                self._connection = open_history(path, self.busy_timeout, check=not self._checked)
+                self._checked = True
+            try:
+                with translated_failures(path):
+                    return operation(self._connection, *args)
+            except BaseException:
+                # Whatever state it was left in, the next operation starts on a fresh one.
+                self._close_connection()
+                raise
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+
+    def close(self) -> None:
+        """Close the history's connection (the next use opens it again)."""
+        with self._connection_lock:
+            self._close_connection()
+
+    async def aclose(self) -> None:
+        """``close`` in a worker thread: closing may checkpoint the WAL into the file."""
+        await anyio.to_thread.run_sync(self.close)
+
+    async def __aenter__(self) -> PhotoHistory:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def __repr__(self) -> str:
         where = str(self._given_path) if self._given_path is not None else "the default file"
@@ -250,7 +270,7 @@ def _keep(
         _evict(connection, owner, number, max_entries, max_bytes)
         return number
 
-    number = in_transaction(database, write)
+    number = in_transaction(database, write, durable=True)
     found = _entry(database, owner, number)
     assert found is not None
     return found[0]
