@@ -30,7 +30,7 @@ from typing import Final
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable
 
-__all__ = ["OwnerLocks", "Turn", "lease_holder", "release_lease", "try_lease"]
+__all__ = ["OwnerLocks", "Turn", "lease_holder", "release_lease", "try_lease", "wait_for_lease"]
 
 _HOST: Final = socket.gethostname()[:100]
 
