@@ -34,12 +34,11 @@ REPO = Path(__file__).resolve().parent.parent
 TOOL_NAME = "usersSetPhoto"
 
 # ISSUE-14 (undo, "keep what is replaced"): the agent-path goal is measured with keeping
-# OFF, and issue 14 asks benchmarks/ to measure a change with keeping on and off. When the
-# plugin grows the option, put it here (for example {"keep_previous": False} and True) and
-# bench.py's "keeping" section (search for ISSUE-14 there) starts measuring both; until
-# then that section reports "not measured: the plugin has no keeping option yet".
-KEEPING_OFF: dict[str, Any] = {}
-KEEPING_ON: dict[str, Any] | None = None
+# OFF (a model door keeps by default, so it is turned off explicitly), and bench.py's
+# "keeping" section measures a change with keeping on and off. Keeping on needs a history
+# file: bench.py adds ``photo_history`` in its own temporary folder.
+KEEPING_OFF: dict[str, Any] = {"keep_previous": False}
+KEEPING_ON: dict[str, Any] | None = {"keep_previous": True}
 
 
 def make_tool(

@@ -17,8 +17,14 @@ describes what ``UsersSetPhoto.run`` returns, success or failure, so it is
 assembled here from the manifest's response and error schemas and the shape of
 ``results.error_result``.
 
+The manifest also defines the tools offered beside usersSetPhoto (its
+``companion_tools``: usersRestorePhoto, the undo); ``export_tools(format)`` gives
+every tool in a format, ``restore_definition()`` the undo's definition.
+
     >>> export_tool("anthropic")["name"]
     'usersSetPhoto'
+    >>> [tool["name"] for tool in export_tools("anthropic")]
+    ['usersSetPhoto', 'usersRestorePhoto']
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from ocp_users_photo.errors import InvalidArguments, ReplySchemaError, Transport
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.model_tool import ToolDefinition, checked_definition
 from ocp_users_photo.photo_reply import ENVELOPE_FIELDS
-from ocp_users_photo.spec import load_manifest
+from ocp_users_photo.spec import companion_manifest, companion_names, load_manifest
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
 
 __all__ = [
@@ -41,11 +47,14 @@ __all__ = [
     "anthropic_strict_input_schema",
     "anthropic_tool",
     "export_tool",
+    "export_tools",
     "gemini_tool",
     "manifest_definition",
     "mcp_tool",
     "ocp_tool",
     "openai_tool",
+    "restore_definition",
+    "restore_result_schema",
     "run_result_schema",
     "strict_input_schema",
 ]
@@ -85,7 +94,11 @@ _LOCAL_ERROR_CODES: Final = (
     InvalidArguments.code,
     ReplySchemaError.code,
     TransportError.code,
+    "previous_photo_not_kept",
+    "history_unavailable",
+    "nothing_to_undo",
 )
+RESTORE_TOOL: Final = "usersRestorePhoto"
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,16 @@ def manifest_definition() -> ToolDefinition:
     )
 
 
+def restore_definition() -> ToolDefinition:
+    """usersRestorePhoto's name, description and input schema, read from the manifest."""
+    definition = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL)))
+    return _ManifestDefinition(
+        name=definition["name"],
+        description=definition["description"],
+        input_schema=definition["input_schema"],
+    )
+
+
 def _definition(tool: ToolDefinition | None) -> tuple[str, str, dict[str, Any]]:
     """The name, description and a private copy of the input schema of ``tool``."""
     definition = manifest_definition() if tool is None else checked_definition(tool)
@@ -121,11 +144,16 @@ def _definition(tool: ToolDefinition | None) -> tuple[str, str, dict[str, Any]]:
 def ocp_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
     """The OCP tool definition: the manifest's OCP fields and nothing else.
 
-    Only usersSetPhoto has a manifest; another tool is refused rather than half described.
+    Only the manifest's tools (usersSetPhoto and its companion_tools) can be exported;
+    another tool is refused rather than half described.
     """
-    if tool is not None and checked_definition(tool).name != load_manifest()["name"]:
-        raise ValueError(f"the OCP export needs a tool manifest; {tool.name} has none here")
     manifest = _manifest()
+    if tool is not None:
+        name = checked_definition(tool).name
+        if name in companion_names():
+            manifest = copy.deepcopy(dict(companion_manifest(name)))
+        elif name != manifest["name"]:
+            raise ValueError(f"the OCP export needs a tool manifest; {name} has none here")
     exported = {name: manifest[name] for name in OCP_FIELDS}
     exported.update({name: manifest[name] for name in OCP_OPTIONAL_FIELDS if name in manifest})
     return exported
@@ -188,6 +216,24 @@ def mcp_tool(
     elif tool is None:
         exported["outputSchema"] = run_result_schema()
     return exported
+
+
+def restore_result_schema() -> dict[str, Any]:
+    """The JSON Schema of every object ``UsersRestorePhoto.run`` returns: the list, the photo
+    put back (the manifest's usersRestorePhoto response schema), or the error object."""
+    success = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL)["response_schema"]))
+    success.pop("title", None)
+    return {
+        "$schema": JSON_SCHEMA_2020_12,
+        "title": "usersRestorePhoto result",
+        "description": (
+            "ok true: entries lists the kept photos (called without entry), or restored is the "
+            "photo put back. ok false: nothing was changed or the outcome is unknown; error is "
+            "a code, message says what to do."
+        ),
+        "type": "object",
+        "anyOf": [success, error_result_schema()],
+    }
 
 
 def run_result_schema() -> dict[str, Any]:
@@ -302,6 +348,19 @@ _EXPORTERS: Final[Mapping[str, Callable[[ToolDefinition | None], dict[str, Any]]
 )
 
 FORMATS: Final = tuple(_EXPORTERS)
+
+
+def export_tools(format: str) -> list[dict[str, Any]]:
+    """Every tool of the manifest in ``format``: usersSetPhoto, then usersRestorePhoto.
+
+    The MCP export of each carries its output schema.
+    """
+    exported = [export_tool(format)]
+    if format == "mcp":
+        exported.append(mcp_tool(restore_definition(), output_schema=restore_result_schema()))
+    else:
+        exported.append(export_tool(format, restore_definition()))
+    return exported
 
 
 def export_tool(format: str, tool: ToolDefinition | None = None) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""``ocp-users-photo set IMAGE``: set the photo from a terminal, or check it with --dry-run."""
+"""``ocp-users-photo set IMAGE``: set the photo from a terminal, or check it with --dry-run.
+
+The photo it replaces is kept for ``ocp-users-photo undo`` when the token has
+users.profile:read; when it has not, the photo is set anyway and a warning on stderr
+says it was not kept and how to fix that (../shared/DEFAULTS.md). ``--no-keep-previous``
+keeps nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import argparse
 import asyncio
 import io
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -68,6 +75,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
     parser.add_argument("--max-retries", type=int, default=2, help="retries of transient faults")
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        help="where the replaced photo is kept for undo (default: $OCP_USERS_PHOTO_HISTORY, "
+        "else photo-history.sqlite3 in the user's data folder)",
+    )
+    parser.add_argument(
+        "--no-keep-previous",
+        action="store_true",
+        help="do not keep the photo this replaces ('ocp-users-photo undo' cannot bring it back)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,6 +112,16 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     status = _Status(err)
+    warnings = _WarningLines(err, status)
+    undo_log = logging.getLogger("ocp_users_photo.undo")
+    undo_log.addHandler(warnings)
+    try:
+        return await _set_photo_warned(args, out, status)
+    finally:
+        undo_log.removeHandler(warnings)
+
+
+async def _set_photo_warned(args: argparse.Namespace, out: TextIO, status: _Status) -> int:
     async with UsersSetPhoto(
         _token(args),
         base_url=args.base_url,
@@ -102,6 +130,8 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         max_retries=args.max_retries,
         image_roots=args.image_roots,
         url_hosts=args.url_hosts,
+        keep_previous=False if getattr(args, "no_keep_previous", False) else "if_readable",
+        photo_history=getattr(args, "history", None),
     ) as tool:
         status.show(f"checking {args.image}")
         upload = await tool.prepare(_arguments(args))
@@ -163,6 +193,20 @@ def _write_preview(upload: PreparedUpload, target: Path) -> None:
     with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent
         square = slack_square(picture, upload.image.crop_box)
     square.save(target, format="PNG")
+
+
+class _WarningLines(logging.Handler):
+    """The undo's warnings (a photo not kept) as lines on stderr, after the status line."""
+
+    def __init__(self, stream: TextIO, status: _Status) -> None:
+        super().__init__(logging.WARNING)
+        self._stream = stream
+        self._status = status
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._status.clear()
+        self._stream.write(f"ocp-users-photo: warning: {record.getMessage()}\n")
+        self._stream.flush()
 
 
 class _Status:

@@ -13,6 +13,12 @@ defaults that differ by door (../shared/DEFAULTS.md) are decided here:
                        tool's token or source,    only (no call argument)    else the variables
                        then SLACK_USER_TOKEN,
                        then SLACK_TOKEN
+    keep the replaced  off unless keep_previous   on; refused when it        on when the token has
+    photo (undo)       =True                      cannot be kept, unless     users.profile:read,
+                                                  keep_previous=False        else set and warn
+
+The photo history's file: ``photo_history=``, else ``$OCP_USERS_PHOTO_HISTORY``, else
+the user's data folder (``undo/database.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from ocp_users_photo.tokens import (
 __all__ = [
     "BASE_URL_VARIABLE",
     "DEFAULT_BASE_URL",
+    "HISTORY_VARIABLE",
     "TOKEN_VARIABLES",
     "Door",
     "Settings",
@@ -50,6 +57,7 @@ __all__ = [
 ]
 
 BASE_URL_VARIABLE: Final = "SLACK_API_URL"
+HISTORY_VARIABLE: Final = "OCP_USERS_PHOTO_HISTORY"
 DEFAULT_BASE_URL: Final = "https://slack.com/api"
 
 Door = Literal["python", "model", "cli"]
@@ -73,6 +81,8 @@ class Settings:
         default_factory=lambda: environment_token_source({}, hint=MISSING_CREDENTIAL_ADVICE),
         repr=False,
     )
+    # The photo history's file, from $OCP_USERS_PHOTO_HISTORY (None: the default place).
+    history_path: str | None = None
 
     @classmethod
     def from_environment(
@@ -85,6 +95,7 @@ class Settings:
             base_url=checked_url,
             proxy=proxy_for(checked_url, environment),
             token_source=environment_token_source(environment, hint=MISSING_CREDENTIAL_ADVICE),
+            history_path=environment.get(HISTORY_VARIABLE) or None,
         )
 
 

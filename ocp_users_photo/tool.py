@@ -4,18 +4,25 @@ arguments -> parse_arguments -> the token (tokens.py) -> the image (images/: res
 header, policy, re-encode) -> SlackClient.call("users.setPhoto") -> check_photo_reply
 -> the reply. Each step lives in its own module; this one orders them, tells the
 call's observers, and keeps the tool's configuration.
+
+Keeping the replaced photo (undo) is an observer, ``undo.keeper.PhotoKeeper``, that
+this tool adds to a change when ``keep_previous`` and the door say so
+(../shared/DEFAULTS.md); the tool gives every observer a ``SlackSession`` that calls
+Slack's read methods with the change's token without showing it. ``undo``,
+``restore`` and ``history`` are in ``undo/restore.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import os
 import platform
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio.to_thread
 import httpx
@@ -41,6 +48,7 @@ from ocp_users_photo.observers import (
     CallObserver,
     CallOutcome,
     ChangeInfo,
+    notify_abandoned,
     notify_before_change,
     notify_ended,
     notify_started,
@@ -50,12 +58,18 @@ from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, res
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
+from ocp_users_photo.slack.session import IdentityCache, SlackSession
 from ocp_users_photo.spec import ToolSpec, tool_spec
 from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
 from ocp_users_photo.web_image import UrlPolicy
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
+    from ocp_users_photo.model_tool import ModelTool
+    from ocp_users_photo.undo.entries import KeptPhoto
+    from ocp_users_photo.undo.keeper import PhotoKeeper
+    from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+    from ocp_users_photo.undo.store import PhotoHistory
     from ocp_users_photo.whoami import TokenIdentity
 
 REPLY_CHECKS: Final = ("strict", "warn", "off")
@@ -67,6 +81,10 @@ USER_AGENT: Final = (
 )
 
 Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
+# None: by door (Python call/prepare/send off, model doors on); True: on everywhere, a change
+# whose photo cannot be kept is refused; "if_readable": on, but a token without
+# users.profile:read changes anyway with a warning (the command line); False: off.
+KeepPrevious = bool | Literal["if_readable"] | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +145,8 @@ class UsersSetPhoto:
         observers: Sequence[CallObserver] = (),
         url_hosts: Sequence[str] | None = None,
         image_resolvers: Mapping[str, ImageResolver] | None = None,
+        keep_previous: KeepPrevious = None,
+        photo_history: PhotoHistory | str | os.PathLike[str] | None = None,
     ) -> None:
         _check_option("reply_check", reply_check, REPLY_CHECKS)
         _check_option("fit", fit, FITS)
@@ -138,6 +158,15 @@ class UsersSetPhoto:
             raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
         if client is not None and not isinstance(client, httpx.AsyncClient):
             raise TypeError(f"client must be an httpx.AsyncClient, not {type(client).__name__}")
+        if not (
+            keep_previous is None
+            or isinstance(keep_previous, bool)
+            or keep_previous == "if_readable"
+        ):
+            raise ValueError(
+                f"keep_previous must be None (by door), True, False or 'if_readable', got "
+                f"{keep_previous!r}"
+            )
 
         settings = Settings.from_environment(environ, base_url=base_url)
         self.spec: ToolSpec = tool_spec()
@@ -152,6 +181,12 @@ class UsersSetPhoto:
         self.limits = limits
         self.timeout = float(timeout)
         self.observers: tuple[CallObserver, ...] = tuple(observers)
+        self.keep_previous: KeepPrevious = keep_previous
+        self._photo_history_given = photo_history
+        self._photo_history_path = settings.history_path
+        self._photo_history: PhotoHistory | None = None
+        self._keepers: dict[str, PhotoKeeper] = {}
+        self._identities = IdentityCache()
         self.url_hosts: tuple[str, ...] = _url_hosts(url_hosts)
         resolvers: dict[str, ImageResolver] = {
             **default_resolvers(),
@@ -266,6 +301,112 @@ class UsersSetPhoto:
         reply = await self._slack.call("auth.test", token=token, renew=self._renewer(person))
         return identity_from(reply.body, reply.headers, token.kind)
 
+    # Undo: the kept photos of the acting person (undo/) --------------------------------
+
+    @property
+    def photo_history(self) -> PhotoHistory:
+        """Where replaced photos are kept: ``photo_history=``, else $OCP_USERS_PHOTO_HISTORY,
+        else ``photo-history.sqlite3`` in the user's data folder. Opened on first use."""
+        if self._photo_history is None:
+            from ocp_users_photo.undo.store import PhotoHistory
+
+            given = self._photo_history_given
+            if isinstance(given, PhotoHistory):
+                self._photo_history = given
+            else:
+                self._photo_history = PhotoHistory(given or self._photo_history_path)
+        return self._photo_history
+
+    async def undo(self) -> dict[str, Any]:
+        """Put back what Slack showed before the last change kept here (for the acting person).
+
+        ``users.setPhoto`` with the kept original and its crop box, or ``users.deletePhoto``
+        when it was Slack's default avatar. An undo is a change too: what it replaces is
+        kept (unless ``keep_previous=False``), so a second undo puts that back. Slack's
+        reply, or a ``UsersPhotoError`` (``NothingToUndo`` when nothing is kept).
+        """
+        from ocp_users_photo.undo.restore import restore_kept
+
+        reply, _ = await restore_kept(self, None)
+        return reply
+
+    async def restore(self, entry: int | KeptPhoto) -> dict[str, Any]:
+        """Put back kept entry ``entry`` (its number, or a ``KeptPhoto`` from ``history()``).
+
+        Like ``undo``, a change that keeps what it replaces. ``InvalidArguments`` when the
+        acting person has no such entry.
+        """
+        from ocp_users_photo.undo.restore import restore_kept
+
+        reply, _ = await restore_kept(self, _entry_number(entry))
+        return reply
+
+    async def history(self) -> list[KeptPhoto]:
+        """The acting person's kept photos, newest first: time, size, hash, kind; no bytes."""
+        from ocp_users_photo.undo.restore import kept_photos
+
+        return await kept_photos(self)
+
+    def restore_tool(self) -> UsersRestorePhoto:
+        """``usersRestorePhoto``, the model-facing way to list and put back kept photos."""
+        from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+
+        return UsersRestorePhoto(self)
+
+    def companion_model_tools(self) -> tuple[ModelTool, ...]:
+        """The tools a model door offers beside this one: ``usersRestorePhoto`` while model
+        doors keep replaced photos (``keep_previous`` is not False)."""
+        if self.keep_previous is False:
+            return ()
+        return (self.restore_tool(),)
+
+    def _keeper(self, *, model_facing: bool) -> PhotoKeeper | None:
+        """The keeper for a change at this door, or None when keeping is off there."""
+        keep = self.keep_previous
+        if keep is False or (keep is None and not model_facing):
+            return None
+        return self._keeper_in("if_readable" if keep == "if_readable" else "required")
+
+    def _restore_keeper(self) -> PhotoKeeper | None:
+        """Undo and restore keep what they replace, unless keeping was turned off."""
+        if self.keep_previous is False:
+            return None
+        return self._keeper_in("if_readable" if self.keep_previous == "if_readable" else "required")
+
+    def _keeper_in(self, mode: Literal["required", "if_readable"]) -> PhotoKeeper:
+        keeper = self._keepers.get(mode)
+        if keeper is None:
+            from ocp_users_photo.undo.keeper import PhotoKeeper
+
+            keeper = PhotoKeeper(self.photo_history, mode=mode, limits=self.limits)
+            self._keepers[mode] = keeper
+        return keeper
+
+    def _session_of(self, upload: PreparedUpload) -> SlackSession:
+        """A session with the token the upload will be sent with, for the change's observers."""
+        return SlackSession(
+            self._slack, upload.token, renew=upload.renew, identities=self._identities
+        )
+
+    async def _session_for(self, token_override: TokenOverride | None = None) -> SlackSession:
+        """A session with the acting person's token (undo and history); InvalidArguments if none."""
+        person = acting_person()
+        token, problems = await self._configured_token(person, token_override)
+        if token is None:
+            raise InvalidArguments(problems)
+        renew = self._renewer(person) if token_override is None else None
+        return SlackSession(self._slack, token, renew=renew, identities=self._identities)
+
+    async def _delete_photo(self, token_override: TokenOverride | None = None) -> dict[str, Any]:
+        """users.deletePhoto for the acting person: Slack shows the default avatar again."""
+        person = acting_person()
+        token, problems = await self._configured_token(person, token_override)
+        if token is None:
+            raise InvalidArguments(problems)
+        renew = self._renewer(person) if token_override is None else None
+        reply = await self._slack.call("users.deletePhoto", token=token, renew=renew)
+        return reply.body
+
     def call_sync(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """``call`` for code without an event loop; it runs one for the call and closes it."""
         try:
@@ -288,7 +429,8 @@ class UsersSetPhoto:
         Agent integrations record the summary in place of the arguments, which may hold
         a token or a whole image. ``observers`` are told about this call, after the tool's own.
         """
-        watching = (*self.observers, *observers)
+        keeper = self._keeper(model_facing=model_facing)
+        watching = (*self.observers, *observers, *((keeper,) if keeper is not None else ()))
         call = CallInfo(
             tool_name=self.spec.name,
             method=self.spec.method,
@@ -303,14 +445,18 @@ class UsersSetPhoto:
                 arguments, model_facing=model_facing, token_override=token_override
             )
             summary = upload.summary()
+            change = ChangeInfo(image=summary, session=self._session_of(upload))
             try:
-                await notify_before_change(watching, call, ChangeInfo(image=summary))
+                await notify_before_change(watching, call, change)
             except BaseException:
                 upload.close()
                 raise
-            reply, summary = await self.send(upload, digest=digest)
+            reply, summary = await self._send_checked(upload, digest=digest)
         except UsersPhotoError as error:
             await notify_ended(watching, call, CallOutcome(image=summary, error=error))
+            raise
+        except BaseException:
+            notify_abandoned(watching, call)
             raise
         await notify_ended(watching, call, CallOutcome(reply=reply, image=summary))
         return reply, summary
@@ -318,7 +464,39 @@ class UsersSetPhoto:
     async def send(
         self, upload: PreparedUpload, *, digest: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Send what ``prepare`` checked; the reply and the summary. Closes the upload."""
+        """Send what ``prepare`` checked; the reply and the summary. Closes the upload.
+
+        With ``keep_previous`` on (True or "if_readable"), the photo it replaces is kept first.
+        """
+        keeper = self._keeper(model_facing=False)
+        if keeper is None:
+            return await self._send_checked(upload, digest=digest)
+        from ocp_users_photo.undo.restore import apply_change
+
+        sent: dict[str, Any] = {}
+        call = CallInfo(
+            tool_name=self.spec.name,
+            method=self.spec.method,
+            endpoint=self.endpoint,
+            arguments={},
+            person=acting_person(),
+        )
+        change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
+
+        async def send_it() -> dict[str, Any]:
+            reply, sent["summary"] = await self._send_checked(upload, digest=digest)
+            return reply
+
+        try:
+            reply = await apply_change((keeper,), call, change, send_it)
+        finally:
+            upload.close()
+        return reply, sent["summary"]
+
+    async def _send_checked(
+        self, upload: PreparedUpload, *, digest: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``send`` without keeping: the request, the reply's check. Closes the upload."""
         try:
             image = upload.image
             if digest:
@@ -426,8 +604,12 @@ class UsersSetPhoto:
             await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client the tool opened (a client passed in is left to its owner)."""
+        """Close the HTTP client and the photo history the tool opened (what was passed in is
+        left to its owner)."""
         await self._slack.aclose()
+        opened = self._photo_history
+        if opened is not None and opened is not self._photo_history_given:
+            await opened.aclose()
 
     async def __aenter__(self) -> UsersSetPhoto:
         return self
@@ -445,6 +627,17 @@ class UsersSetPhoto:
             f"UsersSetPhoto(base_url={self.base_url!r}, token={self.token_source.description!r}, "
             f"reply_check={self.reply_check!r}, fit={self.fit!r})"
         )
+
+
+def _entry_number(entry: object) -> int:
+    """A history entry's number, from the number or a listed ``KeptPhoto``."""
+    number = getattr(entry, "entry", entry)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise TypeError(
+            f"entry must be an entry number (1 or more) or a KeptPhoto from history(), not "
+            f"{type(entry).__name__}"
+        )
+    return number
 
 
 def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenSource:

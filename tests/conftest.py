@@ -74,6 +74,21 @@ def shown_avatar_hash(emulator: RunningEmulator, token: str = CANARY_TOKEN) -> s
     return emulator.state.person_for_token(token).avatar_hash
 
 
+@pytest.fixture(autouse=True)
+def private_data_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The user's data folder, where the photo history lives by default, is a fresh one.
+
+    Model doors keep replaced photos by default; no test writes into the real home.
+    Subprocesses inherit it through the environment.
+    """
+    folder = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    monkeypatch.delenv("OCP_USERS_PHOTO_HISTORY", raising=False)
+    return folder
+
+
 @pytest.fixture
 def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every log record at DEBUG and above, from every logger."""
