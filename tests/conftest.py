@@ -16,7 +16,7 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
-from tests.reliability_report import ReliabilityReport
+from tests.reliability_report import ReliabilityCollector, ReliabilityReport, session_report
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
 
@@ -152,19 +152,31 @@ def ocp_agent_library() -> Any:
     return ocp_agent
 
 
-_REPORT = ReliabilityReport()
-
-
 @pytest.fixture(scope="session")
-def reliability() -> ReliabilityReport:
-    """The session's reliability figures (printed at the end of the run)."""
-    return _REPORT
+def reliability(pytestconfig: pytest.Config) -> ReliabilityReport:
+    """The session's reliability figures (printed at the end of the run, all workers')."""
+    return session_report(pytestconfig)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _REPORT:
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(ReliabilityCollector(config), "ocp_users_photo_reliability")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the PostgreSQL tests share one worker, so one server starts."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("postgresql"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    figures = session_report(config)
+    if figures and not hasattr(config, "workerinput"):
         terminalreporter.section("reliability figures")
-        terminalreporter.write_line(_REPORT.markdown())
+        terminalreporter.write_line(figures.markdown())
 
 
 def inject(emulator: RunningEmulator, *faults: Fault, method: str = "users.setPhoto") -> None:

@@ -27,7 +27,7 @@ def test_the_quick_start_is_two_commands_demo_then_tests() -> None:
     demo, tests = quick_start_commands()
     assert demo.endswith("ocp-users-photo demo")
     assert "pip install '.[emulator]'" in demo
-    assert tests.endswith(".venv/bin/pytest")
+    assert tests.endswith(".venv/bin/pytest -n auto")
     assert "pip install '.[test]'" in tests
 
 
