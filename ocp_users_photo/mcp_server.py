@@ -29,7 +29,7 @@ from typing import Any, Final
 from ocp_users_photo._version import __version__
 from ocp_users_photo.credentials import REDACTED
 from ocp_users_photo.exports import export_tool
-from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         image_roots = door_image_roots("model", args.image_roots)
-        tool = UsersSetPhoto(base_url=args.base_url, image_roots=image_roots)
+        tool = UsersSetPhoto(
+            door_token_source("model"), base_url=args.base_url, image_roots=image_roots
+        )
     except ValueError as problem:
         print(f"ocp-users-photo mcp: error: {problem}", file=sys.stderr)
         return 2
