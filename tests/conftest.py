@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import io
 import logging
@@ -16,6 +17,7 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
+from tests.readme_blocks import not_run, readme_blocks
 from tests.reliability_report import ReliabilityCollector, ReliabilityReport, session_report
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
@@ -131,6 +133,7 @@ _MAY_BLOCK: tuple[tuple[str, str, set[str]], ...] = (
 
 
 REQUIRE_OCP_AGENT = "OCP_USERS_PHOTO_REQUIRE_OCP_AGENT"
+README_TESTS = "tests/test_readme_blocks.py"
 
 
 @pytest.fixture
@@ -163,8 +166,24 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReliabilityCollector(config), "ocp_users_photo_reliability")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far lives as long as the run: keep it out of the collector.
+
+    The test modules import half a million objects (the agent frameworks, the provider
+    SDKs); every full collection walked them all, 0.7 s each, whether a test called
+    gc.collect() or Python did. Frozen, a full collection walks only what tests make.
+    """
+    gc.freeze()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the PostgreSQL tests share one worker, so one server starts."""
+    """The long tests first; under pytest-xdist, the PostgreSQL tests on one worker.
+
+    Started last, a 30-second test would keep one worker busy after the other ran out of
+    work; started first, the short ones fill in around it. One worker for the PostgreSQL
+    tests means one server starts.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
@@ -173,10 +192,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
     figures = session_report(config)
-    if figures and not hasattr(config, "workerinput"):
+    if figures:
         terminalreporter.section("reliability figures")
         terminalreporter.write_line(figures.markdown())
+    reports = [report for reports in terminalreporter.stats.values() for report in reports]
+    if any(getattr(report, "nodeid", "").startswith(README_TESTS) for report in reports):
+        terminalreporter.section("README blocks not run, and why")
+        for what, reason in not_run(readme_blocks()):
+            terminalreporter.write_line(f"- {what}\n  {reason}")
 
 
 def inject(emulator: RunningEmulator, *faults: Fault, method: str = "users.setPhoto") -> None:

@@ -292,6 +292,7 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
     reliability.count(section, "other exceptions escaping", 0)
 
 
+@pytest.mark.runs_long
 def test_every_argument_set_is_accepted_or_refused(
     folder: Path, reliability: ReliabilityReport
 ) -> None:

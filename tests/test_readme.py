@@ -34,7 +34,9 @@ def test_the_quick_start_is_two_commands_demo_then_tests() -> None:
 def test_ci_runs_the_readmes_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "quick-start" in ci
+    assert 'eval "$demo_command"' in ci
     assert 'eval "$test_command"' in ci
+    assert "took $((SECONDS - started)) s" in ci, "CI prints the suite's duration"
     assert "mypy --strict ocp_users_photo" in ci
     assert "ruff check" in ci
 
