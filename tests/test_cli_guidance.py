@@ -104,7 +104,7 @@ def test_without_a_token_the_cli_names_the_variables_not_a_python_argument(
 def test_a_request_that_reached_slack_but_got_no_answer_in_time_says_it_may_be_set(
     slack_emulator: RunningEmulator, image: Path
 ) -> None:
-    inject(slack_emulator, Fault.delay(3.0))
+    inject(slack_emulator, Fault.delay(1.5))
     done = cli(
         "set",
         str(image),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import os
 import re
@@ -149,8 +150,21 @@ def describe(block: Block, outcome: dict[str, Any]) -> str:
 SECTIONS: Final = sections(readme_blocks())
 
 
+def section_params() -> list[Any]:
+    """One test per section; without network namespaces, those on the fixed port take turns."""
+    shared_port = namespace_prefix() is None and importlib.util.find_spec("xdist") is not None
+    params = []
+    for name, blocks in SECTIONS.items():
+        on_fixed_port = any(f":{FIXED_PORT}" in block.code for block in blocks)
+        marks = (
+            [pytest.mark.xdist_group(f"port-{FIXED_PORT}")] if shared_port and on_fixed_port else []
+        )
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
 @pytest.mark.runs_long
-@pytest.mark.parametrize("section", list(SECTIONS))
+@pytest.mark.parametrize("section", section_params())
 def test_the_section_runs_as_written(section: str) -> None:
     blocks = SECTIONS[section]
     if any("ocp_agent" in block.code for block in blocks):
