@@ -15,22 +15,25 @@ folder with Pictures/. The environment: SLACK_API_URL pointing at a local emulat
 a user token in SLACK_USER_TOKEN, the app's client id and secret, and OpenAI's
 client pointed at tests/fake_openai.py. A ``sh`` block runs under ``bash -e`` with
 the variables earlier blocks exported; one that reads a token (``read``) is given
-it on stdin. A python block is saved to a file and run with this interpreter, as
-written.
+it on stdin. A python block is saved to a file and run as the main program, as
+written, in this process (the section's snippets share its imports).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
+import runpy
 import shlex
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,12 +227,16 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
         config = EmulatorConfig(rate_limit_per_minute=None, oauth_apps=(app,))
         with start_emulator_in_thread(config) as emulator, running_fake_openai() as openai:
             shell = Shell(work, environment(emulator, openai.base_url, home, app))
+            # The Python blocks run in this process (_run_python), as the shell's would.
+            os.environ.clear()
+            os.environ.update(shell.env)
+            os.chdir(work)
             outcomes: list[Outcome] = []
             try:
                 for block in plan["blocks"]:
                     before = len(emulator.requests.for_path("/api/users.setPhoto"))
                     if block["kind"] == "python":
-                        stdout, stderr, code = _run_python(work, shell.env, block)
+                        stdout, stderr, code = _run_python(work, block)
                     elif block["background"]:
                         stdout, stderr, code = shell.start(block["code"], block["output_lines"])
                     else:
@@ -246,25 +253,30 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
             }
 
 
-def _run_python(
-    folder: Path, env: dict[str, str], block: dict[str, Any]
-) -> tuple[str, str, int | None]:
+def _run_python(folder: Path, block: dict[str, Any]) -> tuple[str, str, int | None]:
+    """Save the block as a file and run it as the main program, in this process.
+
+    As ``python FILE`` would, from its first line to its last, but the snippets of one
+    section share this interpreter's imports: the agent frameworks load once, not once
+    a snippet (whole seconds each). The environment is the session's already.
+    """
     script = folder / f"readme_line_{block['line']}.py"
     script.write_text(block["code"])
+    out, err = io.StringIO(), io.StringIO()
+    code: int | None = 0
+    saved_argv = sys.argv
+    sys.argv = [script.name]
     try:
-        done = subprocess.run(
-            [sys.executable, script.name],
-            cwd=folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=BLOCK_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as late:
-        return _text(late.stdout), _text(late.stderr) + "\n(timed out)", None
-    return done.stdout, done.stderr, done.returncode
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            runpy.run_path(script.name, run_name="__main__")
+    except SystemExit as ended:
+        code = ended.code if isinstance(ended.code, int) else (0 if ended.code is None else 1)
+    except BaseException:  # a snippet's failure is its result, as python's exit status 1 is
+        err.write(traceback.format_exc())
+        code = 1
+    finally:
+        sys.argv = saved_argv
+    return out.getvalue(), err.getvalue(), code
 
 
 def main() -> int:
