@@ -54,3 +54,11 @@ def test_the_architecture_names_modules_that_exist() -> None:
         and "emulator" not in path.relative_to(package).parts
     }
     assert sorted(modules - named) == [], "a module the Architecture section does not mention"
+
+
+def test_the_quick_start_says_how_long_the_tests_take_measured() -> None:
+    text = README.read_text()
+    section = text.split("<!-- test-time -->", 1)[1].split("<!-- /test-time -->", 1)[0]
+    assert re.search(r"took \*\*\d+ s\*\*", section), "the measured time, in seconds"
+    assert "2-core" in section
+    assert "load average" in section, "how busy the machine was when it was measured"
