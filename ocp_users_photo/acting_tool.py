@@ -26,7 +26,7 @@ from ocp_users_photo.tokens import (
 if TYPE_CHECKING:
     from ocp_users_photo.model_tool import ModelTool
     from ocp_users_photo.observers import CallObserver
-    from ocp_users_photo.tool import PreparedUpload, TokenOverride, UsersSetPhoto
+    from ocp_users_photo.tool import PreparedUpload, Preparing, TokenOverride, UsersSetPhoto
     from ocp_users_photo.undo.entries import KeptPhoto
     from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
     from ocp_users_photo.whoami import TokenIdentity
@@ -111,22 +111,26 @@ class ActingTool:
                 observers=observers,
             )
 
-    async def prepare(
+    def prepare(
         self,
         arguments: Mapping[str, Any],
         *,
         model_facing: bool = False,
         token_override: TokenOverride | None = None,
-    ) -> PreparedUpload:
+    ) -> Preparing:
         """``UsersSetPhoto.prepare`` with this person's token (a renewal stays theirs)."""
-        with acting_as(self.person):
-            return await self.tool.prepare(
-                arguments, model_facing=model_facing, token_override=token_override
-            )
+        from ocp_users_photo.tool import Preparing
 
-    async def send(
-        self, upload: PreparedUpload, *, digest: bool = False
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        async def checks() -> PreparedUpload:
+            with acting_as(self.person):
+                return await self.tool.prepare(
+                    arguments, model_facing=model_facing, token_override=token_override
+                )
+
+        return Preparing(checks)
+
+    async def send(self, upload: PreparedUpload, *, digest: bool = False) -> dict[str, Any]:
+        """``UsersSetPhoto.send`` for this person: Slack's checked reply."""
         with acting_as(self.person):
             return await self.tool.send(upload, digest=digest)
 

@@ -63,6 +63,28 @@ def exit_code_for(error: UsersPhotoError) -> int:
     return EXIT_INTERNAL
 
 
+def next_step_for(error: UsersPhotoError) -> str | None:
+    """What the person at the terminal can do next, where the error's own text leaves it open.
+
+    A transport failure reads very differently depending on whether the request got to
+    Slack: if it never did, nothing changed; if it did, the photo may be set already.
+    """
+    if isinstance(error, TransportError):
+        if error.reached is False:
+            return (
+                "nothing reached Slack, so nothing changed: check the network and "
+                "SLACK_API_URL (or --base-url), then run the same command again"
+            )
+        if error.reached is True:
+            return (
+                "the request reached Slack but no answer came in time, so the photo may be "
+                "set already: look at your Slack profile; running the command again is safe "
+                "(setting the same photo twice changes nothing more)"
+            )
+        return "Slack answered, but not with a usable reply: try again in a few minutes"
+    return None
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s module is imported (each may pull in an optional extra)."""
     parser = argparse.ArgumentParser(
@@ -225,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except UsersPhotoError as error:
         print(f"ocp-users-photo: {error.message}", file=sys.stderr)
+        advice = next_step_for(error)
+        if advice:
+            print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
         return exit_code_for(error)
     except (ValueError, OSError) as error:
         print(f"ocp-users-photo: {error}", file=sys.stderr)

@@ -44,6 +44,8 @@ from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_
 
 __all__ = [
     "FORMATS",
+    "SET_PHOTO_ANNOTATIONS",
+    "SET_PHOTO_TITLE",
     "anthropic_strict_input_schema",
     "anthropic_tool",
     "export_tool",
@@ -86,6 +88,34 @@ _ENVELOPE_SCHEMAS: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType(
             "type": "object",
             "description": "Slack's response metadata, such as warnings and messages.",
         },
+    }
+)
+
+# What an MCP host shows for usersSetPhoto, and the hints it reads before calling it
+# (the 2025-06-18 ToolAnnotations): the call changes the profile (not read-only); it
+# replaces the photo there was (destructive); the same image and crop box again change
+# nothing more (idempotent); it reaches Slack, outside the host (open world).
+SET_PHOTO_TITLE: Final = "Set Slack profile photo"
+SET_PHOTO_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "title": SET_PHOTO_TITLE,
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+        "openWorldHint": True,
+    }
+)
+
+# usersRestorePhoto: called without an entry it only lists; with one it replaces the photo
+# there is (destructive), and the same entry again changes nothing more (idempotent).
+RESTORE_TITLE: Final = "Restore a kept Slack profile photo"
+RESTORE_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "title": RESTORE_TITLE,
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+        "openWorldHint": True,
     }
 )
 
@@ -202,19 +232,31 @@ def gemini_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
 
 
 def mcp_tool(
-    tool: ToolDefinition | None = None, *, output_schema: Mapping[str, Any] | None = None
+    tool: ToolDefinition | None = None,
+    *,
+    output_schema: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An MCP tool (a ``tools/list`` entry).
 
     The default tool comes with the schema of its structured result
-    (``run_result_schema``); another tool has one only when ``output_schema`` is given.
+    (``run_result_schema``), its ``title`` and its ``annotations``
+    (``SET_PHOTO_ANNOTATIONS``); another tool has them only when given.
     """
     name, description, schema = _definition(tool)
-    exported: dict[str, Any] = {"name": name, "description": description, "inputSchema": schema}
+    exported: dict[str, Any] = {"name": name}
+    if title is not None or tool is None:
+        exported["title"] = title if title is not None else SET_PHOTO_TITLE
+    exported.update({"description": description, "inputSchema": schema})
     if output_schema is not None:
         exported["outputSchema"] = copy.deepcopy(dict(output_schema))
     elif tool is None:
         exported["outputSchema"] = run_result_schema()
+    if annotations is not None:
+        exported["annotations"] = copy.deepcopy(dict(annotations))
+    elif tool is None:
+        exported["annotations"] = dict(SET_PHOTO_ANNOTATIONS)
     return exported
 
 
@@ -357,7 +399,14 @@ def export_tools(format: str) -> list[dict[str, Any]]:
     """
     exported = [export_tool(format)]
     if format == "mcp":
-        exported.append(mcp_tool(restore_definition(), output_schema=restore_result_schema()))
+        exported.append(
+            mcp_tool(
+                restore_definition(),
+                output_schema=restore_result_schema(),
+                title=RESTORE_TITLE,
+                annotations=RESTORE_ANNOTATIONS,
+            )
+        )
     else:
         exported.append(export_tool(format, restore_definition()))
     return exported

@@ -32,9 +32,15 @@ from typing import Any, Final
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.credentials import REDACTED
-from ocp_users_photo.exports import export_tools, mcp_tool, run_result_schema
+from ocp_users_photo.exports import (
+    SET_PHOTO_ANNOTATIONS,
+    SET_PHOTO_TITLE,
+    export_tools,
+    mcp_tool,
+    run_result_schema,
+)
 from ocp_users_photo.model_tool import ModelTool
-from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -116,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         image_roots = door_image_roots("model", args.image_roots)
         tool = UsersSetPhoto(
+            door_token_source("model"),
             base_url=args.base_url,
             image_roots=image_roots,
             url_hosts=args.url_hosts,
@@ -212,9 +219,13 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
     tools = offered(tool)
     # usersSetPhoto as this tool describes itself (its input schema names the URL hosts it
     # allows), then the manifest's other tools this server offers.
-    listed = [mcp_tool(tool, output_schema=run_result_schema())] + [
-        exported for exported in export_tools("mcp")[1:] if exported["name"] in tools
-    ]
+    own = mcp_tool(
+        tool,
+        output_schema=run_result_schema(),
+        title=SET_PHOTO_TITLE,
+        annotations=SET_PHOTO_ANNOTATIONS,
+    )
+    listed = [own] + [exported for exported in export_tools("mcp")[1:] if exported["name"] in tools]
     undo = (
         " Each photo it replaces is kept first; usersRestorePhoto lists the kept photos and "
         "puts one back (undo)."

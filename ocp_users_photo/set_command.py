@@ -13,16 +13,18 @@ import asyncio
 import io
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+import anyio.to_thread
 from PIL import Image
 
+from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.images.formats import SLACK_FORMATS
+from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
-from ocp_users_photo.tokens import TOKEN_VARIABLES
+from ocp_users_photo.tokens import TOKEN_VARIABLES, ActingPerson, NoToken
 from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 
 
@@ -92,15 +94,6 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_set_photo(args, sys.stdout, sys.stderr))
 
 
-def _token(args: argparse.Namespace) -> str | None:
-    if args.token_env:
-        value = os.environ.get(args.token_env)
-        if not value:
-            raise ValueError(f"--token-env {args.token_env}: that environment variable is not set")
-        return value
-    return None  # UsersSetPhoto reads the default variables itself
-
-
 def _arguments(args: argparse.Namespace) -> dict[str, Any]:
     arguments: dict[str, Any] = {"image": args.image}
     for name in ("crop_x", "crop_y", "crop_w"):
@@ -116,14 +109,19 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     undo_log = logging.getLogger("ocp_users_photo.undo")
     undo_log.addHandler(warnings)
     try:
-        return await _set_photo_warned(args, out, status)
+        return await _set_photo_warned(args, out, err, status)
     finally:
         undo_log.removeHandler(warnings)
 
 
-async def _set_photo_warned(args: argparse.Namespace, out: TextIO, status: _Status) -> int:
+async def _set_photo_warned(
+    args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status
+) -> int:
+    token_source = door_token_source("cli", variable=args.token_env)
+    # A dry run sends nothing, so it needs no token; it says how to set one instead.
+    tokenless_dry_run = args.dry_run and isinstance(token_source, NoToken)
     async with UsersSetPhoto(
-        _token(args),
+        _NeverSent() if tokenless_dry_run else token_source,
         base_url=args.base_url,
         fit=args.fit,
         timeout=args.timeout,
@@ -134,26 +132,23 @@ async def _set_photo_warned(args: argparse.Namespace, out: TextIO, status: _Stat
         photo_history=getattr(args, "history", None),
     ) as tool:
         status.show(f"checking {args.image}")
-        upload = await tool.prepare(_arguments(args))
-        described = _describe(upload)
-        try:
+        async with tool.prepare(_arguments(args)) as upload:
+            described = _describe(upload)
+            preview = None
             if args.preview is not None:
-                _write_preview(upload, args.preview)
-                status.done(f"wrote the preview to {args.preview}")
-        except BaseException:
-            upload.close()
-            raise
-        if args.dry_run:
-            upload.close()
+                preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)
             status.clear()
-            if args.json:
-                print(json.dumps({"dry_run": True, "would_send": upload.summary()}), file=out)
-            else:
-                print(f"Checked: would send {described} to {tool.base_url}{tool.path}", file=out)
-            return 0
-        status.show(f"sending {described} to {tool.base_url}{tool.path}")
-        reply, _ = await tool.send(upload)
-        status.clear()
+            if args.dry_run:
+                _say_dry_run(args, out, f"{tool.base_url}{tool.path}", upload, preview)
+                if tokenless_dry_run:
+                    advice = missing_token_advice("cli").removeprefix("no Slack token: ")
+                    print(f"No token is set, which sending needs: {advice}.", file=out)
+                return 0
+            if preview is not None:
+                print(preview, file=err if args.json else out)
+            status.show(f"sending {described} to {tool.base_url}{tool.path}")
+            reply = await tool.send(upload)
+            status.clear()
     if args.json:
         print(json.dumps(reply), file=out)
         return 0
@@ -165,6 +160,37 @@ async def _set_photo_warned(args: argparse.Namespace, out: TextIO, status: _Stat
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
     return 0
+
+
+def _say_dry_run(
+    args: argparse.Namespace,
+    out: TextIO,
+    endpoint: str,
+    upload: PreparedUpload,
+    preview: str | None,
+) -> None:
+    if args.json:
+        answer: dict[str, Any] = {"dry_run": True, "would_send": upload.summary()}
+        if args.preview is not None:
+            answer["preview"] = str(args.preview)
+        print(json.dumps(answer), file=out)
+        return
+    print(f"Checked: would send {_describe(upload)} to {endpoint}", file=out)
+    if preview is not None:
+        print(preview, file=out)
+    print("Nothing was sent: run the same command without --dry-run to set the photo.", file=out)
+
+
+class _NeverSent:
+    """The token source of a dry run without a token: prepare needs one, nothing sends it."""
+
+    description = "none (dry run)"
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        return SlackToken("xoxp-dry-run-sends-nothing")
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
+        return None
 
 
 def _describe(upload: PreparedUpload) -> str:
@@ -187,12 +213,14 @@ def _size(byte_count: int) -> str:
     return f"{byte_count / 1024 / 1024:.1f} MB"
 
 
-def _write_preview(upload: PreparedUpload, target: Path) -> None:
+def _write_preview(upload: PreparedUpload, target: Path) -> str:
+    """Write the square Slack would show to ``target`` (PNG); the line that says so."""
     body = upload.image.body()
     data = body if isinstance(body, bytes) else body.read()
     with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent
         square = slack_square(picture, upload.image.crop_box)
     square.save(target, format="PNG")
+    return f"Preview: {target} ({square.width}x{square.height} PNG, the square Slack would show)"
 
 
 class _WarningLines(logging.Handler):
@@ -219,11 +247,6 @@ class _Status:
     def show(self, text: str) -> None:
         if self._live:
             self._stream.write(f"\r\033[K{text}...")
-            self._stream.flush()
-
-    def done(self, text: str) -> None:
-        if self._live:
-            self._stream.write(f"\r\033[K{text}\n")
             self._stream.flush()
 
     def clear(self) -> None:

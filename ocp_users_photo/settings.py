@@ -16,6 +16,11 @@ defaults that differ by door (../shared/DEFAULTS.md) are decided here:
     keep the replaced  off unless keep_previous   on; refused when it        on when the token has
     photo (undo)       =True                      cannot be kept, unless     users.profile:read,
                                                   keep_previous=False        else set and warn
+    no token: the fix  token= or the variable     the host's environment     the variables,
+                                                  (MCP: its env block)       --token-env
+    image URLs         refused unless url_hosts   the host's url_hosts       --allow-url-host
+    proxies            https only, a tunnel; never for plain http; image fetches: never
+    redirects          never followed for Slack calls; image fetches: at most 3, rechecked
 
 The photo history's file: ``photo_history=``, else ``$OCP_USERS_PHOTO_HISTORY``, else
 the user's data folder (``undo/database.py``).
@@ -37,6 +42,7 @@ from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.tokens import (
     TOKEN_VARIABLES,
+    StaticToken,
     TokenSource,
     environment_token_source,
     token_from_environment,
@@ -51,7 +57,9 @@ __all__ = [
     "Settings",
     "base_url_from",
     "check_base_url",
+    "door_token_source",
     "is_loopback",
+    "missing_token_advice",
     "resolve_roots",
     "token_from_environment",
 ]
@@ -62,10 +70,49 @@ DEFAULT_BASE_URL: Final = "https://slack.com/api"
 
 Door = Literal["python", "model", "cli"]
 
-MISSING_CREDENTIAL_ADVICE: Final = (
-    "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
-    "users.profile:write, or give token= to UsersSetPhoto"
-)
+# What to do without a token, said in the terms of the door the message reaches: a
+# Python caller can pass token=; the person at a terminal sets a variable; a model can
+# do neither, so its message names the host's configuration.
+_MISSING_TOKEN_ADVICE: Final[dict[Door, str]] = {
+    "python": (
+        "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
+        "users.profile:write, or give token= to UsersSetPhoto"
+    ),
+    "cli": (
+        "no Slack token: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name your own variable "
+        "with --token-env NAME) to a user token (xoxp-...) with scope users.profile:write; "
+        "'ocp-users-photo whoami' checks it"
+    ),
+    "model": (
+        "no Slack token is configured, and a model cannot give one: whoever runs this tool "
+        "must set SLACK_USER_TOKEN to a user token (xoxp-...) with scope users.profile:write "
+        "in its environment (for an MCP server, the env block of the host's configuration)"
+    ),
+}
+MISSING_CREDENTIAL_ADVICE: Final = _MISSING_TOKEN_ADVICE["python"]
+
+
+def missing_token_advice(door: Door) -> str:
+    """What to do when no token is configured, for the person or model at ``door``."""
+    return _MISSING_TOKEN_ADVICE[door]
+
+
+def door_token_source(
+    door: Door, environ: Mapping[str, str] | None = None, *, variable: str | None = None
+) -> TokenSource:
+    """The token from the environment, as ``door`` reads it; its refusal speaks to ``door``.
+
+    ``variable`` names the one environment variable to read (the CLI's ``--token-env``);
+    ValueError when it is not set. Otherwise SLACK_USER_TOKEN, else SLACK_TOKEN.
+    """
+    environment = os.environ if environ is None else environ
+    if variable is not None:
+        value = environment.get(variable)
+        if not value:
+            raise ValueError(f"--token-env {variable}: that environment variable is not set")
+        return StaticToken(value, origin=variable, description=f"from ${variable}")
+    return environment_token_source(environment, hint=missing_token_advice(door))
+
 
 ImageRoots = Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None
 

@@ -15,10 +15,11 @@ Slack's read methods with the change's token without showing it. ``undo``,
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import platform
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -101,21 +102,84 @@ class TokenOverride:
 
 @dataclass
 class PreparedUpload:
-    """A call that passed every local check: what will be sent, not yet sent."""
+    """A call that passed every local check: what will be sent, not yet sent.
+
+    It may hold an open file: close it, or use it as ``async with`` (or ``with``),
+    which closes it at the end of the block. ``UsersSetPhoto.send`` closes it too.
+    """
 
     token: SlackToken
     image: PreparedImage
     renew: Renew | None = field(default=None, repr=False)
+    # The SHA-256 (12 hex digits) of the bytes sent, once ``send(upload, digest=True)`` sent them.
+    sha256: str | None = field(default=None, init=False)
 
     def summary(self) -> dict[str, Any]:
         """What is being sent, for logs and an agent's history: no token, no bytes."""
         described = self.image.summary()
         if self.image.crop_box is not None:
             described["crop"] = self.image.crop_box.form_fields()
+        if self.sha256 is not None:
+            described["sha256"] = self.sha256
         return described
 
     def close(self) -> None:
         self.image.close()
+
+    def __enter__(self) -> PreparedUpload:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> PreparedUpload:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Preparing:
+    """What ``tool.prepare(arguments)`` returns: the checks, run when awaited or entered.
+
+    ``async with tool.prepare(arguments) as upload:`` gives the ``PreparedUpload`` and
+    closes it when the block ends; ``upload = await tool.prepare(arguments)`` gives it
+    to the caller, who closes it.
+    """
+
+    __slots__ = ("_checks", "_upload")
+
+    def __init__(self, checks: Callable[[], Coroutine[Any, Any, PreparedUpload]]) -> None:
+        self._checks = checks
+        self._upload: PreparedUpload | None = None
+
+    def __await__(self) -> Generator[Any, None, PreparedUpload]:
+        return self._checks().__await__()
+
+    async def __aenter__(self) -> PreparedUpload:
+        if self._upload is not None:
+            raise RuntimeError("enter a tool.prepare(...) block once; call prepare() again")
+        self._upload = await self._checks()
+        return self._upload
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._upload is not None:
+            self._upload.close()
 
 
 class UsersSetPhoto:
@@ -441,7 +505,7 @@ class UsersSetPhoto:
         await notify_started(watching, call)
         summary: dict[str, Any] = {}
         try:
-            upload = await self.prepare(
+            upload = await self._prepare(
                 arguments, model_facing=model_facing, token_override=token_override
             )
             summary = upload.summary()
@@ -451,7 +515,8 @@ class UsersSetPhoto:
             except BaseException:
                 upload.close()
                 raise
-            reply, summary = await self._send_checked(upload, digest=digest)
+            reply = await self._send_checked(upload, digest=digest)
+            summary = upload.summary()
         except UsersPhotoError as error:
             await notify_ended(watching, call, CallOutcome(image=summary, error=error))
             raise
@@ -461,11 +526,11 @@ class UsersSetPhoto:
         await notify_ended(watching, call, CallOutcome(reply=reply, image=summary))
         return reply, summary
 
-    async def send(
-        self, upload: PreparedUpload, *, digest: bool = False
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Send what ``prepare`` checked; the reply and the summary. Closes the upload.
+    async def send(self, upload: PreparedUpload, *, digest: bool = False) -> dict[str, Any]:
+        """Send what ``prepare`` checked; Slack's checked reply. Closes the upload.
 
+        ``upload.summary()`` says what was sent (format, size, bytes, crop box), with the
+        SHA-256 of the bytes when ``digest`` is true. ``call_with_summary`` does both steps.
         With ``keep_previous`` on (True or "if_readable"), the photo it replaces is kept first.
         """
         keeper = self._keeper(model_facing=False)
@@ -473,7 +538,6 @@ class UsersSetPhoto:
             return await self._send_checked(upload, digest=digest)
         from ocp_users_photo.undo.restore import apply_change
 
-        sent: dict[str, Any] = {}
         call = CallInfo(
             tool_name=self.spec.name,
             method=self.spec.method,
@@ -482,20 +546,16 @@ class UsersSetPhoto:
             person=acting_person(),
         )
         change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
-
-        async def send_it() -> dict[str, Any]:
-            reply, sent["summary"] = await self._send_checked(upload, digest=digest)
-            return reply
-
         try:
-            reply = await apply_change((keeper,), call, change, send_it)
+            return await apply_change(
+                (keeper,), call, change, lambda: self._send_checked(upload, digest=digest)
+            )
         finally:
             upload.close()
-        return reply, sent["summary"]
 
     async def _send_checked(
         self, upload: PreparedUpload, *, digest: bool = False
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> dict[str, Any]:
         """``send`` without keeping: the request, the reply's check. Closes the upload."""
         try:
             image = upload.image
@@ -510,25 +570,42 @@ class UsersSetPhoto:
                 log_detail=image.describe(),
             )
             body = await check_photo_reply_off_loop(reply.body, reply_check=self.reply_check)
-            summary = upload.summary()
             if digest:
-                summary["sha256"] = image.digest()
-            return body, summary
+                upload.sha256 = image.digest()
+            return body
         finally:
             upload.close()
 
-    async def prepare(
+    def prepare(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        model_facing: bool = False,
+        token_override: TokenOverride | None = None,
+    ) -> Preparing:
+        """Every local check, and any conversion: what would be sent. Raises InvalidArguments.
+
+            async with tool.prepare({"image": "me.png"}) as upload:
+                print(upload.summary())          # nothing sent yet
+                reply = await tool.send(upload)
+
+        ``await tool.prepare(...)`` gives the upload to the caller, who must ``close()``
+        it (it may hold an open file). ``model_facing`` arguments may only use the input
+        schema's names (no token).
+        """
+        return Preparing(
+            functools.partial(
+                self._prepare, arguments, model_facing=model_facing, token_override=token_override
+            )
+        )
+
+    async def _prepare(
         self,
         arguments: Mapping[str, Any],
         *,
         model_facing: bool = False,
         token_override: TokenOverride | None = None,
     ) -> PreparedUpload:
-        """Every local check, and any conversion: what would be sent. Raises InvalidArguments.
-
-        The caller owns the result and must ``close()`` it (it may hold an open file).
-        ``model_facing`` arguments may only use the input schema's names (no token).
-        """
         person = acting_person()
         brings_token = not model_facing and isinstance(arguments, Mapping) and "token" in arguments
         configured: SlackToken | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import io
 import logging
@@ -11,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from blockbuster import blockbuster_ctx
+from blockbuster import BlockBuster
 from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
-from tests.reliability_report import ReliabilityReport
+from tests.readme_blocks import not_run, readme_blocks
+from tests.reliability_report import ReliabilityCollector, ReliabilityReport, session_report
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
 
@@ -96,6 +98,19 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
+@pytest.fixture(scope="session")
+def package_blockbuster() -> BlockBuster:
+    """The blocking-call detector for the package's code, built once per test process.
+
+    Building it finds and wraps every blocking function (about 15 ms); turning it on
+    and off around each test costs a hundredth of that.
+    """
+    blocker = BlockBuster("ocp_users_photo", excluded_modules=["ocp_users_photo.emulator"])
+    for blocking_call, module_file, functions in _MAY_BLOCK:
+        blocker.functions[blocking_call].can_block_in(module_file, functions)
+    return blocker
+
+
 @pytest.fixture(autouse=True)
 def no_blocking_in_the_package(request: pytest.FixtureRequest) -> Iterator[None]:
     """Async tests fail if the package's own code blocks the event loop (blockbuster).
@@ -108,12 +123,12 @@ def no_blocking_in_the_package(request: pytest.FixtureRequest) -> Iterator[None]
     ):
         yield
         return
-    with blockbuster_ctx(
-        "ocp_users_photo", excluded_modules=["ocp_users_photo.emulator"]
-    ) as blocker:
-        for blocking_call, module_file, functions in _MAY_BLOCK:
-            blocker.functions[blocking_call].can_block_in(module_file, functions)
+    blocker: BlockBuster = request.getfixturevalue("package_blockbuster")
+    blocker.activate()
+    try:
         yield
+    finally:
+        blocker.deactivate()
 
 
 # Blocking calls the package makes on the event loop on purpose, each with why.
@@ -138,6 +153,7 @@ _MAY_BLOCK: tuple[tuple[str, str, set[str]], ...] = (
 
 
 REQUIRE_OCP_AGENT = "OCP_USERS_PHOTO_REQUIRE_OCP_AGENT"
+README_TESTS = "tests/test_readme_blocks.py"
 
 
 @pytest.fixture
@@ -159,19 +175,54 @@ def ocp_agent_library() -> Any:
     return ocp_agent
 
 
-_REPORT = ReliabilityReport()
-
-
 @pytest.fixture(scope="session")
-def reliability() -> ReliabilityReport:
-    """The session's reliability figures (printed at the end of the run)."""
-    return _REPORT
+def reliability(pytestconfig: pytest.Config) -> ReliabilityReport:
+    """The session's reliability figures (printed at the end of the run, all workers')."""
+    return session_report(pytestconfig)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _REPORT:
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(ReliabilityCollector(config), "ocp_users_photo_reliability")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far lives as long as the run: keep it out of the collector.
+
+    The test modules import half a million objects (the agent frameworks, the provider
+    SDKs); every full collection walked them all, 0.7 s each, whether a test called
+    gc.collect() or Python did. Frozen, a full collection walks only what tests make.
+    """
+    gc.freeze()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long tests first; under pytest-xdist, the PostgreSQL tests on one worker.
+
+    Started last, a 30-second test would keep one worker busy after the other ran out of
+    work; started first, the short ones fill in around it. One worker for the PostgreSQL
+    tests means one server starts.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("postgresql"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    figures = session_report(config)
+    if figures:
         terminalreporter.section("reliability figures")
-        terminalreporter.write_line(_REPORT.markdown())
+        terminalreporter.write_line(figures.markdown())
+    reports = [report for reports in terminalreporter.stats.values() for report in reports]
+    if any(getattr(report, "nodeid", "").startswith(README_TESTS) for report in reports):
+        terminalreporter.section("README blocks not run, and why")
+        for what, reason in not_run(readme_blocks()):
+            terminalreporter.write_line(f"- {what}\n  {reason}")
 
 
 def inject(emulator: RunningEmulator, *faults: Fault, method: str = "users.setPhoto") -> None:

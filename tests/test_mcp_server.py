@@ -152,6 +152,9 @@ async def test_lists_the_tool_with_the_exported_schemas(tmp_path: Path) -> None:
         assert tool["description"] == load_manifest()["description"]
         assert tool["inputSchema"] == load_manifest()["input_schema"]
         assert tool["outputSchema"] == export_tool("mcp")["outputSchema"]
+        assert tool["title"] == "Set Slack profile photo"
+        assert tool["annotations"] == export_tool("mcp")["annotations"]
+        assert tool["annotations"]["destructiveHint"] is True
         assert "token" not in tool["inputSchema"]["properties"]
         assert session.instructions is not None
         assert str(session.root) in session.instructions

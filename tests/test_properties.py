@@ -354,6 +354,7 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
     reliability.count(section, "generated sets whose image URL was fetched", fetched)
 
 
+@pytest.mark.runs_long
 def test_every_argument_set_is_accepted_or_refused(
     folder: Path, reliability: ReliabilityReport
 ) -> None:

@@ -144,10 +144,10 @@ async def test_prepare_then_send_keeps_when_asked(
     emulator: RunningEmulator, keeping: UsersSetPhoto
 ) -> None:
     before = await shown(emulator, CANARY_TOKEN)
-    upload = await keeping.prepare({"image": RED})
-    reply, summary = await keeping.send(upload)
+    async with keeping.prepare({"image": RED}) as upload:
+        reply = await keeping.send(upload)
     assert reply["ok"] is True
-    assert summary["format"] == "PNG"
+    assert upload.summary()["format"] == "PNG"
     (entry,) = await keeping.history()
     assert entry.avatar_hash == before.avatar_hash
     assert entry.status == "changed"

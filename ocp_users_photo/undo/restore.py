@@ -122,7 +122,7 @@ async def restore_kept(
     )
 
     async def put_back() -> dict[str, Any]:
-        reply, _ = await tool._send_checked(upload)
+        reply = await tool._send_checked(upload)
         return reply
 
     try:
