@@ -312,10 +312,10 @@ async def measure_agent(
     return results, agent.kind
 
 
-# ISSUE-14 (undo): "benchmarks/ measures a change with keeping on and off". This is that
-# measurement's place. It runs once plugin_adapter.KEEPING_ON names the plugin's option.
-# Keeping reads users.profile.get and fetches image_original before each change, so the
-# loopback server must then answer those too (loopback_server.py serves users.setPhoto only).
+# ISSUE-14 (undo): "benchmarks/ measures a change with keeping on and off". Keeping asks
+# auth.test once, then before each change reads users.profile.get, downloads image_original
+# (a 380 KB JPEG, new bytes each time) and writes it to the SQLite history, fsynced; the
+# loopback server answers all three (loopback_server.KeepingAnswers).
 async def measure_keeping(
     api_url: str, cases: Sequence[ImageCase], folder: Path, budget: Budget
 ) -> dict[str, Any]:
@@ -328,7 +328,10 @@ async def measure_keeping(
             TOKEN, api_url, image_roots=[folder], options=plugin_adapter.KEEPING_OFF
         ),
         "keeping on": plugin_adapter.make_tool(
-            TOKEN, api_url, image_roots=[folder], options=keeping_on
+            TOKEN,
+            api_url,
+            image_roots=[folder],
+            options={**keeping_on, "photo_history": folder / "bench-history.sqlite3"},
         ),
     }
     try:

@@ -10,6 +10,14 @@ form fails the run instead of looking fast. ``GET /_stats`` tells how many forms
 right and wrong, the image bytes seen, and the server process's CPU seconds (so the
 benchmark can show whether the server, not the client, was the limit).
 
+For the measurement of keeping the replaced photo (undo, issue 14) it also answers
+what keeping asks before each change: ``auth.test`` (whose token: UBENCH in TBENCH),
+``users.profile.get`` (a custom photo whose ``image_original`` is on this server) and
+``GET /avatars/original.jpg``: a 1024x1024 JPEG of about 380 KB, made once at start,
+with a counter appended after its end marker, so each download is another original
+and the history stores new bytes every time (the dearer case; deduplication would
+otherwise store it once).
+
 Three ways to serve the same checks (``--server``):
 
 - ``raw`` (the default): an asyncio protocol on uvloop that feeds the socket's bytes
@@ -67,6 +75,18 @@ SUCCESS_REPLY = json.dumps(
 ).encode()
 FORM_ERROR = b'{"ok":false,"error":"invalid_form_data"}'
 NOT_FOUND = b'{"ok":false,"error":"unknown_method"}'
+AUTH_TEST_REPLY = json.dumps(
+    {
+        "ok": True,
+        "url": "http://127.0.0.1/",
+        "team": "Bench",
+        "user": "bench",
+        "team_id": "TBENCH",
+        "user_id": "UBENCH",
+    },
+    separators=(",", ":"),
+).encode()
+_LOOPBACK_HOST = re.compile(rb"(?:127\.0\.0\.1|localhost|\[::1\])(?::[0-9]{1,5})?")
 CROP_FIELDS = (b"crop_x", b"crop_y", b"crop_w")
 _NAME = re.compile(rb'\bname="([^"]*)"')
 _FILENAME = re.compile(rb'\bfilename="([^"]+)"')
@@ -153,6 +173,45 @@ class Tally:
         return json.dumps(stats).encode()
 
 
+class KeepingAnswers:
+    """What keeping the replaced photo asks before a change: whose token, the photo, its bytes."""
+
+    def __init__(self) -> None:
+        import io
+
+        from PIL import Image
+
+        gradient = Image.linear_gradient("L").resize((1024, 1024))
+        noise = Image.effect_noise((1024, 1024), 24)
+        rgb = Image.merge("RGB", (gradient, noise, gradient.transpose(Image.Transpose.ROTATE_90)))
+        buffer = io.BytesIO()
+        rgb.save(buffer, format="JPEG", quality=85)
+        self._original = buffer.getvalue()
+        self._served = 0
+
+    def profile(self, host: bytes) -> bytes:
+        """users.profile.get: a custom photo whose original is on this server (the Host asked)."""
+        root = host if _LOOPBACK_HOST.fullmatch(host) else b"127.0.0.1"
+        return (
+            b'{"ok":true,"profile":{"avatar_hash":"0123456789ab","is_custom_image":true,'
+            b'"image_original":"http://' + root + b'/avatars/original.jpg"}}'
+        )
+
+    def original(self) -> bytes:
+        """The original, made distinct by a counter after the JPEG's end marker."""
+        self._served += 1
+        return self._original + b"%016d" % self._served
+
+
+def _route(answers: KeepingAnswers, method: bytes, url: bytes, host: bytes) -> bytes | None:
+    """The reply body for keeping's requests (content type set by the caller), else None."""
+    if method == b"POST" and url.endswith(b"/auth.test"):
+        return AUTH_TEST_REPLY
+    if method == b"POST" and url.endswith(b"/users.profile.get"):
+        return answers.profile(host)
+    return None
+
+
 def _form_parser(content_type_header: bytes) -> tuple[FormCheck, MultipartParser] | None:
     content_type, options = parse_options_header(content_type_header)
     boundary = options.get(b"boundary")
@@ -162,22 +221,31 @@ def _form_parser(content_type_header: bytes) -> tuple[FormCheck, MultipartParser
     return check, check.parser(boundary)
 
 
-def _response(status: int, body: bytes, keep_alive: bool) -> bytes:
+def _response(
+    status: int,
+    body: bytes,
+    keep_alive: bool,
+    content_type: bytes = b"application/json; charset=utf-8",
+) -> bytes:
     reason = {200: b"OK", 404: b"Not Found"}.get(status, b"Error")
-    head = (
-        b"HTTP/1.1 %d %s\r\ncontent-type: application/json; charset=utf-8\r\n"
-        b"content-length: %d\r\n%s\r\n"
-    ) % (status, reason, len(body), b"" if keep_alive else b"connection: close\r\n")
+    head = (b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n%s\r\n") % (
+        status,
+        reason,
+        content_type,
+        len(body),
+        b"" if keep_alive else b"connection: close\r\n",
+    )
     return head + body
 
 
 class UploadProtocol(asyncio.Protocol):
     """One HTTP/1.1 connection: httptools parses, python-multipart checks each body as it comes."""
 
-    def __init__(self, tally: Tally) -> None:
+    def __init__(self, tally: Tally, answers: KeepingAnswers) -> None:
         import httptools
 
         self._tally = tally
+        self._answers = answers
         self._parser = httptools.HttpRequestParser(self)
         self._parse_error = httptools.HttpParserError
         self._transport: asyncio.Transport | None = None
@@ -238,8 +306,16 @@ class UploadProtocol(asyncio.Protocol):
             reply = _response(200, self._tally.count(check, authorized), keep_alive)
         elif self._parser.get_method() == b"GET" and self._url == b"/_stats":
             reply = _response(200, self._tally.as_json(), keep_alive)
+        elif self._parser.get_method() == b"GET" and self._url == b"/avatars/original.jpg":
+            reply = _response(200, self._answers.original(), keep_alive, b"image/jpeg")
         else:
-            reply = _response(404, NOT_FOUND, keep_alive)
+            method, host = self._parser.get_method(), self._headers.get(b"host", b"")
+            answer = _route(self._answers, method, self._url, host)
+            reply = (
+                _response(200, answer, keep_alive)
+                if answer
+                else _response(404, NOT_FOUND, keep_alive)
+            )
         if self._transport is not None:
             self._transport.write(reply)
             if not keep_alive:
@@ -251,6 +327,7 @@ class BenchSlack:
 
     def __init__(self) -> None:
         self.tally = Tally()
+        self.answers = KeepingAnswers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -258,6 +335,15 @@ class BenchSlack:
         path: str = scope["path"]
         if scope["method"] == "GET" and path == "/_stats":
             await _answer(send, 200, self.tally.as_json())
+            return
+        if scope["method"] == "GET" and path == "/avatars/original.jpg":
+            await _answer(send, 200, self.answers.original(), b"image/jpeg")
+            return
+        host = dict(scope["headers"]).get(b"host", b"")
+        answer = _route(self.answers, scope["method"].encode(), path.encode(), host)
+        if answer is not None:
+            await _drain(receive)
+            await _answer(send, 200, answer)
             return
         if scope["method"] != "POST" or not path.endswith("/users.setPhoto"):
             await _drain(receive)
@@ -291,13 +377,15 @@ async def _drain(receive: Receive) -> None:
             return
 
 
-async def _answer(send: Send, status: int, body: bytes) -> None:
+async def _answer(
+    send: Send, status: int, body: bytes, content_type: bytes = b"application/json; charset=utf-8"
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
@@ -328,9 +416,12 @@ def serve_raw() -> None:
 
     async def serve() -> None:
         tally = Tally()
+        answers = KeepingAnswers()
         sock = _bound_socket()
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: UploadProtocol(tally), sock=sock, backlog=1024)
+        server = await loop.create_server(
+            lambda: UploadProtocol(tally, answers), sock=sock, backlog=1024
+        )
         name = "uvloop" if uvloop is not None else "asyncio"
         print(f"PORT {sock.getsockname()[1]} HTTP raw-httptools-{name}", flush=True)
         await server.serve_forever()

@@ -6,11 +6,11 @@ one in benchmarks/ to adjust. What it relies on today, and what is known to chan
 - ``UsersSetPhoto(token, base_url=, client=, image_roots=, environ=)``, ``tool.call``,
   ``tool.aclose``: the public surface; ``OCP_USERS_PHOTO_HTTP_STACK`` in ``environ=``
   picks the stack of the tool's own client (``settings.HTTP_STACK_VARIABLE``).
-- ``await tool.prepare(arguments)`` returns an upload that must be closed
-  (``upload.close()``); it may become a context manager. ``upload.image`` is read
-  for the photo comparison (format, size, crop box, the bytes to be sent).
-- ``await tool.send(upload)`` returns ``(reply, summary)`` today and will return the
-  reply: ``send`` below accepts both.
+- ``tool.prepare(arguments)`` is used as ``async with ... as upload`` (the upload is
+  closed at the end of the block); ``upload.image`` is read for the photo comparison
+  (format, size, crop box, the bytes to be sent).
+- ``await tool.send(upload)`` returns the reply (before issue 16 it returned
+  ``(reply, summary)``; ``send`` below still accepts both).
 - The reply check alone (no network) uses the internal ``slack.replies.decode_reply``,
   ``photo_reply.check_photo_reply`` and ``credentials.redactor`` as ``tool.send`` does.
 - ``register(agent, tool=tool)`` then ``await agent.call_tool('usersSetPhoto', args)``;
@@ -36,12 +36,11 @@ REPO = Path(__file__).resolve().parent.parent
 TOOL_NAME = "usersSetPhoto"
 
 # ISSUE-14 (undo, "keep what is replaced"): the agent-path goal is measured with keeping
-# OFF, and issue 14 asks benchmarks/ to measure a change with keeping on and off. When the
-# plugin grows the option, put it here (for example {"keep_previous": False} and True) and
-# bench.py's "keeping" section (search for ISSUE-14 there) starts measuring both; until
-# then that section reports "not measured: the plugin has no keeping option yet".
-KEEPING_OFF: dict[str, Any] = {}
-KEEPING_ON: dict[str, Any] | None = None
+# OFF (a model door keeps by default, so it is turned off explicitly), and bench.py's
+# "keeping" section measures a change with keeping on and off. Keeping on needs a history
+# file: bench.py adds ``photo_history`` in its own temporary folder.
+KEEPING_OFF: dict[str, Any] = {"keep_previous": False}
+KEEPING_ON: dict[str, Any] | None = {"keep_previous": True}
 
 
 def make_tool(
@@ -93,8 +92,8 @@ async def close(tool: UsersSetPhoto) -> None:
 
 async def prepare_and_close(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> None:
     """Every local check of a call, and any conversion; no network."""
-    upload = await tool.prepare(arguments)
-    upload.close()
+    async with tool.prepare(arguments):
+        pass
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,7 @@ class PreparedPhoto:
 
 async def prepare_photo(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> PreparedPhoto:
     """``prepare``, then the prepared image read back (for checking it against Pillow's)."""
-    upload = await tool.prepare(arguments)
-    try:
+    async with tool.prepare(arguments) as upload:
         image = upload.image
         body = image.body()
         data = body if isinstance(body, bytes) else body.read()
@@ -123,17 +121,12 @@ async def prepare_photo(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> Pr
         return PreparedPhoto(
             image.format, image.width, image.height, bytes(data), box, tuple(image.changes)
         )
-    finally:
-        upload.close()
 
 
 async def send(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """``prepare`` then ``send``; the reply whether ``send`` returns it or (reply, summary)."""
-    upload = await tool.prepare(arguments)
-    try:
+    async with tool.prepare(arguments) as upload:
         sent: Any = await tool.send(upload)
-    finally:
-        upload.close()
     reply: dict[str, Any] = sent[0] if isinstance(sent, tuple) else sent
     return reply
 

@@ -226,6 +226,8 @@ def render(results: dict[str, Any]) -> str:
         "Reproduce (the full run takes 6 to 10 minutes on 2 cores; `--quick`, under a minute, "
         "measures fewer contenders and photos):",
         "",
+        "<!-- not run: a full run takes minutes and rewrites the measured files; the suite "
+        "checks that this section is what the run's JSON says -->",
         "```sh",
         "python3 -m venv .venv && .venv/bin/pip install -e '.[test,bench]'   # bench has [fast]",
         ".venv/bin/python benchmarks/bench.py --json --results benchmarks/RESULTS.md \\",

@@ -24,8 +24,11 @@ from ocp_users_photo.tokens import (
 )
 
 if TYPE_CHECKING:
+    from ocp_users_photo.model_tool import ModelTool
     from ocp_users_photo.observers import CallObserver
-    from ocp_users_photo.tool import PreparedUpload, TokenOverride, UsersSetPhoto
+    from ocp_users_photo.tool import PreparedUpload, Preparing, TokenOverride, UsersSetPhoto
+    from ocp_users_photo.undo.entries import KeptPhoto
+    from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
     from ocp_users_photo.whoami import TokenIdentity
 
 # Slack's ids are upper-case letters and digits (T0123, U0456, E0789, W0ABC); a little
@@ -108,22 +111,26 @@ class ActingTool:
                 observers=observers,
             )
 
-    async def prepare(
+    def prepare(
         self,
         arguments: Mapping[str, Any],
         *,
         model_facing: bool = False,
         token_override: TokenOverride | None = None,
-    ) -> PreparedUpload:
+    ) -> Preparing:
         """``UsersSetPhoto.prepare`` with this person's token (a renewal stays theirs)."""
-        with acting_as(self.person):
-            return await self.tool.prepare(
-                arguments, model_facing=model_facing, token_override=token_override
-            )
+        from ocp_users_photo.tool import Preparing
 
-    async def send(
-        self, upload: PreparedUpload, *, digest: bool = False
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        async def checks() -> PreparedUpload:
+            with acting_as(self.person):
+                return await self.tool.prepare(
+                    arguments, model_facing=model_facing, token_override=token_override
+                )
+
+        return Preparing(checks)
+
+    async def send(self, upload: PreparedUpload, *, digest: bool = False) -> dict[str, Any]:
+        """``UsersSetPhoto.send`` for this person: Slack's checked reply."""
         with acting_as(self.person):
             return await self.tool.send(upload, digest=digest)
 
@@ -131,6 +138,33 @@ class ActingTool:
         """Whose token this person's is, with its scopes: ``UsersSetPhoto.whoami``."""
         with acting_as(self.person):
             return await self.tool.whoami()
+
+    async def undo(self) -> dict[str, Any]:
+        """``UsersSetPhoto.undo`` for this person: their last change put back."""
+        with acting_as(self.person):
+            return await self.tool.undo()
+
+    async def restore(self, entry: int | KeptPhoto) -> dict[str, Any]:
+        """``UsersSetPhoto.restore`` for this person: one of their kept photos put back."""
+        with acting_as(self.person):
+            return await self.tool.restore(entry)
+
+    async def history(self) -> list[KeptPhoto]:
+        """``UsersSetPhoto.history`` for this person: their kept photos, newest first."""
+        with acting_as(self.person):
+            return await self.tool.history()
+
+    def restore_tool(self) -> UsersRestorePhoto:
+        """``usersRestorePhoto`` for this person (a model tool)."""
+        from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+
+        return UsersRestorePhoto(self)
+
+    def companion_model_tools(self) -> tuple[ModelTool, ...]:
+        """``usersRestorePhoto`` for this person, while model doors keep replaced photos."""
+        if self.tool.keep_previous is False:
+            return ()
+        return (self.restore_tool(),)
 
     async def __aenter__(self) -> ActingTool:
         if self._entered is not None:

@@ -19,6 +19,7 @@ from typing import Any, Final
 from ocp_users_photo.credentials import SlackToken, check_token, quotable
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import Problem
+from ocp_users_photo.settings import MISSING_CREDENTIAL_ADVICE
 from ocp_users_photo.spec import load_manifest
 
 CROP_FIELDS: Final = ("crop_x", "crop_y", "crop_w")
@@ -141,13 +142,9 @@ def _token_of(
     if configured_token_problems:
         problems.extend(configured_token_problems)
         return None
-    problems.append(
-        Problem(
-            "$.token",
-            "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
-            "users.profile:write, or give token= to UsersSetPhoto",
-        )
-    )
+    # Only a direct caller of parse_arguments gets here (the tool always passes its
+    # configured token or why there is none): a Python caller.
+    problems.append(Problem("$.token", MISSING_CREDENTIAL_ADVICE))
     return None
 
 

@@ -1,10 +1,10 @@
-"""The ``ocp-users-photo`` command: set a photo, say whose token it is, run the emulator or the
-MCP server, print exports.
+"""The ``ocp-users-photo`` command: set a photo, undo a change, list the kept photos, say whose
+token it is, run the emulator or the MCP server, print exports.
 
 Exit codes (a failure is one line on stderr, never a traceback):
 
     0  done
-    2  invalid arguments or configuration: nothing was sent
+    2  invalid arguments or configuration, nothing to undo, history unusable: nothing was sent
     3  Slack answered with an error (ok: false)
     4  Slack rate-limited the call: try again after the time given
     5  no usable answer: network, timeout, server error, a reply that is not JSON
@@ -31,7 +31,8 @@ from ocp_users_photo.errors import (
     TransportError,
     UsersPhotoError,
 )
-from ocp_users_photo.exports import FORMATS, export_tool
+from ocp_users_photo.exports import FORMATS, export_tool, export_tools
+from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
 EXIT_OK: Final = 0
 EXIT_INTERNAL: Final = 1
@@ -48,6 +49,9 @@ def exit_code_for(error: UsersPhotoError) -> int:
     if isinstance(error, (InvalidArguments, TokenUnavailable)):
         # No usable token for this person is a configuration problem: nothing was sent.
         return EXIT_INVALID
+    if isinstance(error, (KeepingImpossible, HistoryUnavailable, NothingToUndo)):
+        # The photo shown could not be kept, or there is nothing to put back: nothing was sent.
+        return EXIT_INVALID
     if isinstance(error, RateLimited):
         return EXIT_RATE_LIMITED
     if isinstance(error, SlackApiError):
@@ -57,6 +61,28 @@ def exit_code_for(error: UsersPhotoError) -> int:
     if isinstance(error, ReplySchemaError):
         return EXIT_REPLY_SCHEMA
     return EXIT_INTERNAL
+
+
+def next_step_for(error: UsersPhotoError) -> str | None:
+    """What the person at the terminal can do next, where the error's own text leaves it open.
+
+    A transport failure reads very differently depending on whether the request got to
+    Slack: if it never did, nothing changed; if it did, the photo may be set already.
+    """
+    if isinstance(error, TransportError):
+        if error.reached is False:
+            return (
+                "nothing reached Slack, so nothing changed: check the network and "
+                "SLACK_API_URL (or --base-url), then run the same command again"
+            )
+        if error.reached is True:
+            return (
+                "the request reached Slack but no answer came in time, so the photo may be "
+                "set already: look at your Slack profile; running the command again is safe "
+                "(setting the same photo twice changes nothing more)"
+            )
+        return "Slack answered, but not with a usable reply: try again in a few minutes"
+    return None
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -95,6 +121,27 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     whoami_command.configure_parser(whoami_parser)
     whoami_parser.set_defaults(handler=whoami_command.run)
 
+    from ocp_users_photo import history_command, undo_command
+
+    history_parser = commands.add_parser(
+        "history",
+        help="list the photos kept for undo for the token's user, newest first",
+        description="List the photos kept before each change (the history file), newest "
+        "first: number, time, what it was, what replaced it. Never prints the token.",
+    )
+    history_command.configure_parser(history_parser)
+    history_parser.set_defaults(handler=history_command.run)
+
+    undo_parser = commands.add_parser(
+        "undo",
+        help="put back the photo the last change replaced (or --entry N)",
+        description="Put back what Slack showed before the last change kept here, or the "
+        "kept photo --entry N. It is a change too: the photo it replaces is kept, so undo "
+        "again goes back.",
+    )
+    undo_command.configure_parser(undo_parser)
+    undo_parser.set_defaults(handler=undo_command.run)
+
     demo_parser = commands.add_parser(
         "demo",
         help="set a photo on a local Slack emulator: no token, no network",
@@ -127,12 +174,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     manifest_parser.add_argument(
         "--format", choices=FORMATS, default="ocp", help="whose tool format (default: ocp)"
     )
+    manifest_parser.add_argument(
+        "--tool",
+        choices=("usersSetPhoto", "usersRestorePhoto", "all"),
+        default="usersSetPhoto",
+        help="which tool (default: usersSetPhoto; all: a JSON array of both)",
+    )
     manifest_parser.set_defaults(handler=_print_manifest)
     return parser
 
 
 def _print_manifest(args: argparse.Namespace) -> int:
-    return _print(json.dumps(export_tool(args.format), indent=2, ensure_ascii=False))
+    exported = export_tools(args.format)
+    chosen: object = {
+        "usersSetPhoto": exported[0],
+        "usersRestorePhoto": exported[1],
+        "all": exported,
+    }.get(getattr(args, "tool", "usersSetPhoto"), export_tool(args.format))
+    return _print(json.dumps(chosen, indent=2, ensure_ascii=False))
 
 
 def _print(text: str) -> int:
@@ -188,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except UsersPhotoError as error:
         print(f"ocp-users-photo: {error.message}", file=sys.stderr)
+        advice = next_step_for(error)
+        if advice:
+            print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
         return exit_code_for(error)
     except (ValueError, OSError) as error:
         print(f"ocp-users-photo: {error}", file=sys.stderr)

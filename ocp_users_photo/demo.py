@@ -97,9 +97,14 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
             say(f"   {saved}")
         if serve:
             say(f"The emulator keeps serving at {emulator.base_url}: open the URLs above.")
-            say("Press Ctrl-C to stop it.")
+            say("Press Ctrl-C to stop it; the URLs stop answering then, the saved files stay.")
             await _wait_forever()
     say("Done: the photo was checked, sent as multipart with the token in the header, and set.")
+    say("The emulator stopped with the demo, so the URLs above no longer answer;")
+    say(f"the files saved in {out_dir} stay. Next:")
+    say("  ocp-users-photo demo --serve   keeps the emulator and its URLs up until Ctrl-C")
+    say("  ocp-users-photo emulator       a local Slack to try 'set' and 'whoami' against")
+    say('  README.md, "From zero to your photo in Slack": your own token, then your photo')
     return 0
 
 

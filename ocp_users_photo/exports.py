@@ -17,8 +17,14 @@ describes what ``UsersSetPhoto.run`` returns, success or failure, so it is
 assembled here from the manifest's response and error schemas and the shape of
 ``results.error_result``.
 
+The manifest also defines the tools offered beside usersSetPhoto (its
+``companion_tools``: usersRestorePhoto, the undo); ``export_tools(format)`` gives
+every tool in a format, ``restore_definition()`` the undo's definition.
+
     >>> export_tool("anthropic")["name"]
     'usersSetPhoto'
+    >>> [tool["name"] for tool in export_tools("anthropic")]
+    ['usersSetPhoto', 'usersRestorePhoto']
 """
 
 from __future__ import annotations
@@ -33,19 +39,24 @@ from ocp_users_photo.errors import InvalidArguments, ReplySchemaError, Transport
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.model_tool import ToolDefinition, checked_definition
 from ocp_users_photo.photo_reply import ENVELOPE_FIELDS
-from ocp_users_photo.spec import load_manifest
+from ocp_users_photo.spec import companion_manifest, companion_names, load_manifest
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
 
 __all__ = [
     "FORMATS",
+    "SET_PHOTO_ANNOTATIONS",
+    "SET_PHOTO_TITLE",
     "anthropic_strict_input_schema",
     "anthropic_tool",
     "export_tool",
+    "export_tools",
     "gemini_tool",
     "manifest_definition",
     "mcp_tool",
     "ocp_tool",
     "openai_tool",
+    "restore_definition",
+    "restore_result_schema",
     "run_result_schema",
     "strict_input_schema",
 ]
@@ -80,12 +91,44 @@ _ENVELOPE_SCHEMAS: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType(
     }
 )
 
+# What an MCP host shows for usersSetPhoto, and the hints it reads before calling it
+# (the 2025-06-18 ToolAnnotations): the call changes the profile (not read-only); it
+# replaces the photo there was (destructive); the same image and crop box again change
+# nothing more (idempotent); it reaches Slack, outside the host (open world).
+SET_PHOTO_TITLE: Final = "Set Slack profile photo"
+SET_PHOTO_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "title": SET_PHOTO_TITLE,
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+        "openWorldHint": True,
+    }
+)
+
+# usersRestorePhoto: called without an entry it only lists; with one it replaces the photo
+# there is (destructive), and the same entry again changes nothing more (idempotent).
+RESTORE_TITLE: Final = "Restore a kept Slack profile photo"
+RESTORE_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "title": RESTORE_TITLE,
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+        "openWorldHint": True,
+    }
+)
+
 # The codes this package gives failures that are not Slack's own.
 _LOCAL_ERROR_CODES: Final = (
     InvalidArguments.code,
     ReplySchemaError.code,
     TransportError.code,
+    "previous_photo_not_kept",
+    "history_unavailable",
+    "nothing_to_undo",
 )
+RESTORE_TOOL: Final = "usersRestorePhoto"
 
 
 @dataclass(frozen=True)
@@ -112,6 +155,16 @@ def manifest_definition() -> ToolDefinition:
     )
 
 
+def restore_definition() -> ToolDefinition:
+    """usersRestorePhoto's name, description and input schema, read from the manifest."""
+    definition = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL)))
+    return _ManifestDefinition(
+        name=definition["name"],
+        description=definition["description"],
+        input_schema=definition["input_schema"],
+    )
+
+
 def _definition(tool: ToolDefinition | None) -> tuple[str, str, dict[str, Any]]:
     """The name, description and a private copy of the input schema of ``tool``."""
     definition = manifest_definition() if tool is None else checked_definition(tool)
@@ -121,11 +174,16 @@ def _definition(tool: ToolDefinition | None) -> tuple[str, str, dict[str, Any]]:
 def ocp_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
     """The OCP tool definition: the manifest's OCP fields and nothing else.
 
-    Only usersSetPhoto has a manifest; another tool is refused rather than half described.
+    Only the manifest's tools (usersSetPhoto and its companion_tools) can be exported;
+    another tool is refused rather than half described.
     """
-    if tool is not None and checked_definition(tool).name != load_manifest()["name"]:
-        raise ValueError(f"the OCP export needs a tool manifest; {tool.name} has none here")
     manifest = _manifest()
+    if tool is not None:
+        name = checked_definition(tool).name
+        if name in companion_names():
+            manifest = copy.deepcopy(dict(companion_manifest(name)))
+        elif name != manifest["name"]:
+            raise ValueError(f"the OCP export needs a tool manifest; {name} has none here")
     exported = {name: manifest[name] for name in OCP_FIELDS}
     exported.update({name: manifest[name] for name in OCP_OPTIONAL_FIELDS if name in manifest})
     return exported
@@ -174,20 +232,50 @@ def gemini_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
 
 
 def mcp_tool(
-    tool: ToolDefinition | None = None, *, output_schema: Mapping[str, Any] | None = None
+    tool: ToolDefinition | None = None,
+    *,
+    output_schema: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An MCP tool (a ``tools/list`` entry).
 
     The default tool comes with the schema of its structured result
-    (``run_result_schema``); another tool has one only when ``output_schema`` is given.
+    (``run_result_schema``), its ``title`` and its ``annotations``
+    (``SET_PHOTO_ANNOTATIONS``); another tool has them only when given.
     """
     name, description, schema = _definition(tool)
-    exported: dict[str, Any] = {"name": name, "description": description, "inputSchema": schema}
+    exported: dict[str, Any] = {"name": name}
+    if title is not None or tool is None:
+        exported["title"] = title if title is not None else SET_PHOTO_TITLE
+    exported.update({"description": description, "inputSchema": schema})
     if output_schema is not None:
         exported["outputSchema"] = copy.deepcopy(dict(output_schema))
     elif tool is None:
         exported["outputSchema"] = run_result_schema()
+    if annotations is not None:
+        exported["annotations"] = copy.deepcopy(dict(annotations))
+    elif tool is None:
+        exported["annotations"] = dict(SET_PHOTO_ANNOTATIONS)
     return exported
+
+
+def restore_result_schema() -> dict[str, Any]:
+    """The JSON Schema of every object ``UsersRestorePhoto.run`` returns: the list, the photo
+    put back (the manifest's usersRestorePhoto response schema), or the error object."""
+    success = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL)["response_schema"]))
+    success.pop("title", None)
+    return {
+        "$schema": JSON_SCHEMA_2020_12,
+        "title": "usersRestorePhoto result",
+        "description": (
+            "ok true: entries lists the kept photos (called without entry), or restored is the "
+            "photo put back. ok false: nothing was changed or the outcome is unknown; error is "
+            "a code, message says what to do."
+        ),
+        "type": "object",
+        "anyOf": [success, error_result_schema()],
+    }
 
 
 def run_result_schema() -> dict[str, Any]:
@@ -302,6 +390,26 @@ _EXPORTERS: Final[Mapping[str, Callable[[ToolDefinition | None], dict[str, Any]]
 )
 
 FORMATS: Final = tuple(_EXPORTERS)
+
+
+def export_tools(format: str) -> list[dict[str, Any]]:
+    """Every tool of the manifest in ``format``: usersSetPhoto, then usersRestorePhoto.
+
+    The MCP export of each carries its output schema.
+    """
+    exported = [export_tool(format)]
+    if format == "mcp":
+        exported.append(
+            mcp_tool(
+                restore_definition(),
+                output_schema=restore_result_schema(),
+                title=RESTORE_TITLE,
+                annotations=RESTORE_ANNOTATIONS,
+            )
+        )
+    else:
+        exported.append(export_tool(format, restore_definition()))
+    return exported
 
 
 def export_tool(format: str, tool: ToolDefinition | None = None) -> dict[str, Any]:

@@ -1,12 +1,16 @@
-"""A Model Context Protocol server over stdio that offers the usersSetPhoto tool.
+"""A Model Context Protocol server over stdio that offers usersSetPhoto and usersRestorePhoto.
 
     python -m ocp_users_photo.mcp_server --image-root ~/Pictures
     ocp-users-photo mcp --image-root ~/Pictures
 
-The tool is listed with the manifest's input schema and the MCP export's output
-schema, verbatim. A call returns what ``UsersSetPhoto.run`` returns, as
-structured content and as a text block holding the same JSON; a failure sets
-``isError`` so the model can read the error object and correct its call. The
+The tools are listed with the manifest's input schemas and the MCP exports' output
+schemas, verbatim. A call returns what ``UsersSetPhoto.run`` (or the undo's
+``UsersRestorePhoto.run``) returns, as structured content and as a text block
+holding the same JSON; a failure sets ``isError`` so the model can read the error
+object and correct its call. Each photo a change replaces is kept first (a model
+door: ../shared/DEFAULTS.md), in ``--history PATH`` or the default history file, and
+a change whose photo cannot be kept is refused, unless ``--no-keep-previous``; then
+usersRestorePhoto is not offered either. The
 Slack token comes from the server's environment (SLACK_USER_TOKEN or
 SLACK_TOKEN) and never from a call, and image paths must lie inside the
 ``--image-root`` folders. The ``mcp`` package is imported only when the server
@@ -28,8 +32,15 @@ from typing import Any, Final
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.credentials import REDACTED
-from ocp_users_photo.exports import export_tool
-from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.exports import (
+    SET_PHOTO_ANNOTATIONS,
+    SET_PHOTO_TITLE,
+    export_tools,
+    mcp_tool,
+    run_result_schema,
+)
+from ocp_users_photo.model_tool import ModelTool
+from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -66,10 +77,32 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "directory). Paths outside every root are refused, symlinks included.",
     )
     parser.add_argument(
+        "--allow-url-host",
+        action="append",
+        dest="url_hosts",
+        metavar="HOST",
+        help="let the model give the image as an https URL on HOST (repeatable; a leading dot "
+        "allows every name under it, as .example.com). Off by default. Fetched without a "
+        "proxy, never with the Slack token; internal addresses are refused.",
+    )
+    parser.add_argument(
         "--base-url",
         default=None,
         metavar="URL",
         help="Slack's Web API base URL (default: $SLACK_API_URL, else https://slack.com/api)",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        default=None,
+        help="the SQLite file replaced photos are kept in for undo (default: "
+        "$OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the user's data folder)",
+    )
+    parser.add_argument(
+        "--no-keep-previous",
+        action="store_true",
+        help="do not keep the photo a change replaces (and offer no usersRestorePhoto): "
+        "changes then cannot be undone",
     )
     parser.add_argument(
         "--log-level",
@@ -88,7 +121,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         image_roots = door_image_roots("model", args.image_roots)
-        tool = UsersSetPhoto(base_url=args.base_url, image_roots=image_roots)
+        tool = UsersSetPhoto(
+            door_token_source("model"),
+            base_url=args.base_url,
+            image_roots=image_roots,
+            url_hosts=args.url_hosts,
+            keep_previous=False if args.no_keep_previous else None,
+            photo_history=args.history,
+        )
     except ValueError as problem:
         print(f"ocp-users-photo mcp: error: {problem}", file=sys.stderr)
         return 2
@@ -128,13 +168,18 @@ async def serve(tool: UsersSetPhoto) -> None:
         await tool.aclose()
 
 
+def offered(tool: UsersSetPhoto) -> dict[str, ModelTool]:
+    """The tools the server offers, by name: usersSetPhoto, and its undo unless keeping is off."""
+    return {model_tool.name: model_tool for model_tool in (tool, *tool.companion_model_tools())}
+
+
 async def call_tool(
-    tool: UsersSetPhoto, name: str, arguments: Mapping[str, Any] | None
+    tool: UsersSetPhoto | ModelTool, name: str, arguments: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The MCP ``CallToolResult`` (as wire JSON) for a call of the tool ``name``.
 
     The result object is ``tool.run``'s: structured content, the same JSON as text,
-    and ``isError`` unless Slack answered ``ok: true``.
+    and ``isError`` unless it says ``ok: true``.
     """
     result = await _run_guarded(tool, arguments or {})
     failed = result.get("ok") is not True
@@ -149,7 +194,9 @@ async def call_tool(
     }
 
 
-async def _run_guarded(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> dict[str, Any]:
+async def _run_guarded(
+    tool: UsersSetPhoto | ModelTool, arguments: Mapping[str, Any]
+) -> dict[str, Any]:
     """``tool.run`` (which refuses a token argument), with an unexpected failure reported."""
     try:
         return await tool.run(arguments)
@@ -159,8 +206,8 @@ async def _run_guarded(tool: UsersSetPhoto, arguments: Mapping[str, Any]) -> dic
         return {
             "ok": False,
             "error": UNEXPECTED_ERROR,
-            "message": f"usersSetPhoto failed unexpectedly ({type(failure).__name__}), so "
-            "whether the photo was set is unknown. The MCP server's log has the details.",
+            "message": f"{tool.name} failed unexpectedly ({type(failure).__name__}), so "
+            "whether the photo was changed is unknown. The MCP server's log has the details.",
             "problems": [],
         }
 
@@ -169,31 +216,62 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
     """A low-level MCP server listing the tool with the exported schemas, through the
     SDK's public handler arguments (``on_list_tools``, ``on_call_tool``)."""
     types = sdk.types
-    tool_name = tool.name
-    roots = ", ".join(str(root) for root in tool.image_roots or ())
+    tools = offered(tool)
+    # usersSetPhoto as this tool describes itself (its input schema names the URL hosts it
+    # allows), then the manifest's other tools this server offers.
+    own = mcp_tool(
+        tool,
+        output_schema=run_result_schema(),
+        title=SET_PHOTO_TITLE,
+        annotations=SET_PHOTO_ANNOTATIONS,
+    )
+    listed = [own] + [exported for exported in export_tools("mcp")[1:] if exported["name"] in tools]
+    undo = (
+        " Each photo it replaces is kept first; usersRestorePhoto lists the kept photos and "
+        "puts one back (undo)."
+        if len(tools) > 1
+        else ""
+    )
 
     async def list_tools(_context: Any, _params: Any) -> Any:
-        return types.ListToolsResult.model_validate({"tools": [export_tool("mcp")]})
+        return types.ListToolsResult.model_validate({"tools": listed})
 
     async def call(_context: Any, params: Any) -> Any:
-        if params.name != tool_name:
+        chosen = tools.get(params.name)
+        if chosen is None:
             raise sdk.protocol_error(
                 types.INVALID_PARAMS,
-                f"unknown tool {str(params.name)[:64]!r}: this server offers only {tool_name}",
+                f"unknown tool {str(params.name)[:64]!r}: this server offers only "
+                f"{' and '.join(tools)}",
             )
         return types.CallToolResult.model_validate(
-            await call_tool(tool, params.name, params.arguments)
+            await call_tool(chosen, params.name, params.arguments)
         )
 
     return sdk.server_class(
         SERVER_NAME,
         version=__version__,
-        instructions=(
-            f"{tool_name} sets the Slack profile photo of the user whose token this server "
-            f"holds. Give image as a file path inside: {roots}."
-        ),
+        instructions=_instructions(tool) + undo,
         on_list_tools=list_tools,
         on_call_tool=call,
+    )
+
+
+def _instructions(tool: UsersSetPhoto) -> str:
+    """What the server tells the model about giving an image, from its configuration."""
+    roots = ", ".join(str(root) for root in tool.model_image_roots or ())
+    if roots:
+        where = f"Give image as a file path inside: {roots}, or as base64 or a data: URI."
+    else:
+        where = (
+            "No image folder is configured (start the server with --image-root DIR for file "
+            "paths): give image as base64 or a data: URI."
+        )
+    if tool.url_hosts:
+        where += f" An https URL on one of these hosts works too: {', '.join(tool.url_hosts)}."
+    return (
+        f"{tool.name} sets the Slack profile photo of the user whose token this server holds. "
+        + where
     )
 
 

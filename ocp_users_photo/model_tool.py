@@ -6,7 +6,9 @@ arguments and answers with a JSON-able result, success or error, never raising
 for a bad call. ``UsersSetPhoto`` is one; a host may offer others of the same
 shape. The credentials and the acting person are the tool object's own, set by
 the host that built it, so no argument a model gives can name them: a schema
-that offers a ``token`` is refused here.
+that offers a ``token`` is refused here. A tool may bring others along
+(``companion_model_tools()``: the photo tool brings its undo, ``usersRestorePhoto``),
+which every adapter offers beside it.
 """
 
 from __future__ import annotations
@@ -74,12 +76,34 @@ def checked_definition(tool: object) -> ToolDefinition:
     return tool
 
 
+def offered_tools(tools: Sequence[object]) -> list[object]:
+    """``tools``, each followed by the tools it brings along (``companion_model_tools()``).
+
+    ``UsersSetPhoto`` brings ``usersRestorePhoto`` while model doors keep the photos it
+    replaces, so a framework given the photo tool offers the undo too. A companion whose
+    name is taken already (given by the host, or brought by an earlier tool) is left out.
+    """
+    names = {getattr(tool, "name", None) for tool in tools}
+    offered: list[object] = []
+    for tool in tools:
+        offered.append(tool)
+        companions = getattr(tool, "companion_model_tools", None)
+        if not callable(companions):
+            continue
+        for extra in companions():
+            if extra.name not in names:
+                names.add(extra.name)
+                offered.append(extra)
+    return offered
+
+
 def checked_model_tools(tools: Sequence[object]) -> list[ModelTool]:
-    """``tools`` as ModelTools with distinct names, or a TypeError or ValueError saying why."""
+    """``tools`` and what they bring along (``offered_tools``) as ModelTools with distinct
+    names, or a TypeError or ValueError saying why."""
     if not tools:
         raise ValueError("give at least one tool, such as UsersSetPhoto()")
     checked: list[ModelTool] = []
-    for tool in tools:
+    for tool in offered_tools(tools):
         definition = checked_definition(tool)
         if not isinstance(definition, ModelTool) or not inspect.iscoroutinefunction(definition.run):
             raise TypeError(f"{definition.name}: a model tool needs an async run(arguments)")

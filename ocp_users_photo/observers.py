@@ -1,20 +1,35 @@
 """Call observers: told when a call starts, just before a change is sent, and when it ends.
 
-The agent history (agents) and, later, the undo history observe calls through this
-port. An observer is never given the token: what it sees is the call's name, a safe
-view of its arguments, what is about to be sent, and how the call ended.
+The agent history (agents) and the undo history (undo/keeper.py) observe calls
+through this port. An observer is never given the token: what it sees is the call's
+name, a safe view of its arguments, what is about to be sent, and how the call ended.
 ``before_change`` may refuse the change by raising a ``UsersPhotoError``; nothing
-is then sent.
+is then sent. An observer that must ask Slack something first (the photo shown now)
+gets ``ChangeInfo.session``: a ``SlackSession`` that calls Slack's read methods with
+the acting person's token, which it keeps to itself.
+
+A call that ends in neither a reply nor a ``UsersPhotoError`` (cancelled, or an
+unexpected exception) is reported by ``call_abandoned``, synchronously, so that an
+observer holding something for the call (a lock) can let it go even while the task
+is being cancelled.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.tokens import ActingPerson
+
+if TYPE_CHECKING:
+    from ocp_users_photo.slack.session import SlackSession
+
+ChangeKind = Literal["set", "undo", "restore"]
+
+logger = logging.getLogger("ocp_users_photo")
 
 
 @dataclass(frozen=True)
@@ -30,9 +45,21 @@ class CallInfo:
 
 @dataclass(frozen=True)
 class ChangeInfo:
-    """What is about to be sent: the image's summary (format, size, bytes, crop box)."""
+    """What is about to be sent: the image's summary (format, size, bytes, crop box).
+
+    ``session`` calls Slack's read methods (``users.profile.get``, ``auth.test``) for
+    the acting person, with the token this change will use, never showing it (None
+    when the caller made no session). ``kind`` says whether the change sets a new photo
+    or puts a kept one back (``undo``, ``restore``: ``restores`` is that entry's number);
+    ``to_default`` is True when it removes the photo (``users.deletePhoto``), so that
+    Slack shows the default avatar again, and ``image`` is then empty.
+    """
 
     image: Mapping[str, Any]
+    session: SlackSession | None = field(default=None, repr=False, compare=False)
+    kind: ChangeKind = "set"
+    restores: int | None = None
+    to_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +87,13 @@ class CallObserver:
     async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
         """The call ended, in a reply or an error."""
 
+    def call_abandoned(self, call: CallInfo) -> None:
+        """The call ended in neither (cancelled, or an unexpected exception); not awaited.
+
+        Whether a change was made is unknown. Let go of what the call held; do no I/O
+        here that must finish (start a task for it, if need be).
+        """
+
 
 async def notify_started(observers: Sequence[CallObserver], call: CallInfo) -> None:
     for observer in observers:
@@ -78,3 +112,13 @@ async def notify_ended(
 ) -> None:
     for observer in observers:
         await observer.call_ended(call, outcome)
+
+
+def notify_abandoned(observers: Sequence[CallObserver], call: CallInfo) -> None:
+    """Tell every observer the call was abandoned; one that fails does not stop the others."""
+    for observer in observers:
+        try:
+            observer.call_abandoned(call)
+        except Exception:
+            # The call's own exception is what the caller must see; this one is logged.
+            logger.exception("%s failed when told the call was abandoned", type(observer).__name__)

@@ -1,4 +1,10 @@
-"""``ocp-users-photo set IMAGE``: set the photo from a terminal, or check it with --dry-run."""
+"""``ocp-users-photo set IMAGE``: set the photo from a terminal, or check it with --dry-run.
+
+The photo it replaces is kept for ``ocp-users-photo undo`` when the token has
+users.profile:read; when it has not, the photo is set anyway and a warning on stderr
+says it was not kept and how to fix that (../shared/DEFAULTS.md). ``--no-keep-previous``
+keeps nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,28 @@ import argparse
 import asyncio
 import io
 import json
-import os
+import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+import anyio.to_thread
 from PIL import Image
 
+from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.images.formats import SLACK_FORMATS
+from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
-from ocp_users_photo.tokens import TOKEN_VARIABLES
+from ocp_users_photo.tokens import TOKEN_VARIABLES, ActingPerson, NoToken
 from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", metavar="IMAGE", help="path of a PNG, JPEG or GIF file")
+    parser.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="path of a PNG, JPEG or GIF file (or an https URL on a host --allow-url-host names)",
+    )
     crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
     # Taken as text: the tool checks them, so the terminal gets the same answers as an agent.
     crop.add_argument("--crop-x", metavar="N", help="left edge of the square")
@@ -41,6 +54,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="only read images inside DIR (repeatable; default: anywhere the user can read)",
     )
+    parser.add_argument(
+        "--allow-url-host",
+        action="append",
+        dest="url_hosts",
+        metavar="HOST",
+        help="allow IMAGE to be an https URL on HOST (repeatable; .example.com allows every "
+        "name under it). Fetched without a proxy and never with the token",
+    )
     parser.add_argument("--json", action="store_true", help="print Slack's reply as JSON")
     parser.add_argument(
         "--dry-run", action="store_true", help="run every local check and send nothing"
@@ -56,19 +77,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
     parser.add_argument("--max-retries", type=int, default=2, help="retries of transient faults")
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        help="where the replaced photo is kept for undo (default: $OCP_USERS_PHOTO_HISTORY, "
+        "else photo-history.sqlite3 in the user's data folder)",
+    )
+    parser.add_argument(
+        "--no-keep-previous",
+        action="store_true",
+        help="do not keep the photo this replaces ('ocp-users-photo undo' cannot bring it back)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     return asyncio.run(_set_photo(args, sys.stdout, sys.stderr))
-
-
-def _token(args: argparse.Namespace) -> str | None:
-    if args.token_env:
-        value = os.environ.get(args.token_env)
-        if not value:
-            raise ValueError(f"--token-env {args.token_env}: that environment variable is not set")
-        return value
-    return None  # UsersSetPhoto reads the default variables itself
 
 
 def _arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -82,35 +105,50 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     status = _Status(err)
+    warnings = _WarningLines(err, status)
+    undo_log = logging.getLogger("ocp_users_photo.undo")
+    undo_log.addHandler(warnings)
+    try:
+        return await _set_photo_warned(args, out, err, status)
+    finally:
+        undo_log.removeHandler(warnings)
+
+
+async def _set_photo_warned(
+    args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status
+) -> int:
+    token_source = door_token_source("cli", variable=args.token_env)
+    # A dry run sends nothing, so it needs no token; it says how to set one instead.
+    tokenless_dry_run = args.dry_run and isinstance(token_source, NoToken)
     async with UsersSetPhoto(
-        _token(args),
+        _NeverSent() if tokenless_dry_run else token_source,
         base_url=args.base_url,
         fit=args.fit,
         timeout=args.timeout,
         max_retries=args.max_retries,
         image_roots=args.image_roots,
+        url_hosts=args.url_hosts,
+        keep_previous=False if getattr(args, "no_keep_previous", False) else "if_readable",
+        photo_history=getattr(args, "history", None),
     ) as tool:
         status.show(f"checking {args.image}")
-        upload = await tool.prepare(_arguments(args))
-        described = _describe(upload)
-        try:
+        async with tool.prepare(_arguments(args)) as upload:
+            described = _describe(upload)
+            preview = None
             if args.preview is not None:
-                _write_preview(upload, args.preview)
-                status.done(f"wrote the preview to {args.preview}")
-        except BaseException:
-            upload.close()
-            raise
-        if args.dry_run:
-            upload.close()
+                preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)
             status.clear()
-            if args.json:
-                print(json.dumps({"dry_run": True, "would_send": upload.summary()}), file=out)
-            else:
-                print(f"Checked: would send {described} to {tool.base_url}{tool.path}", file=out)
-            return 0
-        status.show(f"sending {described} to {tool.base_url}{tool.path}")
-        reply, _ = await tool.send(upload)
-        status.clear()
+            if args.dry_run:
+                _say_dry_run(args, out, f"{tool.base_url}{tool.path}", upload, preview)
+                if tokenless_dry_run:
+                    advice = missing_token_advice("cli").removeprefix("no Slack token: ")
+                    print(f"No token is set, which sending needs: {advice}.", file=out)
+                return 0
+            if preview is not None:
+                print(preview, file=err if args.json else out)
+            status.show(f"sending {described} to {tool.base_url}{tool.path}")
+            reply = await tool.send(upload)
+            status.clear()
     if args.json:
         print(json.dumps(reply), file=out)
         return 0
@@ -122,6 +160,37 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
     return 0
+
+
+def _say_dry_run(
+    args: argparse.Namespace,
+    out: TextIO,
+    endpoint: str,
+    upload: PreparedUpload,
+    preview: str | None,
+) -> None:
+    if args.json:
+        answer: dict[str, Any] = {"dry_run": True, "would_send": upload.summary()}
+        if args.preview is not None:
+            answer["preview"] = str(args.preview)
+        print(json.dumps(answer), file=out)
+        return
+    print(f"Checked: would send {_describe(upload)} to {endpoint}", file=out)
+    if preview is not None:
+        print(preview, file=out)
+    print("Nothing was sent: run the same command without --dry-run to set the photo.", file=out)
+
+
+class _NeverSent:
+    """The token source of a dry run without a token: prepare needs one, nothing sends it."""
+
+    description = "none (dry run)"
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        return SlackToken("xoxp-dry-run-sends-nothing")
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
+        return None
 
 
 def _describe(upload: PreparedUpload) -> str:
@@ -144,12 +213,28 @@ def _size(byte_count: int) -> str:
     return f"{byte_count / 1024 / 1024:.1f} MB"
 
 
-def _write_preview(upload: PreparedUpload, target: Path) -> None:
+def _write_preview(upload: PreparedUpload, target: Path) -> str:
+    """Write the square Slack would show to ``target`` (PNG); the line that says so."""
     body = upload.image.body()
     data = body if isinstance(body, bytes) else body.read()
     with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent
         square = slack_square(picture, upload.image.crop_box)
     square.save(target, format="PNG")
+    return f"Preview: {target} ({square.width}x{square.height} PNG, the square Slack would show)"
+
+
+class _WarningLines(logging.Handler):
+    """The undo's warnings (a photo not kept) as lines on stderr, after the status line."""
+
+    def __init__(self, stream: TextIO, status: _Status) -> None:
+        super().__init__(logging.WARNING)
+        self._stream = stream
+        self._status = status
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._status.clear()
+        self._stream.write(f"ocp-users-photo: warning: {record.getMessage()}\n")
+        self._stream.flush()
 
 
 class _Status:
@@ -162,11 +247,6 @@ class _Status:
     def show(self, text: str) -> None:
         if self._live:
             self._stream.write(f"\r\033[K{text}...")
-            self._stream.flush()
-
-    def done(self, text: str) -> None:
-        if self._live:
-            self._stream.write(f"\r\033[K{text}\n")
             self._stream.flush()
 
     def clear(self) -> None:

@@ -14,6 +14,17 @@ decided here:
                        tool's token or source,    only (no call argument)    else the variables
                        then SLACK_USER_TOKEN,
                        then SLACK_TOKEN
+    keep the replaced  off unless keep_previous   on; refused when it        on when the token has
+    photo (undo)       =True                      cannot be kept, unless     users.profile:read,
+                                                  keep_previous=False        else set and warn
+    no token: the fix  token= or the variable     the host's environment     the variables,
+                                                  (MCP: its env block)       --token-env
+    image URLs         refused unless url_hosts   the host's url_hosts       --allow-url-host
+    proxies            https only, a tunnel; never for plain http; image fetches: never
+    redirects          never followed for Slack calls; image fetches: at most 3, rechecked
+
+The photo history's file: ``photo_history=``, else ``$OCP_USERS_PHOTO_HISTORY``, else
+the user's data folder (``undo/database.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.slack.stacks import StackName, check_stack_name
 from ocp_users_photo.tokens import (
     TOKEN_VARIABLES,
+    StaticToken,
     TokenSource,
     environment_token_source,
     token_from_environment,
@@ -41,13 +53,16 @@ from ocp_users_photo.tokens import (
 __all__ = [
     "BASE_URL_VARIABLE",
     "DEFAULT_BASE_URL",
+    "HISTORY_VARIABLE",
     "HTTP_STACK_VARIABLE",
     "TOKEN_VARIABLES",
     "Door",
     "Settings",
     "base_url_from",
     "check_base_url",
+    "door_token_source",
     "is_loopback",
+    "missing_token_advice",
     "resolve_roots",
     "token_from_environment",
 ]
@@ -56,14 +71,54 @@ BASE_URL_VARIABLE: Final = "SLACK_API_URL"
 # Which HTTP stack the tool's own client uses: auto (aiohttp when the [fast] extra is
 # installed, else httpx), aiohttp or httpx (slack/stacks.py).
 HTTP_STACK_VARIABLE: Final = "OCP_USERS_PHOTO_HTTP_STACK"
+HISTORY_VARIABLE: Final = "OCP_USERS_PHOTO_HISTORY"
 DEFAULT_BASE_URL: Final = "https://slack.com/api"
 
 Door = Literal["python", "model", "cli"]
 
-MISSING_CREDENTIAL_ADVICE: Final = (
-    "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
-    "users.profile:write, or give token= to UsersSetPhoto"
-)
+# What to do without a token, said in the terms of the door the message reaches: a
+# Python caller can pass token=; the person at a terminal sets a variable; a model can
+# do neither, so its message names the host's configuration.
+_MISSING_TOKEN_ADVICE: Final[dict[Door, str]] = {
+    "python": (
+        "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
+        "users.profile:write, or give token= to UsersSetPhoto"
+    ),
+    "cli": (
+        "no Slack token: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name your own variable "
+        "with --token-env NAME) to a user token (xoxp-...) with scope users.profile:write; "
+        "'ocp-users-photo whoami' checks it"
+    ),
+    "model": (
+        "no Slack token is configured, and a model cannot give one: whoever runs this tool "
+        "must set SLACK_USER_TOKEN to a user token (xoxp-...) with scope users.profile:write "
+        "in its environment (for an MCP server, the env block of the host's configuration)"
+    ),
+}
+MISSING_CREDENTIAL_ADVICE: Final = _MISSING_TOKEN_ADVICE["python"]
+
+
+def missing_token_advice(door: Door) -> str:
+    """What to do when no token is configured, for the person or model at ``door``."""
+    return _MISSING_TOKEN_ADVICE[door]
+
+
+def door_token_source(
+    door: Door, environ: Mapping[str, str] | None = None, *, variable: str | None = None
+) -> TokenSource:
+    """The token from the environment, as ``door`` reads it; its refusal speaks to ``door``.
+
+    ``variable`` names the one environment variable to read (the CLI's ``--token-env``);
+    ValueError when it is not set. Otherwise SLACK_USER_TOKEN, else SLACK_TOKEN.
+    """
+    environment = os.environ if environ is None else environ
+    if variable is not None:
+        value = environment.get(variable)
+        if not value:
+            raise ValueError(f"--token-env {variable}: that environment variable is not set")
+        return StaticToken(value, origin=variable, description=f"from ${variable}")
+    return environment_token_source(environment, hint=missing_token_advice(door))
+
 
 ImageRoots = Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None
 
@@ -80,6 +135,8 @@ class Settings:
         default_factory=lambda: environment_token_source({}, hint=MISSING_CREDENTIAL_ADVICE),
         repr=False,
     )
+    # The photo history's file, from $OCP_USERS_PHOTO_HISTORY (None: the default place).
+    history_path: str | None = None
 
     @classmethod
     def from_environment(
@@ -95,6 +152,7 @@ class Settings:
                 environment.get(HTTP_STACK_VARIABLE) or "auto", origin=HTTP_STACK_VARIABLE
             ),
             token_source=environment_token_source(environment, hint=MISSING_CREDENTIAL_ADVICE),
+            history_path=environment.get(HISTORY_VARIABLE) or None,
         )
 
 
@@ -175,10 +233,15 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
     """The folders image paths may be read from at ``door``; None means anywhere.
 
     Given roots hold at every door. Without them, the Python API and the command line
-    read anywhere (the caller is the user); a model door reads the working directory.
+    read anywhere (the caller is the user); a model door reads the working directory,
+    except when that is ``/`` or the home folder itself: then no folder at all (an empty
+    tuple), and path images are refused with how to give a root.
     """
     if explicit is not None:
         return resolve_roots(explicit)
-    if door == "model":
-        return (Path.cwd().resolve(),)
-    return None
+    if door != "model":
+        return None
+    working = Path.cwd().resolve()
+    if working == Path(working.anchor) or working == Path.home().resolve():
+        return ()
+    return (working,)

@@ -2,7 +2,10 @@
 
 tool_manifest.json is the single source of the tool's name, parameters and
 schemas. An installed wheel carries it inside the package; a source checkout
-(editable install) reads it from the repository root.
+(editable install) reads it from the repository root. Its top level is
+usersSetPhoto, as every OCP consumer reads it; the tools offered beside it
+(usersRestorePhoto, the undo) are complete definitions of the same shape in its
+``companion_tools`` extension (``companion_spec``).
 
 Two validators check an ok reply against the response schema: fastjsonschema's,
 compiled once to Python code, answers "valid or not" on every call in
@@ -84,7 +87,30 @@ class ToolSpec:
 @cache
 def tool_spec() -> ToolSpec:
     """The usersSetPhoto tool's spec, built once per process from the manifest."""
-    manifest = load_manifest()
+    return _spec_of(load_manifest())
+
+
+def companion_manifest(name: str) -> Mapping[str, Any]:
+    """The definition of a tool offered beside usersSetPhoto, from ``companion_tools``."""
+    for definition in load_manifest().get("companion_tools", ()):
+        if definition.get("name") == name:
+            found: Mapping[str, Any] = definition
+            return found
+    raise KeyError(f"{MANIFEST_NAME} defines no companion tool named {name!r}")
+
+
+def companion_names() -> tuple[str, ...]:
+    """The names of the tools offered beside usersSetPhoto, in the manifest's order."""
+    return tuple(str(tool["name"]) for tool in load_manifest().get("companion_tools", ()))
+
+
+@cache
+def companion_spec(name: str) -> ToolSpec:
+    """A companion tool's spec (``usersRestorePhoto``), built once per process."""
+    return _spec_of(companion_manifest(name))
+
+
+def _spec_of(manifest: Mapping[str, Any]) -> ToolSpec:
     return ToolSpec(
         name=str(manifest["name"]),
         description=str(manifest["description"]),

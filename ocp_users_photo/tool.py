@@ -4,18 +4,26 @@ arguments -> parse_arguments -> the token (tokens.py) -> the image (images/: res
 header, policy, re-encode) -> SlackClient.call("users.setPhoto") -> check_photo_reply
 -> the reply. Each step lives in its own module; this one orders them, tells the
 call's observers, and keeps the tool's configuration.
+
+Keeping the replaced photo (undo) is an observer, ``undo.keeper.PhotoKeeper``, that
+this tool adds to a change when ``keep_previous`` and the door say so
+(../shared/DEFAULTS.md); the tool gives every observer a ``SlackSession`` that calls
+Slack's read methods with the change's token without showing it. ``undo``,
+``restore`` and ``history`` are in ``undo/restore.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
+import os
 import platform
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio.to_thread
 import httpx
@@ -27,37 +35,57 @@ from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.policy import Fit, ReencodePlan, plan_upload
 from ocp_users_photo.images.reencode import reencode
-from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
+from ocp_users_photo.images.resolvers import (
+    ImageIntake,
+    ImageResolver,
+    IntakeContext,
+    default_resolvers,
+)
 from ocp_users_photo.images.upload import PreparedImage
+from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
     CallOutcome,
     ChangeInfo,
+    notify_abandoned,
     notify_before_change,
     notify_ended,
     notify_started,
 )
 from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply_off_loop
-from ocp_users_photo.settings import ImageRoots, Settings, resolve_roots
+from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
+from ocp_users_photo.slack.session import IdentityCache, SlackSession
 from ocp_users_photo.spec import ToolSpec, tool_spec
 from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
+from ocp_users_photo.web_image import UrlPolicy
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
+    from ocp_users_photo.model_tool import ModelTool
+    from ocp_users_photo.undo.entries import KeptPhoto
+    from ocp_users_photo.undo.keeper import PhotoKeeper
+    from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+    from ocp_users_photo.undo.store import PhotoHistory
     from ocp_users_photo.whoami import TokenIdentity
 
 REPLY_CHECKS: Final = ("strict", "warn", "off")
+# The manifest's sentence on URLs, replaced in a tool's input schema when it allows hosts.
+URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
 FITS: Final = ("downscale", "reject")
 USER_AGENT: Final = (
     f"ocp-users-photo/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
 
 Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
+# None: by door (Python call/prepare/send off, model doors on); True: on everywhere, a change
+# whose photo cannot be kept is refused; "if_readable": on, but a token without
+# users.profile:read changes anyway with a warning (the command line); False: off.
+KeepPrevious = bool | Literal["if_readable"] | None
 
 
 @dataclass(frozen=True)
@@ -74,21 +102,85 @@ class TokenOverride:
 
 @dataclass
 class PreparedUpload:
-    """A call that passed every local check: what will be sent, not yet sent."""
+    """A call that passed every local check: what will be sent, not yet sent.
+
+    It may hold an open file: close it, or use it as ``async with`` (or ``with``),
+    which closes it at the end of the block. ``UsersSetPhoto.send`` closes it too.
+    """
 
     token: SlackToken
     image: PreparedImage
     renew: Renew | None = field(default=None, repr=False)
+    # A fingerprint (12 hex digits) of the bytes sent, once ``send(upload, digest=True)``
+    # sent them: SHA-256 over their size and ends, images/upload.py (not a hash of all of them).
+    fingerprint: str | None = field(default=None, init=False)
 
     def summary(self) -> dict[str, Any]:
         """What is being sent, for logs and an agent's history: no token, no bytes."""
         described = self.image.summary()
         if self.image.crop_box is not None:
             described["crop"] = self.image.crop_box.form_fields()
+        if self.fingerprint is not None:
+            described["fingerprint"] = self.fingerprint
         return described
 
     def close(self) -> None:
         self.image.close()
+
+    def __enter__(self) -> PreparedUpload:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> PreparedUpload:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Preparing:
+    """What ``tool.prepare(arguments)`` returns: the checks, run when awaited or entered.
+
+    ``async with tool.prepare(arguments) as upload:`` gives the ``PreparedUpload`` and
+    closes it when the block ends; ``upload = await tool.prepare(arguments)`` gives it
+    to the caller, who closes it.
+    """
+
+    __slots__ = ("_checks", "_upload")
+
+    def __init__(self, checks: Callable[[], Coroutine[Any, Any, PreparedUpload]]) -> None:
+        self._checks = checks
+        self._upload: PreparedUpload | None = None
+
+    def __await__(self) -> Generator[Any, None, PreparedUpload]:
+        return self._checks().__await__()
+
+    async def __aenter__(self) -> PreparedUpload:
+        if self._upload is not None:
+            raise RuntimeError("enter a tool.prepare(...) block once; call prepare() again")
+        self._upload = await self._checks()
+        return self._upload
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._upload is not None:
+            self._upload.close()
 
 
 class UsersSetPhoto:
@@ -116,6 +208,10 @@ class UsersSetPhoto:
         limits: ImageLimits = DEFAULT_LIMITS,
         environ: Mapping[str, str] | None = None,
         observers: Sequence[CallObserver] = (),
+        url_hosts: Sequence[str] | None = None,
+        image_resolvers: Mapping[str, ImageResolver] | None = None,
+        keep_previous: KeepPrevious = None,
+        photo_history: PhotoHistory | str | os.PathLike[str] | None = None,
     ) -> None:
         _check_option("reply_check", reply_check, REPLY_CHECKS)
         _check_option("fit", fit, FITS)
@@ -127,6 +223,15 @@ class UsersSetPhoto:
             raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
         if client is not None and not isinstance(client, httpx.AsyncClient):
             raise TypeError(f"client must be an httpx.AsyncClient, not {type(client).__name__}")
+        if not (
+            keep_previous is None
+            or isinstance(keep_previous, bool)
+            or keep_previous == "if_readable"
+        ):
+            raise ValueError(
+                f"keep_previous must be None (by door), True, False or 'if_readable', got "
+                f"{keep_previous!r}"
+            )
 
         settings = Settings.from_environment(environ, base_url=base_url)
         self.spec: ToolSpec = tool_spec()
@@ -135,10 +240,25 @@ class UsersSetPhoto:
         self.reply_check: ReplyCheck = reply_check
         self.fit: Fit = fit
         self.image_roots: tuple[Path, ...] | None = resolve_roots(image_roots)
+        # A model door (run(), agents, MCP) without roots reads the working directory only
+        # (never / or the home folder): ../shared/DEFAULTS.md.
+        self.model_image_roots = door_image_roots("model", image_roots)
         self.limits = limits
         self.timeout = float(timeout)
         self.observers: tuple[CallObserver, ...] = tuple(observers)
-        self._intake = ImageIntake()
+        self.keep_previous: KeepPrevious = keep_previous
+        self._photo_history_given = photo_history
+        self._photo_history_path = settings.history_path
+        self._photo_history: PhotoHistory | None = None
+        self._keepers: dict[str, PhotoKeeper] = {}
+        self._identities = IdentityCache()
+        self.url_hosts: tuple[str, ...] = _url_hosts(url_hosts)
+        resolvers: dict[str, ImageResolver] = {
+            **default_resolvers(),
+            "url": UrlResolver(UrlPolicy(allowed_hosts=self.url_hosts, max_bytes=limits.max_bytes)),
+        }
+        resolvers.update(image_resolvers or {})
+        self._intake = ImageIntake(resolvers)
         self._slack = SlackClient(
             base_url=self.base_url,
             user_agent=USER_AGENT,
@@ -185,7 +305,16 @@ class UsersSetPhoto:
 
     @property
     def input_schema(self) -> dict[str, Any]:
+        """The manifest's input schema; with ``url_hosts``, the image's text says which URLs."""
         schema: dict[str, Any] = self.spec.json_copy("input_schema")
+        if self.url_hosts:
+            image = schema["properties"]["image"]
+            hosts = ", ".join(self.url_hosts[:20])
+            image["description"] = image["description"].replace(
+                URLS_NOT_FETCHED,
+                f"It may also be an https URL of an image on one of these hosts: {hosts} "
+                "(a leading dot allows every name under it); other URLs are refused.",
+            )
         return schema
 
     @property
@@ -238,6 +367,112 @@ class UsersSetPhoto:
         reply = await self._slack.call("auth.test", token=token, renew=self._renewer(person))
         return identity_from(reply.body, reply.headers, token.kind)
 
+    # Undo: the kept photos of the acting person (undo/) --------------------------------
+
+    @property
+    def photo_history(self) -> PhotoHistory:
+        """Where replaced photos are kept: ``photo_history=``, else $OCP_USERS_PHOTO_HISTORY,
+        else ``photo-history.sqlite3`` in the user's data folder. Opened on first use."""
+        if self._photo_history is None:
+            from ocp_users_photo.undo.store import PhotoHistory
+
+            given = self._photo_history_given
+            if isinstance(given, PhotoHistory):
+                self._photo_history = given
+            else:
+                self._photo_history = PhotoHistory(given or self._photo_history_path)
+        return self._photo_history
+
+    async def undo(self) -> dict[str, Any]:
+        """Put back what Slack showed before the last change kept here (for the acting person).
+
+        ``users.setPhoto`` with the kept original and its crop box, or ``users.deletePhoto``
+        when it was Slack's default avatar. An undo is a change too: what it replaces is
+        kept (unless ``keep_previous=False``), so a second undo puts that back. Slack's
+        reply, or a ``UsersPhotoError`` (``NothingToUndo`` when nothing is kept).
+        """
+        from ocp_users_photo.undo.restore import restore_kept
+
+        reply, _ = await restore_kept(self, None)
+        return reply
+
+    async def restore(self, entry: int | KeptPhoto) -> dict[str, Any]:
+        """Put back kept entry ``entry`` (its number, or a ``KeptPhoto`` from ``history()``).
+
+        Like ``undo``, a change that keeps what it replaces. ``InvalidArguments`` when the
+        acting person has no such entry.
+        """
+        from ocp_users_photo.undo.restore import restore_kept
+
+        reply, _ = await restore_kept(self, _entry_number(entry))
+        return reply
+
+    async def history(self) -> list[KeptPhoto]:
+        """The acting person's kept photos, newest first: time, size, hash, kind; no bytes."""
+        from ocp_users_photo.undo.restore import kept_photos
+
+        return await kept_photos(self)
+
+    def restore_tool(self) -> UsersRestorePhoto:
+        """``usersRestorePhoto``, the model-facing way to list and put back kept photos."""
+        from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+
+        return UsersRestorePhoto(self)
+
+    def companion_model_tools(self) -> tuple[ModelTool, ...]:
+        """The tools a model door offers beside this one: ``usersRestorePhoto`` while model
+        doors keep replaced photos (``keep_previous`` is not False)."""
+        if self.keep_previous is False:
+            return ()
+        return (self.restore_tool(),)
+
+    def _keeper(self, *, model_facing: bool) -> PhotoKeeper | None:
+        """The keeper for a change at this door, or None when keeping is off there."""
+        keep = self.keep_previous
+        if keep is False or (keep is None and not model_facing):
+            return None
+        return self._keeper_in("if_readable" if keep == "if_readable" else "required")
+
+    def _restore_keeper(self) -> PhotoKeeper | None:
+        """Undo and restore keep what they replace, unless keeping was turned off."""
+        if self.keep_previous is False:
+            return None
+        return self._keeper_in("if_readable" if self.keep_previous == "if_readable" else "required")
+
+    def _keeper_in(self, mode: Literal["required", "if_readable"]) -> PhotoKeeper:
+        keeper = self._keepers.get(mode)
+        if keeper is None:
+            from ocp_users_photo.undo.keeper import PhotoKeeper
+
+            keeper = PhotoKeeper(self.photo_history, mode=mode, limits=self.limits)
+            self._keepers[mode] = keeper
+        return keeper
+
+    def _session_of(self, upload: PreparedUpload) -> SlackSession:
+        """A session with the token the upload will be sent with, for the change's observers."""
+        return SlackSession(
+            self._slack, upload.token, renew=upload.renew, identities=self._identities
+        )
+
+    async def _session_for(self, token_override: TokenOverride | None = None) -> SlackSession:
+        """A session with the acting person's token (undo and history); InvalidArguments if none."""
+        person = acting_person()
+        token, problems = await self._configured_token(person, token_override)
+        if token is None:
+            raise InvalidArguments(problems)
+        renew = self._renewer(person) if token_override is None else None
+        return SlackSession(self._slack, token, renew=renew, identities=self._identities)
+
+    async def _delete_photo(self, token_override: TokenOverride | None = None) -> dict[str, Any]:
+        """users.deletePhoto for the acting person: Slack shows the default avatar again."""
+        person = acting_person()
+        token, problems = await self._configured_token(person, token_override)
+        if token is None:
+            raise InvalidArguments(problems)
+        renew = self._renewer(person) if token_override is None else None
+        reply = await self._slack.call("users.deletePhoto", token=token, renew=renew)
+        return reply.body
+
     def call_sync(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """``call`` for code without an event loop; it runs one for the call and closes it."""
         try:
@@ -261,7 +496,8 @@ class UsersSetPhoto:
         Agent integrations record the summary in place of the arguments, which may hold
         a token or a whole image. ``observers`` are told about this call, after the tool's own.
         """
-        watching = (*self.observers, *observers)
+        keeper = self._keeper(model_facing=model_facing)
+        watching = (*self.observers, *observers, *((keeper,) if keeper is not None else ()))
         call = CallInfo(
             tool_name=self.spec.name,
             method=self.spec.method,
@@ -272,26 +508,59 @@ class UsersSetPhoto:
         await notify_started(watching, call)
         summary: dict[str, Any] = {}
         try:
-            upload = await self.prepare(
+            upload = await self._prepare(
                 arguments, model_facing=model_facing, token_override=token_override
             )
             summary = upload.summary()
+            change = ChangeInfo(image=summary, session=self._session_of(upload))
             try:
-                await notify_before_change(watching, call, ChangeInfo(image=summary))
+                await notify_before_change(watching, call, change)
             except BaseException:
                 upload.close()
                 raise
-            reply, summary = await self.send(upload, digest=digest)
+            reply = await self._send_checked(upload, digest=digest)
+            summary = upload.summary()
         except UsersPhotoError as error:
             await notify_ended(watching, call, CallOutcome(image=summary, error=error))
+            raise
+        except BaseException:
+            notify_abandoned(watching, call)
             raise
         await notify_ended(watching, call, CallOutcome(reply=reply, image=summary))
         return reply, summary
 
-    async def send(
+    async def send(self, upload: PreparedUpload, *, digest: bool = False) -> dict[str, Any]:
+        """Send what ``prepare`` checked; Slack's checked reply. Closes the upload.
+
+        ``upload.summary()`` says what was sent (format, size, bytes, crop box), with a
+        fingerprint of the bytes (images/upload.py) when ``digest`` is true.
+        ``call_with_summary`` does both steps.
+        With ``keep_previous`` on (True or "if_readable"), the photo it replaces is kept first.
+        """
+        keeper = self._keeper(model_facing=False)
+        if keeper is None:
+            return await self._send_checked(upload, digest=digest)
+        from ocp_users_photo.undo.restore import apply_change
+
+        call = CallInfo(
+            tool_name=self.spec.name,
+            method=self.spec.method,
+            endpoint=self.endpoint,
+            arguments={},
+            person=acting_person(),
+        )
+        change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
+        try:
+            return await apply_change(
+                (keeper,), call, change, lambda: self._send_checked(upload, digest=digest)
+            )
+        finally:
+            upload.close()
+
+    async def _send_checked(
         self, upload: PreparedUpload, *, digest: bool = False
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Send what ``prepare`` checked; the reply and the summary. Closes the upload."""
+    ) -> dict[str, Any]:
+        """``send`` without keeping: the request, the reply's check. Closes the upload."""
         try:
             image = upload.image
             if digest:
@@ -305,25 +574,42 @@ class UsersSetPhoto:
                 log_detail=image.describe(),
             )
             body = await check_photo_reply_off_loop(reply.body, reply_check=self.reply_check)
-            summary = upload.summary()
             if digest:
-                summary["fingerprint"] = image.fingerprint()
-            return body, summary
+                upload.fingerprint = image.fingerprint()
+            return body
         finally:
             upload.close()
 
-    async def prepare(
+    def prepare(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        model_facing: bool = False,
+        token_override: TokenOverride | None = None,
+    ) -> Preparing:
+        """Every local check, and any conversion: what would be sent. Raises InvalidArguments.
+
+            async with tool.prepare({"image": "me.png"}) as upload:
+                print(upload.summary())          # nothing sent yet
+                reply = await tool.send(upload)
+
+        ``await tool.prepare(...)`` gives the upload to the caller, who must ``close()``
+        it (it may hold an open file). ``model_facing`` arguments may only use the input
+        schema's names (no token).
+        """
+        return Preparing(
+            functools.partial(
+                self._prepare, arguments, model_facing=model_facing, token_override=token_override
+            )
+        )
+
+    async def _prepare(
         self,
         arguments: Mapping[str, Any],
         *,
         model_facing: bool = False,
         token_override: TokenOverride | None = None,
     ) -> PreparedUpload:
-        """Every local check, and any conversion: what would be sent. Raises InvalidArguments.
-
-        The caller owns the result and must ``close()`` it (it may hold an open file).
-        ``model_facing`` arguments may only use the input schema's names (no token).
-        """
         person = acting_person()
         brings_token = not model_facing and isinstance(arguments, Mapping) and "token" in arguments
         configured: SlackToken | None = None
@@ -338,7 +624,8 @@ class UsersSetPhoto:
         )
         if parsed.image is None:
             raise InvalidArguments(problems)
-        context = IntakeContext(image_roots=self.image_roots, limits=self.limits)
+        roots = self.model_image_roots if model_facing else self.image_roots
+        context = IntakeContext(image_roots=roots, limits=self.limits)
         resolved, image_problems = await self._intake.resolve(parsed.image, context)
         problems.extend(image_problems)
         if resolved is None:
@@ -398,8 +685,12 @@ class UsersSetPhoto:
             await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client the tool opened (a client passed in is left to its owner)."""
+        """Close the HTTP client and the photo history the tool opened (what was passed in is
+        left to its owner)."""
         await self._slack.aclose()
+        opened = self._photo_history
+        if opened is not None and opened is not self._photo_history_given:
+            await opened.aclose()
 
     async def __aenter__(self) -> UsersSetPhoto:
         return self
@@ -419,6 +710,17 @@ class UsersSetPhoto:
         )
 
 
+def _entry_number(entry: object) -> int:
+    """A history entry's number, from the number or a listed ``KeptPhoto``."""
+    number = getattr(entry, "entry", entry)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise TypeError(
+            f"entry must be an entry number (1 or more) or a KeptPhoto from history(), not "
+            f"{type(entry).__name__}"
+        )
+    return number
+
+
 def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenSource:
     if token is None:
         return settings.token_source
@@ -429,6 +731,17 @@ def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenS
     raise TypeError(
         f"token must be a Slack token (text) or a TokenSource, not {type(token).__name__}"
     )
+
+
+def _url_hosts(hosts: Sequence[str] | None) -> tuple[str, ...]:
+    """The allow-list of image hosts, checked now: a bad entry fails at construction."""
+    if hosts is None:
+        return ()
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    listed = tuple(hosts)
+    UrlPolicy(allowed_hosts=listed)  # raises ValueError naming a bad entry
+    return listed
 
 
 def _check_option(name: str, value: object, allowed: tuple[str, ...]) -> None:

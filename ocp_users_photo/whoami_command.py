@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import TextIO
 
 from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
@@ -42,13 +42,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _whoami(args: argparse.Namespace, out: TextIO) -> int:
-    token = None
-    if args.token_env:
-        token = os.environ.get(args.token_env)
-        if not token:
-            raise ValueError(f"--token-env {args.token_env}: that environment variable is not set")
+    token_source = door_token_source("cli", variable=args.token_env)
     try:
-        async with UsersSetPhoto(token, base_url=args.base_url, timeout=args.timeout) as tool:
+        async with UsersSetPhoto(
+            token_source, base_url=args.base_url, timeout=args.timeout
+        ) as tool:
             identity = await tool.whoami()
     except InvalidArguments as refused:
         # The problems are about the configured token; "usersSetPhoto was not called" is not.

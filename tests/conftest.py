@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import io
 import logging
@@ -11,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from blockbuster import blockbuster_ctx
+from blockbuster import BlockBuster
 from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
 from tests.http_stacks import stack_params
-from tests.reliability_report import ReliabilityReport
+from tests.readme_blocks import not_run, readme_blocks
+from tests.reliability_report import ReliabilityCollector, ReliabilityReport, session_report
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
 
@@ -82,11 +84,39 @@ def shown_avatar_hash(emulator: RunningEmulator, token: str = CANARY_TOKEN) -> s
     return emulator.state.person_for_token(token).avatar_hash
 
 
+@pytest.fixture(autouse=True)
+def private_data_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The user's data folder, where the photo history lives by default, is a fresh one.
+
+    Model doors keep replaced photos by default; no test writes into the real home.
+    Subprocesses inherit it through the environment.
+    """
+    folder = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    monkeypatch.delenv("OCP_USERS_PHOTO_HISTORY", raising=False)
+    return folder
+
+
 @pytest.fixture
 def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every log record at DEBUG and above, from every logger."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+@pytest.fixture(scope="session")
+def package_blockbuster() -> BlockBuster:
+    """The blocking-call detector for the package's code, built once per test process.
+
+    Building it finds and wraps every blocking function (about 15 ms); turning it on
+    and off around each test costs a hundredth of that.
+    """
+    blocker = BlockBuster("ocp_users_photo", excluded_modules=["ocp_users_photo.emulator"])
+    for blocking_call, module_file, functions in _MAY_BLOCK:
+        blocker.functions[blocking_call].can_block_in(module_file, functions)
+    return blocker
 
 
 @pytest.fixture(autouse=True)
@@ -101,12 +131,12 @@ def no_blocking_in_the_package(request: pytest.FixtureRequest) -> Iterator[None]
     ):
         yield
         return
-    with blockbuster_ctx(
-        "ocp_users_photo", excluded_modules=["ocp_users_photo.emulator"]
-    ) as blocker:
-        for blocking_call, module_file, functions in _MAY_BLOCK:
-            blocker.functions[blocking_call].can_block_in(module_file, functions)
+    blocker: BlockBuster = request.getfixturevalue("package_blockbuster")
+    blocker.activate()
+    try:
         yield
+    finally:
+        blocker.deactivate()
 
 
 # Blocking calls the package makes on the event loop on purpose, each with why.
@@ -114,6 +144,11 @@ _MAY_BLOCK: tuple[tuple[str, str, set[str]], ...] = (
     # ocp-agent's constructor creates its cache folder; this package's OCPAgent calls it.
     ("os.mkdir", "ocp_users_photo/agents/agent.py", {"__init__"}),
     ("os.stat", "ocp_users_photo/agents/agent.py", {"__init__"}),
+    # ocp-agent's classes are imported on first use (once per process), when it is installed.
+    ("os.listdir", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
+    ("os.stat", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
+    ("io.BufferedReader.read", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
+    ("io.TextIOWrapper.read", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
     # The manifest is read once per process (a 9 KB file), cached after that.
     ("os.stat", "ocp_users_photo/spec.py", {"manifest_path"}),
     ("io.BufferedReader.read", "ocp_users_photo/spec.py", {"load_manifest"}),
@@ -126,6 +161,7 @@ _MAY_BLOCK: tuple[tuple[str, str, set[str]], ...] = (
 
 
 REQUIRE_OCP_AGENT = "OCP_USERS_PHOTO_REQUIRE_OCP_AGENT"
+README_TESTS = "tests/test_readme_blocks.py"
 
 
 @pytest.fixture
@@ -147,19 +183,54 @@ def ocp_agent_library() -> Any:
     return ocp_agent
 
 
-_REPORT = ReliabilityReport()
-
-
 @pytest.fixture(scope="session")
-def reliability() -> ReliabilityReport:
-    """The session's reliability figures (printed at the end of the run)."""
-    return _REPORT
+def reliability(pytestconfig: pytest.Config) -> ReliabilityReport:
+    """The session's reliability figures (printed at the end of the run, all workers')."""
+    return session_report(pytestconfig)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _REPORT:
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(ReliabilityCollector(config), "ocp_users_photo_reliability")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far lives as long as the run: keep it out of the collector.
+
+    The test modules import half a million objects (the agent frameworks, the provider
+    SDKs); every full collection walked them all, 0.7 s each, whether a test called
+    gc.collect() or Python did. Frozen, a full collection walks only what tests make.
+    """
+    gc.freeze()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long tests first; under pytest-xdist, the PostgreSQL tests on one worker.
+
+    Started last, a 30-second test would keep one worker busy after the other ran out of
+    work; started first, the short ones fill in around it. One worker for the PostgreSQL
+    tests means one server starts.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("postgresql"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    figures = session_report(config)
+    if figures:
         terminalreporter.section("reliability figures")
-        terminalreporter.write_line(_REPORT.markdown())
+        terminalreporter.write_line(figures.markdown())
+    reports = [report for reports in terminalreporter.stats.values() for report in reports]
+    if any(getattr(report, "nodeid", "").startswith(README_TESTS) for report in reports):
+        terminalreporter.section("README blocks not run, and why")
+        for what, reason in not_run(readme_blocks()):
+            terminalreporter.write_line(f"- {what}\n  {reason}")
 
 
 def inject(emulator: RunningEmulator, *faults: Fault, method: str = "users.setPhoto") -> None:

@@ -174,6 +174,16 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.image": "is outside the folders images may be read from"}),
     ),
     Item(
+        "a path through a file outside the root (/etc/passwd/x)",
+        {"image": "/etc/passwd/x"},
+        Refused({"$.image": "is outside the folders images may be read from"}),
+    ),
+    Item(
+        "a path through nothing outside the root (/etc/nopasswd/x): the same answer",
+        {"image": "/etc/nopasswd/x"},
+        Refused({"$.image": "is outside the folders images may be read from"}),
+    ),
+    Item(
         "a path into an unknown user's home (~name)",
         {"image": "~no-such-user-corpus/photo.png"},
         Refused({"$.image": "starts with a home folder (~) that cannot be found"}),
@@ -413,6 +423,11 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "an http URL",
         {"image": "http://127.0.0.1:9/me.png"},
+        Refused({"$.image": "image is a web URL, and this tool does not fetch URLs"}),
+    ),
+    Item(
+        "an https URL with a signed query, no host allowed (the query never shown)",
+        {"image": "https://images.example.com/me.png?X-Amz-Signature=c2lnbmF0dXJl&x=1"},
         Refused({"$.image": "image is a web URL, and this tool does not fetch URLs"}),
     ),
     Item(

@@ -122,7 +122,11 @@ async def test_an_agent_call_takes_no_person_either(
 
 def test_a_bound_tool_is_a_model_tool_for_the_framework_adapters() -> None:
     bound = UsersSetPhoto("xoxp-1-2-3", environ={}).acting_as(team_id="T1", user_id="U1")
-    assert checked_model_tools([bound]) == [bound]
+    offered, undo = checked_model_tools([bound])
+    assert offered is bound
+    # The undo it brings acts for the same person.
+    assert undo.name == "usersRestorePhoto"
+    assert undo.person == bound.person
 
 
 @pytest.mark.parametrize(

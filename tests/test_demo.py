@@ -28,7 +28,17 @@ def test_the_demo_sets_a_photo_and_saves_what_slack_would_show(tmp_path: Path) -
     assert "$.crop_x: the crop box reaches past the image's right edge" in done.stdout
     assert "Requests that reached Slack: 0" in done.stdout
     assert "ok: True, avatar_hash: " in done.stdout
-    assert lines[-1].startswith("Done:")
+    done_at = next(index for index, line in enumerate(lines) if line.startswith("Done:"))
+    # What happened to what it made, and what to run next.
+    assert (
+        lines[done_at + 1]
+        == "The emulator stopped with the demo, so the URLs above no longer answer;"
+    )
+    assert lines[done_at + 2] == f"the files saved in {tmp_path} stay. Next:"
+    assert [line.split()[:2] for line in lines[done_at + 3 : done_at + 5]] == [
+        ["ocp-users-photo", "demo"],
+        ["ocp-users-photo", "emulator"],
+    ]
     with Image.open(tmp_path / "portrait.png") as portrait:
         assert portrait.size == (900, 700)
     for size in (192, 512):

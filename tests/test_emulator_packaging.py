@@ -60,7 +60,7 @@ def test_plugin_imports_without_the_extra() -> None:
 def test_fixture_without_the_extra_fails_with_a_clear_message(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(BLOCK_EXTRA)
     pytester.makepyfile("def test_uses_it(slack_emulator):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:langsmith_plugin")
     result.assert_outcomes(errors=1)
     assert "pip install 'ocp-users-photo[emulator]'" in result.stdout.str()
 

@@ -167,7 +167,7 @@ def test_fixture_config_can_be_overridden(pytester: pytest.Pytester) -> None:
             assert len(slack_emulator.requests) == 0
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:langsmith_plugin")
     result.assert_outcomes(passed=2)
 
 

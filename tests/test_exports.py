@@ -251,8 +251,25 @@ def test_anthropic_export_shape_and_schema() -> None:
 def test_mcp_export_shape_and_schemas() -> None:
     source = manifest()
     exported = export_tool("mcp")
-    assert set(exported) == {"name", "description", "inputSchema", "outputSchema"}
+    assert set(exported) == {
+        "name",
+        "title",
+        "description",
+        "inputSchema",
+        "outputSchema",
+        "annotations",
+    }
     assert exported["name"] == source["name"]
+    assert exported["title"] == "Set Slack profile photo"
+    # It changes the profile, replacing the photo there was; the same call again changes
+    # nothing more; it reaches Slack, outside the host.
+    assert exported["annotations"] == {
+        "title": "Set Slack profile photo",
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+        "openWorldHint": True,
+    }
     assert exported["description"] == source["description"]
     assert exported["inputSchema"] == source["input_schema"]
     output = exported["outputSchema"]
@@ -433,7 +450,7 @@ async def test_output_schema_holds_for_what_run_returns(
     code: str | None,
 ) -> None:
     inject(emulator, *answers)
-    result = await tool.run({"image": str(write_image())})
+    result = await tool.run({"image": write_image().read_bytes()})
     assert photo_requests(emulator), "the call reached the server"
     assert result.get("error") == code
     assert result["ok"] is (code is None)

@@ -91,7 +91,9 @@ async def test_the_agent_corrects_a_refused_call_then_sets_the_photo(
 
 async def test_the_model_is_offered_the_input_schema_and_no_token(photo_host: PhotoHost) -> None:
     model, _ = await run_agent(photo_host, [AIMessage(content="Nothing to do.")])
-    (offered,) = model.bound
+    offered, undo = model.bound  # the photo tool brings its undo, usersRestorePhoto
+    assert undo["function"]["name"] == "usersRestorePhoto"
+    assert "token" not in undo["function"]["parameters"]["properties"]
     function = offered["function"]
     assert function["name"] == "usersSetPhoto"
     assert function["parameters"]["properties"] == photo_host.tool.input_schema["properties"]
@@ -123,6 +125,6 @@ async def test_a_slack_error_is_the_tools_answer(photo_host: PhotoHost) -> None:
 
 
 def test_a_synchronous_run_is_told_to_use_ainvoke(photo_host: PhotoHost) -> None:
-    (tool,) = langchain_tools(photo_host.tool)
+    tool, _ = langchain_tools(photo_host.tool)
     with pytest.raises(RuntimeError, match="ainvoke"):
         tool.invoke({"image": photo_host.picture.name})

@@ -157,7 +157,9 @@ async def test_the_agent_loop_sets_the_photo_after_correcting_a_refused_call(
 
 async def test_the_model_is_offered_the_strict_schema_and_no_token(photo_host: PhotoHost) -> None:
     model, _ = await run_agent(photo_host, ["Nothing to do."])
-    (offered,) = model.tools[0]
+    offered, undo = model.tools[0]  # the photo tool brings its undo, usersRestorePhoto
+    assert undo.name == "usersRestorePhoto"
+    assert undo.strict_json_schema is True
     assert isinstance(offered, FunctionTool)
     assert offered.strict_json_schema is True
     assert offered.params_json_schema == strict_input_schema(photo_host.tool.input_schema)
@@ -199,12 +201,17 @@ def test_several_tools_become_several_function_tools() -> None:
     first = UsersSetPhoto("xoxp-1-test", environ={})
     renamed = _Renamed(UsersSetPhoto("xoxp-1-test", environ={}), "usersSetPhotoAgain")
     tools = openai_agents_tools(first, renamed)
-    assert [tool.name for tool in tools] == ["usersSetPhoto", "usersSetPhotoAgain"]
+    # Each photo tool brings the undo along; the same name is offered once.
+    assert [tool.name for tool in tools] == [
+        "usersSetPhoto",
+        "usersRestorePhoto",
+        "usersSetPhotoAgain",
+    ]
 
 
 @dataclass
 class _Renamed:
-    """Another tool of the same surface (a stand-in for a second tool such as usersRestorePhoto)."""
+    """Another tool of the same surface (a second tool a host offers beside the photo tool)."""
 
     inner: UsersSetPhoto
     name: str

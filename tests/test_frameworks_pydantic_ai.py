@@ -91,7 +91,9 @@ async def test_the_agent_loop_retries_a_refused_call_then_sets_the_photo(
 async def test_the_model_is_offered_the_input_schema_and_no_token(photo_host: PhotoHost) -> None:
     script = Script(["Nothing to do."])
     await run_agent(photo_host, script)
-    (offered,) = script.offered[0]
+    offered, undo = script.offered[0]  # the photo tool brings its undo, usersRestorePhoto
+    assert undo.name == "usersRestorePhoto"
+    assert "token" not in undo.parameters_json_schema["properties"]
     assert offered.name == "usersSetPhoto"
     assert offered.parameters_json_schema == photo_host.tool.input_schema
     assert "token" not in offered.parameters_json_schema["properties"]

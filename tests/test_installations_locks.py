@@ -107,7 +107,11 @@ async def test_the_source_reports_a_busy_refresh_lock_as_refresh_busy(
         refresh_lock=SQLiteRefreshLock(database, wait_seconds=0.3),
         environ={},
     )
-    async with source, UsersSetPhoto(source, base_url=emulator.base_url) as tool:
+    # Keeping off: the first request is then users.setPhoto (keeping would read the profile).
+    async with (
+        source,
+        UsersSetPhoto(source, base_url=emulator.base_url, keep_previous=False) as tool,
+    ):
         result = await tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001").run(
             {"image": portrait()}
         )

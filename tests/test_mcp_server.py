@@ -26,7 +26,7 @@ from mcp.client.stdio import stdio_client
 
 from ocp_users_photo import UsersSetPhoto, cli, mcp_server
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
-from ocp_users_photo.exports import export_tool
+from ocp_users_photo.exports import export_tool, export_tools
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 
@@ -145,11 +145,16 @@ async def test_lists_the_tool_with_the_exported_schemas(tmp_path: Path) -> None:
     async with mcp_session(tmp_path) as session:
         listed = await session.client.list_tools()
         tools = [tool.model_dump(by_alias=True, mode="json") for tool in listed.tools]
-        assert [tool["name"] for tool in tools] == [TOOL]
-        (tool,) = tools
+        assert [tool["name"] for tool in tools] == [TOOL, "usersRestorePhoto"]
+        tool, undo = tools
+        restore = export_tools("mcp")[1]
+        assert {key: undo[key] for key in restore} == restore
         assert tool["description"] == load_manifest()["description"]
         assert tool["inputSchema"] == load_manifest()["input_schema"]
         assert tool["outputSchema"] == export_tool("mcp")["outputSchema"]
+        assert tool["title"] == "Set Slack profile photo"
+        assert tool["annotations"] == export_tool("mcp")["annotations"]
+        assert tool["annotations"]["destructiveHint"] is True
         assert "token" not in tool["inputSchema"]["properties"]
         assert session.instructions is not None
         assert str(session.root) in session.instructions

@@ -109,8 +109,11 @@ def test_register_api_slack_gives_the_spec_with_or_without_await(
     register(agent, environ={})
     spec = agent.register_api("slack")
     assert isinstance(spec, ocp_agent_library.OCPAPISpec)
-    assert [tool.name for tool in spec.tools] == ["usersSetPhoto"]
-    assert [tool.name for tool in agent.list_tools("SLACK")] == ["usersSetPhoto"]
+    assert [tool.name for tool in spec.tools] == ["usersSetPhoto", "usersRestorePhoto"]
+    assert [tool.name for tool in agent.list_tools("SLACK")] == [
+        "usersSetPhoto",
+        "usersRestorePhoto",
+    ]
 
     async def awaited() -> Any:
         return await agent.register_api(" Slack ")
@@ -172,6 +175,7 @@ async def test_this_packages_ocpagent_awaits_every_tool_and_returns_the_librarys
         assert response.json()["ok"] is True
         assert {tool.name for tool in agent.list_tools("slack")} == {
             "usersSetPhoto",
+            "usersRestorePhoto",
             "usersDeletePhoto",
             "usersProfileGet",
         }
@@ -335,7 +339,7 @@ def test_a_cached_spec_still_calls_this_packages_tool(
     # A spec_url that does not exist: the library answers from its cache without fetching.
     spec = agent.register_api("slack", spec_url=str(home / "missing.json"))
     names = sorted(tool.name for tool in spec.tools)
-    assert names == ["usersDeletePhoto", "usersProfileGet", "usersSetPhoto"]
+    assert names == ["usersDeletePhoto", "usersProfileGet", "usersRestorePhoto", "usersSetPhoto"]
     reply = agent.call_tool(
         "usersSetPhoto", {"image": "me.png"}, headers={"Authorization": f"Bearer {CANARY_TOKEN}"}
     )

@@ -1,7 +1,8 @@
 """Property-based: over the whole argument space, a call is accepted or refused, nothing else.
 
-Hypothesis generates argument sets (images as paths, bytes, base64, data: URIs, mutated
-files, and every JSON and Python shape where they do not belong; crop values of every
+Hypothesis generates argument sets (images as paths, bytes, base64, data: URIs, URLs on
+an allowed https image host and odd or other ones, mutated files, and every JSON and
+Python shape where they do not belong; crop values of every
 type; stray names; tokens of every kind). Each one either succeeds over real HTTP with
 exactly one request, or is refused with InvalidArguments and no request at all; no other
 exception escapes. A model's arguments that the input schema rejects are always refused,
@@ -14,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
+import ssl
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -27,8 +31,11 @@ from jsonschema import Draft202012Validator
 from ocp_users_photo import InvalidArguments, SlackApiError, UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread
 from ocp_users_photo.exports import anthropic_strict_input_schema, strict_input_schema
+from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.spec import input_validator, load_manifest
+from ocp_users_photo.web_image import UrlPolicy
 from tests.conftest import CANARY_TOKEN, make_image
+from tests.loopback import redirect, reply, serve
 from tests.reliability_report import ReliabilityReport
 
 DEFAULT_EXAMPLES = 10_000
@@ -92,7 +99,36 @@ def crop_values() -> st.SearchStrategy[Any]:
     )
 
 
-def image_values(folder: Path) -> st.SearchStrategy[Any]:
+def image_urls(base: str) -> st.SearchStrategy[str]:
+    """URLs: on the allowed image host (an image, a page, a redirect away, a missing path),
+    odd forms of it that a URL parser could read another way, and other hosts."""
+    host = base.split("//", 1)[1]
+    fixed = [
+        f"{base}/good.png",
+        f"{base}/good.png?X-Signature=abc&expires=1#part",
+        f"{base}/page.html",
+        f"{base}/away.png",
+        f"{base}/missing.png",
+        f"https://user@{host}/good.png",
+        f"https://{host}@evil.test/good.png",
+        f"https://evil.test\\@{host}/good.png",
+        f"http://{host}/good.png",
+        "https://2130706433/good.png",
+        "https://[::1]/good.png",
+        "https://0x7f.1/good.png",
+        "https://images.test./good.png",
+        "HTTPS://IMAGES.TEST/good.png",
+        "https://xn--mages-9wa.test/good.png",
+        "https://evil.test/good.png",
+    ]
+    return st.one_of(
+        st.sampled_from(fixed),
+        st.text(max_size=30).map(lambda tail: f"{base}/{tail}"),
+        st.text(max_size=30).map(lambda tail: f"https://{tail}"),
+    )
+
+
+def image_values(folder: Path, url_base: str) -> st.SearchStrategy[Any]:
     paths = [str(folder / name) for name in IMAGES] + [
         str(folder),
         str(folder / "missing.png"),
@@ -108,6 +144,7 @@ def image_values(folder: Path) -> st.SearchStrategy[Any]:
     return st.one_of(
         st.sampled_from(paths),
         st.sampled_from(paths).map(Path),
+        image_urls(url_base),
         st.sampled_from(list(IMAGES.values())),
         _mutations(VALID_PNG),
         _mutations(IMAGES["good.gif"]),
@@ -127,11 +164,11 @@ def tokens() -> st.SearchStrategy[Any]:
     )
 
 
-def argument_sets(folder: Path) -> st.SearchStrategy[dict[Any, Any]]:
+def argument_sets(folder: Path, url_base: str) -> st.SearchStrategy[dict[Any, Any]]:
     known = st.fixed_dictionaries(
         {},
         optional={
-            "image": image_values(folder),
+            "image": image_values(folder, url_base),
             "crop_x": crop_values(),
             "crop_y": crop_values(),
             "crop_w": crop_values(),
@@ -143,7 +180,7 @@ def argument_sets(folder: Path) -> st.SearchStrategy[dict[Any, Any]]:
     )
     whole_box = st.fixed_dictionaries(
         {
-            "image": image_values(folder),
+            "image": image_values(folder, url_base),
             "crop_x": st.integers(0, 700),
             "crop_y": st.integers(0, 700),
             "crop_w": st.integers(1, 700),
@@ -219,6 +256,24 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
 
     config = EmulatorConfig(rate_limit_per_minute=None, process_images=False, record_bodies=False)
     loop = asyncio.new_event_loop()
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("images.test").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    authority.configure_trust(client_tls)
+    image_host = serve(server_tls)
+    images = loop.run_until_complete(image_host.__aenter__())
+    images.on("/good.png", reply(200, VALID_PNG, [("Content-Type", "image/png")]))
+    images.on("/page.html", reply(200, b"<!doctype html>", [("Content-Type", "text/html")]))
+    images.on("/away.png", redirect("https://evil.test/good.png"))
+    url_base = f"https://images.test:{images.port}"
+
+    async def loopback_only(name: str, port: int) -> list[str]:
+        if name != "images.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return ["127.0.0.1"]
+
+    url_policy = UrlPolicy(allowed_hosts=["images.test"], allow_loopback_for_tests=True)
     with EmulatorThread(config) as emulator:
         client = httpx.AsyncClient(event_hooks={"request": [count]})
         tool = UsersSetPhoto(
@@ -228,6 +283,9 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
             image_roots=[folder],
             retry_backoff=0.0,
             environ={},
+            image_resolvers={
+                "url": UrlResolver(url_policy, ssl_context=client_tls, resolver=loopback_only)
+            },
         )
 
         async def one_call(arguments: dict[Any, Any]) -> None:
@@ -271,27 +329,32 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
             database=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
-        @given(arguments=argument_sets(folder))
+        @given(arguments=argument_sets(folder, url_base))
         def property_holds(arguments: dict[Any, Any]) -> None:
             loop.run_until_complete(one_call(arguments))
 
         try:
             property_holds()
+            fetched = len(images.requests)
         finally:
             loop.run_until_complete(client.aclose())
+            loop.run_until_complete(image_host.__aexit__(None, None, None))
             loop.close()
     assert tally["tried"] >= examples
     assert tally["accepted"] > 0
     assert tally["refused"] > 0
     assert tally["schema-refused model calls"] > 0
     assert tally["strict-refused model calls"] > 0
+    assert fetched > 0, "some generated URLs reached the allowed image host"
     section = "hostile input"
     reliability.count(section, "generated argument sets", tally["tried"])
     reliability.count(section, "generated sets accepted, one request each", tally["accepted"])
     reliability.count(section, "generated sets refused, no request", tally["refused"])
     reliability.count(section, "other exceptions escaping", 0)
+    reliability.count(section, "generated sets whose image URL was fetched", fetched)
 
 
+@pytest.mark.runs_long
 def test_every_argument_set_is_accepted_or_refused(
     folder: Path, reliability: ReliabilityReport
 ) -> None:

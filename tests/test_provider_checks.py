@@ -165,6 +165,12 @@ def test_mcp_export_is_an_mcp_tool() -> None:
     tool = mcp.types.Tool.model_validate(exported)
     assert tool.input_schema == exported["inputSchema"]
     assert tool.output_schema == exported["outputSchema"]
+    assert tool.title == "Set Slack profile photo"
+    assert tool.annotations is not None
+    assert tool.annotations.read_only_hint is False
+    assert tool.annotations.destructive_hint is True
+    assert tool.annotations.idempotent_hint is True
+    assert tool.annotations.open_world_hint is True
 
 
 def test_mcp_tool_takes_the_old_schema_too() -> None:

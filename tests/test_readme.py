@@ -27,14 +27,16 @@ def test_the_quick_start_is_two_commands_demo_then_tests() -> None:
     demo, tests = quick_start_commands()
     assert demo.endswith("ocp-users-photo demo")
     assert "pip install '.[emulator]'" in demo
-    assert tests.endswith(".venv/bin/pytest")
+    assert tests.endswith(".venv/bin/pytest -n auto")
     assert "pip install '.[test]'" in tests
 
 
 def test_ci_runs_the_readmes_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "quick-start" in ci
+    assert 'eval "$demo_command"' in ci
     assert 'eval "$test_command"' in ci
+    assert "took $((SECONDS - started)) s" in ci, "CI prints the suite's duration"
     assert "mypy --strict ocp_users_photo" in ci
     assert "ruff check" in ci
 
@@ -52,3 +54,11 @@ def test_the_architecture_names_modules_that_exist() -> None:
         and "emulator" not in path.relative_to(package).parts
     }
     assert sorted(modules - named) == [], "a module the Architecture section does not mention"
+
+
+def test_the_quick_start_says_how_long_the_tests_take_measured() -> None:
+    text = README.read_text()
+    section = text.split("<!-- test-time -->", 1)[1].split("<!-- /test-time -->", 1)[0]
+    assert re.search(r"took\s+\*\*\d+ s\*\*", section), "the measured time, in seconds"
+    assert "2-core" in section
+    assert "load average" in section, "how busy the machine was when it was measured"

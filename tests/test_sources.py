@@ -196,20 +196,21 @@ def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
 ) -> None:
     big = tmp_path / "big.png"
     big.write_bytes(b"\0" * 2048)
-    from ocp_users_photo.images import paths as sources
+    from ocp_users_photo.images import paths
 
-    opened: list[object] = []
+    readers: list[int] = []
+    real_fdopen = os.fdopen
 
-    def spy(file: object, *args: object, **kwargs: object) -> object:
-        opened.append(file)
-        return open(file, *args, **kwargs)  # type: ignore[call-overload]
+    def spy(descriptor: int, *args: object, **kwargs: object) -> object:
+        readers.append(descriptor)
+        return real_fdopen(descriptor, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(sources, "open", spy, raising=False)
+    monkeypatch.setattr(paths.os, "fdopen", spy)
     assert "over the 1000-byte limit" in refused(big, cap=1000).message
-    assert opened == []
-    # The spy does see the files the tool opens: a file under the cap is opened once.
+    assert readers == [], "no reader was made for a file over the cap"
+    # The spy does see the files the tool reads: a file under the cap gets one reader.
     assert read(big, cap=4096) == b"\0" * 2048
-    assert opened == [str(big)]
+    assert len(readers) == 1
 
 
 def test_bytes_and_base64_over_the_cap() -> None:
@@ -220,12 +221,16 @@ def test_bytes_and_base64_over_the_cap() -> None:
 
 def test_an_unreadable_file(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The tests may run as root, which reads any file, so the refusal is simulated.
-    def denied(self: Path, *args: object, **kwargs: object) -> object:
-        raise PermissionError(13, "Permission denied", str(self))
+    from ocp_users_photo.images import paths
 
-    from ocp_users_photo.images import paths as sources
+    real_open = os.open
 
-    monkeypatch.setattr(sources, "open", denied, raising=False)
+    def denied(path: str, *args: object, **kwargs: object) -> int:
+        if str(path) == str(png_path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(paths.os, "open", denied)
     assert "cannot be opened (permission denied)" in refused(png_path).message
 
 

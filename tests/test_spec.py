@@ -147,7 +147,14 @@ def test_an_installed_package_reads_the_same_manifest(wheel: Path, tmp_path: Pat
     assert name == "usersSetPhoto"
 
 
-EXTENSIONS = {"error_schema", "input_schema", "auth", "rate_limit", "entry_point"}
+EXTENSIONS = {
+    "error_schema",
+    "input_schema",
+    "auth",
+    "rate_limit",
+    "entry_point",
+    "companion_tools",
+}
 
 
 def test_the_manifest_is_an_ocp_tool_plus_documented_extensions() -> None:

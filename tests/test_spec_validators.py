@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,6 +84,7 @@ def _ends_a_string_with_a_newline(value: Any) -> bool:
     return False
 
 
+@pytest.mark.runs_long
 @settings(max_examples=3000, deadline=None, database=None)
 @given(replies())
 def test_the_compiled_check_agrees_with_jsonschema(reply: Any) -> None:

@@ -105,9 +105,12 @@ class OCPAgent(LibraryAgent):  # type: ignore[misc]
         api_name: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """usersSetPhoto's checked reply; any other tool, what ocp-agent returns (a Response)."""
+        """usersSetPhoto's checked reply (usersRestorePhoto's list or restored photo); any
+        other tool, what ocp-agent returns (a Response)."""
         if self._photo_route.handles(tool_name, api_name):
-            return await self._photo_route.call(self, parameters, headers=headers)
+            return await self._photo_route.call(
+                self, parameters, headers=headers, tool_name=tool_name
+            )
         return await self._library(LibraryAgent.call_tool, tool_name, parameters, api_name, headers)
 
     async def _library(self, method: Callable[..., T], *args: Any) -> T:

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from ocp_users_photo.credentials import quotable
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
@@ -110,6 +111,9 @@ def _image_kind(value: object) -> str:
         return f"<path {os.path.basename(os.fsdecode(value))[:60]}>"
     if isinstance(value, str):
         stripped = value.strip()
+        if looks_like_web_url(stripped[:4096]):
+            # The host and the file's name only: query strings often carry signatures.
+            return f"<url {redact_url(stripped[:4096])[:120]}>"
         if stripped[:5].lower() == "data:":
             return f"<data: URI, {len(value)} characters>"
         if len(value) <= 4096 and ("/" in value or "." in value[-6:]):

@@ -111,7 +111,7 @@ def _intercept(agent: Any) -> None:
         headers = kwargs.get("headers", args[0] if args else None)
         return _as_original(
             original_call,
-            lambda: route.call(agent, parameters, headers=headers),
+            lambda: route.call(agent, parameters, headers=headers, tool_name=tool_name),
             then_on_own_loop=route.tool.aclose,
         )
 

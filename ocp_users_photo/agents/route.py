@@ -4,7 +4,8 @@ One object knows the OCP side of the tool: the ``OCPTool`` an agent lists, the
 Slack API spec ``register_api('slack')`` gives, which calls are this tool's, the
 credentials ocp-agent users pass as headers, and the checked call itself, recorded
 in the agent's history. ``register(agent)`` and the project's ``OCPAgent`` both
-delegate to it.
+delegate to it. usersRestorePhoto, the undo, is offered and called the same way,
+beside it, unless the tool's keeping is off (``keep_previous=False``).
 
 An agent's ``call_tool`` is a model door (../shared/DEFAULTS.md): its arguments are
 a model's, so they may not carry a token; the token comes from the call's headers,
@@ -25,7 +26,9 @@ from ocp_users_photo.agents.definitions import (
 )
 from ocp_users_photo.agents.headers import authorization_of, token_override
 from ocp_users_photo.agents.history import HistoryObserver
+from ocp_users_photo.spec import companion_spec
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
 _CALL_ORIGIN = "call_tool(headers=...)"
 _REGISTER_ORIGIN = "register_api('slack', headers=...)"
@@ -36,6 +39,9 @@ class SlackPhotoRoute:
 
     def __init__(self, tool: UsersSetPhoto, *, registered_authorization: str | None = None) -> None:
         self.tool = tool
+        self.restore_tool: UsersRestorePhoto | None = (
+            None if tool.keep_previous is False else tool.restore_tool()
+        )
         # Kept here, in memory only: never in the agent's context, history or spec cache.
         self._registered_authorization = registered_authorization
 
@@ -49,9 +55,16 @@ class SlackPhotoRoute:
         if authorization is not None:
             self._registered_authorization = authorization
 
+    @property
+    def tool_names(self) -> tuple[str, ...]:
+        """The tools this route offers: usersSetPhoto, and usersRestorePhoto when keeping."""
+        if self.restore_tool is None:
+            return (self.tool.name,)
+        return (self.tool.name, self.restore_tool.name)
+
     def handles(self, tool_name: object, api_name: object = None) -> bool:
-        """Whether ``call_tool(tool_name, ..., api_name)`` is this tool's call."""
-        return tool_name == self.tool.name and (api_name is None or is_slack(api_name))
+        """Whether ``call_tool(tool_name, ..., api_name)`` is one of this route's tools."""
+        return tool_name in self.tool_names and (api_name is None or is_slack(api_name))
 
     def slack_key(self, agent: Any) -> str:
         """The key under which the agent keeps Slack's API (names compare stripped, lower-cased)."""
@@ -67,21 +80,24 @@ class SlackPhotoRoute:
         ``await agent.register_api('slack')`` works on ocp-agent's synchronous agent.
         """
         key = self.slack_key(agent)
-        definition = ocp_tool_of(self.tool.spec)
+        definitions = [ocp_tool_of(self.tool.spec)]
+        if self.restore_tool is not None:
+            definitions.append(ocp_tool_of(companion_spec(RESTORE_TOOL_NAME)))
         spec = agent.known_apis.get(key)
         if spec is None:
-            spec = slack_api_spec([definition], self.tool.base_url)
+            spec = slack_api_spec(definitions, self.tool.base_url)
             agent.known_apis[key] = spec
             add_api_spec = getattr(getattr(agent, "context", None), "add_api_spec", None)
             if callable(add_api_spec):
                 add_api_spec(key, "ocp-users-photo")
         else:
+            offered = {self.tool.name, RESTORE_TOOL_NAME}
             spec.tools[:] = [
                 existing
                 for existing in spec.tools
-                if getattr(existing, "name", None) != self.tool.name
+                if getattr(existing, "name", None) not in offered
             ]
-            spec.tools.append(definition)
+            spec.tools.extend(definitions)
         return awaitable(spec)
 
     def forget_slack(self, agent: Any) -> None:
@@ -94,14 +110,23 @@ class SlackPhotoRoute:
         parameters: Mapping[str, Any] | None,
         *,
         headers: Mapping[str, str] | None = None,
+        tool_name: str | None = None,
     ) -> dict[str, Any]:
-        """The checked call, recorded in the agent's history without token or bytes."""
+        """The checked call, recorded in the agent's history without token or bytes.
+
+        ``tool_name`` usersRestorePhoto runs the undo: the list of kept photos, or the one
+        put back; a failure raises, as usersSetPhoto's do.
+        """
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
         call_authorization = authorization_of(headers)
         if call_authorization is not None:
             override = token_override(call_authorization, origin=_CALL_ORIGIN)
         else:
             override = token_override(self._registered_authorization, origin=_REGISTER_ORIGIN)
+        if self.restore_tool is not None and tool_name == self.restore_tool.name:
+            return await self.restore_tool.call_with(
+                arguments, token_override=override, observers=(HistoryObserver(agent),)
+            )
         reply, _ = await self.tool.call_with_summary(
             arguments,
             digest=True,

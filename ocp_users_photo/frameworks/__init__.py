@@ -10,5 +10,8 @@
 Each takes one or several ``ModelTool``s (``UsersSetPhoto`` is one) that the host
 built with its own token and settings: the model sees only the input schema, and a
 call the tool refuses comes back to the model as a correctable error in the
-framework's own idiom. Importing this package imports no framework.
+framework's own idiom. A ``UsersSetPhoto`` brings ``usersRestorePhoto`` along (the
+undo; ``model_tool.offered_tools``) unless the host turned keeping off
+(``keep_previous=False``), so both are offered. Importing this package imports no
+framework.
 """

@@ -31,7 +31,7 @@ __all__ = ["langchain_tools"]
 
 
 def langchain_tools(*tools: ModelTool) -> list[StructuredTool]:
-    """One ``StructuredTool`` per tool, in order."""
+    """One ``StructuredTool`` per tool and per tool it brings along (the undo), in order."""
     return [_structured_tool(tool) for tool in checked_model_tools(tools)]
 
 

@@ -30,7 +30,7 @@ __all__ = ["openai_agents_tools"]
 
 
 def openai_agents_tools(*tools: ModelTool) -> list[FunctionTool]:
-    """One strict ``FunctionTool`` per tool, in order."""
+    """One strict ``FunctionTool`` per tool and per tool it brings along (the undo), in order."""
     return [_function_tool(tool) for tool in checked_model_tools(tools)]
 
 

@@ -29,7 +29,10 @@ __all__ = ["pydantic_ai_toolset"]
 
 
 def pydantic_ai_toolset(*tools: ModelTool, max_retries: int = 2) -> FunctionToolset[Any]:
-    """A ``FunctionToolset`` of the tools; each may ask the model to retry ``max_retries`` times."""
+    """A ``FunctionToolset`` of the tools and those they bring along (the undo).
+
+    Each may ask the model to retry ``max_retries`` times.
+    """
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
     declared = [_tool(tool) for tool in checked_model_tools(tools)]

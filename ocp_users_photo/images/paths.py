@@ -1,15 +1,27 @@
 """Opening an image file a caller named, confined to the image roots. Blocking: run in a thread.
 
-Paths are confined to ``image_roots`` when set, with symlinks followed before the
-check, and a file is never read past the byte cap: its size is known from ``stat``
-before it is opened. A small file is read whole at once (``READ_WHOLE_BYTES``).
-Whether a file exists outside the roots is not revealed.
+With roots set, the roots decide first: a path that is not inside one as written
+(made absolute, ``.`` and ``..`` applied) gets the same refusal whether or not it
+exists, so nothing about the rest of the file system is revealed. A path inside is
+then opened without blocking (a FIFO must never stall), and the handle itself is
+checked: a regular file, whose real path (read from the handle, every symlink
+followed) lies inside a root. Only that handle is read, so swapping a folder for a
+symlink, or a file for a FIFO, between a check and the open changes nothing. The
+byte cap is checked on the handle's size before a byte is read. Symlinks that stay
+inside a root keep working. A small file is read whole from the handle at once
+(``READ_WHOLE_BYTES``): what is checked is then exactly what is sent.
+
+Without roots (the Python API and the CLI by default) any readable file may be named.
+An empty tuple of roots means no folder at all: every path is refused with how to
+give one (a model door whose working directory is ``/`` or the home folder).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -20,9 +32,20 @@ from ocp_users_photo.images.source import ImageSource
 PATH: Final = "$.image"
 # A file up to this size is read whole by the worker-thread call that opens it: one read
 # costs less than the further trip to a worker thread that sending from the open file
-# takes (and Pillow reads a header faster from memory), and what is checked is then
-# exactly what is sent. Larger files stay open and are streamed.
+# takes (and Pillow reads a header faster from memory). Larger files stay open and stream.
 READ_WHOLE_BYTES: Final = 256 * 1024
+_OPEN_FLAGS: Final = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+NO_ROOT_ADVICE: Final = (
+    "image paths are not read here: no image folder is configured (the working directory "
+    "is / or the home folder, which is never used as one). Start the MCP server with "
+    "--image-root DIR, or give image_roots=[DIR] to register() or UsersSetPhoto, then name "
+    "a file inside it; bytes, base64 text and data: URIs work as they are"
+)
 
 
 def problem(message: str) -> Problem:
@@ -36,7 +59,26 @@ def anchor(path: str, image_roots: Sequence[Path] | None) -> str:
     return os.path.join(image_roots[0], path)
 
 
+def lexically_inside(text: str, image_roots: Sequence[Path] | None) -> bool:
+    """Whether ``text`` names a place inside the roots as written (no file system access).
+
+    Always true without roots; never with an empty tuple of roots.
+    """
+    if image_roots is None:
+        return True
+    if not image_roots:
+        return False
+    expanded = os.path.expanduser(text)
+    if expanded.startswith("~"):
+        return False
+    absolute = os.path.normpath(anchor(expanded, image_roots))
+    return os.path.isabs(absolute) and _inside(absolute, image_roots)
+
+
 def path_exists(text: str, image_roots: Sequence[Path] | None) -> bool:
+    """Whether ``text`` names an existing file; with roots, only ever looked at inside them."""
+    if not lexically_inside(text, image_roots):
+        return False
     try:
         return os.path.exists(anchor(os.path.expanduser(text), image_roots))
     except (OSError, ValueError, RuntimeError):
@@ -51,74 +93,122 @@ def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:
     return False
 
 
+def _outside(shown_path: str, image_roots: Sequence[Path]) -> Problem:
+    allowed = ", ".join(str(root) for root in image_roots)
+    return problem(
+        f"image path {shown_path!r} is outside the folders images may be read from "
+        f"({allowed}): copy the file into one of them"
+    )
+
+
 def open_confined(
     text: str, image_roots: Sequence[Path] | None, max_bytes: int
 ) -> tuple[ImageSource | None, list[Problem]]:
     """The open file ``text`` names, if it lies inside the roots; else why not."""
-    # os.path rather than pathlib: the same system calls, a third of the time per call.
-    shown = text if len(text) <= 200 else text[:200] + "..."
+    # Quoted with repr in messages: control characters and escapes come out escaped.
+    shown_path = text if len(text) <= 200 else text[:200] + "..."
+    if image_roots is not None and not image_roots:
+        return None, [problem(NO_ROOT_ADVICE)]
     expanded = os.path.expanduser(text)
     if expanded.startswith("~"):  # "~name/..." for a user this system does not know
         return None, [
             problem(
-                f"image path {shown!r} starts with a home folder (~) that cannot be found: "
-                "give the full path"
+                f"image path {shown_path!r} starts with a home folder (~) that cannot be "
+                "found: give the full path"
             )
         ]
-    missing = False
+    if image_roots is not None and not lexically_inside(text, image_roots):
+        return None, [_outside(shown_path, image_roots)]
     try:
-        anchored = anchor(expanded, image_roots)
-        # Follows every symlink, so a link inside a root that points outside it is caught.
-        try:
-            resolved = os.path.realpath(anchored, strict=True)
-        except FileNotFoundError:
-            # Resolved as far as it exists, for the root check and the message: whether a
-            # file exists outside the roots is not revealed.
-            resolved, missing = os.path.realpath(anchored), True
-    except (RuntimeError, OSError, ValueError) as error:
-        return None, [problem(f"image path {shown!r} cannot be resolved ({reason(error)})")]
-    if image_roots is not None and not _inside(resolved, image_roots):
-        allowed = ", ".join(str(root) for root in image_roots)
+        descriptor = os.open(anchor(expanded, image_roots), _OPEN_FLAGS)
+    except FileNotFoundError:
         return None, [
             problem(
-                f"image path {shown!r} is outside the folders images may be read from "
-                f"({allowed}): copy the file into one of them"
+                f"no file at {shown_path!r}: give the path of an existing PNG, JPEG or GIF "
+                "file, a data: URI or base64 text"
             )
         ]
-    if missing:
-        return None, [
-            problem(
-                f"no file at {shown!r} (looked at {resolved!r}): give the path of an "
-                "existing PNG, JPEG or GIF file, a data: URI or base64 text"
-            )
-        ]
+    except ValueError as error:
+        return None, [problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")]
+    except OSError as error:
+        if error.errno == errno.ENOTDIR:
+            return None, [problem(f"no file at {shown_path!r}: a folder on its way is a file")]
+        if isinstance(error, PermissionError):
+            return None, [problem(f"image path {shown_path!r} cannot be opened ({reason(error)})")]
+        return None, [problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")]
     try:
-        status = os.stat(resolved)
-    except (OSError, ValueError) as error:
-        return None, [problem(f"image path {shown!r} cannot be read ({reason(error)})")]
+        named = anchor(expanded, image_roots)
+        source, problems = _checked_handle(descriptor, shown_path, named, image_roots, max_bytes)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    if source is None:
+        os.close(descriptor)
+    return source, problems
+
+
+def _checked_handle(
+    descriptor: int,
+    shown_path: str,
+    named: str,
+    image_roots: Sequence[Path] | None,
+    max_bytes: int,
+) -> tuple[ImageSource | None, list[Problem]]:
+    """The opened handle, if it is a regular file inside the roots and not too large."""
+    status = os.fstat(descriptor)
     if stat.S_ISDIR(status.st_mode):
-        return None, [problem(f"image path {shown!r} is a folder: give the path of a file in it")]
+        return None, [problem(f"image path {shown_path!r} is a folder: give the path of a file")]
     if not stat.S_ISREG(status.st_mode):
-        return None, [problem(f"image path {shown!r} is not a regular file: give an image file")]
+        return None, [
+            problem(f"image path {shown_path!r} is not a regular file: give an image file")
+        ]
+    real = real_path_of(descriptor, status, named)
+    if image_roots is not None and (real is None or not _inside(real, image_roots)):
+        return None, [_outside(shown_path, image_roots)]
     size_problem = size_problem_of(status.st_size, max_bytes)
     if size_problem is not None:
         return None, [size_problem]
-    try:
-        file = open(resolved, "rb")  # noqa: SIM115 - the ImageSource owns and closes it
-    except OSError as error:
-        return None, [problem(f"image file {shown!r} cannot be opened ({reason(error)})")]
-    stem = os.path.splitext(os.path.basename(resolved))[0] or "image"
+    os.set_blocking(descriptor, True)
+    file = os.fdopen(descriptor, "rb")
+    name = real or shown_path
+    stem = os.path.splitext(os.path.basename(name))[0] or "image"
     if status.st_size <= READ_WHOLE_BYTES:
-        try:
-            data = file.read(READ_WHOLE_BYTES + 1)
-        except OSError as error:
+        data = file.read(READ_WHOLE_BYTES + 1)
+        if len(data) <= READ_WHOLE_BYTES:  # else it grew since fstat: sent from the file
             file.close()
-            return None, [problem(f"image file {shown!r} cannot be read ({reason(error)})")]
-        if len(data) <= READ_WHOLE_BYTES:  # else it grew since stat: sent from the file
-            file.close()
-            return ImageSource(resolved, stem, byte_count=len(data), data=data), []
+            return ImageSource(label=name, filename_stem=stem, byte_count=len(data), data=data), []
         file.seek(0)
-    return ImageSource(resolved, stem, byte_count=status.st_size, file=file), []
+    return ImageSource(label=name, filename_stem=stem, byte_count=status.st_size, file=file), []
+
+
+def real_path_of(descriptor: int, status: os.stat_result, named: str = "") -> str | None:
+    """Where an open file really is, read from the handle itself (None if it cannot be).
+
+    Linux tells it through /proc, macOS through F_GETPATH; elsewhere the named path is
+    resolved and kept only if it is the very file the handle holds (device and inode).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            return os.readlink(f"/proc/self/fd/{descriptor}")
+        except OSError:
+            return None
+    if sys.platform == "darwin":
+        import fcntl
+
+        try:
+            raw = fcntl.fcntl(descriptor, 50, bytes(1024))  # F_GETPATH
+        except OSError:
+            return None
+        return os.fsdecode(raw.split(b"\0", 1)[0])
+    if not named:
+        return None
+    try:
+        resolved = os.path.realpath(named)
+        again = os.stat(resolved)
+    except (OSError, ValueError):
+        return None
+    same = (again.st_dev, again.st_ino) == (status.st_dev, status.st_ino)
+    return resolved if same else None
 
 
 def reason(error: BaseException) -> str:
@@ -128,7 +218,7 @@ def reason(error: BaseException) -> str:
     if isinstance(error, ValueError):
         # A NUL, or a lone surrogate that stands for no byte: no file system takes it.
         return "not a valid file name"
-    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == 40:
+    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
         return "a symlink loop"
     return getattr(error, "strerror", None) or type(error).__name__
 

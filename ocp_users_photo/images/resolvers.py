@@ -193,9 +193,7 @@ class Base64Resolver(SourceResolver):
 
 
 class DataUriResolver(SourceResolver):
-    """A ``data:image/...;base64,`` URI."""
-
-    opens_in_memory = True
+    """A ``data:image/...;base64,`` URI (decoded in a worker thread: it may be megabytes)."""
 
     def open_source(
         self, value: Any, context: IntakeContext
@@ -238,10 +236,28 @@ class ImageIntake:
     resolvers: Mapping[str, ImageResolver] = field(default_factory=default_resolvers)
 
     async def resolve(self, value: object, context: IntakeContext) -> Resolution:
+        if isinstance(value, str) and len(value) > max_text_chars(context.limits):
+            # Refused before any work proportional to its size (no scan, no decoding).
+            return None, [too_much_text(len(value), context.limits)]
         kind, normalised, problems = kind_of(value)
         if kind is None:
             return None, problems
         return await self.resolvers[kind].resolve(normalised, context)
+
+
+def max_text_chars(limits: ImageLimits) -> int:
+    """The longest text an image may come as: base64 of the byte cap, a little whitespace
+    (line breaks every 64 characters and more), and a data: URI's header."""
+    encoded = (limits.max_bytes + 2) // 3 * 4
+    return encoded + encoded // 16 + 4096
+
+
+def too_much_text(length: int, limits: ImageLimits) -> Problem:
+    return problem(
+        f"the image text is {length} characters, more than the {max_text_chars(limits)} that "
+        f"base64 of the {limits.max_bytes}-byte limit can take: send a smaller image, or a "
+        "file path"
+    )
 
 
 def open_image_source(
@@ -281,6 +297,14 @@ def kind_of(value: object) -> tuple[str | None, Any, list[Problem]]:
 
 
 def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
+    if len(text) > _MAX_PATH_CHARS:
+        # Too long for a path: a data: URI or base64, checked in full off the event loop.
+        start = text[:64].lstrip()
+        if start[:5].lower() == "data:":
+            return "data_uri", text.strip(), []
+        if start[:7].lower() in ("http://", "https:/"):
+            return "url", text.strip(), []
+        return "base64", text, []
     if "\x00" in text:
         return (
             None,

@@ -1,0 +1,83 @@
+"""``ocp-users-photo history``: the photos kept for undo for the token's user, newest first.
+
+Lists what ``ocp-users-photo undo`` can put back: each entry's number, when it was
+kept, what it was (the person's own photo, with its size, hash and crop box, or
+Slack's default avatar) and whether the change that replaced it was made. Reads the
+history file only, and asks Slack whose the token is (``auth.test``); never prints
+the token or any image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import TextIO
+
+from ocp_users_photo.tokens import TOKEN_VARIABLES
+from ocp_users_photo.tool import UsersSetPhoto
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``history`` and ``undo`` share: where Slack, the token and the history are."""
+    parser.add_argument(
+        "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
+    )
+    parser.add_argument(
+        "--token-env",
+        metavar="NAME",
+        help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        help="the history file (default: $OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 "
+        "in the user's data folder)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
+
+
+def token_from(args: argparse.Namespace) -> str | None:
+    """The token ``--token-env`` names, or None for the default variables."""
+    if args.token_env:
+        value = os.environ.get(args.token_env)
+        if not value:
+            raise ValueError(f"--token-env {args.token_env}: that environment variable is not set")
+        return value
+    return None
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    add_common_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_history(args, sys.stdout))
+
+
+async def _history(args: argparse.Namespace, out: TextIO) -> int:
+    async with UsersSetPhoto(
+        token_from(args), base_url=args.base_url, timeout=args.timeout, photo_history=args.history
+    ) as tool:
+        kept = await tool.history()
+        where = tool.photo_history.path
+    if args.json:
+        print(json.dumps({"history": str(where), "entries": [e.as_dict() for e in kept]}), file=out)
+        return 0
+    if not kept:
+        print(
+            f"No photo kept yet in {where}: one is kept each time a change replaces it.", file=out
+        )
+        return 0
+    print(f"Kept photos, newest first ({where}):", file=out)
+    for entry in kept:
+        print(f"  {entry.describe()}", file=out)
+    print(
+        "Put one back with 'ocp-users-photo undo --entry N' ('ocp-users-photo undo' puts back "
+        f"#{kept[0].entry}, the photo before the last change).",
+        file=out,
+    )
+    return 0

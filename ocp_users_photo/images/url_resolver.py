@@ -1,0 +1,70 @@
+"""The ImageResolver for web URLs: the guarded fetch of web_image/, then the usual checks.
+
+Off by default: with no allowed hosts every URL is refused with how to allow one
+(``url_hosts=[...]``, ``--allow-url-host``). When allowed, the fetch never carries
+the Slack token, uses no proxy, checks every address and redirect, and reads at most
+the byte cap; the bytes it returns then go through exactly the checks a file gets.
+What describes the image (logs, history, errors) names the host, never the query
+string or fragment, which often carry signatures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+from typing import Any, Final
+
+from ocp_users_photo.images.paths import problem
+from ocp_users_photo.images.resolvers import (
+    IntakeContext,
+    Resolution,
+    inspect_in_memory,
+)
+from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.web_image import ImageUrlRefused, Resolver, UrlPolicy, fetch_image
+
+NO_URLS: Final = (
+    "image is a web URL, and this tool does not fetch URLs unless whoever runs it allows the "
+    "host: download the file first and give its path, a data: URI or base64 text; or ask "
+    "for the host to be allowed (url_hosts=[...] in Python, --allow-url-host for the "
+    "command line and the MCP server)"
+)
+
+
+class UrlResolver:
+    """Fetches an https image URL on an allowed host, within ``policy``'s bounds."""
+
+    def __init__(
+        self,
+        policy: UrlPolicy | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.policy = policy if policy is not None else UrlPolicy()
+        self._ssl_context = ssl_context
+        self._resolver = resolver
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return tuple(self.policy.allowed_hosts)
+
+    async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
+        policy = self.policy
+        if not policy.allowed_hosts and policy.loopback_http_origin is None:
+            return None, [problem(NO_URLS)]
+        if policy.max_bytes > context.limits.max_bytes:
+            policy = dataclasses.replace(policy, max_bytes=context.limits.max_bytes)
+        try:
+            fetched = await fetch_image(
+                str(value), policy, resolver=self._resolver, ssl_context=self._ssl_context
+            )
+        except ImageUrlRefused as refusal:
+            return None, [refusal.problem()]
+        source = ImageSource(
+            label=fetched.description,
+            filename_stem=fetched.filename_stem,
+            byte_count=fetched.byte_count,
+            data=fetched.data,
+        )
+        return await inspect_in_memory(source, [], context.limits)

@@ -1,0 +1,118 @@
+"""SlackSession: Slack's read methods for one acting person, the token held inside, never shown.
+
+The tool makes one per change, from the token that change will use, and hands it to
+its observers in ``ChangeInfo.session``. An observer (the undo history) can then ask
+Slack what it needs first, ``await session.call("users.profile.get")``, through the
+tool's own HTTP stack (``slack/client.py``: deadlines, retries, redaction, no
+redirects) without ever holding the token: the session has no attribute, method or
+repr that gives it out, and only the read methods in ``READ_METHODS`` may be called.
+
+``whoami()`` is ``auth.test`` for the token, answered from the tool's
+``IdentityCache`` after the first time: a token belongs to one person for its whole
+life, so the answer cannot go stale. The cache is keyed by an HMAC of the token
+under a key made for that cache, so not even the cache holds something that could be
+turned back into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final, NoReturn
+
+from ocp_users_photo.slack.client import Renew, SlackClient, SlackReply
+
+if TYPE_CHECKING:
+    from ocp_users_photo.credentials import SlackToken
+    from ocp_users_photo.whoami import TokenIdentity
+
+__all__ = ["READ_METHODS", "IdentityCache", "SlackSession"]
+
+READ_METHODS: Final = frozenset({"auth.test", "users.profile.get"})
+
+
+class IdentityCache:
+    """auth.test's answers by token, bounded; keys are HMACs, never tokens."""
+
+    def __init__(self, max_tokens: int = 256) -> None:
+        self._key = secrets.token_bytes(32)
+        self._max = max_tokens
+        self._known: OrderedDict[bytes, TokenIdentity] = OrderedDict()
+        self._lock = threading.Lock()  # call_sync may use the tool from several threads
+
+    def key_for(self, token: SlackToken) -> bytes:
+        return hmac.new(self._key, token.reveal().encode(), hashlib.sha256).digest()
+
+    def get(self, key: bytes) -> TokenIdentity | None:
+        with self._lock:
+            found = self._known.get(key)
+            if found is not None:
+                self._known.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, identity: TokenIdentity) -> None:
+        with self._lock:
+            self._known[key] = identity
+            self._known.move_to_end(key)
+            while len(self._known) > self._max:
+                self._known.popitem(last=False)
+
+    def __repr__(self) -> str:
+        return f"IdentityCache({len(self._known)} tokens)"
+
+
+class SlackSession:
+    """Calls Slack's read methods with one person's token; the token never leaves it."""
+
+    __slots__ = ("_client", "_identities", "_renew", "_token")
+
+    def __init__(
+        self,
+        client: SlackClient,
+        token: SlackToken,
+        *,
+        renew: Renew | None = None,
+        identities: IdentityCache | None = None,
+    ) -> None:
+        self._client = client
+        self._token = token
+        self._renew = renew
+        self._identities = identities if identities is not None else IdentityCache(max_tokens=1)
+
+    @property
+    def base_url(self) -> str:
+        """Slack's API base URL, as the tool was configured (the emulator's, in tests)."""
+        return self._client.base_url
+
+    async def call(self, method: str, fields: Mapping[str, str] | None = None) -> SlackReply:
+        """Slack's ok reply to ``method`` (one of ``READ_METHODS``), or a typed error.
+
+        The reply's body has the token redacted, like every reply of ``SlackClient``.
+        """
+        if method not in READ_METHODS:
+            allowed = ", ".join(sorted(READ_METHODS))
+            raise ValueError(f"a SlackSession calls only Slack's read methods ({allowed})")
+        return await self._client.call(method, token=self._token, fields=fields, renew=self._renew)
+
+    async def whoami(self) -> TokenIdentity:
+        """auth.test for this session's token (asked once per token, then remembered)."""
+        from ocp_users_photo.whoami import identity_from
+
+        key = self._identities.key_for(self._token)
+        known = self._identities.get(key)
+        if known is not None:
+            return known
+        reply = await self.call("auth.test")
+        identity = identity_from(reply.body, reply.headers, self._token.kind)
+        self._identities.put(key, identity)
+        return identity
+
+    def __repr__(self) -> str:
+        return f"SlackSession({self._client.base_url!r}, token=[redacted])"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a SlackSession cannot be pickled: it would write the token out")

@@ -1,0 +1,76 @@
+"""Nothing lost: every photo change can be undone.
+
+Before a change is sent, the photo Slack shows is kept in a local history, per
+person; ``UsersSetPhoto.undo()`` and ``restore(entry)`` put a kept photo back (each
+itself a change, kept like any other) and ``history()`` lists them. Modules, one
+concern each: ``entries`` (the values), ``database`` (the SQLite file), ``store``
+(``PhotoHistory``: keeping, bounds, reading), ``turns`` (one change at a time per
+person), ``owner`` (whose history), ``shown_photo`` (reading the photo shown now),
+``keeper`` (``PhotoKeeper``, the CallObserver), ``restore`` (undo and restore),
+``restore_tool`` (``usersRestorePhoto`` for models), ``errors``.
+
+The names below are imported on first use, so importing ``undo.errors`` alone (the
+command line's exit codes) loads neither SQLite nor the image fetch.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ocp_users_photo.undo.database import default_history_path
+    from ocp_users_photo.undo.entries import HistoryOwner, KeptPhoto, ShownPhoto
+    from ocp_users_photo.undo.errors import (
+        EntryRefused,
+        HistoryUnavailable,
+        KeepingImpossible,
+        NothingToUndo,
+    )
+    from ocp_users_photo.undo.keeper import PhotoKeeper
+    from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME
+    from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+    from ocp_users_photo.undo.store import PhotoHistory
+
+__all__ = [
+    "RESTORE_TOOL_NAME",
+    "EntryRefused",
+    "HistoryOwner",
+    "HistoryUnavailable",
+    "KeepingImpossible",
+    "KeptPhoto",
+    "NothingToUndo",
+    "PhotoHistory",
+    "PhotoKeeper",
+    "ShownPhoto",
+    "UsersRestorePhoto",
+    "default_history_path",
+]
+
+_HOMES = {
+    "RESTORE_TOOL_NAME": "ocp_users_photo.undo.restore",
+    "EntryRefused": "ocp_users_photo.undo.errors",
+    "HistoryOwner": "ocp_users_photo.undo.entries",
+    "HistoryUnavailable": "ocp_users_photo.undo.errors",
+    "KeepingImpossible": "ocp_users_photo.undo.errors",
+    "KeptPhoto": "ocp_users_photo.undo.entries",
+    "NothingToUndo": "ocp_users_photo.undo.errors",
+    "PhotoHistory": "ocp_users_photo.undo.store",
+    "PhotoKeeper": "ocp_users_photo.undo.keeper",
+    "ShownPhoto": "ocp_users_photo.undo.entries",
+    "UsersRestorePhoto": "ocp_users_photo.undo.restore_tool",
+    "default_history_path": "ocp_users_photo.undo.database",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

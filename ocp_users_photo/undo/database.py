@@ -1,0 +1,238 @@
+"""The photo history's SQLite file: where it lives, how it is opened, its tables, its failures.
+
+The standard library's ``sqlite3``, called from worker threads (``store.py`` does
+that), and not SQLAlchemy: the history is one local file with three small tables,
+so it needs nothing SQLAlchemy adds, and the package gains no dependency (SQLAlchemy
+is only in the ``[postgres]`` extra). A ``PhotoHistory`` keeps one connection open
+and uses it from one worker thread at a time (``check_same_thread=False`` under its
+own lock): opening a WAL database and closing its last connection costs a checkpoint
+and its fsyncs, about 20 ms a time here, four times a change; a connection that met
+an error is closed and the next operation opens a fresh one.
+
+Durability: WAL journal; the commit that keeps a photo runs with
+``synchronous=FULL``, fsynced before it returns, and so before the change is sent.
+The others (a person's turn, how a change ended) run with ``synchronous=NORMAL``: WAL
+stays consistent, and what a power cut could undo is only that bookkeeping, which
+errs the safe way (a turn given back, an entry still saying "may not have happened").
+The folder is fsynced when the file is made; the file is created readable by its
+owner only, as it holds people's photos. ``PRAGMA quick_check`` runs on the first
+opening by each ``PhotoHistory``, so a damaged file is found before anything is kept
+in it, not halfway through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Final, TypeVar
+
+from ocp_users_photo.undo.errors import HistoryUnavailable
+
+__all__ = [
+    "APP_NAME",
+    "HISTORY_FILE_NAME",
+    "SCHEMA_VERSION",
+    "default_history_path",
+    "open_history",
+    "translated_failures",
+]
+
+APP_NAME: Final = "ocp-users-photo"
+HISTORY_FILE_NAME: Final = "photo-history.sqlite3"
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA: Final = (
+    """CREATE TABLE IF NOT EXISTS photos (
+        sha256 TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        byte_count INTEGER NOT NULL,
+        data BLOB NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS entries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        kept_at REAL NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('custom', 'default')),
+        photo_sha256 TEXT REFERENCES photos (sha256),
+        avatar_hash TEXT NOT NULL,
+        crop_x INTEGER,
+        crop_y INTEGER,
+        crop_w INTEGER,
+        replaced_by TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'changed', 'unknown')),
+        result_avatar_hash TEXT,
+        ended_at REAL,
+        CHECK ((kind = 'custom') = (photo_sha256 IS NOT NULL))
+    )""",
+    "CREATE INDEX IF NOT EXISTS entries_by_person ON entries (workspace, user_id, id)",
+    """CREATE TABLE IF NOT EXISTS leases (
+        workspace TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (workspace, user_id)
+    )""",
+)
+
+T = TypeVar("T")
+
+
+def default_history_path() -> Path:
+    """Where the history lives unless configured: the user's data folder (``platformdirs``).
+
+    Linux ``~/.local/share/ocp-users-photo/`` (or ``$XDG_DATA_HOME``), macOS
+    ``~/Library/Application Support/ocp-users-photo/``, Windows
+    ``%LOCALAPPDATA%\\ocp-users-photo\\``; the file is ``photo-history.sqlite3``.
+    """
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / HISTORY_FILE_NAME
+
+
+def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Connection:
+    """A connection to the history at ``path``, made if missing, with its tables. Blocking.
+
+    ``check`` runs SQLite's quick integrity check first. Raises HistoryUnavailable.
+    """
+    with translated_failures(path):
+        _create_private(path)
+        # isolation_level=None: transactions are begun and ended by hand (BEGIN IMMEDIATE).
+        database = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            database.execute("PRAGMA journal_mode = WAL")
+            database.execute("PRAGMA synchronous = NORMAL")
+            database.execute("PRAGMA foreign_keys = ON")
+            if check:
+                _quick_check(database, path)
+            _ensure_schema(database, path)
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+
+@contextlib.contextmanager
+def translated_failures(path: Path) -> Iterator[None]:
+    """SQLite's and the file system's failures as one HistoryUnavailable saying what to do.
+
+    SQLite's own texts are short and fixed (they never quote a row), so the reason is kept.
+    """
+    try:
+        yield
+    except HistoryUnavailable:
+        raise
+    except sqlite3.OperationalError as error:
+        raise _operational(path, error) from None
+    except sqlite3.DatabaseError as error:
+        raise _damaged(path, _reason(error)) from None
+    except OSError as error:
+        raise HistoryUnavailable(
+            f"the photo history {path} cannot be created or written "
+            f"({error.strerror or type(error).__name__}): give a writable path "
+            "(photo_history=..., --history PATH or $OCP_USERS_PHOTO_HISTORY)"
+        ) from None
+
+
+def in_transaction(
+    database: sqlite3.Connection,
+    work: Callable[[sqlite3.Connection], T],
+    *,
+    durable: bool = False,
+) -> T:
+    """``work`` inside BEGIN IMMEDIATE ... COMMIT (one writer at a time), rolled back on failure.
+
+    ``durable``: the commit is fsynced before this returns (``synchronous=FULL``); the
+    connection is back to ``NORMAL`` afterwards.
+    """
+    if durable:
+        database.execute("PRAGMA synchronous = FULL")
+    database.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(database)
+    except BaseException:
+        database.execute("ROLLBACK")
+        raise
+    database.execute("COMMIT")
+    if durable:
+        database.execute("PRAGMA synchronous = NORMAL")
+    return result
+
+
+def _create_private(path: Path) -> None:
+    """Make the folder and an empty file, owner-only, and fsync the folder (once)."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+    if hasattr(os, "O_DIRECTORY"):
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _quick_check(database: sqlite3.Connection, path: Path) -> None:
+    found = [str(row[0]) for row in database.execute("PRAGMA quick_check(5)").fetchall()]
+    if found != ["ok"]:
+        raise _damaged(path, "; ".join(text[:80] for text in found[:3]))
+
+
+def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
+    version = int(database.execute("PRAGMA user_version").fetchone()[0])
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise HistoryUnavailable(
+            f"the photo history {path} was written by a newer ocp-users-photo (schema "
+            f"{version}, this one reads {SCHEMA_VERSION}): upgrade ocp-users-photo, or give "
+            "another path"
+        )
+
+    def create(connection: sqlite3.Connection) -> None:
+        for statement in _SCHEMA:
+            connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    in_transaction(database, create)
+
+
+def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavailable:
+    reason = _reason(error)
+    if "locked" in reason or "busy" in reason:
+        return HistoryUnavailable(
+            f"the photo history {path} is locked by another program (SQLite: {reason}); nothing "
+            "was changed in Slack: try again once it is done, or give another path"
+        )
+    if "readonly" in reason or "unable to open" in reason or "disk" in reason:
+        return HistoryUnavailable(
+            f"the photo history {path} cannot be written (SQLite: {reason}); nothing was "
+            "changed in Slack: make it writable or give another path (photo_history=..., "
+            "--history PATH or $OCP_USERS_PHOTO_HISTORY)"
+        )
+    if "malformed" in reason or "not a database" in reason:
+        return _damaged(path, reason)
+    return HistoryUnavailable(
+        f"the photo history {path} could not be used (SQLite: {reason}); nothing was changed "
+        "in Slack: check the file, or give another path"
+    )
+
+
+def _damaged(path: Path, reason: str) -> HistoryUnavailable:
+    return HistoryUnavailable(
+        f"the photo history {path} is damaged (SQLite: {reason}); nothing was changed in "
+        "Slack: move the file away (its kept photos may be recoverable with sqlite3's "
+        ".recover) and a new history is started, or give another path"
+    )
+
+
+def _reason(error: sqlite3.Error) -> str:
+    text = str(error)[:120]
+    return "".join(ch if ch.isprintable() else "?" for ch in text) or type(error).__name__

@@ -1,0 +1,75 @@
+"""Why a photo was not kept, why the history cannot be used, why there is nothing to put back.
+
+    UsersPhotoError (errors.py)
+     ├── KeepingImpossible        the photo shown now could not be kept, so it was not replaced
+     │                            (no users.profile:read, original unreachable or no image,
+     │                            history not writable); .reason .needs_read_scope
+     ├── HistoryUnavailable       the history file is damaged, locked, newer or unwritable;
+     │                            nothing was changed in Slack
+     ├── NothingToUndo            no kept photo for this person
+     └── InvalidArguments
+          └── EntryRefused        usersRestorePhoto's entry is not one of this person's
+
+Each message says what to do, names the history file at most by its path, and never
+holds a token or a URL's query string.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
+
+__all__ = [
+    "TURN_KEEPING_OFF",
+    "EntryRefused",
+    "HistoryUnavailable",
+    "KeepingImpossible",
+    "NothingToUndo",
+]
+
+TURN_KEEPING_OFF: Final = (
+    "or, to change photos without keeping them, whoever runs the tool turns keeping off "
+    "(keep_previous=False; command line and MCP server: --no-keep-previous)"
+)
+
+
+class KeepingImpossible(UsersPhotoError):
+    """The photo shown now could not be kept, so the change was not sent."""
+
+    code = "previous_photo_not_kept"
+
+    def __init__(self, reason: str, *, fix: str, needs_read_scope: bool = False) -> None:
+        self.reason = reason
+        self.fix = fix
+        # True when the token lacks users.profile:read: the one case the command line
+        # sets the photo anyway, with a warning (../shared/DEFAULTS.md).
+        self.needs_read_scope = needs_read_scope
+        super().__init__(
+            f"the photo was not changed, because the one shown now could not be kept for "
+            f"undo: {reason}. {fix}; {TURN_KEEPING_OFF}"
+        )
+
+
+class HistoryUnavailable(UsersPhotoError):
+    """The photo history file cannot be used; nothing was changed in Slack."""
+
+    code = "history_unavailable"
+
+
+class NothingToUndo(UsersPhotoError):
+    """The person has no kept photo to put back."""
+
+    code = "nothing_to_undo"
+
+
+class EntryRefused(InvalidArguments):
+    """The entry asked for is not one of this person's kept photos; nothing was sent."""
+
+    def __init__(
+        self, message: str, *, path: str = "$.entry", tool_name: str = "usersRestorePhoto"
+    ) -> None:
+        super().__init__([Problem(path, message)])
+        text = f"{tool_name} was not called: {message}"
+        self.message = text
+        self.args = (text,)

@@ -1,0 +1,180 @@
+"""PhotoKeeper: the CallObserver that keeps the photo a change replaces, before the change is sent.
+
+``before_change`` takes the person's turn (``turns.py``), reads the photo Slack shows
+now (``shown_photo.py``) with the ``SlackSession`` the tool put in ``ChangeInfo``, and
+writes it to the history, fsynced, as a pending entry; only then does the tool send the
+change. ``call_ended`` records how it went (changed, with the avatar hash Slack now
+shows; unknown, when the request reached Slack but no usable answer came; or the
+entry is removed when the change certainly did not happen) and ends the turn.
+``call_abandoned`` ends the turn and leaves the entry pending: "the change may not
+have happened", exactly what a crash between keeping and sending leaves too.
+
+When the photo cannot be kept, ``mode`` decides (../shared/DEFAULTS.md):
+``"required"`` refuses the change (``KeepingImpossible`` or ``HistoryUnavailable``,
+saying what to do); ``"if_readable"`` (the command line) lets the change go ahead
+when the only problem is a token without users.profile:read, with a warning logged
+on ``ocp_users_photo.undo`` saying how to fix it, and refuses otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from ocp_users_photo.errors import ReplySchemaError, TransportError, UsersPhotoError
+from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
+from ocp_users_photo.tokens import ActingPerson
+from ocp_users_photo.undo.entries import EntryStatus, KeptPhoto
+from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible
+from ocp_users_photo.undo.owner import history_owner
+from ocp_users_photo.undo.shown_photo import read_shown_photo
+from ocp_users_photo.undo.store import PhotoHistory
+from ocp_users_photo.undo.turns import Turn
+
+__all__ = ["KeepMode", "KeptChange", "PhotoKeeper", "replaced_by"]
+
+KeepMode = Literal["required", "if_readable"]
+KEEP_MODES: Final = ("required", "if_readable")
+
+logger = logging.getLogger("ocp_users_photo.undo")
+
+
+def replaced_by(change: ChangeInfo) -> dict[str, Any]:
+    """What replaces the kept photo, as the history records it: no bytes, no token."""
+    described: dict[str, Any] = {"change": change.kind}
+    if change.restores is not None:
+        described["restores"] = change.restores
+    if change.to_default:
+        described["default_avatar"] = True
+    else:
+        described["image"] = dict(change.image)
+    return described
+
+
+@dataclass
+class KeptChange:
+    """A photo kept before a change, and the person's turn, until the change has ended."""
+
+    history: PhotoHistory
+    kept: KeptPhoto
+    turn: Turn
+
+    async def end(self, outcome: CallOutcome) -> None:
+        """Record the change's outcome, then end the turn; never raises for the history."""
+        try:
+            status = _status_after(outcome)
+            if status is None:
+                await self.history.discard(self.kept.entry)
+            else:
+                await self.history.finish(self.kept.entry, status, _shown_hash(outcome.reply))
+        except HistoryUnavailable as failed:
+            # The change is done either way; the entry stays pending ("may not have happened").
+            logger.warning(
+                "the photo history could not record how change #%d ended: %s",
+                self.kept.entry,
+                failed.message,
+            )
+        finally:
+            await self.turn.end()
+
+    def abandon(self) -> None:
+        """The call was cancelled or failed unexpectedly: the entry stays pending."""
+        self.turn.end_soon()
+
+
+class PhotoKeeper(CallObserver):
+    """Keeps the photo shown now in ``history`` before each change the tool sends.
+
+    Give it to ``UsersSetPhoto(observers=[...])``, or let the tool make one
+    (``keep_previous``). It needs ``ChangeInfo.session``, which the tool provides:
+    the keeper never sees the token.
+    """
+
+    def __init__(
+        self,
+        history: PhotoHistory,
+        *,
+        mode: KeepMode = "required",
+        limits: ImageLimits = DEFAULT_LIMITS,
+    ) -> None:
+        if mode not in KEEP_MODES:
+            raise ValueError(f"mode must be 'required' or 'if_readable', got {mode!r}")
+        self.history = history
+        self.mode: KeepMode = mode
+        self.limits = dataclasses.replace(
+            limits, max_bytes=min(limits.max_bytes, history.max_original_bytes)
+        )
+        self._changes: dict[int, KeptChange] = {}
+
+    async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
+        kept = await self.keep(call.person, change)
+        if kept is not None:
+            self._changes[id(call)] = kept
+
+    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        kept = self._changes.pop(id(call), None)
+        if kept is not None:
+            await kept.end(outcome)
+
+    def call_abandoned(self, call: CallInfo) -> None:
+        kept = self._changes.pop(id(call), None)
+        if kept is not None:
+            kept.abandon()
+
+    async def keep(self, person: ActingPerson | None, change: ChangeInfo) -> KeptChange | None:
+        """Keep the photo shown now for ``change``; None when the mode lets it go unkept."""
+        session = change.session
+        try:
+            if session is None:
+                raise KeepingImpossible(
+                    "no Slack session came with the change to read the photo shown now",
+                    fix="call through UsersSetPhoto, which gives one",
+                )
+            owner = await history_owner(person, session)
+            turn = await self.history.turn(owner)
+            try:
+                shown = await read_shown_photo(session, limits=self.limits)
+                kept = await self.history.keep(owner, shown, replaced_by(change))
+            except Exception:
+                await turn.end()
+                raise
+            except BaseException:
+                turn.end_soon()  # cancelled: nothing more may be awaited
+                raise
+        except KeepingImpossible as impossible:
+            if self.mode == "if_readable" and impossible.needs_read_scope:
+                logger.warning(
+                    "the photo shown now was not kept, so this change cannot be undone: %s. "
+                    "To keep it next time, %s",
+                    impossible.reason,
+                    impossible.fix,
+                )
+                return None
+            raise
+        return KeptChange(self.history, kept, turn)
+
+    def __repr__(self) -> str:
+        return f"PhotoKeeper({self.history!r}, mode={self.mode!r})"
+
+
+def _status_after(outcome: CallOutcome) -> EntryStatus | None:
+    """What the outcome says of the change: made, maybe made, or certainly not (None)."""
+    error: UsersPhotoError | None = outcome.error
+    if error is None:
+        return "changed"
+    if isinstance(error, TransportError):
+        return None if error.reached is False else "unknown"
+    if isinstance(error, ReplySchemaError):
+        return "unknown"
+    # Slack answered ok:false, or the change was refused before it was sent.
+    return None
+
+
+def _shown_hash(reply: Mapping[str, Any] | None) -> str | None:
+    profile = reply.get("profile") if reply is not None else None
+    avatar_hash = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
+    return avatar_hash[:64] if isinstance(avatar_hash, str) else None

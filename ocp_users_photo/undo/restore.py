@@ -1,0 +1,131 @@
+"""Putting a kept photo back: undo (the newest entry) and restore (any entry), each a change.
+
+A kept custom photo goes back with ``users.setPhoto`` (its original bytes and the crop
+box it was shown with, through the tool's own checks); Slack's default avatar with
+``users.deletePhoto``. Either is a change like any other: the observers hear of it,
+and the keeper keeps what it replaces first, so set A, set B, undo gives A and a
+second undo gives B again.
+
+``apply_change`` is the observers' sequence around one change (started, before the
+change, sent, ended, or abandoned), shared by ``UsersSetPhoto.send`` when it keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.observers import (
+    CallInfo,
+    CallObserver,
+    CallOutcome,
+    ChangeInfo,
+    ChangeKind,
+    notify_abandoned,
+    notify_before_change,
+    notify_ended,
+    notify_started,
+)
+from ocp_users_photo.tokens import acting_person
+from ocp_users_photo.undo.entries import KeptPhoto
+from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo
+from ocp_users_photo.undo.owner import history_owner
+
+if TYPE_CHECKING:
+    from ocp_users_photo.tool import TokenOverride, UsersSetPhoto
+
+__all__ = ["RESTORE_TOOL_NAME", "apply_change", "kept_photos", "restore_kept"]
+
+RESTORE_TOOL_NAME: Final = "usersRestorePhoto"
+
+
+async def apply_change(
+    observers: Sequence[CallObserver],
+    call: CallInfo,
+    change: ChangeInfo,
+    send: Callable[[], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Tell ``observers`` about one change around ``send()``; Slack's reply, or the error."""
+    await notify_started(observers, call)
+    try:
+        await notify_before_change(observers, call, change)
+        reply = await send()
+    except UsersPhotoError as error:
+        await notify_ended(observers, call, CallOutcome(image=change.image, error=error))
+        raise
+    except BaseException:
+        notify_abandoned(observers, call)
+        raise
+    await notify_ended(observers, call, CallOutcome(reply=reply, image=change.image))
+    return reply
+
+
+async def kept_photos(
+    tool: UsersSetPhoto, *, token_override: TokenOverride | None = None
+) -> list[KeptPhoto]:
+    """The acting person's kept photos, newest first (no bytes)."""
+    session = await tool._session_for(token_override)
+    owner = await history_owner(acting_person(), session, needs_read_scope=False)
+    return await tool.photo_history.entries(owner)
+
+
+async def restore_kept(
+    tool: UsersSetPhoto,
+    number: int | None,
+    *,
+    token_override: TokenOverride | None = None,
+    observers: Sequence[CallObserver] = (),
+) -> tuple[dict[str, Any], KeptPhoto]:
+    """Put back entry ``number`` of the acting person (None: the newest); the reply and entry."""
+    person = acting_person()
+    session = await tool._session_for(token_override)
+    owner = await history_owner(person, session, needs_read_scope=False)
+    found = await tool.photo_history.entry(owner, number)
+    if found is None:
+        if number is None:
+            raise NothingToUndo(
+                f"there is no kept photo of {owner} to put back in {tool.photo_history.path}: "
+                "a photo is kept when it is replaced with keeping on"
+            )
+        raise EntryRefused(
+            f"there is no kept photo #{number} for this person: list them (call "
+            f"{RESTORE_TOOL_NAME} without entry, or tool.history()) and give one of their numbers"
+        )
+    kept, data = found
+    kind: ChangeKind = "undo" if number is None else "restore"
+    keeper = tool._restore_keeper()
+    watching = (*tool.observers, *observers, *((keeper,) if keeper is not None else ()))
+    method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
+    call = CallInfo(
+        tool_name=RESTORE_TOOL_NAME,
+        method="POST",
+        endpoint=tool._slack.url_for(method),
+        arguments={"entry": kept.entry},
+        person=person,
+    )
+    if kept.kind == "default":
+        change = ChangeInfo(
+            image={}, session=session, kind=kind, restores=kept.entry, to_default=True
+        )
+
+        async def delete() -> dict[str, Any]:
+            return await tool._delete_photo(token_override)
+
+        return await apply_change(watching, call, change, delete), kept
+    arguments: dict[str, Any] = {"image": data}
+    if kept.crop_box is not None:
+        arguments.update(kept.crop_box.form_fields())
+    upload = await tool.prepare(arguments, token_override=token_override)
+    change = ChangeInfo(
+        image=upload.summary(), session=tool._session_of(upload), kind=kind, restores=kept.entry
+    )
+
+    async def put_back() -> dict[str, Any]:
+        reply = await tool._send_checked(upload)
+        return reply
+
+    try:
+        return await apply_change(watching, call, change, put_back), kept
+    finally:
+        upload.close()

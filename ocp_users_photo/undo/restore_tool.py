@@ -1,0 +1,163 @@
+"""usersRestorePhoto: the undo offered to a model, beside usersSetPhoto, over the same host tool.
+
+Its one argument is which kept entry to put back; called without it, it returns the
+list of kept photos (numbers, times, kinds, sizes, hashes, what replaced them) so the
+model can choose. The model never sends image bytes, names no person and gives no
+token: the photos are the acting person's, the token the host's (the ``UsersSetPhoto``
+or ``ActingTool`` it is made from). Its name, description and input schema come from
+``tool_manifest.json``'s ``companion_tools``. Like ``UsersSetPhoto.run``, ``run``
+answers an expected failure with an error object instead of raising.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.model_result import error_result
+from ocp_users_photo.observers import CallObserver
+from ocp_users_photo.spec import ToolSpec, companion_spec
+from ocp_users_photo.tokens import ActingPerson, acting_as
+from ocp_users_photo.undo.errors import EntryRefused
+from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME, kept_photos, restore_kept
+
+if TYPE_CHECKING:
+    from ocp_users_photo.acting_tool import ActingTool
+    from ocp_users_photo.tool import TokenOverride, UsersSetPhoto
+
+__all__ = ["RESTORE_TOOL_NAME", "UsersRestorePhoto", "entry_argument"]
+
+MAX_LISTED: Final = 50
+_MAX_ENTRY: Final = 2**53 - 1
+
+
+class UsersRestorePhoto:
+    """The model-facing undo: list the kept photos, or put one back (a ``ModelTool``)."""
+
+    def __init__(self, photo_tool: UsersSetPhoto | ActingTool) -> None:
+        from ocp_users_photo.acting_tool import ActingTool
+
+        if isinstance(photo_tool, ActingTool):
+            self.tool: UsersSetPhoto = photo_tool.tool
+            self.person: ActingPerson | None = photo_tool.person
+        else:
+            self.tool = photo_tool
+            self.person = None
+        self.spec: ToolSpec = companion_spec(RESTORE_TOOL_NAME)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = self.spec.json_copy("input_schema")
+        return schema
+
+    async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The list (no ``entry``) or the photo put back; an error object on failure."""
+        return await self.run_with(arguments)
+
+    async def run_with(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        token_override: TokenOverride | None = None,
+        observers: Sequence[CallObserver] = (),
+    ) -> dict[str, Any]:
+        """``run`` with an agent's token (``token_override``) and extra observers."""
+        try:
+            return await self.call_with(
+                arguments, token_override=token_override, observers=observers
+            )
+        except UsersPhotoError as error:
+            return error_result(error)
+
+    async def call_with(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        token_override: TokenOverride | None = None,
+        observers: Sequence[CallObserver] = (),
+    ) -> dict[str, Any]:
+        """The list or the photo put back, or a ``UsersPhotoError`` (an agent's ``call_tool``)."""
+        bound = acting_as(self.person) if self.person is not None else contextlib.nullcontext()
+        with bound:
+            number = entry_argument(arguments)
+            if number is None:
+                return _listing(await kept_photos(self.tool, token_override=token_override))
+            reply, kept = await restore_kept(
+                self.tool, number, token_override=token_override, observers=observers
+            )
+        what = "Slack's default avatar" if kept.kind == "default" else "the person's own photo"
+        restored: dict[str, Any] = {
+            "ok": True,
+            "restored": kept.as_dict(),
+            "message": (
+                f"Put back kept photo #{kept.entry} ({what}). The photo it replaced was kept "
+                "as a new entry, so this can be undone too."
+            ),
+        }
+        if isinstance(reply.get("profile"), Mapping):
+            restored["profile"] = reply["profile"]
+        return restored
+
+    def __repr__(self) -> str:
+        return f"UsersRestorePhoto({self.tool!r})"
+
+
+def entry_argument(arguments: object) -> int | None:
+    """The ``entry`` a model gave (None: list them), or EntryRefused saying what to give."""
+    if not isinstance(arguments, Mapping):
+        raise EntryRefused(
+            'the arguments must be an object: {} for the list, or {"entry": 3} to put entry 3 back',
+            path="$",
+        )
+    unknown = [str(name)[:40] for name in arguments if name != "entry"]
+    if unknown:
+        raise EntryRefused(
+            f"unknown argument {', '.join(repr(name) for name in unknown[:5])}: the only "
+            "argument is entry, the number of a kept photo (leave it out for the list)",
+            path="$",
+        )
+    value = arguments.get("entry")
+    if value is None:
+        return None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 16
+    ):
+        number = int(value)
+    if number is None or not 1 <= number <= _MAX_ENTRY:
+        raise EntryRefused(
+            "entry must be the number of a kept photo (a whole number, 1 or more) from the list "
+            "this tool returns when called without entry"
+        )
+    return number
+
+
+def _listing(entries: Sequence[Any]) -> dict[str, Any]:
+    listed = [entry.as_dict() for entry in entries[:MAX_LISTED]]
+    if not listed:
+        message = (
+            "No photo has been kept for this user yet: a photo is kept when a change replaces "
+            "it. Nothing was changed."
+        )
+    else:
+        newest = listed[0]["entry"]
+        message = (
+            f"{len(entries)} kept photo(s), newest first. To undo the last change, call "
+            f"{RESTORE_TOOL_NAME} with entry {newest}; any other entry puts that photo back. "
+            "Nothing was changed."
+        )
+        if len(entries) > MAX_LISTED:
+            message += f" Only the newest {MAX_LISTED} are listed."
+    return {"ok": True, "entries": listed, "message": message}

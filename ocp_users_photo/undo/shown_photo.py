@@ -1,0 +1,134 @@
+"""The photo Slack shows a person now, read to be kept: users.profile.get, then the original.
+
+``users.profile.get`` says whether the photo is the person's own (``is_custom_image``),
+its ``avatar_hash`` and, for their own, ``image_original``. That URL came in Slack's
+authenticated reply, so it is fetched, once, through the guarded image fetch
+(``web_image``): https only, that one host, no token, no proxy, bounded in bytes and
+time; plain http only to the loopback emulator the tool itself talks to. The bytes
+must then be an image this tool can send back (Pillow reads the header, in a worker
+thread). A token without users.profile:read, an original that cannot be downloaded
+or is no image: ``KeepingImpossible`` saying what to do. Slack's other refusals
+(``token_revoked``, ``ratelimited``...) and a Slack that cannot be reached are raised
+as they are (``SlackApiError``, ``TransportError``): they are about the token or the
+network, which the change itself would meet too, and say what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+import anyio.to_thread
+
+from ocp_users_photo.errors import SlackApiError, UsersPhotoError
+from ocp_users_photo.images.header import read_header
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.upload import CONTENT_TYPES
+from ocp_users_photo.slack.session import SlackSession
+from ocp_users_photo.undo.entries import ShownPhoto
+from ocp_users_photo.undo.errors import KeepingImpossible
+from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
+
+__all__ = ["READ_SCOPE_FIX", "read_shown_photo"]
+
+READ_SCOPE_FIX: Final = (
+    "add the user scope users.profile:read to the Slack app (OAuth & Permissions, or "
+    "oauth_config.scopes.user in its manifest), reinstall it and use the new user token"
+)
+# Slack's avatar hashes are short lower-case words ("ge3b51ca72de", "0123456789ab").
+_AVATAR_HASH: Final = re.compile(r"[0-9A-Za-z]{1,64}")
+
+
+async def read_shown_photo(
+    session: SlackSession, *, limits: ImageLimits, fetch_seconds: float = 30.0
+) -> ShownPhoto:
+    """What the session's person has as a photo now, with a custom photo's original bytes.
+
+    ``limits.max_bytes`` caps the original's download.
+    """
+    try:
+        reply = await session.call("users.profile.get")
+    except SlackApiError as refused:
+        if refused.error != "missing_scope":
+            raise
+        raise KeepingImpossible(
+            "the token may not read the profile (Slack: missing_scope, users.profile:read needed)",
+            fix=READ_SCOPE_FIX,
+            needs_read_scope=True,
+        ) from None
+    profile = reply.body.get("profile")
+    if not isinstance(profile, Mapping):
+        raise KeepingImpossible(
+            "Slack's users.profile.get reply has no profile", fix="try again later"
+        )
+    avatar_hash = _avatar_hash(profile)
+    original = profile.get("image_original")
+    custom = profile.get("is_custom_image")
+    if custom is False or (custom is None and not original):
+        return ShownPhoto(kind="default", avatar_hash=avatar_hash)
+    if not isinstance(original, str) or not original:
+        raise KeepingImpossible(
+            "Slack's profile names no image_original for the person's own photo",
+            fix="try again later",
+        )
+    data = await _download(original, session.base_url, limits, fetch_seconds)
+    content_type = await anyio.to_thread.run_sync(_checked_image, data, limits)
+    return ShownPhoto(kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type)
+
+
+def _avatar_hash(profile: Mapping[str, Any]) -> str:
+    value = profile.get("avatar_hash")
+    if isinstance(value, str) and _AVATAR_HASH.fullmatch(value):
+        return value
+    raise KeepingImpossible(
+        "Slack's profile has no usable avatar_hash, so the photo shown cannot be told apart",
+        fix="try again later",
+    )
+
+
+async def _download(url: str, base_url: str, limits: ImageLimits, seconds: float) -> bytes:
+    try:
+        policy = UrlPolicy.for_slack_image(
+            url, slack_base_url=base_url, max_bytes=limits.max_bytes, total_timeout=seconds
+        )
+        fetched = await fetch_image(url, policy)
+    except ImageUrlRefused as refused:
+        raise KeepingImpossible(
+            f"its original could not be downloaded ({refused.message})",
+            fix="try again later",
+        ) from None
+    except (ValueError, UsersPhotoError) as refused:
+        raise KeepingImpossible(
+            f"Slack's image_original URL cannot be used ({str(refused)[:200]})",
+            fix="try again later",
+        ) from None
+    return fetched.data
+
+
+def _checked_image(data: bytes, limits: ImageLimits) -> str:
+    """The media type of ``data`` if it is an image Slack takes as it is; KeepingImpossible if not.
+
+    Blocking (Pillow), for a worker thread.
+    """
+    source = ImageSource(
+        label="the kept original", filename_stem="original", byte_count=len(data), data=data
+    )
+    facts, problems = read_header(source, limits)
+    if facts is not None:
+        facts.picture.close()
+    slack_format = facts.slack_format if facts is not None else None
+    if facts is None or slack_format is None or facts.incomplete:
+        why = (
+            problems[0].message
+            if problems
+            else facts.incomplete
+            if facts is not None and facts.incomplete
+            else "not a PNG, JPEG or GIF"
+        )
+        raise KeepingImpossible(
+            f"its original is not an image that could be put back ({why[:200]})",
+            fix="set the photo again from a PNG, JPEG or GIF file",
+        )
+    return CONTENT_TYPES[slack_format]

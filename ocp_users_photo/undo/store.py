@@ -1,0 +1,437 @@
+"""PhotoHistory: each person's replaced photos in a local SQLite file, bounded, never silently lost.
+
+What is kept, per change: the photo Slack showed before it (a custom photo's original
+bytes, or "the default avatar"), its avatar hash, the crop box it was shown with when a
+change made here set it, the time, and what replaced it (format, size, bytes, crop box,
+and whether it was an undo). Bytes are stored once per content (SHA-256): the same
+original kept again and again takes its space once.
+
+Bounds, per person: at most ``max_entries`` entries and ``max_bytes`` of distinct photos;
+the oldest entries go first, except the person's oldest entry, the photo they had before
+any change made here, which is never evicted, and the entry just kept. So a person's
+history may pass ``max_bytes`` by those two photos at most.
+
+Every method does its SQLite work in a worker thread (``database.py`` opens the file);
+failures are ``HistoryUnavailable``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import anyio.to_thread
+
+from ocp_users_photo.crop import CropBox
+from ocp_users_photo.images.limits import DEFAULT_LIMITS
+from ocp_users_photo.undo.database import (
+    default_history_path,
+    in_transaction,
+    open_history,
+    translated_failures,
+)
+from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
+from ocp_users_photo.undo.turns import (
+    OwnerLocks,
+    Turn,
+    lease_holder,
+    release_lease,
+    try_lease,
+    wait_for_lease,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_ORIGINAL_BYTES",
+    "PhotoHistory",
+]
+
+DEFAULT_MAX_ENTRIES: Final = 20
+DEFAULT_MAX_BYTES: Final = 64 * 1024 * 1024
+# The largest original downloaded to be kept: the byte cap of images given to the tool.
+DEFAULT_MAX_ORIGINAL_BYTES: Final = DEFAULT_LIMITS.max_bytes
+# Longer than a change can take: the tool's default call deadline is 120 s, plus keeping.
+DEFAULT_LEASE_SECONDS: Final = 180.0
+_MAX_REPLACED_BY_CHARS: Final = 2000
+
+T = TypeVar("T")
+
+_ENTRY_COLUMNS: Final = (
+    "e.id, e.kept_at, e.kind, e.avatar_hash, e.status, e.photo_sha256, p.byte_count, "
+    "p.content_type, e.crop_x, e.crop_y, e.crop_w, e.replaced_by"
+)
+
+
+class PhotoHistory:
+    """The photo history in one SQLite file; share one object among tools of a process.
+
+    ``path``: the file (default: ``default_history_path()``, in the user's data folder).
+    ``max_entries`` and ``max_bytes`` bound each person's history; an original larger than
+    ``max_original_bytes`` is not downloaded (keeping it is then impossible). Nothing is
+    opened until the first use.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_original_bytes: int = DEFAULT_MAX_ORIGINAL_BYTES,
+        busy_timeout: float = 5.0,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
+        for name, value, least in (
+            ("max_entries", max_entries, 2),
+            ("max_bytes", max_bytes, 1),
+            ("max_original_bytes", max_original_bytes, 1),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(
+                    f"{name} must be a whole number of at least {least}, got {value!r}"
+                )
+        if not busy_timeout > 0 or not lease_seconds > 0:
+            raise ValueError("busy_timeout and lease_seconds must be above 0 seconds")
+        self._given_path = Path(path).expanduser() if path is not None else None
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_original_bytes = max_original_bytes
+        self.busy_timeout = float(busy_timeout)
+        self.lease_seconds = float(lease_seconds)
+        self._locks = OwnerLocks()
+        self._checked = False
+        self._connection: sqlite3.Connection | None = None
+        self._connection_lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        """The history file (the default one is found in the user's data folder)."""
+        return self._given_path if self._given_path is not None else default_history_path()
+
+    # A person's turn -------------------------------------------------------------------
+
+    async def turn(self, owner: HistoryOwner) -> Turn:
+        """Wait for ``owner``'s turn to change their photo: this process's, then the file's."""
+        release_lock = await self._locks.acquire(owner)
+        holder = lease_holder()
+        try:
+            await wait_for_lease(
+                lambda: self._run(try_lease, owner, holder, self.lease_seconds),
+                wait_seconds=self.lease_seconds + 5,
+                owner=owner,
+                path=str(self.path),
+            )
+        except BaseException:
+            release_lock()
+            raise
+
+        async def give_back() -> None:
+            await self._run(release_lease, owner, holder)
+
+        return Turn(owner, release_lock, give_back)
+
+    # Keeping ---------------------------------------------------------------------------
+
+    async def keep(
+        self, owner: HistoryOwner, shown: ShownPhoto, replaced_by: dict[str, Any]
+    ) -> KeptPhoto:
+        """Write ``shown`` as ``owner``'s newest entry, status pending, fsynced; evict the oldest.
+
+        The crop box it was shown with is the one a change made here set it with, if any.
+        """
+        return await self._run(_keep, owner, shown, replaced_by, self.max_entries, self.max_bytes)
+
+    async def finish(
+        self, entry: int, status: EntryStatus, result_avatar_hash: str | None = None
+    ) -> None:
+        """Record how the change after ``entry`` ended, and what Slack then showed."""
+        await self._run(_finish, entry, status, result_avatar_hash)
+
+    async def discard(self, entry: int) -> None:
+        """Remove ``entry``: the change after it certainly did not happen."""
+        await self._run(_discard, entry)
+
+    # Reading ---------------------------------------------------------------------------
+
+    async def entries(self, owner: HistoryOwner) -> list[KeptPhoto]:
+        """``owner``'s kept photos, newest first: no bytes."""
+        return await self._run(_entries, owner)
+
+    async def entry(
+        self, owner: HistoryOwner, number: int | None
+    ) -> tuple[KeptPhoto, bytes] | None:
+        """One of ``owner``'s entries and its bytes (empty for the default avatar).
+
+        The newest when ``number`` is None; None when this person has no such entry.
+        """
+        return await self._run(_entry, owner, number)
+
+    # -----------------------------------------------------------------------------------
+
+    async def _run(self, operation: Callable[..., T], *args: Any) -> T:
+        # Not abandoned on cancellation: a write that started is finished, or rolled back.
+        return await anyio.to_thread.run_sync(self._blocking, operation, args)
+
+    def _blocking(self, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
+        path = self.path
+        with self._connection_lock:
+            if self._connection is None:
+                self._connection = open_history(path, self.busy_timeout, check=not self._checked)
+                self._checked = True
+            try:
+                with translated_failures(path):
+                    return operation(self._connection, *args)
+            except BaseException:
+                # Whatever state it was left in, the next operation starts on a fresh one.
+                self._close_connection()
+                raise
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+
+    def close(self) -> None:
+        """Close the history's connection (the next use opens it again)."""
+        with self._connection_lock:
+            self._close_connection()
+
+    async def aclose(self) -> None:
+        """``close`` in a worker thread: closing may checkpoint the WAL into the file."""
+        await anyio.to_thread.run_sync(self.close)
+
+    async def __aenter__(self) -> PhotoHistory:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        where = str(self._given_path) if self._given_path is not None else "the default file"
+        return f"PhotoHistory({where}, max_entries={self.max_entries}, max_bytes={self.max_bytes})"
+
+
+def _keep(
+    database: sqlite3.Connection,
+    owner: HistoryOwner,
+    shown: ShownPhoto,
+    replaced_by: dict[str, Any],
+    max_entries: int,
+    max_bytes: int,
+) -> KeptPhoto:
+    described = json.dumps(replaced_by, ensure_ascii=True, sort_keys=True)
+    if len(described) > _MAX_REPLACED_BY_CHARS:
+        described = json.dumps({"summary": "too long to keep"})
+
+    def write(connection: sqlite3.Connection) -> int:
+        crop = _crop_in_force(connection, owner, shown.avatar_hash)
+        sha256 = None
+        if shown.data is not None:
+            sha256 = hashlib.sha256(shown.data).hexdigest()
+            connection.execute(
+                "INSERT OR IGNORE INTO photos (sha256, content_type, byte_count, data) "
+                "VALUES (?, ?, ?, ?)",
+                (
+                    sha256,
+                    shown.content_type or "application/octet-stream",
+                    len(shown.data),
+                    shown.data,
+                ),
+            )
+        cursor = connection.execute(
+            "INSERT INTO entries (workspace, user_id, kept_at, kind, photo_sha256, avatar_hash, "
+            "crop_x, crop_y, crop_w, replaced_by, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+            (
+                owner.workspace,
+                owner.user_id,
+                time.time(),
+                shown.kind,
+                sha256,
+                shown.avatar_hash,
+                crop.x if crop else None,
+                crop.y if crop else None,
+                crop.width if crop else None,
+                described,
+            ),
+        )
+        number = int(cursor.lastrowid or 0)
+        _evict(connection, owner, number, max_entries, max_bytes)
+        return number
+
+    number = in_transaction(database, write, durable=True)
+    found = _entry(database, owner, number)
+    assert found is not None
+    return found[0]
+
+
+def _crop_in_force(
+    database: sqlite3.Connection, owner: HistoryOwner, avatar_hash: str
+) -> CropBox | None:
+    """The crop box of the change made here that produced ``avatar_hash``, if one did."""
+    row = database.execute(
+        "SELECT replaced_by FROM entries WHERE workspace = ? AND user_id = ? "
+        "AND result_avatar_hash = ? ORDER BY id DESC LIMIT 1",
+        (owner.workspace, owner.user_id, avatar_hash),
+    ).fetchone()
+    if row is None:
+        return None
+    try:
+        crop = json.loads(row[0]).get("image", {}).get("crop")
+        return CropBox(int(crop["crop_x"]), int(crop["crop_y"]), int(crop["crop_w"]))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _evict(
+    database: sqlite3.Connection,
+    owner: HistoryOwner,
+    newest: int,
+    max_entries: int,
+    max_bytes: int,
+) -> None:
+    rows = database.execute(
+        "SELECT e.id, e.photo_sha256, COALESCE(p.byte_count, 0) FROM entries e "
+        "LEFT JOIN photos p ON p.sha256 = e.photo_sha256 "
+        "WHERE e.workspace = ? AND e.user_id = ? ORDER BY e.id",
+        (owner.workspace, owner.user_id),
+    ).fetchall()
+    if not rows:
+        return
+    protected = {int(rows[0][0]), newest}  # the original, and the photo kept just now
+    uses: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    for _, sha256, byte_count in rows:
+        if sha256 is not None:
+            uses[sha256] = uses.get(sha256, 0) + 1
+            sizes[sha256] = int(byte_count)
+    count = len(rows)
+    total = sum(sizes.values())
+    evicted: list[tuple[int, str | None]] = []
+    for number, sha256, _ in rows:
+        if count <= max_entries and total <= max_bytes:
+            break
+        if int(number) in protected:
+            continue
+        evicted.append((int(number), sha256))
+        count -= 1
+        if sha256 is not None:
+            uses[sha256] -= 1
+            if uses[sha256] == 0:
+                total -= sizes[sha256]
+    for number, sha256 in evicted:
+        database.execute("DELETE FROM entries WHERE id = ?", (number,))
+        if sha256 is not None:
+            _drop_unused_photo(database, sha256)
+
+
+def _drop_unused_photo(database: sqlite3.Connection, sha256: str) -> None:
+    database.execute(
+        "DELETE FROM photos WHERE sha256 = ? AND NOT EXISTS "
+        "(SELECT 1 FROM entries WHERE photo_sha256 = ?)",
+        (sha256, sha256),
+    )
+
+
+def _finish(
+    database: sqlite3.Connection, number: int, status: EntryStatus, avatar_hash: str | None
+) -> None:
+    database.execute(
+        "UPDATE entries SET status = ?, result_avatar_hash = ?, ended_at = ? WHERE id = ?",
+        (status, avatar_hash, time.time(), number),
+    )
+
+
+def _discard(database: sqlite3.Connection, number: int) -> None:
+    def remove(connection: sqlite3.Connection) -> None:
+        row = connection.execute(
+            "SELECT photo_sha256 FROM entries WHERE id = ?", (number,)
+        ).fetchone()
+        if row is None:
+            return
+        connection.execute("DELETE FROM entries WHERE id = ?", (number,))
+        if row[0] is not None:
+            _drop_unused_photo(connection, str(row[0]))
+
+    in_transaction(database, remove)
+
+
+def _entries(database: sqlite3.Connection, owner: HistoryOwner) -> list[KeptPhoto]:
+    rows = database.execute(
+        f"SELECT {_ENTRY_COLUMNS} FROM entries e LEFT JOIN photos p "  # noqa: S608
+        "ON p.sha256 = e.photo_sha256 WHERE e.workspace = ? AND e.user_id = ? ORDER BY e.id DESC",
+        (owner.workspace, owner.user_id),
+    ).fetchall()
+    if not rows:
+        return []
+    oldest = int(rows[-1][0])
+    return [_kept(row, original=int(row[0]) == oldest) for row in rows]
+
+
+def _entry(
+    database: sqlite3.Connection, owner: HistoryOwner, number: int | None
+) -> tuple[KeptPhoto, bytes] | None:
+    where = "" if number is None else "AND e.id = ? "
+    parameters: tuple[Any, ...] = (owner.workspace, owner.user_id)
+    if number is not None:
+        parameters += (number,)
+    row = database.execute(
+        f"SELECT {_ENTRY_COLUMNS}, p.data FROM entries e LEFT JOIN photos p "  # noqa: S608
+        f"ON p.sha256 = e.photo_sha256 WHERE e.workspace = ? AND e.user_id = ? {where}"
+        "ORDER BY e.id DESC LIMIT 1",
+        parameters,
+    ).fetchone()
+    if row is None:
+        return None
+    oldest = database.execute(
+        "SELECT MIN(id) FROM entries WHERE workspace = ? AND user_id = ?",
+        (owner.workspace, owner.user_id),
+    ).fetchone()[0]
+    data = bytes(row[-1]) if row[-1] is not None else b""
+    return _kept(row[:-1], original=int(row[0]) == int(oldest)), data
+
+
+def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
+    (
+        number,
+        kept_at,
+        kind,
+        avatar_hash,
+        status,
+        sha256,
+        byte_count,
+        content_type,
+        crop_x,
+        crop_y,
+        crop_w,
+        replaced_by,
+    ) = row
+    crop = CropBox(int(crop_x), int(crop_y), int(crop_w)) if crop_w is not None else None
+    try:
+        described = json.loads(replaced_by)
+    except ValueError:
+        described = {}
+    return KeptPhoto(
+        entry=int(number),
+        kept_at=datetime.datetime.fromtimestamp(float(kept_at), tz=datetime.timezone.utc),
+        kind=kind,
+        avatar_hash=str(avatar_hash),
+        status=status,
+        sha256=sha256,
+        byte_count=int(byte_count) if byte_count is not None else None,
+        content_type=content_type,
+        crop_box=crop,
+        replaced_by=described if isinstance(described, dict) else {},
+        original=original,
+    )

@@ -1,0 +1,191 @@
+"""One change at a time per person: an asyncio lock in the process, a lease row among processes.
+
+A change is "keep the photo shown now, then replace it". Two changes for one person
+that overlap would both keep the same photo and one replacement would be lost, so a
+person's changes take turns: first an asyncio lock (per event loop, dropped when no
+task holds or waits for it), then a lease row in the history's ``leases`` table,
+taken in a ``BEGIN IMMEDIATE`` transaction, so processes sharing the history file
+(an MCP server and the command line) take turns too.
+
+The turn is held from before the photo is kept until Slack has answered, across
+two observer hooks, so it is an object with an explicit ``end()``; ``end_soon()``
+lets go without awaiting, for a call being cancelled. A lease outlives its holder
+only until ``lease_seconds`` pass, or at once when its holder was a process on this
+machine that no longer runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sqlite3
+import time
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from ocp_users_photo.undo.entries import HistoryOwner
+from ocp_users_photo.undo.errors import HistoryUnavailable
+
+__all__ = ["OwnerLocks", "Turn", "lease_holder", "release_lease", "try_lease", "wait_for_lease"]
+
+_HOST: Final = socket.gethostname()[:100]
+
+
+def lease_holder() -> str:
+    """A name for one turn: this machine, this process, and a random part."""
+    return f"{_HOST}|{os.getpid()}|{uuid.uuid4().hex}"
+
+
+def try_lease(
+    database: sqlite3.Connection, owner: HistoryOwner, holder: str, seconds: float
+) -> bool:
+    """Take ``owner``'s lease for ``holder`` if it is free, ran out or its holder died. Blocking."""
+    database.execute("BEGIN IMMEDIATE")
+    try:
+        row = database.execute(
+            "SELECT holder, expires_at FROM leases WHERE workspace = ? AND user_id = ?",
+            (owner.workspace, owner.user_id),
+        ).fetchone()
+        now = time.time()
+        if row is not None and float(row[1]) > now and _alive(str(row[0])):
+            database.execute("COMMIT")
+            return False
+        database.execute(
+            "INSERT OR REPLACE INTO leases (workspace, user_id, holder, expires_at) "
+            "VALUES (?, ?, ?, ?)",
+            (owner.workspace, owner.user_id, holder, now + seconds),
+        )
+        database.execute("COMMIT")
+        return True
+    except BaseException:
+        database.execute("ROLLBACK")
+        raise
+
+
+def release_lease(database: sqlite3.Connection, owner: HistoryOwner, holder: str) -> None:
+    """Give ``owner``'s lease back, if ``holder`` still has it. Blocking."""
+    database.execute(
+        "DELETE FROM leases WHERE workspace = ? AND user_id = ? AND holder = ?",
+        (owner.workspace, owner.user_id, holder),
+    )
+
+
+def _alive(holder: str) -> bool:
+    """Whether a lease's holder may still run: always, unless it was a process here that ended."""
+    host, _, rest = holder.partition("|")
+    pid_text = rest.partition("|")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
+
+
+class OwnerLocks:
+    """An asyncio lock per person, per event loop, kept only while a task holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[HistoryOwner, tuple[asyncio.Lock, int]]
+        ] = weakref.WeakKeyDictionary()
+
+    async def acquire(self, owner: HistoryOwner) -> Callable[[], None]:
+        """Wait for ``owner``'s lock; the function that releases it (harmless to call twice)."""
+        locks = self._by_loop.setdefault(asyncio.get_running_loop(), {})
+        lock, users = locks.get(owner, (asyncio.Lock(), 0))
+        locks[owner] = (lock, users + 1)
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._drop(locks, owner)
+            raise
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                lock.release()
+                self._drop(locks, owner)
+
+        return release
+
+    @staticmethod
+    def _drop(locks: dict[HistoryOwner, tuple[asyncio.Lock, int]], owner: HistoryOwner) -> None:
+        lock, users = locks[owner]
+        if users == 1:
+            del locks[owner]
+        else:
+            locks[owner] = (lock, users - 1)
+
+
+class Turn:
+    """A person's turn to change their photo: held until ``end()`` (or ``end_soon()``)."""
+
+    def __init__(
+        self,
+        owner: HistoryOwner,
+        release_lock: Callable[[], None],
+        release_lease: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.owner = owner
+        self._release_lock = release_lock
+        self._release_lease: Callable[[], Awaitable[None]] | None = release_lease
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def end(self) -> None:
+        """Give the lease back, then the lock."""
+        release, self._release_lease = self._release_lease, None
+        try:
+            if release is not None:
+                with contextlib.suppress(HistoryUnavailable):
+                    # A lease that cannot be given back runs out by itself.
+                    await release()
+        finally:
+            self._release_lock()
+
+    def end_soon(self) -> None:
+        """Let go without awaiting: the lock now, the lease in a task of its own."""
+        release, self._release_lease = self._release_lease, None
+        self._release_lock()
+        if release is None:
+            return
+
+        async def give_back() -> None:
+            with contextlib.suppress(HistoryUnavailable):
+                await release()
+
+        try:
+            task = asyncio.get_running_loop().create_task(give_back())
+        except RuntimeError:
+            return  # no loop any more: the lease runs out by itself
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+async def wait_for_lease(
+    take: Callable[[], Awaitable[bool]], *, wait_seconds: float, owner: HistoryOwner, path: str
+) -> None:
+    """Poll ``take`` until it succeeds; HistoryUnavailable after ``wait_seconds``."""
+    started = time.monotonic()
+    delay = 0.01
+    while not await take():
+        if time.monotonic() - started >= wait_seconds:
+            raise HistoryUnavailable(
+                f"another change of {owner}'s photo has been under way for over "
+                f"{wait_seconds:g} s (the history {path} says so); nothing was changed in "
+                "Slack: try again later"
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)

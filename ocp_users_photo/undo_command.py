@@ -1,0 +1,75 @@
+"""``ocp-users-photo undo``: put back the photo the last change replaced, or any kept one.
+
+``undo`` alone puts back the newest kept photo, what Slack showed before the last
+change made with keeping on; ``--entry N`` puts back entry N of ``history``. Either
+is itself a change whose replaced photo is kept, so ``undo`` twice goes back to
+where it started. Exit codes as ``set``; 2 when nothing is kept or the history
+cannot be used (nothing was sent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import TextIO
+
+from ocp_users_photo.history_command import add_common_options, token_from
+from ocp_users_photo.tool import UsersSetPhoto
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--entry",
+        type=int,
+        metavar="N",
+        help="the kept photo to put back, by its number in 'ocp-users-photo history' "
+        "(default: the newest, which undoes the last change)",
+    )
+    add_common_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_undo(args, sys.stdout))
+
+
+async def _undo(args: argparse.Namespace, out: TextIO) -> int:
+    if args.entry is not None and args.entry < 1:
+        raise ValueError(
+            "--entry must be an entry number from 'ocp-users-photo history' (1 or more)"
+        )
+    async with UsersSetPhoto(
+        token_from(args),
+        base_url=args.base_url,
+        timeout=args.timeout,
+        photo_history=args.history,
+        keep_previous="if_readable",
+    ) as tool:
+        kept = await tool.history()
+        if args.entry is None:
+            chosen = kept[0] if kept else None
+        else:
+            chosen = next((entry for entry in kept if entry.entry == args.entry), None)
+        if args.entry is None:
+            reply = await tool.undo()
+        else:
+            reply = await tool.restore(args.entry)
+    profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
+    if args.json:
+        print(
+            json.dumps({"restored": chosen.as_dict() if chosen else None, "reply": reply}),
+            file=out,
+        )
+        return 0
+    what = chosen.describe() if chosen is not None else f"#{args.entry}"
+    print(f"Put back {what}.", file=out)
+    if profile:
+        print(f"  avatar_hash: {profile.get('avatar_hash')}", file=out)
+        for key in ("image_192", "image_512", "image_original"):
+            if key in profile:
+                print(f"  {key}: {profile[key]}", file=out)
+    else:
+        print("  Slack shows the default avatar again.", file=out)
+    print("The photo it replaced was kept: 'ocp-users-photo undo' again goes back.", file=out)
+    return 0

@@ -1,0 +1,180 @@
+"""The command line says what it did and what to do next, in the terms of the door it speaks at."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.settings import Door, door_token_source, missing_token_advice
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
+from tests.test_cli import cli, slack_env
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "me.jpg"
+    path.write_bytes(make_image((800, 600), "JPEG"))
+    return path
+
+
+def test_a_dry_run_needs_no_token_and_says_how_to_set_one(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
+) -> None:
+    preview = tmp_path / "square.png"
+    done = cli(
+        "set",
+        str(image),
+        "--dry-run",
+        "--preview",
+        str(preview),
+        env={"SLACK_API_URL": slack_emulator.base_url},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"Checked: would send JPEG 800x600, {image.stat().st_size / 1024:.1f} KB to "
+        f"{slack_emulator.base_url}/users.setPhoto",
+        f"Preview: {preview} (800x800 PNG, the square Slack would show)",
+        "Nothing was sent: run the same command without --dry-run to set the photo.",
+        "No token is set, which sending needs: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name "
+        "your own variable with --token-env NAME) to a user token (xoxp-...) with scope "
+        "users.profile:write; 'ocp-users-photo whoami' checks it.",
+    ]
+    with Image.open(preview) as square:
+        assert square.size == (800, 800)
+    assert slack_emulator.requests.all() == []
+
+
+def test_a_dry_run_with_a_bot_token_still_refuses_it(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    done = cli(
+        "set",
+        str(image),
+        "--dry-run",
+        env={"SLACK_API_URL": slack_emulator.base_url, "SLACK_USER_TOKEN": "xoxb-1-2-bot"},
+    )
+    assert done.returncode == 2
+    assert "bot token (xoxb-)" in done.stderr
+
+
+def test_setting_with_a_preview_says_where_the_preview_went(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
+) -> None:
+    preview = tmp_path / "square.png"
+    done = cli(
+        "set",
+        str(image),
+        "--crop-x",
+        "100",
+        "--crop-y",
+        "0",
+        "--crop-w",
+        "600",
+        "--preview",
+        str(preview),
+        env=slack_env(slack_emulator),
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"Preview: {preview} (600x600 PNG, the square Slack would show)"
+    assert lines[1].startswith("Photo set (JPEG 800x600, ")
+    assert len(photo_requests(slack_emulator)) == 1
+
+
+def test_without_a_token_the_cli_names_the_variables_not_a_python_argument(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    for command in (["set", str(image)], ["whoami"]):
+        done = cli(*command, env={"SLACK_API_URL": slack_emulator.base_url})
+        assert done.returncode == 2
+        assert "set SLACK_USER_TOKEN (or SLACK_TOKEN, or name your own" in done.stderr
+        assert "token=" not in done.stderr
+
+
+def test_a_request_that_reached_slack_but_got_no_answer_in_time_says_it_may_be_set(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    inject(slack_emulator, Fault.delay(1.5))
+    done = cli(
+        "set",
+        str(image),
+        "--timeout",
+        "0.5",
+        "--max-retries",
+        "0",
+        env=slack_env(slack_emulator),
+    )
+    assert done.returncode == 5
+    first, advice = done.stderr.strip().splitlines()
+    assert "The request reached Slack" in first
+    assert advice.startswith("ocp-users-photo: next: the request reached Slack but no answer")
+    assert "the photo may be set already" in advice
+    assert len(photo_requests(slack_emulator)) == 1
+
+
+def test_a_request_that_never_reached_slack_says_nothing_changed(image: Path) -> None:
+    done = cli(
+        "set",
+        str(image),
+        "--max-retries",
+        "0",
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"},
+    )
+    assert done.returncode == 5
+    first, advice = done.stderr.strip().splitlines()
+    assert "could not reach Slack" in first
+    assert advice == (
+        "ocp-users-photo: next: nothing reached Slack, so nothing changed: check the network "
+        "and SLACK_API_URL (or --base-url), then run the same command again"
+    )
+
+
+def test_each_door_has_its_own_advice_when_no_token_is_set() -> None:
+    async def refusal(door: Door) -> str:
+        tool = UsersSetPhoto(door_token_source(door, {}), environ={})
+        try:
+            await tool.call({"image": make_image()})
+        except InvalidArguments as refused:
+            (problem,) = refused.problems
+            return problem.message
+        finally:
+            await tool.aclose()
+        raise AssertionError("a call without a token was not refused")
+
+    doors: tuple[Door, ...] = ("python", "cli", "model")
+    python, cli_door, model = (asyncio.run(refusal(door)) for door in doors)
+    assert "give token= to UsersSetPhoto" in python
+    assert python == missing_token_advice("python")
+    assert "--token-env NAME" in cli_door
+    assert "token=" not in cli_door
+    assert "a model cannot give one" in model
+    assert "env block of the host's configuration" in model
+    assert "token=" not in model
+    assert "--token-env" not in model
+
+
+def test_the_python_door_is_the_default() -> None:
+    async def refusal() -> str:
+        async with UsersSetPhoto(environ={}) as tool:
+            try:
+                await tool.call({"image": make_image()})
+            except InvalidArguments as refused:
+                return refused.problems[0].message
+        raise AssertionError("a call without a token was not refused")
+
+    assert asyncio.run(refusal()) == missing_token_advice("python")
+
+
+def test_token_env_names_a_variable_that_must_be_set() -> None:
+    with pytest.raises(ValueError, match="--token-env MY_TOKEN: that environment variable"):
+        door_token_source("cli", {}, variable="MY_TOKEN")

@@ -1,0 +1,342 @@
+"""What an attack on image paths found (issue 11: findings 2, 4, 6, 8), kept fixed.
+
+The default root at a model door, text too long to be an image, the race between a
+root check and the open, and refusals that told what exists outside the roots.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto, register
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images import encoded_text, resolvers
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.paths import NO_ROOT_ADVICE, open_confined
+from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
+from ocp_users_photo.settings import door_image_roots
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+
+PNG = make_image((600, 600))
+
+
+class TestTheDefaultRootAtAModelDoor:
+    """Finding 2: a working directory of / or the home folder is no image root."""
+
+    @pytest.mark.parametrize("where", ["root", "home"])
+    def test_slash_and_home_are_not_roots(
+        self, where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.chdir("/" if where == "root" else tmp_path)
+        assert door_image_roots("model", None) == ()
+        assert door_image_roots("python", None) is None
+        assert door_image_roots("cli", None) is None
+        assert door_image_roots("model", [tmp_path]) == (tmp_path.resolve(),)
+
+    def test_a_folder_below_home_is_a_root(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HOME", str(tmp_path))
+        (tmp_path / "pictures").mkdir()
+        monkeypatch.chdir(tmp_path / "pictures")
+        assert door_image_roots("model", None) == ((tmp_path / "pictures").resolve(),)
+
+    async def test_paths_are_refused_with_how_to_give_a_root_and_bytes_still_work(
+        self, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.chdir("/")
+        for tool in (
+            register(None, token=CANARY_TOKEN, base_url=emulator.base_url, environ={}),
+            UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}),
+        ):
+            async with tool:
+                refused = await tool.run({"image": "/etc/hostname"})
+                assert refused["error"] == "invalid_arguments"
+                (problem,) = refused["problems"]
+                assert problem["message"] == NO_ROOT_ADVICE
+                assert "--image-root" in problem["message"]
+                assert (await tool.run({"image": base64.b64encode(PNG).decode()}))["ok"] is True
+        assert len(photo_requests(emulator)) == 2
+
+    async def test_the_python_call_still_reads_anywhere(
+        self, emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (tmp_path / "me.png").write_bytes(PNG)
+        monkeypatch.chdir("/")
+        async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+            assert (await tool.call({"image": str(tmp_path / "me.png")}))["ok"] is True
+            refused = await tool.run({"image": str(tmp_path / "me.png")})
+        assert refused["problems"][0]["message"] == NO_ROOT_ADVICE
+
+
+class TestTextIsBoundedBeforeAnyWork:
+    """Finding 4: an over-long text is refused before any scanning or decoding starts."""
+
+    @pytest.fixture
+    def nothing_decodes(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        calls: list[str] = []
+
+        def recorded(name: str) -> object:
+            def refuse(*args: object, **kwargs: object) -> object:
+                calls.append(name)
+                raise AssertionError(f"{name} ran on an over-long text")
+
+            return refuse
+
+        for module in (encoded_text, resolvers):
+            monkeypatch.setattr(module, "decode_base64", recorded("decode_base64"))
+            monkeypatch.setattr(module, "decode_data_uri", recorded("decode_data_uri"))
+            monkeypatch.setattr(module, "looks_like_base64", recorded("looks_like_base64"))
+        monkeypatch.setattr(base64, "b64decode", recorded("b64decode"))
+        return calls
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "QUJD\n" * 2000,  # a newline every 4 characters
+            "data:image/png;base64," + "%2B" * 5000,  # %-escaped
+            "A" * 20_000,
+        ],
+        ids=["base64 with newlines", "escaped data URI", "plain"],
+    )
+    async def test_an_over_long_text_is_refused_at_once(
+        self, text: str, nothing_decodes: list[str]
+    ) -> None:
+        limits = ImageLimits(max_bytes=4000)
+        resolved, problems = await ImageIntake().resolve(
+            text, IntakeContext(image_roots=None, limits=limits)
+        )
+        assert resolved is None
+        (problem,) = problems
+        assert f"image text is {len(text)} characters" in problem.message
+        assert nothing_decodes == []
+
+    async def test_a_text_within_the_bound_is_still_decoded(self) -> None:
+        limits = ImageLimits(max_bytes=len(PNG) + 10)
+        text = base64.encodebytes(PNG).decode()  # MIME base64: a line break every 76
+        resolved, problems = await ImageIntake().resolve(
+            text, IntakeContext(image_roots=None, limits=limits)
+        )
+        assert problems == []
+        assert resolved is not None
+        assert resolved.source.data == PNG
+
+
+class TestTheRootCheckAndTheOpenRace:
+    """Finding 6: the handle opened is the handle checked; a FIFO never stalls."""
+
+    TRIES = 3000
+
+    def test_swapping_a_folder_for_a_symlink_never_reads_outside(self, tmp_path: Path) -> None:
+        root = (tmp_path / "root").resolve()
+        (root / "album").mkdir(parents=True)
+        (root / "album" / "me.png").write_bytes(b"INSIDE")
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        (outside / "me.png").write_bytes(b"OUTSIDE")
+        stop = threading.Event()
+
+        def swap() -> None:
+            real, parked = root / "album", root / "parked"
+            while not stop.is_set():
+                real.rename(parked)
+                real.symlink_to(outside)
+                real.unlink()
+                parked.rename(real)
+
+        swapper = threading.Thread(target=swap, daemon=True)
+        swapper.start()
+        read: set[bytes] = set()
+        try:
+            for _ in range(self.TRIES):
+                source, _ = open_confined(str(root / "album" / "me.png"), (root,), 1024)
+                if source is not None:
+                    read.add(source.stream().read())
+                    source.close()
+        finally:
+            stop.set()
+            swapper.join()
+        assert b"OUTSIDE" not in read
+        assert read <= {b"INSIDE"}
+
+    def test_swapping_the_file_for_a_fifo_never_stalls(self, tmp_path: Path) -> None:
+        root = tmp_path.resolve()
+        target, fifo, parked = root / "me.png", root / "pipe", root / "parked.png"
+        target.write_bytes(b"INSIDE")
+        os.mkfifo(fifo)
+        stop = threading.Event()
+
+        def swap() -> None:
+            while not stop.is_set():
+                target.rename(parked)
+                fifo.rename(target)
+                target.rename(fifo)
+                parked.rename(target)
+
+        swapper = threading.Thread(target=swap, daemon=True)
+        swapper.start()
+        slowest = 0.0
+        try:
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                for _ in range(self.TRIES // 3):
+                    started = time.monotonic()
+                    source, _ = pool.submit(open_confined, str(target), (root,), 1024).result(
+                        timeout=5
+                    )
+                    slowest = max(slowest, time.monotonic() - started)
+                    if source is not None:
+                        assert source.stream().read() == b"INSIDE"
+                        source.close()
+        finally:
+            stop.set()
+            swapper.join()
+        assert slowest < 1.0, f"an open took {slowest:.2f} s"
+
+    @pytest.fixture
+    def swapped_just_before_the_open(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> list[tuple[Path, Path]]:
+        """Swaps (path, replacement) at the worst moment: after every check, right before
+        the file is opened (whatever opens it: os.open, or the built-in open)."""
+        from ocp_users_photo.images import paths
+
+        swaps: list[tuple[Path, Path]] = []
+        real_open, real_os_open = open, os.open
+
+        def swap_now() -> None:
+            while swaps:
+                target, replacement = swaps.pop()
+                parked = target.with_name(target.name + ".parked")
+                target.rename(parked)
+                replacement.rename(target)
+
+        def os_open(path: str, *args: object, **kwargs: object) -> int:
+            swap_now()
+            return real_os_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        def builtin_open(path: str, *args: object, **kwargs: object) -> object:
+            swap_now()
+            return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(paths.os, "open", os_open)
+        monkeypatch.setattr(paths, "open", builtin_open, raising=False)
+        return swaps
+
+    def test_a_folder_swapped_for_a_symlink_at_the_worst_moment(
+        self, tmp_path: Path, swapped_just_before_the_open: list[tuple[Path, Path]]
+    ) -> None:
+        root = (tmp_path / "root").resolve()
+        (root / "album").mkdir(parents=True)
+        (root / "album" / "me.png").write_bytes(b"INSIDE")
+        (tmp_path / "outside").mkdir()
+        (tmp_path / "outside" / "me.png").write_bytes(b"OUTSIDE")
+        link = root / "link"
+        link.symlink_to(tmp_path / "outside")
+        swapped_just_before_the_open.append((root / "album", link))
+        source, problems = open_confined(str(root / "album" / "me.png"), (root,), 1024)
+        assert source is None, "a file outside the root was opened"
+        assert "outside the folders" in problems[0].message
+
+    def test_a_file_swapped_for_a_fifo_at_the_worst_moment(
+        self, tmp_path: Path, swapped_just_before_the_open: list[tuple[Path, Path]]
+    ) -> None:
+        root = tmp_path.resolve()
+        (root / "me.png").write_bytes(b"INSIDE")
+        os.mkfifo(root / "pipe")
+        swapped_just_before_the_open.append((root / "me.png", root / "pipe"))
+        pool = concurrent.futures.ThreadPoolExecutor(1)
+        opening = pool.submit(open_confined, str(root / "me.png"), (root,), 1024)
+        try:
+            source, problems = opening.result(timeout=3)
+        finally:
+            if not opening.done():  # unblock a reader stuck on the FIFO, then fail
+                with open(root / "me.png", "wb"):
+                    pass
+            pool.shutdown()
+        assert source is None
+        assert "not a regular file" in problems[0].message
+
+    def test_a_fifo_is_refused_without_blocking(self, tmp_path: Path) -> None:
+        os.mkfifo(tmp_path / "pipe.png")
+        started = time.monotonic()
+        source, problems = open_confined(str(tmp_path / "pipe.png"), None, 1024)
+        assert source is None
+        assert "not a regular file" in problems[0].message
+        assert time.monotonic() - started < 1.0
+
+    def test_a_symlink_inside_a_root_still_works(self, tmp_path: Path) -> None:
+        root = tmp_path.resolve()
+        (root / "me.png").write_bytes(PNG)
+        (root / "alias.png").symlink_to(root / "me.png")
+        source, problems = open_confined(str(root / "alias.png"), (root,), len(PNG))
+        assert problems == []
+        assert source is not None
+        source.close()
+
+
+class TestNothingOutsideTheRootsIsRevealed:
+    """Finding 8: the roots decide first; existence outside them changes no answer."""
+
+    @pytest.fixture
+    def root(self, tmp_path: Path) -> Path:
+        root = (tmp_path / "root").resolve()
+        root.mkdir()
+        return root
+
+    @pytest.mark.parametrize(
+        ("exists", "missing"),
+        [
+            ("/etc/passwd/x", "/etc/nopasswd/x"),
+            ("/etc/passwd", "/etc/nopasswd"),
+            ("../root/../../etc/passwd", "../root/../../etc/nopasswd"),
+            ("/proc/self/environ", "/proc/self/nothing"),
+        ],
+    )
+    def test_outside_paths_get_the_same_answer_whether_or_not_they_exist(
+        self, root: Path, exists: str, missing: str
+    ) -> None:
+        answers = []
+        for text in (exists, missing):
+            source, problems = open_confined(text, (root,), 1024)
+            assert source is None
+            (problem,) = problems
+            answers.append(problem.message.replace(text, "PATH"))
+        assert answers[0] == answers[1]
+        assert "outside the folders images may be read from" in answers[0]
+
+    async def test_base64_or_path_never_depends_on_what_exists_outside(
+        self, root: Path, tmp_path: Path
+    ) -> None:
+        outside = tmp_path / "elsewhere"
+        outside.mkdir()
+        name = "QUJD" * 20  # base64's alphabet only, and long enough to be base64
+        (outside / name).write_bytes(PNG)
+        context = IntakeContext(image_roots=(root,), limits=ImageLimits())
+        intake = ImageIntake()
+        present = await intake.resolve(str(outside / name), context)
+        absent = await intake.resolve(str(outside / ("QUJE" * 20)), context)
+        assert present[0] is None
+        assert absent[0] is None
+        assert [p.message for p in present[1]] == [p.message for p in absent[1]]
+
+    async def test_a_model_never_learns_what_exists_outside(
+        self, root: Path, emulator: RunningEmulator
+    ) -> None:
+        async with UsersSetPhoto(
+            CANARY_TOKEN, base_url=emulator.base_url, image_roots=[root], environ={}
+        ) as tool:
+            answers = [
+                (await tool.run({"image": text}))["problems"][0]["message"].replace(text, "P")
+                for text in ("/etc/passwd/x", "/etc/nopasswd/x")
+            ]
+            with pytest.raises(InvalidArguments):
+                await tool.call({"image": "/etc/passwd"})
+        assert answers[0] == answers[1]

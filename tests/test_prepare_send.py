@@ -1,0 +1,119 @@
+"""prepare and send, the two-step call: a prepared upload closes itself, send returns the reply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import PreparedUpload, UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images.paths import READ_WHOLE_BYTES
+from tests.conftest import make_image, photo_requests, shown_avatar_hash
+from tests.test_tool import expected_fingerprint, padded_png
+
+
+async def test_async_with_prepare_gives_the_upload_and_closes_its_file(
+    tool: UsersSetPhoto, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "me.png"
+    path.write_bytes(padded_png(READ_WHOLE_BYTES + 1))  # larger files stay open, streamed
+    async with tool.prepare({"image": str(path)}) as upload:
+        assert isinstance(upload, PreparedUpload)
+        assert upload.summary() == {
+            "format": "PNG",
+            "width": 600,
+            "height": 600,
+            "bytes": path.stat().st_size,
+        }
+        opened = upload.image.source.file
+        assert opened is not None
+        assert not opened.closed
+        assert photo_requests(emulator) == [], "prepare sends nothing"
+    assert opened.closed, "leaving the block closed the file"
+    assert photo_requests(emulator) == []
+
+
+async def test_send_returns_slacks_reply_and_the_upload_says_what_was_sent(
+    tool: UsersSetPhoto, emulator: RunningEmulator
+) -> None:
+    data = make_image((700, 700), "JPEG")
+    async with tool.prepare({"image": data, "crop_x": 0, "crop_y": 0, "crop_w": 512}) as upload:
+        reply = await tool.send(upload, digest=True)
+    assert reply["ok"] is True
+    assert reply["profile"]["avatar_hash"] == shown_avatar_hash(emulator)
+    assert upload.summary() == {
+        "format": "JPEG",
+        "width": 700,
+        "height": 700,
+        "bytes": len(data),
+        "crop": {"crop_x": "0", "crop_y": "0", "crop_w": "512"},
+        "fingerprint": expected_fingerprint(data),
+    }
+    assert len(photo_requests(emulator)) == 1
+
+
+async def test_an_awaited_prepare_is_the_callers_to_close(
+    tool: UsersSetPhoto, tmp_path: Path
+) -> None:
+    path = tmp_path / "me.png"
+    path.write_bytes(padded_png(READ_WHOLE_BYTES + 1))
+    upload = await tool.prepare({"image": str(path)})
+    opened = upload.image.source.file
+    assert opened is not None
+    with upload:
+        assert not opened.closed
+    assert opened.closed
+
+
+async def test_a_refused_prepare_raises_on_entering_the_block(tool: UsersSetPhoto) -> None:
+    from ocp_users_photo import InvalidArguments
+
+    with pytest.raises(InvalidArguments, match=r"\$\.crop_y"):
+        async with tool.prepare({"image": make_image(), "crop_x": 1}):
+            raise AssertionError("the block does not run for a refused call")
+
+
+async def test_one_prepare_block_is_entered_once(tool: UsersSetPhoto) -> None:
+    preparing = tool.prepare({"image": make_image()})
+    async with preparing:
+        pass
+    with pytest.raises(RuntimeError, match="call prepare\\(\\) again"):
+        async with preparing:
+            pass
+
+
+async def test_call_with_summary_gives_the_reply_and_what_was_sent(
+    tool: UsersSetPhoto, emulator: RunningEmulator
+) -> None:
+    data = make_image((600, 600))
+    reply, summary = await tool.call_with_summary({"image": data}, digest=True)
+    assert reply["profile"]["avatar_hash"] == shown_avatar_hash(emulator)
+    assert summary["fingerprint"] == expected_fingerprint(data)
+
+
+async def test_a_person_bound_tool_prepares_and_sends_the_same_way(
+    emulator: RunningEmulator,
+) -> None:
+    from ocp_users_photo.tokens import ActingPerson
+
+    class OnePersonsToken:
+        description = "test"
+
+        async def token_for(self, person: ActingPerson | None) -> object:
+            from ocp_users_photo.credentials import SlackToken
+
+            assert person is not None
+            assert person.user_id == "U0456"
+            return SlackToken("xoxp-1-2-u0456")
+
+        async def renew(self, person: ActingPerson | None, expired: object) -> None:
+            return None
+
+    async with UsersSetPhoto(OnePersonsToken(), base_url=emulator.base_url, environ={}) as shared:
+        photo = shared.acting_as(team_id="T0123", user_id="U0456")
+        async with photo.prepare({"image": make_image()}) as upload:
+            reply = await photo.send(upload)
+    assert reply["ok"] is True
+    (request,) = photo_requests(emulator)
+    assert request.header("authorization") == "Bearer xoxp-1-2-u0456"

@@ -1,0 +1,135 @@
+"""``ocp-users-photo set``, ``history`` and ``undo`` as a user runs them: subprocesses, the
+token in the environment, the emulator over HTTP, the history in a file of the test's own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
+from tests.test_cli import cli
+from tests.undo_fixtures import picture
+
+NO_READ_TOKEN = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture
+def env(slack_emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "history.sqlite3"),
+    }
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> tuple[Path, Path]:
+    red, green = tmp_path / "red.png", tmp_path / "green.png"
+    red.write_bytes(picture((200, 30, 30)))
+    green.write_bytes(picture((30, 160, 60)))
+    return red, green
+
+
+def test_set_keeps_history_lists_undo_puts_back(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    red, green = images
+    default_hash = shown_avatar_hash(slack_emulator)
+    assert (
+        cli(
+            "set", str(red), "--crop-x", "0", "--crop-y", "0", "--crop-w", "512", env=env
+        ).returncode
+        == 0
+    )
+    red_hash = shown_avatar_hash(slack_emulator)
+    assert cli("set", str(green), env=env).returncode == 0
+
+    listed = cli("history", env=env)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("Kept photos, newest first (")
+    assert lines[1].strip().startswith("#2")
+    assert f"avatar_hash {red_hash}" in lines[1]
+    assert "crop x=0 y=0 w=512" in lines[1]
+    assert lines[2].strip().startswith("#1")
+    assert "default avatar" in lines[2]
+    assert "(the original)" in lines[2]
+
+    undone = cli("undo", env=env)
+    assert undone.returncode == 0, undone.stderr
+    assert undone.stdout.startswith("Put back #2")
+    assert shown_avatar_hash(slack_emulator) == red_hash
+
+    back = cli("undo", "--entry", "1", "--json", env=env)
+    assert back.returncode == 0, back.stderr
+    answer = json.loads(back.stdout)
+    assert answer["reply"] == {"ok": True}
+    assert answer["restored"]["kind"] == "default"
+    assert shown_avatar_hash(slack_emulator) == default_hash
+
+    as_json = json.loads(cli("history", "--json", env=env).stdout)
+    assert [entry["entry"] for entry in as_json["entries"]] == [4, 3, 2, 1]
+    assert as_json["history"] == env["OCP_USERS_PHOTO_HISTORY"]
+
+
+def test_undo_with_nothing_kept_exits_2_and_sends_nothing(
+    slack_emulator: RunningEmulator, env: dict[str, str]
+) -> None:
+    done = cli("undo", env=env)
+    assert done.returncode == 2
+    assert "no kept photo" in done.stderr
+    missing = cli("undo", "--entry", "7", env=env)
+    assert missing.returncode == 2
+    assert "no kept photo #7" in missing.stderr
+    assert photo_requests(slack_emulator) == []
+
+
+def test_set_without_the_read_scope_sets_and_warns_how_to_fix_it(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    slack_emulator.state.add_token(NO_READ_TOKEN, scopes="users.profile:write")
+    done = cli("set", str(images[0]), env={**env, "SLACK_USER_TOKEN": NO_READ_TOKEN})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Photo set")
+    (warning,) = done.stderr.splitlines()
+    assert warning.startswith("ocp-users-photo: warning: the photo shown now was not kept")
+    assert "users.profile:read" in warning
+    assert "reinstall" in warning
+    assert len(photo_requests(slack_emulator)) == 1
+
+
+def test_set_with_no_keep_previous_reads_nothing(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    done = cli("set", str(images[0]), "--no-keep-previous", env=env)
+    assert done.returncode == 0, done.stderr
+    assert not slack_emulator.requests.for_path("/api/users.profile.get")
+    assert not Path(env["OCP_USERS_PHOTO_HISTORY"]).exists()
+
+
+def test_a_damaged_history_stops_set_before_anything_is_sent(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    Path(env["OCP_USERS_PHOTO_HISTORY"]).write_bytes(b"not a database" * 100)
+    done = cli("set", str(images[0]), env=env)
+    assert done.returncode == 2
+    assert "is damaged" in done.stderr
+    assert "nothing was changed in Slack" in done.stderr
+    assert photo_requests(slack_emulator) == []
+
+
+def test_manifest_prints_the_undo_tool_and_both(env: dict[str, str]) -> None:
+    restore = json.loads(cli("manifest", "--format", "mcp", "--tool", "usersRestorePhoto").stdout)
+    assert restore["name"] == "usersRestorePhoto"
+    assert "outputSchema" in restore
+    both = json.loads(cli("manifest", "--format", "openai", "--tool", "all").stdout)
+    assert [tool["function"]["name"] for tool in both] == ["usersSetPhoto", "usersRestorePhoto"]

@@ -1,0 +1,305 @@
+"""Undo against the emulator over real HTTP, with a real SQLite history file.
+
+Each test compares what Slack shows (the avatar hash and every rendition a client
+would load), not only the bytes kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.undo import NothingToUndo, PhotoHistory
+from tests.conftest import CANARY_TOKEN
+from tests.undo_fixtures import exists, file_mode, picture, rows, shown
+
+RED = picture((200, 30, 30))
+GREEN = picture((30, 160, 60))
+BLUE_JPEG = picture((40, 60, 200), fmt="JPEG")
+
+
+@pytest.fixture
+def history_file(tmp_path: Path) -> Path:
+    return tmp_path / "history.sqlite3"
+
+
+@pytest.fixture
+async def keeping(emulator: RunningEmulator, history_file: Path) -> AsyncIterator[UsersSetPhoto]:
+    """The Python API with keeping asked for (keep_previous=True) and its own history file."""
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        keep_previous=True,
+        photo_history=history_file,
+    ) as tool:
+        yield tool
+
+
+async def test_set_a_with_a_crop_box_set_b_undo_gives_a_as_shown_undo_again_gives_b(
+    emulator: RunningEmulator, keeping: UsersSetPhoto
+) -> None:
+    await keeping.call({"image": RED, "crop_x": 40, "crop_y": 80, "crop_w": 480})
+    shown_a = await shown(emulator, CANARY_TOKEN)
+    await keeping.call({"image": GREEN})
+    shown_b = await shown(emulator, CANARY_TOKEN)
+    assert shown_b.avatar_hash != shown_a.avatar_hash
+    assert shown_b.renditions != shown_a.renditions
+
+    reply = await keeping.undo()
+    assert reply["profile"]["avatar_hash"] == shown_a.avatar_hash
+    # The same picture cut the same way: the hash covers the crop box, the renditions show it.
+    assert await shown(emulator, CANARY_TOKEN) == shown_a
+
+    await keeping.undo()
+    assert await shown(emulator, CANARY_TOKEN) == shown_b
+
+    await keeping.undo()
+    assert await shown(emulator, CANARY_TOKEN) == shown_a
+
+
+async def test_default_avatar_set_a_undo_gives_the_default_avatar_back(
+    emulator: RunningEmulator, keeping: UsersSetPhoto
+) -> None:
+    before = await shown(emulator, CANARY_TOKEN)
+    assert not before.is_custom
+    await keeping.call({"image": BLUE_JPEG})
+    assert (await shown(emulator, CANARY_TOKEN)).is_custom
+
+    reply = await keeping.undo()
+
+    assert reply == {"ok": True}  # users.deletePhoto's answer
+    assert await shown(emulator, CANARY_TOKEN) == before
+    assert emulator.requests.for_path("/api/users.deletePhoto")
+    # And the undo of the undo sets the JPEG again.
+    await keeping.undo()
+    again = await shown(emulator, CANARY_TOKEN)
+    assert again.is_custom
+    assert again.original == BLUE_JPEG
+
+
+async def test_history_lists_time_size_hash_and_kind_and_restore_puts_back_any_entry(
+    emulator: RunningEmulator, keeping: UsersSetPhoto
+) -> None:
+    started = datetime.datetime.now(datetime.timezone.utc)
+    original = await shown(emulator, CANARY_TOKEN)
+    await keeping.call({"image": RED, "crop_x": 0, "crop_y": 0, "crop_w": 512})
+    shown_red = await shown(emulator, CANARY_TOKEN)
+    await keeping.call({"image": GREEN})
+    await keeping.call({"image": BLUE_JPEG})
+
+    listed = await keeping.history()
+
+    assert [entry.kind for entry in listed] == ["custom", "custom", "default"]
+    newest, red, first = listed
+    assert first.original
+    assert not newest.original
+    assert not red.original
+    assert first.avatar_hash == original.avatar_hash
+    assert red.avatar_hash == shown_red.avatar_hash
+    assert red.byte_count == len(RED)
+    assert red.content_type == "image/png"
+    assert red.crop_box is not None
+    assert (red.crop_box.x, red.crop_box.width) == (0, 512)
+    assert all(entry.status == "changed" for entry in listed)
+    assert all(entry.kept_at >= started - datetime.timedelta(seconds=1) for entry in listed)
+    assert newest.replaced_by["image"]["format"] == "JPEG"
+    text = json.dumps([entry.as_dict() for entry in listed])
+    assert "data" not in json.loads(text)[0]
+
+    await keeping.restore(red)
+    assert await shown(emulator, CANARY_TOKEN) == shown_red
+    await keeping.restore(first.entry)
+    assert await shown(emulator, CANARY_TOKEN) == original
+    kinds = [
+        (entry.replaced_by["change"], entry.replaced_by.get("restores"))
+        for entry in await keeping.history()
+    ][:2]
+    assert kinds == [("restore", first.entry), ("restore", red.entry)]
+
+
+async def test_python_call_keeps_nothing_unless_asked(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, photo_history=history_file
+    ) as tool:
+        await tool.call({"image": RED})
+        upload = await tool.prepare({"image": GREEN})
+        await tool.send(upload)
+        assert not emulator.requests.for_path("/api/users.profile.get")
+        assert not exists(history_file)
+        with pytest.raises(NothingToUndo, match="no kept photo"):
+            await tool.undo()
+
+
+async def test_prepare_then_send_keeps_when_asked(
+    emulator: RunningEmulator, keeping: UsersSetPhoto
+) -> None:
+    before = await shown(emulator, CANARY_TOKEN)
+    async with keeping.prepare({"image": RED}) as upload:
+        reply = await keeping.send(upload)
+    assert reply["ok"] is True
+    assert upload.summary()["format"] == "PNG"
+    (entry,) = await keeping.history()
+    assert entry.avatar_hash == before.avatar_hash
+    assert entry.status == "changed"
+
+
+async def test_model_doors_keep_by_default_and_not_when_the_host_turns_it_off(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, photo_history=history_file
+    ) as tool:
+        result = await tool.run({"image": RED})
+        assert result["ok"] is True
+        assert len(await tool.history()) == 1
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history_file,
+        keep_previous=False,
+    ) as tool:
+        assert (await tool.run({"image": GREEN}))["ok"] is True
+        assert len(await tool.history()) == 1
+
+
+async def test_the_default_history_is_in_the_users_data_folder(
+    emulator: RunningEmulator, private_data_folder: Path
+) -> None:
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        assert (await tool.run({"image": RED}))["ok"] is True
+        path = tool.photo_history.path
+    assert path == private_data_folder / "ocp-users-photo" / "photo-history.sqlite3"
+    assert rows(path, "SELECT COUNT(*) FROM entries") == [(1,)]
+    assert file_mode(path) & 0o077 == 0  # people's photos: readable by their owner only
+
+
+async def test_the_history_variable_names_the_file(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    wanted = tmp_path / "elsewhere" / "kept.sqlite3"
+    environ = {"OCP_USERS_PHOTO_HISTORY": str(wanted)}
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ=environ) as tool:
+        await tool.run({"image": RED})
+    assert rows(wanted, "SELECT kind FROM entries") == [("default",)]
+
+
+async def test_the_same_original_is_stored_once(
+    emulator: RunningEmulator, keeping: UsersSetPhoto, history_file: Path
+) -> None:
+    for image in (RED, GREEN, RED, GREEN, RED, GREEN):
+        await keeping.call({"image": image})
+    assert rows(history_file, "SELECT COUNT(*) FROM entries") == [(6,)]
+    # The default avatar has no bytes; RED and GREEN are kept twice and thrice each.
+    stored = rows(history_file, "SELECT byte_count FROM photos ORDER BY byte_count")
+    assert sorted(count for (count,) in stored) == sorted([len(RED), len(GREEN)])
+
+
+async def test_the_original_photo_is_never_evicted(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    history = PhotoHistory(tmp_path / "small.sqlite3", max_entries=3)
+    colours = [picture((10 * step, 100, 200 - 10 * step)) for step in range(8)]
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        keep_previous=True,
+        photo_history=history,
+    ) as tool:
+        await tool.call({"image": RED})  # the original becomes RED: keep a custom one
+        first_custom = await shown(emulator, CANARY_TOKEN)
+        for image in colours:
+            await tool.call({"image": image})
+        listed = await tool.history()
+        assert len(listed) == 3
+        assert listed[-1].original
+        assert listed[-1].kind == "default"
+        assert listed[1].avatar_hash != first_custom.avatar_hash  # RED's entry was evicted
+        assert listed[0].sha256 is not None
+        await tool.restore(listed[-1])
+    assert not (await shown(emulator, CANARY_TOKEN)).is_custom
+
+
+async def test_the_size_cap_evicts_but_keeps_the_original_and_the_newest(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    big = [picture((step * 30, 50, 90), size=900) for step in range(5)]
+    history = PhotoHistory(tmp_path / "capped.sqlite3", max_bytes=len(big[0]) + 10)
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        keep_previous=True,
+        photo_history=history,
+    ) as tool:
+        await tool.call({"image": RED})
+        await tool.call({"image": big[0]})  # keeps RED: the original is the default avatar
+        for image in big[1:]:
+            await tool.call({"image": image})
+        listed = await tool.history()
+    # Over the cap, only the original (default avatar, no bytes) and the newest kept stay.
+    assert [entry.kind for entry in listed] == ["custom", "default"]
+    assert listed[0].byte_count == len(big[-2])
+    assert len(rows(tmp_path / "capped.sqlite3", "SELECT sha256 FROM photos")) == 1
+
+
+async def test_two_changes_at_once_for_one_person_are_both_kept_in_order(
+    emulator: RunningEmulator, keeping: UsersSetPhoto, history_file: Path
+) -> None:
+    before = await shown(emulator, CANARY_TOKEN)
+
+    await asyncio.gather(keeping.call({"image": RED}), keeping.call({"image": GREEN}))
+
+    now = await shown(emulator, CANARY_TOKEN)
+    newest, oldest = await keeping.history()
+    assert oldest.avatar_hash == before.avatar_hash
+    # The second change kept what the first one set: nothing was replaced unseen.
+    assert newest.avatar_hash != now.avatar_hash
+    assert newest.avatar_hash == newest_replaced_hash(history_file, oldest.entry)
+    await keeping.undo()
+    await keeping.restore(oldest)
+    assert await shown(emulator, CANARY_TOKEN) == before
+
+
+async def test_two_histories_on_one_file_take_turns_through_the_lease(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    # Two PhotoHistory objects share no asyncio lock: only the file's lease orders them,
+    # as it orders two processes.
+    before = await shown(emulator, CANARY_TOKEN)
+    tools = [
+        UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=emulator.base_url,
+            environ={},
+            keep_previous=True,
+            photo_history=PhotoHistory(history_file),
+        )
+        for _ in range(2)
+    ]
+    try:
+        await asyncio.gather(tools[0].call({"image": RED}), tools[1].call({"image": GREEN}))
+        newest, oldest = await tools[0].history()
+    finally:
+        for tool in tools:
+            await tool.aclose()
+    assert oldest.avatar_hash == before.avatar_hash
+    assert newest.avatar_hash == newest_replaced_hash(history_file, oldest.entry)
+    assert rows(history_file, "SELECT COUNT(*) FROM leases") == [(0,)]
+
+
+def newest_replaced_hash(history_file: Path, entry: int) -> object:
+    """What Slack showed after the change that followed ``entry``."""
+    ((found,),) = rows(history_file, f"SELECT result_avatar_hash FROM entries WHERE id = {entry}")
+    return found

@@ -1,0 +1,362 @@
+"""usersRestorePhoto at every model door: the tool itself, each person's own history, the
+frameworks, every export (checked by the providers' own code), OCP agents, the MCP server.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from ocp_users_photo import UsersSetPhoto, register
+from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from ocp_users_photo.exports import (
+    FORMATS,
+    export_tool,
+    export_tools,
+    restore_definition,
+    restore_result_schema,
+)
+from ocp_users_photo.model_tool import checked_model_tools
+from ocp_users_photo.tokens import ActingPerson
+from tests.conftest import CANARY_TOKEN
+from tests.standin_agent import AsyncStandInAgent
+from tests.test_provider_checks import (
+    anthropic_strict_changes,
+    check_gemini,
+    openai_agents_sdk_changes,
+)
+from tests.undo_fixtures import picture, shown
+
+DATA = Path(__file__).parent / "data"
+RED = picture((200, 30, 30))
+GREEN = picture((30, 160, 60))
+BOTH = ["usersSetPhoto", "usersRestorePhoto"]
+
+
+@pytest.fixture
+async def tool(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[UsersSetPhoto]:
+    """A host's tool at model doors: keeping on by default, its own history file."""
+    (tmp_path / "red.png").write_bytes(RED)
+    (tmp_path / "green.png").write_bytes(GREEN)
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        image_roots=[tmp_path],
+        photo_history=tmp_path / "history.sqlite3",
+    ) as photo_tool:
+        yield photo_tool
+
+
+def restore_results() -> Draft202012Validator:
+    return Draft202012Validator(restore_result_schema(), format_checker=FormatChecker())
+
+
+# The model tool ---------------------------------------------------------------------
+
+
+async def test_without_entry_it_lists_with_entry_it_puts_back(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
+    restore = tool.restore_tool()
+    empty = await restore.run({})
+    assert empty == {"ok": True, "entries": [], "message": empty["message"]}
+    assert "Nothing was changed" in empty["message"]
+    before = await shown(emulator, CANARY_TOKEN)
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    assert (await tool.run({"image": "green.png"}))["ok"] is True
+
+    listing = await restore.run({"entry": None})
+    assert [entry["kind"] for entry in listing["entries"]] == ["custom", "default"]
+    assert "entry" in listing["message"]
+    assert "Nothing was changed" in listing["message"]
+    for result in (empty, listing):
+        assert restore_results().is_valid(result), list(restore_results().iter_errors(result))
+
+    oldest = listing["entries"][-1]["entry"]
+    restored = await restore.run({"entry": oldest})
+    assert restored["ok"] is True
+    assert restored["restored"]["entry"] == oldest
+    assert restore_results().is_valid(restored)
+    assert await shown(emulator, CANARY_TOKEN) == before
+    newest = (await restore.run({}))["entries"][0]
+    assert newest["replaced_by"] == {
+        "change": "restore",
+        "restores": oldest,
+        "default_avatar": True,
+    }
+
+    custom = await restore.run({"entry": str(newest["entry"])})  # decimal text is taken too
+    assert custom["profile"]["avatar_hash"] == newest["avatar_hash"]
+    assert restore_results().is_valid(custom)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        ({"entry": 0}, "$.entry"),
+        ({"entry": -3}, "$.entry"),
+        ({"entry": True}, "$.entry"),
+        ({"entry": 1.5}, "$.entry"),
+        ({"entry": "one"}, "$.entry"),
+        ({"entry": [1]}, "$.entry"),
+        ({"entry": 1, "image": "red.png"}, "$"),
+        ({"token": CANARY_TOKEN}, "$"),
+        ("entry 1", "$"),
+    ],
+)
+async def test_bad_entries_are_correctable_and_change_nothing(
+    emulator: RunningEmulator, tool: UsersSetPhoto, arguments: Any, path: str
+) -> None:
+    result = await tool.restore_tool().run(arguments)
+    assert result["ok"] is False
+    assert result["error"] == "invalid_arguments"
+    assert [problem["path"] for problem in result["problems"]] == [path]
+    assert result["message"].startswith("usersRestorePhoto was not called")
+    assert CANARY_TOKEN not in json.dumps(result)
+    assert restore_results().is_valid(result)
+    assert not emulator.requests.for_path("/api/users.setPhoto")
+
+
+async def test_an_entry_that_is_not_this_persons_is_refused(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
+    await tool.run({"image": "red.png"})
+    result = await tool.restore_tool().run({"entry": 99})
+    assert result["error"] == "invalid_arguments"
+    assert "no kept photo #99" in result["message"]
+
+
+class PersonTokens:
+    """A token source serving two people, as an installation store does."""
+
+    description = "two people"
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = tokens
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        assert person is not None
+        return SlackToken(self.tokens[person.user_id])
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
+        return None
+
+
+async def test_each_person_has_a_history_of_their_own(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    tokens = {"UALICE": "xoxp-1-2-3-alicealicealicealice", "UBOB": "xoxp-4-5-6-bobbobbobbobbob"}
+    for user_id, token in tokens.items():
+        emulator.state.add_token(token, user_id=user_id)
+    async with UsersSetPhoto(
+        PersonTokens(tokens),
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=tmp_path / "people.sqlite3",
+    ) as photo_tool:
+        alice = photo_tool.acting_as(team_id="T0EMULATOR", user_id="UALICE")
+        bob = photo_tool.acting_as(team_id="T0EMULATOR", user_id="UBOB")
+        assert (await alice.run({"image": RED}))["ok"] is True
+        assert (await alice.run({"image": GREEN}))["ok"] is True
+        assert (await bob.run({"image": GREEN}))["ok"] is True
+        assert len(await alice.history()) == 2
+        assert len(await bob.history()) == 1
+        # Bob's model cannot put back one of Alice's photos.
+        alices_entry = (await alice.history())[0].entry
+        refused = await bob.restore_tool().run({"entry": alices_entry})
+        assert refused["error"] == "invalid_arguments"
+        bob_before = await shown(emulator, tokens["UBOB"])
+        await alice.undo()
+    assert (await shown(emulator, tokens["UALICE"])).original == RED
+    assert await shown(emulator, tokens["UBOB"]) == bob_before
+
+
+# Frameworks ---------------------------------------------------------------------------
+
+
+def test_the_adapters_offer_both_tools_unless_keeping_is_off(tool: UsersSetPhoto) -> None:
+    from ocp_users_photo.frameworks.langchain import langchain_tools
+    from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
+    from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
+
+    assert [t.name for t in checked_model_tools([tool])] == BOTH
+    assert [t.name for t in openai_agents_tools(tool)] == BOTH
+    assert [t.name for t in langchain_tools(tool)] == BOTH
+    assert sorted(pydantic_ai_toolset(tool).tools) == sorted(BOTH)
+    bound = tool.acting_as(team_id="T1", user_id="U1")
+    assert [t.name for t in openai_agents_tools(bound)] == BOTH
+    # Given explicitly, the undo is not offered twice.
+    assert [t.name for t in checked_model_tools([tool, tool.restore_tool()])] == BOTH
+    off = UsersSetPhoto(CANARY_TOKEN, environ={}, keep_previous=False)
+    assert [t.name for t in openai_agents_tools(off)] == ["usersSetPhoto"]
+
+
+async def test_a_langchain_agent_tool_lists_and_restores(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
+    from ocp_users_photo.frameworks.langchain import langchain_tools
+
+    await tool.run({"image": "red.png"})
+    _, restore = langchain_tools(tool)
+    listed = json.loads(await restore.ainvoke({}))
+    (entry,) = listed["entries"]
+    restored = json.loads(await restore.ainvoke({"entry": entry["entry"]}))
+    assert restored["ok"] is True
+    assert not (await shown(emulator, CANARY_TOKEN)).is_custom
+
+
+# Exports ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_export_holds_both_tools(fmt: str) -> None:
+    exported = export_tools(fmt)
+    assert json.loads(json.dumps(exported)) == exported
+    names = [item.get("name") or item.get("function", {}).get("name") for item in exported]
+    assert names == BOTH
+    assert exported[0] == export_tool(fmt)
+    if fmt != "ocp":  # the OCP definition describes the API, whose token is a header
+        assert '"token"' not in json.dumps(exported[1])
+
+
+def test_the_restore_exports_pass_each_providers_own_checks() -> None:
+    openai = export_tools("openai")[1]["function"]
+    assert openai["strict"] is True
+    assert openai_agents_sdk_changes(openai["parameters"]) == []
+    assert anthropic_strict_changes(export_tools("anthropic-strict")[1]["input_schema"]) is None
+    check_gemini(export_tools("gemini")[1])
+    import mcp.types
+
+    mcp_restore = export_tools("mcp")[1]
+    assert mcp.types.Tool.model_validate(mcp_restore).output_schema == restore_result_schema()
+
+
+def test_the_restore_ocp_export_is_a_valid_ocp_tool_as_it_stands() -> None:
+    schema = json.loads((DATA / "ocp-tool.schema.json").read_text())
+    exported = export_tool("ocp", restore_definition())
+    assert exported["name"] == "usersRestorePhoto"
+    assert list(Draft7Validator(schema).iter_errors(exported)) == []
+    assert set(restore_definition().input_schema["properties"]) == {"entry"}
+    Draft202012Validator.check_schema(restore_result_schema())
+
+
+# OCP agents ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def library_loaded() -> None:
+    """ocp-agent imported before the event loop runs, when installed (its import reads files)."""
+    import contextlib
+    import importlib
+
+    with contextlib.suppress(ImportError):
+        importlib.import_module("ocp_agent")
+
+
+async def test_an_async_agent_offers_and_calls_the_undo(
+    emulator: RunningEmulator, tool: UsersSetPhoto, library_loaded: None
+) -> None:
+    agent = AsyncStandInAgent()
+    register(agent, tool=tool)
+    await agent.register_api("slack")
+    assert [t.name for t in agent.list_tools("slack")] == BOTH
+    before = await shown(emulator, CANARY_TOKEN)
+    await agent.call_tool("usersSetPhoto", {"image": "red.png"})
+    listing = await agent.call_tool("usersRestorePhoto", {})
+    (entry,) = listing["entries"]
+    restored = await agent.call_tool("usersRestorePhoto", {"entry": entry["entry"]})
+    assert restored["restored"]["entry"] == entry["entry"]
+    assert await shown(emulator, CANARY_TOKEN) == before
+    history = json.dumps(agent.context.history, default=str)
+    assert "tool_response:usersRestorePhoto" in history
+    assert CANARY_TOKEN not in history
+
+
+async def test_ocp_agents_own_agent_offers_the_undo(
+    emulator: RunningEmulator,
+    tool: UsersSetPhoto,
+    ocp_agent_library: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, tool=tool)
+    await agent.register_api("slack")
+    assert [t.name for t in agent.list_tools("slack")] == BOTH
+    await agent.call_tool("usersSetPhoto", {"image": "green.png"})
+    listing = await agent.call_tool("usersRestorePhoto", {})
+    assert listing["ok"] is True
+    assert len(listing["entries"]) == 1
+
+
+# The MCP server ------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def mcp_server(tmp_path: Path, *flags: str) -> AsyncIterator[tuple[ClientSession, Any]]:
+    (tmp_path / "red.png").write_bytes(RED)
+    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as slack:
+        parameters = StdioServerParameters(
+            command=sys.executable,
+            args=[
+                "-m",
+                "ocp_users_photo.mcp_server",
+                "--image-root",
+                str(tmp_path),
+                "--history",
+                str(tmp_path / "mcp-history.sqlite3"),
+                *flags,
+            ],
+            env={"SLACK_API_URL": slack.base_url, "SLACK_USER_TOKEN": CANARY_TOKEN},
+            cwd=str(tmp_path),
+        )
+        with (tmp_path / "stderr.txt").open("w") as errlog:
+            async with (
+                stdio_client(parameters, errlog=errlog) as (read, write),
+                ClientSession(read, write) as client,
+            ):
+                await client.initialize()
+                yield client, slack
+    assert CANARY_TOKEN not in (tmp_path / "stderr.txt").read_text()
+
+
+async def test_the_mcp_server_offers_both_tools_and_undoes(tmp_path: Path) -> None:
+    async with mcp_server(tmp_path) as (client, slack):
+        listed = await client.list_tools()
+        assert [t.name for t in listed.tools] == BOTH
+        assert listed.tools[1].output_schema == restore_result_schema()
+        before = await shown(slack, CANARY_TOKEN)
+        set_result = await client.call_tool("usersSetPhoto", {"image": "red.png"})
+        assert not set_result.is_error
+        listing = await client.call_tool("usersRestorePhoto", {})
+        (entry,) = listing.structured_content["entries"]
+        restored = await client.call_tool("usersRestorePhoto", {"entry": entry["entry"]})
+        assert not restored.is_error
+        assert restored.structured_content["ok"] is True
+        assert await shown(slack, CANARY_TOKEN) == before
+        refused = await client.call_tool("usersRestorePhoto", {"entry": 0})
+        assert refused.is_error
+        assert refused.structured_content["error"] == "invalid_arguments"
+        dumped = json.dumps([result.model_dump(mode="json") for result in (listing, restored)])
+        assert CANARY_TOKEN not in dumped
+
+
+async def test_the_mcp_server_without_keeping_offers_one_tool(tmp_path: Path) -> None:
+    async with mcp_server(tmp_path, "--no-keep-previous") as (client, slack):
+        listed = await client.list_tools()
+        assert [t.name for t in listed.tools] == ["usersSetPhoto"]
+        result = await client.call_tool("usersSetPhoto", {"image": "red.png"})
+        assert not result.is_error
+        assert not slack.requests.for_path("/api/users.profile.get")

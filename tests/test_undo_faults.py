@@ -1,0 +1,347 @@
+"""When keeping fails, nothing changes in Slack; when a change fails, the history says so.
+
+A damaged, locked or unwritable history, a token without users.profile:read, an
+original that cannot be downloaded, is too big or is no image; a process killed
+between keeping and sending; a change Slack refuses, one whose answer is lost, one
+that is cancelled. All against the emulator over HTTP, with real SQLite files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.errors import SlackApiError, TransportError
+from ocp_users_photo.undo import HistoryUnavailable, PhotoHistory
+from tests.conftest import CANARY_TOKEN
+from tests.undo_fixtures import damage_table, picture, rows, shown, write_file
+
+ROOT = Path(__file__).resolve().parent.parent
+RED = picture((200, 30, 30))
+GREEN = picture((30, 160, 60))
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture
+def history_file(tmp_path: Path) -> Path:
+    return tmp_path / "history.sqlite3"
+
+
+def tool_for(
+    emulator: RunningEmulator, history: Path | PhotoHistory, **options: object
+) -> UsersSetPhoto:
+    return UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history,
+        retry_backoff=0.01,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def model_door(emulator: RunningEmulator, history_file: Path) -> AsyncIterator[UsersSetPhoto]:
+    """A tool whose run() is a model door: keeping on by default."""
+    async with tool_for(emulator, history_file) as tool:
+        yield tool
+
+
+def set_photo_requests(emulator: RunningEmulator) -> int:
+    return len(emulator.requests.for_path("/api/users.setPhoto"))
+
+
+async def a_custom_photo(emulator: RunningEmulator) -> str:
+    """Give the person a photo of their own (outside the tool); its original's path."""
+    async with tool_for(emulator, Path(os.devnull), keep_previous=False) as plain:
+        reply = await plain.call({"image": RED})
+    return "/" + reply["profile"]["image_original"].split("/", 3)[3]
+
+
+# The history file --------------------------------------------------------------------
+
+
+async def test_a_damaged_history_is_a_clear_error_and_nothing_changes_in_slack(
+    emulator: RunningEmulator, model_door: UsersSetPhoto, history_file: Path
+) -> None:
+    write_file(history_file, b"this is no SQLite database, only text " * 200)
+    before = await shown(emulator, CANARY_TOKEN)
+
+    result = await model_door.run({"image": RED})
+
+    assert result["ok"] is False
+    assert result["error"] == "history_unavailable"
+    assert "is damaged" in result["message"]
+    assert "move the file away" in result["message"]
+    assert str(history_file) in result["message"]
+    assert set_photo_requests(emulator) == 0
+    assert await shown(emulator, CANARY_TOKEN) == before
+
+
+async def test_a_history_damaged_inside_is_found_before_keeping(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    async with tool_for(emulator, history_file, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        await tool.call({"image": GREEN})
+    damage_table(history_file, "entries")
+    async with tool_for(emulator, history_file, keep_previous=True) as tool:
+        with pytest.raises(HistoryUnavailable, match="damaged"):
+            await tool.call({"image": RED})
+    assert set_photo_requests(emulator) == 2
+
+
+async def test_a_locked_history_is_a_clear_error_and_nothing_changes_in_slack(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    history = PhotoHistory(history_file, busy_timeout=0.2)
+    async with tool_for(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        before = await shown(emulator, CANARY_TOKEN)
+        blocker = sqlite3.connect(history_file, isolation_level=None)
+        try:
+            blocker.execute("BEGIN EXCLUSIVE")
+            with pytest.raises(HistoryUnavailable, match="locked by another program"):
+                await tool.call({"image": GREEN})
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert set_photo_requests(emulator) == 1
+        assert await shown(emulator, CANARY_TOKEN) == before
+        await tool.call({"image": GREEN})  # free again: it works
+    assert set_photo_requests(emulator) == 2
+
+
+async def test_an_unwritable_history_refuses_the_change_at_a_model_door(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    async with tool_for(emulator, not_a_folder / "history.sqlite3") as tool:
+        result = await tool.run({"image": RED})
+    assert result["error"] == "history_unavailable"
+    assert "cannot be created or written" in result["message"]
+    assert set_photo_requests(emulator) == 0
+
+
+# The photo shown now cannot be kept -----------------------------------------------------
+
+
+async def test_without_the_read_scope_a_model_door_refuses_and_says_what_to_do(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    token = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
+    emulator.state.add_token(token, scopes="users.profile:write")
+    async with UsersSetPhoto(
+        token, base_url=emulator.base_url, environ={}, photo_history=history_file
+    ) as tool:
+        result = await tool.run({"image": RED})
+    assert result["error"] == "previous_photo_not_kept"
+    assert "users.profile:read" in result["message"]
+    assert "reinstall" in result["message"]
+    assert "keep_previous=False" in result["message"]
+    assert set_photo_requests(emulator) == 0
+
+
+async def test_without_the_read_scope_the_host_may_turn_keeping_off(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    token = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
+    emulator.state.add_token(token, scopes="users.profile:write")
+    async with UsersSetPhoto(
+        token,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history_file,
+        keep_previous=False,
+    ) as tool:
+        assert (await tool.run({"image": RED}))["ok"] is True
+
+
+async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
+    emulator: RunningEmulator, history_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
+    emulator.state.add_token(token, scopes="users.profile:write")
+    async with UsersSetPhoto(
+        token,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history_file,
+        keep_previous="if_readable",
+    ) as tool:
+        assert (await tool.call({"image": RED}))["ok"] is True
+    (warning,) = [r for r in caplog.records if r.name == "ocp_users_photo.undo"]
+    assert "was not kept" in warning.getMessage()
+    assert "users.profile:read" in warning.getMessage()
+
+
+async def test_an_original_that_cannot_be_downloaded_refuses_the_change(
+    emulator: RunningEmulator, model_door: UsersSetPhoto
+) -> None:
+    original_path = await a_custom_photo(emulator)
+    emulator.faults.inject(Fault.status(404), path=original_path)
+    result = await model_door.run({"image": GREEN})
+    assert result["error"] == "previous_photo_not_kept"
+    assert "could not be downloaded" in result["message"]
+    assert "HTTP 404" in result["message"]
+    assert set_photo_requests(emulator) == 1  # the photo given outside the tool only
+
+
+async def test_an_original_that_is_no_image_refuses_the_change(
+    emulator: RunningEmulator, model_door: UsersSetPhoto
+) -> None:
+    original_path = await a_custom_photo(emulator)
+    emulator.faults.inject(Fault.html_page(), path=original_path)
+    result = await model_door.run({"image": GREEN})
+    assert result["error"] == "previous_photo_not_kept"
+    assert "not an image" in result["message"]
+    assert set_photo_requests(emulator) == 1
+
+
+async def test_an_original_over_the_byte_cap_refuses_the_change(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    await a_custom_photo(emulator)
+    history = PhotoHistory(history_file, max_original_bytes=len(RED) - 1)
+    async with tool_for(emulator, history) as tool:
+        result = await tool.run({"image": GREEN})
+    assert result["error"] == "previous_photo_not_kept"
+    assert "limit" in result["message"]
+    assert set_photo_requests(emulator) == 1
+
+
+async def test_a_damaged_original_is_no_image_that_could_be_put_back(
+    emulator: RunningEmulator, model_door: UsersSetPhoto
+) -> None:
+    original_path = await a_custom_photo(emulator)
+    cut_short = RED[: len(RED) // 2]
+    emulator.faults.inject(
+        Fault.status(200, body=cut_short, headers={"content-type": "image/png"}),
+        path=original_path,
+    )
+    result = await model_door.run({"image": GREEN})
+    assert result["error"] == "previous_photo_not_kept"
+    assert "could be put back" in result["message"]
+    assert set_photo_requests(emulator) == 1
+
+
+# How a change ends ------------------------------------------------------------------
+
+
+async def test_a_change_slack_refuses_leaves_no_entry(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    async with tool_for(emulator, history_file, keep_previous=True) as tool:
+        emulator.faults.inject(Fault.slack_error("bad_image", status_code=200))
+        with pytest.raises(SlackApiError, match="bad_image"):
+            await tool.call({"image": RED})
+        assert await tool.history() == []
+        assert rows(history_file, "SELECT COUNT(*) FROM photos") == [(0,)]
+
+
+async def test_a_change_whose_answer_is_lost_is_kept_as_unknown(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    async with tool_for(emulator, history_file, keep_previous=True, max_retries=0) as tool:
+        emulator.faults.inject(Fault.drop())
+        with pytest.raises(TransportError):
+            await tool.call({"image": RED})
+        (entry,) = await tool.history()
+    assert entry.status == "unknown"
+    assert "may not have happened" in entry.describe()
+
+
+async def test_a_cancelled_change_stays_pending_and_lets_the_next_one_go(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    async with tool_for(emulator, history_file, keep_previous=True) as tool:
+        emulator.faults.inject(Fault.delay(5))
+        task = asyncio.create_task(tool.call({"image": RED}))
+        for _ in range(1000):  # until the change is on its way (10 s at most)
+            if emulator.requests.for_path("/api/users.setPhoto"):
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        (entry,) = await tool.history()
+        assert entry.status == "pending"
+        await asyncio.wait_for(tool.call({"image": GREEN}), 10)  # the turn was given back
+        assert len(await tool.history()) == 2
+
+
+CRASHING_CHILD = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from ocp_users_photo import UsersSetPhoto
+    from ocp_users_photo.undo import PhotoHistory
+
+    class DyingHistory(PhotoHistory):
+        async def keep(self, *args, **kwargs):
+            kept = await super().keep(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)  # kept and fsynced; not yet sent
+            return kept
+
+    async def main():
+        base_url, history, token, image = sys.argv[1:5]
+        tool = UsersSetPhoto(token, base_url=base_url, environ={},
+                             photo_history=DyingHistory(history), keep_previous=True)
+        await tool.call({"image": open(image, "rb").read()})
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_a_crash_after_keeping_leaves_a_durable_photo_marked_may_not_have_happened(
+    emulator: RunningEmulator, history_file: Path, tmp_path: Path
+) -> None:
+    await a_custom_photo(emulator)
+    before = await shown(emulator, CANARY_TOKEN)
+    image = tmp_path / "green.png"
+    image.write_bytes(GREEN)
+    child = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-c",
+            CRASHING_CHILD,
+            emulator.base_url,
+            str(history_file),
+            CANARY_TOKEN,
+            str(image),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+
+    assert set_photo_requests(emulator) == 1  # only the photo given before
+    assert await shown(emulator, CANARY_TOKEN) == before
+    async with tool_for(emulator, history_file, keep_previous=True) as tool:
+        (entry,) = await tool.history()
+        assert entry.status == "pending"
+        assert entry.as_dict()["status_text"].startswith("kept; the change may not have happened")
+        assert entry.avatar_hash == before.avatar_hash
+        assert entry.byte_count == len(RED)
+        # The dead process's lease does not hold anyone up.
+        await asyncio.wait_for(tool.call({"image": GREEN}), 20)
+        await tool.restore(entry)
+    assert await shown(emulator, CANARY_TOKEN) == before

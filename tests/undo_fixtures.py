@@ -1,0 +1,99 @@
+"""What the undo tests share: what Slack (the emulator) shows a person, read over HTTP, and images.
+
+``shown`` asks the emulator as any Slack client would: users.profile.get, then every
+rendition URL it names, so a test compares the avatar hash and the pictures people
+see, not only the bytes kept.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from ocp_users_photo.emulator import RENDITION_SIZES, RunningEmulator
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What Slack shows for a person: the avatar hash, whether it is their own, the renditions."""
+
+    avatar_hash: str
+    is_custom: bool
+    renditions: dict[int, bytes]
+    original: bytes | None
+
+
+async def shown(emulator: RunningEmulator, token: str) -> Shown:
+    """users.profile.get and every image it names, fetched over HTTP."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        reply = await http.post(
+            f"{emulator.base_url}/users.profile.get",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        profile = reply.json()["profile"]
+        renditions = {}
+        for size in RENDITION_SIZES:
+            answer = await http.get(profile[f"image_{size}"])
+            answer.raise_for_status()
+            renditions[size] = answer.content
+        original = None
+        if "image_original" in profile:
+            answer = await http.get(profile["image_original"])
+            answer.raise_for_status()
+            original = answer.content
+    return Shown(profile["avatar_hash"], profile["is_custom_image"], renditions, original)
+
+
+def picture(color: tuple[int, int, int], size: int = 600, fmt: str = "PNG") -> bytes:
+    """A square image of one colour with a differently coloured quarter (crops show)."""
+    image = Image.new("RGB", (size, size), color)
+    image.paste((20, 40, 220), (size // 2, 0, size, size // 2))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def rows(path: Path, query: str) -> list[tuple[object, ...]]:
+    """Rows of the history file, read with a connection of the test's own."""
+    with sqlite3.connect(path) as database:
+        return list(database.execute(query).fetchall())
+
+
+def write_file(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def exists(path: Path) -> bool:
+    return path.exists()
+
+
+def file_mode(path: Path) -> int:
+    return path.stat().st_mode
+
+
+def damage_table(path: Path, table: str) -> None:
+    """Overwrite the root page of ``table`` with bytes no b-tree page starts with."""
+    with sqlite3.connect(path) as database:
+        page_size = database.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = database.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with path.open("r+b") as file:
+        file.seek(page_size * (root - 1))
+        file.write(b"\xff" * 64)
+
+
+def stored_bytes(folder: Path, prefix: str) -> bytes:
+    """Every file in ``folder`` whose name starts with ``prefix`` (a database and its WAL)."""
+    return b"".join(path.read_bytes() for path in folder.iterdir() if path.name.startswith(prefix))
+
+
+def history_requests(emulator: RunningEmulator) -> list[str]:
+    """The paths of the requests that reached the emulator, in order (profile reads included)."""
+    return [request.path for request in emulator.requests.all()]
