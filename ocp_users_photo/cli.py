@@ -15,6 +15,7 @@ Exit codes (a failure is one line on stderr, never a traceback):
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -42,6 +43,42 @@ EXIT_RATE_LIMITED: Final = 4
 EXIT_TRANSPORT: Final = 5
 EXIT_REPLY_SCHEMA: Final = 6
 EXIT_INTERRUPTED: Final = 130
+
+# The commands that call Slack with the person's token: (name, module with configure_parser
+# and run, help line, description). Their modules need no optional extra.
+_SLACK_COMMANDS: Final = (
+    (
+        "set",
+        "set_command",
+        "set the photo of the token's user from an image file",
+        "Set the profile photo of the user whose token is in the environment. The token is "
+        "read from SLACK_USER_TOKEN (or SLACK_TOKEN, or --token-env NAME), never from a flag, "
+        "which would land in shell history and ps.",
+    ),
+    (
+        "whoami",
+        "whoami_command",
+        "say whose token is configured, its workspace and scopes, and if it can set a photo",
+        "Call auth.test with the token set would use (SLACK_USER_TOKEN, SLACK_TOKEN or "
+        "--token-env NAME): whose it is, the workspace, its scopes, whether it can set a photo "
+        "and what to do if not. Never prints the token. Exits 0 when it can set a photo, 2 "
+        "when it cannot.",
+    ),
+    (
+        "history",
+        "history_command",
+        "list the photos kept for undo for the token's user, newest first",
+        "List the photos kept before each change (the history file), newest first: number, "
+        "time, what it was, what replaced it. Never prints the token.",
+    ),
+    (
+        "undo",
+        "undo_command",
+        "put back the photo the last change replaced (or --entry N)",
+        "Put back what Slack showed before the last change kept here, or the kept photo "
+        "--entry N. It is a change too: the photo it replaces is kept, so undo again goes back.",
+    ),
+)
 
 
 def exit_code_for(error: UsersPhotoError) -> int:
@@ -96,51 +133,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    from ocp_users_photo import set_command
-
-    set_parser = commands.add_parser(
-        "set",
-        help="set the photo of the token's user from an image file",
-        description="Set the profile photo of the user whose token is in the environment. "
-        "The token is read from SLACK_USER_TOKEN (or SLACK_TOKEN, or --token-env NAME), "
-        "never from a flag, which would land in shell history and ps.",
-    )
-    set_command.configure_parser(set_parser)
-    set_parser.set_defaults(handler=set_command.run)
-
-    from ocp_users_photo import whoami_command
-
-    whoami_parser = commands.add_parser(
-        "whoami",
-        help="say whose token is configured, its workspace and scopes, and if it can set a photo",
-        description="Call auth.test with the token set would use (SLACK_USER_TOKEN, SLACK_TOKEN "
-        "or --token-env NAME): whose it is, the workspace, its scopes, whether it can set a "
-        "photo and what to do if not. Never prints the token. Exits 0 when it can set a photo, "
-        "2 when it cannot.",
-    )
-    whoami_command.configure_parser(whoami_parser)
-    whoami_parser.set_defaults(handler=whoami_command.run)
-
-    from ocp_users_photo import history_command, undo_command
-
-    history_parser = commands.add_parser(
-        "history",
-        help="list the photos kept for undo for the token's user, newest first",
-        description="List the photos kept before each change (the history file), newest "
-        "first: number, time, what it was, what replaced it. Never prints the token.",
-    )
-    history_command.configure_parser(history_parser)
-    history_parser.set_defaults(handler=history_command.run)
-
-    undo_parser = commands.add_parser(
-        "undo",
-        help="put back the photo the last change replaced (or --entry N)",
-        description="Put back what Slack showed before the last change kept here, or the "
-        "kept photo --entry N. It is a change too: the photo it replaces is kept, so undo "
-        "again goes back.",
-    )
-    undo_command.configure_parser(undo_parser)
-    undo_parser.set_defaults(handler=undo_command.run)
+    for name, module_name, summary, description in _SLACK_COMMANDS:
+        command_parser = commands.add_parser(name, help=summary, description=description)
+        module = importlib.import_module(f"ocp_users_photo.{module_name}")
+        module.configure_parser(command_parser)
+        command_parser.set_defaults(handler=module.run)
 
     demo_parser = commands.add_parser(
         "demo",

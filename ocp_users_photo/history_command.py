@@ -16,20 +16,13 @@ import os
 import sys
 from typing import TextIO
 
-from ocp_users_photo.tokens import TOKEN_VARIABLES
+from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.tool import UsersSetPhoto
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """The options ``history`` and ``undo`` share: where Slack, the token and the history are."""
-    parser.add_argument(
-        "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
-    )
-    parser.add_argument(
-        "--token-env",
-        metavar="NAME",
-        help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
-    )
+    add_slack_options(parser)
     parser.add_argument(
         "--history",
         metavar="PATH",

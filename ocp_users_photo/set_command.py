@@ -20,11 +20,12 @@ from typing import Any, TextIO
 import anyio.to_thread
 from PIL import Image
 
+from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
-from ocp_users_photo.tokens import TOKEN_VARIABLES, ActingPerson, NoToken
+from ocp_users_photo.tokens import ActingPerson, NoToken
 from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
 
 
@@ -39,14 +40,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     crop.add_argument("--crop-x", metavar="N", help="left edge of the square")
     crop.add_argument("--crop-y", metavar="N", help="top edge of the square")
     crop.add_argument("--crop-w", metavar="N", help="side of the square")
-    parser.add_argument(
-        "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
-    )
-    parser.add_argument(
-        "--token-env",
-        metavar="NAME",
-        help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
-    )
+    add_slack_options(parser)
     parser.add_argument(
         "--image-root",
         action="append",

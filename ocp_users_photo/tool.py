@@ -30,6 +30,7 @@ import httpx
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.arguments import parse_arguments
+from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import SlackToken, user_token_problem
 from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
@@ -183,7 +184,7 @@ class Preparing:
             self._upload.close()
 
 
-class UsersSetPhoto:
+class UsersSetPhoto(AsyncClosing):
     """Slack's users.setPhoto as a checked, asynchronous tool.
 
     ``await tool.call(arguments)`` returns the checked reply or raises a
@@ -691,17 +692,6 @@ class UsersSetPhoto:
         opened = self._photo_history
         if opened is not None and opened is not self._photo_history_given:
             await opened.aclose()
-
-    async def __aenter__(self) -> UsersSetPhoto:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return (

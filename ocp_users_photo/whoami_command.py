@@ -14,9 +14,9 @@ import json
 import sys
 from typing import TextIO
 
+from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.settings import door_token_source
-from ocp_users_photo.tokens import TOKEN_VARIABLES
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
 
@@ -25,14 +25,7 @@ EXIT_CANNOT_SET = 2
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
-    )
-    parser.add_argument(
-        "--token-env",
-        metavar="NAME",
-        help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
-    )
+    add_slack_options(parser)
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
 

@@ -26,6 +26,11 @@ from ocp_users_photo.exports import (
     restore_definition,
     restore_result_schema,
 )
+
+# Imported here, not in the async tests: a first import reads files on the event loop.
+from ocp_users_photo.frameworks.langchain import langchain_tools
+from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
+from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
 from ocp_users_photo.model_tool import checked_model_tools
 from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import CANARY_TOKEN
@@ -186,9 +191,6 @@ async def test_each_person_has_a_history_of_their_own(
 
 
 def test_the_adapters_offer_both_tools_unless_keeping_is_off(tool: UsersSetPhoto) -> None:
-    from ocp_users_photo.frameworks.langchain import langchain_tools
-    from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
-    from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
 
     assert [t.name for t in checked_model_tools([tool])] == BOTH
     assert [t.name for t in openai_agents_tools(tool)] == BOTH
@@ -205,7 +207,6 @@ def test_the_adapters_offer_both_tools_unless_keeping_is_off(tool: UsersSetPhoto
 async def test_a_langchain_agent_tool_lists_and_restores(
     emulator: RunningEmulator, tool: UsersSetPhoto
 ) -> None:
-    from ocp_users_photo.frameworks.langchain import langchain_tools
 
     await tool.run({"image": "red.png"})
     _, restore = langchain_tools(tool)

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any, Final, TypeVar
 
 import anyio.to_thread
 
 from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.route import SlackPhotoRoute
+from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -44,7 +44,7 @@ except ImportError as missing:
 T = TypeVar("T")
 
 
-class OCPAgent(LibraryAgent):  # type: ignore[misc]
+class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
     """``ocp_agent.OCPAgent`` whose ``register_api`` and ``call_tool`` are coroutines.
 
     The constructor takes ocp-agent's own arguments, plus ``tool`` (a ``UsersSetPhoto``
@@ -123,14 +123,3 @@ class OCPAgent(LibraryAgent):  # type: ignore[misc]
     async def aclose(self) -> None:
         """Close the photo tool's HTTP client (ocp-agent's own sessions are the library's)."""
         await self.photo_tool.aclose()
-
-    async def __aenter__(self) -> OCPAgent:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

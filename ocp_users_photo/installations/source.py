@@ -15,11 +15,11 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from types import TracebackType
 
 import httpx
 from slack_sdk.oauth.installation_store import Installation
 
+from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import ClientCredentials, SlackToken
 from ocp_users_photo.errors import TokenUnavailable
 from ocp_users_photo.installations.errors import (
@@ -46,7 +46,7 @@ logger = logging.getLogger("ocp_users_photo")
 DEFAULT_REFRESH_MARGIN = 300.0
 
 
-class InstallationTokenSource:
+class InstallationTokenSource(AsyncClosing):
     """A ``TokenSource`` over an installation store: the acting person's token, kept fresh.
 
     ``client_id`` and ``client_secret`` are the app's (its Basic Information page); they
@@ -214,17 +214,6 @@ class InstallationTokenSource:
     async def aclose(self) -> None:
         """Close the HTTP client the source opened for refreshes."""
         await self._slack.aclose()
-
-    async def __aenter__(self) -> InstallationTokenSource:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return (

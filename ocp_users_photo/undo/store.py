@@ -31,6 +31,7 @@ from typing import Any, Final, TypeVar
 
 import anyio.to_thread
 
+from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.undo.database import (
@@ -72,7 +73,7 @@ _ENTRY_COLUMNS: Final = (
 )
 
 
-class PhotoHistory:
+class PhotoHistory(AsyncClosing):
     """The photo history in one SQLite file; share one object among tools of a process.
 
     ``path``: the file (default: ``default_history_path()``, in the user's data folder).
@@ -210,12 +211,6 @@ class PhotoHistory:
     async def aclose(self) -> None:
         """``close`` in a worker thread: closing may checkpoint the WAL into the file."""
         await anyio.to_thread.run_sync(self.close)
-
-    async def __aenter__(self) -> PhotoHistory:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         where = str(self._given_path) if self._given_path is not None else "the default file"
