@@ -70,11 +70,45 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
 UNKNOWN_CODE_HINT = "Slack gave no more detail: see https://api.slack.com/methods/users.setPhoto."
 
 
+# The user scope each method this package calls needs (Slack's method pages).
+SCOPE_BY_METHOD: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "users.setPhoto": "users.profile:write",
+        "users.deletePhoto": "users.profile:write",
+        "users.profile.get": "users.profile:read",
+    }
+)
+# Advice that is only true of users.setPhoto (its image, its arguments, its rate tier).
+_SET_PHOTO_ONLY = frozenset(
+    {
+        "bad_image",
+        "too_large",
+        "too_many_frames",
+        "invalid_arg_name",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+        "ratelimited",
+    }
+)
+
+
 def hint_for(code: str, method: str = "users.setPhoto") -> str:
-    """The advice for a Slack error code; unknown codes still get a pointer to the method's docs."""
+    """The advice for a Slack error code from ``method``; unknown codes still get a pointer
+    to the method's docs. A scope named is the one that method needs."""
+    docs = f"https://api.slack.com/methods/{method}"
+    if code == "missing_scope":
+        scope = SCOPE_BY_METHOD.get(method)
+        if scope is None:
+            return f"The token lacks a scope {method} needs (see {docs}): add it and reinstall."
+        return (
+            f"The token lacks a scope: add {scope} to the app's user token scopes and reinstall it."
+        )
+    if code == "ratelimited" and method != "users.setPhoto":
+        return "Slack rate-limited this app: wait retry_after seconds, then try again."
     hint = HINTS.get(code)
-    if hint is not None:
+    if hint is not None and (method == "users.setPhoto" or code not in _SET_PHOTO_ONLY):
         return hint
     if method == "users.setPhoto":
         return UNKNOWN_CODE_HINT
-    return f"Slack gave no more detail: see https://api.slack.com/methods/{method}."
+    return f"Slack gave no more detail: see {docs}."
