@@ -69,6 +69,7 @@ async def photo_app(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[
         signing_secret=SIGNING_SECRET,
         database=str(tmp_path / "photo_app.db"),
         image_folder=str(images),
+        history=str(tmp_path / "photo_history.sqlite3"),
         base_url=emulator.base_url,
         authorization_url=emulator.authorize_url,
         redirect_uri=f"{url}/slack/oauth_redirect",
@@ -249,7 +250,7 @@ async def test_unknown_images_and_links_are_refused_with_what_there_is(
     await slash_command(photo_app, emulator, "UALICE0001", "https://example.com/me.png")
     first, second = await posted(emulator, RESPONSE_METHOD, 2)
     assert "the app has: blue.png, red.png" in str(first["text"])
-    assert "links are not supported yet" in str(second["text"])
+    assert "this app takes its own images, not links" in str(second["text"])
     assert photo_tokens(emulator) == []
 
 
@@ -264,3 +265,50 @@ async def test_a_request_not_signed_by_slack_is_refused(
         refused = await forger.post(f"{photo_app.url}/slack/events", content=body, headers=headers)
     assert refused.status_code == 401
     assert photo_tokens(emulator) == []
+
+
+async def test_undo_puts_back_what_the_person_had_and_only_theirs(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    emulator.faults.inject(Fault.json({"ok": True}), times=10, path=RESPONSE_METHOD)
+    await install_through_the_app(photo_app, "UALICE0001")
+    await install_through_the_app(photo_app, "UBOB000002")
+
+    def shown(user_id: str) -> str:
+        person = emulator.state.person(user_id)
+        assert person is not None
+        return person.avatar_hash
+
+    alice_default = shown("UALICE0001")
+    await slash_command(photo_app, emulator, "UALICE0001", "red.png")
+    await posted(emulator, RESPONSE_METHOD, 1)  # the photo is set after the command's ack
+    await slash_command(photo_app, emulator, "UBOB000002", "blue.png")
+    assert [answer["text"] for answer in await posted(emulator, RESPONSE_METHOD, 2)] == [
+        "Done: your Slack photo is now red.png.",
+        "Done: your Slack photo is now blue.png.",
+    ]
+    red, bob_blue = shown("UALICE0001"), shown("UBOB000002")
+    assert red != alice_default
+
+    await slash_command(photo_app, emulator, "UALICE0001", "undo")
+    answers = await posted(emulator, RESPONSE_METHOD, 3)
+    assert answers[2]["text"] == "Done: your previous Slack photo is back."
+    assert shown("UALICE0001") == alice_default  # Slack's default avatar again
+    assert shown("UBOB000002") == bob_blue  # Bob's photo is not Alice's to undo
+
+    await slash_command(photo_app, emulator, "UALICE0001", "undo")  # an undo is a change too
+    answers = await posted(emulator, RESPONSE_METHOD, 4)
+    assert answers[3]["text"] == "Done: your previous Slack photo is back."
+    assert shown("UALICE0001") == red
+
+
+async def test_undo_with_nothing_kept_says_so_and_sends_nothing(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
+    await install_through_the_app(photo_app, "UALICE0001")
+    await slash_command(photo_app, emulator, "UALICE0001", "undo")
+    [answer] = await posted(emulator, RESPONSE_METHOD, 1)
+    assert answer["text"] == "There is nothing to undo: this app has not changed your photo."
+    assert photo_tokens(emulator) == []
+    assert emulator.requests.for_path("users.deletePhoto") == []

@@ -7,6 +7,9 @@ app, and the app sets THAT person's photo with THAT person's own token: Bolt tel
 sent the request (verified by Slack's signature), ``tool.acting_as`` binds them, and
 the ``InstallationTokenSource`` finds and refreshes their token. NAME is one of the
 app's own images (a file in ``PHOTO_APP_IMAGES``); nothing is downloaded from Slack.
+Every photo a change replaces is kept first (``keep_previous=True``, in the history
+file ``PHOTO_APP_HISTORY``), so ``/photo undo`` (or ``photo undo``) puts back what the
+person had before.
 
     SLACK_CLIENT_ID=... SLACK_CLIENT_SECRET=... SLACK_SIGNING_SECRET=... \\
     PHOTO_APP_IMAGES=./portraits python -m ocp_users_photo.examples.bolt_photo_app
@@ -14,9 +17,9 @@ app's own images (a file in ``PHOTO_APP_IMAGES``); nothing is downloaded from Sl
 It serves Slack's requests on /slack/events, the install link on /slack/install and
 the OAuth redirect on /slack/oauth_redirect (port 3000; PORT overrides).
 
-Images from URLs come with another issue: ``ImageChoice`` is the hook. A host that
-may fetch from allowed hosts passes its own ``image_choice`` that turns a URL into
-what ``UsersSetPhoto`` takes.
+Links are refused: this app offers its own images only. A host that wants links gives
+``UsersSetPhoto`` its ``url_hosts`` (the guarded fetch) and an ``image_choice`` that
+passes the URL on.
 """
 
 from __future__ import annotations
@@ -40,13 +43,17 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo.errors import NothingToUndo
 
 BOT_SCOPES: Final = ("commands", "chat:write", "im:history")
 USER_SCOPES: Final = ("users.profile:write", "users.profile:read")
 IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".gif")
+# What a person types to put their previous photo back: "/photo undo", "photo undo".
+UNDO_WORD: Final = "undo"
 # "photo NAME" in a direct message to the app.
 PHOTO_MESSAGE: Final = re.compile(r"^\s*photo\s+(?P<name>\S.*?)\s*$", re.IGNORECASE)
 
@@ -78,7 +85,7 @@ class OwnImages:
         wanted = requested.strip()
         if wanted.lower().startswith(("http://", "https://")):
             raise ImageNotAvailable(
-                "images from links are not supported yet: name one of the app's own images"
+                "this app takes its own images, not links: name one of the app's own images"
             )
         names = await anyio.to_thread.run_sync(self.names)  # a folder listing blocks
         for name in names:
@@ -97,6 +104,7 @@ class PhotoAppSettings:
     signing_secret: str
     database: str
     image_folder: str
+    history: str = "photo_app_history.sqlite3"  # the kept photos, for undo
     base_url: str | None = None
     authorization_url: str | None = None
     redirect_uri: str | None = None
@@ -119,6 +127,7 @@ class PhotoAppSettings:
             signing_secret=environ["SLACK_SIGNING_SECRET"],
             database=environ.get("PHOTO_APP_DATABASE", "photo_app.db"),
             image_folder=environ.get("PHOTO_APP_IMAGES", "."),
+            history=environ.get("PHOTO_APP_HISTORY", "photo_app_history.sqlite3"),
             base_url=environ.get("SLACK_API_URL"),
             install_url=environ.get("PHOTO_APP_INSTALL_URL"),
         )
@@ -136,7 +145,12 @@ class PhotoApp:
     async def set_photo_for(
         self, *, team_id: str | None, user_id: str, enterprise_id: str | None, requested: str
     ) -> str:
-        """Set the requesting person's photo; the answer to show them."""
+        """Set the requesting person's photo (or put the previous one back, for "undo");
+        the answer to show them."""
+        if requested.strip().lower() == UNDO_WORD:
+            return await self.undo_for(
+                team_id=team_id, user_id=user_id, enterprise_id=enterprise_id
+            )
         try:
             image = await self.images.image_for(requested)
         except ImageNotAvailable as unavailable:
@@ -147,6 +161,19 @@ class PhotoApp:
             return f"Done: your Slack photo is now {Path(requested.strip()).name[:60]}."
         message = str(result.get("message", "unknown error"))
         return f"Your photo was not changed: {message}"
+
+    async def undo_for(
+        self, *, team_id: str | None, user_id: str, enterprise_id: str | None
+    ) -> str:
+        """Put back the photo the person's last change replaced; the answer to show them."""
+        person = self.tool.acting_as(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
+        try:
+            await person.undo()
+        except NothingToUndo:
+            return "There is nothing to undo: this app has not changed your photo."
+        except UsersPhotoError as error:
+            return f"Your photo was not changed: {error}"
+        return "Done: your previous Slack photo is back."
 
     async def aclose(self) -> None:
         await self.tool.aclose()
@@ -203,6 +230,8 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         source,
         base_url=settings.base_url,
         image_roots=[folder] if isinstance(folder, Path) else None,
+        keep_previous=True,  # the app's users have the read scope: every change can be undone
+        photo_history=settings.history,
     )
     app = PhotoApp(bolt=bolt, tool=tool, source=source, images=images)
 
