@@ -11,11 +11,11 @@ this: the person is the host's argument, never a tool argument.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextvars import Token
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.tokens import (
     ActingPerson,
     acting_as,
@@ -24,9 +24,16 @@ from ocp_users_photo.tokens import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ocp_users_photo.model_tool import ModelTool
-    from ocp_users_photo.observers import CallObserver
-    from ocp_users_photo.tool import PreparedUpload, Preparing, TokenOverride, UsersSetPhoto
+    from ocp_users_photo.tool import (
+        PreparedUpload,
+        PrepareOptions,
+        Preparing,
+        SummaryOptions,
+        UsersSetPhoto,
+    )
     from ocp_users_photo.undo.entries import KeptPhoto
     from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
     from ocp_users_photo.whoami import TokenIdentity
@@ -66,17 +73,9 @@ class ActingTool:
         self._entered: Token[ActingPerson | None] | None = None
 
     # The model-facing surface (ModelTool): the plain tool's, unchanged.
-    @property
-    def name(self) -> str:
-        return self.tool.name
-
-    @property
-    def description(self) -> str:
-        return self.tool.description
-
-    @property
-    def input_schema(self) -> dict[str, Any]:
-        return self.tool.input_schema
+    name = Forwarded[str]("tool")
+    description = Forwarded[str]("tool")
+    input_schema = Forwarded[dict[str, Any]]("tool")
 
     async def call(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """``UsersSetPhoto.call`` for this person."""
@@ -94,38 +93,19 @@ class ActingTool:
             return self.tool.call_sync(arguments)
 
     async def call_with_summary(
-        self,
-        arguments: Mapping[str, Any],
-        *,
-        digest: bool = False,
-        model_facing: bool = False,
-        token_override: TokenOverride | None = None,
-        observers: Sequence[CallObserver] = (),
+        self, arguments: Mapping[str, Any], **options: Unpack[SummaryOptions]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``UsersSetPhoto.call_with_summary`` for this person."""
         with acting_as(self.person):
-            return await self.tool.call_with_summary(
-                arguments,
-                digest=digest,
-                model_facing=model_facing,
-                token_override=token_override,
-                observers=observers,
-            )
+            return await self.tool.call_with_summary(arguments, **options)
 
-    def prepare(
-        self,
-        arguments: Mapping[str, Any],
-        *,
-        model_facing: bool = False,
-        token_override: TokenOverride | None = None,
-    ) -> Preparing:
+    def prepare(self, arguments: Mapping[str, Any], **options: Unpack[PrepareOptions]) -> Preparing:
         """``UsersSetPhoto.prepare`` with this person's token (a renewal stays theirs)."""
         from ocp_users_photo.tool import Preparing
 
         async def checks() -> PreparedUpload:
             with acting_as(self.person):
-                return await self.tool.prepare(
-                    arguments, model_facing=model_facing, token_override=token_override
-                )
+                return await self.tool.prepare(arguments, **options)
 
         return Preparing(checks)
 
@@ -175,12 +155,7 @@ class ActingTool:
         self._entered = bind_acting_person(self.person)
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         entered, self._entered = self._entered, None
         if entered is not None:
             reset_acting_person(entered)

@@ -81,6 +81,36 @@ _SLACK_COMMANDS: Final = (
 )
 
 
+# The commands whose modules may need an optional extra, imported only when chosen:
+# (name, module with configure_parser and run, the extra, help line, description).
+_EXTRA_COMMANDS: Final = (
+    (
+        "demo",
+        "demo",
+        "emulator",
+        "set a photo on a local Slack emulator: no token, no network",
+        "Start the local Slack emulator on a free loopback port, set a photo on it with this "
+        "tool, read it back with users.profile.get, and show where to see it.",
+    ),
+    (
+        "emulator",
+        "emulator.command",
+        "emulator",
+        "serve the local Slack emulator until interrupted",
+        "Serve a local Slack-compatible users.setPhoto / users.deletePhoto / "
+        "users.profile.get until interrupted; prints its base URL once ready.",
+    ),
+    (
+        "mcp",
+        "mcp_server",
+        "mcp",
+        "serve usersSetPhoto over the Model Context Protocol (stdio)",
+        "Run an MCP server over stdio exposing usersSetPhoto. The token comes from the "
+        "environment only; image paths are confined to --image-root folders.",
+    ),
+)
+
+
 def exit_code_for(error: UsersPhotoError) -> int:
     """The documented exit code for each kind of failure."""
     if isinstance(error, (InvalidArguments, TokenUnavailable)):
@@ -139,29 +169,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         module.configure_parser(command_parser)
         command_parser.set_defaults(handler=module.run)
 
-    demo_parser = commands.add_parser(
-        "demo",
-        help="set a photo on a local Slack emulator: no token, no network",
-        description="Start the local Slack emulator on a free loopback port, set a photo on it "
-        "with this tool, read it back with users.profile.get, and show where to see it.",
-    )
-    _lazy(demo_parser, "ocp_users_photo.demo", "emulator", command == "demo")
-
-    emulator_parser = commands.add_parser(
-        "emulator",
-        help="serve the local Slack emulator until interrupted",
-        description="Serve a local Slack-compatible users.setPhoto / users.deletePhoto / "
-        "users.profile.get until interrupted; prints its base URL once ready.",
-    )
-    _lazy(emulator_parser, "ocp_users_photo.emulator.command", "emulator", command == "emulator")
-
-    mcp_parser = commands.add_parser(
-        "mcp",
-        help="serve usersSetPhoto over the Model Context Protocol (stdio)",
-        description="Run an MCP server over stdio exposing usersSetPhoto. The token comes from "
-        "the environment only; image paths are confined to --image-root folders.",
-    )
-    _lazy(mcp_parser, "ocp_users_photo.mcp_server", "mcp", command == "mcp")
+    for name, module_name, extra, summary, description in _EXTRA_COMMANDS:
+        command_parser = commands.add_parser(name, help=summary, description=description)
+        _lazy(command_parser, f"ocp_users_photo.{module_name}", extra, command == name)
 
     manifest_parser = commands.add_parser(
         "manifest",
@@ -205,8 +215,6 @@ def _print(text: str) -> int:
 
 def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen: bool) -> None:
     """Wire a subcommand whose module may need an optional extra, imported only when chosen."""
-    import importlib
-
     if not chosen:
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         return

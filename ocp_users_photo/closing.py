@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TypeVar
 
 _Closing = TypeVar("_Closing", bound="AsyncClosing")
@@ -21,10 +20,5 @@ class AsyncClosing:
     async def __aenter__(self: _Closing) -> _Closing:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -107,16 +107,11 @@ SET_PHOTO_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
 )
 
 # usersRestorePhoto: called without an entry it only lists; with one it replaces the photo
-# there is (destructive), and the same entry again changes nothing more (idempotent).
+# there is (destructive), and the same entry again changes nothing more (idempotent): the
+# same hints as usersSetPhoto's, under its own title.
 RESTORE_TITLE: Final = "Restore a kept Slack profile photo"
 RESTORE_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
-    {
-        "title": RESTORE_TITLE,
-        "readOnlyHint": False,
-        "destructiveHint": True,
-        "idempotentHint": True,
-        "openWorldHint": True,
-    }
+    {**SET_PHOTO_ANNOTATIONS, "title": RESTORE_TITLE}
 )
 
 # The codes this package gives failures that are not Slack's own.

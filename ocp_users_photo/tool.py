@@ -22,8 +22,7 @@ import platform
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 
 import anyio.to_thread
 import httpx
@@ -33,6 +32,7 @@ from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import SlackToken, user_token_problem
 from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
+from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.policy import Fit, ReencodePlan, plan_upload
 from ocp_users_photo.images.reencode import reencode
@@ -61,7 +61,7 @@ from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import IdentityCache, SlackSession
-from ocp_users_photo.spec import ToolSpec, tool_spec
+from ocp_users_photo.spec import ToolSpec, thaw, tool_spec
 from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
 from ocp_users_photo.web_image import UrlPolicy
 
@@ -101,6 +101,20 @@ class TokenOverride:
     problem: Problem | None = None
 
 
+class PrepareOptions(TypedDict, total=False):
+    """``prepare``'s options after the arguments, for wrappers that pass them on (ActingTool)."""
+
+    model_facing: bool
+    token_override: TokenOverride | None
+
+
+class SummaryOptions(PrepareOptions, total=False):
+    """``call_with_summary``'s options after the arguments, for wrappers that pass them on."""
+
+    digest: bool
+    observers: Sequence[CallObserver]
+
+
 @dataclass
 class PreparedUpload:
     """A call that passed every local check: what will be sent, not yet sent.
@@ -131,23 +145,13 @@ class PreparedUpload:
     def __enter__(self) -> PreparedUpload:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     async def __aenter__(self) -> PreparedUpload:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -174,12 +178,7 @@ class Preparing:
         self._upload = await self._checks()
         return self._upload
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._upload is not None:
             self._upload.close()
 
@@ -273,36 +272,14 @@ class UsersSetPhoto(AsyncClosing):
             ),
         )
 
-    # The manifest's fields, as plain JSON copies (callers may edit what they get).
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def description(self) -> str:
-        return self.spec.description
-
-    @property
-    def method(self) -> str:
-        return self.spec.method
-
-    @property
-    def path(self) -> str:
-        return self.spec.path
-
-    @property
-    def operation_id(self) -> str:
-        return self.spec.operation_id
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        parameters: dict[str, Any] = self.spec.json_copy("parameters")
-        return parameters
-
-    @property
-    def response_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = self.spec.json_copy("response_schema")
-        return schema
+    # The manifest's fields; the JSON ones as plain copies (callers may edit what they get).
+    name = Forwarded[str]("spec")
+    description = Forwarded[str]("spec")
+    method = Forwarded[str]("spec")
+    path = Forwarded[str]("spec")
+    operation_id = Forwarded[str]("spec")
+    parameters = Forwarded[dict[str, Any]]("spec", thaw)
+    response_schema = Forwarded[dict[str, Any]]("spec", thaw)
 
     @property
     def input_schema(self) -> dict[str, Any]:

@@ -7,11 +7,13 @@ import inspect
 import io
 import logging
 import os
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from blockbuster import BlockBuster
 from PIL import Image
 
@@ -56,6 +58,20 @@ def write_image(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    """A certificate authority of the test module's own, for loopback servers over TLS."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def client_tls(ca: trustme.CA) -> ssl.SSLContext:
+    """A client's TLS context that trusts ``ca``."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context
 
 
 @pytest.fixture(params=stack_params())

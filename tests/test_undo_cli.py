@@ -12,9 +12,7 @@ import pytest
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
 from tests.test_cli import cli
-from tests.undo_fixtures import picture
-
-NO_READ_TOKEN = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
+from tests.undo_fixtures import no_read_token, picture
 
 
 @pytest.fixture
@@ -96,8 +94,8 @@ def test_undo_with_nothing_kept_exits_2_and_sends_nothing(
 def test_set_without_the_read_scope_sets_and_warns_how_to_fix_it(
     slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
 ) -> None:
-    slack_emulator.state.add_token(NO_READ_TOKEN, scopes="users.profile:write")
-    done = cli("set", str(images[0]), env={**env, "SLACK_USER_TOKEN": NO_READ_TOKEN})
+    token = no_read_token(slack_emulator)
+    done = cli("set", str(images[0]), env={**env, "SLACK_USER_TOKEN": token})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Photo set")
     (warning,) = done.stderr.splitlines()

@@ -18,7 +18,7 @@ from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import NothingToUndo, PhotoHistory
 from tests.conftest import CANARY_TOKEN
-from tests.undo_fixtures import exists, file_mode, picture, rows, shown
+from tests.undo_fixtures import exists, file_mode, history_tool, picture, rows, shown
 
 RED = picture((200, 30, 30))
 GREEN = picture((30, 160, 60))
@@ -33,13 +33,7 @@ def history_file(tmp_path: Path) -> Path:
 @pytest.fixture
 async def keeping(emulator: RunningEmulator, history_file: Path) -> AsyncIterator[UsersSetPhoto]:
     """The Python API with keeping asked for (keep_previous=True) and its own history file."""
-    async with UsersSetPhoto(
-        CANARY_TOKEN,
-        base_url=emulator.base_url,
-        environ={},
-        keep_previous=True,
-        photo_history=history_file,
-    ) as tool:
+    async with history_tool(emulator, history_file, keep_previous=True) as tool:
         yield tool
 
 
@@ -128,9 +122,7 @@ async def test_history_lists_time_size_hash_and_kind_and_restore_puts_back_any_e
 async def test_python_call_keeps_nothing_unless_asked(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
-    async with UsersSetPhoto(
-        CANARY_TOKEN, base_url=emulator.base_url, environ={}, photo_history=history_file
-    ) as tool:
+    async with history_tool(emulator, history_file) as tool:
         await tool.call({"image": RED})
         upload = await tool.prepare({"image": GREEN})
         await tool.send(upload)
@@ -156,19 +148,11 @@ async def test_prepare_then_send_keeps_when_asked(
 async def test_model_doors_keep_by_default_and_not_when_the_host_turns_it_off(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
-    async with UsersSetPhoto(
-        CANARY_TOKEN, base_url=emulator.base_url, environ={}, photo_history=history_file
-    ) as tool:
+    async with history_tool(emulator, history_file) as tool:
         result = await tool.run({"image": RED})
         assert result["ok"] is True
         assert len(await tool.history()) == 1
-    async with UsersSetPhoto(
-        CANARY_TOKEN,
-        base_url=emulator.base_url,
-        environ={},
-        photo_history=history_file,
-        keep_previous=False,
-    ) as tool:
+    async with history_tool(emulator, history_file, keep_previous=False) as tool:
         assert (await tool.run({"image": GREEN}))["ok"] is True
         assert len(await tool.history()) == 1
 
@@ -210,13 +194,7 @@ async def test_the_original_photo_is_never_evicted(
 ) -> None:
     history = PhotoHistory(tmp_path / "small.sqlite3", max_entries=3)
     colours = [picture((10 * step, 100, 200 - 10 * step)) for step in range(8)]
-    async with UsersSetPhoto(
-        CANARY_TOKEN,
-        base_url=emulator.base_url,
-        environ={},
-        keep_previous=True,
-        photo_history=history,
-    ) as tool:
+    async with history_tool(emulator, history, keep_previous=True) as tool:
         await tool.call({"image": RED})  # the original becomes RED: keep a custom one
         first_custom = await shown(emulator, CANARY_TOKEN)
         for image in colours:
@@ -236,13 +214,7 @@ async def test_the_size_cap_evicts_but_keeps_the_original_and_the_newest(
 ) -> None:
     big = [picture((step * 30, 50, 90), size=900) for step in range(5)]
     history = PhotoHistory(tmp_path / "capped.sqlite3", max_bytes=len(big[0]) + 10)
-    async with UsersSetPhoto(
-        CANARY_TOKEN,
-        base_url=emulator.base_url,
-        environ={},
-        keep_previous=True,
-        photo_history=history,
-    ) as tool:
+    async with history_tool(emulator, history, keep_previous=True) as tool:
         await tool.call({"image": RED})
         await tool.call({"image": big[0]})  # keeps RED: the original is the default avatar
         for image in big[1:]:
@@ -279,14 +251,7 @@ async def test_two_histories_on_one_file_take_turns_through_the_lease(
     # as it orders two processes.
     before = await shown(emulator, CANARY_TOKEN)
     tools = [
-        UsersSetPhoto(
-            CANARY_TOKEN,
-            base_url=emulator.base_url,
-            environ={},
-            keep_previous=True,
-            photo_history=PhotoHistory(history_file),
-        )
-        for _ in range(2)
+        history_tool(emulator, PhotoHistory(history_file), keep_previous=True) for _ in range(2)
     ]
     try:
         await asyncio.gather(tools[0].call({"image": RED}), tools[1].call({"image": GREEN}))

@@ -17,6 +17,7 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,15 @@ from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.undo import HistoryUnavailable, PhotoHistory
 from tests.conftest import CANARY_TOKEN
-from tests.undo_fixtures import damage_table, picture, rows, shown, write_file
+from tests.undo_fixtures import (
+    damage_table,
+    history_tool,
+    no_read_token,
+    picture,
+    rows,
+    shown,
+    write_file,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RED = picture((200, 30, 30))
@@ -43,16 +52,9 @@ def history_file(tmp_path: Path) -> Path:
 
 
 def tool_for(
-    emulator: RunningEmulator, history: Path | PhotoHistory, **options: object
+    emulator: RunningEmulator, history: Path | PhotoHistory, **options: Any
 ) -> UsersSetPhoto:
-    return UsersSetPhoto(
-        CANARY_TOKEN,
-        base_url=emulator.base_url,
-        environ={},
-        photo_history=history,
-        retry_backoff=0.01,
-        **options,  # type: ignore[arg-type]
-    )
+    return history_tool(emulator, history, retry_backoff=0.01, **options)
 
 
 @pytest.fixture
@@ -145,11 +147,7 @@ async def test_an_unwritable_history_refuses_the_change_at_a_model_door(
 async def test_without_the_read_scope_a_model_door_refuses_and_says_what_to_do(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
-    token = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
-    emulator.state.add_token(token, scopes="users.profile:write")
-    async with UsersSetPhoto(
-        token, base_url=emulator.base_url, environ={}, photo_history=history_file
-    ) as tool:
+    async with tool_for(emulator, history_file, token=no_read_token(emulator)) as tool:
         result = await tool.run({"image": RED})
     assert result["error"] == "previous_photo_not_kept"
     assert "users.profile:read" in result["message"]
@@ -161,57 +159,45 @@ async def test_without_the_read_scope_a_model_door_refuses_and_says_what_to_do(
 async def test_without_the_read_scope_the_host_may_turn_keeping_off(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
-    token = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
-    emulator.state.add_token(token, scopes="users.profile:write")
-    async with UsersSetPhoto(
-        token,
-        base_url=emulator.base_url,
-        environ={},
-        photo_history=history_file,
-        keep_previous=False,
-    ) as tool:
+    token = no_read_token(emulator)
+    async with tool_for(emulator, history_file, token=token, keep_previous=False) as tool:
         assert (await tool.run({"image": RED}))["ok"] is True
 
 
 async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
     emulator: RunningEmulator, history_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    token = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
-    emulator.state.add_token(token, scopes="users.profile:write")
-    async with UsersSetPhoto(
-        token,
-        base_url=emulator.base_url,
-        environ={},
-        photo_history=history_file,
-        keep_previous="if_readable",
-    ) as tool:
+    token = no_read_token(emulator)
+    async with tool_for(emulator, history_file, token=token, keep_previous="if_readable") as tool:
         assert (await tool.call({"image": RED}))["ok"] is True
     (warning,) = [r for r in caplog.records if r.name == "ocp_users_photo.undo"]
     assert "was not kept" in warning.getMessage()
     assert "users.profile:read" in warning.getMessage()
 
 
-async def test_an_original_that_cannot_be_downloaded_refuses_the_change(
-    emulator: RunningEmulator, model_door: UsersSetPhoto
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        pytest.param(Fault.status(404), ("could not be downloaded", "HTTP 404"), id="404"),
+        pytest.param(Fault.html_page(), ("not an image",), id="html"),
+        pytest.param(
+            # A damaged original: no image that could be put back.
+            Fault.status(200, body=RED[: len(RED) // 2], headers={"content-type": "image/png"}),
+            ("could be put back",),
+            id="cut-short",
+        ),
+    ],
+)
+async def test_an_original_that_cannot_be_kept_refuses_the_change(
+    emulator: RunningEmulator, model_door: UsersSetPhoto, fault: Fault, said: tuple[str, ...]
 ) -> None:
     original_path = await a_custom_photo(emulator)
-    emulator.faults.inject(Fault.status(404), path=original_path)
+    emulator.faults.inject(fault, path=original_path)
     result = await model_door.run({"image": GREEN})
     assert result["error"] == "previous_photo_not_kept"
-    assert "could not be downloaded" in result["message"]
-    assert "HTTP 404" in result["message"]
+    for words in said:
+        assert words in result["message"]
     assert set_photo_requests(emulator) == 1  # the photo given outside the tool only
-
-
-async def test_an_original_that_is_no_image_refuses_the_change(
-    emulator: RunningEmulator, model_door: UsersSetPhoto
-) -> None:
-    original_path = await a_custom_photo(emulator)
-    emulator.faults.inject(Fault.html_page(), path=original_path)
-    result = await model_door.run({"image": GREEN})
-    assert result["error"] == "previous_photo_not_kept"
-    assert "not an image" in result["message"]
-    assert set_photo_requests(emulator) == 1
 
 
 async def test_an_original_over_the_byte_cap_refuses_the_change(
@@ -223,21 +209,6 @@ async def test_an_original_over_the_byte_cap_refuses_the_change(
         result = await tool.run({"image": GREEN})
     assert result["error"] == "previous_photo_not_kept"
     assert "limit" in result["message"]
-    assert set_photo_requests(emulator) == 1
-
-
-async def test_a_damaged_original_is_no_image_that_could_be_put_back(
-    emulator: RunningEmulator, model_door: UsersSetPhoto
-) -> None:
-    original_path = await a_custom_photo(emulator)
-    cut_short = RED[: len(RED) // 2]
-    emulator.faults.inject(
-        Fault.status(200, body=cut_short, headers={"content-type": "image/png"}),
-        path=original_path,
-    )
-    result = await model_door.run({"image": GREEN})
-    assert result["error"] == "previous_photo_not_kept"
-    assert "could be put back" in result["message"]
     assert set_photo_requests(emulator) == 1
 
 

@@ -30,18 +30,6 @@ PNG = make_image((640, 640))
 SIGNED = "/photo.png?X-Amz-Signature=c2VjcmV0LXNpZ25hdHVyZQ&expires=9"
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def client_tls(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
-
-
 @pytest.fixture
 async def images(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -60,18 +60,6 @@ JPEG = make_image((600, 600), "JPEG", quality=90)
 SENT_HEADERS = {"host", "user-agent", "accept", "accept-encoding"}
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def client_tls(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
-
-
 @pytest.fixture
 async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

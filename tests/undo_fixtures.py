@@ -11,11 +11,37 @@ import io
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PIL import Image
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RENDITION_SIZES, RunningEmulator
+from ocp_users_photo.undo import PhotoHistory
+from tests.conftest import CANARY_TOKEN
+
+# A user token that may change the photo but not read it (no users.profile:read).
+NO_READ_TOKEN = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
+
+
+def history_tool(
+    emulator: RunningEmulator,
+    history: Path | PhotoHistory,
+    *,
+    token: str = CANARY_TOKEN,
+    **options: Any,
+) -> UsersSetPhoto:
+    """A tool on the emulator keeping photos in ``history``, reading no environment."""
+    return UsersSetPhoto(
+        token, base_url=emulator.base_url, environ={}, photo_history=history, **options
+    )
+
+
+def no_read_token(emulator: RunningEmulator) -> str:
+    """``NO_READ_TOKEN``, granted users.profile:write alone by the emulator."""
+    emulator.state.add_token(NO_READ_TOKEN, scopes="users.profile:write")
+    return NO_READ_TOKEN
 
 
 @dataclass(frozen=True)

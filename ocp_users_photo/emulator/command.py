@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from typing import Final
 
 from ocp_users_photo.emulator.config import (
     TIER_2_CALLS_PER_MINUTE,
@@ -22,6 +23,23 @@ from ocp_users_photo.emulator.config import (
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.emulator.server import RunningEmulator, run_emulator
 
+# Options that switch one of EmulatorConfig's defaults: (flag, help).
+_SWITCHES: Final = (
+    (
+        "--only-listed-tokens",
+        "accept only the tokens from --tokens (not any xoxp-/xoxb- token)",
+    ),
+    (
+        "--no-image-processing",
+        "check uploads but neither decode nor render them (for benchmarks)",
+    ),
+    ("--no-record-bodies", "keep no raw bodies in the request log (for load tests)"),
+    (
+        "--reveal-secrets-in-control-api",
+        "list tokens and secrets unredacted at /_emulator/requests (tests of the emulator)",
+    ),
+)
+
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's options to `parser`."""
@@ -32,53 +50,29 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, default=0, help="port to listen on (default: a free one)"
     )
     limit = parser.add_mutually_exclusive_group()
-    limit.add_argument(
+    _count_option(
+        limit,
         "--rate-limit",
-        type=_positive_int,
-        default=TIER_2_CALLS_PER_MINUTE,
-        metavar="N",
-        help="users.setPhoto/users.deletePhoto calls per minute per token (default 20, Tier 2)",
+        TIER_2_CALLS_PER_MINUTE,
+        "users.setPhoto/users.deletePhoto calls per minute per token (default 20, Tier 2)",
     )
     limit.add_argument("--no-rate-limit", action="store_true", help="switch the rate limit off")
-    parser.add_argument(
+    _count_option(
+        parser,
         "--max-side",
-        type=_positive_int,
-        default=EmulatorConfig.max_image_side,
-        metavar="N",
-        help="largest image side in pixels before too_large",
+        EmulatorConfig.max_image_side,
+        "largest image side in pixels before too_large",
     )
-    parser.add_argument(
-        "--max-frames",
-        type=_positive_int,
-        default=EmulatorConfig.max_frames,
-        metavar="N",
-        help="most GIF frames before too_many_frames",
+    _count_option(
+        parser, "--max-frames", EmulatorConfig.max_frames, "most GIF frames before too_many_frames"
     )
     parser.add_argument(
         "--tokens",
         metavar="FILE.json",
         help='tokens, users and revocations: {"tokens": [...], "users": [...], "revoked": [...]}',
     )
-    parser.add_argument(
-        "--only-listed-tokens",
-        action="store_true",
-        help="accept only the tokens from --tokens (not any xoxp-/xoxb- token)",
-    )
-    parser.add_argument(
-        "--no-image-processing",
-        action="store_true",
-        help="check uploads but neither decode nor render them (for benchmarks)",
-    )
-    parser.add_argument(
-        "--no-record-bodies",
-        action="store_true",
-        help="keep no raw bodies in the request log (for load tests)",
-    )
-    parser.add_argument(
-        "--reveal-secrets-in-control-api",
-        action="store_true",
-        help="list tokens and secrets unredacted at /_emulator/requests (tests of the emulator)",
-    )
+    for flag, help_text in _SWITCHES:
+        parser.add_argument(flag, action="store_true", help=help_text)
     oauth = parser.add_argument_group("OAuth (one app; docs/emulator.md has the defaults)")
     default_app = OAuthApp()
     oauth.add_argument(
@@ -102,12 +96,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="issue expiring xoxe. tokens with refresh tokens",
     )
-    oauth.add_argument(
+    _count_option(
+        oauth,
         "--token-lifetime",
-        type=_positive_int,
-        default=default_app.access_token_seconds,
+        default_app.access_token_seconds,
+        "how long a rotated access token lasts (default 43200, Slack's 12 hours)",
         metavar="SECONDS",
-        help="how long a rotated access token lasts (default 43200, Slack's 12 hours)",
     )
     oauth.add_argument(
         "--oauth-user",
@@ -196,6 +190,18 @@ def ready_message(emulator: RunningEmulator) -> str:
             f"token rotation {rotation}"
         )
     return "\n".join(lines)
+
+
+def _count_option(
+    parser: argparse._ActionsContainer,  # a parser or a group of its options
+    flag: str,
+    default: int,
+    help_text: str,
+    *,
+    metavar: str = "N",
+) -> None:
+    """An option taking a whole number, 1 or more."""
+    parser.add_argument(flag, type=_positive_int, default=default, metavar=metavar, help=help_text)
 
 
 def _positive_int(text: str) -> int:

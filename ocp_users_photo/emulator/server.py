@@ -8,7 +8,6 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 
 import uvicorn
 
@@ -18,6 +17,7 @@ from ocp_users_photo.emulator.connections import UvicornConnections
 from ocp_users_photo.emulator.faults import FaultQueue
 from ocp_users_photo.emulator.requestlog import RequestLog
 from ocp_users_photo.emulator.state import EmulatorState
+from ocp_users_photo.forwarding import Forwarded
 
 _STARTUP_TIMEOUT_SECONDS = 10.0
 
@@ -51,17 +51,10 @@ class RunningEmulator:
         """The control API's index (GET lists every endpoint)."""
         return self.root_url + "/_emulator/"
 
-    @property
-    def config(self) -> EmulatorConfig:
-        return self.state.config
-
-    @property
-    def faults(self) -> FaultQueue:
-        return self.state.faults
-
-    @property
-    def requests(self) -> RequestLog:
-        return self.state.requests
+    # The state's parts, for short: emulator.faults is emulator.state.faults.
+    config = Forwarded[EmulatorConfig]("state")
+    faults = Forwarded[FaultQueue]("state")
+    requests = Forwarded[RequestLog]("state")
 
 
 class _Server(uvicorn.Server):
@@ -229,12 +222,7 @@ class EmulatorThread:
     def __enter__(self) -> RunningEmulator:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def _run(self) -> None:

@@ -10,17 +10,16 @@ take no rows, so the store's own writes never wait on it. Needs SQLAlchemy (extr
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import hashlib
-import time
 from collections.abc import AsyncIterator
 from typing import Final
 
 import anyio.to_thread
 import sqlalchemy
 
-from ocp_users_photo.installations.refresh_locks import LockNotTaken
+from ocp_users_photo.installations.refresh_locks import take_polling
 
 # Keeps this package's advisory lock ids apart from other users of the same server.
 _KEY_NAMESPACE: Final = b"ocp-users-photo"
@@ -62,13 +61,11 @@ class PostgresRefreshLock:
         lock_id = advisory_key(key)
         connection = await anyio.to_thread.run_sync(self._connect)
         try:
-            started = time.monotonic()
-            delay = self._poll_seconds
-            while not await anyio.to_thread.run_sync(_try_lock, connection, lock_id):
-                if time.monotonic() - started >= self.wait_seconds:
-                    raise LockNotTaken(self.wait_seconds)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.25)
+            await take_polling(
+                functools.partial(_try_lock, connection, lock_id),
+                wait_seconds=self.wait_seconds,
+                poll_seconds=self._poll_seconds,
+            )
             try:
                 yield
             finally:

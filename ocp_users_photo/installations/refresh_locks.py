@@ -4,15 +4,20 @@ A ``RefreshLock`` is held around "read the installation again, refresh it if it 
 still the old one, save it". It lives in the database the store lives in, so every
 process (and host) that shares the store shares the lock: a lease row in SQLite
 (``sqlite_lease.py``), an advisory lock in PostgreSQL (``postgres_lock.py``). A
-process that waited reads what the winner saved instead of refreshing again.
+process that waited reads what the winner saved instead of refreshing again. Both ask
+their database again until the lock is free (``take_polling``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
+
+import anyio.to_thread
 
 from ocp_users_photo.installations.store_access import AnyInstallationStore
 
@@ -23,6 +28,23 @@ class LockNotTaken(Exception):
     def __init__(self, waited_seconds: float) -> None:
         super().__init__(f"the refresh lock was not free within {waited_seconds:g} s")
         self.waited_seconds = waited_seconds
+
+
+async def take_polling(
+    try_take: Callable[[], bool], *, wait_seconds: float, poll_seconds: float
+) -> None:
+    """Ask ``try_take`` in a worker thread until it says taken; ``LockNotTaken`` at the end.
+
+    Asking again, rather than blocking in the database, leaves no thread waiting there and
+    keeps the wait cancellable; the pause doubles from ``poll_seconds`` up to 0.25 s.
+    """
+    started = time.monotonic()
+    delay = poll_seconds
+    while not await anyio.to_thread.run_sync(try_take):
+        if time.monotonic() - started >= wait_seconds:
+            raise LockNotTaken(wait_seconds)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 @runtime_checkable

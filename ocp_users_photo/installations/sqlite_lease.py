@@ -11,8 +11,8 @@ same file; the row is deleted when the refresh is done. A lease that outlives
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import os
 import sqlite3
 import time
@@ -22,7 +22,7 @@ from typing import Final
 
 import anyio.to_thread
 
-from ocp_users_photo.installations.refresh_locks import LockNotTaken
+from ocp_users_photo.installations.refresh_locks import take_polling
 
 LEASE_TABLE: Final = "ocp_users_photo_refresh_leases"
 _CREATE: Final = (
@@ -61,13 +61,11 @@ class SQLiteRefreshLock:
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
         holder = uuid.uuid4().hex
-        started = time.monotonic()
-        delay = self._poll_seconds
-        while not await anyio.to_thread.run_sync(self._try_take, key, holder):
-            if time.monotonic() - started >= self.wait_seconds:
-                raise LockNotTaken(self.wait_seconds)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
+        await take_polling(
+            functools.partial(self._try_take, key, holder),
+            wait_seconds=self.wait_seconds,
+            poll_seconds=self._poll_seconds,
+        )
         try:
             yield
         finally:

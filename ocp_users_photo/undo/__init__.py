@@ -15,8 +15,9 @@ command line's exit codes) loads neither SQLite nor the image fetch.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ocp_users_photo.lazy_names import lazy_attributes
 
 if TYPE_CHECKING:
     from ocp_users_photo.undo.database import default_history_path
@@ -63,14 +64,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _HOMES, __all__)

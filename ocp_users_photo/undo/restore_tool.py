@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallObserver
-from ocp_users_photo.spec import ToolSpec, companion_spec
+from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
 from ocp_users_photo.tokens import ActingPerson, acting_as
 from ocp_users_photo.undo.errors import EntryRefused
 from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME, kept_photos, restore_kept
@@ -47,18 +48,9 @@ class UsersRestorePhoto:
             self.person = None
         self.spec: ToolSpec = companion_spec(RESTORE_TOOL_NAME)
 
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def description(self) -> str:
-        return self.spec.description
-
-    @property
-    def input_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = self.spec.json_copy("input_schema")
-        return schema
+    name = Forwarded[str]("spec")
+    description = Forwarded[str]("spec")
+    input_schema = Forwarded[dict[str, Any]]("spec", thaw)
 
     async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The list (no ``entry``) or the photo put back; an error object on failure."""

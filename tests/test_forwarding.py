@@ -1,0 +1,59 @@
+"""Forwarded attributes read what they forward to, and cannot be set; the package's lazy names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+import ocp_users_photo
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.forwarding import Forwarded
+from ocp_users_photo.spec import thaw
+
+
+@dataclass
+class Held:
+    title: str = "first"
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+
+
+class Holder:
+    title = Forwarded[str]("held")
+    schema = Forwarded[dict[str, Any]]("held", thaw)
+
+    def __init__(self) -> None:
+        self.held = Held()
+
+
+def test_an_attribute_reads_the_held_objects_attribute_of_the_same_name_each_time() -> None:
+    holder = Holder()
+    assert holder.title == "first"
+    holder.held.title = "second"
+    assert holder.title == "second"
+
+
+def test_a_converted_attribute_is_a_fresh_copy_each_time() -> None:
+    holder = Holder()
+    holder.schema["type"] = "string"
+    assert holder.schema == {"type": "object"}
+    assert holder.held.schema == {"type": "object"}
+
+
+def test_setting_a_forwarded_attribute_is_refused_as_for_a_read_only_property() -> None:
+    tool = UsersSetPhoto(environ={})
+    with pytest.raises(AttributeError, match=r"UsersSetPhoto\.name is read-only: it shows spec"):
+        tool.name = "other"  # type: ignore[assignment]
+    assert tool.name == "usersSetPhoto"
+
+
+def test_on_the_class_the_descriptor_itself_says_what_it_shows() -> None:
+    assert repr(UsersSetPhoto.description) == "Forwarded(spec.description)"
+
+
+def test_the_package_imports_a_name_on_first_use_and_refuses_unknown_ones() -> None:
+    assert ocp_users_photo.UsersSetPhoto is UsersSetPhoto
+    assert "UsersSetPhoto" in dir(ocp_users_photo)
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchName'"):
+        _ = ocp_users_photo.NoSuchName
