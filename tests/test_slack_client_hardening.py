@@ -7,6 +7,7 @@ redirects, sends escape sequences and huge strings. Each test states the bound.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import re
@@ -262,6 +263,37 @@ class TestProxies:
                 await tool.call({"image": IMAGE})
         assert proxy.requests == []
         assert caught.value.reached is False
+
+    @pytest.mark.parametrize(
+        "proxy",
+        [
+            "user:s3cretpw@proxy.example:3128",  # no scheme: httpx's ValueError quoted it whole
+            "ftp://user:s3cretpw@proxy.example:21",
+            "http://user:s3cretpw@proxy.example:99999",
+            "http://user:s3cretpw@:3128",
+            "http://user:s3cret pw@proxy.example:3128",
+            pytest.param(
+                "socks5://user:s3cretpw@proxy.example:1080",
+                marks=pytest.mark.skipif(
+                    importlib.util.find_spec("socksio") is not None,
+                    reason="socksio is installed: httpx can use a SOCKS proxy here",
+                ),
+            ),
+        ],
+    )
+    def test_a_proxy_that_cannot_be_used_is_refused_at_construction_without_its_password(
+        self, proxy: str
+    ) -> None:
+        # Before: accepted, then every call (run() too) raised ValueError, ImportError or an
+        # ExceptionGroup from inside the HTTP stack, some quoting the password.
+        with pytest.raises(ValueError, match="HTTPS_PROXY") as caught:
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ={"HTTPS_PROXY": proxy},
+            )
+        assert "s3cret" not in str(caught.value)
+        assert "http://proxy.example:3128" in str(caught.value), "it says what to give"
 
 
 class TestUploadsThatGoWrong:
