@@ -51,9 +51,9 @@ from ocp_users_photo.slack.stacks import (
     OwnedStack,
     StackName,
     check_stack_name,
+    loaded_for,
     open_stack,
     resolve_stack,
-    tls_context,
 )
 
 logger = logging.getLogger("ocp_users_photo")
@@ -354,17 +354,18 @@ class SlackClient:
         """The transport this object owns for the running event loop, opened on first use.
 
         It trusts no environment of its own (the proxy comes from the settings, https
-        only) and is built in a worker thread: loading the certificate store reads files.
+        only). What it reads from disk (the stack's package, the certificate store) is
+        loaded in a worker thread, once: on the loop it would stall every other task.
         """
         loop = asyncio.get_running_loop()
         if self._owned is None or self._owned_loop is not loop:
+            name = resolve_stack(self._stack_name, self._proxy)
             if self._ssl_context is None:
-                self._ssl_context = await anyio.to_thread.run_sync(tls_context)
+                self._ssl_context = await anyio.to_thread.run_sync(loaded_for, name)
             # Checked again after the wait, and opened without one: concurrent first calls
             # share one transport. Connections belong to the loop that opened them; a call
             # on another loop (a second asyncio.run) gets a transport of its own.
             if self._owned is None or self._owned_loop is not loop:
-                name = resolve_stack(self._stack_name, self._proxy)
                 self._owned = open_stack(
                     name, proxy=self._proxy, ssl_context=self._ssl_context, timeout=self.timeout
                 )
