@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import re
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +170,34 @@ class TestEveryCallEnds:
         async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(TransportError, match="larger than 1048576 bytes"):
                 await tool.call({"image": IMAGE})
+
+    async def test_a_compressed_reply_within_the_cap_is_decoded_whole(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        reply = success_reply()
+        long_url = f"https://avatars.example.com/{os.urandom(3000).hex()}.png"  # ~3 KB gzipped
+        reply["profile"]["image_original"] = long_url
+        inject(emulator, Fault.gzip(json.dumps(reply)))
+        async with quick_tool(emulator, http_stack) as tool:
+            result = await tool.call({"image": IMAGE})
+        assert result["ok"] is True
+        assert result["profile"]["image_original"] == long_url
+
+    async def test_a_compressed_reply_never_inflates_far_past_the_cap_in_memory(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        # 64 KB of gzip, 64 MB inflated: decoded a received chunk at a time, the cap was
+        # checked only after a chunk had inflated whole (152 MB allocated on both stacks).
+        inject(emulator, Fault.gzip_bomb(64 * 1024 * 1024))
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            tracemalloc.start()
+            try:
+                with pytest.raises(TransportError, match="larger than 1048576 bytes"):
+                    await tool.call({"image": IMAGE})
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert peak < 32 * 1024 * 1024, f"{peak / 1e6:.0f} MB allocated at the peak"
 
 
 class TestDeepReplies:

@@ -409,18 +409,28 @@ def _decoded(answer: Answer) -> AsyncIterable[bytes]:
     if answer.headers.get("content-encoding", "identity").lower() == "identity":
         return answer.body
     response = httpx.Response(
-        answer.status_code, headers=answer.headers, stream=_Stream(answer.body)
+        answer.status_code, headers=answer.headers, stream=_Slices(answer.body)
     )
     return response.aiter_bytes()
 
 
-class _Stream(httpx.AsyncByteStream):
+# httpx's decoders inflate all they are given at once: fed a received chunk (64-256 KB),
+# a gzip bomb grew to 150 MB before the cap was checked. Deflate inflates at most ~1032
+# times, so a slice of this size grows to ~1 MB at most before the cap is checked again.
+_ENCODED_SLICE_BYTES: Final = 1024
+
+
+class _Slices(httpx.AsyncByteStream):
+    """An encoded body handed on in slices of _ENCODED_SLICE_BYTES."""
+
     def __init__(self, chunks: AsyncIterable[bytes]) -> None:
         self._chunks = chunks
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._chunks:
-            yield chunk
+            view = memoryview(chunk)
+            for start in range(0, len(view), _ENCODED_SLICE_BYTES):
+                yield bytes(view[start : start + _ENCODED_SLICE_BYTES])
 
 
 def _transport_error(
