@@ -294,6 +294,24 @@ class TestProxies:
         assert proxy.requests == []
         assert caught.value.reached is False
 
+    async def test_a_proxy_that_refuses_the_connection_was_not_reached(
+        self, http_stack: str
+    ) -> None:
+        # aiohttp's ClientProxyConnectionError was taken for a proxy's refusal of the tunnel
+        # ("may have taken effect"); httpx's own transport says ConnectError for this fault.
+        async with loopback.serve() as gone:
+            closed_port_proxy = gone.url("")
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url="https://slack.invalid/api",
+            environ=stack_environ(http_stack, HTTPS_PROXY=closed_port_proxy),
+            max_retries=0,
+        ) as tool:
+            assert stack_of(tool) == http_stack
+            with pytest.raises(TransportError, match="could not reach Slack") as caught:
+                await tool.call({"image": IMAGE})
+        assert caught.value.reached is False
+
     @pytest.mark.parametrize(
         "proxy",
         [

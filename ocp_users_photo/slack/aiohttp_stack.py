@@ -151,7 +151,8 @@ def _as_httpx_error(error: aiohttp.ClientError) -> httpx.TransportError:
 
     text = str(error)
     kinds: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
-        (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
+        # The proxy could not be reached: httpx says ConnectError (nothing was sent).
+        (aiohttp.ClientProxyConnectionError, httpx.ConnectError),
         (aiohttp.ClientHttpProxyError, httpx.ProxyError),
         (aiohttp.ClientConnectorError, httpx.ConnectError),  # refused, DNS, TLS handshake
         (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
