@@ -107,6 +107,20 @@ class TestTheTokenComesBackThroughNothingTheServerControls:
         # The server did get the token, so what it echoed held it: the redaction did the work.
         assert photo_requests(emulator)[0].header("authorization") == f"Bearer {CANARY_TOKEN}"
 
+    async def test_an_echoed_scopes_header_does_not_bring_it_back_through_whoami(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        # A reply's headers travel on beside its body (whoami reads X-OAuth-Scopes): the
+        # token echoed there came back as one of the token's "scopes".
+        identity_reply = {"ok": True, "user_id": "U1", "user": "a", "team_id": "T1", "team": "t"}
+        echo = {"x-oauth-scopes": "users.profile:write,{token}", "x-echo": "{authorization}"}
+        inject(emulator, Fault.json(identity_reply, headers=echo), method="auth.test")
+        async with quick_tool(emulator, http_stack) as tool:
+            identity = await tool.whoami()
+        assert identity.scopes is not None
+        assert "users.profile:write" in identity.scopes
+        assert CANARY_SECRET not in repr(identity)
+
 
 def _names(caplog: pytest.LogCaptureFixture) -> set[str]:
     return {record.name for record in caplog.records}

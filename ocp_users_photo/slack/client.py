@@ -184,7 +184,7 @@ class SlackClient:
             method=method,
             body=body,
             status_code=reply.status_code,
-            headers=reply.headers,
+            headers=_headers_without(reply.headers, kept_out),
             attempts=reply.attempts,
         )
 
@@ -431,6 +431,17 @@ class _Slices(httpx.AsyncByteStream):
             view = memoryview(chunk)
             for start in range(0, len(view), _ENCODED_SLICE_BYTES):
                 yield bytes(view[start : start + _ENCODED_SLICE_BYTES])
+
+
+def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.Headers:
+    """``headers`` with every secret redacted from their values: they travel on beside the
+    body (whoami reads X-OAuth-Scopes), and a server can echo the token in any of them."""
+    values = b"\n".join(value for _, value in headers.raw)
+    if not any(secret.encode() in values for secret in secrets):
+        return headers  # the usual case: one scan, no copy
+    return httpx.Headers(
+        [(name, redacted(value, secrets, REDACTED)) for name, value in headers.multi_items()]
+    )
 
 
 def _transport_error(
