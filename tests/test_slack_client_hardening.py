@@ -185,6 +185,23 @@ class TestEveryCallEnds:
             with pytest.raises(TransportError, match="larger than 1048576 bytes"):
                 await tool.call({"image": IMAGE})
 
+    async def test_a_reply_with_megabytes_of_headers_is_refused(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        # h11 stops at 100 KB of head; aiohttp before 3.13.4 read any number of 8 KB header
+        # lines (no max_headers), so this 8 MB head was taken whole as an ok reply.
+        headers = b"".join(b"x-pad-%d: %s\r\n" % (n, b"a" * 8000) for n in range(1000))
+        inject(
+            emulator,
+            Fault.raw(
+                b"HTTP/1.1 200 OK\r\n" + headers + b"content-type: application/json\r\n"
+                b"content-length: 11\r\n\r\n" + b'{"ok":true}'
+            ),
+        )
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            with pytest.raises(TransportError, match="RemoteProtocolError"):
+                await tool.call({"image": IMAGE})
+
     async def test_a_compressed_reply_within_the_cap_is_decoded_whole(
         self, emulator: RunningEmulator, http_stack: str
     ) -> None:
