@@ -7,6 +7,8 @@ redirects, sends escape sequences and huge strings. Each test states the bound.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import importlib.util
 import json
 import logging
@@ -324,6 +326,39 @@ class TestProxies:
                 await tool.call({"image": IMAGE})
         assert proxy.requests == []
         assert caught.value.reached is False
+
+    async def test_a_proxys_refusal_echoing_its_password_shows_none_of_it(
+        self, http_stack: str
+    ) -> None:
+        # The proxy's reason phrase reached error texts and run()'s result as it came, so a
+        # proxy echoing the credentials it was sent had them shown; and a refused tunnel
+        # was said to have reached Slack.
+        password, pair = "pr0xyPass", base64.b64encode(b"user:pr0xyPass")
+
+        async def echo(writer: asyncio.StreamWriter) -> None:
+            writer.write(
+                b"HTTP/1.1 407 no entry for user:pr0xyPass " + pair + b"\r\n"
+                b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            await writer.drain()
+
+        async with loopback.serve(None) as proxy:
+            proxy.on("slack.invalid:443", echo)
+            with_password = proxy.url("").replace("http://", f"http://user:{password}@")
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ=stack_environ(http_stack, HTTPS_PROXY=with_password),
+                max_retries=0,
+            ) as tool:
+                with pytest.raises(TransportError, match="could not reach Slack") as caught:
+                    await tool.call({"image": IMAGE})
+                result = await tool.run({"image": IMAGE})
+        assert proxy.requests[0].header("proxy-authorization") == f"Basic {pair.decode()}"
+        assert caught.value.reached is False
+        for text in [*texts_of_error(caught.value), json.dumps(result)]:
+            assert password not in text
+            assert pair.decode() not in text
 
     async def test_a_proxy_that_refuses_the_connection_was_not_reached(
         self, http_stack: str

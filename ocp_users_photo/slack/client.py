@@ -44,6 +44,7 @@ from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
+from ocp_users_photo.slack.proxies import proxy_secrets
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
 from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
 from ocp_users_photo.slack.stacks import (
@@ -65,7 +66,13 @@ DEFAULT_DEADLINE: Final = 120.0
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # Faults that happen before a request can have reached Slack, when they come before the
 # body began to go out (a transport may report a dropped connection as one of these).
-_NOT_REACHED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
+# ProxyError: the proxy refused the tunnel (CONNECT), so nothing went to Slack.
+_NOT_REACHED: Final = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.ProxyError,
+)
 # Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
 # echoes them, like the token.
 CREDENTIAL_FIELDS: Final = ("client_secret", "code", "refresh_token")
@@ -122,6 +129,7 @@ class SlackClient:
         self.retry = retry if retry is not None else RetryPolicy()
         self._max_reply_bytes = max_reply_bytes
         self._proxy = proxy
+        self._proxy_secrets = proxy_secrets(proxy)  # redacted like the token
         self._jitter = random.Random()  # noqa: S311 - jitter, not cryptography
 
     def url_for(self, method: str) -> str:
@@ -174,6 +182,7 @@ class SlackClient:
         if client_auth is not None:
             secrets.extend(client_auth.secrets())
         secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
+        secrets.extend(self._proxy_secrets)
         kept_out = tuple(secret for secret in secrets if secret)
         with secret_in_flight(*kept_out):
             reply = await self._send_until_answered(

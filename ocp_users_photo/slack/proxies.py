@@ -10,6 +10,7 @@ are read, and a refusal never quotes it: it may carry the proxy's password.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 from collections.abc import Mapping
 from typing import Final
@@ -62,6 +63,21 @@ def check_proxy_url(raw: str, *, origin: str) -> str:
     except (httpx.InvalidURL, ValueError):
         raise _refused(origin, "is not a valid URL") from None
     return text
+
+
+def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
+    """What of ``proxy``'s credentials must never be shown, should the proxy echo them: the
+    password, and the user:password pair as written and as sent (Basic, base64)."""
+    if proxy is None:
+        return ()
+    try:
+        auth = httpx.Proxy(proxy).auth
+    except (httpx.InvalidURL, ValueError):
+        return ()
+    if auth is None or not auth[1]:
+        return ()
+    pair = ":".join(auth)
+    return (auth[1], pair, base64.b64encode(pair.encode("utf-8")).decode("ascii"))
 
 
 def _refused(origin: str, why: str) -> ValueError:
