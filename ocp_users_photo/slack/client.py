@@ -120,8 +120,10 @@ class SlackClient:
         self._user_agent = user_agent
         self._external_client = http_client
         self._stack_name = check_stack_name(http_stack, origin="http_stack")
-        self._owned: OwnedStack | None = None
-        self._owned_loop: asyncio.AbstractEventLoop | None = None
+        # One stack per event loop that calls (connections belong to the loop that opened
+        # them): a tool may be shared by threads that each run a loop. Only stacks of loops
+        # that have ended are let go, so none is collected while a call still reads from it.
+        self._owned: dict[asyncio.AbstractEventLoop, OwnedStack] = {}
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
         self.timeout = timeout
         self.deadline = deadline
@@ -367,25 +369,37 @@ class SlackClient:
         loaded in a worker thread, once: on the loop it would stall every other task.
         """
         loop = asyncio.get_running_loop()
-        if self._owned is None or self._owned_loop is not loop:
-            name = resolve_stack(self._stack_name, self._proxy)
-            if self._ssl_context is None:
-                self._ssl_context = await anyio.to_thread.run_sync(loaded_for, name)
-            # Checked again after the wait, and opened without one: concurrent first calls
-            # share one transport. Connections belong to the loop that opened them; a call
-            # on another loop (a second asyncio.run) gets a transport of its own.
-            if self._owned is None or self._owned_loop is not loop:
-                self._owned = open_stack(
-                    name, proxy=self._proxy, ssl_context=self._ssl_context, timeout=self.timeout
-                )
-                self._owned_loop = loop
-        return self._owned
+        owned = self._owned.get(loop)
+        if owned is not None:
+            return owned
+        name = resolve_stack(self._stack_name, self._proxy)
+        if self._ssl_context is None:
+            self._ssl_context = await anyio.to_thread.run_sync(loaded_for, name)
+        # Checked again after the wait, and opened without one: concurrent first calls on
+        # a loop share one stack. Each step on the dict is atomic: other threads' loops
+        # may be adding theirs (under other keys) at the same time.
+        owned = self._owned.get(loop)
+        if owned is None:
+            self._let_go_of_ended_loops()
+            owned = self._owned[loop] = open_stack(
+                name, proxy=self._proxy, ssl_context=self._ssl_context, timeout=self.timeout
+            )
+        return owned
+
+    def _let_go_of_ended_loops(self) -> None:
+        """Drop the stacks of loops that have been closed: their connections close as they are
+        collected (slack/aiohttp_stack.py), with no call left to use them."""
+        for loop in list(self._owned):
+            if loop.is_closed():
+                self._owned.pop(loop, None)
 
     async def aclose(self) -> None:
-        """Close the transport this object opened (a client passed in is left to its owner)."""
-        owned, self._owned = self._owned, None
-        loop, self._owned_loop = self._owned_loop, None
-        if owned is not None and loop is asyncio.get_running_loop():
+        """Close the stack this object opened for the running loop (a client passed in is left
+        to its owner); those of loops that have ended are let go. A stack another running
+        loop still uses is that loop's to close."""
+        owned = self._owned.pop(asyncio.get_running_loop(), None)
+        self._let_go_of_ended_loops()
+        if owned is not None:
             await owned.aclose()
 
     def _log(
