@@ -24,7 +24,7 @@ def _missing_fast_extra() -> bool:
         return False
     if os.environ.get("OCP_USERS_PHOTO_REQUIRE_FAST"):
         raise RuntimeError(
-            f"OCP_USERS_PHOTO_REQUIRE_FAST is set but aiohttp is missing: {EXTRA_ADVICE}"
+            f"OCP_USERS_PHOTO_REQUIRE_FAST is set but aiohttp is missing or too old: {EXTRA_ADVICE}"
         )
     return True
 

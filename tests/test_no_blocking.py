@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,59 @@ async def test_the_path_resolver_does_its_file_work_in_a_thread(tmp_path: Path) 
     assert isinstance(resolved, ResolvedImage)
     assert resolved.facts.stored_format == "PNG"
     resolved.close()
+
+
+# Run in a fresh interpreter: the HTTP stack's package must not be imported yet. An audit
+# hook notes every module imported on the event loop's thread during the first call.
+_FIRST_CALL = """
+import asyncio, io, json, socket, sys, threading
+from PIL import Image
+from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo.settings import HTTP_STACK_VARIABLE
+
+on_loop = []
+loop_thread = []
+def note(event, args):
+    if event == "import" and loop_thread == [threading.get_ident()]:
+        on_loop.append(args[0])
+sys.addaudithook(note)
+image = io.BytesIO()
+Image.new("RGB", (600, 600), "teal").save(image, "PNG")
+with socket.socket() as closed:
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+
+async def first_call():
+    loop_thread.append(threading.get_ident())
+    async with UsersSetPhoto(
+        "xoxp-1-2-3-abcdef",
+        base_url=f"http://127.0.0.1:{port}/api",
+        environ={HTTP_STACK_VARIABLE: sys.argv[1]},
+        max_retries=0,
+    ) as tool:
+        try:
+            await tool.call({"image": image.getvalue()})
+        except TransportError:
+            pass
+
+before = sorted(name for name in ("aiohttp", "httpcore") if name in sys.modules)
+asyncio.run(first_call())
+print(json.dumps({"before": before, "on_loop": on_loop}))
+"""
+
+
+def test_the_first_call_imports_its_http_stack_off_the_event_loop(http_stack: str) -> None:
+    # Importing aiohttp reads ~100 files and took 0.13 s here, httpcore (with h11 and h2)
+    # 0.04 s: on the loop, every other task of the server stalled for that long.
+    finished = subprocess.run(
+        [sys.executable, "-c", _FIRST_CALL, http_stack],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    seen = json.loads(finished.stdout.splitlines()[-1])
+    stack_package = "aiohttp" if http_stack == "aiohttp" else "httpcore"
+    assert seen["before"] == [], "the package imports no HTTP stack until a call needs one"
+    on_loop = [name for name in seen["on_loop"] if name.split(".")[0] == stack_package]
+    assert on_loop == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import gc
 import os
 import threading
 import time
@@ -340,3 +341,39 @@ class TestNothingOutsideTheRootsIsRevealed:
             with pytest.raises(InvalidArguments):
                 await tool.call({"image": "/etc/passwd"})
         assert answers[0] == answers[1]
+
+
+# A regular file of 4096 bytes whose every read fails with EIO (Linux's sysfs: the perf
+# "software" device has no runtime power management to report).
+UNREADABLE = "/sys/devices/software/power/autosuspend_delay_ms"
+needs_an_unreadable_file = pytest.mark.skipif(
+    not os.path.isfile(UNREADABLE), reason=f"no {UNREADABLE} here (Linux sysfs) to fail reads"
+)
+
+
+@needs_an_unreadable_file
+class TestAFileThatCannotBeRead:
+    """A read that fails after the checks: a typed refusal, and its descriptor closed once."""
+
+    def test_the_descriptor_is_closed_once(self) -> None:
+        # Before: the file object made from the descriptor and the error path each closed
+        # it; the second close hit whatever file had been given that number meanwhile.
+        try:
+            outcome = open_confined(UNREADABLE, None, 1024 * 1024)
+        except OSError as error:
+            outcome = error
+        reused = os.open(os.devnull, os.O_RDONLY)  # the lowest free number: the one let go
+        try:
+            del outcome
+            gc.collect()
+            os.fstat(reused)  # EBADF if it was closed behind its owner's back
+        finally:
+            os.close(reused)
+
+    async def test_it_is_refused_with_what_to_do(self) -> None:
+        async with UsersSetPhoto(
+            CANARY_TOKEN, base_url="http://127.0.0.1:9/api", environ={}
+        ) as tool:
+            with pytest.raises(InvalidArguments, match="cannot be read") as caught:
+                await tool.call({"image": UNREADABLE})
+        assert "Input/output error" in str(caught.value)

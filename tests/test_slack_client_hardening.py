@@ -7,10 +7,15 @@ redirects, sends escape sequences and huge strings. Each test states the bound.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import importlib.util
 import json
 import logging
+import os
 import re
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +109,20 @@ class TestTheTokenComesBackThroughNothingTheServerControls:
         # The server did get the token, so what it echoed held it: the redaction did the work.
         assert photo_requests(emulator)[0].header("authorization") == f"Bearer {CANARY_TOKEN}"
 
+    async def test_an_echoed_scopes_header_does_not_bring_it_back_through_whoami(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        # A reply's headers travel on beside its body (whoami reads X-OAuth-Scopes): the
+        # token echoed there came back as one of the token's "scopes".
+        identity_reply = {"ok": True, "user_id": "U1", "user": "a", "team_id": "T1", "team": "t"}
+        echo = {"x-oauth-scopes": "users.profile:write,{token}", "x-echo": "{authorization}"}
+        inject(emulator, Fault.json(identity_reply, headers=echo), method="auth.test")
+        async with quick_tool(emulator, http_stack) as tool:
+            identity = await tool.whoami()
+        assert identity.scopes is not None
+        assert "users.profile:write" in identity.scopes
+        assert CANARY_SECRET not in repr(identity)
+
 
 def _names(caplog: pytest.LogCaptureFixture) -> set[str]:
     return {record.name for record in caplog.records}
@@ -167,6 +186,51 @@ class TestEveryCallEnds:
         async with quick_tool(emulator, http_stack) as tool:
             with pytest.raises(TransportError, match="larger than 1048576 bytes"):
                 await tool.call({"image": IMAGE})
+
+    async def test_a_reply_with_megabytes_of_headers_is_refused(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        # h11 stops at 100 KB of head; aiohttp before 3.13.4 read any number of 8 KB header
+        # lines (no max_headers), so this 8 MB head was taken whole as an ok reply.
+        headers = b"".join(b"x-pad-%d: %s\r\n" % (n, b"a" * 8000) for n in range(1000))
+        inject(
+            emulator,
+            Fault.raw(
+                b"HTTP/1.1 200 OK\r\n" + headers + b"content-type: application/json\r\n"
+                b"content-length: 11\r\n\r\n" + b'{"ok":true}'
+            ),
+        )
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            with pytest.raises(TransportError, match="RemoteProtocolError"):
+                await tool.call({"image": IMAGE})
+
+    async def test_a_compressed_reply_within_the_cap_is_decoded_whole(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        reply = success_reply()
+        long_url = f"https://avatars.example.com/{os.urandom(3000).hex()}.png"  # ~3 KB gzipped
+        reply["profile"]["image_original"] = long_url
+        inject(emulator, Fault.gzip(json.dumps(reply)))
+        async with quick_tool(emulator, http_stack) as tool:
+            result = await tool.call({"image": IMAGE})
+        assert result["ok"] is True
+        assert result["profile"]["image_original"] == long_url
+
+    async def test_a_compressed_reply_never_inflates_far_past_the_cap_in_memory(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        # 64 KB of gzip, 64 MB inflated: decoded a received chunk at a time, the cap was
+        # checked only after a chunk had inflated whole (152 MB allocated on both stacks).
+        inject(emulator, Fault.gzip_bomb(64 * 1024 * 1024))
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            tracemalloc.start()
+            try:
+                with pytest.raises(TransportError, match="larger than 1048576 bytes"):
+                    await tool.call({"image": IMAGE})
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert peak < 32 * 1024 * 1024, f"{peak / 1e6:.0f} MB allocated at the peak"
 
 
 class TestDeepReplies:
@@ -262,6 +326,88 @@ class TestProxies:
                 await tool.call({"image": IMAGE})
         assert proxy.requests == []
         assert caught.value.reached is False
+
+    async def test_a_proxys_refusal_echoing_its_password_shows_none_of_it(
+        self, http_stack: str
+    ) -> None:
+        # The proxy's reason phrase reached error texts and run()'s result as it came, so a
+        # proxy echoing the credentials it was sent had them shown; and a refused tunnel
+        # was said to have reached Slack.
+        password, pair = "pr0xyPass", base64.b64encode(b"user:pr0xyPass")
+
+        async def echo(writer: asyncio.StreamWriter) -> None:
+            writer.write(
+                b"HTTP/1.1 407 no entry for user:pr0xyPass " + pair + b"\r\n"
+                b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            await writer.drain()
+
+        async with loopback.serve(None) as proxy:
+            proxy.on("slack.invalid:443", echo)
+            with_password = proxy.url("").replace("http://", f"http://user:{password}@")
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ=stack_environ(http_stack, HTTPS_PROXY=with_password),
+                max_retries=0,
+            ) as tool:
+                with pytest.raises(TransportError, match="could not reach Slack") as caught:
+                    await tool.call({"image": IMAGE})
+                result = await tool.run({"image": IMAGE})
+        assert proxy.requests[0].header("proxy-authorization") == f"Basic {pair.decode()}"
+        assert caught.value.reached is False
+        for text in [*texts_of_error(caught.value), json.dumps(result)]:
+            assert password not in text
+            assert pair.decode() not in text
+
+    async def test_a_proxy_that_refuses_the_connection_was_not_reached(
+        self, http_stack: str
+    ) -> None:
+        # aiohttp's ClientProxyConnectionError was taken for a proxy's refusal of the tunnel
+        # ("may have taken effect"); httpx's own transport says ConnectError for this fault.
+        async with loopback.serve() as gone:
+            closed_port_proxy = gone.url("")
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url="https://slack.invalid/api",
+            environ=stack_environ(http_stack, HTTPS_PROXY=closed_port_proxy),
+            max_retries=0,
+        ) as tool:
+            assert stack_of(tool) == http_stack
+            with pytest.raises(TransportError, match="could not reach Slack") as caught:
+                await tool.call({"image": IMAGE})
+        assert caught.value.reached is False
+
+    @pytest.mark.parametrize(
+        "proxy",
+        [
+            "user:s3cretpw@proxy.example:3128",  # no scheme: httpx's ValueError quoted it whole
+            "ftp://user:s3cretpw@proxy.example:21",
+            "http://user:s3cretpw@proxy.example:99999",
+            "http://user:s3cretpw@:3128",
+            "http://user:s3cret pw@proxy.example:3128",
+            pytest.param(
+                "socks5://user:s3cretpw@proxy.example:1080",
+                marks=pytest.mark.skipif(
+                    importlib.util.find_spec("socksio") is not None,
+                    reason="socksio is installed: httpx can use a SOCKS proxy here",
+                ),
+            ),
+        ],
+    )
+    def test_a_proxy_that_cannot_be_used_is_refused_at_construction_without_its_password(
+        self, proxy: str
+    ) -> None:
+        # Before: accepted, then every call (run() too) raised ValueError, ImportError or an
+        # ExceptionGroup from inside the HTTP stack, some quoting the password.
+        with pytest.raises(ValueError, match="HTTPS_PROXY") as caught:
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ={"HTTPS_PROXY": proxy},
+            )
+        assert "s3cret" not in str(caught.value)
+        assert "http://proxy.example:3128" in str(caught.value), "it says what to give"
 
 
 class TestUploadsThatGoWrong:
@@ -371,6 +517,37 @@ class TestUploadsThatGoWrong:
             with pytest.raises(TransportError, match="could not reach Slack") as caught:
                 await tool.call({"image": IMAGE})
         assert caught.value.reached is False
+
+
+class TestOneToolOnSeveralEventLoopsAtOnce:
+    """A tool shared by threads that each run their own event loop (``asyncio.run`` per
+    request, as sync frameworks do): each loop gets a stack of its own, kept while it runs."""
+
+    async def test_every_call_from_every_loop_is_answered(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        # Before: the stack was replaced whenever a call came from another loop, and the
+        # replaced one, collected, closed its connections under the calls still using them
+        # (aiohttp: a raw "RuntimeError: Connection closed." for 3-10 calls in 40).
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+
+            def calls_on_a_loop_of_its_own() -> list[str]:
+                async def calls() -> list[str]:
+                    outcomes = []
+                    for _ in range(10):
+                        try:
+                            reply = await tool.call({"image": IMAGE})
+                            outcomes.append("ok" if reply["ok"] else repr(reply))
+                        except Exception as error:
+                            outcomes.append(f"{type(error).__name__}: {error}")
+                    return outcomes
+
+                return asyncio.run(calls())
+
+            threads = [asyncio.to_thread(calls_on_a_loop_of_its_own) for _ in range(4)]
+            outcomes = [each for some in await asyncio.gather(*threads) for each in some]
+        assert [each for each in outcomes if each != "ok"] == []
+        assert len(photo_requests(emulator)) == 40
 
 
 class TestRedirectsAreNeverFollowed:

@@ -211,7 +211,7 @@ async def test_a_callers_client_is_used_and_left_open(emulator: RunningEmulator)
 async def test_the_tools_own_client_is_closed_by_aclose(emulator: RunningEmulator) -> None:
     tool = UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={})
     await tool.call({"image": make_image()})
-    client = tool._slack._owned
+    client = tool._slack._owned.get(asyncio.get_running_loop())
     assert client is not None
     assert not client.is_closed
     await tool.aclose()

@@ -169,16 +169,33 @@ def _checked_handle(
     if size_problem is not None:
         return None, [size_problem]
     os.set_blocking(descriptor, True)
-    file = os.fdopen(descriptor, "rb")
     name = real or shown_path
     stem = os.path.splitext(os.path.basename(name))[0] or "image"
     if status.st_size <= READ_WHOLE_BYTES:
-        data = file.read(READ_WHOLE_BYTES + 1)
+        # Read from the descriptor itself: until the last line, the caller alone closes it
+        # (a file object made from it would close it a second time once collected).
+        try:
+            data = _read_up_to(descriptor, READ_WHOLE_BYTES + 1)
+        except OSError as error:
+            return None, [problem(f"image path {shown_path!r} cannot be read ({reason(error)})")]
         if len(data) <= READ_WHOLE_BYTES:  # else it grew since fstat: sent from the file
-            file.close()
+            os.close(descriptor)
             return ImageSource(label=name, filename_stem=stem, byte_count=len(data), data=data), []
-        file.seek(0)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+    file = os.fdopen(descriptor, "rb")
     return ImageSource(label=name, filename_stem=stem, byte_count=status.st_size, file=file), []
+
+
+def _read_up_to(descriptor: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``descriptor`` from where it is (fewer only at its end)."""
+    pieces: list[bytes] = []
+    while limit > 0:
+        piece = os.read(descriptor, limit)
+        if not piece:
+            break
+        pieces.append(piece)
+        limit -= len(piece)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def real_path_of(descriptor: int, status: os.stat_result, named: str = "") -> str | None:

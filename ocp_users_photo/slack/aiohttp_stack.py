@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 import httpx
 
 from ocp_users_photo.slack.form import FormBody
-from ocp_users_photo.slack.stacks import LIMITS, Answer
+from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer
 
 if TYPE_CHECKING:
     import aiohttp
@@ -82,6 +82,7 @@ class AiohttpStack:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 auto_decompress=False,
+                max_headers=AIOHTTP_MAX_HEADERS,
             )
         return self._session
 
@@ -151,7 +152,8 @@ def _as_httpx_error(error: aiohttp.ClientError) -> httpx.TransportError:
 
     text = str(error)
     kinds: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
-        (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
+        # The proxy could not be reached: httpx says ConnectError (nothing was sent).
+        (aiohttp.ClientProxyConnectionError, httpx.ConnectError),
         (aiohttp.ClientHttpProxyError, httpx.ProxyError),
         (aiohttp.ClientConnectorError, httpx.ConnectError),  # refused, DNS, TLS handshake
         (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),

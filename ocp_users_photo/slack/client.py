@@ -44,6 +44,7 @@ from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
+from ocp_users_photo.slack.proxies import proxy_secrets
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
 from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
 from ocp_users_photo.slack.stacks import (
@@ -51,9 +52,9 @@ from ocp_users_photo.slack.stacks import (
     OwnedStack,
     StackName,
     check_stack_name,
+    loaded_for,
     open_stack,
     resolve_stack,
-    tls_context,
 )
 
 logger = logging.getLogger("ocp_users_photo")
@@ -65,7 +66,13 @@ DEFAULT_DEADLINE: Final = 120.0
 _RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # Faults that happen before a request can have reached Slack, when they come before the
 # body began to go out (a transport may report a dropped connection as one of these).
-_NOT_REACHED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
+# ProxyError: the proxy refused the tunnel (CONNECT), so nothing went to Slack.
+_NOT_REACHED: Final = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.ProxyError,
+)
 # Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
 # echoes them, like the token.
 CREDENTIAL_FIELDS: Final = ("client_secret", "code", "refresh_token")
@@ -113,8 +120,10 @@ class SlackClient:
         self._user_agent = user_agent
         self._external_client = http_client
         self._stack_name = check_stack_name(http_stack, origin="http_stack")
-        self._owned: OwnedStack | None = None
-        self._owned_loop: asyncio.AbstractEventLoop | None = None
+        # One stack per event loop that calls (connections belong to the loop that opened
+        # them): a tool may be shared by threads that each run a loop. Only stacks of loops
+        # that have ended are let go, so none is collected while a call still reads from it.
+        self._owned: dict[asyncio.AbstractEventLoop, OwnedStack] = {}
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
         self.timeout = timeout
         self.deadline = deadline
@@ -122,6 +131,7 @@ class SlackClient:
         self.retry = retry if retry is not None else RetryPolicy()
         self._max_reply_bytes = max_reply_bytes
         self._proxy = proxy
+        self._proxy_secrets = proxy_secrets(proxy)  # redacted like the token
         self._jitter = random.Random()  # noqa: S311 - jitter, not cryptography
 
     def url_for(self, method: str) -> str:
@@ -174,6 +184,7 @@ class SlackClient:
         if client_auth is not None:
             secrets.extend(client_auth.secrets())
         secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
+        secrets.extend(self._proxy_secrets)
         kept_out = tuple(secret for secret in secrets if secret)
         with secret_in_flight(*kept_out):
             reply = await self._send_until_answered(
@@ -184,7 +195,7 @@ class SlackClient:
             method=method,
             body=body,
             status_code=reply.status_code,
-            headers=reply.headers,
+            headers=_headers_without(reply.headers, kept_out),
             attempts=reply.attempts,
         )
 
@@ -354,28 +365,41 @@ class SlackClient:
         """The transport this object owns for the running event loop, opened on first use.
 
         It trusts no environment of its own (the proxy comes from the settings, https
-        only) and is built in a worker thread: loading the certificate store reads files.
+        only). What it reads from disk (the stack's package, the certificate store) is
+        loaded in a worker thread, once: on the loop it would stall every other task.
         """
         loop = asyncio.get_running_loop()
-        if self._owned is None or self._owned_loop is not loop:
-            if self._ssl_context is None:
-                self._ssl_context = await anyio.to_thread.run_sync(tls_context)
-            # Checked again after the wait, and opened without one: concurrent first calls
-            # share one transport. Connections belong to the loop that opened them; a call
-            # on another loop (a second asyncio.run) gets a transport of its own.
-            if self._owned is None or self._owned_loop is not loop:
-                name = resolve_stack(self._stack_name, self._proxy)
-                self._owned = open_stack(
-                    name, proxy=self._proxy, ssl_context=self._ssl_context, timeout=self.timeout
-                )
-                self._owned_loop = loop
-        return self._owned
+        owned = self._owned.get(loop)
+        if owned is not None:
+            return owned
+        name = resolve_stack(self._stack_name, self._proxy)
+        if self._ssl_context is None:
+            self._ssl_context = await anyio.to_thread.run_sync(loaded_for, name)
+        # Checked again after the wait, and opened without one: concurrent first calls on
+        # a loop share one stack. Each step on the dict is atomic: other threads' loops
+        # may be adding theirs (under other keys) at the same time.
+        owned = self._owned.get(loop)
+        if owned is None:
+            self._let_go_of_ended_loops()
+            owned = self._owned[loop] = open_stack(
+                name, proxy=self._proxy, ssl_context=self._ssl_context, timeout=self.timeout
+            )
+        return owned
+
+    def _let_go_of_ended_loops(self) -> None:
+        """Drop the stacks of loops that have been closed: their connections close as they are
+        collected (slack/aiohttp_stack.py), with no call left to use them."""
+        for loop in list(self._owned):
+            if loop.is_closed():
+                self._owned.pop(loop, None)
 
     async def aclose(self) -> None:
-        """Close the transport this object opened (a client passed in is left to its owner)."""
-        owned, self._owned = self._owned, None
-        loop, self._owned_loop = self._owned_loop, None
-        if owned is not None and loop is asyncio.get_running_loop():
+        """Close the stack this object opened for the running loop (a client passed in is left
+        to its owner); those of loops that have ended are let go. A stack another running
+        loop still uses is that loop's to close."""
+        owned = self._owned.pop(asyncio.get_running_loop(), None)
+        self._let_go_of_ended_loops()
+        if owned is not None:
             await owned.aclose()
 
     def _log(
@@ -408,18 +432,39 @@ def _decoded(answer: Answer) -> AsyncIterable[bytes]:
     if answer.headers.get("content-encoding", "identity").lower() == "identity":
         return answer.body
     response = httpx.Response(
-        answer.status_code, headers=answer.headers, stream=_Stream(answer.body)
+        answer.status_code, headers=answer.headers, stream=_Slices(answer.body)
     )
     return response.aiter_bytes()
 
 
-class _Stream(httpx.AsyncByteStream):
+# httpx's decoders inflate all they are given at once: fed a received chunk (64-256 KB),
+# a gzip bomb grew to 150 MB before the cap was checked. Deflate inflates at most ~1032
+# times, so a slice of this size grows to ~1 MB at most before the cap is checked again.
+_ENCODED_SLICE_BYTES: Final = 1024
+
+
+class _Slices(httpx.AsyncByteStream):
+    """An encoded body handed on in slices of _ENCODED_SLICE_BYTES."""
+
     def __init__(self, chunks: AsyncIterable[bytes]) -> None:
         self._chunks = chunks
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._chunks:
-            yield chunk
+            view = memoryview(chunk)
+            for start in range(0, len(view), _ENCODED_SLICE_BYTES):
+                yield bytes(view[start : start + _ENCODED_SLICE_BYTES])
+
+
+def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.Headers:
+    """``headers`` with every secret redacted from their values: they travel on beside the
+    body (whoami reads X-OAuth-Scopes), and a server can echo the token in any of them."""
+    values = b"\n".join(value for _, value in headers.raw)
+    if not any(secret.encode() in values for secret in secrets):
+        return headers  # the usual case: one scan, no copy
+    return httpx.Headers(
+        [(name, redacted(value, secrets, REDACTED)) for name, value in headers.multi_items()]
+    )
 
 
 def _transport_error(

@@ -4,17 +4,24 @@
 sees a CONNECT tunnel and never the token; a plain-``http`` base URL (a loopback
 emulator) never goes through a proxy, since the proxy would read the Authorization
 header. The variables come from the same environment as everything else (``environ=``
-included), and ``NO_PROXY`` is honoured.
+included), and ``NO_PROXY`` is honoured. The proxy URL chosen is checked when the settings
+are read, and a refusal never quotes it: it may carry the proxy's password.
 """
 
 from __future__ import annotations
 
+import base64
+import importlib.util
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
+import httpx
+
 _PROXY_VARIABLES: Final = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 _NO_PROXY_VARIABLES: Final = ("NO_PROXY", "no_proxy")
+_SOCKS_SCHEMES: Final = ("socks5", "socks5h")
+_PROXY_EXAMPLE: Final = "http://proxy.example:3128 (or http://user:password@proxy.example:3128)"
 
 
 def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
@@ -22,13 +29,59 @@ def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
     parts = urlsplit(base_url)
     if parts.scheme != "https" or not parts.hostname:
         return None
-    proxy = next((environ[name] for name in _PROXY_VARIABLES if environ.get(name)), None)
-    if proxy is None:
+    variable = next((name for name in _PROXY_VARIABLES if environ.get(name)), None)
+    if variable is None:
         return None
     no_proxy = next((environ[name] for name in _NO_PROXY_VARIABLES if environ.get(name)), "")
     if _bypassed(parts.hostname, no_proxy):
         return None
-    return proxy
+    return check_proxy_url(environ[variable], origin=variable)
+
+
+def check_proxy_url(raw: str, *, origin: str) -> str:
+    """``raw`` if the HTTP stacks can use it as a proxy; else ValueError saying what to give,
+    which never quotes ``raw`` (its user information is a password)."""
+    text = raw.strip()
+    if not text.isascii() or not text.isprintable() or any(ch.isspace() for ch in text):
+        raise _refused(origin, "holds spaces, control or non-ASCII characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError:
+        raise _refused(origin, "is not a valid URL") from None
+    if parts.scheme not in ("http", "https", *_SOCKS_SCHEMES):
+        raise _refused(origin, "must start with http:// or https://")
+    if not parts.hostname or port == 0:
+        raise _refused(origin, "names no proxy host (or port 0)")
+    if parts.scheme in _SOCKS_SCHEMES and importlib.util.find_spec("socksio") is None:
+        raise ValueError(
+            f"{origin} names a SOCKS proxy, which needs the socksio package: "
+            f"pip install 'httpx[socks]', or give an http proxy such as {_PROXY_EXAMPLE}"
+        )
+    try:
+        httpx.Proxy(text)
+    except (httpx.InvalidURL, ValueError):
+        raise _refused(origin, "is not a valid URL") from None
+    return text
+
+
+def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
+    """What of ``proxy``'s credentials must never be shown, should the proxy echo them: the
+    password, and the user:password pair as written and as sent (Basic, base64)."""
+    if proxy is None:
+        return ()
+    try:
+        auth = httpx.Proxy(proxy).auth
+    except (httpx.InvalidURL, ValueError):
+        return ()
+    if auth is None or not auth[1]:
+        return ()
+    pair = ":".join(auth)
+    return (auth[1], pair, base64.b64encode(pair.encode("utf-8")).decode("ascii"))
+
+
+def _refused(origin: str, why: str) -> ValueError:
+    return ValueError(f"{origin} {why}: give a proxy URL such as {_PROXY_EXAMPLE}, or unset it")
 
 
 def _bypassed(host: str, no_proxy: str) -> bool:

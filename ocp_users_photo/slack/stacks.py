@@ -11,14 +11,18 @@ read through the same ``Answer``.
   request as httpcore's does, which is what throughput at concurrency 32-64 needs.
 - ``httpx``: ``httpx.AsyncHTTPTransport`` (httpcore), what httpx's client would use.
 
-``auto`` picks aiohttp when the extra is installed (and the proxy, if any, is an http
-one, the only kind aiohttp tunnels through), else httpx. The proxy comes from the
+``auto`` picks aiohttp when the extra is installed at AIOHTTP_MINIMUM or later (and the
+proxy, if any, is an http one, the only kind aiohttp tunnels through), else httpx. An
+older aiohttp (another package may have installed one) is never used: before 3.13.4
+it read any number of a reply's header lines, megabytes of them. The proxy comes from the
 settings (``slack/proxies.py``); no stack reads the environment.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import re
 import ssl
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -30,7 +34,12 @@ from ocp_users_photo.slack.form import FormBody
 
 StackName = Literal["auto", "aiohttp", "httpx"]
 STACK_NAMES: Final = ("auto", "aiohttp", "httpx")
-EXTRA_ADVICE: Final = "install the fast extra: pip install 'ocp-users-photo[fast]'"
+EXTRA_ADVICE: Final = "install the fast extra: pip install -U 'ocp-users-photo[fast]'"
+# The first aiohttp that bounds how many header lines a reply may have (max_headers).
+AIOHTTP_MINIMUM: Final = (3, 13, 4)
+# At most this many header lines in a reply (aiohttp's own default since 3.13.4; each at
+# most 8190 bytes): ~1 MB of head, where httpx's h11 stops at 100 KB.
+AIOHTTP_MAX_HEADERS: Final = 128
 # httpx's own defaults, kept for both stacks: at most 100 connections, idle ones kept 5 s.
 LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
@@ -68,8 +77,28 @@ class OwnedStack(Protocol):
 
 
 def aiohttp_installed() -> bool:
-    """Whether the ``[fast]`` extra is importable (checked without importing it)."""
-    return importlib.util.find_spec("aiohttp") is not None
+    """Whether the ``[fast]`` extra is importable, at AIOHTTP_MINIMUM or later."""
+    return _AIOHTTP_USABLE
+
+
+def _usable_aiohttp() -> bool:
+    """Whether aiohttp is importable at AIOHTTP_MINIMUM or later, read from its metadata
+    without importing it."""
+    if importlib.util.find_spec("aiohttp") is None:
+        return False
+    try:
+        version = importlib.metadata.version("aiohttp")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    release = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
+    if release is None:
+        return False
+    return tuple(int(part or 0) for part in release.groups()) >= AIOHTTP_MINIMUM
+
+
+# Read once, when this module is imported: reading package metadata is file work (~1-5 ms),
+# never done on an event loop.
+_AIOHTTP_USABLE: Final = _usable_aiohttp()
 
 
 def check_stack_name(name: object, *, origin: str) -> StackName:
@@ -78,7 +107,10 @@ def check_stack_name(name: object, *, origin: str) -> StackName:
         choices = ", ".join(repr(choice) for choice in STACK_NAMES)
         raise ValueError(f"{origin} must be one of {choices}, got {name!r}")
     if name == "aiohttp" and not aiohttp_installed():
-        raise ValueError(f"{origin} is 'aiohttp', which is not installed: {EXTRA_ADVICE}")
+        minimum = ".".join(str(part) for part in AIOHTTP_MINIMUM)
+        raise ValueError(
+            f"{origin} is 'aiohttp', which is not installed at {minimum} or later: {EXTRA_ADVICE}"
+        )
     return name
 
 
@@ -91,8 +123,11 @@ def resolve_stack(requested: StackName, proxy: str | None) -> Literal["aiohttp",
     return "aiohttp" if aiohttp_installed() else "httpx"
 
 
-def tls_context() -> ssl.SSLContext:
-    """httpx's verifying TLS context (certifi's store). Blocking: it reads the store's files."""
+def loaded_for(name: Literal["aiohttp", "httpx"]) -> ssl.SSLContext:
+    """What opening stack ``name`` reads from disk, done: its package imported (aiohttp, or
+    httpcore for httpx's transport; ~100 files, 0.04-0.13 s) and httpx's verifying TLS
+    context (certifi's store) made and returned. Blocking: run it in a worker thread."""
+    importlib.import_module("aiohttp" if name == "aiohttp" else "httpcore")
     return httpx.create_ssl_context(trust_env=False)
 
 
