@@ -35,6 +35,16 @@ from tests.reliability_report import ReliabilityReport
 IMAGE = make_image((600, 600))
 
 
+def left_open(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The kinds with more descriptors open after than before, and how many more.
+
+    Fewer after is fine: a connection another test left to the collector may close
+    while this one runs (seen once in 1,519 tests); a leak of this test's is more.
+    """
+    grown = {kind: after[kind] - before[kind] for kind in after}
+    return {kind: count for kind, count in grown.items() if count > 0}
+
+
 def open_descriptors() -> dict[str, int]:
     """This process's open file descriptors, by kind (sockets, files, other)."""
     kinds = {"sockets": 0, "files": 0, "other": 0}
@@ -154,7 +164,7 @@ async def test_a_fault_on_the_wire(
         assert case.says in str(outcome)
     assert requests == case.requests
     assert elapsed < case.max_seconds, f"{elapsed:.2f} s"
-    assert after == before, f"descriptors before {before}, after {after}"
+    assert left_open(before, after) == {}, f"descriptors before {before}, after {after}"
     reliability.count("faults on the wire", "cases tried")
     reliability.count("faults on the wire", "ended as expected, in time, nothing left open")
 
@@ -193,7 +203,8 @@ async def test_a_call_cancelled_mid_upload_stops_at_once_and_the_tool_still_work
         reply = await tool.call({"image": make_image()})
         assert reply["ok"] is True
     gc.collect()
-    assert open_descriptors() == before
+    after = open_descriptors()
+    assert left_open(before, after) == {}, f"descriptors before {before}, after {after}"
     reliability.count("faults on the wire", "cases tried")
     reliability.count("faults on the wire", "ended as expected, in time, nothing left open")
 
