@@ -88,3 +88,50 @@ def test_the_first_call_imports_its_http_stack_off_the_event_loop(http_stack: st
     assert seen["before"] == [], "the package imports no HTTP stack until a call needs one"
     on_loop = [name for name in seen["on_loop"] if name.split(".")[0] == stack_package]
     assert on_loop == []
+
+
+# The same for the guarded image fetch: its first fetch may be the process's first use of
+# httpx's transport, and must not import httpcore on the loop either.
+_FIRST_FETCH = """
+import asyncio, json, socket, ssl, sys, threading
+from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
+
+on_loop = []
+loop_thread = []
+def note(event, args):
+    if event == "import" and loop_thread == [threading.get_ident()]:
+        on_loop.append(args[0])
+sys.addaudithook(note)
+with socket.socket() as closed:
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+policy = UrlPolicy(allowed_hosts=("127.0.0.1",), allow_loopback_for_tests=True)
+given = sys.argv[1] == "given"
+
+async def first_fetch():
+    loop_thread.append(threading.get_ident())
+    context = ssl.create_default_context() if given else None
+    try:
+        await fetch_image(f"https://127.0.0.1:{port}/me.png", policy, ssl_context=context)
+    except ImageUrlRefused:
+        pass
+
+before = "httpcore" in sys.modules
+asyncio.run(first_fetch())
+print(json.dumps({"before": before, "after": "httpcore" in sys.modules, "on_loop": on_loop}))
+"""
+
+
+@pytest.mark.parametrize("trust", ["default", "given"])
+def test_the_first_image_fetch_imports_httpcore_off_the_event_loop(trust: str) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-c", _FIRST_FETCH, trust],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    seen = json.loads(finished.stdout.splitlines()[-1])
+    assert seen["before"] is False, "nothing imported httpcore before the fetch"
+    assert seen["after"] is True, "the fetch got as far as httpx's transport"
+    assert [name for name in seen["on_loop"] if name.split(".")[0] == "httpcore"] == []

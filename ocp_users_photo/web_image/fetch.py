@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import http
+import importlib
 import ssl
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -31,6 +33,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image.addresses import (
     IPAddress,
     Resolver,
@@ -226,8 +229,13 @@ class _Hops:
             raise BadImageUrl(
                 f"the image URL on {url.host} has a path that cannot be sent: check the URL"
             ) from None
+        if url.scheme == "https":
+            verify: ssl.SSLContext | bool = await self._tls_context()
+        else:  # the loopback emulator's own http origin (undo)
+            verify = False
+            await _transport_imported()
         transport = httpx.AsyncHTTPTransport(
-            verify=await self._tls_context() if url.scheme == "https" else False,
+            verify=verify,
             trust_env=False,
             http1=True,
             http2=False,
@@ -252,13 +260,20 @@ class _Hops:
                 await response.aclose()
 
     async def _tls_context(self) -> ssl.SSLContext:
+        """The verifying TLS context, with httpx's transport package (httpcore) imported: both
+        read files (certifi's bundle, ~50 modules), so both are done off the event loop."""
         if self._ssl_context is None:
-            # certifi's roots (httpx's default), never SSL_CERT_FILE and friends; reading
-            # the bundle is file work, so it is done off the event loop.
-            self._ssl_context = await asyncio.to_thread(
-                httpx.create_ssl_context, verify=True, trust_env=False
-            )
+            # certifi's roots (httpx's default), never SSL_CERT_FILE and friends.
+            self._ssl_context = await asyncio.to_thread(loaded_for, "httpx")
+        else:
+            await _transport_imported()
         return self._ssl_context
+
+
+async def _transport_imported() -> None:
+    """httpx's transport package imported, off the event loop (a first import reads files)."""
+    if "httpcore" not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, "httpcore")
 
 
 class _ConnectFailed(Exception):
