@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from blockbuster import BlockingError
@@ -35,20 +36,39 @@ async def test_the_path_resolver_does_its_file_work_in_a_thread(tmp_path: Path) 
 
 
 # Run in a fresh interpreter: the HTTP stack's package must not be imported yet. An audit
-# hook notes every module imported on the event loop's thread during the first call.
-_FIRST_CALL = """
-import asyncio, io, json, socket, sys, threading
-from PIL import Image
-from ocp_users_photo import TransportError, UsersSetPhoto
-from ocp_users_photo.settings import HTTP_STACK_VARIABLE
-
+# hook notes every module imported on the event loop's thread (the thread that appends
+# itself to loop_thread) during the first call.
+_WATCH_IMPORTS = """
 on_loop = []
 loop_thread = []
 def note(event, args):
     if event == "import" and loop_thread == [threading.get_ident()]:
         on_loop.append(args[0])
 sys.addaudithook(note)
-image = io.BytesIO()
+"""
+
+
+def run_watched(script: str, argument: str) -> dict[str, Any]:
+    """``script`` (with ``{watch}`` where the audit hook goes) run in a fresh interpreter;
+    the JSON object its last line prints."""
+    finished = subprocess.run(
+        [sys.executable, "-c", script.replace("{watch}", _WATCH_IMPORTS), argument],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    seen: dict[str, Any] = json.loads(finished.stdout.splitlines()[-1])
+    return seen
+
+
+_FIRST_CALL = """
+import asyncio, io, json, socket, sys, threading
+from PIL import Image
+from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo.settings import HTTP_STACK_VARIABLE
+
+{watch}image = io.BytesIO()
 Image.new("RGB", (600, 600), "teal").save(image, "PNG")
 with socket.socket() as closed:
     closed.bind(("127.0.0.1", 0))
@@ -76,14 +96,7 @@ print(json.dumps({"before": before, "on_loop": on_loop}))
 def test_the_first_call_imports_its_http_stack_off_the_event_loop(http_stack: str) -> None:
     # Importing aiohttp reads ~100 files and took 0.13 s here, httpcore (with h11 and h2)
     # 0.04 s: on the loop, every other task of the server stalled for that long.
-    finished = subprocess.run(
-        [sys.executable, "-c", _FIRST_CALL, http_stack],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    seen = json.loads(finished.stdout.splitlines()[-1])
+    seen = run_watched(_FIRST_CALL, http_stack)
     stack_package = "aiohttp" if http_stack == "aiohttp" else "httpcore"
     assert seen["before"] == [], "the package imports no HTTP stack until a call needs one"
     on_loop = [name for name in seen["on_loop"] if name.split(".")[0] == stack_package]
@@ -96,13 +109,7 @@ _FIRST_FETCH = """
 import asyncio, json, socket, ssl, sys, threading
 from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
 
-on_loop = []
-loop_thread = []
-def note(event, args):
-    if event == "import" and loop_thread == [threading.get_ident()]:
-        on_loop.append(args[0])
-sys.addaudithook(note)
-with socket.socket() as closed:
+{watch}with socket.socket() as closed:
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
 policy = UrlPolicy(allowed_hosts=("127.0.0.1",), allow_loopback_for_tests=True)
@@ -124,14 +131,7 @@ print(json.dumps({"before": before, "after": "httpcore" in sys.modules, "on_loop
 
 @pytest.mark.parametrize("trust", ["default", "given"])
 def test_the_first_image_fetch_imports_httpcore_off_the_event_loop(trust: str) -> None:
-    finished = subprocess.run(
-        [sys.executable, "-c", _FIRST_FETCH, trust],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    seen = json.loads(finished.stdout.splitlines()[-1])
+    seen = run_watched(_FIRST_FETCH, trust)
     assert seen["before"] is False, "nothing imported httpcore before the fetch"
     assert seen["after"] is True, "the fetch got as far as httpx's transport"
     assert [name for name in seen["on_loop"] if name.split(".")[0] == "httpcore"] == []
