@@ -61,6 +61,8 @@ async def test_echoed_credentials_are_redacted_from_errors(
         emulator,
         Fault.json({"ok": False, "error": "invalid_refresh_token", "echo": echo}),
         Fault.status(200, body=f"<html>{echo}</html>".encode()),
+        # Echoed in a header only: an error that names the Content-Type must not show it.
+        Fault.status(200, body=b"<html>", headers={"content-type": f"text/html; {echo}"}),
         method=OAUTH,
     )
     fields = {"grant_type": "refresh_token", "refresh_token": REFRESH}
@@ -72,7 +74,13 @@ async def test_echoed_credentials_are_redacted_from_errors(
         await client(emulator).call(
             "oauth.v2.access", token=None, fields=fields, client_auth=CREDENTIALS
         )
-    for text in (repr(refused.value.reply), str(refused.value), str(unusable.value)):
+    with pytest.raises(TransportError) as named:
+        await client(emulator).call(
+            "oauth.v2.access", token=None, fields=fields, client_auth=CREDENTIALS
+        )
+    assert "[redacted]" in str(named.value)
+    texts = (repr(refused.value.reply), str(refused.value), str(unusable.value), str(named.value))
+    for text in texts:
         for secret in (SECRET, BASIC, REFRESH):
             assert secret not in text
 

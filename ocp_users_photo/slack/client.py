@@ -25,6 +25,7 @@ body (``FormBody.started``), whatever the error's type says.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import ssl
@@ -190,12 +191,16 @@ class SlackClient:
             reply = await self._send_until_answered(
                 method, token, fields or {}, files or {}, log_detail, client_auth, kept_out
             )
+        # The headers are cleaned before anything reads them: an error's text quotes one
+        # (a body that is no JSON names its Content-Type), and the reply carries them on.
+        headers = _headers_without(reply.headers, kept_out)
+        reply = dataclasses.replace(reply, headers=headers)
         body = decode_reply(reply, method=method, redact=redactor(kept_out, reply.body))
         return SlackReply(
             method=method,
             body=body,
             status_code=reply.status_code,
-            headers=_headers_without(reply.headers, kept_out),
+            headers=headers,
             attempts=reply.attempts,
         )
 
