@@ -180,12 +180,15 @@ def quotable(value: object) -> bool:
 def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
     """What removes ``secret`` (one, or several) from values decoded from the JSON text ``raw``.
 
-    A decoded string can hold the token only if the raw text does, or if the raw text
-    has a \\u escape (a token's characters need no other escape); otherwise nothing
-    needs walking, which spares every reply a full pass over its values.
+    A decoded string can hold a secret only if the raw text does, or if the raw text has
+    an escape that could stand for one of its characters: \\u for any, and for a secret
+    holding ``"``, ``\\``, ``/`` or a control character (a client secret, a base64 pair,
+    a proxy password) the short escapes too (Slack writes every ``/`` as ``\\/``). A
+    token's characters need none of those; otherwise nothing needs walking, which spares
+    every reply a full pass over its values.
     """
     secrets = [secret] if isinstance(secret, str) else [each for each in secret if each]
-    present = [each for each in secrets if each and (each.encode() in raw or b"\\u" in raw)]
+    present = [each for each in secrets if each and _may_hold(raw, each)]
     if not present:
         return _unchanged
     # The longest first, so a secret that contains another is removed whole.
@@ -197,6 +200,17 @@ def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
         return value
 
     return redact
+
+
+# The characters JSON may write with a short escape (\" \\ \/ \b \f \n \r \t).
+_SHORT_ESCAPED: Final = frozenset('"\\/\b\f\n\r\t')
+
+
+def _may_hold(raw: bytes, secret: str) -> bool:
+    """Whether the strings decoded from JSON text ``raw`` could hold ``secret``."""
+    if secret.encode() in raw or b"\\u" in raw:
+        return True
+    return b"\\" in raw and not _SHORT_ESCAPED.isdisjoint(secret)
 
 
 def _unchanged(value: Any) -> Any:

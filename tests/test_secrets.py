@@ -185,3 +185,7 @@ def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
     assert redactor(token, f'{{"x": "{token}"}}'.encode())({"x": token}) == {"x": "[redacted]"}
     reply = {"x": "https://avatars.example/a.png"}
     assert redactor(token, plain)(reply) is reply
+    # A secret with a "/" may arrive as "\/": a reply with a backslash is walked for it.
+    slashed = "pass/word"
+    assert redactor(slashed, b'{"x": "pass\\/word"}')({"x": slashed}) == {"x": "[redacted]"}
+    assert redactor(slashed, b'{"x": "pass word"}')(reply) is reply

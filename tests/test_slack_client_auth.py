@@ -93,3 +93,30 @@ def test_client_credentials_hide_the_secret_and_refuse_bad_text() -> None:
     for client_id, secret in (("", "x"), ("1:2", "x"), ("1.2", "a b"), ("1.2", "\n")):
         with pytest.raises(ValueError, match=r"client_id|client_secret"):
             ClientCredentials(client_id, secret)
+
+
+async def test_credentials_echoed_with_escaped_slashes_are_redacted(
+    emulator: RunningEmulator,
+) -> None:
+    # Slack's JSON writes "/" as "\/": a secret holding one, or a Basic pair whose base64
+    # does, arrives escaped, not as the text that was sent.
+    secret = "s3cret/client/value?0123456789"
+    credentials = ClientCredentials("1111.2222", secret)
+    basic = base64.b64encode(f"1111.2222:{secret}".encode()).decode()
+    assert "/" in basic
+
+    def escaped(text: str) -> str:
+        return text.replace("/", "\\/")
+
+    body = f'{{"ok": false, "error": "invalid_client", "s": "{escaped(secret)}", '
+    body += f'"b": "{escaped(basic)}"}}'
+    inject(emulator, Fault.status(200, body=body.encode()), method=OAUTH)
+    with pytest.raises(SlackApiError) as refused:
+        await client(emulator).call(
+            OAUTH, token=None, fields={"code": "1.2.3"}, client_auth=credentials
+        )
+    assert refused.value.reply["s"] == "[redacted]"
+    assert refused.value.reply["b"] == "[redacted]"
+    for text in (repr(refused.value.reply), str(refused.value)):
+        assert secret not in text
+        assert basic not in text
