@@ -641,6 +641,26 @@ class TestServerTextIsBoundedAndClean:
             assert "\r" not in text
 
     @pytest.mark.parametrize(
+        "fault",
+        [
+            Fault.json({"ok": False, "error": "\x1b[2Jdown\r\x1b[31m"}, status_code=503),
+            Fault.status(200, body=b"<html>", headers={"content-type": "text/html\x1b[2J\x07"}),
+            Fault.status(200, body=b"<html>\x1b]52;c;aGk=\x07\x1b[2J\r</html>"),
+        ],
+        ids=["5xx slack code", "content-type", "body excerpt"],
+    )
+    async def test_escape_sequences_never_reach_a_transport_errors_text(
+        self, emulator: RunningEmulator, http_stack: str, fault: Fault
+    ) -> None:
+        inject(emulator, fault, fault, fault)
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
+        assert "HTTP" in str(caught.value)
+        for control in ("\x1b", "\x07", "\r"):
+            assert control not in str(caught.value)
+
+    @pytest.mark.parametrize(
         "url",
         ["javascript:alert(1)", "file:///etc/passwd", "data:image/png;base64,AAAA", "ftp://a/b"],
     )
