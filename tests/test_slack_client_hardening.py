@@ -327,24 +327,31 @@ class TestProxies:
         assert proxy.requests == []
         assert caught.value.reached is False
 
+    @pytest.mark.parametrize(
+        ("user", "password"),
+        [("user", "pr0xyPass"), ("ap1KeyAsTheUser0123", "")],
+        ids=["password", "key as the user name"],
+    )
     async def test_a_proxys_refusal_echoing_its_password_shows_none_of_it(
-        self, http_stack: str
+        self, http_stack: str, user: str, password: str
     ) -> None:
         # The proxy's reason phrase reached error texts and run()'s result as it came, so a
         # proxy echoing the credentials it was sent had them shown; and a refused tunnel
-        # was said to have reached Slack.
-        password, pair = "pr0xyPass", base64.b64encode(b"user:pr0xyPass")
+        # was said to have reached Slack. Some proxies take a key as the user name and no
+        # password (http://KEY:@proxy): the key is then the secret.
+        secret = password or user
+        pair = base64.b64encode(f"{user}:{password}".encode())
 
         async def echo(writer: asyncio.StreamWriter) -> None:
             writer.write(
-                b"HTTP/1.1 407 no entry for user:pr0xyPass " + pair + b"\r\n"
+                f"HTTP/1.1 407 no entry for {user}:{password} ".encode() + pair + b"\r\n"
                 b"Content-Length: 0\r\nConnection: close\r\n\r\n"
             )
             await writer.drain()
 
         async with loopback.serve(None) as proxy:
             proxy.on("slack.invalid:443", echo)
-            with_password = proxy.url("").replace("http://", f"http://user:{password}@")
+            with_password = proxy.url("").replace("http://", f"http://{user}:{password}@")
             async with UsersSetPhoto(
                 CANARY_TOKEN,
                 base_url="https://slack.invalid/api",
@@ -357,7 +364,7 @@ class TestProxies:
         assert proxy.requests[0].header("proxy-authorization") == f"Basic {pair.decode()}"
         assert caught.value.reached is False
         for text in [*texts_of_error(caught.value), json.dumps(result)]:
-            assert password not in text
+            assert secret not in text
             assert pair.decode() not in text
 
     async def test_a_proxy_that_refuses_the_connection_was_not_reached(

@@ -67,17 +67,20 @@ def check_proxy_url(raw: str, *, origin: str) -> str:
 
 def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
     """What of ``proxy``'s credentials must never be shown, should the proxy echo them: the
-    password, and the user:password pair as written and as sent (Basic, base64)."""
+    password (or, without one, the user name: some proxies take a key there), and the
+    user:password pair as written and as sent (Basic, base64)."""
     if proxy is None:
         return ()
     try:
         auth = httpx.Proxy(proxy).auth
     except (httpx.InvalidURL, ValueError):
         return ()
-    if auth is None or not auth[1]:
+    if auth is None:
         return ()
-    pair = ":".join(auth)
-    return (auth[1], pair, base64.b64encode(pair.encode("utf-8")).decode("ascii"))
+    user, password = auth
+    pair = f"{user}:{password}"
+    basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    return (password or user, pair, basic)
 
 
 def _refused(origin: str, why: str) -> ValueError:
