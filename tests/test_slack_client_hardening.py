@@ -32,6 +32,7 @@ from ocp_users_photo import (
 )
 from ocp_users_photo.agents import safe_view
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.slack import SlackClient
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
 from tests.http_stacks import stack_environ, stack_of
@@ -290,6 +291,17 @@ class TestProxies:
                 assert (await tool.call({"image": IMAGE}))["ok"] is True
         assert proxy.requests == []
         assert len(photo_requests(emulator)) == 1
+
+    def test_a_client_given_a_proxy_for_plain_http_is_refused(self) -> None:
+        # The settings never choose one (proxies.py); a SlackClient made directly must not
+        # either: the proxy would read the token in the request it forwards.
+        with pytest.raises(ValueError, match="https base_url only") as caught:
+            SlackClient(
+                base_url="http://127.0.0.1:9/api",
+                user_agent="test",
+                proxy="http://user:s3cretpw@127.0.0.1:3128",
+            )
+        assert "s3cret" not in str(caught.value)
 
     async def test_https_goes_through_the_environments_proxy_as_a_tunnel(
         self, http_stack: str, monkeypatch: pytest.MonkeyPatch

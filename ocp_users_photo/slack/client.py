@@ -117,6 +117,12 @@ class SlackClient:
         proxy: str | None = None,
         http_stack: StackName = "auto",
     ) -> None:
+        if proxy is not None and not base_url.lower().startswith("https://"):
+            # ../shared/DEFAULTS.md: only an https tunnel keeps the token from the proxy.
+            raise ValueError(
+                "a proxy is used for an https base_url only: over plain http it would read "
+                "the token in the Authorization header; leave proxy unset"
+            )
         self.base_url = base_url
         self._user_agent = user_agent
         self._external_client = http_client
