@@ -74,12 +74,11 @@ class ClientCredentials:
 
     def basic_authorization(self) -> str:
         """The ``Authorization`` header value: HTTP Basic of the id and the secret."""
-        pair = f"{self.client_id}:{self._secret}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
+        return "Basic " + basic_credentials(self.client_id, self._secret)
 
     def secrets(self) -> tuple[str, str]:
         """What a reply must never show: the secret, and the Basic pair that encodes it."""
-        return self._secret, self.basic_authorization().removeprefix("Basic ")
+        return self._secret, basic_credentials(self.client_id, self._secret)
 
     def __repr__(self) -> str:
         return f"ClientCredentials(client_id={self.client_id!r}, client_secret={REDACTED!r})"
@@ -88,6 +87,11 @@ class ClientCredentials:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("ClientCredentials cannot be pickled: it would write the secret out")
+
+
+def basic_credentials(user: str, password: str) -> str:
+    """HTTP Basic's credentials (RFC 7617): ``user:password`` in UTF-8, base64-encoded."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[Problem]]:

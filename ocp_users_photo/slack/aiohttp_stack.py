@@ -20,7 +20,6 @@ httpx-aiohttp alike.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ssl
 import sys
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 import httpx
 
+from ocp_users_photo.credentials import basic_credentials
 from ocp_users_photo.slack.form import FormBody
 from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer
 
@@ -57,10 +57,8 @@ class AiohttpStack:
             parsed = httpx.Proxy(proxy)  # its credentials go in a header, not in the URL
             self._proxy = str(parsed.url)
             if parsed.auth is not None:
-                pair = ":".join(parsed.auth).encode("utf-8")
-                self._proxy_headers = {
-                    "Proxy-Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"
-                }
+                credentials = basic_credentials(*parsed.auth)
+                self._proxy_headers = {"Proxy-Authorization": f"Basic {credentials}"}
         self._urls: dict[str, yarl.URL] = {}  # parsed once per method
         self.is_closed = False
 

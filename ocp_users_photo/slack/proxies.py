@@ -10,13 +10,14 @@ are read, and a refusal never quotes it: it may carry the proxy's password.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
 import httpx
+
+from ocp_users_photo.credentials import basic_credentials
 
 _PROXY_VARIABLES: Final = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 _NO_PROXY_VARIABLES: Final = ("NO_PROXY", "no_proxy")
@@ -78,9 +79,7 @@ def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
     if auth is None:
         return ()
     user, password = auth
-    pair = f"{user}:{password}"
-    basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-    return (password or user, pair, basic)
+    return (password or user, f"{user}:{password}", basic_credentials(user, password))
 
 
 def _refused(origin: str, why: str) -> ValueError:
