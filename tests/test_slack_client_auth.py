@@ -37,6 +37,7 @@ async def test_client_auth_is_sent_as_http_basic_and_no_bearer(emulator: Running
         client_auth=CREDENTIALS,
     )
     assert reply.body["access_token"] == "xoxe.xoxp-1-new"
+    assert "xoxe.xoxp-1-new" not in repr(reply), "a reply's repr never shows the tokens it holds"
     [request] = emulator.requests.all()
     assert request.path == f"/api/{OAUTH}"
     assert request.header("authorization") == f"Basic {BASIC}"

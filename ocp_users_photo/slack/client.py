@@ -31,7 +31,7 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import anyio
@@ -86,7 +86,8 @@ class SlackReply:
     """Slack's ``ok: true`` answer to one call: the JSON object, and how it came."""
 
     method: str
-    body: dict[str, Any]
+    # Not in the repr: oauth.v2.access answers with a new access token and refresh token.
+    body: dict[str, Any] = field(repr=False)
     status_code: int
     headers: httpx.Headers
     attempts: int
