@@ -25,7 +25,7 @@ import ssl
 import sys
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 class AiohttpStack:
     """An aiohttp session for one event loop, made at the first request (it belongs to a loop)."""
-
-    name: Literal["aiohttp"] = "aiohttp"
 
     def __init__(self, *, proxy: str | None, ssl_context: ssl.SSLContext, timeout: float) -> None:
         import aiohttp
