@@ -34,8 +34,6 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, M
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import anyio
-import anyio.to_thread
 import httpx
 
 from ocp_users_photo.credentials import REDACTED, ClientCredentials, SlackToken, redactor
@@ -57,6 +55,7 @@ from ocp_users_photo.slack.stacks import (
     open_stack,
     resolve_stack,
 )
+from ocp_users_photo.worker_threads import in_worker_thread
 
 logger = logging.getLogger("ocp_users_photo")
 
@@ -386,7 +385,7 @@ class SlackClient:
             return owned
         name = resolve_stack(self._stack_name, self._proxy)
         if self._ssl_context is None:
-            self._ssl_context = await anyio.to_thread.run_sync(loaded_for, name)
+            self._ssl_context = await in_worker_thread(loaded_for, name)
         # Checked again after the wait, and opened without one: concurrent first calls on
         # a loop share one stack. Each step on the dict is atomic: other threads' loops
         # may be adding theirs (under other keys) at the same time.
