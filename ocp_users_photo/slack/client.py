@@ -36,7 +36,7 @@ from typing import Any, Final
 
 import httpx
 
-from ocp_users_photo.credentials import REDACTED, ClientCredentials, SlackToken, redactor
+from ocp_users_photo.credentials import ClientCredentials, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
@@ -474,7 +474,7 @@ def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.
     if not any(secret.encode() in values for secret in secrets):
         return headers  # the usual case: one scan, no copy
     return httpx.Headers(
-        [(name, redacted(value, secrets, REDACTED)) for name, value in headers.multi_items()]
+        [(name, redacted(value, secrets)) for name, value in headers.multi_items()]
     )
 
 
@@ -500,6 +500,6 @@ def _describe(error: BaseException, secrets: tuple[str, ...]) -> str:
 
     The text can hold what the server sent (h11 quotes a malformed header line).
     """
-    text = redacted(str(error), secrets, REDACTED)
+    text = redacted(str(error), secrets)
     name = type(error).__name__
     return f"{name}: {shown(text, 160)}" if text.strip() else name
