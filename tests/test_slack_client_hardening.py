@@ -31,6 +31,7 @@ from ocp_users_photo import (
     UsersSetPhoto,
 )
 from ocp_users_photo.agents import safe_view
+from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.slack import SlackClient
 from tests import loopback
@@ -302,6 +303,23 @@ class TestProxies:
                 proxy="http://user:s3cretpw@127.0.0.1:3128",
             )
         assert "s3cret" not in str(caught.value)
+
+    async def test_a_short_proxy_password_leaves_slacks_reply_alone(self) -> None:
+        # The proxy sees a TLS tunnel only: its credentials are kept out of error texts and
+        # log records, not looked for in Slack's reply, where a password such as "ok" took
+        # the reply's "ok" key away (so every reply was "not a Slack reply").
+        async def slack(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json={"ok": True, "user_id": "U1", "note": "ok"})
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(slack)) as client:
+            slack_client = SlackClient(
+                base_url="https://slack.invalid/api",
+                user_agent="test",
+                http_client=client,
+                proxy="http://user:ok@proxy.example:3128",
+            )
+            reply = await slack_client.call("auth.test", token=SlackToken(CANARY_TOKEN))
+        assert reply.body == {"ok": True, "user_id": "U1", "note": "ok"}
 
     async def test_https_goes_through_the_environments_proxy_as_a_tunnel(
         self, http_stack: str, monkeypatch: pytest.MonkeyPatch

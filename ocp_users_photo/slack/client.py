@@ -191,11 +191,14 @@ class SlackClient:
         if client_auth is not None:
             secrets.extend(client_auth.secrets())
         secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
-        secrets.extend(self._proxy_secrets)
         kept_out = tuple(secret for secret in secrets if secret)
-        with secret_in_flight(*kept_out):
+        # The proxy sees a TLS tunnel only (https, see __init__): what it can echo its
+        # credentials in is its refusal (an error's text) and the stack's log records, never
+        # Slack's reply, where a short password would be "redacted" out of Slack's words.
+        in_flight = (*kept_out, *self._proxy_secrets)
+        with secret_in_flight(*in_flight):
             reply = await self._send_until_answered(
-                method, token, fields or {}, files or {}, log_detail, client_auth, kept_out
+                method, token, fields or {}, files or {}, log_detail, client_auth, in_flight
             )
         # The headers are cleaned before anything reads them: an error's text quotes one
         # (a body that is no JSON names its Content-Type), and the reply carries them on.
