@@ -227,6 +227,9 @@ class SlackClient:
         policy = self.retry
         url = self.url_for(method)
         last_attempt = policy.max_retries + 1
+        # Opened first (on its first use, its package and TLS context loaded from disk): that
+        # is no network time, and must not eat into an attempt's timeout or the deadline.
+        stack = await self._owned_stack() if self._external_client is None else None
         ends_at = time.monotonic() + self.deadline
         reached = False
         for attempt in range(1, last_attempt + 1):
@@ -239,7 +242,9 @@ class SlackClient:
             form = encode_form(fields, files)
             try:
                 async with attempt_timeout(min(self.timeout, max(left, 0.0))):
-                    reply = await self._attempt(method, url, form, token, attempt, client_auth)
+                    reply = await self._attempt(
+                        method, url, form, token, attempt, client_auth, stack
+                    )
             except Exception as raised:
                 # aiohttp's timeouts are TimeoutErrors too: its errors are told apart first.
                 error = httpx_error_of(raised)
@@ -313,7 +318,8 @@ class SlackClient:
         form: EncodedForm,
         token: SlackToken | None,
         attempt: int,
-        client_auth: ClientCredentials | None = None,
+        client_auth: ClientCredentials | None,
+        stack: OwnedStack | None,
     ) -> HttpReply:
         headers = {
             **form.headers,
@@ -324,16 +330,17 @@ class SlackClient:
             headers["Authorization"] = f"Bearer {token.reveal()}"
         elif client_auth is not None:
             headers["Authorization"] = client_auth.basic_authorization()
-        client = self._external_client
-        if client is not None:
+        if stack is not None:
+            # Slack's replies are ~1 KB of JSON: decoding them costs more than it saves.
+            headers["Accept-Encoding"] = "identity"
+            answer = await stack.post(url, headers, form.content)
+        else:
+            client = self._external_client
+            assert client is not None, "without a stack of its own, the client was given one"
             request = client.build_request(
                 "POST", url, headers=headers, content=form.content, timeout=self._timeout
             )
             answer = Answer.of(await client.send(request, stream=True, follow_redirects=False))
-        else:
-            # Slack's replies are ~1 KB of JSON: decoding them costs more than it saves.
-            headers["Accept-Encoding"] = "identity"
-            answer = await (await self._owned_stack()).post(url, headers, form.content)
         try:
             body = await self._read_bounded(answer, method)
         finally:
