@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import Problem
+from ocp_users_photo.safe_text import REDACTED as REDACTED  # re-exported: the mark's old home
 from ocp_users_photo.token_kinds import TokenKind, token_kind
-
-REDACTED: Final = "[redacted]"
 
 
 class SlackToken:
@@ -74,12 +73,11 @@ class ClientCredentials:
 
     def basic_authorization(self) -> str:
         """The ``Authorization`` header value: HTTP Basic of the id and the secret."""
-        pair = f"{self.client_id}:{self._secret}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
+        return "Basic " + basic_credentials(self.client_id, self._secret)
 
     def secrets(self) -> tuple[str, str]:
         """What a reply must never show: the secret, and the Basic pair that encodes it."""
-        return self._secret, self.basic_authorization().removeprefix("Basic ")
+        return self._secret, basic_credentials(self.client_id, self._secret)
 
     def __repr__(self) -> str:
         return f"ClientCredentials(client_id={self.client_id!r}, client_secret={REDACTED!r})"
@@ -88,6 +86,11 @@ class ClientCredentials:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("ClientCredentials cannot be pickled: it would write the secret out")
+
+
+def basic_credentials(user: str, password: str) -> str:
+    """HTTP Basic's credentials (RFC 7617): ``user:password`` in UTF-8, base64-encoded."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[Problem]]:
@@ -180,12 +183,15 @@ def quotable(value: object) -> bool:
 def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
     """What removes ``secret`` (one, or several) from values decoded from the JSON text ``raw``.
 
-    A decoded string can hold the token only if the raw text does, or if the raw text
-    has a \\u escape (a token's characters need no other escape); otherwise nothing
-    needs walking, which spares every reply a full pass over its values.
+    A decoded string can hold a secret only if the raw text does, or if the raw text has
+    an escape that could stand for one of its characters: \\u for any, and for a secret
+    holding ``"``, ``\\``, ``/`` or a control character (a client secret, a base64 pair,
+    a proxy password) the short escapes too (Slack writes every ``/`` as ``\\/``). A
+    token's characters need none of those; otherwise nothing needs walking, which spares
+    every reply a full pass over its values.
     """
     secrets = [secret] if isinstance(secret, str) else [each for each in secret if each]
-    present = [each for each in secrets if each and (each.encode() in raw or b"\\u" in raw)]
+    present = [each for each in secrets if each and _may_hold(raw, each)]
     if not present:
         return _unchanged
     # The longest first, so a secret that contains another is removed whole.
@@ -197,6 +203,17 @@ def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
         return value
 
     return redact
+
+
+# The characters JSON may write with a short escape (\" \\ \/ \b \f \n \r \t).
+_SHORT_ESCAPED: Final = frozenset('"\\/\b\f\n\r\t')
+
+
+def _may_hold(raw: bytes, secret: str) -> bool:
+    """Whether the strings decoded from JSON text ``raw`` could hold ``secret``."""
+    if secret.encode() in raw or b"\\u" in raw:
+        return True
+    return b"\\" in raw and not _SHORT_ESCAPED.isdisjoint(secret)
 
 
 def _unchanged(value: Any) -> Any:

@@ -12,6 +12,8 @@ from typing import Final
 
 DEFAULT_LIMIT: Final = 200
 _ELLIPSIS: Final = "..."
+# What stands where a secret was (credentials.py's JSON walk writes the same).
+REDACTED: Final = "[redacted]"
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -25,9 +27,9 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     return cleaned
 
 
-def redacted(text: str, secrets: tuple[str, ...], replacement: str = "[redacted]") -> str:
+def redacted(text: str, secrets: tuple[str, ...]) -> str:
     """``text`` with every secret replaced (longest first, so no secret leaves a tail)."""
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         if secret in text:
-            text = text.replace(secret, replacement)
+            text = text.replace(secret, REDACTED)
     return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,3 +59,15 @@ def test_the_package_imports_a_name_on_first_use_and_refuses_unknown_ones() -> N
     assert "UsersSetPhoto" in dir(ocp_users_photo)
     with pytest.raises(AttributeError, match="has no attribute 'NoSuchName'"):
         _ = ocp_users_photo.NoSuchName
+    # In a fresh interpreter: the tool's module loads when the name is first read, and
+    # the name is then a plain module attribute.
+    script = (
+        "import sys, ocp_users_photo as p\n"
+        "before = 'ocp_users_photo.tool' in sys.modules\n"
+        "p.UsersSetPhoto\n"
+        "print(before, 'ocp_users_photo.tool' in sys.modules, 'UsersSetPhoto' in vars(p))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert ran.stdout.split() == ["False", "True", "True"]

@@ -46,9 +46,17 @@ def texts_of_error(error: BaseException) -> list[str]:
     return found
 
 
+def holds_part_of_the_token(text: str) -> bool:
+    """Whether ``text`` holds any 12 characters in a row of the canary's secret part: a text
+    cut short (an error quotes 60 characters of a header) must not keep its beginning."""
+    return any(
+        CANARY_SECRET[start : start + 12] in text for start in range(len(CANARY_SECRET) - 11)
+    )
+
+
 def assert_no_canary(texts: list[str]) -> None:
     for text in texts:
-        assert CANARY_SECRET not in text, text[:300]
+        assert not holds_part_of_the_token(text), text[:300]
 
 
 Scenario = Callable[[UsersSetPhoto], Awaitable[Any]]
@@ -177,3 +185,7 @@ def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
     assert redactor(token, f'{{"x": "{token}"}}'.encode())({"x": token}) == {"x": "[redacted]"}
     reply = {"x": "https://avatars.example/a.png"}
     assert redactor(token, plain)(reply) is reply
+    # A secret with a "/" may arrive as "\/": a reply with a backslash is walked for it.
+    slashed = "pass/word"
+    assert redactor(slashed, b'{"x": "pass\\/word"}')({"x": slashed}) == {"x": "[redacted]"}
+    assert redactor(slashed, b'{"x": "pass word"}')(reply) is reply

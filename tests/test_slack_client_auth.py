@@ -37,6 +37,7 @@ async def test_client_auth_is_sent_as_http_basic_and_no_bearer(emulator: Running
         client_auth=CREDENTIALS,
     )
     assert reply.body["access_token"] == "xoxe.xoxp-1-new"
+    assert "xoxe.xoxp-1-new" not in repr(reply), "a reply's repr never shows the tokens it holds"
     [request] = emulator.requests.all()
     assert request.path == f"/api/{OAUTH}"
     assert request.header("authorization") == f"Basic {BASIC}"
@@ -61,6 +62,8 @@ async def test_echoed_credentials_are_redacted_from_errors(
         emulator,
         Fault.json({"ok": False, "error": "invalid_refresh_token", "echo": echo}),
         Fault.status(200, body=f"<html>{echo}</html>".encode()),
+        # Echoed in a header only: an error that names the Content-Type must not show it.
+        Fault.status(200, body=b"<html>", headers={"content-type": f"text/html; {echo}"}),
         method=OAUTH,
     )
     fields = {"grant_type": "refresh_token", "refresh_token": REFRESH}
@@ -72,7 +75,13 @@ async def test_echoed_credentials_are_redacted_from_errors(
         await client(emulator).call(
             "oauth.v2.access", token=None, fields=fields, client_auth=CREDENTIALS
         )
-    for text in (repr(refused.value.reply), str(refused.value), str(unusable.value)):
+    with pytest.raises(TransportError) as named:
+        await client(emulator).call(
+            "oauth.v2.access", token=None, fields=fields, client_auth=CREDENTIALS
+        )
+    assert "[redacted]" in str(named.value)
+    texts = (repr(refused.value.reply), str(refused.value), str(unusable.value), str(named.value))
+    for text in texts:
         for secret in (SECRET, BASIC, REFRESH):
             assert secret not in text
 
@@ -85,3 +94,30 @@ def test_client_credentials_hide_the_secret_and_refuse_bad_text() -> None:
     for client_id, secret in (("", "x"), ("1:2", "x"), ("1.2", "a b"), ("1.2", "\n")):
         with pytest.raises(ValueError, match=r"client_id|client_secret"):
             ClientCredentials(client_id, secret)
+
+
+async def test_credentials_echoed_with_escaped_slashes_are_redacted(
+    emulator: RunningEmulator,
+) -> None:
+    # Slack's JSON writes "/" as "\/": a secret holding one, or a Basic pair whose base64
+    # does, arrives escaped, not as the text that was sent.
+    secret = "s3cret/client/value?0123456789"
+    credentials = ClientCredentials("1111.2222", secret)
+    basic = base64.b64encode(f"1111.2222:{secret}".encode()).decode()
+    assert "/" in basic
+
+    def escaped(text: str) -> str:
+        return text.replace("/", "\\/")
+
+    body = f'{{"ok": false, "error": "invalid_client", "s": "{escaped(secret)}", '
+    body += f'"b": "{escaped(basic)}"}}'
+    inject(emulator, Fault.status(200, body=body.encode()), method=OAUTH)
+    with pytest.raises(SlackApiError) as refused:
+        await client(emulator).call(
+            OAUTH, token=None, fields={"code": "1.2.3"}, client_auth=credentials
+        )
+    assert refused.value.reply["s"] == "[redacted]"
+    assert refused.value.reply["b"] == "[redacted]"
+    for text in (repr(refused.value.reply), str(refused.value)):
+        assert secret not in text
+        assert basic not in text

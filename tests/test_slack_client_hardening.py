@@ -31,11 +31,13 @@ from ocp_users_photo import (
     UsersSetPhoto,
 )
 from ocp_users_photo.agents import safe_view
+from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.slack import SlackClient
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
 from tests.http_stacks import stack_environ, stack_of
-from tests.test_secrets import texts_of_error
+from tests.test_secrets import holds_part_of_the_token, texts_of_error
 from tests.test_tool import padded_png
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
@@ -105,7 +107,7 @@ class TestTheTokenComesBackThroughNothingTheServerControls:
         else:  # aiohttp logs nothing per request: the tool's own records are what a log holds
             assert "ocp_users_photo" in _names(caplog)
         for text in [*texts, *records]:
-            assert CANARY_SECRET not in text, text[:300]
+            assert not holds_part_of_the_token(text), text[:300]
         # The server did get the token, so what it echoed held it: the redaction did the work.
         assert photo_requests(emulator)[0].header("authorization") == f"Bearer {CANARY_TOKEN}"
 
@@ -291,6 +293,34 @@ class TestProxies:
         assert proxy.requests == []
         assert len(photo_requests(emulator)) == 1
 
+    def test_a_client_given_a_proxy_for_plain_http_is_refused(self) -> None:
+        # The settings never choose one (proxies.py); a SlackClient made directly must not
+        # either: the proxy would read the token in the request it forwards.
+        with pytest.raises(ValueError, match="https base_url only") as caught:
+            SlackClient(
+                base_url="http://127.0.0.1:9/api",
+                user_agent="test",
+                proxy="http://user:s3cretpw@127.0.0.1:3128",
+            )
+        assert "s3cret" not in str(caught.value)
+
+    async def test_a_short_proxy_password_leaves_slacks_reply_alone(self) -> None:
+        # The proxy sees a TLS tunnel only: its credentials are kept out of error texts and
+        # log records, not looked for in Slack's reply, where a password such as "ok" took
+        # the reply's "ok" key away (so every reply was "not a Slack reply").
+        async def slack(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json={"ok": True, "user_id": "U1", "note": "ok"})
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(slack)) as client:
+            slack_client = SlackClient(
+                base_url="https://slack.invalid/api",
+                user_agent="test",
+                http_client=client,
+                proxy="http://user:ok@proxy.example:3128",
+            )
+            reply = await slack_client.call("auth.test", token=SlackToken(CANARY_TOKEN))
+        assert reply.body == {"ok": True, "user_id": "U1", "note": "ok"}
+
     async def test_https_goes_through_the_environments_proxy_as_a_tunnel(
         self, http_stack: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -327,24 +357,31 @@ class TestProxies:
         assert proxy.requests == []
         assert caught.value.reached is False
 
+    @pytest.mark.parametrize(
+        ("user", "password"),
+        [("user", "pr0xyPass"), ("ap1KeyAsTheUser0123", "")],
+        ids=["password", "key as the user name"],
+    )
     async def test_a_proxys_refusal_echoing_its_password_shows_none_of_it(
-        self, http_stack: str
+        self, http_stack: str, user: str, password: str
     ) -> None:
         # The proxy's reason phrase reached error texts and run()'s result as it came, so a
         # proxy echoing the credentials it was sent had them shown; and a refused tunnel
-        # was said to have reached Slack.
-        password, pair = "pr0xyPass", base64.b64encode(b"user:pr0xyPass")
+        # was said to have reached Slack. Some proxies take a key as the user name and no
+        # password (http://KEY:@proxy): the key is then the secret.
+        secret = password or user
+        pair = base64.b64encode(f"{user}:{password}".encode())
 
         async def echo(writer: asyncio.StreamWriter) -> None:
             writer.write(
-                b"HTTP/1.1 407 no entry for user:pr0xyPass " + pair + b"\r\n"
+                f"HTTP/1.1 407 no entry for {user}:{password} ".encode() + pair + b"\r\n"
                 b"Content-Length: 0\r\nConnection: close\r\n\r\n"
             )
             await writer.drain()
 
         async with loopback.serve(None) as proxy:
             proxy.on("slack.invalid:443", echo)
-            with_password = proxy.url("").replace("http://", f"http://user:{password}@")
+            with_password = proxy.url("").replace("http://", f"http://{user}:{password}@")
             async with UsersSetPhoto(
                 CANARY_TOKEN,
                 base_url="https://slack.invalid/api",
@@ -357,7 +394,7 @@ class TestProxies:
         assert proxy.requests[0].header("proxy-authorization") == f"Basic {pair.decode()}"
         assert caught.value.reached is False
         for text in [*texts_of_error(caught.value), json.dumps(result)]:
-            assert password not in text
+            assert secret not in text
             assert pair.decode() not in text
 
     async def test_a_proxy_that_refuses_the_connection_was_not_reached(
@@ -639,6 +676,26 @@ class TestServerTextIsBoundedAndClean:
             assert "\x1b" not in text
             assert "\x07" not in text
             assert "\r" not in text
+
+    @pytest.mark.parametrize(
+        "fault",
+        [
+            Fault.json({"ok": False, "error": "\x1b[2Jdown\r\x1b[31m"}, status_code=503),
+            Fault.status(200, body=b"<html>", headers={"content-type": "text/html\x1b[2J\x07"}),
+            Fault.status(200, body=b"<html>\x1b]52;c;aGk=\x07\x1b[2J\r</html>"),
+        ],
+        ids=["5xx slack code", "content-type", "body excerpt"],
+    )
+    async def test_escape_sequences_never_reach_a_transport_errors_text(
+        self, emulator: RunningEmulator, http_stack: str, fault: Fault
+    ) -> None:
+        inject(emulator, fault, fault, fault)
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
+        assert "HTTP" in str(caught.value)
+        for control in ("\x1b", "\x07", "\r"):
+            assert control not in str(caught.value)
 
     @pytest.mark.parametrize(
         "url",

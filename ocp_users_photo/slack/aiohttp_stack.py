@@ -20,16 +20,16 @@ httpx-aiohttp alike.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ssl
 import sys
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import httpx
 
+from ocp_users_photo.credentials import basic_credentials
 from ocp_users_photo.slack.form import FormBody
 from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer
 
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 class AiohttpStack:
     """An aiohttp session for one event loop, made at the first request (it belongs to a loop)."""
-
-    name: Literal["aiohttp"] = "aiohttp"
 
     def __init__(self, *, proxy: str | None, ssl_context: ssl.SSLContext, timeout: float) -> None:
         import aiohttp
@@ -57,10 +55,8 @@ class AiohttpStack:
             parsed = httpx.Proxy(proxy)  # its credentials go in a header, not in the URL
             self._proxy = str(parsed.url)
             if parsed.auth is not None:
-                pair = ":".join(parsed.auth).encode("utf-8")
-                self._proxy_headers = {
-                    "Proxy-Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"
-                }
+                credentials = basic_credentials(*parsed.auth)
+                self._proxy_headers = {"Proxy-Authorization": f"Basic {credentials}"}
         self._urls: dict[str, yarl.URL] = {}  # parsed once per method
         self.is_closed = False
 

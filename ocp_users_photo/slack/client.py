@@ -25,19 +25,18 @@ body (``FormBody.started``), whatever the error's type says.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-import anyio
-import anyio.to_thread
 import httpx
 
-from ocp_users_photo.credentials import REDACTED, ClientCredentials, SlackToken, redactor
+from ocp_users_photo.credentials import ClientCredentials, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
@@ -56,6 +55,7 @@ from ocp_users_photo.slack.stacks import (
     open_stack,
     resolve_stack,
 )
+from ocp_users_photo.worker_threads import in_worker_thread
 
 logger = logging.getLogger("ocp_users_photo")
 
@@ -85,7 +85,8 @@ class SlackReply:
     """Slack's ``ok: true`` answer to one call: the JSON object, and how it came."""
 
     method: str
-    body: dict[str, Any]
+    # Not in the repr: oauth.v2.access answers with a new access token and refresh token.
+    body: dict[str, Any] = field(repr=False)
     status_code: int
     headers: httpx.Headers
     attempts: int
@@ -116,6 +117,12 @@ class SlackClient:
         proxy: str | None = None,
         http_stack: StackName = "auto",
     ) -> None:
+        if proxy is not None and not base_url.lower().startswith("https://"):
+            # ../shared/DEFAULTS.md: only an https tunnel keeps the token from the proxy.
+            raise ValueError(
+                "a proxy is used for an https base_url only: over plain http it would read "
+                "the token in the Authorization header; leave proxy unset"
+            )
         self.base_url = base_url
         self._user_agent = user_agent
         self._external_client = http_client
@@ -184,18 +191,25 @@ class SlackClient:
         if client_auth is not None:
             secrets.extend(client_auth.secrets())
         secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
-        secrets.extend(self._proxy_secrets)
         kept_out = tuple(secret for secret in secrets if secret)
-        with secret_in_flight(*kept_out):
+        # The proxy sees a TLS tunnel only (https, see __init__): what it can echo its
+        # credentials in is its refusal (an error's text) and the stack's log records, never
+        # Slack's reply, where a short password would be "redacted" out of Slack's words.
+        in_flight = (*kept_out, *self._proxy_secrets)
+        with secret_in_flight(*in_flight):
             reply = await self._send_until_answered(
-                method, token, fields or {}, files or {}, log_detail, client_auth, kept_out
+                method, token, fields or {}, files or {}, log_detail, client_auth, in_flight
             )
+        # The headers are cleaned before anything reads them: an error's text quotes one
+        # (a body that is no JSON names its Content-Type), and the reply carries them on.
+        headers = _headers_without(reply.headers, kept_out)
+        reply = dataclasses.replace(reply, headers=headers)
         body = decode_reply(reply, method=method, redact=redactor(kept_out, reply.body))
         return SlackReply(
             method=method,
             body=body,
             status_code=reply.status_code,
-            headers=_headers_without(reply.headers, kept_out),
+            headers=headers,
             attempts=reply.attempts,
         )
 
@@ -213,6 +227,9 @@ class SlackClient:
         policy = self.retry
         url = self.url_for(method)
         last_attempt = policy.max_retries + 1
+        # Opened first (on its first use, its package and TLS context loaded from disk): that
+        # is no network time, and must not eat into an attempt's timeout or the deadline.
+        stack = await self._owned_stack() if self._external_client is None else None
         ends_at = time.monotonic() + self.deadline
         reached = False
         for attempt in range(1, last_attempt + 1):
@@ -225,7 +242,9 @@ class SlackClient:
             form = encode_form(fields, files)
             try:
                 async with attempt_timeout(min(self.timeout, max(left, 0.0))):
-                    reply = await self._attempt(method, url, form, token, attempt, client_auth)
+                    reply = await self._attempt(
+                        method, url, form, token, attempt, client_auth, stack
+                    )
             except Exception as raised:
                 # aiohttp's timeouts are TimeoutErrors too: its errors are told apart first.
                 error = httpx_error_of(raised)
@@ -299,7 +318,8 @@ class SlackClient:
         form: EncodedForm,
         token: SlackToken | None,
         attempt: int,
-        client_auth: ClientCredentials | None = None,
+        client_auth: ClientCredentials | None,
+        stack: OwnedStack | None,
     ) -> HttpReply:
         headers = {
             **form.headers,
@@ -310,16 +330,17 @@ class SlackClient:
             headers["Authorization"] = f"Bearer {token.reveal()}"
         elif client_auth is not None:
             headers["Authorization"] = client_auth.basic_authorization()
-        client = self._external_client
-        if client is not None:
+        if stack is not None:
+            # Slack's replies are ~1 KB of JSON: decoding them costs more than it saves.
+            headers["Accept-Encoding"] = "identity"
+            answer = await stack.post(url, headers, form.content)
+        else:
+            client = self._external_client
+            assert client is not None, "without a stack of its own, the client was given one"
             request = client.build_request(
                 "POST", url, headers=headers, content=form.content, timeout=self._timeout
             )
             answer = Answer.of(await client.send(request, stream=True, follow_redirects=False))
-        else:
-            # Slack's replies are ~1 KB of JSON: decoding them costs more than it saves.
-            headers["Accept-Encoding"] = "identity"
-            answer = await (await self._owned_stack()).post(url, headers, form.content)
         try:
             body = await self._read_bounded(answer, method)
         finally:
@@ -374,7 +395,7 @@ class SlackClient:
             return owned
         name = resolve_stack(self._stack_name, self._proxy)
         if self._ssl_context is None:
-            self._ssl_context = await anyio.to_thread.run_sync(loaded_for, name)
+            self._ssl_context = await in_worker_thread(loaded_for, name)
         # Checked again after the wait, and opened without one: concurrent first calls on
         # a loop share one stack. Each step on the dict is atomic: other threads' loops
         # may be adding theirs (under other keys) at the same time.
@@ -463,7 +484,7 @@ def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.
     if not any(secret.encode() in values for secret in secrets):
         return headers  # the usual case: one scan, no copy
     return httpx.Headers(
-        [(name, redacted(value, secrets, REDACTED)) for name, value in headers.multi_items()]
+        [(name, redacted(value, secrets)) for name, value in headers.multi_items()]
     )
 
 
@@ -489,6 +510,6 @@ def _describe(error: BaseException, secrets: tuple[str, ...]) -> str:
 
     The text can hold what the server sent (h11 quotes a malformed header line).
     """
-    text = redacted(str(error), secrets, REDACTED)
+    text = redacted(str(error), secrets)
     name = type(error).__name__
     return f"{name}: {shown(text, 160)}" if text.strip() else name

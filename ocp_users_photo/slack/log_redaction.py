@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Final
 
-from ocp_users_photo.credentials import REDACTED
 from ocp_users_photo.safe_text import redacted
 
 HTTP_STACK_LOGGERS: Final = (
@@ -45,7 +44,7 @@ class RedactingFilter(logging.Filter):
         except Exception:  # a record whose arguments do not fit its format: leave it be
             return True
         if any(secret in message for secret in secrets):
-            record.msg, record.args = redacted(message, secrets, REDACTED), ()
+            record.msg, record.args = redacted(message, secrets), ()
         return True
 
 

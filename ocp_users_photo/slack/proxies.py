@@ -10,13 +10,14 @@ are read, and a refusal never quotes it: it may carry the proxy's password.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
 import httpx
+
+from ocp_users_photo.credentials import basic_credentials
 
 _PROXY_VARIABLES: Final = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 _NO_PROXY_VARIABLES: Final = ("NO_PROXY", "no_proxy")
@@ -67,17 +68,18 @@ def check_proxy_url(raw: str, *, origin: str) -> str:
 
 def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
     """What of ``proxy``'s credentials must never be shown, should the proxy echo them: the
-    password, and the user:password pair as written and as sent (Basic, base64)."""
+    password (or, without one, the user name: some proxies take a key there), and the
+    user:password pair as written and as sent (Basic, base64)."""
     if proxy is None:
         return ()
     try:
         auth = httpx.Proxy(proxy).auth
     except (httpx.InvalidURL, ValueError):
         return ()
-    if auth is None or not auth[1]:
+    if auth is None:
         return ()
-    pair = ":".join(auth)
-    return (auth[1], pair, base64.b64encode(pair.encode("utf-8")).decode("ascii"))
+    user, password = auth
+    return (password or user, f"{user}:{password}", basic_credentials(user, password))
 
 
 def _refused(origin: str, why: str) -> ValueError:

@@ -6,7 +6,8 @@ Decisions, tested:
   asked for; an HTTP 5xx is a ``TransportError`` even when it carries a Slack code.
 - ``ok: false`` is a ``SlackApiError`` carrying Slack's code and what to do about it.
 - A body that is not a JSON object, or one without a boolean ``ok``, is no Slack reply.
-- Everything taken from the reply has the token removed, in case the server echoes it.
+- Everything taken from the reply has the token removed, in case the server echoes it:
+  the body by ``redact``, the headers by the client before the reply comes here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ocp_users_photo.errors import (
     TransportError,
 )
 from ocp_users_photo.hints import hint_for
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.retry import retry_after_seconds
 
 _EXCERPT_CHARS: Final = 120
@@ -64,7 +66,7 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
         raise _rate_limited(reply, _json_object_or_none(reply, redact) or {}, method)
     if status >= 500:
         slack_error = (_json_object_or_none(reply, redact) or {}).get("error")
-        code = f" ({slack_error[:60]})" if isinstance(slack_error, str) else ""
+        code = f" ({shown(slack_error, 60)})" if isinstance(slack_error, str) else ""
         raise TransportError(
             f"Slack answered {method} with HTTP {status}{code} after {reply.attempts} "
             "attempts: try again later",
@@ -124,7 +126,7 @@ def json_object(reply: HttpReply, redact: Redact) -> dict[str, Any]:
         # must not stay reachable as this error's __context__.
         raise TransportError(
             f"Slack answered HTTP {reply.status_code} with a body that is not JSON "
-            f"({_content_type(reply, redact)}): {_excerpt(reply.body, redact)}",
+            f"({_content_type(reply)}): {_excerpt(reply.body, redact)}",
             status_code=reply.status_code,
         )
     if not isinstance(parsed, dict):
@@ -180,14 +182,12 @@ def _json_object_or_none(reply: HttpReply, redact: Redact) -> dict[str, Any] | N
         return None
 
 
-def _content_type(reply: HttpReply, redact: Redact) -> str:
-    content_type = str(redact(reply.headers.get("content-type", "no content type")))
-    return "".join(ch if ch.isprintable() else "?" for ch in content_type[:60])
+def _content_type(reply: HttpReply) -> str:
+    # The client redacted the headers before the reply came here.
+    return shown(reply.headers.get("content-type", "no content type"), 60)
 
 
 def _excerpt(body: bytes, redact: Redact) -> str:
     # Redact before shortening, so a token cut in half by the excerpt cannot slip through.
     text = str(redact(body.decode("utf-8", errors="replace")))
-    text = " ".join(text[: _EXCERPT_CHARS * 4].split())
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return repr(text[:_EXCERPT_CHARS] + ("..." if len(text) > _EXCERPT_CHARS else ""))
+    return repr(shown(text, _EXCERPT_CHARS))

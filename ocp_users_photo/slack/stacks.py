@@ -66,9 +66,6 @@ class OwnedStack(Protocol):
     """A stack opened for one event loop: it sends a POST and gives its answer."""
 
     @property
-    def name(self) -> str: ...
-
-    @property
     def is_closed(self) -> bool: ...
 
     async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer: ...
@@ -148,8 +145,6 @@ def open_stack(
 
 class HttpxStack:
     """httpx's own transport (httpcore), handed each request directly."""
-
-    name: Literal["httpx"] = "httpx"
 
     def __init__(self, *, proxy: str | None, ssl_context: ssl.SSLContext, timeout: float) -> None:
         self._transport = httpx.AsyncHTTPTransport(verify=ssl_context, proxy=proxy, limits=LIMITS)
