@@ -411,11 +411,26 @@ class UsersSetPhoto(AsyncClosing):
             return None
         return self._keeper_in("if_readable" if keep == "if_readable" else "required")
 
-    def _restore_keeper(self) -> PhotoKeeper | None:
-        """Undo and restore keep what they replace, unless keeping was turned off."""
-        if self.keep_previous is False:
-            return None
-        return self._keeper_in("if_readable" if self.keep_previous == "if_readable" else "required")
+    def _watching(
+        self, observers: Sequence[CallObserver], *, model_facing: bool
+    ) -> tuple[CallObserver, ...]:
+        """Who hears of a change: the tool's observers, the call's, then the keeper, if any.
+
+        Undo and restore are told as a model door (``model_facing=True``): they keep what
+        they replace unless keeping was turned off.
+        """
+        keeper = self._keeper(model_facing=model_facing)
+        return (*self.observers, *observers, *((keeper,) if keeper is not None else ()))
+
+    def _call_info(self, arguments: Mapping[str, Any]) -> CallInfo:
+        """What observers are told of a usersSetPhoto call, for the person acting now."""
+        return CallInfo(
+            tool_name=self.spec.name,
+            method=self.spec.method,
+            endpoint=self.endpoint,
+            arguments=arguments,
+            person=acting_person(),
+        )
 
     def _keeper_in(self, mode: Literal["required", "if_readable"]) -> PhotoKeeper:
         keeper = self._keepers.get(mode)
@@ -426,28 +441,31 @@ class UsersSetPhoto(AsyncClosing):
             self._keepers[mode] = keeper
         return keeper
 
+    def _session(self, token: SlackToken, renew: Renew | None) -> SlackSession:
+        """A session with ``token``, for a change's observers and the history's owner."""
+        return SlackSession(self._slack, token, renew=renew, identities=self._identities)
+
     def _session_of(self, upload: PreparedUpload) -> SlackSession:
         """A session with the token the upload will be sent with, for the change's observers."""
-        return SlackSession(
-            self._slack, upload.token, renew=upload.renew, identities=self._identities
-        )
+        return self._session(upload.token, upload.renew)
+
+    async def _acting_token(
+        self, token_override: TokenOverride | None = None
+    ) -> tuple[SlackToken, Renew | None]:
+        """The acting person's token and its renewal (undo and history); InvalidArguments if
+        there is none."""
+        person = acting_person()
+        token, problems = await self._configured_token(person, token_override)
+        if token is None:
+            raise InvalidArguments(problems)
+        return token, self._renewer(person) if token_override is None else None
 
     async def _session_for(self, token_override: TokenOverride | None = None) -> SlackSession:
         """A session with the acting person's token (undo and history); InvalidArguments if none."""
-        person = acting_person()
-        token, problems = await self._configured_token(person, token_override)
-        if token is None:
-            raise InvalidArguments(problems)
-        renew = self._renewer(person) if token_override is None else None
-        return SlackSession(self._slack, token, renew=renew, identities=self._identities)
+        return self._session(*await self._acting_token(token_override))
 
-    async def _delete_photo(self, token_override: TokenOverride | None = None) -> dict[str, Any]:
-        """users.deletePhoto for the acting person: Slack shows the default avatar again."""
-        person = acting_person()
-        token, problems = await self._configured_token(person, token_override)
-        if token is None:
-            raise InvalidArguments(problems)
-        renew = self._renewer(person) if token_override is None else None
+    async def _delete_photo(self, token: SlackToken, renew: Renew | None) -> dict[str, Any]:
+        """users.deletePhoto with ``token``: Slack shows the default avatar again."""
         reply = await self._slack.call("users.deletePhoto", token=token, renew=renew)
         return reply.body
 
@@ -474,15 +492,8 @@ class UsersSetPhoto(AsyncClosing):
         Agent integrations record the summary in place of the arguments, which may hold
         a token or a whole image. ``observers`` are told about this call, after the tool's own.
         """
-        keeper = self._keeper(model_facing=model_facing)
-        watching = (*self.observers, *observers, *((keeper,) if keeper is not None else ()))
-        call = CallInfo(
-            tool_name=self.spec.name,
-            method=self.spec.method,
-            endpoint=self.endpoint,
-            arguments=arguments,
-            person=acting_person(),
-        )
+        watching = self._watching(observers, model_facing=model_facing)
+        call = self._call_info(arguments)
         await notify_started(watching, call)
         summary: dict[str, Any] = {}
         try:
@@ -520,17 +531,13 @@ class UsersSetPhoto(AsyncClosing):
             return await self._send_checked(upload, digest=digest)
         from ocp_users_photo.undo.restore import apply_change
 
-        call = CallInfo(
-            tool_name=self.spec.name,
-            method=self.spec.method,
-            endpoint=self.endpoint,
-            arguments={},
-            person=acting_person(),
-        )
         change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
         try:
             return await apply_change(
-                (keeper,), call, change, lambda: self._send_checked(upload, digest=digest)
+                (keeper,),
+                self._call_info({}),
+                change,
+                lambda: self._send_checked(upload, digest=digest),
             )
         finally:
             upload.close()

@@ -268,3 +268,37 @@ def newest_replaced_hash(history_file: Path, entry: int) -> object:
     """What Slack showed after the change that followed ``entry``."""
     ((found,),) = rows(history_file, f"SELECT result_avatar_hash FROM entries WHERE id = {entry}")
     return found
+
+
+async def test_putting_back_the_default_avatar_asks_the_token_source_once(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    from ocp_users_photo.credentials import SlackToken
+    from ocp_users_photo.tokens import ActingPerson
+
+    class CountedToken:
+        """The canary token, counting how often a call asks for it."""
+
+        description = "counted"
+        asked = 0
+
+        async def token_for(self, person: ActingPerson | None) -> SlackToken:
+            self.asked += 1
+            return SlackToken(CANARY_TOKEN)
+
+        async def renew(self, person: ActingPerson | None, expired: SlackToken) -> None:
+            return None
+
+    source = CountedToken()
+    async with UsersSetPhoto(
+        source,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history_file,
+        keep_previous=True,
+    ) as tool:
+        await tool.call({"image": RED})
+        source.asked = 0
+        assert await tool.undo() == {"ok": True}
+    assert source.asked == 1  # the history's owner and users.deletePhoto share one token
+    assert not (await shown(emulator, CANARY_TOKEN)).is_custom

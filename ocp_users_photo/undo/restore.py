@@ -79,7 +79,9 @@ async def restore_kept(
 ) -> tuple[dict[str, Any], KeptPhoto]:
     """Put back entry ``number`` of the acting person (None: the newest); the reply and entry."""
     person = acting_person()
-    session = await tool._session_for(token_override)
+    # Resolved once: the history's owner and a put-back default avatar use the same token.
+    token, renew = await tool._acting_token(token_override)
+    session = tool._session(token, renew)
     owner = await history_owner(person, session, needs_read_scope=False)
     found = await tool.photo_history.entry(owner, number)
     if found is None:
@@ -94,8 +96,7 @@ async def restore_kept(
         )
     kept, data = found
     kind: ChangeKind = "undo" if number is None else "restore"
-    keeper = tool._restore_keeper()
-    watching = (*tool.observers, *observers, *((keeper,) if keeper is not None else ()))
+    watching = tool._watching(observers, model_facing=True)
     method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
     call = CallInfo(
         tool_name=RESTORE_TOOL_NAME,
@@ -110,7 +111,7 @@ async def restore_kept(
         )
 
         async def delete() -> dict[str, Any]:
-            return await tool._delete_photo(token_override)
+            return await tool._delete_photo(token, renew)
 
         return await apply_change(watching, call, change, delete), kept
     arguments: dict[str, Any] = {"image": data}
