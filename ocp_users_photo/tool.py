@@ -633,7 +633,9 @@ class UsersSetPhoto(AsyncClosing):
         except BaseException:
             resolved.close()
             raise
-        renew = self._renewer(person) if configured is not None else None
+        # Only the tool's own source renews its token: a token handed over for this call
+        # (token_override) that Slack calls expired fails, never becomes the source's.
+        renew = self._renewer(person) if configured is not None and token_override is None else None
         return PreparedUpload(token=parsed.token, image=image, renew=renew)
 
     async def _configured_token(
