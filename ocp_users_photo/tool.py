@@ -96,7 +96,7 @@ class TokenOverride:
     ``problem`` says why what was handed over is no token (``value`` is then empty).
     """
 
-    value: str
+    value: str = field(repr=False)  # the token itself: never in a repr (a traceback's locals)
     origin: str
     problem: Problem | None = None
 

@@ -385,3 +385,13 @@ async def test_a_token_handed_over_for_one_call_is_never_swapped_for_the_tools_o
     assert source.renewed == 0
     (request,) = photo_requests(emulator)
     assert request.header("authorization") == f"Bearer {handed}"
+
+
+def test_a_token_handed_over_for_one_call_stays_out_of_its_repr() -> None:
+    from ocp_users_photo.tool import TokenOverride
+
+    handed = TokenOverride(CANARY_TOKEN, origin="the Authorization header of a call")
+    secret = CANARY_TOKEN.split("-", 1)[1]
+    assert secret not in repr(handed)
+    assert secret not in str(handed)
+    assert "the Authorization header of a call" in repr(handed)
