@@ -395,3 +395,30 @@ def test_a_token_handed_over_for_one_call_stays_out_of_its_repr() -> None:
     assert secret not in repr(handed)
     assert secret not in str(handed)
     assert "the Authorization header of a call" in repr(handed)
+
+
+async def test_what_observers_are_told_shows_no_token_or_image_in_its_repr(
+    emulator: RunningEmulator,
+) -> None:
+    from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+
+    told: list[str] = []
+
+    class Recorder(CallObserver):
+        async def call_started(self, call: CallInfo) -> None:
+            told.append(repr(call))
+
+        async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+            told.append(repr(call))
+
+    data = make_image()
+    async with UsersSetPhoto(
+        None, base_url=emulator.base_url, environ={}, observers=[Recorder()]
+    ) as tool:
+        await tool.call({"image": data, "token": CANARY_TOKEN})
+    assert len(told) == 2
+    secret = CANARY_TOKEN.split("-", 1)[1]
+    for text in told:
+        assert "usersSetPhoto" in text
+        assert secret not in text
+        assert repr(data[:16])[2:-1] not in text
