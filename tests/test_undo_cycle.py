@@ -168,6 +168,26 @@ async def test_the_default_history_is_in_the_users_data_folder(
     assert file_mode(path) & 0o077 == 0  # people's photos: readable by their owner only
 
 
+async def test_the_default_history_file_is_found_once_and_kept(
+    private_data_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_users_photo.undo import HistoryOwner
+
+    owner = HistoryOwner("T1", "U1")
+    history = PhotoHistory()
+    try:
+        assert await history.entries(owner) == []
+        first = history.path
+        assert first == private_data_folder / "ocp-users-photo" / "photo-history.sqlite3"
+        # The environment changing later moves neither the connection nor the messages.
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "later"))
+        assert await history.entries(owner) == []
+        assert history.path == first
+        assert not exists(tmp_path / "later")
+    finally:
+        await history.aclose()
+
+
 async def test_the_history_variable_names_the_file(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -114,9 +115,13 @@ class PhotoHistory(AsyncClosing):
         self._connection: sqlite3.Connection | None = None
         self._connection_lock = threading.Lock()
 
-    @property
+    @functools.cached_property
     def path(self) -> Path:
-        """The history file (the default one is found in the user's data folder)."""
+        """The history file (the default one is found in the user's data folder on first use).
+
+        Found once: every operation, and every message, then names the file the
+        connection was opened on, whatever the environment says later.
+        """
         return self._given_path if self._given_path is not None else default_history_path()
 
     # A person's turn -------------------------------------------------------------------
