@@ -594,13 +594,23 @@ class UsersSetPhoto(AsyncClosing):
         *,
         model_facing: bool = False,
         token_override: TokenOverride | None = None,
+        acting_token: tuple[SlackToken, Renew | None] | None = None,
     ) -> PreparedUpload:
+        """``prepare``'s checks; ``acting_token``: the token (and renewal) the caller resolved
+        already with ``_acting_token`` (undo, restore), so it is not asked for again."""
         person = acting_person()
         brings_token = not model_facing and isinstance(arguments, Mapping) and "token" in arguments
         configured: SlackToken | None = None
         configured_problems: list[Problem] = []
-        if not brings_token:
+        renew: Renew | None = None
+        if acting_token is not None:
+            configured, renew = acting_token
+        elif not brings_token:
             configured, configured_problems = await self._configured_token(person, token_override)
+            # Only the tool's own source renews its token: a token handed over for this
+            # call (token_override) that Slack calls expired fails, never becomes the source's.
+            if configured is not None and token_override is None:
+                renew = self._renewer(person)
         parsed, problems = parse_arguments(
             arguments,
             configured_token=configured,
@@ -633,9 +643,6 @@ class UsersSetPhoto(AsyncClosing):
         except BaseException:
             resolved.close()
             raise
-        # Only the tool's own source renews its token: a token handed over for this call
-        # (token_override) that Slack calls expired fails, never becomes the source's.
-        renew = self._renewer(person) if configured is not None and token_override is None else None
         return PreparedUpload(token=parsed.token, image=image, renew=renew)
 
     async def _configured_token(

@@ -290,7 +290,7 @@ def newest_replaced_hash(history_file: Path, entry: int) -> object:
     return found
 
 
-async def test_putting_back_the_default_avatar_asks_the_token_source_once(
+async def test_putting_a_photo_back_asks_the_token_source_once(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
     from ocp_users_photo.credentials import SlackToken
@@ -320,5 +320,9 @@ async def test_putting_back_the_default_avatar_asks_the_token_source_once(
         await tool.call({"image": RED})
         source.asked = 0
         assert await tool.undo() == {"ok": True}
-    assert source.asked == 1  # the history's owner and users.deletePhoto share one token
-    assert not (await shown(emulator, CANARY_TOKEN)).is_custom
+        assert source.asked == 1  # the history's owner and users.deletePhoto share one token
+        assert not (await shown(emulator, CANARY_TOKEN)).is_custom
+        source.asked = 0
+        assert (await tool.undo())["ok"] is True
+        assert source.asked == 1  # and so do the owner and users.setPhoto putting RED back
+    assert (await shown(emulator, CANARY_TOKEN)).original == RED

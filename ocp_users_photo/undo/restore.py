@@ -79,7 +79,7 @@ async def restore_kept(
 ) -> tuple[dict[str, Any], KeptPhoto]:
     """Put back entry ``number`` of the acting person (None: the newest); the reply and entry."""
     person = acting_person()
-    # Resolved once: the history's owner and a put-back default avatar use the same token.
+    # Resolved once: the history's owner and the change put back use the same token.
     token, renew = await tool._acting_token(token_override)
     session = tool._session(token, renew)
     owner = await history_owner(person, session, needs_read_scope=False)
@@ -117,10 +117,8 @@ async def restore_kept(
     arguments: dict[str, Any] = {"image": data}
     if kept.crop_box is not None:
         arguments.update(kept.crop_box.form_fields())
-    upload = await tool.prepare(arguments, token_override=token_override)
-    change = ChangeInfo(
-        image=upload.summary(), session=tool._session_of(upload), kind=kind, restores=kept.entry
-    )
+    upload = await tool._prepare(arguments, acting_token=(token, renew))
+    change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
     async def put_back() -> dict[str, Any]:
         reply = await tool._send_checked(upload)
