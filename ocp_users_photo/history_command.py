@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
+from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 
 
@@ -33,16 +33,6 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
 
 
-def token_from(args: argparse.Namespace) -> str | None:
-    """The token ``--token-env`` names, or None for the default variables."""
-    if args.token_env:
-        value = os.environ.get(args.token_env)
-        if not value:
-            raise ValueError(f"--token-env {args.token_env}: that environment variable is not set")
-        return value
-    return None
-
-
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_common_options(parser)
 
@@ -53,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _history(args: argparse.Namespace, out: TextIO) -> int:
     async with UsersSetPhoto(
-        token_from(args), base_url=args.base_url, timeout=args.timeout, photo_history=args.history
+        door_token_source("cli", variable=args.token_env),
+        base_url=args.base_url,
+        timeout=args.timeout,
+        photo_history=args.history,
     ) as tool:
         kept = await tool.history()
         where = tool.photo_history.path

@@ -39,7 +39,9 @@ class CallInfo:
     tool_name: str
     method: str
     endpoint: str
-    arguments: Mapping[str, Any]
+    # As the caller gave them: a Python caller's may hold a token or a whole image, so
+    # they are never part of the repr (an observer that records them keeps a safe view).
+    arguments: Mapping[str, Any] = field(repr=False)
     person: ActingPerson | None = None
 
 

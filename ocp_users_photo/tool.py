@@ -96,7 +96,7 @@ class TokenOverride:
     ``problem`` says why what was handed over is no token (``value`` is then empty).
     """
 
-    value: str
+    value: str = field(repr=False)  # the token itself: never in a repr (a traceback's locals)
     origin: str
     problem: Problem | None = None
 
@@ -411,11 +411,26 @@ class UsersSetPhoto(AsyncClosing):
             return None
         return self._keeper_in("if_readable" if keep == "if_readable" else "required")
 
-    def _restore_keeper(self) -> PhotoKeeper | None:
-        """Undo and restore keep what they replace, unless keeping was turned off."""
-        if self.keep_previous is False:
-            return None
-        return self._keeper_in("if_readable" if self.keep_previous == "if_readable" else "required")
+    def _watching(
+        self, observers: Sequence[CallObserver], *, model_facing: bool
+    ) -> tuple[CallObserver, ...]:
+        """Who hears of a change: the tool's observers, the call's, then the keeper, if any.
+
+        Undo and restore are told as a model door (``model_facing=True``): they keep what
+        they replace unless keeping was turned off.
+        """
+        keeper = self._keeper(model_facing=model_facing)
+        return (*self.observers, *observers, *((keeper,) if keeper is not None else ()))
+
+    def _call_info(self, arguments: Mapping[str, Any]) -> CallInfo:
+        """What observers are told of a usersSetPhoto call, for the person acting now."""
+        return CallInfo(
+            tool_name=self.spec.name,
+            method=self.spec.method,
+            endpoint=self.endpoint,
+            arguments=arguments,
+            person=acting_person(),
+        )
 
     def _keeper_in(self, mode: Literal["required", "if_readable"]) -> PhotoKeeper:
         keeper = self._keepers.get(mode)
@@ -426,28 +441,31 @@ class UsersSetPhoto(AsyncClosing):
             self._keepers[mode] = keeper
         return keeper
 
+    def _session(self, token: SlackToken, renew: Renew | None) -> SlackSession:
+        """A session with ``token``, for a change's observers and the history's owner."""
+        return SlackSession(self._slack, token, renew=renew, identities=self._identities)
+
     def _session_of(self, upload: PreparedUpload) -> SlackSession:
         """A session with the token the upload will be sent with, for the change's observers."""
-        return SlackSession(
-            self._slack, upload.token, renew=upload.renew, identities=self._identities
-        )
+        return self._session(upload.token, upload.renew)
+
+    async def _acting_token(
+        self, token_override: TokenOverride | None = None
+    ) -> tuple[SlackToken, Renew | None]:
+        """The acting person's token and its renewal (undo and history); InvalidArguments if
+        there is none."""
+        person = acting_person()
+        token, problems = await self._configured_token(person, token_override)
+        if token is None:
+            raise InvalidArguments(problems)
+        return token, self._renewer(person) if token_override is None else None
 
     async def _session_for(self, token_override: TokenOverride | None = None) -> SlackSession:
         """A session with the acting person's token (undo and history); InvalidArguments if none."""
-        person = acting_person()
-        token, problems = await self._configured_token(person, token_override)
-        if token is None:
-            raise InvalidArguments(problems)
-        renew = self._renewer(person) if token_override is None else None
-        return SlackSession(self._slack, token, renew=renew, identities=self._identities)
+        return self._session(*await self._acting_token(token_override))
 
-    async def _delete_photo(self, token_override: TokenOverride | None = None) -> dict[str, Any]:
-        """users.deletePhoto for the acting person: Slack shows the default avatar again."""
-        person = acting_person()
-        token, problems = await self._configured_token(person, token_override)
-        if token is None:
-            raise InvalidArguments(problems)
-        renew = self._renewer(person) if token_override is None else None
+    async def _delete_photo(self, token: SlackToken, renew: Renew | None) -> dict[str, Any]:
+        """users.deletePhoto with ``token``: Slack shows the default avatar again."""
         reply = await self._slack.call("users.deletePhoto", token=token, renew=renew)
         return reply.body
 
@@ -474,15 +492,8 @@ class UsersSetPhoto(AsyncClosing):
         Agent integrations record the summary in place of the arguments, which may hold
         a token or a whole image. ``observers`` are told about this call, after the tool's own.
         """
-        keeper = self._keeper(model_facing=model_facing)
-        watching = (*self.observers, *observers, *((keeper,) if keeper is not None else ()))
-        call = CallInfo(
-            tool_name=self.spec.name,
-            method=self.spec.method,
-            endpoint=self.endpoint,
-            arguments=arguments,
-            person=acting_person(),
-        )
+        watching = self._watching(observers, model_facing=model_facing)
+        call = self._call_info(arguments)
         await notify_started(watching, call)
         summary: dict[str, Any] = {}
         try:
@@ -520,17 +531,13 @@ class UsersSetPhoto(AsyncClosing):
             return await self._send_checked(upload, digest=digest)
         from ocp_users_photo.undo.restore import apply_change
 
-        call = CallInfo(
-            tool_name=self.spec.name,
-            method=self.spec.method,
-            endpoint=self.endpoint,
-            arguments={},
-            person=acting_person(),
-        )
         change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
         try:
             return await apply_change(
-                (keeper,), call, change, lambda: self._send_checked(upload, digest=digest)
+                (keeper,),
+                self._call_info({}),
+                change,
+                lambda: self._send_checked(upload, digest=digest),
             )
         finally:
             upload.close()
@@ -587,13 +594,23 @@ class UsersSetPhoto(AsyncClosing):
         *,
         model_facing: bool = False,
         token_override: TokenOverride | None = None,
+        acting_token: tuple[SlackToken, Renew | None] | None = None,
     ) -> PreparedUpload:
+        """``prepare``'s checks; ``acting_token``: the token (and renewal) the caller resolved
+        already with ``_acting_token`` (undo, restore), so it is not asked for again."""
         person = acting_person()
         brings_token = not model_facing and isinstance(arguments, Mapping) and "token" in arguments
         configured: SlackToken | None = None
         configured_problems: list[Problem] = []
-        if not brings_token:
+        renew: Renew | None = None
+        if acting_token is not None:
+            configured, renew = acting_token
+        elif not brings_token:
             configured, configured_problems = await self._configured_token(person, token_override)
+            # Only the tool's own source renews its token: a token handed over for this
+            # call (token_override) that Slack calls expired fails, never becomes the source's.
+            if configured is not None and token_override is None:
+                renew = self._renewer(person)
         parsed, problems = parse_arguments(
             arguments,
             configured_token=configured,
@@ -626,7 +643,6 @@ class UsersSetPhoto(AsyncClosing):
         except BaseException:
             resolved.close()
             raise
-        renew = self._renewer(person) if configured is not None else None
         return PreparedUpload(token=parsed.token, image=image, renew=renew)
 
     async def _configured_token(

@@ -15,8 +15,10 @@ import json
 import sys
 from typing import TextIO
 
-from ocp_users_photo.history_command import add_common_options, token_from
+from ocp_users_photo.history_command import add_common_options
+from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo.restore import restore_kept
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -40,30 +42,19 @@ async def _undo(args: argparse.Namespace, out: TextIO) -> int:
             "--entry must be an entry number from 'ocp-users-photo history' (1 or more)"
         )
     async with UsersSetPhoto(
-        token_from(args),
+        door_token_source("cli", variable=args.token_env),
         base_url=args.base_url,
         timeout=args.timeout,
         photo_history=args.history,
         keep_previous="if_readable",
     ) as tool:
-        kept = await tool.history()
-        if args.entry is None:
-            chosen = kept[0] if kept else None
-        else:
-            chosen = next((entry for entry in kept if entry.entry == args.entry), None)
-        if args.entry is None:
-            reply = await tool.undo()
-        else:
-            reply = await tool.restore(args.entry)
+        # restore_kept says which entry it put back: no listing of the history first.
+        reply, restored = await restore_kept(tool, args.entry)
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
-        print(
-            json.dumps({"restored": chosen.as_dict() if chosen else None, "reply": reply}),
-            file=out,
-        )
+        print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)
         return 0
-    what = chosen.describe() if chosen is not None else f"#{args.entry}"
-    print(f"Put back {what}.", file=out)
+    print(f"Put back {restored.describe()}.", file=out)
     if profile:
         print(f"  avatar_hash: {profile.get('avatar_hash')}", file=out)
         for key in ("image_192", "image_512", "image_original"):

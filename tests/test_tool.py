@@ -350,3 +350,75 @@ async def test_run_returns_the_reply_or_an_error_object(
     )
     limited = await tool.run({"image": make_image()})
     assert (limited["error"], limited["retry_after"]) == ("ratelimited", 90)
+
+
+async def test_a_token_handed_over_for_one_call_is_never_swapped_for_the_tools_own(
+    emulator: RunningEmulator,
+) -> None:
+    # An agent's headers= token that Slack calls expired fails the call: it is not
+    # "renewed" into the token the tool's own source holds for the person.
+    from ocp_users_photo.credentials import SlackToken
+    from ocp_users_photo.errors import SlackApiError
+    from ocp_users_photo.tokens import ActingPerson
+    from ocp_users_photo.tool import TokenOverride
+
+    class RenewingSource:
+        description = "renewing"
+        renewed = 0
+
+        async def token_for(self, person: ActingPerson | None) -> SlackToken:
+            return SlackToken(CANARY_TOKEN)
+
+        async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken:
+            self.renewed += 1
+            return SlackToken(CANARY_TOKEN)
+
+    handed = "xoxp-1-2-handedover"
+    source = RenewingSource()
+    inject(emulator, Fault.json({"ok": False, "error": "token_expired"}))
+    async with UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(SlackApiError, match="token_expired"):
+            await tool.call_with_summary(
+                {"image": make_image()},
+                token_override=TokenOverride(handed, origin="the agent's headers"),
+            )
+    assert source.renewed == 0
+    (request,) = photo_requests(emulator)
+    assert request.header("authorization") == f"Bearer {handed}"
+
+
+def test_a_token_handed_over_for_one_call_stays_out_of_its_repr() -> None:
+    from ocp_users_photo.tool import TokenOverride
+
+    handed = TokenOverride(CANARY_TOKEN, origin="the Authorization header of a call")
+    secret = CANARY_TOKEN.split("-", 1)[1]
+    assert secret not in repr(handed)
+    assert secret not in str(handed)
+    assert "the Authorization header of a call" in repr(handed)
+
+
+async def test_what_observers_are_told_shows_no_token_or_image_in_its_repr(
+    emulator: RunningEmulator,
+) -> None:
+    from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+
+    told: list[str] = []
+
+    class Recorder(CallObserver):
+        async def call_started(self, call: CallInfo) -> None:
+            told.append(repr(call))
+
+        async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+            told.append(repr(call))
+
+    data = make_image()
+    async with UsersSetPhoto(
+        None, base_url=emulator.base_url, environ={}, observers=[Recorder()]
+    ) as tool:
+        await tool.call({"image": data, "token": CANARY_TOKEN})
+    assert len(told) == 2
+    secret = CANARY_TOKEN.split("-", 1)[1]
+    for text in told:
+        assert "usersSetPhoto" in text
+        assert secret not in text
+        assert repr(data[:16])[2:-1] not in text

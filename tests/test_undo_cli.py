@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.settings import missing_token_advice
 from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
 from tests.test_cli import cli
 from tests.undo_fixtures import no_read_token, picture
@@ -89,6 +90,22 @@ def test_undo_with_nothing_kept_exits_2_and_sends_nothing(
     assert missing.returncode == 2
     assert "no kept photo #7" in missing.stderr
     assert photo_requests(slack_emulator) == []
+
+
+def test_history_and_undo_without_a_token_say_how_to_set_one_at_a_terminal(
+    slack_emulator: RunningEmulator, env: dict[str, str]
+) -> None:
+    tokenless = {key: value for key, value in env.items() if key != "SLACK_USER_TOKEN"}
+    for command in ("history", "undo"):
+        done = cli(command, env=tokenless)
+        assert done.returncode == 2, done.stderr
+        # The terminal's advice (a variable, --token-env), not the Python caller's (token=).
+        assert missing_token_advice("cli") in done.stderr
+        assert "token=" not in done.stderr
+    named = cli("history", "--token-env", "MY_PHOTO_TOKEN", env=tokenless)
+    assert named.returncode == 2
+    assert "--token-env MY_PHOTO_TOKEN: that environment variable is not set" in named.stderr
+    assert slack_emulator.requests.all() == []
 
 
 def test_set_without_the_read_scope_sets_and_warns_how_to_fix_it(

@@ -168,6 +168,26 @@ async def test_the_default_history_is_in_the_users_data_folder(
     assert file_mode(path) & 0o077 == 0  # people's photos: readable by their owner only
 
 
+async def test_the_default_history_file_is_found_once_and_kept(
+    private_data_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_users_photo.undo import HistoryOwner
+
+    owner = HistoryOwner("T1", "U1")
+    history = PhotoHistory()
+    try:
+        assert await history.entries(owner) == []
+        first = history.path
+        assert first == private_data_folder / "ocp-users-photo" / "photo-history.sqlite3"
+        # The environment changing later moves neither the connection nor the messages.
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "later"))
+        assert await history.entries(owner) == []
+        assert history.path == first
+        assert not exists(tmp_path / "later")
+    finally:
+        await history.aclose()
+
+
 async def test_the_history_variable_names_the_file(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -268,3 +288,41 @@ def newest_replaced_hash(history_file: Path, entry: int) -> object:
     """What Slack showed after the change that followed ``entry``."""
     ((found,),) = rows(history_file, f"SELECT result_avatar_hash FROM entries WHERE id = {entry}")
     return found
+
+
+async def test_putting_a_photo_back_asks_the_token_source_once(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    from ocp_users_photo.credentials import SlackToken
+    from ocp_users_photo.tokens import ActingPerson
+
+    class CountedToken:
+        """The canary token, counting how often a call asks for it."""
+
+        description = "counted"
+        asked = 0
+
+        async def token_for(self, person: ActingPerson | None) -> SlackToken:
+            self.asked += 1
+            return SlackToken(CANARY_TOKEN)
+
+        async def renew(self, person: ActingPerson | None, expired: SlackToken) -> None:
+            return None
+
+    source = CountedToken()
+    async with UsersSetPhoto(
+        source,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history_file,
+        keep_previous=True,
+    ) as tool:
+        await tool.call({"image": RED})
+        source.asked = 0
+        assert await tool.undo() == {"ok": True}
+        assert source.asked == 1  # the history's owner and users.deletePhoto share one token
+        assert not (await shown(emulator, CANARY_TOKEN)).is_custom
+        source.asked = 0
+        assert (await tool.undo())["ok"] is True
+        assert source.asked == 1  # and so do the owner and users.setPhoto putting RED back
+    assert (await shown(emulator, CANARY_TOKEN)).original == RED

@@ -123,14 +123,24 @@ async def test_without_entry_it_lists_with_entry_it_puts_back(
 async def test_bad_entries_are_correctable_and_change_nothing(
     emulator: RunningEmulator, tool: UsersSetPhoto, arguments: Any, path: str
 ) -> None:
+    # Entry 1 exists, so a bad entry read as 1 (True, 1.5) would put it back.
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    (kept,) = await tool.history()
+    assert kept.entry == 1
+    changes = len(emulator.requests.for_path("/api/users.setPhoto"))
+
     result = await tool.restore_tool().run(arguments)
+
     assert result["ok"] is False
     assert result["error"] == "invalid_arguments"
     assert [problem["path"] for problem in result["problems"]] == [path]
     assert result["message"].startswith("usersRestorePhoto was not called")
+    assert "no kept photo" not in result["message"]  # refused as given, not looked up
     assert CANARY_TOKEN not in json.dumps(result)
     assert restore_results().is_valid(result)
-    assert not emulator.requests.for_path("/api/users.setPhoto")
+    assert len(emulator.requests.for_path("/api/users.setPhoto")) == changes
+    assert not emulator.requests.for_path("/api/users.deletePhoto")
+    assert len(await tool.history()) == 1
 
 
 async def test_an_entry_that_is_not_this_persons_is_refused(

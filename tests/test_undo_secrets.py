@@ -17,7 +17,7 @@ import pytest
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError
-from ocp_users_photo.slack.session import IdentityCache, SlackSession
+from ocp_users_photo.slack.session import IdentityCache
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import picture, stored_bytes
 
@@ -92,11 +92,26 @@ async def test_a_session_never_gives_its_token_out(emulator: RunningEmulator) ->
 
 def test_the_identity_cache_keys_are_not_the_token() -> None:
     from ocp_users_photo.credentials import SlackToken
+    from ocp_users_photo.whoami import TokenIdentity
 
     cache = IdentityCache(max_tokens=2)
     key = cache.key_for(SlackToken(CANARY_TOKEN))
     assert CANARY_SECRET.encode() not in key
     assert len(key) == 32
     assert IdentityCache().key_for(SlackToken(CANARY_TOKEN)) != key  # a key per cache
+    # Bounded: the least recently used of three identities is forgotten.
+    identities = {
+        name: TokenIdentity(
+            user_id=name, user=name, team_id="T1", team="t", url="", kind="user", scopes=()
+        )
+        for name in ("U1", "U2", "U3")
+    }
+    keys = {name: cache.key_for(SlackToken(f"xoxp-1-2-{name}")) for name in identities}
+    cache.put(keys["U1"], identities["U1"])
+    cache.put(keys["U2"], identities["U2"])
+    assert cache.get(keys["U1"]) == identities["U1"]  # U1 used: U2 is now the oldest
+    cache.put(keys["U3"], identities["U3"])
+    assert cache.get(keys["U2"]) is None
+    assert cache.get(keys["U1"]) == identities["U1"]
+    assert cache.get(keys["U3"]) == identities["U3"]
     assert "canary" not in repr(cache)
-    assert isinstance(SlackSession, type)

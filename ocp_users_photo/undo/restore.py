@@ -79,7 +79,9 @@ async def restore_kept(
 ) -> tuple[dict[str, Any], KeptPhoto]:
     """Put back entry ``number`` of the acting person (None: the newest); the reply and entry."""
     person = acting_person()
-    session = await tool._session_for(token_override)
+    # Resolved once: the history's owner and the change put back use the same token.
+    token, renew = await tool._acting_token(token_override)
+    session = tool._session(token, renew)
     owner = await history_owner(person, session, needs_read_scope=False)
     found = await tool.photo_history.entry(owner, number)
     if found is None:
@@ -94,8 +96,7 @@ async def restore_kept(
         )
     kept, data = found
     kind: ChangeKind = "undo" if number is None else "restore"
-    keeper = tool._restore_keeper()
-    watching = (*tool.observers, *observers, *((keeper,) if keeper is not None else ()))
+    watching = tool._watching(observers, model_facing=True)
     method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
     call = CallInfo(
         tool_name=RESTORE_TOOL_NAME,
@@ -110,16 +111,14 @@ async def restore_kept(
         )
 
         async def delete() -> dict[str, Any]:
-            return await tool._delete_photo(token_override)
+            return await tool._delete_photo(token, renew)
 
         return await apply_change(watching, call, change, delete), kept
     arguments: dict[str, Any] = {"image": data}
     if kept.crop_box is not None:
         arguments.update(kept.crop_box.form_fields())
-    upload = await tool.prepare(arguments, token_override=token_override)
-    change = ChangeInfo(
-        image=upload.summary(), session=tool._session_of(upload), kind=kind, restores=kept.entry
-    )
+    upload = await tool._prepare(arguments, acting_token=(token, renew))
+    change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
     async def put_back() -> dict[str, Any]:
         reply = await tool._send_checked(upload)

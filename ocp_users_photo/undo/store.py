@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -114,9 +115,13 @@ class PhotoHistory(AsyncClosing):
         self._connection: sqlite3.Connection | None = None
         self._connection_lock = threading.Lock()
 
-    @property
+    @functools.cached_property
     def path(self) -> Path:
-        """The history file (the default one is found in the user's data folder)."""
+        """The history file (the default one is found in the user's data folder on first use).
+
+        Found once: every operation, and every message, then names the file the
+        connection was opened on, whatever the environment says later.
+        """
         return self._given_path if self._given_path is not None else default_history_path()
 
     # A person's turn -------------------------------------------------------------------
@@ -266,9 +271,13 @@ def _keep(
         return number
 
     number = in_transaction(database, write, durable=True)
-    found = _entry(database, owner, number)
-    assert found is not None
-    return found[0]
+    # The listing's row, not _entry's: the bytes were just written, no need to read them back.
+    row = database.execute(
+        f"SELECT {_ENTRY_COLUMNS} FROM entries e LEFT JOIN photos p "  # noqa: S608
+        "ON p.sha256 = e.photo_sha256 WHERE e.id = ?",
+        (number,),
+    ).fetchone()
+    return _kept(row, original=_oldest_entry(database, owner) == number)
 
 
 def _crop_in_force(
@@ -389,12 +398,17 @@ def _entry(
     ).fetchone()
     if row is None:
         return None
+    data = bytes(row[-1]) if row[-1] is not None else b""
+    return _kept(row[:-1], original=int(row[0]) == _oldest_entry(database, owner)), data
+
+
+def _oldest_entry(database: sqlite3.Connection, owner: HistoryOwner) -> int:
+    """The number of ``owner``'s oldest entry, the original (0 when there is none)."""
     oldest = database.execute(
         "SELECT MIN(id) FROM entries WHERE workspace = ? AND user_id = ?",
         (owner.workspace, owner.user_id),
     ).fetchone()[0]
-    data = bytes(row[-1]) if row[-1] is not None else b""
-    return _kept(row[:-1], original=int(row[0]) == int(oldest)), data
+    return int(oldest or 0)
 
 
 def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
