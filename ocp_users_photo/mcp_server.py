@@ -175,7 +175,7 @@ def offered(tool: UsersSetPhoto) -> dict[str, ModelTool]:
 
 
 async def call_tool(
-    tool: UsersSetPhoto | ModelTool, name: str, arguments: Mapping[str, Any] | None
+    tool: ModelTool, name: str, arguments: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The MCP ``CallToolResult`` (as wire JSON) for a call of the tool ``name``.
 
@@ -195,9 +195,7 @@ async def call_tool(
     }
 
 
-async def _run_guarded(
-    tool: UsersSetPhoto | ModelTool, arguments: Mapping[str, Any]
-) -> dict[str, Any]:
+async def _run_guarded(tool: ModelTool, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """``tool.run`` (which refuses a token argument), with an unexpected failure reported."""
     try:
         return await tool.run(arguments)
