@@ -32,7 +32,7 @@ from ocp_users_photo.errors import (
     TransportError,
     UsersPhotoError,
 )
-from ocp_users_photo.exports import FORMATS, export_tool, export_tools
+from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
 EXIT_OK: Final = 0
@@ -110,6 +110,9 @@ _EXTRA_COMMANDS: Final = (
     ),
 )
 
+# The manifest's tools in the order export_tools gives them.
+_MANIFEST_TOOLS: Final = ("usersSetPhoto", "usersRestorePhoto")
+
 
 def exit_code_for(error: UsersPhotoError) -> int:
     """The documented exit code for each kind of failure."""
@@ -183,7 +186,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     manifest_parser.add_argument(
         "--tool",
-        choices=("usersSetPhoto", "usersRestorePhoto", "all"),
+        choices=(*_MANIFEST_TOOLS, "all"),
         default="usersSetPhoto",
         help="which tool (default: usersSetPhoto; all: a JSON array of both)",
     )
@@ -193,11 +196,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _print_manifest(args: argparse.Namespace) -> int:
     exported = export_tools(args.format)
-    chosen: object = {
-        "usersSetPhoto": exported[0],
-        "usersRestorePhoto": exported[1],
-        "all": exported,
-    }.get(getattr(args, "tool", "usersSetPhoto"), export_tool(args.format))
+    chosen = exported if args.tool == "all" else exported[_MANIFEST_TOOLS.index(args.tool)]
     return _print(json.dumps(chosen, indent=2, ensure_ascii=False))
 
 

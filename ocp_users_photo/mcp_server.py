@@ -40,6 +40,7 @@ from ocp_users_photo.exports import (
     run_result_schema,
 )
 from ocp_users_photo.model_tool import ModelTool
+from ocp_users_photo.safe_text import redacted
 from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
@@ -174,7 +175,7 @@ def offered(tool: UsersSetPhoto) -> dict[str, ModelTool]:
 
 
 async def call_tool(
-    tool: UsersSetPhoto | ModelTool, name: str, arguments: Mapping[str, Any] | None
+    tool: ModelTool, name: str, arguments: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The MCP ``CallToolResult`` (as wire JSON) for a call of the tool ``name``.
 
@@ -194,9 +195,7 @@ async def call_tool(
     }
 
 
-async def _run_guarded(
-    tool: UsersSetPhoto | ModelTool, arguments: Mapping[str, Any]
-) -> dict[str, Any]:
+async def _run_guarded(tool: ModelTool, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """``tool.run`` (which refuses a token argument), with an unexpected failure reported."""
     try:
         return await tool.run(arguments)
@@ -299,13 +298,10 @@ class _RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secret: str | None) -> None:
         super().__init__(fmt)
-        self._secret = secret
+        self._secrets = (secret,) if secret else ()
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        if self._secret:
-            text = text.replace(self._secret, REDACTED)
-        return text
+        return redacted(super().format(record), self._secrets, REDACTED)
 
 
 def _stderr_log_handler(environ: Mapping[str, str]) -> logging.Handler:

@@ -122,25 +122,26 @@ async def _set_photo_warned(
         max_retries=args.max_retries,
         image_roots=args.image_roots,
         url_hosts=args.url_hosts,
-        keep_previous=False if getattr(args, "no_keep_previous", False) else "if_readable",
-        photo_history=getattr(args, "history", None),
+        keep_previous=False if args.no_keep_previous else "if_readable",
+        photo_history=args.history,
     ) as tool:
         status.show(f"checking {args.image}")
         async with tool.prepare(_arguments(args)) as upload:
             described = _describe(upload)
+            sending = f"{described} to {tool.base_url}{tool.path}"
             preview = None
             if args.preview is not None:
                 preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)
             status.clear()
             if args.dry_run:
-                _say_dry_run(args, out, f"{tool.base_url}{tool.path}", upload, preview)
+                _say_dry_run(args, out, sending, upload, preview)
                 if tokenless_dry_run:
                     advice = missing_token_advice("cli").removeprefix("no Slack token: ")
                     print(f"No token is set, which sending needs: {advice}.", file=out)
                 return 0
             if preview is not None:
                 print(preview, file=err if args.json else out)
-            status.show(f"sending {described} to {tool.base_url}{tool.path}")
+            status.show(f"sending {sending}")
             reply = await tool.send(upload)
             status.clear()
     if args.json:
@@ -159,7 +160,7 @@ async def _set_photo_warned(
 def _say_dry_run(
     args: argparse.Namespace,
     out: TextIO,
-    endpoint: str,
+    sending: str,
     upload: PreparedUpload,
     preview: str | None,
 ) -> None:
@@ -169,7 +170,7 @@ def _say_dry_run(
             answer["preview"] = str(args.preview)
         print(json.dumps(answer), file=out)
         return
-    print(f"Checked: would send {_describe(upload)} to {endpoint}", file=out)
+    print(f"Checked: would send {sending}", file=out)
     if preview is not None:
         print(preview, file=out)
     print("Nothing was sent: run the same command without --dry-run to set the photo.", file=out)

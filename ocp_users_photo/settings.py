@@ -132,7 +132,7 @@ class Settings:
     proxy: str | None = field(default=None, repr=False)
     http_stack: StackName = "auto"
     token_source: TokenSource = field(
-        default_factory=lambda: environment_token_source({}, hint=MISSING_CREDENTIAL_ADVICE),
+        default_factory=lambda: door_token_source("python", {}),
         repr=False,
     )
     # The photo history's file, from $OCP_USERS_PHOTO_HISTORY (None: the default place).
@@ -151,7 +151,7 @@ class Settings:
             http_stack=check_stack_name(
                 environment.get(HTTP_STACK_VARIABLE) or "auto", origin=HTTP_STACK_VARIABLE
             ),
-            token_source=environment_token_source(environment, hint=MISSING_CREDENTIAL_ADVICE),
+            token_source=door_token_source("python", environment),
             history_path=environment.get(HISTORY_VARIABLE) or None,
         )
 

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.token_kinds import TokenKind
 
 WRITE_SCOPE: Final = "users.profile:write"
 READ_SCOPE: Final = "users.profile:read"
-_MAX_TEXT: Final = 200
 _MAX_SCOPES: Final = 200
 
 
@@ -113,12 +113,9 @@ def identity_from(
     )
 
 
-def _text(value: object, limit: int = _MAX_TEXT) -> str:
-    if not isinstance(value, str):
-        return ""
-    # A server's text goes to a terminal: no escape sequences, no line breaks.
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in value[: limit * 2])
-    return cleaned[:limit] + ("..." if len(cleaned) > limit else "")
+def _text(value: object, limit: int = 200) -> str:
+    # A server's text goes to a terminal: bounded, no escape sequences, no line breaks.
+    return shown(value, limit) if isinstance(value, str) else ""
 
 
 def _optional_text(value: object) -> str | None:

@@ -16,7 +16,7 @@ import asyncio
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,96 +75,98 @@ def _has_tool_result_chat(body: dict[str, Any]) -> bool:
     return any(message.get("role") == "tool" for message in body.get("messages") or ())
 
 
-def _refuse_streaming(body: dict[str, Any]) -> JSONResponse | None:
-    if body.get("stream"):
-        return JSONResponse(
-            {"error": {"message": "the README stand-in serves no streaming", "type": "test"}},
-            status_code=400,
-        )
-    return None
+def _responses_answer(body: dict[str, Any], number: int) -> dict[str, Any]:
+    """The Responses API's answer: the tool call, or "Done." once a tool result came back."""
+    if _has_tool_result_responses(body):
+        output: list[dict[str, Any]] = [
+            {
+                "type": "message",
+                "id": "msg_readme",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": ANSWER, "annotations": []}],
+            }
+        ]
+    else:
+        output = [
+            {
+                "type": "function_call",
+                "id": "fc_readme",
+                "call_id": "call_readme",
+                "name": TOOL_NAME,
+                "arguments": _tool_arguments(_offered_tool(body)),
+                "status": "completed",
+            }
+        ]
+    return {
+        "id": f"resp_readme_{number}",
+        "object": "response",
+        "created_at": 0,
+        "model": body.get("model", ""),
+        "status": "completed",
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": USAGE_RESPONSES,
+    }
+
+
+def _chat_answer(body: dict[str, Any], number: int) -> dict[str, Any]:
+    """Chat Completions' answer: the tool call, or "Done." once a tool result came back."""
+    if _has_tool_result_chat(body):
+        message: dict[str, Any] = {"role": "assistant", "content": ANSWER}
+        finish = "stop"
+    else:
+        arguments = _tool_arguments(_offered_tool(body))
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_readme",
+                    "type": "function",
+                    "function": {"name": TOOL_NAME, "arguments": arguments},
+                }
+            ],
+        }
+        finish = "tool_calls"
+    return {
+        "id": f"chatcmpl-readme-{number}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", ""),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+Answer = Callable[[dict[str, Any], int], dict[str, Any]]
+
+
+def _endpoint(
+    fake: FakeOpenAI, answer: Answer
+) -> Callable[[Request], Coroutine[Any, Any, JSONResponse]]:
+    """An endpoint that records each request body, refuses streaming, and answers it."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        body = await request.json()
+        fake.requests.append(body)
+        if body.get("stream"):
+            return JSONResponse(
+                {"error": {"message": "the README stand-in serves no streaming", "type": "test"}},
+                status_code=400,
+            )
+        return JSONResponse(answer(body, len(fake.requests)))
+
+    return endpoint
 
 
 def _app(fake: FakeOpenAI) -> Starlette:
-    async def responses(request: Request) -> JSONResponse:
-        body = await request.json()
-        fake.requests.append(body)
-        refused = _refuse_streaming(body)
-        if refused is not None:
-            return refused
-        if _has_tool_result_responses(body):
-            output: list[dict[str, Any]] = [
-                {
-                    "type": "message",
-                    "id": "msg_readme",
-                    "role": "assistant",
-                    "status": "completed",
-                    "content": [{"type": "output_text", "text": ANSWER, "annotations": []}],
-                }
-            ]
-        else:
-            output = [
-                {
-                    "type": "function_call",
-                    "id": "fc_readme",
-                    "call_id": "call_readme",
-                    "name": TOOL_NAME,
-                    "arguments": _tool_arguments(_offered_tool(body)),
-                    "status": "completed",
-                }
-            ]
-        return JSONResponse(
-            {
-                "id": f"resp_readme_{len(fake.requests)}",
-                "object": "response",
-                "created_at": 0,
-                "model": body.get("model", ""),
-                "status": "completed",
-                "output": output,
-                "parallel_tool_calls": True,
-                "tool_choice": "auto",
-                "tools": [],
-                "usage": USAGE_RESPONSES,
-            }
-        )
-
-    async def chat_completions(request: Request) -> JSONResponse:
-        body = await request.json()
-        fake.requests.append(body)
-        refused = _refuse_streaming(body)
-        if refused is not None:
-            return refused
-        if _has_tool_result_chat(body):
-            message: dict[str, Any] = {"role": "assistant", "content": ANSWER}
-            finish = "stop"
-        else:
-            arguments = _tool_arguments(_offered_tool(body))
-            message = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_readme",
-                        "type": "function",
-                        "function": {"name": TOOL_NAME, "arguments": arguments},
-                    }
-                ],
-            }
-            finish = "tool_calls"
-        return JSONResponse(
-            {
-                "id": f"chatcmpl-readme-{len(fake.requests)}",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body.get("model", ""),
-                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-            }
-        )
-
     return Starlette(
         routes=[
-            Route("/v1/responses", responses, methods=["POST"]),
-            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/responses", _endpoint(fake, _responses_answer), methods=["POST"]),
+            Route("/v1/chat/completions", _endpoint(fake, _chat_answer), methods=["POST"]),
         ]
     )
 

@@ -312,3 +312,20 @@ async def test_undo_with_nothing_kept_says_so_and_sends_nothing(
     assert answer["text"] == "There is nothing to undo: this app has not changed your photo."
     assert photo_tokens(emulator) == []
     assert emulator.requests.for_path("users.deletePhoto") == []
+
+
+async def test_the_apps_objects_show_no_secret(photo_app: RunningApp) -> None:
+    app = photo_app.app
+    settings = PhotoAppSettings.from_environment(
+        {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        }
+    )
+    texts = [repr(settings), str(settings), repr(app), repr(app.source), repr(app.tool)]
+    for text in texts:
+        assert CLIENT_SECRET not in text
+        assert SIGNING_SECRET not in text
+    assert settings.client_secret == CLIENT_SECRET
+    assert f"client_id={CLIENT_ID!r}" in repr(settings)

@@ -80,7 +80,11 @@ async def test_a_lease_left_by_a_dead_process_is_taken_once_it_ends(tmp_path: Pa
     database = tmp_path / "store.db"
     plant_lease(database, "app|T1|U1", time.time() - 1)
     async with SQLiteRefreshLock(database, wait_seconds=0.5).hold("app|T1|U1"):
-        pass
+        with sqlite3.connect(database) as connection:
+            (holder,) = connection.execute(f"SELECT holder FROM {LEASE_TABLE}").fetchone()
+        assert holder != "dead"  # the lease is this holder's now, not the dead one's
+    with sqlite3.connect(database) as connection:
+        assert connection.execute(f"SELECT count(*) FROM {LEASE_TABLE}").fetchone() == (0,)
 
 
 async def test_a_live_lease_held_too_long_is_lock_not_taken(tmp_path: Path) -> None:

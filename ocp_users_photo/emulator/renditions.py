@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from ocp_users_photo.crop import CropBox
+from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.square import slack_square
 
@@ -112,7 +113,7 @@ def _open(image_bytes: bytes) -> Image.Image:
             # Pillow only warns for large-but-allowed pixel counts; max_side decides here.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             # Only the formats Slack takes reach a decoder: never EPS (Ghostscript) or the rest.
-            return Image.open(io.BytesIO(image_bytes), formats=("PNG", "JPEG", "GIF"))
+            return Image.open(io.BytesIO(image_bytes), formats=SLACK_FORMATS)
     except Image.DecompressionBombError as error:
         raise ImageRejected("too_large", str(error)) from error
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:

@@ -28,7 +28,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -54,6 +54,7 @@ USER_SCOPES: Final = ("users.profile:write", "users.profile:read")
 IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".gif")
 # What a person types to put their previous photo back: "/photo undo", "photo undo".
 UNDO_WORD: Final = "undo"
+DEFAULT_HISTORY: Final = "photo_app_history.sqlite3"  # the kept photos, for undo
 # "photo NAME" in a direct message to the app.
 PHOTO_MESSAGE: Final = re.compile(r"^\s*photo\s+(?P<name>\S.*?)\s*$", re.IGNORECASE)
 
@@ -97,14 +98,17 @@ class OwnImages:
 
 @dataclass(frozen=True)
 class PhotoAppSettings:
-    """What the app needs: its credentials, where it keeps installations, its images."""
+    """What the app needs: its credentials, where it keeps installations, its images.
+
+    The secrets stay out of its repr: a settings object printed or logged shows none.
+    """
 
     client_id: str
-    client_secret: str
-    signing_secret: str
+    client_secret: str = field(repr=False)
+    signing_secret: str = field(repr=False)
     database: str
     image_folder: str
-    history: str = "photo_app_history.sqlite3"  # the kept photos, for undo
+    history: str = DEFAULT_HISTORY
     base_url: str | None = None
     authorization_url: str | None = None
     redirect_uri: str | None = None
@@ -127,7 +131,7 @@ class PhotoAppSettings:
             signing_secret=environ["SLACK_SIGNING_SECRET"],
             database=environ.get("PHOTO_APP_DATABASE", "photo_app.db"),
             image_folder=environ.get("PHOTO_APP_IMAGES", "."),
-            history=environ.get("PHOTO_APP_HISTORY", "photo_app_history.sqlite3"),
+            history=environ.get("PHOTO_APP_HISTORY", DEFAULT_HISTORY),
             base_url=environ.get("SLACK_API_URL"),
             install_url=environ.get("PHOTO_APP_INSTALL_URL"),
         )
