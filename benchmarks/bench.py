@@ -65,7 +65,6 @@ TRANSPORT_IMAGES = (
 CHECK_IMAGES = (("1 MB PNG", "PNG", 1024 * 1024, 1024), ("1 MB JPEG", "JPEG", 1024 * 1024, 1024))
 AGENT_IMAGES = ("1 MB PNG", "5 MB PNG")
 HEADLINE = "1 MB PNG from path"
-AGENT_PATHS = ("tool.call", "call+digest", "agent.call_tool")
 
 
 @dataclass(frozen=True)

@@ -120,11 +120,6 @@ def box_error(sent: tuple[int, int, int] | None, target: Target) -> float:
     return max(abs(a - b) for a, b in zip(sent, target.exact_box, strict=True))
 
 
-def rounded_box(target: Target) -> tuple[int, int, int]:
-    x, y, w = target.exact_box
-    return round(x), round(y), round(w)
-
-
 @dataclass
 class PhotoResult:
     """One photo: times (seconds per repetition), equivalence checks, memory growth."""

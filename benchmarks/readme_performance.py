@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 BASELINE = "slack_sdk+session"
-HEADLINE_CONTENDERS = ("plugin", "plugin/httpx", BASELINE)
 SOURCES = ("path", "bytes")
 
 

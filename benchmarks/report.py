@@ -23,6 +23,21 @@ SPREAD_KEYS = {
 OPTIONS = ("plugin", "plugin/httpx", "plugin+aiohttp", "plugin+pool")
 AGENT_ORDER = ("tool.call", "call+digest", "agent.call_tool")
 BASELINE = "slack_sdk+session"
+# The ratio columns of the latency and throughput tables, when both contenders ran.
+LATENCY_RATIOS = (
+    ("plugin", BASELINE),
+    ("plugin/httpx", BASELINE),
+    ("plugin+aiohttp", BASELINE),
+    ("plugin", "httpx"),
+    ("httpx+batching", "httpx"),
+)
+THROUGHPUT_RATIOS = (
+    ("plugin", BASELINE),
+    ("plugin/httpx", BASELINE),
+    ("plugin+aiohttp", BASELINE),
+    ("plugin+pool", BASELINE),
+    ("plugin", "httpx"),
+)
 KEEPING_NOT_MEASURED = (
     "not measured: the plugin has no keeping (undo) option yet (issue 14); "
     "plugin_adapter.KEEPING_ON is where it goes"
@@ -238,6 +253,15 @@ def _ms(values: list[float]) -> str:
     return Spread.of(values).text(2)
 
 
+def _present(pairs: tuple[tuple[str, str], ...], names: list[str]) -> list[tuple[str, str]]:
+    """The ratio columns (numerator, denominator) whose two contenders both ran."""
+    return [(a, b) for a, b in pairs if a in names and b in names]
+
+
+def _ratio_headers(columns: list[tuple[str, str]]) -> list[str]:
+    return [f"{a} / {b}" for a, b in columns]
+
+
 def _table(header: list[str], rows: list[list[str]], right_from: int = 1) -> list[str]:
     align = ["---" if i < right_from else "---:" for i in range(len(header))]
     return [
@@ -275,17 +299,7 @@ def _latency_section(results: Results) -> list[str]:
     if not results.latency:
         return []
     names = list(next(iter(results.latency.values())).per_repetition_ms)
-    ratio_columns = [
-        (a, b)
-        for a, b in (
-            ("plugin", BASELINE),
-            ("plugin/httpx", BASELINE),
-            ("plugin+aiohttp", BASELINE),
-            ("plugin", "httpx"),
-            ("httpx+batching", "httpx"),
-        )
-        if a in names and b in names
-    ]
+    ratio_columns = _present(LATENCY_RATIOS, names)
     rows = []
     for workload, latency in results.latency.items():
         cells = [_ms(latency.per_repetition_ms[name]) for name in names]
@@ -301,7 +315,7 @@ def _latency_section(results: Results) -> list[str]:
         "Per repetition, each contender's median call; shown: the median of those, and their "
         "range. Ratios are taken within each repetition.",
         "",
-        *_table(["workload", *names, *(f"{a} / {b}" for a, b in ratio_columns)], rows),
+        *_table(["workload", *names, *_ratio_headers(ratio_columns)], rows),
         "",
         "Client CPU per call at concurrency 1 (µs, median over repetitions): the client's "
         "share of each call, which other work on the machine hardly moves.",
@@ -316,17 +330,7 @@ def _throughput_section(results: Results) -> list[str]:
     for concurrency in concurrencies:
         entries = [(w, t) for (w, c), t in results.throughput.items() if c == concurrency]
         names = list(entries[0][1].rates)
-        ratio_columns = [
-            (a, b)
-            for a, b in (
-                ("plugin", BASELINE),
-                ("plugin/httpx", BASELINE),
-                ("plugin+aiohttp", BASELINE),
-                ("plugin+pool", BASELINE),
-                ("plugin", "httpx"),
-            )
-            if a in names and b in names
-        ]
+        ratio_columns = _present(THROUGHPUT_RATIOS, names)
         rows = []
         for workload, throughput in entries:
             cells = [Spread.of(throughput.rates[name]).text(0) for name in names]
@@ -338,7 +342,7 @@ def _throughput_section(results: Results) -> list[str]:
         lines += [
             f"## Throughput at concurrency {concurrency} (calls/s)",
             "",
-            *_table(["workload", *names, *(f"{a} / {b}" for a, b in ratio_columns)], rows),
+            *_table(["workload", *names, *_ratio_headers(ratio_columns)], rows),
             "",
         ]
         cpu_rows = []

@@ -58,9 +58,9 @@ class LoopbackServer:
     receiving: asyncio.Event = field(default_factory=asyncio.Event)  # a body began to arrive
     open_writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
-    def base_url(self, host: str = "127.0.0.1") -> str:
+    def base_url(self) -> str:
         """The address as a Slack API base URL (``.../api``)."""
-        return self.url("/api", host)
+        return self.url("/api")
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"{self.scheme}://{host}:{self.port}{path}"
@@ -173,11 +173,11 @@ def reply(
     return answer
 
 
-def chunked(chunks: Iterable[bytes], headers: Headers = ()) -> Answer:
+def chunked(chunks: Iterable[bytes]) -> Answer:
     """A chunked answer from ``chunks`` (which may be long: it stops when the client leaves)."""
 
     async def answer(writer: asyncio.StreamWriter) -> None:
-        writer.write(_head(200, [*headers, ("Transfer-Encoding", "chunked")]))
+        writer.write(_head(200, [("Transfer-Encoding", "chunked")]))
         for chunk in chunks:
             _still_open(writer)
             writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -188,13 +188,13 @@ def chunked(chunks: Iterable[bytes], headers: Headers = ()) -> Answer:
     return answer
 
 
-def drip(first: bytes, interval: float, headers: Headers = (), *, drops: int = 1000) -> Answer:
-    """Headers and ``first``, then one byte every ``interval`` seconds, ``drops`` times."""
+def drip(first: bytes, interval: float) -> Answer:
+    """Headers and ``first``, then one byte every ``interval`` seconds, a thousand times."""
 
     async def answer(writer: asyncio.StreamWriter) -> None:
-        writer.write(_head(200, headers) + first)
+        writer.write(_head(200, []) + first)
         await writer.drain()
-        for _ in range(drops):
+        for _ in range(1000):
             await asyncio.sleep(interval)
             _still_open(writer)
             writer.write(b"\x00")
@@ -212,12 +212,12 @@ def redirect(location: str, status: int = 302, headers: Headers = ()) -> Answer:
     return reply(status, b"", [("Location", location), *headers])
 
 
-def silent(most: float = 10.0, step: float = 0.05) -> Answer:
-    """Say nothing at all (not even headers) until the client leaves, or ``most`` seconds."""
+def silent() -> Answer:
+    """Say nothing at all (not even headers) until the client leaves, or 10 seconds."""
 
     async def answer(writer: asyncio.StreamWriter) -> None:
-        for _ in range(int(most / step)):
-            await asyncio.sleep(step)
+        for _ in range(200):
+            await asyncio.sleep(0.05)
             _still_open(writer)
 
     return answer

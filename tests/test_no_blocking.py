@@ -87,9 +87,12 @@ async def first_call():
         except TransportError:
             pass
 
-before = sorted(name for name in ("aiohttp", "httpcore") if name in sys.modules)
+def stacks():
+    return sorted(name for name in ("aiohttp", "httpcore") if name in sys.modules)
+
+before = stacks()
 asyncio.run(first_call())
-print(json.dumps({"before": before, "on_loop": on_loop}))
+print(json.dumps({"before": before, "after": stacks(), "on_loop": on_loop}))
 """
 
 
@@ -99,6 +102,7 @@ def test_the_first_call_imports_its_http_stack_off_the_event_loop(http_stack: st
     seen = run_watched(_FIRST_CALL, http_stack)
     stack_package = "aiohttp" if http_stack == "aiohttp" else "httpcore"
     assert seen["before"] == [], "the package imports no HTTP stack until a call needs one"
+    assert stack_package in seen["after"], "the call got as far as its HTTP stack"
     on_loop = [name for name in seen["on_loop"] if name.split(".")[0] == stack_package]
     assert on_loop == []
 

@@ -248,6 +248,7 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
         "refused": 0,
         "schema-refused model calls": 0,
         "strict-refused model calls": 0,
+        "accepted image URLs": 0,
     }
     strict_checks = strict_validators()
 
@@ -302,6 +303,9 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
                 # error, e.g. invalid_auth for a made-up token: a typed answer, not a crash.
                 tally["accepted"] += 1
                 assert len(sent) == before + 1
+                image = arguments.get("image")
+                if isinstance(image, str) and image.startswith(url_base):
+                    tally["accepted image URLs"] += 1
                 assert isinstance(outcome, SlackApiError) or outcome["ok"] is True
             if not _is_json(arguments):
                 return
@@ -346,12 +350,16 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
     assert tally["schema-refused model calls"] > 0
     assert tally["strict-refused model calls"] > 0
     assert fetched > 0, "some generated URLs reached the allowed image host"
+    assert tally["accepted image URLs"] > 0, "some fetched images passed the checks and were sent"
     section = "hostile input"
     reliability.count(section, "generated argument sets", tally["tried"])
     reliability.count(section, "generated sets accepted, one request each", tally["accepted"])
     reliability.count(section, "generated sets refused, no request", tally["refused"])
     reliability.count(section, "other exceptions escaping", 0)
     reliability.count(section, "generated sets whose image URL was fetched", fetched)
+    reliability.count(
+        section, "generated sets sent from a fetched image URL", tally["accepted image URLs"]
+    )
 
 
 @pytest.mark.runs_long

@@ -158,3 +158,28 @@ def test_the_cli_and_the_mcp_server_take_the_same_option(door: str) -> None:
     words = ["set", "me.png"] if door == "cli" else ["mcp"]
     args = parser.parse_args([*words, "--allow-url-host", "a.test", "--allow-url-host", ".b.test"])
     assert args.url_hosts == ["a.test", ".b.test"]
+
+
+async def test_one_tls_context_serves_every_fetch_and_a_refused_url_makes_none(
+    images: LoopbackServer, client_tls: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_users_photo.images import url_resolver
+
+    made: list[str] = []
+
+    def counted(stack: str) -> ssl.SSLContext:
+        made.append(stack)
+        return client_tls  # the trust the test's image host needs, in place of certifi's
+
+    monkeypatch.setattr(url_resolver, "loaded_for", counted)
+    policy = UrlPolicy(allowed_hosts=["127.0.0.1"], allow_loopback_for_tests=True)
+    resolvers = {"url": UrlResolver(policy)}
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}, image_resolvers=resolvers) as tool:
+        with pytest.raises(InvalidArguments):
+            await tool.prepare({"image": "https://elsewhere.example/photo.png"})
+        assert made == [], "a URL refused offline made no TLS context"
+        for _ in range(2):
+            upload = await tool.prepare({"image": images.url("/photo.png")})
+            assert upload.image.byte_count == len(PNG)
+    assert made == ["httpx"]
+    assert len(images.requests) == 2

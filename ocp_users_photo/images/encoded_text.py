@@ -13,7 +13,10 @@ from ocp_users_photo.images.source import ImageSource
 
 MIN_BASE64_CHARS: Final = 64
 _WHITESPACE_BYTES: Final = b" \t\n\r\v\f"
-_BASE64_BYTES: Final = re.compile(rb"[A-Za-z0-9+/_-]*={0,2}")
+# base64 in the standard or the URL-safe alphabet, padding optional.
+_ALPHABET: Final = "[A-Za-z0-9+/_-]"
+_BASE64_BYTES: Final = re.compile(f"{_ALPHABET}*={{0,2}}".encode())
+BASE64_TEXT: Final = re.compile(f"{_ALPHABET}+={{0,2}}")
 _BASE64_ESCAPES: Final = (
     ("%2B", "+"),
     ("%2b", "+"),
@@ -22,7 +25,6 @@ _BASE64_ESCAPES: Final = (
     ("%3D", "="),
     ("%3d", "="),
 )
-BASE64_TEXT: Final = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 WHITESPACE: Final = re.compile(r"\s+")
 
 

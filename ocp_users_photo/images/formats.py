@@ -54,13 +54,12 @@ def accepted_formats_text() -> str:
 def open_decodable(source: ImageSource) -> Image.Image:
     """Pillow's lazily decoding image, if the bytes are in an accepted format.
 
-    Raises ``PIL.UnidentifiedImageError`` when they are not, before any other format's
-    plugin has looked at them; Pillow's other errors (a damaged header, a decompression
-    bomb) propagate.
+    One ``Image.open``: Pillow tries the formats in the order given, so Slack's three
+    are probed first and the other plugins are loaded only for a file none of them
+    takes. Raises ``PIL.UnidentifiedImageError`` when no accepted format takes the
+    bytes, before any other format's plugin has looked at them; Pillow's other errors
+    (a damaged header, a decompression bomb) propagate.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    try:
-        return Image.open(source.stream(), formats=SLACK_FORMATS)
-    except UnidentifiedImageError:
-        return Image.open(source.stream(), formats=other_formats())
+    return Image.open(source.stream(), formats=(*SLACK_FORMATS, *other_formats()))

@@ -119,8 +119,9 @@ def open_confined(
         ]
     if image_roots is not None and not lexically_inside(text, image_roots):
         return None, [_outside(shown_path, image_roots)]
+    named = anchor(expanded, image_roots)
     try:
-        descriptor = os.open(anchor(expanded, image_roots), _OPEN_FLAGS)
+        descriptor = os.open(named, _OPEN_FLAGS)
     except FileNotFoundError:
         return None, [
             problem(
@@ -137,7 +138,6 @@ def open_confined(
             return None, [problem(f"image path {shown_path!r} cannot be opened ({reason(error)})")]
         return None, [problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")]
     try:
-        named = anchor(expanded, image_roots)
         source, problems = _checked_handle(descriptor, shown_path, named, image_roots, max_bytes)
     except BaseException:
         os.close(descriptor)

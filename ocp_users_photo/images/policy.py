@@ -11,7 +11,7 @@ the same thing to Slack whatever Slack does with EXIF. Pure: no I/O, no decoding
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final, Literal
 
 from ocp_users_photo.crop import CropBox
@@ -34,7 +34,6 @@ class ReencodePlan:
     crop_box: CropBox | None
     output_format: str
     scale: float
-    changes: list[str] = field(default_factory=list)
 
 
 def plan_upload(
