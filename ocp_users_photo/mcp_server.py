@@ -31,7 +31,6 @@ from types import ModuleType
 from typing import Any, Final
 
 from ocp_users_photo._version import __version__
-from ocp_users_photo.credentials import REDACTED
 from ocp_users_photo.exports import (
     SET_PHOTO_ANNOTATIONS,
     SET_PHOTO_TITLE,
@@ -301,7 +300,7 @@ class _RedactingFormatter(logging.Formatter):
         self._secrets = (secret,) if secret else ()
 
     def format(self, record: logging.LogRecord) -> str:
-        return redacted(super().format(record), self._secrets, REDACTED)
+        return redacted(super().format(record), self._secrets)
 
 
 def _stderr_log_handler(environ: Mapping[str, str]) -> logging.Handler:
