@@ -48,6 +48,16 @@ def make_image(
     return buffer.getvalue()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def reply_validator_built() -> None:
+    """The reply validator built once, before any test's event loop runs: its first build
+    reads jsonschema's metaschemas from disk, which the blocking check refuses on a loop
+    (tests call it inside async tests; the package itself calls it off the loop)."""
+    from ocp_users_photo.spec import response_validator
+
+    response_validator()
+
+
 @pytest.fixture
 def write_image(tmp_path: Path) -> Callable[..., Path]:
     """Write an image made by make_image to tmp_path/name and return its path."""

@@ -18,14 +18,6 @@ TOKEN = "xoxp-set-photo-test"
 RED, GREEN, BLUE, YELLOW = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def reply_validator_built() -> None:
-    """Build the reply validator before any test's event loop runs: its first build reads
-    jsonschema's metaschemas from disk, which the blocking check rightly refuses on a loop
-    (run alone, every test here failed on it)."""
-    response_validator()
-
-
 def encode(image: Image.Image, image_format: str = "PNG", **options: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=image_format, **options)

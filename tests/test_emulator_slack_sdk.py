@@ -25,13 +25,6 @@ TOKEN = "xoxp-slack-sdk-test"
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def reply_validator_built() -> None:
-    """Build the reply validator before any test's event loop runs (its first build reads
-    files, which the blocking check refuses on a loop: run alone, the async test failed)."""
-    response_validator()
-
-
 @pytest.fixture
 def two_colour_png(tmp_path: Path) -> Path:
     """800x600: red left half, blue right half."""
