@@ -39,8 +39,8 @@ class CallInfo:
     tool_name: str
     method: str
     endpoint: str
-    # As the caller gave them: a Python caller's may hold a token or a whole image, so
-    # they are never part of the repr (an observer that records them keeps a safe view).
+    # A safe view of them (argument_view.safe_view): a Python caller's may hold a token
+    # or a whole image, which observers are never given. Out of the repr all the same.
     arguments: Mapping[str, Any] = field(repr=False)
     person: ActingPerson | None = None
 

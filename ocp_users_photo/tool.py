@@ -28,6 +28,7 @@ import anyio.to_thread
 import httpx
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import SlackToken, user_token_problem
@@ -428,7 +429,7 @@ class UsersSetPhoto(AsyncClosing):
             tool_name=self.spec.name,
             method=self.spec.method,
             endpoint=self.endpoint,
-            arguments=arguments,
+            arguments=safe_view(arguments),
             person=acting_person(),
         )
 

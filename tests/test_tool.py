@@ -422,3 +422,26 @@ async def test_what_observers_are_told_shows_no_token_or_image_in_its_repr(
         assert "usersSetPhoto" in text
         assert secret not in text
         assert repr(data[:16])[2:-1] not in text
+
+
+async def test_observers_are_given_a_safe_view_of_the_arguments(
+    emulator: RunningEmulator,
+) -> None:
+    from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+
+    seen: list[dict[str, object]] = []
+
+    class Recorder(CallObserver):
+        async def call_started(self, call: CallInfo) -> None:
+            seen.append(dict(call.arguments))
+
+        async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+            seen.append(dict(call.arguments))
+
+    data = make_image()
+    async with UsersSetPhoto(
+        None, base_url=emulator.base_url, environ={}, observers=[Recorder()]
+    ) as tool:
+        await tool.call({"image": data, "token": CANARY_TOKEN, "crop_x": None})
+    expected = {"image": f"<{len(data)} bytes>", "token": "[redacted]", "crop_x": "<NoneType>"}
+    assert seen == [expected, expected]

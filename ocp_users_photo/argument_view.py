@@ -1,0 +1,70 @@
+"""safe_view: a call's arguments as observers and histories may see them.
+
+A Python caller may pass ``token=`` and a whole image; a model may put anything in an
+argument's name or value. The view keeps plain short values, says what kind of image
+was given (bytes and their count, a path's file name, a URL's host and file name, a
+data: URI's length) and never holds the token, image bytes or long text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from ocp_users_photo.credentials import quotable
+from ocp_users_photo.web_image import looks_like_web_url, redact_url
+
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments as history may keep them: no token, no image bytes, no long strings."""
+    if not isinstance(arguments, Mapping):
+        return {"arguments": f"<{type(arguments).__name__}>"}
+    view: dict[str, Any] = {}
+    for index, (name, value) in enumerate(list(arguments.items())[:20]):
+        key = _shown_name(name, index)
+        if key == "token":
+            view[key] = "[redacted]"
+        elif key == "image":
+            view[key] = _image_kind(value)
+        elif quotable(value):
+            view[key] = value
+        else:
+            view[key] = f"<{type(value).__name__}>"
+    return view
+
+
+def _shown_name(name: object, index: int) -> str:
+    """An argument's name as history may keep it: a short identifier that is no credential.
+
+    A model may put anything in a name, a token included; such names become placeholders.
+    """
+    if (
+        isinstance(name, str)
+        and _PLAIN_NAME.fullmatch(name)
+        and not name.lower().startswith(("xox", "xapp"))
+    ):
+        return name
+    return f"<argument {index + 1}>"
+
+
+def _image_kind(value: object) -> str:
+    """What kind of image argument was given, without its content."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, os.PathLike):
+        return f"<path {os.path.basename(os.fsdecode(value))[:60]}>"
+    if isinstance(value, str):
+        stripped = value.strip()
+        if looks_like_web_url(stripped[:4096]):
+            # The host and the file's name only: query strings often carry signatures.
+            return f"<url {redact_url(stripped[:4096])[:120]}>"
+        if stripped[:5].lower() == "data:":
+            return f"<data: URI, {len(value)} characters>"
+        if len(value) <= 4096 and ("/" in value or "." in value[-6:]):
+            return f"<path {os.path.basename(value)[:60]}>"
+        return f"<text, {len(value)} characters>"
+    return f"<{type(value).__name__}>"
