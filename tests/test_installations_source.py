@@ -16,7 +16,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import SlackApiError, UsersSetPhoto
+from ocp_users_photo import SlackApiError, TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.installations import (
     ForeignInstallation,
@@ -31,6 +31,7 @@ from ocp_users_photo.installations import (
 )
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.tokens import ActingPerson
+from tests import loopback
 from tests.installation_helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -450,3 +451,30 @@ async def test_twenty_concurrent_calls_with_the_token_expiring_mid_run_refresh_o
     bob = emulator.state.person(BOB.user_id)
     assert bob is not None
     assert bob.photo is None
+
+
+async def test_a_refresh_goes_through_the_environments_proxy(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, clock: Clock
+) -> None:
+    # The refresh is a Slack call like the photo's: the same proxy rules (issue 11).
+    await install(emulator, store, ALICE.user_id)
+    clock.offset = LIFETIME  # expired: the token is refreshed before it is given
+    async with loopback.serve() as proxy:
+        proxy.on("slack.invalid:443", loopback.reply(502, b"no"))
+        source = InstallationTokenSource(
+            store,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            base_url="https://slack.invalid/api",
+            clock=clock,
+            max_retries=0,
+            environ={"HTTPS_PROXY": proxy.url("")},
+        )
+        try:
+            with pytest.raises(TransportError) as failed:
+                await source.token_for(ActingPerson(team_id=TEAM_ID, user_id=ALICE.user_id))
+        finally:
+            await source.aclose()
+    (request,) = proxy.requests
+    assert (request.method, request.target) == ("CONNECT", "slack.invalid:443")
+    assert CLIENT_SECRET not in str(failed.value)

@@ -91,12 +91,16 @@ class InstallationTokenSource(AsyncClosing):
         self._locks = PersonLocks()
         from ocp_users_photo.tool import USER_AGENT
 
+        # The environment's proxy and HTTP stack, as the tool's own calls use them.
+        settings = Settings.from_environment(environ, base_url=base_url)
         self._slack = SlackClient(
-            base_url=Settings.from_environment(environ, base_url=base_url).base_url,
+            base_url=settings.base_url,
             user_agent=USER_AGENT,
             http_client=http_client,
             timeout=timeout,
             retry=RetryPolicy(max_retries=max_retries),
+            proxy=settings.proxy,
+            http_stack=settings.http_stack,
         )
 
     @property
