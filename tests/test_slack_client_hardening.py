@@ -758,3 +758,19 @@ async def test_a_bad_argument_is_refused_before_anything_is_sent(
         with pytest.raises(InvalidArguments):
             await tool.call({"image": IMAGE, CANARY_TOKEN: 1})
     assert emulator.requests.all() == []
+
+
+def test_a_fault_while_aiohttp_is_half_imported_is_mapped_without_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another thread's first import of aiohttp puts the module in sys.modules before its
+    # names exist; an attempt that times out then must not fail on aiohttp.ClientError.
+    import sys
+    import types
+
+    from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
+
+    monkeypatch.setitem(sys.modules, "aiohttp", types.ModuleType("aiohttp"))
+    assert httpx_error_of(TimeoutError()) is None
+    timeout = httpx.ReadTimeout("slow")
+    assert httpx_error_of(timeout) is timeout

@@ -134,10 +134,12 @@ def _releaser(response: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]
 def httpx_error_of(error: Exception) -> httpx.HTTPError | None:
     """``error`` as the httpx error httpx's own transport raises for the same fault; None
     for an error that is no HTTP fault. Without aiohttp imported, there is none to map."""
-    aiohttp = sys.modules.get("aiohttp")
-    if aiohttp is not None:
+    # While another thread is still importing aiohttp, sys.modules holds it half made,
+    # without ClientError yet: no aiohttp error can have been raised then.
+    client_error = getattr(sys.modules.get("aiohttp"), "ClientError", None)
+    if client_error is not None:
         cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
-        if isinstance(cause, aiohttp.ClientError):
+        if isinstance(cause, client_error):
             return _as_httpx_error(cause)
     return error if isinstance(error, httpx.HTTPError) else None
 
