@@ -19,11 +19,10 @@ import functools
 import logging
 from typing import Any, Final, Literal
 
-import anyio.to_thread
-
 from ocp_users_photo.errors import Problem, ReplySchemaError
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.spec import response_check, response_check_built, response_validator
+from ocp_users_photo.worker_threads import in_worker_thread
 
 logger = logging.getLogger("ocp_users_photo")
 
@@ -41,11 +40,11 @@ async def check_photo_reply_off_loop(
         _log_warnings(body)
         return body
     if not response_check_built():
-        await anyio.to_thread.run_sync(response_check)
+        await in_worker_thread(response_check)
     if not _envelope_problems(body) and _compiled_failure(body) is None:
         _log_warnings(body)
         return body
-    return await anyio.to_thread.run_sync(
+    return await in_worker_thread(
         functools.partial(check_photo_reply, body, reply_check=reply_check)
     )
 

@@ -18,13 +18,12 @@ import asyncio
 import functools
 import math
 import os
-import platform
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 
-import anyio.to_thread
 import httpx
 
 from ocp_users_photo._version import __version__
@@ -65,6 +64,7 @@ from ocp_users_photo.slack.session import IdentityCache, SlackSession
 from ocp_users_photo.spec import ToolSpec, thaw, tool_spec
 from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
 from ocp_users_photo.web_image import UrlPolicy
+from ocp_users_photo.worker_threads import in_worker_thread
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
@@ -79,8 +79,9 @@ REPLY_CHECKS: Final = ("strict", "warn", "off")
 # The manifest's sentence on URLs, replaced in a tool's input schema when it allows hosts.
 URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
 FITS: Final = ("downscale", "reject")
+_PYTHON_VERSION: Final = ".".join(str(part) for part in sys.version_info[:3])
 USER_AGENT: Final = (
-    f"ocp-users-photo/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+    f"ocp-users-photo/{__version__} httpx/{httpx.__version__} python/{_PYTHON_VERSION}"
 )
 
 Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
@@ -634,9 +635,7 @@ class UsersSetPhoto(AsyncClosing):
             if problems or planned is None or parsed.token is None:
                 raise InvalidArguments(problems)
             if isinstance(planned, ReencodePlan):
-                image, encode_problems = await anyio.to_thread.run_sync(
-                    reencode, planned, resolved.source
-                )
+                image, encode_problems = await in_worker_thread(reencode, planned, resolved.source)
                 if image is None:
                     raise InvalidArguments(encode_problems)
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -91,8 +92,12 @@ def stacks():
     return sorted(name for name in ("aiohttp", "httpcore") if name in sys.modules)
 
 before = stacks()
+metadata_before = "importlib.metadata" in sys.modules
 asyncio.run(first_call())
-print(json.dumps({"before": before, "after": stacks(), "on_loop": on_loop}))
+print(json.dumps({
+    "before": before, "after": stacks(), "on_loop": on_loop,
+    "metadata_before": metadata_before, "metadata_after": "importlib.metadata" in sys.modules,
+}))
 """
 
 
@@ -105,6 +110,20 @@ def test_the_first_call_imports_its_http_stack_off_the_event_loop(http_stack: st
     assert stack_package in seen["after"], "the call got as far as its HTTP stack"
     on_loop = [name for name in seen["on_loop"] if name.split(".")[0] == stack_package]
     assert on_loop == []
+
+
+def test_the_default_stack_is_chosen_off_the_event_loop() -> None:
+    # "auto" reads aiohttp's version from its metadata (importlib.metadata: ~6 ms of
+    # imports, then files): that happens in the thread that loads the stack, not on import
+    # and not on the loop.
+    seen = run_watched(_FIRST_CALL, "auto")
+    assert seen["before"] == []
+    assert seen["after"], "the call got as far as its HTTP stack"
+    assert seen["metadata_before"] is False, "importing the tool read no package metadata"
+    heavy = ("aiohttp", "httpcore", "importlib")
+    assert [name for name in seen["on_loop"] if name.split(".")[0] in heavy] == []
+    if importlib.util.find_spec("aiohttp") is not None:
+        assert seen["metadata_after"] is True, "the choice of stack read aiohttp's version"
 
 
 # The same for the guarded image fetch: its first fetch may be the process's first use of
@@ -139,3 +158,44 @@ def test_the_first_image_fetch_imports_httpcore_off_the_event_loop(trust: str) -
     assert seen["before"] is False, "nothing imported httpcore before the fetch"
     assert seen["after"] is True, "the fetch got as far as httpx's transport"
     assert [name for name in seen["on_loop"] if name.split(".")[0] == "httpcore"] == []
+
+
+# A tool that allows URL hosts loads the guarded fetch (web_image.fetch, with httpx's
+# transport) only when it first fetches one, and not on the loop.
+_FIRST_URL = """
+import asyncio, json, socket, sys, threading
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.images.url_resolver import UrlResolver
+from ocp_users_photo.web_image import UrlPolicy
+
+{watch}with socket.socket() as closed:
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+FETCH = "ocp_users_photo.web_image.fetch"
+
+async def first_url():
+    loop_thread.append(threading.get_ident())
+    policy = UrlPolicy(allowed_hosts=("127.0.0.1",), allow_loopback_for_tests=True)
+    resolvers = {"url": UrlResolver(policy)}
+    async with UsersSetPhoto("xoxp-1-2-3-abcdef", environ={}, image_resolvers=resolvers) as tool:
+        try:
+            await tool.prepare({"image": f"https://127.0.0.1:{port}/me.png"})
+        except InvalidArguments as refused:
+            print(refused.problems[0].message, file=sys.stderr)
+
+before = FETCH in sys.modules
+asyncio.run(first_url())
+print(json.dumps({"before": before, "after": FETCH in sys.modules, "on_loop": on_loop}))
+"""
+
+
+def test_the_first_url_loads_the_image_fetch_off_the_event_loop() -> None:
+    seen = run_watched(_FIRST_URL, "-")
+    assert seen["before"] is False, "a tool that has fetched nothing has not loaded the fetch"
+    assert seen["after"] is True, "the URL got as far as the fetch"
+    loaded_on_loop = [
+        name
+        for name in seen["on_loop"]
+        if name.startswith(("ocp_users_photo.web_image", "httpcore"))
+    ]
+    assert loaded_on_loop == []

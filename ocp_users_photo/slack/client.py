@@ -393,9 +393,11 @@ class SlackClient:
         owned = self._owned.get(loop)
         if owned is not None:
             return owned
-        name = resolve_stack(self._stack_name, self._proxy)
-        if self._ssl_context is None:
-            self._ssl_context = await in_worker_thread(loaded_for, name)
+        ssl_context = self._ssl_context
+        if ssl_context is None:
+            loaded = await in_worker_thread(loaded_for, self._stack_name, self._proxy)
+            ssl_context = self._ssl_context = loaded[1]
+        name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
         # Checked again after the wait, and opened without one: concurrent first calls on
         # a loop share one stack. Each step on the dict is atomic: other threads' loops
         # may be adding theirs (under other keys) at the same time.
@@ -403,7 +405,7 @@ class SlackClient:
         if owned is None:
             self._let_go_of_ended_loops()
             owned = self._owned[loop] = open_stack(
-                name, proxy=self._proxy, ssl_context=self._ssl_context, timeout=self.timeout
+                name, proxy=self._proxy, ssl_context=ssl_context, timeout=self.timeout
             )
         return owned
 

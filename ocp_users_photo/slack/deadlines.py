@@ -4,15 +4,15 @@ which Python 3.10 still uses)."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import AsyncIterator
-
-import anyio
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as attempt_timeout
 else:
+    import contextlib
+    from collections.abc import AsyncIterator
+
+    import anyio
 
     @contextlib.asynccontextmanager
     async def attempt_timeout(seconds: float) -> AsyncIterator[None]:

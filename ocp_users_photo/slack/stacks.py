@@ -20,7 +20,8 @@ settings (``slack/proxies.py``); no stack reads the environment.
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
+import importlib
 import importlib.util
 import re
 import ssl
@@ -74,28 +75,29 @@ class OwnedStack(Protocol):
 
 
 def aiohttp_installed() -> bool:
-    """Whether the ``[fast]`` extra is importable, at AIOHTTP_MINIMUM or later."""
-    return _AIOHTTP_USABLE
+    """Whether the ``[fast]`` extra is importable, at AIOHTTP_MINIMUM or later.
+
+    Read from aiohttp's metadata without importing it, on the first call only: that is
+    file work (importlib.metadata itself is ~6 ms to import), so the client first asks in
+    the worker thread that loads its stack, and importing this package never pays it.
+    """
+    return _usable_aiohttp()
 
 
+@functools.cache
 def _usable_aiohttp() -> bool:
-    """Whether aiohttp is importable at AIOHTTP_MINIMUM or later, read from its metadata
-    without importing it."""
     if importlib.util.find_spec("aiohttp") is None:
         return False
+    from importlib import metadata
+
     try:
-        version = importlib.metadata.version("aiohttp")
-    except importlib.metadata.PackageNotFoundError:
+        version = metadata.version("aiohttp")
+    except metadata.PackageNotFoundError:
         return False
     release = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
     if release is None:
         return False
     return tuple(int(part or 0) for part in release.groups()) >= AIOHTTP_MINIMUM
-
-
-# Read once, when this module is imported: reading package metadata is file work (~1-5 ms),
-# never done on an event loop.
-_AIOHTTP_USABLE: Final = _usable_aiohttp()
 
 
 def check_stack_name(name: object, *, origin: str) -> StackName:
@@ -120,12 +122,16 @@ def resolve_stack(requested: StackName, proxy: str | None) -> Literal["aiohttp",
     return "aiohttp" if aiohttp_installed() else "httpx"
 
 
-def loaded_for(name: Literal["aiohttp", "httpx"]) -> ssl.SSLContext:
-    """What opening stack ``name`` reads from disk, done: its package imported (aiohttp, or
-    httpcore for httpx's transport; ~100 files, 0.04-0.13 s) and httpx's verifying TLS
-    context (certifi's store) made and returned. Blocking: run it in a worker thread."""
+def loaded_for(
+    requested: StackName, proxy: str | None = None
+) -> tuple[Literal["aiohttp", "httpx"], ssl.SSLContext]:
+    """What opening the stack ``requested`` stands for reads from disk, done: which stack
+    that is (``resolve_stack``, aiohttp's metadata read), its package imported (aiohttp,
+    or httpcore for httpx's transport; ~100 files, 0.04-0.13 s) and httpx's verifying TLS
+    context (certifi's store) made. Blocking: run it in a worker thread."""
+    name = resolve_stack(requested, proxy)
     importlib.import_module("aiohttp" if name == "aiohttp" else "httpcore")
-    return httpx.create_ssl_context(trust_env=False)
+    return name, httpx.create_ssl_context(trust_env=False)
 
 
 def open_stack(

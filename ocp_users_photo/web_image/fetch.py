@@ -264,7 +264,8 @@ class _Hops:
         read files (certifi's bundle, ~50 modules), so both are done off the event loop."""
         if self._ssl_context is None:
             # certifi's roots (httpx's default), never SSL_CERT_FILE and friends.
-            self._ssl_context = await asyncio.to_thread(loaded_for, "httpx")
+            _, made = await asyncio.to_thread(loaded_for, "httpx")
+            self._ssl_context = made
         else:
             await _transport_imported()
         return self._ssl_context
