@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_multipart import parse_form
 
+from ocp_users_photo.slack import form as form_module
 from ocp_users_photo.slack.form import (
     READ_BLOCK_BYTES,
+    READ_TAIL_BYTES,
     WRITE_PIECE_BYTES,
     EncodedForm,
     FilePart,
@@ -85,6 +88,40 @@ async def test_an_open_file_is_read_in_pieces_from_its_start_each_time(tmp_path:
     body = b"".join(first)
     assert len(body) == int(form.headers["Content-Length"])
     assert parsed(form, body)[1] == {"image": ("big.png", data)}
+
+
+@pytest.mark.parametrize(
+    ("size", "trips"),
+    [
+        (READ_BLOCK_BYTES, 1),
+        (READ_BLOCK_BYTES + 878, 1),  # the benchmark's "1 MB" PNG: its last bytes ride along
+        (READ_BLOCK_BYTES + READ_TAIL_BYTES, 1),
+        (READ_BLOCK_BYTES + READ_TAIL_BYTES + 1, 2),
+        (5 * READ_BLOCK_BYTES + 878, 5),
+    ],
+)
+async def test_a_short_tail_is_read_in_the_trip_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, trips: int
+) -> None:
+    taken: list[int] = []
+    real = form_module.in_worker_thread
+
+    async def counted(function: Any, *args: Any) -> Any:
+        pieces = await real(function, *args)
+        taken.append(sum(len(piece) for piece in pieces))
+        return pieces
+
+    monkeypatch.setattr(form_module, "in_worker_thread", counted)
+    data = bytes(range(251)) * (size // 251) + bytes(size % 251)
+    path = tmp_path / "photo.png"
+    path.write_bytes(data)
+    with path.open("rb") as file:
+        form = encode_form({}, {"image": FilePart("photo.png", "image/png", file)})
+        body = b"".join(await body_of(form))
+    assert len(taken) == trips
+    assert sum(taken) == size
+    assert max(taken) <= READ_BLOCK_BYTES + READ_TAIL_BYTES, "no trip reads more than that"
+    assert parsed(form, body)[1] == {"image": ("photo.png", data)}
 
 
 async def test_fields_alone_are_urlencoded() -> None:
