@@ -1,4 +1,5 @@
-"""``in_worker_thread``: blocking work (a file's bytes, Pillow's header read) off the event loop.
+"""``in_worker_thread``: blocking work (a file's bytes, Pillow's header read, a first import) off
+the event loop.
 
 asyncio's own executor rather than anyio's worker threads: a trip costs about two
 thirds of anyio's CPU (measured: 42-53 us against 76 us on a busy 2-core machine),
@@ -12,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import importlib
+import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -37,3 +41,12 @@ async def in_worker_thread(
 def _discard_result(discard: Callable[[Any], object], done: asyncio.Future[Any]) -> None:
     if not done.cancelled() and done.exception() is None:
         discard(done.result())
+
+
+async def imported_off_loop(name: str) -> ModuleType:
+    """Module ``name``, imported in a worker thread if it is not yet: a first import reads
+    its files (and those of what it imports), which on the event loop stalls every task."""
+    module = sys.modules.get(name)
+    if module is None:
+        module = await in_worker_thread(importlib.import_module, name)
+    return module

@@ -1,15 +1,19 @@
 """worker_threads.in_worker_thread: results, errors and context go along; a cancelled
-caller's result is handed to ``discard`` once the thread is done with it."""
+caller's result is handed to ``discard`` once the thread is done with it. A first import
+goes to a worker thread; a later one is a lookup."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.worker_threads import in_worker_thread
+from ocp_users_photo import worker_threads
+from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
 
@@ -53,3 +57,19 @@ async def test_a_cancelled_callers_result_is_discarded_when_it_arrives() -> None
             break
         await asyncio.sleep(0.01)
     assert discarded == [opened]
+
+
+async def test_a_first_import_runs_in_a_worker_thread_and_a_second_is_a_lookup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "imported_here.py").write_text(
+        "import threading\nIMPORTED_ON = threading.get_ident()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "imported_here", raising=False)
+    module = await imported_off_loop("imported_here")
+    assert threading.get_ident() != module.IMPORTED_ON, "imported off the loop's thread"
+    trips: list[object] = []
+    monkeypatch.setattr(worker_threads, "in_worker_thread", lambda *args: trips.append(args))
+    assert await imported_off_loop("imported_here") is module
+    assert trips == [], "an imported module is looked up, with no trip to a thread"

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 import ssl
-import sys
 from typing import Any, Final
 
 from ocp_users_photo.images.paths import problem
@@ -26,8 +24,9 @@ from ocp_users_photo.images.resolvers import (
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image import ImageUrlRefused, Resolver, UrlPolicy, check_image_url
+from ocp_users_photo.worker_threads import imported_off_loop
 
-# Imported on the first fetch (``_fetch_imported``), with the HTTP stack it brings.
+# Imported on the first fetch, off the loop, with what it brings.
 _FETCH_MODULE: Final = "ocp_users_photo.web_image.fetch"
 NO_URLS: Final = (
     "image is a web URL, and this tool does not fetch URLs unless whoever runs it allows the "
@@ -72,7 +71,7 @@ class UrlResolver:
             if self._ssl_context is None and check_image_url(url, policy).scheme == "https":
                 _, made = await asyncio.to_thread(loaded_for, "httpx")
                 self._ssl_context = made
-            await _fetch_imported()
+            await imported_off_loop(_FETCH_MODULE)  # not loaded by a tool that fetches none
             from ocp_users_photo.web_image.fetch import fetch_image
 
             fetched = await fetch_image(
@@ -87,10 +86,3 @@ class UrlResolver:
             data=fetched.data,
         )
         return await inspect_in_memory(source, [], context.limits)
-
-
-async def _fetch_imported() -> None:
-    """web_image.fetch imported, off the event loop, the first time a URL is fetched: a tool
-    that never fetches one (the default) does not load it, and a first import reads files."""
-    if _FETCH_MODULE not in sys.modules:
-        await asyncio.to_thread(importlib.import_module, _FETCH_MODULE)

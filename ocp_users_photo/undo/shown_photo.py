@@ -29,7 +29,8 @@ from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import ShownPhoto
 from ocp_users_photo.undo.errors import KeepingImpossible
-from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
+from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy
+from ocp_users_photo.worker_threads import imported_off_loop
 
 __all__ = ["READ_SCOPE_FIX", "read_shown_photo"]
 
@@ -93,6 +94,9 @@ async def _download(url: str, base_url: str, limits: ImageLimits, seconds: float
         policy = UrlPolicy.for_slack_image(
             url, slack_base_url=base_url, max_bytes=limits.max_bytes, total_timeout=seconds
         )
+        await imported_off_loop("ocp_users_photo.web_image.fetch")
+        from ocp_users_photo.web_image.fetch import fetch_image
+
         fetched = await fetch_image(url, policy)
     except ImageUrlRefused as refused:
         raise KeepingImpossible(

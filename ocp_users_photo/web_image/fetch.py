@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import http
-import importlib
 import ssl
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -58,6 +56,7 @@ from ocp_users_photo.web_image.refusals import (
 )
 from ocp_users_photo.web_image.sniff import SNIFF_BYTES, describe_non_image, sniff_image_type
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, ImageUrl
+from ocp_users_photo.worker_threads import imported_off_loop
 
 __all__ = ["FetchedImage", "fetch_image"]
 
@@ -233,7 +232,7 @@ class _Hops:
             verify: ssl.SSLContext | bool = await self._tls_context()
         else:  # the loopback emulator's own http origin (undo)
             verify = False
-            await _transport_imported()
+            await imported_off_loop("httpcore")
         transport = httpx.AsyncHTTPTransport(
             verify=verify,
             trust_env=False,
@@ -267,14 +266,8 @@ class _Hops:
             _, made = await asyncio.to_thread(loaded_for, "httpx")
             self._ssl_context = made
         else:
-            await _transport_imported()
+            await imported_off_loop("httpcore")
         return self._ssl_context
-
-
-async def _transport_imported() -> None:
-    """httpx's transport package imported, off the event loop (a first import reads files)."""
-    if "httpcore" not in sys.modules:
-        await asyncio.to_thread(importlib.import_module, "httpcore")
 
 
 class _ConnectFailed(Exception):
