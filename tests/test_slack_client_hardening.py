@@ -14,6 +14,8 @@ import json
 import logging
 import os
 import re
+import socket
+import ssl
 import time
 import tracemalloc
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from ocp_users_photo import (
     InvalidArguments,
@@ -774,3 +777,71 @@ def test_a_fault_while_aiohttp_is_half_imported_is_mapped_without_error(
     assert httpx_error_of(TimeoutError()) is None
     timeout = httpx.ReadTimeout("slow")
     assert httpx_error_of(timeout) is timeout
+
+
+class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
+    """A plain-http base URL (the loopback emulator) never opens TLS: its client reads no
+    certificate store (~17 ms of CPU each), and what it is given instead fails closed."""
+
+    @staticmethod
+    def counted_stores(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+        loaded: list[bool] = []
+        real = httpx.create_ssl_context
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            loaded.append(True)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(httpx, "create_ssl_context", counting)
+        return loaded
+
+    async def test_a_plain_http_base_url_loads_no_certificate_store(
+        self, emulator: RunningEmulator, http_stack: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        loaded = self.counted_stores(monkeypatch)
+        async with quick_tool(emulator, http_stack) as tool:
+            reply = await tool.call({"image": IMAGE})
+        assert reply["ok"] is True
+        assert loaded == []
+
+    async def test_an_https_base_url_loads_it_once(
+        self, http_stack: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        loaded = self.counted_stores(monkeypatch)
+        with socket.socket() as closed:  # a port nothing listens on: the connect is refused
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"https://127.0.0.1:{port}/api",
+            environ=stack_environ(http_stack),
+            max_retries=0,
+        ) as tool:
+            for _ in range(2):
+                with pytest.raises(TransportError):
+                    await tool.call({"image": IMAGE})
+        assert loaded == [True]
+
+    async def test_the_plain_http_context_refuses_a_tls_server(
+        self, ca: trustme.CA, client_tls: ssl.SSLContext
+    ) -> None:
+        from ocp_users_photo.slack.stacks import loaded_for
+
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("localhost").configure_cert(server_tls)
+
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_tls)
+        port = server.sockets[0].getsockname()[1]
+        _, plain_http = await asyncio.to_thread(loaded_for, "httpx", None, False)
+        async with server:
+            _, trusted = await asyncio.open_connection(
+                "127.0.0.1", port, ssl=client_tls, server_hostname="localhost"
+            )
+            trusted.close()  # the server is sound: a client that trusts its CA gets through
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await asyncio.open_connection(
+                    "127.0.0.1", port, ssl=plain_http, server_hostname="localhost"
+                )

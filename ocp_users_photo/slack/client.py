@@ -395,7 +395,14 @@ class SlackClient:
             return owned
         ssl_context = self._ssl_context
         if ssl_context is None:
-            loaded = await in_worker_thread(loaded_for, self._stack_name, self._proxy)
+            loaded = await in_worker_thread(
+                loaded_for,
+                self._stack_name,
+                self._proxy,
+                # A plain-http base URL (the loopback emulator) never makes a TLS connection:
+                # proxies serve https only (checked above).
+                self.base_url.lower().startswith("https://"),
+            )
             ssl_context = self._ssl_context = loaded[1]
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
         # Checked again after the wait, and opened without one: concurrent first calls on
