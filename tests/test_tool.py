@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import io
+import itertools
 import json
 import logging
 import re
@@ -15,10 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto, __version__
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
+from ocp_users_photo.images import upload as upload_module
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, shown_avatar_hash
@@ -445,3 +450,27 @@ async def test_observers_are_given_a_safe_view_of_the_arguments(
         await tool.call({"image": data, "token": CANARY_TOKEN, "crop_x": None})
     expected = {"image": f"<{len(data)} bytes>", "token": "[redacted]", "crop_x": "<NoneType>"}
     assert seen == [expected, expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(min_value=0, max_value=40_000),
+    reads=st.lists(st.integers(min_value=1, max_value=20_000), min_size=1, max_size=30),
+)
+def test_the_streamed_fingerprint_is_the_whole_files_however_it_is_read(
+    size: int, reads: list[int]
+) -> None:
+    # The sampler copies only what reaches into the first and last 8 KB; read in any
+    # pieces, rewound once as a retry does, it gives the fingerprint of the whole bytes.
+    data = bytes((index * 7 + index // 251) % 256 for index in range(size))
+    sampler = upload_module._SamplingFile(io.BytesIO(data), size)
+    for _attempt in range(2):
+        sampler.seek(0)
+        got = b""
+        for wanted in itertools.cycle(reads):
+            piece = sampler.read(wanted)
+            if not piece:
+                break
+            got += piece
+        assert got == data
+        assert sampler.fingerprint() == expected_fingerprint(data)

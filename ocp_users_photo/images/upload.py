@@ -58,7 +58,7 @@ class PreparedImage:
         stream = self.source.stream()
         if not self._fingerprint_wanted:
             return stream
-        self._sampling = _SamplingFile(stream)
+        self._sampling = _SamplingFile(stream, self.byte_count)
         return cast(BinaryIO, self._sampling)
 
     def fingerprint(self) -> str:
@@ -103,21 +103,26 @@ def fingerprint_of(byte_count: int, head: bytes, tail: bytes) -> str:
 
 
 class _SamplingFile:
-    """A file reader that keeps the first and last FINGERPRINT_SPAN bytes read, in order;
-    rewinding to 0 starts again (a retried attempt reads the file again)."""
+    """A reader of a file's ``size`` bytes that keeps the first and last FINGERPRINT_SPAN of
+    them as they pass, copying only the reads that reach into those spans (a few KB a call,
+    however large the file); rewinding to 0 starts again (a retried attempt reads it again)."""
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: BinaryIO, size: int) -> None:
         self._file = file
+        self._tail_start = max(size - FINGERPRINT_SPAN, 0)
         self._head = b""
         self._tail = b""
         self._read = 0
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._file.read(size)
-        if len(self._head) < FINGERPRINT_SPAN:
-            self._head += chunk[: FINGERPRINT_SPAN - len(self._head)]
-        self._tail = (self._tail + chunk[-FINGERPRINT_SPAN:])[-FINGERPRINT_SPAN:]
+        start = self._read
         self._read += len(chunk)
+        if start < FINGERPRINT_SPAN:
+            self._head += chunk[: FINGERPRINT_SPAN - start]
+        if self._read > self._tail_start:
+            in_tail = chunk[max(self._tail_start - start, 0) :]
+            self._tail = (self._tail + in_tail)[-FINGERPRINT_SPAN:]
         return chunk
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
