@@ -45,8 +45,13 @@ def _discard_result(discard: Callable[[Any], object], done: asyncio.Future[Any])
 
 async def imported_off_loop(name: str) -> ModuleType:
     """Module ``name``, imported in a worker thread if it is not yet: a first import reads
-    its files (and those of what it imports), which on the event loop stalls every task."""
+    its files (and those of what it imports), which on the event loop stalls every task.
+
+    A module another thread is still importing is in ``sys.modules`` already, half made:
+    it is waited for in a worker thread too, or a ``from name import ...`` that follows
+    would wait for it on the loop (its spec's ``_initializing`` is importlib's own mark).
+    """
     module = sys.modules.get(name)
-    if module is None:
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
         module = await in_worker_thread(importlib.import_module, name)
     return module

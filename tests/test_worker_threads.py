@@ -73,3 +73,32 @@ async def test_a_first_import_runs_in_a_worker_thread_and_a_second_is_a_lookup(
     monkeypatch.setattr(worker_threads, "in_worker_thread", lambda *args: trips.append(args))
     assert await imported_off_loop("imported_here") is module
     assert trips == [], "an imported module is looked up, with no trip to a thread"
+
+
+async def test_a_module_another_thread_is_still_importing_is_awaited_not_returned_half_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two first uses at once (parallel tool calls): the second must not get the module
+    # while the first's worker thread is still running its body, nor wait for it on the loop.
+    (tmp_path / "gate_here.py").write_text(
+        "import threading\nSTARTED = threading.Event()\nGO = threading.Event()\n"
+    )
+    (tmp_path / "slow_here.py").write_text(
+        "from gate_here import GO, STARTED\nSTARTED.set()\nGO.wait(30)\nDONE = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("gate_here", "slow_here"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    import gate_here  # type: ignore[import-not-found]
+
+    first = asyncio.create_task(imported_off_loop("slow_here"))
+    await asyncio.to_thread(gate_here.STARTED.wait, 30)
+    second = asyncio.create_task(imported_off_loop("slow_here"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    try:
+        assert not second.done(), "the half-imported module was handed out"
+    finally:
+        gate_here.GO.set()
+        await first
+    assert (await second).DONE is True
