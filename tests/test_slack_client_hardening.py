@@ -845,3 +845,18 @@ class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
                 await asyncio.open_connection(
                     "127.0.0.1", port, ssl=plain_http, server_hostname="localhost"
                 )
+
+    async def test_a_base_url_not_plainly_http_gets_the_trusted_roots(
+        self, http_stack: str
+    ) -> None:
+        # SlackClient is given its base URL as it is: yarl (aiohttp) reads one with a
+        # leading space as https, and a context without roots would refuse every server.
+        client = SlackClient(
+            base_url=" https://127.0.0.1:9/api", user_agent="test", http_stack=http_stack
+        )
+        try:
+            await client._owned_stack()
+            assert client._ssl_context is not None
+            assert client._ssl_context.cert_store_stats()["x509_ca"] > 0
+        finally:
+            await client.aclose()

@@ -400,8 +400,9 @@ class SlackClient:
                 self._stack_name,
                 self._proxy,
                 # A plain-http base URL (the loopback emulator) never makes a TLS connection:
-                # proxies serve https only (checked above).
-                self.base_url.lower().startswith("https://"),
+                # proxies serve https only (checked above). Anything else gets the trusted
+                # roots: aiohttp (yarl) reads " https://..." as https, for one.
+                not self.base_url.lower().startswith("http://"),
             )
             ssl_context = self._ssl_context = loaded[1]
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
