@@ -14,6 +14,7 @@ import struct
 import tracemalloc
 import zlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,9 +26,10 @@ from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.images import upload as upload_module
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
+from ocp_users_photo.settings import HTTP_STACK_VARIABLE
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, shown_avatar_hash
-from tests.http_stacks import stack_environ
+from tests.http_stacks import stack_environ, stack_of
 
 
 async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
@@ -185,6 +187,44 @@ def test_bad_configuration_is_refused_at_construction(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(says)):
         UsersSetPhoto("xoxp-1", environ={}, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("found", "version"), [(False, None), (True, "3.13.3"), (True, "3.9.5"), (True, "x")]
+)
+def test_an_explicit_aiohttp_stack_that_cannot_serve_is_refused_at_construction(
+    monkeypatch: pytest.MonkeyPatch, found: bool, version: str | None
+) -> None:
+    # Missing, or older than the first aiohttp that bounds a reply's header lines: the
+    # tool is not built, and the message says what to install. (Read once per process: the
+    # cache is cleared here, and filled again from the real installation after.)
+    import importlib.metadata
+    import importlib.util
+
+    from ocp_users_photo.slack import stacks
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        if name == "aiohttp" and not found:
+            return None
+        return real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: version)
+    stacks._usable_aiohttp.cache_clear()
+    try:
+        with pytest.raises(
+            ValueError, match=re.escape("not installed at 3.13.4 or later")
+        ) as refused:
+            UsersSetPhoto("xoxp-1", environ={HTTP_STACK_VARIABLE: "aiohttp"})
+        assert stacks.EXTRA_ADVICE in str(refused.value)
+        # "auto" (the default) takes httpx's transport instead, without a word.
+        assert stack_of(UsersSetPhoto("xoxp-1", environ={})) == "httpx"
+    finally:  # read again, from the real installation, before any event loop asks
+        monkeypatch.undo()
+        stacks._usable_aiohttp.cache_clear()
+        stacks.aiohttp_installed()
 
 
 def test_loopback_http_is_allowed_for_a_local_emulator() -> None:

@@ -78,8 +78,10 @@ def aiohttp_installed() -> bool:
     """Whether the ``[fast]`` extra is importable, at AIOHTTP_MINIMUM or later.
 
     Read from aiohttp's metadata without importing it, on the first call only: that is
-    file work (importlib.metadata itself is ~6 ms to import), so the client first asks in
-    the worker thread that loads its stack, and importing this package never pays it.
+    file work (importlib.metadata itself is ~6 ms to import), so with ``auto`` (the default)
+    the client first asks in the worker thread that loads its stack, and importing this
+    package never pays it. An explicit ``aiohttp`` asks when the client is built
+    (``check_stack_name``), so that one that cannot serve is refused there, with advice.
     """
     return _usable_aiohttp()
 
