@@ -168,3 +168,30 @@ async def test_any_text_values_and_bytes_read_back_exactly(
     fields, files = parsed(form, body)
     assert fields == {name: value.encode() for name, value in values.items() if name != "image"}
     assert files["image"] == ("i.png", image)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "image/png\r\nX-Injected: 1",
+        "image/png\n",
+        "text/html; charset=utf-8",
+        "image png",
+        "image/",
+        "",
+        "\x1b[31mimage/png",
+    ],
+)
+def test_a_content_type_that_is_no_bare_media_type_is_refused(content_type: str) -> None:
+    with pytest.raises(ValueError, match="must be a bare media type such as image/png") as refused:
+        FilePart("a.png", content_type, b"img")
+    assert "\r" not in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert "\x1b" not in str(refused.value)
+
+
+@pytest.mark.parametrize("content_type", ["image/png", "image/jpeg", "image/gif", "image/svg+xml"])
+async def test_a_media_type_goes_into_the_parts_header_as_it_is(content_type: str) -> None:
+    form = encode_form({}, {"image": FilePart("a.png", content_type, b"img")})
+    body = b"".join(await body_of(form))
+    assert f"\r\nContent-Type: {content_type}\r\n\r\nimg\r\n".encode() in body

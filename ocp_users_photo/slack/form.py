@@ -22,6 +22,7 @@ the request cannot have reached the server whole, whatever error the stack repor
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Final
@@ -39,16 +40,29 @@ READ_BLOCK_BYTES: Final = 1024 * 1024
 # What is left after a block, if no more than this, is read in the same trip: a "1 MB"
 # photo just over 1 MiB then takes one trip, not a second one for its last bytes.
 READ_TAIL_BYTES: Final = READ_BLOCK_BYTES // 4
+# type/subtype, each of RFC 9110's token characters; no parameters, spaces or line breaks.
+_MEDIA_TYPE: Final = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+/[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _QUOTED: Final = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
 
 
 @dataclass(frozen=True)
 class FilePart:
-    """One file field: its name for the server, its media type, and its bytes or open file."""
+    """One file field: its name for the server, its media type, and its bytes or open file.
+
+    The media type goes into the part's header as it is, so it must be one (``image/png``):
+    anything else, a line break above all, is refused before a body is made.
+    """
 
     filename: str
     content_type: str
     content: bytes | BinaryIO
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.content_type, str) and _MEDIA_TYPE.fullmatch(self.content_type)):
+            raise ValueError(
+                "a file part's content_type must be a bare media type such as image/png, "
+                f"got {str(self.content_type)[:40]!r}"
+            )
 
 
 class FormBody(httpx.AsyncByteStream):
