@@ -176,6 +176,42 @@ def test_a_token_object_never_shows_its_value() -> None:
         pickle.dumps(token)
 
 
+def test_the_emulators_records_never_show_a_token_a_code_or_a_secret() -> None:
+    # The emulator's are test values, but its config and records get printed and logged
+    # (a failing test shows them): the canary in each secret field must not come through.
+    from ocp_users_photo.emulator.config import EmulatorConfig, TokenGrant
+    from ocp_users_photo.emulator.installations import AuthorizationCode, IssuedToken
+    from ocp_users_photo.emulator.oauth_apps import OAuthApp
+
+    secret = CANARY_TOKEN.split("-", 1)[1]
+    app = OAuthApp(client_secret=secret)
+    config = EmulatorConfig(
+        tokens=(TokenGrant(token=CANARY_TOKEN, user_id="U0CANARY01"),),
+        revoked_tokens=frozenset({CANARY_TOKEN}),
+        oauth_apps=(app,),
+    )
+    code = AuthorizationCode(
+        code=secret,
+        client_id=app.client_id,
+        user_id="U0CANARY01",
+        user_scopes=("users.profile:write",),
+        bot_scopes=(),
+        redirect_uri="http://127.0.0.1:9/back",
+        redirect_uri_given=True,
+        expires_at=0.0,
+    )
+    issued = IssuedToken(
+        subject="user",
+        access_token=CANARY_TOKEN,
+        user_id="U0CANARY01",
+        scopes=("users.profile:write",),
+        refresh_token=f"xoxe-1-{secret}",
+    )
+    shown = [repr(config), str(config), repr(app), repr(code), repr(issued)]
+    assert_no_canary(shown)
+    assert "U0CANARY01" in repr(config), "the rest of each record is still shown"
+
+
 def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
     from ocp_users_photo.credentials import redactor
 

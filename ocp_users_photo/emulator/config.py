@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ class TokenGrant:
     `bot_id` is the B... id auth.test shows for a bot token (derived when None).
     """
 
-    token: str
+    token: str = field(repr=False)  # the emulator's, but a repr is no place for a token
     user_id: str
     scopes: tuple[str, ...] = DEFAULT_USER_SCOPES
     expires_at: float | None = None
@@ -133,7 +133,7 @@ class EmulatorConfig:
     # accept_any_* switches are on.
     tokens: tuple[TokenGrant, ...] = ()
     users: tuple[UserRecord, ...] = ()
-    revoked_tokens: frozenset[str] = frozenset()
+    revoked_tokens: frozenset[str] = field(default=frozenset(), repr=False)
     accept_any_user_token: bool = True
     accept_any_bot_token: bool = True
     team_id: str = "T0EMULATOR"

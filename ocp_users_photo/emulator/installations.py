@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ocp_users_photo.emulator.clock import EmulatorClock
@@ -43,7 +43,7 @@ class AppSettings:
 class AuthorizationCode:
     """A code handed to a redirect URI: single-use, short-lived, bound to app and redirect."""
 
-    code: str
+    code: str = field(repr=False)
     client_id: str
     user_id: str
     user_scopes: tuple[str, ...]
@@ -58,10 +58,10 @@ class IssuedToken:
     """An access token as oauth.v2.access reports it (refresh fields only with rotation)."""
 
     subject: Subject
-    access_token: str
+    access_token: str = field(repr=False)
     user_id: str
     scopes: tuple[str, ...]
-    refresh_token: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)
     expires_in: int | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ocp_users_photo.emulator.loopback import is_loopback_host
@@ -30,7 +30,7 @@ class OAuthApp:
     """
 
     client_id: str = DEFAULT_CLIENT_ID
-    client_secret: str = DEFAULT_CLIENT_SECRET
+    client_secret: str = field(default=DEFAULT_CLIENT_SECRET, repr=False)
     app_id: str = DEFAULT_APP_ID
     redirect_uris: tuple[str, ...] = ()
     user_scopes: tuple[str, ...] | None = None
