@@ -222,7 +222,7 @@ def render(results: dict[str, Any]) -> str:
         "[benchmarks/RESULTS.md](benchmarks/RESULTS.md); methods, findings and what each "
         "missed goal is missing: [benchmarks/README.md](benchmarks/README.md).",
         "",
-        "Reproduce (the full run takes 6 to 10 minutes on 2 cores; `--quick`, under a minute, "
+        "Reproduce (the full run takes 5 to 10 minutes on 2 cores; `--quick`, under a minute, "
         "measures fewer contenders and photos):",
         "",
         "<!-- not run: a full run takes minutes and rewrites the measured files; the suite "
