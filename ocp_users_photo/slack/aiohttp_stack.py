@@ -31,7 +31,7 @@ import httpx
 
 from ocp_users_photo.credentials import basic_credentials
 from ocp_users_photo.slack.form import FormBody
-from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer
+from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer, connect_timeout
 
 if TYPE_CHECKING:
     import aiohttp
@@ -46,8 +46,9 @@ class AiohttpStack:
 
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
+        connecting = connect_timeout(timeout)
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
+            total=None, connect=connecting, sock_connect=connecting, sock_read=timeout
         )
         self._proxy: str | None = None
         self._proxy_headers: dict[str, str] | None = None

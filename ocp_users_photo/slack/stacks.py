@@ -43,6 +43,15 @@ AIOHTTP_MINIMUM: Final = (3, 13, 4)
 AIOHTTP_MAX_HEADERS: Final = 128
 # httpx's own defaults, kept for both stacks: at most 100 connections, idle ones kept 5 s.
 LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+# A connection not had within this share of an attempt's time (from the pool, TCP, TLS, a
+# proxy's tunnel) is given up by the stack, which knows nothing went out: "not reached".
+# The attempt's own timeout, a moment later, can only say the request may have acted.
+CONNECT_SHARE: Final = 0.9
+
+
+def connect_timeout(timeout: float) -> float:
+    """How long a stack may take to have a connection, within an attempt of ``timeout``."""
+    return timeout * CONNECT_SHARE
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,8 @@ class HttpxStack:
 
     def __init__(self, *, proxy: str | None, ssl_context: ssl.SSLContext, timeout: float) -> None:
         self._transport = httpx.AsyncHTTPTransport(verify=ssl_context, proxy=proxy, limits=LIMITS)
-        self._timeout = httpx.Timeout(timeout).as_dict()
+        connecting = connect_timeout(timeout)
+        self._timeout = httpx.Timeout(timeout, connect=connecting, pool=connecting).as_dict()
         self._urls: dict[str, httpx.URL] = {}  # parsed once per method
         self.is_closed = False
 
