@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocp_users_photo import InvalidArguments, UsersSetPhoto, __version__
+from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto, __version__
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.images import upload as upload_module
@@ -261,6 +261,39 @@ async def test_the_tools_own_client_is_closed_by_aclose(emulator: RunningEmulato
     assert not client.is_closed
     await tool.aclose()
     assert client.is_closed
+
+
+async def test_aclose_ends_a_call_still_waiting_for_its_answer(http_stack: str) -> None:
+    # A program shutting down closes the tool while a call waits on a silent server: the
+    # call ends then, as one whose answer never came (it may have acted), not at its timeout.
+    answered = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)  # the request began to arrive
+        answered.set()
+        await reader.read()  # until the client goes; no answer
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        tool = UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"http://127.0.0.1:{port}/api",
+            environ=stack_environ(http_stack),
+            max_retries=0,
+            timeout=60.0,
+        )
+        call = asyncio.create_task(tool.call({"image": make_image()}))
+        await answered.wait()
+        await tool.aclose()
+        # The guard only stops a hang: without aclose's cut the call would wait 60 s.
+        done, _ = await asyncio.wait({call}, timeout=20.0)
+        assert done == {call}, "the call still waits after aclose"
+        with pytest.raises(TransportError) as caught:
+            call.result()
+    assert caught.value.reached is True
+    assert "may have taken effect" in str(caught.value)
 
 
 def test_a_tool_never_closed_lets_go_of_its_stack_quietly(
