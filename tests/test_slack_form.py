@@ -54,7 +54,7 @@ async def test_fields_and_an_image_as_bytes_read_back_whole() -> None:
     )
     pieces = await body_of(form)
     body = b"".join(pieces)
-    assert int(form.headers["Content-Length"]) == len(body) == form.content.length
+    assert int(form.headers["Content-Length"]) == len(body)
     fields, files = parsed(form, body)
     assert fields == {"crop_x": b"0", "crop_y": b"10", "crop_w": b"512"}
     assert files == {"image": ("me.png", image)}

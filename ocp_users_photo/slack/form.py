@@ -68,9 +68,8 @@ class FilePart:
 class FormBody(httpx.AsyncByteStream):
     """The encoded body as an async byte stream that remembers whether sending began."""
 
-    def __init__(self, pieces: list[bytes | _FileSpan], length: int) -> None:
+    def __init__(self, pieces: list[bytes | _FileSpan]) -> None:
         self._pieces = pieces
-        self.length = length
         self.started = False
 
     @property
@@ -142,7 +141,7 @@ def encode_form(fields: Mapping[str, str], files: Mapping[str, FilePart]) -> Enc
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Content-Length": str(len(encoded)),
             },
-            content=FormBody([encoded], len(encoded)),
+            content=FormBody([encoded]),
         )
     boundary = os.urandom(16).hex()
     pieces = _multipart_pieces(fields, files, boundary)
@@ -154,7 +153,7 @@ def encode_form(fields: Mapping[str, str], files: Mapping[str, FilePart]) -> Enc
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Content-Length": str(length),
         },
-        content=FormBody(pieces, length),
+        content=FormBody(pieces),
     )
 
 
