@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.safe_text import REDACTED as REDACTED  # re-exported: the mark's old home
+from ocp_users_photo.safe_text import REDACTED
 from ocp_users_photo.token_kinds import TokenKind, token_kind
 
 
