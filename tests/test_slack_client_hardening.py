@@ -19,6 +19,7 @@ import socket
 import ssl
 import time
 import tracemalloc
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -451,6 +452,19 @@ class TestProxies:
         assert "http://proxy.example:3128" in str(caught.value), "it says what to give"
 
 
+@contextlib.asynccontextmanager
+async def a_big_upload(
+    tmp_path: Path, megabytes: int
+) -> AsyncIterator[tuple[Path, loopback.LoopbackServer]]:
+    """A PNG file of ``megabytes`` MB, and a plain-http loopback server that answers its
+    upload with Slack's ok; the test scripts how the server reads it."""
+    path = tmp_path / "big.png"
+    path.write_bytes(padded_png(megabytes * 1024 * 1024))
+    async with loopback.serve() as server:
+        server.on("/api/users.setPhoto", loopback.reply(200, b'{"ok": true}'))
+        yield path, server
+
+
 class TestUploadsThatGoWrong:
     """Whatever the stack: a stalled upload ends in time, a reset one may have taken effect."""
 
@@ -458,10 +472,7 @@ class TestUploadsThatGoWrong:
         self, http_stack: str, tmp_path: Path
     ) -> None:
         # aiohttp has no write timeout: only the attempt's own bound stops this upload.
-        path = tmp_path / "big.png"
-        path.write_bytes(padded_png(16 * 1024 * 1024))
-        async with loopback.serve() as slow:
-            slow.on("/api/users.setPhoto", loopback.reply(200, b'{"ok": true}'))
+        async with a_big_upload(tmp_path, 16) as (path, slow):
             slow.read_delay = 0.1
             async with UsersSetPhoto(
                 CANARY_TOKEN,
@@ -484,10 +495,7 @@ class TestUploadsThatGoWrong:
     ) -> None:
         # httpx-aiohttp reports this as httpx.ConnectTimeout: the type alone would say
         # "could not reach Slack", which is false once the body began to go out.
-        path = tmp_path / "big.png"
-        path.write_bytes(padded_png(8 * 1024 * 1024))
-        async with loopback.serve() as server:
-            server.on("/api/users.setPhoto", loopback.reply(200, b'{"ok": true}'))
+        async with a_big_upload(tmp_path, 8) as (path, server):
             server.reset_after = 256 * 1024
             async with UsersSetPhoto(
                 CANARY_TOKEN,
@@ -508,10 +516,7 @@ class TestUploadsThatGoWrong:
         transports = pytest.importorskip("httpx_aiohttp", reason="the [fast] extra is absent")
         AiohttpTransport = transports.AiohttpTransport
 
-        path = tmp_path / "big.png"
-        path.write_bytes(padded_png(8 * 1024 * 1024))
-        async with loopback.serve() as server:
-            server.on("/api/users.setPhoto", loopback.reply(200, b'{"ok": true}'))
+        async with a_big_upload(tmp_path, 8) as (path, server):
             server.reset_after = 256 * 1024
             async with (
                 httpx.AsyncClient(transport=AiohttpTransport()) as client,
