@@ -820,7 +820,8 @@ def test_a_fault_while_aiohttp_is_half_imported_is_mapped_without_error(
 
 class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
     """A plain-http base URL (the loopback emulator) never opens TLS: its client reads no
-    certificate store (~17 ms of CPU each), and what it is given instead fails closed."""
+    certificate store (~17 ms of CPU each), and what it is given instead fails closed.
+    (aiohttp's own import makes its default contexts once per process, whatever the client.)"""
 
     @staticmethod
     def counted_stores(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
@@ -840,8 +841,11 @@ class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
         loaded = self.counted_stores(monkeypatch)
         async with quick_tool(emulator, http_stack) as tool:
             reply = await tool.call({"image": IMAGE})
+            context = tool._slack._ssl_context
         assert reply["ok"] is True
         assert loaded == []
+        assert context is not None, "the stack was opened with a context of its own"
+        assert context.cert_store_stats()["x509_ca"] == 0, "one that trusts no roots"
 
     async def test_an_https_base_url_loads_it_once(
         self, http_stack: str, monkeypatch: pytest.MonkeyPatch
