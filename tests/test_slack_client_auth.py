@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import pickle
 
+import httpx
 import pytest
 
 from ocp_users_photo.credentials import ClientCredentials, SlackToken
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.replies import HttpReply
 from ocp_users_photo.slack.retry import RetryPolicy
 from tests.conftest import inject
 
@@ -121,3 +123,11 @@ async def test_credentials_echoed_with_escaped_slashes_are_redacted(
     for text in (repr(refused.value.reply), str(refused.value)):
         assert secret not in text
         assert basic not in text
+
+
+def test_the_raw_answers_repr_shows_no_token_it_holds() -> None:
+    # The bytes as they came, before any redaction: the new tokens of a refresh are there.
+    raw = b'{"ok": true, "access_token": "xoxe.xoxp-1-new", "refresh_token": "xoxe-1-next"}'
+    answer = HttpReply(status_code=200, headers=httpx.Headers(), body=raw, attempts=1)
+    assert "xoxe" not in repr(answer)
+    assert "status_code=200" in repr(answer)

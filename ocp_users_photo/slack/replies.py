@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
@@ -45,7 +45,8 @@ class HttpReply:
 
     status_code: int
     headers: httpx.Headers
-    body: bytes
+    # Not in the repr: the raw bytes, before redaction (oauth.v2.access answers with tokens).
+    body: bytes = field(repr=False)
     attempts: int
 
 
