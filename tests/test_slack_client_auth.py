@@ -126,8 +126,10 @@ async def test_credentials_echoed_with_escaped_slashes_are_redacted(
 
 
 def test_the_raw_answers_repr_shows_no_token_it_holds() -> None:
-    # The bytes as they came, before any redaction: the new tokens of a refresh are there.
+    # The answer as it came, before any redaction: the new tokens of a refresh are there,
+    # and a server may echo a token in a header.
     raw = b'{"ok": true, "access_token": "xoxe.xoxp-1-new", "refresh_token": "xoxe-1-next"}'
-    answer = HttpReply(status_code=200, headers=httpx.Headers(), body=raw, attempts=1)
+    echoed = httpx.Headers({"x-echo": "xoxe.xoxp-1-new"})
+    answer = HttpReply(status_code=200, headers=echoed, body=raw, attempts=1)
     assert "xoxe" not in repr(answer)
     assert "status_code=200" in repr(answer)

@@ -44,8 +44,9 @@ class HttpReply:
     """The final HTTP answer: status, headers, the (bounded) body, and how many attempts it took."""
 
     status_code: int
-    headers: httpx.Headers
-    # Not in the repr: the raw bytes, before redaction (oauth.v2.access answers with tokens).
+    # Neither in the repr: both are as they came, before redaction (a server may echo the
+    # token in a header; oauth.v2.access answers with new tokens in the body).
+    headers: httpx.Headers = field(repr=False)
     body: bytes = field(repr=False)
     attempts: int
 
