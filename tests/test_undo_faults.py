@@ -28,6 +28,7 @@ from ocp_users_photo.undo import HistoryUnavailable, PhotoHistory
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import (
     damage_table,
+    exists,
     history_tool,
     no_read_token,
     picture,
@@ -162,6 +163,9 @@ async def test_without_the_read_scope_the_host_may_turn_keeping_off(
     token = no_read_token(emulator)
     async with tool_for(emulator, history_file, token=token, keep_previous=False) as tool:
         assert (await tool.run({"image": RED}))["ok"] is True
+    assert set_photo_requests(emulator) == 1
+    assert not emulator.requests.for_path("/api/users.profile.get")
+    assert not exists(history_file)
 
 
 async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
@@ -170,6 +174,7 @@ async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
     token = no_read_token(emulator)
     async with tool_for(emulator, history_file, token=token, keep_previous="if_readable") as tool:
         assert (await tool.call({"image": RED}))["ok"] is True
+        assert await tool.history() == []  # set, and nothing kept
     (warning,) = [r for r in caplog.records if r.name == "ocp_users_photo.undo"]
     assert "was not kept" in warning.getMessage()
     assert "users.profile:read" in warning.getMessage()
@@ -208,7 +213,7 @@ async def test_an_original_over_the_byte_cap_refuses_the_change(
     async with tool_for(emulator, history) as tool:
         result = await tool.run({"image": GREEN})
     assert result["error"] == "previous_photo_not_kept"
-    assert "limit" in result["message"]
+    assert f"over the {len(RED) - 1}-byte limit" in result["message"]
     assert set_photo_requests(emulator) == 1
 
 
