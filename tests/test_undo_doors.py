@@ -147,6 +147,8 @@ async def test_an_entry_that_is_not_this_persons_is_refused(
     result = await tool.restore_tool().run({"entry": 99})
     assert result["error"] == "invalid_arguments"
     assert "no kept photo #99" in result["message"]
+    assert len(emulator.requests.for_path("/api/users.setPhoto")) == 1  # red.png's only
+    assert not emulator.requests.for_path("/api/users.deletePhoto")
 
 
 class PersonTokens:
@@ -186,9 +188,9 @@ async def test_each_person_has_a_history_of_their_own(
         assert len(await bob.history()) == 1
         # Bob's model cannot put back one of Alice's photos.
         alices_entry = (await alice.history())[0].entry
+        bob_before = await shown(emulator, tokens["UBOB"])
         refused = await bob.restore_tool().run({"entry": alices_entry})
         assert refused["error"] == "invalid_arguments"
-        bob_before = await shown(emulator, tokens["UBOB"])
         await alice.undo()
     assert (await shown(emulator, tokens["UALICE"])).original == RED
     assert await shown(emulator, tokens["UBOB"]) == bob_before
