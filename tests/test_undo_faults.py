@@ -24,7 +24,8 @@ import pytest
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError, TransportError
-from ocp_users_photo.undo import HistoryUnavailable, PhotoHistory
+from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
+from ocp_users_photo.undo.turns import wait_for_lease
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import (
     damage_table,
@@ -140,6 +141,33 @@ async def test_an_unwritable_history_refuses_the_change_at_a_model_door(
     assert result["error"] == "history_unavailable"
     assert "cannot be created or written" in result["message"]
     assert set_photo_requests(emulator) == 0
+
+
+async def test_a_turn_held_too_long_elsewhere_is_a_clear_error_naming_the_history(
+    history_file: Path,
+) -> None:
+    asked: list[str] = []
+
+    async def never_free() -> bool:
+        asked.append("take")
+        return False
+
+    def where() -> Path:
+        asked.append("path")
+        return history_file
+
+    with pytest.raises(HistoryUnavailable) as caught:
+        await wait_for_lease(
+            never_free, wait_seconds=0.05, owner=HistoryOwner("T1", "U1"), path=where
+        )
+    assert str(caught.value) == (
+        "another change of U1 in T1's photo has been under way for over 0.05 s (the history "
+        f"{history_file} says so); nothing was changed in Slack: try again later"
+    )
+    # The path is asked for once, for the message, after the tries.
+    assert asked[-1] == "path"
+    assert asked.count("path") == 1
+    assert asked.count("take") >= 2
 
 
 # The photo shown now cannot be kept -----------------------------------------------------

@@ -174,16 +174,23 @@ class Turn:
 
 
 async def wait_for_lease(
-    take: Callable[[], Awaitable[bool]], *, wait_seconds: float, owner: HistoryOwner, path: str
+    take: Callable[[], Awaitable[bool]],
+    *,
+    wait_seconds: float,
+    owner: HistoryOwner,
+    path: Callable[[], object],
 ) -> None:
-    """Poll ``take`` until it succeeds; HistoryUnavailable after ``wait_seconds``."""
+    """Poll ``take`` until it succeeds; HistoryUnavailable after ``wait_seconds``.
+
+    ``path()`` names the history in that message; it is asked for only then.
+    """
     started = time.monotonic()
     delay = 0.01
     while not await take():
         if time.monotonic() - started >= wait_seconds:
             raise HistoryUnavailable(
                 f"another change of {owner}'s photo has been under way for over "
-                f"{wait_seconds:g} s (the history {path} says so); nothing was changed in "
+                f"{wait_seconds:g} s (the history {path()} says so); nothing was changed in "
                 "Slack: try again later"
             )
         await asyncio.sleep(delay)
