@@ -20,6 +20,7 @@ from ocp_users_photo.cli_options import undo_warnings_to
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo.errors import EntryRefused
 from ocp_users_photo.undo.restore import restore_kept
 
 
@@ -54,7 +55,15 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             keep_previous="if_readable",
         ) as tool:
             # restore_kept says which entry it put back: no listing of the history first.
-            reply, restored = await restore_kept(tool, args.entry)
+            try:
+                reply, restored = await restore_kept(tool, args.entry)
+            except EntryRefused:
+                # Its text speaks to a model or a Python caller; here the list is `history`.
+                raise ValueError(
+                    f"there is no kept photo #{args.entry} for this person in "
+                    f"{tool.photo_history.path}: list them with 'ocp-users-photo history' and "
+                    "give one of their numbers (--entry N)"
+                ) from None
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
         print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)

@@ -94,6 +94,10 @@ def test_undo_with_nothing_kept_exits_2_and_sends_nothing(
     missing = cli("undo", "--entry", "7", env=env)
     assert missing.returncode == 2
     assert "no kept photo #7" in missing.stderr
+    # The terminal's way to list them, not the model's or the Python caller's.
+    assert "list them with 'ocp-users-photo history'" in missing.stderr
+    assert "usersRestorePhoto" not in missing.stderr
+    assert "tool.history()" not in missing.stderr
     assert photo_requests(slack_emulator) == []
 
 
