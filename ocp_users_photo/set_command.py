@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import io
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,7 +19,7 @@ from typing import Any, TextIO
 import anyio.to_thread
 from PIL import Image
 
-from ocp_users_photo.cli_options import add_slack_options
+from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.settings import door_token_source, missing_token_advice
@@ -99,13 +98,8 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     status = _Status(err)
-    warnings = _WarningLines(err, status)
-    undo_log = logging.getLogger("ocp_users_photo.undo")
-    undo_log.addHandler(warnings)
-    try:
+    with undo_warnings_to(err, before_line=status.clear):
         return await _set_photo_warned(args, out, err, status)
-    finally:
-        undo_log.removeHandler(warnings)
 
 
 async def _set_photo_warned(
@@ -216,20 +210,6 @@ def _write_preview(upload: PreparedUpload, target: Path) -> str:
         square = slack_square(picture, upload.image.crop_box)
     square.save(target, format="PNG")
     return f"Preview: {target} ({square.width}x{square.height} PNG, the square Slack would show)"
-
-
-class _WarningLines(logging.Handler):
-    """The undo's warnings (a photo not kept) as lines on stderr, after the status line."""
-
-    def __init__(self, stream: TextIO, status: _Status) -> None:
-        super().__init__(logging.WARNING)
-        self._stream = stream
-        self._status = status
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._status.clear()
-        self._stream.write(f"ocp-users-photo: warning: {record.getMessage()}\n")
-        self._stream.flush()
 
 
 class _Status:

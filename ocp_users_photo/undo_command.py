@@ -3,8 +3,9 @@
 ``undo`` alone puts back the newest kept photo, what Slack showed before the last
 change made with keeping on; ``--entry N`` puts back entry N of ``history``. Either
 is itself a change whose replaced photo is kept, so ``undo`` twice goes back to
-where it started. Exit codes as ``set``; 2 when nothing is kept or the history
-cannot be used (nothing was sent).
+where it started (as with ``set``, a token without users.profile:read puts the photo
+back unkept, with a warning on stderr saying how to fix it). Exit codes as ``set``;
+2 when nothing is kept or the history cannot be used (nothing was sent).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import json
 import sys
 from typing import TextIO
 
+from ocp_users_photo.cli_options import undo_warnings_to
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo.errors import EntryRefused
 from ocp_users_photo.undo.restore import restore_kept
 
 
@@ -33,23 +36,34 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_undo(args, sys.stdout))
+    return asyncio.run(_undo(args, sys.stdout, sys.stderr))
 
 
-async def _undo(args: argparse.Namespace, out: TextIO) -> int:
+async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.entry is not None and args.entry < 1:
         raise ValueError(
             "--entry must be an entry number from 'ocp-users-photo history' (1 or more)"
         )
-    async with UsersSetPhoto(
-        door_token_source("cli", variable=args.token_env),
-        base_url=args.base_url,
-        timeout=args.timeout,
-        photo_history=args.history,
-        keep_previous="if_readable",
-    ) as tool:
-        # restore_kept says which entry it put back: no listing of the history first.
-        reply, restored = await restore_kept(tool, args.entry)
+    # A token without users.profile:read puts the photo back without keeping the one it
+    # replaces (keep_previous="if_readable"): the warning saying so goes to stderr.
+    with undo_warnings_to(err) as warnings:
+        async with UsersSetPhoto(
+            door_token_source("cli", variable=args.token_env),
+            base_url=args.base_url,
+            timeout=args.timeout,
+            photo_history=args.history,
+            keep_previous="if_readable",
+        ) as tool:
+            # restore_kept says which entry it put back: no listing of the history first.
+            try:
+                reply, restored = await restore_kept(tool, args.entry)
+            except EntryRefused:
+                # Its text speaks to a model or a Python caller; here the list is `history`.
+                raise ValueError(
+                    f"there is no kept photo #{args.entry} for this person in "
+                    f"{tool.photo_history.path}: list them with 'ocp-users-photo history' and "
+                    "give one of their numbers (--entry N)"
+                ) from None
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
         print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)
@@ -62,5 +76,10 @@ async def _undo(args: argparse.Namespace, out: TextIO) -> int:
                 print(f"  {key}: {profile[key]}", file=out)
     else:
         print("  Slack shows the default avatar again.", file=out)
-    print("The photo it replaced was kept: 'ocp-users-photo undo' again goes back.", file=out)
+    if warnings.count:
+        print(
+            "The photo it replaced was not kept (see the warning): this cannot be undone.", file=out
+        )
+    else:
+        print("The photo it replaced was kept: 'ocp-users-photo undo' again goes back.", file=out)
     return 0

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run
 from ocp_users_photo.exports import export_tool, export_tools
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
+from tests.undo_fixtures import rows
 
 TOOL = "usersSetPhoto"
 
@@ -60,9 +62,16 @@ def _message_text(item: object) -> str:
 
 @asynccontextmanager
 async def mcp_session(
-    tmp_path: Path, *, token: str | None = CANARY_TOKEN, log_level: str = "debug"
+    tmp_path: Path,
+    *,
+    token: str | None = CANARY_TOKEN,
+    log_level: str = "debug",
+    flags: Sequence[str] = (),
 ) -> AsyncIterator[Session]:
-    """Start the server on an emulated Slack; on exit, check the canary leaked nowhere."""
+    """Start the server on an emulated Slack; on exit, check the canary leaked nowhere.
+
+    ``flags``: more of the server's options. Its history is in the test's own data folder.
+    """
     root = tmp_path / "images"
     root.mkdir()
     (root / "photo.png").write_bytes(make_image())
@@ -71,7 +80,9 @@ async def mcp_session(
     stderr_path = tmp_path / "server-stderr.txt"
     received: list[str] = []
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as slack:
-        env = {"SLACK_API_URL": slack.base_url}
+        # The client passes on only HOME, PATH, SHELL and TERM: without XDG_DATA_HOME (the
+        # test's own, conftest's private_data_folder) the history would go to the real home.
+        env = {"SLACK_API_URL": slack.base_url, "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"]}
         if token is not None:
             env["SLACK_USER_TOKEN"] = token
         parameters = StdioServerParameters(
@@ -83,6 +94,7 @@ async def mcp_session(
                 str(root),
                 "--log-level",
                 log_level,
+                *flags,
             ],
             env=env,
             cwd=str(tmp_path),
@@ -160,9 +172,14 @@ async def test_lists_the_tool_with_the_exported_schemas(tmp_path: Path) -> None:
         assert str(session.root) in session.instructions
 
 
-async def test_a_session_refuses_bad_calls_and_stays_alive(tmp_path: Path) -> None:
+async def test_a_session_refuses_bad_calls_and_stays_alive(
+    tmp_path: Path, private_data_folder: Path
+) -> None:
     async with mcp_session(tmp_path) as session:
         assert_success(await session.call({"image": "photo.png"}))
+        # The photo replaced was kept in the default history, in the test's data folder.
+        history = private_data_folder / "ocp-users-photo" / "photo-history.sqlite3"
+        assert rows(history, "SELECT kind FROM entries") == [("default",)]
         (request,) = photo_requests(session.slack)
         assert request.path == "/api/users.setPhoto"
         assert (request.header("content-type") or "").startswith("multipart/form-data")

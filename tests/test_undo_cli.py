@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator.tokens import user_id_for_token
 from ocp_users_photo.settings import missing_token_advice
 from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
 from tests.test_cli import cli
-from tests.undo_fixtures import no_read_token, picture
+from tests.undo_fixtures import NO_READ_TOKEN, no_read_token, picture
 
 
 @pytest.fixture
@@ -66,6 +67,10 @@ def test_set_keeps_history_lists_undo_puts_back(
     undone = cli("undo", env=env)
     assert undone.returncode == 0, undone.stderr
     assert undone.stdout.startswith("Put back #2")
+    assert undone.stdout.splitlines()[-1] == (
+        "The photo it replaced was kept: 'ocp-users-photo undo' again goes back."
+    )
+    assert undone.stderr == ""
     assert shown_avatar_hash(slack_emulator) == red_hash
 
     back = cli("undo", "--entry", "1", "--json", env=env)
@@ -89,6 +94,10 @@ def test_undo_with_nothing_kept_exits_2_and_sends_nothing(
     missing = cli("undo", "--entry", "7", env=env)
     assert missing.returncode == 2
     assert "no kept photo #7" in missing.stderr
+    # The terminal's way to list them, not the model's or the Python caller's.
+    assert "list them with 'ocp-users-photo history'" in missing.stderr
+    assert "usersRestorePhoto" not in missing.stderr
+    assert "tool.history()" not in missing.stderr
     assert photo_requests(slack_emulator) == []
 
 
@@ -120,6 +129,29 @@ def test_set_without_the_read_scope_sets_and_warns_how_to_fix_it(
     assert "users.profile:read" in warning
     assert "reinstall" in warning
     assert len(photo_requests(slack_emulator)) == 1
+
+
+def test_undo_without_the_read_scope_puts_back_warns_and_says_it_kept_nothing(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    default_hash = shown_avatar_hash(slack_emulator)
+    assert cli("set", str(images[0]), env=env).returncode == 0
+    # The same person's token, granted users.profile:write alone.
+    slack_emulator.state.add_token(
+        NO_READ_TOKEN, user_id=user_id_for_token(CANARY_TOKEN), scopes="users.profile:write"
+    )
+    done = cli("undo", env={**env, "SLACK_USER_TOKEN": NO_READ_TOKEN})
+    assert done.returncode == 0, done.stderr
+    assert shown_avatar_hash(slack_emulator) == default_hash
+    (warning,) = done.stderr.splitlines()
+    assert warning.startswith("ocp-users-photo: warning: the photo shown now was not kept")
+    assert "users.profile:read" in warning
+    assert done.stdout.splitlines()[-1] == (
+        "The photo it replaced was not kept (see the warning): this cannot be undone."
+    )
+    assert "again goes back" not in done.stdout
+    listed = json.loads(cli("history", "--json", env=env).stdout)
+    assert [entry["entry"] for entry in listed["entries"]] == [1]  # nothing new was kept
 
 
 def test_set_with_no_keep_previous_reads_nothing(

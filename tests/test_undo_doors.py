@@ -5,20 +5,16 @@ frameworks, every export (checked by the providers' own code), OCP agents, the M
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
 
 from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.credentials import SlackToken
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.exports import (
     FORMATS,
     export_tool,
@@ -35,12 +31,13 @@ from ocp_users_photo.model_tool import checked_model_tools
 from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import CANARY_TOKEN
 from tests.standin_agent import AsyncStandInAgent
+from tests.test_mcp_server import mcp_session
 from tests.test_provider_checks import (
     anthropic_strict_changes,
     check_gemini,
     openai_agents_sdk_changes,
 )
-from tests.undo_fixtures import picture, shown
+from tests.undo_fixtures import exists, picture, rows, shown
 
 DATA = Path(__file__).parent / "data"
 RED = picture((200, 30, 30))
@@ -150,6 +147,8 @@ async def test_an_entry_that_is_not_this_persons_is_refused(
     result = await tool.restore_tool().run({"entry": 99})
     assert result["error"] == "invalid_arguments"
     assert "no kept photo #99" in result["message"]
+    assert len(emulator.requests.for_path("/api/users.setPhoto")) == 1  # red.png's only
+    assert not emulator.requests.for_path("/api/users.deletePhoto")
 
 
 class PersonTokens:
@@ -189,9 +188,9 @@ async def test_each_person_has_a_history_of_their_own(
         assert len(await bob.history()) == 1
         # Bob's model cannot put back one of Alice's photos.
         alices_entry = (await alice.history())[0].entry
+        bob_before = await shown(emulator, tokens["UBOB"])
         refused = await bob.restore_tool().run({"entry": alices_entry})
         assert refused["error"] == "invalid_arguments"
-        bob_before = await shown(emulator, tokens["UBOB"])
         await alice.undo()
     assert (await shown(emulator, tokens["UALICE"])).original == RED
     assert await shown(emulator, tokens["UBOB"]) == bob_before
@@ -315,41 +314,18 @@ async def test_ocp_agents_own_agent_offers_the_undo(
 # The MCP server ------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def mcp_server(tmp_path: Path, *flags: str) -> AsyncIterator[tuple[ClientSession, Any]]:
-    (tmp_path / "red.png").write_bytes(RED)
-    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as slack:
-        parameters = StdioServerParameters(
-            command=sys.executable,
-            args=[
-                "-m",
-                "ocp_users_photo.mcp_server",
-                "--image-root",
-                str(tmp_path),
-                "--history",
-                str(tmp_path / "mcp-history.sqlite3"),
-                *flags,
-            ],
-            env={"SLACK_API_URL": slack.base_url, "SLACK_USER_TOKEN": CANARY_TOKEN},
-            cwd=str(tmp_path),
-        )
-        with (tmp_path / "stderr.txt").open("w") as errlog:
-            async with (
-                stdio_client(parameters, errlog=errlog) as (read, write),
-                ClientSession(read, write) as client,
-            ):
-                await client.initialize()
-                yield client, slack
-    assert CANARY_TOKEN not in (tmp_path / "stderr.txt").read_text()
+# mcp_session also checks the canary token is in no message received and no line logged.
 
 
 async def test_the_mcp_server_offers_both_tools_and_undoes(tmp_path: Path) -> None:
-    async with mcp_server(tmp_path) as (client, slack):
+    history = tmp_path / "mcp-history.sqlite3"
+    async with mcp_session(tmp_path, flags=("--history", str(history))) as session:
+        client, slack = session.client, session.slack
         listed = await client.list_tools()
         assert [t.name for t in listed.tools] == BOTH
         assert listed.tools[1].output_schema == restore_result_schema()
         before = await shown(slack, CANARY_TOKEN)
-        set_result = await client.call_tool("usersSetPhoto", {"image": "red.png"})
+        set_result = await client.call_tool("usersSetPhoto", {"image": "photo.png"})
         assert not set_result.is_error
         listing = await client.call_tool("usersRestorePhoto", {})
         (entry,) = listing.structured_content["entries"]
@@ -362,12 +338,17 @@ async def test_the_mcp_server_offers_both_tools_and_undoes(tmp_path: Path) -> No
         assert refused.structured_content["error"] == "invalid_arguments"
         dumped = json.dumps([result.model_dump(mode="json") for result in (listing, restored)])
         assert CANARY_TOKEN not in dumped
+    # The --history file, and no other.
+    assert rows(history, "SELECT COUNT(*) FROM entries") == [(2,)]
 
 
-async def test_the_mcp_server_without_keeping_offers_one_tool(tmp_path: Path) -> None:
-    async with mcp_server(tmp_path, "--no-keep-previous") as (client, slack):
-        listed = await client.list_tools()
+async def test_the_mcp_server_without_keeping_offers_one_tool(
+    tmp_path: Path, private_data_folder: Path
+) -> None:
+    async with mcp_session(tmp_path, flags=("--no-keep-previous",)) as session:
+        listed = await session.client.list_tools()
         assert [t.name for t in listed.tools] == ["usersSetPhoto"]
-        result = await client.call_tool("usersSetPhoto", {"image": "red.png"})
+        result = await session.client.call_tool("usersSetPhoto", {"image": "photo.png"})
         assert not result.is_error
-        assert not slack.requests.for_path("/api/users.profile.get")
+        assert not session.slack.requests.for_path("/api/users.profile.get")
+    assert not exists(private_data_folder / "ocp-users-photo")  # no history made

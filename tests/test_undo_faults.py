@@ -24,10 +24,12 @@ import pytest
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError, TransportError
-from ocp_users_photo.undo import HistoryUnavailable, PhotoHistory
+from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
+from ocp_users_photo.undo.turns import wait_for_lease
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import (
     damage_table,
+    exists,
     history_tool,
     no_read_token,
     picture,
@@ -141,6 +143,33 @@ async def test_an_unwritable_history_refuses_the_change_at_a_model_door(
     assert set_photo_requests(emulator) == 0
 
 
+async def test_a_turn_held_too_long_elsewhere_is_a_clear_error_naming_the_history(
+    history_file: Path,
+) -> None:
+    asked: list[str] = []
+
+    async def never_free() -> bool:
+        asked.append("take")
+        return False
+
+    def where() -> Path:
+        asked.append("path")
+        return history_file
+
+    with pytest.raises(HistoryUnavailable) as caught:
+        await wait_for_lease(
+            never_free, wait_seconds=0.05, owner=HistoryOwner("T1", "U1"), path=where
+        )
+    assert str(caught.value) == (
+        "another change of U1 in T1's photo has been under way for over 0.05 s (the history "
+        f"{history_file} says so); nothing was changed in Slack: try again later"
+    )
+    # The path is asked for once, for the message, after the tries.
+    assert asked[-1] == "path"
+    assert asked.count("path") == 1
+    assert asked.count("take") >= 2
+
+
 # The photo shown now cannot be kept -----------------------------------------------------
 
 
@@ -162,6 +191,9 @@ async def test_without_the_read_scope_the_host_may_turn_keeping_off(
     token = no_read_token(emulator)
     async with tool_for(emulator, history_file, token=token, keep_previous=False) as tool:
         assert (await tool.run({"image": RED}))["ok"] is True
+    assert set_photo_requests(emulator) == 1
+    assert not emulator.requests.for_path("/api/users.profile.get")
+    assert not exists(history_file)
 
 
 async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
@@ -170,6 +202,7 @@ async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
     token = no_read_token(emulator)
     async with tool_for(emulator, history_file, token=token, keep_previous="if_readable") as tool:
         assert (await tool.call({"image": RED}))["ok"] is True
+        assert await tool.history() == []  # set, and nothing kept
     (warning,) = [r for r in caplog.records if r.name == "ocp_users_photo.undo"]
     assert "was not kept" in warning.getMessage()
     assert "users.profile:read" in warning.getMessage()
@@ -208,7 +241,7 @@ async def test_an_original_over_the_byte_cap_refuses_the_change(
     async with tool_for(emulator, history) as tool:
         result = await tool.run({"image": GREEN})
     assert result["error"] == "previous_photo_not_kept"
-    assert "limit" in result["message"]
+    assert f"over the {len(RED) - 1}-byte limit" in result["message"]
     assert set_photo_requests(emulator) == 1
 
 

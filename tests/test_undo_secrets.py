@@ -58,10 +58,9 @@ async def test_no_token_in_the_history_listings_errors_or_logs(
         texts.append(json.dumps([entry.as_dict() for entry in await tool.history()]))
         texts.append(repr(original))
         emulator.faults.inject(Fault.status(500), path="*", times=3)
-        try:
+        with pytest.raises(UsersPhotoError) as failed:
             await tool.undo()
-        except UsersPhotoError as error:
-            texts.extend([str(error), repr(error), error.message])
+        texts.extend([str(failed.value), repr(failed.value), failed.value.message])
         texts.extend([repr(tool), repr(tool.photo_history), repr(restore)])
         texts.extend(repr(keeper) for keeper in tool._keepers.values())
     stored = stored_bytes(tmp_path, "history")

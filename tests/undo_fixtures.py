@@ -118,8 +118,3 @@ def damage_table(path: Path, table: str) -> None:
 def stored_bytes(folder: Path, prefix: str) -> bytes:
     """Every file in ``folder`` whose name starts with ``prefix`` (a database and its WAL)."""
     return b"".join(path.read_bytes() for path in folder.iterdir() if path.name.startswith(prefix))
-
-
-def history_requests(emulator: RunningEmulator) -> list[str]:
-    """The paths of the requests that reached the emulator, in order (profile reads included)."""
-    return [request.path for request in emulator.requests.all()]

@@ -36,6 +36,7 @@ __all__ = [
     "HISTORY_FILE_NAME",
     "SCHEMA_VERSION",
     "default_history_path",
+    "in_transaction",
     "open_history",
     "translated_failures",
 ]

@@ -22,7 +22,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from ocp_users_photo.errors import ReplySchemaError, TransportError, UsersPhotoError
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
@@ -38,7 +38,7 @@ from ocp_users_photo.undo.turns import Turn
 __all__ = ["KeepMode", "KeptChange", "PhotoKeeper", "replaced_by"]
 
 KeepMode = Literal["required", "if_readable"]
-KEEP_MODES: Final = ("required", "if_readable")
+KEEP_MODES: Final = get_args(KeepMode)
 
 logger = logging.getLogger("ocp_users_photo.undo")
 

@@ -16,10 +16,9 @@ from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.undo.shown_photo import READ_SCOPE_FIX
+from ocp_users_photo.whoami import READ_SCOPE
 
 __all__ = ["READ_SCOPE", "history_owner"]
-
-READ_SCOPE = "users.profile:read"
 
 
 async def history_owner(

@@ -121,8 +121,7 @@ async def restore_kept(
     change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
     async def put_back() -> dict[str, Any]:
-        reply = await tool._send_checked(upload)
-        return reply
+        return await tool._send_checked(upload)
 
     try:
         return await apply_change(watching, call, change, put_back), kept

@@ -21,6 +21,7 @@ from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallObserver
 from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
 from ocp_users_photo.tokens import ActingPerson, acting_as
+from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import EntryRefused
 from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME, kept_photos, restore_kept
 
@@ -136,7 +137,7 @@ def entry_argument(arguments: object) -> int | None:
     return number
 
 
-def _listing(entries: Sequence[Any]) -> dict[str, Any]:
+def _listing(entries: Sequence[KeptPhoto]) -> dict[str, Any]:
     listed = [entry.as_dict() for entry in entries[:MAX_LISTED]]
     if not listed:
         message = (

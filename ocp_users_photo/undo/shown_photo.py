@@ -122,17 +122,15 @@ def _checked_image(data: bytes, limits: ImageLimits) -> str:
     facts, problems = read_header(source, limits)
     if facts is not None:
         facts.picture.close()
-    slack_format = facts.slack_format if facts is not None else None
-    if facts is None or slack_format is None or facts.incomplete:
-        why = (
-            problems[0].message
-            if problems
-            else facts.incomplete
-            if facts is not None and facts.incomplete
-            else "not a PNG, JPEG or GIF"
-        )
-        raise KeepingImpossible(
-            f"its original is not an image that could be put back ({why[:200]})",
-            fix="set the photo again from a PNG, JPEG or GIF file",
-        )
-    return CONTENT_TYPES[slack_format]
+        if facts.slack_format is not None and not facts.incomplete:
+            return CONTENT_TYPES[facts.slack_format]
+    if problems:
+        why = problems[0].message
+    elif facts is not None and facts.incomplete:
+        why = facts.incomplete
+    else:
+        why = "not a PNG, JPEG or GIF"
+    raise KeepingImpossible(
+        f"its original is not an image that could be put back ({why[:200]})",
+        fix="set the photo again from a PNG, JPEG or GIF file",
+    )

@@ -135,7 +135,9 @@ class PhotoHistory(AsyncClosing):
                 lambda: self._run(try_lease, owner, holder, self.lease_seconds),
                 wait_seconds=self.lease_seconds + 5,
                 owner=owner,
-                path=str(self.path),
+                # Not found here: finding the default path imports platformdirs, which
+                # take (in a worker thread) has done by the time a message needs it.
+                path=lambda: self.path,
             )
         except BaseException:
             release_lock()

@@ -27,6 +27,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from ocp_users_photo.undo.database import in_transaction
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable
 
@@ -44,26 +45,24 @@ def try_lease(
     database: sqlite3.Connection, owner: HistoryOwner, holder: str, seconds: float
 ) -> bool:
     """Take ``owner``'s lease for ``holder`` if it is free, ran out or its holder died. Blocking."""
-    database.execute("BEGIN IMMEDIATE")
-    try:
-        row = database.execute(
+
+    def take(connection: sqlite3.Connection) -> bool:
+        row = connection.execute(
             "SELECT holder, expires_at FROM leases WHERE workspace = ? AND user_id = ?",
             (owner.workspace, owner.user_id),
         ).fetchone()
         now = time.time()
         if row is not None and float(row[1]) > now and _alive(str(row[0])):
-            database.execute("COMMIT")
             return False
-        database.execute(
+        connection.execute(
             "INSERT OR REPLACE INTO leases (workspace, user_id, holder, expires_at) "
             "VALUES (?, ?, ?, ?)",
             (owner.workspace, owner.user_id, holder, now + seconds),
         )
-        database.execute("COMMIT")
         return True
-    except BaseException:
-        database.execute("ROLLBACK")
-        raise
+
+    # BEGIN IMMEDIATE: the check and the taking are one write, so two takers never both win.
+    return in_transaction(database, take)
 
 
 def release_lease(database: sqlite3.Connection, owner: HistoryOwner, holder: str) -> None:
@@ -175,16 +174,23 @@ class Turn:
 
 
 async def wait_for_lease(
-    take: Callable[[], Awaitable[bool]], *, wait_seconds: float, owner: HistoryOwner, path: str
+    take: Callable[[], Awaitable[bool]],
+    *,
+    wait_seconds: float,
+    owner: HistoryOwner,
+    path: Callable[[], object],
 ) -> None:
-    """Poll ``take`` until it succeeds; HistoryUnavailable after ``wait_seconds``."""
+    """Poll ``take`` until it succeeds; HistoryUnavailable after ``wait_seconds``.
+
+    ``path()`` names the history in that message; it is asked for only then.
+    """
     started = time.monotonic()
     delay = 0.01
     while not await take():
         if time.monotonic() - started >= wait_seconds:
             raise HistoryUnavailable(
                 f"another change of {owner}'s photo has been under way for over "
-                f"{wait_seconds:g} s (the history {path} says so); nothing was changed in "
+                f"{wait_seconds:g} s (the history {path()} says so); nothing was changed in "
                 "Slack: try again later"
             )
         await asyncio.sleep(delay)
