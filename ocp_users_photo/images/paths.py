@@ -198,7 +198,7 @@ def _read_up_to(descriptor: int, limit: int) -> bytes:
     return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
-def real_path_of(descriptor: int, status: os.stat_result, named: str = "") -> str | None:
+def real_path_of(descriptor: int, status: os.stat_result, named: str) -> str | None:
     """Where an open file really is, read from the handle itself (None if it cannot be).
 
     Linux tells it through /proc, macOS through F_GETPATH; elsewhere the named path is
@@ -217,8 +217,6 @@ def real_path_of(descriptor: int, status: os.stat_result, named: str = "") -> st
         except OSError:
             return None
         return os.fsdecode(raw.split(b"\0", 1)[0])
-    if not named:
-        return None
     try:
         resolved = os.path.realpath(named)
         again = os.stat(resolved)
