@@ -10,6 +10,7 @@ import base64
 import concurrent.futures
 import gc
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -272,6 +273,41 @@ class TestTheRootCheckAndTheOpenRace:
         assert source is None
         assert "not a regular file" in problems[0].message
         assert time.monotonic() - started < 1.0
+
+    def test_without_proc_the_handle_is_still_checked_by_device_and_inode(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A Linux without /proc mounted (a chroot, a sandbox) cannot name a handle's file;
+        # the named path's target, if it is the very file held, is checked instead.
+        from ocp_users_photo.images import paths
+
+        real_readlink = os.readlink
+        asked: list[str] = []
+
+        def no_proc(path: str, *args: object, **kwargs: object) -> str:
+            if str(path).startswith("/proc/self/fd/"):
+                asked.append(str(path))
+                raise FileNotFoundError(2, "No such file or directory", str(path))
+            return real_readlink(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(paths.os, "readlink", no_proc)
+        root = (tmp_path / "root").resolve()
+        root.mkdir()
+        (root / "me.png").write_bytes(PNG)
+        (root / "alias.png").symlink_to(root / "me.png")
+        (tmp_path / "secret.png").write_bytes(PNG)
+        (root / "away.png").symlink_to(tmp_path / "secret.png")
+        for inside in ("me.png", "alias.png"):
+            source, problems = open_confined(str(root / inside), (root,), len(PNG))
+            assert problems == []
+            assert source is not None
+            assert source.label == str(root / "me.png")
+            source.close()
+        source, problems = open_confined(str(root / "away.png"), (root,), len(PNG))
+        assert source is None
+        assert "outside the folders" in problems[0].message
+        if sys.platform.startswith("linux"):
+            assert asked, "the /proc way was tried first"
 
     def test_a_symlink_inside_a_root_still_works(self, tmp_path: Path) -> None:
         root = tmp_path.resolve()
