@@ -56,10 +56,6 @@ class UrlResolver:
         self._ssl_context = ssl_context
         self._resolver = resolver
 
-    @property
-    def allowed_hosts(self) -> tuple[str, ...]:
-        return tuple(self.policy.allowed_hosts)
-
     async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
         policy = self.policy
         if not policy.allowed_hosts and policy.loopback_http_origin is None:
