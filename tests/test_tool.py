@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import hashlib
 import io
@@ -580,6 +581,17 @@ async def test_observers_are_given_a_safe_view_of_the_arguments(
         await tool.call({"image": data, "token": CANARY_TOKEN, "crop_x": None})
     expected = {"image": f"<{len(data)} bytes>", "token": "[redacted]", "crop_x": "<NoneType>"}
     assert seen == [expected, expected]
+
+
+def test_an_image_as_base64_text_is_told_as_text_never_as_a_piece_of_it() -> None:
+    # base64's alphabet has "/": such a text is no path, and no piece of it is kept.
+    from ocp_users_photo.argument_view import safe_view
+
+    text = base64.b64encode(make_image()).decode()
+    assert "/" in text, "the case in question: base64 with a /"
+    assert len(text) <= 4096, "short enough to be a path's length"
+    assert safe_view({"image": text}) == {"image": f"<text, {len(text)} characters>"}
+    assert safe_view({"image": "file:///pictures/me%20too.png"}) == {"image": "<path me too.png>"}
 
 
 @settings(max_examples=200, deadline=None)
