@@ -82,6 +82,9 @@ def test_the_option_checks_its_hosts_and_the_schema_says_what_is_accepted() -> N
     text = allowed.input_schema["properties"]["image"]["description"]
     assert "https URL of an image on one of these hosts: images.example.com, .cdn.test" in text
     assert "not fetched" not in text
+    # Shown as they are matched: lower case, IDNA.
+    odd = UsersSetPhoto(CANARY_TOKEN, url_hosts=["Images.Example.COM", "bücher.test"], environ={})
+    assert odd.url_hosts == ("images.example.com", "xn--bcher-kva.test")
     with pytest.raises(ValueError, match="allowed"):
         UsersSetPhoto(CANARY_TOKEN, url_hosts=["https://images.example.com/"], environ={})
 
