@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ocp_users_photo.credentials import quotable
+from ocp_users_photo.images.resolvers import kind_of
 from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
@@ -64,7 +65,9 @@ def _image_kind(value: object) -> str:
             return f"<url {redact_url(stripped[:4096])[:120]}>"
         if stripped[:5].lower() == "data:":
             return f"<data: URI, {len(value)} characters>"
-        if len(value) <= 4096 and ("/" in value or "." in value[-6:]):
-            return f"<path {os.path.basename(value)[:60]}>"
+        # The resolvers' own verdict: base64 text (whose alphabet has "/") is no path.
+        kind, normalised, _ = kind_of(value)
+        if kind == "path":
+            return f"<path {os.path.basename(normalised)[:60]}>"
         return f"<text, {len(value)} characters>"
     return f"<{type(value).__name__}>"

@@ -254,10 +254,12 @@ class UsersSetPhoto(AsyncClosing):
         self._photo_history: PhotoHistory | None = None
         self._keepers: dict[str, PhotoKeeper] = {}
         self._identities = IdentityCache()
-        self.url_hosts: tuple[str, ...] = _url_hosts(url_hosts)
+        url_policy = _url_policy(url_hosts, limits)
+        # As the policy matches them (lower case, IDNA), for the schema and the MCP text.
+        self.url_hosts: tuple[str, ...] = tuple(url_policy.allowed_hosts)
         resolvers: dict[str, ImageResolver] = {
             **default_resolvers(),
-            "url": UrlResolver(UrlPolicy(allowed_hosts=self.url_hosts, max_bytes=limits.max_bytes)),
+            "url": UrlResolver(url_policy),
         }
         resolvers.update(image_resolvers or {})
         self._intake = ImageIntake(resolvers)
@@ -716,15 +718,12 @@ def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenS
     )
 
 
-def _url_hosts(hosts: Sequence[str] | None) -> tuple[str, ...]:
-    """The allow-list of image hosts, checked now: a bad entry fails at construction."""
-    if hosts is None:
-        return ()
+def _url_policy(hosts: Sequence[str] | None, limits: ImageLimits) -> UrlPolicy:
+    """The policy for image URLs on ``hosts``, checked now: a bad entry fails at construction
+    (ValueError naming it)."""
     if isinstance(hosts, str):
         hosts = [hosts]
-    listed = tuple(hosts)
-    UrlPolicy(allowed_hosts=listed)  # raises ValueError naming a bad entry
-    return listed
+    return UrlPolicy(allowed_hosts=tuple(hosts or ()), max_bytes=limits.max_bytes)
 
 
 def _check_option(name: str, value: object, allowed: tuple[str, ...]) -> None:

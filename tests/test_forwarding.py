@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -71,3 +72,16 @@ def test_the_package_imports_a_name_on_first_use_and_refuses_unknown_ones() -> N
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert ran.stdout.split() == ["False", "True", "True"]
+
+
+@pytest.mark.parametrize("package", ["ocp_users_photo", "ocp_users_photo.web_image"])
+def test_every_public_name_of_a_lazy_package_resolves(package: str) -> None:
+    # Imported on first use, a name whose home moved would fail only when a caller reads
+    # it; each is read here, so a stale _HOMES entry fails the suite instead.
+    module = importlib.import_module(package)
+    public = list(module.__all__)
+    assert public, "the package lists its public names"
+    for name in public:
+        assert getattr(module, name) is not None, name
+    assert set(public) <= set(dir(module))
+    assert set(module._HOMES) <= set(public), "every lazy name is a public one"

@@ -10,6 +10,7 @@ import base64
 import concurrent.futures
 import gc
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -156,17 +157,26 @@ class TestTheRootCheckAndTheOpenRace:
         swapper = threading.Thread(target=swap, daemon=True)
         swapper.start()
         read: set[bytes] = set()
+        refused_outside = 0
         try:
-            for _ in range(self.TRIES):
-                source, _ = open_confined(str(root / "album" / "me.png"), (root,), 1024)
+            # TRIES at least, and on until both sides of the race were met (the threads'
+            # interleaving is the scheduler's), within a bound.
+            for tried in range(self.TRIES * 10):
+                if tried >= self.TRIES and read and refused_outside:
+                    break
+                source, problems = open_confined(str(root / "album" / "me.png"), (root,), 1024)
                 if source is not None:
                     read.add(source.stream().read())
                     source.close()
+                elif "outside the folders" in problems[0].message:
+                    refused_outside += 1
         finally:
             stop.set()
             swapper.join()
         assert b"OUTSIDE" not in read
-        assert read <= {b"INSIDE"}
+        # Both sides of the race were met: the file read, and the symlink caught.
+        assert read == {b"INSIDE"}
+        assert refused_outside > 0, "no try met the folder as a symlink"
 
     def test_swapping_the_file_for_a_fifo_never_stalls(self, tmp_path: Path) -> None:
         root = tmp_path.resolve()
@@ -185,21 +195,29 @@ class TestTheRootCheckAndTheOpenRace:
         swapper = threading.Thread(target=swap, daemon=True)
         swapper.start()
         slowest = 0.0
+        outcomes = {"read": 0, "not a regular file": 0}
         try:
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                for _ in range(self.TRIES // 3):
+                for tried in range(self.TRIES * 3):
+                    if tried >= self.TRIES // 3 and all(outcomes.values()):
+                        break
                     started = time.monotonic()
-                    source, _ = pool.submit(open_confined, str(target), (root,), 1024).result(
-                        timeout=5
-                    )
+                    source, problems = pool.submit(
+                        open_confined, str(target), (root,), 1024
+                    ).result(timeout=5)
                     slowest = max(slowest, time.monotonic() - started)
                     if source is not None:
                         assert source.stream().read() == b"INSIDE"
                         source.close()
+                        outcomes["read"] += 1
+                    elif "not a regular file" in problems[0].message:
+                        outcomes["not a regular file"] += 1
         finally:
             stop.set()
             swapper.join()
         assert slowest < 1.0, f"an open took {slowest:.2f} s"
+        # Both sides of the race were met: the file read, and the FIFO refused.
+        assert all(outcomes.values()), outcomes
 
     @pytest.fixture
     def swapped_just_before_the_open(
@@ -266,12 +284,56 @@ class TestTheRootCheckAndTheOpenRace:
         assert "not a regular file" in problems[0].message
 
     def test_a_fifo_is_refused_without_blocking(self, tmp_path: Path) -> None:
-        os.mkfifo(tmp_path / "pipe.png")
-        started = time.monotonic()
-        source, problems = open_confined(str(tmp_path / "pipe.png"), None, 1024)
+        # In a worker thread: an open that blocked on the FIFO (no writer) would hang the
+        # test rather than fail it. A writer is opened to unblock it if it does.
+        fifo = tmp_path / "pipe.png"
+        os.mkfifo(fifo)
+        pool = concurrent.futures.ThreadPoolExecutor(1)
+        opening = pool.submit(open_confined, str(fifo), None, 1024)
+        try:
+            source, problems = opening.result(timeout=1.0)
+        finally:
+            if not opening.done():
+                with open(fifo, "wb"):
+                    pass
+            pool.shutdown()
         assert source is None
         assert "not a regular file" in problems[0].message
-        assert time.monotonic() - started < 1.0
+
+    def test_without_proc_the_handle_is_still_checked_by_device_and_inode(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A Linux without /proc mounted (a chroot, a sandbox) cannot name a handle's file;
+        # the named path's target, if it is the very file held, is checked instead.
+        from ocp_users_photo.images import paths
+
+        real_readlink = os.readlink
+        asked: list[str] = []
+
+        def no_proc(path: str, *args: object, **kwargs: object) -> str:
+            if str(path).startswith("/proc/self/fd/"):
+                asked.append(str(path))
+                raise FileNotFoundError(2, "No such file or directory", str(path))
+            return real_readlink(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(paths.os, "readlink", no_proc)
+        root = (tmp_path / "root").resolve()
+        root.mkdir()
+        (root / "me.png").write_bytes(PNG)
+        (root / "alias.png").symlink_to(root / "me.png")
+        (tmp_path / "secret.png").write_bytes(PNG)
+        (root / "away.png").symlink_to(tmp_path / "secret.png")
+        for inside in ("me.png", "alias.png"):
+            source, problems = open_confined(str(root / inside), (root,), len(PNG))
+            assert problems == []
+            assert source is not None
+            assert source.label == str(root / "me.png")
+            source.close()
+        source, problems = open_confined(str(root / "away.png"), (root,), len(PNG))
+        assert source is None
+        assert "outside the folders" in problems[0].message
+        if sys.platform.startswith("linux"):
+            assert asked, "the /proc way was tried first"
 
     def test_a_symlink_inside_a_root_still_works(self, tmp_path: Path) -> None:
         root = tmp_path.resolve()

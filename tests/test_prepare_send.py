@@ -117,3 +117,13 @@ async def test_a_person_bound_tool_prepares_and_sends_the_same_way(
     assert reply["ok"] is True
     (request,) = photo_requests(emulator)
     assert request.header("authorization") == "Bearer xoxp-1-2-u0456"
+
+
+async def test_an_uploads_repr_names_the_image_without_its_bytes(tool: UsersSetPhoto) -> None:
+    data = make_image((600, 600))
+    async with tool.prepare({"image": data}) as upload:
+        shown = repr(upload)
+    assert "byte_count=" in shown
+    assert "PNG" in shown
+    assert repr(data[16:48])[2:-1] not in shown
+    assert len(shown) < 1000

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import hashlib
 import io
 import itertools
 import json
 import logging
+import os
 import re
 import struct
 import tracemalloc
@@ -350,16 +352,69 @@ def expected_fingerprint(data: bytes) -> str:
     return hashlib.sha256(material).hexdigest()[:12]
 
 
+# Reading the header (Pillow's parse up to the pixel data, the last 4 KB for completeness)
+# takes this much at most; anything more would be a second read of the file.
+HEADER_READS = 64 * 1024
+
+
+class CountingReader(io.BufferedReader):
+    """A file the tool opened whose ``read`` calls add their sizes to ``counted``."""
+
+    counted: list[int]
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.counted.append(len(data))
+        return data
+
+
+def count_reads_of(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of what the tool reads of ``path`` from now on: whole when opened, or from
+    the open file it streams (images/paths.py), in one list."""
+    from ocp_users_photo.images import paths
+
+    target = path.stat()
+    counted: list[int] = []
+    real_fdopen, real_read_up_to = os.fdopen, paths._read_up_to
+
+    def is_target(descriptor: int) -> bool:
+        status = os.fstat(descriptor)
+        return (status.st_dev, status.st_ino) == (target.st_dev, target.st_ino)
+
+    def fdopen(descriptor: int, *args: Any, **kwargs: Any) -> Any:
+        if not is_target(descriptor):
+            return real_fdopen(descriptor, *args, **kwargs)
+        file = CountingReader(io.FileIO(descriptor, "rb"))
+        file.counted = counted
+        return file
+
+    def read_up_to(descriptor: int, limit: int) -> bytes:
+        data: bytes = real_read_up_to(descriptor, limit)
+        if is_target(descriptor):
+            counted.append(len(data))
+        return data
+
+    monkeypatch.setattr(paths.os, "fdopen", fdopen)
+    monkeypatch.setattr(paths, "_read_up_to", read_up_to)
+    return counted
+
+
 @pytest.mark.parametrize("size", ["small", "streamed"])
 async def test_a_fingerprint_of_what_was_sent_without_reading_twice(
-    tool: UsersSetPhoto, tmp_path: Path, size: str
+    tool: UsersSetPhoto, tmp_path: Path, size: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A small file is read whole when opened; a larger one is fingerprinted as it streams.
     data = make_image((600, 600)) if size == "small" else padded_png(READ_WHOLE_BYTES + 99_999)
     path = tmp_path / "me.png"
     path.write_bytes(data)
+    reads = count_reads_of(path, monkeypatch)
     for image in (path, data):
         _, summary = await tool.call_with_summary({"image": image}, digest=True)
+        if image is path:  # the file's bytes were read once: none again for the fingerprint
+            if size == "small":
+                assert reads == [len(data)]
+            else:
+                assert len(data) <= sum(reads) <= len(data) + HEADER_READS
         assert summary == {
             "format": "PNG",
             "width": 600,
@@ -372,15 +427,18 @@ async def test_a_fingerprint_of_what_was_sent_without_reading_twice(
 
 
 async def test_a_retried_upload_is_fingerprinted_once_whole(
-    emulator: RunningEmulator, tool: UsersSetPhoto, tmp_path: Path
+    emulator: RunningEmulator, tool: UsersSetPhoto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = padded_png(READ_WHOLE_BYTES + 99_999)
     path = tmp_path / "me.png"
     path.write_bytes(data)
+    reads = count_reads_of(path, monkeypatch)
     inject(emulator, Fault.drop())  # the first attempt's reply is lost: the file is sent again
     _, summary = await tool.call_with_summary({"image": path}, digest=True)
     assert len(photo_requests(emulator)) == 2
     assert summary["fingerprint"] == expected_fingerprint(data)
+    # Read once per attempt, never more: two attempts, two reads of the file.
+    assert 2 * len(data) <= sum(reads) <= 2 * len(data) + HEADER_READS
 
 
 async def test_run_takes_a_models_arguments_only_so_a_token_is_refused(
@@ -523,6 +581,17 @@ async def test_observers_are_given_a_safe_view_of_the_arguments(
         await tool.call({"image": data, "token": CANARY_TOKEN, "crop_x": None})
     expected = {"image": f"<{len(data)} bytes>", "token": "[redacted]", "crop_x": "<NoneType>"}
     assert seen == [expected, expected]
+
+
+def test_an_image_as_base64_text_is_told_as_text_never_as_a_piece_of_it() -> None:
+    # base64's alphabet has "/": such a text is no path, and no piece of it is kept.
+    from ocp_users_photo.argument_view import safe_view
+
+    text = base64.b64encode(make_image()).decode()
+    assert "/" in text, "the case in question: base64 with a /"
+    assert len(text) <= 4096, "short enough to be a path's length"
+    assert safe_view({"image": text}) == {"image": f"<text, {len(text)} characters>"}
+    assert safe_view({"image": "file:///pictures/me%20too.png"}) == {"image": "<path me too.png>"}
 
 
 @settings(max_examples=200, deadline=None)

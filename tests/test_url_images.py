@@ -47,6 +47,15 @@ def allowing(client_tls: ssl.SSLContext, *hosts: str) -> dict[str, Any]:
     return {"image_resolvers": {"url": UrlResolver(policy, ssl_context=client_tls)}}
 
 
+def tool_allowing(
+    emulator: RunningEmulator, client_tls: ssl.SSLContext, *hosts: str
+) -> UsersSetPhoto:
+    """The tool against the emulator, fetching image URLs on ``hosts`` (``allowing``)."""
+    return UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, **allowing(client_tls, *hosts)
+    )
+
+
 async def test_urls_are_refused_by_default_with_how_to_allow_them(
     emulator: RunningEmulator, images: LoopbackServer
 ) -> None:
@@ -73,6 +82,9 @@ def test_the_option_checks_its_hosts_and_the_schema_says_what_is_accepted() -> N
     text = allowed.input_schema["properties"]["image"]["description"]
     assert "https URL of an image on one of these hosts: images.example.com, .cdn.test" in text
     assert "not fetched" not in text
+    # Shown as they are matched: lower case, IDNA.
+    odd = UsersSetPhoto(CANARY_TOKEN, url_hosts=["Images.Example.COM", "bücher.test"], environ={})
+    assert odd.url_hosts == ("images.example.com", "xn--bcher-kva.test")
     with pytest.raises(ValueError, match="allowed"):
         UsersSetPhoto(CANARY_TOKEN, url_hosts=["https://images.example.com/"], environ={})
 
@@ -80,9 +92,7 @@ def test_the_option_checks_its_hosts_and_the_schema_says_what_is_accepted() -> N
 async def test_an_allowed_url_sets_the_photo_and_the_token_stays_home(
     emulator: RunningEmulator, images: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
-    async with UsersSetPhoto(
-        CANARY_TOKEN, base_url=emulator.base_url, environ={}, **allowing(client_tls)
-    ) as tool:
+    async with tool_allowing(emulator, client_tls) as tool:
         reply_body, summary = await tool.call_with_summary({"image": images.url(SIGNED)})
     assert reply_body["ok"] is True
     assert summary["format"] == "PNG"
@@ -101,9 +111,7 @@ async def test_an_allowed_url_sets_the_photo_and_the_token_stays_home(
 async def test_fetched_bytes_meet_every_usual_check(
     emulator: RunningEmulator, images: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
-    async with UsersSetPhoto(
-        CANARY_TOKEN, base_url=emulator.base_url, environ={}, **allowing(client_tls)
-    ) as tool:
+    async with tool_allowing(emulator, client_tls) as tool:
         too_small = await tool.run({"image": images.url("/small.png")})
         not_an_image = await tool.run({"image": images.url("/page.html")})
         crop_outside = await tool.run(
@@ -118,12 +126,7 @@ async def test_fetched_bytes_meet_every_usual_check(
 async def test_a_host_not_on_the_list_is_refused_before_any_connection(
     emulator: RunningEmulator, images: LoopbackServer, client_tls: ssl.SSLContext
 ) -> None:
-    async with UsersSetPhoto(
-        CANARY_TOKEN,
-        base_url=emulator.base_url,
-        environ={},
-        **allowing(client_tls, "images.example.com"),
-    ) as tool:
+    async with tool_allowing(emulator, client_tls, "images.example.com") as tool:
         result = await tool.run({"image": images.url("/photo.png")})
     (problem,) = result["problems"]
     assert "127.0.0.1" in problem["message"]

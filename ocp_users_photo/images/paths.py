@@ -198,27 +198,27 @@ def _read_up_to(descriptor: int, limit: int) -> bytes:
     return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
-def real_path_of(descriptor: int, status: os.stat_result, named: str = "") -> str | None:
+def real_path_of(descriptor: int, status: os.stat_result, named: str) -> str | None:
     """Where an open file really is, read from the handle itself (None if it cannot be).
 
-    Linux tells it through /proc, macOS through F_GETPATH; elsewhere the named path is
+    Linux tells it through /proc, macOS through F_GETPATH; elsewhere, or where that
+    fails (a Linux without /proc mounted: a chroot, some sandboxes), the named path is
     resolved and kept only if it is the very file the handle holds (device and inode).
     """
     if sys.platform.startswith("linux"):
         try:
             return os.readlink(f"/proc/self/fd/{descriptor}")
         except OSError:
-            return None
-    if sys.platform == "darwin":
+            pass
+    elif sys.platform == "darwin":
         import fcntl
 
         try:
             raw = fcntl.fcntl(descriptor, 50, bytes(1024))  # F_GETPATH
         except OSError:
-            return None
-        return os.fsdecode(raw.split(b"\0", 1)[0])
-    if not named:
-        return None
+            pass
+        else:
+            return os.fsdecode(raw.split(b"\0", 1)[0])
     try:
         resolved = os.path.realpath(named)
         again = os.stat(resolved)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 
@@ -15,7 +15,8 @@ class ImageSource:
     label: str
     filename_stem: str
     byte_count: int
-    data: bytes | None = None
+    # Out of the repr: a traceback or log line showing an upload would print megabytes.
+    data: bytes | None = field(default=None, repr=False)
     file: BinaryIO | None = None
 
     def stream(self) -> BinaryIO:

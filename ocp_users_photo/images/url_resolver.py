@@ -56,13 +56,9 @@ class UrlResolver:
         self._ssl_context = ssl_context
         self._resolver = resolver
 
-    @property
-    def allowed_hosts(self) -> tuple[str, ...]:
-        return tuple(self.policy.allowed_hosts)
-
     async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
         policy = self.policy
-        if not policy.allowed_hosts and policy.loopback_http_origin is None:
+        if not policy.fetches_anything:
             return None, [problem(NO_URLS)]
         if policy.max_bytes > context.limits.max_bytes:
             policy = dataclasses.replace(policy, max_bytes=context.limits.max_bytes)

@@ -20,8 +20,6 @@ text is the server's or the resolver's, and stays out of results and histories.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ocp_users_photo.errors import Problem, UsersPhotoError
 
 __all__ = [
@@ -49,45 +47,50 @@ class ImageUrlRefused(UsersPhotoError):
     code = "image_url_refused"
     kind: str = "refused"
 
-    def __init_subclass__(cls, *, kind: str | None = None, **kwargs: Any) -> None:
-        # Each kind is named in its class line: class NotAnImage(ImageUrlRefused, kind=...).
-        super().__init_subclass__(**kwargs)
-        if kind is not None:
-            cls.kind = kind
-
     def problem(self) -> Problem:
         """The refusal as a problem with the ``image`` argument, for InvalidArguments."""
         return Problem(IMAGE_PATH, self.message)
 
 
-class BadImageUrl(ImageUrlRefused, kind="bad_url"): ...
+class BadImageUrl(ImageUrlRefused):
+    kind = "bad_url"
 
 
-class SchemeNotAllowed(ImageUrlRefused, kind="scheme_not_allowed"): ...
+class SchemeNotAllowed(ImageUrlRefused):
+    kind = "scheme_not_allowed"
 
 
-class HostNotAllowed(ImageUrlRefused, kind="host_not_allowed"): ...
+class HostNotAllowed(ImageUrlRefused):
+    kind = "host_not_allowed"
 
 
-class AddressRefused(ImageUrlRefused, kind="address_refused"): ...
+class AddressRefused(ImageUrlRefused):
+    kind = "address_refused"
 
 
-class TooManyRedirects(ImageUrlRefused, kind="too_many_redirects"): ...
+class TooManyRedirects(ImageUrlRefused):
+    kind = "too_many_redirects"
 
 
-class ImageTooLarge(ImageUrlRefused, kind="too_large"): ...
+class ImageTooLarge(ImageUrlRefused):
+    kind = "too_large"
 
 
-class FetchTimedOut(ImageUrlRefused, kind="timeout"): ...
+class FetchTimedOut(ImageUrlRefused):
+    kind = "timeout"
 
 
-class NotAnImage(ImageUrlRefused, kind="not_an_image"): ...
+class NotAnImage(ImageUrlRefused):
+    kind = "not_an_image"
 
 
-class HttpStatusRefused(ImageUrlRefused, kind="http_status"): ...
+class HttpStatusRefused(ImageUrlRefused):
+    kind = "http_status"
 
 
-class TlsFailure(ImageUrlRefused, kind="tls_failure"): ...
+class TlsFailure(ImageUrlRefused):
+    kind = "tls_failure"
 
 
-class ConnectionFailed(ImageUrlRefused, kind="connection_failure"): ...
+class ConnectionFailed(ImageUrlRefused):
+    kind = "connection_failure"
