@@ -41,6 +41,8 @@ from ocp_users_photo.model_tool import ToolDefinition, checked_definition
 from ocp_users_photo.photo_reply import ENVELOPE_FIELDS
 from ocp_users_photo.spec import companion_manifest, companion_names, load_manifest
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
+from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
+from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME
 
 __all__ = [
     "FORMATS",
@@ -119,11 +121,10 @@ _LOCAL_ERROR_CODES: Final = (
     InvalidArguments.code,
     ReplySchemaError.code,
     TransportError.code,
-    "previous_photo_not_kept",
-    "history_unavailable",
-    "nothing_to_undo",
+    KeepingImpossible.code,
+    HistoryUnavailable.code,
+    NothingToUndo.code,
 )
-RESTORE_TOOL: Final = "usersRestorePhoto"
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def manifest_definition() -> ToolDefinition:
 
 def restore_definition() -> ToolDefinition:
     """usersRestorePhoto's name, description and input schema, read from the manifest."""
-    definition = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL)))
+    definition = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL_NAME)))
     return _ManifestDefinition(
         name=definition["name"],
         description=definition["description"],
@@ -258,7 +259,7 @@ def mcp_tool(
 def restore_result_schema() -> dict[str, Any]:
     """The JSON Schema of every object ``UsersRestorePhoto.run`` returns: the list, the photo
     put back (the manifest's usersRestorePhoto response schema), or the error object."""
-    success = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL)["response_schema"]))
+    success = copy.deepcopy(dict(companion_manifest(RESTORE_TOOL_NAME)["response_schema"]))
     success.pop("title", None)
     return {
         "$schema": JSON_SCHEMA_2020_12,

@@ -78,7 +78,8 @@ SCOPE_BY_METHOD: MappingProxyType[str, str] = MappingProxyType(
         "users.profile.get": "users.profile:read",
     }
 )
-# Advice that is only true of users.setPhoto (its image, its arguments, its rate tier).
+# Advice that is only true of users.setPhoto (its image, its arguments); its rate tier's
+# advice is hint_for's own case.
 _SET_PHOTO_ONLY = frozenset(
     {
         "bad_image",
@@ -88,7 +89,6 @@ _SET_PHOTO_ONLY = frozenset(
         "invalid_form_data",
         "invalid_post_type",
         "missing_post_type",
-        "ratelimited",
     }
 )
 

@@ -160,6 +160,7 @@ async def test_the_model_is_offered_the_strict_schema_and_no_token(photo_host: P
     offered, undo = model.tools[0]  # the photo tool brings its undo, usersRestorePhoto
     assert undo.name == "usersRestorePhoto"
     assert undo.strict_json_schema is True
+    assert "token" not in undo.params_json_schema["properties"]
     assert isinstance(offered, FunctionTool)
     assert offered.strict_json_schema is True
     assert offered.params_json_schema == strict_input_schema(photo_host.tool.input_schema)
