@@ -739,6 +739,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         results.meta["note"] = options.note
     from report import markdown
 
+    if options.json:
+        results.meta["command"] += " --json"
     if options.results is not None:
         results.meta["command"] += f" --results {options.results}"
         options.results.write_text(markdown(results))
