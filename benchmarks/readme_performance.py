@@ -219,7 +219,9 @@ def render(results: dict[str, Any]) -> str:
         "missed goal is missing: [benchmarks/README.md](benchmarks/README.md).",
         "",
         "Reproduce (the full run takes 5 to 10 minutes on 2 cores; `--quick`, under a minute, "
-        "measures fewer contenders and photos):",
+        "measures fewer contenders and photos; without `ocp-agent`, installed as "
+        "[Use it from an agent](#use-it-from-an-agent) says, the agent path is measured on "
+        "the tests' stand-in agent):",
         "",
         "<!-- not run: a full run takes minutes and rewrites the measured files; the suite "
         "checks that this section is what the run's JSON says -->",
