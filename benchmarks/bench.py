@@ -318,9 +318,6 @@ async def measure_agent(
 async def measure_keeping(
     api_url: str, cases: Sequence[ImageCase], folder: Path, budget: Budget
 ) -> dict[str, Any]:
-    keeping_on = plugin_adapter.KEEPING_ON
-    if keeping_on is None:
-        return {"measured": False}
     found: dict[str, Any] = {"measured": True}
     tools = {
         "keeping off": plugin_adapter.make_tool(
@@ -330,7 +327,10 @@ async def measure_keeping(
             TOKEN,
             api_url,
             image_roots=[folder],
-            options={**keeping_on, "photo_history": folder / "bench-history.sqlite3"},
+            options={
+                **plugin_adapter.KEEPING_ON,
+                "photo_history": folder / "bench-history.sqlite3",
+            },
         ),
     }
     try:
@@ -739,6 +739,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         results.meta["note"] = options.note
     from report import markdown
 
+    if options.json:
+        results.meta["command"] += " --json"
     if options.results is not None:
         results.meta["command"] += f" --results {options.results}"
         options.results.write_text(markdown(results))

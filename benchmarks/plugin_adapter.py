@@ -40,7 +40,7 @@ TOOL_NAME = "usersSetPhoto"
 # "keeping" section measures a change with keeping on and off. Keeping on needs a history
 # file: bench.py adds ``photo_history`` in its own temporary folder.
 KEEPING_OFF: dict[str, Any] = {"keep_previous": False}
-KEEPING_ON: dict[str, Any] | None = {"keep_previous": True}
+KEEPING_ON: dict[str, Any] = {"keep_previous": True}
 
 
 def make_tool(

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 BASELINE = "slack_sdk+session"
-SOURCES = ("path", "bytes")
 
 
 def spread(figure: dict[str, Any], digits: int) -> str:
@@ -31,6 +30,19 @@ def _table(header: list[str], rows: list[list[str]], text_columns: int = 1) -> l
         "| " + " | ".join(align) + " |",
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
+
+
+def _contender_table(names: list[str], rows: list[list[str]]) -> list[str]:
+    """A table of one column per contender, then the plugin's ratios with and without [fast]."""
+    return _table(
+        [
+            "workload",
+            *(f"`{name}`" for name in names),
+            f"plugin / {BASELINE}",
+            f"plugin/httpx / {BASELINE}",
+        ],
+        rows,
+    )
 
 
 def _load(meta: dict[str, Any]) -> str:
@@ -89,15 +101,7 @@ def _latency(results: dict[str, Any]) -> list[str]:
                 spread(without_extra, 3) if without_extra else "",
             ]
         )
-    return _table(
-        [
-            "workload",
-            *(f"`{name}`" for name in names),
-            f"plugin / {BASELINE}",
-            f"plugin/httpx / {BASELINE}",
-        ],
-        rows,
-    )
+    return _contender_table(names, rows)
 
 
 def _throughput(results: dict[str, Any], concurrency: int) -> list[str]:
@@ -113,8 +117,8 @@ def _throughput(results: dict[str, Any], concurrency: int) -> list[str]:
     rows = []
     for workload, figures in entries.items():
         row = options.get(workload, {})
-        plugin = row.get("plugin c=64 throughput")
-        without_extra = row.get("plugin/httpx c=64 throughput")
+        plugin = row.get(f"plugin c={concurrency} throughput")
+        without_extra = row.get(f"plugin/httpx c={concurrency} throughput")
         rows.append(
             [
                 workload,
@@ -123,15 +127,7 @@ def _throughput(results: dict[str, Any], concurrency: int) -> list[str]:
                 spread(without_extra, 3) if without_extra else "",
             ]
         )
-    return _table(
-        [
-            "workload",
-            *(f"`{name}`" for name in names),
-            f"plugin / {BASELINE}",
-            f"plugin/httpx / {BASELINE}",
-        ],
-        rows,
-    )
+    return _contender_table(names, rows)
 
 
 def _photos(results: dict[str, Any]) -> list[str]:
@@ -223,7 +219,9 @@ def render(results: dict[str, Any]) -> str:
         "missed goal is missing: [benchmarks/README.md](benchmarks/README.md).",
         "",
         "Reproduce (the full run takes 5 to 10 minutes on 2 cores; `--quick`, under a minute, "
-        "measures fewer contenders and photos):",
+        "measures fewer contenders and photos; without `ocp-agent`, installed as "
+        "[Use it from an agent](#use-it-from-an-agent) says, the agent path is measured on "
+        "the tests' stand-in agent):",
         "",
         "<!-- not run: a full run takes minutes and rewrites the measured files; the suite "
         "checks that this section is what the run's JSON says -->",

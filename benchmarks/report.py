@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import plugin_adapter
 from contenders import DESCRIPTIONS
 from goals import GOALS
 from spread import Spread
@@ -37,10 +36,6 @@ THROUGHPUT_RATIOS = (
     ("plugin+aiohttp", BASELINE),
     ("plugin+pool", BASELINE),
     ("plugin", "httpx"),
-)
-KEEPING_NOT_MEASURED = (
-    "not measured: the plugin has no keeping (undo) option yet (issue 14); "
-    "plugin_adapter.KEEPING_ON is where it goes"
 )
 
 
@@ -109,8 +104,6 @@ def _http2_json(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keeping_json(found: dict[str, Any]) -> dict[str, Any]:
-    if not found.get("measured"):
-        return {"measured": False, "why": KEEPING_NOT_MEASURED}
     described: dict[str, Any] = {"measured": True}
     for workload, latency in found.items():
         if isinstance(latency, Latency):
@@ -129,8 +122,6 @@ def _keeping_json(found: dict[str, Any]) -> dict[str, Any]:
 
 def _keeping_section(results: Results) -> list[str]:
     lines = ["## Keeping (undo) on and off", ""]
-    if not results.keeping.get("measured"):
-        return [*lines, KEEPING_NOT_MEASURED[0].upper() + KEEPING_NOT_MEASURED[1:] + "."]
     rows = []
     for workload, latency in results.keeping.items():
         if isinstance(latency, Latency):
@@ -216,7 +207,7 @@ def json_object(results: Results) -> dict[str, Any]:
         "photos": {photo.photo.spec.label: photo.as_json() for photo in results.photos},
         "agent": {
             "agent": results.agent_kind,
-            "keeping": "off" if plugin_adapter.KEEPING_ON is None else "off (and on: see keeping)",
+            "keeping": "off (and on: see keeping)",
             **{
                 workload: {
                     **_latency_json(latency),
