@@ -94,11 +94,20 @@ def corpus_emulator() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture(scope="module")
-def door_env(corpus_emulator: RunningEmulator) -> dict[str, str]:
-    """The subprocess doors' environment: the canary token and the emulator, nothing else Slack."""
+def door_env(
+    corpus_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The subprocess doors' environment: the canary token and the emulator, nothing else Slack,
+    and a data folder of their own (made before any test's own, so it is not inherited):
+    the photos the model doors keep never go to the real home."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    environment.pop("OCP_USERS_PHOTO_HISTORY", None)
     environment.update(
-        {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": corpus_emulator.base_url}
+        {
+            "SLACK_USER_TOKEN": CANARY_TOKEN,
+            "SLACK_API_URL": corpus_emulator.base_url,
+            "XDG_DATA_HOME": str(tmp_path_factory.mktemp("corpus-user-data")),
+        }
     )
     return environment
 
