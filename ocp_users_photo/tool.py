@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
     from ocp_users_photo.model_tool import ModelTool
     from ocp_users_photo.undo.entries import KeptPhoto
-    from ocp_users_photo.undo.keeper import PhotoKeeper
+    from ocp_users_photo.undo.keeper import KeepMode, PhotoKeeper
     from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
     from ocp_users_photo.undo.store import PhotoHistory
     from ocp_users_photo.whoami import TokenIdentity
@@ -436,7 +436,7 @@ class UsersSetPhoto(AsyncClosing):
             person=acting_person(),
         )
 
-    def _keeper_in(self, mode: Literal["required", "if_readable"]) -> PhotoKeeper:
+    def _keeper_in(self, mode: KeepMode) -> PhotoKeeper:
         keeper = self._keepers.get(mode)
         if keeper is None:
             from ocp_users_photo.undo.keeper import PhotoKeeper

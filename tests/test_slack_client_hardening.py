@@ -878,7 +878,7 @@ class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
 
         server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_tls)
         port = server.sockets[0].getsockname()[1]
-        _, plain_http = await asyncio.to_thread(loaded_for, "httpx", None, False)
+        plain_http = await asyncio.to_thread(loaded_for, "httpx", None, False)
         async with server:
             _, trusted = await asyncio.open_connection(
                 "127.0.0.1", port, ssl=client_tls, server_hostname="localhost"

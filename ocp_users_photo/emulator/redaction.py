@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, quote_plus
 
-REDACTED = "[redacted]"
+from ocp_users_photo.safe_text import REDACTED
+
 SECRET_FIELDS = frozenset({"token", "refresh_token", "client_secret", "code"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocp_users_photo.emulator.redaction import (
-    REDACTED,
     SECRET_FIELDS,
     redact_bytes,
     redact_header,
     redact_text,
     secret_values,
 )
+from ocp_users_photo.safe_text import REDACTED
 
 
 @dataclass(frozen=True)

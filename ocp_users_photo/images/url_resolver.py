@@ -10,7 +10,6 @@ string or fragment, which often carry signatures.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import ssl
 from typing import Any, Final
@@ -24,7 +23,7 @@ from ocp_users_photo.images.resolvers import (
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image import ImageUrlRefused, Resolver, UrlPolicy, check_image_url
-from ocp_users_photo.worker_threads import imported_off_loop
+from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
 
 # Imported on the first fetch, off the loop, with what it brings.
 _FETCH_MODULE: Final = "ocp_users_photo.web_image.fetch"
@@ -65,8 +64,7 @@ class UrlResolver:
         url = str(value)
         try:
             if self._ssl_context is None and check_image_url(url, policy).scheme == "https":
-                _, made = await asyncio.to_thread(loaded_for, "httpx")
-                self._ssl_context = made
+                self._ssl_context = await in_worker_thread(loaded_for, "httpx")
             await imported_off_loop(_FETCH_MODULE)  # not loaded by a tool that fetches none
             from ocp_users_photo.web_image.fetch import fetch_image
 

@@ -395,7 +395,7 @@ class SlackClient:
             return owned
         ssl_context = self._ssl_context
         if ssl_context is None:
-            loaded = await in_worker_thread(
+            ssl_context = self._ssl_context = await in_worker_thread(
                 loaded_for,
                 self._stack_name,
                 self._proxy,
@@ -404,7 +404,6 @@ class SlackClient:
                 # roots: aiohttp (yarl) reads " https://..." as https, for one.
                 not self.base_url.lower().startswith("http://"),
             )
-            ssl_context = self._ssl_context = loaded[1]
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
         # Checked again after the wait, and opened without one: concurrent first calls on
         # a loop share one stack. Each step on the dict is atomic: other threads' loops

@@ -133,22 +133,22 @@ def resolve_stack(requested: StackName, proxy: str | None) -> Literal["aiohttp",
     return "aiohttp" if aiohttp_installed() else "httpx"
 
 
-def loaded_for(
-    requested: StackName, proxy: str | None = None, tls: bool = True
-) -> tuple[Literal["aiohttp", "httpx"], ssl.SSLContext]:
+def loaded_for(requested: StackName, proxy: str | None = None, tls: bool = True) -> ssl.SSLContext:
     """What opening the stack ``requested`` stands for reads from disk, done: which stack
-    that is (``resolve_stack``, aiohttp's metadata read), its package imported (aiohttp,
-    or httpcore for httpx's transport; ~100 files, 0.04-0.13 s) and httpx's verifying TLS
-    context (certifi's store, ~17 ms of CPU) made. Blocking: run it in a worker thread.
+    that is (``resolve_stack``, aiohttp's metadata read, cached for later calls), its
+    package imported (aiohttp, or httpcore for httpx's transport; ~100 files, 0.04-0.13 s)
+    and the TLS context returned: httpx's verifying one (certifi's store, ~17 ms of CPU).
+    Blocking: run it in a worker thread.
 
     Without ``tls`` (a plain-http base URL) the context has no trusted roots: nothing is
     read for it, and a TLS connection it were ever asked to make would fail verification.
     """
-    name = resolve_stack(requested, proxy)
-    importlib.import_module("aiohttp" if name == "aiohttp" else "httpcore")
+    importlib.import_module(
+        "aiohttp" if resolve_stack(requested, proxy) == "aiohttp" else "httpcore"
+    )
     if not tls:
-        return name, ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, against no roots
-    return name, httpx.create_ssl_context(trust_env=False)
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, against no roots
+    return httpx.create_ssl_context(trust_env=False)
 
 
 def open_stack(

@@ -56,7 +56,7 @@ from ocp_users_photo.web_image.refusals import (
 )
 from ocp_users_photo.web_image.sniff import SNIFF_BYTES, describe_non_image, sniff_image_type
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, ImageUrl
-from ocp_users_photo.worker_threads import imported_off_loop
+from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
 
 __all__ = ["FetchedImage", "fetch_image"]
 
@@ -263,8 +263,7 @@ class _Hops:
         read files (certifi's bundle, ~50 modules), so both are done off the event loop."""
         if self._ssl_context is None:
             # certifi's roots (httpx's default), never SSL_CERT_FILE and friends.
-            _, made = await asyncio.to_thread(loaded_for, "httpx")
-            self._ssl_context = made
+            self._ssl_context = await in_worker_thread(loaded_for, "httpx")
         else:
             await imported_off_loop("httpcore")
         return self._ssl_context
