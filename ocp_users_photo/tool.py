@@ -340,7 +340,8 @@ class UsersSetPhoto(AsyncClosing):
         """auth.test with the token this tool would use now: whose it is, its scopes.
 
         For the acting person when one is bound. A bot token is reported, not refused,
-        so the answer can say what to use instead.
+        so the answer can say what to use instead. Asked afresh each time, unlike
+        ``SlackSession.whoami``'s remembered answer: a scope added since shows at once.
         """
         from ocp_users_photo.whoami import identity_from
 
