@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import multiprocessing
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +104,102 @@ async def test_a_module_another_thread_is_still_importing_is_awaited_not_returne
         gate_here.GO.set()
         await first
     assert (await second).DONE is True
+
+
+async def test_threads_start_as_jobs_need_them_up_to_the_bound_and_are_reused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = worker_threads._WorkerPool(most_threads=2)
+    monkeypatch.setattr(worker_threads, "_pool", pool)
+    release = threading.Event()
+    started: list[int] = []
+    started_lock = threading.Lock()
+
+    def blocked() -> int:
+        with started_lock:
+            started.append(threading.get_ident())
+        release.wait(10)
+        return threading.get_ident()
+
+    calls = [asyncio.create_task(in_worker_thread(blocked)) for _ in range(4)]
+    for _ in range(500):
+        if len(started) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert len(started) == 2, "two threads at most: the other jobs wait their turn"
+    release.set()
+    threads = set(await asyncio.gather(*calls))
+    assert len(started) == 4
+    assert len(threads) == 2, "the waiting jobs ran on the threads already started"
+    again = {await in_worker_thread(threading.get_ident) for _ in range(20)}
+    assert again <= threads, "one call at a time needs no new thread"
+
+
+async def test_a_worker_thread_is_a_daemon_so_a_stuck_read_cannot_hold_up_the_exit() -> None:
+    thread = await in_worker_thread(threading.current_thread)
+    assert thread.daemon
+    assert thread.name.startswith("ocp-users-photo-worker-")
+
+
+def test_a_result_that_arrives_after_its_loop_closed_is_discarded_in_the_thread() -> None:
+    release = threading.Event()
+    started = threading.Event()
+    discarded: list[tuple[object, int]] = []
+    done = threading.Event()
+    opened = object()
+
+    def slow_open() -> object:
+        started.set()
+        release.wait(10)
+        return opened
+
+    def discard(value: object) -> None:
+        discarded.append((value, threading.get_ident()))
+        done.set()
+
+    async def caller() -> None:
+        call = asyncio.create_task(in_worker_thread(slow_open, discard=discard))
+        await asyncio.to_thread(started.wait, 10)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(caller())
+    finally:
+        loop.close()
+    release.set()
+    assert done.wait(10), "the opened file was left to the collector"
+    assert discarded[0][0] is opened
+    assert discarded[0][1] != threading.get_ident(), "discarded in the worker thread"
+
+
+async def test_what_the_function_raises_includes_base_exceptions() -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await in_worker_thread(interrupted)
+    assert await in_worker_thread(lambda: 7) == 7, "the thread that raised still serves"
+
+
+def _forked_child(answers: Any) -> None:
+    answers.send(asyncio.run(in_worker_thread(lambda: 41)) + 1)
+
+
+async def test_a_forked_child_starts_its_own_threads() -> None:
+    # The parent's threads are not in the child: without a new pool there, the child's
+    # first job would wait for a thread that does not exist.
+    await in_worker_thread(int)
+    context = multiprocessing.get_context("fork")
+    answers, child_end = context.Pipe()
+    child = context.Process(target=_forked_child, args=(child_end,))
+    child.start()
+    await asyncio.to_thread(child.join, 30)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
+    assert answers.poll(1)
+    assert answers.recv() == 42
