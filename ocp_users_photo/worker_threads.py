@@ -5,11 +5,11 @@ The package's own threads rather than asyncio's executor or anyio's: a call from
 makes one or two trips, and a trip through ``run_in_executor`` builds a
 ``concurrent.futures.Future`` with its lock and condition, then chains it to an asyncio
 future with callbacks both ways. Here a job goes on a ``queue.SimpleQueue`` and its
-outcome comes back with one ``call_soon_threadsafe``: about half the CPU per trip
-(measured on a busy 2-core machine: 62 us against 123 us for the executor and 116 us for
-``asyncio.to_thread``; benchmarks/README.md). The threads are as many as the executor's
-default would have (``min(32, cores + 4)``) and daemons, so a read stuck on a dead network
-filesystem cannot keep a finished program from exiting.
+outcome comes back with one ``call_soon_threadsafe``: about two thirds of the CPU per trip
+(benchmarks/thread_trip.py on a busy 2-core machine: 79 us against 115 us for the
+executor, 119 us for ``asyncio.to_thread`` and 138 us for anyio's). The threads are as
+many as the executor's default would have (``min(32, cores + 4)``) and daemons, so a read
+stuck on a dead network filesystem cannot keep a finished program from exiting.
 
 The context variables go along, as with anyio. A cancelled caller does not wait for the
 thread; what the thread then returns is handed to ``discard`` (a file it opened is closed,
@@ -64,16 +64,18 @@ class _Job:
         self.call = call
         self.discard = discard
 
-    def run(self) -> None:
-        """In a worker thread: the call, then its outcome handed to the loop."""
+    def outcome(self) -> tuple[bool, Any]:
+        """In a worker thread: (True, what the call returned) or (False, what it raised)."""
         try:
-            outcome: tuple[bool, Any] = (True, self.call())
+            return True, self.call()
         except BaseException as error:  # the caller gets it, as from run_in_executor
-            outcome = (False, error)
+            return False, error
+
+    def hand_back(self, succeeded: bool, value: Any) -> None:
+        """In a worker thread: the outcome to the loop, or to ``discard`` if it has closed."""
         try:
-            self.loop.call_soon_threadsafe(self.settle, *outcome)
+            self.loop.call_soon_threadsafe(self.settle, succeeded, value)
         except RuntimeError:  # the loop has closed: nobody waits, but a file must be closed
-            succeeded, value = outcome
             if succeeded and self.discard is not None:
                 with contextlib.suppress(Exception):
                     self.discard(value)
@@ -124,11 +126,13 @@ class _WorkerPool:
             with self._counts:
                 self._waiting_jobs -= 1
                 self._busy += 1
-            try:
-                job.run()
-            finally:
-                with self._counts:
-                    self._busy -= 1
+            succeeded, value = job.outcome()
+            with self._counts:
+                self._busy -= 1
+            # Last before waiting again: the loop wakes to take the result, and finds the
+            # GIL free rather than waiting for this thread's bookkeeping.
+            job.hand_back(succeeded, value)
+            del job, value
 
 
 def _most_threads() -> int:
