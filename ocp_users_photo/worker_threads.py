@@ -115,10 +115,16 @@ class _WorkerPool:
             )
             if start:
                 self._threads += 1
-        self._jobs.put(job)
+                name = f"ocp-users-photo-worker-{self._threads}"
         if start:
-            name = f"ocp-users-photo-worker-{self._threads}"
-            threading.Thread(target=self._serve, name=name, daemon=True).start()
+            try:
+                threading.Thread(target=self._serve, name=name, daemon=True).start()
+            except BaseException:  # e.g. "can't start new thread": the caller hears it
+                with self._counts:
+                    self._threads -= 1
+                    self._waiting_jobs -= 1
+                raise
+        self._jobs.put(job)
 
     def _serve(self) -> None:
         while True:

@@ -203,3 +203,21 @@ async def test_a_forked_child_starts_its_own_threads() -> None:
     assert child.exitcode == 0
     assert answers.poll(1)
     assert answers.recv() == 42
+
+
+async def test_a_thread_that_cannot_start_is_the_callers_error_and_no_job_is_left_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = worker_threads._WorkerPool(most_threads=2)
+    monkeypatch.setattr(worker_threads, "_pool", pool)
+    ran: list[str] = []
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(threading.Thread, "start", refuse)
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            await in_worker_thread(ran.append, "refused")
+    assert await in_worker_thread(ran.append, "served") is None
+    assert ran == ["served"], "the refused job never ran, and the next one did"
