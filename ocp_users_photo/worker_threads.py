@@ -44,7 +44,13 @@ async def in_worker_thread(
     future: asyncio.Future[T] = loop.create_future()
     context = contextvars.copy_context()
     _pool.submit(_Job(loop, future, functools.partial(context.run, function, *args), discard))
-    return await future
+    try:
+        return await future
+    finally:
+        # An error raised here keeps this frame in its traceback: without the future
+        # (which holds the error) the two make no cycle, so what the failed call held is
+        # freed when the caller lets the error go, not when the cyclic collector runs.
+        del future
 
 
 class _Job:
@@ -64,13 +70,6 @@ class _Job:
         self.call = call
         self.discard = discard
 
-    def outcome(self) -> tuple[bool, Any]:
-        """In a worker thread: (True, what the call returned) or (False, what it raised)."""
-        try:
-            return True, self.call()
-        except BaseException as error:  # the caller gets it, as from run_in_executor
-            return False, error
-
     def hand_back(self, succeeded: bool, value: Any) -> None:
         """In a worker thread: the outcome to the loop, or to ``discard`` if it has closed."""
         try:
@@ -89,6 +88,19 @@ class _Job:
             self.future.set_result(value)
         else:
             self.future.set_exception(value)
+
+
+def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:
+    """In a worker thread: (True, what ``call`` returned) or (False, what it raised).
+
+    A function of the call alone, not a method of its job: the error's traceback holds
+    this frame, and a frame holding the job (whose future holds the error) would make a
+    cycle that keeps whatever the failed call held until the cyclic collector runs.
+    """
+    try:
+        return True, call()
+    except BaseException as error:  # the caller gets it, as from run_in_executor
+        return False, error
 
 
 class _WorkerPool:
@@ -132,7 +144,7 @@ class _WorkerPool:
             with self._counts:
                 self._waiting_jobs -= 1
                 self._busy += 1
-            succeeded, value = job.outcome()
+            succeeded, value = _outcome(job.call)
             with self._counts:
                 self._busy -= 1
             # Last before waiting again: the loop wakes to take the result, and finds the

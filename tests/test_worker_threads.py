@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import multiprocessing
 import sys
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +223,31 @@ async def test_a_thread_that_cannot_start_is_the_callers_error_and_no_job_is_lef
             await in_worker_thread(ran.append, "refused")
     assert await in_worker_thread(ran.append, "served") is None
     assert ran == ["served"], "the refused job never ran, and the next one did"
+
+
+class _Buffer:
+    """Stands for what a failed job held (a block of an image): weakly referenceable."""
+
+
+async def test_an_error_does_not_keep_what_the_failed_job_held_alive_until_the_collector_runs() -> (
+    None
+):
+    # A failed read's traceback holds the frames of the job; if those also hold the job
+    # itself (whose future holds the error), the buffer lives until the cyclic collector.
+    held: list[weakref.ref[_Buffer]] = []
+
+    def fails() -> None:
+        buffer = _Buffer()
+        held.append(weakref.ref(buffer))
+        raise OSError("disk on fire")
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(OSError, match="disk on fire"):
+            await in_worker_thread(fails)
+        await asyncio.sleep(0)
+        assert held[0]() is None, "the buffer waits for the collector"
+    finally:
+        if collecting:
+            gc.enable()
