@@ -99,8 +99,17 @@ def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:
     """
     try:
         return True, call()
+    except StopIteration as stop:  # a future refuses it: the caller would wait forever
+        return False, _as_runtime_error(stop)
     except BaseException as error:  # the caller gets it, as from run_in_executor
         return False, error
+
+
+def _as_runtime_error(stop: StopIteration) -> RuntimeError:
+    """What a coroutine's StopIteration becomes (PEP 479), the original as its cause."""
+    error = RuntimeError("the function run in a worker thread raised StopIteration")
+    error.__cause__ = stop
+    return error
 
 
 class _WorkerPool:

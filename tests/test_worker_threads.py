@@ -251,3 +251,10 @@ async def test_an_error_does_not_keep_what_the_failed_job_held_alive_until_the_c
     finally:
         if collecting:
             gc.enable()
+
+
+async def test_a_function_that_raises_stop_iteration_ends_the_call_with_an_error() -> None:
+    # A future refuses StopIteration; handed over as it is, the caller would wait forever.
+    with pytest.raises(RuntimeError, match="StopIteration") as raised:
+        await asyncio.wait_for(in_worker_thread(next, iter(())), 30)
+    assert isinstance(raised.value.__cause__, StopIteration)
