@@ -13,7 +13,8 @@ stuck on a dead network filesystem cannot keep a finished program from exiting.
 
 The context variables go along, as with anyio. A cancelled caller does not wait for the
 thread; what the thread then returns is handed to ``discard`` (a file it opened is closed,
-not left to the collector), on the loop, or in the thread if the loop has closed.
+not left to the collector): in the thread when it comes after the cancellation, so it
+needs no further turn of the loop, which asyncio.run closes right after cancelling.
 """
 
 from __future__ import annotations
@@ -43,20 +44,30 @@ async def in_worker_thread(
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     context = contextvars.copy_context()
-    _pool.submit(_Job(loop, future, functools.partial(context.run, function, *args), discard))
+    job = _Job(loop, future, functools.partial(context.run, function, *args), discard)
+    _pool.submit(job)
     try:
         return await future
+    except asyncio.CancelledError:
+        job.abandon()
+        raise
     finally:
-        # An error raised here keeps this frame in its traceback: without the future
-        # (which holds the error) the two make no cycle, so what the failed call held is
-        # freed when the caller lets the error go, not when the cyclic collector runs.
-        del future
+        # An error raised here keeps this frame in its traceback: without the future and
+        # the job (which hold the error) the two make no cycle, so what the failed call
+        # held is freed when the caller lets the error go, not when the collector runs.
+        del future, job
 
 
 class _Job:
-    """One blocking call and where its outcome goes (a plain class: cheap to define)."""
+    """One blocking call and where its outcome goes (a plain class: cheap to define).
 
-    __slots__ = ("call", "discard", "future", "loop")
+    Who discards a cancelled caller's result is settled under ``turn``: the thread hands
+    its outcome to the loop only while the caller still waits, so a result that comes
+    after the cancellation is discarded in the thread, with no turn of a loop that may
+    never turn again (asyncio.run closes it right after cancelling what is left).
+    """
+
+    __slots__ = ("abandoned", "call", "discard", "future", "loop", "outcome", "turn")
 
     def __init__(
         self,
@@ -69,25 +80,58 @@ class _Job:
         self.future = future
         self.call = call
         self.discard = discard
+        self.turn = threading.Lock()
+        self.abandoned = False
+        self.outcome: tuple[bool, Any] | None = None
 
     def hand_back(self, succeeded: bool, value: Any) -> None:
-        """In a worker thread: the outcome to the loop, or to ``discard`` if it has closed."""
-        try:
-            self.loop.call_soon_threadsafe(self.settle, succeeded, value)
-        except RuntimeError:  # the loop has closed: nobody waits, but a file must be closed
-            if succeeded and self.discard is not None:
-                with contextlib.suppress(Exception):
-                    self.discard(value)
+        """In a worker thread: the outcome to the loop, or to ``discard`` if nobody waits
+        (the caller was cancelled, or the loop has closed)."""
+        with self.turn:
+            if not self.abandoned:
+                self.outcome = succeeded, value
+                try:
+                    self.loop.call_soon_threadsafe(self.settle)
+                    return
+                except RuntimeError:  # the loop has closed
+                    self.outcome = None
+        if succeeded and self.discard is not None:
+            with contextlib.suppress(Exception):  # nobody to tell; the thread serves on
+                self.discard(value)
 
-    def settle(self, succeeded: bool, value: Any) -> None:
-        """On the loop: the caller's answer, or the discard if it was cancelled."""
-        if self.future.done():  # cancelled while the thread worked
+    def settle(self) -> None:
+        """On the loop: the caller's answer, or the discard if it was cancelled meanwhile."""
+        outcome, self.outcome = self.outcome, None
+        if outcome is None:  # the cancelled caller's abandon took it
+            return
+        succeeded, value = outcome
+        if self.future.done():  # cancelled, the caller not yet told
             if succeeded and self.discard is not None:
                 self.discard(value)
         elif succeeded:
             self.future.set_result(value)
         else:
             self.future.set_exception(value)
+
+    def abandon(self) -> None:
+        """On the loop, as the caller is cancelled: a result it will never take, discarded
+        now if it is here (handed back, or even set just before the cancellation reached
+        the caller), else by the thread when it comes."""
+        with self.turn:
+            self.abandoned = True
+            outcome, self.outcome = self.outcome, None
+        if self.discard is None:
+            return
+        future = self.future
+        if outcome is None and future.done() and not future.cancelled() and not future.exception():
+            outcome = True, future.result()
+        if outcome is not None and outcome[0]:
+            try:
+                self.discard(outcome[1])
+            except Exception as error:  # reported as a callback's would be; cancelled still
+                self.loop.call_exception_handler(
+                    {"message": "in_worker_thread: discard failed", "exception": error}
+                )
 
 
 def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:

@@ -11,6 +11,7 @@ import multiprocessing
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,85 @@ async def test_a_function_that_raises_stop_iteration_ends_the_call_with_an_error
     with pytest.raises(RuntimeError, match="StopIteration") as raised:
         await asyncio.wait_for(in_worker_thread(next, iter(())), 30)
     assert isinstance(raised.value.__cause__, StopIteration)
+
+
+class _LoopSeeingHandBacks(asyncio.SelectorEventLoop):
+    """A loop that sets ``seen`` when another thread hands it a callback, and runs ``then``
+    (if set) right after that callback, in the same turn."""
+
+    def __init__(self, seen: threading.Event) -> None:
+        super().__init__()
+        self.seen = seen
+        self.then: Callable[[], object] | None = None
+
+    def call_soon_threadsafe(
+        self, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> asyncio.Handle:
+        then = self.then
+        if then is None:
+            handle = super().call_soon_threadsafe(callback, *args, **kwargs)
+        else:  # in the same callback: nothing of the loop's can come between the two
+            handle = super().call_soon_threadsafe(lambda: (callback(*args), then()))
+        self.seen.set()
+        return handle
+
+
+def test_a_result_that_arrives_after_the_loops_last_turn_but_before_it_closes_is_discarded() -> (
+    None
+):
+    # asyncio.run's ending: the caller is cancelled, the loop turns for the last time, and
+    # the file is opened just before the loop closes: no turn is left to discard it on.
+    release = threading.Event()
+    started = threading.Event()
+    discarded: list[object] = []
+    finished = threading.Event()  # handed back to the loop, or discarded in the thread
+    opened = object()
+
+    def slow_open() -> object:
+        started.set()
+        release.wait(30)
+        return opened
+
+    def discard(value: object) -> None:
+        discarded.append(value)
+        finished.set()
+
+    async def caller() -> None:
+        call = asyncio.create_task(in_worker_thread(slow_open, discard=discard))
+        for _ in range(3000):  # not asyncio.to_thread: its thread would hand back too
+            if started.is_set():
+                break
+            await asyncio.sleep(0.01)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    loop = _LoopSeeingHandBacks(finished)
+    try:
+        loop.run_until_complete(caller())
+        finished.clear()
+        release.set()
+        assert finished.wait(30)
+    finally:
+        loop.close()
+    assert discarded == [opened], "the opened file was left to the collector"
+
+
+def test_a_caller_cancelled_just_after_its_result_arrived_has_the_result_discarded() -> None:
+    # The result is set on the caller's future, and in the same turn of the loop (a
+    # timeout, a failing sibling) the caller is cancelled before it could take it.
+    discarded: list[object] = []
+    opened = object()
+
+    async def caller() -> None:
+        call = asyncio.create_task(in_worker_thread(lambda: opened, discard=discarded.append))
+        loop.then = call.cancel
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    loop = _LoopSeeingHandBacks(threading.Event())
+    try:
+        loop.run_until_complete(caller())
+    finally:
+        loop.close()
+    assert discarded == [opened], "the opened file was left to the collector"
