@@ -96,7 +96,9 @@ class _Job:
                 except RuntimeError:  # the loop has closed
                     self.outcome = None
         if succeeded and self.discard is not None:
-            with contextlib.suppress(Exception):  # nobody to tell; the thread serves on
+            # Nobody to tell, and the thread must live on whatever happens (even a
+            # SystemExit): the pool counts it, and a dead one counted would be waited for.
+            with contextlib.suppress(BaseException):
                 self.discard(value)
 
     def settle(self) -> None:

@@ -342,3 +342,29 @@ def test_a_caller_cancelled_just_after_its_result_arrived_has_the_result_discard
     finally:
         loop.close()
     assert discarded == [opened], "the opened file was left to the collector"
+
+
+async def test_a_discard_that_raises_even_system_exit_leaves_the_thread_serving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The pool counts its threads: one that died would still be counted, and with the
+    # bound reached, the jobs after it would wait for it forever.
+    monkeypatch.setattr(worker_threads, "_pool", worker_threads._WorkerPool(most_threads=1))
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow_open() -> object:
+        started.set()
+        release.wait(30)
+        return object()
+
+    def discard(value: object) -> None:
+        raise SystemExit("a discard that ends its thread")
+
+    call = asyncio.create_task(in_worker_thread(slow_open, discard=discard))
+    assert await asyncio.to_thread(started.wait, 30)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    release.set()
+    assert await asyncio.wait_for(in_worker_thread(lambda: 7), 30) == 7
