@@ -19,6 +19,7 @@ give one (a model door whose working directory is ``/`` or the home folder).
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import sys
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Final
 
 from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.deferred_close import DeferredCloseFile
 from ocp_users_photo.images.source import ImageSource
 
 PATH: Final = "$.image"
@@ -182,7 +184,8 @@ def _checked_handle(
             os.close(descriptor)
             return ImageSource(label=name, filename_stem=stem, byte_count=len(data), data=data), []
         os.lseek(descriptor, 0, os.SEEK_SET)
-    file = os.fdopen(descriptor, "rb")
+    # A file whose close on the loop never waits for a read in a worker thread.
+    file = DeferredCloseFile(io.FileIO(descriptor, "rb"))
     return ImageSource(label=name, filename_stem=stem, byte_count=status.st_size, file=file), []
 
 
