@@ -199,18 +199,18 @@ def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
     from ocp_users_photo.images import paths
 
     readers: list[int] = []
-    real_fdopen, real_read = os.fdopen, os.read
+    real_file, real_read = paths.DeferredCloseFile, os.read
 
-    def spy(descriptor: int, *args: object, **kwargs: object) -> object:
-        readers.append(descriptor)
-        return real_fdopen(descriptor, *args, **kwargs)  # type: ignore[call-overload]
+    def spy(raw: io.RawIOBase) -> object:
+        readers.append(raw.fileno())
+        return real_file(raw)
 
     def read_spy(descriptor: int, length: int) -> bytes:
         readers.append(descriptor)
         return real_read(descriptor, length)
 
     # A file object (streamed) or a read from the descriptor (a small file read whole).
-    monkeypatch.setattr(paths.os, "fdopen", spy)
+    monkeypatch.setattr(paths, "DeferredCloseFile", spy)
     monkeypatch.setattr(paths.os, "read", read_spy)
     assert "over the 1000-byte limit" in refused(big, cap=1000).message
     assert readers == [], "nothing was read from a file over the cap"

@@ -27,6 +27,7 @@ from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto, __v
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.images import upload as upload_module
+from ocp_users_photo.images.deferred_close import DeferredCloseFile
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from ocp_users_photo.settings import HTTP_STACK_VARIABLE
 from tests import loopback
@@ -357,7 +358,7 @@ def expected_fingerprint(data: bytes) -> str:
 HEADER_READS = 64 * 1024
 
 
-class CountingReader(io.BufferedReader):
+class CountingReader(DeferredCloseFile):
     """A file the tool opened whose ``read`` calls add their sizes to ``counted``."""
 
     counted: list[int]
@@ -375,16 +376,16 @@ def count_reads_of(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     target = path.stat()
     counted: list[int] = []
-    real_fdopen, real_read_up_to = os.fdopen, paths._read_up_to
+    real_file, real_read_up_to = paths.DeferredCloseFile, paths._read_up_to
 
     def is_target(descriptor: int) -> bool:
         status = os.fstat(descriptor)
         return (status.st_dev, status.st_ino) == (target.st_dev, target.st_ino)
 
-    def fdopen(descriptor: int, *args: Any, **kwargs: Any) -> Any:
-        if not is_target(descriptor):
-            return real_fdopen(descriptor, *args, **kwargs)
-        file = CountingReader(io.FileIO(descriptor, "rb"))
+    def opened(raw: io.RawIOBase) -> DeferredCloseFile:
+        if not is_target(raw.fileno()):
+            return real_file(raw)
+        file = CountingReader(raw)
         file.counted = counted
         return file
 
@@ -394,7 +395,7 @@ def count_reads_of(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
             counted.append(len(data))
         return data
 
-    monkeypatch.setattr(paths.os, "fdopen", fdopen)
+    monkeypatch.setattr(paths, "DeferredCloseFile", opened)
     monkeypatch.setattr(paths, "_read_up_to", read_up_to)
     return counted
 
