@@ -24,10 +24,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto, __version__
+from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.images import upload as upload_module
-from ocp_users_photo.images.deferred_close import DeferredCloseFile
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from ocp_users_photo.settings import HTTP_STACK_VARIABLE
 from tests import loopback

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.images.deferred_close import DeferredCloseFile
 from ocp_users_photo.images.source import ImageSource
 
 PATH: Final = "$.image"

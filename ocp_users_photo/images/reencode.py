@@ -35,7 +35,8 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
     if plan.scale != 1.0:
         changes.append(f"scaled down from {display_width}x{display_height} to {width}x{height}")
     try:
-        encoded = _encode(plan, (width, height))
+        with source.in_use():  # a cancelled caller's tool may close the file meanwhile
+            encoded = _encode(plan, (width, height))
     except Exception as error:
         return None, [not_an_image(short_reason(error))]
     crop_box = plan.crop_box

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import BinaryIO
+
+from ocp_users_photo.deferred_close import file_in_use
 
 
 @dataclass
@@ -53,6 +56,11 @@ class ImageSource:
                 pass  # not a file of the operating system's: read it the portable way
         self.file.seek(offset)
         return self.file.read(size)
+
+    def in_use(self) -> AbstractContextManager[None]:
+        """Around a worker thread's reads of the file: a close on the loop meanwhile does
+        not wait for them (deferred_close.py)."""
+        return file_in_use(self.file)
 
     def close(self) -> None:
         """Close the file this source opened (never a caller's file object)."""

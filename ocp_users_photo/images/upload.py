@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final, cast
 
 from ocp_users_photo.crop import CropBox
+from ocp_users_photo.deferred_close import file_in_use
 from ocp_users_photo.images.source import ImageSource
 
 CONTENT_TYPES: Final = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}
@@ -136,6 +138,9 @@ class _SamplingFile:
 
     def fileno(self) -> int:
         return self._file.fileno()
+
+    def in_use(self) -> AbstractContextManager[None]:
+        return file_in_use(self._file)
 
     def fingerprint(self) -> str:
         return fingerprint_of(self._read, self._head, self._tail)

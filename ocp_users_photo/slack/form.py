@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ocp_users_photo.deferred_close import file_in_use
 from ocp_users_photo.worker_threads import in_worker_thread
 
 # Bodies up to this size go out as one piece (joining them costs less than a write).
@@ -107,12 +108,13 @@ def _read_block(file: BinaryIO, left: int) -> list[bytes]:
     piece."""
     pieces: list[bytes] = []
     wanted = left if left <= READ_BLOCK_BYTES + READ_TAIL_BYTES else READ_BLOCK_BYTES
-    while wanted > 0:
-        piece = file.read(min(wanted, WRITE_PIECE_BYTES))
-        if not piece:
-            break
-        pieces.append(piece)
-        wanted -= len(piece)
+    with file_in_use(file):  # a cancelled upload's owner may close it meanwhile, on the loop
+        while wanted > 0:
+            piece = file.read(min(wanted, WRITE_PIECE_BYTES))
+            if not piece:
+                break
+            pieces.append(piece)
+            wanted -= len(piece)
     return pieces
 
 
