@@ -11,6 +11,8 @@ re-encode) runs inside ``file_in_use(file)``. A close during that block only mar
 file, and the block's end closes it, in the job's thread; a block that starts after the
 close fails as a read of a closed file would. The guard is per job, not per read: a
 JPEG header takes dozens of small reads, and a lock around each cost ~1 us apiece.
+Jobs on one file take turns, in their threads: a cancelled attempt's read may still be
+going when a retried upload's starts, and the two would move the one position.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class DeferredCloseFile(io.BufferedReader):
         self._guard = threading.Lock()
         self._users = 0
         self._close_asked = False
+        # One job at a time (module docstring); waited for in the job's thread, never by close.
+        self._turn = threading.RLock()
 
     @contextlib.contextmanager
     def in_use(self) -> Iterator[None]:
@@ -41,7 +45,8 @@ class DeferredCloseFile(io.BufferedReader):
                 raise ValueError("I/O operation on closed file.")
             self._users += 1
         try:
-            yield
+            with self._turn:
+                yield
         finally:
             with self._guard:
                 self._users -= 1

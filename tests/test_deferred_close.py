@@ -193,3 +193,36 @@ async def test_the_re_encode_reads_a_path_inside_the_guard(
         assert upload.image.changes, "re-encoded"
     assert False in guarded, "the header is read before anyone else holds the file"
     assert True in guarded, "the re-encode's reads run inside the guard"
+
+
+def test_two_jobs_on_one_file_take_turns() -> None:
+    # A cancelled caller's job may still read when the next one starts: each moves the one
+    # position, so they must not interleave.
+    raw = StalledRaw(b"z" * 1000)
+    file = DeferredCloseFile(raw)
+    events: list[str] = []
+    second_in = threading.Event()
+
+    def first() -> None:
+        with file_in_use(file):
+            events.append("first in")
+            file.read(10)
+            events.append("first out")
+
+    def second() -> None:
+        with file_in_use(file):
+            events.append("second in")
+            second_in.set()
+
+    one = threading.Thread(target=first, daemon=True)
+    one.start()
+    assert raw.reading.wait(WAIT)
+    two = threading.Thread(target=second, daemon=True)
+    two.start()
+    second_in.wait(0.5)  # long enough for an interleaving second job to show itself
+    raw.release.set()
+    one.join(WAIT)
+    two.join(WAIT)
+    assert events == ["first in", "first out", "second in"]
+    file.close()
+    assert raw.closed
