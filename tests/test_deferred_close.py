@@ -195,6 +195,70 @@ async def test_the_re_encode_reads_a_path_inside_the_guard(
     assert True in guarded, "the re-encode's reads run inside the guard"
 
 
+class StalledFile(io.FileIO):
+    """A real file on a file system that stalls: each read waits until ``release`` is set."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "rb")
+        self.reading = threading.Event()
+        self.release = threading.Event()
+
+    def readinto(self, buffer: Any) -> int | None:
+        self.reading.set()
+        self.release.wait(3 * WAIT)
+        return super().readinto(buffer)
+
+
+def body_of_pieces(pieces: list[bytes], data: bytes) -> bytes:
+    """The file's part of a multipart body made of ``pieces``."""
+    body = b"".join(pieces)
+    start = body.index(b"\r\n\r\n") + 4
+    return body[start : start + len(data)]
+
+
+async def test_a_retried_upload_neither_waits_on_the_loop_nor_mixes_its_reads(
+    tmp_path: Path,
+) -> None:
+    # An attempt times out while its read stalls (the client then retries): the next
+    # attempt measures and rewinds the file while the abandoned read still holds it.
+    data = bytes(range(256)) * 1200
+    path = tmp_path / "photo.png"
+    path.write_bytes(data)
+    raw = StalledFile(path)
+    file = DeferredCloseFile(raw)
+    parts = {"image": FilePart("me.png", "image/png", file)}
+
+    async def send(form: Any, into: list[bytes]) -> None:
+        async for piece in form.content:
+            into.append(piece)
+
+    first = asyncio.create_task(send(encode_form({}, parts), []))
+    try:
+        assert await asyncio.to_thread(raw.reading.wait, WAIT), "the first attempt's read began"
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        encoded: list[Any] = []
+        done = threading.Event()
+
+        def encode() -> None:  # what the loop does for the next attempt
+            encoded.append(encode_form({}, parts))
+            done.set()
+
+        threading.Thread(target=encode, daemon=True).start()
+        assert done.wait(WAIT), "the next attempt waited on the loop for the stalled read"
+        assert not raw.release.is_set()
+        second: list[bytes] = []
+        sending = asyncio.create_task(send(encoded[0], second))
+        await asyncio.sleep(0)
+    finally:
+        raw.release.set()
+    await sending
+    assert body_of_pieces(second, data) == data, "the retried attempt sent the file as it is"
+    file.close()
+    assert raw.closed
+
+
 def test_two_jobs_on_one_file_take_turns() -> None:
     # A cancelled caller's job may still read when the next one starts: each moves the one
     # position, so they must not interleave.

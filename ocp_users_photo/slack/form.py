@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+import threading
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Final
@@ -88,28 +90,41 @@ class FormBody(httpx.AsyncByteStream):
             if isinstance(piece, bytes):
                 yield piece
                 continue
-            piece.file.seek(0)  # a retried attempt sends the file again from its start
-            left = piece.size
-            while left > 0:  # the size is known: no trip to learn that the file ended
-                pieces = await in_worker_thread(_read_block, piece.file, left)
-                if not pieces:
-                    return  # the file shrank: the stack sees a short body and fails the call
-                pieces.reverse()
-                while pieces:  # each let go once it is written
-                    block = pieces.pop()
-                    left -= len(block)
-                    yield block
+            # Each block is read from its own offset, in the worker thread: a retried
+            # attempt starts again at 0 while an abandoned attempt's read may still hold
+            # the file (a seek on the loop would wait for it), and ``abandoned`` stops
+            # that attempt's reads still to come.
+            abandoned = threading.Event()
+            offset, left = 0, piece.size
+            try:
+                while left > 0:  # the size is known: no trip to learn that the file ended
+                    pieces = await in_worker_thread(
+                        _read_block, piece.file, offset, left, abandoned
+                    )
+                    if not pieces:
+                        return  # the file shrank: the stack sees a short body, fails the call
+                    pieces.reverse()
+                    while pieces:  # each let go once it is written
+                        block = pieces.pop()
+                        offset += len(block)
+                        left -= len(block)
+                        yield block
+            finally:
+                abandoned.set()
 
 
-def _read_block(file: BinaryIO, left: int) -> list[bytes]:
-    """READ_BLOCK_BYTES of ``file`` (all that is ``left`` when that is at most READ_TAIL_BYTES
-    more), read in pieces of WRITE_PIECE_BYTES: one trip to the worker thread, and a
-    transport that copies what its socket does not take at once never copies more than a
-    piece."""
+def _read_block(file: BinaryIO, offset: int, left: int, abandoned: threading.Event) -> list[bytes]:
+    """READ_BLOCK_BYTES of ``file`` from ``offset`` (all that is ``left`` when that is at most
+    READ_TAIL_BYTES more), read in pieces of WRITE_PIECE_BYTES: one trip to the worker
+    thread, and a transport that copies what its socket does not take at once never copies
+    more than a piece. Nothing more once the attempt is ``abandoned``."""
     pieces: list[bytes] = []
     wanted = left if left <= READ_BLOCK_BYTES + READ_TAIL_BYTES else READ_BLOCK_BYTES
     with file_in_use(file):  # a cancelled upload's owner may close it meanwhile, on the loop
-        while wanted > 0:
+        if abandoned.is_set():
+            return pieces
+        file.seek(offset)
+        while wanted > 0 and not abandoned.is_set():
             piece = file.read(min(wanted, WRITE_PIECE_BYTES))
             if not piece:
                 break
@@ -173,14 +188,22 @@ def _multipart_pieces(
         text.append(f"\r\nContent-Type: {part.content_type}\r\n\r\n".encode())
         pieces.append(b"".join(text))
         content = part.content
-        # An open file's size is where its end is: seeking there reads nothing.
-        pieces.append(
-            content if isinstance(content, bytes) else _FileSpan(content, content.seek(0, 2))
-        )
+        pieces.append(content if isinstance(content, bytes) else _FileSpan(content, _size(content)))
         text = [b"\r\n"]
     text.append(f"--{boundary}--\r\n".encode("ascii"))
     pieces.append(b"".join(text))
     return pieces
+
+
+def _size(file: BinaryIO) -> int:
+    """An open file's size: from its descriptor, so a retried attempt does not wait for the
+    buffered reader's lock an abandoned attempt's read may hold; else where its end is
+    (seeking there reads nothing)."""
+    try:
+        status = os.fstat(file.fileno())
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return file.seek(0, 2)
+    return status.st_size if stat.S_ISREG(status.st_mode) else file.seek(0, 2)
 
 
 def _disposition(name: str, filename: str | None = None) -> bytes:
