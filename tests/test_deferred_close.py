@@ -233,6 +233,7 @@ async def test_a_retried_upload_neither_waits_on_the_loop_nor_mixes_its_reads(
             into.append(piece)
 
     first = asyncio.create_task(send(encode_form({}, parts), []))
+    sending: asyncio.Task[None] | None = None
     try:
         assert await asyncio.to_thread(raw.reading.wait, WAIT), "the first attempt's read began"
         first.cancel()
@@ -253,6 +254,7 @@ async def test_a_retried_upload_neither_waits_on_the_loop_nor_mixes_its_reads(
         await asyncio.sleep(0)
     finally:
         raw.release.set()
+    assert sending is not None
     await sending
     assert body_of_pieces(second, data) == data, "the retried attempt sent the file as it is"
     file.close()
