@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
 from ocp_users_photo.errors import (
     InvalidArguments,
     RateLimited,
@@ -33,6 +34,7 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.exports import FORMATS, export_tools
+from ocp_users_photo.safe_text import without_tokens
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
 EXIT_OK: Final = 0
@@ -157,7 +159,7 @@ def next_step_for(error: UsersPhotoError) -> str | None:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s module is imported (each may pull in an optional extra)."""
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="ocp-users-photo",
         description="Set a Slack user's profile photo (users.setPhoto), checked end to end.",
         epilog="Exit codes: 0 done, 2 invalid arguments, 3 Slack error, 4 rate limited, "
@@ -244,19 +246,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((word for word in arguments if not word.startswith("-")), None)
     args = build_parser(command).parse_args(arguments)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    quiet_decompression_bomb_warning()
     try:
         return handler(args)
     except KeyboardInterrupt:
         print("ocp-users-photo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except UsersPhotoError as error:
-        print(f"ocp-users-photo: {error.message}", file=sys.stderr)
+        # Token-shaped text is masked once more here: a person may paste a token anywhere.
+        print(f"ocp-users-photo: {without_tokens(error.message)}", file=sys.stderr)
         advice = next_step_for(error)
         if advice:
             print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
         return exit_code_for(error)
     except (ValueError, OSError) as error:
-        print(f"ocp-users-photo: {error}", file=sys.stderr)
+        print(f"ocp-users-photo: {without_tokens(str(error))}", file=sys.stderr)
         return EXIT_INVALID
 
 

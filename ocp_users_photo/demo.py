@@ -43,7 +43,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out_dir: Path = args.out or Path(tempfile.mkdtemp(prefix="ocp-users-photo-demo-"))
+    # Absolute: the folder is the tool's image root, and a path relative to it is taken from it.
+    out_dir: Path = (args.out or Path(tempfile.mkdtemp(prefix="ocp-users-photo-demo-"))).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         return asyncio.run(demo(out_dir, serve=args.serve, out=sys.stdout))
@@ -74,6 +75,12 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
             except InvalidArguments as refused:
                 for problem in refused.problems:
                     say(f"   {problem.path}: {problem.message}")
+                if not all(problem.path.startswith("$.crop") for problem in refused.problems):
+                    say("   refused for another reason than the crop box")
+                    return 1
+            else:
+                say("   the tool did not refuse it")
+                return 1
             say(f"   Requests that reached Slack: {len(emulator.requests)}")
             if len(emulator.requests) != 0:
                 return 1

@@ -75,14 +75,15 @@ class InvalidArguments(UsersPhotoError, ValueError):
 
     code = "invalid_arguments"
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(
+        self, problems: Sequence[Problem], *, refused: str = "usersSetPhoto was not called"
+    ) -> None:
+        """``refused`` says what was not done (the listing and the undo share the token check)."""
         self.problems: list[Problem] = list(problems)
         count = len(self.problems)
         listed = "; ".join(str(problem) for problem in self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(
-            f"usersSetPhoto was not called, {count} {noun} with the arguments: {listed}"
-        )
+        super().__init__(f"{refused}, {count} {noun} with the arguments: {listed}")
 
 
 class SlackApiError(UsersPhotoError):

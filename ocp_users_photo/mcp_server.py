@@ -31,6 +31,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
 from ocp_users_photo.exports import (
     SET_PHOTO_ANNOTATIONS,
     SET_PHOTO_TITLE,
@@ -114,6 +115,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve MCP over stdin/stdout until the client closes the connection; the exit status."""
+    quiet_decompression_bomb_warning()
     try:
         _load_sdk()
     except McpUnavailable as missing:
@@ -317,7 +319,7 @@ def _stderr_log_handler(environ: Mapping[str, str]) -> logging.Handler:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ocp_users_photo.mcp_server``: the same as ``ocp-users-photo mcp``."""
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="python -m ocp_users_photo.mcp_server",
         description="Serve the usersSetPhoto tool over MCP (stdio).",
     )

@@ -8,12 +8,17 @@ a model's context. ``shown`` keeps printable characters only (an escape's ESC be
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 DEFAULT_LIMIT: Final = 200
 _ELLIPSIS: Final = "..."
 # What stands where a secret was (credentials.py's JSON walk writes the same).
 REDACTED: Final = "[redacted]"
+# Slack's token shapes (xoxp-, xoxb-, xoxe.xoxp-, xoxe-, xapp-, ...): masked wherever a person
+# or a model may have pasted one into text that is shown back. A look-alike word in a file
+# name is masked too; showing less is the safe side.
+_TOKEN_SHAPE: Final = re.compile(r"(?:xoxe\.)?(?:xox[a-z]|xapp)-[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -33,3 +38,10 @@ def redacted(text: str, secrets: tuple[str, ...]) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def without_tokens(text: str) -> str:
+    """``text`` with anything shaped like a Slack token replaced by ``[redacted]``."""
+    if "xox" not in text and "xapp" not in text:
+        return text
+    return _TOKEN_SHAPE.sub(REDACTED, text)

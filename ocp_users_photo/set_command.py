@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +23,8 @@ from PIL import Image
 from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.images.formats import SLACK_FORMATS
+from ocp_users_photo.images.resolvers import kind_of
+from ocp_users_photo.safe_text import shown, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
@@ -45,7 +48,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="append",
         dest="image_roots",
         metavar="DIR",
-        help="only read images inside DIR (repeatable; default: anywhere the user can read)",
+        help="only read images inside DIR (repeatable; default: anywhere the user can read); "
+        "a relative IMAGE is still taken from the current folder",
     )
     parser.add_argument(
         "--allow-url-host",
@@ -88,12 +92,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _arguments(args: argparse.Namespace) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"image": args.image}
+    arguments: dict[str, Any] = {"image": _image_argument(args.image, args.image_roots)}
     for name in ("crop_x", "crop_y", "crop_w"):
         value = getattr(args, name)
         if value is not None:
             arguments[name] = value
     return arguments
+
+
+def _image_argument(image: str, image_roots: list[str] | None) -> str:
+    """A relative path taken from the current folder, as the shell the person typed it in
+    would, although ``--image-root`` is given (the Python API takes it from the first root).
+
+    Left as typed when the current folder is that root (same file; messages quote it so).
+    """
+    kind, value, _ = kind_of(image)
+    if kind != "path" or not image_roots or not isinstance(value, str):
+        return image
+    expanded = os.path.expanduser(value)
+    if os.path.isabs(expanded) or os.path.realpath(image_roots[0]) == os.path.realpath("."):
+        return image
+    return os.path.abspath(expanded)
 
 
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -119,7 +138,7 @@ async def _set_photo_warned(
         keep_previous=False if args.no_keep_previous else "if_readable",
         photo_history=args.history,
     ) as tool:
-        status.show(f"checking {args.image}")
+        status.show(f"checking {shown(without_tokens(args.image), 80)}")
         async with tool.prepare(_arguments(args)) as upload:
             described = _describe(upload)
             sending = f"{described} to {tool.base_url}{tool.path}"

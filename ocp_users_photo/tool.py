@@ -346,7 +346,10 @@ class UsersSetPhoto(AsyncClosing):
         from ocp_users_photo.whoami import identity_from
 
         person = acting_person()
-        token = await self.token_source.token_for(person)
+        try:
+            token = await self.token_source.token_for(person)
+        except InvalidArguments as refused:
+            raise InvalidArguments(refused.problems, refused="auth.test was not called") from None
         reply = await self._slack.call("auth.test", token=token, renew=self._renewer(person))
         return identity_from(reply.body, reply.headers, token.kind)
 
@@ -455,19 +458,21 @@ class UsersSetPhoto(AsyncClosing):
         return self._session(upload.token, upload.renew)
 
     async def _acting_token(
-        self, token_override: TokenOverride | None = None
+        self, token_override: TokenOverride | None = None, *, refused: str = "nothing was sent"
     ) -> tuple[SlackToken, Renew | None]:
         """The acting person's token and its renewal (undo and history); InvalidArguments if
-        there is none."""
+        there is none, saying what was ``refused`` ("nothing was put back")."""
         person = acting_person()
         token, problems = await self._configured_token(person, token_override)
         if token is None:
-            raise InvalidArguments(problems)
+            raise InvalidArguments(problems, refused=refused)
         return token, self._renewer(person) if token_override is None else None
 
-    async def _session_for(self, token_override: TokenOverride | None = None) -> SlackSession:
+    async def _session_for(
+        self, token_override: TokenOverride | None = None, *, refused: str = "nothing was sent"
+    ) -> SlackSession:
         """A session with the acting person's token (undo and history); InvalidArguments if none."""
-        return self._session(*await self._acting_token(token_override))
+        return self._session(*await self._acting_token(token_override, refused=refused))
 
     async def _delete_photo(self, token: SlackToken, renew: Renew | None) -> dict[str, Any]:
         """users.deletePhoto with ``token``: Slack shows the default avatar again."""

@@ -174,7 +174,9 @@ async def run_every_door(
         outcomes = await through_python_doors(item.arguments, root, emulator.base_url, token)
     if CLI in item.doors:
         words = cli_words(item.arguments)
-        outcomes.append(through_cli(command_line(), words, root, env, root.parent))
+        # Run from the image folder: the CLI takes a relative path from the current folder,
+        # the other doors from the first image folder; the same file either way.
+        outcomes.append(through_cli(command_line(), words, root, env, root))
     if MCP in item.doors:
         outcomes.append(mcp.call(mcp_arguments(item.arguments)))
     return outcomes

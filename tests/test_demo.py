@@ -71,3 +71,22 @@ def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path) -> None:
     finally:
         process.kill()
         process.communicate()
+
+
+def test_the_demo_with_a_relative_out_folder_as_the_readme_gives_it(tmp_path: Path) -> None:
+    """``demo --out demo``: the folder is the tool's image root as well as where the portrait
+    is drawn, so it must not be taken twice (demo/demo/portrait.png)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", "demo", "--out", "demo"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no file at" not in done.stdout
+    assert "$.crop_x: the crop box reaches past the image's right edge" in done.stdout
+    assert (tmp_path / "demo" / "photo_512.png").is_file()

@@ -439,3 +439,28 @@ class TestAFileThatCannotBeRead:
             with pytest.raises(InvalidArguments, match="cannot be read") as caught:
                 await tool.call({"image": UNREADABLE})
         assert "Input/output error" in str(caught.value)
+
+
+def test_a_missing_relative_path_says_where_it_was_looked_for(tmp_path: Path) -> None:
+    """A relative path is taken from the first image folder; the refusal says so, since the
+    person may have meant their current folder."""
+    source, problems = open_confined("me.png", [tmp_path], 1_000_000)
+    assert source is None
+    (problem,) = problems
+    assert problem.message.startswith(
+        f"no file at 'me.png' (looked for '{tmp_path / 'me.png'}': a relative path is taken "
+        "from the first image folder): give the path"
+    )
+    # An absolute path, or no roots: nothing more to say.
+    _, problems = open_confined(str(tmp_path / "me.png"), [tmp_path], 1_000_000)
+    assert "looked for" not in problems[0].message
+    _, problems = open_confined(str(tmp_path / "me.png"), None, 1_000_000)
+    assert "looked for" not in problems[0].message
+
+
+def test_a_token_given_as_a_path_is_not_quoted_back(tmp_path: Path) -> None:
+    for text in (CANARY_TOKEN, f"{CANARY_TOKEN}.png", f"sub/{CANARY_TOKEN}.png"):
+        source, problems = open_confined(text, [tmp_path], 1_000_000)
+        assert source is None
+        assert CANARY_TOKEN not in problems[0].message
+        assert "[redacted]" in problems[0].message

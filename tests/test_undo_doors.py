@@ -15,6 +15,7 @@ from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exports import (
     FORMATS,
     export_tool,
@@ -352,3 +353,32 @@ async def test_the_mcp_server_without_keeping_offers_one_tool(
         assert not result.is_error
         assert not session.slack.requests.for_path("/api/users.profile.get")
     assert not exists(private_data_folder / "ocp-users-photo")  # no history made
+
+
+async def test_without_a_token_each_refusal_names_what_was_not_done(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Listing, undo, restore and whoami share the token check; none says usersSetPhoto."""
+    async with UsersSetPhoto(
+        None, base_url=emulator.base_url, environ={}, photo_history=tmp_path / "h.sqlite3"
+    ) as tool:
+        with pytest.raises(InvalidArguments) as listing:
+            await tool.history()
+        with pytest.raises(InvalidArguments) as undoing:
+            await tool.undo()
+        with pytest.raises(InvalidArguments) as restoring:
+            await tool.restore(1)
+        with pytest.raises(InvalidArguments) as asking:
+            await tool.whoami()
+        listed_by_model = await tool.restore_tool().run({})
+        restored_by_model = await tool.restore_tool().run({"entry": 1})
+    assert listing.value.message.startswith("the kept photos were not listed, 1 problem")
+    assert undoing.value.message.startswith("nothing was put back, 1 problem")
+    assert restoring.value.message.startswith("nothing was put back, 1 problem")
+    assert asking.value.message.startswith("auth.test was not called, 1 problem")
+    for refused in (listing, undoing, restoring, asking):
+        assert [problem.path for problem in refused.value.problems] == ["$.token"]
+    for result in (listed_by_model, restored_by_model):
+        assert result["error"] == "invalid_arguments"
+        assert result["message"].startswith("usersRestorePhoto was not called, 1 problem")
+    assert not emulator.requests.for_path("/api/auth.test")

@@ -13,6 +13,7 @@ import signal
 import sys
 from typing import Final
 
+from ocp_users_photo.command_line import CommandLineParser
 from ocp_users_photo.emulator.config import (
     TIER_2_CALLS_PER_MINUTE,
     EmulatorConfig,
@@ -213,7 +214,7 @@ def _positive_int(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the subcommand on its own (python -m ocp_users_photo.emulator.command)."""
-    parser = argparse.ArgumentParser(prog="ocp-users-photo emulator", description=__doc__)
+    parser = CommandLineParser(prog="ocp-users-photo emulator", description=__doc__)
     configure_parser(parser)
     return run(parser.parse_args(argv))
 

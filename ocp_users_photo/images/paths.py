@@ -30,6 +30,7 @@ from typing import Final
 from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.safe_text import without_tokens
 
 PATH: Final = "$.image"
 # A file up to this size is read whole by the worker-thread call that opens it: one read
@@ -42,12 +43,18 @@ _OPEN_FLAGS: Final = (
     | getattr(os, "O_CLOEXEC", 0)
     | getattr(os, "O_NOCTTY", 0)
 )
+RELATIVE_RULE: Final = "a relative path is taken from the first image folder"
 NO_ROOT_ADVICE: Final = (
     "image paths are not read here: no image folder is configured (the working directory "
     "is / or the home folder, which is never used as one). Start the MCP server with "
     "--image-root DIR, or give image_roots=[DIR] to register() or UsersSetPhoto, then name "
     "a file inside it; bytes, base64 text and data: URIs work as they are"
 )
+
+
+def _for_message(text: str) -> str:
+    masked = without_tokens(text[:1000])
+    return masked if len(masked) <= 200 else masked[:200] + "..."
 
 
 def problem(message: str) -> Problem:
@@ -107,8 +114,9 @@ def open_confined(
     text: str, image_roots: Sequence[Path] | None, max_bytes: int
 ) -> tuple[ImageSource | None, list[Problem]]:
     """The open file ``text`` names, if it lies inside the roots; else why not."""
-    # Quoted with repr in messages: control characters and escapes come out escaped.
-    shown_path = text if len(text) <= 200 else text[:200] + "..."
+    # Quoted with repr in messages: control characters and escapes come out escaped. A token
+    # pasted as the image is not repeated.
+    shown_path = _for_message(text)
     if image_roots is not None and not image_roots:
         return None, [problem(NO_ROOT_ADVICE)]
     expanded = os.path.expanduser(text)
@@ -125,10 +133,13 @@ def open_confined(
     try:
         descriptor = os.open(named, _OPEN_FLAGS)
     except FileNotFoundError:
+        looked = ""
+        if named != expanded:
+            looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
         return None, [
             problem(
-                f"no file at {shown_path!r}: give the path of an existing PNG, JPEG or GIF "
-                "file, a data: URI or base64 text"
+                f"no file at {shown_path!r}{looked}: give the path of an existing PNG, JPEG "
+                "or GIF file, a data: URI or base64 text"
             )
         ]
     except ValueError as error:

@@ -62,10 +62,14 @@ async def apply_change(
 
 
 async def kept_photos(
-    tool: UsersSetPhoto, *, token_override: TokenOverride | None = None
+    tool: UsersSetPhoto,
+    *,
+    token_override: TokenOverride | None = None,
+    refused: str = "the kept photos were not listed",
 ) -> list[KeptPhoto]:
-    """The acting person's kept photos, newest first (no bytes)."""
-    session = await tool._session_for(token_override)
+    """The acting person's kept photos, newest first (no bytes); ``refused`` heads a token
+    refusal."""
+    session = await tool._session_for(token_override, refused=refused)
     owner = await history_owner(acting_person(), session, needs_read_scope=False)
     return await tool.photo_history.entries(owner)
 
@@ -76,11 +80,13 @@ async def restore_kept(
     *,
     token_override: TokenOverride | None = None,
     observers: Sequence[CallObserver] = (),
+    refused: str = "nothing was put back",
 ) -> tuple[dict[str, Any], KeptPhoto]:
-    """Put back entry ``number`` of the acting person (None: the newest); the reply and entry."""
+    """Put back entry ``number`` of the acting person (None: the newest); the reply and entry.
+    ``refused`` heads a token refusal."""
     person = acting_person()
     # Resolved once: the history's owner and the change put back use the same token.
-    token, renew = await tool._acting_token(token_override)
+    token, renew = await tool._acting_token(token_override, refused=refused)
     session = tool._session(token, renew)
     owner = await history_owner(person, session, needs_read_scope=False)
     found = await tool.photo_history.entry(owner, number)

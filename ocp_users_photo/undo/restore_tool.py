@@ -83,10 +83,17 @@ class UsersRestorePhoto:
         bound = acting_as(self.person) if self.person is not None else contextlib.nullcontext()
         with bound:
             number = entry_argument(arguments)
+            refused = f"{self.name} was not called"
             if number is None:
-                return _listing(await kept_photos(self.tool, token_override=token_override))
+                return _listing(
+                    await kept_photos(self.tool, token_override=token_override, refused=refused)
+                )
             reply, kept = await restore_kept(
-                self.tool, number, token_override=token_override, observers=observers
+                self.tool,
+                number,
+                token_override=token_override,
+                observers=observers,
+                refused=refused,
             )
         what = "Slack's default avatar" if kept.kind == "default" else "the person's own photo"
         restored: dict[str, Any] = {

@@ -1,0 +1,88 @@
+"""The argument parser every program of the package uses: no guessed options, no echoed tokens.
+
+argparse takes a prefix of an option for the whole option, so ``--token xoxp-...``
+would be read as ``--token-env`` and the token repeated in the error that follows
+(that variable is not set). Here an option must be spelled out, ``--token`` is
+refused with what to do instead (the token goes in an environment variable, never on
+a command line, where shell history and ``ps`` keep it), and every usage error has
+token-shaped text masked before it reaches the terminal: argparse quotes what it did
+not understand, and a token pasted in the wrong place is exactly that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import warnings
+from collections.abc import Sequence
+from typing import Any, Final, NoReturn
+
+from ocp_users_photo.safe_text import without_tokens
+
+__all__ = [
+    "CommandLineParser",
+    "add_token_flag_refusal",
+    "quiet_decompression_bomb_warning",
+    "variable_name",
+]
+
+FLAG_ADVICE: Final = (
+    "the token is never given on the command line (shell history and ps would keep it): "
+    "read it into the environment with 'read -rs SLACK_USER_TOKEN && export "
+    "SLACK_USER_TOKEN', then run the command again (or name another variable with "
+    "--token-env NAME)"
+)
+_VARIABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` without abbreviated options, whose errors mask tokens.
+
+    Subcommand parsers are made of the same class (argparse's default ``parser_class``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        super().error(without_tokens(message))
+
+
+class _TokenFlagRefused(argparse.Action):
+    """``--token`` (with or without a value, which it swallows unread): a usage error."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(f"--token: {FLAG_ADVICE}")
+
+
+def add_token_flag_refusal(parser: argparse.ArgumentParser) -> None:
+    """A hidden ``--token`` that refuses itself, so the mistake gets advice, not a guess."""
+    parser.add_argument("--token", nargs="?", action=_TokenFlagRefused, help=argparse.SUPPRESS)
+
+
+def variable_name(text: str) -> str:
+    """``--token-env``'s value: an environment variable's name; never repeated when it is not
+    one (it may be the token itself)."""
+    if _VARIABLE_NAME.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(
+            "give the NAME of an environment variable (letters, digits and _), not the "
+            "token itself: " + FLAG_ADVICE.split(": ", 1)[1]
+        )
+    return text
+
+
+def quiet_decompression_bomb_warning() -> None:
+    """Keep Pillow's warning about a large image (its text, a source path) off a program's
+    stderr: the image's size is checked, and refused with advice, by the checks themselves.
+
+    For the programs' entry points only; a library leaves the warnings filter to its host.
+    Matched by its text, so that starting a command does not import Pillow.
+    """
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")

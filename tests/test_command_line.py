@@ -1,0 +1,183 @@
+"""The programs' argument parsing: options spelled out, and a token never printed back.
+
+A person pastes a token where it does not belong (``--token``, ``--token-env``, the image,
+a stray word); argparse would read ``--token`` as ``--token-env`` and quote what it did not
+understand. Run as a user runs it: a subprocess, whose output is searched for the token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.command_line import CommandLineParser, variable_name
+from ocp_users_photo.safe_text import without_tokens
+from tests.conftest import CANARY_TOKEN, make_image
+
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
+
+
+def run(
+    *args: str, cwd: Path | None = None, module: str = "ocp_users_photo.cli"
+) -> tuple[int, str]:
+    """Exit status and stdout+stderr of the program, with no Slack variable set."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    finished = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+    return finished.returncode, finished.stdout + finished.stderr
+
+
+@pytest.mark.parametrize("command", ["set", "whoami", "history", "undo"])
+@pytest.mark.parametrize("spelling", ["separate", "joined"])
+def test_a_token_flag_is_refused_with_advice_and_not_repeated(command: str, spelling: str) -> None:
+    words = ["--token", CANARY_TOKEN] if spelling == "separate" else [f"--token={CANARY_TOKEN}"]
+    extra = ["me.png"] if command == "set" else []
+    status, output = run(command, *extra, *words)
+    assert status == 2, output
+    assert CANARY_SECRET not in output
+    assert "--token: the token is never given on the command line" in output
+    assert "export SLACK_USER_TOKEN" in output
+
+
+def test_a_token_given_as_the_variable_name_is_refused_and_not_repeated() -> None:
+    status, output = run("set", "me.png", "--token-env", CANARY_TOKEN)
+    assert status == 2, output
+    assert CANARY_SECRET not in output
+    assert "give the NAME of an environment variable" in output
+
+
+def test_options_are_never_guessed_from_a_prefix() -> None:
+    # argparse would take --token-e for --token-env (and --token for it too, before).
+    status, output = run("set", "me.png", "--token-e", "MY_TOKEN")
+    assert status == 2, output
+    assert "unrecognized arguments: --token-e MY_TOKEN" in output
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        [CANARY_TOKEN],  # in place of the command
+        ["set", "me.png", CANARY_TOKEN],  # a stray word
+        ["whoami", "--json", CANARY_TOKEN],
+        ["emulator", "--port", CANARY_TOKEN],  # a value argparse quotes as invalid
+    ],
+)
+def test_a_token_in_a_usage_error_is_masked(words: list[str]) -> None:
+    status, output = run(*words)
+    assert status == 2, output
+    assert CANARY_SECRET not in output
+    assert "[redacted]" in output
+
+
+def test_the_mcp_server_parser_masks_and_does_not_guess() -> None:
+    status, output = run("--image-roo", CANARY_TOKEN, module="ocp_users_photo.mcp_server")
+    assert status == 2, output
+    assert "unrecognized arguments: --image-roo [redacted]" in output
+    assert CANARY_SECRET not in output
+
+
+def test_a_token_given_as_the_image_is_not_repeated(tmp_path: Path) -> None:
+    for image in (CANARY_TOKEN, f"{CANARY_TOKEN}.png", f"photos/{CANARY_TOKEN}.png"):
+        status, output = run("set", image, "--dry-run", cwd=tmp_path)
+        assert status == 2, output
+        assert CANARY_SECRET not in output
+        assert "usersSetPhoto was not called" in output
+
+
+def test_a_relative_image_is_taken_from_the_current_folder_with_image_root(
+    tmp_path: Path,
+) -> None:
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    (pictures / "me.png").write_bytes(make_image((600, 600)))
+    status, output = run(
+        "set", "pictures/me.png", "--image-root", "pictures", "--dry-run", cwd=tmp_path
+    )
+    assert status == 0, output
+    assert "Checked: would send PNG 600x600" in output
+    # From inside the folder, the same file by its bare name.
+    status, output = run("set", "me.png", "--image-root", ".", "--dry-run", cwd=pictures)
+    assert status == 0, output
+    # Relative to the root but not to the current folder: refused, naming where it looked.
+    status, output = run("set", "me.png", "--image-root", "pictures", "--dry-run", cwd=tmp_path)
+    assert status == 2, output
+    assert f"image path '{tmp_path / 'me.png'}' is outside the folders" in output
+
+
+def test_a_header_over_pillows_warning_limit_is_refused_without_its_warning(
+    tmp_path: Path,
+) -> None:
+    """12000x12000 declared: over Pillow's warning threshold (89 M pixels), under its error
+    one; the tool's own limit refuses it, and Pillow's warning (a path) stays off stderr."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 12000, 12000, 8, 2, 0, 0, 0)
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+    (tmp_path / "huge.png").write_bytes(png)
+    status, output = run("set", "huge.png", "--dry-run", cwd=tmp_path)
+    assert status == 2, output
+    assert "declares 12000x12000 pixels" in output
+    assert "Warning" not in output
+    assert "site-packages" not in output
+    assert "PIL" not in output
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "xoxp-1234-5678-abcdef",
+        "xoxb-1-2-3",
+        "xoxe.xoxp-1-Mi0yLTEyMzQ",
+        "xoxe-1-My0xLTEyMzQ",
+        "xapp-1-A0B1C2-123-abc",
+        "xoxc-123-456",
+    ],
+)
+def test_without_tokens_masks_every_slack_token_shape(token: str) -> None:
+    text = f"no file at 'photos/{token}.png' (see {token})"
+    masked = without_tokens(text)
+    assert token not in masked
+    assert masked == "no file at 'photos/[redacted]' (see [redacted])"
+
+
+def test_without_tokens_leaves_other_text_alone() -> None:
+    text = "no file at 'me.png': give a PNG (xox alone, xoxp without a dash, xapp.png)"
+    assert without_tokens(text) == text
+
+
+def test_variable_name_accepts_names_only() -> None:
+    assert variable_name("MY_SLACK_TOKEN") == "MY_SLACK_TOKEN"
+    for bad in (CANARY_TOKEN, "1ABC", "MY-TOKEN", "A B"):
+        with pytest.raises(argparse.ArgumentTypeError, match="give the NAME") as refused:
+            variable_name(bad)
+        assert bad not in str(refused.value)
+
+
+def test_subcommand_parsers_are_the_same_class() -> None:
+    parser = CommandLineParser(prog="x")
+    commands = parser.add_subparsers(dest="command")
+    child = commands.add_parser("child")
+    assert isinstance(child, CommandLineParser)
+    assert child.allow_abbrev is False
