@@ -332,3 +332,64 @@ async def test_a_header_over_the_pixel_cap_is_refused_without_decoding(
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     (message,) = await refused(checker, png_declaring(8000, 8000))
     assert "declares 8000x8000 pixels, more than this tool decodes" in message
+
+
+# --- What a re-encode keeps: the colour profile, the loop count, the frames' disposal.
+
+
+def _icc_profile() -> bytes:
+    from PIL import ImageCms
+
+    profile: bytes = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return profile
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "JPEG"])
+async def test_a_scaled_photo_keeps_its_colour_profile(
+    checker: UsersSetPhoto, image_format: str
+) -> None:
+    profile = _icc_profile()
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 2000), (200, 120, 40)).save(
+        buffer, format=image_format, icc_profile=profile
+    )
+    async with await prepared(checker, buffer.getvalue()) as upload:
+        assert upload.image.width == 1024  # re-encoded, not sent as it was
+        with decoded(upload) as picture:
+            assert picture.format == image_format
+            assert picture.info.get("icc_profile") == profile
+
+
+async def test_a_scaled_animation_keeps_its_loop_count_timing_and_clears_each_frame(
+    checker: UsersSetPhoto,
+) -> None:
+    """Loop twice; frame 2 is transparent where frame 1 was red, so a frame drawn over the
+    last one (no disposal) would show red through it."""
+    first = Image.new("RGBA", (1500, 1500), (255, 0, 0, 255))
+    second = Image.new("RGBA", (1500, 1500), (0, 0, 255, 255))
+    second.paste((0, 0, 0, 0), (0, 0, 750, 1500))
+    buffer = io.BytesIO()
+    first.save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=[second],
+        loop=2,
+        duration=[120, 340],
+        disposal=2,
+    )
+    async with await prepared(checker, buffer.getvalue()) as upload:
+        assert upload.image.frames == 2
+        assert upload.image.width == 1024
+        with decoded(upload) as picture:
+            assert picture.info.get("loop") == 2
+            durations = []
+            for index in range(2):
+                picture.seek(index)
+                durations.append(picture.info.get("duration"))
+                shown = picture.convert("RGBA")
+                if index == 1:
+                    left = shown.getpixel((200, 512))
+                    assert left[3] == 0 or left[:3] != (255, 0, 0), left
+                    assert shown.getpixel((900, 512))[:3] == (0, 0, 255)
+            assert durations == [120, 340]

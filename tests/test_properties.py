@@ -249,7 +249,9 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
         "schema-refused model calls": 0,
         "strict-refused model calls": 0,
         "accepted image URLs": 0,
+        "escaped": 0,
     }
+    escaped: list[str] = []
     strict_checks = strict_validators()
 
     async def count(request: httpx.Request) -> None:
@@ -292,7 +294,12 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
         async def one_call(arguments: dict[Any, Any]) -> None:
             tally["tried"] += 1
             before = len(sent)
-            outcome = await _outcome(tool.call(arguments))
+            try:
+                outcome = await _outcome(tool.call(arguments))
+            except Exception as error:  # counted, reported, then failed on below
+                tally["escaped"] += 1
+                escaped.append(f"{type(error).__name__} for {arguments!r:.300}")
+                return
             if isinstance(outcome, InvalidArguments):
                 tally["refused"] += 1
                 assert outcome.problems
@@ -344,6 +351,9 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
             loop.run_until_complete(client.aclose())
             loop.run_until_complete(image_host.__aexit__(None, None, None))
             loop.close()
+    section = "hostile input"
+    reliability.count(section, "other exceptions escaping", tally["escaped"])
+    assert escaped == [], escaped[:5]
     assert tally["tried"] >= examples
     assert tally["accepted"] > 0
     assert tally["refused"] > 0
@@ -351,11 +361,9 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
     assert tally["strict-refused model calls"] > 0
     assert fetched > 0, "some generated URLs reached the allowed image host"
     assert tally["accepted image URLs"] > 0, "some fetched images passed the checks and were sent"
-    section = "hostile input"
     reliability.count(section, "generated argument sets", tally["tried"])
     reliability.count(section, "generated sets accepted, one request each", tally["accepted"])
     reliability.count(section, "generated sets refused, no request", tally["refused"])
-    reliability.count(section, "other exceptions escaping", 0)
     reliability.count(section, "generated sets whose image URL was fetched", fetched)
     reliability.count(
         section, "generated sets sent from a fetched image URL", tally["accepted image URLs"]

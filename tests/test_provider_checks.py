@@ -21,6 +21,7 @@ from agents.tool_context import ToolContext
 from anthropic.lib._parse._transform import transform_schema
 from anthropic.types import ToolParam
 from google.genai import types as genai_types
+from jsonschema import Draft202012Validator
 from openai.types.chat import ChatCompletionFunctionToolParam
 from pydantic import TypeAdapter, ValidationError
 from pydantic_ai.profiles.openai import OpenAIJsonSchemaTransformer
@@ -30,6 +31,7 @@ from ocp_users_photo.exports import (
     export_tool,
     strict_input_schema,
 )
+from ocp_users_photo.spec import load_manifest
 
 BEFORE: dict[str, Any] = json.loads(
     (Path(__file__).parent / "data" / "input_schema_before.json").read_text()
@@ -100,7 +102,13 @@ def anthropic_strict_changes(schema: dict[str, Any]) -> str | None:
 
 
 def test_anthropic_export_is_a_tool_param() -> None:
-    TypeAdapter(ToolParam).validate_python(export_tool("anthropic"))
+    # Non-strict tool use takes any JSON Schema object (ToolParam's types cannot tell a good
+    # schema from a bad one), so the schema is also checked to be the manifest's, the one
+    # run() holds a model's arguments to, and a valid 2020-12 schema.
+    exported = export_tool("anthropic")
+    TypeAdapter(ToolParam).validate_python(exported)
+    assert exported["input_schema"] == load_manifest()["input_schema"]
+    Draft202012Validator.check_schema(exported["input_schema"])
 
 
 def test_anthropic_strict_export_is_what_strict_mode_takes() -> None:
@@ -118,13 +126,6 @@ def test_anthropic_strict_check_fails_on_the_old_schema_and_the_openai_variant()
     moved = anthropic_strict_changes(export_tool("openai")["function"]["parameters"])
     assert moved is not None
     assert "minimum: 0" in moved
-
-
-def test_anthropic_tool_param_takes_the_old_schema_too() -> None:
-    # Non-strict tool use takes any JSON Schema object: its types cannot tell the two apart.
-    TypeAdapter(ToolParam).validate_python(
-        {"name": "usersSetPhoto", "description": "d", "input_schema": BEFORE}
-    )
 
 
 # --- Gemini: a FunctionDeclaration, its schema in the SDK's own JSONSchema subset.
@@ -163,7 +164,7 @@ def test_gemini_check_fails_on_the_old_schema(schema: dict[str, Any], refused: s
 def test_mcp_export_is_an_mcp_tool() -> None:
     exported = export_tool("mcp")
     tool = mcp.types.Tool.model_validate(exported)
-    assert tool.input_schema == exported["inputSchema"]
+    assert tool.input_schema == exported["inputSchema"] == load_manifest()["input_schema"]
     assert tool.output_schema == exported["outputSchema"]
     assert tool.title == "Set Slack profile photo"
     assert tool.annotations is not None
@@ -171,12 +172,6 @@ def test_mcp_export_is_an_mcp_tool() -> None:
     assert tool.annotations.destructive_hint is True
     assert tool.annotations.idempotent_hint is True
     assert tool.annotations.open_world_hint is True
-
-
-def test_mcp_tool_takes_the_old_schema_too() -> None:
-    # MCP allows any JSON Schema 2020-12 keyword, so its types accept the old schema as well;
-    # what changed for MCP hosts is that none of them need to understand conditional keywords.
-    mcp.types.Tool.model_validate({"name": "usersSetPhoto", "inputSchema": BEFORE})
 
 
 # --- The strict variants, once more, from the derivation itself.

@@ -1,8 +1,9 @@
 """Load: 1,000 calls, 100 at a time, against the emulator with 10% of requests faulted.
 
 Every call must end (success or a typed UsersPhotoError, never a hang or another
-exception); latency percentiles and peak memory are reported; afterwards the process
-holds no more sockets or files than before. Marked slow: ``pytest -m slow``.
+exception); peak memory is reported; afterwards the process holds no more sockets or
+files than before. The suite runs it at 100 calls, 20 at a time; the full size is marked
+slow (``pytest -m slow``). Latency and throughput are the benchmarks' (benchmarks/).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import asyncio
 import gc
 import os
 import random
-import statistics
-import time
 from collections import Counter
 
 import pytest
@@ -23,8 +22,6 @@ from tests.conftest import CANARY_TOKEN, make_image
 from tests.reliability_report import ReliabilityReport
 from tests.test_reliability_faults import open_descriptors
 
-CALLS = 1000
-CONCURRENCY = 100
 FAULT_SHARE = 0.10
 FAULTS = [
     Fault.status(503),
@@ -44,8 +41,16 @@ def resident_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@pytest.mark.slow
-async def test_a_thousand_calls_with_faults_all_end_typed(reliability: ReliabilityReport) -> None:
+@pytest.mark.parametrize(
+    ("calls", "concurrency"),
+    [
+        pytest.param(100, 20, id="100 calls"),
+        pytest.param(1000, 100, id="1000 calls", marks=pytest.mark.slow),
+    ],
+)
+async def test_calls_with_faults_all_end_typed(
+    calls: int, concurrency: int, reliability: ReliabilityReport
+) -> None:
     image = make_image((640, 640))
     chooser = random.Random(20261128)
     gc.collect()
@@ -53,7 +58,6 @@ async def test_a_thousand_calls_with_faults_all_end_typed(reliability: Reliabili
     baseline = resident_bytes()
     peak = baseline
     outcomes: Counter[str] = Counter()
-    latencies: list[float] = []
     hangs = 0
 
     config = EmulatorConfig(rate_limit_per_minute=None, process_images=False, record_bodies=False)
@@ -61,14 +65,13 @@ async def test_a_thousand_calls_with_faults_all_end_typed(reliability: Reliabili
         async with UsersSetPhoto(
             CANARY_TOKEN, base_url=emulator.base_url, timeout=5.0, retry_backoff=0.01, environ={}
         ) as tool:
-            gate = asyncio.Semaphore(CONCURRENCY)
+            gate = asyncio.Semaphore(concurrency)
 
             async def one_call() -> None:
                 nonlocal hangs
                 async with gate:
                     if chooser.random() < FAULT_SHARE:
                         emulator.faults.inject(chooser.choice(FAULTS), times=1)
-                    started = time.perf_counter()
                     try:
                         await asyncio.wait_for(tool.call({"image": image}), timeout=60)
                         outcomes["success"] += 1
@@ -76,7 +79,6 @@ async def test_a_thousand_calls_with_faults_all_end_typed(reliability: Reliabili
                         outcomes[type(error).__name__] += 1
                     except asyncio.TimeoutError:  # the builtin only from Python 3.11
                         hangs += 1
-                    latencies.append(time.perf_counter() - started)
 
             async def sample_memory() -> None:
                 nonlocal peak
@@ -85,32 +87,25 @@ async def test_a_thousand_calls_with_faults_all_end_typed(reliability: Reliabili
                     await asyncio.sleep(0.02)
 
             sampler = asyncio.create_task(sample_memory())
-            wall_started = time.perf_counter()
-            await asyncio.gather(*(one_call() for _ in range(CALLS)))
-            wall = time.perf_counter() - wall_started
+            await asyncio.gather(*(one_call() for _ in range(calls)))
             sampler.cancel()
         served = len(emulator.requests)
     gc.collect()
     descriptors_after = open_descriptors()
 
     assert hangs == 0
-    assert sum(outcomes.values()) == CALLS
-    assert outcomes["success"] >= CALLS * 0.85, outcomes
+    assert sum(outcomes.values()) == calls
+    assert outcomes["success"] >= calls * 0.85, outcomes
     assert descriptors_after == descriptors_before
-    assert served > 0
+    assert served >= calls, "every call reached the emulator at least once"
 
-    cuts = statistics.quantiles(latencies, n=100)
-    section = "load (1,000 calls, 100 at a time, 10% faulted)"
+    section = f"load ({calls:,} calls, {concurrency} at a time, 10% faulted)"
     reliability.count(section, "calls that ended", sum(outcomes.values()))
     reliability.count(section, "succeeded (retries absorbed the faults)", outcomes["success"])
     for kind, number in sorted(outcomes.items()):
         if kind != "success":
             reliability.count(section, f"ended in {kind}", number)
     reliability.count(section, "hangs", hangs)
-    reliability.note(
-        section, "latency p50 / p99", f"{cuts[49] * 1000:.0f} ms / {cuts[98] * 1000:.0f} ms"
-    )
-    reliability.note(section, "throughput", f"{CALLS / wall:.0f} calls/s")
     reliability.note(
         section,
         "peak memory growth (resident; client and emulator in one process)",

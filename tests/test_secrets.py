@@ -123,9 +123,9 @@ async def test_the_token_leaks_nowhere(
         seen.append(summary)
     seen.extend(record.getMessage() for record in caplog.records)
     seen.extend(repr(record.args) for record in caplog.records)
-    assert_no_canary(seen)
     reliability.count("secrets", "texts inspected for the canary", len(seen))
-    reliability.count("secrets", "leaks found", 0)
+    reliability.count("secrets", "leaks found", sum(map(holds_part_of_the_token, seen)))
+    assert_no_canary(seen)
     assert caplog.records, "DEBUG logging was captured"
     # Whatever was sent carried the token in the Authorization header only.
     for request in photo_requests(emulator):

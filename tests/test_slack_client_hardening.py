@@ -348,12 +348,17 @@ class TestProxies:
         assert CANARY_SECRET not in " ".join(texts_of_error(caught.value))
 
     async def test_no_proxy_is_honoured(self, http_stack: str) -> None:
+        # A closed port on this machine: the direct connection is refused at once, and no
+        # name is looked up beyond the hosts file (slack.invalid went to the resolver).
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = probe.getsockname()[1]
         async with (
             loopback.serve() as proxy,
             UsersSetPhoto(
                 CANARY_TOKEN,
-                base_url="https://slack.invalid/api",
-                environ=stack_environ(http_stack, HTTPS_PROXY=proxy.url(""), NO_PROXY=".invalid"),
+                base_url=f"https://localhost:{closed}/api",
+                environ=stack_environ(http_stack, HTTPS_PROXY=proxy.url(""), NO_PROXY="localhost"),
                 max_retries=0,
             ) as tool,
         ):
