@@ -45,6 +45,8 @@ EXIT_RATE_LIMITED: Final = 4
 EXIT_TRANSPORT: Final = 5
 EXIT_REPLY_SCHEMA: Final = 6
 EXIT_INTERRUPTED: Final = 130
+# An answer no Web API method gives: the base URL points somewhere else (a missing /api).
+_NO_SUCH_METHOD: Final = frozenset({404, 405})
 
 # The commands that call Slack with the person's token: (name, module with configure_parser
 # and run, help line, description). Their modules need no optional extra.
@@ -152,6 +154,11 @@ def next_step_for(error: UsersPhotoError) -> str | None:
                 "the request reached Slack but no answer came in time, so the photo may be "
                 "set already: look at your Slack profile; running the command again is safe "
                 "(setting the same photo twice changes nothing more)"
+            )
+        if error.status_code in _NO_SUCH_METHOD:
+            return (
+                "nothing answers as Slack's Web API at that address: check SLACK_API_URL "
+                "(or --base-url); it ends in /api, as in https://slack.com/api"
             )
         return "Slack answered, but not with a usable reply: try again in a few minutes"
     return None

@@ -27,11 +27,14 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
+from ocp_users_photo.credentials import user_token_problem
+from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exports import (
     SET_PHOTO_ANNOTATIONS,
     SET_PHOTO_TITLE,
@@ -42,7 +45,7 @@ from ocp_users_photo.exports import (
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.safe_text import redacted
 from ocp_users_photo.settings import door_image_roots, door_token_source
-from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, token_from_environment
+from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
 
 SERVER_NAME: Final = "ocp-users-photo"
@@ -140,12 +143,7 @@ def run(args: argparse.Namespace) -> int:
     root_logger.addHandler(handler)
     root_logger.setLevel(getattr(logging, str(args.log_level).upper()))
     try:
-        if isinstance(tool.token_source, NoToken):
-            logger.warning(
-                "no Slack token: set %s in the MCP host's env block; every call will be "
-                "refused until then",
-                " or ".join(TOKEN_VARIABLES),
-            )
+        _warn_about_configuration(tool, image_roots)
         asyncio.run(serve(tool))
     except KeyboardInterrupt:
         return 130
@@ -153,6 +151,33 @@ def run(args: argparse.Namespace) -> int:
         root_logger.removeHandler(handler)
         root_logger.setLevel(previous_level)
     return 0
+
+
+def _warn_about_configuration(tool: UsersSetPhoto, image_roots: tuple[Path, ...] | None) -> None:
+    """What would make every call fail, said once at start in the host's log, not first to a
+    model mid-conversation: no token, a token that is not a user token, no image folder."""
+    source = tool.token_source
+    if isinstance(source, NoToken):
+        logger.warning(
+            "no Slack token: set %s in the MCP host's env block; every call will be "
+            "refused until then",
+            " or ".join(TOKEN_VARIABLES),
+        )
+    elif isinstance(source, StaticToken):
+        try:
+            token = source.token_now()
+        except InvalidArguments as refused:
+            logger.warning("the Slack token cannot be used: %s", refused.problems[0].message)
+        else:
+            problem = user_token_problem(token, origin=source.origin)
+            if problem is not None:
+                logger.warning("the Slack token cannot set a photo: %s", problem.message)
+    if image_roots == ():
+        logger.warning(
+            "no image folder: the server was started in / or the home folder, which is never "
+            "one, so image paths will be refused (bytes, base64 and data: URIs still work): "
+            "add --image-root DIR to the server's args"
+        )
 
 
 async def serve(tool: UsersSetPhoto) -> None:

@@ -64,7 +64,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="run every local check and send nothing"
     )
     parser.add_argument(
-        "--preview", metavar="OUT.png", type=Path, help="write the square photo Slack would show"
+        "--preview",
+        metavar="OUT.png",
+        type=_preview_path,
+        help="write the square photo Slack would show (a PNG file, in an existing folder)",
     )
     parser.add_argument(
         "--fit",
@@ -219,6 +222,25 @@ def _size(byte_count: int) -> str:
     if byte_count < 1024 * 1024:
         return f"{byte_count / 1024:.1f} KB"
     return f"{byte_count / 1024 / 1024:.1f} MB"
+
+
+def _preview_path(text: str) -> Path:
+    """``--preview``'s file, checked before anything is read or sent: a PNG name, in a folder
+    that exists, and not a folder itself."""
+    target = Path(text).expanduser()
+    if target.suffix.lower() != ".png":
+        got = f"not {target.suffix}" if target.suffix else "this one has no extension"
+        raise argparse.ArgumentTypeError(
+            f"the preview is a PNG file: give a name ending in .png ({got})"
+        )
+    if target.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder: give a file name in it")
+    if not target.parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"the folder {str(target.parent)!r} does not exist: create it, or give a file "
+            "name in an existing folder"
+        )
+    return target
 
 
 def _write_preview(upload: PreparedUpload, target: Path) -> str:

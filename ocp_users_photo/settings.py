@@ -79,6 +79,8 @@ Door = Literal["python", "model", "cli"]
 # What to do without a token, said in the terms of the door the message reaches: a
 # Python caller can pass token=; the person at a terminal sets a variable; a model can
 # do neither, so its message names the host's configuration.
+# Said to the person at a terminal, except by whoami itself.
+WHOAMI_CHECKS_IT: Final = "; 'ocp-users-photo whoami' checks it"
 _MISSING_TOKEN_ADVICE: Final[dict[Door, str]] = {
     "python": (
         "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
@@ -86,8 +88,8 @@ _MISSING_TOKEN_ADVICE: Final[dict[Door, str]] = {
     ),
     "cli": (
         "no Slack token: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name your own variable "
-        "with --token-env NAME) to a user token (xoxp-...) with scope users.profile:write; "
-        "'ocp-users-photo whoami' checks it"
+        "with --token-env NAME) to a user token (xoxp-...) with scope users.profile:write"
+        + WHOAMI_CHECKS_IT
     ),
     "model": (
         "no Slack token is configured, and a model cannot give one: whoever runs this tool "
@@ -224,7 +226,11 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
     for root in listed:
         path = Path(root).expanduser()
         if not path.is_dir():
-            raise ValueError(f"image root {str(path)!r} is not an existing folder")
+            what = "is a file" if path.exists() else "does not exist"
+            raise ValueError(
+                f"image root {str(path)!r} is not an existing folder (it {what}): create it, "
+                "or give the folder your images are in"
+            )
         resolved.append(path.resolve())
     return tuple(resolved)
 

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.errors import InvalidArguments
-from ocp_users_photo.settings import door_token_source
+from ocp_users_photo.settings import WHOAMI_CHECKS_IT, door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
 
@@ -43,7 +43,9 @@ async def _whoami(args: argparse.Namespace, out: TextIO) -> int:
             identity = await tool.whoami()
     except InvalidArguments as refused:
         # The problems are about the configured token; "usersSetPhoto was not called" is not.
-        raise ValueError("; ".join(problem.message for problem in refused.problems)) from None
+        raise ValueError(
+            "; ".join(problem.message.replace(WHOAMI_CHECKS_IT, "") for problem in refused.problems)
+        ) from None
     if args.json:
         print(json.dumps(identity.as_dict()), file=out)
     else:

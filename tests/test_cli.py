@@ -258,3 +258,45 @@ def set_command_args(image: Path) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     set_command.configure_parser(parser)
     return parser.parse_args([str(image), "--dry-run"])
+
+
+def test_a_base_url_without_api_says_to_check_it(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    """The emulator's root answers 404 to /users.setPhoto: the next step names the URL, not
+    'try again in a few minutes'."""
+    env = {**slack_env(slack_emulator), "SLACK_API_URL": slack_emulator.base_url[: -len("/api")]}
+    done = cli("set", str(image), env=env)
+    assert done.returncode == 5, done.stderr
+    assert "HTTP 404" in done.stderr
+    assert "next: nothing answers as Slack's Web API at that address" in done.stderr
+    assert "it ends in /api" in done.stderr
+    assert "try again in a few minutes" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("preview", "says"),
+    [
+        ("missing-folder/square.png", "the folder 'missing-folder' does not exist: create it"),
+        ("square.jpg", "the preview is a PNG file: give a name ending in .png (not .jpg)"),
+        ("square", "the preview is a PNG file: give a name ending in .png (this one has no"),
+    ],
+)
+def test_a_preview_it_could_not_write_is_refused_before_anything_is_read(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path, preview: str, says: str
+) -> None:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", "set", str(image), "--preview", preview],
+        capture_output=True,
+        text=True,
+        env={**environment, **slack_env(slack_emulator)},
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"argument --preview: {says}" in done.stderr
+    assert "Errno" not in done.stderr
+    assert photo_requests(slack_emulator) == []
+    assert not (tmp_path / "square.jpg").exists()

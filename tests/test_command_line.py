@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -181,3 +182,16 @@ def test_subcommand_parsers_are_the_same_class() -> None:
     child = commands.add_parser("child")
     assert isinstance(child, CommandLineParser)
     assert child.allow_abbrev is False
+
+
+def test_the_emulator_on_a_busy_port_says_what_to_do() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        status, output = run("emulator", "--port", str(port))
+    assert status == 2, output
+    assert f"cannot listen on 127.0.0.1:{port}: another program" in output
+    assert "give another --port, or leave it out for a free one" in output
+    assert "Errno" not in output
+    assert "Traceback" not in output

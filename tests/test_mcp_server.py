@@ -340,3 +340,40 @@ def test_the_servers_log_handler_removes_the_token(capsys: pytest.CaptureFixture
     written = capsys.readouterr().err
     assert "header was [redacted]" in written
     assert CANARY_TOKEN not in written
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        (None, "no Slack token: set SLACK_USER_TOKEN or SLACK_TOKEN"),
+        ("xoxb-1111-2222-canarybot0c4a7e9f", "the Slack token cannot set a photo: the token "),
+        ("xoxp-11 22", "the Slack token cannot be used: the token from SLACK_USER_TOKEN holds"),
+    ],
+    ids=["no token", "bot token", "damaged token"],
+)
+def test_the_server_warns_at_start_of_what_would_refuse_every_call(
+    tmp_path: Path, token: str | None, says: str
+) -> None:
+    """Started from the home folder (as desktop hosts do) with a token that cannot work: the
+    host's log says so at once, before any model call; stdin closed, the server then ends."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    environment["HOME"] = str(tmp_path)
+    if token is not None:
+        environment["SLACK_USER_TOKEN"] = token
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.mcp_server"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert says in done.stderr
+    assert "no image folder: the server was started in / or the home folder" in done.stderr
+    assert "add --image-root DIR to the server's args" in done.stderr
+    if token is not None:
+        assert token not in done.stderr
+    assert "Traceback" not in done.stderr

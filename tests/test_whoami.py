@@ -134,6 +134,7 @@ def test_no_token_exits_2_saying_where_to_put_it(slack: RunningEmulator) -> None
     assert done.returncode == 2
     assert "set SLACK_USER_TOKEN" in done.stderr
     assert "usersSetPhoto was not called" not in done.stderr
+    assert "whoami' checks it" not in done.stderr  # not the command that was just run
 
 
 def test_nothing_listening_exits_5() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
 import sys
 from typing import Final
@@ -122,11 +123,20 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(config, args.host, args.port))
     except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            advice = (
+                "another program (perhaps another emulator) listens there: stop it, or give "
+                "another --port, or leave it out for a free one"
+            )
+        elif error.errno == errno.EACCES:
+            advice = "this user may not listen on that port: give a --port above 1023"
+        else:
+            advice = f"{error.strerror or error}: check --host and --port"
         print(
-            f"ocp-users-photo emulator: cannot listen on {args.host}:{args.port}: {error}",
+            f"ocp-users-photo emulator: cannot listen on {args.host}:{args.port}: {advice}",
             file=sys.stderr,
         )
-        return 1
+        return 2
     return 0
 
 

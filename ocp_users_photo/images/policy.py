@@ -64,7 +64,7 @@ def plan_upload(
                 PATH,
                 f"the image is {display_width}x{display_height} pixels; Slack takes at most "
                 f"{limits.max_side}x{limits.max_side}: send a smaller image (or let the tool scale "
-                "it down with fit='downscale')",
+                "it down: fit='downscale' in Python, --fit downscale on the command line)",
             )
         )
     if problems:
