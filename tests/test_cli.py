@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from tests.conftest import (
     photo_requests,
     shown_avatar_hash,
 )
+from tests.programs import run_cli
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 
@@ -31,16 +30,7 @@ def slack_emulator_config() -> EmulatorConfig:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    environment.update(env or {})
-    finished = subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.cli", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    finished = run_cli(*args, env=env)
     assert CANARY_SECRET not in finished.stdout + finished.stderr
     assert "Traceback" not in finished.stderr
     return finished
@@ -285,15 +275,8 @@ def test_a_base_url_without_api_says_to_check_it(
 def test_a_preview_it_could_not_write_is_refused_before_anything_is_read(
     slack_emulator: RunningEmulator, image: Path, tmp_path: Path, preview: str, says: str
 ) -> None:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.cli", "set", str(image), "--preview", preview],
-        capture_output=True,
-        text=True,
-        env={**environment, **slack_env(slack_emulator)},
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
+    done = run_cli(
+        "set", str(image), "--preview", preview, env=slack_env(slack_emulator), cwd=tmp_path
     )
     assert done.returncode == 2, done.stderr
     assert f"argument --preview: {says}" in done.stderr

@@ -8,11 +8,8 @@ understand. Run as a user runs it: a subprocess, whose output is searched for th
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import struct
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 from ocp_users_photo.command_line import CommandLineParser, variable_name
 from ocp_users_photo.safe_text import without_tokens
 from tests.conftest import CANARY_TOKEN, make_image
+from tests.programs import run_module
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 
@@ -29,16 +27,7 @@ def run(
     *args: str, cwd: Path | None = None, module: str = "ocp_users_photo.cli"
 ) -> tuple[int, str]:
     """Exit status and stdout+stderr of the program, with no Slack variable set."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    finished = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
+    finished = run_module(module, *args, cwd=cwd)
     return finished.returncode, finished.stdout + finished.stderr
 
 

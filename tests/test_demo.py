@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,17 +10,11 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
+from tests.programs import run_cli
+
 
 def test_the_demo_sets_a_photo_and_saves_what_slack_would_show(tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.cli", "demo", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli("demo", "--out", str(tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1].startswith("1. Started the Slack emulator at http://127.0.0.1:")
@@ -76,16 +69,7 @@ def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path) -> None:
 def test_the_demo_with_a_relative_out_folder_as_the_readme_gives_it(tmp_path: Path) -> None:
     """``demo --out demo``: the folder is the tool's image root as well as where the portrait
     is drawn, so it must not be taken twice (demo/demo/portrait.png)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.cli", "demo", "--out", "demo"],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli("demo", "--out", "demo", cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no file at" not in done.stdout
     assert "$.crop_x: the crop box reaches past the image's right edge" in done.stdout

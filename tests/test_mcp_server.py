@@ -30,6 +30,7 @@ from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run
 from ocp_users_photo.exports import export_tool, export_tools
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
+from tests.programs import run_module
 from tests.undo_fixtures import rows
 
 TOOL = "usersSetPhoto"
@@ -356,19 +357,11 @@ def test_the_server_warns_at_start_of_what_would_refuse_every_call(
 ) -> None:
     """Started from the home folder (as desktop hosts do) with a token that cannot work: the
     host's log says so at once, before any model call; stdin closed, the server then ends."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    environment["HOME"] = str(tmp_path)
+    environment = {"HOME": str(tmp_path)}
     if token is not None:
         environment["SLACK_USER_TOKEN"] = token
-    done = subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.mcp_server"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
+    done = run_module(
+        "ocp_users_photo.mcp_server", env=environment, cwd=tmp_path, stdin_closed=True
     )
     assert done.returncode == 0, done.stderr
     assert says in done.stderr

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +17,7 @@ from ocp_users_photo.emulator import (
 )
 from ocp_users_photo.whoami import TokenIdentity, identity_from
 from tests.conftest import CANARY_TOKEN
+from tests.programs import run_cli
 
 READER_TOKEN = "xoxp-2222222222-3333333333-4444444444-readeronlycanary9f8e7d6c5b4a"
 BOT_TOKEN = "xoxb-5555555555-6666666666-botcanary1a2b3c4d5e6f7a8b9c0d"
@@ -43,16 +42,7 @@ def slack() -> Iterator[RunningEmulator]:
 
 
 def whoami(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    environment.update(env)
-    done = subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.cli", "whoami", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("whoami", *args, env=env)
     for secret in SECRETS:
         assert secret not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr

@@ -1,0 +1,45 @@
+"""The package's programs run as a person runs them: a subprocess, whose environment holds
+no Slack variable of the machine running the tests unless a test gives one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def environment_without_slack(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without SLACK_* variables, then ``extra`` on top."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    environment.update(extra or {})
+    return environment
+
+
+def run_module(
+    module: str,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin_closed: bool = False,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m module args`` to completion, text output captured; never raises on exit."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        stdin=subprocess.DEVNULL if stdin_closed else None,
+        capture_output=True,
+        text=True,
+        env=environment_without_slack(env),
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``ocp-users-photo args`` (as ``python -m ocp_users_photo.cli``)."""
+    return run_module("ocp_users_photo.cli", *args, env=env, cwd=cwd, timeout=timeout)
