@@ -24,7 +24,10 @@ from ocp_users_photo.spec import load_manifest
 
 CROP_FIELDS: Final = ("crop_x", "crop_y", "crop_w")
 _DECIMAL_TEXT: Final = re.compile(r"[0-9]+")
-_PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A name quoted in a path as it is: short, so a model's 100 KB name is described instead.
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+# Unknown names reported one by one; past this, one problem counts the rest.
+MAX_UNKNOWN_REPORTED: Final = 10
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,8 @@ def parse_arguments(
 
     problems: list[Problem] = []
     allowed = spec.model_names if model_facing else spec.names
-    for name in arguments:
-        if name in allowed:
-            continue
+    unknown = [name for name in arguments if name not in allowed]
+    for name in unknown[:MAX_UNKNOWN_REPORTED]:
         message = (
             f"unknown argument {_describe(name)}: usersSetPhoto takes {spec.model_names_listed}"
         )
@@ -108,6 +110,14 @@ def parse_arguments(
                 "configuration (SLACK_USER_TOKEN)"
             )
         problems.append(Problem(argument_path(name), message))
+    if len(unknown) > MAX_UNKNOWN_REPORTED:
+        problems.append(
+            Problem(
+                "$",
+                f"{len(unknown) - MAX_UNKNOWN_REPORTED} more unknown arguments: usersSetPhoto "
+                f"takes {spec.model_names_listed}",
+            )
+        )
 
     given = arguments if not model_facing else {k: v for k, v in arguments.items() if k != "token"}
     token = _token_of(given, configured_token, configured_token_problems, problems)

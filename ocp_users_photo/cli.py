@@ -34,7 +34,7 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.exports import FORMATS, export_tools
-from ocp_users_photo.safe_text import without_tokens
+from ocp_users_photo.safe_text import shown, without_tokens
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
 EXIT_OK: Final = 0
@@ -261,14 +261,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except UsersPhotoError as error:
         # Token-shaped text is masked once more here: a person may paste a token anywhere.
-        print(f"ocp-users-photo: {without_tokens(error.message)}", file=sys.stderr)
+        print(f"ocp-users-photo: {_for_terminal(error.message)}", file=sys.stderr)
         advice = next_step_for(error)
         if advice:
             print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
         return exit_code_for(error)
     except (ValueError, OSError) as error:
-        print(f"ocp-users-photo: {without_tokens(str(error))}", file=sys.stderr)
+        print(f"ocp-users-photo: {_for_terminal(str(error))}", file=sys.stderr)
         return EXIT_INVALID
+
+
+def _for_terminal(text: str) -> str:
+    """An error's text as one printable line, tokens masked: a person may paste a token
+    anywhere, and a path or value quoted in it may hold control characters."""
+    return shown(without_tokens(text), 4000)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator
 from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tool import UsersSetPhoto
 
 # Not a secret: the local emulator takes any xoxp- token as a user's.
@@ -65,7 +66,7 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
     say("ocp-users-photo demo: setting a Slack profile photo on a local emulator")
     async with run_emulator(EmulatorConfig()) as emulator:
         say(f"1. Started the Slack emulator at {emulator.base_url}")
-        say(f"   Drew a {PORTRAIT_SIZE[0]}x{PORTRAIT_SIZE[1]} portrait: {portrait}")
+        say(f"   Drew a {PORTRAIT_SIZE[0]}x{PORTRAIT_SIZE[1]} portrait: {shown_path(portrait)}")
         async with UsersSetPhoto(
             DEMO_TOKEN, base_url=emulator.base_url, image_roots=[out_dir], environ={}
         ) as tool:
@@ -98,17 +99,17 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
         for key in ("image_24", "image_192", "image_512", "image_1024", "image_original"):
             say(f"   {key}: {current[key]}")
 
-        say(f"5. Saved what Slack would show, in {out_dir}:")
+        say(f"5. Saved what Slack would show, in {shown_path(out_dir)}:")
         for size in (192, 512):
             saved = await _save(current[f"image_{size}"], out_dir / f"photo_{size}")
-            say(f"   {saved}")
+            say(f"   {shown_path(saved)}")
         if serve:
             say(f"The emulator keeps serving at {emulator.base_url}: open the URLs above.")
             say("Press Ctrl-C to stop it; the URLs stop answering then, the saved files stay.")
             await _wait_forever()
     say("Done: the photo was checked, sent as multipart with the token in the header, and set.")
     say("The emulator stopped with the demo, so the URLs above no longer answer;")
-    say(f"the files saved in {out_dir} stay. Next:")
+    say(f"the files saved in {shown_path(out_dir)} stay. Next:")
     say("  ocp-users-photo demo --serve   keeps the emulator and its URLs up until Ctrl-C")
     say("  ocp-users-photo emulator       a local Slack to try 'set' and 'whoami' against")
     say('  README.md, "From zero to your photo in Slack": your own token, then your photo')

@@ -16,6 +16,7 @@ import sys
 from typing import TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
+from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -49,9 +50,9 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         photo_history=args.history,
     ) as tool:
         kept = await tool.history()
-        where = tool.photo_history.path
+        where = shown_path(tool.photo_history.path)
     if args.json:
-        print(json.dumps({"history": str(where), "entries": [e.as_dict() for e in kept]}), file=out)
+        print(json.dumps({"history": where, "entries": [e.as_dict() for e in kept]}), file=out)
         return 0
     if not kept:
         print(

@@ -43,7 +43,7 @@ from ocp_users_photo.exports import (
     run_result_schema,
 )
 from ocp_users_photo.model_tool import ModelTool
-from ocp_users_photo.safe_text import redacted
+from ocp_users_photo.safe_text import quoted, redacted, shown, without_tokens
 from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
@@ -135,7 +135,10 @@ def run(args: argparse.Namespace) -> int:
             photo_history=args.history,
         )
     except ValueError as problem:
-        print(f"ocp-users-photo mcp: error: {problem}", file=sys.stderr)
+        print(
+            f"ocp-users-photo mcp: error: {shown(without_tokens(str(problem)), 600)}",
+            file=sys.stderr,
+        )
         return 2
     handler = _stderr_log_handler(os.environ)
     root_logger = logging.getLogger()
@@ -266,7 +269,7 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
         if chosen is None:
             raise sdk.protocol_error(
                 types.INVALID_PARAMS,
-                f"unknown tool {str(params.name)[:64]!r}: this server offers only "
+                f"unknown tool {quoted(str(params.name), 64)}: this server offers only "
                 f"{' and '.join(tools)}",
             )
         return types.CallToolResult.model_validate(

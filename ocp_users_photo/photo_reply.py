@@ -3,8 +3,10 @@
 How replies the seed's schema does not foresee are treated (a decision, tested):
 
 - ``warning`` and ``response_metadata`` are Slack's envelope, allowed on any reply.
-  They are kept in the returned dict (the caller may want the warnings), logged
-  at WARNING, and set aside before the schema check, which then applies strictly.
+  They are kept in the returned dict (the caller may want the warnings), bounded
+  (``warning`` 300 printable characters, ``response_metadata`` its first 10 warnings
+  and nothing else), logged at WARNING, and set aside before the schema check, which
+  then applies strictly.
 - A bare ``{"ok": true}`` is a success: Slack's own spec gives it as the typical
   success reply. Refusing it would turn a photo that was set into an error an
   agent would retry. Any other ok reply must match the schema exactly.
@@ -28,6 +30,8 @@ logger = logging.getLogger("ocp_users_photo")
 
 ReplyCheck = Literal["strict", "warn", "off"]
 ENVELOPE_FIELDS: Final = ("warning", "response_metadata")
+MAX_WARNING_CHARS: Final = 300
+MAX_WARNINGS: Final = 10
 
 
 async def check_photo_reply_off_loop(
@@ -38,12 +42,12 @@ async def check_photo_reply_off_loop(
     the schema; a valid reply takes the compiled check on the loop (microseconds)."""
     if reply_check == "off":
         _log_warnings(body)
-        return body
+        return bounded_envelope(body)
     if not response_check_built():
         await in_worker_thread(response_check)
     if not _envelope_problems(body) and _compiled_failure(body) is None:
         _log_warnings(body)
-        return body
+        return bounded_envelope(body)
     return await in_worker_thread(
         functools.partial(check_photo_reply, body, reply_check=reply_check)
     )
@@ -60,7 +64,32 @@ def check_photo_reply(body: dict[str, Any], *, reply_check: ReplyCheck) -> dict[
             logger.warning(
                 "users.setPhoto reply does not match the schema: %s", shown(str(problem))
             )
-    return body
+    return bounded_envelope(body)
+
+
+def bounded_envelope(body: dict[str, Any]) -> dict[str, Any]:
+    """The reply with Slack's envelope made safe to hand on: ``warning`` as bounded printable
+    text, ``response_metadata`` as at most MAX_WARNINGS such warnings and nothing else. The
+    schema leaves both open, and the reply goes to a model or a terminal as it is."""
+    if ENVELOPE_FIELDS[0] not in body and ENVELOPE_FIELDS[1] not in body:
+        return body
+    bounded = dict(body)
+    if "warning" in body:
+        bounded["warning"] = _bounded_text(body["warning"], MAX_WARNING_CHARS)
+    if "response_metadata" in body:
+        metadata = body["response_metadata"]
+        listed = metadata.get("warnings") if isinstance(metadata, dict) else None
+        bounded["response_metadata"] = (
+            {"warnings": [_bounded_text(item, 120) for item in listed[:MAX_WARNINGS]]}
+            if isinstance(listed, list)
+            else {}
+        )
+    return bounded
+
+
+def _bounded_text(value: object, limit: int) -> str:
+    text = value if isinstance(value, str) else repr(value)[: limit * 4]
+    return shown(text, limit)
 
 
 def _without_envelope(body: dict[str, Any]) -> dict[str, Any]:

@@ -45,3 +45,14 @@ def without_tokens(text: str) -> str:
     if "xox" not in text and "xapp" not in text:
         return text
     return _TOKEN_SHAPE.sub(REDACTED, text)
+
+
+def quoted(text: str, limit: int = 120) -> str:
+    """A person's or a model's value quoted back in a message: tokens masked, bounded,
+    printable (``repr`` escapes what ``shown`` leaves, such as quotes)."""
+    return repr(shown(without_tokens(text[: limit * 4 + 16]), limit))
+
+
+def shown_path(path: object) -> str:
+    """A path, URL or folder a person typed, printed back: tokens masked, printable, bounded."""
+    return shown(without_tokens(str(path)), 300)

@@ -24,7 +24,7 @@ from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.resolvers import kind_of
-from ocp_users_photo.safe_text import shown, without_tokens
+from ocp_users_photo.safe_text import shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
@@ -144,7 +144,7 @@ async def _set_photo_warned(
         status.show(f"checking {shown(without_tokens(args.image), 80)}")
         async with tool.prepare(_arguments(args)) as upload:
             described = _describe(upload)
-            sending = f"{described} to {tool.base_url}{tool.path}"
+            sending = f"{described} to {shown_path(tool.base_url + tool.path)}"
             preview = None
             if args.preview is not None:
                 preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)
@@ -183,7 +183,7 @@ def _say_dry_run(
     if args.json:
         answer: dict[str, Any] = {"dry_run": True, "would_send": upload.summary()}
         if args.preview is not None:
-            answer["preview"] = str(args.preview)
+            answer["preview"] = shown_path(args.preview)
         print(json.dumps(answer), file=out)
         return
     print(f"Checked: would send {sending}", file=out)
@@ -250,7 +250,10 @@ def _write_preview(upload: PreparedUpload, target: Path) -> str:
     with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent
         square = slack_square(picture, upload.image.crop_box)
     square.save(target, format="PNG")
-    return f"Preview: {target} ({square.width}x{square.height} PNG, the square Slack would show)"
+    return (
+        f"Preview: {shown_path(target)} ({square.width}x{square.height} PNG, the square Slack "
+        "would show)"
+    )
 
 
 class _Status:

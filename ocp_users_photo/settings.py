@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import quoted, shown
 from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.slack.stacks import StackName, check_stack_name
 from ocp_users_photo.tokens import (
@@ -189,12 +189,15 @@ def check_base_url(raw: str, *, origin: str) -> str:
         raise ValueError(f"{origin} is not a valid URL ({shown(str(error), 80)})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
-            f"{origin} must be an http(s) URL such as https://slack.com/api, got {raw!r}"
+            f"{origin} must be an http(s) URL such as https://slack.com/api, got {quoted(raw)}"
         )
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{origin} must not carry a user name or password; remove them")
     if parts.query or parts.fragment:
-        raise ValueError(f"{origin} must not have a query or fragment, got {raw!r}")
+        raise ValueError(
+            f"{origin} must not have a query or fragment (a token never goes in the URL), "
+            f"got {quoted(raw)}"
+        )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError(
             f"{origin} uses plain http to {parts.hostname}, which would send the token "
@@ -228,7 +231,7 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         if not path.is_dir():
             what = "is a file" if path.exists() else "does not exist"
             raise ValueError(
-                f"image root {str(path)!r} is not an existing folder (it {what}): create it, "
+                f"image root {quoted(str(path))} is not an existing folder (it {what}): create it, "
                 "or give the folder your images are in"
             )
         resolved.append(path.resolve())

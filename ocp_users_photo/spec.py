@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator, Draft202012Validator
@@ -146,6 +146,7 @@ def thaw(value: Any) -> Any:
 # userinfo): every string it matches is a URI by RFC 3986's grammar, so the full check,
 # about 2 us each, runs only for the others. It answers exactly as the full check.
 _WEB_SCHEME = re.compile(r"(?i)https?://")
+MAX_IMAGE_URL_CHARS: Final = 2048
 _PLAIN_HTTP_URL = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?"
 )
@@ -155,10 +156,13 @@ def _is_web_uri(value: object) -> bool:
     """An http(s) URI by RFC 3986: what the reply's image URLs must be (format ``uri``).
 
     Stricter than JSON Schema's ``uri``, on purpose: an image URL a client may open or
-    show is http or https, never ``javascript:``, ``file:`` or ``data:``.
+    show is http or https, never ``javascript:``, ``file:`` or ``data:``, and at most
+    MAX_IMAGE_URL_CHARS long (Slack's are ~100; a reply is shown to a model and a terminal).
     """
     if not isinstance(value, str):
         return True  # the schema's "type" says what a non-string is
+    if len(value) > MAX_IMAGE_URL_CHARS:
+        return False
     if _PLAIN_HTTP_URL.fullmatch(value):
         return True
     if not _WEB_SCHEME.match(value):

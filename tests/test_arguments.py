@@ -184,3 +184,17 @@ def test_user_tokens_of_every_documented_shape_are_accepted() -> None:
         assert problems == []
         assert token is not None
         assert token.reveal() == value
+
+
+def test_a_long_argument_name_is_described_not_quoted() -> None:
+    _, problems = parse({"image": "me.png", "k" * 100_000: 1})
+    assert paths(problems) == ["$[a text of 100000 characters]"]
+    assert all(len(problem.message) < 300 for problem in problems)
+    _, problems = parse({"image": "me.png", "k" * 64: 1})
+    assert paths(problems) == ["$." + "k" * 64]
+
+
+def test_many_unknown_names_are_counted_not_listed() -> None:
+    _, problems = parse({"image": "me.png", **{f"name{index}": 1 for index in range(2000)}})
+    assert paths(problems) == [f"$.name{index}" for index in range(10)] + ["$"]
+    assert problems[-1].message.startswith("1990 more unknown arguments: usersSetPhoto takes")

@@ -37,6 +37,7 @@ from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.exports import strict_input_schema
+from ocp_users_photo.frameworks._calls import run_json_arguments
 from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
 from tests.framework_fixtures import PhotoHost
 
@@ -173,8 +174,9 @@ async def test_the_model_is_offered_the_strict_schema_and_no_token(photo_host: P
         ('{"image": "portrait.png", "token": "xoxp-from-the-model"}', "$.token"),
         ('{"image": ', "$"),
         ("[1, 2]", "$"),
+        ('{"image": "portrait.png", "crop_x": ' + "9" * 5000 + "}", "$"),
     ],
-    ids=["token-from-the-model", "broken-json", "not-an-object"],
+    ids=["token-from-the-model", "broken-json", "not-an-object", "5000-digits"],
 )
 async def test_a_bad_call_comes_back_to_the_model_and_the_run_goes_on(
     photo_host: PhotoHost, arguments: str, path: str
@@ -227,3 +229,22 @@ class _Renamed:
 
     async def run(self, arguments: Any) -> dict[str, Any]:
         return await self.inner.run(arguments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "the arguments nest too deeply to read"),
+        ('{"image": "' + "A" * (48 * 1024 * 1024) + '"}', "characters of JSON, more than"),
+    ],
+    ids=["deep-nesting", "over-the-size-cap"],
+)
+async def test_arguments_no_json_reader_takes_are_a_result_not_an_exception(
+    photo_host: PhotoHost, arguments: str, says: str
+) -> None:
+    # The SDK parses the text once itself (and fails on the nesting before the tool runs),
+    # so the adapter's own reading is called directly here.
+    refused = await run_json_arguments(photo_host.tool, arguments)
+    assert refused["error"] == "invalid_arguments"
+    assert says in refused["message"]
+    assert len(json.dumps(refused)) < 1000

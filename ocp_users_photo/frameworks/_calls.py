@@ -7,8 +7,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ocp_users_photo.model_tool import ModelTool
+from ocp_users_photo.safe_text import shown
 
 CORRECTABLE: Final = "invalid_arguments"
+# Base64 of the largest image the tool takes (32 MiB) is ~45 million characters; a little more.
+MAX_ARGUMENTS_CHARS: Final = 48 * 1024 * 1024
 
 
 def missing_framework(extra: str, error: ModuleNotFoundError) -> ImportError:
@@ -30,11 +33,25 @@ def result_text(result: Mapping[str, Any]) -> str:
 
 
 async def run_json_arguments(tool: ModelTool, arguments_json: str) -> dict[str, Any]:
-    """Run ``tool`` with arguments a model wrote as JSON text; bad JSON is a correctable error."""
+    """Run ``tool`` with arguments a model wrote as JSON text; bad JSON is a correctable error.
+
+    Whatever the text holds (a number of 5,000 digits, arrays nested 100,000 deep, 100 MB),
+    the answer is a result, never an exception that would end the agent's run.
+    """
+    if len(arguments_json) > MAX_ARGUMENTS_CHARS:
+        return _refused(
+            tool,
+            f"the arguments are {len(arguments_json)} characters of JSON, more than "
+            f"{MAX_ARGUMENTS_CHARS}: give the image as a path or a smaller image",
+        )
     try:
         arguments = json.loads(arguments_json) if arguments_json.strip() else {}
     except json.JSONDecodeError as error:
         return _refused(tool, f"the arguments are not valid JSON ({error.msg}, at {error.pos})")
+    except RecursionError:
+        return _refused(tool, "the arguments nest too deeply to read: give a flat JSON object")
+    except ValueError as error:  # e.g. an integer longer than Python converts
+        return _refused(tool, f"the arguments cannot be read as JSON ({shown(str(error), 120)})")
     if not isinstance(arguments, dict):
         return _refused(tool, "the arguments must be a JSON object of names to values")
     return await tool.run(arguments)

@@ -31,6 +31,7 @@ from typing import Final, Literal, Protocol
 
 import httpx
 
+from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.slack.form import FormBody
 
 StackName = Literal["auto", "aiohttp", "httpx"]
@@ -115,7 +116,7 @@ def check_stack_name(name: object, *, origin: str) -> StackName:
     """``name`` if it names a stack this installation can open; else ValueError saying why."""
     if name not in STACK_NAMES:
         choices = ", ".join(repr(choice) for choice in STACK_NAMES)
-        raise ValueError(f"{origin} must be one of {choices}, got {name!r}")
+        raise ValueError(f"{origin} must be one of {choices}, got {quoted(str(name))}")
     if name == "aiohttp" and not aiohttp_installed():
         minimum = ".".join(str(part) for part in AIOHTTP_MINIMUM)
         raise ValueError(

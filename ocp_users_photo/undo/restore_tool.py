@@ -19,6 +19,7 @@ from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallObserver
+from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
 from ocp_users_photo.tokens import ActingPerson, acting_as
 from ocp_users_photo.undo.entries import KeptPhoto
@@ -119,10 +120,10 @@ def entry_argument(arguments: object) -> int | None:
             'the arguments must be an object: {} for the list, or {"entry": 3} to put entry 3 back',
             path="$",
         )
-    unknown = [str(name)[:40] for name in arguments if name != "entry"]
+    unknown = [quoted(str(name), 40) for name in arguments if name != "entry"]
     if unknown:
         raise EntryRefused(
-            f"unknown argument {', '.join(repr(name) for name in unknown[:5])}: the only "
+            f"unknown argument {', '.join(unknown[:5])}: the only "
             "argument is entry, the number of a kept photo (leave it out for the list)",
             path="$",
         )
