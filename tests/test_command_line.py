@@ -184,3 +184,36 @@ def test_the_emulator_on_a_busy_port_says_what_to_do() -> None:
     assert "give another --port, or leave it out for a free one" in output
     assert "Errno" not in output
     assert "Traceback" not in output
+
+
+def test_a_token_in_the_base_url_is_not_printed_back(tmp_path: Path) -> None:
+    """Slack once took the token in the query string: a URL holding one is refused, and
+    neither the CLI nor the MCP server repeats it (nor floods the host's log)."""
+    for variable in (
+        f"https://slack.com/api?token={CANARY_TOKEN}",
+        f"https://slack.com/api#{'A' * 100_000}{CANARY_TOKEN}",
+    ):
+        finished = run_module(
+            "ocp_users_photo.mcp_server",
+            env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": variable},
+            cwd=tmp_path,
+            stdin_closed=True,
+        )
+        assert finished.returncode == 2, finished.stderr
+        assert "must not have a query or fragment" in finished.stderr
+        assert CANARY_SECRET not in finished.stderr
+        assert len(finished.stderr) < 1500
+    status, output = run("set", "me.png", "--dry-run", "--base-url", f"https://{CANARY_TOKEN}/api")
+    assert CANARY_SECRET not in output
+    assert status != 0 or "[redacted]" in output
+
+
+def test_paths_a_person_typed_are_printed_masked_and_printable(tmp_path: Path) -> None:
+    (tmp_path / "me.png").write_bytes(make_image((600, 600)))
+    preview = f"{CANARY_TOKEN}\x1b]52;c;QUFB\x07.png"
+    status, output = run("set", "me.png", "--dry-run", "--preview", preview, cwd=tmp_path)
+    assert status == 0, output
+    assert "Preview: [redacted]" in output
+    assert CANARY_SECRET not in output
+    assert "\x1b" not in output
+    assert "\x07" not in output

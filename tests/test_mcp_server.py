@@ -248,6 +248,13 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
     async with mcp_session(tmp_path) as session:
         with pytest.raises(Exception, match="unknown tool 'setPhoto'"):
             await session.client.call_tool("setPhoto", {"image": "photo.png"})
+        # A token given as the tool's name is not repeated, not even its first characters.
+        with pytest.raises(Exception, match=r"unknown tool '\[redacted\]'") as caught:
+            await session.client.call_tool(CANARY_TOKEN, {})
+        assert CANARY_TOKEN[:12] not in str(caught.value)
+        restore = await session.client.call_tool("usersRestorePhoto", {CANARY_TOKEN: 1})
+        assert CANARY_TOKEN[:12] not in json.dumps(restore.model_dump(mode="json"))
+        assert restore.is_error
         assert_success(await session.call({"image": "photo.png"}))
 
 
