@@ -30,6 +30,7 @@ __all__ = [
     "RateLimited",
     "ReplySchemaError",
     "SlackApiError",
+    "TokenNotUsable",
     "TokenUnavailable",
     "TransportError",
     "UsersPhotoError",
@@ -84,6 +85,18 @@ class InvalidArguments(UsersPhotoError, ValueError):
         listed = "; ".join(str(problem) for problem in self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{refused}, {count} {noun} with the arguments: {listed}")
+
+
+class TokenNotUsable(InvalidArguments):
+    """Refused because the token the host configured is missing or cannot set a photo (none
+    set, a bot or app token, a damaged one, a bad agent header); nothing was sent.
+
+    Still an ``InvalidArguments`` (``$.token`` among its problems), with a code of its own:
+    a model cannot fix the host's configuration, so its doors do not offer it as a call to
+    correct and retry (frameworks' retry signals), but as one to report to the person.
+    """
+
+    code = "token_not_usable"
 
 
 class SlackApiError(UsersPhotoError):

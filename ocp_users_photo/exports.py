@@ -35,7 +35,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-from ocp_users_photo.errors import InvalidArguments, ReplySchemaError, TransportError
+from ocp_users_photo.errors import (
+    InvalidArguments,
+    ReplySchemaError,
+    TokenNotUsable,
+    TransportError,
+)
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.model_tool import ToolDefinition, checked_definition
 from ocp_users_photo.photo_reply import ENVELOPE_FIELDS
@@ -119,6 +124,7 @@ RESTORE_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
 # The codes this package gives failures that are not Slack's own.
 _LOCAL_ERROR_CODES: Final = (
     InvalidArguments.code,
+    TokenNotUsable.code,
     ReplySchemaError.code,
     TransportError.code,
     KeepingImpossible.code,
@@ -327,7 +333,9 @@ def error_result_schema() -> dict[str, Any]:
                 "type": "string",
                 "description": (
                     "What went wrong: invalid_arguments (nothing was sent: correct the "
-                    "arguments named in problems), invalid_reply (Slack said ok but its reply "
+                    "arguments named in problems), token_not_usable (nothing was sent: the "
+                    "host's Slack token is missing or cannot set a photo; tell the user, a "
+                    "retry will not help), invalid_reply (Slack said ok but its reply "
                     "breaks the schema), transport_error (no usable answer from Slack), or "
                     "Slack's own error code."
                 ),

@@ -31,7 +31,7 @@ from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import SlackToken, user_token_problem
-from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
+from ocp_users_photo.errors import InvalidArguments, Problem, TokenNotUsable, UsersPhotoError
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.policy import Fit, ReencodePlan, plan_upload
@@ -349,7 +349,7 @@ class UsersSetPhoto(AsyncClosing):
         try:
             token = await self.token_source.token_for(person)
         except InvalidArguments as refused:
-            raise InvalidArguments(refused.problems, refused="auth.test was not called") from None
+            raise TokenNotUsable(refused.problems, refused="auth.test was not called") from None
         reply = await self._slack.call("auth.test", token=token, renew=self._renewer(person))
         return identity_from(reply.body, reply.headers, token.kind)
 
@@ -465,7 +465,7 @@ class UsersSetPhoto(AsyncClosing):
         person = acting_person()
         token, problems = await self._configured_token(person, token_override)
         if token is None:
-            raise InvalidArguments(problems, refused=refused)
+            raise TokenNotUsable(problems, refused=refused)
         return token, self._renewer(person) if token_override is None else None
 
     async def _session_for(
@@ -627,21 +627,24 @@ class UsersSetPhoto(AsyncClosing):
             configured_token_problems=configured_problems,
             model_facing=model_facing,
         )
+        # The host's token cannot be used: whatever else is wrong, the caller's arguments
+        # alone cannot make this call work (a model must not be asked to retry it).
+        refusal = TokenNotUsable if configured_problems else InvalidArguments
         if parsed.image is None:
-            raise InvalidArguments(problems)
+            raise refusal(problems)
         roots = self.model_image_roots if model_facing else self.image_roots
         context = IntakeContext(image_roots=roots, limits=self.limits)
         resolved, image_problems = await self._intake.resolve(parsed.image, context)
         problems.extend(image_problems)
         if resolved is None:
-            raise InvalidArguments(problems)
+            raise refusal(problems)
         try:
             planned, plan_problems = plan_upload(
                 resolved.facts, resolved.source, parsed.crop_box, fit=self.fit, limits=self.limits
             )
             problems.extend(plan_problems)
             if problems or planned is None or parsed.token is None:
-                raise InvalidArguments(problems)
+                raise refusal(problems)
             if isinstance(planned, ReencodePlan):
                 image, encode_problems = await in_worker_thread(reencode, planned, resolved.source)
                 if image is None:

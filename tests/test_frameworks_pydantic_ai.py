@@ -19,6 +19,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.tools import ToolDefinition
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
 from tests.framework_fixtures import PhotoHost
 
@@ -134,3 +135,27 @@ async def test_retries_are_bounded_by_max_retries(photo_host: PhotoHost) -> None
 def test_max_retries_must_be_a_count(photo_host: PhotoHost, max_retries: Any) -> None:
     with pytest.raises(ValueError, match="max_retries"):
         pydantic_ai_toolset(photo_host.tool, max_retries=max_retries)
+
+
+@pytest.mark.parametrize("token", ["xoxb-1-2-bot", None], ids=["bot-token", "no-token"])
+async def test_a_host_token_that_cannot_work_is_the_tools_answer_not_a_retry(
+    photo_host: PhotoHost, token: str | None
+) -> None:
+    """A model cannot fix the host's token: it is told (token_not_usable) and the run goes
+    on, where a retry request would have had it call again until max_retries ended the run."""
+    async with UsersSetPhoto(
+        token,
+        base_url=photo_host.emulator.base_url,
+        image_roots=[photo_host.picture.parent],
+        environ={},
+    ) as tool:
+        host = PhotoHost(tool=tool, picture=photo_host.picture, emulator=photo_host.emulator)
+        script = Script([host.good_call(), "I cannot set it: ask your admin for a user token."])
+        result = await run_agent(host, script, max_retries=0)
+    assert result.output.startswith("I cannot set it")
+    (returned,) = script.parts_sent(2)
+    assert isinstance(returned, ToolReturnPart)
+    assert returned.outcome == "success"
+    assert returned.content["error"] == "token_not_usable"
+    assert [problem["path"] for problem in returned.content["problems"]] == ["$.token"]
+    assert not photo_host.emulator.requests.for_path("/api/users.setPhoto")

@@ -130,14 +130,16 @@ def output_validator() -> Draft202012Validator:
     return Draft202012Validator(export_tool("mcp")["outputSchema"], format_checker=FormatChecker())
 
 
-def assert_refused(result: dict[str, Any], *paths: str) -> dict[str, Any]:
+def assert_refused(
+    result: dict[str, Any], *paths: str, code: str = "invalid_arguments"
+) -> dict[str, Any]:
     """An isError result whose text is the run() error object naming each of ``paths``."""
     assert result["isError"] is True
     error = result["structuredContent"]
     assert json.loads(result["content"][0]["text"]) == error
     assert result["content"][0]["type"] == "text"
     assert error["ok"] is False
-    assert error["error"] == "invalid_arguments"
+    assert error["error"] == code
     named = {problem["path"] for problem in error["problems"]}
     for path in paths:
         assert path in named, (path, error["problems"])
@@ -260,7 +262,10 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
 
 async def test_without_a_token_every_call_is_refused(tmp_path: Path) -> None:
     async with mcp_session(tmp_path, token=None, log_level="warning") as session:
-        error = assert_refused(await session.call({"image": "photo.png"}), "$.token")
+        # Not the model's to correct: the host's configuration (token_not_usable).
+        error = assert_refused(
+            await session.call({"image": "photo.png"}), "$.token", code="token_not_usable"
+        )
         assert "SLACK_USER_TOKEN" in error["message"]
         assert not photo_requests(session.slack)
     assert "no Slack token" in (tmp_path / "server-stderr.txt").read_text()

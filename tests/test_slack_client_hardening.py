@@ -215,13 +215,15 @@ class TestEveryCallEnds:
         self, emulator: RunningEmulator, http_stack: str
     ) -> None:
         reply = success_reply()
-        long_url = f"https://avatars.example.com/{os.urandom(3000).hex()}.png"  # ~3 KB gzipped
-        reply["profile"]["image_original"] = long_url
+        # Eight image URLs of 2,032 characters (the schema check takes up to 2,048), random:
+        # ~8 KB gzipped, 16 KB inflated.
+        for key in [key for key in reply["profile"] if key.startswith("image_")]:
+            reply["profile"][key] = f"https://avatars.example.com/{os.urandom(1000).hex()}.png"
         inject(emulator, Fault.gzip(json.dumps(reply)))
         async with quick_tool(emulator, http_stack) as tool:
             result = await tool.call({"image": IMAGE})
         assert result["ok"] is True
-        assert result["profile"]["image_original"] == long_url
+        assert result["profile"] == reply["profile"]
 
     async def test_a_compressed_reply_never_inflates_far_past_the_cap_in_memory(
         self, emulator: RunningEmulator, http_stack: str

@@ -15,7 +15,7 @@ from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.errors import TokenNotUsable
 from ocp_users_photo.exports import (
     FORMATS,
     export_tool,
@@ -362,13 +362,13 @@ async def test_without_a_token_each_refusal_names_what_was_not_done(
     async with UsersSetPhoto(
         None, base_url=emulator.base_url, environ={}, photo_history=tmp_path / "h.sqlite3"
     ) as tool:
-        with pytest.raises(InvalidArguments) as listing:
+        with pytest.raises(TokenNotUsable) as listing:
             await tool.history()
-        with pytest.raises(InvalidArguments) as undoing:
+        with pytest.raises(TokenNotUsable) as undoing:
             await tool.undo()
-        with pytest.raises(InvalidArguments) as restoring:
+        with pytest.raises(TokenNotUsable) as restoring:
             await tool.restore(1)
-        with pytest.raises(InvalidArguments) as asking:
+        with pytest.raises(TokenNotUsable) as asking:
             await tool.whoami()
         listed_by_model = await tool.restore_tool().run({})
         restored_by_model = await tool.restore_tool().run({"entry": 1})
@@ -379,6 +379,6 @@ async def test_without_a_token_each_refusal_names_what_was_not_done(
     for refused in (listing, undoing, restoring, asking):
         assert [problem.path for problem in refused.value.problems] == ["$.token"]
     for result in (listed_by_model, restored_by_model):
-        assert result["error"] == "invalid_arguments"
+        assert result["error"] == "token_not_usable"  # the host's to fix, not the model's
         assert result["message"].startswith("usersRestorePhoto was not called, 1 problem")
     assert not emulator.requests.for_path("/api/auth.test")
