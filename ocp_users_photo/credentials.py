@@ -33,6 +33,10 @@ class SlackToken:
         """The token itself: for the Authorization header and nothing else."""
         return self._value
 
+    def redaction_forms(self) -> tuple[str, ...]:
+        """What to remove wherever the token might be echoed (see ``token_secret_forms``)."""
+        return token_secret_forms(self._value)
+
     def __repr__(self) -> str:
         return f"SlackToken(kind={self.kind!r}, value={REDACTED!r})"
 
@@ -46,6 +50,25 @@ class SlackToken:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("a SlackToken cannot be pickled: it would write the token out")
+
+
+# A part of a token shorter than this is not removed on its own: it could be ordinary text.
+_MIN_PART_CHARS: Final = 16
+
+
+def token_secret_forms(token: str) -> tuple[str, ...]:
+    """The token, and the parts of it a server might echo without the rest: what follows
+    its prefix (``xoxp-``, ``xoxe.xoxp-``), and its last segment, the random secret itself.
+    Parts under 16 characters are left out (a test's ``xoxp-1-2-3`` would scrub digits)."""
+    if not token:
+        return ()
+    forms = [token]
+    dash = token.find("-")
+    if dash != -1:
+        body = token[dash + 1 :]
+        last = token.rsplit("-", 1)[1]
+        forms.extend(part for part in (body, last) if len(part) >= _MIN_PART_CHARS)
+    return tuple(dict.fromkeys(forms))
 
 
 class ClientCredentials:

@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
-from ocp_users_photo.credentials import user_token_problem
+from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exports import (
     SET_PHOTO_ANNOTATIONS,
@@ -327,7 +327,7 @@ class _RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secret: str | None) -> None:
         super().__init__(fmt)
-        self._secrets = (secret,) if secret else ()
+        self._secrets = token_secret_forms(secret) if secret else ()
 
     def format(self, record: logging.LogRecord) -> str:
         return redacted(super().format(record), self._secrets)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
-from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.credentials import SlackToken, token_secret_forms
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
 from tests.reliability_report import ReliabilityReport
@@ -68,6 +68,8 @@ def echo(status: int, body: bytes, **headers: str) -> Fault:
 
 
 ECHOED_SUCCESS = json.dumps({**success_reply(), "echo": "{authorization}"}).encode()
+SECRET_PART = CANARY_SECRET.encode()
+LAST_PART = CANARY_TOKEN.rsplit("-", 1)[1].encode()
 SCENARIOS: dict[str, tuple[list[Fault], dict[str, Any]]] = {
     "success with a crop box": ([], {"crop_x": 0, "crop_y": 0, "crop_w": 600}),
     "invalid arguments": ([], {"crop_x": CANARY_TOKEN, "surprise": CANARY_TOKEN}),
@@ -88,6 +90,25 @@ SCENARIOS: dict[str, tuple[list[Fault], dict[str, Any]]] = {
         {},
     ),
     "a success echoing the token": ([echo(200, ECHOED_SUCCESS)], {}),
+    # A server may echo the token without its prefix, or only its random last part.
+    "a slack error echoing the token without its prefix": (
+        [echo(200, b'{"ok": false, "error": "invalid_auth", "needed": "' + SECRET_PART + b'"}')],
+        {},
+    ),
+    "a 503 reason phrase echoing the token's last part": (
+        [Fault.raw(b"HTTP/1.1 503 " + LAST_PART + b"\r\nContent-Length: 0\r\n\r\n")] * 3,
+        {},
+    ),
+    "a missing scope echoing the token's last part": (
+        [
+            echo(
+                200,
+                b'{"ok": false, "error": "missing_scope", "needed": "users.profile:write", '
+                b'"provided": "' + LAST_PART + b'", "warning": "' + LAST_PART + b'"}',
+            )
+        ],
+        {},
+    ),
     "a dropped connection": ([Fault.drop()] * 3, {}),
 }
 
@@ -226,3 +247,20 @@ def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
     slashed = "pass/word"
     assert redactor(slashed, b'{"x": "pass\\/word"}')({"x": slashed}) == {"x": "[redacted]"}
     assert redactor(slashed, b'{"x": "pass word"}')(reply) is reply
+
+
+def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
+    assert token_secret_forms(CANARY_TOKEN) == (
+        CANARY_TOKEN,
+        CANARY_SECRET,
+        CANARY_TOKEN.rsplit("-", 1)[1],
+    )
+    rotated = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtMTIzNA"
+    assert token_secret_forms(rotated) == (
+        rotated,
+        "1-Mi0yLTEyMzQ1Njc4OTAtMTIzNA",
+        "Mi0yLTEyMzQ1Njc4OTAtMTIzNA",
+    )
+    # Short parts are ordinary text: a test's token does not scrub digits from replies.
+    assert token_secret_forms("xoxp-1-2-3") == ("xoxp-1-2-3",)
+    assert token_secret_forms("") == ()

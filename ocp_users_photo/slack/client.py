@@ -187,7 +187,7 @@ class SlackClient:
         log_detail: str,
         client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
-        secrets = [token.reveal() if token is not None else ""]
+        secrets = list(token.redaction_forms()) if token is not None else []
         if client_auth is not None:
             secrets.extend(client_auth.secrets())
         secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
