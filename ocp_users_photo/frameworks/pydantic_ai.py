@@ -8,7 +8,9 @@
 
 Each tool is declared with its own input schema (Pydantic AI adapts it to each
 provider). A call the tool refuses (``invalid_arguments``) raises ``ModelRetry``
-with the refusal as JSON, so the model is asked to correct its arguments, up to
+with the refusal's message (each problem's path and what to give: Pydantic AI wraps
+it in its own request, so JSON there would be JSON in JSON), so the model is asked to
+correct its arguments, up to
 ``max_retries`` times; every other result, Slack's errors included, is returned
 to the model as the tool's answer.
 """
@@ -43,7 +45,7 @@ def _tool(tool: ModelTool) -> Tool[Any]:
     async def call(**arguments: Any) -> dict[str, Any]:
         result = await tool.run(arguments)
         if is_correctable(result):
-            raise ModelRetry(result_text(result))
+            raise ModelRetry(str(result.get("message") or result_text(result)))
         return result
 
     declared: Tool[Any] = Tool.from_schema(
