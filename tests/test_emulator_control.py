@@ -44,7 +44,12 @@ async def test_listing_redacts_tokens_everywhere_they_can_be(
     emulator: RunningEmulator, client: httpx.AsyncClient
 ) -> None:
     api = emulator.base_url
-    await client.post(api + "/users.deletePhoto", headers={"Authorization": f"Bearer {TOKEN}"})
+    # The token echoed in a header of the client's own, and another token-shaped value there.
+    other = "xoxb-9999999999-8888888888-othercanary0123456789"
+    await client.post(
+        api + "/users.deletePhoto",
+        headers={"Authorization": f"Bearer {TOKEN}", "X-Echo": TOKEN, "X-Other": other},
+    )
     await client.post(api + "/users.deletePhoto", data={"token": TOKEN})
     await client.get(api + "/users.profile.get", params={"token": TOKEN})
     await client.post(
@@ -70,13 +75,15 @@ async def test_listing_redacts_tokens_everywhere_they_can_be(
     text = listing.text
     records = listing.json()["requests"]
     assert len(records) == 6
-    for secret in (TOKEN, DEFAULT_CLIENT_SECRET, "c0de-123", "xoxe-1-refresh-canary", pair):
+    for secret in (TOKEN, other, DEFAULT_CLIENT_SECRET, "c0de-123", "xoxe-1-refresh-canary", pair):
         assert secret not in text
         for record in records:
             body = base64.b64decode(record.get("body_base64", ""))
             assert secret.encode() not in body
     assert all(record["secrets_redacted"] for record in records)
     assert ["authorization", "Bearer [redacted]"] in records[0]["headers"]
+    assert ["x-echo", "[redacted]"] in records[0]["headers"]
+    assert ["x-other", "[redacted]"] in records[0]["headers"]
     assert ["token", "[redacted]"] in records[1]["form"]
     assert records[2]["query_string"] == "token=[redacted]"
     assert ["client_id", DEFAULT_CLIENT_ID] in records[4]["form"]  # not a secret

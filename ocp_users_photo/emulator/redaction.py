@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, quote_plus
 
-from ocp_users_photo.safe_text import REDACTED
+from ocp_users_photo.safe_text import REDACTED, without_tokens
 
 SECRET_FIELDS = frozenset({"token", "refresh_token", "client_secret", "code"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
@@ -34,10 +34,11 @@ def secret_values(
     return sorted(found, key=len, reverse=True)
 
 
-def redact_header(name: str, value: str) -> str:
-    """A header as listed: a credential header keeps its scheme ("Bearer [redacted]")."""
+def redact_header(name: str, value: str, secrets: list[str]) -> str:
+    """A header as listed: a credential header keeps its scheme ("Bearer [redacted]"); any
+    other loses the request's credentials and whatever is shaped like a Slack token."""
     if name not in SECRET_HEADERS:
-        return value
+        return without_tokens(redact_text(value, secrets))
     scheme, space, _ = value.partition(" ")
     return f"{scheme} {REDACTED}" if space and scheme.isalpha() else REDACTED
 

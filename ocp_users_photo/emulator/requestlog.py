@@ -88,7 +88,7 @@ class RecordedRequest:
             "path": self.path,
             "query_string": redact_text(self.query_string, secrets),
             "headers": [
-                [name, value if reveal_secrets else redact_header(name, value)]
+                [name, value if reveal_secrets else redact_header(name, value, secrets)]
                 for name, value in self.headers
             ],
             "form": [
