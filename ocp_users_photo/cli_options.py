@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
-from ocp_users_photo.command_line import add_token_flag_refusal, variable_name
+from ocp_users_photo.command_line import variable_name
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 
 __all__ = ["UndoWarnings", "add_slack_options", "undo_warnings_to"]
@@ -33,7 +33,6 @@ def add_slack_options(parser: argparse.ArgumentParser) -> None:
         type=variable_name,
         help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
     )
-    add_token_flag_refusal(parser)
 
 
 class UndoWarnings(logging.Handler):

@@ -36,7 +36,8 @@ _VARIABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 class CommandLineParser(argparse.ArgumentParser):
-    """``argparse.ArgumentParser`` without abbreviated options, whose errors mask tokens.
+    """``argparse.ArgumentParser`` without abbreviated options, whose errors mask tokens,
+    and whose hidden ``--token`` says where the token goes instead.
 
     Subcommand parsers are made of the same class (argparse's default ``parser_class``).
     """
@@ -44,6 +45,7 @@ class CommandLineParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        add_token_flag_refusal(self)  # on every program and subcommand, before or after it
 
     def error(self, message: str) -> NoReturn:
         super().error(without_tokens(message))

@@ -16,7 +16,7 @@ import sys
 from typing import TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
-from ocp_users_photo.safe_text import shown_path
+from ocp_users_photo.safe_text import shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -50,16 +50,20 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         photo_history=args.history,
     ) as tool:
         kept = await tool.history()
-        where = shown_path(tool.photo_history.path)
+        where = tool.photo_history.path
     if args.json:
-        print(json.dumps({"history": where, "entries": [e.as_dict() for e in kept]}), file=out)
+        # The path as it is (JSON escapes control characters), a token shape masked.
+        listed = {"history": without_tokens(str(where)), "entries": [e.as_dict() for e in kept]}
+        print(json.dumps(listed), file=out)
         return 0
     if not kept:
         print(
-            f"No photo kept yet in {where}: one is kept each time a change replaces it.", file=out
+            f"No photo kept yet in {shown_path(where)}: one is kept each time a change "
+            "replaces it.",
+            file=out,
         )
         return 0
-    print(f"Kept photos, newest first ({where}):", file=out)
+    print(f"Kept photos, newest first ({shown_path(where)}):", file=out)
     for entry in kept:
         print(f"  {entry.describe()}", file=out)
     print(

@@ -2,8 +2,10 @@
 
 Whatever a Slack endpoint (or anything between) sends back may reach a terminal, a log
 or a model: an ANSI or OSC escape could rewrite a terminal, a 100 KB string could flood
-a model's context. ``shown`` keeps printable characters only (an escape's ESC becomes
-``?``), collapses runs of whitespace, and cuts the text at ``limit`` characters.
+a model's context, a token pasted or echoed (even cut short) must not be repeated.
+``shown`` masks what is shaped like a Slack token, keeps printable characters only (an
+escape's ESC becomes ``?``), collapses runs of whitespace, and cuts the text at ``limit``
+characters.
 """
 
 from __future__ import annotations
@@ -15,19 +17,24 @@ DEFAULT_LIMIT: Final = 200
 _ELLIPSIS: Final = "..."
 # What stands where a secret was (credentials.py's JSON walk writes the same).
 REDACTED: Final = "[redacted]"
-# Slack's token shapes (xoxp-, xoxb-, xoxe.xoxp-, xoxe-, xapp-, ...): masked wherever a person
-# or a model may have pasted one into text that is shown back. A look-alike word in a file
-# name is masked too; showing less is the safe side.
-_TOKEN_SHAPE: Final = re.compile(r"(?:xoxe\.)?(?:xox[a-z]|xapp)-[A-Za-z0-9][A-Za-z0-9._-]*")
+# Slack's token shapes (xoxp-, xoxb-, xoxe.xoxp-, xoxe-, xapp-, xoxa-, xoxr-, xoxs-, xoxc-,
+# xoxd-), at the start of a word: masked wherever a person, a model or a server may have put
+# one into text that is shown. "xoxo-party.png" or "maxoxa-1" are not tokens and stay.
+_TOKEN_SHAPE: Final = re.compile(
+    r"(?<![A-Za-z0-9])(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-[A-Za-z0-9%][A-Za-z0-9%._-]*"
+)
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
-    """``text`` bounded to ``limit`` characters, printable, whitespace collapsed."""
+    """``text`` bounded to ``limit`` characters, printable, whitespace collapsed, anything
+    shaped like a Slack token masked (a server may echo one cut short, which no exact
+    redaction finds)."""
     # Look at a little more than the limit only: the rest is never shown.
-    head = text[: limit * 4 + 16]
+    looked_at = text[: limit * 4 + 16]
+    head = without_tokens(looked_at)
     cleaned = "".join(ch if ch.isprintable() else ("?" if not ch.isspace() else " ") for ch in head)
     cleaned = " ".join(cleaned.split())
-    if len(cleaned) > limit or len(text) > len(head):
+    if len(cleaned) > limit or len(text) > len(looked_at):
         return cleaned[: max(0, limit - len(_ELLIPSIS))] + _ELLIPSIS
     return cleaned
 

@@ -153,7 +153,11 @@ async def _set_photo_warned(
                 _say_dry_run(args, out, sending, upload, preview)
                 if tokenless_dry_run:
                     advice = missing_token_advice("cli").removeprefix("no Slack token: ")
-                    print(f"No token is set, which sending needs: {advice}.", file=out)
+                    # On stderr with --json: stdout holds the one JSON answer a program reads.
+                    print(
+                        f"No token is set, which sending needs: {advice}.",
+                        file=err if args.json else out,
+                    )
                 return 0
             if preview is not None:
                 print(preview, file=err if args.json else out)
@@ -183,7 +187,7 @@ def _say_dry_run(
     if args.json:
         answer: dict[str, Any] = {"dry_run": True, "would_send": upload.summary()}
         if args.preview is not None:
-            answer["preview"] = shown_path(args.preview)
+            answer["preview"] = without_tokens(str(args.preview))  # JSON escapes the rest
         print(json.dumps(answer), file=out)
         return
     print(f"Checked: would send {sending}", file=out)

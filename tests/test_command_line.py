@@ -8,6 +8,7 @@ understand. Run as a user runs it: a subprocess, whose output is searched for th
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import struct
 import zlib
@@ -31,12 +32,17 @@ def run(
     return finished.returncode, finished.stdout + finished.stderr
 
 
-@pytest.mark.parametrize("command", ["set", "whoami", "history", "undo"])
+@pytest.mark.parametrize(
+    "command",
+    [["set", "me.png"], ["whoami"], ["history"], ["undo"], ["mcp"], ["demo"], ["emulator"], []],
+    ids=["set", "whoami", "history", "undo", "mcp", "demo", "emulator", "before-the-command"],
+)
 @pytest.mark.parametrize("spelling", ["separate", "joined"])
-def test_a_token_flag_is_refused_with_advice_and_not_repeated(command: str, spelling: str) -> None:
+def test_a_token_flag_is_refused_with_advice_and_not_repeated(
+    command: list[str], spelling: str
+) -> None:
     words = ["--token", CANARY_TOKEN] if spelling == "separate" else [f"--token={CANARY_TOKEN}"]
-    extra = ["me.png"] if command == "set" else []
-    status, output = run(command, *extra, *words)
+    status, output = run(*command, *words) if command else run(*words, "set", "me.png")
     assert status == 2, output
     assert CANARY_SECRET not in output
     assert "--token: the token is never given on the command line" in output
@@ -152,8 +158,16 @@ def test_without_tokens_masks_every_slack_token_shape(token: str) -> None:
     assert masked == "no file at 'photos/[redacted]' (see [redacted])"
 
 
-def test_without_tokens_leaves_other_text_alone() -> None:
-    text = "no file at 'me.png': give a PNG (xox alone, xoxp without a dash, xapp.png)"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no file at 'me.png': give a PNG (xox alone, xoxp without a dash, xapp.png)",
+        "/home/ana/pics/xoxo-party.png",
+        "C:/Users/maxoxa-1/me.png",
+        "use a user token (xoxp-...) with scope users.profile:write, not xoxb-",
+    ],
+)
+def test_without_tokens_leaves_other_text_alone(text: str) -> None:
     assert without_tokens(text) == text
 
 
@@ -217,3 +231,17 @@ def test_paths_a_person_typed_are_printed_masked_and_printable(tmp_path: Path) -
     assert CANARY_SECRET not in output
     assert "\x1b" not in output
     assert "\x07" not in output
+
+
+def test_json_output_gives_the_preview_path_as_it_is(tmp_path: Path) -> None:
+    """JSON escapes control characters itself: a path there is the file's real name."""
+    (tmp_path / "me.png").write_bytes(make_image((600, 600)))
+    finished = run_module(
+        "ocp_users_photo.cli",
+        *("set", "me.png", "--dry-run", "--json", "--preview", "my  square.png"),
+        cwd=tmp_path,
+    )
+    assert finished.returncode == 0, finished.stderr
+    answer = json.loads(finished.stdout)
+    assert answer["preview"] == "my  square.png"
+    assert (tmp_path / answer["preview"]).is_file()

@@ -910,3 +910,51 @@ class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
             assert client._ssl_context.cert_store_stats()["x509_ca"] > 0
         finally:
             await client.aclose()
+
+
+class TestWhatAReplyCanPutBeforeAModel:
+    """A real call's result, not only the reply check: what run() hands a model."""
+
+    async def test_a_hostile_envelope_reaches_run_bounded(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        escape = "\x1b]52;c;QUFB\x07\x1b[2J"
+        reply = {
+            **success_reply(),
+            "warning": escape + "w" * 200_000,
+            "response_metadata": {"warnings": [escape + "x" * 500] * 1000, "messages": ["m"]},
+        }
+        inject(emulator, Fault.json(reply))
+        async with quick_tool(emulator, http_stack) as tool:
+            result = await tool.run({"image": IMAGE})
+        assert result["ok"] is True
+        text = json.dumps(result)
+        assert len(text) < 6000
+        assert "\\u001b" not in text
+        assert len(result["warning"]) <= 300
+        assert result["response_metadata"] == {
+            "warnings": [result["response_metadata"]["warnings"][0]] * 10
+        }
+
+    async def test_a_token_echoed_cut_short_is_masked_in_slacks_fields(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        """No exact form of the token is in a text cut at 60 characters: its shape is."""
+        cut = CANARY_TOKEN[:60]
+        inject(
+            emulator,
+            Fault.json(
+                {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": cut,
+                    "provided": cut,
+                    "warning": cut,
+                }
+            ),
+        )
+        async with quick_tool(emulator, http_stack) as tool:
+            result = await tool.run({"image": IMAGE})
+        assert result["error"] == "missing_scope"
+        assert result["needed"] == "[redacted]"
+        assert not holds_part_of_the_token(json.dumps(result))

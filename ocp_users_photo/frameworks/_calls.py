@@ -36,7 +36,8 @@ async def run_json_arguments(tool: ModelTool, arguments_json: str) -> dict[str, 
     """Run ``tool`` with arguments a model wrote as JSON text; bad JSON is a correctable error.
 
     Whatever the text holds (a number of 5,000 digits, arrays nested 100,000 deep, 100 MB),
-    the answer is a result, never an exception that would end the agent's run.
+    the answer is a result, never an exception. (The OpenAI Agents SDK parses the text once
+    itself before calling the tool, and its own parse of nesting that deep raises there.)
     """
     if len(arguments_json) > MAX_ARGUMENTS_CHARS:
         return _refused(
