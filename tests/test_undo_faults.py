@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -349,3 +350,42 @@ async def test_a_crash_after_keeping_leaves_a_durable_photo_marked_may_not_have_
         await asyncio.wait_for(tool.call({"image": GREEN}), 20)
         await tool.restore(entry)
     assert await shown(emulator, CANARY_TOKEN) == before
+
+
+_OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from ocp_users_photo.undo.database import open_history
+from ocp_users_photo.undo.errors import HistoryUnavailable
+path, start = Path(sys.argv[1]), float(sys.argv[2])
+while time.time() < start:
+    pass
+try:
+    open_history(path, 5.0, check=True).close()
+except HistoryUnavailable as refused:
+    print(refused)
+    sys.exit(1)
+"""
+
+
+def test_programs_opening_a_new_history_at_once_all_open_it(tmp_path: Path) -> None:
+    """An MCP server and a command line may share one history: made by whichever comes
+    first, it must open for the others too (the switch to WAL said "locked" at once)."""
+    failures: list[str] = []
+    for round_number in range(8):
+        path = tmp_path / f"history-{round_number}.sqlite3"
+        start = time.time() + 0.5  # every process past its imports before any opens
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", _OPEN_AT_ONCE, str(path), str(start)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        for process in processes:
+            output, _ = process.communicate(timeout=60)
+            if process.returncode != 0:
+                failures.append(output.strip())
+    assert failures == []

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
@@ -106,7 +107,7 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            database.execute("PRAGMA journal_mode = WAL")
+            _use_wal(database, busy_timeout)
             database.execute("PRAGMA synchronous = NORMAL")
             database.execute("PRAGMA foreign_keys = ON")
             if check:
@@ -178,6 +179,27 @@ def _create_private(path: Path) -> None:
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def _use_wal(database: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL, waiting out another process doing the same on a new file.
+
+    The switch takes the file for itself and reports "database is locked" at once, without
+    SQLite's busy wait, while another connection holds it (two programs opening a history
+    that does not exist yet): retried, with short sleeps, for up to ``busy_timeout``.
+    """
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.005
+    while True:
+        try:
+            database.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            busy = "locked" in str(error) or "busy" in str(error)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _quick_check(database: sqlite3.Connection, path: Path) -> None:
