@@ -707,10 +707,18 @@ class UsersSetPhoto(AsyncClosing):
 def _entry_number(entry: object) -> int:
     """A history entry's number, from the number or a listed ``KeptPhoto``."""
     number = getattr(entry, "entry", entry)
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+    if isinstance(number, bool) or not isinstance(number, int):
         raise TypeError(
             f"entry must be an entry number (1 or more) or a KeptPhoto from history(), not "
             f"{type(entry).__name__}"
+        )
+    if number < 1:
+        from ocp_users_photo.undo.errors import EntryRefused
+
+        raise EntryRefused(
+            f"entry {number} is no entry number: entries are numbered from 1 (history() lists "
+            "them)",
+            tool_name="restore",
         )
     return number
 

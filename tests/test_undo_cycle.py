@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import NothingToUndo, PhotoHistory
 from tests.conftest import CANARY_TOKEN
@@ -341,3 +341,14 @@ async def test_putting_a_photo_back_asks_the_token_source_once(
         assert (await tool.undo())["ok"] is True
         assert source.asked == 1  # and so do the owner and users.setPhoto putting RED back
     assert (await shown(emulator, CANARY_TOKEN)).original == RED
+
+
+@pytest.mark.parametrize("entry", [0, -1])
+async def test_restore_of_a_number_below_one_is_refused_as_an_argument(
+    emulator: RunningEmulator, keeping: UsersSetPhoto, entry: int
+) -> None:
+    with pytest.raises(InvalidArguments, match=f"entry {entry} is no entry number"):
+        await keeping.restore(entry)
+    with pytest.raises(TypeError, match="not str"):
+        await keeping.restore("1")  # type: ignore[arg-type]
+    assert not emulator.requests.for_path("/api/users.setPhoto")

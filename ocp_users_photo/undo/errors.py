@@ -47,7 +47,7 @@ class KeepingImpossible(UsersPhotoError):
         self.needs_read_scope = needs_read_scope
         super().__init__(
             f"the photo was not changed, because the one shown now could not be kept for "
-            f"undo: {reason}. {fix}; {TURN_KEEPING_OFF}"
+            f"undo: {reason}. {fix[:1].upper()}{fix[1:]}; {TURN_KEEPING_OFF}"
         )
 
 
