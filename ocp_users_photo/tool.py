@@ -454,8 +454,22 @@ class UsersSetPhoto(AsyncClosing):
         return SlackSession(self._slack, token, renew=renew, identities=self._identities)
 
     def _session_of(self, upload: PreparedUpload) -> SlackSession:
-        """A session with the token the upload will be sent with, for the change's observers."""
-        return self._session(upload.token, upload.renew)
+        """A session with the token the upload will be sent with, for the change's observers.
+
+        A token the observers' reads renew (Slack said token_expired) becomes the upload's
+        too: the change is then sent with it, not first with the expired one.
+        """
+        renew = upload.renew
+        if renew is None:
+            return self._session(upload.token, None)
+
+        async def renew_for_both(expired: SlackToken) -> SlackToken | None:
+            fresh = await renew(expired)
+            if fresh is not None:
+                upload.token = fresh
+            return fresh
+
+        return self._session(upload.token, renew_for_both)
 
     async def _acting_token(
         self, token_override: TokenOverride | None = None, *, refused: str = "nothing was sent"

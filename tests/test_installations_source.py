@@ -478,3 +478,46 @@ async def test_a_refresh_goes_through_the_environments_proxy(
     (request,) = proxy.requests
     assert (request.method, request.target) == ("CONNECT", "slack.invalid:443")
     assert CLIENT_SECRET not in str(failed.value)
+
+
+async def test_with_keeping_on_a_token_renewed_by_the_reads_is_the_one_the_change_uses(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    """Keeping reads the photo shown before the change: Slack's token_expired there renews
+    the token, and the change goes with the new one (it went first with the expired one,
+    a users.setPhoto Slack refused, counted against its rate limit)."""
+    first = await install(emulator, store, ALICE.user_id)
+    emulator.state.advance_clock(LIFETIME)  # Slack says expired; the source's clock does not
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        install_url=INSTALL_URL,
+        clock=clock,
+        environ={},
+    )
+    async with UsersSetPhoto(
+        source,
+        base_url=emulator.base_url,
+        environ={},
+        retry_backoff=0.01,
+        keep_previous=True,
+        photo_history=tmp_path / "history.sqlite3",
+    ) as tool:
+        try:
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+        finally:
+            await source.aclose()
+
+    (sent_with,) = photo_tokens(emulator)
+    assert sent_with != first.user_token
+    assert owner_of(emulator, sent_with) == ALICE.user_id
+    assert refreshes(emulator) == 1
+    reads = emulator.requests.for_path("users.profile.get")
+    assert [request.header("authorization") for request in reads].count(
+        f"Bearer {first.user_token}"
+    ) == 1

@@ -96,7 +96,17 @@ class SlackSession:
         if method not in READ_METHODS:
             allowed = ", ".join(sorted(READ_METHODS))
             raise ValueError(f"a SlackSession calls only Slack's read methods ({allowed})")
-        return await self._client.call(method, token=self._token, fields=fields, renew=self._renew)
+        renew = self._renew_and_keep if self._renew is not None else None
+        return await self._client.call(method, token=self._token, fields=fields, renew=renew)
+
+    async def _renew_and_keep(self, expired: SlackToken) -> SlackToken | None:
+        """Renew, and call with the fresh token from now on (not renew again on every read)."""
+        if self._renew is None:
+            return None
+        fresh = await self._renew(expired)
+        if fresh is not None:
+            self._token = fresh
+        return fresh
 
     async def whoami(self) -> TokenIdentity:
         """auth.test for this session's token (asked once per token, then remembered)."""
