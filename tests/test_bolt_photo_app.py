@@ -12,7 +12,9 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import socket
+import stat
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -316,16 +318,38 @@ async def test_undo_with_nothing_kept_says_so_and_sends_nothing(
 
 async def test_the_apps_objects_show_no_secret(photo_app: RunningApp) -> None:
     app = photo_app.app
-    settings = PhotoAppSettings.from_environment(
-        {
-            "SLACK_CLIENT_ID": CLIENT_ID,
-            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        }
-    )
+    environ = {
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    }
+    # Off the loop: reading the settings looks at the image folder (a program's start-up).
+    settings = await anyio.to_thread.run_sync(PhotoAppSettings.from_environment, environ)
     texts = [repr(settings), str(settings), repr(app), repr(app.source), repr(app.tool)]
     for text in texts:
         assert CLIENT_SECRET not in text
         assert SIGNING_SECRET not in text
     assert settings.client_secret == CLIENT_SECRET
     assert f"client_id={CLIENT_ID!r}" in repr(settings)
+
+
+def test_settings_for_the_emulator_come_from_the_environment(tmp_path: Path) -> None:
+    environ = {
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": "http://127.0.0.1:8765/api",
+        "PHOTO_APP_AUTHORIZE_URL": "http://127.0.0.1:8765/oauth/v2/authorize",
+        "PHOTO_APP_REDIRECT_URI": "http://127.0.0.1:3000/slack/oauth_redirect",
+        "PHOTO_APP_IMAGES": str(tmp_path),
+    }
+    settings = PhotoAppSettings.from_environment(environ)
+    assert settings.authorization_url == "http://127.0.0.1:8765/oauth/v2/authorize"
+    assert settings.redirect_uri == "http://127.0.0.1:3000/slack/oauth_redirect"
+    with pytest.raises(SystemExit, match="is not a folder: create it"):
+        PhotoAppSettings.from_environment({**environ, "PHOTO_APP_IMAGES": str(tmp_path / "no")})
+
+
+def test_the_installation_database_is_its_owners_alone(photo_app: RunningApp) -> None:
+    # It holds every person's user and refresh tokens.
+    assert stat.S_IMODE(os.stat(photo_app.database).st_mode) == 0o600

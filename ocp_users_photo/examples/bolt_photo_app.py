@@ -15,7 +15,14 @@ person had before.
     PHOTO_APP_IMAGES=./portraits python -m ocp_users_photo.examples.bolt_photo_app
 
 It serves Slack's requests on /slack/events, the install link on /slack/install and
-the OAuth redirect on /slack/oauth_redirect (port 3000; PORT overrides).
+the OAuth redirect on /slack/oauth_redirect (port 3000; PORT overrides). Against the
+local emulator, also set SLACK_API_URL to its base URL, PHOTO_APP_AUTHORIZE_URL to the
+OAuth URL its banner prints, and PHOTO_APP_REDIRECT_URI to this app's
+http://127.0.0.1:3000/slack/oauth_redirect (the emulator approves at once, and takes
+any loopback redirect unless its --redirect-uri names others).
+
+The installation database holds every person's tokens: it is created readable by its
+owner only.
 
 Links are refused: this app offers its own images only. A host that wants links gives
 ``UsersSetPhoto`` its ``url_hosts`` (the guarded fetch) and an ``image_choice`` that
@@ -125,14 +132,22 @@ class PhotoAppSettings:
             raise SystemExit(
                 f"set {', '.join(missing)} (the app's Basic Information page) to run the app"
             )
+        image_folder = environ.get("PHOTO_APP_IMAGES", ".")
+        if not Path(image_folder).expanduser().is_dir():
+            raise SystemExit(
+                f"PHOTO_APP_IMAGES={image_folder!r} is not a folder: create it and put the "
+                "app's images in it, or name the folder they are in"
+            )
         return cls(
             client_id=environ["SLACK_CLIENT_ID"],
             client_secret=environ["SLACK_CLIENT_SECRET"],
             signing_secret=environ["SLACK_SIGNING_SECRET"],
             database=environ.get("PHOTO_APP_DATABASE", "photo_app.db"),
-            image_folder=environ.get("PHOTO_APP_IMAGES", "."),
+            image_folder=image_folder,
             history=environ.get("PHOTO_APP_HISTORY", DEFAULT_HISTORY),
             base_url=environ.get("SLACK_API_URL"),
+            authorization_url=environ.get("PHOTO_APP_AUTHORIZE_URL"),
+            redirect_uri=environ.get("PHOTO_APP_REDIRECT_URI"),
             install_url=environ.get("PHOTO_APP_INSTALL_URL"),
         )
 
@@ -184,8 +199,20 @@ class PhotoApp:
         await self.source.aclose()
 
 
+def _create_private(database: str) -> None:
+    """Make the installation database, if new, readable and writable by its owner only
+    (SQLite would make it with the process's umask, often readable by everyone)."""
+    if database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
+    os.close(descriptor)
+
+
 def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
     """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
+    _create_private(settings.database)
     store = SQLite3InstallationStore(database=settings.database, client_id=settings.client_id)
     # Tables made now, once: made lazily, two threads' first calls could race to make them.
     store.init()  # type: ignore[no-untyped-call]
