@@ -21,10 +21,11 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         # authentication and authorisation
         "not_authed": "No token reached Slack: set SLACK_USER_TOKEN or pass token=.",
         "invalid_auth": "The token is not valid: check SLACK_USER_TOKEN holds a current user "
-        "token (xoxp-...).",
+        "token (xoxp-...); in an app each person installs, that person installs the app again.",
         "account_inactive": "The token's user or workspace is deactivated: use a token of an "
         "active user.",
-        "token_revoked": "The token was revoked: create a new user token (xoxp-...) and set it.",
+        "token_revoked": "The token was revoked: create a new user token (xoxp-...) and set it; "
+        "in an app each person installs, that person installs the app again.",
         "token_expired": "The token expired: refresh it (token rotation) and try again.",
         "no_permission": "The workspace does not let this token change the photo: ask an admin, "
         "or use another user's token.",
