@@ -422,3 +422,20 @@ def test_deflate_and_gzip_are_decoded_and_others_refused() -> None:
     corrupt = ImageBody("gzip", 1024)
     with pytest.raises(UnreadableBody):
         corrupt.feed(b"\x1f\x8b\x08\x00garbage that is not deflate")
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://169.254.169.254/latest/meta-data/", "a link-local address"),
+        ("https://10.0.0.5/photo.png", "a private address"),
+        ("https://[fe80::1]/photo.png", "a link-local address"),
+    ],
+)
+def test_an_internal_address_is_never_offered_as_a_host_to_allow(url: str, kind: str) -> None:
+    policy = UrlPolicy(allowed_hosts=["images.example.com"])
+    for redirected in (False, True):
+        with pytest.raises(HostNotAllowed) as caught:
+            check_image_url(url, policy, redirected=redirected)
+        assert f", {kind}, which this tool never fetches from" in caught.value.message
+        assert "ask whoever runs the tool to add" not in caught.value.message

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from ocp_users_photo.web_image.addresses import address_refusal
 from ocp_users_photo.web_image.hosts import HostRule, InvalidHost, host_rules, matching_rule
 from ocp_users_photo.web_image.refusals import (
     BadImageUrl,
@@ -138,6 +139,13 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
 
 
 def _host_message(url: ImageUrl, policy: UrlPolicy, where: str) -> str:
+    internal = _internal_address(url.host)
+    if internal is not None:
+        # Never "ask to allow it": no allow-list entry makes an internal address fetchable.
+        return (
+            f"{where} is on {url.host}, {internal}, which this tool never fetches from: use an "
+            "image on a public host"
+        )
     if not policy.rules:
         return (
             "this tool fetches no image URLs: give the image as a file path, a data: URI or "
@@ -150,6 +158,16 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str) -> str:
         f"an image on an allowed host, or ask whoever runs the tool to add {url.host} with "
         f"{_ALLOW_OPTION}"
     )
+
+
+def _internal_address(host: str) -> str | None:
+    """What kind of internal address ``host`` is ("a link-local address"); None for a name, a
+    public address or loopback (which a test's policy may allow)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return address_refusal(address, allow_loopback=True)
 
 
 def _loopback_origin(text: str | None) -> tuple[str, str, int] | None:
