@@ -34,7 +34,7 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.exports import FORMATS, export_tools
-from ocp_users_photo.safe_text import shown, without_tokens
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
 EXIT_OK: Final = 0
@@ -260,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("ocp-users-photo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except UsersPhotoError as error:
-        # Token-shaped text is masked once more here: a person may paste a token anywhere.
+        # Token-shaped text is masked once more here (shown): a person may paste one anywhere.
         print(f"ocp-users-photo: {_for_terminal(error.message)}", file=sys.stderr)
         advice = next_step_for(error)
         if advice:
@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _for_terminal(text: str) -> str:
     """An error's text as one printable line, tokens masked: a person may paste a token
     anywhere, and a path or value quoted in it may hold control characters."""
-    return shown(without_tokens(text), 4000)
+    return shown(text, 4000)
 
 
 if __name__ == "__main__":

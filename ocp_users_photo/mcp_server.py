@@ -43,7 +43,7 @@ from ocp_users_photo.exports import (
     run_result_schema,
 )
 from ocp_users_photo.model_tool import ModelTool
-from ocp_users_photo.safe_text import quoted, redacted, shown, without_tokens
+from ocp_users_photo.safe_text import quoted, redacted, shown
 from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as problem:
         print(
-            f"ocp-users-photo mcp: error: {shown(without_tokens(str(problem)), 600)}",
+            f"ocp-users-photo mcp: error: {shown(str(problem), 600)}",
             file=sys.stderr,
         )
         return 2

@@ -57,9 +57,9 @@ def without_tokens(text: str) -> str:
 def quoted(text: str, limit: int = 120) -> str:
     """A person's or a model's value quoted back in a message: tokens masked, bounded,
     printable (``repr`` escapes what ``shown`` leaves, such as quotes)."""
-    return repr(shown(without_tokens(text[: limit * 4 + 16]), limit))
+    return repr(shown(text, limit))
 
 
 def shown_path(path: object) -> str:
     """A path, URL or folder a person typed, printed back: tokens masked, printable, bounded."""
-    return shown(without_tokens(str(path)), 300)
+    return shown(str(path), 300)

@@ -24,7 +24,7 @@ from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.resolvers import kind_of
-from ocp_users_photo.safe_text import shown, shown_path, without_tokens
+from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
@@ -141,7 +141,7 @@ async def _set_photo_warned(
         keep_previous=False if args.no_keep_previous else "if_readable",
         photo_history=args.history,
     ) as tool:
-        status.show(f"checking {shown(without_tokens(args.image), 80)}")
+        status.show(f"checking {shown(args.image, 80)}")
         async with tool.prepare(_arguments(args)) as upload:
             described = _describe(upload)
             sending = f"{described} to {shown_path(tool.base_url + tool.path)}"
@@ -238,10 +238,10 @@ def _preview_path(text: str) -> Path:
             f"the preview is a PNG file: give a name ending in .png ({got})"
         )
     if target.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a folder: give a file name in it")
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is a folder: give a file name in it")
     if not target.parent.is_dir():
         raise argparse.ArgumentTypeError(
-            f"the folder {str(target.parent)!r} does not exist: create it, or give a file "
+            f"the folder {quoted(str(target.parent))} does not exist: create it, or give a file "
             "name in an existing folder"
         )
     return target

@@ -79,18 +79,17 @@ Door = Literal["python", "model", "cli"]
 # What to do without a token, said in the terms of the door the message reaches: a
 # Python caller can pass token=; the person at a terminal sets a variable; a model can
 # do neither, so its message names the host's configuration.
-# Said to the person at a terminal, except by whoami itself.
-WHOAMI_CHECKS_IT: Final = "; 'ocp-users-photo whoami' checks it"
+# Said to the person at a terminal; whoami itself says the advice without its last clause.
+CLI_MISSING_CREDENTIAL: Final = (
+    "no Slack token: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name your own variable "
+    "with --token-env NAME) to a user token (xoxp-...) with scope users.profile:write"
+)
 _MISSING_TOKEN_ADVICE: Final[dict[Door, str]] = {
     "python": (
         "no Slack token: set SLACK_USER_TOKEN to a user token (xoxp-...) with scope "
         "users.profile:write, or give token= to UsersSetPhoto"
     ),
-    "cli": (
-        "no Slack token: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name your own variable "
-        "with --token-env NAME) to a user token (xoxp-...) with scope users.profile:write"
-        + WHOAMI_CHECKS_IT
-    ),
+    "cli": CLI_MISSING_CREDENTIAL + "; 'ocp-users-photo whoami' checks it",
     "model": (
         "no Slack token is configured, and a model cannot give one: whoever runs this tool "
         "must set SLACK_USER_TOKEN to a user token (xoxp-...) with scope users.profile:write "
@@ -106,9 +105,14 @@ def missing_token_advice(door: Door) -> str:
 
 
 def door_token_source(
-    door: Door, environ: Mapping[str, str] | None = None, *, variable: str | None = None
+    door: Door,
+    environ: Mapping[str, str] | None = None,
+    *,
+    variable: str | None = None,
+    advice: str | None = None,
 ) -> TokenSource:
-    """The token from the environment, as ``door`` reads it; its refusal speaks to ``door``.
+    """The token from the environment, as ``door`` reads it; its refusal speaks to ``door``
+    (or says ``advice``).
 
     ``variable`` names the one environment variable to read (the CLI's ``--token-env``);
     ValueError when it is not set. Otherwise SLACK_USER_TOKEN, else SLACK_TOKEN.
@@ -119,7 +123,7 @@ def door_token_source(
         if not value:
             raise ValueError(f"--token-env {variable}: that environment variable is not set")
         return StaticToken(value, origin=variable, description=f"from ${variable}")
-    return environment_token_source(environment, hint=missing_token_advice(door))
+    return environment_token_source(environment, hint=advice or missing_token_advice(door))
 
 
 ImageRoots = Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None

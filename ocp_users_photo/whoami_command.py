@@ -16,7 +16,7 @@ from typing import TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.errors import InvalidArguments
-from ocp_users_photo.settings import WHOAMI_CHECKS_IT, door_token_source
+from ocp_users_photo.settings import CLI_MISSING_CREDENTIAL, door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
 
@@ -35,17 +35,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _whoami(args: argparse.Namespace, out: TextIO) -> int:
-    token_source = door_token_source("cli", variable=args.token_env)
+    # Not the advice to run whoami: this is whoami.
+    token_source = door_token_source("cli", variable=args.token_env, advice=CLI_MISSING_CREDENTIAL)
     try:
         async with UsersSetPhoto(
             token_source, base_url=args.base_url, timeout=args.timeout
         ) as tool:
             identity = await tool.whoami()
     except InvalidArguments as refused:
-        # The problems are about the configured token; "usersSetPhoto was not called" is not.
-        raise ValueError(
-            "; ".join(problem.message.replace(WHOAMI_CHECKS_IT, "") for problem in refused.problems)
-        ) from None
+        # The problems are about the configured token: the header "auth.test was not called"
+        # says nothing to the person who ran whoami.
+        raise ValueError("; ".join(problem.message for problem in refused.problems)) from None
     if args.json:
         print(json.dumps(identity.as_dict()), file=out)
     else:
