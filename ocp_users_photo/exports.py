@@ -15,7 +15,7 @@ reach the providers, the same dict wherever the same one is used:
 The one schema the manifest does not hold is the MCP ``outputSchema``: it
 describes what ``UsersSetPhoto.run`` returns, success or failure, so it is
 assembled here from the manifest's response and error schemas and the shape of
-``results.error_result``.
+``model_result.error_result``.
 
 The manifest also defines the tools offered beside usersSetPhoto (its
 ``companion_tools``: usersRestorePhoto, the undo); ``export_tools(format)`` gives
@@ -285,7 +285,7 @@ def run_result_schema() -> dict[str, Any]:
 
     One of three shapes: Slack's success reply (the manifest's response_schema,
     plus Slack's envelope fields), Slack's bare ``{"ok": true}``, which the tool
-    accepts as a success, or the error object of ``results.error_result``.
+    accepts as a success, or the error object of ``model_result.error_result``.
     """
     return {
         "$schema": JSON_SCHEMA_2020_12,
@@ -320,7 +320,7 @@ def bare_success_result_schema() -> dict[str, Any]:
 
 
 def error_result_schema() -> dict[str, Any]:
-    """What ``results.error_result`` returns: Slack's error shape, extended for a model."""
+    """What ``model_result.error_result`` returns: Slack's error shape, extended for a model."""
     error_schema = _manifest()["error_schema"]
     slack_codes: list[str] = list(error_schema["properties"]["error"]["enum"])
     codes = [*_LOCAL_ERROR_CODES, *slack_codes]
@@ -336,8 +336,9 @@ def error_result_schema() -> dict[str, Any]:
                     "arguments named in problems), token_not_usable (nothing was sent: the "
                     "host's Slack token is missing or cannot set a photo; tell the user, a "
                     "retry will not help), invalid_reply (Slack said ok but its reply "
-                    "breaks the schema), transport_error (no usable answer from Slack), or "
-                    "Slack's own error code."
+                    "breaks the schema), transport_error (no usable answer from Slack), a "
+                    "code of the host's token source (not_installed, refresh_failed...: "
+                    "nothing was sent; tell the user), or Slack's own error code."
                 ),
                 "examples": codes,
             },
@@ -366,6 +367,14 @@ def error_result_schema() -> dict[str, Any]:
             "needed": {"type": "string", "description": "The scope Slack says is missing."},
             "provided": {"type": "string", "description": "The scopes the token has."},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "install_url": {
+                "type": "string",
+                "format": "uri",
+                "description": (
+                    "Where the user installs the app (again): when they have not installed "
+                    "it, or Slack refused their token (revoked, invalid, a scope missing)."
+                ),
+            },
         },
         "required": ["ok", "error", "message", "problems"],
         "additionalProperties": False,

@@ -68,6 +68,12 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
     }
 )
 
+# Slack's refusals of a token that the person mends by installing the app again: a host
+# whose token source has an install page gives it with them (model_result.error_result).
+REINSTALL_CODES: frozenset[str] = frozenset(
+    {"invalid_auth", "token_revoked", "missing_scope", "team_added_to_org"}
+)
+
 UNKNOWN_CODE_HINT = "Slack gave no more detail: see https://api.slack.com/methods/users.setPhoto."
 
 

@@ -2,7 +2,8 @@
 
     {"ok": false, "error": <code>, "message": <what to do>,
      "problems": [{"path": ..., "message": ...}], "retry_after": <seconds, when rate limited>,
-     "install_url": <where the person installs the app, when the host's token source has none>}
+     "install_url": <where the person installs the app (again), when the host's token
+                     source has none for them, or Slack refused the one it gave>}
 
 Slack's ``needed``/``provided`` (missing_scope) and its warnings are carried over
 when present. The token is never part of it: no error message holds it.
@@ -20,10 +21,15 @@ from ocp_users_photo.errors import (
     TokenUnavailable,
     UsersPhotoError,
 )
+from ocp_users_photo.hints import REINSTALL_CODES
 
 
-def error_result(error: UsersPhotoError) -> dict[str, Any]:
-    """The JSON object ``run`` returns for ``error``."""
+def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> dict[str, Any]:
+    """The JSON object ``run`` returns for ``error``.
+
+    ``install_url`` is the token source's install page, given when the token came from
+    it: a Slack refusal that installing again mends (``REINSTALL_CODES``) then carries it.
+    """
     result: dict[str, Any] = {"ok": False, "error": error.code, "message": error.message}
     if isinstance(error, (InvalidArguments, ReplySchemaError)):
         result["problems"] = [problem.as_dict() for problem in error.problems]
@@ -40,4 +46,11 @@ def error_result(error: UsersPhotoError) -> dict[str, Any]:
         result["retry_after"] = error.retry_after
     if isinstance(error, TokenUnavailable) and error.install_url is not None:
         result["install_url"] = error.install_url
+    elif (
+        install_url is not None
+        and isinstance(error, SlackApiError)
+        and error.error in REINSTALL_CODES
+    ):
+        result["install_url"] = install_url
+        result["message"] = f"{error.message} The app's install page: {install_url}"
     return result

@@ -67,7 +67,9 @@ class TokenSource(Protocol):
     """Gives the token for the acting person; may renew it once Slack says it expired.
 
     ``description`` names the source in reprs and messages ("given", "from
-    $SLACK_USER_TOKEN"); it never holds the token.
+    $SLACK_USER_TOKEN"); it never holds the token. A source whose people install the
+    app may also have an ``install_url`` (``InstallationTokenSource`` does): a model
+    is given it when Slack refuses a token the source gave (``install_page_of``).
     """
 
     @property
@@ -80,6 +82,12 @@ class TokenSource(Protocol):
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
         """A fresh token after Slack answered ``token_expired``; None when it cannot renew."""
         ...
+
+
+def install_page_of(source: TokenSource) -> str | None:
+    """The source's ``install_url``, where its people install the app, if it has one."""
+    page = getattr(source, "install_url", None)
+    return page if isinstance(page, str) and page.startswith(("https://", "http://")) else None
 
 
 class StaticToken:

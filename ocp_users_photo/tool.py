@@ -62,7 +62,13 @@ from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import IdentityCache, SlackSession
 from ocp_users_photo.spec import ToolSpec, thaw, tool_spec
-from ocp_users_photo.tokens import ActingPerson, StaticToken, TokenSource, acting_person
+from ocp_users_photo.tokens import (
+    ActingPerson,
+    StaticToken,
+    TokenSource,
+    acting_person,
+    install_page_of,
+)
 from ocp_users_photo.web_image import UrlPolicy
 from ocp_users_photo.worker_threads import in_worker_thread
 
@@ -319,7 +325,7 @@ class UsersSetPhoto(AsyncClosing):
         try:
             reply, _ = await self.call_with_summary(arguments, model_facing=True)
         except UsersPhotoError as error:
-            return error_result(error)
+            return error_result(error, install_url=install_page_of(self.token_source))
         return reply
 
     def acting_as(

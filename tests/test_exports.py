@@ -21,6 +21,7 @@ from ocp_users_photo.errors import (
     RateLimited,
     ReplySchemaError,
     SlackApiError,
+    TokenUnavailable,
     TransportError,
     UsersPhotoError,
 )
@@ -363,6 +364,18 @@ ERRORS: list[UsersPhotoError] = [
 def test_output_schema_holds_for_every_error_result(error: UsersPhotoError) -> None:
     result = error_result(error)
     assert result_validator().is_valid(result), list(result_validator().iter_errors(result))
+
+
+def test_output_schema_holds_for_results_with_an_install_page() -> None:
+    page = "https://photos.example.com/slack/install"
+    revoked = SlackApiError("token_revoked", hint="install again", reply={"ok": False})
+    results = [
+        error_result(revoked, install_url=page),
+        error_result(TokenUnavailable("install the app first", install_url=page)),
+    ]
+    assert [result["install_url"] for result in results] == [page, page]
+    for result in results:
+        assert result_validator().is_valid(result), list(result_validator().iter_errors(result))
 
 
 @pytest.mark.parametrize(

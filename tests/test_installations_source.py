@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
@@ -18,6 +19,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import SlackApiError, TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.installations import (
     ForeignInstallation,
     InstallationStoreFailed,
@@ -32,6 +34,7 @@ from ocp_users_photo.installations import (
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.tokens import ActingPerson
 from tests import loopback
+from tests.conftest import inject
 from tests.installation_helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -521,3 +524,51 @@ async def test_with_keeping_on_a_token_renewed_by_the_reads_is_the_one_the_chang
     assert [request.header("authorization") for request in reads].count(
         f"Bearer {first.user_token}"
     ) == 1
+
+
+async def test_a_revoked_token_gives_the_model_the_install_page_and_sends_no_photo(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    alice = await install(emulator, store, ALICE.user_id)
+    tool = tool_for()
+    as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    first = await as_alice.run({"image": portrait((200, 0, 0))})
+    assert first["ok"] is True
+    async with httpx.AsyncClient() as client:
+        revoked = await client.post(
+            emulator.control_url + "oauth/revoke", json={"token": alice.user_token}
+        )
+    assert revoked.json()["ok"] is True
+
+    result = await as_alice.run({"image": portrait((0, 0, 200))})
+    assert result["error"] == "token_revoked"
+    assert result["install_url"] == INSTALL_URL
+    assert result["message"].endswith(f"The app's install page: {INSTALL_URL}")
+    assert alice.user_token not in repr(result)
+
+    # Putting the first photo's predecessor back reads Slack with the same token.
+    async with as_alice:
+        restored = await tool.restore_tool().run({"entry": 1})
+    assert restored["error"] == "token_revoked"
+    assert restored["install_url"] == INSTALL_URL
+
+    # A Python caller gets Slack's error as raised: the page is the host's own.
+    with pytest.raises(SlackApiError) as refused:
+        await as_alice.call({"image": portrait()})
+    assert refused.value.error == "token_revoked"
+    assert INSTALL_URL not in refused.value.message
+    person = emulator.state.person(ALICE.user_id)
+    assert person is not None
+    assert person.avatar_hash == first["profile"]["avatar_hash"]
+
+
+async def test_a_refusal_installing_again_does_not_mend_carries_no_install_page(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    as_alice = tool_for().acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    inject(emulator, Fault.slack_error("too_many_frames", status_code=200))
+    result = await as_alice.run({"image": portrait()})
+    assert result["error"] == "too_many_frames"
+    assert "install_url" not in result
+    assert INSTALL_URL not in result["message"]

@@ -21,7 +21,7 @@ from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallObserver
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
-from ocp_users_photo.tokens import ActingPerson, acting_as
+from ocp_users_photo.tokens import ActingPerson, acting_as, install_page_of
 from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import EntryRefused
 from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME, kept_photos, restore_kept
@@ -71,7 +71,10 @@ class UsersRestorePhoto:
                 arguments, token_override=token_override, observers=observers
             )
         except UsersPhotoError as error:
-            return error_result(error)
+            # An agent's own token (token_override) is not the source's to install again.
+            source = self.tool.token_source
+            page = install_page_of(source) if token_override is None else None
+            return error_result(error, install_url=page)
 
     async def call_with(
         self,
