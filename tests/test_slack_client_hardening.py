@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gzip
 import importlib.util
 import json
 import logging
@@ -19,6 +20,7 @@ import socket
 import ssl
 import time
 import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -240,6 +242,46 @@ class TestEveryCallEnds:
             finally:
                 tracemalloc.stop()
         assert peak < 32 * 1024 * 1024, f"{peak / 1e6:.0f} MB allocated at the peak"
+
+    @pytest.mark.parametrize("coding", ["gzip, gzip", "zstd", "br"])
+    async def test_a_reply_in_a_coding_it_did_not_ask_for_is_refused_unread(
+        self, emulator: RunningEmulator, http_stack: str, coding: str
+    ) -> None:
+        # 64 MB of JSON gzipped twice is 3 KB: httpx's decoders inflate each layer of a 1 KB
+        # slice whole, so the second layer grew to 64 MB (150 MB allocated) before the cap
+        # was checked. zstd (decoded by httpx when zstandard is installed) did the same.
+        inner = zlib.compressobj(9, zlib.DEFLATED, 31)
+        once = inner.compress(b'{"ok":true,"padding":"' + b"a" * (64 * 1024 * 1024)) + inner.flush()
+        body = gzip.compress(once, 9) if coding == "gzip, gzip" else once
+        headers = {"content-type": "application/json", "content-encoding": coding}
+        inject(emulator, Fault.status(200, body=body, headers=headers))
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            tracemalloc.start()
+            try:
+                with pytest.raises(TransportError) as caught:
+                    await tool.call({"image": IMAGE})
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert peak < 32 * 1024 * 1024, f"{peak / 1e6:.0f} MB allocated at the peak"
+        assert str(caught.value) == (
+            f"Slack's reply to users.setPhoto cannot be read: it is compressed with {coding!r}, "
+            "which is not decoded here; Slack sends JSON as it is or gzipped: check base_url"
+        )
+        assert photo_requests(emulator)[0].header("accept-encoding") == "identity"
+
+    async def test_a_callers_client_asks_for_no_coding_either(
+        self, emulator: RunningEmulator
+    ) -> None:
+        # httpx's client asks for gzip, deflate (and zstd, br when installed) unless told.
+        async with (
+            httpx.AsyncClient() as client,
+            UsersSetPhoto(
+                CANARY_TOKEN, base_url=emulator.base_url, client=client, environ={}
+            ) as tool,
+        ):
+            await tool.call({"image": IMAGE})
+        assert photo_requests(emulator)[0].header("accept-encoding") == "identity"
 
 
 class TestDeepReplies:

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.web_image import (
     BadImageUrl,
     HostNotAllowed,
@@ -29,7 +30,6 @@ from ocp_users_photo.web_image import (
     looks_like_web_url,
     redact_url,
 )
-from ocp_users_photo.web_image.body import BodyTooLarge, ImageBody, UnreadableBody
 from ocp_users_photo.web_image.sniff import sniff_image_type
 from tests.conftest import make_image
 
@@ -392,7 +392,7 @@ def test_other_bodies_are_not_images(head: bytes) -> None:
 def test_a_gzip_bomb_never_holds_much_more_than_the_cap() -> None:
     cap = 1024 * 1024
     bomb = gzip.compress(bytes(256 * 1024 * 1024), compresslevel=9)
-    body = ImageBody("gzip", cap)
+    body = BoundedBody("gzip", cap)
     pieces = [bomb[start : start + 64 * 1024] for start in range(0, len(bomb), 64 * 1024)]
 
     def feed_all() -> None:
@@ -412,14 +412,14 @@ def test_a_gzip_bomb_never_holds_much_more_than_the_cap() -> None:
 def test_deflate_and_gzip_are_decoded_and_others_refused() -> None:
     data = make_image((32, 32))
     for coding, encoded in (("gzip", gzip.compress(data)), ("deflate", zlib.compress(data))):
-        body = ImageBody(coding, 1024 * 1024)
+        body = BoundedBody(coding, 1024 * 1024)
         body.feed(encoded)
         body.finish()
         assert body.decoded == data
     for coding in ("br", "zstd", "gzip, gzip", "compress"):
         with pytest.raises(UnreadableBody):
-            ImageBody(coding, 1024)
-    corrupt = ImageBody("gzip", 1024)
+            BoundedBody(coding, 1024)
+    corrupt = BoundedBody("gzip", 1024)
     with pytest.raises(UnreadableBody):
         corrupt.feed(b"\x1f\x8b\x08\x00garbage that is not deflate")
 

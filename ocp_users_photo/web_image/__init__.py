@@ -7,7 +7,7 @@
 Modules, one concern each: ``hosts`` (canonical host names, allow-list entries),
 ``urls`` (strict URL reading, redaction), ``policy`` (UrlPolicy, the offline URL
 check), ``addresses`` (name lookup, internal-address refusal), ``sniff`` (image
-signatures), ``body`` (bounded, decoded body), ``fetch`` (the hops over httpx),
+signatures), ``fetch`` (the hops over httpx; the body read by ``bounded_body``),
 ``refusals`` (the exception tree, drawn in its docstring).
 
 The names are imported on first use (PEP 562): the URL check and redaction a tool

@@ -31,6 +31,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image.addresses import (
     IPAddress,
@@ -40,7 +41,6 @@ from ocp_users_photo.web_image.addresses import (
     parse_address,
     system_resolver,
 )
-from ocp_users_photo.web_image.body import BodyTooLarge, ImageBody, UnreadableBody
 from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url
 from ocp_users_photo.web_image.refusals import (
     AddressRefused,
@@ -296,7 +296,7 @@ async def _read(response: httpx.Response, url: ImageUrl, policy: UrlPolicy) -> b
     if declared is not None and declared > policy.max_bytes:
         raise _too_large(url, policy)
     try:
-        body = ImageBody(response.headers.get("content-encoding", ""), policy.max_bytes)
+        body = BoundedBody(response.headers.get("content-encoding", ""), policy.max_bytes)
         sniffed = False
         async for chunk in response.aiter_raw():
             body.feed(chunk)

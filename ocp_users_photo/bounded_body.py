@@ -1,9 +1,12 @@
 """Reading a response body into memory without ever holding more than the byte cap.
 
-The fetch asks for ``Accept-Encoding: identity``; a host that compresses anyway with
-gzip or deflate is decoded here, by zlib, asking for no more output than the room
-left under the cap, so a small compressed body cannot expand past it. Any other
-content coding is refused.
+Both readers of hostile answers use it: the image fetch (``web_image/fetch.py``) and the
+Slack client (``slack/client.py``). Each asks for ``Accept-Encoding: identity``; a server
+that compresses anyway with gzip or deflate (one coding) is decoded here, by zlib, asking
+for no more output than the room left under the cap, so a small compressed body cannot
+expand past it. Any other content coding is refused, stacked codings (``gzip, gzip``)
+among them: httpx's decoders inflate each layer whole, so two layers of gzip turned a
+kilobyte into a gigabyte before any cap was checked, and zstd's into ~60 MB.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import zlib
 from typing import Final
 
-__all__ = ["BodyTooLarge", "ImageBody", "UnreadableBody"]
+__all__ = ["BodyTooLarge", "BoundedBody", "UnreadableBody"]
 
 _ZLIB_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate"})
 
@@ -24,7 +27,7 @@ class UnreadableBody(Exception):
     """The content coding is not one decoded here, or the compressed data is corrupt."""
 
 
-class ImageBody:
+class BoundedBody:
     """Collects a body's decoded bytes up to ``max_bytes``; raises BodyTooLarge past it."""
 
     def __init__(self, content_encoding: str, max_bytes: int) -> None:
