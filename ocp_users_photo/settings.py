@@ -41,7 +41,7 @@ import httpx
 
 from ocp_users_photo.safe_text import quoted, shown
 from ocp_users_photo.slack.proxies import proxy_for
-from ocp_users_photo.slack.stacks import StackName, check_stack_name
+from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE, StackName, check_stack_name
 from ocp_users_photo.tokens import (
     TOKEN_VARIABLES,
     StaticToken,
@@ -68,9 +68,8 @@ __all__ = [
 ]
 
 BASE_URL_VARIABLE: Final = "SLACK_API_URL"
-# Which HTTP stack the tool's own client uses: auto (aiohttp when the [fast] extra is
-# installed, else httpx), aiohttp or httpx (slack/stacks.py).
-HTTP_STACK_VARIABLE: Final = "OCP_USERS_PHOTO_HTTP_STACK"
+# HTTP_STACK_VARIABLE (slack/stacks.py): which HTTP stack the tool's own client uses: auto
+# (aiohttp when the [fast] extra is installed, else httpx), aiohttp or httpx.
 HISTORY_VARIABLE: Final = "OCP_USERS_PHOTO_HISTORY"
 DEFAULT_BASE_URL: Final = "https://slack.com/api"
 

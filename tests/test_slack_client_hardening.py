@@ -469,6 +469,33 @@ class TestProxies:
                 await tool.call({"image": IMAGE})
         assert caught.value.reached is False
 
+    async def test_a_socks_proxy_is_refused_for_the_aiohttp_stack_at_construction(
+        self, http_stack: str
+    ) -> None:
+        # aiohttp sent HTTP's CONNECT, the proxy's password in a header, to the SOCKS proxy,
+        # and its refusal read as Slack's answer: "the request reached Slack".
+        proxy = "socks5://user:s3cretpw@127.0.0.1:1080"
+        if http_stack == "httpx":
+            client = SlackClient(
+                base_url="https://slack.invalid/api",
+                user_agent="t",
+                proxy=proxy,
+                http_stack="httpx",
+            )
+            assert client.http_stack == "httpx"
+            return
+        with pytest.raises(ValueError, match="SOCKS") as caught:
+            SlackClient(
+                base_url="https://slack.invalid/api",
+                user_agent="t",
+                proxy=proxy,
+                http_stack="aiohttp",
+            )
+        assert str(caught.value) == (
+            "http_stack is 'aiohttp', which cannot go through a SOCKS proxy: use 'httpx' or "
+            "'auto' (setting OCP_USERS_PHOTO_HTTP_STACK), or give an http proxy"
+        )
+
     @pytest.mark.parametrize(
         "proxy",
         [

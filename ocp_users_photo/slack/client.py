@@ -51,6 +51,7 @@ from ocp_users_photo.slack.stacks import (
     Answer,
     OwnedStack,
     StackName,
+    check_stack_for_proxy,
     check_stack_name,
     loaded_for,
     open_stack,
@@ -128,6 +129,7 @@ class SlackClient:
         self._user_agent = user_agent
         self._external_client = http_client
         self._stack_name = check_stack_name(http_stack, origin="http_stack")
+        check_stack_for_proxy(self._stack_name, proxy)
         # One stack per event loop that calls (connections belong to the loop that opened
         # them): a tool may be shared by threads that each run a loop. Only stacks of loops
         # that have ended are let go, so none is collected while a call still reads from it.

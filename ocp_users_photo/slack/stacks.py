@@ -36,6 +36,8 @@ from ocp_users_photo.slack.form import FormBody
 
 StackName = Literal["auto", "aiohttp", "httpx"]
 STACK_NAMES: Final = ("auto", "aiohttp", "httpx")
+# Where the settings read the stack from (``settings.py``), named in advice.
+HTTP_STACK_VARIABLE: Final = "OCP_USERS_PHOTO_HTTP_STACK"
 EXTRA_ADVICE: Final = "install the fast extra: pip install -U 'ocp-users-photo[fast]'"
 # The first aiohttp that bounds how many header lines a reply may have (max_headers).
 AIOHTTP_MINIMUM: Final = (3, 13, 4)
@@ -123,6 +125,20 @@ def check_stack_name(name: object, *, origin: str) -> StackName:
             f"{origin} is 'aiohttp', which is not installed at {minimum} or later: {EXTRA_ADVICE}"
         )
     return name
+
+
+def check_stack_for_proxy(requested: StackName, proxy: str | None) -> None:
+    """ValueError when ``requested`` cannot go through ``proxy``: aiohttp knows http and https
+    proxies only, and would speak HTTP's CONNECT to a SOCKS one (its credentials in a header),
+    whose refusal then read as Slack's answer ("may have taken effect"). ``auto`` picks httpx
+    for such a proxy. The proxy is never quoted: it may hold a password."""
+    if requested != "aiohttp" or proxy is None:
+        return
+    if not proxy.strip().lower().startswith(("http://", "https://")):
+        raise ValueError(
+            "http_stack is 'aiohttp', which cannot go through a SOCKS proxy: use 'httpx' or "
+            f"'auto' (setting {HTTP_STACK_VARIABLE}), or give an http proxy"
+        )
 
 
 def resolve_stack(requested: StackName, proxy: str | None) -> Literal["aiohttp", "httpx"]:
