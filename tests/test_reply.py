@@ -215,6 +215,11 @@ def test_unusable_bodies_are_transport_errors_with_the_status(body: bytes, says:
     assert says in str(caught.value)
     assert "HTTP 200" in str(caught.value)
     assert caught.value.status_code == 200
+    # What to do: before, the message ended at the excerpt of what came.
+    assert str(caught.value).endswith(
+        "That is no Slack reply: check base_url, and whether the call took effect before "
+        "trying again"
+    )
 
 
 def test_5xx_is_a_transport_error_even_with_a_slack_code() -> None:

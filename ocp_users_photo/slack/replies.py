@@ -35,6 +35,11 @@ _EXCERPT_CHARS: Final = 120
 # schema check walk what arrives, so a hostile nesting is refused before they do.
 MAX_JSON_DEPTH: Final = 32
 _NOT_JSON: Final = object()
+# What to do about an answer that is no Slack reply (an HTML error page, a captive portal,
+# a server that is not Slack's): the request went out, so it may have acted.
+NO_SLACK_REPLY_ADVICE: Final = (
+    "That is no Slack reply: check base_url, and whether the call took effect before trying again"
+)
 
 Redact = Callable[[Any], Any]
 
@@ -119,7 +124,8 @@ def json_object(reply: HttpReply, redact: Redact) -> dict[str, Any]:
     """The reply's body as a JSON object with the token redacted, or a TransportError."""
     if not reply.body.strip():
         raise TransportError(
-            f"Slack answered HTTP {reply.status_code} with an empty body, not JSON",
+            f"Slack answered HTTP {reply.status_code} with an empty body, not JSON. "
+            f"{NO_SLACK_REPLY_ADVICE}",
             status_code=reply.status_code,
         )
     parsed = _parse_json(reply.body)
@@ -128,19 +134,20 @@ def json_object(reply: HttpReply, redact: Redact) -> dict[str, Any]:
         # must not stay reachable as this error's __context__.
         raise TransportError(
             f"Slack answered HTTP {reply.status_code} with a body that is not JSON "
-            f"({_content_type(reply)}): {_excerpt(reply.body, redact)}",
+            f"({_content_type(reply)}): {_excerpt(reply.body, redact)}. {NO_SLACK_REPLY_ADVICE}",
             status_code=reply.status_code,
         )
     if not isinstance(parsed, dict):
         raise TransportError(
             f"Slack answered HTTP {reply.status_code} with JSON that is not an object "
-            f"({type(parsed).__name__}): {_excerpt(reply.body, redact)}",
+            f"({type(parsed).__name__}): {_excerpt(reply.body, redact)}. {NO_SLACK_REPLY_ADVICE}",
             status_code=reply.status_code,
         )
     if _may_nest_deeper_than(reply.body, MAX_JSON_DEPTH) and _deeper_than(parsed, MAX_JSON_DEPTH):
         raise TransportError(
             f"Slack answered HTTP {reply.status_code} with JSON nested more than "
-            f"{MAX_JSON_DEPTH} levels deep, which no Slack reply is: not read further",
+            f"{MAX_JSON_DEPTH} levels deep, which no Slack reply is: not read further. "
+            f"{NO_SLACK_REPLY_ADVICE}",
             status_code=reply.status_code,
         )
     cleaned: dict[str, Any] = redact(parsed)
