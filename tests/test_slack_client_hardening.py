@@ -284,6 +284,55 @@ class TestEveryCallEnds:
         assert photo_requests(emulator)[0].header("accept-encoding") == "identity"
 
 
+class TestBrokenHttpFraming:
+    """Replies no HTTP server should send: each is a TransportError in one request, its text
+    bounded and printable, on either stack (h11 and aiohttp's C parser differ on which
+    they accept, never on whether the outcome is typed)."""
+
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
+            b"connection: upgrade\r\n\r\n\x1b[2J",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nffffffffffffffffffff\r\nab",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\x1b[31m\r\nab",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 11\r\n\r\n" + b'{"ok":true}',
+            b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n" + b'{"ok":true}',
+            b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n" + b'{"ok":true}',
+            b"HTTP/1.1 200 OK\r\nx-a: b\x00\x1b[2Jc\r\ncontent-length: 11\r\n\r\n" + b'{"ok":true}',
+        ],
+        ids=[
+            "101",
+            "chunk size overflow",
+            "chunk size junk",
+            "two lengths",
+            "negative length",
+            "length longer than the body",
+            "NUL in a header",
+        ],
+    )
+    async def test_a_broken_reply_is_a_transport_error(
+        self, emulator: RunningEmulator, http_stack: str, raw: bytes
+    ) -> None:
+        inject(emulator, Fault.raw(raw))
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
+        text = str(caught.value)
+        assert text.isprintable(), text
+        assert len(text) < 600, text
+        assert len(photo_requests(emulator)) == 1
+
+    async def test_endless_interim_answers_end_within_the_attempts_timeout(
+        self, emulator: RunningEmulator, http_stack: str
+    ) -> None:
+        interim = Fault.raw(b"HTTP/1.1 100 Continue\r\n\r\n" * 2000).dripped(25, 0.01)
+        inject(emulator, interim)
+        async with quick_tool(emulator, http_stack, timeout=1, max_retries=0) as tool:
+            with pytest.raises(TransportError, match="no complete answer within the 1 s"):
+                await tool.call({"image": IMAGE})
+
+
 class TestDeepReplies:
     """Finding 7: a 900-deep JSON array with a \\u escape ends in a typed error."""
 
