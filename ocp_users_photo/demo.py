@@ -132,7 +132,9 @@ def draw_portrait(path: Path) -> None:
 
 
 async def _profile(base_url: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as client:
+    # trust_env=False: the emulator is on loopback, over plain http; an environment proxy
+    # would read the Authorization header (../shared/DEFAULTS.md), and cannot reach it anyway.
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
         answer = await client.get(
             f"{base_url}/users.profile.get", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}
         )
@@ -144,7 +146,7 @@ async def _profile(base_url: str) -> dict[str, Any]:
 
 
 async def _save(url: str, stem: Path) -> str:
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
         answer = await client.get(url)
     answer.raise_for_status()
     with Image.open(io.BytesIO(answer.content)) as picture:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,20 @@ def test_the_demo_sets_a_photo_and_saves_what_slack_would_show(tmp_path: Path) -
             assert rendition.size == (size, size)
             # The crop box (250, 50, 600) takes the white disc's middle: white-ish at the centre.
             assert min(rendition.convert("RGB").getpixel((size // 2, size // 10 * 9))) > 200
+
+
+def test_the_demo_reads_the_emulator_directly_whatever_proxy_the_environment_names(
+    tmp_path: Path,
+) -> None:
+    # Its reads of the emulator went to the proxy (the demo token in plain http with them):
+    # here a closed port, so step 4 ended in httpx's ConnectError traceback.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    proxies = {name: closed for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")}
+    done = run_cli("demo", "--out", str(tmp_path), env=proxies, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "photo_512.png").is_file()
 
 
 def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path) -> None:
