@@ -487,6 +487,30 @@ async def test_a_host_that_never_answers_ends_at_the_read_timeout(
     assert "0.3 s" in error.message
 
 
+async def test_endless_interim_answers_end_at_the_total_deadline(
+    host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
+    # httpcore reads past 1xx answers: each comes well within the read timeout.
+    async def interim(writer: asyncio.StreamWriter) -> None:
+        for _ in range(1000):
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.02)
+
+    host.on("/interim.png", interim)
+    policy = loopback_policy(total_timeout=0.5, read_timeout=5.0)
+    error = await refusal(FetchTimedOut, host.url("/interim.png"), policy, client_tls)
+    assert "0.5 s" in error.message
+
+
+async def test_a_switch_of_protocols_is_no_image(
+    host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
+    host.on("/upgrade.png", reply(101, PNG, [("Upgrade", "websocket")], length=False))
+    error = await refusal(ConnectionFailed, host.url("/upgrade.png"), loopback_policy(), client_tls)
+    assert "sent something that is not HTTP" in error.message
+
+
 # --- what is not an image -----------------------------------------------------------------
 
 
