@@ -39,7 +39,7 @@ from ocp_users_photo.installations.store_access import AnyInstallationStore, Sto
 from ocp_users_photo.settings import Settings
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.retry import RetryPolicy
-from ocp_users_photo.tokens import ActingPerson
+from ocp_users_photo.tokens import ActingPerson, install_page
 
 logger = logging.getLogger("ocp_users_photo")
 
@@ -78,8 +78,11 @@ class InstallationTokenSource(AsyncClosing):
                 f"the store keeps installations of client_id {self._store.client_id!r}, not "
                 f"{client_id!r}: a refresh token only works with the app that issued it"
             )
-        if install_url is not None and not install_url.startswith(("https://", "http://")):
-            raise ValueError(f"install_url must be an http(s) URL, got {install_url!r}")
+        if install_url is not None and install_page(install_url) is None:
+            raise ValueError(
+                "install_url must be an http(s) URL, with spaces and other characters a URL "
+                f"cannot hold percent-encoded (%20...), got {install_url!r}"
+            )
         if not refresh_margin >= 0:
             raise ValueError(f"refresh_margin must be 0 or more seconds, got {refresh_margin!r}")
         self.install_url = install_url
