@@ -22,6 +22,7 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.hints import REINSTALL_CODES
+from ocp_users_photo.tokens import install_page
 
 
 def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> dict[str, Any]:
@@ -44,13 +45,16 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
             result["warnings"] = list(error.warnings)
     if isinstance(error, RateLimited):
         result["retry_after"] = error.retry_after
-    if isinstance(error, TokenUnavailable) and error.install_url is not None:
-        result["install_url"] = error.install_url
+    # Only a page that is a URI, as the output schema promises (tokens.install_page).
+    if isinstance(error, TokenUnavailable):
+        page = install_page(error.install_url)
+        if page is not None:
+            result["install_url"] = page
     elif (
-        install_url is not None
+        (page := install_page(install_url)) is not None
         and isinstance(error, SlackApiError)
         and error.error in REINSTALL_CODES
     ):
-        result["install_url"] = install_url
-        result["message"] = f"{error.message} The app's install page: {install_url}"
+        result["install_url"] = page
+        result["message"] = f"{error.message} The app's install page: {page}"
     return result

@@ -152,8 +152,9 @@ _PLAIN_HTTP_URL = re.compile(
 )
 
 
-def _is_web_uri(value: object) -> bool:
-    """An http(s) URI by RFC 3986: what the reply's image URLs must be (format ``uri``).
+def is_web_uri(value: object) -> bool:
+    """An http(s) URI by RFC 3986: what the reply's image URLs must be (format ``uri``), and
+    the install page a model is given (``tokens.install_page``).
 
     Stricter than JSON Schema's ``uri``, on purpose: an image URL a client may open or
     show is http or https, never ``javascript:``, ``file:`` or ``data:``, and at most
@@ -179,7 +180,7 @@ def response_validator() -> Draft7Validator:
 
     schema = load_manifest()["response_schema"]
     checker = FormatChecker(formats=())
-    checker.checks("uri")(_is_web_uri)
+    checker.checks("uri")(is_web_uri)
     return Draft7Validator(schema, format_checker=checker)
 
 
@@ -194,7 +195,7 @@ def response_check() -> Callable[[Any], tuple[str, str] | None]:
     import fastjsonschema
 
     validate = fastjsonschema.compile(
-        dict(load_manifest()["response_schema"]), formats={"uri": _is_web_uri}
+        dict(load_manifest()["response_schema"]), formats={"uri": is_web_uri}
     )
 
     def check(reply: Any) -> tuple[str, str] | None:

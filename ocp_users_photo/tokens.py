@@ -17,6 +17,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from ocp_users_photo.credentials import SlackToken, check_token_text
 from ocp_users_photo.errors import InvalidArguments, Problem
+from ocp_users_photo.spec import is_web_uri
 
 TOKEN_VARIABLES: Final = ("SLACK_USER_TOKEN", "SLACK_TOKEN")
 
@@ -86,8 +87,17 @@ class TokenSource(Protocol):
 
 def install_page_of(source: TokenSource) -> str | None:
     """The source's ``install_url``, where its people install the app, if it has one."""
-    page = getattr(source, "install_url", None)
-    return page if isinstance(page, str) and page.startswith(("https://", "http://")) else None
+    return install_page(getattr(source, "install_url", None))
+
+
+def install_page(url: object) -> str | None:
+    """``url`` when it is an http(s) URI by RFC 3986, else None.
+
+    A model is given it in the error object, whose output schema says ``format: uri``: a
+    page with a space or a non-ASCII character in it would break that promise (a client
+    that checks formats refuses the whole result), so such a page is never passed on.
+    """
+    return url if isinstance(url, str) and is_web_uri(url) else None
 
 
 class StaticToken:

@@ -34,6 +34,7 @@ from ocp_users_photo.exports import (
 )
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.spec import load_manifest
+from ocp_users_photo.tokens import install_page_of
 from tests.conftest import inject, photo_requests, success_reply
 
 DATA = Path(__file__).parent / "data"
@@ -375,6 +376,28 @@ def test_output_schema_holds_for_results_with_an_install_page() -> None:
     ]
     assert [result["install_url"] for result in results] == [page, page]
     for result in results:
+        assert result_validator().is_valid(result), list(result_validator().iter_errors(result))
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["https://photos.example.com/slack install", "https://exämple.com/i", "ftp://x.example/"],
+)
+def test_an_install_page_that_is_no_uri_is_not_passed_on(page: str) -> None:
+    """A host's own token source may name any text: the result keeps its format uri promise."""
+
+    class OwnSource:
+        install_url = page
+
+    revoked = SlackApiError("token_revoked", hint="install again", reply={"ok": False})
+    results = [
+        error_result(revoked, install_url=page),
+        error_result(revoked, install_url=install_page_of(OwnSource())),  # type: ignore[arg-type]
+        error_result(TokenUnavailable("install the app first", install_url=page)),
+    ]
+    for result in results:
+        assert "install_url" not in result
+        assert page not in result["message"]
         assert result_validator().is_valid(result), list(result_validator().iter_errors(result))
 
 

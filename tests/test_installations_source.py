@@ -401,6 +401,26 @@ async def test_source_refuses_a_store_of_another_client_id(
         InstallationTokenSource(other, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        "slack.example/install",
+        "https://photos.example.com/slack install",
+        "https://exämple.com/i",
+        "https://photos.example.com/" + "i" * 2048,
+    ],
+    ids=["no scheme", "space", "not ascii", "too long"],
+)
+async def test_source_refuses_an_install_url_that_is_not_a_url(tmp_path: Path, page: str) -> None:
+    """A model is given the page under the output schema's format uri: refused at once."""
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    refusal = r"install_url must be an http\(s\) URL of at most 2048 characters, with spaces"
+    with pytest.raises(ValueError, match=refusal):
+        InstallationTokenSource(
+            store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, install_url=page
+        )
+
+
 async def test_a_store_without_a_known_shared_lock_needs_one_named(tmp_path: Path) -> None:
     class MemoryStore(InstallationStore):
         def save(self, installation: Installation) -> None: ...

@@ -135,7 +135,7 @@ def assert_refused(
 ) -> dict[str, Any]:
     """An isError result whose text is the run() error object naming each of ``paths``."""
     assert result["isError"] is True
-    error = result["structuredContent"]
+    error: dict[str, Any] = result["structuredContent"]
     assert json.loads(result["content"][0]["text"]) == error
     assert result["content"][0]["type"] == "text"
     assert error["ok"] is False
@@ -258,6 +258,39 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
         assert CANARY_TOKEN[:12] not in json.dumps(restore.model_dump(mode="json"))
         assert restore.is_error
         assert_success(await session.call({"image": "photo.png"}))
+
+
+async def test_a_call_the_client_cancels_mid_flight_leaves_the_server_usable(
+    tmp_path: Path,
+) -> None:
+    """The host gives up on a change while Slack has it (the client's request cancellation):
+    the server stops that call, answers the next one, and the kept photo says what happened."""
+    async with mcp_session(tmp_path) as session:
+        inject(session.slack, Fault.delay(3))
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(session.call, {"image": "photo.png"})
+            for _ in range(1000):  # until the change is on its way (10 s at most)
+                if photo_requests(session.slack):
+                    break
+                await anyio.sleep(0.01)
+            assert photo_requests(session.slack), "the change reached Slack"
+            tasks.cancel_scope.cancel()
+
+        # The cancelled call gave its turn back: this one does not wait for the slow answer.
+        assert_success(await session.call({"image": "photo.png"}))
+        listing = (await session.client.call_tool("usersRestorePhoto", {})).model_dump(
+            by_alias=True, mode="json", exclude_none=True
+        )
+        assert listing.get("isError", False) is False
+        restore_schema = export_tools("mcp")[1]["outputSchema"]
+        assert Draft202012Validator(restore_schema, format_checker=FormatChecker()).is_valid(
+            listing["structuredContent"]
+        )
+        newest, cancelled = listing["structuredContent"]["entries"]
+        assert newest["status"] == "changed"
+        # Stopped by the cancellation, so never told how it ended: it may not have happened.
+        assert cancelled["status"] == "pending"
+        assert "the call was cancelled" in cancelled["status_text"]
 
 
 async def test_without_a_token_every_call_is_refused(tmp_path: Path) -> None:

@@ -36,10 +36,12 @@ from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.refresh_grant import refresh_user_token
 from ocp_users_photo.installations.refresh_locks import LockNotTaken, RefreshLock, refresh_lock_for
 from ocp_users_photo.installations.store_access import AnyInstallationStore, StoreAccess
+from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.retry import RetryPolicy
-from ocp_users_photo.tokens import ActingPerson
+from ocp_users_photo.spec import MAX_IMAGE_URL_CHARS
+from ocp_users_photo.tokens import ActingPerson, install_page
 
 logger = logging.getLogger("ocp_users_photo")
 
@@ -78,8 +80,12 @@ class InstallationTokenSource(AsyncClosing):
                 f"the store keeps installations of client_id {self._store.client_id!r}, not "
                 f"{client_id!r}: a refresh token only works with the app that issued it"
             )
-        if install_url is not None and not install_url.startswith(("https://", "http://")):
-            raise ValueError(f"install_url must be an http(s) URL, got {install_url!r}")
+        if install_url is not None and install_page(install_url) is None:
+            raise ValueError(
+                f"install_url must be an http(s) URL of at most {MAX_IMAGE_URL_CHARS} characters, "
+                "with spaces and other characters a URL cannot hold percent-encoded (%20...), "
+                f"got {quoted(str(install_url))}"
+            )
         if not refresh_margin >= 0:
             raise ValueError(f"refresh_margin must be 0 or more seconds, got {refresh_margin!r}")
         self.install_url = install_url

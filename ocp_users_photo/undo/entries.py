@@ -14,13 +14,16 @@ from typing import Any, Final, Literal
 from ocp_users_photo.crop import CropBox
 
 PhotoKind = Literal["custom", "default"]
-# pending: kept, and the change was about to be sent (a crash or a cut connection leaves
-# it so: the change may not have happened). changed: Slack answered the change. unknown:
-# the request reached Slack but no usable answer came back.
+# pending: kept, and the change was about to be sent (a crash, a cut connection or a call
+# its caller cancelled leaves it so: the change may not have happened). changed: Slack
+# answered the change. unknown: the request reached Slack but no usable answer came back.
 EntryStatus = Literal["pending", "changed", "unknown"]
 
 STATUS_TEXT: Final = {
-    "pending": "kept; the change may not have happened (the process stopped before Slack answered)",
+    "pending": (
+        "kept; the change may not have happened (the call was cancelled, or the process "
+        "stopped, before Slack answered)"
+    ),
     "changed": "kept; the change was made",
     "unknown": "kept; the change reached Slack but no answer came, so it may not have happened",
 }
