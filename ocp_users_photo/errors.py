@@ -198,7 +198,7 @@ class TransportError(UsersPhotoError):
 class TokenUnavailable(UsersPhotoError):
     """The host's token source cannot give a user token for the acting person; nothing was sent.
 
-    ``code`` says which case (``not_installed``, ``refresh_refused``...), the message what
+    ``code`` says which case (``not_installed``, ``refresh_failed``...), the message what
     to do, and ``install_url`` where the person can install the app, when the host gave one.
     """
 
