@@ -35,7 +35,7 @@ from spread import Spread, ratios
 MAX_SIDE = 1024
 FILTER = Image.Resampling.LANCZOS
 MIN_PSNR_DB = 35.0
-# The plugin's encoder options (ocp_users_photo/image.py, _save): the reference file is
+# The plugin's encoder options (ocp_users_photo/images/reencode.py, _save): the reference file is
 # the same kind of file, so what differs is decoding and scaling.
 ENCODER_OPTIONS: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 90, "optimize": True},

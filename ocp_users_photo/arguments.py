@@ -4,7 +4,7 @@ The names, requiredness and limits come from the manifest (``parameters`` and
 ``input_schema``); nothing here restates them. What the spec cannot say (the
 crop box comes whole or not at all, integers may arrive as decimal text, a
 bot token cannot set a person's photo) is checked here too. The image itself
-is only checked for presence here; sources.py and image.py look at it.
+is only checked for presence here; images/resolvers.py and images/header.py look at it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ token it is, run the emulator or the MCP server, print exports.
 Exit codes (a failure is one line on stderr, never a traceback):
 
     0  done
+    1  unexpected: a failure of no kind listed here (a demo check), or stdout closed early
     2  invalid arguments or configuration, nothing to undo, history unusable: nothing was sent
     3  Slack answered with an error (ok: false)
     4  Slack rate-limited the call: try again after the time given
@@ -169,8 +170,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = CommandLineParser(
         prog="ocp-users-photo",
         description="Set a Slack user's profile photo (users.setPhoto), checked end to end.",
-        epilog="Exit codes: 0 done, 2 invalid arguments, 3 Slack error, 4 rate limited, "
-        "5 transport error, 6 reply schema mismatch, 130 interrupted.",
+        epilog="Exit codes: 0 done, 1 unexpected failure, 2 invalid arguments, 3 Slack error, "
+        "4 rate limited, 5 transport error, 6 reply schema mismatch, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -2,6 +2,7 @@
 
     UsersPhotoError                  base of everything raised on purpose
      ├── InvalidArguments            refused before any byte was sent (also a ValueError)
+     │    └── TokenNotUsable         the host's token is missing or cannot set a photo
      ├── SlackApiError               Slack answered ok:false
      │    └── RateLimited            Slack answered 429 / ratelimited; wait .retry_after seconds
      ├── ReplySchemaError            Slack answered ok:true with a reply that breaks the schema
@@ -10,6 +11,10 @@
      └── TokenUnavailable            the host's token source has no usable token for the acting
                                      person (not installed, refresh refused, store down...);
                                      the kinds are in ocp_users_photo.installations.errors
+
+Two features add their own subclasses beside these: the undo's (``KeepingImpossible``,
+``HistoryUnavailable``, ``NothingToUndo``: ocp_users_photo.undo.errors) and the image
+fetch's (``ImageUrlRefused`` and its kinds: ocp_users_photo.web_image.refusals).
 
 Every error has a short machine-readable ``code`` (Slack's own error code for
 ``SlackApiError``) and a message that says what to do next. No message, repr or
@@ -198,7 +203,7 @@ class TransportError(UsersPhotoError):
 class TokenUnavailable(UsersPhotoError):
     """The host's token source cannot give a user token for the acting person; nothing was sent.
 
-    ``code`` says which case (``not_installed``, ``refresh_refused``...), the message what
+    ``code`` says which case (``not_installed``, ``refresh_failed``...), the message what
     to do, and ``install_url`` where the person can install the app, when the host gave one.
     """
 

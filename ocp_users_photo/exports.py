@@ -84,7 +84,7 @@ OCP_FIELDS: Final = (
 )
 OCP_OPTIONAL_FIELDS: Final = ("security", "servers", "deprecated")
 
-# Slack's envelope fields, which reply.py keeps on a success reply beside the schema's.
+# Slack's envelope fields, which photo_reply.py keeps on a success reply beside the schema's.
 _ENVELOPE_SCHEMAS: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType(
     {
         "warning": {

@@ -57,9 +57,11 @@ __all__ = [
     "HTTP_STACK_VARIABLE",
     "TOKEN_VARIABLES",
     "Door",
+    "ImageRoots",
     "Settings",
     "base_url_from",
     "check_base_url",
+    "door_image_roots",
     "door_token_source",
     "is_loopback",
     "missing_token_advice",
@@ -78,7 +80,8 @@ Door = Literal["python", "model", "cli"]
 # What to do without a token, said in the terms of the door the message reaches: a
 # Python caller can pass token=; the person at a terminal sets a variable; a model can
 # do neither, so its message names the host's configuration.
-# Said to the person at a terminal; whoami itself says the advice without its last clause.
+# Said to the person at a terminal; the cli door adds that whoami checks it, and whoami,
+# given this as its advice=, does not point at itself.
 CLI_MISSING_CREDENTIAL: Final = (
     "no Slack token: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name your own variable "
     "with --token-env NAME) to a user token (xoxp-...) with scope users.profile:write"

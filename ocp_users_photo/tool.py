@@ -319,8 +319,9 @@ class UsersSetPhoto(AsyncClosing):
         """Like ``call``, but an expected failure comes back as an error object, not an exception.
 
         The error object is Slack's error shape extended so a model can correct itself:
-        ``{"ok": false, "error", "message", "problems", ["retry_after"]}``. The arguments
-        are a model's, so only the input schema's names are taken: a ``token`` is refused.
+        ``{"ok": false, "error", "message", "problems", ...}`` (the rest, such as
+        ``retry_after`` and ``install_url``, in ``model_result.py``). The arguments are a
+        model's, so only the input schema's names are taken: a ``token`` is refused.
         """
         try:
             reply, _ = await self.call_with_summary(arguments, model_facing=True)

@@ -38,7 +38,10 @@ def parameters() -> str:
         if name == "token":
             accepted = "from the environment or `token=`; never from a model"
         elif name == "image":
-            accepted = "path, bytes, file object, data: URI or base64 (model: text)"
+            accepted = (
+                "path, bytes, file object, data: URI, base64, or an https URL on an allowed "
+                "host (`url_hosts=`) (model: text)"
+            )
         else:
             bounds = model[name]
             accepted = f"integer or decimal text, {bounds['minimum']}..{bounds['maximum']}"

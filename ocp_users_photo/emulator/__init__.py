@@ -4,6 +4,22 @@ Needs the `emulator` extra (starlette, uvicorn, python-multipart). Start it with
 run_emulator() in async code, EmulatorThread / start_emulator_in_thread() in
 sync code, the `slack_emulator` pytest fixture, or `ocp-users-photo emulator`.
 What it does where Slack documents nothing is listed in ASSUMPTIONS.
+
+The modules, one concern each. Running it: ``server`` (in a loop or a thread),
+``command`` (the subcommand), ``app`` (the Starlette application), ``config`` (its
+settings), ``state`` (everything it holds), ``clock``. A request's way in:
+``host_guard`` (DNS rebinding), ``gateway`` (read once, recorded, faults applied),
+``incoming`` (body, arguments, file parts), ``auth`` (the token and its scope),
+``ratelimit``. Slack's methods: ``methods`` (users.setPhoto, users.deletePhoto,
+users.profile.get), ``identity`` (auth.test), ``arguments`` (setPhoto's image and
+crop), ``renditions`` (Pillow's work), ``directory`` (the people), ``profiles`` (the
+JSON a client sees), ``default_avatar``, ``image_routes`` (the image URLs),
+``replies`` (Slack-shaped answers), ``tokens`` (which tokens it accepts). OAuth:
+``oauth`` (authorize page, oauth.v2.access), ``oauth_apps``, ``installations``. For
+tests: ``control``, ``control_accounts`` and ``control_http`` (the API under
+/_emulator/), ``requestlog`` and ``redaction`` (what was sent, secrets out),
+``faults`` and ``fault_specs`` (injected replies), ``wire`` and ``connections``
+(faults below HTTP), ``loopback``, ``assumptions``.
 """
 
 from ocp_users_photo.emulator.app import create_app

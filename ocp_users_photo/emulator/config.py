@@ -14,7 +14,7 @@ from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.token_kinds import token_kind
 
 # The user scopes every accepted-by-default xoxp- token carries: enough for the
-# three methods this emulator serves, and nothing else.
+# three users.* methods this emulator serves (auth.test needs none), and nothing else.
 DEFAULT_USER_SCOPES: tuple[str, ...] = ("users.profile:read", "users.profile:write")
 # A bot token may read profiles (Slack grants users.profile:read to bots) but
 # users.profile:write is a user scope, so no bot token ever carries it.

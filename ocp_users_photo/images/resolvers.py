@@ -2,8 +2,10 @@
 
 Kinds: a file path (``str`` or ``os.PathLike``, or a ``file://`` URL), ``bytes``
 (``bytearray``, ``memoryview``), a binary file object, plain base64 text, a
-``data:image/...;base64,`` URI, and a web URL (refused unless a resolver for URLs
-is configured). ``ImageIntake`` tells the kind and hands the value to its resolver.
+``data:image/...;base64,`` URI, and a web URL (refused here, by ``RefusedUrls``; the
+tool puts ``images/url_resolver.py``'s ``UrlResolver`` in its place, which fetches from
+the hosts it was allowed). ``ImageIntake`` tells the kind and hands the value to its
+resolver.
 
 Every resolver is async and keeps blocking work off the event loop: a path is
 resolved, opened and its header read in one worker-thread call; bytes already in
@@ -202,7 +204,11 @@ class DataUriResolver(SourceResolver):
 
 
 class RefusedUrls(SourceResolver):
-    """Web URLs, when the host has not allowed any: refused with what to do instead."""
+    """Web URLs, refused with what to do instead: for an intake that fetches nothing.
+
+    The tool never uses it: its ``UrlResolver`` takes the ``url`` kind, and refuses too
+    while no host is allowed.
+    """
 
     opens_in_memory = True
 
@@ -218,7 +224,8 @@ class RefusedUrls(SourceResolver):
 
 
 def default_resolvers() -> dict[str, ImageResolver]:
-    """The resolver for each kind of argument, as the tool has them without a URL resolver."""
+    """A resolver for each kind of argument, URLs refused (the tool puts its ``UrlResolver``
+    in place of ``RefusedUrls``)."""
     return {
         "path": PathResolver(),
         "bytes": BytesResolver(),

@@ -1,6 +1,6 @@
 """Why an installation gives no token for the acting person, each with what to do.
 
-    TokenUnavailable (errors.py)       the token source has no usable token; nothing was sent
+    TokenUnavailable (../errors.py)    the token source has no usable token; nothing was sent
      ├── NoActingPerson                the host bound nobody around the call
      ├── NotInstalled                  this person has not installed the app (install_url)
      ├── UserTokenMissing              the installation has a bot token only

@@ -2,7 +2,7 @@
 
 ``SlackClient.call(method, ...)`` sends form fields and files with the token in the
 ``Authorization`` header, under deadlines and bounded retries, reads a bounded reply,
-and turns it into a JSON object or a typed error (``errors.py``). It knows nothing
+and turns it into a JSON object or a typed error (``ocp_users_photo.errors``). It knows nothing
 about photos: the tool and the features around it use it for every method they call.
 """
 

@@ -158,7 +158,7 @@ class SlackClient:
         log_detail: str = "",
         client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
-        """Call ``method``; Slack's ok reply, or a typed error (``errors.py``).
+        """Call ``method``; Slack's ok reply, or a typed error (``ocp_users_photo.errors``).
 
         ``renew``, when given, is asked once for a fresh token if Slack answers
         ``token_expired``, and the call is made again with it. ``client_auth``, instead of
