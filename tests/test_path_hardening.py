@@ -155,13 +155,16 @@ class TestTheRootCheckAndTheOpenRace:
                 parked.rename(real)
 
         swapper = threading.Thread(target=swap, daemon=True)
-        swapper.start()
         read: set[bytes] = set()
         refused_outside = 0
+        # The threads' interleaving is the scheduler's: switching often, and trying on
+        # until both sides of the race were met (within a bound of tries, not of time),
+        # keeps a loaded machine from meeting only one side.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)
+        swapper.start()
         try:
-            # TRIES at least, and on until both sides of the race were met (the threads'
-            # interleaving is the scheduler's), within a bound.
-            for tried in range(self.TRIES * 10):
+            for tried in range(self.TRIES * 100):
                 if tried >= self.TRIES and read and refused_outside:
                     break
                 source, problems = open_confined(str(root / "album" / "me.png"), (root,), 1024)
@@ -173,6 +176,7 @@ class TestTheRootCheckAndTheOpenRace:
         finally:
             stop.set()
             swapper.join()
+            sys.setswitchinterval(switch_interval)
         assert b"OUTSIDE" not in read
         # Both sides of the race were met: the file read, and the symlink caught.
         assert read == {b"INSIDE"}
