@@ -142,6 +142,15 @@ def test_refused_values_say_what_to_give_instead(value: object, says: str) -> No
     assert says in refused(value).message
 
 
+def test_a_path_too_long_to_be_one_is_not_called_malformed_base64() -> None:
+    too_long = "/tmp/" + "album/" * 700 + "me.png"
+    message = refused(too_long).message
+    assert "too long for a file path (4096 characters at most)" in message
+    assert "base64 text is malformed" not in message
+    # Base64 of that length that is damaged is still called so.
+    assert "base64 text is malformed" in refused("QUJD" * 1100 + "Q").message
+
+
 def test_a_missing_file_names_the_path_it_looked_at(tmp_path: Path) -> None:
     problem = refused(str(tmp_path / "nope.png"))
     assert "no file at" in problem.message

@@ -191,7 +191,17 @@ class Base64Resolver(SourceResolver):
         text = str(value)
         if len(text) <= _MAX_PATH_CHARS and path_exists(text, context.image_roots):
             return PathResolver().open_source(text, context)
-        return decode_base64(text, "base64 text", context.limits.max_bytes)
+        source, problems = decode_base64(text, "base64 text", context.limits.max_bytes)
+        if source is None and len(text) > _MAX_PATH_CHARS and not looks_like_base64(text):
+            # Taken for base64 by its length alone: it may be a path, too long to be one.
+            return None, [
+                problem(
+                    f"image is {len(text)} characters of text that is not base64, and too "
+                    f"long for a file path ({_MAX_PATH_CHARS} characters at most): give a "
+                    "shorter path, or the file's bytes as base64 or a data: URI"
+                )
+            ]
+        return source, problems
 
 
 class DataUriResolver(SourceResolver):
