@@ -130,6 +130,10 @@ class PhotoHistory(AsyncClosing):
         """Wait for ``owner``'s turn to change their photo: this process's, then the file's."""
         release_lock = await self._locks.acquire(owner)
         holder = lease_holder()
+
+        async def give_back() -> None:
+            await self._run(release_lease, owner, holder)
+
         try:
             await wait_for_lease(
                 lambda: self._run(try_lease, owner, holder, self.lease_seconds),
@@ -139,12 +143,15 @@ class PhotoHistory(AsyncClosing):
                 # take (in a worker thread) has done by the time a message needs it.
                 path=lambda: self.path,
             )
-        except BaseException:
+        except Exception:
             release_lock()
             raise
-
-        async def give_back() -> None:
-            await self._run(release_lease, owner, holder)
+        except BaseException:
+            # Cancelled, perhaps just after the worker thread took the lease (it runs to its
+            # end): give it back, or this living process would hold up the person's next
+            # change until the lease ran out. A lease not taken names another holder.
+            Turn(owner, release_lock, give_back).end_soon()
+            raise
 
         return Turn(owner, release_lock, give_back)
 
