@@ -262,6 +262,40 @@ async def test_an_expiring_token_is_refreshed_before_the_call_and_saved(
     assert refresh.field("client_secret") is None
 
 
+async def test_a_call_cancelled_during_its_refresh_still_saves_the_refreshed_token(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+) -> None:
+    """Slack spends the refresh token when it answers: a caller's timeout must not leave the
+    store with the spent one (the person would have to install the app again)."""
+    first = await install(emulator, store, ALICE.user_id)
+    tool = tool_for(refresh_margin=300)
+    alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    clock.offset = LIFETIME - 200
+    inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
+    call = asyncio.create_task(alice.call({"image": portrait()}))
+    for _ in range(1000):  # until the refresh has reached Slack, bounded
+        if refreshes(emulator):
+            break
+        await asyncio.sleep(0.01)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+
+    # The refresh goes on without its caller: the next call waits for it and uses what it
+    # saved. (Abandoned, it would leave this call to refresh again, or to find the refresh
+    # token spent and ask the person to install the app again.)
+    await alice.call({"image": portrait()})
+
+    assert refreshes(emulator) == 1
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_refresh_token != first.user_refresh_token
+    assert photo_tokens(emulator) == [saved.user_token]
+
+
 async def test_token_expired_from_slack_refreshes_once_and_retries(
     emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
 ) -> None:

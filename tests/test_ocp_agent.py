@@ -6,6 +6,7 @@ Skipped with a visible reason where ocp-agent is absent; .ci/run installs it fro
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import json
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto, register
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from tests.conftest import CANARY_TOKEN, make_image
 
 OPENAPI = Path(__file__).parent / "data" / "slack-openapi-users-photo.json"
@@ -184,6 +185,41 @@ async def test_this_packages_ocpagent_awaits_every_tool_and_returns_the_librarys
         assert authorization_of_last_photo(slack_emulator) == f"Bearer {CANARY_TOKEN}"
         with pytest.raises(ValueError, match="not found"):
             await agent.call_tool("noSuchTool", {})
+
+
+async def test_agents_sharing_a_tool_leave_it_open_for_each_others_calls(
+    ocp_agent_library: Any, slack_emulator: RunningEmulator, home: Path
+) -> None:
+    """One agent per conversation over the service's one tool: a conversation that ends
+    (its agent closed) must not close the tool under another's call in flight."""
+    from ocp_users_photo import OCPAgent
+
+    async with UsersSetPhoto(
+        TOOL_TOKEN, base_url=slack_emulator.base_url, keep_previous=False, environ={}
+    ) as tool:
+        ending = OCPAgent(tool=tool, enable_cache=False)
+        talking = OCPAgent(tool=tool, enable_cache=False)
+        for agent in (ending, talking):
+            await agent.register_api("slack")
+        assert (await ending.call_tool("usersSetPhoto", {"image": "me.png"}))["ok"] is True
+        slack_emulator.faults.inject(Fault.delay(0.5))  # keeps the next call in flight
+        in_flight = asyncio.create_task(talking.call_tool("usersSetPhoto", {"image": "me.png"}))
+        for _ in range(1000):  # until the request reaches the emulator, bounded
+            if len(slack_emulator.requests.for_path("/api/users.setPhoto")) == 2:
+                break
+            await asyncio.sleep(0.01)
+        await ending.aclose()
+        reply = await in_flight
+        assert reply["ok"] is True
+        await talking.aclose()
+        # A tool the agent made is the agent's to close.
+        async with OCPAgent(
+            enable_cache=False, environ={}, token=TOOL_TOKEN, base_url=slack_emulator.base_url
+        ) as own:
+            await own.register_api("slack")
+            await own.call_tool("usersSetPhoto", {"image": "me.png"})
+            assert own.photo_tool._slack._owned
+        assert not own.photo_tool._slack._owned
 
 
 def test_without_ocp_agent_the_import_says_how_to_install_it(

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -289,6 +290,47 @@ async def test_a_cancelled_change_stays_pending_and_lets_the_next_one_go(
         assert entry.status == "pending"
         await asyncio.wait_for(tool.call({"image": GREEN}), 10)  # the turn was given back
         assert len(await tool.history()) == 2
+
+
+class PausingHistory(PhotoHistory):
+    """A history whose next operation's worker thread waits, once started, for ``go``."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.started = asyncio.Event()
+        self.go = threading.Event()
+        self.pause_next = False
+        self._loop = asyncio.get_running_loop()
+
+    def _blocking(self, operation: Any, args: tuple[Any, ...]) -> Any:
+        if self.pause_next:
+            self.pause_next = False
+            self._loop.call_soon_threadsafe(self.started.set)
+            self.go.wait(10)
+        return super()._blocking(operation, args)
+
+
+async def test_a_turn_cancelled_while_its_lease_is_being_taken_gives_the_lease_back(
+    history_file: Path,
+) -> None:
+    """The worker thread runs to its end after a cancellation (taking the lease): the
+    lease must be given back, or this living process holds up the person's next change
+    until the lease runs out (180 s)."""
+    history = PausingHistory(history_file)
+    owner = HistoryOwner("T1", "U1")
+    await history.entries(owner)  # the file exists
+    history.pause_next = True
+    taking = asyncio.create_task(history.turn(owner))
+    await history.started.wait()
+    taking.cancel()
+    history.go.set()
+    with pytest.raises(asyncio.CancelledError):
+        await taking
+
+    turn = await asyncio.wait_for(history.turn(owner), 10)  # the lease was given back
+
+    await turn.end()
+    history.close()
 
 
 CRASHING_CHILD = textwrap.dedent(

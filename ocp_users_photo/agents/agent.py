@@ -49,6 +49,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
 
     The constructor takes ocp-agent's own arguments, plus ``tool`` (a ``UsersSetPhoto``
     to offer) or options for a new one (``base_url``, ``image_roots``, ``token`` ...).
+    A ``tool`` passed in stays its owner's to close: several agents may share it.
     """
 
     def __init__(
@@ -73,6 +74,9 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         )
         if tool is not None and tool_options:
             raise TypeError("give either tool= or options for a new UsersSetPhoto, not both")
+        # Closed with the agent only when the agent made it: a tool passed in may serve other
+        # agents (one per conversation) whose calls are still in flight.
+        self._owns_photo_tool = tool is None
         if tool is None:
             tool_options.setdefault("image_roots", door_image_roots("model", None))
             tool = UsersSetPhoto(**tool_options)
@@ -121,5 +125,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         return await anyio.to_thread.run_sync(locked)
 
     async def aclose(self) -> None:
-        """Close the photo tool's HTTP client (ocp-agent's own sessions are the library's)."""
-        await self.photo_tool.aclose()
+        """Close the photo tool this agent made (a ``tool=`` passed in is left to its owner;
+        ocp-agent's own sessions are the library's)."""
+        if self._owns_photo_tool:
+            await self.photo_tool.aclose()

@@ -11,6 +11,7 @@ the store's database, and whoever waited reads the installation the winner saved
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -95,6 +96,9 @@ class InstallationTokenSource(AsyncClosing):
         self.refresh_margin = float(refresh_margin)
         self._clock = clock
         self._locks = PersonLocks()
+        # Refreshes under way, each in a task of its own that the caller's cancellation does
+        # not reach (see _refresh); aclose waits for them before closing the HTTP client.
+        self._refreshing: set[asyncio.Task[Installation]] = set()
         from ocp_users_photo.tool import USER_AGENT
 
         # The environment's proxy and HTTP stack, as the tool's own calls use them.
@@ -153,6 +157,19 @@ class InstallationTokenSource(AsyncClosing):
         return installation.user_token != seen_token and not self._expiring(installation)
 
     async def _refresh(self, person: ActingPerson, seen_token: str) -> Installation:
+        """The refreshed installation, the refresh run to its end whatever the caller does.
+
+        Slack spends the refresh token when it answers: a refresh abandoned between asking
+        and saving (a caller's timeout cancelling it) would leave the store holding a spent
+        refresh token, and the person would have to install the app again. So it runs in a
+        task of its own, shielded; a cancelled caller just stops waiting for it.
+        """
+        refreshing = asyncio.create_task(self._refresh_once(person, seen_token))
+        self._refreshing.add(refreshing)
+        refreshing.add_done_callback(self._refreshing.discard)
+        return await asyncio.shield(refreshing)
+
+    async def _refresh_once(self, person: ActingPerson, seen_token: str) -> Installation:
         key = self._lock_key(person)
         async with self._locks.hold(key):
             current = await self._installation(person)
@@ -222,7 +239,12 @@ class InstallationTokenSource(AsyncClosing):
         return "|".join(parts)
 
     async def aclose(self) -> None:
-        """Close the HTTP client the source opened for refreshes."""
+        """Close the HTTP client the source opened for refreshes, once the refreshes under
+        way (their callers perhaps gone) have saved what they got."""
+        loop = asyncio.get_running_loop()
+        under_way = [task for task in self._refreshing if task.get_loop() is loop]
+        if under_way:
+            await asyncio.wait(under_way)
         await self._slack.aclose()
 
     def __repr__(self) -> str:

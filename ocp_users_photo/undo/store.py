@@ -17,6 +17,7 @@ failures are ``HistoryUnavailable``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import functools
@@ -130,21 +131,39 @@ class PhotoHistory(AsyncClosing):
         """Wait for ``owner``'s turn to change their photo: this process's, then the file's."""
         release_lock = await self._locks.acquire(owner)
         holder = lease_holder()
+        taking: list[asyncio.Task[bool]] = []
+
+        async def take() -> bool:
+            # A task of its own: anyio lets an asyncio cancellation through at once while
+            # the worker thread goes on, perhaps to take the lease after we have left.
+            attempt = asyncio.create_task(self._run(try_lease, owner, holder, self.lease_seconds))
+            taking[:] = [attempt]
+            return await asyncio.shield(attempt)
+
+        async def give_back() -> None:
+            for attempt in taking:  # a take still under way ends first, then its lease goes
+                with contextlib.suppress(Exception):
+                    await attempt
+            await self._run(release_lease, owner, holder)
+
         try:
             await wait_for_lease(
-                lambda: self._run(try_lease, owner, holder, self.lease_seconds),
+                take,
                 wait_seconds=self.lease_seconds + 5,
                 owner=owner,
                 # Not found here: finding the default path imports platformdirs, which
                 # take (in a worker thread) has done by the time a message needs it.
                 path=lambda: self.path,
             )
-        except BaseException:
+        except Exception:
             release_lock()
             raise
-
-        async def give_back() -> None:
-            await self._run(release_lease, owner, holder)
+        except BaseException:
+            # Cancelled, perhaps while the worker thread takes the lease: give it back once
+            # taken, or this living process would hold up the person's next change until
+            # the lease ran out. A lease not taken names another holder and stays.
+            Turn(owner, release_lock, give_back).end_soon()
+            raise
 
         return Turn(owner, release_lock, give_back)
 
@@ -187,7 +206,8 @@ class PhotoHistory(AsyncClosing):
     # -----------------------------------------------------------------------------------
 
     async def _run(self, operation: Callable[..., T], *args: Any) -> T:
-        # Not abandoned on cancellation: a write that started is finished, or rolled back.
+        # The thread is not abandoned on cancellation: a write that started is finished, or
+        # rolled back. The caller, though, is let go at once by an asyncio cancellation.
         return await anyio.to_thread.run_sync(self._blocking, operation, args)
 
     def _blocking(self, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
