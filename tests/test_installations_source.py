@@ -598,6 +598,7 @@ async def test_a_revoked_token_gives_the_model_the_install_page_and_sends_no_pho
     assert result["error"] == "token_revoked"
     assert result["install_url"] == INSTALL_URL
     assert result["message"].endswith(f"The app's install page: {INSTALL_URL}")
+    assert alice.user_token is not None
     assert alice.user_token not in repr(result)
 
     # Putting the first photo's predecessor back reads Slack with the same token.

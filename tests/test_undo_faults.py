@@ -76,7 +76,8 @@ async def a_custom_photo(emulator: RunningEmulator) -> str:
     """Give the person a photo of their own (outside the tool); its original's path."""
     async with tool_for(emulator, Path(os.devnull), keep_previous=False) as plain:
         reply = await plain.call({"image": RED})
-    return "/" + reply["profile"]["image_original"].split("/", 3)[3]
+    original: str = reply["profile"]["image_original"]
+    return "/" + original.split("/", 3)[3]
 
 
 # The history file --------------------------------------------------------------------
