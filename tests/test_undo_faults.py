@@ -293,6 +293,45 @@ async def test_a_cancelled_change_stays_pending_and_lets_the_next_one_go(
         assert len(await tool.history()) == 2
 
 
+class KeepPausingHistory(PhotoHistory):
+    """A history whose writes of a kept photo wait, once started, for ``go``."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writing = asyncio.Event()
+        self.go = threading.Event()
+        self._loop = asyncio.get_running_loop()
+
+    def _blocking(self, operation: Any, args: tuple[Any, ...]) -> Any:
+        if operation.__name__ == "_keep" and not self.go.is_set():
+            self._loop.call_soon_threadsafe(self.writing.set)
+            self.go.wait(10)
+        return super()._blocking(operation, args)
+
+
+async def test_a_change_cancelled_while_its_entry_is_written_leaves_no_entry(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    """The change was never sent: its entry, written by a thread that goes on after the
+    cancellation, is removed, so cancelled calls do not push real photos out."""
+    await a_custom_photo(emulator)
+    history = KeepPausingHistory(history_file)
+    async with tool_for(emulator, history, keep_previous=True) as tool:
+        task = asyncio.create_task(tool.call({"image": RED}))
+        await asyncio.wait_for(history.writing.wait(), 10)
+        task.cancel()
+        history.go.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # The removal runs in a task of its own; the person's next change waits for it.
+        await asyncio.wait_for(tool.call({"image": GREEN}), 10)
+        (entry,) = await tool.history()
+    assert entry.status == "changed"
+    assert set_photo_requests(emulator) == 2  # a_custom_photo's, then GREEN's: RED never went
+    assert rows(history_file, "SELECT COUNT(*) FROM photos") == [(1,)]
+    history.close()
+
+
 class PausingHistory(PhotoHistory):
     """A history whose next operation's worker thread waits, once started, for ``go``."""
 

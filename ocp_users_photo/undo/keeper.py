@@ -7,7 +7,9 @@ change. ``call_ended`` records how it went (changed, with the avatar hash Slack 
 shows; unknown, when the request reached Slack but no usable answer came; or the
 entry is removed when the change certainly did not happen) and ends the turn.
 ``call_abandoned`` ends the turn and leaves the entry pending: "the change may not
-have happened", exactly what a crash between keeping and sending leaves too.
+have happened", exactly what a crash between keeping and sending leaves too. A call
+cancelled while its entry is being written was never sent: the entry, once written, is
+removed, so cancelled calls do not push real photos out of the history.
 
 When the photo cannot be kept, ``mode`` decides (../shared/DEFAULTS.md):
 ``"required"`` refuses the change (``KeepingImpossible`` or ``HistoryUnavailable``,
@@ -18,6 +20,7 @@ on ``ocp_users_photo.undo`` saying how to fix it, and refuses otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -28,7 +31,7 @@ from ocp_users_photo.errors import ReplySchemaError, TransportError, UsersPhotoE
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.tokens import ActingPerson
-from ocp_users_photo.undo.entries import EntryStatus, KeptPhoto
+from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible
 from ocp_users_photo.undo.owner import history_owner
 from ocp_users_photo.undo.shown_photo import read_shown_photo
@@ -109,6 +112,8 @@ class PhotoKeeper(CallObserver):
             limits, max_bytes=min(limits.max_bytes, history.max_original_bytes)
         )
         self._changes: dict[int, KeptChange] = {}
+        # Removals of entries whose call was cancelled while they were written (_written).
+        self._background: set[asyncio.Task[None]] = set()
 
     async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
         kept = await self.keep(call.person, change)
@@ -138,13 +143,13 @@ class PhotoKeeper(CallObserver):
             turn = await self.history.turn(owner)
             try:
                 shown = await read_shown_photo(session, limits=self.limits)
-                kept = await self.history.keep(owner, shown, replaced_by(change))
             except Exception:
                 await turn.end()
                 raise
             except BaseException:
                 turn.end_soon()  # cancelled: nothing more may be awaited
                 raise
+            kept = await self._written(owner, shown, change, turn)
         except KeepingImpossible as impossible:
             if self.mode == "if_readable" and impossible.needs_read_scope:
                 logger.warning(
@@ -157,8 +162,42 @@ class PhotoKeeper(CallObserver):
             raise
         return KeptChange(self.history, kept, turn)
 
+    async def _written(
+        self, owner: HistoryOwner, shown: ShownPhoto, change: ChangeInfo, turn: Turn
+    ) -> KeptPhoto:
+        """The entry written, or the turn ended. If the caller is cancelled meanwhile, the
+        write (its thread goes on) is followed by the entry's removal, then the turn's end,
+        in a task of their own."""
+        writing = asyncio.create_task(self.history.keep(owner, shown, replaced_by(change)))
+        try:
+            return await asyncio.shield(writing)
+        except Exception:
+            await turn.end()
+            raise
+        except BaseException:
+            cleaning = asyncio.create_task(_discard_once_written(self.history, writing, turn))
+            self._background.add(cleaning)
+            cleaning.add_done_callback(self._background.discard)
+            raise
+
     def __repr__(self) -> str:
         return f"PhotoKeeper({self.history!r}, mode={self.mode!r})"
+
+
+async def _discard_once_written(
+    history: PhotoHistory, writing: asyncio.Task[KeptPhoto], turn: Turn
+) -> None:
+    """A cancelled call's entry: never followed by its change, so removed once written."""
+    try:
+        kept = await writing
+        await history.discard(kept.entry)
+    except Exception as failed:
+        # A failed write left no entry; a failed removal leaves it pending, as a crash would.
+        logger.warning(
+            "the entry of a cancelled change was not removed (%s)", type(failed).__name__
+        )
+    finally:
+        await turn.end()
 
 
 def _status_after(outcome: CallOutcome) -> EntryStatus | None:
