@@ -107,7 +107,7 @@ _EXTRA_COMMANDS: Final = (
     ),
     (
         "mcp",
-        "mcp_server",
+        "mcp_command",
         "mcp",
         "serve usersSetPhoto over the Model Context Protocol (stdio)",
         "Run an MCP server over stdio exposing usersSetPhoto. The token comes from the "

@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from ocp_users_photo import UsersSetPhoto, cli, mcp_server
+from ocp_users_photo import UsersSetPhoto, cli, mcp_command, mcp_server
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
 from ocp_users_photo.exports import export_tool, export_tools
 from ocp_users_photo.spec import load_manifest
@@ -378,7 +378,7 @@ async def test_an_unexpected_failure_is_an_error_result_not_a_crash(
 
 
 def test_the_servers_log_handler_removes_the_token(capsys: pytest.CaptureFixture[str]) -> None:
-    handler = mcp_server._stderr_log_handler({"SLACK_USER_TOKEN": CANARY_TOKEN})
+    handler = mcp_command._stderr_log_handler({"SLACK_USER_TOKEN": CANARY_TOKEN})
     record = logging.LogRecord(
         "some.library", logging.ERROR, __file__, 1, "header was %s", (CANARY_TOKEN,), None
     )

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import pytest
 
-from ocp_users_photo import mcp_server
+from ocp_users_photo import mcp_command
 from tests.conftest import REQUIRE_OCP_AGENT
 from tests.readme_blocks import Block, not_run, readme_blocks, sections
 
@@ -231,7 +231,7 @@ def test_the_mcp_host_configuration_starts_this_server() -> None:
     ]
     assert configurations, "the README shows an MCP host configuration"
     parser = argparse.ArgumentParser()
-    mcp_server.configure_parser(parser)
+    mcp_command.configure_parser(parser)
     for configuration in configurations:
         (server,) = configuration["mcpServers"].values()
         assert Path(server["command"]).name == "ocp-users-photo"

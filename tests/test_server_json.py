@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
 
-from ocp_users_photo import mcp_server
+from ocp_users_photo import mcp_command
 from ocp_users_photo._version import __version__
 from ocp_users_photo.settings import BASE_URL_VARIABLE, DEFAULT_BASE_URL
 from ocp_users_photo.tokens import TOKEN_VARIABLES
@@ -86,7 +86,7 @@ def test_the_arguments_are_the_mcp_commands_own() -> None:
         "description": positional["description"],
     }
     parser = argparse.ArgumentParser()
-    mcp_server.configure_parser(parser)
+    mcp_command.configure_parser(parser)
     options = {action.option_strings[0]: action for action in parser._actions[1:]}
     for argument in named:
         action = options[argument["name"]]

@@ -1,0 +1,178 @@
+"""``ocp-users-photo mcp`` (and ``python -m ocp_users_photo.mcp_server``): the command that
+starts the MCP server (mcp_server.py) from its options.
+
+It makes the tool as a model door (../shared/DEFAULTS.md: image paths inside
+``--image-root``, the token from the environment only, the replaced photo kept in
+``--history``), says at start in the host's log what would make every call fail,
+and logs to stderr through a formatter that removes the token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
+from ocp_users_photo.credentials import token_secret_forms, user_token_problem
+from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.mcp_server import McpUnavailable, load_sdk, serve
+from ocp_users_photo.safe_text import redacted, shown
+from ocp_users_photo.settings import door_image_roots, door_token_source
+from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
+from ocp_users_photo.tool import UsersSetPhoto
+
+LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+
+logger = logging.getLogger("ocp_users_photo.mcp_server")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the ``mcp`` command's options to ``parser``."""
+    parser.add_argument(
+        "--image-root",
+        action="append",
+        dest="image_roots",
+        metavar="DIR",
+        help="a folder the model may name images in (repeatable; default: the working "
+        "directory). Paths outside every root are refused, symlinks included.",
+    )
+    parser.add_argument(
+        "--allow-url-host",
+        action="append",
+        dest="url_hosts",
+        metavar="HOST",
+        help="let the model give the image as an https URL on HOST (repeatable; a leading dot "
+        "allows every name under it, as .example.com). Off by default. Fetched without a "
+        "proxy, never with the Slack token; internal addresses are refused.",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help="Slack's Web API base URL (default: $SLACK_API_URL, else https://slack.com/api)",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        default=None,
+        help="the SQLite file replaced photos are kept in for undo (default: "
+        "$OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the user's data folder)",
+    )
+    parser.add_argument(
+        "--no-keep-previous",
+        action="store_true",
+        help="do not keep the photo a change replaces (and offer no usersRestorePhoto): "
+        "changes then cannot be undone",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="warning",
+        help="what the server logs to stderr (default: warning); the token is never logged",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve MCP over stdin/stdout until the client closes the connection; the exit status."""
+    quiet_decompression_bomb_warning()
+    try:
+        load_sdk()
+    except McpUnavailable as missing:
+        print(f"ocp-users-photo mcp: {missing}", file=sys.stderr)
+        return 2
+    try:
+        image_roots = door_image_roots("model", args.image_roots)
+        tool = UsersSetPhoto(
+            door_token_source("model"),
+            base_url=args.base_url,
+            image_roots=image_roots,
+            url_hosts=args.url_hosts,
+            keep_previous=False if args.no_keep_previous else None,
+            photo_history=args.history,
+        )
+    except ValueError as problem:
+        print(
+            f"ocp-users-photo mcp: error: {shown(str(problem), 600)}",
+            file=sys.stderr,
+        )
+        return 2
+    handler = _stderr_log_handler(os.environ)
+    root_logger = logging.getLogger()
+    previous_level = root_logger.level
+    root_logger.addHandler(handler)
+    root_logger.setLevel(getattr(logging, str(args.log_level).upper()))
+    try:
+        _warn_about_configuration(tool, image_roots)
+        asyncio.run(serve(tool))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        root_logger.removeHandler(handler)
+        root_logger.setLevel(previous_level)
+    return 0
+
+
+def _warn_about_configuration(tool: UsersSetPhoto, image_roots: tuple[Path, ...] | None) -> None:
+    """What would make every call fail, said once at start in the host's log, not first to a
+    model mid-conversation: no token, a token that is not a user token, no image folder."""
+    source = tool.token_source
+    if isinstance(source, NoToken):
+        logger.warning(
+            "no Slack token: set %s in the MCP host's env block; every call will be "
+            "refused until then",
+            " or ".join(TOKEN_VARIABLES),
+        )
+    elif isinstance(source, StaticToken):
+        try:
+            token = source.token_now()
+        except InvalidArguments as refused:
+            logger.warning("the Slack token cannot be used: %s", refused.problems[0].message)
+        else:
+            problem = user_token_problem(token, origin=source.origin)
+            if problem is not None:
+                logger.warning("the Slack token cannot set a photo: %s", problem.message)
+    if image_roots == ():
+        logger.warning(
+            "no image folder: the server was started in / or the home folder, which is never "
+            "one, so image paths will be refused (bytes, base64 and data: URIs still work): "
+            "add --image-root DIR to the server's args"
+        )
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Formats as usual, then removes the token, whatever a library put in the record."""
+
+    def __init__(self, fmt: str, secret: str | None) -> None:
+        super().__init__(fmt)
+        self._secrets = token_secret_forms(secret) if secret else ()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redacted(super().format(record), self._secrets)
+
+
+def _stderr_log_handler(environ: Mapping[str, str]) -> logging.Handler:
+    """A stderr handler whose output never holds the configured token."""
+    found = token_from_environment(environ)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", found[1] if found else None
+        )
+    )
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m ocp_users_photo.mcp_server``: the same as ``ocp-users-photo mcp``."""
+    parser = CommandLineParser(
+        prog="python -m ocp_users_photo.mcp_server",
+        description="Serve the usersSetPhoto tool over MCP (stdio).",
+    )
+    configure_parser(parser)
+    return run(parser.parse_args(argv))
