@@ -1,16 +1,8 @@
 """The ``ocp-users-photo`` command: set a photo, undo a change, list the kept photos, say whose
 token it is, run the emulator or the MCP server, print exports.
 
-Exit codes (a failure is one line on stderr, never a traceback):
-
-    0  done
-    1  unexpected: a failure of no kind listed here (a demo check), or stdout closed early
-    2  invalid arguments or configuration, nothing to undo, history unusable: nothing was sent
-    3  Slack answered with an error (ok: false)
-    4  Slack rate-limited the call: try again after the time given
-    5  no usable answer: network, timeout, server error, a reply that is not JSON
-    6  Slack's answer broke the response schema (the photo was probably set)
-    130 interrupted
+A failure is one line on stderr, never a traceback, and exits with the code
+``exit_codes.ExitCode`` names for its kind.
 """
 
 from __future__ import annotations
@@ -34,18 +26,11 @@ from ocp_users_photo.errors import (
     TransportError,
     UsersPhotoError,
 )
+from ocp_users_photo.exit_codes import ExitCode, epilog
 from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
-EXIT_OK: Final = 0
-EXIT_INTERNAL: Final = 1
-EXIT_INVALID: Final = 2
-EXIT_SLACK_ERROR: Final = 3
-EXIT_RATE_LIMITED: Final = 4
-EXIT_TRANSPORT: Final = 5
-EXIT_REPLY_SCHEMA: Final = 6
-EXIT_INTERRUPTED: Final = 130
 # An answer no Web API method gives: the base URL points somewhere else (a missing /api).
 _NO_SUCH_METHOD: Final = frozenset({404, 405})
 
@@ -119,23 +104,23 @@ _EXTRA_COMMANDS: Final = (
 _MANIFEST_TOOLS: Final = ("usersSetPhoto", "usersRestorePhoto")
 
 
-def exit_code_for(error: UsersPhotoError) -> int:
+def exit_code_for(error: UsersPhotoError) -> ExitCode:
     """The documented exit code for each kind of failure."""
     if isinstance(error, (InvalidArguments, TokenUnavailable)):
         # No usable token for this person is a configuration problem: nothing was sent.
-        return EXIT_INVALID
+        return ExitCode.INVALID
     if isinstance(error, (KeepingImpossible, HistoryUnavailable, NothingToUndo)):
         # The photo shown could not be kept, or there is nothing to put back: nothing was sent.
-        return EXIT_INVALID
+        return ExitCode.INVALID
     if isinstance(error, RateLimited):
-        return EXIT_RATE_LIMITED
+        return ExitCode.RATE_LIMITED
     if isinstance(error, SlackApiError):
-        return EXIT_SLACK_ERROR
+        return ExitCode.SLACK_ERROR
     if isinstance(error, TransportError):
-        return EXIT_TRANSPORT
+        return ExitCode.TRANSPORT
     if isinstance(error, ReplySchemaError):
-        return EXIT_REPLY_SCHEMA
-    return EXIT_INTERNAL
+        return ExitCode.REPLY_SCHEMA
+    return ExitCode.INTERNAL
 
 
 def next_step_for(error: UsersPhotoError) -> str | None:
@@ -170,8 +155,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = CommandLineParser(
         prog="ocp-users-photo",
         description="Set a Slack user's profile photo (users.setPhoto), checked end to end.",
-        epilog="Exit codes: 0 done, 1 unexpected failure, 2 invalid arguments, 3 Slack error, "
-        "4 rate limited, 5 transport error, 6 reply schema mismatch, 130 interrupted.",
+        epilog=epilog(),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -218,8 +202,8 @@ def _print(text: str) -> int:
     except BrokenPipeError:
         # Python's advice: point stdout at devnull so the exit flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_INTERNAL
-    return EXIT_OK
+        return ExitCode.INTERNAL
+    return ExitCode.OK
 
 
 def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen: bool) -> None:
@@ -243,7 +227,7 @@ def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen:
 def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         print(f"ocp-users-photo: {message}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
 
     return handler
 
@@ -259,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         print("ocp-users-photo: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except UsersPhotoError as error:
         # Token-shaped text is masked once more here (shown): a person may paste one anywhere.
         print(f"ocp-users-photo: {_for_terminal(error.message)}", file=sys.stderr)
@@ -269,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code_for(error)
     except (ValueError, OSError) as error:
         print(f"ocp-users-photo: {_for_terminal(str(error))}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
 
 
 def _for_terminal(text: str) -> str:

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator
 from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not args.serve:
             raise
-        return 0  # --serve ends with Ctrl-C: that is its normal end
+        return ExitCode.OK  # --serve ends with Ctrl-C: that is its normal end
 
 
 async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
@@ -78,13 +79,13 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
                     say(f"   {problem.path}: {problem.message}")
                 if not all(problem.path.startswith("$.crop") for problem in refused.problems):
                     say("   refused for another reason than the crop box")
-                    return 1
+                    return ExitCode.INTERNAL
             else:
                 say("   the tool did not refuse it")
-                return 1
+                return ExitCode.INTERNAL
             say(f"   Requests that reached Slack: {len(emulator.requests)}")
             if len(emulator.requests) != 0:
-                return 1
+                return ExitCode.INTERNAL
 
             say(f"3. Setting the photo from {portrait.name} with crop {CROP}:")
             reply = await tool.call({"image": str(portrait), **CROP})
@@ -95,7 +96,7 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
         current = await _profile(emulator.base_url)
         if current.get("avatar_hash") != profile["avatar_hash"]:
             say("   the profile does not show the new photo")
-            return 1
+            return ExitCode.INTERNAL
         for key in ("image_24", "image_192", "image_512", "image_1024", "image_original"):
             say(f"   {key}: {current[key]}")
 
@@ -113,7 +114,7 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
     say("  ocp-users-photo demo --serve   keeps the emulator and its URLs up until Ctrl-C")
     say("  ocp-users-photo emulator       a local Slack to try 'set' and 'whoami' against")
     say('  README.md, "From zero to your photo in Slack": your own token, then your photo')
-    return 0
+    return ExitCode.OK
 
 
 def draw_portrait(path: Path) -> None:

@@ -16,6 +16,7 @@ import sys
 from typing import TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
+from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.safe_text import shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
@@ -55,14 +56,14 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         # The path as it is (JSON escapes control characters), a token shape masked.
         listed = {"history": without_tokens(str(where)), "entries": [e.as_dict() for e in kept]}
         print(json.dumps(listed), file=out)
-        return 0
+        return ExitCode.OK
     if not kept:
         print(
             f"No photo kept yet in {shown_path(where)}: one is kept each time a change "
             "replaces it.",
             file=out,
         )
-        return 0
+        return ExitCode.OK
     print(f"Kept photos, newest first ({shown_path(where)}):", file=out)
     for entry in kept:
         print(f"  {entry.describe()}", file=out)
@@ -71,4 +72,4 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         f"#{kept[0].entry}, the photo before the last change).",
         file=out,
     )
-    return 0
+    return ExitCode.OK

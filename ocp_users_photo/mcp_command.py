@@ -21,6 +21,7 @@ from typing import Final
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
 from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.mcp_server import McpUnavailable, load_sdk, serve
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import door_image_roots, door_token_source
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         load_sdk()
     except McpUnavailable as missing:
         print(f"ocp-users-photo mcp: {missing}", file=sys.stderr)
-        return 2
+        return ExitCode.INVALID
     try:
         image_roots = door_image_roots("model", args.image_roots)
         tool = UsersSetPhoto(
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             f"ocp-users-photo mcp: error: {shown(str(problem), 600)}",
             file=sys.stderr,
         )
-        return 2
+        return ExitCode.INVALID
     handler = _stderr_log_handler(os.environ)
     root_logger = logging.getLogger()
     previous_level = root_logger.level
@@ -111,11 +112,11 @@ def run(args: argparse.Namespace) -> int:
         _warn_about_configuration(tool, image_roots)
         asyncio.run(serve(tool))
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     finally:
         root_logger.removeHandler(handler)
         root_logger.setLevel(previous_level)
-    return 0
+    return ExitCode.OK
 
 
 def _warn_about_configuration(tool: UsersSetPhoto, image_roots: tuple[Path, ...] | None) -> None:

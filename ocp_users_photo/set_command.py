@@ -22,6 +22,7 @@ from PIL import Image
 
 from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
 from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.resolvers import kind_of
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
@@ -158,7 +159,7 @@ async def _set_photo_warned(
                         f"No token is set, which sending needs: {advice}.",
                         file=err if args.json else out,
                     )
-                return 0
+                return ExitCode.OK
             if preview is not None:
                 print(preview, file=err if args.json else out)
             status.show(f"sending {sending}")
@@ -166,7 +167,7 @@ async def _set_photo_warned(
             status.clear()
     if args.json:
         print(json.dumps(reply), file=out)
-        return 0
+        return ExitCode.OK
     profile = reply.get("profile") or {}
     print(f"Photo set ({described}).", file=out)
     if profile:
@@ -174,7 +175,7 @@ async def _set_photo_warned(
         for key in ("image_192", "image_512", "image_1024", "image_original"):
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
-    return 0
+    return ExitCode.OK
 
 
 def _say_dry_run(

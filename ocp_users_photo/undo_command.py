@@ -17,6 +17,7 @@ import sys
 from typing import TextIO
 
 from ocp_users_photo.cli_options import undo_warnings_to
+from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
@@ -67,7 +68,7 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
         print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)
-        return 0
+        return ExitCode.OK
     print(f"Put back {restored.describe()}.", file=out)
     if profile:
         print(f"  avatar_hash: {profile.get('avatar_hash')}", file=out)
@@ -82,4 +83,4 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     else:
         print("The photo it replaced was kept: 'ocp-users-photo undo' again goes back.", file=out)
-    return 0
+    return ExitCode.OK

@@ -12,16 +12,18 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import TextIO
+from typing import Final, TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.settings import CLI_MISSING_CREDENTIAL, door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
 
-EXIT_CAN_SET = 0
-EXIT_CANNOT_SET = 2
+EXIT_CAN_SET: Final = ExitCode.OK
+# A token that cannot set photos is a configuration problem, as for every command.
+EXIT_CANNOT_SET: Final = ExitCode.INVALID
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ocp_users_photo import cli
 from ocp_users_photo.emulator import ASSUMPTIONS
+from ocp_users_photo.exit_codes import MEANINGS
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.spec import load_manifest
 
@@ -66,12 +66,8 @@ def assumptions() -> str:
 
 
 def exit_codes() -> str:
-    doc = cli.__doc__ or ""
     rows = ["| exit code | meaning |", "| --- | --- |"]
-    for line in doc.splitlines():
-        found = re.fullmatch(r"\s+(\d+)\s+(.+)", line)
-        if found:
-            rows.append(f"| {found.group(1)} | {found.group(2)} |")
+    rows += [f"| {int(code)} | {_cell(meaning)} |" for code, (_, meaning) in MEANINGS.items()]
     return "\n".join(rows)
 
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.exit_codes import MEANINGS, ExitCode
 from tests.conftest import (
     CANARY_TOKEN,
     inject,
@@ -220,6 +221,27 @@ def test_help_on_every_command(command: list[str]) -> None:
     done = cli(*command, "--help")
     assert done.returncode == 0
     assert done.stdout.startswith(" ".join(["usage: ocp-users-photo", *command]))
+
+
+def test_help_lists_every_exit_code() -> None:
+    done = cli("--help")
+    listed = " ".join(done.stdout.split())  # argparse wraps the epilog
+    for code, (short, _) in MEANINGS.items():
+        assert f"{int(code)} {short}" in listed
+
+
+def test_exit_codes_are_what_the_readme_documents() -> None:
+    # The numbers are the interface scripts rely on: none may move.
+    assert {code.name: int(code) for code in ExitCode} == {
+        "OK": 0,
+        "INTERNAL": 1,
+        "INVALID": 2,
+        "SLACK_ERROR": 3,
+        "RATE_LIMITED": 4,
+        "TRANSPORT": 5,
+        "REPLY_SCHEMA": 6,
+        "INTERRUPTED": 130,
+    }
 
 
 class _Terminal(io.StringIO):
