@@ -33,7 +33,7 @@ from ocp_users_photo.web_image import (
 from ocp_users_photo.web_image.sniff import sniff_image_type
 from tests.conftest import make_image
 
-POLICY = UrlPolicy(allowed_hosts=["allowed.test", ".cdn.test", "203.0.113.9", "2001:db8::9"])
+POLICY = UrlPolicy(allowed_hosts=["allowed.test", ".cdn.test", "93.184.215.9", "2606:4700::9"])
 
 
 # --- allow-list entries -------------------------------------------------------------------
@@ -48,8 +48,8 @@ POLICY = UrlPolicy(allowed_hosts=["allowed.test", ".cdn.test", "203.0.113.9", "2
         (".Example.com", ".example.com"),
         ("b\u00fccher.example", "xn--bcher-kva.example"),
         ("\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25.com", "example.com"),  # full-width
-        ("203.0.113.9", "203.0.113.9"),
-        ("[2001:DB8::9]", "2001:db8::9"),
+        ("93.184.215.9", "93.184.215.9"),
+        ("[2606:4700::ABC9]", "2606:4700::abc9"),
     ],
 )
 def test_allow_list_entries_are_made_canonical(entry: str, kept: str) -> None:
@@ -64,7 +64,7 @@ def test_allow_list_entries_are_made_canonical(entry: str, kept: str) -> None:
         ("images.example.com/path", "not a host name"),
         ("images.example.com:443", "port"),
         (".com", "top-level domain"),
-        (".203.0.113.9", "suffix"),
+        (".93.184.215.9", "suffix"),
         ("", "not a host name"),
         ("exa%6dple.com", "percent"),
         ("2130706433", "a.b.c.d"),
@@ -76,6 +76,32 @@ def test_bad_allow_list_entries_are_refused_saying_what_to_give(entry: str, says
     with pytest.raises(ValueError, match="give") as caught:
         UrlPolicy(allowed_hosts=[entry])
     assert says in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "kind"),
+    [
+        ("10.0.0.5", "a private address"),
+        ("169.254.169.254", "a link-local address"),
+        ("127.0.0.1", "a loopback address"),
+        ("[::1]", "a loopback address"),
+        ("::ffff:169.254.169.254", "a link-local address (inside an IPv6 address)"),
+        ("203.0.113.9", "a private address"),  # documentation: never a real host
+    ],
+)
+def test_an_internal_address_on_the_allow_list_is_refused_when_given(entry: str, kind: str) -> None:
+    # No fetch could ever reach it: say so to whoever configures the tool, not to each model.
+    with pytest.raises(ValueError, match="remove it") as caught:
+        UrlPolicy(allowed_hosts=["images.example.com", entry])
+    assert kind in str(caught.value)
+    assert "never fetches" in str(caught.value)
+
+
+def test_the_test_option_lets_loopback_on_the_allow_list_and_nothing_else_inside() -> None:
+    kept = UrlPolicy(allowed_hosts=["127.0.0.1", "::1"], allow_loopback_for_tests=True)
+    assert kept.allowed_hosts == ("127.0.0.1", "::1")
+    with pytest.raises(ValueError, match="a private address"):
+        UrlPolicy(allowed_hosts=["10.0.0.5"], allow_loopback_for_tests=True)
 
 
 def test_one_text_instead_of_a_list_is_refused() -> None:
@@ -201,8 +227,8 @@ def test_hostile_urls_are_refused_as_what_they_are(
         ("  https://allowed.test/x.png\n", "allowed.test", 443),
         ("https://\uff41\uff4c\uff4c\uff4f\uff57\uff45\uff44.test/x.png", "allowed.test", 443),
         ("https://allowed\u3002test/x.png", "allowed.test", 443),
-        ("https://203.0.113.9/x.png", "203.0.113.9", 443),
-        ("https://[2001:DB8:0::9]:8443/x.png", "2001:db8::9", 8443),
+        ("https://93.184.215.9/x.png", "93.184.215.9", 443),
+        ("https://[2606:4700:0::9]:8443/x.png", "2606:4700::9", 8443),
         ("https://img.cdn.test/x.png?sig=abc#frag", "img.cdn.test", 443),
     ],
 )
@@ -272,7 +298,7 @@ def test_a_url_built_around_an_allowed_name_is_refused_or_really_allowed(
     except ImageUrlRefused:
         return
     assert checked.scheme == "https"
-    assert checked.host in ("allowed.test", "203.0.113.9", "2001:db8::9") or (
+    assert checked.host in ("allowed.test", "93.184.215.9", "2606:4700::9") or (
         checked.host.endswith(".cdn.test")
     )
     assert "?" not in checked.redacted
@@ -439,3 +465,12 @@ def test_an_internal_address_is_never_offered_as_a_host_to_allow(url: str, kind:
             check_image_url(url, policy, redirected=redirected)
         assert f", {kind}, which this tool never fetches from" in caught.value.message
         assert "ask whoever runs the tool to add" not in caught.value.message
+
+
+def test_a_slack_reply_naming_an_internal_address_is_refused_saying_why() -> None:
+    policy = UrlPolicy.for_slack_image(
+        "https://169.254.169.254/latest/meta-data/x.png", slack_base_url="https://slack.com/api"
+    )
+    assert policy.allowed_hosts == ()
+    with pytest.raises(HostNotAllowed, match="a link-local address, which this tool never"):
+        check_image_url("https://169.254.169.254/latest/meta-data/x.png", policy)

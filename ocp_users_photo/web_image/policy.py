@@ -59,6 +59,7 @@ class UrlPolicy:
             rules = host_rules(self.allowed_hosts)
         except InvalidHost as error:
             raise ValueError(str(error)) from None
+        _refuse_internal_rules(rules, allow_loopback=self.allow_loopback_for_tests)
         object.__setattr__(self, "rules", rules)
         object.__setattr__(self, "allowed_hosts", tuple(str(rule) for rule in rules))
         object.__setattr__(self, "http_origin", _loopback_origin(self.loopback_http_origin))
@@ -103,7 +104,11 @@ class UrlPolicy:
         origin = None
         if base.scheme == "http" and _is_loopback_host(base.host):
             origin = f"http://{base.authority}"
-        hosts = () if origin is not None and url.origin == base.origin else (url.host,)
+        own_origin = origin is not None and url.origin == base.origin
+        # An internal address is never allowed (a hostile reply may name one): left off the
+        # list, it is refused by check_image_url, saying why.
+        internal = _internal_address(url.host, allow_loopback=False) is not None
+        hosts = () if own_origin or internal else (url.host,)
         return cls(
             allowed_hosts=hosts,
             max_bytes=max_bytes,
@@ -160,14 +165,27 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str) -> str:
     )
 
 
-def _internal_address(host: str) -> str | None:
+def _refuse_internal_rules(rules: Sequence[HostRule], *, allow_loopback: bool) -> None:
+    """An allow-list entry that is an internal address could never be fetched from: say so
+    when the list is given, not at each call a model makes."""
+    for rule in rules:
+        internal = _internal_address(rule.host, allow_loopback=allow_loopback)
+        if internal is not None:
+            raise ValueError(
+                f"allowed URL host {rule.host} is {internal}, which this tool never fetches "
+                "from, whatever the allow-list says (so that no model can reach the host's "
+                "own network): remove it, and serve the image from a public host"
+            )
+
+
+def _internal_address(host: str, *, allow_loopback: bool = True) -> str | None:
     """What kind of internal address ``host`` is ("a link-local address"); None for a name, a
-    public address or loopback (which a test's policy may allow)."""
+    public address or (``allow_loopback``, as a test's policy may) loopback."""
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
-    return address_refusal(address, allow_loopback=True)
+    return address_refusal(address, allow_loopback=allow_loopback)
 
 
 def _loopback_origin(text: str | None) -> tuple[str, str, int] | None:
