@@ -262,6 +262,27 @@ async def test_an_expiring_token_is_refreshed_before_the_call_and_saved(
     assert refresh.field("client_secret") is None
 
 
+async def test_installation_for_gives_the_stored_installation_unrefreshed_or_a_typed_error(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    clock: Clock,
+) -> None:
+    first = await install(emulator, store, ALICE.user_id)
+    source = InstallationTokenSource(
+        store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=clock, environ={}
+    )
+    try:
+        clock.offset = LIFETIME + 60  # expired: a host asking what is stored is not a call
+        found = await source.installation_for(ALICE)
+        assert found.user_id == ALICE.user_id
+        assert found.user_token == first.user_token
+        assert refreshes(emulator) == 0
+        with pytest.raises(NotInstalled):
+            await source.installation_for(BOB)
+    finally:
+        await source.aclose()
+
+
 async def test_a_call_cancelled_during_its_refresh_still_saves_the_refreshed_token(
     emulator: RunningEmulator,
     store: SQLite3InstallationStore,
