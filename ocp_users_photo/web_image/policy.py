@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from ocp_users_photo.settings import is_loopback
 from ocp_users_photo.web_image.addresses import address_refusal
 from ocp_users_photo.web_image.hosts import HostRule, InvalidHost, host_rules, matching_rule
 from ocp_users_photo.web_image.refusals import (
@@ -102,7 +103,7 @@ class UrlPolicy:
         url = parse_image_url(image_url)
         base = parse_image_url(slack_base_url)
         origin = None
-        if base.scheme == "http" and _is_loopback_host(base.host):
+        if base.scheme == "http" and is_loopback(base.host):
             origin = f"http://{base.authority}"
         own_origin = origin is not None and url.origin == base.origin
         # An internal address is never allowed (a hostile reply may name one): left off the
@@ -196,15 +197,6 @@ def _loopback_origin(text: str | None) -> tuple[str, str, int] | None:
         url = parse_image_url(text)
     except (BadImageUrl, SchemeNotAllowed) as error:
         raise ValueError(f"loopback_http_origin: {error.message}; {how}") from None
-    if url.scheme != "http" or not _is_loopback_host(url.host) or url.target not in ("/", ""):
+    if url.scheme != "http" or not is_loopback(url.host) or url.target not in ("/", ""):
         raise ValueError(f"loopback_http_origin must be a plain http origin on loopback: {how}")
     return url.origin
-
-
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
