@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from ocp_users_photo.credentials import SlackToken, check_token, quotable
 from ocp_users_photo.crop import CropBox
-from ocp_users_photo.errors import Problem
+from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.settings import MISSING_CREDENTIAL_ADVICE
 from ocp_users_photo.spec import load_manifest
 
@@ -126,7 +126,7 @@ def parse_arguments(
     if image is None:
         problems.append(
             Problem(
-                "$.image",
+                IMAGE_PATH,
                 "image is required: give a path to a PNG, JPEG or GIF file, a data:image/...;"
                 "base64, URI, or the file's base64 text (to remove a photo, use "
                 "users.deletePhoto instead)",

@@ -47,6 +47,8 @@ MAX_PROBLEMS: Final = 20
 MAX_PROBLEM_CHARS: Final = 300
 MAX_FIELD_CHARS: Final = 200
 MAX_WARNINGS: Final = 10
+# Where a Problem with the image argument points (every image check's problems say this).
+IMAGE_PATH: Final = "$.image"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ocp_users_photo.errors import Problem
+from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.formats import accepted_formats_text, open_decodable
 from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.images.limits import ImageLimits
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 # Pillow is imported by the functions that use it: importing it costs more than the
 # checks of a whole call, and a process that only lists or exports the tool never needs it.
 
-PATH: Final = "$.image"
 # Formats Slack takes as they are; MPO is a JPEG with extra pictures appended (many cameras).
 SENT_AS_IS: Final = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "GIF": "GIF"}
 _PNG_END: Final = b"IEND\xaeB`\x82"
@@ -85,7 +84,7 @@ def read_header(
     if width * height > limits.max_declared_pixels or max(width, height) > limits.max_declared_side:
         return None, [
             Problem(
-                PATH,
+                IMAGE_PATH,
                 f"the image declares {width}x{height} pixels, more than this tool decodes "
                 f"({limits.max_declared_pixels} pixels, {limits.max_declared_side} on a side): "
                 "send an image of at most 1024x1024 pixels",
@@ -101,7 +100,7 @@ def read_header(
     if frame_count.over(limits.max_frames):
         return None, [
             Problem(
-                PATH,
+                IMAGE_PATH,
                 f"the image has {frame_count.describe()}; this tool sends at most "
                 f"{limits.max_frames} (Slack answers too_many_frames to longer animations): "
                 "send a still image or a shorter animation",
@@ -139,12 +138,12 @@ def incomplete_reason(source: ImageSource, slack_format: str) -> str | None:
 
 
 def not_an_image(reason: str) -> Problem:
-    return Problem(PATH, f"the image cannot be read ({reason}): send a PNG, JPEG or GIF file")
+    return Problem(IMAGE_PATH, f"the image cannot be read ({reason}): send a PNG, JPEG or GIF file")
 
 
 def not_a_decoded_format() -> Problem:
     return Problem(
-        PATH,
+        IMAGE_PATH,
         "the image cannot be read: it is not an image in a format this tool decodes "
         f"({accepted_formats_text()}, told by its bytes, not its name): send a PNG, JPEG or "
         "GIF file",
@@ -153,7 +152,7 @@ def not_a_decoded_format() -> Problem:
 
 def too_many_pixels(limits: ImageLimits) -> Problem:
     return Problem(
-        PATH,
+        IMAGE_PATH,
         f"the image declares far more than {limits.max_declared_pixels} pixels (a decompression "
         "bomb, or a huge picture): send an image of at most 1024x1024 pixels",
     )

@@ -28,11 +28,10 @@ from pathlib import Path
 from typing import Final
 
 from ocp_users_photo.deferred_close import DeferredCloseFile
-from ocp_users_photo.errors import Problem
+from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import without_tokens
 
-PATH: Final = "$.image"
 # A file up to this size is read whole by the worker-thread call that opens it: one read
 # costs less than the further trip to a worker thread that sending from the open file
 # takes (and Pillow reads a header faster from memory). Larger files stay open and stream.
@@ -58,7 +57,7 @@ def _for_message(text: str) -> str:
 
 
 def problem(message: str) -> Problem:
-    return Problem(PATH, message)
+    return Problem(IMAGE_PATH, message)
 
 
 def anchor(path: str, image_roots: Sequence[Path] | None) -> str:

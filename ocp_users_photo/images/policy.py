@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from ocp_users_photo.crop import CropBox
-from ocp_users_photo.errors import Problem
-from ocp_users_photo.images.header import PATH, HeaderFacts, not_an_image
+from ocp_users_photo.errors import IMAGE_PATH, Problem
+from ocp_users_photo.images.header import HeaderFacts, not_an_image
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import EXTENSIONS, PreparedImage
@@ -50,7 +50,7 @@ def plan_upload(
     if display_width < limits.min_side or display_height < limits.min_side:
         problems.append(
             Problem(
-                PATH,
+                IMAGE_PATH,
                 f"the image is {display_width}x{display_height} pixels; Slack needs at least "
                 f"{limits.min_side}x{limits.min_side}: send a larger image",
             )
@@ -61,7 +61,7 @@ def plan_upload(
     if longest > limits.max_side and fit == "reject":
         problems.append(
             Problem(
-                PATH,
+                IMAGE_PATH,
                 f"the image is {display_width}x{display_height} pixels; Slack takes at most "
                 f"{limits.max_side}x{limits.max_side}: send a smaller image (or let the tool scale "
                 "it down: fit='downscale' in Python, --fit downscale on the command line)",
@@ -91,7 +91,7 @@ def plan_upload(
         frames = f"{facts.frames} frame" + ("" if facts.frames == 1 else "s")
         return None, [
             Problem(
-                PATH,
+                IMAGE_PATH,
                 f"the image has {frames} of {display_width}x{display_height} pixels, more than "
                 f"this tool decodes ({limits.max_decoded_pixels} pixels over all frames) to "
                 "convert it: send fewer or smaller frames, or a PNG, JPEG or GIF of at most "

@@ -20,7 +20,7 @@ text is the server's or the resolver's, and stays out of results and histories.
 
 from __future__ import annotations
 
-from ocp_users_photo.errors import Problem, UsersPhotoError
+from ocp_users_photo.errors import IMAGE_PATH, Problem, UsersPhotoError
 
 __all__ = [
     "IMAGE_PATH",
@@ -37,8 +37,6 @@ __all__ = [
     "TlsFailure",
     "TooManyRedirects",
 ]
-
-IMAGE_PATH = "$.image"
 
 
 class ImageUrlRefused(UsersPhotoError):
