@@ -269,24 +269,33 @@ class SlackClient:
                 continue
             outcome = f"HTTP {reply.status_code}"
             self._log(method, url, log_detail, attempt, last_attempt, outcome, started)
-            if is_rate_limited(reply):
-                wait = retry_after_seconds(reply.headers)
-                pause = wait if wait is not None else policy.backoff_delay(attempt, self._jitter)
-                if (
-                    attempt == last_attempt
-                    or (wait is not None and wait > policy.max_retry_wait)
-                    or time.monotonic() + pause >= ends_at
-                ):
-                    return reply
-                await asyncio.sleep(pause)
-                continue
-            if reply.status_code >= 500 and attempt < last_attempt:
-                delay = policy.backoff_delay(attempt, self._jitter)
-                if time.monotonic() + delay < ends_at:
-                    await asyncio.sleep(delay)
-                    continue
-            return reply
+            pause = self._pause_before_retrying(reply, attempt, last_attempt, ends_at)
+            if pause is None:
+                return reply
+            await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _pause_before_retrying(
+        self, reply: HttpReply, attempt: int, last_attempt: int, ends_at: float
+    ) -> float | None:
+        """How long to wait before sending again after ``reply``; None when it is the answer.
+
+        Rate limits wait what ``Retry-After`` says (unless over ``max_retry_wait``), server
+        errors back off; neither is retried on the last attempt or past the deadline.
+        """
+        policy = self.retry
+        if attempt == last_attempt:
+            return None
+        if is_rate_limited(reply):
+            wait = retry_after_seconds(reply.headers)
+            if wait is not None and wait > policy.max_retry_wait:
+                return None
+            pause = wait if wait is not None else policy.backoff_delay(attempt, self._jitter)
+        elif reply.status_code >= 500:
+            pause = policy.backoff_delay(attempt, self._jitter)
+        else:
+            return None
+        return pause if time.monotonic() + pause < ends_at else None
 
     def _failure_of(
         self, error: httpx.HTTPError, left: float, body_started: bool, secrets: tuple[str, ...]
