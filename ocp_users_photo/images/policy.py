@@ -45,31 +45,12 @@ def plan_upload(
     limits: ImageLimits,
 ) -> tuple[PreparedImage | ReencodePlan | None, list[Problem]]:
     """A ready ``PreparedImage`` when the file can go as it is, a plan, or the problems."""
-    display_width, display_height = facts.display_size
-    problems: list[Problem] = []
-    if display_width < limits.min_side or display_height < limits.min_side:
-        problems.append(
-            Problem(
-                IMAGE_PATH,
-                f"the image is {display_width}x{display_height} pixels; Slack needs at least "
-                f"{limits.min_side}x{limits.min_side}: send a larger image",
-            )
-        )
-    if crop_box is not None:
-        problems.extend(crop_box.problems_inside(display_width, display_height))
-    longest = max(display_width, display_height)
-    if longest > limits.max_side and fit == "reject":
-        problems.append(
-            Problem(
-                IMAGE_PATH,
-                f"the image is {display_width}x{display_height} pixels; Slack takes at most "
-                f"{limits.max_side}x{limits.max_side}: send a smaller image (or let the tool scale "
-                "it down: fit='downscale' in Python, --fit downscale on the command line)",
-            )
-        )
+    problems = size_problems(facts, crop_box, fit=fit, limits=limits)
     if problems:
         return None, problems
 
+    display_width, display_height = facts.display_size
+    longest = max(display_width, display_height)
     output_format = facts.slack_format
     scale = limits.max_side / longest if longest > limits.max_side else 1.0
     if output_format is not None and facts.orientation == 1 and scale == 1.0:
@@ -104,6 +85,35 @@ def plan_upload(
     return ReencodePlan(
         facts=facts, crop_box=crop_box, output_format=output_format, scale=scale
     ), []
+
+
+def size_problems(
+    facts: HeaderFacts, crop_box: CropBox | None, *, fit: Fit, limits: ImageLimits
+) -> list[Problem]:
+    """What is wrong with the image's size, and with the crop box inside it (all at once)."""
+    display_width, display_height = facts.display_size
+    problems: list[Problem] = []
+    if display_width < limits.min_side or display_height < limits.min_side:
+        problems.append(
+            Problem(
+                IMAGE_PATH,
+                f"the image is {display_width}x{display_height} pixels; Slack needs at least "
+                f"{limits.min_side}x{limits.min_side}: send a larger image",
+            )
+        )
+    if crop_box is not None:
+        problems.extend(crop_box.problems_inside(display_width, display_height))
+    longest = max(display_width, display_height)
+    if longest > limits.max_side and fit == "reject":
+        problems.append(
+            Problem(
+                IMAGE_PATH,
+                f"the image is {display_width}x{display_height} pixels; Slack takes at most "
+                f"{limits.max_side}x{limits.max_side}: send a smaller image (or let the tool scale "
+                "it down: fit='downscale' in Python, --fit downscale on the command line)",
+            )
+        )
+    return problems
 
 
 def upload_filename(stem: str, output_format: str) -> str:
