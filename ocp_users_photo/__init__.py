@@ -31,8 +31,9 @@ if TYPE_CHECKING:
         UsersPhotoError,
     )
     from ocp_users_photo.images.limits import ImageLimits
+    from ocp_users_photo.prepared import PreparedUpload
     from ocp_users_photo.tokens import ActingPerson, TokenSource, acting_as
-    from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
+    from ocp_users_photo.tool import UsersSetPhoto
     from ocp_users_photo.whoami import TokenIdentity
 
 __all__ = [
@@ -64,7 +65,7 @@ _HOMES = {
     "ImageLimits": "ocp_users_photo.images.limits",
     "InvalidArguments": "ocp_users_photo.errors",
     "OCPAgent": "ocp_users_photo.agents.agent",
-    "PreparedUpload": "ocp_users_photo.tool",
+    "PreparedUpload": "ocp_users_photo.prepared",
     "Problem": "ocp_users_photo.errors",
     "RateLimited": "ocp_users_photo.errors",
     "ReplySchemaError": "ocp_users_photo.errors",

@@ -27,13 +27,13 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ocp_users_photo.model_tool import ModelTool
-    from ocp_users_photo.tool import (
+    from ocp_users_photo.prepared import (
         PreparedUpload,
         PrepareOptions,
         Preparing,
         SummaryOptions,
-        UsersSetPhoto,
     )
+    from ocp_users_photo.tool import UsersSetPhoto
     from ocp_users_photo.undo.entries import KeptPhoto
     from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
     from ocp_users_photo.whoami import TokenIdentity
@@ -101,7 +101,7 @@ class ActingTool:
 
     def prepare(self, arguments: Mapping[str, Any], **options: Unpack[PrepareOptions]) -> Preparing:
         """``UsersSetPhoto.prepare`` with this person's token (a renewal stays theirs)."""
-        from ocp_users_photo.tool import Preparing
+        from ocp_users_photo.prepared import Preparing
 
         async def checks() -> PreparedUpload:
             with acting_as(self.person):

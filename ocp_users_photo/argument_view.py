@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ocp_users_photo.credentials import quotable
-from ocp_users_photo.images.resolvers import kind_of
+from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")

@@ -3,7 +3,8 @@
 arguments -> parse_arguments -> the token (tokens.py) -> the image (images/: resolve,
 header, policy, re-encode) -> SlackClient.call("users.setPhoto") -> check_photo_reply
 -> the reply. Each step lives in its own module; this one orders them, tells the
-call's observers, and keeps the tool's configuration.
+call's observers, and keeps the tool's configuration. What ``prepare`` gives and takes
+(``PreparedUpload``, ``Preparing``, ``TokenOverride``, the options) is in prepared.py.
 
 Keeping the replaced photo (undo) is an observer, ``undo.keeper.PhotoKeeper``, that
 this tool adds to a change when ``keep_previous`` and the door say so
@@ -19,10 +20,9 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
 
@@ -42,7 +42,6 @@ from ocp_users_photo.images.resolvers import (
     IntakeContext,
     default_resolvers,
 )
-from ocp_users_photo.images.upload import PreparedImage
 from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import (
@@ -56,6 +55,15 @@ from ocp_users_photo.observers import (
     notify_started,
 )
 from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply_off_loop
+
+# prepare()'s values live in prepared.py; re-exported (``X as X``) for callers that
+# import them from here, where they were defined until prepared.py.
+from ocp_users_photo.prepared import PreparedUpload as PreparedUpload
+from ocp_users_photo.prepared import PrepareOptions as PrepareOptions
+from ocp_users_photo.prepared import Preparing as Preparing
+from ocp_users_photo.prepared import Renew as Renew
+from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
+from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
 from ocp_users_photo.slack.form import FilePart
@@ -90,105 +98,10 @@ USER_AGENT: Final = (
     f"ocp-users-photo/{__version__} httpx/{httpx.__version__} python/{_PYTHON_VERSION}"
 )
 
-Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 # None: by door (Python call/prepare/send off, model doors on); True: on everywhere, a change
 # whose photo cannot be kept is refused; "if_readable": on, but a token without
 # users.profile:read changes anyway with a warning (the command line); False: off.
 KeepPrevious = bool | Literal["if_readable"] | None
-
-
-@dataclass(frozen=True)
-class TokenOverride:
-    """A token a front end was handed for one call (an agent's headers), with where it came from.
-
-    ``problem`` says why what was handed over is no token (``value`` is then empty).
-    """
-
-    value: str = field(repr=False)  # the token itself: never in a repr (a traceback's locals)
-    origin: str
-    problem: Problem | None = None
-
-
-class PrepareOptions(TypedDict, total=False):
-    """``prepare``'s options after the arguments, for wrappers that pass them on (ActingTool)."""
-
-    model_facing: bool
-    token_override: TokenOverride | None
-
-
-class SummaryOptions(PrepareOptions, total=False):
-    """``call_with_summary``'s options after the arguments, for wrappers that pass them on."""
-
-    digest: bool
-    observers: Sequence[CallObserver]
-
-
-@dataclass
-class PreparedUpload:
-    """A call that passed every local check: what will be sent, not yet sent.
-
-    It may hold an open file: close it, or use it as ``async with`` (or ``with``),
-    which closes it at the end of the block. ``UsersSetPhoto.send`` closes it too.
-    """
-
-    token: SlackToken
-    image: PreparedImage
-    renew: Renew | None = field(default=None, repr=False)
-    # A fingerprint (12 hex digits) of the bytes sent, once ``send(upload, digest=True)``
-    # sent them: SHA-256 over their size and ends, images/upload.py (not a hash of all of them).
-    fingerprint: str | None = field(default=None, init=False)
-
-    def summary(self) -> dict[str, Any]:
-        """What is being sent, for logs and an agent's history: no token, no bytes."""
-        described = self.image.summary()
-        if self.image.crop_box is not None:
-            described["crop"] = self.image.crop_box.form_fields()
-        if self.fingerprint is not None:
-            described["fingerprint"] = self.fingerprint
-        return described
-
-    def close(self) -> None:
-        self.image.close()
-
-    def __enter__(self) -> PreparedUpload:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> PreparedUpload:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class Preparing:
-    """What ``tool.prepare(arguments)`` returns: the checks, run when awaited or entered.
-
-    ``async with tool.prepare(arguments) as upload:`` gives the ``PreparedUpload`` and
-    closes it when the block ends; ``upload = await tool.prepare(arguments)`` gives it
-    to the caller, who closes it.
-    """
-
-    __slots__ = ("_checks", "_upload")
-
-    def __init__(self, checks: Callable[[], Coroutine[Any, Any, PreparedUpload]]) -> None:
-        self._checks = checks
-        self._upload: PreparedUpload | None = None
-
-    def __await__(self) -> Generator[Any, None, PreparedUpload]:
-        return self._checks().__await__()
-
-    async def __aenter__(self) -> PreparedUpload:
-        if self._upload is not None:
-            raise RuntimeError("enter a tool.prepare(...) block once; call prepare() again")
-        self._upload = await self._checks()
-        return self._upload
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._upload is not None:
-            self._upload.close()
 
 
 class UsersSetPhoto(AsyncClosing):

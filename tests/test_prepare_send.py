@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo import PreparedUpload, UsersSetPhoto
+from ocp_users_photo import PreparedUpload, UsersSetPhoto, prepared
+from ocp_users_photo import tool as tool_module
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from tests.conftest import make_image, photo_requests, shown_avatar_hash
@@ -127,3 +128,12 @@ async def test_an_uploads_repr_names_the_image_without_its_bytes(tool: UsersSetP
     assert "PNG" in shown
     assert repr(data[16:48])[2:-1] not in shown
     assert len(shown) < 1000
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["PreparedUpload", "Preparing", "PrepareOptions", "SummaryOptions", "TokenOverride", "Renew"],
+)
+def test_prepares_values_are_still_importable_from_the_tool_module(name: str) -> None:
+    # They live in prepared.py; callers that import them from tool.py get the same objects.
+    assert getattr(tool_module, name) is getattr(prepared, name)

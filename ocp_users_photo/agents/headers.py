@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.tool import TokenOverride
+from ocp_users_photo.prepared import TokenOverride
 
 _BEARER: Final = re.compile(r"Bearer ([^\s]+)")
 

@@ -5,7 +5,7 @@ Kinds: a file path (``str`` or ``os.PathLike``, or a ``file://`` URL), ``bytes``
 ``data:image/...;base64,`` URI, and a web URL (refused here, by ``RefusedUrls``; the
 tool puts ``images/url_resolver.py``'s ``UrlResolver`` in its place, which fetches from
 the hosts it was allowed). ``ImageIntake`` tells the kind and hands the value to its
-resolver.
+resolver (images/input_kinds.py tells the kinds apart).
 
 Every resolver is async and keeps blocking work off the event loop: a path is
 resolved, opened and its header read in one worker-thread call; bytes already in
@@ -16,12 +16,10 @@ JPEG), otherwise in a worker thread too.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
-from urllib.parse import unquote, urlsplit
 
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.encoded_text import (
@@ -31,13 +29,16 @@ from ocp_users_photo.images.encoded_text import (
     source_from_bytes,
 )
 from ocp_users_photo.images.header import HeaderFacts, read_header
+
+# The kind of a value lives in input_kinds.py; ``kind_of`` is re-exported (``X as X``)
+# for callers that import it from here, where it was defined until input_kinds.py.
+from ocp_users_photo.images.input_kinds import MAX_PATH_CHARS
+from ocp_users_photo.images.input_kinds import kind_of as kind_of
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import open_confined, path_exists, problem, reason
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.worker_threads import in_worker_thread
 
-_MAX_PATH_CHARS: Final = 4096
-_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{1,15}):")
 # In memory and at most this size, a PNG or JPEG header is read on the event loop: the
 # parse is bounded and takes microseconds, less than a trip to a worker thread.
 _INLINE_HEADER_BYTES: Final = 2 * 1024 * 1024
@@ -189,15 +190,15 @@ class Base64Resolver(SourceResolver):
         self, value: Any, context: IntakeContext
     ) -> tuple[ImageSource | None, list[Problem]]:
         text = str(value)
-        if len(text) <= _MAX_PATH_CHARS and path_exists(text, context.image_roots):
+        if len(text) <= MAX_PATH_CHARS and path_exists(text, context.image_roots):
             return PathResolver().open_source(text, context)
         source, problems = decode_base64(text, "base64 text", context.limits.max_bytes)
-        if source is None and len(text) > _MAX_PATH_CHARS and not looks_like_base64(text):
+        if source is None and len(text) > MAX_PATH_CHARS and not looks_like_base64(text):
             # Taken for base64 by its length alone: it may be a path, too long to be one.
             return None, [
                 problem(
                     f"image is {len(text)} characters of text that is not base64, and too "
-                    f"long for a file path ({_MAX_PATH_CHARS} characters at most): give a "
+                    f"long for a file path ({MAX_PATH_CHARS} characters at most): give a "
                     "shorter path, or the file's bytes as base64 or a data: URI"
                 )
             ]
@@ -290,72 +291,3 @@ def open_image_source(
     resolver = default_resolvers()[kind]
     assert isinstance(resolver, SourceResolver)
     return resolver.open_source(normalised, IntakeContext(image_roots=image_roots, limits=limits))
-
-
-def kind_of(value: object) -> tuple[str | None, Any, list[Problem]]:
-    """Which resolver takes ``value`` (and the value it takes), or why none does."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "bytes", value, []
-    if isinstance(value, os.PathLike):
-        return "path", value, []
-    if isinstance(value, str):
-        return _kind_of_text(value)
-    if hasattr(value, "read"):
-        return "file", value, []
-    return (
-        None,
-        None,
-        [
-            problem(
-                f"image must be a file path, a data: URI or base64 text, not {type(value).__name__}"
-            )
-        ],
-    )
-
-
-def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
-    if len(text) > _MAX_PATH_CHARS:
-        # Too long for a path: a data: URI or base64, checked in full off the event loop.
-        start = text[:64].lstrip()
-        if start[:5].lower() == "data:":
-            return "data_uri", text.strip(), []
-        if start[:7].lower() in ("http://", "https:/"):
-            return "url", text.strip(), []
-        return "base64", text, []
-    if "\x00" in text:
-        return (
-            None,
-            None,
-            [problem("image holds a NUL character: give a file path, data: URI or base64")],
-        )
-    stripped = text.strip()
-    if not stripped:
-        return None, None, [problem("image is empty: give a file path, a data: URI or base64 text")]
-    scheme = _SCHEME.match(stripped)
-    if scheme and not _looks_like_windows_drive(stripped):
-        name = scheme.group(1).lower()
-        if name == "data":
-            return "data_uri", stripped, []
-        if name in ("http", "https"):
-            return "url", stripped, []
-        if name == "file" and stripped[5:7] == "//":
-            return "path", unquote(urlsplit(stripped).path), []
-        if stripped[len(name) + 1 : len(name) + 3] == "//":
-            return (
-                None,
-                None,
-                [
-                    problem(
-                        f"image is a {name}: URL, which this tool does not fetch: give a file "
-                        "path, a data: URI or base64 text"
-                    )
-                ],
-            )
-    if looks_like_base64(stripped):
-        return "base64", text, []
-    # Anything else is a path (a file name has a dot, which base64 never holds).
-    return "path", text, []
-
-
-def _looks_like_windows_drive(text: str) -> bool:
-    return len(text) > 2 and text[1] == ":" and text[0].isalpha() and text[2] in "\\/"

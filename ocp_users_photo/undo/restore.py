@@ -33,7 +33,8 @@ from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo
 from ocp_users_photo.undo.owner import history_owner
 
 if TYPE_CHECKING:
-    from ocp_users_photo.tool import TokenOverride, UsersSetPhoto
+    from ocp_users_photo.prepared import TokenOverride
+    from ocp_users_photo.tool import UsersSetPhoto
 
 __all__ = ["RESTORE_TOOL_NAME", "apply_change", "kept_photos", "restore_kept"]
 

@@ -28,7 +28,8 @@ from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME, kept_photos, restore
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
-    from ocp_users_photo.tool import TokenOverride, UsersSetPhoto
+    from ocp_users_photo.prepared import TokenOverride
+    from ocp_users_photo.tool import UsersSetPhoto
 
 __all__ = ["RESTORE_TOOL_NAME", "UsersRestorePhoto", "entry_argument"]
 

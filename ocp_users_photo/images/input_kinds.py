@@ -1,0 +1,93 @@
+"""Which kind of ``image`` argument a value is, so ``ImageIntake`` knows its resolver.
+
+Told apart without touching the disk or decoding anything: bytes-like values are
+``bytes``, ``os.PathLike`` a ``path``, objects with ``read`` a ``file``; text is a
+``data_uri``, a ``url`` (http or https), a ``file://`` URL's ``path``, ``base64`` or
+else a ``path``. Other URL schemes, NUL characters, empty text and values of other
+types are refused here. Used by images/resolvers.py, by argument_view.py (what kind of
+image a history may say it was) and by the ``set`` command (whether it was a path).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
+
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.encoded_text import looks_like_base64
+from ocp_users_photo.images.paths import problem
+
+# Text longer than this is no file path: by its start a data: URI or a URL, else base64.
+MAX_PATH_CHARS: Final = 4096
+_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{1,15}):")
+
+
+def kind_of(value: object) -> tuple[str | None, Any, list[Problem]]:
+    """Which resolver takes ``value`` (and the value it takes), or why none does."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "bytes", value, []
+    if isinstance(value, os.PathLike):
+        return "path", value, []
+    if isinstance(value, str):
+        return _kind_of_text(value)
+    if hasattr(value, "read"):
+        return "file", value, []
+    return (
+        None,
+        None,
+        [
+            problem(
+                f"image must be a file path, a data: URI or base64 text, not {type(value).__name__}"
+            )
+        ],
+    )
+
+
+def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
+    if len(text) > MAX_PATH_CHARS:
+        # Too long for a path: a data: URI or base64, checked in full off the event loop.
+        start = text[:64].lstrip()
+        if start[:5].lower() == "data:":
+            return "data_uri", text.strip(), []
+        if start[:7].lower() in ("http://", "https:/"):
+            return "url", text.strip(), []
+        return "base64", text, []
+    if "\x00" in text:
+        return (
+            None,
+            None,
+            [problem("image holds a NUL character: give a file path, data: URI or base64")],
+        )
+    stripped = text.strip()
+    if not stripped:
+        return None, None, [problem("image is empty: give a file path, a data: URI or base64 text")]
+    scheme = _SCHEME.match(stripped)
+    if scheme and not _looks_like_windows_drive(stripped):
+        name = scheme.group(1).lower()
+        if name == "data":
+            return "data_uri", stripped, []
+        if name in ("http", "https"):
+            return "url", stripped, []
+        if name == "file" and stripped[5:7] == "//":
+            return "path", unquote(urlsplit(stripped).path), []
+        if stripped[len(name) + 1 : len(name) + 3] == "//":
+            return (
+                None,
+                None,
+                [
+                    problem(
+                        f"image is a {name}: URL, which this tool does not fetch: give a file "
+                        "path, a data: URI or base64 text"
+                    )
+                ],
+            )
+    if looks_like_base64(stripped):
+        return "base64", text, []
+    # Anything else is a path (a file name has a dot, which base64 never holds).
+    return "path", text, []
+
+
+def _looks_like_windows_drive(text: str) -> bool:
+    return len(text) > 2 and text[1] == ":" and text[0].isalpha() and text[2] in "\\/"

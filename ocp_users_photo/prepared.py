@@ -1,0 +1,117 @@
+"""What ``UsersSetPhoto.prepare`` takes and gives: values, no steps of a call.
+
+``PreparedUpload`` is a call that passed every local check, not yet sent; ``Preparing``
+is what ``prepare`` returns, awaited or entered with ``async with``. ``TokenOverride`` is
+a token a front end was handed for one call; ``PrepareOptions`` and ``SummaryOptions``
+are the keyword options wrappers such as ``ActingTool`` pass on. They live apart from
+tool.py so that modules holding or passing them (agents/headers.py, undo/restore.py,
+acting_tool.py) need not import the tool; tool.py re-exports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.upload import PreparedImage
+from ocp_users_photo.observers import CallObserver
+
+# Asked for a fresh token when Slack answers token_expired; None when none can be had.
+Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
+
+
+@dataclass(frozen=True)
+class TokenOverride:
+    """A token a front end was handed for one call (an agent's headers), with where it came from.
+
+    ``problem`` says why what was handed over is no token (``value`` is then empty).
+    """
+
+    value: str = field(repr=False)  # the token itself: never in a repr (a traceback's locals)
+    origin: str
+    problem: Problem | None = None
+
+
+class PrepareOptions(TypedDict, total=False):
+    """``prepare``'s options after the arguments, for wrappers that pass them on (ActingTool)."""
+
+    model_facing: bool
+    token_override: TokenOverride | None
+
+
+class SummaryOptions(PrepareOptions, total=False):
+    """``call_with_summary``'s options after the arguments, for wrappers that pass them on."""
+
+    digest: bool
+    observers: Sequence[CallObserver]
+
+
+@dataclass
+class PreparedUpload:
+    """A call that passed every local check: what will be sent, not yet sent.
+
+    It may hold an open file: close it, or use it as ``async with`` (or ``with``),
+    which closes it at the end of the block. ``UsersSetPhoto.send`` closes it too.
+    """
+
+    token: SlackToken
+    image: PreparedImage
+    renew: Renew | None = field(default=None, repr=False)
+    # A fingerprint (12 hex digits) of the bytes sent, once ``send(upload, digest=True)``
+    # sent them: SHA-256 over their size and ends, images/upload.py (not a hash of all of them).
+    fingerprint: str | None = field(default=None, init=False)
+
+    def summary(self) -> dict[str, Any]:
+        """What is being sent, for logs and an agent's history: no token, no bytes."""
+        described = self.image.summary()
+        if self.image.crop_box is not None:
+            described["crop"] = self.image.crop_box.form_fields()
+        if self.fingerprint is not None:
+            described["fingerprint"] = self.fingerprint
+        return described
+
+    def close(self) -> None:
+        self.image.close()
+
+    def __enter__(self) -> PreparedUpload:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> PreparedUpload:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Preparing:
+    """What ``tool.prepare(arguments)`` returns: the checks, run when awaited or entered.
+
+    ``async with tool.prepare(arguments) as upload:`` gives the ``PreparedUpload`` and
+    closes it when the block ends; ``upload = await tool.prepare(arguments)`` gives it
+    to the caller, who closes it.
+    """
+
+    __slots__ = ("_checks", "_upload")
+
+    def __init__(self, checks: Callable[[], Coroutine[Any, Any, PreparedUpload]]) -> None:
+        self._checks = checks
+        self._upload: PreparedUpload | None = None
+
+    def __await__(self) -> Generator[Any, None, PreparedUpload]:
+        return self._checks().__await__()
+
+    async def __aenter__(self) -> PreparedUpload:
+        if self._upload is not None:
+            raise RuntimeError("enter a tool.prepare(...) block once; call prepare() again")
+        self._upload = await self._checks()
+        return self._upload
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._upload is not None:
+            self._upload.close()
