@@ -9,7 +9,7 @@ came back from a server, in case a faulty or hostile server echoes it.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import Problem
@@ -54,6 +54,10 @@ class SlackToken:
 
 # A part of a token shorter than this is not removed on its own: it could be ordinary text.
 _MIN_PART_CHARS: Final = 16
+
+
+# Asked for a fresh token when Slack answers token_expired; None when none can be had.
+Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
 
 def token_secret_forms(token: str) -> tuple[str, ...]:

@@ -10,17 +10,14 @@ acting_tool.py) need not import the tool; tool.py re-exports them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.credentials import Renew, SlackToken
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.upload import PreparedImage
 from ocp_users_photo.observers import CallObserver
-
-# Asked for a fresh token when Slack answers token_expired; None when none can be had.
-Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,13 @@ from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
-from ocp_users_photo.images.resolvers import kind_of
+from ocp_users_photo.images.input_kinds import kind_of
+from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
-from ocp_users_photo.tool import PreparedUpload, UsersSetPhoto
+from ocp_users_photo.tool import UsersSetPhoto
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -30,6 +30,7 @@ from ocp_users_photo._version import __version__
 from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.closing import AsyncClosing
+from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import SlackToken, user_token_problem
 from ocp_users_photo.errors import InvalidArguments, Problem, TokenNotUsable, UsersPhotoError
 from ocp_users_photo.forwarding import Forwarded
@@ -61,7 +62,6 @@ from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply_off_loop
 from ocp_users_photo.prepared import PreparedUpload as PreparedUpload
 from ocp_users_photo.prepared import PrepareOptions as PrepareOptions
 from ocp_users_photo.prepared import Preparing as Preparing
-from ocp_users_photo.prepared import Renew as Renew
 from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots

@@ -30,14 +30,14 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
 
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
-from ocp_users_photo.credentials import ClientCredentials, SlackToken, redactor
+from ocp_users_photo.credentials import ClientCredentials, Renew, SlackToken, redactor
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
@@ -78,8 +78,6 @@ _NOT_REACHED: Final = (
 # Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
 # echoes them, like the token.
 CREDENTIAL_FIELDS: Final = ("client_secret", "code", "refresh_token")
-
-Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
 
 @dataclass(frozen=True)

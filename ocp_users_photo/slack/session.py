@@ -24,7 +24,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, NoReturn
 
-from ocp_users_photo.slack.client import Renew, SlackClient, SlackReply
+from ocp_users_photo.credentials import Renew
+from ocp_users_photo.slack.client import SlackClient, SlackReply
 
 if TYPE_CHECKING:
     from ocp_users_photo.credentials import SlackToken
