@@ -7,6 +7,9 @@ for no more output than the room left under the cap, so a small compressed body 
 expand past it. Any other content coding is refused, stacked codings (``gzip, gzip``)
 among them: httpx's decoders inflate each layer whole, so two layers of gzip turned a
 kilobyte into a gigabyte before any cap was checked, and zstd's into ~60 MB.
+
+A refusal names the codings only when each is a registered content coding: the header
+is the server's text, and one that echoed the token had its first 20 characters quoted.
 """
 
 from __future__ import annotations
@@ -17,6 +20,21 @@ from typing import Final
 __all__ = ["BodyTooLarge", "BoundedBody", "UnreadableBody"]
 
 _ZLIB_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate"})
+# IANA's HTTP Content Coding Registry: the only names a refusal quotes back.
+_REGISTERED_CODINGS: Final = frozenset(
+    {
+        *_ZLIB_CODINGS,
+        "aes128gcm",
+        "br",
+        "compress",
+        "dcb",
+        "dcz",
+        "exi",
+        "pack200-gzip",
+        "x-compress",
+        "zstd",
+    }
+)
 
 
 class BodyTooLarge(Exception):
@@ -81,5 +99,8 @@ def _inflater_for(content_encoding: str) -> zlib._Decompress | None:
     if len(codings) == 1 and codings[0] in _ZLIB_CODINGS:
         # 32 + 15: a gzip or zlib header, told apart by zlib itself.
         return zlib.decompressobj(wbits=32 + zlib.MAX_WBITS)
-    shown = ", ".join(coding[:20] for coding in codings[:3])
-    raise UnreadableBody(f"it is compressed with {shown!r}, which is not decoded here")
+    if not all(coding in _REGISTERED_CODINGS for coding in codings):
+        # The server's own words (it may echo the token there): not repeated.
+        raise UnreadableBody("it is compressed with a coding of no registered name")
+    named = ", ".join(codings[:3]) + (", ..." if len(codings) > 3 else "")
+    raise UnreadableBody(f"it is compressed with {named!r}, which is not decoded here")

@@ -84,6 +84,8 @@ class TestTheTokenComesBackThroughNothingTheServerControls:
             Fault.raw(b"HTTP/1.1 200 OK\r\nno colon here {authorization}\r\n\r\n"),
             Fault.raw(b"HTTP/1.1 999999999 {token}\r\n\r\n"),
             Fault.json({"ok": False, "error": "ratelimited"}, headers={"retry-after": "{token}"}),
+            # Refused as a coding it cannot decode, the refusal once quoting 20 characters of it.
+            Fault.json({"ok": True}, headers={"content-encoding": "{token}"}),
         ],
         ids=[
             "content-type",
@@ -92,6 +94,7 @@ class TestTheTokenComesBackThroughNothingTheServerControls:
             "malformed header line",
             "malformed status line",
             "retry-after",
+            "content-encoding",
         ],
     )
     async def test_nothing_derived_from_the_response_keeps_it(
