@@ -375,6 +375,21 @@ def test_public_addresses_pass(address: str) -> None:
     assert address_refusal(ipaddress.ip_address(address)) is None
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["192.0.0.8", "192.0.0.100", "192.0.0.255", "::ffff:192.0.0.8", "3fff::1", "3fff:fff::1"],
+)
+def test_ranges_older_pythons_call_global_are_refused(address: str) -> None:
+    # IETF protocol assignments (192.0.0.0/24) and IPv6 documentation (3fff::/20) are not
+    # globally reachable; Python 3.11.7's ipaddress called these addresses global.
+    assert address_refusal(ipaddress.ip_address(address)) is not None
+
+
+@pytest.mark.parametrize("address", ["192.0.0.9", "192.0.0.10"])
+def test_the_globally_reachable_anycast_in_192_0_0_0_24_passes(address: str) -> None:
+    assert address_refusal(ipaddress.ip_address(address)) is None
+
+
 def test_the_test_option_opens_loopback_and_nothing_else() -> None:
     for address in ("127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"):
         assert address_refusal(ipaddress.ip_address(address), allow_loopback=True) is None

@@ -14,6 +14,10 @@ socket connects to as IPv4), NAT64 (``64:ff9b::/96``, which a NAT64 gateway
 translates) and 6to4 (``2002::/16``, which relays tunnel to the embedded address).
 Teredo (``2001::/32``) and local-use NAT64 (``64:ff9b:1::/48``) are refused outright:
 they are client tunnels and site-local translations, never an image server's address.
+Two ranges IANA marks not globally reachable are named here, not left to ``ipaddress``,
+whose lists in older Pythons (3.11.7, for one) call them global: 192.0.0.0/24 (IETF
+protocol assignments, but for its two anycast addresses) and 3fff::/20 (documentation,
+RFC 9637).
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ _NAT64_WELL_KNOWN: Final = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL_USE: Final = ipaddress.IPv6Network("64:ff9b:1::/48")
 _TEREDO: Final = ipaddress.IPv6Network("2001::/32")
 _SHARED: Final = ipaddress.IPv4Network("100.64.0.0/10")
+_IETF_PROTOCOL_ASSIGNMENTS: Final = ipaddress.IPv4Network("192.0.0.0/24")
+# The two addresses in it that IANA marks globally reachable (PCP and TURN anycast).
+_GLOBAL_ANYCAST: Final = frozenset(
+    {ipaddress.IPv4Address("192.0.0.9"), ipaddress.IPv4Address("192.0.0.10")}
+)
+_DOCUMENTATION_V6: Final = ipaddress.IPv6Network("3fff::/20")
 
 
 async def system_resolver(host: str, port: int) -> Sequence[str]:
@@ -89,9 +99,18 @@ def _general_refusal(address: IPAddress) -> str | None:
         return "a reserved address"
     if address.is_private:
         return "a private address"
+    if _not_globally_reachable(address):
+        return "an address that is not globally reachable"
     if not address.is_global:
         return "an address that is not globally reachable"
     return None
+
+
+def _not_globally_reachable(address: IPAddress) -> bool:
+    """IANA's not globally reachable ranges that older ``ipaddress`` lists call global."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address in _IETF_PROTOCOL_ASSIGNMENTS and address not in _GLOBAL_ANYCAST
+    return address in _DOCUMENTATION_V6
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
