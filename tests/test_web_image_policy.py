@@ -87,6 +87,11 @@ def test_bad_allow_list_entries_are_refused_saying_what_to_give(entry: str, says
         ("[::1]", "a loopback address"),
         ("::ffff:169.254.169.254", "a link-local address (inside an IPv6 address)"),
         ("203.0.113.9", "a private address"),  # documentation: never a real host
+        # Names RFC 6761 keeps on loopback: accepted once, and every fetch refused.
+        ("localhost", "a name of the loopback address"),
+        ("LocalHost.", "a name of the loopback address"),
+        ("images.localhost", "a name of the loopback address"),
+        (".images.localhost", "a name of the loopback address"),
     ],
 )
 def test_an_internal_address_on_the_allow_list_is_refused_when_given(entry: str, kind: str) -> None:
@@ -98,8 +103,8 @@ def test_an_internal_address_on_the_allow_list_is_refused_when_given(entry: str,
 
 
 def test_the_test_option_lets_loopback_on_the_allow_list_and_nothing_else_inside() -> None:
-    kept = UrlPolicy(allowed_hosts=["127.0.0.1", "::1"], allow_loopback_for_tests=True)
-    assert kept.allowed_hosts == ("127.0.0.1", "::1")
+    kept = UrlPolicy(allowed_hosts=["127.0.0.1", "::1", "localhost"], allow_loopback_for_tests=True)
+    assert kept.allowed_hosts == ("127.0.0.1", "::1", "localhost")
     with pytest.raises(ValueError, match="a private address"):
         UrlPolicy(allowed_hosts=["10.0.0.5"], allow_loopback_for_tests=True)
 
@@ -471,6 +476,10 @@ def test_deflate_and_gzip_are_decoded_and_others_refused() -> None:
         ("https://169.254.169.254/latest/meta-data/", "a link-local address"),
         ("https://10.0.0.5/photo.png", "a private address"),
         ("https://[fe80::1]/photo.png", "a link-local address"),
+        # Loopback too: the allow-list refuses it unless a test's policy opens loopback.
+        ("https://127.0.0.1/photo.png", "a loopback address"),
+        ("https://[::1]/photo.png", "a loopback address"),
+        ("https://localhost/photo.png", "a name of the loopback address (RFC 6761)"),
     ],
 )
 def test_an_internal_address_is_never_offered_as_a_host_to_allow(url: str, kind: str) -> None:
@@ -480,6 +489,15 @@ def test_an_internal_address_is_never_offered_as_a_host_to_allow(url: str, kind:
             check_image_url(url, policy, redirected=redirected)
         assert f", {kind}, which this tool never fetches from" in caught.value.message
         assert "ask whoever runs the tool to add" not in caught.value.message
+
+
+def test_a_slack_reply_naming_localhost_leaves_it_off_the_list() -> None:
+    policy = UrlPolicy.for_slack_image(
+        "https://localhost/x.png", slack_base_url="https://slack.com/api"
+    )
+    assert policy.allowed_hosts == ()
+    with pytest.raises(HostNotAllowed, match=r"loopback address \(RFC 6761\), which this tool"):
+        check_image_url("https://localhost/x.png", policy)
 
 
 def test_a_slack_reply_naming_an_internal_address_is_refused_saying_why() -> None:

@@ -145,7 +145,7 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
 
 
 def _host_message(url: ImageUrl, policy: UrlPolicy, where: str) -> str:
-    internal = _internal_address(url.host)
+    internal = _internal_address(url.host, allow_loopback=policy.allow_loopback_for_tests)
     if internal is not None:
         # Never "ask to allow it": no allow-list entry makes an internal address fetchable.
         return (
@@ -179,9 +179,15 @@ def _refuse_internal_rules(rules: Sequence[HostRule], *, allow_loopback: bool) -
             )
 
 
-def _internal_address(host: str, *, allow_loopback: bool = True) -> str | None:
+def _internal_address(host: str, *, allow_loopback: bool) -> str | None:
     """What kind of internal address ``host`` is ("a link-local address"); None for a name, a
-    public address or (``allow_loopback``, as a test's policy may) loopback."""
+    public address or (``allow_loopback``, as a test's policy may) loopback.
+
+    ``localhost`` and the names under it count as loopback addresses: RFC 6761 has them
+    resolve there (or nowhere), so no fetch from them could ever be let through.
+    """
+    if host == "localhost" or host.endswith(".localhost"):
+        return None if allow_loopback else "a name of the loopback address (RFC 6761)"
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
