@@ -1079,3 +1079,21 @@ class TestWhatAReplyCanPutBeforeAModel:
         assert result["error"] == "missing_scope"
         assert result["needed"] == "[redacted]"
         assert not holds_part_of_the_token(json.dumps(result))
+
+
+# Header values are Latin-1: these are its digits that are not ASCII ones.
+@pytest.mark.parametrize("declared", ["\u00b2", "\u00b9\u00b3"])
+async def test_a_content_length_of_non_ascii_digits_is_no_declared_size(declared: str) -> None:
+    # Both shipped stacks refuse such a header; a caller's own transport may pass it on, and
+    # str.isdigit() says True to it while int() fails: it used to escape as a bare ValueError.
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = [
+            (b"content-length", declared.encode("latin-1")),
+            (b"content-type", b"application/json"),
+        ]
+        return httpx.Response(200, headers=headers, content=json.dumps(success_reply()).encode())
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        tool = UsersSetPhoto(CANARY_TOKEN, client=client, environ={})
+        reply = await tool.call({"image": make_image((600, 600))})
+    assert reply["ok"] is True

@@ -12,7 +12,7 @@ import pytest
 
 from ocp_users_photo import RateLimited, SlackApiError, TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
-from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
+from ocp_users_photo.slack.retry import MAX_RETRY_AFTER, RetryPolicy, retry_after_seconds
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 
 IMAGE = make_image((600, 600))
@@ -186,6 +186,14 @@ def test_retry_after_as_seconds_or_an_http_date() -> None:
     assert retry_after_seconds(httpx.Headers({"Retry-After": "soon"})) is None
     assert retry_after_seconds(httpx.Headers({"Retry-After": "nan"})) is None
     assert retry_after_seconds(httpx.Headers({})) is None
+
+
+def test_a_huge_retry_after_is_read_as_a_day() -> None:
+    # It goes on to a model and a terminal: 1e308 or the year 9999 says no more than a day.
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "1e308"})) == MAX_RETRY_AFTER
+    far = "Fri, 31 Dec 9999 23:59:59 GMT"
+    assert retry_after_seconds(httpx.Headers({"Retry-After": far})) == MAX_RETRY_AFTER
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "86399"})) == 86399
 
 
 def test_backoff_doubles_is_capped_and_jittered() -> None:

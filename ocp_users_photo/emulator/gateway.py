@@ -181,7 +181,7 @@ def _echoed(
 
 def _declared_size(headers: Headers) -> int:
     declared = headers.get("content-length", "")
-    return int(declared) if declared.isdigit() else 0
+    return int(declared) if declared.isascii() and declared.isdigit() else 0
 
 
 def _json_headers() -> tuple[tuple[str, str], ...]:

@@ -33,10 +33,10 @@ def split_host_header(value: str) -> str | None:
         if end == -1:
             return None
         rest = value[end + 1 :]
-        if rest and not (rest.startswith(":") and rest[1:].isdigit()):
+        if rest and not (rest.startswith(":") and rest[1:].isascii() and rest[1:].isdigit()):
             return None
         return value[: end + 1]
     host, colon, port = value.partition(":")
-    if colon and not port.isdigit():
+    if colon and not (port.isascii() and port.isdigit()):
         return None
     return host or None

@@ -365,7 +365,7 @@ class SlackClient:
 
     async def _read_bounded(self, answer: Answer, method: str) -> bytes:
         declared = answer.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_reply_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self._max_reply_bytes:
             raise TransportError(
                 f"Slack's reply declares {declared[:20]} bytes, more than the "
                 f"{self._max_reply_bytes} a {method} reply can need; not read",

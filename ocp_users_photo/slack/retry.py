@@ -7,8 +7,12 @@ import math
 import random
 import time
 from dataclasses import dataclass
+from typing import Final
 
 import httpx
+
+# The longest Retry-After taken as said; a longer one is read as this (one day).
+MAX_RETRY_AFTER: Final = 86400.0
 
 
 @dataclass(frozen=True)
@@ -42,4 +46,6 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
         seconds = moment.timestamp() - time.time()
     if not math.isfinite(seconds):
         return None
-    return max(0.0, seconds)
+    # A server's number goes on to a model and a terminal ("try again in N s"): a day says
+    # all that 1e308 or a date in the year 9999 would, in a figure of a sane size.
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)

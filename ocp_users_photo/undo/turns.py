@@ -77,7 +77,7 @@ def _alive(holder: str) -> bool:
     """Whether a lease's holder may still run: always, unless it was a process here that ended."""
     host, _, rest = holder.partition("|")
     pid_text = rest.partition("|")[0]
-    if host != _HOST or not pid_text.isdigit():
+    if host != _HOST or not (pid_text.isascii() and pid_text.isdigit()):
         return True
     pid = int(pid_text)
     if pid == os.getpid():
