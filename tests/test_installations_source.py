@@ -18,6 +18,7 @@ from slack_sdk.oauth.installation_store.installation_store import InstallationSt
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import SlackApiError, TransportError, UsersSetPhoto
+from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.installations import (
@@ -31,7 +32,9 @@ from ocp_users_photo.installations import (
     TokenRefreshFailed,
     UserTokenMissing,
 )
+from ocp_users_photo.installations.refresh_grant import MAX_LIFETIME, refresh_user_token
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
+from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.tokens import ActingPerson
 from tests import loopback
 from tests.conftest import inject
@@ -281,6 +284,30 @@ async def test_installation_for_gives_the_stored_installation_unrefreshed_or_a_t
             await source.installation_for(BOB)
     finally:
         await source.aclose()
+
+
+async def test_an_absurd_token_lifetime_from_the_refresh_is_saved_as_a_week(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    first = await install(emulator, store, ALICE.user_id)
+    reply = {
+        "ok": True,
+        "token_type": "user",
+        "access_token": "xoxe.xoxp-1-renewed0000000000000000",
+        "refresh_token": "xoxe-1-renewedrefresh00000000000000",
+        "expires_in": 10**400,  # a hostile or broken server's number
+        "scope": "users.profile:write,users.profile:read",
+    }
+    inject(emulator, Fault.json(reply), method="oauth.v2.access")
+    slack = SlackClient(base_url=emulator.base_url, user_agent="test")
+    try:
+        refreshed = await refresh_user_token(
+            slack, ClientCredentials(CLIENT_ID, CLIENT_SECRET), first, ALICE, now=1_000_000.0
+        )
+    finally:
+        await slack.aclose()
+    assert refreshed.user_token == reply["access_token"]
+    assert refreshed.user_token_expires_at == 1_000_000 + MAX_LIFETIME
 
 
 async def test_a_call_cancelled_during_its_refresh_still_saves_the_refreshed_token(

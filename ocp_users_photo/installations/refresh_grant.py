@@ -22,6 +22,8 @@ from ocp_users_photo.tokens import ActingPerson
 REFRESH_METHOD = "oauth.v2.access"
 # Slack's codes are short snake_case words; anything else from a server is not quoted.
 _MAX_CODE_CHARS = 64
+# The longest token lifetime taken as given (a week; Slack's are 12 hours).
+MAX_LIFETIME = 7 * 24 * 3600
 
 
 async def refresh_user_token(
@@ -89,7 +91,9 @@ def _new_tokens(body: Mapping[str, Any]) -> tuple[str, str, int] | str:
         return "no new refresh token in it"
     if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
         return "no lifetime (expires_in) in it"
-    return access_token, refresh_token, expires_in
+    # Slack's are 12 hours. A longer one is taken as a week, not refused: Slack has spent the
+    # old refresh token by now, and 10**400 seconds would go into the store as given.
+    return access_token, refresh_token, min(expires_in, MAX_LIFETIME)
 
 
 def _code_of(error: str) -> str:
