@@ -7,6 +7,8 @@ slack_sdk's SQLite store; every call's token, refresh and photo goes over loopba
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -342,6 +344,40 @@ async def test_a_call_cancelled_during_its_refresh_still_saves_the_refreshed_tok
     assert saved is not None
     assert saved.user_refresh_token != first.user_refresh_token
     assert photo_tokens(emulator) == [saved.user_token]
+
+
+async def test_a_refresh_that_fails_after_its_caller_left_logs_no_unretrieved_error(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The refresh runs on without a cancelled caller; its failure is the next call's to
+    # report, not asyncio's "Task exception was never retrieved" on the host's log.
+    await install(emulator, store, ALICE.user_id)
+    tool = tool_for(refresh_margin=300)
+    alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    clock.offset = LIFETIME - 200
+    slow_refusal = Fault.slack_error("invalid_refresh_token", status_code=200).dripped(8, 0.05)
+    inject(emulator, slow_refusal, method="oauth.v2.access")
+    call = asyncio.create_task(alice.call({"image": portrait()}))
+    for _ in range(1000):  # until the refresh has reached Slack, bounded
+        if refreshes(emulator):
+            break
+        await asyncio.sleep(0.01)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        for _ in range(300):  # until the refresh has failed, bounded
+            await asyncio.sleep(0.01)
+            if not tool.token_source._refreshing:  # type: ignore[attr-defined]
+                break
+        del call
+        gc.collect()
+        await asyncio.sleep(0)
+    assert not any("never retrieved" in record.getMessage() for record in caplog.records)
 
 
 async def test_token_expired_from_slack_refreshes_once_and_retries(

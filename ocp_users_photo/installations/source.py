@@ -167,6 +167,7 @@ class InstallationTokenSource(AsyncClosing):
         refreshing = asyncio.create_task(self._refresh_once(person, seen_token))
         self._refreshing.add(refreshing)
         refreshing.add_done_callback(self._refreshing.discard)
+        refreshing.add_done_callback(_seen)
         return await asyncio.shield(refreshing)
 
     async def _refresh_once(self, person: ActingPerson, seen_token: str) -> Installation:
@@ -264,3 +265,10 @@ def _user_token(installation: Installation) -> str:
     token = installation.user_token
     assert token is not None, "_installation() refuses installations without a user token"
     return token
+
+
+def _seen(task: asyncio.Task[Installation]) -> None:
+    """A refresh that failed after its caller left: the next call meets the failure again, so
+    it is marked seen rather than logged by asyncio as "never retrieved"."""
+    if not task.cancelled():
+        task.exception()
