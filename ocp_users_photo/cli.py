@@ -28,6 +28,7 @@ from ocp_users_photo.errors import (
 )
 from ocp_users_photo.exit_codes import ExitCode, epilog
 from ocp_users_photo.exports import FORMATS, export_tools
+from ocp_users_photo.extras import install_command
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
@@ -215,7 +216,7 @@ def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen:
         module = importlib.import_module(module_name)
     except ImportError as error:
         missing = error.name or module_name
-        hint = f"pip install 'ocp-users-photo[{extra}]'"
+        hint = install_command(extra)
         message = f"this command needs {missing}, which is not installed: {hint}"
         parser.set_defaults(handler=_unavailable(message))
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)

@@ -36,12 +36,13 @@ from ocp_users_photo.exports import (
     mcp_tool,
     run_result_schema,
 )
+from ocp_users_photo.extras import install_command
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.tool import UsersSetPhoto
 
 SERVER_NAME: Final = "ocp-users-photo"
-INSTALL_HINT: Final = "pip install 'ocp-users-photo[mcp]'"
+INSTALL_HINT: Final = install_command("mcp")
 UNEXPECTED_ERROR: Final = "unexpected_error"
 
 logger = logging.getLogger("ocp_users_photo.mcp_server")

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ocp_users_photo.extras import install_command
+
 if TYPE_CHECKING:
     from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 
-_MISSING_EXTRA = (
-    "the slack_emulator fixture needs the emulator extra: pip install 'ocp-users-photo[emulator]'"
+_MISSING_EXTRA = "the slack_emulator fixture needs the emulator extra: " + install_command(
+    "emulator"
 )
 
 

@@ -404,3 +404,23 @@ def test_the_async_stand_in_has_the_real_surface(ocp_agent_library: Any) -> None
     assert [tool.name for tool in stand_in.list_tools("SLACK")] == [
         tool.name for tool in library.list_tools("SLACK")
     ]
+
+
+@pytest.mark.parametrize("door", ["OCPAgent", "register"])
+async def test_a_tool_bound_to_one_person_is_refused_with_the_agents_way_to_bind_one(
+    ocp_agent_library: Any, home: Path, door: str
+) -> None:
+    # An ActingTool as tool= failed with "'ActingTool' object has no attribute
+    # 'keep_previous'", which says nothing about what to do.
+    from ocp_users_photo import OCPAgent
+
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        acting: Any = tool.acting_as(team_id="T0123", user_id="U0456")
+        library_agent = ocp_agent_library.OCPAgent(enable_cache=False)
+        offer = {
+            "OCPAgent": lambda: OCPAgent(enable_cache=False, tool=acting),
+            "register": lambda: register(library_agent, tool=acting),
+        }[door]
+        with pytest.raises(TypeError, match=r"ocp_users_photo\.acting_as\(ActingPerson") as refused:
+            offer()
+        assert "not ActingTool" in str(refused.value)

@@ -38,6 +38,15 @@ class SlackPhotoRoute:
     """Offers and calls one ``UsersSetPhoto`` for an agent."""
 
     def __init__(self, tool: UsersSetPhoto, *, registered_authorization: str | None = None) -> None:
+        if not isinstance(tool, UsersSetPhoto):
+            # An ActingTool here failed deep inside with an AttributeError; the agent's way to
+            # serve a person is the context variable around each call, said here.
+            raise TypeError(
+                f"tool= takes a UsersSetPhoto, not {type(tool).__name__}: give the tool itself "
+                "(tool.acting_as(...) binds one person, which an agent does per call instead) "
+                "and bind the person around each call_tool with "
+                "'with ocp_users_photo.acting_as(ActingPerson(team_id=..., user_id=...)):'"
+            )
         self.tool = tool
         self.restore_tool: UsersRestorePhoto | None = (
             None if tool.keep_previous is False else tool.restore_tool()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from ocp_users_photo.extras import install_command
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.safe_text import shown
 
@@ -18,7 +19,7 @@ def missing_framework(extra: str, error: ModuleNotFoundError) -> ImportError:
     """The ImportError to raise when a framework's package is not installed."""
     return ImportError(
         f"the {extra} extra is not installed ({error.name or extra} is missing): "
-        f"pip install 'ocp-users-photo[{extra}]'"
+        + install_command(extra)
     )
 
 

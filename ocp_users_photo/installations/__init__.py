@@ -17,12 +17,14 @@ per person in a process), ``refresh_locks.py``, ``sqlite_lease.py`` and
 
 from __future__ import annotations
 
+from ocp_users_photo.extras import install_command
+
 try:
     import slack_sdk.oauth.installation_store  # noqa: F401
 except ModuleNotFoundError as missing:  # the extra is not installed
     raise ImportError(
         f"the installations extra is not installed ({missing.name or 'slack_sdk'} is missing): "
-        "pip install 'ocp-users-photo[installations]'"
+        + install_command("installations")
     ) from missing
 
 from ocp_users_photo.installations.errors import (

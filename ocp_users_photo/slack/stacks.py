@@ -31,6 +31,7 @@ from typing import Final, Literal, Protocol
 
 import httpx
 
+from ocp_users_photo.extras import install_command
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.slack.form import FormBody
 
@@ -38,7 +39,7 @@ StackName = Literal["auto", "aiohttp", "httpx"]
 STACK_NAMES: Final = ("auto", "aiohttp", "httpx")
 # Where the settings read the stack from (``settings.py``), named in advice.
 HTTP_STACK_VARIABLE: Final = "OCP_USERS_PHOTO_HTTP_STACK"
-EXTRA_ADVICE: Final = "install the fast extra: pip install -U 'ocp-users-photo[fast]'"
+EXTRA_ADVICE: Final = "install the fast extra: " + install_command("fast", upgrade=True)
 # The first aiohttp that bounds how many header lines a reply may have (max_headers).
 AIOHTTP_MINIMUM: Final = (3, 13, 4)
 # At most this many header lines in a reply (aiohttp's own default since 3.13.4; each at

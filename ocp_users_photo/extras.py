@@ -1,0 +1,17 @@
+"""How every message says to install an optional extra.
+
+The package is not on the package index yet, so ``pip install 'ocp-users-photo[mcp]'``
+alone finds nothing there (or, worse, a package someone else published under the name):
+the advice names the clone's form first, and the index's for once it is published.
+"""
+
+from __future__ import annotations
+
+
+def install_command(extra: str, *, upgrade: bool = False) -> str:
+    """The pip command that installs ``extra``, from a clone and from the package index."""
+    pip = "pip install -U" if upgrade else "pip install"
+    return (
+        f"{pip} '.[{extra}]' in a clone of the repository "
+        f"(once the package is on the index: {pip} 'ocp-users-photo[{extra}]')"
+    )

@@ -1,0 +1,17 @@
+"""The package says it is typed (PEP 561): a caller's mypy reads its hints only with py.typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ocp_users_photo
+
+PACKAGE = Path(ocp_users_photo.__file__).parent
+PYPROJECT = PACKAGE.parent / "pyproject.toml"
+
+
+def test_the_package_carries_the_py_typed_marker() -> None:
+    # Without it, `mypy --strict` on code importing ocp_users_photo stops at the import:
+    # "module is installed, but missing library stubs or py.typed marker".
+    assert '"Typing :: Typed"' in PYPROJECT.read_text(encoding="utf-8")
+    assert (PACKAGE / "py.typed").is_file()
