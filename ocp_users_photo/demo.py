@@ -134,7 +134,8 @@ def draw_portrait(path: Path) -> None:
 
 async def _profile(base_url: str) -> dict[str, Any]:
     # trust_env=False: the emulator is on loopback, over plain http; an environment proxy
-    # would read the Authorization header (../shared/DEFAULTS.md), and cannot reach it anyway.
+    # would read the Authorization header (the defaults by door in settings.py), and cannot
+    # reach it anyway.
     async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
         answer = await client.get(
             f"{base_url}/users.profile.get", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}

@@ -1,7 +1,7 @@
 """``ocp-users-photo mcp`` (and ``python -m ocp_users_photo.mcp_server``): the command that
 starts the MCP server (mcp_server.py) from its options.
 
-It makes the tool as a model door (../shared/DEFAULTS.md: image paths inside
+It makes the tool as a model door (the defaults by door in settings.py: image paths inside
 ``--image-root``, the token from the environment only, the replaced photo kept in
 ``--history``), says at start in the host's log what would make every call fail,
 and logs to stderr through a formatter that removes the token.

@@ -8,12 +8,11 @@ schemas, verbatim. A call returns what ``UsersSetPhoto.run`` (or the undo's
 ``UsersRestorePhoto.run``) returns, as structured content and as a text block
 holding the same JSON; a failure sets ``isError`` so the model can read the error
 object and correct its call. Each photo a change replaces is kept first (a model
-door: ../shared/DEFAULTS.md), in ``--history PATH`` or the default history file, and
-a change whose photo cannot be kept is refused, unless ``--no-keep-previous``; then
-usersRestorePhoto is not offered either. The
-Slack token comes from the server's environment (SLACK_USER_TOKEN or
-SLACK_TOKEN) and never from a call, and image paths must lie inside the
-``--image-root`` folders (the command and its options: mcp_command.py). The ``mcp``
+door: the defaults by door in settings.py), in ``--history PATH`` or the default history
+file, and a change whose photo cannot be kept is refused, unless ``--no-keep-previous``;
+then usersRestorePhoto is not offered either. The Slack token comes from the server's
+environment (SLACK_USER_TOKEN or SLACK_TOKEN) and never from a call, and image paths must
+lie inside the ``--image-root`` folders (the command and its options: mcp_command.py). The ``mcp``
 package is imported only when the server starts, so the rest of this package works
 without the ``[mcp]`` extra.
 """

@@ -2,8 +2,8 @@
 
 The photo it replaces is kept for ``ocp-users-photo undo`` when the token has
 users.profile:read; when it has not, the photo is set anyway and a warning on stderr
-says it was not kept and how to fix that (../shared/DEFAULTS.md). ``--no-keep-previous``
-keeps nothing.
+says it was not kept and how to fix that (the defaults by door in settings.py).
+``--no-keep-previous`` keeps nothing.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``Settings.from_environment(environ)`` reads what the environment says (the token
 variables, ``SLACK_API_URL``, proxy variables, ``OCP_USERS_PHOTO_HTTP_STACK``); every
 front end (the Python API, the model doors, the command line) starts from it and
-overrides fields, and the defaults that differ by door (../shared/DEFAULTS.md) are
+overrides fields, and the defaults that differ by door (the product's policy for every door) are
 decided here:
 
     setting            Python call/prepare        model doors                CLI set

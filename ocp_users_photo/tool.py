@@ -8,7 +8,7 @@ call's observers, and keeps the tool's configuration. What ``prepare`` gives and
 
 Keeping the replaced photo (undo) is an observer, ``undo.keeper.PhotoKeeper``, that
 this tool adds to a change when ``keep_previous`` and the door say so
-(../shared/DEFAULTS.md); the tool gives every observer a ``SlackSession`` that calls
+(the defaults by door in settings.py); the tool gives every observer a ``SlackSession`` that calls
 Slack's read methods with the change's token without showing it. ``undo``,
 ``restore`` and ``history`` are in ``undo/restore.py``.
 """
@@ -162,7 +162,7 @@ class UsersSetPhoto(AsyncClosing):
         self.fit: Fit = fit
         self.image_roots: tuple[Path, ...] | None = resolve_roots(image_roots)
         # A model door (run(), agents, MCP) without roots reads the working directory only
-        # (never / or the home folder): ../shared/DEFAULTS.md.
+        # (never / or the home folder): the defaults by door in settings.py.
         self.model_image_roots = door_image_roots("model", image_roots)
         self.limits = limits
         self.timeout = float(timeout)

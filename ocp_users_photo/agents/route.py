@@ -7,7 +7,7 @@ in the agent's history. ``register(agent)`` and the project's ``OCPAgent`` both
 delegate to it. usersRestorePhoto, the undo, is offered and called the same way,
 beside it, unless the tool's keeping is off (``keep_previous=False``).
 
-An agent's ``call_tool`` is a model door (../shared/DEFAULTS.md): its arguments are
+An agent's ``call_tool`` is a model door (the defaults by door in settings.py): its arguments are
 a model's, so they may not carry a token; the token comes from the call's headers,
 then the headers given to ``register_api('slack')``, then the tool's configuration.
 """

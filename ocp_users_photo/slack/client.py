@@ -118,7 +118,7 @@ class SlackClient:
         http_stack: StackName = "auto",
     ) -> None:
         if proxy is not None and not base_url.lower().startswith("https://"):
-            # ../shared/DEFAULTS.md: only an https tunnel keeps the token from the proxy.
+            # Only an https tunnel keeps the token from the proxy (settings.py's defaults).
             raise ValueError(
                 "a proxy is used for an https base_url only: over plain http it would read "
                 "the token in the Authorization header; leave proxy unset"

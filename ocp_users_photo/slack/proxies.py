@@ -1,7 +1,7 @@
 """Which proxy Slack API calls go through: an https tunnel from the environment, or none.
 
-../shared/DEFAULTS.md: environment proxies are used for ``https`` only, where the proxy
-sees a CONNECT tunnel and never the token; a plain-``http`` base URL (a loopback
+As settings.py's defaults say, environment proxies are used for ``https`` only, where the
+proxy sees a CONNECT tunnel and never the token; a plain-``http`` base URL (a loopback
 emulator) never goes through a proxy, since the proxy would read the Authorization
 header. The variables come from the same environment as everything else (``environ=``
 included), and ``NO_PROXY`` is honoured. The proxy URL chosen is checked when the settings

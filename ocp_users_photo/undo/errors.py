@@ -43,7 +43,7 @@ class KeepingImpossible(UsersPhotoError):
         self.reason = reason
         self.fix = fix
         # True when the token lacks users.profile:read: the one case the command line
-        # sets the photo anyway, with a warning (../shared/DEFAULTS.md).
+        # sets the photo anyway, with a warning (the defaults by door in settings.py).
         self.needs_read_scope = needs_read_scope
         super().__init__(
             f"the photo was not changed, because the one shown now could not be kept for "

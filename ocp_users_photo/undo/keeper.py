@@ -11,7 +11,7 @@ have happened", exactly what a crash between keeping and sending leaves too. A c
 cancelled while its entry is being written was never sent: the entry, once written, is
 removed, so cancelled calls do not push real photos out of the history.
 
-When the photo cannot be kept, ``mode`` decides (../shared/DEFAULTS.md):
+When the photo cannot be kept, ``mode`` decides (the defaults by door in settings.py):
 ``"required"`` refuses the change (``KeepingImpossible`` or ``HistoryUnavailable``,
 saying what to do); ``"if_readable"`` (the command line) lets the change go ahead
 when the only problem is a token without users.profile:read, with a warning logged
