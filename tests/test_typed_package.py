@@ -7,7 +7,9 @@ from pathlib import Path
 import ocp_users_photo
 
 PACKAGE = Path(ocp_users_photo.__file__).parent
-PYPROJECT = PACKAGE.parent / "pyproject.toml"
+# The installed package (in CI a wheel in site-packages, so this checks what ships) and the
+# repository's pyproject.toml, beside tests/.
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def test_the_package_carries_the_py_typed_marker() -> None:
