@@ -19,7 +19,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import SlackApiError, TransportError, UsersSetPhoto
+from ocp_users_photo import ActingTool, SlackApiError, TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
@@ -115,6 +115,18 @@ async def tool_for(
     for source, tool in made:
         await tool.aclose()
         await source.aclose()
+
+
+async def cancelled_while_refreshing(emulator: RunningEmulator, tool: ActingTool) -> None:
+    """A call cancelled once its token refresh has reached Slack (the refresh goes on)."""
+    call = asyncio.create_task(tool.call({"image": portrait()}))
+    for _ in range(1000):  # until the refresh has reached Slack, bounded
+        if refreshes(emulator):
+            break
+        await asyncio.sleep(0.01)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
 
 
 async def test_each_person_gets_their_own_photo_with_their_own_token(
@@ -325,14 +337,7 @@ async def test_a_call_cancelled_during_its_refresh_still_saves_the_refreshed_tok
     alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
     clock.offset = LIFETIME - 200
     inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
-    call = asyncio.create_task(alice.call({"image": portrait()}))
-    for _ in range(1000):  # until the refresh has reached Slack, bounded
-        if refreshes(emulator):
-            break
-        await asyncio.sleep(0.01)
-    call.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await call
+    await cancelled_while_refreshing(emulator, alice)
 
     # The refresh goes on without its caller: the next call waits for it and uses what it
     # saved. (Abandoned, it would leave this call to refresh again, or to find the refresh
@@ -361,20 +366,12 @@ async def test_a_refresh_that_fails_after_its_caller_left_logs_no_unretrieved_er
     clock.offset = LIFETIME - 200
     slow_refusal = Fault.slack_error("invalid_refresh_token", status_code=200).dripped(8, 0.05)
     inject(emulator, slow_refusal, method="oauth.v2.access")
-    call = asyncio.create_task(alice.call({"image": portrait()}))
-    for _ in range(1000):  # until the refresh has reached Slack, bounded
-        if refreshes(emulator):
-            break
-        await asyncio.sleep(0.01)
-    call.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await call
+    await cancelled_while_refreshing(emulator, alice)
     with caplog.at_level(logging.ERROR, logger="asyncio"):
         for _ in range(300):  # until the refresh has failed, bounded
             await asyncio.sleep(0.01)
             if not tool.token_source._refreshing:  # type: ignore[attr-defined]
                 break
-        del call
         gc.collect()
         await asyncio.sleep(0)
     assert not any("never retrieved" in record.getMessage() for record in caplog.records)
