@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto, register
+from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.errors import Problem
+from ocp_users_photo.tokens import ActingPerson, acting_as
 from tests.conftest import CANARY_TOKEN, make_image
 
 OPENAPI = Path(__file__).parent / "data" / "slack-openapi-users-photo.json"
@@ -406,21 +409,63 @@ def test_the_async_stand_in_has_the_real_surface(ocp_agent_library: Any) -> None
     ]
 
 
+ALICE_TOKEN = "xoxp-7777777777-alice-own-token"
+BOB_TOKEN = "xoxp-8888888888-bob-own-token"
+
+
+class PerPersonTokens:
+    """A token source with one token per person, as installation stores give (TokenSource)."""
+
+    description = "one token per person"
+
+    def __init__(self) -> None:
+        self.tokens = {"UALICE0001": ALICE_TOKEN, "UBOB000002": BOB_TOKEN}
+
+    async def token_for(self, person: ActingPerson | None) -> SlackToken:
+        if person is None:
+            raise InvalidArguments([Problem("$.token", "no person is bound to this call")])
+        return SlackToken(self.tokens[person.user_id])
+
+    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
+        return None
+
+
 @pytest.mark.parametrize("door", ["OCPAgent", "register"])
-async def test_a_tool_bound_to_one_person_is_refused_with_the_agents_way_to_bind_one(
-    ocp_agent_library: Any, home: Path, door: str
+async def test_an_agent_given_a_tool_bound_to_one_person_acts_for_that_person(
+    ocp_agent_library: Any, slack_emulator: RunningEmulator, home: Path, door: str
 ) -> None:
-    # An ActingTool as tool= failed with "'ActingTool' object has no attribute
-    # 'keep_previous'", which says nothing about what to do.
+    # One agent per conversation, made with tool.acting_as(...): it used to fail with
+    # "'ActingTool' object has no attribute 'keep_previous'".
     from ocp_users_photo import OCPAgent
 
-    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
-        acting: Any = tool.acting_as(team_id="T0123", user_id="U0456")
-        library_agent = ocp_agent_library.OCPAgent(enable_cache=False)
-        offer = {
-            "OCPAgent": lambda: OCPAgent(enable_cache=False, tool=acting),
-            "register": lambda: register(library_agent, tool=acting),
-        }[door]
-        with pytest.raises(TypeError, match=r"ocp_users_photo\.acting_as\(ActingPerson") as refused:
-            offer()
-        assert "not ActingTool" in str(refused.value)
+    async with UsersSetPhoto(
+        PerPersonTokens(), base_url=slack_emulator.base_url, environ={}, keep_previous=False
+    ) as tool:
+        alice = tool.acting_as(team_id="T0EMULATOR", user_id="UALICE0001")
+        if door == "OCPAgent":
+            agent: Any = OCPAgent(enable_cache=False, tool=alice)
+            assert agent.photo_tool is tool
+        else:
+            agent = ocp_agent_library.OCPAgent(enable_cache=False)
+            assert register(agent, tool=alice) is tool
+        result = await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert result["ok"] is True
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {ALICE_TOKEN}"
+        # The host binding another person around the call does not move a bound agent.
+        with acting_as(ActingPerson(team_id="T0EMULATOR", user_id="UBOB000002")):
+            await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {ALICE_TOKEN}"
+        # The plain tool still serves whoever is bound around its calls.
+        with acting_as(ActingPerson(team_id="T0EMULATOR", user_id="UBOB000002")):
+            await tool.call({"image": "me.png"})
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {BOB_TOKEN}"
+        if door == "OCPAgent":
+            await agent.aclose()
+
+
+def test_a_tool_that_is_no_users_set_photo_is_refused_naming_what_to_give(
+    ocp_agent_library: Any, home: Path
+) -> None:
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    with pytest.raises(TypeError, match=r"takes a UsersSetPhoto .*not str"):
+        register(agent, tool="xoxp-not-a-tool")  # type: ignore[arg-type]

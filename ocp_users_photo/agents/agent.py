@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar
 
 import anyio.to_thread
 
+from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.closing import AsyncClosing
@@ -61,7 +62,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         registry_url: str | None = None,
         enable_cache: bool = True,
         *,
-        tool: UsersSetPhoto | None = None,
+        tool: UsersSetPhoto | ActingTool | None = None,
         **tool_options: Any,
     ) -> None:
         super().__init__(
@@ -80,8 +81,8 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         if tool is None:
             tool_options.setdefault("image_roots", door_image_roots("model", None))
             tool = UsersSetPhoto(**tool_options)
-        self.photo_tool = tool
         self._photo_route = SlackPhotoRoute(tool)
+        self.photo_tool: UsersSetPhoto = self._photo_route.tool
         self._library_lock = threading.Lock()
         self._photo_route.offer(self)
 

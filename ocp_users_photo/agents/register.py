@@ -26,6 +26,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
+from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.settings import door_image_roots
@@ -36,7 +37,7 @@ _NEEDED: Final = ("known_apis", "call_tool", "register_api")
 
 
 def register(
-    agent: Any | None = None, tool: UsersSetPhoto | None = None, **tool_options: Any
+    agent: Any | None = None, tool: UsersSetPhoto | ActingTool | None = None, **tool_options: Any
 ) -> UsersSetPhoto:
     """Offer usersSetPhoto on ``agent`` (if any) and return the tool behind it.
 
@@ -50,7 +51,7 @@ def register(
         tool_options.setdefault("image_roots", door_image_roots("model", None))
         tool = UsersSetPhoto(**tool_options)
     if agent is None:
-        return tool
+        return tool.tool if isinstance(tool, ActingTool) else tool
     missing = [name for name in _NEEDED if not hasattr(agent, name)]
     if missing:
         raise TypeError(
@@ -66,7 +67,7 @@ def register(
     route.offer(agent)
     if previous is None:
         _intercept(agent)
-    return tool
+    return route.tool
 
 
 def route_of(agent: Any) -> SlackPhotoRoute:

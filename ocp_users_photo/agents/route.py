@@ -10,6 +10,8 @@ beside it, unless the tool's keeping is off (``keep_previous=False``).
 An agent's ``call_tool`` is a model door (the defaults by door in settings.py): its arguments are
 a model's, so they may not carry a token; the token comes from the call's headers,
 then the headers given to ``register_api('slack')``, then the tool's configuration.
+A tool bound to one person (``tool.acting_as(...)``) makes every call through the agent
+that person's, as the bound tool's own calls are.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import functools
 from collections.abc import Generator, Mapping
 from typing import Any
 
+from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import (
     API_NAME,
     is_slack,
@@ -27,6 +30,7 @@ from ocp_users_photo.agents.definitions import (
 from ocp_users_photo.agents.headers import authorization_of, token_override
 from ocp_users_photo.agents.history import HistoryObserver
 from ocp_users_photo.spec import companion_spec
+from ocp_users_photo.tokens import ActingPerson, acting_as
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
@@ -37,15 +41,19 @@ _REGISTER_ORIGIN = "register_api('slack', headers=...)"
 class SlackPhotoRoute:
     """Offers and calls one ``UsersSetPhoto`` for an agent."""
 
-    def __init__(self, tool: UsersSetPhoto, *, registered_authorization: str | None = None) -> None:
+    def __init__(
+        self, tool: UsersSetPhoto | ActingTool, *, registered_authorization: str | None = None
+    ) -> None:
+        # A tool bound to one person: the agent's calls are that person's (an agent made
+        # per conversation); the plain tool serves whoever the host binds around each call.
+        self.person: ActingPerson | None = None
+        if isinstance(tool, ActingTool):
+            self.person = tool.person
+            tool = tool.tool
         if not isinstance(tool, UsersSetPhoto):
-            # An ActingTool here failed deep inside with an AttributeError; the agent's way to
-            # serve a person is the context variable around each call, said here.
             raise TypeError(
-                f"tool= takes a UsersSetPhoto, not {type(tool).__name__}: give the tool itself "
-                "(tool.acting_as(...) binds one person, which an agent does per call instead) "
-                "and bind the person around each call_tool with "
-                "'with ocp_users_photo.acting_as(ActingPerson(team_id=..., user_id=...)):'"
+                f"tool= takes a UsersSetPhoto (or one bound to a person with "
+                f"tool.acting_as(...)), not {type(tool).__name__}"
             )
         self.tool = tool
         self.restore_tool: UsersRestorePhoto | None = (
@@ -126,6 +134,18 @@ class SlackPhotoRoute:
         ``tool_name`` usersRestorePhoto runs the undo: the list of kept photos, or the one
         put back; a failure raises, as usersSetPhoto's do.
         """
+        if self.person is None:
+            return await self._call(agent, parameters, headers, tool_name)
+        with acting_as(self.person):
+            return await self._call(agent, parameters, headers, tool_name)
+
+    async def _call(
+        self,
+        agent: Any,
+        parameters: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        tool_name: str | None,
+    ) -> dict[str, Any]:
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
         call_authorization = authorization_of(headers)
         if call_authorization is not None:
