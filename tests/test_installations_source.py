@@ -124,6 +124,10 @@ async def cancelled_while_refreshing(emulator: RunningEmulator, tool: ActingTool
         if refreshes(emulator):
             break
         await asyncio.sleep(0.01)
+    # Else the call would be cancelled before its refresh, and the test would not show
+    # what a cancellation during one does.
+    assert refreshes(emulator) == 1, "the refresh reached Slack before the cancellation"
+    assert not call.done()
     call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
@@ -374,6 +378,8 @@ async def test_a_refresh_that_fails_after_its_caller_left_logs_no_unretrieved_er
                 break
         gc.collect()
         await asyncio.sleep(0)
+    # Else the refresh would still be under way, and no failure yet to leave unretrieved.
+    assert not tool.token_source._refreshing, "the refresh failed"  # type: ignore[attr-defined]
     assert not any("never retrieved" in record.getMessage() for record in caplog.records)
 
 
