@@ -211,6 +211,9 @@ async def test_agents_sharing_a_tool_leave_it_open_for_each_others_calls(
             if len(slack_emulator.requests.for_path("/api/users.setPhoto")) == 2:
                 break
             await asyncio.sleep(0.01)
+        # Else the other agent would close before the call it must not close under.
+        assert len(slack_emulator.requests.for_path("/api/users.setPhoto")) == 2
+        assert not in_flight.done()
         await ending.aclose()
         reply = await in_flight
         assert reply["ok"] is True
