@@ -46,6 +46,7 @@ from ocp_users_photo.web_image import (
 )
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.loopback import (
+    Answer,
     LoopbackServer,
     chunked,
     drip,
@@ -480,11 +481,24 @@ async def test_a_content_coding_other_than_gzip_is_refused(
     assert "'br'" in error.message
 
 
-async def test_a_slow_body_ends_at_the_total_deadline(
-    host: LoopbackServer, client_tls: ssl.SSLContext
+async def endless_interim_answers(writer: asyncio.StreamWriter) -> None:
+    """``100 Continue`` every 20 ms, a thousand times: httpcore reads past 1xx answers."""
+    for _ in range(1000):
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [drip(PNG[:100], 0.05), endless_interim_answers],
+    ids=["slow body", "endless interim answers"],
+)
+async def test_an_answer_that_never_ends_ends_at_the_total_deadline(
+    host: LoopbackServer, client_tls: ssl.SSLContext, answer: Answer
 ) -> None:
-    # Each byte comes well within the read timeout; only the total deadline ends it.
-    host.on("/slow.png", drip(PNG[:100], 0.05))
+    # Each piece comes well within the read timeout; only the total deadline ends it.
+    host.on("/slow.png", answer)
     policy = loopback_policy(total_timeout=0.5, read_timeout=5.0)
     error = await refusal(FetchTimedOut, host.url("/slow.png"), policy, client_tls)
     assert "0.5 s" in error.message
@@ -498,22 +512,6 @@ async def test_a_host_that_never_answers_ends_at_the_read_timeout(
     policy = loopback_policy(read_timeout=0.3, total_timeout=20.0)
     error = await refusal(FetchTimedOut, host.url("/silent.png"), policy, client_tls)
     assert "0.3 s" in error.message
-
-
-async def test_endless_interim_answers_end_at_the_total_deadline(
-    host: LoopbackServer, client_tls: ssl.SSLContext
-) -> None:
-    # httpcore reads past 1xx answers: each comes well within the read timeout.
-    async def interim(writer: asyncio.StreamWriter) -> None:
-        for _ in range(1000):
-            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            await writer.drain()
-            await asyncio.sleep(0.02)
-
-    host.on("/interim.png", interim)
-    policy = loopback_policy(total_timeout=0.5, read_timeout=5.0)
-    error = await refusal(FetchTimedOut, host.url("/interim.png"), policy, client_tls)
-    assert "0.5 s" in error.message
 
 
 async def test_a_switch_of_protocols_is_no_image(
