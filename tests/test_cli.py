@@ -230,7 +230,7 @@ def test_help_lists_every_exit_code() -> None:
         assert f"{int(code)} {short}" in listed
 
 
-def test_exit_codes_are_what_the_readme_documents() -> None:
+def test_exit_code_numbers_do_not_move() -> None:
     # The numbers are the interface scripts rely on: none may move.
     assert {code.name: int(code) for code in ExitCode} == {
         "OK": 0,

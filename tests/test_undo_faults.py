@@ -361,7 +361,7 @@ async def test_a_turn_cancelled_while_its_lease_is_being_taken_gives_the_lease_b
     await history.entries(owner)  # the file exists
     history.pause_next = True
     taking = asyncio.create_task(history.turn(owner))
-    await history.started.wait()
+    await asyncio.wait_for(history.started.wait(), 10)
     taking.cancel()
     history.go.set()
     with pytest.raises(asyncio.CancelledError):
