@@ -12,7 +12,7 @@ import base64
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, NoReturn
 
-from ocp_users_photo.errors import Problem
+from ocp_users_photo.errors import TOKEN_PATH, Problem
 from ocp_users_photo.safe_text import REDACTED
 from ocp_users_photo.token_kinds import TokenKind, token_kind
 
@@ -135,7 +135,7 @@ def check_token(value: object, *, origin: str) -> tuple[SlackToken | None, list[
 
 def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, list[Problem]]:
     """A well-formed Slack token of any kind, or why the value is not one."""
-    path = "$.token"
+    path = TOKEN_PATH
     if not isinstance(value, str):
         return None, [
             Problem(path, f"the token from {origin} must be text, not {type(value).__name__}")
@@ -164,7 +164,7 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
 
 def user_token_problem(token: SlackToken, *, origin: str) -> Problem | None:
     """Why ``token`` cannot change a person's photo (a bot or app token); None if it can."""
-    path = "$.token"
+    path = TOKEN_PATH
     if token.kind == "bot":
         return Problem(
             path,

@@ -49,6 +49,8 @@ MAX_FIELD_CHARS: Final = 200
 MAX_WARNINGS: Final = 10
 # Where a Problem with the image argument points (every image check's problems say this).
 IMAGE_PATH: Final = "$.image"
+# Where a token problem is filed: an argument only the Python API takes, else the host's.
+TOKEN_PATH: Final = "$.token"  # noqa: S105 (a JSON path, not a secret)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,23 @@ class TokenNotUsable(InvalidArguments):
     """
 
     code = "token_not_usable"
+
+    def __init__(
+        self, problems: Sequence[Problem], *, refused: str = "usersSetPhoto was not called"
+    ) -> None:
+        super().__init__(problems, refused=refused)
+        # The token is the host's setting, not an argument: said first, as what it is.
+        about_token = [problem.message for problem in self.problems if problem.path == TOKEN_PATH]
+        if not about_token:
+            return
+        others = [problem for problem in self.problems if problem.path != TOKEN_PATH]
+        text = f"{refused}: the Slack token cannot be used: {'; '.join(about_token)}"
+        if others:
+            noun = "problem" if len(others) == 1 else "problems"
+            listed = "; ".join(str(problem) for problem in others)
+            text += f"; also {len(others)} {noun} with the arguments: {listed}"
+        self.message = text
+        self.args = (text,)
 
 
 class SlackApiError(UsersPhotoError):

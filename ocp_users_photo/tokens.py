@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
 from ocp_users_photo.credentials import SlackToken, check_token_text
-from ocp_users_photo.errors import InvalidArguments, Problem
+from ocp_users_photo.errors import TOKEN_PATH, InvalidArguments, Problem
 from ocp_users_photo.spec import is_web_uri
 
 TOKEN_VARIABLES: Final = ("SLACK_USER_TOKEN", "SLACK_TOKEN")
@@ -143,7 +143,7 @@ class NoToken:
         return "None"
 
     async def token_for(self, person: ActingPerson | None) -> SlackToken:
-        raise InvalidArguments([Problem("$.token", self._hint)])
+        raise InvalidArguments([Problem(TOKEN_PATH, self._hint)])
 
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
         return None

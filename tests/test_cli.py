@@ -170,6 +170,23 @@ def test_a_missing_file(slack_emulator: RunningEmulator, tmp_path: Path) -> None
     assert "no file at" in done.stderr
 
 
+def test_a_token_that_cannot_be_used_is_named_as_the_hosts_not_an_argument(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # The token is a setting (an environment variable), not one of the command's
+    # arguments: the line says so first, then what is wrong with the arguments.
+    done = cli("set", str(tmp_path / "nope.png"), env={"SLACK_API_URL": slack_emulator.base_url})
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(
+        "ocp-users-photo: usersSetPhoto was not called: the Slack token cannot be used: "
+        "no Slack token: set SLACK_USER_TOKEN"
+    )
+    assert "; also 1 problem with the arguments: $.image: no file at" in line
+    assert "$.token" not in line
+    assert photo_requests(slack_emulator) == []
+
+
 @pytest.mark.parametrize(
     ("answers", "code", "says"),
     [

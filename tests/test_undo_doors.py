@@ -372,13 +372,21 @@ async def test_without_a_token_each_refusal_names_what_was_not_done(
             await tool.whoami()
         listed_by_model = await tool.restore_tool().run({})
         restored_by_model = await tool.restore_tool().run({"entry": 1})
-    assert listing.value.message.startswith("the kept photos were not listed, 1 problem")
-    assert undoing.value.message.startswith("nothing was put back, 1 problem")
-    assert restoring.value.message.startswith("nothing was put back, 1 problem")
-    assert asking.value.message.startswith("auth.test was not called, 1 problem")
+    assert listing.value.message.startswith(
+        "the kept photos were not listed: the Slack token cannot be used: no Slack token"
+    )
+    assert undoing.value.message.startswith(
+        "nothing was put back: the Slack token cannot be used: "
+    )
+    assert restoring.value.message.startswith("nothing was put back: the Slack token cannot")
+    assert asking.value.message.startswith(
+        "auth.test was not called: the Slack token cannot be used: "
+    )
     for refused in (listing, undoing, restoring, asking):
         assert [problem.path for problem in refused.value.problems] == ["$.token"]
     for result in (listed_by_model, restored_by_model):
         assert result["error"] == "token_not_usable"  # the host's to fix, not the model's
-        assert result["message"].startswith("usersRestorePhoto was not called, 1 problem")
+        assert result["message"].startswith(
+            "usersRestorePhoto was not called: the Slack token cannot"
+        )
     assert not emulator.requests.for_path("/api/auth.test")

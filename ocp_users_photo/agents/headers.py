@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from ocp_users_photo.errors import Problem
+from ocp_users_photo.errors import TOKEN_PATH, Problem
 from ocp_users_photo.prepared import TokenOverride
 
 _BEARER: Final = re.compile(r"Bearer ([^\s]+)")
@@ -40,7 +40,7 @@ def token_override(authorization: str | None, *, origin: str) -> TokenOverride |
             value="",
             origin=origin,
             problem=Problem(
-                "$.token",
+                TOKEN_PATH,
                 f"the Authorization header of {origin} is not a Slack token in the form "
                 "'Bearer xoxp-...': give headers={'Authorization': 'Bearer xoxp-...'} with "
                 "the user token of the person whose photo is set",
