@@ -142,11 +142,13 @@ def thaw(value: Any) -> Any:
     return copy.copy(value)
 
 
+# The longest http(s) URI passed on to a model or a terminal: a reply's image URLs, and
+# an install page (tokens.install_page).
+MAX_WEB_URI_CHARS: Final = 2048
+_WEB_SCHEME = re.compile(r"(?i)https?://")
 # An http(s) URL of unreserved and sub-delimiter characters only (no "%", no "[", no
 # userinfo): every string it matches is a URI by RFC 3986's grammar, so the full check,
 # about 2 us each, runs only for the others. It answers exactly as the full check.
-_WEB_SCHEME = re.compile(r"(?i)https?://")
-MAX_IMAGE_URL_CHARS: Final = 2048
 _PLAIN_HTTP_URL = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?"
 )
@@ -158,11 +160,11 @@ def is_web_uri(value: object) -> bool:
 
     Stricter than JSON Schema's ``uri``, on purpose: an image URL a client may open or
     show is http or https, never ``javascript:``, ``file:`` or ``data:``, and at most
-    MAX_IMAGE_URL_CHARS long (Slack's are ~100; a reply is shown to a model and a terminal).
+    MAX_WEB_URI_CHARS long (Slack's are ~100; a reply is shown to a model and a terminal).
     """
     if not isinstance(value, str):
         return True  # the schema's "type" says what a non-string is
-    if len(value) > MAX_IMAGE_URL_CHARS:
+    if len(value) > MAX_WEB_URI_CHARS:
         return False
     if _PLAIN_HTTP_URL.fullmatch(value):
         return True

@@ -316,20 +316,23 @@ async def test_a_change_cancelled_while_its_entry_is_written_leaves_no_entry(
     cancellation, is removed, so cancelled calls do not push real photos out."""
     await a_custom_photo(emulator)
     history = KeepPausingHistory(history_file)
-    async with tool_for(emulator, history, keep_previous=True) as tool:
-        task = asyncio.create_task(tool.call({"image": RED}))
-        await asyncio.wait_for(history.writing.wait(), 10)
-        task.cancel()
+    try:
+        async with tool_for(emulator, history, keep_previous=True) as tool:
+            task = asyncio.create_task(tool.call({"image": RED}))
+            await asyncio.wait_for(history.writing.wait(), 10)
+            task.cancel()
+            history.go.set()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # The removal runs in a task of its own; the person's next change waits for it.
+            await asyncio.wait_for(tool.call({"image": GREEN}), 10)
+            (entry,) = await tool.history()
+    finally:  # a failed step above must not leave the worker waiting or the file open
         history.go.set()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        # The removal runs in a task of its own; the person's next change waits for it.
-        await asyncio.wait_for(tool.call({"image": GREEN}), 10)
-        (entry,) = await tool.history()
+        history.close()
     assert entry.status == "changed"
     assert set_photo_requests(emulator) == 2  # a_custom_photo's, then GREEN's: RED never went
     assert rows(history_file, "SELECT COUNT(*) FROM photos") == [(1,)]
-    history.close()
 
 
 class PausingHistory(PhotoHistory):
@@ -358,19 +361,22 @@ async def test_a_turn_cancelled_while_its_lease_is_being_taken_gives_the_lease_b
     until the lease runs out (180 s)."""
     history = PausingHistory(history_file)
     owner = HistoryOwner("T1", "U1")
-    await history.entries(owner)  # the file exists
-    history.pause_next = True
-    taking = asyncio.create_task(history.turn(owner))
-    await asyncio.wait_for(history.started.wait(), 10)
-    taking.cancel()
-    history.go.set()
-    with pytest.raises(asyncio.CancelledError):
-        await taking
+    try:
+        await history.entries(owner)  # the file exists
+        history.pause_next = True
+        taking = asyncio.create_task(history.turn(owner))
+        await asyncio.wait_for(history.started.wait(), 10)
+        taking.cancel()
+        history.go.set()
+        with pytest.raises(asyncio.CancelledError):
+            await taking
 
-    turn = await asyncio.wait_for(history.turn(owner), 10)  # the lease was given back
+        turn = await asyncio.wait_for(history.turn(owner), 10)  # the lease was given back
 
-    await turn.end()
-    history.close()
+        await turn.end()
+    finally:  # a failed step above must not leave the worker waiting or the file open
+        history.go.set()
+        history.close()
 
 
 CRASHING_CHILD = textwrap.dedent(

@@ -80,6 +80,9 @@ def _intercept(agent: Any) -> None:
     """Wrap the agent's register_api and call_tool, once; the route is looked up per call."""
     original_register = agent.register_api
     original_call = agent.call_tool
+    # Asked once: a per-call inspect costs more than the rest of the wrapper.
+    register_is_async = inspect.iscoroutinefunction(original_register)
+    call_is_async = inspect.iscoroutinefunction(original_call)
 
     async def register_slack(name: str, *args: Any, **kwargs: Any) -> Any:
         route = route_of(agent)
@@ -95,8 +98,8 @@ def _intercept(agent: Any) -> None:
         if not is_slack(name):
             return original_register(name, *args, **kwargs)
         route_of(agent).remember_headers(_headers_given(args, kwargs))
-        if inspect.iscoroutinefunction(original_register) or _spec_url_given(args, kwargs):
-            return _as_original(original_register, lambda: register_slack(name, *args, **kwargs))
+        if register_is_async or _spec_url_given(args, kwargs):
+            return _as_original(register_is_async, lambda: register_slack(name, *args, **kwargs))
         return route_of(agent).offer(agent)
 
     def call_tool(
@@ -111,7 +114,7 @@ def _intercept(agent: Any) -> None:
             return original_call(tool_name, parameters, api_name, *args, **kwargs)
         headers = kwargs.get("headers", args[0] if args else None)
         return _as_original(
-            original_call,
+            call_is_async,
             lambda: route.call(agent, parameters, headers=headers, tool_name=tool_name),
             then_on_own_loop=route.tool.aclose,
         )
@@ -121,19 +124,20 @@ def _intercept(agent: Any) -> None:
 
 
 def _as_original(
-    original: Callable[..., Any],
+    original_is_async: bool,
     work: Callable[[], Awaitable[Any]],
     *,
     then_on_own_loop: Callable[[], Awaitable[None]] | None = None,
 ) -> Any:
-    """``work`` in the calling convention of ``original``.
+    """``work`` in the calling convention of the method it stands in for.
 
-    A coroutine method gets a coroutine. A plain method called inside an event loop
-    gets an awaitable (the seed's ``await agent.call_tool(...)``); outside one, the
-    work runs to completion on a loop of its own (followed by ``then_on_own_loop``,
-    which closes what belonged to that loop) and its result is returned.
+    A coroutine method (``original_is_async``) gets a coroutine. A plain method called
+    inside an event loop gets an awaitable (the seed's ``await agent.call_tool(...)``);
+    outside one, the work runs to completion on a loop of its own (followed by
+    ``then_on_own_loop``, which closes what belonged to that loop) and its result is
+    returned.
     """
-    if inspect.iscoroutinefunction(original):
+    if original_is_async:
         return work()
     try:
         asyncio.get_running_loop()

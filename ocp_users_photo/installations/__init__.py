@@ -27,16 +27,8 @@ except ModuleNotFoundError as missing:  # the extra is not installed
         + install_command("installations")
     ) from missing
 
-from ocp_users_photo.installations.errors import (
-    ForeignInstallation,
-    InstallationStoreFailed,
-    NoActingPerson,
-    NotInstalled,
-    RefreshBusy,
-    RefreshImpossible,
-    TokenRefreshFailed,
-    UserTokenMissing,
-)
+from ocp_users_photo.installations import errors
+from ocp_users_photo.installations.errors import *  # noqa: F403 (its __all__, added below)
 from ocp_users_photo.installations.refresh_locks import (
     RefreshLock,
     SingleProcessRefreshLock,
@@ -46,17 +38,10 @@ from ocp_users_photo.installations.source import InstallationTokenSource
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 
 __all__ = [
-    "ForeignInstallation",
-    "InstallationStoreFailed",
     "InstallationTokenSource",
-    "NoActingPerson",
-    "NotInstalled",
-    "RefreshBusy",
-    "RefreshImpossible",
     "RefreshLock",
     "SQLiteRefreshLock",
     "SingleProcessRefreshLock",
-    "TokenRefreshFailed",
-    "UserTokenMissing",
     "refresh_lock_for",
 ]
+__all__ += errors.__all__

@@ -41,7 +41,7 @@ from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.retry import RetryPolicy
-from ocp_users_photo.spec import MAX_IMAGE_URL_CHARS
+from ocp_users_photo.spec import MAX_WEB_URI_CHARS
 from ocp_users_photo.tokens import ActingPerson, install_page
 
 logger = logging.getLogger("ocp_users_photo")
@@ -83,7 +83,7 @@ class InstallationTokenSource(AsyncClosing):
             )
         if install_url is not None and install_page(install_url) is None:
             raise ValueError(
-                f"install_url must be an http(s) URL of at most {MAX_IMAGE_URL_CHARS} characters, "
+                f"install_url must be an http(s) URL of at most {MAX_WEB_URI_CHARS} characters, "
                 "with spaces and other characters a URL cannot hold percent-encoded (%20...), "
                 f"got {quoted(str(install_url))}"
             )

@@ -1,18 +1,12 @@
 """Why an image URL was not fetched: one exception per kind, each a problem at ``$.image``.
 
     ImageUrlRefused              base; .kind names the case, .problem() is the $.image Problem
-     ├── BadImageUrl             not a URL this tool reads (syntax, user name, odd host forms)
-     ├── SchemeNotAllowed        not https (plain http only for a loopback emulator's origin)
-     ├── HostNotAllowed          the host is not on the allow-list (url_hosts / --allow-url-host)
-     ├── AddressRefused          the host is, or resolves to, an internal address
-     ├── TooManyRedirects        more redirects than the policy follows
-     ├── ImageTooLarge           the body (decoded) is over the byte cap
-     ├── FetchTimedOut           a connect, read or total deadline passed
-     ├── NotAnImage              the body's first bytes are no image format (HTML, JSON, ...)
-     ├── HttpStatusRefused       the host answered something other than 200 or a redirect
-     ├── TlsFailure              the TLS handshake failed (certificate not trusted for the name)
-     └── ConnectionFailed        the name did not resolve, or no connection could be made
+     ├── BadImageUrl             ├── TooManyRedirects        ├── HttpStatusRefused
+     ├── SchemeNotAllowed        ├── ImageTooLarge           ├── TlsFailure
+     ├── HostNotAllowed          ├── FetchTimedOut           └── ConnectionFailed
+     ├── AddressRefused          └── NotAnImage
 
+Each class's docstring says when it is raised and what the caller can do.
 Messages name the host at most (never a path, query string or fragment, which often
 carry signatures) and say what to do. No network exception is chained to them: its
 text is the server's or the resolver's, and stays out of results and histories.
@@ -51,44 +45,73 @@ class ImageUrlRefused(UsersPhotoError):
 
 
 class BadImageUrl(ImageUrlRefused):
+    """Not a URL this tool reads: malformed or too long, with spaces, control characters
+    or backslashes, a user name or password, a host written as one number or in octal or
+    hex, or a redirect to a malformed URL."""
+
     kind = "bad_url"
 
 
 class SchemeNotAllowed(ImageUrlRefused):
+    """Not https. Plain http is read only from the origin of a loopback emulator."""
+
     kind = "scheme_not_allowed"
 
 
 class HostNotAllowed(ImageUrlRefused):
+    """The host (or a redirect's) is not on the allow-list. The host that runs the tool
+    adds it (``url_hosts=``, ``--allow-url-host``); a model cannot."""
+
     kind = "host_not_allowed"
 
 
 class AddressRefused(ImageUrlRefused):
+    """The host is, or resolves to, an internal address (loopback, private, link-local,
+    reserved): fetching it would reach into the host's own network."""
+
     kind = "address_refused"
 
 
 class TooManyRedirects(ImageUrlRefused):
+    """More redirects than the policy follows (``max_redirects``, 3 by default)."""
+
     kind = "too_many_redirects"
 
 
 class ImageTooLarge(ImageUrlRefused):
+    """The body, as declared or as it arrived (decoded), is over the byte cap; reading
+    stopped there."""
+
     kind = "too_large"
 
 
 class FetchTimedOut(ImageUrlRefused):
+    """A connect, read or total deadline passed. The image host is slow or
+    unreachable: try again later, or give the image another way (a file, base64)."""
+
     kind = "timeout"
 
 
 class NotAnImage(ImageUrlRefused):
+    """The body's first bytes are no image format (an HTML page, JSON, a login form):
+    the URL names a page that shows the image, not the image file."""
+
     kind = "not_an_image"
 
 
 class HttpStatusRefused(ImageUrlRefused):
+    """The host answered something other than 200 or a redirect (403 and 404 among them)."""
+
     kind = "http_status"
 
 
 class TlsFailure(ImageUrlRefused):
+    """The TLS handshake failed, most often a certificate not trusted for the name."""
+
     kind = "tls_failure"
 
 
 class ConnectionFailed(ImageUrlRefused):
+    """The name did not resolve, or no connection to any of its addresses could be made."""
+
     kind = "connection_failure"
