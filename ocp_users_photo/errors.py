@@ -197,11 +197,20 @@ class ReplySchemaError(UsersPhotoError):
                 f"the answer to {method} is not a Slack reply ({listed}), so whether it took "
                 "effect is unknown: check with users.profile.get before trying again"
             )
+            self.model_message = message
         else:
-            message = (
+            found = (
                 f"Slack answered ok:true but the reply does not match the {method} response "
-                f"schema: {listed}{more}. It probably took effect; check with users.profile.get, "
+                f"schema: {listed}{more}."
+            )
+            message = (
+                f"{found} It probably took effect; check with users.profile.get, "
                 "or pass reply_check='warn' to accept such replies"
+            )
+            # A model can neither change the tool's settings nor ask Slack itself.
+            self.model_message = (
+                f"{found} It probably took effect: do not call again; tell the person to "
+                "check their photo in Slack"
             )
         super().__init__(message)
 

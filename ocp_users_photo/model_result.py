@@ -32,6 +32,8 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
     it: a Slack refusal that installing again mends (``REINSTALL_CODES``) then carries it.
     """
     result: dict[str, Any] = {"ok": False, "error": error.code, "message": error.message}
+    if isinstance(error, ReplySchemaError):
+        result["message"] = error.model_message
     if isinstance(error, (InvalidArguments, ReplySchemaError)):
         result["problems"] = [problem.as_dict() for problem in error.problems]
     else:

@@ -10,6 +10,10 @@ How replies the seed's schema does not foresee are treated (a decision, tested):
 - A bare ``{"ok": true}`` is a success: Slack's own spec gives it as the typical
   success reply. Refusing it would turn a photo that was set into an error an
   agent would retry. Any other ok reply must match the schema exactly.
+- ``warn`` and ``off`` accept an ok reply that does not match, but what they return is
+  still what the schema allows to go on to a model or a terminal: ``ok``, the
+  ``profile``'s own fields as bounded, printable text (tokens masked), the envelope
+  bounded; any other field is left out (and named in the log).
 
 Errors, HTTP statuses and bodies that are not JSON are the Slack core's business
 (``slack/replies.py``); this module sees only replies Slack called ``ok``.
@@ -23,7 +27,12 @@ from typing import Any, Final, Literal
 
 from ocp_users_photo.errors import Problem, ReplySchemaError
 from ocp_users_photo.safe_text import shown
-from ocp_users_photo.spec import response_check, response_check_built, response_validator
+from ocp_users_photo.spec import (
+    load_manifest,
+    response_check,
+    response_check_built,
+    response_validator,
+)
 from ocp_users_photo.worker_threads import in_worker_thread
 
 logger = logging.getLogger("ocp_users_photo")
@@ -32,6 +41,8 @@ ReplyCheck = Literal["strict", "warn", "off"]
 ENVELOPE_FIELDS: Final = ("warning", "response_metadata")
 MAX_WARNING_CHARS: Final = 300
 MAX_WARNINGS: Final = 10
+# The longest profile text a reply that is not checked (warn, off) hands on: an image URL.
+MAX_PROFILE_TEXT_CHARS: Final = 2048
 
 
 async def check_photo_reply_off_loop(
@@ -42,7 +53,7 @@ async def check_photo_reply_off_loop(
     the schema; a valid reply takes the compiled check on the loop (microseconds)."""
     if reply_check == "off":
         _log_warnings(body)
-        return bounded_envelope(body)
+        return schema_shaped(body)
     if not response_check_built():
         await in_worker_thread(response_check)
     if not _envelope_problems(body) and _compiled_failure(body) is None:
@@ -56,15 +67,55 @@ async def check_photo_reply_off_loop(
 def check_photo_reply(body: dict[str, Any], *, reply_check: ReplyCheck) -> dict[str, Any]:
     """The ok reply, once checked as ``reply_check`` says; ``ReplySchemaError`` when strict."""
     _log_warnings(body)
-    if reply_check != "off":
-        problems = reply_problems(body)
-        if problems and reply_check == "strict":
-            raise ReplySchemaError(problems, body)
-        for problem in problems:
-            logger.warning(
-                "users.setPhoto reply does not match the schema: %s", shown(str(problem))
-            )
-    return bounded_envelope(body)
+    if reply_check == "off":
+        return schema_shaped(body)
+    problems = reply_problems(body)
+    if not problems:
+        return bounded_envelope(body)
+    if reply_check == "strict":
+        raise ReplySchemaError(problems, body)
+    for problem in problems:
+        logger.warning("users.setPhoto reply does not match the schema: %s", shown(str(problem)))
+    return schema_shaped(body)
+
+
+def schema_shaped(body: dict[str, Any]) -> dict[str, Any]:
+    """An ok reply that was not checked (or did not match), cut to what the schema lets go
+    on: ``ok``, the profile's own fields as bounded printable text, the envelope bounded.
+
+    The reply goes to a model or a terminal: a field the schema does not know, or a value
+    of any length, would pass a server's text on unbounded.
+    """
+    shaped: dict[str, Any] = {"ok": True}
+    left_out = [shown(str(key), 40) for key in body if key not in ("ok", "profile")]
+    profile = body.get("profile")
+    if isinstance(profile, dict):
+        known = _profile_fields()
+        shaped["profile"] = {
+            key: _bounded_text(value, MAX_PROFILE_TEXT_CHARS)
+            for key, value in profile.items()
+            if key in known and isinstance(value, str)
+        }
+        left_out += [f"profile.{shown(str(key), 40)}" for key in profile if key not in known]
+    elif "profile" in body:
+        left_out.append("profile")
+    left_out = [name for name in left_out if name not in ENVELOPE_FIELDS]
+    if left_out:
+        logger.warning(
+            "users.setPhoto reply: left out what the schema does not know: %s",
+            ", ".join(left_out[:10]) + (" ..." if len(left_out) > 10 else ""),
+        )
+    for field in ENVELOPE_FIELDS:
+        if field in body:
+            shaped[field] = body[field]
+    return bounded_envelope(shaped)
+
+
+@functools.cache
+def _profile_fields() -> frozenset[str]:
+    """The profile's fields the response schema names (avatar_hash, image_24, ...)."""
+    properties = load_manifest()["response_schema"]["properties"]["profile"]["properties"]
+    return frozenset(properties)
 
 
 def bounded_envelope(body: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from ocp_users_photo.safe_text import without_tokens
+
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator, Draft202012Validator
 
@@ -160,11 +162,12 @@ def is_web_uri(value: object) -> bool:
 
     Stricter than JSON Schema's ``uri``, on purpose: an image URL a client may open or
     show is http or https, never ``javascript:``, ``file:`` or ``data:``, and at most
-    MAX_WEB_URI_CHARS long (Slack's are ~100; a reply is shown to a model and a terminal).
+    MAX_WEB_URI_CHARS long (Slack's are ~100; a reply is shown to a model and a terminal),
+    with nothing in it shaped like a Slack token (a server echoing one, even cut short).
     """
     if not isinstance(value, str):
         return True  # the schema's "type" says what a non-string is
-    if len(value) > MAX_WEB_URI_CHARS:
+    if len(value) > MAX_WEB_URI_CHARS or without_tokens(value) != value:
         return False
     if _PLAIN_HTTP_URL.fullmatch(value):
         return True

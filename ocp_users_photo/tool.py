@@ -55,7 +55,12 @@ from ocp_users_photo.observers import (
     notify_ended,
     notify_started,
 )
-from ocp_users_photo.photo_reply import ReplyCheck, check_photo_reply_off_loop
+from ocp_users_photo.photo_reply import (
+    ENVELOPE_FIELDS,
+    ReplyCheck,
+    bounded_envelope,
+    check_photo_reply_off_loop,
+)
 
 # prepare()'s values live in prepared.py; re-exported (``X as X``) for callers that
 # import them from here, where they were defined until prepared.py.
@@ -409,9 +414,15 @@ class UsersSetPhoto(AsyncClosing):
         return self._session(*await self._acting_token(token_override, refused=refused))
 
     async def _delete_photo(self, token: SlackToken, renew: Renew | None) -> dict[str, Any]:
-        """users.deletePhoto with ``token``: Slack shows the default avatar again."""
+        """users.deletePhoto with ``token``: Slack shows the default avatar again.
+
+        Its documented success is ``{"ok": true}``: that, with Slack's envelope bounded, is
+        all that goes on (to a model, a terminal); anything else a server adds is dropped.
+        """
         reply = await self._slack.call("users.deletePhoto", token=token, renew=renew)
-        return reply.body
+        answer: dict[str, Any] = {"ok": True}
+        answer.update((key, reply.body[key]) for key in ENVELOPE_FIELDS if key in reply.body)
+        return bounded_envelope(answer)
 
     def call_sync(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """``call`` for code without an event loop; it runs one for the call and closes it."""

@@ -19,6 +19,7 @@ from typing import TextIO
 from ocp_users_photo.cli_options import undo_warnings_to
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import EntryRefused
@@ -70,11 +71,11 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)
         return ExitCode.OK
     print(f"Put back {restored.describe()}.", file=out)
-    if profile:
-        print(f"  avatar_hash: {profile.get('avatar_hash')}", file=out)
+    if profile:  # checked against the schema already; printed bounded all the same
+        print(f"  avatar_hash: {shown(str(profile.get('avatar_hash')), 64)}", file=out)
         for key in ("image_192", "image_512", "image_original"):
             if key in profile:
-                print(f"  {key}: {profile[key]}", file=out)
+                print(f"  {key}: {shown(str(profile[key]), 2048)}", file=out)
     else:
         print("  Slack shows the default avatar again.", file=out)
     if warnings.count:

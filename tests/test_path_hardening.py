@@ -468,3 +468,28 @@ def test_a_token_given_as_a_path_is_not_quoted_back(tmp_path: Path) -> None:
         assert source is None
         assert CANARY_TOKEN not in problems[0].message
         assert "[redacted]" in problems[0].message
+
+
+async def test_a_path_outside_the_roots_says_nothing_about_local_users(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # "~name/..." outside the roots gets the same refusal whether or not the system knows
+    # that user: else a model learns which accounts exist (the roots are checked first).
+    root = tmp_path / "images"
+    root.mkdir()
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, image_roots=[root]
+    ) as tool:
+        known = await tool.run({"image": "~root/photo.png"})
+        unknown = await tool.run({"image": "~no-such-user-4711/photo.png"})
+    assert known["ok"] is False
+    assert unknown["ok"] is False
+    messages = [
+        problem["message"].replace(name, "NAME")
+        for problem, name in (
+            (known["problems"][0], "~root/photo.png"),
+            (unknown["problems"][0], "~no-such-user-4711/photo.png"),
+        )
+    ]
+    assert messages[0] == messages[1], messages
+    assert "outside the folders" in messages[0]

@@ -121,9 +121,16 @@ def test_warn_logs_and_returns(caplog: pytest.LogCaptureFixture) -> None:
     assert "$.profile.avatar_hash" in caplog.text
 
 
-def test_off_skips_the_check() -> None:
-    body = {"ok": True, "anything": [1, 2]}
-    assert interpret(body, check="off") == body
+def test_off_skips_the_check_but_hands_on_only_what_the_schema_knows(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Not checked, so not refused; but a field the schema does not know would carry a
+    # server's text on to a model or a terminal: it is left out, and named in the log.
+    body = {"ok": True, "anything": [1, 2], "profile": {"avatar_hash": "nothex", "x": 1}}
+    with caplog.at_level(logging.WARNING, logger="ocp_users_photo"):
+        assert interpret(body, check="off") == {"ok": True, "profile": {"avatar_hash": "nothex"}}
+    assert "anything, profile.x" in caplog.text
+    assert interpret(success_reply(), check="off") == success_reply()
 
 
 def test_a_reply_without_a_boolean_ok_is_not_a_slack_reply() -> None:

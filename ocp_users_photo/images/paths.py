@@ -118,6 +118,10 @@ def open_confined(
     shown_path = _for_message(text)
     if image_roots is not None and not image_roots:
         return None, [problem(NO_ROOT_ADVICE)]
+    # The roots first: outside them, "~name/..." gets the same refusal whether or not the
+    # system knows that user (else the answer tells which accounts exist).
+    if image_roots is not None and not lexically_inside(text, image_roots):
+        return None, [_outside(shown_path, image_roots)]
     expanded = os.path.expanduser(text)
     if expanded.startswith("~"):  # "~name/..." for a user this system does not know
         return None, [
@@ -126,8 +130,6 @@ def open_confined(
                 "found: give the full path"
             )
         ]
-    if image_roots is not None and not lexically_inside(text, image_roots):
-        return None, [_outside(shown_path, image_roots)]
     named = anchor(expanded, image_roots)
     try:
         descriptor = os.open(named, _OPEN_FLAGS)

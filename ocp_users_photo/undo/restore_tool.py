@@ -109,7 +109,8 @@ class UsersRestorePhoto:
                 "as a new entry, so this can be undone too."
             ),
         }
-        if isinstance(reply.get("profile"), Mapping):
+        # Only a photo put back with users.setPhoto has a profile, from its checked reply.
+        if kept.kind != "default" and isinstance(reply.get("profile"), Mapping):
             restored["profile"] = reply["profile"]
         return restored
 
