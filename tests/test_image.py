@@ -14,6 +14,7 @@ from PIL import Image, ImageFile, ImageOps
 
 from ocp_users_photo import InvalidArguments, PreparedUpload, UsersSetPhoto
 from ocp_users_photo.crop import CropBox
+from ocp_users_photo.images.header import short_reason
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from tests.conftest import CANARY_TOKEN, make_image
 
@@ -393,3 +394,16 @@ async def test_a_scaled_animation_keeps_its_loop_count_timing_and_clears_each_fr
                     assert left[3] == 0, left  # the background, not frame 1's red
                     assert shown.getpixel((900, 512))[:3] == (0, 0, 255)
             assert durations == [120, 340]
+
+
+def test_a_decoders_error_text_goes_on_bounded_printable_and_without_a_token() -> None:
+    # A decoder's message may quote the file's bytes or its name: it reaches a model as a
+    # problem's text, so it is cut, its escapes made harmless and token shapes masked.
+    error = ValueError("bad chunk \x1b]52;c;QUFB\x07 " + CANARY_TOKEN[:40] + " " + "x" * 500)
+    reason = short_reason(error)
+    assert len(reason) <= 120
+    assert reason.isprintable()
+    assert "\x1b" not in reason
+    assert CANARY_TOKEN[:40] not in reason
+    assert reason.startswith("bad chunk ")
+    assert short_reason(ValueError("")) == "ValueError"

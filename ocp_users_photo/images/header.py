@@ -19,6 +19,7 @@ from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.orientation import SWAPS_SIDES, pending_turn, read_orientation
 from ocp_users_photo.images.png_metadata import TooManyChunks
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.safe_text import shown
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -159,5 +160,6 @@ def too_many_pixels(limits: ImageLimits) -> Problem:
 
 
 def short_reason(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+    """A decoder's error text for a message: a file's bytes or name may be in it, so it is
+    bounded and printable, with anything shaped like a token masked."""
+    return shown(str(error).strip() or type(error).__name__, 120)
