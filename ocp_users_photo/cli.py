@@ -96,8 +96,9 @@ _EXTRA_COMMANDS: Final = (
         "mcp_command",
         "mcp",
         "serve usersSetPhoto over the Model Context Protocol (stdio)",
-        "Run an MCP server over stdio exposing usersSetPhoto. The token comes from the "
-        "environment only; image paths are confined to --image-root folders.",
+        "Run an MCP server over stdio offering usersSetPhoto and its undo, "
+        "usersRestorePhoto. The token comes from the environment only; image paths are "
+        "confined to --image-root folders.",
     ),
 )
 
@@ -173,7 +174,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     manifest_parser = commands.add_parser(
         "manifest",
-        help="print the tool definition for OCP, OpenAI, Anthropic or MCP",
+        help="print the tool definition for OCP, OpenAI, Anthropic, Gemini or MCP",
         description="Print the tool definition, derived from tool_manifest.json.",
     )
     manifest_parser.add_argument(

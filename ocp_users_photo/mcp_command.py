@@ -41,7 +41,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         dest="image_roots",
         metavar="DIR",
         help="a folder the model may name images in (repeatable; default: the working "
-        "directory). Paths outside every root are refused, symlinks included.",
+        "directory, unless that is / or the home folder: then every path is refused until "
+        "a root is given). Paths outside every root are refused, symlinks included.",
     )
     parser.add_argument(
         "--allow-url-host",

@@ -37,7 +37,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "image",
         metavar="IMAGE",
-        help="path of a PNG, JPEG or GIF file (or an https URL on a host --allow-url-host names)",
+        help="path of a PNG, JPEG or GIF file (WEBP, BMP and TIFF are converted), a "
+        "data: URI, or an https URL on a host --allow-url-host names",
     )
     crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
     # Taken as text: the tool checks them, so the terminal gets the same answers as an agent.

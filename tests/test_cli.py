@@ -240,6 +240,23 @@ def test_help_on_every_command(command: list[str]) -> None:
     assert done.stdout.startswith(" ".join(["usage: ocp-users-photo", *command]))
 
 
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        # Every family `manifest --format` exports is named in the summary.
+        ([], ["OCP, OpenAI, Anthropic, Gemini or MCP"]),
+        # What IMAGE may be, as the command takes it (converted formats, a data: URI).
+        (["set"], ["WEBP, BMP and TIFF are converted", "data: URI"]),
+        # Both tools it serves, and when the working directory is no root.
+        (["mcp"], ["usersRestorePhoto", "unless that is / or the home folder"]),
+    ],
+)
+def test_help_says_what_the_command_really_does(command: list[str], says: list[str]) -> None:
+    listed = " ".join(cli(*command, "--help").stdout.split())  # argparse wraps lines
+    for text in says:
+        assert text in listed
+
+
 def test_help_lists_every_exit_code() -> None:
     done = cli("--help")
     listed = " ".join(done.stdout.split())  # argparse wraps the epilog
