@@ -70,7 +70,9 @@ class TokenSource(Protocol):
     ``description`` names the source in reprs and messages ("given", "from
     $SLACK_USER_TOKEN"); it never holds the token. A source whose people install the
     app may also have an ``install_url`` (``InstallationTokenSource`` does): a model
-    is given it when Slack refuses a token the source gave (``install_page_of``).
+    is given it when Slack refuses a token the source gave (``install_page_of``); and a
+    source that refreshes in tasks of its own an ``async settle()``, awaited before
+    ``call_sync`` closes its loop.
     """
 
     @property

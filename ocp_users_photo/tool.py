@@ -632,6 +632,12 @@ class UsersSetPhoto(AsyncClosing):
         try:
             return await self.call(arguments)
         finally:
+            # The loop closes after this, cancelling what is left: a token refresh Slack
+            # may have answered already (and spent the old refresh token for) ends first,
+            # even when the call was interrupted (Ctrl-C).
+            settle = getattr(self.token_source, "settle", None)
+            if callable(settle):
+                await settle()
             await self.aclose()
 
     async def aclose(self) -> None:

@@ -184,9 +184,10 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.image": "is outside the folders images may be read from"}),
     ),
     Item(
+        # Outside the root, as "~root/..." is: whether the user exists is not told.
         "a path into an unknown user's home (~name)",
         {"image": "~no-such-user-corpus/photo.png"},
-        Refused({"$.image": "starts with a home folder (~) that cannot be found"}),
+        Refused({"$.image": "is outside the folders images may be read from"}),
     ),
     Item(
         "a file: URL outside the root",

@@ -29,6 +29,8 @@ from ocp_users_photo.agents.definitions import (
 )
 from ocp_users_photo.agents.headers import authorization_of, token_override
 from ocp_users_photo.agents.history import HistoryObserver
+from ocp_users_photo.errors import TOKEN_PATH, Problem
+from ocp_users_photo.prepared import TokenOverride
 from ocp_users_photo.spec import companion_spec
 from ocp_users_photo.tokens import ActingPerson, acting_as
 from ocp_users_photo.tool import UsersSetPhoto
@@ -147,11 +149,7 @@ class SlackPhotoRoute:
         tool_name: str | None,
     ) -> dict[str, Any]:
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
-        call_authorization = authorization_of(headers)
-        if call_authorization is not None:
-            override = token_override(call_authorization, origin=_CALL_ORIGIN)
-        else:
-            override = token_override(self._registered_authorization, origin=_REGISTER_ORIGIN)
+        override = self._override(authorization_of(headers))
         if self.restore_tool is not None and tool_name == self.restore_tool.name:
             return await self.restore_tool.call_with(
                 arguments, token_override=override, observers=(HistoryObserver(agent),)
@@ -164,6 +162,30 @@ class SlackPhotoRoute:
             observers=(HistoryObserver(agent),),
         )
         return reply
+
+    def _override(self, call_authorization: str | None) -> TokenOverride | None:
+        """The token an Authorization header gives this call, if any.
+
+        With a person bound (``register(agent, tool=tool.acting_as(...))``) the tool's own
+        token source decides: the header registered for the Slack API at large (other
+        Slack tools' token) is not used, and one given to this very call is refused, since
+        either would act for whoever owns that token instead of the bound person.
+        """
+        if self.person is None:
+            if call_authorization is not None:
+                return token_override(call_authorization, origin=_CALL_ORIGIN)
+            return token_override(self._registered_authorization, origin=_REGISTER_ORIGIN)
+        if call_authorization is None:
+            return None
+        return TokenOverride(
+            value="",
+            origin=_CALL_ORIGIN,
+            problem=Problem(
+                TOKEN_PATH,
+                f"this agent acts for {self.person}, with their own token; the Authorization "
+                f"header of {_CALL_ORIGIN} would act for whoever owns that token: leave it out",
+            ),
+        )
 
 
 def awaitable(spec: Any) -> Any:

@@ -3,7 +3,7 @@
     TokenUnavailable (../errors.py)    the token source has no usable token; nothing was sent
      ├── NoActingPerson                the host bound nobody around the call
      ├── NotInstalled                  this person has not installed the app (install_url)
-     ├── UserTokenMissing              the installation has a bot token only
+     ├── UserTokenMissing              no usable user token in it (a bot-only install, or damaged)
      ├── ForeignInstallation           the store answered with another person's installation
      ├── RefreshImpossible             the token expired and there is no refresh token
      ├── TokenRefreshFailed            Slack refused the refresh, or answered it unusably
@@ -61,20 +61,30 @@ class NotInstalled(TokenUnavailable):
 
 
 class UserTokenMissing(TokenUnavailable):
-    """The installation has no user token (a bot-only install): reinstall with user scopes."""
+    """The installation has no usable user token: a bot-only install (reinstall with user
+    scopes), or ``damaged``, one no HTTP header can carry (reinstall)."""
 
     code = "user_token_missing"
 
-    def __init__(self, person: ActingPerson, *, install_url: str | None = None) -> None:
+    def __init__(
+        self, person: ActingPerson, *, install_url: str | None = None, damaged: bool = False
+    ) -> None:
         self.person = person
         where = f" at {install_url}" if install_url else ""
-        super().__init__(
-            f"the app's installation for {person} holds a bot token only, and only the "
-            "person's own user token can set their photo: add the user scopes "
-            "users.profile:write and users.profile:read to the app's install link (user_scope) "
-            f"and have them install it again{where}",
-            install_url=install_url,
-        )
+        if damaged:
+            message = (
+                f"the app's installation for {person} holds a user token with spaces, control "
+                "or non-ASCII characters, which no request can carry (a store or a server "
+                f"damaged it); nothing was sent: have them install the app again{where}"
+            )
+        else:
+            message = (
+                f"the app's installation for {person} holds a bot token only, and only the "
+                "person's own user token can set their photo: add the user scopes "
+                "users.profile:write and users.profile:read to the app's install link "
+                f"(user_scope) and have them install it again{where}"
+            )
+        super().__init__(message, install_url=install_url)
 
 
 class ForeignInstallation(TokenUnavailable):

@@ -7,23 +7,29 @@ package alike). Slack spends the used refresh token: the copy must be saved.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.oauth.installation_store import Installation
 
-from ocp_users_photo.credentials import ClientCredentials
+from ocp_users_photo.credentials import ClientCredentials, check_token_text
 from ocp_users_photo.errors import RateLimited, SlackApiError
 from ocp_users_photo.installations.errors import TokenRefreshFailed
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.token_kinds import token_kind
 from ocp_users_photo.tokens import ActingPerson
 
+logger = logging.getLogger("ocp_users_photo")
+
 REFRESH_METHOD = "oauth.v2.access"
 # Slack's codes are short snake_case words; anything else from a server is not quoted.
 _MAX_CODE_CHARS = 64
 # The longest token lifetime taken as given (a week; Slack's are 12 hours).
 MAX_LIFETIME = 7 * 24 * 3600
+# A run this long shared with a secret makes an "error code" an echo of it, not a code.
+_SECRET_RUN_CHARS = 8
 
 
 async def refresh_user_token(
@@ -44,9 +50,8 @@ async def refresh_user_token(
     except RateLimited:
         raise  # a wait, not a refusal: the refresh token is still good
     except SlackApiError as refused:
-        failure = TokenRefreshFailed(
-            person, slack_error=_code_of(refused.error), install_url=install_url
-        )
+        code = _code_of(refused.error, (refresh_token, *credentials.secrets()))
+        failure = TokenRefreshFailed(person, slack_error=code, install_url=install_url)
     else:
         return _refreshed(installation, reply.body, person, now=now, install_url=install_url)
     # Raised outside the except block: the SlackApiError holds Slack's whole reply.
@@ -64,6 +69,13 @@ def _refreshed(
     tokens = _new_tokens(body)
     if isinstance(tokens, str):
         raise TokenRefreshFailed(person, slack_error=None, detail=tokens, install_url=install_url)
+    other = _someone_else(body, installation)
+    if other:
+        # Whose tokens these are, the reply says: saved as this person's, they would set
+        # another person's photo (a mixed-up cache or proxy, a server's bug).
+        raise TokenRefreshFailed(
+            person, slack_error=None, detail=f"it is for another {other}", install_url=install_url
+        )
     access_token, refresh_token, expires_in = tokens
     refreshed = Installation(**installation.to_dict_for_copying())
     # The copy turns empty scope lists into None, which slack_sdk's stores cannot save
@@ -82,21 +94,76 @@ def _new_tokens(body: Mapping[str, Any]) -> tuple[str, str, int] | str:
     """(access token, refresh token, lifetime), or what is wrong with the reply."""
     access_token = body.get("access_token")
     refresh_token = body.get("refresh_token")
-    expires_in = body.get("expires_in")
     if body.get("token_type") != "user":
         return "it is not a user token"
     if not isinstance(access_token, str) or token_kind(access_token) != "user":
         return "no user access token in it"
+    if check_token_text(access_token, origin="the refresh")[1]:
+        return "its access token holds spaces, control or non-ASCII characters"
     if not isinstance(refresh_token, str) or not refresh_token:
         return "no new refresh token in it"
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
-        return "no lifetime (expires_in) in it"
-    # Slack's are 12 hours. A longer one is taken as a week, not refused: Slack has spent the
-    # old refresh token by now, and 10**400 seconds would go into the store as given.
-    return access_token, refresh_token, min(expires_in, MAX_LIFETIME)
+    if not (refresh_token.isascii() and refresh_token.isprintable()) or " " in refresh_token:
+        return "its refresh token holds spaces, control or non-ASCII characters"
+    return access_token, refresh_token, _lifetime(body.get("expires_in"))
 
 
-def _code_of(error: str) -> str:
-    if len(error) <= _MAX_CODE_CHARS and error.replace("_", "").isalnum() and error.isascii():
-        return error
-    return "unknown_error"
+def _lifetime(expires_in: object) -> int:
+    """The token's lifetime in seconds, at most MAX_LIFETIME; 0 (refreshed again at the next
+    call) when the reply gives none that can be read.
+
+    Never a reason to refuse the reply: Slack spent the old refresh token when it answered,
+    so the new tokens must be saved whatever their stated lifetime. Slack's are 43200, as a
+    number; a number in text or a float is read as one.
+    """
+    seconds: float | None = None
+    if isinstance(expires_in, int) and not isinstance(expires_in, bool):
+        seconds = float(min(expires_in, MAX_LIFETIME))  # 10**400 is no float
+    elif isinstance(expires_in, float):
+        seconds = expires_in
+    elif isinstance(expires_in, str) and expires_in.strip().isdigit() and len(expires_in) < 12:
+        seconds = float(expires_in.strip())
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        logger.warning(
+            "oauth.v2.access gave no usable lifetime (expires_in): the new token is saved, "
+            "and refreshed again at the next call"
+        )
+        return 0
+    # Slack's are 12 hours. A longer one is taken as a week: 10**400 seconds would go into
+    # the store as given.
+    return int(min(seconds, MAX_LIFETIME))
+
+
+def _someone_else(body: Mapping[str, Any], installation: Installation) -> str:
+    """What the reply says the tokens belong to, where that is not ``installation``'s: "user",
+    "workspace" or "organization"; "" when nothing in it says otherwise."""
+    authed_user = body.get("authed_user")
+    users = [body.get("user_id"), authed_user.get("id") if isinstance(authed_user, dict) else None]
+    if any(isinstance(user, str) and user != installation.user_id for user in users):
+        return "user"
+    if not installation.is_enterprise_install and _id_in(body, "team") not in (
+        None,
+        installation.team_id,
+    ):
+        return "workspace"
+    if _id_in(body, "enterprise") not in (None, installation.enterprise_id):
+        return "organization"
+    return ""
+
+
+def _id_in(body: Mapping[str, Any], name: str) -> str | None:
+    """``body[name]["id"]`` when it is text (Slack gives ``team`` and ``enterprise`` so)."""
+    found = body.get(name)
+    identifier = found.get("id") if isinstance(found, dict) else None
+    return identifier if isinstance(identifier, str) else None
+
+
+def _code_of(error: str, secrets: Sequence[str]) -> str:
+    """Slack's error code when it looks like one and echoes no part of a secret, else
+    "unknown_error" (a server that echoes a refresh token's or a secret's middle)."""
+    if not (len(error) <= _MAX_CODE_CHARS and error.replace("_", "").isalnum() and error.isascii()):
+        return "unknown_error"
+    for secret in secrets:
+        for start in range(len(error) - _SECRET_RUN_CHARS + 1):
+            if error[start : start + _SECRET_RUN_CHARS] in secret:
+                return "unknown_error"
+    return error

@@ -21,7 +21,7 @@ import httpx
 from slack_sdk.oauth.installation_store import Installation
 
 from ocp_users_photo.closing import AsyncClosing
-from ocp_users_photo.credentials import ClientCredentials, SlackToken
+from ocp_users_photo.credentials import ClientCredentials, SlackToken, check_token_text
 from ocp_users_photo.errors import TokenUnavailable
 from ocp_users_photo.installations.errors import (
     ForeignInstallation,
@@ -47,6 +47,9 @@ from ocp_users_photo.tokens import ActingPerson, install_page
 logger = logging.getLogger("ocp_users_photo")
 
 DEFAULT_REFRESH_MARGIN = 300.0
+# A refreshed installation's save is tried this many times (a busy database, a lost
+# connection), 0.05 s then 0.2 s apart, before it is kept in memory (see _save_refreshed).
+SAVE_ATTEMPTS = 3
 
 
 class InstallationTokenSource(AsyncClosing):
@@ -99,6 +102,10 @@ class InstallationTokenSource(AsyncClosing):
         # Refreshes under way, each in a task of its own that the caller's cancellation does
         # not reach (see _refresh); aclose waits for them before closing the HTTP client.
         self._refreshing: set[asyncio.Task[Installation]] = set()
+        # Refreshed installations whose save failed, by lock key: the only copy of the
+        # person's live refresh token (Slack spent the stored one), used and saved again
+        # at the person's next call.
+        self._unsaved: dict[str, Installation] = {}
         from ocp_users_photo.tool import USER_AGENT
 
         # The environment's proxy and HTTP stack, as the tool's own calls use them.
@@ -139,14 +146,35 @@ class InstallationTokenSource(AsyncClosing):
         return await self._installation(person)
 
     async def _installation(self, person: ActingPerson) -> Installation:
+        unsaved = await self._unsaved_for(person)
+        if unsaved is not None:
+            return unsaved
         installation = await self._store.find(person)
         if installation is None:
             raise NotInstalled(person, install_url=self.install_url)
-        if installation.user_id != person.user_id:
+        if installation.user_id != person.user_id or _elsewhere(installation, person):
             raise ForeignInstallation(person)
         if not installation.user_token:
             raise UserTokenMissing(person, install_url=self.install_url)
+        if check_token_text(installation.user_token, origin="the store")[1]:
+            raise UserTokenMissing(person, install_url=self.install_url, damaged=True)
         return installation
+
+    async def _unsaved_for(self, person: ActingPerson) -> Installation | None:
+        """The person's refreshed installation whose save failed, saved now if the store
+        takes it (then None: the store answers); else still the one to use."""
+        key = self._lock_key(person)
+        unsaved = self._unsaved.get(key)
+        if unsaved is None:
+            return None
+        try:
+            await self._store.save(unsaved)
+        except InstallationStoreFailed:
+            return unsaved
+        if self._unsaved.get(key) is unsaved:
+            del self._unsaved[key]
+        logger.info("saved the refreshed installation of %s at last", person)
+        return None
 
     def _expiring(self, installation: Installation) -> bool:
         expires_at = installation.user_token_expires_at
@@ -206,9 +234,33 @@ class InstallationTokenSource(AsyncClosing):
             if self._expiring(latest):
                 raise
             return latest
-        await self._store.save(refreshed)
+        await self._save_refreshed(person, refreshed)
         logger.info("refreshed the user token of %s", person)
         return refreshed
+
+    async def _save_refreshed(self, person: ActingPerson, refreshed: Installation) -> None:
+        """Save a refreshed installation: Slack spent the stored refresh token when it
+        answered, so this is the only copy of the live one. A save that fails is tried
+        again; one that still fails keeps the installation in memory (used, and saved again,
+        at the person's next call in this process) and raises InstallationStoreFailed."""
+        key = self._lock_key(person)
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                await self._store.save(refreshed)
+            except InstallationStoreFailed:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    self._unsaved[key] = refreshed
+                    logger.warning(
+                        "could not save the refreshed installation of %s: kept in this "
+                        "process and saved at their next call (if the process ends first, "
+                        "they must install the app again)",
+                        person,
+                    )
+                    raise
+                await asyncio.sleep(0.05 * 4**attempt)
+            else:
+                self._unsaved.pop(key, None)
+                return
 
     @contextlib.asynccontextmanager
     async def _across_processes(self, person: ActingPerson, key: str) -> AsyncIterator[None]:
@@ -239,13 +291,18 @@ class InstallationTokenSource(AsyncClosing):
         parts = (self.client_id, person.enterprise_id or "", person.team_id or "", person.user_id)
         return "|".join(parts)
 
-    async def aclose(self) -> None:
-        """Close the HTTP client the source opened for refreshes, once the refreshes under
-        way (their callers perhaps gone) have saved what they got."""
+    async def settle(self) -> None:
+        """Wait for the refreshes under way on this loop (their callers perhaps gone) to
+        save what they got: a loop closing first would cancel them (``call_sync``)."""
         loop = asyncio.get_running_loop()
         under_way = [task for task in self._refreshing if task.get_loop() is loop]
         if under_way:
             await asyncio.wait(under_way)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client the source opened for refreshes, once the refreshes under
+        way have saved what they got."""
+        await self.settle()
         await self._slack.aclose()
 
     def __repr__(self) -> str:
@@ -259,6 +316,18 @@ def _bound(person: ActingPerson | None) -> ActingPerson:
     if person is None:
         raise NoActingPerson()
     return person
+
+
+def _elsewhere(installation: Installation, person: ActingPerson) -> bool:
+    """Whether ``installation`` is of another organization or workspace than ``person``'s
+    (a store that filters by user id alone): its token would act there, not here."""
+    if person.enterprise_id is not None and installation.enterprise_id != person.enterprise_id:
+        return True
+    return (
+        not installation.is_enterprise_install
+        and person.team_id is not None
+        and installation.team_id != person.team_id
+    )
 
 
 def _user_token(installation: Installation) -> str:

@@ -37,7 +37,13 @@ from typing import Any, Final
 import httpx
 
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
-from ocp_users_photo.credentials import ClientCredentials, Renew, SlackToken, redactor
+from ocp_users_photo.credentials import (
+    ClientCredentials,
+    Renew,
+    SlackToken,
+    redactor,
+    token_secret_forms,
+)
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
@@ -191,7 +197,8 @@ class SlackClient:
         secrets = list(token.redaction_forms()) if token is not None else []
         if client_auth is not None:
             secrets.extend(client_auth.secrets())
-        secrets.extend((fields or {}).get(name, "") for name in CREDENTIAL_FIELDS)
+        for name in CREDENTIAL_FIELDS:  # a refresh token's parts too, as a bearer token's
+            secrets.extend(token_secret_forms((fields or {}).get(name, "")))
         kept_out = tuple(secret for secret in secrets if secret)
         # The proxy sees a TLS tunnel only (https, see __init__): what it can echo its
         # credentials in is its refusal (an error's text) and the stack's log records, never

@@ -1,0 +1,407 @@
+"""The per-person token path against a hostile or broken server, store or host: secrets
+echoed in part, installations and refresh answers that are someone else's, refreshes
+that fail half-way (a save, an odd lifetime, Ctrl-C), tokens no request can carry."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo import UsersPhotoError, UsersSetPhoto, register
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator.faults import Fault
+from ocp_users_photo.installations import (
+    ForeignInstallation,
+    InstallationTokenSource,
+    SingleProcessRefreshLock,
+)
+from ocp_users_photo.tokens import ActingPerson
+from tests.conftest import inject
+from tests.installation_helpers import (
+    CLIENT_ID,
+    LIFETIME,
+    TEAM_ID,
+    install,
+    owner_of,
+    photo_tokens,
+    portrait,
+    refreshes,
+    rotation_config,
+)
+from tests.test_secrets import texts_of_error
+
+ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
+BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
+# A client secret as Slack issues them: 32 hex digits.
+HEX_SECRET = "0123456789abcdef0fedcba987654321"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return rotation_config()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLite3InstallationStore:
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    store.init()
+    return store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def source_for(
+    emulator: RunningEmulator, store: Any, clock: Callable[[], float] = time.time, **options: Any
+) -> InstallationTokenSource:
+    settings: dict[str, Any] = {
+        "client_id": CLIENT_ID,
+        "client_secret": "installations-test-client-secret",
+        "base_url": emulator.base_url,
+        "install_url": "https://photos.example.com/install",
+        "clock": clock,
+        "environ": {},
+        **options,
+    }
+    return InstallationTokenSource(store, **settings)
+
+
+def holds_part(text: str, secret: str, run: int = 12) -> bool:
+    return any(secret[i : i + run] in text for i in range(len(secret) - run + 1))
+
+
+# --- 1. Secrets: a part of the refresh token, or of the client secret, echoed by the server.
+
+REFRESH_BODY = "My0xLTEyMzQ1Njc4OTAtMTIzNDU2Nzg5MDEyMy0xMjM0NTY3ODkwMTIzNC1hYmNkZWY"
+
+
+async def _stored_with_refresh_token(emulator: RunningEmulator, store: Any) -> str:
+    installation = await install(emulator, store, ALICE.user_id)
+    installation.user_refresh_token = "xoxe-1-" + REFRESH_BODY
+    store.save(installation)
+    return installation.user_refresh_token
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(Fault.json({"ok": False, "error": REFRESH_BODY[:64]}), id="error-code"),
+        pytest.param(Fault.status(200, body=f"<html>{REFRESH_BODY}</html>"), id="not-json"),
+    ],
+)
+async def test_part_of_the_refresh_token_echoed_by_oauth_stays_out_of_errors_and_results(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, reply: Fault
+) -> None:
+    await _stored_with_refresh_token(emulator, store)
+    clock = Clock()
+    clock.offset = LIFETIME + 60  # expired: the call refreshes first
+    source = source_for(emulator, store, clock)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        texts: list[str] = []
+        inject(emulator, reply, method="oauth.v2.access")
+        with pytest.raises(UsersPhotoError) as failed:
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+        texts.extend(texts_of_error(failed.value))
+        inject(emulator, reply, method="oauth.v2.access")
+        result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+        texts.append(json.dumps(result))
+    leaked = [text for text in texts if holds_part(text, REFRESH_BODY)]
+    assert leaked == [], leaked[0][:300]
+
+
+async def test_part_of_the_client_secret_echoed_as_an_error_code_stays_out_of_the_result(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock()
+    clock.offset = LIFETIME + 60
+    source = source_for(emulator, store, clock, client_secret=HEX_SECRET)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(
+            emulator, Fault.json({"ok": False, "error": HEX_SECRET[1:]}), method="oauth.v2.access"
+        )
+        result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert not holds_part(json.dumps(result), HEX_SECRET), result
+
+
+# --- 2. Identity: an installation or a refresh answer that is another person's.
+
+
+class OtherTeamStore(InstallationStore):
+    """A store keyed by user id only (a custom one): it answers with the person's
+    installation in another workspace."""
+
+    def __init__(self, inner: SQLite3InstallationStore) -> None:
+        self.inner = inner
+
+    def save(self, installation: Installation) -> None:
+        self.inner.save(installation)
+
+    def find_installation(self, *, user_id: str | None = None, **_: Any) -> Installation | None:
+        found = self.inner.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=user_id)
+        return found
+
+
+async def test_an_installation_of_another_workspace_is_foreign(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    source = source_for(emulator, OtherTeamStore(store), refresh_lock=SingleProcessRefreshLock())
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        # The host acts for UALICE0001 of workspace T0OTHER (or of enterprise E0OTHER).
+        for person in (
+            {"team_id": "T0OTHER01", "user_id": ALICE.user_id},
+            {"team_id": TEAM_ID, "user_id": ALICE.user_id, "enterprise_id": "E0OTHER01"},
+        ):
+            with pytest.raises(ForeignInstallation):
+                await tool.acting_as(**person).call({"image": portrait()})
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_refresh_answered_with_another_persons_token_is_not_saved_as_theirs(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    clock = Clock()
+    clock.offset = LIFETIME - 100  # Alice's token expires within the margin
+    source = source_for(emulator, store, clock)
+    # oauth.v2.access answers Alice's refresh with Bob's tokens (a mixed-up cache or proxy,
+    # a server bug): the reply says whose they are.
+    reply = {
+        "ok": True,
+        "app_id": "A0EMULATOR1",
+        "token_type": "user",
+        "user_id": BOB.user_id,
+        "authed_user": {"id": BOB.user_id},
+        "access_token": bob.user_token,
+        "refresh_token": bob.user_refresh_token,
+        "expires_in": LIFETIME,
+        "scope": "users.profile:read,users.profile:write",
+        "team": {"id": "T0OTHER01", "name": "Other"},
+    }
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        with pytest.raises(UsersPhotoError):
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == []
+
+
+async def test_a_registered_bearer_header_does_not_override_the_bound_person(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, ocp_agent_library: Any
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    developer = await install(emulator, store, BOB.user_id)  # the developer's own user token
+    source = source_for(emulator, store)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        agent = ocp_agent_library.OCPAgent(enable_cache=False)
+        # The agent serves Alice; the Slack API's headers were registered for other Slack tools.
+        register(agent, tool=tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id))
+        await agent.register_api(
+            "slack", headers={"Authorization": f"Bearer {developer.user_token}"}
+        )
+        await agent.call_tool("usersSetPhoto", {"image": portrait()})
+    assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == [ALICE.user_id]
+
+
+# --- 3. Refreshes that fail half-way.
+
+
+class SaveFails(InstallationStore):
+    """slack_sdk's SQLite store whose first ``failures`` saves meet a busy database."""
+
+    def __init__(self, inner: SQLite3InstallationStore, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    def save(self, installation: Installation) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        self.inner.save(installation)
+
+    def find_installation(self, **query: Any) -> Installation | None:
+        return self.inner.find_installation(**query)
+
+
+async def test_a_refresh_whose_save_fails_once_is_saved_on_the_next_try(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock()
+    clock.offset = LIFETIME - 100
+    flaky = SaveFails(store, failures=1)
+    source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        first = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert first.get("ok") is True, first
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_token_expires_at is not None
+    assert saved.user_token_expires_at > time.time() + LIFETIME / 2  # the refreshed one
+    assert refreshes(emulator) == 1
+
+
+async def test_a_refresh_the_store_will_not_save_does_not_cost_the_person_their_installation(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock()
+    clock.offset = LIFETIME - 100
+    flaky = SaveFails(store, failures=3)  # every try of the refreshing call fails
+    source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+        first = await as_alice.run({"image": portrait()})
+        assert first["error"] == "installation_store_error"  # a transient failure, said so
+        # The database is fine again: the next call saves what was kept, and works.
+        second = await as_alice.run({"image": portrait()})
+    assert second.get("ok") is True, second
+    assert refreshes(emulator) == 1
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert owner_of(emulator, saved.user_token or "") == ALICE.user_id
+
+
+@pytest.mark.parametrize("expires_in", ["43200", 43200.0, 0])
+async def test_a_refresh_answer_with_new_tokens_but_an_odd_lifetime_keeps_the_new_tokens(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, expires_in: object
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock()
+    clock.offset = LIFETIME - 100
+    source = source_for(emulator, store, clock)
+    reply = {
+        "ok": True,
+        "token_type": "user",
+        "access_token": "xoxe.xoxp-1-renewed0000000000000000",
+        "refresh_token": "xoxe-1-renewedrefresh00000000000000",
+        "expires_in": expires_in,
+        "scope": "users.profile:read,users.profile:write",
+    }
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run({"image": portrait()})
+    # Slack spent the old refresh token when it answered: the new one must not be thrown away.
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_refresh_token == reply["refresh_token"]
+
+
+def test_ctrl_c_during_call_sync_does_not_abandon_a_refresh_slack_already_answered(
+    tmp_path: Path,
+) -> None:
+    """README: "a refresh runs to its end even when the call that asked for it is cancelled".
+    call_sync runs asyncio.run, which cancels every task left (the shielded refresh too)."""
+    import asyncio
+    import signal
+    import threading
+
+    from ocp_users_photo.emulator import EmulatorThread
+
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    store.init()
+    with EmulatorThread(rotation_config()) as emulator:
+        asyncio.run(install(emulator, store, ALICE.user_id))
+        clock = Clock()
+        clock.offset = LIFETIME - 100
+        source = source_for(emulator, store, clock)
+        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
+        as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+        # Slack takes a moment over the refresh (it still acts on it if the client leaves).
+        emulator.faults.inject(Fault.delay(1.0), path="oauth.v2.access")
+
+        def interrupt_once_the_refresh_is_sent() -> None:
+            for _ in range(500):
+                if refreshes(emulator):
+                    signal.raise_signal(signal.SIGINT)
+                    return
+                time.sleep(0.01)
+
+        threading.Thread(target=interrupt_once_the_refresh_is_sent, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            as_alice.call_sync({"image": portrait()})
+        time.sleep(1.5)  # Slack has answered (and spent the refresh token) by now
+        result = as_alice.call_sync({"image": portrait()})
+    assert result["ok"] is True
+
+
+async def test_a_refreshed_token_holding_a_line_break_is_refused_not_saved_and_sent(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    first = await install(emulator, store, ALICE.user_id)
+    clock = Clock()
+    clock.offset = LIFETIME - 100
+    source = source_for(emulator, store, clock)
+    reply = {
+        "ok": True,
+        "token_type": "user",
+        "access_token": "xoxe.xoxp-1-abcdefghijklmnopqrstuv\r\nX-Evil: 1",
+        "refresh_token": "xoxe-1-renewedrefresh00000000000000",
+        "expires_in": 43200,
+    }
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        # run() is the model's door: it answers with an error object, it does not raise.
+        result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert result["ok"] is False
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert "\n" not in (saved.user_token or ""), "a token no header can carry was saved"
+    assert saved.user_token == first.user_token
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "seconds"),
+    [
+        (43200, 43200),
+        ("43200", 43200),
+        (43200.7, 43200),
+        (10**400, 7 * 24 * 3600),
+        (float("inf"), 0),
+        (float("nan"), 0),
+        (-5, 0),
+        ("12h", 0),
+        (None, 0),
+        (True, 0),
+    ],
+)
+def test_any_lifetime_a_refresh_states_is_read_never_refused(
+    expires_in: object, seconds: int
+) -> None:
+    # The new tokens are saved whatever their lifetime says: an unreadable one is 0 (the
+    # next call refreshes again), never a reason to drop tokens Slack spent the old ones for.
+    from ocp_users_photo.installations.refresh_grant import _lifetime
+
+    assert _lifetime(expires_in) == seconds
+
+
+def test_an_error_code_that_echoes_part_of_a_secret_is_not_quoted() -> None:
+    from ocp_users_photo.installations.refresh_grant import _code_of
+
+    assert _code_of("invalid_refresh_token", (REFRESH_BODY, HEX_SECRET)) == "invalid_refresh_token"
+    assert _code_of(HEX_SECRET[3:20], (HEX_SECRET,)) == "unknown_error"
+    assert _code_of(REFRESH_BODY[10:40], (REFRESH_BODY,)) == "unknown_error"
+    assert _code_of("no spaces allowed", ()) == "unknown_error"
