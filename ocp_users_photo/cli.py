@@ -137,6 +137,11 @@ def next_step_for(error: UsersPhotoError) -> str | None:
                 "nothing reached Slack, so nothing changed: check the network and "
                 "SLACK_API_URL (or --base-url), then run the same command again"
             )
+        if error.reached is True and error.only_read:
+            return (
+                f"Slack did not answer {error.method} in time; it only reads, so nothing "
+                "changed: run the same command again in a moment"
+            )
         if error.reached is True:
             return (
                 "the request reached Slack but no answer came in time, so the photo may be "

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import TOKEN_PATH, Problem
-from ocp_users_photo.safe_text import REDACTED
+from ocp_users_photo.safe_text import REDACTED, redacted
 from ocp_users_photo.token_kinds import TokenKind, token_kind
 
 
@@ -54,6 +54,9 @@ class SlackToken:
 
 # A part of a token shorter than this is not removed on its own: it could be ordinary text.
 _MIN_PART_CHARS: Final = 16
+# Any run this long of a token's random last segment is removed too: a server may echo a
+# piece of it, cut short, with no prefix to know it by (12 hex digits are 48 random bits).
+SECRET_RUN_CHARS: Final = 12
 
 
 # Asked for a fresh token when Slack answers token_expired; None when none can be had.
@@ -62,7 +65,8 @@ Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 
 def token_secret_forms(token: str) -> tuple[str, ...]:
     """The token, and the parts of it a server might echo without the rest: what follows
-    its prefix (``xoxp-``, ``xoxe.xoxp-``), and its last segment, the random secret itself.
+    its prefix (``xoxp-``, ``xoxe.xoxp-``), its last segment, the random secret itself, and
+    every run of SECRET_RUN_CHARS of that segment (a piece of it, cut short), longest first.
     Parts under 16 characters are left out (a test's ``xoxp-1-2-3`` would scrub digits)."""
     if not token:
         return ()
@@ -72,7 +76,17 @@ def token_secret_forms(token: str) -> tuple[str, ...]:
         body = token[dash + 1 :]
         last = token.rsplit("-", 1)[1]
         forms.extend(part for part in (body, last) if len(part) >= _MIN_PART_CHARS)
+        if len(last) >= _MIN_PART_CHARS:
+            forms.extend(secret_runs(last))
     return tuple(dict.fromkeys(forms))
+
+
+def secret_runs(secret: str) -> list[str]:
+    """Every run of SECRET_RUN_CHARS characters of ``secret``, in order."""
+    return [
+        secret[start : start + SECRET_RUN_CHARS]
+        for start in range(len(secret) - SECRET_RUN_CHARS + 1)
+    ]
 
 
 class ClientCredentials:
@@ -218,16 +232,12 @@ def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
     every reply a full pass over its values.
     """
     secrets = [secret] if isinstance(secret, str) else [each for each in secret if each]
-    present = [each for each in secrets if each and _may_hold(raw, each)]
+    present = tuple(each for each in secrets if each and _may_hold(raw, each))
     if not present:
         return _unchanged
-    # The longest first, so a secret that contains another is removed whole.
-    present.sort(key=len, reverse=True)
 
     def redact(value: Any) -> Any:
-        for each in present:
-            value = scrub(value, each)
-        return value
+        return scrub(value, present)
 
     return redact
 
@@ -247,14 +257,15 @@ def _unchanged(value: Any) -> Any:
     return value
 
 
-def scrub(value: Any, secret: str) -> Any:
-    """A copy of a JSON value with every occurrence of ``secret`` in its strings redacted."""
-    if not secret:
-        return value
+def scrub(value: Any, secret: str | Sequence[str]) -> Any:
+    """A copy of a JSON value with every place a secret (one, or several) stands in its
+    strings redacted (``safe_text.redacted``: overlapping ones as one stretch)."""
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
     if isinstance(value, str):
-        return value.replace(secret, REDACTED) if secret in value else value
+        held = any(each and each in value for each in secrets)
+        return redacted(value, secrets) if held else value
     if isinstance(value, dict):
-        return {scrub(key, secret): scrub(item, secret) for key, item in value.items()}
+        return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
-        return [scrub(item, secret) for item in value]
+        return [scrub(item, secrets) for item in value]
     return value

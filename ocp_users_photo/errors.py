@@ -215,19 +215,35 @@ class ReplySchemaError(UsersPhotoError):
         super().__init__(message)
 
 
+# The Web API methods this package calls that change nothing: a failed one never leaves a
+# change half made, whether or not the request reached Slack.
+READ_ONLY_METHODS: Final = frozenset({"auth.test", "users.profile.get"})
+
+
 class TransportError(UsersPhotoError):
     """No usable reply: the connection failed, timed out, or the server sent something unusable."""
 
     code = "transport_error"
 
     def __init__(
-        self, message: str, *, status_code: int | None = None, reached: bool | None = None
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        reached: bool | None = None,
+        method: str | None = None,
     ) -> None:
         self.status_code = status_code
         # False: nothing reached Slack; True: a request did, so it may have taken effect;
         # None: an answer came but was unusable (its status says more).
         self.reached = reached
+        self.method = method
         super().__init__(message)
+
+    @property
+    def only_read(self) -> bool:
+        """Whether the failed call was one that changes nothing (auth.test, a profile read)."""
+        return self.method in READ_ONLY_METHODS
 
 
 class TokenUnavailable(UsersPhotoError):

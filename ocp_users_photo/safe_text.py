@@ -11,6 +11,7 @@ characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 DEFAULT_LIMIT: Final = 200
@@ -39,12 +40,33 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     return cleaned
 
 
-def redacted(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret replaced (longest first, so no secret leaves a tail)."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+def redacted(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every place a secret stands replaced: where secrets overlap (a token's
+    runs, cut short where a server echoed them), the whole stretch they cover is one
+    REDACTED, so no part of any is left between two."""
+    spans: list[tuple[int, int]] = []
+    for secret in secrets:
+        if not secret:
+            continue
+        start = text.find(secret)
+        while start != -1:
+            spans.append((start, start + len(secret)))
+            start = text.find(secret, start + 1)
+    if not spans:
+        return text
+    spans.sort()
+    pieces: list[str] = []
+    done = 0  # text[:done] is written (or covered)
+    cover_start, cover_end = spans[0]
+    for start, end in spans[1:]:
+        if start <= cover_end:
+            cover_end = max(cover_end, end)
+            continue
+        pieces += (text[done:cover_start], REDACTED)
+        done = cover_end
+        cover_start, cover_end = start, end
+    pieces += (text[done:cover_start], REDACTED, text[cover_end:])
+    return "".join(pieces)
 
 
 def without_tokens(text: str) -> str:

@@ -8,6 +8,7 @@ came from a server, so each text is bounded and stripped of control characters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -17,7 +18,12 @@ from ocp_users_photo.token_kinds import TokenKind
 
 WRITE_SCOPE: Final = "users.profile:write"
 READ_SCOPE: Final = "users.profile:read"
-_MAX_SCOPES: Final = 200
+# What is kept of the x-oauth-scopes header: names shaped like Slack's scopes
+# ("users.profile:write", "chat:write.customize"), at most so many, in so many characters
+# in all (Slack's longest token lists ~100 names; the text goes to a terminal and a model).
+_MAX_SCOPES: Final = 150
+_MAX_SCOPES_CHARS: Final = 4000
+_SCOPE_NAME: Final = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class TokenIdentity:
     enterprise_id: str | None = None
     bot_id: str | None = None
     expires_in: int | None = None
+    # How many names of the scopes header were not kept (no scope's shape, or past the cap).
+    scopes_left_out: int = 0
 
     @property
     def can_set_photo(self) -> bool:
@@ -80,6 +88,7 @@ class TokenIdentity:
             "token_kind": self.kind,
             "bot_id": self.bot_id,
             "scopes": list(self.scopes) if self.scopes is not None else None,
+            "scopes_left_out": self.scopes_left_out,
             "expires_in": self.expires_in,
             "can_set_photo": self.can_set_photo,
             "can_keep_previous": self.can_keep_previous,
@@ -93,9 +102,9 @@ def identity_from(
     """A ``TokenIdentity`` from auth.test's ok reply and its headers."""
     header = headers.get("x-oauth-scopes")
     scopes: tuple[str, ...] | None = None
+    left_out = 0
     if header is not None:
-        names = [_text(name.strip(), 100) for name in header.split(",")[:_MAX_SCOPES]]
-        scopes = tuple(name for name in names if name)
+        scopes, left_out = _scope_names(header)
     expires_in = body.get("expires_in")
     return TokenIdentity(
         user_id=_text(body.get("user_id")),
@@ -107,6 +116,7 @@ def identity_from(
         scopes=scopes,
         enterprise_id=_optional_text(body.get("enterprise_id")),
         bot_id=_optional_text(body.get("bot_id")),
+        scopes_left_out=left_out,
         expires_in=expires_in
         if isinstance(expires_in, int) and not isinstance(expires_in, bool)
         else None,
@@ -120,3 +130,21 @@ def _text(value: object, limit: int = 200) -> str:
 
 def _optional_text(value: object) -> str | None:
     return _text(value) if isinstance(value, str) and value else None
+
+
+def _scope_names(header: str) -> tuple[tuple[str, ...], int]:
+    """The scope names of an x-oauth-scopes header, and how many other names it held."""
+    kept: list[str] = []
+    left_out = 0
+    characters = 0
+    for part in header.split(","):
+        name = part.strip()
+        if not name:
+            continue
+        fits = len(kept) < _MAX_SCOPES and characters + len(name) <= _MAX_SCOPES_CHARS
+        if fits and _SCOPE_NAME.fullmatch(name):
+            kept.append(name)
+            characters += len(name) + 2
+        else:
+            left_out += 1
+    return tuple(kept), left_out

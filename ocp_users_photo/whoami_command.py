@@ -68,7 +68,9 @@ def describe(identity: TokenIdentity) -> str:
     if identity.scopes is None:
         lines.append("Scopes: not listed by Slack")
     else:
-        lines.append(f"Scopes: {', '.join(identity.scopes) or '(none)'}")
+        more = identity.scopes_left_out
+        others = f" (and {more} more that are not scope names, or past the first ones)"
+        lines.append(f"Scopes: {', '.join(identity.scopes) or '(none)'}{others if more else ''}")
     if identity.expires_in is not None:
         hours, seconds = divmod(identity.expires_in, 3600)
         lines.append(f"Expires in: {hours} h {seconds // 60} min (token rotation is on)")

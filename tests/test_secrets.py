@@ -18,6 +18,7 @@ import pytest
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken, token_secret_forms
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.safe_text import REDACTED, redacted
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
 from tests.reliability_report import ReliabilityReport
 
@@ -250,17 +251,34 @@ def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
 
 
 def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
-    assert token_secret_forms(CANARY_TOKEN) == (
-        CANARY_TOKEN,
-        CANARY_SECRET,
-        CANARY_TOKEN.rsplit("-", 1)[1],
-    )
+    last = CANARY_TOKEN.rsplit("-", 1)[1]
+    runs = tuple(last[start : start + 12] for start in range(len(last) - 11))
+    assert token_secret_forms(CANARY_TOKEN) == (CANARY_TOKEN, CANARY_SECRET, last, *runs)
     rotated = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtMTIzNA"
+    segment = "Mi0yLTEyMzQ1Njc4OTAtMTIzNA"
     assert token_secret_forms(rotated) == (
         rotated,
-        "1-Mi0yLTEyMzQ1Njc4OTAtMTIzNA",
-        "Mi0yLTEyMzQ1Njc4OTAtMTIzNA",
+        "1-" + segment,
+        segment,
+        *(segment[start : start + 12] for start in range(len(segment) - 11)),
     )
     # Short parts are ordinary text: a test's token does not scrub digits from replies.
     assert token_secret_forms("xoxp-1-2-3") == ("xoxp-1-2-3",)
     assert token_secret_forms("") == ()
+
+
+@pytest.mark.parametrize("length", [12, 13, 23, 24, 30])
+@pytest.mark.parametrize("offset", [0, 5])
+def test_a_piece_of_the_tokens_secret_cut_short_is_removed_whole(length: int, offset: int) -> None:
+    # A server echoes part of the last segment, no prefix: the runs of 12 that cover it
+    # overlap, and the whole stretch they cover goes, so nothing of it is left between.
+    last = CANARY_TOKEN.rsplit("-", 1)[1]
+    piece = last[offset : offset + length]
+    text = redacted(f"before {piece} after", token_secret_forms(CANARY_TOKEN))
+    assert text == f"before {REDACTED} after"
+
+
+def test_overlapping_secrets_are_one_redaction() -> None:
+    assert redacted("xabcdey", ("abc", "cde")) == f"x{REDACTED}y"
+    assert redacted("aaaa", ("aa",)) == REDACTED
+    assert redacted("no secret here", ("abc",)) == "no secret here"

@@ -154,5 +154,7 @@ def test_hostile_answers_are_bounded_and_printable() -> None:
     assert "\x1b" not in identity.user
     assert len(identity.user) <= 203
     assert identity.team == ""
-    assert identity.scopes == ("users.profile:write", "?bell")
+    # Only names shaped like Slack's scopes are kept; the others are counted.
+    assert identity.scopes == ("users.profile:write",)
+    assert identity.scopes_left_out == 1
     assert identity.can_set_photo

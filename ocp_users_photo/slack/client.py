@@ -44,7 +44,7 @@ from ocp_users_photo.credentials import (
     redactor,
     token_secret_forms,
 )
-from ocp_users_photo.errors import SlackApiError, TransportError
+from ocp_users_photo.errors import READ_ONLY_METHODS, SlackApiError, TransportError
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout
@@ -501,11 +501,20 @@ def _transport_error(
             f"could not reach Slack at {url} {tries}: {failure.text}. "
             "Nothing was sent; check the network and base_url, then try again",
             reached=False,
+            method=method,
+        )
+    if method in READ_ONLY_METHODS:
+        return TransportError(
+            f"Slack did not give a usable answer to {method} {tries}: {failure.text}. "
+            f"{method} only reads, so nothing changed; try again",
+            reached=True,
+            method=method,
         )
     return TransportError(
         f"Slack did not give a usable answer to {method} {tries}: {failure.text}. The request "
         "reached Slack, so it may have taken effect; check before trying again",
         reached=True,
+        method=method,
     )
 
 
