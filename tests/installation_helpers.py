@@ -8,6 +8,8 @@ slack_sdk's store. Everything goes over HTTP to the emulator; the store is a rea
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -15,6 +17,7 @@ import httpx
 from PIL import Image
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import EmulatorConfig, OAuthApp, RunningEmulator
 
@@ -146,3 +149,20 @@ def portrait(color: tuple[int, int, int] = (30, 160, 90)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (512, 512), color).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def sqlite_store(path: Path) -> SQLite3InstallationStore:
+    """slack_sdk's SQLite store in a new file, its tables made, for the test's app."""
+    store = SQLite3InstallationStore(database=str(path), client_id=CLIENT_ID)
+    store.init()
+    return store
+
+
+class Clock:
+    """The source's clock, moved by the test (the emulator's clock is moved separately)."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def __call__(self) -> float:
+        return time.time() + self.offset

@@ -30,12 +30,14 @@ from tests.installation_helpers import (
     CLIENT_ID,
     LIFETIME,
     TEAM_ID,
+    Clock,
     install,
     owner_of,
     photo_tokens,
     portrait,
     refreshes,
     rotation_config,
+    sqlite_store,
 )
 from tests.test_secrets import texts_of_error
 
@@ -52,17 +54,7 @@ def emulator_config() -> EmulatorConfig:
 
 @pytest.fixture
 def store(tmp_path: Path) -> SQLite3InstallationStore:
-    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
-    store.init()
-    return store
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
+    return sqlite_store(tmp_path / "i.db")
 
 
 def source_for(
@@ -107,8 +99,7 @@ async def test_part_of_the_refresh_token_echoed_by_oauth_stays_out_of_errors_and
     emulator: RunningEmulator, store: SQLite3InstallationStore, reply: Fault
 ) -> None:
     await _stored_with_refresh_token(emulator, store)
-    clock = Clock()
-    clock.offset = LIFETIME + 60  # expired: the call refreshes first
+    clock = Clock(offset=LIFETIME + 60)  # expired: the call refreshes first
     source = source_for(emulator, store, clock)
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
         texts: list[str] = []
@@ -129,8 +120,7 @@ async def test_part_of_the_client_secret_echoed_as_an_error_code_stays_out_of_th
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:
     await install(emulator, store, ALICE.user_id)
-    clock = Clock()
-    clock.offset = LIFETIME + 60
+    clock = Clock(offset=LIFETIME + 60)
     source = source_for(emulator, store, clock, client_secret=HEX_SECRET)
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
         inject(
@@ -181,8 +171,7 @@ async def test_a_refresh_answered_with_another_persons_token_is_not_saved_as_the
 ) -> None:
     await install(emulator, store, ALICE.user_id)
     bob = await install(emulator, store, BOB.user_id)
-    clock = Clock()
-    clock.offset = LIFETIME - 100  # Alice's token expires within the margin
+    clock = Clock(offset=LIFETIME - 100)  # Alice's token expires within the margin
     source = source_for(emulator, store, clock)
     # oauth.v2.access answers Alice's refresh with Bob's tokens (a mixed-up cache or proxy,
     # a server bug): the reply says whose they are.
@@ -246,8 +235,7 @@ async def test_a_refresh_whose_save_fails_once_is_saved_on_the_next_try(
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:
     await install(emulator, store, ALICE.user_id)
-    clock = Clock()
-    clock.offset = LIFETIME - 100
+    clock = Clock(offset=LIFETIME - 100)
     flaky = SaveFails(store, failures=1)
     source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
@@ -266,8 +254,7 @@ async def test_a_refresh_the_store_will_not_save_does_not_cost_the_person_their_
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:
     await install(emulator, store, ALICE.user_id)
-    clock = Clock()
-    clock.offset = LIFETIME - 100
+    clock = Clock(offset=LIFETIME - 100)
     flaky = SaveFails(store, failures=3)  # every try of the refreshing call fails
     source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
@@ -283,22 +270,27 @@ async def test_a_refresh_the_store_will_not_save_does_not_cost_the_person_their_
     assert owner_of(emulator, saved.user_token or "") == ALICE.user_id
 
 
+def refresh_answer(**changes: object) -> dict[str, object]:
+    """oauth.v2.access's answer to a refresh, new tokens in it, with ``changes``."""
+    return {
+        "ok": True,
+        "token_type": "user",
+        "access_token": "xoxe.xoxp-1-renewed0000000000000000",
+        "refresh_token": "xoxe-1-renewedrefresh00000000000000",
+        "expires_in": 43200,
+        "scope": "users.profile:read,users.profile:write",
+        **changes,
+    }
+
+
 @pytest.mark.parametrize("expires_in", ["43200", 43200.0, 0])
 async def test_a_refresh_answer_with_new_tokens_but_an_odd_lifetime_keeps_the_new_tokens(
     emulator: RunningEmulator, store: SQLite3InstallationStore, expires_in: object
 ) -> None:
     await install(emulator, store, ALICE.user_id)
-    clock = Clock()
-    clock.offset = LIFETIME - 100
+    clock = Clock(offset=LIFETIME - 100)
     source = source_for(emulator, store, clock)
-    reply = {
-        "ok": True,
-        "token_type": "user",
-        "access_token": "xoxe.xoxp-1-renewed0000000000000000",
-        "refresh_token": "xoxe-1-renewedrefresh00000000000000",
-        "expires_in": expires_in,
-        "scope": "users.profile:read,users.profile:write",
-    }
+    reply = refresh_answer(expires_in=expires_in)
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
         inject(emulator, Fault.json(reply), method="oauth.v2.access")
         await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run({"image": portrait()})
@@ -319,12 +311,10 @@ def test_ctrl_c_during_call_sync_does_not_abandon_a_refresh_slack_already_answer
 
     from ocp_users_photo.emulator import EmulatorThread
 
-    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
-    store.init()
+    store = sqlite_store(tmp_path / "i.db")
     with EmulatorThread(rotation_config()) as emulator:
         asyncio.run(install(emulator, store, ALICE.user_id))
-        clock = Clock()
-        clock.offset = LIFETIME - 100
+        clock = Clock(offset=LIFETIME - 100)
         source = source_for(emulator, store, clock)
         tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
         as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
@@ -350,16 +340,9 @@ async def test_a_refreshed_token_holding_a_line_break_is_refused_not_saved_and_s
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:
     first = await install(emulator, store, ALICE.user_id)
-    clock = Clock()
-    clock.offset = LIFETIME - 100
+    clock = Clock(offset=LIFETIME - 100)
     source = source_for(emulator, store, clock)
-    reply = {
-        "ok": True,
-        "token_type": "user",
-        "access_token": "xoxe.xoxp-1-abcdefghijklmnopqrstuv\r\nX-Evil: 1",
-        "refresh_token": "xoxe-1-renewedrefresh00000000000000",
-        "expires_in": 43200,
-    }
+    reply = refresh_answer(access_token="xoxe.xoxp-1-abcdefghijklmnopqrstuv\r\nX-Evil: 1")
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
         inject(emulator, Fault.json(reply), method="oauth.v2.access")
         # run() is the model's door: it answers with an error object, it does not raise.

@@ -47,12 +47,14 @@ from tests.installation_helpers import (
     OTHER_CLIENT_ID,
     OTHER_CLIENT_SECRET,
     TEAM_ID,
+    Clock,
     install,
     owner_of,
     photo_tokens,
     portrait,
     refreshes,
     rotation_config,
+    sqlite_store,
 )
 
 INSTALL_URL = "https://photos.example.com/slack/install"
@@ -68,20 +70,7 @@ def emulator_config() -> EmulatorConfig:
 
 @pytest.fixture
 def store(tmp_path: Path) -> SQLite3InstallationStore:
-    database = str(tmp_path / "installations.db")
-    store = SQLite3InstallationStore(database=database, client_id=CLIENT_ID)
-    store.init()
-    return store
-
-
-class Clock:
-    """The source's clock, moved by the test (the emulator's clock is moved separately)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
+    return sqlite_store(tmp_path / "installations.db")
 
 
 @pytest.fixture
