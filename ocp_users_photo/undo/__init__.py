@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         HistoryUnavailable,
         KeepingImpossible,
         NothingToUndo,
+        UndoOvertaken,
     )
     from ocp_users_photo.undo.keeper import PhotoKeeper
     from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME
@@ -44,6 +45,7 @@ __all__ = [
     "PhotoHistory",
     "PhotoKeeper",
     "ShownPhoto",
+    "UndoOvertaken",
     "UsersRestorePhoto",
     "default_history_path",
 ]
@@ -56,6 +58,7 @@ _HOMES = {
     "KeepingImpossible": "ocp_users_photo.undo.errors",
     "KeptPhoto": "ocp_users_photo.undo.entries",
     "NothingToUndo": "ocp_users_photo.undo.errors",
+    "UndoOvertaken": "ocp_users_photo.undo.errors",
     "PhotoHistory": "ocp_users_photo.undo.store",
     "PhotoKeeper": "ocp_users_photo.undo.keeper",
     "ShownPhoto": "ocp_users_photo.undo.entries",

@@ -8,11 +8,14 @@ avatar). ``KeptPhoto`` is one entry as listed: never the bytes, never a token.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from ocp_users_photo.crop import CropBox
 
+# Slack's avatar_hash as this package takes it (and, reading a history, checks it again).
+AVATAR_HASH: Final = re.compile(r"[0-9A-Za-z]{1,64}")
 PhotoKind = Literal["custom", "default"]
 # pending: kept, and the change was about to be sent (a crash, a cut connection or a call
 # its caller cancelled leaves it so: the change may not have happened). changed: Slack

@@ -7,6 +7,7 @@
      ├── HistoryUnavailable       the history file is damaged, locked, newer or unwritable;
      │                            nothing was changed in Slack
      ├── NothingToUndo            no kept photo for this person
+     │    └── UndoOvertaken       another change came first: the undo's entry is not the newest
      └── InvalidArguments
           └── EntryRefused        usersRestorePhoto's entry is not one of this person's
 
@@ -26,6 +27,7 @@ __all__ = [
     "HistoryUnavailable",
     "KeepingImpossible",
     "NothingToUndo",
+    "UndoOvertaken",
 ]
 
 TURN_KEEPING_OFF: Final = (
@@ -61,6 +63,20 @@ class NothingToUndo(UsersPhotoError):
     """The person has no kept photo to put back."""
 
     code = "nothing_to_undo"
+
+
+class UndoOvertaken(NothingToUndo):
+    """Another change was made while the undo waited for the person's turn: the entry it
+    chose is no longer the newest, so it put nothing back (either order would differ)."""
+
+    def __init__(self, chose: int, newest: int) -> None:
+        self.chose = chose
+        self.newest = newest
+        super().__init__(
+            f"another change to this person's photo was made while the undo waited for its "
+            f"turn (kept photo #{newest} is now the newest, not #{chose}); nothing was put "
+            "back: undo again to go back from the newest change"
+        )
 
 
 class EntryRefused(InvalidArguments):

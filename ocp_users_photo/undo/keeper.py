@@ -32,7 +32,7 @@ from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
-from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible
+from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, UndoOvertaken
 from ocp_users_photo.undo.owner import history_owner
 from ocp_users_photo.undo.shown_photo import read_shown_photo
 from ocp_users_photo.undo.store import PhotoHistory
@@ -142,6 +142,7 @@ class PhotoKeeper(CallObserver):
             owner = await history_owner(person, session)
             turn = await self.history.turn(owner)
             try:
+                await self._still_newest(owner, change)
                 shown = await read_shown_photo(session, limits=self.limits)
             except Exception:
                 await turn.end()
@@ -161,6 +162,16 @@ class PhotoKeeper(CallObserver):
                 return None
             raise
         return KeptChange(self.history, kept, turn)
+
+    async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
+        """An undo chose the newest entry before it had the turn: if a change was kept since
+        (by another tool or process), putting the chosen one back now would give a photo
+        neither order of the two gives, so it is refused (UndoOvertaken)."""
+        if change.kind != "undo" or change.restores is None:
+            return
+        newest = await self.history.newest_entry(owner)
+        if newest != change.restores:
+            raise UndoOvertaken(change.restores, newest)
 
     async def _written(
         self, owner: HistoryOwner, shown: ShownPhoto, change: ChangeInfo, turn: Turn

@@ -15,7 +15,6 @@ network, which the change itself would meet too, and say what to do.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -27,7 +26,7 @@ from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.slack.session import SlackSession
-from ocp_users_photo.undo.entries import ShownPhoto
+from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy
 from ocp_users_photo.worker_threads import imported_off_loop
@@ -39,7 +38,6 @@ READ_SCOPE_FIX: Final = (
     "oauth_config.scopes.user in its manifest), reinstall it and use the new user token"
 )
 # Slack's avatar hashes are short lower-case words ("ge3b51ca72de", "0123456789ab").
-_AVATAR_HASH: Final = re.compile(r"[0-9A-Za-z]{1,64}")
 
 
 async def read_shown_photo(
@@ -81,7 +79,7 @@ async def read_shown_photo(
 
 def _avatar_hash(profile: Mapping[str, Any]) -> str:
     value = profile.get("avatar_hash")
-    if isinstance(value, str) and _AVATAR_HASH.fullmatch(value):
+    if isinstance(value, str) and AVATAR_HASH.fullmatch(value):
         return value
     raise KeepingImpossible(
         "Slack's profile has no usable avatar_hash, so the photo shown cannot be told apart",

@@ -24,12 +24,13 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, get_args
 
 import anyio.to_thread
 
@@ -42,7 +43,14 @@ from ocp_users_photo.undo.database import (
     open_history,
     translated_failures,
 )
-from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
+from ocp_users_photo.undo.entries import (
+    AVATAR_HASH,
+    EntryStatus,
+    HistoryOwner,
+    KeptPhoto,
+    PhotoKind,
+    ShownPhoto,
+)
 from ocp_users_photo.undo.turns import (
     OwnerLocks,
     Turn,
@@ -66,6 +74,16 @@ DEFAULT_MAX_ORIGINAL_BYTES: Final = DEFAULT_LIMITS.max_bytes
 # Longer than a change can take: the tool's default call deadline is 120 s, plus keeping.
 DEFAULT_LEASE_SECONDS: Final = 180.0
 _MAX_REPLACED_BY_CHARS: Final = 2000
+# What an entry's row holds when this module wrote it (_kept checks every row read).
+_KINDS: Final = frozenset(get_args(PhotoKind))
+_STATUSES: Final = frozenset(get_args(EntryStatus))
+_SHA256: Final = re.compile(r"[0-9a-f]{64}")
+_CONTENT_TYPES: Final = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/octet-stream"}
+)
+_EARLIEST: Final = 1_000_000_000  # 2001: no photo was kept before this code existed
+_LATEST: Final = 10_000_000_000  # 2286
+_MAX_SIDE: Final = 1_000_000
 
 T = TypeVar("T")
 
@@ -172,17 +190,22 @@ class PhotoHistory(AsyncClosing):
     async def keep(
         self, owner: HistoryOwner, shown: ShownPhoto, replaced_by: dict[str, Any]
     ) -> KeptPhoto:
-        """Write ``shown`` as ``owner``'s newest entry, status pending, fsynced; evict the oldest.
+        """Write ``shown`` as ``owner``'s newest entry, status pending, fsynced.
 
         The crop box it was shown with is the one a change made here set it with, if any.
+        Nothing is evicted yet: a change Slack refuses is discarded, and must not have
+        pushed a kept photo out (``finish`` evicts).
         """
-        return await self._run(_keep, owner, shown, replaced_by, self.max_entries, self.max_bytes)
+        return await self._run(_keep, owner, shown, replaced_by)
 
     async def finish(
         self, entry: int, status: EntryStatus, result_avatar_hash: str | None = None
     ) -> None:
-        """Record how the change after ``entry`` ended, and what Slack then showed."""
-        await self._run(_finish, entry, status, result_avatar_hash)
+        """Record how the change after ``entry`` ended, and what Slack then showed; then
+        evict the owner's oldest entries past the bounds (module docstring)."""
+        await self._run(
+            _finish, entry, status, result_avatar_hash, self.max_entries, self.max_bytes
+        )
 
     async def discard(self, entry: int) -> None:
         """Remove ``entry``: the change after it certainly did not happen."""
@@ -202,6 +225,10 @@ class PhotoHistory(AsyncClosing):
         The newest when ``number`` is None; None when this person has no such entry.
         """
         return await self._run(_entry, owner, number)
+
+    async def newest_entry(self, owner: HistoryOwner) -> int:
+        """The number of ``owner``'s newest entry (0 when there is none)."""
+        return await self._run(_newest_entry, owner)
 
     # -----------------------------------------------------------------------------------
 
@@ -249,8 +276,6 @@ def _keep(
     owner: HistoryOwner,
     shown: ShownPhoto,
     replaced_by: dict[str, Any],
-    max_entries: int,
-    max_bytes: int,
 ) -> KeptPhoto:
     described = json.dumps(replaced_by, ensure_ascii=True, sort_keys=True)
     if len(described) > _MAX_REPLACED_BY_CHARS:
@@ -288,9 +313,7 @@ def _keep(
                 described,
             ),
         )
-        number = int(cursor.lastrowid or 0)
-        _evict(connection, owner, number, max_entries, max_bytes)
-        return number
+        return int(cursor.lastrowid or 0)
 
     number = in_transaction(database, write, durable=True)
     # The listing's row, not _entry's: the bytes were just written, no need to read them back.
@@ -371,12 +394,26 @@ def _drop_unused_photo(database: sqlite3.Connection, sha256: str) -> None:
 
 
 def _finish(
-    database: sqlite3.Connection, number: int, status: EntryStatus, avatar_hash: str | None
+    database: sqlite3.Connection,
+    number: int,
+    status: EntryStatus,
+    avatar_hash: str | None,
+    max_entries: int,
+    max_bytes: int,
 ) -> None:
-    database.execute(
-        "UPDATE entries SET status = ?, result_avatar_hash = ?, ended_at = ? WHERE id = ?",
-        (status, avatar_hash, time.time(), number),
-    )
+    def write(connection: sqlite3.Connection) -> None:
+        connection.execute(
+            "UPDATE entries SET status = ?, result_avatar_hash = ?, ended_at = ? WHERE id = ?",
+            (status, avatar_hash, time.time(), number),
+        )
+        row = connection.execute(
+            "SELECT workspace, user_id FROM entries WHERE id = ?", (number,)
+        ).fetchone()
+        if row is not None:
+            owner = HistoryOwner(str(row[0]), str(row[1]))
+            _evict(connection, owner, number, max_entries, max_bytes)
+
+    in_transaction(database, write)
 
 
 def _discard(database: sqlite3.Connection, number: int) -> None:
@@ -421,7 +458,22 @@ def _entry(
     if row is None:
         return None
     data = bytes(row[-1]) if row[-1] is not None else b""
-    return _kept(row[:-1], original=int(row[0]) == _oldest_entry(database, owner)), data
+    kept = _kept(row[:-1], original=int(row[0]) == _oldest_entry(database, owner))
+    if kept.sha256 is not None and hashlib.sha256(data).hexdigest() != kept.sha256:
+        # Other bytes under the photo's key (a damaged page, another program): putting
+        # them back would set a photo the listing does not show.
+        raise sqlite3.DatabaseError(
+            f"malformed: the bytes kept for entry #{kept.entry} do not match their SHA-256"
+        )
+    return kept, data
+
+
+def _newest_entry(database: sqlite3.Connection, owner: HistoryOwner) -> int:
+    newest = database.execute(
+        "SELECT MAX(id) FROM entries WHERE workspace = ? AND user_id = ?",
+        (owner.workspace, owner.user_id),
+    ).fetchone()[0]
+    return int(newest or 0)
 
 
 def _oldest_entry(database: sqlite3.Connection, owner: HistoryOwner) -> int:
@@ -434,6 +486,10 @@ def _oldest_entry(database: sqlite3.Connection, owner: HistoryOwner) -> int:
 
 
 def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
+    """An entry's row as written here, or sqlite3.DatabaseError ("malformed": the history is
+    damaged) for any value it was never written with. SQLite does not enforce column
+    types, and what is read goes to a terminal and a model: another program, a damaged
+    page or a hostile hand must not put text of any length or kind there."""
     (
         number,
         kept_at,
@@ -448,21 +504,48 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
         crop_w,
         replaced_by,
     ) = row
-    crop = CropBox(int(crop_x), int(crop_y), int(crop_w)) if crop_w is not None else None
-    try:
-        described = json.loads(replaced_by)
-    except ValueError:
-        described = {}
+    entry = number if _whole(number) and number >= 1 else 0
+
+    def damaged(what: str) -> sqlite3.DatabaseError:
+        return sqlite3.DatabaseError(f"malformed entry #{entry}: {what}")
+
+    if not entry:
+        raise damaged("its number")
+    if not (isinstance(kept_at, (int, float)) and _EARLIEST <= kept_at <= _LATEST):
+        raise damaged("its time")
+    if kind not in _KINDS or status not in _STATUSES:
+        raise damaged("its kind or status")
+    if not (isinstance(avatar_hash, str) and AVATAR_HASH.fullmatch(avatar_hash)):
+        raise damaged("its avatar hash")
+    if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
+        raise damaged("its photo's key")
+    if byte_count is not None and not (_whole(byte_count) and byte_count >= 0):
+        raise damaged("its photo's size")
+    if content_type is not None and content_type not in _CONTENT_TYPES:
+        raise damaged("its photo's type")
+    crop = None
+    if crop_w is not None:
+        if not all(_whole(side) and 0 <= side <= _MAX_SIDE for side in (crop_x, crop_y, crop_w)):
+            raise damaged("its crop box")
+        crop = CropBox(crop_x, crop_y, crop_w)
+    described: object = {}
+    if isinstance(replaced_by, str) and len(replaced_by) <= _MAX_REPLACED_BY_CHARS:
+        with contextlib.suppress(ValueError, RecursionError):
+            described = json.loads(replaced_by)
     return KeptPhoto(
-        entry=int(number),
+        entry=entry,
         kept_at=datetime.datetime.fromtimestamp(float(kept_at), tz=datetime.timezone.utc),
         kind=kind,
-        avatar_hash=str(avatar_hash),
+        avatar_hash=avatar_hash,
         status=status,
         sha256=sha256,
-        byte_count=int(byte_count) if byte_count is not None else None,
+        byte_count=byte_count,
         content_type=content_type,
         crop_box=crop,
         replaced_by=described if isinstance(described, dict) else {},
         original=original,
     )
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
