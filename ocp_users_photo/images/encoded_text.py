@@ -17,6 +17,7 @@ _WHITESPACE_BYTES: Final = b" \t\n\r\v\f"
 _ALPHABET: Final = "[A-Za-z0-9+/_-]"
 _BASE64_BYTES: Final = re.compile(f"{_ALPHABET}*={{0,2}}".encode())
 BASE64_TEXT: Final = re.compile(f"{_ALPHABET}+={{0,2}}")
+_LOOSE_BASE64: Final = re.compile(f"{_ALPHABET}[A-Za-z0-9+/_=-]*")
 _BASE64_ESCAPES: Final = (
     ("%2B", "+"),
     ("%2b", "+"),
@@ -29,9 +30,13 @@ WHITESPACE: Final = re.compile(r"\s+")
 
 
 def looks_like_base64(text: str) -> bool:
-    """Long enough and of base64's alphabet only (a file name has a dot, which base64 lacks)."""
+    """Long enough and of base64's alphabet only (a file name has a dot, which base64 lacks).
+
+    Padding is let stand anywhere here: base64 with a padding mistake (``===``, two texts
+    joined) is base64 gone wrong, and decoding it says so, where a path would not.
+    """
     compact = WHITESPACE.sub("", text.strip())
-    return len(compact) >= MIN_BASE64_CHARS and BASE64_TEXT.fullmatch(compact) is not None
+    return len(compact) >= MIN_BASE64_CHARS and _LOOSE_BASE64.fullmatch(compact) is not None
 
 
 def source_from_bytes(

@@ -19,6 +19,7 @@ from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.orientation import SWAPS_SIDES, pending_turn, read_orientation
 from ocp_users_photo.images.png_metadata import TooManyChunks
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.structure import structure_problem
 from ocp_users_photo.safe_text import shown
 
 if TYPE_CHECKING:
@@ -71,6 +72,9 @@ def read_header(
     """The header's facts, or why the bytes are not an image this tool will decode."""
     from PIL import Image, UnidentifiedImageError
 
+    unbounded = structure_problem(source, limits.max_frames)
+    if unbounded is not None:
+        return None, [not_an_image(f"{unbounded}: save it again with an image editor")]
     try:
         picture = open_decodable(source)
     except Image.DecompressionBombError:

@@ -1,0 +1,167 @@
+"""The parts of a PNG, JPEG or GIF that Pillow's parsers walk without a bound, counted first.
+
+Pillow reads a file's structure in Python, one step per chunk, segment or frame, and
+keeps what it reads: a 32 MB JPEG of eight million empty APP segments took 24 s and
+1.2 GB, a PNG of millions of empty chunks before its pixels 15 s, and a GIF whose
+second frame reaches far outside its 1100x1100 picture grew its canvas to 9000x9000
+(1 GB) as it was decoded. A progressive JPEG's decoding costs its scans times its
+blocks: thousands of tiny repeated scans took seconds from 100 KB. No editor or camera
+writes any of these, so each is refused, from the headers alone, before Pillow opens
+the file: a few hundred steps at most, whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final
+
+from ocp_users_photo.images.source import ImageSource
+
+# More than any editor or camera writes (a camera JPEG has ~20 segments before its
+# image data; a PNG a handful of chunks before its pixels; libjpeg's progressive
+# script has 10 scans), far less than what costs seconds.
+MAX_JPEG_SEGMENTS: Final = 1000
+MAX_JPEG_SCANS: Final = 100
+MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
+
+_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+_CHUNK_HEADER: Final = struct.Struct(">I4s")
+_SOS: Final = b"\xff\xda"
+_PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
+# Markers with no length after them: TEM, RST0-7, SOI (EOI ends the walk).
+_STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD9)})
+_COUNT_BLOCK: Final = 1024 * 1024
+_SUB_BLOCK_READ: Final = 64 * 1024
+
+
+def structure_problem(source: ImageSource, max_frames: int) -> str | None:
+    """Why the file's structure is one no encoder writes (and Pillow would pay for), or None.
+
+    Only PNG, JPEG and GIF are walked; other formats, and files cut short, are left to
+    Pillow and the checks after it. Blocking (reads the file): call it where the header
+    is read.
+    """
+    head = source.read_at(0, 8)
+    if head.startswith(_PNG_SIGNATURE):
+        return _png_problem(source)
+    if head.startswith(b"\xff\xd8\xff"):
+        return _jpeg_problem(source)
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return _gif_problem(source, max_frames)
+    return None
+
+
+def _png_problem(source: ImageSource) -> str | None:
+    position = len(_PNG_SIGNATURE)
+    for _ in range(MAX_PNG_CHUNKS_BEFORE_PIXELS):
+        header = source.read_at(position, _CHUNK_HEADER.size)
+        if len(header) < _CHUNK_HEADER.size:
+            return None
+        length, kind = _CHUNK_HEADER.unpack(header)
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        position += _CHUNK_HEADER.size + length + 4  # the chunk's data, then its CRC
+    return (
+        f"the PNG has more than {MAX_PNG_CHUNKS_BEFORE_PIXELS} chunks before its pixels, "
+        "which no editor writes"
+    )
+
+
+def _jpeg_problem(source: ImageSource) -> str | None:
+    position = 2
+    progressive = False
+    for _ in range(MAX_JPEG_SEGMENTS):
+        marker = source.read_at(position, 4)
+        if len(marker) < 2 or marker[0] != 0xFF:
+            return None  # not where a marker should be: Pillow says what is wrong
+        kind = marker[1]
+        if kind == 0xFF:  # a fill byte before the marker
+            position += 1
+            continue
+        if kind in _STANDALONE:
+            position += 2
+            continue
+        if kind == 0xDA:  # the first scan: the rest is image data
+            return _scans_problem(source, position) if progressive else None
+        if kind == 0xD9 or len(marker) < 4:
+            return None
+        progressive = progressive or kind in _PROGRESSIVE_SOF
+        position += 2 + struct.unpack(">H", marker[2:4])[0]
+    return (
+        f"the JPEG has more than {MAX_JPEG_SEGMENTS} segments before its image data, which "
+        "no camera or editor writes"
+    )
+
+
+def _scans_problem(source: ImageSource, first_scan: int) -> str | None:
+    """A progressive JPEG's scans, counted by their markers (image data escapes every
+    0xFF it holds, so 0xFF 0xDA is a scan wherever it stands)."""
+    scans = 0
+    position = first_scan
+    while scans <= MAX_JPEG_SCANS:
+        # One byte back, so a marker split between two blocks is still seen.
+        block = source.read_at(position, _COUNT_BLOCK)
+        if len(block) < 2:
+            break
+        scans += block.count(_SOS)
+        position += len(block) - 1
+        if len(block) < _COUNT_BLOCK:
+            break
+    if scans <= MAX_JPEG_SCANS:
+        return None
+    return (
+        f"the progressive JPEG has more than {MAX_JPEG_SCANS} scans (encoders write about "
+        "10), which would take long to decode"
+    )
+
+
+def _gif_problem(source: ImageSource, max_frames: int) -> str | None:
+    screen = source.read_at(6, 7)
+    if len(screen) < 7:
+        return None
+    width, height, flags = struct.unpack("<HHB", screen[:5])
+    position = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    frames = 0
+    while frames <= max_frames:
+        introducer = source.read_at(position, 1)
+        if introducer == b"!":  # an extension: its label, then its sub-blocks
+            position = _after_sub_blocks(source, position + 2)
+        elif introducer == b",":
+            descriptor = source.read_at(position + 1, 9)
+            if len(descriptor) < 9:
+                return None
+            left, top, frame_width, frame_height, frame_flags = struct.unpack("<HHHHB", descriptor)
+            if left + frame_width > width or top + frame_height > height:
+                return (
+                    f"the GIF has a frame of {frame_width}x{frame_height} at ({left}, {top}) "
+                    f"that reaches outside its {width}x{height} picture, which no editor writes"
+                )
+            position += 10
+            if frame_flags & 0x80:
+                position += 3 << ((frame_flags & 7) + 1)
+            position = _after_sub_blocks(source, position + 1)  # past the LZW code size
+            frames += 1
+        else:  # the trailer, the end of the file, or what Pillow will refuse
+            return None
+        if position < 0:
+            return None
+    return None  # past the frame cap: the frame count says so
+
+
+def _after_sub_blocks(source: ImageSource, position: int) -> int:
+    """The position after a chain of sub-blocks starting at ``position``; -1 if cut short.
+
+    Read a block at a time: a frame's data is a sub-block per 255 bytes.
+    """
+    block_start, block = position, b""
+    while True:
+        offset = position - block_start
+        if offset >= len(block):
+            block_start, block = position, source.read_at(position, _SUB_BLOCK_READ)
+            offset = 0
+            if not block:
+                return -1
+        size = block[offset]
+        if size == 0:
+            return position + 1
+        position += 1 + size

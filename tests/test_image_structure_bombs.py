@@ -1,0 +1,246 @@
+"""Hostile images that would cost far more time or memory than their size suggests.
+
+Each builds a small file with Pillow and struct, hands it to ``prepare`` and expects a
+fast refusal (images/structure.py), where Pillow alone took seconds or gigabytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.structure import MAX_JPEG_SEGMENTS, structure_problem
+from tests.conftest import CANARY_TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def checker() -> AsyncIterator[UsersSetPhoto]:
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        yield tool
+
+
+async def outcome(tool: UsersSetPhoto, image: object) -> tuple[float, list[str] | None]:
+    """Seconds taken, and the refusal's messages (None when accepted)."""
+    started = time.perf_counter()
+    try:
+        upload = await tool.prepare({"image": image})
+    except InvalidArguments as refused:
+        return time.perf_counter() - started, [p.message for p in refused.problems]
+    upload.close()
+    return time.perf_counter() - started, None
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def encoded(picture: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+# --- 1. A JPEG of a million empty APP segments: Pillow's marker loop, one Python step each.
+
+
+async def test_a_jpeg_of_a_million_empty_app_segments_is_refused_fast(
+    checker: UsersSetPhoto,
+) -> None:
+    jpeg = encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "JPEG")
+    # 4 MB; the 32 MB cap allows 8 million: 24 s and 1.2 GB of memory, then accepted.
+    image = jpeg[:2] + b"\xff\xe5\x00\x02" * 1_000_000 + jpeg[2:]
+    elapsed, messages = await outcome(checker, image)
+    assert messages is not None, f"accepted after {elapsed:.1f} s"
+    assert elapsed < 1.0
+
+
+# --- 2. A PNG of 700,000 empty ancillary chunks before its image data.
+
+
+async def test_a_png_of_endless_chunks_before_its_pixels_is_refused_fast(
+    checker: UsersSetPhoto,
+) -> None:
+    png = encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "PNG")
+    # 8 MB; at the 32 MB cap (2.7 million chunks): 15-16 s, 380 MB when the chunks are
+    # private (Pillow keeps each in private_chunks), then sent to Slack as it is.
+    image = png[:33] + png_chunk(b"prVt", b"") * 700_000 + png[33:]
+    elapsed, messages = await outcome(checker, image)
+    assert messages is not None, f"accepted after {elapsed:.1f} s"
+    assert elapsed < 1.0
+
+
+# --- 3. A progressive JPEG with thousands of scans (a scan bomb).
+
+
+def progressive_with_extra_scans(side: int, extra_scans: int) -> bytes:
+    """A flat progressive JPEG, with its smallest scans (12 bytes each) repeated."""
+    jpeg = encoded(Image.new("RGB", (side, side), (120, 130, 140)), "JPEG", progressive=True)
+    position, scans = 2, []
+    while jpeg[position + 1] != 0xD9:
+        length = struct.unpack(">H", jpeg[position + 2 : position + 4])[0]
+        end = position + 2 + length
+        if jpeg[position + 1] == 0xDA:  # the scan's entropy-coded data runs to the next marker
+            while not (jpeg[end] == 0xFF and jpeg[end + 1] not in (0, *range(0xD0, 0xD8))):
+                end += 1
+            scans.append(jpeg[position:end])
+        position = end
+    small = [scan for scan in scans if len(scan) < 64]
+    assert small
+    return jpeg[:-2] + b"".join(small) * (extra_scans // len(small)) + b"\xff\xd9"
+
+
+async def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_fast(
+    checker: UsersSetPhoto,
+) -> None:
+    # 100 KB, scaled (so decoded): ~4 s; 248 KB (20,000 scans) took 9 s, and the cost
+    # grows with the number of scans times the image's blocks (minutes within the caps).
+    image = progressive_with_extra_scans(1100, 8000)
+    assert len(image) < 110_000
+    elapsed, messages = await outcome(checker, image)
+    assert messages is not None, f"accepted after {elapsed:.1f} s"
+    assert elapsed < 1.0
+
+
+# --- 4. A GIF whose second frame reaches far outside its logical screen.
+
+
+def gif_with_a_huge_second_frame(screen: int, frame_side: int) -> bytes:
+    """A screen x screen GIF; its second frame, flat, is frame_side x frame_side."""
+    first = encoded(Image.new("P", (screen, screen), 1), "GIF")[:-1]  # without the trailer
+    big = encoded(Image.new("P", (frame_side, frame_side), 1), "GIF")
+    position = 13 + (3 * (2 << (big[10] & 7)) if big[10] & 0x80 else 0)
+    while big[position : position + 1] == b"!":  # past the extensions to the image descriptor
+        position += 2
+        while big[position]:
+            position += big[position] + 1
+        position += 1
+    control = b"\x21\xf9\x04\x00\x0a\x00\x00\x00"
+    return first + control + big[position:-1] + b";"
+
+
+_MEASURE = """
+import asyncio, base64, json, sys, time
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+image = base64.b64decode(sys.stdin.read())
+async def main():
+    async with UsersSetPhoto(sys.argv[1], environ={}) as tool:
+        try:
+            (await tool.prepare({"image": image})).close()
+            accepted = True
+        except InvalidArguments:
+            accepted = False
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent (a pytest
+    # worker of hundreds of MB); VmHWM is this program's own peak.
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) // 1024
+    print(json.dumps({"accepted": accepted, "peak_mb": peak}))
+asyncio.run(main())
+"""
+
+
+def test_a_gif_frame_outside_its_screen_does_not_cost_a_gigabyte() -> None:
+    # 62 KB: a 1100x1100 GIF (scaled, so decoded) whose second frame is 9000x9000:
+    # Pillow grows the canvas to 9000x9000 RGBA as it seeks; ~1 GB and 2 s today
+    # (13000x13000: 127 KB, 2.1 GB, 5 s). The pixel budget only saw 1100x1100 x 2 frames.
+    image = gif_with_a_huge_second_frame(1100, 9000)
+    assert len(image) < 70_000
+    ran = subprocess.run(
+        [sys.executable, "-c", _MEASURE, CANARY_TOKEN],
+        input=base64.b64encode(image).decode(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    measured = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert measured["peak_mb"] < 300, measured
+
+
+# --- 5. Base64 with a padding mistake is called a missing file, or "not base64".
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        pytest.param(lambda text: text.rstrip("=") + "===", id="three-pad-characters"),
+        pytest.param(lambda text: text[:100] + "=" + text[100:], id="pad-in-the-middle"),
+        pytest.param(lambda text: text + "\n" + text, id="two-texts-joined"),
+    ],
+)
+async def test_base64_with_bad_padding_is_called_malformed_base64(
+    checker: UsersSetPhoto, mangle: object
+) -> None:
+    png = encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "PNG")
+    text = mangle(base64.b64encode(png).decode())  # type: ignore[operator]
+    _, messages = await outcome(checker, text)
+    assert messages is not None
+    assert any("base64" in m and "malformed" in m for m in messages), messages
+
+
+# --- What encoders write passes the structure checks untouched.
+
+
+def _source(data: bytes) -> ImageSource:
+    return ImageSource(label="test", filename_stem="test", byte_count=len(data), data=data)
+
+
+def _legitimate_images() -> dict[str, bytes]:
+    picture = Image.new("RGB", (640, 480), (10, 120, 200))
+    frames = [Image.new("P", (64, 64), color) for color in range(5)]
+    animated = io.BytesIO()
+    frames[0].save(animated, format="GIF", save_all=True, append_images=frames[1:])
+    with_text = encoded(picture, "PNG", pnginfo=_png_text(200))
+    return {
+        "baseline JPEG with EXIF": encoded(picture, "JPEG", exif=Image.Exif()),
+        "progressive JPEG": encoded(picture, "JPEG", progressive=True, quality=90),
+        "optimized progressive JPEG": encoded(picture, "JPEG", progressive=True, optimize=True),
+        "PNG with 200 text chunks": with_text,
+        "animated GIF": animated.getvalue(),
+        "APNG": encoded(picture, "PNG", save_all=True, append_images=[picture.rotate(90)]),
+    }
+
+
+def _png_text(count: int) -> object:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for number in range(count):
+        info.add_text(f"key{number}", "value")
+    return info
+
+
+@pytest.mark.parametrize("name", list(_legitimate_images()))
+def test_what_encoders_write_passes_the_structure_checks(name: str) -> None:
+    data = _legitimate_images()[name]
+    assert structure_problem(_source(data), max_frames=100) is None
+    # Cut short anywhere, it is left to Pillow and the completeness check, not refused here.
+    for cut in (10, len(data) // 2, len(data) - 1):
+        assert structure_problem(_source(data[:cut]), max_frames=100) is None
+
+
+def test_the_limits_are_counted_exactly() -> None:
+    jpeg = encoded(Image.new("RGB", (64, 64)), "JPEG")
+    segments = b"\xff\xe5\x00\x02"
+    at_most = jpeg[:2] + segments * (MAX_JPEG_SEGMENTS - 10) + jpeg[2:]
+    assert structure_problem(_source(at_most), max_frames=100) is None
+    too_many = jpeg[:2] + segments * MAX_JPEG_SEGMENTS + jpeg[2:]
+    problem = structure_problem(_source(too_many), max_frames=100)
+    assert problem is not None
+    assert f"more than {MAX_JPEG_SEGMENTS} segments" in problem
