@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, TypeVar, get_args
+from typing import Any, Final, Literal, TypeVar, get_args
 
 import anyio.to_thread
 
@@ -469,20 +469,23 @@ def _entry(
 
 
 def _newest_entry(database: sqlite3.Connection, owner: HistoryOwner) -> int:
-    newest = database.execute(
-        "SELECT MAX(id) FROM entries WHERE workspace = ? AND user_id = ?",
-        (owner.workspace, owner.user_id),
-    ).fetchone()[0]
-    return int(newest or 0)
+    """The number of ``owner``'s newest entry (0 when there is none)."""
+    return _end_entry(database, owner, "MAX")
 
 
 def _oldest_entry(database: sqlite3.Connection, owner: HistoryOwner) -> int:
     """The number of ``owner``'s oldest entry, the original (0 when there is none)."""
-    oldest = database.execute(
-        "SELECT MIN(id) FROM entries WHERE workspace = ? AND user_id = ?",
+    return _end_entry(database, owner, "MIN")
+
+
+def _end_entry(
+    database: sqlite3.Connection, owner: HistoryOwner, end: Literal["MAX", "MIN"]
+) -> int:
+    found = database.execute(
+        f"SELECT {end}(id) FROM entries WHERE workspace = ? AND user_id = ?",  # noqa: S608
         (owner.workspace, owner.user_id),
     ).fetchone()[0]
-    return int(oldest or 0)
+    return int(found or 0)
 
 
 def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
