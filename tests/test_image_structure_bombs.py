@@ -214,6 +214,11 @@ def _legitimate_images() -> dict[str, bytes]:
         "PNG with 200 text chunks": with_text,
         "animated GIF": animated.getvalue(),
         "APNG": encoded(picture, "PNG", save_all=True, append_images=[picture.rotate(90)]),
+        "TIFF": encoded(picture, "TIFF"),
+        "TIFF, deflate": encoded(picture, "TIFF", compression="tiff_deflate"),
+        "TIFF, LZW, two pages": encoded(
+            picture, "TIFF", compression="tiff_lzw", save_all=True, append_images=[picture]
+        ),
     }
 
 

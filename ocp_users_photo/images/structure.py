@@ -1,13 +1,14 @@
-"""The parts of a PNG, JPEG or GIF that Pillow's parsers walk without a bound, counted first.
+"""The parts of an image file that Pillow's parsers walk without a bound, counted first.
 
-Pillow reads a file's structure in Python, one step per chunk, segment or frame, and
-keeps what it reads: a 32 MB JPEG of eight million empty APP segments took 24 s and
-1.2 GB, a PNG of millions of empty chunks before its pixels 15 s, and a GIF whose
-second frame reaches far outside its 1100x1100 picture grew its canvas to 9000x9000
-(1 GB) as it was decoded. A progressive JPEG's decoding costs its scans times its
-blocks: thousands of tiny repeated scans took seconds from 100 KB. No editor or camera
-writes any of these, so each is refused, from the headers alone, before Pillow opens
-the file: a few hundred steps at most, whatever the file's size.
+Pillow reads a file's structure in Python, one step per chunk, segment, frame or strip,
+and keeps what it reads: a 32 MB JPEG of eight million empty APP segments took 24 s and
+1.2 GB, a PNG of millions of empty chunks before its pixels 15 s (between an
+animation's frames, 12.6 s), a TIFF listing four million strips of one small picture
+44 s, and a GIF whose second frame reaches far outside its 1100x1100 picture grew its
+canvas to 9000x9000 (1 GB) as it was decoded. A progressive JPEG's decoding costs its
+scans times its blocks: thousands of tiny repeated scans took seconds from 100 KB. No
+editor or camera writes any of these, so each is refused, from the headers alone,
+before Pillow opens the file, in a bounded number of steps whatever the file's size.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ from ocp_users_photo.images.source import ImageSource
 MAX_JPEG_SEGMENTS: Final = 1000
 MAX_JPEG_SCANS: Final = 100
 MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
+# An animated PNG's chunks in all (a frame's data comes in fdAT chunks of 8 KiB or more:
+# a 32 MiB animation has ~4,000), counted only for animations, whose frames Pillow seeks
+# chunk by chunk; a still PNG's chunks after its pixels are capped by png_metadata.py.
+MAX_ANIMATED_PNG_CHUNKS: Final = 65_536
+# A TIFF's strips or tiles beyond what its size needs make Pillow build and decode a tile
+# entry each (four million strips of one 1024x1024 image: 44 s, 1.4 GB).
+MAX_TIFF_PIECES: Final = 262_144
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _CHUNK_HEADER: Final = struct.Struct(">I4s")
@@ -48,22 +56,84 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
         return _jpeg_problem(source)
     if head.startswith((b"GIF87a", b"GIF89a")):
         return _gif_problem(source, max_frames)
+    if head.startswith((b"II*\0", b"MM\0*")):
+        return _tiff_problem(source)
     return None
 
 
 def _png_problem(source: ImageSource) -> str | None:
     position = len(_PNG_SIGNATURE)
+    animated = False
     for _ in range(MAX_PNG_CHUNKS_BEFORE_PIXELS):
         header = source.read_at(position, _CHUNK_HEADER.size)
         if len(header) < _CHUNK_HEADER.size:
             return None
         length, kind = _CHUNK_HEADER.unpack(header)
-        if kind in (b"IDAT", b"IEND"):
+        if kind == b"IEND":
             return None
+        if kind == b"IDAT":
+            return _animation_problem(source, position) if animated else None
+        animated = animated or kind == b"acTL"
         position += _CHUNK_HEADER.size + length + 4  # the chunk's data, then its CRC
     return (
         f"the PNG has more than {MAX_PNG_CHUNKS_BEFORE_PIXELS} chunks before its pixels, "
         "which no editor writes"
+    )
+
+
+def _animation_problem(source: ImageSource, position: int) -> str | None:
+    """An animated PNG's chunks from its first image data to its end, counted up to the cap."""
+    for _ in range(MAX_ANIMATED_PNG_CHUNKS):
+        header = source.read_at(position, _CHUNK_HEADER.size)
+        if len(header) < _CHUNK_HEADER.size:
+            return None
+        length, kind = _CHUNK_HEADER.unpack(header)
+        if kind == b"IEND":
+            return None
+        position += _CHUNK_HEADER.size + length + 4
+    return (
+        f"the animated PNG has more than {MAX_ANIMATED_PNG_CHUNKS} chunks, which no editor writes"
+    )
+
+
+def _tiff_problem(source: ImageSource) -> str | None:
+    """The first page's strips or tiles, against what its size needs (only that page is used)."""
+    order = "<" if source.read_at(0, 2) == b"II" else ">"
+    first = source.read_at(4, 4)
+    if len(first) < 4:
+        return None
+    position = struct.unpack(order + "L", first)[0]
+    count_bytes = source.read_at(position, 2)
+    if len(count_bytes) < 2:
+        return None
+    entries = struct.unpack(order + "H", count_bytes)[0]
+    table = source.read_at(position + 2, 12 * entries)
+    values: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for start in range(0, len(table) - 11, 12):
+        tag, kind, count = struct.unpack(order + "HHL", table[start : start + 8])
+        counts[tag] = count
+        if kind == 3:  # SHORT: the value in the first two bytes of the field
+            values[tag] = struct.unpack(order + "H", table[start + 8 : start + 10])[0]
+        elif kind == 4:  # LONG
+            values[tag] = struct.unpack(order + "L", table[start + 8 : start + 12])[0]
+    width, height = values.get(256, 0), values.get(257, 0)
+    planes = values.get(277, 1) if values.get(284, 1) == 2 else 1
+    if 324 in counts:  # tiles
+        tile_width, tile_height = values.get(322, 0) or 1, values.get(323, 0) or 1
+        needed = -(-width // tile_width) * -(-height // tile_height) * planes
+        given, what = counts[324], "tiles"
+    elif 273 in counts:  # strips
+        rows = values.get(278, 0) or height or 1
+        needed = -(-height // rows) * planes
+        given, what = counts[273], "strips"
+    else:
+        return None
+    if given <= max(needed, 1) and given <= MAX_TIFF_PIECES:
+        return None
+    return (
+        f"the TIFF lists {given} {what} where its {width}x{height} picture needs "
+        f"{needed}, which no editor writes"
     )
 
 
