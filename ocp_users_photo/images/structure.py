@@ -14,6 +14,7 @@ before Pillow opens the file, in a bounded number of steps whatever the file's s
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
@@ -62,38 +63,43 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
 
 
 def _png_problem(source: ImageSource) -> str | None:
-    position = len(_PNG_SIGNATURE)
     animated = False
-    for _ in range(MAX_PNG_CHUNKS_BEFORE_PIXELS):
-        header = source.read_at(position, _CHUNK_HEADER.size)
-        if len(header) < _CHUNK_HEADER.size:
-            return None
-        length, kind = _CHUNK_HEADER.unpack(header)
+    for count, (position, kind) in enumerate(_png_chunks(source, len(_PNG_SIGNATURE))):
         if kind == b"IEND":
             return None
         if kind == b"IDAT":
             return _animation_problem(source, position) if animated else None
+        if count >= MAX_PNG_CHUNKS_BEFORE_PIXELS:
+            return (
+                f"the PNG has more than {MAX_PNG_CHUNKS_BEFORE_PIXELS} chunks before its "
+                "pixels, which no editor writes"
+            )
         animated = animated or kind == b"acTL"
-        position += _CHUNK_HEADER.size + length + 4  # the chunk's data, then its CRC
-    return (
-        f"the PNG has more than {MAX_PNG_CHUNKS_BEFORE_PIXELS} chunks before its pixels, "
-        "which no editor writes"
-    )
+    return None
 
 
 def _animation_problem(source: ImageSource, position: int) -> str | None:
     """An animated PNG's chunks from its first image data to its end, counted up to the cap."""
-    for _ in range(MAX_ANIMATED_PNG_CHUNKS):
-        header = source.read_at(position, _CHUNK_HEADER.size)
-        if len(header) < _CHUNK_HEADER.size:
-            return None
-        length, kind = _CHUNK_HEADER.unpack(header)
+    for count, (_, kind) in enumerate(_png_chunks(source, position)):
         if kind == b"IEND":
             return None
-        position += _CHUNK_HEADER.size + length + 4
-    return (
-        f"the animated PNG has more than {MAX_ANIMATED_PNG_CHUNKS} chunks, which no editor writes"
-    )
+        if count >= MAX_ANIMATED_PNG_CHUNKS:
+            return (
+                f"the animated PNG has more than {MAX_ANIMATED_PNG_CHUNKS} chunks, which no "
+                "editor writes"
+            )
+    return None
+
+
+def _png_chunks(source: ImageSource, position: int) -> Iterator[tuple[int, bytes]]:
+    """(position, type) of each chunk from ``position`` on, headers only, to the file's end."""
+    while True:
+        header = source.read_at(position, _CHUNK_HEADER.size)
+        if len(header) < _CHUNK_HEADER.size:
+            return
+        length, kind = _CHUNK_HEADER.unpack(header)
+        yield position, kind
+        position += _CHUNK_HEADER.size + length + 4  # the chunk's data, then its CRC
 
 
 def _tiff_problem(source: ImageSource) -> str | None:
