@@ -66,7 +66,7 @@ Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 def token_secret_forms(token: str) -> tuple[str, ...]:
     """The token, and the parts of it a server might echo without the rest: what follows
     its prefix (``xoxp-``, ``xoxe.xoxp-``), its last segment, the random secret itself, and
-    every run of SECRET_RUN_CHARS of that segment (a piece of it, cut short), longest first.
+    every run of SECRET_RUN_CHARS of that segment (a piece of it, cut short).
     Parts under 16 characters are left out (a test's ``xoxp-1-2-3`` would scrub digits)."""
     if not token:
         return ()
@@ -81,12 +81,9 @@ def token_secret_forms(token: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(forms))
 
 
-def secret_runs(secret: str) -> list[str]:
-    """Every run of SECRET_RUN_CHARS characters of ``secret``, in order."""
-    return [
-        secret[start : start + SECRET_RUN_CHARS]
-        for start in range(len(secret) - SECRET_RUN_CHARS + 1)
-    ]
+def secret_runs(secret: str, length: int = SECRET_RUN_CHARS) -> list[str]:
+    """Every run of ``length`` characters of ``secret``, in order."""
+    return [secret[start : start + length] for start in range(len(secret) - length + 1)]
 
 
 class ClientCredentials:

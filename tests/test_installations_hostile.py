@@ -234,7 +234,7 @@ class SaveFails(InstallationStore):
 async def test_a_refresh_whose_save_fails_once_is_saved_on_the_next_try(
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:
-    await install(emulator, store, ALICE.user_id)
+    installed = await install(emulator, store, ALICE.user_id)
     clock = Clock(offset=LIFETIME - 100)
     flaky = SaveFails(store, failures=1)
     source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
@@ -245,8 +245,10 @@ async def test_a_refresh_whose_save_fails_once_is_saved_on_the_next_try(
     assert first.get("ok") is True, first
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert saved is not None
-    assert saved.user_token_expires_at is not None
-    assert saved.user_token_expires_at > time.time() + LIFETIME / 2  # the refreshed one
+    # The refreshed installation, saved on the second try: new tokens, still Alice's.
+    assert saved.user_refresh_token != installed.user_refresh_token
+    assert saved.user_token != installed.user_token
+    assert owner_of(emulator, saved.user_token or "") == ALICE.user_id
     assert refreshes(emulator) == 1
 
 

@@ -46,7 +46,7 @@ _SUB_BLOCK_READ: Final = 64 * 1024
 def structure_problem(source: ImageSource, max_frames: int) -> str | None:
     """Why the file's structure is one no encoder writes (and Pillow would pay for), or None.
 
-    Only PNG, JPEG and GIF are walked; other formats, and files cut short, are left to
+    PNG, JPEG, GIF and TIFF are walked; other formats, and files cut short, are left to
     Pillow and the checks after it. Blocking (reads the file): call it where the header
     is read.
     """

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_sdk.oauth.installation_store import Installation
 
-from ocp_users_photo.credentials import ClientCredentials, check_token_text
+from ocp_users_photo.credentials import ClientCredentials, check_token_text, secret_runs
 from ocp_users_photo.errors import RateLimited, SlackApiError
 from ocp_users_photo.installations.errors import TokenRefreshFailed
 from ocp_users_photo.slack.client import SlackClient
@@ -163,7 +163,6 @@ def _code_of(error: str, secrets: Sequence[str]) -> str:
     if not (len(error) <= _MAX_CODE_CHARS and error.replace("_", "").isalnum() and error.isascii()):
         return "unknown_error"
     for secret in secrets:
-        for start in range(len(error) - _SECRET_RUN_CHARS + 1):
-            if error[start : start + _SECRET_RUN_CHARS] in secret:
-                return "unknown_error"
+        if any(run in error for run in secret_runs(secret, _SECRET_RUN_CHARS)):
+            return "unknown_error"
     return error

@@ -37,6 +37,7 @@ import anyio.to_thread
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
+from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.undo.database import (
     default_history_path,
     in_transaction,
@@ -78,9 +79,9 @@ _MAX_REPLACED_BY_CHARS: Final = 2000
 _KINDS: Final = frozenset(get_args(PhotoKind))
 _STATUSES: Final = frozenset(get_args(EntryStatus))
 _SHA256: Final = re.compile(r"[0-9a-f]{64}")
-_CONTENT_TYPES: Final = frozenset(
-    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/octet-stream"}
-)
+# What _keep writes: the kept original's type (undo/shown_photo.py), else _UNKNOWN_TYPE.
+_UNKNOWN_TYPE: Final = "application/octet-stream"
+_CONTENT_TYPES: Final = frozenset({*CONTENT_TYPES.values(), _UNKNOWN_TYPE})
 _EARLIEST: Final = 1_000_000_000  # 2001: no photo was kept before this code existed
 _LATEST: Final = 10_000_000_000  # 2286
 _MAX_SIDE: Final = 1_000_000
@@ -291,7 +292,7 @@ def _keep(
                 "VALUES (?, ?, ?, ?)",
                 (
                     sha256,
-                    shown.content_type or "application/octet-stream",
+                    shown.content_type or _UNKNOWN_TYPE,
                     len(shown.data),
                     shown.data,
                 ),
