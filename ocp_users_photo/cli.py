@@ -139,12 +139,12 @@ def next_step_for(error: UsersPhotoError) -> str | None:
             )
         if error.reached is True and error.only_read:
             return (
-                f"Slack did not answer {error.method} in time; it only reads, so nothing "
+                f"Slack gave no usable answer to {error.method}; it only reads, so nothing "
                 "changed: run the same command again in a moment"
             )
         if error.reached is True:
             return (
-                "the request reached Slack but no answer came in time, so the photo may be "
+                "the request reached Slack but no usable answer came back, so the photo may be "
                 "set already: look at your Slack profile; running the command again is safe "
                 "(setting the same photo twice changes nothing more)"
             )

@@ -39,6 +39,7 @@ __all__ = [
     "TokenUnavailable",
     "TransportError",
     "UsersPhotoError",
+    "may_have_taken_effect",
 ]
 
 
@@ -153,6 +154,12 @@ class SlackApiError(UsersPhotoError):
     def code(self) -> str:  # type: ignore[override]
         return self.error
 
+    @property
+    def may_have_taken_effect(self) -> bool:
+        """Slack's own failure (``internal_error``, ``fatal_error``), which its docs say may
+        come after "some aspect of the operation succeeded"; any other refusal changed nothing."""
+        return self.error in SLACK_FAILED_PARTWAY
+
 
 class RateLimited(SlackApiError):
     """Slack rate-limited the call; try again after ``retry_after`` seconds."""
@@ -218,6 +225,8 @@ class ReplySchemaError(UsersPhotoError):
 # The Web API methods this package calls that change nothing: a failed one never leaves a
 # change half made, whether or not the request reached Slack.
 READ_ONLY_METHODS: Final = frozenset({"auth.test", "users.profile.get"})
+# Slack's codes for its own failures, which may come after part of the change was made.
+SLACK_FAILED_PARTWAY: Final = frozenset({"internal_error", "fatal_error"})
 
 
 class TransportError(UsersPhotoError):
@@ -280,3 +289,17 @@ def _warnings_of(reply: Mapping[str, Any]) -> list[str]:
                 if text is not None and text not in found:
                     found.append(text)
     return found[:MAX_WARNINGS]
+
+
+def may_have_taken_effect(error: UsersPhotoError) -> bool:
+    """Whether the change a failed call asked for may have happened all the same: the request
+    reached Slack and no answer says it was refused (a lost or unusable answer, an HTTP 5xx,
+    an ``ok: true`` outside the schema, Slack's own internal failure). False for reads.
+
+    People are told "check before trying again" for these, and "not changed" for the rest.
+    """
+    if isinstance(error, TransportError):
+        return error.reached is not False and not error.only_read
+    if isinstance(error, ReplySchemaError):
+        return True
+    return isinstance(error, SlackApiError) and error.may_have_taken_effect

@@ -63,8 +63,10 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "request_timeout": "Slack timed out reading the request: try again, with a smaller "
         "image if it keeps happening.",
         "service_unavailable": "Slack is unavailable: try again in a few minutes.",
-        "fatal_error": "Slack failed internally: try again in a few minutes.",
-        "internal_error": "Slack failed internally: try again in a few minutes.",
+        "fatal_error": "Slack failed internally, and may have made the change before it did: "
+        "check the photo before trying again in a few minutes.",
+        "internal_error": "Slack failed internally, and may have made the change before it "
+        "did: check the photo before trying again in a few minutes.",
     }
 )
 

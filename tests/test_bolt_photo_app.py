@@ -353,3 +353,32 @@ def test_settings_for_the_emulator_come_from_the_environment(tmp_path: Path) -> 
 def test_the_installation_database_is_its_owners_alone(photo_app: RunningApp) -> None:
     # It holds every person's user and refresh tokens.
     assert stat.S_IMODE(os.stat(photo_app.database).st_mode) == 0o600
+
+
+async def test_a_change_that_may_have_happened_is_not_called_unchanged(
+    photo_app: RunningApp, emulator: RunningEmulator
+) -> None:
+    """An ok:true outside the schema, or an answer lost after the upload: the photo may be
+    set, so the person is told to look, not that it was not changed."""
+    await install_through_the_app(photo_app, "UALICE0001")
+    odd_ok = {"ok": True, "profile": {"image_24": "https://example.com/a.png"}, "extra": 1}
+    emulator.faults.inject(Fault.json(odd_ok), path="users.setPhoto")
+    emulator.faults.inject(
+        Fault.json({"ok": False, "error": "internal_error"}), path="users.setPhoto"
+    )
+    emulator.faults.inject(
+        Fault.json({"ok": False, "error": "invalid_auth"}), path="users.setPhoto"
+    )
+    answers = [
+        await photo_app.app.set_photo_for(
+            team_id=TEAM_ID, user_id="UALICE0001", enterprise_id=None, requested="red"
+        )
+        for _ in range(3)
+    ]
+    assert [answer.split(":")[0] for answer in answers] == [
+        "Your photo may have changed",
+        "Your photo may have changed",
+        "Your photo was not changed",
+    ]
+    assert "do not call again" not in answers[0], "the text written for a model stays out"
+    assert f"Install the app again: {photo_app.url}/slack/install" in answers[2]

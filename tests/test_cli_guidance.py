@@ -117,7 +117,7 @@ def test_a_request_that_reached_slack_but_got_no_answer_in_time_says_it_may_be_s
     assert done.returncode == 5
     first, advice = done.stderr.strip().splitlines()
     assert "The request reached Slack" in first
-    assert advice.startswith("ocp-users-photo: next: the request reached Slack but no answer")
+    assert advice.startswith("ocp-users-photo: next: the request reached Slack but no usable")
     assert "the photo may be set already" in advice
     assert len(photo_requests(slack_emulator)) == 1
 

@@ -59,8 +59,12 @@ async def test_rate_limited_fault(emulator: RunningEmulator, client: httpx.Async
     assert response.json() == {"ok": False, "error": "ratelimited"}
 
 
-async def test_slack_error_with_400(emulator: RunningEmulator, client: httpx.AsyncClient) -> None:
+async def test_slack_error_with_200_or_400(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
     emulator.faults.inject(Fault.slack_error("invalid_form_data"))
+    assert (await set_photo(client, emulator)).status_code == 200  # as Slack sends its errors
+    emulator.faults.inject(Fault.slack_error("invalid_form_data", status_code=400))
     response = await set_photo(client, emulator)
     assert response.status_code == 400
     assert response.json() == {"ok": False, "error": "invalid_form_data"}

@@ -106,8 +106,9 @@ class Fault:
         )
 
     @classmethod
-    def slack_error(cls, error: str = "invalid_form_data", *, status_code: int = 400) -> Fault:
-        """A Slack error body with a non-200 status (Slack does this for malformed forms)."""
+    def slack_error(cls, error: str = "invalid_form_data", *, status_code: int = 200) -> Fault:
+        """A Slack error body, with HTTP 200 as Slack sends its errors (``status_code`` for
+        what a front server in between may send instead)."""
         body = json.dumps({"ok": False, "error": error}).encode("utf-8")
         headers = {"content-type": _JSON, "x-slack-failure": error}
         return cls.status(status_code, body=body, headers=headers, label="slack_error")

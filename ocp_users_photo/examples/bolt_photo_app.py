@@ -50,9 +50,11 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.errors import SlackApiError, UsersPhotoError, may_have_taken_effect
+from ocp_users_photo.hints import REINSTALL_CODES
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
+from ocp_users_photo.tokens import install_page_of
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import NothingToUndo
 
@@ -175,11 +177,11 @@ class PhotoApp:
         except ImageNotAvailable as unavailable:
             return f"Your photo was not changed: {unavailable}."
         person = self.tool.acting_as(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
-        result = await person.run({"image": image})
-        if result.get("ok") is True:
-            return f"Done: your Slack photo is now {Path(requested.strip()).name[:60]}."
-        message = str(result.get("message", "unknown error"))
-        return f"Your photo was not changed: {message}"
+        try:
+            await person.call({"image": image})
+        except UsersPhotoError as error:
+            return self._failed(error)
+        return f"Done: your Slack photo is now {Path(requested.strip()).name[:60]}."
 
     async def undo_for(
         self, *, team_id: str | None, user_id: str, enterprise_id: str | None
@@ -191,8 +193,19 @@ class PhotoApp:
         except NothingToUndo:
             return "There is nothing to undo: this app has not changed your photo."
         except UsersPhotoError as error:
-            return f"Your photo was not changed: {error}"
+            return self._failed(error)
         return "Done: your previous Slack photo is back."
+
+    def _failed(self, error: UsersPhotoError) -> str:
+        """What a person is told of a failed change: "not changed" only when nothing can have
+        changed (the errors' texts are written for people; ``run()``'s are for models)."""
+        if may_have_taken_effect(error):
+            return f"Your photo may have changed: look at your profile before asking again. {error}"
+        answer = f"Your photo was not changed: {error}"
+        page = install_page_of(self.source)
+        if page is not None and isinstance(error, SlackApiError) and error.error in REINSTALL_CODES:
+            answer += f" Install the app again: {page}"
+        return answer
 
     async def aclose(self) -> None:
         await self.tool.aclose()

@@ -86,7 +86,10 @@ class AiohttpStack:
     async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer:
         import yarl
 
+        from ocp_users_photo.slack.aiohttp_payload import StartedBytes
+
         session = self._session_now()
+        whole = body.whole
         parsed = self._urls.get(url)
         if parsed is None:
             parsed = self._urls[url] = yarl.URL(url)
@@ -94,7 +97,7 @@ class AiohttpStack:
             "POST",
             parsed,
             headers=headers,
-            data=body if body.whole is None else body.whole,
+            data=body if whole is None else StartedBytes(body, whole),
             allow_redirects=False,
             timeout=self._timeout,
             proxy=self._proxy,

@@ -1,11 +1,12 @@
 """SlackClient: calls any Slack Web API method with a token, under deadlines and bounded retries.
 
 Retried: HTTP 429 after its Retry-After (unless that is longer than
-``max_retry_wait``, or would end past the call's deadline), HTTP 5xx, connection
-failures and timeouts, with exponential backoff and jitter, at most ``max_retries``
-times. The methods this package calls are safe to repeat (setting the same photo
-twice sets the same photo), so a POST whose reply was lost may be sent again.
-Nothing else is retried: a Slack error is an answer, not a fault.
+``max_retry_wait``, or would end past the call's deadline), HTTP 5xx, and the
+connection failures and timeouts after which sending again cannot do more than the
+first sending did (``slack/retry.py``: a request none of which went out, a read, a
+photo change whose connection dropped before any answer), with exponential backoff
+and jitter, at most ``max_retries`` times. Nothing else is retried: a Slack error is
+an answer, not a fault, and a change Slack may be making is not sent twice.
 
 Bounds, whatever the server does: each attempt ends within ``timeout`` seconds (the
 whole attempt: connecting, sending, waiting and reading, not each read), the whole
@@ -18,8 +19,9 @@ error's text, a log record of the HTTP stack) keeps the token.
 Without a client from the caller, the client opens its own stack per event loop
 (``slack/stacks.py``: aiohttp with the ``[fast]`` extra, else httpx's transport) and
 hands each request to it directly. A failure is "not reached" (nothing can have taken
-effect) only when the stack failed to connect before it began to take the request's
-body (``FormBody.started``), whatever the error's type says.
+effect) exactly when the stack had not begun to take the request's body
+(``FormBody.started``), whatever the error's type says: a connection that never
+opened, or a deadline spent before it did.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.proxies import proxy_secrets
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
-from ocp_users_photo.slack.retry import RetryPolicy, retry_after_seconds
+from ocp_users_photo.slack.retry import RetryPolicy, may_send_again, retry_after_seconds
 from ocp_users_photo.slack.stacks import (
     Answer,
     OwnedStack,
@@ -70,15 +72,14 @@ logger = logging.getLogger("ocp_users_photo")
 MAX_REPLY_BYTES: Final = 1024 * 1024
 DEFAULT_DEADLINE: Final = 120.0
 # Network faults worth another try; protocol misuse on our side (LocalProtocolError,
-# UnsupportedProtocol) would fail the same way again.
-_RETRYABLE: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-# Faults that happen before a request can have reached Slack, when they come before the
-# body began to go out (a transport may report a dropped connection as one of these).
-# ProxyError: the proxy refused the tunnel (CONNECT), so nothing went to Slack.
-_NOT_REACHED: Final = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.UnsupportedProtocol,
+# UnsupportedProtocol) would fail the same way again. ProxyError: the proxy refused the
+# tunnel (CONNECT), so nothing went to Slack. Whether Slack may have had the request is
+# told by FormBody.started, not by these types (a stack may report a dropped connection
+# as a ConnectError).
+_RETRYABLE: Final = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
     httpx.ProxyError,
 )
 # Form fields that carry credentials in Slack's OAuth methods: removed from any reply that
@@ -105,6 +106,18 @@ class _Failure:
     text: str
     retryable: bool
     reached: bool  # the request may have reached Slack (so its effect may have happened)
+
+
+@dataclass
+class _Progress:
+    """How far one attempt got: its body went out (the form's own flag), an answer began."""
+
+    form: EncodedForm
+    answer_began: bool = False
+
+    @property
+    def body_started(self) -> bool:
+        return self.form.content.started
 
 
 class SlackClient:
@@ -247,19 +260,19 @@ class SlackClient:
             # description leaves this block, and TransportError is raised outside it so the
             # httpx error is not reachable as its __context__.
             failure: _Failure | None = None
-            form = encode_form(fields, files)
+            progress = _Progress(encode_form(fields, files))
             try:
                 async with attempt_timeout(min(self.timeout, max(left, 0.0))):
                     reply = await self._attempt(
-                        method, url, form, token, attempt, client_auth, stack
+                        method, url, progress, token, attempt, client_auth, stack
                     )
             except Exception as raised:
                 # aiohttp's timeouts are TimeoutErrors too: its errors are told apart first.
                 error = httpx_error_of(raised)
                 if error is not None:
-                    failure = self._failure_of(error, left, form.content.started, secrets)
+                    failure = self._failure_of(method, error, left, progress, secrets)
                 elif isinstance(raised, TimeoutError):
-                    failure = self._no_answer_in_time(left, "")
+                    failure = self._no_answer_in_time(method, left, progress, "")
                 else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
             if failure is not None:
@@ -295,7 +308,9 @@ class SlackClient:
             wait = retry_after_seconds(reply.headers)
             if wait is not None and wait > policy.max_retry_wait:
                 return None
-            pause = wait if wait is not None else policy.backoff_delay(attempt, self._jitter)
+            # Never less than the backoff: a Retry-After of 0 (or in the past) would have the
+            # retries follow each other within milliseconds.
+            pause = max(wait or 0.0, policy.backoff_delay(attempt, self._jitter))
         elif reply.status_code >= 500:
             pause = policy.backoff_delay(attempt, self._jitter)
         else:
@@ -303,41 +318,59 @@ class SlackClient:
         return pause if time.monotonic() + pause < ends_at else None
 
     def _failure_of(
-        self, error: httpx.HTTPError, left: float, body_started: bool, secrets: tuple[str, ...]
+        self,
+        method: str,
+        error: httpx.HTTPError,
+        left: float,
+        progress: _Progress,
+        secrets: tuple[str, ...],
     ) -> _Failure:
         """What a failed attempt says, whether to try again, and whether Slack may have acted."""
-        if isinstance(error, _NOT_REACHED):
-            return _Failure(_describe(error, secrets), retryable=True, reached=body_started)
         if isinstance(error, httpx.TimeoutException):
-            return self._no_answer_in_time(left, type(error).__name__)
-        retryable = isinstance(error, _RETRYABLE)
-        return _Failure(_describe(error, secrets), retryable=retryable, reached=True)
+            return self._no_answer_in_time(method, left, progress, type(error).__name__)
+        again = isinstance(error, _RETRYABLE) and may_send_again(
+            method,
+            body_started=progress.body_started,
+            answer_began=progress.answer_began,
+            dropped=True,
+        )
+        return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
 
-    def _no_answer_in_time(self, left: float, stalled: str) -> _Failure:
+    def _no_answer_in_time(
+        self, method: str, left: float, progress: _Progress, stalled: str
+    ) -> _Failure:
         """A timeout: an attempt's whole time, or the call's deadline, or one stalled read."""
         why = f" ({stalled})" if stalled else ""
+        what = "no complete answer" if progress.body_started else "no connection to Slack"
         if left <= self.timeout:
             return _Failure(
-                f"no complete answer before the call's {self.deadline:g} s deadline{why}",
+                f"{what} before the call's {self.deadline:g} s deadline{why}",
                 retryable=False,
-                reached=True,
+                reached=progress.body_started,
             )
+        again = may_send_again(
+            method,
+            body_started=progress.body_started,
+            answer_began=progress.answer_began,
+            dropped=False,
+        )
         return _Failure(
-            f"no complete answer within the {self.timeout:g} s an attempt may take{why}",
-            retryable=True,
-            reached=True,
+            f"{what} within the {self.timeout:g} s an attempt may take{why}",
+            retryable=again,
+            reached=progress.body_started,
         )
 
     async def _attempt(
         self,
         method: str,
         url: str,
-        form: EncodedForm,
+        progress: _Progress,
         token: SlackToken | None,
         attempt: int,
         client_auth: ClientCredentials | None,
         stack: OwnedStack | None,
     ) -> HttpReply:
+        form = progress.form
         headers = {
             **form.headers,
             "User-Agent": self._user_agent,
@@ -359,6 +392,7 @@ class SlackClient:
                 "POST", url, headers=headers, content=form.content, timeout=self._timeout
             )
             answer = Answer.of(await client.send(request, stream=True, follow_redirects=False))
+        progress.answer_began = True
         try:
             body = await self._read_bounded(answer, method)
         finally:

@@ -20,6 +20,7 @@ from typing import Any, Final
 import httpx
 
 from ocp_users_photo.errors import (
+    READ_ONLY_METHODS,
     Problem,
     RateLimited,
     ReplySchemaError,
@@ -28,9 +29,11 @@ from ocp_users_photo.errors import (
 )
 from ocp_users_photo.hints import hint_for
 from ocp_users_photo.safe_text import shown
-from ocp_users_photo.slack.retry import retry_after_seconds
+from ocp_users_photo.slack.retry import MAX_RETRY_AFTER, retry_after_seconds
 
 _EXCERPT_CHARS: Final = 120
+# The wait a rate limit without a usable Retry-After is given: Tier 2's minute.
+UNSAID_RETRY_AFTER: Final = 60.0
 # Slack's replies nest a few levels (profile, response_metadata); redaction and the
 # schema check walk what arrives, so a hostile nesting is refused before they do.
 MAX_JSON_DEPTH: Final = 32
@@ -74,10 +77,20 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
     if status >= 500:
         slack_error = (_json_object_or_none(reply, redact) or {}).get("error")
         code = f" ({shown(slack_error, 60)})" if isinstance(slack_error, str) else ""
+        tries = f"after {reply.attempts} attempts" if reply.attempts > 1 else "on the only attempt"
+        # Slack on internal_error: "some aspect of the operation" may have succeeded first.
+        outcome = (
+            f"{method} only reads, so nothing changed"
+            if method in READ_ONLY_METHODS
+            else "Slack failed while handling the request, so it may have taken effect: check "
+            "before trying again"
+        )
         raise TransportError(
-            f"Slack answered {method} with HTTP {status}{code} after {reply.attempts} "
-            "attempts: try again later",
+            f"Slack answered {method} with HTTP {status}{code} {tries}. {outcome}; try again "
+            "in a few minutes",
             status_code=status,
+            reached=True,
+            method=method,
         )
     body = json_object(reply, redact)
     ok = body.get("ok")
@@ -110,10 +123,16 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
 
 def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLimited:
     wait = retry_after_seconds(reply.headers)
-    retry_after = wait if wait is not None else 60.0
+    if wait is None:
+        retry_after = UNSAID_RETRY_AFTER
+        asked = f"Slack gave no usable Retry-After: wait about {retry_after:g} s"
+    elif wait >= MAX_RETRY_AFTER:
+        retry_after, asked = wait, "Slack asks for a day or more"
+    else:
+        retry_after, asked = wait, f"Slack asks for {wait:g} s"
     return RateLimited(
         retry_after,
-        hint=f"{hint_for('ratelimited', method)} (Slack asks for {retry_after:g} s)",
+        hint=f"{hint_for('ratelimited', method)} ({asked})",
         reply=body or {"ok": False, "error": "ratelimited"},
         status_code=reply.status_code,
         method=method,

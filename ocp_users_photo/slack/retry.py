@@ -1,4 +1,15 @@
-"""When to try a Slack call again, and how long to wait: backoff and Retry-After."""
+"""When to try a Slack call again, and how long to wait: backoff and Retry-After.
+
+A request that failed on its way is sent again only where a second sending cannot do
+more than the first: always when none of it went out (the connection never opened),
+for the methods that only read whatever happened, and for setting or removing a photo
+when the connection dropped before any answer began (a keep-alive connection the
+server had closed). Once Slack had the whole request and is slow, or had begun to
+answer, the call ends "may have taken effect" instead: sending it again would be a
+second upload to a Slack that is slow already. ``oauth.v2.access`` is never sent
+twice: Slack spends the refresh token it is given, so a second sending of one grant
+fails and the first answer's new tokens would be lost.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +22,13 @@ from typing import Final
 
 import httpx
 
+from ocp_users_photo.errors import READ_ONLY_METHODS
+
 # The longest Retry-After taken as said; a longer one is read as this (one day).
 MAX_RETRY_AFTER: Final = 86400.0
+# Methods that change something, and whose second sending sets what the first set (the
+# same image again, the photo removed again).
+REPEATABLE_CHANGES: Final = frozenset({"users.setPhoto", "users.deletePhoto"})
 
 
 @dataclass(frozen=True)
@@ -49,3 +65,14 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     # A server's number goes on to a model and a terminal ("try again in N s"): a day says
     # all that 1e308 or a date in the year 9999 would, in a figure of a sane size.
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def may_send_again(method: str, *, body_started: bool, answer_began: bool, dropped: bool) -> bool:
+    """Whether a failed attempt at ``method`` may be sent again (see the module's docstring).
+
+    ``body_started``: the HTTP stack began to take the request's body; ``answer_began``:
+    a status line came back; ``dropped``: the connection failed, rather than timing out.
+    """
+    if not body_started or method in READ_ONLY_METHODS:
+        return True
+    return method in REPEATABLE_CHANGES and dropped and not answer_began

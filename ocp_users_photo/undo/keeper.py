@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from ocp_users_photo.errors import ReplySchemaError, TransportError, UsersPhotoError
+from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.tokens import ActingPerson
@@ -216,12 +216,8 @@ def _status_after(outcome: CallOutcome) -> EntryStatus | None:
     error: UsersPhotoError | None = outcome.error
     if error is None:
         return "changed"
-    if isinstance(error, TransportError):
-        return None if error.reached is False else "unknown"
-    if isinstance(error, ReplySchemaError):
-        return "unknown"
-    # Slack answered ok:false, or the change was refused before it was sent.
-    return None
+    # Otherwise Slack refused it (ok:false), or it was refused before it was sent.
+    return "unknown" if may_have_taken_effect(error) else None
 
 
 def _shown_hash(reply: Mapping[str, Any] | None) -> str | None:

@@ -1,0 +1,251 @@
+"""Protocol fidelity: what the client says about a failed users.setPhoto, when it sends a
+request again (never a change Slack may be making, never a refresh grant), and how a
+rate limit's wait is told.
+
+The tests from the protocol review failed before the fixes they name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo.credentials import ClientCredentials
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.errors import SlackApiError
+from ocp_users_photo.hints import hint_for
+from ocp_users_photo.observers import CallOutcome
+from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.retry import RetryPolicy
+from ocp_users_photo.undo.keeper import _status_after
+from tests import loopback
+from tests.http_stacks import stack_environ, stack_params
+from tests.installation_helpers import portrait
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A loopback port whose listen queue is full: a connect to it never completes (the
+    kernel drops the SYN), so nothing can be sent there, let alone reach a server."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.2)
+    try:
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+# --- 1. "The request reached Slack" when no connection was ever made -------------------------
+# client.py:261-262 and 316-329: a timeout from attempt_timeout (the call's deadline, or a
+# caller's client whose connect timeout equals the attempt's) is always reached=True, whatever
+# FormBody.started says. The module docstring (client.py:20-22) promises the opposite.
+
+
+@pytest.mark.parametrize("stack", stack_params())
+async def test_a_deadline_spent_connecting_says_nothing_was_sent(
+    unanswered_port: int, stack: str
+) -> None:
+    tool = UsersSetPhoto(
+        "xoxp-1-review",
+        base_url=f"http://127.0.0.1:{unanswered_port}/api",
+        environ=stack_environ(stack),
+        timeout=5,
+        deadline=1,
+        max_retries=0,
+    )
+    async with tool:
+        with pytest.raises(TransportError) as raised:
+            await tool.call({"image": portrait()})
+    assert raised.value.reached is False, str(raised.value)
+    assert "Nothing was sent" in str(raised.value)
+
+
+async def test_a_callers_client_that_cannot_connect_says_nothing_was_sent(
+    unanswered_port: int,
+) -> None:
+    async with httpx.AsyncClient() as client:
+        tool = UsersSetPhoto(
+            "xoxp-1-review",
+            base_url=f"http://127.0.0.1:{unanswered_port}/api",
+            client=client,
+            environ={},
+            timeout=1,
+            max_retries=0,
+        )
+        with pytest.raises(TransportError) as raised:
+            await tool.call({"image": portrait()})
+    assert raised.value.reached is False, str(raised.value)
+
+
+# --- 2. users.setPhoto sent again after Slack had answered ------------------------------------
+# client.py:3-7, 311-314: any timeout or RemoteProtocolError is retried, even once Slack's
+# status line and headers came back (so Slack processed the upload). Three uploads, three sets.
+
+
+@pytest.mark.parametrize("stack", stack_params())
+async def test_the_photo_is_not_uploaded_again_once_slack_began_to_answer(stack: str) -> None:
+    async with loopback.serve(None) as server:
+        server.on("/api/users.setPhoto", loopback.drip(b'{"ok":', 0.3))
+        tool = UsersSetPhoto(
+            "xoxp-1-review",
+            base_url=server.base_url(),
+            environ=stack_environ(stack),
+            timeout=1,
+            retry_backoff=0.01,
+        )
+        async with tool:
+            with pytest.raises(TransportError):
+                await tool.call({"image": portrait()})
+        assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("stack", stack_params())
+async def test_a_slow_slack_sets_the_photo_once_not_three_times(
+    emulator: RunningEmulator, stack: str
+) -> None:
+    """The emulator's delay fault keeps the effect (assumptions: "a call whose client gave up
+    during the delay still sets the photo"): each retried upload is another set."""
+    emulator.faults.inject(Fault.delay(1.5), path="users.setPhoto", times=3)
+    tool = UsersSetPhoto(
+        "xoxp-1-review",
+        base_url=emulator.base_url,
+        environ=stack_environ(stack),
+        timeout=1,
+        retry_backoff=0.01,
+    )
+    async with tool:
+        with pytest.raises(TransportError) as raised:
+            await tool.call({"image": portrait()})
+    assert len(emulator.requests.for_path("users.setPhoto")) == 1
+    # The small body goes to aiohttp whole (slack/aiohttp_payload.py): still "reached".
+    assert raised.value.reached is True
+    assert "may have taken effect" in str(raised.value)
+
+
+# --- 3. Slack-side failures that may have set the photo, reported as if nothing happened ------
+
+
+async def test_a_5xx_after_retries_says_the_photo_may_have_been_set() -> None:
+    # replies.py:74-81: "try again later", reached=None; Slack documents internal_error as
+    # "It's possible some aspect of the operation succeeded before the error was raised".
+    async with loopback.serve(None) as server:
+        body = b'{"ok":false,"error":"internal_error"}'
+        server.on("/api/users.setPhoto", loopback.reply(500, body))
+        tool = UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
+        )
+        async with tool:
+            with pytest.raises(TransportError) as raised:
+                await tool.call({"image": portrait()})
+    assert "may have" in str(raised.value), str(raised.value)
+
+
+@pytest.mark.parametrize("code", ["internal_error", "fatal_error"])
+def test_slack_internal_errors_are_not_advised_as_nothing_happened(code: str) -> None:
+    # hints.py:66-67 says "try again in a few minutes"; Slack: "It's possible some aspect of the
+    # operation succeeded". keeper.py:222-224 then drops the kept photo as "certainly not made".
+    assert "may" in hint_for(code, "users.setPhoto"), hint_for(code, "users.setPhoto")
+    refused = SlackApiError(code, hint="", reply={"ok": False, "error": code})
+    assert _status_after(CallOutcome(error=refused)) == "unknown"
+
+
+# --- 5. A Retry-After Slack did not send, quoted as Slack's ---------------------------------
+
+
+async def test_a_429_without_retry_after_does_not_quote_a_wait_slack_never_asked_for() -> None:
+    # replies.py:112-116: no Retry-After becomes retry_after=60 and "(Slack asks for 60 s)".
+    async with loopback.serve(None) as server:
+        server.on("/api/users.setPhoto", loopback.reply(429, b'{"ok":false,"error":"ratelimited"}'))
+        tool = UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
+        )
+        async with tool:
+            with pytest.raises(SlackApiError) as raised:
+                await tool.call({"image": portrait()})
+    assert "Slack asks for" not in str(raised.value), str(raised.value)
+
+
+# --- What is sent again after a dropped connection depends on the method -------------------
+
+
+def hang_up() -> loopback.Answer:
+    """Read the whole request, then close without a word (a keep-alive connection the server
+    had already closed looks like this to the client)."""
+
+    async def answer(writer: object) -> None:
+        return None
+
+    return answer
+
+
+async def test_a_photo_change_whose_connection_dropped_before_any_answer_is_sent_again() -> None:
+    async with loopback.serve(None) as server:
+        server.on("/api/users.setPhoto", hang_up())
+        tool = UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
+        )
+        async with tool:
+            with pytest.raises(TransportError) as raised:
+                await tool.call({"image": portrait()})
+        assert len(server.requests) == 3
+    assert raised.value.reached is True
+
+
+async def test_a_refresh_grant_is_never_sent_twice() -> None:
+    """Slack spends the refresh token it is sent: a second sending of one grant would fail,
+    and the new tokens of the first answer would be lost."""
+    async with loopback.serve(None) as server:
+        server.on("/api/oauth.v2.access", hang_up())
+        slack = SlackClient(
+            base_url=server.base_url(),
+            user_agent="test",
+            retry=RetryPolicy(max_retries=2, backoff=0.01),
+        )
+        try:
+            with pytest.raises(TransportError) as raised:
+                await slack.call(
+                    "oauth.v2.access",
+                    token=None,
+                    fields={"grant_type": "refresh_token", "refresh_token": "xoxe-1-abc"},
+                    client_auth=ClientCredentials("1111.2222", "s3cret-client-value"),
+                )
+        finally:
+            await slack.aclose()
+        assert len(server.requests) == 1
+    assert raised.value.reached is True
+    assert "may have taken effect" in str(raised.value)
+
+
+async def test_a_retry_after_of_zero_still_backs_off() -> None:
+    async with loopback.serve(None) as server:
+        limited = loopback.reply(429, b'{"ok":false,"error":"ratelimited"}', [("Retry-After", "0")])
+        server.on("/api/users.setPhoto", limited)
+        tool = UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.2
+        )
+        async with tool:
+            started = time.monotonic()
+            with pytest.raises(SlackApiError):
+                await tool.call({"image": portrait()})
+            elapsed = time.monotonic() - started
+        assert len(server.requests) == 3
+    # Two backoffs, each at least half of 0.2 s and 0.4 s (jittered): not milliseconds.
+    assert elapsed >= 0.3, elapsed
