@@ -78,12 +78,17 @@ class BoundedBody:
             raise UnreadableBody("its compressed data is corrupt") from None
 
     def finish(self) -> None:
-        """The body ended: take what the decoder still holds."""
+        """The body ended: take what the decoder still holds; the compressed data must have
+        been one whole stream (a gzip cut short, or followed by other bytes, is no body)."""
         if self._inflater is not None:
             try:
                 self._keep(self._inflater.flush())
             except zlib.error:
                 raise UnreadableBody("its compressed data is corrupt") from None
+            if not self._inflater.eof:
+                raise UnreadableBody("its compressed data ends before the stream does")
+            if self._inflater.unused_data:
+                raise UnreadableBody("other bytes follow its compressed data")
 
     def _keep(self, data: bytes) -> None:
         self._buffer += data

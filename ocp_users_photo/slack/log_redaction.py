@@ -4,7 +4,9 @@ httpx logs each response line at INFO and httpcore each header at DEBUG; a serve
 echoes the token in a header or the reason phrase would get it into those records. For
 the duration of a call the token is held in a context variable, and a filter on the
 HTTP stack's loggers rewrites any record holding it, at the moment it is made (filters
-run in the emitting task, so the context is the call's own).
+run in the emitting task, so the context is the call's own). While an image is fetched
+from the web, the same filter drops the stack's records altogether: an image host's
+answer (a redirect's signed URL, any header it sends) is not for the logs.
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ HTTP_STACK_LOGGERS: Final = (
 )
 
 _IN_FLIGHT: ContextVar[tuple[str, ...]] = ContextVar("ocp_users_photo_secrets", default=())
+_SILENCED: ContextVar[bool] = ContextVar("ocp_users_photo_http_silenced", default=False)
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record that holds a secret of the call under way; never drops a record."""
+    """Rewrites a record that holds a secret of the call under way; drops the records of an
+    image fetch (``http_stack_silenced``); lets every other record through as it is."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if _SILENCED.get():
+            return False
         secrets = _IN_FLIGHT.get()
         if not secrets:
             return True
@@ -74,3 +80,14 @@ def secret_in_flight(*secrets: str) -> Iterator[None]:
         yield
     finally:
         _IN_FLIGHT.reset(reset)
+
+
+@contextlib.contextmanager
+def http_stack_silenced() -> Iterator[None]:
+    """While the block runs, the HTTP stack's records made in this context are dropped."""
+    install_filter()
+    reset = _SILENCED.set(True)
+    try:
+        yield
+    finally:
+        _SILENCED.reset(reset)

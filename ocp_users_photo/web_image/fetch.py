@@ -12,8 +12,9 @@ The request is made on an ``httpx.AsyncHTTPTransport`` of its own for each hop,
 never a client: no cookie jar, no auth flow, no netrc, no redirects followed by
 httpx, no proxy (an environment proxy would make the address checks meaningless:
 the proxy would connect wherever the name points for it), no pooled connection that
-a later hop to another name on the same address could reuse, and no httpx log line
-holding the URL's query string. The headers sent are exactly the four set here:
+a later hop to another name on the same address could reuse, and no log record of
+the HTTP stack (the URL's query string, the host's headers and redirects stay out of
+the logs: ``http_stack_silenced``). The headers sent are exactly the four set here:
 never ``Authorization`` or ``Cookie``. A total deadline covers name lookups, every
 hop and the whole body.
 """
@@ -32,6 +33,7 @@ import httpx
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
+from ocp_users_photo.slack.log_redaction import http_stack_silenced
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image.addresses import (
     IPAddress,
@@ -110,7 +112,9 @@ async def fetch_image(
         raise ValueError("ssl_context must verify certificates and host names")
     hops = _Hops(policy, resolver or system_resolver, ssl_context)
     try:
-        return await asyncio.wait_for(hops.follow(first), policy.total_timeout)
+        # httpcore's DEBUG records would hold the host's answer (a redirect's signed URL).
+        with http_stack_silenced():
+            return await asyncio.wait_for(hops.follow(first), policy.total_timeout)
     except asyncio.TimeoutError:
         raise FetchTimedOut(
             f"fetching the image from {hops.current_host or first.host} took longer than "
@@ -224,7 +228,7 @@ class _Hops:
                 },
                 extensions=extensions,
             )
-        except httpx.InvalidURL:  # not seen for a URL that parse_image_url passed; a net
+        except (httpx.InvalidURL, UnicodeError):  # not seen for a URL parse_image_url passed
             raise BadImageUrl(
                 f"the image URL on {url.host} has a path that cannot be sent: check the URL"
             ) from None

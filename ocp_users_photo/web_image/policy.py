@@ -140,11 +140,11 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
             "so nothing on the way can change the image; use the https:// address"
         )
     if matching_rule(url.host, policy.rules) is None:
-        raise HostNotAllowed(_host_message(url, policy, where))
+        raise HostNotAllowed(_host_message(url, policy, where, redirected=redirected))
     return url
 
 
-def _host_message(url: ImageUrl, policy: UrlPolicy, where: str) -> str:
+def _host_message(url: ImageUrl, policy: UrlPolicy, where: str, *, redirected: bool) -> str:
     internal = _internal_address(url.host, allow_loopback=policy.allow_loopback_for_tests)
     if internal is not None:
         # Never "ask to allow it": no allow-list entry makes an internal address fetchable.
@@ -159,6 +159,13 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str) -> str:
         )
     allowed = ", ".join(policy.allowed_hosts[:10])
     more = f" and {len(policy.allowed_hosts) - 10} more" if len(policy.allowed_hosts) > 10 else ""
+    if redirected:
+        # The image server chose that host (and its name, up to 253 characters of its own
+        # words): neither repeated nor offered for the allow-list.
+        return (
+            f"{where} is on another host, which is not allowed (allowed: {allowed}{more}): "
+            "give the image's own URL on an allowed host"
+        )
     return (
         f"{where} is on host {url.host}, which is not allowed (allowed: {allowed}{more}): use "
         f"an image on an allowed host, or ask whoever runs the tool to add {url.host} with "

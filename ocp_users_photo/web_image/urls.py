@@ -97,6 +97,11 @@ def parse_image_url(text: object) -> ImageUrl:
             "the image URL holds a space or control character: give the URL exactly, with "
             "spaces written as %20"
         )
+    if not stripped.isascii() and _has_lone_surrogate(stripped):
+        raise BadImageUrl(
+            "the image URL holds a character that is no text (a lone UTF-16 surrogate): give "
+            "the URL exactly as the browser shows it"
+        )
     if "\\" in stripped:
         raise BadImageUrl(
             "the image URL holds a backslash, which programs read differently: write '/' "
@@ -164,3 +169,12 @@ def redact_url(text: object) -> str:
         return parse_image_url(text).redacted
     except (BadImageUrl, SchemeNotAllowed):
         return "(a URL that could not be read)"
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` cannot be written as UTF-8 (JSON's "\\ud800" decodes to such a text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
