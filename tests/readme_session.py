@@ -42,6 +42,7 @@ from typing import Any, Final, TextIO
 from PIL import Image, ImageDraw
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, start_emulator_in_thread
+from ocp_users_photo.emulator.config import TokenGrant
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from tests.fake_openai import running_fake_openai
 
@@ -82,6 +83,11 @@ def make_pictures(folder: Path) -> None:
         picture.save(folder / name, format=fmt)
 
 
+def installation_token(user_id: str) -> str:
+    """The user token of the person's installation: the emulator knows it as theirs."""
+    return f"xoxp-1111111111-{user_id}-readme0installation000000"
+
+
 def save_installations(database: Path, client_id: str) -> None:
     """installations.db as Bolt's OAuth flow would have left it for the two people."""
     from slack_sdk.oauth.installation_store import Installation
@@ -94,7 +100,7 @@ def save_installations(database: Path, client_id: str) -> None:
                 app_id="A0README",
                 team_id=team_id,
                 user_id=user_id,
-                user_token=f"xoxp-1111111111-{user_id}-readme0installation000000",
+                user_token=installation_token(user_id),
                 user_scopes=["users.profile:write", "users.profile:read"],
             )
         )
@@ -224,7 +230,10 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
         (home / "Pictures").mkdir(parents=True)
         make_pictures(work)
         save_installations(work / "installations.db", app.client_id)
-        config = EmulatorConfig(rate_limit_per_minute=None, oauth_apps=(app,))
+        grants = tuple(
+            TokenGrant(installation_token(user_id), user_id=user_id) for _, user_id in PEOPLE
+        )
+        config = EmulatorConfig(rate_limit_per_minute=None, oauth_apps=(app,), tokens=grants)
         with start_emulator_in_thread(config) as emulator, running_fake_openai() as openai:
             shell = Shell(work, environment(emulator, openai.base_url, home, app))
             # The Python blocks run in this process (_run_python), as the shell's would.

@@ -45,6 +45,11 @@ KEEP_MODES: Final = get_args(KeepMode)
 
 logger = logging.getLogger("ocp_users_photo.undo")
 
+# How long a change cancelled after its photo was kept holds the person's turn: an upload
+# Slack already had may land seconds later (it processes what it received), and a change
+# made meanwhile would be overtaken by it, its photo replaced by the cancelled one.
+SETTLE_SECONDS: Final = 10.0
+
 
 def replaced_by(change: ChangeInfo) -> dict[str, Any]:
     """What replaces the kept photo, as the history records it: no bytes, no token."""
@@ -84,9 +89,10 @@ class KeptChange:
         finally:
             await self.turn.end()
 
-    def abandon(self) -> None:
-        """The call was cancelled or failed unexpectedly: the entry stays pending."""
-        self.turn.end_soon()
+    def abandon(self, settle_seconds: float) -> None:
+        """The call was cancelled or failed unexpectedly: the entry stays pending, and the
+        person's next change waits ``settle_seconds``, in case Slack still sets this one."""
+        self.turn.end_after(settle_seconds)
 
 
 class PhotoKeeper(CallObserver):
@@ -103,11 +109,15 @@ class PhotoKeeper(CallObserver):
         *,
         mode: KeepMode = "required",
         limits: ImageLimits = DEFAULT_LIMITS,
+        settle_seconds: float = SETTLE_SECONDS,
     ) -> None:
         if mode not in KEEP_MODES:
             raise ValueError(f"mode must be 'required' or 'if_readable', got {mode!r}")
+        if not 0 <= settle_seconds < float("inf"):
+            raise ValueError(f"settle_seconds must be 0 or more seconds, got {settle_seconds!r}")
         self.history = history
         self.mode: KeepMode = mode
+        self.settle_seconds = settle_seconds
         self.limits = dataclasses.replace(
             limits, max_bytes=min(limits.max_bytes, history.max_original_bytes)
         )
@@ -128,7 +138,8 @@ class PhotoKeeper(CallObserver):
     def call_abandoned(self, call: CallInfo) -> None:
         kept = self._changes.pop(id(call), None)
         if kept is not None:
-            kept.abandon()
+            # Within the lease: other processes must not take the turn before it ends.
+            kept.abandon(min(self.settle_seconds, self.history.lease_seconds / 2))
 
     async def keep(self, person: ActingPerson | None, change: ChangeInfo) -> KeptChange | None:
         """Keep the photo shown now for ``change``; None when the mode lets it go unkept."""

@@ -1,7 +1,11 @@
 """Whose history a change goes into: the person the host bound, else the token's own user.
 
 With ``acting_as`` (a token source serving many people) the host's person is the
-owner: their workspace (enterprise id when given, else team id) and user id. With
+owner: their workspace (enterprise id when given, else team id) and user id, once
+auth.test has said the call's token is that person's own: a token of someone else
+(a ``token=`` argument, a fixed token under ``acting_as``) would change that other
+user's photo and file it in the bound person's history, whose undo would then put
+the other user's photo on the bound person's profile. With
 one fixed token (the environment, ``token=``) the owner is the token's own user,
 from ``auth.test`` (asked once per token: ``SlackSession.whoami``). auth.test rather
 than users.profile.get, because only auth.test names the user and the workspace; it
@@ -28,10 +32,17 @@ async def history_owner(
 
     ``needs_read_scope``: refuse at once a token whose listed scopes lack users.profile:read.
     """
-    if person is not None:
-        return HistoryOwner(person.enterprise_id or person.team_id or "", person.user_id)
     # Slack's refusals (token_revoked...) and network failures are raised as they are.
     identity = await session.whoami()
+    if person is not None:
+        if identity.user_id != person.user_id:
+            raise KeepingImpossible(
+                f"the token this call uses is not the own token of {person}, the person it "
+                "acts for, so their history would get another user's photo",
+                fix="give no token= argument when acting for a person, and a token source "
+                "that gives each person their own token",
+            )
+        return HistoryOwner(person.enterprise_id or person.team_id or "", person.user_id)
     if not identity.user_id:
         raise KeepingImpossible(
             "auth.test named no user for the token", fix="use a person's user token (xoxp-)"

@@ -9,7 +9,9 @@ taken in a ``BEGIN IMMEDIATE`` transaction, so processes sharing the history fil
 
 The turn is held from before the photo is kept until Slack has answered, across
 two observer hooks, so it is an object with an explicit ``end()``; ``end_soon()``
-lets go without awaiting, for a call being cancelled. A lease outlives its holder
+lets go without awaiting, for a call cancelled before anything was sent, and
+``end_after()`` a little later, for one cancelled while Slack may still be acting on
+its upload (which would otherwise land after the next change). A lease outlives its holder
 only until ``lease_seconds`` pass, or at once when its holder was a process on this
 machine that no longer runs.
 """
@@ -153,6 +155,26 @@ class Turn:
                     await release()
         finally:
             self._release_lock()
+
+    def end_after(self, seconds: float) -> None:
+        """Let go ``seconds`` from now, without awaiting: a cancelled change's upload that
+        Slack already has may still land, and the next change must not be overtaken by it.
+        Without a running loop, or when the loop ends first, it lets go at once."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.end_soon()
+            return
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                self.end_soon()
+
+        task = loop.create_task(later())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def end_soon(self) -> None:
         """Let go without awaiting: the lock now, the lease in a task of its own."""
