@@ -76,22 +76,24 @@ OCP_OPTIONAL_FIELDS: Final = ("security", "servers", "deprecated")
 
 # What an MCP host shows for usersSetPhoto, and the hints it reads before calling it
 # (the 2025-06-18 ToolAnnotations): the call changes the profile (not read-only); it
-# replaces the photo there was (destructive); the same image and crop box again change
-# nothing more (idempotent); it reaches Slack, outside the host (open world).
+# replaces the photo there was (destructive); it is not idempotent: the same image and crop
+# box again show the same photo, but each call keeps the one it replaces for undo, so a
+# host retrying freely would push the person's earlier kept photos out of the history;
+# it reaches Slack, outside the host (open world).
 SET_PHOTO_TITLE: Final = "Set Slack profile photo"
 SET_PHOTO_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
     {
         "title": SET_PHOTO_TITLE,
         "readOnlyHint": False,
         "destructiveHint": True,
-        "idempotentHint": True,
+        "idempotentHint": False,
         "openWorldHint": True,
     }
 )
 
 # usersRestorePhoto: called without an entry it only lists; with one it replaces the photo
-# there is (destructive), and the same entry again changes nothing more (idempotent): the
-# same hints as usersSetPhoto's, under its own title.
+# there is (destructive) and keeps it, as a change does (not idempotent): the same hints as
+# usersSetPhoto's, under its own title.
 RESTORE_TITLE: Final = "Restore a kept Slack profile photo"
 RESTORE_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
     {**SET_PHOTO_ANNOTATIONS, "title": RESTORE_TITLE}

@@ -263,13 +263,13 @@ def test_mcp_export_shape_and_schemas() -> None:
     }
     assert exported["name"] == source["name"]
     assert exported["title"] == "Set Slack profile photo"
-    # It changes the profile, replacing the photo there was; the same call again changes
-    # nothing more; it reaches Slack, outside the host.
+    # It changes the profile, replacing the photo there was; the same call again keeps the
+    # photo it replaces once more (undo), so it is not idempotent; it reaches Slack.
     assert exported["annotations"] == {
         "title": "Set Slack profile photo",
         "readOnlyHint": False,
         "destructiveHint": True,
-        "idempotentHint": True,
+        "idempotentHint": False,
         "openWorldHint": True,
     }
     assert exported["description"] == source["description"]

@@ -170,7 +170,7 @@ def test_mcp_export_is_an_mcp_tool() -> None:
     assert tool.annotations is not None
     assert tool.annotations.read_only_hint is False
     assert tool.annotations.destructive_hint is True
-    assert tool.annotations.idempotent_hint is True
+    assert tool.annotations.idempotent_hint is False
     assert tool.annotations.open_world_hint is True
 
 
