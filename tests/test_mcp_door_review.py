@@ -11,7 +11,8 @@ from pathlib import Path
 import anyio
 
 from ocp_users_photo.emulator import Fault
-from tests.conftest import inject, make_image, photo_requests, shown_avatar_hash
+from ocp_users_photo.spec import load_manifest
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, shown_avatar_hash
 from tests.test_mcp_server import mcp_session
 
 
@@ -35,3 +36,13 @@ async def test_a_cancelled_upload_does_not_overturn_the_next_change(tmp_path: Pa
         told = second["structuredContent"]["profile"]["avatar_hash"]
         await anyio.sleep(3)  # the cancelled upload's delay is over
         assert shown_avatar_hash(session.slack) == told, "Slack shows the cancelled photo"
+
+
+async def test_a_token_with_the_catalogs_scopes_can_set_a_photo_over_mcp(tmp_path: Path) -> None:
+    """tool_manifest.json's auth.scopes (what a catalog tells people to grant) are enough for
+    the MCP server with its default options, which keep the replaced photo for undo."""
+    scopes = load_manifest()["auth"]["scopes"]
+    async with mcp_session(tmp_path, log_level="warning") as session:
+        session.slack.state.add_token(CANARY_TOKEN, scopes=scopes)
+        result = await session.call({"image": "photo.png"})
+    assert result.get("isError", False) is False, result["structuredContent"]

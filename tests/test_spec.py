@@ -182,7 +182,8 @@ def test_the_catalog_extensions_say_what_a_catalog_needs() -> None:
     from ocp_users_photo.settings import TOKEN_VARIABLES
 
     manifest = load_manifest()
-    assert manifest["auth"]["scopes"] == ["users.profile:write"]
+    # read: the model doors keep the replaced photo by default, and refuse without it.
+    assert manifest["auth"]["scopes"] == ["users.profile:write", "users.profile:read"]
     assert tuple(manifest["auth"]["environment"]) == TOKEN_VARIABLES
     assert manifest["rate_limit"]["tier"] == 2
     module_name, _, attribute = manifest["entry_point"]["python"].partition(":")
