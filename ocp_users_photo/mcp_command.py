@@ -41,7 +41,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         dest="image_roots",
         metavar="DIR",
         help="a folder the model may name images in (repeatable; default: the working "
-        "directory, unless that is / or the home folder: then every path is refused until "
+        "directory, unless that is /, the home folder or a folder holding it: then every path "
+        "is refused until "
         "a root is given). Paths outside every root are refused, symlinks included.",
     )
     parser.add_argument(
@@ -141,8 +142,8 @@ def _warn_about_configuration(tool: UsersSetPhoto, image_roots: tuple[Path, ...]
                 logger.warning("the Slack token cannot set a photo: %s", problem.message)
     if image_roots == ():
         logger.warning(
-            "no image folder: the server was started in / or the home folder, which is never "
-            "one, so image paths will be refused (bytes, base64 and data: URIs still work): "
+            "no image folder: the server was started in /, the home folder or a folder "
+            "holding it, which is never one, so image paths will be refused (bytes, base64 and data: URIs still work): "
             "add --image-root DIR to the server's args"
         )
 

@@ -9,7 +9,7 @@ decided here:
     setting            Python call/prepare        model doors                CLI set
     image paths        anywhere, unless roots     inside roots; default the  anywhere, unless
                        are given                  working directory, except  --image-root
-                                                  / or the home folder
+                                                  /, home or a folder holding it
     token              call's token=, then the    the host's configuration   --token-env NAME,
                        tool's token or source,    only (no call argument)    else the variables
                        then SLACK_USER_TOKEN,
@@ -249,14 +249,17 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
 
     Given roots hold at every door. Without them, the Python API and the command line
     read anywhere (the caller is the user); a model door reads the working directory,
-    except when that is ``/`` or the home folder itself: then no folder at all (an empty
-    tuple), and path images are refused with how to give a root.
+    except when that is ``/``, the home folder itself, or a folder holding it (``/home``,
+    ``/Users``: a host started there would open every file of the user's home to the
+    model): then no folder at all (an empty tuple), and path images are refused with how
+    to give a root.
     """
     if explicit is not None:
         return resolve_roots(explicit)
     if door != "model":
         return None
     working = Path.cwd().resolve()
-    if working == Path(working.anchor) or working == Path.home().resolve():
+    home = Path.home().resolve()
+    if working == Path(working.anchor) or home == working or working in home.parents:
         return ()
     return (working,)

@@ -30,18 +30,21 @@ PNG = make_image((600, 600))
 
 
 class TestTheDefaultRootAtAModelDoor:
-    """Finding 2: a working directory of / or the home folder is no image root."""
+    """Finding 2: a working directory of /, the home folder, or a folder holding it (/home,
+    /Users: every file of the home folder would be open to the model) is no image root."""
 
-    @pytest.mark.parametrize("where", ["root", "home"])
+    @pytest.mark.parametrize("where", ["root", "home", "above home"])
     def test_slash_and_home_are_not_roots(
         self, where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setenv("HOME", str(tmp_path))
-        monkeypatch.chdir("/" if where == "root" else tmp_path)
+        home = tmp_path / "home" / "me"
+        home.mkdir(parents=True)
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.chdir({"root": Path("/"), "home": home, "above home": home.parent}[where])
         assert door_image_roots("model", None) == ()
         assert door_image_roots("python", None) is None
         assert door_image_roots("cli", None) is None
-        assert door_image_roots("model", [tmp_path]) == (tmp_path.resolve(),)
+        assert door_image_roots("model", [home]) == (home.resolve(),)
 
     def test_a_folder_below_home_is_a_root(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -13,7 +13,7 @@ inside a root keep working. A small file is read whole from the handle at once
 
 Without roots (the Python API and the CLI by default) any readable file may be named.
 An empty tuple of roots means no folder at all: every path is refused with how to
-give one (a model door whose working directory is ``/`` or the home folder).
+give one (a model door whose working directory is ``/``, the home folder or a folder holding it).
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ _OPEN_FLAGS: Final = (
 RELATIVE_RULE: Final = "a relative path is taken from the first image folder"
 NO_ROOT_ADVICE: Final = (
     "image paths are not read here: no image folder is configured (the working directory "
-    "is / or the home folder, which is never used as one). Start the MCP server with "
+    "is /, the home folder or a folder holding it, which is never used as one). Start the "
+    "MCP server with "
     "--image-root DIR, or give image_roots=[DIR] to register() or UsersSetPhoto, then name "
     "a file inside it; bytes, base64 text and data: URIs work as they are"
 )
