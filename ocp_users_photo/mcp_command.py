@@ -27,6 +27,7 @@ from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo.errors import HistoryUnavailable
 
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
 
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     root_logger.addHandler(handler)
     root_logger.setLevel(getattr(logging, str(args.log_level).upper()))
     try:
-        _warn_about_configuration(tool, image_roots)
+        _warn_about_configuration(tool, image_roots, keeping=not args.no_keep_previous)
         asyncio.run(serve(tool))
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
@@ -121,9 +122,21 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _warn_about_configuration(tool: UsersSetPhoto, image_roots: tuple[Path, ...] | None) -> None:
+def _warn_about_configuration(
+    tool: UsersSetPhoto, image_roots: tuple[Path, ...] | None, *, keeping: bool
+) -> None:
     """What would make every call fail, said once at start in the host's log, not first to a
-    model mid-conversation: no token, a token that is not a user token, no image folder."""
+    model mid-conversation: no token, a token that is not a user token, no image folder, a
+    photo history that cannot be used (while changes keep the photo they replace)."""
+    if keeping:
+        try:
+            tool.photo_history.check_usable()
+        except HistoryUnavailable as unusable:
+            logger.warning(
+                "%s; every change will be refused until then (or add --no-keep-previous to "
+                "the server's args, which offers no undo)",
+                unusable.message,
+            )
     source = tool.token_source
     if isinstance(source, NoToken):
         logger.warning(
@@ -143,8 +156,8 @@ def _warn_about_configuration(tool: UsersSetPhoto, image_roots: tuple[Path, ...]
     if image_roots == ():
         logger.warning(
             "no image folder: the server was started in /, the home folder or a folder "
-            "holding it, which is never one, so image paths will be refused (bytes, base64 and data: URIs still work): "
-            "add --image-root DIR to the server's args"
+            "holding it, which is never one, so image paths will be refused (bytes, base64 "
+            "and data: URIs still work): add --image-root DIR to the server's args"
         )
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import pytest
 
 from ocp_users_photo.emulator import Fault
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, shown_avatar_hash
+from tests.programs import run_module
 from tests.test_mcp_server import mcp_session
 
 
@@ -46,3 +48,30 @@ async def test_a_token_with_the_catalogs_scopes_can_set_a_photo_over_mcp(tmp_pat
         session.slack.state.add_token(CANARY_TOKEN, scopes=scopes)
         result = await session.call({"image": "photo.png"})
     assert result.get("isError", False) is False, result["structuredContent"]
+
+
+@pytest.mark.parametrize("history", ["a folder", "in a file"])
+def test_an_unusable_history_is_said_at_start(tmp_path: Path, history: str) -> None:
+    """A history that cannot be written refuses every change (history_unavailable): the
+    server says so in the host's log when it starts, not first to a model."""
+    blocker = tmp_path / "blocker"
+    if history == "a folder":
+        blocker.mkdir()
+        path = blocker
+    else:
+        blocker.write_text("not a folder")
+        path = blocker / "history.sqlite3"
+    done = run_module(
+        "ocp_users_photo.mcp_server",
+        "--image-root",
+        str(tmp_path),
+        "--history",
+        str(path),
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "HOME": str(tmp_path)},
+        cwd=tmp_path,
+        stdin_closed=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "photo history" in done.stderr, done.stderr
+    assert "--no-keep-previous" in done.stderr, done.stderr
+    assert CANARY_TOKEN not in done.stderr

@@ -258,6 +258,15 @@ class PhotoHistory(AsyncClosing):
             with contextlib.suppress(sqlite3.Error):
                 connection.close()
 
+    def check_usable(self) -> None:
+        """Open the file as the first change would, then close it (blocking): a program can
+        say at start that the history cannot be used (HistoryUnavailable, saying why),
+        rather than at every change a model asks for."""
+        try:
+            self._blocking(_nothing, ())
+        finally:
+            self.close()
+
     def close(self) -> None:
         """Close the history's connection (the next use opens it again)."""
         with self._connection_lock:
@@ -392,6 +401,10 @@ def _drop_unused_photo(database: sqlite3.Connection, sha256: str) -> None:
         "(SELECT 1 FROM entries WHERE photo_sha256 = ?)",
         (sha256, sha256),
     )
+
+
+def _nothing(database: sqlite3.Connection) -> None:
+    """No operation: opening the file (and checking its tables) is the test."""
 
 
 def _finish(
