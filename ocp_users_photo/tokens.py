@@ -71,8 +71,9 @@ class TokenSource(Protocol):
     $SLACK_USER_TOKEN"); it never holds the token. A source whose people install the
     app may also have an ``install_url`` (``InstallationTokenSource`` does): a model
     is given it when Slack refuses a token the source gave (``install_page_of``); and a
-    source that refreshes in tasks of its own an ``async settle()``, awaited before
-    ``call_sync`` closes its loop.
+    source that refreshes in tasks of its own, or opens connections of its own, an
+    ``async settle()``, awaited before ``call_sync`` closes its loop: it finishes those
+    tasks and lets that loop's connections go.
     """
 
     @property

@@ -410,7 +410,9 @@ def test_the_server_warns_at_start_of_what_would_refuse_every_call(
     )
     assert done.returncode == 0, done.stderr
     assert says in done.stderr
-    assert "no image folder: the server was started in /, the home folder or a folder" in done.stderr
+    assert (
+        "no image folder: the server was started in /, the home folder or a folder" in done.stderr
+    )
     assert "add --image-root DIR to the server's args" in done.stderr
     if token is not None:
         assert token not in done.stderr

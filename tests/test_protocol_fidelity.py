@@ -7,6 +7,7 @@ The tests from the protocol review failed before the fixes they name.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import time
@@ -249,3 +250,27 @@ async def test_a_retry_after_of_zero_still_backs_off() -> None:
         assert len(server.requests) == 3
     # Two backoffs, each at least half of 0.2 s and 0.4 s (jittered): not milliseconds.
     assert elapsed >= 0.3, elapsed
+
+
+@pytest.mark.parametrize("stack", stack_params())
+async def test_closing_the_tool_under_calls_ends_them_as_transport_errors(
+    emulator: RunningEmulator, stack: str
+) -> None:
+    """aclose() while changes wait for Slack's answer: each ends in a TransportError that says
+    the change may have been made, never in the HTTP stack's own error (aiohttp's
+    RuntimeError('Session is closed') on the retry of a dropped connection)."""
+    for _ in range(4):
+        emulator.faults.inject(Fault.delay(0.5), path="users.setPhoto")
+    tool = UsersSetPhoto("xoxp-1-review", base_url=emulator.base_url, environ=stack_environ(stack))
+    calls = [asyncio.create_task(tool.call({"image": portrait()})) for _ in range(4)]
+    for _ in range(500):
+        if len(emulator.requests.for_path("users.setPhoto")) == 4:
+            break
+        await asyncio.sleep(0.01)
+    await tool.aclose()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    for outcome in outcomes:
+        assert isinstance(outcome, (TransportError, dict)), repr(outcome)
+        if isinstance(outcome, TransportError):
+            assert outcome.reached is True, str(outcome)
+            assert "may have taken effect" in str(outcome), str(outcome)

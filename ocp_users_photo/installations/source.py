@@ -292,18 +292,20 @@ class InstallationTokenSource(AsyncClosing):
         return "|".join(parts)
 
     async def settle(self) -> None:
-        """Wait for the refreshes under way on this loop (their callers perhaps gone) to
-        save what they got: a loop closing first would cancel them (``call_sync``)."""
+        """The running loop is about to end (``call_sync``): wait for the refreshes under way
+        on it (their callers perhaps gone) to save what they got, which the loop's end would
+        cancel, then close the connections the refreshes opened on it (the next loop opens
+        its own; left open, each ``call_sync`` would leave its sockets to the collector)."""
         loop = asyncio.get_running_loop()
         under_way = [task for task in self._refreshing if task.get_loop() is loop]
         if under_way:
             await asyncio.wait(under_way)
+        await self._slack.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client the source opened for refreshes, once the refreshes under
         way have saved what they got."""
         await self.settle()
-        await self._slack.aclose()
 
     def __repr__(self) -> str:
         return (

@@ -261,6 +261,9 @@ class SlackClient:
             # httpx error is not reachable as its __context__.
             failure: _Failure | None = None
             progress = _Progress(encode_form(fields, files))
+            if stack is not None and stack.is_closed:
+                # aclose() came while the call was under way: its stack takes no more requests.
+                raise _closed_under_way(method, reached)
             try:
                 async with attempt_timeout(min(self.timeout, max(left, 0.0))):
                     reply = await self._attempt(
@@ -273,6 +276,11 @@ class SlackClient:
                     failure = self._failure_of(method, error, left, progress, secrets)
                 elif isinstance(raised, TimeoutError):
                     failure = self._no_answer_in_time(method, left, progress, "")
+                elif stack is not None and stack.is_closed:
+                    # aiohttp's own RuntimeError("Session is closed"), or whatever a stack
+                    # closed under a request raises: the call ends as a transport failure.
+                    reached = reached or progress.body_started
+                    raise _closed_under_way(method, reached) from None
                 else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
             if failure is not None:
@@ -548,6 +556,20 @@ def _transport_error(
         f"Slack did not give a usable answer to {method} {tries}: {failure.text}. The request "
         "reached Slack, so it may have taken effect; check before trying again",
         reached=True,
+        method=method,
+    )
+
+
+def _closed_under_way(method: str, reached: bool) -> TransportError:
+    """The client was closed (``aclose``) while a call was under way: it ends here."""
+    if not reached or method in READ_ONLY_METHODS:
+        outcome = "nothing of it can have taken effect" if not reached else f"{method} only reads"
+    else:
+        outcome = "the request had reached Slack, so it may have taken effect: check it"
+    return TransportError(
+        f"the tool was closed while {method} was under way; {outcome}. Close the tool only "
+        "after its calls have ended",
+        reached=reached,
         method=method,
     )
 
