@@ -95,6 +95,27 @@ async def test_a_live_lease_held_too_long_is_lock_not_taken(tmp_path: Path) -> N
             pass
 
 
+async def test_a_store_file_busy_with_other_writers_is_waited_for_not_broken(
+    tmp_path: Path,
+) -> None:
+    """Another connection holds the file's write lock past the busy timeout (many people
+    refreshing, a slow disk): the lease is polled again, and is taken once the file is
+    free, or ends in LockNotTaken; never SQLite's "database is locked" as a broken store."""
+    database = tmp_path / "store.db"
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    lock = SQLiteRefreshLock(database, wait_seconds=0.6, busy_timeout=0.05)
+    try:
+        with pytest.raises(LockNotTaken):
+            async with lock.hold("app|T1|U1"):
+                pass
+        asyncio.get_running_loop().call_later(0.2, writer.execute, "COMMIT")
+        async with lock.hold("app|T1|U1"):
+            pass  # taken once the other writer let go
+    finally:
+        writer.close()
+
+
 async def test_the_source_reports_a_busy_refresh_lock_as_refresh_busy(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

@@ -77,7 +77,15 @@ class SQLiteRefreshLock:
 
     def _try_take(self, key: str, holder: str) -> bool:
         with contextlib.closing(self._connect()) as database:
-            database.execute("BEGIN IMMEDIATE")
+            try:
+                database.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                # Other writers held the file past the busy timeout (many people refreshing
+                # at once, a slow disk): the lock is busy, not broken; the next poll tries
+                # again, until wait_seconds end in LockNotTaken ("try again shortly").
+                if _is_busy(error):
+                    return False
+                raise
             try:
                 database.execute(_CREATE)
                 row = database.execute(
@@ -109,3 +117,11 @@ class SQLiteRefreshLock:
 
     def __repr__(self) -> str:
         return f"SQLiteRefreshLock({self.database!r}, lease_seconds={self.lease_seconds:g})"
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY and SQLITE_LOCKED, by their codes where Python gives them, else their text."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)
