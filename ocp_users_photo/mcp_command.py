@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -113,13 +115,35 @@ def run(args: argparse.Namespace) -> int:
     root_logger.setLevel(getattr(logging, str(args.log_level).upper()))
     try:
         _warn_about_configuration(tool, image_roots, keeping=not args.no_keep_previous)
-        asyncio.run(serve(tool))
+        asyncio.run(_serve_until_interrupted(tool))
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     finally:
         root_logger.removeHandler(handler)
         root_logger.setLevel(previous_level)
     return ExitCode.OK
+
+
+async def _serve_until_interrupted(tool: UsersSetPhoto) -> None:
+    """``serve(tool)``, with Ctrl-C (SIGINT) ending the process at once (``_exit_interrupted``)."""
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers here
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _exit_interrupted)
+    await serve(tool)
+
+
+def _exit_interrupted() -> None:
+    """Ctrl-C: end the process now, with the interrupted exit status.
+
+    The MCP SDK reads stdin in a worker thread that no cancellation reaches: it returns
+    only when the host closes stdin, so an orderly shutdown would wait for the host (a
+    server run by hand went on after Ctrl-C). A change under way stays pending in the
+    photo history, as after a crash, which the history is written to survive.
+    """
+    logger.warning("interrupted: the server stops")
+    logging.shutdown()
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(ExitCode.INTERRUPTED)
 
 
 def _warn_about_configuration(

@@ -248,7 +248,7 @@ def test_help_on_every_command(command: list[str]) -> None:
         # What IMAGE may be, as the command takes it (converted formats, a data: URI).
         (["set"], ["WEBP, BMP and TIFF are converted", "data: URI"]),
         # Both tools it serves, and when the working directory is no root.
-        (["mcp"], ["usersRestorePhoto", "unless that is / or the home folder"]),
+        (["mcp"], ["usersRestorePhoto", "unless that is /, the home folder or a folder"]),
     ],
 )
 def test_help_says_what_the_command_really_does(command: list[str], says: list[str]) -> None:

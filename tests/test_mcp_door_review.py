@@ -6,6 +6,11 @@ mcp SDK's own client where a session is needed, against the package's emulator o
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -14,7 +19,7 @@ import pytest
 from ocp_users_photo.emulator import Fault
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, shown_avatar_hash
-from tests.programs import run_module
+from tests.programs import environment_without_slack, run_module
 from tests.test_mcp_server import mcp_session
 
 
@@ -75,3 +80,44 @@ def test_an_unusable_history_is_said_at_start(tmp_path: Path, history: str) -> N
     assert "photo history" in done.stderr, done.stderr
     assert "--no-keep-previous" in done.stderr, done.stderr
     assert CANARY_TOKEN not in done.stderr
+
+
+def test_ctrl_c_stops_an_idle_server(tmp_path: Path) -> None:
+    """Run by hand as the README shows, Ctrl-C (SIGINT) ends the server at once with the
+    interrupted status, though the SDK's stdin reader thread would wait for stdin to close."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ocp_users_photo.mcp_server", "--image-root", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment_without_slack({"SLACK_USER_TOKEN": CANARY_TOKEN}),
+        cwd=tmp_path,
+    )
+    try:
+        assert server.stdin is not None
+        assert server.stdout is not None
+        request = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "review", "version": "0"},
+            },
+        }
+        server.stdin.write((json.dumps(request) + "\n").encode())
+        server.stdin.flush()
+        assert json.loads(server.stdout.readline())["id"] == 1
+        server.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 5
+        while server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.poll() == 130, "still running 5 s after Ctrl-C"
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(timeout=10)
+        for stream in (server.stdin, server.stdout, server.stderr):
+            if stream is not None:
+                stream.close()

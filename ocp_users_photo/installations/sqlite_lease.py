@@ -25,6 +25,8 @@ import anyio.to_thread
 from ocp_users_photo.installations.refresh_locks import take_polling
 
 LEASE_TABLE: Final = "ocp_users_photo_refresh_leases"
+# SQLITE_BUSY and SQLITE_LOCKED (the sqlite3 module names them from Python 3.11 on).
+_BUSY_CODES: Final = (5, 6)
 _CREATE: Final = (
     f"CREATE TABLE IF NOT EXISTS {LEASE_TABLE} "
     "(lock_key TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL)"
@@ -123,5 +125,5 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY and SQLITE_LOCKED, by their codes where Python gives them, else their text."""
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        return code & 0xFF in _BUSY_CODES
     return "locked" in str(error) or "busy" in str(error)
