@@ -99,9 +99,8 @@ REPLY_CHECKS: Final = ("strict", "warn", "off")
 URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
 FITS: Final = ("downscale", "reject")
 _PYTHON_VERSION: Final = ".".join(str(part) for part in sys.version_info[:3])
-USER_AGENT: Final = (
-    f"ocp-users-photo/{__version__} httpx/{httpx.__version__} python/{_PYTHON_VERSION}"
-)
+# The HTTP library that sends (httpx, or aiohttp with [fast]) is added by the Slack client.
+USER_AGENT: Final = f"ocp-users-photo/{__version__} python/{_PYTHON_VERSION}"
 
 # None: by door (Python call/prepare/send off, model doors on); True: on everywhere, a change
 # whose photo cannot be kept is refused; "if_readable": on, but a token without

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import struct
+import sys
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -52,7 +53,11 @@ async def test_a_png_on_disk_reaches_slack_as_a_correct_multipart_upload(
     content_type = request.header("content-type") or ""
     assert re.fullmatch(r"multipart/form-data; boundary=[0-9a-f]+", content_type)
     assert request.header("authorization") == f"Bearer {CANARY_TOKEN}"
-    assert (request.header("user-agent") or "").startswith(f"ocp-users-photo/{__version__} httpx/")
+    # The library named is the one that sent (the [fast] extra's aiohttp when installed).
+    library = "aiohttp" if stack_of(tool) == "aiohttp" else "httpx"
+    agent = request.header("user-agent") or ""
+    assert agent.startswith(f"ocp-users-photo/{__version__} python/")
+    assert agent.endswith(f" {library}/{sys.modules[library].__version__}"), agent
     assert dict(request.form) == {"crop_x": "10", "crop_y": "20", "crop_w": "600"}
     (image,) = request.files
     assert (image.field_name, image.filename, image.content_type) == (

@@ -31,6 +31,7 @@ import dataclasses
 import logging
 import random
 import ssl
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,6 +145,7 @@ class SlackClient:
             )
         self.base_url = base_url
         self._user_agent = user_agent
+        self._agent_with_library: str | None = None  # user_agent and the library that sends
         self._external_client = http_client
         self._stack_name = check_stack_name(http_stack, origin="http_stack")
         check_stack_for_proxy(self._stack_name, proxy)
@@ -381,7 +383,7 @@ class SlackClient:
         form = progress.form
         headers = {
             **form.headers,
-            "User-Agent": self._user_agent,
+            "User-Agent": self._agent_with_library or self._user_agent_now(),
             "Accept": "application/json",
         }
         if token is not None:
@@ -440,6 +442,14 @@ class SlackClient:
                 status_code=answer.status_code,
             ) from None
         return body.decoded
+
+    def _user_agent_now(self) -> str:
+        """The User-Agent with the HTTP library that really sends (httpx for a caller's
+        client, whatever its transport), found once the stack is known."""
+        library = "aiohttp" if self.http_stack == "aiohttp" else "httpx"
+        version = getattr(sys.modules.get(library), "__version__", "")  # imported by now
+        self._agent_with_library = f"{self._user_agent} {library}/{version}".rstrip("/")
+        return self._agent_with_library
 
     @property
     def http_stack(self) -> str:
