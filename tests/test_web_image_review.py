@@ -95,3 +95,12 @@ async def test_a_gzip_body_that_is_not_one_whole_stream_is_unreadable(
     host.on("/z.png", reply(200, body, [("Content-Encoding", "gzip")]))
     with pytest.raises(NotAnImage, match="cannot be read"):
         await fetch_image(host.url("/z.png"), loopback_policy(), ssl_context=client_tls)
+
+
+def test_a_url_resolver_with_a_context_that_verifies_nothing_is_refused_at_once() -> None:
+    """Refused when the resolver is made (the host's setup), not at each call a model makes."""
+    unverified = ssl.create_default_context()
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    with pytest.raises(ValueError, match="must verify"):
+        UrlResolver(loopback_policy(), ssl_context=unverified)

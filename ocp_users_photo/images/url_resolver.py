@@ -23,6 +23,7 @@ from ocp_users_photo.images.resolvers import (
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image import ImageUrlRefused, Resolver, UrlPolicy, check_image_url
+from ocp_users_photo.web_image.policy import check_verifying
 from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
 
 # Imported on the first fetch, off the loop, with what it brings.
@@ -52,6 +53,7 @@ class UrlResolver:
         resolver: Resolver | None = None,
     ) -> None:
         self.policy = policy if policy is not None else UrlPolicy()
+        check_verifying(ssl_context)  # at construction, not at each call a model makes
         self._ssl_context = ssl_context
         self._resolver = resolver
 

@@ -43,7 +43,7 @@ from ocp_users_photo.web_image.addresses import (
     parse_address,
     system_resolver,
 )
-from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url
+from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url, check_verifying
 from ocp_users_photo.web_image.refusals import (
     AddressRefused,
     BadImageUrl,
@@ -106,10 +106,7 @@ async def fetch_image(
     ``ssl_context`` replaces the default trust (certifi's roots), and must verify.
     """
     first = check_image_url(url, policy)
-    if ssl_context is not None and (
-        ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname
-    ):
-        raise ValueError("ssl_context must verify certificates and host names")
+    check_verifying(ssl_context)
     hops = _Hops(policy, resolver or system_resolver, ssl_context)
     try:
         # httpcore's DEBUG records would hold the host's answer (a redirect's signed URL).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -117,6 +118,15 @@ class UrlPolicy:
             total_timeout=total_timeout,
             loopback_http_origin=origin,
         )
+
+
+def check_verifying(ssl_context: ssl.SSLContext | None) -> None:
+    """ValueError unless ``ssl_context`` (when given) verifies certificates and host names:
+    an image fetched over TLS that checks nothing could come from anyone."""
+    if ssl_context is not None and (
+        ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname
+    ):
+        raise ValueError("ssl_context must verify certificates and host names")
 
 
 def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False) -> ImageUrl:
