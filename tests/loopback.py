@@ -16,7 +16,7 @@ import contextlib
 import socket
 import ssl
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 Answer = Callable[[asyncio.StreamWriter], Awaitable[None]]
@@ -221,3 +221,26 @@ def silent() -> Answer:
             _still_open(writer)
 
     return answer
+
+
+@contextlib.contextmanager
+def unanswered_port() -> Iterator[int]:
+    """A loopback port whose listen queue is full: a connect to it never completes (the
+    kernel drops the SYN, as a firewall that drops packets does), so nothing can be sent
+    there, let alone reach a server."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        queued = []
+        for _ in range(8):
+            waiting = socket.socket()
+            waiting.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                waiting.connect(("127.0.0.1", port))
+            queued.append(waiting)
+        try:
+            yield port
+        finally:
+            for waiting in queued:
+                waiting.close()

@@ -38,8 +38,9 @@ def slack_emulator_config() -> EmulatorConfig:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home folder of the test's own: ocp-agent keeps its spec cache in ~/.ocp."""
-    folder = tmp_path / "home"
+    """A home folder of the test's own: ocp-agent keeps its spec cache in ~/.ocp. Beside the
+    working folder, not in it: a working folder holding the home folder is no image root."""
+    folder = tmp_path.with_name(f"{tmp_path.name}-home")
     folder.mkdir()
     monkeypatch.setenv("HOME", str(folder))
     monkeypatch.chdir(tmp_path)
@@ -252,7 +253,7 @@ class TestCredentialsTheOcpAgentWay:
         register(
             agent,
             UsersSetPhoto(
-                TOOL_TOKEN, base_url=slack_emulator.base_url, image_roots=[home.parent], environ={}
+                TOOL_TOKEN, base_url=slack_emulator.base_url, image_roots=[Path.cwd()], environ={}
             ),
         )
         return agent

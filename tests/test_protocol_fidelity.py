@@ -8,8 +8,6 @@ The tests from the protocol review failed before the fixes they name.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import time
 from collections.abc import Iterator
 
@@ -32,32 +30,11 @@ from tests.installation_helpers import portrait
 
 @pytest.fixture
 def unanswered_port() -> Iterator[int]:
-    """A loopback port whose listen queue is full: a connect to it never completes (the
-    kernel drops the SYN), so nothing can be sent there, let alone reach a server."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(4):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect(("127.0.0.1", port))
-        fillers.append(filler)
-    time.sleep(0.2)
-    try:
+    with loopback.unanswered_port() as port:
         yield port
-    finally:
-        for filler in fillers:
-            filler.close()
-        listener.close()
 
 
-# --- 1. "The request reached Slack" when no connection was ever made -------------------------
-# client.py:261-262 and 316-329: a timeout from attempt_timeout (the call's deadline, or a
-# caller's client whose connect timeout equals the attempt's) is always reached=True, whatever
-# FormBody.started says. The module docstring (client.py:20-22) promises the opposite.
+# --- Whether the request reached Slack: whether any of it went out, whatever timer fired ---
 
 
 @pytest.mark.parametrize("stack", stack_params())
@@ -96,9 +73,7 @@ async def test_a_callers_client_that_cannot_connect_says_nothing_was_sent(
     assert raised.value.reached is False, str(raised.value)
 
 
-# --- 2. users.setPhoto sent again after Slack had answered ------------------------------------
-# client.py:3-7, 311-314: any timeout or RemoteProtocolError is retried, even once Slack's
-# status line and headers came back (so Slack processed the upload). Three uploads, three sets.
+# --- A change Slack had whole, or had begun to answer, is not uploaded again ---------------
 
 
 @pytest.mark.parametrize("stack", stack_params())
@@ -141,12 +116,11 @@ async def test_a_slow_slack_sets_the_photo_once_not_three_times(
     assert "may have taken effect" in str(raised.value)
 
 
-# --- 3. Slack-side failures that may have set the photo, reported as if nothing happened ------
+# --- Slack-side failures that may have set the photo say so --------------------------------
 
 
 async def test_a_5xx_after_retries_says_the_photo_may_have_been_set() -> None:
-    # replies.py:74-81: "try again later", reached=None; Slack documents internal_error as
-    # "It's possible some aspect of the operation succeeded before the error was raised".
+    # Slack on internal_error: "some aspect of the operation" may have succeeded first.
     async with loopback.serve(None) as server:
         body = b'{"ok":false,"error":"internal_error"}'
         server.on("/api/users.setPhoto", loopback.reply(500, body))
@@ -161,18 +135,15 @@ async def test_a_5xx_after_retries_says_the_photo_may_have_been_set() -> None:
 
 @pytest.mark.parametrize("code", ["internal_error", "fatal_error"])
 def test_slack_internal_errors_are_not_advised_as_nothing_happened(code: str) -> None:
-    # hints.py:66-67 says "try again in a few minutes"; Slack: "It's possible some aspect of the
-    # operation succeeded". keeper.py:222-224 then drops the kept photo as "certainly not made".
     assert "may" in hint_for(code, "users.setPhoto"), hint_for(code, "users.setPhoto")
     refused = SlackApiError(code, hint="", reply={"ok": False, "error": code})
     assert _status_after(CallOutcome(error=refused)) == "unknown"
 
 
-# --- 5. A Retry-After Slack did not send, quoted as Slack's ---------------------------------
+# --- A rate limit's wait: never quoted as Slack's when Slack sent none --------------------
 
 
 async def test_a_429_without_retry_after_does_not_quote_a_wait_slack_never_asked_for() -> None:
-    # replies.py:112-116: no Retry-After becomes retry_after=60 and "(Slack asks for 60 s)".
     async with loopback.serve(None) as server:
         server.on("/api/users.setPhoto", loopback.reply(429, b'{"ok":false,"error":"ratelimited"}'))
         tool = UsersSetPhoto(

@@ -680,34 +680,18 @@ class TestUploadsThatGoWrong:
         assert "may have taken effect" in str(caught.value)
 
     async def test_a_connection_that_never_opens_was_not_reached(self, http_stack: str) -> None:
-        # A listener whose accept queue is full drops new SYNs, as a firewall that drops
-        # packets does: the connect stalls. The stack gives the connection up before the
-        # attempt's own timeout would end it, so the error can say nothing was sent (the
-        # attempt's timeout could only say the request may have taken effect).
-        with socket.socket() as listener:
-            listener.bind(("127.0.0.1", 0))
-            listener.listen(0)
-            port = listener.getsockname()[1]
-            queued = []
-            for _ in range(8):
-                waiting = socket.socket()
-                waiting.setblocking(False)
-                with contextlib.suppress(BlockingIOError):
-                    waiting.connect(("127.0.0.1", port))
-                queued.append(waiting)
-            try:
-                async with UsersSetPhoto(
-                    CANARY_TOKEN,
-                    base_url=f"http://127.0.0.1:{port}/api",
-                    environ=stack_environ(http_stack),
-                    max_retries=0,
-                    timeout=1.0,
-                ) as tool:
-                    with pytest.raises(TransportError, match="could not reach Slack") as caught:
-                        await tool.call({"image": IMAGE})
-            finally:
-                for waiting in queued:
-                    waiting.close()
+        # The connect stalls: the stack gives it up before the attempt's own timeout, and the
+        # error says nothing was sent (so does the attempt's timeout: test_protocol_fidelity).
+        with loopback.unanswered_port() as port:
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=f"http://127.0.0.1:{port}/api",
+                environ=stack_environ(http_stack),
+                max_retries=0,
+                timeout=1.0,
+            ) as tool:
+                with pytest.raises(TransportError, match="could not reach Slack") as caught:
+                    await tool.call({"image": IMAGE})
         assert "ConnectTimeout" in str(caught.value), "the connect stalled, it was not refused"
         assert "Nothing was sent" in str(caught.value)
         assert caught.value.reached is False
