@@ -121,3 +121,25 @@ def test_ctrl_c_stops_an_idle_server(tmp_path: Path) -> None:
         for stream in (server.stdin, server.stdout, server.stderr):
             if stream is not None:
                 stream.close()
+
+
+async def test_repeating_the_same_call_does_not_evict_the_photos_kept_before(
+    tmp_path: Path,
+) -> None:
+    """A host or a looping model repeats one call: after the first, Slack shows the same
+    photo as before each repeat (the same avatar hash), so a repeat keeps nothing, and the
+    person's earlier photos stay in the history; undo goes back to the photo before."""
+    async with mcp_session(tmp_path, log_level="warning") as session:
+        (session.root / "mine.png").write_bytes(make_image(color=(10, 200, 10)))
+        mine = await session.call({"image": "mine.png"})
+        mine_hash = mine["structuredContent"]["profile"]["avatar_hash"]
+        for _ in range(21):  # 20 entries at most per person
+            repeated = await session.call({"image": "photo.png"})
+            assert repeated.get("isError", False) is False
+        listing = await session.client.call_tool("usersRestorePhoto", {})
+        entries = listing.model_dump(by_alias=True, mode="json")["structuredContent"]["entries"]
+        assert [entry["avatar_hash"] for entry in entries][:1] == [mine_hash]
+        assert len(entries) == 2  # the photo before any change, and mine.png
+        undone = await session.client.call_tool("usersRestorePhoto", {"entry": entries[0]["entry"]})
+        assert undone.model_dump(by_alias=True)["isError"] is False
+    assert shown_avatar_hash(session.slack) == mine_hash

@@ -75,6 +75,10 @@ class KeptChange:
         """Record the change's outcome, then end the turn; never raises for the history."""
         try:
             status = _status_after(outcome)
+            if status == "changed" and _shown_hash(outcome.reply) == self.kept.avatar_hash:
+                # Slack shows the very photo it showed before (the same image and crop box
+                # again): nothing to undo, and a host repeating one call pushes nothing out.
+                status = None
             if status is None:
                 await self.history.discard(self.kept.entry)
             else:
