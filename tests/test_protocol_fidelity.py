@@ -245,3 +245,4 @@ async def test_closing_the_tool_under_calls_ends_them_as_transport_errors(
         if isinstance(outcome, TransportError):
             assert outcome.reached is True, str(outcome)
             assert "may have taken effect" in str(outcome), str(outcome)
+            assert outcome.__context__ is None, "the stack's own error stays out of reach"

@@ -109,6 +109,10 @@ class _Failure:
     reached: bool  # the request may have reached Slack (so its effect may have happened)
 
 
+# An attempt cut short because the client was closed under it (``_closed_under_way``).
+_CLOSED: Final = _Failure("the client was closed", retryable=False, reached=False)
+
+
 @dataclass
 class _Progress:
     """How far one attempt got: its body went out (the form's own flag), an answer began."""
@@ -280,11 +284,13 @@ class SlackClient:
                     failure = self._no_answer_in_time(method, left, progress, "")
                 elif stack is not None and stack.is_closed:
                     # aiohttp's own RuntimeError("Session is closed"), or whatever a stack
-                    # closed under a request raises: the call ends as a transport failure.
-                    reached = reached or progress.body_started
-                    raise _closed_under_way(method, reached) from None
+                    # closed under a request raises: the call ends as a transport failure
+                    # (raised below, so that error is not reachable as its __context__).
+                    failure = _CLOSED
                 else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
+            if failure is _CLOSED:
+                raise _closed_under_way(method, reached or progress.body_started)
             if failure is not None:
                 reached = reached or failure.reached
                 outcome = f"failed: {failure.text}"
