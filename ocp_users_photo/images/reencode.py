@@ -1,7 +1,9 @@
 """Decodes, turns upright, scales and encodes an image as planned. CPU-bound: off the event loop.
 
-Nothing of the original's metadata but its colour profile is written: no EXIF or XMP
-orientation is left for a viewer to apply a second time (and no camera data goes out).
+Nothing of the original's metadata but its colour profile is written, and that only
+when it describes the pixels written (pixel_modes.py): no EXIF or XMP orientation is
+left for a viewer to apply a second time, and no camera data, comment or text goes out
+(Pillow's writers copy what a frame's ``info`` holds, so every frame's is emptied).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.header import not_an_image, short_reason
 from ocp_users_photo.images.orientation import SWAPS_SIDES, turned_upright
+from ocp_users_photo.images.pixel_modes import eight_bit_grey, matching_profile, resampleable
 from ocp_users_photo.images.policy import ReencodePlan, upload_filename
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import PreparedImage
@@ -72,7 +75,7 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     if plan.scale < 0.5 and facts.slack_format == "JPEG":
         # JPEG can decode at 1/2, 1/4 or 1/8 scale: far less memory and time for big photos.
         picture.draft(picture.mode, _stored(size, turn))
-    frame = _scaled_upright(_resampleable(picture), size, turn)
+    frame = _scaled_upright(resampleable(picture), size, turn)
     return _save([frame], plan.output_format, picture.info)
 
 
@@ -85,7 +88,7 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     for frame in ImageSequence.Iterator(plan.facts.picture):
         durations.append(int(frame.info.get("duration", 100)))
         # A copy: the iterator's frame is the picture itself, moved on by the next step.
-        still = _resampleable(frame.copy())
+        still = resampleable(frame.copy())
         frames.append(_scaled_upright(still, size, turn))
     return _save(frames, plan.output_format, plan.facts.picture.info, durations=durations)
 
@@ -112,16 +115,6 @@ def _scaled_upright(picture: Image.Image, size: tuple[int, int], turn: int) -> I
     return turned_upright(picture, turn)
 
 
-def _resampleable(picture: Image.Image) -> Image.Image:
-    """A mode that resizes smoothly and that PNG, JPEG and GIF can all write."""
-    if picture.mode in ("RGB", "RGBA", "L", "LA", "I;16"):
-        return picture
-    if picture.mode == "CMYK":
-        return picture.convert("RGB")
-    has_alpha = "A" in picture.getbands() or "transparency" in picture.info
-    return picture.convert("RGBA" if has_alpha else "RGB")
-
-
 def _save(
     frames: list[Image.Image],
     output_format: str,
@@ -129,24 +122,36 @@ def _save(
     *,
     durations: list[int] | None = None,
 ) -> bytes:
+    """``frames`` written as ``output_format`` with no metadata but a matching profile."""
+    profile, loop = info.get("icc_profile"), int(info.get("loop", 0))
+    frames = [_writable(frame, output_format) for frame in frames]
     first = frames[0]
     options: dict[str, Any] = {}
     if output_format == "JPEG":
-        if first.mode not in ("RGB", "L", "CMYK"):
-            first = first.convert("RGB")
         options.update(quality=90, optimize=True)
-    if output_format == "GIF" and first.mode == "I;16":
-        first = first.convert("L")
-    if info.get("icc_profile") and output_format in ("PNG", "JPEG"):
-        options["icc_profile"] = info["icc_profile"]
+    profile = matching_profile(profile, first.mode)
+    if profile is not None and output_format in ("PNG", "JPEG"):
+        options["icc_profile"] = profile
     if len(frames) > 1:
         options.update(
             save_all=True,
             append_images=frames[1:],
             duration=durations,
-            loop=int(info.get("loop", 0)),
+            loop=loop,
             disposal=2,
         )
     buffer = io.BytesIO()
     first.save(buffer, format=output_format, **options)
     return buffer.getvalue()
+
+
+def _writable(frame: Image.Image, output_format: str) -> Image.Image:
+    """``frame`` in a mode ``output_format`` writes, its ``info`` (what writers copy) empty."""
+    if output_format != "PNG" and frame.mode == "I;16":
+        frame = eight_bit_grey(frame)
+    if output_format == "JPEG" and frame.mode not in ("RGB", "L"):
+        frame = frame.convert("RGB")
+    # Only grey of more than 8 bits keeps a colour key (resampleable made others alpha).
+    key = frame.info.get("transparency") if frame.mode in ("I;16", "L") else None
+    frame.info = {} if key is None else {"transparency": key}
+    return frame
