@@ -138,7 +138,9 @@ def _save(
             append_images=frames[1:],
             duration=durations,
             loop=loop,
-            disposal=2,
+            # Each frame is a whole picture: GIF's 2 clears it to the background; APNG's
+            # 2 would restore the frame before (OP_PREVIOUS), its 0 leaves it (OP_NONE).
+            disposal=2 if output_format == "GIF" else 0,
         )
     buffer = io.BytesIO()
     first.save(buffer, format=output_format, **options)
