@@ -6,6 +6,7 @@ images/pixel_modes.py).
 from __future__ import annotations
 
 import io
+import os
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ import pytest
 from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.images.limits import ImageLimits
 from tests.conftest import CANARY_TOKEN
 
 
@@ -138,3 +140,37 @@ async def test_a_scaled_animated_png_shows_each_frame_as_it_was(checker: UsersSe
         difference = max(ImageStat.Stat(ImageChops.difference(frame, wanted)).mean)
         # With APNG's disposal 2 (OP_PREVIOUS), frame 3 was off by 13 of 255 on average.
         assert difference < 2, f"frame {index} differs by {difference:.1f} on average"
+
+
+# --- Size and time: what conversion writes is bounded too.
+
+
+def _noisy_webp(frames: int, side: int) -> bytes:
+    pictures = [
+        Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)) for _ in range(frames)
+    ]
+    return encoded(
+        pictures[0], "WEBP", save_all=True, append_images=pictures[1:], quality=40, method=0
+    )
+
+
+async def test_a_converted_animation_is_never_sent_larger_than_max_bytes() -> None:
+    webp = _noisy_webp(4, 512)  # its GIF is ~2.5 times larger
+    limits = ImageLimits(max_bytes=2 * len(webp))
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}, limits=limits) as tool:
+        _, messages, sent = await outcome(tool, webp)
+    assert not sent
+    assert messages is not None
+    assert any(
+        f"over {limits.max_bytes} bytes" in message and "fewer or smaller frames" in message
+        for message in messages
+    ), messages
+
+
+async def test_a_noisy_animation_is_converted_to_gif_in_seconds(checker: UsersSetPhoto) -> None:
+    # Pillow's median cut took ~0.9 s a frame of 707x707 noise (100 frames: 91 s); the
+    # octree's palettes take ~0.01 s.
+    elapsed, messages, sent = await outcome(checker, _noisy_webp(10, 707))
+    assert messages is None
+    assert Image.open(io.BytesIO(sent)).n_frames == 10
+    assert elapsed < 4.0
