@@ -24,7 +24,11 @@ from PIL import Image
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.structure import MAX_JPEG_SEGMENTS, structure_problem
+from ocp_users_photo.images.structure import (
+    MAX_BMP_RLE_BYTES,
+    MAX_JPEG_SEGMENTS,
+    structure_problem,
+)
 from tests.conftest import CANARY_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,6 +221,21 @@ async def test_an_rle_bmp_of_many_codes_is_refused(checker: UsersSetPhoto) -> No
 async def test_an_rle_bmp_within_the_caps_is_converted(checker: UsersSetPhoto) -> None:
     _, messages = await outcome(checker, bmp_rle8(2048, 1024, _rle8_rows(2048, 1024)))
     assert messages is None
+
+
+async def test_the_costliest_rle_bmp_within_the_caps_is_converted_in_about_a_second(
+    checker: UsersSetPhoto,
+) -> None:
+    # Row ends after one pixel (a step per pixel padded), after codes that draw nothing
+    # filling the byte cap: 0.75 s here, measured in a process of its own.
+    rows = b"\x01\x05\x00\x00" * 1023 + b"\x00\x01"
+    room = MAX_BMP_RLE_BYTES - (14 + 40 + 1024) - len(rows) - 8
+    codes = b"\x01\x05" + b"\x05\x01" * (room // 2) + b"\x00\x00" + rows
+    image = bmp_rle8(2048, 1024, codes)
+    assert len(image) <= MAX_BMP_RLE_BYTES
+    elapsed, messages = await outcome(checker, image)
+    assert messages is None
+    assert elapsed < 3.0
 
 
 # --- 5. Base64 with a padding mistake is called a missing file, or "not base64".

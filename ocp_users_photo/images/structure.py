@@ -38,10 +38,12 @@ MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
 MAX_ANIMATED_PNG_CHUNKS: Final = 65_536
 # An RLE-compressed BMP is decoded by Pillow in Python, a step per code and, at a row's
 # early end, per pixel: 65535x762 pixels in 4 KB took 14 s and 275 MiB. Measured here
-# (2 cores), the costliest codes decode 2 million pixels in ~0.6 s, and 1 MiB of codes
-# that draw nothing take ~0.5 s; an RLE bitmap is a palette picture of a few hundred KB.
+# (2 cores): the costliest codes decode 2 million pixels in ~0.6 s, 1 MiB of codes that
+# draw nothing took ~1.2 s more; at these caps, the worst found (2048x1024 of row ends
+# after 512 KiB of such codes) took 0.75 s in all. RLE bitmaps are palette pictures of
+# flat colours: a few hundred KB.
 MAX_BMP_RLE_PIXELS: Final = 2048 * 1024
-MAX_BMP_RLE_BYTES: Final = 1024 * 1024
+MAX_BMP_RLE_BYTES: Final = 512 * 1024
 _BMP_RLE: Final = {1: "RLE8", 2: "RLE4"}
 # Pillow's BITMAPINFOHEADER and later (a 12-byte OS/2 header has no compression field).
 _BMP_INFO_HEADERS: Final = frozenset({40, 52, 56, 64, 108, 124})
