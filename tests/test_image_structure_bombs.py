@@ -484,6 +484,42 @@ async def test_a_bigtiff_directory_of_100_000_entries_is_refused_before_pillow_r
     assert elapsed < 1.0
 
 
+def tiff_with_strips_on_its_second_page(count: int) -> bytes:
+    """A right 1024x1024 first page, then a second listing ``count`` one-row strips."""
+
+    def directory(entries: list[tuple[int, int, int, int]], next_offset: int) -> bytes:
+        packed = struct.pack("<H", len(entries))
+        for tag, kind, number, value in entries:
+            field = struct.pack("<H" if kind == _SHORT and number == 1 else "<L", value)
+            packed += struct.pack("<HHL", tag, kind, number) + field.ljust(4, b"\0")
+        return packed + struct.pack("<L", next_offset)
+
+    size = 2 + 12 * 9 + 4
+    second, arrays = 8 + size, 8 + 2 * size
+    pixels = arrays + 8 * count
+    first_page = [(273, _LONG, 1, pixels), (278, _LONG, 1, 1024), (279, _LONG, 1, 1 << 20)]
+    second_page = [(273, _LONG, count, arrays), (278, _LONG, 1, 1), (279, _LONG, count, pixels)]
+    return (
+        b"II*\0"
+        + struct.pack("<L", 8)
+        + directory([*_gray_1024(), *first_page], second)
+        + directory([*_gray_1024(), *second_page], 0)
+        + struct.pack("<L", pixels) * count
+        + struct.pack("<L", 1024) * count
+        + bytes(1 << 20)
+    )
+
+
+async def test_a_tiffs_second_page_costs_nothing_only_the_first_is_read(
+    checker: UsersSetPhoto,
+) -> None:
+    # Neither Pillow's open nor frames.py walks a TIFF's pages: 4 million strips on the
+    # second page (33 MB) took 0.1 s, all told. Counting pages would cost their strips.
+    elapsed, messages = await outcome(checker, tiff_with_strips_on_its_second_page(400_000))
+    assert messages is None
+    assert elapsed < 1.0
+
+
 async def test_a_bigtiff_as_encoders_write_it_is_converted(checker: UsersSetPhoto) -> None:
     image = encoded(Image.new("RGB", (700, 600), (10, 120, 200)), "TIFF", big_tiff=True)
     assert image.startswith(b"II+\0")
