@@ -197,9 +197,11 @@ def _writable(frame: Image.Image, output_format: str, *, animated: bool) -> Imag
     """``frame`` in a mode ``output_format`` writes, its ``info`` (what writers copy) empty.
 
     Idempotent: a frame made writable is returned as it is, its ``info`` emptied again.
+    Decoded first: a decoder may add to ``info`` as it reads the pixels.
     """
     from PIL import Image
 
+    frame.load()
     if output_format != "PNG" and frame.mode == "I;16":
         frame = eight_bit_grey(frame)
     if output_format == "JPEG" and frame.mode not in ("RGB", "L"):
