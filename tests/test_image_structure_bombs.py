@@ -1,8 +1,9 @@
 """Hostile images that would cost far more time or memory than their size suggests.
 
 Each builds a small file with Pillow, struct and zlib, hands it to ``prepare`` and
-expects a fast refusal (images/structure.py), where Pillow alone took seconds or
-gigabytes: JPEG segments and scans, PNG chunks, GIF frames, TIFF strips and tiles.
+expects a fast refusal (images/structure.py, images/tiff_structure.py), where Pillow
+alone took seconds or gigabytes: JPEG segments and scans, PNG chunks, GIF frames, TIFF
+and BigTIFF strips, tiles and directory entries, RLE-compressed BMPs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,11 @@ from PIL import Image
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.structure import MAX_JPEG_SEGMENTS, structure_problem
+from ocp_users_photo.images.structure import (
+    MAX_BMP_RLE_BYTES,
+    MAX_JPEG_SEGMENTS,
+    structure_problem,
+)
 from tests.conftest import CANARY_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +179,65 @@ def test_a_gif_frame_outside_its_screen_does_not_cost_a_gigabyte() -> None:
     assert measured["peak_mb"] < 300, measured
 
 
+# --- 4b. An RLE-compressed BMP: Pillow decodes it in Python, a step per code and, at a
+# row's early end, a step per pixel.
+
+
+def bmp_rle8(width: int, height: int, codes: bytes) -> bytes:
+    """An 8-bit bitmap of 256 colours, its pixels the RLE8 ``codes``."""
+    palette = b"".join(struct.pack("<BBBB", i, 255 - i, i // 2, 0) for i in range(256))
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(codes), 2835, 2835, 256, 0)
+    offset = 14 + len(info) + len(palette)
+    head = b"BM" + struct.pack("<IHHI", offset + len(codes), 0, 0, offset)
+    return head + info + palette + codes
+
+
+def _rle8_rows(width: int, height: int) -> bytes:
+    """Each row one run of its width, as an encoder writes a flat picture."""
+    row = b"\xff\x07" * (width // 255) + bytes([width % 255, 0x07]) + b"\x00\x00"
+    return row * height + b"\x00\x01"
+
+
+async def test_an_rle_bmp_too_large_to_decode_fast_is_refused_fast(
+    checker: UsersSetPhoto,
+) -> None:
+    # 13 KB: a pixel then end-of-line on each of 3000 rows (Pillow pads each row a byte a
+    # step): 2.8 s, accepted; 65535x762 in 4 KB took 14 s and 275 MiB.
+    hostile = bmp_rle8(3000, 3000, b"\x01\x05\x00\x00" * 3000 + b"\x00\x01")
+    elapsed, messages = await outcome(checker, hostile)
+    assert messages is not None, f"accepted after {elapsed:.1f} s"
+    assert any("RLE8" in message and "save it as a PNG" in message for message in messages)
+    assert elapsed < 1.0
+
+
+async def test_an_rle_bmp_of_many_codes_is_refused(checker: UsersSetPhoto) -> None:
+    # Codes that draw nothing (a move by 0,0) cost a step each: 4 MB of them, 0.8 s.
+    codes = b"\x00\x02\x00\x00" * 300_000 + _rle8_rows(600, 600)
+    _, messages = await outcome(checker, bmp_rle8(600, 600, codes))
+    assert messages is not None
+    assert any("save it as a PNG" in message for message in messages)
+
+
+async def test_an_rle_bmp_within_the_caps_is_converted(checker: UsersSetPhoto) -> None:
+    _, messages = await outcome(checker, bmp_rle8(2048, 1024, _rle8_rows(2048, 1024)))
+    assert messages is None
+
+
+async def test_the_costliest_rle_bmp_within_the_caps_is_converted_in_about_a_second(
+    checker: UsersSetPhoto,
+) -> None:
+    # Row ends after one pixel (a step per pixel padded), after codes that draw nothing
+    # filling the byte cap: 0.75 s here, measured in a process of its own.
+    rows = b"\x01\x05\x00\x00" * 1023 + b"\x00\x01"
+    room = MAX_BMP_RLE_BYTES - (14 + 40 + 1024) - len(rows) - 8
+    codes = b"\x01\x05" + b"\x05\x01" * (room // 2) + b"\x00\x00" + rows
+    image = bmp_rle8(2048, 1024, codes)
+    assert len(image) <= MAX_BMP_RLE_BYTES
+    elapsed, messages = await outcome(checker, image)
+    assert messages is None
+    assert elapsed < 3.0
+
+
 # --- 5. Base64 with a padding mistake is called a missing file, or "not base64".
 
 
@@ -217,6 +281,7 @@ def _legitimate_images() -> dict[str, bytes]:
         "APNG": encoded(picture, "PNG", save_all=True, append_images=[picture.rotate(90)]),
         "TIFF": encoded(picture, "TIFF"),
         "TIFF, deflate": encoded(picture, "TIFF", compression="tiff_deflate"),
+        "BigTIFF": encoded(picture, "TIFF", big_tiff=True),
         "TIFF, LZW, two pages": encoded(
             picture, "TIFF", compression="tiff_lzw", save_all=True, append_images=[picture]
         ),
@@ -257,11 +322,14 @@ def test_the_limits_are_counted_exactly() -> None:
 _SHORT, _LONG = 3, 4
 
 
-def _tiff(entries: list[tuple[int, int, int, int]], after_ifd: bytes) -> bytes:
-    """A little-endian TIFF: one IFD at offset 8 (entries: tag, type, count, value), then
+def _tiff(
+    entries: list[tuple[int, int, int, int]], after_ifd: bytes, *, in_order: bool = False
+) -> bytes:
+    """A little-endian TIFF: one IFD at offset 8 (entries: tag, type, count, value; sorted
+    by tag unless ``in_order``, which keeps a tag listed twice where it was), then
     ``after_ifd``."""
     ifd = struct.pack("<H", len(entries))
-    for tag, kind, count, value in sorted(entries):
+    for tag, kind, count, value in entries if in_order else sorted(entries):
         packed = struct.pack("<H" if kind == _SHORT and count == 1 else "<L", value)
         ifd += struct.pack("<HHL", tag, kind, count) + packed.ljust(4, b"\0")
     return b"II*\0" + struct.pack("<L", 8) + ifd + struct.pack("<L", 0) + after_ifd
@@ -326,6 +394,137 @@ async def test_a_tiff_listing_300_000_tiles_is_refused_fast(checker: UsersSetPho
     elapsed, messages = await outcome(checker, image)
     assert messages is not None, f"accepted after {elapsed:.1f} s"
     assert elapsed < 1.0
+
+
+# --- 2b. The same strips listed where the count missed them: in a BigTIFF, in a second copy
+# of the tag (Pillow keeps the first), or beside tile tags (Pillow uses the strips).
+
+
+def _strip_arrays(count: int) -> bytes:
+    return struct.pack("<L", 0) * count + struct.pack("<L", 1024) * count
+
+
+def _bigtiff(entries: list[tuple[int, int, int, int]], after_ifd: bytes) -> bytes:
+    """A little-endian BigTIFF ('II+'): one IFD at offset 16 of 20-byte entries, then
+    ``after_ifd``."""
+    ifd = [struct.pack("<Q", len(entries))]
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<H" if kind == _SHORT and count == 1 else "<L", value)
+        ifd.append(struct.pack("<HHQ", tag, kind, count) + packed.ljust(8, b"\0"))
+    header = b"II+\0" + struct.pack("<HHQ", 8, 0, 16)
+    return header + b"".join(ifd) + struct.pack("<Q", 0) + after_ifd
+
+
+def bigtiff_with_strip_offsets(count: int) -> bytes:
+    entries = _gray_1024()
+    data = 16 + 8 + 20 * (len(entries) + 3) + 8
+    entries += [
+        (273, _LONG, count, data),
+        (278, _LONG, 1, 1),
+        (279, _LONG, count, data + 4 * count),
+    ]
+    return _bigtiff(entries, _strip_arrays(count))
+
+
+def tiff_with_a_second_strip_list(count: int) -> bytes:
+    """StripOffsets listed twice: ``count`` strips first (the copy Pillow keeps), then 1,024."""
+    entries = _gray_1024()
+    data = 8 + 2 + 12 * (len(entries) + 5) + 4
+    entries += [
+        (273, _LONG, count, data),
+        (278, _LONG, 1, 1),
+        (279, _LONG, count, data + 4 * count),
+        (273, _LONG, 1024, data),
+        (279, _LONG, 1024, data + 4 * count),
+    ]
+    return _tiff(entries, _strip_arrays(count), in_order=True)
+
+
+def tiff_with_tiles_beside_strips(count: int) -> bytes:
+    """The right 4,096 16x16 tiles, beside ``count`` strips (which Pillow uses)."""
+    entries = _gray_1024()
+    data = 8 + 2 + 12 * (len(entries) + 7) + 4
+    entries += [
+        (273, _LONG, count, data),
+        (278, _LONG, 1, 1),
+        (279, _LONG, count, data + 4 * count),
+        (322, _LONG, 1, 16),
+        (323, _LONG, 1, 16),
+        (324, _LONG, 4096, data),
+        (325, _LONG, 4096, data + 4 * count),
+    ]
+    return _tiff(entries, _strip_arrays(count))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's on the tile tags it skips
+@pytest.mark.parametrize(
+    "make",
+    [bigtiff_with_strip_offsets, tiff_with_a_second_strip_list, tiff_with_tiles_beside_strips],
+)
+async def test_a_tiff_of_150_000_strips_is_refused_fast_however_it_lists_them(
+    checker: UsersSetPhoto, make: Callable[[int], bytes]
+) -> None:
+    # 1.2 MB: each was accepted after ~3 s; at 32 MB (4 million strips), 83-89 s and 1.4 GB.
+    elapsed, messages = await outcome(checker, make(150_000))
+    assert messages is not None, f"accepted after {elapsed:.1f} s"
+    assert any("150000 strips" in message for message in messages), messages
+    assert elapsed < 1.0
+
+
+async def test_a_bigtiff_directory_of_100_000_entries_is_refused_before_pillow_reads_it(
+    checker: UsersSetPhoto,
+) -> None:
+    # Pillow loads every entry in Python: 1.5 million (30 MB) took 3.9 s.
+    strip = [(273, _LONG, 1, 0), (278, _LONG, 1, 1024), (279, _LONG, 1, 1 << 20)]
+    padding = [(40000 + number % 20000, _SHORT, 1, 7) for number in range(100_000)]
+    image = _bigtiff([*_gray_1024(), *strip, *padding], bytes(1 << 20))
+    elapsed, messages = await outcome(checker, image)
+    assert messages is not None, f"accepted after {elapsed:.1f} s"
+    assert any("100009 entries" in message for message in messages), messages
+    assert elapsed < 1.0
+
+
+def tiff_with_strips_on_its_second_page(count: int) -> bytes:
+    """A right 1024x1024 first page, then a second listing ``count`` one-row strips."""
+
+    def directory(entries: list[tuple[int, int, int, int]], next_offset: int) -> bytes:
+        packed = struct.pack("<H", len(entries))
+        for tag, kind, number, value in entries:
+            field = struct.pack("<H" if kind == _SHORT and number == 1 else "<L", value)
+            packed += struct.pack("<HHL", tag, kind, number) + field.ljust(4, b"\0")
+        return packed + struct.pack("<L", next_offset)
+
+    size = 2 + 12 * 9 + 4
+    second, arrays = 8 + size, 8 + 2 * size
+    pixels = arrays + 8 * count
+    first_page = [(273, _LONG, 1, pixels), (278, _LONG, 1, 1024), (279, _LONG, 1, 1 << 20)]
+    second_page = [(273, _LONG, count, arrays), (278, _LONG, 1, 1), (279, _LONG, count, pixels)]
+    return (
+        b"II*\0"
+        + struct.pack("<L", 8)
+        + directory([*_gray_1024(), *first_page], second)
+        + directory([*_gray_1024(), *second_page], 0)
+        + struct.pack("<L", pixels) * count
+        + struct.pack("<L", 1024) * count
+        + bytes(1 << 20)
+    )
+
+
+async def test_a_tiffs_second_page_costs_nothing_only_the_first_is_read(
+    checker: UsersSetPhoto,
+) -> None:
+    # Neither Pillow's open nor frames.py walks a TIFF's pages: 4 million strips on the
+    # second page (33 MB) took 0.1 s, all told. Counting pages would cost their strips.
+    elapsed, messages = await outcome(checker, tiff_with_strips_on_its_second_page(400_000))
+    assert messages is None
+    assert elapsed < 1.0
+
+
+async def test_a_bigtiff_as_encoders_write_it_is_converted(checker: UsersSetPhoto) -> None:
+    image = encoded(Image.new("RGB", (700, 600), (10, 120, 200)), "TIFF", big_tiff=True)
+    assert image.startswith(b"II+\0")
+    _, messages = await outcome(checker, image)
+    assert messages is None
 
 
 # --- 3. An APNG with endless empty chunks between two frames: structure.py counts only

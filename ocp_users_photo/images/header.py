@@ -74,7 +74,7 @@ def read_header(
 
     unbounded = structure_problem(source, limits.max_frames)
     if unbounded is not None:
-        return None, [not_an_image(f"{unbounded}: save it again with an image editor")]
+        return None, [not_an_image(unbounded)]
     try:
         picture = open_decodable(source)
     except Image.DecompressionBombError:

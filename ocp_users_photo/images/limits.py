@@ -19,7 +19,8 @@ class ImageLimits:
     - ``max_decoded_pixels``: an image that must be converted is decoded only if width x
       height x frames stays within this, checked before any pixel is decoded (50 million:
       a still of 7000x7000, or 47 frames of 1024x1024).
-    - ``max_bytes``: a file over this is refused from its size alone.
+    - ``max_bytes``: a file over this is refused from its size alone, and a converted
+      image is refused once what is written passes it.
     """
 
     min_side: int = 512

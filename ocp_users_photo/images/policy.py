@@ -17,7 +17,7 @@ from typing import Final, Literal
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.header import HeaderFacts, not_an_image
-from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import EXTENSIONS, PreparedImage
 
@@ -34,6 +34,9 @@ class ReencodePlan:
     crop_box: CropBox | None
     output_format: str
     scale: float
+    # What is written is refused past this (ImageLimits.max_bytes): a converted file can
+    # be larger than its original (a WebP animation's GIF: 2.5 times).
+    max_bytes: int = DEFAULT_LIMITS.max_bytes
 
 
 def plan_upload(
@@ -83,7 +86,11 @@ def plan_upload(
         # Another format Pillow reads: PNG keeps every pixel; an animation becomes a GIF.
         output_format = "GIF" if facts.frames > 1 else "PNG"
     return ReencodePlan(
-        facts=facts, crop_box=crop_box, output_format=output_format, scale=scale
+        facts=facts,
+        crop_box=crop_box,
+        output_format=output_format,
+        scale=scale,
+        max_bytes=limits.max_bytes,
     ), []
 
 

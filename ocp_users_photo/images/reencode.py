@@ -1,7 +1,15 @@
 """Decodes, turns upright, scales and encodes an image as planned. CPU-bound: off the event loop.
 
-Nothing of the original's metadata but its colour profile is written: no EXIF or XMP
-orientation is left for a viewer to apply a second time (and no camera data goes out).
+Nothing of the original's metadata but its colour profile is written, and that only
+when it describes the pixels written (pixel_modes.py): no EXIF or XMP orientation is
+left for a viewer to apply a second time, and no camera data, comment or text goes out
+(Pillow's writers copy what a frame's ``info`` holds, so every frame's is emptied).
+
+What is written is refused past the plan's ``max_bytes`` as it is written, never held
+whole. An animation written as GIF has each frame's palette chosen by Pillow's fast
+octree: its default median cut took 1.6-1.9 s for a frame of 1024x1024 noise (91 s for
+a 100-frame WebP), the octree 0.03 s, at 32.6 dB PSNR against 33.1 on a photo. A still
+keeps the median cut (one frame: under 2 s).
 """
 
 from __future__ import annotations
@@ -10,9 +18,10 @@ import io
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ocp_users_photo.errors import Problem
+from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.header import not_an_image, short_reason
 from ocp_users_photo.images.orientation import SWAPS_SIDES, turned_upright
+from ocp_users_photo.images.pixel_modes import eight_bit_grey, matching_profile, resampleable
 from ocp_users_photo.images.policy import ReencodePlan, upload_filename
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import PreparedImage
@@ -37,6 +46,8 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
     try:
         with source.in_use():  # a cancelled caller's tool may close the file meanwhile
             encoded = _encode(plan, (width, height))
+    except OutputTooLarge:
+        return None, [_too_large(plan, width, height)]
     except Exception as error:
         return None, [not_an_image(short_reason(error))]
     crop_box = plan.crop_box
@@ -63,6 +74,35 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
     return prepared, []
 
 
+class OutputTooLarge(Exception):
+    """The encoded image went past the plan's ``max_bytes``; what was written is dropped."""
+
+
+class _CappedBuffer(io.BytesIO):
+    """An in-memory file that refuses to grow past ``limit`` bytes: an encoder stops there."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self._limit = limit
+
+    def write(self, data: Any) -> int:
+        if self.tell() + memoryview(data).nbytes > self._limit:
+            raise OutputTooLarge
+        return super().write(data)
+
+
+def _too_large(plan: ReencodePlan, width: int, height: int) -> Problem:
+    frames = plan.facts.frames
+    what = f"{frames} frames of " if frames > 1 else ""
+    fewer = "fewer or smaller frames, or " if frames > 1 else ""
+    return Problem(
+        IMAGE_PATH,
+        f"the image converted to {plan.output_format} ({what}{width}x{height} pixels) is "
+        f"over {plan.max_bytes} bytes, the most this tool sends: send {fewer}a PNG, JPEG or "
+        "GIF of at most 1024x1024 pixels that is under that size",
+    )
+
+
 def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     facts = plan.facts
     picture = facts.picture
@@ -72,8 +112,8 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     if plan.scale < 0.5 and facts.slack_format == "JPEG":
         # JPEG can decode at 1/2, 1/4 or 1/8 scale: far less memory and time for big photos.
         picture.draft(picture.mode, _stored(size, turn))
-    frame = _scaled_upright(_resampleable(picture), size, turn)
-    return _save([frame], plan.output_format, picture.info)
+    frame = _scaled_upright(resampleable(picture), size, turn)
+    return _save([frame], plan.output_format, picture.info, max_bytes=plan.max_bytes)
 
 
 def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
@@ -85,9 +125,17 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     for frame in ImageSequence.Iterator(plan.facts.picture):
         durations.append(int(frame.info.get("duration", 100)))
         # A copy: the iterator's frame is the picture itself, moved on by the next step.
-        still = _resampleable(frame.copy())
-        frames.append(_scaled_upright(still, size, turn))
-    return _save(frames, plan.output_format, plan.facts.picture.info, durations=durations)
+        still = resampleable(frame.copy())
+        # Made writable at once: a GIF frame's palette picked now frees its RGB pixels.
+        scaled = _scaled_upright(still, size, turn)
+        frames.append(_writable(scaled, plan.output_format, animated=True))
+    return _save(
+        frames,
+        plan.output_format,
+        plan.facts.picture.info,
+        durations=durations,
+        max_bytes=plan.max_bytes,
+    )
 
 
 def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:
@@ -112,41 +160,55 @@ def _scaled_upright(picture: Image.Image, size: tuple[int, int], turn: int) -> I
     return turned_upright(picture, turn)
 
 
-def _resampleable(picture: Image.Image) -> Image.Image:
-    """A mode that resizes smoothly and that PNG, JPEG and GIF can all write."""
-    if picture.mode in ("RGB", "RGBA", "L", "LA", "I;16"):
-        return picture
-    if picture.mode == "CMYK":
-        return picture.convert("RGB")
-    has_alpha = "A" in picture.getbands() or "transparency" in picture.info
-    return picture.convert("RGBA" if has_alpha else "RGB")
-
-
 def _save(
     frames: list[Image.Image],
     output_format: str,
     info: Mapping[Any, Any],
     *,
     durations: list[int] | None = None,
+    max_bytes: int,
 ) -> bytes:
+    """``frames`` written as ``output_format`` with no metadata but a matching profile."""
+    profile, loop = info.get("icc_profile"), int(info.get("loop", 0))
+    frames = [_writable(frame, output_format, animated=len(frames) > 1) for frame in frames]
     first = frames[0]
     options: dict[str, Any] = {}
     if output_format == "JPEG":
-        if first.mode not in ("RGB", "L", "CMYK"):
-            first = first.convert("RGB")
         options.update(quality=90, optimize=True)
-    if output_format == "GIF" and first.mode == "I;16":
-        first = first.convert("L")
-    if info.get("icc_profile") and output_format in ("PNG", "JPEG"):
-        options["icc_profile"] = info["icc_profile"]
+    profile = matching_profile(profile, first.mode)
+    if profile is not None and output_format in ("PNG", "JPEG"):
+        options["icc_profile"] = profile
     if len(frames) > 1:
         options.update(
             save_all=True,
             append_images=frames[1:],
             duration=durations,
-            loop=int(info.get("loop", 0)),
-            disposal=2,
+            loop=loop,
+            # Each frame is a whole picture: GIF's 2 clears it to the background; APNG's
+            # 2 would restore the frame before (OP_PREVIOUS), its 0 leaves it (OP_NONE).
+            disposal=2 if output_format == "GIF" else 0,
         )
-    buffer = io.BytesIO()
+    buffer = _CappedBuffer(max_bytes)
     first.save(buffer, format=output_format, **options)
     return buffer.getvalue()
+
+
+def _writable(frame: Image.Image, output_format: str, *, animated: bool) -> Image.Image:
+    """``frame`` in a mode ``output_format`` writes, its ``info`` (what writers copy) empty.
+
+    Idempotent: a frame made writable is returned as it is, its ``info`` emptied again.
+    Decoded first: a decoder may add to ``info`` as it reads the pixels.
+    """
+    from PIL import Image
+
+    frame.load()
+    if output_format != "PNG" and frame.mode == "I;16":
+        frame = eight_bit_grey(frame)
+    if output_format == "JPEG" and frame.mode not in ("RGB", "L"):
+        frame = frame.convert("RGB")
+    if output_format == "GIF" and animated and frame.mode == "RGB":
+        frame = frame.quantize(256, method=Image.Quantize.FASTOCTREE)
+    # Only grey of more than 8 bits keeps a colour key (resampleable made others alpha).
+    key = frame.info.get("transparency") if frame.mode in ("I;16", "L") else None
+    frame.info = {} if key is None else {"transparency": key}
+    return frame

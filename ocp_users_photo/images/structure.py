@@ -4,11 +4,14 @@ Pillow reads a file's structure in Python, one step per chunk, segment, frame or
 and keeps what it reads: a 32 MB JPEG of eight million empty APP segments took 24 s and
 1.2 GB, a PNG of millions of empty chunks before its pixels 15 s (between an
 animation's frames, 12.6 s), a TIFF listing four million strips of one small picture
-44 s, and a GIF whose second frame reaches far outside its 1100x1100 picture grew its
-canvas to 9000x9000 (1 GB) as it was decoded. A progressive JPEG's decoding costs its
-scans times its blocks: thousands of tiny repeated scans took seconds from 100 KB. No
-editor or camera writes any of these, so each is refused, from the headers alone,
-before Pillow opens the file, in a bounded number of steps whatever the file's size.
+44 s (tiff_structure.py), and a GIF whose second frame reaches far outside its
+1100x1100 picture grew its canvas to 9000x9000 (1 GB) as it was decoded. A progressive
+JPEG's decoding costs its scans times its blocks: thousands of tiny repeated scans took
+seconds from 100 KB. No editor or camera writes any of these, so each is refused, from
+the headers alone, before Pillow opens the file, in a bounded number of steps whatever
+the file's size. An RLE-compressed BMP is honest but decoded in Python: one larger than
+that decoder gets through in about a second is refused from its header, to be sent as
+a PNG.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from collections.abc import Iterator
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
+
+# Defined with the TIFF walk; named here too, where it was defined before tiff_structure.py.
+from ocp_users_photo.images.tiff_structure import MAX_TIFF_PIECES as MAX_TIFF_PIECES
+from ocp_users_photo.images.tiff_structure import tiff_problem
 
 # More than any editor or camera writes (a camera JPEG has ~20 segments before its
 # image data; a PNG a handful of chunks before its pixels; libjpeg's progressive
@@ -29,11 +36,22 @@ MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
 # a 32 MiB animation has ~4,000), counted only for animations, whose frames Pillow seeks
 # chunk by chunk; a still PNG's chunks after its pixels are capped by png_metadata.py.
 MAX_ANIMATED_PNG_CHUNKS: Final = 65_536
-# A TIFF's strips or tiles beyond what its size needs make Pillow build and decode a tile
-# entry each (four million strips of one 1024x1024 image: 44 s, 1.4 GB).
-MAX_TIFF_PIECES: Final = 262_144
+# An RLE-compressed BMP is decoded by Pillow in Python, a step per code and, at a row's
+# early end, per pixel: 65535x762 pixels in 4 KB took 14 s and 275 MiB. Measured here
+# (2 cores): the costliest codes decode 2 million pixels in ~0.6 s, 1 MiB of codes that
+# draw nothing took ~1.2 s more; at these caps, the worst found (2048x1024 of row ends
+# after 512 KiB of such codes) took 0.75 s in all. RLE bitmaps are palette pictures of
+# flat colours: a few hundred KB.
+MAX_BMP_RLE_PIXELS: Final = 2048 * 1024
+MAX_BMP_RLE_BYTES: Final = 512 * 1024
+_BMP_RLE: Final = {1: "RLE8", 2: "RLE4"}
+# Pillow's BITMAPINFOHEADER and later (a 12-byte OS/2 header has no compression field).
+_BMP_INFO_HEADERS: Final = frozenset({40, 52, 56, 64, 108, 124})
+_SAVE_AGAIN: Final = "save it again with an image editor"
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+# Classic TIFF and BigTIFF, in either byte order.
+_TIFF_HEADS: Final = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 _CHUNK_HEADER: Final = struct.Struct(">I4s")
 _SOS: Final = b"\xff\xda"
 _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
@@ -44,22 +62,26 @@ _SUB_BLOCK_READ: Final = 64 * 1024
 
 
 def structure_problem(source: ImageSource, max_frames: int) -> str | None:
-    """Why the file's structure is one no encoder writes (and Pillow would pay for), or None.
+    """Why the file's structure is one no encoder writes (or Pillow decodes too slowly), and
+    what to do, or None.
 
-    PNG, JPEG, GIF and TIFF are walked; other formats, and files cut short, are left to
-    Pillow and the checks after it. Blocking (reads the file): call it where the header
-    is read.
+    PNG, JPEG, GIF and TIFF (classic and BigTIFF: tiff_structure.py) are walked, a BMP's
+    header read; other formats, and files cut short, are left to Pillow and the checks
+    after it. Blocking (reads the file): call it where the header is read.
     """
     head = source.read_at(0, 8)
+    problem: str | None = None
     if head.startswith(_PNG_SIGNATURE):
-        return _png_problem(source)
-    if head.startswith(b"\xff\xd8\xff"):
-        return _jpeg_problem(source)
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return _gif_problem(source, max_frames)
-    if head.startswith((b"II*\0", b"MM\0*")):
-        return _tiff_problem(source)
-    return None
+        problem = _png_problem(source)
+    elif head.startswith(b"\xff\xd8\xff"):
+        problem = _jpeg_problem(source)
+    elif head.startswith((b"GIF87a", b"GIF89a")):
+        problem = _gif_problem(source, max_frames)
+    elif head.startswith(_TIFF_HEADS):
+        problem = tiff_problem(source)
+    elif head.startswith(b"BM"):
+        return _bmp_problem(source)
+    return None if problem is None else f"{problem}: {_SAVE_AGAIN}"
 
 
 def _png_problem(source: ImageSource) -> str | None:
@@ -102,44 +124,23 @@ def _png_chunks(source: ImageSource, position: int) -> Iterator[tuple[int, bytes
         position += _CHUNK_HEADER.size + length + 4  # the chunk's data, then its CRC
 
 
-def _tiff_problem(source: ImageSource) -> str | None:
-    """The first page's strips or tiles, against what its size needs (only that page is used)."""
-    order = "<" if source.read_at(0, 2) == b"II" else ">"
-    first = source.read_at(4, 4)
-    if len(first) < 4:
+def _bmp_problem(source: ImageSource) -> str | None:
+    """An RLE bitmap over what Pillow's Python decoder gets through in about a second."""
+    header = source.read_at(14, 20)
+    if len(header) < 20:
         return None
-    position = struct.unpack(order + "L", first)[0]
-    count_bytes = source.read_at(position, 2)
-    if len(count_bytes) < 2:
+    size, width, height, _, _, compression = struct.unpack("<IIIHHI", header)
+    if size not in _BMP_INFO_HEADERS or compression not in _BMP_RLE:
         return None
-    entries = struct.unpack(order + "H", count_bytes)[0]
-    table = source.read_at(position + 2, 12 * entries)
-    values: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    for start in range(0, len(table) - 11, 12):
-        tag, kind, count = struct.unpack(order + "HHL", table[start : start + 8])
-        counts[tag] = count
-        if kind == 3:  # SHORT: the value in the first two bytes of the field
-            values[tag] = struct.unpack(order + "H", table[start + 8 : start + 10])[0]
-        elif kind == 4:  # LONG
-            values[tag] = struct.unpack(order + "L", table[start + 8 : start + 12])[0]
-    width, height = values.get(256, 0), values.get(257, 0)
-    planes = values.get(277, 1) if values.get(284, 1) == 2 else 1
-    if 324 in counts:  # tiles
-        tile_width, tile_height = values.get(322, 0) or 1, values.get(323, 0) or 1
-        needed = -(-width // tile_width) * -(-height // tile_height) * planes
-        given, what = counts[324], "tiles"
-    elif 273 in counts:  # strips
-        rows = values.get(278, 0) or height or 1
-        needed = -(-height // rows) * planes
-        given, what = counts[273], "strips"
-    else:
-        return None
-    if given <= max(needed, 1) and given <= MAX_TIFF_PIECES:
+    if header[11] == 0xFF:  # a top-down bitmap: its height is negative, read as Pillow does
+        height = 2**32 - height
+    if width * height <= MAX_BMP_RLE_PIXELS and source.byte_count <= MAX_BMP_RLE_BYTES:
         return None
     return (
-        f"the TIFF lists {given} {what} where its {width}x{height} picture needs "
-        f"{needed}, which no editor writes"
+        f"the BMP is {_BMP_RLE[compression]}-compressed, {width}x{height} pixels in "
+        f"{source.byte_count} bytes, and such bitmaps are decoded slowly: this tool takes "
+        f"them up to {MAX_BMP_RLE_PIXELS} pixels and {MAX_BMP_RLE_BYTES} bytes: save it as "
+        "a PNG"
     )
 
 

@@ -1,0 +1,60 @@
+"""The pixel modes re-encoding works in, and the colour profile that may go with them.
+
+Pillow decodes many modes; resizing and the three writers take a few. Grey of more
+than 8 bits keeps its range: kept 16-bit where PNG writes it, scaled (never clipped:
+Pillow's own conversion turns everything over 255 white) where 8 bits are written. A
+colour profile goes out only when it describes the pixels written: a CMYK profile on
+RGB pixels makes a colour-managed viewer misread every colour.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Grey of more than 8 bits as Pillow decodes it (TIFF's big-endian 16-bit, 32-bit 'I').
+WIDE_GREY: Final = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+_KEPT: Final = frozenset({"RGB", "RGBA", "L", "LA", "I;16"})
+# An ICC profile's colour space (bytes 16-20 of its header) for each mode written.
+_PROFILE_SPACE: Final = {
+    "RGB": b"RGB ",
+    "RGBA": b"RGB ",
+    "L": b"GRAY",
+    "LA": b"GRAY",
+    "I;16": b"GRAY",
+}
+
+
+def resampleable(picture: Image.Image) -> Image.Image:
+    """A mode that resizes smoothly and that PNG, JPEG and GIF can all write (or I;16)."""
+    keyed = "transparency" in picture.info  # a colour key: made an alpha channel
+    if picture.mode in WIDE_GREY and not keyed:
+        # Values past 16 bits (a 32-bit 'I') are clipped to 65535, 16-bit ones kept.
+        return picture if picture.mode == "I;16" else picture.convert("I").convert("I;16")
+    if picture.mode in _KEPT and not keyed:
+        return picture
+    if picture.mode == "CMYK":
+        return picture.convert("RGB")
+    if picture.mode in WIDE_GREY:
+        return eight_bit_grey(picture).convert("LA")
+    if "A" in picture.getbands() or keyed:
+        return picture.convert("LA" if picture.mode in ("1", "L") else "RGBA")
+    return picture.convert("RGB")
+
+
+def eight_bit_grey(picture: Image.Image) -> Image.Image:
+    """Grey of more than 8 bits, scaled to 8 (65535 to 255), its colour key kept."""
+    scaled = picture.convert("I").point(lambda value: value / 257).convert("L")
+    key = picture.info.get("transparency")
+    if isinstance(key, int):
+        scaled.info["transparency"] = round(key / 257)
+    return scaled
+
+
+def matching_profile(profile: object, mode: str) -> bytes | None:
+    """``profile`` when it is an ICC profile for ``mode``'s colour space, else None."""
+    if not isinstance(profile, bytes) or len(profile) < 20:
+        return None
+    return profile if profile[16:20] == _PROFILE_SPACE.get(mode) else None

@@ -1,0 +1,126 @@
+"""A TIFF's first directory, read for what Pillow would pay for before decoding a pixel.
+
+Pillow loads every entry of a TIFF's first directory (IFD), one Python step each (a
+BigTIFF may list millions: 1.5 million took 3.9 s), then builds a tile entry per strip
+or tile it lists (four million strips of one 1024x1024 picture: 44 s, 1.4 GB). Both
+are counted here from the directory alone, in classic TIFF ('II*', 'MM*': 12-byte
+entries, 4-byte counts) and BigTIFF ('II+', 'MM+': 20-byte entries, 8-byte counts).
+Only the first directory: Pillow opens only the first page, and frames.py never walks
+the others (a TIFF is one frame here).
+
+Pillow keeps the first copy of a tag it can read, skips one it cannot, and uses the
+strips when strips and tiles are both listed. Rather than follow those rules, every
+copy is counted, strips and tiles both, against the fewest pieces the picture could
+need by any copy of its size tags: a file that lists each tag once (what encoders
+write) is judged exactly, and no choice of copies lets more pieces through.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from ocp_users_photo.images.source import ImageSource
+
+# A TIFF's strips or tiles beyond what its size needs make Pillow build and decode a tile
+# entry each; 262,144 is more than a legitimate picture within the pixel caps lists.
+MAX_TIFF_PIECES: Final = 262_144
+# Entries in the first directory: encoders write a few dozen (one per tag); a classic
+# TIFF cannot list more than 65,535, a BigTIFF can list billions.
+MAX_TIFF_ENTRIES: Final = 4096
+
+_IMAGE_WIDTH, _IMAGE_LENGTH, _SAMPLES, _ROWS_PER_STRIP = 256, 257, 277, 278
+_STRIP_OFFSETS, _PLANAR, _TILE_WIDTH, _TILE_LENGTH, _TILE_OFFSETS = 273, 284, 322, 323, 324
+# Entry types whose first value is read: SHORT, LONG, LONG8 (BigTIFF).
+_VALUE_FORMATS: Final = {3: "H", 4: "L", 16: "Q"}
+
+
+@dataclass(frozen=True)
+class _Form:
+    """Where classic TIFF and BigTIFF differ: the first directory's offset, counts, entries."""
+
+    first_offset: str
+    entry_count: str
+    entry: str  # tag, type, count; the value field follows
+    value_size: int
+
+    @property
+    def entry_size(self) -> int:
+        return struct.calcsize("=" + self.entry) + self.value_size
+
+
+_CLASSIC: Final = _Form(first_offset="L", entry_count="H", entry="HHL", value_size=4)
+_BIG: Final = _Form(first_offset="Q", entry_count="Q", entry="HHQ", value_size=8)
+
+
+def tiff_problem(source: ImageSource) -> str | None:
+    """Why the first directory is one no encoder writes (too many entries, strips or tiles),
+    or None; a file cut short is left to Pillow. At most MAX_TIFF_ENTRIES entries read."""
+    head = source.read_at(0, 16)
+    order = "<" if head[:2] == b"II" else ">"
+    form = _BIG if head[2:4] in (b"+\0", b"\0+") else _CLASSIC
+    offset_at = 8 if form is _BIG else 4
+    first_field = head[offset_at : offset_at + struct.calcsize("=" + form.first_offset)]
+    if len(first_field) < struct.calcsize("=" + form.first_offset):
+        return None
+    first = struct.unpack(order + form.first_offset, first_field)[0]
+    count_size = struct.calcsize("=" + form.entry_count)
+    if first >= source.byte_count:
+        return None
+    count_field = source.read_at(first, count_size)
+    if len(count_field) < count_size:
+        return None
+    entries = struct.unpack(order + form.entry_count, count_field)[0]
+    if entries > MAX_TIFF_ENTRIES:
+        return (
+            f"the TIFF's first directory has {entries} entries (encoders write a few dozen; "
+            f"this tool reads at most {MAX_TIFF_ENTRIES})"
+        )
+    table = source.read_at(first + count_size, entries * form.entry_size)
+    return _pieces_problem(_copies(table, order, form))
+
+
+def _copies(table: bytes, order: str, form: _Form) -> dict[int, list[tuple[int, int | None]]]:
+    """Each tag's copies, in the order listed: (count, first value when a single number)."""
+    found: dict[int, list[tuple[int, int | None]]] = {}
+    head = struct.Struct(order + form.entry)
+    for start in range(0, len(table) - form.entry_size + 1, form.entry_size):
+        tag, kind, count = head.unpack_from(table, start)
+        value: int | None = None
+        value_format = _VALUE_FORMATS.get(kind)
+        if count == 1 and value_format is not None:
+            size = struct.calcsize("=" + value_format)
+            if size <= form.value_size:
+                field = table[start + head.size : start + head.size + size]
+                value = struct.unpack(order + value_format, field)[0]
+        found.setdefault(tag, []).append((count, value))
+    return found
+
+
+def _pieces_problem(copies: dict[int, list[tuple[int, int | None]]]) -> str | None:
+    """The strips and the tiles listed (any copy), against the fewest the size may need."""
+
+    def pick(tag: int, choose: Callable[[Iterable[int]], int], default: int) -> int:
+        values = [value for _, value in copies.get(tag, []) if value is not None]
+        return choose(values) if values else default
+
+    width, height = pick(_IMAGE_WIDTH, min, 0), pick(_IMAGE_LENGTH, min, 0)
+    planar_everywhere = all(value == 2 for _, value in copies.get(_PLANAR, [(1, 1)]))
+    planes = pick(_SAMPLES, min, 1) if planar_everywhere else 1
+    rows = pick(_ROWS_PER_STRIP, max, 0) or height or 1
+    tile_width = pick(_TILE_WIDTH, max, 0) or 1
+    tile_height = pick(_TILE_LENGTH, max, 0) or 1
+    lists = (
+        ("strips", _STRIP_OFFSETS, -(-height // rows) * planes),
+        ("tiles", _TILE_OFFSETS, -(-width // tile_width) * -(-height // tile_height) * planes),
+    )
+    for what, tag, needed in lists:
+        given = max((count for count, _ in copies.get(tag, [])), default=0)
+        if given > max(needed, 1) or given > MAX_TIFF_PIECES:
+            return (
+                f"the TIFF lists {given} {what} where its {width}x{height} picture needs "
+                f"{needed}, which no editor writes"
+            )
+    return None

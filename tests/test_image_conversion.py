@@ -1,0 +1,176 @@
+"""What a converted image carries: its pixels as they were, no metadata but a matching colour
+profile, every frame as shown, and never more bytes than the tool sends (images/reencode.py,
+images/pixel_modes.py).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from PIL import Image, ImageChops, ImageSequence, ImageStat
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.images.limits import ImageLimits
+from tests.conftest import CANARY_TOKEN
+
+
+@pytest.fixture
+async def checker() -> AsyncIterator[UsersSetPhoto]:
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        yield tool
+
+
+async def outcome(tool: UsersSetPhoto, image: object) -> tuple[float, list[str] | None, bytes]:
+    """Seconds, the refusal's messages (None when accepted), and the bytes that would be sent."""
+    started = time.perf_counter()
+    try:
+        upload = await tool.prepare({"image": image})
+    except InvalidArguments as refused:
+        return time.perf_counter() - started, [p.message for p in refused.problems], b""
+    elapsed = time.perf_counter() - started
+    body = upload.image.body()
+    sent = body if isinstance(body, bytes) else body.read()
+    upload.close()
+    return elapsed, None, sent
+
+
+def encoded(picture: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _photo(fmt: str, size: tuple[int, int], **options: object) -> bytes:
+    frames = [Image.new("RGB", size, (60 * i, 80, 40)) for i in range(3)]
+    if fmt == "GIF":
+        return encoded(frames[0], fmt, save_all=True, append_images=frames[1:], **options)
+    return encoded(frames[0], fmt, **options)
+
+
+def _profile(space: bytes) -> bytes:
+    """An ICC header for colour space ``space`` (the tool reads only that field)."""
+    profile = bytearray(132)
+    struct.pack_into(">I", profile, 0, 132)
+    profile[12:16], profile[16:20], profile[20:24], profile[36:40] = (
+        b"prtr" if space == b"CMYK" else b"mntr",
+        space,
+        b"Lab " if space == b"CMYK" else b"XYZ ",
+        b"acsp",
+    )
+    return bytes(profile)
+
+
+# --- Metadata: Pillow's JPEG and GIF writers copy info["comment"] from the frame.
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "GIF"])
+async def test_a_scaled_image_carries_no_comment_of_the_original(
+    checker: UsersSetPhoto, fmt: str
+) -> None:
+    original = _photo(fmt, (1400, 1400), comment=b"taken at 12 Private Road")
+    _, messages, sent = await outcome(checker, original)
+    assert messages is None
+    assert b"Private Road" not in sent
+
+
+# --- Colour: a profile goes out only with pixels of its colour space.
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "TIFF"])
+async def test_a_converted_cmyk_image_carries_no_cmyk_profile(
+    checker: UsersSetPhoto, fmt: str
+) -> None:
+    cmyk = Image.open(io.BytesIO(_photo("JPEG", (1400, 1400)))).convert("CMYK")
+    _, messages, sent = await outcome(checker, encoded(cmyk, fmt, icc_profile=_profile(b"CMYK")))
+    assert messages is None
+    picture = Image.open(io.BytesIO(sent))
+    profile = picture.info.get("icc_profile")
+    assert picture.mode != "CMYK"
+    assert profile is None or profile[16:20] != b"CMYK", f"a CMYK profile on {picture.mode} pixels"
+
+
+async def test_a_scaled_rgb_image_keeps_its_rgb_profile(checker: UsersSetPhoto) -> None:
+    profile = _profile(b"RGB ")
+    _, messages, sent = await outcome(checker, _photo("JPEG", (1400, 1400), icc_profile=profile))
+    assert messages is None
+    assert Image.open(io.BytesIO(sent)).info.get("icc_profile") == profile
+
+
+# --- Grey of more than 8 bits keeps its greys (Pillow's convert('RGB') clips it to white).
+
+
+@pytest.mark.parametrize("mode", ["I;16B", "I;16", "I"])
+async def test_a_wide_grey_tiff_keeps_its_greys(checker: UsersSetPhoto, mode: str) -> None:
+    original = encoded(Image.new(mode, (600, 600), 20000), "TIFF")  # 31% grey
+    _, messages, sent = await outcome(checker, original)
+    assert messages is None
+    picture = Image.open(io.BytesIO(sent))
+    value = picture.getpixel((300, 300))
+    grey = value[0] if isinstance(value, tuple) else value
+    assert isinstance(grey, int)
+    if picture.mode.startswith("I;16"):
+        grey //= 257
+    assert abs(grey - 78) < 8, f"{picture.mode} pixel {value}: 20000/65535 should stay ~31% grey"
+
+
+# --- Animation: every frame as it was shown.
+
+
+async def test_a_scaled_animated_png_shows_each_frame_as_it_was(checker: UsersSetPhoto) -> None:
+    frames = []
+    for index in range(4):
+        frame = Image.new("RGBA", (1200, 1200), (0, 0, 0, 0))
+        frame.paste((255, 0, 0, 255), (index * 250, 0, index * 250 + 300, 300))
+        frame.paste((0, 0, 255, 128), (0, 600, 1200 - index * 200, 900))
+        frames.append(frame)
+    original = encoded(frames[0], "PNG", save_all=True, append_images=frames[1:], duration=100)
+    _, messages, sent = await outcome(checker, original)
+    assert messages is None
+    shown = [
+        frame.convert("RGBA") for frame in ImageSequence.Iterator(Image.open(io.BytesIO(sent)))
+    ]
+    assert len(shown) == 4
+    for index, frame in enumerate(shown):
+        wanted = frames[index].resize((1024, 1024), Image.Resampling.LANCZOS)
+        difference = max(ImageStat.Stat(ImageChops.difference(frame, wanted)).mean)
+        # With APNG's disposal 2 (OP_PREVIOUS), frame 3 was off by 13 of 255 on average.
+        assert difference < 2, f"frame {index} differs by {difference:.1f} on average"
+
+
+# --- Size and time: what conversion writes is bounded too.
+
+
+def _noisy_webp(frames: int, side: int) -> bytes:
+    pictures = [
+        Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)) for _ in range(frames)
+    ]
+    return encoded(
+        pictures[0], "WEBP", save_all=True, append_images=pictures[1:], quality=40, method=0
+    )
+
+
+async def test_a_converted_animation_is_never_sent_larger_than_max_bytes() -> None:
+    webp = _noisy_webp(4, 512)  # its GIF is ~2.5 times larger
+    limits = ImageLimits(max_bytes=2 * len(webp))
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}, limits=limits) as tool:
+        _, messages, sent = await outcome(tool, webp)
+    assert not sent
+    assert messages is not None
+    assert any(
+        f"over {limits.max_bytes} bytes" in message and "fewer or smaller frames" in message
+        for message in messages
+    ), messages
+
+
+async def test_a_noisy_animation_is_converted_to_gif_in_seconds(checker: UsersSetPhoto) -> None:
+    # Pillow's median cut took ~0.9 s a frame of 707x707 noise (100 frames: 91 s); the
+    # octree's palettes take ~0.01 s.
+    elapsed, messages, sent = await outcome(checker, _noisy_webp(10, 707))
+    assert messages is None
+    assert Image.open(io.BytesIO(sent)).n_frames == 10
+    assert elapsed < 4.0
