@@ -193,9 +193,21 @@ def test_a_scaled_crop_box_always_stays_inside() -> None:
         assert box.y + box.width <= 1024
 
 
-async def test_a_very_wide_image_keeps_its_aspect(checker: UsersSetPhoto) -> None:
-    upload = await prepared(checker, make_image((4000, 600)))
-    assert (upload.image.width, upload.image.height) == (1024, 154)
+async def test_a_wide_image_keeps_its_aspect(checker: UsersSetPhoto) -> None:
+    upload = await prepared(checker, make_image((2048, 1024)))
+    assert (upload.image.width, upload.image.height) == (1024, 512)
+    upload.close()
+
+
+@pytest.mark.parametrize("size", [(4000, 600), (600, 3000), (2050, 1024)])
+async def test_an_image_wider_than_two_to_one_is_not_scaled_under_slacks_minimum(
+    checker: UsersSetPhoto, size: tuple[int, int]
+) -> None:
+    """Scaled to 1024 pixels, its short side would be under Slack's 512: what Slack would
+    refuse, and what the tool refuses when given directly (1024x154 is under 512)."""
+    (message,) = await refused(checker, make_image(size))
+    assert f"{size[0]}x{size[1]} pixels: scaled to Slack's 1024-pixel limit" in message
+    assert "cut it to at most 2:1" in message
 
 
 async def test_fit_reject_refuses_instead_of_scaling() -> None:
