@@ -97,6 +97,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         if not is_slack(name):
             return await self._library(LibraryAgent.register_api, name, spec_url, base_url, headers)
         route = self._photo_route
+        route.check_base_url(base_url)
         route.remember_headers(headers)
         if spec_url:
             route.forget_slack(self)

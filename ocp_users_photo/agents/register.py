@@ -97,6 +97,7 @@ def _intercept(agent: Any) -> None:
     def register_api(name: str, *args: Any, **kwargs: Any) -> Any:
         if not is_slack(name):
             return original_register(name, *args, **kwargs)
+        route_of(agent).check_base_url(_base_url_given(args, kwargs))
         route_of(agent).remember_headers(_headers_given(args, kwargs))
         if register_is_async or _spec_url_given(args, kwargs):
             return _as_original(register_is_async, lambda: register_slack(name, *args, **kwargs))
@@ -142,8 +143,14 @@ def _as_original(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_on_own_loop(work, then_on_own_loop))
-    return work()
+        in_a_loop = False
+    else:
+        in_a_loop = True
+    if in_a_loop:
+        return work()
+    # Outside the except block: an error of the work is not shown "during handling of"
+    # the RuntimeError that said no loop was running.
+    return asyncio.run(_on_own_loop(work, then_on_own_loop))
 
 
 async def _on_own_loop(
@@ -159,6 +166,11 @@ async def _on_own_loop(
 def _spec_url_given(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
     """Whether ``register_api(name, spec_url, base_url, headers)`` was given a spec_url."""
     return bool(kwargs.get("spec_url") or (args and args[0]))
+
+
+def _base_url_given(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+    """The ``base_url`` of ``register_api(name, spec_url, base_url, headers)``, if any."""
+    return kwargs.get("base_url", args[1] if len(args) > 1 else None)
 
 
 def _headers_given(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:

@@ -68,6 +68,21 @@ class SlackPhotoRoute:
     def registered_authorization(self) -> str | None:
         return self._registered_authorization
 
+    def check_base_url(self, base_url: object) -> None:
+        """``register_api('slack', base_url=...)`` cannot move this tool: its Slack address,
+        where the token goes, is the tool's own setting. One that differs is refused (it
+        was dropped without a word, the token still going to the tool's address)."""
+        if base_url is None or base_url == "":
+            return
+        wanted = str(base_url).rstrip("/")
+        if wanted != self.tool.base_url.rstrip("/"):
+            raise ValueError(
+                f"register_api('slack', base_url=...) does not move {self.tool.name}: it calls "
+                f"Slack at {self.tool.base_url}, the tool's own setting; give the address to "
+                "the tool (UsersSetPhoto(base_url=...), register(agent, base_url=...), or "
+                "$SLACK_API_URL), or leave base_url out"
+            )
+
     def remember_headers(self, headers: Mapping[str, str] | None) -> None:
         """Keep the Authorization of ``register_api('slack', headers=...)`` for later calls."""
         authorization = authorization_of(headers)

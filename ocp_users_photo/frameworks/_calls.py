@@ -24,8 +24,15 @@ def missing_framework(extra: str, error: ModuleNotFoundError) -> ImportError:
 
 
 def is_correctable(result: Mapping[str, Any]) -> bool:
-    """Whether ``result`` says nothing was done and the model can fix its arguments."""
-    return result.get("ok") is False and result.get("error") == CORRECTABLE
+    """Whether ``result`` says nothing was done and the model can fix its arguments: the
+    tool's own refusal, which always lists the problems. Slack may answer with a code of
+    the same name (its generic ``invalid_arguments``, with no problems listed): that is
+    Slack's answer, handed to the model as such, not a call the model can correct."""
+    return (
+        result.get("ok") is False
+        and result.get("error") == CORRECTABLE
+        and bool(result.get("problems"))
+    )
 
 
 def result_text(result: Mapping[str, Any]) -> str:

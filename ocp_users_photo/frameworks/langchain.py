@@ -17,7 +17,7 @@ act on, and the run goes on. The tools are asynchronous: run the agent with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from ocp_users_photo.frameworks._calls import is_correctable, missing_framework, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
@@ -35,8 +35,27 @@ def langchain_tools(*tools: ModelTool) -> list[StructuredTool]:
     return [_structured_tool(tool) for tool in checked_model_tools(tools)]
 
 
+class _WholeArgumentsTool(StructuredTool):
+    """A StructuredTool whose coroutine gets the model's arguments as one mapping.
+
+    StructuredTool spreads them as keywords beside its own (``config``, ``run_manager``,
+    ``self``...): a model's argument of such a name was taken by LangChain, never reached
+    ``run`` (which refuses unknown names), or ended the agent's run with a TypeError.
+    """
+
+    async def arun(self, tool_input: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(tool_input, dict):
+            tool_input = {_ARGUMENTS: tool_input}
+        return await super().arun(tool_input, *args, **kwargs)
+
+
+# The one keyword the coroutine is called with (a model's own names stay inside it).
+_ARGUMENTS: Final = "model_arguments"
+
+
 def _structured_tool(tool: ModelTool) -> StructuredTool:
-    async def call(**arguments: Any) -> tuple[str, dict[str, Any]]:
+    async def call(**given: Any) -> tuple[str, dict[str, Any]]:
+        arguments = given[_ARGUMENTS] if set(given) == {_ARGUMENTS} else given
         result = await tool.run(arguments)
         if is_correctable(result):
             raise ToolException(result_text(result))
@@ -47,7 +66,7 @@ def _structured_tool(tool: ModelTool) -> StructuredTool:
             f"{tool.name} is asynchronous: run the LangChain agent with ainvoke() or astream()"
         )
 
-    return StructuredTool(
+    return _WholeArgumentsTool(
         name=tool.name,
         description=tool.description,
         args_schema=tool.input_schema,
