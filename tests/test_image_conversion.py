@@ -174,3 +174,22 @@ async def test_a_noisy_animation_is_converted_to_gif_in_seconds(checker: UsersSe
     assert messages is None
     assert Image.open(io.BytesIO(sent)).n_frames == 10
     assert elapsed < 4.0
+
+
+async def test_a_half_transparent_pixel_is_cut_at_half_in_a_gif(checker: UsersSetPhoto) -> None:
+    """GIF has no half-transparency: a pixel under half opaque is written transparent, one
+    from half on opaque (the writer made every pixel not wholly transparent solid)."""
+    frames = []
+    for index in range(2):
+        frame = Image.new("RGBA", (600, 600), (30, 30, 200, 96))  # 38% opaque blue
+        frame.paste((index * 200, 200, 0, 255), (0, 0, 50, 50))
+        frame.paste((200, 30, 30, 160), (100, 0, 150, 50))  # 63% opaque red
+        frames.append(frame)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    _, messages, sent = await outcome(checker, buffer.getvalue())
+    assert messages is None
+    gif = Image.open(io.BytesIO(sent)).convert("RGBA")
+    assert gif.getpixel((300, 300))[3] == 0
+    assert gif.getpixel((120, 20))[3] == 255
+    assert gif.getpixel((20, 20))[3] == 255

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.header import not_an_image, short_reason
@@ -193,6 +193,19 @@ def _save(
     return buffer.getvalue()
 
 
+# Alpha to GIF's two states: transparent under half opaque, opaque from half on.
+_HALF_CUT: Final = [0] * 128 + [255] * 128
+
+
+def _alpha_cut(frame: Image.Image) -> Image.Image:
+    """``frame`` with each pixel wholly transparent or wholly opaque, cut at half: GIF has
+    nothing between, and Pillow's writer made every pixel not wholly transparent opaque
+    (a 38%-opaque background came out solid)."""
+    cut = frame.copy()
+    cut.putalpha(frame.getchannel("A").point(_HALF_CUT))
+    return cut
+
+
 def _writable(frame: Image.Image, output_format: str, *, animated: bool) -> Image.Image:
     """``frame`` in a mode ``output_format`` writes, its ``info`` (what writers copy) empty.
 
@@ -206,6 +219,8 @@ def _writable(frame: Image.Image, output_format: str, *, animated: bool) -> Imag
         frame = eight_bit_grey(frame)
     if output_format == "JPEG" and frame.mode not in ("RGB", "L"):
         frame = frame.convert("RGB")
+    if output_format == "GIF" and frame.mode in ("RGBA", "LA"):
+        frame = _alpha_cut(frame)
     if output_format == "GIF" and animated and frame.mode == "RGB":
         frame = frame.quantize(256, method=Image.Quantize.FASTOCTREE)
     # Only grey of more than 8 bits keeps a colour key (resampleable made others alpha).
