@@ -21,6 +21,7 @@ from ocp_users_photo.installations import (
 )
 from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.refresh_locks import LockNotTaken
+from ocp_users_photo.installations.source import REFRESH_DEADLINE
 from ocp_users_photo.installations.sqlite_lease import LEASE_TABLE
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -230,3 +231,18 @@ async def test_a_refresh_busy_message_names_the_person() -> None:
     busy = RefreshBusy(ActingPerson(team_id="T1", user_id="U1"), 65)
     assert "U1 in T1" in busy.message
     assert "65 s" in busy.message
+
+
+def test_a_refresh_ends_before_its_lock_could_be_taken_over(tmp_path: Path) -> None:
+    """A refresh's whole deadline (retries and waits included) is under the lease of the
+    store's refresh lock: a lease that ran out while its refresh went on would let another
+    process refresh the same installation, and Slack spends the refresh token."""
+    store = SQLite3InstallationStore(database=str(tmp_path / "store.db"), client_id="app")
+    source = InstallationTokenSource(
+        store, client_id="app", client_secret="s3cret-client-value", environ={}, timeout=300
+    )
+    lock = source.refresh_lock
+    assert isinstance(lock, SQLiteRefreshLock)
+    assert lock.lease_seconds > REFRESH_DEADLINE
+    assert source._slack.deadline == REFRESH_DEADLINE
+    assert source._slack.timeout <= REFRESH_DEADLINE

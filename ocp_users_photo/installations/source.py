@@ -47,6 +47,10 @@ from ocp_users_photo.tokens import ActingPerson, install_page
 logger = logging.getLogger("ocp_users_photo")
 
 DEFAULT_REFRESH_MARGIN = 300.0
+# How long one refresh (oauth.v2.access, its retries and waits) may take: under the 60 s a
+# refresh lock's lease lasts (sqlite_lease.py), so no refresh outlives its lock and a second
+# process never refreshes the same installation beside it (Slack spends the refresh token).
+REFRESH_DEADLINE = 45.0
 # A refreshed installation's save is tried this many times (a busy database, a lost
 # connection), 0.05 s then 0.2 s apart, before it is kept in memory (see _save_refreshed).
 SAVE_ATTEMPTS = 3
@@ -114,7 +118,8 @@ class InstallationTokenSource(AsyncClosing):
             base_url=settings.base_url,
             user_agent=USER_AGENT,
             http_client=http_client,
-            timeout=timeout,
+            timeout=min(timeout, REFRESH_DEADLINE),
+            deadline=REFRESH_DEADLINE,
             retry=RetryPolicy(max_retries=max_retries),
             proxy=settings.proxy,
             http_stack=settings.http_stack,
