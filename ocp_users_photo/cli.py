@@ -132,6 +132,8 @@ def next_step_for(error: UsersPhotoError) -> str | None:
     Slack: if it never did, nothing changed; if it did, the photo may be set already.
     """
     if isinstance(error, TransportError):
+        if error.status_code == 413:
+            return "Slack refused the upload's size: save the image smaller, then run again"
         if error.reached is False:
             return (
                 "nothing reached Slack, so nothing changed: check the network and "

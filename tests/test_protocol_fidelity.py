@@ -246,3 +246,19 @@ async def test_closing_the_tool_under_calls_ends_them_as_transport_errors(
             assert outcome.reached is True, str(outcome)
             assert "may have taken effect" in str(outcome), str(outcome)
             assert outcome.__context__ is None, "the stack's own error stays out of reach"
+
+
+async def test_a_front_servers_413_page_says_the_upload_was_too_large() -> None:
+    """An HTML 413 from a front server: the body's size was refused before Slack's API saw
+    it, so nothing changed (not "no Slack reply: check base_url")."""
+    async with loopback.serve(None) as server:
+        page = b"<html><body>413 Request Entity Too Large</body></html>"
+        server.on("/api/users.setPhoto", loopback.reply(413, page))
+        tool = UsersSetPhoto("xoxp-1-review", base_url=server.base_url(), environ={})
+        async with tool:
+            with pytest.raises(TransportError) as raised:
+                await tool.call({"image": portrait()})
+        assert len(server.requests) == 1
+    assert "too large (HTTP 413)" in str(raised.value)
+    assert "nothing changed" in str(raised.value)
+    assert raised.value.reached is False

@@ -92,6 +92,15 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
             reached=True,
             method=method,
         )
+    if status == 413:
+        # A front server's refusal of the body's size, before Slack's API saw the request.
+        raise TransportError(
+            f"Slack's servers refused the {method} request as too large (HTTP 413) before "
+            "handling it, so nothing changed: send a smaller image",
+            status_code=status,
+            reached=False,
+            method=method,
+        )
     body = json_object(reply, redact)
     ok = body.get("ok")
     if ok is False:
