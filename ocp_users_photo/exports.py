@@ -76,10 +76,11 @@ OCP_OPTIONAL_FIELDS: Final = ("security", "servers", "deprecated")
 
 # What an MCP host shows for usersSetPhoto, and the hints it reads before calling it
 # (the 2025-06-18 ToolAnnotations): the call changes the profile (not read-only); it
-# replaces the photo there was (destructive); it is not idempotent: the same image and crop
-# box again show the same photo, but each call keeps the one it replaces for undo, so a
-# host retrying freely would push the person's earlier kept photos out of the history;
-# it reaches Slack, outside the host (open world).
+# replaces the photo there was (destructive); it is not declared idempotent: the same image
+# and crop box again show the same photo, but a call keeps the one it replaces for undo
+# unless Slack shows the very same photo after it (the same avatar hash, which Slack is
+# not documented to give a second upload), so free retries could push the person's
+# earlier kept photos out of the history; it reaches Slack, outside the host (open world).
 SET_PHOTO_TITLE: Final = "Set Slack profile photo"
 SET_PHOTO_ANNOTATIONS: Final[Mapping[str, Any]] = MappingProxyType(
     {

@@ -20,6 +20,7 @@ from slack_sdk.oauth.installation_store.installation_store import InstallationSt
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import EmulatorConfig, OAuthApp, RunningEmulator
+from ocp_users_photo.installations import InstallationTokenSource
 
 CLIENT_ID = "7777777777.8888888888"
 CLIENT_SECRET = "installations-test-client-secret"
@@ -166,3 +167,16 @@ class Clock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
+
+
+def emulator_source(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> InstallationTokenSource:
+    """The app's token source for the installations in ``store``, refreshing at the emulator."""
+    return InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        environ={},
+    )

@@ -12,13 +12,12 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import ActingTool, InvalidArguments, TransportError, UsersSetPhoto, register
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.model_tool import checked_model_tools
 from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from tests.installation_helpers import (
     CLIENT_ID,
-    CLIENT_SECRET,
     TEAM_ID,
+    emulator_source,
     install,
     owner_of,
     photo_tokens,
@@ -40,13 +39,7 @@ async def tool(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Users
     store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
     for user_id in PEOPLE:
         await install(emulator, store, user_id)
-    source = InstallationTokenSource(
-        store,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        base_url=emulator.base_url,
-        environ={},
-    )
+    source = emulator_source(emulator, store)
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as photo:
         yield photo
 

@@ -12,11 +12,9 @@ from pathlib import Path
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorThread
-from ocp_users_photo.installations import InstallationTokenSource
 from tests.installation_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     TEAM_ID,
+    emulator_source,
     install,
     refreshes,
     rotation_config,
@@ -40,13 +38,7 @@ def test_call_sync_that_refreshes_leaves_no_connection_open(tmp_path: Path) -> N
     with EmulatorThread(rotation_config(lifetime=200)) as emulator:
         store = sqlite_store(tmp_path / "installations.db")
         asyncio.run(install(emulator, store, "UONE00001"))
-        source = InstallationTokenSource(
-            store,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            base_url=emulator.base_url,
-            environ={},
-        )
+        source = emulator_source(emulator, store)
         tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
         person = tool.acting_as(team_id=TEAM_ID, user_id="UONE00001")
         gc.disable()

@@ -199,15 +199,28 @@ async def test_a_wide_image_keeps_its_aspect(checker: UsersSetPhoto) -> None:
     upload.close()
 
 
-@pytest.mark.parametrize("size", [(4000, 600), (600, 3000), (2050, 1024)])
-async def test_an_image_wider_than_two_to_one_is_not_scaled_under_slacks_minimum(
-    checker: UsersSetPhoto, size: tuple[int, int]
+@pytest.mark.parametrize(
+    ("size", "example"),
+    [((4000, 600), "1200x600"), ((600, 3000), "600x1200"), ((2051, 1024), "2048x1024")],
+)
+async def test_an_image_longer_than_two_to_one_is_not_scaled_under_slacks_minimum(
+    checker: UsersSetPhoto, size: tuple[int, int], example: str
 ) -> None:
     """Scaled to 1024 pixels, its short side would be under Slack's 512: what Slack would
     refuse, and what the tool refuses when given directly (1024x154 is under 512)."""
     (message,) = await refused(checker, make_image(size))
     assert f"{size[0]}x{size[1]} pixels: scaled to Slack's 1024-pixel limit" in message
-    assert "cut it to at most 2:1" in message
+    assert f"cut it to at most 2:1 (for instance {example})" in message
+
+
+@pytest.mark.parametrize("size", [(2049, 1024), (2050, 1024), (1024, 2050)])
+async def test_an_image_that_scales_to_512_is_sent_scaled(
+    checker: UsersSetPhoto, size: tuple[int, int]
+) -> None:
+    """The rule rounds as the scaler does: 2050x1024 scales to 1024x512, which Slack takes."""
+    upload = await prepared(checker, make_image(size))
+    assert sorted((upload.image.width, upload.image.height)) == [512, 1024]
+    upload.close()
 
 
 async def test_fit_reject_refuses_instead_of_scaling() -> None:

@@ -17,7 +17,7 @@ import pytest
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.emulator import Fault, RunningEmulator
-from ocp_users_photo.errors import SlackApiError
+from ocp_users_photo.errors import SlackApiError, may_have_taken_effect
 from ocp_users_photo.hints import hint_for
 from ocp_users_photo.observers import CallOutcome
 from ocp_users_photo.slack.client import SlackClient
@@ -262,3 +262,74 @@ async def test_a_front_servers_413_page_says_the_upload_was_too_large() -> None:
     assert "too large (HTTP 413)" in str(raised.value)
     assert "nothing changed" in str(raised.value)
     assert raised.value.reached is False
+
+
+# --- After an HTTP 5xx ---------------------------------------------------------------------
+
+
+async def test_a_photo_change_answered_5xx_is_retried_and_said_to_maybe_have_happened() -> None:
+    """A 5xx is a quick failure: a photo change is sent again (the second sending sets what
+    the first may have set), and the final error says it may have taken effect."""
+    async with loopback.serve(None) as server:
+        failing = loopback.reply(500, b'{"ok":false,"error":"internal_error"}')
+        server.on("/api/users.setPhoto", failing)
+        tool = UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
+        )
+        async with tool:
+            with pytest.raises(TransportError) as raised:
+                await tool.call({"image": portrait()})
+        assert len(server.requests) == 3
+    assert raised.value.reached is True
+    assert may_have_taken_effect(raised.value)
+
+
+async def test_a_refresh_grant_answered_5xx_is_not_sent_again() -> None:
+    """A 502/503 after Slack may have spent the refresh token: a second sending of the same
+    grant would fail, and the first answer's new tokens are lost either way."""
+    async with loopback.serve(None) as server:
+        server.on("/api/oauth.v2.access", loopback.reply(503, b"busy"))
+        slack = SlackClient(
+            base_url=server.base_url(),
+            user_agent="test",
+            retry=RetryPolicy(max_retries=2, backoff=0.01),
+        )
+        try:
+            with pytest.raises(TransportError):
+                await slack.call(
+                    "oauth.v2.access",
+                    token=None,
+                    fields={"grant_type": "refresh_token", "refresh_token": "xoxe-1-abc"},
+                    client_auth=ClientCredentials("1111.2222", "s3cret-client-value"),
+                )
+        finally:
+            await slack.aclose()
+        assert len(server.requests) == 1
+
+
+async def test_a_5xx_then_no_connection_does_not_say_nothing_was_sent() -> None:
+    """Attempt 1 is answered HTTP 503 (the change may have been made); attempts 2 and 3
+    cannot connect: the call still says the change may have been made."""
+    sent: list[int] = []
+
+    class Transport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(1)
+            if len(sent) == 1:
+                await request.aread()
+                return httpx.Response(503, json={"ok": False, "error": "internal_error"})
+            raise httpx.ConnectError("refused", request=request)  # the body never read
+
+    async with httpx.AsyncClient(transport=Transport()) as client:
+        tool = UsersSetPhoto(
+            "xoxp-1-review",
+            base_url="http://127.0.0.1:9/api",
+            client=client,
+            environ={},
+            retry_backoff=0.01,
+        )
+        with pytest.raises(TransportError) as raised:
+            await tool.call({"image": portrait()})
+    assert len(sent) == 3
+    assert raised.value.reached is True, str(raised.value)
+    assert may_have_taken_effect(raised.value), str(raised.value)

@@ -15,13 +15,11 @@ import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.undo import KeepingImpossible, PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner
 from tests.installation_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     TEAM_ID,
+    emulator_source,
     install,
     rotation_config,
     sqlite_store,
@@ -40,13 +38,7 @@ async def test_a_token_argument_of_someone_else_is_refused_for_a_bound_person(
     store = sqlite_store(tmp_path / "installations.db")
     alice = await install(emulator, store, "UALICE0001")
     await install(emulator, store, "UBOB000002")
-    source = InstallationTokenSource(
-        store,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        base_url=emulator.base_url,
-        environ={},
-    )
+    source = emulator_source(emulator, store)
     history = PhotoHistory(tmp_path / "history.sqlite3")
     tool = UsersSetPhoto(
         source, base_url=emulator.base_url, environ={}, keep_previous=True, photo_history=history

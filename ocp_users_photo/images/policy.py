@@ -112,17 +112,21 @@ def size_problems(
         problems.extend(crop_box.problems_inside(display_width, display_height))
     longest = max(display_width, display_height)
     shortest = min(display_width, display_height)
-    scaled_shortest = shortest * limits.max_side // longest if longest > limits.max_side else 0
+    # Computed as the scaler computes (plan_upload's scale, reencode's round): 2050x1024
+    # makes 1024x512, which Slack takes.
+    scale = limits.max_side / longest if longest > limits.max_side else 0.0
+    scaled_shortest = round(shortest * scale)
     if fit == "downscale" and shortest >= limits.min_side and 0 < scaled_shortest < limits.min_side:
-        # Wider than 2:1: no size both within Slack's most and at least its least.
+        # Longer than 2:1: no size both within Slack's most and at least its least.
+        cut = min(longest, shortest * limits.max_side // limits.min_side)
+        example = f"{cut}x{shortest}" if display_width >= display_height else f"{shortest}x{cut}"
         problems.append(
             Problem(
                 IMAGE_PATH,
                 f"the image is {display_width}x{display_height} pixels: scaled to Slack's "
                 f"{limits.max_side}-pixel limit its short side would be {scaled_shortest}, under "
                 f"Slack's {limits.min_side}-pixel minimum: cut it to at most "
-                f"{limits.max_side // limits.min_side}:1 (for instance "
-                f"{min(longest, shortest * limits.max_side // limits.min_side)}x{shortest}) first",
+                f"{limits.max_side // limits.min_side}:1 (for instance {example}) first",
             )
         )
     if longest > limits.max_side and fit == "reject":

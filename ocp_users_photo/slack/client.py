@@ -55,7 +55,12 @@ from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.proxies import proxy_secrets
 from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
-from ocp_users_photo.slack.retry import RetryPolicy, may_send_again, retry_after_seconds
+from ocp_users_photo.slack.retry import (
+    RetryPolicy,
+    may_resend_after_server_error,
+    may_send_again,
+    retry_after_seconds,
+)
 from ocp_users_photo.slack.stacks import (
     Answer,
     OwnedStack,
@@ -303,19 +308,24 @@ class SlackClient:
                 continue
             outcome = f"HTTP {reply.status_code}"
             self._log(method, url, log_detail, attempt, last_attempt, outcome, started)
-            pause = self._pause_before_retrying(reply, attempt, last_attempt, ends_at)
+            # A server error answered a request it had: whatever later attempts meet (no
+            # connection at all), the change may have been made by this one.
+            reached = reached or reply.status_code >= 500
+            pause = self._pause_before_retrying(method, reply, attempt, last_attempt, ends_at)
             if pause is None:
                 return reply
             await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     def _pause_before_retrying(
-        self, reply: HttpReply, attempt: int, last_attempt: int, ends_at: float
+        self, method: str, reply: HttpReply, attempt: int, last_attempt: int, ends_at: float
     ) -> float | None:
         """How long to wait before sending again after ``reply``; None when it is the answer.
 
         Rate limits wait what ``Retry-After`` says (unless over ``max_retry_wait``), server
-        errors back off; neither is retried on the last attempt or past the deadline.
+        errors back off for the methods whose second sending does what the first did
+        (``slack/retry.py``: not a refresh grant); neither is retried on the last attempt
+        or past the deadline.
         """
         policy = self.retry
         if attempt == last_attempt:
@@ -327,7 +337,7 @@ class SlackClient:
             # Never less than the backoff: a Retry-After of 0 (or in the past) would have the
             # retries follow each other within milliseconds.
             pause = max(wait or 0.0, policy.backoff_delay(attempt, self._jitter))
-        elif reply.status_code >= 500:
+        elif reply.status_code >= 500 and may_resend_after_server_error(method):
             pause = policy.backoff_delay(attempt, self._jitter)
         else:
             return None

@@ -6,9 +6,11 @@ for the methods that only read whatever happened, and for setting or removing a 
 when the connection dropped before any answer began (a keep-alive connection the
 server had closed). Once Slack had the whole request and is slow, or had begun to
 answer, the call ends "may have taken effect" instead: sending it again would be a
-second upload to a Slack that is slow already. ``oauth.v2.access`` is never sent
-twice: Slack spends the refresh token it is given, so a second sending of one grant
-fails and the first answer's new tokens would be lost.
+second upload to a Slack that is slow already. An HTTP 5xx (a quick failure, often
+passing) is retried for those same methods, a change included: the second sending
+sets what the first may have set. ``oauth.v2.access`` is never sent twice: Slack
+spends the refresh token it is given, so a second sending of one grant fails and the
+first answer's new tokens would be lost.
 """
 
 from __future__ import annotations
@@ -76,3 +78,9 @@ def may_send_again(method: str, *, body_started: bool, answer_began: bool, dropp
     if not body_started or method in READ_ONLY_METHODS:
         return True
     return method in REPEATABLE_CHANGES and dropped and not answer_began
+
+
+def may_resend_after_server_error(method: str) -> bool:
+    """Whether ``method`` may be sent again after an HTTP 5xx: a read, or a change whose
+    second sending sets what the first may have set; never a refresh grant."""
+    return method in READ_ONLY_METHODS or method in REPEATABLE_CHANGES
