@@ -7,6 +7,7 @@ The framework review's tests; each failed before its fix.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -111,15 +112,20 @@ def test_ocp_agent_register_api_slack_base_url_is_refused_unless_it_is_the_tools
     assert spec is not None
 
 
-async def test_this_packages_ocpagent_refuses_another_slack_base_url() -> None:
+def test_this_packages_ocpagent_refuses_another_slack_base_url() -> None:
     from ocp_users_photo import OCPAgent
 
+    # Made outside a loop: the library's agent reads its files as it is made.
     agent = OCPAgent(environ={"SLACK_USER_TOKEN": "xoxp-1-test"})
-    try:
-        with pytest.raises(ValueError, match="does not move usersSetPhoto"):
-            await agent.register_api("slack", base_url="http://127.0.0.1:8999/api")
-    finally:
-        await agent.aclose()
+
+    async def register_elsewhere() -> None:
+        try:
+            with pytest.raises(ValueError, match="does not move usersSetPhoto"):
+                await agent.register_api("slack", base_url="http://127.0.0.1:8999/api")
+        finally:
+            await agent.aclose()
+
+    asyncio.run(register_elsewhere())
 
 
 async def test_pydantic_ai_slacks_own_invalid_arguments_is_the_tools_answer_not_a_retry(
@@ -182,3 +188,24 @@ def test_a_sync_call_tools_error_is_not_told_during_a_no_loop_runtime_error(
     with pytest.raises(InvalidArguments) as refused:
         agent.call_tool("usersSetPhoto", {"image": "missing.png"})
     assert refused.value.__context__ is None
+
+
+async def test_langchain_callbacks_see_the_models_arguments_as_given() -> None:
+    """Callbacks and traces (on_tool_start) get the model's arguments, not a wrapper."""
+    from langchain_core.callbacks import AsyncCallbackHandler
+
+    from ocp_users_photo import UsersSetPhoto
+
+    seen: list[object] = []
+
+    class Recorder(AsyncCallbackHandler):
+        async def on_tool_start(self, *args: Any, inputs: Any = None, **kwargs: Any) -> None:
+            seen.append(inputs)
+
+    async with UsersSetPhoto("xoxp-1-x", base_url="http://127.0.0.1:9/api", environ={}) as tool:
+        structured = langchain_tools(tool)[0]
+        answer = await structured.ainvoke(
+            {"image": "missing.png", "config": 1}, config={"callbacks": [Recorder()]}
+        )
+    assert seen == [{"image": "missing.png", "config": 1}], seen
+    assert "$.config" in str(answer)

@@ -17,7 +17,7 @@ act on, and the run goes on. The tools are asynchronous: run the agent with
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from ocp_users_photo.frameworks._calls import is_correctable, missing_framework, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
@@ -36,26 +36,25 @@ def langchain_tools(*tools: ModelTool) -> list[StructuredTool]:
 
 
 class _WholeArgumentsTool(StructuredTool):
-    """A StructuredTool whose coroutine gets the model's arguments as one mapping.
+    """A StructuredTool that hands the model's arguments to its coroutine as they came.
 
-    StructuredTool spreads them as keywords beside its own (``config``, ``run_manager``,
-    ``self``...): a model's argument of such a name was taken by LangChain, never reached
-    ``run`` (which refuses unknown names), or ended the agent's run with a TypeError.
+    StructuredTool's ``_arun`` names ``self``, ``config`` and ``run_manager`` among its
+    parameters, and LangChain fills the last two in: a model's argument of such a name
+    was taken by LangChain and never reached ``run`` (which refuses unknown names), or
+    ended the agent's run with a TypeError. This ``_arun`` names no parameter (the
+    instance comes first among the positional ones), so LangChain passes nothing of its
+    own and every name the model gave arrives; callbacks and traces see them as given.
     """
 
-    async def arun(self, tool_input: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(tool_input, dict):
-            tool_input = {_ARGUMENTS: tool_input}
-        return await super().arun(tool_input, *args, **kwargs)
-
-
-# The one keyword the coroutine is called with (a model's own names stay inside it).
-_ARGUMENTS: Final = "model_arguments"
+    async def _arun(*args: Any, **arguments: Any) -> Any:
+        tool = args[0]
+        assert isinstance(tool, StructuredTool)
+        assert tool.coroutine is not None, "made with a coroutine (_structured_tool)"
+        return await tool.coroutine(**arguments)
 
 
 def _structured_tool(tool: ModelTool) -> StructuredTool:
-    async def call(**given: Any) -> tuple[str, dict[str, Any]]:
-        arguments = given[_ARGUMENTS] if set(given) == {_ARGUMENTS} else given
+    async def call(**arguments: Any) -> tuple[str, dict[str, Any]]:
         result = await tool.run(arguments)
         if is_correctable(result):
             raise ToolException(result_text(result))
