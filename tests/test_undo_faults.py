@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread, Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
 from ocp_users_photo.undo.turns import wait_for_lease
@@ -485,3 +485,36 @@ def test_programs_opening_a_new_history_at_once_all_open_it(tmp_path: Path) -> N
             if process.returncode != 0:
                 failures.append(output.strip())
     assert failures == []
+
+
+def test_a_cancelled_change_holds_the_turn_after_its_loop_ended(history_file: Path) -> None:
+    """call_sync, or a script's asyncio.run, ends the loop of a change cancelled after its
+    upload went out: the hold is in the history's lease, so the person's next change, on
+    another loop, still waits for the cancelled upload to land and is not overtaken."""
+
+    async def cancelled_change() -> None:
+        emulator.faults.inject(Fault.delay(1.5))
+        async with tool_for(emulator, history_file, keep_previous=True) as first:
+            task = asyncio.create_task(first.call({"image": RED}))
+            for _ in range(1000):
+                if emulator.requests.for_path("/api/users.setPhoto"):
+                    break
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    async def next_change() -> tuple[float, str]:
+        started = time.monotonic()
+        async with tool_for(emulator, history_file, keep_previous=True) as second:
+            reply = await second.call({"image": GREEN})
+        waited = time.monotonic() - started
+        await asyncio.sleep(2)  # the cancelled upload has landed by now, whenever it does
+        return waited, str(reply["profile"]["avatar_hash"])
+
+    # The emulator in a thread of its own: each change runs on a loop that then ends.
+    with EmulatorThread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
+        asyncio.run(cancelled_change())
+        waited, told = asyncio.run(next_change())
+        assert shown_avatar_hash(emulator) == told, "overtaken by the cancelled upload"
+    assert waited >= 1.5, "the next change ran while Slack still acted on the cancelled one"

@@ -57,6 +57,7 @@ from ocp_users_photo.undo.turns import (
     Turn,
     lease_holder,
     release_lease,
+    settle_lease,
     try_lease,
     wait_for_lease,
 )
@@ -165,6 +166,22 @@ class PhotoHistory(AsyncClosing):
                     await attempt
             await self._run(release_lease, owner, holder)
 
+        def settle(seconds: float) -> None:
+            until = time.time() + seconds
+
+            def write() -> None:
+                # A connection of its own: the tool may close the shared one meanwhile
+                # (call_sync closes it as its loop ends). A lease that cannot be set so runs
+                # out at its own time (lease_seconds).
+                with contextlib.suppress(Exception):
+                    database = open_history(self.path, self.busy_timeout, check=False)
+                    try:
+                        settle_lease(database, owner, holder, until)
+                    finally:
+                        database.close()
+
+            threading.Thread(target=write, name="ocp-users-photo lease", daemon=True).start()
+
         try:
             await wait_for_lease(
                 take,
@@ -184,7 +201,7 @@ class PhotoHistory(AsyncClosing):
             Turn(owner, release_lock, give_back).end_soon()
             raise
 
-        return Turn(owner, release_lock, give_back)
+        return Turn(owner, release_lock, give_back, settle)
 
     # Keeping ---------------------------------------------------------------------------
 

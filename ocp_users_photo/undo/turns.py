@@ -11,7 +11,9 @@ The turn is held from before the photo is kept until Slack has answered, across
 two observer hooks, so it is an object with an explicit ``end()``; ``end_soon()``
 lets go without awaiting, for a call cancelled before anything was sent, and
 ``end_after()`` a little later, for one cancelled while Slack may still be acting on
-its upload (which would otherwise land after the next change). A lease outlives its holder
+its upload (which would otherwise land after the next change): the lease is set to
+run out then, so the hold lasts whatever loop or process makes the next change, the
+loop of the cancelled call ended or not. A lease outlives its holder
 only until ``lease_seconds`` pass, or at once when its holder was a process on this
 machine that no longer runs.
 """
@@ -33,7 +35,15 @@ from ocp_users_photo.undo.database import in_transaction
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable
 
-__all__ = ["OwnerLocks", "Turn", "lease_holder", "release_lease", "try_lease", "wait_for_lease"]
+__all__ = [
+    "OwnerLocks",
+    "Turn",
+    "lease_holder",
+    "release_lease",
+    "settle_lease",
+    "try_lease",
+    "wait_for_lease",
+]
 
 _HOST: Final = socket.gethostname()[:100]
 
@@ -72,6 +82,16 @@ def release_lease(database: sqlite3.Connection, owner: HistoryOwner, holder: str
     database.execute(
         "DELETE FROM leases WHERE workspace = ? AND user_id = ? AND holder = ?",
         (owner.workspace, owner.user_id, holder),
+    )
+
+
+def settle_lease(
+    database: sqlite3.Connection, owner: HistoryOwner, holder: str, until: float
+) -> None:
+    """Have ``owner``'s lease, if ``holder`` still has it, run out at ``until``. Blocking."""
+    database.execute(
+        "UPDATE leases SET expires_at = ? WHERE workspace = ? AND user_id = ? AND holder = ?",
+        (until, owner.workspace, owner.user_id, holder),
     )
 
 
@@ -139,10 +159,13 @@ class Turn:
         owner: HistoryOwner,
         release_lock: Callable[[], None],
         release_lease: Callable[[], Awaitable[None]],
+        settle_lease: Callable[[float], None] | None = None,
     ) -> None:
         self.owner = owner
         self._release_lock = release_lock
         self._release_lease: Callable[[], Awaitable[None]] | None = release_lease
+        # Sets the lease to run out in so many seconds, in a thread of its own (no loop).
+        self._settle_lease = settle_lease
         self._background: set[asyncio.Task[None]] = set()
 
     async def end(self) -> None:
@@ -159,22 +182,19 @@ class Turn:
     def end_after(self, seconds: float) -> None:
         """Let go ``seconds`` from now, without awaiting: a cancelled change's upload that
         Slack already has may still land, and the next change must not be overtaken by it.
-        Without a running loop, or when the loop ends first, it lets go at once."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+
+        The lease is set to run out then (in a thread: no loop needed, so the hold outlives
+        a loop that ends now, as ``call_sync``'s and ``asyncio.run``'s do), and the lock is
+        let go at once: the next change of this process waits on the lease, as another
+        process's does.
+        """
+        settle, release = self._settle_lease, self._release_lease
+        if settle is None or release is None:
             self.end_soon()
             return
-
-        async def later() -> None:
-            try:
-                await asyncio.sleep(seconds)
-            finally:
-                self.end_soon()
-
-        task = loop.create_task(later())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._release_lease = None
+        settle(seconds)
+        self._release_lock()
 
     def end_soon(self) -> None:
         """Let go without awaiting: the lock now, the lease in a task of its own."""
