@@ -186,24 +186,10 @@ async def test_a_refresh_grant_is_never_sent_twice() -> None:
     and the new tokens of the first answer would be lost."""
     async with loopback.serve(None) as server:
         server.on("/api/oauth.v2.access", hang_up())
-        slack = SlackClient(
-            base_url=server.base_url(),
-            user_agent="test",
-            retry=RetryPolicy(max_retries=2, backoff=0.01),
-        )
-        try:
-            with pytest.raises(TransportError) as raised:
-                await slack.call(
-                    "oauth.v2.access",
-                    token=None,
-                    fields={"grant_type": "refresh_token", "refresh_token": "xoxe-1-abc"},
-                    client_auth=ClientCredentials("1111.2222", "s3cret-client-value"),
-                )
-        finally:
-            await slack.aclose()
+        raised = await refused_refresh_grant(server.base_url())
         assert len(server.requests) == 1
-    assert raised.value.reached is True
-    assert "may have taken effect" in str(raised.value)
+    assert raised.reached is True
+    assert "may have taken effect" in str(raised)
 
 
 async def test_a_retry_after_of_zero_still_backs_off() -> None:
@@ -289,22 +275,9 @@ async def test_a_refresh_grant_answered_5xx_is_not_sent_again() -> None:
     grant would fail, and the first answer's new tokens are lost either way."""
     async with loopback.serve(None) as server:
         server.on("/api/oauth.v2.access", loopback.reply(503, b"busy"))
-        slack = SlackClient(
-            base_url=server.base_url(),
-            user_agent="test",
-            retry=RetryPolicy(max_retries=2, backoff=0.01),
-        )
-        try:
-            with pytest.raises(TransportError):
-                await slack.call(
-                    "oauth.v2.access",
-                    token=None,
-                    fields={"grant_type": "refresh_token", "refresh_token": "xoxe-1-abc"},
-                    client_auth=ClientCredentials("1111.2222", "s3cret-client-value"),
-                )
-        finally:
-            await slack.aclose()
+        raised = await refused_refresh_grant(server.base_url())
         assert len(server.requests) == 1
+    assert raised.status_code == 503
 
 
 async def test_a_5xx_then_no_connection_does_not_say_nothing_was_sent() -> None:
@@ -333,3 +306,21 @@ async def test_a_5xx_then_no_connection_does_not_say_nothing_was_sent() -> None:
     assert len(sent) == 3
     assert raised.value.reached is True, str(raised.value)
     assert may_have_taken_effect(raised.value), str(raised.value)
+
+
+async def refused_refresh_grant(base_url: str) -> TransportError:
+    """The TransportError a refresh grant sent to ``base_url`` (two retries allowed) ends in."""
+    slack = SlackClient(
+        base_url=base_url, user_agent="test", retry=RetryPolicy(max_retries=2, backoff=0.01)
+    )
+    try:
+        with pytest.raises(TransportError) as raised:
+            await slack.call(
+                "oauth.v2.access",
+                token=None,
+                fields={"grant_type": "refresh_token", "refresh_token": "xoxe-1-abc"},
+                client_auth=ClientCredentials("1111.2222", "s3cret-client-value"),
+            )
+    finally:
+        await slack.aclose()
+    return raised.value

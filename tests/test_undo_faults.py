@@ -282,14 +282,7 @@ async def test_a_cancelled_change_stays_pending_and_the_next_one_waits_for_it_to
     settle time), keeps the photo it put up, and is not overtaken by it."""
     async with tool_for(emulator, history_file, keep_previous=True) as tool:
         emulator.faults.inject(Fault.delay(3))
-        task = asyncio.create_task(tool.call({"image": RED}))
-        for _ in range(1000):  # until the change is on its way (10 s at most)
-            if emulator.requests.for_path("/api/users.setPhoto"):
-                break
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancelled_once_sent(tool, emulator, RED)
         (entry,) = await tool.history()
         assert entry.status == "pending"
         started = time.monotonic()
@@ -495,14 +488,7 @@ def test_a_cancelled_change_holds_the_turn_after_its_loop_ended(history_file: Pa
     async def cancelled_change() -> None:
         emulator.faults.inject(Fault.delay(1.5))
         async with tool_for(emulator, history_file, keep_previous=True) as first:
-            task = asyncio.create_task(first.call({"image": RED}))
-            for _ in range(1000):
-                if emulator.requests.for_path("/api/users.setPhoto"):
-                    break
-                await asyncio.sleep(0.01)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await cancelled_once_sent(first, emulator, RED)
 
     async def next_change() -> tuple[float, str]:
         started = time.monotonic()
@@ -518,3 +504,15 @@ def test_a_cancelled_change_holds_the_turn_after_its_loop_ended(history_file: Pa
         waited, told = asyncio.run(next_change())
         assert shown_avatar_hash(emulator) == told, "overtaken by the cancelled upload"
     assert waited >= 1.5, "the next change ran while Slack still acted on the cancelled one"
+
+
+async def cancelled_once_sent(tool: UsersSetPhoto, emulator: Any, image: bytes) -> None:
+    """A change of ``image``, cancelled once its upload reached the emulator (10 s at most)."""
+    task = asyncio.create_task(tool.call({"image": image}))
+    for _ in range(1000):
+        if emulator.requests.for_path("/api/users.setPhoto"):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
