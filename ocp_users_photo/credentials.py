@@ -259,8 +259,7 @@ def scrub(value: Any, secret: str | Sequence[str]) -> Any:
     strings redacted (``safe_text.redacted``: overlapping ones as one stretch)."""
     secrets = (secret,) if isinstance(secret, str) else tuple(secret)
     if isinstance(value, str):
-        held = any(each and each in value for each in secrets)
-        return redacted(value, secrets) if held else value
+        return redacted(value, secrets)
     if isinstance(value, dict):
         return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
     if isinstance(value, list):

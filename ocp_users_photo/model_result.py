@@ -52,11 +52,16 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
         page = install_page(error.install_url)
         if page is not None:
             result["install_url"] = page
-    elif (
-        (page := install_page(install_url)) is not None
-        and isinstance(error, SlackApiError)
-        and error.error in REINSTALL_CODES
-    ):
+    elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page
         result["message"] = f"{error.message} The app's install page: {page}"
     return result
+
+
+def reinstall_page(error: UsersPhotoError, install_url: str | None) -> str | None:
+    """``install_url`` (when it is a web URI) if installing the app again mends ``error``:
+    Slack refused the token the source gave (``REINSTALL_CODES``); else None."""
+    page = install_page(install_url)
+    if page is None or not isinstance(error, SlackApiError) or error.error not in REINSTALL_CODES:
+        return None
+    return page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -78,19 +79,11 @@ async def test_a_callers_client_that_cannot_connect_says_nothing_was_sent(
 
 @pytest.mark.parametrize("stack", stack_params())
 async def test_the_photo_is_not_uploaded_again_once_slack_began_to_answer(stack: str) -> None:
-    async with loopback.serve(None) as server:
-        server.on("/api/users.setPhoto", loopback.drip(b'{"ok":', 0.3))
-        tool = UsersSetPhoto(
-            "xoxp-1-review",
-            base_url=server.base_url(),
-            environ=stack_environ(stack),
-            timeout=1,
-            retry_backoff=0.01,
-        )
-        async with tool:
-            with pytest.raises(TransportError):
-                await tool.call({"image": portrait()})
-        assert len(server.requests) == 1
+    dripping = loopback.drip(b'{"ok":', 0.3)
+    _, sent = await photo_call_against(
+        dripping, TransportError, environ=stack_environ(stack), timeout=1
+    )
+    assert sent == 1
 
 
 @pytest.mark.parametrize("stack", stack_params())
@@ -119,20 +112,6 @@ async def test_a_slow_slack_sets_the_photo_once_not_three_times(
 # --- Slack-side failures that may have set the photo say so --------------------------------
 
 
-async def test_a_5xx_after_retries_says_the_photo_may_have_been_set() -> None:
-    # Slack on internal_error: "some aspect of the operation" may have succeeded first.
-    async with loopback.serve(None) as server:
-        body = b'{"ok":false,"error":"internal_error"}'
-        server.on("/api/users.setPhoto", loopback.reply(500, body))
-        tool = UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
-        )
-        async with tool:
-            with pytest.raises(TransportError) as raised:
-                await tool.call({"image": portrait()})
-    assert "may have" in str(raised.value), str(raised.value)
-
-
 @pytest.mark.parametrize("code", ["internal_error", "fatal_error"])
 def test_slack_internal_errors_are_not_advised_as_nothing_happened(code: str) -> None:
     assert "may" in hint_for(code, "users.setPhoto"), hint_for(code, "users.setPhoto")
@@ -144,15 +123,10 @@ def test_slack_internal_errors_are_not_advised_as_nothing_happened(code: str) ->
 
 
 async def test_a_429_without_retry_after_does_not_quote_a_wait_slack_never_asked_for() -> None:
-    async with loopback.serve(None) as server:
-        server.on("/api/users.setPhoto", loopback.reply(429, b'{"ok":false,"error":"ratelimited"}'))
-        tool = UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
-        )
-        async with tool:
-            with pytest.raises(SlackApiError) as raised:
-                await tool.call({"image": portrait()})
-    assert "Slack asks for" not in str(raised.value), str(raised.value)
+    limited = loopback.reply(429, b'{"ok":false,"error":"ratelimited"}')
+    refused, _ = await photo_call_against(limited, SlackApiError)
+    assert "Slack asks for" not in str(refused), str(refused)
+    assert "Slack gave no usable Retry-After: wait about 60 s" in str(refused)
 
 
 # --- What is sent again after a dropped connection depends on the method -------------------
@@ -169,16 +143,9 @@ def hang_up() -> loopback.Answer:
 
 
 async def test_a_photo_change_whose_connection_dropped_before_any_answer_is_sent_again() -> None:
-    async with loopback.serve(None) as server:
-        server.on("/api/users.setPhoto", hang_up())
-        tool = UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
-        )
-        async with tool:
-            with pytest.raises(TransportError) as raised:
-                await tool.call({"image": portrait()})
-        assert len(server.requests) == 3
-    assert raised.value.reached is True
+    failed, sent = await photo_call_against(hang_up(), TransportError)
+    assert sent == 3
+    assert failed.reached is True
 
 
 async def test_a_refresh_grant_is_never_sent_twice() -> None:
@@ -193,18 +160,11 @@ async def test_a_refresh_grant_is_never_sent_twice() -> None:
 
 
 async def test_a_retry_after_of_zero_still_backs_off() -> None:
-    async with loopback.serve(None) as server:
-        limited = loopback.reply(429, b'{"ok":false,"error":"ratelimited"}', [("Retry-After", "0")])
-        server.on("/api/users.setPhoto", limited)
-        tool = UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.2
-        )
-        async with tool:
-            started = time.monotonic()
-            with pytest.raises(SlackApiError):
-                await tool.call({"image": portrait()})
-            elapsed = time.monotonic() - started
-        assert len(server.requests) == 3
+    limited = loopback.reply(429, b'{"ok":false,"error":"ratelimited"}', [("Retry-After", "0")])
+    started = time.monotonic()
+    _, sent = await photo_call_against(limited, SlackApiError, retry_backoff=0.2)
+    elapsed = time.monotonic() - started
+    assert sent == 3
     # Two backoffs, each at least half of 0.2 s and 0.4 s (jittered): not milliseconds.
     assert elapsed >= 0.3, elapsed
 
@@ -226,6 +186,7 @@ async def test_closing_the_tool_under_calls_ends_them_as_transport_errors(
         await asyncio.sleep(0.01)
     await tool.aclose()
     outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert any(isinstance(outcome, TransportError) for outcome in outcomes), outcomes
     for outcome in outcomes:
         assert isinstance(outcome, (TransportError, dict)), repr(outcome)
         if isinstance(outcome, TransportError):
@@ -237,17 +198,12 @@ async def test_closing_the_tool_under_calls_ends_them_as_transport_errors(
 async def test_a_front_servers_413_page_says_the_upload_was_too_large() -> None:
     """An HTML 413 from a front server: the body's size was refused before Slack's API saw
     it, so nothing changed (not "no Slack reply: check base_url")."""
-    async with loopback.serve(None) as server:
-        page = b"<html><body>413 Request Entity Too Large</body></html>"
-        server.on("/api/users.setPhoto", loopback.reply(413, page))
-        tool = UsersSetPhoto("xoxp-1-review", base_url=server.base_url(), environ={})
-        async with tool:
-            with pytest.raises(TransportError) as raised:
-                await tool.call({"image": portrait()})
-        assert len(server.requests) == 1
-    assert "too large (HTTP 413)" in str(raised.value)
-    assert "nothing changed" in str(raised.value)
-    assert raised.value.reached is False
+    page = b"<html><body>413 Request Entity Too Large</body></html>"
+    failed, sent = await photo_call_against(loopback.reply(413, page), TransportError)
+    assert sent == 1
+    assert "too large (HTTP 413)" in str(failed)
+    assert "nothing changed" in str(failed)
+    assert failed.reached is False
 
 
 # --- After an HTTP 5xx ---------------------------------------------------------------------
@@ -256,18 +212,12 @@ async def test_a_front_servers_413_page_says_the_upload_was_too_large() -> None:
 async def test_a_photo_change_answered_5xx_is_retried_and_said_to_maybe_have_happened() -> None:
     """A 5xx is a quick failure: a photo change is sent again (the second sending sets what
     the first may have set), and the final error says it may have taken effect."""
-    async with loopback.serve(None) as server:
-        failing = loopback.reply(500, b'{"ok":false,"error":"internal_error"}')
-        server.on("/api/users.setPhoto", failing)
-        tool = UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), environ={}, retry_backoff=0.01
-        )
-        async with tool:
-            with pytest.raises(TransportError) as raised:
-                await tool.call({"image": portrait()})
-        assert len(server.requests) == 3
-    assert raised.value.reached is True
-    assert may_have_taken_effect(raised.value)
+    failing = loopback.reply(500, b'{"ok":false,"error":"internal_error"}')
+    failed, sent = await photo_call_against(failing, TransportError)
+    assert sent == 3
+    assert failed.reached is True
+    assert may_have_taken_effect(failed)
+    assert "so it may have taken effect" in str(failed), str(failed)
 
 
 async def test_a_refresh_grant_answered_5xx_is_not_sent_again() -> None:
@@ -324,3 +274,21 @@ async def refused_refresh_grant(base_url: str) -> TransportError:
     finally:
         await slack.aclose()
     return raised.value
+
+
+E = TypeVar("E", bound=Exception)
+
+
+async def photo_call_against(
+    answer: loopback.Answer, refused: type[E], **options: Any
+) -> tuple[E, int]:
+    """The error a users.setPhoto call ends in against a loopback Slack giving ``answer``
+    every time, and how many requests it sent (retries 0.01 s apart unless ``options``
+    say otherwise)."""
+    options = {"environ": {}, "retry_backoff": 0.01, **options}
+    async with loopback.serve(None) as server:
+        server.on("/api/users.setPhoto", answer)
+        async with UsersSetPhoto("xoxp-1-review", base_url=server.base_url(), **options) as tool:
+            with pytest.raises(refused) as raised:
+                await tool.call({"image": portrait()})
+        return raised.value, len(server.requests)

@@ -18,10 +18,8 @@ from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import NothingToUndo, PhotoHistory
 from tests.conftest import CANARY_TOKEN
-from tests.undo_fixtures import exists, file_mode, history_tool, picture, rows, shown
+from tests.undo_fixtures import GREEN, RED, exists, file_mode, history_tool, picture, rows, shown
 
-RED = picture((200, 30, 30))
-GREEN = picture((30, 160, 60))
 BLUE_JPEG = picture((40, 60, 200), fmt="JPEG")
 
 

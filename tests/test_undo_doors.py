@@ -38,11 +38,9 @@ from tests.test_provider_checks import (
     check_gemini,
     openai_agents_sdk_changes,
 )
-from tests.undo_fixtures import exists, picture, rows, shown
+from tests.undo_fixtures import GREEN, RED, exists, rows, shown
 
 DATA = Path(__file__).parent / "data"
-RED = picture((200, 30, 30))
-GREEN = picture((30, 160, 60))
 BOTH = ["usersSetPhoto", "usersRestorePhoto"]
 
 

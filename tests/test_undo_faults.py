@@ -30,19 +30,18 @@ from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
 from ocp_users_photo.undo.turns import wait_for_lease
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.undo_fixtures import (
+    GREEN,
+    RED,
     damage_table,
     exists,
     history_tool,
     no_read_token,
-    picture,
     rows,
     shown,
     write_file,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-RED = picture((200, 30, 30))
-GREEN = picture((30, 160, 60))
 
 
 @pytest.fixture

@@ -18,10 +18,7 @@ from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.history_command import _history
 from ocp_users_photo.undo import HistoryUnavailable, UndoOvertaken
 from tests.conftest import CANARY_TOKEN, inject
-from tests.undo_fixtures import history_tool, picture, shown
-
-RED = picture((200, 30, 30))
-GREEN = picture((30, 160, 60))
+from tests.undo_fixtures import GREEN, RED, history_tool, picture, shown
 
 
 @pytest.fixture

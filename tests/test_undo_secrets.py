@@ -19,11 +19,9 @@ from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.slack.session import IdentityCache
 from tests.conftest import CANARY_TOKEN
-from tests.undo_fixtures import picture, stored_bytes
+from tests.undo_fixtures import GREEN, RED, stored_bytes
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
-RED = picture((200, 30, 30))
-GREEN = picture((30, 160, 60))
 
 
 async def test_no_token_in_the_history_listings_errors_or_logs(

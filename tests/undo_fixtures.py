@@ -118,3 +118,8 @@ def damage_table(path: Path, table: str) -> None:
 def stored_bytes(folder: Path, prefix: str) -> bytes:
     """Every file in ``folder`` whose name starts with ``prefix`` (a database and its WAL)."""
     return b"".join(path.read_bytes() for path in folder.iterdir() if path.name.startswith(prefix))
+
+
+# Two photos every undo test sets, told apart by their colour.
+RED = picture((200, 30, 30))
+GREEN = picture((30, 160, 60))

@@ -50,11 +50,10 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ocp_users_photo.errors import SlackApiError, UsersPhotoError, may_have_taken_effect
-from ocp_users_photo.hints import REINSTALL_CODES
+from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
-from ocp_users_photo.tokens import install_page_of
+from ocp_users_photo.model_result import reinstall_page
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import NothingToUndo
 
@@ -202,10 +201,8 @@ class PhotoApp:
         if may_have_taken_effect(error):
             return f"Your photo may have changed: look at your profile before asking again. {error}"
         answer = f"Your photo was not changed: {error}"
-        page = install_page_of(self.source)
-        if page is not None and isinstance(error, SlackApiError) and error.error in REINSTALL_CODES:
-            answer += f" Install the app again: {page}"
-        return answer
+        page = reinstall_page(error, self.source.install_url)
+        return answer if page is None else f"{answer} Install the app again: {page}"
 
     async def aclose(self) -> None:
         await self.tool.aclose()

@@ -200,9 +200,13 @@ _HALF_CUT: Final = [0] * 128 + [255] * 128
 def _alpha_cut(frame: Image.Image) -> Image.Image:
     """``frame`` with each pixel wholly transparent or wholly opaque, cut at half: GIF has
     nothing between, and Pillow's writer made every pixel not wholly transparent opaque
-    (a 38%-opaque background came out solid)."""
+    (a 38%-opaque background came out solid). A frame cut already is returned as it is:
+    _save makes each frame writable again."""
+    alpha = frame.getchannel("A")
+    if not any(alpha.histogram()[1:255]):
+        return frame
     cut = frame.copy()
-    cut.putalpha(frame.getchannel("A").point(_HALF_CUT))
+    cut.putalpha(alpha.point(_HALF_CUT))
     return cut
 
 

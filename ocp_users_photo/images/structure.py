@@ -21,9 +21,6 @@ from collections.abc import Iterator
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
-
-# Defined with the TIFF walk; named here too, where it was defined before tiff_structure.py.
-from ocp_users_photo.images.tiff_structure import MAX_TIFF_PIECES as MAX_TIFF_PIECES
 from ocp_users_photo.images.tiff_structure import tiff_problem
 
 # More than any editor or camera writes (a camera JPEG has ~20 segments before its

@@ -114,10 +114,6 @@ class _Failure:
     reached: bool  # the request may have reached Slack (so its effect may have happened)
 
 
-# An attempt cut short because the client was closed under it (``_closed_under_way``).
-_CLOSED: Final = _Failure("the client was closed", retryable=False, reached=False)
-
-
 @dataclass
 class _Progress:
     """How far one attempt got: its body went out (the form's own flag), an answer began."""
@@ -271,6 +267,7 @@ class SlackClient:
             # description leaves this block, and TransportError is raised outside it so the
             # httpx error is not reachable as its __context__.
             failure: _Failure | None = None
+            closed_under_it = False
             progress = _Progress(encode_form(fields, files))
             if stack is not None and stack.is_closed:
                 # aclose() came while the call was under way: its stack takes no more requests.
@@ -291,10 +288,10 @@ class SlackClient:
                     # aiohttp's own RuntimeError("Session is closed"), or whatever a stack
                     # closed under a request raises: the call ends as a transport failure
                     # (raised below, so that error is not reachable as its __context__).
-                    failure = _CLOSED
+                    closed_under_it = True
                 else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
-            if failure is _CLOSED:
+            if closed_under_it:
                 raise _closed_under_way(method, reached or progress.body_started)
             if failure is not None:
                 reached = reached or failure.reached
