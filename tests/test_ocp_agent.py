@@ -229,6 +229,28 @@ async def test_agents_sharing_a_tool_leave_it_open_for_each_others_calls(
         assert not own.photo_tool._slack._owned
 
 
+def test_the_librarys_own_arguments_reach_the_library(
+    ocp_agent_library: Any, home: Path
+) -> None:
+    """The agent's context and cache come from ocp-agent's own arguments, in its order."""
+    from ocp_users_photo import OCPAgent
+
+    agent = OCPAgent(
+        "slack_assistant", "alice", "acme", "set photos", None, False, token=TOOL_TOKEN, environ={}
+    )
+    context = agent.context
+    assert (context.agent_type, context.user, context.workspace, context.current_goal) == (
+        "slack_assistant",
+        "alice",
+        "acme",
+        "set photos",
+    )
+    assert agent.storage is None
+    cached = OCPAgent(user="bob", agent_goal="g", token=TOOL_TOKEN, environ={})
+    assert (cached.context.user, cached.context.current_goal) == ("bob", "g")
+    assert cached.storage is not None
+
+
 def test_without_ocp_agent_the_import_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -65,14 +65,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         tool: UsersSetPhoto | ActingTool | None = None,
         **tool_options: Any,
     ) -> None:
-        super().__init__(
-            agent_type=agent_type,
-            user=user,
-            workspace=workspace,
-            agent_goal=agent_goal,
-            registry_url=registry_url,
-            enable_cache=enable_cache,
-        )
+        super().__init__(agent_type, user, workspace, agent_goal, registry_url, enable_cache)
         if tool is not None and tool_options:
             raise TypeError("give either tool= or options for a new UsersSetPhoto, not both")
         # Closed with the agent only when the agent made it: a tool passed in may serve other
