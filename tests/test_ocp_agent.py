@@ -229,9 +229,7 @@ async def test_agents_sharing_a_tool_leave_it_open_for_each_others_calls(
         assert not own.photo_tool._slack._owned
 
 
-def test_the_librarys_own_arguments_reach_the_library(
-    ocp_agent_library: Any, home: Path
-) -> None:
+def test_the_librarys_own_arguments_reach_the_library(ocp_agent_library: Any, home: Path) -> None:
     """The agent's context and cache come from ocp-agent's own arguments, in its order."""
     from ocp_users_photo import OCPAgent
 
