@@ -118,6 +118,21 @@ async def test_a_wide_grey_tiff_keeps_its_greys(checker: UsersSetPhoto, mode: st
     assert abs(grey - 78) < 8, f"{picture.mode} pixel {value}: 20000/65535 should stay ~31% grey"
 
 
+async def test_a_float_grey_tiff_keeps_its_greys(checker: UsersSetPhoto) -> None:
+    """Float samples run 0.0 (black) to 1.0 (white): convert('RGB') rounded all to black."""
+    ramp = Image.linear_gradient("L").resize((600, 600)).convert("F").point(lambda v: v / 255)
+    _, messages, sent = await outcome(checker, encoded(ramp, "TIFF"))
+    assert messages is None
+    picture = Image.open(io.BytesIO(sent)).convert("I")
+    top, middle, bottom = (picture.getpixel((300, y)) for y in (0, 300, 599))
+    assert isinstance(top, int)
+    assert isinstance(middle, int)
+    assert isinstance(bottom, int)
+    assert top < 700, f"the top row {top} should stay black (16-bit values)"
+    assert bottom > 64800, f"the bottom row {bottom} should stay white"
+    assert abs(middle - 32768) < 700, f"the middle row {middle} should stay ~50% grey"
+
+
 # --- Animation: every frame as it was shown.
 
 

@@ -2,7 +2,9 @@
 
 Pillow decodes many modes; resizing and the three writers take a few. Grey of more
 than 8 bits keeps its range: kept 16-bit where PNG writes it, scaled (never clipped:
-Pillow's own conversion turns everything over 255 white) where 8 bits are written. A
+Pillow's own conversion turns everything over 255 white) where 8 bits are written.
+Floating-point grey (a TIFF's float samples) is read as 0.0 black to 1.0 white, as the
+programs that write it mean it (Pillow's own conversion rounds 0.0-1.0 to black). A
 colour profile goes out only when it describes the pixels written: a CMYK profile on
 RGB pixels makes a colour-managed viewer misread every colour.
 """
@@ -30,6 +32,8 @@ _PROFILE_SPACE: Final = {
 def resampleable(picture: Image.Image) -> Image.Image:
     """A mode that resizes smoothly and that PNG, JPEG and GIF can all write (or I;16)."""
     keyed = "transparency" in picture.info  # a colour key: made an alpha channel
+    if picture.mode == "F":
+        return float_grey(picture)
     if picture.mode in WIDE_GREY and not keyed:
         # Values past 16 bits (a 32-bit 'I') are clipped to 65535, 16-bit ones kept.
         return picture if picture.mode == "I;16" else picture.convert("I").convert("I;16")
@@ -42,6 +46,11 @@ def resampleable(picture: Image.Image) -> Image.Image:
     if "A" in picture.getbands() or keyed:
         return picture.convert("LA" if picture.mode in ("1", "L") else "RGBA")
     return picture.convert("RGB")
+
+
+def float_grey(picture: Image.Image) -> Image.Image:
+    """Float grey, 0.0 to 1.0, as 16-bit grey; values outside that range are clipped."""
+    return picture.point(lambda value: value * 65535).convert("I").convert("I;16")
 
 
 def eight_bit_grey(picture: Image.Image) -> Image.Image:
