@@ -148,7 +148,9 @@ class SlackApiError(UsersPhotoError):
         self.needed: str | None = _optional_text(reply.get("needed"))
         self.provided: str | None = _optional_text(reply.get("provided"))
         self.warnings: list[str] = _warnings_of(reply)
-        super().__init__(f"Slack refused {method}: {error}. {hint}")
+        self.slack_messages: list[str] = slack_messages_of(reply)
+        said = f" (Slack: {'; '.join(self.slack_messages)})" if self.slack_messages else ""
+        super().__init__(f"Slack refused {method}: {error}{said}. {hint}")
 
     @property
     def code(self) -> str:  # type: ignore[override]
@@ -280,14 +282,24 @@ def _warnings_of(reply: Mapping[str, Any]) -> list[str]:
     warning = reply.get("warning")
     if isinstance(warning, str):
         found.extend(shown(part, MAX_FIELD_CHARS) for part in warning[:4096].split(",") if part)
+    return _metadata_texts(reply, "warnings", found)
+
+
+def slack_messages_of(reply: Mapping[str, Any]) -> list[str]:
+    """Slack's own explanation of a refusal (``response_metadata.messages``, such as
+    "[ERROR] missing required field: image"), bounded and printable, at most MAX_WARNINGS."""
+    return _metadata_texts(reply, "messages", [])
+
+
+def _metadata_texts(reply: Mapping[str, Any], key: str, found: list[str]) -> list[str]:
+    """``found`` and then the distinct texts listed under ``response_metadata[key]``."""
     metadata = reply.get("response_metadata")
-    if isinstance(metadata, Mapping):
-        listed = metadata.get("warnings")
-        if isinstance(listed, list):
-            for item in listed[:MAX_WARNINGS]:
-                text = shown(item, MAX_FIELD_CHARS) if isinstance(item, str) else None
-                if text is not None and text not in found:
-                    found.append(text)
+    listed = metadata.get(key) if isinstance(metadata, Mapping) else None
+    if isinstance(listed, list):
+        for item in listed[:MAX_WARNINGS]:
+            text = shown(item, MAX_FIELD_CHARS) if isinstance(item, str) else None
+            if text and text not in found:
+                found.append(text)
     return found[:MAX_WARNINGS]
 
 

@@ -21,7 +21,8 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         # authentication and authorisation
         "not_authed": "No token reached Slack: set SLACK_USER_TOKEN or pass token=.",
         "invalid_auth": "The token is not valid: check SLACK_USER_TOKEN holds a current user "
-        "token (xoxp-...); in an app each person installs, that person installs the app again.",
+        "token (xoxp-...); in an app each person installs, that person installs the app again. "
+        "If the token is current, the app may allow calls from listed IP addresses only.",
         "account_inactive": "The token's user or workspace is deactivated: use a token of an "
         "active user.",
         "token_revoked": "The token was revoked: create a new user token (xoxp-...) and set it; "
@@ -36,8 +37,15 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "token scopes and reinstall it.",
         "not_allowed_token_type": "This token type cannot set a photo: use a user token "
         "(xoxp-...), not a bot (xoxb-) or app-level (xapp-) token.",
-        "team_added_to_org": "The workspace joined an Enterprise Grid org: reinstall the app to "
-        "get a new token.",
+        "team_added_to_org": "The workspace is being moved into an Enterprise Grid org and "
+        "Slack is unavailable to it now and then until that is done: try again later.",
+        "team_access_not_granted": "The token was not granted access to this workspace (an "
+        "install on an Enterprise Grid org): an org admin adds the app to the workspace, or use "
+        "a token installed on it.",
+        "enterprise_is_restricted": "This method cannot be called with an Enterprise Grid org's "
+        "token: use a token installed on the person's workspace.",
+        "two_factor_setup_required": "The workspace requires two-factor authentication, which "
+        "the token's user has not set up: they set it up in Slack, then try again.",
         "access_denied": "Slack denied access to the resource: check the token's user and "
         "workspace.",
         "accesslimited": "Slack limited access to this method here: try again later or from "
@@ -46,6 +54,10 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "an admin.",
         "upgrade_required": "The workspace's plan or the app's token needs an upgrade for this "
         "method.",
+        "method_deprecated": "Slack has retired this method here: check base_url is Slack's "
+        "Web API (https://slack.com/api) and upgrade ocp-users-photo.",
+        "deprecated_endpoint": "Slack has retired this endpoint: check base_url is Slack's Web "
+        "API (https://slack.com/api) and upgrade ocp-users-photo.",
         # malformed requests: these mean this package or the caller sent something Slack rejects
         "invalid_arg_name": "Slack rejected an argument name: send only image, crop_x, crop_y "
         "and crop_w.",
@@ -72,9 +84,7 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
 
 # Slack's refusals of a token that the person mends by installing the app again: a host
 # whose token source has an install page gives it with them (model_result.error_result).
-REINSTALL_CODES: frozenset[str] = frozenset(
-    {"invalid_auth", "token_revoked", "missing_scope", "team_added_to_org"}
-)
+REINSTALL_CODES: frozenset[str] = frozenset({"invalid_auth", "token_revoked", "missing_scope"})
 
 UNKNOWN_CODE_HINT = "Slack gave no more detail: see https://api.slack.com/methods/users.setPhoto."
 
@@ -102,10 +112,13 @@ _SET_PHOTO_ONLY = frozenset(
 )
 
 
-def hint_for(code: str, method: str = "users.setPhoto") -> str:
+def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = False) -> str:
     """The advice for a Slack error code from ``method``; unknown codes still get a pointer
-    to the method's docs. A scope named is the one that method needs."""
+    to the method's docs. A scope named is the one that method needs. ``explained``: Slack
+    gave its own explanation (``response_metadata.messages``), so it did give more detail."""
     docs = f"https://api.slack.com/methods/{method}"
+    if explained and code not in HINTS:
+        return f"See {docs} for what the code means."
     if code == "missing_scope":
         scope = SCOPE_BY_METHOD.get(method)
         if scope is None:

@@ -5,8 +5,9 @@
      "install_url": <where the person installs the app (again), when the host's token
                      source has none for them, or Slack refused the one it gave>}
 
-Slack's ``needed``/``provided`` (missing_scope) and its warnings are carried over
-when present. The token is never part of it: no error message holds it.
+Slack's ``needed``/``provided`` (missing_scope), its warnings and its own explanation
+(``response_metadata.messages``, as ``slack_messages``) are carried over when present.
+The token is never part of it: no error message holds it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
             result["provided"] = error.provided
         if error.warnings:
             result["warnings"] = list(error.warnings)
+        if error.slack_messages:
+            result["slack_messages"] = list(error.slack_messages)
     if isinstance(error, RateLimited):
         result["retry_after"] = error.retry_after
     # Only a page that is a URI, as the output schema promises (tokens.install_page).

@@ -173,6 +173,11 @@ def error_result_schema() -> dict[str, Any]:
             "needed": {"type": "string", "description": "The scope Slack says is missing."},
             "provided": {"type": "string", "description": "The scopes the token has."},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "slack_messages": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Slack's own explanation of the refusal, when it gave one.",
+            },
             "install_url": {
                 "type": "string",
                 "format": "uri",

@@ -264,16 +264,23 @@ class UsersSetPhoto(AsyncClosing):
         """auth.test with the token this tool would use now: whose it is, its scopes.
 
         For the acting person when one is bound. A bot token is reported, not refused,
-        so the answer can say what to use instead. Asked afresh each time, unlike
-        ``SlackSession.whoami``'s remembered answer: a scope added since shows at once.
+        so the answer can say what to use instead; an app-level or refresh token, which
+        acts for no person, is refused here with what to use (TokenNotUsable). Asked
+        afresh each time, unlike ``SlackSession.whoami``'s remembered answer: a scope
+        added since shows at once.
         """
         from ocp_users_photo.whoami import identity_from
 
         person = acting_person()
+        not_called = "auth.test was not called"
         try:
             token = await self.token_source.token_for(person)
         except InvalidArguments as refused:
-            raise TokenNotUsable(refused.problems, refused="auth.test was not called") from None
+            raise TokenNotUsable(refused.problems, refused=not_called) from None
+        if token.kind in ("app", "refresh"):
+            problem = user_token_problem(token, origin=_origin_of(self.token_source))
+            if problem is not None:
+                raise TokenNotUsable([problem], refused=not_called)
         reply = await self._slack.call("auth.test", token=token, renew=self._renewer(person))
         return identity_from(reply.body, reply.headers, token.kind)
 
@@ -611,7 +618,7 @@ class UsersSetPhoto(AsyncClosing):
             origin = token_override.origin
         else:
             source = self.token_source
-            origin = getattr(source, "origin", source.description)
+            origin = _origin_of(source)
         try:
             token = await source.token_for(person)
         except InvalidArguments as refused:
@@ -705,3 +712,8 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
     if value < 0 or (value == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "more than 0"
         raise ValueError(f"{name} must be {bound} seconds, got {value!r}")
+
+
+def _origin_of(source: TokenSource) -> str:
+    """Where a source's token comes from, for messages (``$SLACK_USER_TOKEN``, ``token=``)."""
+    return str(getattr(source, "origin", source.description))

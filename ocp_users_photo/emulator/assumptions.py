@@ -20,7 +20,12 @@ ASSUMPTIONS: tuple[str, ...] = (
     "is ignored, since Slack requires the header for JSON posts.",
     "A body that is not valid multipart/urlencoded answers `invalid_form_data`; invalid JSON "
     "`invalid_json`; JSON that is not an object `json_not_object`; a content type Slack does not "
-    "list (form, multipart, JSON, text/plain) `invalid_post_type` (all HTTP 200, Slack's codes).",
+    "list (form, multipart, JSON, text/plain) `invalid_post_type`, a body with no Content-Type "
+    "`missing_post_type`, a charset other than utf-8 and iso-8859-1 `invalid_charset` (all "
+    "HTTP 200, Slack's codes).",
+    "An argument named PHP-style (`crop_x[7]`) answers `invalid_array_arg`; one with characters "
+    "other than letters, digits and `_`, or over 100 characters, `invalid_arg_name` (Slack "
+    "says 'very long' without a number).",
     "GET is accepted like POST for all three methods, as Slack's Web API does; a GET to "
     "users.setPhoto simply has no image and answers `bad_image`.",
     # Images.
@@ -53,7 +58,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "the write methods), missing_scope.",
     "A person is their user id: photos and profiles are kept by user id, never by token, so a "
     "refreshed or reinstalled token reaches the same person and photo.",
-    "The rate limit counts calls per token and method over a sliding 60-second window, for "
+    "The rate limit counts calls per app and method over a sliding 60-second window (Slack "
+    "counts per method, workspace and app, so every person of an app shares it; tokens not "
+    "issued by an emulator install count as one app), for "
     "users.setPhoto and users.deletePhoto (both Tier 2); users.profile.get is not limited. "
     "Refused calls do not count, so Retry-After (whole seconds, rounded up) is exact. The 429 "
     "also carries `x-slack-failure: ratelimited`.",
@@ -127,5 +134,7 @@ ASSUMPTIONS: tuple[str, ...] = (
     "own root), team (team_name), user (the display name, else the lower-cased id), team_id and "
     "user_id; bot_id for bot tokens, enterprise_id and is_enterprise_install when an "
     "enterprise is configured, and expires_in (seconds left) for an expiring token. Its "
-    "`x-oauth-scopes` header lists the token's scopes; the photo methods do not send it.",
+    "`x-oauth-scopes` header lists the token's scopes, as on every ok reply of the photo "
+    "methods. An app-level token (`xapp-`) is `invalid_auth` here: the package never sends "
+    "one (it says what the token is instead), and Slack documents no auth.test answer for it.",
 )

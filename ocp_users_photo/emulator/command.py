@@ -56,7 +56,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         limit,
         "--rate-limit",
         TIER_2_CALLS_PER_MINUTE,
-        "users.setPhoto/users.deletePhoto calls per minute per token (default 20, Tier 2)",
+        "users.setPhoto/users.deletePhoto calls per minute per app (default 20, Tier 2)",
     )
     limit.add_argument("--no-rate-limit", action="store_true", help="switch the rate limit off")
     _count_option(

@@ -64,7 +64,9 @@ class TokenGrant:
     """One token the emulator knows: whose it is, which scopes it carries, until when.
 
     `expires_at` is in seconds since the epoch on the emulator's clock (None: never);
-    `bot_id` is the B... id auth.test shows for a bot token (derived when None).
+    `bot_id` is the B... id auth.test shows for a bot token (derived when None);
+    `app_id` the app whose install issued it (None: a token configured or accepted as
+    it came, all of one app), which the rate limit counts by.
     """
 
     token: str = field(repr=False)  # the emulator's, but a repr is no place for a token
@@ -72,6 +74,7 @@ class TokenGrant:
     scopes: tuple[str, ...] = DEFAULT_USER_SCOPES
     expires_at: float | None = None
     bot_id: str | None = None
+    app_id: str | None = None
 
     @property
     def is_bot(self) -> bool:
@@ -149,7 +152,7 @@ class EmulatorConfig:
     # The /_emulator/requests listing redacts credentials unless this is on (the
     # in-process RequestLog always keeps them).
     reveal_secrets_in_control_api: bool = False
-    # Calls per minute per token and method (users.setPhoto, users.deletePhoto);
+    # Calls per minute per app and method (users.setPhoto, users.deletePhoto);
     # None switches rate limiting off.
     rate_limit_per_minute: int | None = TIER_2_CALLS_PER_MINUTE
     # Over this many pixels on either side an image is answered with too_large.

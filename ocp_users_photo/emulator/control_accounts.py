@@ -53,7 +53,7 @@ class AccountControls:
                 "PUT",
                 root + "/rate_limit",
                 self.set_rate_limit,
-                'users.setPhoto/deletePhoto calls a minute per token: {"calls_per_minute": n|null}',
+                'users.setPhoto/deletePhoto calls a minute per app: {"calls_per_minute": n|null}',
             ),
             Endpoint("GET", root + "/clock", self.show_clock, "the emulator's time and offset"),
             Endpoint(

@@ -43,7 +43,4 @@ class IdentityMethods:
         expires_in = self._state.tokens.expires_in(grant)
         if expires_in is not None:
             reply["expires_in"] = expires_in
-        response = slack_ok(reply)
-        # Slack names the token's scopes in this header on every Web API reply.
-        response.headers["x-oauth-scopes"] = ",".join(grant.scopes)
-        return response
+        return slack_ok(reply, scopes=grant.scopes)

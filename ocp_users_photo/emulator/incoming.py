@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import parse_qsl
 
@@ -20,6 +21,13 @@ BodyKind = Literal["none", "form", "json", "other"]
 # Content types Slack lists as valid for a POST (anything else: invalid_post_type).
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _ACCEPTED_TYPES = (*_FORM_TYPES, "application/json", "text/plain")
+# The charsets Slack names as valid (anything else: invalid_charset).
+_CHARSETS = ("utf-8", "iso-8859-1")
+# Argument names Slack takes: letters, digits and _, not very long (its docs give no
+# number; 100 is the emulator's); a PHP-style array name is a code of its own.
+_MAX_ARGUMENT_NAME = 100
+_ARGUMENT_NAME = re.compile(rf"[A-Za-z0-9_]{{1,{_MAX_ARGUMENT_NAME}}}")
+_ARRAY_NAME = re.compile(r"[^\[\]]+(\[[^\[\]]*\])+")
 
 
 @dataclass(frozen=True)
@@ -99,20 +107,55 @@ def replaying_receive(body: bytes, receive: Receive) -> Receive:
 
 
 async def parse_incoming(scope: Scope, body: bytes) -> Incoming:
-    """Arguments from the query string and from the body, by its content type."""
+    """Arguments from the query string and from the body, by its content type, then their
+    names checked as Slack checks them."""
+    incoming = await _parse_arguments(scope, body)
+    if incoming.body_error is not None:
+        return incoming
+    return replace(incoming, body_error=_argument_name_error(incoming))
+
+
+async def _parse_arguments(scope: Scope, body: bytes) -> Incoming:
     query = tuple(
         parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     )
     request = Request(scope, replaying_receive(body, _no_more_messages))
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = request.headers.get("content-type")
+    media_type, _, parameters = (content_type or "").partition(";")
+    media_type = media_type.strip().lower()
     if not body and media_type not in _FORM_TYPES:
         return Incoming(query, (), (), "none", None)
+    if content_type is None:
+        return Incoming(query, (), (), "other", "missing_post_type")
+    if _charset(parameters) not in (None, *_CHARSETS):
+        return Incoming(query, (), (), "other", "invalid_charset")
     if media_type in _FORM_TYPES:
         return await _parse_form(request, query)
     if media_type == "application/json":
         return _parse_json(body, query)
     error = None if media_type in _ACCEPTED_TYPES else "invalid_post_type"
     return Incoming(query, (), (), "other", error)
+
+
+def _charset(parameters: str) -> str | None:
+    """The content type's charset parameter, lower-cased and unquoted; None without one."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _argument_name_error(incoming: Incoming) -> str | None:
+    """invalid_array_arg for a PHP-style name (``crop_x[7]``), invalid_arg_name for one with
+    characters other than letters, digits and ``_``, or longer than _MAX_ARGUMENT_NAME."""
+    names = [name for name, _ in (*incoming.query, *incoming.body_fields)]
+    names += [part.field_name for part in incoming.files]
+    if any(_ARRAY_NAME.fullmatch(name) for name in names):
+        return "invalid_array_arg"
+    if not all(_ARGUMENT_NAME.fullmatch(name) for name in names):
+        return "invalid_arg_name"
+    return None
 
 
 async def _parse_form(request: Request, query: tuple[tuple[str, str], ...]) -> Incoming:

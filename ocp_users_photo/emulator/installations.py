@@ -257,7 +257,12 @@ class OAuthGrants:
             refresh_token = expires_in = None
         bot_id = bot_id_for_user(user_id) if subject == "bot" else None
         self._tokens.grant(
-            access_token, user_id=user_id, scopes=scopes, expires_in=expires_in, bot_id=bot_id
+            access_token,
+            user_id=user_id,
+            scopes=scopes,
+            expires_in=expires_in,
+            bot_id=bot_id,
+            app_id=app.app_id,
         )
         with self._lock:
             issued = self._issued.setdefault(key, [])

@@ -67,13 +67,14 @@ class ApiMethods:
             images = _unprocessed(part.data, part.content_type)
         photo = Photo(avatar_hash(part.data, crop), images, is_custom=True)
         self._state.directory.set_photo(grant.user_id, photo)
-        return slack_ok({"profile": photo_fields(public_root(request), grant.user_id, photo)})
+        profile = photo_fields(public_root(request), grant.user_id, photo)
+        return slack_ok({"profile": profile}, scopes=grant.scopes)
 
     async def delete_photo(self, request: Request) -> Response:
         incoming = incoming_of(request)
         grant = self._writer(request, incoming, "users.deletePhoto")
         self._state.directory.delete_photo(grant.user_id)
-        return slack_ok()
+        return slack_ok(scopes=grant.scopes)
 
     async def profile_get(self, request: Request) -> Response:
         incoming = incoming_of(request)
@@ -87,7 +88,7 @@ class ApiMethods:
         else:
             person = self._state.directory.ensure(grant.user_id)
         profile = profile_json(public_root(request), person, self._state.config.team_id)
-        return slack_ok({"profile": profile})
+        return slack_ok({"profile": profile}, scopes=grant.scopes)
 
     async def unknown_method(self, request: Request) -> Response:
         raise SlackFailure("unknown_method", status_code=404)
@@ -99,7 +100,9 @@ class ApiMethods:
             self._state.tokens, token, needed_scope=WRITE_SCOPE, bots_allowed=False
         )
         self._state.directory.ensure(grant.user_id)
-        retry_after = self._state.rate_limiter.admit((grant.token, method))
+        # Slack counts per method, workspace and app (its rate-limit guide), not per token:
+        # every person of an app shares the budget. One workspace per emulator.
+        retry_after = self._state.rate_limiter.admit((grant.app_id, method))
         if retry_after is not None:
             raise SlackFailure(
                 "ratelimited", status_code=429, headers={"retry-after": str(retry_after)}

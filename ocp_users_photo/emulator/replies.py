@@ -36,8 +36,13 @@ def json_response(
     return Response(body, status_code=status_code, headers=headers, media_type=JSON_MEDIA_TYPE)
 
 
-def slack_ok(payload: Mapping[str, Any] | None = None) -> Response:
-    return json_response({"ok": True, **(payload or {})})
+def slack_ok(
+    payload: Mapping[str, Any] | None = None, *, scopes: tuple[str, ...] | None = None
+) -> Response:
+    """``{"ok": true, **payload}``; ``scopes``, the token's, named in ``x-oauth-scopes`` as
+    Slack does on every Web API reply to a token."""
+    headers = None if scopes is None else {"x-oauth-scopes": ",".join(scopes)}
+    return json_response({"ok": True, **(payload or {})}, headers=headers)
 
 
 def slack_error(failure: SlackFailure) -> Response:

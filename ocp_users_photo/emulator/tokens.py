@@ -59,6 +59,7 @@ class TokenRegistry:
         scopes: str | Iterable[str] | None = None,
         expires_in: float | None = None,
         bot_id: str | None = None,
+        app_id: str | None = None,
     ) -> TokenGrant:
         """Make the token valid (again): un-revokes it and replaces any earlier grant.
 
@@ -77,6 +78,7 @@ class TokenRegistry:
             scopes=resolved_scopes,
             expires_at=expires_at,
             bot_id=bot_id,
+            app_id=app_id,
         )
         with self._lock:
             self._grants[token] = grant

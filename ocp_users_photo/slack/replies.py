@@ -26,6 +26,7 @@ from ocp_users_photo.errors import (
     ReplySchemaError,
     SlackApiError,
     TransportError,
+    slack_messages_of,
 )
 from ocp_users_photo.hints import hint_for
 from ocp_users_photo.safe_text import shown
@@ -110,7 +111,7 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
             raise _rate_limited(reply, body, method)
         raise SlackApiError(
             code,
-            hint=hint_for(code, method),
+            hint=hint_for(code, method, explained=bool(slack_messages_of(body))),
             reply=body,
             status_code=status,
             method=method,
