@@ -128,8 +128,8 @@ def parse_arguments(
             Problem(
                 IMAGE_PATH,
                 "image is required: give a path to a PNG, JPEG or GIF file, a data:image/...;"
-                "base64, URI, or the file's base64 text (to remove a photo, use "
-                "users.deletePhoto instead)",
+                "base64, URI, or the file's base64 text (this tool only sets photos: a "
+                "photo is removed in Slack's own profile settings)",
             )
         )
 

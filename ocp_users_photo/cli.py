@@ -156,6 +156,11 @@ def next_step_for(error: UsersPhotoError) -> str | None:
                 "(or --base-url); it ends in /api, as in https://slack.com/api"
             )
         return "Slack answered, but not with a usable reply: try again in a few minutes"
+    if isinstance(error, HistoryUnavailable):
+        return (
+            "give another file with --history PATH; for set, --no-keep-previous changes the "
+            "photo without keeping the one shown (that change cannot be undone)"
+        )
     return None
 
 
@@ -209,10 +214,15 @@ def _print(text: str) -> int:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
     except BrokenPipeError:
-        # Python's advice: point stdout at devnull so the exit flush cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_to_devnull()
         return ExitCode.INTERNAL
     return ExitCode.OK
+
+
+def _stdout_to_devnull() -> None:
+    """Python's advice for a closed stdout: point it at devnull, so that the flush at exit
+    cannot fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen: bool) -> None:
@@ -245,7 +255,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
-    args = build_parser(command).parse_args(arguments)
+    parser = build_parser(command)
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:
+        # argparse hands a subcommand's unknown options to the top parser, whose usage
+        # would not show them: point at the subcommand's own help.
+        parser.error(
+            f"unrecognized arguments: {' '.join(unknown)} "
+            f"(see: ocp-users-photo {args.command} --help)"
+        )
     handler: Callable[[argparse.Namespace], int] = args.handler
     quiet_decompression_bomb_warning()
     try:
@@ -260,6 +278,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if advice:
             print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
         return exit_code_for(error)
+    except BrokenPipeError:
+        # The reader went away (``| head``, ``| true``) after the command may have done its
+        # work (a photo set, an undo made): 1, never 2's "nothing was sent".
+        _stdout_to_devnull()
+        print(
+            "ocp-users-photo: stdout was closed before all output was written; what the "
+            "command did stands",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL
     except (ValueError, OSError) as error:
         print(f"ocp-users-photo: {_for_terminal(str(error))}", file=sys.stderr)
         return ExitCode.INVALID

@@ -47,7 +47,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Absolute: the folder is the tool's image root, and a path relative to it is taken from it.
     out_dir: Path = (args.out or Path(tempfile.mkdtemp(prefix="ocp-users-photo-demo-"))).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        why = "it or a folder above it is a file" if out_dir.exists() else error.strerror
+        raise ValueError(
+            f"--out {out_dir} cannot be used as a folder ({why or type(error).__name__}): give "
+            "a folder that exists or can be made, or leave --out out for a new temporary one"
+        ) from None
     try:
         return asyncio.run(demo(out_dir, serve=args.serve, out=sys.stdout))
     except KeyboardInterrupt:

@@ -219,7 +219,7 @@ def _describe(upload: PreparedUpload) -> str:
     if image.crop_box is not None:
         text += f", crop {image.crop_box}"
     if image.changes:
-        text += f" ({'; '.join(image.changes)})"
+        text += f": {'; '.join(image.changes)}"
     return text
 
 

@@ -109,7 +109,9 @@ def test_the_image_is_required_and_null_is_not_an_image() -> None:
     for arguments in ({}, {"image": None}):
         _, problems = parse(arguments)
         assert paths(problems) == ["$.image"]
-        assert "users.deletePhoto" in problems[0].message
+        # No door offers users.deletePhoto: the message names where a photo is removed.
+        assert "users.deletePhoto" not in problems[0].message
+        assert "removed in Slack's own profile settings" in problems[0].message
 
 
 def test_arguments_must_be_a_mapping() -> None:

@@ -134,10 +134,12 @@ def translated_failures(path: Path) -> Iterator[None]:
     except sqlite3.DatabaseError as error:
         raise _damaged(path, _reason(error)) from None
     except OSError as error:
+        reason = error.strerror or type(error).__name__
+        if isinstance(error, (FileExistsError, NotADirectoryError)):
+            reason = "a part of the path is a file, not a folder"
         raise HistoryUnavailable(
-            f"the photo history {path} cannot be created or written "
-            f"({error.strerror or type(error).__name__}): give a writable path "
-            "(photo_history=..., --history PATH or $OCP_USERS_PHOTO_HISTORY)"
+            f"the photo history {path} cannot be created or written ({reason}): give a "
+            "writable path (photo_history=..., --history PATH or $OCP_USERS_PHOTO_HISTORY)"
         ) from None
 
 

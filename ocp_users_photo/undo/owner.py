@@ -15,25 +15,45 @@ anything else is asked.
 
 from __future__ import annotations
 
+from ocp_users_photo.errors import TOKEN_PATH, Problem, TokenNotUsable
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.undo.shown_photo import READ_SCOPE_FIX
-from ocp_users_photo.whoami import READ_SCOPE
+from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE
 
 __all__ = ["READ_SCOPE", "history_owner"]
 
 
 async def history_owner(
-    person: ActingPerson | None, session: SlackSession, *, needs_read_scope: bool = True
+    person: ActingPerson | None,
+    session: SlackSession,
+    *,
+    needs_read_scope: bool = True,
+    for_change: bool = True,
 ) -> HistoryOwner:
     """The owner of the history for this call; KeepingImpossible when it cannot be told.
 
     ``needs_read_scope``: refuse at once a token whose listed scopes lack users.profile:read.
+    ``for_change``: a change follows, so a token whose listed scopes lack
+    users.profile:write is refused (TokenNotUsable) before its upload, which Slack could
+    only answer with missing_scope.
     """
     # Slack's refusals (token_revoked...) and network failures are raised as they are.
     identity = await session.whoami()
+    if for_change and identity.scopes is not None and WRITE_SCOPE not in identity.scopes:
+        raise TokenNotUsable(
+            [
+                Problem(
+                    TOKEN_PATH,
+                    f"auth.test lists the token's scopes without {WRITE_SCOPE}, so Slack "
+                    f"would refuse the change: add {WRITE_SCOPE} to the app's User Token "
+                    "Scopes and install the app again",
+                )
+            ],
+            refused="nothing was sent to change the photo",
+        )
     if person is not None:
         if identity.user_id != person.user_id:
             raise KeepingImpossible(

@@ -71,7 +71,7 @@ async def kept_photos(
     """The acting person's kept photos, newest first (no bytes); ``refused`` heads a token
     refusal."""
     session = await tool._session_for(token_override, refused=refused)
-    owner = await history_owner(acting_person(), session, needs_read_scope=False)
+    owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
     return await tool.photo_history.entries(owner)
 
 

@@ -1,0 +1,165 @@
+"""A newcomer's first steps at the terminal on the emulator: what the README and docs
+promise when a pipe closes early, a token lacks the write scope, a path is a file.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, TokenGrant
+from ocp_users_photo.exit_codes import ExitCode
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests, shown_avatar_hash
+from tests.programs import environment_without_slack, run_cli
+
+READ_ONLY_TOKEN = "xoxp-1111111111-2222222222222-readonlyreadonlyreadonlyread"
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(
+        rate_limit_per_minute=None,
+        tokens=(TokenGrant(READ_ONLY_TOKEN, "UREADER0001", ("users.profile:read",)),),
+    )
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image((800, 600)))
+    return path
+
+
+def slack_env(emulator: RunningEmulator, token: str = CANARY_TOKEN) -> dict[str, str]:
+    return {"SLACK_USER_TOKEN": token, "SLACK_API_URL": emulator.base_url}
+
+
+def run_with_stdout_closed(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``ocp-users-photo args | true``: stdout is a pipe nobody reads (its reader is gone)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment_without_slack(env),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+
+
+def test_set_whose_reader_went_away_does_not_claim_nothing_was_sent(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    """README exit codes: 2 means "nothing was sent"; stdout closed early is 1. The photo
+    was set before the summary's print met EPIPE: 2 would tell a script nothing changed."""
+    before = shown_avatar_hash(slack_emulator)
+    done = run_with_stdout_closed("set", str(image), env=slack_env(slack_emulator))
+    assert len(photo_requests(slack_emulator)) == 1
+    assert shown_avatar_hash(slack_emulator) != before  # the photo was set
+    assert done.returncode == ExitCode.INTERNAL, done.stderr
+
+
+def test_undo_whose_reader_went_away_does_not_say_nothing_to_undo(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
+) -> None:
+    history = str(tmp_path / "h.sqlite3")
+    env = slack_env(slack_emulator)
+    assert run_cli("set", str(image), "--history", history, env=env).returncode == 0
+    done = run_with_stdout_closed("undo", "--history", history, env=env)
+    # The undo was made (Slack shows the default avatar again); 2 would say it was not.
+    assert shown_avatar_hash(slack_emulator).startswith("g")
+    assert done.returncode == ExitCode.INTERNAL, done.stderr
+
+
+def test_history_piped_into_a_reader_that_stops_is_not_invalid(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
+) -> None:
+    history = str(tmp_path / "h.sqlite3")
+    env = slack_env(slack_emulator)
+    assert run_cli("set", str(image), "--history", history, env=env).returncode == 0
+    done = run_with_stdout_closed("history", "--history", history, env=env)
+    assert done.returncode == ExitCode.INTERNAL, done.stderr
+    assert "[Errno 32]" not in done.stderr
+
+
+def test_set_with_a_token_lacking_the_write_scope_sends_no_upload(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    """The CLI asks auth.test first (x-oauth-scopes: users.profile:read only) and trusts
+    that list to skip keeping for a token without users.profile:read, yet uploads the
+    image (metadata and all) for a token without users.profile:write, which Slack can
+    only refuse. whoami says "Can set a photo: no" for the same token."""
+    done = run_cli("set", str(image), env=slack_env(slack_emulator, READ_ONLY_TOKEN))
+    assert photo_requests(slack_emulator) == []
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert "users.profile:write" in done.stderr
+
+
+def test_history_unusable_tells_a_cli_user_the_cli_way_out(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    """The CLI's next step names --no-keep-previous (as the MCP server's log does), and a
+    path under a regular file says so (it said 'File exists')."""
+    done = run_cli(
+        "set", str(image), "--history", str(image / "h.sqlite3"), env=slack_env(slack_emulator)
+    )
+    assert done.returncode == ExitCode.INVALID
+    assert photo_requests(slack_emulator) == []
+    assert "--no-keep-previous" in done.stderr
+    assert "a part of the path is a file, not a folder" in done.stderr
+    assert "File exists" not in done.stderr
+
+
+def test_emulator_port_in_use_exits_as_docs_say() -> None:
+    """A port in use is configuration (2, as docs/emulator.md says; it said 1)."""
+    docs = (Path(__file__).parent.parent / "docs" / "emulator.md").read_text()
+    assert "or a port in use, ends the command with status 2" in " ".join(docs.split())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli("emulator", "--port", str(port), timeout=30)
+    assert "cannot listen" in done.stderr
+    assert done.returncode == ExitCode.INVALID
+
+
+def test_demo_out_naming_a_file_says_what_to_do(tmp_path: Path) -> None:
+    """`demo --out me.png` prints only "[Errno 17] File exists: '.../me.png'"."""
+    target = tmp_path / "me.png"
+    target.write_bytes(b"x")
+    done = run_cli("demo", "--out", str(target), timeout=60)
+    assert done.returncode == ExitCode.INVALID
+    assert "[Errno" not in done.stderr
+    assert "folder" in done.stderr
+
+
+def test_a_mistyped_option_points_at_the_commands_own_help(image: Path) -> None:
+    """argparse hands `set`'s unknown option to the top parser, whose usage shows none of
+    `set`'s options: the error names `set --help`, and nothing is sent (no Slack set)."""
+    done = run_cli("set", str(image), "--crop-with", "600", env={})
+    assert done.returncode == ExitCode.INVALID
+    assert "unrecognized arguments: --crop-with 600" in done.stderr
+    assert "(see: ocp-users-photo set --help)" in done.stderr
+
+
+def test_a_scaled_photos_summary_reads_as_one_sentence(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """'Photo set (PNG 1024x1024, 2.6 MB (scaled down ...)).' had parentheses inside."""
+    large = tmp_path / "large.png"
+    large.write_bytes(make_image((1400, 1400)))
+    done = run_cli("set", str(large), env=slack_env(slack_emulator))
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("Photo set (PNG 1024x1024, ")
+    assert first.count("(") == 1, first
