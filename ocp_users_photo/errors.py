@@ -80,6 +80,22 @@ class UsersPhotoError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled and copied as built, not by calling ``__init__`` again: most subclasses
+        take other arguments than their message (a process pool, a task queue or a
+        framework's deepcopy would raise TypeError, or rebuild the wrong text)."""
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(
+    kind: type[UsersPhotoError], args: tuple[Any, ...], state: dict[str, Any]
+) -> UsersPhotoError:
+    """An error of ``kind`` with ``args`` and attributes ``state``, ``__init__`` not called."""
+    error = kind.__new__(kind, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidArguments(UsersPhotoError, ValueError):
     """The call's arguments were refused before anything was sent; ``problems`` lists each."""
