@@ -112,8 +112,18 @@ async def notify_before_change(
 async def notify_ended(
     observers: Sequence[CallObserver], call: CallInfo, outcome: CallOutcome
 ) -> None:
-    for observer in observers:
-        await observer.call_ended(call, outcome)
+    """Tell every observer how the call ended, in order. One that raises is logged and the
+    others are still told: the call's outcome stands (the photo may be set), and the
+    tool's keeper, told last, must end the person's turn. Cancelled meanwhile, the
+    observers not yet told are told the call was abandoned, so they let go too."""
+    for index, observer in enumerate(observers):
+        try:
+            await observer.call_ended(call, outcome)
+        except Exception:
+            logger.exception("%s failed when told the call ended", type(observer).__name__)
+        except BaseException:
+            notify_abandoned(observers[index + 1 :], call)
+            raise
 
 
 def notify_abandoned(observers: Sequence[CallObserver], call: CallInfo) -> None:

@@ -638,13 +638,17 @@ class UsersSetPhoto(AsyncClosing):
         try:
             return await self.call(arguments)
         finally:
-            # The loop closes after this, cancelling what is left: a token refresh Slack
-            # may have answered already (and spent the old refresh token for) ends first,
-            # even when the call was interrupted (Ctrl-C).
-            settle = getattr(self.token_source, "settle", None)
-            if callable(settle):
-                await settle()
-            await self.aclose()
+            await self._end_of_own_loop()
+
+    async def _end_of_own_loop(self) -> None:
+        """Before a loop of the tool's own ends (call_sync, a synchronous agent's call):
+        the loop's closing cancels what is left, so a token refresh Slack may have answered
+        already (and spent the old refresh token for) ends first, even when the call was
+        interrupted (Ctrl-C), and the source's connections of this loop close with the tool's."""
+        settle = getattr(self.token_source, "settle", None)
+        if callable(settle):
+            await settle()
+        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client and the photo history the tool opened (what was passed in is

@@ -117,7 +117,7 @@ def _intercept(agent: Any) -> None:
         return _as_original(
             call_is_async,
             lambda: route.call(agent, parameters, headers=headers, tool_name=tool_name),
-            then_on_own_loop=route.tool.aclose,
+            then_on_own_loop=route.tool._end_of_own_loop,
         )
 
     agent.register_api = register_api

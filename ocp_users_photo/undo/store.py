@@ -28,6 +28,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar, get_args
@@ -135,6 +136,7 @@ class PhotoHistory(AsyncClosing):
         self._checked = False
         self._connection: sqlite3.Connection | None = None
         self._connection_lock = threading.Lock()
+        _OPEN_IN_THIS_PROCESS.add(self)
 
     @functools.cached_property
     def path(self) -> Path:
@@ -180,7 +182,8 @@ class PhotoHistory(AsyncClosing):
                     finally:
                         database.close()
 
-            threading.Thread(target=write, name="ocp-users-photo lease", daemon=True).start()
+            # Not a daemon: a process ending now (Ctrl-C) writes the settle time first.
+            threading.Thread(target=write, name="ocp-users-photo lease", daemon=False).start()
 
         try:
             await wait_for_lease(
@@ -268,6 +271,23 @@ class PhotoHistory(AsyncClosing):
                 # Whatever state it was left in, the next operation starts on a fresh one.
                 self._close_connection()
                 raise
+
+    def _close_before_fork(self) -> None:
+        """Before ``os.fork()``: SQLite's state for an open file must not reach a child (its
+        new connection would take the parent's locks for its own, and the parent, closing
+        later, would delete the WAL the child writes to). Waits for an operation under way,
+        at most the busy timeout; the parent opens the file again at its next use."""
+        if self._connection_lock.acquire(timeout=self.busy_timeout):
+            try:
+                self._close_connection()
+            finally:
+                self._connection_lock.release()
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: a connection still open (its close timed out) is forgotten,
+        never used or closed, and the lock is made anew (a parent's thread may have held it)."""
+        self._connection = None
+        self._connection_lock = threading.Lock()
 
     def _close_connection(self) -> None:
         connection, self._connection = self._connection, None
@@ -583,3 +603,23 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
 
 def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# Every history of this process, so that a forked child forgets their connections.
+_OPEN_IN_THIS_PROCESS: weakref.WeakSet[PhotoHistory] = weakref.WeakSet()
+
+
+def _close_connections_before_fork() -> None:
+    for history in list(_OPEN_IN_THIS_PROCESS):
+        history._close_before_fork()
+
+
+def _forget_connections_after_fork() -> None:
+    for history in list(_OPEN_IN_THIS_PROCESS):
+        history._forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_close_connections_before_fork, after_in_child=_forget_connections_after_fork
+    )

@@ -13,9 +13,9 @@ lets go without awaiting, for a call cancelled before anything was sent, and
 ``end_after()`` a little later, for one cancelled while Slack may still be acting on
 its upload (which would otherwise land after the next change): the lease is set to
 run out then, so the hold lasts whatever loop or process makes the next change, the
-loop of the cancelled call ended or not. A lease outlives its holder
-only until ``lease_seconds`` pass, or at once when its holder was a process on this
-machine that no longer runs.
+loop of the cancelled call ended or not, its process ended or not. Any other lease
+outlives its holder only until ``lease_seconds`` pass, or at once when its holder was
+a process on this machine that no longer runs.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 _HOST: Final = socket.gethostname()[:100]
+# Put before the holder of a lease set to run out at a settle time (settle_lease).
+_SETTLING: Final = "settling:"
 
 
 def lease_holder() -> str:
@@ -64,7 +66,7 @@ def try_lease(
             (owner.workspace, owner.user_id),
         ).fetchone()
         now = time.time()
-        if row is not None and float(row[1]) > now and _alive(str(row[0])):
+        if row is not None and float(row[1]) > now and _held(str(row[0])):
             return False
         connection.execute(
             "INSERT OR REPLACE INTO leases (workspace, user_id, holder, expires_at) "
@@ -88,11 +90,20 @@ def release_lease(database: sqlite3.Connection, owner: HistoryOwner, holder: str
 def settle_lease(
     database: sqlite3.Connection, owner: HistoryOwner, holder: str, until: float
 ) -> None:
-    """Have ``owner``'s lease, if ``holder`` still has it, run out at ``until``. Blocking."""
+    """Have ``owner``'s lease, if ``holder`` still has it, run out at ``until``, whatever
+    becomes of the holder's process (Ctrl-C ends it now, while Slack may still set the
+    upload it has): the holder is marked settling. Blocking."""
     database.execute(
-        "UPDATE leases SET expires_at = ? WHERE workspace = ? AND user_id = ? AND holder = ?",
-        (until, owner.workspace, owner.user_id, holder),
+        "UPDATE leases SET expires_at = ?, holder = ? "
+        "WHERE workspace = ? AND user_id = ? AND holder = ?",
+        (until, _SETTLING + holder, owner.workspace, owner.user_id, holder),
     )
+
+
+def _held(holder: str) -> bool:
+    """Whether an unexpired lease still holds: a settling one always, another while its
+    holder may still run."""
+    return holder.startswith(_SETTLING) or _alive(holder)
 
 
 def _alive(holder: str) -> bool:
