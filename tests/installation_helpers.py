@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -170,13 +171,18 @@ class Clock:
 
 
 def emulator_source(
-    emulator: RunningEmulator, store: SQLite3InstallationStore
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> InstallationTokenSource:
-    """The app's token source for the installations in ``store``, refreshing at the emulator."""
+    """The app's token source for the installations in ``store``, refreshing at the emulator
+    (on ``clock``'s time when given)."""
     return InstallationTokenSource(
         store,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         base_url=emulator.base_url,
         environ={},
+        clock=clock,
     )

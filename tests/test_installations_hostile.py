@@ -302,42 +302,6 @@ async def test_a_refresh_answer_with_new_tokens_but_an_odd_lifetime_keeps_the_ne
     assert saved.user_refresh_token == reply["refresh_token"]
 
 
-def test_ctrl_c_during_call_sync_does_not_abandon_a_refresh_slack_already_answered(
-    tmp_path: Path,
-) -> None:
-    """README: "a refresh runs to its end even when the call that asked for it is cancelled".
-    call_sync runs asyncio.run, which cancels every task left (the shielded refresh too)."""
-    import asyncio
-    import signal
-    import threading
-
-    from ocp_users_photo.emulator import EmulatorThread
-
-    store = sqlite_store(tmp_path / "i.db")
-    with EmulatorThread(rotation_config()) as emulator:
-        asyncio.run(install(emulator, store, ALICE.user_id))
-        clock = Clock(offset=LIFETIME - 100)
-        source = source_for(emulator, store, clock)
-        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
-        as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
-        # Slack takes a moment over the refresh (it still acts on it if the client leaves).
-        emulator.faults.inject(Fault.delay(1.0), path="oauth.v2.access")
-
-        def interrupt_once_the_refresh_is_sent() -> None:
-            for _ in range(500):
-                if refreshes(emulator):
-                    signal.raise_signal(signal.SIGINT)
-                    return
-                time.sleep(0.01)
-
-        threading.Thread(target=interrupt_once_the_refresh_is_sent, daemon=True).start()
-        with pytest.raises(KeyboardInterrupt):
-            as_alice.call_sync({"image": portrait()})
-        time.sleep(1.5)  # Slack has answered (and spent the refresh token) by now
-        result = as_alice.call_sync({"image": portrait()})
-    assert result["ok"] is True
-
-
 async def test_a_refreshed_token_holding_a_line_break_is_refused_not_saved_and_sent(
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:

@@ -6,43 +6,26 @@ own loops).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import gc
 import logging
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
-from ocp_users_photo import UsersSetPhoto, register
-from ocp_users_photo.emulator import EmulatorThread, Fault, RunningEmulator
-from ocp_users_photo.installations import InstallationTokenSource
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.undo import PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner, ShownPhoto
 from tests.conftest import CANARY_TOKEN
-from tests.installation_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    LIFETIME,
-    TEAM_ID,
-    Clock,
-    emulator_source,
-    install,
-    refreshes,
-    rotation_config,
-    sqlite_store,
-)
 from tests.programs import environment_without_slack, run_cli
 from tests.undo_fixtures import picture
 
@@ -208,84 +191,3 @@ def test_ctrl_c_mid_upload_then_set_again_at_once_is_held_for_the_settle_time(
         headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
     ).json()["profile"]["avatar_hash"]
     assert shown == wanted.group(1), "the photo set last was overtaken by the cancelled one"
-
-
-def _open_sockets() -> int:
-    count = 0
-    for descriptor in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            count += os.readlink(f"/proc/self/fd/{descriptor}").startswith("socket:")
-    return count
-
-
-def _library_agent(ocp_agent_library: Any, tool: Any) -> Any:
-    agent = ocp_agent_library.OCPAgent(enable_cache=False)
-    register(agent, tool=tool)
-    return agent
-
-
-def test_the_library_agent_outside_a_loop_closes_the_token_sources_connections(
-    ocp_agent_library: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # register(agent) on ocp-agent's synchronous agent runs each call outside a loop on a
-    # loop of its own, like call_sync; call_sync settles the token source before that loop
-    # ends (tool._call_then_close), the agent's path closes only the tool: each refresh
-    # leaves its connection to the collector (and a ResourceWarning).
-    monkeypatch.setenv("HOME", str(tmp_path))
-    with EmulatorThread(rotation_config(lifetime=200)) as emulator:  # every call refreshes
-        store = sqlite_store(tmp_path / "installations.db")
-        asyncio.run(install(emulator, store, "UONE00001"))
-        source = emulator_source(emulator, store)
-        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
-        person = tool.acting_as(team_id=TEAM_ID, user_id="UONE00001")
-        gc.disable()
-        try:
-            before = _open_sockets()
-            for number in range(6):
-                image = base64.b64encode(picture((number * 40, 2, 3))).decode()
-                agent = _library_agent(ocp_agent_library, person)
-                assert agent.call_tool("usersSetPhoto", {"image": image})["ok"] is True
-            after = _open_sockets()
-        finally:
-            gc.enable()
-        assert refreshes(emulator) == 6
-    assert after - before <= 2, (before, after)
-
-
-def test_ctrl_c_during_the_library_agents_call_does_not_abandon_a_refresh_slack_answered(
-    ocp_agent_library: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The call_sync twin is tests/test_installations_hostile.py's; the agent's own loop is
-    # ended by asyncio.run too, which cancels the shielded refresh unless it was settled.
-    monkeypatch.setenv("HOME", str(tmp_path))
-    store = sqlite_store(tmp_path / "i.db")
-    with EmulatorThread(rotation_config()) as emulator:
-        asyncio.run(install(emulator, store, "UALICE0001"))
-        source = InstallationTokenSource(
-            store,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            base_url=emulator.base_url,
-            environ={},
-            clock=Clock(offset=LIFETIME - 100),
-        )
-        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
-        person = tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
-        emulator.faults.inject(Fault.delay(1.0), path="oauth.v2.access")
-
-        def interrupt_once_the_refresh_is_sent() -> None:
-            for _ in range(500):
-                if refreshes(emulator):
-                    signal.raise_signal(signal.SIGINT)
-                    return
-                time.sleep(0.01)
-
-        image = base64.b64encode(picture((1, 2, 3))).decode()
-        threading.Thread(target=interrupt_once_the_refresh_is_sent, daemon=True).start()
-        with pytest.raises(KeyboardInterrupt):
-            _library_agent(ocp_agent_library, person).call_tool("usersSetPhoto", {"image": image})
-        time.sleep(1.5)  # Slack has answered (and spent the refresh token) by now
-        result = _library_agent(ocp_agent_library, person).call_tool(
-            "usersSetPhoto", {"image": image}
-        )
-    assert result["ok"] is True
