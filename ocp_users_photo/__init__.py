@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocp_users_photo._version import __version__
-from ocp_users_photo.lazy_names import lazy_attributes
+from ocp_users_photo.lazy_names import installed, lazy_attributes
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
     from ocp_users_photo.agents import register
     from ocp_users_photo.agents.agent import OCPAgent
+    from ocp_users_photo.credentials import SlackToken
     from ocp_users_photo.errors import (
         InvalidArguments,
         Problem,
@@ -47,6 +48,7 @@ __all__ = [
     "RateLimited",
     "ReplySchemaError",
     "SlackApiError",
+    "SlackToken",
     "TokenIdentity",
     "TokenNotUsable",
     "TokenSource",
@@ -70,6 +72,7 @@ _HOMES = {
     "RateLimited": "ocp_users_photo.errors",
     "ReplySchemaError": "ocp_users_photo.errors",
     "SlackApiError": "ocp_users_photo.errors",
+    "SlackToken": "ocp_users_photo.credentials",
     "TokenIdentity": "ocp_users_photo.whoami",
     "TokenNotUsable": "ocp_users_photo.errors",
     "TokenSource": "ocp_users_photo.tokens",
@@ -81,5 +84,11 @@ _HOMES = {
     "register": "ocp_users_photo.agents",
 }
 
+# ocp-agent is not on the package index: without it, OCPAgent is still importable by name
+# (its ImportError says how to install it) but not listed, so that a star import, pydoc
+# and IDEs listing the package do not fail on it.
+# (Out of type checkers' sight: to them OCPAgent is always exported.)
+if not TYPE_CHECKING and not installed("ocp_agent"):
+    __all__.remove("OCPAgent")
 
 __getattr__, __dir__ = lazy_attributes(__name__, _HOMES, __all__)

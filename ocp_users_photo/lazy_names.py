@@ -30,3 +30,12 @@ def lazy_attributes(
         return sorted(set(namespace) | set(public))
 
     return __getattr__, __dir__
+
+
+def installed(module: str) -> bool:
+    """Whether top-level ``module`` can be imported, found without importing it."""
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None

@@ -31,7 +31,7 @@ from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
-from ocp_users_photo.credentials import SlackToken, user_token_problem
+from ocp_users_photo.credentials import SlackToken, check_token_text, user_token_problem
 from ocp_users_photo.errors import InvalidArguments, Problem, TokenNotUsable, UsersPhotoError
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
@@ -172,6 +172,12 @@ class UsersSetPhoto(AsyncClosing):
         self.timeout = float(timeout)
         self.observers: tuple[CallObserver, ...] = tuple(observers)
         self.keep_previous: KeepPrevious = keep_previous
+        # A PhotoKeeper among the observers (a host assembling its own) is the tool's
+        # keeper: its history is the one undo and history() read, and no door adds another
+        # (two keepers would wait for one person's turn in one task, for ever).
+        self._host_keeper = _host_keeper(self.observers)
+        if self._host_keeper is not None:
+            photo_history = _one_history(self._host_keeper.history, photo_history)
         self._photo_history_given = photo_history
         self._photo_history_path = settings.history_path
         self._photo_history: PhotoHistory | None = None
@@ -274,7 +280,7 @@ class UsersSetPhoto(AsyncClosing):
         person = acting_person()
         not_called = "auth.test was not called"
         try:
-            token = await self.token_source.token_for(person)
+            token = await _token_of(self.token_source, person)
         except InvalidArguments as refused:
             raise TokenNotUsable(refused.problems, refused=not_called) from None
         if token.kind in ("app", "refresh"):
@@ -359,7 +365,9 @@ class UsersSetPhoto(AsyncClosing):
         they replace unless keeping was turned off.
         """
         keeper = self._keeper(model_facing=model_facing)
-        return (*self.observers, *observers, *((keeper,) if keeper is not None else ()))
+        if keeper is None or self._host_keeper is not None or _host_keeper(observers):
+            return (*self.observers, *observers)
+        return (*self.observers, *observers, keeper)
 
     def _call_info(self, arguments: Mapping[str, Any]) -> CallInfo:
         """What observers are told of a usersSetPhoto call, for the person acting now."""
@@ -620,7 +628,7 @@ class UsersSetPhoto(AsyncClosing):
             source = self.token_source
             origin = _origin_of(source)
         try:
-            token = await source.token_for(person)
+            token = await _token_of(source, person)
         except InvalidArguments as refused:
             return None, list(refused.problems)
         problem = user_token_problem(token, origin=origin)
@@ -630,7 +638,8 @@ class UsersSetPhoto(AsyncClosing):
         source = self.token_source
 
         async def renew(expired: SlackToken) -> SlackToken | None:
-            return await source.renew(person, expired)
+            fresh: object = await source.renew(person, expired)
+            return None if fresh is None else _as_token(fresh, source)
 
         return renew
 
@@ -718,6 +727,56 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
         raise ValueError(f"{name} must be {bound} seconds, got {value!r}")
 
 
+async def _token_of(source: TokenSource, person: ActingPerson | None) -> SlackToken:
+    """``source.token_for(person)``; InvalidArguments when the source's answer is no token."""
+    given: object = await source.token_for(person)
+    return _as_token(given, source)
+
+
+def _as_token(given: object, source: TokenSource) -> SlackToken:
+    """A source's answer as a SlackToken: a host's own source may give the token as text,
+    checked as any token is (else InvalidArguments, saying what came instead)."""
+    if isinstance(given, SlackToken):
+        return given
+    token, problems = check_token_text(given, origin=_origin_of(source))
+    if token is None:
+        raise InvalidArguments(problems)
+    return token
+
+
 def _origin_of(source: TokenSource) -> str:
     """Where a source's token comes from, for messages (``$SLACK_USER_TOKEN``, ``token=``)."""
     return str(getattr(source, "origin", source.description))
+
+
+def _host_keeper(observers: Sequence[CallObserver]) -> PhotoKeeper | None:
+    """The PhotoKeeper among ``observers``, if any (imported only when it may be there)."""
+    if not observers:
+        return None
+    from ocp_users_photo.undo.keeper import PhotoKeeper
+
+    keepers = [observer for observer in observers if isinstance(observer, PhotoKeeper)]
+    if len(keepers) > 1:
+        raise ValueError(
+            "observers hold more than one PhotoKeeper: give one (each would wait for the "
+            "person's turn the other holds)"
+        )
+    return keepers[0] if keepers else None
+
+
+def _one_history(
+    kept_in: PhotoHistory, photo_history: PhotoHistory | str | os.PathLike[str] | None
+) -> PhotoHistory:
+    """The keeper's history, which ``photo_history``, when given too, must name."""
+    from ocp_users_photo.undo.store import PhotoHistory
+
+    if photo_history is None or photo_history is kept_in:
+        return kept_in
+    given = photo_history.path if isinstance(photo_history, PhotoHistory) else photo_history
+    # Compared as written (no file system call: tools are made inside event loops too).
+    if os.path.normpath(Path(given).expanduser()) != os.path.normpath(kept_in.path):
+        raise ValueError(
+            f"photo_history ({given}) is not the history the PhotoKeeper in observers keeps "
+            f"in ({kept_in.path}): give the same, or leave photo_history out"
+        )
+    return kept_in

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio.to_thread
 
@@ -29,6 +29,11 @@ from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.tool import UsersSetPhoto
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ocp_users_photo.tool_options import ToolOptions
 
 INSTALL_HINT: Final = (
     "OCPAgent is built on ocp-agent, which is not installed (it is not on the package "
@@ -63,7 +68,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         enable_cache: bool = True,
         *,
         tool: UsersSetPhoto | ActingTool | None = None,
-        **tool_options: Any,
+        **tool_options: Unpack[ToolOptions],
     ) -> None:
         super().__init__(agent_type, user, workspace, agent_goal, registry_url, enable_cache)
         if tool is not None and tool_options:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
@@ -32,12 +32,19 @@ from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.tool import UsersSetPhoto
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ocp_users_photo.tool_options import ToolOptions
+
 _ROUTE: Final = "_ocp_users_photo_route"
 _NEEDED: Final = ("known_apis", "call_tool", "register_api")
 
 
 def register(
-    agent: Any | None = None, tool: UsersSetPhoto | ActingTool | None = None, **tool_options: Any
+    agent: Any | None = None,
+    tool: UsersSetPhoto | ActingTool | None = None,
+    **tool_options: Unpack[ToolOptions],
 ) -> UsersSetPhoto:
     """Offer usersSetPhoto on ``agent`` (if any) and return the tool behind it.
 

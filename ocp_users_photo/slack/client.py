@@ -33,6 +33,7 @@ import random
 import ssl
 import sys
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -152,6 +153,8 @@ class SlackClient:
         self._user_agent = user_agent
         self._agent_with_library: str | None = None  # user_agent and the library that sends
         self._external_client = http_client
+        # The loop that first used the caller's client: its connections belong to that loop.
+        self._client_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._stack_name = check_stack_name(http_stack, origin="http_stack")
         check_stack_for_proxy(self._stack_name, proxy)
         # One stack per event loop that calls (connections belong to the loop that opened
@@ -190,6 +193,7 @@ class SlackClient:
         """
         if client_auth is not None and token is not None:
             raise ValueError("give a token or client_auth, not both: each is an Authorization")
+        require_asyncio()
         try:
             return await self._call(method, token, fields, files, log_detail, client_auth)
         except SlackApiError as refused:
@@ -257,7 +261,11 @@ class SlackClient:
         last_attempt = policy.max_retries + 1
         # Opened first (on its first use, its package and TLS context loaded from disk): that
         # is no network time, and must not eat into an attempt's timeout or the deadline.
-        stack = await self._owned_stack() if self._external_client is None else None
+        if self._external_client is None:
+            stack: OwnedStack | None = await self._owned_stack()
+        else:
+            stack = None
+            self._check_client_loop(method)
         ends_at = time.monotonic() + self.deadline
         reached = False
         for attempt in range(1, last_attempt + 1):
@@ -505,6 +513,26 @@ class SlackClient:
             )
         return owned
 
+    def _check_client_loop(self, method: str) -> None:
+        """The caller's client serves the loop that first used it: on another (call_sync's
+        and asyncio.run's new loops, other threads') a connection it kept alive would carry
+        the request, then fail to read the answer ('Event loop is closed') after Slack may
+        have acted. Refused before anything is sent."""
+        loop = asyncio.get_running_loop()
+        if self._client_loop is None:
+            self._client_loop = weakref.ref(loop)
+            return
+        if self._client_loop() is not loop:  # another loop, or the first one is gone
+            raise TransportError(
+                f"the client= given was first used on another event loop, and an "
+                f"httpx.AsyncClient's connections belong to the loop that opened them, so "
+                f"nothing was sent to {method}: make the client in the loop that calls (each "
+                "call_sync and asyncio.run runs a new one), or give no client= and the tool "
+                "opens its own per loop",
+                reached=False,
+                method=method,
+            )
+
     def _let_go_of_ended_loops(self) -> None:
         """Drop the stacks of loops that have been closed: their connections close as they are
         collected (slack/aiohttp_stack.py), with no call left to use them."""
@@ -581,6 +609,20 @@ def _transport_error(
         reached=True,
         method=method,
     )
+
+
+def require_asyncio() -> None:
+    """RuntimeError saying what to do when no asyncio loop runs (trio, or a hand-driven
+    coroutine): the deadlines, retries and HTTP stacks are asyncio's, and asyncio's own
+    error ('no running event loop') would come from deep inside, after the checks."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "ocp-users-photo runs on asyncio, and no asyncio event loop is running: call it "
+            "from asyncio code (asyncio.run, an asyncio framework, anyio's asyncio backend; "
+            "trio has none), or use call_sync() from code without a loop"
+        ) from None
 
 
 def _closed_under_way(method: str, reached: bool) -> TransportError:
