@@ -163,3 +163,31 @@ def test_a_scaled_photos_summary_reads_as_one_sentence(
     first = done.stdout.splitlines()[0]
     assert first.startswith("Photo set (PNG 1024x1024, ")
     assert first.count("(") == 1, first
+
+
+def test_a_base_url_without_api_says_the_read_changed_nothing(
+    slack_emulator: RunningEmulator, image: Path
+) -> None:
+    """SLACK_API_URL without /api: auth.test meets a 404 page first. It said "check ...
+    whether the call took effect", though only a read had been sent."""
+    root = slack_emulator.base_url.removesuffix("/api")
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": root}
+    done = run_cli("set", str(image), env=env)
+    assert done.returncode == ExitCode.TRANSPORT
+    assert "auth.test only reads: nothing changed" in done.stderr
+    assert "took effect" not in done.stderr
+    assert "it ends in /api" in done.stderr
+    assert photo_requests(slack_emulator) == []
+
+
+def test_an_unanswered_plain_http_url_says_nothing_of_tls(image: Path) -> None:
+    """aiohttp's connection error names its TLS setting ('ssl:default'), which read as TLS
+    trouble to a person whose URL is plain http."""
+    with socket.socket() as closed:  # a port nothing listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": f"http://127.0.0.1:{port}/api"}
+    done = run_cli("set", str(image), env=env)
+    assert done.returncode == ExitCode.TRANSPORT
+    assert "Nothing was sent" in done.stderr
+    assert "ssl:" not in done.stderr

@@ -21,6 +21,7 @@ httpx-aiohttp alike.
 from __future__ import annotations
 
 import contextlib
+import re
 import ssl
 import sys
 import weakref
@@ -36,6 +37,9 @@ from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer, co
 if TYPE_CHECKING:
     import aiohttp
     import yarl
+
+# " ssl:default", " ssl:<ssl.SSLContext object at 0x...>" in aiohttp's connection errors.
+_TLS_SETTING = re.compile(r" ssl:(?:<[^>]{0,200}>|\S{1,40})")
 
 
 class AiohttpStack:
@@ -152,7 +156,9 @@ def _as_httpx_error(error: aiohttp.ClientError) -> httpx.TransportError:
     """The httpx error for an aiohttp one; the most specific class first."""
     import aiohttp
 
-    text = str(error)
+    # aiohttp names its TLS setting in a connection error ("ssl:default", an SSLContext's
+    # repr), which says nothing to a reader and reads as TLS to a plain-http URL.
+    text = _TLS_SETTING.sub("", str(error))
     kinds: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
         # The proxy could not be reached: httpx says ConnectError (nothing was sent).
         (aiohttp.ClientProxyConnectionError, httpx.ConnectError),

@@ -102,7 +102,7 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
             reached=False,
             method=method,
         )
-    body = json_object(reply, redact)
+    body = json_object(reply, redact, method)
     ok = body.get("ok")
     if ok is False:
         raw_code = body.get("error")
@@ -149,35 +149,31 @@ def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLi
     )
 
 
-def json_object(reply: HttpReply, redact: Redact) -> dict[str, Any]:
+def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto") -> dict[str, Any]:
     """The reply's body as a JSON object with the token redacted, or a TransportError."""
     if not reply.body.strip():
-        raise TransportError(
-            f"Slack answered HTTP {reply.status_code} with an empty body, not JSON. "
-            f"{NO_SLACK_REPLY_ADVICE}",
-            status_code=reply.status_code,
-        )
+        raise _no_slack_reply(reply, "an empty body, not JSON", method)
     parsed = _parse_json(reply.body)
     if parsed is _NOT_JSON:
         # Raised outside the except block: the decoder's error holds the whole body, which
         # must not stay reachable as this error's __context__.
-        raise TransportError(
-            f"Slack answered HTTP {reply.status_code} with a body that is not JSON "
-            f"({_content_type(reply)}): {_excerpt(reply.body, redact)}. {NO_SLACK_REPLY_ADVICE}",
-            status_code=reply.status_code,
+        raise _no_slack_reply(
+            reply,
+            f"a body that is not JSON ({_content_type(reply)}): {_excerpt(reply.body, redact)}",
+            method,
         )
     if not isinstance(parsed, dict):
-        raise TransportError(
-            f"Slack answered HTTP {reply.status_code} with JSON that is not an object "
-            f"({type(parsed).__name__}): {_excerpt(reply.body, redact)}. {NO_SLACK_REPLY_ADVICE}",
-            status_code=reply.status_code,
+        raise _no_slack_reply(
+            reply,
+            f"JSON that is not an object ({type(parsed).__name__}): {_excerpt(reply.body, redact)}",
+            method,
         )
     if _may_nest_deeper_than(reply.body, MAX_JSON_DEPTH) and _deeper_than(parsed, MAX_JSON_DEPTH):
-        raise TransportError(
-            f"Slack answered HTTP {reply.status_code} with JSON nested more than "
-            f"{MAX_JSON_DEPTH} levels deep, which no Slack reply is: not read further. "
-            f"{NO_SLACK_REPLY_ADVICE}",
-            status_code=reply.status_code,
+        raise _no_slack_reply(
+            reply,
+            f"JSON nested more than {MAX_JSON_DEPTH} levels deep, which no Slack reply is: "
+            "not read further",
+            method,
         )
     cleaned: dict[str, Any] = redact(parsed)
     return cleaned
@@ -218,6 +214,20 @@ def _json_object_or_none(reply: HttpReply, redact: Redact) -> dict[str, Any] | N
         return json_object(reply, redact)
     except TransportError:
         return None
+
+
+def _no_slack_reply(reply: HttpReply, what: str, method: str) -> TransportError:
+    """An answer that is no Slack reply (an error page, a captive portal, another server):
+    the request went out, so a change may have acted; a read changed nothing."""
+    if method in READ_ONLY_METHODS:
+        advice = f"That is no Slack reply: check base_url ({method} only reads: nothing changed)"
+    else:
+        advice = NO_SLACK_REPLY_ADVICE
+    return TransportError(
+        f"Slack answered {method} with HTTP {reply.status_code} and {what}. {advice}",
+        status_code=reply.status_code,
+        method=method,
+    )
 
 
 def _content_type(reply: HttpReply) -> str:
