@@ -46,6 +46,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.say.async_say import AsyncSay
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -54,8 +55,9 @@ from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.model_result import reinstall_page
+from ocp_users_photo.tokens import install_page
 from ocp_users_photo.tool import UsersSetPhoto
-from ocp_users_photo.undo.errors import NothingToUndo
+from ocp_users_photo.undo.errors import KeepingImpossible, NothingToUndo
 
 BOT_SCOPES: Final = ("commands", "chat:write", "im:history")
 USER_SCOPES: Final = ("users.profile:write", "users.profile:read")
@@ -65,6 +67,7 @@ UNDO_WORD: Final = "undo"
 DEFAULT_HISTORY: Final = "photo_app_history.sqlite3"  # the kept photos, for undo
 # "photo NAME" in a direct message to the app.
 PHOTO_MESSAGE: Final = re.compile(r"^\s*photo\s+(?P<name>\S.*?)\s*$", re.IGNORECASE)
+_MAX_NAMES_SHOWN: Final = 20
 
 
 class ImageNotAvailable(Exception):
@@ -100,8 +103,18 @@ class OwnImages:
         for name in names:
             if wanted in (name, Path(name).stem):
                 return str(self.folder / name)
-        offered = ", ".join(names) or "none yet"
-        raise ImageNotAvailable(f"there is no image called {wanted[:60]!r}; the app has: {offered}")
+        raise ImageNotAvailable(
+            f"there is no image called {wanted[:60]!r}; the app has: {offered_names(names)}"
+        )
+
+
+def offered_names(names: list[str]) -> str:
+    """The app's image names for a person to read: at most 20, each cut to 60 characters."""
+    if not names:
+        return "none yet"
+    shown = ", ".join(name[:60] for name in names[:_MAX_NAMES_SHOWN])
+    more = len(names) - _MAX_NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 @dataclass(frozen=True)
@@ -200,9 +213,31 @@ class PhotoApp:
         changed (the errors' texts are written for people; ``run()``'s are for models)."""
         if may_have_taken_effect(error):
             return f"Your photo may have changed: look at your profile before asking again. {error}"
-        answer = f"Your photo was not changed: {error}"
-        page = reinstall_page(error, self.source.install_url)
+        if isinstance(error, KeepingImpossible) and error.needs_read_scope:
+            # Installed before the app asked to read photos: the person mends it by
+            # installing again (the error's own text is written for the app's developer).
+            answer = (
+                "Your photo was not changed: the app keeps your current photo first so that "
+                "'photo undo' can put it back, and your installation does not let it read "
+                "your photo."
+            )
+            page = install_page(self.source.install_url)
+        else:
+            answer = f"Your photo was not changed: {error}"
+            page = reinstall_page(error, self.source.install_url)
         return answer if page is None else f"{answer} Install the app again: {page}"
+
+    async def help_text(self) -> str:
+        """What a person who wrote something else (or shared a file) is told the app does."""
+        names = getattr(self.images, "names", None)
+        which = "one of the app's images"
+        if callable(names):
+            which = f"one of: {offered_names(await anyio.to_thread.run_sync(names))}"
+        return (
+            f"Write 'photo NAME' (or /photo NAME) to set your Slack photo to {which}; "
+            "'photo undo' puts your previous photo back. Images shared here are not used: "
+            "this app sets photos from its own images."
+        )
 
     async def aclose(self) -> None:
         await self.tool.aclose()
@@ -289,6 +324,14 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         )
         await respond(text=answer, response_type="ephemeral")
 
+    @bolt.middleware
+    async def skip_redeliveries(req: Any, resp: Any, next: Any) -> Any:
+        # Slack sends an event again (x-slack-retry-num) when it saw no answer in 3 s: the
+        # first delivery is handled already, and an undo done twice puts the photo back.
+        if req.headers.get("x-slack-retry-num"):
+            return BoltResponse(status=200, body="")
+        return await next()
+
     @bolt.message(PHOTO_MESSAGE)
     async def photo_message(
         message: dict[str, Any], say: AsyncSay, context: AsyncBoltContext
@@ -303,6 +346,15 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
             requested=matched.group("name"),
         )
         await say(text=answer)
+
+    @bolt.event("message")
+    async def other_message(event: dict[str, Any], say: AsyncSay) -> None:
+        # Anything else a person writes or shares (an image included): what the app does.
+        # The app's own posts, and edits or deletions, are not answered (no reply loops).
+        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+            return
+        if event.get("channel_type") == "im" and event.get("user"):
+            await say(text=await app.help_text())
 
     return app
 
