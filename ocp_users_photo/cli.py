@@ -30,7 +30,12 @@ from ocp_users_photo.exit_codes import ExitCode, epilog
 from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.safe_text import shown
-from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
+from ocp_users_photo.undo.errors import (
+    HistoryBusy,
+    HistoryUnavailable,
+    KeepingImpossible,
+    NothingToUndo,
+)
 
 # An answer no Web API method gives: the base URL points somewhere else (a missing /api).
 _NO_SUCH_METHOD: Final = frozenset({404, 405})
@@ -156,6 +161,8 @@ def next_step_for(error: UsersPhotoError) -> str | None:
                 "(or --base-url); it ends in /api, as in https://slack.com/api"
             )
         return "Slack answered, but not with a usable reply: try again in a few minutes"
+    if isinstance(error, HistoryBusy):
+        return "run the same command again once the other change (or program) is done"
     if isinstance(error, HistoryUnavailable):
         return (
             "give another file with --history PATH; for set, --no-keep-previous changes the "

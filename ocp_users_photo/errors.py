@@ -125,9 +125,16 @@ class TokenNotUsable(InvalidArguments):
     code = "token_not_usable"
 
     def __init__(
-        self, problems: Sequence[Problem], *, refused: str = "usersSetPhoto was not called"
+        self,
+        problems: Sequence[Problem],
+        *,
+        refused: str = "usersSetPhoto was not called",
+        reinstall: bool = False,
     ) -> None:
         super().__init__(problems, refused=refused)
+        # Installing the app again mends it (a scope the installation lacks): a host's
+        # install page goes with it, as with Slack's own missing_scope.
+        self.reinstall = reinstall
         # The token is the host's setting, not an argument: said first, as what it is.
         about_token = [problem.message for problem in self.problems if problem.path == TOKEN_PATH]
         if not about_token:

@@ -117,8 +117,6 @@ def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = Fal
     to the method's docs. A scope named is the one that method needs. ``explained``: Slack
     gave its own explanation (``response_metadata.messages``), so it did give more detail."""
     docs = f"https://api.slack.com/methods/{method}"
-    if explained and code not in HINTS:
-        return f"See {docs} for what the code means."
     if code == "missing_scope":
         scope = SCOPE_BY_METHOD.get(method)
         if scope is None:
@@ -131,6 +129,8 @@ def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = Fal
     hint = HINTS.get(code)
     if hint is not None and (method == "users.setPhoto" or code not in _SET_PHOTO_ONLY):
         return hint
+    if explained:
+        return f"See {docs} for what the code means."
     if method == "users.setPhoto":
         return UNKNOWN_CODE_HINT
     return f"Slack gave no more detail: see {docs}."

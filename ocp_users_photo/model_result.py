@@ -19,6 +19,7 @@ from ocp_users_photo.errors import (
     RateLimited,
     ReplySchemaError,
     SlackApiError,
+    TokenNotUsable,
     TokenUnavailable,
     UsersPhotoError,
 )
@@ -65,6 +66,8 @@ def reinstall_page(error: UsersPhotoError, install_url: str | None) -> str | Non
     """``install_url`` (when it is a web URI) if installing the app again mends ``error``:
     Slack refused the token the source gave (``REINSTALL_CODES``); else None."""
     page = install_page(install_url)
+    if isinstance(error, TokenNotUsable) and error.reinstall:
+        return page
     if page is None or not isinstance(error, SlackApiError) or error.error not in REINSTALL_CODES:
         return None
     return page

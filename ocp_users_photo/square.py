@@ -14,6 +14,7 @@ from typing import Final
 from PIL import Image, ImageOps
 
 from ocp_users_photo.crop import CropBox
+from ocp_users_photo.images.pixel_modes import WIDE_GREY, eight_bit_grey, resampleable
 
 LETTERBOX_COLOR: Final = (255, 255, 255)
 
@@ -22,6 +23,10 @@ def upright(picture: Image.Image) -> Image.Image:
     """The first frame as a viewer shows it: EXIF orientation applied, in RGB or RGBA."""
     picture.seek(0)
     turned = ImageOps.exif_transpose(picture)
+    if turned.mode in WIDE_GREY or turned.mode == "F":
+        # Grey of more than 8 bits, scaled (convert('RGB') turns all over 255 white).
+        wide = resampleable(turned)
+        turned = eight_bit_grey(wide) if wide.mode in WIDE_GREY else wide
     has_alpha = turned.mode in ("RGBA", "LA", "PA") or "transparency" in turned.info
     with warnings.catch_warnings():
         # Pillow warns when a palette image with transparency becomes RGBA: that is the point.

@@ -364,10 +364,12 @@ class UsersSetPhoto(AsyncClosing):
         Undo and restore are told as a model door (``model_facing=True``): they keep what
         they replace unless keeping was turned off.
         """
+        watching = (*self.observers, *observers)
+        hosts_keeper = _host_keeper(watching)  # two would wait on each other: refused
         keeper = self._keeper(model_facing=model_facing)
-        if keeper is None or self._host_keeper is not None or _host_keeper(observers):
-            return (*self.observers, *observers)
-        return (*self.observers, *observers, keeper)
+        if keeper is None or hosts_keeper is not None:
+            return watching
+        return (*watching, keeper)
 
     def _call_info(self, arguments: Mapping[str, Any]) -> CallInfo:
         """What observers are told of a usersSetPhoto call, for the person acting now."""
@@ -639,7 +641,13 @@ class UsersSetPhoto(AsyncClosing):
 
         async def renew(expired: SlackToken) -> SlackToken | None:
             fresh: object = await source.renew(person, expired)
-            return None if fresh is None else _as_token(fresh, source)
+            try:
+                return None if fresh is None else _as_token(fresh, source)
+            except InvalidArguments as refused:
+                # The host's source, not the model's arguments: not a call to correct.
+                raise TokenNotUsable(
+                    refused.problems, refused="the expired token was not renewed"
+                ) from None
 
         return renew
 

@@ -40,6 +40,7 @@ from ocp_users_photo.installations.errors import (
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.errors import (
     EntryRefused,
+    HistoryBusy,
     HistoryUnavailable,
     KeepingImpossible,
     NothingToUndo,
@@ -83,7 +84,8 @@ def examples() -> list[UsersPhotoError]:
         InstallationStoreFailed("saving", RuntimeError(f"INSERT ... {CANARY_TOKEN}")),
         RefreshBusy(ALICE, 30.0),
         KeepingImpossible("no users.profile:read", fix="add it", needs_read_scope=True),
-        HistoryUnavailable("the photo history /tmp/h.sqlite3 is locked"),
+        HistoryUnavailable("the photo history /tmp/h.sqlite3 is damaged"),
+        HistoryBusy("the photo history /tmp/h.sqlite3 is locked"),
         NothingToUndo("nothing kept"),
         UndoOvertaken(3, 4),
         EntryRefused("entry 9 is not one of this person's"),

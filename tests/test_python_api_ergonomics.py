@@ -179,9 +179,8 @@ def test_a_call_with_no_asyncio_loop_says_it_needs_one() -> None:
 @pytest.mark.runs_long
 def test_mypy_strict_catches_a_misspelt_option_at_every_python_door(tmp_path: Path) -> None:
     # UsersSetPhoto(keep_previus=True) is a mypy error; OCPAgent(...) and register(...) take
-    # the same options as **tool_options: Any, so the same typo passes `mypy --strict` and
-    # fails only at run time (OCPAgent, a subclass of the untyped ocp_agent class, also
-    # lets any misspelt method through: agent.call_tol(...)).
+    # the same options typed as ToolOptions, so the same typo is one there too (it passed as
+    # **tool_options: Any, to fail only at run time).
     pytest.importorskip("mypy")
     user = tmp_path / "user_program.py"
     user.write_text(

@@ -25,7 +25,7 @@ def test_team_added_to_org_is_a_wait_not_a_reinstall() -> None:
     """Slack: team_added_to_org means "the workspace ... is currently undergoing migration
     to an Enterprise Organization. Web API and other platform operations will be
     intermittently unavailable until the transition is complete": wait and try again.
-    The plugin tells the person to reinstall the app and hands the model the install page."""
+    No reinstall advice and no install page (both were given)."""
     hint = hint_for("team_added_to_org")
     assert "reinstall" not in hint.lower()
     assert "team_added_to_org" not in REINSTALL_CODES
@@ -55,7 +55,7 @@ def test_documented_common_codes_say_what_to_do(code: str) -> None:
 
 async def test_slacks_response_metadata_messages_reach_the_caller() -> None:
     """Slack explains some refusals in response_metadata.messages ("[ERROR] ..."): the
-    model is told "Slack gave no more detail" and never sees Slack's explanation."""
+    caller and the model see it (they were told "Slack gave no more detail")."""
     explanation = "[ERROR] crop_w must be at least 512"
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
         emulator.faults.inject(
@@ -99,8 +99,8 @@ async def _set_photo(
 
 async def test_emulator_body_without_content_type_is_missing_post_type() -> None:
     """Slack: missing_post_type, "called via a POST request and included a data payload,
-    but the request did not include a Content-Type header". The emulator answers
-    invalid_post_type (a content type that was given but is not valid)."""
+    but the request did not include a Content-Type header" (not invalid_post_type, for a
+    content type that was given but is not valid)."""
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
         reply = await _set_photo(emulator.base_url, content=b"crop_x=1")
     assert reply.json() == {"ok": False, "error": "missing_post_type"}
@@ -108,7 +108,7 @@ async def test_emulator_body_without_content_type_is_missing_post_type() -> None
 
 async def test_emulator_refuses_an_invalid_charset() -> None:
     """Slack: invalid_charset, "the charset specified in the Content-Type header was
-    invalid. Valid charset names are: utf-8 iso-8859-1". The emulator ignores it."""
+    invalid. Valid charset names are: utf-8 iso-8859-1"."""
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
         reply = await _set_photo(
             emulator.base_url,
@@ -120,7 +120,7 @@ async def test_emulator_refuses_an_invalid_charset() -> None:
 
 async def test_emulator_refuses_a_php_style_array_argument() -> None:
     """Slack: invalid_array_arg, "passed a PHP-style array argument (e.g. with a name like
-    foo[7]). These are never valid". The emulator sets the photo."""
+    foo[7]). These are never valid": nothing is set."""
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
         reply = await _set_photo(
             emulator.base_url,
@@ -133,7 +133,7 @@ async def test_emulator_refuses_a_php_style_array_argument() -> None:
 @pytest.mark.parametrize("name", ["crop-x", "a" * 300])
 async def test_emulator_refuses_an_indecent_argument_name(name: str) -> None:
     """Slack: invalid_arg_name, "very long names and names with non-alphanumeric characters
-    other than _". The emulator sets the photo."""
+    other than _": nothing is set."""
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
         reply = await _set_photo(
             emulator.base_url,
@@ -145,8 +145,8 @@ async def test_emulator_refuses_an_indecent_argument_name(name: str) -> None:
 
 async def test_emulator_rate_limit_is_per_app_and_workspace_not_per_token() -> None:
     """Slack applies Tier 2 "on a per API method per workspace/team per app basis"
-    (SLACK.md: "about 20 calls a minute per workspace and app"). The emulator counts per
-    token, so N people of one app in one workspace get N times Slack's budget."""
+    (SLACK.md: "about 20 calls a minute per workspace and app"): N people of one app in
+    one workspace share one budget, not N times it."""
     async with (
         run_emulator(EmulatorConfig(rate_limit_per_minute=2)) as emulator,
         httpx.AsyncClient(timeout=10) as client,
@@ -183,8 +183,7 @@ async def test_whoami_says_what_an_app_level_or_refresh_token_is_without_sending
 
 
 async def test_emulator_names_the_scopes_on_every_method_reply() -> None:
-    """Slack sends x-oauth-scopes on every Web API reply (the emulator's own identity.py
-    says so); the emulator sends it on auth.test only."""
+    """Slack sends x-oauth-scopes on every Web API reply, not on auth.test's alone."""
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
         reply = await _set_photo(
             emulator.base_url, files={"image": ("me.png", make_image(), "image/png")}

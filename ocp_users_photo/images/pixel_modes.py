@@ -49,8 +49,14 @@ def resampleable(picture: Image.Image) -> Image.Image:
 
 
 def float_grey(picture: Image.Image) -> Image.Image:
-    """Float grey, 0.0 to 1.0, as 16-bit grey; values outside that range are clipped."""
-    return picture.point(lambda value: value * 65535).convert("I").convert("I;16")
+    """Float grey, 0.0 to 1.0, as 16-bit grey; values outside that range are clipped (in
+    floating point: converted first, one far over 1 would wrap round to black)."""
+    from PIL import ImageMath
+
+    clipped: Image.Image = ImageMath.lambda_eval(
+        lambda names: names["min"](names["max"](names["a"] * 65535, 0), 65535), a=picture
+    )
+    return clipped.convert("I").convert("I;16")
 
 
 def eight_bit_grey(picture: Image.Image) -> Image.Image:

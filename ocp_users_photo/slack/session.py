@@ -109,12 +109,13 @@ class SlackSession:
             self._token = fresh
         return fresh
 
-    async def whoami(self) -> TokenIdentity:
-        """auth.test for this session's token (asked once per token, then remembered)."""
+    async def whoami(self, *, fresh: bool = False) -> TokenIdentity:
+        """auth.test for this session's token (asked once per token, then remembered;
+        ``fresh`` asks again: a scope added to the app keeps the token's text)."""
         from ocp_users_photo.whoami import identity_from
 
         key = self._identities.key_for(self._token)
-        known = self._identities.get(key)
+        known = None if fresh else self._identities.get(key)
         if known is not None:
             return known
         reply = await self.call("auth.test")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ocp_users_photo.undo.entries import HistoryOwner, KeptPhoto, ShownPhoto
     from ocp_users_photo.undo.errors import (
         EntryRefused,
+        HistoryBusy,
         HistoryUnavailable,
         KeepingImpossible,
         NothingToUndo,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RESTORE_TOOL_NAME",
     "EntryRefused",
+    "HistoryBusy",
     "HistoryOwner",
     "HistoryUnavailable",
     "KeepingImpossible",
@@ -54,6 +56,7 @@ _HOMES = {
     "RESTORE_TOOL_NAME": "ocp_users_photo.undo.restore",
     "EntryRefused": "ocp_users_photo.undo.errors",
     "HistoryOwner": "ocp_users_photo.undo.entries",
+    "HistoryBusy": "ocp_users_photo.undo.errors",
     "HistoryUnavailable": "ocp_users_photo.undo.errors",
     "KeepingImpossible": "ocp_users_photo.undo.errors",
     "KeptPhoto": "ocp_users_photo.undo.entries",

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
 
-from ocp_users_photo.undo.errors import HistoryUnavailable
+from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
 
 __all__ = [
     "APP_NAME",
@@ -232,7 +232,7 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
 def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavailable:
     reason = _reason(error)
     if "locked" in reason or "busy" in reason:
-        return HistoryUnavailable(
+        return HistoryBusy(
             f"the photo history {path} is locked by another program (SQLite: {reason}); nothing "
             "was changed in Slack: try again once it is done, or give another path"
         )

@@ -5,7 +5,8 @@
      │                            (no users.profile:read, original unreachable or no image,
      │                            history not writable); .reason .needs_read_scope
      ├── HistoryUnavailable       the history file is damaged, locked, newer or unwritable;
-     │                            nothing was changed in Slack
+     │    │                       nothing was changed in Slack
+     │    └── HistoryBusy         another change (or program) held it past the wait: later
      ├── NothingToUndo            no kept photo for this person
      │    └── UndoOvertaken       another change came first: the undo's entry is not the newest
      └── InvalidArguments
@@ -24,6 +25,7 @@ from ocp_users_photo.errors import InvalidArguments, Problem, UsersPhotoError
 __all__ = [
     "TURN_KEEPING_OFF",
     "EntryRefused",
+    "HistoryBusy",
     "HistoryUnavailable",
     "KeepingImpossible",
     "NothingToUndo",
@@ -57,6 +59,11 @@ class HistoryUnavailable(UsersPhotoError):
     """The photo history file cannot be used; nothing was changed in Slack."""
 
     code = "history_unavailable"
+
+
+class HistoryBusy(HistoryUnavailable):
+    """Another change of the person's photo, or another program, held the history longer
+    than the wait: nothing was changed in Slack; the same call later goes through."""
 
 
 class NothingToUndo(UsersPhotoError):

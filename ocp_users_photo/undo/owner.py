@@ -43,6 +43,8 @@ async def history_owner(
     # Slack's refusals (token_revoked...) and network failures are raised as they are.
     identity = await session.whoami()
     if for_change and identity.scopes is not None and WRITE_SCOPE not in identity.scopes:
+        identity = await session.whoami(fresh=True)  # remembered before the scope was added?
+    if for_change and identity.scopes is not None and WRITE_SCOPE not in identity.scopes:
         raise TokenNotUsable(
             [
                 Problem(
@@ -53,6 +55,7 @@ async def history_owner(
                 )
             ],
             refused="nothing was sent to change the photo",
+            reinstall=True,
         )
     if person is not None:
         if identity.user_id != person.user_id:

@@ -33,7 +33,7 @@ from typing import Final
 
 from ocp_users_photo.undo.database import in_transaction
 from ocp_users_photo.undo.entries import HistoryOwner
-from ocp_users_photo.undo.errors import HistoryUnavailable
+from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
 
 __all__ = [
     "OwnerLocks",
@@ -241,7 +241,7 @@ async def wait_for_lease(
     delay = 0.01
     while not await take():
         if time.monotonic() - started >= wait_seconds:
-            raise HistoryUnavailable(
+            raise HistoryBusy(
                 f"another change of {owner}'s photo has been under way for over "
                 f"{wait_seconds:g} s (the history {path()} says so); nothing was changed in "
                 "Slack: try again later"
