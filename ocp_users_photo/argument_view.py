@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from ocp_users_photo.credentials import quotable
 from ocp_users_photo.images.input_kinds import kind_of
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
@@ -57,7 +58,7 @@ def _image_kind(value: object) -> str:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"
     if isinstance(value, os.PathLike):
-        return f"<path {os.path.basename(os.fsdecode(value))[:60]}>"
+        return f"<path {shown(os.path.basename(os.fsdecode(value)), 60)}>"
     if isinstance(value, str):
         stripped = value.strip()
         if looks_like_web_url(stripped[:4096]):
@@ -68,6 +69,7 @@ def _image_kind(value: object) -> str:
         # The resolvers' own verdict: base64 text (whose alphabet has "/") is no path.
         kind, normalised, _ = kind_of(value)
         if kind == "path":
-            return f"<path {os.path.basename(normalised)[:60]}>"
+            # A token pasted as the image's name stays out of history (masked, as in errors).
+            return f"<path {shown(os.path.basename(normalised), 60)}>"
         return f"<text, {len(value)} characters>"
     return f"<{type(value).__name__}>"

@@ -83,7 +83,7 @@ from ocp_users_photo.tokens import (
     install_page_of,
 )
 from ocp_users_photo.web_image import UrlPolicy
-from ocp_users_photo.worker_threads import in_worker_thread
+from ocp_users_photo.worker_threads import in_conversion_thread
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
@@ -607,7 +607,9 @@ class UsersSetPhoto(AsyncClosing):
             if problems or planned is None or parsed.token is None:
                 raise refusal(problems)
             if isinstance(planned, ReencodePlan):
-                image, encode_problems = await in_worker_thread(reencode, planned, resolved.source)
+                image, encode_problems = await in_conversion_thread(
+                    reencode, planned, resolved.source
+                )
                 if image is None:
                     raise InvalidArguments(encode_problems)
             else:

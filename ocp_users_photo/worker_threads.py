@@ -34,18 +34,39 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["imported_off_loop", "in_worker_thread"]
+__all__ = ["imported_off_loop", "in_conversion_thread", "in_worker_thread"]
 
 
 async def in_worker_thread(
     function: Callable[..., T], *args: Any, discard: Callable[[T], object] | None = None
 ) -> T:
     """``function(*args)`` in a worker thread; its result, or what it raised."""
+    return await _in_pool(_pool, function, args, discard)
+
+
+async def in_conversion_thread(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in the one thread that decodes and re-encodes images.
+
+    One, so that conversions take turns across every call of the process: each may decode
+    50 million pixels (~260 MiB from a 2 KB lossless WebP), and a model's parallel calls
+    on the worker threads multiplied that (six: 3.9 GiB). One thread also keeps what they
+    allocate in one of the C library's per-thread heaps, which keep freed memory for their
+    thread (four conversions in turn on four threads still grew the process by 700 MiB).
+    """
+    return await _in_pool(_conversions, function, args, None)
+
+
+async def _in_pool(
+    pool: _WorkerPool,
+    function: Callable[..., T],
+    args: tuple[Any, ...],
+    discard: Callable[[T], object] | None,
+) -> T:
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     context = contextvars.copy_context()
     job = _Job(loop, future, functools.partial(context.run, function, *args), discard)
-    _pool.submit(job)
+    pool.submit(job)
     try:
         return await future
     except asyncio.CancelledError:
@@ -213,12 +234,14 @@ def _most_threads() -> int:
 
 
 _pool = _WorkerPool(_most_threads())
+_conversions = _WorkerPool(1)
 
 
 def _new_pool_after_fork() -> None:
     """A forked child has none of its parent's threads: it starts its own."""
-    global _pool
+    global _pool, _conversions
     _pool = _WorkerPool(_most_threads())
+    _conversions = _WorkerPool(1)
 
 
 if hasattr(os, "register_at_fork"):

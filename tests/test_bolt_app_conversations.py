@@ -6,8 +6,6 @@ asked to read photos."""
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -16,42 +14,12 @@ from ocp_users_photo.emulator import Fault, RunningEmulator
 from tests.installation_helpers import TEAM_ID, photo_tokens
 from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are parameters here)
     RunningApp,
+    direct_message,
     emulator_config,
     install_through_the_app,
     photo_app,
     posted,
-    signed,
 )
-
-
-async def _message_event(
-    running: RunningApp, user_id: str, text: str, event_id: str, retry: int | None = None
-) -> httpx.Response:
-    body = json.dumps(
-        {
-            "token": "unused-verification-token",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0EMULATOR1",
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": user_id, "is_bot": False}],
-            "event": {
-                "type": "message",
-                "channel_type": "im",
-                "channel": "D0DIRECT01",
-                "user": user_id,
-                "text": text,
-                "ts": f"{time.time():.6f}",
-            },
-        }
-    )
-    headers = signed(body, "application/json")
-    if retry is not None:  # Slack's redelivery of an event it saw no 200 for in 3 s
-        headers["x-slack-retry-num"] = str(retry)
-        headers["x-slack-retry-reason"] = "http_timeout"
-    async with httpx.AsyncClient(timeout=10) as slack:
-        return await slack.post(f"{running.url}/slack/events", content=body, headers=headers)
 
 
 async def test_slacks_redelivery_of_an_undo_does_not_undo_the_undo(
@@ -67,11 +35,11 @@ async def test_slacks_redelivery_of_an_undo_does_not_undo_the_undo(
     )
     await install_through_the_app(photo_app, "UALICE0001")
     default = emulator.state.person("UALICE0001").avatar_hash  # type: ignore[union-attr]
-    await _message_event(photo_app, "UALICE0001", "photo red", "Ev0RED00001")
+    await direct_message(photo_app, "UALICE0001", "photo red", event_id="Ev0RED00001")
     await posted(emulator, "chat.postMessage", 1)
-    await _message_event(photo_app, "UALICE0001", "photo undo", "Ev0UNDO0001")
+    await direct_message(photo_app, "UALICE0001", "photo undo", event_id="Ev0UNDO0001")
     await posted(emulator, "chat.postMessage", 2)
-    await _message_event(photo_app, "UALICE0001", "photo undo", "Ev0UNDO0001", retry=1)
+    await direct_message(photo_app, "UALICE0001", "photo undo", event_id="Ev0UNDO0001", retry=1)
     await asyncio.sleep(1.5)  # whatever the redelivery does, it has done it by now
     assert emulator.state.person("UALICE0001").avatar_hash == default  # type: ignore[union-attr]
 
@@ -88,38 +56,20 @@ async def test_a_photo_shared_in_the_direct_message_is_answered(
         path="chat.postMessage",
     )
     await install_through_the_app(photo_app, "UALICE0001")
-    body = json.dumps(
-        {
-            "token": "unused-verification-token",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0EMULATOR1",
-            "type": "event_callback",
-            "event_id": "Ev0SHARED001",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "UALICE0001", "is_bot": False}],
-            "event": {
-                "type": "message",
-                "subtype": "file_share",
-                "channel_type": "im",
-                "channel": "D0DIRECT01",
-                "user": "UALICE0001",
-                "text": "photo",
-                "ts": f"{time.time():.6f}",
-                "files": [
-                    {
-                        "id": "F0PORTRAIT1",
-                        "name": "me.png",
-                        "mimetype": "image/png",
-                        "url_private": "https://files.slack.com/files-pri/T0EMULATOR-F0PORTRAIT1/me.png",
-                    }
-                ],
-            },
-        }
+    delivered = await direct_message(
+        photo_app,
+        "UALICE0001",
+        "photo",
+        subtype="file_share",
+        files=[
+            {
+                "id": "F0PORTRAIT1",
+                "name": "me.png",
+                "mimetype": "image/png",
+                "url_private": "https://files.slack.com/files-pri/T0EMULATOR-F0PORTRAIT1/me.png",
+            }
+        ],
     )
-    async with httpx.AsyncClient(timeout=10) as slack:
-        delivered = await slack.post(
-            f"{photo_app.url}/slack/events", content=body, headers=signed(body, "application/json")
-        )
     assert delivered.status_code == 200, delivered.text
     [reply] = await posted(emulator, "chat.postMessage", 1)
     assert "red.png" in str(reply["text"])  # what the app can do instead

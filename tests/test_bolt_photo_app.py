@@ -141,14 +141,24 @@ async def slash_command(
         )
 
 
-async def direct_message(running: RunningApp, user_id: str, text: str) -> httpx.Response:
+async def direct_message(
+    running: RunningApp,
+    user_id: str,
+    text: str,
+    *,
+    event_id: str | None = None,
+    retry: int | None = None,
+    **event: object,
+) -> httpx.Response:
+    """Slack's event for a direct message to the app (``event``: more of its fields, such
+    as a file share's); ``retry``, Slack's redelivery number for an event it saw no 200 for."""
     body = json.dumps(
         {
             "token": "unused-verification-token",
             "team_id": TEAM_ID,
             "api_app_id": "A0EMULATOR1",
             "type": "event_callback",
-            "event_id": f"Ev{int(time.time() * 1000)}",
+            "event_id": event_id or f"Ev{time.time_ns()}",
             "event_time": int(time.time()),
             "authorizations": [{"team_id": TEAM_ID, "user_id": user_id, "is_bot": False}],
             "event": {
@@ -158,13 +168,16 @@ async def direct_message(running: RunningApp, user_id: str, text: str) -> httpx.
                 "user": user_id,
                 "text": text,
                 "ts": f"{time.time():.6f}",
+                **event,
             },
         }
     )
+    headers = signed(body, "application/json")
+    if retry is not None:
+        headers["x-slack-retry-num"] = str(retry)
+        headers["x-slack-retry-reason"] = "http_timeout"
     async with httpx.AsyncClient(timeout=10) as slack:
-        return await slack.post(
-            f"{running.url}/slack/events", content=body, headers=signed(body, "application/json")
-        )
+        return await slack.post(f"{running.url}/slack/events", content=body, headers=headers)
 
 
 async def posted(emulator: RunningEmulator, method: str, count: int) -> list[dict[str, object]]:

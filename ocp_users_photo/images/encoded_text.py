@@ -15,6 +15,9 @@ MIN_BASE64_CHARS: Final = 64
 _WHITESPACE_BYTES: Final = b" \t\n\r\v\f"
 # base64 in the standard or the URL-safe alphabet, padding optional.
 _ALPHABET: Final = "[A-Za-z0-9+/_-]"
+# A data: URI's header ("data:image/png;base64", perhaps a name= or charset=) is short;
+# a long one is refused before it is split (millions of ";" made as many strings).
+_MAX_HEADER_CHARS: Final = 1024
 _BASE64_BYTES: Final = re.compile(f"{_ALPHABET}*={{0,2}}".encode())
 BASE64_TEXT: Final = re.compile(f"{_ALPHABET}+={{0,2}}")
 _LOOSE_BASE64: Final = re.compile(f"{_ALPHABET}[A-Za-z0-9+/_=-]*")
@@ -91,9 +94,17 @@ def decode_data_uri(uri: str, max_bytes: int) -> tuple[ImageSource | None, list[
     Percent-escapes are undone for the three characters base64 has that a URI reserves
     (``%2B``, ``%2F``, ``%3D``); any other escape cannot be base64 and is refused.
     """
-    header, separator, payload = uri.partition(",")
-    if not separator:
+    comma = uri.find(",", 0, _MAX_HEADER_CHARS + 1)
+    if comma == -1:
+        if "," in uri:
+            return None, [
+                problem(
+                    f"the data: URI's header (before its comma) is over {_MAX_HEADER_CHARS} "
+                    "characters: use data:image/png;base64,<data>"
+                )
+            ]
         return None, [problem("the data: URI has no comma before its data")]
+    header, payload = uri[:comma], uri[comma + 1 :]
     media = header[len("data:") :].split(";")
     media_type = media[0].strip().lower()
     if media_type and not media_type.startswith("image/"):

@@ -77,8 +77,8 @@ def lexically_inside(text: str, image_roots: Sequence[Path] | None) -> bool:
         return True
     if not image_roots:
         return False
-    expanded = os.path.expanduser(text)
-    if expanded.startswith("~"):
+    expanded = _home_expanded(text)
+    if expanded is None or expanded.startswith("~"):
         return False
     absolute = os.path.normpath(anchor(expanded, image_roots))
     return os.path.isabs(absolute) and _inside(absolute, image_roots)
@@ -92,6 +92,25 @@ def path_exists(text: str, image_roots: Sequence[Path] | None) -> bool:
         return os.path.exists(anchor(os.path.expanduser(text), image_roots))
     except (OSError, ValueError, RuntimeError):
         return False
+
+
+def _home_expanded(text: str) -> str | None:
+    """``text`` with ``~`` expanded; None when the system cannot look the name up (a lone
+    surrogate in ``~name`` cannot be encoded for the password database)."""
+    try:
+        return os.path.expanduser(text)
+    except (UnicodeError, ValueError, OSError):
+        return None
+
+
+def _really_inside(named: str, image_roots: Sequence[Path]) -> bool:
+    """Whether ``named``, its links followed as far as they lead (no file is opened), is
+    inside the roots; the opened file is checked again (a link may change meanwhile)."""
+    try:
+        real = os.path.realpath(named)
+    except (OSError, ValueError, RuntimeError):
+        return False
+    return _inside(real, image_roots)
 
 
 def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:
@@ -123,8 +142,8 @@ def open_confined(
     # system knows that user (else the answer tells which accounts exist).
     if image_roots is not None and not lexically_inside(text, image_roots):
         return None, [_outside(shown_path, image_roots)]
-    expanded = os.path.expanduser(text)
-    if expanded.startswith("~"):  # "~name/..." for a user this system does not know
+    expanded = _home_expanded(text)
+    if expanded is None or expanded.startswith("~"):  # "~name/..." of no user known here
         return None, [
             problem(
                 f"image path {shown_path!r} starts with a home folder (~) that cannot be "
@@ -132,6 +151,10 @@ def open_confined(
             )
         ]
     named = anchor(expanded, image_roots)
+    if image_roots is not None and not _really_inside(named, image_roots):
+        # A link inside the roots that leads out: refused before anything is opened there,
+        # with the refusal a path outside gets (what is at the far end is not told).
+        return None, [_outside(shown_path, image_roots)]
     try:
         descriptor = os.open(named, _OPEN_FLAGS)
     except FileNotFoundError:
