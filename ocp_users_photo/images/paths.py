@@ -105,11 +105,12 @@ def _home_expanded(text: str) -> str | None:
 
 def _really_inside(named: str, image_roots: Sequence[Path]) -> bool:
     """Whether ``named``, its links followed as far as they lead (no file is opened), is
-    inside the roots; the opened file is checked again (a link may change meanwhile)."""
+    inside the roots; the opened file is checked again (a link may change meanwhile), and
+    a name that cannot be followed is left to the open, which refuses it."""
     try:
         real = os.path.realpath(named)
     except (OSError, ValueError, RuntimeError):
-        return False
+        return True  # a name no file system takes (NUL, a lone surrogate): the open says so
     return _inside(real, image_roots)
 
 
