@@ -175,9 +175,9 @@ class UsersSetPhoto(AsyncClosing):
         # A PhotoKeeper among the observers (a host assembling its own) is the tool's
         # keeper: its history is the one undo and history() read, and no door adds another
         # (two keepers would wait for one person's turn in one task, for ever).
-        self._host_keeper = _host_keeper(self.observers)
-        if self._host_keeper is not None:
-            photo_history = _one_history(self._host_keeper.history, photo_history)
+        hosts_keeper = _host_keeper(self.observers)
+        if hosts_keeper is not None:
+            photo_history = _one_history(hosts_keeper.history, photo_history)
         self._photo_history_given = photo_history
         self._photo_history_path = settings.history_path
         self._photo_history: PhotoHistory | None = None
@@ -760,12 +760,13 @@ def _origin_of(source: TokenSource) -> str:
 
 
 def _host_keeper(observers: Sequence[CallObserver]) -> PhotoKeeper | None:
-    """The PhotoKeeper among ``observers``, if any (imported only when it may be there)."""
-    if not observers:
+    """The PhotoKeeper among ``observers``, if any. Not imported to look: while its module
+    is not loaded, no PhotoKeeper can exist (and an import on the loop reads files)."""
+    keeper_module = sys.modules.get("ocp_users_photo.undo.keeper")
+    if not observers or keeper_module is None:
         return None
-    from ocp_users_photo.undo.keeper import PhotoKeeper
-
-    keepers = [observer for observer in observers if isinstance(observer, PhotoKeeper)]
+    kind: type[PhotoKeeper] = keeper_module.PhotoKeeper
+    keepers = [observer for observer in observers if isinstance(observer, kind)]
     if len(keepers) > 1:
         raise ValueError(
             "observers hold more than one PhotoKeeper: give one (each would wait for the "
