@@ -175,6 +175,7 @@ def emulator_source(
     store: SQLite3InstallationStore,
     *,
     clock: Callable[[], float] = time.time,
+    install_url: str | None = None,
 ) -> InstallationTokenSource:
     """The app's token source for the installations in ``store``, refreshing at the emulator
     (on ``clock``'s time when given)."""
@@ -185,4 +186,5 @@ def emulator_source(
         base_url=emulator.base_url,
         environ={},
         clock=clock,
+        install_url=install_url,
     )

@@ -22,7 +22,6 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.errors import SlackApiError
 from ocp_users_photo.frameworks._calls import is_correctable
 from ocp_users_photo.images.pixel_modes import float_grey
-from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.slack.replies import HttpReply, decode_reply
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo import PhotoHistory, PhotoKeeper
@@ -30,9 +29,8 @@ from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable
 from ocp_users_photo.undo.turns import wait_for_lease
 from tests.installation_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     TEAM_ID,
+    emulator_source,
     install,
     portrait,
     rotation_config,
@@ -57,18 +55,11 @@ async def test_a_scope_lacking_installation_still_gets_the_install_page_when_kee
 ) -> None:
     # README: when Slack refuses a person's token in a way installing again mends
     # (missing_scope...), run() adds the source's install_url. With keeping on (run()'s
-    # default), owner.py now refuses first with token_not_usable and no install_url: the
-    # model cannot hand the person the link (keep_previous=False still gets it).
+    # default), owner.py refuses first, before Slack can: that refusal must carry the link
+    # too (it came as token_not_usable without one; keep_previous=False always had it).
     store = sqlite_store(tmp_path / "installations.db")
     await install(emulator, store, "UALICE0001", user_scope=READ_ONLY)
-    source = InstallationTokenSource(
-        store,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        base_url=emulator.base_url,
-        install_url=INSTALL_URL,
-        environ={},
-    )
+    source = emulator_source(emulator, store, install_url=INSTALL_URL)
     try:
         async with UsersSetPhoto(
             source,
@@ -90,8 +81,8 @@ async def test_a_scope_added_after_a_refusal_is_seen_without_restarting(
 ) -> None:
     # The refusal says "add users.profile:write ... and install the app again"; Slack keeps
     # the token string when scopes are added. The session's auth.test answer is remembered
-    # per token for the process's life, so a long-running server (MCP, an agent) goes on
-    # refusing what Slack would now accept, though tool.whoami() shows the scope.
+    # per token for the process's life: the refusal asks afresh, or a long-running server
+    # (MCP, an agent) would go on refusing what Slack now accepts.
     token = "xoxp-1234567890-1234567890123-scopeaddedlater0000000000"
     emulator.state.add_token(token, scopes=READ_ONLY)
     async with UsersSetPhoto(

@@ -55,8 +55,8 @@ async def test_run_with_the_readmes_keeper_observer_on_the_tools_history_ends(
     # README (Undo): "PhotoKeeper is the CallObserver that does the keeping, for a host that
     # assembles observers itself: UsersSetPhoto(observers=[PhotoKeeper(history)])". Given
     # the same history as photo_history (so that tool.undo() finds what it keeps), run()
-    # adds the door's own keeper: both wait for the same person's turn in one task, and
-    # run() never ends (undo() and restore() likewise).
+    # must not add the door's own keeper: both would wait for the same person's turn in
+    # one task, and run() would never end (undo() and restore() likewise).
     history = PhotoHistory(tmp_path / "history.sqlite3")
     async with UsersSetPhoto(
         TOKEN,
@@ -77,8 +77,9 @@ async def test_run_with_the_readmes_keeper_observer_on_the_tools_history_ends(
 async def test_readmes_keeper_observer_keeps_where_tool_undo_looks(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    # The README's form exactly (no photo_history=): the photos are kept in `history`, while
-    # tool.history() and tool.undo() read the default file: undo says NothingToUndo.
+    # The README's form exactly (no photo_history=): the photos are kept in `history`, and
+    # tool.history() and tool.undo() must read it (they read the default file, and undo
+    # said NothingToUndo).
     history = PhotoHistory(tmp_path / "kept.sqlite3")
     async with UsersSetPhoto(
         TOKEN,
