@@ -266,11 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(arguments)
     if unknown:
         # argparse hands a subcommand's unknown options to the top parser, whose usage
-        # would not show them: point at the subcommand's own help.
-        parser.error(
-            f"unrecognized arguments: {' '.join(unknown)} "
-            f"(see: ocp-users-photo {args.command} --help)"
-        )
+        # would not show them: point at the subcommand's own help, for words after it.
+        after_command = arguments.index(args.command) < arguments.index(unknown[0])
+        where = f" (see: ocp-users-photo {args.command} --help)" if after_command else ""
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{where}")
     handler: Callable[[argparse.Namespace], int] = args.handler
     quiet_decompression_bomb_warning()
     try:

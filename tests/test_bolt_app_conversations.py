@@ -97,3 +97,17 @@ async def test_a_person_whose_install_lacks_the_read_scope_is_sent_the_install_l
     assert answer.startswith("Your photo was not changed")
     assert f"{photo_app.url}/slack/install" in answer
     assert "--no-keep-previous" not in answer  # the person runs no command line
+
+
+async def test_a_token_typed_as_the_image_name_is_not_posted_back_into_slack(
+    photo_app: RunningApp,
+) -> None:
+    """'photo xoxp-...' (a token pasted by mistake): the answer, which goes into the
+    person's direct messages and Slack's history, names no token."""
+    pasted = "xoxp-9999999999-9999999999999-fedcba9876543210fedcba9876543210"
+    answer = await photo_app.app.set_photo_for(
+        team_id=TEAM_ID, user_id="UALICE0001", enterprise_id=None, requested=pasted
+    )
+    assert answer.startswith("Your photo was not changed: there is no image called")
+    assert "red.png" in answer
+    assert pasted[:20] not in answer

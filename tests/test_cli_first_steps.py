@@ -191,3 +191,15 @@ def test_an_unanswered_plain_http_url_says_nothing_of_tls(image: Path) -> None:
     assert done.returncode == ExitCode.TRANSPORT
     assert "Nothing was sent" in done.stderr
     assert "ssl:" not in done.stderr
+
+
+def test_an_unknown_option_before_the_command_names_no_commands_help() -> None:
+    """`--bogus whoami`: the option is the program's, not whoami's, so whoami's help is
+    not what to read."""
+    before = run_cli("--bogus", "whoami", env={})
+    after = run_cli("whoami", "--bogus", env={})
+    for done in (before, after):
+        assert done.returncode == ExitCode.INVALID
+        assert "unrecognized arguments: --bogus" in done.stderr
+    assert "--help" not in before.stderr.splitlines()[-1]
+    assert "(see: ocp-users-photo whoami --help)" in after.stderr

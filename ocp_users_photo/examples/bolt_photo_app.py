@@ -55,6 +55,7 @@ from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.model_result import reinstall_page
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.tokens import install_page
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import KeepingImpossible, NothingToUndo
@@ -104,7 +105,8 @@ class OwnImages:
             if wanted in (name, Path(name).stem):
                 return str(self.folder / name)
         raise ImageNotAvailable(
-            f"there is no image called {wanted[:60]!r}; the app has: {offered_names(names)}"
+            # Masked: "photo xoxp-..." (a token pasted by mistake) must not go back into Slack.
+            f"there is no image called {shown(wanted, 60)!r}; the app has: {offered_names(names)}"
         )
 
 
@@ -112,9 +114,9 @@ def offered_names(names: list[str]) -> str:
     """The app's image names for a person to read: at most 20, each cut to 60 characters."""
     if not names:
         return "none yet"
-    shown = ", ".join(name[:60] for name in names[:_MAX_NAMES_SHOWN])
+    listed = ", ".join(shown(name, 60) for name in names[:_MAX_NAMES_SHOWN])
     more = len(names) - _MAX_NAMES_SHOWN
-    return f"{shown} and {more} more" if more > 0 else shown
+    return f"{listed} and {more} more" if more > 0 else listed
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def plan_upload(
     display_width, display_height = facts.display_size
     longest = max(display_width, display_height)
     output_format = facts.slack_format
-    scale = limits.max_side / longest if longest > limits.max_side else 1.0
+    scale = downscale(longest, limits)
     if output_format is not None and facts.orientation == 1 and scale == 1.0:
         if facts.incomplete is not None:
             return None, [not_an_image(facts.incomplete)]
@@ -94,6 +94,16 @@ def plan_upload(
     ), []
 
 
+def downscale(longest: int, limits: ImageLimits) -> float:
+    """The factor an image is scaled by to fit ``limits.max_side`` (1.0: it fits)."""
+    return limits.max_side / longest if longest > limits.max_side else 1.0
+
+
+def scaled_side(side: int, scale: float) -> int:
+    """A side as the scaler makes it: rounded, never under one pixel."""
+    return max(1, round(side * scale))
+
+
 def size_problems(
     facts: HeaderFacts, crop_box: CropBox | None, *, fit: Fit, limits: ImageLimits
 ) -> list[Problem]:
@@ -112,11 +122,14 @@ def size_problems(
         problems.extend(crop_box.problems_inside(display_width, display_height))
     longest = max(display_width, display_height)
     shortest = min(display_width, display_height)
-    # Computed as the scaler computes (plan_upload's scale, reencode's round): 2050x1024
-    # makes 1024x512, which Slack takes.
-    scale = limits.max_side / longest if longest > limits.max_side else 0.0
-    scaled_shortest = round(shortest * scale)
-    if fit == "downscale" and shortest >= limits.min_side and 0 < scaled_shortest < limits.min_side:
+    # Computed as the scaler computes: 2050x1024 makes 1024x512, which Slack takes.
+    scale = downscale(longest, limits)
+    if (
+        fit == "downscale"
+        and scale < 1.0
+        and shortest >= limits.min_side
+        and scaled_side(shortest, scale) < limits.min_side
+    ):
         # Longer than 2:1: no size both within Slack's most and at least its least.
         cut = min(longest, shortest * limits.max_side // limits.min_side)
         example = f"{cut}x{shortest}" if display_width >= display_height else f"{shortest}x{cut}"
@@ -124,9 +137,10 @@ def size_problems(
             Problem(
                 IMAGE_PATH,
                 f"the image is {display_width}x{display_height} pixels: scaled to Slack's "
-                f"{limits.max_side}-pixel limit its short side would be {scaled_shortest}, under "
-                f"Slack's {limits.min_side}-pixel minimum: cut it to at most "
-                f"{limits.max_side // limits.min_side}:1 (for instance {example}) first",
+                f"{limits.max_side}-pixel limit its short side would be "
+                f"{scaled_side(shortest, scale)}, under Slack's {limits.min_side}-pixel "
+                f"minimum: cut it to at most {limits.max_side // limits.min_side}:1 "
+                f"(for instance {example}) first",
             )
         )
     if longest > limits.max_side and fit == "reject":

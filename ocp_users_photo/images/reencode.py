@@ -22,7 +22,7 @@ from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.header import not_an_image, short_reason
 from ocp_users_photo.images.orientation import SWAPS_SIDES, turned_upright
 from ocp_users_photo.images.pixel_modes import eight_bit_grey, matching_profile, resampleable
-from ocp_users_photo.images.policy import ReencodePlan, upload_filename
+from ocp_users_photo.images.policy import ReencodePlan, scaled_side, upload_filename
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import PreparedImage
 
@@ -34,8 +34,8 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
     """Decode, rotate, scale and encode as planned; closes ``source`` once encoded."""
     facts = plan.facts
     display_width, display_height = facts.display_size
-    width = max(1, round(display_width * plan.scale))
-    height = max(1, round(display_height * plan.scale))
+    width = scaled_side(display_width, plan.scale)
+    height = scaled_side(display_height, plan.scale)
     changes: list[str] = []
     if plan.output_format != facts.slack_format:
         changes.append(f"converted from {facts.stored_format} to {plan.output_format}")

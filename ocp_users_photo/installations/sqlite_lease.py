@@ -23,10 +23,10 @@ from typing import Final
 import anyio.to_thread
 
 from ocp_users_photo.installations.refresh_locks import take_polling
+from ocp_users_photo.sqlite_busy import is_busy
 
 LEASE_TABLE: Final = "ocp_users_photo_refresh_leases"
 # SQLITE_BUSY and SQLITE_LOCKED (the sqlite3 module names them from Python 3.11 on).
-_BUSY_CODES: Final = (5, 6)
 _CREATE: Final = (
     f"CREATE TABLE IF NOT EXISTS {LEASE_TABLE} "
     "(lock_key TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL)"
@@ -85,7 +85,7 @@ class SQLiteRefreshLock:
                 # Other writers held the file past the busy timeout (many people refreshing
                 # at once, a slow disk): the lock is busy, not broken; the next poll tries
                 # again, until wait_seconds end in LockNotTaken ("try again shortly").
-                if _is_busy(error):
+                if is_busy(error):
                     return False
                 raise
             try:
@@ -119,11 +119,3 @@ class SQLiteRefreshLock:
 
     def __repr__(self) -> str:
         return f"SQLiteRefreshLock({self.database!r}, lease_seconds={self.lease_seconds:g})"
-
-
-def _is_busy(error: sqlite3.OperationalError) -> bool:
-    """SQLITE_BUSY and SQLITE_LOCKED, by their codes where Python gives them, else their text."""
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in _BUSY_CODES
-    return "locked" in str(error) or "busy" in str(error)

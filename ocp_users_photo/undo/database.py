@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
 
+from ocp_users_photo.sqlite_busy import is_busy
 from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
 
 __all__ = [
@@ -197,8 +198,7 @@ def _use_wal(database: sqlite3.Connection, busy_timeout: float) -> None:
             database.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as error:
-            busy = "locked" in str(error) or "busy" in str(error)
-            if not busy or time.monotonic() + pause > deadline:
+            if not is_busy(error) or time.monotonic() + pause > deadline:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
@@ -231,7 +231,7 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
 
 def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavailable:
     reason = _reason(error)
-    if "locked" in reason or "busy" in reason:
+    if is_busy(error):
         return HistoryBusy(
             f"the photo history {path} is locked by another program (SQLite: {reason}); nothing "
             "was changed in Slack: try again once it is done, or give another path"
