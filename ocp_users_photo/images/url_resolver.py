@@ -53,7 +53,9 @@ class UrlResolver:
         resolver: Resolver | None = None,
     ) -> None:
         self.policy = policy if policy is not None else UrlPolicy()
-        check_verifying(ssl_context)  # at construction, not at each call a model makes
+        # Refused when made, not at a model's first call (fetch_image checks again, cheaply,
+        # for those who call it directly).
+        check_verifying(ssl_context)
         self._ssl_context = ssl_context
         self._resolver = resolver
 

@@ -201,7 +201,7 @@ class PhotoHistory(AsyncClosing):
             # Cancelled, perhaps while the worker thread takes the lease: give it back once
             # taken, or this living process would hold up the person's next change until
             # the lease ran out. A lease not taken names another holder and stays.
-            Turn(owner, release_lock, give_back).end_soon()
+            Turn(owner, release_lock, give_back, settle).end_soon()
             raise
 
         return Turn(owner, release_lock, give_back, settle)

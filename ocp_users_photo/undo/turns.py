@@ -170,7 +170,7 @@ class Turn:
         owner: HistoryOwner,
         release_lock: Callable[[], None],
         release_lease: Callable[[], Awaitable[None]],
-        settle_lease: Callable[[float], None] | None = None,
+        settle_lease: Callable[[float], None],
     ) -> None:
         self.owner = owner
         self._release_lock = release_lock
@@ -199,12 +199,11 @@ class Turn:
         let go at once: the next change of this process waits on the lease, as another
         process's does.
         """
-        settle, release = self._settle_lease, self._release_lease
-        if settle is None or release is None:
+        if self._release_lease is None:  # ended already: the lock is all there is to free
             self.end_soon()
             return
         self._release_lease = None
-        settle(seconds)
+        self._settle_lease(seconds)
         self._release_lock()
 
     def end_soon(self) -> None:
