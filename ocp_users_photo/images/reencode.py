@@ -113,7 +113,8 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         # JPEG can decode at 1/2, 1/4 or 1/8 scale: far less memory and time for big photos.
         picture.draft(picture.mode, _stored(size, turn))
     frame = _scaled_upright(resampleable(picture), size, turn)
-    return _save([frame], plan.output_format, picture.info, max_bytes=plan.max_bytes)
+    still = _writable(frame, plan.output_format, animated=False)
+    return _save([still], plan.output_format, picture.info, max_bytes=plan.max_bytes)
 
 
 def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
@@ -168,9 +169,9 @@ def _save(
     durations: list[int] | None = None,
     max_bytes: int,
 ) -> bytes:
-    """``frames`` written as ``output_format`` with no metadata but a matching profile."""
+    """``frames``, each made writable (``_writable``), written as ``output_format`` with no
+    metadata but a matching profile."""
     profile, loop = info.get("icc_profile"), int(info.get("loop", 0))
-    frames = [_writable(frame, output_format, animated=len(frames) > 1) for frame in frames]
     first = frames[0]
     options: dict[str, Any] = {}
     if output_format == "JPEG":
