@@ -1,0 +1,77 @@
+"""Review (logs): what reaches a host's log records, and what the package changes in a
+host's logging configuration.
+
+- A ``client=`` that speaks HTTP/2 (``httpx.AsyncClient(http2=True)``) must not get the
+  token into any DEBUG record, in any encoding: hpack logs each request's encoded header
+  block, from which the Authorization header decodes back.
+- Running the emulator (the ``slack_emulator`` fixture a host's own test suite uses) must
+  leave the host's ``uvicorn`` loggers as they were.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import logging
+
+import httpx
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator, run_emulator
+from tests.conftest import CANARY_TOKEN, make_image
+
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
+ENCODED = "Encoded header block to "
+
+
+def _decoded_header_values(message: str) -> list[str]:
+    """The header values of an hpack "Encoded header block to b'...'" record, decoded."""
+    import hpack
+
+    if not message.startswith(ENCODED):
+        return []
+    block = ast.literal_eval(message[len(ENCODED) :])
+    return [str(value) for _, value in hpack.Decoder().decode(block)]
+
+
+async def test_an_http2_client_gets_no_token_into_any_debug_record(
+    emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("h2")
+    caplog.set_level(logging.DEBUG)
+    image = "data:image/png;base64," + base64.b64encode(make_image()).decode()
+    # Prior knowledge on loopback stands in for ALPN's h2 on https://slack.com: the request's
+    # headers are encoded (and logged) before any answer, whatever the server speaks.
+    async with httpx.AsyncClient(http1=False, http2=True) as client:
+        tool = UsersSetPhoto(
+            CANARY_TOKEN, base_url=emulator.base_url, client=client, max_retries=0, environ={}
+        )
+        await tool.run({"image": image})
+    hpack_records = [r for r in caplog.records if r.name.startswith("hpack")]
+    assert hpack_records, "hpack logged the request's headers at DEBUG"
+    leaked = [
+        value
+        for record in hpack_records
+        for value in _decoded_header_values(record.getMessage())
+        if CANARY_SECRET in value
+    ]
+    assert leaked == [], "the Authorization header decodes back out of an hpack DEBUG record"
+
+
+async def test_the_emulator_leaves_a_hosts_uvicorn_loggers_as_they_were() -> None:
+    access = logging.getLogger("uvicorn.access")
+    error = logging.getLogger("uvicorn.error")
+    handler = logging.NullHandler()
+    saved = (access.level, access.propagate, error.level)
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    error.setLevel(logging.INFO)
+    try:
+        async with run_emulator():
+            pass
+        after = (access.handlers[:], access.propagate, access.level, error.level)
+        assert after == ([handler], True, logging.INFO, logging.INFO)
+    finally:
+        access.removeHandler(handler)
+        access.level, access.propagate, error.level = saved
