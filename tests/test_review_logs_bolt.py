@@ -1,0 +1,42 @@
+"""Review (logs): the example Bolt app at DEBUG logs no person's token.
+
+Its OAuth exchange goes through slack_sdk's client, which Bolt's flow builds; slack_sdk
+logs every reply body at DEBUG, oauth.v2.access's tokens included.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo.emulator import RunningEmulator
+from tests.installation_helpers import CLIENT_ID, TEAM_ID
+from tests.test_bolt_photo_app import (  # noqa: F401 - the fixtures, used by name
+    RunningApp,
+    emulator_config,
+    install_through_the_app,
+    photo_app,
+)
+
+
+async def test_the_bolt_example_logs_no_token_when_someone_installs_it(
+    emulator: RunningEmulator, photo_app: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await install_through_the_app(photo_app, "UALICE0001")
+    store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
+    alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
+    assert alice is not None
+    secrets = [alice.user_token, alice.user_refresh_token, alice.bot_token]
+    assert all(secrets)
+    leaking = sorted(
+        {
+            record.name
+            for record in caplog.records
+            for secret in secrets
+            if secret and secret in record.getMessage()
+        }
+    )
+    assert leaking == [], f"tokens in the DEBUG records of {leaking}"
