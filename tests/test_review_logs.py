@@ -75,4 +75,3 @@ async def test_the_emulator_leaves_a_hosts_uvicorn_loggers_as_they_were() -> Non
     finally:
         access.removeHandler(handler)
         access.level, access.propagate, error.level = saved
-

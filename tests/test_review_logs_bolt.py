@@ -22,7 +22,9 @@ from tests.test_bolt_photo_app import (  # noqa: F401 - the fixtures, used by na
 
 
 async def test_the_bolt_example_logs_no_token_when_someone_installs_it(
-    emulator: RunningEmulator, photo_app: RunningApp, caplog: pytest.LogCaptureFixture
+    emulator: RunningEmulator,
+    photo_app: RunningApp,  # noqa: F811 - the fixture imported above
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await install_through_the_app(photo_app, "UALICE0001")
