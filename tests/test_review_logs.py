@@ -4,6 +4,8 @@ host's logging configuration.
 - A ``client=`` that speaks HTTP/2 (``httpx.AsyncClient(http2=True)``) must not get the
   token into any DEBUG record, in any encoding: hpack logs each request's encoded header
   block, from which the Authorization header decodes back.
+- A SOCKS5 proxy's password must not be in a DEBUG record in the form httpcore writes it
+  (a bytes repr).
 - Running the emulator (the ``slack_emulator`` fixture a host's own test suite uses) must
   leave the host's ``uvicorn`` loggers as they were.
 """
@@ -17,7 +19,7 @@ import logging
 import httpx
 import pytest
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator, run_emulator
 from tests.conftest import CANARY_TOKEN, make_image
 
@@ -75,3 +77,41 @@ async def test_the_emulator_leaves_a_hosts_uvicorn_loggers_as_they_were() -> Non
     finally:
         access.removeHandler(handler)
         access.level, access.propagate, error.level = saved
+
+
+@pytest.mark.parametrize("password", ["pässwörd-of-the-proxy", "back\\slash-proxy-secret"])
+async def test_a_socks5_proxy_password_is_in_no_debug_record_in_any_form(
+    password: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpcore's SOCKS5 trace logs the credentials as bytes (``auth=(b'user', b'...')``):
+    a password whose bytes' repr is not its text (non-ASCII, a backslash) escapes the
+    redaction, which looks for the text."""
+    pytest.importorskip("socksio")
+    import asyncio
+    from urllib.parse import quote
+
+    caplog.set_level(logging.DEBUG)
+    # A proxy that accepts the connection and answers nothing: the trace is written first.
+    proxy = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    environ = {"HTTPS_PROXY": f"socks5://alice:{quote(password, safe='')}@127.0.0.1:{port}"}
+    tool = UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url="https://slack.example/api",
+        environ=environ,
+        timeout=1.0,
+        max_retries=0,
+    )
+    try:
+        with pytest.raises(TransportError):
+            await tool.whoami()
+    finally:
+        await tool.aclose()
+        proxy.close()
+    as_bytes = repr(password.encode())[2:-1]  # how a bytes repr shows it
+    held = [
+        record.getMessage()
+        for record in caplog.records
+        if password in record.getMessage() or as_bytes in record.getMessage()
+    ]
+    assert held == []
