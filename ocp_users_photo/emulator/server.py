@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
@@ -116,21 +117,22 @@ async def run_emulator(
     listener = _bind(host, port)
     connections = UvicornConnections()
     app = create_app(state=state, connections=connections)
-    server = _Server(
-        uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            log_level="warning",
-            lifespan="off",
-            # h11 is always there; the wire faults rely on its connection objects.
-            http="h11",
-            # X-Forwarded-For must not rewrite the peer address the wire faults look up.
-            proxy_headers=False,
-            server_header=False,
-            timeout_graceful_shutdown=state.config.shutdown_grace_seconds,
+    with _host_logging_kept():
+        server = _Server(
+            uvicorn.Config(
+                app,
+                log_config=None,
+                access_log=False,
+                log_level="warning",
+                lifespan="off",
+                # h11 is always there; the wire faults rely on its connection objects.
+                http="h11",
+                # X-Forwarded-For must not rewrite the peer address the wire faults look up.
+                proxy_headers=False,
+                server_header=False,
+                timeout_graceful_shutdown=state.config.shutdown_grace_seconds,
+            )
         )
-    )
     connections.attach(server)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
@@ -143,6 +145,27 @@ async def run_emulator(
             await serving
         finally:
             listener.close()
+
+
+# The loggers uvicorn.Config sets up for itself (levels; the access log's handlers).
+_UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+@contextlib.contextmanager
+def _host_logging_kept() -> Iterator[None]:
+    """uvicorn.Config sets its loggers' levels and empties the access log's handlers, for the
+    whole process; the emulator runs inside a host's (its tests, its demo), whose logging
+    is the host's: put back as it was. The access log stays off (the server reads it from
+    the config), and the server's start and stop lines are INFO, for a host that wants them."""
+    loggers = [logging.getLogger(name) for name in _UVICORN_LOGGERS]
+    saved = [(logger.level, logger.handlers[:], logger.propagate) for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, (level, handlers, propagate) in zip(loggers, saved, strict=True):
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -52,6 +52,7 @@ from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
+from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.model_result import reinstall_page
@@ -259,6 +260,7 @@ def _create_private(database: str) -> None:
 
 def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
     """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
+    mask_slack_sdk_logs()  # its OAuth exchange and token rotation log people's tokens
     _create_private(settings.database)
     store = SQLite3InstallationStore(database=settings.database, client_id=settings.client_id)
     # Tables made now, once: made lazily, two threads' first calls could race to make them.

@@ -7,6 +7,12 @@ HTTP stack's loggers rewrites any record holding it, at the moment it is made (f
 run in the emitting task, so the context is the call's own). While an image is fetched
 from the web, the same filter drops the stack's records altogether: an image host's
 answer (a redirect's signed URL, any header it sends) is not for the logs.
+
+Some records hold the secret in a form no text search finds: hpack (HTTP/2, for a
+caller's ``httpx.AsyncClient(http2=True)``) logs each header block Huffman-coded, from
+which the Authorization header decodes back; those loggers' records are dropped while a
+secret is in flight. httpcore writes a SOCKS proxy's password as a bytes repr, so the
+secrets' printed forms (``b'p\\xc3\\xa4ss'``, a backslash doubled) are searched for too.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ HTTP_STACK_LOGGERS: Final = (
     "aiohttp.client",
     "aiohttp.internal",
 )
+# Loggers whose records carry the headers encoded (HPACK): dropped while a secret is in flight.
+ENCODED_HEADER_LOGGERS: Final = ("hpack.hpack", "hpack.table")
 
 _IN_FLIGHT: ContextVar[tuple[str, ...]] = ContextVar("ocp_users_photo_secrets", default=())
 _SILENCED: ContextVar[bool] = ContextVar("ocp_users_photo_http_silenced", default=False)
@@ -37,7 +45,14 @@ _SILENCED: ContextVar[bool] = ContextVar("ocp_users_photo_http_silenced", defaul
 
 class RedactingFilter(logging.Filter):
     """Rewrites a record that holds a secret of the call under way; drops the records of an
-    image fetch (``http_stack_silenced``); lets every other record through as it is."""
+    image fetch (``http_stack_silenced``); lets every other record through as it is.
+
+    ``drop_with_secrets``: drop every record while a secret is in flight (encoded headers).
+    """
+
+    def __init__(self, *, drop_with_secrets: bool = False) -> None:
+        super().__init__()
+        self.drop_with_secrets = drop_with_secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         if _SILENCED.get():
@@ -45,6 +60,8 @@ class RedactingFilter(logging.Filter):
         secrets = _IN_FLIGHT.get()
         if not secrets:
             return True
+        if self.drop_with_secrets:
+            return False
         try:
             message = record.getMessage()
         except Exception:  # a record whose arguments do not fit its format: leave it be
@@ -55,22 +72,35 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER: Final = RedactingFilter()
+_DROPPING_FILTER: Final = RedactingFilter(drop_with_secrets=True)
 # The logger objects themselves (a logger is made once per name and never replaced):
 # looking each up per call took the logging module's lock eight times a call.
-_LOGGERS: Final = tuple(logging.getLogger(name) for name in HTTP_STACK_LOGGERS)
+_FILTERED: Final = (
+    *((logging.getLogger(name), _FILTER) for name in HTTP_STACK_LOGGERS),
+    *((logging.getLogger(name), _DROPPING_FILTER) for name in ENCODED_HEADER_LOGGERS),
+)
 
 
 def install_filter() -> None:
-    """Put the filter on the HTTP stack's loggers (once; it is stateless)."""
-    for logger in _LOGGERS:
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+    """Put the filters on the HTTP stack's loggers (once; they are stateless)."""
+    for logger, log_filter in _FILTERED:
+        if log_filter not in logger.filters:
+            logger.addFilter(log_filter)
+
+
+def printed_forms(secret: str) -> tuple[str, ...]:
+    """``secret`` and how a log record may print it: inside a str's or a bytes' repr
+    (backslashes doubled, non-ASCII escaped), where those differ from the text."""
+    if secret.isascii() and secret.isprintable() and not any(c in secret for c in "\\'\""):
+        return (secret,)  # a token: printed as it is
+    forms = [secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "surrogatepass"))[2:-1]]
+    return tuple(dict.fromkeys(forms))
 
 
 @contextlib.contextmanager
 def secret_in_flight(*secrets: str) -> Iterator[None]:
     """While the block runs, records made by the HTTP stack in this context lose ``secrets``."""
-    kept_out = tuple(secret for secret in secrets if secret)
+    kept_out = tuple(form for secret in secrets if secret for form in printed_forms(secret))
     if not kept_out:
         yield
         return

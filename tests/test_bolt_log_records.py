@@ -1,4 +1,4 @@
-"""Review (logs): the example Bolt app at DEBUG logs no person's token.
+"""The example Bolt app at DEBUG logs no person's token.
 
 Its OAuth exchange goes through slack_sdk's client, which Bolt's flow builds; slack_sdk
 logs every reply body at DEBUG, oauth.v2.access's tokens included.
@@ -12,7 +12,8 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import RunningEmulator
-from tests.installation_helpers import CLIENT_ID, TEAM_ID
+from ocp_users_photo.examples.sdk_log_masking import SecretsMasked
+from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, TEAM_ID
 from tests.test_bolt_photo_app import (  # noqa: F401 - the fixtures, used by name
     RunningApp,
     emulator_config,
@@ -33,6 +34,12 @@ async def test_the_bolt_example_logs_no_token_when_someone_installs_it(
     assert alice is not None
     secrets = [alice.user_token, alice.user_refresh_token, alice.bot_token]
     assert all(secrets)
+    secrets.append(CLIENT_SECRET)
+    assert any(
+        record.name == "slack_sdk.web.async_base_client"
+        and "oauth.v2.access" in record.getMessage()
+        for record in caplog.records
+    ), "slack_sdk logged the OAuth exchange at DEBUG (what is checked below)"
     leaking = sorted(
         {
             record.name
@@ -42,3 +49,23 @@ async def test_the_bolt_example_logs_no_token_when_someone_installs_it(
         }
     )
     assert leaking == [], f"tokens in the DEBUG records of {leaking}"
+
+
+def test_an_oauth_forms_client_secret_and_code_are_masked_in_slack_sdks_records() -> None:
+    record = logging.LogRecord(
+        "slack_sdk.web.async_base_client",
+        logging.DEBUG,
+        __file__,
+        1,
+        "Sending a request - data: %s, json: %s",
+        (
+            {"client_secret": "s3cr3t-value", "code": "one.time.code", "keep": "me"},
+            '{"code": "json-code", "refresh_token": "xoxe-1-abcdef"}',
+        ),
+        None,
+    )
+    assert SecretsMasked().filter(record)
+    text = record.getMessage()
+    for secret in ("s3cr3t-value", "one.time.code", "json-code", "xoxe-1-abcdef"):
+        assert secret not in text, text
+    assert "'keep': 'me'" in text
