@@ -121,3 +121,29 @@ async def test_a_socks5_proxy_password_is_in_no_debug_record_in_any_form(
         if password in record.getMessage() or as_bytes in record.getMessage()
     ]
     assert held == []
+
+
+async def test_a_refusal_and_a_rate_limits_wait_can_be_told_from_debug_records_alone(
+    emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack refuses with HTTP 200: the records say ``ok=false`` and its code (bounded), and
+    how long a rate limit made the call wait, so a host can diagnose from its logs."""
+    from ocp_users_photo import SlackApiError
+    from ocp_users_photo.emulator import Fault
+
+    caplog.set_level(logging.DEBUG, logger="ocp_users_photo")
+    emulator.faults.inject(Fault.rate_limited(1))
+    emulator.faults.inject(Fault.slack_error("invalid_auth\x1b[2J" + "x" * 5000))
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, retry_backoff=0.01
+    ) as tool:
+        with pytest.raises(SlackApiError):
+            await tool.call({"image": make_image()})
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("ocp_users_photo")]
+    assert "users.setPhoto: sending again in 1.00 s" in messages, messages
+    refusal = [m for m in messages if m.startswith("users.setPhoto answered ok=false: ")]
+    assert len(refusal) == 1, messages
+    (record,) = refusal
+    assert "invalid_auth" in record
+    assert len(record) < 150
+    assert "\x1b" not in record

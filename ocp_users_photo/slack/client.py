@@ -236,7 +236,12 @@ class SlackClient:
         # (a body that is no JSON names its Content-Type), and the reply carries them on.
         headers = _headers_without(reply.headers, kept_out)
         reply = dataclasses.replace(reply, headers=headers)
-        body = decode_reply(reply, method=method, redact=redactor(kept_out, reply.body))
+        try:
+            body = decode_reply(reply, method=method, redact=redactor(kept_out, reply.body))
+        except SlackApiError as refusal:
+            # A refusal comes as HTTP 200: the attempt's record alone would not tell it.
+            logger.debug("%s answered ok=false: %s", method, shown(refusal.code, 80))
+            raise
         return SlackReply(
             method=method,
             body=body,
@@ -309,6 +314,7 @@ class SlackClient:
                 out_of_time = time.monotonic() + delay >= ends_at
                 if not failure.retryable or attempt == last_attempt or out_of_time:
                     raise _transport_error(url, method, attempt, failure, reached)
+                logger.debug("%s: sending again in %.2f s", method, delay)
                 await asyncio.sleep(delay)
                 continue
             outcome = f"HTTP {reply.status_code}"
@@ -319,6 +325,7 @@ class SlackClient:
             pause = self._pause_before_retrying(method, reply, attempt, last_attempt, ends_at)
             if pause is None:
                 return reply
+            logger.debug("%s: sending again in %.2f s", method, pause)
             await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
