@@ -132,12 +132,14 @@ def test_mcp_server_starts_without_a_home_folder(
             command=sys.executable, args=["-c", prelude], env=env, cwd=str(tmp_path)
         )
         with stderr_path.open("w") as errlog:
-            async with stdio_client(parameters, errlog=errlog) as (read, write):
-                async with ClientSession(read, write) as session:
-                    await asyncio.wait_for(session.initialize(), 20)
-                    return await asyncio.wait_for(
-                        session.call_tool("usersSetPhoto", {"image": image}), 30
-                    )
+            async with (
+                stdio_client(parameters, errlog=errlog) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await asyncio.wait_for(session.initialize(), 20)
+                return await asyncio.wait_for(
+                    session.call_tool("usersSetPhoto", {"image": image}), 30
+                )
 
     try:
         result = asyncio.run(drive())
@@ -301,7 +303,8 @@ def test_model_door_behind_an_https_proxy_is_told_why_it_cannot_keep(
             return await tool.run({"image": "me.png"})
 
     result = asyncio.run(run_it())
-    assert result["ok"] is False and result["error"] == "previous_photo_not_kept"
+    assert result["ok"] is False
+    assert result["error"] == "previous_photo_not_kept"
     assert shown_avatar_hash(slack_emulator) == before
     _refusal_explains_the_proxy(result["message"], proxy)
 
@@ -330,4 +333,3 @@ def test_cli_set_behind_an_https_proxy_is_told_why_it_cannot_keep(
         return
     assert code == 2, err
     _refusal_explains_the_proxy(err, proxy)
-
