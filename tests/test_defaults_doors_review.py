@@ -333,3 +333,31 @@ def test_cli_set_behind_an_https_proxy_is_told_why_it_cannot_keep(
         return
     assert code == 2, err
     _refusal_explains_the_proxy(err, proxy)
+
+
+# --------------------------------------------------------------------------------------
+# Images from URLs, as the model is told. README: "With UsersSetPhoto(url_hosts=[...])
+# (the CLI's and MCP server's --allow-url-host, register(agent, url_hosts=[...])) ... the
+# input schema a model sees says which hosts." Every framework export and the MCP tool
+# say it; the ocp-agent door's tool (get_tool / list_tools, what an agent hands its
+# model) does not, so a model there is never told URLs are allowed.
+# --------------------------------------------------------------------------------------
+
+
+def test_agent_door_tells_the_model_which_url_hosts_are_allowed(tmp_path: Path) -> None:
+    ocp_agent = pytest.importorskip("ocp_agent")
+    from ocp_users_photo import register
+
+    agent = ocp_agent.OCPAgent(enable_cache=False)
+    register(
+        agent,
+        token=CANARY_TOKEN,
+        base_url="http://127.0.0.1:9/api",
+        environ={},
+        image_roots=[tmp_path],
+        url_hosts=["images.example.com"],
+    )
+    agent.register_api("slack")
+    offered = agent.get_tool("usersSetPhoto")
+    told = f"{offered.description} {offered.parameters}"
+    assert "images.example.com" in told
