@@ -252,14 +252,22 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
     except when that is ``/``, the home folder itself, or a folder holding it (``/home``,
     ``/Users``: a host started there would open every file of the user's home to the
     model): then no folder at all (an empty tuple), and path images are refused with how
-    to give a root.
+    to give a root; so too when the working directory was removed under the process.
     """
     if explicit is not None:
         return resolve_roots(explicit)
     if door != "model":
         return None
-    working = Path.cwd().resolve()
-    home = Path.home().resolve()
-    if working == Path(working.anchor) or home == working or working in home.parents:
+    try:
+        working = Path.cwd().resolve()
+    except OSError:  # removed under the process (a deploy, a cleaned temporary folder)
+        return ()
+    if working == Path(working.anchor):
+        return ()
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry: a container's
+        return (working,)  # arbitrary user; the working directory is judged alone
+    if home == working or working in home.parents:
         return ()
     return (working,)

@@ -220,13 +220,25 @@ class UsersSetPhoto(AsyncClosing):
         schema: dict[str, Any] = self.spec.json_copy("input_schema")
         if self.url_hosts:
             image = schema["properties"]["image"]
-            hosts = ", ".join(self.url_hosts[:20])
             image["description"] = image["description"].replace(
-                URLS_NOT_FETCHED,
-                f"It may also be an https URL of an image on one of these hosts: {hosts} "
-                "(a leading dot allows every name under it); other URLs are refused.",
+                URLS_NOT_FETCHED, self._url_hosts_told("It")
             )
         return schema
+
+    @property
+    def model_description(self) -> str:
+        """The manifest's description; with ``url_hosts``, it says which URLs are fetched (for
+        a door whose parameters are the seed's, which say nothing of URLs: ocp-agent's)."""
+        if not self.url_hosts:
+            return self.spec.description
+        return f"{self.spec.description} {self._url_hosts_told('`image`')}"
+
+    def _url_hosts_told(self, subject: str) -> str:
+        hosts = ", ".join(self.url_hosts[:20])
+        return (
+            f"{subject} may also be an https URL of an image on one of these hosts: {hosts} "
+            "(a leading dot allows every name under it); other URLs are refused."
+        )
 
     @property
     def endpoint(self) -> str:

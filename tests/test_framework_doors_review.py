@@ -97,11 +97,13 @@ async def test_pydantic_ai_arguments_that_are_no_object_are_a_retry_not_a_crash(
     assert len(answers) == 1
 
 
-def test_ocp_agent_register_api_slack_base_url_is_refused_unless_it_is_the_tools() -> None:
+def test_ocp_agent_register_api_slack_base_url_is_refused_unless_it_is_the_tools(
+    ocp_agent_library: Any,
+) -> None:
     """ocp-agent's register_api(name, spec_url, base_url, headers): base_url says where the
     API's calls go. usersSetPhoto's address (where its token goes) is the tool's own
     setting: another is refused with where to give it, never dropped without a word."""
-    ocp_agent = pytest.importorskip("ocp_agent")
+    ocp_agent = ocp_agent_library
     from ocp_users_photo import register
 
     agent = ocp_agent.OCPAgent(enable_cache=False)
@@ -175,12 +177,12 @@ async def test_pydantic_ai_slacks_own_invalid_arguments_is_the_tools_answer_not_
 
 
 def test_a_sync_call_tools_error_is_not_told_during_a_no_loop_runtime_error(
-    tmp_path: Any,
+    tmp_path: Any, ocp_agent_library: Any
 ) -> None:
     """Called outside any loop, the seed's sync call_tool runs on a loop of its own: its
     errors come as they are, not "during handling of" RuntimeError('no running event
     loop')."""
-    ocp_agent = pytest.importorskip("ocp_agent")
+    ocp_agent = ocp_agent_library
     from ocp_users_photo import InvalidArguments, register
 
     agent = ocp_agent.OCPAgent(enable_cache=False)

@@ -14,6 +14,7 @@ import os
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
@@ -142,13 +143,16 @@ def test_a_path_through_a_symlink_out_says_nothing_of_what_is_there(
 
 @pytest.mark.blocking_by_design
 async def test_a_token_given_as_an_image_name_stays_out_of_the_agents_history(
-    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ocp_agent_library: Any,
 ) -> None:
     """README: no token reaches an agent's history (which ocp-agent sends, gzipped, in the
     OCP-Session header of every later request to any API). The refusal masks a token
     given as the image ('[redacted]'), but the history's safe view keeps the path's file
     name, 60 characters of it: all of the token but its last 4."""
-    ocp_agent = pytest.importorskip("ocp_agent")
+    ocp_agent = ocp_agent_library
     from ocp_users_photo import register
 
     monkeypatch.chdir(tmp_path)

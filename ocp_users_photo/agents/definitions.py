@@ -55,12 +55,13 @@ def ocp_agent_class(name: str, fallback: type) -> Callable[..., Any]:
     return found
 
 
-def ocp_tool_of(spec: ToolSpec) -> Any:
-    """The tool as an ``OCPTool`` (ocp-agent's class when installed, else an equivalent)."""
+def ocp_tool_of(spec: ToolSpec, description: str | None = None) -> Any:
+    """The tool as an ``OCPTool`` (ocp-agent's class when installed, else an equivalent);
+    ``description`` in place of the manifest's (the one the tool tells models)."""
     tool_class = ocp_agent_class("OCPTool", OCPToolDefinition)
     return tool_class(
         name=spec.name,
-        description=spec.description,
+        description=spec.description if description is None else description,
         method=spec.method,
         path=spec.path,
         parameters=spec.json_copy("parameters"),

@@ -114,7 +114,7 @@ class SlackPhotoRoute:
         ``await agent.register_api('slack')`` works on ocp-agent's synchronous agent.
         """
         key = self.slack_key(agent)
-        definitions = [ocp_tool_of(self.tool.spec)]
+        definitions = [ocp_tool_of(self.tool.spec, self.tool.model_description)]
         if self.restore_tool is not None:
             definitions.append(ocp_tool_of(companion_spec(RESTORE_TOOL_NAME)))
         spec = agent.known_apis.get(key)

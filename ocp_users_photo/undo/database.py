@@ -93,7 +93,15 @@ def default_history_path() -> Path:
     """
     import platformdirs
 
-    return platformdirs.user_data_path(APP_NAME, appauthor=False) / HISTORY_FILE_NAME
+    try:
+        folder = platformdirs.user_data_path(APP_NAME, appauthor=False)
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry for the user
+        raise HistoryUnavailable(
+            "the photo history has no default place (no home folder can be found for this "
+            "user); nothing was changed in Slack: give a path (photo_history=..., --history "
+            "PATH or $OCP_USERS_PHOTO_HISTORY)"
+        ) from None
+    return folder / HISTORY_FILE_NAME
 
 
 def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Connection:

@@ -28,7 +28,7 @@ from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto
 from ocp_users_photo.undo.errors import KeepingImpossible
-from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy
+from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
 from ocp_users_photo.worker_threads import imported_off_loop
 
 __all__ = ["READ_SCOPE_FIX", "read_shown_photo"]
@@ -37,7 +37,12 @@ READ_SCOPE_FIX: Final = (
     "add the user scope users.profile:read to the Slack app (OAuth & Permissions, or "
     "oauth_config.scopes.user in its manifest), reinstall it and use the new user token"
 )
-# Slack's avatar hashes are short lower-case words ("ge3b51ca72de", "0123456789ab").
+# Slack's calls go through the environment's https proxy; image downloads never do, so the
+# address checks mean something (DEFAULTS.md), Slack's own avatar host included.
+UNREACHED_FIX: Final = (
+    "try again later. Images are never downloaded through a proxy: where this host reaches "
+    "the web only through one (HTTPS_PROXY), the replaced photo cannot be kept there"
+)
 
 
 async def read_shown_photo(
@@ -97,9 +102,10 @@ async def _download(url: str, base_url: str, limits: ImageLimits, seconds: float
 
         fetched = await fetch_image(url, policy)
     except ImageUrlRefused as refused:
+        unreached = isinstance(refused, (ConnectionFailed, FetchTimedOut))
         raise KeepingImpossible(
             f"its original could not be downloaded ({refused.message})",
-            fix="try again later",
+            fix=UNREACHED_FIX if unreached else "try again later",
         ) from None
     except (ValueError, UsersPhotoError) as refused:
         raise KeepingImpossible(

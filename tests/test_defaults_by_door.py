@@ -1,4 +1,4 @@
-"""DEFAULTS.md, door by door, where a cell did not hold when the door was driven.
+"""DEFAULTS.md, door by door, where a cell did not hold when the door was driven (fixed).
 
 Each test drives a door against the emulator (the Python API, the model doors, the
 command line in-process or as a subprocess, the MCP server with the real ``mcp`` client)
@@ -112,7 +112,6 @@ def test_mcp_server_starts_without_a_home_folder(
     """MCP door: the server, started by a host with a scrubbed environment and no passwd
     entry, dies at start (RuntimeError from Path.home()) instead of serving; bytes and
     base64 images at least must work (DEFAULTS: "bytes and base64 still work")."""
-    pytest.importorskip("mcp")
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
@@ -344,8 +343,10 @@ def test_cli_set_behind_an_https_proxy_is_told_why_it_cannot_keep(
 # --------------------------------------------------------------------------------------
 
 
-def test_agent_door_tells_the_model_which_url_hosts_are_allowed(tmp_path: Path) -> None:
-    ocp_agent = pytest.importorskip("ocp_agent")
+def test_agent_door_tells_the_model_which_url_hosts_are_allowed(
+    tmp_path: Path, ocp_agent_library: Any
+) -> None:
+    ocp_agent = ocp_agent_library
     from ocp_users_photo import register
 
     agent = ocp_agent.OCPAgent(enable_cache=False)
