@@ -293,3 +293,39 @@ async def test_a_lock_met_while_a_change_ends_does_not_hold_up_the_next_change(
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(tool.call({"image": GREEN}), 20)
         assert time.monotonic() - started < 20, "the next change waited for a stale lease"
+
+
+async def test_a_change_after_a_set_terminated_mid_upload_is_not_overtaken(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """`ocp-users-photo set` stopped by SIGTERM (`timeout`, a closing terminal's session,
+    systemd) while Slack has its upload: as after Ctrl-C, the next change waits for that
+    upload to land, and is not overtaken by it."""
+    history = tmp_path / "history.sqlite3"
+    (tmp_path / "blue.png").write_bytes(BLUE)
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+    emulator.faults.inject(Fault.delay(4))
+    env = {
+        **os.environ,
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(history),
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocp_users_photo.cli", "set", str(tmp_path / "blue.png"),
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(2000):
+        if emulator.requests.for_path("/api/users.setPhoto")[1:]:
+            break
+        await asyncio.sleep(0.01)
+    child.terminate()
+    await child.wait()
+    started = time.monotonic()
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        reply = await asyncio.wait_for(tool.call({"image": GREEN}), 30)
+    await asyncio.sleep(max(0.0, 5 - (time.monotonic() - started)))
+    assert shown_avatar_hash(emulator) == reply["profile"]["avatar_hash"], (
+        "the next change was overtaken by the terminated set's upload"
+    )
