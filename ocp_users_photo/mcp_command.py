@@ -125,21 +125,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve_until_interrupted(tool: UsersSetPhoto) -> None:
-    """``serve(tool)``, with Ctrl-C (SIGINT) ending the process at once (``_exit_interrupted``)."""
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers here
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _exit_interrupted)
+    """``serve(tool)``, with Ctrl-C (SIGINT) and the host's SIGTERM ending the process at
+    once (``_exit_interrupted``)."""
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers
+            loop.add_signal_handler(stop, _exit_interrupted, tool)
     await serve(tool)
 
 
-def _exit_interrupted() -> None:
-    """Ctrl-C: end the process now, with the interrupted exit status.
+def _exit_interrupted(tool: UsersSetPhoto) -> None:
+    """Ctrl-C or SIGTERM: end the process now, with the interrupted exit status.
 
     The MCP SDK reads stdin in a worker thread that no cancellation reaches: it returns
     only when the host closes stdin, so an orderly shutdown would wait for the host (a
     server run by hand went on after Ctrl-C). A change under way stays pending in the
-    photo history, as after a crash, which the history is written to survive.
+    photo history, as after a crash, which the history is written to survive; and it
+    holds the person's turn for the settle time first, written before the process ends,
+    as a cancelled change does (Slack may still set its upload: the person's next change,
+    from any program, must not be overtaken by it).
     """
     logger.warning("interrupted: the server stops")
+    with contextlib.suppress(Exception):  # the history may be unusable: end all the same
+        tool.settle_changes_under_way()
     logging.shutdown()
     with contextlib.suppress(Exception):
         sys.stderr.flush()

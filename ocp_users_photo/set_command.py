@@ -9,7 +9,6 @@ says it was not kept and how to fix that (the defaults by door in settings.py).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import os
@@ -21,6 +20,7 @@ import anyio.to_thread
 from PIL import Image
 
 from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
+from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
@@ -94,7 +94,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_set_photo(args, sys.stdout, sys.stderr))
+    return run_command(_set_photo(args, sys.stdout, sys.stderr))
 
 
 def _arguments(args: argparse.Namespace) -> dict[str, Any]:

@@ -393,6 +393,14 @@ class UsersSetPhoto(AsyncClosing):
             person=acting_person(),
         )
 
+    def settle_changes_under_way(self) -> None:
+        """For a program about to end at once (``os._exit``): each change under way holds
+        its person's turn for the settle time, written now (blocking), as a cancelled one
+        does, so that an upload Slack may still set does not overtake the next change."""
+        hosts_keeper = _host_keeper(self.observers)
+        for keeper in (*self._keepers.values(), *([hosts_keeper] if hosts_keeper else [])):
+            keeper.settle_under_way()
+
     def _keeper_in(self, mode: KeepMode) -> PhotoKeeper:
         keeper = self._keepers.get(mode)
         if keeper is None:

@@ -11,12 +11,12 @@ back unkept, with a warning on stderr saying how to fix it). Exit codes as ``set
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import TextIO
 
 from ocp_users_photo.cli_options import undo_warnings_to
+from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.safe_text import shown
@@ -38,7 +38,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_undo(args, sys.stdout, sys.stderr))
+    return run_command(_undo(args, sys.stdout, sys.stderr))
 
 
 async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

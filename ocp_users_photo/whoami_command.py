@@ -9,12 +9,12 @@ cannot (a bot token, a missing scope) or none is configured, and otherwise like 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Final, TextIO
 
 from ocp_users_photo.cli_options import add_slack_options
+from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.settings import CLI_MISSING_CREDENTIAL, door_token_source
@@ -33,7 +33,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_whoami(args, sys.stdout))
+    return run_command(_whoami(args, sys.stdout))
 
 
 async def _whoami(args: argparse.Namespace, out: TextIO) -> int:

@@ -93,10 +93,11 @@ class KeptChange:
         finally:
             await self.turn.end()
 
-    def abandon(self, settle_seconds: float) -> None:
+    def abandon(self, settle_seconds: float, *, wait: bool = False) -> None:
         """The call was cancelled or failed unexpectedly: the entry stays pending, and the
-        person's next change waits ``settle_seconds``, in case Slack still sets this one."""
-        self.turn.end_after(settle_seconds)
+        person's next change waits ``settle_seconds``, in case Slack still sets this one.
+        ``wait``: the hold is written before this returns (the process ends right after)."""
+        self.turn.end_after(settle_seconds, wait=wait)
 
 
 class PhotoKeeper(CallObserver):
@@ -142,8 +143,19 @@ class PhotoKeeper(CallObserver):
     def call_abandoned(self, call: CallInfo) -> None:
         kept = self._changes.pop(id(call), None)
         if kept is not None:
-            # Within the lease: other processes must not take the turn before it ends.
-            kept.abandon(min(self.settle_seconds, self.history.lease_seconds / 2))
+            kept.abandon(self._settle_time())
+
+    def settle_under_way(self) -> None:
+        """Every change under way is abandoned now, its hold on the person's turn written
+        before this returns (blocking): for a program about to end at once (the MCP
+        server's Ctrl-C or SIGTERM, ``os._exit``), whose uploads Slack may still set."""
+        while self._changes:
+            _, kept = self._changes.popitem()
+            kept.abandon(self._settle_time(), wait=True)
+
+    def _settle_time(self) -> float:
+        # Within the lease: other processes must not take the turn before it ends.
+        return min(self.settle_seconds, self.history.lease_seconds / 2)
 
     async def keep(self, person: ActingPerson | None, change: ChangeInfo) -> KeptChange | None:
         """Keep the photo shown now for ``change``; None when the mode lets it go unkept."""

@@ -168,7 +168,7 @@ class PhotoHistory(AsyncClosing):
                     await attempt
             await self._run(release_lease, owner, holder)
 
-        def settle(seconds: float) -> None:
+        def settle(seconds: float, wait: bool) -> None:
             until = time.time() + seconds
 
             def write() -> None:
@@ -182,6 +182,9 @@ class PhotoHistory(AsyncClosing):
                     finally:
                         database.close()
 
+            if wait:
+                write()
+                return
             # Not a daemon: a process ending now (Ctrl-C) writes the settle time first.
             threading.Thread(target=write, name="ocp-users-photo lease", daemon=False).start()
 

@@ -170,12 +170,13 @@ class Turn:
         owner: HistoryOwner,
         release_lock: Callable[[], None],
         release_lease: Callable[[], Awaitable[None]],
-        settle_lease: Callable[[float], None],
+        settle_lease: Callable[[float, bool], None],
     ) -> None:
         self.owner = owner
         self._release_lock = release_lock
         self._release_lease: Callable[[], Awaitable[None]] | None = release_lease
-        # Sets the lease to run out in so many seconds, in a thread of its own (no loop).
+        # Sets the lease to run out in so many seconds: in a thread of its own (no loop),
+        # or, when told to wait, here and now (a process about to end at once).
         self._settle_lease = settle_lease
         self._background: set[asyncio.Task[None]] = set()
 
@@ -190,20 +191,21 @@ class Turn:
         finally:
             self._release_lock()
 
-    def end_after(self, seconds: float) -> None:
+    def end_after(self, seconds: float, *, wait: bool = False) -> None:
         """Let go ``seconds`` from now, without awaiting: a cancelled change's upload that
         Slack already has may still land, and the next change must not be overtaken by it.
 
         The lease is set to run out then (in a thread: no loop needed, so the hold outlives
         a loop that ends now, as ``call_sync``'s and ``asyncio.run``'s do), and the lock is
         let go at once: the next change of this process waits on the lease, as another
-        process's does.
+        process's does. ``wait``: the lease is set before this returns (blocking), for a
+        process that ends right after (``os._exit`` stops every thread).
         """
         if self._release_lease is None:  # ended already: the lock is all there is to free
             self.end_soon()
             return
         self._release_lease = None
-        self._settle_lease(seconds)
+        self._settle_lease(seconds, wait)
         self._release_lock()
 
     def end_soon(self) -> None:
