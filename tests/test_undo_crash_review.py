@@ -329,3 +329,22 @@ async def test_a_change_after_a_set_terminated_mid_upload_is_not_overtaken(
     assert shown_avatar_hash(emulator) == reply["profile"]["avatar_hash"], (
         "the next change was overtaken by the terminated set's upload"
     )
+
+
+async def test_a_lease_not_given_back_under_a_lock_is_given_back_once_the_lock_goes(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Another process reads the lease table: the lease this living process could not give
+    back while the file was locked must be gone soon after the lock is, or that process
+    waits the lease's 180 s."""
+    history = LockedWhileEnding(tmp_path / "history.sqlite3", busy_timeout=0.2)
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        leases: list[Any] = []
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            with contextlib.closing(sqlite3.connect(history.path, timeout=1)) as database:
+                leases = database.execute("SELECT holder FROM leases").fetchall()
+            if not leases:
+                break
+        assert leases == [], "the lease was still held 10 s after the change ended"

@@ -85,10 +85,14 @@ class KeptChange:
                 await self.history.finish(self.kept.entry, status, _shown_hash(outcome.reply))
         except HistoryUnavailable as failed:
             # The change is done either way; the entry stays pending ("may not have happened").
+            # The history's own message goes on to say what that means for a change not yet
+            # sent ("nothing was changed in Slack"): not so here, so only its reason is told.
+            reason = failed.message.split("; nothing was changed in Slack", 1)[0]
             logger.warning(
-                "the photo history could not record how change #%d ended: %s",
+                "the photo history could not record how change #%d ended (what Slack did "
+                "stands; the entry stays pending): %s",
                 self.kept.entry,
-                failed.message,
+                reason,
             )
         finally:
             await self.turn.end()

@@ -53,6 +53,7 @@ from ocp_users_photo.undo.entries import (
     PhotoKind,
     ShownPhoto,
 )
+from ocp_users_photo.undo.errors import HistoryUnavailable
 from ocp_users_photo.undo.turns import (
     OwnerLocks,
     Turn,
@@ -166,7 +167,13 @@ class PhotoHistory(AsyncClosing):
             for attempt in taking:  # a take still under way ends first, then its lease goes
                 with contextlib.suppress(Exception):
                     await attempt
-            await self._run(release_lease, owner, holder)
+            try:
+                await self._run(release_lease, owner, holder)
+            except HistoryUnavailable:
+                # Locked by another program now (a backup, a database browser): given back
+                # once it lets go, or other processes would wait until the lease ran out.
+                self._release_later(owner, holder)
+                raise
 
         def settle(seconds: float, wait: bool) -> None:
             until = time.time() + seconds
@@ -208,6 +215,27 @@ class PhotoHistory(AsyncClosing):
             raise
 
         return Turn(owner, release_lock, give_back, settle)
+
+    def _release_later(self, owner: HistoryOwner, holder: str) -> None:
+        """Give ``holder``'s lease back from a thread, trying for as long as it would last.
+
+        A daemon: a process that ends meanwhile frees its leases by ending (``turns``)."""
+        path, busy_timeout, lasts = self.path, self.busy_timeout, self.lease_seconds
+
+        def retry() -> None:
+            started, delay = time.monotonic(), 0.25
+            while time.monotonic() - started < lasts:
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                with contextlib.suppress(Exception):
+                    database = open_history(path, busy_timeout, check=False)
+                    try:
+                        release_lease(database, owner, holder)
+                        return
+                    finally:
+                        database.close()
+
+        threading.Thread(target=retry, name="ocp-users-photo lease", daemon=True).start()
 
     # Keeping ---------------------------------------------------------------------------
 

@@ -46,6 +46,10 @@ __all__ = [
 ]
 
 _HOST: Final = socket.gethostname()[:100]
+# The holders of the leases this process has taken and not yet given back or settled: a
+# lease naming this process and another holder is one it could not give back (the file
+# was locked by another program then), and no longer holds.
+_HELD_HERE: set[str] = set()
 # Put before the holder of a lease set to run out at a settle time (settle_lease).
 _SETTLING: Final = "settling:"
 
@@ -76,11 +80,15 @@ def try_lease(
         return True
 
     # BEGIN IMMEDIATE: the check and the taking are one write, so two takers never both win.
-    return in_transaction(database, take)
+    taken = in_transaction(database, take)
+    if taken:
+        _HELD_HERE.add(holder)
+    return taken
 
 
 def release_lease(database: sqlite3.Connection, owner: HistoryOwner, holder: str) -> None:
     """Give ``owner``'s lease back, if ``holder`` still has it. Blocking."""
+    _HELD_HERE.discard(holder)  # given back, even should the file refuse the write now
     database.execute(
         "DELETE FROM leases WHERE workspace = ? AND user_id = ? AND holder = ?",
         (owner.workspace, owner.user_id, holder),
@@ -93,6 +101,7 @@ def settle_lease(
     """Have ``owner``'s lease, if ``holder`` still has it, run out at ``until``, whatever
     becomes of the holder's process (Ctrl-C ends it now, while Slack may still set the
     upload it has): the holder is marked settling. Blocking."""
+    _HELD_HERE.discard(holder)  # the lease now holds by its settle time alone
     database.execute(
         "UPDATE leases SET expires_at = ?, holder = ? "
         "WHERE workspace = ? AND user_id = ? AND holder = ?",
@@ -114,7 +123,7 @@ def _alive(holder: str) -> bool:
         return True
     pid = int(pid_text)
     if pid == os.getpid():
-        return True
+        return holder in _HELD_HERE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
