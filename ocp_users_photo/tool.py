@@ -328,8 +328,7 @@ class UsersSetPhoto(AsyncClosing):
         """
         from ocp_users_photo.undo.restore import restore_kept
 
-        reply, _ = await restore_kept(self, None)
-        return reply
+        return (await restore_kept(self, None)).reply
 
     async def restore(self, entry: int | KeptPhoto) -> dict[str, Any]:
         """Put back kept entry ``entry`` (its number, or a ``KeptPhoto`` from ``history()``).
@@ -339,8 +338,7 @@ class UsersSetPhoto(AsyncClosing):
         """
         from ocp_users_photo.undo.restore import restore_kept
 
-        reply, _ = await restore_kept(self, _entry_number(entry))
-        return reply
+        return (await restore_kept(self, _entry_number(entry))).reply
 
     async def history(self) -> list[KeptPhoto]:
         """The acting person's kept photos, newest first: time, size, hash, kind; no bytes."""

@@ -58,7 +58,7 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ) as tool:
             # restore_kept says which entry it put back: no listing of the history first.
             try:
-                reply, restored = await restore_kept(tool, args.entry)
+                reply, restored, replaced = await restore_kept(tool, args.entry)
             except EntryRefused:
                 # Its text speaks to a model or a Python caller; here the list is `history`.
                 raise ValueError(
@@ -78,10 +78,13 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 print(f"  {key}: {shown(str(profile[key]), 2048)}", file=out)
     else:
         print("  Slack shows the default avatar again.", file=out)
-    if warnings.count:
+    if replaced is not None:
         print(
-            "The photo it replaced was not kept (see the warning): this cannot be undone.", file=out
+            f"The photo it replaced (avatar_hash {shown(replaced.avatar_hash, 64)}) was kept as "
+            f"#{replaced.entry}: 'ocp-users-photo undo' again goes back.",
+            file=out,
         )
     else:
-        print("The photo it replaced was kept: 'ocp-users-photo undo' again goes back.", file=out)
+        see = " (see the warning)" if warnings.count else ""
+        print(f"The photo it replaced was not kept{see}: this cannot be undone.", file=out)
     return ExitCode.OK

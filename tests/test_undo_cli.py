@@ -52,6 +52,7 @@ def test_set_keeps_history_lists_undo_puts_back(
     )
     red_hash = shown_avatar_hash(slack_emulator)
     assert cli("set", str(green), env=env).returncode == 0
+    green_hash = shown_avatar_hash(slack_emulator)
 
     listed = cli("history", env=env)
     assert listed.returncode == 0, listed.stderr
@@ -68,7 +69,8 @@ def test_set_keeps_history_lists_undo_puts_back(
     assert undone.returncode == 0, undone.stderr
     assert undone.stdout.startswith("Put back #2")
     assert undone.stdout.splitlines()[-1] == (
-        "The photo it replaced was kept: 'ocp-users-photo undo' again goes back."
+        f"The photo it replaced (avatar_hash {green_hash}) was kept as #3: "
+        "'ocp-users-photo undo' again goes back."
     )
     assert undone.stderr == ""
     assert shown_avatar_hash(slack_emulator) == red_hash

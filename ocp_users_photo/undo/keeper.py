@@ -38,7 +38,7 @@ from ocp_users_photo.undo.shown_photo import read_shown_photo
 from ocp_users_photo.undo.store import PhotoHistory
 from ocp_users_photo.undo.turns import Turn
 
-__all__ = ["KeepMode", "KeptChange", "PhotoKeeper", "replaced_by"]
+__all__ = ["KeepMode", "KeptChange", "PhotoKeeper", "replaced_by", "stale_entry"]
 
 KeepMode = Literal["required", "if_readable"]
 KEEP_MODES: Final = get_args(KeepMode)
@@ -49,6 +49,12 @@ logger = logging.getLogger("ocp_users_photo.undo")
 # Slack already had may land seconds later (it processes what it received), and a change
 # made meanwhile would be overtaken by it, its photo replaced by the cancelled one.
 SETTLE_SECONDS: Final = 10.0
+
+
+def stale_entry(kept: KeptPhoto, shown_avatar_hash: str) -> bool:
+    """Whether ``kept`` records no change: the change after it may not have happened, and
+    Slack shows the very photo it kept (putting it back would change nothing)."""
+    return kept.status != "changed" and kept.avatar_hash == shown_avatar_hash
 
 
 def replaced_by(change: ChangeInfo) -> dict[str, Any]:
@@ -173,8 +179,8 @@ class PhotoKeeper(CallObserver):
             owner = await history_owner(person, session)
             turn = await self.history.turn(owner)
             try:
-                await self._still_newest(owner, change)
                 shown = await read_shown_photo(session, limits=self.limits)
+                await self._still_newest(owner, change, shown.avatar_hash)
             except Exception:
                 await turn.end()
                 raise
@@ -194,15 +200,24 @@ class PhotoKeeper(CallObserver):
             raise
         return KeptChange(self.history, kept, turn)
 
-    async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
+    async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo, shown: str) -> None:
         """An undo chose the newest entry before it had the turn: if a change was kept since
         (by another tool or process), putting the chosen one back now would give a photo
-        neither order of the two gives, so it is refused (UndoOvertaken)."""
+        neither order of the two gives, so it is refused (UndoOvertaken).
+
+        Newer entries that are no change at all are dropped instead (``stale_entry``: a
+        change that may not have happened, whose photo Slack shows now: a set killed
+        before its upload); the undo chose past them.
+        """
         if change.kind != "undo" or change.restores is None:
             return
-        newest = await self.history.newest_entry(owner)
-        if newest != change.restores:
-            raise UndoOvertaken(change.restores, newest)
+        newer = [kept for kept in await self.history.entries(owner) if kept.entry > change.restores]
+        if not newer:
+            return
+        if not all(stale_entry(kept, shown) for kept in newer):
+            raise UndoOvertaken(change.restores, newer[0].entry)
+        for kept in newer:
+            await self.history.discard(kept.entry)
 
     async def _written(
         self, owner: HistoryOwner, shown: ShownPhoto, change: ChangeInfo, turn: Turn

@@ -12,10 +12,10 @@ change, sent, ended, or abandoned), shared by ``UsersSetPhoto.send`` when it kee
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.errors import SlackApiError, UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
@@ -28,15 +28,18 @@ from ocp_users_photo.observers import (
     notify_started,
 )
 from ocp_users_photo.tokens import acting_person
-from ocp_users_photo.undo.entries import KeptPhoto
+from ocp_users_photo.undo.entries import HistoryOwner, KeptPhoto
 from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo
+from ocp_users_photo.undo.keeper import stale_entry
 from ocp_users_photo.undo.owner import history_owner
 
 if TYPE_CHECKING:
     from ocp_users_photo.prepared import TokenOverride
+    from ocp_users_photo.slack.session import SlackSession
     from ocp_users_photo.tool import UsersSetPhoto
+    from ocp_users_photo.undo.store import PhotoHistory
 
-__all__ = ["RESTORE_TOOL_NAME", "apply_change", "kept_photos", "restore_kept"]
+__all__ = ["RESTORE_TOOL_NAME", "Restored", "apply_change", "kept_photos", "restore_kept"]
 
 RESTORE_TOOL_NAME: Final = "usersRestorePhoto"
 
@@ -75,6 +78,16 @@ async def kept_photos(
     return await tool.photo_history.entries(owner)
 
 
+class Restored(NamedTuple):
+    """What putting a kept photo back did: Slack's reply, the entry put back, and the entry
+    that keeps the photo it replaced (None when that was not kept: no read scope, keeping
+    off, or nothing changed)."""
+
+    reply: dict[str, Any]
+    restored: KeptPhoto
+    replaced: KeptPhoto | None
+
+
 async def restore_kept(
     tool: UsersSetPhoto,
     number: int | None,
@@ -82,17 +95,21 @@ async def restore_kept(
     token_override: TokenOverride | None = None,
     observers: Sequence[CallObserver] = (),
     refused: str = "nothing was put back",
-) -> tuple[dict[str, Any], KeptPhoto]:
-    """Put back entry ``number`` of the acting person (None: the newest); the reply and entry.
-    ``refused`` heads a token refusal."""
+) -> Restored:
+    """Put back entry ``number`` of the acting person (None: the newest that records a
+    change, ``keeper.stale_entry``). ``refused`` heads a token refusal."""
     person = acting_person()
     # Resolved once: the history's owner and the change put back use the same token.
     token, renew = await tool._acting_token(token_override, refused=refused)
     session = tool._session(token, renew)
     owner = await history_owner(person, session, needs_read_scope=False)
-    found = await tool.photo_history.entry(owner, number)
+    history = tool.photo_history
+    undoing = number is None
+    if number is None:
+        number = await _newest_change(history, owner, session)
+    found = await history.entry(owner, number)
     if found is None:
-        if number is None:
+        if undoing:
             raise NothingToUndo(
                 f"there is no kept photo of {owner} to put back in {tool.photo_history.path}: "
                 "a photo is kept when it is replaced with keeping on"
@@ -102,7 +119,7 @@ async def restore_kept(
             f"{RESTORE_TOOL_NAME} without entry, or tool.history()) and give one of their numbers"
         )
     kept, data = found
-    kind: ChangeKind = "undo" if number is None else "restore"
+    kind: ChangeKind = "undo" if undoing else "restore"
     watching = tool._watching(observers, model_facing=True)
     method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
     call = CallInfo(
@@ -120,17 +137,50 @@ async def restore_kept(
         async def delete() -> dict[str, Any]:
             return await tool._delete_photo(token, renew)
 
-        return await apply_change(watching, call, change, delete), kept
-    arguments: dict[str, Any] = {"image": data}
-    if kept.crop_box is not None:
-        arguments.update(kept.crop_box.form_fields())
-    upload = await tool._prepare(arguments, acting_token=(token, renew))
-    change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
+        reply = await apply_change(watching, call, change, delete)
+    else:
+        arguments: dict[str, Any] = {"image": data}
+        if kept.crop_box is not None:
+            arguments.update(kept.crop_box.form_fields())
+        upload = await tool._prepare(arguments, acting_token=(token, renew))
+        change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
-    async def put_back() -> dict[str, Any]:
-        return await tool._send_checked(upload)
+        async def put_back() -> dict[str, Any]:
+            return await tool._send_checked(upload)
 
+        try:
+            reply = await apply_change(watching, call, change, put_back)
+        finally:
+            upload.close()
+    return Restored(reply, kept, await _kept_by(history, owner, kind, kept.entry))
+
+
+async def _newest_change(
+    history: PhotoHistory, owner: HistoryOwner, session: SlackSession
+) -> int | None:
+    """The newest entry that records a change: past entries whose change did not happen
+    (a set killed before sending leaves one, holding the photo shown now). None: the
+    newest, when what Slack shows cannot be read (no users.profile:read)."""
     try:
-        return await apply_change(watching, call, change, put_back), kept
-    finally:
-        upload.close()
+        profile = (await session.call("users.profile.get")).body.get("profile")
+    except SlackApiError:
+        return None
+    shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
+    if not isinstance(shown, str):
+        return None
+    for kept in await history.entries(owner):
+        if not stale_entry(kept, shown):
+            return kept.entry
+    return None
+
+
+async def _kept_by(
+    history: PhotoHistory, owner: HistoryOwner, kind: ChangeKind, restored: int
+) -> KeptPhoto | None:
+    """The entry keeping what putting ``restored`` back replaced, if it was kept."""
+    for kept in await history.entries(owner):
+        if kept.replaced_by.get("change") == kind and kept.replaced_by.get("restores") == restored:
+            return kept
+        if kept.entry <= restored:
+            return None
+    return None

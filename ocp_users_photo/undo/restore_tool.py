@@ -93,7 +93,7 @@ class UsersRestorePhoto:
                 return _listing(
                     await kept_photos(self.tool, token_override=token_override, refused=refused)
                 )
-            reply, kept = await restore_kept(
+            reply, kept, replaced = await restore_kept(
                 self.tool,
                 number,
                 token_override=token_override,
@@ -101,13 +101,17 @@ class UsersRestorePhoto:
                 refused=refused,
             )
         what = "Slack's default avatar" if kept.kind == "default" else "the person's own photo"
+        if replaced is not None:
+            after = (
+                f"The photo it replaced (avatar_hash {replaced.avatar_hash}) was kept as "
+                f"#{replaced.entry}, so this can be undone too."
+            )
+        else:
+            after = "The photo it replaced was not kept, so this cannot be undone."
         restored: dict[str, Any] = {
             "ok": True,
             "restored": kept.as_dict(),
-            "message": (
-                f"Put back kept photo #{kept.entry} ({what}). The photo it replaced was kept "
-                "as a new entry, so this can be undone too."
-            ),
+            "message": f"Put back kept photo #{kept.entry} ({what}). {after}",
         }
         # Only a photo put back with users.setPhoto has a profile, from its checked reply.
         if kept.kind != "default" and isinstance(reply.get("profile"), Mapping):

@@ -101,12 +101,13 @@ def settle_lease(
     """Have ``owner``'s lease, if ``holder`` still has it, run out at ``until``, whatever
     becomes of the holder's process (Ctrl-C ends it now, while Slack may still set the
     upload it has): the holder is marked settling. Blocking."""
-    _HELD_HERE.discard(holder)  # the lease now holds by its settle time alone
     database.execute(
         "UPDATE leases SET expires_at = ?, holder = ? "
         "WHERE workspace = ? AND user_id = ? AND holder = ?",
         (until, _SETTLING + holder, owner.workspace, owner.user_id, holder),
     )
+    # Only now: until the settle time is written, the lease must hold as this process's.
+    _HELD_HERE.discard(holder)
 
 
 def _held(holder: str) -> bool:

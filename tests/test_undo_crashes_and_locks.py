@@ -1,6 +1,6 @@
 """Undo as a person with two front ends sees it, after crashes and outside changes.
 
-Review tests (branch undo-crash): each states what must hold; they fail on eb02478.
+Each states what must hold (they failed on eb02478, before the fixes of 2026-12-01).
 Real processes against the emulator over HTTP, one real SQLite history file.
 """
 
@@ -24,11 +24,10 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
-from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.undo import PhotoHistory
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.test_undo_faults import CRASHING_CHILD, ROOT
-from tests.undo_fixtures import GREEN, RED, history_tool, picture
+from tests.undo_fixtures import GREEN, RED, history_tool, picture, shown
 
 BLUE = picture((30, 60, 220))
 YELLOW = picture((230, 210, 40))
@@ -76,15 +75,17 @@ async def _crash_after_keeping(emulator: RunningEmulator, history: Path, image: 
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
 
 
-async def test_undo_after_a_set_killed_before_sending_undoes_something_or_says_not(
+async def test_undo_after_a_set_killed_before_sending_undoes_the_last_change_made(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """A set killed after keeping leaves a pending entry whose photo is still shown. `undo`
-    then must change the photo (the last change that was made) or say it cannot: it must
-    not report "put back" while Slack shows what it showed, again at every undo."""
+    """A set killed after keeping leaves a pending entry whose photo is still shown: no
+    change at all. `undo` goes past it to the last change made (GREEN replacing RED), and
+    the entry is dropped; a second undo undoes that undo. Before: every undo re-sent the
+    photo shown and reported "put back"."""
     history = tmp_path / "history.sqlite3"
     async with history_tool(emulator, history, keep_previous=True) as tool:
         await tool.call({"image": RED})
+        red = await shown(emulator, CANARY_TOKEN)
         await tool.call({"image": GREEN})
     green = shown_avatar_hash(emulator)
     blue = tmp_path / "blue.png"
@@ -92,23 +93,24 @@ async def test_undo_after_a_set_killed_before_sending_undoes_something_or_says_n
     await _crash_after_keeping(emulator, history, blue)
     assert shown_avatar_hash(emulator) == green  # the killed set sent nothing
 
-    for _ in range(2):
-        async with history_tool(emulator, history, keep_previous=True) as tool:
-            try:
-                await tool.undo()
-            except UsersPhotoError:
-                return  # telling the person is fine
-        assert shown_avatar_hash(emulator) != green, (
-            "undo reported success but Slack shows the photo it showed before"
-        )
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        (pending, *_) = await tool.history()
+        assert pending.status == "pending"
+        reply = await tool.undo()
+        assert shown_avatar_hash(emulator) == reply["profile"]["avatar_hash"]
+        after_undo = await shown(emulator, CANARY_TOKEN)
+        assert after_undo.renditions == red.renditions, "the first undo put back RED"
+        assert pending.entry not in [kept.entry for kept in await tool.history()]
+        await tool.undo()
+    assert shown_avatar_hash(emulator) == green, "the second undo undid the first"
 
 
 async def test_cli_undo_after_a_killed_set_tells_the_truth_about_keeping(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """After a set killed before sending, `ocp-users-photo undo` says "The photo it replaced
-    was kept: 'ocp-users-photo undo' again goes back": then the history must hold one entry
-    more (the undo's own discarded entry makes that false, and the next undo repeats)."""
+    """After a set killed before sending, `ocp-users-photo undo` says the photo it replaced
+    was kept, as #N: entry N must then be in the history (the undo's own entry was
+    discarded as "no change", and the next undo repeated the same no-op)."""
     history = tmp_path / "history.sqlite3"
     async with history_tool(emulator, history, keep_previous=True) as tool:
         await tool.call({"image": RED})
@@ -116,14 +118,13 @@ async def test_cli_undo_after_a_killed_set_tells_the_truth_about_keeping(
     blue = tmp_path / "blue.png"
     blue.write_bytes(BLUE)
     await _crash_after_keeping(emulator, history, blue)
-    async with history_tool(emulator, history, keep_previous=True) as tool:
-        before = len(await tool.history())
     undone = await asyncio.to_thread(_cli, emulator, history, "undo")
     assert undone.returncode == 0, undone.stderr
+    last = undone.stdout.splitlines()[-1]
+    assert "was kept as #" in last, undone.stdout
+    named = int(last.split("was kept as #", 1)[1].split(":", 1)[0])
     async with history_tool(emulator, history, keep_previous=True) as tool:
-        after = len(await tool.history())
-    if "was kept" in undone.stdout:
-        assert after == before + 1, undone.stdout
+        assert named in [kept.entry for kept in await tool.history()]
 
 
 async def test_cli_undo_over_a_photo_changed_outside_says_so(
