@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -349,3 +350,20 @@ async def test_a_lease_not_given_back_under_a_lock_is_given_back_once_the_lock_g
             if not leases:
                 break
         assert leases == [], "the lease was still held 10 s after the change ended"
+
+
+def test_a_lease_holder_is_never_probed_with_a_signal_where_that_would_end_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Windows os.kill(pid, 0) terminates the process (TerminateProcess): the command line
+    checking the lease would end the MCP server holding it. There, a lease is held until it
+    runs out."""
+    from ocp_users_photo.undo import turns
+
+    def kill(*_: object) -> None:
+        pytest.fail("os.kill was called to probe a lease's holder")
+
+    monkeypatch.setattr(turns, "_PROBES_PROCESSES", False)
+    monkeypatch.setattr(os, "kill", kill)
+    other_process = f"{socket.gethostname()[:100]}|{os.getppid()}|{'0' * 32}"
+    assert turns._held(other_process) is True

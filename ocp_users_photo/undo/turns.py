@@ -50,6 +50,8 @@ _HOST: Final = socket.gethostname()[:100]
 # lease naming this process and another holder is one it could not give back (the file
 # was locked by another program then), and no longer holds.
 _HELD_HERE: set[str] = set()
+# os.kill(pid, 0) asks whether a process runs on POSIX only: on Windows it terminates it.
+_PROBES_PROCESSES: Final = os.name == "posix"
 # Put before the holder of a lease set to run out at a settle time (settle_lease).
 _SETTLING: Final = "settling:"
 
@@ -125,6 +127,8 @@ def _alive(holder: str) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return holder in _HELD_HERE
+    if not _PROBES_PROCESSES:
+        return True  # the lease runs out at its own time
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
