@@ -1,0 +1,135 @@
+"""Packaging review: what a fresh machine, a packager and a catalog see.
+
+Each test states what must hold; each failed when written (see the review report).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyproject() -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+def _run_without(modules: tuple[str, ...], code: str) -> str:
+    blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in modules)
+    script = f"import sys\n{blocked}{code}\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    return done.stdout + done.stderr
+
+
+EMULATOR_EXTRA = ("starlette", "uvicorn", "multipart", "python_multipart")
+CLI = "from ocp_users_photo.cli import main\nsys.exit(main({argv!r}))"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["emulator", "--port", "8765"],  # README, "Use it from an MCP host"
+        ["demo", "--serve"],  # what the demo itself suggests running next
+        ["demo", "--out", "/tmp/x"],
+    ],
+)
+def test_an_extra_command_with_options_names_its_missing_extra(argv: list[str]) -> None:
+    # Without [emulator], these said "unrecognized arguments: --port (see: ocp-users-photo
+    # emulator --help)", and that help shows no options and no extra either.
+    output = _run_without(EMULATOR_EXTRA, CLI.format(argv=argv))
+    assert "unrecognized arguments" not in output
+    assert "'.[emulator]'" in output
+
+
+@pytest.mark.parametrize("command", ["demo", "emulator"])
+def test_an_extra_commands_help_says_it_needs_its_extra(command: str) -> None:
+    output = _run_without(EMULATOR_EXTRA, CLI.format(argv=[command, "--help"]))
+    assert "[emulator]" in output
+
+
+@pytest.mark.parametrize(
+    ("blocked", "module", "extra"),
+    [
+        (EMULATOR_EXTRA, "ocp_users_photo.emulator", "emulator"),
+        (("slack_bolt",), "ocp_users_photo.examples.bolt_photo_app", "bolt"),
+    ],
+)
+def test_importing_an_extras_module_without_it_names_the_extra(
+    blocked: tuple[str, ...], module: str, extra: str
+) -> None:
+    # As ocp_users_photo.frameworks.* and ocp_users_photo.installations already do.
+    output = _run_without(blocked, f"import {module}")
+    assert f"'.[{extra}]'" in output
+
+
+def test_each_extra_installs_on_the_lowest_python_the_package_claims() -> None:
+    # requires-python and the README say 3.10; langchain-core 1.8, pydantic-ai-slim 2.68
+    # (and, for [test], langchain 1.5 and google-genai 3.6) require Python 3.11, so
+    # `pip install '.[langchain]'`, '.[pydantic-ai]' and '.[test]' find no version on 3.10.
+    project = _pyproject()["project"]
+    floor = Version(next(iter(SpecifierSet(project["requires-python"]))).version)
+    unreachable = []
+    for extra, requirements in project["optional-dependencies"].items():
+        if extra == "bench":
+            continue
+        for line in requirements:
+            requirement = Requirement(line)
+            lows = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+            try:
+                installed = metadata.distribution(requirement.name)
+            except metadata.PackageNotFoundError:
+                continue
+            version = Version(installed.version)
+            # Only where the installed version is in the lowest series the extra allows,
+            # so its Requires-Python is that of the oldest version pip could pick.
+            if not lows or lows[0].major == 0 or version.release[:2] != lows[0].release[:2]:
+                continue
+            needs = installed.metadata.get("Requires-Python")
+            if needs and not SpecifierSet(needs).contains(floor):
+                unreachable.append(f"[{extra}] {line}: Requires-Python {needs}")
+    assert unreachable == [], f"not installable on Python {floor}: {unreachable}"
+
+
+def test_the_license_text_ships_with_the_package() -> None:
+    # license = "MIT" with no license file: the wheel and sdist carry no copyright notice,
+    # which the MIT license itself requires copies to include.
+    project = _pyproject()["project"]
+    declared = project.get("license-files")
+    found = [
+        path for pattern in ("LICEN[CS]E*", "COPYING*", "NOTICE*") for path in ROOT.glob(pattern)
+    ]
+    assert declared or found, "no license file for the wheel's .dist-info/licenses"
+
+
+def test_the_catalog_entries_link_to_the_source() -> None:
+    # Every missing-extra message says "pip install '.[x]' in a clone of the repository",
+    # the README says "from a clone of this repository", and its relative links
+    # (docs/mcp.md, server.json, ...) do not resolve on a package index page; yet neither
+    # the package metadata (no Project-URL) nor server.json (no repository) says where
+    # the repository is.
+    import json
+
+    project = _pyproject()["project"]
+    server = json.loads((ROOT / "server.json").read_text(encoding="utf-8"))
+    assert project.get("urls"), "pyproject [project.urls] is missing"
+    assert "repository" in server or "websiteUrl" in server
