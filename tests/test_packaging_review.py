@@ -5,10 +5,14 @@ Each test states what must hold; each failed when written (see the review report
 
 from __future__ import annotations
 
+import asyncio
+import io
 import subprocess
 import sys
+import traceback
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -133,3 +137,64 @@ def test_the_catalog_entries_link_to_the_source() -> None:
     server = json.loads((ROOT / "server.json").read_text(encoding="utf-8"))
     assert project.get("urls"), "pyproject [project.urls] is missing"
     assert "repository" in server or "websiteUrl" in server
+
+
+# A token that a hostile or broken server echoes back in a malformed header line.
+_ECHOED_SECRET = "SECRETSECRETSECRETSECRET"
+_ECHOED_TOKEN = f"xoxp-1111111111-2222222222-3333333333-{_ECHOED_SECRET}"
+
+
+def _python_task_factory(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[Any]:
+    # The pure-Python Task: what nest_asyncio (Jupyter) and backports.asyncio.runner
+    # (pytest-asyncio on Python 3.10, the floor this package claims) run coroutines in.
+    return asyncio.tasks._PyTask(coro, loop=loop)  # type: ignore[attr-defined]
+
+
+@pytest.mark.blocking_by_design
+def test_an_echoed_token_stays_out_of_the_error_chain_under_a_python_task() -> None:
+    pytest.importorskip("aiohttp")
+    from PIL import Image
+
+    from ocp_users_photo import UsersSetPhoto
+    from ocp_users_photo.errors import UsersPhotoError
+
+    async def echo_in_a_malformed_header(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        line = next(x for x in head.split(b"\r\n") if x.lower().startswith(b"authorization"))
+        writer.write(b"HTTP/1.1 200 OK\r\nno colon here " + line.split(b": ", 1)[1] + b"\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def call() -> BaseException:
+        server = await asyncio.start_server(echo_in_a_malformed_header, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        image = io.BytesIO()
+        Image.new("RGB", (600, 600)).save(image, "PNG")
+        environ = {"OCP_USERS_PHOTO_HTTP_STACK": "aiohttp"}
+        base_url = f"http://127.0.0.1:{port}/api"
+        try:
+            async with UsersSetPhoto(
+                _ECHOED_TOKEN,
+                base_url=base_url,
+                environ=environ,
+                max_retries=0,
+                keep_previous=False,
+            ) as tool:
+                with pytest.raises(UsersPhotoError) as failed:
+                    await tool.call({"image": image.getvalue()})
+                return failed.value
+        finally:
+            server.close()
+
+    loop = asyncio.new_event_loop()
+    loop.set_task_factory(_python_task_factory)
+    try:
+        error = loop.run_until_complete(loop.create_task(call()))
+    finally:
+        loop.close()
+    # Under the C Task the chain is empty; under the Python Task the aiohttp error quoting
+    # the header line is the typed error's __context__, printed by logging.exception.
+    logged = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    assert _ECHOED_SECRET not in logged
