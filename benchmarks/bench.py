@@ -667,7 +667,7 @@ async def run(budget: Budget, quick: bool) -> Results:
         ]
         results = Results(
             meta={
-                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "cores": os.cpu_count(),
                 "platform": platform.platform(terse=True),
                 "python": platform.python_version(),

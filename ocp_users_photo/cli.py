@@ -245,6 +245,9 @@ def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen:
         message = f"this command needs {missing}, which is not installed: {hint}"
         parser.set_defaults(handler=_unavailable(message))
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        # Its options are unknown here: --help says what to install, and any option given
+        # (--port, --serve) gets the same advice, not "unrecognized arguments".
+        parser.description = f"Needs the [{extra}] extra: {hint}."
         return
     module.configure_parser(parser)
     parser.set_defaults(handler=module.run)
@@ -255,6 +258,7 @@ def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
         print(f"ocp-users-photo: {message}", file=sys.stderr)
         return ExitCode.INVALID
 
+    handler.takes_any_options = True  # type: ignore[attr-defined]
     return handler
 
 
@@ -264,7 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((word for word in arguments if not word.startswith("-")), None)
     parser = build_parser(command)
     args, unknown = parser.parse_known_args(arguments)
-    if unknown:
+    takes_any = getattr(getattr(args, "handler", None), "takes_any_options", False)
+    if unknown and not takes_any:
         # argparse hands a subcommand's unknown options to the top parser, whose usage
         # would not show them: point at the subcommand's own help, for words after it.
         after_command = arguments.index(args.command) < arguments.index(unknown[0])

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from ocp_users_photo.safe_text import shown
 
@@ -338,3 +338,18 @@ def may_have_taken_effect(error: UsersPhotoError) -> bool:
     if isinstance(error, ReplySchemaError):
         return True
     return isinstance(error, SlackApiError) and error.may_have_taken_effect
+
+
+def raise_alone(error: BaseException) -> NoReturn:
+    """Raise ``error`` with no exception as its ``__context__``.
+
+    An error raised after its except block has ended still takes, as its context, the
+    exception an enclosing frame is handling; asyncio's pure-Python Task (nest_asyncio,
+    Jupyter) resumes a coroutine from inside such a block, the HTTP stack's error (which
+    may quote the token) being handled, and ``logging.exception`` would print it. The
+    context is cleared as the error leaves.
+    """
+    try:
+        raise error
+    finally:
+        error.__context__ = None

@@ -15,3 +15,11 @@ def install_command(extra: str, *, upgrade: bool = False) -> str:
         f"{pip} '.[{extra}]' in a clone of the repository "
         f"(once the package is on the index: {pip} 'ocp-users-photo[{extra}]')"
     )
+
+
+def missing_extra(extra: str, error: ModuleNotFoundError) -> ImportError:
+    """The ImportError a module of ``extra`` raises when one of its packages is missing."""
+    return ImportError(
+        f"the {extra} extra is not installed ({error.name or extra} is missing): "
+        + install_command(extra)
+    )

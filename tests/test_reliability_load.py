@@ -77,7 +77,7 @@ async def test_calls_with_faults_all_end_typed(
                         outcomes["success"] += 1
                     except UsersPhotoError as error:
                         outcomes[type(error).__name__] += 1
-                    except asyncio.TimeoutError:  # the builtin only from Python 3.11
+                    except TimeoutError:  # the builtin only from Python 3.11
                         hangs += 1
 
             async def sample_memory() -> None:

@@ -80,7 +80,7 @@ async def test_default_avatar_set_a_undo_gives_the_default_avatar_back(
 async def test_history_lists_time_size_hash_and_kind_and_restore_puts_back_any_entry(
     emulator: RunningEmulator, keeping: UsersSetPhoto
 ) -> None:
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     original = await shown(emulator, CANARY_TOKEN)
     await keeping.call({"image": RED, "crop_x": 0, "crop_y": 0, "crop_w": 512})
     shown_red = await shown(emulator, CANARY_TOKEN)

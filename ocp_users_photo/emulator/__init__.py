@@ -22,6 +22,14 @@ tests: ``control``, ``control_accounts`` and ``control_http`` (the API under
 (faults below HTTP), ``loopback``, ``assumptions``.
 """
 
+from ocp_users_photo.extras import missing_extra
+
+try:  # the extra's packages, named in the error when missing
+    import starlette  # noqa: F401
+    import uvicorn  # noqa: F401
+except ModuleNotFoundError as missing:
+    raise missing_extra("emulator", missing) from missing
+
 from ocp_users_photo.emulator.app import create_app
 from ocp_users_photo.emulator.assumptions import ASSUMPTIONS
 from ocp_users_photo.emulator.config import (

@@ -40,16 +40,22 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 import anyio.to_thread
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.context.say.async_say import AsyncSay
-from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_bolt.response import BoltResponse
-from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
-from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
-from slack_sdk.web.async_client import AsyncWebClient
+
+from ocp_users_photo.extras import missing_extra
+
+try:
+    from slack_bolt.async_app import AsyncApp
+    from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+    from slack_bolt.context.async_context import AsyncBoltContext
+    from slack_bolt.context.respond.async_respond import AsyncRespond
+    from slack_bolt.context.say.async_say import AsyncSay
+    from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+    from slack_bolt.response import BoltResponse
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+    from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+    from slack_sdk.web.async_client import AsyncWebClient
+except ModuleNotFoundError as missing:  # the extra is not installed
+    raise missing_extra("bolt", missing) from missing
 
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ocp_users_photo.extras import install_command
+from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.safe_text import shown
 
@@ -17,10 +17,7 @@ MAX_ARGUMENTS_CHARS: Final = 48 * 1024 * 1024
 
 def missing_framework(extra: str, error: ModuleNotFoundError) -> ImportError:
     """The ImportError to raise when a framework's package is not installed."""
-    return ImportError(
-        f"the {extra} extra is not installed ({error.name or extra} is missing): "
-        + install_command(extra)
-    )
+    return missing_extra(extra, error)
 
 
 def is_correctable(result: Mapping[str, Any]) -> bool:

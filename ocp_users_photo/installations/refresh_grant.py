@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.oauth.installation_store import Installation
 
 from ocp_users_photo.credentials import ClientCredentials, check_token_text, secret_runs
-from ocp_users_photo.errors import RateLimited, SlackApiError
+from ocp_users_photo.errors import RateLimited, SlackApiError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.token_kinds import token_kind
@@ -55,7 +55,7 @@ async def refresh_user_token(
     else:
         return _refreshed(installation, reply.body, person, now=now, install_url=install_url)
     # Raised outside the except block: the SlackApiError holds Slack's whole reply.
-    raise failure
+    raise_alone(failure)
 
 
 def _refreshed(

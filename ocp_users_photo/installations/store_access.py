@@ -16,6 +16,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 
+from ocp_users_photo.errors import raise_alone
 from ocp_users_photo.installations.errors import InstallationStoreFailed
 from ocp_users_photo.tokens import ActingPerson
 
@@ -70,7 +71,7 @@ class StoreAccess:
             return found
         # Raised outside the except block: the store's exception (which may quote a row,
         # tokens included) must not stay reachable as this error's __context__.
-        raise failure
+        raise_alone(failure)
 
     async def save(self, installation: Installation) -> None:
         """Save ``installation`` (a refreshed one) as the person's newest."""

@@ -48,7 +48,7 @@ from ocp_users_photo.credentials import (
     redactor,
     token_secret_forms,
 )
-from ocp_users_photo.errors import READ_ONLY_METHODS, SlackApiError, TransportError
+from ocp_users_photo.errors import READ_ONLY_METHODS, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout
@@ -305,7 +305,7 @@ class SlackClient:
                 else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
             if closed_under_it:
-                raise _closed_under_way(method, reached or progress.body_started)
+                raise_alone(_closed_under_way(method, reached or progress.body_started))
             if failure is not None:
                 reached = reached or failure.reached
                 outcome = f"failed: {failure.text}"
@@ -313,7 +313,7 @@ class SlackClient:
                 delay = policy.backoff_delay(attempt, self._jitter)
                 out_of_time = time.monotonic() + delay >= ends_at
                 if not failure.retryable or attempt == last_attempt or out_of_time:
-                    raise _transport_error(url, method, attempt, failure, reached)
+                    raise_alone(_transport_error(url, method, attempt, failure, reached))
                 logger.debug("%s: sending again in %.2f s", method, delay)
                 await asyncio.sleep(delay)
                 continue

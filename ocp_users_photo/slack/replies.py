@@ -26,6 +26,7 @@ from ocp_users_photo.errors import (
     ReplySchemaError,
     SlackApiError,
     TransportError,
+    raise_alone,
     slack_messages_of,
 )
 from ocp_users_photo.hints import hint_for
@@ -157,10 +158,12 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
     if parsed is _NOT_JSON:
         # Raised outside the except block: the decoder's error holds the whole body, which
         # must not stay reachable as this error's __context__.
-        raise _no_slack_reply(
-            reply,
-            f"a body that is not JSON ({_content_type(reply)}): {_excerpt(reply.body, redact)}",
-            method,
+        raise_alone(
+            _no_slack_reply(
+                reply,
+                f"a body that is not JSON ({_content_type(reply)}): {_excerpt(reply.body, redact)}",
+                method,
+            )
         )
     if not isinstance(parsed, dict):
         raise _no_slack_reply(

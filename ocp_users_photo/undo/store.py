@@ -619,7 +619,7 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
             described = json.loads(replaced_by)
     return KeptPhoto(
         entry=entry,
-        kept_at=datetime.datetime.fromtimestamp(float(kept_at), tz=datetime.timezone.utc),
+        kept_at=datetime.datetime.fromtimestamp(float(kept_at), tz=datetime.UTC),
         kind=kind,
         avatar_hash=avatar_hash,
         status=status,

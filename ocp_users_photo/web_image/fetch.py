@@ -112,7 +112,7 @@ async def fetch_image(
         # httpcore's DEBUG records would hold the host's answer (a redirect's signed URL).
         with http_stack_silenced():
             return await asyncio.wait_for(hops.follow(first), policy.total_timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise FetchTimedOut(
             f"fetching the image from {hops.current_host or first.host} took longer than "
             f"{policy.total_timeout:g} s: try again later, or download the image and give it "
