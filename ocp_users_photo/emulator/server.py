@@ -117,7 +117,7 @@ async def run_emulator(
     listener = _bind(host, port)
     connections = UvicornConnections()
     app = create_app(state=state, connections=connections)
-    with _host_logging_kept():
+    with _HOSTS_UVICORN_LOGGING.kept_while_serving():
         server = _Server(
             uvicorn.Config(
                 app,
@@ -133,39 +133,58 @@ async def run_emulator(
                 timeout_graceful_shutdown=state.config.shutdown_grace_seconds,
             )
         )
-    connections.attach(server)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        await _wait_started(server, serving)
-        bound_host, bound_port = listener.getsockname()[:2]
-        yield RunningEmulator(host=str(bound_host), port=int(bound_port), state=state)
-    finally:
-        server.request_exit()
+        connections.attach(server)
+        serving = asyncio.create_task(server.serve(sockets=[listener]))
         try:
-            await serving
+            await _wait_started(server, serving)
+            bound_host, bound_port = listener.getsockname()[:2]
+            yield RunningEmulator(host=str(bound_host), port=int(bound_port), state=state)
         finally:
-            listener.close()
+            server.request_exit()
+            try:
+                await serving
+            finally:
+                listener.close()
 
 
 # The loggers uvicorn.Config sets up for itself (levels; the access log's handlers).
 _UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
-@contextlib.contextmanager
-def _host_logging_kept() -> Iterator[None]:
-    """uvicorn.Config sets its loggers' levels and empties the access log's handlers, for the
-    whole process; the emulator runs inside a host's (its tests, its demo), whose logging
-    is the host's: put back as it was. The access log stays off (the server reads it from
-    the config), and the server's start and stop lines are INFO, for a host that wants them."""
-    loggers = [logging.getLogger(name) for name in _UVICORN_LOGGERS]
-    saved = [(logger.level, logger.handlers[:], logger.propagate) for logger in loggers]
-    try:
-        yield
-    finally:
-        for logger, (level, handlers, propagate) in zip(loggers, saved, strict=True):
-            logger.setLevel(level)
-            logger.handlers[:] = handlers
-            logger.propagate = propagate
+class _HostsUvicornLogging:
+    """The host's uvicorn loggers as they were before the first emulator running started."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._saved: list[tuple[logging.Logger, int, list[logging.Handler], bool]] = []
+
+    @contextlib.contextmanager
+    def kept_while_serving(self) -> Iterator[None]:
+        """uvicorn.Config quiets its loggers for the whole process (levels; the access log's
+        handlers emptied, the only way its access log goes off: the emulator's requests
+        carry tokens). The emulator runs inside a host (its tests, its demo), whose logging
+        is the host's: put back as it was once the last emulator running stops."""
+        with self._lock:
+            if self._running == 0:
+                self._saved = [
+                    (logger, logger.level, logger.handlers[:], logger.propagate)
+                    for logger in map(logging.getLogger, _UVICORN_LOGGERS)
+                ]
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0:
+                    for logger, level, handlers, propagate in self._saved:
+                        logger.setLevel(level)
+                        logger.handlers[:] = handlers
+                        logger.propagate = propagate
+
+
+_HOSTS_UVICORN_LOGGING = _HostsUvicornLogging()
 
 
 def _bind(host: str, port: int) -> socket.socket:
