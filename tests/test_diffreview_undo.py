@@ -1,0 +1,141 @@
+"""Diff review (eb02478..ea00cc3): undo's stale entries, the CLI's closing line, leases.
+
+Each test states what must hold; each fails on ea00cc3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator.tokens import user_id_for_token
+from ocp_users_photo.undo import turns
+from ocp_users_photo.undo.database import open_history
+from ocp_users_photo.undo.entries import HistoryOwner
+from ocp_users_photo.undo.errors import NothingToUndo
+from tests.conftest import CANARY_TOKEN, shown_avatar_hash
+from tests.test_cli import cli
+from tests.test_undo_crashes_and_locks import BLUE, _crash_after_keeping
+from tests.test_undo_faults import set_photo_requests
+from tests.undo_fixtures import GREEN, NO_READ_TOKEN, RED, history_tool, picture
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+async def test_undo_when_every_entry_is_a_change_that_never_happened_sends_nothing(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The history's only entry is a set killed before its upload (pending, its photo the
+    one shown). _newest_change finds no entry recording a change and returns None, which
+    restore_kept reads as "the newest": the undo re-sends the photo shown and says it put
+    it back, the very no-op 130b7d6 set out to end. Expected: NothingToUndo, nothing sent."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
+        await tool.call({"image": RED})  # a photo of their own, set before keeping began
+    red = shown_avatar_hash(emulator)
+    blue = tmp_path / "blue.png"
+    blue.write_bytes(BLUE)
+    await _crash_after_keeping(emulator, history, blue)
+    assert shown_avatar_hash(emulator) == red
+    sent = set_photo_requests(emulator)
+
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        (pending,) = await tool.history()
+        assert pending.status == "pending" and pending.avatar_hash == red
+        with pytest.raises(NothingToUndo):
+            await tool.undo()
+    assert set_photo_requests(emulator) == sent, "the undo re-sent the photo already shown"
+
+
+def _env(slack_emulator: RunningEmulator, tmp_path: Path, token: str) -> dict[str, str]:
+    return {
+        "SLACK_USER_TOKEN": token,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "history.sqlite3"),
+    }
+
+
+def test_cli_undo_not_kept_does_not_claim_an_older_entry_kept_it(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """`undo --entry 2` twice: the first keeps GREEN as #3; then YELLOW is set; the second,
+    with a token that cannot read the photo, keeps nothing (its warning says so). Its last
+    line must say the photo it replaced (YELLOW) was not kept; _kept_by finds the first
+    restore's entry (#3, GREEN) and prints 'was kept as #3 ... undo again goes back'."""
+    env = _env(slack_emulator, tmp_path, CANARY_TOKEN)
+    for color in ((200, 30, 30), (30, 160, 60)):
+        image = tmp_path / f"{color}.png"
+        image.write_bytes(picture(color))
+        assert cli("set", str(image), env=env).returncode == 0
+    assert cli("undo", "--entry", "2", env=env).returncode == 0  # RED back; GREEN kept as #3
+    yellow = tmp_path / "yellow.png"
+    yellow.write_bytes(picture((230, 210, 40)))
+    assert cli("set", str(yellow), env=env).returncode == 0
+    yellow_hash = shown_avatar_hash(slack_emulator)
+
+    slack_emulator.state.add_token(
+        NO_READ_TOKEN, user_id=user_id_for_token(CANARY_TOKEN), scopes="users.profile:write"
+    )
+    done = cli("undo", "--entry", "2", env=_env(slack_emulator, tmp_path, NO_READ_TOKEN))
+    assert done.returncode == 0, done.stderr
+    assert "was not kept" in done.stderr  # the keeper's warning: YELLOW was not kept
+    last = done.stdout.splitlines()[-1]
+    assert last == "The photo it replaced was not kept (see the warning): this cannot be undone.", (
+        f"YELLOW ({yellow_hash}) was not kept, yet stdout says: {last!r}"
+    )
+
+
+def test_a_lease_just_taken_by_one_thread_is_not_taken_by_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """try_lease commits the lease, then adds its holder to _HELD_HERE. A second thread of
+    the same process (another loop: call_sync, a second PhotoHistory on the file) that
+    reads the row in between finds a lease naming this pid that is not in _HELD_HERE,
+    judges it dead, and takes it too: two changes of one person at once. Expected: the
+    second taker is refused while the first holds the lease."""
+    path = tmp_path / "history.sqlite3"
+    open_history(path, 5.0, check=True).close()
+    owner = HistoryOwner("T0001", "U0001")
+    committed, second_done = threading.Event(), threading.Event()
+    real = turns.in_transaction
+
+    def in_transaction(database: sqlite3.Connection, operation):  # type: ignore[no-untyped-def]
+        result = real(database, operation)
+        if threading.current_thread().name == "first":
+            committed.set()  # a thread switch here, as the GIL allows
+            second_done.wait(5)
+        return result
+
+    monkeypatch.setattr(turns, "in_transaction", in_transaction)
+    results: dict[str, bool] = {}
+
+    def take(name: str) -> None:
+        database = open_history(path, 5.0, check=False)
+        try:
+            results[name] = turns.try_lease(database, owner, turns.lease_holder(), 180.0)
+        finally:
+            database.close()
+
+    first = threading.Thread(target=take, args=("first",), name="first")
+    first.start()
+    assert committed.wait(5)
+    second = threading.Thread(target=take, args=("second",), name="second")
+    second.start()
+    second.join(5)
+    second_done.set()
+    first.join(5)
+    assert results["first"] is True
+    assert results["second"] is False, "both threads hold the person's lease"
