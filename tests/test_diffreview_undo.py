@@ -139,3 +139,30 @@ def test_a_lease_just_taken_by_one_thread_is_not_taken_by_another(
     first.join(5)
     assert results["first"] is True
     assert results["second"] is False, "both threads hold the person's lease"
+
+
+async def test_an_undo_asked_for_while_a_set_uploads_undoes_that_set(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Set RED; set GREEN, whose upload Slack takes 2 s over; an undo asked for meanwhile
+    waits for the turn and then undoes GREEN (as on eb02478: "set B, undo gives A").
+    Now _newest_change passes over GREEN's entry (pending, its photo RED still shown:
+    'stale'), chooses the one before, and once GREEN has landed _still_newest refuses:
+    UndoOvertaken, nothing put back."""
+    from ocp_users_photo.emulator import Fault
+
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        red = shown_avatar_hash(emulator)
+        emulator.faults.inject(Fault.delay(2.0))
+        setting = asyncio.create_task(tool.call({"image": GREEN}))
+        for _ in range(200):  # until GREEN's entry is kept: its upload is on its way
+            if len(await tool.history()) == 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+        assert not setting.done()
+        await tool.undo()
+        await setting
+    assert shown_avatar_hash(emulator) == red, "the undo did not undo GREEN"
