@@ -166,3 +166,60 @@ async def test_an_undo_asked_for_while_a_set_uploads_undoes_that_set(
         await tool.undo()
         await setting
     assert shown_avatar_hash(emulator) == red, "the undo did not undo GREEN"
+
+
+async def test_an_overtaken_undo_without_a_readable_photo_is_still_refused(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """keep_previous="if_readable" (the CLI's undo) with a token whose photo cannot be read
+    and whose auth.test lists no scopes: the undo chooses entry #2 (RED), then YELLOW is
+    set before it has the turn. On eb02478 _still_newest ran first under the turn and
+    refused (UndoOvertaken); now it runs after read_shown_photo, whose missing_scope makes
+    the keeper give up quietly, so the undo puts RED over YELLOW."""
+    import httpx
+
+    from ocp_users_photo.emulator import Fault
+    from ocp_users_photo.undo import PhotoHistory
+    from ocp_users_photo.undo.errors import UndoOvertaken
+
+    chosen, go = asyncio.Event(), asyncio.Event()
+
+    class Pausing(PhotoHistory):
+        pause = False
+
+        async def entry(self, owner, number):  # type: ignore[no-untyped-def]
+            found = await super().entry(owner, number)
+            if self.pause:
+                chosen.set()
+                await go.wait()
+            return found
+
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        await tool.call({"image": GREEN})
+    emulator.state.add_token(
+        NO_READ_TOKEN, user_id=user_id_for_token(CANARY_TOKEN), scopes="users.profile:write"
+    )
+    async with httpx.AsyncClient() as client:
+        who = (
+            await client.post(
+                f"{emulator.base_url}/auth.test",
+                headers={"Authorization": f"Bearer {NO_READ_TOKEN}"},
+            )
+        ).json()
+    # The same answer without the x-oauth-scopes header (a token whose scopes go unlisted).
+    emulator.faults.inject(Fault.json(who), path="auth.test", times=1)
+    pausing = Pausing(history)
+    pausing.pause = True
+    async with history_tool(
+        emulator, pausing, token=NO_READ_TOKEN, keep_previous="if_readable"
+    ) as undoer:
+        undoing = asyncio.create_task(undoer.undo())
+        await asyncio.wait_for(chosen.wait(), 10)
+        async with history_tool(emulator, history, keep_previous=True) as tool:
+            yellow = await tool.call({"image": picture((230, 210, 40))})
+        go.set()
+        with pytest.raises(UndoOvertaken):
+            await undoing
+    assert shown_avatar_hash(emulator) == yellow["profile"]["avatar_hash"]
