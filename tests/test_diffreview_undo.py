@@ -54,7 +54,8 @@ async def test_undo_when_every_entry_is_a_change_that_never_happened_sends_nothi
 
     async with history_tool(emulator, history, keep_previous=True) as tool:
         (pending,) = await tool.history()
-        assert pending.status == "pending" and pending.avatar_hash == red
+        assert pending.status == "pending"
+        assert pending.avatar_hash == red
         with pytest.raises(NothingToUndo):
             await tool.undo()
     assert set_photo_requests(emulator) == sent, "the undo re-sent the photo already shown"
