@@ -44,6 +44,7 @@ from ocp_users_photo.undo.errors import (
     HistoryUnavailable,
     KeepingImpossible,
     NothingToUndo,
+    StaleUndoEntry,
     UndoOvertaken,
 )
 from ocp_users_photo.web_image import refusals
@@ -88,6 +89,7 @@ def examples() -> list[UsersPhotoError]:
         HistoryBusy("the photo history /tmp/h.sqlite3 is locked"),
         NothingToUndo("nothing kept"),
         UndoOvertaken(3, 4),
+        StaleUndoEntry("kept photo #3 records a change that did not happen"),
         EntryRefused("entry 9 is not one of this person's"),
     ]
     made += [

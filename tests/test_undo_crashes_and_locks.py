@@ -142,9 +142,8 @@ async def test_cli_undo_over_a_photo_changed_outside_says_so(
         await outside.call({"image": YELLOW})  # Slack's own UI, another app...
     outside_hash = shown_avatar_hash(emulator)
     undone = await asyncio.to_thread(_cli, emulator, history, "undo")
-    told = undone.stdout + undone.stderr
-    if undone.returncode == 0:
-        assert outside_hash in told, told
+    assert undone.returncode == 0, undone.stderr
+    assert outside_hash in undone.stdout, undone.stdout
 
 
 def _server_pids() -> list[int]:

@@ -72,6 +72,11 @@ class NothingToUndo(UsersPhotoError):
     code = "nothing_to_undo"
 
 
+class StaleUndoEntry(NothingToUndo):
+    """The entry an undo chose records a change that did not happen (a set killed before its
+    upload: the photo it kept is the one shown): it was dropped, and the undo chooses again."""
+
+
 class UndoOvertaken(NothingToUndo):
     """Another change was made while the undo waited for the person's turn: the entry it
     chose is no longer the newest, so it put nothing back (either order would differ)."""

@@ -32,7 +32,12 @@ from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
-from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, UndoOvertaken
+from ocp_users_photo.undo.errors import (
+    HistoryUnavailable,
+    KeepingImpossible,
+    StaleUndoEntry,
+    UndoOvertaken,
+)
 from ocp_users_photo.undo.owner import history_owner
 from ocp_users_photo.undo.shown_photo import read_shown_photo
 from ocp_users_photo.undo.store import PhotoHistory
@@ -179,8 +184,9 @@ class PhotoKeeper(CallObserver):
             owner = await history_owner(person, session)
             turn = await self.history.turn(owner)
             try:
+                await self._still_newest(owner, change)
                 shown = await read_shown_photo(session, limits=self.limits)
-                await self._still_newest(owner, change, shown.avatar_hash)
+                await self._no_change_dropped(owner, change, shown.avatar_hash)
             except Exception:
                 await turn.end()
                 raise
@@ -200,24 +206,31 @@ class PhotoKeeper(CallObserver):
             raise
         return KeptChange(self.history, kept, turn)
 
-    async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo, shown: str) -> None:
+    async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
         """An undo chose the newest entry before it had the turn: if a change was kept since
         (by another tool or process), putting the chosen one back now would give a photo
-        neither order of the two gives, so it is refused (UndoOvertaken).
-
-        Newer entries that are no change at all are dropped instead (``stale_entry``: a
-        change that may not have happened, whose photo Slack shows now: a set killed
-        before its upload); the undo chose past them.
-        """
+        neither order of the two gives, so it is refused (UndoOvertaken)."""
         if change.kind != "undo" or change.restores is None:
             return
-        newer = [kept for kept in await self.history.entries(owner) if kept.entry > change.restores]
-        if not newer:
+        newest = await self.history.newest_entry(owner)
+        if newest != change.restores:
+            raise UndoOvertaken(change.restores, newest)
+
+    async def _no_change_dropped(self, owner: HistoryOwner, change: ChangeInfo, shown: str) -> None:
+        """The entry an undo chose, the newest, may record no change at all (``stale_entry``:
+        a set killed before its upload, whose photo Slack shows now): putting it back would
+        change nothing. It is dropped, under the person's turn (no change of theirs is under
+        way), and StaleUndoEntry has the undo choose again."""
+        if change.kind != "undo" or change.restores is None:
             return
-        if not all(stale_entry(kept, shown) for kept in newer):
-            raise UndoOvertaken(change.restores, newer[0].entry)
-        for kept in newer:
-            await self.history.discard(kept.entry)
+        newest = next(iter(await self.history.entries(owner)), None)
+        if newest is None or newest.entry != change.restores or not stale_entry(newest, shown):
+            return
+        await self.history.discard(newest.entry)
+        raise StaleUndoEntry(
+            f"kept photo #{newest.entry} records a change that did not happen (the photo it "
+            "kept is the one shown): it was dropped"
+        )
 
     async def _written(
         self, owner: HistoryOwner, shown: ShownPhoto, change: ChangeInfo, turn: Turn

@@ -12,10 +12,10 @@ change, sent, ended, or abandoned), shared by ``UsersSetPhoto.send`` when it kee
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from ocp_users_photo.errors import SlackApiError, UsersPhotoError
+from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
@@ -29,11 +29,11 @@ from ocp_users_photo.observers import (
 )
 from ocp_users_photo.tokens import acting_person
 from ocp_users_photo.undo.entries import HistoryOwner, KeptPhoto
-from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo
-from ocp_users_photo.undo.keeper import stale_entry
+from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo, StaleUndoEntry
 from ocp_users_photo.undo.owner import history_owner
 
 if TYPE_CHECKING:
+    from ocp_users_photo.credentials import Renew, SlackToken
     from ocp_users_photo.prepared import TokenOverride
     from ocp_users_photo.slack.session import SlackSession
     from ocp_users_photo.tool import UsersSetPhoto
@@ -96,29 +96,55 @@ async def restore_kept(
     observers: Sequence[CallObserver] = (),
     refused: str = "nothing was put back",
 ) -> Restored:
-    """Put back entry ``number`` of the acting person (None: the newest that records a
-    change, ``keeper.stale_entry``). ``refused`` heads a token refusal."""
-    person = acting_person()
+    """Put back entry ``number`` of the acting person (None: the newest, past entries whose
+    change did not happen, which the keeper drops: ``keeper.stale_entry``). ``refused``
+    heads a token refusal."""
     # Resolved once: the history's owner and the change put back use the same token.
     token, renew = await tool._acting_token(token_override, refused=refused)
     session = tool._session(token, renew)
-    owner = await history_owner(person, session, needs_read_scope=False)
+    owner = await history_owner(acting_person(), session, needs_read_scope=False)
     history = tool.photo_history
-    undoing = number is None
-    if number is None:
-        number = await _newest_change(history, owner, session)
-    found = await history.entry(owner, number)
-    if found is None:
-        if undoing:
-            raise NothingToUndo(
-                f"there is no kept photo of {owner} to put back in {tool.photo_history.path}: "
-                "a photo is kept when it is replaced with keeping on"
+    while True:
+        found = await history.entry(owner, number)
+        if found is None:
+            if number is None:
+                raise NothingToUndo(
+                    f"there is no kept photo of {owner} to put back in {history.path}: "
+                    "a photo is kept when it is replaced with keeping on"
+                )
+            raise EntryRefused(
+                f"there is no kept photo #{number} for this person: list them (call "
+                f"{RESTORE_TOOL_NAME} without entry, or tool.history()) and give one of "
+                "their numbers"
             )
-        raise EntryRefused(
-            f"there is no kept photo #{number} for this person: list them (call "
-            f"{RESTORE_TOOL_NAME} without entry, or tool.history()) and give one of their numbers"
-        )
+        try:
+            return await _put_back(
+                tool,
+                found,
+                undoing=number is None,
+                observers=observers,
+                owner=owner,
+                session=session,
+                acting=(token, renew),
+            )
+        except StaleUndoEntry:
+            continue  # dropped under the person's turn: the newest is another entry now
+
+
+async def _put_back(
+    tool: UsersSetPhoto,
+    found: tuple[KeptPhoto, bytes],
+    *,
+    undoing: bool,
+    observers: Sequence[CallObserver],
+    owner: HistoryOwner,
+    session: SlackSession,
+    acting: tuple[SlackToken, Renew | None],
+) -> Restored:
+    """One attempt to put ``found`` back, as a change the observers hear of."""
     kept, data = found
+    token, renew = acting
+    history = tool.photo_history
     kind: ChangeKind = "undo" if undoing else "restore"
     watching = tool._watching(observers, model_facing=True)
     method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
@@ -127,8 +153,9 @@ async def restore_kept(
         method="POST",
         endpoint=tool._slack.url_for(method),
         arguments={"entry": kept.entry},
-        person=person,
+        person=acting_person(),
     )
+    newest_before = await history.newest_entry(owner)
     if kept.kind == "default":
         change = ChangeInfo(
             image={}, session=session, kind=kind, restores=kept.entry, to_default=True
@@ -152,35 +179,18 @@ async def restore_kept(
             reply = await apply_change(watching, call, change, put_back)
         finally:
             upload.close()
-    return Restored(reply, kept, await _kept_by(history, owner, kind, kept.entry))
-
-
-async def _newest_change(
-    history: PhotoHistory, owner: HistoryOwner, session: SlackSession
-) -> int | None:
-    """The newest entry that records a change: past entries whose change did not happen
-    (a set killed before sending leaves one, holding the photo shown now). None: the
-    newest, when what Slack shows cannot be read (no users.profile:read)."""
-    try:
-        profile = (await session.call("users.profile.get")).body.get("profile")
-    except SlackApiError:
-        return None
-    shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
-    if not isinstance(shown, str):
-        return None
-    for kept in await history.entries(owner):
-        if not stale_entry(kept, shown):
-            return kept.entry
-    return None
+    replaced = await _kept_by(history, owner, kind, kept.entry, newer_than=newest_before)
+    return Restored(reply, kept, replaced)
 
 
 async def _kept_by(
-    history: PhotoHistory, owner: HistoryOwner, kind: ChangeKind, restored: int
+    history: PhotoHistory, owner: HistoryOwner, kind: ChangeKind, restored: int, *, newer_than: int
 ) -> KeptPhoto | None:
-    """The entry keeping what putting ``restored`` back replaced, if it was kept."""
+    """The entry keeping what putting ``restored`` back replaced, if it was kept: one written
+    since (newer than ``newer_than``) for this very change."""
     for kept in await history.entries(owner):
+        if kept.entry <= newer_than:
+            return None
         if kept.replaced_by.get("change") == kind and kept.replaced_by.get("restores") == restored:
             return kept
-        if kept.entry <= restored:
-            return None
     return None

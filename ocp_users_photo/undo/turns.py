@@ -81,10 +81,17 @@ def try_lease(
         )
         return True
 
-    # BEGIN IMMEDIATE: the check and the taking are one write, so two takers never both win.
-    taken = in_transaction(database, take)
-    if taken:
-        _HELD_HERE.add(holder)
+    # Held here before the row can name it: another thread of this process reading the row
+    # at once must find its holder alive.
+    _HELD_HERE.add(holder)
+    taken = False
+    try:
+        # BEGIN IMMEDIATE: the check and the taking are one write, so two takers never both
+        # win.
+        taken = in_transaction(database, take)
+    finally:
+        if not taken:
+            _HELD_HERE.discard(holder)
     return taken
 
 

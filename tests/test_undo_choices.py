@@ -1,6 +1,7 @@
-"""Diff review (eb02478..ea00cc3): undo's stale entries, the CLI's closing line, leases.
+"""Undo's choices: entries whose change never happened, an undo asked for during a set,
+an overtaken undo without a readable photo, the closing line's entry, a lease just taken.
 
-Each test states what must hold; each fails on ea00cc3.
+Each states what must hold (each failed on ea00cc3, the first form of these fixes).
 """
 
 from __future__ import annotations
