@@ -1,9 +1,10 @@
 """safe_view: a call's arguments as observers and histories may see them.
 
 A Python caller may pass ``token=`` and a whole image; a model may put anything in an
-argument's name or value. The view keeps plain short values, says what kind of image
-was given (bytes and their count, a path's file name, a URL's host and file name, a
-data: URI's length) and never holds the token, image bytes or long text.
+argument's name or value. The view keeps the crop box's and an entry's plain values (of
+any other argument, its type only), says what kind of image was given (bytes and their
+count, a path's file name, a URL's host and file name, a data: URI's length) and never
+holds the token, image bytes or long text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from ocp_users_photo.safe_text import shown
 from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+# The tools' own arguments whose values are plain numbers: kept as given. Any other
+# argument a model or a caller adds ("password", "api_key") keeps its type only.
+_VALUES_KEPT: Final = frozenset({"crop_x", "crop_y", "crop_w", "entry"})
 
 
 def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,7 +36,7 @@ def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
             view[key] = "[redacted]"
         elif key == "image":
             view[key] = _image_kind(value)
-        elif quotable(value):
+        elif key in _VALUES_KEPT and quotable(value):
             view[key] = value
         else:
             view[key] = f"<{type(value).__name__}>"

@@ -55,7 +55,12 @@ from ocp_users_photo.slack.deadlines import attempt_timeout
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.proxies import proxy_secrets
-from ocp_users_photo.slack.replies import HttpReply, decode_reply, is_rate_limited
+from ocp_users_photo.slack.replies import (
+    UNSAID_RETRY_AFTER,
+    HttpReply,
+    decode_reply,
+    is_rate_limited,
+)
 from ocp_users_photo.slack.retry import (
     RetryPolicy,
     may_resend_after_server_error,
@@ -343,12 +348,14 @@ class SlackClient:
         if attempt == last_attempt:
             return None
         if is_rate_limited(reply):
+            # Unsaid, Slack's limits reset within the minute: 60 s assumed, as RateLimited says.
             wait = retry_after_seconds(reply.headers)
-            if wait is not None and wait > policy.max_retry_wait:
+            wait = UNSAID_RETRY_AFTER if wait is None else wait
+            if wait > policy.max_retry_wait:
                 return None
             # Never less than the backoff: a Retry-After of 0 (or in the past) would have the
             # retries follow each other within milliseconds.
-            pause = max(wait or 0.0, policy.backoff_delay(attempt, self._jitter))
+            pause = max(wait, policy.backoff_delay(attempt, self._jitter))
         elif reply.status_code >= 500 and may_resend_after_server_error(method):
             pause = policy.backoff_delay(attempt, self._jitter)
         else:

@@ -81,12 +81,13 @@ class KeptChange:
     history: PhotoHistory
     kept: KeptPhoto
     turn: Turn
+    to_default: bool = False  # the change puts Slack's default avatar back
 
     async def end(self, outcome: CallOutcome) -> None:
         """Record the change's outcome, then end the turn; never raises for the history."""
         try:
             status = _status_after(outcome)
-            if status == "changed" and _shown_hash(outcome.reply) == self.kept.avatar_hash:
+            if status == "changed" and self._changed_nothing(outcome):
                 # Slack shows the very photo it showed before (the same image and crop box
                 # again): nothing to undo, and a host repeating one call pushes nothing out.
                 status = None
@@ -107,6 +108,13 @@ class KeptChange:
             )
         finally:
             await self.turn.end()
+
+    def _changed_nothing(self, outcome: CallOutcome) -> bool:
+        # users.deletePhoto answers {"ok": true} alone: the default avatar put back while it
+        # was shown is told by what was kept, not by a hash in the reply.
+        if self.to_default:
+            return self.kept.kind == "default"
+        return _shown_hash(outcome.reply) == self.kept.avatar_hash
 
     def abandon(self, settle_seconds: float, *, wait: bool = False) -> None:
         """The call was cancelled or failed unexpectedly: the entry stays pending, and the
@@ -204,7 +212,7 @@ class PhotoKeeper(CallObserver):
                 )
                 return None
             raise
-        return KeptChange(self.history, kept, turn)
+        return KeptChange(self.history, kept, turn, to_default=change.to_default)
 
     async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
         """An undo chose the newest entry before it had the turn: if a change was kept since

@@ -1,4 +1,4 @@
-"""README-as-a-contract review: claims of the README that the package does not keep.
+"""README claims checked by running them: undo of the default avatar, 429s, the safe view.
 
 Each test quotes the README sentence it checks; all run against the emulator or a
 loopback Slack over real HTTP.
@@ -13,6 +13,7 @@ from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.errors import RateLimited
 from ocp_users_photo.undo import PhotoHistory
 from tests import loopback
+from tests.conftest import shown_avatar_hash
 from tests.test_protocol_fidelity import photo_call_against
 from tests.undo_fixtures import GREEN, RED, history_tool
 
@@ -53,14 +54,20 @@ async def test_repeated_restores_of_the_default_avatar_do_not_push_real_photos_o
 # ({"ok": true, "restored": {...}, "profile": {...}})" -----------------------------------------
 
 
-async def test_restore_tool_result_has_a_profile_when_it_puts_back_the_default_avatar(
+async def test_restore_tool_result_for_the_default_avatar_is_as_the_readme_says(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
+    """README: a profile comes from users.setPhoto's reply; the default avatar goes back with
+    users.deletePhoto, answered {"ok": true} alone: no profile, and the message says what
+    it replaced and where that is kept."""
     async with history_tool(emulator, tmp_path / "h.sqlite3") as tool:
         await tool.run({"image": RED})  # a model door: keeps the default avatar as #1
+        red = shown_avatar_hash(emulator)
         result = await tool.restore_tool().run({"entry": 1})
     assert result["ok"] is True, result
-    assert "profile" in result, sorted(result)
+    assert "profile" not in result
+    assert result["restored"]["entry"] == 1
+    assert f"(avatar_hash {red}) was kept as #2" in result["message"], result["message"]
 
 
 # --- "HTTP 429 honours Retry-After (...); a wait longer than max_retry_wait raises
