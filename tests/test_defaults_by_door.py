@@ -53,6 +53,18 @@ def homeless(monkeypatch: pytest.MonkeyPatch) -> None:
         Path.home()
 
 
+def python_call_sets(slack_emulator: RunningEmulator, picture: Path) -> bool:
+    """Whether the Python door's ``call`` of ``picture`` (an absolute path) sets the photo."""
+
+    async def set_it() -> dict[str, Any]:
+        async with UsersSetPhoto(
+            CANARY_TOKEN, base_url=slack_emulator.base_url, environ={}
+        ) as tool:
+            return await tool.call({"image": str(picture)})
+
+    return asyncio.run(set_it())["ok"] is True
+
+
 def test_python_call_reads_anywhere_even_without_a_home_folder(
     slack_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -62,14 +74,7 @@ def test_python_call_reads_anywhere_even_without_a_home_folder(
     picture = tmp_path / "me.png"
     picture.write_bytes(make_image((600, 600)))
     homeless(monkeypatch)
-
-    async def set_it() -> dict[str, Any]:
-        async with UsersSetPhoto(
-            CANARY_TOKEN, base_url=slack_emulator.base_url, environ={}
-        ) as tool:
-            return await tool.call({"image": str(picture)})
-
-    assert asyncio.run(set_it())["ok"] is True
+    assert python_call_sets(slack_emulator, picture)
 
 
 @pytest.mark.parametrize(
@@ -167,14 +172,7 @@ def test_python_call_of_an_absolute_path_needs_no_working_directory(
     from the model doors' default root (Path.cwd()), though this door never uses it."""
     picture = tmp_path / "me.png"
     picture.write_bytes(make_image((600, 600)))
-
-    async def set_it() -> dict[str, Any]:
-        async with UsersSetPhoto(
-            CANARY_TOKEN, base_url=slack_emulator.base_url, environ={}
-        ) as tool:
-            return await tool.call({"image": str(picture)})
-
-    assert asyncio.run(set_it())["ok"] is True
+    assert python_call_sets(slack_emulator, picture)
 
 
 @pytest.mark.usefixtures("vanished_working_directory")

@@ -21,18 +21,14 @@ from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import NothingToUndo
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.test_cli import cli
-from tests.test_undo_crashes_and_locks import BLUE, _crash_after_keeping
-from tests.test_undo_faults import set_photo_requests
+from tests.test_undo_crashes_and_locks import BLUE
+from tests.test_undo_faults import crash_after_keeping, set_photo_requests
 from tests.undo_fixtures import GREEN, NO_READ_TOKEN, RED, history_tool, picture
 
 
 @pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(rate_limit_per_minute=None)
-
-
-@pytest.fixture
 def slack_emulator_config() -> EmulatorConfig:
+    """As tests/emulator_fixtures.py's ``emulator``: these tests outrun Slack's rate limit."""
     return EmulatorConfig(rate_limit_per_minute=None)
 
 
@@ -49,7 +45,7 @@ async def test_undo_when_every_entry_is_a_change_that_never_happened_sends_nothi
     red = shown_avatar_hash(emulator)
     blue = tmp_path / "blue.png"
     blue.write_bytes(BLUE)
-    await _crash_after_keeping(emulator, history, blue)
+    await crash_after_keeping(emulator, history, blue)
     assert shown_avatar_hash(emulator) == red
     sent = set_photo_requests(emulator)
 

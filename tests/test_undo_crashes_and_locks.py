@@ -27,7 +27,7 @@ from mcp.client.stdio import stdio_client
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.undo import PhotoHistory
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
-from tests.test_undo_faults import CRASHING_CHILD, ROOT
+from tests.test_undo_faults import ROOT, crash_after_keeping
 from tests.undo_fixtures import GREEN, RED, history_tool, picture, shown
 
 BLUE = picture((30, 60, 220))
@@ -56,26 +56,6 @@ def _cli(emulator: RunningEmulator, history: Path, *args: str) -> subprocess.Com
     )
 
 
-async def _crash_after_keeping(emulator: RunningEmulator, history: Path, image: Path) -> None:
-    """A set killed (SIGKILL) once its photo is kept, before its upload is sent."""
-    child = await asyncio.to_thread(
-        subprocess.run,
-        [
-            sys.executable,
-            "-c",
-            CRASHING_CHILD,
-            emulator.base_url,
-            str(history),
-            CANARY_TOKEN,
-            str(image),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
-
-
 async def test_undo_after_a_set_killed_before_sending_undoes_the_last_change_made(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -91,7 +71,7 @@ async def test_undo_after_a_set_killed_before_sending_undoes_the_last_change_mad
     green = shown_avatar_hash(emulator)
     blue = tmp_path / "blue.png"
     blue.write_bytes(BLUE)
-    await _crash_after_keeping(emulator, history, blue)
+    await crash_after_keeping(emulator, history, blue)
     assert shown_avatar_hash(emulator) == green  # the killed set sent nothing
 
     async with history_tool(emulator, history, keep_previous=True) as tool:
@@ -118,7 +98,7 @@ async def test_cli_undo_after_a_killed_set_tells_the_truth_about_keeping(
         await tool.call({"image": GREEN})
     blue = tmp_path / "blue.png"
     blue.write_bytes(BLUE)
-    await _crash_after_keeping(emulator, history, blue)
+    await crash_after_keeping(emulator, history, blue)
     undone = await asyncio.to_thread(_cli, emulator, history, "undo")
     assert undone.returncode == 0, undone.stderr
     last = undone.stdout.splitlines()[-1]

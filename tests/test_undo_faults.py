@@ -402,6 +402,19 @@ CRASHING_CHILD = textwrap.dedent(
 )
 
 
+async def crash_after_keeping(emulator: RunningEmulator, history: Path, image: Path) -> None:
+    """A set of ``image`` killed (SIGKILL) once its photo is kept, before its upload."""
+    arguments = [emulator.base_url, str(history), CANARY_TOKEN, str(image)]
+    child = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", CRASHING_CHILD, *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+
+
 async def test_a_crash_after_keeping_leaves_a_durable_photo_marked_may_not_have_happened(
     emulator: RunningEmulator, history_file: Path, tmp_path: Path
 ) -> None:
@@ -409,22 +422,7 @@ async def test_a_crash_after_keeping_leaves_a_durable_photo_marked_may_not_have_
     before = await shown(emulator, CANARY_TOKEN)
     image = tmp_path / "green.png"
     image.write_bytes(GREEN)
-    child = await asyncio.to_thread(
-        subprocess.run,
-        [
-            sys.executable,
-            "-c",
-            CRASHING_CHILD,
-            emulator.base_url,
-            str(history_file),
-            CANARY_TOKEN,
-            str(image),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    await crash_after_keeping(emulator, history_file, image)
 
     assert set_photo_requests(emulator) == 1  # only the photo given before
     assert await shown(emulator, CANARY_TOKEN) == before
