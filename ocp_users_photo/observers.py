@@ -26,6 +26,7 @@ from ocp_users_photo.tokens import ActingPerson
 
 if TYPE_CHECKING:
     from ocp_users_photo.slack.session import SlackSession
+    from ocp_users_photo.undo.entries import KeptPhoto
 
 ChangeKind = Literal["set", "undo", "restore"]
 
@@ -45,6 +46,14 @@ class CallInfo:
     person: ActingPerson | None = None
 
 
+@dataclass
+class KeptRecord:
+    """Filled in by the photo keeper (undo): the entry that keeps what this very change
+    replaces, or None (nothing kept, or the change turned out to change nothing)."""
+
+    entry: KeptPhoto | None = None
+
+
 @dataclass(frozen=True)
 class ChangeInfo:
     """What is about to be sent: the image's summary (format, size, bytes, crop box).
@@ -54,7 +63,8 @@ class ChangeInfo:
     when the caller made no session). ``kind`` says whether the change sets a new photo
     or puts a kept one back (``undo``, ``restore``: ``restores`` is that entry's number);
     ``to_default`` is True when it removes the photo (``users.deletePhoto``), so that
-    Slack shows the default avatar again, and ``image`` is then empty.
+    Slack shows the default avatar again, and ``image`` is then empty. ``kept`` is where
+    the keeper says which entry kept the photo this change replaces.
     """
 
     image: Mapping[str, Any]
@@ -62,6 +72,7 @@ class ChangeInfo:
     kind: ChangeKind = "set"
     restores: int | None = None
     to_default: bool = False
+    kept: KeptRecord = field(default_factory=KeptRecord, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

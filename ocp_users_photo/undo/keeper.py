@@ -29,7 +29,7 @@ from typing import Any, Final, Literal, get_args
 
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
-from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo, KeptRecord
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
 from ocp_users_photo.undo.errors import (
@@ -82,6 +82,7 @@ class KeptChange:
     kept: KeptPhoto
     turn: Turn
     to_default: bool = False  # the change puts Slack's default avatar back
+    told: KeptRecord | None = None  # where the change's caller reads the entry kept
 
     async def end(self, outcome: CallOutcome) -> None:
         """Record the change's outcome, then end the turn; never raises for the history."""
@@ -92,6 +93,8 @@ class KeptChange:
                 # again): nothing to undo, and a host repeating one call pushes nothing out.
                 status = None
             if status is None:
+                if self.told is not None:
+                    self.told.entry = None
                 await self.history.discard(self.kept.entry)
             else:
                 await self.history.finish(self.kept.entry, status, _shown_hash(outcome.reply))
@@ -157,6 +160,7 @@ class PhotoKeeper(CallObserver):
         kept = await self.keep(call.person, change)
         if kept is not None:
             self._changes[id(call)] = kept
+            change.kept.entry = kept.kept
 
     async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
         kept = self._changes.pop(id(call), None)
@@ -212,7 +216,7 @@ class PhotoKeeper(CallObserver):
                 )
                 return None
             raise
-        return KeptChange(self.history, kept, turn, to_default=change.to_default)
+        return KeptChange(self.history, kept, turn, to_default=change.to_default, told=change.kept)
 
     async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
         """An undo chose the newest entry before it had the turn: if a change was kept since

@@ -28,7 +28,7 @@ from ocp_users_photo.observers import (
     notify_started,
 )
 from ocp_users_photo.tokens import acting_person
-from ocp_users_photo.undo.entries import HistoryOwner, KeptPhoto
+from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo, StaleUndoEntry
 from ocp_users_photo.undo.owner import history_owner
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from ocp_users_photo.prepared import TokenOverride
     from ocp_users_photo.slack.session import SlackSession
     from ocp_users_photo.tool import UsersSetPhoto
-    from ocp_users_photo.undo.store import PhotoHistory
 
 __all__ = ["RESTORE_TOOL_NAME", "Restored", "apply_change", "kept_photos", "restore_kept"]
 
@@ -123,7 +122,6 @@ async def restore_kept(
                 found,
                 undoing=number is None,
                 observers=observers,
-                owner=owner,
                 session=session,
                 acting=(token, renew),
             )
@@ -137,14 +135,12 @@ async def _put_back(
     *,
     undoing: bool,
     observers: Sequence[CallObserver],
-    owner: HistoryOwner,
     session: SlackSession,
     acting: tuple[SlackToken, Renew | None],
 ) -> Restored:
     """One attempt to put ``found`` back, as a change the observers hear of."""
     kept, data = found
     token, renew = acting
-    history = tool.photo_history
     kind: ChangeKind = "undo" if undoing else "restore"
     watching = tool._watching(observers, model_facing=True)
     method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
@@ -155,7 +151,6 @@ async def _put_back(
         arguments={"entry": kept.entry},
         person=acting_person(),
     )
-    newest_before = await history.newest_entry(owner)
     if kept.kind == "default":
         change = ChangeInfo(
             image={}, session=session, kind=kind, restores=kept.entry, to_default=True
@@ -179,18 +174,4 @@ async def _put_back(
             reply = await apply_change(watching, call, change, put_back)
         finally:
             upload.close()
-    replaced = await _kept_by(history, owner, kind, kept.entry, newer_than=newest_before)
-    return Restored(reply, kept, replaced)
-
-
-async def _kept_by(
-    history: PhotoHistory, owner: HistoryOwner, kind: ChangeKind, restored: int, *, newer_than: int
-) -> KeptPhoto | None:
-    """The entry keeping what putting ``restored`` back replaced, if it was kept: one written
-    since (newer than ``newer_than``) for this very change."""
-    for kept in await history.entries(owner):
-        if kept.entry <= newer_than:
-            return None
-        if kept.replaced_by.get("change") == kind and kept.replaced_by.get("restores") == restored:
-            return kept
-    return None
+    return Restored(reply, kept, change.kept.entry)

@@ -1,4 +1,4 @@
-"""MCP host review: what a desktop host (Claude Desktop, an IDE) sees from the real server.
+"""What a desktop host (Claude Desktop, an IDE) sees from the real MCP server: restores.
 
 Each drives ``python -m ocp_users_photo.mcp_server`` over stdio with the mcp SDK's own
 client (``tests.test_mcp_server.mcp_session``) against the package's emulator on 127.0.0.1.
