@@ -243,7 +243,7 @@ def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen:
         missing = error.name or module_name
         hint = install_command(extra)
         message = f"this command needs {missing}, which is not installed: {hint}"
-        parser.set_defaults(handler=_unavailable(message))
+        parser.set_defaults(handler=_Unavailable(message))
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         # Its options are unknown here: --help says what to install, and any option given
         # (--port, --serve) gets the same advice, not "unrecognized arguments".
@@ -253,13 +253,16 @@ def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen:
     parser.set_defaults(handler=module.run)
 
 
-def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        print(f"ocp-users-photo: {message}", file=sys.stderr)
-        return ExitCode.INVALID
+class _Unavailable:
+    """The handler of a command whose extra is missing: says what to install, whatever
+    options were given (they are unknown here)."""
 
-    handler.takes_any_options = True  # type: ignore[attr-defined]
-    return handler
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        print(f"ocp-users-photo: {self.message}", file=sys.stderr)
+        return ExitCode.INVALID
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -268,8 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((word for word in arguments if not word.startswith("-")), None)
     parser = build_parser(command)
     args, unknown = parser.parse_known_args(arguments)
-    takes_any = getattr(getattr(args, "handler", None), "takes_any_options", False)
-    if unknown and not takes_any:
+    if unknown and not isinstance(getattr(args, "handler", None), _Unavailable):
         # argparse hands a subcommand's unknown options to the top parser, whose usage
         # would not show them: point at the subcommand's own help, for words after it.
         after_command = arguments.index(args.command) < arguments.index(unknown[0])
