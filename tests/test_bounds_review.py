@@ -1,0 +1,189 @@
+"""Review (bounds): the call's stated deadline against a slow or hostile Slack.
+
+README, "The bounds every call keeps": "the whole call, retries and Retry-After waits
+included | 120 s | deadline=". These tests give the tool ``timeout=1, deadline=3`` and a
+loopback server that stays within what Slack may do, and expect the call to end within
+the deadline plus 20%.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.tokens import StaticToken
+from ocp_users_photo.undo import PhotoHistory
+
+DEADLINE = 3.0
+SLACK = 1.2
+STACKS = ["httpx", "aiohttp"]
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (512, 512), "blue").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
+
+
+def _json(writer: asyncio.StreamWriter, status: str, body: dict, extra: str = "") -> None:
+    data = json.dumps(body).encode()
+    writer.write(
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
+        f"Content-Length: {len(data)}\r\n\r\n".encode()
+        + data
+    )
+
+
+class _Server:
+    def __init__(self, script) -> None:  # type: ignore[no-untyped-def]
+        self.script = script
+        self.seen: list[str] = []
+        self.port = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            path = lines[0].split()[1].decode()
+            length = next(
+                (int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length")),
+                0,
+            )
+            await reader.readexactly(length)
+            self.seen.append(path)
+            await self.script(self, path, writer)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            self.tasks.discard(task)
+            writer.close()
+
+
+async def _serve(script) -> AsyncIterator[_Server]:  # type: ignore[no-untyped-def]
+    server = _Server(script)
+    listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    server.port = listening.sockets[0].getsockname()[1]
+    try:
+        yield server
+    finally:
+        for task in list(server.tasks):
+            task.cancel()
+        listening.close()
+
+
+class _RenewingSource:
+    """A token source whose renew gives a fresh token at once."""
+
+    description = "review"
+
+    async def token_for(self, person: object) -> object:
+        return await StaticToken("xoxp-1-first", origin="review").token_for(None)
+
+    async def renew(self, person: object, expired: object) -> object:
+        return await StaticToken("xoxp-1-second", origin="review").token_for(None)
+
+
+@pytest.mark.parametrize("http_stack", STACKS)
+async def test_a_renewed_token_does_not_start_the_deadline_again(
+    http_stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """429 (Retry-After: 2) then token_expired, renew, then 429 (Retry-After: 2) then ok:
+    each half stays within the 3 s deadline, the whole call took ~4.5-5.5 s."""
+    monkeypatch.setenv("OCP_USERS_PHOTO_HTTP_STACK", http_stack)
+    image = tmp_path / "me.png"
+    image.write_bytes(PNG)
+
+    async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
+        step = len(server.seen)
+        if step in (1, 3):
+            _json(writer, "429 Too Many Requests", {"ok": False, "error": "ratelimited"},
+                  "Retry-After: 2\r\n")
+        elif step == 2:
+            _json(writer, "200 OK", {"ok": False, "error": "token_expired"})
+        else:
+            _json(writer, "200 OK", {"ok": True})
+
+    async for server in _serve(script):
+        async with UsersSetPhoto(
+            _RenewingSource(),  # type: ignore[arg-type]
+            base_url=f"http://127.0.0.1:{server.port}/api",
+            timeout=1,
+            deadline=DEADLINE,
+            max_retries=3,
+            max_retry_wait=5,
+        ) as tool:
+            async with tool.prepare({"image": str(image)}):  # image modules loaded first
+                pass
+            started = time.monotonic()
+            try:
+                await tool.call({"image": str(image)})
+            except UsersPhotoError:
+                pass
+            elapsed = time.monotonic() - started
+        assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
+
+
+@pytest.mark.parametrize("mode", ["stall", "trickle"])
+async def test_keeping_the_shown_photo_stays_within_the_calls_deadline(
+    mode: str, tmp_path: Path
+) -> None:
+    """keep_previous=True: the original's download (undo/shown_photo.py) has its own fixed
+    30 s total and 10 s read timeout, whatever timeout= and deadline= say."""
+    image = tmp_path / "me.png"
+    image.write_bytes(PNG)
+
+    async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
+        if path.endswith("auth.test"):
+            _json(writer, "200 OK", {"ok": True, "user_id": "U1", "team_id": "T1",
+                                     "user": "u", "team": "t", "url": "https://t.slack.com/"})
+        elif path.endswith("users.profile.get"):
+            _json(writer, "200 OK", {"ok": True, "profile": {
+                "is_custom_image": True, "avatar_hash": "abc123def456",
+                "image_original": f"http://127.0.0.1:{server.port}/original.png"}})
+        elif path == "/original.png":
+            if mode == "stall":
+                await asyncio.sleep(3600)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(PNG))
+            for index in range(len(PNG)):
+                writer.write(PNG[index:index + 1])
+                await writer.drain()
+                await asyncio.sleep(1)
+        else:
+            _json(writer, "200 OK", {"ok": True})
+
+    async for server in _serve(script):
+        async with UsersSetPhoto(
+            "xoxp-1-review",
+            base_url=f"http://127.0.0.1:{server.port}/api",
+            timeout=1,
+            deadline=DEADLINE,
+            keep_previous=True,
+            photo_history=PhotoHistory(tmp_path / "history.db"),
+        ) as tool:
+            async with tool.prepare({"image": str(image)}):
+                pass
+            started = time.monotonic()
+            try:
+                await asyncio.wait_for(tool.call({"image": str(image)}), 60)
+            except UsersPhotoError:
+                pass
+            elapsed = time.monotonic() - started
+        assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
