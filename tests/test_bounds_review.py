@@ -187,3 +187,36 @@ async def test_keeping_the_shown_photo_stays_within_the_calls_deadline(
                 pass
             elapsed = time.monotonic() - started
         assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
+
+
+@pytest.mark.parametrize("http_stack", STACKS)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",  # head cut short
+        b"HTTP/1.1 2OO OK\r\n\r\n",  # a status line that is no status line
+        b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 20000,  # more header lines than allowed
+    ],
+    ids=["head-cut-short", "bad-status-line", "too-many-headers"],
+)
+async def test_an_upload_whose_answer_began_is_not_sent_again(
+    http_stack: str, answer: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: a photo change is sent again only when "the connection dropped before any
+    answer began"; "once Slack had the whole upload ... or had begun to answer, the call
+    ends at once". Here the server read the whole upload and began to answer (bytes of a
+    status line and headers came back): the upload went 3 times."""
+    monkeypatch.setenv("OCP_USERS_PHOTO_HTTP_STACK", http_stack)
+    image = tmp_path / "me.png"
+    image.write_bytes(PNG)
+
+    async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
+        writer.write(answer)
+
+    async for server in _serve(script):
+        async with UsersSetPhoto(
+            "xoxp-1-review", base_url=f"http://127.0.0.1:{server.port}/api", timeout=2
+        ) as tool:
+            with pytest.raises(UsersPhotoError):
+                await tool.call({"image": str(image)})
+        assert server.seen == ["/api/users.setPhoto"]
