@@ -9,6 +9,7 @@ the deadline plus 20%.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import time
@@ -62,7 +63,11 @@ class _Server:
             lines = head.split(b"\r\n")
             path = lines[0].split()[1].decode()
             length = next(
-                (int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length")),
+                (
+                    int(line.split(b":")[1])
+                    for line in lines
+                    if line.lower().startswith(b"content-length")
+                ),
                 0,
             )
             await reader.readexactly(length)
@@ -113,8 +118,12 @@ async def test_a_renewed_token_does_not_start_the_deadline_again(
     async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
         step = len(server.seen)
         if step in (1, 3):
-            _json(writer, "429 Too Many Requests", {"ok": False, "error": "ratelimited"},
-                  "Retry-After: 2\r\n")
+            _json(
+                writer,
+                "429 Too Many Requests",
+                {"ok": False, "error": "ratelimited"},
+                "Retry-After: 2\r\n",
+            )
         elif step == 2:
             _json(writer, "200 OK", {"ok": False, "error": "token_expired"})
         else:
@@ -132,10 +141,8 @@ async def test_a_renewed_token_does_not_start_the_deadline_again(
             async with tool.prepare({"image": str(image)}):  # image modules loaded first
                 pass
             started = time.monotonic()
-            try:
+            with contextlib.suppress(UsersPhotoError):
                 await tool.call({"image": str(image)})
-            except UsersPhotoError:
-                pass
             elapsed = time.monotonic() - started
         assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
 
@@ -151,19 +158,40 @@ async def test_keeping_the_shown_photo_stays_within_the_calls_deadline(
 
     async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
         if path.endswith("auth.test"):
-            _json(writer, "200 OK", {"ok": True, "user_id": "U1", "team_id": "T1",
-                                     "user": "u", "team": "t", "url": "https://t.slack.com/"})
+            _json(
+                writer,
+                "200 OK",
+                {
+                    "ok": True,
+                    "user_id": "U1",
+                    "team_id": "T1",
+                    "user": "u",
+                    "team": "t",
+                    "url": "https://t.slack.com/",
+                },
+            )
         elif path.endswith("users.profile.get"):
-            _json(writer, "200 OK", {"ok": True, "profile": {
-                "is_custom_image": True, "avatar_hash": "abc123def456",
-                "image_original": f"http://127.0.0.1:{server.port}/original.png"}})
+            _json(
+                writer,
+                "200 OK",
+                {
+                    "ok": True,
+                    "profile": {
+                        "is_custom_image": True,
+                        "avatar_hash": "abc123def456",
+                        "image_original": f"http://127.0.0.1:{server.port}/original.png",
+                    },
+                },
+            )
         elif path == "/original.png":
             if mode == "stall":
                 await asyncio.sleep(3600)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
-                         b"Content-Length: %d\r\n\r\n" % len(PNG))
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(PNG)
+            )
             for index in range(len(PNG)):
-                writer.write(PNG[index:index + 1])
+                writer.write(PNG[index : index + 1])
                 await writer.drain()
                 await asyncio.sleep(1)
         else:
@@ -181,10 +209,8 @@ async def test_keeping_the_shown_photo_stays_within_the_calls_deadline(
             async with tool.prepare({"image": str(image)}):
                 pass
             started = time.monotonic()
-            try:
+            with contextlib.suppress(UsersPhotoError):
                 await asyncio.wait_for(tool.call({"image": str(image)}), 60)
-            except UsersPhotoError:
-                pass
             elapsed = time.monotonic() - started
         assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
 
@@ -220,3 +246,76 @@ async def test_an_upload_whose_answer_began_is_not_sent_again(
             with pytest.raises(UsersPhotoError):
                 await tool.call({"image": str(image)})
         assert server.seen == ["/api/users.setPhoto"]
+
+
+async def test_each_slack_method_of_one_change_gets_a_deadline_of_its_own(tmp_path: Path) -> None:
+    """keep_previous=True, the original served at once: auth.test and users.profile.get each
+    time out twice (1 s each; reads are sent again) and answer the third time, then
+    users.setPhoto meets a 429 with Retry-After: 2. Each Slack request stays within 3 s;
+    the call took ~5.5 s against deadline=3."""
+    image = tmp_path / "me.png"
+    image.write_bytes(PNG)
+    counts: dict[str, int] = {}
+
+    async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
+        counts[path] = counts.get(path, 0) + 1
+        if path.startswith("/api/") and counts[path] < 2 and not path.endswith("setPhoto"):
+            await asyncio.sleep(3600)
+        if path.endswith("auth.test"):
+            _json(
+                writer,
+                "200 OK",
+                {
+                    "ok": True,
+                    "user_id": "U1",
+                    "team_id": "T1",
+                    "user": "u",
+                    "team": "t",
+                    "url": "https://t.slack.com/",
+                },
+            )
+        elif path.endswith("users.profile.get"):
+            _json(
+                writer,
+                "200 OK",
+                {
+                    "ok": True,
+                    "profile": {
+                        "is_custom_image": True,
+                        "avatar_hash": "abc123def456",
+                        "image_original": f"http://127.0.0.1:{server.port}/original.png",
+                    },
+                },
+            )
+        elif path == "/original.png":
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(PNG) + PNG
+            )
+        elif counts[path] == 1:
+            _json(
+                writer,
+                "429 Too Many Requests",
+                {"ok": False, "error": "ratelimited"},
+                "Retry-After: 2\r\n",
+            )
+        else:
+            _json(writer, "200 OK", {"ok": True})
+
+    async for server in _serve(script):
+        async with UsersSetPhoto(
+            "xoxp-1-review",
+            base_url=f"http://127.0.0.1:{server.port}/api",
+            timeout=1,
+            deadline=DEADLINE,
+            max_retries=2,
+            keep_previous=True,
+            photo_history=PhotoHistory(tmp_path / "history.db"),
+        ) as tool:
+            async with tool.prepare({"image": str(image)}):
+                pass
+            started = time.monotonic()
+            with contextlib.suppress(UsersPhotoError):
+                await asyncio.wait_for(tool.call({"image": str(image)}), 60)
+            elapsed = time.monotonic() - started
+        assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
