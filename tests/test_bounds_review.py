@@ -319,3 +319,44 @@ async def test_each_slack_method_of_one_change_gets_a_deadline_of_its_own(tmp_pa
                 await asyncio.wait_for(tool.call({"image": str(image)}), 60)
             elapsed = time.monotonic() - started
         assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
+
+
+async def test_a_reply_within_the_cap_does_not_hold_the_event_loop(tmp_path: Path) -> None:
+    """A 1 MiB reply (under the cap) of 340,000 empty lists: decode_reply runs on the event
+    loop (slack/replies.py json_object: json.loads, then _deeper_than walks every
+    container, then the redaction walk), outside any attempt's timeout. Every other task
+    on the loop stood still ~1-2 s per call; the schema check itself is already moved
+    off the loop (check_photo_reply_off_loop)."""
+    image = tmp_path / "me.png"
+    image.write_bytes(PNG)
+    body = b'{"ok":true,"x":[' + b",".join([b"[]"] * 340_000) + b"]}"
+    assert len(body) < 1024 * 1024
+
+    async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body
+        )
+
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    async for server in _serve(script):
+        async with UsersSetPhoto(
+            "xoxp-1-review", base_url=f"http://127.0.0.1:{server.port}/api", timeout=5
+        ) as tool:
+            async with tool.prepare({"image": str(image)}):
+                pass
+            ticking = asyncio.create_task(ticker())
+            await asyncio.sleep(0.05)
+            with contextlib.suppress(UsersPhotoError):
+                await tool.call({"image": str(image)})
+            ticking.cancel()
+    assert max(gaps) < 0.5, max(gaps)
