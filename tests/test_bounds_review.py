@@ -360,3 +360,47 @@ async def test_a_reply_within_the_cap_does_not_hold_the_event_loop(tmp_path: Pat
                 await tool.call({"image": str(image)})
             ticking.cancel()
     assert max(gaps) < 0.5, max(gaps)
+
+
+async def test_a_refresh_before_the_call_is_within_the_calls_deadline(tmp_path: Path) -> None:
+    """An InstallationTokenSource whose person's token expires within the margin: the
+    refresh (oauth.v2.access) runs before the call under the source's own timeout (here 6 s;
+    30 s by default, up to 45 s), none of it counted against the tool's deadline=3."""
+    from slack_sdk.oauth.installation_store import Installation
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+    from ocp_users_photo.installations import InstallationTokenSource
+
+    image = tmp_path / "me.png"
+    image.write_bytes(PNG)
+
+    async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(3600)  # oauth.v2.access: never answered
+
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id="111.222")
+    store.save(
+        Installation(
+            app_id="A1",
+            team_id="T1",
+            user_id="U1",
+            user_token="xoxe.xoxp-1-old",
+            user_refresh_token="xoxe-1-refresh",
+            user_token_expires_at=int(time.time()) + 10,
+            user_scopes=["users.profile:write"],
+        )
+    )
+    async for server in _serve(script):
+        base = f"http://127.0.0.1:{server.port}/api"
+        async with (
+            InstallationTokenSource(
+                store, client_id="111.222", client_secret="secret", base_url=base, timeout=6
+            ) as source,
+            UsersSetPhoto(source, base_url=base, timeout=1, deadline=DEADLINE) as tool,
+        ):
+            started = time.monotonic()
+            with contextlib.suppress(UsersPhotoError):
+                await asyncio.wait_for(
+                    tool.acting_as(team_id="T1", user_id="U1").call({"image": str(image)}), 60
+                )
+            elapsed = time.monotonic() - started
+        assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
