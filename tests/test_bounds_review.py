@@ -359,7 +359,7 @@ async def test_a_reply_within_the_cap_does_not_hold_the_event_loop(tmp_path: Pat
             with contextlib.suppress(UsersPhotoError):
                 await tool.call({"image": str(image)})
             ticking.cancel()
-    assert max(gaps) < 0.5, max(gaps)
+    assert max(gaps) < 0.25, max(gaps)
 
 
 async def test_a_refresh_before_the_call_is_within_the_calls_deadline(tmp_path: Path) -> None:
