@@ -71,6 +71,7 @@ from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
+from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import IdentityCache, SlackSession
@@ -481,6 +482,24 @@ class UsersSetPhoto(AsyncClosing):
         Agent integrations record the summary in place of the arguments, which may hold
         a token or a whole image. ``observers`` are told about this call, after the tool's own.
         """
+        with call_deadline(self._slack.deadline):  # every request of the call keeps to it
+            return await self._call_with_summary(
+                arguments,
+                digest=digest,
+                model_facing=model_facing,
+                token_override=token_override,
+                observers=observers,
+            )
+
+    async def _call_with_summary(
+        self,
+        arguments: Mapping[str, Any],
+        *,
+        digest: bool,
+        model_facing: bool,
+        token_override: TokenOverride | None,
+        observers: Sequence[CallObserver],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         watching = self._watching(observers, model_facing=model_facing)
         call = self._call_info(arguments)
         await notify_started(watching, call)
@@ -516,20 +535,21 @@ class UsersSetPhoto(AsyncClosing):
         With ``keep_previous`` on (True or "if_readable"), the photo it replaces is kept first.
         """
         keeper = self._keeper(model_facing=False)
-        if keeper is None:
-            return await self._send_checked(upload, digest=digest)
-        from ocp_users_photo.undo.restore import apply_change
+        with call_deadline(self._slack.deadline):
+            if keeper is None:
+                return await self._send_checked(upload, digest=digest)
+            from ocp_users_photo.undo.restore import apply_change
 
-        change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
-        try:
-            return await apply_change(
-                (keeper,),
-                self._call_info({}),
-                change,
-                lambda: self._send_checked(upload, digest=digest),
-            )
-        finally:
-            upload.close()
+            change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
+            try:
+                return await apply_change(
+                    (keeper,),
+                    self._call_info({}),
+                    change,
+                    lambda: self._send_checked(upload, digest=digest),
+                )
+            finally:
+                upload.close()
 
     async def _send_checked(
         self, upload: PreparedUpload, *, digest: bool = False

@@ -40,6 +40,7 @@ from ocp_users_photo.installations.store_access import AnyInstallationStore, Sto
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
 from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.deadlines import outside_call_deadline
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS
 from ocp_users_photo.tokens import ActingPerson, install_page
@@ -220,14 +221,15 @@ class InstallationTokenSource(AsyncClosing):
             raise RefreshImpossible(person, install_url=self.install_url)
         logger.debug("refreshing the user token of %s", person)
         try:
-            refreshed = await refresh_user_token(
-                self._slack,
-                self._credentials,
-                installation,
-                person,
-                now=self._clock(),
-                install_url=self.install_url,
-            )
+            with outside_call_deadline():  # never cut short: its own timeout bounds it
+                refreshed = await refresh_user_token(
+                    self._slack,
+                    self._credentials,
+                    installation,
+                    person,
+                    now=self._clock(),
+                    install_url=self.install_url,
+                )
         except TokenRefreshFailed as refused:
             if refused.slack_error != "invalid_refresh_token":
                 raise

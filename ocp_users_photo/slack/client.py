@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import random
 import re
@@ -52,7 +53,7 @@ from ocp_users_photo.credentials import (
 from ocp_users_photo.errors import READ_ONLY_METHODS, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
-from ocp_users_photo.slack.deadlines import attempt_timeout
+from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.proxies import proxy_secrets
@@ -89,6 +90,8 @@ DEFAULT_DEADLINE: Final = 120.0
 # tunnel (CONNECT), so nothing went to Slack. Whether Slack may have had the request is
 # told by FormBody.started, not by these types (a stack may report a dropped connection
 # as a ConnectError).
+# The largest reply decoded on the event loop (bytes); a larger one goes to a worker thread.
+DECODED_ON_LOOP: Final = 64 * 1024
 # httpx's words (httpcore) for a connection closed before any byte of an answer.
 _NO_ANSWER: Final = re.compile(r"without sending a response")
 _RETRYABLE: Final = (
@@ -244,8 +247,16 @@ class SlackClient:
         # (a body that is no JSON names its Content-Type), and the reply carries them on.
         headers = _headers_without(reply.headers, kept_out)
         reply = dataclasses.replace(reply, headers=headers)
+        decode = functools.partial(
+            decode_reply, reply, method=method, redact=redactor(kept_out, reply.body)
+        )
         try:
-            body = decode_reply(reply, method=method, redact=redactor(kept_out, reply.body))
+            # Slack's replies are about 1 KB: decoded here. A big one (up to the 1 MiB cap,
+            # perhaps 340,000 empty lists) is parsed and walked in a worker thread, or
+            # every other task of the loop would stand still for a second.
+            body = (
+                decode() if len(reply.body) <= DECODED_ON_LOOP else await in_worker_thread(decode)
+            )
         except SlackApiError as refusal:
             # A refusal comes as HTTP 200: the attempt's record alone would not tell it.
             logger.debug("%s answered ok=false: %s", method, shown(refusal.code, 80))
@@ -279,7 +290,7 @@ class SlackClient:
         else:
             stack = None
             self._check_client_loop(method)
-        ends_at = time.monotonic() + self.deadline
+        ends_at = call_ends(time.monotonic() + self.deadline)
         reached = False
         for attempt in range(1, last_attempt + 1):
             started = time.perf_counter()

@@ -1,8 +1,65 @@
-"""``attempt_timeout(seconds)``: an ``async with`` block cancelled after ``seconds``, raising
-TimeoutError: asyncio's own (a third of the CPU of anyio's cancel scope)."""
+"""How long Slack requests may take: each attempt, and the whole call around them.
+
+``attempt_timeout(seconds)``: an ``async with`` block cancelled after ``seconds``, raising
+TimeoutError: asyncio's own (a third of the CPU of anyio's cancel scope).
+
+``call_deadline(seconds)``: the end of a whole tool call (its ``deadline=``), which every
+Slack request and download made within it keeps to (``call_ends``, ``seconds_left``):
+auth.test, the photo shown read for undo, its original's download, the change, a
+renewed token's second sending. A context variable, so it follows the call's task and
+the tasks it starts, and never another call's. ``outside_call_deadline`` lifts it for
+a token refresh, which is never cut short (Slack spends the refresh token it is given:
+an answer lost is the person's token lost); its own timeout bounds it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from asyncio import timeout as attempt_timeout
+from collections.abc import Iterator
+from contextvars import ContextVar
 
-__all__ = ["attempt_timeout"]
+__all__ = [
+    "attempt_timeout",
+    "call_deadline",
+    "call_ends",
+    "outside_call_deadline",
+    "seconds_left",
+]
+
+_CALL_ENDS: ContextVar[float | None] = ContextVar("ocp_users_photo_call_ends", default=None)
+
+
+@contextlib.contextmanager
+def call_deadline(seconds: float) -> Iterator[None]:
+    """Within the block, requests end by ``seconds`` from now (or an enclosing call's end)."""
+    ends = time.monotonic() + seconds
+    enclosing = _CALL_ENDS.get()
+    reset = _CALL_ENDS.set(ends if enclosing is None else min(enclosing, ends))
+    try:
+        yield
+    finally:
+        _CALL_ENDS.reset(reset)
+
+
+@contextlib.contextmanager
+def outside_call_deadline() -> Iterator[None]:
+    """Within the block, no call's deadline applies (a token refresh: see the module)."""
+    reset = _CALL_ENDS.set(None)
+    try:
+        yield
+    finally:
+        _CALL_ENDS.reset(reset)
+
+
+def call_ends(own_end: float) -> float:
+    """The earlier of ``own_end`` (a ``time.monotonic()`` value) and the call's end."""
+    ends = _CALL_ENDS.get()
+    return own_end if ends is None else min(own_end, ends)
+
+
+def seconds_left(own_seconds: float) -> float:
+    """The earlier of ``own_seconds`` from now and the call's end, in seconds from now."""
+    now = time.monotonic()
+    return call_ends(now + own_seconds) - now

@@ -27,6 +27,7 @@ from ocp_users_photo.observers import (
     notify_ended,
     notify_started,
 )
+from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
 from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo, StaleUndoEntry
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from ocp_users_photo.prepared import TokenOverride
     from ocp_users_photo.slack.session import SlackSession
     from ocp_users_photo.tool import UsersSetPhoto
+    from ocp_users_photo.undo.entries import HistoryOwner
+    from ocp_users_photo.undo.store import PhotoHistory
 
 __all__ = ["RESTORE_TOOL_NAME", "Restored", "apply_change", "kept_photos", "restore_kept"]
 
@@ -103,6 +106,22 @@ async def restore_kept(
     session = tool._session(token, renew)
     owner = await history_owner(acting_person(), session, needs_read_scope=False)
     history = tool.photo_history
+    with call_deadline(tool._slack.deadline):
+        return await _restore_newest(
+            tool, history, owner, number, session, (token, renew), observers
+        )
+
+
+async def _restore_newest(
+    tool: UsersSetPhoto,
+    history: PhotoHistory,
+    owner: HistoryOwner,
+    number: int | None,
+    session: SlackSession,
+    acting: tuple[SlackToken, Renew | None],
+    observers: Sequence[CallObserver],
+) -> Restored:
+    """``restore_kept``'s work, within the call's deadline."""
     while True:
         found = await history.entry(owner, number)
         if found is None:
@@ -123,7 +142,7 @@ async def restore_kept(
                 undoing=number is None,
                 observers=observers,
                 session=session,
-                acting=(token, renew),
+                acting=acting,
             )
         except StaleUndoEntry:
             continue  # dropped under the person's turn: the newest is another entry now

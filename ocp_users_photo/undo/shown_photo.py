@@ -25,6 +25,7 @@ from ocp_users_photo.images.header import read_header
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import CONTENT_TYPES
+from ocp_users_photo.slack.deadlines import seconds_left
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto
 from ocp_users_photo.undo.errors import KeepingImpossible
@@ -93,9 +94,15 @@ def _avatar_hash(profile: Mapping[str, Any]) -> str:
 
 
 async def _download(url: str, base_url: str, limits: ImageLimits, seconds: float) -> bytes:
+    left = seconds_left(seconds)  # within the call's deadline, as its Slack requests are
+    if left <= 0:
+        raise KeepingImpossible(
+            "no time was left of the call's deadline to download its original",
+            fix="try again (or give the tool a longer deadline=)",
+        )
     try:
         policy = UrlPolicy.for_slack_image(
-            url, slack_base_url=base_url, max_bytes=limits.max_bytes, total_timeout=seconds
+            url, slack_base_url=base_url, max_bytes=limits.max_bytes, total_timeout=left
         )
         await imported_off_loop("ocp_users_photo.web_image.fetch")
         from ocp_users_photo.web_image.fetch import fetch_image
