@@ -1,0 +1,139 @@
+"""Review (diffreview2) of ea00cc3..7b9dd3c: the call's deadline, stale undo entries.
+
+Each test states what the README promises and failed on 7b9dd3c.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+from ocp_users_photo.undo import PhotoHistory
+from tests.conftest import shown_avatar_hash
+from tests.test_call_bounds import DEADLINE, PNG, SLACK, _json, _serve, _Server
+from tests.test_undo_crashes_and_locks import BLUE
+from tests.test_undo_faults import crash_after_keeping
+from tests.undo_fixtures import GREEN, RED, history_tool
+
+AUTH_TEST = {
+    "ok": True,
+    "user_id": "U1",
+    "team_id": "T1",
+    "user": "u",
+    "team": "t",
+    "url": "https://t.slack.com/",
+}
+
+
+def _slow_auth_test_script(slow: dict[str, bool]):  # type: ignore[no-untyped-def]
+    """While ``slow["on"]``: auth.test stalls on its first attempt (a read, sent again: ~2.5 s
+    with timeout=2); users.setPhoto meets a 429 with Retry-After: 2 once."""
+    counts: dict[str, int] = {}
+
+    async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:
+        if slow["on"]:  # counted from the undo on
+            counts[path] = counts.get(path, 0) + 1
+        if path.endswith("auth.test"):
+            if counts.get(path) == 1:
+                await asyncio.sleep(3600)
+            _json(writer, "200 OK", AUTH_TEST)
+        elif path.endswith("users.profile.get"):
+            profile = {
+                "is_custom_image": True,
+                "avatar_hash": "abc123def456",
+                "image_original": f"http://127.0.0.1:{server.port}/original.png",
+            }
+            _json(writer, "200 OK", {"ok": True, "profile": profile})
+        elif path == "/original.png":
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(PNG) + PNG
+            )
+        elif counts.get(path) == 1:  # the undo's first upload
+            _json(
+                writer,
+                "429 Too Many Requests",
+                {"ok": False, "error": "ratelimited"},
+                "Retry-After: 2\r\n",
+            )
+        else:
+            _json(writer, "200 OK", {"ok": True})
+
+    return script
+
+
+async def test_an_undo_keeps_to_the_deadline_its_auth_test_included(tmp_path: Path) -> None:
+    """README, "The bounds every call keeps": deadline= bounds "the whole call: every Slack
+    request of it (auth.test, undo's reads, the change, ...)". restore_kept (tool.undo,
+    tool.restore, usersRestorePhoto, `ocp-users-photo undo`) resolves the token and asks
+    auth.test (history_owner) before it enters call_deadline: that auth.test has a
+    deadline of its own, and the rest of the undo a whole new one (~4.5-5 s here)."""
+    image = tmp_path / "me.png"
+    image.write_bytes(PNG)
+    history = tmp_path / "history.db"
+    slow = {"on": False}
+    async for server in _serve(_slow_auth_test_script(slow)):
+        base = f"http://127.0.0.1:{server.port}/api"
+        async with UsersSetPhoto(
+            "xoxp-1-review", base_url=base, keep_previous=True, photo_history=PhotoHistory(history)
+        ) as seeding:
+            await seeding.call({"image": str(image)})  # keeps the shown photo as #1
+        slow["on"] = True
+        # A fresh tool (as the CLI's undo is): auth.test is not remembered yet.
+        async with UsersSetPhoto(
+            "xoxp-1-review",
+            base_url=base,
+            timeout=2,
+            deadline=DEADLINE,
+            max_retries=3,
+            keep_previous=True,
+            photo_history=PhotoHistory(history),
+        ) as tool:
+            started = time.monotonic()
+            with contextlib.suppress(UsersPhotoError):
+                await asyncio.wait_for(tool.undo(), 60)
+            elapsed = time.monotonic() - started
+    assert elapsed <= DEADLINE * SLACK, (elapsed, server.seen)
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    """As tests/test_undo_choices.py: these tests outrun Slack's rate limit."""
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+async def test_an_undo_without_keeping_passes_over_a_change_that_never_happened(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """README (undo): "An entry whose change never happened (a set killed before its
+    upload: its photo is still the one shown) is passed over". RED then GREEN are set with
+    keeping on (#1 the default avatar, #2 RED), then a set of BLUE is killed before its
+    upload (#3, pending, GREEN: the photo shown). An undo from a tool built with
+    keep_previous=False puts back #3 (GREEN, already shown: a no-op that says it put a
+    photo back), and so does every further undo: the check moved from restore_kept
+    (_newest_change, which read users.profile.get) into the keeper, which such a tool has
+    not. On ea00cc3 this undo put RED back."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        red = shown_avatar_hash(emulator)
+        await tool.call({"image": GREEN})
+    green = shown_avatar_hash(emulator)
+    blue = tmp_path / "blue.png"
+    blue.write_bytes(BLUE)
+    await crash_after_keeping(emulator, history, blue)
+    assert shown_avatar_hash(emulator) == green
+
+    async with history_tool(emulator, history, keep_previous=False) as tool:
+        assert [kept.status for kept in await tool.history()] == ["pending", "changed", "changed"]
+        reply = await tool.undo()
+    assert reply["ok"] is True
+    assert shown_avatar_hash(emulator) == red, f"the undo left GREEN ({green}) shown"
