@@ -16,11 +16,12 @@ from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+from ocp_users_photo.tokens import StaticToken
 from ocp_users_photo.undo import PhotoHistory
-from tests.conftest import shown_avatar_hash
+from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.test_call_bounds import DEADLINE, PNG, SLACK, _json, _serve, _Server
 from tests.test_undo_crashes_and_locks import BLUE
-from tests.test_undo_faults import crash_after_keeping
+from tests.test_undo_faults import crash_after_keeping, set_photo_requests
 from tests.undo_fixtures import GREEN, RED, history_tool
 
 AUTH_TEST = {
@@ -137,3 +138,96 @@ async def test_an_undo_without_keeping_passes_over_a_change_that_never_happened(
         reply = await tool.undo()
     assert reply["ok"] is True
     assert shown_avatar_hash(emulator) == red, f"the undo left GREEN ({green}) shown"
+
+
+class _UndoLater(CallObserver):
+    """A host's "this photo for a while, then put the old one back": once a set has ended,
+    a task of its own undoes it ``after`` seconds later."""
+
+    def __init__(self, after: float) -> None:
+        self.after = after
+        self.tool: UsersSetPhoto | None = None
+        self.later: asyncio.Task[object] | None = None
+
+    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        if outcome.error is None and self.later is None:
+            self.later = asyncio.create_task(self._undo())
+
+    async def _undo(self) -> object:
+        await asyncio.sleep(self.after)
+        assert self.tool is not None
+        return await self.tool.undo()
+
+
+async def test_a_task_started_during_a_call_is_not_held_to_that_calls_deadline(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """slack/deadlines.py: the deadline "follows the call's task and the tasks it starts,
+    and never another call's". A task an observer starts during a call copies the
+    context, call_deadline's end with it: an undo that task makes once that end has passed
+    is another call with its own deadline= (README: "deadline= bounds the whole call"),
+    yet every request of it is given 0 s (TransportError "Slack did not give a usable
+    answer to users.profile.get on the only attempt: no complete answer before the call's
+    2 s deadline")."""
+    observer = _UndoLater(after=2.5)
+    async with history_tool(
+        emulator, tmp_path / "h.sqlite3", keep_previous=True, deadline=2, observers=[observer]
+    ) as tool:
+        observer.tool = tool
+        before = shown_avatar_hash(emulator)
+        await tool.call({"image": RED})
+        assert observer.later is not None
+        outcome = (await asyncio.gather(observer.later, return_exceptions=True))[0]
+        assert not isinstance(outcome, BaseException), repr(outcome)
+    assert shown_avatar_hash(emulator) == before
+
+
+class _SlowSecondLookup:
+    """A host's token source (a vault, a database) whose second lookup takes ``seconds``."""
+
+    description = "review"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.lookups = 0
+
+    async def token_for(self, person: object) -> object:
+        self.lookups += 1
+        if self.lookups > 1:
+            await asyncio.sleep(self.seconds)
+        return await StaticToken(CANARY_TOKEN, origin="review").token_for(None)
+
+
+@pytest.mark.parametrize("http_stack", ["httpx", "aiohttp"])
+async def test_a_change_is_not_sent_once_the_calls_deadline_has_passed(
+    http_stack: str,
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The call's deadline now counts what comes before the upload (the token source's
+    lookup, a refresh, auth.test, the keeper's reads and download, a renewal). When it is
+    spent before users.setPhoto goes out, SlackClient still makes the attempt, with a 0 s
+    timeout (_send_until_answered: attempt_timeout(max(left, 0.0))): over a connection
+    kept alive from an earlier request, the whole upload goes out before the first
+    suspension. Slack sets the photo, and the caller gets TransportError "no complete
+    answer before the call's 2 s deadline. The request reached Slack, so it may have
+    taken effect" (the keeper records "unknown"). Expected: nothing sent ("Nothing was
+    sent ... try again"), or the change made and reported as made."""
+    monkeypatch.setenv("OCP_USERS_PHOTO_HTTP_STACK", http_stack)
+    source = _SlowSecondLookup(seconds=2.2)
+    async with history_tool(emulator, tmp_path / "h.sqlite3", deadline=2) as tool:
+        tool.token_source = source  # type: ignore[assignment]
+        await tool.call({"image": RED})  # the connection is warm, as in a long-running host
+        red = shown_avatar_hash(emulator)
+        sent = set_photo_requests(emulator)
+        try:
+            await tool.call({"image": GREEN})
+        except UsersPhotoError as error:
+            failed: UsersPhotoError | None = error
+        else:
+            failed = None
+        await asyncio.sleep(0.5)  # the tool stays open, as a host's does
+    if failed is not None:
+        assert shown_avatar_hash(emulator) == red, f"GREEN was set, yet: {failed}"
+        assert set_photo_requests(emulator) == sent, f"sent after the deadline: {failed}"
