@@ -231,3 +231,39 @@ async def test_a_change_is_not_sent_once_the_calls_deadline_has_passed(
     if failed is not None:
         assert shown_avatar_hash(emulator) == red, f"GREEN was set, yet: {failed}"
         assert set_photo_requests(emulator) == sent, f"sent after the deadline: {failed}"
+
+
+class _Outcomes(CallObserver):
+    """A host's audit log: how each change it hears of ended."""
+
+    def __init__(self) -> None:
+        self.ended: list[str] = []
+
+    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        self.ended.append("ok" if outcome.error is None else outcome.error.code)
+
+
+async def test_an_undo_past_a_dropped_entry_is_heard_as_one_successful_change(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """RED, GREEN set with keeping on, then a set of BLUE killed before its upload (#3,
+    pending, GREEN shown). tool.undo() passes over #3 as the README says, but the tool's
+    observers hear two changes: one ended in StaleUndoEntry ("nothing_to_undo": the keeper
+    drops #3 in before_change and restore_kept tries again), then the one that put RED
+    back. A host's audit log or an agent's history (agents/history.py records
+    "tool_error:... Error: nothing_to_undo") reports a failed undo that did not happen.
+    On ea00cc3 the entry was passed over before any observer heard of the change."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        red = shown_avatar_hash(emulator)
+        await tool.call({"image": GREEN})
+    blue = tmp_path / "blue.png"
+    blue.write_bytes(BLUE)
+    await crash_after_keeping(emulator, history, blue)
+
+    audit = _Outcomes()
+    async with history_tool(emulator, history, keep_previous=True, observers=[audit]) as tool:
+        await tool.undo()
+    assert shown_avatar_hash(emulator) == red
+    assert audit.ended == ["ok"], audit.ended
