@@ -295,6 +295,8 @@ class SlackClient:
         for attempt in range(1, last_attempt + 1):
             started = time.perf_counter()
             left = ends_at - time.monotonic()
+            if left <= 0:  # the call's work before this request used its whole deadline
+                raise_alone(_out_of_time(method, self.deadline, reached))
             # httpx errors keep the request, Authorization header included; only their
             # description leaves this block, and TransportError is raised outside it so the
             # httpx error is not reachable as its __context__.
@@ -661,6 +663,20 @@ def require_asyncio() -> None:
             "from asyncio code (asyncio.run, an asyncio framework, anyio's asyncio backend; "
             "trio has none), or use call_sync() from code without a loop"
         ) from None
+
+
+def _out_of_time(method: str, deadline: float, reached: bool) -> TransportError:
+    """No time was left of the call's deadline for (another) attempt: not sent."""
+    if reached and method not in READ_ONLY_METHODS:
+        outcome = "an earlier attempt had reached Slack, so it may have taken effect: check it"
+    else:
+        outcome = "this request was not sent, so nothing of it can have taken effect"
+    return TransportError(
+        f"no time was left of the call's {deadline:g} s deadline for {method}; {outcome}. "
+        "Try again (or give the tool a longer deadline=)",
+        reached=reached,
+        method=method,
+    )
 
 
 def _closed_under_way(method: str, reached: bool) -> TransportError:

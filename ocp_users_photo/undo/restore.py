@@ -12,10 +12,10 @@ change, sent, ended, or abandoned), shared by ``UsersSetPhoto.send`` when it kee
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.errors import SlackApiError, UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
@@ -31,6 +31,7 @@ from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
 from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo, StaleUndoEntry
+from ocp_users_photo.undo.keeper import PhotoKeeper, stale_entry
 from ocp_users_photo.undo.owner import history_owner
 
 if TYPE_CHECKING:
@@ -51,12 +52,21 @@ async def apply_change(
     call: CallInfo,
     change: ChangeInfo,
     send: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    announce: bool = True,
 ) -> dict[str, Any]:
-    """Tell ``observers`` about one change around ``send()``; Slack's reply, or the error."""
-    await notify_started(observers, call)
+    """Tell ``observers`` about one change around ``send()``; Slack's reply, or the error.
+
+    ``announce``: tell them it started (False for an undo's second choice, after the entry
+    it chose first was dropped: StaleUndoEntry, which observers do not hear as an end).
+    """
+    if announce:
+        await notify_started(observers, call)
     try:
         await notify_before_change(observers, call, change)
         reply = await send()
+    except StaleUndoEntry:
+        raise  # nothing was sent: the undo chooses again, as the same call
     except UsersPhotoError as error:
         await notify_ended(observers, call, CallOutcome(image=change.image, error=error))
         raise
@@ -101,31 +111,34 @@ async def restore_kept(
     """Put back entry ``number`` of the acting person (None: the newest, past entries whose
     change did not happen, which the keeper drops: ``keeper.stale_entry``). ``refused``
     heads a token refusal."""
+    with call_deadline(tool._slack.deadline):  # the token and auth.test included
+        return await _restore(tool, number, token_override, observers, refused)
+
+
+async def _restore(
+    tool: UsersSetPhoto,
+    number: int | None,
+    token_override: TokenOverride | None,
+    observers: Sequence[CallObserver],
+    refused: str,
+) -> Restored:
+    """``restore_kept``'s work, within the call's deadline."""
     # Resolved once: the history's owner and the change put back use the same token.
     token, renew = await tool._acting_token(token_override, refused=refused)
     session = tool._session(token, renew)
     owner = await history_owner(acting_person(), session, needs_read_scope=False)
     history = tool.photo_history
-    with call_deadline(tool._slack.deadline):
-        return await _restore_newest(
-            tool, history, owner, number, session, (token, renew), observers
-        )
-
-
-async def _restore_newest(
-    tool: UsersSetPhoto,
-    history: PhotoHistory,
-    owner: HistoryOwner,
-    number: int | None,
-    session: SlackSession,
-    acting: tuple[SlackToken, Renew | None],
-    observers: Sequence[CallObserver],
-) -> Restored:
-    """``restore_kept``'s work, within the call's deadline."""
+    watching = tool._watching(observers, model_facing=True)
+    undoing = number is None
+    if undoing and not any(isinstance(seen, PhotoKeeper) for seen in watching):
+        # No keeper to find (and drop) an entry whose change never happened, under the
+        # person's turn: passed over here instead, and left in the history.
+        number = await _newest_change(history, owner, session)
+    announce = True
     while True:
         found = await history.entry(owner, number)
         if found is None:
-            if number is None:
+            if undoing:
                 raise NothingToUndo(
                     f"there is no kept photo of {owner} to put back in {history.path}: "
                     "a photo is kept when it is replaced with keeping on"
@@ -139,13 +152,14 @@ async def _restore_newest(
             return await _put_back(
                 tool,
                 found,
-                undoing=number is None,
-                observers=observers,
+                undoing=undoing,
+                watching=watching,
                 session=session,
-                acting=acting,
+                acting=(token, renew),
+                announce=announce,
             )
         except StaleUndoEntry:
-            continue  # dropped under the person's turn: the newest is another entry now
+            announce = False  # dropped under the person's turn: the newest is another now
 
 
 async def _put_back(
@@ -153,15 +167,15 @@ async def _put_back(
     found: tuple[KeptPhoto, bytes],
     *,
     undoing: bool,
-    observers: Sequence[CallObserver],
+    watching: Sequence[CallObserver],
     session: SlackSession,
     acting: tuple[SlackToken, Renew | None],
+    announce: bool,
 ) -> Restored:
     """One attempt to put ``found`` back, as a change the observers hear of."""
     kept, data = found
     token, renew = acting
     kind: ChangeKind = "undo" if undoing else "restore"
-    watching = tool._watching(observers, model_facing=True)
     method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
     call = CallInfo(
         tool_name=RESTORE_TOOL_NAME,
@@ -178,7 +192,7 @@ async def _put_back(
         async def delete() -> dict[str, Any]:
             return await tool._delete_photo(token, renew)
 
-        reply = await apply_change(watching, call, change, delete)
+        reply = await apply_change(watching, call, change, delete, announce=announce)
     else:
         arguments: dict[str, Any] = {"image": data}
         if kept.crop_box is not None:
@@ -190,7 +204,28 @@ async def _put_back(
             return await tool._send_checked(upload)
 
         try:
-            reply = await apply_change(watching, call, change, put_back)
+            reply = await apply_change(watching, call, change, put_back, announce=announce)
         finally:
             upload.close()
     return Restored(reply, kept, change.kept.entry)
+
+
+async def _newest_change(
+    history: PhotoHistory, owner: HistoryOwner, session: SlackSession
+) -> int | None:
+    """The newest entry that records a change (``stale_entry``); None, the newest, when what
+    Slack shows cannot be read (no users.profile:read)."""
+    try:
+        profile = (await session.call("users.profile.get")).body.get("profile")
+    except SlackApiError:
+        return None
+    shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
+    if not isinstance(shown, str):
+        return None
+    for kept in await history.entries(owner):
+        if not stale_entry(kept, shown):
+            return kept.entry
+    raise NothingToUndo(
+        f"there is no kept photo of {owner} to put back in {history.path}: the kept entries "
+        "record changes that did not happen (the photo shown is the one they kept)"
+    )

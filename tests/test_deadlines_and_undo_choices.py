@@ -1,6 +1,7 @@
-"""Review (diffreview2) of ea00cc3..7b9dd3c: the call's deadline, stale undo entries.
+"""The call's deadline kept by every request of it and only by them; stale undo entries
+without a keeper; an undo past a dropped entry heard as one change.
 
-Each test states what the README promises and failed on 7b9dd3c.
+Each test states what the README promises (each failed on 7b9dd3c).
 """
 
 from __future__ import annotations
