@@ -6,8 +6,8 @@ TimeoutError: asyncio's own (a third of the CPU of anyio's cancel scope).
 ``call_deadline(seconds)``: the end of a whole tool call (its ``deadline=``), which every
 Slack request and download made within it keeps to (``call_ends``, ``seconds_left``):
 auth.test, the photo shown read for undo, its original's download, the change, a
-renewed token's second sending. A context variable naming the call's task: it holds
-there, never in another call, nor in a task the call starts (an observer's later work).
+renewed token's second sending. A context variable, so it follows the call into the
+tasks it awaits, and holds only while the call runs (an observer's later work is free).
 ``outside_call_deadline`` lifts it for a token refresh, which is never cut short (Slack
 spends the refresh token it is given: an answer lost is the person's token lost); its
 own timeout bounds it.
@@ -15,13 +15,11 @@ own timeout bounds it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from asyncio import timeout as attempt_timeout
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
 
 __all__ = [
     "attempt_timeout",
@@ -31,23 +29,33 @@ __all__ = [
     "seconds_left",
 ]
 
-# The call's end and the task that runs the call: a task the call starts copies the
-# context, and must not be held to the call's end (an observer's later work, its own call).
-_CALL_ENDS: ContextVar[tuple[float, asyncio.Task[Any] | None] | None] = ContextVar(
-    "ocp_users_photo_call_ends", default=None
-)
+
+class _CallEnd:
+    """A call's end, and whether the call still runs: tasks the call starts copy the
+    context; while the call runs they keep to its end (its TaskGroup, gather), after it
+    they do not (an observer's later work, its own call)."""
+
+    __slots__ = ("ends", "running")
+
+    def __init__(self, ends: float) -> None:
+        self.ends = ends
+        self.running = True
+
+
+_CALL_ENDS: ContextVar[_CallEnd | None] = ContextVar("ocp_users_photo_call_ends", default=None)
 
 
 @contextlib.contextmanager
 def call_deadline(seconds: float) -> Iterator[None]:
     """Within the block, requests end by ``seconds`` from now (or an enclosing call's end)."""
     ends = time.monotonic() + seconds
-    enclosing = _ends_here()
-    task = _current_task()
-    reset = _CALL_ENDS.set((ends if enclosing is None else min(enclosing, ends), task))
+    enclosing = _ends_now()
+    end = _CallEnd(ends if enclosing is None else min(enclosing, ends))
+    reset = _CALL_ENDS.set(end)
     try:
         yield
     finally:
+        end.running = False
         _CALL_ENDS.reset(reset)
 
 
@@ -63,24 +71,14 @@ def outside_call_deadline() -> Iterator[None]:
 
 def call_ends(own_end: float) -> float:
     """The earlier of ``own_end`` (a ``time.monotonic()`` value) and the call's end."""
-    ends = _ends_here()
+    ends = _ends_now()
     return own_end if ends is None else min(own_end, ends)
 
 
-def _ends_here() -> float | None:
-    """The end of the call this task runs; None in any other task (one it started)."""
+def _ends_now() -> float | None:
+    """The end of the call under way in this context; None once that call has ended."""
     found = _CALL_ENDS.get()
-    if found is None:
-        return None
-    ends, task = found
-    return ends if task is _current_task() else None
-
-
-def _current_task() -> asyncio.Task[Any] | None:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:  # no running loop
-        return None
+    return found.ends if found is not None and found.running else None
 
 
 def seconds_left(own_seconds: float) -> float:

@@ -134,7 +134,7 @@ async def _restore(
         # No keeper to find (and drop) an entry whose change never happened, under the
         # person's turn: passed over here instead, and left in the history.
         number = await _newest_change(history, owner, session)
-    announce = True
+    announce, call = True, None
     while True:
         found = await history.entry(owner, number)
         if found is None:
@@ -148,10 +148,14 @@ async def _restore(
                 f"{RESTORE_TOOL_NAME} without entry, or tool.history()) and give one of "
                 "their numbers"
             )
+        # One call for the observers, announced once: an undo that chooses again (its first
+        # choice dropped, StaleUndoEntry) goes on as the call they heard start.
+        call = call or _call_info(tool, found[0])
         try:
             return await _put_back(
                 tool,
                 found,
+                call,
                 undoing=undoing,
                 watching=watching,
                 session=session,
@@ -162,9 +166,21 @@ async def _restore(
             announce = False  # dropped under the person's turn: the newest is another now
 
 
+def _call_info(tool: UsersSetPhoto, kept: KeptPhoto) -> CallInfo:
+    method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
+    return CallInfo(
+        tool_name=RESTORE_TOOL_NAME,
+        method="POST",
+        endpoint=tool._slack.url_for(method),
+        arguments={"entry": kept.entry},
+        person=acting_person(),
+    )
+
+
 async def _put_back(
     tool: UsersSetPhoto,
     found: tuple[KeptPhoto, bytes],
+    call: CallInfo,
     *,
     undoing: bool,
     watching: Sequence[CallObserver],
@@ -176,14 +192,6 @@ async def _put_back(
     kept, data = found
     token, renew = acting
     kind: ChangeKind = "undo" if undoing else "restore"
-    method = "users.deletePhoto" if kept.kind == "default" else "users.setPhoto"
-    call = CallInfo(
-        tool_name=RESTORE_TOOL_NAME,
-        method="POST",
-        endpoint=tool._slack.url_for(method),
-        arguments={"entry": kept.entry},
-        person=acting_person(),
-    )
     if kept.kind == "default":
         change = ChangeInfo(
             image={}, session=session, kind=kind, restores=kept.entry, to_default=True
@@ -222,7 +230,10 @@ async def _newest_change(
     shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
     if not isinstance(shown, str):
         return None
-    for kept in await history.entries(owner):
+    entries = await history.entries(owner)
+    if not entries:
+        return None  # the usual "nothing kept" follows
+    for kept in entries:
         if not stale_entry(kept, shown):
             return kept.entry
     raise NothingToUndo(

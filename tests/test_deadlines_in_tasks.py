@@ -1,5 +1,6 @@
-"""Review (diffreview3) of cee017f: failing tests for what the deadline and undo changes
-introduced. Each states the README's or the docstring's promise it breaks."""
+"""A call's deadline in the tasks it awaits; an undo's observers; an empty history
+without keeping. Each states the README's or the docstring's promise (each failed on
+cee017f)."""
 
 from __future__ import annotations
 
