@@ -20,19 +20,21 @@ from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.tokens import StaticToken
 from ocp_users_photo.undo import PhotoHistory
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
-from tests.test_call_bounds import DEADLINE, PNG, SLACK, _json, _serve, _Server
-from tests.test_undo_crashes_and_locks import BLUE
+from tests.test_call_bounds import (
+    AUTH_TEST,
+    DEADLINE,
+    PNG,
+    SLACK,
+    _json,
+    _serve,
+    _Server,
+    png_file_reply,
+    profile_reply,
+    rate_limited_reply,
+)
+from tests.test_undo_crashes_and_locks import BLUE, red_green_then_a_killed_set
 from tests.test_undo_faults import crash_after_keeping, set_photo_requests
 from tests.undo_fixtures import GREEN, RED, history_tool
-
-AUTH_TEST = {
-    "ok": True,
-    "user_id": "U1",
-    "team_id": "T1",
-    "user": "u",
-    "team": "t",
-    "url": "https://t.slack.com/",
-}
 
 
 def _slow_auth_test_script(slow: dict[str, bool]):  # type: ignore[no-untyped-def]
@@ -48,24 +50,11 @@ def _slow_auth_test_script(slow: dict[str, bool]):  # type: ignore[no-untyped-de
                 await asyncio.sleep(3600)
             _json(writer, "200 OK", AUTH_TEST)
         elif path.endswith("users.profile.get"):
-            profile = {
-                "is_custom_image": True,
-                "avatar_hash": "abc123def456",
-                "image_original": f"http://127.0.0.1:{server.port}/original.png",
-            }
-            _json(writer, "200 OK", {"ok": True, "profile": profile})
+            _json(writer, "200 OK", profile_reply(server))
         elif path == "/original.png":
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(PNG) + PNG
-            )
+            png_file_reply(writer)
         elif counts.get(path) == 1:  # the undo's first upload
-            _json(
-                writer,
-                "429 Too Many Requests",
-                {"ok": False, "error": "ratelimited"},
-                "Retry-After: 2\r\n",
-            )
+            rate_limited_reply(writer, 2)
         else:
             _json(writer, "200 OK", {"ok": True})
 
@@ -254,14 +243,7 @@ async def test_an_undo_past_a_dropped_entry_is_heard_as_one_successful_change(
     back. A host's audit log or an agent's history (agents/history.py records
     "tool_error:... Error: nothing_to_undo") reports a failed undo that did not happen.
     On ea00cc3 the entry was passed over before any observer heard of the change."""
-    history = tmp_path / "history.sqlite3"
-    async with history_tool(emulator, history, keep_previous=True) as tool:
-        await tool.call({"image": RED})
-        red = shown_avatar_hash(emulator)
-        await tool.call({"image": GREEN})
-    blue = tmp_path / "blue.png"
-    blue.write_bytes(BLUE)
-    await crash_after_keeping(emulator, history, blue)
+    history, red = await red_green_then_a_killed_set(emulator, tmp_path)
 
     audit = _Outcomes()
     async with history_tool(emulator, history, keep_previous=True, observers=[audit]) as tool:

@@ -18,9 +18,8 @@ from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, Chang
 from ocp_users_photo.undo import NothingToUndo
 from tests.conftest import shown_avatar_hash
 from tests.test_call_bounds import PNG, _json, _serve, _Server
-from tests.test_undo_crashes_and_locks import BLUE
-from tests.test_undo_faults import crash_after_keeping
-from tests.undo_fixtures import GREEN, RED, history_tool
+from tests.test_undo_crashes_and_locks import red_green_then_a_killed_set
+from tests.undo_fixtures import history_tool
 
 
 @pytest.fixture
@@ -52,14 +51,7 @@ async def test_an_undo_past_a_dropped_entry_ends_the_call_it_started(
     abandoned (observers.py: a call that ends in neither a reply nor an error is
     abandoned). An observer keyed on the call (as PhotoKeeper is, id(call)) leaks what it
     took in call_started; agents/history.py records "executing" entry 3, then "ok"."""
-    history = tmp_path / "history.sqlite3"
-    async with history_tool(emulator, history, keep_previous=True) as tool:
-        await tool.call({"image": RED})
-        red = shown_avatar_hash(emulator)
-        await tool.call({"image": GREEN})
-    blue = tmp_path / "blue.png"
-    blue.write_bytes(BLUE)
-    await crash_after_keeping(emulator, history, blue)
+    history, red = await red_green_then_a_killed_set(emulator, tmp_path)
 
     pairs = _Pairs()
     async with history_tool(emulator, history, keep_previous=True, observers=[pairs]) as tool:

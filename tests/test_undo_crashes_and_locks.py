@@ -56,6 +56,22 @@ def _cli(emulator: RunningEmulator, history: Path, *args: str) -> subprocess.Com
     )
 
 
+async def red_green_then_a_killed_set(
+    emulator: RunningEmulator, tmp_path: Path
+) -> tuple[Path, str]:
+    """RED, then GREEN set with keeping on, then a set of BLUE killed once its photo (GREEN)
+    is kept, before its upload: the history and RED's avatar hash."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        red = shown_avatar_hash(emulator)
+        await tool.call({"image": GREEN})
+    blue = tmp_path / "blue.png"
+    blue.write_bytes(BLUE)
+    await crash_after_keeping(emulator, history, blue)
+    return history, red
+
+
 async def test_undo_after_a_set_killed_before_sending_undoes_the_last_change_made(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
