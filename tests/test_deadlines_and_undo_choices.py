@@ -152,13 +152,10 @@ class _UndoLater(CallObserver):
 async def test_a_task_started_during_a_call_is_not_held_to_that_calls_deadline(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """slack/deadlines.py: the deadline "follows the call's task and the tasks it starts,
-    and never another call's". A task an observer starts during a call copies the
-    context, call_deadline's end with it: an undo that task makes once that end has passed
-    is another call with its own deadline= (README: "deadline= bounds the whole call"),
-    yet every request of it is given 0 s (TransportError "Slack did not give a usable
-    answer to users.profile.get on the only attempt: no complete answer before the call's
-    2 s deadline")."""
+    """A task an observer starts during a call copies the context, the call's deadline with
+    it: an undo that task makes once the call has ended is another call, with its own
+    deadline= (README: "deadline= bounds the whole call"). Before, every request of it was
+    given 0 s (TransportError "no complete answer before the call's 2 s deadline")."""
     observer = _UndoLater(after=2.5)
     async with history_tool(
         emulator, tmp_path / "h.sqlite3", keep_previous=True, deadline=2, observers=[observer]
@@ -195,15 +192,12 @@ async def test_a_change_is_not_sent_once_the_calls_deadline_has_passed(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The call's deadline now counts what comes before the upload (the token source's
-    lookup, a refresh, auth.test, the keeper's reads and download, a renewal). When it is
-    spent before users.setPhoto goes out, SlackClient still makes the attempt, with a 0 s
-    timeout (_send_until_answered: attempt_timeout(max(left, 0.0))): over a connection
-    kept alive from an earlier request, the whole upload goes out before the first
-    suspension. Slack sets the photo, and the caller gets TransportError "no complete
-    answer before the call's 2 s deadline. The request reached Slack, so it may have
-    taken effect" (the keeper records "unknown"). Expected: nothing sent ("Nothing was
-    sent ... try again"), or the change made and reported as made."""
+    """The call's deadline counts what comes before the upload (the token source's lookup,
+    a refresh, auth.test, the keeper's reads and download, a renewal). When it is spent
+    before users.setPhoto goes out, nothing is sent: TransportError saying so, and the
+    photo unchanged. (Before, the attempt was made with a 0 s timeout and, over a
+    keep-alive connection, the whole upload went out before the first suspension: Slack
+    set the photo while the caller was told it may have.)"""
     monkeypatch.setenv("OCP_USERS_PHOTO_HTTP_STACK", http_stack)
     source = _SlowSecondLookup(seconds=2.2)
     async with history_tool(emulator, tmp_path / "h.sqlite3", deadline=2) as tool:
@@ -237,12 +231,10 @@ async def test_an_undo_past_a_dropped_entry_is_heard_as_one_successful_change(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     """RED, GREEN set with keeping on, then a set of BLUE killed before its upload (#3,
-    pending, GREEN shown). tool.undo() passes over #3 as the README says, but the tool's
-    observers hear two changes: one ended in StaleUndoEntry ("nothing_to_undo": the keeper
-    drops #3 in before_change and restore_kept tries again), then the one that put RED
-    back. A host's audit log or an agent's history (agents/history.py records
-    "tool_error:... Error: nothing_to_undo") reports a failed undo that did not happen.
-    On ea00cc3 the entry was passed over before any observer heard of the change."""
+    pending, GREEN shown). tool.undo() passes over #3, and the tool's observers hear one
+    change, the one that put RED back (before, they first heard one ended in
+    StaleUndoEntry, "nothing_to_undo": an audit log or an agent's history reported a
+    failed undo that did not happen)."""
     history, red = await red_green_then_a_killed_set(emulator, tmp_path)
 
     audit = _Outcomes()

@@ -58,6 +58,6 @@ async def test_a_repeated_restore_does_not_claim_the_entry_the_other_call_kept(
         for result in results
         if (match := re.search(r"was kept as #(\d+)", result["message"]))
     ]
-    # Observed: both messages say "The photo it replaced (avatar_hash <the other photo>) was
+    # Before: both messages said "The photo it replaced (avatar_hash <the other photo>) was
     # kept as #3, so this can be undone too"; the second replaced <shown> and kept nothing.
     assert claims.count(written[0]) == 1, (shown, [r["message"] for r in results])

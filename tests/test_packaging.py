@@ -1,6 +1,6 @@
 """What a fresh machine, a packager and a catalog see of the package.
 
-Each test states what must hold; each failed when written (see the review report).
+Each test states what must hold; each failed when written.
 """
 
 from __future__ import annotations

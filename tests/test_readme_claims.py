@@ -75,9 +75,9 @@ async def test_restore_tool_result_for_the_default_avatar_is_as_the_readme_says(
 
 
 async def test_a_429_without_retry_after_is_not_sent_again_within_a_second() -> None:
-    """60 s assumed is over the default max_retry_wait (30 s): RateLimited at once. The
-    package instead sends the upload twice more on its backoff (about 0.5 and 1 s), to a
-    Slack that said it is rate-limiting, and only then reports 'wait about 60 s'."""
+    """60 s assumed is over the default max_retry_wait (30 s): RateLimited at once. Before,
+    the upload went twice more on its backoff (about 0.5 and 1 s), to a Slack that said
+    it is rate-limiting, and only then the error said 'wait about 60 s'."""
     limited = loopback.reply(
         429, b'{"ok":false,"error":"ratelimited"}', [("Content-Type", "application/json")]
     )
