@@ -6,18 +6,12 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.safe_text import shown
 
 CORRECTABLE: Final = "invalid_arguments"
 # Base64 of the largest image the tool takes (32 MiB) is ~45 million characters; a little more.
 MAX_ARGUMENTS_CHARS: Final = 48 * 1024 * 1024
-
-
-def missing_framework(extra: str, error: ModuleNotFoundError) -> ImportError:
-    """The ImportError to raise when a framework's package is not installed."""
-    return missing_extra(extra, error)
 
 
 def is_correctable(result: Mapping[str, Any]) -> bool:

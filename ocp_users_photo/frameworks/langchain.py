@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocp_users_photo.frameworks._calls import is_correctable, missing_framework, result_text
+from ocp_users_photo.extras import missing_extra
+from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 
 try:
     from langchain_core.tools import StructuredTool, ToolException
 except ModuleNotFoundError as missing:  # the extra is not installed
-    raise missing_framework("langchain", missing) from missing
+    raise missing_extra("langchain", missing) from missing
 
 __all__ = ["langchain_tools"]
 

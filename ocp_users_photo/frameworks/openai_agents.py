@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocp_users_photo.frameworks._calls import missing_framework, result_text, run_json_arguments
+from ocp_users_photo.extras import missing_extra
+from ocp_users_photo.frameworks._calls import result_text, run_json_arguments
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 from ocp_users_photo.strict_schema import strict_input_schema
 
@@ -24,7 +25,7 @@ try:
     from agents import FunctionTool
     from agents.tool_context import ToolContext
 except ModuleNotFoundError as missing:  # the extra is not installed
-    raise missing_framework("openai-agents", missing) from missing
+    raise missing_extra("openai-agents", missing) from missing
 
 __all__ = ["openai_agents_tools"]
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Final
 
-from ocp_users_photo.frameworks._calls import is_correctable, missing_framework, result_text
+from ocp_users_photo.extras import missing_extra
+from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 
 try:
@@ -28,7 +29,7 @@ try:
     from pydantic_ai.toolsets import ToolsetTool
     from pydantic_core import SchemaValidator, core_schema
 except ModuleNotFoundError as missing:  # the extra is not installed
-    raise missing_framework("pydantic-ai", missing) from missing
+    raise missing_extra("pydantic-ai", missing) from missing
 
 __all__ = ["pydantic_ai_toolset"]
 
