@@ -264,6 +264,13 @@ def _create_private(database: str) -> None:
     os.close(descriptor)
 
 
+def _team_of(context: AsyncBoltContext) -> str | None:
+    """The person's team id as the token source looks it up: none for an org-wide
+    installation (slack_sdk stores it under the organization alone, and Bolt's context
+    still names the workspace the request came from)."""
+    return None if context.is_enterprise_install else context.team_id
+
+
 def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
     """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
     mask_slack_sdk_logs()  # its OAuth exchange and token rotation log people's tokens
@@ -327,7 +334,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
     ) -> None:
         await ack()  # Slack wants an answer within 3 seconds; the photo may take longer
         answer = await app.set_photo_for(
-            team_id=context.team_id,
+            team_id=_team_of(context),
             user_id=str(context.user_id),
             enterprise_id=context.enterprise_id,
             requested=str(command.get("text", "")),
@@ -350,7 +357,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         if matched is None or context.user_id is None:
             return
         answer = await app.set_photo_for(
-            team_id=context.team_id,
+            team_id=_team_of(context),
             user_id=context.user_id,
             enterprise_id=context.enterprise_id,
             requested=matched.group("name"),
@@ -377,3 +384,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

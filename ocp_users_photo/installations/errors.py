@@ -88,16 +88,19 @@ class UserTokenMissing(TokenUnavailable):
 
 
 class ForeignInstallation(TokenUnavailable):
-    """The store answered a lookup for one person with another person's installation."""
+    """The store answered a lookup for one person with an installation that would act as
+    someone else, or in another workspace or organization."""
 
     code = "foreign_installation"
 
     def __init__(self, person: ActingPerson) -> None:
         self.person = person
         super().__init__(
-            f"the installation store answered the lookup for {person} with another person's "
-            "installation; nothing was sent, so no one else's photo changes: check the "
-            "store's find_installation filters by user_id"
+            f"the installation store answered the lookup for {person} with an installation "
+            "of another person, workspace or organization; nothing was sent, so no one "
+            "else's photo changes: check the store's find_installation filters by user_id, "
+            "team_id and enterprise_id (for an org-wide installation, name the person by "
+            "their enterprise_id)"
         )
 
 

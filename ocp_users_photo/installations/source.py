@@ -5,7 +5,7 @@ source finds that person's newest installation by enterprise, team and user id, 
 gives its user token. A token that expires within ``refresh_margin`` seconds, or that
 Slack answered ``token_expired`` for, is refreshed through oauth.v2.access and the
 installation saved back. A refresh happens once however many calls want it: tasks
-in this process wait on a lock per person, processes sharing the store on a lock in
+and threads in this process wait on a lock per person, processes sharing the store on a lock in
 the store's database, and whoever waited reads the installation the winner saved.
 """
 
@@ -331,6 +331,10 @@ def _elsewhere(installation: Installation, person: ActingPerson) -> bool:
     """Whether ``installation`` is of another organization or workspace than ``person``'s
     (a store that filters by user id alone): its token would act there, not here."""
     if person.enterprise_id is not None and installation.enterprise_id != person.enterprise_id:
+        return True
+    if installation.is_enterprise_install and person.enterprise_id is None:
+        # Org-wide, of an organization the host did not name: nothing says the person's
+        # workspace belongs to it.
         return True
     return (
         not installation.is_enterprise_install
