@@ -384,4 +384,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
