@@ -402,3 +402,19 @@ def test_the_schema_check_really_checks_uri_format() -> None:
     assert not response_validator().is_valid({"ok": True, "profile": profile})
     profile["image_original"] = "http://127.0.0.1:1/original.png"
     assert response_validator().is_valid({"ok": True, "profile": profile})
+
+
+async def test_jpeg_renditions_keep_the_photos_colour_profile(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    """A wide-gamut JPEG's renditions carry its profile, as the PNG ones do: without it
+    a viewer reads the pixels as sRGB and every saturated colour shifts (they did)."""
+    from tests.test_photo_fidelity import display_p3_like_profile
+
+    profile = display_p3_like_profile()
+    upload = encode(quadrants(600), "JPEG", quality=95, icc_profile=profile)
+    reply = assert_success(await set_photo(client, emulator, upload))
+    for size in (192, 512):
+        content_type, image = await fetch_image(client, reply[f"image_{size}"])
+        assert content_type == "image/jpeg"
+        assert image.info.get("icc_profile") == profile, size

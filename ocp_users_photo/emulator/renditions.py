@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.frames import count_frames
+from ocp_users_photo.images.pixel_modes import matching_profile
 from ocp_users_photo.square import slack_square
 
 # The sizes of Slack's image_24 ... image_1024 profile fields.
@@ -124,7 +125,11 @@ def _encode(square: Image.Image, size: int, *, as_jpeg: bool) -> EncodedImage:
     resized = square.resize((size, size), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     if as_jpeg:
-        resized.convert("RGB").save(buffer, format="JPEG", quality=90)
+        # The profile goes along (Pillow's JPEG writer takes it only when told): without
+        # it a wide-gamut photo's renditions are read as sRGB, their colours washed out.
+        profile = matching_profile(resized.info.get("icc_profile"), "RGB")
+        extra = {} if profile is None else {"icc_profile": profile}
+        resized.convert("RGB").save(buffer, format="JPEG", quality=90, **extra)
         return EncodedImage(buffer.getvalue(), "image/jpeg", "jpg")
     resized.save(buffer, format="PNG")
     return EncodedImage(buffer.getvalue(), "image/png", "png")

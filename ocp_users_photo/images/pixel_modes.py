@@ -11,6 +11,7 @@ RGB pixels makes a colour-managed viewer misread every colour.
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -73,3 +74,25 @@ def matching_profile(profile: object, mode: str) -> bytes | None:
     if not isinstance(profile, bytes) or len(profile) < 20:
         return None
     return profile if profile[16:20] == _PROFILE_SPACE.get(mode) else None
+
+
+def to_srgb(picture: Image.Image, profile: bytes, transforms: dict[str, object]) -> Image.Image:
+    """``picture`` (RGB or RGBA) converted from ``profile``'s space to sRGB; as it is when
+    the profile cannot be read or Pillow has no colour management (its pixels were taken
+    as sRGB before, and still are). ``transforms`` keeps the transform built for each mode,
+    so an animation's frames share one (the caller's, dropped with it: a profile may be
+    megabytes)."""
+    try:
+        from PIL import ImageCms
+
+        transform = transforms.get(picture.mode)
+        if transform is None:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            srgb = ImageCms.createProfile("sRGB")
+            transform = ImageCms.buildTransform(source, srgb, picture.mode, picture.mode)
+            transforms[picture.mode] = transform
+        assert isinstance(transform, ImageCms.ImageCmsTransform)
+        converted = ImageCms.applyTransform(picture, transform)
+    except (ImportError, OSError, ValueError, TypeError):  # ImageCms.PyCMSError is an OSError
+        return picture
+    return picture if converted is None else converted

@@ -4,6 +4,10 @@ Nothing of the original's metadata but its colour profile is written, and that o
 when it describes the pixels written (pixel_modes.py): no EXIF or XMP orientation is
 left for a viewer to apply a second time, and no camera data, comment or text goes out
 (Pillow's writers copy what a frame's ``info`` holds, so every frame's is emptied).
+GIF carries no profile here, so an animation written as GIF has its pixels converted to
+sRGB first, which is what a viewer takes them to be. What the original says of playing
+is kept: a GIF without a loop count plays once, an APNG's default image stays out of
+its animation. A JPEG keeps its original's chroma subsampling (4:4:4 stays 4:4:4).
 
 What is written is refused past the plan's ``max_bytes`` as it is written, never held
 whole. An animation written as GIF has each frame's palette chosen by Pillow's fast
@@ -21,7 +25,12 @@ from typing import TYPE_CHECKING, Any, Final
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.header import not_an_image, short_reason
 from ocp_users_photo.images.orientation import SWAPS_SIDES, turned_upright
-from ocp_users_photo.images.pixel_modes import eight_bit_grey, matching_profile, resampleable
+from ocp_users_photo.images.pixel_modes import (
+    eight_bit_grey,
+    matching_profile,
+    resampleable,
+    to_srgb,
+)
 from ocp_users_photo.images.policy import ReencodePlan, scaled_side, upload_filename
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import PreparedImage
@@ -113,8 +122,11 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         # JPEG can decode at 1/2, 1/4 or 1/8 scale: far less memory and time for big photos.
         picture.draft(picture.mode, _stored(size, turn))
     frame = _scaled_upright(resampleable(picture), size, turn)
+    # Read before _writable empties the frame's info: the frame may be the picture itself.
+    info = {**picture.info, _SAMPLING: _jpeg_sampling(picture)}
+    frame = _in_srgb_for(plan.output_format, info, frame, {})
     still = _writable(frame, plan.output_format, animated=False)
-    return _save([still], plan.output_format, picture.info, max_bytes=plan.max_bytes)
+    return _save([still], plan.output_format, info, max_bytes=plan.max_bytes)
 
 
 def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
@@ -123,20 +135,18 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     frames: list[Image.Image] = []
     durations: list[int] = []
     turn = plan.facts.pending_turn
+    # The first frame's: a GIF's seek moves what info holds on to each frame's own.
+    info = dict(plan.facts.picture.info)
+    transforms: dict[str, object] = {}
     for frame in ImageSequence.Iterator(plan.facts.picture):
         durations.append(int(frame.info.get("duration", 100)))
         # A copy: the iterator's frame is the picture itself, moved on by the next step.
         still = resampleable(frame.copy())
         # Made writable at once: a GIF frame's palette picked now frees its RGB pixels.
         scaled = _scaled_upright(still, size, turn)
+        scaled = _in_srgb_for(plan.output_format, info, scaled, transforms)
         frames.append(_writable(scaled, plan.output_format, animated=True))
-    return _save(
-        frames,
-        plan.output_format,
-        plan.facts.picture.info,
-        durations=durations,
-        max_bytes=plan.max_bytes,
-    )
+    return _save(frames, plan.output_format, info, durations=durations, max_bytes=plan.max_bytes)
 
 
 def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:
@@ -171,11 +181,13 @@ def _save(
 ) -> bytes:
     """``frames``, each made writable (``_writable``), written as ``output_format`` with no
     metadata but a matching profile."""
-    profile, loop = info.get("icc_profile"), int(info.get("loop", 0))
+    profile = info.get("icc_profile")
     first = frames[0]
     options: dict[str, Any] = {}
     if output_format == "JPEG":
         options.update(quality=90, optimize=True)
+        if info.get(_SAMPLING) is not None:
+            options["subsampling"] = info[_SAMPLING]
     profile = matching_profile(profile, first.mode)
     if profile is not None and output_format in ("PNG", "JPEG"):
         options["icc_profile"] = profile
@@ -184,14 +196,49 @@ def _save(
             save_all=True,
             append_images=frames[1:],
             duration=durations,
-            loop=loop,
             # Each frame is a whole picture: GIF's 2 clears it to the background; APNG's
             # 2 would restore the frame before (OP_PREVIOUS), its 0 leaves it (OP_NONE).
             disposal=2 if output_format == "GIF" else 0,
         )
+        if "loop" in info:  # none: a GIF that plays once (APNG and WebP always say)
+            options["loop"] = int(info["loop"])
+        if output_format == "PNG" and info.get("default_image"):
+            # The first frame is the still a viewer without APNG shows, not played.
+            options.update(default_image=True, duration=(durations or [])[1:])
     buffer = _CappedBuffer(max_bytes)
     first.save(buffer, format=output_format, **options)
     return buffer.getvalue()
+
+
+# Where _encode passes the original's JPEG chroma subsampling to _save, beside its info.
+_SAMPLING: Final = "ocp_users_photo.subsampling"
+
+
+def _jpeg_sampling(picture: Image.Image) -> int | None:
+    """A JPEG's chroma subsampling as Pillow's writer takes it (0 for 4:4:4, 1 for 4:2:2,
+    2 for 4:2:0), or None (another format, or one Pillow does not name: its default)."""
+    if picture.format != "JPEG":
+        return None
+    from PIL import JpegImagePlugin
+
+    sampling = JpegImagePlugin.get_sampling(picture)
+    return sampling if sampling in (0, 1, 2) else None
+
+
+def _in_srgb_for(
+    output_format: str,
+    info: Mapping[Any, Any],
+    frame: Image.Image,
+    transforms: dict[str, object],
+) -> Image.Image:
+    """``frame`` as sRGB when written as GIF (no profile goes with it) from pixels whose
+    profile says another space; else as it is (PNG and JPEG carry the profile)."""
+    if output_format != "GIF" or frame.mode not in ("RGB", "RGBA"):
+        return frame
+    profile = matching_profile(info.get("icc_profile"), frame.mode)
+    if profile is None:
+        return frame
+    return to_srgb(frame, profile, transforms)
 
 
 # Alpha to GIF's two states: transparent under half opaque, opaque from half on.

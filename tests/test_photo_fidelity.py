@@ -1,0 +1,232 @@
+"""The photo a person sees, pixel by pixel: colours, frames, timing and detail of what is sent.
+
+Each test builds a real-looking input with Pillow, runs the tool's own checks and
+conversion (nothing is sent) and decodes what would go to Slack, against a reference
+built the way a colour-managed viewer honouring EXIF would show the original.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import AsyncIterator
+
+import pytest
+from PIL import Image, ImageDraw, ImageOps, JpegImagePlugin
+
+from ocp_users_photo import UsersSetPhoto
+from tests.conftest import CANARY_TOKEN
+
+ORIENTATION = 0x0112
+
+
+@pytest.fixture
+async def checker() -> AsyncIterator[UsersSetPhoto]:
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        yield tool
+
+
+async def sent_bytes(tool: UsersSetPhoto, image: bytes, **crop: int) -> tuple[bytes, object]:
+    upload = await tool.prepare({"image": image, **crop})
+    try:
+        body = upload.image.body()
+        data = body if isinstance(body, bytes) else body.read()
+        return data, upload.image
+    finally:
+        upload.close()
+
+
+def encoded(picture: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+# --- A wide-gamut profile, written out here: an ICC v2 matrix/TRC display profile.
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ \0\0\0\0" + _s15(x) + _s15(y) + _s15(z)
+
+
+def _padded(body: bytes) -> bytes:
+    return body + b"\0" * (-len(body) % 4)
+
+
+def display_p3_like_profile() -> bytes:
+    """Display P3's primaries (D50-adapted) with a 2.2 gamma: far from sRGB's greens and reds."""
+    name = b"P3-like test profile\0"
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(2.2 * 256)) + b"\0\0"
+    tags = [
+        (b"desc", b"desc\0\0\0\0" + struct.pack(">I", len(name)) + name + b"\0" * 78),
+        (b"cprt", b"text\0\0\0\0none\0"),
+        (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", _xyz(0.515102, 0.241182, -0.001050)),
+        (b"gXYZ", _xyz(0.291965, 0.692236, 0.041882)),
+        (b"bXYZ", _xyz(0.157153, 0.066582, 0.784378)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        body = _padded(body)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (
+        struct.pack(">I", offset + len(data))
+        + b"lcms"
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acspAPPL"
+        + b"\0" * 24
+        + _s15(0.9642)
+        + _s15(1.0)
+        + _s15(0.8249)
+        + b"\0" * 48
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def as_srgb(picture: Image.Image) -> Image.Image:
+    """The colours a colour-managed viewer shows, in sRGB (the profile applied, if any)."""
+    from PIL import ImageCms
+
+    rgb = picture.convert("RGB")
+    profile = picture.info.get("icc_profile")
+    if not profile:
+        return rgb
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    return ImageCms.profileToProfile(rgb, source, srgb, outputMode="RGB")
+
+
+def mean_delta(a: Image.Image, b: Image.Image) -> float:
+    from PIL import ImageChops, ImageStat
+
+    means = ImageStat.Stat(ImageChops.difference(a, b)).mean
+    return sum(means) / len(means)
+
+
+def red_and_green(size: tuple[int, int] = (800, 600)) -> Image.Image:
+    picture = Image.new("RGB", size, (0, 200, 40))
+    picture.paste((220, 30, 30), (0, 0, size[0] // 2, size[1]))
+    return picture
+
+
+# --- 1. A still converted at its own size keeps its colour profile.
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "TIFF"])
+async def test_a_still_converted_at_its_own_size_keeps_its_rgb_profile(
+    checker: UsersSetPhoto, fmt: str
+) -> None:
+    """README: 'a converted or scaled image carries no metadata but a colour profile of its
+    pixels' own space'. Scaled or turned, it does; converted alone (no scale, no turn),
+    Before, _writable emptied the info of the very picture _save then read the profile
+    from, and an image neither scaled nor turned went out without it."""
+    profile = display_p3_like_profile()
+    options: dict[str, object] = {"lossless": True} if fmt == "WEBP" else {}
+    original = encoded(red_and_green(), fmt, icc_profile=profile, **options)
+    data, _ = await sent_bytes(checker, original)
+    sent = Image.open(io.BytesIO(data))
+    assert sent.format == "PNG"
+    assert sent.info.get("icc_profile") == profile, "the P3 profile was dropped"
+    reference = as_srgb(Image.open(io.BytesIO(original)))
+    assert mean_delta(as_srgb(sent), reference) < 1.0
+
+
+# --- 2. An animation converted to GIF: its wide-gamut colours converted to sRGB.
+
+
+async def test_an_animation_converted_to_gif_shows_its_colours(checker: UsersSetPhoto) -> None:
+    """GIF carries no profile here, so the pixels must be converted to sRGB first. Before,
+    they were written as they were and every colour shifted (mean 21 levels here)."""
+    profile = display_p3_like_profile()
+    first = red_and_green()
+    frames = [first, first.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    original = encoded(
+        frames[0],
+        "WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        lossless=True,
+        duration=100,
+        icc_profile=profile,
+    )
+    data, _ = await sent_bytes(checker, original)
+    sent = Image.open(io.BytesIO(data))
+    assert sent.format == "GIF"
+    reference = as_srgb(Image.open(io.BytesIO(original)))
+    assert mean_delta(as_srgb(sent), reference) < 3.0
+
+
+# --- 3. A GIF that plays once, scaled, still plays once.
+
+
+async def test_a_scaled_gif_that_plays_once_still_plays_once(checker: UsersSetPhoto) -> None:
+    """No NETSCAPE loop extension: viewers play it once, and so after scaling (loop=0,
+    forever, was written before)."""
+    frames = [Image.new("RGB", (1400, 1400), colour) for colour in ((200, 0, 0), (0, 0, 200))]
+    original = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=200)
+    assert "loop" not in Image.open(io.BytesIO(original)).info
+    data, _ = await sent_bytes(checker, original)
+    sent = Image.open(io.BytesIO(data))
+    assert sent.size == (1024, 1024)
+    assert sent.info.get("loop") is None, f"plays once before, loop={sent.info.get('loop')} now"
+
+
+# --- 4. An APNG's default image (not part of the animation) stays out of it.
+
+
+async def test_a_scaled_apng_keeps_its_default_image_out_of_the_animation(
+    checker: UsersSetPhoto,
+) -> None:
+    frames = [Image.new("RGB", (1400, 1400), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    original = encoded(
+        frames[0], "PNG", save_all=True, append_images=frames[1:], default_image=True, duration=500
+    )
+    data, _ = await sent_bytes(checker, original)
+    sent = Image.open(io.BytesIO(data))
+    shown = []
+    for index in range(sent.n_frames):
+        sent.seek(index)
+        if index == 0 and sent.info.get("default_image"):
+            continue
+        shown.append(sent.convert("RGB").getpixel((5, 5)))
+    assert (255, 0, 0) not in shown, f"the still-only red image is animated now: {shown}"
+
+
+# --- 5. A JPEG re-encoded keeps its chroma subsampling.
+
+
+async def test_a_turned_full_chroma_jpeg_keeps_its_colour_detail(checker: UsersSetPhoto) -> None:
+    """A 4:4:4 JPEG with EXIF orientation 6 must be re-encoded to turn it, and stays 4:4:4.
+    Before, 4:2:0 was always written, smearing saturated detail: 23.3 dB against the
+    upright original, where 4:4:4 at the same quality gives 37 dB."""
+    picture = Image.new("RGB", (1000, 800), (90, 110, 130))
+    draw = ImageDraw.Draw(picture)
+    for x in range(0, 1000, 25):
+        draw.line([(x, 0), (x, 800)], fill=(230, 0, 0), width=2)
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    original = encoded(picture, "JPEG", quality=98, subsampling=0, exif=exif.tobytes())
+    data, _ = await sent_bytes(checker, original)
+    sent = Image.open(io.BytesIO(data))
+    assert isinstance(sent, JpegImagePlugin.JpegImageFile)
+    assert JpegImagePlugin.get_sampling(sent) == 0, "4:4:4 original sent as 4:2:0"
+
+
+def test_reference_profile_is_a_real_profile() -> None:
+    """The hand-written profile is one LittleCMS accepts (the tests above rely on it)."""
+    from PIL import ImageCms
+
+    ImageCms.ImageCmsProfile(io.BytesIO(display_p3_like_profile()))
+    assert ImageOps.exif_transpose(Image.new("RGB", (2, 1))).size == (2, 1)
