@@ -79,12 +79,16 @@ class TokenSource(Protocol):
     @property
     def description(self) -> str: ...
 
-    async def token_for(self, person: ActingPerson | None) -> SlackToken:
-        """The token to use, or ``InvalidArguments`` at ``$.token`` saying what to do."""
+    async def token_for(self, person: ActingPerson | None) -> SlackToken | str:
+        """The token to use (a ``SlackToken``, or its text: checked as the tool's argument
+        is), or ``InvalidArguments`` at ``$.token`` saying what to do."""
         ...
 
-    async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
-        """A fresh token after Slack answered ``token_expired``; None when it cannot renew."""
+    async def renew(
+        self, person: ActingPerson | None, expired: SlackToken
+    ) -> SlackToken | str | None:
+        """A fresh token after Slack answered ``token_expired`` (or its text); None when it
+        cannot renew."""
         ...
 
 

@@ -120,7 +120,7 @@ async def test_a_token_source_giving_text_is_taken_and_one_giving_no_token_refus
 ) -> None:
     # A host's source giving the token as text made call(), run() and whoami() raise
     # AttributeError ('str' object has no attribute 'kind'); it is checked as any token is.
-    async with UsersSetPhoto(TextTokenSource(), base_url=emulator.base_url) as tool:  # type: ignore[arg-type]
+    async with UsersSetPhoto(TextTokenSource(), base_url=emulator.base_url) as tool:
         assert (await tool.run({"image": picture((1, 2, 3))}))["ok"] is True
         assert (await tool.whoami()).user_id
 

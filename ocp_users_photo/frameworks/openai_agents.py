@@ -22,7 +22,7 @@ from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 from ocp_users_photo.strict_schema import strict_input_schema
 
 try:
-    from agents import FunctionTool
+    from agents import FunctionTool, Tool
     from agents.tool_context import ToolContext
 except ModuleNotFoundError as missing:  # the extra is not installed
     raise missing_extra("openai-agents", missing) from missing
@@ -30,8 +30,11 @@ except ModuleNotFoundError as missing:  # the extra is not installed
 __all__ = ["openai_agents_tools"]
 
 
-def openai_agents_tools(*tools: ModelTool) -> list[FunctionTool]:
-    """One strict ``FunctionTool`` per tool and per tool it brings along (the undo), in order."""
+def openai_agents_tools(*tools: ModelTool) -> list[Tool]:
+    """One strict ``FunctionTool`` per tool and per tool it brings along (the undo), in order.
+
+    Typed as the ``list[Tool]`` ``Agent(tools=...)`` takes (a list is invariant: a
+    ``list[FunctionTool]`` there is a type error under mypy --strict)."""
     return [_function_tool(tool) for tool in checked_model_tools(tools)]
 
 

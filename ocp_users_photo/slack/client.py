@@ -452,7 +452,13 @@ class SlackClient:
             request = client.build_request(
                 "POST", url, headers=headers, content=form.content, timeout=self._timeout
             )
-            answer = Answer.of(await client.send(request, stream=True, follow_redirects=False))
+            # The client's cookies are for whatever else it serves: Slack gets the token only.
+            if "cookie" in request.headers:
+                del request.headers["cookie"]
+            # auth=None: the client's own auth (a Basic login for another service) would
+            # replace the Authorization header, and the token would never reach Slack.
+            sent = client.send(request, stream=True, auth=None, follow_redirects=False)
+            answer = Answer.of(await sent)
         progress.answer_began = True
         try:
             body = await self._read_bounded(answer, method)
@@ -544,10 +550,19 @@ class SlackClient:
         return owned
 
     def _check_client_loop(self, method: str) -> None:
-        """The caller's client serves the loop that first used it: on another (call_sync's
-        and asyncio.run's new loops, other threads') a connection it kept alive would carry
-        the request, then fail to read the answer ('Event loop is closed') after Slack may
-        have acted. Refused before anything is sent."""
+        """The caller's client is open, and serves the loop that first used it: on another
+        (call_sync's and asyncio.run's new loops, other threads') a connection it kept alive
+        would carry the request, then fail to read the answer ('Event loop is closed') after
+        Slack may have acted. Refused before anything is sent."""
+        assert self._external_client is not None
+        if self._external_client.is_closed:  # httpx would raise a bare RuntimeError
+            raise TransportError(
+                f"the client= given has been closed, so nothing was sent to {method}: keep "
+                "it open while the tool is used (or give no client= and the tool opens and "
+                "closes its own)",
+                reached=False,
+                method=method,
+            )
         loop = asyncio.get_running_loop()
         if self._client_loop is None:
             self._client_loop = weakref.ref(loop)
