@@ -139,7 +139,14 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
         else ""
     )
 
-    async def list_tools(_context: Any, _params: Any) -> Any:
+    async def list_tools(_context: Any, params: Any) -> Any:
+        if getattr(params, "cursor", None) is not None:
+            # One page, no nextCursor: any cursor is one this server never gave (MCP's
+            # pagination: an invalid cursor is -32602, not the first page again).
+            raise sdk.protocol_error(
+                types.INVALID_PARAMS,
+                "this server lists all its tools at once and gave no cursor: ask without one",
+            )
         return types.ListToolsResult.model_validate({"tools": listed})
 
     async def call(_context: Any, params: Any) -> Any:
