@@ -1,12 +1,14 @@
 """The plugin's ``prepare`` on camera-like photos against the least Pillow work for the same result.
 
-For each photo (photos.py) and its crop box, the plugin must rotate (EXIF), scale to
-fit 1024 pixels and re-encode. The least work with Pillow for that:
+For each photo (photos.py) and its crop box, the plugin must rotate (EXIF), cut the
+box's square (the photo is over 1024 pixels on a side: the box is what is sent), scale
+it to fit 1024 pixels and re-encode. The least work with Pillow for that:
 
-- JPEG: ``draft()`` (the decoder scales by 1/2, 1/4 or 1/8 while decoding), resize
-  to the target with the plugin's filter (LANCZOS), rotate after resizing (fewer
-  pixels to move), save with the plugin's encoder options;
-- PNG: decode (no shortcut exists), resize, save.
+- JPEG: ``draft()`` (the decoder scales by 1/2, 1/4 or 1/8 while decoding, where the
+  box still keeps enough pixels), resize the box's pixels (``resize(box=)``) to the
+  target with the plugin's filter (LANCZOS), rotate after resizing (fewer pixels to
+  move), save with the plugin's encoder options;
+- PNG: decode (no shortcut exists), resize the box, save.
 
 Several ``reducing_gap`` settings are tried; the fastest that is *equivalent* is the
 reference. Equivalent means: the same crop box within half a pixel of the exact
@@ -49,29 +51,50 @@ PSNR_SLACK_DB = 0.5
 
 @dataclass(frozen=True)
 class Target:
-    """The output size and the exact crop box on it (floats: what rounding is judged against)."""
+    """The output size, the exact crop box on it (floats: what rounding is judged against),
+    and the square cut from the displayed photo (x, y, side): the crop box's own, every
+    photo's box being over Slack's 512 least side."""
 
     size: tuple[int, int]
     scale: float
     exact_box: tuple[float, float, float]
+    region: tuple[int, int, int]
 
 
 def target_for(photo: Photo) -> Target:
-    width, height = photo.spec.display_size
-    scale = MAX_SIDE / max(width, height)
     x, y, w = photo.spec.crop
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return Target(size, scale, (x * scale, y * scale, w * scale))
+    if w < 512:
+        raise ValueError("photos.py's boxes are over 512 pixels: the box is the square sent")
+    scale = min(1.0, MAX_SIDE / w)
+    side = max(1, round(w * scale))
+    return Target((side, side), scale, (0.0, 0.0, w * scale), (x, y, w))
+
+
+def stored_box(photo: Photo, target: Target) -> tuple[int, int, int, int]:
+    """The region on the pixels as stored (before the EXIF turn): orientations 1 and 6."""
+    x, y, side = target.region
+    if photo.spec.orientation == 6:  # shown turned 90 degrees clockwise
+        display_width = photo.spec.display_size[0]
+        x, y = y, display_width - x - side
+    elif photo.spec.orientation != 1:
+        raise ValueError("only EXIF orientations 1 and 6 are synthesised")
+    return (x, y, x + side, y + side)
 
 
 def least_pillow_scaling(photo: Photo, target: Target, reducing_gap: float | None) -> Image.Image:
-    """The photo upright and scaled to the target, with as little decoding as Pillow allows."""
+    """The photo's box upright and scaled to the target, with as little decoding as Pillow
+    allows."""
     swapped = photo.spec.orientation in (5, 6, 7, 8)
     stored_size = (target.size[1], target.size[0]) if swapped else target.size
+    left, top, right, bottom = stored_box(photo, target)
     with Image.open(photo.path) as picture:
+        whole = picture.size
         if picture.format == "JPEG":
-            picture.draft("RGB", stored_size)
-        small: Image.Image = picture.resize(stored_size, FILTER, reducing_gap=reducing_gap)
+            wanted = (round(whole[0] * target.scale), round(whole[1] * target.scale))
+            picture.draft("RGB", wanted)
+        factor = picture.size[0] / whole[0]
+        box = (left * factor, top * factor, right * factor, bottom * factor)
+        small: Image.Image = picture.resize(stored_size, FILTER, box=box, reducing_gap=reducing_gap)
     if photo.spec.orientation == 6:
         upright: Image.Image = small.transpose(Image.Transpose.ROTATE_270)  # shown turned 90° CW
         return upright
@@ -95,9 +118,11 @@ def full_decode_reference(photo: Photo, target: Target) -> np.ndarray:
     """Every pixel decoded, rotated, then resized with the same filter: what 'equivalent' means."""
     from PIL import ImageOps
 
+    x, y, side = target.region
     with Image.open(photo.path) as picture:
         upright = ImageOps.exif_transpose(picture.convert("RGB"))
-    return np.asarray(upright.resize(target.size, FILTER), dtype=np.float64)
+    cut = upright.crop((x, y, x + side, y + side))
+    return np.asarray(cut.resize(target.size, FILTER), dtype=np.float64)
 
 
 def psnr(picture: Image.Image | bytes, reference: np.ndarray) -> float:

@@ -477,9 +477,14 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.crop_x": "right edge (crop_x 200 + crop_w 600 > width 600)"}),
     ),
     Item(
-        "a 3000x2000 image whose crop box scales to fractions of a pixel",
+        "a 3000x2000 image with a 1500-pixel crop box: the box's square cut, then scaled",
         {"image": "wide.png", "crop_x": 1000, "crop_y": 500, "crop_w": 1500},
-        Accepted("image/png", crop={"crop_x": "341", "crop_y": "171", "crop_w": "512"}),
+        Accepted("image/png", crop={"crop_x": "0", "crop_y": "0", "crop_w": "1024"}),
+    ),
+    Item(
+        "a 3000x2000 image with a 100-pixel crop box near a corner: a 512 square around it",
+        {"image": "wide.png", "crop_x": 2850, "crop_y": 10, "crop_w": 100},
+        Accepted("image/png", crop={"crop_x": "362", "crop_y": "10", "crop_w": "100"}),
     ),
     Item(
         "valid base64 text",

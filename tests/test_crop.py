@@ -17,14 +17,35 @@ def test_the_issues_example_rounds_to_the_nearest_pixel() -> None:
     assert box == CropBox(x=341, y=171, width=512)
 
 
-async def test_a_scaled_photo_carries_the_rounded_box() -> None:
+async def test_a_large_photo_with_a_large_box_sends_the_box_scaled() -> None:
+    """Over 1024 on a side, with a crop box: the box's own square is cut and scaled to
+    1024, so Slack shows it from 1024 pixels (scaled whole, it would keep 512 here)."""
     async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
         upload = await tool.prepare(
             {"image": make_image((3000, 2000)), "crop_x": 1000, "crop_y": 500, "crop_w": 1500}
         )
-    assert (upload.image.width, upload.image.height) == (1024, 683)
-    assert upload.image.crop_box == CropBox(x=341, y=171, width=512)
-    assert "crop box scaled to x=341 y=171 w=512" in upload.image.changes
+    assert (upload.image.width, upload.image.height) == (1024, 1024)
+    assert upload.image.crop_box == CropBox(x=0, y=0, width=1024)
+    assert upload.image.changes == (
+        "cut to the 1500x1500 square at x=1000 y=500 of the 3000x2000 image, around the crop box",
+        "scaled down from 1500x1500 to 1024x1024",
+        "crop box scaled to x=0 y=0 w=1024",
+    )
+
+
+async def test_a_large_photo_with_a_small_box_sends_a_512_square_around_it() -> None:
+    """A box under Slack's 512 least side: a 512 square centred on it, moved in at the
+    image's edge, sent at full resolution with the box inside it."""
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        upload = await tool.prepare(
+            {"image": make_image((4000, 3000)), "crop_x": 100, "crop_y": 2900, "crop_w": 50}
+        )
+    assert (upload.image.width, upload.image.height) == (512, 512)
+    assert upload.image.crop_box == CropBox(x=100, y=412, width=50)
+    assert (
+        "cut to the 512x512 square at x=0 y=2488 of the 4000x3000 image, around the crop box"
+        in (upload.image.changes)
+    )
 
 
 @st.composite

@@ -177,12 +177,14 @@ async def test_over_1024_is_scaled_to_fit_keeping_the_aspect(checker: UsersSetPh
     assert red < 60
 
 
-async def test_the_crop_box_follows_the_scaling(checker: UsersSetPhoto) -> None:
+async def test_a_crop_box_on_a_large_image_becomes_the_image(checker: UsersSetPhoto) -> None:
     upload = await prepared(
         checker, make_image((2048, 2048)), crop_x=1024, crop_y=1000, crop_w=1024
     )
-    assert upload.image.crop_box == CropBox(x=512, y=500, width=512)
-    assert "crop box scaled to x=512 y=500 w=512" in upload.image.changes
+    # The box's own 1024 square is cut: nothing to scale, the box is the whole image.
+    assert (upload.image.width, upload.image.height) == (1024, 1024)
+    assert upload.image.crop_box == CropBox(x=0, y=0, width=1024)
+    assert "crop box moved to x=0 y=0 w=1024" in upload.image.changes
 
 
 def test_a_scaled_crop_box_always_stays_inside() -> None:

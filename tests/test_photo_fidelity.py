@@ -8,6 +8,7 @@ built the way a colour-managed viewer honouring EXIF would show the original.
 from __future__ import annotations
 
 import io
+import math
 import struct
 from collections.abc import AsyncIterator
 
@@ -230,3 +231,32 @@ def test_reference_profile_is_a_real_profile() -> None:
 
     ImageCms.ImageCmsProfile(io.BytesIO(display_p3_like_profile()))
     assert ImageOps.exif_transpose(Image.new("RGB", (2, 1))).size == (2, 1)
+
+
+# --- 6. A crop box on a large photo keeps the box's own pixels.
+
+
+async def test_a_large_crop_box_keeps_enough_pixels_for_slacks_512_rendition(
+    checker: UsersSetPhoto,
+) -> None:
+    """A 900-pixel box on a 4032x3024 photo: the 900x900 square is cut and sent as it is,
+    the box now the whole image. Before, the whole photo was scaled to 1024 first and the
+    box came out as 229 pixels, which Slack had to upscale for image_512 and image_1024
+    (26 dB against a 512 rendition made from the original box)."""
+    picture = Image.effect_noise((4032, 3024), 60).convert("RGB")
+    original = encoded(picture, "JPEG", quality=92)
+    data, image = await sent_bytes(checker, original, crop_x=1500, crop_y=900, crop_w=900)
+    box = image.crop_box  # type: ignore[attr-defined]
+    assert (box.x, box.y, box.width) == (0, 0, 900)
+    sent = Image.open(io.BytesIO(data)).convert("RGB")
+    assert sent.size == (900, 900)
+    reference = Image.open(io.BytesIO(original)).convert("RGB").crop((1500, 900, 2400, 1800))
+    assert psnr(sent, reference) >= 35.0
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    from PIL import ImageChops, ImageStat
+
+    squared = ImageStat.Stat(ImageChops.difference(a, b)).rms
+    mse = sum(value * value for value in squared) / len(squared)
+    return 99.0 if mse == 0 else 10 * math.log10(255 * 255 / mse)

@@ -70,3 +70,21 @@ def turned_upright(picture: Image.Image, orientation: int) -> Image.Image:
         8: Image.Transpose.ROTATE_90,
     }.get(orientation)
     return picture if method is None else picture.transpose(method)
+
+
+def stored_square(
+    x: int, y: int, side: int, display_size: tuple[int, int], orientation: int
+) -> tuple[int, int]:
+    """The top-left corner, in the pixels as decoded, of the ``side`` square a viewer shows
+    at (x, y) once ``orientation`` has turned them (a square stays a square)."""
+    width, height = display_size
+    far_x, far_y = width - x - side, height - y - side
+    return {
+        2: (far_x, y),
+        3: (far_x, far_y),
+        4: (x, far_y),
+        5: (y, x),
+        6: (y, far_x),
+        7: (far_y, far_x),
+        8: (far_y, x),
+    }.get(orientation, (x, y))

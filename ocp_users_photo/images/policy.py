@@ -2,10 +2,13 @@
 
 Slack takes PNG, JPEG and GIF, at least 512x512 pixels and at most 1024x1024. A
 file already within that is sent byte for byte; another format, an EXIF rotation
-or a larger size makes a plan for ``reencode``. The crop box is read on the image
-as it is displayed (orientation applied), since that is what a person or a model
-sees; so an image that must turn is turned before it is sent, and the box means
-the same thing to Slack whatever Slack does with EXIF. Pure: no I/O, no decoding.
+or a larger size makes a plan for ``reencode``. A larger image with a crop box is cut
+to a square around the box first (the box itself, or 512 pixels where it is smaller),
+and only that square is scaled: Slack shows the box at up to 1024 pixels, and a face
+of 900 pixels in a 4032-pixel photo scaled whole would keep 229 of them. The crop box is
+read on the image as it is displayed (orientation applied), since that is what a person
+or a model sees; so an image that must turn is turned before it is sent, and the box
+means the same thing to Slack whatever Slack does with EXIF. Pure: no I/O, no decoding.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ class ReencodePlan:
     crop_box: CropBox | None
     output_format: str
     scale: float
+    # The square (display pixels) cut from the image before scaling, when one is: the
+    # image sent is that square, ``scale`` is the square's.
+    region: CropBox | None = None
     # What is written is refused past this (ImageLimits.max_bytes): a converted file can
     # be larger than its original (a WebP animation's GIF: 2.5 times).
     max_bytes: int = DEFAULT_LIMITS.max_bytes
@@ -85,13 +91,28 @@ def plan_upload(
     if output_format is None:
         # Another format Pillow reads: PNG keeps every pixel; an animation becomes a GIF.
         output_format = "GIF" if facts.frames > 1 else "PNG"
+    region = None
+    if crop_box is not None and scale < 1.0:
+        region = region_around(crop_box, display_width, display_height, limits)
+        scale = downscale(region.width, limits)
     return ReencodePlan(
         facts=facts,
         crop_box=crop_box,
         output_format=output_format,
         scale=scale,
+        region=region,
         max_bytes=limits.max_bytes,
     ), []
+
+
+def region_around(box: CropBox, width: int, height: int, limits: ImageLimits) -> CropBox:
+    """The square sent in place of an image too large to send whole: the crop box, or a
+    square of Slack's least side centred on a smaller box (moved in to stay inside)."""
+    side = min(max(box.width, limits.min_side), width, height)
+    centre_x, centre_y = box.x + box.width // 2, box.y + box.width // 2
+    x = min(max(0, centre_x - side // 2), width - side)
+    y = min(max(0, centre_y - side // 2), height - side)
+    return CropBox(x=x, y=y, width=side)
 
 
 def downscale(longest: int, limits: ImageLimits) -> float:

@@ -22,9 +22,10 @@ import io
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.header import not_an_image, short_reason
-from ocp_users_photo.images.orientation import SWAPS_SIDES, turned_upright
+from ocp_users_photo.images.orientation import SWAPS_SIDES, stored_square, turned_upright
 from ocp_users_photo.images.pixel_modes import (
     eight_bit_grey,
     matching_profile,
@@ -42,7 +43,10 @@ if TYPE_CHECKING:
 def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | None, list[Problem]]:
     """Decode, rotate, scale and encode as planned; closes ``source`` once encoded."""
     facts = plan.facts
+    region = plan.region
     display_width, display_height = facts.display_size
+    if region is not None:
+        display_width = display_height = region.width
     width = scaled_side(display_width, plan.scale)
     height = scaled_side(display_height, plan.scale)
     changes: list[str] = []
@@ -50,6 +54,12 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
         changes.append(f"converted from {facts.stored_format} to {plan.output_format}")
     if facts.orientation != 1:
         changes.append(f"rotated upright (EXIF orientation {facts.orientation})")
+    if region is not None:
+        whole_width, whole_height = facts.display_size
+        changes.append(
+            f"cut to the {region.width}x{region.width} square at x={region.x} y={region.y} "
+            f"of the {whole_width}x{whole_height} image, around the crop box"
+        )
     if plan.scale != 1.0:
         changes.append(f"scaled down from {display_width}x{display_height} to {width}x{height}")
     try:
@@ -60,9 +70,11 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
     except Exception as error:
         return None, [not_an_image(short_reason(error))]
     crop_box = plan.crop_box
-    if crop_box is not None and plan.scale != 1.0:
+    if crop_box is not None and region is not None:
+        crop_box = CropBox(crop_box.x - region.x, crop_box.y - region.y, crop_box.width)
+    if crop_box is not None and (plan.scale != 1.0 or region is not None):
         crop_box = crop_box.scaled(plan.scale, width, height)
-        changes.append(f"crop box scaled to {crop_box}")
+        changes.append(f"crop box {'moved' if plan.scale == 1.0 else 'scaled'} to {crop_box}")
     source.close()
     prepared = PreparedImage(
         format=plan.output_format,
@@ -118,10 +130,17 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     if facts.frames > 1:
         return _encode_animation(plan, size)
     turn = facts.pending_turn
+    box = _stored_box(plan)
     if plan.scale < 0.5 and facts.slack_format == "JPEG":
         # JPEG can decode at 1/2, 1/4 or 1/8 scale: far less memory and time for big photos.
-        picture.draft(picture.mode, _stored(size, turn))
-    frame = _scaled_upright(resampleable(picture), size, turn)
+        whole = picture.size
+        display_width, display_height = facts.display_size
+        wanted = (scaled_side(display_width, plan.scale), scaled_side(display_height, plan.scale))
+        picture.draft(picture.mode, _stored(wanted, turn))
+        if box is not None:  # the box follows the decoder's scale
+            factor = picture.size[0] / whole[0]
+            box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
+    frame = _scaled_upright(resampleable(picture), size, turn, box)
     # Read before _writable empties the frame's info: the frame may be the picture itself.
     info = {**picture.info, _SAMPLING: _jpeg_sampling(picture)}
     frame = _in_srgb_for(plan.output_format, info, frame, {})
@@ -135,6 +154,7 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     frames: list[Image.Image] = []
     durations: list[int] = []
     turn = plan.facts.pending_turn
+    box = _stored_box(plan)
     # The first frame's: a GIF's seek moves what info holds on to each frame's own.
     info = dict(plan.facts.picture.info)
     transforms: dict[str, object] = {}
@@ -143,7 +163,7 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         # A copy: the iterator's frame is the picture itself, moved on by the next step.
         still = resampleable(frame.copy())
         # Made writable at once: a GIF frame's palette picked now frees its RGB pixels.
-        scaled = _scaled_upright(still, size, turn)
+        scaled = _scaled_upright(still, size, turn, box)
         scaled = _in_srgb_for(plan.output_format, info, scaled, transforms)
         frames.append(_writable(scaled, plan.output_format, animated=True))
     return _save(frames, plan.output_format, info, durations=durations, max_bytes=plan.max_bytes)
@@ -154,9 +174,26 @@ def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:
     return (size[1], size[0]) if turn in SWAPS_SIDES else size
 
 
-def _scaled_upright(picture: Image.Image, size: tuple[int, int], turn: int) -> Image.Image:
-    """``picture`` scaled to ``size`` once turned upright; scaled first, so far fewer pixels
-    are turned (for a 12 MP photo's half-scale draft, a 9 MB copy is never made).
+def _stored_box(plan: ReencodePlan) -> tuple[float, float, float, float] | None:
+    """The plan's region as a box (left, top, right, bottom) on the pixels as decoded."""
+    region = plan.region
+    if region is None:
+        return None
+    x, y = stored_square(
+        region.x, region.y, region.width, plan.facts.display_size, plan.facts.pending_turn
+    )
+    return (x, y, x + region.width, y + region.width)
+
+
+def _scaled_upright(
+    picture: Image.Image,
+    size: tuple[int, int],
+    turn: int,
+    box: tuple[float, float, float, float] | None = None,
+) -> Image.Image:
+    """``picture`` (its ``box`` only, when given) scaled to ``size`` once turned upright;
+    cut and scaled first, so far fewer pixels are turned (for a 12 MP photo's half-scale
+    draft, a 9 MB copy is never made).
 
     A turn by quarter turns and mirrors commutes with scaling, up to rounding.
     ``reducing_gap=1.5``: a scale of 3 or more first averages whole blocks of pixels,
@@ -166,8 +203,13 @@ def _scaled_upright(picture: Image.Image, size: tuple[int, int], turn: int) -> I
     from PIL import Image
 
     stored = _stored(size, turn)
-    if picture.size != stored:
-        picture = picture.resize(stored, Image.Resampling.LANCZOS, reducing_gap=1.5)
+    whole = (0.0, 0.0, float(picture.size[0]), float(picture.size[1]))
+    box = whole if box is None else box
+    if (box[2] - box[0], box[3] - box[1]) == stored and all(float(v).is_integer() for v in box):
+        if box != whole:  # a cut at the same scale: the pixels as they are
+            picture = picture.crop(box)
+    else:
+        picture = picture.resize(stored, Image.Resampling.LANCZOS, box=box, reducing_gap=1.5)
     return turned_upright(picture, turn)
 
 
