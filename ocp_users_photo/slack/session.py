@@ -109,6 +109,10 @@ class SlackSession:
             self._token = fresh
         return fresh
 
+    def remembered_identity(self) -> TokenIdentity | None:
+        """auth.test's remembered answer for this session's token, without asking."""
+        return self._identities.get(self._identities.key_for(self._token))
+
     async def whoami(self, *, fresh: bool = False) -> TokenIdentity:
         """auth.test for this session's token (asked once per token, then remembered;
         ``fresh`` asks again: a scope added to the app keeps the token's text)."""

@@ -21,7 +21,7 @@ from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.undo.shown_photo import READ_SCOPE_FIX
-from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE
+from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
 
 __all__ = ["READ_SCOPE", "history_owner"]
 
@@ -41,10 +41,13 @@ async def history_owner(
     only answer with missing_scope.
     """
     # Slack's refusals (token_revoked...) and network failures are raised as they are.
-    identity = await session.whoami()
-    if for_change and identity.scopes is not None and WRITE_SCOPE not in identity.scopes:
-        identity = await session.whoami(fresh=True)  # remembered before the scope was added?
-    if for_change and identity.scopes is not None and WRITE_SCOPE not in identity.scopes:
+    # A scope missing from a remembered answer is asked about again (once): it may have been
+    # added to the app since, and Slack keeps the token's text when it is.
+    remembered = session.remembered_identity()
+    identity = remembered if remembered is not None else await session.whoami()
+    if for_change and _lacks(identity, WRITE_SCOPE) and identity is remembered:
+        identity = await session.whoami(fresh=True)
+    if for_change and _lacks(identity, WRITE_SCOPE):
         raise TokenNotUsable(
             [
                 Problem(
@@ -70,10 +73,17 @@ async def history_owner(
         raise KeepingImpossible(
             "auth.test named no user for the token", fix="use a person's user token (xoxp-)"
         )
-    if needs_read_scope and identity.scopes is not None and READ_SCOPE not in identity.scopes:
+    if needs_read_scope and _lacks(identity, READ_SCOPE) and identity is remembered:
+        identity = await session.whoami(fresh=True)
+    if needs_read_scope and _lacks(identity, READ_SCOPE):
         raise KeepingImpossible(
             "the token lacks the scope users.profile:read, so the photo shown cannot be read",
             fix=READ_SCOPE_FIX,
             needs_read_scope=True,
         )
     return HistoryOwner(identity.enterprise_id or identity.team_id, identity.user_id)
+
+
+def _lacks(identity: TokenIdentity, scope: str) -> bool:
+    """Whether auth.test listed the token's scopes without ``scope`` (None: not listed)."""
+    return identity.scopes is not None and scope not in identity.scopes

@@ -209,6 +209,13 @@ class Turn:
                 with contextlib.suppress(HistoryUnavailable):
                     # A lease that cannot be given back runs out by itself.
                     await release()
+        except asyncio.CancelledError:
+            # Cancelled before the lease was surely given back (anyio may stop the release
+            # before it reaches its thread): it runs out now, written from a thread of its
+            # own, or this living process would hold the person's next change for the
+            # whole lease. A lease given back already is left as it is.
+            self._settle_lease(0.0, False)
+            raise
         finally:
             self._release_lock()
 
