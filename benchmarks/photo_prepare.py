@@ -92,8 +92,8 @@ def least_pillow_scaling(photo: Photo, target: Target, reducing_gap: float | Non
         if picture.format == "JPEG":
             wanted = (round(whole[0] * target.scale), round(whole[1] * target.scale))
             picture.draft("RGB", wanted)
-        factor = picture.size[0] / whole[0]
-        box = (left * factor, top * factor, right * factor, bottom * factor)
+        across, down = picture.size[0] / whole[0], picture.size[1] / whole[1]
+        box = (left * across, top * down, right * across, bottom * down)
         small: Image.Image = picture.resize(stored_size, FILTER, box=box, reducing_gap=reducing_gap)
     if photo.spec.orientation == 6:
         upright: Image.Image = small.transpose(Image.Transpose.ROTATE_270)  # shown turned 90° CW

@@ -29,6 +29,7 @@ the user's data folder (``undo/database.py``).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 from collections.abc import Mapping, Sequence
@@ -249,10 +250,11 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
 
     Given roots hold at every door. Without them, the Python API and the command line
     read anywhere (the caller is the user); a model door reads the working directory,
-    except when that is ``/``, the home folder itself, or a folder holding it (``/home``,
-    ``/Users``: a host started there would open every file of the user's home to the
-    model): then no folder at all (an empty tuple), and path images are refused with how
-    to give a root; so too when the working directory was removed under the process.
+    except when that is ``/``, the home folder itself (``$HOME``'s or the account's), or a
+    folder holding it (``/home``, ``/Users``: a host started there would open every file of
+    the user's home to the model): then no folder at all (an empty tuple), and path images
+    are refused with how to give a root; so too when the working directory was removed
+    under the process.
     """
     if explicit is not None:
         return resolve_roots(explicit)
@@ -264,10 +266,22 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
         return ()
     if working == Path(working.anchor):
         return ()
-    try:
-        home = Path.home().resolve()
-    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry: a container's
-        return (working,)  # arbitrary user; the working directory is judged alone
-    if home == working or working in home.parents:
-        return ()
+    for home in _home_folders():
+        if home == working or working in home.parents:
+            return ()
     return (working,)
+
+
+def _home_folders() -> list[Path]:
+    """The home folder ``$HOME`` names and the account's own from the password database:
+    they differ under ``sudo`` keeping the caller's ``HOME``, or a host setting its own.
+    None found (no HOME and no passwd entry, a container's arbitrary user): the working
+    directory is judged alone."""
+    found: list[Path] = []
+    with contextlib.suppress(RuntimeError, KeyError, OSError):
+        found.append(Path.home().resolve())
+    with contextlib.suppress(ImportError, KeyError, OSError, AttributeError):
+        import pwd
+
+        found.append(Path(pwd.getpwuid(os.getuid()).pw_dir).resolve())
+    return found

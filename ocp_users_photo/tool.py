@@ -563,7 +563,11 @@ class UsersSetPhoto(AsyncClosing):
                 self.spec.slack_method,
                 token=upload.token,
                 fields=image.crop_box.form_fields() if image.crop_box is not None else None,
-                files={"image": FilePart(image.filename, image.content_type, image.body())},
+                files={
+                    "image": FilePart(
+                        image.filename, image.content_type, image.body(), size=image.byte_count
+                    )
+                },
                 renew=upload.renew,
                 log_detail=image.describe(),
             )

@@ -85,13 +85,18 @@ def lexically_inside(text: str, image_roots: Sequence[Path] | None) -> bool:
 
 
 def path_exists(text: str, image_roots: Sequence[Path] | None) -> bool:
-    """Whether ``text`` names an existing file; with roots, only ever looked at inside them."""
+    """Whether ``text`` names an existing file; with roots, only one inside them: a link in
+    a root leading out counts as nothing there, whatever is at its far end (else the answer
+    tells what exists outside: base64-shaped text is decoded when no file is found)."""
     if not lexically_inside(text, image_roots):
         return False
     try:
-        return os.path.exists(anchor(os.path.expanduser(text), image_roots))
+        named = anchor(os.path.expanduser(text), image_roots)
+        if not os.path.exists(named):
+            return False
     except (OSError, ValueError, RuntimeError):
         return False
+    return image_roots is None or _followed_inside(named, image_roots)
 
 
 def _home_expanded(text: str) -> str | None:
@@ -112,6 +117,14 @@ def _really_inside(named: str, image_roots: Sequence[Path]) -> bool:
     except (OSError, ValueError, RuntimeError):
         return True  # a name no file system takes (NUL, a lone surrogate): the open says so
     return _inside(real, image_roots)
+
+
+def _followed_inside(named: str, image_roots: Sequence[Path]) -> bool:
+    """``_really_inside``, with a name that cannot be followed counted as outside."""
+    try:
+        return _inside(os.path.realpath(named), image_roots)
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:
@@ -158,24 +171,12 @@ def open_confined(
         return None, [_outside(shown_path, image_roots)]
     try:
         descriptor = os.open(named, _OPEN_FLAGS)
-    except FileNotFoundError:
-        looked = ""
-        if named != expanded:
-            looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
-        return None, [
-            problem(
-                f"no file at {shown_path!r}{looked}: give the path of an existing PNG, JPEG "
-                "or GIF file, a data: URI or base64 text"
-            )
-        ]
-    except ValueError as error:
-        return None, [problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")]
-    except OSError as error:
-        if error.errno == errno.ENOTDIR:
-            return None, [problem(f"no file at {shown_path!r}: a folder on its way is a file")]
-        if isinstance(error, PermissionError):
-            return None, [problem(f"image path {shown_path!r} cannot be opened ({reason(error)})")]
-        return None, [problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")]
+    except (OSError, ValueError) as error:
+        if image_roots is not None and not _really_inside(named, image_roots):
+            # A link swapped in since the check above: what is at its far end (a folder,
+            # nothing, a file on the way) is not told, as for a link found there at once.
+            return None, [_outside(shown_path, image_roots)]
+        return None, [_not_opened(error, shown_path, named, expanded)]
     try:
         source, problems = _checked_handle(descriptor, shown_path, named, image_roots, max_bytes)
     except BaseException:
@@ -184,6 +185,23 @@ def open_confined(
     if source is None:
         os.close(descriptor)
     return source, problems
+
+
+def _not_opened(error: OSError | ValueError, shown_path: str, named: str, expanded: str) -> Problem:
+    """Why ``named`` could not be opened, saying what to do."""
+    if isinstance(error, FileNotFoundError):
+        looked = ""
+        if named != expanded:
+            looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
+        return problem(
+            f"no file at {shown_path!r}{looked}: give the path of an existing PNG, JPEG "
+            "or GIF file, a data: URI or base64 text"
+        )
+    if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
+        return problem(f"no file at {shown_path!r}: a folder on its way is a file")
+    if isinstance(error, PermissionError):
+        return problem(f"image path {shown_path!r} cannot be opened ({reason(error)})")
+    return problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")
 
 
 def _checked_handle(
@@ -195,15 +213,17 @@ def _checked_handle(
 ) -> tuple[ImageSource | None, list[Problem]]:
     """The opened handle, if it is a regular file inside the roots and not too large."""
     status = os.fstat(descriptor)
+    # Where the opened file really is, before what it is: a link swapped in since the
+    # checks must not tell what is at its far end (a folder, a device).
+    real = real_path_of(descriptor, status, named)
+    if image_roots is not None and (real is None or not _inside(real, image_roots)):
+        return None, [_outside(shown_path, image_roots)]
     if stat.S_ISDIR(status.st_mode):
         return None, [problem(f"image path {shown_path!r} is a folder: give the path of a file")]
     if not stat.S_ISREG(status.st_mode):
         return None, [
             problem(f"image path {shown_path!r} is not a regular file: give an image file")
         ]
-    real = real_path_of(descriptor, status, named)
-    if image_roots is not None and (real is None or not _inside(real, image_roots)):
-        return None, [_outside(shown_path, image_roots)]
     size_problem = size_problem_of(status.st_size, max_bytes)
     if size_problem is not None:
         return None, [size_problem]

@@ -137,9 +137,9 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         display_width, display_height = facts.display_size
         wanted = (scaled_side(display_width, plan.scale), scaled_side(display_height, plan.scale))
         picture.draft(picture.mode, _stored(wanted, turn))
-        if box is not None:  # the box follows the decoder's scale
-            factor = picture.size[0] / whole[0]
-            box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
+        if box is not None:  # the box follows the decoder's scale (each side rounded up)
+            across, down = picture.size[0] / whole[0], picture.size[1] / whole[1]
+            box = (box[0] * across, box[1] * down, box[2] * across, box[3] * down)
     frame = _scaled_upright(resampleable(picture), size, turn, box)
     # Read before _writable empties the frame's info: the frame may be the picture itself.
     info = {**picture.info, _SAMPLING: _jpeg_sampling(picture)}

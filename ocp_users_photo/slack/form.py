@@ -53,12 +53,15 @@ class FilePart:
     """One file field: its name for the server, its media type, and its bytes or open file.
 
     The media type goes into the part's header as it is, so it must be one (``image/png``):
-    anything else, a line break above all, is refused before a body is made.
+    anything else, a line break above all, is refused before a body is made. ``size``: of
+    an open file, the bytes sent from its start, no more (what was checked: a file that grew
+    since is not sent past it); None, the file's size when the body is made.
     """
 
     filename: str
     content_type: str
     content: bytes | BinaryIO
+    size: int | None = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.content_type, str) and _MEDIA_TYPE.fullmatch(self.content_type)):
@@ -188,7 +191,11 @@ def _multipart_pieces(
         text.append(f"\r\nContent-Type: {part.content_type}\r\n\r\n".encode())
         pieces.append(b"".join(text))
         content = part.content
-        pieces.append(content if isinstance(content, bytes) else _FileSpan(content, _size(content)))
+        if isinstance(content, bytes):
+            pieces.append(content)
+        else:
+            size = _size(content) if part.size is None else part.size
+            pieces.append(_FileSpan(content, size))
         text = [b"\r\n"]
     text.append(f"--{boundary}--\r\n".encode("ascii"))
     pieces.append(b"".join(text))

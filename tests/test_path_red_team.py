@@ -1,0 +1,148 @@
+"""A model's image path must tell nothing about what lies outside the roots.
+
+README "Security": a path not inside a root, and a link inside one that leads out, get
+"the refusal a path outside gets (whatever is at its far end: a file, a folder, a
+device, nothing)". The attacker here controls the model's arguments and can make links
+in a folder under the image root (a shared Downloads folder), nowhere else.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pwd
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images import paths
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.paths import READ_WHOLE_BYTES, open_confined
+from ocp_users_photo.settings import door_image_roots
+from tests.conftest import CANARY_TOKEN, photo_requests
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = (tmp_path / "Downloads").resolve()
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder outside the root: a file, a folder; nothing at 'missing'."""
+    place = (tmp_path / "private").resolve()
+    place.mkdir()
+    (place / "secret").write_bytes(b"SECRET")
+    (place / "folder").mkdir()
+    return place
+
+
+async def test_a_base64_shaped_path_through_a_link_tells_what_exists_outside(
+    root: Path, outside: Path
+) -> None:
+    """A link in the root to a folder outside, then a path through it made of base64's
+    alphabet (64 characters or more: "/" repeated is the same path). Whether the far end
+    exists decides base64 or path (Base64Resolver: path_exists follows the link), so the
+    model gets "outside the folders" for what exists and "base64 ... malformed" for what
+    does not: an existence oracle for any dot-free path (/etc/shadow, /home/NAME, ...).
+    Expected: one answer for both."""
+    (root / "L").symlink_to(outside)
+
+    def probe(name: str) -> str:
+        return "L" + "/" * (70 - len(name)) + name
+
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", image_roots=[root], environ={}
+    ) as tool:
+        answers = []
+        for name in ("secret", "nosuch", "folder"):
+            text = probe(name)
+            result = await tool.run({"image": text})
+            assert result["ok"] is False
+            answers.append(result["problems"][0]["message"].replace(text, "PATH"))
+    assert answers[0] == answers[1] == answers[2], answers
+
+
+@pytest.mark.parametrize(
+    "far_end",
+    ["folder", "missing", "secret/below", "/dev/null"],
+    ids=["a folder", "nothing", "a file on the way", "a device"],
+)
+def test_a_link_swapped_in_before_the_open_tells_nothing_of_its_far_end(
+    root: Path, outside: Path, far_end: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race README says changes nothing: me.png is a plain file in the root when it is
+    checked, and a link out when it is opened (a thread in a loop meets this moment; here
+    it is made at once). The open's own errors (ENOENT, ENOTDIR) and the handle's type
+    (folder, not a regular file) are reported before the handle's real path is checked,
+    so the answer tells what is at the far end outside the root. Expected: the refusal a
+    path outside gets, whatever is there."""
+    target = root / "me.png"
+    target.write_bytes(b"INSIDE")
+    real_os_open = os.open
+    swapped = []
+
+    def swap_then_open(path: str, *args: object, **kwargs: object) -> int:
+        if not swapped:
+            swapped.append(True)
+            target.unlink()
+            target.symlink_to(outside / far_end if not far_end.startswith("/") else far_end)
+        return real_os_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(paths.os, "open", swap_then_open)
+    source, problems = open_confined(str(target), (root,), 1024)
+    assert source is None
+    assert swapped
+    (problem,) = problems
+    assert "is outside the folders images may be read from" in problem.message, problem.message
+
+
+async def test_a_file_that_grows_after_its_checks_sends_no_more_than_was_checked(
+    root: Path, emulator: RunningEmulator
+) -> None:
+    """A PNG over READ_WHOLE_BYTES is checked (size, header), kept open and streamed when
+    sent. Someone who can write in the root appends 40 MiB between the checks and the send:
+    the whole grown file went to Slack (44 MB, past the 32 MiB cap that is "refused from
+    its size alone", and not the bytes the summary counts), on both HTTP stacks. Expected:
+    at most the checked byte count is sent (or the change is refused)."""
+    picture = Image.effect_noise((1000, 1000), 80).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    data = buffer.getvalue()
+    assert len(data) > READ_WHOLE_BYTES  # streamed from the open file
+    target = root / "big.png"
+    target.write_bytes(data)
+    async with (
+        UsersSetPhoto(
+            CANARY_TOKEN, base_url=emulator.base_url, image_roots=[root], environ={}
+        ) as tool,
+        tool.prepare({"image": str(target)}) as upload,
+    ):
+        with target.open("ab") as grown:
+            grown.write(b"\0" * (40 * 1024 * 1024))
+        reply = await tool.send(upload)
+    assert reply["ok"] is True
+    (sent,) = photo_requests(emulator)[-1].files
+    assert sent.size <= ImageLimits().max_bytes, f"{sent.size} bytes sent"
+    assert sent.size == len(data), f"{sent.size} bytes sent, {len(data)} checked"
+
+
+def test_the_real_home_is_no_model_root_when_home_says_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DEFAULTS.md: a model door does not read the working directory when that is the home
+    folder itself. The home is taken from $HOME only: with HOME pointing elsewhere (sudo
+    keeping the caller's HOME, a host that sets HOME=/tmp or a service's own folder), a
+    server started in the account's real home (the password database's) opens all of it
+    (~/.ssh, the photo history, the installation store) to the model. Expected: ()."""
+    real_home = Path(pwd.getpwuid(os.getuid()).pw_dir).resolve()
+    if not real_home.is_dir() or real_home == Path("/"):
+        pytest.skip("this account has no home folder of its own")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(real_home)
+    assert door_image_roots("model", None) == ()
