@@ -65,7 +65,7 @@ _SLACK_COMMANDS: Final = (
         "history_command",
         "list the photos kept for undo for the token's user, newest first",
         "List the photos kept before each change (the history file), newest first: number, "
-        "time, what it was, what replaced it. Never prints the token.",
+        "time, what it was (with --json, what replaced it too). Never prints the token.",
     ),
     (
         "undo",

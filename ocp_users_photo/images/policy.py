@@ -147,6 +147,7 @@ def size_problems(
     scale = downscale(longest, limits)
     if (
         fit == "downscale"
+        and crop_box is None  # with one, the box's square is sent: any shape has one
         and scale < 1.0
         and shortest >= limits.min_side
         and scaled_side(shortest, scale) < limits.min_side
@@ -160,8 +161,9 @@ def size_problems(
                 f"the image is {display_width}x{display_height} pixels: scaled to Slack's "
                 f"{limits.max_side}-pixel limit its short side would be "
                 f"{scaled_side(shortest, scale)}, under Slack's {limits.min_side}-pixel "
-                f"minimum: cut it to at most {limits.max_side // limits.min_side}:1 "
-                f"(for instance {example}) first",
+                f"minimum: give a crop box (crop_x, crop_y, crop_w: its square is sent), or "
+                f"cut it to at most {limits.max_side // limits.min_side}:1 (for instance "
+                f"{example}) first",
             )
         )
     if longest > limits.max_side and fit == "reject":

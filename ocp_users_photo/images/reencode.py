@@ -159,9 +159,11 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
     info = dict(plan.facts.picture.info)
     transforms: dict[str, object] = {}
     for frame in ImageSequence.Iterator(plan.facts.picture):
-        durations.append(int(frame.info.get("duration", 100)))
         # A copy: the iterator's frame is the picture itself, moved on by the next step.
-        still = resampleable(frame.copy())
+        # Its duration read after: WebP's reader sets it only as the frame is decoded.
+        still = frame.copy()
+        durations.append(int(frame.info.get("duration", 100)))
+        still = resampleable(still)
         # Made writable at once: a GIF frame's palette picked now frees its RGB pixels.
         scaled = _scaled_upright(still, size, turn, box)
         scaled = _in_srgb_for(plan.output_format, info, scaled, transforms)

@@ -78,14 +78,9 @@ def _refreshed(
         )
     access_token, refresh_token, expires_in = tokens
     refreshed = Installation(**installation.to_dict_for_copying())
-    # The person's refresh is saved without the workspace's bot: the bot read before it may
-    # have been rotated since (by Bolt), and saved again it would become the newest, its
-    # refresh token already spent. slack_sdk's stores answer a row without a bot with the
-    # newest bot they hold. (An empty list, not None: the stores join scopes with commas.)
-    refreshed.bot_token = refreshed.bot_id = refreshed.bot_user_id = None
-    refreshed.bot_refresh_token = None
-    refreshed.bot_token_expires_at = None
-    refreshed.bot_scopes = []
+    # The copy turns empty scope lists into None, which slack_sdk's stores cannot save
+    # (they join them with commas): an installation without a bot is the usual case here.
+    refreshed.bot_scopes = list(installation.bot_scopes or [])
     refreshed.user_token = access_token
     refreshed.user_refresh_token = refresh_token
     refreshed.user_token_expires_at = int(now) + expires_in

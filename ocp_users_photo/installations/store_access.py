@@ -9,10 +9,11 @@ Whatever a store raises becomes ``InstallationStoreFailed``, without its text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
-from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 
@@ -74,13 +75,23 @@ class StoreAccess:
         raise_alone(failure)
 
     async def save(self, installation: Installation) -> None:
-        """Save ``installation`` (a refreshed one) as the person's newest."""
+        """Save ``installation`` (a refreshed one) as the person's newest, with the newest bot
+        the store holds for its workspace, read just before: the bot read before the
+        refresh may have been rotated since (by Bolt), and every store saves the bot with
+        the installation (SQLAlchemy's even a blank one, over the install's row), so a copy
+        of an older one would become the workspace's, its refresh token spent."""
         try:
             if self._sync is not None:
                 store = self._sync
-                await anyio.to_thread.run_sync(lambda: store.save(installation))
+
+                def save_with_newest_bot() -> None:
+                    _take_bot(installation, _newest_bot(store.find_bot, installation))
+                    store.save(installation)
+
+                await anyio.to_thread.run_sync(save_with_newest_bot)
             else:
                 assert self._async is not None
+                _take_bot(installation, await _newest_bot_of(self._async, installation))
                 await self._async.async_save(installation)
         except Exception as error:
             failure = InstallationStoreFailed("saving the refreshed installation", error)
@@ -99,6 +110,43 @@ class StoreAccess:
         if url is not None and hasattr(url, "render_as_string"):
             return f"{kind}({url.render_as_string(hide_password=True)})"
         return kind
+
+
+def _newest_bot(find_bot: Callable[..., Bot | None], installation: Installation) -> Bot | None:
+    """The store's newest bot for the installation's workspace; None when it keeps none,
+    or cannot say (a store of the host's own without ``find_bot``)."""
+    try:
+        return find_bot(
+            enterprise_id=installation.enterprise_id,
+            team_id=installation.team_id,
+            is_enterprise_install=installation.is_enterprise_install,
+        )
+    except NotImplementedError:
+        return None
+
+
+async def _newest_bot_of(store: AsyncInstallationStore, installation: Installation) -> Bot | None:
+    """``_newest_bot`` of an asynchronous store."""
+    try:
+        return await store.async_find_bot(
+            enterprise_id=installation.enterprise_id,
+            team_id=installation.team_id,
+            is_enterprise_install=installation.is_enterprise_install,
+        )
+    except NotImplementedError:
+        return None
+
+
+def _take_bot(installation: Installation, bot: Bot | None) -> None:
+    """``installation`` with ``bot``'s token and its facts (none: as it is)."""
+    if bot is None or not bot.bot_token:
+        return
+    installation.bot_token = bot.bot_token
+    installation.bot_id = bot.bot_id
+    installation.bot_user_id = bot.bot_user_id
+    installation.bot_scopes = list(bot.bot_scopes or [])
+    installation.bot_refresh_token = bot.bot_refresh_token
+    installation.bot_token_expires_at = bot.bot_token_expires_at
 
 
 class AsyncStoreInThreads(AsyncInstallationStore):

@@ -449,14 +449,16 @@ class SlackClient:
         else:
             client = self._external_client
             assert client is not None, "without a stack of its own, the client was given one"
-            request = client.build_request(
-                "POST", url, headers=headers, content=form.content, timeout=self._timeout
+            # Built without the client's defaults (its headers, query parameters and cookies
+            # are for whatever else it serves: an API key there must not reach Slack), and
+            # sent with auth=None (its own auth would replace the token's header).
+            request = httpx.Request(
+                "POST",
+                url,
+                headers=headers,
+                content=form.content,
+                extensions={"timeout": self._timeout.as_dict()},
             )
-            # The client's cookies are for whatever else it serves: Slack gets the token only.
-            if "cookie" in request.headers:
-                del request.headers["cookie"]
-            # auth=None: the client's own auth (a Basic login for another service) would
-            # replace the Authorization header, and the token would never reach Slack.
             sent = client.send(request, stream=True, auth=None, follow_redirects=False)
             answer = Answer.of(await sent)
         progress.answer_began = True

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, NoReturn
@@ -42,22 +43,30 @@ class IdentityCache:
     def __init__(self, max_tokens: int = 256) -> None:
         self._key = secrets.token_bytes(32)
         self._max = max_tokens
-        self._known: OrderedDict[bytes, TokenIdentity] = OrderedDict()
+        # Each answer with when it came (time.monotonic()).
+        self._known: OrderedDict[bytes, tuple[TokenIdentity, float]] = OrderedDict()
         self._lock = threading.Lock()  # call_sync may use the tool from several threads
 
     def key_for(self, token: SlackToken) -> bytes:
         return hmac.new(self._key, token.reveal().encode(), hashlib.sha256).digest()
 
     def get(self, key: bytes) -> TokenIdentity | None:
+        found = self.get_with_age(key)
+        return None if found is None else found[0]
+
+    def get_with_age(self, key: bytes) -> tuple[TokenIdentity, float] | None:
+        """The answer remembered for ``key`` and how many seconds ago it came."""
         with self._lock:
             found = self._known.get(key)
-            if found is not None:
-                self._known.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            self._known.move_to_end(key)
+            identity, answered_at = found
+            return identity, time.monotonic() - answered_at
 
     def put(self, key: bytes, identity: TokenIdentity) -> None:
         with self._lock:
-            self._known[key] = identity
+            self._known[key] = (identity, time.monotonic())
             self._known.move_to_end(key)
             while len(self._known) > self._max:
                 self._known.popitem(last=False)
@@ -109,9 +118,10 @@ class SlackSession:
             self._token = fresh
         return fresh
 
-    def remembered_identity(self) -> TokenIdentity | None:
-        """auth.test's remembered answer for this session's token, without asking."""
-        return self._identities.get(self._identities.key_for(self._token))
+    def remembered_identity(self) -> tuple[TokenIdentity, float] | None:
+        """auth.test's remembered answer for this session's token and its age in seconds,
+        without asking."""
+        return self._identities.get_with_age(self._identities.key_for(self._token))
 
     async def whoami(self, *, fresh: bool = False) -> TokenIdentity:
         """auth.test for this session's token (asked once per token, then remembered;

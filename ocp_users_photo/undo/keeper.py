@@ -46,6 +46,9 @@ from ocp_users_photo.undo.turns import Turn
 __all__ = ["KeepMode", "KeptChange", "PhotoKeeper", "replaced_by", "stale_entry"]
 
 KeepMode = Literal["required", "if_readable"]
+# How old a remembered auth.test answer without the read scope may be before an
+# ``if_readable`` change asks again whether the scope was added.
+_READ_SCOPE_RECHECK: Final = 300.0
 KEEP_MODES: Final = get_args(KeepMode)
 
 logger = logging.getLogger("ocp_users_photo.undo")
@@ -193,7 +196,10 @@ class PhotoKeeper(CallObserver):
                     "no Slack session came with the change to read the photo shown now",
                     fix="call through UsersSetPhoto, which gives one",
                 )
-            owner = await history_owner(person, session)
+            # A change that goes ahead unkept asks auth.test about a scope added since at
+            # most every so often; one that would be refused asks each time.
+            recheck = _READ_SCOPE_RECHECK if self.mode == "if_readable" else 0.0
+            owner = await history_owner(person, session, read_scope_recheck=recheck)
             turn = await self.history.turn(owner)
             try:
                 await self._still_newest(owner, change)

@@ -32,6 +32,7 @@ async def history_owner(
     *,
     needs_read_scope: bool = True,
     for_change: bool = True,
+    read_scope_recheck: float = 0.0,
 ) -> HistoryOwner:
     """The owner of the history for this call; KeepingImpossible when it cannot be told.
 
@@ -39,11 +40,15 @@ async def history_owner(
     ``for_change``: a change follows, so a token whose listed scopes lack
     users.profile:write is refused (TokenNotUsable) before its upload, which Slack could
     only answer with missing_scope.
+    ``read_scope_recheck``: a read scope missing from a remembered answer is asked about
+    again once the answer is this many seconds old (0: at once; a change that goes ahead
+    anyway, ``if_readable``, need not cost an auth.test each time).
     """
     # Slack's refusals (token_revoked...) and network failures are raised as they are.
     # A scope missing from a remembered answer is asked about again (once): it may have been
     # added to the app since, and Slack keeps the token's text when it is.
-    remembered = session.remembered_identity()
+    found = session.remembered_identity()
+    remembered, age = found if found is not None else (None, 0.0)
     identity = remembered if remembered is not None else await session.whoami()
     if for_change and _lacks(identity, WRITE_SCOPE) and identity is remembered:
         identity = await session.whoami(fresh=True)
@@ -73,7 +78,12 @@ async def history_owner(
         raise KeepingImpossible(
             "auth.test named no user for the token", fix="use a person's user token (xoxp-)"
         )
-    if needs_read_scope and _lacks(identity, READ_SCOPE) and identity is remembered:
+    if (
+        needs_read_scope
+        and _lacks(identity, READ_SCOPE)
+        and identity is remembered
+        and age >= read_scope_recheck
+    ):
         identity = await session.whoami(fresh=True)
     if needs_read_scope and _lacks(identity, READ_SCOPE):
         raise KeepingImpossible(
