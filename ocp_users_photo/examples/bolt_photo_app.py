@@ -57,7 +57,12 @@ try:
 except ModuleNotFoundError as missing:  # the extra is not installed
     raise missing_extra("bolt", missing) from missing
 
-from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
+from ocp_users_photo.errors import (
+    InvalidArguments,
+    TokenNotUsable,
+    UsersPhotoError,
+    may_have_taken_effect,
+)
 from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
@@ -65,7 +70,7 @@ from ocp_users_photo.model_result import reinstall_page
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.tokens import install_page
 from ocp_users_photo.tool import UsersSetPhoto
-from ocp_users_photo.undo.errors import KeepingImpossible, NothingToUndo
+from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
 BOT_SCOPES: Final = ("commands", "chat:write", "im:history")
 USER_SCOPES: Final = ("users.profile:write", "users.profile:read")
@@ -73,9 +78,17 @@ IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".gif")
 # What a person types to put their previous photo back: "/photo undo", "photo undo".
 UNDO_WORD: Final = "undo"
 DEFAULT_HISTORY: Final = "photo_app_history.sqlite3"  # the kept photos, for undo
-# "photo NAME" in a direct message to the app.
-PHOTO_MESSAGE: Final = re.compile(r"^\s*photo\s+(?P<name>\S.*?)\s*$", re.IGNORECASE)
+# "photo NAME" in a direct message to the app: what Bolt matches messages with, the
+# name then read with string methods (a pattern capturing it up to trailing spaces took
+# quadratic time on a long run of spaces: one message froze the app's loop for seconds).
+PHOTO_MESSAGE: Final = re.compile(r"\A\s*photo\s", re.IGNORECASE)
 _MAX_NAMES_SHOWN: Final = 20
+# Events seen lately, by event_id: Slack delivers an event again (x-slack-retry-num) when
+# it saw no answer in 3 s; only one this process has seen is skipped.
+_EVENTS_REMEMBERED: Final = 10_000
+# Slack's escapes in message text (its only three) and its <link|label> markup.
+_SLACK_ESCAPES: Final = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+logger = logging.getLogger("ocp_users_photo.examples.bolt_photo_app")
 
 
 class ImageNotAvailable(Exception):
@@ -98,12 +111,14 @@ class OwnImages:
 
     def names(self) -> list[str]:
         return sorted(
-            path.name for path in self.folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES
+            path.name
+            for path in self.folder.iterdir()
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
         )
 
     async def image_for(self, requested: str) -> str:
         wanted = requested.strip()
-        if wanted.lower().startswith(("http://", "https://")):
+        if wanted.lower().startswith(("http://", "https://", "<http://", "<https://")):
             raise ImageNotAvailable(
                 "this app takes its own images, not links: name one of the app's own images"
             )
@@ -193,10 +208,15 @@ class PhotoApp:
             return await self.undo_for(
                 team_id=team_id, user_id=user_id, enterprise_id=enterprise_id
             )
+        if not requested.strip():
+            return await self.help_text()
         try:
             image = await self.images.image_for(requested)
         except ImageNotAvailable as unavailable:
             return f"Your photo was not changed: {unavailable}."
+        except Exception:
+            logger.exception("the app's images could not be read")
+            return "Your photo was not changed: the app could not read its images (logged)."
         person = self.tool.acting_as(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
         try:
             await person.call({"image": image})
@@ -222,6 +242,14 @@ class PhotoApp:
         changed (the errors' texts are written for people; ``run()``'s are for models)."""
         if may_have_taken_effect(error):
             return f"Your photo may have changed: look at your profile before asking again. {error}"
+        if _on_the_apps_side(error):
+            # The app's own files or settings (its history, its images): the person can do
+            # nothing about them, and their text (paths, options) is for the operator.
+            logger.warning("a change for a person failed on the app's side: %s", error)
+            return (
+                "Your photo was not changed: the app could not do it (a problem on the app's "
+                "side, logged for its operator); try again later."
+            )
         if isinstance(error, KeepingImpossible) and error.needs_read_scope:
             # Installed before the app asked to read photos: the person mends it by
             # installing again (the error's own text is written for the app's developer).
@@ -264,6 +292,44 @@ def _create_private(database: str) -> None:
     os.close(descriptor)
 
 
+def _on_the_apps_side(error: UsersPhotoError) -> bool:
+    """Whether ``error`` is the app's to mend (its history file, an image of its own Slack
+    cannot take), not the person's (their installation, their token) or Slack's."""
+    if isinstance(error, HistoryUnavailable):
+        return True
+    return isinstance(error, InvalidArguments) and not isinstance(error, TokenNotUsable)
+
+
+def requested_in(text: str) -> str | None:
+    """NAME in "photo NAME", Slack's escapes and link markup undone; None for other text."""
+    words = text.split(None, 1)  # linear, whatever spaces a message holds
+    if not words or words[0].lower() != "photo":
+        return None
+    name = words[1].strip() if len(words) == 2 else ""
+    for escaped, plain in _SLACK_ESCAPES:
+        name = name.replace(escaped, plain)
+    if name.startswith("<") and name.endswith(">"):  # <https://...|label>: the link
+        name = name[1:-1].partition("|")[0]
+    return name
+
+
+class SeenEvents:
+    """The event ids of the latest deliveries, bounded: a redelivery of one is skipped."""
+
+    def __init__(self, limit: int = _EVENTS_REMEMBERED) -> None:
+        self._seen: dict[str, None] = {}
+        self._limit = limit
+
+    def first_time(self, event_id: str) -> bool:
+        """Whether ``event_id`` is new here (it is remembered from now on)."""
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = None
+        if len(self._seen) > self._limit:
+            del self._seen[next(iter(self._seen))]
+        return True
+
+
 def _team_of(context: AsyncBoltContext) -> str | None:
     """The person's team id as the token source looks it up: none for an org-wide
     installation (slack_sdk stores it under the organization alone, and Bolt's context
@@ -296,7 +362,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
     # Bolt's own authorize step, given the client so that its rotation of the bot's (and
     # the installer's) tokens reaches the same Slack as everything else.
     authorize = AsyncInstallationStoreAuthorize(
-        logger=logging.getLogger("ocp_users_photo.examples.bolt_photo_app"),
+        logger=logger,
         installation_store=oauth_settings.installation_store,
         client_id=settings.client_id,
         client_secret=settings.client_secret,
@@ -328,24 +394,40 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
     )
     app = PhotoApp(bolt=bolt, tool=tool, source=source, images=images)
 
+    async def answer_for(context: AsyncBoltContext, user_id: str, requested: str) -> str:
+        try:
+            return await app.set_photo_for(
+                team_id=_team_of(context),
+                user_id=user_id,
+                enterprise_id=context.enterprise_id,
+                requested=requested,
+            )
+        except Exception:  # a defect: the person is still answered, Slack still acked
+            logger.exception("a request for a person failed unexpectedly")
+            return (
+                "Something went wrong in the app (logged for its operator): look at your "
+                "profile to see whether your photo changed before asking again."
+            )
+
     @bolt.command("/photo")
     async def photo_command(
         ack: Any, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
         await ack()  # Slack wants an answer within 3 seconds; the photo may take longer
-        answer = await app.set_photo_for(
-            team_id=_team_of(context),
-            user_id=str(context.user_id),
-            enterprise_id=context.enterprise_id,
-            requested=str(command.get("text", "")),
-        )
+        requested = str(command.get("text", ""))
+        answer = await answer_for(context, str(context.user_id), requested)
         await respond(text=answer, response_type="ephemeral")
+
+    seen = SeenEvents()
 
     @bolt.middleware
     async def skip_redeliveries(req: Any, resp: Any, next: Any) -> Any:
-        # Slack sends an event again (x-slack-retry-num) when it saw no answer in 3 s: the
-        # first delivery is handled already, and an undo done twice puts the photo back.
-        if req.headers.get("x-slack-retry-num"):
+        # Slack sends an event again (x-slack-retry-num) when it saw no answer in 3 s: one
+        # handled already is skipped (an undo done twice puts the photo back); one never
+        # seen here (the app was restarting) is the only copy, and is handled.
+        body = req.body if isinstance(req.body, Mapping) else {}
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and not seen.first_time(event_id):
             return BoltResponse(status=200, body="")
         return await next()
 
@@ -353,16 +435,14 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
     async def photo_message(
         message: dict[str, Any], say: AsyncSay, context: AsyncBoltContext
     ) -> None:
-        matched = PHOTO_MESSAGE.match(str(message.get("text", "")))
-        if matched is None or context.user_id is None:
+        # Direct messages only: in a channel the answer would be public (and its echo of
+        # what was typed could ping everyone), and the README's setup subscribes to none.
+        if message.get("channel_type") != "im" or context.user_id is None:
             return
-        answer = await app.set_photo_for(
-            team_id=_team_of(context),
-            user_id=context.user_id,
-            enterprise_id=context.enterprise_id,
-            requested=matched.group("name"),
-        )
-        await say(text=answer)
+        requested = requested_in(str(message.get("text", "")))
+        if requested is None:
+            return
+        await say(text=await answer_for(context, context.user_id, requested))
 
     @bolt.event("message")
     async def other_message(event: dict[str, Any], say: AsyncSay) -> None:
