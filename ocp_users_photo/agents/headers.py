@@ -17,7 +17,8 @@ from typing import Final
 from ocp_users_photo.errors import TOKEN_PATH, Problem
 from ocp_users_photo.prepared import TokenOverride
 
-_BEARER: Final = re.compile(r"Bearer ([^\s]+)")
+# The scheme's name compares case-insensitively (RFC 9110, section 11.1): "bearer" too.
+_BEARER: Final = re.compile(r"(?i:Bearer) ([^\s]+)")
 
 
 def authorization_of(headers: Mapping[str, str] | None) -> str | None:

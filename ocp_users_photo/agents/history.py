@@ -9,12 +9,18 @@ is never recorded.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 
 __all__ = ["HistoryObserver", "safe_view"]
+
+# The start of an absolute path in a message: /..., ~/..., C:\... (a looked-for path, the
+# image roots). The history travels to every API the agent calls: no folder of the host.
+_HOST_PATH: Final = re.compile(r"(?<![\w.:/])(?:~?/[\w.~-]|[A-Za-z]:\\)")
+_PATH_LEFT_OUT: Final = "(left out of the history: it names a folder of this machine)"
 
 
 class HistoryObserver(CallObserver):
@@ -50,7 +56,7 @@ class HistoryObserver(CallObserver):
                 {
                     "error_type": type(error).__name__,
                     "error_code": error.code,
-                    "error_message": error.message,
+                    "error_message": _without_host_paths(error.message),
                 },
             )
             return
@@ -66,3 +72,8 @@ class HistoryObserver(CallObserver):
                 "avatar_hash": profile.get("avatar_hash") if isinstance(profile, dict) else None,
             },
         )
+
+
+def _without_host_paths(message: str) -> str:
+    """``message``, or a note in its place when it names a folder of this machine."""
+    return _PATH_LEFT_OUT if _HOST_PATH.search(message) else message

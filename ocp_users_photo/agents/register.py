@@ -66,15 +66,34 @@ def register(
             "with ocp-agent's OCPAgent surface"
         )
     previous: SlackPhotoRoute | None = getattr(agent, _ROUTE, None)
-    route = SlackPhotoRoute(
-        tool,
-        registered_authorization=previous.registered_authorization if previous else None,
-    )
+    route = SlackPhotoRoute(tool)
+    # The Authorization registered for Slack serves the new tool only at the address it
+    # was given for: another workspace's tool (another base_url) must not get it.
+    if previous is not None and previous.tool.base_url == route.tool.base_url:
+        route.remember_headers(previous.registered_headers)
+    elif previous is None:
+        route.remember_headers(_headers_registered_with(agent, route.tool.base_url))
     setattr(agent, _ROUTE, route)
     route.offer(agent)
     if previous is None:
         _intercept(agent)
     return route.tool
+
+
+def _headers_registered_with(agent: Any, base_url: str) -> Mapping[str, str] | None:
+    """The headers ocp-agent keeps for Slack (``register_api('slack', ..., headers=...)``
+    before ``register``), if given for the tool's own Slack address."""
+    clients = getattr(agent, "api_clients", None)
+    if not isinstance(clients, Mapping):
+        return None
+    for name, client in clients.items():
+        if not is_slack(name):
+            continue
+        if str(getattr(client, "base_url", "") or "").rstrip("/") != base_url.rstrip("/"):
+            return None  # given for another address: the token goes nowhere else
+        headers = getattr(getattr(client, "http_client", None), "headers", None)
+        return headers if isinstance(headers, Mapping) else None
+    return None
 
 
 def route_of(agent: Any) -> SlackPhotoRoute:
@@ -96,6 +115,9 @@ def _intercept(agent: Any) -> None:
         if _spec_url_given(args, kwargs):
             # A spec_url asks for the agent's own discovery: let it run, then put this tool in.
             route.forget_slack(agent)
+            if len(args) <= 2 and kwargs.get("headers") is None and route.registered_headers:
+                # Headers registered before (offline) serve the Slack tools found now too.
+                kwargs = {**kwargs, "headers": route.registered_headers}
             found = original_register(name, *args, **kwargs)
             if inspect.isawaitable(found):
                 await found

@@ -16,6 +16,7 @@ that person's, as the bound tool's own calls are.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Generator, Mapping
 from typing import Any
@@ -43,9 +44,7 @@ _REGISTER_ORIGIN = "register_api('slack', headers=...)"
 class SlackPhotoRoute:
     """Offers and calls one ``UsersSetPhoto`` for an agent."""
 
-    def __init__(
-        self, tool: UsersSetPhoto | ActingTool, *, registered_authorization: str | None = None
-    ) -> None:
+    def __init__(self, tool: UsersSetPhoto | ActingTool) -> None:
         # A tool bound to one person: the agent's calls are that person's (an agent made
         # per conversation); the plain tool serves whoever the host binds around each call.
         self.person: ActingPerson | None = None
@@ -61,12 +60,18 @@ class SlackPhotoRoute:
         self.restore_tool: UsersRestorePhoto | None = (
             None if tool.keep_previous is False else tool.restore_tool()
         )
-        # Kept here, in memory only: never in the agent's context, history or spec cache.
-        self._registered_authorization = registered_authorization
+        # The headers of register_api('slack', headers=...), kept here, in memory only:
+        # never in the agent's context, history or spec cache.
+        self._registered_headers: dict[str, str] = {}
 
     @property
     def registered_authorization(self) -> str | None:
-        return self._registered_authorization
+        return authorization_of(self._registered_headers)
+
+    @property
+    def registered_headers(self) -> dict[str, str]:
+        """The headers registered for Slack (a copy): they serve Slack tools found later."""
+        return dict(self._registered_headers)
 
     def check_base_url(self, base_url: object) -> None:
         """``register_api('slack', base_url=...)`` cannot move this tool: its Slack address,
@@ -84,10 +89,16 @@ class SlackPhotoRoute:
             )
 
     def remember_headers(self, headers: Mapping[str, str] | None) -> None:
-        """Keep the Authorization of ``register_api('slack', headers=...)`` for later calls."""
-        authorization = authorization_of(headers)
-        if authorization is not None:
-            self._registered_authorization = authorization
+        """Keep the headers of ``register_api('slack', headers=...)`` for later calls (the
+        Authorization for usersSetPhoto, all of them for the Slack tools found later)."""
+        if not headers:
+            return
+        if authorization_of(headers) is not None:  # one Authorization: the latest given
+            for name in [n for n in self._registered_headers if n.lower() == "authorization"]:
+                del self._registered_headers[name]
+        for name, value in headers.items():
+            if isinstance(name, str) and isinstance(value, str):
+                self._registered_headers[name] = value
 
     @property
     def tool_names(self) -> tuple[str, ...]:
@@ -189,7 +200,7 @@ class SlackPhotoRoute:
         if self.person is None:
             if call_authorization is not None:
                 return token_override(call_authorization, origin=_CALL_ORIGIN)
-            return token_override(self._registered_authorization, origin=_REGISTER_ORIGIN)
+            return token_override(self.registered_authorization, origin=_REGISTER_ORIGIN)
         if call_authorization is None:
             return None
         return TokenOverride(
@@ -217,10 +228,49 @@ def awaitable(spec: Any) -> Any:
 
 @functools.cache
 def _awaitable_class(spec_class: Any) -> type:
-    subclass = type(spec_class.__name__, (spec_class,), {"__await__": _await_itself})
+    namespace = {
+        "__await__": _await_itself,
+        # Pickled and compared as the library's own class: the subclass is this package's
+        # doing, and a caller pickling the spec or comparing it with another must not see it.
+        "__reduce_ex__": _reduce_as_base,
+        "__eq__": _equal_as_base,
+        "__hash__": spec_class.__hash__,
+    }
+    subclass = type(spec_class.__name__, (spec_class,), namespace)
     subclass.__module__ = spec_class.__module__
     subclass.__qualname__ = spec_class.__qualname__
     return subclass
+
+
+def _base_of(spec: Any) -> Any:
+    return type(spec).__mro__[1]
+
+
+def _reduce_as_base(self: Any, protocol: object) -> tuple[Any, ...]:
+    """Pickled as an instance of the library's class (unpickled without ``__await__``)."""
+    return (rebuilt_as, (_base_of(self), dict(vars(self))))
+
+
+def rebuilt_as(spec_class: Any, fields: dict[str, Any]) -> Any:
+    """An instance of ``spec_class`` holding ``fields``: how a pickled spec comes back."""
+    spec = spec_class.__new__(spec_class)
+    spec.__dict__.update(fields)
+    return spec
+
+
+def _equal_as_base(self: Any, other: object) -> Any:
+    """Equal to an instance of the library's class with the same fields, as the library's
+    own dataclass equality would say of two of its instances."""
+    base = _base_of(self)
+    if not isinstance(other, base):
+        return NotImplemented
+    if dataclasses.is_dataclass(base):
+        return all(
+            getattr(self, field.name) == getattr(other, field.name)
+            for field in dataclasses.fields(base)
+            if field.compare
+        )
+    return base.__eq__(self, other)
 
 
 def _await_itself(self: Any) -> Generator[Any, None, Any]:

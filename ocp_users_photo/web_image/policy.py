@@ -138,6 +138,13 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
     where = "the image URL redirected to a URL that" if redirected else "the image URL"
     try:
         url = parse_image_url(text)
+    except SchemeNotAllowed:
+        if redirected:  # the server's choice, not the caller's URL: said so, not repeated
+            raise SchemeNotAllowed(
+                f"{where} is not https://: only https:// links are fetched; give the image's "
+                "own https:// URL"
+            ) from None
+        raise
     except BadImageUrl as error:
         if redirected:
             raise BadImageUrl(f"the image URL redirected to a bad URL: {error.message}") from None
@@ -145,6 +152,13 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
     if policy.is_loopback_origin(url):
         return url
     if url.scheme != "https":
+        if redirected:
+            # The image server chose that host (up to 253 characters of its own words): not
+            # repeated, nor offered as the address to use.
+            raise SchemeNotAllowed(
+                f"{where} is plain {url.scheme}://: only https:// links are fetched, so "
+                "nothing on the way can change the image; give the image's own https:// URL"
+            )
         raise SchemeNotAllowed(
             f"{where} is plain {url.scheme}://{url.authority}: only https:// links are fetched, "
             "so nothing on the way can change the image; use the https:// address"
@@ -158,8 +172,10 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str, *, redirected: b
     internal = _internal_address(url.host, allow_loopback=policy.allow_loopback_for_tests)
     if internal is not None:
         # Never "ask to allow it": no allow-list entry makes an internal address fetchable.
+        # A host a redirect chose is the server's words: its kind is told, not its name.
+        on = "a host" if redirected else url.host
         return (
-            f"{where} is on {url.host}, {internal}, which this tool never fetches from: use an "
+            f"{where} is on {on}, {internal}, which this tool never fetches from: use an "
             "image on a public host"
         )
     if not policy.rules:
