@@ -18,6 +18,7 @@ from typing import Any, TextIO
 import httpx
 from PIL import Image, ImageDraw, ImageFont
 
+from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
             "a folder that exists or can be made, or leave --out out for a new temporary one"
         ) from None
     try:
-        return asyncio.run(demo(out_dir, serve=args.serve, out=sys.stdout))
+        # run_command: SIGTERM (timeout, systemd, a closed terminal) ends it as Ctrl-C does.
+        return run_command(demo(out_dir, serve=args.serve, out=sys.stdout))
     except KeyboardInterrupt:
         if not args.serve:
             raise

@@ -32,7 +32,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "in the user's data folder)",
     )
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)"
+    )
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

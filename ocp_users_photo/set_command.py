@@ -37,7 +37,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "image",
         metavar="IMAGE",
-        help="path of a PNG, JPEG or GIF file (WEBP, BMP and TIFF are converted), a "
+        help="path of a PNG, JPEG or GIF file (WEBP, BMP, TIFF and, where Pillow decodes it, "
+        "AVIF are converted), a "
         "data: URI, or an https URL on a host --allow-url-host names",
     )
     crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
@@ -78,8 +79,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default="downscale",
         help="what to do with an image over 1024 px on a side (default: downscale)",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
-    parser.add_argument("--max-retries", type=int, default=2, help="retries of transient faults")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)"
+    )
+    parser.add_argument(
+        "--max-retries", type=int, default=2, help="retries of transient faults (default: 2)"
+    )
     parser.add_argument(
         "--history",
         metavar="PATH",
@@ -147,7 +152,12 @@ async def _set_photo_warned(
         status.show(f"checking {shown(args.image, 80)}")
         async with tool.prepare(_arguments(args)) as upload:
             described = _describe(upload)
-            sending = f"{described} to {shown_path(tool.base_url + tool.path)}"
+            # The changes last, after the address: "scaled down from A to B to URL" read as
+            # if the photo were scaled to the URL.
+            what, _, changes = described.partition(": ")
+            sending = f"{what} to {shown_path(tool.base_url + tool.path)}"
+            if changes:
+                sending += f" ({changes})"
             preview = None
             if args.preview is not None:
                 preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)

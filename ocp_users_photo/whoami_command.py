@@ -29,7 +29,9 @@ EXIT_CANNOT_SET: Final = ExitCode.INVALID
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_slack_options(parser)
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -246,7 +246,10 @@ def test_help_on_every_command(command: list[str]) -> None:
         # Every family `manifest --format` exports is named in the summary.
         ([], ["OCP, OpenAI, Anthropic, Gemini or MCP"]),
         # What IMAGE may be, as the command takes it (converted formats, a data: URI).
-        (["set"], ["WEBP, BMP and TIFF are converted", "data: URI"]),
+        (
+            ["set"],
+            ["WEBP, BMP, TIFF and, where Pillow decodes it, AVIF are converted", "data: URI"],
+        ),
         # Both tools it serves, and when the working directory is no root.
         (["mcp"], ["usersRestorePhoto", "unless that is /, the home folder or a folder"]),
     ],

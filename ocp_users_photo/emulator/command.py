@@ -63,10 +63,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         parser,
         "--max-side",
         EmulatorConfig.max_image_side,
-        "largest image side in pixels before too_large",
+        f"largest image side in pixels before too_large (default {EmulatorConfig.max_image_side})",
     )
     _count_option(
-        parser, "--max-frames", EmulatorConfig.max_frames, "most GIF frames before too_many_frames"
+        parser,
+        "--max-frames",
+        EmulatorConfig.max_frames,
+        f"most GIF frames before too_many_frames (default {EmulatorConfig.max_frames})",
     )
     parser.add_argument(
         "--tokens",
