@@ -7,6 +7,7 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +35,23 @@ def picture() -> bytes:
     return buffer.getvalue()
 
 
+async def requests_slack_gets(**client_options: Any) -> list[httpx.Request]:
+    """The requests one users.setPhoto call sends through a caller's ``httpx.AsyncClient``
+    made with ``client_options`` (its transport answers as Slack does)."""
+    seen: list[httpx.Request] = []
+
+    def slack(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=GOOD_REPLY)
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(slack), **client_options) as client,
+        UsersSetPhoto(TOKEN, client=client, environ={}) as tool,
+    ):
+        await tool.call({"image": picture()})
+    return seen
+
+
 async def test_a_callers_client_with_its_own_auth_still_sends_the_slack_token() -> None:
     """A client= that carries its own auth (a company's shared client, set up for another
     service) must not replace the tool's Slack token: Slack must get ``Bearer <token>``,
@@ -41,20 +59,7 @@ async def test_a_callers_client_with_its_own_auth_still_sends_the_slack_token() 
     ``client.send`` unless ``auth=`` says otherwise, so the Bearer header was overwritten
     with the client's Basic credentials, which went to slack.com, and Slack would answer
     not_authed/invalid_auth ("No token reached Slack: set SLACK_USER_TOKEN or pass token=")."""
-    seen: list[httpx.Request] = []
-
-    def slack(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=GOOD_REPLY)
-
-    async with (
-        httpx.AsyncClient(
-            transport=httpx.MockTransport(slack),
-            auth=httpx.BasicAuth("intranet-user", "intranet-pw"),
-        ) as client,
-        UsersSetPhoto(TOKEN, client=client, environ={}) as tool,
-    ):
-        await tool.call({"image": picture()})
+    seen = await requests_slack_gets(auth=httpx.BasicAuth("intranet-user", "intranet-pw"))
     assert [request.headers.get("authorization") for request in seen] == [f"Bearer {TOKEN}"]
 
 
@@ -62,19 +67,7 @@ async def test_a_callers_client_cookies_for_other_sites_do_not_go_to_slack() -> 
     """The tool's own stack sends no client-layer cookies (README); a client= given cookies
     for the caller's own service (``httpx.AsyncClient(cookies=...)``) sent them to slack.com
     with every users.setPhoto call: credentials of another origin must not go to Slack."""
-    seen: list[httpx.Request] = []
-
-    def slack(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=GOOD_REPLY)
-
-    async with (
-        httpx.AsyncClient(
-            transport=httpx.MockTransport(slack), cookies={"intranet_session": "s3cr3t-session"}
-        ) as client,
-        UsersSetPhoto(TOKEN, client=client, environ={}) as tool,
-    ):
-        await tool.call({"image": picture()})
+    seen = await requests_slack_gets(cookies={"intranet_session": "s3cr3t-session"})
     assert [request.headers.get("cookie") for request in seen] == [None]
 
 

@@ -342,3 +342,15 @@ def test_a_preview_it_could_not_write_is_refused_before_anything_is_read(
     assert "Errno" not in done.stderr
     assert photo_requests(slack_emulator) == []
     assert not (tmp_path / "square.jpg").exists()
+
+
+def test_dry_run_of_a_scaled_photo_reads_as_one_sentence(tmp_path: Path) -> None:
+    """'Checked: would send PNG 1024x768, ...: scaled down from 1400x1050 to 1024x768 to
+    https://slack.com/api/users.setPhoto' reads as if the photo were scaled to a URL."""
+    large = tmp_path / "large.png"
+    large.write_bytes(make_image((1400, 1050)))
+    done = run_cli("set", str(large), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("Checked: would send PNG 1024x768"), first
+    assert "to 1024x768 to " not in first, first

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image
 
 from tests.programs import run_cli
@@ -56,7 +57,10 @@ def test_the_demo_reads_the_emulator_directly_whatever_proxy_the_environment_nam
     assert (tmp_path / "photo_512.png").is_file()
 
 
-def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path, stop: int) -> None:
+    """Served until stopped, then a clean end (0) whether Ctrl-C or SIGTERM (timeout,
+    systemd, a closed terminal) stops it: SIGTERM killed it with 143 before."""
     process = subprocess.Popen(
         [sys.executable, "-m", "ocp_users_photo.cli", "demo", "--serve", "--out", str(tmp_path)],
         stdout=subprocess.PIPE,
@@ -74,7 +78,7 @@ def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path) -> None:
         answer = httpx.get(url, timeout=10)
         assert answer.status_code == 200
         assert answer.headers["content-type"] == "image/png"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         assert process.wait(timeout=20) == 0
     finally:
         process.kill()

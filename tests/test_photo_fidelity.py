@@ -13,7 +13,7 @@ import struct
 from collections.abc import AsyncIterator
 
 import pytest
-from PIL import Image, ImageDraw, ImageOps, JpegImagePlugin
+from PIL import Image, ImageDraw, JpegImagePlugin
 
 from ocp_users_photo import UsersSetPhoto
 from tests.conftest import CANARY_TOKEN
@@ -226,11 +226,13 @@ async def test_a_turned_full_chroma_jpeg_keeps_its_colour_detail(checker: UsersS
 
 
 def test_reference_profile_is_a_real_profile() -> None:
-    """The hand-written profile is one LittleCMS accepts (the tests above rely on it)."""
-    from PIL import ImageCms
-
-    ImageCms.ImageCmsProfile(io.BytesIO(display_p3_like_profile()))
-    assert ImageOps.exif_transpose(Image.new("RGB", (2, 1))).size == (2, 1)
+    """The hand-written profile is one LittleCMS accepts, and a wide-gamut one: its green
+    shown in sRGB is another colour (the tests above rely on both)."""
+    green = Image.new("RGB", (1, 1), (0, 200, 40))
+    green.info["icc_profile"] = display_p3_like_profile()
+    shown = as_srgb(green).getpixel((0, 0))
+    assert isinstance(shown, tuple)
+    assert max(abs(a - b) for a, b in zip(shown, (0, 200, 40), strict=True)) > 10, shown
 
 
 # --- 6. A crop box on a large photo keeps the box's own pixels.

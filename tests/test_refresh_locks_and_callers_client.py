@@ -166,25 +166,11 @@ async def test_a_callers_client_default_headers_and_params_do_not_go_to_slack() 
     the token alone". The same client's default headers (an API key of the caller's own
     service) and default query params were still merged into every users.setPhoto request
     by build_request: slack.com got X-Api-Key and ?api_key=."""
-    import httpx
+    from tests.test_callers_client_and_types import requests_slack_gets
 
-    from tests.test_callers_client_and_types import GOOD_REPLY, TOKEN, picture
-
-    seen: list[httpx.Request] = []
-
-    def slack(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=GOOD_REPLY)
-
-    async with (
-        httpx.AsyncClient(
-            transport=httpx.MockTransport(slack),
-            headers={"X-Api-Key": "s3cr3t-header"},
-            params={"api_key": "s3cr3t-param"},
-        ) as client,
-        UsersSetPhoto(TOKEN, client=client, environ={}) as tool,
-    ):
-        await tool.call({"image": picture()})
+    seen = await requests_slack_gets(
+        headers={"X-Api-Key": "s3cr3t-header"}, params={"api_key": "s3cr3t-param"}
+    )
     assert len(seen) == 1
     assert "s3cr3t-param" not in str(seen[0].url), seen[0].url
     assert "x-api-key" not in seen[0].headers

@@ -96,7 +96,7 @@ def path_exists(text: str, image_roots: Sequence[Path] | None) -> bool:
             return False
     except (OSError, ValueError, RuntimeError):
         return False
-    return image_roots is None or _followed_inside(named, image_roots)
+    return image_roots is None or _really_inside(named, image_roots, unfollowable=False)
 
 
 def _home_expanded(text: str) -> str | None:
@@ -108,23 +108,16 @@ def _home_expanded(text: str) -> str | None:
         return None
 
 
-def _really_inside(named: str, image_roots: Sequence[Path]) -> bool:
+def _really_inside(named: str, image_roots: Sequence[Path], *, unfollowable: bool = True) -> bool:
     """Whether ``named``, its links followed as far as they lead (no file is opened), is
-    inside the roots; the opened file is checked again (a link may change meanwhile), and
-    a name that cannot be followed is left to the open, which refuses it."""
+    inside the roots; the opened file is checked again (a link may change meanwhile).
+    A name that cannot be followed (NUL, a lone surrogate) counts as ``unfollowable``:
+    inside before an open, which then refuses it; outside where nothing is opened."""
     try:
         real = os.path.realpath(named)
     except (OSError, ValueError, RuntimeError):
-        return True  # a name no file system takes (NUL, a lone surrogate): the open says so
+        return unfollowable
     return _inside(real, image_roots)
-
-
-def _followed_inside(named: str, image_roots: Sequence[Path]) -> bool:
-    """``_really_inside``, with a name that cannot be followed counted as outside."""
-    try:
-        return _inside(os.path.realpath(named), image_roots)
-    except (OSError, ValueError, RuntimeError):
-        return False
 
 
 def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:

@@ -142,10 +142,16 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
             box = (box[0] * across, box[1] * down, box[2] * across, box[3] * down)
     frame = _scaled_upright(resampleable(picture), size, turn, box)
     # Read before _writable empties the frame's info: the frame may be the picture itself.
-    info = {**picture.info, _SAMPLING: _jpeg_sampling(picture)}
+    info = dict(picture.info)
     frame = _in_srgb_for(plan.output_format, info, frame, {})
     still = _writable(frame, plan.output_format, animated=False)
-    return _save([still], plan.output_format, info, max_bytes=plan.max_bytes)
+    return _save(
+        [still],
+        plan.output_format,
+        info,
+        subsampling=_jpeg_sampling(picture),
+        max_bytes=plan.max_bytes,
+    )
 
 
 def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
@@ -221,17 +227,18 @@ def _save(
     info: Mapping[Any, Any],
     *,
     durations: list[int] | None = None,
+    subsampling: int | None = None,
     max_bytes: int,
 ) -> bytes:
     """``frames``, each made writable (``_writable``), written as ``output_format`` with no
-    metadata but a matching profile."""
+    metadata but a matching profile; a JPEG with ``subsampling`` (None: Pillow's 4:2:0)."""
     profile = info.get("icc_profile")
     first = frames[0]
     options: dict[str, Any] = {}
     if output_format == "JPEG":
         options.update(quality=90, optimize=True)
-        if info.get(_SAMPLING) is not None:
-            options["subsampling"] = info[_SAMPLING]
+        if subsampling is not None:
+            options["subsampling"] = subsampling
     profile = matching_profile(profile, first.mode)
     if profile is not None and output_format in ("PNG", "JPEG"):
         options["icc_profile"] = profile
@@ -252,10 +259,6 @@ def _save(
     buffer = _CappedBuffer(max_bytes)
     first.save(buffer, format=output_format, **options)
     return buffer.getvalue()
-
-
-# Where _encode passes the original's JPEG chroma subsampling to _save, beside its info.
-_SAMPLING: Final = "ocp_users_photo.subsampling"
 
 
 def _jpeg_sampling(picture: Image.Image) -> int | None:
