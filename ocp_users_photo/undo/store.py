@@ -39,6 +39,7 @@ from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
+from ocp_users_photo.slack.deadlines import call_ends
 from ocp_users_photo.undo.database import (
     default_history_path,
     in_transaction,
@@ -57,6 +58,7 @@ from ocp_users_photo.undo.errors import HistoryUnavailable
 from ocp_users_photo.undo.turns import (
     OwnerLocks,
     Turn,
+    deadline_ended,
     lease_holder,
     release_lease,
     settle_lease,
@@ -151,8 +153,20 @@ class PhotoHistory(AsyncClosing):
     # A person's turn -------------------------------------------------------------------
 
     async def turn(self, owner: HistoryOwner) -> Turn:
-        """Wait for ``owner``'s turn to change their photo: this process's, then the file's."""
-        release_lock = await self._locks.acquire(owner)
+        """Wait for ``owner``'s turn to change their photo: this process's, then the file's.
+
+        Within a call, no longer than its deadline (HistoryBusy, nothing sent); otherwise
+        until this process's change ends, then up to the lease's length.
+        """
+        own_wait = self.lease_seconds + 5
+        own_end = time.monotonic() + own_wait
+        ends = call_ends(own_end)
+        by_deadline = ends < own_end
+        try:
+            async with asyncio.timeout(ends - time.monotonic() if by_deadline else None):
+                release_lock = await self._locks.acquire(owner)
+        except TimeoutError:
+            raise deadline_ended(owner, "in this process") from None
         holder = lease_holder()
         taking: list[asyncio.Task[bool]] = []
 
@@ -198,8 +212,9 @@ class PhotoHistory(AsyncClosing):
         try:
             await wait_for_lease(
                 take,
-                wait_seconds=self.lease_seconds + 5,
+                wait_seconds=max(ends - time.monotonic(), 0.0) if by_deadline else own_wait,
                 owner=owner,
+                deadline=by_deadline,
                 # Not found here: finding the default path imports platformdirs, which
                 # take (in a worker thread) has done by the time a message needs it.
                 path=lambda: self.path,

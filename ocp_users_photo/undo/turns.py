@@ -38,6 +38,7 @@ from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
 __all__ = [
     "OwnerLocks",
     "Turn",
+    "deadline_ended",
     "lease_holder",
     "release_lease",
     "settle_lease",
@@ -261,19 +262,33 @@ async def wait_for_lease(
     wait_seconds: float,
     owner: HistoryOwner,
     path: Callable[[], object],
+    deadline: bool = False,
 ) -> None:
-    """Poll ``take`` until it succeeds; HistoryUnavailable after ``wait_seconds``.
+    """Poll ``take`` until it succeeds; HistoryBusy after ``wait_seconds``.
 
     ``path()`` names the history in that message; it is asked for only then.
+    ``deadline``: the wait is what is left of the call's deadline, and the message says so.
     """
     started = time.monotonic()
     delay = 0.01
     while not await take():
-        if time.monotonic() - started >= wait_seconds:
+        waited = time.monotonic() - started
+        if waited >= wait_seconds:
+            if deadline:
+                raise deadline_ended(owner, f"(the history {path()} says so)")
             raise HistoryBusy(
                 f"another change of {owner}'s photo has been under way for over "
                 f"{wait_seconds:g} s (the history {path()} says so); nothing was changed in "
                 "Slack: try again later"
             )
-        await asyncio.sleep(delay)
+        await asyncio.sleep(min(delay, wait_seconds - waited))
         delay = min(delay * 2, 0.25)
+
+
+def deadline_ended(owner: HistoryOwner, where: str) -> HistoryBusy:
+    """The call's deadline ended while it waited for ``owner``'s turn (``where`` says whose)."""
+    return HistoryBusy(
+        f"the call's deadline ended while it waited for another change of {owner}'s photo "
+        f"{where}; nothing was changed in Slack: try again once that change is done (or give "
+        "the tool a longer deadline=)"
+    )
