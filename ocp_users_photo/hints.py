@@ -19,7 +19,9 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "not_found": "Slack could not find the user or the upload: check the token belongs to an "
         "active user, then try again.",
         # authentication and authorisation
-        "not_authed": "No token reached Slack: set SLACK_USER_TOKEN or pass token=.",
+        "not_authed": "No token reached Slack, though the tool sent one in the Authorization "
+        "header: a proxy or gateway on the way may have removed it. Whoever runs the tool "
+        "checks the proxy settings and base_url; trying again unchanged will not help.",
         "invalid_auth": "The token is not valid: check SLACK_USER_TOKEN holds a current user "
         "token (xoxp-...); in an app each person installs, that person installs the app again. "
         "If the token is current, the app may allow calls from listed IP addresses only.",

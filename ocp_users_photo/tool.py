@@ -98,6 +98,13 @@ if TYPE_CHECKING:
 REPLY_CHECKS: Final = ("strict", "warn", "off")
 # The manifest's sentence on URLs, replaced in a tool's input schema when it allows hosts.
 URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
+# For doors that list the seed's parameters, Slack's token among them (ocp-agent's).
+CREDENTIAL_NOT_AN_ARGUMENT: Final = (
+    "Do not pass `token`: the tool takes the Slack token from its own configuration and "
+    "refuses one given as an argument."
+)
+# How many allowed URL hosts a model is told by name (the rest are counted).
+_URL_HOSTS_NAMED: Final = 20
 FITS: Final = ("downscale", "reject")
 _PYTHON_VERSION: Final = ".".join(str(part) for part in sys.version_info[:3])
 # The HTTP library that sends (httpx, or aiohttp with [fast]) is added by the Slack client.
@@ -228,17 +235,25 @@ class UsersSetPhoto(AsyncClosing):
 
     @property
     def model_description(self) -> str:
-        """The manifest's description; with ``url_hosts``, it says which URLs are fetched (for
-        a door whose parameters are the seed's, which say nothing of URLs: ocp-agent's)."""
-        if not self.url_hosts:
-            return self.spec.description
-        return f"{self.spec.description} {self._url_hosts_told('`image`')}"
+        """The manifest's description with what a model passes, for a door whose parameters
+        are the seed's (ocp-agent's): they list Slack's ``token`` as required and ``image``
+        as optional "file contents", which a model must not take at their word."""
+        image = self.input_schema["properties"]["image"]["description"]
+        return (
+            f"{self.spec.description} Arguments: `image` is required. {image} `crop_x`, "
+            "`crop_y` and `crop_w` are whole numbers of pixels, all three or none. "
+            f"{CREDENTIAL_NOT_AN_ARGUMENT}"
+        )
 
     def _url_hosts_told(self, subject: str) -> str:
-        hosts = ", ".join(self.url_hosts[:20])
+        shown = self.url_hosts[:_URL_HOSTS_NAMED]
+        hosts = ", ".join(shown)
+        more = len(self.url_hosts) - len(shown)
+        if more:
+            hosts += f" and {more} more the host allows"
         return (
             f"{subject} may also be an https URL of an image on one of these hosts: {hosts} "
-            "(a leading dot allows every name under it); other URLs are refused."
+            "(a leading dot allows every name under it); URLs on hosts not allowed are refused."
         )
 
     @property

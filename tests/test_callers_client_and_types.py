@@ -58,7 +58,7 @@ async def test_a_callers_client_with_its_own_auth_still_sends_the_slack_token() 
     and never the client's own credentials. httpx applies the client's default auth in
     ``client.send`` unless ``auth=`` says otherwise, so the Bearer header was overwritten
     with the client's Basic credentials, which went to slack.com, and Slack would answer
-    not_authed/invalid_auth ("No token reached Slack: set SLACK_USER_TOKEN or pass token=")."""
+    not_authed/invalid_auth."""
     seen = await requests_slack_gets(auth=httpx.BasicAuth("intranet-user", "intranet-pw"))
     assert [request.headers.get("authorization") for request in seen] == [f"Bearer {TOKEN}"]
 
