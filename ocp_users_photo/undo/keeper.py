@@ -203,7 +203,11 @@ class PhotoKeeper(CallObserver):
             turn = await self.history.turn(owner)
             try:
                 await self._still_newest(owner, change)
-                shown = await read_shown_photo(session, limits=self.limits)
+                shown = await read_shown_photo(
+                    session,
+                    limits=self.limits,
+                    made_here=lambda avatar_hash: self.history.made_here(owner, avatar_hash),
+                )
                 await self._no_change_dropped(owner, change, shown.avatar_hash)
             except Exception:
                 await turn.end()

@@ -15,7 +15,7 @@ network, which the change itself would meet too, and say what to do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import anyio.to_thread
@@ -38,6 +38,10 @@ READ_SCOPE_FIX: Final = (
     "add the user scope users.profile:read to the Slack app (OAuth & Permissions, or "
     "oauth_config.scopes.user in its manifest), reinstall it and use the new user token"
 )
+# Slack's default avatars' hashes start so (a photo's hash is hex digits alone).
+_DEFAULT_HASH_PREFIX: Final = "g"
+# The squares Slack shows of a photo, largest first, that an undo could send back whole.
+_SHOWN_SQUARES: Final = ("image_1024", "image_512")
 # Slack's calls go through the environment's https proxy; image downloads never do, so the
 # address checks mean something (DEFAULTS.md), Slack's own avatar host included.
 UNREACHED_FIX: Final = (
@@ -47,11 +51,20 @@ UNREACHED_FIX: Final = (
 
 
 async def read_shown_photo(
-    session: SlackSession, *, limits: ImageLimits, fetch_seconds: float = 30.0
+    session: SlackSession,
+    *,
+    limits: ImageLimits,
+    made_here: Callable[[str], Awaitable[bool]],
+    fetch_seconds: float = 30.0,
 ) -> ShownPhoto:
     """What the session's person has as a photo now, with a custom photo's original bytes.
 
-    ``limits.max_bytes`` caps the original's download.
+    ``limits.max_bytes`` caps each download. ``made_here(avatar_hash)``: whether a change
+    made here set that photo, so the crop box it is shown with is known. Otherwise a
+    photo whose original is not square was cut by whatever set it (Slack's own clients
+    crop an upload, and image_original is the upload uncut; the box is in no reply):
+    then the square Slack shows (image_1024, else image_512) is kept, so that an undo
+    gives back what people saw, not the whole original letterboxed.
     """
     try:
         reply = await session.call("users.profile.get")
@@ -71,7 +84,10 @@ async def read_shown_photo(
     avatar_hash = _avatar_hash(profile)
     original = profile.get("image_original")
     custom = profile.get("is_custom_image")
-    if custom is False or (custom is None and not original):
+    # Without is_custom_image (Slack's own users.profile.get example), a default avatar is
+    # told by its hash: "g" and hex digits (a photo's is hex alone), image_original given.
+    default_hash = avatar_hash.startswith(_DEFAULT_HASH_PREFIX)
+    if custom is False or (custom is None and (not original or default_hash)):
         return ShownPhoto(kind="default", avatar_hash=avatar_hash)
     if not isinstance(original, str) or not original:
         raise KeepingImpossible(
@@ -79,8 +95,33 @@ async def read_shown_photo(
             fix="try again later",
         )
     data = await _download(original, session.base_url, limits, fetch_seconds)
-    content_type = await anyio.to_thread.run_sync(_checked_image, data, limits)
+    content_type, (width, height) = await anyio.to_thread.run_sync(_checked_image, data, limits)
+    if width != height and not await made_here(avatar_hash):
+        square = await _shown_square(profile, session.base_url, limits, fetch_seconds)
+        if square is not None:
+            data, content_type = square
     return ShownPhoto(kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type)
+
+
+async def _shown_square(
+    profile: Mapping[str, Any], base_url: str, limits: ImageLimits, seconds: float
+) -> tuple[bytes, str] | None:
+    """The largest square Slack shows of the photo, one Slack would take back whole; None
+    when there is none (the original is kept then, as the best there is)."""
+    for key in _SHOWN_SQUARES:
+        url = profile.get(key)
+        if not isinstance(url, str) or not url:
+            continue
+        try:
+            data = await _download(url, base_url, limits, seconds)
+            content_type, (width, height) = await anyio.to_thread.run_sync(
+                _checked_image, data, limits
+            )
+        except KeepingImpossible:
+            continue
+        if width == height >= limits.min_side:
+            return data, content_type
+    return None
 
 
 def _avatar_hash(profile: Mapping[str, Any]) -> str:
@@ -122,8 +163,9 @@ async def _download(url: str, base_url: str, limits: ImageLimits, seconds: float
     return fetched.data
 
 
-def _checked_image(data: bytes, limits: ImageLimits) -> str:
-    """The media type of ``data`` if it is an image Slack takes as it is; KeepingImpossible if not.
+def _checked_image(data: bytes, limits: ImageLimits) -> tuple[str, tuple[int, int]]:
+    """The media type and size (as shown) of ``data`` if it is an image Slack takes as it is;
+    KeepingImpossible if not.
 
     Blocking (Pillow), for a worker thread.
     """
@@ -134,7 +176,7 @@ def _checked_image(data: bytes, limits: ImageLimits) -> str:
     if facts is not None:
         facts.picture.close()
         if facts.slack_format is not None and not facts.incomplete:
-            return CONTENT_TYPES[facts.slack_format]
+            return CONTENT_TYPES[facts.slack_format], facts.display_size
     if problems:
         why = problems[0].message
     elif facts is not None and facts.incomplete:

@@ -293,6 +293,11 @@ class PhotoHistory(AsyncClosing):
         """
         return await self._run(_entry, owner, number)
 
+    async def made_here(self, owner: HistoryOwner, avatar_hash: str) -> bool:
+        """Whether a change made here (its entry still kept) produced ``avatar_hash``: the
+        crop box that photo is shown with is then known."""
+        return await self._run(_made_here, owner, avatar_hash)
+
     async def newest_entry(self, owner: HistoryOwner) -> int:
         """The number of ``owner``'s newest entry (0 when there is none)."""
         return await self._run(_newest_entry, owner)
@@ -416,6 +421,15 @@ def _keep(
         (number,),
     ).fetchone()
     return _kept(row, original=_oldest_entry(database, owner) == number)
+
+
+def _made_here(database: sqlite3.Connection, owner: HistoryOwner, avatar_hash: str) -> bool:
+    row = database.execute(
+        "SELECT 1 FROM entries WHERE workspace = ? AND user_id = ? AND result_avatar_hash = ? "
+        "LIMIT 1",
+        (owner.workspace, owner.user_id, avatar_hash),
+    ).fetchone()
+    return row is not None
 
 
 def _crop_in_force(
