@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import TOKEN_PATH, Problem
-from ocp_users_photo.safe_text import REDACTED, redacted
+from ocp_users_photo.safe_text import REDACTED, ascii_lower, redacted
 from ocp_users_photo.token_kinds import TokenKind, token_kind
 
 
@@ -229,7 +229,8 @@ def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
     every reply a full pass over its values.
     """
     secrets = [secret] if isinstance(secret, str) else [each for each in secret if each]
-    present = tuple(each for each in secrets if each and _may_hold(raw, each))
+    folded = raw.lower()  # A-Z only: a secret echoed in another case is found too
+    present = tuple(each for each in secrets if each and _may_hold(raw, folded, each))
     if not present:
         return _unchanged
 
@@ -243,9 +244,10 @@ def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
 _SHORT_ESCAPED: Final = frozenset('"\\/\b\f\n\r\t')
 
 
-def _may_hold(raw: bytes, secret: str) -> bool:
-    """Whether the strings decoded from JSON text ``raw`` could hold ``secret``."""
-    if secret.encode() in raw or b"\\u" in raw:
+def _may_hold(raw: bytes, folded: bytes, secret: str) -> bool:
+    """Whether the strings decoded from JSON text ``raw`` (``folded``: its A-Z lower-cased)
+    could hold ``secret``, in any case."""
+    if ascii_lower(secret).encode() in folded or b"\\u" in raw:
         return True
     return b"\\" in raw and not _SHORT_ESCAPED.isdisjoint(secret)
 

@@ -11,6 +11,7 @@ characters.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from typing import Final
 
@@ -21,9 +22,12 @@ REDACTED: Final = "[redacted]"
 # Slack's token shapes (xoxp-, xoxb-, xoxe.xoxp-, xoxe-, xapp-, xoxa-, xoxr-, xoxs-, xoxc-,
 # xoxd-), at the start of a word: masked wherever a person, a model or a server may have put
 # one into text that is shown. "xoxo-party.png" or "maxoxa-1" are not tokens and stay.
+# In any case: an upper-cased echo of a token (whose letters are lower case) is the token.
 _TOKEN_SHAPE: Final = re.compile(
-    r"(?<![A-Za-z0-9])(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-[A-Za-z0-9%][A-Za-z0-9%._-]*"
+    r"(?<![A-Za-z0-9])(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-[A-Za-z0-9%][A-Za-z0-9%._-]*",
+    re.IGNORECASE,
 )
+_ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -45,13 +49,15 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
     runs, cut short where a server echoed them), the whole stretch they cover is one
     REDACTED, so no part of any is left between two."""
     spans: list[tuple[int, int]] = []
+    folded = ascii_lower(text)  # a secret echoed in another case is found too
     for secret in secrets:
         if not secret:
             continue
-        start = text.find(secret)
+        needle = ascii_lower(secret)
+        start = folded.find(needle)
         while start != -1:
-            spans.append((start, start + len(secret)))
-            start = text.find(secret, start + 1)
+            spans.append((start, start + len(needle)))
+            start = folded.find(needle, start + 1)
     if not spans:
         return text
     spans.sort()
@@ -70,10 +76,18 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
 
 
 def without_tokens(text: str) -> str:
-    """``text`` with anything shaped like a Slack token replaced by ``[redacted]``."""
-    if "xox" not in text and "xapp" not in text:
+    """``text`` with anything shaped like a Slack token, in any case, replaced by
+    ``[redacted]``."""
+    folded = ascii_lower(text)
+    if "xox" not in folded and "xapp" not in folded:
         return text
     return _TOKEN_SHAPE.sub(REDACTED, text)
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with A-Z in lower case and nothing else changed: the same length, so a
+    place found in it is the same place in ``text`` (``str.lower`` lengthens some letters)."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def quoted(text: str, limit: int = 120) -> str:

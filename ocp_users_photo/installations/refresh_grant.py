@@ -162,7 +162,8 @@ def _code_of(error: str, secrets: Sequence[str]) -> str:
     "unknown_error" (a server that echoes a refresh token's or a secret's middle)."""
     if not (len(error) <= _MAX_CODE_CHARS and error.replace("_", "").isalnum() and error.isascii()):
         return "unknown_error"
+    folded = error.lower()  # ASCII, checked above: an echo in another case is one too
     for secret in secrets:
-        if any(run in error for run in secret_runs(secret, _SECRET_RUN_CHARS)):
+        if any(run.lower() in folded for run in secret_runs(secret, _SECRET_RUN_CHARS)):
             return "unknown_error"
     return error

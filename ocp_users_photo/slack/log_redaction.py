@@ -66,8 +66,9 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a record whose arguments do not fit its format: leave it be
             return True
-        if any(secret in message for secret in secrets):
-            record.msg, record.args = redacted(message, secrets), ()
+        shown = redacted(message, secrets)  # in any case: a server may echo it upper-cased
+        if shown != message:
+            record.msg, record.args = shown, ()
         return True
 
 
