@@ -11,8 +11,10 @@ executor, 119 us for ``asyncio.to_thread`` and 138 us for anyio's). The threads 
 many as the executor's default would have (``min(32, cores + 4)``) and daemons, so a read
 stuck on a dead network filesystem cannot keep a finished program from exiting.
 
-The context variables go along, as with anyio. A cancelled caller does not wait for the
-thread; what the thread then returns is handed to ``discard`` (a file it opened is closed,
+The context variables go along, as with anyio. A job whose caller was cancelled before a
+thread took it is not run (a cancelled conversion would hold up every later one). A
+cancelled caller does not wait for the thread; what the thread then returns is handed
+to ``discard`` (a file it opened is closed,
 not left to the collector): in the thread when it comes after the cancellation, so it
 needs no further turn of the loop, which asyncio.run closes right after cancelling.
 """
@@ -219,6 +221,9 @@ class _WorkerPool:
             job = self._jobs.get()
             with self._counts:
                 self._waiting_jobs -= 1
+                if job.abandoned:  # its caller was cancelled while it waited: not run
+                    del job
+                    continue
                 self._busy += 1
             succeeded, value = _outcome(job.call)
             with self._counts:

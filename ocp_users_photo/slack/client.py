@@ -53,7 +53,7 @@ from ocp_users_photo.credentials import (
 from ocp_users_photo.errors import READ_ONLY_METHODS, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
-from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends
+from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.proxies import proxy_secrets
@@ -172,6 +172,8 @@ class SlackClient:
         # them): a tool may be shared by threads that each run a loop. Only stacks of loops
         # that have ended are let go, so none is collected while a call still reads from it.
         self._owned: dict[asyncio.AbstractEventLoop, OwnedStack] = {}
+        # When aclose() last ran on each loop: calls that began before it end.
+        self._closed_at: dict[asyncio.AbstractEventLoop, float] = {}
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
         self.timeout = timeout
         self.deadline = deadline
@@ -286,6 +288,7 @@ class SlackClient:
         # Opened first (on its first use, its package and TLS context loaded from disk): that
         # is no network time, and must not eat into an attempt's timeout or the deadline.
         if self._external_client is None:
+            self._refuse_if_closed_under_call(method)
             stack: OwnedStack | None = await self._owned_stack()
         else:
             stack = None
@@ -586,12 +589,26 @@ class SlackClient:
         for loop in list(self._owned):
             if loop.is_closed():
                 self._owned.pop(loop, None)
+        for loop in list(self._closed_at):
+            if loop.is_closed():
+                self._closed_at.pop(loop, None)
+
+    def _refuse_if_closed_under_call(self, method: str) -> None:
+        """A call that began before ``aclose()`` on this loop opens no new stack after it (it
+        would change the photo after the close and leave that stack open): it ends here."""
+        closed = self._closed_at.get(asyncio.get_running_loop())
+        started = call_started()
+        if closed is not None and started is not None and started <= closed:
+            raise_alone(_closed_under_way(method, reached=False))
 
     async def aclose(self) -> None:
         """Close the stack this object opened for the running loop (a client passed in is left
         to its owner); those of loops that have ended are let go. A stack another running
-        loop still uses is that loop's to close."""
-        owned = self._owned.pop(asyncio.get_running_loop(), None)
+        loop still uses is that loop's to close. Calls under way end (TransportError); later
+        ones open a new stack."""
+        loop = asyncio.get_running_loop()
+        self._closed_at[loop] = time.monotonic()
+        owned = self._owned.pop(loop, None)
         self._let_go_of_ended_loops()
         if owned is not None:
             await owned.aclose()

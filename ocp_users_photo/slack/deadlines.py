@@ -25,6 +25,7 @@ __all__ = [
     "attempt_timeout",
     "call_deadline",
     "call_ends",
+    "call_started",
     "outside_call_deadline",
     "seconds_left",
 ]
@@ -35,10 +36,11 @@ class _CallEnd:
     context; while the call runs they keep to its end (its TaskGroup, gather), after it
     they do not (an observer's later work, its own call)."""
 
-    __slots__ = ("ends", "running")
+    __slots__ = ("ends", "running", "started")
 
-    def __init__(self, ends: float) -> None:
+    def __init__(self, ends: float, started: float) -> None:
         self.ends = ends
+        self.started = started
         self.running = True
 
 
@@ -48,9 +50,13 @@ _CALL_ENDS: ContextVar[_CallEnd | None] = ContextVar("ocp_users_photo_call_ends"
 @contextlib.contextmanager
 def call_deadline(seconds: float) -> Iterator[None]:
     """Within the block, requests end by ``seconds`` from now (or an enclosing call's end)."""
-    ends = time.monotonic() + seconds
-    enclosing = _ends_now()
-    end = _CallEnd(ends if enclosing is None else min(enclosing, ends))
+    started = time.monotonic()
+    ends = started + seconds
+    enclosing = _CALL_ENDS.get()
+    if enclosing is not None and enclosing.running:
+        end = _CallEnd(min(enclosing.ends, ends), enclosing.started)
+    else:
+        end = _CallEnd(ends, started)
     reset = _CALL_ENDS.set(end)
     try:
         yield
@@ -79,6 +85,12 @@ def _ends_now() -> float | None:
     """The end of the call under way in this context; None once that call has ended."""
     found = _CALL_ENDS.get()
     return found.ends if found is not None and found.running else None
+
+
+def call_started() -> float | None:
+    """When (``time.monotonic()``) the call under way in this context began; None outside one."""
+    found = _CALL_ENDS.get()
+    return found.started if found is not None and found.running else None
 
 
 def seconds_left(own_seconds: float) -> float:

@@ -1,0 +1,132 @@
+"""Resources under sustained and hostile use: a process that serves many calls.
+
+A cancelled call's conversion is not run for nobody (it held up every later one); base64
+text near the cap is decoded without standing the event loop still; a call under way
+when the tool is closed ends rather than setting the photo on a stack nobody closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import os
+import time
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.errors import TransportError, UsersPhotoError
+
+TOKEN = "xoxp-1234567890-1234567890123-0123456789abcdef0123456789abcdef"
+
+
+def _webp(side: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (10, 20, 30)).save(buffer, "WEBP", lossless=True)
+    return buffer.getvalue()
+
+
+async def _prepare(tool: UsersSetPhoto, image: object) -> None:
+    try:
+        async with tool.prepare({"image": image}):
+            pass
+    except UsersPhotoError:
+        pass
+
+
+async def test_cancelled_calls_conversions_do_not_hold_up_later_calls() -> None:
+    """A call cancelled while its image waits for the one conversion thread still has
+    that conversion run later (worker_threads._WorkerPool._serve runs abandoned jobs), so
+    a few cancelled 2 KB calls make every later conversion in the process wait."""
+    bomb = _webp(6000)  # 36 million pixels, under the 50 million cap; ~2 KB
+    small = _webp(600)  # WEBP: converted too
+    tool = UsersSetPhoto(TOKEN)
+    started = time.perf_counter()
+    await _prepare(tool, bomb)
+    one_bomb = time.perf_counter() - started
+    for _ in range(4):  # e.g. an MCP client cancelling calls that take too long
+        task = asyncio.ensure_future(_prepare(tool, bomb))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    started = time.perf_counter()
+    await _prepare(tool, small)
+    waited = time.perf_counter() - started
+    await tool.aclose()
+    # At most the conversion already under way should be waited for (one_bomb); the
+    # four cancelled ones all ran first: about 4 x one_bomb.
+    assert waited < 2 * one_bomb, (
+        f"a 600x600 WEBP waited {waited:.1f} s (one bomb: {one_bomb:.1f} s)"
+    )
+
+
+async def test_base64_text_decoding_does_not_stall_the_event_loop() -> None:
+    """The README says base64 is decoded in a worker thread so the loop goes on; the
+    regex check and b64decode of a text near the cap hold the GIL in one C call each, so
+    the loop stands still for hundreds of milliseconds per such call."""
+    text = base64.b64encode(os.urandom(24 * 1024 * 1024)).decode()  # under the 32 MiB cap
+    tool = UsersSetPhoto(TOKEN)
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lags.append(time.perf_counter() - before - 0.005)
+
+    prober = asyncio.ensure_future(probe())
+    await asyncio.sleep(0.05)
+    await _prepare(tool, text)
+    done.set()
+    await prober
+    await tool.aclose()
+    assert max(lags) < 0.1, f"the event loop stood still for {max(lags) * 1000:.0f} ms"
+
+
+def _client_sockets_to(port: int) -> int:
+    """Sockets of this process connected to ``port`` on loopback (client side)."""
+    import contextlib
+    import socket
+
+    count = 0
+    for descriptor in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError, ValueError):
+            if not os.readlink(f"/proc/self/fd/{descriptor}").startswith("socket:"):
+                continue
+            probe = socket.socket(fileno=int(descriptor))
+            try:
+                peer = probe.getpeername()
+            finally:
+                probe.detach()
+            count += isinstance(peer, tuple) and peer[1] == port
+    return count
+
+
+async def test_a_call_in_flight_at_aclose_opens_no_stack_that_is_never_closed(
+    emulator: RunningEmulator,
+) -> None:
+    """aclose() while a call is still converting its image: the call goes on after the
+    close, opens a new HTTP stack on the loop (slack/client.py _owned_stack), changes the
+    photo, and that stack is never closed: its connection stays open (a ResourceWarning
+    'unclosed transport' when collected). The README says aclose() under calls in flight
+    ends them in TransportErrors."""
+    from urllib.parse import urlsplit
+
+    port = urlsplit(emulator.base_url).port
+    tool = UsersSetPhoto(TOKEN, base_url=emulator.base_url)
+    await tool.call({"image": _webp(600)})  # the loop's stack is open
+    task = asyncio.ensure_future(tool.call({"image": _webp(6000)}))  # ~1 s converting
+    await asyncio.sleep(0.3)
+    await tool.aclose()
+    outcome = await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0.2)
+    left_open = _client_sockets_to(port)
+    assert left_open == 0, f"{left_open} connection(s) to Slack left open after aclose()"
+    assert isinstance(outcome[0], TransportError), "the call changed the photo after aclose()"
+    assert "the tool was closed while" in str(outcome[0])
+    assert len(emulator.requests.for_path("/api/users.setPhoto")) == 1  # the first call's
