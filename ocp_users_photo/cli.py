@@ -8,6 +8,7 @@ A failure is one line on stderr, never a traceback, and exits with the code
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -29,6 +30,7 @@ from ocp_users_photo.errors import (
 from ocp_users_photo.exit_codes import ExitCode, epilog
 from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.extras import install_command
+from ocp_users_photo.output import OutputFailed, answers_to, standard_streams
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.undo.errors import (
     HistoryBusy,
@@ -216,20 +218,16 @@ def _print_manifest(args: argparse.Namespace) -> int:
 
 
 def _print(text: str) -> int:
-    """Print ``text``; a reader that stops early (``| head``) is not worth a traceback."""
-    try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _stdout_to_devnull()
-        return ExitCode.INTERNAL
+    """Print ``text``; a reader that stops early (``| head``) is main's to report."""
+    answers_to(sys.stdout).write(text + "\n")
     return ExitCode.OK
 
 
 def _stdout_to_devnull() -> None:
     """Python's advice for a closed stdout: point it at devnull, so that the flush at exit
-    cannot fail again."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    cannot fail again (none to point when stdout was never open)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen: bool) -> None:
@@ -267,6 +265,7 @@ class _Unavailable:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    standard_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     parser = build_parser(command)
@@ -291,13 +290,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if advice:
             print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
         return exit_code_for(error)
-    except BrokenPipeError:
-        # The reader went away (``| head``, ``| true``) after the command may have done its
-        # work (a photo set, an undo made): 1, never 2's "nothing was sent".
+    except (BrokenPipeError, OutputFailed) as failed:
+        # The reader went away (``| head``, ``| true``), or the answer could not be written
+        # (a full disk), after the command may have done its work (a photo set, an undo
+        # made): 1, never 2's "nothing was sent" (output.py).
         _stdout_to_devnull()
+        if isinstance(failed, OutputFailed) and not failed.closed:
+            why = f"could not be written ({shown(failed.reason, 80)})"
+        else:
+            why = "was closed"
         print(
-            "ocp-users-photo: stdout was closed before all output was written; what the "
-            "command did stands",
+            f"ocp-users-photo: stdout {why} before all output was written; what the command "
+            "did stands",
             file=sys.stderr,
         )
         return ExitCode.INTERNAL

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, Final, NoReturn
 
-from ocp_users_photo.safe_text import without_tokens
+from ocp_users_photo.safe_text import shown
 
 __all__ = [
     "CommandLineParser",
@@ -48,7 +48,9 @@ class CommandLineParser(argparse.ArgumentParser):
         add_token_flag_refusal(self)  # on every program and subcommand, before or after it
 
     def error(self, message: str) -> NoReturn:
-        super().error(without_tokens(message))
+        # The words quoted back are a shell's (a file name from a glob may hold escape
+        # sequences, an argument may be 100 KB): printable, bounded, tokens masked.
+        super().error(shown(message, 2000))
 
 
 class _TokenFlagRefused(argparse.Action):

@@ -22,6 +22,7 @@ from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     try:
         # run_command: SIGTERM (timeout, systemd, a closed terminal) ends it as Ctrl-C does.
-        return run_command(demo(out_dir, serve=args.serve, out=sys.stdout))
+        return run_command(demo(out_dir, serve=args.serve, out=answers_to(sys.stdout)))
     except KeyboardInterrupt:
         if not args.serve:
             raise

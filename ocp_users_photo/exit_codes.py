@@ -27,7 +27,8 @@ MEANINGS: Final[dict[ExitCode, tuple[str, str]]] = {
     ExitCode.OK: ("done", "done"),
     ExitCode.INTERNAL: (
         "unexpected failure",
-        "unexpected: a failure of no kind listed here (a demo check), or stdout closed early",
+        "unexpected: a failure of no kind listed here (a demo check), or stdout closed early "
+        "or unwritable (a full disk): what the command did stands",
     ),
     ExitCode.INVALID: (
         "invalid arguments",

@@ -17,6 +17,7 @@ from typing import TextIO
 from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
@@ -42,7 +43,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_command(_history(args, sys.stdout))
+    return run_command(_history(args, answers_to(sys.stdout)))
 
 
 async def _history(args: argparse.Namespace, out: TextIO) -> int:

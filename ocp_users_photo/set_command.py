@@ -25,6 +25,7 @@ from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
+from ocp_users_photo.output import answers_to
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
@@ -99,7 +100,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_command(_set_photo(args, sys.stdout, sys.stderr))
+    return run_command(_set_photo(args, answers_to(sys.stdout), sys.stderr))
 
 
 def _arguments(args: argparse.Namespace) -> dict[str, Any]:

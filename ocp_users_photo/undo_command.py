@@ -19,6 +19,7 @@ from ocp_users_photo.cli_options import undo_warnings_to
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
+from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
@@ -38,7 +39,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_command(_undo(args, sys.stdout, sys.stderr))
+    return run_command(_undo(args, answers_to(sys.stdout), sys.stderr))
 
 
 async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -17,6 +17,7 @@ from ocp_users_photo.cli_options import add_slack_options
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.output import answers_to
 from ocp_users_photo.settings import CLI_MISSING_CREDENTIAL, door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
@@ -35,7 +36,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_command(_whoami(args, sys.stdout))
+    return run_command(_whoami(args, answers_to(sys.stdout)))
 
 
 async def _whoami(args: argparse.Namespace, out: TextIO) -> int:

@@ -423,6 +423,10 @@ def _keep(
     return _kept(row, original=_oldest_entry(database, owner) == number)
 
 
+# SQLite's integers, and so entry numbers, are 64-bit signed.
+_LARGEST_ROWID: Final = 2**63 - 1
+
+
 def _made_here(database: sqlite3.Connection, owner: HistoryOwner, avatar_hash: str) -> bool:
     row = database.execute(
         "SELECT 1 FROM entries WHERE workspace = ? AND user_id = ? AND result_avatar_hash = ? "
@@ -556,6 +560,8 @@ def _entries(database: sqlite3.Connection, owner: HistoryOwner) -> list[KeptPhot
 def _entry(
     database: sqlite3.Connection, owner: HistoryOwner, number: int | None
 ) -> tuple[KeptPhoto, bytes] | None:
+    if number is not None and number > _LARGEST_ROWID:
+        return None  # no such entry: SQLite would raise OverflowError on the number
     where = "" if number is None else "AND e.id = ? "
     parameters: tuple[Any, ...] = (owner.workspace, owner.user_id)
     if number is not None:

@@ -1,0 +1,85 @@
+"""Where a command's answer goes, and what a failure to write it means.
+
+A command that changed a photo and then could not print so (a full disk under a
+redirected stdout, EIO, a closed stdout) must not exit 2, whose meaning is "nothing
+was sent": a script would try again and change the photo twice. ``answers_to`` wraps
+stdout so that any failure to write it is ``OutputFailed``, which the command line
+reports as exit 1, "what the command did stands", as it does for a closed pipe. Each
+write is flushed at once, so a failure shows inside the command, not at exit.
+``standard_streams`` makes the streams usable first: a missing one (``2>&-``) is
+stood in for, and text the locale cannot encode (an ASCII locale, a person's name
+with an accent) is escaped rather than failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from typing import TextIO, cast
+
+__all__ = ["OutputFailed", "answers_to", "standard_streams"]
+
+
+class OutputFailed(Exception):
+    """stdout could not be written; ``reason`` says why (the OSError's text), ``closed``
+    whether its reader went away or it was never open (``| head``, ``>&-``)."""
+
+    def __init__(self, reason: str, *, closed: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.closed = closed
+
+
+def _failed(error: OSError) -> OutputFailed:
+    return OutputFailed(
+        error.strerror or type(error).__name__, closed=isinstance(error, BrokenPipeError)
+    )
+
+
+class _Answers(io.TextIOBase):
+    """Writes through to ``stream``, flushing each time; a failure is OutputFailed."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if self._stream is None:
+            raise OutputFailed("stdout is closed", closed=True)
+        try:
+            written = self._stream.write(text)
+            self._stream.flush()
+        except OSError as error:
+            raise _failed(error) from None
+        return written
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.flush()
+            except OSError as error:
+                raise _failed(error) from None
+
+    def isatty(self) -> bool:
+        return self._stream is not None and self._stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+
+def answers_to(stream: TextIO | None) -> TextIO:
+    """``stream`` (stdout) for a command's answer: see the module."""
+    return cast(TextIO, _Answers(stream))
+
+
+def standard_streams() -> None:
+    """stdout and stderr made safe to print to: a closed stderr writes to devnull, and
+    both escape what their encoding cannot hold."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the process)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
