@@ -42,6 +42,7 @@ from typing import Any, Final, Protocol
 import anyio.to_thread
 
 from ocp_users_photo.extras import missing_extra
+from ocp_users_photo.private_folders import make_private_folders
 
 try:
     from slack_bolt.async_app import AsyncApp
@@ -287,7 +288,7 @@ def _create_private(database: str) -> None:
     if database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folders(path.parent)
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
     os.close(descriptor)
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
 
+from ocp_users_photo.private_folders import make_private_folders
 from ocp_users_photo.sqlite_busy import is_busy
 from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
 
@@ -181,7 +182,7 @@ def _create_private(path: Path) -> None:
     """Make the folder and an empty file, owner-only, and fsync the folder (once)."""
     if path.exists():
         return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folders(path.parent)
     descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(descriptor)
     if hasattr(os, "O_DIRECTORY"):
