@@ -50,6 +50,7 @@ from ocp_users_photo.tokens import (
     environment_token_source,
     token_from_environment,
 )
+from ocp_users_photo.trusted_roots import TrustedRoots
 
 __all__ = [
     "BASE_URL_VARIABLE",
@@ -146,6 +147,8 @@ class Settings:
     )
     # The photo history's file, from $OCP_USERS_PHOTO_HISTORY (None: the default place).
     history_path: str | None = None
+    # The operator's CA certificates, from SSL_CERT_FILE / SSL_CERT_DIR (trusted_roots.py).
+    trusted_roots: TrustedRoots | None = None
 
     @classmethod
     def from_environment(
@@ -162,6 +165,7 @@ class Settings:
             ),
             token_source=door_token_source("python", environment),
             history_path=environment.get(HISTORY_VARIABLE) or None,
+            trusted_roots=TrustedRoots.from_environment(environment),
         )
 
 
@@ -200,7 +204,14 @@ def check_base_url(raw: str, *, origin: str) -> str:
         )
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{origin} must not carry a user name or password; remove them")
-    if parts.query or parts.fragment:
+    try:
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError(f"{origin} names no usable port (1-65535), got {quoted(raw)}")
+    # Empty ones too: a bare "?" or "#" would swallow the method name of every call.
+    if "?" in text or "#" in text:
         raise ValueError(
             f"{origin} must not have a query or fragment (a token never goes in the URL), "
             f"got {quoted(raw)}"

@@ -196,7 +196,7 @@ class UsersSetPhoto(AsyncClosing):
         self.url_hosts: tuple[str, ...] = tuple(url_policy.allowed_hosts)
         resolvers: dict[str, ImageResolver] = {
             **default_resolvers(),
-            "url": UrlResolver(url_policy),
+            "url": UrlResolver(url_policy, trusted_roots=settings.trusted_roots),
         }
         resolvers.update(image_resolvers or {})
         self._intake = ImageIntake(resolvers)
@@ -208,6 +208,7 @@ class UsersSetPhoto(AsyncClosing):
             deadline=deadline,
             proxy=settings.proxy,
             http_stack=settings.http_stack,
+            trusted_roots=settings.trusted_roots,
             retry=RetryPolicy(
                 max_retries=max_retries, max_retry_wait=max_retry_wait, backoff=retry_backoff
             ),

@@ -22,6 +22,7 @@ from ocp_users_photo.images.resolvers import (
 )
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.slack.stacks import loaded_for
+from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.web_image import ImageUrlRefused, Resolver, UrlPolicy, check_image_url
 from ocp_users_photo.web_image.policy import check_verifying
 from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
@@ -51,8 +52,10 @@ class UrlResolver:
         *,
         ssl_context: ssl.SSLContext | None = None,
         resolver: Resolver | None = None,
+        trusted_roots: TrustedRoots | None = None,
     ) -> None:
         self.policy = policy if policy is not None else UrlPolicy()
+        self._trusted_roots = trusted_roots  # the operator's CA certificates, if any
         # Refused when made, not at a model's first call (fetch_image checks again, cheaply,
         # for those who call it directly).
         check_verifying(ssl_context)
@@ -68,7 +71,9 @@ class UrlResolver:
         url = str(value)
         try:
             if self._ssl_context is None and check_image_url(url, policy).scheme == "https":
-                self._ssl_context = await in_worker_thread(loaded_for, "httpx")
+                self._ssl_context = await in_worker_thread(
+                    loaded_for, "httpx", None, True, self._trusted_roots
+                )
             await imported_off_loop(_FETCH_MODULE)  # not loaded by a tool that fetches none
             from ocp_users_photo.web_image.fetch import fetch_image
 

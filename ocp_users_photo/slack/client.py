@@ -39,6 +39,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -79,6 +80,7 @@ from ocp_users_photo.slack.stacks import (
     open_stack,
     resolve_stack,
 )
+from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.worker_threads import in_worker_thread
 
 logger = logging.getLogger("ocp_users_photo")
@@ -94,6 +96,16 @@ DEFAULT_DEADLINE: Final = 120.0
 DECODED_ON_LOOP: Final = 64 * 1024
 # httpx's words (httpcore) for a connection closed before any byte of an answer.
 _NO_ANSWER: Final = re.compile(r"without sending a response")
+# OpenSSL's words for a certificate that does not verify, and its reason ("unable to get
+# local issuer certificate", "Hostname mismatch...", "certificate has expired"), as httpx
+# and aiohttp both pass them on.
+_UNVERIFIED: Final = re.compile(
+    r"certificate[ _]verify[ _]failed(?:\]|:)?\s*(?:certificate verify failed:?\s*)?"
+    r"([^'\"()\]]{0,160})",
+    re.IGNORECASE,
+)
+# A proxy's answer that its credentials were refused (a CONNECT answered 407).
+_PROXY_AUTH: Final = re.compile(r"\b407\b")
 _RETRYABLE: Final = (
     httpx.TimeoutException,
     httpx.NetworkError,
@@ -124,6 +136,8 @@ class _Failure:
     text: str
     retryable: bool
     reached: bool  # the request may have reached Slack (so its effect may have happened)
+    # What to do, when it is not "check the network and base_url, then try again".
+    advice: str | None = None
 
 
 @dataclass
@@ -153,6 +167,7 @@ class SlackClient:
         max_reply_bytes: int = MAX_REPLY_BYTES,
         proxy: str | None = None,
         http_stack: StackName = "auto",
+        trusted_roots: TrustedRoots | None = None,
     ) -> None:
         if proxy is not None and not base_url.lower().startswith("https://"):
             # Only an https tunnel keeps the token from the proxy (settings.py's defaults).
@@ -175,6 +190,9 @@ class SlackClient:
         # When aclose() last ran on each loop: calls that began before it end.
         self._closed_at: dict[asyncio.AbstractEventLoop, float] = {}
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
+        # The operator's CA certificates (trusted_roots.py), for Slack and its image hosts.
+        self.trusted_roots = trusted_roots
+        self._image_context: ssl.SSLContext | None = None
         self.timeout = timeout
         self.deadline = deadline
         self._timeout = httpx.Timeout(timeout)
@@ -392,6 +410,9 @@ class SlackClient:
         """What a failed attempt says, whether to try again, and whether Slack may have acted."""
         if isinstance(error, httpx.TimeoutException):
             return self._no_answer_in_time(method, left, progress, type(error).__name__)
+        setup = self._setup_failure(error, progress, secrets)
+        if setup is not None:
+            return setup
         again = isinstance(error, _RETRYABLE) and may_send_again(
             method,
             body_started=progress.body_started,
@@ -399,6 +420,53 @@ class SlackClient:
             dropped=True,
         )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
+
+    def _setup_failure(
+        self, error: httpx.HTTPError, progress: _Progress, secrets: tuple[str, ...]
+    ) -> _Failure | None:
+        """A failure of this host's setup, not of the network: a certificate that does not
+        verify, a proxy that refuses the tunnel. Sending again would meet it again (a 407
+        sends the same wrong password, which can lock a directory account), so each is
+        said once, with where it is mended. None for any other failure."""
+        if progress.body_started:
+            return None
+        text = str(error)
+        unverified = _UNVERIFIED.search(text)
+        if unverified is not None:
+            reason = shown(unverified.group(1).strip(" ,.") or "no reason given", 120)
+            return _Failure(
+                f"the TLS certificate the server presented could not be verified ({reason})",
+                retryable=False,
+                reached=False,
+                advice=(
+                    "Nothing was sent, and trying again will not help: if this network "
+                    "re-signs TLS (a company proxy or gateway), set SSL_CERT_FILE (or "
+                    "SSL_CERT_DIR) to its CA certificates; otherwise check base_url"
+                ),
+            )
+        if self._proxy is None or not isinstance(error, httpx.ProxyError):
+            return None
+        where = _proxy_shown(self._proxy)
+        if _PROXY_AUTH.search(text):
+            return _Failure(
+                f"the proxy {where} refused the tunnel: 407 Proxy Authentication Required",
+                retryable=False,
+                reached=False,
+                advice=(
+                    "Nothing was sent, and it was not tried again with the same credentials: "
+                    "check the user name and password in HTTPS_PROXY (or ALL_PROXY), or set "
+                    "NO_PROXY for this host"
+                ),
+            )
+        return _Failure(
+            f"the proxy {where} refused the tunnel ({_describe(error, secrets)})",
+            retryable=True,
+            reached=False,
+            advice=(
+                "Nothing was sent; check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY) and "
+                "base_url, then try again"
+            ),
+        )
 
     def _no_answer_in_time(
         self, method: str, left: float, progress: _Progress, stalled: str
@@ -533,15 +601,21 @@ class SlackClient:
             return owned
         ssl_context = self._ssl_context
         if ssl_context is None:
-            ssl_context = self._ssl_context = await in_worker_thread(
-                loaded_for,
-                self._stack_name,
-                self._proxy,
-                # A plain-http base URL (the loopback emulator) never makes a TLS connection:
-                # proxies serve https only (checked above). Anything else gets the trusted
-                # roots: aiohttp (yarl) reads " https://..." as https, for one.
-                not self.base_url.lower().startswith("http://"),
-            )
+            try:
+                ssl_context = self._ssl_context = await in_worker_thread(
+                    loaded_for,
+                    self._stack_name,
+                    self._proxy,
+                    # A plain-http base URL (the loopback emulator) never makes a TLS
+                    # connection: proxies serve https only (checked above). Anything else
+                    # gets the trusted roots: aiohttp (yarl) reads " https://..." as https.
+                    not self.base_url.lower().startswith("http://"),
+                    self.trusted_roots,
+                )
+            except ValueError as unreadable:  # the operator's CA file (trusted_roots.py)
+                raise TransportError(
+                    f"{unreadable}. Nothing was sent", reached=False, method=None
+                ) from None
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
         # Checked again after the wait, and opened without one: concurrent first calls on
         # a loop share one stack. Each step on the dict is atomic: other threads' loops
@@ -553,6 +627,17 @@ class SlackClient:
                 name, proxy=self._proxy, ssl_context=ssl_context, timeout=self.timeout
             )
         return owned
+
+    async def image_tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context for Slack's image hosts (the replaced photo's download): the
+        operator's roots when given, loaded once; None for the fetch's own default."""
+        if self.trusted_roots is None:
+            return None
+        if self._image_context is None:
+            self._image_context = await in_worker_thread(
+                loaded_for, "httpx", None, True, self.trusted_roots
+            )
+        return self._image_context
 
     def _check_client_loop(self, method: str) -> None:
         """The caller's client is open, and serves the loop that first used it: on another
@@ -659,14 +744,19 @@ def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.
     )
 
 
+_UNREACHED_ADVICE: Final = "Nothing was sent; check the network and base_url, then try again"
+
+
 def _transport_error(
     url: str, method: str, attempts: int, failure: _Failure, reached: bool
 ) -> TransportError:
     tries = f"after {attempts} attempts" if attempts > 1 else "on the only attempt"
     if not reached:
+        advice = (
+            failure.advice or "Nothing was sent; check the network and base_url, then try again"
+        )
         return TransportError(
-            f"could not reach Slack at {url} {tries}: {failure.text}. "
-            "Nothing was sent; check the network and base_url, then try again",
+            f"could not reach Slack at {url} {tries}: {failure.text}. {advice}",
             reached=False,
             method=method,
         )
@@ -725,6 +815,14 @@ def _closed_under_way(method: str, reached: bool) -> TransportError:
         reached=reached,
         method=method,
     )
+
+
+def _proxy_shown(proxy: str) -> str:
+    """The proxy as a message names it: its host and port, never its user information."""
+    parts = urlsplit(proxy)
+    port = f":{parts.port}" if parts.port else ""
+    host = parts.hostname or "?"
+    return f"{'[' + host + ']' if ':' in host else host}{port}"
 
 
 def _describe(error: BaseException, secrets: tuple[str, ...]) -> str:

@@ -11,6 +11,7 @@ are read, and a refusal never quotes it: it may carry the proxy's password.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
@@ -34,7 +35,7 @@ def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
     if variable is None:
         return None
     no_proxy = next((environ[name] for name in _NO_PROXY_VARIABLES if environ.get(name)), "")
-    if _bypassed(parts.hostname, no_proxy):
+    if _bypassed(parts.hostname, parts.port or 443, no_proxy):
         return None
     return check_proxy_url(environ[variable], origin=variable)
 
@@ -86,16 +87,41 @@ def _refused(origin: str, why: str) -> ValueError:
     return ValueError(f"{origin} {why}: give a proxy URL such as {_PROXY_EXAMPLE}, or unset it")
 
 
-def _bypassed(host: str, no_proxy: str) -> bool:
-    """Whether NO_PROXY names ``host``: ``*``, the host itself, or a domain it lies in."""
+def _bypassed(host: str, port: int, no_proxy: str) -> bool:
+    """Whether NO_PROXY names ``host`` (on ``port``): ``*``, the host itself, a domain it lies
+    in, its address or a range holding it (``10.0.0.0/8``, ``fd00::/8``), as curl, requests
+    and Go read the list; an entry with a port names that port only."""
     host = host.lower().rstrip(".")
+    address = _address(host)
     for entry in no_proxy.split(","):
         name = entry.strip().lower().rstrip(".")
+        entry_port = None
         if name.startswith("[") and "]" in name:  # [::1]:8080
-            name = name[1 : name.index("]")]
+            name, _, rest = name[1:].partition("]")
+            entry_port = rest.removeprefix(":") or None
         elif name.count(":") == 1:  # host:port
-            name = name.partition(":")[0]
+            name, _, entry_port = name.partition(":")
+        if entry_port is not None and entry_port != str(port):
+            continue
         name = name.lstrip(".").removeprefix("*.")
         if name == "*" or (name and (host == name or host.endswith("." + name))):
             return True
+        if address is not None and name and _holds(name, address):
+            return True
     return False
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _holds(entry: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``entry`` (an address, or a range written with a /) is or holds ``address``."""
+    try:
+        network = ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False
+    return network.version == address.version and address in network

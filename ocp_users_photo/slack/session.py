@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import ssl
 import threading
 import time
 from collections import OrderedDict
@@ -97,6 +98,10 @@ class SlackSession:
     def base_url(self) -> str:
         """Slack's API base URL, as the tool was configured (the emulator's, in tests)."""
         return self._client.base_url
+
+    async def image_tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context for Slack's image hosts (SlackClient.image_tls_context)."""
+        return await self._client.image_tls_context()
 
     async def call(self, method: str, fields: Mapping[str, str] | None = None) -> SlackReply:
         """Slack's ok reply to ``method`` (one of ``READ_METHODS``), or a typed error.

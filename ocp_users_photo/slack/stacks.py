@@ -34,6 +34,7 @@ import httpx
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.slack.form import FormBody
+from ocp_users_photo.trusted_roots import TrustedRoots
 
 StackName = Literal["auto", "aiohttp", "httpx"]
 STACK_NAMES: Final = ("auto", "aiohttp", "httpx")
@@ -151,7 +152,12 @@ def resolve_stack(requested: StackName, proxy: str | None) -> Literal["aiohttp",
     return "aiohttp" if aiohttp_installed() else "httpx"
 
 
-def loaded_for(requested: StackName, proxy: str | None = None, tls: bool = True) -> ssl.SSLContext:
+def loaded_for(
+    requested: StackName,
+    proxy: str | None = None,
+    tls: bool = True,
+    roots: TrustedRoots | None = None,
+) -> ssl.SSLContext:
     """What opening the stack ``requested`` stands for reads from disk, done: which stack
     that is (``resolve_stack``, aiohttp's metadata read, cached for later calls), its
     package imported (aiohttp, or httpcore for httpx's transport; ~100 files, 0.04-0.13 s)
@@ -160,12 +166,15 @@ def loaded_for(requested: StackName, proxy: str | None = None, tls: bool = True)
 
     Without ``tls`` (a plain-http base URL) the context has no trusted roots: nothing is
     read for it, and a TLS connection it were ever asked to make would fail verification.
+    ``roots``, the operator's CA certificates, replace certifi's (ValueError if unreadable).
     """
     importlib.import_module(
         "aiohttp" if resolve_stack(requested, proxy) == "aiohttp" else "httpcore"
     )
     if not tls:
         return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, against no roots
+    if roots is not None:
+        return roots.context()
     return httpx.create_ssl_context(trust_env=False)
 
 

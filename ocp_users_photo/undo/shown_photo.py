@@ -94,17 +94,17 @@ async def read_shown_photo(
             "Slack's profile names no image_original for the person's own photo",
             fix="try again later",
         )
-    data = await _download(original, session.base_url, limits, fetch_seconds)
+    data = await _download(original, session, limits, fetch_seconds)
     content_type, (width, height) = await anyio.to_thread.run_sync(_checked_image, data, limits)
     if width != height and not await made_here(avatar_hash):
-        square = await _shown_square(profile, session.base_url, limits, fetch_seconds)
+        square = await _shown_square(profile, session, limits, fetch_seconds)
         if square is not None:
             data, content_type = square
     return ShownPhoto(kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type)
 
 
 async def _shown_square(
-    profile: Mapping[str, Any], base_url: str, limits: ImageLimits, seconds: float
+    profile: Mapping[str, Any], session: SlackSession, limits: ImageLimits, seconds: float
 ) -> tuple[bytes, str] | None:
     """The largest square Slack shows of the photo, one Slack would take back whole; None
     when there is none (the original is kept then, as the best there is)."""
@@ -113,7 +113,7 @@ async def _shown_square(
         if not isinstance(url, str) or not url:
             continue
         try:
-            data = await _download(url, base_url, limits, seconds)
+            data = await _download(url, session, limits, seconds)
             content_type, (width, height) = await anyio.to_thread.run_sync(
                 _checked_image, data, limits
             )
@@ -134,7 +134,7 @@ def _avatar_hash(profile: Mapping[str, Any]) -> str:
     )
 
 
-async def _download(url: str, base_url: str, limits: ImageLimits, seconds: float) -> bytes:
+async def _download(url: str, session: SlackSession, limits: ImageLimits, seconds: float) -> bytes:
     left = seconds_left(seconds)  # within the call's deadline, as its Slack requests are
     if left <= 0:
         raise KeepingImpossible(
@@ -143,12 +143,13 @@ async def _download(url: str, base_url: str, limits: ImageLimits, seconds: float
         )
     try:
         policy = UrlPolicy.for_slack_image(
-            url, slack_base_url=base_url, max_bytes=limits.max_bytes, total_timeout=left
+            url, slack_base_url=session.base_url, max_bytes=limits.max_bytes, total_timeout=left
         )
         await imported_off_loop("ocp_users_photo.web_image.fetch")
         from ocp_users_photo.web_image.fetch import fetch_image
 
-        fetched = await fetch_image(url, policy)
+        trusted = await session.image_tls_context()
+        fetched = await fetch_image(url, policy, ssl_context=trusted)
     except ImageUrlRefused as refused:
         unreached = isinstance(refused, (ConnectionFailed, FetchTimedOut))
         raise KeepingImpossible(

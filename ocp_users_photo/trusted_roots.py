@@ -1,0 +1,78 @@
+"""The CA certificates TLS connections trust: certifi's, or the operator's.
+
+On a company network that inspects TLS (a proxy or gateway that re-signs every
+connection with the company's own CA), nothing verifies against certifi's roots. The
+operator names the company's CA certificates as OpenSSL, curl, requests and httpx
+read them: ``SSL_CERT_FILE`` (a PEM file), else ``SSL_CERT_DIR`` (a folder hashed by
+``c_rehash``), which then replace certifi's roots. They are read from the tool's
+environment (``environ=``, like the proxy variables) and serve every TLS connection
+the tool makes: Slack's API, the replaced photo's download, image URLs. They are read
+when the first connection needs them (in a worker thread); a file that is missing or
+holds no certificate is then refused, naming the variable, and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from ocp_users_photo.safe_text import quoted
+
+__all__ = ["CA_DIR_VARIABLE", "CA_FILE_VARIABLE", "TrustedRoots"]
+
+CA_FILE_VARIABLE: Final = "SSL_CERT_FILE"
+CA_DIR_VARIABLE: Final = "SSL_CERT_DIR"
+
+
+@dataclass(frozen=True)
+class TrustedRoots:
+    """The operator's CA certificates: a PEM file or a hashed folder (the file wins)."""
+
+    file: str | None = None
+    folder: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> TrustedRoots | None:
+        """What ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` name; None when neither is set. Nothing
+        is read now (settings are read on the event loop too): ``context`` checks them."""
+        file = environ.get(CA_FILE_VARIABLE) or None
+        if file is not None:
+            return cls(file=file)
+        folder = environ.get(CA_DIR_VARIABLE) or None
+        return cls(folder=folder) if folder is not None else None
+
+    @property
+    def origin(self) -> str:
+        """The variable these came from, for messages."""
+        return CA_FILE_VARIABLE if self.file is not None else CA_DIR_VARIABLE
+
+    def context(self) -> ssl.SSLContext:
+        """A verifying TLS context trusting these roots alone; ValueError saying what to
+        give when they cannot be read. Blocking: reads the files."""
+        if self.file is not None and not os.path.isfile(self.file):
+            raise ValueError(
+                f"{CA_FILE_VARIABLE} names {quoted(self.file)}, which is not a file: give the "
+                "path of a PEM file of the CA certificates to trust, or unset it"
+            )
+        if self.folder is not None and not os.path.isdir(self.folder):
+            raise ValueError(
+                f"{CA_DIR_VARIABLE} names {quoted(self.folder)}, which is not a folder: give "
+                "a folder of CA certificates (hashed by c_rehash), or unset it"
+            )
+        try:
+            context = ssl.create_default_context(cafile=self.file, capath=self.folder)
+        except (ssl.SSLError, OSError) as error:
+            named = self.file if self.file is not None else self.folder
+            raise ValueError(
+                f"{self.origin} names {quoted(str(named))}, which could not be read as CA "
+                f"certificates ({type(error).__name__}): give PEM certificates, or unset it"
+            ) from None
+        if self.file is not None and not context.get_ca_certs():
+            raise ValueError(
+                f"{CA_FILE_VARIABLE} names {quoted(self.file)}, which holds no CA "
+                "certificate: give a PEM file of the CA certificates to trust, or unset it"
+            )
+        return context

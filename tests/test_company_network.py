@@ -1,0 +1,233 @@
+"""The tool on a company network: proxies, TLS trust, base URLs.
+
+Each test here failed when written; each names what an operator hits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo.slack.proxies import proxy_for
+from tests import loopback
+from tests.conftest import CANARY_TOKEN, make_image, success_reply
+from tests.http_stacks import stack_environ
+
+IMAGE = make_image((600, 600))
+
+
+def slack_ok() -> loopback.Answer:
+    """users.setPhoto's ok answer, over the loopback server."""
+    body = json.dumps(success_reply()).encode()
+    return loopback.reply(200, body, [("Content-Type", "application/json")])
+
+
+PROXY = "http://proxy.corp.example:3128"
+
+
+@contextlib.asynccontextmanager
+async def connect_proxy(status_line: bytes) -> AsyncIterator[list[bytes]]:
+    """A proxy that answers every CONNECT with ``status_line``; yields the heads it saw."""
+    heads: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            heads.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(status_line + b"\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    heads.append(str(server.sockets[0].getsockname()[1]).encode())  # the port, first
+    try:
+        yield heads
+    finally:
+        server.close()
+
+
+class TestTlsTrustOnACompanyNetwork:
+    """A TLS-inspecting proxy or an internal gateway needs the company's CA trusted. The
+    README says nothing about how; the tool's own stacks build their context with
+    ``trust_env=False`` (stacks.py loaded_for), so SSL_CERT_FILE / SSL_CERT_DIR are
+    ignored, and the CLI and MCP doors have no way at all."""
+
+    async def test_ssl_cert_file_is_honoured_by_the_tools_own_stack(
+        self, http_stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        authority = trustme.CA()
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+        bundle = tmp_path / "corp-ca.pem"
+        authority.cert_pem.write_to_path(str(bundle))
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        async with loopback.serve(server_tls) as slack:
+            slack.on("/api/users.setPhoto", slack_ok())
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=stack_environ(http_stack, SSL_CERT_FILE=str(bundle)),
+                max_retries=0,
+                keep_previous=False,
+            ) as tool:
+                result = await tool.run({"image": IMAGE})
+        assert [request.target for request in slack.requests] == ["/api/users.setPhoto"], result
+
+    async def test_a_certificate_failure_is_not_tried_again(self, http_stack: str) -> None:
+        # An untrusted or wrong-host certificate fails the same way every time: the call
+        # made 3 handshakes and said "check the network and base_url, then try again".
+        authority = trustme.CA()
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+        async with (
+            loopback.serve(server_tls) as slack,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=stack_environ(http_stack),
+                retry_backoff=0.01,
+            ) as tool,
+        ):
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
+        assert "after 3 attempts" not in str(caught.value)
+        assert "try again" not in str(caught.value)
+
+
+class TestAProxysRefusal:
+    """A proxy's 407 is an answer about the operator's credentials, not a network blip."""
+
+    async def test_a_407_is_not_sent_again_with_the_same_credentials(self, http_stack: str) -> None:
+        # Each call sent the Proxy-Authorization 3 times: against a directory-backed proxy
+        # (AD lockout after 3-5 failures) one or two calls lock the operator's account.
+        async with connect_proxy(b"HTTP/1.1 407 Proxy Authentication Required") as heads:
+            port = heads.pop(0).decode()
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ=stack_environ(
+                    http_stack, HTTPS_PROXY=f"http://corpuser:Wr0ngPassw0rd@127.0.0.1:{port}"
+                ),
+                keep_previous=False,
+                retry_backoff=0.01,
+            ) as tool:
+                with pytest.raises(TransportError):
+                    await tool.call({"image": IMAGE})
+        assert len(heads) == 1, f"{len(heads)} CONNECTs with the same wrong credentials"
+
+    @pytest.mark.parametrize(
+        "status_line",
+        [b"HTTP/1.1 407 Proxy Authentication Required", b"HTTP/1.1 502 Bad Gateway"],
+    )
+    async def test_the_message_says_the_proxy_refused(
+        self, http_stack: str, status_line: bytes
+    ) -> None:
+        # Said: "could not reach Slack ... ProxyError: 407 ... check the network and
+        # base_url, then try again": neither the proxy nor where it was configured.
+        async with connect_proxy(status_line) as heads:
+            port = heads.pop(0).decode()
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ=stack_environ(http_stack, HTTPS_PROXY=f"http://127.0.0.1:{port}"),
+                keep_previous=False,
+                max_retries=0,
+            ) as tool:
+                result = await tool.run({"image": IMAGE})
+        assert "HTTPS_PROXY" in result["message"], result["message"]
+
+
+class TestBaseUrlQueryAndFragment:
+    """README: the base URL has no query or fragment. An empty one ('#', '?') passed the
+    check (settings.py tests ``parts.query or parts.fragment``), and then every method
+    went to the same URL: ``.../api#/users.setPhoto`` is a POST to ``/api``."""
+
+    @pytest.mark.parametrize("suffix", ["#", "?", "/#", "/?"])
+    def test_an_empty_query_or_fragment_is_refused(self, suffix: str) -> None:
+        with pytest.raises(ValueError, match="base_url"):
+            UsersSetPhoto(CANARY_TOKEN, base_url=f"https://slack.com/api{suffix}", environ={})
+
+    async def test_the_method_is_in_the_path_it_posts_to(self) -> None:
+        async with loopback.serve(None) as slack:
+            slack.on("/api/users.setPhoto", slack_ok())
+            tool = None
+            with contextlib.suppress(ValueError):  # refusing it is right too
+                tool = UsersSetPhoto(
+                    CANARY_TOKEN,
+                    base_url=slack.base_url() + "#",
+                    environ={},
+                    max_retries=0,
+                    keep_previous=False,
+                )
+            if tool is not None:
+                async with tool:
+                    await tool.run({"image": IMAGE})
+        assert [request.target for request in slack.requests] in ([], ["/api/users.setPhoto"])
+
+
+class TestNoProxyForms:
+    """README: https calls honour NO_PROXY. Address ranges (CIDR), which curl, requests and
+    Go's net/http honour and company NO_PROXY lists are full of, are not."""
+
+    @pytest.mark.parametrize(
+        ("base_url", "no_proxy"),
+        [
+            ("https://10.1.2.3/api", "10.0.0.0/8"),
+            ("https://10.1.2.3/api", ".corp.example,10.0.0.0/8"),
+            ("https://[fd00::5]/api", "fd00::/8"),
+            ("https://[::1]:8443/api", "::1/128"),
+        ],
+    )
+    def test_an_address_range_is_bypassed(self, base_url: str, no_proxy: str) -> None:
+        assert proxy_for(base_url, {"HTTPS_PROXY": PROXY, "NO_PROXY": no_proxy}) is None
+
+
+class TestTheOperatorsCaCertificates:
+    """SSL_CERT_FILE that cannot serve: said once, naming the variable, nothing sent."""
+
+    @pytest.mark.parametrize("content", [None, b"not a certificate\n"], ids=["missing", "no pem"])
+    async def test_an_unusable_ca_file_is_a_clear_error_before_anything_is_sent(
+        self, tmp_path: Path, content: bytes | None
+    ) -> None:
+        bundle = tmp_path / "corp-ca.pem"
+        if content is not None:
+            bundle.write_bytes(content)
+        async with loopback.serve(None) as slack:
+            slack.on("/api/users.setPhoto", slack_ok())
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url="https://slack.invalid/api",
+                environ={"SSL_CERT_FILE": str(bundle)},
+                keep_previous=False,
+            ) as tool:
+                result = await tool.run({"image": IMAGE})
+        assert result["error"] == "transport_error", result
+        assert result["message"].startswith(f"SSL_CERT_FILE names '{bundle}', which ")
+        assert "Nothing was sent" in result["message"]
+
+    async def test_a_certificate_failure_says_how_to_trust_the_networks_ca(
+        self, http_stack: str
+    ) -> None:
+        authority = trustme.CA()
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+        async with (
+            loopback.serve(server_tls) as slack,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=stack_environ(http_stack),
+                keep_previous=False,
+            ) as tool,
+        ):
+            result = await tool.run({"image": IMAGE})
+        assert slack.requests == []
+        assert "could not be verified (unable to get local issuer certificate)" in result["message"]
+        assert "set SSL_CERT_FILE (or SSL_CERT_DIR) to its CA certificates" in result["message"]
