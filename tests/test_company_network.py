@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 import trustme
 
-from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
+from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.slack.proxies import proxy_for
+from ocp_users_photo.trusted_roots import TrustedRoots
+from ocp_users_photo.web_image import UrlPolicy, fetch_image
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image, success_reply
 from tests.http_stacks import stack_environ
@@ -231,3 +234,51 @@ class TestTheOperatorsCaCertificates:
         assert slack.requests == []
         assert "could not be verified (unable to get local issuer certificate)" in result["message"]
         assert "set SSL_CERT_FILE (or SSL_CERT_DIR) to its CA certificates" in result["message"]
+
+
+class TestTheCaServesEveryConnection:
+    """The operator's CA serves image hosts too: image URLs a model gives, and Slack's
+    image host the replaced photo is downloaded from (undo), not only Slack's API."""
+
+    @pytest.fixture
+    async def image_host(self, ca: trustme.CA) -> AsyncIterator[loopback.LoopbackServer]:
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+        async with loopback.serve(server_tls) as running:
+            running.on("/photo.png", loopback.reply(200, IMAGE, [("Content-Type", "image/png")]))
+            yield running
+
+    @pytest.fixture
+    def bundle(self, ca: trustme.CA, tmp_path: Path) -> Path:
+        path = tmp_path / "corp-ca.pem"
+        ca.cert_pem.write_to_path(str(path))
+        return path
+
+    async def test_an_image_url_verifies_against_the_operators_ca(
+        self, image_host: loopback.LoopbackServer, bundle: Path
+    ) -> None:
+        policy = UrlPolicy(allowed_hosts=["127.0.0.1"], allow_loopback_for_tests=True)
+        trusting = UrlResolver(policy, trusted_roots=TrustedRoots(file=str(bundle)))
+        plain = UrlResolver(policy)
+        async with (
+            UsersSetPhoto(CANARY_TOKEN, environ={}, image_resolvers={"url": trusting}) as tool,
+            tool.prepare({"image": image_host.url("/photo.png")}) as upload,
+        ):
+            assert upload.image.byte_count == len(IMAGE)
+        async with UsersSetPhoto(CANARY_TOKEN, environ={}, image_resolvers={"url": plain}) as tool:
+            with pytest.raises(InvalidArguments, match="certificate"):
+                await tool.prepare({"image": image_host.url("/photo.png")})
+
+    async def test_the_replaced_photos_download_verifies_against_the_operators_ca(
+        self, image_host: loopback.LoopbackServer, bundle: Path
+    ) -> None:
+        async with UsersSetPhoto(
+            CANARY_TOKEN, environ={"SSL_CERT_FILE": str(bundle)}, keep_previous=False
+        ) as tool:
+            context = await tool._slack.image_tls_context()
+        assert context is not None
+        policy = UrlPolicy(allowed_hosts=["127.0.0.1"], allow_loopback_for_tests=True)
+        fetched = await fetch_image(image_host.url("/photo.png"), policy, ssl_context=context)
+        assert fetched.data == IMAGE
+        async with UsersSetPhoto(CANARY_TOKEN, environ={}, keep_previous=False) as tool:
+            assert await tool._slack.image_tls_context() is None  # the fetch's own: certifi's
