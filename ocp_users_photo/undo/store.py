@@ -447,11 +447,33 @@ def _crop_in_force(
     ).fetchone()
     if row is None:
         return None
+    damaged = sqlite3.DatabaseError("malformed: the description of the change shown now")
+    text = row[0]
+    if not isinstance(text, str) or len(text) > _MAX_REPLACED_BY_CHARS:
+        raise damaged
     try:
-        crop = json.loads(row[0]).get("image", {}).get("crop")
-        return CropBox(int(crop["crop_x"]), int(crop["crop_y"]), int(crop["crop_w"]))
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
+        described = json.loads(text)
+    except (ValueError, RecursionError):
+        raise damaged from None
+    image = described.get("image") if isinstance(described, dict) else None
+    crop = image.get("crop") if isinstance(image, dict) else None
+    if crop is None:
+        return None  # set whole
+    if not isinstance(crop, dict):
+        raise damaged
+    x, y, width = (_crop_side(crop.get(name)) for name in ("crop_x", "crop_y", "crop_w"))
+    if x is None or y is None or width is None:
+        raise damaged
+    return CropBox(x, y, width)
+
+
+def _crop_side(value: object) -> int | None:
+    """A crop box side as a change's summary writes it (a whole number, or its digits)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 7:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_SIDE:
+        return value
+    return None
 
 
 def _evict(
@@ -474,6 +496,8 @@ def _evict(
     sizes: dict[str, int] = {}
     for _, sha256, byte_count in rows:
         if sha256 is not None:
+            if not _whole(byte_count) or byte_count < 0:
+                raise sqlite3.DatabaseError(f"malformed: the size of kept photo {sha256[:12]}")
             uses[sha256] = uses.get(sha256, 0) + 1
             sizes[sha256] = int(byte_count)
     count = len(rows)
@@ -574,8 +598,12 @@ def _entry(
     ).fetchone()
     if row is None:
         return None
-    data = bytes(row[-1]) if row[-1] is not None else b""
     kept = _kept(row[:-1], original=int(row[0]) == _oldest_entry(database, owner))
+    stored = row[-1]
+    if stored is not None and not isinstance(stored, bytes):
+        # SQLite keeps what it is given: text, a number (bytes(10**14) would allocate it).
+        raise sqlite3.DatabaseError(f"malformed: the photo kept for entry #{kept.entry}")
+    data = b"" if stored is None else stored
     if kept.sha256 is not None and hashlib.sha256(data).hexdigest() != kept.sha256:
         # Other bytes under the photo's key (a damaged page, another program): putting
         # them back would set a photo the listing does not show.
