@@ -5,24 +5,19 @@ stores in any column, whatever its declared type, are a damaged history
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.undo import HistoryUnavailable
+from tests.test_undo_hostile_history import tamper
 from tests.undo_fixtures import GREEN, RED, history_tool
 
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
-
-
-def tamper(path: Path, statement: str, *parameters: object) -> None:
-    with sqlite3.connect(path) as database:
-        database.execute(statement, parameters)
 
 
 async def two_changes(emulator: RunningEmulator, history_file: Path) -> None:
