@@ -299,6 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             why = f"could not be written ({shown(failed.reason, 80)})"
         else:
             why = "was closed"
+        if isinstance(failed, OutputFailed) and failed.nothing_sent:
+            print(f"ocp-users-photo: stdout {why}; nothing was sent", file=sys.stderr)
+            return ExitCode.INVALID
         print(
             f"ocp-users-photo: stdout {why} before all output was written; what the command "
             "did stands",

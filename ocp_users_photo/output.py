@@ -17,19 +17,31 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Iterator
 from typing import TextIO, cast
 
-__all__ = ["OutputFailed", "answers_to", "standard_streams"]
+__all__ = ["OutputFailed", "answers_to", "before_anything_is_sent", "standard_streams"]
 
 
 class OutputFailed(Exception):
     """stdout could not be written; ``reason`` says why (the OSError's text), ``closed``
     whether its reader went away or it was never open (``| head``, ``>&-``)."""
 
-    def __init__(self, reason: str, *, closed: bool = False) -> None:
+    def __init__(self, reason: str, *, closed: bool = False, nothing_sent: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.closed = closed
+        self.nothing_sent = nothing_sent
+
+
+@contextlib.contextmanager
+def before_anything_is_sent() -> Iterator[None]:
+    """Output written before the command sends anything (a dry run's answer, a preview
+    line): a failure to write it is said so, nothing having been sent (exit 2)."""
+    try:
+        yield
+    except OutputFailed as failed:
+        raise OutputFailed(failed.reason, closed=failed.closed, nothing_sent=True) from None
 
 
 def _failed(error: OSError) -> OutputFailed:

@@ -25,7 +25,7 @@ from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
-from ocp_users_photo.output import answers_to
+from ocp_users_photo.output import answers_to, before_anything_is_sent
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
@@ -163,18 +163,19 @@ async def _set_photo_warned(
             if args.preview is not None:
                 preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)
             status.clear()
-            if args.dry_run:
-                _say_dry_run(args, out, sending, upload, preview)
-                if tokenless_dry_run:
-                    advice = missing_token_advice("cli").removeprefix("no Slack token: ")
-                    # On stderr with --json: stdout holds the one JSON answer a program reads.
-                    print(
-                        f"No token is set, which sending needs: {advice}.",
-                        file=err if args.json else out,
-                    )
-                return ExitCode.OK
-            if preview is not None:
-                print(preview, file=err if args.json else out)
+            with before_anything_is_sent():
+                if args.dry_run:
+                    _say_dry_run(args, out, sending, upload, preview)
+                    if tokenless_dry_run:
+                        advice = missing_token_advice("cli").removeprefix("no Slack token: ")
+                        # On stderr with --json: stdout holds the one answer a program reads.
+                        print(
+                            f"No token is set, which sending needs: {advice}.",
+                            file=err if args.json else out,
+                        )
+                    return ExitCode.OK
+                if preview is not None:
+                    print(preview, file=err if args.json else out)
             status.show(f"sending {sending}")
             reply = await tool.send(upload)
             status.clear()

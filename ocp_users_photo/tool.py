@@ -242,7 +242,8 @@ class UsersSetPhoto(AsyncClosing):
         image = self.input_schema["properties"]["image"]["description"]
         return (
             f"{self.spec.description} Arguments: `image` is required. {image} `crop_x`, "
-            "`crop_y` and `crop_w` are whole numbers of pixels, all three or none. "
+            "`crop_y` and `crop_w` are whole numbers of pixels of the image as a viewer "
+            "shows it (EXIF rotation applied, before any scaling), all three or none. "
             f"{CREDENTIAL_NOT_AN_ARGUMENT}"
         )
 

@@ -3,12 +3,13 @@
 On a company network that inspects TLS (a proxy or gateway that re-signs every
 connection with the company's own CA), nothing verifies against certifi's roots. The
 operator names the company's CA certificates as OpenSSL, curl, requests and httpx
-read them: ``SSL_CERT_FILE`` (a PEM file), else ``SSL_CERT_DIR`` (a folder hashed by
-``c_rehash``), which then replace certifi's roots. They are read from the tool's
-environment (``environ=``, like the proxy variables) and serve every TLS connection
-the tool makes: Slack's API, the replaced photo's download, image URLs. They are read
-when the first connection needs them (in a worker thread); a file that is missing or
-holds no certificate is then refused, naming the variable, and nothing is sent.
+read them: ``SSL_CERT_FILE`` (a PEM file), else ``SSL_CERT_DIR`` (folders hashed by
+``c_rehash``, separated by ``os.pathsep``), which then replace certifi's roots. They
+are read from the tool's environment (``environ=``, like the proxy variables) and serve
+every TLS connection the tool makes: Slack's API, the replaced photo's download, image
+URLs. They are read when the first connection needs them (in a worker thread); a file
+that is missing or holds no certificate is then refused, naming the variable, and
+nothing is sent.
 """
 
 from __future__ import annotations
@@ -57,10 +58,13 @@ class TrustedRoots:
                 f"{CA_FILE_VARIABLE} names {quoted(self.file)}, which is not a file: give the "
                 "path of a PEM file of the CA certificates to trust, or unset it"
             )
-        if self.folder is not None and not os.path.isdir(self.folder):
+        # A list of folders, as OpenSSL reads it (':' between them; ';' on Windows).
+        folders = [] if self.folder is None else [f for f in self.folder.split(os.pathsep) if f]
+        missing = next((folder for folder in folders if not os.path.isdir(folder)), None)
+        if missing is not None or (self.folder is not None and not folders):
             raise ValueError(
-                f"{CA_DIR_VARIABLE} names {quoted(self.folder)}, which is not a folder: give "
-                "a folder of CA certificates (hashed by c_rehash), or unset it"
+                f"{CA_DIR_VARIABLE} names {quoted(missing or str(self.folder))}, which is not a "
+                "folder: give folders of CA certificates (hashed by c_rehash), or unset it"
             )
         try:
             context = ssl.create_default_context(cafile=self.file, capath=self.folder)

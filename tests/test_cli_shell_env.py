@@ -152,3 +152,13 @@ def test_undo_of_an_entry_number_past_sqlites_integers_is_a_usage_error(
     assert "Traceback" not in done.stderr, done.stderr[-300:]
     assert done.returncode == ExitCode.INVALID
     assert len(photo_requests(slack_emulator)) == 1  # nothing more was sent
+
+
+def test_a_dry_run_whose_stdout_is_full_says_nothing_was_sent(image: Path) -> None:
+    """Output written before anything is sent (a dry run's answer, a preview line) that
+    cannot be written ends the command as 2, "nothing was sent": that is what happened."""
+    done = run_in_shell('$CLI set "$1" --dry-run > /dev/full', str(image))
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert done.stderr.strip() == (
+        "ocp-users-photo: stdout could not be written (No space left on device); nothing was sent"
+    )

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import ssl
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -266,3 +268,32 @@ class TestTheCaServesEveryConnection:
         assert fetched.data == IMAGE
         async with UsersSetPhoto(CANARY_TOKEN, environ={}, keep_previous=False) as tool:
             assert await tool._slack.image_tls_context() is None  # the fetch's own: certifi's
+
+
+@pytest.fixture
+def hashed_ca_folders(ca: trustme.CA, tmp_path: Path) -> str:
+    """Two folders as SSL_CERT_DIR lists them, the second holding ``ca`` hashed by OpenSSL."""
+    system, company = tmp_path / "system", tmp_path / "company"
+    system.mkdir()
+    company.mkdir()
+    ca.cert_pem.write_to_path(str(company / "corp-ca.pem"))
+    subprocess.run(["openssl", "rehash", str(company)], check=True, capture_output=True)
+    return f"{system}{os.pathsep}{company}"
+
+
+async def test_ssl_cert_dir_as_a_list_of_folders_is_read_as_openssl_reads_it(
+    ca: trustme.CA, hashed_ca_folders: str
+) -> None:
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    async with loopback.serve(server_tls) as slack:
+        slack.on("/api/users.setPhoto", slack_ok())
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=slack.base_url(),
+            environ={"SSL_CERT_DIR": hashed_ca_folders},
+            max_retries=0,
+            keep_previous=False,
+        ) as tool:
+            result = await tool.run({"image": IMAGE})
+    assert [request.target for request in slack.requests] == ["/api/users.setPhoto"], result

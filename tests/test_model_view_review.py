@@ -66,3 +66,12 @@ async def test_not_authed_does_not_tell_a_model_to_pass_a_token(
         assert "token=" not in result["message"], result["message"]
         retried = await tool.run({"image": "photo.png", "token": "xoxp-1-2-3"})
     assert retried["error"] == "invalid_arguments"  # what following the advice gets
+
+
+def test_the_ocp_agent_door_is_told_how_the_crop_box_is_measured() -> None:
+    """ocp-agent lists the seed's crop parameters ("X coordinate of top-left corner of crop
+    box"): the description beside them says in which pixels, as the input schema does."""
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={})
+    assert "pixels of the image as a viewer shows it (EXIF rotation applied" in (
+        tool.model_description
+    )

@@ -95,3 +95,25 @@ def test_masking_and_redaction_ignore_case_and_keep_everything_else() -> None:
     # A letter whose lower case is longer (İ) must not shift where the secret is cut.
     assert redacted(f"İİ {SECRET.upper()} ok", [SECRET]) == "İİ [redacted] ok"
     assert shown(f"İ {CANARY_TOKEN.upper()}") == "İ [redacted]"
+
+
+async def test_an_upper_cased_echo_in_a_reply_header_reaches_no_model(
+    emulator: RunningEmulator,
+) -> None:
+    # The headers travel beside the body, and a reply that is not JSON has its content
+    # type quoted to the model: their redaction ignores case too.
+    inject(
+        emulator,
+        Fault.status(
+            200,
+            body=b"<html>bad gateway</html>",
+            headers={"content-type": f"text/html; x={SECRET.upper()[:40]}"},
+        ),
+    )
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, keep_previous=False, max_retries=0
+    ) as tool:
+        result = await tool.run({"image": make_image((600, 600))})
+    assert result["ok"] is False
+    assert "text/html; x=[redacted]" in result["message"]
+    assert not holds_part_of_the_token_in_any_case(json.dumps(result)), result["message"]

@@ -52,7 +52,7 @@ from ocp_users_photo.credentials import (
     token_secret_forms,
 )
 from ocp_users_photo.errors import READ_ONLY_METHODS, SlackApiError, TransportError, raise_alone
-from ocp_users_photo.safe_text import redacted, shown
+from ocp_users_photo.safe_text import ascii_lower, redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
@@ -736,8 +736,8 @@ def _answer_arrived(error: httpx.HTTPError) -> bool:
 def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.Headers:
     """``headers`` with every secret redacted from their values: they travel on beside the
     body (whoami reads X-OAuth-Scopes), and a server can echo the token in any of them."""
-    values = b"\n".join(value for _, value in headers.raw)
-    if not any(secret.encode() in values for secret in secrets):
+    values = b"\n".join(value for _, value in headers.raw).lower()  # in any case
+    if not any(ascii_lower(secret).encode() in values for secret in secrets):
         return headers  # the usual case: one scan, no copy
     return httpx.Headers(
         [(name, redacted(value, secrets)) for name, value in headers.multi_items()]
@@ -752,9 +752,7 @@ def _transport_error(
 ) -> TransportError:
     tries = f"after {attempts} attempts" if attempts > 1 else "on the only attempt"
     if not reached:
-        advice = (
-            failure.advice or "Nothing was sent; check the network and base_url, then try again"
-        )
+        advice = failure.advice or _UNREACHED_ADVICE
         return TransportError(
             f"could not reach Slack at {url} {tries}: {failure.text}. {advice}",
             reached=False,
