@@ -55,6 +55,8 @@ REFRESH_DEADLINE = 45.0
 # A refreshed installation's save is tried this many times (a busy database, a lost
 # connection), 0.05 s then 0.2 s apart, before it is kept in memory (see _save_refreshed).
 SAVE_ATTEMPTS = 3
+# How long a token another call refreshed meanwhile must still last to be taken as it is.
+FRESH_ENOUGH_SECONDS = 30.0
 
 
 class InstallationTokenSource(AsyncClosing):
@@ -187,8 +189,14 @@ class InstallationTokenSource(AsyncClosing):
         return expires_at is not None and expires_at - self.refresh_margin <= self._clock()
 
     def _fresher(self, installation: Installation, seen_token: str) -> bool:
-        """Whether someone else refreshed since ``seen_token`` was read, and it is still good."""
-        return installation.user_token != seen_token and not self._expiring(installation)
+        """Whether someone else refreshed since ``seen_token`` was read, and it is still good:
+        good for a little while, not the whole refresh margin (a token that lives less than
+        the margin would have every waiting call refresh again, one after another)."""
+        if installation.user_token == seen_token:
+            return False
+        expires_at = installation.user_token_expires_at
+        lasts = min(self.refresh_margin, FRESH_ENOUGH_SECONDS)
+        return expires_at is None or expires_at - lasts > self._clock()
 
     async def _refresh(self, person: ActingPerson, seen_token: str) -> Installation:
         """The refreshed installation, the refresh run to its end whatever the caller does.

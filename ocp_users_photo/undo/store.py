@@ -167,7 +167,7 @@ class PhotoHistory(AsyncClosing):
                 release_lock = await self._locks.acquire(owner)
         except TimeoutError:
             raise deadline_ended(owner, "in this process") from None
-        holder = lease_holder()
+        holder = lease_holder(self.lease_seconds)
         taking: list[asyncio.Task[bool]] = []
 
         async def take() -> bool:
@@ -379,6 +379,17 @@ def _keep(
     if len(described) > _MAX_REPLACED_BY_CHARS:
         described = json.dumps({"summary": "too long to keep"})
 
+    kept_at = time.time()
+    if not _EARLIEST <= kept_at <= _LATEST:
+        # Written, it would read back as a damaged entry (its time), for good: the person's
+        # original is never evicted. A machine without a real-time clock reads 1970 until
+        # NTP answers.
+        raise HistoryUnavailable(
+            f"this machine's clock reads {_clock_reading(kept_at)}, a time no photo can have "
+            "been kept at; nothing was changed in Slack: set the clock (or wait for it to "
+            "be set over the network), then try again"
+        )
+
     def write(connection: sqlite3.Connection) -> int:
         crop = _crop_in_force(connection, owner, shown.avatar_hash)
         sha256 = None
@@ -401,7 +412,7 @@ def _keep(
             (
                 owner.workspace,
                 owner.user_id,
-                time.time(),
+                kept_at,
                 shown.kind,
                 sha256,
                 shown.avatar_hash,
@@ -425,6 +436,13 @@ def _keep(
 
 # SQLite's integers, and so entry numbers, are 64-bit signed.
 _LARGEST_ROWID: Final = 2**63 - 1
+
+
+def _clock_reading(epoch: float) -> str:
+    try:
+        return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{epoch:.0f} s after 1970"
 
 
 def _made_here(database: sqlite3.Connection, owner: HistoryOwner, avatar_hash: str) -> bool:

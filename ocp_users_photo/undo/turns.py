@@ -55,11 +55,15 @@ _HELD_HERE: set[str] = set()
 _PROBES_PROCESSES: Final = os.name == "posix"
 # Put before the holder of a lease set to run out at a settle time (settle_lease).
 _SETTLING: Final = "settling:"
+# Clocks of processes sharing a file may differ this much without a lease being doubted.
+_SLACK: Final = 5.0
 
 
-def lease_holder() -> str:
-    """A name for one turn: this machine, this process, and a random part."""
-    return f"{_HOST}|{os.getpid()}|{uuid.uuid4().hex}"
+def lease_holder(seconds: float | None = None) -> str:
+    """A name for one turn: this machine, this process, a random part, and how long its
+    lease lasts (``seconds``), which tells a lease written by a clock since set back."""
+    name = f"{_HOST}|{os.getpid()}|{uuid.uuid4().hex}"
+    return name if seconds is None else f"{name}|{seconds:g}"
 
 
 def try_lease(
@@ -73,8 +77,14 @@ def try_lease(
             (owner.workspace, owner.user_id),
         ).fetchone()
         now = time.time()
-        if row is not None and float(row[1]) > now and _held(str(row[0])):
-            return False
+        if row is not None:
+            expires_at, held_by = float(row[1]), str(row[0])
+            lasts = _declared_length(held_by)
+            # Further ahead than its lease could reach: written while the clock was ahead
+            # (since set back); held as written, it would hold the person up for the jump.
+            written_ahead = expires_at - now > (seconds if lasts is None else lasts) + _SLACK
+            if expires_at > now and not written_ahead and _held(held_by):
+                return False
         connection.execute(
             "INSERT OR REPLACE INTO leases (workspace, user_id, holder, expires_at) "
             "VALUES (?, ?, ?, ?)",
@@ -118,6 +128,18 @@ def settle_lease(
     )
     # Only now: until the settle time is written, the lease must hold as this process's.
     _HELD_HERE.discard(holder)
+
+
+def _declared_length(holder: str) -> float | None:
+    """The lease length a holder's name declares (``lease_holder``); None for an older name."""
+    parts = holder.removeprefix(_SETTLING).split("|")
+    if len(parts) != 4:
+        return None
+    try:
+        seconds = float(parts[3])
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < 86_400 else None
 
 
 def _held(holder: str) -> bool:
