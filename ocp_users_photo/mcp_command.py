@@ -129,8 +129,13 @@ async def _serve_until_interrupted(tool: UsersSetPhoto) -> None:
     once (``_exit_interrupted``)."""
     loop = asyncio.get_running_loop()
     for stop in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers
+        try:
             loop.add_signal_handler(stop, _exit_interrupted, tool)
+        except (NotImplementedError, RuntimeError):
+            # asyncio's Windows loops take no signal handlers: Python's own, run on the main
+            # thread (where asyncio.run runs this), ends the process just the same.
+            with contextlib.suppress(ValueError, OSError, RuntimeError):
+                signal.signal(stop, lambda number, frame: _exit_interrupted(tool))
     await serve(tool)
 
 

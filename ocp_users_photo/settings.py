@@ -252,8 +252,15 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
                 f"image root {quoted(str(path))} is not an existing folder (it {what}): create it, "
                 "or give the folder your images are in"
             )
-        resolved.append(path.resolve())
-    return tuple(resolved)
+        real = path.resolve()
+        resolved.append(real)
+        # Given through a link (macOS's /tmp and /var are links into /private, a mapped
+        # drive): paths written through it are inside too. The opened file's real path
+        # is what confines it, and that is inside the resolved root.
+        given = Path(os.path.abspath(path))
+        if given != real:
+            resolved.append(given)
+    return tuple(dict.fromkeys(resolved))
 
 
 def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | None:

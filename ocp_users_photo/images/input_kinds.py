@@ -22,6 +22,8 @@ from ocp_users_photo.images.paths import problem
 # Text longer than this is no file path: by its start a data: URI or a URL, else base64.
 MAX_PATH_CHARS: Final = 4096
 _SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{1,15}):")
+# A file: URL's path that starts with a drive (/C:/Users/...), as Windows writes them.
+_DRIVE_IN_URL: Final = re.compile(r"/[A-Za-z]:[/\\]")
 
 
 def kind_of(value: object) -> tuple[str | None, Any, list[Problem]]:
@@ -71,7 +73,7 @@ def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
         if name in ("http", "https"):
             return "url", stripped, []
         if name == "file" and stripped[5:7] == "//":
-            return "path", unquote(urlsplit(stripped).path), []
+            return _file_url_path(stripped)
         if stripped[len(name) + 1 : len(name) + 3] == "//":
             return (
                 None,
@@ -87,6 +89,28 @@ def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
         return "base64", text, []
     # Anything else is a path (a file name has a dot, which base64 never holds).
     return "path", text, []
+
+
+def _file_url_path(url: str) -> tuple[str | None, Any, list[Problem]]:
+    """A ``file://`` URL's path on this machine: ``file:///C:/x.png`` is ``C:\\x.png`` on
+    Windows; one naming another host (``file://server/share/x.png``) is refused, not read
+    as a path of this one."""
+    parts = urlsplit(url)
+    if parts.netloc.lower() not in ("", "localhost"):
+        return (
+            None,
+            None,
+            [
+                problem(
+                    "image is a file: URL of another machine: give the path of a file on this "
+                    "one, or its bytes as base64 or a data: URI"
+                )
+            ],
+        )
+    path = unquote(parts.path)
+    if os.name == "nt" and _DRIVE_IN_URL.match(path):
+        path = path[1:].replace("/", "\\")
+    return "path", path, []
 
 
 def _looks_like_windows_drive(text: str) -> bool:

@@ -121,8 +121,11 @@ def _really_inside(named: str, image_roots: Sequence[Path], *, unfollowable: boo
 
 
 def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:
+    # normcase: Windows' file names are case-insensitive (c:\users\... is C:\Users\...);
+    # on POSIX it changes nothing. The opened file is checked again by its real path.
+    resolved = os.path.normcase(resolved)
     for root in image_roots:
-        text = os.fspath(root)
+        text = os.path.normcase(os.fspath(root))
         if resolved == text or resolved.startswith(text.rstrip(os.sep) + os.sep):
             return True
     return False
