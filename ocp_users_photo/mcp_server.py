@@ -36,6 +36,7 @@ from ocp_users_photo.exports import (
     run_result_schema,
 )
 from ocp_users_photo.extras import install_command
+from ocp_users_photo.mcp_unread import AnsweringReadStream
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.tool import UsersSetPhoto
@@ -71,7 +72,12 @@ async def serve(tool: UsersSetPhoto) -> None:
     server = _build_server(sdk, tool)
     try:
         async with sdk.stdio_server() as (read_stream, write_stream):
-            await server.run(read_stream, write_stream, server.create_initialization_options())
+            answering = AnsweringReadStream(read_stream, write_stream, sdk.types)
+            await server.run(answering, write_stream, server.create_initialization_options())
+    except* (BrokenPipeError, ConnectionResetError):
+        # The host closed the server's stdout (it crashed, or stopped reading): the end of
+        # the connection, as when it closes stdin.
+        logger.info("the host closed the connection")
     finally:
         await tool.aclose()
 

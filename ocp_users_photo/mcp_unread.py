@@ -1,0 +1,137 @@
+"""Requests the MCP SDK's reader cannot parse, answered rather than dropped.
+
+The SDK's stdio reader parses each line with a strict JSON parser: a line Python's own
+``json`` reads but it refuses (an escaped lone surrogate, which a JavaScript host writes
+when a string is cut inside an emoji; a number of thousands of digits; nesting past 128
+levels) reaches the server as an exception, which the SDK logs at DEBUG and drops. The
+host then waits for an answer that never comes. Here such a line's id is read as
+Python reads JSON and answered with JSON-RPC's parse error, saying what to send
+instead; a line with no id to answer (a notification, or no JSON at all) is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from types import TracebackType
+from typing import Any, Final, Self
+
+from ocp_users_photo.safe_text import shown
+
+__all__ = ["AnsweringReadStream"]
+
+logger = logging.getLogger("ocp_users_photo.mcp_server")
+
+PARSE_ERROR: Final = -32700
+# The top level's "id" when the line cannot be read whole: the first one, as clients write it.
+_ID: Final = re.compile(r'^\s*\{.*?"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,256}")', re.DOTALL)
+
+
+class AnsweringReadStream:
+    """The SDK's read stream, with each line it could not parse answered on ``write``."""
+
+    def __init__(self, inner: Any, write: Any, sdk_types: Any) -> None:
+        self._inner = inner
+        self._write = write
+        self._types = sdk_types
+
+    @property
+    def last_context(self) -> Any:
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> Any:
+        while True:
+            item = await self._inner.receive()
+            if not isinstance(item, Exception):
+                return item
+            await self._answer(item)
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except Exception as ended:
+            if type(ended).__name__ in ("EndOfStream", "ClosedResourceError"):
+                raise StopAsyncIteration from None
+            raise
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> bool | None:
+        result: bool | None = await self._inner.__aexit__(exc_type, exc_val, exc_tb)
+        return result
+
+    async def _answer(self, refused: Exception) -> None:
+        line, reason = _line_and_reason(refused)
+        request_id = _request_id(line) if line is not None else None
+        if request_id is None:
+            logger.warning("a message from the host could not be read and was dropped: %s", reason)
+            return
+        logger.warning("request %s could not be read: %s", shown(str(request_id), 40), reason)
+        types = self._types
+        error = types.JSONRPCError(
+            jsonrpc="2.0",
+            id=request_id,
+            error=types.ErrorData(
+                code=PARSE_ERROR,
+                message=(
+                    f"the request could not be read ({reason}): send it as strict JSON, with "
+                    "no lone surrogate escape (\\ud800-\\udfff outside a pair), no number of "
+                    "thousands of digits and at most 128 levels of nesting"
+                ),
+            ),
+        )
+        from mcp.shared.message import SessionMessage
+
+        await self._write.send(SessionMessage(error))
+
+
+def _line_and_reason(refused: Exception) -> tuple[str | None, str]:
+    """The line the parser refused (pydantic keeps it as the error's input) and why."""
+    errors = getattr(refused, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+        except Exception:  # not pydantic's: nothing more to read
+            first = {}
+        line = first.get("input")
+        reason = shown(str(first.get("msg") or type(refused).__name__), 160)
+        return (line if isinstance(line, str) else None), reason
+    return None, shown(type(refused).__name__, 80)
+
+
+def _request_id(line: str) -> int | str | None:
+    """The id of the request on ``line``, read as Python's json reads it; None for a
+    notification, a response or no JSON."""
+    try:
+        message = json.loads(line, parse_int=_bounded_int)
+    except (ValueError, RecursionError):
+        found = _ID.match(line)
+        if found is None or '"method"' not in line:
+            return None
+        message = {"id": json.loads(found.group(1)), "method": "?"}
+    if not isinstance(message, dict) or "method" not in message:
+        return None
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
+        return None
+    return request_id
+
+
+def _bounded_int(text: str) -> int:
+    """An integer as json reads it; one of thousands of digits (over Python's own limit on
+    turning text into an int) is read as 0, which no id of ours depends on."""
+    return int(text) if len(text) <= 100 else 0
