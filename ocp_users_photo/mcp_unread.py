@@ -24,8 +24,9 @@ __all__ = ["AnsweringReadStream"]
 logger = logging.getLogger("ocp_users_photo.mcp_server")
 
 PARSE_ERROR: Final = -32700
-# The top level's "id" when the line cannot be read whole: the first one, as clients write it.
-_ID: Final = re.compile(r'^\s*\{.*?"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,256}")', re.DOTALL)
+# Python's own limit on turning text into an int (sys.get_int_max_str_digits) is 4300.
+_MAX_INT_DIGITS: Final = 4000
+_NUMBER: Final = re.compile(r"-?\d+(?=\s*[,}\]])")
 
 
 class AnsweringReadStream:
@@ -114,15 +115,14 @@ def _line_and_reason(refused: Exception) -> tuple[str | None, str]:
 
 
 def _request_id(line: str) -> int | str | None:
-    """The id of the request on ``line``, read as Python's json reads it; None for a
-    notification, a response or no JSON."""
+    """The id of the request on ``line``, read as Python's json reads it (for nesting past
+    its depth, the top level's members alone); None for a notification, a response or an
+    id too long to read exactly: never a guess, which could answer another request (an
+    "id" inside the arguments, a model's words)."""
     try:
-        message = json.loads(line, parse_int=_bounded_int)
+        message = json.loads(line, parse_int=_exact_int)
     except (ValueError, RecursionError):
-        found = _ID.match(line)
-        if found is None or '"method"' not in line:
-            return None
-        message = {"id": json.loads(found.group(1)), "method": "?"}
+        message = _top_level(line)  # nesting past what json.loads can follow
     if not isinstance(message, dict) or "method" not in message:
         return None
     request_id = message.get("id")
@@ -131,7 +131,64 @@ def _request_id(line: str) -> int | str | None:
     return request_id
 
 
-def _bounded_int(text: str) -> int:
-    """An integer as json reads it; one of thousands of digits (over Python's own limit on
-    turning text into an int) is read as 0, which no id of ours depends on."""
-    return int(text) if len(text) <= 100 else 0
+class _TooLong:
+    """An integer of more digits than Python turns into an int: no id of any request."""
+
+
+def _exact_int(text: str) -> int | _TooLong:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else _TooLong()
+
+
+def _top_level(line: str) -> dict[str, Any] | None:
+    """The top-level object's "id" and "method" members, found by walking the line with
+    the nesting counted (strings and their escapes skipped); None if it is no object."""
+    text = line.strip()
+    if not text.startswith("{"):
+        return None
+    found: dict[str, Any] = {}
+    depth, index, key = 0, 0, None
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            end = _string_end(text, index)
+            if end < 0:
+                return None
+            token = text[index : end + 1]
+            rest = text[end + 1 :].lstrip()
+            if depth == 1 and key is None and rest.startswith(":"):
+                key = json.loads(token)
+            elif depth == 1 and key is not None:
+                found.setdefault(key, json.loads(token))
+                key = None
+            index = end + 1
+            continue
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 1:
+                key = None  # the member's value was an object or array
+        elif depth == 1 and key is not None and (char == "-" or char.isdigit()):
+            number = _NUMBER.match(text, index)
+            if number is not None:
+                found.setdefault(key, _exact_int(number.group()))
+                index = number.end()
+            key = None  # a number that is no whole one (7.5, 1e3) is no id of any request
+            continue
+        elif depth == 1 and key is not None and char.isalpha():
+            key = None  # true, false, null
+        index += 1
+    return found
+
+
+def _string_end(text: str, start: int) -> int:
+    """Where the JSON string opening at ``start`` closes; -1 if it does not."""
+    index = start + 1
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == '"':
+            return index
+        index += 1
+    return -1

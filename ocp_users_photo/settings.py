@@ -258,7 +258,9 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         # drive): paths written through it are inside too. The opened file's real path
         # is what confines it, and that is inside the resolved root.
         given = Path(os.path.abspath(path))
-        if given != real:
+        # Not with "..": abspath drops it before the link is followed (link/.. is the
+        # folder holding the link as written, the target's parent as resolved).
+        if given != real and ".." not in path.parts:
             resolved.append(given)
     return tuple(dict.fromkeys(resolved))
 

@@ -24,6 +24,7 @@ MAX_PATH_CHARS: Final = 4096
 _SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{1,15}):")
 # A file: URL's path that starts with a drive (/C:/Users/...), as Windows writes them.
 _DRIVE_IN_URL: Final = re.compile(r"/[A-Za-z]:[/\\]")
+_DRIVE: Final = re.compile(r"[A-Za-z]:")
 
 
 def kind_of(value: object) -> tuple[str | None, Any, list[Problem]]:
@@ -96,7 +97,10 @@ def _file_url_path(url: str) -> tuple[str | None, Any, list[Problem]]:
     Windows; one naming another host (``file://server/share/x.png``) is refused, not read
     as a path of this one."""
     parts = urlsplit(url)
-    if parts.netloc.lower() not in ("", "localhost"):
+    drive = os.name == "nt" and _DRIVE.fullmatch(parts.netloc) is not None  # file://C:/x.png
+    # file:////server/share/x.png names another machine too (a UNC path, on Windows).
+    unc = parts.path.startswith("//") or parts.path.startswith("\\\\")
+    if (parts.netloc.lower() not in ("", "localhost") and not drive) or unc:
         return (
             None,
             None,
@@ -108,7 +112,9 @@ def _file_url_path(url: str) -> tuple[str | None, Any, list[Problem]]:
             ],
         )
     path = unquote(parts.path)
-    if os.name == "nt" and _DRIVE_IN_URL.match(path):
+    if drive:
+        path = (parts.netloc + path).replace("/", "\\")
+    elif os.name == "nt" and _DRIVE_IN_URL.match(path):
         path = path[1:].replace("/", "\\")
     return "path", path, []
 

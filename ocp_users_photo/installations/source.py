@@ -246,7 +246,7 @@ class InstallationTokenSource(AsyncClosing):
             latest = await self._installation(person)
             if latest.user_refresh_token == installation.user_refresh_token:
                 raise
-            if self._expiring(latest):
+            if not self._fresher(latest, installation.user_token or ""):
                 raise
             return latest
         await self._save_refreshed(person, refreshed)

@@ -55,8 +55,9 @@ _HELD_HERE: set[str] = set()
 _PROBES_PROCESSES: Final = os.name == "posix"
 # Put before the holder of a lease set to run out at a settle time (settle_lease).
 _SETTLING: Final = "settling:"
-# Clocks of processes sharing a file may differ this much without a lease being doubted.
-_SLACK: Final = 5.0
+# Beyond twice its length, a lease is doubted only this much further ahead: clocks of
+# processes sharing a file may differ by a lease's length and a minute.
+_SLACK: Final = 60.0
 
 
 def lease_holder(seconds: float | None = None) -> str:
@@ -80,9 +81,11 @@ def try_lease(
         if row is not None:
             expires_at, held_by = float(row[1]), str(row[0])
             lasts = _declared_length(held_by)
-            # Further ahead than its lease could reach: written while the clock was ahead
-            # (since set back); held as written, it would hold the person up for the jump.
-            written_ahead = expires_at - now > (seconds if lasts is None else lasts) + _SLACK
+            # Further ahead than its lease could reach, by more than clocks sharing a file
+            # may differ: written while the clock was far ahead (since set back); held as
+            # written, it would hold the person up for the whole jump. A name without its
+            # length (an older version's) is taken at its word.
+            written_ahead = lasts is not None and expires_at - now > 2 * lasts + _SLACK
             if expires_at > now and not written_ahead and _held(held_by):
                 return False
         connection.execute(
