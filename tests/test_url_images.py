@@ -170,7 +170,7 @@ async def test_one_tls_context_serves_every_fetch_and_a_refused_url_makes_none(
 
     made: list[str] = []
 
-    def counted(stack: str) -> ssl.SSLContext:
+    def counted(stack: str, *trust: object) -> ssl.SSLContext:
         made.append(stack)
         return client_tls  # the trust the test's image host needs, in place of certifi's
 
