@@ -93,6 +93,11 @@ def test_ctrl_c_stops_an_idle_server(tmp_path: Path) -> None:
         env=environment_without_slack({"SLACK_USER_TOKEN": CANARY_TOKEN}),
         cwd=tmp_path,
     )
+    ctrl_c_ends_an_initialized_server(server)
+
+
+def ctrl_c_ends_an_initialized_server(server: subprocess.Popen[bytes]) -> None:
+    """Initialize ``server`` over its stdin, then SIGINT: it must end with 130 within 5 s."""
     try:
         assert server.stdin is not None
         assert server.stdout is not None

@@ -9,13 +9,10 @@ NotImplementedError from add_signal_handler).
 
 from __future__ import annotations
 
-import json
 import ntpath
 import os
-import signal
 import subprocess
 import sys
-import time
 import types
 from pathlib import Path, PureWindowsPath
 
@@ -27,6 +24,7 @@ from ocp_users_photo.images.paths import open_confined
 from ocp_users_photo.settings import resolve_roots
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.programs import environment_without_slack
+from tests.test_mcp_door_review import ctrl_c_ends_an_initialized_server
 
 PNG = make_image((600, 600))
 _ROOT = Path(__file__).resolve().parents[1]
@@ -150,34 +148,7 @@ def test_ctrl_c_stops_an_idle_mcp_server_where_the_loop_has_no_signal_handlers(
         },
         cwd=tmp_path,
     )
-    try:
-        assert server.stdin is not None
-        assert server.stdout is not None
-        request = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "review", "version": "0"},
-            },
-        }
-        server.stdin.write((json.dumps(request) + "\n").encode())
-        server.stdin.flush()
-        assert json.loads(server.stdout.readline())["id"] == 1
-        server.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 5
-        while server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.poll() == 130, "still running 5 s after Ctrl-C"
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait(timeout=10)
-        for stream in (server.stdin, server.stdout, server.stderr):
-            if stream is not None:
-                stream.close()
+    ctrl_c_ends_an_initialized_server(server)
 
 
 def test_a_file_url_of_another_machine_is_refused_not_read_as_a_local_path() -> None:
