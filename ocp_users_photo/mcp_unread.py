@@ -26,6 +26,10 @@ logger = logging.getLogger("ocp_users_photo.mcp_server")
 PARSE_ERROR: Final = -32700
 # Python's own limit on turning text into an int (sys.get_int_max_str_digits) is 4300.
 _MAX_INT_DIGITS: Final = 4000
+# A line the SDK refused and json.loads cannot read either is walked in Python, char by
+# char: only up to this length (a request with nesting past json's depth is short).
+_MAX_WALKED_CHARS: Final = 256 * 1024
+_COLON: Final = re.compile(r"\s*:")
 _NUMBER: Final = re.compile(r"-?\d+(?=\s*[,}\]])")
 
 
@@ -143,8 +147,8 @@ def _top_level(line: str) -> dict[str, Any] | None:
     """The top-level object's "id" and "method" members, found by walking the line with
     the nesting counted (strings and their escapes skipped); None if it is no object."""
     text = line.strip()
-    if not text.startswith("{"):
-        return None
+    if not text.startswith("{") or len(text) > _MAX_WALKED_CHARS:
+        return None  # walked on the event loop: a longer line is dropped (and logged)
     found: dict[str, Any] = {}
     depth, index, key = 0, 0, None
     while index < len(text):
@@ -154,8 +158,7 @@ def _top_level(line: str) -> dict[str, Any] | None:
             if end < 0:
                 return None
             token = text[index : end + 1]
-            rest = text[end + 1 :].lstrip()
-            if depth == 1 and key is None and rest.startswith(":"):
+            if depth == 1 and key is None and _COLON.match(text, end + 1):
                 key = json.loads(token)
             elif depth == 1 and key is not None:
                 found.setdefault(key, json.loads(token))

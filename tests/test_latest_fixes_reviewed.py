@@ -138,3 +138,12 @@ def test_a_file_url_of_another_machine_in_unc_form_is_refused() -> None:
     kind, value, problems = kind_of("file:////server/share/x.png")
     assert kind is None, (kind, value)
     assert problems
+
+
+def test_a_line_too_long_to_walk_is_not_answered() -> None:
+    """A line json.loads cannot read is walked in Python on the event loop: past 256 KiB
+    it is dropped (and logged) rather than walked, so a hostile host cannot stall the
+    server with one line; the same request, shorter, is answered."""
+    head = '{"jsonrpc":"2.0","method":"ping","id":5,"x":' + DEEP
+    assert _request_id(head + "}") == 5
+    assert _request_id(head[:-1] + ',"' + "a" * 300_000 + '"]}') is None
