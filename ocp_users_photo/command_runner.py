@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["run_command"]
+__all__ = ["run_command", "signal_handled"]
 
 T = TypeVar("T")
 
@@ -28,7 +28,6 @@ def run_command(main: Coroutine[Any, Any, T]) -> T:
 
 async def _stopped_by_sigterm(main: Coroutine[Any, Any, T]) -> T:
     task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
     terminated = False
 
     def terminate() -> None:
@@ -37,16 +36,39 @@ async def _stopped_by_sigterm(main: Coroutine[Any, Any, T]) -> T:
         if task is not None:
             task.cancel()
 
-    installed = False
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGTERM, terminate)  # not on Windows, nor off the
-        installed = True  # main thread
+    with signal_handled(signal.SIGTERM, terminate):
+        try:
+            return await main
+        except asyncio.CancelledError:
+            if terminated:
+                raise KeyboardInterrupt from None
+            raise
+
+
+@contextlib.contextmanager
+def signal_handled(number: int, callback: Callable[..., object], *args: Any) -> Iterator[None]:
+    """While the block runs, ``callback(*args)`` runs on the running loop when signal
+    ``number`` arrives: through the loop's own handler, or, where the loop takes none
+    (asyncio's Windows loops), through Python's, which hands it to the loop; the handler
+    before is put back after. Off the main thread no signal can be handled: nothing is set.
+    """
+    loop = asyncio.get_running_loop()
     try:
-        return await main
-    except asyncio.CancelledError:
-        if terminated:
-            raise KeyboardInterrupt from None
-        raise
+        loop.add_signal_handler(number, callback, *args)
+    except (NotImplementedError, RuntimeError, ValueError):
+        try:
+            previous = signal.signal(
+                number, lambda _number, _frame: loop.call_soon_threadsafe(callback, *args)
+            )
+        except (ValueError, OSError, RuntimeError):
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(number, previous)
+        return
+    try:
+        yield
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGTERM)
+        loop.remove_signal_handler(number)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
+from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
@@ -127,16 +128,11 @@ def run(args: argparse.Namespace) -> int:
 async def _serve_until_interrupted(tool: UsersSetPhoto) -> None:
     """``serve(tool)``, with Ctrl-C (SIGINT) and the host's SIGTERM ending the process at
     once (``_exit_interrupted``)."""
-    loop = asyncio.get_running_loop()
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(stop, _exit_interrupted, tool)
-        except (NotImplementedError, RuntimeError):
-            # asyncio's Windows loops take no signal handlers: Python's own, run on the main
-            # thread (where asyncio.run runs this), ends the process just the same.
-            with contextlib.suppress(ValueError, OSError, RuntimeError):
-                signal.signal(stop, lambda number, frame: _exit_interrupted(tool))
-    await serve(tool)
+    with (
+        signal_handled(signal.SIGINT, _exit_interrupted, tool),
+        signal_handled(signal.SIGTERM, _exit_interrupted, tool),
+    ):
+        await serve(tool)
 
 
 def _exit_interrupted(tool: UsersSetPhoto) -> None:

@@ -14,6 +14,7 @@ nothing is sent.
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from collections.abc import Mapping
@@ -51,8 +52,13 @@ class TrustedRoots:
         return CA_FILE_VARIABLE if self.file is not None else CA_DIR_VARIABLE
 
     def context(self) -> ssl.SSLContext:
-        """A verifying TLS context trusting these roots alone; ValueError saying what to
-        give when they cannot be read. Blocking: reads the files."""
+        """A verifying TLS context trusting these roots alone, read once and shared by every
+        connection (Slack's stacks, image fetches); ValueError saying what to give when
+        they cannot be read (asked again next time). Blocking: reads the files."""
+        return self._loaded
+
+    @functools.cached_property
+    def _loaded(self) -> ssl.SSLContext:
         if self.file is not None and not os.path.isfile(self.file):
             raise ValueError(
                 f"{CA_FILE_VARIABLE} names {quoted(self.file)}, which is not a file: give the "

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import signal
 import sys
 from typing import Final
 
 from ocp_users_photo.command_line import CommandLineParser
+from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.emulator.config import (
     TIER_2_CALLS_PER_MINUTE,
     EmulatorConfig,
@@ -178,27 +178,11 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    # Ctrl-C and SIGTERM end the serve loop; the server then shuts down cleanly. Where the
-    # loop takes no signal handlers (asyncio's Windows loops), Python's own are set: they
-    # run on the main thread, and hand the stop to the loop.
-    handled: list[signal.Signals] = []
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signal_number, stop.set)
-            handled.append(signal_number)
-        except (NotImplementedError, RuntimeError):
-            with contextlib.suppress(ValueError, OSError, RuntimeError):
-                signal.signal(
-                    signal_number, lambda number, frame: loop.call_soon_threadsafe(stop.set)
-                )
-    try:
+    # Ctrl-C and SIGTERM end the serve loop; the server then shuts down cleanly.
+    with signal_handled(signal.SIGINT, stop.set), signal_handled(signal.SIGTERM, stop.set):
         async with run_emulator(config, host=host, port=port) as emulator:
             print(ready_message(emulator), flush=True)
             await stop.wait()
-    finally:
-        for signal_number in handled:
-            loop.remove_signal_handler(signal_number)
 
 
 def ready_message(emulator: RunningEmulator) -> str:

@@ -192,7 +192,6 @@ class SlackClient:
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
         # The operator's CA certificates (trusted_roots.py), for Slack and its image hosts.
         self.trusted_roots = trusted_roots
-        self._image_context: ssl.SSLContext | None = None
         self.timeout = timeout
         self.deadline = deadline
         self._timeout = httpx.Timeout(timeout)
@@ -630,14 +629,10 @@ class SlackClient:
 
     async def image_tls_context(self) -> ssl.SSLContext | None:
         """The TLS context for Slack's image hosts (the replaced photo's download): the
-        operator's roots when given, loaded once; None for the fetch's own default."""
-        if self.trusted_roots is None:
-            return None
-        if self._image_context is None:
-            self._image_context = await in_worker_thread(
-                loaded_for, "httpx", None, True, self.trusted_roots
-            )
-        return self._image_context
+        operator's roots when given (the context Slack's stack uses); None for the fetch's
+        own default."""
+        roots = self.trusted_roots
+        return None if roots is None else await in_worker_thread(roots.context)
 
     def _check_client_loop(self, method: str) -> None:
         """The caller's client is open, and serves the loop that first used it: on another

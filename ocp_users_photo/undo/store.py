@@ -446,23 +446,27 @@ def _clock_reading(epoch: float) -> str:
 
 
 def _made_here(database: sqlite3.Connection, owner: HistoryOwner, avatar_hash: str) -> bool:
-    row = database.execute(
-        "SELECT 1 FROM entries WHERE workspace = ? AND user_id = ? AND result_avatar_hash = ? "
-        "LIMIT 1",
+    return _producing_change(database, owner, avatar_hash) is not None
+
+
+def _producing_change(
+    database: sqlite3.Connection, owner: HistoryOwner, avatar_hash: str
+) -> tuple[Any] | None:
+    """The row (its ``replaced_by`` alone) of the newest change made here that produced
+    ``avatar_hash``; None when none did (or its entry was pushed out)."""
+    row: tuple[Any] | None = database.execute(
+        "SELECT replaced_by FROM entries WHERE workspace = ? AND user_id = ? "
+        "AND result_avatar_hash = ? ORDER BY id DESC LIMIT 1",
         (owner.workspace, owner.user_id, avatar_hash),
     ).fetchone()
-    return row is not None
+    return row
 
 
 def _crop_in_force(
     database: sqlite3.Connection, owner: HistoryOwner, avatar_hash: str
 ) -> CropBox | None:
     """The crop box of the change made here that produced ``avatar_hash``, if one did."""
-    row = database.execute(
-        "SELECT replaced_by FROM entries WHERE workspace = ? AND user_id = ? "
-        "AND result_avatar_hash = ? ORDER BY id DESC LIMIT 1",
-        (owner.workspace, owner.user_id, avatar_hash),
-    ).fetchone()
+    row = _producing_change(database, owner, avatar_hash)
     if row is None:
         return None
     damaged = sqlite3.DatabaseError("malformed: the description of the change shown now")
