@@ -10,12 +10,10 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     TEAM_ID,
+    emulator_source,
     install,
     refreshes,
     rotation_config,
@@ -43,13 +41,7 @@ async def test_concurrent_calls_refresh_a_short_lived_token_once(
     find a token refreshed a moment ago, still within the margin, and refresh it again,
     one after another (each spending the refresh token the one before got)."""
     await install(emulator, store, ALICE.user_id)
-    source = InstallationTokenSource(
-        store,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        base_url=emulator.base_url,
-        environ={},
-    )
+    source = emulator_source(emulator, store)
     try:
         await asyncio.gather(*(source.token_for(ALICE) for _ in range(10)))
     finally:
