@@ -1,7 +1,8 @@
 """What every Slack-calling command shares: where Slack is, whose token, the undo's warnings.
 
-``add_slack_options`` adds the options; ``undo_warnings_to`` shows the warnings the undo
-logs while a command runs (a replaced photo that could not be kept) as lines on stderr.
+``add_slack_options`` and ``add_history_option`` add the options, with one help text and
+one default for every command; ``undo_warnings_to`` shows the warnings the undo logs while
+a command runs (a replaced photo that could not be kept) as lines on stderr.
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ import argparse
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from typing import TextIO
+from typing import TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 
-__all__ = ["UndoWarnings", "add_slack_options", "undo_warnings_to"]
+__all__ = [
+    "SlackKeywords",
+    "UndoWarnings",
+    "add_history_option",
+    "add_slack_options",
+    "slack_keywords",
+    "undo_warnings_to",
+]
 
 # The logger PhotoKeeper warns on (ocp_users_photo.undo.keeper); not imported from
 # there, so building the parser loads no SQLite.
@@ -23,15 +31,58 @@ _UNDO_LOGGER = "ocp_users_photo.undo"
 
 
 def add_slack_options(parser: argparse.ArgumentParser) -> None:
-    """``--base-url`` and ``--token-env``: the token itself is never a flag (shell history, ps)."""
-    parser.add_argument(
+    """A "Slack" group: where it is, whose token, how long to wait and how often to retry.
+
+    The token itself is never a flag (shell history, ps): ``--token-env`` names its variable.
+    """
+    slack = parser.add_argument_group("Slack")
+    slack.add_argument(
         "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
     )
-    parser.add_argument(
+    slack.add_argument(
         "--token-env",
         metavar="NAME",
         type=variable_name,
         help=f"environment variable holding the token (default: {' or '.join(TOKEN_VARIABLES)})",
+    )
+    slack.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=30.0,
+        help="seconds per attempt (default: 30)",
+    )
+    slack.add_argument(
+        "--max-retries",
+        metavar="N",
+        type=int,
+        default=2,
+        help="retries of transient faults: rate limits, 5xx, lost connections (default: 2)",
+    )
+
+
+class SlackKeywords(TypedDict):
+    """The "Slack" group's values, as UsersSetPhoto's keyword arguments."""
+
+    base_url: str | None
+    timeout: float
+    max_retries: int
+
+
+def slack_keywords(args: argparse.Namespace) -> SlackKeywords:
+    """What ``add_slack_options`` read, for ``UsersSetPhoto(token, **slack_keywords(args))``."""
+    return SlackKeywords(base_url=args.base_url, timeout=args.timeout, max_retries=args.max_retries)
+
+
+def add_history_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, what: str
+) -> None:
+    """``--history PATH``: ``what`` says what the file is to this command; the default follows."""
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        help=f"{what} (default: $OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the "
+        "user's data folder)",
     )
 
 

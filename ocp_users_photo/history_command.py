@@ -14,7 +14,7 @@ import json
 import sys
 from typing import TextIO
 
-from ocp_users_photo.cli_options import add_slack_options
+from ocp_users_photo.cli_options import add_history_option, add_slack_options, slack_keywords
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.output import answers_to
@@ -25,17 +25,9 @@ from ocp_users_photo.tool import UsersSetPhoto
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """The options ``history`` and ``undo`` share: where Slack, the token and the history are."""
-    add_slack_options(parser)
-    parser.add_argument(
-        "--history",
-        metavar="PATH",
-        help="the history file (default: $OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 "
-        "in the user's data folder)",
-    )
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
-    parser.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)"
-    )
+    add_history_option(parser, what="the history file")
+    add_slack_options(parser)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
 async def _history(args: argparse.Namespace, out: TextIO) -> int:
     async with UsersSetPhoto(
         door_token_source("cli", variable=args.token_env),
-        base_url=args.base_url,
-        timeout=args.timeout,
+        **slack_keywords(args),
         photo_history=args.history,
     ) as tool:
         kept = await tool.history()

@@ -19,7 +19,12 @@ from typing import Any, TextIO
 import anyio.to_thread
 from PIL import Image
 
-from ocp_users_photo.cli_options import add_slack_options, undo_warnings_to
+from ocp_users_photo.cli_options import (
+    add_history_option,
+    add_slack_options,
+    slack_keywords,
+    undo_warnings_to,
+)
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.exit_codes import ExitCode
@@ -47,8 +52,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     crop.add_argument("--crop-x", metavar="N", help="left edge of the square")
     crop.add_argument("--crop-y", metavar="N", help="top edge of the square")
     crop.add_argument("--crop-w", metavar="N", help="side of the square")
-    add_slack_options(parser)
-    parser.add_argument(
+    images = parser.add_argument_group("where IMAGE may come from, and its size")
+    images.add_argument(
         "--image-root",
         action="append",
         dest="image_roots",
@@ -56,7 +61,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="only read images inside DIR (repeatable; default: anywhere the user can read); "
         "a relative IMAGE is still taken from the current folder",
     )
-    parser.add_argument(
+    images.add_argument(
         "--allow-url-host",
         action="append",
         dest="url_hosts",
@@ -64,39 +69,29 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="allow IMAGE to be an https URL on HOST (repeatable; .example.com allows every "
         "name under it). Fetched without a proxy and never with the token",
     )
-    parser.add_argument("--json", action="store_true", help="print Slack's reply as JSON")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="run every local check and send nothing"
-    )
-    parser.add_argument(
-        "--preview",
-        metavar="OUT.png",
-        type=_preview_path,
-        help="write the square photo Slack would show (a PNG file, in an existing folder)",
-    )
-    parser.add_argument(
+    images.add_argument(
         "--fit",
         choices=("downscale", "reject"),
         default="downscale",
         help="what to do with an image over 1024 px on a side (default: downscale)",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)"
+    answer = parser.add_argument_group("what is sent and shown")
+    answer.add_argument("--dry-run", action="store_true", help="run every check, send nothing")
+    answer.add_argument(
+        "--preview",
+        metavar="OUT.png",
+        type=_preview_path,
+        help="write the square photo Slack would show (a PNG file, in an existing folder)",
     )
-    parser.add_argument(
-        "--max-retries", type=int, default=2, help="retries of transient faults (default: 2)"
-    )
-    parser.add_argument(
-        "--history",
-        metavar="PATH",
-        help="where the replaced photo is kept for undo (default: $OCP_USERS_PHOTO_HISTORY, "
-        "else photo-history.sqlite3 in the user's data folder)",
-    )
-    parser.add_argument(
+    answer.add_argument("--json", action="store_true", help="print Slack's reply as JSON")
+    undo = parser.add_argument_group("undo")
+    add_history_option(undo, what="where the replaced photo is kept for undo")
+    undo.add_argument(
         "--no-keep-previous",
         action="store_true",
         help="do not keep the photo this replaces ('ocp-users-photo undo' cannot bring it back)",
     )
+    add_slack_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,10 +136,8 @@ async def _set_photo_warned(
     tokenless_dry_run = args.dry_run and isinstance(token_source, NoToken)
     async with UsersSetPhoto(
         _NeverSent() if tokenless_dry_run else token_source,
-        base_url=args.base_url,
+        **slack_keywords(args),
         fit=args.fit,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
         image_roots=args.image_roots,
         url_hosts=args.url_hosts,
         keep_previous=False if args.no_keep_previous else "if_readable",

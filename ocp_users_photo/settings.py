@@ -32,10 +32,10 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -51,6 +51,8 @@ from ocp_users_photo.tokens import (
     token_from_environment,
 )
 from ocp_users_photo.trusted_roots import TrustedRoots
+
+T = TypeVar("T")
 
 __all__ = [
     "BASE_URL_VARIABLE",
@@ -194,10 +196,7 @@ def check_base_url(raw: str, *, origin: str) -> str:
             f"{origin} holds spaces, control or non-ASCII characters: give a plain URL such "
             "as https://slack.com/api (internationalised names in their xn-- form)"
         )
-    try:
-        parts = urlsplit(text)
-    except ValueError as error:
-        raise ValueError(f"{origin} is not a valid URL ({shown(str(error), 80)})") from None
+    parts = _parsed(urlsplit, text, origin)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
             f"{origin} must be an http(s) URL such as https://slack.com/api, got {quoted(raw)}"
@@ -221,11 +220,16 @@ def check_base_url(raw: str, *, origin: str) -> str:
             f"{origin} uses plain http to {parts.hostname}, which would send the token "
             "unencrypted: use https, or a loopback address (127.0.0.1) for a local emulator"
         )
+    _parsed(httpx.URL, text, origin)  # what will send it must read it too
+    return text.rstrip("/")
+
+
+def _parsed(parse: Callable[[str], T], text: str, origin: str) -> T:
+    """``parse(text)``; its refusal (ValueError, httpx.InvalidURL) said as an invalid URL."""
     try:
-        httpx.URL(text)
+        return parse(text)
     except (httpx.InvalidURL, ValueError) as error:
         raise ValueError(f"{origin} is not a valid URL ({shown(str(error), 80)})") from None
-    return text.rstrip("/")
 
 
 def is_loopback(host: str) -> bool:

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import TextIO
 
-from ocp_users_photo.cli_options import undo_warnings_to
+from ocp_users_photo.cli_options import slack_keywords, undo_warnings_to
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
@@ -52,8 +52,7 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with undo_warnings_to(err) as warnings:
         async with UsersSetPhoto(
             door_token_source("cli", variable=args.token_env),
-            base_url=args.base_url,
-            timeout=args.timeout,
+            **slack_keywords(args),
             photo_history=args.history,
             keep_previous="if_readable",
         ) as tool:

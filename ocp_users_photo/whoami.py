@@ -18,12 +18,6 @@ from ocp_users_photo.token_kinds import TokenKind
 
 WRITE_SCOPE: Final = "users.profile:write"
 READ_SCOPE: Final = "users.profile:read"
-# What is kept of the x-oauth-scopes header: names shaped like Slack's scopes
-# ("users.profile:write", "chat:write.customize"), at most so many, in so many characters
-# in all (Slack's longest token lists ~100 names; the text goes to a terminal and a model).
-_MAX_SCOPES: Final = 150
-_MAX_SCOPES_CHARS: Final = 4000
-_SCOPE_NAME: Final = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -130,6 +124,14 @@ def _text(value: object, limit: int = 200) -> str:
 
 def _optional_text(value: object) -> str | None:
     return _text(value) if isinstance(value, str) and value else None
+
+
+# What is kept of the x-oauth-scopes header: names shaped like Slack's scopes
+# ("users.profile:write", "chat:write.customize"), at most so many, in so many characters
+# in all (Slack's longest token lists ~100 names; the text goes to a terminal and a model).
+_MAX_SCOPES: Final = 150
+_MAX_SCOPES_CHARS: Final = 4000
+_SCOPE_NAME: Final = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 
 
 def _scope_names(header: str) -> tuple[tuple[str, ...], int]:

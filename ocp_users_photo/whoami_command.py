@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Final, TextIO
 
-from ocp_users_photo.cli_options import add_slack_options
+from ocp_users_photo.cli_options import add_slack_options, slack_keywords
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
@@ -28,11 +28,8 @@ EXIT_CANNOT_SET: Final = ExitCode.INVALID
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    add_slack_options(parser)
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
-    parser.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)"
-    )
+    add_slack_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +41,8 @@ async def _whoami(args: argparse.Namespace, out: TextIO) -> int:
     token_source = door_token_source("cli", variable=args.token_env, advice=CLI_MISSING_CREDENTIAL)
     try:
         async with UsersSetPhoto(
-            token_source, base_url=args.base_url, timeout=args.timeout
+            token_source,
+            **slack_keywords(args),
         ) as tool:
             identity = await tool.whoami()
     except InvalidArguments as refused:

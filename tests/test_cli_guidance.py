@@ -178,3 +178,28 @@ def test_the_python_door_is_the_default() -> None:
 def test_token_env_names_a_variable_that_must_be_set() -> None:
     with pytest.raises(ValueError, match="--token-env MY_TOKEN: that environment variable"):
         door_token_source("cli", {}, variable="MY_TOKEN")
+
+
+@pytest.mark.parametrize("command", ["whoami", "history", "undo"])
+def test_every_slack_calling_command_takes_max_retries(
+    slack_emulator: RunningEmulator, command: str, tmp_path: Path
+) -> None:
+    # A 503 on auth.test, which every one of them calls first: retried as often as told.
+    inject(slack_emulator, Fault.status(503), Fault.status(503), method="auth.test")
+    history = ["--history", str(tmp_path / "h.sqlite3")] if command != "whoami" else []
+    once = cli(command, "--max-retries", "0", *history, env=slack_env(slack_emulator))
+    assert once.returncode == 5, once.stderr
+    retried = cli(command, "--max-retries", "1", *history, env=slack_env(slack_emulator))
+    assert retried.returncode in (0, 2), retried.stderr  # 2: nothing kept to undo
+    assert "503" not in retried.stderr
+    calls = slack_emulator.requests.for_path("/api/auth.test")
+    assert len(calls) == 3  # one, then one and its retry
+
+
+@pytest.mark.parametrize("command", ["set", "whoami", "history", "undo"])
+def test_every_slack_calling_command_groups_its_slack_options(command: str) -> None:
+    done = cli(command, "--help", env={})
+    assert done.returncode == 0
+    slack_group = done.stdout.split("\nSlack:\n", 1)[1]
+    for option in ("--base-url URL", "--token-env NAME", "--timeout SECONDS", "--max-retries N"):
+        assert option in slack_group

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.cli import main
+from ocp_users_photo.cli import build_parser, main
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.history_command import _history
 from ocp_users_photo.undo import HistoryUnavailable, UndoOvertaken
@@ -48,13 +48,20 @@ async def two_changes(emulator: RunningEmulator, history_file: Path) -> None:
         await tool.call({"image": GREEN})
 
 
-def history_args(emulator: RunningEmulator, history_file: Path) -> argparse.Namespace:
-    return argparse.Namespace(
-        token_env=None,
-        base_url=emulator.base_url,
-        timeout=10.0,
-        history=str(history_file),
-        json=False,
+async def history_args(emulator: RunningEmulator, history_file: Path) -> argparse.Namespace:
+    # The command's own parser (built in a thread: it imports modules): every option it
+    # reads, with its defaults.
+    parser = await asyncio.to_thread(build_parser, "history")
+    return parser.parse_args(
+        [
+            "history",
+            "--base-url",
+            emulator.base_url,
+            "--timeout",
+            "10",
+            "--history",
+            str(history_file),
+        ]
     )
 
 
@@ -102,7 +109,7 @@ async def test_history_texts_of_odd_shape_never_reach_the_terminal(
     monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
     out = io.StringIO()
     with pytest.raises(HistoryUnavailable) as damaged:
-        await _history(history_args(emulator, history_file), out)
+        await _history(await history_args(emulator, history_file), out)
     assert out.getvalue() == ""
     assert "is damaged" in damaged.value.message
     assert damaged.value.message.isprintable()

@@ -85,6 +85,11 @@ _SCHEMA: Final = (
 T = TypeVar("T")
 
 
+# Where each door takes a history's path; a refusal that asks for another names them all,
+# since the one text reaches a Python caller, a terminal and an MCP host's person.
+_WAYS_TO_GIVE_A_PATH: Final = "(photo_history=..., --history PATH or $OCP_USERS_PHOTO_HISTORY)"
+
+
 def default_history_path() -> Path:
     """Where the history lives unless configured: the user's data folder (``platformdirs``).
 
@@ -99,8 +104,7 @@ def default_history_path() -> Path:
     except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry for the user
         raise HistoryUnavailable(
             "the photo history has no default place (no home folder can be found for this "
-            "user); nothing was changed in Slack: give a path (photo_history=..., --history "
-            "PATH or $OCP_USERS_PHOTO_HISTORY)"
+            f"user); nothing was changed in Slack: give a path {_WAYS_TO_GIVE_A_PATH}"
         ) from None
     return folder / HISTORY_FILE_NAME
 
@@ -147,9 +151,10 @@ def translated_failures(path: Path) -> Iterator[None]:
         reason = error.strerror or type(error).__name__
         if isinstance(error, (FileExistsError, NotADirectoryError)):
             reason = "a part of the path is a file, not a folder"
-        raise HistoryUnavailable(
-            f"the photo history {path} cannot be created or written ({reason}): give a "
-            "writable path (photo_history=..., --history PATH or $OCP_USERS_PHOTO_HISTORY)"
+        raise _refused(
+            path,
+            f"cannot be created or written ({reason})",
+            f"give a writable path {_WAYS_TO_GIVE_A_PATH}",
         ) from None
 
 
@@ -224,10 +229,11 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
     if version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
-        raise HistoryUnavailable(
-            f"the photo history {path} was written by a newer ocp-users-photo (schema "
-            f"{version}, this one reads {SCHEMA_VERSION}): upgrade ocp-users-photo, or give "
-            "another path"
+        raise _refused(
+            path,
+            f"was written by a newer ocp-users-photo (schema {version}, this one reads "
+            f"{SCHEMA_VERSION})",
+            "upgrade ocp-users-photo, or give another path",
         )
 
     def create(connection: sqlite3.Connection) -> None:
@@ -241,30 +247,39 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
 def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavailable:
     reason = _reason(error)
     if is_busy(error):
-        return HistoryBusy(
-            f"the photo history {path} is locked by another program (SQLite: {reason}); nothing "
-            "was changed in Slack: try again once it is done, or give another path"
+        return _refused(
+            path,
+            f"is locked by another program (SQLite: {reason})",
+            "try again once it is done, or give another path",
+            kind=HistoryBusy,
         )
     if "readonly" in reason or "unable to open" in reason or "disk" in reason:
-        return HistoryUnavailable(
-            f"the photo history {path} cannot be written (SQLite: {reason}); nothing was "
-            "changed in Slack: make it writable or give another path (photo_history=..., "
-            "--history PATH or $OCP_USERS_PHOTO_HISTORY)"
+        return _refused(
+            path,
+            f"cannot be written (SQLite: {reason})",
+            f"make it writable or give another path {_WAYS_TO_GIVE_A_PATH}",
         )
     if "malformed" in reason or "not a database" in reason:
         return _damaged(path, reason)
-    return HistoryUnavailable(
-        f"the photo history {path} could not be used (SQLite: {reason}); nothing was changed "
-        "in Slack: check the file, or give another path"
+    return _refused(
+        path, f"could not be used (SQLite: {reason})", "check the file, or give another path"
     )
 
 
 def _damaged(path: Path, reason: str) -> HistoryUnavailable:
-    return HistoryUnavailable(
-        f"the photo history {path} is damaged (SQLite: {reason}); nothing was changed in "
-        "Slack: move the file away (its kept photos may be recoverable with sqlite3's "
-        ".recover) and a new history is started, or give another path"
+    return _refused(
+        path,
+        f"is damaged (SQLite: {reason})",
+        "move the file away (its kept photos may be recoverable with sqlite3's .recover) and "
+        "a new history is started, or give another path",
     )
+
+
+def _refused(
+    path: Path, what: str, advice: str, *, kind: type[HistoryUnavailable] = HistoryUnavailable
+) -> HistoryUnavailable:
+    """Every refusal of the history alike: what is wrong, that Slack is untouched, what to do."""
+    return kind(f"the photo history {path} {what}; nothing was changed in Slack: {advice}")
 
 
 def _reason(error: sqlite3.Error) -> str:
