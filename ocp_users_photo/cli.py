@@ -41,6 +41,12 @@ from ocp_users_photo.undo.errors import (
 
 # An answer no Web API method gives: the base URL points somewhere else (a missing /api).
 _NO_SUCH_METHOD: Final = frozenset({404, 405})
+_TOKEN_REFUSED: Final = frozenset({"invalid_auth", "token_revoked", "account_inactive"})
+_RETIRED: Final = frozenset({"method_deprecated", "deprecated_endpoint"})
+_LOOK_FIRST: Final = (
+    "look at your Slack profile before running the command again (setting the same photo "
+    "twice changes nothing more)"
+)
 
 # The commands that call Slack with the person's token: (name, module with configure_parser
 # and run, help line, description). Their modules need no optional extra.
@@ -132,12 +138,27 @@ def exit_code_for(error: UsersPhotoError) -> ExitCode:
     return ExitCode.INTERNAL
 
 
-def next_step_for(error: UsersPhotoError) -> str | None:
+def next_step_for(error: UsersPhotoError, *, token_variable: str | None = None) -> str | None:
     """What the person at the terminal can do next, where the error's own text leaves it open.
 
     A transport failure reads very differently depending on whether the request got to
     Slack: if it never did, nothing changed; if it did, the photo may be set already.
     """
+    if isinstance(error, SlackApiError) and error.error in _TOKEN_REFUSED:
+        where = token_variable or "SLACK_USER_TOKEN (or SLACK_TOKEN)"
+        return f"put a current user token (xoxp-...) in {where}; 'ocp-users-photo whoami' checks it"
+    if isinstance(error, SlackApiError) and error.error in _RETIRED:
+        return (
+            "check SLACK_API_URL (or --base-url) is Slack's Web API, https://slack.com/api, "
+            "and upgrade ocp-users-photo"
+        )
+    if isinstance(error, SlackApiError) and error.earlier_attempt_reached:
+        return (
+            "an earlier attempt reached Slack but no usable answer came back, so the photo may "
+            f"be set already: {_LOOK_FIRST}"
+        )
+    if isinstance(error, ReplySchemaError):
+        return f"Slack's answer was not what its documentation says: {_LOOK_FIRST}"
     if isinstance(error, TransportError):
         if error.status_code == 413:
             return "Slack refused the upload's size: save the image smaller, then run again"
@@ -161,6 +182,13 @@ def next_step_for(error: UsersPhotoError) -> str | None:
             return (
                 "nothing answers as Slack's Web API at that address: check SLACK_API_URL "
                 "(or --base-url); it ends in /api, as in https://slack.com/api"
+            )
+        if not error.only_read and error.method is not None:
+            # An answer came after the upload went out, but not Slack's: a gateway's page, a
+            # wrong address. Either the photo is set or nothing reached Slack.
+            return (
+                "the answer was not Slack's: check SLACK_API_URL (or --base-url); the photo "
+                f"may be set already: {_LOOK_FIRST}"
             )
         return "Slack answered, but not with a usable reply: try again in a few minutes"
     if isinstance(error, HistoryBusy):
@@ -285,8 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except UsersPhotoError as error:
         # Token-shaped text is masked once more here (shown): a person may paste one anywhere.
-        print(f"ocp-users-photo: {_for_terminal(error.message)}", file=sys.stderr)
-        advice = next_step_for(error)
+        said = error.terminal_message or error.message
+        print(f"ocp-users-photo: {_for_terminal(said)}", file=sys.stderr)
+        advice = next_step_for(error, token_variable=getattr(args, "token_env", None))
         if advice:
             print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
         return exit_code_for(error)

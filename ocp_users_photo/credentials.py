@@ -9,7 +9,7 @@ came back from a server, in case a faulty or hostile server echoes it.
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import TOKEN_PATH, Problem
@@ -50,6 +50,71 @@ class SlackToken:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("a SlackToken cannot be pickled: it would write the token out")
+
+
+class SecretTexts:
+    """Texts no output may show (a token's forms, a client secret, a proxy's password), held
+    so that a traceback's locals, an error reporter's captured frames (Sentry's default) or
+    pytest's shown arguments say how many there are, never which: a tuple of them in a
+    frame an error passes through would be printed whole."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, *groups: Iterable[str]) -> None:
+        self._texts = tuple(dict.fromkeys(text for group in groups for text in group if text))
+
+    def texts(self) -> tuple[str, ...]:
+        """The texts themselves: for redaction, called where they are used, never kept."""
+        return self._texts
+
+    def __add__(self, other: SecretTexts) -> SecretTexts:
+        return SecretTexts(self._texts, other._texts)
+
+    def __bool__(self) -> bool:
+        return bool(self._texts)
+
+    def __repr__(self) -> str:
+        return f"SecretTexts({len(self._texts)} texts, {REDACTED})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("SecretTexts cannot be pickled: it would write the secrets out")
+
+
+class AuthorizationHeader:
+    """The ``Authorization`` header's value, kept as a SlackToken keeps the token: the HTTP
+    stack puts it on the request as the request is built, so no mapping of headers in a
+    frame an error passes through holds it (an error reporter walks mappings)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"AuthorizationHeader({REDACTED!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("an AuthorizationHeader cannot be pickled: it would write it out")
+
+
+def form_text(value: str | SlackToken) -> str:
+    """A form field's value as sent: a credential (a refresh token, an OAuth code) travels
+    in a SlackToken until the body is encoded, so no frame's locals show it as text."""
+    return value.reveal() if isinstance(value, SlackToken) else value
+
+
+def field_secret_forms(value: str | SlackToken | None) -> tuple[str, ...]:
+    """What to remove wherever a credential field's value might be echoed."""
+    if isinstance(value, SlackToken):
+        return value.redaction_forms()
+    return token_secret_forms(value or "")
 
 
 # A part of a token shorter than this is not removed on its own: it could be ordinary text.

@@ -39,6 +39,7 @@ __all__ = [
     "TokenUnavailable",
     "TransportError",
     "UsersPhotoError",
+    "after_an_earlier_attempt",
     "may_have_taken_effect",
 ]
 
@@ -72,6 +73,11 @@ class UsersPhotoError(Exception):
     """Base of every error this package raises on purpose."""
 
     code: str = "error"
+    # What a model door says instead of ``message`` where that names what only the person
+    # running the tool can change (a flag, a keyword, a file) or asks what a model cannot do.
+    model_message: str | None = None
+    # What the command line says instead, where ``message`` names a Python keyword.
+    terminal_message: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -172,6 +178,8 @@ class SlackApiError(UsersPhotoError):
         self.provided: str | None = _optional_text(reply.get("provided"))
         self.warnings: list[str] = _warnings_of(reply)
         self.slack_messages: list[str] = slack_messages_of(reply)
+        # Set by the client when an earlier attempt of the same call reached Slack unanswered.
+        self.earlier_attempt_reached = False
         said = f" (Slack: {'; '.join(self.slack_messages)})" if self.slack_messages else ""
         super().__init__(f"Slack refused {method}: {error}{said}. {hint}")
 
@@ -182,8 +190,9 @@ class SlackApiError(UsersPhotoError):
     @property
     def may_have_taken_effect(self) -> bool:
         """Slack's own failure (``internal_error``, ``fatal_error``), which its docs say may
-        come after "some aspect of the operation succeeded"; any other refusal changed nothing."""
-        return self.error in SLACK_FAILED_PARTWAY
+        come after "some aspect of the operation succeeded", or any refusal of a change an
+        earlier attempt of the same call may have made; any other refusal changed nothing."""
+        return self.error in SLACK_FAILED_PARTWAY or self.earlier_attempt_reached
 
 
 class RateLimited(SlackApiError):
@@ -239,11 +248,10 @@ class ReplySchemaError(UsersPhotoError):
                 f"{found} It probably took effect; check with users.profile.get, "
                 "or pass reply_check='warn' to accept such replies"
             )
+            # Its next: line says to look at the profile; the CLI has no reply_check.
+            self.terminal_message = f"{found} It probably took effect"
             # A model can neither change the tool's settings nor ask Slack itself.
-            self.model_message = (
-                f"{found} It probably took effect: do not call again; tell the person to "
-                "check their photo in Slack"
-            )
+            self.model_message = f"{found} It probably took effect: {MAY_HAVE_HAPPENED_FOR_MODELS}"
         super().__init__(message)
 
 
@@ -338,6 +346,34 @@ def may_have_taken_effect(error: UsersPhotoError) -> bool:
     if isinstance(error, ReplySchemaError):
         return True
     return isinstance(error, SlackApiError) and error.may_have_taken_effect
+
+
+# A model cannot look at the photo Slack shows, nor wait and compare: what it can do.
+MAY_HAVE_HAPPENED_FOR_MODELS: Final = (
+    "do not call again; tell the person to check their photo in Slack"
+)
+
+
+def after_an_earlier_attempt(error: UsersPhotoError) -> None:
+    """Say ``error``, the last answer to a change, as what it is when an earlier attempt of
+    the same call reached Slack and got no usable answer (a 5xx, a dropped connection):
+    whatever the last attempt met (a rate limit, a refusal, a page), the change may have
+    been made by that one, and the photo it replaced must stay kept."""
+    if may_have_taken_effect(error):
+        return
+    if isinstance(error, SlackApiError):
+        error.earlier_attempt_reached = True
+    elif isinstance(error, TransportError) and not error.only_read:
+        error.reached = True
+    else:
+        return
+    earlier = (
+        "An earlier attempt reached Slack without a usable answer, so the change may have "
+        "taken effect:"
+    )
+    error.model_message = f"{error.message} {earlier} {MAY_HAVE_HAPPENED_FOR_MODELS}."
+    error.message = f"{error.message} {earlier} check before trying again."
+    error.args = (error.message,)
 
 
 def raise_alone(error: BaseException) -> NoReturn:

@@ -22,16 +22,17 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "not_authed": "No token reached Slack, though the tool sent one in the Authorization "
         "header: a proxy or gateway on the way may have removed it. Whoever runs the tool "
         "checks the proxy settings and base_url; trying again unchanged will not help.",
-        "invalid_auth": "The token is not valid: check SLACK_USER_TOKEN holds a current user "
-        "token (xoxp-...); in an app each person installs, that person installs the app again. "
-        "If the token is current, the app may allow calls from listed IP addresses only.",
+        "invalid_auth": "The token is not valid (revoked, or not a current user token): whoever "
+        "runs the tool configures a current user token (xoxp-...); in an app each person "
+        "installs, that person installs the app again. If the token is current, the app may "
+        "allow calls from listed IP addresses only.",
         "account_inactive": "The token's user or workspace is deactivated: use a token of an "
         "active user.",
         "token_revoked": "The token was revoked: create a new user token (xoxp-...) and set it; "
         "in an app each person installs, that person installs the app again.",
         "token_expired": "The token expired: refresh it (token rotation) and try again.",
-        "no_permission": "The workspace does not let this token change the photo: ask an admin, "
-        "or use another user's token.",
+        "no_permission": "The workspace does not let this person change their own photo (an "
+        "admin's setting): ask a workspace admin.",
         "org_login_required": "The workspace is migrating to an Enterprise Grid org: try again "
         "once the migration is done.",
         "user_is_bot": "This method is not for bot users: use a person's user token (xoxp-...).",
@@ -56,10 +57,11 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "an admin.",
         "upgrade_required": "The workspace's plan or the app's token needs an upgrade for this "
         "method.",
-        "method_deprecated": "Slack has retired this method here: check base_url is Slack's "
-        "Web API (https://slack.com/api) and upgrade ocp-users-photo.",
-        "deprecated_endpoint": "Slack has retired this endpoint: check base_url is Slack's Web "
-        "API (https://slack.com/api) and upgrade ocp-users-photo.",
+        "method_deprecated": "Slack has retired this method at the address called: whoever "
+        "runs the tool checks its base URL is Slack's Web API (https://slack.com/api) and "
+        "upgrades ocp-users-photo.",
+        "deprecated_endpoint": "Slack has retired this endpoint: whoever runs the tool checks "
+        "its base URL is Slack's Web API (https://slack.com/api) and upgrades ocp-users-photo.",
         # malformed requests: these mean this package or the caller sent something Slack rejects
         "invalid_arg_name": "Slack rejected an argument name: send only image, crop_x, crop_y "
         "and crop_w.",

@@ -39,12 +39,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _history(args: argparse.Namespace, out: TextIO) -> int:
+    from ocp_users_photo.undo.restore import kept_photos_for_undo  # SQLite: not for --help
+
     async with UsersSetPhoto(
         door_token_source("cli", variable=args.token_env),
         **slack_keywords(args),
         photo_history=args.history,
     ) as tool:
-        kept = await tool.history()
+        kept, undo_entry = await kept_photos_for_undo(tool)
         where = tool.photo_history.path
     if args.json:
         # The path as it is (JSON escapes control characters), a token shape masked.
@@ -61,9 +63,9 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     print(f"Kept photos, newest first ({shown_path(where)}):", file=out)
     for entry in kept:
         print(f"  {entry.describe()}", file=out)
-    print(
-        "Put one back with 'ocp-users-photo undo --entry N' ('ocp-users-photo undo' puts back "
-        f"#{kept[0].entry}, the photo before the last change).",
-        file=out,
-    )
+    if undo_entry is None:
+        undone = "none of them undoes a change: the changes they record did not happen"
+    else:
+        undone = f"'ocp-users-photo undo' puts back #{undo_entry}, the photo before the last change"
+    print(f"Put one back with 'ocp-users-photo undo --entry N' ({undone}).", file=out)
     return ExitCode.OK

@@ -24,6 +24,7 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.hints import REINSTALL_CODES
+from ocp_users_photo.settings import MISSING_CREDENTIAL_ADVICE, missing_token_advice
 from ocp_users_photo.tokens import install_page
 
 
@@ -33,13 +34,19 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
     ``install_url`` is the token source's install page, given when the token came from
     it: a Slack refusal that installing again mends (``REINSTALL_CODES``) then carries it.
     """
-    result: dict[str, Any] = {"ok": False, "error": error.code, "message": error.message}
-    if isinstance(error, ReplySchemaError):
-        result["message"] = error.model_message
+    message = error.model_message or error.message
+    result: dict[str, Any] = {"ok": False, "error": error.code, "message": message}
     if isinstance(error, (InvalidArguments, ReplySchemaError)):
         result["problems"] = [problem.as_dict() for problem in error.problems]
     else:
         result["problems"] = []
+    if MISSING_CREDENTIAL_ADVICE in message:
+        # The default token source's refusal speaks to a Python caller ("give token="): a
+        # model must not be led to ask the person for their token.
+        for_model = missing_token_advice("model")
+        result["message"] = message.replace(MISSING_CREDENTIAL_ADVICE, for_model)
+        for problem in result["problems"]:
+            problem["message"] = problem["message"].replace(MISSING_CREDENTIAL_ADVICE, for_model)
     if isinstance(error, SlackApiError):
         if error.needed is not None:
             result["needed"] = error.needed
@@ -58,7 +65,7 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
             result["install_url"] = page
     elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page
-        result["message"] = f"{error.message} The app's install page: {page}"
+        result["message"] = f"{result['message']} The app's install page: {page}"
     return result
 
 

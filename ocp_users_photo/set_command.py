@@ -12,9 +12,10 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import anyio.to_thread
 from PIL import Image
@@ -27,6 +28,7 @@ from ocp_users_photo.cli_options import (
 )
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
@@ -37,6 +39,9 @@ from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
 from ocp_users_photo.tool import UsersSetPhoto
+
+# crop_x, crop_y, crop_w as words of a message, not inside a problem's path ($.crop_x).
+_CROP_ARGUMENT: Final = re.compile(r"(?<![\w.$])crop_([xyw])\b")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -125,7 +130,13 @@ def _image_argument(image: str, image_roots: list[str] | None) -> str:
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     status = _Status(err)
     with undo_warnings_to(err, before_line=status.clear):
-        return await _set_photo_warned(args, out, err, status)
+        try:
+            return await _set_photo_warned(args, out, err, status)
+        except InvalidArguments as refused:
+            # The tool names the crop box's arguments; here they are flags.
+            said = refused.terminal_message or refused.message
+            refused.terminal_message = _CROP_ARGUMENT.sub(r"--crop-\1", said)
+            raise
 
 
 async def _set_photo_warned(

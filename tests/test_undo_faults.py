@@ -93,8 +93,13 @@ async def test_a_damaged_history_is_a_clear_error_and_nothing_changes_in_slack(
     assert result["ok"] is False
     assert result["error"] == "history_unavailable"
     assert "is damaged" in result["message"]
-    assert "move the file away" in result["message"]
+    # A model cannot move the file: it is told whom to tell; the Python caller is told how.
+    assert "tell the person" in result["message"]
     assert str(history_file) in result["message"]
+    async with tool_for(emulator, history_file, keep_previous=True) as tool:
+        with pytest.raises(HistoryUnavailable) as damaged:
+            await tool.call({"image": RED})
+    assert "move the file away" in damaged.value.message
     assert set_photo_requests(emulator) == 0
     assert await shown(emulator, CANARY_TOKEN) == before
 

@@ -14,7 +14,12 @@ from typing import Any
 
 from slack_sdk.oauth.installation_store import Installation
 
-from ocp_users_photo.credentials import ClientCredentials, check_token_text, secret_runs
+from ocp_users_photo.credentials import (
+    ClientCredentials,
+    SlackToken,
+    check_token_text,
+    secret_runs,
+)
 from ocp_users_photo.errors import RateLimited, SlackApiError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
 from ocp_users_photo.slack.client import SlackClient
@@ -42,15 +47,16 @@ async def refresh_user_token(
     install_url: str | None = None,
 ) -> Installation:
     """The installation with a new user token; ``TokenRefreshFailed`` if Slack says no."""
-    refresh_token = installation.user_refresh_token
-    assert refresh_token is not None, "callers check for a refresh token first"
-    fields = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    assert installation.user_refresh_token, "callers check for a refresh token first"
+    # In a SlackToken until the body is encoded: this frame's locals never show it as text.
+    spent = SlackToken(installation.user_refresh_token)
+    fields: dict[str, str | SlackToken] = {"grant_type": "refresh_token", "refresh_token": spent}
     try:
         reply = await slack.call(REFRESH_METHOD, token=None, fields=fields, client_auth=credentials)
     except RateLimited:
         raise  # a wait, not a refusal: the refresh token is still good
     except SlackApiError as refused:
-        code = _code_of(refused.error, (refresh_token, *credentials.secrets()))
+        code = _code_of(refused.error, (spent.reveal(), *credentials.secrets()))
         failure = TokenRefreshFailed(person, slack_error=code, install_url=install_url)
     else:
         return _refreshed(installation, reply.body, person, now=now, install_url=install_url)

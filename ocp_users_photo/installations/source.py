@@ -141,12 +141,12 @@ class InstallationTokenSource(AsyncClosing):
         person = _bound(person)
         installation = await self._installation(person)
         if self._expiring(installation):
-            installation = await self._refresh(person, _user_token(installation))
+            installation = await self._refresh(person, SlackToken(_user_token(installation)))
         return SlackToken(_user_token(installation))
 
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken:
         """A token Slack will take after it answered ``token_expired`` for ``expired``."""
-        installation = await self._refresh(_bound(person), expired.reveal())
+        installation = await self._refresh(_bound(person), expired)
         return SlackToken(_user_token(installation))
 
     async def installation_for(self, person: ActingPerson) -> Installation:
@@ -188,17 +188,17 @@ class InstallationTokenSource(AsyncClosing):
         expires_at = installation.user_token_expires_at
         return expires_at is not None and expires_at - self.refresh_margin <= self._clock()
 
-    def _fresher(self, installation: Installation, seen_token: str) -> bool:
+    def _fresher(self, installation: Installation, seen_token: SlackToken) -> bool:
         """Whether someone else refreshed since ``seen_token`` was read, and it is still good:
         good for a little while, not the whole refresh margin (a token that lives less than
         the margin would have every waiting call refresh again, one after another)."""
-        if installation.user_token == seen_token:
+        if installation.user_token == seen_token.reveal():
             return False
         expires_at = installation.user_token_expires_at
         lasts = min(self.refresh_margin, FRESH_ENOUGH_SECONDS)
         return expires_at is None or expires_at - lasts > self._clock()
 
-    async def _refresh(self, person: ActingPerson, seen_token: str) -> Installation:
+    async def _refresh(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
         """The refreshed installation, the refresh run to its end whatever the caller does.
 
         Slack spends the refresh token when it answers: a refresh abandoned between asking
@@ -212,7 +212,7 @@ class InstallationTokenSource(AsyncClosing):
         refreshing.add_done_callback(_seen)
         return await asyncio.shield(refreshing)
 
-    async def _refresh_once(self, person: ActingPerson, seen_token: str) -> Installation:
+    async def _refresh_once(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
         key = self._lock_key(person)
         async with self._locks.hold(key):
             current = await self._installation(person)
@@ -246,7 +246,7 @@ class InstallationTokenSource(AsyncClosing):
             latest = await self._installation(person)
             if latest.user_refresh_token == installation.user_refresh_token:
                 raise
-            if not self._fresher(latest, installation.user_token or ""):
+            if not self._fresher(latest, SlackToken(installation.user_token or "")):
                 raise
             return latest
         await self._save_refreshed(person, refreshed)

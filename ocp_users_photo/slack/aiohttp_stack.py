@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ocp_users_photo.credentials import basic_credentials
+from ocp_users_photo.credentials import AuthorizationHeader, basic_credentials
 from ocp_users_photo.slack.form import FormBody
 from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer, connect_timeout
 
@@ -87,7 +87,13 @@ class AiohttpStack:
             )
         return self._session
 
-    async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer:
+    async def post(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        authorization: AuthorizationHeader | None,
+        body: FormBody,
+    ) -> Answer:
         import yarl
 
         from ocp_users_photo.slack.aiohttp_payload import StartedBytes
@@ -101,6 +107,9 @@ class AiohttpStack:
             "POST",
             parsed,
             headers=headers,
+            # Added by a middleware, on aiohttp's request object: the headers aiohttp's own
+            # frames keep (what an error reporter captures of them) never hold it.
+            middlewares=() if authorization is None else (_Authorizing(authorization),),
             data=body if whole is None else StartedBytes(body, whole),
             allow_redirects=False,
             timeout=self._timeout,
@@ -118,6 +127,26 @@ class AiohttpStack:
         self.is_closed = True
         if self._session is not None:
             await self._session.close()
+
+
+class _Authorizing:
+    """An aiohttp client middleware that sets the Authorization header on the request."""
+
+    __slots__ = ("_authorization",)
+
+    def __init__(self, authorization: AuthorizationHeader) -> None:
+        self._authorization = authorization
+
+    async def __call__(
+        self,
+        request: aiohttp.ClientRequest,
+        handler: Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]],
+    ) -> aiohttp.ClientResponse:
+        request.headers["Authorization"] = self._authorization.value()
+        return await handler(request)
+
+    def __repr__(self) -> str:
+        return f"_Authorizing({self._authorization!r})"
 
 
 def _let_go(connector: aiohttp.BaseConnector) -> None:

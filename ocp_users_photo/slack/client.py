@@ -45,13 +45,23 @@ import httpx
 
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.credentials import (
+    AuthorizationHeader,
     ClientCredentials,
     Renew,
+    SecretTexts,
     SlackToken,
+    field_secret_forms,
     redactor,
-    token_secret_forms,
 )
-from ocp_users_photo.errors import READ_ONLY_METHODS, SlackApiError, TransportError, raise_alone
+from ocp_users_photo.errors import (
+    MAY_HAVE_HAPPENED_FOR_MODELS,
+    READ_ONLY_METHODS,
+    SlackApiError,
+    TransportError,
+    UsersPhotoError,
+    after_an_earlier_attempt,
+    raise_alone,
+)
 from ocp_users_photo.safe_text import ascii_lower, redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
@@ -79,6 +89,7 @@ from ocp_users_photo.slack.stacks import (
     loaded_for,
     open_stack,
     resolve_stack,
+    with_authorization,
 )
 from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.worker_threads import in_worker_thread
@@ -198,7 +209,7 @@ class SlackClient:
         self.retry = retry if retry is not None else RetryPolicy()
         self._max_reply_bytes = max_reply_bytes
         self._proxy = proxy
-        self._proxy_secrets = proxy_secrets(proxy)  # redacted like the token
+        self._proxy_secrets = SecretTexts(proxy_secrets(proxy))  # redacted like the token
         self._jitter = random.Random()  # noqa: S311 - jitter, not cryptography
 
     def url_for(self, method: str) -> str:
@@ -209,7 +220,7 @@ class SlackClient:
         method: str,
         *,
         token: SlackToken | None,
-        fields: Mapping[str, str] | None = None,
+        fields: Mapping[str, str | SlackToken] | None = None,
         files: Mapping[str, FilePart] | None = None,
         renew: Renew | None = None,
         log_detail: str = "",
@@ -243,31 +254,32 @@ class SlackClient:
         self,
         method: str,
         token: SlackToken | None,
-        fields: Mapping[str, str] | None,
+        fields: Mapping[str, str | SlackToken] | None,
         files: Mapping[str, FilePart] | None,
         log_detail: str,
         client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
-        secrets = list(token.redaction_forms()) if token is not None else []
-        if client_auth is not None:
-            secrets.extend(client_auth.secrets())
-        for name in CREDENTIAL_FIELDS:  # a refresh token's parts too, as a bearer token's
-            secrets.extend(token_secret_forms((fields or {}).get(name, "")))
-        kept_out = tuple(secret for secret in secrets if secret)
+        # Held in SecretTexts, never a tuple of text: an error passes through this frame.
+        kept_out = SecretTexts(
+            token.redaction_forms() if token is not None else (),
+            client_auth.secrets() if client_auth is not None else (),
+            # A refresh token's parts too, as a bearer token's.
+            *(field_secret_forms((fields or {}).get(name)) for name in CREDENTIAL_FIELDS),
+        )
         # The proxy sees a TLS tunnel only (https, see __init__): what it can echo its
         # credentials in is its refusal (an error's text) and the stack's log records, never
         # Slack's reply, where a short password would be "redacted" out of Slack's words.
-        in_flight = (*kept_out, *self._proxy_secrets)
-        with secret_in_flight(*in_flight):
+        in_flight = kept_out + self._proxy_secrets
+        with secret_in_flight(*in_flight.texts()):
             reply = await self._send_until_answered(
                 method, token, fields or {}, files or {}, log_detail, client_auth, in_flight
             )
         # The headers are cleaned before anything reads them: an error's text quotes one
         # (a body that is no JSON names its Content-Type), and the reply carries them on.
-        headers = _headers_without(reply.headers, kept_out)
+        headers = _headers_without(reply.headers, kept_out.texts())
         reply = dataclasses.replace(reply, headers=headers)
         decode = functools.partial(
-            decode_reply, reply, method=method, redact=redactor(kept_out, reply.body)
+            decode_reply, reply, method=method, redact=redactor(kept_out.texts(), reply.body)
         )
         try:
             # Slack's replies are about 1 KB: decoded here. A big one (up to the 1 MiB cap,
@@ -276,9 +288,12 @@ class SlackClient:
             body = (
                 decode() if len(reply.body) <= DECODED_ON_LOOP else await in_worker_thread(decode)
             )
-        except SlackApiError as refusal:
-            # A refusal comes as HTTP 200: the attempt's record alone would not tell it.
-            logger.debug("%s answered ok=false: %s", method, shown(refusal.code, 80))
+        except UsersPhotoError as failed:
+            if isinstance(failed, SlackApiError):
+                # A refusal comes as HTTP 200: the attempt's record alone would not tell it.
+                logger.debug("%s answered ok=false: %s", method, shown(failed.code, 80))
+            if reply.earlier_attempt_reached:
+                after_an_earlier_attempt(failed)
             raise
         return SlackReply(
             method=method,
@@ -292,11 +307,11 @@ class SlackClient:
         self,
         method: str,
         token: SlackToken | None,
-        fields: Mapping[str, str],
+        fields: Mapping[str, str | SlackToken],
         files: Mapping[str, FilePart],
         log_detail: str,
         client_auth: ClientCredentials | None,
-        secrets: tuple[str, ...],
+        secrets: SecretTexts,
     ) -> HttpReply:
         """POST until a final answer comes back; TransportError if none does in time."""
         policy = self.retry
@@ -365,6 +380,8 @@ class SlackClient:
             reached = reached or reply.status_code >= 500
             pause = self._pause_before_retrying(method, reply, attempt, last_attempt, ends_at)
             if pause is None:
+                if reached and reply.status_code < 500:  # an earlier attempt's, not this one's
+                    return dataclasses.replace(reply, earlier_attempt_reached=True)
                 return reply
             logger.debug("%s: sending again in %.2f s", method, pause)
             await asyncio.sleep(pause)
@@ -404,7 +421,7 @@ class SlackClient:
         error: httpx.HTTPError,
         left: float,
         progress: _Progress,
-        secrets: tuple[str, ...],
+        secrets: SecretTexts,
     ) -> _Failure:
         """What a failed attempt says, whether to try again, and whether Slack may have acted."""
         if isinstance(error, httpx.TimeoutException):
@@ -421,7 +438,7 @@ class SlackClient:
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
 
     def _setup_failure(
-        self, error: httpx.HTTPError, progress: _Progress, secrets: tuple[str, ...]
+        self, error: httpx.HTTPError, progress: _Progress, secrets: SecretTexts
     ) -> _Failure | None:
         """A failure of this host's setup, not of the network: a certificate that does not
         verify, a proxy that refuses the tunnel. Sending again would meet it again (a 407
@@ -507,15 +524,16 @@ class SlackClient:
             "User-Agent": self._agent_with_library or self._user_agent_now(),
             "Accept": "application/json",
         }
+        authorization = None  # given to the request as it is built, never put in `headers`
         if token is not None:
-            headers["Authorization"] = f"Bearer {token.reveal()}"
+            authorization = AuthorizationHeader(f"Bearer {token.reveal()}")
         elif client_auth is not None:
-            headers["Authorization"] = client_auth.basic_authorization()
+            authorization = AuthorizationHeader(client_auth.basic_authorization())
         # Slack's replies are ~1 KB of JSON: decoding them costs more than it saves. A caller's
         # client would ask for its own list (zstd, br), which the bounded read does not decode.
         headers["Accept-Encoding"] = "identity"
         if stack is not None:
-            answer = await stack.post(url, headers, form.content)
+            answer = await stack.post(url, headers, authorization, form.content)
         else:
             client = self._external_client
             assert client is not None, "without a stack of its own, the client was given one"
@@ -525,7 +543,7 @@ class SlackClient:
             request = httpx.Request(
                 "POST",
                 url,
-                headers=headers,
+                headers=with_authorization(headers, authorization),
                 content=form.content,
                 extensions={"timeout": self._timeout.as_dict()},
             )
@@ -760,12 +778,16 @@ def _transport_error(
             reached=True,
             method=method,
         )
-    return TransportError(
-        f"Slack did not give a usable answer to {method} {tries}: {failure.text}. The request "
-        "reached Slack, so it may have taken effect; check before trying again",
+    said = f"Slack did not give a usable answer to {method} {tries}: {failure.text}. The request "
+    lost = TransportError(
+        f"{said}reached Slack, so it may have taken effect; check before trying again",
         reached=True,
         method=method,
     )
+    lost.model_message = (
+        f"{said}reached Slack, so it may have taken effect: {MAY_HAVE_HAPPENED_FOR_MODELS}"
+    )
+    return lost
 
 
 def require_asyncio() -> None:
@@ -818,11 +840,11 @@ def _proxy_shown(proxy: str) -> str:
     return f"{'[' + host + ']' if ':' in host else host}{port}"
 
 
-def _describe(error: BaseException, secrets: tuple[str, ...]) -> str:
+def _describe(error: BaseException, secrets: SecretTexts) -> str:
     """An HTTP stack error as one safe line: its type and text, the token redacted, bounded.
 
     The text can hold what the server sent (h11 quotes a malformed header line).
     """
-    text = redacted(str(error), secrets)
+    text = redacted(str(error), secrets.texts())
     name = type(error).__name__
     return f"{name}: {shown(text, 160)}" if text.strip() else name

@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ocp_users_photo.credentials import SlackToken, form_text
 from ocp_users_photo.deferred_close import file_in_use
 from ocp_users_photo.worker_threads import in_worker_thread
 
@@ -152,10 +153,14 @@ class EncodedForm:
     content: FormBody
 
 
-def encode_form(fields: Mapping[str, str], files: Mapping[str, FilePart]) -> EncodedForm:
+def encode_form(
+    fields: Mapping[str, str | SlackToken], files: Mapping[str, FilePart]
+) -> EncodedForm:
     """``fields`` urlencoded, or, with ``files``, both as multipart/form-data."""
     if not files:
-        encoded = urlencode(fields).encode("ascii")
+        encoded = urlencode({name: form_text(value) for name, value in fields.items()}).encode(
+            "ascii"
+        )
         return EncodedForm(
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
@@ -178,13 +183,13 @@ def encode_form(fields: Mapping[str, str], files: Mapping[str, FilePart]) -> Enc
 
 
 def _multipart_pieces(
-    fields: Mapping[str, str], files: Mapping[str, FilePart], boundary: str
+    fields: Mapping[str, str | SlackToken], files: Mapping[str, FilePart], boundary: str
 ) -> list[bytes | _FileSpan]:
     """The body as the text around each file, and each file's bytes or open file."""
     delimiter = f"--{boundary}\r\n".encode("ascii")
     text: list[bytes] = []
     for name, value in fields.items():
-        text += (delimiter, _disposition(name), b"\r\n\r\n", value.encode("utf-8"), b"\r\n")
+        text += (delimiter, _disposition(name), b"\r\n\r\n", form_text(value).encode(), b"\r\n")
     pieces: list[bytes | _FileSpan] = []
     for name, part in files.items():
         text += (delimiter, _disposition(name, part.filename))

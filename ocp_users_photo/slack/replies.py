@@ -59,6 +59,9 @@ class HttpReply:
     headers: httpx.Headers = field(repr=False)
     body: bytes = field(repr=False)
     attempts: int
+    # An earlier attempt of the call reached Slack without a usable answer (see
+    # errors.after_an_earlier_attempt): a refusal now does not mean nothing changed.
+    earlier_attempt_reached: bool = False
 
 
 def is_rate_limited(reply: HttpReply) -> bool:

@@ -31,6 +31,7 @@ from typing import Final, Literal, Protocol
 
 import httpx
 
+from ocp_users_photo.credentials import AuthorizationHeader
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.slack.form import FormBody
@@ -83,9 +84,28 @@ class OwnedStack(Protocol):
     @property
     def is_closed(self) -> bool: ...
 
-    async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer: ...
+    async def post(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        authorization: AuthorizationHeader | None,
+        body: FormBody,
+    ) -> Answer:
+        """POST ``body``; ``authorization`` joins ``headers`` only where the request is built."""
+        ...
 
     async def aclose(self) -> None: ...
+
+
+def with_authorization(
+    headers: Mapping[str, str], authorization: AuthorizationHeader | None
+) -> httpx.Headers:
+    """``headers`` and the Authorization header, as httpx.Headers (whose repr hides it); called
+    inside the expression that builds the request, so no frame keeps the result."""
+    sent = httpx.Headers(headers)
+    if authorization is not None:
+        sent["Authorization"] = authorization.value()
+    return sent
 
 
 def aiohttp_installed() -> bool:
@@ -203,7 +223,13 @@ class HttpxStack:
         self._urls: dict[str, httpx.URL] = {}  # parsed once per method
         self.is_closed = False
 
-    async def post(self, url: str, headers: Mapping[str, str], body: FormBody) -> Answer:
+    async def post(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        authorization: AuthorizationHeader | None,
+        body: FormBody,
+    ) -> Answer:
         parsed = self._urls.get(url)
         if parsed is None:
             parsed = self._urls[url] = httpx.URL(url)
@@ -211,7 +237,9 @@ class HttpxStack:
         request = httpx.Request(
             "POST",
             parsed,
-            headers={**headers, "Host": parsed.netloc.decode("ascii")},
+            headers=with_authorization(
+                {**headers, "Host": parsed.netloc.decode("ascii")}, authorization
+            ),
             stream=body,
             extensions={"timeout": self._timeout},
         )

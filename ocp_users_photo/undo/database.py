@@ -90,6 +90,14 @@ T = TypeVar("T")
 _WAYS_TO_GIVE_A_PATH: Final = "(photo_history=..., --history PATH or $OCP_USERS_PHOTO_HISTORY)"
 
 
+# What a model can do about a history it cannot mend: wait, or tell the person.
+_MODEL_WAITS: Final = "call again in a minute, once the other change is done"
+_MODEL_TELLS: Final = (
+    "calling again will not help: tell the person that whoever runs this tool must mend its "
+    "photo history or give it another one"
+)
+
+
 def default_history_path() -> Path:
     """Where the history lives unless configured: the user's data folder (``platformdirs``).
 
@@ -278,8 +286,13 @@ def _damaged(path: Path, reason: str) -> HistoryUnavailable:
 def _refused(
     path: Path, what: str, advice: str, *, kind: type[HistoryUnavailable] = HistoryUnavailable
 ) -> HistoryUnavailable:
-    """Every refusal of the history alike: what is wrong, that Slack is untouched, what to do."""
-    return kind(f"the photo history {path} {what}; nothing was changed in Slack: {advice}")
+    """Every refusal of the history alike: what is wrong, that Slack is untouched, what to do
+    (a model, which can change none of it, is told whom to tell)."""
+    refusal = kind(f"the photo history {path} {what}; nothing was changed in Slack: {advice}")
+    refusal.model_message = f"the photo history {path} {what}; nothing was changed in Slack: " + (
+        _MODEL_WAITS if kind is HistoryBusy else _MODEL_TELLS
+    )
+    return refusal
 
 
 def _reason(error: sqlite3.Error) -> str:

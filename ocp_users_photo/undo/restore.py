@@ -90,6 +90,34 @@ async def kept_photos(
     return await tool.photo_history.entries(owner)
 
 
+class Listing(NamedTuple):
+    """The kept photos, newest first, and the entry ``undo`` would put back now (None when
+    none would: each records a change that did not happen)."""
+
+    entries: list[KeptPhoto]
+    undo_entry: int | None
+
+
+async def kept_photos_for_undo(
+    tool: UsersSetPhoto,
+    *,
+    token_override: TokenOverride | None = None,
+    refused: str = "the kept photos were not listed",
+) -> Listing:
+    """``kept_photos`` and the entry an undo would put back: a listing that names the newest
+    entry when its change never happened (a lost answer Slack did not act on) would have
+    the person, or a model, "undo" to the photo shown now and change nothing."""
+    session = await tool._session_for(token_override, refused=refused)
+    owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
+    entries = await tool.photo_history.entries(owner)
+    if not entries or entries[0].status == "changed":
+        return Listing(entries, entries[0].entry if entries else None)
+    shown = await _shown_avatar_hash(session)  # read only when the newest change is in doubt
+    if shown is None:
+        return Listing(entries, entries[0].entry)
+    return Listing(entries, next((k.entry for k in entries if not stale_entry(k, shown)), None))
+
+
 class Restored(NamedTuple):
     """What putting a kept photo back did: Slack's reply, the entry put back, and the entry
     that keeps the photo it replaced (None when that was not kept: no read scope, keeping
@@ -223,12 +251,8 @@ async def _newest_change(
 ) -> int | None:
     """The newest entry that records a change (``stale_entry``); None, the newest, when what
     Slack shows cannot be read (no users.profile:read)."""
-    try:
-        profile = (await session.call("users.profile.get")).body.get("profile")
-    except SlackApiError:
-        return None
-    shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
-    if not isinstance(shown, str):
+    shown = await _shown_avatar_hash(session)
+    if shown is None:
         return None
     entries = await history.entries(owner)
     if not entries:
@@ -240,3 +264,13 @@ async def _newest_change(
         f"there is no kept photo of {owner} to put back in {history.path}: the kept entries "
         "record changes that did not happen (the photo shown is the one they kept)"
     )
+
+
+async def _shown_avatar_hash(session: SlackSession) -> str | None:
+    """The avatar hash Slack shows for the acting person; None when it cannot be read."""
+    try:
+        profile = (await session.call("users.profile.get")).body.get("profile")
+    except SlackApiError:
+        return None
+    shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
+    return shown if isinstance(shown, str) else None

@@ -22,9 +22,13 @@ from ocp_users_photo.observers import CallObserver
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
 from ocp_users_photo.tokens import ActingPerson, acting_as, install_page_of
-from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import EntryRefused
-from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME, kept_photos, restore_kept
+from ocp_users_photo.undo.restore import (
+    RESTORE_TOOL_NAME,
+    Listing,
+    kept_photos_for_undo,
+    restore_kept,
+)
 
 if TYPE_CHECKING:
     from ocp_users_photo.acting_tool import ActingTool
@@ -91,7 +95,9 @@ class UsersRestorePhoto:
             refused = f"{self.name} was not called"
             if number is None:
                 return _listing(
-                    await kept_photos(self.tool, token_override=token_override, refused=refused)
+                    await kept_photos_for_undo(
+                        self.tool, token_override=token_override, refused=refused
+                    )
                 )
             reply, kept, replaced = await restore_kept(
                 self.tool,
@@ -154,19 +160,25 @@ def entry_argument(arguments: object) -> int | None:
     return number
 
 
-def _listing(entries: Sequence[KeptPhoto]) -> dict[str, Any]:
+def _listing(listing: Listing) -> dict[str, Any]:
+    entries = listing.entries
     listed = [entry.as_dict() for entry in entries[:MAX_LISTED]]
     if not listed:
         message = (
             "No photo has been kept for this user yet: a photo is kept when a change replaces "
             "it. Nothing was changed."
         )
+    elif listing.undo_entry is None:
+        message = (
+            f"{len(entries)} kept photo(s), newest first. None of them undoes a change: the "
+            "changes they record did not happen (Slack shows the photo they kept); any entry "
+            "puts that photo back. Nothing was changed."
+        )
     else:
-        newest = listed[0]["entry"]
         message = (
             f"{len(entries)} kept photo(s), newest first. To undo the last change, call "
-            f"{RESTORE_TOOL_NAME} with entry {newest}; any other entry puts that photo back. "
-            "Nothing was changed."
+            f"{RESTORE_TOOL_NAME} with entry {listing.undo_entry}; any other entry puts that "
+            "photo back. Nothing was changed."
         )
         if len(entries) > MAX_LISTED:
             message += f" Only the newest {MAX_LISTED} are listed."

@@ -1,0 +1,161 @@
+"""Secrets under full debugging: tracebacks rendered with their frames' locals.
+
+An error reporter (Sentry's default ``include_local_variables=True``), ``pytest -l`` or
+``--tb=long`` (which prints each frame's arguments), rich's ``show_locals``, IPython's
+verbose mode and ``traceback.TracebackException(capture_locals=True)`` all print the
+``repr`` of every local of every frame an error passed through. The package keeps its
+token in a ``SlackToken`` (and ``TokenOverride.value`` out of its repr) for that reason;
+these tests check that no frame of an error the package raises holds a secret as text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+from ocp_users_photo.emulator import Fault, RunningEmulator, run_emulator
+from tests.conftest import CANARY_TOKEN, inject, make_image
+from tests.installation_helpers import (
+    CLIENT_SECRET,
+    LIFETIME,
+    TEAM_ID,
+    emulator_source,
+    install,
+    portrait,
+    rotation_config,
+    sqlite_store,
+)
+
+CANARY_SECRET = CANARY_TOKEN.rsplit("-", 1)[1]
+
+
+def rendered_with_locals(error: BaseException) -> str:
+    """The traceback as a reporter that captures locals renders it (causes included)."""
+    return "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
+
+
+def rendered_by_pytest_long(error: BaseException) -> str:
+    """pytest's ``--tb=long`` rendering, without ``-l``: each frame's arguments are shown."""
+    info = pytest.ExceptionInfo.from_exception(error)
+    return str(info.getrepr(style="long", funcargs=True, showlocals=False))
+
+
+SCENARIOS = {
+    "a slack refusal": [Fault.slack_error("invalid_auth")],
+    "a dropped connection": [Fault.drop()] * 3,
+}
+
+
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_a_failed_calls_traceback_locals_hold_no_token(
+    scenario: str, stack: str, emulator: RunningEmulator
+) -> None:
+    inject(emulator, *SCENARIOS[scenario])
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
+        retry_backoff=0.01,
+    ) as tool:
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.call({"image": make_image((640, 640))})
+    # client.py _call's `secrets`, `kept_out` and `in_flight` hold the token's forms as text.
+    assert CANARY_SECRET not in rendered_with_locals(raised.value)
+
+
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
+async def test_a_callers_timeout_traceback_locals_hold_no_token(
+    stack: str, emulator: RunningEmulator
+) -> None:
+    """asyncio.timeout's TimeoutError is raised from the CancelledError that went through the
+    request: client.py _attempt's `headers` ({"Authorization": "Bearer xoxp-..."}), and
+    the HTTP stack's own frames (aiohttp's request keeps its headers)."""
+    inject(emulator, Fault.delay(3))
+    environ = {"OCP_USERS_PHOTO_HTTP_STACK": stack}
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ=environ) as tool:
+        with pytest.raises(TimeoutError) as raised:
+            async with asyncio.timeout(0.5):
+                await tool.call({"image": make_image((640, 640))})
+    assert CANARY_SECRET not in rendered_with_locals(raised.value)
+
+
+async def test_a_failed_refresh_shows_no_token_or_secret_in_pytests_long_traceback(
+    tmp_path: Path,
+) -> None:
+    """A refresh whose connection drops: pytest's --tb=long (no -l) prints refresh_grant's
+    and client.py's arguments: `seen_token` (the access token), `fields` (the refresh
+    token), `secrets` (the client secret)."""
+    store = sqlite_store(tmp_path / "installations.db")
+    async with run_emulator(rotation_config()) as emulator:
+        installation = await install(emulator, store, "UALICE0001")
+        source = emulator_source(emulator, store)
+        async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+            emulator.state.advance_clock(LIFETIME)
+            emulator.faults.inject(Fault.drop(), path="oauth.v2.access", times=5)
+            alice = tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
+            with pytest.raises(UsersPhotoError) as raised:
+                await alice.call({"image": portrait()})
+    # Rendered before this frame holds the secrets to look for: it is in the traceback too.
+    renderings = (rendered_by_pytest_long(raised.value), rendered_with_locals(raised.value))
+    secrets = [installation.user_token, installation.user_refresh_token, CLIENT_SECRET]
+    assert all(secrets)
+    for text in renderings:
+        for secret in secrets:
+            assert secret not in text, secret[:12]
+
+
+async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Sentry with its defaults: every frame's locals, mappings and lists walked into."""
+    import sentry_sdk
+
+    events: list[dict[str, Any]] = []
+
+    def kept(event: Any, hint: Any) -> None:
+        events.append(event)  # and nothing sent anywhere
+        return None
+
+    inject(emulator, Fault.slack_error("invalid_auth"))
+    store = sqlite_store(tmp_path / "installations.db")
+    # No integration: none patches the process (the stdlib's, logging's) for later tests.
+    quiet = {"default_integrations": False, "auto_enabling_integrations": False}
+    sentry_sdk.init(dsn="https://key@sentry.invalid/1", before_send=kept, **quiet)
+    try:
+        async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+            with pytest.raises(UsersPhotoError) as refused:
+                await tool.call({"image": make_image((640, 640))})
+            sentry_sdk.capture_exception(refused.value)
+        async with run_emulator(rotation_config()) as rotating:
+            installation = await install(rotating, store, "UALICE0001")
+            source = emulator_source(rotating, store)
+            async with source, UsersSetPhoto(source, base_url=rotating.base_url, environ={}) as t:
+                rotating.state.advance_clock(LIFETIME)
+                rotating.faults.inject(Fault.drop(), path="oauth.v2.access", times=5)
+                alice = t.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
+                with pytest.raises(UsersPhotoError) as dropped:
+                    await alice.call({"image": portrait()})
+                sentry_sdk.capture_exception(dropped.value)
+    finally:
+        sentry_sdk.get_client().close(timeout=0)  # nothing queued: before_send kept all
+        sentry_sdk.init(**quiet)  # no DSN: a disabled client, as before
+    assert len(events) == 2
+    frames = [
+        frame
+        for event in events
+        for value in event["exception"]["values"]
+        for frame in value["stacktrace"]["frames"]
+    ]
+    assert any(frame.get("vars") for frame in frames)  # locals were captured
+    reported = json.dumps(events, default=str)
+    secrets = [CANARY_SECRET, installation.user_refresh_token, CLIENT_SECRET]
+    assert all(secrets)
+    for secret in secrets:
+        assert secret not in reported

@@ -1,0 +1,154 @@
+"""Faults injected between keeping, setting and recording a change.
+
+Each test states an invariant a person relies on and fails where the package breaks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
+from tests.conftest import CANARY_TOKEN, shown_avatar_hash
+from tests.undo_fixtures import GREEN, RED, history_tool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+class AppliedThenFailed(httpx.AsyncBaseTransport):
+    """Slack applies the first users.setPhoto, then its answer is an HTTP 503 (Slack failed
+    partway: its docs say the change may have happened); the retry meets a rate limit
+    whose Retry-After is longer than the tool waits."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.armed = False
+        self.sets = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed and request.url.path.endswith("/users.setPhoto"):
+            self.sets += 1
+            if self.sets == 1:
+                applied = await self.inner.handle_async_request(request)
+                await applied.aread()
+                return httpx.Response(503, json={"ok": False, "error": "internal_error"})
+            return httpx.Response(
+                429, headers={"retry-after": "120"}, json={"ok": False, "error": "ratelimited"}
+            )
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_change_applied_before_a_5xx_keeps_its_photo_when_the_retry_is_rate_limited(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The photo RED is replaced by GREEN in Slack (the first attempt, answered 503); the
+    retry is rate-limited. The history must still hold RED (undo must give it back), and
+    the answer must not say Slack refused the change."""
+    transport = AppliedThenFailed()
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        history_tool(emulator, tmp_path / "h.sqlite3", client=http, retry_backoff=0.01) as tool,
+    ):
+        red = (await tool.call({"image": RED}))["profile"]["avatar_hash"]
+        transport.armed = True
+        answer = await tool.run({"image": GREEN})
+        assert shown_avatar_hash(emulator) != red, "the emulator applied the change"
+        kept = [entry.avatar_hash for entry in await tool.history()]
+        assert red in kept, f"the photo replaced in Slack was not kept: {kept}; {answer}"
+        assert answer.get("error") != "ratelimited" or "may have" in answer["message"], answer
+
+
+@pytest.mark.parametrize(
+    "first", [Fault.status(503), Fault.drop()], ids=["http_503", "dropped_after_the_body"]
+)
+async def test_a_5xx_then_a_long_rate_limit_is_told_as_may_have_taken_effect(
+    emulator: RunningEmulator, tmp_path: Path, first: Fault
+) -> None:
+    """Emulator faults alone: the first attempt is answered HTTP 503, or its connection is
+    dropped once the whole request was sent (either may have taken effect: the package's
+    own rule, and why it sends it again), the retry 429 with Retry-After 120. The error and the
+    history must say the change may have happened, not drop the entry."""
+    history = tmp_path / "h.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True, retry_backoff=0.01) as tool:
+        await tool.call({"image": RED})
+        emulator.faults.inject(first)
+        emulator.faults.inject(Fault.rate_limited(120))
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.call({"image": GREEN})
+        assert may_have_taken_effect(raised.value), repr(raised.value)
+        newest = (await tool.history())[0]
+        assert newest.status == "unknown", newest.describe()
+
+
+def _cli(emulator: RunningEmulator, history: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(history),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+async def test_history_names_the_entry_undo_will_put_back_after_a_lost_answer(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Set RED, then GREEN whose answer is lost (Slack did not apply it). `history` says
+    "'ocp-users-photo undo' puts back #N": the next `undo` must put back that entry."""
+    history = tmp_path / "h.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True, max_retries=0) as tool:
+        await tool.call({"image": RED})
+        emulator.faults.inject(Fault.drop())
+        with pytest.raises(UsersPhotoError):
+            await tool.call({"image": GREEN})
+    listed = await asyncio.to_thread(_cli, emulator, history, "history")
+    assert listed.returncode == 0, listed.stderr
+    named = listed.stdout.rsplit("'ocp-users-photo undo' puts back #", 1)[1].split(",", 1)[0]
+    undone = await asyncio.to_thread(_cli, emulator, history, "undo")
+    assert undone.returncode == 0, undone.stderr
+    assert undone.stdout.startswith(f"Put back #{named} "), (listed.stdout, undone.stdout)
+
+
+async def test_the_model_is_told_an_entry_that_undoes_the_last_change_after_a_lost_answer(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """usersRestorePhoto's listing says "To undo the last change, call usersRestorePhoto
+    with entry N". After a change whose answer was lost and which Slack did not make,
+    following that advice must undo the last change made (RED over the default avatar),
+    not put back the photo shown now and change nothing."""
+    async with history_tool(emulator, tmp_path / "h.sqlite3", max_retries=0) as tool:
+        before = shown_avatar_hash(emulator)
+        assert (await tool.run({"image": RED})).get("ok") is not False
+        red = shown_avatar_hash(emulator)
+        emulator.faults.inject(Fault.drop())
+        lost = await tool.run({"image": GREEN})
+        assert lost.get("ok") is False
+        assert shown_avatar_hash(emulator) == red
+        restore = tool.restore_tool()
+        listing = await restore.run({})
+        advised = int(listing["message"].split("with entry ", 1)[1].split(";", 1)[0])
+        restored = await restore.run({"entry": advised})
+        assert restored.get("ok") is True, restored
+        assert shown_avatar_hash(emulator) == before, (listing["message"], restored["message"])
