@@ -266,9 +266,13 @@ def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        missing = error.name or module_name
         hint = install_command(extra)
-        message = f"this command needs {missing}, which is not installed: {hint}"
+        if error.name is None:
+            # The package's own refusal (extras.py): it names the missing package and the
+            # extra already, or an installed release too old to use.
+            message = shown(str(error), 400)
+        else:
+            message = f"this command needs {error.name}, which is not installed: {hint}"
         parser.set_defaults(handler=_Unavailable(message))
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         # Its options are unknown here: --help says what to install, and any option given

@@ -23,3 +23,18 @@ def missing_extra(extra: str, error: ModuleNotFoundError) -> ImportError:
         f"the {extra} extra is not installed ({error.name or extra} is missing): "
         + install_command(extra)
     )
+
+
+def require_release(
+    package: str, version: str, minimum: tuple[int, int], extra: str, why: str
+) -> None:
+    """ImportError naming ``extra`` (to install with -U) when ``version`` of ``package`` is
+    older than ``minimum``: another package may have installed an older one."""
+    parts = [int(part) for part in version.split(".")[:2] if part.isdigit()]
+    if tuple(parts) >= minimum:
+        return
+    wanted = ".".join(str(part) for part in minimum)
+    raise ImportError(
+        f"the {extra} extra needs {package} {wanted} or later ({why}), and {version[:20]} is "
+        "installed: " + install_command(extra, upgrade=True)
+    )

@@ -50,7 +50,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=0, help="port to listen on (default: a free one)"
+        "--port", type=_port, default=0, help="port to listen on (default: a free one)"
     )
     limit = parser.add_mutually_exclusive_group()
     _count_option(
@@ -188,9 +188,9 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
 def ready_message(emulator: RunningEmulator) -> str:
     """What the command prints once it serves; the first line is the base URL alone."""
     lines = [
-        emulator.base_url,
-        f"Slack emulator ready: set SLACK_API_URL={emulator.base_url}. Ctrl-C to stop.",
-        f"Control API: {emulator.control_url} (GET it for the list of endpoints)",
+        _reachable(emulator.base_url),
+        f"Slack emulator ready: set SLACK_API_URL={_reachable(emulator.base_url)}. Ctrl-C to stop.",
+        f"Control API: {_reachable(emulator.control_url)} (GET it for the list of endpoints)",
     ]
     for app in emulator.config.oauth_apps:
         rotation = "on" if app.token_rotation else "off"
@@ -214,7 +214,10 @@ def _count_option(
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
@@ -229,3 +232,22 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 (a free one) to 65535; argparse's usage error otherwise."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a port: give 0 to 65535")
+    return port
+
+
+def _reachable(base_url: str) -> str:
+    """``base_url`` with a wildcard address (listening on every interface) as loopback: the
+    tool takes plain http to loopback only, and 0.0.0.0 is no address to connect to."""
+    for wildcard, loopback in (("//0.0.0.0:", "//127.0.0.1:"), ("//[::]:", "//[::1]:")):
+        base_url = base_url.replace(wildcard, loopback, 1)
+    return base_url

@@ -17,10 +17,21 @@ per person in a process), ``refresh_locks.py``, ``sqlite_lease.py`` and
 
 from __future__ import annotations
 
-from ocp_users_photo.extras import install_command
+from ocp_users_photo.extras import install_command, require_release
 
 try:
     import slack_sdk.oauth.installation_store  # noqa: F401
+    from slack_sdk.version import __version__ as slack_sdk_version
+
+    # An older one (a Bolt app's environment may hold it) is refused: it would answer
+    # "not installed" for a person who did install the app, for ever.
+    require_release(
+        "slack_sdk",
+        slack_sdk_version,
+        (3, 44),
+        "installations",
+        "before 3.44 its stores lose installations a person made alone",
+    )
 except ModuleNotFoundError as missing:  # the extra is not installed
     raise ImportError(
         f"the installations extra is not installed ({missing.name or 'slack_sdk'} is missing): "
