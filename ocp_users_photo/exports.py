@@ -51,6 +51,7 @@ __all__ = [
     "export_tools",
     "gemini_tool",
     "manifest_definition",
+    "mcp_input_schema",
     "mcp_tool",
     "ocp_tool",
     "openai_tool",
@@ -218,7 +219,7 @@ def mcp_tool(
     exported: dict[str, Any] = {"name": name}
     if title is not None or tool is None:
         exported["title"] = title if title is not None else SET_PHOTO_TITLE
-    exported.update({"description": description, "inputSchema": schema})
+    exported.update({"description": description, "inputSchema": mcp_input_schema(schema)})
     if output_schema is not None:
         exported["outputSchema"] = copy.deepcopy(dict(output_schema))
     elif tool is None:
@@ -228,6 +229,23 @@ def mcp_tool(
     elif tool is None:
         exported["annotations"] = dict(SET_PHOTO_ANNOTATIONS)
     return exported
+
+
+def mcp_input_schema(schema: Any) -> Any:
+    """``schema`` without ``"additionalProperties": false``: google-genai's MCP support (a
+    ClientSession given as a tool, 3.6) fails on a boolean there before sending anything
+    (googleapis/python-genai issues 2393, 2476). Nothing is lost: the tool refuses a name
+    it does not take with a correctable problem, and strict-mode converters (openai-agents)
+    close the objects again themselves."""
+    if isinstance(schema, dict):
+        return {
+            key: mcp_input_schema(value)
+            for key, value in schema.items()
+            if not (key == "additionalProperties" and value is False)
+        }
+    if isinstance(schema, list):
+        return [mcp_input_schema(value) for value in schema]
+    return schema
 
 
 def _anthropic_strict_tool(tool: ToolDefinition | None) -> dict[str, Any]:

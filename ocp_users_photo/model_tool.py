@@ -18,8 +18,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Protocol, runtime_checkable
 
-# OpenAI, Anthropic and Gemini all take tool names of these characters, 64 at most.
-TOOL_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# OpenAI, Anthropic and Gemini all take tool names of these characters, 64 at most, that
+# start with a letter or "_" (Gemini's FunctionDeclaration: "must start with a letter or an
+# underscore").
+TOOL_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 # Argument names a model must never be offered: the host supplies these.
 HOST_ONLY_ARGUMENTS: Final = frozenset({"token"})
 
@@ -60,7 +62,8 @@ def checked_definition(tool: object) -> ToolDefinition:
     name = tool.name
     if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
         raise ValueError(
-            f"tool name {name!r} must be 1 to 64 letters, digits, '_' or '-' (what providers take)"
+            f"tool name {name!r} must be 1 to 64 letters, digits, '_' or '-', starting with a "
+            "letter or '_' (what every provider takes)"
         )
     if not isinstance(tool.description, str):
         raise TypeError(f"{name}: description must be a string")

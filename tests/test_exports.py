@@ -29,6 +29,7 @@ from ocp_users_photo.exports import (
     FORMATS,
     anthropic_strict_input_schema,
     export_tool,
+    mcp_input_schema,
     run_result_schema,
     strict_input_schema,
 )
@@ -141,7 +142,8 @@ def test_the_same_variant_is_the_same_schema_in_every_export() -> None:
     manifest_schema = manifest()["input_schema"]
     assert export_tool("anthropic")["input_schema"] == manifest_schema
     assert export_tool("gemini")["parametersJsonSchema"] == manifest_schema
-    assert export_tool("mcp")["inputSchema"] == manifest_schema
+    # MCP lists it open (mcp_input_schema: google-genai fails on a boolean subschema).
+    assert export_tool("mcp")["inputSchema"] == mcp_input_schema(manifest_schema)
     assert export_tool("openai")["function"]["parameters"] == strict_input_schema(manifest_schema)
     assert export_tool("anthropic-strict")["input_schema"] == anthropic_strict_input_schema(
         manifest_schema
@@ -273,7 +275,8 @@ def test_mcp_export_shape_and_schemas() -> None:
         "openWorldHint": True,
     }
     assert exported["description"] == source["description"]
-    assert exported["inputSchema"] == source["input_schema"]
+    assert exported["inputSchema"] == mcp_input_schema(source["input_schema"])
+    assert "additionalProperties" not in json.dumps(exported["inputSchema"])
     output = exported["outputSchema"]
     assert output == run_result_schema()
     assert output["type"] == "object"  # MCP wants an object schema at the root
@@ -326,7 +329,8 @@ def test_the_meta_schema_check_does_catch_a_broken_schema() -> None:
 
 
 def test_input_schema_accepts_and_refuses_as_documented() -> None:
-    validator = Draft202012Validator(export_tool("mcp")["inputSchema"])
+    # The manifest's schema, as every export but MCP's carries it (MCP's: the next test).
+    validator = Draft202012Validator(manifest()["input_schema"])
     assert validator.is_valid({"image": "me.png"})
     assert validator.is_valid({"image": "me.png", "crop_x": 0, "crop_y": "10", "crop_w": 512})
     # A partial box passes the schema (its descriptions say the rule); the tool refuses it.
@@ -338,6 +342,20 @@ def test_input_schema_accepts_and_refuses_as_documented() -> None:
     assert validator.is_valid({"image": "me.png", "crop_x": None, "crop_y": None, "crop_w": None})
     assert not validator.is_valid({"image": "me.png", "token": "xoxp-1"})
     assert not validator.is_valid({})
+
+
+async def test_the_mcp_schema_leaves_unknown_names_to_the_tool() -> None:
+    """MCP's inputSchema is open (google-genai's MCP support fails on a boolean subschema):
+    the checks are the same but for names it does not list, which the tool refuses."""
+    validator = Draft202012Validator(export_tool("mcp")["inputSchema"])
+    assert validator.is_valid({"image": "me.png", "crop_x": None})
+    assert not validator.is_valid({"image": "me.png", "crop_x": -1})
+    assert not validator.is_valid({})
+    assert validator.is_valid({"image": "me.png", "token": "xoxp-1"})
+    async with UsersSetPhoto("xoxp-1-2-3-abcdefabcdef", environ={}) as tool:
+        refused = await tool.run({"image": "me.png", "token": "xoxp-1"})
+    assert refused["error"] == "invalid_arguments"
+    assert "$.token" in [problem["path"] for problem in refused["problems"]]
 
 
 ERRORS: list[UsersPhotoError] = [

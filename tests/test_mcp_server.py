@@ -27,7 +27,7 @@ from mcp.client.stdio import stdio_client
 
 from ocp_users_photo import UsersSetPhoto, cli, mcp_command, mcp_server
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
-from ocp_users_photo.exports import export_tool, export_tools
+from ocp_users_photo.exports import export_tool, export_tools, mcp_input_schema
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.programs import run_module
@@ -165,7 +165,7 @@ async def test_lists_the_tool_with_the_exported_schemas(tmp_path: Path) -> None:
         restore = export_tools("mcp")[1]
         assert {key: undo[key] for key in restore} == restore
         assert tool["description"] == load_manifest()["description"]
-        assert tool["inputSchema"] == load_manifest()["input_schema"]
+        assert tool["inputSchema"] == mcp_input_schema(load_manifest()["input_schema"])
         assert tool["outputSchema"] == export_tool("mcp")["outputSchema"]
         assert tool["title"] == "Set Slack profile photo"
         assert tool["annotations"] == export_tool("mcp")["annotations"]

@@ -29,6 +29,7 @@ from pydantic_ai.profiles.openai import OpenAIJsonSchemaTransformer
 from ocp_users_photo.exports import (
     anthropic_strict_input_schema,
     export_tool,
+    mcp_input_schema,
     strict_input_schema,
 )
 from ocp_users_photo.spec import load_manifest
@@ -164,7 +165,8 @@ def test_gemini_check_fails_on_the_old_schema(schema: dict[str, Any], refused: s
 def test_mcp_export_is_an_mcp_tool() -> None:
     exported = export_tool("mcp")
     tool = mcp.types.Tool.model_validate(exported)
-    assert tool.input_schema == exported["inputSchema"] == load_manifest()["input_schema"]
+    assert tool.input_schema == exported["inputSchema"]
+    assert exported["inputSchema"] == mcp_input_schema(load_manifest()["input_schema"])
     assert tool.output_schema == exported["outputSchema"]
     assert tool.title == "Set Slack profile photo"
     assert tool.annotations is not None
