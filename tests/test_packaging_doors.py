@@ -70,6 +70,17 @@ def test_an_older_slack_sdk_is_refused_naming_the_extra(tmp_path: Path) -> None:
     assert "[installations]" in output, output
 
 
+def test_the_bolt_example_without_its_extra_says_so_without_a_traceback(tmp_path: Path) -> None:
+    # README: run the example app with `python -m ocp_users_photo.examples.bolt_photo_app`.
+    # Without [bolt] that prints two chained tracebacks (ModuleNotFoundError, then the
+    # ImportError holding the advice) and exits 1; the CLI's doors print one line.
+    output = _python(
+        ["-m", "ocp_users_photo.examples.bolt_photo_app"], cwd=tmp_path, blocked=("slack_bolt",)
+    )
+    assert "'.[bolt]'" in output, output
+    assert "Traceback" not in output, output
+
+
 def test_python_dash_m_runs_the_command_line(tmp_path: Path) -> None:
     # `python -m ocp_users_photo` (what a host without the console script on its PATH, or
     # `python -m` habit, tries) says "'ocp_users_photo' is a package and cannot be

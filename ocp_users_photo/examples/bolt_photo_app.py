@@ -56,6 +56,8 @@ try:
     from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
     from slack_sdk.web.async_client import AsyncWebClient
 except ModuleNotFoundError as missing:  # the extra is not installed
+    if __name__ == "__main__":  # run as the README says: one line, as the CLI's doors say it
+        raise SystemExit(f"ocp-users-photo: {missing_extra('bolt', missing)}") from None
     raise missing_extra("bolt", missing) from missing
 
 from ocp_users_photo.errors import (
