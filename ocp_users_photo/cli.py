@@ -19,6 +19,7 @@ from typing import Final
 from ocp_users_photo._version import __version__
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
 from ocp_users_photo.errors import (
+    READ_ONLY_METHODS,
     InvalidArguments,
     RateLimited,
     ReplySchemaError,
@@ -43,9 +44,10 @@ from ocp_users_photo.undo.errors import (
 _NO_SUCH_METHOD: Final = frozenset({404, 405})
 _TOKEN_REFUSED: Final = frozenset({"invalid_auth", "token_revoked", "account_inactive"})
 _RETIRED: Final = frozenset({"method_deprecated", "deprecated_endpoint"})
+# Not "running it again is safe": a second undo puts back what the first one replaced.
 _LOOK_FIRST: Final = (
-    "look at your Slack profile before running the command again (setting the same photo "
-    "twice changes nothing more)"
+    "look at your Slack profile before running the command again: if it shows the change, "
+    "it was made"
 )
 
 # The commands that call Slack with the person's token: (name, module with configure_parser
@@ -157,7 +159,7 @@ def next_step_for(error: UsersPhotoError, *, token_variable: str | None = None) 
             "an earlier attempt reached Slack but no usable answer came back, so the photo may "
             f"be set already: {_LOOK_FIRST}"
         )
-    if isinstance(error, ReplySchemaError):
+    if isinstance(error, ReplySchemaError) and error.method not in READ_ONLY_METHODS:
         return f"Slack's answer was not what its documentation says: {_LOOK_FIRST}"
     if isinstance(error, TransportError):
         if error.status_code == 413:
@@ -175,8 +177,7 @@ def next_step_for(error: UsersPhotoError, *, token_variable: str | None = None) 
         if error.reached is True:
             return (
                 "the request reached Slack but no usable answer came back, so the photo may be "
-                "set already: look at your Slack profile; running the command again is safe "
-                "(setting the same photo twice changes nothing more)"
+                f"set already: {_LOOK_FIRST}"
             )
         if error.status_code in _NO_SUCH_METHOD:
             return (

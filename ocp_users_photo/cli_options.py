@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Iterator
 from typing import TextIO, TypedDict
 
@@ -48,17 +49,35 @@ def add_slack_options(parser: argparse.ArgumentParser) -> None:
     slack.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=float,
+        type=_seconds,
         default=30.0,
         help="seconds per attempt (default: 30)",
     )
     slack.add_argument(
         "--max-retries",
         metavar="N",
-        type=int,
+        type=_retries,
         default=2,
         help="retries of transient faults: rate limits, 5xx, lost connections (default: 2)",
     )
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds over 0 (not nan or inf); argparse's usage error otherwise."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a number of seconds over 0")
+    return seconds
+
+
+def _retries(text: str) -> int:
+    """A whole number, 0 or more; argparse's usage error otherwise."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number, 0 or more")
+    return int(text)
 
 
 class SlackKeywords(TypedDict):

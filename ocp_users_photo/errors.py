@@ -354,26 +354,31 @@ MAY_HAVE_HAPPENED_FOR_MODELS: Final = (
 )
 
 
-def after_an_earlier_attempt(error: UsersPhotoError) -> None:
+def after_an_earlier_attempt(error: UsersPhotoError, method: str) -> None:
     """Say ``error``, the last answer to a change, as what it is when an earlier attempt of
     the same call reached Slack and got no usable answer (a 5xx, a dropped connection):
     whatever the last attempt met (a rate limit, a refusal, a page), the change may have
-    been made by that one, and the photo it replaced must stay kept."""
-    if may_have_taken_effect(error):
+    been made by that one, and the photo it replaced must stay kept. A read (``method``
+    in READ_ONLY_METHODS) changed nothing, whatever its attempts met: left as it is."""
+    if method in READ_ONLY_METHODS or may_have_taken_effect(error):
         return
     if isinstance(error, SlackApiError):
         error.earlier_attempt_reached = True
-    elif isinstance(error, TransportError) and not error.only_read:
+    elif isinstance(error, TransportError):
         error.reached = True
     else:
         return
-    earlier = (
-        "An earlier attempt reached Slack without a usable answer, so the change may have "
-        "taken effect:"
+    error.message = (
+        f"{error.message} An earlier attempt reached Slack without a usable answer, so the "
+        "change may have taken effect: check before trying again."
     )
-    error.model_message = f"{error.message} {earlier} {MAY_HAVE_HAPPENED_FOR_MODELS}."
-    error.message = f"{error.message} {earlier} check before trying again."
     error.args = (error.message,)
+    # Not "wait, then try again" beside "do not call again": one thing a model can do.
+    error.model_message = (
+        f"An earlier attempt of {method} reached Slack without a usable answer, and the last "
+        f"one failed ({error.code}), so the change may have taken effect: "
+        f"{MAY_HAVE_HAPPENED_FOR_MODELS}."
+    )
 
 
 def raise_alone(error: BaseException) -> NoReturn:

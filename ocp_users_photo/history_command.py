@@ -50,7 +50,11 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         where = tool.photo_history.path
     if args.json:
         # The path as it is (JSON escapes control characters), a token shape masked.
-        listed = {"history": without_tokens(str(where)), "entries": [e.as_dict() for e in kept]}
+        listed = {
+            "history": without_tokens(str(where)),
+            "entries": [e.as_dict() for e in kept],
+            "undo_entry": undo_entry,  # what 'ocp-users-photo undo' puts back (None: none)
+        }
         print(json.dumps(listed), file=out)
         return ExitCode.OK
     if not kept:

@@ -135,7 +135,12 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except InvalidArguments as refused:
             # The tool names the crop box's arguments; here they are flags.
             said = refused.terminal_message or refused.message
-            refused.terminal_message = _CROP_ARGUMENT.sub(r"--crop-\1", said)
+            for problem in refused.problems:  # only the crop box's own problems: not a path
+                if problem.path.startswith("$.crop_"):
+                    said = said.replace(
+                        str(problem), _CROP_ARGUMENT.sub(r"--crop-\1", str(problem))
+                    )
+            refused.terminal_message = said
             raise
 
 

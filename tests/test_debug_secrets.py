@@ -111,8 +111,9 @@ async def test_a_failed_refresh_shows_no_token_or_secret_in_pytests_long_traceba
             assert secret not in text, secret[:12]
 
 
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
 async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
-    emulator: RunningEmulator, tmp_path: Path
+    stack: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     """Sentry with its defaults: every frame's locals, mappings and lists walked into."""
     import sentry_sdk
@@ -129,14 +130,18 @@ async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
     quiet = {"default_integrations": False, "auto_enabling_integrations": False}
     sentry_sdk.init(dsn="https://key@sentry.invalid/1", before_send=kept, **quiet)
     try:
-        async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        environ = {"OCP_USERS_PHOTO_HTTP_STACK": stack}
+        async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ=environ) as tool:
             with pytest.raises(UsersPhotoError) as refused:
                 await tool.call({"image": make_image((640, 640))})
             sentry_sdk.capture_exception(refused.value)
         async with run_emulator(rotation_config()) as rotating:
             installation = await install(rotating, store, "UALICE0001")
             source = emulator_source(rotating, store)
-            async with source, UsersSetPhoto(source, base_url=rotating.base_url, environ={}) as t:
+            async with (
+                source,
+                UsersSetPhoto(source, base_url=rotating.base_url, environ=environ) as t,
+            ):
                 rotating.state.advance_clock(LIFETIME)
                 rotating.faults.inject(Fault.drop(), path="oauth.v2.access", times=5)
                 alice = t.acting_as(team_id=TEAM_ID, user_id="UALICE0001")

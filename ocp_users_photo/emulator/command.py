@@ -195,8 +195,8 @@ def ready_message(emulator: RunningEmulator) -> str:
     for app in emulator.config.oauth_apps:
         rotation = "on" if app.token_rotation else "off"
         lines.append(
-            f"OAuth: {emulator.authorize_url} approves at once; client_id {app.client_id}, "
-            f"token rotation {rotation}"
+            f"OAuth: {_reachable(emulator.authorize_url)} approves at once; client_id "
+            f"{app.client_id}, token rotation {rotation}"
         )
     return "\n".join(lines)
 

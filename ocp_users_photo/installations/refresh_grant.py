@@ -22,7 +22,7 @@ from ocp_users_photo.credentials import (
 )
 from ocp_users_photo.errors import RateLimited, SlackApiError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
-from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.client import SlackClient, SlackReply
 from ocp_users_photo.token_kinds import token_kind
 from ocp_users_photo.tokens import ActingPerson
 
@@ -59,23 +59,25 @@ async def refresh_user_token(
         code = _code_of(refused.error, (spent.reveal(), *credentials.secrets()))
         failure = TokenRefreshFailed(person, slack_error=code, install_url=install_url)
     else:
-        return _refreshed(installation, reply.body, person, now=now, install_url=install_url)
+        return _refreshed(installation, reply, person, now=now, install_url=install_url)
     # Raised outside the except block: the SlackApiError holds Slack's whole reply.
     raise_alone(failure)
 
 
 def _refreshed(
     installation: Installation,
-    body: Mapping[str, Any],
+    reply: SlackReply,
     person: ActingPerson,
     *,
     now: float,
     install_url: str | None,
 ) -> Installation:
-    tokens = _new_tokens(body)
+    # The reply (its repr leaves the body out) and SlackTokens, never the body as a dict:
+    # this frame is in the traceback of the refusals raised here.
+    tokens = _new_tokens(reply.body)
     if isinstance(tokens, str):
         raise TokenRefreshFailed(person, slack_error=None, detail=tokens, install_url=install_url)
-    other = _someone_else(body, installation)
+    other = _someone_else(reply.body, installation)
     if other:
         # Whose tokens these are, the reply says: saved as this person's, they would set
         # another person's photo (a mixed-up cache or proxy, a server's bug).
@@ -87,16 +89,16 @@ def _refreshed(
     # The copy turns empty scope lists into None, which slack_sdk's stores cannot save
     # (they join them with commas): an installation without a bot is the usual case here.
     refreshed.bot_scopes = list(installation.bot_scopes or [])
-    refreshed.user_token = access_token
-    refreshed.user_refresh_token = refresh_token
+    refreshed.user_token = access_token.reveal()
+    refreshed.user_refresh_token = refresh_token.reveal()
     refreshed.user_token_expires_at = int(now) + expires_in
-    scope = body.get("scope")
+    scope = reply.body.get("scope")
     if isinstance(scope, str) and scope:
         refreshed.user_scopes = scope.split(",")
     return refreshed
 
 
-def _new_tokens(body: Mapping[str, Any]) -> tuple[str, str, int] | str:
+def _new_tokens(body: Mapping[str, Any]) -> tuple[SlackToken, SlackToken, int] | str:
     """(access token, refresh token, lifetime), or what is wrong with the reply."""
     access_token = body.get("access_token")
     refresh_token = body.get("refresh_token")
@@ -110,7 +112,7 @@ def _new_tokens(body: Mapping[str, Any]) -> tuple[str, str, int] | str:
         return "no new refresh token in it"
     if not (refresh_token.isascii() and refresh_token.isprintable()) or " " in refresh_token:
         return "its refresh token holds spaces, control or non-ASCII characters"
-    return access_token, refresh_token, _lifetime(body.get("expires_in"))
+    return SlackToken(access_token), SlackToken(refresh_token), _lifetime(body.get("expires_in"))
 
 
 def _lifetime(expires_in: object) -> int:

@@ -240,15 +240,22 @@ class SlackClient:
         except SlackApiError as refused:
             if renew is None or token is None or refused.error != "token_expired":
                 raise
+            # An attempt before the token_expired one may have made the change.
+            reached = refused.earlier_attempt_reached
         renewed = await renew(token)
-        if renewed is None:
-            raise SlackApiError(
-                "token_expired",
-                hint="The token expired and could not be refreshed: install the app again",
-                reply={"ok": False, "error": "token_expired"},
-                method=method,
-            )
-        return await self._call(method, renewed, fields, files, log_detail, client_auth)
+        try:
+            if renewed is None:
+                raise SlackApiError(
+                    "token_expired",
+                    hint="The token expired and could not be refreshed: install the app again",
+                    reply={"ok": False, "error": "token_expired"},
+                    method=method,
+                )
+            return await self._call(method, renewed, fields, files, log_detail, client_auth)
+        except UsersPhotoError as failed:
+            if reached:
+                after_an_earlier_attempt(failed, method)
+            raise
 
     async def _call(
         self,
@@ -293,7 +300,7 @@ class SlackClient:
                 # A refusal comes as HTTP 200: the attempt's record alone would not tell it.
                 logger.debug("%s answered ok=false: %s", method, shown(failed.code, 80))
             if reply.earlier_attempt_reached:
-                after_an_earlier_attempt(failed)
+                after_an_earlier_attempt(failed, method)
             raise
         return SlackReply(
             method=method,

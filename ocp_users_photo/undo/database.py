@@ -110,10 +110,13 @@ def default_history_path() -> Path:
     try:
         folder = platformdirs.user_data_path(APP_NAME, appauthor=False)
     except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry for the user
-        raise HistoryUnavailable(
+        nowhere = (
             "the photo history has no default place (no home folder can be found for this "
-            f"user); nothing was changed in Slack: give a path {_WAYS_TO_GIVE_A_PATH}"
-        ) from None
+            "user); nothing was changed in Slack: "
+        )
+        refused = HistoryUnavailable(f"{nowhere}give a path {_WAYS_TO_GIVE_A_PATH}")
+        refused.model_message = nowhere + _MODEL_TELLS
+        raise refused from None
     return folder / HISTORY_FILE_NAME
 
 

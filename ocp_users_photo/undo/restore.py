@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from ocp_users_photo.errors import SlackApiError, UsersPhotoError
+from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
@@ -270,7 +270,7 @@ async def _shown_avatar_hash(session: SlackSession) -> str | None:
     """The avatar hash Slack shows for the acting person; None when it cannot be read."""
     try:
         profile = (await session.call("users.profile.get")).body.get("profile")
-    except SlackApiError:
+    except UsersPhotoError:  # no read scope, no answer: the listing and undo go on without it
         return None
     shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
     return shown if isinstance(shown, str) else None

@@ -384,11 +384,15 @@ def _keep(
         # Written, it would read back as a damaged entry (its time), for good: the person's
         # original is never evicted. A machine without a real-time clock reads 1970 until
         # NTP answers.
-        raise HistoryUnavailable(
+        wrong = (
             f"this machine's clock reads {_clock_reading(kept_at)}, a time no photo can have "
-            "been kept at; nothing was changed in Slack: set the clock (or wait for it to "
-            "be set over the network), then try again"
+            "been kept at; nothing was changed in Slack:"
         )
+        refused = HistoryUnavailable(
+            f"{wrong} set the clock (or wait for it to be set over the network), then try again"
+        )
+        refused.model_message = f"{wrong} tell the person that this machine's clock must be set"
+        raise refused
 
     def write(connection: sqlite3.Connection) -> int:
         crop = _crop_in_force(connection, owner, shown.avatar_hash)

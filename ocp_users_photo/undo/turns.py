@@ -312,8 +312,10 @@ async def wait_for_lease(
 
 def deadline_ended(owner: HistoryOwner, where: str) -> HistoryBusy:
     """The call's deadline ended while it waited for ``owner``'s turn (``where`` says whose)."""
-    return HistoryBusy(
+    said = (
         f"the call's deadline ended while it waited for another change of {owner}'s photo "
-        f"{where}; nothing was changed in Slack: try again once that change is done (or give "
-        "the tool a longer deadline=)"
+        f"{where}; nothing was changed in Slack: try again once that change is done"
     )
+    busy = HistoryBusy(f"{said} (or give the tool a longer deadline=)")
+    busy.model_message = busy.terminal_message = said  # deadline= is the Python caller's
+    return busy
