@@ -48,6 +48,14 @@ APP_NAME: Final = "ocp-users-photo"
 HISTORY_FILE_NAME: Final = "photo-history.sqlite3"
 SCHEMA_VERSION: Final = 1
 
+_PHOTO_INDEX: Final = "CREATE INDEX IF NOT EXISTS entries_by_photo ON entries (photo_sha256)"
+# A WAL left larger than this after a big write is cut back to it when it is next reset.
+_WAL_KEPT_BYTES: Final = 4 * 1024 * 1024
+# The tables checked when a history is first opened: all but the photos' bytes, which would
+# make every command read the whole file (gigabytes after a year); damage there is found
+# by SQLite when a photo is read, and said as a damaged history then.
+_CHECKED_TABLES: Final = ("entries", "leases")
+
 _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS photos (
         sha256 TEXT PRIMARY KEY,
@@ -73,6 +81,9 @@ _SCHEMA: Final = (
         CHECK ((kind = 'custom') = (photo_sha256 IS NOT NULL))
     )""",
     "CREATE INDEX IF NOT EXISTS entries_by_person ON entries (workspace, user_id, id)",
+    # Whether a photo is still used, asked each time an entry goes: without it, a scan of
+    # every person's entries, twice (the foreign key's check too), in the write lock.
+    _PHOTO_INDEX,
     """CREATE TABLE IF NOT EXISTS leases (
         workspace TEXT NOT NULL,
         user_id TEXT NOT NULL,
@@ -135,6 +146,9 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
             _use_wal(database, busy_timeout)
             database.execute("PRAGMA synchronous = NORMAL")
             database.execute("PRAGMA foreign_keys = ON")
+            # A removed photo's pages are overwritten with zeros, not left in the file.
+            database.execute("PRAGMA secure_delete = ON")
+            database.execute(f"PRAGMA journal_size_limit = {_WAL_KEPT_BYTES}")
             if check:
                 _quick_check(database, path)
             _ensure_schema(database, path)
@@ -230,14 +244,39 @@ def _use_wal(database: sqlite3.Connection, busy_timeout: float) -> None:
 
 
 def _quick_check(database: sqlite3.Connection, path: Path) -> None:
-    found = [str(row[0]) for row in database.execute("PRAGMA quick_check(5)").fetchall()]
-    if found != ["ok"]:
-        raise _damaged(path, "; ".join(text[:80] for text in found[:3]))
+    tables = {
+        str(row[0])
+        for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    for table in _CHECKED_TABLES:
+        if table not in tables:
+            continue  # a new file: made below
+        # The table and its indexes only (SQLite 3.33+; the name is one of ours).
+        rows = database.execute(f"PRAGMA quick_check({table})").fetchall()
+        found = [str(row[0]) for row in rows[:5]]
+        if found != ["ok"]:
+            raise _damaged(path, "; ".join(text[:80] for text in found[:3]))
+
+
+def forget_removed_bytes(database: sqlite3.Connection, busy_timeout: float) -> None:
+    """After a photo was removed: its bytes out of the WAL too (a checkpoint that empties
+    it), so a removed face is on no disk page. Not waited for: another program reading
+    the history keeps it for later (the WAL is emptied at the next checkpoint then)."""
+    database.execute("PRAGMA busy_timeout = 0")
+    try:
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        database.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
 
 
 def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
     version = int(database.execute("PRAGMA user_version").fetchone()[0])
     if version == SCHEMA_VERSION:
+        indexed = database.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'entries_by_photo'"
+        ).fetchone()
+        if indexed is None:  # a history written before the index was part of the schema
+            in_transaction(database, lambda connection: connection.execute(_PHOTO_INDEX))
         return
     if version > SCHEMA_VERSION:
         raise _refused(

@@ -42,6 +42,7 @@ from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.slack.deadlines import call_ends
 from ocp_users_photo.undo.database import (
     default_history_path,
+    forget_removed_bytes,
     in_transaction,
     open_history,
     translated_failures,
@@ -271,12 +272,18 @@ class PhotoHistory(AsyncClosing):
         """Record how the change after ``entry`` ended, and what Slack then showed; then
         evict the owner's oldest entries past the bounds (module docstring)."""
         await self._run(
-            _finish, entry, status, result_avatar_hash, self.max_entries, self.max_bytes
+            _finish,
+            entry,
+            status,
+            result_avatar_hash,
+            self.max_entries,
+            self.max_bytes,
+            self.busy_timeout,
         )
 
     async def discard(self, entry: int) -> None:
         """Remove ``entry``: the change after it certainly did not happen."""
-        await self._run(_discard, entry)
+        await self._run(_discard, entry, self.busy_timeout)
 
     # Reading ---------------------------------------------------------------------------
 
@@ -508,7 +515,7 @@ def _evict(
     newest: int,
     max_entries: int,
     max_bytes: int,
-) -> None:
+) -> bool:
     rows = database.execute(
         "SELECT e.id, e.photo_sha256, COALESCE(p.byte_count, 0) FROM entries e "
         "LEFT JOIN photos p ON p.sha256 = e.photo_sha256 "
@@ -516,7 +523,7 @@ def _evict(
         (owner.workspace, owner.user_id),
     ).fetchall()
     if not rows:
-        return
+        return False
     protected = {int(rows[0][0]), newest}  # the original, and the photo kept just now
     uses: dict[str, int] = {}
     sizes: dict[str, int] = {}
@@ -540,18 +547,22 @@ def _evict(
             uses[sha256] -= 1
             if uses[sha256] == 0:
                 total -= sizes[sha256]
+    dropped = False
     for number, sha256 in evicted:
         database.execute("DELETE FROM entries WHERE id = ?", (number,))
         if sha256 is not None:
-            _drop_unused_photo(database, sha256)
+            dropped = _drop_unused_photo(database, sha256) or dropped
+    return dropped
 
 
-def _drop_unused_photo(database: sqlite3.Connection, sha256: str) -> None:
-    database.execute(
+def _drop_unused_photo(database: sqlite3.Connection, sha256: str) -> bool:
+    """Remove the photo no entry uses any more; whether one was removed."""
+    cursor = database.execute(
         "DELETE FROM photos WHERE sha256 = ? AND NOT EXISTS "
         "(SELECT 1 FROM entries WHERE photo_sha256 = ?)",
         (sha256, sha256),
     )
+    return cursor.rowcount > 0
 
 
 def _nothing(database: sqlite3.Connection) -> None:
@@ -565,8 +576,9 @@ def _finish(
     avatar_hash: str | None,
     max_entries: int,
     max_bytes: int,
+    busy_timeout: float,
 ) -> None:
-    def write(connection: sqlite3.Connection) -> None:
+    def write(connection: sqlite3.Connection) -> bool:
         connection.execute(
             "UPDATE entries SET status = ?, result_avatar_hash = ?, ended_at = ? WHERE id = ?",
             (status, avatar_hash, time.time(), number),
@@ -574,25 +586,27 @@ def _finish(
         row = connection.execute(
             "SELECT workspace, user_id FROM entries WHERE id = ?", (number,)
         ).fetchone()
-        if row is not None:
-            owner = HistoryOwner(str(row[0]), str(row[1]))
-            _evict(connection, owner, number, max_entries, max_bytes)
+        if row is None:
+            return False
+        owner = HistoryOwner(str(row[0]), str(row[1]))
+        return _evict(connection, owner, number, max_entries, max_bytes)
 
-    in_transaction(database, write)
+    if in_transaction(database, write):
+        forget_removed_bytes(database, busy_timeout)
 
 
-def _discard(database: sqlite3.Connection, number: int) -> None:
-    def remove(connection: sqlite3.Connection) -> None:
+def _discard(database: sqlite3.Connection, number: int, busy_timeout: float) -> None:
+    def remove(connection: sqlite3.Connection) -> bool:
         row = connection.execute(
             "SELECT photo_sha256 FROM entries WHERE id = ?", (number,)
         ).fetchone()
         if row is None:
-            return
+            return False
         connection.execute("DELETE FROM entries WHERE id = ?", (number,))
-        if row[0] is not None:
-            _drop_unused_photo(connection, str(row[0]))
+        return row[0] is not None and _drop_unused_photo(connection, str(row[0]))
 
-    in_transaction(database, remove)
+    if in_transaction(database, remove):
+        forget_removed_bytes(database, busy_timeout)
 
 
 def _entries(database: sqlite3.Connection, owner: HistoryOwner) -> list[KeptPhoto]:
