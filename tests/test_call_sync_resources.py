@@ -84,8 +84,10 @@ def test_a_sync_call_that_refreshes_leaves_no_connection_open(
         finally:
             gc.enable()
         assert refreshes(emulator) == CALLS
-    # The emulator's server side may keep a socket or two in closing: not one per call.
-    assert after - before <= 2, (before, after)
+    # The refresh runner's one pooled connection (both its ends: the emulator is in this
+    # process; idle, it closes after 5 s) and the server side's closing ones: not one per
+    # call (6 calls and 16 left the same 4).
+    assert after - before <= 4, (before, after)
 
 
 @pytest.mark.parametrize("set_photo", [by_call_sync, by_library_agent], ids=["call_sync", "agent"])

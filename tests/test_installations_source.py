@@ -363,12 +363,13 @@ async def test_a_refresh_that_fails_after_its_caller_left_logs_no_unretrieved_er
     with caplog.at_level(logging.ERROR, logger="asyncio"):
         for _ in range(300):  # until the refresh has failed, bounded
             await asyncio.sleep(0.01)
-            if not tool.token_source._refreshing:  # type: ignore[attr-defined]
+            if not tool.token_source._runner.under_way():  # type: ignore[attr-defined]
                 break
         gc.collect()
         await asyncio.sleep(0)
     # Else the refresh would still be under way, and no failure yet to leave unretrieved.
-    assert not tool.token_source._refreshing, "the refresh failed"  # type: ignore[attr-defined]
+    under_way = tool.token_source._runner.under_way()  # type: ignore[attr-defined]
+    assert not under_way, "the refresh failed"
     assert not any("never retrieved" in record.getMessage() for record in caplog.records)
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 
 # How long a task waits before asking again for a turn a task of another loop holds (a
@@ -51,6 +52,14 @@ class PersonLocks:
     """Per-key locks across the event loops and threads of this process, kept while in use."""
 
     def __init__(self) -> None:
+        self._forget_all()
+        if hasattr(os, "register_at_fork"):
+            # In a forked child the holders' threads and loops are gone (a loop left unclosed
+            # is never run again): a turn they held would keep every later call waiting.
+            forget = weakref.WeakMethod(self._forget_all)
+            os.register_at_fork(after_in_child=lambda: _call_if_alive(forget))
+
+    def _forget_all(self) -> None:
         self._guard = threading.Lock()
         self._by_loop: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[Hashable, tuple[asyncio.Lock, int]]
@@ -128,3 +137,9 @@ class PersonLocks:
         """How many keys have a queue now in this process, all loops together (for tests)."""
         with self._guard:
             return len(self._queues)
+
+
+def _call_if_alive(method: weakref.WeakMethod[Callable[[], None]]) -> None:
+    bound = method()
+    if bound is not None:
+        bound()

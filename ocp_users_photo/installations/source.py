@@ -36,6 +36,7 @@ from ocp_users_photo.installations.errors import (
 from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.refresh_grant import refresh_user_token
 from ocp_users_photo.installations.refresh_locks import LockNotTaken, RefreshLock, refresh_lock_for
+from ocp_users_photo.installations.refresh_runner import RefreshRunner, wait_from_loop
 from ocp_users_photo.installations.store_access import AnyInstallationStore, StoreAccess
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
@@ -106,9 +107,9 @@ class InstallationTokenSource(AsyncClosing):
         self.refresh_margin = float(refresh_margin)
         self._clock = clock
         self._locks = PersonLocks()
-        # Refreshes under way, each in a task of its own that the caller's cancellation does
-        # not reach (see _refresh); aclose waits for them before closing the HTTP client.
-        self._refreshing: set[asyncio.Task[Installation]] = set()
+        # Refreshes under way, on the runner's loop, which no caller's cancellation or loop's
+        # end reaches (see _refresh); aclose waits for them before closing the HTTP client.
+        self._runner = RefreshRunner()
         # Refreshed installations whose save failed, by lock key: the only copy of the
         # person's live refresh token (Slack spent the stored one), used and saved again
         # at the person's next call.
@@ -203,14 +204,11 @@ class InstallationTokenSource(AsyncClosing):
 
         Slack spends the refresh token when it answers: a refresh abandoned between asking
         and saving (a caller's timeout cancelling it) would leave the store holding a spent
-        refresh token, and the person would have to install the app again. So it runs in a
-        task of its own, shielded; a cancelled caller just stops waiting for it.
+        refresh token, and the person would have to install the app again. So it runs on
+        the refresh runner's loop (``refresh_runner.py``), which no caller's cancellation or
+        loop's end reaches; a cancelled caller just stops waiting for it.
         """
-        refreshing = asyncio.create_task(self._refresh_once(person, seen_token))
-        self._refreshing.add(refreshing)
-        refreshing.add_done_callback(self._refreshing.discard)
-        refreshing.add_done_callback(_seen)
-        return await asyncio.shield(refreshing)
+        return await wait_from_loop(self._runner.submit(self._refresh_once(person, seen_token)))
 
     async def _refresh_once(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
         key = self._lock_key(person)
@@ -307,20 +305,19 @@ class InstallationTokenSource(AsyncClosing):
         return "|".join(parts)
 
     async def settle(self) -> None:
-        """The running loop is about to end (``call_sync``): wait for the refreshes under way
-        on it (their callers perhaps gone) to save what they got, which the loop's end would
-        cancel, then close the connections the refreshes opened on it (the next loop opens
-        its own; left open, each ``call_sync`` would leave its sockets to the collector)."""
-        loop = asyncio.get_running_loop()
-        under_way = [task for task in self._refreshing if task.get_loop() is loop]
+        """Wait for the refreshes under way (their callers perhaps gone) to save what they
+        got: before a loop of the caller's own ends (``call_sync``), or a process exits."""
+        under_way = [wait_from_loop(future) for future in self._runner.under_way()]
         if under_way:
             await asyncio.wait(under_way)
-        await self._slack.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client the source opened for refreshes, once the refreshes under
-        way have saved what they got."""
+        """Once the refreshes under way have saved what they got, close the HTTP client the
+        source opened for them and stop their thread (a later refresh starts it again)."""
         await self.settle()
+        if self._runner.started:
+            await self._runner.result(self._slack.aclose())
+            await asyncio.to_thread(self._runner.stop)
 
     def __repr__(self) -> str:
         return (
@@ -355,10 +352,3 @@ def _user_token(installation: Installation) -> str:
     token = installation.user_token
     assert token is not None, "_installation() refuses installations without a user token"
     return token
-
-
-def _seen(task: asyncio.Task[Installation]) -> None:
-    """A refresh that failed after its caller left: the next call meets the failure again, so
-    it is marked seen rather than logged by asyncio as "never retrieved"."""
-    if not task.cancelled():
-        task.exception()

@@ -1,0 +1,123 @@
+"""One tool made at import, used the way web apps and workers do (each failed when written).
+
+Each test drives the real package against the emulator in a thread of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorThread, Fault
+from tests.installation_helpers import (
+    LIFETIME,
+    TEAM_ID,
+    Clock,
+    emulator_source,
+    install,
+    refreshes,
+    rotation_config,
+    sqlite_store,
+)
+from tests.undo_fixtures import picture
+
+TOKEN = "xoxp-1234567890-1234567890123-0123456789abcdef0123456789abcdef"
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("close_tool", [False, True], ids=["plain", "tool_aclose"])
+def test_a_timeout_around_a_call_on_asyncio_run_keeps_the_refresh_slack_answered(
+    tmp_path: Path, close_tool: bool
+) -> None:
+    """README (Tokens per person): "a refresh runs to its end even when the call that asked
+    for it is cancelled (an asyncio.timeout around it)". A sync web view runs each request
+    as asyncio.run(asyncio.wait_for(call, timeout)) on a tool made at import: the timeout
+    fires while Slack is answering the refresh, asyncio.run then cancels the shielded
+    refresh task as its loop ends, the spent refresh token stays in the store, and every
+    later call tells the person to install the app again."""
+    with EmulatorThread(rotation_config()) as emulator:
+        store = sqlite_store(tmp_path / "i.db")
+        asyncio.run(install(emulator, store, "UALICE0001"))
+        source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME - 100))
+        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
+        person = tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
+        emulator.faults.inject(Fault.delay(1.0), path="oauth.v2.access")
+
+        async def view() -> None:
+            try:
+                await asyncio.wait_for(person.call({"image": picture((1, 2, 3))}), 0.5)
+            finally:
+                if close_tool:
+                    await tool.aclose()
+
+        with pytest.raises(TimeoutError):
+            asyncio.run(view())
+        time.sleep(1.5)  # Slack has answered the refresh (and spent the old token) by now
+        reply = asyncio.run(person.call({"image": picture((4, 2, 3))}))
+        assert reply["ok"] is True
+        assert refreshes(emulator) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_is_not_held_forever_by_a_refresh_a_parent_thread_had_under_way(
+    tmp_path: Path,
+) -> None:
+    """A threaded app forks (multiprocessing's default on Linux, a pre-fork server whose
+    app started a thread) while one of its threads refreshes a person's token. The child
+    inherits PersonLocks' queue naming the parent thread's loop, which in the child is
+    never closed and never runs again: every call for that person in the child waits
+    forever (its deadline does not end the wait)."""
+    with EmulatorThread(rotation_config()) as emulator:
+        store = sqlite_store(tmp_path / "i.db")
+        asyncio.run(install(emulator, store, "UALICE0001"))
+        source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME - 100))
+        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={}, deadline=5.0)
+        person = tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
+        emulator.faults.inject(Fault.delay(2.0), path="oauth.v2.access")
+        worker = threading.Thread(target=person.call_sync, args=({"image": picture((1, 2, 3))},))
+        worker.start()
+        started = time.monotonic()
+        while not refreshes(emulator):
+            assert time.monotonic() - started < 10
+            time.sleep(0.01)
+        answer_r, answer_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: one call for the same person
+            code = 1
+            try:
+                outcome = b"raised"
+                try:
+                    if person.call_sync({"image": picture((9, 2, 3))})["ok"] is True:
+                        outcome = b"ok"
+                except Exception:
+                    pass
+                os.write(answer_w, outcome)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(answer_w)
+        worker.join()
+        ended = time.monotonic() + 20
+        hung = True
+        while time.monotonic() < ended:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                hung = False  # reaped
+                break
+            time.sleep(0.1)
+        if hung:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        answer = os.read(answer_r, 16)
+        os.close(answer_r)
+        assert not hung, "the child's call still waited after 20 s (deadline 5 s)"
+        assert answer in (b"ok", b"raised")
