@@ -4,7 +4,8 @@ Lists what ``ocp-users-photo undo`` can put back: each entry's number, when it w
 kept, what it was (the person's own photo, with its size, hash and crop box, or
 Slack's default avatar) and whether the change that replaced it was made. Reads the
 history file only, and asks Slack whose the token is (``auth.test``); never prints
-the token or any image.
+the token or any image. ``--forget`` removes them all instead (a person who asks to be
+forgotten): their bytes leave the file and its write-ahead log.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--forget",
+        action="store_true",
+        help="remove every photo kept for the token's user from the history (they cannot be "
+        "put back afterwards); the photo Slack shows is not touched",
+    )
     add_common_options(parser)
 
 
@@ -40,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _history(args: argparse.Namespace, out: TextIO) -> int:
     from ocp_users_photo.undo.restore import kept_photos_for_undo  # SQLite: not for --help
+
+    if args.forget:
+        return await _forget(args, out)
 
     async with UsersSetPhoto(
         door_token_source("cli", variable=args.token_env),
@@ -72,4 +82,25 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     else:
         undone = f"'ocp-users-photo undo' puts back #{undo_entry}, the photo before the last change"
     print(f"Put one back with 'ocp-users-photo undo --entry N' ({undone}).", file=out)
+    return ExitCode.OK
+
+
+async def _forget(args: argparse.Namespace, out: TextIO) -> int:
+    from ocp_users_photo.undo.restore import forget_kept
+
+    async with UsersSetPhoto(
+        door_token_source("cli", variable=args.token_env),
+        **slack_keywords(args),
+        photo_history=args.history,
+    ) as tool:
+        removed = await forget_kept(tool)
+        where = tool.photo_history.path
+    if args.json:
+        print(json.dumps({"history": without_tokens(str(where)), "forgotten": removed}), file=out)
+    else:
+        print(
+            f"Removed {removed} kept photo(s) from {shown_path(where)}; the photo Slack shows "
+            "is unchanged.",
+            file=out,
+        )
     return ExitCode.OK

@@ -118,6 +118,19 @@ async def kept_photos_for_undo(
     return Listing(entries, next((k.entry for k in entries if not stale_entry(k, shown)), None))
 
 
+async def forget_kept(
+    tool: UsersSetPhoto,
+    *,
+    token_override: TokenOverride | None = None,
+    refused: str = "nothing was forgotten",
+) -> int:
+    """Remove the acting person's kept photos from the history (whose they are, Slack says:
+    ``auth.test``); how many entries were removed. The photo Slack shows is not touched."""
+    session = await tool._session_for(token_override, refused=refused)
+    owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
+    return await tool.photo_history.forget(owner)
+
+
 class Restored(NamedTuple):
     """What putting a kept photo back did: Slack's reply, the entry put back, and the entry
     that keeps the photo it replaced (None when that was not kept: no read scope, keeping

@@ -291,6 +291,12 @@ class PhotoHistory(AsyncClosing):
         """``owner``'s kept photos, newest first: no bytes."""
         return await self._run(_entries, owner)
 
+    async def forget(self, owner: HistoryOwner) -> int:
+        """Remove every entry of ``owner`` and the photos only they used, their pages zeroed
+        and out of the write-ahead log too (a person who asks to be forgotten, one who
+        left): how many entries were removed. Slack is not touched."""
+        return await self._run(_forget, owner, self.busy_timeout)
+
     async def entry(
         self, owner: HistoryOwner, number: int | None
     ) -> tuple[KeptPhoto, bytes] | None:
@@ -607,6 +613,29 @@ def _discard(database: sqlite3.Connection, number: int, busy_timeout: float) -> 
 
     if in_transaction(database, remove):
         forget_removed_bytes(database, busy_timeout)
+
+
+def _forget(database: sqlite3.Connection, owner: HistoryOwner, busy_timeout: float) -> int:
+    def remove(connection: sqlite3.Connection) -> tuple[int, bool]:
+        photos = [
+            str(row[0])
+            for row in connection.execute(
+                "SELECT DISTINCT photo_sha256 FROM entries WHERE workspace = ? AND user_id = ? "
+                "AND photo_sha256 IS NOT NULL",
+                (owner.workspace, owner.user_id),
+            )
+        ]
+        removed = connection.execute(
+            "DELETE FROM entries WHERE workspace = ? AND user_id = ?",
+            (owner.workspace, owner.user_id),
+        ).rowcount
+        dropped = [_drop_unused_photo(connection, sha256) for sha256 in photos]
+        return removed, any(dropped)
+
+    removed, dropped = in_transaction(database, remove, durable=True)
+    if dropped:
+        forget_removed_bytes(database, busy_timeout)
+    return int(removed)
 
 
 def _entries(database: sqlite3.Connection, owner: HistoryOwner) -> list[KeptPhoto]:
