@@ -26,9 +26,10 @@ __all__ = [
     "undo_warnings_to",
 ]
 
-# The logger PhotoKeeper warns on (ocp_users_photo.undo.keeper); not imported from
-# there, so building the parser loads no SQLite.
-_UNDO_LOGGER = "ocp_users_photo.undo"
+# The package's logger: PhotoKeeper warns on ocp_users_photo.undo.keeper (not imported
+# from there, so building the parser loads no SQLite), the reply check on it (Slack's
+# warning field). Without a handler, Python's last resort prints them bare.
+_PACKAGE_LOGGER = "ocp_users_photo"
 
 
 def add_slack_options(parser: argparse.ArgumentParser) -> None:
@@ -106,7 +107,7 @@ def add_history_option(
 
 
 class UndoWarnings(logging.Handler):
-    """The undo's warnings as ``ocp-users-photo: warning: ...`` lines; ``count`` of them."""
+    """The package's warnings as ``ocp-users-photo: warning: ...`` lines; ``count`` of them."""
 
     def __init__(self, stream: TextIO, before_line: Callable[[], None]) -> None:
         super().__init__(logging.WARNING)
@@ -125,12 +126,12 @@ class UndoWarnings(logging.Handler):
 def undo_warnings_to(
     stream: TextIO, *, before_line: Callable[[], None] = lambda: None
 ) -> Iterator[UndoWarnings]:
-    """Show the undo's warnings on ``stream`` while the block runs.
+    """Show the package's warnings (the undo's, Slack's) on ``stream`` while the block runs.
 
     ``before_line`` runs before each (a status line erasing itself).
     """
     handler = UndoWarnings(stream, before_line)
-    logger = logging.getLogger(_UNDO_LOGGER)
+    logger = logging.getLogger(_PACKAGE_LOGGER)
     logger.addHandler(handler)
     try:
         yield handler

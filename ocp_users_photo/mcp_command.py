@@ -88,6 +88,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve MCP over stdin/stdout until the client closes the connection; the exit status."""
     quiet_decompression_bomb_warning()
+    closed = [name for name in ("stdin", "stdout") if getattr(sys, name) is None]
+    if closed:
+        # Started with <&- or >&-: MCP is spoken over both, and the SDK would fail on None.
+        print(
+            f"ocp-users-photo mcp: {' and '.join(closed)} closed: an MCP host starts this "
+            "command with both connected to it",
+            file=sys.stderr,
+        )
+        return ExitCode.INVALID
     try:
         load_sdk()
     except McpUnavailable as missing:

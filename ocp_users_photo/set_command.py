@@ -9,11 +9,13 @@ says it was not kept and how to fix that (the defaults by door in settings.py).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
 import os
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -132,6 +134,16 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with undo_warnings_to(err, before_line=status.clear):
         try:
             return await _set_photo_warned(args, out, err, status)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            status.clear()  # the line that follows ("interrupted") on a line of its own
+            if status.sending:
+                print(
+                    "ocp-users-photo: the upload had begun, so the photo may be set already: "
+                    "look at your Slack profile (or 'ocp-users-photo history') before running "
+                    "the command again",
+                    file=err,
+                )
+            raise
         except InvalidArguments as refused:
             # The tool names the crop box's arguments; here they are flags.
             said = refused.terminal_message or refused.message
@@ -142,6 +154,8 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     )
             refused.terminal_message = said
             raise
+        finally:
+            status.clear()  # an error's line never shares the status line
 
 
 async def _set_photo_warned(
@@ -285,18 +299,42 @@ def _write_preview(upload: PreparedUpload, target: Path) -> str:
 
 
 class _Status:
-    """One self-erasing status line on stderr, only when stderr is a terminal."""
+    """One self-erasing status line on stderr, only when stderr is a terminal that takes
+    escape sequences (not TERM=dumb), never wider than it: a wrapped line's first rows
+    would stay on screen, as ``\r`` and erase-line reach only its last."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
-        self._live = stream.isatty()
+        self._live = stream.isatty() and os.environ.get("TERM") != "dumb"
+        self._shown = False
+        self.sending = False  # the upload began: an interrupt now may leave the photo set
 
     def show(self, text: str) -> None:
+        self.sending = text.startswith("sending ")
         if self._live:
-            self._stream.write(f"\r\033[K{text}...")
+            self._stream.write(f"\r\033[K{_fitted(f'{text}...', _columns(self._stream) - 1)}")
             self._stream.flush()
+            self._shown = True
 
     def clear(self) -> None:
-        if self._live:
+        if self._live and self._shown:
             self._stream.write("\r\033[K")
             self._stream.flush()
+            self._shown = False
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return max(os.get_terminal_size(stream.fileno()).columns, 20)
+    except (AttributeError, OSError, ValueError):
+        return 80
+
+
+def _fitted(text: str, columns: int) -> str:
+    """``text`` cut to ``columns`` columns of a terminal (a wide character takes two)."""
+    used = 0
+    for index, character in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
+        if used > columns - 1:
+            return text[:index] + "…"
+    return text

@@ -26,7 +26,7 @@ from tests.installation_helpers import (
     rotation_config,
     sqlite_store,
 )
-from tests.undo_fixtures import GREEN, RED, history_tool
+from tests.undo_fixtures import GREEN, LONG_RATE_LIMIT, RED, AppliedThen, history_tool
 
 CANARY_SECRET = CANARY_TOKEN.rsplit("-", 1)[1]
 
@@ -262,33 +262,6 @@ def test_set_keeps_a_file_name_holding_crop_x_as_it_is(
 # --- renewal drops what the first sending's attempts knew --------------------------------------
 
 
-class AppliedThen503ThenExpired(httpx.AsyncBaseTransport):
-    """The armed users.setPhoto is applied and answered 503; its retry meets token_expired
-    (the token ran out between the two attempts); any later one is rate-limited long."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.armed = False
-        self.sets = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.armed and request.url.path.endswith("/users.setPhoto"):
-            self.sets += 1
-            if self.sets == 1:
-                applied = await self.inner.handle_async_request(request)
-                await applied.aread()
-                return httpx.Response(503, json={"ok": False, "error": "internal_error"})
-            if self.sets == 2:
-                return httpx.Response(200, json={"ok": False, "error": "token_expired"})
-            return httpx.Response(
-                429, headers={"retry-after": "120"}, json={"ok": False, "error": "ratelimited"}
-            )
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 class RenewingSource:
     description = "test source"
 
@@ -308,7 +281,9 @@ async def test_a_change_applied_before_a_5xx_stays_may_have_happened_across_a_re
     photo that the first attempt replaced in Slack."""
     from tests.conftest import shown_avatar_hash
 
-    transport = AppliedThen503ThenExpired()
+    transport = AppliedThen(
+        httpx.Response(200, json={"ok": False, "error": "token_expired"}), LONG_RATE_LIMIT
+    )
     async with (
         httpx.AsyncClient(transport=transport) as http,
         UsersSetPhoto(

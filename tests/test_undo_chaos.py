@@ -6,9 +6,6 @@ Each test states an invariant a person relies on and fails where the package bre
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,8 +13,9 @@ import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
-from tests.conftest import CANARY_TOKEN, shown_avatar_hash
-from tests.undo_fixtures import GREEN, RED, history_tool
+from tests.conftest import shown_avatar_hash
+from tests.test_undo_crashes_and_locks import _cli
+from tests.undo_fixtures import GREEN, LONG_RATE_LIMIT, RED, AppliedThen, history_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,39 +25,13 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
 
 
-class AppliedThenFailed(httpx.AsyncBaseTransport):
-    """Slack applies the first users.setPhoto, then its answer is an HTTP 503 (Slack failed
-    partway: its docs say the change may have happened); the retry meets a rate limit
-    whose Retry-After is longer than the tool waits."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.armed = False
-        self.sets = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.armed and request.url.path.endswith("/users.setPhoto"):
-            self.sets += 1
-            if self.sets == 1:
-                applied = await self.inner.handle_async_request(request)
-                await applied.aread()
-                return httpx.Response(503, json={"ok": False, "error": "internal_error"})
-            return httpx.Response(
-                429, headers={"retry-after": "120"}, json={"ok": False, "error": "ratelimited"}
-            )
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 async def test_a_change_applied_before_a_5xx_keeps_its_photo_when_the_retry_is_rate_limited(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     """The photo RED is replaced by GREEN in Slack (the first attempt, answered 503); the
     retry is rate-limited. The history must still hold RED (undo must give it back), and
     the answer must not say Slack refused the change."""
-    transport = AppliedThenFailed()
+    transport = AppliedThen(LONG_RATE_LIMIT)
     async with (
         httpx.AsyncClient(transport=transport) as http,
         history_tool(emulator, tmp_path / "h.sqlite3", client=http, retry_backoff=0.01) as tool,
@@ -93,23 +65,6 @@ async def test_a_5xx_then_a_long_rate_limit_is_told_as_may_have_taken_effect(
         assert may_have_taken_effect(raised.value), repr(raised.value)
         newest = (await tool.history())[0]
         assert newest.status == "unknown", newest.describe()
-
-
-def _cli(emulator: RunningEmulator, history: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(history),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
 
 
 async def test_history_names_the_entry_undo_will_put_back_after_a_lost_answer(

@@ -123,3 +123,36 @@ def stored_bytes(folder: Path, prefix: str) -> bytes:
 # Two photos every undo test sets, told apart by their colour.
 RED = picture((200, 30, 30))
 GREEN = picture((30, 160, 60))
+
+
+LONG_RATE_LIMIT = httpx.Response(
+    429, headers={"retry-after": "120"}, json={"ok": False, "error": "ratelimited"}
+)
+
+
+class AppliedThen(httpx.AsyncBaseTransport):
+    """Once armed: the first users.setPhoto reaches Slack (the emulator applies it) and is
+    answered HTTP 503 (Slack failed partway: the change may have happened); the later ones
+    get ``later`` in turn, its last again and again. Everything else passes through."""
+
+    def __init__(self, *later: httpx.Response) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.later = later
+        self.armed = False
+        self.sets = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not (self.armed and request.url.path.endswith("/users.setPhoto")):
+            return await self.inner.handle_async_request(request)
+        self.sets += 1
+        if self.sets == 1:
+            applied = await self.inner.handle_async_request(request)
+            await applied.aread()
+            return httpx.Response(503, json={"ok": False, "error": "internal_error"})
+        scripted = self.later[min(self.sets - 2, len(self.later) - 1)]
+        return httpx.Response(
+            scripted.status_code, headers=scripted.headers, content=scripted.content
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

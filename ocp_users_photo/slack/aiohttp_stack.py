@@ -25,14 +25,20 @@ import re
 import ssl
 import sys
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import httpx
 
 from ocp_users_photo.credentials import AuthorizationHeader, basic_credentials
 from ocp_users_photo.slack.form import FormBody
-from ocp_users_photo.slack.stacks import AIOHTTP_MAX_HEADERS, LIMITS, Answer, connect_timeout
+from ocp_users_photo.slack.stacks import (
+    AIOHTTP_MAX_HEADERS,
+    LIMITS,
+    Answer,
+    RequestHead,
+    connect_timeout,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -87,13 +93,7 @@ class AiohttpStack:
             )
         return self._session
 
-    async def post(
-        self,
-        url: str,
-        headers: Mapping[str, str],
-        authorization: AuthorizationHeader | None,
-        body: FormBody,
-    ) -> Answer:
+    async def post(self, url: str, head: RequestHead, body: FormBody) -> Answer:
         import yarl
 
         from ocp_users_photo.slack.aiohttp_payload import StartedBytes
@@ -106,10 +106,10 @@ class AiohttpStack:
         response = await session.request(
             "POST",
             parsed,
-            headers=headers,
+            headers=head.headers,
             # Added by a middleware, on aiohttp's request object: the headers aiohttp's own
             # frames keep (what an error reporter captures of them) never hold it.
-            middlewares=() if authorization is None else (_Authorizing(authorization),),
+            middlewares=() if head.authorization is None else (_Authorizing(head.authorization),),
             data=body if whole is None else StartedBytes(body, whole),
             allow_redirects=False,
             timeout=self._timeout,

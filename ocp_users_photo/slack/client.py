@@ -67,6 +67,7 @@ from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
+from ocp_users_photo.slack.loop_stacks import LoopStacks
 from ocp_users_photo.slack.proxies import proxy_secrets
 from ocp_users_photo.slack.replies import (
     UNSAID_RETRY_AFTER,
@@ -83,13 +84,13 @@ from ocp_users_photo.slack.retry import (
 from ocp_users_photo.slack.stacks import (
     Answer,
     OwnedStack,
+    RequestHead,
     StackName,
     check_stack_for_proxy,
     check_stack_name,
     loaded_for,
     open_stack,
     resolve_stack,
-    with_authorization,
 )
 from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.worker_threads import in_worker_thread
@@ -195,11 +196,13 @@ class SlackClient:
         self._stack_name = check_stack_name(http_stack, origin="http_stack")
         check_stack_for_proxy(self._stack_name, proxy)
         # One stack per event loop that calls (connections belong to the loop that opened
-        # them): a tool may be shared by threads that each run a loop. Only stacks of loops
-        # that have ended are let go, so none is collected while a call still reads from it.
-        self._owned: dict[asyncio.AbstractEventLoop, OwnedStack] = {}
+        # them): a tool may be shared by threads that each run a loop. Each is held by its
+        # loop (slack/loop_stacks.py): a loop its program dropped unclosed goes with it.
+        self._owned = LoopStacks()
         # When aclose() last ran on each loop: calls that began before it end.
-        self._closed_at: dict[asyncio.AbstractEventLoop, float] = {}
+        self._closed_at: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = (
+            weakref.WeakKeyDictionary()
+        )
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
         # The operator's CA certificates (trusted_roots.py), for Slack and its image hosts.
         self.trusted_roots = trusted_roots
@@ -540,7 +543,7 @@ class SlackClient:
         # client would ask for its own list (zstd, br), which the bounded read does not decode.
         headers["Accept-Encoding"] = "identity"
         if stack is not None:
-            answer = await stack.post(url, headers, authorization, form.content)
+            answer = await stack.post(url, RequestHead(headers, authorization), form.content)
         else:
             client = self._external_client
             assert client is not None, "without a stack of its own, the client was given one"
@@ -550,7 +553,7 @@ class SlackClient:
             request = httpx.Request(
                 "POST",
                 url,
-                headers=with_authorization(headers, authorization),
+                headers=RequestHead(headers, authorization).sent(),
                 content=form.content,
                 extensions={"timeout": self._timeout.as_dict()},
             )
@@ -647,9 +650,10 @@ class SlackClient:
         owned = self._owned.get(loop)
         if owned is None:
             self._let_go_of_ended_loops()
-            owned = self._owned[loop] = open_stack(
+            owned = open_stack(
                 name, proxy=self._proxy, ssl_context=ssl_context, timeout=self.timeout
             )
+            self._owned.set(loop, owned)
         return owned
 
     async def image_tls_context(self) -> ssl.SSLContext | None:
@@ -691,9 +695,7 @@ class SlackClient:
     def _let_go_of_ended_loops(self) -> None:
         """Drop the stacks of loops that have been closed: their connections close as they are
         collected (slack/aiohttp_stack.py), with no call left to use them."""
-        for loop in list(self._owned):
-            if loop.is_closed():
-                self._owned.pop(loop, None)
+        self._owned.let_go_of_closed()
         for loop in list(self._closed_at):
             if loop.is_closed():
                 self._closed_at.pop(loop, None)
@@ -713,7 +715,7 @@ class SlackClient:
         ones open a new stack."""
         loop = asyncio.get_running_loop()
         self._closed_at[loop] = time.monotonic()
-        owned = self._owned.pop(loop, None)
+        owned = self._owned.pop(loop)
         self._let_go_of_ended_loops()
         if owned is not None:
             await owned.aclose()

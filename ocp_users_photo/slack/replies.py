@@ -144,13 +144,18 @@ def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLi
         retry_after, asked = wait, "Slack asks for a day or more"
     else:
         retry_after, asked = wait, f"Slack asks for {wait:g} s"
-    return RateLimited(
+    limited = RateLimited(
         retry_after,
         hint=f"{hint_for('ratelimited', method)} ({asked})",
         reply=body or {"ok": False, "error": "ratelimited"},
         status_code=reply.status_code,
         method=method,
     )
+    # The hint names the result's retry_after field, for a model; a person is told a time.
+    limited.terminal_message = (
+        f"Slack refused {method}: it rate-limited this app ({asked}): wait, then try again"
+    )
+    return limited
 
 
 def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto") -> dict[str, Any]:

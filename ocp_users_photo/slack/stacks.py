@@ -84,28 +84,30 @@ class OwnedStack(Protocol):
     @property
     def is_closed(self) -> bool: ...
 
-    async def post(
-        self,
-        url: str,
-        headers: Mapping[str, str],
-        authorization: AuthorizationHeader | None,
-        body: FormBody,
-    ) -> Answer:
-        """POST ``body``; ``authorization`` joins ``headers`` only where the request is built."""
+    async def post(self, url: str, head: RequestHead, body: FormBody) -> Answer:
+        """POST ``body``; the head's Authorization joins its headers only where the request
+        is built."""
         ...
 
     async def aclose(self) -> None: ...
 
 
-def with_authorization(
-    headers: Mapping[str, str], authorization: AuthorizationHeader | None
-) -> httpx.Headers:
-    """``headers`` and the Authorization header, as httpx.Headers (whose repr hides it); called
-    inside the expression that builds the request, so no frame keeps the result."""
-    sent = httpx.Headers(headers)
-    if authorization is not None:
-        sent["Authorization"] = authorization.value()
-    return sent
+@dataclass(frozen=True)
+class RequestHead:
+    """A request's headers, with its Authorization kept apart, in an object whose repr hides
+    it: joined to them only as the request is built (``sent``), so no mapping in a frame an
+    error passes through holds it."""
+
+    headers: Mapping[str, str]
+    authorization: AuthorizationHeader | None = None
+
+    def sent(self, **more: str) -> httpx.Headers:
+        """The headers (and ``more``) with the Authorization header, as httpx.Headers (whose
+        repr hides it); called inside the expression that builds the request."""
+        sent = httpx.Headers({**self.headers, **more})
+        if self.authorization is not None:
+            sent["Authorization"] = self.authorization.value()
+        return sent
 
 
 def aiohttp_installed() -> bool:
@@ -223,13 +225,7 @@ class HttpxStack:
         self._urls: dict[str, httpx.URL] = {}  # parsed once per method
         self.is_closed = False
 
-    async def post(
-        self,
-        url: str,
-        headers: Mapping[str, str],
-        authorization: AuthorizationHeader | None,
-        body: FormBody,
-    ) -> Answer:
+    async def post(self, url: str, head: RequestHead, body: FormBody) -> Answer:
         parsed = self._urls.get(url)
         if parsed is None:
             parsed = self._urls[url] = httpx.URL(url)
@@ -237,9 +233,7 @@ class HttpxStack:
         request = httpx.Request(
             "POST",
             parsed,
-            headers=with_authorization(
-                {**headers, "Host": parsed.netloc.decode("ascii")}, authorization
-            ),
+            headers=head.sent(Host=parsed.netloc.decode("ascii")),
             stream=body,
             extensions={"timeout": self._timeout},
         )

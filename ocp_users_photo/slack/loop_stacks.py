@@ -1,0 +1,70 @@
+"""The HTTP stacks a client owns, one per event loop, kept on the loop they belong to.
+
+Connections belong to the loop that opened them, so a client shared by threads (each
+``call_sync`` or ``asyncio.run`` runs a loop of its own) keeps a stack per loop. Held in
+a dict of the client's, they would hold their loops: a loop its program stopped but never
+closed (``new_event_loop()`` and ``run_until_complete`` per request, an old-style sync
+view) would be kept for good, with its selector, its self-pipe and its connections,
+where without this package it is collected (and closed) once unreferenced. So each
+stack is held by its loop (an attribute the loop carries), and the client keeps only
+weak references: loop and stack go together. A loop that takes no attribute (uvloop's)
+keeps its stack in the client, as before, until it is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Final
+
+from ocp_users_photo.slack.stacks import OwnedStack
+
+# The attribute a loop carries: the stacks of every client that used it, by client.
+_ON_THE_LOOP: Final = "_ocp_users_photo_stacks"
+
+
+class LoopStacks:
+    """``get``/``set``/``pop`` a stack per loop; true while any loop still holds one."""
+
+    def __init__(self) -> None:
+        self._loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+        # Loops that carry no attribute: held here until they are closed.
+        self._held: dict[asyncio.AbstractEventLoop, OwnedStack] = {}
+
+    def get(self, loop: asyncio.AbstractEventLoop) -> OwnedStack | None:
+        held = self._held.get(loop)
+        if held is not None:
+            return held
+        on_loop = getattr(loop, _ON_THE_LOOP, None)
+        return None if on_loop is None else on_loop.get(self)
+
+    def set(self, loop: asyncio.AbstractEventLoop, stack: OwnedStack) -> None:
+        on_loop: weakref.WeakKeyDictionary[LoopStacks, OwnedStack] | None
+        on_loop = getattr(loop, _ON_THE_LOOP, None)
+        if on_loop is None:
+            on_loop = weakref.WeakKeyDictionary()
+            try:
+                setattr(loop, _ON_THE_LOOP, on_loop)
+            except AttributeError:  # a loop with no __dict__ (uvloop)
+                self._held[loop] = stack
+                return
+        on_loop[self] = stack
+        self._loops.add(loop)
+
+    def pop(self, loop: asyncio.AbstractEventLoop) -> OwnedStack | None:
+        held = self._held.pop(loop, None)
+        if held is not None:
+            return held
+        self._loops.discard(loop)
+        on_loop = getattr(loop, _ON_THE_LOOP, None)
+        return None if on_loop is None else on_loop.pop(self, None)
+
+    def let_go_of_closed(self) -> None:
+        """Drop the stacks of loops that have been closed: their connections close as they are
+        collected (slack/aiohttp_stack.py), with no call left to use them."""
+        for loop in [*self._held, *self._loops]:
+            if loop.is_closed():
+                self.pop(loop)
+
+    def __bool__(self) -> bool:
+        return bool(self._held) or any(self.get(loop) is not None for loop in self._loops)
