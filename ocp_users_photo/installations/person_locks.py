@@ -19,7 +19,7 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 
 # How long a task waits before asking again for a turn a task of another loop holds (a
@@ -53,11 +53,7 @@ class PersonLocks:
 
     def __init__(self) -> None:
         self._forget_all()
-        if hasattr(os, "register_at_fork"):
-            # In a forked child the holders' threads and loops are gone (a loop left unclosed
-            # is never run again): a turn they held would keep every later call waiting.
-            forget = weakref.WeakMethod(self._forget_all)
-            os.register_at_fork(after_in_child=lambda: _call_if_alive(forget))
+        _ALL.add(self)
 
     def _forget_all(self) -> None:
         self._guard = threading.Lock()
@@ -139,7 +135,16 @@ class PersonLocks:
             return len(self._queues)
 
 
-def _call_if_alive(method: weakref.WeakMethod[Callable[[], None]]) -> None:
-    bound = method()
-    if bound is not None:
-        bound()
+# Every PersonLocks of the process: in a forked child the holders' threads and loops are
+# gone (a loop left unclosed is never run again), and a turn they held would keep every
+# later call waiting. One fork handler for all.
+_ALL: weakref.WeakSet[PersonLocks] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    for locks in list(_ALL):
+        locks._forget_all()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -7,89 +7,125 @@ ends (``asyncio.run`` after a timeout, a test's loop, a web view's loop per requ
 cancels every task left on it. So each refresh runs here, on a loop no caller ends, and
 the caller waits for its result without being able to cancel it.
 
-The thread starts at the first refresh and stops at ``aclose``; a forked child starts its
-own (the parent's thread is not in it).
+The thread starts at the first refresh. ``aclose`` detaches it first (a refresh asked for
+meanwhile starts a new one), waits for what it runs, then stops it; a runner dropped
+without ``aclose`` stops its thread when collected; a forked child starts its own (the
+parent's thread is not in it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+_THREAD_NAME = "ocp-users-photo-refresh"
+
+
+@dataclass(eq=False)
+class _Running:
+    """One started loop, its thread, and the work submitted to it not done yet."""
+
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+    under_way: set[concurrent.futures.Future[Any]] = field(default_factory=set)
 
 
 class RefreshRunner:
     """A loop in a daemon thread that runs coroutines to their end, started when needed."""
 
-    def __init__(self, name: str = "ocp-users-photo-refresh") -> None:
-        self._name = name
+    def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._under_way: set[concurrent.futures.Future[Any]] = set()
-        if hasattr(os, "register_at_fork"):
-            forget = weakref.WeakMethod(self._forget_after_fork)
-            os.register_at_fork(after_in_child=lambda: _call_if_alive(forget))
+        # A list the finalizer shares (not the runner): what to stop if it is collected.
+        self._started: list[_Running] = []
+        weakref.finalize(self, _stop_all, self._started)
+        _RUNNERS.add(self)
+
+    @property
+    def started(self) -> bool:
+        return bool(self._started)
 
     def submit(self, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run ``work`` on the runner's loop; its future, which no caller's loop can cancel."""
-        future = asyncio.run_coroutine_threadsafe(work, self._running_loop())
-        self._under_way.add(future)
-        future.add_done_callback(self._under_way.discard)
+        with self._guard:
+            if not self._started:
+                self._started.append(_start())
+            running = self._started[-1]
+            future = asyncio.run_coroutine_threadsafe(work, running.loop)
+            running.under_way.add(future)
+        future.add_done_callback(running.under_way.discard)
         return future
 
     def under_way(self) -> list[concurrent.futures.Future[Any]]:
         """The futures of the work not done yet."""
-        return list(self._under_way)
-
-    async def result(self, work: Coroutine[Any, Any, T]) -> T:
-        """``work``'s result, run on the runner's loop; a cancelled caller stops waiting for
-        it, the work goes on to its end."""
-        return await wait_from_loop(self.submit(work))
-
-    @property
-    def started(self) -> bool:
-        return self._loop is not None
-
-    def stop(self) -> None:
-        """Stop the loop and its thread (what runs on it should be done: ``aclose`` waits)."""
         with self._guard:
-            loop, thread = self._loop, self._thread
-            self._loop = self._thread = None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        if thread is not threading.current_thread():
-            thread.join()
-        loop.close()
+            return [future for running in self._started for future in running.under_way]
 
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
+    async def aclose(self, last: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
+        """Wait for the work under way, run ``last()`` on the loop (closing what the work
+        opened there), then stop the loop and its thread. Work submitted meanwhile goes to
+        a new loop, which this call does not stop."""
         with self._guard:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
-                thread.start()
-                self._loop, self._thread = loop, thread
-            return self._loop
+            detached, self._started[:] = list(self._started), []
+        for running in detached:
+            while running.under_way:
+                await asyncio.wait([wait_from_loop(future) for future in list(running.under_way)])
+            if last is not None:
+                await wait_from_loop(asyncio.run_coroutine_threadsafe(last(), running.loop))
+            running.loop.call_soon_threadsafe(running.loop.stop)
+            await asyncio.to_thread(running.thread.join)
 
     def _forget_after_fork(self) -> None:
-        """In a forked child the parent's thread is gone: the next refresh starts a new one
-        (the old loop is dropped unclosed: its selector is the parent's too)."""
+        """In a forked child the parent's thread is gone (and its loop's selector is the
+        parent's): the next refresh starts a new one."""
         self._guard = threading.Lock()
-        self._loop = self._thread = None
-        self._under_way = set()  # the parent's: never done here
+        self._started.clear()
 
 
-def _call_if_alive(method: weakref.WeakMethod[Callable[[], None]]) -> None:
-    bound = method()
-    if bound is not None:
-        bound()
+def _start() -> _Running:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=_serve, args=(loop,), name=_THREAD_NAME, daemon=True)
+    thread.start()
+    return _Running(loop, thread)
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    """The thread: the loop until it is stopped, then closed (what it held with it)."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+
+
+def _stop_all(started: list[_Running]) -> None:
+    """A runner collected without ``aclose``: its loops stop, and their threads end."""
+    for running in started:
+        if not running.loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                running.loop.call_soon_threadsafe(running.loop.stop)
+    started.clear()
+
+
+# Every runner of the process, for the fork handler (one registration, not one a runner).
+_RUNNERS: weakref.WeakSet[RefreshRunner] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    for runner in list(_RUNNERS):
+        runner._forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def wait_from_loop(future: concurrent.futures.Future[T]) -> asyncio.Future[T]:

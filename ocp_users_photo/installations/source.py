@@ -110,6 +110,9 @@ class InstallationTokenSource(AsyncClosing):
         # Refreshes under way, on the runner's loop, which no caller's cancellation or loop's
         # end reaches (see _refresh); aclose waits for them before closing the HTTP client.
         self._runner = RefreshRunner()
+        # With the host's http_client, refreshes run on the caller's loop instead (_refresh).
+        self._own_client = http_client is None
+        self._on_callers_loops: set[asyncio.Task[Installation]] = set()
         # Refreshed installations whose save failed, by lock key: the only copy of the
         # person's live refresh token (Slack spent the stored one), used and saved again
         # at the person's next call.
@@ -206,9 +209,18 @@ class InstallationTokenSource(AsyncClosing):
         and saving (a caller's timeout cancelling it) would leave the store holding a spent
         refresh token, and the person would have to install the app again. So it runs on
         the refresh runner's loop (``refresh_runner.py``), which no caller's cancellation or
-        loop's end reaches; a cancelled caller just stops waiting for it.
+        loop's end reaches; a cancelled caller just stops waiting for it. With the host's
+        own ``http_client``, whose connections belong to the host's loop, it runs there, in
+        a task of its own, shielded: ``call_sync`` and ``aclose`` wait for it.
         """
-        return await wait_from_loop(self._runner.submit(self._refresh_once(person, seen_token)))
+        refreshing = self._refresh_once(person, seen_token)
+        if not self._own_client:
+            task = asyncio.get_running_loop().create_task(refreshing)
+            self._on_callers_loops.add(task)
+            task.add_done_callback(self._on_callers_loops.discard)
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+            return await asyncio.shield(task)
+        return await wait_from_loop(self._runner.submit(refreshing))
 
     async def _refresh_once(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
         key = self._lock_key(person)
@@ -307,7 +319,11 @@ class InstallationTokenSource(AsyncClosing):
     async def settle(self) -> None:
         """Wait for the refreshes under way (their callers perhaps gone) to save what they
         got: before a loop of the caller's own ends (``call_sync``), or a process exits."""
-        under_way = [wait_from_loop(future) for future in self._runner.under_way()]
+        loop = asyncio.get_running_loop()
+        under_way: list[asyncio.Future[Installation]] = [
+            wait_from_loop(future) for future in self._runner.under_way()
+        ]
+        under_way.extend(task for task in self._on_callers_loops if task.get_loop() is loop)
         if under_way:
             await asyncio.wait(under_way)
 
@@ -315,9 +331,7 @@ class InstallationTokenSource(AsyncClosing):
         """Once the refreshes under way have saved what they got, close the HTTP client the
         source opened for them and stop their thread (a later refresh starts it again)."""
         await self.settle()
-        if self._runner.started:
-            await self._runner.result(self._slack.aclose())
-            await asyncio.to_thread(self._runner.stop)
+        await self._runner.aclose(last=self._slack.aclose)
 
     def __repr__(self) -> str:
         return (
