@@ -30,6 +30,7 @@ __all__ = [
 # from there, so building the parser loads no SQLite), the reply check on it (Slack's
 # warning field). Without a handler, Python's last resort prints them bare.
 _PACKAGE_LOGGER = "ocp_users_photo"
+_UNDO_LOGGERS = "ocp_users_photo.undo"
 
 
 def add_slack_options(parser: argparse.ArgumentParser) -> None:
@@ -107,7 +108,8 @@ def add_history_option(
 
 
 class UndoWarnings(logging.Handler):
-    """The package's warnings as ``ocp-users-photo: warning: ...`` lines; ``count`` of them."""
+    """The package's warnings as ``ocp-users-photo: warning: ...`` lines; ``count``: the
+    undo's among them (a replaced photo that could not be kept)."""
 
     def __init__(self, stream: TextIO, before_line: Callable[[], None]) -> None:
         super().__init__(logging.WARNING)
@@ -116,7 +118,8 @@ class UndoWarnings(logging.Handler):
         self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+        if record.name.startswith(_UNDO_LOGGERS):  # "see the warning" names the undo's only
+            self.count += 1
         self._before_line()
         self._stream.write(f"ocp-users-photo: warning: {record.getMessage()}\n")
         self._stream.flush()

@@ -203,3 +203,23 @@ def test_every_slack_calling_command_groups_its_slack_options(command: str) -> N
     slack_group = done.stdout.split("\nSlack:\n", 1)[1]
     for option in ("--base-url URL", "--token-env NAME", "--timeout SECONDS", "--max-retries N"):
         assert option in slack_group
+
+
+def test_only_the_undos_warnings_are_counted_as_the_undos() -> None:
+    # undo says "(see the warning)" when the replaced photo was not kept: Slack's own
+    # warning field, shown the same way, is not that warning.
+    import io
+    import logging
+
+    from ocp_users_photo.cli_options import undo_warnings_to
+
+    err = io.StringIO()
+    with undo_warnings_to(err) as warnings:
+        logging.getLogger("ocp_users_photo").warning("Slack warns about users.setPhoto: x")
+        assert warnings.count == 0
+        logging.getLogger("ocp_users_photo.undo.keeper").warning("the photo was not kept")
+        assert warnings.count == 1
+    assert err.getvalue().splitlines() == [
+        "ocp-users-photo: warning: Slack warns about users.setPhoto: x",
+        "ocp-users-photo: warning: the photo was not kept",
+    ]
