@@ -32,11 +32,13 @@ _THREAD_NAME = "ocp-users-photo-refresh"
 
 @dataclass(eq=False)
 class _Running:
-    """One started loop, its thread, and the work submitted to it not done yet."""
+    """One started loop, its thread, and the work submitted to it not done yet; once it is
+    closing, no new work goes to it (it stays listed until stopped)."""
 
     loop: asyncio.AbstractEventLoop
     thread: threading.Thread
     under_way: set[concurrent.futures.Future[Any]] = field(default_factory=set)
+    closing: bool = False
 
 
 class RefreshRunner:
@@ -56,13 +58,17 @@ class RefreshRunner:
     def submit(self, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run ``work`` on the runner's loop; its future, which no caller's loop can cancel."""
         with self._guard:
-            if not self._started:
+            if not self._started or self._started[-1].closing:
                 self._started.append(_start())
             running = self._started[-1]
             future = asyncio.run_coroutine_threadsafe(work, running.loop)
             running.under_way.add(future)
-        future.add_done_callback(running.under_way.discard)
+        future.add_done_callback(lambda done: self._finished(running, done))
         return future
+
+    def _finished(self, running: _Running, done: concurrent.futures.Future[Any]) -> None:
+        with self._guard:  # on the runner's thread, while a caller may be listing
+            running.under_way.discard(done)
 
     def under_way(self) -> list[concurrent.futures.Future[Any]]:
         """The futures of the work not done yet."""
@@ -72,16 +78,28 @@ class RefreshRunner:
     async def aclose(self, last: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
         """Wait for the work under way, run ``last()`` on the loop (closing what the work
         opened there), then stop the loop and its thread. Work submitted meanwhile goes to
-        a new loop, which this call does not stop."""
+        a new loop, which this call does not stop. A loop stays listed until it is stopped:
+        an aclose cancelled halfway leaves it to the next one, or to the finalizer."""
         with self._guard:
-            detached, self._started[:] = list(self._started), []
-        for running in detached:
-            while running.under_way:
-                await asyncio.wait([wait_from_loop(future) for future in list(running.under_way)])
-            if last is not None:
-                await wait_from_loop(asyncio.run_coroutine_threadsafe(last(), running.loop))
-            running.loop.call_soon_threadsafe(running.loop.stop)
+            closing = list(self._started)
+            for running in closing:
+                running.closing = True
+        for running in closing:
+            while pending := self._pending(running):
+                await asyncio.wait([wait_from_loop(future) for future in pending])
+            if not running.loop.is_closed():
+                if last is not None:
+                    await wait_from_loop(asyncio.run_coroutine_threadsafe(last(), running.loop))
+                with contextlib.suppress(RuntimeError):  # stopped and closed meanwhile
+                    running.loop.call_soon_threadsafe(running.loop.stop)
             await asyncio.to_thread(running.thread.join)
+            with self._guard:
+                if running in self._started:
+                    self._started.remove(running)
+
+    def _pending(self, running: _Running) -> list[concurrent.futures.Future[Any]]:
+        with self._guard:
+            return list(running.under_way)
 
     def _forget_after_fork(self) -> None:
         """In a forked child the parent's thread is gone (and its loop's selector is the
