@@ -5,7 +5,6 @@ Each test states what a person relies on and fails where the package breaks it.
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 import httpx
@@ -26,13 +25,8 @@ from tests.installation_helpers import (
     rotation_config,
     sqlite_store,
 )
+from tests.test_debug_secrets import rendered_with_locals
 from tests.undo_fixtures import GREEN, LONG_RATE_LIMIT, RED, AppliedThen, history_tool
-
-CANARY_SECRET = CANARY_TOKEN.rsplit("-", 1)[1]
-
-
-def rendered_with_locals(error: BaseException) -> str:
-    return "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
 
 
 @pytest.fixture
