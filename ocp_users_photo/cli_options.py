@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 
 __all__ = [
@@ -121,7 +122,8 @@ class UndoWarnings(logging.Handler):
         if record.name.startswith(_UNDO_LOGGERS):  # "see the warning" names the undo's only
             self.count += 1
         self._before_line()
-        self._stream.write(f"ocp-users-photo: warning: {record.getMessage()}\n")
+        # One bounded printable line, any token shape masked: a warning may quote a server.
+        self._stream.write(f"ocp-users-photo: warning: {shown(record.getMessage(), 1000)}\n")
         self._stream.flush()
 
 

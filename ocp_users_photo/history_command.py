@@ -51,11 +51,7 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     if args.forget:
         return await _forget(args, out)
 
-    async with UsersSetPhoto(
-        door_token_source("cli", variable=args.token_env),
-        **slack_keywords(args),
-        photo_history=args.history,
-    ) as tool:
+    async with _tool(args) as tool:
         kept, undo_entry = await kept_photos_for_undo(tool)
         where = tool.photo_history.path
     if args.json:
@@ -85,14 +81,19 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     return ExitCode.OK
 
 
-async def _forget(args: argparse.Namespace, out: TextIO) -> int:
-    from ocp_users_photo.undo.restore import forget_kept
-
-    async with UsersSetPhoto(
+def _tool(args: argparse.Namespace) -> UsersSetPhoto:
+    """The tool both forms of the command use: the Slack options, the history given."""
+    return UsersSetPhoto(
         door_token_source("cli", variable=args.token_env),
         **slack_keywords(args),
         photo_history=args.history,
-    ) as tool:
+    )
+
+
+async def _forget(args: argparse.Namespace, out: TextIO) -> int:
+    from ocp_users_photo.undo.restore import forget_kept
+
+    async with _tool(args) as tool:
         removed = await forget_kept(tool)
         where = tool.photo_history.path
     if args.json:

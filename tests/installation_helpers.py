@@ -176,9 +176,10 @@ def emulator_source(
     *,
     clock: Callable[[], float] = time.time,
     install_url: str | None = None,
+    http_client: httpx.AsyncClient | None = None,
 ) -> InstallationTokenSource:
     """The app's token source for the installations in ``store``, refreshing at the emulator
-    (on ``clock``'s time when given)."""
+    (on ``clock``'s time when given; through ``http_client`` when given)."""
     return InstallationTokenSource(
         store,
         client_id=CLIENT_ID,
@@ -187,4 +188,5 @@ def emulator_source(
         environ={},
         clock=clock,
         install_url=install_url,
+        http_client=http_client,
     )

@@ -223,3 +223,19 @@ def test_only_the_undos_warnings_are_counted_as_the_undos() -> None:
         "ocp-users-photo: warning: Slack warns about users.setPhoto: x",
         "ocp-users-photo: warning: the photo was not kept",
     ]
+
+
+def test_a_warning_shown_at_the_terminal_is_one_line_with_no_token() -> None:
+    import io
+    import logging
+
+    from ocp_users_photo.cli_options import undo_warnings_to
+
+    err = io.StringIO()
+    with undo_warnings_to(err):
+        logging.getLogger("ocp_users_photo").warning(
+            "Slack warns: %s\x1b[2J\nnext line", CANARY_TOKEN
+        )
+    (line,) = err.getvalue().splitlines()
+    assert CANARY_TOKEN not in line
+    assert "\x1b" not in line

@@ -9,13 +9,11 @@ import httpx
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorThread
-from ocp_users_photo.installations import InstallationTokenSource
 from tests.installation_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     LIFETIME,
     TEAM_ID,
     Clock,
+    emulator_source,
     install,
     refreshes,
     rotation_config,
@@ -36,14 +34,8 @@ def test_one_httpx_client_shared_by_tool_and_source_survives_a_refresh(tmp_path:
 
         async def main() -> None:
             async with httpx.AsyncClient(timeout=10) as shared:
-                source = InstallationTokenSource(
-                    store,
-                    client_id=CLIENT_ID,
-                    client_secret=CLIENT_SECRET,
-                    base_url=emulator.base_url,
-                    environ={},
-                    clock=Clock(offset=LIFETIME - 100),
-                    http_client=shared,
+                source = emulator_source(
+                    emulator, store, clock=Clock(offset=LIFETIME - 100), http_client=shared
                 )
                 tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={}, client=shared)
                 person = tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
@@ -69,15 +61,7 @@ def test_a_source_with_http_client_refreshes_again_after_aclose(tmp_path: Path) 
 
         async def main() -> None:
             async with httpx.AsyncClient(timeout=10) as http:
-                source = InstallationTokenSource(
-                    store,
-                    client_id=CLIENT_ID,
-                    client_secret=CLIENT_SECRET,
-                    base_url=emulator.base_url,
-                    environ={},
-                    clock=clock,
-                    http_client=http,
-                )
+                source = emulator_source(emulator, store, clock=clock, http_client=http)
                 tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
                 person = tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
                 assert (await person.call({"image": picture((1, 2, 3))}))["ok"] is True
