@@ -19,7 +19,7 @@ from typing import Any, Final
 from ocp_users_photo.credentials import SlackToken, check_token, quotable
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, TOKEN_PATH, Problem
-from ocp_users_photo.settings import MISSING_CREDENTIAL_ADVICE
+from ocp_users_photo.settings import MISSING_CREDENTIAL_ADVICE, missing_token_advice
 from ocp_users_photo.spec import load_manifest
 
 CROP_FIELDS: Final = ("crop_x", "crop_y", "crop_w")
@@ -154,7 +154,7 @@ def _token_of(
         return None
     # Only a direct caller of parse_arguments gets here (the tool always passes its
     # configured token or why there is none): a Python caller.
-    problems.append(Problem(TOKEN_PATH, MISSING_CREDENTIAL_ADVICE))
+    problems.append(Problem(TOKEN_PATH, MISSING_CREDENTIAL_ADVICE, missing_token_advice("model")))
     return None
 
 

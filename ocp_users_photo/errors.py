@@ -61,9 +61,16 @@ class Problem:
 
     path: str
     message: str
+    # What a model is told instead, where ``message`` asks what only the person running the
+    # tool can do (give token=): the problem is the same, the advice is the door's.
+    model_message: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
+
+    def as_model_dict(self) -> dict[str, str]:
+        """``as_dict`` with the text a model is told."""
+        return {"path": self.path, "message": self.model_message or self.message}
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -113,10 +120,24 @@ class InvalidArguments(UsersPhotoError, ValueError):
     ) -> None:
         """``refused`` says what was not done (the listing and the undo share the token check)."""
         self.problems: list[Problem] = list(problems)
+        super().__init__(self._listed(refused, for_model=False))
+        if any(problem.model_message for problem in self.problems):
+            self.model_message = self._listed(refused, for_model=True)
+
+    def _listed(self, refused: str, *, for_model: bool) -> str:
+        """The message: what was refused, then each problem (in a model's terms or not)."""
         count = len(self.problems)
-        listed = "; ".join(str(problem) for problem in self.problems)
+        listed = "; ".join(_problem_text(problem, for_model) for problem in self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"{refused}, {count} {noun} with the arguments: {listed}")
+        return f"{refused}, {count} {noun} with the arguments: {listed}"
+
+
+def _said(problem: Problem, for_model: bool) -> str:
+    return (problem.model_message or problem.message) if for_model else problem.message
+
+
+def _problem_text(problem: Problem, for_model: bool) -> str:
+    return f"{problem.path}: {_said(problem, for_model)}"
 
 
 class TokenNotUsable(InvalidArguments):
@@ -142,17 +163,25 @@ class TokenNotUsable(InvalidArguments):
         # install page goes with it, as with Slack's own missing_scope.
         self.reinstall = reinstall
         # The token is the host's setting, not an argument: said first, as what it is.
-        about_token = [problem.message for problem in self.problems if problem.path == TOKEN_PATH]
-        if not about_token:
+        if not any(problem.path == TOKEN_PATH for problem in self.problems):
             return
+        text = self._token_first(refused, for_model=False)
+        self.message = text
+        self.args = (text,)
+        if self.model_message is not None:
+            self.model_message = self._token_first(refused, for_model=True)
+
+    def _token_first(self, refused: str, *, for_model: bool) -> str:
+        about_token = [
+            _said(problem, for_model) for problem in self.problems if problem.path == TOKEN_PATH
+        ]
         others = [problem for problem in self.problems if problem.path != TOKEN_PATH]
         text = f"{refused}: the Slack token cannot be used: {'; '.join(about_token)}"
         if others:
             noun = "problem" if len(others) == 1 else "problems"
-            listed = "; ".join(str(problem) for problem in others)
+            listed = "; ".join(_problem_text(problem, for_model) for problem in others)
             text += f"; also {len(others)} {noun} with the arguments: {listed}"
-        self.message = text
-        self.args = (text,)
+        return text
 
 
 class SlackApiError(UsersPhotoError):

@@ -24,7 +24,6 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.hints import REINSTALL_CODES
-from ocp_users_photo.settings import MISSING_CREDENTIAL_ADVICE, missing_token_advice
 from ocp_users_photo.tokens import install_page
 
 
@@ -37,16 +36,9 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
     message = error.model_message or error.message
     result: dict[str, Any] = {"ok": False, "error": error.code, "message": message}
     if isinstance(error, (InvalidArguments, ReplySchemaError)):
-        result["problems"] = [problem.as_dict() for problem in error.problems]
+        result["problems"] = [problem.as_model_dict() for problem in error.problems]
     else:
         result["problems"] = []
-    if MISSING_CREDENTIAL_ADVICE in message:
-        # The default token source's refusal speaks to a Python caller ("give token="): a
-        # model must not be led to ask the person for their token.
-        for_model = missing_token_advice("model")
-        result["message"] = message.replace(MISSING_CREDENTIAL_ADVICE, for_model)
-        for problem in result["problems"]:
-            problem["message"] = problem["message"].replace(MISSING_CREDENTIAL_ADVICE, for_model)
     if isinstance(error, SlackApiError):
         if error.needed is not None:
             result["needed"] = error.needed

@@ -129,7 +129,14 @@ def door_token_source(
         if not value:
             raise ValueError(f"--token-env {variable}: that environment variable is not set")
         return StaticToken(value, origin=variable, description=f"from ${variable}")
-    return environment_token_source(environment, hint=advice or missing_token_advice(door))
+    if advice is not None:
+        return environment_token_source(environment, hint=advice)
+    # A Python caller's tool may be handed to a model (register, run, an MCP server): its
+    # refusal carries the model's advice too, which those doors say instead.
+    model_hint = missing_token_advice("model") if door == "python" else None
+    return environment_token_source(
+        environment, hint=missing_token_advice(door), model_hint=model_hint
+    )
 
 
 ImageRoots = Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None

@@ -142,15 +142,18 @@ class StaticToken:
 class NoToken:
     """No token configured: every call is refused with what to set."""
 
-    def __init__(self, hint: str) -> None:
+    def __init__(self, hint: str, *, model_hint: str | None = None) -> None:
+        """``hint`` says what to set; ``model_hint`` says it to a model where ``hint``
+        speaks to a Python caller (give token=)."""
         self._hint = hint
+        self._model_hint = model_hint
 
     @property
     def description(self) -> str:
         return "None"
 
     async def token_for(self, person: ActingPerson | None) -> SlackToken:
-        raise InvalidArguments([Problem(TOKEN_PATH, self._hint)])
+        raise InvalidArguments([Problem(TOKEN_PATH, self._hint, self._model_hint)])
 
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
         return None
@@ -168,10 +171,13 @@ def token_from_environment(environ: Mapping[str, str]) -> tuple[str, str] | None
     return None
 
 
-def environment_token_source(environ: Mapping[str, str], *, hint: str) -> TokenSource:
-    """SLACK_USER_TOKEN, else SLACK_TOKEN, as a source; one that refuses when neither is set."""
+def environment_token_source(
+    environ: Mapping[str, str], *, hint: str, model_hint: str | None = None
+) -> TokenSource:
+    """SLACK_USER_TOKEN, else SLACK_TOKEN, as a source; one that refuses when neither is set
+    (saying ``hint``, and ``model_hint`` to a model when given)."""
     found = token_from_environment(environ)
     if found is None:
-        return NoToken(hint)
+        return NoToken(hint, model_hint=model_hint)
     variable, value = found
     return StaticToken(value, origin=variable, description=f"from ${variable}")

@@ -9,13 +9,21 @@ Each test here failed when written.
 from __future__ import annotations
 
 import asyncio
+import pickle
 from pathlib import Path
 
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.errors import (
+    TOKEN_PATH,
+    InvalidArguments,
+    Problem,
+    TokenNotUsable,
+)
 from ocp_users_photo.hints import hint_for
+from ocp_users_photo.model_result import error_result
 from ocp_users_photo.settings import missing_token_advice
 from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.test_cli import cli
@@ -48,6 +56,48 @@ async def test_run_without_a_token_gives_the_model_the_model_doors_advice() -> N
     assert result["error"] == "token_not_usable"
     assert "token=" not in result["message"]
     assert result["problems"][0]["message"] == missing_token_advice("model")
+
+
+async def test_the_missing_token_refusal_carries_each_doors_text_in_the_one_error() -> None:
+    # The Python caller's exception keeps "give token="; a model door reads the same
+    # error's model text (the problem's own), not a rewrite of the Python text.
+    async with UsersSetPhoto(environ={}) as tool:
+        with pytest.raises(TokenNotUsable) as raised:
+            await tool.call({"image": make_image((600, 600))})
+    error = raised.value
+    assert missing_token_advice("python") in error.message
+    assert error.model_message is not None
+    assert missing_token_advice("model") in error.model_message
+    assert "token=" not in error.model_message
+    (problem,) = error.problems
+    assert problem.as_dict()["message"] == missing_token_advice("python")
+    assert problem.as_model_dict()["message"] == missing_token_advice("model")
+    rebuilt = pickle.loads(pickle.dumps(error))
+    assert rebuilt.model_message == error.model_message
+    assert error_result(rebuilt)["message"] == error.model_message
+
+
+def test_a_problem_with_a_model_text_is_said_so_among_others() -> None:
+    # Argument problems beside the token's keep their place; only the token's text changes.
+    problems = [
+        Problem(TOKEN_PATH, "give token=", "ask whoever runs the tool"),
+        Problem("$.crop_x", "must be a whole number"),
+    ]
+    plain = InvalidArguments(problems)
+    assert plain.model_message == (
+        "usersSetPhoto was not called, 2 problems with the arguments: "
+        "$.token: ask whoever runs the tool; $.crop_x: must be a whole number"
+    )
+    refused = TokenNotUsable(problems)
+    assert refused.message == (
+        "usersSetPhoto was not called: the Slack token cannot be used: give token=; "
+        "also 1 problem with the arguments: $.crop_x: must be a whole number"
+    )
+    assert refused.model_message == (
+        "usersSetPhoto was not called: the Slack token cannot be used: ask whoever runs the "
+        "tool; also 1 problem with the arguments: $.crop_x: must be a whole number"
+    )
+    assert InvalidArguments([problems[1]]).model_message is None
 
 
 def test_langchain_tool_without_a_token_does_not_ask_the_model_for_token() -> None:
