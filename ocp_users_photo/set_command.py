@@ -46,6 +46,12 @@ from ocp_users_photo.tool import UsersSetPhoto
 _CROP_ARGUMENT: Final = re.compile(r"(?<![\w.$])crop_([xyw])\b")
 
 
+def crop_arguments_as_flags(text: str) -> str:
+    """``text`` with the crop box's argument names (crop_x) said as the command's flags
+    (--crop-x); a problem's path ($.crop_x) and other words keep their spelling."""
+    return _CROP_ARGUMENT.sub(r"--crop-\1", text)
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "image",
@@ -149,9 +155,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             said = refused.terminal_message or refused.message
             for problem in refused.problems:  # only the crop box's own problems: not a path
                 if problem.path.startswith("$.crop_"):
-                    said = said.replace(
-                        str(problem), _CROP_ARGUMENT.sub(r"--crop-\1", str(problem))
-                    )
+                    said = said.replace(str(problem), crop_arguments_as_flags(str(problem)))
             refused.terminal_message = said
             raise
         finally:

@@ -10,6 +10,7 @@ from PIL import Image
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.set_command import crop_arguments_as_flags
 from ocp_users_photo.settings import Door, door_token_source, missing_token_advice
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.test_cli import cli, slack_env
@@ -239,3 +240,20 @@ def test_a_warning_shown_at_the_terminal_is_one_line_with_no_token() -> None:
     (line,) = err.getvalue().splitlines()
     assert CANARY_TOKEN not in line
     assert "\x1b" not in line
+
+
+@pytest.mark.parametrize(
+    ("said", "at_the_terminal"),
+    [
+        ("give crop_x with crop_y", "give --crop-x with --crop-y"),
+        ("$.crop_w: crop_w must be at least 1", "$.crop_w: --crop-w must be at least 1"),
+        ("at /p/my_crop_w.png; crop_xy stays", "at /p/my_crop_w.png; crop_xy stays"),
+        ("self.crop_x and $.crop_y", "self.crop_x and $.crop_y"),
+    ],
+)
+def test_the_crop_arguments_are_said_as_flags_at_the_terminal(
+    said: str, at_the_terminal: str
+) -> None:
+    # Only the words crop_x/crop_y/crop_w; set_command applies it to the crop box's own
+    # problems, never to a path's (test_review_of_the_fixes keeps crop_w.png as it is).
+    assert crop_arguments_as_flags(said) == at_the_terminal

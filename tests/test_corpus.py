@@ -37,7 +37,7 @@ from ocp_users_photo.emulator import (
     RunningEmulator,
     start_emulator_in_thread,
 )
-from ocp_users_photo.set_command import _CROP_ARGUMENT as CROP_ARGUMENT
+from ocp_users_photo.set_command import crop_arguments_as_flags
 from tests.conftest import CANARY_TOKEN
 from tests.corpus import (
     CLI,
@@ -216,9 +216,7 @@ def check_refused_the_same_way(item: Item, expected: Refused, outcomes: list[Out
             for path, message in reference:
                 # The terminal names the crop box's flags where the tool names its arguments.
                 in_flags = (
-                    CROP_ARGUMENT.sub(r"--crop-\1", message)
-                    if path.startswith("$.crop_")
-                    else message
+                    crop_arguments_as_flags(message) if path.startswith("$.crop_") else message
                 )
                 assert f"{path}: {in_flags}" in line, (message, line)
 

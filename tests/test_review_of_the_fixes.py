@@ -242,7 +242,7 @@ async def test_the_emulator_banner_gives_no_wildcard_address_on_any_line() -> No
 def test_set_keeps_a_file_name_holding_crop_x_as_it_is(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """set_command.py _CROP_ARGUMENT rewrites crop_x/crop_y/crop_w into --crop-x... anywhere
+    """set_command.py crop_arguments_as_flags rewrote crop_x/crop_y/crop_w into --crop-x... anywhere
     in the refusal, the image's own path included: 'no file at .../--crop-w.png'."""
     from ocp_users_photo.cli import main
 
