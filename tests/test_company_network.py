@@ -297,3 +297,16 @@ async def test_ssl_cert_dir_as_a_list_of_folders_is_read_as_openssl_reads_it(
         ) as tool:
             result = await tool.run({"image": IMAGE})
     assert [request.target for request in slack.requests] == ["/api/users.setPhoto"], result
+
+
+def test_the_lower_case_proxy_spelling_wins_where_both_are_set() -> None:
+    # As curl, urllib and httpx read them: a user's https_proxy over a system-wide
+    # HTTPS_PROXY, and no_proxy over NO_PROXY.
+    mine = "http://mine.example:3128"
+    both = {"HTTPS_PROXY": PROXY, "https_proxy": mine}
+    assert proxy_for("https://slack.com/api", both) == mine
+    assert proxy_for("https://slack.com/api", {**both, "no_proxy": "slack.com"}) is None
+    assert (
+        proxy_for("https://slack.com/api", {**both, "NO_PROXY": "slack.com", "no_proxy": "x"})
+        == mine
+    )

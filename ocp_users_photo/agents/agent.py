@@ -99,7 +99,10 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         route.remember_headers(headers)
         if spec_url:
             route.forget_slack(self)
-            await self._library(LibraryAgent.register_api, name, spec_url, base_url, headers)
+            # Headers registered before (offline) serve the Slack tools found now too, as
+            # through register(agent).
+            found_with = headers if headers is not None else (route.registered_headers or None)
+            await self._library(LibraryAgent.register_api, name, spec_url, base_url, found_with)
         return route.offer(self)
 
     async def call_tool(

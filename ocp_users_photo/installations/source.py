@@ -119,7 +119,8 @@ class InstallationTokenSource(AsyncClosing):
         self._unsaved: dict[str, Installation] = {}
         from ocp_users_photo.tool import USER_AGENT
 
-        # The environment's proxy and HTTP stack, as the tool's own calls use them.
+        # The environment's proxy, HTTP stack and trusted CAs (SSL_CERT_FILE/DIR), as the
+        # tool's own calls use them: a refresh crosses the same network.
         settings = Settings.from_environment(environ, base_url=base_url)
         self._slack = SlackClient(
             base_url=settings.base_url,
@@ -130,6 +131,7 @@ class InstallationTokenSource(AsyncClosing):
             retry=RetryPolicy(max_retries=max_retries),
             proxy=settings.proxy,
             http_stack=settings.http_stack,
+            trusted_roots=settings.trusted_roots,
         )
 
     @property

@@ -68,7 +68,7 @@ from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_sta
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.loop_stacks import LoopStacks
-from ocp_users_photo.slack.proxies import proxy_secrets
+from ocp_users_photo.slack.proxies import check_callers_client, proxy_secrets
 from ocp_users_photo.slack.replies import (
     UNSAID_RETRY_AFTER,
     HttpReply,
@@ -187,6 +187,8 @@ class SlackClient:
                 "a proxy is used for an https base_url only: over plain http it would read "
                 "the token in the Authorization header; leave proxy unset"
             )
+        if http_client is not None:
+            check_callers_client(http_client, base_url)  # no proxy reads the token
         self.base_url = base_url
         self._user_agent = user_agent
         self._agent_with_library: str | None = None  # user_agent and the library that sends

@@ -20,8 +20,11 @@ import httpx
 
 from ocp_users_photo.credentials import basic_credentials
 
-_PROXY_VARIABLES: Final = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
-_NO_PROXY_VARIABLES: Final = ("NO_PROXY", "no_proxy")
+# The lower-case spelling first where both are set, as curl, urllib and httpx read them.
+_PROXY_VARIABLES: Final = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+_NO_PROXY_VARIABLES: Final = ("no_proxy", "NO_PROXY")
+# httpcore's pools that forward to a proxy (what httpx mounts for proxy= or the variables).
+_PROXY_POOLS: Final = frozenset({"AsyncHTTPProxy", "AsyncSOCKSProxy"})
 _SOCKS_SCHEMES: Final = ("socks5", "socks5h")
 _PROXY_EXAMPLE: Final = "http://proxy.example:3128 (or http://user:password@proxy.example:3128)"
 
@@ -38,6 +41,26 @@ def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
     if _bypassed(parts.hostname, parts.port or 443, no_proxy):
         return None
     return check_proxy_url(environ[variable], origin=variable)
+
+
+def check_callers_client(client: httpx.AsyncClient, base_url: str) -> None:
+    """ValueError, before anything is sent, when the caller's ``client`` would send a
+    plain-``http`` ``base_url`` through a proxy (its ``proxy=`` or ``mounts``, or, with
+    ``trust_env``, HTTP_PROXY/ALL_PROXY): the proxy would read the token."""
+    if not base_url.lower().startswith("http://"):
+        return  # https: a proxy sees a CONNECT tunnel only
+    try:  # httpx's own choice of transport for the URL (its mounts, as send() uses them)
+        transport = client._transport_for_url(httpx.URL(base_url))
+    except Exception:  # another httpx: the client is used as given
+        return
+    if type(getattr(transport, "_pool", None)).__name__ not in _PROXY_POOLS:
+        return
+    raise ValueError(
+        f"the httpx client given (client=) would send {base_url} through a proxy (its proxy= "
+        "or mounts, or HTTP_PROXY/ALL_PROXY read with trust_env), which would read the "
+        "Slack token over plain http: give that client trust_env=False (and no proxy for "
+        "this host), or add the host to NO_PROXY before making the client"
+    )
 
 
 def check_proxy_url(raw: str, *, origin: str) -> str:
