@@ -170,6 +170,7 @@ class UsersSetPhoto(AsyncClosing):
         self.spec: ToolSpec = tool_spec()
         self.token_source: TokenSource = _token_source(token, settings)
         self.base_url = settings.base_url
+        _check_same_slack(self.token_source, self.base_url)
         self.reply_check: ReplyCheck = reply_check
         self.fit: Fit = fit
         self.image_roots: tuple[Path, ...] | None = resolve_roots(image_roots)
@@ -760,6 +761,18 @@ def _entry_number(entry: object) -> int:
             tool_name="restore",
         )
     return number
+
+
+def _check_same_slack(source: TokenSource, base_url: str) -> None:
+    """ValueError when ``source`` renews tokens at another Slack API than the tool calls:
+    the refresh token and the app's secret would go to a Slack that did not issue them
+    (a GovSlack tool refreshing at slack.com), and its tokens would not work here."""
+    renews_at = getattr(source, "base_url", None)
+    if isinstance(renews_at, str) and renews_at != base_url:
+        raise ValueError(
+            f"the token source renews tokens at {renews_at} while this tool calls {base_url}: "
+            "give both the same base_url= (or the same SLACK_API_URL in their environ=)"
+        )
 
 
 def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenSource:

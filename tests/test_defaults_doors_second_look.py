@@ -180,3 +180,23 @@ async def test_the_packages_ocpagent_keeps_registration_headers_for_slack_tools_
         await agent.register_api("slack", spec_url=str(OPENAPI), base_url=slack_emulator.base_url)
         await agent.call_tool("usersProfileGet", {"token": "t"})
     assert slack_emulator.requests.last().header("authorization") == f"Bearer {CANARY_TOKEN}"
+
+
+async def test_a_tool_and_its_token_source_renew_at_the_same_slack(tmp_path: Path) -> None:
+    """UsersSetPhoto(source, base_url="https://slack-gov.com/api") with a source made without
+    base_url refreshed at https://slack.com/api: the refresh token and the app's secret went
+    to a Slack that did not issue them. Refused when the tool is made, naming both."""
+    from ocp_users_photo.installations import InstallationTokenSource
+    from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, sqlite_store
+
+    store = sqlite_store(tmp_path / "installations.db")
+    async with InstallationTokenSource(
+        store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, environ={}
+    ) as source:
+        assert source.base_url == "https://slack.com/api"
+        with pytest.raises(ValueError, match=r"renews tokens at https://slack\.com/api") as refused:
+            UsersSetPhoto(source, base_url="https://slack-gov.com/api", environ={})
+        assert "https://slack-gov.com/api" in str(refused.value)
+        assert CLIENT_SECRET not in str(refused.value)
+        async with UsersSetPhoto(source, environ={}) as tool:  # the same Slack: taken
+            assert tool.base_url == source.base_url

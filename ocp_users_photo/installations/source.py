@@ -139,6 +139,11 @@ class InstallationTokenSource(AsyncClosing):
         return f"installations in {self._store.describe()}"
 
     @property
+    def base_url(self) -> str:
+        """The Slack API the refreshes go to (with the refresh token and the app's secret)."""
+        return self._slack.base_url
+
+    @property
     def client_id(self) -> str:
         return self._credentials.client_id
 
