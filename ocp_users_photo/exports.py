@@ -36,6 +36,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from ocp_users_photo.model_tool import ToolDefinition, checked_definition
+from ocp_users_photo.ocp_description import companion_told, set_photo_told
 from ocp_users_photo.result_schemas import restore_result_schema, run_result_schema
 from ocp_users_photo.spec import companion_manifest, companion_names, load_manifest
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
@@ -143,20 +144,32 @@ def _definition(tool: ToolDefinition | None) -> tuple[str, str, dict[str, Any]]:
 
 
 def ocp_tool(tool: ToolDefinition | None = None) -> dict[str, Any]:
-    """The OCP tool definition: the manifest's OCP fields and nothing else.
+    """The OCP tool definition: the manifest's OCP fields and nothing else, the description
+    as ``register()`` offers it to an agent (ocp_description.py).
 
     Only the manifest's tools (usersSetPhoto and its companion_tools) can be exported;
     another tool is refused rather than half described.
     """
     manifest = _manifest()
+    told = set_photo_told(
+        manifest["description"], manifest["input_schema"]["properties"]["image"]["description"]
+    )
     if tool is not None:
-        name = checked_definition(tool).name
-        if name in companion_names():
-            manifest = copy.deepcopy(dict(companion_manifest(name)))
-        elif name != manifest["name"]:
-            raise ValueError(f"the OCP export needs a tool manifest; {name} has none here")
+        definition = checked_definition(tool)
+        if definition.name in companion_names():
+            manifest = copy.deepcopy(dict(companion_manifest(definition.name)))
+            told = companion_told(manifest["description"])
+        elif definition.name != manifest["name"]:
+            raise ValueError(
+                f"the OCP export needs a tool manifest; {definition.name} has none here"
+            )
+        else:
+            image = definition.input_schema["properties"]["image"]["description"]
+            told = set_photo_told(definition.description, image)
     exported = {name: manifest[name] for name in OCP_FIELDS}
     exported.update({name: manifest[name] for name in OCP_OPTIONAL_FIELDS if name in manifest})
+    # What register() offers an agent: the seed's parameters, with what to pass instead.
+    exported["description"] = told
     return exported
 
 

@@ -18,6 +18,7 @@ jsonschema and fastjsonschema are imported when a validator is first needed.
 from __future__ import annotations
 
 import copy
+import importlib.resources
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -54,9 +55,19 @@ def manifest_path() -> Path:
 @cache
 def load_manifest() -> Mapping[str, Any]:
     """The parsed manifest, read once per process. Treat it as read-only."""
-    with manifest_path().open("rb") as manifest_file:
-        manifest: dict[str, Any] = json.load(manifest_file)
+    manifest: dict[str, Any] = json.loads(_manifest_bytes())
     return manifest
+
+
+def _manifest_bytes() -> bytes:
+    """The wheel's copy, read as a package resource (so a wheel imported from its zip, as a
+    zipapp or PEX holds it, reads it too), else the checkout's."""
+    packaged = importlib.resources.files(__package__ or "ocp_users_photo") / MANIFEST_NAME
+    try:
+        return packaged.read_bytes()
+    except (FileNotFoundError, KeyError):  # a checkout: next to the package, or missing
+        with manifest_path().open("rb") as manifest_file:
+            return manifest_file.read()
 
 
 @dataclass(frozen=True)

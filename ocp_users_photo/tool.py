@@ -35,7 +35,7 @@ from ocp_users_photo.credentials import SlackToken, check_token_text, user_token
 from ocp_users_photo.errors import InvalidArguments, Problem, TokenNotUsable, UsersPhotoError
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
-from ocp_users_photo.images.policy import Fit, ReencodePlan, plan_upload
+from ocp_users_photo.images.policy import Fit, ReencodePlan, described_for, plan_upload
 from ocp_users_photo.images.reencode import reencode
 from ocp_users_photo.images.resolvers import (
     ImageIntake,
@@ -55,6 +55,7 @@ from ocp_users_photo.observers import (
     notify_ended,
     notify_started,
 )
+from ocp_users_photo.ocp_description import set_photo_told
 from ocp_users_photo.photo_reply import (
     ENVELOPE_FIELDS,
     ReplyCheck,
@@ -98,11 +99,6 @@ if TYPE_CHECKING:
 REPLY_CHECKS: Final = ("strict", "warn", "off")
 # The manifest's sentence on URLs, replaced in a tool's input schema when it allows hosts.
 URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
-# For doors that list the seed's parameters, Slack's token among them (ocp-agent's).
-CREDENTIAL_NOT_AN_ARGUMENT: Final = (
-    "Do not pass `token`: the tool takes the Slack token from its own configuration and "
-    "refuses one given as an argument."
-)
 # How many allowed URL hosts a model is told by name (the rest are counted).
 _URL_HOSTS_NAMED: Final = 20
 FITS: Final = ("downscale", "reject")
@@ -217,12 +213,17 @@ class UsersSetPhoto(AsyncClosing):
 
     # The manifest's fields; the JSON ones as plain copies (callers may edit what they get).
     name = Forwarded[str]("spec")
-    description = Forwarded[str]("spec")
     method = Forwarded[str]("spec")
     path = Forwarded[str]("spec")
     operation_id = Forwarded[str]("spec")
     parameters = Forwarded[dict[str, Any]]("spec", thaw)
     response_schema = Forwarded[dict[str, Any]]("spec", thaw)
+
+    @property
+    def description(self) -> str:
+        """The manifest's description, its size sentence said for this tool's ``fit`` and
+        ``limits`` (a tool that refuses large images does not promise to scale them)."""
+        return described_for(self.spec.description, self.fit, self.limits)
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -240,12 +241,8 @@ class UsersSetPhoto(AsyncClosing):
         """The manifest's description with what a model passes, for a door whose parameters
         are the seed's (ocp-agent's): they list Slack's ``token`` as required and ``image``
         as optional "file contents", which a model must not take at their word."""
-        image = self.input_schema["properties"]["image"]["description"]
-        return (
-            f"{self.spec.description} Arguments: `image` is required. {image} `crop_x`, "
-            "`crop_y` and `crop_w` are whole numbers of pixels of the image as a viewer "
-            "shows it (EXIF rotation applied, before any scaling), all three or none. "
-            f"{CREDENTIAL_NOT_AN_ARGUMENT}"
+        return set_photo_told(
+            self.description, self.input_schema["properties"]["image"]["description"]
         )
 
     def _url_hosts_told(self, subject: str) -> str:

@@ -176,8 +176,8 @@ _MAY_BLOCK: tuple[tuple[str, str, set[str]], ...] = (
     ("io.BufferedReader.read", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
     ("io.TextIOWrapper.read", "ocp_users_photo/agents/definitions.py", {"ocp_agent_class"}),
     # The manifest is read once per process (a 9 KB file), cached after that.
-    ("os.stat", "ocp_users_photo/spec.py", {"manifest_path"}),
-    ("io.BufferedReader.read", "ocp_users_photo/spec.py", {"load_manifest"}),
+    ("os.stat", "ocp_users_photo/spec.py", {"manifest_path", "_manifest_bytes"}),
+    ("io.BufferedReader.read", "ocp_users_photo/spec.py", {"_manifest_bytes"}),
     # Image roots are checked when a tool is built (once), so a wrong root fails at once.
     ("os.stat", "ocp_users_photo/settings.py", {"resolve_roots", "door_image_roots"}),
     ("os.readlink", "ocp_users_photo/settings.py", {"resolve_roots"}),

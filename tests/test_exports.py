@@ -90,7 +90,13 @@ def test_ocp_export_is_the_manifests_ocp_fields_only() -> None:
         "servers",
     }
     for field, value in exported.items():
-        assert value == source[field], field
+        if field != "description":
+            assert value == source[field], field
+    # The description is register()'s: the manifest's, then what to pass instead of the
+    # seed's parameters (token required, image optional), which a model must not follow.
+    assert exported["description"].startswith(source["description"] + " Arguments: ")
+    assert "`image` is required" in exported["description"]
+    assert "Do not pass `token`" in exported["description"]
 
 
 def test_ocp_export_matches_the_ocp_tool_schema_but_for_formdata_locations() -> None:

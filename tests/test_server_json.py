@@ -75,6 +75,9 @@ def test_the_package_is_this_one_on_pypi_at_this_version() -> None:
             "description": package["runtimeArguments"][0]["description"],
         }
     ]
+    # The registry warns that hosts may build the command in a shell: no character a shell
+    # reads as a redirection or a separator (">=2,<3" redirected stdio there).
+    assert not set(mcp_extra) & set("<>|;&$`'\"\\ ")
 
 
 def test_the_arguments_are_the_mcp_commands_own() -> None:

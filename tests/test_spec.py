@@ -191,3 +191,26 @@ def test_the_catalog_extensions_say_what_a_catalog_needs() -> None:
     # ocp-agent 0.3.0 reads no entry points, so the package declares none for it.
     assert "ocp_agent.tools" not in (ROOT / "pyproject.toml").read_text()
     assert set(manifest["entry_point"]) == {"python", "package"}
+
+
+def test_the_package_imported_from_its_zipped_wheel_reads_its_manifest(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """A pure-Python wheel on sys.path (zipimport, as a zipapp or PEX holds it) imported,
+    but the manifest was looked for as a file on disk, so every tool, export and register()
+    failed with "tool_manifest.json is missing ... reinstall"; it is read as a resource."""
+    probe = (
+        "import json, ocp_users_photo, ocp_users_photo.exports as e;"
+        "print(json.dumps([ocp_users_photo.__file__, e.export_tool('mcp')['name']]))"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(wheel), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr[-600:]
+    imported_from, name = json.loads(finished.stdout)
+    assert imported_from.startswith(str(wheel))
+    assert name == "usersSetPhoto"

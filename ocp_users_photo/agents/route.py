@@ -31,10 +31,11 @@ from ocp_users_photo.agents.definitions import (
 from ocp_users_photo.agents.headers import authorization_of, token_override
 from ocp_users_photo.agents.history import HistoryObserver
 from ocp_users_photo.errors import TOKEN_PATH, Problem
+from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
 from ocp_users_photo.spec import companion_spec
 from ocp_users_photo.tokens import ActingPerson, acting_as
-from ocp_users_photo.tool import CREDENTIAL_NOT_AN_ARGUMENT, UsersSetPhoto
+from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
 _CALL_ORIGIN = "call_tool(headers=...)"
@@ -128,8 +129,7 @@ class SlackPhotoRoute:
         definitions = [ocp_tool_of(self.tool.spec, self.tool.model_description)]
         if self.restore_tool is not None:
             restore = companion_spec(RESTORE_TOOL_NAME)
-            told = f"{restore.description} {CREDENTIAL_NOT_AN_ARGUMENT}"
-            definitions.append(ocp_tool_of(restore, told))
+            definitions.append(ocp_tool_of(restore, companion_told(restore.description)))
         spec = agent.known_apis.get(key)
         if spec is None:
             spec = slack_api_spec(definitions, self.tool.base_url)

@@ -182,3 +182,21 @@ def upload_filename(stem: str, output_format: str) -> str:
     """A file name Slack and every proxy take: the caller's stem, made safe, and the extension."""
     safe = _SAFE_STEM.sub("_", stem).strip("._")[:64] or "image"
     return f"{safe}.{EXTENSIONS[output_format]}"
+
+
+def size_rule(fit: Fit, limits: ImageLimits = DEFAULT_LIMITS) -> str:
+    """The sentence of a tool's description that says which images it takes, for its ``fit``
+    and ``limits`` (the manifest's is the default tool's: a catalog reads it as is)."""
+    least, most = limits.min_side, limits.max_side
+    start = f"Give `image` as a PNG, JPEG or GIF of at least {least}x{least} pixels"
+    if fit == "reject":
+        return f"{start} and at most {most}x{most} (a larger one is refused)."
+    return (
+        f"{start}; larger than {most} pixels on a side is scaled down (one longer than "
+        f"{most // least}:1 needs the crop box)."
+    )
+
+
+def described_for(description: str, fit: Fit, limits: ImageLimits) -> str:
+    """``description`` (the manifest's) with its size sentence said for ``fit`` and ``limits``."""
+    return description.replace(size_rule("downscale"), size_rule(fit, limits))
