@@ -81,6 +81,13 @@ class TestTheDefaultRootAtAModelDoor:
             refused = await tool.run({"image": str(tmp_path / "me.png")})
         assert refused["problems"][0]["message"] == NO_ROOT_ADVICE
 
+    def test_an_empty_list_of_roots_is_told_as_such(self, tmp_path: Path) -> None:
+        # The advice gave one reason only ("the working directory is /, the home folder or
+        # a folder holding it"), false when the caller gave image_roots=[] from elsewhere.
+        _, problems = open_confined(str(tmp_path / "me.png"), [], 10_000)
+        (problem,) = problems
+        assert "an empty list was given" in problem.message
+
 
 class TestTextIsBoundedBeforeAnyWork:
     """Finding 4: an over-long text is refused before any scanning or decoding starts."""

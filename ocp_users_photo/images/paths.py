@@ -44,9 +44,9 @@ _OPEN_FLAGS: Final = (
 )
 RELATIVE_RULE: Final = "a relative path is taken from the first image folder"
 NO_ROOT_ADVICE: Final = (
-    "image paths are not read here: no image folder is configured (the working directory "
-    "is /, the home folder or a folder holding it, which is never used as one). Start the "
-    "MCP server with "
+    "image paths are not read here: no image folder is configured (an empty list was "
+    "given, or none was and the working directory is /, the home folder, a folder holding "
+    "it, or removed: never used as one). Start the MCP server with "
     "--image-root DIR, or give image_roots=[DIR] to register() or UsersSetPhoto, then name "
     "a file inside it; bytes, base64 text and data: URIs work as they are"
 )
