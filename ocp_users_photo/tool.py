@@ -28,11 +28,17 @@ import httpx
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.argument_view import safe_view
-from ocp_users_photo.arguments import parse_arguments
+from ocp_users_photo.arguments import ParsedArguments, parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import SlackToken, check_token_text, user_token_problem
-from ocp_users_photo.errors import InvalidArguments, Problem, TokenNotUsable, UsersPhotoError
+from ocp_users_photo.errors import (
+    InvalidArguments,
+    Problem,
+    TokenNotUsable,
+    TransportError,
+    UsersPhotoError,
+)
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.policy import Fit, ReencodePlan, described_for, plan_upload
@@ -43,6 +49,7 @@ from ocp_users_photo.images.resolvers import (
     IntakeContext,
     default_resolvers,
 )
+from ocp_users_photo.images.upload import PreparedImage
 from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import (
@@ -72,7 +79,7 @@ from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
-from ocp_users_photo.slack.deadlines import call_deadline
+from ocp_users_photo.slack.deadlines import call_deadline, call_timeout
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import IdentityCache, SlackSession
@@ -651,6 +658,29 @@ class UsersSetPhoto(AsyncClosing):
         if parsed.image is None:
             raise refusal(problems)
         roots = self.model_image_roots if model_facing else self.image_roots
+        # Within a call, the image is ready by the call's deadline or not used: a call whose
+        # conversion waited behind other calls' ends in time, and its turn is not taken.
+        in_time = call_timeout()
+        try:
+            async with in_time:
+                image = await self._image_of(parsed, roots, problems, refusal)
+        except TimeoutError:
+            if not in_time.expired():
+                raise
+            raise _image_not_ready(self._slack.deadline) from None
+        assert parsed.token is not None, "_image_of refuses a call without a token"
+        return PreparedUpload(token=parsed.token, image=image, renew=renew)
+
+    async def _image_of(
+        self,
+        parsed: ParsedArguments,
+        roots: tuple[Path, ...] | None,
+        problems: list[Problem],
+        refusal: type[InvalidArguments],
+    ) -> PreparedImage:
+        """The image to send, read, checked and converted as ``parsed`` asks; ``refusal``
+        with every problem (``problems`` first) if it cannot be."""
+        assert parsed.image is not None, "checked by _prepare"
         context = IntakeContext(image_roots=roots, limits=self.limits)
         resolved, image_problems = await self._intake.resolve(parsed.image, context)
         problems.extend(image_problems)
@@ -669,12 +699,11 @@ class UsersSetPhoto(AsyncClosing):
                 )
                 if image is None:
                     raise InvalidArguments(encode_problems)
-            else:
-                image = planned
+                return image
+            return planned
         except BaseException:
             resolved.close()
             raise
-        return PreparedUpload(token=parsed.token, image=image, renew=renew)
 
     async def _configured_token(
         self, person: ActingPerson | None, token_override: TokenOverride | None
@@ -758,6 +787,18 @@ def _entry_number(entry: object) -> int:
             tool_name="restore",
         )
     return number
+
+
+def _image_not_ready(deadline: float) -> TransportError:
+    """The call's deadline passed while its image was read, decoded or converted (taking
+    turns with other calls' conversions): nothing was sent."""
+    return TransportError(
+        f"no time was left of the call's {deadline:g} s deadline: the image was still being "
+        "read or converted (other calls' images go first), so nothing was sent and nothing "
+        "can have taken effect. Try again (or give the tool a longer deadline=)",
+        reached=False,
+        method="users.setPhoto",
+    )
 
 
 def _check_same_slack(source: TokenSource, base_url: str) -> None:

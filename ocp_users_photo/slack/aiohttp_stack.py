@@ -26,7 +26,8 @@ import ssl
 import sys
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -75,7 +76,7 @@ class AiohttpStack:
         import aiohttp
 
         if self._session is None:
-            connector = aiohttp.TCPConnector(
+            connector = _aborting_connector_class()(
                 ssl=self._ssl_context,
                 limit=LIMITS.max_connections or 0,
                 keepalive_timeout=LIMITS.keepalive_expiry or 0,
@@ -147,6 +148,34 @@ class _Authorizing:
 
     def __repr__(self) -> str:
         return f"_Authorizing({self._authorization!r})"
+
+
+@cache
+def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
+    """aiohttp's connector, except that a connection it closes is aborted (made once).
+
+    aiohttp closes a connection it will not reuse (a failed or timed-out attempt, a reply
+    not read whole) gracefully: asyncio's ``transport.close()`` waits for the write buffer
+    to drain. Against a server that stopped reading, it never does, so the socket and up
+    to a whole image's bytes outlived the call and ``aclose()`` for as long as the peer
+    held the connection (and no longer counted against the pool's limit). Aborted, the
+    socket goes at once; a connection whose request and reply were done has nothing left
+    to send, so nothing is lost. ``_release`` is aiohttp's own hook for it (the same
+    signature since aiohttp 3.0), overridden only where it exists.
+    """
+    import aiohttp
+
+    class AbortingConnector(aiohttp.TCPConnector):
+        def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
+            if should_close or getattr(protocol, "should_close", False):
+                abort = getattr(protocol, "abort", None)
+                if callable(abort):
+                    abort()
+            super()._release(key, protocol, should_close=should_close)
+
+    if not callable(getattr(aiohttp.TCPConnector, "_release", None)):
+        return aiohttp.TCPConnector
+    return AbortingConnector
 
 
 def _let_go(connector: aiohttp.BaseConnector) -> None:

@@ -15,6 +15,7 @@ own timeout bounds it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from asyncio import timeout as attempt_timeout
@@ -26,6 +27,7 @@ __all__ = [
     "call_deadline",
     "call_ends",
     "call_started",
+    "call_timeout",
     "outside_call_deadline",
     "seconds_left",
 ]
@@ -97,3 +99,14 @@ def seconds_left(own_seconds: float) -> float:
     """The earlier of ``own_seconds`` from now and the call's end, in seconds from now."""
     now = time.monotonic()
     return call_ends(now + own_seconds) - now
+
+
+def call_timeout() -> asyncio.Timeout:
+    """An ``async with`` block cancelled at the end of the call under way (never outside
+    one): the call's local work (an image's decoding, its conversion, taking turns with
+    other calls') keeps to its deadline as its requests do. ``expired()`` tells it was."""
+    ends = _ends_now()
+    if ends is None:
+        return asyncio.timeout(None)
+    loop = asyncio.get_running_loop()
+    return asyncio.timeout_at(loop.time() + (ends - time.monotonic()))
