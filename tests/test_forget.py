@@ -51,6 +51,25 @@ async def test_forgetting_a_person_removes_their_photos_and_keeps_everyone_elses
     assert await asyncio.to_thread(_on_disk, tmp_path, b"SHARED-BYTES-") > 0  # Bob's photo
 
 
+async def test_forgetting_a_workspace_removes_its_peoples_photos_only(tmp_path: Path) -> None:
+    # The Bolt app's app_uninstalled (examples/bolt_revocation.py): every person of the
+    # workspace, no one of another.
+    elsewhere = HistoryOwner("T0ELSEWHERE", "UALICE")
+    history = PhotoHistory(tmp_path / "history.sqlite3")
+    try:
+        await _kept(history, ALICE, b"ALICE-ONLY-" * 50_000, "a00000000001")
+        await _kept(history, BOB, b"BOB-ONLY-" * 50_000, "b00000000001")
+        await _kept(history, elsewhere, b"ELSEWHERE-" * 50_000, "c00000000001")
+        assert await history.forget_workspace("T0WORKSPACE") == 2
+        assert await history.entries(ALICE) == await history.entries(BOB) == []
+        assert len(await history.entries(elsewhere)) == 1
+        gone = await asyncio.to_thread(_on_disk, tmp_path, b"BOB-ONLY-")
+    finally:
+        await history.aclose()
+    assert gone == 0
+    assert await asyncio.to_thread(_on_disk, tmp_path, b"ELSEWHERE-") > 0
+
+
 @pytest.fixture
 def slack_emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)

@@ -66,6 +66,7 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
     may_have_taken_effect,
 )
+from ocp_users_photo.examples.bolt_revocation import forget_on_revocation, installation_team
 from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
@@ -333,13 +334,6 @@ class SeenEvents:
         return True
 
 
-def _team_of(context: AsyncBoltContext) -> str | None:
-    """The person's team id as the token source looks it up: none for an org-wide
-    installation (slack_sdk stores it under the organization alone, and Bolt's context
-    still names the workspace the request came from)."""
-    return None if context.is_enterprise_install else context.team_id
-
-
 def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
     """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
     mask_slack_sdk_logs()  # its OAuth exchange and token rotation log people's tokens
@@ -400,7 +394,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
     async def answer_for(context: AsyncBoltContext, user_id: str, requested: str) -> str:
         try:
             return await app.set_photo_for(
-                team_id=_team_of(context),
+                team_id=installation_team(context),
                 user_id=user_id,
                 enterprise_id=context.enterprise_id,
                 requested=requested,
@@ -456,6 +450,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         if event.get("channel_type") == "im" and event.get("user"):
             await say(text=await app.help_text())
 
+    forget_on_revocation(bolt, oauth_settings.installation_store, settings.history)
     return app
 
 

@@ -295,7 +295,17 @@ class PhotoHistory(AsyncClosing):
         """Remove every entry of ``owner`` and the photos only they used, their pages zeroed
         and out of the write-ahead log too (a person who asks to be forgotten, one who
         left): how many entries were removed. Slack is not touched."""
-        return await self._run(_forget, owner, self.busy_timeout)
+        return await self._run(
+            _forget,
+            "workspace = ? AND user_id = ?",
+            (owner.workspace, owner.user_id),
+            self.busy_timeout,
+        )
+
+    async def forget_workspace(self, workspace: str) -> int:
+        """``forget`` for every person of ``workspace`` (an enterprise id, else a team id):
+        the app was uninstalled there. How many entries were removed."""
+        return await self._run(_forget, "workspace = ?", (workspace,), self.busy_timeout)
 
     async def entry(
         self, owner: HistoryOwner, number: int | None
@@ -615,19 +625,23 @@ def _discard(database: sqlite3.Connection, number: int, busy_timeout: float) -> 
         forget_removed_bytes(database, busy_timeout)
 
 
-def _forget(database: sqlite3.Connection, owner: HistoryOwner, busy_timeout: float) -> int:
+def _forget(
+    database: sqlite3.Connection, where: str, values: tuple[str, ...], busy_timeout: float
+) -> int:
+    """Remove the entries ``where`` selects (one of forget's two fixed conditions)."""
+
     def remove(connection: sqlite3.Connection) -> tuple[int, bool]:
         photos = [
             str(row[0])
             for row in connection.execute(
-                "SELECT DISTINCT photo_sha256 FROM entries WHERE workspace = ? AND user_id = ? "
+                f"SELECT DISTINCT photo_sha256 FROM entries WHERE {where} "  # noqa: S608
                 "AND photo_sha256 IS NOT NULL",
-                (owner.workspace, owner.user_id),
+                values,
             )
         ]
         removed = connection.execute(
-            "DELETE FROM entries WHERE workspace = ? AND user_id = ?",
-            (owner.workspace, owner.user_id),
+            f"DELETE FROM entries WHERE {where}",  # noqa: S608 - fixed text, values bound
+            values,
         ).rowcount
         dropped = [_drop_unused_photo(connection, sha256) for sha256 in photos]
         return removed, any(dropped)
