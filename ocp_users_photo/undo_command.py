@@ -11,6 +11,7 @@ back unkept, with a warning on stderr saying how to fix it). Exit codes as ``set
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from typing import TextIO
@@ -19,6 +20,7 @@ from ocp_users_photo.cli_options import slack_keywords, undo_warnings_to
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
+from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo
 from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import door_token_source
@@ -57,8 +59,21 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             keep_previous="if_readable",
         ) as tool:
             # restore_kept says which entry it put back: no listing of the history first.
+            sending = _Sending()
             try:
-                reply, restored, replaced = await restore_kept(tool, args.entry)
+                reply, restored, replaced = await restore_kept(
+                    tool, args.entry, observers=(sending,)
+                )
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                if sending.begun:
+                    # Undone twice is back where it started: the person must look first.
+                    print(
+                        "ocp-users-photo: the undo's upload had begun, so the photo may be put "
+                        "back already: look at your Slack profile (or 'ocp-users-photo "
+                        "history') before running undo again, which would undo this one",
+                        file=err,
+                    )
+                raise
             except EntryRefused:
                 # Its text speaks to a model or a Python caller; here the list is `history`.
                 raise ValueError(
@@ -88,3 +103,14 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         see = " (see the warning)" if warnings.count else ""
         print(f"The photo it replaced was not kept{see}: this cannot be undone.", file=out)
     return ExitCode.OK
+
+
+class _Sending(CallObserver):
+    """Whether the undo's change was about to go to Slack: an interrupt after it may have
+    left the photo put back."""
+
+    def __init__(self) -> None:
+        self.begun = False
+
+    async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
+        self.begun = True

@@ -108,11 +108,18 @@ async def fetch_image(
     first = check_image_url(url, policy)
     check_verifying(ssl_context)
     hops = _Hops(policy, resolver or system_resolver, ssl_context)
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result when a
+    # cancellation (a host's deadline, Ctrl-C) lands as the fetch ends, and the call went
+    # on to send the change after its caller had given up on it.
+    total = asyncio.timeout(policy.total_timeout)
     try:
         # httpcore's DEBUG records would hold the host's answer (a redirect's signed URL).
         with http_stack_silenced():
-            return await asyncio.wait_for(hops.follow(first), policy.total_timeout)
+            async with total:
+                return await hops.follow(first)
     except TimeoutError:
+        if not total.expired():
+            raise
         raise FetchTimedOut(
             f"fetching the image from {hops.current_host or first.host} took longer than "
             f"{policy.total_timeout:g} s: try again later, or download the image and give it "
