@@ -53,7 +53,6 @@ try:
     from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
     from slack_bolt.response import BoltResponse
     from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
-    from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
     from slack_sdk.web.async_client import AsyncWebClient
 except ModuleNotFoundError as missing:  # the extra is not installed
     if __name__ == "__main__":  # run as the README says: one line, as the CLI's doors say it
@@ -68,6 +67,7 @@ from ocp_users_photo.errors import (
 )
 from ocp_users_photo.examples.bolt_revocation import forget_on_revocation, installation_team
 from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
+from ocp_users_photo.examples.signed_oauth_state import SignedOAuthStateStore
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.model_result import reinstall_page
@@ -353,7 +353,8 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         redirect_uri=settings.redirect_uri,
         install_page_rendering_enabled=False,
         installation_store=AsyncStoreInThreads(store),
-        state_store=SQLite3OAuthStateStore(database=settings.database, expiration_seconds=600),
+        # Signed, not stored: the install link is public (examples/signed_oauth_state.py).
+        state_store=SignedOAuthStateStore(settings.client_secret, expiration_seconds=600),
         **oauth,
     )
     # Bolt's own authorize step, given the client so that its rotation of the bot's (and
