@@ -97,6 +97,10 @@ class CallObserver:
     async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
         """Every check passed and the change is about to be sent; raise to refuse it."""
 
+    def change_sending(self, call: CallInfo) -> None:
+        """Every observer let the change go (the tool's keeper last): it is being sent to
+        Slack now, so from here an interrupted call may have made it. Not awaited."""
+
     async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
         """The call ended, in a reply or an error."""
 
@@ -118,6 +122,12 @@ async def notify_before_change(
 ) -> None:
     for observer in observers:
         await observer.before_change(call, change)
+
+
+def notify_sending(observers: Sequence[CallObserver], call: CallInfo) -> None:
+    """Tell every observer the change goes to Slack now (after every before_change)."""
+    for observer in observers:
+        observer.change_sending(call)
 
 
 async def notify_ended(

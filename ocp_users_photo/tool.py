@@ -60,6 +60,7 @@ from ocp_users_photo.observers import (
     notify_abandoned,
     notify_before_change,
     notify_ended,
+    notify_sending,
     notify_started,
 )
 from ocp_users_photo.ocp_description import set_photo_told
@@ -236,8 +237,9 @@ class UsersSetPhoto(AsyncClosing):
     def input_schema(self) -> dict[str, Any]:
         """The manifest's input schema; with ``url_hosts``, the image's text says which URLs."""
         schema: dict[str, Any] = self.spec.json_copy("input_schema")
+        image = schema["properties"]["image"]
+        image["description"] = described_for(image["description"], self.fit, self.limits)
         if self.url_hosts:
-            image = schema["properties"]["image"]
             image["description"] = image["description"].replace(
                 URLS_NOT_FETCHED, self._url_hosts_told("It")
             )
@@ -537,6 +539,7 @@ class UsersSetPhoto(AsyncClosing):
             except BaseException:
                 upload.close()
                 raise
+            notify_sending(watching, call)
             reply = await self._send_checked(upload, digest=digest)
             summary = upload.summary()
         except UsersPhotoError as error:
@@ -806,11 +809,17 @@ def _check_same_slack(source: TokenSource, base_url: str) -> None:
     the refresh token and the app's secret would go to a Slack that did not issue them
     (a GovSlack tool refreshing at slack.com), and its tokens would not work here."""
     renews_at = getattr(source, "base_url", None)
-    if isinstance(renews_at, str) and renews_at != base_url:
+    if isinstance(renews_at, str) and _same_address(renews_at) != _same_address(base_url):
         raise ValueError(
             f"the token source renews tokens at {renews_at} while this tool calls {base_url}: "
             "give both the same base_url= (or the same SLACK_API_URL in their environ=)"
         )
+
+
+def _same_address(url: str) -> str:
+    """``url`` as one address is spelled however it was written: scheme and host in lower
+    case, no default port, no trailing slash."""
+    return str(httpx.URL(url)).rstrip("/")
 
 
 def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenSource:

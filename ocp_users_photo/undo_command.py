@@ -20,7 +20,7 @@ from ocp_users_photo.cli_options import slack_keywords, undo_warnings_to
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
-from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo
+from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import door_token_source
@@ -106,11 +106,11 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 class _Sending(CallObserver):
-    """Whether the undo's change was about to go to Slack: an interrupt after it may have
-    left the photo put back."""
+    """Whether the undo's change went to Slack (after the keeper kept the photo shown): an
+    interrupt after it may have left the photo put back."""
 
     def __init__(self) -> None:
         self.begun = False
 
-    async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
+    def change_sending(self, call: CallInfo) -> None:
         self.begun = True

@@ -102,3 +102,15 @@ def test_every_option_server_json_tells_about_is_one_it_offers() -> None:
     ]
     named = {flag for text in texts for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]+", text)}
     assert named <= offered, sorted(named - offered)
+
+
+def test_a_tools_own_least_size_is_said_in_its_image_argument() -> None:
+    """With ImageLimits(min_side=400) the description said "at least 400x400" while the
+    image argument's text still said "At least 512x512" (the review of this session)."""
+    from ocp_users_photo.images.limits import ImageLimits
+
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={}, limits=ImageLimits(min_side=400))
+    image = tool.input_schema["properties"]["image"]["description"]
+    assert "At least 400x400 pixels." in image
+    assert "512" not in image
+    assert "longer than 2.56:1 needs the crop box" in tool.description

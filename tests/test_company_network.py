@@ -310,3 +310,11 @@ def test_the_lower_case_proxy_spelling_wins_where_both_are_set() -> None:
         proxy_for("https://slack.com/api", {**both, "NO_PROXY": "slack.com", "no_proxy": "x"})
         == mine
     )
+
+
+def test_an_empty_lower_case_proxy_variable_means_no_proxy() -> None:
+    # urllib and httpx read https_proxy="" as "no proxy" over a set HTTPS_PROXY (the
+    # review of this session's change, which took the upper-case one then).
+    both = {"HTTPS_PROXY": PROXY, "https_proxy": ""}
+    assert proxy_for("https://slack.com/api", both) is None
+    assert proxy_for("https://slack.com/api", {**both, "all_proxy": PROXY}) == PROXY

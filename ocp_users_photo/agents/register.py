@@ -116,8 +116,12 @@ def _intercept(agent: Any) -> None:
             # A spec_url asks for the agent's own discovery: let it run, then put this tool in.
             route.forget_slack(agent)
             if len(args) <= 2 and kwargs.get("headers") is None and route.registered_headers:
-                # Headers registered before (offline) serve the Slack tools found now too.
+                # Headers registered before (offline) serve the Slack tools found now too, at
+                # the Slack they were given for (the tool's), not at the spec's own address.
                 kwargs = {**kwargs, "headers": route.registered_headers}
+                if not _base_url_given(args, kwargs):
+                    args = args[:1]  # a base_url of None given in place moves to the keyword
+                    kwargs["base_url"] = route.tool.base_url
             found = original_register(name, *args, **kwargs)
             if inspect.isawaitable(found):
                 await found

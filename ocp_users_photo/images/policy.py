@@ -191,12 +191,21 @@ def size_rule(fit: Fit, limits: ImageLimits = DEFAULT_LIMITS) -> str:
     start = f"Give `image` as a PNG, JPEG or GIF of at least {least}x{least} pixels"
     if fit == "reject":
         return f"{start} and at most {most}x{most} (a larger one is refused)."
+    # Scaled to fit ``most``, a side longer than this many times the other ends under
+    # ``least`` (size_problems): 2:1 for Slack's sizes, 1.56:1 for 800 and 512.
+    ratio = f"{most / least:.2f}".rstrip("0").rstrip(".")
     return (
         f"{start}; larger than {most} pixels on a side is scaled down (one longer than "
-        f"{most // least}:1 needs the crop box)."
+        f"{ratio}:1 needs the crop box)."
     )
 
 
+def _least_size(limits: ImageLimits) -> str:
+    return f"At least {limits.min_side}x{limits.min_side} pixels."
+
+
 def described_for(description: str, fit: Fit, limits: ImageLimits) -> str:
-    """``description`` (the manifest's) with its size sentence said for ``fit`` and ``limits``."""
-    return description.replace(size_rule("downscale"), size_rule(fit, limits))
+    """``description`` (the manifest's, or its image argument's) with its size sentences
+    said for ``fit`` and ``limits``."""
+    said = description.replace(size_rule("downscale"), size_rule(fit, limits))
+    return said.replace(_least_size(DEFAULT_LIMITS), _least_size(limits))

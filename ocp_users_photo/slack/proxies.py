@@ -20,8 +20,9 @@ import httpx
 
 from ocp_users_photo.credentials import basic_credentials
 
-# The lower-case spelling first where both are set, as curl, urllib and httpx read them.
-_PROXY_VARIABLES: Final = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+# Each pair as urllib (and httpx, which reads it through urllib) reads it: the lower-case
+# spelling decides where it is set, even empty ("no proxy"); else the upper-case one.
+_PROXY_VARIABLES: Final = (("https_proxy", "HTTPS_PROXY"), ("all_proxy", "ALL_PROXY"))
 _NO_PROXY_VARIABLES: Final = ("no_proxy", "NO_PROXY")
 # httpcore's pools that forward to a proxy (what httpx mounts for proxy= or the variables).
 _PROXY_POOLS: Final = frozenset({"AsyncHTTPProxy", "AsyncSOCKSProxy"})
@@ -34,13 +35,20 @@ def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
     parts = urlsplit(base_url)
     if parts.scheme != "https" or not parts.hostname:
         return None
-    variable = next((name for name in _PROXY_VARIABLES if environ.get(name)), None)
+    deciding = [_deciding(pair, environ) for pair in _PROXY_VARIABLES]
+    variable = next((name for name in deciding if environ.get(name)), None)
     if variable is None:
         return None
-    no_proxy = next((environ[name] for name in _NO_PROXY_VARIABLES if environ.get(name)), "")
+    no_proxy = environ.get(_deciding(_NO_PROXY_VARIABLES, environ), "")
     if _bypassed(parts.hostname, parts.port or 443, no_proxy):
         return None
     return check_proxy_url(environ[variable], origin=variable)
+
+
+def _deciding(pair: tuple[str, str], environ: Mapping[str, str]) -> str:
+    """Which of a variable's two spellings decides: the lower-case one wherever it is set."""
+    lower, upper = pair
+    return lower if lower in environ else upper
 
 
 def check_callers_client(client: httpx.AsyncClient, base_url: str) -> None:

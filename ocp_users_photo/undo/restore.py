@@ -25,6 +25,7 @@ from ocp_users_photo.observers import (
     notify_abandoned,
     notify_before_change,
     notify_ended,
+    notify_sending,
     notify_started,
 )
 from ocp_users_photo.slack.deadlines import call_deadline
@@ -64,6 +65,7 @@ async def apply_change(
         await notify_started(observers, call)
     try:
         await notify_before_change(observers, call, change)
+        notify_sending(observers, call)
         reply = await send()
     except StaleUndoEntry:
         raise  # nothing was sent: the undo chooses again, as the same call
