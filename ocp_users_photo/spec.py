@@ -18,7 +18,6 @@ jsonschema and fastjsonschema are imported when a validator is first needed.
 from __future__ import annotations
 
 import copy
-import importlib.resources
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -60,14 +59,18 @@ def load_manifest() -> Mapping[str, Any]:
 
 
 def _manifest_bytes() -> bytes:
-    """The wheel's copy, read as a package resource (so a wheel imported from its zip, as a
-    zipapp or PEX holds it, reads it too), else the checkout's."""
+    """The wheel's copy (or the checkout's) from the disk; from a package imported out of a
+    zip (a zipapp, a PEX, a wheel on sys.path), the wheel's copy as a package resource."""
+    if _PACKAGE_DIR.is_dir():
+        with manifest_path().open("rb") as manifest_file:
+            return manifest_file.read()
+    import importlib.resources  # its readers, only where they are needed
+
     packaged = importlib.resources.files(__package__ or "ocp_users_photo") / MANIFEST_NAME
     try:
         return packaged.read_bytes()
-    except (FileNotFoundError, KeyError):  # a checkout: next to the package, or missing
-        with manifest_path().open("rb") as manifest_file:
-            return manifest_file.read()
+    except (FileNotFoundError, KeyError):
+        return manifest_path().read_bytes()  # raises, saying where it looked
 
 
 @dataclass(frozen=True)

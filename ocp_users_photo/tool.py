@@ -79,7 +79,7 @@ from ocp_users_photo.prepared import Preparing as Preparing
 from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
-from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient
+from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient, require_asyncio
 from ocp_users_photo.slack.deadlines import call_deadline, call_timeout
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
@@ -663,6 +663,7 @@ class UsersSetPhoto(AsyncClosing):
         roots = self.model_image_roots if model_facing else self.image_roots
         # Within a call, the image is ready by the call's deadline or not used: a call whose
         # conversion waited behind other calls' ends in time, and its turn is not taken.
+        require_asyncio()  # the deadline is asyncio's: said plainly under another runner
         in_time = call_timeout()
         try:
             async with in_time:

@@ -52,7 +52,7 @@ def test_setting_a_forwarded_attribute_is_refused_as_for_a_read_only_property() 
 
 
 def test_on_the_class_the_descriptor_itself_says_what_it_shows() -> None:
-    assert repr(UsersSetPhoto.description) == "Forwarded(spec.description)"
+    assert repr(UsersSetPhoto.operation_id) == "Forwarded(spec.operation_id)"
 
 
 def test_the_package_imports_a_name_on_first_use_and_refuses_unknown_ones() -> None:
