@@ -17,7 +17,13 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 import anyio.to_thread
-import sqlalchemy
+
+from ocp_users_photo.extras import missing_extra
+
+try:
+    import sqlalchemy
+except ModuleNotFoundError as missing:  # the [postgres] extra is not installed
+    raise missing_extra("postgres", missing) from missing
 
 from ocp_users_photo.installations.refresh_locks import take_polling
 
