@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import HistoryOwner, PhotoHistory
 from tests.installation_helpers import CLIENT_ID, TEAM_ID
+from tests.test_bolt_app_as_slack_drives_it import answers_accepted
 from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are parameters here)
     RESPONSE_METHOD,
     RunningApp,
@@ -26,15 +27,6 @@ from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are paramet
     signed,
     slash_command,
 )
-
-
-def answers_accepted(emulator: RunningEmulator) -> None:
-    emulator.faults.inject(
-        Fault.json({"ok": True, "channel": "D0DIRECT01", "ts": "1.000001"}),
-        times=20,
-        path="chat.postMessage",
-    )
-    emulator.faults.inject(Fault.json({"ok": True}), times=20, path=RESPONSE_METHOD)
 
 
 async def signed_event(running: RunningApp, event: dict[str, object]) -> httpx.Response:

@@ -143,6 +143,31 @@ def slack_emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
 
 
+def _red_then_green(slack_emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
+    """The command line's environment, after 'set' red then green (undo puts red back)."""
+    env = {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
+    }
+    for color in ((200, 0, 0), (0, 200, 0)):
+        image = tmp_path / f"{color[0]}.png"
+        image.write_bytes(picture(color))
+        assert run_cli("set", str(image), env=env).returncode == 0
+    return env
+
+
+def _undo_started(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ocp_users_photo.cli", "undo"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment_without_slack(env),
+    )
+
+
 def test_an_interrupted_undo_whose_upload_went_out_says_the_photo_may_be_changed(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -153,25 +178,10 @@ def test_an_interrupted_undo_whose_upload_went_out_says_the_photo_may_be_changed
     the undo's upload prints 'ocp-users-photo: interrupted' alone. The undo then lands, and
     the natural retry, 'undo' again, puts back the very photo the person was undoing (the
     interrupted undo is now the newest change)."""
-    env = {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": slack_emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
-    }
-    for color in ((200, 0, 0), (0, 200, 0)):
-        image = tmp_path / f"{color[0]}.png"
-        image.write_bytes(picture(color))
-        assert run_cli("set", str(image), env=env).returncode == 0
+    env = _red_then_green(slack_emulator, tmp_path)
     sent = len(photo_requests(slack_emulator))
     inject(slack_emulator, Fault.delay(20))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ocp_users_photo.cli", "undo"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment_without_slack(env),
-    )
+    process = _undo_started(env)
     deadline = time.monotonic() + 30
     while len(photo_requests(slack_emulator)) == sent and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -181,6 +191,35 @@ def test_an_interrupted_undo_whose_upload_went_out_says_the_photo_may_be_changed
     assert process.returncode == 130
     assert "may" in stderr, stderr
     assert "profile" in stderr or "history" in stderr, stderr
+
+
+def test_an_undo_interrupted_before_its_upload_does_not_say_the_upload_began(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """undo_command.py:62-76 (1509cf4): the _Sending observer is told before_change ahead of
+    the tool's keeper (tool._watching: the call's observers, then the keeper), so 'begun'
+    is set while the keeper still reads the photo Slack shows (users.profile.get, the
+    original's download, the person's turn). Ctrl-C there, with nothing sent to
+    users.setPhoto, prints "the undo's upload had begun, so the photo may be put back
+    already ... before running undo again, which would undo this one": the person is
+    told a change may have happened that cannot have."""
+    env = _red_then_green(slack_emulator, tmp_path)
+    uploads = len(photo_requests(slack_emulator))
+    reads = len(slack_emulator.requests.for_path("/api/users.profile.get"))
+    inject(slack_emulator, Fault.delay(20), method="users.profile.get")
+    process = _undo_started(env)
+    deadline = time.monotonic() + 30
+    while (
+        len(slack_emulator.requests.for_path("/api/users.profile.get")) == reads
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert len(photo_requests(slack_emulator)) == uploads, "nothing was uploaded"
+    assert "upload had begun" not in stderr, stderr
 
 
 async def test_the_calls_deadline_bounds_an_image_urls_download(

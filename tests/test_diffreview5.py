@@ -6,20 +6,14 @@ Each test failed when written; its docstring says what a user or an attacker hit
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
-from tests.conftest import CANARY_TOKEN, inject, photo_requests
-from tests.programs import environment_without_slack, run_cli
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from tests.conftest import CANARY_TOKEN
 from tests.test_ocp_agent import OPENAPI, home, slack_emulator_config  # noqa: F401
-from tests.undo_fixtures import picture
 
 
 async def test_ocpagent_registered_headers_stay_at_the_tools_slack_on_discovery(
@@ -53,50 +47,6 @@ async def test_ocpagent_registered_headers_stay_at_the_tools_slack_on_discovery(
     assert f"Bearer {CANARY_TOKEN}" not in sent_elsewhere, (
         "the token registered for the tool's Slack went to the spec's server"
     )
-
-
-def test_an_undo_interrupted_before_its_upload_does_not_say_the_upload_began(
-    slack_emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    """undo_command.py:62-76 (1509cf4): the _Sending observer is told before_change ahead of
-    the tool's keeper (tool._watching: the call's observers, then the keeper), so 'begun'
-    is set while the keeper still reads the photo Slack shows (users.profile.get, the
-    original's download, the person's turn). Ctrl-C there, with nothing sent to
-    users.setPhoto, prints "the undo's upload had begun, so the photo may be put back
-    already ... before running undo again, which would undo this one": the person is
-    told a change may have happened that cannot have."""
-    env = {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": slack_emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
-    }
-    for color in ((200, 0, 0), (0, 200, 0)):
-        image = tmp_path / f"{color[0]}.png"
-        image.write_bytes(picture(color))
-        assert run_cli("set", str(image), env=env).returncode == 0
-    uploads = len(photo_requests(slack_emulator))
-    reads = len(slack_emulator.requests.for_path("/api/users.profile.get"))
-    inject(slack_emulator, Fault.delay(20), method="users.profile.get")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ocp_users_photo.cli", "undo"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment_without_slack(env),
-    )
-    deadline = time.monotonic() + 30
-    while (
-        len(slack_emulator.requests.for_path("/api/users.profile.get")) == reads
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.05)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert len(photo_requests(slack_emulator)) == uploads, "nothing was uploaded"
-    assert "upload had begun" not in stderr, stderr
 
 
 def test_register_keeps_registered_headers_at_the_tools_slack_on_discovery(
