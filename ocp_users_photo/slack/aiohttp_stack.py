@@ -207,6 +207,11 @@ def httpx_error_of(error: Exception) -> httpx.HTTPError | None:
         cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
         if isinstance(cause, client_error):
             return _as_httpx_error(cause)
+    # A SOCKS proxy that closes or answers garbage in its handshake: httpcore lets socksio's
+    # own error through. The proxy refused the tunnel, so nothing reached Slack.
+    socks_error = getattr(sys.modules.get("socksio.exceptions"), "ProtocolError", None)
+    if socks_error is not None and isinstance(error, socks_error):
+        return httpx.ProxyError("the SOCKS proxy broke off its handshake")
     return error if isinstance(error, httpx.HTTPError) else None
 
 
