@@ -79,6 +79,7 @@ from ocp_users_photo.prepared import Preparing as Preparing
 from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
+from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient, require_asyncio
 from ocp_users_photo.slack.deadlines import call_deadline, call_timeout
 from ocp_users_photo.slack.form import FilePart
@@ -810,17 +811,11 @@ def _check_same_slack(source: TokenSource, base_url: str) -> None:
     the refresh token and the app's secret would go to a Slack that did not issue them
     (a GovSlack tool refreshing at slack.com), and its tokens would not work here."""
     renews_at = getattr(source, "base_url", None)
-    if isinstance(renews_at, str) and _same_address(renews_at) != _same_address(base_url):
+    if isinstance(renews_at, str) and not same_slack(renews_at, base_url):
         raise ValueError(
             f"the token source renews tokens at {renews_at} while this tool calls {base_url}: "
             "give both the same base_url= (or the same SLACK_API_URL in their environ=)"
         )
-
-
-def _same_address(url: str) -> str:
-    """``url`` as one address is spelled however it was written: scheme and host in lower
-    case, no default port, no trailing slash."""
-    return str(httpx.URL(url)).rstrip("/")
 
 
 def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenSource:

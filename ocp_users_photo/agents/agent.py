@@ -99,14 +99,8 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         route.remember_headers(headers)
         if spec_url:
             route.forget_slack(self)
-            # Headers registered before (offline) serve the Slack tools found now too, as
-            # through register(agent), at the Slack they were given for (the tool's), not
-            # at whatever address the spec names.
-            found_with = headers
-            if headers is None and route.registered_headers:
-                found_with = route.registered_headers
-                base_url = base_url or route.tool.base_url
-            await self._library(LibraryAgent.register_api, name, spec_url, base_url, found_with)
+            found_at, found_with = route.discovery_arguments(base_url, headers)
+            await self._library(LibraryAgent.register_api, name, spec_url, found_at, found_with)
         return route.offer(self)
 
     async def call_tool(

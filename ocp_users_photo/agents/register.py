@@ -30,6 +30,7 @@ from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.tool import UsersSetPhoto
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def register(
     route = SlackPhotoRoute(tool)
     # The Authorization registered for Slack serves the new tool only at the address it
     # was given for: another workspace's tool (another base_url) must not get it.
-    if previous is not None and previous.tool.base_url == route.tool.base_url:
+    if previous is not None and same_slack(previous.tool.base_url, route.tool.base_url):
         route.remember_headers(previous.registered_headers)
     elif previous is None:
         route.remember_headers(_headers_registered_with(agent, route.tool.base_url))
@@ -89,7 +90,7 @@ def _headers_registered_with(agent: Any, base_url: str) -> Mapping[str, str] | N
     for name, client in clients.items():
         if not is_slack(name):
             continue
-        if str(getattr(client, "base_url", "") or "").rstrip("/") != base_url.rstrip("/"):
+        if not same_slack(str(getattr(client, "base_url", "") or ""), base_url):
             return None  # given for another address: the token goes nowhere else
         headers = getattr(getattr(client, "http_client", None), "headers", None)
         return headers if isinstance(headers, Mapping) else None
@@ -115,13 +116,15 @@ def _intercept(agent: Any) -> None:
         if _spec_url_given(args, kwargs):
             # A spec_url asks for the agent's own discovery: let it run, then put this tool in.
             route.forget_slack(agent)
-            if len(args) <= 2 and kwargs.get("headers") is None and route.registered_headers:
-                # Headers registered before (offline) serve the Slack tools found now too, at
-                # the Slack they were given for (the tool's), not at the spec's own address.
-                kwargs = {**kwargs, "headers": route.registered_headers}
-                if not _base_url_given(args, kwargs):
-                    args = args[:1]  # a base_url of None given in place moves to the keyword
-                    kwargs["base_url"] = route.tool.base_url
+            headers = _headers_given(args, kwargs)
+            if headers is None:
+                base_url, found_with = route.discovery_arguments(
+                    _base_url_given(args, kwargs), None
+                )
+                if found_with is not None:
+                    # Passed by keyword: a base_url of None given in place moves there.
+                    args = args[:1]
+                    kwargs = {**kwargs, "base_url": base_url, "headers": found_with}
             found = original_register(name, *args, **kwargs)
             if inspect.isawaitable(found):
                 await found

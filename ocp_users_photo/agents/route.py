@@ -33,6 +33,7 @@ from ocp_users_photo.agents.history import HistoryObserver
 from ocp_users_photo.errors import TOKEN_PATH, Problem
 from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
+from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.spec import companion_spec
 from ocp_users_photo.tokens import ActingPerson, acting_as
 from ocp_users_photo.tool import UsersSetPhoto
@@ -80,14 +81,24 @@ class SlackPhotoRoute:
         was dropped without a word, the token still going to the tool's address)."""
         if base_url is None or base_url == "":
             return
-        wanted = str(base_url).rstrip("/")
-        if wanted != self.tool.base_url.rstrip("/"):
+        if not same_slack(str(base_url), self.tool.base_url):
             raise ValueError(
                 f"register_api('slack', base_url=...) does not move {self.tool.name}: it calls "
                 f"Slack at {self.tool.base_url}, the tool's own setting; give the address to "
                 "the tool (UsersSetPhoto(base_url=...), register(agent, base_url=...), or "
                 "$SLACK_API_URL), or leave base_url out"
             )
+
+    def discovery_arguments(
+        self, base_url: str | None, headers: Mapping[str, str] | None
+    ) -> tuple[str | None, Mapping[str, str] | None]:
+        """The ``base_url`` and ``headers`` a ``register_api('slack', spec_url)`` discovery
+        runs with. Given no headers, it gets those registered before (offline), so the
+        Slack tools it finds are served as this tool is, and then at the Slack they were
+        given for, the tool's address, never the spec's own host."""
+        if headers is not None or not self._registered_headers:
+            return base_url, headers
+        return base_url or self.tool.base_url, self.registered_headers
 
     def remember_headers(self, headers: Mapping[str, str] | None) -> None:
         """Keep the headers of ``register_api('slack', headers=...)`` for later calls (the
