@@ -11,7 +11,7 @@ this: the person is the host's argument, never a tool argument.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ocp_users_photo.model_tool import ModelTool
+    from ocp_users_photo.observers import CallObserver
     from ocp_users_photo.prepared import (
         PreparedUpload,
         PrepareOptions,
@@ -109,10 +110,16 @@ class ActingTool:
 
         return Preparing(checks)
 
-    async def send(self, upload: PreparedUpload, *, digest: bool = False) -> dict[str, Any]:
+    async def send(
+        self,
+        upload: PreparedUpload,
+        *,
+        digest: bool = False,
+        observers: Sequence[CallObserver] = (),
+    ) -> dict[str, Any]:
         """``UsersSetPhoto.send`` for this person: Slack's checked reply."""
         with acting_as(self.person):
-            return await self.tool.send(upload, digest=digest)
+            return await self.tool.send(upload, digest=digest, observers=observers)
 
     async def whoami(self) -> TokenIdentity:
         """Whose token this person's is, with its scopes: ``UsersSetPhoto.whoami``."""

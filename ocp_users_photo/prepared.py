@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from ocp_users_photo.credentials import Renew, SlackToken
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.upload import PreparedImage
-from ocp_users_photo.observers import CallObserver
+from ocp_users_photo.observers import CallInfo, CallObserver
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,11 @@ class PreparedUpload:
     # A fingerprint (12 hex digits) of the bytes sent, once ``send(upload, digest=True)``
     # sent them: SHA-256 over their size and ends, images/upload.py (not a hash of all of them).
     fingerprint: str | None = field(default=None, init=False)
+    # What ``send`` tells the tool's observers of this call (the arguments' safe view, the
+    # person acting when it was prepared), and the door it was prepared at: set by
+    # ``UsersSetPhoto.prepare``, None for an upload made inside a call.
+    call: CallInfo | None = field(default=None, repr=False, compare=False)
+    model_facing: bool = field(default=False, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         """What is being sent, for logs and an agent's history: no token, no bytes."""

@@ -34,6 +34,7 @@ from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
+from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.output import answers_to, before_anything_is_sent
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
@@ -204,7 +205,7 @@ async def _set_photo_warned(
                 if preview is not None:
                     print(preview, file=err if args.json else out)
             status.show(f"sending {sending}")
-            reply = await tool.send(upload)
+            reply = await tool.send(upload, observers=(status,))
             status.clear()
     if args.json:
         print(json.dumps(reply), file=out)
@@ -302,10 +303,13 @@ def _write_preview(upload: PreparedUpload, target: Path) -> str:
     )
 
 
-class _Status:
+class _Status(CallObserver):
     """One self-erasing status line on stderr, only when stderr is a terminal that takes
     escape sequences (not TERM=dumb), never wider than it: a wrapped line's first rows
-    would stay on screen, as ``\r`` and erase-line reach only its last."""
+    would stay on screen, as ``\r`` and erase-line reach only its last.
+
+    Told by the tool when the change goes to Slack (after the keeper's reads), from when
+    an interrupt may leave the photo set."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -313,8 +317,10 @@ class _Status:
         self._shown = False
         self.sending = False  # the upload began: an interrupt now may leave the photo set
 
+    def change_sending(self, call: CallInfo) -> None:
+        self.sending = True
+
     def show(self, text: str) -> None:
-        self.sending = text.startswith("sending ")
         if self._live:
             self._stream.write(f"\r\033[K{_fitted(f'{text}...', _columns(self._stream) - 1)}")
             self._stream.flush()

@@ -16,7 +16,6 @@ Slack's read methods with the change's token without showing it. ``undo``,
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
 import os
 import sys
@@ -552,27 +551,33 @@ class UsersSetPhoto(AsyncClosing):
         await notify_ended(watching, call, CallOutcome(reply=reply, image=summary))
         return reply, summary
 
-    async def send(self, upload: PreparedUpload, *, digest: bool = False) -> dict[str, Any]:
+    async def send(
+        self,
+        upload: PreparedUpload,
+        *,
+        digest: bool = False,
+        observers: Sequence[CallObserver] = (),
+    ) -> dict[str, Any]:
         """Send what ``prepare`` checked; Slack's checked reply. Closes the upload.
 
         ``upload.summary()`` says what was sent (format, size, bytes, crop box), with a
         fingerprint of the bytes (images/upload.py) when ``digest`` is true.
         ``call_with_summary`` does both steps.
-        With ``keep_previous`` on (True or "if_readable"), the photo it replaces is kept first.
+        The tool's observers, then ``observers``, are told of the change as in ``call``
+        (one may refuse it: nothing is sent); with ``keep_previous`` on (True or
+        "if_readable"), the photo it replaces is kept first.
         """
-        keeper = self._keeper(model_facing=False)
+        watching = self._watching(observers, model_facing=upload.model_facing)
         with call_deadline(self._slack.deadline):
-            if keeper is None:
+            if not watching:
                 return await self._send_checked(upload, digest=digest)
             from ocp_users_photo.undo.restore import apply_change
 
+            call = upload.call or self._call_info({})
             change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
             try:
                 return await apply_change(
-                    (keeper,),
-                    self._call_info({}),
-                    change,
-                    lambda: self._send_checked(upload, digest=digest),
+                    watching, call, change, lambda: self._send_checked(upload, digest=digest)
                 )
             finally:
                 upload.close()
@@ -621,11 +626,17 @@ class UsersSetPhoto(AsyncClosing):
         it (it may hold an open file). ``model_facing`` arguments may only use the input
         schema's names (no token).
         """
-        return Preparing(
-            functools.partial(
-                self._prepare, arguments, model_facing=model_facing, token_override=token_override
+
+        async def checks() -> PreparedUpload:
+            upload = await self._prepare(
+                arguments, model_facing=model_facing, token_override=token_override
             )
-        )
+            # What send() tells the observers: this call, as the person preparing it.
+            upload.call = self._call_info(arguments)
+            upload.model_facing = model_facing
+            return upload
+
+        return Preparing(checks)
 
     async def _prepare(
         self,
