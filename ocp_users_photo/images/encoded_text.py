@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 from typing import Final
 
@@ -18,7 +19,6 @@ _ALPHABET: Final = "[A-Za-z0-9+/_-]"
 # A data: URI's header ("data:image/png;base64", perhaps a name= or charset=) is short;
 # a long one is refused before it is split (millions of ";" made as many strings).
 _MAX_HEADER_CHARS: Final = 1024
-_ALPHABET_RUN: Final = re.compile(f"{_ALPHABET}*".encode())
 BASE64_TEXT: Final = re.compile(f"{_ALPHABET}+={{0,2}}")
 _LOOSE_BASE64: Final = re.compile(f"{_ALPHABET}[A-Za-z0-9+/_=-]*")
 _BASE64_ESCAPES: Final = (
@@ -56,61 +56,88 @@ def decode_base64(
 ) -> tuple[ImageSource | None, list[Problem]]:
     """The bytes of base64 text (standard or URL-safe alphabet, padding optional).
 
-    Whitespace (line breaks at any width) is dropped and the alphabet checked with C-level
-    byte operations: no per-character objects, so a text near the cap costs a few copies
-    of itself in memory and tens of milliseconds, whatever its line breaks.
+    Decoded a piece at a time as it is read, whitespace (line breaks at any width) dropped
+    and the alphabet checked with C-level byte operations: no per-character objects and
+    no whole copy of the text, so a text near the cap costs its decoded bytes and a piece,
+    and the loop gets a turn between pieces.
     """
-    compact = _compact(text)
-    if compact is None or not _is_base64(compact):
+    decoded = _decoded(text, max_bytes)
+    if decoded is _MALFORMED:
         return None, [problem("the image's base64 text is malformed: encode the file again")]
-    if len(compact) // 4 * 3 > max_bytes + 3:
+    if decoded is _TOO_LARGE:
         return None, [
             problem(
                 f"the base64 image decodes to more than the {max_bytes}-byte limit: send a "
                 "smaller file"
             )
         ]
-    altchars = b"-_" if (b"-" in compact or b"_" in compact) else None
-    padded = compact + b"=" * (-len(compact) % 4)
-    try:
-        data = b"".join(
-            base64.b64decode(padded[start : start + _PIECE], altchars=altchars, validate=True)
-            for start in range(0, len(padded), _PIECE)
-        )
-    except (binascii.Error, ValueError):
-        return None, [problem("the image's base64 text is malformed: encode the file again")]
-    return source_from_bytes(data, label, "image", max_bytes)
+    assert isinstance(decoded, bytes)
+    return source_from_bytes(decoded, label, "image", max_bytes)
 
 
 # Each C call over the text (encode, translate, match, decode) holds the GIL for all of
 # it: ~35, 70, 125 and 210 ms over 32 MB here, time the event loop stood still although
 # the work runs in a worker thread. Done a piece at a time, the loop gets a turn between
-# pieces of a few milliseconds each. A multiple of 4: a piece decodes on its own.
+# pieces of a few milliseconds each.
 _PIECE: Final = 1 << 20
+_MALFORMED: Final = object()
+_TOO_LARGE: Final = object()
+# The URL-safe alphabet read as the standard one ("-" is "+", "_" is "/"): one alphabet to
+# check and decode, whichever the text uses.
+_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
+_STANDARD_RUN: Final = re.compile(b"[A-Za-z0-9+/]*")
 
 
-def _is_base64(compact: bytes) -> bool:
-    """Base64's alphabet, then at most two '=' at the end: checked a piece at a time."""
-    body = compact.rstrip(b"=")
-    if len(compact) - len(body) > 2:
-        return False
-    return all(
-        _ALPHABET_RUN.fullmatch(body, start, start + _PIECE) is not None
-        for start in range(0, len(body), _PIECE)
-    )
-
-
-def _compact(text: str) -> bytes | None:
-    """The text as ASCII bytes without whitespace, made a piece at a time; None if it holds
-    anything else."""
-    pieces = []
+def _decoded(text: str, max_bytes: int) -> bytes | object:
+    """The bytes ``text`` decodes to, or _MALFORMED, or _TOO_LARGE (stopped once known)."""
+    out = io.BytesIO()
+    carry = b""  # the characters after the last whole group of four, for the next piece
+    padding = 0  # "=" seen at the end: at most two, and nothing but "=" after the first
+    characters = 0  # of base64 read so far, "=" left out
     for start in range(0, len(text), _PIECE):
         try:
             raw = text[start : start + _PIECE].encode("ascii")
         except UnicodeEncodeError:
-            return None
-        pieces.append(raw.translate(None, _WHITESPACE_BYTES))
-    return b"".join(pieces)
+            return _MALFORMED
+        chunk = raw.translate(_TO_STANDARD, _WHITESPACE_BYTES)
+        del raw
+        if padding:
+            if chunk.strip(b"="):
+                return _MALFORMED
+            padding += len(chunk)
+            if padding > 2:
+                return _MALFORMED
+            continue
+        first_pad = chunk.find(b"=")
+        if first_pad != -1:
+            padding = len(chunk) - first_pad
+            if padding > 2 or chunk[first_pad:].strip(b"="):
+                return _MALFORMED
+            chunk = chunk[:first_pad]
+        characters += len(chunk)
+        body = carry + chunk if carry else chunk
+        if _STANDARD_RUN.fullmatch(body) is None:
+            return _MALFORMED
+        whole = len(body) - len(body) % 4
+        try:
+            out.write(base64.b64decode(memoryview(body)[:whole], validate=True))
+        except (binascii.Error, ValueError):
+            return _MALFORMED
+        carry = body[whole:]
+        if out.tell() > max_bytes + 3:
+            return _TOO_LARGE
+    # "=" only ends a short group ("QQ==", "QQQ=") or follows a whole one ("QQQQ=="): not
+    # alone, not after one character, not more than the group lacks ("QQQ==").
+    if padding and (characters == 0 or len(carry) == 1 or len(carry) + padding > 4):
+        return _MALFORMED
+    if (characters + padding) // 4 * 3 > max_bytes + 3:
+        return _TOO_LARGE
+    if carry:
+        try:
+            out.write(base64.b64decode(carry + b"=" * (-len(carry) % 4), validate=True))
+        except (binascii.Error, ValueError):
+            return _MALFORMED
+    return out.getvalue()  # the BytesIO's own bytes: no copy
 
 
 def decode_data_uri(uri: str, max_bytes: int) -> tuple[ImageSource | None, list[Problem]]:
