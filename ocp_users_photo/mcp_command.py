@@ -31,6 +31,7 @@ from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import HistoryUnavailable
+from ocp_users_photo.warm_imports import import_what_calls_use
 
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
 
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     root_logger.setLevel(getattr(logging, str(args.log_level).upper()))
     try:
         _warn_about_configuration(tool, image_roots, keeping=not args.no_keep_previous)
+        import_what_calls_use(tool)  # not from newer files a later upgrade puts in place
         asyncio.run(_serve_until_interrupted(tool))
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED

@@ -16,6 +16,8 @@ from ocp_users_photo.crop import CropBox
 
 # Slack's avatar_hash as this package takes it (and, reading a history, checks it again).
 AVATAR_HASH: Final = re.compile(r"[0-9A-Za-z]{1,64}")
+# Slack's default avatars' hashes start so (a photo's hash is hex digits alone).
+DEFAULT_AVATAR_HASH_PREFIX: Final = "g"
 PhotoKind = Literal["custom", "default"]
 # pending: kept, and the change was about to be sent (a crash, a cut connection or a call
 # its caller cancelled leaves it so: the change may not have happened). changed: Slack

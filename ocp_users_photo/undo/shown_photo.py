@@ -27,7 +27,7 @@ from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.slack.deadlines import seconds_left
 from ocp_users_photo.slack.session import SlackSession
-from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto
+from ocp_users_photo.undo.entries import AVATAR_HASH, DEFAULT_AVATAR_HASH_PREFIX, ShownPhoto
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
 from ocp_users_photo.worker_threads import imported_off_loop
@@ -38,8 +38,6 @@ READ_SCOPE_FIX: Final = (
     "add the user scope users.profile:read to the Slack app (OAuth & Permissions, or "
     "oauth_config.scopes.user in its manifest), reinstall it and use the new user token"
 )
-# Slack's default avatars' hashes start so (a photo's hash is hex digits alone).
-_DEFAULT_HASH_PREFIX: Final = "g"
 # The squares Slack shows of a photo, largest first, that an undo could send back whole.
 _SHOWN_SQUARES: Final = ("image_1024", "image_512")
 # Slack's calls go through the environment's https proxy; image downloads never do, so the
@@ -86,7 +84,7 @@ async def read_shown_photo(
     custom = profile.get("is_custom_image")
     # Without is_custom_image (Slack's own users.profile.get example), a default avatar is
     # told by its hash: "g" and hex digits (a photo's is hex alone), image_original given.
-    default_hash = avatar_hash.startswith(_DEFAULT_HASH_PREFIX)
+    default_hash = avatar_hash.startswith(DEFAULT_AVATAR_HASH_PREFIX)
     if custom is False or (custom is None and (not original or default_hash)):
         return ShownPhoto(kind="default", avatar_hash=avatar_hash)
     if not isinstance(original, str) or not original:

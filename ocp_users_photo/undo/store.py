@@ -49,6 +49,7 @@ from ocp_users_photo.undo.database import (
 )
 from ocp_users_photo.undo.entries import (
     AVATAR_HASH,
+    DEFAULT_AVATAR_HASH_PREFIX,
     EntryStatus,
     HistoryOwner,
     KeptPhoto,
@@ -742,12 +743,19 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
 
     if not entry:
         raise damaged("its number")
-    if not (isinstance(kept_at, (int, float)) and _EARLIEST <= kept_at <= _LATEST):
+    # From 1970 on: versions before 5589ace wrote the time of a machine whose clock read
+    # 1970 (no real-time clock before NTP answers); the time is wrong, the entry whole.
+    if not (isinstance(kept_at, (int, float)) and 0 <= kept_at <= _LATEST):
         raise damaged("its time")
     if kind not in _KINDS or status not in _STATUSES:
         raise damaged("its kind or status")
     if not (isinstance(avatar_hash, str) and AVATAR_HASH.fullmatch(avatar_hash)):
         raise damaged("its avatar hash")
+    if kind == "custom" and avatar_hash.startswith(DEFAULT_AVATAR_HASH_PREFIX):
+        # Versions before 0624228 kept a default avatar shown without is_custom_image
+        # (Slack's documented profile) as a photo: put back, it is the default (deletePhoto),
+        # not an upload of the default's picture as the person's own photo.
+        kind = "default"
     if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
         raise damaged("its photo's key")
     if byte_count is not None and not (_whole(byte_count) and byte_count >= 0):
