@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from ocp_users_photo.errors import Problem
+from ocp_users_photo.images.byte_budget import image_bytes
 from ocp_users_photo.images.encoded_text import (
     decode_base64,
     decode_data_uri,
@@ -260,7 +261,32 @@ class ImageIntake:
         kind, normalised, problems = kind_of(value)
         if kind is None:
             return None, problems
-        return await self.resolvers[kind].resolve(normalised, context)
+        resolver = self.resolvers[kind]
+        making = bytes_made(kind, normalised, context.limits)
+        if not making:
+            return await resolver.resolve(normalised, context)
+        held = await image_bytes.hold(making)  # its turn, within the call's deadline
+        try:
+            resolved, problems = await resolver.resolve(normalised, context)
+        except BaseException:
+            held.release()
+            raise
+        if resolved is None:
+            held.release()
+        else:
+            resolved.source.keep_held(held)
+        return resolved, problems
+
+
+def bytes_made(kind: str, value: object, limits: ImageLimits) -> int:
+    """The bytes resolving an image of ``kind`` makes in memory, at most: base64's decoded
+    size, the cap for a file object or a URL (read up to it); none for a path (read as
+    it is sent) or bytes (the caller's)."""
+    if kind in ("base64", "data_uri") and isinstance(value, str):
+        return min(len(value) // 4 * 3 + 3, limits.max_bytes + 3)
+    if kind in ("file", "url"):
+        return limits.max_bytes
+    return 0
 
 
 def max_text_chars(limits: ImageLimits) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import weakref
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ocp_users_photo.deferred_close import file_in_use
+from ocp_users_photo.images.byte_budget import Held
 
 
 @dataclass
@@ -21,6 +23,14 @@ class ImageSource:
     # Out of the repr: a traceback or log line showing an upload would print megabytes.
     data: bytes | None = field(default=None, repr=False)
     file: BinaryIO | None = None
+    # The process's image bytes this source's making took (images/byte_budget.py): given
+    # back when it is closed, or when it is dropped unclosed.
+    held: Held | None = field(default=None, repr=False, compare=False)
+
+    def keep_held(self, held: Held) -> None:
+        """Give ``held`` back when this source is closed (or collected, never closed)."""
+        self.held = held
+        weakref.finalize(self, held.release)
 
     def stream(self) -> BinaryIO:
         """A binary stream at offset 0 over the image."""
@@ -63,7 +73,10 @@ class ImageSource:
         return file_in_use(self.file)
 
     def close(self) -> None:
-        """Close the file this source opened (never a caller's file object)."""
+        """Close the file this source opened (never a caller's file object); give back
+        the bytes it held."""
         if self.file is not None:
             self.file.close()
             self.file = None
+        if self.held is not None:
+            self.held.release()

@@ -1,0 +1,128 @@
+"""How many image bytes the calls of this process make at once: a budget they wait on.
+
+A call given base64 text, a data: URI, a file object or a web URL makes the image's bytes
+in memory (up to the 32 MiB cap) and holds them until its upload is closed. Fifty such
+calls at once held gigabytes, and all of them failed together when memory or their
+deadlines ran out. Each now takes what it will make from one budget for the process
+before it makes it (``hold``), waiting its turn (first come, first served) within the
+call's deadline, and gives it back when its image is closed: calls beyond the budget
+wait, the ones inside it go through. Paths and bytes make nothing (a file is read as it
+is sent; bytes are the caller's), so they never wait. One image larger than the whole
+budget goes when nothing else is held.
+
+One budget for every event loop and thread of the process (memory is the process's): a
+lock guards the count, and a waiter is woken on its own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Final
+
+__all__ = ["DEFAULT_BUDGET_BYTES", "ByteBudget", "Held", "image_bytes"]
+
+# Eight images at the 32 MiB cap, hundreds of ordinary ones.
+DEFAULT_BUDGET_BYTES: Final = 256 * 1024 * 1024
+
+
+@dataclass(eq=False)
+class _Waiter:
+    count: int
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+    granted: bool = False
+
+
+@dataclass(eq=False)
+class Held:
+    """Bytes taken from a budget; ``release`` gives them back, once."""
+
+    budget: ByteBudget
+    count: int
+    _released: bool = field(default=False, repr=False)
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self.budget._give_back(self.count)
+
+
+class ByteBudget:
+    """A number of bytes calls take before making them and give back after."""
+
+    def __init__(self, capacity: int = DEFAULT_BUDGET_BYTES) -> None:
+        if capacity < 1:
+            raise ValueError("a byte budget holds at least one byte")
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._held = 0
+        self._waiting: deque[_Waiter] = deque()
+
+    @property
+    def held(self) -> int:
+        """Bytes taken and not yet given back."""
+        return self._held
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for bytes."""
+        return len(self._waiting)
+
+    async def hold(self, count: int) -> Held:
+        """Take ``count`` bytes, waiting until they fit (or nothing else is held)."""
+        count = max(0, count)
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if not self._waiting and self._fits(count):
+                self._held += count
+                return Held(self, count)
+            waiter = _Waiter(count, loop, loop.create_future())
+            self._waiting.append(waiter)
+        try:
+            await waiter.future
+        except BaseException:
+            with self._lock:
+                granted = waiter.granted
+                if not granted:
+                    self._waiting.remove(waiter)
+            if granted:  # given the bytes as the wait was cancelled: give them back
+                self._give_back(count)
+            else:
+                self._wake()  # one behind it may fit now
+            raise
+        return Held(self, count)
+
+    def _fits(self, count: int) -> bool:
+        return self._held == 0 or self._held + count <= self.capacity
+
+    def _give_back(self, count: int) -> None:
+        with self._lock:
+            self._held -= count
+        self._wake()
+
+    def _wake(self) -> None:
+        """Grant the waiters at the head of the line that fit now, in order."""
+        woken: list[_Waiter] = []
+        with self._lock:
+            while self._waiting and self._fits(self._waiting[0].count):
+                waiter = self._waiting.popleft()
+                waiter.granted = True
+                self._held += waiter.count
+                woken.append(waiter)
+        for waiter in woken:
+            try:
+                waiter.loop.call_soon_threadsafe(_grant, waiter.future)
+            except RuntimeError:  # its loop closed: no one will take the bytes
+                self._give_back(waiter.count)
+
+
+def _grant(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+# The process's budget, which every tool's image intake takes from.
+image_bytes: Final = ByteBudget()
