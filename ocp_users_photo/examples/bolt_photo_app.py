@@ -61,7 +61,9 @@ except ModuleNotFoundError as missing:  # the extra is not installed
 
 from ocp_users_photo.errors import (
     InvalidArguments,
+    SlackApiError,
     TokenNotUsable,
+    TransportError,
     UsersPhotoError,
     may_have_taken_effect,
 )
@@ -69,10 +71,11 @@ from ocp_users_photo.examples.bolt_revocation import forget_on_revocation, insta
 from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
 from ocp_users_photo.examples.signed_oauth_state import SignedOAuthStateStore
 from ocp_users_photo.installations import InstallationTokenSource
+from ocp_users_photo.installations.errors import InstallationStoreFailed, TokenRefreshFailed
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.model_result import reinstall_page
 from ocp_users_photo.safe_text import shown
-from ocp_users_photo.tokens import install_page
+from ocp_users_photo.tokens import ActingPerson, install_page
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
 
@@ -225,7 +228,7 @@ class PhotoApp:
         try:
             await person.call({"image": image})
         except UsersPhotoError as error:
-            return self._failed(error)
+            return self._failed(error, person.person)
         return f"Done: your Slack photo is now {Path(requested.strip()).name[:60]}."
 
     async def undo_for(
@@ -238,22 +241,33 @@ class PhotoApp:
         except NothingToUndo:
             return "There is nothing to undo: this app has not changed your photo."
         except UsersPhotoError as error:
-            return self._failed(error)
+            return self._failed(error, person.person)
         return "Done: your previous Slack photo is back."
 
-    def _failed(self, error: UsersPhotoError) -> str:
+    def _failed(self, error: UsersPhotoError, person: ActingPerson) -> str:
         """What a person is told of a failed change: "not changed" only when nothing can have
-        changed (the errors' texts are written for people; ``run()``'s are for models)."""
+        changed (the errors' texts are written for people; ``run()``'s are for models).
+
+        The operator reads in the log (WARNING) what is theirs to watch or mend: the app's
+        own failures, Slack failing (5xx, no answer, rate limits) and changes that may
+        have happened; a person's own refusals (their token, their scopes) stay at INFO.
+        """
+        said = shown(str(error), 600)
         if may_have_taken_effect(error):
+            logger.warning("a change for %s may have taken effect: %s", person, said)
             return f"Your photo may have changed: look at your profile before asking again. {error}"
         if _on_the_apps_side(error):
-            # The app's own files or settings (its history, its images): the person can do
-            # nothing about them, and their text (paths, options) is for the operator.
-            logger.warning("a change for a person failed on the app's side: %s", error)
+            # The app's own files or settings (its history, its images, its client secret):
+            # the person can do nothing about them, and their text is for the operator.
+            logger.warning("a change for %s failed on the app's side: %s", person, said)
             return (
                 "Your photo was not changed: the app could not do it (a problem on the app's "
                 "side, logged for its operator); try again later."
             )
+        if _on_slacks_side(error):
+            logger.warning("a change for %s failed on Slack's side: %s", person, said)
+        else:
+            logger.info("a change for %s was refused: %s", person, said)
         if isinstance(error, KeepingImpossible) and error.needs_read_scope:
             # Installed before the app asked to read photos: the person mends it by
             # installing again (the error's own text is written for the app's developer).
@@ -298,10 +312,22 @@ def _create_private(database: str) -> None:
 
 def _on_the_apps_side(error: UsersPhotoError) -> bool:
     """Whether ``error`` is the app's to mend (its history file, an image of its own Slack
-    cannot take), not the person's (their installation, their token) or Slack's."""
-    if isinstance(error, HistoryUnavailable):
+    cannot take, its installation database, its client_id or secret), not the person's
+    (their installation, their token) or Slack's."""
+    if isinstance(error, (HistoryUnavailable, InstallationStoreFailed)):
         return True
+    if isinstance(error, TokenRefreshFailed):
+        return error.on_apps_side
     return isinstance(error, InvalidArguments) and not isinstance(error, TokenNotUsable)
+
+
+def _on_slacks_side(error: UsersPhotoError) -> bool:
+    """Whether Slack failed (no answer, a 5xx, a rate limit): an outage the operator sees."""
+    if isinstance(error, TransportError):
+        return True
+    return isinstance(error, SlackApiError) and (
+        error.status_code >= 500 or error.error in ("ratelimited", "fatal_error", "internal_error")
+    )
 
 
 def requested_in(text: str) -> str | None:

@@ -16,10 +16,13 @@ exception (a database error can quote the row it was writing, tokens and all).
 
 from __future__ import annotations
 
+from typing import Final
+
 from ocp_users_photo.errors import TokenUnavailable
 from ocp_users_photo.tokens import ActingPerson
 
 __all__ = [
+    "APPS_OWN_REFRESH_ERRORS",
     "ForeignInstallation",
     "InstallationStoreFailed",
     "NoActingPerson",
@@ -137,10 +140,23 @@ _REFRESH_ADVICE = {
 }
 
 
+# Refusals of a refresh that say the app's own settings are wrong (its client_id, its
+# client_secret, token rotation off): its operator's to mend, for every person at once.
+APPS_OWN_REFRESH_ERRORS: Final = frozenset(
+    {"invalid_client_id", "bad_client_secret", "invalid_grant_type"}
+)
+
+
 class TokenRefreshFailed(TokenUnavailable):
     """oauth.v2.access refused the refresh (``slack_error``), or answered it unusably."""
 
     code = "refresh_failed"
+
+    @property
+    def on_apps_side(self) -> bool:
+        """Whether the app's own settings are wrong (``APPS_OWN_REFRESH_ERRORS``): no
+        person can mend it, and installing again does not help."""
+        return self.slack_error in APPS_OWN_REFRESH_ERRORS
 
     def __init__(
         self,

@@ -6,7 +6,8 @@ the duration of a call the token is held in a context variable, and a filter on 
 HTTP stack's loggers rewrites any record holding it, at the moment it is made (filters
 run in the emitting task, so the context is the call's own). While an image is fetched
 from the web, the same filter drops the stack's records altogether: an image host's
-answer (a redirect's signed URL, any header it sends) is not for the logs.
+answer (a redirect's signed URL, any header it sends) is not for the logs. A record
+longer than ``MAX_RECORD_CHARS`` (a server's reply head of many long headers) is cut.
 
 Some records hold the secret in a form no text search finds: hpack (HTTP/2, for a
 caller's ``httpx.AsyncClient(http2=True)``) logs each header block Huffman-coded, from
@@ -39,6 +40,9 @@ HTTP_STACK_LOGGERS: Final = (
 # Loggers whose records carry the headers encoded (HPACK): dropped while a secret is in flight.
 ENCODED_HEADER_LOGGERS: Final = ("hpack.hpack", "hpack.table")
 
+# The most of one HTTP stack record kept while a call is under way.
+MAX_RECORD_CHARS: Final = 4000
+
 _IN_FLIGHT: ContextVar[tuple[str, ...]] = ContextVar("ocp_users_photo_secrets", default=())
 _SILENCED: ContextVar[bool] = ContextVar("ocp_users_photo_http_silenced", default=False)
 
@@ -67,6 +71,10 @@ class RedactingFilter(logging.Filter):
         except Exception:  # a record whose arguments do not fit its format: leave it be
             return True
         shown = redacted(message, secrets)  # in any case: a server may echo it upper-cased
+        if len(shown) > MAX_RECORD_CHARS:
+            # A server's reply head (httpcore logs every header it sent): bounded, not
+            # hundreds of kilobytes a record.
+            shown = f"{shown[:MAX_RECORD_CHARS]}... ({len(shown)} characters in all)"
         if shown != message:
             record.msg, record.args = shown, ()
         return True
