@@ -37,6 +37,7 @@ from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.refresh_grant import refresh_user_token
 from ocp_users_photo.installations.refresh_locks import LockNotTaken, RefreshLock, refresh_lock_for
 from ocp_users_photo.installations.refresh_runner import RefreshRunner, wait_from_loop
+from ocp_users_photo.installations.refused_refreshes import RefusedRefreshes
 from ocp_users_photo.installations.store_access import AnyInstallationStore, StoreAccess
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
@@ -117,6 +118,8 @@ class InstallationTokenSource(AsyncClosing):
         # person's live refresh token (Slack spent the stored one), used and saved again
         # at the person's next call.
         self._unsaved: dict[str, Installation] = {}
+        # Lasting refusals of a refresh, remembered a minute: not asked again meanwhile.
+        self._refused = RefusedRefreshes()
         from ocp_users_photo.tool import USER_AGENT
 
         # The environment's proxy, HTTP stack and trusted CAs (SSL_CERT_FILE/DIR), as the
@@ -242,8 +245,20 @@ class InstallationTokenSource(AsyncClosing):
                 return await self._refresh_now(person, current)
 
     async def _refresh_now(self, person: ActingPerson, installation: Installation) -> Installation:
-        if not installation.user_refresh_token:
+        refresh_token = installation.user_refresh_token
+        if not refresh_token:
             raise RefreshImpossible(person, install_url=self.install_url)
+        refused = self._refused.recall(refresh_token)
+        if refused is not None:  # asked again so soon, Slack would say the same
+            logger.debug("the refresh of %s was refused moments ago (%s)", person, refused)
+            raise TokenRefreshFailed(person, slack_error=refused, install_url=self.install_url)
+        try:
+            return await self._refreshed(person, installation)
+        except TokenRefreshFailed as failed:
+            self._refused.remember(refresh_token, failed.slack_error)
+            raise
+
+    async def _refreshed(self, person: ActingPerson, installation: Installation) -> Installation:
         logger.debug("refreshing the user token of %s", person)
         try:
             with outside_call_deadline():  # never cut short: its own timeout bounds it
