@@ -38,12 +38,16 @@ from ocp_users_photo.exports import (
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.mcp_unread import AnsweringReadStream
 from ocp_users_photo.model_tool import ModelTool
-from ocp_users_photo.safe_text import quoted
+from ocp_users_photo.safe_text import quoted, shown
 from ocp_users_photo.tool import UsersSetPhoto
 
 SERVER_NAME: Final = "ocp-users-photo"
 INSTALL_HINT: Final = install_command("mcp")
 UNEXPECTED_ERROR: Final = "unexpected_error"
+# Refusals a model mends by calling again otherwise: logged at INFO, not WARNING.
+_MODELS_OWN_MISTAKES: Final = frozenset(
+    {"invalid_arguments", "token_not_usable", "image_url_refused", "nothing_to_undo"}
+)
 
 logger = logging.getLogger("ocp_users_photo.mcp_server")
 
@@ -98,7 +102,16 @@ async def call_tool(
     result = await _run_guarded(tool, arguments or {})
     failed = result.get("ok") is not True
     if failed:
-        logger.info("%s refused or failed: %s", name, result.get("error"))
+        # A model's own mistake is the model's to mend (INFO); anything else (the token,
+        # Slack, the history, the network) is the operator's to see at the default level.
+        error = str(result.get("error", ""))
+        logger.log(
+            logging.INFO if error in _MODELS_OWN_MISTAKES else logging.WARNING,
+            "%s refused or failed: %s: %s",
+            name,
+            shown(error, 64),
+            shown(str(result.get("message", "")), 400),
+        )
     else:
         logger.info("%s succeeded", name)
     return {

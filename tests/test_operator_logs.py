@@ -106,3 +106,27 @@ async def test_a_hostile_reply_head_reaches_the_debug_log_bounded(
     lengths = {len(record.getMessage()) for record in caplog.records}
     total = sum(len(record.getMessage()) for record in caplog.records)
     assert max(lengths) <= 10_000, f"a record of {max(lengths)} characters ({total} in all)"
+
+
+async def test_the_mcp_servers_log_names_what_the_operator_must_mend_at_warning(
+    emulator: RunningEmulator, caplog: pytest.LogCaptureFixture, tmp_path: object
+) -> None:
+    """At the server's default level (WARNING) a revoked token left no line, and at INFO a
+    failure was its code alone: the operator, who set the token, never read what to do."""
+    from ocp_users_photo.mcp_server import call_tool
+
+    caplog.set_level(logging.INFO, logger="ocp_users_photo.mcp_server")
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, keep_previous=False
+    ) as tool:
+        await call_tool(tool, "usersSetPhoto", {"image": "/nowhere/at/all.png"})
+        emulator.state.revoke(CANARY_TOKEN)
+        await call_tool(tool, "usersSetPhoto", {"image": make_image()})
+    records = [r for r in caplog.records if r.name == "ocp_users_photo.mcp_server"]
+    mistake, revoked = records[-2], records[-1]
+    assert mistake.levelno == logging.INFO, mistake.getMessage()
+    assert "invalid_arguments" in mistake.getMessage()
+    assert revoked.levelno == logging.WARNING, revoked.getMessage()
+    assert "token_revoked" in revoked.getMessage()
+    assert "install" in revoked.getMessage().lower() or "token" in revoked.getMessage()
+    assert CANARY_TOKEN not in revoked.getMessage()
