@@ -129,25 +129,24 @@ async def _run_guarded(tool: ModelTool, arguments: Mapping[str, Any]) -> dict[st
         # Files replaced under a running server (pip install -U, a roll back) that it had
         # not imported at start (warm_imports.py): only a restart loads one version again.
         logger.exception("%s could not import part of the package", tool.name)
-        return {
-            "ok": False,
-            "error": UNEXPECTED_ERROR,
-            "message": f"{tool.name} failed ({type(failure).__name__}): ocp-users-photo's "
-            "files changed while this MCP server ran (upgraded or removed). Restart the "
-            "server (or its host), then look at the Slack profile before trying again: "
-            "whether the photo was changed is unknown.",
-            "problems": [],
-        }
+        return _unexpected(
+            f"{tool.name} failed ({type(failure).__name__}): ocp-users-photo's files changed "
+            "while this MCP server ran (upgraded or removed). Restart the server (or its "
+            "host), then look at the Slack profile before trying again: whether the photo "
+            "was changed is unknown."
+        )
     except Exception as failure:
         # A bug, not a refusal: keep the server alive and tell the model plainly.
         logger.exception("%s failed unexpectedly", tool.name)
-        return {
-            "ok": False,
-            "error": UNEXPECTED_ERROR,
-            "message": f"{tool.name} failed unexpectedly ({type(failure).__name__}), so "
-            "whether the photo was changed is unknown. The MCP server's log has the details.",
-            "problems": [],
-        }
+        return _unexpected(
+            f"{tool.name} failed unexpectedly ({type(failure).__name__}), so whether the "
+            "photo was changed is unknown. The MCP server's log has the details."
+        )
+
+
+def _unexpected(message: str) -> dict[str, Any]:
+    """The error object of a failure that is no refusal (the run result's shape)."""
+    return {"ok": False, "error": UNEXPECTED_ERROR, "message": message, "problems": []}
 
 
 def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:

@@ -577,7 +577,11 @@ class UsersSetPhoto(AsyncClosing):
             change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
             try:
                 return await apply_change(
-                    watching, call, change, lambda: self._send_checked(upload, digest=digest)
+                    watching,
+                    call,
+                    change,
+                    lambda: self._send_checked(upload, digest=digest),
+                    sent=upload.summary,
                 )
             finally:
                 upload.close()
@@ -628,9 +632,10 @@ class UsersSetPhoto(AsyncClosing):
         """
 
         async def checks() -> PreparedUpload:
-            upload = await self._prepare(
-                arguments, model_facing=model_facing, token_override=token_override
-            )
+            with call_deadline(self._slack.deadline):  # reading and converting keep to it
+                upload = await self._prepare(
+                    arguments, model_facing=model_facing, token_override=token_override
+                )
             # What send() tells the observers: this call, as the person preparing it.
             upload.call = self._call_info(arguments)
             upload.model_facing = model_facing
@@ -810,8 +815,9 @@ def _image_not_ready(deadline: float) -> TransportError:
     turns with other calls' conversions): nothing was sent."""
     return TransportError(
         f"no time was left of the call's {deadline:g} s deadline: the image was still being "
-        "read or converted (other calls' images go first), so nothing was sent and nothing "
-        "can have taken effect. Try again (or give the tool a longer deadline=)",
+        "read or converted, or waiting for memory other calls' images hold (they go first), "
+        "so nothing was sent and nothing can have taken effect. Try again (or give the tool "
+        "a longer deadline=)",
         reached=False,
         method="users.setPhoto",
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.byte_budget import ByteBudget
@@ -187,3 +187,22 @@ async def test_a_call_waiting_past_its_deadline_sends_nothing(
     assert budget.waiting == 0
     others.release()
     assert budget.held == 0
+
+
+async def test_prepare_waiting_for_the_budget_keeps_to_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tool.prepare() ran outside any call deadline: a prepare waiting for bytes others
+    held (a caller holding uploads it has not sent yet) waited for ever."""
+    budget = ByteBudget(1000)
+    monkeypatch.setattr("ocp_users_photo.images.resolvers.image_bytes", budget)
+    others = await budget.hold(1000)
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", environ={}, deadline=0.5
+    ) as tool:
+        with pytest.raises(TransportError, match="deadline"):
+            await asyncio.wait_for(
+                tool.prepare({"image": base64.b64encode(picture((6, 6, 6))).decode()}), 30
+            )
+    assert budget.waiting == 0
+    others.release()

@@ -204,10 +204,19 @@ def test_an_undo_interrupted_before_its_upload_does_not_say_the_upload_began(
     already ... before running undo again, which would undo this one": the person is
     told a change may have happened that cannot have."""
     env = _red_then_green(slack_emulator, tmp_path)
+    stderr = interrupted_during_the_keepers_read(slack_emulator, lambda: _undo_started(env))
+    assert "upload had begun" not in stderr, stderr
+
+
+def interrupted_during_the_keepers_read(
+    slack_emulator: RunningEmulator, started: Callable[[], subprocess.Popen[str]]
+) -> str:
+    """Ctrl-C for a command ``started`` once its keeper reads the photo shown (held by a
+    delay there), nothing uploaded; the command's stderr."""
     uploads = len(photo_requests(slack_emulator))
     reads = len(slack_emulator.requests.for_path("/api/users.profile.get"))
     inject(slack_emulator, Fault.delay(20), method="users.profile.get")
-    process = _undo_started(env)
+    process = started()
     deadline = time.monotonic() + 30
     while (
         len(slack_emulator.requests.for_path("/api/users.profile.get")) == reads
@@ -219,7 +228,7 @@ def test_an_undo_interrupted_before_its_upload_does_not_say_the_upload_began(
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert len(photo_requests(slack_emulator)) == uploads, "nothing was uploaded"
-    assert "upload had begun" not in stderr, stderr
+    return stderr
 
 
 async def test_the_calls_deadline_bounds_an_image_urls_download(

@@ -17,6 +17,8 @@ lock guards the count, and a waiter is woken on its own loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -42,12 +44,34 @@ class Held:
 
     budget: ByteBudget
     count: int
+    loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _released: bool = field(default=False, repr=False)
 
     def release(self) -> None:
         if not self._released:
             self._released = True
             self.budget._give_back(self.count)
+
+    def shrink_to(self, count: int) -> None:
+        """Keep only ``count`` bytes (what was made, once known), giving back the rest."""
+        count = max(0, count)
+        if self._released or count >= self.count:
+            return
+        returned, self.count = self.count - count, count
+        self.budget._give_back(returned)
+
+    def release_when_collected(self) -> None:
+        """``release`` for a collector's callback (what held it was dropped unclosed): it may
+        run at any allocation, this thread perhaps inside the budget's lock, so it takes no
+        lock; the bytes are handed back through a queue made for such callbacks, and the
+        holder's loop is woken to grant them."""
+        if self._released:
+            return
+        self._released = True
+        self.budget._returned.put(self.count)
+        if self.loop is not None:
+            with contextlib.suppress(RuntimeError):  # its loop closed: the next take drains
+                self.loop.call_soon_threadsafe(self.budget._wake)
 
 
 class ByteBudget:
@@ -60,11 +84,15 @@ class ByteBudget:
         self._lock = threading.Lock()
         self._held = 0
         self._waiting: deque[_Waiter] = deque()
+        # Bytes given back by collector callbacks, which must not take the lock.
+        self._returned: queue.SimpleQueue[int] = queue.SimpleQueue()
 
     @property
     def held(self) -> int:
         """Bytes taken and not yet given back."""
-        return self._held
+        with self._lock:
+            self._drain()
+            return self._held
 
     @property
     def waiting(self) -> int:
@@ -75,11 +103,13 @@ class ByteBudget:
         """Take ``count`` bytes, waiting until they fit (or nothing else is held)."""
         count = max(0, count)
         loop = asyncio.get_running_loop()
+        future = loop.create_future()  # made outside the lock: a collection may run here
         with self._lock:
+            self._drain()
             if not self._waiting and self._fits(count):
                 self._held += count
-                return Held(self, count)
-            waiter = _Waiter(count, loop, loop.create_future())
+                return Held(self, count, loop)
+            waiter = _Waiter(count, loop, future)
             self._waiting.append(waiter)
         try:
             await waiter.future
@@ -93,7 +123,7 @@ class ByteBudget:
             else:
                 self._wake()  # one behind it may fit now
             raise
-        return Held(self, count)
+        return Held(self, count, loop)
 
     def _fits(self, count: int) -> bool:
         return self._held == 0 or self._held + count <= self.capacity
@@ -103,10 +133,19 @@ class ByteBudget:
             self._held -= count
         self._wake()
 
+    def _drain(self) -> None:
+        """Count what collector callbacks gave back (under the lock)."""
+        while True:
+            try:
+                self._held -= self._returned.get_nowait()
+            except queue.Empty:
+                return
+
     def _wake(self) -> None:
         """Grant the waiters at the head of the line that fit now, in order."""
         woken: list[_Waiter] = []
         with self._lock:
+            self._drain()
             while self._waiting and self._fits(self._waiting[0].count):
                 waiter = self._waiting.popleft()
                 waiter.granted = True

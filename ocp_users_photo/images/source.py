@@ -28,9 +28,11 @@ class ImageSource:
     held: Held | None = field(default=None, repr=False, compare=False)
 
     def keep_held(self, held: Held) -> None:
-        """Give ``held`` back when this source is closed (or collected, never closed)."""
+        """Give ``held`` back when this source is closed (or collected, never closed); keep
+        only as many bytes as the source holds, now that it is made."""
         self.held = held
-        weakref.finalize(self, held.release)
+        held.shrink_to(self.byte_count)
+        weakref.finalize(self, held.release_when_collected)
 
     def stream(self) -> BinaryIO:
         """A binary stream at offset 0 over the image."""

@@ -55,11 +55,13 @@ async def apply_change(
     send: Callable[[], Awaitable[dict[str, Any]]],
     *,
     announce: bool = True,
+    sent: Callable[[], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Tell ``observers`` about one change around ``send()``; Slack's reply, or the error.
 
     ``announce``: tell them it started (False for an undo's second choice, after the entry
     it chose first was dropped: StaleUndoEntry, which observers do not hear as an end).
+    ``sent``: the summary of what was sent, once sent (with its fingerprint), for the end.
     """
     if announce:
         await notify_started(observers, call)
@@ -75,7 +77,8 @@ async def apply_change(
     except BaseException:
         notify_abandoned(observers, call)
         raise
-    await notify_ended(observers, call, CallOutcome(reply=reply, image=change.image))
+    image = change.image if sent is None else sent()
+    await notify_ended(observers, call, CallOutcome(reply=reply, image=image))
     return reply
 
 
