@@ -18,7 +18,7 @@ library's own. ocp-agent is not on the package index; see README, "Use it from a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio.to_thread
@@ -28,6 +28,7 @@ from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
 
 if TYPE_CHECKING:
@@ -103,19 +104,33 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
             await self._library(LibraryAgent.register_api, name, spec_url, found_at, found_with)
         return route.offer(self)
 
-    async def call_tool(
+    def call_tool(
         self,
         tool_name: str,
         parameters: Mapping[str, Any] | None = None,
         api_name: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """usersSetPhoto's checked reply (usersRestorePhoto's list or restored photo); any
-        other tool, what ocp-agent returns (a Response)."""
+        other tool, what ocp-agent returns (a Response). Awaited: ``await agent.call_tool(...)``.
+
+        It acts for the person bound when it is called, not when its result is awaited (a
+        queue of calls awaited while another person is bound)."""
+        return self._call_tool(acting_person(), tool_name, parameters, api_name, headers)
+
+    async def _call_tool(
+        self,
+        person: ActingPerson | None,
+        tool_name: str,
+        parameters: Mapping[str, Any] | None,
+        api_name: str | None,
+        headers: dict[str, str] | None,
+    ) -> Any:
         if self._photo_route.handles(tool_name, api_name):
-            return await self._photo_route.call(
-                self, parameters, headers=headers, tool_name=tool_name
-            )
+            with acting_as(person):
+                return await self._photo_route.call(
+                    self, parameters, headers=headers, tool_name=tool_name
+                )
         return await self._library(LibraryAgent.call_tool, tool_name, parameters, api_name, headers)
 
     async def _library(self, method: Callable[..., T], *args: Any) -> T:

@@ -31,6 +31,7 @@ from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.slack.addresses import same_slack
+from ocp_users_photo.tokens import acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
 
 if TYPE_CHECKING:
@@ -150,11 +151,15 @@ def _intercept(agent: Any) -> None:
         if not route.handles(tool_name, api_name):
             return original_call(tool_name, parameters, api_name, *args, **kwargs)
         headers = kwargs.get("headers", args[0] if args else None)
-        return _as_original(
-            call_is_async,
-            lambda: route.call(agent, parameters, headers=headers, tool_name=tool_name),
-            then_on_own_loop=route.tool._end_of_own_loop,
-        )
+        # The person bound around this call, not around a later await of its result (a
+        # queue of calls awaited while another person is bound).
+        person = acting_person()
+
+        async def as_called() -> Any:
+            with acting_as(person):
+                return await route.call(agent, parameters, headers=headers, tool_name=tool_name)
+
+        return _as_original(call_is_async, as_called, then_on_own_loop=route.tool._end_of_own_loop)
 
     agent.register_api = register_api
     agent.call_tool = call_tool

@@ -55,10 +55,19 @@ class NotInstalled(TokenUnavailable):
     def __init__(self, person: ActingPerson, *, install_url: str | None = None) -> None:
         self.person = person
         where = f" at {install_url}" if install_url else ""
+        # Bound without an enterprise id, a person of an Enterprise Grid org is not found:
+        # slack_sdk's stores file an org's installations under it.
+        grid = (
+            " (if the workspace is in an Enterprise Grid org, the host must bind the person "
+            "with their enterprise_id too, as Slack's request gives it: without it their "
+            "installation is not found)"
+            if person.enterprise_id is None
+            else ""
+        )
         super().__init__(
             f"{person} has not installed the app, so there is no token to set their photo "
             f"with: ask them to install it{where} (it asks for the user scopes "
-            "users.profile:write and users.profile:read), then try again",
+            f"users.profile:write and users.profile:read), then try again{grid}",
             install_url=install_url,
         )
 

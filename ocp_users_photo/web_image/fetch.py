@@ -336,10 +336,27 @@ def _joined(url: ImageUrl, location: str) -> str:
 
 def _require_image(head: bytes, url: ImageUrl) -> None:
     if sniff_image_type(head) is None:
+        if _slack_files_host(url.host):
+            # url_private answers a sign-in page to a fetch without the app's token, which
+            # image fetches never carry: asking again with the same URL cannot help.
+            raise NotAnImage(
+                f"the URL on {url.host} gave {describe_non_image(head)}, not an image: a file "
+                "shared in Slack is served only with the app's token, which image fetches "
+                "never carry. The host downloads it with its bot token (scope files:read) "
+                "and gives the bytes; do not try this URL again"
+            )
         raise NotAnImage(
             f"the URL on {url.host} gave {describe_non_image(head)}, not an image: give the "
             "URL of the image file itself (PNG, JPEG or GIF), not of a page that shows it"
         )
+
+
+def _slack_files_host(host: str) -> bool:
+    """Whether ``host`` serves files shared in Slack (files.slack.com, slack-files.com)."""
+    host = host.lower().rstrip(".")
+    return host in ("files.slack.com", "slack-files.com") or host.endswith(
+        (".files.slack.com", ".slack-files.com")
+    )
 
 
 def _too_large(url: ImageUrl, policy: UrlPolicy) -> ImageTooLarge:
