@@ -15,7 +15,11 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource, TokenRefreshFailed
-from ocp_users_photo.installations.refused_refreshes import REMEMBERED_SECONDS, RefusedRefreshes
+from ocp_users_photo.installations.refused_refreshes import (
+    REMEMBERED_SECONDS,
+    RefusedRefreshes,
+    key_of,
+)
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -45,32 +49,32 @@ def store(tmp_path: Path) -> SQLite3InstallationStore:
 def test_a_lasting_refusal_is_remembered_a_minute_for_its_refresh_token() -> None:
     now = [1000.0]
     refused = RefusedRefreshes(clock=lambda: now[0])
-    refused.remember("xoxe-1-alice", "invalid_refresh_token")
-    assert refused.recall("xoxe-1-alice") == "invalid_refresh_token"
-    assert refused.recall("xoxe-1-bob") is None  # another person's token: asked
+    refused.remember(key_of("xoxe-1-alice"), "invalid_refresh_token")
+    assert refused.recall(key_of("xoxe-1-alice")) == "invalid_refresh_token"
+    assert refused.recall(key_of("xoxe-1-bob")) is None  # another person's token: asked
     now[0] += REMEMBERED_SECONDS
-    assert refused.recall("xoxe-1-alice") is None
+    assert refused.recall(key_of("xoxe-1-alice")) is None
 
 
 def test_the_apps_own_refusal_is_remembered_for_every_refresh() -> None:
     now = [0.0]
     refused = RefusedRefreshes(clock=lambda: now[0])
-    refused.remember("xoxe-1-alice", "bad_client_secret")
-    assert refused.recall("xoxe-1-bob") == "bad_client_secret"
+    refused.remember(key_of("xoxe-1-alice"), "bad_client_secret")
+    assert refused.recall(key_of("xoxe-1-bob")) == "bad_client_secret"
     now[0] += REMEMBERED_SECONDS + 1
-    assert refused.recall("xoxe-1-bob") is None
+    assert refused.recall(key_of("xoxe-1-bob")) is None
 
 
 @pytest.mark.parametrize("slack_error", [None, "ratelimited", "internal_error", "fatal_error"])
 def test_a_refusal_that_may_pass_is_asked_again(slack_error: str | None) -> None:
     refused = RefusedRefreshes()
-    refused.remember("xoxe-1-alice", slack_error)
-    assert refused.recall("xoxe-1-alice") is None
+    refused.remember(key_of("xoxe-1-alice"), slack_error)
+    assert refused.recall(key_of("xoxe-1-alice")) is None
 
 
 def test_no_refresh_token_is_kept_in_the_clear() -> None:
     refused = RefusedRefreshes()
-    refused.remember("xoxe-1-secret-refresh", "token_revoked")
+    refused.remember(key_of("xoxe-1-secret-refresh"), "token_revoked")
     assert "xoxe-1-secret-refresh" not in repr(vars(refused))
 
 

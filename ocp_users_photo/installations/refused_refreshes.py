@@ -17,7 +17,7 @@ from typing import Final
 
 from ocp_users_photo.installations.errors import APPS_OWN_REFRESH_ERRORS
 
-__all__ = ["LASTING_REFUSALS", "REMEMBERED_SECONDS", "RefusedRefreshes"]
+__all__ = ["LASTING_REFUSALS", "REMEMBERED_SECONDS", "RefusedRefreshes", "key_of"]
 
 REMEMBERED_SECONDS: Final = 60.0
 # What Slack answers the same however often it is asked again soon.
@@ -38,25 +38,27 @@ class RefusedRefreshes:
         self._by_token: dict[str, tuple[float, str]] = {}
         self._apps_own: tuple[float, str] | None = None
 
-    def recall(self, refresh_token: str) -> str | None:
-        """Slack's refusal of a refresh with ``refresh_token`` remembered now, if any."""
+    def recall(self, token_key: str) -> str | None:
+        """Slack's refusal of a refresh with the token of ``token_key`` (``key_of``)
+        remembered now, if any."""
         now = self._clock()
         if self._apps_own is not None:
             at, slack_error = self._apps_own
             if now - at < REMEMBERED_SECONDS:
                 return slack_error
             self._apps_own = None
-        remembered = self._by_token.get(_digest(refresh_token))
+        remembered = self._by_token.get(token_key)
         if remembered is None:
             return None
         at, slack_error = remembered
         if now - at < REMEMBERED_SECONDS:
             return slack_error
-        del self._by_token[_digest(refresh_token)]
+        del self._by_token[token_key]
         return None
 
-    def remember(self, refresh_token: str, slack_error: str | None) -> None:
-        """Keep Slack's refusal of a refresh with ``refresh_token``, if it is a lasting one."""
+    def remember(self, token_key: str, slack_error: str | None) -> None:
+        """Keep Slack's refusal of a refresh with the token of ``token_key``, if it is a
+        lasting one."""
         if slack_error not in LASTING_REFUSALS:
             return
         now = self._clock()
@@ -71,8 +73,10 @@ class RefusedRefreshes:
             }
             if len(self._by_token) >= _MOST_REMEMBERED:
                 self._by_token.pop(next(iter(self._by_token)))
-        self._by_token[_digest(refresh_token)] = (now, slack_error)
+        self._by_token[token_key] = (now, slack_error)
 
 
-def _digest(refresh_token: str) -> str:
+def key_of(refresh_token: str) -> str:
+    """What a refresh token is remembered by: a digest (no frame or dict holds the token,
+    which a traceback's locals or an error reporter would show)."""
     return hashlib.sha256(refresh_token.encode("utf-8", "surrogatepass")).hexdigest()

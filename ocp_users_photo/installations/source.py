@@ -37,7 +37,7 @@ from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.refresh_grant import refresh_user_token
 from ocp_users_photo.installations.refresh_locks import LockNotTaken, RefreshLock, refresh_lock_for
 from ocp_users_photo.installations.refresh_runner import RefreshRunner, wait_from_loop
-from ocp_users_photo.installations.refused_refreshes import RefusedRefreshes
+from ocp_users_photo.installations.refused_refreshes import RefusedRefreshes, key_of
 from ocp_users_photo.installations.store_access import AnyInstallationStore, StoreAccess
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
@@ -245,17 +245,17 @@ class InstallationTokenSource(AsyncClosing):
                 return await self._refresh_now(person, current)
 
     async def _refresh_now(self, person: ActingPerson, installation: Installation) -> Installation:
-        refresh_token = installation.user_refresh_token
-        if not refresh_token:
+        if not installation.user_refresh_token:
             raise RefreshImpossible(person, install_url=self.install_url)
-        refused = self._refused.recall(refresh_token)
+        token_key = key_of(installation.user_refresh_token)  # no local holds the token
+        refused = self._refused.recall(token_key)
         if refused is not None:  # asked again so soon, Slack would say the same
             logger.debug("the refresh of %s was refused moments ago (%s)", person, refused)
             raise TokenRefreshFailed(person, slack_error=refused, install_url=self.install_url)
         try:
             return await self._refreshed(person, installation)
         except TokenRefreshFailed as failed:
-            self._refused.remember(refresh_token, failed.slack_error)
+            self._refused.remember(token_key, failed.slack_error)
             raise
 
     async def _refreshed(self, person: ActingPerson, installation: Installation) -> Installation:
