@@ -1,0 +1,56 @@
+"""Mutation survivors, second round, on the per-person token path (its own module: it
+uses the installation tests' emulator configuration and store fixtures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from slack_sdk.oauth.installation_store.installation_store import InstallationStore
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.installations import ForeignInstallation, SingleProcessRefreshLock
+from tests.installation_helpers import TEAM_ID, install, photo_tokens, portrait
+from tests.test_installations_hostile import (  # noqa: F401 (fixtures used here)
+    ALICE,
+    emulator_config,
+    source_for,
+    store,
+)
+
+# --- installations/source.py _elsewhere: an org-wide installation of an organization not named ---
+# Mutant: `if installation.is_enterprise_install and person.enterprise_id is None:` ->
+# `if False:` (a store that filters by user id alone gave an Enterprise Grid org-wide install
+# of the same user id; the host named only a workspace, and the photo was set with that
+# organization's token, for whoever it belongs to there).
+
+
+class _OrgWideStore(InstallationStore):
+    """Answers every lookup with the person's installation made org-wide, of an organization
+    the host did not name."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def save(self, installation: Any) -> None:
+        self.inner.save(installation)
+
+    def find_installation(self, *, user_id: str | None = None, **_: Any) -> Any:
+        found = self.inner.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=user_id)
+        if found is not None:
+            found.is_enterprise_install = True
+            found.enterprise_id = "E0ORGWIDE1"
+        return found
+
+
+async def test_an_org_wide_installation_of_an_organization_not_named_is_foreign(
+    emulator: RunningEmulator,
+    store: Any,  # noqa: F811
+) -> None:
+    await install(emulator, store, ALICE.user_id)
+    source = source_for(emulator, _OrgWideStore(store), refresh_lock=SingleProcessRefreshLock())
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(ForeignInstallation):
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert photo_tokens(emulator) == []
