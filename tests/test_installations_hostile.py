@@ -354,3 +354,27 @@ def test_an_error_code_that_echoes_part_of_a_secret_is_not_quoted() -> None:
     assert _code_of(HEX_SECRET[3:20], (HEX_SECRET,)) == "unknown_error"
     assert _code_of(REFRESH_BODY[10:40], (REFRESH_BODY,)) == "unknown_error"
     assert _code_of("no spaces allowed", ()) == "unknown_error"
+
+
+async def test_a_refresh_saved_at_last_is_forgotten_and_never_overwrites_a_newer_one(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """Once the refreshed installation the store would not take is saved at last, the
+    process lets go of its copy: kept, it was saved again at every call, over whatever
+    another process (or the person installing again) saved since."""
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock(offset=LIFETIME - 100)
+    flaky = SaveFails(store, failures=3)
+    source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+        assert (await as_alice.run({"image": portrait()}))["error"] == "installation_store_error"
+        assert (await as_alice.run({"image": portrait()})).get("ok") is True  # saved at last
+        clock.offset = 0  # the next installation is fresh: no refresh
+        newer = await install(emulator, store, ALICE.user_id)  # installed again, elsewhere
+        third = await as_alice.run({"image": portrait()})
+    assert third.get("ok") is True, third
+    assert photo_tokens(emulator)[-1] == newer.user_token
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_token == newer.user_token
