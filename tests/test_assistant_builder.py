@@ -137,3 +137,19 @@ def test_a_slack_shared_files_sign_in_page_says_to_download_it_with_the_bot_toke
     with pytest.raises(NotAnImage) as elsewhere:
         _require_image(page, ImageUrl("https", "images.example.com", 443, "/me"))
     assert "bot token" not in str(elsewhere.value)
+
+
+def test_ocpagents_call_tool_is_awaitable_and_marked_async_where_python_can(
+    ocp_agent_library: Any,
+) -> None:
+    """call_tool is a plain method returning a coroutine (it notes the person when called);
+    where Python can mark it (3.12+), a host that inspects it sees a coroutine function."""
+    import inspect
+    import sys
+
+    from ocp_users_photo.agents.agent import OCPAgent
+
+    if sys.version_info >= (3, 12):
+        assert inspect.iscoroutinefunction(OCPAgent.call_tool)
+    else:
+        assert not hasattr(inspect, "markcoroutinefunction")

@@ -54,3 +54,41 @@ async def test_an_org_wide_installation_of_an_organization_not_named_is_foreign(
         with pytest.raises(ForeignInstallation):
             await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
     assert photo_tokens(emulator) == []
+
+
+async def test_a_token_another_process_refreshed_counts_only_while_it_lasts(tmp_path: Any) -> None:
+    """_fresher: a token someone else refreshed since this call read the old one is used
+    instead of refreshing again, but only while it lasts a little (30 s, or the margin):
+    one that is itself about to expire would have every waiting call fail on it."""
+    import time
+
+    from slack_sdk.oauth.installation_store import Installation
+
+    from ocp_users_photo.credentials import SlackToken
+    from ocp_users_photo.installations import InstallationTokenSource
+    from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, sqlite_store
+
+    now = time.time()
+    source = InstallationTokenSource(
+        sqlite_store(tmp_path / "i.db"),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        clock=lambda: now,
+        environ={},
+    )
+
+    def installation(token: str, expires_in: int | None) -> Installation:
+        return Installation(
+            user_id="UALICE0001",
+            team_id=TEAM_ID,
+            user_token=token,
+            user_token_expires_in=expires_in,
+            installed_at=now,
+        )
+
+    seen = SlackToken("xoxe.xoxp-1-old")
+    async with source:
+        assert not source._fresher(installation("xoxe.xoxp-1-old", 3600), seen)  # the same
+        assert source._fresher(installation("xoxe.xoxp-1-new", 3600), seen)
+        assert source._fresher(installation("xoxe.xoxp-1-new", None), seen)  # never expires
+        assert not source._fresher(installation("xoxe.xoxp-1-new", 10), seen)  # expiring

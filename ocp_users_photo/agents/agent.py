@@ -17,6 +17,7 @@ library's own. ocp-agent is not on the package index; see README, "Use it from a
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -145,3 +146,10 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         ocp-agent's own sessions are the library's)."""
         if self._owns_photo_tool:
             await self.photo_tool.aclose()
+
+
+# call_tool returns a coroutine (it notes the person when called, so it is no coroutine
+# function): on Python 3.12+ it is marked as one, for hosts that inspect before awaiting.
+_mark_async = getattr(inspect, "markcoroutinefunction", None)
+if _mark_async is not None:
+    _mark_async(OCPAgent.call_tool)
