@@ -17,12 +17,13 @@ is being cancelled.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.tokens import ActingPerson
+from ocp_users_photo.undo.errors import StaleUndoEntry
 
 if TYPE_CHECKING:
     from ocp_users_photo.slack.session import SlackSession
@@ -155,3 +156,37 @@ def notify_abandoned(observers: Sequence[CallObserver], call: CallInfo) -> None:
         except Exception:
             # The call's own exception is what the caller must see; this one is logged.
             logger.exception("%s failed when told the call was abandoned", type(observer).__name__)
+
+
+async def apply_change(
+    observers: Sequence[CallObserver],
+    call: CallInfo,
+    change: ChangeInfo,
+    send: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    announce: bool = True,
+    sent: Callable[[], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Tell ``observers`` about one change around ``send()``; Slack's reply, or the error.
+
+    ``announce``: tell them it started (False for an undo's second choice, after the entry
+    it chose first was dropped: StaleUndoEntry, which observers do not hear as an end).
+    ``sent``: the summary of what was sent, once sent (with its fingerprint), for the end.
+    """
+    if announce:
+        await notify_started(observers, call)
+    try:
+        await notify_before_change(observers, call, change)
+        notify_sending(observers, call)
+        reply = await send()
+    except StaleUndoEntry:
+        raise  # nothing was sent: the undo chooses again, as the same call
+    except UsersPhotoError as error:
+        await notify_ended(observers, call, CallOutcome(image=change.image, error=error))
+        raise
+    except BaseException:
+        notify_abandoned(observers, call)
+        raise
+    image = change.image if sent is None else sent()
+    await notify_ended(observers, call, CallOutcome(reply=reply, image=image))
+    return reply

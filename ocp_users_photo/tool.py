@@ -56,10 +56,9 @@ from ocp_users_photo.observers import (
     CallObserver,
     CallOutcome,
     ChangeInfo,
+    apply_change,
     notify_abandoned,
-    notify_before_change,
     notify_ended,
-    notify_sending,
     notify_started,
 )
 from ocp_users_photo.ocp_description import set_photo_told
@@ -527,29 +526,18 @@ class UsersSetPhoto(AsyncClosing):
         watching = self._watching(observers, model_facing=model_facing)
         call = self._call_info(arguments)
         await notify_started(watching, call)
-        summary: dict[str, Any] = {}
         try:
             upload = await self._prepare(
                 arguments, model_facing=model_facing, token_override=token_override
             )
-            summary = upload.summary()
-            change = ChangeInfo(image=summary, session=self._session_of(upload))
-            try:
-                await notify_before_change(watching, call, change)
-            except BaseException:
-                upload.close()
-                raise
-            notify_sending(watching, call)
-            reply = await self._send_checked(upload, digest=digest)
-            summary = upload.summary()
         except UsersPhotoError as error:
-            await notify_ended(watching, call, CallOutcome(image=summary, error=error))
+            await notify_ended(watching, call, CallOutcome(image={}, error=error))
             raise
         except BaseException:
             notify_abandoned(watching, call)
             raise
-        await notify_ended(watching, call, CallOutcome(reply=reply, image=summary))
-        return reply, summary
+        reply = await self._told_around(watching, call, upload, digest=digest, announce=False)
+        return reply, upload.summary()
 
     async def send(
         self,
@@ -571,20 +559,32 @@ class UsersSetPhoto(AsyncClosing):
         with call_deadline(self._slack.deadline):
             if not watching:
                 return await self._send_checked(upload, digest=digest)
-            from ocp_users_photo.undo.restore import apply_change
-
             call = upload.call or self._call_info({})
-            change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
-            try:
-                return await apply_change(
-                    watching,
-                    call,
-                    change,
-                    lambda: self._send_checked(upload, digest=digest),
-                    sent=upload.summary,
-                )
-            finally:
-                upload.close()
+            return await self._told_around(watching, call, upload, digest=digest)
+
+    async def _told_around(
+        self,
+        watching: Sequence[CallObserver],
+        call: CallInfo,
+        upload: PreparedUpload,
+        *,
+        digest: bool,
+        announce: bool = True,
+    ) -> dict[str, Any]:
+        """Send ``upload`` with ``watching`` told of the change (``apply_change``): one may
+        refuse it, and the upload is closed whatever happens."""
+        change = ChangeInfo(image=upload.summary(), session=self._session_of(upload))
+        try:
+            return await apply_change(
+                watching,
+                call,
+                change,
+                lambda: self._send_checked(upload, digest=digest),
+                announce=announce,
+                sent=upload.summary,
+            )
+        finally:
+            upload.close()
 
     async def _send_checked(
         self, upload: PreparedUpload, *, digest: bool = False

@@ -6,27 +6,23 @@ box it was shown with, through the tool's own checks); Slack's default avatar wi
 and the keeper keeps what it replaces first, so set A, set B, undo gives A and a
 second undo gives B again.
 
-``apply_change`` is the observers' sequence around one change (started, before the
-change, sent, ended, or abandoned), shared by ``UsersSetPhoto.send`` when it keeps.
+Each goes through ``observers.apply_change``, the observers' sequence around one change
+(started, before the change, sent, ended, or abandoned) that every change of the tool
+shares; it is re-exported here, where it was defined first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
-    CallOutcome,
     ChangeInfo,
     ChangeKind,
-    notify_abandoned,
-    notify_before_change,
-    notify_ended,
-    notify_sending,
-    notify_started,
+    apply_change,
 )
 from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
@@ -46,40 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["RESTORE_TOOL_NAME", "Restored", "apply_change", "kept_photos", "restore_kept"]
 
 RESTORE_TOOL_NAME: Final = "usersRestorePhoto"
-
-
-async def apply_change(
-    observers: Sequence[CallObserver],
-    call: CallInfo,
-    change: ChangeInfo,
-    send: Callable[[], Awaitable[dict[str, Any]]],
-    *,
-    announce: bool = True,
-    sent: Callable[[], dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Tell ``observers`` about one change around ``send()``; Slack's reply, or the error.
-
-    ``announce``: tell them it started (False for an undo's second choice, after the entry
-    it chose first was dropped: StaleUndoEntry, which observers do not hear as an end).
-    ``sent``: the summary of what was sent, once sent (with its fingerprint), for the end.
-    """
-    if announce:
-        await notify_started(observers, call)
-    try:
-        await notify_before_change(observers, call, change)
-        notify_sending(observers, call)
-        reply = await send()
-    except StaleUndoEntry:
-        raise  # nothing was sent: the undo chooses again, as the same call
-    except UsersPhotoError as error:
-        await notify_ended(observers, call, CallOutcome(image=change.image, error=error))
-        raise
-    except BaseException:
-        notify_abandoned(observers, call)
-        raise
-    image = change.image if sent is None else sent()
-    await notify_ended(observers, call, CallOutcome(reply=reply, image=image))
-    return reply
 
 
 async def kept_photos(
