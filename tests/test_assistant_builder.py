@@ -9,6 +9,7 @@ of model tool calls worked through per person, say), sets Bob's photo to Alice's
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
@@ -153,3 +154,9 @@ def test_ocpagents_call_tool_is_awaitable_and_marked_async_where_python_can(
         assert inspect.iscoroutinefunction(OCPAgent.call_tool)
     else:
         assert not hasattr(inspect, "markcoroutinefunction")
+    # Made outside a loop: the library's agent reads its files as it is made.
+    agent = OCPAgent(enable_cache=False, environ={"SLACK_USER_TOKEN": "xoxp-1-test"})
+    called = agent.call_tool("usersSetPhoto", {"image": "me.png"})
+    assert inspect.iscoroutine(called)  # what `await agent.call_tool(...)` awaits
+    called.close()  # not run: nothing sent
+    asyncio.run(agent.aclose())

@@ -15,7 +15,6 @@ import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.source import ImageSource
@@ -81,11 +80,11 @@ async def test_a_small_file_object_holds_about_its_size_not_the_cap() -> None:
     assert held <= 16 * len(image) + 65536, f"{held} bytes held for a {len(image)}-byte image"
 
 
-async def test_preparing_more_uploads_than_the_budget_keeps_to_a_deadline() -> None:
-    """tool.prepare() runs outside any call deadline, so its wait on the budget has none:
-    the ninth prepare of small file objects (each taking the 32 MiB cap) waits forever,
-    as the caller cannot send the eight it holds while it awaits the ninth. Expected: it
-    goes (the bytes exist), or it is refused by the tool's deadline (3 s here)."""
+async def test_nine_small_uploads_prepared_before_sending_all_go() -> None:
+    """Each of nine small file objects took the 32 MiB cap, so the ninth prepare waited for
+    the budget that the caller, awaiting it, could never give back by sending the eight it
+    held. Each now holds its own size: all nine go. (A prepare that does wait keeps to the
+    tool's deadline: tests/test_byte_budget.py.)"""
     image = picture((4, 5, 6))
     uploads = []
     async with UsersSetPhoto(
@@ -97,19 +96,15 @@ async def test_preparing_more_uploads_than_the_budget_keeps_to_a_deadline() -> N
     ) as tool:
         try:
             for _ in range(9):
-                try:
-                    upload = await asyncio.wait_for(tool.prepare({"image": io.BytesIO(image)}), 15)
-                except InvalidArguments:
-                    break  # refused within the deadline: acceptable
-                except TimeoutError:
-                    pytest.fail(
-                        f"prepare #{len(uploads) + 1} still waiting after 15 s "
-                        f"(deadline 3 s); budget held {byte_budget.image_bytes.held} bytes"
-                    )
-                uploads.append(upload)
+                uploads.append(
+                    await asyncio.wait_for(tool.prepare({"image": io.BytesIO(image)}), 15)
+                )
+            held = byte_budget.image_bytes.held
         finally:
             for upload in uploads:
                 upload.close()
+    assert len(uploads) == 9
+    assert held == 9 * len(image)
     assert byte_budget.image_bytes.held == 0
 
 
