@@ -38,11 +38,14 @@ def test_a_collected_unclosed_source_does_not_deadlock_the_budget() -> None:
         source.cycle = source  # type: ignore[attr-defined]  # as a traceback's frames make
 
     async def main() -> None:
-        blocker = await budget.hold(10**9 - 1000)
+        # Room for every garbage hold (5,000 of 10 bytes) however late the collector gives
+        # them back, none for the waiting one: only the lock is under test, not the wait for
+        # a collection (bytes of unclosed sources come back at the next one).
+        blocker = await budget.hold(10**9 - 10**6)
         for index in range(5000):
             await garbage()
             gc.set_threshold(1 + index % 7)  # the collector at some allocation or other
-            waiting = asyncio.ensure_future(budget.hold(2000))  # waits: made under the lock
+            waiting = asyncio.ensure_future(budget.hold(2 * 10**6))  # waits: made under the lock
             await asyncio.sleep(0)
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
