@@ -136,3 +136,32 @@ async def test_a_non_square_photo_set_here_is_kept_as_its_original(
     assert Image.open(io.BytesIO(first.original)).size == (800, 600)
     assert after.original == first.original
     assert after.avatar_hash == first.avatar_hash
+
+
+async def test_a_g_hash_is_the_default_avatar_even_where_a_profile_calls_it_custom(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """One rule for the default avatar (``is_default_avatar``): the history reads an entry
+    kept as "custom" under a "g" hash as the default (older versions wrote such rows), so
+    the keeper must not treat a profile saying ``is_custom_image: true`` with a "g" hash
+    as a photo to download: what it downloaded would be read back as the default anyway.
+
+    Before: the keeper trusted ``is_custom_image`` over the hash, tried to download the
+    default's picture from an unreachable Gravatar URL, and refused the change.
+    """
+    profile = await _profile(emulator)
+    assert str(profile["avatar_hash"]).startswith("g")
+    contradictory = dict(profile, is_custom_image=True)
+    contradictory["image_original"] = (
+        "https://gravatar.invalid/avatar/e3b51ca72dee4ef87916ae2b9240df50.jpg?s=1024"
+    )
+    emulator.faults.inject(
+        Fault.json({"ok": True, "profile": contradictory}), path="users.profile.get"
+    )
+    async with history_tool(emulator, tmp_path / "h.sqlite3", keep_previous=True) as tool:
+        result = await tool.run({"image": RED})
+        assert result.get("ok") is True, result
+        [kept] = await tool.history()
+        assert kept.kind == "default", kept
+        await tool.undo()
+    assert emulator.requests.for_path("/api/users.deletePhoto")

@@ -27,7 +27,7 @@ from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.slack.deadlines import seconds_left
 from ocp_users_photo.slack.session import SlackSession
-from ocp_users_photo.undo.entries import AVATAR_HASH, DEFAULT_AVATAR_HASH_PREFIX, ShownPhoto
+from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
 from ocp_users_photo.worker_threads import imported_off_loop
@@ -82,10 +82,7 @@ async def read_shown_photo(
     avatar_hash = _avatar_hash(profile)
     original = profile.get("image_original")
     custom = profile.get("is_custom_image")
-    # Without is_custom_image (Slack's own users.profile.get example), a default avatar is
-    # told by its hash: "g" and hex digits (a photo's is hex alone), image_original given.
-    default_hash = avatar_hash.startswith(DEFAULT_AVATAR_HASH_PREFIX)
-    if custom is False or (custom is None and (not original or default_hash)):
+    if is_default_avatar(avatar_hash, is_custom=custom, has_original=bool(original)):
         return ShownPhoto(kind="default", avatar_hash=avatar_hash)
     if not isinstance(original, str) or not original:
         raise KeepingImpossible(

@@ -49,12 +49,12 @@ from ocp_users_photo.undo.database import (
 )
 from ocp_users_photo.undo.entries import (
     AVATAR_HASH,
-    DEFAULT_AVATAR_HASH_PREFIX,
     EntryStatus,
     HistoryOwner,
     KeptPhoto,
     PhotoKind,
     ShownPhoto,
+    is_default_avatar,
 )
 from ocp_users_photo.undo.errors import HistoryUnavailable
 from ocp_users_photo.undo.turns import (
@@ -751,7 +751,7 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
         raise damaged("its kind or status")
     if not (isinstance(avatar_hash, str) and AVATAR_HASH.fullmatch(avatar_hash)):
         raise damaged("its avatar hash")
-    if kind == "custom" and avatar_hash.startswith(DEFAULT_AVATAR_HASH_PREFIX):
+    if kind == "custom" and is_default_avatar(avatar_hash):
         # Versions before 0624228 kept a default avatar shown without is_custom_image
         # (Slack's documented profile) as a photo: put back, it is the default (deletePhoto),
         # not an upload of the default's picture as the person's own photo.
