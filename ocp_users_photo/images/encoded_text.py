@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import io
 import re
 from typing import Final
@@ -62,16 +63,15 @@ def decode_base64(
     and the loop gets a turn between pieces.
     """
     decoded = _decoded(text, max_bytes)
-    if decoded is _MALFORMED:
+    if decoded is _Undecoded.MALFORMED:
         return None, [problem("the image's base64 text is malformed: encode the file again")]
-    if decoded is _TOO_LARGE:
+    if decoded is _Undecoded.TOO_LARGE:
         return None, [
             problem(
                 f"the base64 image decodes to more than the {max_bytes}-byte limit: send a "
                 "smaller file"
             )
         ]
-    assert isinstance(decoded, bytes)
     return source_from_bytes(decoded, label, "image", max_bytes)
 
 
@@ -80,16 +80,23 @@ def decode_base64(
 # the work runs in a worker thread. Done a piece at a time, the loop gets a turn between
 # pieces of a few milliseconds each.
 _PIECE: Final = 1 << 20
-_MALFORMED: Final = object()
-_TOO_LARGE: Final = object()
+
+
+class _Undecoded(enum.Enum):
+    """Why base64 text gave no bytes."""
+
+    MALFORMED = enum.auto()
+    TOO_LARGE = enum.auto()  # stopped once known, before decoding the rest
+
+
 # The URL-safe alphabet read as the standard one ("-" is "+", "_" is "/"): one alphabet to
 # check and decode, whichever the text uses.
 _TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
 _STANDARD_RUN: Final = re.compile(b"[A-Za-z0-9+/]*")
 
 
-def _decoded(text: str, max_bytes: int) -> bytes | object:
-    """The bytes ``text`` decodes to, or _MALFORMED, or _TOO_LARGE (stopped once known)."""
+def _decoded(text: str, max_bytes: int) -> bytes | _Undecoded:
+    """The bytes ``text`` decodes to, or why there are none."""
     out = io.BytesIO()
     carry = b""  # the characters after the last whole group of four, for the next piece
     padding = 0  # "=" seen at the end: at most two, and nothing but "=" after the first
@@ -98,45 +105,45 @@ def _decoded(text: str, max_bytes: int) -> bytes | object:
         try:
             raw = text[start : start + _PIECE].encode("ascii")
         except UnicodeEncodeError:
-            return _MALFORMED
+            return _Undecoded.MALFORMED
         chunk = raw.translate(_TO_STANDARD, _WHITESPACE_BYTES)
         del raw
         if padding:
             if chunk.strip(b"="):
-                return _MALFORMED
+                return _Undecoded.MALFORMED
             padding += len(chunk)
             if padding > 2:
-                return _MALFORMED
+                return _Undecoded.MALFORMED
             continue
         first_pad = chunk.find(b"=")
         if first_pad != -1:
             padding = len(chunk) - first_pad
             if padding > 2 or chunk[first_pad:].strip(b"="):
-                return _MALFORMED
+                return _Undecoded.MALFORMED
             chunk = chunk[:first_pad]
         characters += len(chunk)
         body = carry + chunk if carry else chunk
         if _STANDARD_RUN.fullmatch(body) is None:
-            return _MALFORMED
+            return _Undecoded.MALFORMED
         whole = len(body) - len(body) % 4
         try:
             out.write(base64.b64decode(memoryview(body)[:whole], validate=True))
         except (binascii.Error, ValueError):
-            return _MALFORMED
+            return _Undecoded.MALFORMED
         carry = body[whole:]
         if out.tell() > max_bytes + 3:
-            return _TOO_LARGE
+            return _Undecoded.TOO_LARGE
     # "=" only ends a short group ("QQ==", "QQQ=") or follows a whole one ("QQQQ=="): not
     # alone, not after one character, not more than the group lacks ("QQQ==").
     if padding and (characters == 0 or len(carry) == 1 or len(carry) + padding > 4):
-        return _MALFORMED
+        return _Undecoded.MALFORMED
     if (characters + padding) // 4 * 3 > max_bytes + 3:
-        return _TOO_LARGE
+        return _Undecoded.TOO_LARGE
     if carry:
         try:
             out.write(base64.b64decode(carry + b"=" * (-len(carry) % 4), validate=True))
         except (binascii.Error, ValueError):
-            return _MALFORMED
+            return _Undecoded.MALFORMED
     return out.getvalue()  # the BytesIO's own bytes: no copy
 
 
