@@ -79,16 +79,20 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     for flag, help_text in _SWITCHES:
         parser.add_argument(flag, action="store_true", help=help_text)
-    oauth = parser.add_argument_group("OAuth (one app; docs/emulator.md has the defaults)")
+    # The defaults are said here: an installed package has no docs/emulator.md.
+    oauth = parser.add_argument_group("OAuth (one app)")
     default_app = OAuthApp()
     oauth.add_argument(
-        "--oauth-client-id", default=default_app.client_id, metavar="ID", help="the app's client id"
+        "--oauth-client-id",
+        default=default_app.client_id,
+        metavar="ID",
+        help=f"the app's client id (default {default_app.client_id})",
     )
     oauth.add_argument(
         "--oauth-client-secret",
         default=default_app.client_secret,
         metavar="SECRET",
-        help="the app's client secret",
+        help=f"its client secret (default {default_app.client_secret})",
     )
     oauth.add_argument(
         "--redirect-uri",

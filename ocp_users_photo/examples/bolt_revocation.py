@@ -15,10 +15,15 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_sdk.oauth.installation_store.async_installation_store import (
-    AsyncInstallationStore,
-)
+from ocp_users_photo.extras import missing_extra
+
+try:
+    from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+    from slack_sdk.oauth.installation_store.async_installation_store import (
+        AsyncInstallationStore,
+    )
+except ModuleNotFoundError as missing:  # the extra is not installed
+    raise missing_extra("bolt", missing) from missing
 
 from ocp_users_photo.undo import HistoryOwner, PhotoHistory
 

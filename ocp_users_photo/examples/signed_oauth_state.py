@@ -22,7 +22,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
-from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from ocp_users_photo.extras import missing_extra
+
+try:
+    from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+except ModuleNotFoundError as missing:  # the extra is not installed
+    raise missing_extra("bolt", missing) from missing
 
 __all__ = ["SignedOAuthStateStore"]
 
