@@ -19,6 +19,7 @@ without the ``[mcp]`` extra.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -44,9 +45,11 @@ from ocp_users_photo.tool import UsersSetPhoto
 SERVER_NAME: Final = "ocp-users-photo"
 INSTALL_HINT: Final = install_command("mcp")
 UNEXPECTED_ERROR: Final = "unexpected_error"
-# Refusals a model mends by calling again otherwise: logged at INFO, not WARNING.
+# Refusals a model mends by calling again otherwise: logged at INFO, not WARNING. Not
+# token_not_usable: the host's token is the operator's to mend (a missing scope is found
+# only by a call's auth.test, never by the checks at start).
 _MODELS_OWN_MISTAKES: Final = frozenset(
-    {"invalid_arguments", "token_not_usable", "image_url_refused", "nothing_to_undo"}
+    {"invalid_arguments", "image_url_refused", "nothing_to_undo"}
 )
 
 logger = logging.getLogger("ocp_users_photo.mcp_server")
@@ -99,7 +102,17 @@ async def call_tool(
     The result object is ``tool.run``'s: structured content, the same JSON as text,
     and ``isError`` unless it says ``ok: true``.
     """
-    result = await _run_guarded(tool, arguments or {})
+    try:
+        result = await _run_guarded(tool, arguments or {})
+    except asyncio.CancelledError:
+        # The host cancelled the call (notifications/cancelled) or closed the connection:
+        # no result goes back, so the log is the only place the person can read of it.
+        logger.warning(
+            "%s was cancelled by the host before it ended, so whether it changed the photo "
+            "is unknown (Slack may still set an upload it had): look at the Slack profile",
+            name,
+        )
+        raise
     failed = result.get("ok") is not True
     if failed:
         # A model's own mistake is the model's to mend (INFO); anything else (the token,
