@@ -8,6 +8,11 @@ from this mapping.
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Final
+
+# The setting a message asks to check, by its name at every door: the Python API's
+# base_url, the environment's SLACK_API_URL (an MCP host's env block), the CLI's option.
+SLACK_ADDRESS: Final = "the Slack address (base_url, SLACK_API_URL or --base-url)"
 
 HINTS: MappingProxyType[str, str] = MappingProxyType(
     {
@@ -21,7 +26,7 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         # authentication and authorisation
         "not_authed": "No token reached Slack, though the tool sent one in the Authorization "
         "header: a proxy or gateway on the way may have removed it. Whoever runs the tool "
-        "checks the proxy settings and base_url; trying again unchanged will not help.",
+        f"checks the proxy settings and {SLACK_ADDRESS}; trying again unchanged will not help.",
         "invalid_auth": "The token is not valid (revoked, or not a current user token): whoever "
         "runs the tool configures a current user token (xoxp-...); in an app each person "
         "installs, that person installs the app again. If the token is current, the app may "

@@ -224,8 +224,8 @@ def test_unusable_bodies_are_transport_errors_with_the_status(body: bytes, says:
     assert caught.value.status_code == 200
     # What to do: before, the message ended at the excerpt of what came.
     assert str(caught.value).endswith(
-        "That is no Slack reply: check base_url, and whether the call took effect before "
-        "trying again"
+        "That is no Slack reply: check the Slack address (base_url, SLACK_API_URL or "
+        "--base-url), and whether the call took effect before trying again"
     )
 
 

@@ -269,7 +269,8 @@ class TestEveryCallEnds:
         assert peak < 32 * 1024 * 1024, f"{peak / 1e6:.0f} MB allocated at the peak"
         assert str(caught.value) == (
             f"Slack's reply to users.setPhoto cannot be read: it is compressed with {coding!r}, "
-            "which is not decoded here; Slack sends JSON as it is or gzipped: check base_url"
+            "which is not decoded here; Slack sends JSON as it is or gzipped: check the Slack "
+            "address (base_url, SLACK_API_URL or --base-url)"
         )
         assert photo_requests(emulator)[0].header("accept-encoding") == "identity"
 

@@ -62,6 +62,7 @@ from ocp_users_photo.errors import (
     after_an_earlier_attempt,
     raise_alone,
 )
+from ocp_users_photo.hints import SLACK_ADDRESS
 from ocp_users_photo.safe_text import ascii_lower, redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
@@ -469,7 +470,7 @@ class SlackClient:
                 advice=(
                     "Nothing was sent, and trying again will not help: if this network "
                     "re-signs TLS (a company proxy or gateway), set SSL_CERT_FILE (or "
-                    "SSL_CERT_DIR) to its CA certificates; otherwise check base_url"
+                    f"SSL_CERT_DIR) to its CA certificates; otherwise check {SLACK_ADDRESS}"
                 ),
             )
         if self._proxy is None or not isinstance(error, httpx.ProxyError):
@@ -492,7 +493,7 @@ class SlackClient:
             reached=False,
             advice=(
                 "Nothing was sent; check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY) and "
-                "base_url, then try again"
+                f"{SLACK_ADDRESS}, then try again"
             ),
         )
 
@@ -597,7 +598,7 @@ class SlackClient:
         except UnreadableBody as error:
             raise TransportError(
                 f"Slack's reply to {method} cannot be read: {error}; Slack sends JSON as it is "
-                "or gzipped: check base_url",
+                f"or gzipped: check {SLACK_ADDRESS}",
                 status_code=answer.status_code,
             ) from None
         return body.decoded
@@ -768,7 +769,9 @@ def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.
     )
 
 
-_UNREACHED_ADVICE: Final = "Nothing was sent; check the network and base_url, then try again"
+_UNREACHED_ADVICE: Final = (
+    f"Nothing was sent; check the network and {SLACK_ADDRESS}, then try again"
+)
 
 
 def _transport_error(

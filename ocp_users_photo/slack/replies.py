@@ -29,7 +29,7 @@ from ocp_users_photo.errors import (
     raise_alone,
     slack_messages_of,
 )
-from ocp_users_photo.hints import hint_for
+from ocp_users_photo.hints import SLACK_ADDRESS, hint_for
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.retry import MAX_RETRY_AFTER, retry_after_seconds
 
@@ -43,7 +43,8 @@ _NOT_JSON: Final = object()
 # What to do about an answer that is no Slack reply (an HTML error page, a captive portal,
 # a server that is not Slack's): the request went out, so it may have acted.
 NO_SLACK_REPLY_ADVICE: Final = (
-    "That is no Slack reply: check base_url, and whether the call took effect before trying again"
+    f"That is no Slack reply: check {SLACK_ADDRESS}, and whether the call took effect before "
+    "trying again"
 )
 
 Redact = Callable[[Any], Any]
@@ -123,7 +124,7 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
     if not 200 <= status < 300:
         raise TransportError(
             f"Slack answered {method} with HTTP {status} without a Slack error code: "
-            "check base_url",
+            f"check {SLACK_ADDRESS}",
             status_code=status,
         )
     if ok is not True:
@@ -231,7 +232,9 @@ def _no_slack_reply(reply: HttpReply, what: str, method: str) -> TransportError:
     """An answer that is no Slack reply (an error page, a captive portal, another server):
     the request went out, so a change may have acted; a read changed nothing."""
     if method in READ_ONLY_METHODS:
-        advice = f"That is no Slack reply: check base_url ({method} only reads: nothing changed)"
+        advice = (
+            f"That is no Slack reply: check {SLACK_ADDRESS} ({method} only reads: nothing changed)"
+        )
     else:
         advice = NO_SLACK_REPLY_ADVICE
     return TransportError(

@@ -153,7 +153,7 @@ async def _restore(
                 )
             raise EntryRefused(
                 f"there is no kept photo #{number} for this person: list them (call "
-                f"{RESTORE_TOOL_NAME} without entry, or tool.history()) and give one of "
+                f"{RESTORE_TOOL_NAME} without entry; in Python, tool.history()) and give one of "
                 "their numbers"
             )
         # One call for the observers, announced once: an undo that chooses again (its first
