@@ -45,7 +45,8 @@ def test_a_turn_held_in_another_pid_namespace_of_the_same_hostname_is_not_taken(
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout is not None
+        assert holder.stdin is not None
         assert holder.stdout.readline().strip() == "held"
         same_namespace = subprocess.run(
             _turn_worker("try", history), cwd=ROOT, capture_output=True, text=True, timeout=60

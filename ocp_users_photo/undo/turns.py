@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 
-
 def _this_machine() -> str:
     """The part of a lease holder's name that says where its pid means something: the host
     name, and on Linux the PID namespace (containers sharing a host name, ``--network
