@@ -46,7 +46,21 @@ __all__ = [
     "wait_for_lease",
 ]
 
-_HOST: Final = socket.gethostname()[:100]
+
+def _this_machine() -> str:
+    """The part of a lease holder's name that says where its pid means something: the host
+    name, and on Linux the PID namespace (containers sharing a host name, ``--network
+    host`` or a pod's ``hostNetwork``, each number their processes anew: another's pid is
+    no process here, or another one). A holder of another namespace is never probed."""
+    name = socket.gethostname()[:100].replace("|", "?")
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return name
+    return f"{name}/pidns:{namespace}"
+
+
+_HOST: Final = _this_machine()
 # The holders of the leases this process has taken and not yet given back or settled: a
 # lease naming this process and another holder is one it could not give back (the file
 # was locked by another program then), and no longer holds.
