@@ -4,6 +4,7 @@ that fail half-way (a save, an odd lifetime, Ctrl-C), tokens no request can carr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -378,3 +379,32 @@ async def test_a_refresh_saved_at_last_is_forgotten_and_never_overwrites_a_newer
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert saved is not None
     assert saved.user_token == newer.user_token
+
+
+async def test_a_store_that_never_saves_again_does_not_hold_the_sources_close(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """The refreshed installation whose save failed is saved again in the background (other
+    processes read the store meanwhile), for up to an hour: closing the source stops that,
+    it does not wait for it, and nothing is saved after the close."""
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock(offset=LIFETIME - 100)
+    broken = SaveFails(store, failures=1_000_000)
+    source = source_for(emulator, broken, clock, refresh_lock=SingleProcessRefreshLock())
+    async with UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        first = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+        assert first["error"] == "installation_store_error"
+        assert source._resaving, "no save in the background after the failed ones"
+        failures_before = broken.failures
+        for _ in range(200):  # a bounded wait: the first resave is 1 s on
+            if broken.failures != failures_before:
+                break
+            await asyncio.sleep(0.05)
+        assert broken.failures != failures_before, "no save was tried in the background"
+        await asyncio.wait_for(source.aclose(), timeout=30)
+    assert not source._resaving
+    after_close = broken.failures
+    await asyncio.sleep(1.5)  # past the next resave, had it not stopped
+    assert broken.failures == after_close

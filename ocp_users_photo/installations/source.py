@@ -12,6 +12,7 @@ the store's database, and whoever waited reads the installation the winner saved
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import time
@@ -57,6 +58,12 @@ REFRESH_DEADLINE = 45.0
 # A refreshed installation's save is tried this many times (a busy database, a lost
 # connection), 0.05 s then 0.2 s apart, before it is kept in memory (see _save_refreshed).
 SAVE_ATTEMPTS = 3
+# Then it is saved again in the background (other processes serving the person read the
+# store, which holds the refresh token Slack spent): first after 1 s, the waits doubling
+# up to RESAVE_MAX_WAIT, for RESAVE_SECONDS at most (after that, at the person's next call).
+RESAVE_FIRST_WAIT = 1.0
+RESAVE_MAX_WAIT = 30.0
+RESAVE_SECONDS = 3600.0
 # How long a token another call refreshed meanwhile must still last to be taken as it is.
 FRESH_ENOUGH_SECONDS = 30.0
 
@@ -118,6 +125,8 @@ class InstallationTokenSource(AsyncClosing):
         # person's live refresh token (Slack spent the stored one), used and saved again
         # at the person's next call.
         self._unsaved: dict[str, Installation] = {}
+        # Their saves again in the background, on the runner's loop, by lock key.
+        self._resaving: dict[str, concurrent.futures.Future[None]] = {}
         # Lasting refusals of a refresh, remembered a minute: not asked again meanwhile.
         self._refused = RefusedRefreshes()
         from ocp_users_photo.tool import USER_AGENT
@@ -297,10 +306,12 @@ class InstallationTokenSource(AsyncClosing):
             except InstallationStoreFailed:
                 if attempt == SAVE_ATTEMPTS - 1:
                     self._unsaved[key] = refreshed
+                    self._resave_in_background(key, person)
                     logger.warning(
                         "could not save the refreshed installation of %s: kept in this "
-                        "process and saved at their next call (if the process ends first, "
-                        "they must install the app again)",
+                        "process and saved again in the background and at their next call "
+                        "(until then other processes find a spent refresh token; if this "
+                        "process ends first, they must install the app again)",
                         person,
                     )
                     raise
@@ -308,6 +319,45 @@ class InstallationTokenSource(AsyncClosing):
             else:
                 self._unsaved.pop(key, None)
                 return
+
+    def _resave_in_background(self, key: str, person: ActingPerson) -> None:
+        """Save the person's unsaved installation again without waiting for their next call
+        here: other processes (workers of one deployment) read the store meanwhile."""
+        running = self._resaving.get(key)
+        if running is not None and not running.done():
+            return
+        future = self._runner.submit(self._keep_saving(key, person))
+        self._resaving[key] = future
+        future.add_done_callback(lambda done: self._forget_resave(key, done))
+
+    def _forget_resave(self, key: str, done: concurrent.futures.Future[None]) -> None:
+        if self._resaving.get(key) is done:
+            del self._resaving[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: a failure was logged where it happened
+
+    async def _keep_saving(self, key: str, person: ActingPerson) -> None:
+        wait, ends = RESAVE_FIRST_WAIT, time.monotonic() + RESAVE_SECONDS
+        while time.monotonic() < ends:
+            await asyncio.sleep(wait)
+            wait = min(2 * wait, RESAVE_MAX_WAIT)
+            async with self._locks.hold(key):  # not beside a refresh of the same person
+                unsaved = self._unsaved.get(key)
+                if unsaved is None:  # saved, or replaced and saved, meanwhile
+                    return
+                try:
+                    await self._store.save(unsaved)
+                except InstallationStoreFailed:
+                    continue
+                if self._unsaved.get(key) is unsaved:
+                    del self._unsaved[key]
+            logger.info("saved the refreshed installation of %s at last", person)
+            return
+        logger.warning(
+            "the refreshed installation of %s is still unsaved: saved at their next call in "
+            "this process",
+            person,
+        )
 
     @contextlib.asynccontextmanager
     async def _across_processes(self, person: ActingPerson, key: str) -> AsyncIterator[None]:
@@ -342,8 +392,9 @@ class InstallationTokenSource(AsyncClosing):
         """Wait for the refreshes under way (their callers perhaps gone) to save what they
         got: before a loop of the caller's own ends (``call_sync``), or a process exits."""
         loop = asyncio.get_running_loop()
+        resaving = set(self._resaving.values())  # not waited for: they may take an hour
         under_way: list[asyncio.Future[Installation]] = [
-            wait_from_loop(future) for future in self._runner.under_way()
+            wait_from_loop(future) for future in self._runner.under_way() if future not in resaving
         ]
         under_way.extend(task for task in self._on_callers_loops if task.get_loop() is loop)
         if under_way:
@@ -353,6 +404,8 @@ class InstallationTokenSource(AsyncClosing):
         """Once the refreshes under way have saved what they got, close the HTTP client the
         source opened for them and stop their thread (a later refresh starts it again)."""
         await self.settle()
+        for resaving in list(self._resaving.values()):
+            resaving.cancel()  # what is still unsaved is lost with this source, as said
         await self._runner.aclose(last=self._slack.aclose)
 
     def __repr__(self) -> str:
