@@ -16,6 +16,12 @@ import httpx
 import pytest
 import trustme
 
+from ocp_users_photo.credentials import quotable
+from ocp_users_photo.errors import SlackApiError
+from ocp_users_photo.hints import hint_for
+from ocp_users_photo.model_result import error_result
+from ocp_users_photo.settings import check_base_url
+from ocp_users_photo.tokens import token_from_environment
 from ocp_users_photo.web_image import (
     AddressRefused,
     BadImageUrl,
@@ -198,3 +204,50 @@ def test_a_page_starting_with_a_byte_order_mark_is_described_as_a_page() -> None
         "an HTML or XML page (SVG images are not accepted either)"
     )
     assert describe_non_image(b"\xef\xbb\xbf{}") == "JSON"
+
+
+# --- tokens, values quoted back, advice ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["0123456789abcdef0", "d41d8cd98f00b204e9800998ecf8427e", "a" * 64]
+)
+def test_a_text_longer_than_sixteen_characters_is_never_quoted_back(value: str) -> None:
+    """A client secret (32 hex digits) or a refresh token pasted into the wrong argument is
+    described by its length, never repeated."""
+    assert not quotable(value)
+    assert quotable(value[:16])
+
+
+def test_an_empty_user_token_variable_leaves_the_next_one_in_force() -> None:
+    """SLACK_USER_TOKEN set to nothing (an unset .env line) is not set: SLACK_TOKEN is used."""
+    environ = {"SLACK_USER_TOKEN": "", "SLACK_TOKEN": "xoxp-from-slack-token"}
+    assert token_from_environment(environ) == ("SLACK_TOKEN", "xoxp-from-slack-token")
+
+
+@pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "missing_scope"])
+def test_a_refusal_that_installing_again_mends_gives_the_install_page(code: str) -> None:
+    """A missing scope is mended by installing the app again with it: the model is given
+    the page, as for a revoked token."""
+    page = "https://photos.example.com/slack/install"
+    error = SlackApiError(code, hint=hint_for(code), reply={"ok": False, "error": code})
+    result = error_result(error, install_url=page)
+    assert result["install_url"] == page
+    assert page in result["message"]
+
+
+def test_a_refusal_that_installing_does_not_mend_gives_no_install_page() -> None:
+    error = SlackApiError("too_large", hint=hint_for("too_large"), reply={"ok": False})
+    assert "install_url" not in error_result(error, install_url="https://x.example/install")
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["https://slack.com/api#", "https://slack.com/api#x", "https://slack.com/api?"]
+)
+def test_a_base_url_with_a_fragment_or_query_is_refused(url: str) -> None:
+    """Even an empty one: a '#' would swallow the method name of every call."""
+    with pytest.raises(ValueError, match="query or fragment"):
+        check_base_url(url, origin="SLACK_API_URL")
