@@ -7,9 +7,11 @@ message of the round.
 
 from __future__ import annotations
 
+import pwd
 import socket
 import ssl
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -20,7 +22,13 @@ from ocp_users_photo.credentials import quotable
 from ocp_users_photo.errors import SlackApiError
 from ocp_users_photo.hints import hint_for
 from ocp_users_photo.model_result import error_result
-from ocp_users_photo.settings import check_base_url
+from ocp_users_photo.settings import (
+    Settings,
+    check_base_url,
+    door_image_roots,
+    door_token_source,
+    is_loopback,
+)
 from ocp_users_photo.tokens import token_from_environment
 from ocp_users_photo.web_image import (
     AddressRefused,
@@ -251,3 +259,61 @@ def test_a_base_url_with_a_fragment_or_query_is_refused(url: str) -> None:
     """Even an empty one: a '#' would swallow the method name of every call."""
     with pytest.raises(ValueError, match="query or fragment"):
         check_base_url(url, origin="SLACK_API_URL")
+
+
+@pytest.mark.parametrize("url", ["https://someone@slack.com/api", "https://a:b@slack.com/api"])
+def test_a_base_url_carrying_a_user_name_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="user name or password"):
+        check_base_url(url, origin="SLACK_API_URL")
+
+
+def test_a_base_url_is_kept_without_its_trailing_slash() -> None:
+    """The method name is joined on with a '/': one kept would make '//users.setPhoto'."""
+    assert check_base_url("https://slack.com/api/", origin="base_url") == "https://slack.com/api"
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "Localhost", "127.0.0.2", "::1"])
+def test_loopback_hosts_in_any_case_may_take_plain_http(host: str) -> None:
+    assert is_loopback(host)
+    shown_host = f"[{host}]" if ":" in host else host
+    assert check_base_url(f"http://{shown_host}:8123/api", origin="base_url")
+
+
+def test_an_empty_history_variable_means_the_default_place() -> None:
+    settings = Settings.from_environment({"OCP_USERS_PHOTO_HISTORY": ""})
+    assert settings.history_path is None
+
+
+def test_an_empty_token_env_variable_is_refused_as_not_set() -> None:
+    with pytest.raises(ValueError, match="not set"):
+        door_token_source("cli", {"MY_TOKEN": ""}, variable="MY_TOKEN")
+
+
+def test_a_model_door_started_at_the_filesystem_root_reads_no_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Even when no home folder is known (no HOME, no passwd entry): / is never a root."""
+    monkeypatch.chdir("/")
+    assert door_image_roots("model", None) == ()
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    def no_entry(uid: int) -> object:
+        raise KeyError(uid)
+
+    monkeypatch.setattr(Path, "home", no_home)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert door_image_roots("model", None) == ()
+
+
+def test_a_model_door_started_in_a_folder_holding_the_home_folder_reads_no_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "home" / "someone"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path / "home")
+    assert door_image_roots("model", None) == ()
+    monkeypatch.chdir(home / ".." / "..")
+    assert door_image_roots("model", None) == ()
