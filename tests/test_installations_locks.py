@@ -246,3 +246,49 @@ def test_a_refresh_ends_before_its_lock_could_be_taken_over(tmp_path: Path) -> N
     assert lock.lease_seconds > REFRESH_DEADLINE
     assert source._slack.deadline == REFRESH_DEADLINE
     assert source._slack.timeout <= REFRESH_DEADLINE
+
+
+async def test_a_postgres_lock_granted_as_its_holder_is_cancelled_is_not_left_held(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancellation that lands while pg_try_advisory_lock is granted in the worker thread
+    (a refresh on a host's loop that ends) raised before the unlock's ``try``: the
+    connection went back to SQLAlchemy's pool still holding the session lock, and every
+    other process waited for it until this one exited (RefreshBusy for that person)."""
+    import threading
+
+    import sqlalchemy
+
+    from ocp_users_photo.installations import postgres_lock
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    granted = threading.Event()
+    real_try_lock = postgres_lock._try_lock
+
+    def slow_grant(connection: sqlalchemy.Connection, lock_id: int) -> bool:
+        taken = real_try_lock(connection, lock_id)
+        granted.set()
+        time.sleep(0.3)  # the cancellation lands now, while the thread still runs
+        return taken
+
+    monkeypatch.setattr(postgres_lock, "_try_lock", slow_grant)
+    here, elsewhere = sqlalchemy.create_engine(postgres_url), sqlalchemy.create_engine(postgres_url)
+    try:
+        lock = PostgresRefreshLock(here, wait_seconds=5)
+
+        async def refresh() -> None:
+            async with lock.hold("app|T1|U1"):
+                await asyncio.sleep(60)
+
+        holder = asyncio.create_task(refresh())
+        assert await asyncio.to_thread(granted.wait, 30), "the lock was never asked for"
+        holder.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await holder
+        monkeypatch.setattr(postgres_lock, "_try_lock", real_try_lock)
+        other_process = PostgresRefreshLock(elsewhere, wait_seconds=1)
+        async with other_process.hold("app|T1|U1"):  # LockNotTaken while the pool held it
+            pass
+    finally:
+        here.dispose()
+        elsewhere.dispose()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final
 
 import anyio.to_thread
@@ -66,6 +66,7 @@ class PostgresRefreshLock:
     async def hold(self, key: str) -> AsyncIterator[None]:
         lock_id = advisory_key(key)
         connection = await anyio.to_thread.run_sync(self._connect)
+        released = False
         try:
             await take_polling(
                 functools.partial(_try_lock, connection, lock_id),
@@ -76,8 +77,15 @@ class PostgresRefreshLock:
                 yield
             finally:
                 await anyio.to_thread.run_sync(_unlock, connection, lock_id)
+                released = True
         finally:
-            await anyio.to_thread.run_sync(connection.close)
+            # A lock perhaps held still (a cancellation as it was granted, an unlock that
+            # failed) must not go back to the pool with its connection: the session keeps
+            # it, and every other process would wait for it. The connection is discarded
+            # then, and the server ends the session and its locks.
+            await anyio.to_thread.run_sync(
+                connection.close if released else _discard_of(connection)
+            )
 
     def _connect(self) -> sqlalchemy.Connection:
         # Autocommit: the lock belongs to the session, and no transaction is left open.
@@ -92,6 +100,14 @@ def _try_lock(connection: sqlalchemy.Connection, lock_id: int) -> bool:
         sqlalchemy.text("SELECT pg_try_advisory_lock(:lock_id)"), {"lock_id": lock_id}
     ).scalar_one()
     return bool(granted)
+
+
+def _discard_of(connection: sqlalchemy.Connection) -> Callable[[], None]:
+    def discard() -> None:
+        connection.invalidate()  # the DBAPI connection closed, never pooled again
+        connection.close()
+
+    return discard
 
 
 def _unlock(connection: sqlalchemy.Connection, lock_id: int) -> None:
