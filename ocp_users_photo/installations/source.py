@@ -176,8 +176,10 @@ class InstallationTokenSource(AsyncClosing):
         """The person's newest installation as stored (not refreshed), or a typed error."""
         return await self._installation(person)
 
-    async def _installation(self, person: ActingPerson) -> Installation:
-        unsaved = await self._unsaved_for(person)
+    async def _installation(self, person: ActingPerson, *, locked: bool = False) -> Installation:
+        """The installation to use: the one kept unsaved here, else the store's newest.
+        ``locked``: the caller holds the person's lock (a refresh)."""
+        unsaved = await self._unsaved_for(person, locked=locked)
         if unsaved is not None:
             return unsaved
         installation = await self._store.find(person)
@@ -191,10 +193,22 @@ class InstallationTokenSource(AsyncClosing):
             raise UserTokenMissing(person, install_url=self.install_url, damaged=True)
         return installation
 
-    async def _unsaved_for(self, person: ActingPerson) -> Installation | None:
+    async def _unsaved_for(self, person: ActingPerson, *, locked: bool) -> Installation | None:
         """The person's refreshed installation whose save failed, saved now if the store
-        takes it (then None: the store answers); else still the one to use."""
+        takes it (then None: the store answers); else still the one to use.
+
+        Saved under the person's lock only: a save of it left to run beside a refresh would
+        land after the newer installation that refresh saved, and the store's newest would
+        hold the refresh token Slack spent."""
         key = self._lock_key(person)
+        if key not in self._unsaved:
+            return None
+        if locked:
+            return await self._save_unsaved(key, person)
+        async with self._locks.hold(key):
+            return await self._save_unsaved(key, person)
+
+    async def _save_unsaved(self, key: str, person: ActingPerson) -> Installation | None:
         unsaved = self._unsaved.get(key)
         if unsaved is None:
             return None
@@ -244,11 +258,11 @@ class InstallationTokenSource(AsyncClosing):
     async def _refresh_once(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
         key = self._lock_key(person)
         async with self._locks.hold(key):
-            current = await self._installation(person)
+            current = await self._installation(person, locked=True)
             if self._fresher(current, seen_token):
                 return current
             async with self._across_processes(person, key):
-                current = await self._installation(person)
+                current = await self._installation(person, locked=True)
                 if self._fresher(current, seen_token):
                     return current
                 return await self._refresh_now(person, current)
@@ -284,7 +298,7 @@ class InstallationTokenSource(AsyncClosing):
                 raise
             # Someone outside this lock (a Bolt app refreshing on its own, a host whose
             # lease ran out) may have spent the refresh token and saved what it got.
-            latest = await self._installation(person)
+            latest = await self._installation(person, locked=True)
             if latest.user_refresh_token == installation.user_refresh_token:
                 raise
             if not self._fresher(latest, SlackToken(installation.user_token or "")):
