@@ -5,6 +5,7 @@ forked child's background saves."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -146,3 +147,32 @@ async def test_closing_the_source_waits_for_a_background_save_in_the_store(
         gate.set()
     await asyncio.wait_for(closing, 30)
     assert not closed_first, "the source closed while its save was still under way"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX's")
+async def test_a_forked_child_saves_its_kept_installation_in_the_background(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner forgets the parent's loop in a forked child, but the source kept the
+    parent's background save as running (its future never ends in the child): the child's
+    own failed save then started no save in the background."""
+    monkeypatch.setattr(source_module, "RESAVE_FIRST_WAIT", 3600.0)  # pending in the parent
+    store = GatedStore(FileInstallationStore(base_dir=str(tmp_path), client_id=CLIENT_ID))
+    await install(emulator, store.inner, ALICE.user_id)
+    source = _source(emulator, store, Clock(offset=LIFETIME - 100))
+    async with source:
+        store.failures = source_module.SAVE_ATTEMPTS
+        with pytest.raises(InstallationStoreFailed):
+            await source.token_for(ALICE)
+        key = source._lock_key(ALICE)
+        assert key in source._resaving
+        pid = os.fork()
+        if pid == 0:  # the child: nothing but the check, then out
+            code = 1
+            try:
+                source._resave_in_background(key, ALICE)  # its own save failed, say
+                code = 0 if source._runner.started else 3
+            finally:
+                os._exit(code)
+        _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "no save in the background in the child"

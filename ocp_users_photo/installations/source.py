@@ -338,7 +338,9 @@ class InstallationTokenSource(AsyncClosing):
         """Save the person's unsaved installation again without waiting for their next call
         here: other processes (workers of one deployment) read the store meanwhile."""
         running = self._resaving.get(key)
-        if running is not None and not running.done():
+        # One of the runner's under way: in a forked child the parent's never ends (the
+        # runner forgot its loop there), and the child's own save must not wait on it.
+        if running is not None and running in self._runner.under_way():
             return
         future = self._runner.submit(self._keep_saving(key, person))
         self._resaving[key] = future
