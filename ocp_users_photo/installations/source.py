@@ -127,6 +127,10 @@ class InstallationTokenSource(AsyncClosing):
         self._unsaved: dict[str, Installation] = {}
         # Their saves again in the background, on the runner's loop, by lock key.
         self._resaving: dict[str, concurrent.futures.Future[None]] = {}
+        # Each one's wake-up (its loop and event), and whether aclose has ended them: a save
+        # under way in the store finishes first (aclose waits for it), none starts after.
+        self._resave_wakers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._resave_closed = False
         # Lasting refusals of a refresh, remembered a minute: not asked again meanwhile.
         self._refused = RefusedRefreshes()
         from ocp_users_photo.tool import USER_AGENT
@@ -353,27 +357,44 @@ class InstallationTokenSource(AsyncClosing):
             done.exception()  # retrieved: a failure was logged where it happened
 
     async def _keep_saving(self, key: str, person: ActingPerson) -> None:
+        closing = asyncio.Event()
+        waker = (asyncio.get_running_loop(), closing)
+        self._resave_wakers.add(waker)  # before the flag is read: aclose sets, then wakes
+        try:
+            if await self._saved_again(key, person, closing):
+                logger.info("saved the refreshed installation of %s at last", person)
+        finally:
+            self._resave_wakers.discard(waker)
+
+    async def _saved_again(self, key: str, person: ActingPerson, closing: asyncio.Event) -> bool:
+        """Whether the person's unsaved installation was saved here; False when it was
+        saved or replaced elsewhere, the source closed, or the time ran out."""
         wait, ends = RESAVE_FIRST_WAIT, time.monotonic() + RESAVE_SECONDS
-        while time.monotonic() < ends:
-            await asyncio.sleep(wait)
+        while time.monotonic() < ends and not self._resave_closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing.wait(), wait)
+            if self._resave_closed:
+                return False
             wait = min(2 * wait, RESAVE_MAX_WAIT)
             async with self._locks.hold(key):  # not beside a refresh of the same person
                 unsaved = self._unsaved.get(key)
                 if unsaved is None:  # saved, or replaced and saved, meanwhile
-                    return
+                    return False
                 try:
                     await self._store.save(unsaved)
                 except InstallationStoreFailed:
                     continue
                 if self._unsaved.get(key) is unsaved:
                     del self._unsaved[key]
-            logger.info("saved the refreshed installation of %s at last", person)
-            return
+            return True
+        if self._resave_closed:
+            return False
         logger.warning(
             "the refreshed installation of %s is still unsaved: saved at their next call in "
             "this process",
             person,
         )
+        return False
 
     @contextlib.asynccontextmanager
     async def _across_processes(self, person: ActingPerson, key: str) -> AsyncIterator[None]:
@@ -420,8 +441,12 @@ class InstallationTokenSource(AsyncClosing):
         """Once the refreshes under way have saved what they got, close the HTTP client the
         source opened for them and stop their thread (a later refresh starts it again)."""
         await self.settle()
-        for resaving in list(self._resaving.values()):
-            resaving.cancel()  # what is still unsaved is lost with this source, as said
+        # Background saves end (what is still unsaved is lost with this source, as said):
+        # one in the store finishes first, and the runner's aclose waits for it.
+        self._resave_closed = True
+        for loop, closing in list(self._resave_wakers):
+            with contextlib.suppress(RuntimeError):  # its loop closed meanwhile
+                loop.call_soon_threadsafe(closing.set)
         await self._runner.aclose(last=self._slack.aclose)
 
     def __repr__(self) -> str:
