@@ -20,6 +20,7 @@ without the ``[mcp]`` extra.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import sys
@@ -39,6 +40,7 @@ from ocp_users_photo.exports import (
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.mcp_unread import AnsweringReadStream
 from ocp_users_photo.model_tool import ModelTool
+from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.safe_text import quoted, shown
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -53,6 +55,21 @@ _MODELS_OWN_MISTAKES: Final = frozenset(
 )
 
 logger = logging.getLogger("ocp_users_photo.mcp_server")
+
+# For the call under way in this task: whether its change has gone to Slack (set by
+# _SendingNoted), so that a call the host cancels is logged as what it is.
+_CHANGE_SENT: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "ocp_users_photo_mcp_change_sent", default=None
+)
+
+
+class _SendingNoted(CallObserver):
+    """Notes that the change of the call under way is being sent to Slack."""
+
+    def change_sending(self, call: CallInfo) -> None:
+        noted = _CHANGE_SENT.get()
+        if noted is not None:
+            noted[0] = True
 
 
 class McpUnavailable(RuntimeError):
@@ -76,6 +93,8 @@ async def serve(tool: UsersSetPhoto) -> None:
     keep its default ``reply_check="strict"``, or the declared output schema may not hold.
     """
     sdk = load_sdk()
+    if not any(isinstance(observer, _SendingNoted) for observer in tool.observers):
+        tool.observers = (*tool.observers, _SendingNoted())
     server = _build_server(sdk, tool)
     try:
         async with sdk.stdio_server() as (read_stream, write_stream):
@@ -102,17 +121,25 @@ async def call_tool(
     The result object is ``tool.run``'s: structured content, the same JSON as text,
     and ``isError`` unless it says ``ok: true``.
     """
+    sent = [False]
+    noting = _CHANGE_SENT.set(sent)
     try:
         result = await _run_guarded(tool, arguments or {})
     except asyncio.CancelledError:
         # The host cancelled the call (notifications/cancelled) or closed the connection:
         # no result goes back, so the log is the only place the person can read of it.
-        logger.warning(
-            "%s was cancelled by the host before it ended, so whether it changed the photo "
-            "is unknown (Slack may still set an upload it had): look at the Slack profile",
-            name,
-        )
+        if sent[0]:
+            logger.warning(
+                "%s was cancelled by the host once its change was on its way to Slack, so "
+                "whether it changed the photo is unknown (Slack may still set what it had): "
+                "look at the Slack profile",
+                name,
+            )
+        else:
+            logger.info("%s was cancelled by the host before anything was changed", name)
         raise
+    finally:
+        _CHANGE_SENT.reset(noting)
     failed = result.get("ok") is not True
     if failed:
         # A model's own mistake is the model's to mend (INFO); anything else (the token,

@@ -60,3 +60,29 @@ async def test_a_change_the_host_cancels_mid_upload_is_in_the_hosts_log(tmp_path
     assert any("WARNING" in line and "cancel" in line for line in lines), (
         f"the host's log: {logged!r}"
     )
+
+
+async def test_a_change_the_host_cancels_before_sending_is_logged_as_unchanged(
+    tmp_path: Path,
+) -> None:
+    """Cancelled while the photo it replaces is being kept (users.profile.get slow),
+    nothing has gone to Slack: the log says the photo is unchanged (INFO), not the
+    WARNING that a cancelled upload gets."""
+    async with mcp_session(tmp_path, log_level="info") as session:
+        inject(session.slack, Fault.delay(3), method="users.profile.get")
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(session.call, {"image": "photo.png"})
+            for _ in range(1000):  # until the keeper is reading (10 s at most)
+                if session.slack.requests.for_path("users.profile.get"):
+                    break
+                await anyio.sleep(0.01)
+            assert session.slack.requests.for_path("users.profile.get"), "no keeping began"
+            tasks.cancel_scope.cancel()
+        again = await session.call({"image": "photo.png"})
+        assert again.get("isError", False) is False, again
+        assert len(photo_requests(session.slack)) == 1  # only the second call's
+    logged = (tmp_path / "server-stderr.txt").read_text()
+    cancelled = [line for line in logged.splitlines() if "cancelled by the host" in line]
+    assert len(cancelled) == 1, f"the host's log: {logged!r}"
+    assert "before anything was changed" in cancelled[0]
+    assert "WARNING" not in cancelled[0]
