@@ -51,10 +51,13 @@ from ocp_users_photo.tokens import ActingPerson, install_page
 logger = logging.getLogger("ocp_users_photo")
 
 DEFAULT_REFRESH_MARGIN = 300.0
-# How long one refresh (oauth.v2.access, its retries and waits) may take: under the 60 s a
-# refresh lock's lease lasts (sqlite_lease.py), so no refresh outlives its lock and a second
-# process never refreshes the same installation beside it (Slack spends the refresh token).
-REFRESH_DEADLINE = 45.0
+# How long one refresh (oauth.v2.access, its retries and waits) may take. The 60 s a
+# refresh lock's lease lasts (sqlite_lease.py) must hold all that is done under it: the
+# store's read before (SQLite waits up to 5 s on a busy file), the refresh, and the saves
+# after (SAVE_ATTEMPTS, each up to 5 s, and their pauses): 5 + 35 + 15.25 s. So no refresh
+# outlives its lock, and a second process never refreshes the same installation beside
+# it, or finds its spent refresh token before the save (Slack spends it when it answers).
+REFRESH_DEADLINE = 35.0
 # A refreshed installation's save is tried this many times (a busy database, a lost
 # connection), 0.05 s then 0.2 s apart, before it is kept in memory (see _save_refreshed).
 SAVE_ATTEMPTS = 3
