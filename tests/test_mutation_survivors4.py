@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ocp_users_photo.frameworks._calls import is_correctable, run_json_arguments
 from ocp_users_photo.mcp_server import _build_server, call_tool, load_sdk
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo import turns
+from ocp_users_photo.undo.entries import is_default_avatar
 
 MCP_LOGGER = "ocp_users_photo.mcp_server"
 
@@ -174,3 +179,69 @@ async def test_an_unknown_tool_name_is_quoted_bounded_and_the_offered_ones_named
     assert "z" * 100 not in said
     assert "\n" not in said
     assert said.endswith("usersSetPhoto and usersRestorePhoto")
+
+
+@pytest.mark.parametrize(
+    ("result", "correctable"),
+    [
+        ({"ok": False, "error": "invalid_arguments", "problems": [{"path": "$"}]}, True),
+        # Slack's own invalid_arguments lists no problems: its answer, not the model's to fix.
+        ({"ok": False, "error": "invalid_arguments", "problems": []}, False),
+        ({"ok": False, "error": "slack_error", "problems": [{"path": "$"}]}, False),
+        ({"ok": True, "error": "invalid_arguments", "problems": [{"path": "$"}]}, False),
+    ],
+)
+def test_only_the_tools_own_refusal_listing_problems_is_correctable(
+    result: dict[str, Any], correctable: bool
+) -> None:
+    assert is_correctable(result) is correctable
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+async def test_empty_json_arguments_reach_the_tool_as_an_empty_object(text: str) -> None:
+    tool = _Answering({"ok": True})
+    assert await run_json_arguments(tool, text) == {"ok": True}
+    assert tool.arguments == [{}]
+
+
+async def test_arguments_of_a_large_inline_image_reach_the_tool() -> None:
+    tool = _Answering({"ok": True})
+    image = "A" * 2_000_000  # base64 of a 1.5 MB image: far below the 32 MiB image cap
+    assert await run_json_arguments(tool, '{"image": "' + image + '"}') == {"ok": True}
+    assert tool.arguments == [{"image": image}]
+
+
+@pytest.mark.parametrize("text", ["[]", '"image.png"', "3", "null"])
+async def test_json_arguments_that_are_no_object_never_reach_the_tool(text: str) -> None:
+    tool = _Answering({"ok": True})
+    result = await run_json_arguments(tool, text)
+    assert is_correctable(result)
+    assert tool.arguments == []
+
+
+@pytest.mark.parametrize(
+    ("avatar_hash", "is_custom", "has_original", "default"),
+    [
+        ("g5a1b2c3", True, True, True),  # a "g" hash is the default, whatever else is said
+        ("0a1b2c3d", False, True, True),  # Slack's is_custom_image: false
+        ("0a1b2c3d", True, False, False),  # a custom photo whose original is not given
+        ("0a1b2c3d", None, False, True),  # Slack's example: no is_custom_image, no original
+        ("0a1b2c3d", None, True, False),
+    ],
+)
+def test_the_default_avatar_rule(
+    avatar_hash: str, is_custom: object, has_original: bool, default: bool
+) -> None:
+    assert is_default_avatar(avatar_hash, is_custom=is_custom, has_original=has_original) is default
+
+
+def test_this_machine_never_holds_the_holders_separator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "box|4242|forged")
+    assert "|" not in turns._this_machine()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/ns/pid"), reason="no PID namespaces here")
+def test_this_machine_names_its_pid_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "box")
+    namespace = os.stat("/proc/self/ns/pid").st_ino
+    assert turns._this_machine() == f"box/pidns:{namespace}"
