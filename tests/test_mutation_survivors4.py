@@ -9,6 +9,7 @@ message of the round.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import socket
@@ -245,3 +246,189 @@ def test_this_machine_names_its_pid_namespace(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(socket, "gethostname", lambda: "box")
     namespace = os.stat("/proc/self/ns/pid").st_ino
     assert turns._this_machine() == f"box/pidns:{namespace}"
+
+
+async def test_a_postgres_lock_released_in_order_keeps_its_connection_pooled(
+    postgres_url: str,
+) -> None:
+    """Only a lock perhaps still held discards its connection: one released goes back to
+    the pool, so each refresh does not open a new connection to the server."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    engine = sqlalchemy.create_engine(postgres_url)
+    opened: list[object] = []
+    sqlalchemy.event.listen(engine, "connect", lambda dbapi, record: opened.append(dbapi))
+    try:
+        lock = PostgresRefreshLock(engine, wait_seconds=1)
+        for _ in range(3):
+            async with lock.hold("app|T1|U1"):
+                pass
+        assert len(opened) == 1
+    finally:
+        engine.dispose()
+
+
+async def test_a_released_postgres_lock_is_free_for_another_process(postgres_url: str) -> None:
+    """The unlock itself frees the key: another engine (another process's sessions) takes it
+    at once, while this engine's pooled connection is still open."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    here, elsewhere = sqlalchemy.create_engine(postgres_url), sqlalchemy.create_engine(postgres_url)
+    try:
+        async with PostgresRefreshLock(here, wait_seconds=1).hold("app|T1|U1"):
+            pass
+        async with PostgresRefreshLock(elsewhere, wait_seconds=0.3).hold("app|T1|U1"):
+            pass
+    finally:
+        here.dispose()
+        elsewhere.dispose()
+
+
+def _never_saving_source(tmp_path: Path) -> tuple[Any, str, Any, Any]:
+    from slack_sdk.oauth.installation_store import Installation
+
+    from ocp_users_photo.installations import InstallationTokenSource, SingleProcessRefreshLock
+    from ocp_users_photo.tokens import ActingPerson
+    from tests.installation_helpers import CLIENT_ID, sqlite_store
+    from tests.test_installations_hostile import SaveFails
+
+    class Failing(SaveFails):
+        def find_bot(self, **query: Any) -> Any:
+            return self.inner.find_bot(**query)
+
+    store = Failing(sqlite_store(tmp_path / "i.db"), failures=1_000_000)
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret="mutation-round-4-secret",
+        environ={},
+        refresh_lock=SingleProcessRefreshLock(),
+    )
+    person = ActingPerson(team_id="T1", user_id="U1")
+    key = source._lock_key(person)
+    source._unsaved[key] = Installation(
+        app_id="A1", user_id="U1", team_id="T1", user_token="xoxp-1-unsaved"
+    )
+    return source, key, person, store
+
+
+async def test_a_save_failing_again_does_not_start_a_second_background_save(
+    tmp_path: Path,
+) -> None:
+    """One background save per person, which the source's close stops: a second would be
+    left out of ``_resaving`` (the close would wait for it, up to an hour)."""
+    source, key, person, _ = _never_saving_source(tmp_path)
+    source._resave_in_background(key, person)
+    first = source._resaving[key]
+    source._resave_in_background(key, person)
+    second = source._resaving[key]
+    if second is not first:
+        first.cancel()  # else the close below waits for the orphan
+    await asyncio.wait_for(source.aclose(), 60)  # a hang guard only
+    assert second is first
+    assert first.cancelled()
+
+
+async def test_an_ended_background_save_forgets_only_itself(tmp_path: Path) -> None:
+    """A background save that ends after a newer one for the person was started (its done
+    callback runs late, in the refresh thread) must not drop the newer one from
+    ``_resaving``: the source's close would no longer stop it."""
+    source, key, _, _ = _never_saving_source(tmp_path)
+    ended: concurrent.futures.Future[None] = concurrent.futures.Future()
+    ended.set_result(None)
+    newer: concurrent.futures.Future[None] = concurrent.futures.Future()
+    source._resaving[key] = newer
+    source._forget_resave(key, ended)
+    assert source._resaving[key] is newer
+    await source.aclose()
+
+
+async def test_a_background_save_tries_again_until_the_store_takes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_users_photo.installations import source as source_module
+
+    monkeypatch.setattr(source_module, "RESAVE_FIRST_WAIT", 0.01)
+    source, key, person, store = _never_saving_source(tmp_path)
+    store.failures = 2  # the store's own: two more failures, then saved
+    source._resave_in_background(key, person)
+    await asyncio.wait_for(asyncio.wrap_future(source._resaving[key]), 60)  # a hang guard
+    try:
+        assert key not in source._unsaved
+        assert store.inner.find_installation(enterprise_id=None, team_id="T1", user_id="U1")
+    finally:
+        await source.aclose()
+
+
+async def test_a_background_save_ends_once_nothing_is_left_unsaved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_users_photo.installations import source as source_module
+
+    monkeypatch.setattr(source_module, "RESAVE_FIRST_WAIT", 0.01)
+    source, key, person, _ = _never_saving_source(tmp_path)
+    del source._unsaved[key]  # saved at the person's next call meanwhile
+    source._resave_in_background(key, person)
+    running = source._resaving[key]
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(running), 60)  # it loops an hour if not
+    finally:
+        running.cancel()
+        await source.aclose()
+
+
+def test_the_mcp_server_logs_warnings_by_default() -> None:
+    from ocp_users_photo.command_line import CommandLineParser
+    from ocp_users_photo.mcp_command import configure_parser
+
+    parser = CommandLineParser(prog="mcp")
+    configure_parser(parser)
+    assert parser.parse_args([]).log_level == "warning"
+
+
+def test_the_mcp_command_leaves_the_root_loggers_level_and_skips_the_history_check_when_not_keeping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ocp_users_photo import mcp_command
+
+    async def serve_nothing(tool: UsersSetPhoto) -> None:
+        await tool.aclose()
+
+    monkeypatch.setattr(mcp_command, "_serve_until_interrupted", serve_nothing)
+    monkeypatch.setenv("SLACK_USER_TOKEN", "xoxp-1-mutation-round-four")
+    root = logging.getLogger()
+    before = root.level
+    caplog.set_level(logging.DEBUG, logger=MCP_LOGGER)
+    root.setLevel(logging.CRITICAL)
+    try:
+        status = mcp_command.main(
+            [
+                "--image-root",
+                str(tmp_path),
+                "--history",
+                str(tmp_path),  # a folder: unusable, but nothing is kept
+                "--no-keep-previous",
+                "--log-level",
+                "debug",
+            ]
+        )
+        assert root.level == logging.CRITICAL
+    finally:
+        root.setLevel(before)
+    assert status == 0
+    assert not [r for r in caplog.records if "every change will be refused" in r.getMessage()]
+
+
+def test_the_mcp_command_refuses_to_start_with_stdout_closed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocp_users_photo import mcp_command
+    from ocp_users_photo.exit_codes import ExitCode
+
+    monkeypatch.setattr("sys.stdout", None)
+    assert mcp_command.main([]) == ExitCode.INVALID
+    assert "stdout closed" in capsys.readouterr().err
