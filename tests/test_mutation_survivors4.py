@@ -432,3 +432,34 @@ def test_the_mcp_command_refuses_to_start_with_stdout_closed(
     monkeypatch.setattr("sys.stdout", None)
     assert mcp_command.main([]) == ExitCode.INVALID
     assert "stdout closed" in capsys.readouterr().err
+
+
+async def test_serve_closes_the_tool_when_the_host_hangs_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+    import dataclasses
+    from collections.abc import AsyncIterator
+
+    from ocp_users_photo import mcp_server
+
+    @contextlib.asynccontextmanager
+    async def hung_up() -> AsyncIterator[Any]:
+        raise BrokenPipeError("the host closed stdout")
+        yield  # pragma: no cover
+
+    sdk = dataclasses.replace(await asyncio.to_thread(load_sdk), stdio_server=hung_up)
+    monkeypatch.setattr(mcp_server, "load_sdk", lambda: sdk)
+    tool = await asyncio.to_thread(
+        UsersSetPhoto, "xoxp-1-unused", image_roots=[tmp_path], keep_previous=False
+    )
+    closed: list[bool] = []
+    real_aclose = tool.aclose
+
+    async def recorded_aclose() -> None:
+        closed.append(True)
+        await real_aclose()
+
+    monkeypatch.setattr(tool, "aclose", recorded_aclose)
+    await mcp_server.serve(tool)
+    assert closed == [True]
