@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo.frameworks._calls import is_correctable, run_json_arguments
-from ocp_users_photo.mcp_server import _build_server, call_tool, load_sdk
+from ocp_users_photo.mcp_server import _build_server, _SendingNoted, call_tool, load_sdk
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo import turns
 from ocp_users_photo.undo.entries import is_default_avatar
@@ -97,19 +97,26 @@ async def test_no_arguments_reach_the_tool_as_an_empty_object() -> None:
 
 
 class _Cancelled(_Answering):
+    sending = False
+
     async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        if self.sending:  # as the tool tells its observers when the change goes out
+            _SendingNoted().change_sending(None)  # type: ignore[arg-type]
         raise asyncio.CancelledError
 
 
-async def test_a_call_the_host_cancels_is_a_warning_and_stays_cancelled(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(("sending", "level"), [(True, logging.WARNING), (False, logging.INFO)])
+async def test_a_call_the_host_cancels_is_logged_as_what_it_is_and_stays_cancelled(
+    caplog: pytest.LogCaptureFixture, sending: bool, level: int
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=MCP_LOGGER)
+    cancelled = _Cancelled({"ok": True})
+    cancelled.sending = sending
     with pytest.raises(asyncio.CancelledError):
-        await call_tool(_Cancelled({"ok": True}), "usersSetPhoto", {})
+        await call_tool(cancelled, "usersSetPhoto", {})
     (record,) = [r for r in caplog.records if r.name == MCP_LOGGER]
-    assert record.levelno == logging.WARNING
-    assert "look at the Slack profile" in record.getMessage()
+    assert record.levelno == level
+    assert ("look at the Slack profile" in record.getMessage()) is sending
 
 
 def _server(tmp_path: Path, **options: Any) -> Iterator[Any]:
@@ -330,7 +337,7 @@ async def test_a_save_failing_again_does_not_start_a_second_background_save(
         first.cancel()  # else the close below waits for the orphan
     await asyncio.wait_for(source.aclose(), 60)  # a hang guard only
     assert second is first
-    assert first.cancelled()
+    assert first.done()  # the close ended it
 
 
 async def test_an_ended_background_save_forgets_only_itself(tmp_path: Path) -> None:
