@@ -470,3 +470,29 @@ async def test_serve_closes_the_tool_when_the_host_hangs_up(
     monkeypatch.setattr(tool, "aclose", recorded_aclose)
     await mcp_server.serve(tool)
     assert closed == [True]
+
+
+async def test_a_background_save_waits_for_the_persons_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Round 4's R04: a background save run beside a refresh of the same person (which
+    holds the person's lock) could land after the newer installation that refresh saves,
+    and the store's newest would hold the spent refresh token. While the lock is held here,
+    no save is tried; once it is let go, the save goes through."""
+    from ocp_users_photo.installations import source as source_module
+
+    monkeypatch.setattr(source_module, "RESAVE_FIRST_WAIT", 0.01)
+    source, key, person, store = _never_saving_source(tmp_path)
+    store.failures = 0  # the store takes the next save
+    try:
+        async with source._locks.hold(key):
+            source._resave_in_background(key, person)
+            saving = asyncio.wrap_future(source._resaving[key])
+            done, _ = await asyncio.wait({saving}, timeout=0.5)  # a save would take ~0.01 s
+            assert not done, "saved while the person's lock was held"
+            assert key in source._unsaved
+        await asyncio.wait_for(saving, 60)  # a hang guard only
+        assert key not in source._unsaved
+        assert store.inner.find_installation(enterprise_id=None, team_id="T1", user_id="U1")
+    finally:
+        await source.aclose()
