@@ -360,44 +360,31 @@ class InstallationTokenSource(AsyncClosing):
             done.exception()  # retrieved: a failure was logged where it happened
 
     async def _keep_saving(self, key: str, person: ActingPerson) -> None:
+        """Save the person's unsaved installation (``_save_unsaved``, under their lock) until
+        the store takes it, it is saved or replaced elsewhere, the source closes or the time
+        runs out."""
         closing = asyncio.Event()
         waker = (asyncio.get_running_loop(), closing)
         self._resave_wakers.add(waker)  # before the flag is read: aclose sets, then wakes
         try:
-            if await self._saved_again(key, person, closing):
-                logger.info("saved the refreshed installation of %s at last", person)
+            wait, ends = RESAVE_FIRST_WAIT, time.monotonic() + RESAVE_SECONDS
+            while time.monotonic() < ends and not self._resave_closed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closing.wait(), wait)
+                if self._resave_closed:
+                    return
+                wait = min(2 * wait, RESAVE_MAX_WAIT)
+                async with self._locks.hold(key):  # not beside a refresh of the same person
+                    if await self._save_unsaved(key, person) is None:
+                        return  # saved now (and said so), or saved or replaced meanwhile
+            if not self._resave_closed:
+                logger.warning(
+                    "the refreshed installation of %s is still unsaved: saved at their next "
+                    "call in this process",
+                    person,
+                )
         finally:
             self._resave_wakers.discard(waker)
-
-    async def _saved_again(self, key: str, person: ActingPerson, closing: asyncio.Event) -> bool:
-        """Whether the person's unsaved installation was saved here; False when it was
-        saved or replaced elsewhere, the source closed, or the time ran out."""
-        wait, ends = RESAVE_FIRST_WAIT, time.monotonic() + RESAVE_SECONDS
-        while time.monotonic() < ends and not self._resave_closed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closing.wait(), wait)
-            if self._resave_closed:
-                return False
-            wait = min(2 * wait, RESAVE_MAX_WAIT)
-            async with self._locks.hold(key):  # not beside a refresh of the same person
-                unsaved = self._unsaved.get(key)
-                if unsaved is None:  # saved, or replaced and saved, meanwhile
-                    return False
-                try:
-                    await self._store.save(unsaved)
-                except InstallationStoreFailed:
-                    continue
-                if self._unsaved.get(key) is unsaved:
-                    del self._unsaved[key]
-            return True
-        if self._resave_closed:
-            return False
-        logger.warning(
-            "the refreshed installation of %s is still unsaved: saved at their next call in "
-            "this process",
-            person,
-        )
-        return False
 
     @contextlib.asynccontextmanager
     async def _across_processes(self, person: ActingPerson, key: str) -> AsyncIterator[None]:
