@@ -230,6 +230,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` starts one worker more than this process may use processors.
+
+    A quarter of the suite's worker time waits, not computes: on subprocesses (the command
+    line, the MCP server, mypy) and on uploads the emulator holds for seconds to cancel
+    them mid-flight. On two processors, two workers left them idle that quarter of the
+    time; a third fills it. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides where set.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own reading of it
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (usable or 1) + 1
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The long tests first; under pytest-xdist, the PostgreSQL tests on one worker.
 

@@ -129,6 +129,7 @@ def readme_block_calling(name: str) -> str:
     return found[0]
 
 
+@pytest.mark.runs_long
 def test_the_readmes_framework_snippets_and_a_text_token_source_type_check(
     tmp_path: Path,
 ) -> None:

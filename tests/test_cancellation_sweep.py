@@ -15,6 +15,8 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
+
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import PhotoHistory
@@ -29,6 +31,7 @@ def open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+@pytest.mark.runs_long
 async def test_a_change_cancelled_at_any_point_leaves_the_next_change_and_its_undo_right(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

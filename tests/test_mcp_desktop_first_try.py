@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import pytest
 
 from ocp_users_photo.emulator import Fault
 from tests.conftest import CANARY_TOKEN, inject, photo_requests
@@ -36,6 +37,7 @@ async def test_a_token_without_the_write_scope_is_in_the_hosts_log(tmp_path: Pat
     assert "users.profile:write" in logged, logged
 
 
+@pytest.mark.runs_long
 async def test_a_change_the_host_cancels_mid_upload_is_in_the_hosts_log(tmp_path: Path) -> None:
     """The host cancels a change while Slack has it (notifications/cancelled: the person
     pressed stop). Slack may still set that upload, and the history marks it pending; the

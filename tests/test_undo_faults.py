@@ -278,6 +278,7 @@ async def test_a_change_whose_answer_is_lost_is_kept_as_unknown(
     assert "may not have happened" in entry.describe()
 
 
+@pytest.mark.runs_long
 async def test_a_cancelled_change_stays_pending_and_the_next_one_waits_for_it_to_land(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
@@ -482,6 +483,7 @@ def test_programs_opening_a_new_history_at_once_all_open_it(tmp_path: Path) -> N
     assert failures == []
 
 
+@pytest.mark.runs_long
 def test_a_cancelled_change_holds_the_turn_after_its_loop_ended(history_file: Path) -> None:
     """call_sync, or a script's asyncio.run, ends the loop of a change cancelled after its
     upload went out: the hold is in the history's lease, so the person's next change, on
