@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import anyio.to_thread
 
-from ocp_users_photo.installations.store_access import AnyInstallationStore
+from ocp_users_photo.installations.store_access import AnyInstallationStore, AsyncStoreInThreads
 
 
 class LockNotTaken(Exception):
@@ -85,6 +85,8 @@ def refresh_lock_for(store: AnyInstallationStore) -> RefreshLock:
 
     from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 
+    if isinstance(store, AsyncStoreInThreads):
+        store = store.store  # Bolt's AsyncApp's view of a synchronous store
     if isinstance(store, SQLite3InstallationStore):
         return SQLiteRefreshLock(store.database)
     engine = getattr(store, "engine", None)

@@ -4,7 +4,9 @@ A synchronous store (``InstallationStore``: SQLite, SQLAlchemy, files) is called
 worker thread, so a database round trip never blocks the event loop; a store that is
 only asynchronous (``AsyncInstallationStore``) is awaited. slack_sdk's SQLite store
 also offers ``async_`` methods, but they block: the synchronous side is preferred.
-Whatever a store raises becomes ``InstallationStoreFailed``, without its text.
+Whatever a store raises becomes ``InstallationStoreFailed``, without its text; so does
+a read slack_sdk's SQLite store could not make and answered with None
+(``sqlite_absence.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import anyio.to_thread
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.errors import raise_alone
 from ocp_users_photo.installations.errors import InstallationStoreFailed
+from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.tokens import ActingPerson
 
 AnyInstallationStore = InstallationStore | AsyncInstallationStore
@@ -28,6 +32,8 @@ class StoreAccess:
     """One store, called the way that keeps the event loop free."""
 
     def __init__(self, store: AnyInstallationStore) -> None:
+        if isinstance(store, AsyncStoreInThreads):
+            store = store.store  # the same threads, and the store's own facts (client id)
         if isinstance(store, InstallationStore):
             self._sync: InstallationStore | None = store
             self._async: AsyncInstallationStore | None = None
@@ -40,6 +46,8 @@ class StoreAccess:
                 f"{type(store).__name__}"
             )
         self.store = store
+        # slack_sdk's SQLite store answers a read it could not make with None.
+        self._sqlite = store if isinstance(store, SQLite3InstallationStore) else None
 
     @property
     def client_id(self) -> str | None:
@@ -55,10 +63,18 @@ class StoreAccess:
             "user_id": person.user_id,
             "is_enterprise_install": person.team_id is None,
         }
+        sqlite = self._sqlite
         try:
             if self._sync is not None:
                 store = self._sync
-                found = await anyio.to_thread.run_sync(lambda: store.find_installation(**arguments))
+
+                def find_installation() -> Installation | None:
+                    found = store.find_installation(**arguments)
+                    if found is None and sqlite is not None:
+                        confirm_absent(sqlite)
+                    return found
+
+                found = await anyio.to_thread.run_sync(find_installation)
             else:
                 assert self._async is not None
                 found = await self._async.async_find_installation(**arguments)

@@ -1,0 +1,40 @@
+"""Whether slack_sdk's SQLite store answered "no installation" because it could not read.
+
+``SQLite3InstallationStore.find_installation`` catches every error (a database locked
+past SQLite's wait, a damaged or unreadable file, a missing table), logs it and returns
+None, as for a person who never installed the app. Told "install the app", every person
+would install again while the fault is the database's. So a None from that store is
+checked with a read of the same file: read-only (it creates nothing), bounded in time.
+Where that read fails too, the error is the store's, not a missing installation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import urllib.parse
+from typing import Final
+
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+__all__ = ["confirm_absent"]
+
+# A read of slack_sdk's table of installations (its SQLite store's create_tables).
+_READ: Final = "SELECT 1 FROM slack_installations LIMIT 1"
+# The store's own read already waited SQLite's 5 s on a lock; this read waits less.
+PROBE_TIMEOUT_SECONDS: Final = 1.0
+
+
+def confirm_absent(store: SQLite3InstallationStore) -> None:
+    """Raise the ``sqlite3.Error`` that reading the store's file gives, if it gives one;
+    return where the file reads well (the person's installation is really absent)."""
+    database = store.database
+    if not database or database == ":memory:":
+        return  # a database of the store's connection alone: nothing to read beside it
+    location = urllib.parse.quote(os.path.abspath(database))
+    connection = sqlite3.connect(
+        f"file:{location}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_SECONDS
+    )
+    with contextlib.closing(connection):
+        connection.execute(_READ).fetchall()

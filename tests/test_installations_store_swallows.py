@@ -1,0 +1,181 @@
+"""slack_sdk's SQLite store answers a failed read as "no installation" (it logs the error
+and returns None): a locked, damaged or unreadable database must not tell every person
+to install the app again. The source notes the failure the store logged in the thread of
+its own read, and gives ``InstallationStoreFailed`` instead of ``NotInstalled``."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.installations import (
+    InstallationStoreFailed,
+    InstallationTokenSource,
+    NotInstalled,
+)
+from ocp_users_photo.installations.store_access import AsyncStoreInThreads
+from ocp_users_photo.tokens import ActingPerson
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TEAM_ID,
+    install,
+    photo_tokens,
+    portrait,
+    rotation_config,
+    sqlite_store,
+)
+
+ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
+BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
+MakeTool = Callable[[SQLite3InstallationStore], UsersSetPhoto]
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return rotation_config()
+
+
+@pytest.fixture
+async def tool_for(emulator: RunningEmulator) -> AsyncIterator[MakeTool]:
+    made: list[tuple[InstallationTokenSource, UsersSetPhoto]] = []
+
+    def make(store: SQLite3InstallationStore) -> UsersSetPhoto:
+        source = InstallationTokenSource(
+            store,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            base_url=emulator.base_url,
+            environ={},
+        )
+        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
+        made.append((source, tool))
+        return tool
+
+    yield make
+    for source, tool in made:
+        await tool.aclose()
+        await source.aclose()
+
+
+def assert_store_failure_not_install_advice(refused: InstallationStoreFailed) -> None:
+    assert not isinstance(refused, NotInstalled)
+    assert refused.code == "installation_store_error"
+    assert "install the app" not in refused.message
+    assert "nothing was sent" in refused.message
+
+
+async def test_a_damaged_database_is_a_store_failure_not_a_missing_installation(
+    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
+) -> None:
+    database = tmp_path / "installations.db"
+    database.write_bytes(b"this is not an SQLite database, but a file someone overwrote" * 100)
+    tool = tool_for(SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID))
+
+    with pytest.raises(InstallationStoreFailed) as refused:
+        await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert_store_failure_not_install_advice(refused.value)
+    assert "DatabaseError" in refused.value.message
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_database_locked_past_sqlites_wait_is_a_store_failure(
+    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
+) -> None:
+    store = sqlite_store(tmp_path / "installations.db")
+    await install(emulator, store, ALICE.user_id)
+    tool = tool_for(store)
+    holder = sqlite3.connect(store.database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # e.g. a backup or a migration holding the file
+    try:
+        with pytest.raises(InstallationStoreFailed) as refused:
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_store_failure_not_install_advice(refused.value)
+    assert "OperationalError" in refused.value.message
+    assert photo_tokens(emulator) == []
+    # Once the file is free again, the same tool sets the photo.
+    await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert len(photo_tokens(emulator)) == 1
+
+
+async def test_a_person_not_in_a_healthy_database_is_still_told_to_install(
+    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
+) -> None:
+    store = sqlite_store(tmp_path / "installations.db")
+    await install(emulator, store, ALICE.user_id)
+    with pytest.raises(NotInstalled):
+        await (
+            tool_for(store)
+            .acting_as(team_id=TEAM_ID, user_id=BOB.user_id)
+            .call({"image": portrait()})
+        )
+
+
+async def test_a_failure_another_thread_logs_meanwhile_does_not_count_as_this_reads(
+    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
+) -> None:
+    # The store's logger is shared by every read: only a failure logged in this read's own
+    # thread is this read's. Another thread logging through the same logger during the
+    # read leaves an absent person "not installed".
+    store = sqlite_store(tmp_path / "installations.db")
+    await install(emulator, store, ALICE.user_id)
+    stop = threading.Event()
+
+    def log_failures_elsewhere() -> None:
+        while not stop.is_set():
+            store.logger.error("Failed to find an installation data (another thread's read)")
+            stop.wait(0.0005)
+
+    other = threading.Thread(target=log_failures_elsewhere)
+    logging.getLogger(store.logger.name).disabled = False
+    other.start()
+    try:
+        for _ in range(20):
+            with pytest.raises(NotInstalled):
+                await (
+                    tool_for(store)
+                    .acting_as(team_id=TEAM_ID, user_id=BOB.user_id)
+                    .call({"image": portrait()})
+                )
+    finally:
+        stop.set()
+        other.join()
+    assert store.logger.filters == []
+
+
+async def test_the_same_store_run_in_threads_for_bolts_async_app_says_so_too(
+    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
+) -> None:
+    database = tmp_path / "installations.db"
+    database.write_bytes(b"\x00overwritten\xff" * 400)
+    store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
+    tool = tool_for(AsyncStoreInThreads(store))  # type: ignore[arg-type]
+
+    with pytest.raises(InstallationStoreFailed) as refused:
+        await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert_store_failure_not_install_advice(refused.value)
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_database_in_a_folder_that_does_not_exist_is_a_store_failure(
+    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
+) -> None:
+    # A mistyped path: the store cannot even create its file, and the read creates none.
+    database = tmp_path / "no such folder" / "installations.db"
+    tool = tool_for(SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID))
+
+    with pytest.raises(InstallationStoreFailed) as refused:
+        await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert_store_failure_not_install_advice(refused.value)
+    assert not database.parent.exists()
