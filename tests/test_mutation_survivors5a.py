@@ -220,3 +220,20 @@ async def test_a_refresh_grant_answered_with_a_server_error_is_not_sent_again() 
             )
     assert len(seen) == 1
     assert raised.value.status_code == 503
+
+
+async def test_a_token_echoed_in_a_reply_header_is_redacted_from_the_reply() -> None:
+    """Mutant: ``_headers_without`` returns the headers as they came (no redaction). The reply
+    carries its headers on (whoami reads X-OAuth-Scopes), and "nothing derived from a response
+    keeps the token": a server echoing it in a header, in any case, must not hand it on."""
+    secret = TOKEN.reveal()
+    echoing = httpx.Response(
+        200,
+        headers={"X-Echo": f"Bearer {secret.upper()}", "X-OAuth-Scopes": "users.profile:write"},
+        json={"ok": True},
+    )
+    http_client, _ = _answering(echoing)
+    async with http_client:
+        reply = await _client(http_client).call("auth.test", token=TOKEN)
+    assert secret.lower() not in reply.headers["x-echo"].lower()
+    assert reply.headers["x-oauth-scopes"] == "users.profile:write"
