@@ -18,7 +18,7 @@ from ocp_users_photo.credentials import ClientCredentials, SlackToken
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.slack import client as client_module
 from ocp_users_photo.slack.client import SlackClient
-from ocp_users_photo.slack.replies import HttpReply, decode_reply
+from ocp_users_photo.slack.replies import MAX_JSON_DEPTH, HttpReply, decode_reply
 from ocp_users_photo.slack.retry import RetryPolicy
 
 TOKEN = SlackToken("xoxp-5a-5a-5a-notarealtoken")
@@ -237,3 +237,17 @@ async def test_a_token_echoed_in_a_reply_header_is_redacted_from_the_reply() -> 
         reply = await _client(http_client).call("auth.test", token=TOKEN)
     assert secret.lower() not in reply.headers["x-echo"].lower()
     assert reply.headers["x-oauth-scopes"] == "users.profile:write"
+
+
+def test_a_reply_nested_exactly_max_json_depth_is_read_and_one_more_is_not() -> None:
+    """Mutant: ``_deeper_than``'s ``if depth > limit`` -> ``>=``. Slack's reply is refused only
+    when it nests *more* than MAX_JSON_DEPTH levels: a reply of exactly that depth is read."""
+    inner: Any = []
+    for _ in range(MAX_JSON_DEPTH - 2):  # the object is level 1, the outer list level 2
+        inner = [inner]
+    at_the_limit = {"ok": True, "deep": inner, "more": [[]]}
+    assert decode_reply(_reply(at_the_limit), method="auth.test", redact=_same)["ok"] is True
+    with pytest.raises(TransportError):
+        decode_reply(
+            _reply({"ok": True, "deep": [inner], "more": [[]]}), method="auth.test", redact=_same
+        )
