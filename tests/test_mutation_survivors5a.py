@@ -251,3 +251,41 @@ def test_a_reply_nested_exactly_max_json_depth_is_read_and_one_more_is_not() -> 
         decode_reply(
             _reply({"ok": True, "deep": [inner], "more": [[]]}), method="auth.test", redact=_same
         )
+
+
+def test_an_http_500_carrying_slacks_error_is_a_failure_that_may_have_taken_effect() -> None:
+    """Mutant: ``if status >= 500`` -> ``> 500``. Slack's own ``internal_error`` comes as HTTP
+    500 and "some aspect of the operation" may have succeeded: it must be the TransportError
+    that says the change may have been made (``reached``), not a plain refusal by Slack."""
+    with pytest.raises(TransportError) as raised:
+        decode_reply(
+            _reply({"ok": False, "error": "internal_error"}, 500),
+            method="users.setPhoto",
+            redact=_same,
+        )
+    assert raised.value.reached is True
+    assert raised.value.status_code == 500
+    assert "may have taken effect" in str(raised.value)
+
+
+async def test_a_refresh_token_echoed_in_a_refusal_is_redacted() -> None:
+    """Mutant: ``refresh_token`` left out of ``CREDENTIAL_FIELDS``. A refresh sends the
+    refresh token as a form field; a server quoting it back in its refusal must not hand it
+    on in the error a host logs or a model reads."""
+    refresh_token = "xoxe-1-My0xLTEyMzQ1Njc4OTAtcmVmcmVzaC10b2tlbi1zZWNyZXQ"
+    refusal = httpx.Response(
+        200, json={"ok": False, "error": "invalid_refresh_token", "got": refresh_token}
+    )
+    http_client, _ = _answering(refusal)
+    async with http_client:
+        with pytest.raises(SlackApiError) as raised:
+            await _client(http_client).call(
+                "oauth.v2.access",
+                token=None,
+                fields={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                client_auth=ClientCredentials("1234.5678", "app-secret-5a"),
+            )
+    shown = f"{raised.value} {raised.value!r} {json.dumps(raised.value.reply)}"
+    assert raised.value.error == "invalid_refresh_token"
+    assert refresh_token not in shown
+    assert refresh_token[10:40] not in shown
