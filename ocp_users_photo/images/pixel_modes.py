@@ -62,11 +62,19 @@ def float_grey(picture: Image.Image) -> Image.Image:
 
 def eight_bit_grey(picture: Image.Image) -> Image.Image:
     """Grey of more than 8 bits, scaled to 8 (65535 to 255), its colour key kept."""
-    scaled = picture.convert("I").point(lambda value: value / 257).convert("L")
+    from PIL import Image
+
+    scaled = _eight_bits(picture.convert("I"))
     key = picture.info.get("transparency")
     if isinstance(key, int):
-        scaled.info["transparency"] = round(key / 257)
+        # Scaled as the pixels are (truncated, not rounded), so the keyed pixels keep it.
+        scaled.info["transparency"] = _eight_bits(Image.new("I", (1, 1), key)).getpixel((0, 0))
     return scaled
+
+
+def _eight_bits(picture: Image.Image) -> Image.Image:
+    """'I' grey scaled from 16 bits to 8 (65535 to 255), as 'L'."""
+    return picture.point(lambda value: value / 257).convert("L")
 
 
 def matching_profile(profile: object, mode: str) -> bytes | None:
