@@ -403,3 +403,118 @@ def test_a_tiff_listing_one_strip_more_than_its_picture_needs_is_refused(
     if refused:
         assert problem is not None
         assert f"lists {strips} strips where its 10x10 picture needs 2" in problem
+
+
+def test_the_letterbox_of_a_photo_with_alpha_is_transparent() -> None:
+    """Mutant: square.slack_square filled an RGBA letterbox with alpha 255. Promise
+    (square.py): the bars are white, or transparent when the image has an alpha channel;
+    the mutant drew opaque white bars on the CLI's --preview and the emulator's renditions."""
+    from ocp_users_photo.square import slack_square
+
+    picture = Image.new("RGBA", (200, 100), (10, 120, 30, 255))
+    square = slack_square(picture, None)
+    assert square.size == (200, 200)
+    assert _alpha(square, (100, 10)) == 0  # a bar
+    assert _alpha(square, (100, 100)) == 255  # the picture
+
+
+def test_history_keeps_a_web_images_host_and_name_never_its_query() -> None:
+    """Mutant: argument_view kept a URL's first 120 characters rather than
+    ``redact_url``'s host and file name. Promise (argument_view.py): 'the host and the
+    file's name only: query strings often carry signatures'; the mutant put a presigned
+    URL's signature into every history and observer."""
+    from ocp_users_photo.argument_view import safe_view
+
+    url = "https://cdn.example.com/a/b/photo.png?X-Amz-Signature=s3cretsig&t=1"
+    view = safe_view({"image": url})
+    assert "s3cretsig" not in str(view)
+    assert view["image"].startswith("<url https://cdn.example.com/")
+    assert view["image"].endswith("photo.png>")
+
+
+def test_history_masks_a_token_and_escapes_control_characters_in_an_images_file_name() -> None:
+    """Mutant: argument_view kept a path's file name as it was (cut to 60) rather than
+    through ``shown``. Promise (argument_view.py): 'a token pasted as the image's name stays
+    out of history (masked, as in errors)'; and a name's control characters never reach a
+    terminal that prints the history."""
+    from ocp_users_photo.argument_view import safe_view
+
+    token = "xoxp-1234567890-1234567890-1234567890-abcdefabcdef"
+    named = safe_view({"image": f"/tmp/{token}.png"})["image"]
+    assert token not in named
+    assert named.startswith("<path ")
+    escaped = safe_view({"image": "/tmp/photo\x1b[2J.png"})["image"]
+    assert "\x1b" not in escaped
+
+
+@pytest.mark.parametrize(("scans", "refused"), [(100, False), (101, True)])
+def test_a_progressive_jpeg_of_more_than_100_scans_is_refused(scans: int, refused: bool) -> None:
+    """Mutant: structure._scans_problem's ``scans <= MAX_JPEG_SCANS`` -> ``<``. Promise (its
+    message): 'more than 100 scans' is refused; the mutant refused exactly 100."""
+    from ocp_users_photo.images.source import ImageSource
+    from ocp_users_photo.images.structure import structure_problem
+
+    frame_header = b"\xff\xc2\x00\x0b\x08\x00\x10\x00\x10\x01\x01\x11\x00"  # SOF2, 16x16 grey
+    data = b"\xff\xd8" + frame_header + b"\xff\xda\x00" * scans + b"\xff\xd9"
+    problem = structure_problem(
+        ImageSource(label="test", filename_stem="image", byte_count=len(data), data=data), 100
+    )
+    assert (problem is not None) == refused
+    if refused:
+        assert problem is not None
+        assert "more than 100 scans" in problem
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + png_chunk(b"IDAT", zlib.compress(b""))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(("size", "refused"), [((10_000, 5_000), False), ((10_001, 5_000), True)])
+def test_a_header_declaring_50_million_pixels_is_read_and_one_more_row_is_refused(
+    size: tuple[int, int], refused: bool
+) -> None:
+    """Mutant: header.read_header's ``width * height > max_declared_pixels`` -> ``>=``.
+    Promise (limits.py): images are decoded up to 50 million declared pixels; the mutant
+    refused a header declaring exactly that many."""
+    from ocp_users_photo.images.header import read_header
+    from ocp_users_photo.images.limits import DEFAULT_LIMITS
+    from ocp_users_photo.images.source import ImageSource
+
+    data = _png_declaring(*size)
+    source = ImageSource(label="test", filename_stem="image", byte_count=len(data), data=data)
+    facts, problems = read_header(source, DEFAULT_LIMITS)
+    declared = [problem for problem in problems if "the image declares" in problem.message]
+    assert bool(declared) == refused
+    if not refused:
+        assert facts is not None
+        assert facts.stored_size == size
+
+
+@pytest.mark.parametrize(("length", "taken"), [(64, True), (65, False)])
+def test_a_tool_name_is_at_most_64_characters(length: int, taken: bool) -> None:
+    """Mutant: model_tool.TOOL_NAME allowed 65 characters. Promise (model_tool.py): names
+    of at most 64 characters, what OpenAI, Anthropic and Gemini all take; a 65-character
+    name is refused by the providers at the first request."""
+    from ocp_users_photo.model_tool import checked_definition
+
+    class _Named:
+        description = "sets a photo"
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+            self.input_schema = {"type": "object", "properties": {}}
+
+    tool = _Named("t" * length)
+    if taken:
+        assert checked_definition(tool) is tool
+    else:
+        with pytest.raises(ValueError, match="1 to 64"):
+            checked_definition(tool)
