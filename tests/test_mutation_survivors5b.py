@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
@@ -518,3 +519,22 @@ def test_a_tool_name_is_at_most_64_characters(length: int, taken: bool) -> None:
     else:
         with pytest.raises(ValueError, match="1 to 64"):
             checked_definition(tool)
+
+
+def test_undo_refuses_entry_0_before_asking_slack(tmp_path: Path) -> None:
+    """Mutant: undo_command's ``args.entry < 1`` -> ``< 0``. Promise (undo_command.py):
+    '--entry must be an entry number from history (1 or more)', said before anything is
+    read or sent (exit 2). The mutant went on to ask Slack whose the token is, and failed
+    on what it found there instead."""
+    from tests.test_cli import cli
+
+    done = cli(
+        "undo",
+        "--entry",
+        "0",
+        "--history",
+        str(tmp_path / "history.sqlite3"),
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "(1 or more)" in done.stderr
