@@ -538,3 +538,22 @@ def test_undo_refuses_entry_0_before_asking_slack(tmp_path: Path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "(1 or more)" in done.stderr
+
+
+@pytest.mark.parametrize("padding", ["=", "==", "==="])
+def test_base64_with_three_padding_characters_is_malformed(padding: str) -> None:
+    """Mutant: encoded_text._decoded took up to three "=" (``padding > 3``). Promise
+    (encoded_text.py): at most two "=", and only where the last group lacks them; 'QQQQ==='
+    is base64 gone wrong and is said so, not decoded."""
+    import base64
+
+    from ocp_users_photo.images.encoded_text import decode_base64
+
+    text = base64.b64encode(bytes(range(96))).decode("ascii") + padding
+    source, problems = decode_base64(text, "base64 text", 1024)
+    if padding == "===":
+        assert source is None
+        assert "malformed" in problems[0].message
+    else:  # a whole last group followed by "=" or "==": let stand, as before
+        assert source is not None
+        assert source.data == bytes(range(96))
