@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -80,9 +79,7 @@ async def test_a_data_uri_header_of_many_parameters_costs_no_more_than_its_paylo
     context = IntakeContext(image_roots=None, limits=limits)
     tracemalloc.start()
     try:
-        started = time.perf_counter()
         resolved, problems = await ImageIntake().resolve(text, context)
-        elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -90,7 +87,6 @@ async def test_a_data_uri_header_of_many_parameters_costs_no_more_than_its_paylo
     assert "header (before its comma) is over 1024 characters" in problems[0].message
     # A few copies of the text is what a plain data: URI costs; this one costs ~25.
     assert peak < 6 * len(text), f"peak {peak / 2**20:.0f} MiB for {len(text) / 2**20:.1f} MB"
-    assert elapsed < 5
 
 
 # --- 3. Through a symlink in a root, what exists outside is told -------------------------

@@ -12,7 +12,6 @@ import gc
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -208,18 +207,17 @@ class TestTheRootCheckAndTheOpenRace:
 
         swapper = threading.Thread(target=swap, daemon=True)
         swapper.start()
-        slowest = 0.0
         outcomes = {"read": 0, "not a regular file": 0}
         try:
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
                 for tried in range(self.TRIES * 3):
                     if tried >= self.TRIES // 3 and all(outcomes.values()):
                         break
-                    started = time.monotonic()
+                    # An open that blocked on the FIFO (waiting for a writer) would
+                    # never return: the result's timeout is what catches it.
                     source, problems = pool.submit(
                         open_confined, str(target), (root,), 1024
                     ).result(timeout=5)
-                    slowest = max(slowest, time.monotonic() - started)
                     if source is not None:
                         assert source.stream().read() == b"INSIDE"
                         source.close()
@@ -229,7 +227,6 @@ class TestTheRootCheckAndTheOpenRace:
         finally:
             stop.set()
             swapper.join()
-        assert slowest < 1.0, f"an open took {slowest:.2f} s"
         # Both sides of the race were met: the file read, and the FIFO refused.
         assert all(outcomes.values()), outcomes
 
