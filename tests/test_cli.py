@@ -306,6 +306,27 @@ def test_progress_shows_on_a_terminal_only(image: Path, monkeypatch: pytest.Monk
     assert plain.getvalue() == ""
 
 
+def test_the_status_line_shows_a_hostile_file_name_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file name is anyone's text: one holding terminal escapes (clear the screen, set
+    the window's title) reaches the live status line as visible escapes, never as the
+    sequences themselves; the line's own erase-line codes are the only escapes written."""
+    import asyncio
+
+    from ocp_users_photo import set_command
+
+    hostile = tmp_path / "me\x1b[2J\x1b]0;owned\x07.png"
+    hostile.write_bytes(make_image((800, 600)))
+    terminal, out = _Terminal(), io.StringIO()
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    assert asyncio.run(set_command._set_photo(set_command_args(hostile), out, terminal)) == 0
+    written = terminal.getvalue()
+    assert "checking " in written
+    assert written.replace("\r\x1b[K", "").count("\x1b") == 0, repr(written)
+    assert "\x07" not in written
+
+
 def set_command_args(image: Path) -> argparse.Namespace:
     from ocp_users_photo import set_command
 
