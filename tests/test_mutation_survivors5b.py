@@ -557,3 +557,41 @@ def test_base64_with_three_padding_characters_is_malformed(padding: str) -> None
     else:  # a whole last group followed by "=" or "==": let stand, as before
         assert source is not None
         assert source.data == bytes(range(96))
+
+
+# --- set_command.py and output.py: the survivors round 5b left --------------------------------
+
+
+def test_a_preview_name_ending_in_upper_case_png_is_taken(tmp_path: Path) -> None:
+    """Mutant: ``target.suffix.lower() != ".png"`` -> ``target.suffix != ".png"``. A PNG's
+    name is a PNG's name in any case (``OUT.PNG``, as some tools and systems write them)."""
+    from ocp_users_photo.set_command import _preview_path
+
+    assert _preview_path(str(tmp_path / "OUT.PNG")) == tmp_path / "OUT.PNG"
+    assert _preview_path(str(tmp_path / "out.Png")) == tmp_path / "out.Png"
+
+
+class _Failing(io.StringIO):
+    def __init__(self, error: OSError) -> None:
+        super().__init__()
+        self.error = error
+
+    def write(self, text: str) -> int:
+        raise self.error
+
+
+def test_a_reader_gone_is_a_closed_stdout_and_a_full_disk_is_not() -> None:
+    """Mutant: ``closed=isinstance(error, BrokenPipeError)`` -> ``closed=False``. A reader
+    that went away (``| head``) is told as "stdout was closed", not as a write that failed
+    for a reason to fix (a full disk)."""
+    import errno
+
+    from ocp_users_photo.output import OutputFailed, answers_to
+
+    with pytest.raises(OutputFailed) as gone:
+        answers_to(_Failing(BrokenPipeError(errno.EPIPE, "Broken pipe"))).write("answer\n")
+    assert gone.value.closed is True
+    with pytest.raises(OutputFailed) as full:
+        answers_to(_Failing(OSError(errno.ENOSPC, "No space left on device"))).write("answer\n")
+    assert full.value.closed is False
+    assert full.value.reason == "No space left on device"
