@@ -21,6 +21,7 @@ from ocp_users_photo.installations import (
     InstallationTokenSource,
     NotInstalled,
 )
+from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
@@ -179,3 +180,22 @@ async def test_a_database_in_a_folder_that_does_not_exist_is_a_store_failure(
         await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
     assert_store_failure_not_install_advice(refused.value)
     assert not database.parent.exists()
+
+
+@pytest.mark.parametrize("folder", ["plain", "with ? and # and %41 and spaces"])
+def test_the_check_reads_the_stores_own_file_whatever_its_folder_is_named(
+    tmp_path: Path, folder: str
+) -> None:
+    # The check opens the file by a file: URI: a "?" or "#" in a folder's name must not
+    # end its path (it would read another file, or none), nor "%41" be read as "A".
+    (tmp_path / folder).mkdir()
+    healthy = sqlite_store(tmp_path / folder / "installations.db")
+    confirm_absent(healthy)  # reads well: the person is really absent
+    damaged = tmp_path / folder / "damaged.db"
+    damaged.write_bytes(b"not a database at all " * 200)
+    with pytest.raises(sqlite3.DatabaseError):
+        confirm_absent(SQLite3InstallationStore(database=str(damaged), client_id=CLIENT_ID))
+    assert sorted(path.name for path in (tmp_path / folder).iterdir()) == [
+        "damaged.db",
+        "installations.db",
+    ]

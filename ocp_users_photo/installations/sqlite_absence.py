@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import urllib.parse
+from pathlib import Path
 from typing import Final
 
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
@@ -32,9 +32,8 @@ def confirm_absent(store: SQLite3InstallationStore) -> None:
     database = store.database
     if not database or database == ":memory:":
         return  # a database of the store's connection alone: nothing to read beside it
-    location = urllib.parse.quote(os.path.abspath(database))
-    connection = sqlite3.connect(
-        f"file:{location}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_SECONDS
-    )
+    # A file: URI, its path percent-encoded (a "?" or "#" in a folder's name), read-only.
+    location = Path(os.path.abspath(database)).as_uri()
+    connection = sqlite3.connect(f"{location}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_SECONDS)
     with contextlib.closing(connection):
         connection.execute(_READ).fetchall()
