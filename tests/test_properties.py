@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 import trustme
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -343,6 +343,9 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
         @given(arguments=argument_sets(folder, url_base))
+        # Run every time, whatever is drawn: at 4,000 draws the generator reaches an
+        # allowed image URL with nothing else wrong about 4 times, and none ~2% of runs.
+        @example(arguments={"image": f"{url_base}/good.png"})
         def property_holds(arguments: dict[Any, Any]) -> None:
             loop.run_until_complete(one_call(arguments))
 
