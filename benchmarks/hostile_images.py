@@ -28,38 +28,15 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto  # noqa: E402
-from ocp_users_photo.images.structure import MAX_BMP_RLE_BYTES  # noqa: E402
 from tests import test_image_structure_bombs as bombs  # noqa: E402
 from tests.test_image_conversion import _noisy_webp  # noqa: E402
 
 TOKEN = "xoxp-1111111111-2222222222-3333333333-benchmarkbenchmarkbenchmark0000"
 
 
-def costliest_rle_bmp() -> bytes:
-    """Rows ending after one pixel, after codes that draw nothing filling the byte cap."""
-    rows = b"\x01\x05\x00\x00" * 1023 + b"\x00\x01"
-    room = MAX_BMP_RLE_BYTES - (14 + 40 + 1024) - len(rows) - 8
-    codes = b"\x01\x05" + b"\x05\x01" * (room // 2) + b"\x00\x00" + rows
-    return bombs.bmp_rle8(2048, 1024, codes)
-
-
-def million_app_segments_jpeg() -> bytes:
-    from PIL import Image
-
-    jpeg = bombs.encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "JPEG")
-    return jpeg[:2] + b"\xff\xe5\x00\x02" * 1_000_000 + jpeg[2:]
-
-
-def endless_chunks_png() -> bytes:
-    from PIL import Image
-
-    png = bombs.encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "PNG")
-    return png[:33] + bombs.png_chunk(b"prVt", b"") * 700_000 + png[33:]
-
-
 CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
-    "JPEG, 1 million empty APP segments (4 MB)": ("refused", million_app_segments_jpeg),
-    "PNG, 700,000 chunks before its pixels (8 MB)": ("refused", endless_chunks_png),
+    "JPEG, 1 million empty APP segments (4 MB)": ("refused", bombs.million_app_segments_jpeg),
+    "PNG, 700,000 chunks before its pixels (8 MB)": ("refused", bombs.endless_chunks_png),
     "progressive JPEG, 8,000 extra scans (100 KB)": (
         "refused",
         lambda: bombs.progressive_with_extra_scans(1100, 8000),
@@ -69,7 +46,7 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         "refused",
         lambda: bombs.apng_with_chunks_between_frames(1100, 500_000),
     ),
-    "RLE BMP, the costliest within the caps (512 KiB)": ("converted", costliest_rle_bmp),
+    "RLE BMP, the costliest within the caps (512 KiB)": ("converted", bombs.costliest_rle_bmp),
     "TIFF, 400,000 strips on its second page (3.6 MB)": (
         "converted",
         lambda: bombs.tiff_with_strips_on_its_second_page(400_000),

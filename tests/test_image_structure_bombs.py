@@ -78,12 +78,17 @@ def encoded(picture: Image.Image, fmt: str, **options: object) -> bytes:
 # --- 1. A JPEG of a million empty APP segments: Pillow's marker loop, one Python step each.
 
 
+def million_app_segments_jpeg() -> bytes:
+    """A 600x600 JPEG with a million empty APP5 segments after its start (4 MB)."""
+    jpeg = encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "JPEG")
+    return jpeg[:2] + b"\xff\xe5\x00\x02" * 1_000_000 + jpeg[2:]
+
+
 async def test_a_jpeg_of_a_million_empty_app_segments_is_refused_fast(
     checker: UsersSetPhoto,
 ) -> None:
-    jpeg = encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "JPEG")
     # 4 MB; the 32 MB cap allows 8 million: 24 s and 1.2 GB of memory, then accepted.
-    image = jpeg[:2] + b"\xff\xe5\x00\x02" * 1_000_000 + jpeg[2:]
+    image = million_app_segments_jpeg()
     opened, messages = await outcome(checker, image)
     assert messages is not None, "accepted"
     assert opened == 0, "Pillow parsed it before the refusal"
@@ -92,13 +97,18 @@ async def test_a_jpeg_of_a_million_empty_app_segments_is_refused_fast(
 # --- 2. A PNG of 700,000 empty ancillary chunks before its image data.
 
 
+def endless_chunks_png() -> bytes:
+    """A 600x600 PNG with 700,000 empty private chunks before its pixels (8 MB)."""
+    png = encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "PNG")
+    return png[:33] + png_chunk(b"prVt", b"") * 700_000 + png[33:]
+
+
 async def test_a_png_of_endless_chunks_before_its_pixels_is_refused_fast(
     checker: UsersSetPhoto,
 ) -> None:
-    png = encoded(Image.new("RGB", (600, 600), (1, 2, 3)), "PNG")
     # 8 MB; at the 32 MB cap (2.7 million chunks): 15-16 s, 380 MB when the chunks are
     # private (Pillow keeps each in private_chunks), then sent to Slack as it is.
-    image = png[:33] + png_chunk(b"prVt", b"") * 700_000 + png[33:]
+    image = endless_chunks_png()
     opened, messages = await outcome(checker, image)
     assert messages is not None, "accepted"
     assert opened == 0, "Pillow parsed it before the refusal"
@@ -236,16 +246,21 @@ async def test_an_rle_bmp_within_the_caps_is_converted(checker: UsersSetPhoto) -
     assert messages is None
 
 
-async def test_the_costliest_rle_bmp_within_the_caps_is_converted(
-    checker: UsersSetPhoto,
-) -> None:
-    # Row ends after one pixel (a step per pixel padded), after codes that draw nothing
-    # filling the byte cap: the caps allow it, and benchmarks/hostile_images.py measures
-    # what it costs (0.75 s when the caps were chosen).
+def costliest_rle_bmp() -> bytes:
+    """Rows ending after one pixel (a step per pixel padded), after codes that draw nothing
+    filling the byte cap."""
     rows = b"\x01\x05\x00\x00" * 1023 + b"\x00\x01"
     room = MAX_BMP_RLE_BYTES - (14 + 40 + 1024) - len(rows) - 8
     codes = b"\x01\x05" + b"\x05\x01" * (room // 2) + b"\x00\x00" + rows
-    image = bmp_rle8(2048, 1024, codes)
+    return bmp_rle8(2048, 1024, codes)
+
+
+async def test_the_costliest_rle_bmp_within_the_caps_is_converted(
+    checker: UsersSetPhoto,
+) -> None:
+    # The caps allow it; benchmarks/hostile_images.py measures what it costs (0.75 s when
+    # the caps were chosen).
+    image = costliest_rle_bmp()
     assert len(image) <= MAX_BMP_RLE_BYTES
     opened, messages = await outcome(checker, image)
     assert messages is None

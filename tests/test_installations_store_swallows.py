@@ -5,9 +5,7 @@ its own read, and gives ``InstallationStoreFailed`` instead of ``NotInstalled``.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -121,38 +119,6 @@ async def test_a_person_not_in_a_healthy_database_is_still_told_to_install(
             .acting_as(team_id=TEAM_ID, user_id=BOB.user_id)
             .call({"image": portrait()})
         )
-
-
-async def test_a_failure_another_thread_logs_meanwhile_does_not_count_as_this_reads(
-    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
-) -> None:
-    # The store's logger is shared by every read: only a failure logged in this read's own
-    # thread is this read's. Another thread logging through the same logger during the
-    # read leaves an absent person "not installed".
-    store = sqlite_store(tmp_path / "installations.db")
-    await install(emulator, store, ALICE.user_id)
-    stop = threading.Event()
-
-    def log_failures_elsewhere() -> None:
-        while not stop.is_set():
-            store.logger.error("Failed to find an installation data (another thread's read)")
-            stop.wait(0.0005)
-
-    other = threading.Thread(target=log_failures_elsewhere)
-    logging.getLogger(store.logger.name).disabled = False
-    other.start()
-    try:
-        for _ in range(20):
-            with pytest.raises(NotInstalled):
-                await (
-                    tool_for(store)
-                    .acting_as(team_id=TEAM_ID, user_id=BOB.user_id)
-                    .call({"image": portrait()})
-                )
-    finally:
-        stop.set()
-        other.join()
-    assert store.logger.filters == []
 
 
 async def test_the_same_store_run_in_threads_for_bolts_async_app_says_so_too(
