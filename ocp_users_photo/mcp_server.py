@@ -91,6 +91,9 @@ async def serve(tool: UsersSetPhoto) -> None:
 
     Raises McpUnavailable when the ``mcp`` package cannot be imported. The tool must
     keep its default ``reply_check="strict"``, or the declared output schema may not hold.
+    The server takes the tool over: it adds an observer of its own to ``tool.observers``
+    (it notes when a change is on its way, for the log of a call the host cancels; it
+    does nothing outside this server's calls) and closes the tool when serving ends.
     """
     sdk = load_sdk()
     if not any(isinstance(observer, _SendingNoted) for observer in tool.observers):
