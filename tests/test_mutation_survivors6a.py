@@ -1,0 +1,137 @@
+"""Tests that kill mutants the suite let live (hand mutation testing, round 6a: the Slack
+transport: proxies, log redaction, deadlines, the multipart form, addresses, the HTTP
+stacks, the stacks kept per event loop, and the read-only session).
+
+Each test names the mutation it kills: a small change to the package that broke a promise
+of the README, ../shared/DEFAULTS.md or a docstring while the tests that exercise the
+module still passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+
+import httpx
+import pytest
+
+from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
+from tests import loopback
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.http_stacks import stack_environ
+
+PROXY = "http://proxy.corp.example:3128"
+SLACK = "https://slack.com/api"
+
+
+def _through(base_url: str, no_proxy: str) -> str | None:
+    return proxy_for(base_url, {"HTTPS_PROXY": PROXY, "NO_PROXY": no_proxy})
+
+
+# --- slack/proxies.py: NO_PROXY as curl, requests and Go read it ---------------------------------
+
+
+def test_a_no_proxy_entry_with_https_default_port_bypasses_a_url_without_port() -> None:
+    """Mutant: ``parts.port or 443`` -> ``or 80``. ``https://slack.com/api`` is port 443, so
+    ``NO_PROXY=slack.com:443`` names it: the call must go direct, not through the proxy."""
+    assert _through(SLACK, "slack.com:443") is None
+    assert _through(SLACK, "slack.com:80") == PROXY
+
+
+def test_a_no_proxy_entry_with_another_port_does_not_bypass() -> None:
+    """Mutant: the entry's port check dropped (``if entry_port ... != str(port)`` ->
+    ``if False``). An entry with a port names that port only (proxies.py ``_bypassed``):
+    ``slack.com:8443`` leaves calls to port 443 on the proxy."""
+    assert _through(SLACK, "slack.com:8443") == PROXY
+    assert _through("https://slack.com:8443/api", "slack.com:8443") is None
+
+
+def test_a_no_proxy_domain_matches_at_a_dot_only() -> None:
+    """Mutant: ``host.endswith("." + name)`` -> ``host.endswith(name)``. ``ack.com`` is not
+    a domain ``slack.com`` lies in: a company's NO_PROXY entry for another host must not
+    take Slack's calls off the proxy (curl, requests and Go match at a label boundary)."""
+    assert _through(SLACK, "ack.com") == PROXY
+    assert _through("https://files.slack.com/api", "slack.com") is None
+
+
+def test_a_no_proxy_entry_with_a_leading_dot_names_the_domain() -> None:
+    """Mutant: ``name.lstrip(".")`` dropped. ``.slack.com``, the most common spelling of a
+    domain in NO_PROXY lists, names slack.com and every host under it."""
+    assert _through("https://files.slack.com/api", ".slack.com") is None
+    assert _through(SLACK, ".slack.com") is None
+
+
+def test_a_star_in_no_proxy_bypasses_every_host() -> None:
+    """Mutant: ``name == "*" or`` dropped. ``NO_PROXY=*`` means no proxy for any host."""
+    assert _through(SLACK, "*") is None
+    assert _through(SLACK, "internal.example, *") is None
+
+
+def test_a_no_proxy_entry_written_as_a_wildcard_domain_names_the_domain() -> None:
+    """Mutant: ``.removeprefix("*.")`` dropped. ``*.slack.com`` (Windows' and many hosts'
+    spelling) names the hosts under slack.com."""
+    assert _through("https://files.slack.com/api", "*.slack.com") is None
+
+
+def test_a_no_proxy_entry_host_and_port_is_read_apart() -> None:
+    """Mutant: the ``host:port`` branch dropped (``elif name.count(":") == 1`` -> ``elif
+    False``). ``slack.com:443`` names slack.com on 443, not a host spelled with a colon."""
+    assert _through(SLACK, "other.example,slack.com:443") is None
+
+
+def test_a_proxy_on_port_0_is_refused() -> None:
+    """Mutant: ``or port == 0`` dropped from check_proxy_url. Port 0 names no proxy: the
+    settings refuse it (without quoting it) rather than every call failing later."""
+    with pytest.raises(ValueError, match="port 0") as refused:
+        check_proxy_url("http://user:pr0xyPass@proxy.example:0", origin="HTTPS_PROXY")
+    assert "pr0xyPass" not in str(refused.value)
+
+
+async def test_a_callers_proxying_client_is_refused_for_an_upper_case_http_base_url() -> None:
+    """Mutant: ``base_url.lower().startswith("http://")`` -> without ``.lower()``. A URL's
+    scheme is case-insensitive: ``HTTP://127.0.0.1/api`` is plain http, and a caller's client
+    that would send it through a proxy would hand that proxy the token."""
+    async with httpx.AsyncClient(proxy="http://127.0.0.1:3128") as client:
+        with pytest.raises(ValueError, match="through a proxy"):
+            check_callers_client(client, "HTTP://127.0.0.1:9/api")
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "echoed"),
+    [("user", "pr0xyPass", "base64"), ("ap1KeyAsTheUser0123", "", "key")],
+)
+async def test_a_proxys_echo_of_its_credentials_is_in_no_debug_record(
+    user: str, password: str, echoed: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mutants of proxy_secrets: ``basic_credentials(user, password)`` dropped (the pair as
+    sent, base64), and ``password or user`` -> ``password`` (a key given as the user name,
+    no password). httpcore logs a proxy's reply head at DEBUG (its reason phrase, its
+    headers); a proxy that echoes the Proxy-Authorization it was sent, or the key, must not
+    get it into a host's log records (proxies.py: "what ... must never be shown")."""
+    pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+    shown = pair if echoed == "base64" else user
+
+    async def echo(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            f"HTTP/1.1 407 refused {shown}\r\nX-Seen: {shown}\r\n"
+            "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
+        )
+        await writer.drain()
+
+    caplog.set_level(logging.DEBUG)
+    async with loopback.serve(None) as proxy:
+        proxy.on("slack.invalid:443", echo)
+        with_credentials = proxy.url("").replace("http://", f"http://{user}:{password}@")
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url="https://slack.invalid/api",
+            environ=stack_environ("httpx", HTTPS_PROXY=with_credentials),
+            max_retries=0,
+        ) as tool:
+            with pytest.raises(TransportError):
+                await tool.call({"image": make_image()})
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(record.name.startswith("httpcore") for record in caplog.records)
+    assert [message for message in messages if shown in message] == []
