@@ -17,11 +17,15 @@ import httpx
 import pytest
 
 from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flight
 from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.http_stacks import stack_environ
 
+CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 PROXY = "http://proxy.corp.example:3128"
 SLACK = "https://slack.com/api"
 
@@ -135,3 +139,53 @@ async def test_a_proxys_echo_of_its_credentials_is_in_no_debug_record(
     messages = [record.getMessage() for record in caplog.records]
     assert any(record.name.startswith("httpcore") for record in caplog.records)
     assert [message for message in messages if shown in message] == []
+
+
+# --- slack/log_redaction.py ---------------------------------------------------------------------
+
+
+def _records_of(logger_name: str, caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == logger_name]
+
+
+def test_a_long_http_stack_record_is_cut_while_a_call_is_under_way(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mutant: ``if len(shown) > MAX_RECORD_CHARS`` -> ``if False``. A server's reply head
+    of many long headers (httpcore logs every one) must not make a record of hundreds of
+    kilobytes while a call is under way: it is cut at MAX_RECORD_CHARS, and says so."""
+    caplog.set_level(logging.DEBUG, logger="httpcore.http11")
+    head = "receive_response_headers.complete " + "x-long: " + "a" * 50_000
+    with secret_in_flight("xoxp-6a-not-in-this-record"):
+        logging.getLogger("httpcore.http11").debug("%s", head)
+    (message,) = _records_of("httpcore.http11", caplog)
+    assert len(message) < MAX_RECORD_CHARS + 100
+    assert message.startswith(head[:MAX_RECORD_CHARS])
+    assert f"({len(head)} characters in all)" in message
+
+
+async def test_a_callers_client_logs_no_token_echoed_in_the_reason_phrase(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mutant: ``"httpx"`` dropped from HTTP_STACK_LOGGERS. A caller's ``httpx.AsyncClient``
+    logs each response line at INFO on the ``httpx`` logger, reason phrase and all: a server
+    echoing the token there must not get it into a host's log records."""
+    token = SlackToken(CANARY_TOKEN)
+
+    async def slack(request: httpx.Request) -> httpx.Response:
+        echoed = request.headers["Authorization"].encode()
+        return httpx.Response(
+            200,
+            json={"ok": True, "user_id": "U1"},
+            extensions={"reason_phrase": b"OK for " + echoed},
+        )
+
+    caplog.set_level(logging.INFO, logger="httpx")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slack)) as client:
+        slack_client = SlackClient(
+            base_url="https://slack.invalid/api", user_agent="test", http_client=client
+        )
+        await slack_client.call("auth.test", token=token)
+    lines = _records_of("httpx", caplog)
+    assert any("OK for Bearer" in line for line in lines), lines
+    assert [line for line in lines if CANARY_SECRET in line] == []
