@@ -19,6 +19,7 @@ import pytest
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.form import WRITE_PIECE_BYTES, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flight
 from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
 from tests import loopback
@@ -189,3 +190,60 @@ async def test_a_callers_client_logs_no_token_echoed_in_the_reason_phrase(
     lines = _records_of("httpx", caplog)
     assert any("OK for Bearer" in line for line in lines), lines
     assert [line for line in lines if CANARY_SECRET in line] == []
+
+
+def test_an_inner_calls_secrets_add_to_the_outer_calls(caplog: pytest.LogCaptureFixture) -> None:
+    """Mutant: ``_IN_FLIGHT.set((*_IN_FLIGHT.get(), *kept_out))`` -> ``set(kept_out)``. A
+    call made within a call (a token refresh while the change waits for it) must keep the
+    outer call's token out of the stack's records too: the outer block still runs."""
+    caplog.set_level(logging.DEBUG, logger="httpcore.http11")
+    outer, inner = "xoxp-6a-outer-token-secret", "xoxe-6a-inner-refresh-secret"
+    with secret_in_flight(outer), secret_in_flight(inner):
+        logging.getLogger("httpcore.http11").debug("echo %s and %s", outer, inner)
+    (message,) = _records_of("httpcore.http11", caplog)
+    assert outer not in message
+    assert inner not in message
+
+
+# --- slack/form.py ------------------------------------------------------------------------------
+
+
+async def test_each_body_has_a_boundary_of_its_own_that_no_content_can_know() -> None:
+    """Mutant: ``boundary = os.urandom(16).hex()`` -> a constant. The boundary is random per
+    body (form.py), so an image or a value cannot hold the line that would end its part and
+    forge another: a fixed boundary is one a hostile image can carry."""
+    parts = {"image": FilePart("me.png", "image/png", b"\x89PNG")}
+    boundaries = {
+        encode_form({"crop_w": "1"}, parts).headers["Content-Type"].partition("boundary=")[2]
+        for _ in range(8)
+    }
+    assert len(boundaries) == 8
+    assert all(len(boundary) >= 32 for boundary in boundaries)
+
+
+async def test_a_multipart_body_ends_with_the_close_delimiter() -> None:
+    """Mutant: the trailer ``--{boundary}--`` -> ``--{boundary}``. RFC 2046 (which RFC 7578
+    keeps) ends a multipart body with the close delimiter; python-multipart reads a body
+    without one, so the read-back tests let it pass, but a strict server (Slack's) need not.
+    """
+    form = encode_form(
+        {"crop_w": "1"}, {"image": FilePart("me.png", "image/png", b"\x89PNG-bytes")}
+    )
+    boundary = form.headers["Content-Type"].partition("boundary=")[2]
+    body = b"".join([piece async for piece in form.content])
+    assert body.startswith(f"--{boundary}\r\n".encode())
+    assert body.endswith(f"\r\n--{boundary}--\r\n".encode())
+    assert body.count(f"--{boundary}\r\n".encode()) == 2  # one delimiter a part
+
+
+async def test_a_body_of_exactly_write_piece_bytes_goes_out_as_one_piece() -> None:
+    """Mutant: ``length <= WRITE_PIECE_BYTES`` -> ``<``. Bodies up to WRITE_PIECE_BYTES go
+    out as one piece (form.py), the size itself included: the off-by-one split it in three."""
+    overhead = int(
+        encode_form({}, {"image": FilePart("a.png", "image/png", b"")}).headers["Content-Length"]
+    )
+    image = bytes(WRITE_PIECE_BYTES - overhead)
+    form = encode_form({}, {"image": FilePart("a.png", "image/png", image)})
+    assert int(form.headers["Content-Length"]) == WRITE_PIECE_BYTES
+    assert form.content.whole is not None
+    assert len([piece async for piece in form.content]) == 1
