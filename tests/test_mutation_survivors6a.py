@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import io
 import logging
+import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,12 +23,13 @@ import pytest
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.slack.client import SlackClient
-from ocp_users_photo.slack.form import WRITE_PIECE_BYTES, FilePart, encode_form
+from ocp_users_photo.slack.form import READ_BLOCK_BYTES, WRITE_PIECE_BYTES, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flight
 from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.http_stacks import stack_environ
+from tests.test_slack_form import body_of, parsed
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 PROXY = "http://proxy.corp.example:3128"
@@ -247,3 +252,63 @@ async def test_a_body_of_exactly_write_piece_bytes_goes_out_as_one_piece() -> No
     assert int(form.headers["Content-Length"]) == WRITE_PIECE_BYTES
     assert form.content.whole is not None
     assert len([piece async for piece in form.content]) == 1
+
+
+async def test_non_ascii_names_and_file_names_go_out_as_utf_8() -> None:
+    """Mutant: ``_disposition``'s ``encode("utf-8")`` -> ``encode("ascii", "replace")``.
+    Names and file names are written as browsers write them (WHATWG: UTF-8), so a server
+    reads back the name it was given, not question marks."""
+    form = encode_form({"prénom": "v"}, {"image": FilePart("ça-été-moi.png", "image/png", b"img")})
+    fields, files = parsed(form, b"".join(await body_of(form)))
+    assert fields == {"prénom": b"v"}
+    assert files == {"image": ("ça-été-moi.png", b"img")}
+
+
+class _StallingFile(io.BytesIO):
+    """A file whose second read waits until ``go`` is set; ``job_done`` is set when a worker
+    thread's job on it (``file_in_use``) ends."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+        self.in_second_read = threading.Event()
+        self.go = threading.Event()
+        self.job_done = threading.Event()
+
+    @contextlib.contextmanager
+    def in_use(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self.job_done.set()
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        if self.reads == 2:
+            self.in_second_read.set()
+            self.go.wait(10)
+        return super().read(size)
+
+
+async def test_an_abandoned_upload_reads_no_more_of_the_file() -> None:
+    """Mutant: the body's ``finally: abandoned.set()`` -> ``pass``. An attempt given up (a
+    timeout, a cancelled call) must stop its worker thread's reads of the image at the next
+    piece (form.py: "``abandoned`` stops that attempt's reads still to come"), not read the
+    rest of the block into memory for nobody."""
+    data = bytes(READ_BLOCK_BYTES)  # one trip to the worker thread: four pieces
+    file = _StallingFile(data)
+    form = encode_form({}, {"image": FilePart("a.png", "image/png", file, size=len(data))})
+    loop = asyncio.get_running_loop()
+
+    async def send() -> None:
+        async for _ in form.content:
+            pass
+
+    sending = asyncio.create_task(send())
+    assert await loop.run_in_executor(None, file.in_second_read.wait, 10)
+    sending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    file.go.set()
+    assert await loop.run_in_executor(None, file.job_done.wait, 10)
+    assert file.reads == 2, "the thread read on after the attempt was given up"
