@@ -16,12 +16,14 @@ import io
 import logging
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.form import READ_BLOCK_BYTES, WRITE_PIECE_BYTES, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flight
@@ -312,3 +314,32 @@ async def test_an_abandoned_upload_reads_no_more_of_the_file() -> None:
     file.go.set()
     assert await loop.run_in_executor(None, file.job_done.wait, 10)
     assert file.reads == 2, "the thread read on after the attempt was given up"
+
+
+async def test_an_open_files_checked_size_is_all_that_is_sent(tmp_path: Path) -> None:
+    """Mutant: ``size = _size(content) if part.size is None else part.size`` ->
+    ``_size(content)``. A FilePart's ``size`` is what was checked: a file that grew since
+    is not sent past it (form.py), so an image checked at one size cannot go out larger."""
+    checked = b"\x89PNG-checked-bytes"
+    path = tmp_path / "photo.png"
+    path.write_bytes(checked)
+    with path.open("rb") as file:
+        with path.open("ab") as grower:
+            grower.write(b"-appended-after-the-check" * 100)
+        form = encode_form(
+            {}, {"image": FilePart("photo.png", "image/png", file, size=len(checked))}
+        )
+        body = b"".join(await body_of(form))
+    assert int(form.headers["Content-Length"]) == len(body)
+    assert parsed(form, body)[1] == {"image": ("photo.png", checked)}
+
+
+# --- slack/addresses.py -------------------------------------------------------------------------
+
+
+def test_addresses_httpx_cannot_read_are_compared_exactly_as_written() -> None:
+    """Mutant: the fallback ``url.rstrip("/")`` -> ``url.rstrip("/").lower()``. An address
+    httpx cannot read is compared as written (addresses.py): two that differ in their path's
+    case are not one Slack, so a token for one is never handed to the other."""
+    assert not same_slack("http://[::1/API", "http://[::1/api")
+    assert same_slack("http://[::1/api/", "http://[::1/api")
