@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import io
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import pytest
 
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.slack import deadlines
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.form import READ_BLOCK_BYTES, WRITE_PIECE_BYTES, FilePart, encode_form
@@ -343,3 +346,40 @@ def test_addresses_httpx_cannot_read_are_compared_exactly_as_written() -> None:
     case are not one Slack, so a token for one is never handed to the other."""
     assert not same_slack("http://[::1/API", "http://[::1/api")
     assert same_slack("http://[::1/api/", "http://[::1/api")
+
+
+# --- slack/deadlines.py -------------------------------------------------------------------------
+
+
+def test_a_call_within_a_call_keeps_to_the_enclosing_calls_end() -> None:
+    """Mutant: ``min(enclosing.ends, ends)`` -> ``max``. Within a call's deadline, a call
+    made with a longer deadline of its own still ends by the enclosing call's end
+    (``call_deadline``: "or an enclosing call's end"); a shorter one keeps its own."""
+    with deadlines.call_deadline(5.0):
+        with deadlines.call_deadline(500.0):
+            assert deadlines.seconds_left(1000.0) <= 5.0
+        with deadlines.call_deadline(1.0):
+            assert deadlines.seconds_left(1000.0) <= 1.0
+
+
+def test_a_call_within_a_call_began_when_the_enclosing_call_began() -> None:
+    """Mutant: the nested ``_CallEnd``'s ``enclosing.started`` -> ``started``. The client
+    refuses a request of a call that began before ``aclose()`` (``call_started``): a request
+    made inside it, under a deadline of its own, belongs to the call that began first."""
+    with deadlines.call_deadline(50.0):
+        outer = deadlines.call_started()
+        while time.monotonic() == outer:  # the inner call begins at a later moment
+            pass
+        with deadlines.call_deadline(50.0):
+            assert deadlines.call_started() == outer
+    assert deadlines.call_started() is None
+
+
+def test_a_task_left_running_after_its_call_keeps_to_no_deadline() -> None:
+    """Mutant: ``_ends_now`` without its ``found.running`` check. A task the call started
+    copies the context; once the call has ended, that task's requests (an observer's later
+    work) are free of the call's deadline (deadlines.py), not cut at an end long past."""
+    with deadlines.call_deadline(0.5):
+        inside = contextvars.copy_context()
+        assert inside.run(deadlines.seconds_left, 100.0) <= 0.5
+    assert inside.run(deadlines.seconds_left, 100.0) > 50.0
