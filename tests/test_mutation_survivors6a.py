@@ -383,3 +383,38 @@ def test_a_task_left_running_after_its_call_keeps_to_no_deadline() -> None:
         inside = contextvars.copy_context()
         assert inside.run(deadlines.seconds_left, 100.0) <= 0.5
     assert inside.run(deadlines.seconds_left, 100.0) > 50.0
+
+
+def test_a_task_left_running_after_its_call_is_in_no_call() -> None:
+    """Mutant: ``call_started`` without its ``found.running`` check. Once a call has ended,
+    a task that copied its context is in no call: the client must not take that task's
+    later request for one "that began before aclose()" and refuse it."""
+    with deadlines.call_deadline(50.0):
+        inside = contextvars.copy_context()
+        assert inside.run(deadlines.call_started) is not None
+    assert inside.run(deadlines.call_started) is None
+
+
+async def test_a_token_refresh_is_outside_the_calls_deadline() -> None:
+    """Mutant: ``outside_call_deadline``'s ``_CALL_ENDS.set(None)`` -> a no-op. A token
+    refresh is never cut short by the call's deadline (Slack spends the refresh token it is
+    given: an answer lost is the person's token lost); only its own timeout bounds it."""
+    with deadlines.call_deadline(0.5):
+        with deadlines.outside_call_deadline():
+            assert deadlines.seconds_left(100.0) > 50.0
+            assert deadlines.call_timeout().when() is None
+        assert deadlines.seconds_left(100.0) <= 0.5
+
+
+def test_a_call_made_after_the_call_that_started_its_task_has_its_own_deadline() -> None:
+    """Mutant: ``if enclosing is not None and enclosing.running`` -> without ``running``. A
+    task a call started, making a call of its own after that call ended (an observer's
+    later work: "its own call"), gets its own deadline, not the ended call's end."""
+
+    def own_call() -> float:
+        with deadlines.call_deadline(50.0):
+            return deadlines.seconds_left(100.0)
+
+    with deadlines.call_deadline(0.5):
+        inside = contextvars.copy_context()
+    assert inside.run(own_call) > 40.0
