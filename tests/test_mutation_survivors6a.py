@@ -33,7 +33,7 @@ from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flig
 from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
-from tests.http_stacks import stack_environ
+from tests.http_stacks import stack_environ, stack_params
 from tests.test_slack_form import body_of, parsed
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
@@ -418,3 +418,34 @@ def test_a_call_made_after_the_call_that_started_its_task_has_its_own_deadline()
     with deadlines.call_deadline(0.5):
         inside = contextvars.copy_context()
     assert inside.run(own_call) > 40.0
+
+
+# --- slack/aiohttp_stack.py and slack/stacks.py --------------------------------------------------
+
+
+@pytest.mark.parametrize("http_stack", stack_params())
+async def test_a_cookie_one_person_was_given_never_goes_back_to_slack(http_stack: str) -> None:
+    """Mutant: aiohttp's ``cookie_jar=aiohttp.DummyCookieJar()`` dropped (its default jar).
+    The tool's stack keeps no cookies (aiohttp_stack.py): one stack serves every person's
+    token, so a session cookie Slack set in answer to one person must never go out with
+    the next request, another person's."""
+    body = b'{"ok": true, "user_id": "U1", "team_id": "T1"}'
+    async with loopback.serve() as slack:
+        slack.on(
+            "/api/auth.test",
+            loopback.reply(
+                200,
+                body,
+                [("Content-Type", "application/json"), ("Set-Cookie", "d=person-a; Path=/")],
+            ),
+        )
+        client = SlackClient(
+            base_url=slack.url("/api", host="localhost"), user_agent="test", http_stack=http_stack
+        )
+        try:
+            await client.call("auth.test", token=SlackToken("xoxp-6a-person-a-token"))
+            await client.call("auth.test", token=SlackToken("xoxp-6a-person-b-token"))
+        finally:
+            await client.aclose()
+    assert len(slack.requests) == 2
+    assert [request.header("cookie") for request in slack.requests] == [None, None]
