@@ -31,6 +31,7 @@ from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.form import READ_BLOCK_BYTES, WRITE_PIECE_BYTES, FilePart, encode_form
 from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flight
 from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
+from ocp_users_photo.slack.retry import RetryPolicy
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.http_stacks import stack_environ, stack_params
@@ -440,7 +441,9 @@ async def test_a_cookie_one_person_was_given_never_goes_back_to_slack(http_stack
             ),
         )
         client = SlackClient(
-            base_url=slack.url("/api", host="localhost"), user_agent="test", http_stack=http_stack
+            base_url=slack.url("/api", host="localhost"),
+            user_agent="test",
+            http_stack=http_stack,  # type: ignore[arg-type]
         )
         try:
             await client.call("auth.test", token=SlackToken("xoxp-6a-person-a-token"))
@@ -449,3 +452,26 @@ async def test_a_cookie_one_person_was_given_never_goes_back_to_slack(http_stack
             await client.aclose()
     assert len(slack.requests) == 2
     assert [request.header("cookie") for request in slack.requests] == [None, None]
+
+
+@pytest.mark.parametrize("http_stack", stack_params())
+async def test_no_tls_setting_is_in_a_plain_http_connection_error(http_stack: str) -> None:
+    """Mutant: ``text = _TLS_SETTING.sub("", str(error))`` -> ``str(error)``. aiohttp names
+    its TLS setting in a connection error (``ssl:default``, an SSLContext's repr), which
+    reads as a TLS fault to someone whose base URL is plain http: the error leaves it out."""
+    async with loopback.serve() as gone:
+        closed = gone.base_url()
+    client = SlackClient(
+        base_url=closed,
+        user_agent="test",
+        http_stack=http_stack,  # type: ignore[arg-type]
+        retry=RetryPolicy(max_retries=0),
+    )
+    try:
+        with pytest.raises(TransportError) as caught:
+            await client.call("auth.test", token=SlackToken(CANARY_TOKEN))
+    finally:
+        await client.aclose()
+    assert caught.value.reached is False
+    assert "ssl:" not in str(caught.value)
+    assert "SSLContext" not in str(caught.value)
