@@ -13,8 +13,10 @@ import asyncio
 import base64
 import contextlib
 import contextvars
+import importlib.util
 import io
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -22,10 +24,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trustme
 
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken
-from ocp_users_photo.slack import deadlines
+from ocp_users_photo.slack import deadlines, stacks
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.form import READ_BLOCK_BYTES, WRITE_PIECE_BYTES, FilePart, encode_form
@@ -475,3 +478,78 @@ async def test_no_tls_setting_is_in_a_plain_http_connection_error(http_stack: st
     assert caught.value.reached is False
     assert "ssl:" not in str(caught.value)
     assert "SSLContext" not in str(caught.value)
+
+
+@pytest.mark.parametrize("http_stack", stack_params())
+async def test_the_host_header_names_a_port_that_is_not_the_default(http_stack: str) -> None:
+    """Mutant: the httpx stack's ``Host=parsed.netloc`` -> ``parsed.host``. RFC 9110: the
+    Host header carries the port when it is not the scheme's default; a loopback emulator
+    or an internal gateway on another port routes by it."""
+    body = b'{"ok": true, "user_id": "U1", "team_id": "T1"}'
+    async with loopback.serve() as slack:
+        slack.on(
+            "/api/auth.test", loopback.reply(200, body, [("Content-Type", "application/json")])
+        )
+        client = SlackClient(
+            base_url=slack.base_url(),
+            user_agent="test",
+            http_stack=http_stack,  # type: ignore[arg-type]
+        )
+        try:
+            await client.call("auth.test", token=SlackToken(CANARY_TOKEN))
+        finally:
+            await client.aclose()
+    (request,) = slack.requests
+    assert request.header("host") == f"127.0.0.1:{slack.port}"
+
+
+def test_an_aiohttp_older_than_the_minimum_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutant: ``_usable_aiohttp``'s ``>= AIOHTTP_MINIMUM`` check -> ``return True``. Before
+    3.13.4 aiohttp read any number of a reply's header lines (megabytes of them): one that
+    another package installed is never used, ``auto`` picks httpx."""
+    from importlib import metadata
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> object:
+        return object() if name == "aiohttp" else real_find_spec(name, package)
+
+    versions = {"3.13.3": False, "3.12.15": False, "3.13.4": True, "4.0.0a1": True}
+    found = {}
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    try:
+        for version in versions:
+            monkeypatch.setattr(metadata, "version", lambda name, v=version: v)
+            stacks._usable_aiohttp.cache_clear()
+            found[version] = stacks.aiohttp_installed()
+            if version == "3.13.3":
+                assert stacks.resolve_stack("auto", None) == "httpx"
+    finally:
+        monkeypatch.undo()
+        stacks._usable_aiohttp.cache_clear()
+    assert found == versions
+
+
+def test_the_stacks_tls_context_reads_no_process_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mutant: ``httpx.create_ssl_context(trust_env=False)`` -> ``trust_env=True``. The
+    settings read SSL_CERT_FILE from the environment the tool was given (``environ=``,
+    passed on as ``roots``); without roots the stack trusts certifi's store, never a CA file
+    named in os.environ behind the caller's back."""
+    authority = trustme.CA()
+    bundle = tmp_path / "elsewhere-ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    context = stacks.loaded_for("httpx")
+    assert len(context.get_ca_certs()) > 1, "certifi's store, not the one CA of os.environ"
+
+
+def test_the_plain_http_tls_context_still_verifies() -> None:
+    """Mutant: ``loaded_for(tls=False)``'s context -> one that does not verify. Without
+    ``tls`` no roots are read, and a TLS connection it were ever asked to make would fail
+    verification (stacks.py), not go through unchecked."""
+    context = stacks.loaded_for("httpx", tls=False)
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.get_ca_certs() == []
