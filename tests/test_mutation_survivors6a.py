@@ -553,3 +553,17 @@ def test_the_plain_http_tls_context_still_verifies() -> None:
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname is True
     assert context.get_ca_certs() == []
+
+
+@pytest.mark.parametrize(
+    "proxy", ["socks5://user:s3cretpw@127.0.0.1:1080", "socks5h://127.0.0.1:1080"]
+)
+def test_auto_never_picks_aiohttp_for_a_socks_proxy(proxy: str) -> None:
+    """Mutant: ``resolve_stack``'s proxy check -> ``if False``. aiohttp tunnels through
+    http proxies only: given a SOCKS one it speaks HTTP's CONNECT to it, the proxy's
+    password in a header, and reads its refusal as Slack's answer. ``auto`` (the default)
+    picks httpx for such a proxy, whether or not the [fast] extra is installed."""
+    assert stacks.resolve_stack("auto", proxy) == "httpx"
+    assert stacks.resolve_stack("auto", None) == (
+        "aiohttp" if stacks.aiohttp_installed() else "httpx"
+    )
