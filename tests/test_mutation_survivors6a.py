@@ -35,6 +35,7 @@ from ocp_users_photo.slack.form import READ_BLOCK_BYTES, WRITE_PIECE_BYTES, File
 from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flight
 from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
 from ocp_users_photo.slack.retry import RetryPolicy
+from ocp_users_photo.slack.session import SlackSession
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.http_stacks import stack_environ, stack_params
@@ -567,3 +568,37 @@ def test_auto_never_picks_aiohttp_for_a_socks_proxy(proxy: str) -> None:
     assert stacks.resolve_stack("auto", None) == (
         "aiohttp" if stacks.aiohttp_installed() else "httpx"
     )
+
+
+# --- slack/session.py ---------------------------------------------------------------------------
+
+
+async def test_a_session_reads_on_with_the_token_it_renewed() -> None:
+    """Mutants of SlackSession: ``self._token = fresh`` dropped (``_renew_and_keep``), and
+    ``renew`` not passed to the client. A session whose token expired renews it once (on
+    Slack's ``token_expired``) and reads on with the fresh one: not the expired token again,
+    and not a refresh on every read (each spends a refresh token)."""
+    old, fresh = SlackToken("xoxe.xoxp-1-6a-expired"), SlackToken("xoxe.xoxp-1-6a-fresh")
+    sent: list[str] = []
+    renewed: list[str] = []
+
+    async def slack(request: httpx.Request) -> httpx.Response:
+        used = request.headers["Authorization"].removeprefix("Bearer ")
+        sent.append(used)
+        if used == old.reveal():
+            return httpx.Response(200, json={"ok": False, "error": "token_expired"})
+        return httpx.Response(200, json={"ok": True, "profile": {"image_original": ""}})
+
+    async def renew(expired: SlackToken) -> SlackToken | None:
+        renewed.append(expired.reveal())
+        return fresh
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slack)) as client:
+        slack_client = SlackClient(
+            base_url="https://slack.invalid/api", user_agent="test", http_client=client
+        )
+        session = SlackSession(slack_client, old, renew=renew)
+        await session.call("users.profile.get")
+        await session.call("users.profile.get")
+    assert renewed == [old.reveal()]
+    assert sent == [old.reveal(), fresh.reveal(), fresh.reveal()]
