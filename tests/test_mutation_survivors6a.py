@@ -602,3 +602,33 @@ async def test_a_session_reads_on_with_the_token_it_renewed() -> None:
         await session.call("users.profile.get")
     assert renewed == [old.reveal()]
     assert sent == [old.reveal(), fresh.reveal(), fresh.reveal()]
+
+
+async def test_whoami_fresh_asks_slack_again() -> None:
+    """Mutant: ``known = None if fresh else ...get(key)`` -> always the remembered answer.
+    ``whoami(fresh=True)`` asks auth.test again (a scope added to the app keeps the token's
+    text): the undo history's owner check relies on it to see a scope granted since."""
+    scopes = iter(["users.profile:write", "users.profile:write,users.profile:read"])
+    asked: list[str] = []
+
+    async def slack(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        granted = next(scopes)
+        return httpx.Response(
+            200,
+            json={"ok": True, "user_id": "U1", "user": "u", "team_id": "T1", "team": "t"},
+            headers={"x-oauth-scopes": granted},
+        )
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slack)) as client:
+        slack_client = SlackClient(
+            base_url="https://slack.invalid/api", user_agent="test", http_client=client
+        )
+        session = SlackSession(slack_client, SlackToken(CANARY_TOKEN))
+        first = await session.whoami()
+        assert await session.whoami() == first  # remembered: not asked again
+        again = await session.whoami(fresh=True)
+    assert asked == ["/api/auth.test", "/api/auth.test"]
+    assert "users.profile:read" not in first.scopes
+    assert "users.profile:read" in again.scopes
+    assert session.remembered_identity() is not None
