@@ -31,11 +31,19 @@ from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.slack import deadlines, stacks
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import SlackClient
-from ocp_users_photo.slack.form import READ_BLOCK_BYTES, WRITE_PIECE_BYTES, FilePart, encode_form
+from ocp_users_photo.slack.form import (
+    READ_BLOCK_BYTES,
+    WRITE_PIECE_BYTES,
+    FilePart,
+    FormBody,
+    encode_form,
+)
 from ocp_users_photo.slack.log_redaction import MAX_RECORD_CHARS, secret_in_flight
+from ocp_users_photo.slack.loop_stacks import LoopStacks
 from ocp_users_photo.slack.proxies import check_callers_client, check_proxy_url, proxy_for
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import SlackSession
+from ocp_users_photo.slack.stacks import Answer, RequestHead
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.http_stacks import stack_environ, stack_params
@@ -629,6 +637,94 @@ async def test_whoami_fresh_asks_slack_again() -> None:
         assert await session.whoami() == first  # remembered: not asked again
         again = await session.whoami(fresh=True)
     assert asked == ["/api/auth.test", "/api/auth.test"]
+    assert first.scopes is not None
     assert "users.profile:read" not in first.scopes
+    assert again.scopes is not None
     assert "users.profile:read" in again.scopes
     assert session.remembered_identity() is not None
+
+
+# --- slack/loop_stacks.py -----------------------------------------------------------------------
+
+
+class _Stack:
+    """An OwnedStack stand-in: LoopStacks only holds it."""
+
+    is_closed = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def post(self, url: str, head: RequestHead, body: FormBody) -> Answer:
+        raise AssertionError("never sent")
+
+    async def aclose(self) -> None:
+        self.is_closed = True
+
+
+def test_each_client_gets_its_own_stack_on_a_shared_loop() -> None:
+    """Mutant: ``on_loop.get(self)`` -> any stack the loop carries. Two clients on one event
+    loop (two tools: another Slack, another proxy, other trusted roots) each keep their own
+    stack: one must never send through the other's."""
+    loop = asyncio.new_event_loop()
+    try:
+        first, second = LoopStacks(), LoopStacks()
+        assert first.get(loop) is None
+        first.set(loop, mine := _Stack("first"))
+        assert second.get(loop) is None, "the loop's stack belongs to another client"
+        second.set(loop, theirs := _Stack("second"))
+        assert first.get(loop) is mine
+        assert second.get(loop) is theirs
+    finally:
+        loop.close()
+
+
+def test_a_stack_is_known_while_its_loop_holds_it_and_let_go_once_the_loop_closed() -> None:
+    """Mutants: ``self._loops.add(loop)`` dropped, ``let_go_of_closed``'s ``is_closed()``
+    inverted. LoopStacks is true while any loop still
+    holds a stack; a closed loop's stack is let go (its connections close as collected),
+    a running loop's is kept for its calls."""
+    running, closed = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        stacks_of = LoopStacks()
+        assert not stacks_of
+        stacks_of.set(running, kept := _Stack("running"))
+        stacks_of.set(closed, _Stack("closed"))
+        assert stacks_of
+        closed.close()
+        stacks_of.let_go_of_closed()
+        assert stacks_of.get(closed) is None
+        assert stacks_of.get(running) is kept
+        assert stacks_of.pop(running) is kept
+        assert not stacks_of
+    finally:
+        running.close()
+        closed.close()
+
+
+class _NoAttributesLoop(asyncio.SelectorEventLoop):
+    """A loop that takes no attribute, as uvloop's does not."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "_ocp_users_photo_stacks":
+            raise AttributeError(name)
+        super().__setattr__(name, value)
+
+
+def test_a_loop_that_takes_no_attribute_keeps_its_stack_in_the_client() -> None:
+    """Mutant: ``__bool__``'s ``bool(self._held) or`` dropped. A loop that carries no
+    attribute (uvloop's) has its stack held by the client until it is closed; while held,
+    the client has a stack open (true), and the stack is let go once the loop closed."""
+    loop = _NoAttributesLoop()
+    try:
+        stacks_of = LoopStacks()
+        stacks_of.set(loop, held := _Stack("held"))
+        assert stacks_of.get(loop) is held
+        assert stacks_of
+        loop.close()
+        stacks_of.let_go_of_closed()
+        assert not stacks_of
+    finally:
+        loop.close()
