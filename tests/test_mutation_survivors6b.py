@@ -8,7 +8,11 @@ mutation broke.
 
 from __future__ import annotations
 
+import pytest
+
 from ocp_users_photo.safe_text import shown, shown_path
+from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
+from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
 
 # --- safe_text.py -------------------------------------------------------------------
 
@@ -43,3 +47,60 @@ def test_a_path_printed_back_is_bounded() -> None:
     printed = shown_path("/tmp/" + "d" * 5000)
     assert len(printed) == 300
     assert printed.endswith("...")
+
+
+# --- web_image/urls.py --------------------------------------------------------------
+
+
+def test_an_image_url_of_the_longest_length_is_read_and_one_more_is_refused() -> None:
+    """Mutation: ``len(stripped) > MAX_URL_CHARS`` made ``> MAX_URL_CHARS + 1``. Promise: an
+    image URL is at most MAX_URL_CHARS (8192) characters."""
+    head = "https://allowed.test/"
+    longest = head + "a" * (MAX_URL_CHARS - len(head))
+    assert parse_image_url(longest).host == "allowed.test"
+    with pytest.raises(BadImageUrl, match="longer than 8192"):
+        parse_image_url(longest + "a")
+
+
+def test_a_port_of_more_than_five_digits_is_refused_even_zero_padded() -> None:
+    """Mutation: the port's ``len(port_text) > 5`` made ``> 6``. Promise: a port is a number of
+    at most five digits ("000443", which parsers read differently, is refused)."""
+    with pytest.raises(BadImageUrl, match="port"):
+        parse_image_url("https://allowed.test:000443/x.png")
+
+
+@pytest.mark.parametrize("url", ["https://[::1]x/a.png", "https://[::1]8080/a.png"])
+def test_text_after_an_ipv6_host_that_is_no_port_is_refused(url: str) -> None:
+    """Mutation: ``or (port_text and not port_text.startswith(":"))`` removed from the IPv6
+    split. Promise: after ``]`` comes ``:port`` or nothing; ``[::1]8080`` is not read as port
+    80 (its first digit dropped) nor ``[::1]x`` as the default port."""
+    with pytest.raises(BadImageUrl, match="IPv6 host is malformed"):
+        parse_image_url(url)
+
+
+def test_a_lone_surrogate_in_an_image_url_is_refused_saying_so() -> None:
+    """Mutation: the lone-surrogate check removed from ``parse_image_url``. Promise: a URL that
+    cannot be written as UTF-8 (JSON's "\\ud800") is refused as such, with what to give."""
+    with pytest.raises(BadImageUrl, match="surrogate"):
+        parse_image_url("https://allowed.test/\ud800.png")
+
+
+def test_another_schemes_default_port_is_kept_in_the_authority() -> None:
+    """Mutation: the authority's ``self.port == DEFAULT_PORTS[self.scheme]`` made ``self.port
+    in DEFAULT_PORTS.values()``. Promise: the port is left out only when it is the scheme's
+    own; https on port 80 is not https on 443 (a redirect resolved against ``full`` and
+    the Host header keep it)."""
+    on_80 = parse_image_url("https://allowed.test:80/x.png")
+    assert on_80.authority == "allowed.test:80"
+    assert on_80.full == "https://allowed.test:80/x.png"
+    assert parse_image_url("http://allowed.test:443/x.png").authority == "allowed.test:443"
+    assert parse_image_url("https://allowed.test:443/x.png").authority == "allowed.test"
+
+
+@pytest.mark.parametrize("url", ["ftp://allowed.test/x.png", "FILE://allowed.test/x.png"])
+def test_a_scheme_other_than_http_or_https_is_refused_as_such(url: str) -> None:
+    """Mutation: another scheme (ftp) added to the URL reader's ``DEFAULT_PORTS``. Promise:
+    only http(s) URLs are read at all (the policy then asks for https); any other scheme
+    is refused as a scheme, never fetched."""
+    with pytest.raises(SchemeNotAllowed, match="only https"):
+        parse_image_url(url)
