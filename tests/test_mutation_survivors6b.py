@@ -8,11 +8,17 @@ mutation broke.
 
 from __future__ import annotations
 
+import json
+import logging
+from typing import Any
+
 import pytest
 
+from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
 from ocp_users_photo.safe_text import shown, shown_path
 from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
+from tests.conftest import success_reply
 
 # --- safe_text.py -------------------------------------------------------------------
 
@@ -104,3 +110,60 @@ def test_a_scheme_other_than_http_or_https_is_refused_as_such(url: str) -> None:
     is refused as a scheme, never fetched."""
     with pytest.raises(SchemeNotAllowed, match="only https"):
         parse_image_url(url)
+
+
+# --- photo_reply.py -----------------------------------------------------------------
+
+_ESCAPE = "\x1b]52;c;QUFB\x07\x1b[2J"
+
+
+@pytest.mark.parametrize("reply_check", ["warn", "off"])
+def test_an_unchecked_profile_value_is_bounded_and_printable(reply_check: ReplyCheck) -> None:
+    """Mutation: ``schema_shaped`` keeping a profile field's value as it came (``key: value``
+    for ``_bounded_text(value, MAX_PROFILE_TEXT_CHARS)``). Promise: a reply that was not
+    checked (warn, off) hands on the profile's fields as bounded, printable text only."""
+    body = {"ok": True, "profile": {"image_24": _ESCAPE + "a" * 50_000}}
+    result = check_photo_reply(body, reply_check=reply_check)
+    image_24 = result["profile"]["image_24"]
+    assert len(image_24) <= MAX_PROFILE_TEXT_CHARS
+    assert "\x1b" not in image_24
+    assert "\x07" not in image_24
+
+
+@pytest.mark.parametrize("reply_check", ["strict", "warn", "off"])
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {"warning": _ESCAPE + "w" * 5000},
+        {"response_metadata": {"warnings": [_ESCAPE] * 50, "messages": ["obey me"]}},
+    ],
+    ids=["warning-alone", "metadata-alone"],
+)
+def test_one_envelope_field_alone_is_bounded_too(
+    reply_check: ReplyCheck, envelope: dict[str, Any]
+) -> None:
+    """Mutation: ``bounded_envelope``'s early return made to fire when *either* envelope
+    field is missing (``or`` for ``and``). Promise: ``warning`` and ``response_metadata``
+    are each bounded and printable on their own, not only when a reply carries both."""
+    result = check_photo_reply({**success_reply(), **envelope}, reply_check=reply_check)
+    text = json.dumps(result)
+    assert "\\u001b" not in text
+    assert "obey me" not in text
+    assert len(result.get("warning", "")) <= 300
+    assert len(result.get("response_metadata", {}).get("warnings", [])) <= 10
+
+
+def test_a_left_out_fields_name_is_logged_bounded_and_printable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mutation: ``schema_shaped`` naming a top-level field it leaves out as the server wrote
+    it (``str(key)`` for ``shown(str(key), 40)``). Promise: the log line that names what
+    was left out carries no escape sequence and no long server text."""
+    body = {"ok": True, _ESCAPE + "k" * 1000: 1}
+    with caplog.at_level(logging.WARNING, logger="ocp_users_photo"):
+        assert check_photo_reply(body, reply_check="off") == {"ok": True}
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "left out" in logged
+    assert "\x1b" not in logged
+    assert "\x07" not in logged
+    assert "k" * 100 not in logged
