@@ -8,12 +8,15 @@ mutation broke.
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
+import random
 from typing import Any
 
 import pytest
 
+from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
 from ocp_users_photo.safe_text import shown, shown_path
 from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
@@ -167,3 +170,70 @@ def test_a_left_out_fields_name_is_logged_bounded_and_printable(
     assert "\x1b" not in logged
     assert "\x07" not in logged
     assert "k" * 100 not in logged
+
+
+# --- bounded_body.py ----------------------------------------------------------------
+
+
+def test_compressed_bytes_past_the_cap_are_refused_before_they_are_decoded() -> None:
+    """Mutation: ``self._raw_count > self._max_bytes`` made ``> self._max_bytes + 1``.
+    Promise: not even the bytes read from the connection go past the cap (a gzip body one
+    byte longer than the cap is refused, though it decodes to less)."""
+    data = random.Random(6).randbytes(4000)
+    encoded = gzip.compress(data)
+    assert len(encoded) > len(data) + 1
+    body = BoundedBody("gzip", max_bytes=len(encoded) - 1)
+    with pytest.raises(BodyTooLarge):
+        body.feed(encoded)
+
+
+def test_a_gzip_body_cut_short_is_no_body() -> None:
+    """Mutation: ``finish``'s ``if not self._inflater.eof`` check removed. Promise: a gzip
+    stream cut short (a connection dropped mid-body) is refused, not taken as the image."""
+    encoded = gzip.compress(random.Random(7).randbytes(4000))
+    body = BoundedBody("gzip", max_bytes=1_000_000)
+    body.feed(encoded[: len(encoded) // 2])
+    with pytest.raises(UnreadableBody, match="ends before"):
+        body.finish()
+
+
+def test_bytes_after_the_gzip_stream_make_it_no_body() -> None:
+    """Mutation: ``finish``'s ``if self._inflater.unused_data`` check removed. Promise: a gzip
+    stream followed by other bytes (a second member, a smuggled tail) is refused."""
+    body = BoundedBody("gzip", max_bytes=1_000_000)
+    body.feed(gzip.compress(b"first") + b"and more")
+    with pytest.raises(UnreadableBody, match="other bytes follow"):
+        body.finish()
+
+
+def test_a_coding_of_no_registered_name_is_not_quoted_back() -> None:
+    """Mutation: the registered-name check before quoting the codings removed. Promise: the
+    header is the server's text (one echoed the token): a refusal quotes only registered
+    coding names."""
+    with pytest.raises(UnreadableBody) as refused:
+        BoundedBody("br, xoxp-1-2-3-echoedtoken\x1b[2J", max_bytes=1024)
+    assert "echoedtoken" not in str(refused.value)
+    assert "\x1b" not in str(refused.value)
+    assert "no registered name" in str(refused.value)
+
+
+def test_a_refusal_names_at_most_three_codings() -> None:
+    """Mutation: the refusal's ``codings[:3]`` made ``codings``. Promise: a refusal is
+    bounded: three coding names, then ``...``, however long the header."""
+    with pytest.raises(UnreadableBody) as refused:
+        BoundedBody(", ".join(["br"] * 3 + ["zstd"] * 500), max_bytes=1024)
+    assert (
+        str(refused.value) == "it is compressed with 'br, br, br, ...', which is not decoded here"
+    )
+
+
+@pytest.mark.parametrize("coding", ["identity", " Identity ", "GZip", "gzip, identity"])
+def test_identity_and_a_coding_in_any_case_are_read(coding: str) -> None:
+    """Mutations: ``coding != "identity"`` dropped from the codings' filter; the codings no
+    longer lower-cased. Promise: content codings are names in any case (RFC 9110), and
+    ``identity`` is no coding at all: such a body is read, not refused."""
+    encoded = gzip.compress(b"photo") if "gzip" in coding.lower() else b"photo"
+    body = BoundedBody(coding, max_bytes=1024)
+    body.feed(encoded)
+    body.finish()
+    assert body.decoded == b"photo"
