@@ -15,10 +15,12 @@ import random
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
 from ocp_users_photo.safe_text import shown, shown_path
+from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
 from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
 from tests.conftest import success_reply
@@ -237,3 +239,53 @@ def test_identity_and_a_coding_in_any_case_are_read(coding: str) -> None:
     body.feed(encoded)
     body.finish()
     assert body.decoded == b"photo"
+
+
+# --- strict_schema.py ---------------------------------------------------------------
+
+
+def test_additional_properties_given_as_a_schema_is_refused_not_dropped() -> None:
+    """Mutation: ``_strict_object``'s ``if extra is not False`` made ``if extra is True``.
+    Promise: what strict mode cannot carry is refused with a ValueError naming it, never
+    silently replaced (an object schema for extra properties is not ``false``)."""
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}},
+        "additionalProperties": {"type": "string"},
+    }
+    with pytest.raises(ValueError, match="additionalProperties"):
+        strict_input_schema(schema)
+
+
+def test_an_optional_enum_still_takes_null() -> None:
+    """Mutation: ``_branch`` copying ``enum`` onto the ``null`` branch too (``type_name !=
+    "null"`` dropped). Promise: an optional property becomes required *and nullable*; null
+    (the model's "not given") is a value the strict variant accepts."""
+    schema = {
+        "type": "object",
+        "properties": {"size": {"type": "string", "enum": ["small", "large"]}},
+    }
+    size = strict_input_schema(schema)["properties"]["size"]
+    assert size["anyOf"] == [{"type": "string", "enum": ["small", "large"]}, {"type": "null"}]
+    assert Draft202012Validator(strict_input_schema(schema)).is_valid({"size": None})
+
+
+def test_anthropic_strict_moves_a_min_items_above_one_into_words() -> None:
+    """Mutation: ``_move_uncarried``'s ``minItems > 1`` made ``> 2``. Promise: Anthropic's
+    strict grammar takes minItems 0 and 1 only; any larger one is said in the description
+    (and left to the tool), never handed to it."""
+    schema = {
+        "type": "object",
+        "properties": {"tags": {"type": "array", "items": {"type": "string"}, "minItems": 2}},
+        "required": ["tags"],
+    }
+    tags = anthropic_strict_input_schema(schema)["properties"]["tags"]
+    assert "minItems" not in tags
+    assert tags["description"] == "Limits the tool checks: array: minItems 2."
+    kept = anthropic_strict_input_schema(
+        {
+            **schema,
+            "properties": {"tags": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+        }
+    )
+    assert kept["properties"]["tags"]["minItems"] == 1
