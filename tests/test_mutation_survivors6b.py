@@ -12,14 +12,19 @@ import gzip
 import json
 import logging
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
+from ocp_users_photo.errors import ReplySchemaError
+from ocp_users_photo.images.input_kinds import MAX_PATH_CHARS, kind_of
 from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
 from ocp_users_photo.safe_text import shown, shown_path
+from ocp_users_photo.spec import MAX_WEB_URI_CHARS, freeze, is_web_uri, thaw, tool_spec
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
 from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
@@ -289,3 +294,150 @@ def test_anthropic_strict_moves_a_min_items_above_one_into_words() -> None:
         }
     )
     assert kept["properties"]["tags"]["minItems"] == 1
+
+
+# --- images/input_kinds.py ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("head", ["http://", "https://", "HTTPS://", "  Http://"])
+def test_a_url_too_long_for_a_path_is_still_a_url(head: str) -> None:
+    """Mutation: the long-text branch's ``start[:7].lower() in ("http://", "https:/")`` made
+    ``start[:8] == "https://"``. Promise: a web URL longer than any path (a signed link) is
+    classified as a URL in any case and either scheme, never taken as base64 text."""
+    text = head + "allowed.test/" + "a" * (MAX_PATH_CHARS + 10)
+    assert kind_of(text)[0] == "url"
+
+
+def test_a_file_colon_name_without_slashes_is_a_path_of_that_name() -> None:
+    """Mutation: the ``file:`` URL branch taken without its ``//`` (``stripped[5:7] == "//"``
+    dropped). Promise: only ``file://`` is a file URL; ``file:me.png`` is a file of that
+    name (a legal name), not read as ``me.png``."""
+    assert kind_of("file:me.png") == ("path", "file:me.png", [])
+
+
+def test_a_data_uri_too_long_for_a_path_is_a_data_uri() -> None:
+    """Mutation: the long-text branch returning ``base64`` for a text starting ``data:``.
+    Promise: a data: URI of any length (in any case, with spaces around) goes to the data:
+    URI reader, stripped, never to the base64 one, which would refuse its header."""
+    payload = "data:image/png;base64," + "A" * (MAX_PATH_CHARS + 8)
+    assert kind_of("  DATA:" + payload[5:] + "\n") == ("data_uri", "DATA:" + payload[5:], [])
+
+
+# --- argument_view.py ---------------------------------------------------------------
+
+
+def test_the_view_keeps_at_most_twenty_arguments() -> None:
+    """Mutation: ``safe_view``'s ``list(arguments.items())[:20]`` made unbounded. Promise: a
+    model that sends thousands of arguments does not grow every history entry and
+    observer event with them: the view names the first 20."""
+    view = safe_view({f"extra_{index}": index for index in range(1000)})
+    assert len(view) == 20
+    assert list(view) == [f"extra_{index}" for index in range(20)]
+
+
+@pytest.mark.parametrize("name", ["xoxp_1234567890_abcdef", "XAPP1A0B1C2D3"])
+def test_an_argument_named_like_a_token_is_a_placeholder(name: str) -> None:
+    """Mutation: ``_shown_name``'s ``not name.lower().startswith(("xox", "xapp"))`` removed.
+    Promise: a name that starts as a Slack token does (in any case) is never kept in
+    history, even in the identifier alphabet; it becomes ``<argument N>``."""
+    assert safe_view({"crop_x": 1, name: "v"}) == {"crop_x": 1, "<argument 2>": "<str>"}
+
+
+def test_an_argument_name_of_more_than_forty_characters_is_a_placeholder() -> None:
+    """Mutation: ``_PLAIN_NAME``'s ``{0,39}`` made ``*``. Promise: an argument's name is kept
+    only as a short identifier (at most 40 characters); a longer one (a model's words, a
+    secret written as an identifier) becomes ``<argument N>``."""
+    forty = "a" * 40
+    view = safe_view({forty: 1, "b" * 41: 2, "c" * 5000: 3})
+    assert view == {forty: "<int>", "<argument 2>": "<int>", "<argument 3>": "<int>"}
+
+
+def test_a_url_images_view_is_bounded_however_long_its_host() -> None:
+    """Mutation: ``_image_kind``'s ``redact_url(stripped[:4096])[:120]`` made
+    ``redact_url(stripped)``. Promise: what history keeps of a URL image is short (its
+    redacted form cut at 120 characters), even for a host of 200 characters."""
+    host = ".".join(["h" * 63] * 3) + ".test"
+    view = safe_view({"image": f"https://{host}/photo.png"})
+    assert view["image"].startswith("<url https://hhh")
+    assert len(view["image"]) <= len("<url >") + 120
+
+
+def test_a_data_uri_image_is_named_as_one_in_any_case() -> None:
+    """Mutation: ``_image_kind``'s ``stripped[:5].lower() == "data:"`` made case-sensitive.
+    Promise: the view says what kind of image was given; a data: URI (its scheme in any
+    case, as the reader takes it) is named a data: URI with its length."""
+    value = "DATA:image/png;base64,AAAA"
+    assert safe_view({"image": value})["image"] == f"<data: URI, {len(value)} characters>"
+
+
+def test_a_path_objects_file_name_is_masked_printable_and_bounded() -> None:
+    """Mutation: ``_image_kind`` keeping an ``os.PathLike``'s file name as it is (``shown``
+    dropped). Promise: as for a path given as text, a token pasted as the file's name is
+    masked, an escape sequence made harmless and the name bounded (60 characters)."""
+    view = safe_view({"image": Path("/tmp") / ("xoxp-1-2-3-abcdef\x1b[2J" + "n" * 200 + ".png")})
+    assert "\x1b" not in view["image"]
+    assert "xoxp-1-2-3" not in view["image"]
+    assert len(view["image"]) <= len("<path >") + 60
+
+
+# --- spec.py ------------------------------------------------------------------------
+
+
+def test_a_web_uri_of_the_longest_length_passes_and_one_more_does_not() -> None:
+    """Mutation: ``is_web_uri``'s ``len(value) > MAX_WEB_URI_CHARS`` made ``> ... + 1``.
+    Promise: an image URL or install page handed to a model is at most 2048 characters."""
+    head = "https://avatars.slack-edge.test/"
+    longest = head + "a" * (MAX_WEB_URI_CHARS - len(head))
+    assert is_web_uri(longest)
+    assert not is_web_uri(longest + "a")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["https://avatars.test/xoxp-1-2-3-abcdef.png", "https://avatars.test/a.png?t=XOXB-9-8"],
+)
+def test_a_web_uri_holding_a_token_shape_is_no_web_uri(uri: str) -> None:
+    """Mutation: ``or without_tokens(value) != value`` removed from ``is_web_uri``. Promise: a
+    reply whose image URL holds something shaped like a Slack token (a server echoing one,
+    in any case) breaks the schema, so it is not handed to a model as a URL."""
+    assert not is_web_uri(uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,%3Cb%3E", "ftp://a.test/x.png"],
+)
+def test_only_http_and_https_uris_are_web_uris(uri: str) -> None:
+    """Mutation: ``if not _WEB_SCHEME.match(value): return False`` removed from
+    ``is_web_uri`` (RFC 3986 alone then decides). Promise: an image URL a client may open
+    or show is http or https, never ``javascript:``, ``file:`` or ``data:``: a reply
+    carrying one is refused in strict mode."""
+    assert not is_web_uri(uri)
+    body = {**success_reply()}
+    body["profile"] = {**body["profile"], "image_24": uri}
+    with pytest.raises(ReplySchemaError):
+        check_photo_reply(body, reply_check="strict")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["https://ex ample.test/x.png", "https://a\x1b[2J.test/x.png", "https://a%zz.test/x.png"],
+    ids=["space", "escape", "bad-percent"],
+)
+def test_the_fast_path_takes_no_host_the_full_check_refuses(uri: str) -> None:
+    """Mutation: ``_PLAIN_HTTP_URL``'s host ``[A-Za-z0-9.-]+`` widened to ``[^/]+``.
+    Promise: the fast path answers exactly as RFC 3986's check; a host with a space, an
+    escape sequence or a broken percent-escape is no web URI."""
+    assert not is_web_uri(uri)
+
+
+def test_a_frozen_specs_arrays_cannot_be_changed() -> None:
+    """Mutation: ``freeze`` turning arrays into lists (not tuples). Promise: a ToolSpec's JSON
+    is read-only all the way down; one caller cannot change the schema (``required``) every
+    other caller in the process checks against."""
+    frozen = freeze({"required": ["ok"], "nested": [{"enum": ["a"]}]})
+    assert frozen["required"] == ("ok",)
+    assert frozen["nested"][0]["enum"] == ("a",)
+    with pytest.raises(AttributeError):
+        tool_spec().response_schema["required"].append("extra")
+    assert thaw(frozen) == {"required": ["ok"], "nested": [{"enum": ["a"]}]}
