@@ -126,7 +126,10 @@ def _request_id(line: str) -> int | str | None:
     try:
         message = json.loads(line, parse_int=_exact_int)
     except (ValueError, RecursionError):
-        message = _top_level(line)  # nesting past what json.loads can follow
+        try:
+            message = _top_level(line)  # nesting past what json.loads can follow
+        except ValueError:  # a string no JSON reader takes ("\\q", a raw tab): no JSON
+            return None
     if not isinstance(message, dict) or "method" not in message:
         return None
     request_id = message.get("id")

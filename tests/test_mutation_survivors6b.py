@@ -22,6 +22,7 @@ from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.errors import ReplySchemaError
 from ocp_users_photo.images.input_kinds import MAX_PATH_CHARS, kind_of
+from ocp_users_photo.mcp_unread import AnsweringReadStream, _request_id
 from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
 from ocp_users_photo.safe_text import shown, shown_path
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS, freeze, is_web_uri, thaw, tool_spec
@@ -441,3 +442,125 @@ def test_a_frozen_specs_arrays_cannot_be_changed() -> None:
     with pytest.raises(AttributeError):
         tool_spec().response_schema["required"].append("extra")
     assert thaw(frozen) == {"required": ["ok"], "nested": [{"enum": ["a"]}]}
+
+
+# --- mcp_unread.py ------------------------------------------------------------------
+
+
+def test_a_boolean_id_is_no_id_to_answer() -> None:
+    """Mutation: ``isinstance(request_id, bool) or`` removed from ``_request_id``. Promise: an
+    id is a whole number or a string; ``true`` (a bool, which Python counts as an int) is
+    no id of any request, so no parse error is sent under it."""
+    assert _request_id('{"jsonrpc":"2.0","id":true,"method":"ping","x":"\\ud800"}') is None
+    assert _request_id('{"jsonrpc":"2.0","id":1,"method":"ping","x":"\\ud800"}') == 1
+
+
+def test_a_response_from_the_host_is_not_answered() -> None:
+    """Mutation: ``or "method" not in message`` removed from ``_request_id``. Promise: only a
+    request is answered; a line with an id but no method (the host's response to one of the
+    server's own requests) gets no parse error, which the host would take as its answer."""
+    assert _request_id('{"jsonrpc":"2.0","id":5,"result":{"x":"\\ud800"}}') is None
+    assert (
+        _request_id('{"jsonrpc":"2.0","id":5,"error":{},"x":' + "[" * 300 + "]" * 300 + "}") is None
+    )
+
+
+def test_an_escaped_quote_inside_a_string_does_not_end_it() -> None:
+    """Mutation: ``_string_end`` stepping over a backslash alone (``index += 1`` for ``+= 2``),
+    so ``\\"`` ends the string. Promise: a line walked by hand (nesting past json's depth)
+    is answered under its own top-level id, never under one read from inside a string (a
+    model's words holding ``"id": 3``)."""
+    deep = "[" * 2000 + "]" * 2000
+    words = json.dumps('say ", "id": 3, "x": "')
+    line = '{"jsonrpc":"2.0","note":' + words + ',"method":"ping","id":7,"deep":' + deep + "}"
+    assert _request_id(line) == 7
+
+
+class _Refused(Exception):
+    """What the SDK's reader hands on for a line it cannot parse (pydantic's shape)."""
+
+    def __init__(self, line: str, message: str) -> None:
+        super().__init__(message)
+        self._line, self._message = line, message
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [{"input": self._line, "msg": self._message}]
+
+
+class _OneRefusal:
+    def __init__(self, refused: Exception) -> None:
+        self._items: list[Any] = [refused, "next message"]
+
+    async def receive(self) -> Any:
+        return self._items.pop(0)
+
+
+class _Sent:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def send(self, message: Any) -> None:
+        self.messages.append(message)
+
+
+async def test_an_unreadable_requests_id_and_reason_are_logged_and_answered_safely(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mutations: ``_answer`` logging the request's id as it came (``shown`` dropped); the
+    parser's reason kept as it came (``shown(..., 160)`` dropped). Promise: the id and the
+    reason are the host's and the parser's text: what is logged, and what the answer
+    says, carries no escape sequence and no unbounded text."""
+    import mcp.types
+
+    hostile_id = "\x1b]52;c;QUFB\x07" + "i" * 1000
+    line = json.dumps({"jsonrpc": "2.0", "id": hostile_id, "method": "ping"})
+    reason = "Invalid JSON: \x1b[2J" + "r" * 5000
+    sent = _Sent()
+    stream = AnsweringReadStream(_OneRefusal(_Refused(line, reason)), sent, mcp.types)
+    with caplog.at_level(logging.WARNING, logger="ocp_users_photo.mcp_server"):
+        assert await stream.receive() == "next message"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "could not be read" in logged
+    assert "\x1b" not in logged
+    assert "\x07" not in logged
+    assert "i" * 100 not in logged
+    assert "r" * 200 not in logged
+    (answer,) = sent.messages
+    error = answer.message.root.error if hasattr(answer.message, "root") else answer.message.error
+    assert error.code == -32700
+    assert "\x1b" not in error.message
+    assert "r" * 200 not in error.message
+
+
+# --- a real defect: a string the walker cannot read ---------------------------------
+
+INVALID_STRING_LINES = {
+    "bad escape": '{"jsonrpc":"2.0","id":7,"method":"ping","x":"\\q"}',
+    "raw tab": '{"jsonrpc":"2.0","id":7,"method":"ping","x":"a\tb"}',
+    "short unicode escape": '{"jsonrpc":"2.0","id":7,"method":"ping","x":"\\u12"}',
+}
+
+
+@pytest.mark.parametrize(
+    "line", list(INVALID_STRING_LINES.values()), ids=list(INVALID_STRING_LINES)
+)
+def test_a_line_with_a_string_json_cannot_read_gives_no_exception(line: str) -> None:
+    """Defect (found by mutating ``_string_end``): ``_top_level`` reads each string token
+    with ``json.loads``, which raises on an invalid escape or a raw control character; the
+    JSONDecodeError leaves ``_request_id`` (it catches only the first ``json.loads``) and
+    ``AnsweringReadStream.receive``. Promise (the module's docstring): a line that is no
+    JSON is logged, or answered under its id, never an exception out of the reader."""
+    assert _request_id(line) in (7, None)
+
+
+async def test_on_the_wire_a_line_with_a_bad_escape_leaves_the_server_answering(
+    tmp_path: Path,
+) -> None:
+    """The same defect on the MCP server's stdio wire: after a line with ``"\\q"`` in a
+    string, the next request is still answered."""
+    from tests.test_mcp_wire_requests import wire_server
+
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line(INVALID_STRING_LINES["bad escape"])
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        assert await wire.answer(8, seconds=20) is not None, "the server stopped answering"
