@@ -11,11 +11,13 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from jsonschema import Draft202012Validator
 
 from ocp_users_photo.argument_view import safe_view
@@ -27,6 +29,7 @@ from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, chec
 from ocp_users_photo.safe_text import shown, shown_path
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS, freeze, is_web_uri, thaw, tool_spec
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
+from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
 from tests.conftest import success_reply
@@ -564,3 +567,32 @@ async def test_on_the_wire_a_line_with_a_bad_escape_leaves_the_server_answering(
         await wire.send_line(INVALID_STRING_LINES["bad escape"])
         await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
         assert await wire.answer(8, seconds=20) is not None, "the server stopped answering"
+
+
+# --- trusted_roots.py ---------------------------------------------------------------
+
+
+def test_a_ca_file_holding_no_ca_certificate_is_refused(tmp_path: Path) -> None:
+    """Mutation: ``_loaded``'s ``not context.get_ca_certs()`` check removed. Promise: a PEM
+    file that loads but holds no CA certificate (a server's own certificate) is refused
+    naming SSL_CERT_FILE, rather than failing every TLS connection later."""
+    leaf = tmp_path / "leaf.pem"
+    trustme.CA().issue_cert("example.test").cert_chain_pems[0].write_to_path(str(leaf))
+    with pytest.raises(ValueError, match=r"SSL_CERT_FILE names .*holds no CA certificate"):
+        TrustedRoots(file=str(leaf)).context()
+
+
+def test_the_ca_file_wins_over_the_ca_folder() -> None:
+    """Mutation: ``from_environment`` taking SSL_CERT_DIR when both are set. Promise (as
+    OpenSSL and requests read them): SSL_CERT_FILE wins."""
+    both = {"SSL_CERT_FILE": "/corp/ca.pem", "SSL_CERT_DIR": "/corp/certs"}
+    assert TrustedRoots.from_environment(both) == TrustedRoots(file="/corp/ca.pem")
+
+
+@pytest.mark.parametrize("folders", [os.pathsep, os.pathsep * 3, "/no/such/folder"])
+def test_a_ca_folder_list_naming_no_folder_is_refused(folders: str) -> None:
+    """Mutations: ``or (self.folder is not None and not folders)`` removed; the check for a
+    missing folder made to find none. Promise: SSL_CERT_DIR that names no existing folder
+    is refused naming the variable, before anything is sent (else nothing would verify)."""
+    with pytest.raises(ValueError, match=r"SSL_CERT_DIR names .*which is not a folder"):
+        TrustedRoots(folder=folders).context()
