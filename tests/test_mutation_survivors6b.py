@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import trustme
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
@@ -26,6 +26,7 @@ from ocp_users_photo.errors import ReplySchemaError
 from ocp_users_photo.images.input_kinds import MAX_PATH_CHARS, kind_of
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _request_id
 from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
+from ocp_users_photo.result_schemas import error_result_schema, run_result_schema
 from ocp_users_photo.safe_text import shown, shown_path
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS, freeze, is_web_uri, thaw, tool_spec
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
@@ -596,3 +597,38 @@ def test_a_ca_folder_list_naming_no_folder_is_refused(folders: str) -> None:
     is refused naming the variable, before anything is sent (else nothing would verify)."""
     with pytest.raises(ValueError, match=r"SSL_CERT_DIR names .*which is not a folder"):
         TrustedRoots(folder=folders).context()
+
+
+# --- result_schemas.py --------------------------------------------------------------
+
+_ERROR = {"ok": False, "error": "invalid_arguments", "message": "m", "problems": []}
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"ok": False, "error": "invalid_auth", "message": "m"},
+        {**_ERROR, "problems": [{"path": "$.crop_x", "message": "m", "token": "xoxp-1"}]},
+        {**_ERROR, "error": "ratelimited", "retry_after": -1},
+    ],
+    ids=["no-problems", "extra-problem-field", "negative-retry-after"],
+)
+def test_the_error_result_schema_refuses_what_the_tool_never_returns(
+    result: dict[str, Any],
+) -> None:
+    """Mutations: ``problems`` dropped from the error object's ``required``; a problem's
+    ``additionalProperties: false`` removed; ``retry_after``'s ``minimum: 0`` removed.
+    Promise: the outputSchema says exactly what ``run`` returns (problems always listed, a
+    problem is path and message only, a wait is never negative), so a client validating
+    against it catches a result that breaks that."""
+    validator = Draft202012Validator(run_result_schema(), format_checker=FormatChecker())
+    assert validator.is_valid(_ERROR)
+    assert not validator.is_valid(result)
+
+
+def test_the_error_codes_name_every_code_of_this_package() -> None:
+    """Mutation: a code (transport_error) left out of ``_LOCAL_ERROR_CODES``. Promise: the
+    error schema's examples name every code this package gives, beside Slack's own."""
+    examples = error_result_schema()["properties"]["error"]["examples"]
+    for code in ("invalid_arguments", "token_not_usable", "invalid_reply", "transport_error"):
+        assert code in examples
