@@ -1,0 +1,211 @@
+"""Tests that kill the mutants a sixth hand mutation round (6c: per-person tokens, locks,
+the undo's history) let live.
+
+Each test's docstring names the mutation it was written against and the promise that
+mutation broke.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo.installations.errors import InstallationStoreFailed
+from ocp_users_photo.installations.refused_refreshes import (
+    REMEMBERED_SECONDS,
+    RefusedRefreshes,
+    key_of,
+)
+from ocp_users_photo.installations.sqlite_absence import confirm_absent
+from ocp_users_photo.installations.store_access import StoreAccess
+from ocp_users_photo.tokens import ActingPerson
+
+CLIENT_ID = "7777777777.8888888888"
+TEAM_ID = "T0EMULATOR"
+
+
+# --- refused_refreshes.py ---------------------------------------------------------------
+
+
+def test_the_apps_own_refusal_is_asked_again_once_its_minute_is_over() -> None:
+    """Mutation: the app's own refusal kept while ``now - at <= REMEMBERED_SECONDS``.
+
+    Promise: a refusal is remembered for a minute, no longer, the same for the app's own
+    as for one token's (the per-token test already pins ``<``)."""
+    now = [500.0]
+    refused = RefusedRefreshes(clock=lambda: now[0])
+    refused.remember(key_of("xoxe-1-alice"), "bad_client_secret")
+    now[0] += REMEMBERED_SECONDS
+    assert refused.recall(key_of("xoxe-1-bob")) is None
+
+
+def test_a_full_memory_drops_the_expired_refusals_not_the_live_ones() -> None:
+    """Mutation: the pruning of a full memory keeps ``now - kept[0] > REMEMBERED_SECONDS``
+    (the expired ones) instead of the live ones.
+
+    Promise: a lasting refusal is not asked of Slack again within its minute, even when
+    many people's refusals fill the memory: what goes first is what has expired."""
+    from ocp_users_photo.installations import refused_refreshes
+
+    most = refused_refreshes._MOST_REMEMBERED
+    now = [0.0]
+    refused = RefusedRefreshes(clock=lambda: now[0])
+    for number in range(most - 1):
+        refused.remember(key_of(f"xoxe-1-old-{number}"), "token_revoked")
+    now[0] = REMEMBERED_SECONDS + 1  # every one of those has expired
+    refused.remember(key_of("xoxe-1-alice"), "invalid_refresh_token")  # the memory is full
+    refused.remember(key_of("xoxe-1-bob"), "invalid_refresh_token")  # pruned here
+    assert refused.recall(key_of("xoxe-1-alice")) == "invalid_refresh_token"
+    assert refused.recall(key_of("xoxe-1-bob")) == "invalid_refresh_token"
+
+
+def test_the_memory_of_refusals_never_holds_more_than_its_bound() -> None:
+    """Mutation: the last resort ``len(...) >= _MOST_REMEMBERED`` made ``>``, so a memory
+    full of live refusals grows by one each time.
+
+    Promise: the memory is bounded (no growing table for a flood of refused people)."""
+    from ocp_users_photo.installations import refused_refreshes
+
+    most = refused_refreshes._MOST_REMEMBERED
+    refused = RefusedRefreshes(clock=lambda: 0.0)
+    for number in range(most + 3):
+        refused.remember(key_of(f"xoxe-1-{number}"), "token_revoked")
+    assert len(refused._by_token) == most
+    # the newest stays remembered; the oldest went
+    assert refused.recall(key_of(f"xoxe-1-{most + 2}")) == "token_revoked"
+    assert refused.recall(key_of("xoxe-1-0")) is None
+
+
+# --- sqlite_absence.py ------------------------------------------------------------------
+
+
+def test_the_absence_check_creates_no_file(tmp_path: Path) -> None:
+    """Mutation: the probe's ``?mode=ro`` dropped (SQLite then creates a missing file).
+
+    Promise (sqlite_absence's docstring): the check is read-only, it creates nothing; a
+    store whose file is gone is a store failure, and no empty file is left in its place."""
+    database = tmp_path / "gone.db"
+    store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
+    with pytest.raises(sqlite3.Error):
+        confirm_absent(store)
+    assert not database.exists()
+
+
+def test_a_file_without_slack_installations_table_is_not_read_as_absence(
+    tmp_path: Path,
+) -> None:
+    """Mutation: the probe reads ``sqlite_master`` instead of ``slack_installations``.
+
+    Promise: slack_sdk's store answers None when its table cannot be read (another file
+    at its path, a table dropped); that is the store's fault, not a person who never
+    installed, so the probe must read the table itself."""
+    database = tmp_path / "other.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE unrelated (x INTEGER)")
+    connection.close()
+    store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
+    with pytest.raises(sqlite3.OperationalError, match="slack_installations"):
+        confirm_absent(store)
+
+
+# --- store_access.py --------------------------------------------------------------------
+
+
+class _RecordingStore(AsyncInstallationStore):
+    """An async store that records what it was asked and answers what it is told."""
+
+    def __init__(self, answer: Any = None, bot: Bot | None = None) -> None:
+        self.answer = answer
+        self.bot = bot
+        self.asked: list[dict[str, Any]] = []
+        self.saved: list[Installation] = []
+
+    @property
+    def logger(self) -> Any:
+        import logging
+
+        return logging.getLogger(__name__)
+
+    async def async_save(self, installation: Installation) -> None:
+        self.saved.append(installation)
+
+    async def async_find_bot(self, **kwargs: Any) -> Bot | None:
+        return self.bot
+
+    async def async_find_installation(self, **kwargs: Any) -> Installation | None:
+        self.asked.append(kwargs)
+        return self.answer  # type: ignore[no-any-return]
+
+
+async def test_an_org_wide_person_is_looked_up_as_an_enterprise_install() -> None:
+    """Mutation: ``is_enterprise_install`` always False in the lookup.
+
+    Promise: the store decides "newest" by Bolt's rule, which a person of an org-wide
+    installation (no team) is asked for with ``is_enterprise_install=True``; a host's
+    store that keys on it would otherwise find the workspace install of someone else,
+    or nothing."""
+    store = _RecordingStore()
+    access = StoreAccess(store)
+    await access.find(ActingPerson(team_id=None, user_id="U1", enterprise_id="E1"))
+    await access.find(ActingPerson(team_id=TEAM_ID, user_id="U2", enterprise_id="E1"))
+    assert [asked["is_enterprise_install"] for asked in store.asked] == [True, False]
+    assert [asked["user_id"] for asked in store.asked] == ["U1", "U2"]
+
+
+async def test_a_store_answering_with_something_not_an_installation_is_a_store_failure() -> (
+    None
+):
+    """Mutation: the ``isinstance(found, Installation)`` check dropped.
+
+    Promise: whatever a store gets wrong is ``InstallationStoreFailed``; a dict (a host's
+    store returning its row) is not used as an installation."""
+    access = StoreAccess(_RecordingStore(answer={"user_token": "xoxp-from-a-row"}))
+    with pytest.raises(InstallationStoreFailed):
+        await access.find(ActingPerson(team_id=TEAM_ID, user_id="U1"))
+
+
+def _installation(bot_token: str, bot_refresh: str, user_token: str) -> Installation:
+    return Installation(
+        app_id="A1",
+        team_id=TEAM_ID,
+        user_id="UALICE0001",
+        bot_token=bot_token,
+        bot_id="B1",
+        bot_user_id="UBOT",
+        bot_scopes=["chat:write"],
+        bot_refresh_token=bot_refresh,
+        bot_token_expires_at=1_000,
+        user_token=user_token,
+        user_scopes=["users.profile:write"],
+        user_refresh_token="xoxe-1-user",
+        user_token_expires_at=2_000,
+        installed_at=1.0,
+    )
+
+
+async def test_a_saved_refresh_keeps_the_newest_bots_refresh_token(tmp_path: Path) -> None:
+    """Mutation: ``_take_bot`` leaves out ``bot_refresh_token``.
+
+    Promise (StoreAccess.save): the refreshed installation is saved with the newest bot the
+    store holds, all of it; with the newest bot token but the older bot refresh token
+    (spent by Bolt's rotation), the workspace's next bot refresh is refused and it must
+    install the app again."""
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    store.save(_installation("xoxe.xoxb-new", "xoxe-1-bot-new", "xoxe.xoxp-old"))
+    stale = _installation("xoxe.xoxb-old", "xoxe-1-bot-old", "xoxe.xoxp-refreshed")
+    stale.bot_token_expires_at = 500
+    await StoreAccess(store).save(stale)
+    bot = store.find_bot(enterprise_id=None, team_id=TEAM_ID)
+    assert bot is not None
+    assert bot.bot_token == "xoxe.xoxb-new"
+    assert bot.bot_refresh_token == "xoxe-1-bot-new"
+    found = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
+    assert found is not None
+    assert found.user_token == "xoxe.xoxp-refreshed"
+    assert found.bot_refresh_token == "xoxe-1-bot-new"
