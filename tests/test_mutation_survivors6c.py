@@ -158,9 +158,7 @@ async def test_an_org_wide_person_is_looked_up_as_an_enterprise_install() -> Non
     assert [asked["user_id"] for asked in store.asked] == ["U1", "U2"]
 
 
-async def test_a_store_answering_with_something_not_an_installation_is_a_store_failure() -> (
-    None
-):
+async def test_a_store_answering_with_something_not_an_installation_is_a_store_failure() -> None:
     """Mutation: the ``isinstance(found, Installation)`` check dropped.
 
     Promise: whatever a store gets wrong is ``InstallationStoreFailed``; a dict (a host's
