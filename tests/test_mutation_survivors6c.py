@@ -17,6 +17,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.installations.errors import InstallationStoreFailed
+from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.refused_refreshes import (
     REMEMBERED_SECONDS,
     RefusedRefreshes,
@@ -207,3 +208,24 @@ async def test_a_saved_refresh_keeps_the_newest_bots_refresh_token(tmp_path: Pat
     assert found is not None
     assert found.user_token == "xoxe.xoxp-refreshed"
     assert found.bot_refresh_token == "xoxe-1-bot-new"
+
+
+# --- person_locks.py --------------------------------------------------------------------
+
+
+async def test_a_key_taken_over_from_a_closed_loop_leaves_no_queue_behind() -> None:
+    """Mutation: taking over from a holder whose loop closed no longer counts that holder
+    out of the queue's users (``queue.users -= 1`` dropped).
+
+    Promise (person_locks' docstring): a person's entries are dropped once no one holds or
+    waits for them, so serving many people keeps no growing table; a dead holder passed
+    over is counted out by the one who took over (its own frame never will)."""
+    from tests.test_refresh_locks_and_callers_client import _hold_in_a_loop_that_dies
+
+    locks = PersonLocks()
+    kept = _hold_in_a_loop_that_dies(locks, "alice")
+    assert kept, "the holder task ran"
+    assert locks.in_process() == 1
+    async with locks.hold("alice"):
+        pass
+    assert locks.in_process() == 0
