@@ -18,12 +18,14 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.installations.errors import InstallationStoreFailed
 from ocp_users_photo.installations.person_locks import PersonLocks
+from ocp_users_photo.installations.refresh_locks import LockNotTaken
 from ocp_users_photo.installations.refused_refreshes import (
     REMEMBERED_SECONDS,
     RefusedRefreshes,
     key_of,
 )
 from ocp_users_photo.installations.sqlite_absence import confirm_absent
+from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.installations.store_access import StoreAccess
 from ocp_users_photo.tokens import ActingPerson
 
@@ -229,3 +231,47 @@ async def test_a_key_taken_over_from_a_closed_loop_leaves_no_queue_behind() -> N
     async with locks.hold("alice"):
         pass
     assert locks.in_process() == 0
+
+
+# --- sqlite_lease.py --------------------------------------------------------------------
+
+
+async def test_a_lease_that_ran_out_and_was_taken_over_is_not_released_by_its_first_holder(
+    tmp_path: Path,
+) -> None:
+    """Mutation: the release deletes the key's lease whoever holds it (``AND holder = ?``
+    dropped).
+
+    Promise (sqlite_lease's ``_release``): only this holder's lease goes; one that ran
+    out may belong to another process now, and deleting it would let a third refresh the
+    same person's token while the second still is."""
+    database = tmp_path / "store.db"
+    now = [1000.0]
+    slow = SQLiteRefreshLock(database, lease_seconds=10, wait_seconds=0.1, clock=lambda: now[0])
+    other = SQLiteRefreshLock(database, lease_seconds=10, wait_seconds=0.1, clock=lambda: now[0])
+    third = SQLiteRefreshLock(database, lease_seconds=10, wait_seconds=0.1, clock=lambda: now[0])
+    slow_hold = slow.hold("app|T1|U1")
+    await slow_hold.__aenter__()
+    now[0] += 11  # the slow holder's lease ran out: another process takes it over
+    async with other.hold("app|T1|U1"):
+        await slow_hold.__aexit__(None, None, None)  # the slow holder ends meanwhile
+        with pytest.raises(LockNotTaken):
+            async with third.hold("app|T1|U1"):
+                pass
+
+
+async def test_a_lease_left_by_a_dead_holder_is_waited_out_by_default(tmp_path: Path) -> None:
+    """Mutation: the default ``wait_seconds`` made ``lease_seconds - 5`` (below a lease).
+
+    Promise (SQLiteRefreshLock): waiting a little longer than a lease lets a dead
+    holder's lease run out first, so the next refresh takes it instead of failing with
+    LockNotTaken ("try again shortly") for as long as it stays."""
+    database = tmp_path / "store.db"
+    first = SQLiteRefreshLock(database, lease_seconds=0.3)
+    left = first.hold("app|T1|U1")
+    await left.__aenter__()  # a holder that never ends (its process died)
+    try:
+        async with SQLiteRefreshLock(database, lease_seconds=0.3).hold("app|T1|U1"):
+            pass
+    finally:
+        await left.__aexit__(None, None, None)
