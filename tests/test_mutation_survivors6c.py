@@ -18,7 +18,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.installations.errors import InstallationStoreFailed
 from ocp_users_photo.installations.person_locks import PersonLocks
-from ocp_users_photo.installations.refresh_locks import LockNotTaken
+from ocp_users_photo.installations.refresh_locks import LockNotTaken, refresh_lock_for
 from ocp_users_photo.installations.refused_refreshes import (
     REMEMBERED_SECONDS,
     RefusedRefreshes,
@@ -26,7 +26,7 @@ from ocp_users_photo.installations.refused_refreshes import (
 )
 from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
-from ocp_users_photo.installations.store_access import StoreAccess
+from ocp_users_photo.installations.store_access import AsyncStoreInThreads, StoreAccess
 from ocp_users_photo.tokens import ActingPerson
 
 CLIENT_ID = "7777777777.8888888888"
@@ -275,3 +275,72 @@ async def test_a_lease_left_by_a_dead_holder_is_waited_out_by_default(tmp_path: 
             pass
     finally:
         await left.__aexit__(None, None, None)
+
+
+# --- refresh_locks.py -------------------------------------------------------------------
+
+
+async def test_take_polling_gives_up_when_its_wait_is_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mutation: ``take_polling``'s end made ``wait_seconds * 100`` (or never).
+
+    Promise (RefreshLock.hold): ``LockNotTaken`` once the lock stayed with another holder
+    for ``wait_seconds``; the pause doubles from ``poll_seconds`` up to 0.25 s. The clock
+    and the pauses are the test's: each look at the clock is one second later."""
+    import asyncio
+    import itertools
+
+    from ocp_users_photo.installations import refresh_locks
+
+    ticks = itertools.count()
+
+    class FakeTime:
+        @staticmethod
+        def monotonic() -> float:
+            return float(next(ticks))
+
+    pauses: list[float] = []
+
+    async def no_wait(delay: float) -> None:
+        pauses.append(delay)
+
+    monkeypatch.setattr(refresh_locks, "time", FakeTime)
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
+    asked: list[int] = []
+
+    def never_free() -> bool:
+        asked.append(1)
+        return False
+
+    with pytest.raises(LockNotTaken):
+        await refresh_locks.take_polling(never_free, wait_seconds=5.5, poll_seconds=0.1)
+    assert len(asked) == 6  # at 1, 2, 3, 4, 5 s it waits again; at 6 s it gives up
+    assert pauses == [0.1, 0.2, 0.25, 0.25, 0.25]
+
+
+def test_an_sqlalchemy_store_in_sqlite_memory_gets_no_lock_of_its_own(tmp_path: Path) -> None:
+    """Mutation: ``":memory:"`` no longer refused as a SQLite database to keep leases in.
+
+    Promise (refresh_lock_for): a lock this package cannot share between processes is not
+    offered; ``SQLiteRefreshLock(":memory:")`` would be a new empty database on every
+    connection, so every holder would take it at once."""
+    import sqlalchemy
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    in_memory = SQLAlchemyInstallationStore(
+        client_id=CLIENT_ID, engine=sqlalchemy.create_engine("sqlite:///:memory:")
+    )
+    with pytest.raises(ValueError, match="SingleProcessRefreshLock"):
+        refresh_lock_for(in_memory)
+
+
+def test_bolts_threaded_view_of_a_sqlite_store_gets_its_files_lock(tmp_path: Path) -> None:
+    """Mutation: ``refresh_lock_for`` no longer looks through ``AsyncStoreInThreads``.
+
+    Promise: the lock follows the store, including the view Bolt's AsyncApp is given
+    (README); without it that host is refused a lock it has."""
+    store = SQLite3InstallationStore(database=str(tmp_path / "a.db"), client_id=CLIENT_ID)
+    lock = refresh_lock_for(AsyncStoreInThreads(store))
+    assert isinstance(lock, SQLiteRefreshLock)
+    assert lock.database == str(tmp_path / "a.db")
