@@ -7,6 +7,7 @@ mutation broke.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads, StoreAccess
 from ocp_users_photo.tokens import ActingPerson
+from ocp_users_photo.undo.database import SCHEMA_VERSION, in_transaction, open_history
+from ocp_users_photo.undo.errors import HistoryUnavailable
 
 CLIENT_ID = "7777777777.8888888888"
 TEAM_ID = "T0EMULATOR"
@@ -344,3 +347,61 @@ def test_bolts_threaded_view_of_a_sqlite_store_gets_its_files_lock(tmp_path: Pat
     lock = refresh_lock_for(AsyncStoreInThreads(store))
     assert isinstance(lock, SQLiteRefreshLock)
     assert lock.database == str(tmp_path / "a.db")
+
+
+# --- undo/database.py -------------------------------------------------------------------
+
+
+def test_a_history_written_by_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    """Mutation: a history of schema ``SCHEMA_VERSION + 1`` accepted
+    (``version > SCHEMA_VERSION + 1``).
+
+    Promise (database.py): a history a newer ocp-users-photo wrote is not read (or
+    written) by this one, whose idea of its tables may be wrong; it says to upgrade."""
+    path = tmp_path / "history.sqlite3"
+    open_history(path, 1.0, check=True).close()
+    with contextlib.closing(sqlite3.connect(path)) as database:
+        database.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(HistoryUnavailable, match="newer ocp-users-photo"):
+        open_history(path, 1.0, check=True)
+
+
+def test_a_failed_transaction_is_rolled_back(tmp_path: Path) -> None:
+    """Mutation: ``in_transaction`` no longer rolls back when its work raises.
+
+    Promise (in_transaction): the work is done whole or not at all, and the connection,
+    which the history keeps open for the next operation, is left with no transaction
+    open (a BEGIN on it would fail, and the half-done writes would be committed later)."""
+    path = tmp_path / "history.sqlite3"
+    database = open_history(path, 1.0, check=True)
+    try:
+
+        def half_done(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "INSERT INTO leases (workspace, user_id, holder, expires_at) "
+                "VALUES ('T1', 'U1', 'me', 1.0)"
+            )
+            raise RuntimeError("the work failed halfway")
+
+        with pytest.raises(RuntimeError):
+            in_transaction(database, half_done)
+        assert not database.in_transaction
+        assert database.execute("SELECT count(*) FROM leases").fetchone() == (0,)
+    finally:
+        database.close()
+
+
+def test_a_damaged_index_of_the_entries_is_found_when_the_history_is_opened(
+    tmp_path: Path,
+) -> None:
+    """Mutation: ``_CHECKED_TABLES`` without ``entries``.
+
+    Promise (database.py): the quick check on the first opening covers the entries and
+    their indexes, so a damaged file is found before anything is kept in it."""
+    from tests.undo_fixtures import damage_table
+
+    path = tmp_path / "history.sqlite3"
+    open_history(path, 1.0, check=True).close()
+    damage_table(path, "entries_by_photo")
+    with pytest.raises(HistoryUnavailable, match="damaged"):
+        open_history(path, 1.0, check=True).close()
