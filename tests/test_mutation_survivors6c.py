@@ -405,3 +405,44 @@ def test_a_damaged_index_of_the_entries_is_found_when_the_history_is_opened(
     damage_table(path, "entries_by_photo")
     with pytest.raises(HistoryUnavailable, match="damaged"):
         open_history(path, 1.0, check=True).close()
+
+
+# --- worker_threads.py ------------------------------------------------------------------
+
+
+async def test_a_job_cancelled_while_it_waited_for_a_thread_is_never_run() -> None:
+    """Mutation: the worker no longer skips a job whose caller was cancelled while it
+    waited in the queue (``if job.abandoned`` made ``if False``).
+
+    Promise (worker_threads' docstring): a job whose caller was cancelled before a thread
+    took it is not run (a cancelled conversion would hold up every later one)."""
+    import asyncio
+    import threading
+
+    from ocp_users_photo import worker_threads
+
+    pool = worker_threads._WorkerPool(1)
+    release = threading.Event()
+    started = threading.Event()
+    ran: list[str] = []
+
+    def blocker() -> str:
+        started.set()
+        release.wait(10)
+        return "blocker"
+
+    def cancelled() -> str:
+        ran.append("cancelled")
+        return "cancelled"
+
+    first = asyncio.ensure_future(worker_threads._in_pool(pool, blocker, (), None))
+    await asyncio.to_thread(started.wait, 10)
+    second = asyncio.ensure_future(worker_threads._in_pool(pool, cancelled, (), None))
+    await asyncio.sleep(0)  # queued behind the blocker
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    release.set()
+    assert await first == "blocker"
+    assert await worker_threads._in_pool(pool, lambda: "after", (), None) == "after"
+    assert ran == []
