@@ -20,11 +20,15 @@ _ELLIPSIS: Final = "..."
 # What stands where a secret was (credentials.py's JSON walk writes the same).
 REDACTED: Final = "[redacted]"
 # Slack's token shapes (xoxp-, xoxb-, xoxe.xoxp-, xoxe-, xapp-, xoxa-, xoxr-, xoxs-, xoxc-,
-# xoxd-), at the start of a word: masked wherever a person, a model or a server may have put
-# one into text that is shown. "xoxo-party.png" or "maxoxa-1" are not tokens and stay.
-# In any case: an upper-cased echo of a token (whose letters are lower case) is the token.
+# xoxd-): masked wherever a person, a model or a server may have put one into text that is
+# shown. At the start of a word any such prefix is a token; glued to a letter before it (an
+# escape sequence's final letter, "\x1b[2Jxoxp-...", or "Bearerxoxb-...") only the prefix
+# followed by digits and a dash, as every issued token is. "xoxo-party.png" or "maxoxa-1"
+# are not tokens and stay. In any case: an upper-cased echo of a token is the token.
+_TOKEN_PREFIX: Final = r"(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-"
 _TOKEN_SHAPE: Final = re.compile(
-    r"(?<![A-Za-z0-9])(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-[A-Za-z0-9%][A-Za-z0-9%._-]*",
+    rf"(?<![A-Za-z0-9]){_TOKEN_PREFIX}[A-Za-z0-9%][A-Za-z0-9%._-]*"
+    rf"|{_TOKEN_PREFIX}[0-9]+-[A-Za-z0-9%._-]*",
     re.IGNORECASE,
 )
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)

@@ -383,6 +383,7 @@ def test_every_argument_set_is_accepted_or_refused(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # the larger budget is many minutes of Hypothesis
 def test_every_argument_set_is_accepted_or_refused_larger_budget(
     folder: Path, reliability: ReliabilityReport
 ) -> None:

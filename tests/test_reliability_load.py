@@ -45,7 +45,9 @@ def resident_bytes() -> int:
     ("calls", "concurrency"),
     [
         pytest.param(100, 20, id="100 calls"),
-        pytest.param(1000, 100, id="1000 calls", marks=pytest.mark.slow),
+        pytest.param(
+            1000, 100, id="1000 calls", marks=[pytest.mark.slow, pytest.mark.timeout(1800)]
+        ),
     ],
 )
 async def test_calls_with_faults_all_end_typed(

@@ -117,3 +117,26 @@ async def test_an_upper_cased_echo_in_a_reply_header_reaches_no_model(
     assert result["ok"] is False
     assert "text/html; x=[redacted]" in result["message"]
     assert not holds_part_of_the_token_in_any_case(json.dumps(result)), result["message"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"\x1b[2J{CANARY_TOKEN}",  # an escape sequence's final letter glued to the token
+        f"\x1b]0;title\x07Bearer{CANARY_TOKEN.upper()}",
+        f"ok{CANARY_TOKEN[:30]} cut short in an echo",
+        "Bearerxoxb-12-34-AbC",
+        "tokenxapp-1-A0123-456-beef",
+        "refreshxoxe-1-My0xLTEx",
+    ],
+)
+def test_a_token_glued_to_a_letter_before_it_is_still_masked(text: str) -> None:
+    shown_text = shown(text)
+    assert "[redacted]" in shown_text
+    for piece in ("1111111111", "xoxb-12", "A0123", "My0xLTEx", "beef"):
+        assert piece not in shown_text
+
+
+def test_a_prefix_glued_to_a_word_without_a_tokens_digits_stays() -> None:
+    text = "C:/Users/maxoxa-1/me.png photoxoxo-2-b.png Lxoxp-party"
+    assert without_tokens(text) == text
