@@ -25,10 +25,10 @@ REDACTED: Final = "[redacted]"
 # escape sequence's final letter, "\x1b[2Jxoxp-...", or "Bearerxoxb-...") only the prefix
 # followed by digits and a dash, as every issued token is. "xoxo-party.png" or "maxoxa-1"
 # are not tokens and stay. In any case: an upper-cased echo of a token is the token.
-_TOKEN_PREFIX: Final = r"(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-"
+_SLACK_PREFIX: Final = r"(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-"
 _TOKEN_SHAPE: Final = re.compile(
-    rf"(?<![A-Za-z0-9]){_TOKEN_PREFIX}[A-Za-z0-9%][A-Za-z0-9%._-]*"
-    rf"|{_TOKEN_PREFIX}[0-9]+-[A-Za-z0-9%._-]*",
+    rf"(?<![A-Za-z0-9]){_SLACK_PREFIX}[A-Za-z0-9%][A-Za-z0-9%._-]*"
+    rf"|{_SLACK_PREFIX}[0-9]+-[A-Za-z0-9%._-]*",
     re.IGNORECASE,
 )
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-HANGING_TEST = '''
+HANGING_TEST = """
 import threading
 
 
@@ -19,7 +19,7 @@ def test_waits_for_a_lock_nobody_lets_go() -> None:
     lock = threading.Lock()
     lock.acquire()
     lock.acquire()
-'''
+"""
 
 
 def test_each_test_is_bounded_and_a_stuck_one_is_ended(pytestconfig: pytest.Config) -> None:
