@@ -68,8 +68,14 @@ class RedactingFilter(logging.Filter):
             return False
         try:
             message = record.getMessage()
-        except Exception:  # a record whose arguments do not fit its format: leave it be
-            return True
+        except Exception:
+            # Arguments that do not fit the format: the handler's error report would print
+            # them as they are. The record becomes its text with them appended, redacted.
+            try:
+                message = f"{record.msg} (arguments not fitting the format: {record.args!r})"
+            except Exception:
+                return False  # not even printable: nothing of it is shown
+            record.msg, record.args = message, ()
         shown = redacted(message, secrets)  # in any case: a server may echo it upper-cased
         if len(shown) > MAX_RECORD_CHARS:
             # A server's reply head (httpcore logs every header it sent): bounded, not
