@@ -38,9 +38,9 @@ CALLS = 6
 
 
 def settled_sockets(at_most: int) -> int:
-    """The sockets open once the emulator's side has closed what it is closing (up to 3 s):
+    """The sockets open once the emulator's side has closed what it is closing (up to 15 s):
     a leak, one or more per call, stays; a close still under way does not count."""
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 15
     count = open_sockets()
     while count > at_most and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -98,7 +98,8 @@ def test_ctrl_c_stops_an_idle_server(tmp_path: Path) -> None:
 
 
 def ctrl_c_ends_an_initialized_server(server: subprocess.Popen[bytes]) -> None:
-    """Initialize ``server`` over its stdin, then SIGINT: it must end with 130 within 5 s."""
+    """Initialize ``server`` over its stdin, then SIGINT: it must end with 130 (it waited for
+    stdin to close). The bound is generous: a loaded machine is slow, a hang is endless."""
     try:
         assert server.stdin is not None
         assert server.stdout is not None
@@ -116,10 +117,10 @@ def ctrl_c_ends_an_initialized_server(server: subprocess.Popen[bytes]) -> None:
         server.stdin.flush()
         assert json.loads(server.stdout.readline())["id"] == 1
         server.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while server.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert server.poll() == 130, "still running 5 s after Ctrl-C"
+        assert server.poll() == 130, "still running 30 s after Ctrl-C"
     finally:
         if server.poll() is None:
             server.kill()

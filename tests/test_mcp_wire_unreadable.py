@@ -38,7 +38,7 @@ async def test_a_request_the_parser_refuses_is_still_answered(tmp_path: Path, li
         await wire.send_line(line)
         await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
         assert await wire.answer(8) is not None, "the server stopped answering"
-        answer = await wire.answer(7, seconds=5)
+        answer = await wire.answer(7, seconds=30)
         if answer is None:
             answer = wire.seen.get(None)
     assert answer is not None, "no answer at all to request 7 (nor a -32700 parse error)"
