@@ -172,7 +172,7 @@ def open_confined(
             # A link swapped in since the check above: what is at its far end (a folder,
             # nothing, a file on the way) is not told, as for a link found there at once.
             return None, [_outside(shown_path, image_roots)]
-        return None, [_not_opened(error, shown_path, named, expanded)]
+        return None, [_not_opened(error, shown_path, named, expanded, text)]
     try:
         source, problems = _checked_handle(descriptor, shown_path, named, image_roots, max_bytes)
     except BaseException:
@@ -183,21 +183,38 @@ def open_confined(
     return source, problems
 
 
-def _not_opened(error: OSError | ValueError, shown_path: str, named: str, expanded: str) -> Problem:
+def _not_opened(
+    error: OSError | ValueError, shown_path: str, named: str, expanded: str, typed: str
+) -> Problem:
     """Why ``named`` could not be opened, saying what to do."""
     if isinstance(error, FileNotFoundError):
         looked = ""
         if named != expanded:
             looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
         return problem(
-            f"no file at {shown_path!r}{looked}: give the path of an existing PNG, JPEG "
-            "or GIF file, a data: URI or base64 text"
+            f"no file at {shown_path!r}{looked}: {_wrapping_advice(typed)}give the path of "
+            "an existing PNG, JPEG or GIF file, a data: URI or base64 text"
         )
     if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
         return problem(f"no file at {shown_path!r}: a folder on its way is a file")
     if isinstance(error, PermissionError):
         return problem(f"image path {shown_path!r} cannot be opened ({reason(error)})")
     return problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")
+
+
+_QUOTES: Final = ('"', "'", "`", "\u201c\u201d", "\u2018\u2019")
+
+
+def _wrapping_advice(typed: str) -> str:
+    """What to leave out of a path a model or a person wrapped in white space or quotes,
+    which are taken as part of the name (a file may really have them: nothing is dropped)."""
+    if typed != typed.strip():
+        return "white space at its start or end is part of the name: leave it out, or "
+    for quotes in _QUOTES:
+        opening, closing = quotes[0], quotes[-1]
+        if len(typed) > 2 and typed[0] == opening and typed[-1] == closing and typed[1:-1].strip():
+            return "the quotes around it are part of the name: leave them out, or "
+    return ""
 
 
 def _checked_handle(
