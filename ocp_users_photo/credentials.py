@@ -20,10 +20,11 @@ from ocp_users_photo.token_kinds import TokenKind, token_kind
 class SlackToken:
     """A Slack token whose value never reaches a repr, a log line or a message."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_secret_texts", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        self._secret_texts: SecretTexts | None = None
 
     @property
     def kind(self) -> TokenKind:
@@ -35,7 +36,14 @@ class SlackToken:
 
     def redaction_forms(self) -> tuple[str, ...]:
         """What to remove wherever the token might be echoed (see ``token_secret_forms``)."""
-        return token_secret_forms(self._value)
+        return self.secret_texts().texts()
+
+    def secret_texts(self) -> SecretTexts:
+        """``redaction_forms`` held as SecretTexts, made once: every call with this token
+        searches its reply for them, and their searchable forms are kept with them."""
+        if self._secret_texts is None:
+            self._secret_texts = SecretTexts(token_secret_forms(self._value))
+        return self._secret_texts
 
     def __repr__(self) -> str:
         return f"SlackToken(kind={self.kind!r}, value={REDACTED!r})"
@@ -52,23 +60,52 @@ class SlackToken:
         raise TypeError("a SlackToken cannot be pickled: it would write the token out")
 
 
+# The characters JSON may write with a short escape (\" \\ \/ \b \f \n \r \t).
+_SHORT_ESCAPED: Final = frozenset('"\\/\b\f\n\r\t')
+
+
 class SecretTexts:
     """Texts no output may show (a token's forms, a client secret, a proxy's password), held
     so that a traceback's locals, an error reporter's captured frames (Sentry's default) or
     pytest's shown arguments say how many there are, never which: a tuple of them in a
     frame an error passes through would be printed whole."""
 
-    __slots__ = ("_texts",)
+    __slots__ = ("_escapable", "_folded", "_texts")
 
     def __init__(self, *groups: Iterable[str]) -> None:
         self._texts = tuple(dict.fromkeys(text for group in groups for text in group if text))
+        self._folded: tuple[bytes, ...] | None = None
+        self._escapable: tuple[bool, ...] | None = None
+
+    @classmethod
+    def joined(cls, *parts: SecretTexts) -> SecretTexts:
+        """The texts of every part, in one; the part itself where it is the only one with
+        any (a call's token alone, the usual case), so what it has worked out is kept."""
+        holding = [part for part in parts if part._texts]
+        if len(holding) == 1:
+            return holding[0]
+        return cls(*(part._texts for part in holding))
 
     def texts(self) -> tuple[str, ...]:
         """The texts themselves: for redaction, called where they are used, never kept."""
         return self._texts
 
+    def folded(self) -> tuple[bytes, ...]:
+        """Each text with A-Z lower-cased, as UTF-8: what to look for in bytes lower-cased
+        the same way (an echo in another case is found too). Made once."""
+        if self._folded is None:
+            self._folded = tuple(ascii_lower(text).encode() for text in self._texts)
+        return self._folded
+
+    def escapable(self) -> tuple[bool, ...]:
+        """For each text, whether JSON may spell one of its characters with a short escape
+        (``\\"``, ``\\/``, ...): then an escaped echo of it hides from a plain search. Made once."""
+        if self._escapable is None:
+            self._escapable = tuple(not _SHORT_ESCAPED.isdisjoint(text) for text in self._texts)
+        return self._escapable
+
     def __add__(self, other: SecretTexts) -> SecretTexts:
-        return SecretTexts(self._texts, other._texts)
+        return SecretTexts.joined(self, other)
 
     def __bool__(self) -> bool:
         return bool(self._texts)
@@ -283,7 +320,7 @@ def quotable(value: object) -> bool:
     )
 
 
-def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
+def redactor(secret: str | Sequence[str] | SecretTexts, raw: bytes) -> Callable[[Any], Any]:
     """What removes ``secret`` (one, or several) from values decoded from the JSON text ``raw``.
 
     A decoded string can hold a secret only if the raw text does, or if the raw text has
@@ -293,9 +330,9 @@ def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
     token's characters need none of those; otherwise nothing needs walking, which spares
     every reply a full pass over its values.
     """
-    secrets = [secret] if isinstance(secret, str) else [each for each in secret if each]
-    folded = raw.lower()  # A-Z only: a secret echoed in another case is found too
-    present = tuple(each for each in secrets if each and _may_hold(raw, folded, each))
+    if not isinstance(secret, SecretTexts):
+        secret = SecretTexts([secret] if isinstance(secret, str) else secret)
+    present = held_in(raw, secret)
     if not present:
         return _unchanged
 
@@ -305,16 +342,19 @@ def redactor(secret: str | Sequence[str], raw: bytes) -> Callable[[Any], Any]:
     return redact
 
 
-# The characters JSON may write with a short escape (\" \\ \/ \b \f \n \r \t).
-_SHORT_ESCAPED: Final = frozenset('"\\/\b\f\n\r\t')
-
-
-def _may_hold(raw: bytes, folded: bytes, secret: str) -> bool:
-    """Whether the strings decoded from JSON text ``raw`` (``folded``: its A-Z lower-cased)
-    could hold ``secret``, in any case."""
-    if ascii_lower(secret).encode() in folded or b"\\u" in raw:
-        return True
-    return b"\\" in raw and not _SHORT_ESCAPED.isdisjoint(secret)
+def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
+    """The secrets the strings decoded from JSON text ``raw`` could hold, in any case."""
+    if b"\\u" in raw:  # \u can spell any character: each may be there
+        return secrets.texts()
+    folded = raw.lower()  # A-Z only, as SecretTexts.folded
+    escaped = b"\\" in raw
+    return tuple(
+        text
+        for text, searched, escapable in zip(
+            secrets.texts(), secrets.folded(), secrets.escapable(), strict=True
+        )
+        if searched in folded or (escaped and escapable)
+    )
 
 
 def _unchanged(value: Any) -> Any:

@@ -63,7 +63,7 @@ from ocp_users_photo.errors import (
     raise_alone,
 )
 from ocp_users_photo.hints import SLACK_ADDRESS
-from ocp_users_photo.safe_text import ascii_lower, redacted, shown
+from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
@@ -273,11 +273,11 @@ class SlackClient:
         client_auth: ClientCredentials | None = None,
     ) -> SlackReply:
         # Held in SecretTexts, never a tuple of text: an error passes through this frame.
-        kept_out = SecretTexts(
-            token.redaction_forms() if token is not None else (),
-            client_auth.secrets() if client_auth is not None else (),
+        kept_out = SecretTexts.joined(
+            token.secret_texts() if token is not None else _NO_SECRETS,
+            SecretTexts(client_auth.secrets()) if client_auth is not None else _NO_SECRETS,
             # A refresh token's parts too, as a bearer token's.
-            *(field_secret_forms((fields or {}).get(name)) for name in CREDENTIAL_FIELDS),
+            *(_field_secrets((fields or {}).get(name)) for name in CREDENTIAL_FIELDS),
         )
         # The proxy sees a TLS tunnel only (https, see __init__): what it can echo its
         # credentials in is its refusal (an error's text) and the stack's log records, never
@@ -289,10 +289,10 @@ class SlackClient:
             )
         # The headers are cleaned before anything reads them: an error's text quotes one
         # (a body that is no JSON names its Content-Type), and the reply carries them on.
-        headers = _headers_without(reply.headers, kept_out.texts())
+        headers = _headers_without(reply.headers, kept_out)
         reply = dataclasses.replace(reply, headers=headers)
         decode = functools.partial(
-            decode_reply, reply, method=method, redact=redactor(kept_out.texts(), reply.body)
+            decode_reply, reply, method=method, redact=redactor(kept_out, reply.body)
         )
         try:
             # Slack's replies are about 1 KB: decoded here. A big one (up to the 1 MiB cap,
@@ -758,15 +758,27 @@ def _answer_arrived(error: httpx.HTTPError) -> bool:
     )
 
 
-def _headers_without(headers: httpx.Headers, secrets: tuple[str, ...]) -> httpx.Headers:
+def _headers_without(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Headers:
     """``headers`` with every secret redacted from their values: they travel on beside the
     body (whoami reads X-OAuth-Scopes), and a server can echo the token in any of them."""
     values = b"\n".join(value for _, value in headers.raw).lower()  # in any case
-    if not any(ascii_lower(secret).encode() in values for secret in secrets):
+    if not any(searched in values for searched in secrets.folded()):
         return headers  # the usual case: one scan, no copy
     return httpx.Headers(
-        [(name, redacted(value, secrets)) for name, value in headers.multi_items()]
+        [(name, redacted(value, secrets.texts())) for name, value in headers.multi_items()]
     )
+
+
+_NO_SECRETS: Final = SecretTexts()
+
+
+def _field_secrets(value: str | SlackToken | None) -> SecretTexts:
+    """A credential field's secret forms (a refresh token's parts too, as a bearer token's)."""
+    if value is None:
+        return _NO_SECRETS
+    if isinstance(value, SlackToken):
+        return value.secret_texts()
+    return SecretTexts(field_secret_forms(value))
 
 
 _UNREACHED_ADVICE: Final = (

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Final
@@ -103,6 +104,11 @@ def install_filter() -> None:
             logger.addFilter(log_filter)
 
 
+# Texts a record prints as they are, in a str's or a bytes' repr alike: printable ASCII,
+# no quote, no backslash (printed_forms gives such a text alone).
+_PRINTED_AS_THEY_ARE: Final = re.compile(r"[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]*")
+
+
 def printed_forms(secret: str) -> tuple[str, ...]:
     """``secret`` and how a log record may print it: inside a str's or a bytes' repr
     (backslashes doubled, non-ASCII escaped), where those differ from the text."""
@@ -115,7 +121,10 @@ def printed_forms(secret: str) -> tuple[str, ...]:
 @contextlib.contextmanager
 def secret_in_flight(*secrets: str) -> Iterator[None]:
     """While the block runs, records made by the HTTP stack in this context lose ``secrets``."""
-    kept_out = tuple(form for secret in secrets if secret for form in printed_forms(secret))
+    if _PRINTED_AS_THEY_ARE.fullmatch("".join(secrets)):  # a token's forms: no other form
+        kept_out = tuple(secret for secret in secrets if secret)
+    else:
+        kept_out = tuple(form for secret in secrets if secret for form in printed_forms(secret))
     if not kept_out:
         yield
         return
