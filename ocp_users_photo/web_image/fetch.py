@@ -43,6 +43,7 @@ from ocp_users_photo.web_image.addresses import (
     parse_address,
     system_resolver,
 )
+from ocp_users_photo.web_image.hosts import matching_rule
 from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url, check_verifying
 from ocp_users_photo.web_image.refusals import (
     AddressRefused,
@@ -121,14 +122,20 @@ async def fetch_image(
         if not total.expired():
             raise
         raise FetchTimedOut(
-            f"fetching the image from {hops.current_host or first.host} took longer than "
+            f"fetching the image from {hops.current_place or _place(first)} took longer than "
             f"{policy.total_timeout:g} s: try again later, or download the image and give it "
             "as a file path, a data: URI or base64 text"
         ) from None
 
 
 class _Hops:
-    """One fetch: the hops of a redirect chain, each checked as the first was."""
+    """One fetch: the hops of a redirect chain, each checked as the first was.
+
+    A refusal names the host it was fetching from (``current_place``), unless a redirect
+    chose that name under an allowed suffix: then the name is the image server's own
+    words (anyone may name a bucket under ``.s3.amazonaws.com``, up to 253 characters),
+    and the refusal says which suffix rather than repeating them to a model.
+    """
 
     def __init__(
         self, policy: UrlPolicy, resolver: Resolver, ssl_context: ssl.SSLContext | None
@@ -136,14 +143,16 @@ class _Hops:
         self._policy = policy
         self._resolver = resolver
         self._ssl_context = ssl_context
-        self.current_host: str | None = None
+        self.current_place: str | None = None
 
     async def follow(self, url: ImageUrl) -> FetchedImage:
+        first_host = url.host
         redirects = 0
         while True:
-            self.current_host = url.host
-            addresses = await self._checked_addresses(url)
-            outcome = await self._get(url, addresses)
+            place = self._place(url, first_host)
+            self.current_place = place
+            addresses = await self._checked_addresses(url, place)
+            outcome = await self._get(url, addresses, place)
             if isinstance(outcome, bytes):
                 return self._image(url, outcome, redirects)
             if redirects >= self._policy.max_redirects:
@@ -152,7 +161,17 @@ class _Hops:
                     "give the URL the redirects end at"
                 )
             redirects += 1
-            url = check_image_url(_joined(url, outcome.location), self._policy, redirected=True)
+            joined = _joined(url, outcome.location, place)
+            url = check_image_url(joined, self._policy, redirected=True)
+
+    def _place(self, url: ImageUrl, first_host: str) -> str:
+        """How refusals name the hop's host: see the class's docstring."""
+        rules = self._policy.rules
+        exact = [rule for rule in rules if not rule.suffix]
+        rule = matching_rule(url.host, rules)
+        if url.host == first_host or rule is None or matching_rule(url.host, exact):
+            return _place(url)
+        return f"the image host a redirect chose (a name under {rule})"
 
     def _image(self, url: ImageUrl, data: bytes, redirects: int) -> FetchedImage:
         content_type = sniff_image_type(data[:SNIFF_BYTES])
@@ -166,7 +185,7 @@ class _Hops:
             redirects=redirects,
         )
 
-    async def _checked_addresses(self, url: ImageUrl) -> list[IPAddress]:
+    async def _checked_addresses(self, url: ImageUrl, place: str) -> list[IPAddress]:
         if url.is_ip_literal:
             answers: Sequence[str] = [url.host]
         else:
@@ -174,15 +193,13 @@ class _Hops:
                 answers = await self._resolver(url.host, url.port)
             except (OSError, UnicodeError):
                 raise ConnectionFailed(
-                    f"the image host {url.host} could not be found (no address for the name): "
-                    "check the URL's host"
+                    f"{place} could not be found (no address for the name): check the URL's host"
                 ) from None
         addresses = [parse_address(answer) for answer in answers]
         found = [address for address in addresses if address is not None]
         if not found or len(found) != len(addresses):
             raise ConnectionFailed(
-                f"the image host {url.host} could not be found (no usable address for the "
-                "name): check the URL's host"
+                f"{place} could not be found (no usable address for the name): check the URL's host"
             )
         loopback_origin = self._policy.is_loopback_origin(url)
         allow_loopback = loopback_origin or self._policy.allow_loopback_for_tests
@@ -193,22 +210,24 @@ class _Hops:
             if reason is not None:
                 what = "is" if url.is_ip_literal else "resolves to"
                 raise AddressRefused(
-                    f"the image host {url.host} {what} {reason}: images are fetched only from "
-                    "public addresses; use a URL on a public host"
+                    f"{place} {what} {reason}: images are fetched only from public addresses; "
+                    "use a URL on a public host"
                 )
         return found
 
-    async def _get(self, url: ImageUrl, addresses: Sequence[IPAddress]) -> bytes | _Redirect:
+    async def _get(
+        self, url: ImageUrl, addresses: Sequence[IPAddress], place: str
+    ) -> bytes | _Redirect:
         failure: ImageUrlRefused | None = None
         for address in addresses[:_MAX_CONNECT_ATTEMPTS]:
             try:
-                return await self._get_from(url, address)
+                return await self._get_from(url, address, place)
             except _ConnectFailed as error:
                 failure = error.refusal
         assert failure is not None
         raise failure
 
-    async def _get_from(self, url: ImageUrl, address: IPAddress) -> bytes | _Redirect:
+    async def _get_from(self, url: ImageUrl, address: IPAddress, place: str) -> bytes | _Redirect:
         policy = self._policy
         timeout = httpx.Timeout(
             connect=policy.connect_timeout,
@@ -234,7 +253,7 @@ class _Hops:
             )
         except (httpx.InvalidURL, UnicodeError):  # not seen for a URL parse_image_url passed
             raise BadImageUrl(
-                f"the image URL on {url.host} has a path that cannot be sent: check the URL"
+                f"the image URL's path cannot be sent to {place}: check the URL"
             ) from None
         if url.scheme == "https":
             verify: ssl.SSLContext | bool = await self._tls_context()
@@ -253,16 +272,16 @@ class _Hops:
             try:
                 response = await transport.handle_async_request(request)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-                refusal = _connect_refusal(error, url, policy)
+                refusal = _connect_refusal(error, place, policy)
                 if isinstance(refusal, TlsFailure):
                     raise refusal from None
                 raise _ConnectFailed(refusal) from None
             except httpx.HTTPError as error:
-                raise _read_refusal(error, url, policy) from None
+                raise _read_refusal(error, place, policy) from None
             try:
-                return await _read(response, url, policy)
+                return await _read(response, url, policy, place)
             except httpx.HTTPError as error:
-                raise _read_refusal(error, url, policy) from None
+                raise _read_refusal(error, place, policy) from None
             finally:
                 await response.aclose()
 
@@ -285,69 +304,76 @@ class _ConnectFailed(Exception):
         self.refusal = refusal
 
 
-async def _read(response: httpx.Response, url: ImageUrl, policy: UrlPolicy) -> bytes | _Redirect:
+async def _read(
+    response: httpx.Response, url: ImageUrl, policy: UrlPolicy, place: str
+) -> bytes | _Redirect:
     status = response.status_code
     if status in _REDIRECTS:
         location = response.headers.get("location", "")
         if not location or len(location) > MAX_URL_CHARS:
             raise HttpStatusRefused(
-                f"the image host {url.host} answered HTTP {status}, a redirect without a "
-                "usable Location: check the URL"
+                f"{place} answered HTTP {status}, a redirect without a usable Location: check "
+                "the URL"
             )
         return _Redirect(location)
     if status != 200:
         raise HttpStatusRefused(
-            f"the image host {url.host} answered HTTP {status}{_phrase(status)} instead of the "
-            "image: check that the URL opens the image itself"
+            f"{place} answered HTTP {status}{_phrase(status)} instead of the image: check that "
+            "the URL opens the image itself"
         )
     declared = _declared_length(response.headers.get("content-length"))
     if declared is not None and declared > policy.max_bytes:
-        raise _too_large(url, policy)
+        raise _too_large(place, policy)
     try:
         body = BoundedBody(response.headers.get("content-encoding", ""), policy.max_bytes)
         sniffed = False
         async for chunk in response.aiter_raw():
             body.feed(chunk)
             if not sniffed and len(body) >= SNIFF_BYTES:
-                _require_image(body.decoded[:SNIFF_BYTES], url)
+                _require_image(body.decoded[:SNIFF_BYTES], url, place)
                 sniffed = True
         body.finish()
     except BodyTooLarge:
-        raise _too_large(url, policy) from None
+        raise _too_large(place, policy) from None
     except UnreadableBody as error:
         raise NotAnImage(
-            f"the image host {url.host} sent a body that cannot be read: {error}; serve the "
-            "image uncompressed"
+            f"{place} sent a body that cannot be read: {error}; serve the image uncompressed"
         ) from None
     data = body.decoded
-    _require_image(data[:SNIFF_BYTES], url)
+    _require_image(data[:SNIFF_BYTES], url, place)
     return data
 
 
-def _joined(url: ImageUrl, location: str) -> str:
+def _joined(url: ImageUrl, location: str, place: str) -> str:
     """A redirect's Location read against the URL it came from (never the address used)."""
     try:
         return urljoin(url.full, location)
     except ValueError:
         raise BadImageUrl(
-            f"the image host {url.host} redirected to a malformed URL: give the image's own URL"
+            f"{place} redirected to a malformed URL: give the image's own URL"
         ) from None
 
 
-def _require_image(head: bytes, url: ImageUrl) -> None:
+def _place(url: ImageUrl) -> str:
+    """A refusal's name for the host of ``url``, as the caller or the allow-list wrote it."""
+    return f"the image host {url.host}"
+
+
+def _require_image(head: bytes, url: ImageUrl, place: str | None = None) -> None:
     if sniff_image_type(head) is None:
+        place = place or _place(url)
         if _slack_files_host(url.host):
             # url_private answers a sign-in page to a fetch without the app's token, which
             # image fetches never carry: asking again with the same URL cannot help.
             raise NotAnImage(
-                f"the URL on {url.host} gave {describe_non_image(head)}, not an image: a file "
+                f"{place} gave {describe_non_image(head)}, not an image: a file "
                 "shared in Slack is served only with the app's token, which image fetches "
                 "never carry. The host downloads it with its bot token (scope files:read) "
                 "and gives the bytes; do not try this URL again"
             )
         raise NotAnImage(
-            f"the URL on {url.host} gave {describe_non_image(head)}, not an image: give the "
-            "URL of the image file itself (PNG, JPEG or GIF), not of a page that shows it"
+            f"{place} gave {describe_non_image(head)}, not an image: give the URL of the image "
+            "file itself (PNG, JPEG or GIF), not of a page that shows it"
         )
 
 
@@ -359,9 +385,9 @@ def _slack_files_host(host: str) -> bool:
     )
 
 
-def _too_large(url: ImageUrl, policy: UrlPolicy) -> ImageTooLarge:
+def _too_large(place: str, policy: UrlPolicy) -> ImageTooLarge:
     return ImageTooLarge(
-        f"the image on {url.host} is over the {policy.max_bytes}-byte limit: use a smaller "
+        f"the image from {place} is over the {policy.max_bytes}-byte limit: use a smaller "
         "image (Slack shows photos at most 1024x1024 pixels)"
     )
 
@@ -379,33 +405,33 @@ def _phrase(status: int) -> str:
         return ""
 
 
-def _connect_refusal(error: httpx.HTTPError, url: ImageUrl, policy: UrlPolicy) -> ImageUrlRefused:
+def _connect_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> ImageUrlRefused:
     if isinstance(error, httpx.TimeoutException):
         return FetchTimedOut(
-            f"the image host {url.host} did not answer within {policy.connect_timeout:g} s: try "
-            "again later, or download the image and give it as a file path or base64 text"
+            f"{place} did not answer within {policy.connect_timeout:g} s: try again later, or "
+            "download the image and give it as a file path or base64 text"
         )
     tls = _tls_error(error)
     if tls is not None:
         return TlsFailure(
-            f"the TLS connection to the image host {url.host} failed ({tls}): use an https URL "
+            f"the TLS connection to {place} failed ({tls}): use an https URL "
             "whose host has a valid certificate for its name"
         )
     return ConnectionFailed(
-        f"could not connect to the image host {url.host} (the connection was refused, reset or "
-        "broken off): check the URL, or try again later"
+        f"could not connect to {place} (the connection was refused, reset or broken off): "
+        "check the URL, or try again later"
     )
 
 
-def _read_refusal(error: httpx.HTTPError, url: ImageUrl, policy: UrlPolicy) -> ImageUrlRefused:
+def _read_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> ImageUrlRefused:
     if isinstance(error, httpx.TimeoutException):
         return FetchTimedOut(
-            f"the image host {url.host} sent nothing for {policy.read_timeout:g} s: try again "
-            "later, or download the image and give it as a file path or base64 text"
+            f"{place} sent nothing for {policy.read_timeout:g} s: try again later, or download "
+            "the image and give it as a file path or base64 text"
         )
     return ConnectionFailed(
-        f"the image host {url.host} broke off the answer or sent something that is not HTTP: "
-        "try again later, or use another URL"
+        f"{place} broke off the answer or sent something that is not HTTP: try again later, "
+        "or use another URL"
     )
 
 
