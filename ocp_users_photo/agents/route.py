@@ -35,7 +35,7 @@ from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.spec import companion_spec
-from ocp_users_photo.tokens import ActingPerson, acting_as
+from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
@@ -188,7 +188,7 @@ class SlackPhotoRoute:
         tool_name: str | None,
     ) -> dict[str, Any]:
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
-        override = self._override(authorization_of(headers))
+        override = self._override(authorization_of(headers), acting_person())
         if self.restore_tool is not None and tool_name == self.restore_tool.name:
             return await self.restore_tool.call_with(
                 arguments, token_override=override, observers=(HistoryObserver(agent),)
@@ -202,15 +202,18 @@ class SlackPhotoRoute:
         )
         return reply
 
-    def _override(self, call_authorization: str | None) -> TokenOverride | None:
+    def _override(
+        self, call_authorization: str | None, person: ActingPerson | None
+    ) -> TokenOverride | None:
         """The token an Authorization header gives this call, if any.
 
-        With a person bound (``register(agent, tool=tool.acting_as(...))``) the tool's own
-        token source decides: the header registered for the Slack API at large (other
-        Slack tools' token) is not used, and one given to this very call is refused, since
-        either would act for whoever owns that token instead of the bound person.
+        With a person bound (``register(agent, tool=tool.acting_as(...))``, or the host's
+        ``acting_as`` around the call: ``person``) the tool's own token source decides: the
+        header registered for the Slack API at large (other Slack tools' token) is not
+        used, and one given to this very call is refused, since either would act for
+        whoever owns that token instead of the bound person.
         """
-        if self.person is None:
+        if person is None:
             if call_authorization is not None:
                 return token_override(call_authorization, origin=_CALL_ORIGIN)
             return token_override(self.registered_authorization, origin=_REGISTER_ORIGIN)
@@ -221,7 +224,7 @@ class SlackPhotoRoute:
             origin=_CALL_ORIGIN,
             problem=Problem(
                 TOKEN_PATH,
-                f"this agent acts for {self.person}, with their own token; the Authorization "
+                f"this agent acts for {person}, with their own token; the Authorization "
                 f"header of {_CALL_ORIGIN} would act for whoever owns that token: leave it out",
             ),
         )
