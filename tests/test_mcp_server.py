@@ -83,7 +83,13 @@ async def mcp_session(
     async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as slack:
         # The client passes on only HOME, PATH, SHELL and TERM: without XDG_DATA_HOME (the
         # test's own, conftest's private_data_folder) the history would go to the real home.
-        env = {"SLACK_API_URL": slack.base_url, "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"]}
+        # PYTHONPATH: the server imports the package under test (a worktree's), not the one
+        # the virtual environment has installed.
+        env = {
+            "SLACK_API_URL": slack.base_url,
+            "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+            "PYTHONPATH": os.pathsep.join(sys.path),
+        }
         if token is not None:
             env["SLACK_USER_TOKEN"] = token
         parameters = StdioServerParameters(
