@@ -12,6 +12,7 @@ from typing import Final
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.paths import problem, size_problem_of
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.safe_text import quoted
 
 MIN_BASE64_CHARS: Final = 64
 _WHITESPACE_BYTES: Final = b" \t\n\r\v\f"
@@ -169,7 +170,7 @@ def decode_data_uri(uri: str, max_bytes: int) -> tuple[ImageSource | None, list[
     if media_type and not media_type.startswith("image/"):
         return None, [
             problem(
-                f"the data: URI holds {media_type[:40]!r}, not an image: send image/png, "
+                f"the data: URI holds {quoted(media_type, 40)}, not an image: send image/png, "
                 "image/jpeg or image/gif"
             )
         ]
