@@ -7,6 +7,9 @@ levels) reaches the server as an exception, which the SDK logs at DEBUG and drop
 host then waits for an answer that never comes. Here such a line's id is read as
 Python reads JSON and answered with JSON-RPC's parse error, saying what to send
 instead; a line with no id to answer (a notification, or no JSON at all) is logged.
+A line the parser reads but that is no JSON-RPC 2.0 message (params as an array, no
+"jsonrpc" member, "jsonrpc": "1.0") is dropped by the SDK too: a request among them is
+answered with JSON-RPC's invalid request error.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ __all__ = ["AnsweringReadStream"]
 logger = logging.getLogger("ocp_users_photo.mcp_server")
 
 PARSE_ERROR: Final = -32700
+INVALID_REQUEST: Final = -32600
 # Python's own limit on turning text into an int (sys.get_int_max_str_digits) is 4300.
 _MAX_INT_DIGITS: Final = 4000
 # A line the SDK refused and json.loads cannot read either is walked in Python, char by
@@ -81,7 +85,21 @@ class AnsweringReadStream:
 
     async def _answer(self, refused: Exception) -> None:
         line, reason = _line_and_reason(refused)
-        request_id = _request_id(line) if line is not None else None
+        if line is not None:
+            request_id = _request_id(line)
+            code = PARSE_ERROR
+            message = (
+                f"the request could not be read ({reason}): send it as strict JSON, with "
+                "no lone surrogate escape (\\ud800-\\udfff outside a pair), no number of "
+                "thousands of digits and at most 128 levels of nesting"
+            )
+        else:
+            request_id, reason = _invalid_request(refused, reason)
+            code = INVALID_REQUEST
+            message = (
+                f"the request is not a JSON-RPC 2.0 request object ({reason}): send "
+                '"jsonrpc": "2.0", the method as a string and params, if any, as an object'
+            )
         if request_id is None:
             logger.warning("a message from the host could not be read and was dropped: %s", reason)
             return
@@ -90,14 +108,7 @@ class AnsweringReadStream:
         error = types.JSONRPCError(
             jsonrpc="2.0",
             id=request_id,
-            error=types.ErrorData(
-                code=PARSE_ERROR,
-                message=(
-                    f"the request could not be read ({reason}): send it as strict JSON, with "
-                    "no lone surrogate escape (\\ud800-\\udfff outside a pair), no number of "
-                    "thousands of digits and at most 128 levels of nesting"
-                ),
-            ),
+            error=types.ErrorData(code=code, message=message),
         )
         from mcp.shared.message import SessionMessage
 
@@ -105,17 +116,55 @@ class AnsweringReadStream:
 
 
 def _line_and_reason(refused: Exception) -> tuple[str | None, str]:
-    """The line the parser refused (pydantic keeps it as the error's input) and why."""
+    """The line the parser refused as JSON (pydantic keeps it as the error's input) and
+    why; None for the line when it was read as JSON and refused as JSON-RPC (that error's
+    input is the value of a member, which may be a text too)."""
     errors = getattr(refused, "errors", None)
     if callable(errors):
         try:
             first = errors()[0]
         except Exception:  # not pydantic's: nothing more to read
             first = {}
-        line = first.get("input")
+        # A JSON refusal is the whole line's (no location); a JSON-RPC one is a member's.
+        line = None if first.get("loc") else first.get("input")
         reason = shown(str(first.get("msg") or type(refused).__name__), 160)
         return (line if isinstance(line, str) else None), reason
     return None, shown(type(refused).__name__, 80)
+
+
+def _invalid_request(refused: Exception, reason: str) -> tuple[int | str | None, str]:
+    """The id of a request the parser read but found no JSON-RPC message, and why (the
+    member it refused); None for anything else. Pydantic keeps the message itself as the
+    input of the errors for the members it lacks (a request has no "result")."""
+    errors = getattr(refused, "errors", None)
+    if not callable(errors):
+        return None, reason
+    try:
+        found = errors()
+    except Exception:  # not pydantic's: nothing more to read
+        return None, reason
+    request_id = next(
+        (_id_of(error.get("input")) for error in found if isinstance(error.get("input"), dict)),
+        None,
+    )
+    for error in found:
+        location = error.get("loc") or ()
+        if location[:1] == ("JSONRPCRequest",) and len(location) > 1:
+            member = ".".join(str(part) for part in location[1:])
+            reason = shown(f"{member}: {error.get('msg') or 'refused'}", 160)
+            break
+    return request_id, reason
+
+
+def _id_of(message: object) -> int | str | None:
+    """The id of ``message`` if it is a request (a method, an id that is a whole number or
+    a text); None for a notification, a response or anything else."""
+    if not isinstance(message, dict) or "method" not in message:
+        return None
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
+        return None
+    return request_id
 
 
 def _request_id(line: str) -> int | str | None:
@@ -130,12 +179,7 @@ def _request_id(line: str) -> int | str | None:
             message = _top_level(line)  # nesting past what json.loads can follow
         except ValueError:  # a string no JSON reader takes ("\\q", a raw tab): no JSON
             return None
-    if not isinstance(message, dict) or "method" not in message:
-        return None
-    request_id = message.get("id")
-    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
-        return None
-    return request_id
+    return _id_of(message)
 
 
 class _TooLong:

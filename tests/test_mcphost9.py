@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.test_mcp_server import assert_refused, mcp_session
+from tests.test_mcp_wire_requests import wire_server
 
 # A rotating user token (Slack's token rotation): the secret starts right after "xoxe.xoxp-1-".
 ROTATING_TOKEN = (
@@ -31,3 +34,27 @@ async def test_a_token_written_as_a_data_uris_media_type_is_not_echoed(tmp_path:
         text = json.dumps(result).lower()
         assert SECRET_START.lower() not in text, error["message"]
         assert "xoxe.xoxp-1-" not in text, error["message"]
+
+
+# Valid JSON, each with id 7 and a method, that the SDK's reader refuses as JSON-RPC: it
+# dropped them unanswered (logging "could not be read and was dropped"), so the host's call
+# hung until its own timeout. JSON-RPC 2.0 answers an invalid request object with -32600.
+INVALID_REQUESTS = {
+    # JSON-RPC 2.0 allows params by position; a generic JSON-RPC client sends [] for none.
+    "params as an array": '{"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": []}',
+    "no jsonrpc member": '{"id": 7, "method": "tools/list"}',
+    "jsonrpc 1.0": '{"jsonrpc": "1.0", "id": 7, "method": "tools/list"}',
+}
+
+
+@pytest.mark.parametrize("line", list(INVALID_REQUESTS.values()), ids=list(INVALID_REQUESTS))
+async def test_an_invalid_request_object_is_answered(tmp_path: Path, line: str) -> None:
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line(line)
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        # Lines are handled in order: an answer to 7 is written before 8's.
+        assert await wire.answer(8) is not None, "the server stopped answering"
+        answer = wire.seen.get(7)
+    assert answer is not None, "request 7 was dropped unanswered"
+    assert answer["error"]["code"] == -32600
+    assert "JSON-RPC 2.0" in answer["error"]["message"]
