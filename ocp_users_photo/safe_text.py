@@ -10,10 +10,12 @@ characters.
 
 from __future__ import annotations
 
+import html
 import re
 import string
 from collections.abc import Sequence
 from typing import Final
+from urllib.parse import unquote
 
 DEFAULT_LIMIT: Final = 200
 _ELLIPSIS: Final = "..."
@@ -32,6 +34,12 @@ _TOKEN_SHAPE: Final = re.compile(
     re.IGNORECASE,
 )
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# What starts an escape a reader decodes at a glance: a percent-escape (a URL), an HTML
+# character reference (an error page), a JSON or Python escape (\\u002d, \\x2d).
+ESCAPE_MARKS: Final = ("%", "&", "\\")
+_BACKSLASH_ESCAPE: Final = re.compile(r"\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
+# Escapes inside escapes (%2578 is %78 is x) are read back this many layers deep.
+_READ_BACK_ROUNDS: Final = 8
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -63,7 +71,7 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
             spans.append((start, start + len(needle)))
             start = folded.find(needle, start + 1)
     if not spans:
-        return text
+        return REDACTED if spelled_otherwise(text, secrets) else text
     spans.sort()
     pieces: list[str] = []
     done = 0  # text[:done] is written (or covered)
@@ -76,7 +84,35 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
         done = cover_end
         cover_start, cover_end = start, end
     pieces += (text[done:cover_start], REDACTED, text[cover_end:])
-    return "".join(pieces)
+    cleaned = "".join(pieces)
+    return REDACTED if spelled_otherwise(cleaned, secrets) else cleaned
+
+
+def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
+    """Whether ``text`` holds a secret spelled with escapes a reader decodes at a glance:
+    percent-escapes, HTML character references, JSON's or Python's \\u and \\x (a server
+    that echoes the token in a URL, an error page, or JSON that is quoted as it came).
+    Such a text is redacted whole: where the secret stood in it is not known."""
+    if not any(mark in text for mark in ESCAPE_MARKS):
+        return False
+    folded = ascii_lower(read_back(text))
+    return any(secret and ascii_lower(secret) in folded for secret in secrets)
+
+
+def read_back(text: str) -> str:
+    """``text`` as a reader decodes it: its escapes (``ESCAPE_MARKS``) replaced by what they
+    stand for, layer after layer."""
+    for _ in range(_READ_BACK_ROUNDS):
+        decoded = _BACKSLASH_ESCAPE.sub(_escaped_character, text)
+        decoded = unquote(html.unescape(decoded), errors="replace")
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _escaped_character(found: re.Match[str]) -> str:
+    return chr(int(found.group(1) or found.group(2), 16))
 
 
 def without_tokens(text: str) -> str:

@@ -63,7 +63,7 @@ from ocp_users_photo.errors import (
     raise_alone,
 )
 from ocp_users_photo.hints import SLACK_ADDRESS
-from ocp_users_photo.safe_text import redacted, shown
+from ocp_users_photo.safe_text import redacted, shown, spelled_otherwise
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
@@ -762,7 +762,9 @@ def _headers_without(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Head
     """``headers`` with every secret redacted from their values: they travel on beside the
     body (whoami reads X-OAuth-Scopes), and a server can echo the token in any of them."""
     values = b"\n".join(value for _, value in headers.raw).lower()  # in any case
-    if not any(searched in values for searched in secrets.folded()):
+    if not any(searched in values for searched in secrets.folded()) and not spelled_otherwise(
+        values.decode("latin-1"), secrets.texts()
+    ):
         return headers  # the usual case: one scan, no copy
     return httpx.Headers(
         [(name, redacted(value, secrets.texts())) for name, value in headers.multi_items()]
