@@ -18,7 +18,10 @@ from urllib.parse import unquote
 import pytest
 
 from ocp_users_photo import UsersPhotoError
+from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.slack import SlackClient
+from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 from tests.test_slack_client_hardening import quick_tool
@@ -100,3 +103,26 @@ async def test_a_token_echoed_in_another_spelling_reaches_no_output(
     texts.extend(record.getMessage() for record in caplog.records)
     for text in texts:
         assert not holds_the_token_in_any_spelling(text), text[:400]
+
+
+async def test_a_token_echoed_as_a_header_name_is_not_handed_on(http_stack: str) -> None:
+    """A reply's headers travel on in the SlackReply (its repr shows them; whoami and an
+    observer's SlackSession read them): a server may echo the token as a header's name, in
+    any case, as well as in its value."""
+    token = SlackToken(CANARY_TOKEN)
+    echoing = [
+        (CANARY_TOKEN, "1"),
+        (f"x-echo-{CANARY_TOKEN.upper()}", "2"),
+        (f"x-{PERCENT}", "3"),
+        ("X-OAuth-Scopes", "users.profile:write"),
+    ]
+    async with loopback.serve(None) as server:
+        server.on("/api/auth.test", loopback.reply(200, b'{"ok":true}', echoing))
+        client = SlackClient(base_url=server.base_url(), user_agent="review", http_stack=http_stack)
+        try:
+            reply = await client.call("auth.test", token=token)
+        finally:
+            await client.aclose()
+    assert reply.headers["x-oauth-scopes"] == "users.profile:write"
+    for text in (repr(reply), repr(list(reply.headers.multi_items())), str(reply.headers.raw)):
+        assert not holds_the_token_in_any_spelling(text.lower()), text[:400]

@@ -759,15 +759,17 @@ def _answer_arrived(error: httpx.HTTPError) -> bool:
 
 
 def _headers_without(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Headers:
-    """``headers`` with every secret redacted from their values: they travel on beside the
-    body (whoami reads X-OAuth-Scopes), and a server can echo the token in any of them."""
-    values = b"\n".join(value for _, value in headers.raw).lower()  # in any case
-    if not any(searched in values for searched in secrets.folded()) and not spelled_otherwise(
-        values.decode("latin-1"), secrets.texts()
+    """``headers`` with every secret redacted from their names and values: they travel on
+    beside the body (whoami reads X-OAuth-Scopes; the SlackReply's repr shows them), and a
+    server can echo the token in any of them, as a header's name too."""
+    fields = b"\n".join(b"%s: %s" % field for field in headers.raw).lower()  # in any case
+    if not any(searched in fields for searched in secrets.folded()) and not spelled_otherwise(
+        fields.decode("latin-1"), secrets.texts()
     ):
         return headers  # the usual case: one scan, no copy
+    texts = secrets.texts()
     return httpx.Headers(
-        [(name, redacted(value, secrets.texts())) for name, value in headers.multi_items()]
+        [(redacted(name, texts), redacted(value, texts)) for name, value in headers.multi_items()]
     )
 
 
