@@ -555,6 +555,12 @@ class UsersSetPhoto(AsyncClosing):
         (one may refuse it: nothing is sent); with ``keep_previous`` on (True or
         "if_readable"), the photo it replaces is kept first.
         """
+        if not isinstance(upload, PreparedUpload):
+            raise TypeError(
+                "send() takes what prepare() checked, not "
+                f"{type(upload).__name__}: upload = await tool.prepare(arguments), then "
+                "await tool.send(upload) (or await tool.call(arguments) for both steps)"
+            )
         watching = self._watching(observers, model_facing=upload.model_facing)
         with call_deadline(self._slack.deadline):
             if not watching:

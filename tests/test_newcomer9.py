@@ -1,0 +1,36 @@
+"""A Python developer's first hour with the library: the mistakes a newcomer makes with
+the Python door, each answered with what to do and nothing sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+
+
+@pytest.mark.parametrize(
+    "not_an_upload",
+    ["unawaited prepare", "arguments"],
+)
+async def test_send_given_no_prepared_upload_says_to_await_prepare_and_sends_nothing(
+    emulator: RunningEmulator, not_an_upload: str
+) -> None:
+    # README: "upload = await tool.prepare(...)", then "await tool.send(upload)". Forgetting
+    # the await (or handing send the arguments) was an AttributeError about 'model_facing'.
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        arguments = {"image": make_image()}
+        given: Any = tool.prepare(arguments) if not_an_upload == "unawaited prepare" else arguments
+        with pytest.raises(TypeError) as caught:
+            await tool.send(given)
+        assert "await tool.prepare(" in str(caught.value)
+        assert type(given).__name__ in str(caught.value)
+        assert CANARY_TOKEN not in str(caught.value)
+        assert photo_requests(emulator) == []
+        person = tool.acting_as(team_id="T0EMULATOR", user_id="U0123ABCDEF")
+        with pytest.raises(TypeError, match=r"await tool\.prepare\("):
+            await person.send(given)  # the same door for one person
+        assert photo_requests(emulator) == []
