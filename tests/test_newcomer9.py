@@ -3,11 +3,13 @@ the Python door, each answered with what to do and nothing sent."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from PIL import Image
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 
@@ -34,3 +36,24 @@ async def test_send_given_no_prepared_upload_says_to_await_prepare_and_sends_not
         with pytest.raises(TypeError, match=r"await tool\.prepare\("):
             await person.send(given)  # the same door for one person
         assert photo_requests(emulator) == []
+
+
+async def test_a_pillow_image_given_as_the_image_is_told_what_python_may_give_instead(
+    emulator: RunningEmulator,
+) -> None:
+    # README: "The image may be a path ..., bytes/bytearray/memoryview, a binary file
+    # object, a data: URI or plain base64 text". A Pillow image was refused with "a file
+    # path, a data: URI or base64 text" alone: neither the bytes nor the file object a
+    # Python caller may give, nor how to get them from the image it holds.
+    picture = Image.open(io.BytesIO(make_image()))
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": picture})
+        told = caught.value.problems[0].message
+        assert "bytes" in told
+        assert "binary file object" in told
+        assert "io.BytesIO" in told
+        # A model's JSON value is still told only what text may name.
+        refused = await tool.run({"image": 5})
+        assert refused["problems"][0]["message"].endswith("base64 text, not int")
+    assert photo_requests(emulator) == []

@@ -37,15 +37,31 @@ def kind_of(value: object) -> tuple[str | None, Any, list[Problem]]:
         return _kind_of_text(value)
     if hasattr(value, "read"):
         return "file", value, []
-    return (
-        None,
-        None,
-        [
-            problem(
-                f"image must be a file path, a data: URI or base64 text, not {type(value).__name__}"
-            )
-        ],
+    if value is None or isinstance(value, (bool, int, float, list, dict)):
+        # A JSON value, as a model may give: what text may name an image.
+        return (
+            None,
+            None,
+            [
+                problem(
+                    "image must be a file path, a data: URI or base64 text, not "
+                    f"{type(value).__name__}"
+                )
+            ],
+        )
+    # No model gives anything else: the caller's code does, which may pass bytes or a file.
+    return None, None, [problem(_python_value_refused(value))]
+
+
+def _python_value_refused(value: object) -> str:
+    kind = type(value)
+    told = (
+        f"image must be a file path, bytes, a binary file object, a data: URI or base64 "
+        f"text, not {kind.__name__}"
     )
+    if kind.__module__.split(".")[0] == "PIL":
+        told += " (a Pillow image: save it to an io.BytesIO as PNG and give its getvalue())"
+    return told
 
 
 def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
