@@ -57,3 +57,26 @@ async def test_a_pillow_image_given_as_the_image_is_told_what_python_may_give_in
         refused = await tool.run({"image": 5})
         assert refused["problems"][0]["message"].endswith("base64 text, not int")
     assert photo_requests(emulator) == []
+
+
+async def test_a_buffer_written_and_not_rewound_is_told_to_seek_to_its_start(
+    emulator: RunningEmulator,
+) -> None:
+    # The commonest way to hand over a Pillow image: save it to an io.BytesIO and pass the
+    # buffer, forgetting seek(0). The buffer holds a whole photo; it was refused as "the
+    # image is empty (0 bytes)", which is not so and does not say what to do.
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(make_image())).save(buffer, format="PNG")
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": buffer})
+        told = caught.value.problems[0].message
+        assert "seek(0)" in told
+        assert f"position {len(buffer.getvalue())}" in told
+        assert photo_requests(emulator) == []
+        buffer.seek(0)  # as told: the same buffer is then sent
+        assert (await tool.call({"image": buffer}))["ok"] is True
+        # A buffer that is truly empty is still told so.
+        with pytest.raises(InvalidArguments, match=r"empty \(0 bytes\)"):
+            await tool.call({"image": io.BytesIO()})
+    assert len(photo_requests(emulator)) == 1

@@ -181,7 +181,26 @@ class FileObjectResolver(SourceResolver):
             return None, [problem("the image file is open in text mode: open it with 'rb'")]
         if not isinstance(chunk, (bytes, bytearray, memoryview)):
             return None, [problem("the image file object's read() did not return bytes")]
+        if not chunk:
+            ended = _position_at_its_end(value)
+            if ended:
+                # Written, then not rewound (Image.save(buffer), then buffer given as it is).
+                return None, [
+                    problem(
+                        f"the image file object is read from where it stands, and it stands "
+                        f"at its end (position {ended}): rewind it with seek(0) first"
+                    )
+                ]
         return source_from_bytes(bytes(chunk), label, stem, max_bytes)
+
+
+def _position_at_its_end(file: Any) -> int:
+    """Where a seekable file object that gave no bytes stands, if past its start; else 0."""
+    try:
+        position = file.tell() if file.seekable() else 0
+    except (AttributeError, OSError, ValueError):
+        return 0
+    return position if isinstance(position, int) and position > 0 else 0
 
 
 class Base64Resolver(SourceResolver):
