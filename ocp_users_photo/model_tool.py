@@ -105,6 +105,18 @@ def checked_model_tools(tools: Sequence[object]) -> list[ModelTool]:
     names, or a TypeError or ValueError saying why."""
     if not tools:
         raise ValueError("give at least one tool, such as UsersSetPhoto()")
+    for tool in tools:
+        # Told before offered_tools asks a class for its companions (a TypeError about self).
+        if isinstance(tool, type):
+            raise TypeError(
+                f"expected a tool, got the class {tool.__name__}: make one first, such as "
+                f"{tool.__name__}(), and give that"
+            )
+        if isinstance(tool, (list, tuple)):
+            raise TypeError(
+                f"expected tools, got a {type(tool).__name__}: give them one by one, or "
+                "unpack it (*tools)"
+            )
     checked: list[ModelTool] = []
     for tool in offered_tools(tools):
         definition = checked_definition(tool)

@@ -80,3 +80,23 @@ async def test_a_buffer_written_and_not_rewound_is_told_to_seek_to_its_start(
         with pytest.raises(InvalidArguments, match=r"empty \(0 bytes\)"):
             await tool.call({"image": io.BytesIO()})
     assert len(photo_requests(emulator)) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "told"),
+    [
+        (UsersSetPhoto, r"the class UsersSetPhoto: make one first, such as UsersSetPhoto\(\)"),
+        ([UsersSetPhoto(CANARY_TOKEN, environ={})], r"got a list: give them one by one"),
+    ],
+)
+def test_a_framework_adapter_given_the_class_or_a_list_says_what_to_give(
+    given: object, told: str
+) -> None:
+    # README: "Every adapter takes one or several tools". Handed the class (no "()"), every
+    # adapter failed with "companion_model_tools() missing 1 required positional argument:
+    # 'self'"; handed a list, with a "got list" that did not say to unpack it.
+    pytest.importorskip("langchain_core")
+    from ocp_users_photo.frameworks.langchain import langchain_tools
+
+    with pytest.raises(TypeError, match=told):
+        langchain_tools(given)  # type: ignore[arg-type]
