@@ -10,6 +10,7 @@ is only checked for presence here; images/resolvers.py and images/header.py look
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -196,6 +197,9 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
         return 0, Problem(path, f"{wanted}, not a boolean")
     if isinstance(value, int):
         number = value
+    elif isinstance(value, numbers.Integral):
+        # An integer of another type: NumPy's, as a face detector's box gives them.
+        number = int(value)
     elif isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
             return 0, Problem(path, f"{wanted}, got {_describe(value)}")

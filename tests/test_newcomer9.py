@@ -100,3 +100,21 @@ def test_a_framework_adapter_given_the_class_or_a_list_says_what_to_give(
 
     with pytest.raises(TypeError, match=told):
         langchain_tools(given)  # type: ignore[arg-type]
+
+
+async def test_a_crop_box_of_numpy_integers_is_taken_like_one_of_ints(
+    emulator: RunningEmulator,
+) -> None:
+    # README: each crop value "a whole number given as an integer (or an integral float)".
+    # A box from a face detector holds NumPy integers: np.float64 (a float subclass) was
+    # taken, np.int64 refused as "a whole number of pixels ..., not int64".
+    np = pytest.importorskip("numpy")
+    box = {"crop_x": np.int64(10), "crop_y": np.int32(0), "crop_w": np.uint16(512)}
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        async with tool.prepare({"image": make_image(), **box}) as upload:
+            assert upload.summary()["crop"] == {"crop_x": "10", "crop_y": "0", "crop_w": "512"}
+        with pytest.raises(InvalidArguments, match="not a boolean"):
+            await tool.prepare({"image": make_image(), **box, "crop_x": True})
+        with pytest.raises(InvalidArguments, match=r"from 0 to 65535, got -1"):
+            await tool.prepare({"image": make_image(), **box, "crop_x": np.int64(-1)})
+    assert photo_requests(emulator) == []
