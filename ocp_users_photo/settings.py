@@ -193,6 +193,12 @@ def base_url_from(explicit: str | None, environ: Mapping[str, str]) -> str:
     return check_base_url(raw, origin=origin)
 
 
+# The Slack methods this package calls: a base URL ending with one is a method's URL.
+_METHODS_CALLED: Final = frozenset(
+    {"users.setPhoto", "users.profile.get", "users.deletePhoto", "auth.test", "oauth.v2.access"}
+)
+
+
 def check_base_url(raw: str, *, origin: str) -> str:
     """The base URL without a trailing slash, or ValueError saying how to fix it."""
     if not isinstance(raw, str) or not raw.strip():
@@ -221,6 +227,13 @@ def check_base_url(raw: str, *, origin: str) -> str:
         raise ValueError(
             f"{origin} must not have a query or fragment (a token never goes in the URL), "
             f"got {quoted(raw)}"
+        )
+    method = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if method in _METHODS_CALLED:
+        # Copied from a method's documentation page: every call would go to .../method/method.
+        raise ValueError(
+            f"{origin} ends with the method {method}: give the API's base URL, such as "
+            "https://slack.com/api (each call adds its method)"
         )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError(
