@@ -149,7 +149,8 @@ async def _restore(
             if undoing:
                 raise NothingToUndo(
                     f"there is no kept photo of {owner} to put back in {history.path}: "
-                    "a photo is kept when it is replaced with keeping on"
+                    "a photo is kept when a change replaces it with keeping on (setting the "
+                    "photo already shown replaces nothing, so keeps nothing)"
                 )
             raise EntryRefused(
                 f"there is no kept photo #{number} for this person: list them (call "
