@@ -37,7 +37,9 @@ _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowerca
 # What starts an escape a reader decodes at a glance: a percent-escape (a URL), an HTML
 # character reference (an error page), a JSON or Python escape (\\u002d, \\x2d).
 ESCAPE_MARKS: Final = ("%", "&", "\\")
-_BACKSLASH_ESCAPE: Final = re.compile(r"\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
+# From a run's first backslash only: tried from each of a run's backslashes, each try runs
+# to the run's end, which is quadratic in a hostile reply's run of them.
+_BACKSLASH_ESCAPE: Final = re.compile(r"(?<!\\)\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
 # Escapes inside escapes (%2578 is %78 is x) are read back this many layers deep.
 _READ_BACK_ROUNDS: Final = 8
 

@@ -10,8 +10,9 @@ import re
 import pytest
 
 from ocp_users_photo import UsersPhotoError
+from ocp_users_photo.credentials import SlackToken, redactor
 from ocp_users_photo.emulator import Fault, RunningEmulator
-from tests.conftest import inject, make_image
+from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.test_reply9 import holds_the_token_in_any_spelling, spelled
 from tests.test_secrets import texts_of_error
 from tests.test_slack_client_hardening import quick_tool
@@ -53,3 +54,15 @@ async def test_a_token_echoed_x_escaped_in_a_json_reply_reaches_no_output(
     texts.extend(record.getMessage() for record in caplog.records)
     for text in texts:
         assert not holds_the_token_x_escaped_too(text), text[:400]
+
+
+def test_a_reply_of_backslashes_is_read_back_in_one_pass_over_them() -> None:
+    """A hostile reply's string of half a million backslashes (JSON "\\\\\\\\..." with a % in
+    the reply, so its strings are searched): the \\u and \\x pattern tried a match from every
+    backslash of the run, each running to its end, which is quadratic (about a second for
+    16,000 of them, a quarter of an hour for these). The answer is the same either way:
+    nothing in it is the token."""
+    token = SlackToken(CANARY_TOKEN)
+    raw = json.dumps({"ok": False, "error": "invalid_auth", "d": "%" + "\\" * 500_000}).encode()
+    value = json.loads(raw)
+    assert redactor(token.secret_texts(), raw)(value) == value
