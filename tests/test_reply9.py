@@ -40,13 +40,15 @@ def spelled(escape: Callable[[str], str], every: int = 8) -> str:
 PERCENT = spelled(lambda char: f"%{ord(char):02X}")
 REFERENCES = spelled(lambda char: f"&#{ord(char)};")
 JSON_ESCAPED = spelled(lambda char: f"\\u{ord(char):04x}")
-_JSON_ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
+# Python's \x escape (a JSON string holding "\\x78"), which a reader decodes too.
+X_ESCAPED = spelled(lambda char: f"\\x{ord(char):02x}")
+_JSON_ESCAPE = re.compile(r"\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
 
 
 def read_back(text: str) -> list[str]:
     """``text`` and what a reader decodes it to: percent-escapes, character references,
-    JSON's \\u escapes (a repr doubles their backslash)."""
-    unescaped = _JSON_ESCAPE.sub(lambda found: chr(int(found.group(1), 16)), text)
+    JSON's \\u escapes and Python's \\x ones (a repr doubles their backslash)."""
+    unescaped = _JSON_ESCAPE.sub(lambda found: chr(int(found.group(1) or found.group(2), 16)), text)
     return [text, unquote(text), html.unescape(text), unescaped]
 
 
@@ -56,7 +58,7 @@ def holds_the_token_in_any_spelling(text: str) -> bool:
 
 def test_the_spellings_read_back_to_the_token() -> None:
     """The check below can fail: each spelling hides the token from a plain search only."""
-    for form in (PERCENT, REFERENCES, JSON_ESCAPED):
+    for form in (PERCENT, REFERENCES, JSON_ESCAPED, X_ESCAPED):
         assert not holds_part_of_the_token(form)
         assert holds_the_token_in_any_spelling(form)
 
@@ -74,6 +76,7 @@ def test_the_spellings_read_back_to_the_token() -> None:
         Fault.json({"ok": False, "error": PERCENT}),
         Fault.json({"ok": False, "error": "invalid_auth", "detail": PERCENT}),
         Fault.json({"ok": False, "error": "invalid_auth", "detail": REFERENCES}),
+        Fault.json({"ok": False, "error": "invalid_auth", "detail": X_ESCAPED}),
         Fault.json({"ok": True, "warning": PERCENT}),
         Fault.status(200, body="<html>", headers={"content-type": f"text/html; t={PERCENT}"}),
     ],
@@ -84,6 +87,7 @@ def test_the_spellings_read_back_to_the_token() -> None:
         "error code, percent-encoded",
         "slack error field, percent-encoded",
         "slack error field, character references",
+        "slack error field, x-escaped",
         "warning, percent-encoded",
         "content-type, percent-encoded",
     ],
