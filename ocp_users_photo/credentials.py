@@ -344,10 +344,11 @@ def redactor(secret: str | Sequence[str] | SecretTexts, raw: bytes) -> Callable[
 
 def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
     """The secrets the strings decoded from JSON text ``raw`` could hold, in any case."""
-    if b"\\u" in raw or b"\\\\" in raw or b"%" in raw or b"&" in raw:
+    if b"\\u" in raw or b"\\x" in raw or b"%" in raw or b"&" in raw:
         # \u can spell any character, and so can a percent-escape, an HTML character
-        # reference or a backslash's escape (\\x78 in the raw text) in a decoded string
-        # (safe_text.spelled_otherwise reads them back): each may be there.
+        # reference or a \x escape (\\x78 in JSON, \x78 in a body that is no JSON, which
+        # an error quotes) in a decoded string (safe_text.spelled_otherwise reads them
+        # back): each may be there.
         return secrets.texts()
     folded = raw.lower()  # A-Z only, as SecretTexts.folded
     escaped = b"\\" in raw
