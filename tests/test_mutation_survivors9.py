@@ -5,17 +5,29 @@ Each test states the behaviour a mutant broke; see the module each one names.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+import trustme
 
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.credentials import SecretTexts, SlackToken, redactor
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError
 from ocp_users_photo.safe_text import REDACTED, redacted, spelled_otherwise, without_tokens
 from ocp_users_photo.slack.client import SlackClient
+from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.retry import RetryPolicy
-from tests.conftest import CANARY_TOKEN, inject
+from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
+from ocp_users_photo.web_image.refusals import BadImageUrl, FetchTimedOut
+from tests.conftest import CANARY_TOKEN, inject, make_image
+from tests.loopback import LoopbackServer, drip, redirect, serve
+from tests.test_webimage9 import CHOSEN, SUFFIX, TableResolver
 
 # A rotating token's shape: its secret has upper-case letters, as Slack's do.
 MIXED_CASE_TOKEN = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtQWJjRGVmR2hpSktMbW5v"
@@ -149,3 +161,145 @@ async def test_a_refresh_token_field_held_as_a_slack_token_is_redacted(
         await client.call("oauth.v2.access", token=None, fields=fields)
     for text in (repr(refused.value.reply), str(refused.value)):
         assert "refreshcanary0123456789" not in text
+
+
+# slack/log_redaction: misfit records and the forms a secret is kept out in.
+
+
+def _handled(name: str) -> Iterator[io.StringIO]:
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield written
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@pytest.fixture
+def http11() -> Iterator[io.StringIO]:
+    yield from _handled("httpcore.http11")
+
+
+@pytest.fixture
+def hpack() -> Iterator[io.StringIO]:
+    yield from _handled("hpack.hpack")
+
+
+def test_a_misfit_record_without_a_secret_is_printed_with_its_arguments(
+    http11: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with secret_in_flight(CANARY_TOKEN):
+        logging.getLogger("httpcore.http11").debug("echo %s %s", "harmless-argument")
+    assert "Logging error" not in capsys.readouterr().err
+    assert http11.getvalue().startswith("echo %s %s (arguments not fitting the format: ")
+    assert "harmless-argument" in http11.getvalue()
+
+
+def test_an_empty_secret_in_flight_changes_nothing(hpack: io.StringIO) -> None:
+    with secret_in_flight(""):
+        logging.getLogger("hpack.hpack").debug("table size %d", 4096)
+    assert hpack.getvalue() == "table size 4096\n"
+
+
+# images/paths: which wrappings the refusal of a missing file advises on.
+
+QUOTES_ADVICE = "the quotes around it are part of the name: leave them out"
+
+
+async def _refusal_of(tmp_path: Path, image: str) -> str:
+    (tmp_path / "me.png").write_bytes(make_image())
+    async with UsersSetPhoto(
+        "xoxp-1-2-3-wrapped", base_url="http://127.0.0.1:9/api", image_roots=[tmp_path]
+    ) as tool:
+        with pytest.raises(InvalidArguments) as refused:
+            async with tool.prepare({"image": image}):
+                pass
+    (message,) = [problem.message for problem in refused.value.problems]
+    return message
+
+
+@pytest.mark.parametrize(
+    ("typed", "advised"),
+    [
+        ("\u2018me.png\u2019", True),  # curly single quotes
+        ('"a"', True),  # the shortest name wrapped
+        ('" "', False),  # quotes around white space: no name to give without them
+        ("'\t'", False),
+    ],
+)
+async def test_quotes_advice_for_every_kind_and_length(
+    tmp_path: Path, typed: str, advised: bool
+) -> None:
+    message = await _refusal_of(tmp_path, typed)
+    assert message.startswith("no file at")
+    assert (QUOTES_ADVICE in message) is advised
+
+
+# images/encoded_text: the refused media type is quoted bounded.
+
+
+async def test_a_long_media_type_is_quoted_cut_short(tmp_path: Path) -> None:
+    message = await _refusal_of(tmp_path, f"data:text/{'a' * 300},AAAA")
+    assert "not an image" in message
+    assert "a" * 40 not in message
+
+
+# web_image/fetch: how a refusal names a host a redirect chose.
+
+
+@pytest.fixture
+async def cdn(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
+    """An image host answering for img.cdn.test and for a name a redirect chose under it."""
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(f"img.{SUFFIX}", f"{CHOSEN}.{SUFFIX}").configure_cert(server_tls)
+    async with serve(server_tls) as running:
+        yield running
+
+
+async def _fetch_refused(
+    cdn: LoopbackServer, client_tls: ssl.SSLContext, policy: UrlPolicy, table: dict[str, list[str]]
+) -> ImageUrlRefused:
+    resolver = TableResolver({f"img.{SUFFIX}": ["127.0.0.1"], **table})
+    with pytest.raises(ImageUrlRefused) as caught:
+        await fetch_image(
+            cdn.url("/go", host=f"img.{SUFFIX}"), policy, resolver=resolver, ssl_context=client_tls
+        )
+    return caught.value
+
+
+async def test_a_malformed_redirect_from_a_chosen_name_does_not_repeat_it(
+    cdn: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
+    cdn.on("/go", redirect(f"https://{CHOSEN}.{SUFFIX}:{cdn.port}/x.png"))
+    cdn.on("/x.png", redirect("https://[::1/y.png"))
+    policy = UrlPolicy(allowed_hosts=[f".{SUFFIX}"], allow_loopback_for_tests=True)
+    refused = await _fetch_refused(cdn, client_tls, policy, {f"{CHOSEN}.{SUFFIX}": ["127.0.0.1"]})
+    assert isinstance(refused, BadImageUrl)
+    assert "malformed" in refused.message
+    assert "ignore-all-previous-instructions" not in refused.message
+    assert f".{SUFFIX}" in refused.message
+
+
+async def test_the_total_deadline_after_a_redirect_to_a_chosen_name_does_not_repeat_it(
+    cdn: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
+    cdn.on("/go", redirect(f"https://{CHOSEN}.{SUFFIX}:{cdn.port}/x.png"))
+    cdn.on("/x.png", drip(b"\x89PNG\r\n\x1a\n" * 8, 0.05))
+    policy = UrlPolicy(
+        allowed_hosts=[f".{SUFFIX}"],
+        allow_loopback_for_tests=True,
+        total_timeout=0.5,
+        read_timeout=5.0,
+    )
+    refused = await _fetch_refused(cdn, client_tls, policy, {f"{CHOSEN}.{SUFFIX}": ["127.0.0.1"]})
+    assert isinstance(refused, FetchTimedOut)
+    assert "ignore-all-previous-instructions" not in refused.message
+    # The hop it was fetching from when the deadline passed, not the caller's first host.
+    assert "a redirect chose" in refused.message
+    assert f"img.{SUFFIX}" not in refused.message
+    assert f".{SUFFIX}" in refused.message
