@@ -11,7 +11,10 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import mcp.types
+import pydantic
 import pytest
 import trustme
 
@@ -19,6 +22,7 @@ from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.credentials import SecretTexts, SlackToken, redactor
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError
+from ocp_users_photo.mcp_unread import AnsweringReadStream
 from ocp_users_photo.safe_text import REDACTED, redacted, spelled_otherwise, without_tokens
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.log_redaction import secret_in_flight
@@ -303,3 +307,69 @@ async def test_the_total_deadline_after_a_redirect_to_a_chosen_name_does_not_rep
     assert "a redirect chose" in refused.message
     assert f"img.{SUFFIX}" not in refused.message
     assert f".{SUFFIX}" in refused.message
+
+
+# mcp_unread: what the answer to an invalid request object says, and what is logged.
+
+
+class _OneRefusal:
+    """The SDK's read stream: the refusal of one line, then the next message."""
+
+    def __init__(self, refused: Exception) -> None:
+        self._items: list[Any] = [refused, "next message"]
+
+    async def receive(self) -> Any:
+        return self._items.pop(0)
+
+
+class _Sent:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def send(self, message: Any) -> None:
+        self.messages.append(message)
+
+
+def _refusal_of_line(line: str) -> pydantic.ValidationError:
+    """The error the SDK's reader gets for ``line``, parsed as it parses one."""
+    with pytest.raises(pydantic.ValidationError) as refused:
+        pydantic.TypeAdapter(mcp.types.JSONRPCMessage).validate_json(line)
+    return refused.value
+
+
+async def _answered(line: str) -> list[Any]:
+    sent = _Sent()
+    stream = AnsweringReadStream(_OneRefusal(_refusal_of_line(line)), sent, mcp.types)
+    assert await stream.receive() == "next message"
+    errors = []
+    for answer in sent.messages:
+        message = answer.message.root if hasattr(answer.message, "root") else answer.message
+        errors.append((message.id, message.error))
+    return errors
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('{"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": []}', "(params: "),
+        ('{"id": 7, "method": "tools/list"}', "(jsonrpc: Field required)"),
+        # Two members refused: the first is named.
+        ('{"jsonrpc": "1.0", "id": 7, "method": 5}', "(jsonrpc: Input should be '2.0')"),
+    ],
+)
+async def test_an_invalid_request_objects_answer_names_the_member_refused(
+    line: str, said: str
+) -> None:
+    ((request_id, error),) = await _answered(line)
+    assert request_id == 7
+    assert error.code == -32600
+    assert said in error.message
+
+
+async def test_a_line_that_is_no_object_is_logged_with_the_parsers_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="ocp_users_photo.mcp_server"):
+        assert await _answered("[1]") == []
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged.endswith("could not be read and was dropped: Input should be an object")
