@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pydantic
 import pytest
 import trustme
 
-from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo import InvalidArguments, UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.credentials import SecretTexts, SlackToken, redactor
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError
@@ -31,6 +32,9 @@ from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
 from ocp_users_photo.web_image.refusals import BadImageUrl, FetchTimedOut
 from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.loopback import LoopbackServer, drip, redirect, serve
+from tests.test_reply9 import IMAGE, spelled
+from tests.test_secrets import holds_part_of_the_token, texts_of_error
+from tests.test_slack_client_hardening import quick_tool
 from tests.test_webimage9 import CHOSEN, SUFFIX, TableResolver
 
 # A rotating token's shape: its secret has upper-case letters, as Slack's do.
@@ -373,3 +377,33 @@ async def test_a_line_that_is_no_object_is_logged_with_the_parsers_reason(
         assert await _answered("[1]") == []
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert logged.endswith("could not be read and was dropped: Input should be an object")
+
+
+# A real defect: a reply's string spelling the token with Python's \\x escapes.
+
+X_ESCAPED = spelled(lambda char: f"\\x{ord(char):02x}")
+_X_ESCAPE = re.compile(r"\\+x([0-9a-fA-F]{2})")
+
+
+@pytest.mark.parametrize("member", ["error", "detail", "warning"])
+async def test_a_token_echoed_with_x_escapes_in_a_json_reply_reaches_no_output(
+    emulator: RunningEmulator, http_stack: str, member: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """safe_text.read_back decodes \\x escapes (a server quoting a Python repr), but the
+    redactor's first look at the raw reply (credentials.held_in) treated only \\u, % and &
+    as escapes that may spell a secret: a string holding \\x78oxp-... was never walked, and
+    reached the exception's text, run()'s result and the reply's repr as it came."""
+    caplog.set_level(logging.DEBUG)
+    body = {"ok": member == "warning", "error": "invalid_auth", member: X_ESCAPED}
+    inject(emulator, Fault.json(body), Fault.json(body))
+    texts: list[str] = []
+    async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+        try:
+            texts.append(json.dumps(await tool.call({"image": IMAGE})))
+        except UsersPhotoError as error:
+            texts.extend(texts_of_error(error))
+        texts.append(json.dumps(await tool.run({"image": IMAGE})))
+    texts.extend(record.getMessage() for record in caplog.records)
+    for text in texts:
+        read_back = _X_ESCAPE.sub(lambda found: chr(int(found.group(1), 16)), text)
+        assert not holds_part_of_the_token(read_back), text[:400]
