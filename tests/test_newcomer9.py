@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -108,7 +109,6 @@ async def test_a_crop_box_of_numpy_integers_is_taken_like_one_of_ints(
     # README: each crop value "a whole number given as an integer (or an integral float)".
     # A box from a face detector holds NumPy integers: np.float64 (a float subclass) was
     # taken, np.int64 refused as "a whole number of pixels ..., not int64".
-    np = pytest.importorskip("numpy")
     box = {"crop_x": np.int64(10), "crop_y": np.int32(0), "crop_w": np.uint16(512)}
     async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
         async with tool.prepare({"image": make_image(), **box}) as upload:
