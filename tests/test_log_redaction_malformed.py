@@ -15,12 +15,11 @@ from tests.conftest import CANARY_TOKEN
 LOGGER = "httpcore.http11"
 
 
-@pytest.fixture
-def handled() -> Iterator[io.StringIO]:
-    """What a host's plain stream handler on the HTTP stack's logger writes."""
+def written_by(name: str) -> Iterator[io.StringIO]:
+    """What a host's plain stream handler on logger ``name`` writes, at DEBUG."""
     written = io.StringIO()
     handler = logging.StreamHandler(written)
-    logger = logging.getLogger(LOGGER)
+    logger = logging.getLogger(name)
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
@@ -29,6 +28,12 @@ def handled() -> Iterator[io.StringIO]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+@pytest.fixture
+def handled() -> Iterator[io.StringIO]:
+    """What a host's plain stream handler on the HTTP stack's logger writes."""
+    yield from written_by(LOGGER)
 
 
 @pytest.mark.parametrize(

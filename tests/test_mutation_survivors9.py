@@ -19,7 +19,7 @@ import pydantic
 import pytest
 import trustme
 
-from ocp_users_photo import InvalidArguments, UsersPhotoError, UsersSetPhoto
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.credentials import SecretTexts, SlackToken, redactor
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError
@@ -32,9 +32,9 @@ from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
 from ocp_users_photo.web_image.refusals import BadImageUrl, FetchTimedOut
 from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.loopback import LoopbackServer, drip, redirect, serve
-from tests.test_reply9 import IMAGE, spelled
-from tests.test_secrets import holds_part_of_the_token, texts_of_error
-from tests.test_slack_client_hardening import quick_tool
+from tests.test_log_redaction_malformed import written_by
+from tests.test_reply9 import every_text_of_a_call, spelled
+from tests.test_secrets import holds_part_of_the_token
 from tests.test_webimage9 import CHOSEN, SUFFIX, TableResolver
 
 # A rotating token's shape: its secret has upper-case letters, as Slack's do.
@@ -174,28 +174,14 @@ async def test_a_refresh_token_field_held_as_a_slack_token_is_redacted(
 # slack/log_redaction: misfit records and the forms a secret is kept out in.
 
 
-def _handled(name: str) -> Iterator[io.StringIO]:
-    written = io.StringIO()
-    handler = logging.StreamHandler(written)
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield written
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 @pytest.fixture
 def http11() -> Iterator[io.StringIO]:
-    yield from _handled("httpcore.http11")
+    yield from written_by("httpcore.http11")
 
 
 @pytest.fixture
 def hpack() -> Iterator[io.StringIO]:
-    yield from _handled("hpack.hpack")
+    yield from written_by("hpack.hpack")
 
 
 def test_a_misfit_record_without_a_secret_is_printed_with_its_arguments(
@@ -393,17 +379,8 @@ async def test_a_token_echoed_with_x_escapes_in_a_json_reply_reaches_no_output(
     redactor's first look at the raw reply (credentials.held_in) treated only \\u, % and &
     as escapes that may spell a secret: a string holding \\x78oxp-... was never walked, and
     reached the exception's text, run()'s result and the reply's repr as it came."""
-    caplog.set_level(logging.DEBUG)
     body = {"ok": member == "warning", "error": "invalid_auth", member: X_ESCAPED}
     inject(emulator, Fault.json(body), Fault.json(body))
-    texts: list[str] = []
-    async with quick_tool(emulator, http_stack, max_retries=0) as tool:
-        try:
-            texts.append(json.dumps(await tool.call({"image": IMAGE})))
-        except UsersPhotoError as error:
-            texts.extend(texts_of_error(error))
-        texts.append(json.dumps(await tool.run({"image": IMAGE})))
-    texts.extend(record.getMessage() for record in caplog.records)
-    for text in texts:
+    for text in await every_text_of_a_call(emulator, http_stack, caplog):
         read_back = _X_ESCAPE.sub(lambda found: chr(int(found.group(1), 16)), text)
         assert not holds_part_of_the_token(read_back), text[:400]
