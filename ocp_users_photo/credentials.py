@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Final, NoReturn
 
 from ocp_users_photo.errors import TOKEN_PATH, Problem
-from ocp_users_photo.safe_text import REDACTED, ascii_lower, redacted
+from ocp_users_photo.safe_text import REDACTED, ascii_lower, may_spell_otherwise, redacted
 from ocp_users_photo.token_kinds import TokenKind, token_kind
 
 
@@ -344,7 +344,7 @@ def redactor(secret: str | Sequence[str] | SecretTexts, raw: bytes) -> Callable[
 
 def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
     """The secrets the strings decoded from JSON text ``raw`` could hold, in any case."""
-    if b"\\u" in raw or b"\\x" in raw or b"%" in raw or b"&" in raw:
+    if may_spell_otherwise(raw):
         # \u can spell any character, and so can a percent-escape, an HTML character
         # reference or a \x escape (\\x78 in JSON, \x78 in a body that is no JSON, which
         # an error quotes) in a decoded string (safe_text.spelled_otherwise reads them

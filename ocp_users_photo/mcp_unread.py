@@ -119,12 +119,9 @@ def _line_and_reason(refused: Exception) -> tuple[str | None, str]:
     """The line the parser refused as JSON (pydantic keeps it as the error's input) and
     why; None for the line when it was read as JSON and refused as JSON-RPC (that error's
     input is the value of a member, which may be a text too)."""
-    errors = getattr(refused, "errors", None)
-    if callable(errors):
-        try:
-            first = errors()[0]
-        except Exception:  # not pydantic's: nothing more to read
-            first = {}
+    found = _parser_errors(refused)
+    if found is not None:
+        first = found[0] if found else {}
         # A JSON refusal is the whole line's (no location); a JSON-RPC one is a member's.
         line = None if first.get("loc") else first.get("input")
         reason = shown(str(first.get("msg") or type(refused).__name__), 160)
@@ -132,16 +129,25 @@ def _line_and_reason(refused: Exception) -> tuple[str | None, str]:
     return None, shown(type(refused).__name__, 80)
 
 
+def _parser_errors(refused: Exception) -> list[dict[str, Any]] | None:
+    """Pydantic's account of a refusal, its errors in order; None where the refusal is not
+    pydantic's, [] where that account cannot be read."""
+    errors = getattr(refused, "errors", None)
+    if not callable(errors):
+        return None
+    try:
+        found = errors()
+    except Exception:  # not pydantic's after all: nothing more to read
+        return []
+    return [error for error in found if isinstance(error, dict)] if isinstance(found, list) else []
+
+
 def _invalid_request(refused: Exception, reason: str) -> tuple[int | str | None, str]:
     """The id of a request the parser read but found no JSON-RPC message, and why (the
     member it refused); None for anything else. Pydantic keeps the message itself as the
     input of the errors for the members it lacks (a request has no "result")."""
-    errors = getattr(refused, "errors", None)
-    if not callable(errors):
-        return None, reason
-    try:
-        found = errors()
-    except Exception:  # not pydantic's: nothing more to read
+    found = _parser_errors(refused)
+    if not found:
         return None, reason
     request_id = next(
         (_id_of(error.get("input")) for error in found if isinstance(error.get("input"), dict)),

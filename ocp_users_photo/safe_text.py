@@ -42,6 +42,9 @@ ESCAPE_MARKS: Final = ("%", "&", "\\")
 _BACKSLASH_ESCAPE: Final = re.compile(r"(?<!\\)\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
 # Escapes inside escapes (%2578 is %78 is x) are read back this many layers deep.
 _READ_BACK_ROUNDS: Final = 8
+# What read_back decodes, as it stands in raw text (a reply's JSON, a page quoted as it
+# came). A backslash alone is not among them: Slack writes every "/" as "\/".
+_READ_BACK_MARKS: Final = (b"\\u", b"\\x", b"%", b"&")
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -99,6 +102,12 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
         return False
     folded = ascii_lower(read_back(text))
     return any(secret and ascii_lower(secret) in folded for secret in secrets)
+
+
+def may_spell_otherwise(raw: bytes) -> bool:
+    """Whether ``raw`` holds an escape ``read_back`` decodes: then a string read from it
+    may spell a secret that no search of ``raw`` itself finds."""
+    return any(mark in raw for mark in _READ_BACK_MARKS)
 
 
 def read_back(text: str) -> str:

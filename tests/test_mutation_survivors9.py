@@ -19,7 +19,6 @@ import pydantic
 import pytest
 import trustme
 
-from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.credentials import SecretTexts, SlackToken, redactor
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError
@@ -30,12 +29,14 @@ from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.web_image import ImageUrlRefused, UrlPolicy, fetch_image
 from ocp_users_photo.web_image.refusals import BadImageUrl, FetchTimedOut
-from tests.conftest import CANARY_TOKEN, inject, make_image
-from tests.loopback import LoopbackServer, drip, redirect, serve
+from tests.conftest import CANARY_TOKEN, inject
+from tests.loopback import LoopbackServer, drip, redirect
+from tests.test_image_path_wrapping import QUOTES, refusal_of
 from tests.test_log_redaction_malformed import written_by
+from tests.test_mutation_survivors6b import _OneRefusal, _Sent
 from tests.test_reply9 import every_text_of_a_call, spelled
 from tests.test_secrets import holds_part_of_the_token
-from tests.test_webimage9 import CHOSEN, SUFFIX, TableResolver
+from tests.test_webimage9 import CHOSEN, SUFFIX, TableResolver, chosen_name_host
 
 # A rotating token's shape: its secret has upper-case letters, as Slack's do.
 MIXED_CASE_TOKEN = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtQWJjRGVmR2hpSktMbW5v"
@@ -202,20 +203,6 @@ def test_an_empty_secret_in_flight_changes_nothing(hpack: io.StringIO) -> None:
 
 # images/paths: which wrappings the refusal of a missing file advises on.
 
-QUOTES_ADVICE = "the quotes around it are part of the name: leave them out"
-
-
-async def _refusal_of(tmp_path: Path, image: str) -> str:
-    (tmp_path / "me.png").write_bytes(make_image())
-    async with UsersSetPhoto(
-        "xoxp-1-2-3-wrapped", base_url="http://127.0.0.1:9/api", image_roots=[tmp_path]
-    ) as tool:
-        with pytest.raises(InvalidArguments) as refused:
-            async with tool.prepare({"image": image}):
-                pass
-    (message,) = [problem.message for problem in refused.value.problems]
-    return message
-
 
 @pytest.mark.parametrize(
     ("typed", "advised"),
@@ -229,16 +216,16 @@ async def _refusal_of(tmp_path: Path, image: str) -> str:
 async def test_quotes_advice_for_every_kind_and_length(
     tmp_path: Path, typed: str, advised: bool
 ) -> None:
-    message = await _refusal_of(tmp_path, typed)
+    message = await refusal_of(tmp_path, typed)
     assert message.startswith("no file at")
-    assert (QUOTES_ADVICE in message) is advised
+    assert (QUOTES in message) is advised
 
 
 # images/encoded_text: the refused media type is quoted bounded.
 
 
 async def test_a_long_media_type_is_quoted_cut_short(tmp_path: Path) -> None:
-    message = await _refusal_of(tmp_path, f"data:text/{'a' * 300},AAAA")
+    message = await refusal_of(tmp_path, f"data:text/{'a' * 300},AAAA")
     assert "not an image" in message
     assert "a" * 40 not in message
 
@@ -248,10 +235,7 @@ async def test_a_long_media_type_is_quoted_cut_short(tmp_path: Path) -> None:
 
 @pytest.fixture
 async def cdn(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
-    """An image host answering for img.cdn.test and for a name a redirect chose under it."""
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(f"img.{SUFFIX}", f"{CHOSEN}.{SUFFIX}").configure_cert(server_tls)
-    async with serve(server_tls) as running:
+    async with chosen_name_host(ca) as running:
         yield running
 
 
@@ -300,24 +284,6 @@ async def test_the_total_deadline_after_a_redirect_to_a_chosen_name_does_not_rep
 
 
 # mcp_unread: what the answer to an invalid request object says, and what is logged.
-
-
-class _OneRefusal:
-    """The SDK's read stream: the refusal of one line, then the next message."""
-
-    def __init__(self, refused: Exception) -> None:
-        self._items: list[Any] = [refused, "next message"]
-
-    async def receive(self) -> Any:
-        return self._items.pop(0)
-
-
-class _Sent:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def send(self, message: Any) -> None:
-        self.messages.append(message)
 
 
 def _refusal_of_line(line: str) -> pydantic.ValidationError:

@@ -6,6 +6,7 @@ test_web_image_fetch.py; nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from collections.abc import AsyncIterator, Sequence
@@ -32,11 +33,18 @@ class TableResolver:
         return self.table[name]
 
 
-@pytest.fixture
-async def cdn(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
+@contextlib.asynccontextmanager
+async def chosen_name_host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
+    """An image host answering for img.cdn.test and for a name a redirect chose under it."""
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(f"img.{SUFFIX}", f"{CHOSEN}.{SUFFIX}").configure_cert(server_tls)
     async with serve(server_tls) as running:
+        yield running
+
+
+@pytest.fixture
+async def cdn(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
+    async with chosen_name_host(ca) as running:
         yield running
 
 

@@ -105,14 +105,15 @@ def install_filter() -> None:
 
 
 # Texts a record prints as they are, in a str's or a bytes' repr alike: printable ASCII,
-# no quote, no backslash (printed_forms gives such a text alone).
+# no quote, no backslash. printed_forms gives such a text alone; secret_in_flight checks a
+# call's forms (a token's thirty) in one match.
 _PRINTED_AS_THEY_ARE: Final = re.compile(r"[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]*")
 
 
 def printed_forms(secret: str) -> tuple[str, ...]:
     """``secret`` and how a log record may print it: inside a str's or a bytes' repr
     (backslashes doubled, non-ASCII escaped), where those differ from the text."""
-    if secret.isascii() and secret.isprintable() and not any(c in secret for c in "\\'\""):
+    if _PRINTED_AS_THEY_ARE.fullmatch(secret):
         return (secret,)  # a token: printed as it is
     forms = [secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "surrogatepass"))[2:-1]]
     return tuple(dict.fromkeys(forms))
