@@ -9,7 +9,9 @@ Python reads JSON and answered with JSON-RPC's parse error, saying what to send
 instead; a line with no id to answer (a notification, or no JSON at all) is logged.
 A line the parser reads but that is no JSON-RPC 2.0 message (params as an array, no
 "jsonrpc" member, "jsonrpc": "1.0") is dropped by the SDK too: a request among them is
-answered with JSON-RPC's invalid request error.
+answered with JSON-RPC's invalid request error. So is each request of a batch (an
+array of messages: MCP has had none since its 2025-06-18 revision, and the SDK's HTTP
+transport refuses one too), by its own id, so that none of them waits for ever.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ _MAX_INT_DIGITS: Final = 4000
 _MAX_WALKED_CHARS: Final = 256 * 1024
 _COLON: Final = re.compile(r"\s*:")
 _NUMBER: Final = re.compile(r"-?\d+(?=\s*[,}\]])")
+# A batch's requests answered one by one: past this many, the rest are logged (a host
+# that sends thousands in one array is not waiting on each).
+_MAX_ANSWERED_IN_BATCH: Final = 1000
+_BATCH_REFUSED: Final = (
+    "a JSON-RPC batch is not supported (MCP has had no batches since its 2025-06-18 "
+    "revision): send each request as a message of its own"
+)
 
 
 class AnsweringReadStream:
@@ -84,6 +93,10 @@ class AnsweringReadStream:
         return result
 
     async def _answer(self, refused: Exception) -> None:
+        batch = _batch_of(refused)
+        if batch is not None:
+            await self._answer_batch(batch)
+            return
         line, reason = _line_and_reason(refused)
         if line is not None:
             request_id = _request_id(line)
@@ -104,6 +117,20 @@ class AnsweringReadStream:
             logger.warning("a message from the host could not be read and was dropped: %s", reason)
             return
         logger.warning("request %s could not be read: %s", shown(str(request_id), 40), reason)
+        await self._send_error(request_id, code, message)
+
+    async def _answer_batch(self, batch: list[Any]) -> None:
+        """Each request in ``batch`` refused by its id (each id once, up to a bound)."""
+        ids = [found for found in dict.fromkeys(map(_id_of, batch)) if found is not None]
+        logger.warning(
+            "a batch of %d messages (%d requests) was refused: MCP has no batches",
+            len(batch),
+            len(ids),
+        )
+        for request_id in ids[:_MAX_ANSWERED_IN_BATCH]:
+            await self._send_error(request_id, INVALID_REQUEST, _BATCH_REFUSED)
+
+    async def _send_error(self, request_id: int | str, code: int, message: str) -> None:
         types = self._types
         error = types.JSONRPCError(
             jsonrpc="2.0",
@@ -113,6 +140,16 @@ class AnsweringReadStream:
         from mcp.shared.message import SessionMessage
 
         await self._write.send(SessionMessage(error))
+
+
+def _batch_of(refused: Exception) -> list[Any] | None:
+    """The messages of a batch the parser refused (pydantic keeps the array it read as
+    the input of its errors); None for any other refusal."""
+    found = _parser_errors(refused)
+    if not found:
+        return None
+    batch = found[0].get("input")
+    return batch if isinstance(batch, list) and not found[0].get("loc", ())[1:] else None
 
 
 def _line_and_reason(refused: Exception) -> tuple[str | None, str]:

@@ -24,6 +24,7 @@ class Wire:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.seen: dict[Any, dict[str, Any]] = {}
+        self.received: list[dict[str, Any]] = []  # every message, in order
 
     async def send_line(self, line: str) -> None:
         assert self.process.stdin is not None
@@ -38,6 +39,7 @@ class Wire:
                 while request_id not in self.seen:
                     message: dict[str, Any] = json.loads(await self.process.stdout.readline())
                     self.seen[message.get("id")] = message
+                    self.received.append(message)
         except TimeoutError:
             return None
         return self.seen[request_id]

@@ -1,0 +1,64 @@
+"""A JSON-RPC batch sent to the MCP server over stdio.
+
+JSON-RPC 2.0 lets a client send several requests as one array; MCP dropped batches in
+its 2025-06-18 revision, and the SDK's stdio reader refuses the array and drops it, so a
+host that sends one waits on each of its requests until its own timeout. Each request
+in a batch is answered with JSON-RPC's invalid request error, by its own id, saying to
+send each request on its own; the SDK's HTTP transport refuses a batch the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_mcp_wire_requests import wire_server
+
+
+async def test_each_request_of_a_batch_is_answered_by_its_id(tmp_path: Path) -> None:
+    batch = [
+        {"jsonrpc": "2.0", "id": 7, "method": "tools/list"},
+        {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 3}},
+        {"jsonrpc": "2.0", "id": "call-9", "method": "ping"},
+    ]
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line(json.dumps(batch))
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        # Lines are handled in order: the batch's answers are written before 8's.
+        assert await wire.answer(8) is not None, "the server stopped answering"
+        answers = {key: wire.seen.get(key) for key in (7, "call-9")}
+    for key, answer in answers.items():
+        assert answer is not None, f"request {key!r} of the batch was dropped unanswered"
+        assert answer["error"]["code"] == -32600
+        message = answer["error"]["message"]
+        assert "batch" in message, message
+        assert "each request" in message, message
+
+
+async def test_a_batch_without_requests_is_dropped_and_the_server_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Nothing in it to answer (an empty array, notifications, numbers): nothing is written
+    for it, and the next request is answered as usual."""
+    async with wire_server(tmp_path) as wire:
+        for line in ("[]", '[{"jsonrpc": "2.0", "method": "notifications/initialized"}]', "[1, 2]"):
+            await wire.send_line(line)
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        answer = await wire.answer(8)
+        assert answer is not None
+        assert "result" in answer, answer
+        # Only answers to requests: nothing with no id (or a null one) was written.
+        assert set(wire.seen) <= {0, 8}, wire.seen
+
+
+async def test_a_huge_batch_is_answered_up_to_a_bound(tmp_path: Path) -> None:
+    """Each id once, and no more than a thousand answers for one array: a host sending
+    thousands in one batch is not waiting on each, and the rest are only logged."""
+    batch = [{"jsonrpc": "2.0", "id": n, "method": "ping"} for n in range(100, 1105)]
+    batch.append({"jsonrpc": "2.0", "id": 100, "method": "ping"})  # an id given twice
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line(json.dumps(batch))
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        assert await wire.answer(8, seconds=30) is not None, "the server stopped answering"
+        answered = [found["id"] for found in wire.received if found.get("id", 0) >= 100]
+    assert sorted(answered) == list(range(100, 1100))
