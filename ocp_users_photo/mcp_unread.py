@@ -99,7 +99,11 @@ class AnsweringReadStream:
             return
         line, reason = _line_and_reason(refused)
         if line is not None:
-            request_id = _request_id(line)
+            message_read = _read_line(line)
+            if isinstance(message_read, list):  # a batch the SDK could not even parse
+                await self._answer_batch(message_read)
+                return
+            request_id = _id_of(message_read)
             code = PARSE_ERROR
             message = (
                 f"the request could not be read ({reason}): send it as strict JSON, with "
@@ -210,19 +214,18 @@ def _id_of(message: object) -> int | str | None:
     return request_id
 
 
-def _request_id(line: str) -> int | str | None:
-    """The id of the request on ``line``, read as Python's json reads it (for nesting past
-    its depth, the top level's members alone); None for a notification, a response or an
-    id too long to read exactly: never a guess, which could answer another request (an
-    "id" inside the arguments, a model's words)."""
+def _read_line(line: str) -> object:
+    """``line`` as Python's json reads it, whole numbers exactly (or ``_TooLong``); for
+    nesting past its depth, the top-level object's members alone; None for no JSON. The
+    id of a request is read from this alone, never guessed from the text, which could
+    answer another request (an "id" inside the arguments, a model's words)."""
     try:
-        message = json.loads(line, parse_int=_exact_int)
+        return json.loads(line, parse_int=_exact_int)
     except (ValueError, RecursionError):
         try:
-            message = _top_level(line)  # nesting past what json.loads can follow
+            return _top_level(line)  # nesting past what json.loads can follow
         except ValueError:  # a string no JSON reader takes ("\\q", a raw tab): no JSON
             return None
-    return _id_of(message)
 
 
 class _TooLong:

@@ -62,3 +62,23 @@ async def test_a_huge_batch_is_answered_up_to_a_bound(tmp_path: Path) -> None:
         assert await wire.answer(8, seconds=30) is not None, "the server stopped answering"
         answered = [found["id"] for found in wire.received if found.get("id", 0) >= 100]
     assert sorted(answered) == list(range(100, 1100))
+
+
+async def test_a_batch_the_sdk_cannot_parse_is_answered_the_same_way(tmp_path: Path) -> None:
+    """A batch holding a lone surrogate escape (a JavaScript host's string cut inside an
+    emoji): the SDK's strict parser refuses the whole line as JSON, not as a batch. Its
+    requests are still answered by their ids, as a batch."""
+    line = (
+        '[{"jsonrpc": "2.0", "id": 7, "method": "ping"},'
+        ' {"jsonrpc": "2.0", "id": 9, "method": "tools/call",'
+        ' "params": {"name": "usersSetPhoto", "arguments": {"image": "\\ud83d.png"}}}]'
+    )
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line(line)
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        assert await wire.answer(8) is not None, "the server stopped answering"
+        answers = [wire.seen.get(7), wire.seen.get(9)]
+    for answer in answers:
+        assert answer is not None, "a request of the batch was dropped unanswered"
+        assert answer["error"]["code"] == -32600
+        assert "batch" in answer["error"]["message"]

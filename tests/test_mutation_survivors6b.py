@@ -24,7 +24,7 @@ from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.errors import ReplySchemaError
 from ocp_users_photo.images.input_kinds import MAX_PATH_CHARS, kind_of
-from ocp_users_photo.mcp_unread import AnsweringReadStream, _request_id
+from ocp_users_photo.mcp_unread import AnsweringReadStream, _id_of, _read_line
 from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
 from ocp_users_photo.result_schemas import error_result_schema, run_result_schema
 from ocp_users_photo.safe_text import shown, shown_path
@@ -36,6 +36,11 @@ from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
 from tests.conftest import success_reply
 
 # --- safe_text.py -------------------------------------------------------------------
+
+
+def _request_id(line: str) -> int | str | None:
+    """The id ``AnsweringReadStream`` answers a refused line by (None: the line is dropped)."""
+    return _id_of(_read_line(line))
 
 
 def test_shown_cuts_a_text_one_character_over_the_limit() -> None:
