@@ -346,9 +346,9 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
     """The secrets the strings decoded from JSON text ``raw`` could hold, in any case."""
     if may_spell_otherwise(raw):
         # \u can spell any character, and so can a percent-escape, an HTML character
-        # reference or a \x escape (\\x78 in JSON, \x78 in a body that is no JSON, which
-        # an error quotes) in a decoded string (safe_text.spelled_otherwise reads them
-        # back): each may be there.
+        # reference or a \x, \U or octal escape (\\x78 in JSON, \x78 or \170 in a body
+        # that is no JSON, which an error quotes) in a decoded string
+        # (safe_text.spelled_otherwise reads them back): each may be there.
         return secrets.texts()
     folded = raw.lower()  # A-Z only, as SecretTexts.folded
     escaped = b"\\" in raw

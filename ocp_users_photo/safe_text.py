@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import string
+import sys
 from collections.abc import Sequence
 from typing import Final
 from urllib.parse import unquote
@@ -35,16 +36,20 @@ _TOKEN_SHAPE: Final = re.compile(
 )
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # What starts an escape a reader decodes at a glance: a percent-escape (a URL), an HTML
-# character reference (an error page), a JSON or Python escape (\\u002d, \\x2d).
+# character reference (an error page), a JSON or Python escape (\\u002d, \\x2d,
+# \\U0000002d, \\055).
 ESCAPE_MARKS: Final = ("%", "&", "\\")
 # From a run's first backslash only: tried from each of a run's backslashes, each try runs
 # to the run's end, which is quadratic in a hostile reply's run of them.
-_BACKSLASH_ESCAPE: Final = re.compile(r"(?<!\\)\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
+_BACKSLASH_ESCAPE: Final = re.compile(
+    r"(?<!\\)\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8})|([0-7]{1,3}))"
+)
 # Escapes inside escapes (%2578 is %78 is x) are read back this many layers deep.
 _READ_BACK_ROUNDS: Final = 8
 # What read_back decodes, as it stands in raw text (a reply's JSON, a page quoted as it
-# came). A backslash alone is not among them: Slack writes every "/" as "\/".
-_READ_BACK_MARKS: Final = (b"\\u", b"\\x", b"%", b"&")
+# came). A backslash alone is not among them: Slack writes every "/" as "\/"; a backslash
+# before an octal digit is (\170 is x).
+_READ_BACK_MARKS: Final = (b"\\u", b"\\x", b"\\U", b"%", b"&", *(b"\\%d" % d for d in range(8)))
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -95,8 +100,9 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
 
 def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     """Whether ``text`` holds a secret spelled with escapes a reader decodes at a glance:
-    percent-escapes, HTML character references, JSON's or Python's \\u and \\x (a server
-    that echoes the token in a URL, an error page, or JSON that is quoted as it came).
+    percent-escapes, HTML character references, JSON's or Python's \\u and \\x, Python's \\U
+    and octal \\ooo (a server that echoes the token in a URL, an error page, or JSON that is
+    quoted as it came).
     Such a text is redacted whole: where the secret stood in it is not known."""
     if not any(mark in text for mark in ESCAPE_MARKS):
         return False
@@ -123,7 +129,10 @@ def read_back(text: str) -> str:
 
 
 def _escaped_character(found: re.Match[str]) -> str:
-    return chr(int(found.group(1) or found.group(2), 16))
+    hexadecimal, octal = found.group(1) or found.group(2) or found.group(3), found.group(4)
+    code_point = int(hexadecimal, 16) if hexadecimal else int(octal, 8)
+    # \U7fffffff spells no character: it stays as it is.
+    return chr(code_point) if code_point <= sys.maxunicode else found.group(0)
 
 
 def without_tokens(text: str) -> str:
