@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 
 import pytest
 
 from ocp_users_photo import safe_text
 from ocp_users_photo.emulator import Fault, RunningEmulator
-from tests.conftest import inject
-from tests.test_reply9 import every_text_of_a_call, holds_the_token_in_any_spelling, spelled
-from tests.test_secrets import holds_part_of_the_token
+from ocp_users_photo.errors import TransportError
+from tests.conftest import inject, photo_requests
+from tests.test_reply9 import IMAGE, every_text_of_a_call, holds_the_token_in_any_spelling, spelled
+from tests.test_secrets import holds_part_of_the_token, texts_of_error
+from tests.test_slack_client_hardening import quick_tool
 
 # Python's \U escape (eight hex digits) and its octal one (up to three digits): a reader
 # decodes both at a glance, as \u and \x.
@@ -84,3 +88,43 @@ async def test_a_token_echoed_in_a_python_escape_reaches_no_output(
     inject(emulator, fault, fault)
     for text in await every_text_of_a_call(emulator, http_stack, caplog):
         assert not holds_the_token_spelled_any_way(text), text[:400]
+
+
+# 1. A status no HTTP server gives. h11 refuses one below 100 and aiohttp one of more than
+# three digits (each a TransportError that says the answer was unusable); both hand on 600
+# to 999, and aiohttp 000 to 099 too.
+@pytest.mark.parametrize("status", [b"600", b"999", b"099", b"000"])
+@pytest.mark.parametrize("error", ["internal_error", "ratelimited"])
+async def test_a_status_outside_100_to_599_is_no_reply_and_not_sent_again(
+    emulator: RunningEmulator,
+    http_stack: str,
+    status: bytes,
+    error: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    raw = (
+        b"HTTP/1.1 " + status + b" {token}\r\ncontent-type: application/json\r\n"
+        b"retry-after: 0\r\nconnection: close\r\n\r\n"
+        b'{"ok":false,"error":"' + error.encode() + b'","detail":"{token}"}'
+    )
+    inject(emulator, *[Fault.raw(raw)] * 6)
+    async with quick_tool(emulator, http_stack, max_retries=2) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+        result = await tool.run({"image": IMAGE})
+    assert len(photo_requests(emulator)) == 2  # once for call, once for run: never resent
+    text = str(caught.value)
+    assert "failed while handling" not in text, text
+    assert "took effect" in text or "may have taken effect" in text, text
+    if status.startswith(b"0") and http_stack == "httpx":
+        assert "usable answer" in text, text  # h11's own refusal
+    else:
+        assert "no HTTP status" in text, text
+    assert text.isprintable(), text
+    assert len(text) < 600, text
+    assert result["ok"] is False
+    texts = [*texts_of_error(caught.value), json.dumps(result)]
+    texts.extend(record.getMessage() for record in caplog.records)
+    for shown_text in texts:
+        assert not holds_part_of_the_token(shown_text), shown_text[:300]

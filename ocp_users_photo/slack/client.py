@@ -75,6 +75,7 @@ from ocp_users_photo.slack.replies import (
     HttpReply,
     decode_reply,
     is_rate_limited,
+    is_server_error,
 )
 from ocp_users_photo.slack.retry import (
     RetryPolicy,
@@ -390,10 +391,12 @@ class SlackClient:
             self._log(method, url, log_detail, attempt, last_attempt, outcome, started)
             # A server error answered a request it had: whatever later attempts meet (no
             # connection at all), the change may have been made by this one.
-            reached = reached or reply.status_code >= 500
+            reached = reached or is_server_error(reply.status_code)
             pause = self._pause_before_retrying(method, reply, attempt, last_attempt, ends_at)
             if pause is None:
-                if reached and reply.status_code < 500:  # an earlier attempt's, not this one's
+                if reached and not is_server_error(
+                    reply.status_code
+                ):  # an earlier attempt's, not this one's
                     return dataclasses.replace(reply, earlier_attempt_reached=True)
                 return reply
             logger.debug("%s: sending again in %.2f s", method, pause)
@@ -422,7 +425,7 @@ class SlackClient:
             # Never less than the backoff: a Retry-After of 0 (or in the past) would have the
             # retries follow each other within milliseconds.
             pause = max(wait, policy.backoff_delay(attempt, self._jitter))
-        elif reply.status_code >= 500 and may_resend_after_server_error(method):
+        elif is_server_error(reply.status_code) and may_resend_after_server_error(method):
             pause = policy.backoff_delay(attempt, self._jitter)
         else:
             return None

@@ -4,6 +4,8 @@ Decisions, tested:
 
 - HTTP 429, or Slack's ``ratelimited`` error, is ``RateLimited`` with the wait Slack
   asked for; an HTTP 5xx is a ``TransportError`` even when it carries a Slack code.
+- A status outside 100-599 (which no HTTP server gives) is no Slack reply, whatever its
+  body says: never a server error or a rate limit, so never sent again.
 - ``ok: false`` is a ``SlackApiError`` carrying Slack's code and what to do about it.
 - A body that is not a JSON object, or one without a boolean ``ok``, is no Slack reply.
 - Everything taken from the reply has the token removed, in case the server echoes it:
@@ -69,18 +71,41 @@ def is_rate_limited(reply: HttpReply) -> bool:
     """HTTP 429, or Slack's ``ratelimited`` error with a Retry-After in another status."""
     if reply.status_code == 429:
         return True
-    if "retry-after" not in reply.headers or b"ratelimited" not in reply.body:
+    if (
+        not is_http_status(reply.status_code)
+        or "retry-after" not in reply.headers
+        or b"ratelimited" not in reply.body
+    ):
         return False
     body = _parse_json(reply.body)
     return isinstance(body, dict) and body.get("ok") is False and body.get("error") == "ratelimited"
 
 
+def is_server_error(status: int) -> bool:
+    """An HTTP 5xx: the server failed while handling the request. A status past 599 is no
+    HTTP status at all (``decode_reply`` refuses it), not a server error."""
+    return 500 <= status < 600
+
+
+def is_http_status(status: int) -> bool:
+    """Whether ``status`` is one an HTTP server gives (100-599). h11 refuses one below 100
+    and aiohttp one of four digits, but both hand on 600-999 (aiohttp 000-099 too)."""
+    return 100 <= status < 600
+
+
 def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, Any]:
     """Slack's ``ok: true`` reply as a dict, or the error that says what went wrong."""
     status = reply.status_code
+    if not is_http_status(status):
+        raise _no_slack_reply(
+            reply,
+            "that is no HTTP status (they run from 100 to 599), so nothing in the body is taken "
+            "as Slack's",
+            method,
+        )
     if status == 429:
         raise _rate_limited(reply, _json_object_or_none(reply, redact) or {}, method)
-    if status >= 500:
+    if is_server_error(status):
         slack_error = (_json_object_or_none(reply, redact) or {}).get("error")
         code = f" ({shown(slack_error, 60)})" if isinstance(slack_error, str) else ""
         tries = f"after {reply.attempts} attempts" if reply.attempts > 1 else "on the only attempt"
