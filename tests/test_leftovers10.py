@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 
 import pytest
 
-from ocp_users_photo import safe_text
+from ocp_users_photo import InvalidArguments, UsersSetPhoto, safe_text
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import TransportError
-from tests.conftest import inject, photo_requests
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.test_reply9 import IMAGE, every_text_of_a_call, holds_the_token_in_any_spelling, spelled
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 from tests.test_slack_client_hardening import quick_tool
@@ -128,3 +129,46 @@ async def test_a_status_outside_100_to_599_is_no_reply_and_not_sent_again(
     texts.extend(record.getMessage() for record in caplog.records)
     for shown_text in texts:
         assert not holds_part_of_the_token(shown_text), shown_text[:300]
+
+
+# 2. A file object that stands mid-file is read from where it stands.
+class _Watched(io.BytesIO):
+    """A buffer that counts what was read from it and whether it was moved."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.seeks: list[int] = []
+        self.read_bytes = 0
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        self.seeks.append(offset)
+        return super().seek(offset, whence)
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+
+async def test_a_file_object_standing_mid_file_is_told_where_and_to_seek_to_its_start(
+    emulator: RunningEmulator,
+) -> None:
+    photo = make_image()
+    buffer = _Watched(photo)
+    buffer.read(16)  # as a caller that sniffed the header, then forgot to rewind
+    buffer.seeks.clear()
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": buffer})
+        told = caught.value.problems[0].message
+        assert "position 16" in told
+        assert "seek(0)" in told
+        assert buffer.seeks == []  # the caller's object is not moved for them
+        assert buffer.read_bytes == len(photo)  # read once, within the budget
+        buffer.seek(0)  # as told: the same buffer is then sent
+        assert (await tool.call({"image": buffer}))["ok"] is True
+        # At its start, a file that is no image is told only that.
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": io.BytesIO(b"not an image at all")})
+        assert "seek(0)" not in caught.value.problems[0].message
+    assert len(photo_requests(emulator)) == 1

@@ -164,7 +164,28 @@ class BytesResolver(SourceResolver):
 
 
 class FileObjectResolver(SourceResolver):
-    """A caller's open binary file: read up to the cap (in a worker thread), never closed."""
+    """A caller's open binary file: read up to the cap (in a worker thread), never closed.
+
+    Read from where it stands, never moved: one that stands past its start and gives no
+    image from there is told where it stood and to rewind it.
+    """
+
+    def _resolve_blocking(self, value: Any, context: IntakeContext) -> Resolution:
+        started_at = _position_past_its_start(value)
+        source, problems = self.open_source(value, context)
+        resolved, problems = inspect_source(source, problems, context.limits)
+        if resolved is None and source is not None and started_at:
+            # Bytes came, and were no image: they may be one's middle (its header read first).
+            problems = [
+                Problem(
+                    found.path,
+                    f"{found.message}; the image file object was read from where it stood "
+                    f"(position {started_at}), not from its start: rewind it with seek(0) "
+                    "first, or pass the file's bytes",
+                )
+                for found in problems
+            ]
+        return resolved, problems
 
     def open_source(
         self, value: Any, context: IntakeContext
@@ -182,7 +203,7 @@ class FileObjectResolver(SourceResolver):
         if not isinstance(chunk, (bytes, bytearray, memoryview)):
             return None, [problem("the image file object's read() did not return bytes")]
         if not chunk:
-            ended = _position_at_its_end(value)
+            ended = _position_past_its_start(value)
             if ended:
                 # Written, then not rewound (Image.save(buffer), then buffer given as it is).
                 return None, [
@@ -194,8 +215,8 @@ class FileObjectResolver(SourceResolver):
         return source_from_bytes(bytes(chunk), label, stem, max_bytes)
 
 
-def _position_at_its_end(file: Any) -> int:
-    """Where a seekable file object that gave no bytes stands, if past its start; else 0."""
+def _position_past_its_start(file: Any) -> int:
+    """Where a seekable file object stands, if past its start; else 0."""
     try:
         position = file.tell() if file.seekable() else 0
     except (AttributeError, OSError, ValueError):
