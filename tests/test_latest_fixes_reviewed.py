@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.images.paths import open_confined
-from ocp_users_photo.mcp_unread import _request_id
 from ocp_users_photo.settings import resolve_roots
 from ocp_users_photo.undo import PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.turns import try_lease
 from tests.test_clock_jumps import clock_off_by
 from tests.test_mcp_wire_requests import wire_server
+from tests.test_mutation_survivors6b import _request_id
 
 OWNER = HistoryOwner("T0REVIEW", "U0REVIEW")
 DEEP = "[" * 1500 + "]" * 1500  # past what json.loads can follow
