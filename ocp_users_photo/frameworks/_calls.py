@@ -6,12 +6,29 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from ocp_users_photo.acting_tool import ActingTool
+from ocp_users_photo.images.limits import DEFAULT_LIMITS
+from ocp_users_photo.images.resolvers import max_text_chars
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.tool import UsersSetPhoto
 
 CORRECTABLE: Final = "invalid_arguments"
-# Base64 of the largest image the tool takes (32 MiB) is ~45 million characters; a little more.
+# Base64 of the largest image the tool takes by default (32 MiB) is ~45 million characters; a
+# little more. A photo tool whose ImageLimits take more reads more (max_arguments_chars).
 MAX_ARGUMENTS_CHARS: Final = 48 * 1024 * 1024
+# What the arguments may hold beside the longest image text (JSON's escapes, the other names).
+_BESIDE_THE_IMAGE: Final = MAX_ARGUMENTS_CHARS - max_text_chars(DEFAULT_LIMITS)
+
+
+def max_arguments_chars(tool: ModelTool) -> int:
+    """The longest JSON text of arguments read for ``tool``: ``MAX_ARGUMENTS_CHARS``, or, for a
+    photo tool whose ``ImageLimits`` take a larger image, the longest image text it takes
+    (``images.resolvers.max_text_chars``) and as much beside it as the default allows."""
+    photo = tool.tool if isinstance(tool, ActingTool) else tool
+    if not isinstance(photo, UsersSetPhoto):
+        return MAX_ARGUMENTS_CHARS
+    return max(MAX_ARGUMENTS_CHARS, max_text_chars(photo.limits) + _BESIDE_THE_IMAGE)
 
 
 def is_correctable(result: Mapping[str, Any]) -> bool:
@@ -38,11 +55,12 @@ async def run_json_arguments(tool: ModelTool, arguments_json: str) -> dict[str, 
     the answer is a result, never an exception. (The OpenAI Agents SDK parses the text once
     itself before calling the tool, and its own parse of nesting that deep raises there.)
     """
-    if len(arguments_json) > MAX_ARGUMENTS_CHARS:
+    most = max_arguments_chars(tool)
+    if len(arguments_json) > most:
         return _refused(
             tool,
             f"the arguments are {len(arguments_json)} characters of JSON, more than "
-            f"{MAX_ARGUMENTS_CHARS}: give the image as a path or a smaller image",
+            f"{most}: give the image as a path or a smaller image",
         )
     try:
         arguments = json.loads(arguments_json) if arguments_json.strip() else {}
