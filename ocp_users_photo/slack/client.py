@@ -584,6 +584,7 @@ class SlackClient:
                 f"Slack's reply declares {declared[:20]} bytes, more than the "
                 f"{self._max_reply_bytes} a {method} reply can need; not read",
                 status_code=answer.status_code,
+                method=method,
             )
         # A server that compresses anyway is decoded with no more output asked for than the
         # room left under the cap (gzip or deflate, one layer; any other coding is refused).
@@ -597,12 +598,14 @@ class SlackClient:
                 f"Slack's reply is larger than {self._max_reply_bytes} bytes, more than a "
                 f"{method} reply can need; reading stopped",
                 status_code=answer.status_code,
+                method=method,
             ) from None
         except UnreadableBody as error:
             raise TransportError(
                 f"Slack's reply to {method} cannot be read: {error}; Slack sends JSON as it is "
                 f"or gzipped: check {SLACK_ADDRESS}",
                 status_code=answer.status_code,
+                method=method,
             ) from None
         return body.decoded
 

@@ -151,6 +151,7 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
             f"Slack answered {method} with HTTP {status} without a Slack error code: "
             f"check {SLACK_ADDRESS}",
             status_code=status,
+            method=method,
         )
     if ok is not True:
         raise ReplySchemaError(

@@ -1,0 +1,68 @@
+"""The command line as a person at a terminal meets it: a first hour's mistakes and a
+hostile server. Each test runs the program as a subprocess against a server on
+127.0.0.1 that the test starts (the shipped emulator, its faults scripting the answers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
+from tests.programs import run_cli
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image((600, 600)))
+    return path
+
+
+def _env(emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
+    }
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault.huge_body(2 * 1024 * 1024), id="declared-length-over-the-cap"),
+        pytest.param(
+            Fault.status(
+                200, body=b"\x1f\x8b" + b"\x00" * 64, headers={"content-encoding": "gzip"}
+            ),
+            id="unreadable-encoding",
+        ),
+    ],
+)
+def test_an_unreadable_answer_to_the_upload_says_the_photo_may_be_set(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path, fault: Fault
+) -> None:
+    """The upload went out and a server answered it with a reply too large (or in a coding)
+    to read: Slack may have set the photo. The README promises 'what to do next where the
+    line leaves it open (whether a request that got no answer reached Slack, and so may
+    have set the photo)'; 'try again in a few minutes' alone would have a person send it
+    twice (and an undo run twice goes back)."""
+    inject(slack_emulator, fault)
+    done = run_cli(
+        "set",
+        str(image),
+        "--no-keep-previous",
+        "--max-retries",
+        "0",
+        env=_env(slack_emulator, tmp_path),
+    )
+    assert photo_requests(slack_emulator), "the upload never reached the emulator"
+    assert done.returncode == 5, done.stderr
+    assert "may be set" in done.stderr or "may have taken effect" in done.stderr, done.stderr
