@@ -166,6 +166,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 async def _set_photo_warned(
     args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status
 ) -> int:
+    _refuse_preview_over_image(args.image, args.preview)
     token_source = door_token_source("cli", variable=args.token_env)
     # A dry run sends nothing, so it needs no token; it says how to set one instead.
     tokenless_dry_run = args.dry_run and isinstance(token_source, NoToken)
@@ -288,6 +289,23 @@ def _preview_path(text: str) -> Path:
             "name in an existing folder"
         )
     return target
+
+
+def _refuse_preview_over_image(image: str, preview: Path | None) -> None:
+    """``--preview`` naming IMAGE itself (or a link to it) would write the square over the
+    person's photo, even in a dry run: refused before anything is read."""
+    kind, value, _ = kind_of(image)
+    if preview is None or kind != "path" or not isinstance(value, str):
+        return
+    try:
+        same = os.path.samefile(os.path.expanduser(value), preview)
+    except (OSError, ValueError):  # either one missing: nothing to overwrite
+        return
+    if same:
+        raise ValueError(
+            f"--preview {quoted(str(preview))} is the image itself: writing the preview there "
+            "would replace your photo; give the preview another file name"
+        )
 
 
 def _write_preview(upload: PreparedUpload, target: Path) -> str:

@@ -66,3 +66,33 @@ def test_an_unreadable_answer_to_the_upload_says_the_photo_may_be_set(
     assert photo_requests(slack_emulator), "the upload never reached the emulator"
     assert done.returncode == 5, done.stderr
     assert "may be set" in done.stderr or "may have taken effect" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("preview_name", ["me.png", "./me.png", "alias.png"])
+def test_a_preview_named_as_the_image_is_refused_and_the_photo_is_left_whole(
+    image: Path, tmp_path: Path, preview_name: str
+) -> None:
+    """``--dry-run --preview`` is the way to look before anything is sent; given the
+    image's own name (or a link to it), it wrote the square over the person's photo: an
+    800x600 photo, or a cropped one, lost for good by a dry run. Refused, exit 2."""
+    image.write_bytes(make_image((800, 600)))
+    (tmp_path / "alias.png").symlink_to(image)
+    before = image.read_bytes()
+    done = run_cli(
+        "set",
+        "me.png",
+        "--dry-run",
+        "--preview",
+        preview_name,
+        "--crop-x",
+        "0",
+        "--crop-y",
+        "0",
+        "--crop-w",
+        "600",
+        cwd=tmp_path,
+    )
+    assert image.read_bytes() == before, "the photo was overwritten by its preview"
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--preview" in done.stderr, done.stderr
+    assert "Nothing was sent" not in done.stdout
