@@ -42,7 +42,10 @@ from ocp_users_photo.undo.errors import (
 
 # An answer no Web API method gives: the base URL points somewhere else (a missing /api).
 _NO_SUCH_METHOD: Final = frozenset({404, 405})
-_TOKEN_REFUSED: Final = frozenset({"invalid_auth", "token_revoked", "account_inactive"})
+# The command line cannot refresh a token: an expired one is replaced as a revoked one is.
+_TOKEN_REFUSED: Final = frozenset(
+    {"invalid_auth", "token_revoked", "token_expired", "account_inactive"}
+)
 _RETIRED: Final = frozenset({"method_deprecated", "deprecated_endpoint"})
 # Not "running it again is safe": a second undo puts back what the first one replaced.
 _LOOK_FIRST: Final = (

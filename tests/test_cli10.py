@@ -96,3 +96,22 @@ def test_a_preview_named_as_the_image_is_refused_and_the_photo_is_left_whole(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "--preview" in done.stderr, done.stderr
     assert "Nothing was sent" not in done.stdout
+
+
+@pytest.mark.parametrize("command", ["set", "whoami"])
+def test_an_expired_token_says_where_the_new_one_goes(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path, command: str
+) -> None:
+    """A rotating token (xoxe.xoxp-) expires after 12 hours and the command line cannot
+    refresh it: 'install the app again' left open where the new token goes, which the
+    other refused tokens (invalid_auth, token_revoked) are told: the variable it came from."""
+    slack_emulator.state.add_token(CANARY_TOKEN)
+    slack_emulator.state.expire(CANARY_TOKEN)
+    env = {**_env(slack_emulator, tmp_path), "MY_SLACK": CANARY_TOKEN}
+    del env["SLACK_USER_TOKEN"]
+    arguments = [str(image), "--no-keep-previous"] if command == "set" else []
+    done = run_cli(command, *arguments, "--token-env", "MY_SLACK", env=env)
+    assert done.returncode == 3, done.stderr
+    assert "token_expired" in done.stderr, done.stderr
+    assert "MY_SLACK" in done.stderr, done.stderr
+    assert CANARY_TOKEN not in done.stderr + done.stdout
