@@ -150,6 +150,12 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "the command again",
                     file=err,
                 )
+            else:
+                print(
+                    "ocp-users-photo: interrupted before the upload began: the photo was not "
+                    "changed",
+                    file=err,
+                )
             raise
         except InvalidArguments as refused:
             # The tool names the crop box's arguments; here they are flags.

@@ -73,6 +73,12 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         "history') before running undo again, which would undo this one",
                         file=err,
                     )
+                else:
+                    print(
+                        "ocp-users-photo: interrupted before the undo's upload began: the "
+                        "photo was not changed",
+                        file=err,
+                    )
                 raise
             except EntryRefused:
                 # Its text speaks to a model or a Python caller; here the list is `history`.

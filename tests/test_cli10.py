@@ -5,13 +5,17 @@ hostile server. Each test runs the program as a subprocess against a server on
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
-from tests.programs import run_cli
+from tests.programs import environment_without_slack, run_cli
 
 
 @pytest.fixture
@@ -115,3 +119,45 @@ def test_an_expired_token_says_where_the_new_one_goes(
     assert "token_expired" in done.stderr, done.stderr
     assert "MY_SLACK" in done.stderr, done.stderr
     assert CANARY_TOKEN not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("command", ["set", "undo"])
+def test_an_interrupt_before_the_upload_says_the_photo_is_unchanged(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path, command: str
+) -> None:
+    """Ctrl-C while the command still reads (auth.test held by the server): once the upload
+    began it says the photo may be set; before, 'interrupted' alone left open whether it
+    was. Nothing reached users.setPhoto, so it says the photo was not changed."""
+    env = _env(slack_emulator, tmp_path)
+    if command == "undo":  # something to undo: one change kept
+        assert run_cli("set", str(image), env=env).returncode == 0
+    inject(slack_emulator, Fault.delay(30), method="auth.test")
+    changes_before = len(photo_requests(slack_emulator))
+    reads_before = len(slack_emulator.requests.for_path("/api/auth.test"))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ocp_users_photo.cli",
+            command,
+            *([str(image)] * (command == "set")),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment_without_slack(env),
+    )
+    deadline = time.monotonic() + 30
+
+    def reads() -> int:
+        return len(slack_emulator.requests.for_path("/api/auth.test"))
+
+    while reads() == reads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reads() > reads_before, "auth.test never reached the emulator"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert len(photo_requests(slack_emulator)) == changes_before
+    assert "not changed" in stderr, stderr
