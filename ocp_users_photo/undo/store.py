@@ -140,6 +140,9 @@ class PhotoHistory(AsyncClosing):
         self._locks = OwnerLocks()
         self._checked = False
         self._connection: sqlite3.Connection | None = None
+        # The file the connection was opened on (its device and inode): _blocking opens the
+        # path again once another file, or none, is there.
+        self._opened_file: tuple[int, int] | None = None
         self._connection_lock = threading.Lock()
         _OPEN_IN_THIS_PROCESS.add(self)
 
@@ -336,8 +339,15 @@ class PhotoHistory(AsyncClosing):
     def _blocking(self, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
         path = self.path
         with self._connection_lock:
+            if self._connection is not None and _file_at(path) != self._opened_file:
+                # The file was deleted, moved away or replaced since the connection opened it:
+                # photos kept through that connection would go to a file no one finds again
+                # (a deleted one is gone when this process ends), out of other processes'
+                # sight and their leases. The path is opened again, as a new process would.
+                self._close_connection()
             if self._connection is None:
                 self._connection = open_history(path, self.busy_timeout, check=not self._checked)
+                self._opened_file = _file_at(path)
                 self._checked = True
             try:
                 with translated_failures(path):
@@ -391,6 +401,15 @@ class PhotoHistory(AsyncClosing):
     def __repr__(self) -> str:
         where = str(self._given_path) if self._given_path is not None else "the default file"
         return f"PhotoHistory({where}, max_entries={self.max_entries}, max_bytes={self.max_bytes})"
+
+
+def _file_at(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` names now (device, inode); None when none can be found."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _keep(
