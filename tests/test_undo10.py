@@ -5,9 +5,14 @@ Against the emulator over HTTP, with real SQLite files under tmp_path.
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
+from typing import Any
 
-from ocp_users_photo.emulator import RunningEmulator
+from PIL import Image
+
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import GREEN, RED, history_tool, picture, shown
 
@@ -62,3 +67,59 @@ async def test_a_history_moved_away_under_a_running_tool_is_shared_again_at_its_
         async with history_tool(emulator, history_file) as command_line:
             kept = await command_line.history()
         assert [entry.avatar_hash for entry in kept] == [red.avatar_hash]
+
+
+# An original Slack would not take back ------------------------------------------------
+
+
+def png(size: tuple[int, int], color: tuple[int, int, int] = (200, 10, 10)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+async def photo_whose_original_is(emulator: RunningEmulator, data: bytes) -> dict[str, Any]:
+    """Give the person a photo outside the tool, then have Slack serve ``data`` as its
+    original (a photo set long ago, or in Slack's own client): its profile."""
+    async with history_tool(emulator, Path(os.devnull), keep_previous=False) as plain:
+        profile: dict[str, Any] = (await plain.call({"image": RED}))["profile"]
+    served = Fault.status(200, body=data, headers={"content-type": "image/png"})
+    emulator.faults.inject(served, path=path_of(profile["image_original"]), times=10)
+    return profile
+
+
+async def test_an_original_under_slacks_least_side_is_kept_as_a_square_that_can_be_put_back(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    await photo_whose_original_is(emulator, png((300, 300)))
+    before = await shown(emulator, CANARY_TOKEN)
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        assert (await tool.run({"image": GREEN}))["ok"]
+        (kept,) = await tool.history()
+        restored = await tool.restore_tool().run({"entry": kept.entry})
+        assert restored["ok"], restored["message"]
+    # The largest square Slack showed of it is what was kept, and what is shown again.
+    assert (await shown(emulator, CANARY_TOKEN)).original == before.renditions[1024]
+
+
+async def test_an_original_under_slacks_least_side_with_no_square_refuses_the_change(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    profile = await photo_whose_original_is(emulator, png((300, 300)))
+    for key in ("image_1024", "image_512"):  # no larger square of it either
+        emulator.faults.inject(
+            Fault.status(200, body=png((300, 300)), headers={"content-type": "image/png"}),
+            path=path_of(profile[key]),
+            times=10,
+        )
+    sets = len(emulator.requests.for_path("/api/users.setPhoto"))
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        result = await tool.run({"image": GREEN})
+        assert await tool.history() == []
+    assert result["error"] == "previous_photo_not_kept"
+    assert "300x300" in result["message"]
+    assert len(emulator.requests.for_path("/api/users.setPhoto")) == sets  # nothing sent

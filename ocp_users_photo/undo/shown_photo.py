@@ -62,7 +62,9 @@ async def read_shown_photo(
     photo whose original is not square was cut by whatever set it (Slack's own clients
     crop an upload, and image_original is the upload uncut; the box is in no reply):
     then the square Slack shows (image_1024, else image_512) is kept, so that an undo
-    gives back what people saw, not the whole original letterboxed.
+    gives back what people saw, not the whole original letterboxed. So is it for an
+    original under Slack's least side (``limits.min_side``), which no upload may be: with
+    no such square, the photo cannot be kept (KeepingImpossible).
     """
     try:
         reply = await session.call("users.profile.get")
@@ -91,10 +93,20 @@ async def read_shown_photo(
         )
     data = await _download(original, session, limits, fetch_seconds)
     content_type, (width, height) = await anyio.to_thread.run_sync(_checked_image, data, limits)
-    if width != height and not await made_here(avatar_hash):
+    too_small = min(width, height) < limits.min_side
+    if too_small or (width != height and not await made_here(avatar_hash)):
         square = await _shown_square(profile, session, limits, fetch_seconds)
         if square is not None:
             data, content_type = square
+        elif too_small:
+            # Kept, it could never be put back: Slack takes no photo under its least side.
+            raise KeepingImpossible(
+                f"its original is {width}x{height} pixels, under Slack's {limits.min_side}x"
+                f"{limits.min_side} minimum, and Slack names no square of it that large, so "
+                "it could not be put back",
+                fix=f"set a photo of at least {limits.min_side}x{limits.min_side} pixels in "
+                "Slack first",
+            )
     return ShownPhoto(kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type)
 
 
