@@ -656,9 +656,11 @@ class UsersSetPhoto(AsyncClosing):
         model_facing: bool = False,
         token_override: TokenOverride | None = None,
         acting_token: tuple[SlackToken, Renew | None] | None = None,
+        fit: Fit | None = None,
     ) -> PreparedUpload:
         """``prepare``'s checks; ``acting_token``: the token (and renewal) the caller resolved
-        already with ``_acting_token`` (undo, restore), so it is not asked for again."""
+        already with ``_acting_token`` (undo, restore), so it is not asked for again;
+        ``fit``: in place of the tool's (a kept photo goes back scaled whatever it says)."""
         person = acting_person()
         brings_token = not model_facing and isinstance(arguments, Mapping) and "token" in arguments
         configured: SlackToken | None = None
@@ -690,7 +692,7 @@ class UsersSetPhoto(AsyncClosing):
         in_time = call_timeout()
         try:
             async with in_time:
-                image = await self._image_of(parsed, roots, problems, refusal)
+                image = await self._image_of(parsed, roots, problems, refusal, fit or self.fit)
         except TimeoutError:
             if not in_time.expired():
                 raise
@@ -704,6 +706,7 @@ class UsersSetPhoto(AsyncClosing):
         roots: tuple[Path, ...] | None,
         problems: list[Problem],
         refusal: type[InvalidArguments],
+        fit: Fit,
     ) -> PreparedImage:
         """The image to send, read, checked and converted as ``parsed`` asks; ``refusal``
         with every problem (``problems`` first) if it cannot be."""
@@ -715,7 +718,7 @@ class UsersSetPhoto(AsyncClosing):
             raise refusal(problems)
         try:
             planned, plan_problems = plan_upload(
-                resolved.facts, resolved.source, parsed.crop_box, fit=self.fit, limits=self.limits
+                resolved.facts, resolved.source, parsed.crop_box, fit=fit, limits=self.limits
             )
             problems.extend(plan_problems)
             if problems or planned is None or parsed.token is None:

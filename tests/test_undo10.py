@@ -123,3 +123,22 @@ async def test_an_original_under_slacks_least_side_with_no_square_refuses_the_ch
     assert result["error"] == "previous_photo_not_kept"
     assert "300x300" in result["message"]
     assert len(emulator.requests.for_path("/api/users.setPhoto")) == sets  # nothing sent
+
+
+async def test_a_tool_that_refuses_large_images_still_puts_back_a_large_photo_it_kept(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # A square photo of 2048 pixels, set in Slack's own client: Slack keeps it uncut.
+    large = png((2048, 2048), (10, 120, 200))
+    await photo_whose_original_is(emulator, large)
+    async with history_tool(emulator, tmp_path / "history.sqlite3", fit="reject") as tool:
+        assert (await tool.run({"image": GREEN}))["ok"]
+        (kept,) = await tool.history()
+        assert kept.byte_count == len(large)
+        # fit="reject" is about images a caller gives; what Slack showed goes back, scaled
+        # to Slack's 1024 pixels as the tool scales any image.
+        restored = await tool.restore_tool().run({"entry": kept.entry})
+        assert restored["ok"], restored["message"]
+    shown_again = await shown(emulator, CANARY_TOKEN)
+    assert shown_again.original is not None
+    assert Image.open(io.BytesIO(shown_again.original)).size == (1024, 1024)

@@ -214,7 +214,9 @@ async def _put_back(
         arguments: dict[str, Any] = {"image": data}
         if kept.crop_box is not None:
             arguments.update(kept.crop_box.form_fields())
-        upload = await tool._prepare(arguments, acting_token=(token, renew))
+        # What Slack showed goes back even where the host refuses images over Slack's 1024
+        # pixels (fit="reject", about images callers give): scaled, as Slack itself shows it.
+        upload = await tool._prepare(arguments, acting_token=(token, renew), fit="downscale")
         change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
         async def put_back() -> dict[str, Any]:
