@@ -10,9 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.undo import HistoryOwner, KeepingImpossible, PhotoHistory
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import GREEN, RED, history_tool, picture, shown
 
@@ -142,3 +144,24 @@ async def test_a_tool_that_refuses_large_images_still_puts_back_a_large_photo_it
     shown_again = await shown(emulator, CANARY_TOKEN)
     assert shown_again.original is not None
     assert Image.open(io.BytesIO(shown_again.original)).size == (1024, 1024)
+
+
+# Whose history: the workspace too ---------------------------------------------------
+
+
+async def test_a_fixed_token_under_acting_as_the_same_user_id_of_another_workspace_is_refused(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    history = PhotoHistory(tmp_path / "history.sqlite3")
+    async with history_tool(emulator, history, keep_previous=True) as tool, history:
+        identity = await tool.whoami()
+        assert identity.team_id == "T0EMULATOR"
+        sets = len(emulator.requests.for_path("/api/users.setPhoto"))
+        elsewhere = tool.acting_as(team_id="T0ELSEWHERE", user_id=identity.user_id)
+        with pytest.raises(KeepingImpossible, match="not the own token of"):
+            await elsewhere.call({"image": RED})
+        assert await history.entries(HistoryOwner("T0ELSEWHERE", identity.user_id)) == []
+        assert len(emulator.requests.for_path("/api/users.setPhoto")) == sets  # nothing sent
+        # In its own workspace the same binding keeps and changes as before.
+        await tool.acting_as(team_id="T0EMULATOR", user_id=identity.user_id).call({"image": RED})
+        assert len(await history.entries(HistoryOwner("T0EMULATOR", identity.user_id))) == 1
