@@ -71,6 +71,32 @@ async def test_a_history_moved_away_under_a_running_tool_is_shared_again_at_its_
         assert [entry.avatar_hash for entry in kept] == [red.avatar_hash]
 
 
+async def test_a_history_replaced_under_a_running_tool_is_checked_as_a_new_process_checks_it(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file found at the path after the one opened went away is another file: a new
+    process runs SQLite's quick check on its first opening, and so does the running tool
+    (a copy put back from a backup, a file another program wrote, may be damaged)."""
+    from ocp_users_photo.undo import store
+
+    checks: list[bool] = []
+    opened = store.open_history
+
+    def recording(path: Path, busy_timeout: float, *, check: bool) -> Any:
+        checks.append(check)
+        return opened(path, busy_timeout, check=check)
+
+    monkeypatch.setattr(store, "open_history", recording)
+    history_file = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history_file) as server:
+        assert (await server.run({"image": RED}))["ok"]
+        assert (await server.run({"image": GREEN}))["ok"]
+        assert checks == [True], "one opening, checked, while the file stays"
+        move_history(history_file, "moved")
+        assert (await server.run({"image": BLUE}))["ok"]
+    assert checks == [True, True]
+
+
 # An original Slack would not take back ------------------------------------------------
 
 

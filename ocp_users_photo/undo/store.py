@@ -343,8 +343,10 @@ class PhotoHistory(AsyncClosing):
                 # The file was deleted, moved away or replaced since the connection opened it:
                 # photos kept through that connection would go to a file no one finds again
                 # (a deleted one is gone when this process ends), out of other processes'
-                # sight and their leases. The path is opened again, as a new process would.
+                # sight and their leases. The path is opened again, as a new process would,
+                # and the file found there checked as a new process checks it.
                 self._close_connection()
+                self._checked = False
             if self._connection is None:
                 self._connection = open_history(path, self.busy_timeout, check=not self._checked)
                 self._opened_file = _file_at(path)
