@@ -233,7 +233,14 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
         grants = tuple(
             TokenGrant(installation_token(user_id), user_id=user_id) for _, user_id in PEOPLE
         )
-        config = EmulatorConfig(rate_limit_per_minute=None, oauth_apps=(app,), tokens=grants)
+        # The workspace is the snippets' placeholder team: a person bound there whose token
+        # auth.test placed in another team would be refused (undo/owner.py).
+        config = EmulatorConfig(
+            rate_limit_per_minute=None,
+            oauth_apps=(app,),
+            tokens=grants,
+            team_id=PEOPLE[0][0],
+        )
         with start_emulator_in_thread(config) as emulator, running_fake_openai() as openai:
             shell = Shell(work, environment(emulator, openai.base_url, home, app))
             # The Python blocks run in this process (_run_python), as the shell's would.
