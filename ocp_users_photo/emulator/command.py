@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import ipaddress
 import signal
 import sys
 from typing import Final
@@ -25,6 +26,7 @@ from ocp_users_photo.emulator.config import (
 )
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.emulator.server import RunningEmulator, run_emulator
+from ocp_users_photo.safe_text import shown
 
 # Options that switch one of EmulatorConfig's defaults: (flag, help).
 _SWITCHES: Final = (
@@ -186,7 +188,27 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
     with signal_handled(signal.SIGINT, stop.set), signal_handled(signal.SIGTERM, stop.set):
         async with run_emulator(config, host=host, port=port) as emulator:
             print(ready_message(emulator), flush=True)
+            warning = exposure_warning(host)
+            if warning is not None:
+                print(f"ocp-users-photo emulator: {warning}", file=sys.stderr, flush=True)
             await stop.wait()
+
+
+def exposure_warning(host: str) -> str | None:
+    """What a person listening beyond loopback must know (None on loopback): the emulator
+    takes any token, and its control API lists the requests it recorded and sets state."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False  # a host name: it may name any interface
+    if loopback:
+        return None
+    return (
+        f"listening on {shown(host, 80)}, beyond this machine's loopback: anyone who can reach "
+        "it can call it with any token, read the requests it recorded (images included) "
+        "and change its state through the control API. Use it on a network you trust, or "
+        "leave --host out (127.0.0.1)"
+    )
 
 
 def ready_message(emulator: RunningEmulator) -> str:
