@@ -205,13 +205,26 @@ def _invalid_request(refused: Exception, reason: str) -> tuple[int | str | None,
 
 def _id_of(message: object) -> int | str | None:
     """The id of ``message`` if it is a request (a method, an id that is a whole number or
-    a text); None for a notification, a response or anything else."""
+    a text); None for a notification, a response or anything else, and for a text id
+    holding a lone surrogate (Python's json reads one): no answer can carry it, and the
+    SDK's writer, failing to encode it, would end the server."""
     if not isinstance(message, dict) or "method" not in message:
         return None
     request_id = message.get("id")
     if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
         return None
+    if isinstance(request_id, str) and not _encodable(request_id):
+        return None
     return request_id
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _read_line(line: str) -> object:
