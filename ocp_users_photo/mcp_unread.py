@@ -229,7 +229,8 @@ def _encodable(text: str) -> bool:
 
 def _read_line(line: str) -> object:
     """``line`` as Python's json reads it, whole numbers exactly (or ``_TooLong``); for
-    nesting past its depth, the top-level object's members alone; None for no JSON. The
+    nesting past its depth, the top-level object's members alone (a batch's objects'
+    members); None for no JSON. The
     id of a request is read from this alone, never guessed from the text, which could
     answer another request (an "id" inside the arguments, a model's words)."""
     try:
@@ -249,13 +250,16 @@ def _exact_int(text: str) -> int | _TooLong:
     return int(text) if len(text) <= _MAX_INT_DIGITS else _TooLong()
 
 
-def _top_level(line: str) -> dict[str, Any] | None:
+def _top_level(line: str) -> dict[str, Any] | list[Any] | None:
     """The top-level object's "id" and "method" members, found by walking the line with
-    the nesting counted (strings and their escapes skipped); None if it is no object."""
+    the nesting counted (strings and their escapes skipped); for a batch (an array), each
+    of its objects' members (None for an item that is no object); None if it is neither."""
     text = line.strip()
-    if not text.startswith("{") or len(text) > _MAX_WALKED_CHARS:
+    if text[:1] not in ("{", "[") or len(text) > _MAX_WALKED_CHARS:
         return None  # walked on the event loop: a longer line is dropped (and logged)
-    found: dict[str, Any] = {}
+    batch: list[Any] | None = [] if text.startswith("[") else None
+    level = 1 if batch is None else 2  # the depth of the members looked at
+    found: dict[str, Any] | None = {} if batch is None else None
     depth, index, key = 0, 0, None
     while index < len(text):
         char = text[index]
@@ -264,30 +268,34 @@ def _top_level(line: str) -> dict[str, Any] | None:
             if end < 0:
                 return None
             token = text[index : end + 1]
-            if depth == 1 and key is None and _COLON.match(text, end + 1):
+            if found is not None and depth == level and key is None and _COLON.match(text, end + 1):
                 key = json.loads(token)
-            elif depth == 1 and key is not None:
+            elif found is not None and depth == level and key is not None:
                 found.setdefault(key, json.loads(token))
                 key = None
             index = end + 1
             continue
         if char in "{[":
             depth += 1
+            if batch is not None and depth == level:  # a batch's item
+                found, key = ({} if char == "{" else None), None
+                batch.append(found)
         elif char in "}]":
             depth -= 1
-            if depth == 1:
+            if depth == level:
                 key = None  # the member's value was an object or array
-        elif depth == 1 and key is not None and (char == "-" or char.isdigit()):
+        elif depth == level and key is not None and (char == "-" or char.isdigit()):
             number = _NUMBER.match(text, index)
             if number is not None:
-                found.setdefault(key, _exact_int(number.group()))
+                if found is not None:
+                    found.setdefault(key, _exact_int(number.group()))
                 index = number.end()
             key = None  # a number that is no whole one (7.5, 1e3) is no id of any request
             continue
-        elif depth == 1 and key is not None and char.isalpha():
+        elif depth == level and key is not None and char.isalpha():
             key = None  # true, false, null
         index += 1
-    return found
+    return batch if batch is not None else found
 
 
 def _string_end(text: str, start: int) -> int:
