@@ -114,7 +114,8 @@ async def _shown_square(
     profile: Mapping[str, Any], session: SlackSession, limits: ImageLimits, seconds: float
 ) -> tuple[bytes, str] | None:
     """The largest square Slack shows of the photo, one Slack would take back whole; None
-    when there is none (the original is kept then, as the best there is)."""
+    when there is none (the original is kept then, as the best there is, unless it is
+    under Slack's least side: then the photo cannot be kept)."""
     for key in _SHOWN_SQUARES:
         url = profile.get(key)
         if not isinstance(url, str) or not url:
