@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from pathlib import Path
 
+import pytest
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.test_mcp_wire_requests import wire_server
 
 _SURROGATE_ID = '{"jsonrpc": "2.0", "id": "a\\ud83d", "method": "ping"}'
@@ -55,3 +63,32 @@ async def test_a_batch_nesting_past_what_json_follows_is_answered_by_its_ids(
         assert answer is not None, f"request {key!r} of the batch was dropped unanswered"
         assert answer["error"]["code"] == -32600
         assert "batch" in answer["error"]["message"]
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG's signature and header declaring ``width`` x ``height``, and its end."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+async def test_a_file_object_standing_at_an_image_too_large_is_not_told_to_rewind(
+    emulator: RunningEmulator,
+) -> None:
+    """The bytes from where it stands are an image (one embedded in a larger file, the
+    object set at its start): refused for its size, as from a file's start, never told to
+    seek(0), which would give it bytes that are no image at all."""
+    buffer = io.BytesIO(b"JUNK" + _png_declaring(70_000, 1))
+    buffer.seek(4)
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": buffer})
+    told = caught.value.problems[0].message
+    assert "70000x1" in told, told
+    assert "seek(0)" not in told, told
+    assert photo_requests(emulator) == []

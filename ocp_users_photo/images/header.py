@@ -142,17 +142,27 @@ def incomplete_reason(source: ImageSource, slack_format: str) -> str | None:
     return None
 
 
+# How a refusal of bytes that are no image this tool reads begins (is_unreadable).
+_UNREADABLE: Final = "the image cannot be read"
+
+
 def not_an_image(reason: str) -> Problem:
-    return Problem(IMAGE_PATH, f"the image cannot be read ({reason}): send a PNG, JPEG or GIF file")
+    return Problem(IMAGE_PATH, f"{_UNREADABLE} ({reason}): send a PNG, JPEG or GIF file")
 
 
 def not_a_decoded_format() -> Problem:
     return Problem(
         IMAGE_PATH,
-        "the image cannot be read: it is not an image in a format this tool decodes "
+        f"{_UNREADABLE}: it is not an image in a format this tool decodes "
         f"({accepted_formats_text()}, told by its bytes, not its name): send a PNG, JPEG or "
         "GIF file",
     )
+
+
+def is_unreadable(found: Problem) -> bool:
+    """Whether ``found`` says the bytes are no image this tool reads (``not_an_image``,
+    ``not_a_decoded_format``), not an image it refuses for its size or frames."""
+    return found.message.startswith(_UNREADABLE)
 
 
 def too_many_pixels(limits: ImageLimits) -> Problem:

@@ -29,7 +29,7 @@ from ocp_users_photo.images.encoded_text import (
     looks_like_base64,
     source_from_bytes,
 )
-from ocp_users_photo.images.header import HeaderFacts, read_header
+from ocp_users_photo.images.header import HeaderFacts, is_unreadable, read_header
 
 # The kind of a value lives in input_kinds.py; ``kind_of`` is re-exported (``X as X``)
 # for callers that import it from here, where it was defined until input_kinds.py.
@@ -174,8 +174,10 @@ class FileObjectResolver(SourceResolver):
         started_at = _position_past_its_start(value)
         source, problems = self.open_source(value, context)
         resolved, problems = inspect_source(source, problems, context.limits)
-        if resolved is None and source is not None and started_at:
+        unreadable = bool(problems) and all(is_unreadable(found) for found in problems)
+        if resolved is None and source is not None and started_at and unreadable:
             # Bytes came, and were no image: they may be one's middle (its header read first).
+            # An image refused for its size or frames is one from there: no rewinding helps.
             problems = [
                 Problem(
                     found.path,
