@@ -230,9 +230,9 @@ def _encodable(text: str) -> bool:
 def _read_line(line: str) -> object:
     """``line`` as Python's json reads it, whole numbers exactly (or ``_TooLong``); for
     nesting past its depth, the top-level object's members alone (a batch's objects'
-    members); None for no JSON. The
-    id of a request is read from this alone, never guessed from the text, which could
-    answer another request (an "id" inside the arguments, a model's words)."""
+    members); None for no JSON. The id of a request is read from this alone, never
+    guessed from the text, which could answer another request (an "id" inside the
+    arguments, a model's words)."""
     try:
         return json.loads(line, parse_int=_exact_int)
     except (ValueError, RecursionError):

@@ -394,9 +394,8 @@ class SlackClient:
             reached = reached or is_server_error(reply.status_code)
             pause = self._pause_before_retrying(method, reply, attempt, last_attempt, ends_at)
             if pause is None:
-                if reached and not is_server_error(
-                    reply.status_code
-                ):  # an earlier attempt's, not this one's
+                # Reached by an earlier attempt, not this one (whose answer is no 5xx).
+                if reached and not is_server_error(reply.status_code):
                     return dataclasses.replace(reply, earlier_attempt_reached=True)
                 return reply
             logger.debug("%s: sending again in %.2f s", method, pause)
