@@ -172,7 +172,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 async def _set_photo_warned(
     args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status
 ) -> int:
-    _refuse_preview_over_image(args.image, args.preview)
+    _refuse_writing_over_image(args.image, args.preview, args.history)
     token_source = door_token_source("cli", variable=args.token_env)
     # A dry run sends nothing, so it needs no token; it says how to set one instead.
     tokenless_dry_run = args.dry_run and isinstance(token_source, NoToken)
@@ -297,21 +297,29 @@ def _preview_path(text: str) -> Path:
     return target
 
 
-def _refuse_preview_over_image(image: str, preview: Path | None) -> None:
-    """``--preview`` naming IMAGE itself (or a link to it) would write the square over the
-    person's photo, even in a dry run: refused before anything is read."""
+def _refuse_writing_over_image(image: str, preview: Path | None, history: str | None) -> None:
+    """``--preview`` or ``--history`` naming IMAGE itself (or a link to it): the preview's
+    square would be written over the person's photo, even in a dry run, and the history's
+    database opened in it (then called damaged, with advice to move the photo away).
+    Refused before anything is read."""
     kind, value, _ = kind_of(image)
-    if preview is None or kind != "path" or not isinstance(value, str):
+    if kind != "path" or not isinstance(value, str):
         return
-    try:
-        same = os.path.samefile(os.path.expanduser(value), preview)
-    except (OSError, ValueError):  # either one missing: nothing to overwrite
-        return
-    if same:
-        raise ValueError(
-            f"--preview {quoted(str(preview))} is the image itself: writing the preview there "
-            "would replace your photo; give the preview another file name"
-        )
+    for flag, target, harm in (
+        ("--preview", preview, "writing the preview there would replace your photo"),
+        ("--history", history, "the history is a database of its own, kept in that file"),
+    ):
+        if target is None:
+            continue
+        try:
+            same = os.path.samefile(os.path.expanduser(value), os.path.expanduser(target))
+        except (OSError, ValueError):  # either one missing: nothing to overwrite
+            continue
+        if same:
+            raise ValueError(
+                f"{flag} {quoted(str(target))} is the image itself: {harm}; give "
+                f"{flag} another file name"
+            )
 
 
 def _write_preview(upload: PreparedUpload, target: Path) -> str:

@@ -161,3 +161,22 @@ def test_an_interrupt_before_the_upload_says_the_photo_is_unchanged(
     assert process.returncode == 130, stderr
     assert len(photo_requests(slack_emulator)) == changes_before
     assert "not changed" in stderr, stderr
+
+
+@pytest.mark.parametrize("history_name", ["me.png", "./me.png"])
+def test_a_history_named_as_the_image_is_refused_before_anything_is_read(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path, history_name: str
+) -> None:
+    """``--history`` given the image's own name: the history's database was opened in the
+    photo, which it then called a damaged history, advising the person to move it away.
+    Refused at once as what it is, nothing sent, the photo untouched."""
+    before = image.read_bytes()
+    done = run_cli(
+        "set", "me.png", "--history", history_name, env=_env(slack_emulator, tmp_path), cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--history" in done.stderr, done.stderr
+    assert "is the image itself" in done.stderr, done.stderr
+    assert "damaged" not in done.stderr, done.stderr
+    assert not photo_requests(slack_emulator)
+    assert image.read_bytes() == before
