@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _read_line, _top_level
+from ocp_users_photo.safe_text import may_spell_otherwise, read_back
 
 
 class _Recorder:
@@ -40,3 +43,18 @@ def test_a_batch_item_that_is_an_array_gives_no_request() -> None:
     # read from it, whatever text looks like one inside it.
     line = '[["jsonrpc": "2.0", "id": 5, "method": "x"], {"id": 6, "method": "y"}]'
     assert _read_line(line) == [None, {"id": 6, "method": "y"}]
+
+
+def test_the_last_code_point_is_read_back() -> None:
+    # \U0010ffff is sys.maxunicode itself: a character, read back like any other.
+    assert read_back("a\\U0010ffffb") == "a\U0010ffffb"
+    assert read_back("\\U00110000") == "\\U00110000"
+
+
+@pytest.mark.parametrize("digit", "01234567")
+def test_a_backslash_before_any_octal_digit_may_spell_otherwise(digit: str) -> None:
+    assert may_spell_otherwise(b'{"error": "x\\' + digit.encode() + b'"}')
+
+
+def test_a_backslash_before_an_eight_spells_nothing() -> None:
+    assert not may_spell_otherwise(b'{"error": "x\\8\\/"}')
