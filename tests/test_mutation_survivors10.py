@@ -8,6 +8,7 @@ import pytest
 
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _read_line, _top_level
 from ocp_users_photo.safe_text import may_spell_otherwise, read_back
+from ocp_users_photo.slack.replies import is_http_status, is_server_error
 
 
 class _Recorder:
@@ -58,3 +59,18 @@ def test_a_backslash_before_any_octal_digit_may_spell_otherwise(digit: str) -> N
 
 def test_a_backslash_before_an_eight_spells_nothing() -> None:
     assert not may_spell_otherwise(b'{"error": "x\\8\\/"}')
+
+
+def test_the_bounds_of_an_http_status() -> None:
+    assert [is_http_status(status) for status in (99, 100, 599, 600)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert [is_server_error(status) for status in (499, 500, 599, 600)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
