@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.frameworks import _calls
+from ocp_users_photo.frameworks._calls import MAX_ARGUMENTS_CHARS, max_arguments_chars
+from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
+from ocp_users_photo.images.resolvers import max_text_chars
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _read_line, _top_level
 from ocp_users_photo.safe_text import may_spell_otherwise, read_back
 from ocp_users_photo.slack.replies import is_http_status, is_server_error
+from tests.conftest import CANARY_TOKEN
 
 
 class _Recorder:
@@ -74,3 +82,41 @@ def test_the_bounds_of_an_http_status() -> None:
         True,
         False,
     ]
+
+
+class _EchoTool:
+    """A model tool that answers with the arguments it was given."""
+
+    name = "echo"
+    description = "Answers with its arguments."
+    input_schema: dict[str, Any] = {"type": "object", "properties": {}}  # noqa: RUF012
+
+    async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "arguments": dict(arguments)}
+
+
+async def test_arguments_exactly_as_long_as_the_bound_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    arguments = json.dumps({"note": "x" * 50})
+    monkeypatch.setattr(_calls, "MAX_ARGUMENTS_CHARS", len(arguments))
+    answer = await _calls.run_json_arguments(_EchoTool(), arguments)
+    assert answer == {"ok": True, "arguments": {"note": "x" * 50}}
+    refused = await _calls.run_json_arguments(_EchoTool(), arguments + " ")
+    assert refused["error"] == "invalid_arguments"
+    assert "characters of JSON" in refused["message"]
+
+
+async def test_a_photo_tools_argument_bound_is_the_image_text_and_the_room_beside_it() -> None:
+    larger = ImageLimits(max_bytes=64 * 1024 * 1024)
+    smaller = ImageLimits(max_bytes=1024 * 1024)
+    beside = MAX_ARGUMENTS_CHARS - max_text_chars(DEFAULT_LIMITS)
+    assert beside > 0
+    async with (
+        UsersSetPhoto(CANARY_TOKEN, environ={}, limits=larger) as large_tool,
+        UsersSetPhoto(CANARY_TOKEN, environ={}, limits=smaller) as small_tool,
+    ):
+        assert max_arguments_chars(large_tool) == max_text_chars(larger) + beside
+        # A tool that takes smaller images still reads the default's arguments (its own
+        # check then says what is too large, by the image's own limit).
+        assert max_arguments_chars(small_tool) == MAX_ARGUMENTS_CHARS
