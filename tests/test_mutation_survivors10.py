@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.resolvers import max_text_chars
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _read_line, _top_level
 from ocp_users_photo.safe_text import may_spell_otherwise, read_back
+from ocp_users_photo.set_command import _refuse_preview_over_image
 from ocp_users_photo.slack.replies import is_http_status, is_server_error
 from tests.conftest import CANARY_TOKEN
 
@@ -120,3 +122,13 @@ async def test_a_photo_tools_argument_bound_is_the_image_text_and_the_room_besid
         # A tool that takes smaller images still reads the default's arguments (its own
         # check then says what is too large, by the image's own limit).
         assert max_arguments_chars(small_tool) == MAX_ARGUMENTS_CHARS
+
+
+def test_a_preview_over_the_image_named_from_home_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "me.png").write_bytes(b"a photo")
+    with pytest.raises(ValueError, match="--preview"):
+        _refuse_preview_over_image("~/me.png", tmp_path / "me.png")
+    _refuse_preview_over_image("~/me.png", tmp_path / "other.png")  # no file there: fine
