@@ -18,6 +18,9 @@ from ocp_users_photo.mcp_unread import AnsweringReadStream, _read_line, _top_lev
 from ocp_users_photo.safe_text import may_spell_otherwise, read_back
 from ocp_users_photo.set_command import _refuse_preview_over_image
 from ocp_users_photo.slack.replies import is_http_status, is_server_error
+from ocp_users_photo.tokens import ActingPerson
+from ocp_users_photo.undo.owner import _elsewhere
+from ocp_users_photo.whoami import TokenIdentity
 from tests.conftest import CANARY_TOKEN
 
 
@@ -132,3 +135,32 @@ def test_a_preview_over_the_image_named_from_home_is_refused(
     with pytest.raises(ValueError, match="--preview"):
         _refuse_preview_over_image("~/me.png", tmp_path / "me.png")
     _refuse_preview_over_image("~/me.png", tmp_path / "other.png")  # no file there: fine
+
+
+@pytest.mark.parametrize(
+    ("token_in", "person_in", "elsewhere"),
+    [
+        (("E1", "T1"), ("E2", "T1"), True),  # another organization
+        (("E1", "T1"), ("E1", "T2"), False),  # one organization's user, another workspace
+        (("E1", "T1"), (None, "T2"), False),  # told apart by one side's enterprise id alone
+        ((None, "T1"), ("E1", "T2"), False),
+        ((None, "T1"), (None, "T2"), True),  # outside any organization, another team
+        ((None, "T1"), (None, "T1"), False),
+        ((None, "T1"), (None, None), False),  # the person's team not known
+    ],
+)
+def test_whether_a_token_is_another_workspaces(
+    token_in: tuple[str | None, str], person_in: tuple[str | None, str | None], elsewhere: bool
+) -> None:
+    identity = TokenIdentity(
+        user_id="U1",
+        user="alice",
+        team_id=token_in[1],
+        team="Team",
+        url="https://team.slack.com/",
+        kind="user",
+        scopes=None,
+        enterprise_id=token_in[0],
+    )
+    person = ActingPerson(team_id=person_in[1], user_id="U1", enterprise_id=person_in[0])
+    assert _elsewhere(identity, person) is elsewhere
