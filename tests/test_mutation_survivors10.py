@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.frameworks import _calls
 from ocp_users_photo.frameworks._calls import MAX_ARGUMENTS_CHARS, max_arguments_chars
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
@@ -22,6 +23,8 @@ from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.owner import _elsewhere
 from ocp_users_photo.whoami import TokenIdentity
 from tests.conftest import CANARY_TOKEN
+from tests.test_undo10 import path_of, photo_whose_original_is, png
+from tests.undo_fixtures import GREEN, history_tool
 
 
 class _Recorder:
@@ -164,3 +167,39 @@ def test_whether_a_token_is_another_workspaces(
     )
     person = ActingPerson(team_id=person_in[1], user_id="U1", enterprise_id=person_in[0])
     assert _elsewhere(identity, person) is elsewhere
+
+
+async def test_an_original_of_exactly_slacks_least_side_is_kept_as_it_is(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    original = png((512, 512))
+    profile = await photo_whose_original_is(emulator, original)
+    for key in ("image_1024", "image_512"):  # a square that is no use: never asked for
+        emulator.faults.inject(
+            Fault.status(200, body=png((300, 300)), headers={"content-type": "image/png"}),
+            path=path_of(profile[key]),
+            times=10,
+        )
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        result = await tool.run({"image": GREEN})
+        assert result["ok"], result["message"]
+        (kept,) = await tool.history()
+    assert kept.byte_count == len(original)
+
+
+async def test_a_narrow_original_under_slacks_least_side_with_no_square_refuses_the_change(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # Its longer side is past 512: its shorter one is what Slack refuses.
+    profile = await photo_whose_original_is(emulator, png((300, 600)))
+    for key in ("image_1024", "image_512"):
+        emulator.faults.inject(
+            Fault.status(200, body=png((300, 300)), headers={"content-type": "image/png"}),
+            path=path_of(profile[key]),
+            times=10,
+        )
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        result = await tool.run({"image": GREEN})
+        assert await tool.history() == []
+    assert result["error"] == "previous_photo_not_kept"
+    assert "300x600" in result["message"]
