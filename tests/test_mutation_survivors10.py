@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from ocp_users_photo.set_command import _refuse_preview_over_image
 from ocp_users_photo.slack.replies import is_http_status, is_server_error
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.owner import _elsewhere
+from ocp_users_photo.undo.store import _file_at
 from ocp_users_photo.whoami import TokenIdentity
 from tests.conftest import CANARY_TOKEN
 from tests.test_undo10 import path_of, photo_whose_original_is, png
@@ -203,3 +205,11 @@ async def test_a_narrow_original_under_slacks_least_side_with_no_square_refuses_
         assert await tool.history() == []
     assert result["error"] == "previous_photo_not_kept"
     assert "300x600" in result["message"]
+
+
+def test_which_file_a_path_names_is_its_device_and_inode(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    assert _file_at(path) is None
+    path.write_bytes(b"")
+    found = os.stat(path)
+    assert _file_at(path) == (found.st_dev, found.st_ino)
