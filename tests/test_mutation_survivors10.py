@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.errors import TransportError
 from ocp_users_photo.frameworks import _calls
 from ocp_users_photo.frameworks._calls import MAX_ARGUMENTS_CHARS, max_arguments_chars
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
@@ -19,12 +21,14 @@ from ocp_users_photo.images.resolvers import max_text_chars
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _read_line, _top_level
 from ocp_users_photo.safe_text import may_spell_otherwise, read_back
 from ocp_users_photo.set_command import _refuse_preview_over_image
+from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.replies import is_http_status, is_server_error
+from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.owner import _elsewhere
 from ocp_users_photo.undo.store import _file_at
 from ocp_users_photo.whoami import TokenIdentity
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, inject
 from tests.test_undo10 import path_of, photo_whose_original_is, png
 from tests.undo_fixtures import GREEN, history_tool
 
@@ -213,3 +217,42 @@ def test_which_file_a_path_names_is_its_device_and_inode(tmp_path: Path) -> None
     path.write_bytes(b"")
     found = os.stat(path)
     assert _file_at(path) == (found.st_dev, found.st_ino)
+
+
+_BIG = b'{"ok":true,"pad":"' + b"x" * 4000 + b'"}'
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.raw(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+            + str(len(_BIG)).encode()
+            + b"\r\nconnection: close\r\n\r\n"
+            + _BIG
+        ),
+        Fault.raw(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n" + _BIG),
+        Fault.raw(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: br\r\n"
+            b"content-length: 4\r\nconnection: close\r\n\r\nabcd"
+        ),
+        Fault.status(403, body=b'{"ok": true}', headers={"content-type": "application/json"}),
+    ],
+    ids=["declared past the cap", "read past the cap", "unknown coding", "no slack code"],
+)
+async def test_an_unreadable_reply_names_its_method(
+    emulator: RunningEmulator, fault: Fault
+) -> None:
+    inject(emulator, fault, method="users.profile.get")
+    client = SlackClient(
+        base_url=emulator.base_url,
+        user_agent="tests",
+        retry=RetryPolicy(max_retries=0, backoff=0.01),
+        max_reply_bytes=1000,
+    )
+    try:
+        with pytest.raises(TransportError) as caught:
+            await client.call("users.profile.get", token=SlackToken(CANARY_TOKEN))
+    finally:
+        await client.aclose()
+    assert caught.value.method == "users.profile.get", str(caught.value)
