@@ -20,7 +20,7 @@ from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.resolvers import max_text_chars
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _read_line, _top_level
 from ocp_users_photo.safe_text import may_spell_otherwise, read_back
-from ocp_users_photo.set_command import _refuse_preview_over_image
+from ocp_users_photo.set_command import _refuse_writing_over_image
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.replies import is_http_status, is_server_error
 from ocp_users_photo.slack.retry import RetryPolicy
@@ -142,8 +142,10 @@ def test_a_preview_over_the_image_named_from_home_is_refused(
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / "me.png").write_bytes(b"a photo")
     with pytest.raises(ValueError, match="--preview"):
-        _refuse_preview_over_image("~/me.png", tmp_path / "me.png")
-    _refuse_preview_over_image("~/me.png", tmp_path / "other.png")  # no file there: fine
+        _refuse_writing_over_image("~/me.png", tmp_path / "me.png", None)
+    with pytest.raises(ValueError, match="--history"):
+        _refuse_writing_over_image("~/me.png", None, "~/me.png")
+    _refuse_writing_over_image("~/me.png", tmp_path / "other.png", None)  # no file there: fine
 
 
 @pytest.mark.parametrize(

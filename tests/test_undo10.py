@@ -80,7 +80,7 @@ async def test_a_history_replaced_under_a_running_tool_is_checked_as_a_new_proce
     from ocp_users_photo.undo import store
 
     checks: list[bool] = []
-    opened = store.open_history
+    from ocp_users_photo.undo.database import open_history as opened
 
     def recording(path: Path, busy_timeout: float, *, check: bool) -> Any:
         checks.append(check)
