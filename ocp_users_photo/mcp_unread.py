@@ -22,7 +22,7 @@ import re
 from types import TracebackType
 from typing import Any, Final, Self
 
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import has_lone_surrogate, shown
 
 __all__ = ["AnsweringReadStream"]
 
@@ -213,18 +213,9 @@ def _id_of(message: object) -> int | str | None:
     request_id = message.get("id")
     if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
         return None
-    if isinstance(request_id, str) and not _encodable(request_id):
+    if isinstance(request_id, str) and has_lone_surrogate(request_id):
         return None
     return request_id
-
-
-def _encodable(text: str) -> bool:
-    """Whether ``text`` can be written as UTF-8 (it holds no lone surrogate)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _read_line(line: str) -> object:

@@ -146,6 +146,16 @@ def without_tokens(text: str) -> str:
     return _TOKEN_SHAPE.sub(REDACTED, text)
 
 
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` cannot be written as UTF-8: JSON's "\\ud800" decodes to such a text,
+    which no answer, file name or URL can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def ascii_lower(text: str) -> str:
     """``text`` with A-Z in lower case and nothing else changed: the same length, so a
     place found in it is the same place in ``text`` (``str.lower`` lengthens some letters)."""

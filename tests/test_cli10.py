@@ -16,6 +16,7 @@ import pytest
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.programs import environment_without_slack, run_cli
+from tests.test_terminal_and_log_echoes import env_for
 
 
 @pytest.fixture
@@ -28,14 +29,6 @@ def image(tmp_path: Path) -> Path:
     path = tmp_path / "me.png"
     path.write_bytes(make_image((600, 600)))
     return path
-
-
-def _env(emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
-    return {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
-    }
 
 
 @pytest.mark.parametrize(
@@ -65,7 +58,7 @@ def test_an_unreadable_answer_to_the_upload_says_the_photo_may_be_set(
         "--no-keep-previous",
         "--max-retries",
         "0",
-        env=_env(slack_emulator, tmp_path),
+        env=env_for(slack_emulator, tmp_path),
     )
     assert photo_requests(slack_emulator), "the upload never reached the emulator"
     assert done.returncode == 5, done.stderr
@@ -111,7 +104,7 @@ def test_an_expired_token_says_where_the_new_one_goes(
     other refused tokens (invalid_auth, token_revoked) are told: the variable it came from."""
     slack_emulator.state.add_token(CANARY_TOKEN)
     slack_emulator.state.expire(CANARY_TOKEN)
-    env = {**_env(slack_emulator, tmp_path), "MY_SLACK": CANARY_TOKEN}
+    env = {**env_for(slack_emulator, tmp_path), "MY_SLACK": CANARY_TOKEN}
     del env["SLACK_USER_TOKEN"]
     arguments = [str(image), "--no-keep-previous"] if command == "set" else []
     done = run_cli(command, *arguments, "--token-env", "MY_SLACK", env=env)
@@ -128,7 +121,7 @@ def test_an_interrupt_before_the_upload_says_the_photo_is_unchanged(
     """Ctrl-C while the command still reads (auth.test held by the server): once the upload
     began it says the photo may be set; before, 'interrupted' alone left open whether it
     was. Nothing reached users.setPhoto, so it says the photo was not changed."""
-    env = _env(slack_emulator, tmp_path)
+    env = env_for(slack_emulator, tmp_path)
     if command == "undo":  # something to undo: one change kept
         assert run_cli("set", str(image), env=env).returncode == 0
     inject(slack_emulator, Fault.delay(30), method="auth.test")
@@ -172,7 +165,12 @@ def test_a_history_named_as_the_image_is_refused_before_anything_is_read(
     Refused at once as what it is, nothing sent, the photo untouched."""
     before = image.read_bytes()
     done = run_cli(
-        "set", "me.png", "--history", history_name, env=_env(slack_emulator, tmp_path), cwd=tmp_path
+        "set",
+        "me.png",
+        "--history",
+        history_name,
+        env=env_for(slack_emulator, tmp_path),
+        cwd=tmp_path,
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "--history" in done.stderr, done.stderr

@@ -12,6 +12,7 @@ import pytest
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, photo_requests
+from tests.test_mcp_batch import answers_to, assert_refused_as_a_batch
 from tests.test_mcp_wire_requests import wire_server
 
 _SURROGATE_ID = '{"jsonrpc": "2.0", "id": "a\\ud83d", "method": "ping"}'
@@ -29,13 +30,8 @@ async def test_a_request_whose_id_holds_a_lone_surrogate_leaves_the_server_answe
 
 
 async def test_a_batch_holding_such_an_id_answers_its_other_requests(tmp_path: Path) -> None:
-    async with wire_server(tmp_path) as wire:
-        await wire.send_line(f'[{_SURROGATE_ID}, {{"jsonrpc": "2.0", "id": 7, "method": "ping"}}]')
-        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
-        assert await wire.answer(8) is not None, "the server stopped answering"
-        answer = wire.seen.get(7)
-    assert answer is not None, "request 7 of the batch was dropped unanswered"
-    assert answer["error"]["code"] == -32600
+    line = f'[{_SURROGATE_ID}, {{"jsonrpc": "2.0", "id": 7, "method": "ping"}}]'
+    assert_refused_as_a_batch(await answers_to(tmp_path, line), (7,))
 
 
 async def test_a_batch_nesting_past_what_json_follows_is_answered_by_its_ids(
@@ -52,17 +48,10 @@ async def test_a_batch_nesting_past_what_json_follows_is_answered_by_its_ids(
         ' [{"jsonrpc": "2.0", "id": 98, "method": "ping"}],'
         ' {"jsonrpc": "2.0", "id": "call-9", "method": "ping"}]'
     )
-    async with wire_server(tmp_path) as wire:
-        await wire.send_line(line)
-        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
-        assert await wire.answer(8) is not None, "the server stopped answering"
-        answers = {key: wire.seen.get(key) for key in (7, "call-9")}
-        # Only the batch's own requests: no id from inside one, nor from a nested array.
-        assert set(wire.seen) == {0, 7, "call-9", 8}, wire.seen
-    for key, answer in answers.items():
-        assert answer is not None, f"request {key!r} of the batch was dropped unanswered"
-        assert answer["error"]["code"] == -32600
-        assert "batch" in answer["error"]["message"]
+    seen = await answers_to(tmp_path, line)
+    # Only the batch's own requests: no id from inside one, nor from a nested array.
+    assert set(seen) == {0, 7, "call-9", 8}, seen
+    assert_refused_as_a_batch(seen, (7, "call-9"))
 
 
 def _png_declaring(width: int, height: int) -> bytes:

@@ -11,8 +11,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Final
 
 from tests.test_mcp_wire_requests import wire_server
+
+PING_8: Final = '{"jsonrpc": "2.0", "id": 8, "method": "ping"}'
+
+
+async def answers_to(tmp_path: Path, line: str) -> dict[Any, Any]:
+    """Every message the server wrote by the answer to a ping sent after ``line``, by id:
+    lines are handled in order, so every answer to the line is among them."""
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line(line)
+        await wire.send_line(PING_8)
+        assert await wire.answer(8) is not None, "the server stopped answering"
+        return dict(wire.seen)
+
+
+def assert_refused_as_a_batch(seen: dict[Any, Any], ids: tuple[Any, ...]) -> None:
+    for key in ids:
+        answer = seen.get(key)
+        assert answer is not None, f"request {key!r} of the batch was dropped unanswered"
+        assert answer["error"]["code"] == -32600
+        assert "batch" in answer["error"]["message"], answer
 
 
 async def test_each_request_of_a_batch_is_answered_by_its_id(tmp_path: Path) -> None:
@@ -21,18 +42,10 @@ async def test_each_request_of_a_batch_is_answered_by_its_id(tmp_path: Path) -> 
         {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 3}},
         {"jsonrpc": "2.0", "id": "call-9", "method": "ping"},
     ]
-    async with wire_server(tmp_path) as wire:
-        await wire.send_line(json.dumps(batch))
-        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
-        # Lines are handled in order: the batch's answers are written before 8's.
-        assert await wire.answer(8) is not None, "the server stopped answering"
-        answers = {key: wire.seen.get(key) for key in (7, "call-9")}
-    for key, answer in answers.items():
-        assert answer is not None, f"request {key!r} of the batch was dropped unanswered"
-        assert answer["error"]["code"] == -32600
-        message = answer["error"]["message"]
-        assert "batch" in message, message
-        assert "each request" in message, message
+    seen = await answers_to(tmp_path, json.dumps(batch))
+    assert_refused_as_a_batch(seen, (7, "call-9"))
+    for key in (7, "call-9"):
+        assert "each request" in seen[key]["error"]["message"], seen[key]
 
 
 async def test_a_batch_without_requests_is_dropped_and_the_server_goes_on(
@@ -43,7 +56,7 @@ async def test_a_batch_without_requests_is_dropped_and_the_server_goes_on(
     async with wire_server(tmp_path) as wire:
         for line in ("[]", '[{"jsonrpc": "2.0", "method": "notifications/initialized"}]', "[1, 2]"):
             await wire.send_line(line)
-        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        await wire.send_line(PING_8)
         answer = await wire.answer(8)
         assert answer is not None
         assert "result" in answer, answer
@@ -58,7 +71,7 @@ async def test_a_huge_batch_is_answered_up_to_a_bound(tmp_path: Path) -> None:
     batch.append({"jsonrpc": "2.0", "id": 100, "method": "ping"})  # an id given twice
     async with wire_server(tmp_path) as wire:
         await wire.send_line(json.dumps(batch))
-        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        await wire.send_line(PING_8)
         assert await wire.answer(8, seconds=30) is not None, "the server stopped answering"
         answered = [found["id"] for found in wire.received if found.get("id", 0) >= 100]
     assert sorted(answered) == list(range(100, 1100))
@@ -73,12 +86,4 @@ async def test_a_batch_the_sdk_cannot_parse_is_answered_the_same_way(tmp_path: P
         ' {"jsonrpc": "2.0", "id": 9, "method": "tools/call",'
         ' "params": {"name": "usersSetPhoto", "arguments": {"image": "\\ud83d.png"}}}]'
     )
-    async with wire_server(tmp_path) as wire:
-        await wire.send_line(line)
-        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
-        assert await wire.answer(8) is not None, "the server stopped answering"
-        answers = [wire.seen.get(7), wire.seen.get(9)]
-    for answer in answers:
-        assert answer is not None, "a request of the batch was dropped unanswered"
-        assert answer["error"]["code"] == -32600
-        assert "batch" in answer["error"]["message"]
+    assert_refused_as_a_batch(await answers_to(tmp_path, line), (7, 9))

@@ -29,7 +29,7 @@ from ocp_users_photo.undo.owner import _elsewhere
 from ocp_users_photo.undo.store import _file_at
 from ocp_users_photo.whoami import TokenIdentity
 from tests.conftest import CANARY_TOKEN, inject
-from tests.test_undo10 import path_of, photo_whose_original_is, png
+from tests.test_undo10 import photo_whose_original_is, png, serve_small_squares
 from tests.undo_fixtures import GREEN, history_tool
 
 
@@ -182,12 +182,7 @@ async def test_an_original_of_exactly_slacks_least_side_is_kept_as_it_is(
 ) -> None:
     original = png((512, 512))
     profile = await photo_whose_original_is(emulator, original)
-    for key in ("image_1024", "image_512"):  # a square that is no use: never asked for
-        emulator.faults.inject(
-            Fault.status(200, body=png((300, 300)), headers={"content-type": "image/png"}),
-            path=path_of(profile[key]),
-            times=10,
-        )
+    serve_small_squares(emulator, profile)  # squares that are no use: never asked for
     async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
         result = await tool.run({"image": GREEN})
         assert result["ok"], result["message"]
@@ -200,12 +195,7 @@ async def test_a_narrow_original_under_slacks_least_side_with_no_square_refuses_
 ) -> None:
     # Its longer side is past 512: its shorter one is what Slack refuses.
     profile = await photo_whose_original_is(emulator, png((300, 600)))
-    for key in ("image_1024", "image_512"):
-        emulator.faults.inject(
-            Fault.status(200, body=png((300, 300)), headers={"content-type": "image/png"}),
-            path=path_of(profile[key]),
-            times=10,
-        )
+    serve_small_squares(emulator, profile)
     async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
         result = await tool.run({"image": GREEN})
         assert await tool.history() == []

@@ -120,6 +120,17 @@ async def photo_whose_original_is(emulator: RunningEmulator, data: bytes) -> dic
     return profile
 
 
+def serve_small_squares(emulator: RunningEmulator, profile: dict[str, Any]) -> None:
+    """Slack's 1024 and 512 squares of the photo served as 300x300 PNGs: no square Slack
+    would take back (for the next ten fetches of each)."""
+    for key in ("image_1024", "image_512"):
+        emulator.faults.inject(
+            Fault.status(200, body=png((300, 300)), headers={"content-type": "image/png"}),
+            path=path_of(profile[key]),
+            times=10,
+        )
+
+
 async def test_an_original_under_slacks_least_side_is_kept_as_a_square_that_can_be_put_back(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -138,12 +149,7 @@ async def test_an_original_under_slacks_least_side_with_no_square_refuses_the_ch
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     profile = await photo_whose_original_is(emulator, png((300, 300)))
-    for key in ("image_1024", "image_512"):  # no larger square of it either
-        emulator.faults.inject(
-            Fault.status(200, body=png((300, 300)), headers={"content-type": "image/png"}),
-            path=path_of(profile[key]),
-            times=10,
-        )
+    serve_small_squares(emulator, profile)  # no larger square of it either
     sets = len(emulator.requests.for_path("/api/users.setPhoto"))
     async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
         result = await tool.run({"image": GREEN})

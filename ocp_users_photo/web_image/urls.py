@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
 
+from ocp_users_photo.safe_text import has_lone_surrogate
 from ocp_users_photo.web_image.hosts import InvalidHost, canonical_host, is_ip_literal
 from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
 
@@ -97,7 +98,7 @@ def parse_image_url(text: object) -> ImageUrl:
             "the image URL holds a space or control character: give the URL exactly, with "
             "spaces written as %20"
         )
-    if not stripped.isascii() and _has_lone_surrogate(stripped):
+    if not stripped.isascii() and has_lone_surrogate(stripped):
         raise BadImageUrl(
             "the image URL holds a character that is no text (a lone UTF-16 surrogate): give "
             "the URL exactly as the browser shows it"
@@ -169,12 +170,3 @@ def redact_url(text: object) -> str:
         return parse_image_url(text).redacted
     except (BadImageUrl, SchemeNotAllowed):
         return "(a URL that could not be read)"
-
-
-def _has_lone_surrogate(text: str) -> bool:
-    """Whether ``text`` cannot be written as UTF-8 (JSON's "\\ud800" decodes to such a text)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
