@@ -24,10 +24,13 @@ from agents import (
     Runner,
     Tool,
     Usage,
+    set_trace_processors,
+    set_tracing_disabled,
 )
 from agents.agent_output import AgentOutputSchemaBase
 from agents.handoffs import Handoff
 from agents.items import TResponseInputItem, TResponseStreamEvent
+from agents.tracing import Span, Trace, TracingProcessor
 from openai.types.responses import (
     ResponseFunctionToolCall,
     ResponseOutputMessage,
@@ -248,3 +251,66 @@ async def test_arguments_no_json_reader_takes_are_a_result_not_an_exception(
     assert refused["error"] == "invalid_arguments"
     assert says in refused["message"]
     assert len(json.dumps(refused)) < 1000
+
+
+class _SpanRecorder(TracingProcessor):
+    """Keeps each finished span's exported data: what the SDK would send to OpenAI's traces."""
+
+    def __init__(self) -> None:
+        self.spans: list[dict[str, Any]] = []
+
+    def on_trace_start(self, trace: Trace) -> None:
+        pass
+
+    def on_trace_end(self, trace: Trace) -> None:
+        pass
+
+    def on_span_start(self, span: Span[Any]) -> None:
+        pass
+
+    def on_span_end(self, span: Span[Any]) -> None:
+        self.spans.append(span.span_data.export())
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("sensitive", [True, False], ids=["default", "sensitive-data-off"])
+async def test_traces_hold_the_arguments_by_default_never_the_token(
+    photo_host: PhotoHost, sensitive: bool
+) -> None:
+    # README: the SDK's default tracing sends each tool call's arguments and result to
+    # OpenAI; trace_include_sensitive_data=False keeps them out. The recorder stands in
+    # for the exporter (nothing leaves the machine); tracing is off again afterwards.
+    recorder = _SpanRecorder()
+    set_trace_processors([recorder])
+    set_tracing_disabled(False)
+    try:
+        model = ScriptedModel([call(photo_host.good_call()), "Done."])
+        agent = Agent(
+            name="assistant", model=model, tools=list(openai_agents_tools(photo_host.tool))
+        )
+        await Runner.run(
+            agent,
+            "Set my Slack photo to portrait.png",
+            run_config=RunConfig(trace_include_sensitive_data=sensitive),
+        )
+    finally:
+        set_tracing_disabled(True)
+        set_trace_processors([])
+    (function,) = [span for span in recorder.spans if span.get("type") == "function"]
+    assert function["name"] == "usersSetPhoto"
+    exported = json.dumps(recorder.spans)
+    assert "xoxp-1-test" not in exported
+    if sensitive:
+        assert photo_host.picture.name in function["input"]
+        output = json.loads(function["output"])
+        assert output["ok"] is True
+        assert output["profile"]["image_original"].startswith("http")  # the photo's URLs
+    else:
+        assert function["input"] is None
+        assert function["output"] is None
+        assert photo_host.picture.name not in exported
