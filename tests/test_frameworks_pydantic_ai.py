@@ -161,3 +161,45 @@ async def test_a_host_token_that_cannot_work_is_the_tools_answer_not_a_retry(
     assert returned.content["error"] == "token_not_usable"
     assert [problem["path"] for problem in returned.content["problems"]] == ["$.token"]
     assert not photo_host.emulator.requests.for_path("/api/users.setPhoto")
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ('{"image": "data:image/png;base64,' + "A" * 200_000, "may have been cut short"),
+        ('"' + "B" * 100_000 + '"', "must be one JSON object"),
+    ],
+    ids=["cut-short-json", "a-long-string"],
+)
+async def test_a_retry_prompt_quotes_none_of_the_models_arguments(
+    photo_host: PhotoHost, raw: str, says: str
+) -> None:
+    """Pydantic's own error repeats its whole input: a model whose inline image was cut
+    short at its output limit got all of it back in the retry prompt."""
+    script = Script([raw, "Sorry."])
+    agent = Agent(FunctionModel(_raw_call(script)), toolsets=[pydantic_ai_toolset(photo_host.tool)])
+    result = await agent.run("Set my Slack photo to portrait.png")
+    assert result.output == "Sorry."
+    (retry,) = script.parts_sent(2)
+    assert isinstance(retry, ToolReturnPart)
+    assert retry.outcome == "retried"
+    prompt = retry.model_response_str()  # what a provider sends the model
+    assert says in prompt
+    assert f"<{len(raw)} characters, not repeated here>" in prompt
+    assert len(prompt) < 1000
+    assert "AAAAAAAAAA" not in prompt
+    assert "BBBBBBBBBB" not in prompt
+    assert not photo_host.emulator.requests.for_path("/api/users.setPhoto")
+
+
+def _raw_call(script: Script) -> Any:
+    """``script`` with its tool-call turns given as raw argument text (not a dict)."""
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        script.seen.append(list(messages))
+        turn = script.turns.pop(0)
+        if isinstance(turn, str) and turn == "Sorry.":
+            return ModelResponse(parts=[TextPart(turn)])
+        return ModelResponse(parts=[ToolCallPart("usersSetPhoto", turn, tool_call_id="c1")])
+
+    return model

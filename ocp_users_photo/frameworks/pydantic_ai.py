@@ -23,11 +23,18 @@ from typing import Any, Final
 from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
+from ocp_users_photo.safe_text import shown
 
 try:
     from pydantic_ai import FunctionToolset, ModelRetry, RunContext, Tool
     from pydantic_ai.toolsets import ToolsetTool
-    from pydantic_core import SchemaValidator, core_schema
+    from pydantic_core import (
+        InitErrorDetails,
+        PydanticCustomError,
+        SchemaValidator,
+        ValidationError,
+        core_schema,
+    )
 except ModuleNotFoundError as missing:  # the extra is not installed
     raise missing_extra("pydantic-ai", missing) from missing
 
@@ -66,14 +73,68 @@ class _ObjectArgumentsToolset(FunctionToolset[Any]):
     AI's, for null) and ended the run; each tool's validator here takes a dict alone, so
     those are a retry prompt ("Input should be a valid dictionary"), as for Pydantic AI's
     own function tools. What is in the dict is the tool's own ``run`` to check.
+    The retry prompt quotes none of the model's text (``_ObjectArguments``).
     """
 
     async def get_tools(self, ctx: RunContext[Any]) -> dict[str, ToolsetTool[Any]]:
         tools = await super().get_tools(ctx)
         return {
-            name: dataclasses.replace(tool, args_validator=_OBJECT_VALIDATOR)
+            name: dataclasses.replace(tool, args_validator=_OBJECT_ARGUMENTS)
             for name, tool in tools.items()
         }
 
 
 _OBJECT_VALIDATOR: Final = SchemaValidator(core_schema.dict_schema(core_schema.str_schema()))
+
+
+class _ObjectArguments:
+    """The arguments' validator: a JSON object, or a retry prompt that says what to write.
+
+    Pydantic's own error repeats the whole input in the retry prompt: a model whose
+    200 KB of inline base64 was cut short (at its output limit) was sent all 200 KB back,
+    and then wrote it again. Here the prompt gives the input's length only.
+    """
+
+    def validate_json(
+        self, input: str | bytes | bytearray, *, allow_partial: Any = False, **kwargs: Any
+    ) -> Any:
+        try:
+            return _OBJECT_VALIDATOR.validate_json(input, allow_partial=allow_partial, **kwargs)
+        except ValidationError as refused:
+            raise _without_input(refused, f"{len(input)} characters") from None
+
+    def validate_python(self, input: Any, *, allow_partial: Any = False, **kwargs: Any) -> Any:
+        try:
+            return _OBJECT_VALIDATOR.validate_python(input, allow_partial=allow_partial, **kwargs)
+        except ValidationError as refused:
+            described = (
+                f"{len(input)} characters" if isinstance(input, str) else type(input).__name__
+            )
+            raise _without_input(refused, described) from None
+
+
+def _without_input(refused: ValidationError, described: str) -> ValidationError:
+    """``refused`` with each error's input replaced by ``described`` (its length or type),
+    and what to do."""
+    shown_input = f"<{described}, not repeated here>"
+    details: list[InitErrorDetails] = []
+    for error in refused.errors(include_url=False)[:5]:
+        if error["type"] == "json_invalid":
+            reason = shown(str((error.get("ctx") or {}).get("error", "")), 120)
+            kind = PydanticCustomError(
+                "json_invalid",
+                "The arguments are no complete JSON ({reason}): write them again as one JSON "
+                "object. An image written inline may have been cut short at your output "
+                "limit: give its file path or https address instead.",
+                {"reason": reason},
+            )
+        else:
+            kind = PydanticCustomError(
+                error["type"],
+                'The arguments must be one JSON object, such as {"image": "portrait.png"}.',
+            )
+        details.append({"type": kind, "loc": error["loc"][:2], "input": shown_input})
+    return ValidationError.from_exception_data(refused.title, details)
+
+
+_OBJECT_ARGUMENTS: Final = _ObjectArguments()
