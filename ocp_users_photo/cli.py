@@ -167,7 +167,7 @@ def next_step_for(error: UsersPhotoError, *, token_variable: str | None = None) 
     if isinstance(error, TransportError):
         if error.status_code == 413:
             return "Slack refused the upload's size: save the image smaller, then run again"
-        if error.reached is False:
+        if error.reached is False and error.status_code not in _NO_SUCH_METHOD:
             return (
                 "nothing reached Slack, so nothing changed: check the network and "
                 "SLACK_API_URL (or --base-url), then run the same command again"

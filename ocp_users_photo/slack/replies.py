@@ -7,6 +7,8 @@ Decisions, tested:
 - A status outside 100-599 (which no HTTP server gives) is no Slack reply, whatever its
   body says: never a server error or a rate limit, so never sent again.
 - ``ok: false`` is a ``SlackApiError`` carrying Slack's code and what to do about it.
+- An HTTP 4xx without a Slack error code is a refusal by a server on the way (a proxy, a
+  gateway), before Slack handled the request: nothing changed, and its body is not quoted.
 - A body that is not a JSON object, or one without a boolean ``ok``, is no Slack reply.
 - Everything taken from the reply has the token removed, in case the server echoes it:
   the body by ``redact``, the headers by the client before the reply comes here.
@@ -47,6 +49,15 @@ _NOT_JSON: Final = object()
 NO_SLACK_REPLY_ADVICE: Final = (
     f"That is no Slack reply: check {SLACK_ADDRESS}, and whether the call took effect before "
     "trying again"
+)
+
+# What a 4xx without a Slack error code means: Slack's API answers its refusals with a code,
+# so a server on the way refused the request before Slack handled it. Nothing of its body
+# is quoted: it is not Slack's.
+_REFUSED_ON_THE_WAY: Final = (
+    "a server on the way (a proxy or a gateway), not Slack's API, refused the request before "
+    "Slack handled it, so nothing changed. Whoever runs the tool checks the proxy settings "
+    f"and {SLACK_ADDRESS}, then tries again."
 )
 
 Redact = Callable[[Any], Any]
@@ -136,14 +147,27 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
     ok = body.get("ok")
     if ok is False:
         raw_code = body.get("error")
-        code = raw_code if isinstance(raw_code, str) and raw_code else "unknown_error"
+        said = raw_code if isinstance(raw_code, str) else ""
+        code = said or "unknown_error"
         if code == "ratelimited":
             raise _rate_limited(reply, body, method)
+        if not said and 400 <= status < 500:
+            hint = f"HTTP {status} came with no Slack error code: {_REFUSED_ON_THE_WAY}"
+        else:
+            hint = hint_for(code, method, explained=bool(slack_messages_of(body)))
         raise SlackApiError(
             code,
-            hint=hint_for(code, method, explained=bool(slack_messages_of(body))),
+            hint=hint,
             reply=body,
             status_code=status,
+            method=method,
+        )
+    if 400 <= status < 500:
+        raise TransportError(
+            f"Slack answered {method} with HTTP {status} and no Slack error code: "
+            f"{_REFUSED_ON_THE_WAY}",
+            status_code=status,
+            reached=False,
             method=method,
         )
     if not 200 <= status < 300:

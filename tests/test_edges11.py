@@ -1,0 +1,127 @@
+"""Loose ends at the edges (review 11): Slack replies and web images.
+
+A non-2xx HTTP reply whose JSON body carries no Slack error code says the status it got,
+whether the photo may have been set, and what to do, on both HTTP stacks.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import SlackApiError, TransportError, UsersPhotoError
+from ocp_users_photo.cli import next_step_for
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.errors import may_have_taken_effect
+from ocp_users_photo.hints import UNKNOWN_CODE_HINT
+from tests.conftest import CANARY_TOKEN, inject, photo_requests
+from tests.test_reply import interpret
+from tests.test_secrets import holds_part_of_the_token, texts_of_error
+from tests.test_slack_client_hardening import IMAGE, quick_tool
+
+# Each carries words of its own, which no message quotes: a front server's body is not
+# Slack's, and is neither bounded nor known to be free of the token.
+BODY_WORDS = "bad gateway, upstream said so"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (403, {"ok": False, "message": BODY_WORDS}),
+        (403, {"message": BODY_WORDS}),
+        (401, {"ok": False, "error": "", "message": BODY_WORDS}),
+        (404, {"ok": True, "message": BODY_WORDS}),
+        (400, {"ok": False, "error": 7, "detail": BODY_WORDS}),
+    ],
+    ids=["403 ok false", "403 no ok", "401 empty code", "404 ok true", "400 code no text"],
+)
+async def test_a_4xx_without_a_slack_code_says_its_status_that_nothing_changed_and_what_to_do(
+    emulator: RunningEmulator, http_stack: str, status: int, body: dict[str, Any]
+) -> None:
+    """Slack's API answers its refusals with an error code: a 4xx without one is a server
+    on the way (a proxy, a gateway) refusing the request before Slack handled it."""
+    inject(emulator, Fault.json(body, status_code=status))
+    async with quick_tool(emulator, http_stack) as tool:
+        with pytest.raises(UsersPhotoError) as caught:
+            await tool.call({"image": IMAGE})
+        inject(emulator, Fault.json(body, status_code=status))
+        result = await tool.run({"image": IMAGE})
+    error = caught.value
+    # The classes and codes stay what they were: an ok false is Slack's refusal's shape.
+    if body.get("ok") is False:
+        assert isinstance(error, SlackApiError)
+        assert error.code == "unknown_error"
+    else:
+        assert isinstance(error, TransportError)
+        assert error.code == "transport_error"
+    for text in (str(error), result["message"]):
+        assert f"HTTP {status}" in text, text
+        assert "nothing changed" in text, text
+        assert "proxy" in text, text
+        assert "Slack address" in text, text
+        assert BODY_WORDS not in text, text
+    assert not may_have_taken_effect(error)
+    assert len(photo_requests(emulator)) == 2  # once per call: a refusal is not sent again
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(502, {"message": BODY_WORDS}), (503, {"ok": False, "message": BODY_WORDS})],
+    ids=["502 no ok", "503 ok false"],
+)
+async def test_a_5xx_without_a_slack_code_says_its_status_that_it_may_be_set_and_when_to_retry(
+    emulator: RunningEmulator, http_stack: str, status: int, body: dict[str, Any]
+) -> None:
+    fault = Fault.json(body, status_code=status)
+    inject(emulator, fault, fault)
+    async with quick_tool(emulator, http_stack, max_retries=1) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+    text = str(caught.value)
+    assert f"HTTP {status}" in text
+    assert "may have taken effect" in text
+    assert "try again in a few minutes" in text
+    assert BODY_WORDS not in text
+    assert may_have_taken_effect(caught.value)
+
+
+@pytest.mark.parametrize("status", [403, 502])
+@pytest.mark.parametrize("ok", [False, None])
+async def test_a_non_2xx_body_without_a_code_brings_back_no_token_and_no_flood(
+    emulator: RunningEmulator, http_stack: str, status: int, ok: bool | None
+) -> None:
+    body: dict[str, Any] = {"message": f"bad token {CANARY_TOKEN} " + "x" * 200_000}
+    if ok is not None:
+        body["ok"] = ok
+    fault = Fault.json(body, status_code=status)
+    inject(emulator, fault, fault, fault)
+    async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+        with pytest.raises(UsersPhotoError) as caught:
+            await tool.call({"image": IMAGE})
+        inject(emulator, fault, fault, fault)
+        result = await tool.run({"image": IMAGE})
+    assert f"HTTP {status}" in caught.value.message
+    assert len(caught.value.message) < 1000
+    assert len(json.dumps(result)) < 4000
+    for text in [*texts_of_error(caught.value), json.dumps(result)]:
+        assert not holds_part_of_the_token(text), text[:300]
+
+
+def test_a_4xx_with_slacks_own_unknown_error_code_is_not_called_codeless() -> None:
+    with pytest.raises(SlackApiError) as caught:
+        interpret({"ok": False, "error": "unknown_error"}, status=400)
+    assert caught.value.hint == UNKNOWN_CODE_HINT
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_a_codeless_404_still_points_the_terminal_at_the_api_address(status: int) -> None:
+    """The command line's advice for a 404 or 405 (no Web API at that address) holds when
+    the body is JSON without a Slack code too, though it is now said to have changed nothing."""
+    with pytest.raises(TransportError) as caught:
+        interpret({"message": "Not Found"}, status=status)
+    assert caught.value.reached is False
+    advice = next_step_for(caught.value)
+    assert advice is not None
+    assert "it ends in /api" in advice
