@@ -1,22 +1,30 @@
 """Loose ends at the edges (review 11): Slack replies and web images.
 
 A non-2xx HTTP reply whose JSON body carries no Slack error code says the status it got,
-whether the photo may have been set, and what to do, on both HTTP stacks.
+whether the photo may have been set, and what to do, on both HTTP stacks. A web image's
+body is held once: the download does not end in a second full copy of it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import ssl
+import tracemalloc
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import trustme
 
 from ocp_users_photo import SlackApiError, TransportError, UsersPhotoError
 from ocp_users_photo.cli import next_step_for
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import may_have_taken_effect
 from ocp_users_photo.hints import UNKNOWN_CODE_HINT
+from ocp_users_photo.web_image import UrlPolicy, fetch_image
 from tests.conftest import CANARY_TOKEN, inject, photo_requests
+from tests.loopback import chunked, serve
 from tests.test_reply import interpret
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 from tests.test_slack_client_hardening import IMAGE, quick_tool
@@ -125,3 +133,46 @@ def test_a_codeless_404_still_points_the_terminal_at_the_api_address(status: int
     advice = next_step_for(caught.value)
     assert advice is not None
     assert "it ends in /api" in advice
+
+
+# --- a web image's body, held once --------------------------------------------------------
+
+_CHUNK = 64 * 1024
+_BODY_CHUNKS = 128  # 8 MiB
+
+
+def _png_of_chunks() -> Iterator[bytes]:
+    """An 8 MiB body that starts as a PNG, in chunks the server does not allocate anew
+    (one zero chunk, sent again and again), so what is traced is the client's."""
+    first = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(_CHUNK - 16)
+    return itertools.chain([first], itertools.repeat(bytes(_CHUNK), _BODY_CHUNKS - 1))
+
+
+async def test_a_downloaded_image_is_not_copied_whole_at_the_end(
+    ca: trustme.CA, client_tls: ssl.SSLContext
+) -> None:
+    """The body was gathered in a bytearray and then copied into bytes: for a moment the
+    process held twice the image (and twice the byte cap, at worst). Peak traced memory of
+    the download is measured against the body's size: about 1x (a buffer growing in place),
+    not 2x."""
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    size = _CHUNK * _BODY_CHUNKS
+    policy = UrlPolicy(
+        allowed_hosts=["127.0.0.1"], allow_loopback_for_tests=True, max_bytes=size + 1
+    )
+    async with serve(server_tls) as host:
+        host.on("/small.png", chunked(itertools.islice(_png_of_chunks(), 2)))
+        host.on("/big.png", chunked(_png_of_chunks()))
+        # A first fetch loads what any fetch loads (the TLS and HTTP packages' state).
+        await fetch_image(host.url("/small.png"), policy, ssl_context=client_tls)
+        tracemalloc.start()
+        try:
+            fetched = await fetch_image(host.url("/big.png"), policy, ssl_context=client_tls)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert fetched.byte_count == size
+    assert isinstance(fetched.data, bytes)
+    assert fetched.data[:8] == bytes.fromhex("89504e470d0a1a0a")
+    assert peak < 1.5 * size, f"the download peaked at {peak / size:.2f}x the body"

@@ -330,7 +330,7 @@ async def _read(
         async for chunk in response.aiter_raw():
             body.feed(chunk)
             if not sniffed and len(body) >= SNIFF_BYTES:
-                _require_image(body.decoded[:SNIFF_BYTES], url, place)
+                _require_image(body.head(SNIFF_BYTES), url, place)
                 sniffed = True
         body.finish()
     except BodyTooLarge:
