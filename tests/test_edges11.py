@@ -2,7 +2,8 @@
 
 A non-2xx HTTP reply whose JSON body carries no Slack error code says the status it got,
 whether the photo may have been set, and what to do, on both HTTP stacks. A web image's
-body is held once: the download does not end in a second full copy of it.
+body is held once: the download does not end in a second full copy of it. A batch's ids
+are answered as the MCP SDK reads a single request's (RequestId: a strict int or a text).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import ssl
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,8 @@ from ocp_users_photo.hints import UNKNOWN_CODE_HINT
 from ocp_users_photo.web_image import UrlPolicy, fetch_image
 from tests.conftest import CANARY_TOKEN, inject, photo_requests
 from tests.loopback import chunked, serve
+from tests.test_mcp_batch import PING_8
+from tests.test_mcp_wire_requests import wire_server
 from tests.test_reply import interpret
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 from tests.test_slack_client_hardening import IMAGE, quick_tool
@@ -176,3 +180,32 @@ async def test_a_downloaded_image_is_not_copied_whole_at_the_end(
     assert isinstance(fetched.data, bytes)
     assert fetched.data[:8] == bytes.fromhex("89504e470d0a1a0a")
     assert peak < 1.5 * size, f"the download peaked at {peak / size:.2f}x the body"
+
+
+# --- a batch's ids, as the SDK reads a request's ---------------------------------------------
+
+
+async def test_a_batchs_ids_are_answered_as_the_sdk_reads_a_single_requests(
+    tmp_path: Path,
+) -> None:
+    """The SDK's RequestId is a strict int or a text: a negative or huge whole number is an
+    id (a single request with one is answered by the SDK, a batch's by its refusal), while
+    ``true`` and ``1.0`` are not, and a single request carrying one is read by the SDK as a
+    notification (its id ignored) and never answered. A batch's member with such an id is
+    left unanswered the same way, rather than answered by an id the host did not send."""
+    huge = 10**30
+    ids = ["-5", str(huge), "true", "1.0", "2.5"]
+    batch = "[" + ", ".join(f'{{"jsonrpc": "2.0", "id": {i}, "method": "ping"}}' for i in ids) + "]"
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line(batch)
+        await wire.send_line('{"jsonrpc": "2.0", "id": 1.0, "method": "ping"}')
+        await wire.send_line('{"jsonrpc": "2.0", "id": -6, "method": "ping"}')
+        await wire.send_line(PING_8)
+        assert await wire.answer(8) is not None, "the server stopped answering"
+        received = list(wire.received)
+    answered = [message["id"] for message in received if message.get("id") not in (0, 8)]
+    assert answered == [-5, huge, -6], received
+    by_id = {message["id"]: message for message in received}
+    for refused in (-5, huge):
+        assert by_id[refused]["error"]["code"] == -32600
+    assert by_id[-6]["result"] == {}
