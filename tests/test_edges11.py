@@ -209,3 +209,21 @@ async def test_a_batchs_ids_are_answered_as_the_sdk_reads_a_single_requests(
     for refused in (-5, huge):
         assert by_id[refused]["error"]["code"] == -32600
     assert by_id[-6]["result"] == {}
+
+
+async def test_a_4xx_page_that_is_no_json_says_nothing_changed_too(
+    emulator: RunningEmulator, http_stack: str
+) -> None:
+    """A proxy's HTML 403 page: refused on the way as a JSON 4xx without a code is, so the
+    same words (it had said the change might have acted)."""
+    inject(emulator, Fault.html_page(status_code=403))
+    async with quick_tool(emulator, http_stack) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": IMAGE})
+    text = str(caught.value)
+    assert "HTTP 403" in text
+    assert "nothing changed" in text
+    assert "proxy" in text
+    assert not may_have_taken_effect(caught.value)
+    assert caught.value.reached is False
+    assert len(photo_requests(emulator)) == 1

@@ -280,10 +280,19 @@ def _json_object_or_none(reply: HttpReply, redact: Redact) -> dict[str, Any] | N
 
 def _no_slack_reply(reply: HttpReply, what: str, method: str) -> TransportError:
     """An answer that is no Slack reply (an error page, a captive portal, another server):
-    the request went out, so a change may have acted; a read changed nothing."""
+    the request went out, so a change may have acted; a read changed nothing, and so did a
+    request refused with a 4xx (a proxy's or a gateway's page)."""
     if method in READ_ONLY_METHODS:
         advice = (
             f"That is no Slack reply: check {SLACK_ADDRESS} ({method} only reads: nothing changed)"
+        )
+    elif 400 <= reply.status_code < 500:
+        return TransportError(
+            f"Slack answered {method} with HTTP {reply.status_code} and {what}: "
+            f"{_REFUSED_ON_THE_WAY}",
+            status_code=reply.status_code,
+            reached=False,
+            method=method,
         )
     else:
         advice = NO_SLACK_REPLY_ADVICE
