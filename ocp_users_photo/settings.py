@@ -273,8 +273,9 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         if not path.is_dir():
             what = "is a file" if path.exists() else "does not exist"
             raise ValueError(
-                f"image root {quoted(str(path))} is not an existing folder (it {what}): create it, "
-                "or give the folder your images are in"
+                f"image root {quoted(str(path))} is not an existing folder (it {what}"
+                f"{_taken_from_working_directory(path)}): create it, or give the folder your "
+                "images are in"
             )
         real = path.resolve()
         resolved.append(real)
@@ -287,6 +288,24 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         if given != real and ".." not in path.parts:
             resolved.append(given)
     return tuple(dict.fromkeys(resolved))
+
+
+def _taken_from_working_directory(path: Path) -> str:
+    """For a relative path: where it was looked for, as a clause; empty for an absolute one.
+
+    A host starts a server in a folder of its own choosing (often ``/``), not where the
+    person wrote its configuration, so a relative path there is seldom the folder meant.
+    """
+    if path.is_absolute():
+        return ""
+    try:
+        looked = Path.cwd() / path
+    except OSError:  # the working directory was removed under the process
+        return "; a relative path is taken from the working directory: give the full path"
+    return (
+        f"; looked for {quoted(str(looked))}: a relative path is taken from the working "
+        "directory, which a host chooses, so give the full path"
+    )
 
 
 def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | None:

@@ -1,0 +1,39 @@
+"""A person's first try of the MCP server from a desktop host (review: desktop11).
+
+A host (Claude Desktop, Cursor, VS Code) starts the server from its JSON config in a
+working directory of its own choosing, often ``/``: a relative path in ``args`` is taken
+from there, not from where the person wrote the config. What the host's log says must let
+the person find the folder meant and write it in full.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import CANARY_TOKEN
+from tests.programs import run_module
+
+
+def test_a_relative_image_root_missing_where_the_host_started_says_where_it_looked(
+    tmp_path: Path,
+) -> None:
+    """``"args": ["mcp", "--image-root", "Pictures"]``: the host started the server in
+    another folder, where there is no Pictures. The log said only "image root 'Pictures'
+    is not an existing folder (it does not exist)", while the person's Pictures folder
+    does exist: nothing told them the path was taken from the host's working directory,
+    nor to give the full path."""
+    started_in = tmp_path / "host-working-directory"
+    started_in.mkdir()
+    (tmp_path / "Pictures").mkdir()
+    done = run_module(
+        "ocp_users_photo.mcp_server",
+        "--image-root",
+        "Pictures",
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "HOME": str(tmp_path)},
+        cwd=started_in,
+        stdin_closed=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert str(started_in / "Pictures") in done.stderr, done.stderr
+    assert "full path" in done.stderr, done.stderr
+    assert CANARY_TOKEN not in done.stderr
