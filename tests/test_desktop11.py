@@ -37,3 +37,30 @@ def test_a_relative_image_root_missing_where_the_host_started_says_where_it_look
     assert str(started_in / "Pictures") in done.stderr, done.stderr
     assert "full path" in done.stderr, done.stderr
     assert CANARY_TOKEN not in done.stderr
+
+
+def test_a_relative_history_that_cannot_be_made_says_where_it_was_looked_for(
+    tmp_path: Path,
+) -> None:
+    """``"args": [..., "--history", "photos/history.sqlite3"]``: taken from the folder the
+    host started the server in, where it cannot be made. The log named only
+    "photos/history.sqlite3", so the person could not tell which folder was meant, nor
+    that the path was the host's working directory's."""
+    started_in = tmp_path / "host-working-directory"
+    started_in.mkdir()
+    (started_in / "photos").write_text("a file where the history's folder would be")
+    (tmp_path / "Pictures").mkdir()
+    done = run_module(
+        "ocp_users_photo.mcp_server",
+        "--image-root",
+        str(tmp_path / "Pictures"),
+        "--history",
+        "photos/history.sqlite3",
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "HOME": str(tmp_path)},
+        cwd=started_in,
+        stdin_closed=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert str(started_in / "photos" / "history.sqlite3") in done.stderr, done.stderr
+    assert "--no-keep-previous" in done.stderr, done.stderr
+    assert CANARY_TOKEN not in done.stderr

@@ -330,11 +330,23 @@ def _refused(
 ) -> HistoryUnavailable:
     """Every refusal of the history alike: what is wrong, that Slack is untouched, what to do
     (a model, which can change none of it, is told whom to tell)."""
-    refusal = kind(f"the photo history {path} {what}; nothing was changed in Slack: {advice}")
-    refusal.model_message = f"the photo history {path} {what}; nothing was changed in Slack: " + (
+    named = _named(path)
+    refusal = kind(f"the photo history {named} {what}; nothing was changed in Slack: {advice}")
+    refusal.model_message = f"the photo history {named} {what}; nothing was changed in Slack: " + (
         _MODEL_WAITS if kind is HistoryBusy else _MODEL_TELLS
     )
     return refusal
+
+
+def _named(path: Path) -> str:
+    """The history's path for a message: a relative one as the file it names, since it is
+    taken from the working directory, which an MCP host chooses (often ``/``)."""
+    if path.is_absolute():
+        return str(path)
+    try:
+        return str(Path.cwd() / path)
+    except OSError:  # the working directory was removed under the process
+        return f"{path} (relative to a working directory that no longer exists)"
 
 
 def _reason(error: sqlite3.Error) -> str:
