@@ -264,6 +264,15 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
                 "copy the token again without surrounding text",
             )
         ]
+    if value[0] in "\"'" and value.strip("\"'").startswith(("xox", "xapp-")):
+        # Pasted with its quotes: from a .env file or a shell line, or quoted again in JSON.
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} is wrapped in quotes: remove them (in a JSON env "
+                "block, the value's own quotes are the only ones it needs)",
+            )
+        ]
     if not value.startswith("xox") and not value.startswith("xapp-"):
         return None, [
             Problem(

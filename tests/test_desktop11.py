@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import CANARY_TOKEN
+import pytest
+
+from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.programs import run_module
+from tests.test_mcp_server import assert_refused, mcp_session
 
 
 def test_a_relative_image_root_missing_where_the_host_started_says_where_it_looked(
@@ -64,3 +67,21 @@ def test_a_relative_history_that_cannot_be_made_says_where_it_was_looked_for(
     assert str(started_in / "photos" / "history.sqlite3") in done.stderr, done.stderr
     assert "--no-keep-previous" in done.stderr, done.stderr
     assert CANARY_TOKEN not in done.stderr
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+async def test_a_token_pasted_with_its_quotes_says_to_remove_them(
+    tmp_path: Path, quote: str
+) -> None:
+    """``"SLACK_USER_TOKEN": "\\"xoxp-...\\""`` (or a token copied from a .env file with its
+    quotes): the refusal said the token "is not a Slack token (they start with xox)" and
+    to give one "not a client or signing secret", while the person sees a token that does
+    start with xoxp: nothing said the quotes were the trouble."""
+    async with mcp_session(tmp_path, token=f"{quote}{CANARY_TOKEN}{quote}") as session:
+        error = assert_refused(
+            await session.call({"image": "photo.png"}), "$.token", code="token_not_usable"
+        )
+        assert "quotes" in error["message"], error["message"]
+        assert not photo_requests(session.slack)
+    logged = (tmp_path / "server-stderr.txt").read_text()
+    assert "quotes" in logged, logged
