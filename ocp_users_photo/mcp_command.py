@@ -25,7 +25,7 @@ from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
-from ocp_users_photo.mcp_server import McpUnavailable, load_sdk, serve
+from ocp_users_photo.mcp_server import McpUnavailable, changes_on_their_way, load_sdk, serve
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import door_image_roots, door_token_source
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
@@ -158,6 +158,13 @@ def _exit_interrupted(tool: UsersSetPhoto) -> None:
     from any program, must not be overtaken by it).
     """
     logger.warning("interrupted: the server stops")
+    for name in changes_on_their_way(tool):
+        # As a call the host cancels once its change is on its way (mcp_server.call_tool).
+        logger.warning(
+            "%s was stopped once its change was on its way to Slack, so whether it changed "
+            "the photo is unknown (Slack may still set what it had): look at the Slack profile",
+            name,
+        )
     with contextlib.suppress(Exception):  # the history may be unusable: end all the same
         tool.settle_changes_under_way()
     logging.shutdown()

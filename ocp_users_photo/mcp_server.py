@@ -40,7 +40,7 @@ from ocp_users_photo.exports import (
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.mcp_unread import AnsweringReadStream
 from ocp_users_photo.model_tool import ModelTool
-from ocp_users_photo.observers import CallInfo, CallObserver
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.safe_text import quoted, shown
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -64,12 +64,33 @@ _CHANGE_SENT: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar
 
 
 class _SendingNoted(CallObserver):
-    """Notes that the change of the call under way is being sent to Slack."""
+    """Notes that the change of the call under way is being sent to Slack, and which calls'
+    changes Slack has and has not yet answered (for a server stopped at once)."""
+
+    def __init__(self) -> None:
+        self.on_their_way: dict[int, str] = {}  # id(call): the call's tool name
 
     def change_sending(self, call: CallInfo) -> None:
         noted = _CHANGE_SENT.get()
         if noted is not None:
             noted[0] = True
+        self.on_their_way[id(call)] = call.tool_name
+
+    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        self.on_their_way.pop(id(call), None)
+
+    def call_abandoned(self, call: CallInfo) -> None:
+        self.on_their_way.pop(id(call), None)
+
+
+def changes_on_their_way(tool: UsersSetPhoto) -> list[str]:
+    """The tool names of the calls whose change Slack has but has not answered yet."""
+    return [
+        name
+        for observer in tool.observers
+        if isinstance(observer, _SendingNoted)
+        for name in observer.on_their_way.values()
+    ]
 
 
 class McpUnavailable(RuntimeError):

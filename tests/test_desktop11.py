@@ -8,12 +8,19 @@ the person find the folder meant and write it in full.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
-from tests.conftest import CANARY_TOKEN, photo_requests
-from tests.programs import run_module
+from ocp_users_photo.emulator import EmulatorConfig, Fault, run_emulator
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
+from tests.programs import environment_without_slack, run_module
 from tests.test_mcp_server import assert_refused, mcp_session
 
 
@@ -85,3 +92,84 @@ async def test_a_token_pasted_with_its_quotes_says_to_remove_them(
         assert not photo_requests(session.slack)
     logged = (tmp_path / "server-stderr.txt").read_text()
     assert "quotes" in logged, logged
+
+
+def _start_server(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The server as a host starts it, its three streams piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ocp_users_photo.mcp_server", "--image-root", str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=root,
+    )
+
+
+def _line(obj: dict[str, object]) -> bytes:
+    return (json.dumps(obj) + "\n").encode()
+
+
+@pytest.mark.runs_long
+async def test_sigterm_while_a_change_is_on_its_way_says_so_in_the_hosts_log(
+    tmp_path: Path,
+) -> None:
+    """A host stops its servers with SIGTERM (quitting the app, reloading its config). One
+    that does so while Slack has the change: the log said only "interrupted: the server
+    stops", though a cancelled upload gets a WARNING that whether the photo changed is
+    unknown (docs/mcp.md, --log-level); the person had nothing to read about the change
+    Slack may still have made."""
+    root = tmp_path / "images"
+    root.mkdir()
+    (root / "photo.png").write_bytes(make_image())
+    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as slack:
+        inject(slack, Fault.delay(30))
+        env = environment_without_slack(
+            {
+                "SLACK_USER_TOKEN": CANARY_TOKEN,
+                "SLACK_API_URL": slack.base_url,
+                "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+                "PYTHONPATH": os.pathsep.join(sys.path),
+            }
+        )
+        server = _start_server(root, env)
+        try:
+            assert server.stdin is not None
+            initialize = {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "desktop11", "version": "0"},
+            }
+            server.stdin.write(
+                _line({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize})
+                + _line({"jsonrpc": "2.0", "method": "notifications/initialized"})
+                + _line(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 2,
+                        "method": "tools/call",
+                        "params": {"name": "usersSetPhoto", "arguments": {"image": "photo.png"}},
+                    }
+                )
+            )
+            server.stdin.flush()
+            for _ in range(3000):  # until Slack has the change (30 s at most)
+                if photo_requests(slack):
+                    break
+                await anyio.sleep(0.01)
+            assert photo_requests(slack), "the change reached Slack"
+            server.send_signal(signal.SIGTERM)
+            status = await anyio.to_thread.run_sync(lambda: server.wait(timeout=30))
+            assert server.stderr is not None
+            logged = server.stderr.read().decode()
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait(timeout=10)
+            for stream in (server.stdin, server.stdout, server.stderr):
+                if stream is not None:
+                    stream.close()
+    assert status == 130, logged
+    warned = [line for line in logged.splitlines() if "WARNING" in line]
+    assert any("usersSetPhoto" in line and "unknown" in line for line in warned), logged
+    assert CANARY_TOKEN not in logged
