@@ -32,12 +32,26 @@ from ocp_users_photo.undo.restore import restore_kept
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--entry",
-        type=int,
+        type=_entry_number,
         metavar="N",
         help="the kept photo to put back, by its number in 'ocp-users-photo history' "
         "(default: the newest, which undoes the last change)",
     )
     add_common_options(parser)
+
+
+def _entry_number(text: str) -> int:
+    """An entry number as ``history`` prints it; argparse's usage error otherwise.
+
+    Digits 0-9 only: int() would also take other scripts' digits, spaces, signs and '_'.
+    At most 16 of them, as the model's ``entry`` (no entry has more; none quoted whole).
+    """
+    if not (text.isascii() and text.isdigit() and len(text) <= 16):
+        raise argparse.ArgumentTypeError(
+            f"{text[:20]!r} is not an entry number: give one that 'ocp-users-photo history' "
+            "lists, in the digits 0-9"
+        )
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
