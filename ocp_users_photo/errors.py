@@ -53,6 +53,8 @@ MAX_WARNINGS: Final = 10
 IMAGE_PATH: Final = "$.image"
 # Where a token problem is filed: an argument only the Python API takes, else the host's.
 TOKEN_PATH: Final = "$.token"  # noqa: S105 (a JSON path, not a secret)
+# What a refused call did not do, unless its caller says otherwise (a restore: what it is).
+NOT_CALLED: Final = "usersSetPhoto was not called"
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,7 @@ class InvalidArguments(UsersPhotoError, ValueError):
 
     code = "invalid_arguments"
 
-    def __init__(
-        self, problems: Sequence[Problem], *, refused: str = "usersSetPhoto was not called"
-    ) -> None:
+    def __init__(self, problems: Sequence[Problem], *, refused: str = NOT_CALLED) -> None:
         """``refused`` says what was not done (the listing and the undo share the token check)."""
         self.problems: list[Problem] = list(problems)
         super().__init__(self._listed(refused, for_model=False))
@@ -155,7 +155,7 @@ class TokenNotUsable(InvalidArguments):
         self,
         problems: Sequence[Problem],
         *,
-        refused: str = "usersSetPhoto was not called",
+        refused: str = NOT_CALLED,
         reinstall: bool = False,
     ) -> None:
         super().__init__(problems, refused=refused)

@@ -32,6 +32,7 @@ from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import SlackToken, check_token_text, user_token_problem
 from ocp_users_photo.errors import (
+    NOT_CALLED,
     InvalidArguments,
     Problem,
     TokenNotUsable,
@@ -657,10 +658,12 @@ class UsersSetPhoto(AsyncClosing):
         token_override: TokenOverride | None = None,
         acting_token: tuple[SlackToken, Renew | None] | None = None,
         fit: Fit | None = None,
+        refused: str = NOT_CALLED,
     ) -> PreparedUpload:
         """``prepare``'s checks; ``acting_token``: the token (and renewal) the caller resolved
         already with ``_acting_token`` (undo, restore), so it is not asked for again;
-        ``fit``: in place of the tool's (a kept photo goes back scaled whatever it says)."""
+        ``fit``: in place of the tool's (a kept photo goes back scaled whatever it says);
+        ``refused`` heads a refusal (an undo's or a restore's own words)."""
         person = acting_person()
         brings_token = not model_facing and isinstance(arguments, Mapping) and "token" in arguments
         configured: SlackToken | None = None
@@ -684,7 +687,7 @@ class UsersSetPhoto(AsyncClosing):
         # alone cannot make this call work (a model must not be asked to retry it).
         refusal = TokenNotUsable if configured_problems else InvalidArguments
         if parsed.image is None:
-            raise refusal(problems)
+            raise refusal(problems, refused=refused)
         roots = self.model_image_roots if model_facing else self.image_roots
         # Within a call, the image is ready by the call's deadline or not used: a call whose
         # conversion waited behind other calls' ends in time, and its turn is not taken.
@@ -692,7 +695,9 @@ class UsersSetPhoto(AsyncClosing):
         in_time = call_timeout()
         try:
             async with in_time:
-                image = await self._image_of(parsed, roots, problems, refusal, fit or self.fit)
+                image = await self._image_of(
+                    parsed, roots, problems, refusal, fit or self.fit, refused
+                )
         except TimeoutError:
             if not in_time.expired():
                 raise
@@ -707,28 +712,29 @@ class UsersSetPhoto(AsyncClosing):
         problems: list[Problem],
         refusal: type[InvalidArguments],
         fit: Fit,
+        refused: str,
     ) -> PreparedImage:
         """The image to send, read, checked and converted as ``parsed`` asks; ``refusal``
-        with every problem (``problems`` first) if it cannot be."""
+        with every problem (``problems`` first), headed ``refused``, if it cannot be."""
         assert parsed.image is not None, "checked by _prepare"
         context = IntakeContext(image_roots=roots, limits=self.limits)
         resolved, image_problems = await self._intake.resolve(parsed.image, context)
         problems.extend(image_problems)
         if resolved is None:
-            raise refusal(problems)
+            raise refusal(problems, refused=refused)
         try:
             planned, plan_problems = plan_upload(
                 resolved.facts, resolved.source, parsed.crop_box, fit=fit, limits=self.limits
             )
             problems.extend(plan_problems)
             if problems or planned is None or parsed.token is None:
-                raise refusal(problems)
+                raise refusal(problems, refused=refused)
             if isinstance(planned, ReencodePlan):
                 image, encode_problems = await in_conversion_thread(
                     reencode, planned, resolved.source
                 )
                 if image is None:
-                    raise InvalidArguments(encode_problems)
+                    raise InvalidArguments(encode_problems, refused=refused)
                 return image
             return planned
         except BaseException:

@@ -6,12 +6,16 @@ the history in a file under tmp_path.
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from tests.conftest import CANARY_TOKEN, shown_avatar_hash
+from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.images.limits import ImageLimits
+from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
 from tests.test_cli import cli
 from tests.test_terminal_and_log_echoes import env_for
 from tests.undo_fixtures import GREEN, RED, history_tool
@@ -110,3 +114,73 @@ def test_undo_entry_given_a_token_by_mistake_does_not_print_it(
     assert done.returncode == 2, done.stderr
     assert "digits 0-9" in done.stderr, done.stderr
     assert "xoxp-" not in done.stderr + done.stdout
+
+
+# 2. A restore refused for its kept image names what was not done ------------------------
+
+
+async def kept_red_then_green(emulator: RunningEmulator, history_file: Path) -> None:
+    async with history_tool(emulator, history_file) as tool:
+        assert (await tool.run({"image": RED}))["ok"]
+        assert (await tool.run({"image": GREEN}))["ok"]  # red kept as #2
+
+
+async def test_a_restore_refused_for_its_image_names_the_restore_tool_to_a_model(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A host whose limits the kept photo is over (here 1000 bytes): usersRestorePhoto was
+    called and refused, but the model was told 'usersSetPhoto was not called'."""
+    history_file = tmp_path / "history.sqlite3"
+    await kept_red_then_green(emulator, history_file)
+    sets = len(photo_requests(emulator))
+    small = ImageLimits(max_bytes=1000)
+    async with history_tool(emulator, history_file, limits=small) as tool:
+        answer = await tool.restore_tool().run({"entry": 2})
+    assert answer["ok"] is False
+    assert answer["message"].startswith("usersRestorePhoto was not called"), answer["message"]
+    assert "usersSetPhoto" not in answer["message"]
+    assert "1000-byte limit" in answer["message"]
+    assert len(photo_requests(emulator)) == sets
+
+
+async def test_a_restore_refused_for_its_image_in_python_says_nothing_was_put_back(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    history_file = tmp_path / "history.sqlite3"
+    await kept_red_then_green(emulator, history_file)
+    async with history_tool(emulator, history_file, limits=ImageLimits(max_bytes=1000)) as tool:
+        for attempt in (tool.restore(2), tool.undo()):
+            with pytest.raises(InvalidArguments) as refused:
+                await attempt
+            assert str(refused.value).startswith("nothing was put back"), str(refused.value)
+            assert "usersSetPhoto" not in str(refused.value)
+
+
+def replace_kept_bytes(history_file: Path, entry: int, data: bytes) -> None:
+    """What another program may write: other bytes for ``entry``, under their own SHA-256
+    (so the history's own check passes and the image check is the one that refuses)."""
+    digest = hashlib.sha256(data).hexdigest()
+    with sqlite3.connect(history_file) as database:
+        (old,) = database.execute(
+            "SELECT photo_sha256 FROM entries WHERE id = ?", (entry,)
+        ).fetchone()
+        database.execute(
+            "UPDATE photos SET sha256 = ?, data = ?, byte_count = ? WHERE sha256 = ?",
+            (digest, data, len(data), old),
+        )
+        database.execute("UPDATE entries SET photo_sha256 = ? WHERE id = ?", (digest, entry))
+    database.close()
+
+
+def test_undo_of_a_kept_photo_that_is_no_image_does_not_name_usersSetPhoto(
+    slack_emulator: RunningEmulator, two_kept: dict[str, str]
+) -> None:
+    replace_kept_bytes(Path(two_kept["OCP_USERS_PHOTO_HISTORY"]), 2, b"not an image at all")
+    before = shown_avatar_hash(slack_emulator)
+    sets = len(photo_requests(slack_emulator))
+    done = cli("undo", "--entry", "2", env=two_kept)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "usersSetPhoto" not in done.stderr, done.stderr
+    assert "nothing was put back" in done.stderr, done.stderr
+    assert len(photo_requests(slack_emulator)) == sets
+    assert shown_avatar_hash(slack_emulator) == before

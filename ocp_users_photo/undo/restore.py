@@ -118,7 +118,7 @@ async def restore_kept(
 ) -> Restored:
     """Put back entry ``number`` of the acting person (None: the newest, past entries whose
     change did not happen, which the keeper drops: ``keeper.stale_entry``). ``refused``
-    heads a token refusal."""
+    heads a refusal of the token or of the kept image."""
     with call_deadline(tool._slack.deadline):  # the token and auth.test included
         return await _restore(tool, number, token_override, observers, refused)
 
@@ -170,6 +170,7 @@ async def _restore(
                 session=session,
                 acting=(token, renew),
                 announce=announce,
+                refused=refused,
             )
         except StaleUndoEntry:
             announce = False  # dropped under the person's turn: the newest is another now
@@ -196,6 +197,7 @@ async def _put_back(
     session: SlackSession,
     acting: tuple[SlackToken, Renew | None],
     announce: bool,
+    refused: str,
 ) -> Restored:
     """One attempt to put ``found`` back, as a change the observers hear of."""
     kept, data = found
@@ -216,7 +218,9 @@ async def _put_back(
             arguments.update(kept.crop_box.form_fields())
         # What Slack showed goes back even where the host refuses images over Slack's 1024
         # pixels (fit="reject", about images callers give): scaled, as Slack itself shows it.
-        upload = await tool._prepare(arguments, acting_token=(token, renew), fit="downscale")
+        upload = await tool._prepare(
+            arguments, acting_token=(token, renew), fit="downscale", refused=refused
+        )
         change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
         async def put_back() -> dict[str, Any]:
