@@ -5,7 +5,9 @@ kept, what it was (the person's own photo, with its size, hash and crop box, or
 Slack's default avatar) and whether the change that replaced it was made. Reads the
 history file only, and asks Slack whose the token is (``auth.test``); never prints
 the token or any image. ``--forget`` removes them all instead (a person who asks to be
-forgotten): their bytes leave the file and its write-ahead log.
+forgotten): their bytes leave the file and its write-ahead log. They are the only copies
+of those photos, so it asks first on a terminal, naming how many and whose (default No);
+``--yes`` forgets without asking, and without it a stdin that is no terminal is refused.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from ocp_users_photo.cli_options import add_history_option, add_slack_options, slack_keywords
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.output import answers_to
-from ocp_users_photo.safe_text import shown_path, without_tokens
+from ocp_users_photo.safe_text import shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -36,20 +39,25 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--forget",
         action="store_true",
         help="remove every photo kept for the token's user from the history (they cannot be "
-        "put back afterwards); the photo Slack shows is not touched",
+        "put back afterwards); the photo Slack shows is not touched. Asks first, on a "
+        "terminal",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --forget: forget without asking (needed when stdin is not a terminal)",
     )
     add_common_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.forget:
+        return _forget(args, answers_to(sys.stdout), sys.stderr)
     return run_command(_history(args, answers_to(sys.stdout)))
 
 
 async def _history(args: argparse.Namespace, out: TextIO) -> int:
     from ocp_users_photo.undo.restore import kept_photos_for_undo  # SQLite: not for --help
-
-    if args.forget:
-        return await _forget(args, out)
 
     async with _tool(args) as tool:
         kept, undo_entry = await kept_photos_for_undo(tool)
@@ -90,7 +98,70 @@ def _tool(args: argparse.Namespace) -> UsersSetPhoto:
     )
 
 
-async def _forget(args: argparse.Namespace, out: TextIO) -> int:
+def _forget(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``--forget``: asked first unless ``--yes`` (the kept photos are their only copies).
+
+    The question is asked between two runs of the event loop, never within one: Ctrl-C
+    or SIGTERM at the prompt ends the program on the spot, nothing forgotten.
+    """
+    if not args.yes:
+        if not _stdin_is_terminal():
+            raise ValueError(
+                "--forget removes the kept photos for good and there is no terminal to ask "
+                "on (stdin): pass --yes to forget them without being asked; nothing was "
+                "forgotten"
+            )
+        question, where = run_command(_forget_question(args))
+        if question is not None and not _confirmed(question, err):
+            if args.json:
+                declined = {"history": without_tokens(str(where)), "forgotten": 0, "declined": True}
+                print(json.dumps(declined), file=out)
+            else:
+                print("Nothing was forgotten.", file=out)
+            return ExitCode.OK
+    return run_command(_forgotten(args, out))
+
+
+async def _forget_question(args: argparse.Namespace) -> tuple[str | None, Path]:
+    """What ``--forget`` would remove, as the question to ask (None: nothing is kept), and
+    the history's path."""
+    from ocp_users_photo.undo.restore import kept_photos
+
+    async with _tool(args) as tool:
+        where = tool.photo_history.path
+        kept = await kept_photos(tool, refused="nothing was forgotten")
+        if not kept:
+            return None, where
+        who = await tool.whoami()
+    # Names from Slack's answer: bounded and printable, as any text a server gives.
+    question = (
+        f"Forget {len(kept)} kept photo(s) of {shown(who.user, 80)} ({shown(who.user_id, 40)}) "
+        f"in {shown(who.team, 80)} ({shown(who.team_id, 40)}) from {shown_path(where)}? They "
+        "are the only copies and cannot be put back afterwards; the photo Slack shows is "
+        "not touched."
+    )
+    return question, where
+
+
+def _confirmed(question: str, err: TextIO) -> bool:
+    """Ask ``question`` on the terminal: True only for an answer of y or yes (any case);
+    no answer, any other, or the end of input is No."""
+    err.write(f"{question} [y/N] ")
+    err.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        err.write("\n")  # the end of input: the next line starts on a line of its own
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed
+        return False
+
+
+async def _forgotten(args: argparse.Namespace, out: TextIO) -> int:
     from ocp_users_photo.undo.restore import forget_kept
 
     async with _tool(args) as tool:

@@ -7,15 +7,22 @@ the history in a file under tmp_path.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import pty
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator.tokens import user_id_for_token
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.images.limits import ImageLimits
 from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
+from tests.programs import environment_without_slack, run_module
 from tests.test_cli import cli
 from tests.test_terminal_and_log_echoes import env_for
 from tests.undo_fixtures import GREEN, RED, history_tool
@@ -184,3 +191,122 @@ def test_undo_of_a_kept_photo_that_is_no_image_does_not_name_usersSetPhoto(
     assert "nothing was put back" in done.stderr, done.stderr
     assert len(photo_requests(slack_emulator)) == sets
     assert shown_avatar_hash(slack_emulator) == before
+
+
+# 3. history --forget asks first: the kept photos are the only copies -------------------
+
+
+def kept_count(env: dict[str, str]) -> int:
+    listed = cli("history", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    return len(json.loads(listed.stdout)["entries"])
+
+
+def forget_at_a_terminal(
+    env: dict[str, str], typed: bytes, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``history --forget`` with a pseudo-terminal as stdin, ``typed`` typed ahead (the
+    terminal holds the line until the program reads it); stdout and stderr captured."""
+    terminal, program_side = pty.openpty()
+    try:
+        os.write(terminal, typed)
+        return subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", "history", "--forget", *options],
+            stdin=program_side,
+            capture_output=True,
+            text=True,
+            env=environment_without_slack(env),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(program_side)
+        os.close(terminal)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(b"n\n", id="no"),
+        pytest.param(b"\n", id="enter-is-no"),
+        pytest.param(b"whatever\n", id="anything-else-is-no"),
+        pytest.param(b"\x04", id="end-of-input"),
+    ],
+)
+def test_forget_at_a_terminal_asks_naming_how_many_and_whose_and_no_keeps_them(
+    slack_emulator: RunningEmulator, two_kept: dict[str, str], typed: bytes
+) -> None:
+    """It removed the only copies of the person's earlier photos without a word."""
+    done = forget_at_a_terminal(two_kept, typed)
+    assert done.returncode == 0, done.stderr
+    assert "Forget 2 kept photo(s) of " in done.stderr, done.stderr
+    assert f"({user_id_for_token(CANARY_TOKEN)})" in done.stderr
+    assert two_kept["OCP_USERS_PHOTO_HISTORY"] in done.stderr
+    assert "[y/N]" in done.stderr
+    assert done.stdout == "Nothing was forgotten.\n"
+    assert kept_count(two_kept) == 2
+
+
+@pytest.mark.parametrize("typed", [b"y\n", b"YES\n"])
+def test_forget_at_a_terminal_answered_yes_forgets(
+    slack_emulator: RunningEmulator, two_kept: dict[str, str], typed: bytes
+) -> None:
+    shown = shown_avatar_hash(slack_emulator)
+    done = forget_at_a_terminal(two_kept, typed)
+    assert done.returncode == 0, done.stderr
+    assert "Forget 2 kept photo(s) of " in done.stderr
+    assert done.stdout.startswith("Removed 2 kept photo(s) from "), done.stdout
+    assert kept_count(two_kept) == 0
+    assert shown_avatar_hash(slack_emulator) == shown
+
+
+def test_forget_at_a_terminal_with_yes_does_not_ask(
+    slack_emulator: RunningEmulator, two_kept: dict[str, str]
+) -> None:
+    done = forget_at_a_terminal(two_kept, b"n\n", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "[y/N]" not in done.stderr
+    assert done.stdout.startswith("Removed 2 kept photo(s) from "), done.stdout
+    assert kept_count(two_kept) == 0
+
+
+def test_forget_without_a_terminal_is_refused_unless_yes(
+    slack_emulator: RunningEmulator, two_kept: dict[str, str]
+) -> None:
+    """A script (stdin not a terminal) cannot answer: refused, saying to pass --yes."""
+    asked = len(slack_emulator.requests)
+    done = run_module("ocp_users_photo.cli", "history", "--forget", env=two_kept, stdin_closed=True)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--yes" in done.stderr, done.stderr
+    assert "nothing was forgotten" in done.stderr
+    assert done.stdout == ""
+    assert len(slack_emulator.requests) == asked  # refused before Slack is asked
+    assert kept_count(two_kept) == 2
+    given = run_module(
+        "ocp_users_photo.cli", "history", "--forget", "--yes", env=two_kept, stdin_closed=True
+    )
+    assert given.returncode == 0, given.stderr
+    assert kept_count(two_kept) == 0
+
+
+def test_forget_at_a_terminal_with_nothing_kept_does_not_ask(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = forget_at_a_terminal(env_for(slack_emulator, tmp_path), b"n\n")
+    assert done.returncode == 0, done.stderr
+    assert "[y/N]" not in done.stderr
+    assert done.stdout.startswith("Removed 0 kept photo(s) from "), done.stdout
+
+
+def test_forget_declined_with_json_says_so_in_json(
+    slack_emulator: RunningEmulator, two_kept: dict[str, str]
+) -> None:
+    done = forget_at_a_terminal(two_kept, b"n\n", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "[y/N]" in done.stderr
+    assert json.loads(done.stdout) == {
+        "history": two_kept["OCP_USERS_PHOTO_HISTORY"],
+        "forgotten": 0,
+        "declined": True,
+    }
+    assert kept_count(two_kept) == 2

@@ -91,11 +91,13 @@ def test_history_forget_removes_the_tokens_persons_kept_photos(
     before = json.loads(cli("history", "--json", env=env).stdout)
     assert len(before["entries"]) == 2
 
-    forgotten = cli("history", "--forget", env=env)
+    forgotten = cli("history", "--forget", "--yes", env=env)  # a script: no one to ask
     assert forgotten.returncode == 0, forgotten.stderr
     assert forgotten.stdout.startswith("Removed 2 kept photo(s) from ")
     after = json.loads(cli("history", "--json", env=env).stdout)
     assert after["entries"] == []
     assert after["undo_entry"] is None
     assert shown_avatar_hash(slack_emulator) == shown  # Slack is not touched
-    assert json.loads(cli("history", "--forget", "--json", env=env).stdout)["forgotten"] == 0
+    assert (
+        json.loads(cli("history", "--forget", "--yes", "--json", env=env).stdout)["forgotten"] == 0
+    )
