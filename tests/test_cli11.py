@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.emulator.tokens import user_id_for_token
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, user_id_for_token
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.images.limits import ImageLimits
 from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
