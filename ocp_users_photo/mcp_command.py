@@ -27,7 +27,11 @@ from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.mcp_server import McpUnavailable, changes_on_their_way, load_sdk, serve
 from ocp_users_photo.safe_text import redacted, shown
-from ocp_users_photo.settings import door_image_roots, door_token_source
+from ocp_users_photo.settings import (
+    door_image_roots,
+    door_token_source,
+    refuse_relative_roots_opening_everything,
+)
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import HistoryUnavailable
@@ -104,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"ocp-users-photo mcp: {missing}", file=sys.stderr)
         return ExitCode.INVALID
     try:
+        if args.image_roots is not None:  # before the folders are read: a host chose "."
+            refuse_relative_roots_opening_everything(args.image_roots)
         image_roots = door_image_roots("model", args.image_roots)
         tool = UsersSetPhoto(
             door_token_source("model"),

@@ -69,6 +69,7 @@ __all__ = [
     "door_token_source",
     "is_loopback",
     "missing_token_advice",
+    "refuse_relative_roots_opening_everything",
     "resolve_roots",
     "token_from_environment",
 ]
@@ -327,12 +328,40 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
         working = Path.cwd().resolve()
     except OSError:  # removed under the process (a deploy, a cleaned temporary folder)
         return ()
-    if working == Path(working.anchor):
-        return ()
-    for home in _home_folders():
-        if home == working or working in home.parents:
-            return ()
-    return (working,)
+    return () if _opens_everything(working) else (working,)
+
+
+def _opens_everything(folder: Path) -> bool:
+    """``/`` (a drive's root), the home folder, or a folder holding it (``/home``)."""
+    if folder == Path(folder.anchor):
+        return True
+    return any(home == folder or folder in home.parents for home in _home_folders())
+
+
+def refuse_relative_roots_opening_everything(
+    explicit: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+) -> None:
+    """ValueError for a relative root that the working directory makes ``/``, the home
+    folder or a folder holding it: for the MCP server, whose working directory its host
+    chooses.
+
+    ``--image-root .`` (or ``Pictures/..``) in a host's configuration is meant as a folder
+    near it; a host starting the server in ``/`` made it the whole disk, which the default
+    refuses for the same reason. A root written in full stays the person's choice.
+    """
+    listed = [explicit] if isinstance(explicit, (str, os.PathLike)) else list(explicit)
+    for root in listed:
+        path = Path(root).expanduser()
+        if path.is_absolute():
+            continue
+        real = path.resolve()
+        if _opens_everything(real):
+            raise ValueError(
+                f"image root {quoted(str(root))} is relative, so it is taken from the working "
+                f"directory, which the host chose: here it is {quoted(str(real))}, which would "
+                "let a model read images anywhere in it. Give the full path of the folder "
+                "your images are in"
+            )
 
 
 def _home_folders() -> list[Path]:
