@@ -11,8 +11,9 @@ import argparse
 import contextlib
 import logging
 import math
+import re
 from collections.abc import Callable, Iterator
-from typing import TextIO, TypedDict
+from typing import Final, TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
 from ocp_users_photo.safe_text import shown
@@ -65,14 +66,23 @@ def add_slack_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_PLAIN_NUMBER: Final = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]{1,3})?|[0-9]+\.", re.ASCII)
+
+
 def _seconds(text: str) -> float:
-    """A number of seconds over 0 (not nan or inf); argparse's usage error otherwise."""
+    """A number of seconds over 0 (not nan or inf); argparse's usage error otherwise.
+
+    Written as a number is, in the digits 0-9: float() also takes other scripts' digits,
+    '_' between them and spaces around.
+    """
     try:
-        seconds = float(text)
+        seconds = float(text) if _PLAIN_NUMBER.fullmatch(text) else math.nan
     except ValueError:
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a number of seconds over 0")
+        raise argparse.ArgumentTypeError(
+            f"{text[:20]!r} is not a number of seconds over 0, such as 30 or 2.5"
+        )
     return seconds
 
 
