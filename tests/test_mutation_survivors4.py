@@ -21,6 +21,7 @@ import pytest
 
 from ocp_users_photo.frameworks._calls import is_correctable, run_json_arguments
 from ocp_users_photo.mcp_server import _build_server, _SendingNoted, call_tool, load_sdk
+from ocp_users_photo.observers import CallInfo
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo import turns
 from ocp_users_photo.undo.entries import is_default_avatar
@@ -101,7 +102,8 @@ class _Cancelled(_Answering):
 
     async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         if self.sending:  # as the tool tells its observers when the change goes out
-            _SendingNoted().change_sending(None)  # type: ignore[arg-type]
+            call = CallInfo("usersSetPhoto", "users.setPhoto", "http://127.0.0.1:9/api", {})
+            _SendingNoted().change_sending(call)
         raise asyncio.CancelledError
 
 
