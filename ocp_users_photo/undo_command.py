@@ -25,7 +25,7 @@ from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
-from ocp_users_photo.undo.errors import EntryRefused
+from ocp_users_photo.undo.errors import EntryRefused, KeptPhotoUnusable
 from ocp_users_photo.undo.restore import restore_kept
 
 
@@ -94,6 +94,12 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         file=err,
                     )
                 raise
+            except KeptPhotoUnusable as unusable:
+                raise ValueError(
+                    f"nothing was put back: the photo kept as #{unusable.entry} cannot be sent "
+                    f"as it is now ({unusable.reasons}): choose another with "
+                    "'ocp-users-photo history' and --entry N"
+                ) from None
             except EntryRefused:
                 # Its text speaks to a model or a Python caller; here the list is `history`.
                 raise ValueError(

@@ -188,6 +188,10 @@ def test_undo_of_a_kept_photo_that_is_no_image_does_not_name_usersSetPhoto(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "usersSetPhoto" not in done.stderr, done.stderr
     assert "nothing was put back" in done.stderr, done.stderr
+    # Said of the entry, not as an entry that does not exist (session 11).
+    assert "the photo kept as #2 cannot be sent" in done.stderr, done.stderr
+    assert "'ocp-users-photo history' and --entry N" in done.stderr, done.stderr
+    assert "no kept photo #2" not in done.stderr, done.stderr
     assert len(photo_requests(slack_emulator)) == sets
     assert shown_avatar_hash(slack_emulator) == before
 

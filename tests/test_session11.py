@@ -1,5 +1,9 @@
 """Loose ends of the eleventh sitting, each shown failing before its fix.
 
+A kept photo that no longer passes the image checks is refused as its entry (the
+argument a restore has), with another entry as the way on; Python's restore() says
+"nothing was put back", not that a model tool was not called.
+
 A relative ``--image-root`` that the MCP host's working directory turns into the home
 folder or ``/`` is refused, as the default root is there: ``"--image-root", "."`` in a
 host's configuration opened every image under the home folder to the model.
@@ -11,8 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CANARY_TOKEN
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.undo.errors import EntryRefused
+from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.programs import run_cli, run_module
+from tests.test_cli11 import kept_red_then_green, replace_kept_bytes
+from tests.undo_fixtures import history_tool
 
 
 @pytest.mark.parametrize("root", [".", "Pictures/..", "~/Pictures/.."])
@@ -69,3 +78,59 @@ def test_timeout_written_as_numbers_are_is_taken(written: str, seconds: float) -
 
     args = build_parser().parse_args(["whoami", "--timeout", written])
     assert args.timeout == seconds
+
+
+# A kept photo that fails the image checks is refused as an entry, not as an image -------
+
+
+async def test_a_kept_photo_over_the_hosts_limits_is_refused_as_its_entry(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The model was told "$.image: ... send a smaller file": usersRestorePhoto has no
+    image argument, and a correctable refusal there had Pydantic AI ask the model to fix
+    an argument it never gave. Now: the entry, why, and another entry as the way on."""
+    history_file = tmp_path / "history.sqlite3"
+    await kept_red_then_green(emulator, history_file)
+    sets = len(photo_requests(emulator))
+    async with history_tool(emulator, history_file, limits=ImageLimits(max_bytes=1000)) as tool:
+        answer = await tool.restore_tool().run({"entry": 2})
+        with pytest.raises(EntryRefused) as in_python:
+            await tool.restore(2)
+    assert answer["error"] == "invalid_arguments"
+    assert [problem["path"] for problem in answer["problems"]] == ["$.entry"]
+    message = answer["message"]
+    assert message.startswith("usersRestorePhoto was not called: the photo kept as #2"), message
+    assert "1000-byte limit" in message
+    assert "choose another entry" in message
+    assert "send a smaller file" not in message
+    assert str(in_python.value).startswith("nothing was put back: the photo kept as #2")
+    assert len(photo_requests(emulator)) == sets
+
+
+async def test_a_kept_photo_that_is_no_image_now_is_refused_as_its_entry(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    history_file = tmp_path / "history.sqlite3"
+    await kept_red_then_green(emulator, history_file)
+    replace_kept_bytes(history_file, 2, b"not an image at all" * 10)
+    sets = len(photo_requests(emulator))
+    async with history_tool(emulator, history_file) as tool:
+        answer = await tool.restore_tool().run({"entry": 2})
+    assert [problem["path"] for problem in answer["problems"]] == ["$.entry"]
+    assert "not an image in a format this tool decodes" in answer["message"]
+    assert "send a PNG" not in answer["message"]
+    assert len(photo_requests(emulator)) == sets
+
+
+async def test_a_missing_entry_in_python_says_nothing_was_put_back(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Python's restore() calls no tool: "usersRestorePhoto was not called" was wrong there."""
+    history_file = tmp_path / "history.sqlite3"
+    await kept_red_then_green(emulator, history_file)
+    async with history_tool(emulator, history_file) as tool:
+        with pytest.raises(EntryRefused) as refused:
+            await tool.restore(99)
+        answer = await tool.restore_tool().run({"entry": 99})
+    assert str(refused.value).startswith("nothing was put back: there is no kept photo #99")
+    assert answer["message"].startswith("usersRestorePhoto was not called: there is no kept")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         HistoryBusy,
         HistoryUnavailable,
         KeepingImpossible,
+        KeptPhotoUnusable,
         NothingToUndo,
         UndoOvertaken,
     )
@@ -43,6 +44,7 @@ __all__ = [
     "HistoryUnavailable",
     "KeepingImpossible",
     "KeptPhoto",
+    "KeptPhotoUnusable",
     "NothingToUndo",
     "PhotoHistory",
     "PhotoKeeper",
@@ -60,6 +62,7 @@ _HOMES = {
     "HistoryUnavailable": "ocp_users_photo.undo.errors",
     "KeepingImpossible": "ocp_users_photo.undo.errors",
     "KeptPhoto": "ocp_users_photo.undo.entries",
+    "KeptPhotoUnusable": "ocp_users_photo.undo.errors",
     "NothingToUndo": "ocp_users_photo.undo.errors",
     "UndoOvertaken": "ocp_users_photo.undo.errors",
     "PhotoHistory": "ocp_users_photo.undo.store",

@@ -11,6 +11,7 @@
      │    └── UndoOvertaken       another change came first: the undo's entry is not the newest
      └── InvalidArguments
           └── EntryRefused        usersRestorePhoto's entry is not one of this person's
+               └── KeptPhotoUnusable  its photo fails the image checks now; .entry .reasons
 
 Each message says what to do, names the history file at most by its path, and never
 holds a token or a URL's query string.
@@ -28,6 +29,7 @@ __all__ = [
     "HistoryBusy",
     "HistoryUnavailable",
     "KeepingImpossible",
+    "KeptPhotoUnusable",
     "NothingToUndo",
     "UndoOvertaken",
 ]
@@ -95,9 +97,31 @@ class EntryRefused(InvalidArguments):
     """The entry asked for is not one of this person's kept photos; nothing was sent."""
 
     def __init__(
-        self, message: str, *, path: str = "$.entry", tool_name: str = "usersRestorePhoto"
+        self,
+        message: str,
+        *,
+        path: str = "$.entry",
+        tool_name: str = "usersRestorePhoto",
+        refused: str | None = None,
     ) -> None:
+        """``refused`` says what was not done, in place of "``tool_name`` was not called"
+        (Python's restore() and the CLI's undo call no tool: "nothing was put back")."""
         super().__init__([Problem(path, message)])
-        text = f"{tool_name} was not called: {message}"
+        text = f"{refused or f'{tool_name} was not called'}: {message}"
         self.message = text
         self.args = (text,)
+
+
+class KeptPhotoUnusable(EntryRefused):
+    """The entry's kept photo fails the image checks now (the host's limits were lowered
+    since, or its bytes were changed): another entry is the way on; nothing was sent."""
+
+    def __init__(self, entry: int, reasons: str, *, tool_name: str, refused: str) -> None:
+        self.entry = entry
+        self.reasons = reasons
+        super().__init__(
+            f"the photo kept as #{entry} cannot be sent as it is now ({reasons}): choose "
+            f"another entry (call {tool_name} without entry to list them; in Python, "
+            "tool.history()), or ask whoever runs the tool",
+            refused=refused,
+        )

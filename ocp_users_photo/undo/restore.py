@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.errors import InvalidArguments, TokenNotUsable, UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
@@ -24,10 +24,16 @@ from ocp_users_photo.observers import (
     ChangeKind,
     apply_change,
 )
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
 from ocp_users_photo.undo.entries import KeptPhoto
-from ocp_users_photo.undo.errors import EntryRefused, NothingToUndo, StaleUndoEntry
+from ocp_users_photo.undo.errors import (
+    EntryRefused,
+    KeptPhotoUnusable,
+    NothingToUndo,
+    StaleUndoEntry,
+)
 from ocp_users_photo.undo.keeper import PhotoKeeper, stale_entry
 from ocp_users_photo.undo.owner import history_owner
 
@@ -155,7 +161,8 @@ async def _restore(
             raise EntryRefused(
                 f"there is no kept photo #{number} for this person: list them (call "
                 f"{RESTORE_TOOL_NAME} without entry; in Python, tool.history()) and give one of "
-                "their numbers"
+                "their numbers",
+                refused=refused,
             )
         # One call for the observers, announced once: an undo that chooses again (its first
         # choice dropped, StaleUndoEntry) goes on as the call they heard start.
@@ -218,9 +225,14 @@ async def _put_back(
             arguments.update(kept.crop_box.form_fields())
         # What Slack showed goes back even where the host refuses images over Slack's 1024
         # pixels (fit="reject", about images callers give): scaled, as Slack itself shows it.
-        upload = await tool._prepare(
-            arguments, acting_token=(token, renew), fit="downscale", refused=refused
-        )
+        try:
+            upload = await tool._prepare(
+                arguments, acting_token=(token, renew), fit="downscale", refused=refused
+            )
+        except TokenNotUsable:
+            raise
+        except InvalidArguments as refused_image:
+            raise _cannot_be_sent(kept, refused_image, refused) from None
         change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
         async def put_back() -> dict[str, Any]:
@@ -231,6 +243,22 @@ async def _put_back(
         finally:
             upload.close()
     return Restored(reply, kept, change.kept.entry)
+
+
+def _cannot_be_sent(
+    kept: KeptPhoto, refused_image: InvalidArguments, refused: str
+) -> KeptPhotoUnusable:
+    """The kept photo fails the image checks: said of the entry, the argument a restore
+    has. The checks' own advice ("send a smaller file") is for a caller who gives an
+    image, which a restore's cannot."""
+    reasons = "; ".join(_without_advice(problem.message) for problem in refused_image.problems[:3])
+    return KeptPhotoUnusable(kept.entry, reasons, tool_name=RESTORE_TOOL_NAME, refused=refused)
+
+
+def _without_advice(message: str) -> str:
+    """An image check's message without the advice it ends with (": send ...")."""
+    found, _, _ = message.partition(": send ")
+    return shown(found, 200)
 
 
 async def _newest_change(
