@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Final, TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import shown, without_tokens
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 
 __all__ = [
@@ -113,9 +113,23 @@ def add_history_option(
     parser.add_argument(
         "--history",
         metavar="PATH",
+        type=file_to_write,
         help=f"{what} (default: $OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the "
         "user's data folder)",
     )
+
+
+def file_to_write(text: str) -> str:
+    """A file the command writes (``--history``, ``--preview``), refused when its name is
+    shaped like a Slack token: the token pasted one word too far would stay on disk, in
+    listings, backups and sync, where the output masks it."""
+    if without_tokens(text) != text:
+        raise argparse.ArgumentTypeError(
+            "the file name is shaped like a Slack token, and a file of that name would keep "
+            "it on disk: give another file name (if that was your token, it is in your "
+            "shell's history now: revoke it and make another)"
+        )
+    return text
 
 
 class UndoWarnings(logging.Handler):

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+from ocp_users_photo.cli_options import file_to_write
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
 from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.credentials import token_secret_forms, user_token_problem
@@ -73,6 +74,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--history",
         metavar="PATH",
         default=None,
+        type=file_to_write,
         help="the SQLite file replaced photos are kept in for undo (default: "
         "$OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the user's data folder)",
     )

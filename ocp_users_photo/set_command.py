@@ -25,6 +25,7 @@ from PIL import Image
 from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
+    file_to_write,
     slack_keywords,
     undo_warnings_to,
 )
@@ -280,8 +281,8 @@ def _size(byte_count: int) -> str:
 
 def _preview_path(text: str) -> Path:
     """``--preview``'s file, checked before anything is read or sent: a PNG name, in a folder
-    that exists, and not a folder itself."""
-    target = Path(text).expanduser()
+    that exists, and not a folder itself, nor named like a token."""
+    target = Path(file_to_write(text)).expanduser()
     if target.suffix.lower() != ".png":
         got = f"not {target.suffix}" if target.suffix else "this one has no extension"
         raise argparse.ArgumentTypeError(

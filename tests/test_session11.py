@@ -18,8 +18,8 @@ import pytest
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.undo.errors import EntryRefused
-from tests.conftest import CANARY_TOKEN, photo_requests
-from tests.programs import run_cli, run_module
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+from tests.programs import environment_without_slack, run_cli, run_module
 from tests.test_cli11 import kept_red_then_green, replace_kept_bytes
 from tests.undo_fixtures import history_tool
 
@@ -134,3 +134,36 @@ async def test_a_missing_entry_in_python_says_nothing_was_put_back(
         answer = await tool.restore_tool().run({"entry": 99})
     assert str(refused.value).startswith("nothing was put back: there is no kept photo #99")
     assert answer["message"].startswith("usersRestorePhoto was not called: there is no kept")
+
+
+@pytest.mark.parametrize("flag", ["--preview", "--history"])
+def test_a_file_to_be_written_named_like_a_token_is_refused(tmp_path: Path, flag: str) -> None:
+    """``--preview xoxp-....png`` (the token pasted one word too far) made a file whose
+    name carried the token, on disk and in every listing, where the output masked it."""
+    image = tmp_path / "me.png"
+    image.write_bytes(make_image())
+    named = f"{CANARY_TOKEN}.png"
+    done = run_cli(
+        "set", str(image), flag, named, "--dry-run", env=environment_without_slack(), cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"argument {flag}: the file name is shaped like a Slack token" in done.stderr
+    assert CANARY_TOKEN not in done.stderr + done.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["me.png"]
+
+
+def test_the_mcp_servers_history_named_like_a_token_is_refused(tmp_path: Path) -> None:
+    done = run_module(
+        "ocp_users_photo.mcp_server",
+        "--image-root",
+        str(tmp_path),
+        "--history",
+        f"{CANARY_TOKEN}.sqlite3",
+        env={"SLACK_USER_TOKEN": "xoxp-1-other"},
+        cwd=tmp_path,
+        stdin_closed=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the file name is shaped like a Slack token" in done.stderr
+    assert CANARY_TOKEN not in done.stderr
+    assert list(tmp_path.iterdir()) == []
