@@ -100,9 +100,9 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         route.check_base_url(base_url)
         route.remember_headers(headers)
         if spec_url:
-            route.forget_slack(self)
             found_at, found_with = route.discovery_arguments(base_url, headers)
-            await self._library(LibraryAgent.register_api, name, spec_url, found_at, found_with)
+            with route.rediscovering(self):
+                await self._library(LibraryAgent.register_api, name, spec_url, found_at, found_with)
         return route.offer(self)
 
     def call_tool(

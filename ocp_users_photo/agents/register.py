@@ -116,7 +116,6 @@ def _intercept(agent: Any) -> None:
         route = route_of(agent)
         if _spec_url_given(args, kwargs):
             # A spec_url asks for the agent's own discovery: let it run, then put this tool in.
-            route.forget_slack(agent)
             headers = _headers_given(args, kwargs)
             if headers is None:
                 base_url, found_with = route.discovery_arguments(
@@ -126,9 +125,10 @@ def _intercept(agent: Any) -> None:
                     # Passed by keyword: a base_url of None given in place moves there.
                     args = args[:1]
                     kwargs = {**kwargs, "base_url": base_url, "headers": found_with}
-            found = original_register(name, *args, **kwargs)
-            if inspect.isawaitable(found):
-                await found
+            with route.rediscovering(agent):
+                found = original_register(name, *args, **kwargs)
+                if inspect.isawaitable(found):
+                    await found
         return route.offer(agent)
 
     def register_api(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -16,9 +16,10 @@ that person's, as the bound tool's own calls are.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 from ocp_users_photo.acting_tool import ActingTool
@@ -161,6 +162,21 @@ class SlackPhotoRoute:
     def forget_slack(self, agent: Any) -> None:
         """Drop the agent's Slack API, so its own discovery runs for a ``spec_url``."""
         agent.known_apis.pop(self.slack_key(agent), None)
+
+    @contextlib.contextmanager
+    def rediscovering(self, agent: Any) -> Iterator[None]:
+        """The agent's Slack API dropped for the block (its own discovery of a ``spec_url``
+        runs inside); if the discovery fails, the API it had (this tool, and any tools an
+        earlier discovery found) is put back, so the agent still offers them."""
+        key = self.slack_key(agent)
+        before = agent.known_apis.get(key)
+        self.forget_slack(agent)
+        try:
+            yield
+        except BaseException:
+            if before is not None and not any(is_slack(name) for name in agent.known_apis):
+                agent.known_apis[key] = before
+            raise
 
     async def call(
         self,

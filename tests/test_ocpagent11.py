@@ -1,0 +1,62 @@
+"""The headline door, ``await agent.call_tool('usersSetPhoto', {...})``, on the real ocp-agent,
+as an agent builder tries it first: what a failed step leaves behind, and what it sends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import register
+from tests.test_ocp_agent import OPENAPI, home  # noqa: F401
+
+TOKEN = "xoxp-7777777777-8888888888-9999999999-ocpagent11"
+
+
+def slack_tools(agent: Any) -> list[str]:
+    return sorted(tool.name for tool in agent.list_tools("slack"))
+
+
+async def test_a_failed_spec_url_discovery_leaves_the_slack_tools_offered(
+    ocp_agent_library: Any,
+    home: Path,  # noqa: F811
+) -> None:
+    """register_api('slack', spec_url=...) dropped the agent's Slack API before running the
+    library's discovery; when that failed (a spec URL that is wrong or down), nothing put it
+    back: list_tools() and get_tool() no longer offered usersSetPhoto (nor the Slack tools an
+    earlier discovery had found), so a model was never shown the tool again."""
+    from ocp_users_photo import OCPAgent
+
+    async with OCPAgent(enable_cache=False, token=TOKEN, environ={}) as agent:
+        offline = slack_tools(agent)
+        with pytest.raises(Exception, match="not found"):
+            await agent.register_api("slack", spec_url=str(home / "no-such-spec.json"))
+        assert slack_tools(agent) == offline
+        await agent.register_api("slack", spec_url=str(OPENAPI))
+        discovered = slack_tools(agent)
+        assert "usersProfileGet" in discovered
+        with pytest.raises(Exception, match="not found"):
+            await agent.register_api("slack", spec_url=str(home / "no-such-spec.json"))
+        assert slack_tools(agent) == discovered
+        assert agent.get_tool("usersSetPhoto") is not None
+
+
+def test_a_failed_spec_url_discovery_leaves_the_slack_tools_offered_after_register(
+    ocp_agent_library: Any,
+    home: Path,  # noqa: F811
+) -> None:
+    """The same through register(agent) on the library's own agent."""
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, token=TOKEN, environ={})
+    offline = slack_tools(agent)
+    with pytest.raises(Exception, match="not found"):
+        agent.register_api("slack", spec_url=str(home / "no-such-spec.json"))
+    assert slack_tools(agent) == offline
+    agent.register_api("slack", spec_url=str(OPENAPI))
+    discovered = slack_tools(agent)
+    assert "usersProfileGet" in discovered
+    with pytest.raises(Exception, match="not found"):
+        agent.register_api("slack", spec_url=str(home / "no-such-spec.json"))
+    assert slack_tools(agent) == discovered
+    assert agent.get_tool("usersSetPhoto") is not None
