@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import register
-from tests.test_ocp_agent import OPENAPI, home  # noqa: F401
+from ocp_users_photo.emulator import RunningEmulator
+from tests.test_ocp_agent import OPENAPI, home, slack_emulator_config  # noqa: F401
 
 TOKEN = "xoxp-7777777777-8888888888-9999999999-ocpagent11"
 
@@ -60,3 +61,23 @@ def test_a_failed_spec_url_discovery_leaves_the_slack_tools_offered_after_regist
         agent.register_api("slack", spec_url=str(home / "no-such-spec.json"))
     assert slack_tools(agent) == discovered
     assert agent.get_tool("usersSetPhoto") is not None
+
+
+def test_registration_headers_serve_slack_tools_discovered_from_the_spec_cache(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+) -> None:
+    """README: the headers given to register_api('slack', headers=...) "serve the Slack tools a
+    later spec_url discovery finds too". With ocp-agent's spec cache on (its default), a
+    discovery answered from the cache (any run after the first) builds no client for them:
+    the Slack tools it found went without any Authorization."""
+    first = ocp_agent_library.OCPAgent()  # enable_cache=True: the spec is cached
+    first.register_api("slack", spec_url=str(OPENAPI), base_url=slack_emulator.base_url)
+    agent = ocp_agent_library.OCPAgent()
+    register(agent, base_url=slack_emulator.base_url, environ={})
+    agent.register_api("slack", headers={"Authorization": f"Bearer {TOKEN}"})
+    agent.register_api("slack", spec_url=str(OPENAPI), base_url=slack_emulator.base_url)
+    assert agent.context.api_specs["slack"] == "cache"  # served from the cache
+    agent.call_tool("usersProfileGet", {"token": "t"})
+    assert slack_emulator.requests.last().header("authorization") == f"Bearer {TOKEN}"

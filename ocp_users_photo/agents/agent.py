@@ -103,6 +103,8 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
             found_at, found_with = route.discovery_arguments(base_url, headers)
             with route.rediscovering(self):
                 await self._library(LibraryAgent.register_api, name, spec_url, found_at, found_with)
+            if headers is None and found_with is not None:
+                route.serve_discovered(self, found_with)
         return route.offer(self)
 
     def call_tool(

@@ -117,6 +117,7 @@ def _intercept(agent: Any) -> None:
         if _spec_url_given(args, kwargs):
             # A spec_url asks for the agent's own discovery: let it run, then put this tool in.
             headers = _headers_given(args, kwargs)
+            found_with = None
             if headers is None:
                 base_url, found_with = route.discovery_arguments(
                     _base_url_given(args, kwargs), None
@@ -129,6 +130,8 @@ def _intercept(agent: Any) -> None:
                 found = original_register(name, *args, **kwargs)
                 if inspect.isawaitable(found):
                     await found
+            if found_with is not None:
+                route.serve_discovered(agent, found_with)
         return route.offer(agent)
 
     def register_api(name: str, *args: Any, **kwargs: Any) -> Any:

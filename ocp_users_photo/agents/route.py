@@ -178,6 +178,29 @@ class SlackPhotoRoute:
                 agent.known_apis[key] = before
             raise
 
+    def serve_discovered(self, agent: Any, headers: Mapping[str, str]) -> None:
+        """The registered ``headers`` on the Slack tools a discovery found, where ocp-agent made
+        no client for them: it makes none for a spec its cache answers with (nor names that
+        spec, by which its calls find the client). Only at the tool's own address, where they
+        were given for; a client already there is left as it is."""
+        clients = getattr(agent, "api_clients", None)
+        key = self.slack_key(agent)
+        spec = agent.known_apis.get(key)
+        if not isinstance(clients, dict) or key in clients or spec is None:
+            return
+        base_url = str(getattr(spec, "base_url", "") or "")
+        if not same_slack(base_url, self.tool.base_url):
+            return  # cached for another address: the token goes nowhere else
+        try:
+            from ocp_agent import OCPHTTPClient
+        except ImportError:
+            return
+        client = OCPHTTPClient(agent.context, base_url=base_url)
+        client.http_client.headers.update(headers)
+        clients[key] = client
+        if getattr(spec, "name", None) is None:
+            spec.name = key  # as ocp-agent names what it discovers: its calls find the client by it
+
     async def call(
         self,
         agent: Any,
