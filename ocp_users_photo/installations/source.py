@@ -128,6 +128,9 @@ class InstallationTokenSource(AsyncClosing):
         # person's live refresh token (Slack spent the stored one), used and saved again
         # at the person's next call.
         self._unsaved: dict[str, Installation] = {}
+        # For each, the digest (key_of) of the refresh token it was refreshed from: saved
+        # only while the store still holds that installation (not deleted, not replaced).
+        self._unsaved_from: dict[str, str] = {}
         # Their saves again in the background, on the runner's loop, by lock key.
         self._resaving: dict[str, concurrent.futures.Future[None]] = {}
         # Each one's wake-up (its loop and event), and whether aclose has ended them: a save
@@ -220,13 +223,36 @@ class InstallationTokenSource(AsyncClosing):
         if unsaved is None:
             return None
         try:
+            if await self._replaced(key, person):
+                self._forget_unsaved(key, unsaved)
+                logger.info(
+                    "the refreshed installation of %s kept unsaved is dropped: the store's "
+                    "installation it came from was deleted or replaced meanwhile",
+                    person,
+                )
+                return None
             await self._store.save(unsaved)
         except InstallationStoreFailed:
             return unsaved
-        if self._unsaved.get(key) is unsaved:
-            del self._unsaved[key]
+        self._forget_unsaved(key, unsaved)
         logger.info("saved the refreshed installation of %s at last", person)
         return None
+
+    async def _replaced(self, key: str, person: ActingPerson) -> bool:
+        """Whether the store no longer holds, as the person's newest, the installation the
+        unsaved one was refreshed from: the host deleted it (the person removed the app) or
+        the person installed again. Saved then, the copy in memory would bring a removed
+        person back, or be filed over their new installation."""
+        spent = self._unsaved_from.get(key)
+        if spent is None:
+            return False
+        stored = await self._store.find(person)
+        return stored is None or key_of(stored.user_refresh_token or "") != spent
+
+    def _forget_unsaved(self, key: str, unsaved: Installation) -> None:
+        if self._unsaved.get(key) is unsaved:
+            del self._unsaved[key]
+            self._unsaved_from.pop(key, None)
 
     def _expiring(self, installation: Installation) -> bool:
         expires_at = installation.user_token_expires_at
@@ -311,11 +337,13 @@ class InstallationTokenSource(AsyncClosing):
             if not self._fresher(latest, SlackToken(installation.user_token or "")):
                 raise
             return latest
-        await self._save_refreshed(person, refreshed)
+        await self._save_refreshed(person, refreshed, key_of(installation.user_refresh_token or ""))
         logger.info("refreshed the user token of %s", person)
         return refreshed
 
-    async def _save_refreshed(self, person: ActingPerson, refreshed: Installation) -> None:
+    async def _save_refreshed(
+        self, person: ActingPerson, refreshed: Installation, spent: str
+    ) -> None:
         """Save a refreshed installation: Slack spent the stored refresh token when it
         answered, so this is the only copy of the live one. A save that fails is tried
         again; one that still fails keeps the installation in memory (used, and saved again,
@@ -327,6 +355,8 @@ class InstallationTokenSource(AsyncClosing):
             except InstallationStoreFailed:
                 if attempt == SAVE_ATTEMPTS - 1:
                     self._unsaved[key] = refreshed
+                    # Refreshed from a copy kept unsaved, it comes from what the store holds.
+                    self._unsaved_from.setdefault(key, spent)
                     self._resave_in_background(key, person)
                     logger.warning(
                         "could not save the refreshed installation of %s: kept in this "
@@ -339,6 +369,7 @@ class InstallationTokenSource(AsyncClosing):
                 await asyncio.sleep(0.05 * 4**attempt)
             else:
                 self._unsaved.pop(key, None)
+                self._unsaved_from.pop(key, None)
                 return
 
     def _resave_in_background(self, key: str, person: ActingPerson) -> None:
