@@ -25,6 +25,7 @@ from ocp_users_photo.errors import (
 )
 from ocp_users_photo.hints import REINSTALL_CODES
 from ocp_users_photo.tokens import install_page
+from ocp_users_photo.undo.errors import KeepingImpossible
 
 
 def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> dict[str, Any]:
@@ -63,9 +64,13 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
 
 def reinstall_page(error: UsersPhotoError, install_url: str | None) -> str | None:
     """``install_url`` (when it is a web URI) if installing the app again mends ``error``:
-    Slack refused the token the source gave (``REINSTALL_CODES``); else None."""
+    Slack refused the token the source gave (``REINSTALL_CODES``), it lacks a scope a
+    change needs, or the photo shown could not be kept for want of users.profile:read;
+    else None."""
     page = install_page(install_url)
     if isinstance(error, TokenNotUsable) and error.reinstall:
+        return page
+    if isinstance(error, KeepingImpossible) and error.needs_read_scope:
         return page
     if page is None or not isinstance(error, SlackApiError) or error.error not in REINSTALL_CODES:
         return None

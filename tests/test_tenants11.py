@@ -1,6 +1,7 @@
 """A Slack assistant acting for every person of a workspace with their own tokens (review
 angle tenants11): installations removed or replaced while a refreshed one waits, in this
-process, for the store to take it."""
+process, for the store to take it; what a model is told for a person whose installation
+lacks a scope."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from tests.installation_helpers import (
 from tests.test_installations_hostile import SaveFails
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
+INSTALL_URL = "https://photos.example.com/install"
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def _source(emulator: RunningEmulator, store: SaveFails, clock: Clock) -> Instal
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         base_url=emulator.base_url,
-        install_url="https://photos.example.com/install",
+        install_url=INSTALL_URL,
         environ={},
         clock=clock,
         refresh_lock=SingleProcessRefreshLock(),
@@ -142,3 +144,39 @@ async def test_a_refresh_of_the_copy_kept_unsaved_is_still_saved_once_the_store_
     found = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert found is not None
     assert photo_tokens(emulator) == [found.user_token]
+
+
+async def test_a_person_whose_installation_cannot_read_photos_gets_the_install_page(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, tmp_path: Path
+) -> None:
+    """Bob installed the app before it asked for users.profile:read. With keeping on (run()'s
+    default with a history), his change is refused before anything is sent because his
+    photo cannot be kept: installing the app again mends it, as for a missing
+    users.profile:write (which carries the link), so the model must get the install page to
+    hand him. It got only a fix for the app's developer (add the scope to the Slack app, or
+    turn keeping off), and no link."""
+    await install(emulator, store, "UBOB000001", user_scope="users.profile:write")
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        install_url=INSTALL_URL,
+        environ={},
+    )
+    async with (
+        source,
+        UsersSetPhoto(
+            source,
+            base_url=emulator.base_url,
+            environ={},
+            photo_history=tmp_path / "history.sqlite3",
+        ) as tool,
+    ):
+        result = await tool.acting_as(team_id=TEAM_ID, user_id="UBOB000001").run(
+            {"image": portrait()}
+        )
+    assert result["error"] == "previous_photo_not_kept", result
+    assert result.get("install_url") == INSTALL_URL, result
+    assert INSTALL_URL in result["message"]
+    assert photo_tokens(emulator) == []
