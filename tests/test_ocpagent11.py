@@ -3,6 +3,7 @@ as an agent builder tries it first: what a failed step leaves behind, and what i
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,43 @@ def test_registration_headers_serve_slack_tools_discovered_from_the_spec_cache(
     assert agent.context.api_specs["slack"] == "cache"  # served from the cache
     agent.call_tool("usersProfileGet", {"token": "t"})
     assert slack_emulator.requests.last().header("authorization") == f"Bearer {TOKEN}"
+
+
+def test_register_after_slack_was_registered_from_the_cache_warns_that_headers_were_dropped(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """register_api('slack', spec_url=..., headers=A) answered from ocp-agent's spec cache
+    drops A before register() exists to see it; usersSetPhoto would then act with
+    SLACK_USER_TOKEN (another person's, perhaps) without a word. Now a WARNING says so and
+    what to do (session 11)."""
+    first = ocp_agent_library.OCPAgent()  # enable_cache=True: the spec is cached
+    first.register_api("slack", spec_url=str(OPENAPI), base_url=slack_emulator.base_url)
+    agent = ocp_agent_library.OCPAgent()
+    agent.register_api(
+        "slack",
+        spec_url=str(OPENAPI),
+        base_url=slack_emulator.base_url,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert agent.context.api_specs["slack"] == "cache"
+    caplog.set_level(logging.WARNING, logger="ocp_users_photo")
+    register(agent, base_url=slack_emulator.base_url, environ={})
+    (warning,) = [r for r in caplog.records if r.name == "ocp_users_photo.agents.register"]
+    assert "Call register() first" in warning.getMessage()
+    assert TOKEN not in warning.getMessage()
+
+
+def test_register_first_warns_of_nothing(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="ocp_users_photo")
+    agent = ocp_agent_library.OCPAgent()
+    register(agent, base_url=slack_emulator.base_url, environ={})
+    agent.register_api("slack", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert not [r for r in caplog.records if r.name == "ocp_users_photo.agents.register"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ocp_users_photo.tool_options import ToolOptions
+
+logger = logging.getLogger(__name__)
 
 _ROUTE: Final = "_ocp_users_photo_route"
 _NEEDED: Final = ("known_apis", "call_tool", "register_api")
@@ -74,7 +77,10 @@ def register(
     if previous is not None and same_slack(previous.tool.base_url, route.tool.base_url):
         route.remember_headers(previous.registered_headers)
     elif previous is None:
-        route.remember_headers(_headers_registered_with(agent, route.tool.base_url))
+        found = _headers_registered_with(agent, route.tool.base_url)
+        route.remember_headers(found)
+        if found is None:
+            _warn_if_slack_came_first(agent)
     setattr(agent, _ROUTE, route)
     route.offer(agent)
     if previous is None:
@@ -96,6 +102,23 @@ def _headers_registered_with(agent: Any, base_url: str) -> Mapping[str, str] | N
         headers = getattr(getattr(client, "http_client", None), "headers", None)
         return headers if isinstance(headers, Mapping) else None
     return None
+
+
+def _warn_if_slack_came_first(agent: Any) -> None:
+    """ocp-agent registered Slack before ``register`` and keeps no headers for it: headers
+    given then were dropped if its spec cache or memory answered (it makes a client for
+    them only on a fresh discovery), so usersSetPhoto would act with the next token in
+    line (the tool's own, SLACK_USER_TOKEN), perhaps another person's. Said, not guessed:
+    whether headers were given at all is not known here."""
+    if not any(is_slack(str(name)) for name in getattr(agent, "known_apis", {}) or {}):
+        return
+    logger.warning(
+        "Slack was registered on this agent before register(), and ocp-agent keeps no "
+        "headers for it (it drops those given to register_api when its spec cache or an "
+        "earlier registration answers): an Authorization given there is not used, and "
+        "usersSetPhoto acts with the tool's own token or SLACK_USER_TOKEN. Call register() "
+        "first, then register_api('slack', headers=...), or give the header to each call_tool"
+    )
 
 
 def route_of(agent: Any) -> SlackPhotoRoute:
