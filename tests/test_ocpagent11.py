@@ -122,3 +122,17 @@ def test_register_first_warns_of_nothing(
     register(agent, base_url=slack_emulator.base_url, environ={})
     agent.register_api("slack", headers={"Authorization": f"Bearer {TOKEN}"})
     assert not [r for r in caplog.records if r.name == "ocp_users_photo.agents.register"]
+
+
+async def test_a_spec_url_discovery_after_register_runs_off_the_event_loop(
+    ocp_agent_library: Any,
+    home: Path,  # noqa: F811
+) -> None:
+    """ocp-agent's register_api is synchronous (it reads or fetches the spec); awaited
+    after register() inside a loop, the wrapper ran it on the loop, every other task
+    standing still meanwhile (blockbuster, on for async tests, caught it)."""
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, token=TOKEN, environ={})
+    await agent.register_api("slack", spec_url=str(OPENAPI))
+    assert "usersProfileGet" in slack_tools(agent)
+    assert agent.get_tool("usersSetPhoto") is not None

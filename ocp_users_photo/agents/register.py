@@ -22,6 +22,7 @@ It works with ocp-agent 0.3.0 (synchronous) and with agents whose
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,6 +35,7 @@ from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.tokens import acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.worker_threads import in_worker_thread
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -150,8 +152,12 @@ def _intercept(agent: Any) -> None:
                     args = args[:1]
                     kwargs = {**kwargs, "base_url": base_url, "headers": found_with}
             with route.rediscovering(agent):
-                found = original_register(name, *args, **kwargs)
-                if inspect.isawaitable(found):
+                if register_is_async:
+                    found = original_register(name, *args, **kwargs)
+                else:  # ocp-agent's own reads or fetches the spec: off the event loop
+                    discover = functools.partial(original_register, name, *args, **kwargs)
+                    found = await in_worker_thread(discover)
+                if inspect.isawaitable(found):  # a plain method that hands back an awaitable
                     await found
             if found_with is not None:
                 route.serve_discovered(agent, found_with)
