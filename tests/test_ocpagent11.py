@@ -3,14 +3,17 @@ as an agent builder tries it first: what a failed step leaves behind, and what i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocp_users_photo import register
-from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo import UsersSetPhoto, register
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.observers import CallInfo, CallObserver
+from tests.conftest import inject, make_image
 from tests.test_ocp_agent import OPENAPI, home, slack_emulator_config  # noqa: F401
 
 TOKEN = "xoxp-7777777777-8888888888-9999999999-ocpagent11"
@@ -136,3 +139,50 @@ async def test_a_spec_url_discovery_after_register_runs_off_the_event_loop(
     await agent.register_api("slack", spec_url=str(OPENAPI))
     assert "usersProfileGet" in slack_tools(agent)
     assert agent.get_tool("usersSetPhoto") is not None
+
+
+class _SendingSeen(CallObserver):
+    """Sets ``seen`` as a change goes to Slack (the tool's observers hear it first)."""
+
+    def __init__(self) -> None:
+        self.seen = asyncio.Event()
+
+    def change_sending(self, call: CallInfo) -> None:
+        self.seen.set()
+
+
+async def test_a_cancelled_call_tool_ends_its_history_entry(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A call_tool cancelled once its change was on its way left "tool_call ... executing"
+    in the agent's history with no end: the history (sent with every later request) said
+    the call was still running, and nothing said the photo might have changed."""
+    image = tmp_path / "me.png"
+    image.write_bytes(make_image())
+    sending = _SendingSeen()
+    tool = UsersSetPhoto(
+        TOKEN,
+        base_url=slack_emulator.base_url,
+        image_roots=[tmp_path],
+        keep_previous=False,
+        observers=[sending],
+        environ={},
+    )
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, tool=tool)
+    inject(slack_emulator, Fault.delay(30))
+    call = asyncio.ensure_future(agent.call_tool("usersSetPhoto", {"image": str(image)}))
+    await sending.seen.wait()
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    await tool.aclose()
+    entries = [e for e in agent.context.history if "usersSetPhoto" in str(e["action"])]
+    assert [e["action"] for e in entries] == ["tool_call:usersSetPhoto", "tool_error:usersSetPhoto"]
+    ended = entries[-1]
+    assert ended["metadata"]["error_code"] == "abandoned"
+    assert "whether the photo changed is unknown" in ended["metadata"]["error_message"]
+    assert TOKEN not in str(ended)

@@ -21,6 +21,14 @@ __all__ = ["HistoryObserver", "safe_view"]
 # image roots). The history travels to every API the agent calls: no folder of the host.
 _HOST_PATH: Final = re.compile(r"(?<![\w.:/])(?:~?/[\w.~-]|[A-Za-z]:\\)")
 _PATH_LEFT_OUT: Final = "(left out of the history: it names a folder of this machine)"
+_ABANDONED_BEFORE: Final = (
+    "the call ended without an answer (cancelled, or an unexpected error) before its change "
+    "was sent: nothing changed"
+)
+_ABANDONED_SENDING: Final = (
+    "the call ended without an answer (cancelled, or an unexpected error) once its change "
+    "was on its way to Slack: whether the photo changed is unknown; look at the Slack profile"
+)
 
 
 class HistoryObserver(CallObserver):
@@ -29,6 +37,7 @@ class HistoryObserver(CallObserver):
     def __init__(self, agent: Any) -> None:
         add_interaction = getattr(getattr(agent, "context", None), "add_interaction", None)
         self._add = add_interaction if callable(add_interaction) else None
+        self._sending: set[int] = set()  # id() of the calls whose change went to Slack
 
     def _record(self, action: str, endpoint: str, result: str, metadata: dict[str, Any]) -> None:
         if self._add is not None:
@@ -46,7 +55,27 @@ class HistoryObserver(CallObserver):
             },
         )
 
+    def change_sending(self, call: CallInfo) -> None:
+        self._sending.add(id(call))
+
+    def call_abandoned(self, call: CallInfo) -> None:
+        """A call cancelled (or ended by an unexpected error): its "executing" entry gets
+        an end too, saying whether the photo may have changed."""
+        sending = id(call) in self._sending
+        self._sending.discard(id(call))
+        self._record(
+            f"tool_error:{call.tool_name}",
+            call.endpoint,
+            "Error: abandoned",
+            {
+                "error_type": "abandoned",
+                "error_code": "abandoned",
+                "error_message": _ABANDONED_SENDING if sending else _ABANDONED_BEFORE,
+            },
+        )
+
     async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        self._sending.discard(id(call))
         error = outcome.error
         if error is not None:
             self._record(
