@@ -10,6 +10,7 @@ model argument can reach; sources that serve one person ignore it.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ from ocp_users_photo.spec import is_web_uri
 TOKEN_VARIABLES: Final = ("SLACK_USER_TOKEN", "SLACK_TOKEN")
 
 
+# Slack's ids are upper-case letters and digits (T0123, U0456, E0789, W0ABC); a little
+# slack for hosts' own test ids, nothing that could smuggle text into a message or a key.
+SLACK_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
 @dataclass(frozen=True)
 class ActingPerson:
     """The Slack user a call acts for, as the host identified them (never a model)."""
@@ -29,6 +35,22 @@ class ActingPerson:
     team_id: str | None
     user_id: str
     enterprise_id: str | None = None
+
+    def __post_init__(self) -> None:
+        """Each id shaped as Slack's: a person's ids key their token, lock and history, and
+        ``|`` or other text in one could make two people's keys one."""
+        for name, value, required in (
+            ("user_id", self.user_id, True),
+            ("team_id", self.team_id, False),
+            ("enterprise_id", self.enterprise_id, False),
+        ):
+            if value is None and not required:
+                continue
+            if not isinstance(value, str) or not SLACK_ID.fullmatch(value):
+                raise ValueError(
+                    f"{name} must be a Slack id such as U0123ABCD (letters and digits), got "
+                    f"{value!r:.40}"
+                )
 
     def __str__(self) -> str:
         where = self.team_id or self.enterprise_id or "?"

@@ -12,11 +12,13 @@ host's configuration opened every image under the home folder to the model.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.errors import EntryRefused
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 from tests.programs import environment_without_slack, run_cli, run_module
@@ -167,3 +169,27 @@ def test_the_mcp_servers_history_named_like_a_token_is_refused(tmp_path: Path) -
     assert "the file name is shaped like a Slack token" in done.stderr
     assert CANARY_TOKEN not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        {"team_id": "T1|B", "user_id": "C"},
+        {"team_id": "T1", "user_id": "B|C"},
+        {"team_id": "T1", "user_id": ""},
+        {"team_id": "T1", "user_id": "U1\n"},
+        {"team_id": None, "user_id": "U1", "enterprise_id": "E1 x"},
+    ],
+    ids=["bar-in-team", "bar-in-user", "empty-user", "newline", "space-in-enterprise"],
+)
+def test_an_acting_persons_ids_are_shaped_as_slacks(ids: dict[str, Any]) -> None:
+    """Bound with a bare acting_as(ActingPerson(...)) (the frameworks' way), ids went
+    unchecked: team "A|B" with user "C" and team "A" with user "B|C" made one key for the
+    token lock, the lease and a refreshed installation kept in memory (tenants11)."""
+    with pytest.raises(ValueError, match="must be a Slack id"):
+        ActingPerson(**ids)
+
+
+def test_slacks_own_ids_make_an_acting_person() -> None:
+    person = ActingPerson(team_id="T0123ABCD", user_id="U0456EFGH", enterprise_id="E0789")
+    assert str(person) == "U0456EFGH in T0123ABCD"
