@@ -58,7 +58,9 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
             result["install_url"] = page
     elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page
-        result["message"] = f"{result['message']} The app's install page: {page}"
+        said = str(result["message"]).rstrip()
+        ended = said if said.endswith((".", "!", "?")) else f"{said}."
+        result["message"] = f"{ended} The app's install page: {page}"
     return result
 
 

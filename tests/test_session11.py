@@ -193,3 +193,17 @@ def test_an_acting_persons_ids_are_shaped_as_slacks(ids: dict[str, Any]) -> None
 def test_slacks_own_ids_make_an_acting_person() -> None:
     person = ActingPerson(team_id="T0123ABCD", user_id="U0456EFGH", enterprise_id="E0789")
     assert str(person) == "U0456EFGH in T0123ABCD"
+
+
+def test_the_install_page_follows_a_whole_sentence() -> None:
+    """A token_not_usable refusal ends without a full stop: "...install the app again The
+    app's install page: ..." ran the two together (tenants11)."""
+    from ocp_users_photo.errors import Problem, TokenNotUsable
+    from ocp_users_photo.model_result import error_result
+
+    refused = TokenNotUsable(
+        [Problem("$.token", "the token lacks users.profile:write: install the app again")],
+        reinstall=True,
+    )
+    message = error_result(refused, install_url="https://example.com/install")["message"]
+    assert message.endswith("again. The app's install page: https://example.com/install")
