@@ -103,7 +103,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
             found_at, found_with = route.discovery_arguments(base_url, headers)
             with route.rediscovering(self):
                 await self._library(LibraryAgent.register_api, name, spec_url, found_at, found_with)
-            if headers is None and found_with is not None:
+            if found_with:  # given here or registered before: ocp-agent's cache drops them
                 route.serve_discovered(self, found_with)
         return route.offer(self)
 

@@ -142,7 +142,9 @@ def _intercept(agent: Any) -> None:
         if _spec_url_given(args, kwargs):
             # A spec_url asks for the agent's own discovery: let it run, then put this tool in.
             headers = _headers_given(args, kwargs)
-            found_with = None
+            # The headers the discovery runs with (given here, or registered before): served
+            # to the Slack tools it finds where ocp-agent's spec cache answers without them.
+            found_with = headers if isinstance(headers, Mapping) else None
             if headers is None:
                 base_url, found_with = route.discovery_arguments(
                     _base_url_given(args, kwargs), None
@@ -159,7 +161,7 @@ def _intercept(agent: Any) -> None:
                     found = await in_worker_thread(discover)
                 if inspect.isawaitable(found):  # a plain method that hands back an awaitable
                     await found
-            if found_with is not None:
+            if found_with:
                 route.serve_discovered(agent, found_with)
         return route.offer(agent)
 
