@@ -354,7 +354,10 @@ def refuse_relative_roots_opening_everything(
         path = Path(root).expanduser()
         if path.is_absolute():
             continue
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except OSError:  # the working directory was removed: resolve_roots says so
+            continue
         if _opens_everything(real):
             raise ValueError(
                 f"image root {quoted(str(root))} is relative, so it is taken from the working "

@@ -3,11 +3,15 @@ left untried."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from ocp_users_photo import register
 from ocp_users_photo.emulator import RunningEmulator
+from tests.conftest import CANARY_TOKEN
+from tests.programs import environment_without_slack
 from tests.test_ocp_agent import OPENAPI, home, slack_emulator_config  # noqa: F401
 
 TOKEN = "xoxp-7777777777-8888888888-9999999999-diffreview11"
@@ -57,3 +61,34 @@ async def test_headers_given_with_the_spec_url_serve_slack_tools_found_in_the_ca
         assert agent.context.api_specs["slack"] == "cache"
         await agent.call_tool("usersProfileGet", {"token": "t"})
         assert slack_emulator.requests.last().header("authorization") == f"Bearer {TOKEN}"
+
+
+def test_a_relative_image_root_with_the_working_directory_removed_is_refused_in_words(
+    tmp_path: Path,
+) -> None:
+    """The relative-root check resolved the root from a working directory that had been
+    removed under the process (a deploy, a cleaned temporary folder): FileNotFoundError,
+    a traceback from ``python -m ocp_users_photo.mcp_server``, where the root's own check
+    says it is taken from the working directory and to give the full path."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    program = (
+        "import os, sys\n"
+        f"os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from ocp_users_photo.mcp_command import main\n"
+        "sys.exit(main(['--image-root', 'Pictures']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=environment_without_slack({"SLACK_USER_TOKEN": CANARY_TOKEN}),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2, done.stderr
+    assert "give the full path" in done.stderr, done.stderr
+    assert CANARY_TOKEN not in done.stderr
