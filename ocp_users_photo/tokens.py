@@ -18,6 +18,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from ocp_users_photo.credentials import SlackToken, check_token_text
 from ocp_users_photo.errors import TOKEN_PATH, InvalidArguments, Problem
+from ocp_users_photo.safe_text import quoted, without_tokens
 from ocp_users_photo.spec import is_web_uri
 
 TOKEN_VARIABLES: Final = ("SLACK_USER_TOKEN", "SLACK_TOKEN")
@@ -46,10 +47,15 @@ class ActingPerson:
         ):
             if value is None and not required:
                 continue
-            if not isinstance(value, str) or not SLACK_ID.fullmatch(value):
+            # A token is no id (a host passed the wrong value): refused, and never quoted.
+            if (
+                not isinstance(value, str)
+                or not SLACK_ID.fullmatch(value)
+                or without_tokens(value) != value
+            ):
+                got = quoted(value, 40) if isinstance(value, str) else type(value).__name__
                 raise ValueError(
-                    f"{name} must be a Slack id such as U0123ABCD (letters and digits), got "
-                    f"{value!r:.40}"
+                    f"{name} must be a Slack id such as U0123ABCD (letters and digits), got {got}"
                 )
 
     def __str__(self) -> str:

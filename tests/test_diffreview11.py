@@ -8,8 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ocp_users_photo import register
+from ocp_users_photo.acting_tool import acting_person_for
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import CANARY_TOKEN
 from tests.programs import environment_without_slack
 from tests.test_ocp_agent import OPENAPI, home, slack_emulator_config  # noqa: F401
@@ -92,3 +96,28 @@ def test_a_relative_image_root_with_the_working_directory_removed_is_refused_in_
     assert done.returncode == 2, done.stderr
     assert "give the full path" in done.stderr, done.stderr
     assert CANARY_TOKEN not in done.stderr
+
+
+SECRET_TOKEN = "xoxp-1234567890-2345678901-3456789012-abcdefabcdef0123"
+
+
+@pytest.mark.parametrize(
+    "user_id", [f"Bearer {SECRET_TOKEN}", f" {SECRET_TOKEN}", SECRET_TOKEN, f"U1{SECRET_TOKEN}"]
+)
+def test_a_token_given_as_an_id_is_refused_without_quoting_it(user_id: str) -> None:
+    """A host passing the wrong variable (the person's token, or the Authorization header)
+    as user_id: the refusal quoted the value's first 40 characters, the token among them;
+    and a bare token, shaped as the ids' pattern allows, was taken as the person, to be
+    logged and told (str(person): 'xoxp-... in T1') in every message naming them."""
+    with pytest.raises(ValueError, match="user_id must be a Slack id") as refused:
+        ActingPerson(team_id="T1", user_id=user_id)
+    assert SECRET_TOKEN[5:25] not in str(refused.value)
+    with pytest.raises(ValueError, match="user_id must be a Slack id") as refused:
+        acting_person_for(team_id="T1", user_id=user_id)
+    assert SECRET_TOKEN[5:25] not in str(refused.value)
+
+
+def test_a_token_given_as_the_team_is_refused_without_quoting_it() -> None:
+    with pytest.raises(ValueError, match="team_id must be a Slack id") as refused:
+        ActingPerson(team_id=SECRET_TOKEN, user_id="U1")
+    assert SECRET_TOKEN[5:25] not in str(refused.value)
