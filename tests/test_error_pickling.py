@@ -43,6 +43,7 @@ from ocp_users_photo.undo.errors import (
     HistoryBusy,
     HistoryUnavailable,
     KeepingImpossible,
+    KeptPhotoUnusable,
     NothingToUndo,
     StaleUndoEntry,
     UndoOvertaken,
@@ -91,6 +92,12 @@ def examples() -> list[UsersPhotoError]:
         UndoOvertaken(3, 4),
         StaleUndoEntry("kept photo #3 records a change that did not happen"),
         EntryRefused("entry 9 is not one of this person's"),
+        KeptPhotoUnusable(
+            2,
+            "its bytes are no image",
+            tool_name="usersRestorePhoto",
+            refused="nothing was put back",
+        ),
     ]
     made += [
         kind(f"refused by {kind.__name__}")
