@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 import math
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Final, TextIO, TypedDict
@@ -120,10 +121,11 @@ def add_history_option(
 
 
 def file_to_write(text: str) -> str:
-    """A file the command writes (``--history``, ``--preview``), refused when its name is
-    shaped like a Slack token: the token pasted one word too far would stay on disk, in
+    """A file the command writes (``--history``, ``--preview``), refused when its own name
+    is shaped like a Slack token: the token pasted one word too far would stay on disk, in
     listings, backups and sync, where the output masks it."""
-    if without_tokens(text) != text:
+    name = os.path.basename(text)  # a folder's name is the person's own, not this file's
+    if without_tokens(name) != name:
         raise argparse.ArgumentTypeError(
             "the file name is shaped like a Slack token, and a file of that name would keep "
             "it on disk: give another file name (if that was your token, it is in your "

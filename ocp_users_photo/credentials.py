@@ -264,13 +264,16 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
                 "copy the token again without surrounding text",
             )
         ]
-    if value[0] in "\"'" and value.strip("\"'").startswith(("xox", "xapp-")):
-        # Pasted with its quotes: from a .env file or a shell line, or quoted again in JSON.
+    if (value[0] in "\"'" or value[-1] in "\"'") and value.strip("\"'").startswith(
+        ("xox", "xapp-")
+    ):
+        # Pasted with its quotes (or the closing one alone): from a .env file or a shell
+        # line, or quoted again in JSON; Slack would answer invalid_auth.
         return None, [
             Problem(
                 path,
-                f"the token from {origin} is wrapped in quotes: remove them (in a JSON env "
-                "block, the value's own quotes are the only ones it needs)",
+                f"the token from {origin} has quote marks around it: remove them (in a JSON "
+                "env block, the value's own quotes are the only ones it needs)",
             )
         ]
     if not value.startswith("xox") and not value.startswith("xapp-"):

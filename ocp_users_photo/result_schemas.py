@@ -183,7 +183,9 @@ def error_result_schema() -> dict[str, Any]:
                 "format": "uri",
                 "description": (
                     "Where the user installs the app (again): when they have not installed "
-                    "it, or Slack refused their token (revoked, invalid, a scope missing)."
+                    "it, Slack refused their token (revoked, invalid, a scope missing), or "
+                    "the photo a change replaces could not be kept for want of "
+                    "users.profile:read."
                 ),
             },
         },

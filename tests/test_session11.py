@@ -11,6 +11,7 @@ host's configuration opened every image under the home folder to the model.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,27 @@ def test_the_install_page_follows_a_whole_sentence() -> None:
     )
     message = error_result(refused, install_url="https://example.com/install")["message"]
     assert message.endswith("again. The app's install page: https://example.com/install")
+
+
+def test_a_token_with_only_its_closing_quote_says_to_remove_it() -> None:
+    """Copied from a .env line up to its closing quote: it went to Slack, which answered
+    invalid_auth, saying nothing of the quote (diffreview11)."""
+    from ocp_users_photo.credentials import check_token_text
+
+    for pasted in (f'{CANARY_TOKEN}"', f"{CANARY_TOKEN}'", f'"{CANARY_TOKEN}"'):
+        token, problems = check_token_text(pasted, origin="$SLACK_USER_TOKEN")
+        assert token is None
+        (problem,) = problems
+        assert "quote marks around it: remove them" in problem.message
+        assert CANARY_TOKEN not in problem.message
+
+
+def test_a_folder_named_like_a_token_may_hold_the_history(tmp_path: Path) -> None:
+    """Only the written file's own name is refused (diffreview11): a folder of the person's
+    own naming is theirs."""
+    from ocp_users_photo.cli_options import file_to_write
+
+    folder = tmp_path / "xoxc-notes"
+    assert file_to_write(str(folder / "history.sqlite3")) == str(folder / "history.sqlite3")
+    with pytest.raises(argparse.ArgumentTypeError, match="shaped like a Slack token"):
+        file_to_write(str(tmp_path / f"{CANARY_TOKEN}.sqlite3"))
