@@ -146,6 +146,13 @@ async def test_a_restore_refused_for_its_image_names_the_restore_tool_to_a_model
     assert answer["message"].startswith("usersRestorePhoto was not called"), answer["message"]
     assert "usersSetPhoto" not in answer["message"]
     assert "1000-byte limit" in answer["message"]
+    # Said of the entry, the argument a restore has (session 11): the model was told
+    # "$.image: ... send a smaller file", an argument usersRestorePhoto does not have.
+    assert answer["error"] == "invalid_arguments"
+    assert [problem["path"] for problem in answer["problems"]] == ["$.entry"]
+    assert "the photo kept as #2 cannot be sent" in answer["message"]
+    assert "choose another entry" in answer["message"]
+    assert "send a smaller file" not in answer["message"]
     assert len(photo_requests(emulator)) == sets
 
 
@@ -158,7 +165,9 @@ async def test_a_restore_refused_for_its_image_in_python_says_nothing_was_put_ba
         for attempt in (tool.restore(2), tool.undo()):
             with pytest.raises(InvalidArguments) as refused:
                 await attempt
-            assert str(refused.value).startswith("nothing was put back"), str(refused.value)
+            assert str(refused.value).startswith("nothing was put back: the photo kept as #2"), str(
+                refused.value
+            )
             assert "usersSetPhoto" not in str(refused.value)
 
 

@@ -12,13 +12,13 @@ host's configuration opened every image under the home folder to the model.
 from __future__ import annotations
 
 import argparse
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.errors import EntryRefused
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
@@ -27,19 +27,24 @@ from tests.test_cli11 import kept_red_then_green, replace_kept_bytes
 from tests.undo_fixtures import history_tool
 
 
+def mcp_server_started_in(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """The MCP server as a host starts it in ``home`` (the person's home folder), its stdin
+    closed at once: it checks its options, then ends."""
+    return run_module(
+        "ocp_users_photo.mcp_server",
+        *arguments,
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "HOME": str(home)},
+        cwd=home,
+        stdin_closed=True,
+    )
+
+
 @pytest.mark.parametrize("root", [".", "Pictures/..", "~/Pictures/.."])
 def test_a_relative_image_root_the_host_makes_the_home_folder_is_refused(
     tmp_path: Path, root: str
 ) -> None:
     (tmp_path / "Pictures").mkdir()
-    done = run_module(
-        "ocp_users_photo.mcp_server",
-        "--image-root",
-        root,
-        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "HOME": str(tmp_path)},
-        cwd=tmp_path,  # the host started the server in the home folder
-        stdin_closed=True,
-    )
+    done = mcp_server_started_in(tmp_path, "--image-root", root)  # the home folder
     if root.startswith("~"):  # written from the home folder: the person's own choice
         assert done.returncode == 0, done.stderr
         return
@@ -52,14 +57,7 @@ def test_a_relative_image_root_the_host_makes_the_home_folder_is_refused(
 
 def test_a_relative_image_root_below_the_home_folder_is_taken(tmp_path: Path) -> None:
     (tmp_path / "Pictures").mkdir()
-    done = run_module(
-        "ocp_users_photo.mcp_server",
-        "--image-root",
-        "Pictures",
-        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "HOME": str(tmp_path)},
-        cwd=tmp_path,
-        stdin_closed=True,
-    )
+    done = mcp_server_started_in(tmp_path, "--image-root", "Pictures")
     assert done.returncode == 0, done.stderr
     assert "is relative" not in done.stderr
 
@@ -84,30 +82,6 @@ def test_timeout_written_as_numbers_are_is_taken(written: str, seconds: float) -
 
 
 # A kept photo that fails the image checks is refused as an entry, not as an image -------
-
-
-async def test_a_kept_photo_over_the_hosts_limits_is_refused_as_its_entry(
-    emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    """The model was told "$.image: ... send a smaller file": usersRestorePhoto has no
-    image argument, and a correctable refusal there had Pydantic AI ask the model to fix
-    an argument it never gave. Now: the entry, why, and another entry as the way on."""
-    history_file = tmp_path / "history.sqlite3"
-    await kept_red_then_green(emulator, history_file)
-    sets = len(photo_requests(emulator))
-    async with history_tool(emulator, history_file, limits=ImageLimits(max_bytes=1000)) as tool:
-        answer = await tool.restore_tool().run({"entry": 2})
-        with pytest.raises(EntryRefused) as in_python:
-            await tool.restore(2)
-    assert answer["error"] == "invalid_arguments"
-    assert [problem["path"] for problem in answer["problems"]] == ["$.entry"]
-    message = answer["message"]
-    assert message.startswith("usersRestorePhoto was not called: the photo kept as #2"), message
-    assert "1000-byte limit" in message
-    assert "choose another entry" in message
-    assert "send a smaller file" not in message
-    assert str(in_python.value).startswith("nothing was put back: the photo kept as #2")
-    assert len(photo_requests(emulator)) == sets
 
 
 async def test_a_kept_photo_that_is_no_image_now_is_refused_as_its_entry(
@@ -156,16 +130,8 @@ def test_a_file_to_be_written_named_like_a_token_is_refused(tmp_path: Path, flag
 
 
 def test_the_mcp_servers_history_named_like_a_token_is_refused(tmp_path: Path) -> None:
-    done = run_module(
-        "ocp_users_photo.mcp_server",
-        "--image-root",
-        str(tmp_path),
-        "--history",
-        f"{CANARY_TOKEN}.sqlite3",
-        env={"SLACK_USER_TOKEN": "xoxp-1-other"},
-        cwd=tmp_path,
-        stdin_closed=True,
-    )
+    history = f"{CANARY_TOKEN}.sqlite3"
+    done = mcp_server_started_in(tmp_path, "--image-root", str(tmp_path), "--history", history)
     assert done.returncode == 2, done.stderr
     assert "the file name is shaped like a Slack token" in done.stderr
     assert CANARY_TOKEN not in done.stderr
