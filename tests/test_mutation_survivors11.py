@@ -1,0 +1,60 @@
+"""Tests that kill mutants of review 11's new code which the session's tests let live.
+
+Each names the mutant it kills; each checks behaviour the product states, at its edge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import TransportError
+from ocp_users_photo.settings import refuse_relative_roots_opening_everything
+from ocp_users_photo.slack.replies import decode_reply
+from tests.test_reply import reply_of
+
+# --- slack/replies.py: the 4xx branches at their edges --------------------------------
+
+
+def test_a_400_with_ok_true_is_refused_on_the_way_too() -> None:
+    """Mutant: the codeless-4xx branch from 401: a 400 went to the generic non-2xx words,
+    which say the change may have acted."""
+    with pytest.raises(TransportError) as caught:
+        decode_reply(reply_of({"ok": True}, 400), method="users.setPhoto", redact=lambda v: v)
+    assert caught.value.reached is False
+    assert "HTTP 400" in str(caught.value)
+    assert "nothing changed" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [400, 499])
+def test_a_4xx_page_at_either_end_of_the_range_is_refused_on_the_way(status: int) -> None:
+    """Mutant: _no_slack_reply's 4xx test ending at 498: a 499 page said the change might
+    have acted."""
+    page = b"<html><body>Blocked by the proxy</body></html>"
+    with pytest.raises(TransportError) as caught:
+        decode_reply(reply_of(page, status), method="users.setPhoto", redact=lambda v: v)
+    assert caught.value.reached is False
+    assert f"HTTP {status}" in str(caught.value)
+    assert "nothing changed" in str(caught.value)
+
+
+# --- settings.py: a relative root that the working directory makes / ------------------
+
+
+def test_a_relative_root_that_is_slash_is_refused_with_no_home_folder_known(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mutant: _opens_everything's own check of a drive's root dropped. / is then refused
+    only as a folder holding the home folder: a container's arbitrary user, with no HOME
+    and no passwd entry, had '.' in / taken as the whole disk."""
+    import pwd
+
+    def no_entry(uid: int) -> Any:
+        raise KeyError(uid)
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    monkeypatch.chdir("/")
+    with pytest.raises(ValueError, match="is relative"):
+        refuse_relative_roots_opening_everything(".")
