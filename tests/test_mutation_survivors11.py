@@ -5,6 +5,7 @@ Each names the mutant it kills; each checks behaviour the product states, at its
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,3 +59,28 @@ def test_a_relative_root_that_is_slash_is_refused_with_no_home_folder_known(
     monkeypatch.chdir("/")
     with pytest.raises(ValueError, match="is relative"):
         refuse_relative_roots_opening_everything(".")
+
+
+def test_a_relative_root_that_is_the_folder_holding_the_home_folder_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Mutant: _opens_everything's 'a folder holding it (/home)' dropped: '.' with the
+    host in /home would have opened every account's images."""
+    import pwd
+
+    def no_entry(uid: int) -> Any:
+        raise KeyError(uid)
+
+    home = tmp_path / "home" / "someone"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    monkeypatch.chdir(home.parent)
+    with pytest.raises(ValueError, match="is relative"):
+        refuse_relative_roots_opening_everything(["."])
+    monkeypatch.chdir(home)
+    with pytest.raises(ValueError, match="is relative"):
+        refuse_relative_roots_opening_everything(".")
+    (home / "Pictures").mkdir()
+    monkeypatch.chdir(home / "Pictures")
+    refuse_relative_roots_opening_everything(".")  # below the home folder: taken
