@@ -84,3 +84,46 @@ def test_a_relative_root_that_is_the_folder_holding_the_home_folder_is_refused(
     (home / "Pictures").mkdir()
     monkeypatch.chdir(home / "Pictures")
     refuse_relative_roots_opening_everything(".")  # below the home folder: taken
+
+
+# --- undo_command.py and cli_options.py: the numbers at their edges --------------------
+
+
+def test_undo_entry_takes_sixteen_digits_and_refuses_seventeen() -> None:
+    """Mutants: the entry's bound of 16 digits moved either way (the model's entry has the
+    same bound)."""
+    from ocp_users_photo.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["undo", "--entry", "9" * 16]).entry == int("9" * 16)
+    with pytest.raises(SystemExit) as refused:
+        parser.parse_args(["undo", "--entry", "1" * 17])
+    assert refused.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"), [("5.", 5.0), ("25e-1", 2.5), ("1E+1", 10.0), ("1e2", 100.0)]
+)
+def test_timeout_written_with_a_trailing_point_or_an_exponent_is_taken(
+    written: str, seconds: float
+) -> None:
+    """Mutants: _PLAIN_NUMBER without its '5.' form, or without a signed exponent: numbers
+    as Python and most languages write them, in the digits 0-9."""
+    from ocp_users_photo.cli import build_parser
+
+    assert build_parser().parse_args(["whoami", "--timeout", written]).timeout == seconds
+
+
+def test_one_relative_root_given_as_text_or_a_path_is_judged_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Mutant: the single root taken as a sequence: 'my.photos' was judged letter by
+    letter, and its '.' (the home folder here) refused a folder below it."""
+    home = tmp_path / "someone"
+    (home / "my.photos").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home)
+    refuse_relative_roots_opening_everything("my.photos")
+    refuse_relative_roots_opening_everything(Path("my.photos"))
+    with pytest.raises(ValueError, match="is relative"):
+        refuse_relative_roots_opening_everything(Path("my.photos/.."))
