@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import TransportError
+from ocp_users_photo.credentials import check_token_text
 from ocp_users_photo.settings import refuse_relative_roots_opening_everything
 from ocp_users_photo.slack.replies import decode_reply
 from tests.test_reply import reply_of
@@ -127,3 +128,21 @@ def test_one_relative_root_given_as_text_or_a_path_is_judged_whole(
     refuse_relative_roots_opening_everything(Path("my.photos"))
     with pytest.raises(ValueError, match="is relative"):
         refuse_relative_roots_opening_everything(Path("my.photos/.."))
+
+
+# --- credentials.py: a token pasted with its quotes ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ['"xapp-1-A0123-456-abcdef"', "'xapp-1-A0123-456-abcdef'", "'xoxp-1-2-3-abcdef'"],
+    ids=["app-token-double", "app-token-single", "user-token-single"],
+)
+def test_any_slack_token_pasted_with_its_quotes_is_told_to_remove_them(pasted: str) -> None:
+    """Mutants: the quote check knowing xox only (an app token is Slack's too, and its
+    own refusal follows once the quotes are gone), or stripping double quotes only."""
+    token, problems = check_token_text(pasted, origin="SLACK_USER_TOKEN")
+    assert token is None
+    (problem,) = problems
+    assert "wrapped in quotes: remove them" in problem.message
+    assert "abcdef" not in problem.message
