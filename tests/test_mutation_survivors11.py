@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 
-from ocp_users_photo import TransportError
+from ocp_users_photo import TransportError, register
 from ocp_users_photo.credentials import check_token_text
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.settings import refuse_relative_roots_opening_everything
 from ocp_users_photo.slack.replies import decode_reply
+from tests.test_ocp_agent import OPENAPI, home, slack_emulator_config  # noqa: F401
+from tests.test_ocpagent11 import TOKEN
 from tests.test_reply import reply_of
 
 # --- slack/replies.py: the 4xx branches at their edges --------------------------------
@@ -72,18 +75,18 @@ def test_a_relative_root_that_is_the_folder_holding_the_home_folder_is_refused(
     def no_entry(uid: int) -> Any:
         raise KeyError(uid)
 
-    home = tmp_path / "home" / "someone"
-    home.mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
+    home_folder = tmp_path / "home" / "someone"
+    home_folder.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home_folder))
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
-    monkeypatch.chdir(home.parent)
+    monkeypatch.chdir(home_folder.parent)
     with pytest.raises(ValueError, match="is relative"):
         refuse_relative_roots_opening_everything(["."])
-    monkeypatch.chdir(home)
+    monkeypatch.chdir(home_folder)
     with pytest.raises(ValueError, match="is relative"):
         refuse_relative_roots_opening_everything(".")
-    (home / "Pictures").mkdir()
-    monkeypatch.chdir(home / "Pictures")
+    (home_folder / "Pictures").mkdir()
+    monkeypatch.chdir(home_folder / "Pictures")
     refuse_relative_roots_opening_everything(".")  # below the home folder: taken
 
 
@@ -120,10 +123,10 @@ def test_one_relative_root_given_as_text_or_a_path_is_judged_whole(
 ) -> None:
     """Mutant: the single root taken as a sequence: 'my.photos' was judged letter by
     letter, and its '.' (the home folder here) refused a folder below it."""
-    home = tmp_path / "someone"
-    (home / "my.photos").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(home)
+    home_folder = tmp_path / "someone"
+    (home_folder / "my.photos").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home_folder))
+    monkeypatch.chdir(home_folder)
     refuse_relative_roots_opening_everything("my.photos")
     refuse_relative_roots_opening_everything(Path("my.photos"))
     with pytest.raises(ValueError, match="is relative"):
@@ -146,3 +149,25 @@ def test_any_slack_token_pasted_with_its_quotes_is_told_to_remove_them(pasted: s
     (problem,) = problems
     assert "wrapped in quotes: remove them" in problem.message
     assert "abcdef" not in problem.message
+
+
+# --- agents/route.py: registration headers on tools a cached discovery found ----------
+
+
+def test_registration_headers_go_to_no_client_for_a_spec_cached_for_another_address(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+) -> None:
+    """Mutant: serve_discovered without its address check: the token given for the tool's
+    Slack address was put on a client for whatever address the cached spec named."""
+    elsewhere = "http://127.0.0.1:9/api"
+    first = ocp_agent_library.OCPAgent()  # enable_cache=True: the spec is cached
+    first.register_api("slack", spec_url=str(OPENAPI), base_url=elsewhere)
+    agent = ocp_agent_library.OCPAgent()
+    register(agent, base_url=slack_emulator.base_url, environ={})
+    agent.register_api("slack", headers={"Authorization": f"Bearer {TOKEN}"})
+    agent.register_api("slack", spec_url=str(OPENAPI))
+    assert agent.context.api_specs["slack"] == "cache"
+    for client in agent.api_clients.values():
+        assert TOKEN not in str(dict(client.http_client.headers)), client
