@@ -147,7 +147,7 @@ def test_any_slack_token_pasted_with_its_quotes_is_told_to_remove_them(pasted: s
     token, problems = check_token_text(pasted, origin="SLACK_USER_TOKEN")
     assert token is None
     (problem,) = problems
-    assert "wrapped in quotes: remove them" in problem.message
+    assert "quote marks around it: remove them" in problem.message
     assert "abcdef" not in problem.message
 
 

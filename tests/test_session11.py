@@ -198,3 +198,27 @@ def test_a_folder_named_like_a_token_may_hold_the_history(tmp_path: Path) -> Non
     assert file_to_write(str(folder / "history.sqlite3")) == str(folder / "history.sqlite3")
     with pytest.raises(argparse.ArgumentTypeError, match="shaped like a Slack token"):
         file_to_write(str(tmp_path / f"{CANARY_TOKEN}.sqlite3"))
+
+
+def test_only_a_missing_read_scope_sends_the_person_to_install_again() -> None:
+    """Keeping that failed for another reason (the history unwritable, the original
+    unreachable) is not mended by installing again: no install page then (mutation11)."""
+    from ocp_users_photo.model_result import error_result
+    from ocp_users_photo.undo.errors import KeepingImpossible
+
+    page = "https://example.com/install"
+    for needs_read_scope, expected in ((True, page), (False, None)):
+        refused = KeepingImpossible("not kept", fix="ask", needs_read_scope=needs_read_scope)
+        assert error_result(refused, install_url=page).get("install_url") == expected
+
+
+@pytest.mark.parametrize("ending", ["?", "!", "."])
+def test_a_message_ending_in_its_own_mark_gets_no_second_one(ending: str) -> None:
+    from ocp_users_photo.errors import Problem, TokenNotUsable
+    from ocp_users_photo.model_result import error_result
+
+    refused = TokenNotUsable([Problem("$.token", f"is it installed{ending}")], reinstall=True)
+    message = error_result(refused, install_url="https://example.com/install")["message"]
+    assert message.endswith(
+        f"is it installed{ending} The app's install page: https://example.com/install"
+    )

@@ -8,7 +8,8 @@ Decisions, tested:
   body says: never a server error or a rate limit, so never sent again.
 - ``ok: false`` is a ``SlackApiError`` carrying Slack's code and what to do about it.
 - An HTTP 4xx without a Slack error code is a refusal by a server on the way (a proxy, a
-  gateway), before Slack handled the request: nothing changed, and its body is not quoted.
+  gateway), before Slack handled the request: nothing changed. A JSON body is not quoted
+  (it is not Slack's); a page that is no JSON is, as any such page is: bounded, redacted.
 - A body that is not a JSON object, or one without a boolean ``ok``, is no Slack reply.
 - Everything taken from the reply has the token removed, in case the server echoes it:
   the body by ``redact``, the headers by the client before the reply comes here.
