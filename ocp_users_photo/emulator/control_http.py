@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ocp_users_photo.emulator.incoming import BodyTooLarge, read_body
 from ocp_users_photo.emulator.replies import json_response
 
 CONTROL_ROOT = "/_emulator"
@@ -32,9 +33,12 @@ class BadControlRequest(ValueError):
 
 
 async def json_object(request: Request) -> Mapping[str, Any]:
-    """The request's JSON object body; raises BadControlRequest otherwise."""
+    """The request's JSON object body; raises BadControlRequest otherwise, and BodyTooLarge
+    past the emulator's max_body_bytes (read no further, as for /api/)."""
+    limit: int = request.app.state.emulator.config.max_body_bytes
+    body = await read_body(request.receive, limit)
     try:
-        document = json.loads(await request.body())
+        document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadControlRequest("the body must be JSON") from error
     if not isinstance(document, dict):
@@ -77,12 +81,17 @@ def bad_request(message: str) -> Response:
 
 
 def answering_bad_requests(handler: Handler) -> Handler:
-    """The handler, with BadControlRequest and ValueError turned into 400 answers."""
+    """The handler, with BadControlRequest and ValueError turned into 400 answers, and a
+    body over the size limit into 413."""
 
     async def guarded(request: Request) -> Response:
         try:
             return await handler(request)
         except ValueError as error:  # BadControlRequest included
             return bad_request(str(error))
+        except BodyTooLarge as error:
+            return json_response(
+                {"ok": False, "error": "request_too_large", "detail": str(error)}, status_code=413
+            )
 
     return guarded
