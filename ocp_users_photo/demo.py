@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -48,6 +49,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Absolute: the folder is the tool's image root, and a path relative to it is taken from it.
+    made_here = args.out is None
     out_dir: Path = (args.out or Path(tempfile.mkdtemp(prefix="ocp-users-photo-demo-"))).resolve()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -62,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         return run_command(demo(out_dir, serve=args.serve, out=answers_to(sys.stdout)))
     except KeyboardInterrupt:
         if not args.serve:
+            if made_here:
+                # Unfinished, and named by nothing the person still sees: not left behind.
+                shutil.rmtree(out_dir, ignore_errors=True)
             raise
         return ExitCode.OK  # --serve ends with Ctrl-C: that is its normal end
 

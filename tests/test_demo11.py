@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import tempfile
+from pathlib import Path
+from typing import TextIO
 
 import httpx
 import pytest
 
+from ocp_users_photo import demo
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 
 
@@ -59,3 +64,48 @@ async def test_a_control_body_within_the_size_limit_still_works(
     response = await client.post(emulator.root_url + path, content=body)
     assert response.status_code == 200, response.text
     assert len(_changed(emulator)) == 1
+
+
+def _interrupted_demo(
+    monkeypatch: pytest.MonkeyPatch, temp_root: Path, *, out: Path | None, serve: bool
+) -> None:
+    """demo.run() whose demo is Ctrl-C'd once the portrait is drawn (as at step 2)."""
+
+    async def interrupted(out_dir: Path, *, serve: bool, out: TextIO) -> int:
+        demo.draw_portrait(out_dir / "portrait.png")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    monkeypatch.setattr(demo, "demo", interrupted)
+    arguments = argparse.Namespace(out=out, serve=serve)
+    if serve:
+        assert demo.run(arguments) == 0
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            demo.run(arguments)
+
+
+def test_a_demo_ctrl_c_d_midway_leaves_no_temporary_folder_behind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The folder was the demo's own, named by nothing but a line half-way up: Ctrl-C
+    # left it and its portrait in the temporary folder for good.
+    _interrupted_demo(monkeypatch, tmp_path, out=None, serve=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_demo_ctrl_c_d_midway_keeps_a_folder_the_person_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    named = tmp_path / "mine"
+    _interrupted_demo(monkeypatch, tmp_path / "temp", out=named, serve=False)
+    assert (named / "portrait.png").is_file()
+
+
+def test_a_demo_serve_ended_with_ctrl_c_keeps_its_temporary_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # With --serve, Ctrl-C is the normal end: what it saved stays where it said.
+    _interrupted_demo(monkeypatch, tmp_path, out=None, serve=True)
+    [kept] = tmp_path.iterdir()
+    assert (kept / "portrait.png").is_file()
