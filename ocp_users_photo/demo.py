@@ -20,7 +20,7 @@ import httpx
 from PIL import Image, ImageDraw, ImageFont
 
 from ocp_users_photo.command_runner import run_command
-from ocp_users_photo.emulator import EmulatorConfig, run_emulator
+from ocp_users_photo.emulator import EmulatorConfig, run_emulator, user_id_for_token
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.output import answers_to
@@ -80,8 +80,13 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
     portrait = out_dir / "portrait.png"
     draw_portrait(portrait)
     say("ocp-users-photo demo: setting a Slack profile photo on a local emulator")
-    async with run_emulator(EmulatorConfig()) as emulator:
+    config = EmulatorConfig()
+    async with run_emulator(config) as emulator:
         say(f"1. Started the Slack emulator at {emulator.base_url}")
+        say(
+            f"   The demo's token acts for its test user {user_id_for_token(DEMO_TOKEN)} in "
+            f"{config.team_name} ({config.team_id})"
+        )
         say(f"   Drew a {PORTRAIT_SIZE[0]}x{PORTRAIT_SIZE[1]} portrait: {shown_path(portrait)}")
         async with UsersSetPhoto(
             DEMO_TOKEN, base_url=emulator.base_url, image_roots=[out_dir], environ={}

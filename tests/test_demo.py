@@ -12,6 +12,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from ocp_users_photo.demo import DEMO_TOKEN
+from ocp_users_photo.emulator import user_id_for_token
 from tests.programs import run_cli
 
 
@@ -20,6 +22,11 @@ def test_the_demo_sets_a_photo_and_saves_what_slack_would_show(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1].startswith("1. Started the Slack emulator at http://127.0.0.1:")
+    # Whose photo: the emulator's test user for the demo's token (it was named nowhere).
+    user_id = user_id_for_token(DEMO_TOKEN)
+    whose = f"its test user {user_id} in Emulated Workspace (T0EMULATOR)"
+    assert lines[2] == f"   The demo's token acts for {whose}"
+    assert f"/avatars/{user_id}/" in done.stdout
     assert "$.crop_x: the crop box reaches past the image's right edge" in done.stdout
     assert "Requests that reached Slack: 0" in done.stdout
     assert "ok: True, avatar_hash: " in done.stdout
