@@ -198,8 +198,20 @@ class FileObjectResolver(SourceResolver):
         label = f"file object {name!r}" if isinstance(name, str) else "file object"
         try:
             chunk = value.read(max_bytes + 1)
+        except UnicodeDecodeError:
+            # A PNG's or JPEG's first byte is no UTF-8: a text-mode read fails at once.
+            return None, [problem("the image file is open in text mode: open it with 'rb'")]
         except (OSError, ValueError) as error:
-            return None, [problem(f"the image file object cannot be read ({reason(error)})")]
+            if _is_closed(value):
+                return None, [
+                    problem(
+                        "the image file object is closed: give it while it is open (inside "
+                        "its with block), or give the file's path or bytes"
+                    )
+                ]
+            # reason() speaks of paths: a ValueError here is the file object's, no name's.
+            why = reason(error) if isinstance(error, OSError) else type(error).__name__
+            return None, [problem(f"the image file object cannot be read ({why})")]
         if isinstance(chunk, str):
             return None, [problem("the image file is open in text mode: open it with 'rb'")]
         if not isinstance(chunk, (bytes, bytearray, memoryview)):
@@ -215,6 +227,14 @@ class FileObjectResolver(SourceResolver):
                     )
                 ]
         return source_from_bytes(bytes(chunk), label, stem, max_bytes)
+
+
+def _is_closed(file: Any) -> bool:
+    """Whether a file object says it is closed (one that cannot say is taken as open)."""
+    try:
+        return getattr(file, "closed", False) is True
+    except Exception:  # a caller's property may raise anything
+        return False
 
 
 def _position_past_its_start(file: Any) -> int:

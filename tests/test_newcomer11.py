@@ -1,0 +1,48 @@
+"""A Python developer's first hour with the library, after many changes: the mistakes a
+newcomer makes at the Python door, each answered with what to do and nothing sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+
+
+@pytest.mark.parametrize("suffix", ["png", "jpg"])
+async def test_an_image_file_opened_in_text_mode_is_told_to_open_it_with_rb(
+    emulator: RunningEmulator, tmp_path: Path, suffix: str
+) -> None:
+    # open("me.png") without "rb": reading a real PNG or JPEG as text fails to decode
+    # its first byte, which was told "cannot be read (not a valid file name)".
+    path = tmp_path / f"me.{suffix}"
+    path.write_bytes(make_image(fmt="JPEG" if suffix == "jpg" else "PNG"))
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with path.open(encoding="utf-8") as text_file, pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": text_file})
+    told = caught.value.problems[0].message
+    assert "text mode" in told
+    assert "'rb'" in told
+    assert "file name" not in told
+    assert photo_requests(emulator) == []
+
+
+async def test_a_closed_image_file_is_told_to_keep_it_open(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # A file closed before the call (a `with open(...)` block ended too soon) was told
+    # "cannot be read (not a valid file name)", though no file name was given.
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image())
+    with path.open("rb") as closed_file:
+        pass
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": closed_file})
+    told = caught.value.problems[0].message
+    assert "closed" in told
+    assert "file name" not in told
+    assert photo_requests(emulator) == []
