@@ -255,6 +255,26 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
         ]
     if not value:
         return None, [Problem(path, f"the token from {origin} is empty: give a user token")]
+    bare = value.strip()
+    if bare[:7].lower() == "bearer " and bare[7:].lstrip().startswith(("xox", "xapp-")):
+        # Copied from an Authorization header: the tool writes that header itself.
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} starts with 'Bearer ': give the token alone "
+                "(xoxp-...), the tool adds 'Bearer ' itself",
+            )
+        ]
+    clean = bare.isascii() and bare.isprintable() and not any(ch.isspace() for ch in bare)
+    if bare != value and clean and bare.startswith(("xox", "xapp-")):
+        # Read from a file with its line end, or pasted with a space.
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} has spaces or a line end around it: remove them "
+                "(a token read from a file keeps the file's line end: strip it)",
+            )
+        ]
     if not value.isascii() or not value.isprintable() or any(ch.isspace() for ch in value):
         # Such a value would corrupt or split the Authorization header.
         return None, [

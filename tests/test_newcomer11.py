@@ -46,3 +46,29 @@ async def test_a_closed_image_file_is_told_to_keep_it_open(
     assert "closed" in told
     assert "file name" not in told
     assert photo_requests(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "told"),
+    [
+        (f"Bearer {CANARY_TOKEN}", "'Bearer '"),
+        (f"bearer {CANARY_TOKEN}", "'Bearer '"),
+        (f"{CANARY_TOKEN}\n", "around it"),
+        (f"  {CANARY_TOKEN} ", "around it"),
+    ],
+    ids=["bearer", "lowercase-bearer", "line-end", "spaces"],
+)
+async def test_a_token_given_with_bearer_or_a_line_end_is_told_what_to_remove(
+    emulator: RunningEmulator, given: str, told: str
+) -> None:
+    # UsersSetPhoto(token=Path("token.txt").read_text()) keeps the file's line end, and a
+    # token copied from an Authorization header starts with "Bearer ": both were told
+    # only "holds spaces, control or non-ASCII characters: copy the token again".
+    async with UsersSetPhoto(given, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": make_image()})
+    message = str(caught.value)
+    assert told in message
+    assert CANARY_TOKEN not in message
+    assert CANARY_TOKEN[:20] not in message
+    assert photo_requests(emulator) == []
