@@ -72,3 +72,43 @@ async def test_a_token_given_with_bearer_or_a_line_end_is_told_what_to_remove(
     assert CANARY_TOKEN not in message
     assert CANARY_TOKEN[:20] not in message
     assert photo_requests(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "told"),
+    [("base64", "base64 text"), ("path", "pathlib.Path")],
+)
+async def test_text_given_as_bytes_is_told_to_give_it_as_str(
+    emulator: RunningEmulator, tmp_path: Path, kind: str, told: str
+) -> None:
+    # base64.b64encode() returns bytes, and a path may be bytes too (os.fsencode); bytes
+    # are taken as the image itself, so both were told only "not an image in a format
+    # this tool decodes", with nothing about what was wrong with what was given.
+    import base64
+
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image())
+    given = base64.b64encode(path.read_bytes()) if kind == "base64" else bytes(path)
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": given})
+        for same in (bytearray(given), memoryview(given)):
+            with pytest.raises(InvalidArguments) as again:
+                await tool.call({"image": same})
+            assert str(again.value) == str(caught.value)
+    message = caught.value.problems[0].message
+    assert told in message
+    assert ".decode()" in message
+    assert str(path) not in message  # the bytes' text is never quoted back
+    assert photo_requests(emulator) == []
+
+
+async def test_bytes_that_are_no_image_and_no_text_are_not_told_about_text(
+    emulator: RunningEmulator,
+) -> None:
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as caught:
+            await tool.call({"image": bytes(range(256)) * 4})
+    message = caught.value.problems[0].message
+    assert "cannot be read" in message
+    assert ".decode()" not in message

@@ -162,6 +162,37 @@ class BytesResolver(SourceResolver):
     ) -> tuple[ImageSource | None, list[Problem]]:
         return source_from_bytes(bytes(value), "bytes", "image", context.limits.max_bytes)
 
+    async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
+        resolved, problems = await super().resolve(value, context)
+        if resolved is None and problems and all(is_unreadable(found) for found in problems):
+            hint = _text_in_bytes(value)
+            if hint is not None:
+                problems = [Problem(found.path, f"{found.message}; {hint}") for found in problems]
+        return resolved, problems
+
+
+_TEXT_SNIFF_BYTES: Final = 4096
+
+
+def _text_in_bytes(value: Any) -> str | None:
+    """What to do when bytes that are no image are text: base64 (``b64encode`` returns
+    bytes) or a path (``os.fsencode``). Their text is never quoted back."""
+    head = bytes(value)[:_TEXT_SNIFF_BYTES]
+    if not head.isascii():
+        return None
+    text = head.decode("ascii")
+    if not "".join(text.split()).isprintable():  # base64.encodebytes() breaks its lines
+        return None
+    if looks_like_base64(text):
+        return (
+            "these bytes are base64 text, and bytes are taken as the image itself: give "
+            "the text as str (.decode()), or the decoded bytes"
+        )
+    return (
+        "these bytes are text, and bytes are taken as the image itself: give a file path "
+        "as str or pathlib.Path (.decode() it), base64 as str"
+    )
+
 
 class FileObjectResolver(SourceResolver):
     """A caller's open binary file: read up to the cap (in a worker thread), never closed.
