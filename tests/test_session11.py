@@ -222,3 +222,25 @@ def test_a_message_ending_in_its_own_mark_gets_no_second_one(ending: str) -> Non
     assert message.endswith(
         f"is it installed{ending} The app's install page: https://example.com/install"
     )
+
+
+async def test_a_base_url_without_api_is_told_so_not_blamed_on_a_proxy(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """UsersSetPhoto(base_url=the emulator's root, no /api): the 404 was said to be a proxy
+    or a gateway refusing the request (newcomer11); it is the address."""
+    from ocp_users_photo import TransportError, UsersSetPhoto
+
+    image = tmp_path / "me.png"
+    image.write_bytes(make_image())
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.root_url, image_roots=[tmp_path], environ={}
+    ) as tool:
+        with pytest.raises(TransportError) as refused:
+            await tool.call({"image": str(image)})
+    text = str(refused.value)
+    assert "HTTP 404" in text
+    assert "it ends in /api, as in https://slack.com/api" in text
+    assert "proxy" not in text
+    assert refused.value.reached is False
+    assert CANARY_TOKEN not in text

@@ -61,7 +61,20 @@ _REFUSED_ON_THE_WAY: Final = (
     f"and {SLACK_ADDRESS}, then tries again."
 )
 
+# A 404 or 405 without a Slack code: no Web API at that address (Slack's own answers every
+# method it lacks with unknown_method), most often a base URL without its /api.
+_NO_API_THERE: Final = (
+    "no Slack Web API method answers at that address, so nothing changed: check "
+    f"{SLACK_ADDRESS}; it ends in /api, as in https://slack.com/api"
+)
+
 Redact = Callable[[Any], Any]
+
+
+def _refused_on_the_way(status: int) -> str:
+    """What a 4xx without a Slack code says: a wrong address (404, 405), else a server on
+    the way that refused the request."""
+    return _NO_API_THERE if status in (404, 405) else _REFUSED_ON_THE_WAY
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,7 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
         if code == "ratelimited":
             raise _rate_limited(reply, body, method)
         if not said and 400 <= status < 500:
-            hint = f"HTTP {status} came with no Slack error code: {_REFUSED_ON_THE_WAY}"
+            hint = f"HTTP {status} came with no Slack error code: {_refused_on_the_way(status)}"
         else:
             hint = hint_for(code, method, explained=bool(slack_messages_of(body)))
         raise SlackApiError(
@@ -166,7 +179,7 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
     if 400 <= status < 500:
         raise TransportError(
             f"Slack answered {method} with HTTP {status} and no Slack error code: "
-            f"{_REFUSED_ON_THE_WAY}",
+            f"{_refused_on_the_way(status)}",
             status_code=status,
             reached=False,
             method=method,
@@ -290,7 +303,7 @@ def _no_slack_reply(reply: HttpReply, what: str, method: str) -> TransportError:
     elif 400 <= reply.status_code < 500:
         return TransportError(
             f"Slack answered {method} with HTTP {reply.status_code} and {what}: "
-            f"{_REFUSED_ON_THE_WAY}",
+            f"{_refused_on_the_way(reply.status_code)}",
             status_code=reply.status_code,
             reached=False,
             method=method,
