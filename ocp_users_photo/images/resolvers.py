@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.byte_budget import image_bytes
@@ -72,6 +72,15 @@ class ImageResolver(Protocol):
     """Turns one kind of ``image`` argument into bytes plus header facts, or problems."""
 
     async def resolve(self, value: Any, context: IntakeContext) -> Resolution: ...
+
+
+@runtime_checkable
+class ChecksOffline(Protocol):
+    """A resolver that can tell, without I/O, that it will refuse a value (a URL on a host
+    off the list): the intake asks it before taking the bytes it would make from the
+    process's budget, so such a refusal never waits in line behind other calls' images."""
+
+    def offline_problems(self, value: Any, context: IntakeContext) -> list[Problem]: ...
 
 
 def inspect_source(
@@ -317,15 +326,18 @@ class RefusedUrls(SourceResolver):
 
     opens_in_memory = True
 
-    def open_source(
-        self, value: Any, context: IntakeContext
-    ) -> tuple[ImageSource | None, list[Problem]]:
-        return None, [
+    def offline_problems(self, value: Any, context: IntakeContext) -> list[Problem]:
+        return [
             problem(
                 "image is a web URL, and this tool does not fetch URLs: download the file "
                 "first, then give its path, a data: URI or base64 text"
             )
         ]
+
+    def open_source(
+        self, value: Any, context: IntakeContext
+    ) -> tuple[ImageSource | None, list[Problem]]:
+        return None, self.offline_problems(value, context)
 
 
 def default_resolvers() -> dict[str, ImageResolver]:
@@ -358,6 +370,10 @@ class ImageIntake:
         making = bytes_made(kind, normalised, context.limits)
         if not making:
             return await resolver.resolve(normalised, context)
+        if isinstance(resolver, ChecksOffline):
+            refused = resolver.offline_problems(normalised, context)
+            if refused:  # told at once: no bytes to wait for, none made
+                return None, refused
         held = await image_bytes.hold(making)  # its turn, within the call's deadline
         try:
             resolved, problems = await resolver.resolve(normalised, context)

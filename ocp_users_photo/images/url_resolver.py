@@ -14,6 +14,7 @@ import dataclasses
 import ssl
 from typing import Any, Final
 
+from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.paths import problem
 from ocp_users_photo.images.resolvers import (
     IntakeContext,
@@ -61,6 +62,18 @@ class UrlResolver:
         check_verifying(ssl_context)
         self._ssl_context = ssl_context
         self._resolver = resolver
+
+    def offline_problems(self, value: Any, context: IntakeContext) -> list[Problem]:
+        """Why ``value`` would be refused before any fetch (no host allowed, not https, a
+        host off the list, a malformed URL), or nothing: checked without I/O, so the intake
+        tells it before the URL waits for its bytes in the process's budget."""
+        if not self.policy.fetches_anything:
+            return [problem(NO_URLS)]
+        try:
+            check_image_url(str(value), self.policy)
+        except ImageUrlRefused as refusal:
+            return [refusal.problem()]
+        return []
 
     async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
         policy = self.policy
