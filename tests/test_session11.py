@@ -12,6 +12,7 @@ host's configuration opened every image under the home folder to the model.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,22 @@ async def test_a_base_url_without_api_is_told_so_not_blamed_on_a_proxy(
     assert "proxy" not in text
     assert refused.value.reached is False
     assert CANARY_TOKEN not in text
+
+
+async def test_a_history_path_that_is_a_folder_says_so(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """photo_history=a folder was "cannot be written (SQLite: unable to open database
+    file)", which did not say the path was a folder (newcomer11)."""
+    from ocp_users_photo import UsersSetPhoto
+    from ocp_users_photo.undo import HistoryUnavailable
+
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, photo_history=tmp_path, environ={}
+    ) as tool:
+        with pytest.raises(HistoryUnavailable) as refused:
+            await tool.history()
+    text = str(refused.value)
+    assert "is a folder, and the history is a file" in text
+    assert str(tmp_path / "photo-history.sqlite3") in text
+    assert not os.listdir(tmp_path)  # nothing made in the folder

@@ -303,6 +303,12 @@ def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavaila
             "try again once it is done, or give another path",
             kind=HistoryBusy,
         )
+    if "unable to open" in reason and path.is_dir():
+        return _refused(
+            path,
+            "is a folder, and the history is a file",
+            f"give a file's path, such as {path / 'photo-history.sqlite3'} {_WAYS_TO_GIVE_A_PATH}",
+        )
     if "readonly" in reason or "unable to open" in reason or "disk" in reason:
         return _refused(
             path,
