@@ -87,6 +87,7 @@ from ocp_users_photo.slack.session import IdentityCache, SlackSession
 from ocp_users_photo.spec import ToolSpec, thaw, tool_spec
 from ocp_users_photo.tokens import (
     ActingPerson,
+    NoToken,
     StaticToken,
     TokenSource,
     acting_person,
@@ -800,8 +801,11 @@ class UsersSetPhoto(AsyncClosing):
             await opened.aclose()
 
     def __repr__(self) -> str:
+        # No token at all shows as None, not as a token whose text is 'None'.
+        source = self.token_source
+        token = None if isinstance(source, NoToken) else source.description
         return (
-            f"UsersSetPhoto(base_url={self.base_url!r}, token={self.token_source.description!r}, "
+            f"UsersSetPhoto(base_url={self.base_url!r}, token={token!r}, "
             f"reply_check={self.reply_check!r}, fit={self.fit!r})"
         )
 

@@ -264,3 +264,12 @@ async def test_a_history_path_that_is_a_folder_says_so(
     assert "is a folder, and the history is a file" in text
     assert str(tmp_path / "photo-history.sqlite3") in text
     assert not os.listdir(tmp_path)  # nothing made in the folder
+
+
+def test_a_tool_without_a_token_shows_none_in_its_repr() -> None:
+    """It showed token='None', as if the token's text were None (newcomer11)."""
+    from ocp_users_photo import UsersSetPhoto
+
+    assert "token=None," in repr(UsersSetPhoto(environ={}))
+    assert "token='given'," in repr(UsersSetPhoto(CANARY_TOKEN, environ={}))
+    assert CANARY_TOKEN not in repr(UsersSetPhoto(CANARY_TOKEN, environ={}))
