@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from ocp_users_photo.private_folders import make_private_folders
+from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.sqlite_busy import is_busy
 from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
 
@@ -307,7 +308,8 @@ def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavaila
         return _refused(
             path,
             "is a folder, and the history is a file",
-            f"give a file's path, such as {path / 'photo-history.sqlite3'} {_WAYS_TO_GIVE_A_PATH}",
+            f"give a file's path, such as {_named(path / HISTORY_FILE_NAME)} "
+            f"{_WAYS_TO_GIVE_A_PATH}",
         )
     if "readonly" in reason or "unable to open" in reason or "disk" in reason:
         return _refused(
@@ -346,13 +348,14 @@ def _refused(
 
 def _named(path: Path) -> str:
     """The history's path for a message: a relative one as the file it names, since it is
-    taken from the working directory, which an MCP host chooses (often ``/``)."""
+    taken from the working directory, which an MCP host chooses (often ``/``). Bounded, and
+    anything in it shaped like a Slack token masked (a token pasted as a folder's name)."""
     if path.is_absolute():
-        return str(path)
+        return shown_path(path)
     try:
-        return str(Path.cwd() / path)
+        return shown_path(Path.cwd() / path)
     except OSError:  # the working directory was removed under the process
-        return f"{path} (relative to a working directory that no longer exists)"
+        return f"{shown_path(path)} (relative to a working directory that no longer exists)"
 
 
 def _reason(error: sqlite3.Error) -> str:
