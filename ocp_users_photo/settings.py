@@ -271,8 +271,13 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
     resolved: list[Path] = []
     for root in listed:
         path = Path(root).expanduser()
-        if not path.is_dir():
-            what = "is a file" if path.exists() else "does not exist"
+        try:
+            is_folder = path.is_dir()
+            what = "" if is_folder else "is a file" if path.exists() else "does not exist"
+        except OSError as error:  # a name too long for the system: its text quotes it whole
+            is_folder = False
+            what = f"cannot be looked at: {os.strerror(error.errno or 0)}"
+        if not is_folder:
             raise ValueError(
                 f"image root {quoted(str(path))} is not an existing folder (it {what}"
                 f"{_taken_from_working_directory(path)}): create it, or give the folder your "

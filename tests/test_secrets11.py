@@ -34,3 +34,22 @@ def test_a_history_refusal_for_a_1_mb_path_is_bounded(tmp_path: Path) -> None:
         open_history(path, 1.0, check=False)
     assert len(str(refused.value)) < 2000
     assert len(refused.value.model_message) < 2000
+
+
+@pytest.mark.parametrize("where", ["in a folder named like the token", "1 MB long"])
+def test_an_image_root_the_system_cannot_look_at_is_refused_in_words(
+    tmp_path: Path, where: str
+) -> None:
+    """An image root whose name is too long for the system (the token pasted into it, or a
+    1 MB value) was let through as the OSError of Path.is_dir(), quoting the whole path."""
+    from ocp_users_photo.settings import resolve_roots
+
+    if where == "1 MB long":
+        root = str(tmp_path / ("x" * MEGABYTE))
+    else:
+        (tmp_path / CANARY_TOKEN).mkdir()
+        root = str(tmp_path / CANARY_TOKEN / ("x" * 300))
+    with pytest.raises(ValueError, match="image root") as refused:
+        resolve_roots([root])
+    assert len(str(refused.value)) < 2000
+    assert not any(holds_part_of_the_token(text) for text in texts_of_error(refused.value))
