@@ -124,7 +124,9 @@ def file_to_write(text: str) -> str:
     """A file the command writes (``--history``, ``--preview``), refused when its own name
     is shaped like a Slack token: the token pasted one word too far would stay on disk, in
     listings, backups and sync, where the output masks it."""
-    name = os.path.basename(text)  # a folder's name is the person's own, not this file's
+    # The file's own name (a trailing separator names the last part still): a folder's
+    # name on the way is the person's own.
+    name = os.path.basename(text.rstrip("/" + os.sep))
     if without_tokens(name) != name:
         raise argparse.ArgumentTypeError(
             "the file name is shaped like a Slack token, and a file of that name would keep "

@@ -53,7 +53,8 @@ class ActingPerson:
                 or not SLACK_ID.fullmatch(value)
                 or without_tokens(value) != value
             ):
-                got = quoted(value, 40) if isinstance(value, str) else type(value).__name__
+                # 20 characters: a Slack id's whole, never most of a token stripped of xox.
+                got = quoted(value, 20) if isinstance(value, str) else type(value).__name__
                 raise ValueError(
                     f"{name} must be a Slack id such as U0123ABCD (letters and digits), got {got}"
                 )

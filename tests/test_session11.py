@@ -273,3 +273,20 @@ def test_a_tool_without_a_token_shows_none_in_its_repr() -> None:
     assert "token=None," in repr(UsersSetPhoto(environ={}))
     assert "token='given'," in repr(UsersSetPhoto(CANARY_TOKEN, environ={}))
     assert CANARY_TOKEN not in repr(UsersSetPhoto(CANARY_TOKEN, environ={}))
+
+
+def test_a_history_named_like_a_token_with_a_trailing_slash_is_refused() -> None:
+    """--history ~/xoxp-.../ had an empty last name, so it passed (secrets11)."""
+    from ocp_users_photo.cli_options import file_to_write
+
+    with pytest.raises(argparse.ArgumentTypeError, match="shaped like a Slack token"):
+        file_to_write(f"/tmp/{CANARY_TOKEN}/")
+
+
+def test_an_id_refusal_quotes_no_more_than_an_ids_length() -> None:
+    """A token stripped of its xoxp- is no token shape: 40 of its characters were quoted
+    (secrets11); 20 hold any Slack id whole."""
+    stripped = CANARY_TOKEN.split("-", 1)[1]
+    with pytest.raises(ValueError, match="must be a Slack id") as refused:
+        ActingPerson(team_id=stripped, user_id="U1")
+    assert stripped[:24] not in str(refused.value)
