@@ -13,22 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from tests.cli_fixtures import image_fixture, slack_emulator_config_fixture  # noqa: F401 (fixtures)
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.programs import environment_without_slack, run_cli
 from tests.test_terminal_and_log_echoes import env_for
-
-
-@pytest.fixture
-def slack_emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(rate_limit_per_minute=None)
-
-
-@pytest.fixture
-def image(tmp_path: Path) -> Path:
-    path = tmp_path / "me.png"
-    path.write_bytes(make_image((600, 600)))
-    return path
 
 
 @pytest.mark.parametrize(

@@ -17,19 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, user_id_for_token
+from ocp_users_photo.emulator import RunningEmulator, user_id_for_token
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.images.limits import ImageLimits
+from tests.cli_fixtures import slack_emulator_config_fixture  # noqa: F401 (fixtures)
 from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
 from tests.programs import environment_without_slack, run_module
 from tests.test_cli import cli
 from tests.test_terminal_and_log_echoes import env_for
 from tests.undo_fixtures import GREEN, RED, history_tool
-
-
-@pytest.fixture
-def slack_emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(rate_limit_per_minute=None)
 
 
 @pytest.fixture

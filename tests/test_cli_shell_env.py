@@ -11,24 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.exit_codes import ExitCode
+from tests.cli_fixtures import image_fixture, slack_emulator_config_fixture  # noqa: F401 (fixtures)
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 from tests.programs import environment_without_slack
 
 USER_TOKEN = "xoxp-1234567890-1234567890123-shellenv0123456789abcdef0123456789"
-
-
-@pytest.fixture
-def slack_emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(rate_limit_per_minute=None)
-
-
-@pytest.fixture
-def image(tmp_path: Path) -> Path:
-    path = tmp_path / "me.png"
-    path.write_bytes(make_image((600, 600)))
-    return path
 
 
 def slack_env(emulator: RunningEmulator, **more: str) -> dict[str, str]:

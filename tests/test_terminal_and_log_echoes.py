@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from tests.cli_fixtures import image_fixture, slack_emulator_config_fixture  # noqa: F401 (fixtures)
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 from tests.programs import run_cli
 from tests.test_secrets import holds_part_of_the_token
@@ -20,18 +21,6 @@ from tests.test_secrets import holds_part_of_the_token
 # exact redaction form (the whole token, its body, its whole last segment) nor the token
 # shape (xoxp-...) matches it.
 CUT = CANARY_TOKEN.rsplit("-", 1)[1][:24]
-
-
-@pytest.fixture
-def slack_emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(rate_limit_per_minute=None)
-
-
-@pytest.fixture
-def image(tmp_path: Path) -> Path:
-    path = tmp_path / "me.png"
-    path.write_bytes(make_image((600, 600)))
-    return path
 
 
 def env_for(emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
