@@ -172,14 +172,16 @@ class Clock:
 
 def emulator_source(
     emulator: RunningEmulator,
-    store: SQLite3InstallationStore,
+    store: InstallationStore,
     *,
     clock: Callable[[], float] = time.time,
     install_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
+    **options: Any,
 ) -> InstallationTokenSource:
     """The app's token source for the installations in ``store``, refreshing at the emulator
-    (on ``clock``'s time when given; through ``http_client`` when given)."""
+    (on ``clock``'s time when given; through ``http_client`` when given); ``options``: the
+    source's others (``refresh_lock=``)."""
     return InstallationTokenSource(
         store,
         client_id=CLIENT_ID,
@@ -189,4 +191,5 @@ def emulator_source(
         clock=clock,
         install_url=install_url,
         http_client=http_client,
+        **options,
     )

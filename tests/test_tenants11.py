@@ -15,11 +15,10 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource, SingleProcessRefreshLock
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     LIFETIME,
     TEAM_ID,
     Clock,
+    emulator_source,
     install,
     photo_tokens,
     portrait,
@@ -44,14 +43,11 @@ def store(tmp_path: Path) -> SQLite3InstallationStore:
 
 
 def _source(emulator: RunningEmulator, store: SaveFails, clock: Clock) -> InstallationTokenSource:
-    return InstallationTokenSource(
+    return emulator_source(
+        emulator,
         store,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        base_url=emulator.base_url,
-        install_url=INSTALL_URL,
-        environ={},
         clock=clock,
+        install_url=INSTALL_URL,
         refresh_lock=SingleProcessRefreshLock(),
     )
 
@@ -156,14 +152,7 @@ async def test_a_person_whose_installation_cannot_read_photos_gets_the_install_p
     hand him. It got only a fix for the app's developer (add the scope to the Slack app, or
     turn keeping off), and no link."""
     await install(emulator, store, "UBOB000001", user_scope="users.profile:write")
-    source = InstallationTokenSource(
-        store,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        base_url=emulator.base_url,
-        install_url=INSTALL_URL,
-        environ={},
-    )
+    source = emulator_source(emulator, store, install_url=INSTALL_URL)
     async with (
         source,
         UsersSetPhoto(
