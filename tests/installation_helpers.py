@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import pytest
 from PIL import Image
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
@@ -151,6 +152,18 @@ def portrait(color: tuple[int, int, int] = (30, 160, 90)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (512, 512), color).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+@pytest.fixture(name="emulator_config")
+def rotation_config_fixture() -> EmulatorConfig:
+    """The emulator with token rotation on: import it into a test module to use it."""
+    return rotation_config()
+
+
+@pytest.fixture(name="store")
+def sqlite_store_fixture(tmp_path: Path) -> SQLite3InstallationStore:
+    """slack_sdk's SQLite installation store in the test's folder (import it, as above)."""
+    return sqlite_store(tmp_path / "installations.db")
 
 
 def sqlite_store(path: Path) -> SQLite3InstallationStore:

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource, SingleProcessRefreshLock
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
@@ -23,23 +22,13 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     refreshes,
-    rotation_config,
-    sqlite_store,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 from tests.test_installations_hostile import SaveFails
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 INSTALL_URL = "https://photos.example.com/install"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 def _source(emulator: RunningEmulator, store: SaveFails, clock: Clock) -> InstallationTokenSource:
