@@ -533,9 +533,11 @@ def test_an_aiohttp_older_than_the_minimum_is_never_used(monkeypatch: pytest.Mon
             found[version] = stacks.aiohttp_installed()
             if version == "3.13.3":
                 assert stacks.resolve_stack("auto", None) == "httpx"
-    finally:
+    finally:  # read again, from the real installation, before any event loop asks (a later
+        # async test building a tool with the aiohttp stack would read it on its loop)
         monkeypatch.undo()
         stacks._usable_aiohttp.cache_clear()
+        stacks.aiohttp_installed()
     assert found == versions
 
 
