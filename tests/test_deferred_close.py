@@ -156,7 +156,7 @@ async def test_a_path_the_tool_streams_is_opened_as_a_deferred_close_file(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "big.png"
-    Image.effect_noise((700, 700), 60).convert("RGB").save(path)
+    Image.effect_noise((1000, 1000), 60).convert("RGB").save(path)
     assert path.stat().st_size > READ_WHOLE_BYTES, "large enough to be streamed"
     async with UsersSetPhoto(
         "xoxp-1-deferred", base_url="http://127.0.0.1:9/api", image_roots=[tmp_path], environ={}

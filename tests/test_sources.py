@@ -14,6 +14,7 @@ from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from ocp_users_photo.images.resolvers import open_image_source
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.slack.form import READ_BLOCK_BYTES, READ_TAIL_BYTES
 from tests.conftest import make_image
 
 CAP = 1024 * 1024
@@ -61,7 +62,8 @@ def test_a_path_as_text_or_pathlike(png_path: Path) -> None:
 def test_a_large_file_is_opened_to_be_streamed_not_read(tmp_path: Path) -> None:
     large = tmp_path / "me.png"
     large.write_bytes(PNG + bytes(READ_WHOLE_BYTES))  # past the end: bytes never read
-    source, _ = open_image_source(large, image_roots=None, limits=ImageLimits(max_bytes=CAP))
+    limits = ImageLimits(max_bytes=4 * CAP)
+    source, _ = open_image_source(large, image_roots=None, limits=limits)
     assert source is not None
     assert source.data is None
     assert source.file is not None
@@ -70,6 +72,29 @@ def test_a_large_file_is_opened_to_be_streamed_not_read(tmp_path: Path) -> None:
     assert source.filename_stem == "me"
     source.close()
     assert source.file is None
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_file_is_read_whole_up_to_what_its_send_reads_in_one_trip(
+    tmp_path: Path, extra: int
+) -> None:
+    """Sending from an open file reads up to READ_BLOCK_BYTES + READ_TAIL_BYTES in one
+    worker-thread trip: a file no larger is read whole when opened (that trip spared, the
+    same bytes held); one byte more stays open, to stream."""
+    one_trip = READ_BLOCK_BYTES + READ_TAIL_BYTES
+    path = tmp_path / "me.png"
+    data = PNG + bytes(one_trip - len(PNG) + extra)
+    path.write_bytes(data)
+    source, _ = open_image_source(path, image_roots=None, limits=ImageLimits(max_bytes=4 * CAP))
+    assert source is not None
+    try:
+        assert source.byte_count == len(data)
+        if extra:
+            assert (source.data, source.file is not None) == (None, True)
+        else:
+            assert (source.data, source.file) == (data, None)
+    finally:
+        source.close()
 
 
 def test_a_small_file_is_read_whole_and_closed_at_once(png_path: Path) -> None:

@@ -6,9 +6,10 @@ calls at once held gigabytes, and all of them failed together when memory or the
 deadlines ran out. Each now takes what it will make from one budget for the process
 before it makes it (``hold``), waiting its turn (first come, first served) within the
 call's deadline, and gives it back when its image is closed: calls beyond the budget
-wait, the ones inside it go through. Paths and bytes make nothing (a file is read as it
-is sent; bytes are the caller's), so they never wait. One image larger than the whole
-budget goes when nothing else is held.
+wait, the ones inside it go through. Paths and bytes never wait: bytes are the caller's,
+and a file is read as it is sent, at most 1.25 MiB at once (a file that small is read
+whole when it is opened, as its send would read it in one go). One image larger than
+the whole budget goes when nothing else is held.
 
 One budget for every event loop and thread of the process (memory is the process's): a
 lock guards the count, and a waiter is woken on its own loop.
