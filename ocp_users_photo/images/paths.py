@@ -35,8 +35,8 @@ from ocp_users_photo.safe_text import without_tokens
 # A file up to this size is read whole by the worker-thread call that opens it: sending
 # it from the open file would read as much in one further trip (slack/form.py's
 # READ_BLOCK_BYTES and READ_TAIL_BYTES), so memory holds no more, the trip is spared and
-# Pillow reads the header from memory, not the file (a 1 MB PNG from a path: 290 us less
-# client CPU a call, 23% more calls a second at 64 at once; benchmarks/README.md).
+# Pillow reads the header from memory, not the file (a 1 MB PNG from a path: 15% less
+# client CPU a call, 12% more calls a second at 64 at once; benchmarks/read_whole.py).
 # Larger files stay open and stream.
 READ_WHOLE_BYTES: Final = 1280 * 1024
 _OPEN_FLAGS: Final = (
