@@ -308,11 +308,11 @@ class KeepPausingHistory(PhotoHistory):
         self.go = threading.Event()
         self._loop = asyncio.get_running_loop()
 
-    def _blocking(self, operation: Any, args: tuple[Any, ...]) -> Any:
+    def _blocking(self, operation: Any, args: tuple[Any, ...], *absent: Any) -> Any:
         if operation.__name__ == "_keep" and not self.go.is_set():
             self._loop.call_soon_threadsafe(self.writing.set)
             self.go.wait(10)
-        return super()._blocking(operation, args)
+        return super()._blocking(operation, args, *absent)
 
 
 async def test_a_change_cancelled_while_its_entry_is_written_leaves_no_entry(
@@ -351,12 +351,12 @@ class PausingHistory(PhotoHistory):
         self.pause_next = False
         self._loop = asyncio.get_running_loop()
 
-    def _blocking(self, operation: Any, args: tuple[Any, ...]) -> Any:
+    def _blocking(self, operation: Any, args: tuple[Any, ...], *absent: Any) -> Any:
         if self.pause_next:
             self.pause_next = False
             self._loop.call_soon_threadsafe(self.started.set)
             self.go.wait(10)
-        return super()._blocking(operation, args)
+        return super()._blocking(operation, args, *absent)
 
 
 async def test_a_turn_cancelled_while_its_lease_is_being_taken_gives_the_lease_back(

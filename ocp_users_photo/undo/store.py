@@ -95,6 +95,13 @@ _MAX_SIDE: Final = 1_000_000
 
 T = TypeVar("T")
 
+
+class _Unset:
+    """No ``absent`` answer given: the operation opens (and creates) the history."""
+
+
+_UNSET: Final = _Unset()
+
 _ENTRY_COLUMNS: Final = (
     "e.id, e.kept_at, e.kind, e.avatar_hash, e.status, e.photo_sha256, p.byte_count, "
     "p.content_type, e.crop_x, e.crop_y, e.crop_w, e.replaced_by"
@@ -293,7 +300,7 @@ class PhotoHistory(AsyncClosing):
 
     async def entries(self, owner: HistoryOwner) -> list[KeptPhoto]:
         """``owner``'s kept photos, newest first: no bytes."""
-        return await self._run(_entries, owner)
+        return await self._run(_entries, owner, absent=[])
 
     async def forget(self, owner: HistoryOwner) -> int:
         """Remove every entry of ``owner`` and the photos only they used, their pages zeroed
@@ -304,12 +311,13 @@ class PhotoHistory(AsyncClosing):
             "workspace = ? AND user_id = ?",
             (owner.workspace, owner.user_id),
             self.busy_timeout,
+            absent=0,
         )
 
     async def forget_workspace(self, workspace: str) -> int:
         """``forget`` for every person of ``workspace`` (an enterprise id, else a team id):
         the app was uninstalled there. How many entries were removed."""
-        return await self._run(_forget, "workspace = ?", (workspace,), self.busy_timeout)
+        return await self._run(_forget, "workspace = ?", (workspace,), self.busy_timeout, absent=0)
 
     async def entry(
         self, owner: HistoryOwner, number: int | None
@@ -318,25 +326,30 @@ class PhotoHistory(AsyncClosing):
 
         The newest when ``number`` is None; None when this person has no such entry.
         """
-        return await self._run(_entry, owner, number)
+        return await self._run(_entry, owner, number, absent=None)
 
     async def made_here(self, owner: HistoryOwner, avatar_hash: str) -> bool:
         """Whether a change made here (its entry still kept) produced ``avatar_hash``: the
         crop box that photo is shown with is then known."""
-        return await self._run(_made_here, owner, avatar_hash)
+        return await self._run(_made_here, owner, avatar_hash, absent=False)
 
     async def newest_entry(self, owner: HistoryOwner) -> int:
         """The number of ``owner``'s newest entry (0 when there is none)."""
-        return await self._run(_newest_entry, owner)
+        return await self._run(_newest_entry, owner, absent=0)
 
     # -----------------------------------------------------------------------------------
 
-    async def _run(self, operation: Callable[..., T], *args: Any) -> T:
+    async def _run(self, operation: Callable[..., T], *args: Any, absent: T | _Unset = _UNSET) -> T:
+        """``operation`` on the connection, in a worker thread. ``absent``: a reading's answer
+        while no history file exists, which it does not create (a misspelt ``--history``
+        left an empty history file behind)."""
         # The thread is not abandoned on cancellation: a write that started is finished, or
         # rolled back. The caller, though, is let go at once by an asyncio cancellation.
-        return await anyio.to_thread.run_sync(self._blocking, operation, args)
+        return await anyio.to_thread.run_sync(self._blocking, operation, args, absent)
 
-    def _blocking(self, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def _blocking(
+        self, operation: Callable[..., T], args: tuple[Any, ...], absent: T | _Unset = _UNSET
+    ) -> T:
         path = self.path
         with self._connection_lock:
             if self._connection is not None and _file_at(path) != self._opened_file:
@@ -347,6 +360,8 @@ class PhotoHistory(AsyncClosing):
                 # and the file found there checked as a new process checks it.
                 self._close_connection()
                 self._checked = False
+            if not isinstance(absent, _Unset) and self._connection is None and _no_file_at(path):
+                return absent
             if self._connection is None:
                 self._connection = open_history(path, self.busy_timeout, check=not self._checked)
                 self._opened_file = _file_at(path)
@@ -412,6 +427,18 @@ def _file_at(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return found.st_dev, found.st_ino
+
+
+def _no_file_at(path: Path) -> bool:
+    """Whether nothing is at ``path`` (any other failure to look is left to the opening,
+    which says what it is)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _keep(
