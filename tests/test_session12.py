@@ -1,4 +1,4 @@
-"""Session 12: a path's file read whole when opened; a history read never creates the file.
+"""Session 12: a history read never creates the file; an undo that chose again ends its call.
 
 Each test was seen failing before its fix.
 """
@@ -8,12 +8,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.undo.entries import HistoryOwner
+from ocp_users_photo.undo.errors import KeptPhotoUnusable
 from ocp_users_photo.undo.store import PhotoHistory
 from tests.cli_fixtures import slack_emulator_config_fixture  # noqa: F401 (fixtures)
 from tests.test_cli import cli
+from tests.test_cli11 import replace_kept_bytes
 from tests.test_terminal_and_log_echoes import env_for
+from tests.test_undo_crashes_and_locks import BLUE
+from tests.test_undo_faults import crash_after_keeping, set_photo_requests
+from tests.undo_fixtures import GREEN, RED, history_tool
 
 # A history read never creates the file ---------------------------------------------------
 
@@ -76,3 +84,53 @@ def test_history_listed_from_a_misspelt_path_leaves_no_file_there(
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["entries"] == []
     assert not typo.exists()
+
+
+# An undo that chose again hears its end whatever ends it ---------------------------------
+
+
+class Recorder(CallObserver):
+    """What observers hear of each call: its start, and how it ended."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    async def call_started(self, call: CallInfo) -> None:
+        self.events.append(("started", call.tool_name))
+
+    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        ended = "ok" if outcome.error is None else type(outcome.error).__name__
+        self.events.append(("ended", ended))
+
+    def call_abandoned(self, call: CallInfo) -> None:
+        self.events.append(("abandoned", call.tool_name))
+
+
+async def test_an_undo_past_a_stale_entry_into_an_unusable_one_ends_the_call_it_announced(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The newest entry records a set that never happened (dropped as the undo began, which
+    the observers had heard start); the entry before it fails the image checks now. The
+    refusal left the observers without the call's end: an agent's history showed the undo
+    "executing" for good. They now hear it end in that refusal, and nothing is sent."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
+        await tool.call({"image": RED})  # a photo of the person's own, kept as #1 next
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
+    blue = tmp_path / "blue.png"
+    blue.write_bytes(BLUE)
+    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
+    replace_kept_bytes(history, 1, b"not an image at all" * 10)
+    sent = set_photo_requests(emulator)
+    recorder = Recorder()
+    async with history_tool(emulator, history, keep_previous=True, observers=[recorder]) as tool:
+        (stale, older) = await tool.history()
+        assert (stale.status, older.status) == ("pending", "changed")
+        with pytest.raises(KeptPhotoUnusable):
+            await tool.undo()
+    assert recorder.events == [
+        ("started", "usersRestorePhoto"),
+        ("ended", "KeptPhotoUnusable"),
+    ]
+    assert set_photo_requests(emulator) == sent

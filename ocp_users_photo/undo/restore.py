@@ -13,16 +13,19 @@ shares; it is re-exported here, where it was defined first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ocp_users_photo.errors import InvalidArguments, TokenNotUsable, UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
+    CallOutcome,
     ChangeInfo,
     ChangeKind,
     apply_change,
+    notify_abandoned,
+    notify_ended,
 )
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.deadlines import call_deadline
@@ -150,37 +153,56 @@ async def _restore(
         number = await _newest_change(history, owner, session)
     announce, call = True, None
     while True:
-        found = await history.entry(owner, number)
-        if found is None:
-            if undoing:
-                raise NothingToUndo(
-                    f"there is no kept photo of {owner} to put back in {history.path}: "
-                    "a photo is kept when a change replaces it with keeping on (setting the "
-                    "photo already shown replaces nothing, so keeps nothing)"
-                )
-            raise EntryRefused(
-                f"there is no kept photo #{number} for this person: list them (call "
-                f"{RESTORE_TOOL_NAME} without entry; in Python, tool.history()) and give one of "
-                "their numbers",
-                refused=refused,
-            )
-        # One call for the observers, announced once: an undo that chooses again (its first
-        # choice dropped, StaleUndoEntry) goes on as the call they heard start.
-        call = call or _call_info(tool, found[0])
         try:
-            return await _put_back(
+            found = await history.entry(owner, number)
+            if found is None:
+                if undoing:
+                    raise NothingToUndo(
+                        f"there is no kept photo of {owner} to put back in {history.path}: "
+                        "a photo is kept when a change replaces it with keeping on (setting "
+                        "the photo already shown replaces nothing, so keeps nothing)"
+                    )
+                raise EntryRefused(
+                    f"there is no kept photo #{number} for this person: list them (call "
+                    f"{RESTORE_TOOL_NAME} without entry; in Python, tool.history()) and give "
+                    "one of their numbers",
+                    refused=refused,
+                )
+            # One call for the observers, announced once: an undo that chooses again (its
+            # first choice dropped, StaleUndoEntry) goes on as the call they heard start.
+            call = call or _call_info(tool, found[0])
+            change, send, close = await _change_of(
                 tool,
                 found,
-                call,
                 undoing=undoing,
-                watching=watching,
                 session=session,
                 acting=(token, renew),
-                announce=announce,
                 refused=refused,
             )
+        except BaseException as error:
+            if not announce and call is not None:
+                await _end_announced(watching, call, error)
+            raise
+        try:
+            reply = await apply_change(watching, call, change, send, announce=announce)
         except StaleUndoEntry:
             announce = False  # dropped under the person's turn: the newest is another now
+            continue
+        finally:
+            close()
+        return Restored(reply, found[0], change.kept.entry)
+
+
+async def _end_announced(
+    watching: Sequence[CallObserver], call: CallInfo, error: BaseException
+) -> None:
+    """The end of an undo its observers heard start, whose first choice was dropped
+    (StaleUndoEntry) and which ended before its next choice was sent: in the refusal, as
+    ``apply_change`` tells one, or abandoned (cancelled, an unexpected error)."""
+    if isinstance(error, UsersPhotoError):
+        await notify_ended(watching, call, CallOutcome(image={}, error=error))
+    else:
+        notify_abandoned(watching, call)
 
 
 def _call_info(tool: UsersSetPhoto, kept: KeptPhoto) -> CallInfo:
@@ -194,19 +216,18 @@ def _call_info(tool: UsersSetPhoto, kept: KeptPhoto) -> CallInfo:
     )
 
 
-async def _put_back(
+async def _change_of(
     tool: UsersSetPhoto,
     found: tuple[KeptPhoto, bytes],
-    call: CallInfo,
     *,
     undoing: bool,
-    watching: Sequence[CallObserver],
     session: SlackSession,
     acting: tuple[SlackToken, Renew | None],
-    announce: bool,
     refused: str,
-) -> Restored:
-    """One attempt to put ``found`` back, as a change the observers hear of."""
+) -> tuple[ChangeInfo, Callable[[], Awaitable[dict[str, Any]]], Callable[[], None]]:
+    """Putting ``found`` back, as a change for ``apply_change``: what it is, the sending,
+    and what closes the upload it prepared (call it once the change is over). Refused
+    (KeptPhotoUnusable) when the kept photo fails the image checks now."""
     kept, data = found
     token, renew = acting
     kind: ChangeKind = "undo" if undoing else "restore"
@@ -218,31 +239,30 @@ async def _put_back(
         async def delete() -> dict[str, Any]:
             return await tool._delete_photo(token, renew)
 
-        reply = await apply_change(watching, call, change, delete, announce=announce)
-    else:
-        arguments: dict[str, Any] = {"image": data}
-        if kept.crop_box is not None:
-            arguments.update(kept.crop_box.form_fields())
-        # What Slack showed goes back even where the host refuses images over Slack's 1024
-        # pixels (fit="reject", about images callers give): scaled, as Slack itself shows it.
-        try:
-            upload = await tool._prepare(
-                arguments, acting_token=(token, renew), fit="downscale", refused=refused
-            )
-        except TokenNotUsable:
-            raise
-        except InvalidArguments as refused_image:
-            raise _cannot_be_sent(kept, refused_image, refused) from None
-        change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
+        return change, delete, _nothing_to_close
+    arguments: dict[str, Any] = {"image": data}
+    if kept.crop_box is not None:
+        arguments.update(kept.crop_box.form_fields())
+    # What Slack showed goes back even where the host refuses images over Slack's 1024
+    # pixels (fit="reject", about images callers give): scaled, as Slack itself shows it.
+    try:
+        upload = await tool._prepare(
+            arguments, acting_token=(token, renew), fit="downscale", refused=refused
+        )
+    except TokenNotUsable:
+        raise
+    except InvalidArguments as refused_image:
+        raise _cannot_be_sent(kept, refused_image, refused) from None
+    change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
-        async def put_back() -> dict[str, Any]:
-            return await tool._send_checked(upload)
+    async def put_back() -> dict[str, Any]:
+        return await tool._send_checked(upload)
 
-        try:
-            reply = await apply_change(watching, call, change, put_back, announce=announce)
-        finally:
-            upload.close()
-    return Restored(reply, kept, change.kept.entry)
+    return change, put_back, upload.close
+
+
+def _nothing_to_close() -> None:
+    """A change that prepared no upload (the default avatar's deletion) closes nothing."""
 
 
 def _cannot_be_sent(
