@@ -66,6 +66,11 @@ class BoundedBody:
         """The decoded body: the buffer's own bytes, not a copy of them."""
         return self._buffer.getvalue()
 
+    @property
+    def as_sent(self) -> bool:
+        """Whether the body is kept as it comes (no content coding to decode)."""
+        return self._inflater is None
+
     def head(self, count: int) -> bytes:
         """The first ``count`` decoded bytes (a copy of those alone)."""
         with self._buffer.getbuffer() as view:

@@ -4,8 +4,9 @@ A call given base64 text, a data: URI, a file object or a web URL makes the imag
 in memory (up to the 32 MiB cap) and holds them until its upload is closed. Fifty such
 calls at once held gigabytes, and all of them failed together when memory or their
 deadlines ran out. Each now takes what it will make from one budget for the process
-before it makes it (``hold``), waiting its turn (first come, first served) within the
-call's deadline, and gives it back when its image is closed: calls beyond the budget
+before it makes it (``hold``; a web URL once its host's answer headers say what the
+body will make, not for the whole fetch), waiting its turn (first come, first served)
+within the call's deadline, and gives it back when its image is closed: calls beyond the budget
 wait, the ones inside it go through. Paths and bytes never wait: bytes are the caller's,
 and a file is read as it is sent, at most 1.25 MiB at once (a file that small is read
 whole when it is opened, as its send would read it in one go). One image larger than

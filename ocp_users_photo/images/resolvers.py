@@ -16,13 +16,13 @@ JPEG), otherwise in a worker thread too.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.images.byte_budget import image_bytes
+from ocp_users_photo.images.byte_budget import ByteBudget, Held, image_bytes
 from ocp_users_photo.images.encoded_text import (
     decode_base64,
     decode_data_uri,
@@ -81,6 +81,22 @@ class ChecksOffline(Protocol):
     process's budget, so such a refusal never waits in line behind other calls' images."""
 
     def offline_problems(self, value: Any, context: IntakeContext) -> list[Problem]: ...
+
+
+# Takes bytes from the process's budget, waiting its turn (``ImageIntake``'s, lent out).
+Take = Callable[[int], Awaitable[None]]
+
+
+@runtime_checkable
+class TakesWhenKnown(Protocol):
+    """A resolver that knows what it will make only part-way (a web URL: once the host's
+    answer headers are in), and takes it from the process's budget then, with ``take``,
+    at most once; the intake holds nothing for it before, and gives back what was taken
+    as it does for the other kinds. Without it, a URL held the whole cap for its fetch."""
+
+    async def resolve_taking(
+        self, value: Any, context: IntakeContext, take: Take
+    ) -> Resolution: ...
 
 
 def inspect_source(
@@ -374,23 +390,46 @@ class ImageIntake:
             refused = resolver.offline_problems(normalised, context)
             if refused:  # told at once: no bytes to wait for, none made
                 return None, refused
-        held = await image_bytes.hold(making)  # its turn, within the call's deadline
+        taking = _Taking(image_bytes)
         try:
-            resolved, problems = await resolver.resolve(normalised, context)
+            if isinstance(resolver, TakesWhenKnown):
+                resolved, problems = await resolver.resolve_taking(normalised, context, taking.take)
+            else:
+                await taking.take(making)  # its turn, within the call's deadline
+                resolved, problems = await resolver.resolve(normalised, context)
         except BaseException:
-            held.release()
+            taking.release()
             raise
         if resolved is None:
-            held.release()
-        else:
-            resolved.source.keep_held(held)
+            taking.release()
+        elif taking.held is not None:
+            resolved.source.keep_held(taking.held)
         return resolved, problems
+
+
+class _Taking:
+    """What one resolution took from ``budget``: ``take`` once, then given back or kept."""
+
+    def __init__(self, budget: ByteBudget) -> None:
+        self._budget = budget
+        self.held: Held | None = None
+
+    async def take(self, count: int) -> None:
+        """Take ``count`` bytes, waiting its turn (the bytes are not taken if cancelled)."""
+        if self.held is not None:
+            raise RuntimeError("a resolution takes from the byte budget once")
+        self.held = await self._budget.hold(count)
+
+    def release(self) -> None:
+        if self.held is not None:
+            self.held.release()
 
 
 def bytes_made(kind: str, value: object, limits: ImageLimits) -> int:
     """The bytes resolving an image of ``kind`` makes in memory, at most: base64's decoded
     size, the cap for a file object or a URL (read up to it); none for a path (read as
-    it is sent) or bytes (the caller's)."""
+    it is sent) or bytes (the caller's). A resolver that ``TakesWhenKnown`` (a URL)
+    takes what it learns instead, when it learns it."""
     if kind in ("base64", "data_uri") and isinstance(value, str):
         return min(len(value) // 4 * 3 + 3, limits.max_bytes + 3)
     if kind in ("file", "url"):

@@ -19,6 +19,7 @@ from ocp_users_photo.images.paths import problem
 from ocp_users_photo.images.resolvers import (
     IntakeContext,
     Resolution,
+    Take,
     inspect_in_memory,
 )
 from ocp_users_photo.images.source import ImageSource
@@ -76,6 +77,12 @@ class UrlResolver:
         return []
 
     async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
+        """The image at the URL, taking nothing from the process's budget."""
+        return await self.resolve_taking(value, context, _take_nothing)
+
+    async def resolve_taking(self, value: Any, context: IntakeContext, take: Take) -> Resolution:
+        """The image at the URL; ``take`` is given what its body will make once the host's
+        answer headers are in (its Content-Length, or the cap), before the body is read."""
         policy = self.policy
         if not policy.fetches_anything:
             return None, [problem(NO_URLS)]
@@ -91,7 +98,11 @@ class UrlResolver:
             from ocp_users_photo.web_image.fetch import fetch_image
 
             fetched = await fetch_image(
-                url, policy, resolver=self._resolver, ssl_context=self._ssl_context
+                url,
+                policy,
+                resolver=self._resolver,
+                ssl_context=self._ssl_context,
+                hold_body=take,
             )
         except ImageUrlRefused as refusal:
             return None, [refusal.problem()]
@@ -102,3 +113,7 @@ class UrlResolver:
             data=fetched.data,
         )
         return await inspect_in_memory(source, [], context.limits)
+
+
+async def _take_nothing(count: int) -> None:
+    """A ``take`` for a fetch outside any intake (``UrlResolver.resolve`` called itself)."""

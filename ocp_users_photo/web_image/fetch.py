@@ -16,7 +16,8 @@ a later hop to another name on the same address could reuse, and no log record o
 the HTTP stack (the URL's query string, the host's headers and redirects stay out of
 the logs: ``http_stack_silenced``). The headers sent are exactly the four set here:
 never ``Authorization`` or ``Cookie``. A total deadline covers name lookups, every
-hop and the whole body.
+hop and the whole body, but not a wait for the memory the body will take
+(``hold_body``): the host is not slow while the process's other images fill it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import http
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urljoin
@@ -68,6 +69,9 @@ _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _MAX_CONNECT_ATTEMPTS: Final = 4
 _ACCEPT: Final = "image/png,image/jpeg,image/gif,image/webp,image/*;q=0.8"
 
+# Given the bytes the final answer's body will make, before it is read.
+HoldBody = Callable[[int], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class FetchedImage:
@@ -100,19 +104,25 @@ async def fetch_image(
     *,
     resolver: Resolver | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    hold_body: HoldBody | None = None,
 ) -> FetchedImage:
     """The image at ``url``, fetched as ``policy`` allows, or an ImageUrlRefused saying why.
 
     ``resolver`` replaces the system's name lookup (tests point a name inside with it);
     ``ssl_context`` replaces the default trust (certifi's roots), and must verify.
+    ``hold_body`` is awaited once, when the final answer's headers are in and before its
+    body is read, with the bytes that body will make in memory at most: its
+    Content-Length when it is sent as it is, else the byte cap (a compressed or chunked
+    body may grow to it). A redirect hop, or an answer refused on its headers, calls
+    nothing. The policy's total deadline stands still while it waits.
     """
     first = check_image_url(url, policy)
     check_verifying(ssl_context)
-    hops = _Hops(policy, resolver or system_resolver, ssl_context)
     # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result when a
     # cancellation (a host's deadline, Ctrl-C) lands as the fetch ends, and the call went
     # on to send the change after its caller had given up on it.
     total = asyncio.timeout(policy.total_timeout)
+    hops = _Hops(policy, resolver or system_resolver, ssl_context, _not_timed(total, hold_body))
     try:
         # httpcore's DEBUG records would hold the host's answer (a redirect's signed URL).
         with http_stack_silenced():
@@ -128,6 +138,27 @@ async def fetch_image(
         ) from None
 
 
+def _not_timed(deadline: asyncio.Timeout, hold_body: HoldBody | None) -> HoldBody:
+    """``hold_body`` with ``deadline`` (the host's time) standing still while it waits: a
+    wait for the memory other calls' images hold is not the host being slow, and is
+    bounded by the call's own deadline instead."""
+
+    async def hold(count: int) -> None:
+        if hold_body is None:
+            return
+        when = deadline.when()
+        if when is None or deadline.expired():  # the host's time ran out as its headers came
+            await hold_body(count)
+            return
+        loop = asyncio.get_running_loop()
+        left = when - loop.time()
+        deadline.reschedule(None)
+        await hold_body(count)
+        deadline.reschedule(loop.time() + left)
+
+    return hold
+
+
 class _Hops:
     """One fetch: the hops of a redirect chain, each checked as the first was.
 
@@ -138,11 +169,16 @@ class _Hops:
     """
 
     def __init__(
-        self, policy: UrlPolicy, resolver: Resolver, ssl_context: ssl.SSLContext | None
+        self,
+        policy: UrlPolicy,
+        resolver: Resolver,
+        ssl_context: ssl.SSLContext | None,
+        hold_body: HoldBody,
     ) -> None:
         self._policy = policy
         self._resolver = resolver
         self._ssl_context = ssl_context
+        self._hold_body = hold_body
         self.current_place: str | None = None
 
     async def follow(self, url: ImageUrl) -> FetchedImage:
@@ -279,7 +315,7 @@ class _Hops:
             except httpx.HTTPError as error:
                 raise _read_refusal(error, place, policy) from None
             try:
-                return await _read(response, url, policy, place)
+                return await _read(response, url, policy, place, self._hold_body)
             except httpx.HTTPError as error:
                 raise _read_refusal(error, place, policy) from None
             finally:
@@ -305,7 +341,7 @@ class _ConnectFailed(Exception):
 
 
 async def _read(
-    response: httpx.Response, url: ImageUrl, policy: UrlPolicy, place: str
+    response: httpx.Response, url: ImageUrl, policy: UrlPolicy, place: str, hold_body: HoldBody
 ) -> bytes | _Redirect:
     status = response.status_code
     if status in _REDIRECTS:
@@ -326,6 +362,7 @@ async def _read(
         raise _too_large(place, policy)
     try:
         body = BoundedBody(response.headers.get("content-encoding", ""), policy.max_bytes)
+        await hold_body(_bytes_made(response, body, declared, policy))
         sniffed = False
         async for chunk in response.aiter_raw():
             body.feed(chunk)
@@ -342,6 +379,18 @@ async def _read(
     data = body.decoded
     _require_image(data[:SNIFF_BYTES], url, place)
     return data
+
+
+def _bytes_made(
+    response: httpx.Response, body: BoundedBody, declared: int | None, policy: UrlPolicy
+) -> int:
+    """The bytes an answer's body will make, at most: its Content-Length when it is sent as
+    it is (h11 reads no more than that, and fails the read on fewer), else the cap (a
+    compressed body decodes to more; a chunked one, which h11 reads in place of any
+    Content-Length, has no length until it ends)."""
+    if declared is not None and body.as_sent and "transfer-encoding" not in response.headers:
+        return declared
+    return policy.max_bytes
 
 
 def _joined(url: ImageUrl, location: str, place: str) -> str:
