@@ -311,6 +311,7 @@ async def test_a_cancelled_fetch_gives_back_what_it_took_or_waited_for(
     assert budget.waiting == 0
     others.release()
     assert budget.held == 0
+    gate.set()  # the host's answers end
 
 
 async def test_waiting_for_the_budget_is_not_the_host_being_slow(
@@ -324,10 +325,10 @@ async def test_waiting_for_the_budget_is_not_the_host_being_slow(
     budget = watched(monkeypatch, len(PNG), log)
     others = await budget.hold(len(PNG))
     fetching = asyncio.create_task(
-        intake(client_tls, total_timeout=1.0).resolve(host.url("/photo.png"), CONTEXT)
+        intake(client_tls, total_timeout=1.5).resolve(host.url("/photo.png"), CONTEXT)
     )
     await budget.must_wait.wait()
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(2.0)  # longer than the fetch's whole deadline
     others.release()
     fetched = await fetching
     try:
