@@ -8,9 +8,10 @@ before it makes it (``hold``; a web URL once its host's answer headers say what 
 body will make, not for the whole fetch), waiting its turn (first come, first served)
 within the call's deadline, and gives it back when its image is closed: calls beyond the budget
 wait, the ones inside it go through. Paths and bytes never wait: bytes are the caller's,
-and a file is read as it is sent, at most 1.25 MiB at once (a file that small is read
-whole when it is opened, as its send would read it in one go). One image larger than
-the whole budget goes when nothing else is held.
+and a file is read as it is sent, at most 1.25 MiB at once. A file that small is read
+whole when it is opened, and held until its image is closed, only if its size can be
+taken from the budget at once (``try_hold``); otherwise it stays open and streams. One
+image larger than the whole budget goes when nothing else is held.
 
 One budget for every event loop and thread of the process (memory is the process's): a
 lock guards the count, and a waiter is woken on its own loop.
@@ -126,6 +127,18 @@ class ByteBudget:
                 self._wake()  # one behind it may fit now
             raise
         return Held(self, count, loop)
+
+    def try_hold(self, count: int) -> Held | None:
+        """Take ``count`` bytes now if they fit and no call waits for bytes; else None, nothing
+        taken. Never waits, and needs no event loop: for a worker thread that can do without
+        the bytes (a path's file, read whole only with them, streamed otherwise)."""
+        count = max(0, count)
+        with self._lock:
+            self._drain()
+            if self._waiting or not self._fits(count):
+                return None
+            self._held += count
+            return Held(self, count)
 
     def _fits(self, count: int) -> bool:
         return self._held == 0 or self._held + count <= self.capacity

@@ -29,14 +29,17 @@ from typing import Final
 
 from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import IMAGE_PATH, Problem
+from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import without_tokens
 
 # A file up to this size is read whole by the worker-thread call that opens it: sending
 # it from the open file would read as much in one further trip (slack/form.py's
-# READ_BLOCK_BYTES and READ_TAIL_BYTES), so memory holds no more, the trip is spared and
-# Pillow reads the header from memory, not the file (a 1 MB PNG from a path: 15% less
-# client CPU a call, 12% more calls a second at 64 at once; benchmarks/read_whole.py).
+# READ_BLOCK_BYTES and READ_TAIL_BYTES), so the trip is spared and Pillow reads the
+# header from memory, not the file (a 1 MB PNG from a path: 15% less client CPU a call,
+# 12% more calls a second at 64 at once; benchmarks/read_whole.py). The bytes are held
+# until the image is closed, not only while it is sent, so they are taken from the
+# process's byte budget, without waiting: when it has no room, the file streams.
 # Larger files stay open and stream.
 READ_WHOLE_BYTES: Final = 1280 * 1024
 _OPEN_FLAGS: Final = (
@@ -246,16 +249,28 @@ def _checked_handle(
     os.set_blocking(descriptor, True)
     name = real or shown_path
     stem = os.path.splitext(os.path.basename(name))[0] or "image"
+    # Held in memory until the image is closed, so only with the process's byte budget's
+    # leave, never waiting for it: without it the file streams (an open file holds no bytes).
+    held = None
     if status.st_size <= READ_WHOLE_BYTES:
+        held = byte_budget.image_bytes.try_hold(status.st_size)
+    if held is not None:
         # Read from the descriptor itself: until the last line, the caller alone closes it
         # (a file object made from it would close it a second time once collected).
         try:
             data = _read_up_to(descriptor, READ_WHOLE_BYTES + 1)
         except OSError as error:
+            held.release()
             return None, [problem(f"image path {shown_path!r} cannot be read ({reason(error)})")]
+        except BaseException:
+            held.release()
+            raise
         if len(data) <= READ_WHOLE_BYTES:  # else it grew since fstat: sent from the file
             os.close(descriptor)
-            return ImageSource(label=name, filename_stem=stem, byte_count=len(data), data=data), []
+            source = ImageSource(label=name, filename_stem=stem, byte_count=len(data), data=data)
+            source.keep_held(held)
+            return source, []
+        held.release()
         os.lseek(descriptor, 0, os.SEEK_SET)
     # A file whose close on the loop never waits for a read in a worker thread.
     file = DeferredCloseFile(io.FileIO(descriptor, "rb"))
