@@ -11,11 +11,17 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images import byte_budget, resolvers
+from ocp_users_photo.images.byte_budget import ByteBudget
+from ocp_users_photo.images.input_kinds import kind_of
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import KeptPhotoUnusable
 from ocp_users_photo.undo.store import PhotoHistory
 from tests.cli_fixtures import slack_emulator_config_fixture  # noqa: F401 (fixtures)
+from tests.conftest import make_image
 from tests.test_cli import cli
 from tests.test_cli11 import replace_kept_bytes
 from tests.test_terminal_and_log_echoes import env_for
@@ -58,7 +64,7 @@ async def test_a_history_deleted_under_an_open_connection_is_not_made_again_by_a
     owner = HistoryOwner("T0001", "U0001")
     history = PhotoHistory(where)
     try:
-        await history.forget(owner)  # opens it, while it is absent: nothing made
+        await history.forget(owner)  # absent: answered as an empty history, nothing made
         assert not where.exists()
         where.touch()  # an empty file is a history SQLite opens (its schema made on opening)
         assert await history.entries(owner) == []
@@ -66,6 +72,22 @@ async def test_a_history_deleted_under_an_open_connection_is_not_made_again_by_a
         _remove_history_files(tmp_path)
         assert await history.entries(owner) == []
         assert not where.exists()
+    finally:
+        await history.aclose()
+
+
+async def test_a_write_ahead_log_left_of_a_history_is_opened_not_taken_for_none(
+    tmp_path: Path,
+) -> None:
+    """The file gone and its -wal left (a crash, a hand that deleted the one file): SQLite
+    opening the path takes the log's pages in, a person's kept photos among them, which a
+    ``forget`` must reach; answered as no history, they stayed on disk unzeroed."""
+    where = tmp_path / "history.sqlite3"
+    where.with_name("history.sqlite3-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(100))
+    history = PhotoHistory(where)
+    try:
+        assert await history.forget(HistoryOwner("T0001", "U0001")) == 0
+        assert where.exists(), "the history was opened, its log with it"
     finally:
         await history.aclose()
 
@@ -134,3 +156,32 @@ async def test_an_undo_past_a_stale_entry_into_an_unusable_one_ends_the_call_it_
         ("ended", "KeptPhotoUnusable"),
     ]
     assert set_photo_requests(emulator) == sent
+
+
+# A source holds budget bytes once ------------------------------------------------------
+
+
+async def test_a_path_given_as_base64_shaped_text_holds_its_bytes_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text of base64's alphabet that names an existing file (no extension, 64 characters
+    or more) is read as that path: the intake took the decoded size for it, and the file,
+    read whole, took its own size too. The second replaced the first on the source, so
+    closing gave back one and left the other counted until the source was collected."""
+    budget = ByteBudget(64 * 1024 * 1024)
+    monkeypatch.setattr(byte_budget, "image_bytes", budget)
+    monkeypatch.setattr(resolvers, "image_bytes", budget)
+    path = tmp_path / ("photo" * 13)  # no dot: base64-shaped
+    path.write_bytes(make_image((600, 600)))
+    text = str(path)
+    assert kind_of(text)[0] == "base64"
+    intake = ImageIntake()
+    resolved, problems = await intake.resolve(text, IntakeContext((tmp_path,), ImageLimits()))
+    assert problems == []
+    assert resolved is not None
+    try:
+        assert resolved.source.data == path.read_bytes()
+        assert budget.held == len(resolved.source.data)
+    finally:
+        resolved.close()
+    assert budget.held == 0

@@ -29,7 +29,12 @@ class ImageSource:
 
     def keep_held(self, held: Held) -> None:
         """Give ``held`` back when this source is closed (or collected, never closed); keep
-        only as many bytes as the source holds, now that it is made."""
+        only as many bytes as the source holds, now that it is made. A source that holds
+        its bytes already (a path's file read whole, named by text the intake took for
+        base64 and took bytes for) gives ``held`` back at once: its bytes count once."""
+        if self.held is not None:
+            held.release()
+            return
         self.held = held
         held.shrink_to(self.byte_count)
         weakref.finalize(self, held.release_when_collected)

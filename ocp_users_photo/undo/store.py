@@ -430,15 +430,19 @@ def _file_at(path: Path) -> tuple[int, int] | None:
 
 
 def _no_file_at(path: Path) -> bool:
-    """Whether nothing is at ``path`` (any other failure to look is left to the opening,
-    which says what it is)."""
-    try:
-        os.stat(path)
-    except FileNotFoundError:
-        return True
-    except OSError:
+    """Whether no history is at ``path``: neither the file nor a write-ahead log left of it
+    (SQLite opening the path takes that log's pages in, a person's kept photos among them,
+    which ``forget`` must reach). Any other failure to look is left to the opening, which
+    says what it is."""
+    for name in (path, path.with_name(f"{path.name}-wal")):
+        try:
+            os.stat(name)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
         return False
-    return False
+    return True
 
 
 def _keep(
