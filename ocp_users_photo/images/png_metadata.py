@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 # A PNG of 32 MiB written in libpng's 8 KiB data chunks has about 4,000 chunks.
 MAX_CHUNKS: Final = 65_536
 _METADATA: Final = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})
+# The chunks the walk stops at or reads, looked up as one set.
+_NOTED: Final = _METADATA | {b"IEND", b"fcTL"}
 _HEADER: Final = struct.Struct(">I4s")
 
 
@@ -44,26 +46,31 @@ def metadata_after_pixels(picture: ImageFile.ImageFile, source: ImageSource) -> 
     reader: PngImagePlugin.PngStream | None = None
     position = data_start - _HEADER.size
     in_memory = source.data
+    # The common case, a few operations a step: a chunk of neither kind noted (IDAT)
+    # costs one set lookup. Bytes in memory are unpacked in place.
+    unpack_from = _HEADER.unpack_from
+    last = -1 if in_memory is None else len(in_memory) - _HEADER.size
     for _ in range(MAX_CHUNKS):
         # Cut short: whether that matters is the completeness check's call.
-        if in_memory is not None:  # the common case, kept to a few operations a step
-            if position + _HEADER.size > len(in_memory):
+        if in_memory is not None:
+            if position > last:
                 break
-            length, kind = _HEADER.unpack_from(in_memory, position)
+            length, kind = unpack_from(in_memory, position)
         else:
             header = source.read_at(position, _HEADER.size)
             if len(header) < _HEADER.size:
                 break
             length, kind = _HEADER.unpack(header)
-        if kind == b"IEND" or (animated and kind == b"fcTL"):
-            break
-        if kind in _METADATA:
-            stream = source.stream()
-            stream.seek(position + _HEADER.size)
-            reader = reader or PngImagePlugin.PngStream(stream)
-            reader.fp = stream
-            reader.call(kind, position + _HEADER.size, length)
-        position += _HEADER.size + length + 4  # the data and its CRC
+        if kind in _NOTED:
+            if kind == b"IEND" or (kind == b"fcTL" and animated):
+                break
+            if kind in _METADATA:
+                stream = source.stream()
+                stream.seek(position + _HEADER.size)
+                reader = reader or PngImagePlugin.PngStream(stream)
+                reader.fp = stream
+                reader.call(kind, position + _HEADER.size, length)
+        position += length + 12  # the header, the data and its CRC
     else:
         raise TooManyChunks(f"the PNG file has more than {MAX_CHUNKS} chunks")
     return {} if reader is None else reader.im_info
