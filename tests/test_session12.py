@@ -15,7 +15,7 @@ from ocp_users_photo.images import byte_budget, resolvers
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.limits import ImageLimits
-from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
+from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext, open_image_source
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import KeptPhotoUnusable
@@ -185,3 +185,33 @@ async def test_a_path_given_as_base64_shaped_text_holds_its_bytes_once(
     finally:
         resolved.close()
     assert budget.held == 0
+
+
+def test_a_file_that_grows_past_the_cap_as_it_is_read_whole_is_not_taken_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap is checked on the file's size when it is opened; a file read whole that grew
+    since (another program still writing it) was taken as it then was, past a cap below
+    READ_WHOLE_BYTES. It goes as a grown streamed file does: no more than the size checked."""
+    from ocp_users_photo.images import paths
+
+    png = make_image((600, 600))
+    path = tmp_path / "growing.png"
+    path.write_bytes(png)
+    original = paths._read_up_to
+
+    def grown_then_read(descriptor: int, limit: int) -> bytes:
+        with path.open("ab") as more:
+            more.write(bytes(5000))
+        return original(descriptor, limit)
+
+    monkeypatch.setattr(paths, "_read_up_to", grown_then_read)
+    cap = len(png) + 100
+    source, problems = open_image_source(path, image_roots=None, limits=ImageLimits(max_bytes=cap))
+    assert problems == []
+    assert source is not None
+    try:
+        assert source.byte_count == len(png)
+        assert source.stream().read(source.byte_count) == png
+    finally:
+        source.close()

@@ -257,15 +257,18 @@ def _checked_handle(
     if held is not None:
         # Read from the descriptor itself: until the last line, the caller alone closes it
         # (a file object made from it would close it a second time once collected).
+        # No more than the cap, nor than READ_WHOLE_BYTES: a file that grew past either since
+        # its size was checked goes as a grown streamed file does, no further than that size.
+        whole = min(READ_WHOLE_BYTES, max_bytes)
         try:
-            data = _read_up_to(descriptor, READ_WHOLE_BYTES + 1)
+            data = _read_up_to(descriptor, whole + 1)
         except OSError as error:
             held.release()
             return None, [problem(f"image path {shown_path!r} cannot be read ({reason(error)})")]
         except BaseException:
             held.release()
             raise
-        if len(data) <= READ_WHOLE_BYTES:  # else it grew since fstat: sent from the file
+        if len(data) <= whole:  # else it grew since fstat: sent from the file
             os.close(descriptor)
             source = ImageSource(label=name, filename_stem=stem, byte_count=len(data), data=data)
             source.keep_held(held)
