@@ -39,12 +39,14 @@ def modes_below(root: Path, file: Path) -> dict[str, int]:
 def test_a_new_history_s_folders_are_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "home" / ".local" / "share" / "ocp-users-photo" / "history.sqlite3"
 
-    async def list_entries() -> None:
+    async def made_and_listed() -> None:
+        # Made as a change with keeping on makes it (a read alone makes no file).
         history = PhotoHistory(path)
-        await history.entries(HistoryOwner("T1", "U1"))
+        await asyncio.to_thread(history.check_usable)
+        assert await history.entries(HistoryOwner("T1", "U1")) == []
         await history.aclose()
 
-    asyncio.run(list_entries())
+    asyncio.run(made_and_listed())
     assert modes_below(tmp_path, path) == {
         "home": 0o700,
         ".local": 0o700,

@@ -74,7 +74,8 @@ async def test_a_lease_held_by_another_process_ends_the_wait_at_the_deadline(
     path = tmp_path / "history.sqlite3"
     history = PhotoHistory(path, lease_seconds=LEASE_SECONDS)
     owner = await owner_of_token(emulator, history)
-    assert await history.entries(owner) == []  # the file made, as by the other process
+    await asyncio.to_thread(history.check_usable)  # the file made, as by the other process
+    assert await history.entries(owner) == []
 
     def take_elsewhere() -> bool:  # another process's change holds the lease
         other = sqlite3.connect(path)
