@@ -1,0 +1,192 @@
+"""Mutation testing of session 12's new product lines (git diff 07d1ccc..HEAD): each test
+here kills a mutant the existing tests let live (seen failing with it, passing without).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.images import byte_budget, paths
+from ocp_users_photo.images.byte_budget import ByteBudget
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.resolvers import open_image_source
+from ocp_users_photo.undo.entries import HistoryOwner
+from ocp_users_photo.undo.errors import HistoryUnavailable
+from ocp_users_photo.undo.store import PhotoHistory
+from tests.conftest import make_image
+
+# images/paths.py: a path's file read whole -------------------------------------------------
+
+
+@pytest.fixture
+def budget(monkeypatch: pytest.MonkeyPatch) -> ByteBudget:
+    """The process's byte budget, replaced by one this test alone takes from."""
+    own = ByteBudget(64 * 1024 * 1024)
+    monkeypatch.setattr(byte_budget, "image_bytes", own)
+    return own
+
+
+def test_a_file_that_grows_past_read_whole_under_a_large_cap_streams_as_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: ByteBudget
+) -> None:
+    """Under the default 32 MiB cap, a file read whole that grew past READ_WHOLE_BYTES
+    since its size was checked is read no further than READ_WHOLE_BYTES: it streams, no
+    more than the size checked, and holds nothing of the budget (mutant: read up to the
+    cap, taking the grown file whole while holding only the checked size)."""
+    png = make_image((600, 600))
+    path = tmp_path / "growing.png"
+    path.write_bytes(png)
+    original = paths._read_up_to
+
+    def grown_then_read(descriptor: int, limit: int) -> bytes:
+        with path.open("ab") as more:
+            more.write(bytes(paths.READ_WHOLE_BYTES))
+        return original(descriptor, limit)
+
+    monkeypatch.setattr(paths, "_read_up_to", grown_then_read)
+    source, problems = open_image_source(path, image_roots=None, limits=ImageLimits())
+    assert problems == []
+    assert source is not None
+    try:
+        assert source.data is None
+        assert source.byte_count == len(png)
+        assert budget.held == 0
+    finally:
+        source.close()
+    assert budget.held == 0
+
+
+def test_a_file_that_grew_gives_back_what_it_took_for_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: ByteBudget
+) -> None:
+    """The size taken for a read whole that found the file grown is given back before it
+    streams (mutant: the release dropped, the bytes counted for good)."""
+    png = make_image((600, 600))
+    path = tmp_path / "growing.png"
+    path.write_bytes(png)
+    original = paths._read_up_to
+
+    def grown_then_read(descriptor: int, limit: int) -> bytes:
+        with path.open("ab") as more:
+            more.write(bytes(5000))
+        return original(descriptor, limit)
+
+    monkeypatch.setattr(paths, "_read_up_to", grown_then_read)
+    source, problems = open_image_source(
+        path, image_roots=None, limits=ImageLimits(max_bytes=len(png) + 100)
+    )
+    assert problems == []
+    assert source is not None
+    try:
+        assert source.data is None
+        assert budget.held == 0
+    finally:
+        source.close()
+    assert budget.held == 0
+
+
+def test_a_read_whole_that_fails_gives_its_bytes_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: ByteBudget
+) -> None:
+    """A read error (EIO) is told as the path that cannot be read, and the size taken for
+    the read is given back (mutant: the release on OSError dropped)."""
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image((600, 600)))
+
+    def failing(descriptor: int, limit: int) -> bytes:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(paths, "_read_up_to", failing)
+    source, problems = open_image_source(path, image_roots=None, limits=ImageLimits())
+    assert source is None
+    assert "cannot be read" in problems[0].message
+    assert budget.held == 0
+
+
+def test_a_read_whole_interrupted_gives_its_bytes_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: ByteBudget
+) -> None:
+    """Any other exception out of the read (Ctrl-C in the worker thread, a bug) goes on
+    up, the size taken given back (mutant: the release on BaseException dropped)."""
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image((600, 600)))
+
+    class Interrupted(BaseException):
+        pass
+
+    def interrupted(descriptor: int, limit: int) -> bytes:
+        raise Interrupted
+
+    monkeypatch.setattr(paths, "_read_up_to", interrupted)
+    with pytest.raises(Interrupted):
+        open_image_source(path, image_roots=None, limits=ImageLimits())
+    assert budget.held == 0
+
+
+# images/byte_budget.py: try_hold ---------------------------------------------------------
+
+
+def test_try_hold_counts_bytes_given_back_by_a_collected_holder() -> None:
+    """Bytes a collected holder gave back (through the queue, without the lock) count as
+    free for ``try_hold`` as for ``hold`` (mutant: try_hold no longer drains that queue,
+    and a path's file streamed though the budget had room)."""
+    own = ByteBudget(100)
+    taken = own.try_hold(80)
+    assert taken is not None
+    taken.release_when_collected()
+    again = own.try_hold(50)
+    assert again is not None
+    assert own.held == 50
+    again.release()
+    assert own.held == 0
+
+
+def test_try_hold_of_a_negative_count_takes_nothing() -> None:
+    """A negative count takes nothing, as ``hold``'s does (mutant: it lowered the count)."""
+    own = ByteBudget(100)
+    taken = own.try_hold(-5)
+    assert taken is not None
+    assert taken.count == 0
+    assert own.held == 0
+    taken.release()
+    assert own.held == 0
+
+
+async def test_try_hold_does_not_pass_a_call_waiting_for_bytes() -> None:
+    """First come, first served: while a call waits for bytes, ``try_hold`` takes none,
+    even a count that fits beside what is held (mutant: the waiting line ignored, a path's
+    reads starving a base64 image that waits its turn)."""
+    own = ByteBudget(100)
+    first = await own.hold(80)
+    waiting = asyncio.ensure_future(own.hold(50))
+    await asyncio.sleep(0)  # one step of the loop: the task queues for its bytes
+    assert own.waiting == 1
+    try:
+        assert own.try_hold(10) is None
+        assert own.held == 80
+    finally:
+        first.release()
+        (await waiting).release()
+    assert own.held == 0
+
+
+# undo/store.py: a read of a history that may not exist ------------------------------------
+
+
+async def test_a_history_path_that_cannot_be_looked_at_is_told_not_taken_for_none(
+    tmp_path: Path,
+) -> None:
+    """Only a history that is not there (FileNotFoundError) is read as an empty one; any
+    other failure to look (a part of the path is a file) is left to the opening, which says
+    what it is (mutant: every failure to look answered as an empty history)."""
+    (tmp_path / "afile").write_text("not a folder")
+    history = PhotoHistory(tmp_path / "afile" / "history.sqlite3")
+    try:
+        with pytest.raises(HistoryUnavailable, match="a part of the path is a file"):
+            await history.entries(HistoryOwner("T0001", "U0001"))
+    finally:
+        await history.aclose()
