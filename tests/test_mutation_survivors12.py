@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from ocp_users_photo.images import byte_budget, paths
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.resolvers import open_image_source
+from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable
 from ocp_users_photo.undo.store import PhotoHistory
@@ -190,3 +192,36 @@ async def test_a_history_path_that_cannot_be_looked_at_is_told_not_taken_for_non
             await history.entries(HistoryOwner("T0001", "U0001"))
     finally:
         await history.aclose()
+
+
+async def test_a_file_read_whole_and_collected_unclosed_wakes_a_call_waiting_for_bytes(
+    tmp_path: Path, budget: ByteBudget
+) -> None:
+    """A path's file read whole takes its bytes in a worker thread, with no event loop; a
+    source of it dropped unclosed gives them back when collected, and a call waiting for
+    bytes that now fit is woken then, as one behind any other kind of image is. It was not:
+    the budget held nothing and the call went on waiting, until its deadline or another
+    image's close."""
+    path = tmp_path / "me.png"
+    data = make_image((600, 600))
+    await asyncio.to_thread(path.write_bytes, data)
+    budget.capacity = len(data) + 10
+    sources: list[ImageSource] = []
+
+    def opened() -> None:  # in a worker thread, as the intake opens a path
+        source, _ = open_image_source(path, image_roots=None, limits=ImageLimits())
+        assert source is not None
+        assert source.data is not None
+        sources.append(source)
+
+    await asyncio.to_thread(opened)
+    assert budget.held == len(data)
+    waiting = asyncio.ensure_future(budget.hold(20))
+    await asyncio.sleep(0)  # one step of the loop: the task queues for its bytes
+    assert budget.waiting == 1
+    sources.clear()  # dropped unclosed
+    gc.collect()
+    assert budget.held == 0
+    held = await asyncio.wait_for(waiting, 10)  # a guard against hanging, never reached
+    held.release()
+    assert budget.held == 0

@@ -72,9 +72,13 @@ class Held:
             return
         self._released = True
         self.budget._returned.put(self.count)
-        if self.loop is not None:
+        loop = self.loop
+        if loop is None:  # taken without a loop (try_hold): wake on the first waiter's
+            with contextlib.suppress(IndexError):  # no one waits: the next take drains
+                loop = self.budget._waiting[0].loop
+        if loop is not None:
             with contextlib.suppress(RuntimeError):  # its loop closed: the next take drains
-                self.loop.call_soon_threadsafe(self.budget._wake)
+                loop.call_soon_threadsafe(self.budget._wake)
 
 
 class ByteBudget:
