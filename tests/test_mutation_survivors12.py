@@ -8,18 +8,25 @@ import asyncio
 import errno
 import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images import byte_budget, paths
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.resolvers import open_image_source
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.undo.entries import HistoryOwner
-from ocp_users_photo.undo.errors import HistoryUnavailable
+from ocp_users_photo.undo.errors import HistoryUnavailable, KeptPhotoUnusable
 from ocp_users_photo.undo.store import PhotoHistory
 from tests.conftest import make_image
+from tests.test_cli11 import replace_kept_bytes
+from tests.test_session12 import Recorder
+from tests.test_undo_crashes_and_locks import BLUE
+from tests.test_undo_faults import crash_after_keeping
+from tests.undo_fixtures import GREEN, RED, history_tool
 
 # images/paths.py: a path's file read whole -------------------------------------------------
 
@@ -225,3 +232,60 @@ async def test_a_file_read_whole_and_collected_unclosed_wakes_a_call_waiting_for
     held = await asyncio.wait_for(waiting, 10)  # a guard against hanging, never reached
     held.release()
     assert budget.held == 0
+
+
+# undo/restore.py: which calls the observers hear end ---------------------------------------
+
+
+async def test_an_undo_refused_at_its_first_choice_is_not_heard_to_end(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A first choice refused before it is sent (its kept photo fails the image checks) was
+    never announced: the observers hear neither a start nor an end (mutant: the end told
+    of every call, a call they never heard start)."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
+        await tool.call({"image": RED})
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": GREEN})  # #1 keeps red
+    replace_kept_bytes(history, 1, b"not an image at all" * 10)
+    recorder = Recorder()
+    async with history_tool(emulator, history, keep_previous=True, observers=[recorder]) as tool:
+        with pytest.raises(KeptPhotoUnusable):
+            await tool.undo()
+    assert recorder.events == []
+
+
+async def test_an_undo_past_a_stale_entry_that_then_fails_unexpectedly_is_abandoned(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An undo that chose again (its first choice dropped, the call announced) and then
+    failed on something not the tool's own refusal (a bug, a cancellation) is heard
+    abandoned (mutants: such an end not caught, or told as a refusal)."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
+        await tool.call({"image": RED})
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
+    blue = tmp_path / "blue.png"
+    await asyncio.to_thread(blue.write_bytes, BLUE)
+    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
+    recorder = Recorder()
+    async with history_tool(emulator, history, keep_previous=True, observers=[recorder]) as tool:
+        prepare = tool._prepare
+        prepared: list[int] = []
+
+        async def second_fails(*args: Any, **kwargs: Any) -> Any:
+            prepared.append(1)
+            if len(prepared) == 2:
+                raise RuntimeError("a bug in the second choice's preparation")
+            return await prepare(*args, **kwargs)
+
+        monkeypatch.setattr(tool, "_prepare", second_fails)
+        with pytest.raises(RuntimeError, match="second choice"):
+            await tool.undo()
+    assert len(prepared) == 2
+    assert recorder.events == [
+        ("started", "usersRestorePhoto"),
+        ("abandoned", "usersRestorePhoto"),
+    ]
