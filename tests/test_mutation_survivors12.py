@@ -18,6 +18,7 @@ from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.resolvers import open_image_source
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeptPhotoUnusable
 from ocp_users_photo.undo.store import PhotoHistory
@@ -289,3 +290,40 @@ async def test_an_undo_past_a_stale_entry_that_then_fails_unexpectedly_is_abando
         ("started", "usersRestorePhoto"),
         ("abandoned", "usersRestorePhoto"),
     ]
+
+
+async def test_an_undo_closes_the_upload_of_a_choice_it_dropped(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload prepared for a first choice that was dropped (StaleUndoEntry, never sent,
+    so never closed by the sending) is closed before the undo chooses again, its bytes
+    given back then, not when collected (mutant: the close after apply_change dropped)."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
+        await tool.call({"image": RED})
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
+    blue = tmp_path / "blue.png"
+    await asyncio.to_thread(blue.write_bytes, BLUE)
+    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
+    closed: list[PreparedUpload] = []
+    close = PreparedUpload.close
+
+    def counted(upload: PreparedUpload) -> None:
+        closed.append(upload)
+        close(upload)
+
+    monkeypatch.setattr(PreparedUpload, "close", counted)
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        prepare = tool._prepare
+        prepared: list[PreparedUpload] = []
+
+        async def recorded(*args: Any, **kwargs: Any) -> PreparedUpload:
+            upload = await prepare(*args, **kwargs)
+            prepared.append(upload)
+            return upload
+
+        monkeypatch.setattr(tool, "_prepare", recorded)
+        await tool.undo()
+        assert len(prepared) == 2
+        assert [any(done is upload for done in closed) for upload in prepared] == [True, True]
