@@ -18,6 +18,7 @@ from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.resolvers import open_image_source
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeptPhotoUnusable
@@ -327,3 +328,39 @@ async def test_an_undo_closes_the_upload_of_a_choice_it_dropped(
         await tool.undo()
         assert len(prepared) == 2
         assert [any(done is upload for done in closed) for upload in prepared] == [True, True]
+
+
+class _Calls(CallObserver):
+    """The call objects observers are given at each start and end."""
+
+    def __init__(self) -> None:
+        self.started: list[CallInfo] = []
+        self.ended: list[CallInfo] = []
+
+    async def call_started(self, call: CallInfo) -> None:
+        self.started.append(call)
+
+    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
+        self.ended.append(call)
+
+
+async def test_an_undo_that_chose_again_ends_the_very_call_it_started(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Observers pair a call's end with its start by the call they were given (a span, a
+    row in an agent's history): an undo that chose again ends the call it announced, not a
+    new one naming its second choice (mutant: the call made again at each choice)."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
+        await tool.call({"image": RED})
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
+    blue = tmp_path / "blue.png"
+    await asyncio.to_thread(blue.write_bytes, BLUE)
+    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
+    calls = _Calls()
+    async with history_tool(emulator, history, keep_previous=True, observers=[calls]) as tool:
+        await tool.undo()
+    assert len(calls.started) == 1
+    assert len(calls.ended) == 1
+    assert calls.ended[0] is calls.started[0]
