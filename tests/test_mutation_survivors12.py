@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import errno
 import gc
+import io
+import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images import byte_budget, paths
 from ocp_users_photo.images.byte_budget import ByteBudget
@@ -23,7 +27,8 @@ from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeptPhotoUnusable
 from ocp_users_photo.undo.store import PhotoHistory
-from tests.conftest import make_image
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.hostile_images import exif_with_orientation, png_chunk
 from tests.test_cli11 import replace_kept_bytes
 from tests.test_session12 import Recorder
 from tests.test_undo_crashes_and_locks import BLUE
@@ -364,3 +369,54 @@ async def test_an_undo_that_chose_again_ends_the_very_call_it_started(
     assert len(calls.started) == 1
     assert len(calls.ended) == 1
     assert calls.ended[0] is calls.started[0]
+
+
+# images/png_metadata.py: where the walk after the pixels stops ----------------------------
+
+
+def _late_exif_png(*, animated: bool) -> bytes:
+    """A 640x560 PNG whose eXIf (a quarter turn) comes after an fcTL past its pixels: a
+    second frame's control in an animated one, a stray chunk in a still one."""
+    frames = [Image.new("RGB", (640, 560), color) for color in ((200, 0, 0), (0, 200, 0))]
+    buffer = io.BytesIO()
+    if animated:
+        frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:])
+    else:
+        frames[0].save(buffer, format="PNG")
+    png = buffer.getvalue()
+    end = png.rindex(b"IEND") - 4
+    stray = b""
+    if not animated:
+        control = struct.pack(">IIIIIHHBB", 0, 640, 560, 0, 0, 1, 1, 0, 0)
+        stray = png_chunk(b"fcTL", control)
+    late = png_chunk(b"eXIf", exif_with_orientation(6)[6:])  # without "Exif\0\0"
+    png = png[:end] + stray + late + png[end:]
+    assert png.index(b"eXIf") > png.rindex(b"fcTL") > png.index(b"IDAT")
+    return png
+
+
+@pytest.mark.parametrize("animated", [True, False], ids=["animated", "still"])
+async def test_an_fctl_after_the_pixels_stops_the_walk_only_in_an_animated_png(
+    animated: bool,
+) -> None:
+    """The first frame's metadata ends at the next frame's control (fcTL): an eXIf past it
+    belongs to no photo shown and turns nothing; in a still PNG an fcTL means nothing, and
+    the eXIf past it turns the photo (mutants: fcTL no longer noted; noted in still PNGs)."""
+    async with (
+        UsersSetPhoto(CANARY_TOKEN, environ={}) as tool,
+        tool.prepare({"image": _late_exif_png(animated=animated)}) as upload,
+    ):
+        turned = (upload.image.width, upload.image.height) == (560, 640)
+    assert turned == (not animated)
+
+
+async def test_an_exif_past_iend_turns_nothing() -> None:
+    """Bytes after IEND are no part of the PNG: an eXIf there turns nothing (mutant: IEND
+    no longer noted, the walk read on past it)."""
+    png = make_image((640, 560))
+    late = png_chunk(b"eXIf", exif_with_orientation(6)[6:])
+    async with (
+        UsersSetPhoto(CANARY_TOKEN, environ={}) as tool,
+        tool.prepare({"image": png + late}) as upload,
+    ):
+        assert (upload.image.width, upload.image.height) == (640, 560)
