@@ -17,10 +17,18 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.images import byte_budget, paths
+from ocp_users_photo.images import byte_budget, paths, resolvers
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.limits import ImageLimits
-from ocp_users_photo.images.resolvers import open_image_source
+from ocp_users_photo.images.resolvers import (
+    ImageIntake,
+    IntakeContext,
+    Resolution,
+    Take,
+    default_resolvers,
+    inspect_in_memory,
+    open_image_source,
+)
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.prepared import PreparedUpload
@@ -420,3 +428,58 @@ async def test_an_exif_past_iend_turns_nothing() -> None:
         tool.prepare({"image": png + late}) as upload,
     ):
         assert (upload.image.width, upload.image.height) == (640, 560)
+
+
+# images/resolvers.py: a resolver that takes from the budget when it knows -------------------
+
+
+class _Taker:
+    """A URL resolver that takes ``counts`` from the budget, then makes ``png``."""
+
+    def __init__(self, png: bytes, counts: list[int]) -> None:
+        self.png = png
+        self.counts = counts
+
+    async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
+        raise AssertionError("a resolver that takes when it knows is resolved taking")
+
+    async def resolve_taking(self, value: Any, context: IntakeContext, take: Take) -> Resolution:
+        for count in self.counts:
+            await take(count)
+        source = ImageSource(
+            label="web", filename_stem="web", byte_count=len(self.png), data=self.png
+        )
+        return await inspect_in_memory(source, [], context.limits)
+
+
+def _intake_with(taker: _Taker) -> ImageIntake:
+    return ImageIntake(resolvers={**default_resolvers(), "url": taker})
+
+
+async def test_a_resolver_that_took_nothing_gives_a_source_holding_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: ByteBudget
+) -> None:
+    """A resolution that never took (nothing learnt to take) leaves its source holding
+    nothing (mutant: the intake handed its source a hold it never had)."""
+    monkeypatch.setattr(resolvers, "image_bytes", budget)
+    intake = _intake_with(_Taker(make_image((600, 600)), []))
+    context = IntakeContext((tmp_path,), ImageLimits())
+    resolved, problems = await intake.resolve("https://images.example/me.png", context)
+    assert problems == []
+    assert resolved is not None
+    assert resolved.source.held is None
+    resolved.close()
+    assert budget.held == 0
+
+
+async def test_a_resolution_takes_from_the_budget_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: ByteBudget
+) -> None:
+    """A second take is refused, and what the first took is given back (mutant: a second
+    take allowed, the first's bytes held for good)."""
+    monkeypatch.setattr(resolvers, "image_bytes", budget)
+    intake = _intake_with(_Taker(make_image((600, 600)), [100, 200]))
+    context = IntakeContext((tmp_path,), ImageLimits())
+    with pytest.raises(RuntimeError, match="once"):
+        await intake.resolve("https://images.example/me.png", context)
+    assert budget.held == 0
