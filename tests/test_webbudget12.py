@@ -366,3 +366,28 @@ async def test_a_call_whose_deadline_ends_waiting_after_the_headers_is_told_so(
     finally:
         others.release()
     assert budget.held == 0
+
+
+async def test_the_hosts_deadline_runs_again_once_the_memory_is_taken(
+    monkeypatch: pytest.MonkeyPatch, host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
+    """The fetch's total deadline stands still while it waits for memory, and runs again
+    once it has it: a host that then stalls its body is still told slow at that deadline
+    (left stopped, the fetch waited on to the read timeout, or for good)."""
+    log: Log = []
+    never = asyncio.Event()  # the body never comes
+    host.on("/stall.png", held_back(PNG, [("Content-Length", str(len(PNG)))], never, log))
+    budget = watched(monkeypatch, len(PNG), log)
+    others = await budget.hold(len(PNG))
+    fetching = asyncio.create_task(
+        intake(client_tls, total_timeout=1.0).resolve(host.url("/stall.png"), CONTEXT)
+    )
+    await budget.must_wait.wait()
+    others.release()
+    try:
+        resolved, problems = await asyncio.wait_for(fetching, 8)
+    finally:
+        never.set()  # the host's answer ends
+    assert resolved is None
+    assert "took longer than 1 s" in problems[0].message, problems
+    assert budget.held == 0
