@@ -57,6 +57,8 @@ async def test_an_undo_past_a_dropped_entry_ends_the_call_it_started(
     async with history_tool(emulator, history, keep_previous=True, observers=[pairs]) as tool:
         await tool.undo()
     assert shown_avatar_hash(emulator) == red
+    assert len(pairs.started) == len(pairs.ended) == 1
+    assert pairs.ended[0] is pairs.started[0]
     assert [dict(c.arguments) for c in pairs.started] == [dict(c.arguments) for c in pairs.ended]
     assert all(any(e is s for s in pairs.started) for e in pairs.ended), (
         pairs.started,

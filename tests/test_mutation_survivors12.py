@@ -30,7 +30,6 @@ from ocp_users_photo.images.resolvers import (
     open_image_source,
 )
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryUnavailable, KeptPhotoUnusable
@@ -38,9 +37,8 @@ from ocp_users_photo.undo.store import PhotoHistory
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.hostile_images import exif_with_orientation, png_chunk
 from tests.test_cli11 import replace_kept_bytes
-from tests.test_session12 import Recorder
-from tests.test_undo_crashes_and_locks import BLUE
-from tests.test_undo_faults import crash_after_keeping
+from tests.test_session12 import Recorder, grows_as_it_is_read
+from tests.test_undo_crashes_and_locks import red_green_then_a_killed_set
 from tests.undo_fixtures import GREEN, RED, history_tool
 
 # images/paths.py: a path's file read whole -------------------------------------------------
@@ -64,49 +62,13 @@ def test_a_file_that_grows_past_read_whole_under_a_large_cap_streams_as_checked(
     png = make_image((600, 600))
     path = tmp_path / "growing.png"
     path.write_bytes(png)
-    original = paths._read_up_to
-
-    def grown_then_read(descriptor: int, limit: int) -> bytes:
-        with path.open("ab") as more:
-            more.write(bytes(paths.READ_WHOLE_BYTES))
-        return original(descriptor, limit)
-
-    monkeypatch.setattr(paths, "_read_up_to", grown_then_read)
+    grows_as_it_is_read(monkeypatch, path, paths.READ_WHOLE_BYTES)
     source, problems = open_image_source(path, image_roots=None, limits=ImageLimits())
     assert problems == []
     assert source is not None
     try:
         assert source.data is None
         assert source.byte_count == len(png)
-        assert budget.held == 0
-    finally:
-        source.close()
-    assert budget.held == 0
-
-
-def test_a_file_that_grew_gives_back_what_it_took_for_the_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: ByteBudget
-) -> None:
-    """The size taken for a read whole that found the file grown is given back before it
-    streams (mutant: the release dropped, the bytes counted for good)."""
-    png = make_image((600, 600))
-    path = tmp_path / "growing.png"
-    path.write_bytes(png)
-    original = paths._read_up_to
-
-    def grown_then_read(descriptor: int, limit: int) -> bytes:
-        with path.open("ab") as more:
-            more.write(bytes(5000))
-        return original(descriptor, limit)
-
-    monkeypatch.setattr(paths, "_read_up_to", grown_then_read)
-    source, problems = open_image_source(
-        path, image_roots=None, limits=ImageLimits(max_bytes=len(png) + 100)
-    )
-    assert problems == []
-    assert source is not None
-    try:
-        assert source.data is None
         assert budget.held == 0
     finally:
         source.close()
@@ -277,14 +239,7 @@ async def test_an_undo_past_a_stale_entry_that_then_fails_unexpectedly_is_abando
     """An undo that chose again (its first choice dropped, the call announced) and then
     failed on something not the tool's own refusal (a bug, a cancellation) is heard
     abandoned (mutants: such an end not caught, or told as a refusal)."""
-    history = tmp_path / "history.sqlite3"
-    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
-        await tool.call({"image": RED})
-    async with history_tool(emulator, history, keep_previous=True) as tool:
-        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
-    blue = tmp_path / "blue.png"
-    await asyncio.to_thread(blue.write_bytes, BLUE)
-    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
+    history, _ = await red_green_then_a_killed_set(emulator, tmp_path)  # #3 never changed
     recorder = Recorder()
     async with history_tool(emulator, history, keep_previous=True, observers=[recorder]) as tool:
         prepare = tool._prepare
@@ -312,14 +267,7 @@ async def test_an_undo_closes_the_upload_of_a_choice_it_dropped(
     """The upload prepared for a first choice that was dropped (StaleUndoEntry, never sent,
     so never closed by the sending) is closed before the undo chooses again, its bytes
     given back then, not when collected (mutant: the close after apply_change dropped)."""
-    history = tmp_path / "history.sqlite3"
-    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
-        await tool.call({"image": RED})
-    async with history_tool(emulator, history, keep_previous=True) as tool:
-        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
-    blue = tmp_path / "blue.png"
-    await asyncio.to_thread(blue.write_bytes, BLUE)
-    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
+    history, _ = await red_green_then_a_killed_set(emulator, tmp_path)  # #3 never changed
     closed: list[PreparedUpload] = []
     close = PreparedUpload.close
 
@@ -341,42 +289,6 @@ async def test_an_undo_closes_the_upload_of_a_choice_it_dropped(
         await tool.undo()
         assert len(prepared) == 2
         assert [any(done is upload for done in closed) for upload in prepared] == [True, True]
-
-
-class _Calls(CallObserver):
-    """The call objects observers are given at each start and end."""
-
-    def __init__(self) -> None:
-        self.started: list[CallInfo] = []
-        self.ended: list[CallInfo] = []
-
-    async def call_started(self, call: CallInfo) -> None:
-        self.started.append(call)
-
-    async def call_ended(self, call: CallInfo, outcome: CallOutcome) -> None:
-        self.ended.append(call)
-
-
-async def test_an_undo_that_chose_again_ends_the_very_call_it_started(
-    emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    """Observers pair a call's end with its start by the call they were given (a span, a
-    row in an agent's history): an undo that chose again ends the call it announced, not a
-    new one naming its second choice (mutant: the call made again at each choice)."""
-    history = tmp_path / "history.sqlite3"
-    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
-        await tool.call({"image": RED})
-    async with history_tool(emulator, history, keep_previous=True) as tool:
-        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
-    blue = tmp_path / "blue.png"
-    await asyncio.to_thread(blue.write_bytes, BLUE)
-    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
-    calls = _Calls()
-    async with history_tool(emulator, history, keep_previous=True, observers=[calls]) as tool:
-        await tool.undo()
-    assert len(calls.started) == 1
-    assert len(calls.ended) == 1
-    assert calls.ended[0] is calls.started[0]
 
 
 # images/png_metadata.py: where the walk after the pixels stops ----------------------------

@@ -25,9 +25,9 @@ from tests.conftest import make_image
 from tests.test_cli import cli
 from tests.test_cli11 import replace_kept_bytes
 from tests.test_terminal_and_log_echoes import env_for
-from tests.test_undo_crashes_and_locks import BLUE
-from tests.test_undo_faults import crash_after_keeping, set_photo_requests
-from tests.undo_fixtures import GREEN, RED, history_tool
+from tests.test_undo_crashes_and_locks import red_green_then_a_killed_set
+from tests.test_undo_faults import set_photo_requests
+from tests.undo_fixtures import history_tool
 
 # A history read never creates the file ---------------------------------------------------
 
@@ -135,19 +135,13 @@ async def test_an_undo_past_a_stale_entry_into_an_unusable_one_ends_the_call_it_
     the observers had heard start); the entry before it fails the image checks now. The
     refusal left the observers without the call's end: an agent's history showed the undo
     "executing" for good. They now hear it end in that refusal, and nothing is sent."""
-    history = tmp_path / "history.sqlite3"
-    async with history_tool(emulator, tmp_path / "unused.sqlite3", keep_previous=False) as tool:
-        await tool.call({"image": RED})  # a photo of the person's own, kept as #1 next
-    async with history_tool(emulator, history, keep_previous=True) as tool:
-        await tool.call({"image": GREEN})  # #1 keeps red: a change that happened
-    blue = tmp_path / "blue.png"
-    blue.write_bytes(BLUE)
-    await crash_after_keeping(emulator, history, blue)  # #2 keeps green, never changed
-    replace_kept_bytes(history, 1, b"not an image at all" * 10)
+    # #2 keeps red (a change that happened), #3 keeps green (a set that never happened).
+    history, _ = await red_green_then_a_killed_set(emulator, tmp_path)
+    replace_kept_bytes(history, 2, b"not an image at all" * 10)
     sent = set_photo_requests(emulator)
     recorder = Recorder()
     async with history_tool(emulator, history, keep_previous=True, observers=[recorder]) as tool:
-        (stale, older) = await tool.history()
+        (stale, older, _) = await tool.history()
         assert (stale.status, older.status) == ("pending", "changed")
         with pytest.raises(KeptPhotoUnusable):
             await tool.undo()
@@ -193,25 +187,36 @@ def test_a_file_that_grows_past_the_cap_as_it_is_read_whole_is_not_taken_whole(
     """The cap is checked on the file's size when it is opened; a file read whole that grew
     since (another program still writing it) was taken as it then was, past a cap below
     READ_WHOLE_BYTES. It goes as a grown streamed file does: no more than the size checked."""
-    from ocp_users_photo.images import paths
-
+    budget = ByteBudget(64 * 1024 * 1024)
+    monkeypatch.setattr(byte_budget, "image_bytes", budget)
     png = make_image((600, 600))
     path = tmp_path / "growing.png"
     path.write_bytes(png)
-    original = paths._read_up_to
-
-    def grown_then_read(descriptor: int, limit: int) -> bytes:
-        with path.open("ab") as more:
-            more.write(bytes(5000))
-        return original(descriptor, limit)
-
-    monkeypatch.setattr(paths, "_read_up_to", grown_then_read)
+    grows_as_it_is_read(monkeypatch, path, 5000)
     cap = len(png) + 100
     source, problems = open_image_source(path, image_roots=None, limits=ImageLimits(max_bytes=cap))
     assert problems == []
     assert source is not None
     try:
+        assert source.data is None, "streamed"
         assert source.byte_count == len(png)
         assert source.stream().read(source.byte_count) == png
+        assert budget.held == 0, "what the read whole took is given back as it streams"
     finally:
         source.close()
+    assert budget.held == 0
+
+
+def grows_as_it_is_read(monkeypatch: pytest.MonkeyPatch, path: Path, extra: int) -> None:
+    """``path``'s file grows by ``extra`` bytes once its size is checked, before it is read
+    whole (another program still writing it)."""
+    from ocp_users_photo.images import paths
+
+    original = paths._read_up_to
+
+    def grown_then_read(descriptor: int, limit: int) -> bytes:
+        with path.open("ab") as more:
+            more.write(bytes(extra))
+        return original(descriptor, limit)
+
+    monkeypatch.setattr(paths, "_read_up_to", grown_then_read)
