@@ -75,6 +75,11 @@ class PreparedUpload:
             described["fingerprint"] = self.fingerprint
         return described
 
+    @property
+    def closed(self) -> bool:
+        """Whether it was sent or closed: its image let go, nothing left to send."""
+        return self.image.source.closed
+
     def close(self) -> None:
         self.image.close()
 

@@ -563,6 +563,11 @@ class UsersSetPhoto(AsyncClosing):
                 f"{type(upload).__name__}: upload = await tool.prepare(arguments), then "
                 "await tool.send(upload) (or await tool.call(arguments) for both steps)"
             )
+        if upload.closed:
+            raise ValueError(
+                "this upload was sent or closed already and its image let go: prepare it "
+                "again (upload = await tool.prepare(arguments)) to send that photo again"
+            )
         watching = self._watching(observers, model_facing=upload.model_facing)
         with call_deadline(self._slack.deadline):
             if not watching:

@@ -107,13 +107,14 @@ class ByteBudget:
         return len(self._waiting)
 
     async def hold(self, count: int) -> Held:
-        """Take ``count`` bytes, waiting until they fit (or nothing else is held)."""
+        """Take ``count`` bytes, waiting until they fit (or nothing else is held); none at once."""
         count = max(0, count)
         loop = asyncio.get_running_loop()
         future = loop.create_future()  # made outside the lock: a collection may run here
         with self._lock:
             self._drain()
-            if not self._waiting and self._fits(count):
+            # Nothing to take (an empty body, refused soon after) waits for no one.
+            if count == 0 or (not self._waiting and self._fits(count)):
                 self._held += count
                 return Held(self, count, loop)
             waiter = _Waiter(count, loop, future)
@@ -139,7 +140,7 @@ class ByteBudget:
         count = max(0, count)
         with self._lock:
             self._drain()
-            if self._waiting or not self._fits(count):
+            if count and (self._waiting or not self._fits(count)):
                 return None
             self._held += count
             return Held(self, count)

@@ -26,6 +26,9 @@ class ImageSource:
     # The process's image bytes this source's making took (images/byte_budget.py): given
     # back when it is closed, or when it is dropped unclosed.
     held: Held | None = field(default=None, repr=False, compare=False)
+    # Closed: its file closed, its bytes let go (a caller keeping the object, its budget
+    # given back, held them uncounted), nothing left to send.
+    closed: bool = field(default=False, init=False, repr=False, compare=False)
 
     def keep_held(self, held: Held) -> None:
         """Give ``held`` back when this source is closed (or collected, never closed); keep
@@ -80,8 +83,10 @@ class ImageSource:
         return file_in_use(self.file)
 
     def close(self) -> None:
-        """Close the file this source opened (never a caller's file object); give back
-        the bytes it held."""
+        """Close the file this source opened (never a caller's file object); let go of
+        its bytes and give back what they held."""
+        self.closed = True
+        self.data = None
         if self.file is not None:
             self.file.close()
             self.file = None

@@ -363,7 +363,10 @@ class PhotoHistory(AsyncClosing):
             if not isinstance(absent, _Unset) and self._connection is None and _no_file_at(path):
                 return absent
             if self._connection is None:
-                self._connection = open_history(path, self.busy_timeout, check=not self._checked)
+                # A closed connection (check_usable, close) left no one watching the path:
+                # another file put there meanwhile is checked as a new process checks it.
+                check = not self._checked or _file_at(path) != self._opened_file
+                self._connection = open_history(path, self.busy_timeout, check=check)
                 self._opened_file = _file_at(path)
                 self._checked = True
             try:

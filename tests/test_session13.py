@@ -1,0 +1,111 @@
+"""Session 13: what session 12 left, mended.
+
+Each test was seen failing before its fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images.byte_budget import ByteBudget
+from ocp_users_photo.undo import store
+from ocp_users_photo.undo.database import open_history
+from ocp_users_photo.undo.entries import HistoryOwner
+from ocp_users_photo.undo.store import PhotoHistory
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+from tests.test_undo10 import move_history
+
+# A history file swapped in after its connection closed is checked ------------------------
+
+
+def test_a_history_swapped_in_after_its_connection_closed_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check_usable`` (an MCP server's start) opens the file, checks it and closes the
+    connection; the next opening skipped SQLite's quick check even when another file had
+    been put at the path meanwhile (a copy from a backup, which may be damaged). The same
+    file opened again is not checked twice; another one is, as a new process would."""
+    checks: list[bool] = []
+
+    def recording(path: Path, busy_timeout: float, *, check: bool) -> Any:
+        checks.append(check)
+        return open_history(path, busy_timeout, check=check)
+
+    monkeypatch.setattr(store, "open_history", recording)
+    where = tmp_path / "history.sqlite3"
+    owner = HistoryOwner("T0001", "U0001")
+    other = PhotoHistory(tmp_path / "other.sqlite3")
+    history = PhotoHistory(where)
+    try:
+        other.check_usable()
+        history.check_usable()
+        assert checks == [True, True]
+        assert asyncio.run(history.entries(owner)) == []
+        assert checks == [True, True, False], "the same file, opened again: not checked again"
+        history.close()
+        move_history(where, "moved")
+        move_history(tmp_path / "other.sqlite3", "history")
+        assert asyncio.run(history.entries(owner)) == []
+        assert checks == [True, True, False, True], "another file at the path is checked"
+    finally:
+        history.close()
+        other.close()
+
+
+# An upload once sent or closed -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given_as", ["bytes", "path"])
+async def test_an_upload_sent_once_cannot_be_sent_again_and_holds_no_bytes(
+    emulator: RunningEmulator, tmp_path: Path, given_as: str
+) -> None:
+    """``send`` closes the upload; the closed upload still held the image's bytes (given
+    back to the byte budget, so uncounted while a caller kept the object), and sending it
+    again sent them again with their budget already given back (bytes) or failed on an
+    assertion (a path). Now closing lets the bytes go, and a closed upload is refused in
+    words (a mistake in the caller's code, as a wrong type is), nothing sent."""
+    image = make_image(size=(600, 600))
+    path = tmp_path / "photo.png"
+    path.write_bytes(image)
+    argument = image if given_as == "bytes" else str(path)
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, image_roots=[tmp_path]
+    ) as tool:
+        upload = await tool.prepare({"image": argument})
+        assert (await tool.send(upload))["ok"]
+        assert upload.closed
+        assert upload.image.source.data is None
+        assert upload.image.source.file is None
+        with pytest.raises(ValueError, match=r"sent or closed already .* prepare it again"):
+            await tool.send(upload)
+    assert len(photo_requests(emulator)) == 1
+
+
+# Nothing to hold does not wait --------------------------------------------------------------
+
+
+async def test_taking_no_bytes_does_not_queue_behind_calls_waiting_for_memory() -> None:
+    """A web image whose host says ``Content-Length: 0`` takes no bytes, yet waited its
+    turn behind calls waiting for memory before being refused as empty. Taking nothing
+    now goes at once; those waiting keep their place."""
+    budget = ByteBudget(10)
+    first = await budget.hold(10)
+    waiting = asyncio.create_task(budget.hold(5))
+    await asyncio.sleep(0)
+    assert budget.waiting == 1
+    nothing = asyncio.create_task(budget.hold(0))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert nothing.done(), "taking no bytes waited behind the call waiting for memory"
+    nothing.result().release()
+    assert budget.waiting == 1
+    assert not waiting.done()
+    first.release()
+    (await waiting).release()
+    assert budget.held == 0
