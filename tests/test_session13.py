@@ -6,12 +6,13 @@ Each test was seen failing before its fix.
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.undo import store
@@ -19,6 +20,8 @@ from ocp_users_photo.undo.database import open_history
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.store import PhotoHistory
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+from tests.test_ocp_agent import OPENAPI, home  # noqa: F401 (a fixture)
+from tests.test_ocpagent11 import TOKEN
 from tests.test_undo10 import move_history
 
 # A history file swapped in after its connection closed is checked ------------------------
@@ -109,3 +112,62 @@ async def test_taking_no_bytes_does_not_queue_behind_calls_waiting_for_memory() 
     first.release()
     (await waiting).release()
     assert budget.held == 0
+
+
+# A Slack API discovered again stays listed meanwhile ----------------------------------------
+
+
+def _discovery_held(agent: Any) -> tuple[threading.Event, threading.Event]:
+    """ocp-agent's discovery of a spec held until ``release`` is set; ``entered`` says it began."""
+    entered, release = threading.Event(), threading.Event()
+    discover = agent.discovery.discover_api
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(30)
+        return discover(*args, **kwargs)
+
+    agent.discovery.discover_api = held
+    return entered, release
+
+
+def _listed(agent: Any) -> list[str]:
+    return sorted(tool.name for tool in agent.list_tools())
+
+
+@pytest.mark.parametrize("door", ["register", "OCPAgent"])
+async def test_the_slack_tools_stay_listed_while_a_spec_url_is_discovered_again(
+    ocp_agent_library: Any,
+    home: Path,  # noqa: F811
+    door: str,
+) -> None:
+    """``register_api('slack', spec_url=...)`` after the tool was offered dropped the agent's
+    Slack API for the discovery (ocp-agent discovers only a name it does not know), which
+    runs in a worker thread: meanwhile another conversation's ``list_tools()`` had no
+    usersSetPhoto, and no Slack tool an earlier discovery found. They stay listed now, and
+    once the discovery is in, each tool is listed once."""
+    from ocp_users_photo import OCPAgent
+
+    if door == "register":
+        agent = ocp_agent_library.OCPAgent(enable_cache=False)
+        register(agent, token=TOKEN, environ={})
+    else:
+        agent = OCPAgent(enable_cache=False, token=TOKEN, environ={})
+    try:
+        await agent.register_api("slack", spec_url=str(OPENAPI))
+        before = _listed(agent)
+        assert "usersSetPhoto" in before
+        assert "usersProfileGet" in before
+        entered, release = _discovery_held(agent)
+        discovering = asyncio.ensure_future(agent.register_api("slack", spec_url=str(OPENAPI)))
+        try:
+            assert await asyncio.to_thread(entered.wait, 30)
+            assert _listed(agent) == before
+        finally:
+            release.set()
+            await discovering
+        assert _listed(agent) == before
+        assert [name for name in agent.known_apis] == ["slack"]
+    finally:
+        if isinstance(agent, OCPAgent):
+            await agent.aclose()

@@ -41,6 +41,9 @@ from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
 _CALL_ORIGIN = "call_tool(headers=...)"
+# Where the Slack API waits while ocp-agent discovers it again: not a name Slack's
+# (is_slack), so the discovery runs; its tools stay listed (rediscovering).
+_UNTIL_DISCOVERED = "slack (until discovered again)"
 _REGISTER_ORIGIN = "register_api('slack', headers=...)"
 
 
@@ -159,24 +162,25 @@ class SlackPhotoRoute:
             spec.tools.extend(definitions)
         return awaitable(spec)
 
-    def forget_slack(self, agent: Any) -> None:
-        """Drop the agent's Slack API, so its own discovery runs for a ``spec_url``."""
-        agent.known_apis.pop(self.slack_key(agent), None)
-
     @contextlib.contextmanager
     def rediscovering(self, agent: Any) -> Iterator[None]:
-        """The agent's Slack API dropped for the block (its own discovery of a ``spec_url``
-        runs inside); if the discovery fails, the API it had (this tool, and any tools an
-        earlier discovery found) is put back, so the agent still offers them."""
+        """The agent's Slack API moved aside for the block (its own discovery of a
+        ``spec_url`` runs inside, in a worker thread: ocp-agent discovers only a name it
+        does not know). Meanwhile ``list_tools()`` still lists this tool and the Slack tools
+        an earlier discovery found (they vanished for the discovery's length); if it fails,
+        the API is put back under its name."""
         key = self.slack_key(agent)
-        before = agent.known_apis.get(key)
-        self.forget_slack(agent)
+        before = agent.known_apis.pop(key, None)
+        if before is not None:
+            agent.known_apis[_UNTIL_DISCOVERED] = before
         try:
             yield
         except BaseException:
             if before is not None and not any(is_slack(name) for name in agent.known_apis):
                 agent.known_apis[key] = before
             raise
+        finally:
+            agent.known_apis.pop(_UNTIL_DISCOVERED, None)
 
     def serve_discovered(self, agent: Any, headers: Mapping[str, str]) -> None:
         """The registered ``headers`` on the Slack tools a discovery found, where ocp-agent made
