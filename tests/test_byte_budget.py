@@ -120,7 +120,6 @@ async def test_calls_beyond_the_budget_wait_and_all_go_through(
     images = [base64.b64encode(picture((index * 20, 0, 0))).decode() for index in range(8)]
     budget = ByteBudget(len(images[0]) // 4 * 3 * 2 + 10)
     monkeypatch.setattr(byte_budget, "image_bytes", budget)
-    monkeypatch.setattr("ocp_users_photo.images.resolvers.image_bytes", budget)
     most = 0
     watching = True
 
@@ -148,7 +147,7 @@ async def test_failed_and_unclosed_calls_give_their_bytes_back(
     emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     budget = ByteBudget(10 * 1024 * 1024)
-    monkeypatch.setattr("ocp_users_photo.images.resolvers.image_bytes", budget)
+    monkeypatch.setattr("ocp_users_photo.images.byte_budget.image_bytes", budget)
     text = base64.b64encode(picture((1, 2, 3))).decode()
     async with UsersSetPhoto(
         CANARY_TOKEN, base_url=emulator.base_url, environ={}, keep_previous=False
@@ -174,7 +173,7 @@ async def test_a_call_waiting_past_its_deadline_sends_nothing(
     emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     budget = ByteBudget(1000)
-    monkeypatch.setattr("ocp_users_photo.images.resolvers.image_bytes", budget)
+    monkeypatch.setattr("ocp_users_photo.images.byte_budget.image_bytes", budget)
     others = await budget.hold(1000)  # other calls' images fill it
     before = len(photo_requests(emulator))
     async with UsersSetPhoto(
@@ -195,7 +194,7 @@ async def test_prepare_waiting_for_the_budget_keeps_to_the_deadline(
     """tool.prepare() ran outside any call deadline: a prepare waiting for bytes others
     held (a caller holding uploads it has not sent yet) waited for ever."""
     budget = ByteBudget(1000)
-    monkeypatch.setattr("ocp_users_photo.images.resolvers.image_bytes", budget)
+    monkeypatch.setattr("ocp_users_photo.images.byte_budget.image_bytes", budget)
     others = await budget.hold(1000)
     async with UsersSetPhoto(
         CANARY_TOKEN, base_url="http://127.0.0.1:9/api", environ={}, deadline=0.5

@@ -17,7 +17,7 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.images import byte_budget, paths, resolvers
+from ocp_users_photo.images import byte_budget, paths
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.resolvers import (
@@ -373,7 +373,7 @@ async def test_a_resolver_that_took_nothing_gives_a_source_holding_nothing(
 ) -> None:
     """A resolution that never took (nothing learnt to take) leaves its source holding
     nothing (mutant: the intake handed its source a hold it never had)."""
-    monkeypatch.setattr(resolvers, "image_bytes", budget)
+    monkeypatch.setattr(byte_budget, "image_bytes", budget)
     intake = _intake_with(_Taker(make_image((600, 600)), []))
     context = IntakeContext((tmp_path,), ImageLimits())
     resolved, problems = await intake.resolve("https://images.example/me.png", context)
@@ -389,7 +389,7 @@ async def test_a_resolution_takes_from_the_budget_once(
 ) -> None:
     """A second take is refused, and what the first took is given back (mutant: a second
     take allowed, the first's bytes held for good)."""
-    monkeypatch.setattr(resolvers, "image_bytes", budget)
+    monkeypatch.setattr(byte_budget, "image_bytes", budget)
     intake = _intake_with(_Taker(make_image((600, 600)), [100, 200]))
     context = IntakeContext((tmp_path,), ImageLimits())
     with pytest.raises(RuntimeError, match="once"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.images import byte_budget, resolvers
+from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.limits import ImageLimits
@@ -164,7 +164,6 @@ async def test_a_path_given_as_base64_shaped_text_holds_its_bytes_once(
     closing gave back one and left the other counted until the source was collected."""
     budget = ByteBudget(64 * 1024 * 1024)
     monkeypatch.setattr(byte_budget, "image_bytes", budget)
-    monkeypatch.setattr(resolvers, "image_bytes", budget)
     path = tmp_path / ("photo" * 13)  # no dot: base64-shaped
     path.write_bytes(make_image((600, 600)))
     text = str(path)

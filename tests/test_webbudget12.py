@@ -114,7 +114,7 @@ def intake(client_tls: ssl.SSLContext, **policy: Any) -> ImageIntake:
 
 def watched(monkeypatch: pytest.MonkeyPatch, capacity: int, log: Log) -> WatchedBudget:
     budget = WatchedBudget(capacity, log)
-    monkeypatch.setattr("ocp_users_photo.images.resolvers.image_bytes", budget)
+    monkeypatch.setattr("ocp_users_photo.images.byte_budget.image_bytes", budget)
     return budget
 
 

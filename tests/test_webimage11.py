@@ -32,7 +32,7 @@ async def test_a_url_refused_offline_is_told_at_once_while_other_calls_hold_the_
     fetch waited in line (ahead of calls behind it) until the deadline, and the model was
     told 'no time was left ... try again' instead of why the URL cannot work."""
     budget = ByteBudget(1000)
-    monkeypatch.setattr("ocp_users_photo.images.resolvers.image_bytes", budget)
+    monkeypatch.setattr("ocp_users_photo.images.byte_budget.image_bytes", budget)
     others = await budget.hold(1000)  # other calls' images fill it
     try:
         async with UsersSetPhoto(

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.images.byte_budget import ByteBudget, Held, image_bytes
+from ocp_users_photo.images import byte_budget
+from ocp_users_photo.images.byte_budget import ByteBudget, Held
 from ocp_users_photo.images.encoded_text import (
     decode_base64,
     decode_data_uri,
@@ -390,7 +391,7 @@ class ImageIntake:
             refused = resolver.offline_problems(normalised, context)
             if refused:  # told at once: no bytes to wait for, none made
                 return None, refused
-        taking = _Taking(image_bytes)
+        taking = _Taking(byte_budget.image_bytes)  # looked up at each use, as paths.py does
         try:
             if isinstance(resolver, TakesWhenKnown):
                 resolved, problems = await resolver.resolve_taking(normalised, context, taking.take)
