@@ -150,6 +150,10 @@ class PhotoHistory(AsyncClosing):
         # The file the connection was opened on (its device and inode): _blocking opens the
         # path again once another file, or none, is there.
         self._opened_file: tuple[int, int] | None = None
+        # What the last closed connection left at the path (device, inode, size, change
+        # time): a file put there since, or written over in place (``cp backup ...`` keeps
+        # the inode), is checked at the next opening.
+        self._left_file: tuple[int, ...] | None = None
         self._connection_lock = threading.Lock()
         _OPEN_IN_THIS_PROCESS.add(self)
 
@@ -365,7 +369,7 @@ class PhotoHistory(AsyncClosing):
             if self._connection is None:
                 # A closed connection (check_usable, close) left no one watching the path:
                 # another file put there meanwhile is checked as a new process checks it.
-                check = not self._checked or _file_at(path) != self._opened_file
+                check = not self._checked or _stamp_of(path) != self._left_file
                 self._connection = open_history(path, self.busy_timeout, check=check)
                 self._opened_file = _file_at(path)
                 self._checked = True
@@ -394,11 +398,14 @@ class PhotoHistory(AsyncClosing):
         self._connection = None
         self._connection_lock = threading.Lock()
 
-    def _close_connection(self) -> None:
+    def _close_connection(self, *, look: bool = True) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(sqlite3.Error):
                 connection.close()
+            # What it left at the path, looked at after the close (whose checkpoint may
+            # write the file); unknown, so checked at the next opening, when not looked at.
+            self._left_file = _stamp_of(self.path) if look else None
 
     def check_usable(self) -> None:
         """Open the file as the first change would, then close it (blocking): a program can
@@ -407,16 +414,23 @@ class PhotoHistory(AsyncClosing):
         try:
             self._blocking(_nothing, ())
         finally:
-            self.close()
+            self._close_looking()
 
     def close(self) -> None:
-        """Close the history's connection (the next use opens it again)."""
+        """Close the history's connection (the next use opens it again, and checks the file:
+        a close on the event loop looks at no file, so which one is left is not known)."""
         with self._connection_lock:
-            self._close_connection()
+            self._close_connection(look=False)
 
     async def aclose(self) -> None:
-        """``close`` in a worker thread: closing may checkpoint the WAL into the file."""
-        await anyio.to_thread.run_sync(self.close)
+        """``close`` in a worker thread: closing may checkpoint the WAL into the file. The
+        next use checks the file only if another was put there, or it was written over."""
+        await anyio.to_thread.run_sync(self._close_looking)
+
+    def _close_looking(self) -> None:
+        """``close``, noting the file left at the path (blocking)."""
+        with self._connection_lock:
+            self._close_connection()
 
     def __repr__(self) -> str:
         where = str(self._given_path) if self._given_path is not None else "the default file"
@@ -430,6 +444,17 @@ def _file_at(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return found.st_dev, found.st_ino
+
+
+def _stamp_of(path: Path) -> tuple[int, ...] | None:
+    """Which file ``path`` names now, and when its bytes last changed (device, inode, size,
+    change time: a program writing in place cannot set that time back); None when none
+    can be found."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_ctime_ns
 
 
 def _no_file_at(path: Path) -> bool:
