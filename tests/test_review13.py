@@ -9,14 +9,18 @@ import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.undo import store
 from ocp_users_photo.undo.database import open_history
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.store import PhotoHistory
+from tests.conftest import CANARY_TOKEN
 
 # A history copied over the closed one, in place, is checked --------------------------------
 
@@ -60,3 +64,50 @@ def test_a_history_copied_over_the_closed_one_in_place_is_checked_again(
     finally:
         history.close()
         backup.close()
+
+
+# Two re-discoveries of Slack at once -------------------------------------------------------
+
+
+def test_a_rediscovery_ending_leaves_the_slack_api_another_one_moved_aside(
+    tmp_path: Path,
+) -> None:
+    """Two ``register_api('slack', spec_url=...)`` at once: the first's discovery is in (its
+    spec under ``slack``) and, before its task resumes to end the block, the second begins
+    and moves that spec aside. The first's end removed the aside entry whatever it held,
+    the second's included: the Slack tools vanished from ``list_tools()`` for the second
+    discovery's length, what session 13 mended for one. Each end removes only its own."""
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={}, image_roots=[tmp_path])
+    route = SlackPhotoRoute(tool)
+    first_spec, found_by_first = object(), object()
+    agent = SimpleNamespace(known_apis={"slack": first_spec})
+    second = route.rediscovering(agent)
+    with route.rediscovering(agent):
+        assert list(agent.known_apis.values()) == [first_spec]
+        agent.known_apis["slack"] = found_by_first  # the first discovery's result is in
+        second.__enter__()  # the second begins before the first's block has ended
+        assert list(agent.known_apis.values()) == [found_by_first]
+    assert list(agent.known_apis.values()) == [found_by_first], (
+        "the Slack API the second discovery moved aside is still listed"
+    )
+    agent.known_apis["slack"] = object()  # the second discovery's result is in
+    second.__exit__(None, None, None)
+    assert list(agent.known_apis) == ["slack"]
+    asyncio.run(tool.aclose())
+
+
+def test_a_failed_rediscovery_leaves_another_ones_slack_api_listed(tmp_path: Path) -> None:
+    """A second ``register_api('slack', spec_url=...)`` begun while the first discovers (it
+    finds no ``slack`` to move aside) and failing first removed the first's aside entry:
+    the Slack tools were gone from ``list_tools()`` until the first discovery ended."""
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={}, image_roots=[tmp_path])
+    route = SlackPhotoRoute(tool)
+    earlier = object()
+    agent = SimpleNamespace(known_apis={"slack": earlier})
+    with route.rediscovering(agent):
+        with pytest.raises(OSError, match="cannot be read"), route.rediscovering(agent):
+            raise OSError("the second spec_url cannot be read")
+        assert list(agent.known_apis.values()) == [earlier], "listed while the first discovers"
+        agent.known_apis["slack"] = object()
+    assert list(agent.known_apis) == ["slack"]
+    asyncio.run(tool.aclose())

@@ -180,7 +180,10 @@ class SlackPhotoRoute:
                 agent.known_apis[key] = before
             raise
         finally:
-            agent.known_apis.pop(_UNTIL_DISCOVERED, None)
+            # Only its own: another discovery begun meanwhile may have moved its API aside
+            # there (or, finding none, left this one's), and still runs.
+            if before is not None and agent.known_apis.get(_UNTIL_DISCOVERED) is before:
+                del agent.known_apis[_UNTIL_DISCOVERED]
 
     def serve_discovered(self, agent: Any, headers: Mapping[str, str]) -> None:
         """The registered ``headers`` on the Slack tools a discovery found, where ocp-agent made
