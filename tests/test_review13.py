@@ -10,17 +10,15 @@ import contextlib
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.agents.route import SlackPhotoRoute
-from ocp_users_photo.undo import store
-from ocp_users_photo.undo.database import open_history
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.store import PhotoHistory
 from tests.conftest import CANARY_TOKEN
+from tests.test_undo10 import history_checks_recorded
 
 # A history copied over the closed one, in place, is checked --------------------------------
 
@@ -33,13 +31,7 @@ def test_a_history_copied_over_the_closed_one_in_place_is_checked_again(
     file by any program that truncates and writes) keeps the inode: the next opening took
     it for the file it had checked and skipped SQLite's quick check. What the closed
     connection left (its size and change time too) is compared now."""
-    checks: list[bool] = []
-
-    def recording(path: Path, busy_timeout: float, *, check: bool) -> Any:
-        checks.append(check)
-        return open_history(path, busy_timeout, check=check)
-
-    monkeypatch.setattr(store, "open_history", recording)
+    checks = history_checks_recorded(monkeypatch)
     where = tmp_path / "history.sqlite3"
     owner = HistoryOwner("T0001", "U0001")
     backup = PhotoHistory(tmp_path / "backup.sqlite3")

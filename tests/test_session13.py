@@ -15,14 +15,12 @@ import pytest
 from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.byte_budget import ByteBudget
-from ocp_users_photo.undo import store
-from ocp_users_photo.undo.database import open_history
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.store import PhotoHistory
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 from tests.test_ocp_agent import OPENAPI, home  # noqa: F401 (a fixture)
 from tests.test_ocpagent11 import TOKEN
-from tests.test_undo10 import move_history
+from tests.test_undo10 import history_checks_recorded, move_history
 
 # A history file swapped in after its connection closed is checked ------------------------
 
@@ -34,13 +32,7 @@ def test_a_history_swapped_in_after_its_connection_closed_is_checked_again(
     connection; the next opening skipped SQLite's quick check even when another file had
     been put at the path meanwhile (a copy from a backup, which may be damaged). The same
     file opened again is not checked twice; another one is, as a new process would."""
-    checks: list[bool] = []
-
-    def recording(path: Path, busy_timeout: float, *, check: bool) -> Any:
-        checks.append(check)
-        return open_history(path, busy_timeout, check=check)
-
-    monkeypatch.setattr(store, "open_history", recording)
+    checks = history_checks_recorded(monkeypatch)
     where = tmp_path / "history.sqlite3"
     owner = HistoryOwner("T0001", "U0001")
     other = PhotoHistory(tmp_path / "other.sqlite3")

@@ -28,6 +28,21 @@ def remove_history(history_file: Path) -> None:
             path.unlink()
 
 
+def history_checks_recorded(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each opening of a history file ran SQLite's quick check, in order."""
+    from ocp_users_photo.undo import store
+    from ocp_users_photo.undo.database import open_history
+
+    checks: list[bool] = []
+
+    def recording(path: Path, busy_timeout: float, *, check: bool) -> Any:
+        checks.append(check)
+        return open_history(path, busy_timeout, check=check)
+
+    monkeypatch.setattr(store, "open_history", recording)
+    return checks
+
+
 def move_history(history_file: Path, to_stem: str) -> None:
     """The file and its -wal/-shm moved away together, as a damaged history's message says."""
     for path in list(history_file.parent.iterdir()):
@@ -77,16 +92,7 @@ async def test_a_history_replaced_under_a_running_tool_is_checked_as_a_new_proce
     """The file found at the path after the one opened went away is another file: a new
     process runs SQLite's quick check on its first opening, and so does the running tool
     (a copy put back from a backup, a file another program wrote, may be damaged)."""
-    from ocp_users_photo.undo import store
-
-    checks: list[bool] = []
-    from ocp_users_photo.undo.database import open_history as opened
-
-    def recording(path: Path, busy_timeout: float, *, check: bool) -> Any:
-        checks.append(check)
-        return opened(path, busy_timeout, check=check)
-
-    monkeypatch.setattr(store, "open_history", recording)
+    checks = history_checks_recorded(monkeypatch)
     history_file = tmp_path / "history.sqlite3"
     async with history_tool(emulator, history_file) as server:
         assert (await server.run({"image": RED}))["ok"]
