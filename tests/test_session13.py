@@ -99,6 +99,10 @@ async def test_taking_no_bytes_does_not_queue_behind_calls_waiting_for_memory() 
         await asyncio.sleep(0)
     assert nothing.done(), "taking no bytes waited behind the call waiting for memory"
     nothing.result().release()
+    at_once = budget.try_hold(0)  # a path's empty file, read whole: refused soon after
+    assert at_once is not None
+    at_once.release()
+    assert budget.try_hold(1) is None, "a byte still waits its turn behind the waiting call"
     assert budget.waiting == 1
     assert not waiting.done()
     first.release()
