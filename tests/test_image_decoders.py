@@ -175,7 +175,8 @@ async def test_a_heic_file_is_refused_with_what_to_send(checker: UsersSetPhoto) 
     with pytest.raises(InvalidArguments) as caught:
         await checker.prepare({"image": data})
     (problem,) = caught.value.problems
-    assert "not an image in a format this tool decodes" in problem.message
+    assert "it is a HEIC/HEIF photo" in problem.message
+    assert "convert it to JPEG first" in problem.message
 
 
 async def test_an_mpo_is_set_on_the_emulator_as_a_jpeg(emulator: RunningEmulator) -> None:

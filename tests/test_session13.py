@@ -6,13 +6,14 @@ Each test was seen failing before its fix.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocp_users_photo import UsersSetPhoto, register
+from ocp_users_photo import InvalidArguments, UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.undo.entries import HistoryOwner
@@ -167,3 +168,38 @@ async def test_the_slack_tools_stay_listed_while_a_spec_url_is_discovered_again(
     finally:
         if isinstance(agent, OCPAgent):
             await agent.aclose()
+
+
+# An iPhone's HEIC photo says what it is ------------------------------------------------------
+
+
+def _heic(major_brand: bytes) -> bytes:
+    """The start of a HEIF file as an iPhone writes one (an ISO BMFF ``ftyp`` box), then data."""
+    box = b"ftyp" + major_brand + bytes(4) + b"mif1heic"
+    return len(box + bytes(4)).to_bytes(4, "big") + box + bytes(range(256)) * 40
+
+
+@pytest.mark.parametrize("brand", [b"heic", b"mif1", b"heix"])
+async def test_a_heic_photo_is_named_and_the_way_to_a_jpeg_said(
+    emulator: RunningEmulator, tmp_path: Path, brand: bytes
+) -> None:
+    """ "Set my photo to this" with an iPhone photo: HEIC, which neither this tool nor Slack
+    reads. It was told only that it is no image in a format this tool decodes (a list of
+    seven formats), not what it is nor how to get one that works. Now it is named, with
+    the way to a JPEG for the person, and what to ask the person for, for a model."""
+    photo = tmp_path / "IMG_0001.HEIC"
+    photo.write_bytes(_heic(brand))
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, image_roots=[tmp_path]
+    ) as tool:
+        with pytest.raises(InvalidArguments) as refused:
+            await tool.call({"image": str(photo)})
+        answer = await tool.run({"image": str(photo)})
+    said = refused.value.message
+    assert "HEIC" in said
+    assert "JPEG" in said
+    assert "Export" in said
+    told = json.dumps(answer)
+    assert "HEIC" in told
+    assert "ask the person" in told
+    assert photo_requests(emulator) == []

@@ -21,6 +21,7 @@ from ocp_users_photo.images.png_metadata import TooManyChunks
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.structure import structure_problem
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.web_image.sniff import SNIFF_BYTES, sniff_image_type
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -80,7 +81,7 @@ def read_header(
     except Image.DecompressionBombError:
         return None, [too_many_pixels(limits)]
     except UnidentifiedImageError:
-        return None, [not_a_decoded_format()]
+        return None, [not_a_decoded_format(source.read_at(0, SNIFF_BYTES))]
     except Exception as error:
         return None, [not_an_image(short_reason(error))]
 
@@ -150,7 +151,21 @@ def not_an_image(reason: str) -> Problem:
     return Problem(IMAGE_PATH, f"{_UNREADABLE} ({reason}): send a PNG, JPEG or GIF file")
 
 
-def not_a_decoded_format() -> Problem:
+def not_a_decoded_format(head: bytes = b"") -> Problem:
+    """Bytes in no format this tool decodes; ``head``, their start, may name a format
+    people send often (an iPhone's HEIC photo), with the way to one that works."""
+    if sniff_image_type(head) in ("image/heic", "image/heif"):
+        found = (
+            f"{_UNREADABLE}: it is a HEIC/HEIF photo (the format iPhones take photos in), "
+            "which neither this tool nor Slack reads"
+        )
+        return Problem(
+            IMAGE_PATH,
+            f"{found}: convert it to JPEG first (on a Mac, open it in Preview and use File > "
+            "Export; an iPhone shares photos as JPEG with Settings > Camera > Formats > Most "
+            "Compatible)",
+            model_message=f"{found}: ask the person for the photo as a JPEG or PNG file",
+        )
     return Problem(
         IMAGE_PATH,
         f"{_UNREADABLE}: it is not an image in a format this tool decodes "
