@@ -162,7 +162,7 @@ def not_a_decoded_format(head: bytes = b"") -> Problem:
         return Problem(
             IMAGE_PATH,
             f"{found}: convert it to JPEG first (on a Mac, open it in Preview and use File > "
-            "Export; an iPhone shares photos as JPEG with Settings > Camera > Formats > Most "
+            "Export; an iPhone takes photos as JPEG with Settings > Camera > Formats > Most "
             "Compatible)",
             model_message=f"{found}: ask the person for the photo as a JPEG or PNG file",
         )
