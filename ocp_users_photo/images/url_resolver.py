@@ -78,9 +78,11 @@ class UrlResolver:
 
     async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
         """The image at the URL, taking nothing from the process's budget."""
-        return await self.resolve_taking(value, context, _take_nothing)
+        return await self.resolve_taking(value, context, None)
 
-    async def resolve_taking(self, value: Any, context: IntakeContext, take: Take) -> Resolution:
+    async def resolve_taking(
+        self, value: Any, context: IntakeContext, take: Take | None
+    ) -> Resolution:
         """The image at the URL; ``take`` is given what its body will make once the host's
         answer headers are in (its Content-Length, or the cap), before the body is read."""
         policy = self.policy
@@ -113,7 +115,3 @@ class UrlResolver:
             data=fetched.data,
         )
         return await inspect_in_memory(source, [], context.limits)
-
-
-async def _take_nothing(count: int) -> None:
-    """A ``take`` for a fetch outside any intake (``UrlResolver.resolve`` called itself)."""

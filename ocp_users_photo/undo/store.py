@@ -145,14 +145,14 @@ class PhotoHistory(AsyncClosing):
         self.busy_timeout = float(busy_timeout)
         self.lease_seconds = float(lease_seconds)
         self._locks = OwnerLocks()
-        self._checked = False
         self._connection: sqlite3.Connection | None = None
         # The file the connection was opened on (its device and inode): _blocking opens the
         # path again once another file, or none, is there.
         self._opened_file: tuple[int, int] | None = None
         # What the last closed connection left at the path (device, inode, size, change
         # time): a file put there since, or written over in place (``cp backup ...`` keeps
-        # the inode), is checked at the next opening.
+        # the inode), is checked at the next opening. None: not known (no connection yet,
+        # or closed without looking), so the next opening checks, as a new process does.
         self._left_file: tuple[int, ...] | None = None
         self._connection_lock = threading.Lock()
         _OPEN_IN_THIS_PROCESS.add(self)
@@ -362,17 +362,15 @@ class PhotoHistory(AsyncClosing):
                 # (a deleted one is gone when this process ends), out of other processes'
                 # sight and their leases. The path is opened again, as a new process would,
                 # and the file found there checked as a new process checks it.
-                self._close_connection()
-                self._checked = False
+                self._close_connection(look=False)
             if not isinstance(absent, _Unset) and self._connection is None and _no_file_at(path):
                 return absent
             if self._connection is None:
-                # A closed connection (check_usable, close) left no one watching the path:
+                # A closed connection (check_usable, aclose) left no one watching the path:
                 # another file put there meanwhile is checked as a new process checks it.
-                check = not self._checked or _stamp_of(path) != self._left_file
+                check = self._left_file is None or _stamp_of(path) != self._left_file
                 self._connection = open_history(path, self.busy_timeout, check=check)
                 self._opened_file = _file_at(path)
-                self._checked = True
             try:
                 with translated_failures(path):
                     return operation(self._connection, *args)
