@@ -7,7 +7,9 @@ import inspect
 import io
 import logging
 import os
+import signal
 import ssl
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -216,8 +218,24 @@ def reliability(pytestconfig: pytest.Config) -> ReliabilityReport:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    ctrl_c_reaches_children()
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(ReliabilityCollector(config), "ocp_users_photo_reliability")
+
+
+def ctrl_c_reaches_children() -> None:
+    """Ctrl-C tests play a person at a terminal; a suite started in the background of a
+    script (``pytest &`` in a non-interactive shell) has SIGINT ignored, as POSIX asks.
+
+    Every process the suite started inherited that: the commands under test rightly kept
+    ignoring it (asyncio.run installs its handler only over Python's default), and their
+    Ctrl-C tests failed as if the interruption were lost. Put back here, before any worker
+    or command starts, each child gets the terminal's default. Off the main thread nothing
+    can be set, and nothing needs to be: the main thread's process set it for its children.
+    """
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
