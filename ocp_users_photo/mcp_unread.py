@@ -12,6 +12,9 @@ A line the parser reads but that is no JSON-RPC 2.0 message (params as an array,
 answered with JSON-RPC's invalid request error. So is each request of a batch (an
 array of messages: MCP has had none since its 2025-06-18 revision, and the SDK's HTTP
 transport refuses one too), by its own id, so that none of them waits for ever.
+A ``tools/call`` whose ``arguments`` is no JSON object (the arguments' JSON text, as some
+hosts send it) is read by the reader but refused by the SDK's own check with a bare
+"Invalid request parameters": it is answered here, with the same code, saying what to send.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ logger = logging.getLogger("ocp_users_photo.mcp_server")
 
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
+INVALID_PARAMS: Final = -32602
 # Python's own limit on turning text into an int (sys.get_int_max_str_digits) is 4300.
 _MAX_INT_DIGITS: Final = 4000
 # A line the SDK refused and json.loads cannot read either is walked in Python, char by
@@ -61,9 +65,15 @@ class AnsweringReadStream:
     async def receive(self) -> Any:
         while True:
             item = await self._inner.receive()
-            if not isinstance(item, Exception):
+            if isinstance(item, Exception):
+                await self._answer(item)
+                continue
+            refused = _arguments_refusal(item)
+            if refused is None:
                 return item
-            await self._answer(item)
+            request_id, message = refused
+            logger.warning("request %s refused: %s", shown(str(request_id), 40), message)
+            await self._send_error(request_id, INVALID_PARAMS, message)
 
     def __aiter__(self) -> Self:
         return self
@@ -144,6 +154,34 @@ class AnsweringReadStream:
         from mcp.shared.message import SessionMessage
 
         await self._write.send(SessionMessage(error))
+
+
+def _arguments_refusal(item: object) -> tuple[int | str, str] | None:
+    """The id of a ``tools/call`` whose ``arguments`` is neither an object nor absent, and
+    what to tell its host; None for every other message. Only the value's JSON type is
+    named: the value itself may be long, or hold what a model was given."""
+    message = getattr(item, "message", None)
+    if getattr(message, "method", None) != "tools/call":
+        return None
+    params = getattr(message, "params", None)
+    request_id = _id_of({"method": "tools/call", "id": getattr(message, "id", None)})
+    if not isinstance(params, dict) or request_id is None:
+        return None
+    arguments = params.get("arguments")
+    if arguments is None or isinstance(arguments, dict):
+        return None
+    if isinstance(arguments, str):
+        kind = "a string (send the object itself, not its JSON text)"
+    elif isinstance(arguments, list):
+        kind = "an array"
+    elif isinstance(arguments, bool):
+        kind = "true or false"
+    else:
+        kind = "a number"
+    return request_id, (
+        "tools/call params.arguments must be a JSON object of the tool's arguments, as "
+        f'{{"image": "..."}}, or left out; it was {kind}'
+    )
 
 
 def _batch_of(refused: Exception) -> list[Any] | None:
