@@ -205,6 +205,13 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
             return 0, Problem(path, f"{wanted}, got {_describe(value)}")
         number = int(value)
     elif isinstance(value, str):
+        if not value.strip():
+            # A host's form sends a field left blank so: the way out is to leave all three out.
+            return 0, Problem(
+                path,
+                f"{wanted}, got an empty text: give a number, or leave crop_x, crop_y and "
+                "crop_w all out to use the whole image",
+            )
         # ASCII digits only: int() would also take spaces, signs, '_' and other scripts' digits.
         if not _DECIMAL_TEXT.fullmatch(value):
             return 0, Problem(

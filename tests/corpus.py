@@ -280,6 +280,17 @@ CORPUS: Final[tuple[Item, ...]] = (
         Refused({"$.crop_x": f"{_WANTED_X}, written with the digits 0-9 only"}),
     ),
     Item(
+        "crop fields left blank, as a host's form sends them",
+        {"image": PHOTO, "crop_x": "", "crop_y": "", "crop_w": ""},
+        Refused(
+            {
+                f"$.crop_{axis}": f"{wanted}, got an empty text: give a number, or leave crop_x,"
+                " crop_y and crop_w all out to use the whole image"
+                for axis, wanted in (("x", _WANTED_X), ("y", _WANTED_Y), ("w", _WANTED_W))
+            }
+        ),
+    ),
+    Item(
         "a non-UTF-8 byte in a file name",
         {"image": "photo\udcff.png"},
         Accepted("image/png"),

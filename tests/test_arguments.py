@@ -71,7 +71,8 @@ def test_every_problem_is_reported_at_once() -> None:
         (" 3", "digits 0-9 only"),
         ("1_000", "digits 0-9 only"),
         ("\u0663", "digits 0-9 only"),  # Arabic-Indic three: int() would take it
-        ("", "digits 0-9 only"),
+        ("", "got an empty text: give a number, or leave crop_x, crop_y and crop_w all out"),
+        ("  ", "got an empty text"),
         ("ten", "digits 0-9 only"),
         (70000, "from 0 to 65535"),
         ("70000", "from 0 to 65535"),
