@@ -231,7 +231,12 @@ def _describe(value: object) -> str:
     """A short, safe description of a value for a message: never a long string verbatim.
 
     Long strings are not quoted, so a token pasted into the wrong argument is never echoed.
+    A short one is quoted with every character outside printable ASCII escaped: a name
+    with a look-alike letter ("imag\\u0435", Cyrillic) or an invisible one ("image\\u200b")
+    is refused as unknown, and quoted as it came it reads as the very name it stands for.
     """
+    if isinstance(value, str) and _short_text(value):
+        return ascii(value)
     if isinstance(value, bool) or value is None or quotable(value):
         return repr(value)
     if isinstance(value, int):
@@ -239,3 +244,9 @@ def _describe(value: object) -> str:
     if isinstance(value, str):
         return f"a text of {len(value)} characters"
     return f"a {type(value).__name__}"
+
+
+def _short_text(value: str) -> bool:
+    """Whether ``value`` may be quoted (escaped): as short as ``quotable`` asks, and not
+    starting as a Slack token does, in any case."""
+    return len(value) <= 16 and not value[:4].lower().startswith(("xox", "xapp"))

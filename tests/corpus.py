@@ -423,7 +423,8 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "an unknown argument named with control characters",
         {"image": PHOTO, "\x1b[2J\n": 1},
-        Refused({"$[a text of 5 characters]": "unknown argument a text of 5 characters"}),
+        # Quoted escaped (hostile14): what the name holds is said, and nothing of it is raw.
+        Refused({"$['\\x1b[2J\\n']": "unknown argument '\\x1b[2J\\n': usersSetPhoto takes"}),
         not_through={CLI: CLI_NO_NAME},
     ),
     Item(

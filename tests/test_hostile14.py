@@ -1,0 +1,68 @@
+"""Hostile review 14: what a model's arguments make of the messages and records it is given.
+
+Driven as real clients drive the doors: the mcp SDK's client over stdio against the
+package's emulator, and ocp-agent's agent with arguments parsed from a model's text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_users_photo.arguments import parse_arguments
+from tests.conftest import CANARY_TOKEN, photo_requests
+from tests.test_mcp_server import assert_refused, mcp_session
+
+
+def _problem_messages(result: dict[str, Any]) -> dict[str, str]:
+    return {problem["path"]: problem["message"] for problem in result["problems"]}
+
+
+async def test_a_look_alike_argument_name_is_told_apart_over_mcp(tmp_path: Path) -> None:
+    """A name with a Cyrillic ie (U+0435) for its "e", or an invisible character after it,
+    was quoted as it came (looking exactly like 'image') or not at all ("a text of 6
+    characters"), beside "image is required": the model read a refusal of the very name it
+    believed it sent. Escaped, the difference is in the text; nothing is sent either way."""
+    async with mcp_session(tmp_path) as session:
+        for name, escaped in (("imag\u0435", "imag\\u0435"), ("image\u200b", "image\\u200b")):
+            result = await session.call({name: "photo.png"})
+            error = assert_refused(result, "$.image")
+            said = " ".join(_problem_messages(error).values())
+            assert f"unknown argument '{escaped}'" in said, said
+            assert name not in json.dumps(error, ensure_ascii=False)
+        assert photo_requests(session.slack) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("\u202e12", "'\\u202e12'"),  # a bidi override: no longer hidden as "a text of 3"
+        ("\x1b[2J1", "'\\x1b[2J1'"),  # an escape: shown as what it is, never sent raw
+        ("1\u0660", "'1\\u0660'"),  # an Arabic-Indic zero beside a 1: not the digit it looks
+    ],
+)
+def test_a_crop_text_that_is_not_what_it_looks_is_quoted_escaped(value: str, shown: str) -> None:
+    _, problems = parse_arguments(
+        {"image": "me.png", "crop_x": value, "crop_y": 0, "crop_w": 512},
+        configured_token=None,
+        configured_token_problems=[],
+        model_facing=True,
+    )
+    (crop,) = [problem for problem in problems if problem.path == "$.crop_x"]
+    assert crop.message.endswith(f"got {shown}"), crop.message
+    assert crop.message.isascii()
+
+
+def test_a_long_or_token_shaped_name_is_still_not_quoted() -> None:
+    """Escaping does not widen what is quoted: a token (in any case) as a name stays unsaid."""
+    for name in (CANARY_TOKEN, CANARY_TOKEN.upper()):
+        _, problems = parse_arguments(
+            {"image": "me.png", name: 1},
+            configured_token=None,
+            configured_token_problems=[],
+            model_facing=True,
+        )
+        assert all(name not in str(problem) for problem in problems)
