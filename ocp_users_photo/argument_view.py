@@ -9,6 +9,7 @@ holds the token, image bytes or long text.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -36,11 +37,18 @@ def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
             view[key] = "[redacted]"
         elif key == "image":
             view[key] = _image_kind(value)
-        elif key in _VALUES_KEPT and quotable(value):
+        elif key in _VALUES_KEPT and quotable(value) and _json_holds(value):
             view[key] = value
         else:
             view[key] = f"<{type(value).__name__}>"
     return view
+
+
+def _json_holds(value: object) -> bool:
+    """Whether JSON can hold ``value``: not a NaN or an infinity, which Python's json.loads
+    reads from a model's text. Kept as given, one would go into a history that travels as
+    JSON (ocp-agent's OCP-Session header) as NaN, which no strict parser reads back."""
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _shown_name(name: object, index: int) -> str:

@@ -6,15 +6,20 @@ package's emulator, and ocp-agent's agent with arguments parsed from a model's t
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ocp_users_photo import InvalidArguments
 from ocp_users_photo.arguments import parse_arguments
+from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.test_mcp_server import assert_refused, mcp_session
+from tests.test_ocp_agent import home, slack_emulator_config  # noqa: F401
 
 
 def _problem_messages(result: dict[str, Any]) -> dict[str, str]:
@@ -66,3 +71,37 @@ def test_a_long_or_token_shaped_name_is_still_not_quoted() -> None:
             model_facing=True,
         )
         assert all(name not in str(problem) for problem in problems)
+
+
+async def test_a_models_nan_crop_leaves_the_agents_context_strict_json(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+) -> None:
+    """A host that reads a model's arguments with json.loads gets NaN for NaN (Python's
+    default). The refusal is right, but the history kept the value as given, and ocp-agent
+    sends its whole context as JSON with every later request (OCP-Session): json.dumps
+    writes NaN, which no strict JSON parser (a server's, a browser's) reads."""
+    from ocp_users_photo import OCPAgent
+
+    arguments = json.loads(
+        '{"image": "me.png", "crop_x": NaN, "crop_y": Infinity, "crop_w": -Infinity}'
+    )
+    async with OCPAgent(
+        token=CANARY_TOKEN, base_url=slack_emulator.base_url, enable_cache=False
+    ) as agent:
+        await agent.register_api("slack")
+        with pytest.raises(InvalidArguments):
+            await agent.call_tool("usersSetPhoto", arguments)
+        headers = ocp_agent_library.OCPHeaders.encode_context(agent.context)
+    session = headers["OCP-Session"].removeprefix("gzip:")
+    raw = base64.b64decode(session)
+    text = (gzip.decompress(raw) if headers["OCP-Session"].startswith("gzip:") else raw).decode()
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"the OCP-Session JSON holds {constant}, which is no JSON")
+
+    context = json.loads(text, parse_constant=refuse)
+    (call,) = [entry for entry in context["history"] if entry["result"] == "executing"]
+    assert call["metadata"]["parameters"]["crop_x"] == "<float>"
+    assert photo_requests(slack_emulator) == []
