@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
-from ocp_users_photo.credentials import SlackToken, check_token, quotable
+from ocp_users_photo.credentials import SlackToken, check_token, quotable, short_untokenlike
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, TOKEN_PATH, Problem
 from ocp_users_photo.settings import MISSING_CREDENTIAL_ADVICE, missing_token_advice
@@ -235,7 +235,7 @@ def _describe(value: object) -> str:
     with a look-alike letter ("imag\\u0435", Cyrillic) or an invisible one ("image\\u200b")
     is refused as unknown, and quoted as it came it reads as the very name it stands for.
     """
-    if isinstance(value, str) and _short_text(value):
+    if isinstance(value, str) and short_untokenlike(value):
         return ascii(value)
     if isinstance(value, bool) or value is None or quotable(value):
         return repr(value)
@@ -244,9 +244,3 @@ def _describe(value: object) -> str:
     if isinstance(value, str):
         return f"a text of {len(value)} characters"
     return f"a {type(value).__name__}"
-
-
-def _short_text(value: str) -> bool:
-    """Whether ``value`` may be quoted (escaped): as short as ``quotable`` asks, and not
-    starting as a Slack token does, in any case."""
-    return len(value) <= 16 and not value[:4].lower().startswith(("xox", "xapp"))

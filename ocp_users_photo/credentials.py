@@ -335,8 +335,8 @@ def user_token_problem(token: SlackToken, *, origin: str) -> Problem | None:
 def quotable(value: object) -> bool:
     """Whether a value may be quoted in a message or a record: a number, or a short text.
 
-    Slack tokens are long and start with "xox", so one pasted into the wrong argument
-    is never quoted back.
+    Slack tokens are long and start with "xox" or "xapp", so one pasted into the wrong
+    argument is never quoted back.
     """
     if isinstance(value, bool):
         return False
@@ -344,12 +344,13 @@ def quotable(value: object) -> bool:
         return abs(value) < 10**15
     if isinstance(value, float):
         return True
-    return (
-        isinstance(value, str)
-        and len(value) <= 16
-        and value.isprintable()
-        and not value.startswith("xox")
-    )
+    return isinstance(value, str) and value.isprintable() and short_untokenlike(value)
+
+
+def short_untokenlike(text: str) -> bool:
+    """Whether ``text`` is short enough to quote and does not start as a Slack token does
+    (``xox``/``xapp``, in any case: "XOXP-..." is one typed with caps lock)."""
+    return len(text) <= 16 and not text[:4].lower().startswith(("xox", "xapp"))
 
 
 def redactor(secret: str | Sequence[str] | SecretTexts, raw: bytes) -> Callable[[Any], Any]:

@@ -105,3 +105,14 @@ async def test_a_models_nan_crop_leaves_the_agents_context_strict_json(
     (call,) = [entry for entry in context["history"] if entry["result"] == "executing"]
     assert call["metadata"]["parameters"]["crop_x"] == "<float>"
     assert photo_requests(slack_emulator) == []
+
+
+@pytest.mark.parametrize("text", ["XOXP-1234", "Xoxb-9", "xapp-1-A", "XAPP-1"])
+def test_a_short_token_shaped_text_in_any_case_is_kept_out_of_histories(text: str) -> None:
+    """``quotable`` looked for "xox" in lower case only: a short "XOXP-..." crop text went
+    into a call's history (and the agent's context) as given. Follow-up of the review."""
+    from ocp_users_photo.argument_view import safe_view
+    from ocp_users_photo.credentials import quotable
+
+    assert not quotable(text)
+    assert safe_view({"crop_x": text})["crop_x"] == "<str>"
