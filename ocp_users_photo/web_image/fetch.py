@@ -492,6 +492,10 @@ def _tls_error(error: BaseException) -> str | None:
         seen.add(id(current))
         if isinstance(current, ssl.SSLCertVerificationError):
             reason = current.verify_message or "certificate verify failed"
+            # A name mismatch quotes the name asked for ("... is not valid for '<name>'."):
+            # after a redirect under an allowed suffix, the image server's own words. The
+            # refusal's place names the host when it may be named.
+            reason = reason.partition(" for '")[0]
             return "".join(char for char in reason[:120] if char.isprintable() and char.isascii())
         if isinstance(current, ssl.SSLError):
             return "the handshake failed"
