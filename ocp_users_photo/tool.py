@@ -202,7 +202,11 @@ class UsersSetPhoto(AsyncClosing):
         self.url_hosts: tuple[str, ...] = tuple(url_policy.allowed_hosts)
         resolvers: dict[str, ImageResolver] = {
             **default_resolvers(),
-            "url": UrlResolver(url_policy, trusted_roots=settings.trusted_roots),
+            "url": UrlResolver(
+                url_policy,
+                trusted_roots=settings.trusted_roots,
+                proxied=settings.proxy is not None,
+            ),
         }
         resolvers.update(image_resolvers or {})
         self._intake = ImageIntake(resolvers)

@@ -7,12 +7,16 @@ nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import socket
 import ssl
+from collections.abc import Sequence
 
 import pytest
 import trustme
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.web_image import ImageUrlRefused, TlsFailure, UrlPolicy, fetch_image
+from tests.conftest import CANARY_TOKEN
 from tests.loopback import redirect, serve
 from tests.test_webimage9 import CHOSEN, SUFFIX, TableResolver
 
@@ -44,3 +48,35 @@ async def test_a_tls_refusal_after_a_redirect_under_an_allowed_suffix_does_not_r
     assert "ignore-all-previous-instructions" not in refused.message
     assert "a redirect chose" in refused.message
     assert "certificate" in refused.message
+
+
+@pytest.mark.parametrize("proxied", [True, False])
+async def test_an_unreachable_image_host_behind_a_proxy_says_urls_go_through_none(
+    monkeypatch: pytest.MonkeyPatch, proxied: bool
+) -> None:
+    """DEFAULTS.md: image fetches never go through a proxy, so a host that reaches the web
+    only through one cannot use URL images. Its fetches fail as a name not found or a
+    connection not made, and the model was told only "check the URL's host" or "try again
+    later" (neither can help), where the undo's download, failing the same way, says why.
+    With the environment's https proxy in use for Slack, the refusal now says it too."""
+
+    async def no_such_name(name: str, port: int) -> Sequence[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr("ocp_users_photo.web_image.fetch.system_resolver", no_such_name)
+    environ = {"HTTPS_PROXY": "http://127.0.0.1:9"} if proxied else {}
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url="https://slack.example/api",
+        environ=environ,
+        url_hosts=["images.example.com"],
+    ) as tool:
+        result = await tool.run({"image": "https://images.example.com/me.png"})
+    (problem,) = result["problems"]
+    assert problem["path"] == "$.image"
+    assert "could not be found" in problem["message"]
+    if proxied:
+        assert "never fetched through a proxy" in problem["message"]
+        assert "file path" in problem["message"]
+    else:
+        assert "proxy" not in problem["message"]

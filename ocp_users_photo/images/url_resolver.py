@@ -25,7 +25,14 @@ from ocp_users_photo.images.resolvers import (
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.trusted_roots import TrustedRoots
-from ocp_users_photo.web_image import ImageUrlRefused, Resolver, UrlPolicy, check_image_url
+from ocp_users_photo.web_image import (
+    ConnectionFailed,
+    FetchTimedOut,
+    ImageUrlRefused,
+    Resolver,
+    UrlPolicy,
+    check_image_url,
+)
 from ocp_users_photo.web_image.policy import check_verifying
 from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
 
@@ -37,6 +44,12 @@ NO_URLS: Final = (
     "for the host to be allowed (url_hosts=[...] in Python, --allow-url-host for the "
     "command line and the MCP server)"
 )
+# Said when a fetch could not reach its host while Slack's calls go through a proxy.
+PROXY_NOTE: Final = (
+    ". Image URLs are never fetched through a proxy (the address checks would mean "
+    "nothing): where this host reaches the web only through one (HTTPS_PROXY), download "
+    "the image and give it as a file path, a data: URI or base64 text"
+)
 
 
 class UrlResolver:
@@ -46,6 +59,10 @@ class UrlResolver:
     first https URL that passes the offline checks, in a worker thread, and kept for
     the next: making one reads and parses the whole bundle (20-60 ms here), which
     every fetch paid before.
+
+    ``proxied``: the host's Slack calls go through a proxy. A fetch that found no address
+    or no connection then says URLs never go through one: on a host that reaches the web
+    only through it, "check the URL" or "try again later" could never help.
     """
 
     def __init__(
@@ -55,8 +72,10 @@ class UrlResolver:
         ssl_context: ssl.SSLContext | None = None,
         resolver: Resolver | None = None,
         trusted_roots: TrustedRoots | None = None,
+        proxied: bool = False,
     ) -> None:
         self.policy = policy if policy is not None else UrlPolicy()
+        self._proxied = proxied
         self._trusted_roots = trusted_roots  # the operator's CA certificates, if any
         # Refused when made, not at a model's first call (fetch_image checks again, cheaply,
         # for those who call it directly).
@@ -107,6 +126,8 @@ class UrlResolver:
                 hold_body=take,
             )
         except ImageUrlRefused as refusal:
+            if self._proxied and isinstance(refusal, (ConnectionFailed, FetchTimedOut)):
+                return None, [problem(refusal.message + PROXY_NOTE)]
             return None, [refusal.problem()]
         source = ImageSource(
             label=fetched.description,
