@@ -15,9 +15,15 @@ import pytest
 import trustme
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.web_image import ImageUrlRefused, TlsFailure, UrlPolicy, fetch_image
+from ocp_users_photo.web_image import (
+    HttpStatusRefused,
+    ImageUrlRefused,
+    TlsFailure,
+    UrlPolicy,
+    fetch_image,
+)
 from tests.conftest import CANARY_TOKEN
-from tests.loopback import redirect, serve
+from tests.loopback import redirect, reply, serve
 from tests.test_webimage9 import CHOSEN, SUFFIX, TableResolver
 
 
@@ -80,3 +86,21 @@ async def test_an_unreachable_image_host_behind_a_proxy_says_urls_go_through_non
         assert "file path" in problem["message"]
     else:
         assert "proxy" not in problem["message"]
+
+
+@pytest.mark.parametrize(("status", "told"), [(503, "try again later"), (429, "try again later")])
+async def test_an_image_host_busy_or_down_is_told_as_such(
+    ca: trustme.CA, client_tls: ssl.SSLContext, status: int, told: str
+) -> None:
+    """A 503 or 429 is the host's state, not the URL's: "check that the URL opens the image
+    itself" sent the model after another URL for an image host that was only busy."""
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    async with serve(server_tls) as host:
+        host.on("/me.png", reply(status, b"busy"))
+        policy = UrlPolicy(allowed_hosts=["127.0.0.1"], allow_loopback_for_tests=True)
+        with pytest.raises(HttpStatusRefused) as caught:
+            await fetch_image(host.url("/me.png"), policy, ssl_context=client_tls)
+    assert f"HTTP {status}" in caught.value.message
+    assert told in caught.value.message
+    assert "check that the URL" not in caught.value.message

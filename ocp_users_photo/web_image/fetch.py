@@ -354,8 +354,8 @@ async def _read(
         return _Redirect(location)
     if status != 200:
         raise HttpStatusRefused(
-            f"{place} answered HTTP {status}{_phrase(status)} instead of the image: check that "
-            "the URL opens the image itself"
+            f"{place} answered HTTP {status}{_phrase(status)} instead of the image: "
+            f"{_status_advice(status)}"
         )
     declared = _declared_length(response.headers.get("content-length"))
     if declared is not None and declared > policy.max_bytes:
@@ -445,6 +445,17 @@ def _declared_length(text: str | None) -> int | None:
     if text is None or not text.strip().isdigit() or not text.strip().isascii():
         return None
     return int(text.strip()[:20])
+
+
+def _status_advice(status: int) -> str:
+    """What to do about an answer other than the image: a busy or failing host (429, 5xx) is
+    its state, not the URL's, and another URL is no better advice than waiting."""
+    if status == 429 or status >= 500:
+        return (
+            "the host is busy or failing: try again later, or download the image and give "
+            "it as a file path or base64 text"
+        )
+    return "check that the URL opens the image itself"
 
 
 def _phrase(status: int) -> str:
