@@ -13,6 +13,7 @@ import re
 from typing import Any, Final
 
 from ocp_users_photo.argument_view import safe_view
+from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 
 __all__ = ["HistoryObserver", "safe_view"]
@@ -32,11 +33,17 @@ _ABANDONED_SENDING: Final = (
 
 
 class HistoryObserver(CallObserver):
-    """Records a call in an agent's ``context.history`` the way ocp-agent records its own."""
+    """Records a call in an agent's ``context.history`` the way ocp-agent records its own.
 
-    def __init__(self, agent: Any) -> None:
+    ``install_url``: the token source's install page, when the call's token came from it.
+    An error that installing the app again mends names it, as ``run()``'s error object
+    does (model_result.py): the history is what the agent's model reads of a failure.
+    """
+
+    def __init__(self, agent: Any, *, install_url: str | None = None) -> None:
         add_interaction = getattr(getattr(agent, "context", None), "add_interaction", None)
         self._add = add_interaction if callable(add_interaction) else None
+        self._install_url = install_url
         self._sending: set[int] = set()  # id() of the calls whose change went to Slack
 
     def _record(self, action: str, endpoint: str, result: str, metadata: dict[str, Any]) -> None:
@@ -78,15 +85,19 @@ class HistoryObserver(CallObserver):
         self._sending.discard(id(call))
         error = outcome.error
         if error is not None:
+            told = error_result(error, install_url=self._install_url)
+            metadata = {
+                "error_type": type(error).__name__,
+                "error_code": error.code,
+                "error_message": _without_host_paths(error.message),
+            }
+            page = told.get("install_url")
+            if isinstance(page, str):
+                metadata["install_url"] = page
+                if page not in metadata["error_message"]:  # NotInstalled's names it already
+                    metadata["error_message"] += f" The app's install page: {page}"
             self._record(
-                f"tool_error:{call.tool_name}",
-                call.endpoint,
-                f"Error: {error.code}",
-                {
-                    "error_type": type(error).__name__,
-                    "error_code": error.code,
-                    "error_message": _without_host_paths(error.message),
-                },
+                f"tool_error:{call.tool_name}", call.endpoint, f"Error: {error.code}", metadata
             )
             return
         reply = outcome.reply or {}

@@ -36,7 +36,7 @@ from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.spec import companion_spec
-from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
+from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person, install_page_of
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
@@ -235,16 +235,19 @@ class SlackPhotoRoute:
     ) -> dict[str, Any]:
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
         override = self._override(authorization_of(headers), acting_person())
+        # A token from the agent's headers is not the source's to install again (run_with).
+        page = install_page_of(self.tool.token_source) if override is None else None
+        observer = HistoryObserver(agent, install_url=page)
         if self.restore_tool is not None and tool_name == self.restore_tool.name:
             return await self.restore_tool.call_with(
-                arguments, token_override=override, observers=(HistoryObserver(agent),)
+                arguments, token_override=override, observers=(observer,)
             )
         reply, _ = await self.tool.call_with_summary(
             arguments,
             digest=True,
             model_facing=True,
             token_override=override,
-            observers=(HistoryObserver(agent),),
+            observers=(observer,),
         )
         return reply
 

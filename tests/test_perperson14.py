@@ -1,0 +1,77 @@
+"""A Slack assistant acting for every person of a workspace, each with the user token of
+their own OAuth installation (review angle perperson14): what a model using ocp-agent is
+told when a person must install the app again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo import OCPAgent, UsersSetPhoto
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.errors import UsersPhotoError
+from tests.installation_helpers import (
+    TEAM_ID,
+    emulator_source,
+    install,
+    portrait,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
+)
+
+INSTALL_URL = "https://photos.example.com/slack/install"
+
+
+async def _agents_last_error(tool: UsersSetPhoto, user_id: str) -> tuple[str, dict[str, Any]]:
+    """An agent made for ``user_id`` (README: an agent per conversation over one tool) calls
+    usersSetPhoto; the error it raises, and the metadata of the history entry the model sees."""
+    async with OCPAgent(tool=tool.acting_as(team_id=TEAM_ID, user_id=user_id)) as agent:
+        await agent.register_api("slack")
+        with pytest.raises(UsersPhotoError) as raised:
+            await agent.call_tool("usersSetPhoto", {"image": portrait()})
+        entry = agent.context.history[-1]
+    assert entry["action"] == "tool_error:usersSetPhoto", entry
+    return raised.value.code, entry["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("user_scope", "revoke", "code"),
+    [
+        ("users.profile:read,users.profile:write", True, "token_revoked"),
+        ("users.profile:write", False, "previous_photo_not_kept"),
+    ],
+)
+async def test_an_agents_model_is_given_the_install_page_when_installing_again_mends_it(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tmp_path: Path,
+    user_scope: str,
+    revoke: bool,
+    code: str,
+) -> None:
+    """Bob removed the app (his token is revoked), or installed it without
+    users.profile:read. README: for Slack refusals installing again mends, a model is given
+    the source's install_url, as run() gives it; ocp-agent's call_tool is a model door too
+    (DEFAULTS.md), and what its model sees is the history entry. It named no link: the
+    model could only say "install the app again", not where."""
+    installed = await install(emulator, store, "UBOB00002", user_scope=user_scope)
+    if revoke:
+        assert installed.user_token is not None
+        emulator.state.revoke(installed.user_token)
+    source = emulator_source(emulator, store, install_url=INSTALL_URL)
+    history = tmp_path / "history.sqlite3"
+    async with (
+        source,
+        UsersSetPhoto(source, base_url=emulator.base_url, photo_history=history) as tool,
+    ):
+        ran = await tool.acting_as(team_id=TEAM_ID, user_id="UBOB00002").run({"image": portrait()})
+        assert ran["error"] == code, ran
+        assert ran["install_url"] == INSTALL_URL, ran
+        raised_code, told = await _agents_last_error(tool, "UBOB00002")
+    assert raised_code == code
+    assert told["error_code"] == code
+    assert told.get("install_url") == INSTALL_URL, told
+    assert INSTALL_URL in told["error_message"], told
