@@ -4,6 +4,8 @@ told when a person must install the app again."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from ocp_users_photo import OCPAgent, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError
 from tests.installation_helpers import (
+    CLIENT_ID,
     TEAM_ID,
     emulator_source,
     install,
@@ -75,3 +78,30 @@ async def test_an_agents_model_is_given_the_install_page_when_installing_again_m
     assert told["error_code"] == code
     assert told.get("install_url") == INSTALL_URL, told
     assert INSTALL_URL in told["error_message"], told
+
+
+async def test_the_installation_database_the_sources_first_read_makes_is_its_owners_only(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """README's snippet gives the source a SQLite3InstallationStore on "installations.db";
+    before anyone installed, the file does not exist, and slack_sdk's store makes it at the
+    source's first read, with the process's umask: readable by every local user, and then
+    filled with every person's access and refresh tokens (the refreshes the source saves,
+    Bolt's installs). The example Bolt app makes its own database owner-only; the source
+    must not leave the one it makes open either."""
+    database = tmp_path / "installations.db"
+    store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
+    source = emulator_source(emulator, store, install_url=INSTALL_URL)
+    previous = os.umask(0o022)
+    try:
+        async with source, UsersSetPhoto(source, base_url=emulator.base_url) as tool:
+            told = await tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001").run(
+                {"image": portrait()}
+            )
+    finally:
+        os.umask(previous)
+    assert told["error"] == "not_installed", told
+    assert database.exists()
+    assert stat.S_IMODE(database.stat().st_mode) & 0o077 == 0, oct(database.stat().st_mode)
+    await install(emulator, store, "UALICE0001")  # the store still works in it
+    assert store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")

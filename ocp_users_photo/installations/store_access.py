@@ -11,6 +11,7 @@ a read slack_sdk's SQLite store could not make and answered with None
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,8 @@ class StoreAccess:
                 store = self._sync
 
                 def find_installation() -> Installation | None:
+                    if sqlite is not None:
+                        _create_private(sqlite.database)
                     found = store.find_installation(**arguments)
                     if found is None and sqlite is not None:
                         confirm_absent(sqlite)
@@ -126,6 +129,19 @@ class StoreAccess:
         if url is not None and hasattr(url, "render_as_string"):
             return f"{kind}({url.render_as_string(hide_password=True)})"
         return kind
+
+
+def _create_private(database: str) -> None:
+    """Make slack_sdk's SQLite database, if it does not exist yet, readable and writable by
+    its owner only: the store's read would make it with the process's umask (often readable
+    by everyone), and it comes to hold every person's tokens. A missing folder is left
+    missing: the open fails, and the read is InstallationStoreFailed, as without this."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if os.path.exists(database):
+        return
+    flags = os.O_CREAT | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+    os.close(os.open(database, flags, 0o600))
 
 
 def _newest_bot(find_bot: Callable[..., Bot | None], installation: Installation) -> Bot | None:
