@@ -104,3 +104,43 @@ async def test_an_image_host_busy_or_down_is_told_as_such(
     assert f"HTTP {status}" in caught.value.message
     assert told in caught.value.message
     assert "check that the URL" not in caught.value.message
+
+
+async def test_an_image_host_whose_issuer_is_not_trusted_is_told_with_the_way_to_trust_it(
+    ca: trustme.CA, client_tls: ssl.SSLContext
+) -> None:
+    """On a network that re-signs TLS every host's certificate ends at the company's CA:
+    "use an https URL whose host has a valid certificate" sent a model after URLs that fail
+    alike. Slack's own calls name SSL_CERT_FILE for it; an image URL's fetch now does too,
+    with the way round it (a file or base64). A name mismatch is the URL's: not said."""
+    other_ca = trustme.CA()  # the gateway's CA, trusted by no one here
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    other_ca.issue_cert(f"img.{SUFFIX}").configure_cert(server_tls)
+    resolver = TableResolver({f"img.{SUFFIX}": ["127.0.0.1"]})
+    policy = UrlPolicy(allowed_hosts=[f".{SUFFIX}"], allow_loopback_for_tests=True)
+    async with serve(server_tls) as cdn:
+        cdn.on("/x.png", reply(b"never read"))
+        with pytest.raises(TlsFailure) as caught:
+            await fetch_image(
+                cdn.url("/x.png", host=f"img.{SUFFIX}"),
+                policy,
+                resolver=resolver,
+                ssl_context=client_tls,
+            )
+    said = caught.value.message
+    assert "unable to get local issuer certificate" in said
+    assert "SSL_CERT_FILE" in said
+    assert "file path or base64" in said
+    mismatch = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("elsewhere.test").configure_cert(mismatch)
+    async with serve(mismatch) as cdn:
+        cdn.on("/x.png", reply(b"never read"))
+        with pytest.raises(TlsFailure) as caught:
+            await fetch_image(
+                cdn.url("/x.png", host=f"img.{SUFFIX}"),
+                policy,
+                resolver=resolver,
+                ssl_context=client_tls,
+            )
+    assert "SSL_CERT_FILE" not in caught.value.message
+    assert "Hostname mismatch" in caught.value.message

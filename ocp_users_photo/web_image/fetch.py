@@ -27,7 +27,7 @@ import http
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import urljoin
 
 import httpx
@@ -68,6 +68,11 @@ _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 # A name with more addresses than this is tried on its first few only (all are checked).
 _MAX_CONNECT_ATTEMPTS: Final = 4
 _ACCEPT: Final = "image/png,image/jpeg,image/gif,image/webp,image/*;q=0.8"
+# OpenSSL's verify codes for a chain that ends at an issuer not trusted here: unable to
+# get the issuer's certificate (2) or locally (20), a self-signed CA in the chain (19), no
+# way to verify the first certificate (21).
+_UNTRUSTED_ISSUER: Final = frozenset({2, 19, 20, 21})
+_E = TypeVar("_E", bound=BaseException)
 
 # Given the bytes the final answer's body will make, before it is read.
 HoldBody = Callable[[int], Awaitable[None]]
@@ -473,10 +478,14 @@ def _connect_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> I
         )
     tls = _tls_error(error)
     if tls is not None:
-        return TlsFailure(
-            f"the TLS connection to {place} failed ({tls}): use an https URL "
-            "whose host has a valid certificate for its name"
-        )
+        advice = "use an https URL whose host has a valid certificate for its name"
+        if _issuer_untrusted(error):
+            advice += (
+                ", or give the image as a file path or base64 text; if this network re-signs "
+                "TLS (a company proxy or gateway), the operator sets SSL_CERT_FILE (or "
+                "SSL_CERT_DIR) to its CA certificates"
+            )
+        return TlsFailure(f"the TLS connection to {place} failed ({tls}): {advice}")
     return ConnectionFailed(
         f"could not connect to {place} (the connection was refused, reset or broken off): "
         "check the URL, or try again later"
@@ -495,20 +504,35 @@ def _read_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> Imag
     )
 
 
-def _tls_error(error: BaseException) -> str | None:
-    """A short, fixed-vocabulary reason when a TLS failure is in the chain (OpenSSL's words)."""
+def _issuer_untrusted(error: BaseException) -> bool:
+    """Whether the certificate's chain ended at a CA not trusted here: what a network that
+    re-signs TLS gives for every host, mended by its operator, not by another URL."""
+    verify_error = _in_chain(error, ssl.SSLCertVerificationError)
+    return verify_error is not None and verify_error.verify_code in _UNTRUSTED_ISSUER
+
+
+def _in_chain(error: BaseException, kind: type[_E]) -> _E | None:
+    """The first ``kind`` among ``error`` and its causes and contexts."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            reason = current.verify_message or "certificate verify failed"
-            # A name mismatch quotes the name asked for ("... is not valid for '<name>'."):
-            # after a redirect under an allowed suffix, the image server's own words. The
-            # refusal's place names the host when it may be named.
-            reason = reason.partition(" for '")[0]
-            return "".join(char for char in reason[:120] if char.isprintable() and char.isascii())
-        if isinstance(current, ssl.SSLError):
-            return "the handshake failed"
+        if isinstance(current, kind):
+            return current
         current = current.__cause__ or current.__context__
     return None
+
+
+def _tls_error(error: BaseException) -> str | None:
+    """A short, fixed-vocabulary reason when a TLS failure is in the chain (OpenSSL's words)."""
+    failure = _in_chain(error, ssl.SSLError)
+    if failure is None:
+        return None
+    if not isinstance(failure, ssl.SSLCertVerificationError):
+        return "the handshake failed"
+    reason = failure.verify_message or "certificate verify failed"
+    # A name mismatch quotes the name asked for ("... is not valid for '<name>'."): after a
+    # redirect under an allowed suffix, the image server's own words. The refusal's place
+    # names the host when it may be named.
+    reason = reason.partition(" for '")[0]
+    return "".join(char for char in reason[:120] if char.isprintable() and char.isascii())
