@@ -23,6 +23,7 @@ import datetime
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import sqlite3
@@ -39,6 +40,7 @@ from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
+from ocp_users_photo.safe_text import without_tokens
 from ocp_users_photo.slack.deadlines import call_ends
 from ocp_users_photo.undo.database import (
     default_history_path,
@@ -847,8 +849,7 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
         crop = CropBox(crop_x, crop_y, crop_w)
     described: object = {}
     if isinstance(replaced_by, str) and len(replaced_by) <= _MAX_REPLACED_BY_CHARS:
-        with contextlib.suppress(ValueError, RecursionError):
-            described = json.loads(replaced_by)
+        described = _description(replaced_by)
     return KeptPhoto(
         entry=entry,
         kept_at=datetime.datetime.fromtimestamp(float(kept_at), tz=datetime.UTC),
@@ -862,6 +863,30 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
         replaced_by=described if isinstance(described, dict) else {},
         original=original,
     )
+
+
+def _description(text: str) -> object:
+    """An entry's description of its change, as ``_keep`` writes it: JSON (not Python's NaN,
+    Infinity or a number too large for a float, which ``history --json`` would print as no
+    JSON parser reads them), anything shaped like a token masked (it goes to a terminal and
+    a model as it is). ``{}`` for anything else: the entry itself stays usable."""
+    try:
+        return json.loads(
+            without_tokens(text), parse_constant=_not_json, parse_float=_finite_number
+        )
+    except (ValueError, RecursionError):
+        return {}
+
+
+def _not_json(constant: str) -> object:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite_number(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:20]} is no finite number")
+    return number
 
 
 def _whole(value: object) -> bool:
