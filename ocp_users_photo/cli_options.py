@@ -149,10 +149,14 @@ class UndoWarnings(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(_UNDO_LOGGERS):  # "see the warning" names the undo's only
             self.count += 1
-        self._before_line()
         # One bounded printable line, any token shape masked: a warning may quote a server.
-        self._stream.write(f"ocp-users-photo: warning: {shown(record.getMessage(), 1000)}\n")
-        self._stream.flush()
+        # A stderr that cannot take it (a full disk, a closed reader) loses the warning only:
+        # raised here, the failure would leave the tool mid-change (Slack's warning is logged
+        # after it set the photo), and the command would exit 1 with its answer unsaid.
+        with contextlib.suppress(OSError, ValueError):
+            self._before_line()
+            self._stream.write(f"ocp-users-photo: warning: {shown(record.getMessage(), 1000)}\n")
+            self._stream.flush()
 
 
 @contextlib.contextmanager

@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.history_command import _history
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, inject, success_reply
+from tests.emulator_fixtures import solid_png
+from tests.programs import environment_without_slack, run_cli
 from tests.test_undo_hostile_history import history_args, tamper, two_changes
 
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
 
 
@@ -60,3 +69,37 @@ async def test_history_json_stays_json_and_tokenless_whatever_the_file_describes
     assert isinstance(listed, dict)
     assert len(listed["entries"]) == 2
     assert "xoxp-" not in out.getvalue()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_warning_stderr_cannot_take_leaves_the_change_and_its_record_standing(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # cli_options.UndoWarnings wrote Slack's warning (an ok reply's "warning", which Slack
+    # adds often: superfluous_charset) to stderr unguarded: on a full disk (2>>log) the
+    # OSError left the reply check, after Slack had set the photo. The command printed
+    # nothing on stdout and exited 1, and the history kept the change as "pending: the
+    # change may not have happened".
+    image = tmp_path / "me.png"
+    image.write_bytes(solid_png())
+    env = {
+        **environment_without_slack(),
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "history.sqlite3"),
+    }
+    inject(slack_emulator, Fault.json({**success_reply(), "warning": "superfluous_charset"}))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", "set", str(image)],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0
+    assert done.stdout.startswith("Photo set ("), done.stdout
+    listed = run_cli("history", "--json", env=env)
+    assert [entry["status"] for entry in json.loads(listed.stdout)["entries"]] == ["changed"]
