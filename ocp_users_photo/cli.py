@@ -31,7 +31,7 @@ from ocp_users_photo.errors import (
 from ocp_users_photo.exit_codes import ExitCode, epilog
 from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.extras import install_command
-from ocp_users_photo.output import OutputFailed, answers_to, standard_streams
+from ocp_users_photo.output import OutputFailed, answers_to, standard_streams, tell
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.undo.errors import (
     HistoryBusy,
@@ -295,7 +295,7 @@ class _Unavailable:
         self.message = message
 
     def __call__(self, args: argparse.Namespace) -> int:
-        print(f"ocp-users-photo: {self.message}", file=sys.stderr)
+        tell(f"ocp-users-photo: {self.message}")
         return ExitCode.INVALID
 
 
@@ -317,15 +317,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
-        print("ocp-users-photo: interrupted", file=sys.stderr)
+        tell("ocp-users-photo: interrupted")
         return ExitCode.INTERRUPTED
     except UsersPhotoError as error:
         # Token-shaped text is masked once more here (shown): a person may paste one anywhere.
         said = error.terminal_message or error.message
-        print(f"ocp-users-photo: {_for_terminal(said)}", file=sys.stderr)
+        tell(f"ocp-users-photo: {_for_terminal(said)}")
         advice = next_step_for(error, token_variable=getattr(args, "token_env", None))
         if advice:
-            print(f"ocp-users-photo: next: {advice}", file=sys.stderr)
+            tell(f"ocp-users-photo: next: {advice}")
         return exit_code_for(error)
     except (BrokenPipeError, OutputFailed) as failed:
         # The reader went away (``| head``, ``| true``), or the answer could not be written
@@ -337,16 +337,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             why = "was closed"
         if isinstance(failed, OutputFailed) and failed.nothing_sent:
-            print(f"ocp-users-photo: stdout {why}; nothing was sent", file=sys.stderr)
+            tell(f"ocp-users-photo: stdout {why}; nothing was sent")
             return ExitCode.INVALID
-        print(
+        tell(
             f"ocp-users-photo: stdout {why} before all output was written; what the command "
-            "did stands",
-            file=sys.stderr,
+            "did stands"
         )
         return ExitCode.INTERNAL
     except (ValueError, OSError) as error:
-        print(f"ocp-users-photo: {_for_terminal(str(error))}", file=sys.stderr)
+        tell(f"ocp-users-photo: {_for_terminal(str(error))}")
         return ExitCode.INVALID
 
 

@@ -95,3 +95,12 @@ def standard_streams() -> None:
         if isinstance(stream, io.TextIOWrapper):
             with contextlib.suppress(ValueError, OSError):
                 stream.reconfigure(errors="backslashreplace")
+
+
+def tell(line: str, stream: TextIO | None = None) -> None:
+    """One line for the person on stderr (or ``stream``), lost if it cannot be written
+    (``2>/dev/full``, a closed reader). The exit code says what happened: a failed write
+    raised here replaced it (1, "what the command did stands", for "nothing was sent";
+    2 for an interrupt)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr if stream is None else stream)

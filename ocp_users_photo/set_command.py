@@ -36,7 +36,7 @@ from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.observers import CallInfo, CallObserver
-from ocp_users_photo.output import answers_to, before_anything_is_sent
+from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
@@ -145,17 +145,17 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except (KeyboardInterrupt, asyncio.CancelledError):
             status.clear()  # the line that follows ("interrupted") on a line of its own
             if status.sending:
-                print(
+                tell(
                     "ocp-users-photo: the upload had begun, so the photo may be set already: "
                     "look at your Slack profile (or 'ocp-users-photo history') before running "
                     "the command again",
-                    file=err,
+                    err,
                 )
             else:
-                print(
+                tell(
                     "ocp-users-photo: interrupted before the upload began: the photo was not "
                     "changed",
-                    file=err,
+                    err,
                 )
             raise
         except InvalidArguments as refused:

@@ -21,7 +21,7 @@ from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.observers import CallInfo, CallObserver
-from ocp_users_photo.output import answers_to
+from ocp_users_photo.output import answers_to, tell
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
@@ -81,17 +81,17 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             except (KeyboardInterrupt, asyncio.CancelledError):
                 if sending.begun:
                     # Undone twice is back where it started: the person must look first.
-                    print(
+                    tell(
                         "ocp-users-photo: the undo's upload had begun, so the photo may be put "
                         "back already: look at your Slack profile (or 'ocp-users-photo "
                         "history') before running undo again, which would undo this one",
-                        file=err,
+                        err,
                     )
                 else:
-                    print(
+                    tell(
                         "ocp-users-photo: interrupted before the undo's upload began: the "
                         "photo was not changed",
-                        file=err,
+                        err,
                     )
                 raise
             except KeptPhotoUnusable as unusable:

@@ -103,3 +103,54 @@ def test_a_warning_stderr_cannot_take_leaves_the_change_and_its_record_standing(
     assert done.stdout.startswith("Photo set ("), done.stdout
     listed = run_cli("history", "--json", env=env)
     assert [entry["status"] for entry in json.loads(listed.stdout)["entries"]] == ["changed"]
+
+
+def test_an_error_stderr_cannot_take_keeps_its_exit_code(tmp_path: Path) -> None:
+    """Confirmed by the review, mended after it: the error's line to a stderr that cannot
+    take it (2>/dev/full) raised, and the command ended with 1, "what the command did
+    stands", for a path that does not exist, where nothing was sent (2)."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", "set", str(tmp_path / "none.png")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            env=environment_without_slack({"SLACK_USER_TOKEN": CANARY_TOKEN}),
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stdout
+    assert done.stdout == ""
+
+
+def test_an_interrupt_stderr_cannot_take_still_ends_as_interrupted(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Ctrl-C while the keeper reads, stderr full: the "interrupted before the upload
+    began" line raised OSError in place of the interrupt, and the command ended with 2,
+    not 130."""
+    from tests.test_cancel_review import interrupted_during_the_keepers_read
+
+    env = {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
+    }
+    first = tmp_path / "first.png"
+    first.write_bytes(solid_png((200, 0, 0)))
+    assert run_cli("set", str(first), env=env).returncode == 0
+    second = tmp_path / "second.png"
+    second.write_bytes(solid_png((0, 200, 0)))
+    with open("/dev/full", "w") as full:
+
+        def started() -> subprocess.Popen[str]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "ocp_users_photo.cli", "set", str(second)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=full,
+                text=True,
+                env=environment_without_slack(env),
+            )
+
+        interrupted_during_the_keepers_read(slack_emulator, started)  # asserts 130
