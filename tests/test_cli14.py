@@ -13,7 +13,7 @@ import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.history_command import _history
-from tests.conftest import CANARY_TOKEN, inject, success_reply
+from tests.conftest import CANARY_TOKEN, inject, photo_requests, success_reply
 from tests.emulator_fixtures import solid_png
 from tests.programs import environment_without_slack, run_cli
 from tests.test_undo_hostile_history import history_args, tamper, two_changes
@@ -154,3 +154,49 @@ def test_an_interrupt_stderr_cannot_take_still_ends_as_interrupted(
             )
 
         interrupted_during_the_keepers_read(slack_emulator, started)  # asserts 130
+
+
+@pytest.mark.parametrize(
+    ("content", "is_said"),
+    [
+        (solid_png((9, 9, 9)), "is a PNG image, not the SQLite file a history is"),
+        (b"notes of mine\n", "is a file of another kind, not the SQLite file a history is"),
+    ],
+    ids=["a photo", "a text"],
+)
+def test_a_history_path_naming_another_file_is_not_called_a_damaged_history(
+    slack_emulator: RunningEmulator, tmp_path: Path, content: bytes, is_said: str
+) -> None:
+    """Seen by the review, mended after it: ``--history me.png`` was "damaged (SQLite: file
+    is not a database)", with the advice to move the file (the person's photo) away and
+    recover its kept photos with sqlite3's .recover. A file that does not begin as every
+    SQLite database does is named for what it is; the photo is left as it was."""
+    other = tmp_path / "given"
+    other.write_bytes(content)
+    photo = tmp_path / "me.png"
+    photo.write_bytes(solid_png((0, 0, 200)))
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    done = run_cli("set", str(photo), "--history", str(other), env=env)
+    assert done.returncode == 2, done.stderr
+    assert is_said in done.stderr
+    assert "move the file away" not in done.stderr
+    assert ".recover" not in done.stderr
+    assert other.read_bytes() == content
+    assert photo_requests(slack_emulator) == []
+
+
+def test_a_history_that_begins_as_sqlite_but_breaks_is_still_damaged(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The other side of the test above: a history cut short keeps SQLite's header and is
+    told as damaged, with the way to recover its kept photos."""
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    history = tmp_path / "h.sqlite3"
+    photo = tmp_path / "me.png"
+    photo.write_bytes(solid_png((0, 0, 200)))
+    assert run_cli("set", str(photo), "--history", str(history), env=env).returncode == 0
+    history.write_bytes(history.read_bytes()[:100])
+    done = run_cli("history", "--history", str(history), env=env)
+    assert done.returncode == 2, done.stderr
+    assert "is damaged" in done.stderr
+    assert ".recover" in done.stderr

@@ -168,7 +168,8 @@ def test_set_with_no_keep_previous_reads_nothing(
 def test_a_damaged_history_stops_set_before_anything_is_sent(
     slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
 ) -> None:
-    Path(env["OCP_USERS_PHOTO_HISTORY"]).write_bytes(b"not a database" * 100)
+    # SQLite's header, then nothing SQLite reads: a history, damaged (other files: test_cli14).
+    Path(env["OCP_USERS_PHOTO_HISTORY"]).write_bytes(b"SQLite format 3\x00" + b"not a db" * 100)
     done = cli("set", str(images[0]), env=env)
     assert done.returncode == 2
     assert "is damaged" in done.stderr

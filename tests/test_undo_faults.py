@@ -85,7 +85,8 @@ async def a_custom_photo(emulator: RunningEmulator) -> str:
 async def test_a_damaged_history_is_a_clear_error_and_nothing_changes_in_slack(
     emulator: RunningEmulator, model_door: UsersSetPhoto, history_file: Path
 ) -> None:
-    write_file(history_file, b"this is no SQLite database, only text " * 200)
+    # SQLite's header, then nothing SQLite reads: a history, damaged (other files: test_cli14).
+    write_file(history_file, b"SQLite format 3\x00" + b"this is no SQLite database " * 200)
     before = await shown(emulator, CANARY_TOKEN)
 
     result = await model_door.run({"image": RED})

@@ -100,6 +100,8 @@ T = TypeVar("T")
 # Where each door takes a history's path; a refusal that asks for another names them all,
 # since the one text reaches a Python caller, a terminal and an MCP host's person.
 _WAYS_TO_GIVE_A_PATH: Final = "(photo_history=..., --history PATH or $OCP_USERS_PHOTO_HISTORY)"
+# How every SQLite database file begins (its header string).
+_SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 
 
 # What a model can do about a history it cannot mend: wait, or tell the person.
@@ -325,12 +327,41 @@ def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavaila
 
 
 def _damaged(path: Path, reason: str) -> HistoryUnavailable:
+    if "not a database" in reason:
+        other = _not_sqlite(path)
+        if other is not None:
+            return _refused(
+                path,
+                f"is {other}, not the SQLite file a history is",
+                f"give the history's own path {_WAYS_TO_GIVE_A_PATH}, or leave it out for the "
+                "default one",
+            )
     return _refused(
         path,
         f"is damaged (SQLite: {reason})",
         "move the file away (its kept photos may be recoverable with sqlite3's .recover) and "
         "a new history is started, or give another path",
     )
+
+
+def _not_sqlite(path: Path) -> str | None:
+    """What the file is, when it does not begin as every SQLite database does: another
+    file given for the history (a photo, as ``--history me.png``), not a damaged history,
+    for which "move it away, its kept photos may be recoverable" would be wrong. None when
+    it begins as SQLite's (then damaged) or cannot be read."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_SQLITE_MAGIC))
+    except OSError:
+        return None
+    if not head or head.startswith(_SQLITE_MAGIC):
+        return None
+    from ocp_users_photo.web_image.sniff import sniff_image_type
+
+    image_type = sniff_image_type(head)
+    if image_type is not None:
+        return f"a {image_type.removeprefix('image/').upper()} image"
+    return "a file of another kind"
 
 
 def _refused(
