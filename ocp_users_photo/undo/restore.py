@@ -85,12 +85,24 @@ async def kept_photos_for_undo(
     the person, or a model, "undo" to the photo shown now and change nothing."""
     session = await tool._session_for(token_override, refused=refused)
     owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
-    entries = await tool.photo_history.entries(owner)
+    history = tool.photo_history
+    entries = await history.entries(owner)
     if not entries or entries[0].status == "changed":
         return Listing(entries, entries[0].entry if entries else None)
-    shown = await _shown_avatar_hash(session)  # read only when the newest change is in doubt
-    if shown is None:
-        return Listing(entries, entries[0].entry)
+    # In doubt: the change may be under way, or cancelled (a framework's timeout) with its
+    # upload still to land, its turn held meanwhile (keeper.SETTLE_SECONDS). What Slack shows
+    # tells only once the person's turn is free, as for the keeper's own check.
+    with call_deadline(tool._slack.deadline):
+        turn = await history.turn(owner)
+    try:
+        entries = await history.entries(owner)
+        shown = await _shown_avatar_hash(session) if entries else None
+    except BaseException:
+        turn.end_soon()
+        raise
+    await turn.end()
+    if not entries or entries[0].status == "changed" or shown is None:
+        return Listing(entries, entries[0].entry if entries else None)
     return Listing(entries, next((k.entry for k in entries if not stale_entry(k, shown)), None))
 
 
