@@ -111,8 +111,13 @@ async def test_a_store_file_busy_with_other_writers_is_waited_for_not_broken(
             async with lock.hold("app|T1|U1"):
                 pass
         asyncio.get_running_loop().call_later(0.2, writer.execute, "COMMIT")
-        async with lock.hold("app|T1|U1"):
+        # Ample time to wait (a full suite's load once held this past 0.6 s); it ends once
+        # the file is free, 0.2 s on.
+        patient = SQLiteRefreshLock(database, wait_seconds=10, busy_timeout=0.05)
+        started = time.monotonic()
+        async with patient.hold("app|T1|U1"):
             pass  # taken once the other writer let go
+        assert time.monotonic() - started >= 0.15  # not before it let go
     finally:
         writer.close()
 
