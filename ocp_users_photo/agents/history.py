@@ -15,6 +15,7 @@ from typing import Any, Final
 from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+from ocp_users_photo.tokens import TokenSource, install_page_of
 
 __all__ = ["HistoryObserver", "safe_view"]
 
@@ -35,15 +36,16 @@ _ABANDONED_SENDING: Final = (
 class HistoryObserver(CallObserver):
     """Records a call in an agent's ``context.history`` the way ocp-agent records its own.
 
-    ``install_url``: the token source's install page, when the call's token came from it.
+    ``install_from``: the token source, when the call's token came from it: its install page
+    (looked up only for an error, off the path of every call) is named in the history.
     An error that installing the app again mends names it, as ``run()``'s error object
     does (model_result.py): the history is what the agent's model reads of a failure.
     """
 
-    def __init__(self, agent: Any, *, install_url: str | None = None) -> None:
+    def __init__(self, agent: Any, *, install_from: TokenSource | None = None) -> None:
         add_interaction = getattr(getattr(agent, "context", None), "add_interaction", None)
         self._add = add_interaction if callable(add_interaction) else None
-        self._install_url = install_url
+        self._install_from = install_from
         self._sending: set[int] = set()  # id() of the calls whose change went to Slack
 
     def _record(self, action: str, endpoint: str, result: str, metadata: dict[str, Any]) -> None:
@@ -85,7 +87,10 @@ class HistoryObserver(CallObserver):
         self._sending.discard(id(call))
         error = outcome.error
         if error is not None:
-            told = error_result(error, install_url=self._install_url)
+            source = self._install_from
+            told = error_result(
+                error, install_url=None if source is None else install_page_of(source)
+            )
             metadata = {
                 "error_type": type(error).__name__,
                 "error_code": error.code,

@@ -36,7 +36,7 @@ from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.spec import companion_spec
-from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person, install_page_of
+from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
@@ -236,8 +236,8 @@ class SlackPhotoRoute:
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
         override = self._override(authorization_of(headers), acting_person())
         # A token from the agent's headers is not the source's to install again (run_with).
-        page = install_page_of(self.tool.token_source) if override is None else None
-        observer = HistoryObserver(agent, install_url=page)
+        source = self.tool.token_source if override is None else None
+        observer = HistoryObserver(agent, install_from=source)
         if self.restore_tool is not None and tool_name == self.restore_tool.name:
             return await self.restore_tool.call_with(
                 arguments, token_override=override, observers=(observer,)
