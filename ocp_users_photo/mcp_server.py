@@ -38,6 +38,7 @@ from ocp_users_photo.exports import (
     run_result_schema,
 )
 from ocp_users_photo.extras import install_command
+from ocp_users_photo.mcp_in_flight import CountedWriteStream, InFlightRequests
 from ocp_users_photo.mcp_unread import AnsweringReadStream
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
@@ -122,8 +123,11 @@ async def serve(tool: UsersSetPhoto) -> None:
     server = _build_server(sdk, tool)
     try:
         async with sdk.stdio_server() as (read_stream, write_stream):
-            answering = AnsweringReadStream(read_stream, write_stream, sdk.types)
-            await server.run(answering, write_stream, server.create_initialization_options())
+            # Requests unanswered are bounded: a host not reading its answers is not read.
+            in_flight = InFlightRequests()
+            answering = AnsweringReadStream(read_stream, write_stream, sdk.types, in_flight)
+            counted = CountedWriteStream(write_stream, in_flight)
+            await server.run(answering, counted, server.create_initialization_options())
     except* (BrokenPipeError, ConnectionResetError):
         # The host closed the server's stdout (it crashed, or stopped reading): the end of
         # the connection, as when it closes stdin.

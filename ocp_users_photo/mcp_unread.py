@@ -25,6 +25,7 @@ import re
 from types import TracebackType
 from typing import Any, Final, Self
 
+from ocp_users_photo.mcp_in_flight import InFlightRequests
 from ocp_users_photo.safe_text import has_lone_surrogate, shown
 
 __all__ = ["AnsweringReadStream"]
@@ -53,10 +54,17 @@ _BATCH_REFUSED: Final = (
 class AnsweringReadStream:
     """The SDK's read stream, with each line it could not parse answered on ``write``."""
 
-    def __init__(self, inner: Any, write: Any, sdk_types: Any) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        write: Any,
+        sdk_types: Any,
+        in_flight: InFlightRequests | None = None,
+    ) -> None:
         self._inner = inner
         self._write = write
         self._types = sdk_types
+        self._in_flight = in_flight
 
     @property
     def last_context(self) -> Any:
@@ -70,6 +78,8 @@ class AnsweringReadStream:
                 continue
             refused = _arguments_refusal(item)
             if refused is None:
+                if self._in_flight is not None:
+                    await self._in_flight.admit(item)  # read no more while too many wait
                 return item
             request_id, message = refused
             logger.warning("request %s refused: %s", shown(str(request_id), 40), message)
