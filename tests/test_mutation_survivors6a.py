@@ -656,9 +656,13 @@ class _Stack:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.let_go_of = False
 
     async def post(self, url: str, head: RequestHead, body: FormBody) -> Answer:
         raise AssertionError("never sent")
+
+    def let_go(self) -> None:
+        self.let_go_of = True
 
     async def aclose(self) -> None:
         self.is_closed = True
@@ -691,12 +695,14 @@ def test_a_stack_is_known_while_its_loop_holds_it_and_let_go_once_the_loop_close
         stacks_of = LoopStacks()
         assert not stacks_of
         stacks_of.set(running, kept := _Stack("running"))
-        stacks_of.set(closed, _Stack("closed"))
+        stacks_of.set(closed, dropped := _Stack("closed"))
         assert stacks_of
         closed.close()
         stacks_of.let_go_of_closed()
         assert stacks_of.get(closed) is None
+        assert dropped.let_go_of  # nothing it holds keeps the closed loop (test_pyapi14)
         assert stacks_of.get(running) is kept
+        assert not kept.let_go_of
         assert stacks_of.pop(running) is kept
         assert not stacks_of
     finally:

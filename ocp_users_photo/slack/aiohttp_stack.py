@@ -70,6 +70,7 @@ class AiohttpStack:
                 credentials = basic_credentials(*parsed.auth)
                 self._proxy_headers = {"Proxy-Authorization": f"Basic {credentials}"}
         self._urls: dict[str, yarl.URL] = {}  # parsed once per method
+        self._letting_go: weakref.finalize[Any, Any] | None = None
         self.is_closed = False
 
     def _session_now(self) -> aiohttp.ClientSession:
@@ -84,7 +85,7 @@ class AiohttpStack:
             # A tool never closed (or left behind on a finished event loop) lets go of its
             # connections quietly, as httpx's client does, not with aiohttp's "Unclosed
             # client session" complaint on stderr when it is collected.
-            weakref.finalize(self, _let_go, connector)
+            self._letting_go = weakref.finalize(self, _let_go, connector)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
@@ -123,6 +124,14 @@ class AiohttpStack:
             response.content.iter_any(),
             _releaser(response),
         )
+
+    def let_go(self) -> None:
+        """Its loop was closed: the finalizer's hold on the connector ends now. That hold kept
+        the connector, its loop and any call left under way on it (whose frames hold this
+        stack), so the stack was never collected and the finalizer never ran: all of it
+        stayed for good. Let go, it is collected as one, its sockets with it."""
+        if self._letting_go is not None:
+            self._letting_go()
 
     async def aclose(self) -> None:
         self.is_closed = True

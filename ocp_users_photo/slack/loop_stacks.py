@@ -64,7 +64,9 @@ class LoopStacks:
         collected (slack/aiohttp_stack.py), with no call left to use them."""
         for loop in [*self._held, *self._loops]:
             if loop.is_closed():
-                self.pop(loop)
+                stack = self.pop(loop)
+                if stack is not None:
+                    stack.let_go()
 
     def __bool__(self) -> bool:
         return bool(self._held) or any(self.get(loop) is not None for loop in self._loops)

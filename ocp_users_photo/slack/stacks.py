@@ -89,6 +89,10 @@ class OwnedStack(Protocol):
         is built."""
         ...
 
+    def let_go(self) -> None:
+        """Its loop was closed: hold nothing that would keep that loop."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -238,6 +242,9 @@ class HttpxStack:
             extensions={"timeout": self._timeout},
         )
         return Answer.of(await self._transport.handle_async_request(request))
+
+    def let_go(self) -> None:
+        """Nothing to do: httpx's connections go with the stack when it is collected."""
 
     async def aclose(self) -> None:
         self.is_closed = True
