@@ -10,14 +10,15 @@ ASSUMPTIONS: tuple[str, ...] = (
     "Only PNG, JPEG and GIF are accepted; any other format, even one Pillow can read, answers "
     "`bad_image`, following Slack's own hint for that error ('try JPEG, GIF or PNG').",
     "The crop box needs all three of crop_x, crop_y, crop_w; empty values count as absent. Only "
-    "some of them, a value that is not a non-negative decimal integer (e.g. '-1', '1.5', 'abc'), "
+    "some of them, a value that is not a non-negative decimal integer of at most 9 digits "
+    "(e.g. '-1', '1.5', 'abc', '0000000000'), "
     "crop_w 0, or a box not wholly inside the image answers `bad_image`: the method documents "
     "no crop-specific error and a strict answer surfaces client bugs that a lenient one hides.",
     "Crop coordinates refer to the image as a viewer shows it: EXIF orientation is applied first.",
     "Arguments are read from the body and the query string (the body wins); the token from "
-    "`Authorization: Bearer` first, then a form field. users.profile.get also takes `token` from "
-    "the query string (its spec puts it there); the write methods do not. A JSON body's `token` "
-    "is ignored, since Slack requires the header for JSON posts.",
+    "`Authorization: Bearer` first, then a form field. users.profile.get and auth.test also take "
+    "`token` from the query string (users.profile.get's spec puts it there); the write methods "
+    "do not. A JSON body's `token` is ignored, since Slack requires the header for JSON posts.",
     "A body that is not valid multipart/urlencoded answers `invalid_form_data`; invalid JSON "
     "`invalid_json`; JSON that is not an object `json_not_object`; a content type Slack does not "
     "list (form, multipart, JSON, text/plain) `invalid_post_type`, a body with no Content-Type "
@@ -26,7 +27,8 @@ ASSUMPTIONS: tuple[str, ...] = (
     "An argument named PHP-style (`crop_x[7]`) answers `invalid_array_arg`; one with characters "
     "other than letters, digits and `_`, or over 100 characters, `invalid_arg_name` (Slack "
     "says 'very long' without a number).",
-    "GET is accepted like POST for all three methods, as Slack's Web API does; a GET to "
+    "GET is accepted like POST for every method (users.setPhoto, users.deletePhoto, "
+    "users.profile.get, auth.test, oauth.v2.access), as Slack's Web API does; a GET to "
     "users.setPhoto simply has no image and answers `bad_image`.",
     # Images.
     "Images under 512x512 are accepted and scaled up: Slack calls 512 the minimum but documents "
