@@ -131,11 +131,13 @@ class StoreAccess:
         return kind
 
 
-def _create_private(database: str) -> None:
+def _create_private(database: str | os.PathLike[str]) -> None:
     """Make slack_sdk's SQLite database, if it does not exist yet, readable and writable by
     its owner only: the store's read would make it with the process's umask (often readable
     by everyone), and it comes to hold every person's tokens. A missing folder is left
-    missing: the open fails, and the read is InstallationStoreFailed, as without this."""
+    missing: the open fails, and the read is InstallationStoreFailed, as without this.
+    ``database`` may be a Path: sqlite3.connect, and so the store, takes one."""
+    database = os.fspath(database)
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     if os.path.exists(database):
