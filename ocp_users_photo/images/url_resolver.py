@@ -126,7 +126,8 @@ class UrlResolver:
                 hold_body=take,
             )
         except ImageUrlRefused as refusal:
-            if self._proxied and isinstance(refusal, (ConnectionFailed, FetchTimedOut)):
+            unreached = isinstance(refusal, (ConnectionFailed, FetchTimedOut))
+            if self._proxied and unreached and not refusal.host_reached:
                 return None, [problem(refusal.message + PROXY_NOTE)]
             return None, [refusal.problem()]
         source = ImageSource(

@@ -493,15 +493,19 @@ def _connect_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> I
 
 
 def _read_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> ImageUrlRefused:
+    refusal: ImageUrlRefused
     if isinstance(error, httpx.TimeoutException):
-        return FetchTimedOut(
+        refusal = FetchTimedOut(
             f"{place} sent nothing for {policy.read_timeout:g} s: try again later, or download "
             "the image and give it as a file path or base64 text"
         )
-    return ConnectionFailed(
-        f"{place} broke off the answer or sent something that is not HTTP: try again later, "
-        "or use another URL"
-    )
+    else:
+        refusal = ConnectionFailed(
+            f"{place} broke off the answer or sent something that is not HTTP: try again "
+            "later, or use another URL"
+        )
+    refusal.host_reached = True  # connected: no sign of a web reached only through a proxy
+    return refusal
 
 
 def _issuer_untrusted(error: BaseException) -> bool:

@@ -38,6 +38,9 @@ class ImageUrlRefused(UsersPhotoError):
 
     code = "image_url_refused"
     kind: str = "refused"
+    # A connection to the image host was made before this: its failure is the host's, not
+    # the way to it (a proxy this process's fetches do not use, url_resolver.py).
+    host_reached: bool = False
 
     def problem(self) -> Problem:
         """The refusal as a problem with the ``image`` argument, for InvalidArguments."""
