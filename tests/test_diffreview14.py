@@ -65,3 +65,18 @@ async def test_a_host_reached_that_broke_off_its_answer_is_not_blamed_on_the_pro
     (problem,) = problems
     assert "broke off the answer" in problem.message
     assert "proxy" not in problem.message
+
+
+def test_a_token_written_with_json_escapes_in_a_description_is_masked() -> None:
+    """An entry's description is masked for token shapes before it reaches a terminal or a
+    model; the mask ran over the file's text, where a JSON escape ("xox\\u0070-...", which
+    any writer of the file may use) hides the token it decodes to."""
+    from ocp_users_photo.undo.store import _description
+
+    token = "xoxp-1234567890-1234567890-abcdefabcdef"
+    escaped = '{"by": "xox\\u0070-1234567890-1234567890-abcdefabcdef", "n": 1.5}'
+    described = _description(escaped)
+    assert described == {"by": "[redacted]", "n": 1.5}
+    assert token not in repr(described)
+    assert _description(f'{{"by": "{token}"}}') == {"by": "[redacted]"}
+    assert _description('{"n": NaN}') == {}

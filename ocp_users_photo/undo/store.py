@@ -871,9 +871,9 @@ def _description(text: str) -> object:
     JSON parser reads them), anything shaped like a token masked (it goes to a terminal and
     a model as it is). ``{}`` for anything else: the entry itself stays usable."""
     try:
-        return json.loads(
-            without_tokens(text), parse_constant=_not_json, parse_float=_finite_number
-        )
+        described = json.loads(text, parse_constant=_not_json, parse_float=_finite_number)
+        # Masked once decoded: in the file's text, an escape ("xox\\u0070-...") hides a token.
+        return json.loads(without_tokens(json.dumps(described, ensure_ascii=False)))
     except (ValueError, RecursionError):
         return {}
 
