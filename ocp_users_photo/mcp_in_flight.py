@@ -17,7 +17,7 @@ from collections import Counter
 from types import TracebackType
 from typing import Any, Final, Self
 
-__all__ = ["MAX_UNANSWERED", "InFlightRequests"]
+__all__ = ["MAX_UNANSWERED", "CountedWriteStream", "InFlightRequests", "WrappedStream"]
 
 # Far more than a host waits on at once (a model's calls, a tools/list, a ping), few
 # enough that the answers held cannot exhaust memory.
@@ -62,18 +62,11 @@ class InFlightRequests:
         self._free.release()
 
 
-class CountedWriteStream:
-    """The SDK's write stream, freeing each answered request's room in ``in_flight``."""
+class WrappedStream:
+    """One of the SDK's streams, wrapped: closed, entered and left as the stream itself."""
 
-    def __init__(self, inner: Any, in_flight: InFlightRequests) -> None:
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
-        self._in_flight = in_flight
-
-    async def send(self, item: Any, /) -> None:
-        try:
-            await self._inner.send(item)
-        finally:
-            self._in_flight.answered(item)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -90,6 +83,20 @@ class CountedWriteStream:
     ) -> bool | None:
         result: bool | None = await self._inner.__aexit__(exc_type, exc_val, exc_tb)
         return result
+
+
+class CountedWriteStream(WrappedStream):
+    """The SDK's write stream, freeing each answered request's room in ``in_flight``."""
+
+    def __init__(self, inner: Any, in_flight: InFlightRequests) -> None:
+        super().__init__(inner)
+        self._in_flight = in_flight
+
+    async def send(self, item: Any, /) -> None:
+        try:
+            await self._inner.send(item)
+        finally:
+            self._in_flight.answered(item)
 
 
 def _key(request_id: object) -> int | str | None:

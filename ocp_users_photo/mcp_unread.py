@@ -22,10 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from types import TracebackType
 from typing import Any, Final, Self
 
-from ocp_users_photo.mcp_in_flight import InFlightRequests
+from ocp_users_photo.mcp_in_flight import InFlightRequests, WrappedStream
 from ocp_users_photo.safe_text import has_lone_surrogate, shown
 
 __all__ = ["AnsweringReadStream"]
@@ -51,7 +50,7 @@ _BATCH_REFUSED: Final = (
 )
 
 
-class AnsweringReadStream:
+class AnsweringReadStream(WrappedStream):
     """The SDK's read stream, with each line it could not parse answered on ``write``."""
 
     def __init__(
@@ -61,7 +60,7 @@ class AnsweringReadStream:
         sdk_types: Any,
         in_flight: InFlightRequests | None = None,
     ) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._write = write
         self._types = sdk_types
         self._in_flight = in_flight
@@ -95,22 +94,6 @@ class AnsweringReadStream:
             if type(ended).__name__ in ("EndOfStream", "ClosedResourceError"):
                 raise StopAsyncIteration from None
             raise
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> bool | None:
-        result: bool | None = await self._inner.__aexit__(exc_type, exc_val, exc_tb)
-        return result
 
     async def _answer(self, refused: Exception) -> None:
         batch = _batch_of(refused)
