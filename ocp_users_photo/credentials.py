@@ -9,6 +9,7 @@ came back from a server, in case a faulty or hostile server echoes it.
 from __future__ import annotations
 
 import base64
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Final, NoReturn
 
@@ -349,8 +350,19 @@ def quotable(value: object) -> bool:
 
 def short_untokenlike(text: str) -> bool:
     """Whether ``text`` is short enough to quote and does not start as a Slack token does
-    (``xox``/``xapp``, in any case: "XOXP-..." is one typed with caps lock)."""
-    return len(text) <= 16 and not text[:4].lower().startswith(("xox", "xapp"))
+    (``xox``/``xapp``, in any case: "XOXP-..." is one typed with caps lock).
+
+    Read without what is invisible or blank, and as NFKC reads it: a paste's zero-width
+    space or tab before the token ("\u200bxoxp-..."), quoted escaped, says the token all
+    the same."""
+    if len(text) > 16:
+        return False
+    seen = "".join(
+        character
+        for character in unicodedata.normalize("NFKC", text)
+        if character.isprintable() and not character.isspace()
+    )
+    return not seen[:4].lower().startswith(("xox", "xapp"))
 
 
 def redactor(secret: str | Sequence[str] | SecretTexts, raw: bytes) -> Callable[[Any], Any]:
