@@ -205,13 +205,10 @@ async def _set_photo_warned(
                     if tokenless_dry_run:
                         advice = missing_token_advice("cli").removeprefix("no Slack token: ")
                         # On stderr with --json: stdout holds the one answer a program reads.
-                        print(
-                            f"No token is set, which sending needs: {advice}.",
-                            file=err if args.json else out,
-                        )
+                        _say(f"No token is set, which sending needs: {advice}.", args, out, err)
                     return ExitCode.OK
                 if preview is not None:
-                    print(preview, file=err if args.json else out)
+                    _say(preview, args, out, err)
             status.show(f"sending {sending}")
             reply = await tool.send(upload, observers=(status,))
             status.clear()
@@ -226,6 +223,17 @@ async def _set_photo_warned(
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
     return ExitCode.OK
+
+
+def _say(line: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """A line beside the answer: on stdout, or on stderr with --json (stdout holds the one
+    answer a program reads), where it is lost if stderr cannot take it, as a warning is:
+    raised, a closed reader's BrokenPipeError read as stdout's (exit 1, "what the command
+    did stands") before anything was sent."""
+    if args.json:
+        tell(line, err)
+    else:
+        print(line, file=out)
 
 
 def _say_dry_run(
