@@ -147,8 +147,6 @@ class UndoWarnings(logging.Handler):
         self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(_UNDO_LOGGERS):  # "see the warning" names the undo's only
-            self.count += 1
         # One bounded printable line, any token shape masked: a warning may quote a server.
         # A stderr that cannot take it (a full disk, a closed reader) loses the warning only:
         # raised here, the failure would leave the tool mid-change (Slack's warning is logged
@@ -157,6 +155,9 @@ class UndoWarnings(logging.Handler):
             self._before_line()
             self._stream.write(f"ocp-users-photo: warning: {shown(record.getMessage(), 1000)}\n")
             self._stream.flush()
+            # "see the warning" names the undo's only, and only one that was written.
+            if record.name.startswith(_UNDO_LOGGERS):
+                self.count += 1
 
 
 @contextlib.contextmanager
