@@ -127,8 +127,8 @@ def test_an_interrupt_stderr_cannot_take_still_ends_as_interrupted(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     """Ctrl-C while the keeper reads, stderr full: the "interrupted before the upload
-    began" line raised OSError in place of the interrupt, and the command ended with 2,
-    not 130."""
+    began" line raised OSError in place of the interrupt, and main's own line for that
+    error raised again: the command ended with 1, not 130."""
     from tests.test_cancel_review import interrupted_during_the_keepers_read
 
     env = {
