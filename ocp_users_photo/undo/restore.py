@@ -37,7 +37,7 @@ from ocp_users_photo.undo.errors import (
     NothingToUndo,
     StaleUndoEntry,
 )
-from ocp_users_photo.undo.keeper import PhotoKeeper, stale_entry
+from ocp_users_photo.undo.keeper import SETTLE_SECONDS, PhotoKeeper, stale_entry
 from ocp_users_photo.undo.owner import history_owner
 
 if TYPE_CHECKING:
@@ -159,10 +159,48 @@ async def _restore(
     history = tool.photo_history
     watching = tool._watching(observers, model_facing=True)
     undoing = number is None
-    if undoing and not any(isinstance(seen, PhotoKeeper) for seen in watching):
-        # No keeper to find (and drop) an entry whose change never happened, under the
-        # person's turn: passed over here instead, and left in the history.
-        number = await _newest_change(history, owner, session)
+    # Nothing kept: "nothing to put back" follows, and no turn makes a missing file.
+    if any(isinstance(seen, PhotoKeeper) for seen in watching) or not await history.entries(owner):
+        return await _chosen_and_sent(
+            tool, number, owner, session, (token, renew), watching, refused, undoing=undoing
+        )
+    # No keeper, so no turn of the person's taken by one: taken here, around the choice and
+    # the sending, or a change under way elsewhere (the MCP server's) lands after this one,
+    # which was told done, and the entry that change kept names a photo no longer shown.
+    turn = await history.turn(owner)
+    try:
+        if undoing:
+            # No keeper to find (and drop) an entry whose change never happened: passed
+            # over here instead, and left in the history.
+            number = await _newest_change(history, owner, session)
+        restored = await _chosen_and_sent(
+            tool, number, owner, session, (token, renew), watching, refused, undoing=undoing
+        )
+    except Exception:
+        await turn.end()
+        raise
+    except BaseException:
+        # Cancelled, perhaps with the upload sent: held as a keeper holds a cancelled change.
+        turn.end_after(min(SETTLE_SECONDS, history.lease_seconds / 2))
+        raise
+    await turn.end()
+    return restored
+
+
+async def _chosen_and_sent(
+    tool: UsersSetPhoto,
+    number: int | None,
+    owner: HistoryOwner,
+    session: SlackSession,
+    acting: tuple[SlackToken, Renew | None],
+    watching: Sequence[CallObserver],
+    refused: str,
+    *,
+    undoing: bool,
+) -> Restored:
+    """Entry ``number`` (None: the newest) put back through ``watching``'s observers."""
+    token, renew = acting
+    history = tool.photo_history
     announce, call = True, None
     while True:
         try:
