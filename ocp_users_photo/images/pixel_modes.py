@@ -92,7 +92,9 @@ def to_srgb(picture: Image.Image, profile: bytes, transforms: dict[str, object])
     megabytes)."""
     try:
         from PIL import ImageCms
-
+    except ImportError:
+        return picture
+    try:
         transform = transforms.get(picture.mode)
         if transform is None:
             source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
@@ -101,6 +103,6 @@ def to_srgb(picture: Image.Image, profile: bytes, transforms: dict[str, object])
             transforms[picture.mode] = transform
         assert isinstance(transform, ImageCms.ImageCmsTransform)
         converted = ImageCms.applyTransform(picture, transform)
-    except (ImportError, OSError, ValueError, TypeError):  # ImageCms.PyCMSError is an OSError
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):  # PyCMSError: no OSError
         return picture
     return picture if converted is None else converted
