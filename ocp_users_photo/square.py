@@ -14,7 +14,12 @@ from typing import Final
 from PIL import Image, ImageOps
 
 from ocp_users_photo.crop import CropBox
-from ocp_users_photo.images.pixel_modes import WIDE_GREY, eight_bit_grey, resampleable
+from ocp_users_photo.images.pixel_modes import (
+    WIDE_GREY,
+    cmyk_as_srgb,
+    eight_bit_grey,
+    resampleable,
+)
 
 LETTERBOX_COLOR: Final = (255, 255, 255)
 
@@ -27,6 +32,8 @@ def upright(picture: Image.Image) -> Image.Image:
         # Grey of more than 8 bits, scaled (convert('RGB') turns all over 255 white).
         wide = resampleable(turned)
         turned = eight_bit_grey(wide) if wide.mode in WIDE_GREY else wide
+    if turned.mode == "CMYK":  # through its profile, as Slack shows it
+        turned = cmyk_as_srgb(turned)
     has_alpha = turned.mode in ("RGBA", "LA", "PA") or "transparency" in turned.info
     with warnings.catch_warnings():
         # Pillow warns when a palette image with transparency becomes RGBA: that is the point.

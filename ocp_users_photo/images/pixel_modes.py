@@ -41,11 +41,33 @@ def resampleable(picture: Image.Image) -> Image.Image:
     if picture.mode in _KEPT and not keyed:
         return picture
     if picture.mode == "CMYK":
-        return picture.convert("RGB")
+        return cmyk_as_srgb(picture)
     if picture.mode in WIDE_GREY:
         return eight_bit_grey(picture).convert("LA")
     if "A" in picture.getbands() or keyed:
         return picture.convert("LA" if picture.mode in ("1", "L") else "RGBA")
+    return picture.convert("RGB")
+
+
+def cmyk_as_srgb(picture: Image.Image) -> Image.Image:
+    """CMYK as sRGB through its own profile, as a colour-managed viewer (and Slack, for the
+    file sent as it is) shows it: Pillow's conversion ignores the profile and turns a press
+    cyan, (0, 174, 240) in sRGB, into (0, 255, 255). Pillow's conversion without a usable
+    CMYK profile or colour management. The result carries no profile: sRGB is assumed."""
+    profile = picture.info.get("icc_profile")
+    if isinstance(profile, bytes) and profile[16:20] == b"CMYK":
+        try:
+            from PIL import ImageCms
+        except ImportError:
+            return picture.convert("RGB")
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            srgb = ImageCms.createProfile("sRGB")
+            converted = ImageCms.profileToProfile(picture, source, srgb, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            converted = None
+        if converted is not None:
+            return converted
     return picture.convert("RGB")
 
 
