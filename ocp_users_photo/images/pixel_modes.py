@@ -52,8 +52,9 @@ def resampleable(picture: Image.Image) -> Image.Image:
 def cmyk_as_srgb(picture: Image.Image) -> Image.Image:
     """CMYK as sRGB through its own profile, as a colour-managed viewer (and Slack, for the
     file sent as it is) shows it: Pillow's conversion ignores the profile and turns a press
-    cyan, (0, 174, 240) in sRGB, into (0, 255, 255). Pillow's conversion without a usable
-    CMYK profile or colour management. The result carries no profile: sRGB is assumed."""
+    cyan, (0, 174, 240) in sRGB, into (0, 255, 255). Without a usable CMYK profile, or
+    without colour management, Pillow's conversion. The result carries no profile: sRGB
+    is assumed."""
     profile = picture.info.get("icc_profile")
     if isinstance(profile, bytes) and profile[16:20] == b"CMYK":
         try:
