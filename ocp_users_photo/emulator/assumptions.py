@@ -91,6 +91,10 @@ ASSUMPTIONS: tuple[str, ...] = (
     "*.localhost, 127.0.0.0/8, [::1]; a request with no Host is served): any other answers HTTP "
     "421 with `host_not_allowed` before it is recorded, which keeps a web page using DNS "
     "rebinding away from the API and the control API. Names are not resolved.",
+    "A control request other than GET that a browser sent for a page of another origin (an "
+    "`Origin` other than the emulator's own, or `Sec-Fetch-Site` other than same-origin or "
+    "none) answers HTTP 403 `cross_origin_refused` and changes nothing: a page could post it "
+    "without a preflight. curl and HTTP libraries send neither header.",
     # OAuth.
     "GET /oauth/v2/authorize approves at once: no sign-in or consent page. The approving person "
     "is the emulator-only `emulator_user` parameter (a Slack-shaped user id), else "

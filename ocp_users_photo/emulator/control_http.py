@@ -80,11 +80,34 @@ def bad_request(message: str) -> Response:
     return json_response({"ok": False, "error": "bad_request", "detail": message}, status_code=400)
 
 
+def from_another_origin(request: Request) -> bool:
+    """Whether a browser sent this request for a page of another origin.
+
+    A page may POST to 127.0.0.1 without a preflight (a form, fetch with no-cors and a
+    text/plain body that is JSON all the same): it cannot read the answer, but the
+    control API would inject its fault or revoke its token. Browsers name the page's
+    origin (Origin, Sec-Fetch-Site); curl and HTTP libraries send neither.
+    """
+    origin = request.headers.get("origin")
+    host = request.headers.get("host", "")
+    if origin is not None and origin.lower() != f"http://{host}".lower():
+        return True
+    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+
+
 def answering_bad_requests(handler: Handler) -> Handler:
-    """The handler, with BadControlRequest and ValueError turned into 400 answers, and a
-    body over the size limit into 413."""
+    """The handler, with BadControlRequest and ValueError turned into 400 answers, a body
+    over the size limit into 413, and a change asked by another origin's page into 403."""
 
     async def guarded(request: Request) -> Response:
+        if request.method != "GET" and from_another_origin(request):
+            detail = (
+                "the control API changes nothing for a web page of another origin (a "
+                "protection against cross-site requests): call it from a program"
+            )
+            return json_response(
+                {"ok": False, "error": "cross_origin_refused", "detail": detail}, status_code=403
+            )
         try:
             return await handler(request)
         except ValueError as error:  # BadControlRequest included
