@@ -116,7 +116,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "redirect URI, and is spent by the first exchange that names it for its app, even one "
     "that then fails; an unknown, spent, expired or other app's code answers invalid_code. A "
     "redirect_uri given at authorize must be repeated exactly (bad_redirect_uri otherwise); one "
-    "given only at the exchange must equal the Redirect URL the code went to.",
+    "given only at the exchange must equal the Redirect URL the code went to. At most 10,000 "
+    "codes wait to be exchanged: past that the oldest is forgotten (invalid_code), and an "
+    "expired one is forgotten when the next is handed out.",
     "The code exchange answers {ok, app_id, authed_user: {id, scope, access_token, "
     "token_type: user}, team: {id, name}, enterprise (null unless enterprise_id is "
     "configured), is_enterprise_install: false}; with bot scopes also scope, token_type bot, "

@@ -20,6 +20,8 @@ from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.emulator.tokens import TokenRegistry
 
 Subject = Literal["user", "bot"]
+# Codes handed out and not redeemed yet; past this the oldest is forgotten (invalid_code).
+MAX_PENDING_CODES = 10_000
 
 
 class OAuthRefused(Exception):
@@ -149,6 +151,7 @@ class OAuthGrants:
         """A new code for an approval, valid for the app's code lifetime."""
         code = f"{_digits(10)}.{_digits(13)}.{secrets.token_hex(32)}"
         lifetime = self.settings(app.client_id).code_seconds
+        now = self._clock.now()
         grant = AuthorizationCode(
             code,
             app.client_id,
@@ -157,11 +160,24 @@ class OAuthGrants:
             bot_scopes,
             redirect_uri,
             redirect_uri_given,
-            self._clock.now() + lifetime,
+            now + lifetime,
         )
         with self._lock:
+            self._forget_stale_codes(now)
             self._codes[code] = grant
         return code
+
+    def _forget_stale_codes(self, now: float) -> None:
+        """Drop the oldest codes while expired or past MAX_PENDING_CODES (lock held).
+
+        The authorize page is a GET any web page can load (an image tag will do), and a
+        code nobody redeems would otherwise stay for as long as the emulator serves.
+        """
+        while self._codes:
+            oldest = next(iter(self._codes.values()))
+            if oldest.expires_at > now and len(self._codes) < MAX_PENDING_CODES:
+                return
+            del self._codes[oldest.code]
 
     def redeem_code(self, app: OAuthApp, code: str, redirect_uri: str | None) -> Installation:
         """Exchange a code for tokens; raises OAuthRefused (invalid_code, bad_redirect_uri)."""
