@@ -367,7 +367,11 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
     store = SQLite3InstallationStore(database=settings.database, client_id=settings.client_id)
     # Tables made now, once: made lazily, two threads' first calls could race to make them.
     store.init()  # type: ignore[no-untyped-call]
-    client = AsyncWebClient(base_url=f"{settings.base_url}/") if settings.base_url else None
+    # Always the app's own client: one Bolt made itself would log through Bolt's logger,
+    # which the mask is not on (the OAuth exchange's reply, every installer's tokens).
+    client = (
+        AsyncWebClient(base_url=f"{settings.base_url}/") if settings.base_url else AsyncWebClient()
+    )
     oauth: dict[str, Any] = {}
     if settings.authorization_url is not None:
         oauth["authorization_url"] = settings.authorization_url

@@ -1,0 +1,84 @@
+"""Review of the example Bolt app as production code facing the internet (round 14).
+
+Each test failed when written.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import anyio.to_thread
+import pytest
+from aiohttp import web
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.examples.bolt_photo_app import PhotoAppSettings, build_app
+from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, TEAM_ID, portrait
+from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are parameters here)
+    SIGNING_SECRET,
+    RunningApp,
+    emulator_config,
+    install_through_the_app,
+)
+
+
+async def test_an_install_against_slack_itself_logs_no_token_at_debug(
+    emulator: RunningEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without SLACK_API_URL (production: Slack itself), Bolt made the web client itself,
+    logging through its own ``slack_bolt.AsyncApp`` logger, which the mask was not on: the
+    OAuth exchange's reply, every installer's tokens, went to the DEBUG log unmasked."""
+    images = tmp_path / "portraits"
+    images.mkdir()
+    (images / "red.png").write_bytes(portrait((220, 30, 30)))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    settings = PhotoAppSettings(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        signing_secret=SIGNING_SECRET,
+        database=str(tmp_path / "photo_app.db"),
+        image_folder=str(images),
+        history=str(tmp_path / "photo_history.sqlite3"),
+        base_url=None,  # as in production
+        authorization_url=emulator.authorize_url,
+        redirect_uri=f"{url}/slack/oauth_redirect",
+    )
+    # The operator logs at DEBUG from the start (Bolt's loggers take the root's level when
+    # made); what is set on Bolt's logger here is put back after.
+    caplog.set_level(logging.DEBUG)
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    bolt_level = bolt_logger.level
+    app = await anyio.to_thread.run_sync(build_app, settings)
+    # The one change from production: Slack's Web API is the emulator, on the same client.
+    app.bolt.client.base_url = f"{emulator.base_url}/"
+    runner = web.AppRunner(app.bolt.web_app())
+    await runner.setup()
+    await web.SockSite(runner, listener).start()
+    try:
+        await install_through_the_app(RunningApp(url, app, settings.database), "UALICE0001")
+    finally:
+        await runner.cleanup()
+        await app.aclose()
+        bolt_logger.setLevel(bolt_level)
+    store = SQLite3InstallationStore(database=settings.database, client_id=CLIENT_ID)
+    alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
+    assert alice is not None
+    secrets = [alice.user_token, alice.user_refresh_token, alice.bot_token, CLIENT_SECRET]
+    assert all(secrets)
+    assert any("oauth.v2.access" in record.getMessage() for record in caplog.records), (
+        "the OAuth exchange was logged at DEBUG (what is checked below)"
+    )
+    leaking = sorted(
+        {
+            record.name
+            for record in caplog.records
+            for secret in secrets
+            if secret and secret in record.getMessage()
+        }
+    )
+    assert leaking == [], f"tokens in the DEBUG records of {leaking}"
