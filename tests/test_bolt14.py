@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (photo_app, the fixture imported from test_bolt_photo_app, is a parameter here)
 """Review of the example Bolt app as production code facing the internet (round 14).
 
 Each test failed when written.
@@ -8,20 +9,24 @@ from __future__ import annotations
 import logging
 import socket
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio.to_thread
+import httpx
 import pytest
 from aiohttp import web
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.examples.bolt_photo_app import PhotoAppSettings, build_app
+from ocp_users_photo.examples.signed_oauth_state import SignedOAuthStateStore
 from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, TEAM_ID, portrait
 from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are parameters here)
     SIGNING_SECRET,
     RunningApp,
     emulator_config,
     install_through_the_app,
+    photo_app,
 )
 
 
@@ -82,3 +87,22 @@ async def test_an_install_against_slack_itself_logs_no_token_at_debug(
         }
     )
     assert leaking == [], f"tokens in the DEBUG records of {leaking}"
+
+
+async def test_a_state_with_a_non_ascii_character_is_refused_not_a_crash(
+    photo_app: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The OAuth redirect is public: a state (and its cookie) with a non-ASCII character
+    reached ``hmac.compare_digest``, which raises TypeError on such text. Each such request
+    was a 500 and a traceback at ERROR in the operator's log, not "invalid_state"."""
+    store = SignedOAuthStateStore("app-client-secret")
+    assert await store.async_consume("1999999999.nonce.sign\u00e9") is False
+    state = "1999999999.nonce.sign\u00e9"
+    async with httpx.AsyncClient(timeout=10) as browser:
+        landed = await browser.get(
+            f"{photo_app.url}/slack/oauth_redirect?code=c0de&state={quote(state)}",
+            headers={"cookie": f"slack-app-oauth-state={state}".encode()},
+        )
+    assert landed.status_code == 401, landed.text
+    assert "invalid_state" in landed.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -66,7 +66,9 @@ class SignedOAuthStateStore(AsyncOAuthStateStore):
         return f"{body}.{self._signature(body)}"
 
     async def async_consume(self, state: str) -> bool:
-        if not isinstance(state, str) or len(state) > _MOST_STATE_CHARS:
+        # ASCII only, as every state issued here: hmac.compare_digest raises on other text,
+        # and the redirect is public (a crafted one was a 500 and a traceback in the log).
+        if not isinstance(state, str) or len(state) > _MOST_STATE_CHARS or not state.isascii():
             return False
         body, _, signature = state.rpartition(".")
         expires_text, _, nonce = body.partition(".")
