@@ -385,10 +385,12 @@ class PhotoHistory(AsyncClosing):
         """Before ``os.fork()``: SQLite's state for an open file must not reach a child (its
         new connection would take the parent's locks for its own, and the parent, closing
         later, would delete the WAL the child writes to). Waits for an operation under way,
-        at most the busy timeout; the parent opens the file again at its next use."""
+        at most the busy timeout; the parent opens the file again at its next use, and checks
+        it then: the file is not looked at here, where the forking thread may be an event
+        loop's (a stat there is a blocking call on the loop)."""
         if self._connection_lock.acquire(timeout=self.busy_timeout):
             try:
-                self._close_connection()
+                self._close_connection(look=False)
             finally:
                 self._connection_lock.release()
 
