@@ -7,7 +7,6 @@ Each test failed when written.
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,12 +17,14 @@ from aiohttp import web
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.examples.bolt_photo_app import PhotoAppSettings, build_app
+from ocp_users_photo.examples.bolt_photo_app import build_app
 from ocp_users_photo.examples.signed_oauth_state import SignedOAuthStateStore
-from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, TEAM_ID, portrait
+from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, TEAM_ID
+from tests.test_bolt_log_records import loggers_holding
 from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are parameters here)
     SIGNING_SECRET,
     RunningApp,
+    app_settings,
     emulator_config,
     install_through_the_app,
     photo_app,
@@ -36,23 +37,7 @@ async def test_an_install_against_slack_itself_logs_no_token_at_debug(
     """Without SLACK_API_URL (production: Slack itself), Bolt made the web client itself,
     logging through its own ``slack_bolt.AsyncApp`` logger, which the mask was not on: the
     OAuth exchange's reply, every installer's tokens, went to the DEBUG log unmasked."""
-    images = tmp_path / "portraits"
-    images.mkdir()
-    (images / "red.png").write_bytes(portrait((220, 30, 30)))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    settings = PhotoAppSettings(
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        signing_secret=SIGNING_SECRET,
-        database=str(tmp_path / "photo_app.db"),
-        image_folder=str(images),
-        history=str(tmp_path / "photo_history.sqlite3"),
-        base_url=None,  # as in production
-        authorization_url=emulator.authorize_url,
-        redirect_uri=f"{url}/slack/oauth_redirect",
-    )
+    settings, listener, url = app_settings(emulator, tmp_path, base_url=None)  # production's
     # The operator logs at DEBUG from the start (Bolt's loggers take the root's level when
     # made); what is set on Bolt's logger here is put back after.
     caplog.set_level(logging.DEBUG)
@@ -78,14 +63,7 @@ async def test_an_install_against_slack_itself_logs_no_token_at_debug(
     assert any("oauth.v2.access" in record.getMessage() for record in caplog.records), (
         "the OAuth exchange was logged at DEBUG (what is checked below)"
     )
-    leaking = sorted(
-        {
-            record.name
-            for record in caplog.records
-            for secret in secrets
-            if secret and secret in record.getMessage()
-        }
-    )
+    leaking = loggers_holding(caplog.records, secrets)
     assert leaking == [], f"tokens in the DEBUG records of {leaking}"
 
 

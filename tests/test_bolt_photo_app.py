@@ -56,8 +56,11 @@ class RunningApp:
     database: str
 
 
-@pytest.fixture
-async def photo_app(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[RunningApp]:
+def app_settings(
+    emulator: RunningEmulator, tmp_path: Path, *, base_url: str | None
+) -> tuple[PhotoAppSettings, socket.socket, str]:
+    """The app's settings (its portraits made in ``tmp_path``), the socket it will listen
+    on and its URL: ``base_url`` None is production's (Slack itself)."""
     images = tmp_path / "portraits"
     images.mkdir()
     (images / "red.png").write_bytes(portrait((220, 30, 30)))
@@ -72,11 +75,17 @@ async def photo_app(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[
         database=str(tmp_path / "photo_app.db"),
         image_folder=str(images),
         history=str(tmp_path / "photo_history.sqlite3"),
-        base_url=emulator.base_url,
+        base_url=base_url,
         authorization_url=emulator.authorize_url,
         redirect_uri=f"{url}/slack/oauth_redirect",
         install_url=f"{url}/slack/install",
     )
+    return settings, listener, url
+
+
+@pytest.fixture
+async def photo_app(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[RunningApp]:
+    settings, listener, url = app_settings(emulator, tmp_path, base_url=emulator.base_url)
     # Start-up work (the store's tables, the image folder) blocks: a thread, as at boot.
     app = await anyio.to_thread.run_sync(build_app, settings)
     runner = web.AppRunner(app.bolt.web_app())

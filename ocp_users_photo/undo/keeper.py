@@ -129,6 +129,12 @@ class KeptChange:
         self.turn.end_after(settle_seconds, wait=wait)
 
 
+def settle_time(history: PhotoHistory, settle_seconds: float = SETTLE_SECONDS) -> float:
+    """How long a cancelled change holds the person's turn: ``settle_seconds``, within the
+    history's lease (other processes must not take the turn before the hold ends)."""
+    return min(settle_seconds, history.lease_seconds / 2)
+
+
 class PhotoKeeper(CallObserver):
     """Keeps the photo shown now in ``history`` before each change the tool sends.
 
@@ -184,8 +190,7 @@ class PhotoKeeper(CallObserver):
             kept.abandon(self._settle_time(), wait=True)
 
     def _settle_time(self) -> float:
-        # Within the lease: other processes must not take the turn before it ends.
-        return min(self.settle_seconds, self.history.lease_seconds / 2)
+        return settle_time(self.history, self.settle_seconds)
 
     async def keep(self, person: ActingPerson | None, change: ChangeInfo) -> KeptChange | None:
         """Keep the photo shown now for ``change``; None when the mode lets it go unkept."""

@@ -37,7 +37,7 @@ from ocp_users_photo.undo.errors import (
     NothingToUndo,
     StaleUndoEntry,
 )
-from ocp_users_photo.undo.keeper import SETTLE_SECONDS, PhotoKeeper, stale_entry
+from ocp_users_photo.undo.keeper import PhotoKeeper, settle_time, stale_entry
 from ocp_users_photo.undo.owner import history_owner
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ async def _restore(
         raise
     except BaseException:
         # Cancelled, perhaps with the upload sent: held as a keeper holds a cancelled change.
-        turn.end_after(min(SETTLE_SECONDS, history.lease_seconds / 2))
+        turn.end_after(settle_time(history))
         raise
     await turn.end()
     return restored
