@@ -7,8 +7,13 @@ Each states what must hold (each failed on ea00cc3, the first form of these fixe
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -137,6 +142,61 @@ def test_a_lease_just_taken_by_one_thread_is_not_taken_by_another(
     first.join(5)
     assert results["first"] is True
     assert results["second"] is False, "both threads hold the person's lease"
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _leases(path: Path) -> list[tuple[str, float]]:
+    with contextlib.closing(sqlite3.connect(path)) as database:
+        return [
+            (str(h), float(e)) for h, e in database.execute("SELECT holder, expires_at FROM leases")
+        ]
+
+
+@pytest.mark.parametrize("left_for", [3.0, 170.0], ids=["ending-soon", "whole-lease"])
+def test_a_dead_processes_lease_is_held_for_the_settle_time_then_taken(
+    tmp_path: Path, left_for: float
+) -> None:
+    """A process here killed outright (SIGKILL) while it held a person's turn may have left
+    its upload with Slack, still to land. The first taker to find it dead does not take it:
+    the lease is marked settling, to run out SETTLE_SECONDS from then, or at its own end if
+    sooner; then it is taken. A lease of this process that it no longer holds is taken at
+    once (nothing of it is on its way). Takers with 1 s leases: settle_within(1.0), 0.5 s."""
+    assert turns.settle_within(1.0) == 0.5
+    assert turns.settle_within(180.0) == turns.SETTLE_SECONDS == 10.0
+    path = tmp_path / "history.sqlite3"
+    open_history(path, 5.0, check=True).close()
+    owner = HistoryOwner("T0001", "U0001")
+    dead = turns.lease_holder(180.0).replace(f"|{os.getpid()}|", f"|{_dead_pid()}|")
+    now = time.time()
+    with contextlib.closing(sqlite3.connect(path)) as database, database:
+        database.execute(
+            "INSERT INTO leases (workspace, user_id, holder, expires_at) VALUES (?, ?, ?, ?)",
+            (owner.workspace, owner.user_id, dead, now + left_for),
+        )
+    takers = [turns.lease_holder(1.0) for _ in range(4)]
+    database = open_history(path, 5.0, check=False)
+    try:
+        assert not turns.try_lease(database, owner, takers[0], 1.0)
+        ((holder, expires_at),) = _leases(path)
+        assert holder == "settling:" + dead
+        assert now + 0.4 < expires_at <= min(now + left_for, time.time() + 0.5)
+        assert not turns.try_lease(database, owner, takers[1], 1.0)
+        assert _leases(path) == [(holder, expires_at)], "a second look moved the hold"
+        time.sleep(max(0.0, expires_at - time.time()) + 0.05)
+        assert turns.try_lease(database, owner, takers[2], 1.0)
+        assert _leases(path)[0][0] == takers[2]
+        turns._HELD_HERE.discard(takers[2])  # this process gave it back (a write that failed)
+        assert turns.try_lease(database, owner, takers[3], 1.0), (
+            "this process's own lease, no longer held, waited"
+        )
+    finally:
+        turns._HELD_HERE.difference_update(takers)
+        database.close()
 
 
 async def test_an_undo_asked_for_while_a_set_uploads_undoes_that_set(

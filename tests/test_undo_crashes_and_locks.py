@@ -161,14 +161,17 @@ def _server_pids() -> list[int]:
 
 @pytest.mark.runs_long
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "stop", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["SIGTERM", "SIGINT", "SIGKILL"]
+)
 async def test_a_change_after_the_mcp_server_stopped_mid_upload_is_not_overtaken(
     emulator: RunningEmulator, tmp_path: Path, stop: signal.Signals
 ) -> None:
-    """The MCP server is stopped (the host's SIGTERM, or Ctrl-C) while Slack has its upload
-    and is still acting on it. The person's next change from the command line (same history
-    file) must not be overtaken by that upload: as after the CLI's own Ctrl-C, it waits for
-    the upload to land (the settle time), and Slack ends up showing the newer change."""
+    """The MCP server is stopped (the host's SIGTERM, or Ctrl-C) or killed outright (SIGKILL,
+    the OOM killer: it writes nothing) while Slack has its upload and is still acting on it.
+    The person's next change from the command line (same history file) must not be
+    overtaken by that upload: as after the CLI's own Ctrl-C, it waits for the upload to land
+    (the settle time), and Slack ends up showing the newer change."""
     history = tmp_path / "history.sqlite3"
     images = tmp_path / "images"
     images.mkdir()
@@ -327,6 +330,48 @@ async def test_a_change_after_a_set_terminated_mid_upload_is_not_overtaken(
     await asyncio.sleep(max(0.0, 5 - (time.monotonic() - started)))
     assert shown_avatar_hash(emulator) == reply["profile"]["avatar_hash"], (
         "the next change was overtaken by the terminated set's upload"
+    )
+
+
+@pytest.mark.runs_long
+async def test_an_undo_after_a_set_killed_mid_upload_undoes_that_set_once_it_lands(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """`ocp-users-photo set` killed outright (SIGKILL: it writes nothing more) while Slack has
+    its upload, then `undo` from another process. Before: the dead set's lease was taken at
+    once, its pending entry still named the photo shown, so undo dropped it as a change
+    that never happened, put back the photo before that, said done, and seconds later the
+    killed upload landed over it. Now the dead holder's lease is held for the settle time,
+    the upload lands meanwhile, and undo undoes that very set."""
+    history = tmp_path / "history.sqlite3"
+    (tmp_path / "blue.png").write_bytes(BLUE)
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        await tool.call({"image": GREEN})
+        green = shown_avatar_hash(emulator)
+    emulator.faults.inject(Fault.delay(4))
+    env = {
+        **os.environ,
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(history),
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocp_users_photo.cli", "set", str(tmp_path / "blue.png"),
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(2000):
+        if emulator.requests.for_path("/api/users.setPhoto")[2:]:
+            break
+        await asyncio.sleep(0.01)
+    child.kill()
+    await child.wait()
+    started = time.monotonic()
+    undone = await asyncio.to_thread(_cli, emulator, history, "undo")
+    await asyncio.sleep(max(0.0, 5 - (time.monotonic() - started)))  # the upload has landed
+    assert undone.returncode == 0, undone.stderr
+    assert shown_avatar_hash(emulator) == green, (
+        "the undo was overtaken by the killed set's upload, or undid the change before it"
     )
 
 

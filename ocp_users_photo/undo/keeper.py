@@ -41,7 +41,7 @@ from ocp_users_photo.undo.errors import (
 from ocp_users_photo.undo.owner import history_owner
 from ocp_users_photo.undo.shown_photo import read_shown_photo
 from ocp_users_photo.undo.store import PhotoHistory
-from ocp_users_photo.undo.turns import Turn
+from ocp_users_photo.undo.turns import SETTLE_SECONDS, Turn, settle_within
 
 __all__ = ["KeepMode", "KeptChange", "PhotoKeeper", "replaced_by", "stale_entry"]
 
@@ -52,11 +52,6 @@ _READ_SCOPE_RECHECK: Final = 300.0
 KEEP_MODES: Final = get_args(KeepMode)
 
 logger = logging.getLogger("ocp_users_photo.undo")
-
-# How long a change cancelled after its photo was kept holds the person's turn: an upload
-# Slack already had may land seconds later (it processes what it received), and a change
-# made meanwhile would be overtaken by it, its photo replaced by the cancelled one.
-SETTLE_SECONDS: Final = 10.0
 
 
 def stale_entry(kept: KeptPhoto, shown_avatar_hash: str) -> bool:
@@ -132,7 +127,7 @@ class KeptChange:
 def settle_time(history: PhotoHistory, settle_seconds: float = SETTLE_SECONDS) -> float:
     """How long a cancelled change holds the person's turn: ``settle_seconds``, within the
     history's lease (other processes must not take the turn before the hold ends)."""
-    return min(settle_seconds, history.lease_seconds / 2)
+    return settle_within(history.lease_seconds, settle_seconds)
 
 
 class PhotoKeeper(CallObserver):

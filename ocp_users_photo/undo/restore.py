@@ -90,7 +90,7 @@ async def kept_photos_for_undo(
     if not entries or entries[0].status == "changed":
         return Listing(entries, entries[0].entry if entries else None)
     # In doubt: the change may be under way, or cancelled (a framework's timeout) with its
-    # upload still to land, its turn held meanwhile (keeper.SETTLE_SECONDS). What Slack shows
+    # upload still to land, its turn held meanwhile (turns.SETTLE_SECONDS). What Slack shows
     # tells only once the person's turn is free, as for the keeper's own check.
     with call_deadline(tool._slack.deadline):
         turn = await history.turn(owner)

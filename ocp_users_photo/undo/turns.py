@@ -14,8 +14,10 @@ lets go without awaiting, for a call cancelled before anything was sent, and
 its upload (which would otherwise land after the next change): the lease is set to
 run out then, so the hold lasts whatever loop or process makes the next change, the
 loop of the cancelled call ended or not, its process ended or not. Any other lease
-outlives its holder only until ``lease_seconds`` pass, or at once when its holder was
-a process on this machine that no longer runs.
+outlives its holder only until ``lease_seconds`` pass, or, when its holder was another
+process on this machine that no longer runs, the settle time from when that is first
+seen: a process killed outright (SIGKILL, the OOM killer) could write no hold, and
+Slack may still be setting the upload it had sent.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
 
 __all__ = [
+    "SETTLE_SECONDS",
     "OwnerLocks",
     "Turn",
     "deadline_ended",
     "lease_holder",
     "release_lease",
     "settle_lease",
+    "settle_within",
     "try_lease",
     "wait_for_lease",
 ]
@@ -69,6 +73,11 @@ _HELD_HERE: set[str] = set()
 _PROBES_PROCESSES: Final = os.name == "posix"
 # Put before the holder of a lease set to run out at a settle time (settle_lease).
 _SETTLING: Final = "settling:"
+# How long a change that ended while Slack may still act on its upload (cancelled, or its
+# process killed) holds the person's turn: an upload Slack already had may land seconds
+# later (it processes what it received), and a change made meanwhile would be overtaken
+# by it, its photo replaced by the ended one.
+SETTLE_SECONDS: Final = 10.0
 # Beyond twice its length, a lease is doubted only this much further ahead: clocks of
 # processes sharing a file may differ by a lease's length and a minute.
 _SLACK: Final = 60.0
@@ -81,10 +90,20 @@ def lease_holder(seconds: float | None = None) -> str:
     return name if seconds is None else f"{name}|{seconds:g}"
 
 
+def settle_within(lease_seconds: float, settle_seconds: float = SETTLE_SECONDS) -> float:
+    """How long an ended change holds the person's turn: ``settle_seconds``, within half the
+    lease (other processes must not take the turn before the hold ends)."""
+    return min(settle_seconds, lease_seconds / 2)
+
+
 def try_lease(
     database: sqlite3.Connection, owner: HistoryOwner, holder: str, seconds: float
 ) -> bool:
-    """Take ``owner``'s lease for ``holder`` if it is free, ran out or its holder died. Blocking."""
+    """Take ``owner``'s lease for ``holder`` if it is free or ran out. Blocking.
+
+    A lease whose holder was another process here that ended is not taken at once: it is
+    marked settling, to run out ``settle_within(seconds)`` from now (or at its own end if
+    sooner), since that process may have died with its upload at Slack."""
 
     def take(connection: sqlite3.Connection) -> bool:
         row = connection.execute(
@@ -100,8 +119,12 @@ def try_lease(
             # written, it would hold the person up for the whole jump. A name without its
             # length (an older version's) is taken at its word.
             written_ahead = lasts is not None and expires_at - now > 2 * lasts + _SLACK
-            if expires_at > now and not written_ahead and _held(held_by):
-                return False
+            if expires_at > now and not written_ahead:
+                if _held(held_by):
+                    return False
+                if not _this_process(held_by):
+                    _settle_dead_holder(connection, owner, held_by, min(expires_at, now + settle))
+                    return False
         connection.execute(
             "INSERT OR REPLACE INTO leases (workspace, user_id, holder, expires_at) "
             "VALUES (?, ?, ?, ?)",
@@ -109,6 +132,7 @@ def try_lease(
         )
         return True
 
+    settle = settle_within(seconds)
     # Held here before the row can name it: another thread of this process reading the row
     # at once must find its holder alive.
     _HELD_HERE.add(holder)
@@ -145,6 +169,25 @@ def settle_lease(
     )
     # Only now: until the settle time is written, the lease must hold as this process's.
     _HELD_HERE.discard(holder)
+
+
+def _settle_dead_holder(
+    connection: sqlite3.Connection, owner: HistoryOwner, holder: str, until: float
+) -> None:
+    """Hold a dead process's lease until ``until``: settling, as its holder would have set it
+    had it been stopped rather than killed."""
+    connection.execute(
+        "UPDATE leases SET expires_at = ?, holder = ? "
+        "WHERE workspace = ? AND user_id = ? AND holder = ?",
+        (until, _SETTLING + holder, owner.workspace, owner.user_id, holder),
+    )
+
+
+def _this_process(holder: str) -> bool:
+    """Whether ``holder`` names a turn of this process (one it gave back or settled, when not
+    held: nothing of it is still on its way to Slack)."""
+    host, _, rest = holder.partition("|")
+    return host == _HOST and rest.partition("|")[0] == str(os.getpid())
 
 
 def _declared_length(holder: str) -> float | None:
