@@ -217,8 +217,14 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
             return 0, Problem(
                 path, f"{wanted}, written with the digits 0-9 only; got {_describe(value)}"
             )
-        if len(value) > 12:
-            return 0, Problem(path, f"{wanted}, got a number of {len(value)} digits")
+        # As the input schema's pattern: no more digits than the largest value has (leading
+        # zeros too), and int() never sees a text of thousands of digits.
+        if len(value) > len(str(high)):
+            return 0, Problem(
+                path,
+                f"{wanted}, written with at most {len(str(high))} digits; got a number of "
+                f"{len(value)} digits",
+            )
         number = int(value)
     else:
         return 0, Problem(path, f"{wanted}, not {type(value).__name__}")

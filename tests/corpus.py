@@ -400,7 +400,9 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "digit text of 5001 characters",
         {"image": PHOTO, "crop_x": "1" + "0" * 5000, "crop_y": "0", "crop_w": "512"},
-        Refused({"$.crop_x": f"{_WANTED_X}, got a number of 5001 digits"}),
+        Refused(
+            {"$.crop_x": f"{_WANTED_X}, written with at most 5 digits; got a number of 5001 digits"}
+        ),
     ),
     Item(
         "nested objects as crop values",

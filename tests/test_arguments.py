@@ -10,6 +10,7 @@ from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.credentials import SlackToken, check_token
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import Problem
+from ocp_users_photo.spec import input_validator
 
 USER = SlackToken("xoxp-1-2-3-abc")
 
@@ -76,7 +77,8 @@ def test_every_problem_is_reported_at_once() -> None:
         ("ten", "digits 0-9 only"),
         (70000, "from 0 to 65535"),
         ("70000", "from 0 to 65535"),
-        ("9" * 13, "got a number of 13 digits"),
+        ("9" * 13, "written with at most 5 digits; got a number of 13 digits"),
+        ("000070", "written with at most 5 digits; got a number of 6 digits"),  # as the schema
         (10**40, "bit integer"),
         ("9" * 400, "got a number of 400 digits"),
         ("x" * 400, "a text of 400 characters"),
@@ -89,6 +91,23 @@ def test_a_bad_crop_value_is_refused_and_explained(value: object, says: str) -> 
     assert paths(problems) == ["$.crop_x"]
     assert says in problems[0].message
     assert "crop_x must be a whole number of pixels from 0 to 65535" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "00000", "000000", "7", "0007", "00007", "000007", "65535", "065535",
+     "9" * 6, "0" * 12 + "1"],
+)  # fmt: skip
+def test_a_crop_text_is_taken_exactly_when_the_input_schema_takes_it(text: str) -> None:
+    """The tool checks what its published input schema says (pattern ^[0-9]{1,5}$, at most
+    65535): a host that validates, and one that does not, get the same answer. Before, the
+    tool took up to 12 digits ("000000007"), which the schema refuses. (The schema's maximum
+    binds numbers only: a text above 65535, "70000", the schema takes and the tool refuses,
+    as above.)"""
+    arguments = {"image": "a.png", "crop_x": text, "crop_y": "0", "crop_w": "600"}
+    by_schema = not any(input_validator().iter_errors(arguments))
+    _, problems = parse(arguments)
+    assert (not problems) == by_schema, (text, by_schema, problems)
 
 
 def test_crop_w_must_be_at_least_one() -> None:
