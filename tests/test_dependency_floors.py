@@ -93,3 +93,21 @@ def test_the_test_extras_sentry_sdk_runs_on_3_13() -> None:
     # with "TypeError: cannot pickle 'FrameLocalsProxy' object"; 2.11.0 passes.
     requirement = _requirement("test", "sentry-sdk", "3.13")
     assert not requirement.specifier.contains("2.10.0"), str(requirement)
+
+
+def test_the_build_backend_floor_writes_the_license_into_the_metadata() -> None:
+    # pyproject.toml declares license = "MIT" (an SPDX expression) and license-files. Hatchling
+    # 1.26.x writes core metadata 2.3 by default, and 2.3 has no License-Expression: a wheel
+    # built with 1.26.0 or 1.26.1 declares no license at all (its METADATA has neither
+    # License nor License-Expression), 1.26.2 and 1.26.3 only 'License: MIT'. 1.27.0 is the
+    # first to write 2.4 ('License-Expression: MIT', 'License-File: LICENSE'), which package
+    # indexes read. The test extra's hatchling builds the wheel that test_spec.py checks.
+    build_system = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["build-system"]
+    (backend,) = [
+        Requirement(line)
+        for line in build_system["requires"]
+        if Requirement(line).name.lower() == "hatchling"
+    ]
+    assert not backend.specifier.contains("1.26.3"), str(backend)
+    requirement = _requirement("test", "hatchling", "3.11")
+    assert not requirement.specifier.contains("1.26.3"), str(requirement)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.parser
 import json
 import os
 import subprocess
@@ -109,6 +110,18 @@ def test_the_wheel_carries_the_manifest(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         packaged = archive.read("ocp_users_photo/tool_manifest.json")
     assert packaged == (ROOT / "tool_manifest.json").read_bytes()
+
+
+def test_the_wheels_metadata_declares_its_license(wheel: Path) -> None:
+    # What a package index shows as the licence: built by hatchling 1.26.1 (which the
+    # build floor 'hatchling>=1.26' allowed), the METADATA said nothing about it.
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = email.parser.BytesHeaderParser().parsebytes(archive.read(name))
+        licenses = [n for n in archive.namelist() if ".dist-info/licenses/" in n]
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    assert [name.rpartition("/licenses/")[2] for name in licenses] == ["LICENSE"]
 
 
 def test_an_installed_package_reads_the_same_manifest(wheel: Path, tmp_path: Path) -> None:
