@@ -112,6 +112,44 @@ def test_the_wheel_carries_the_manifest(wheel: Path) -> None:
     assert packaged == (ROOT / "tool_manifest.json").read_bytes()
 
 
+def test_the_sdist_alone_builds_the_same_wheel(wheel: Path, tmp_path: Path) -> None:
+    """A packager's build: the sdist, unpacked with no checkout beside it, builds the wheel
+    the checkout builds, byte for byte (the manifest included, which the sdist holds outside
+    the package). A guard for the sdist's include list: it held when written."""
+
+    def run(arguments: list[str], cwd: Path) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", *arguments], cwd=cwd, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+    run(["hatchling", "build", "-t", "sdist", "-d", str(tmp_path / "sdist")], ROOT)
+    (sdist,) = (tmp_path / "sdist").glob("ocp_users_photo-*.tar.gz")
+    wheel_dir = tmp_path / "wheel"
+    run(
+        [
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheel_dir),
+            str(sdist),
+        ],
+        tmp_path,
+    )
+    (rebuilt,) = wheel_dir.glob("ocp_users_photo-*.whl")
+
+    def contents(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+    ours, theirs = contents(wheel), contents(rebuilt)
+    assert sorted(set(ours) ^ set(theirs)) == []
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+
+
 def test_the_wheels_metadata_declares_its_license(wheel: Path) -> None:
     # What a package index shows as the licence: built by hatchling 1.26.1 (which the
     # build floor 'hatchling>=1.26' allowed), the METADATA said nothing about it.
