@@ -218,9 +218,12 @@ class SlackApiError(UsersPhotoError):
 
     @property
     def may_have_taken_effect(self) -> bool:
-        """Slack's own failure (``internal_error``, ``fatal_error``), which its docs say may
-        come after "some aspect of the operation succeeded", or any refusal of a change an
-        earlier attempt of the same call may have made; any other refusal changed nothing."""
+        """Slack's own failure (``internal_error``, ``fatal_error``) of a change, which its
+        docs say may come after "some aspect of the operation succeeded", or any refusal of
+        a change an earlier attempt of the same call may have made; any other refusal
+        changed nothing, and so did a read (auth.test, users.profile.get), whatever failed."""
+        if self.method in READ_ONLY_METHODS:
+            return False
         return self.error in SLACK_FAILED_PARTWAY or self.earlier_attempt_reached
 
 

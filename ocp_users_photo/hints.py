@@ -10,6 +10,8 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
+from ocp_users_photo.errors import READ_ONLY_METHODS, SLACK_FAILED_PARTWAY
+
 # The setting a message asks to check, by its name at every door: the Python API's
 # base_url, the environment's SLACK_API_URL (an MCP host's env block), the CLI's option.
 SLACK_ADDRESS: Final = "the Slack address (base_url, SLACK_API_URL or --base-url)"
@@ -135,6 +137,13 @@ def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = Fal
         )
     if code == "ratelimited" and method != "users.setPhoto":
         return "Slack rate-limited this app: wait retry_after seconds, then try again."
+    if code in SLACK_FAILED_PARTWAY and method in READ_ONLY_METHODS:
+        # Slack's "some aspect of the operation may have succeeded" is about a change: a read
+        # failing so, before any change was sent, changed nothing.
+        return (
+            f"Slack failed internally; {method} only reads, so nothing changed: try again in "
+            "a few minutes."
+        )
     hint = HINTS.get(code)
     if hint is not None and (method == "users.setPhoto" or code not in _SET_PHOTO_ONLY):
         return hint
