@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 
+# The setting a message asks to check, by its name at every door: the Python API's
+# base_url, the environment's SLACK_API_URL (an MCP host's env block), the CLI's option.
+SLACK_ADDRESS: Final = "the Slack address (base_url, SLACK_API_URL or --base-url)"
 # Bounds on what a server's reply can put into an error (and so into a terminal or a model).
 MAX_PROBLEMS: Final = 20
 MAX_PROBLEM_CHARS: Final = 300
@@ -265,7 +268,14 @@ class ReplySchemaError(UsersPhotoError):
         self.method = method
         listed = "; ".join(str(problem) for problem in self.problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        if any(problem.path == "$.ok" for problem in self.problems):
+        not_a_reply = any(problem.path == "$.ok" for problem in self.problems)
+        if not_a_reply and method in READ_ONLY_METHODS:
+            # A read is sent before any change: whatever came back, nothing changed.
+            message = (
+                f"the answer to {method} is not a Slack reply ({listed}); {method} only "
+                f"reads, so nothing changed: check {SLACK_ADDRESS}, then try again"
+            )
+        elif not_a_reply:
             message = (
                 f"the answer to {method} is not a Slack reply ({listed}), so whether it took "
                 "effect is unknown: check with users.profile.get before trying again"
@@ -369,14 +379,15 @@ def _metadata_texts(reply: Mapping[str, Any], key: str, found: list[str]) -> lis
 def may_have_taken_effect(error: UsersPhotoError) -> bool:
     """Whether the change a failed call asked for may have happened all the same: the request
     reached Slack and no answer says it was refused (a lost or unusable answer, an HTTP 5xx,
-    an ``ok: true`` outside the schema, Slack's own internal failure). False for reads.
+    an ``ok: true`` outside the schema, Slack's own internal failure). False for reads,
+    whatever they met.
 
     People are told "check before trying again" for these, and "not changed" for the rest.
     """
     if isinstance(error, TransportError):
         return error.reached is not False and not error.only_read
     if isinstance(error, ReplySchemaError):
-        return True
+        return error.method not in READ_ONLY_METHODS
     return isinstance(error, SlackApiError) and error.may_have_taken_effect
 
 

@@ -8,13 +8,9 @@ from this mapping.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Final
 
-from ocp_users_photo.errors import READ_ONLY_METHODS, SLACK_FAILED_PARTWAY
-
-# The setting a message asks to check, by its name at every door: the Python API's
-# base_url, the environment's SLACK_API_URL (an MCP host's env block), the CLI's option.
-SLACK_ADDRESS: Final = "the Slack address (base_url, SLACK_API_URL or --base-url)"
+# SLACK_ADDRESS: the setting a message asks to check (errors.py's messages name it too).
+from ocp_users_photo.errors import READ_ONLY_METHODS, SLACK_ADDRESS, SLACK_FAILED_PARTWAY
 
 HINTS: MappingProxyType[str, str] = MappingProxyType(
     {

@@ -56,13 +56,13 @@ from ocp_users_photo.credentials import (
 from ocp_users_photo.errors import (
     MAY_HAVE_HAPPENED_FOR_MODELS,
     READ_ONLY_METHODS,
+    SLACK_ADDRESS,
     SlackApiError,
     TransportError,
     UsersPhotoError,
     after_an_earlier_attempt,
     raise_alone,
 )
-from ocp_users_photo.hints import SLACK_ADDRESS
 from ocp_users_photo.safe_text import redacted, shown, spelled_otherwise
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started

@@ -26,6 +26,7 @@ import httpx
 
 from ocp_users_photo.errors import (
     READ_ONLY_METHODS,
+    SLACK_ADDRESS,
     Problem,
     RateLimited,
     ReplySchemaError,
@@ -34,7 +35,7 @@ from ocp_users_photo.errors import (
     raise_alone,
     slack_messages_of,
 )
-from ocp_users_photo.hints import SLACK_ADDRESS, hint_for
+from ocp_users_photo.hints import hint_for
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.retry import MAX_RETRY_AFTER, retry_after_seconds
 
