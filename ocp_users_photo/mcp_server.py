@@ -39,7 +39,7 @@ from ocp_users_photo.exports import (
 )
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.mcp_in_flight import CountedWriteStream, InFlightRequests
-from ocp_users_photo.mcp_unread import AnsweringReadStream
+from ocp_users_photo.mcp_unread import AnsweringReadStream, BeforeInitializeExplained
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.safe_text import quoted, shown
@@ -127,7 +127,8 @@ async def serve(tool: UsersSetPhoto) -> None:
             in_flight = InFlightRequests()
             answering = AnsweringReadStream(read_stream, write_stream, sdk.types, in_flight)
             counted = CountedWriteStream(write_stream, in_flight)
-            await server.run(answering, counted, server.create_initialization_options())
+            explained = BeforeInitializeExplained(counted, answering, sdk.types)
+            await server.run(answering, explained, server.create_initialization_options())
     except* (BrokenPipeError, ConnectionResetError):
         # The host closed the server's stdout (it crashed, or stopped reading): the end of
         # the connection, as when it closes stdin.

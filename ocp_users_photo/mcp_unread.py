@@ -15,6 +15,9 @@ transport refuses one too), by its own id, so that none of them waits for ever.
 A ``tools/call`` whose ``arguments`` is no JSON object (the arguments' JSON text, as some
 hosts send it) is read by the reader but refused by the SDK's own check with a bare
 "Invalid request parameters": it is answered here, with the same code, saying what to send.
+So is a request sent before ``initialize``, which the SDK refuses with that same bare
+answer (``BeforeInitializeExplained``, on the write side: only the SDK's own refusal is
+reworded, so a request the SDK takes without a handshake still reaches it).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any, Final, Self
 from ocp_users_photo.mcp_in_flight import InFlightRequests, WrappedStream
 from ocp_users_photo.safe_text import has_lone_surrogate, shown
 
-__all__ = ["AnsweringReadStream"]
+__all__ = ["AnsweringReadStream", "BeforeInitializeExplained"]
 
 logger = logging.getLogger("ocp_users_photo.mcp_server")
 
@@ -44,6 +47,13 @@ _NUMBER: Final = re.compile(r"-?\d+(?=\s*[,}\]])")
 # A batch's requests answered one by one: past this many, the rest are logged (a host
 # that sends thousands in one array is not waiting on each).
 _MAX_ANSWERED_IN_BATCH: Final = 1000
+# The SDK's answer to every request it refuses for its params, and to one sent before the
+# session is initialized ("pinned compat" in the SDK: it keeps that shape on purpose).
+_SDK_BARE_REFUSAL: Final = "Invalid request parameters"
+_NOT_INITIALIZED: Final = (
+    "the session is not initialized: send initialize first and wait for its answer, then "
+    "notifications/initialized, then this request (MCP's lifecycle)"
+)
 _BATCH_REFUSED: Final = (
     "a JSON-RPC batch is not supported (MCP has had no batches since its 2025-06-18 "
     "revision): send each request as a message of its own"
@@ -64,6 +74,8 @@ class AnsweringReadStream(WrappedStream):
         self._write = write
         self._types = sdk_types
         self._in_flight = in_flight
+        # Whether the host has sent initialize (read on the write side).
+        self.initialize_read = False
 
     @property
     def last_context(self) -> Any:
@@ -75,6 +87,8 @@ class AnsweringReadStream(WrappedStream):
             if isinstance(item, Exception):
                 await self._answer(item)
                 continue
+            if getattr(getattr(item, "message", None), "method", None) == "initialize":
+                self.initialize_read = True
             refused = _arguments_refusal(item)
             if refused is None:
                 if self._in_flight is not None:
@@ -147,6 +161,29 @@ class AnsweringReadStream(WrappedStream):
         from mcp.shared.message import SessionMessage
 
         await self._write.send(SessionMessage(error))
+
+
+class BeforeInitializeExplained(WrappedStream):
+    """The SDK's write stream, its bare refusal of a request the host sent before
+    ``initialize`` reworded to say so: the host's author reads what to send first."""
+
+    def __init__(self, inner: Any, reading: AnsweringReadStream, sdk_types: Any) -> None:
+        super().__init__(inner)
+        self._reading = reading
+        self._types = sdk_types
+
+    async def send(self, item: Any, /) -> None:
+        message: Any = getattr(item, "message", None)
+        error = getattr(message, "error", None)
+        if (
+            not self._reading.initialize_read
+            and getattr(error, "code", None) == INVALID_PARAMS
+            and getattr(error, "message", None) == _SDK_BARE_REFUSAL
+        ):
+            types = self._types
+            explained = types.ErrorData(code=INVALID_PARAMS, message=_NOT_INITIALIZED)
+            item = type(item)(types.JSONRPCError(jsonrpc="2.0", id=message.id, error=explained))
+        await self._inner.send(item)
 
 
 def _arguments_refusal(item: object) -> tuple[int | str, str] | None:

@@ -46,7 +46,8 @@ class Wire:
 
 
 @asynccontextmanager
-async def wire_server(tmp_path: Path) -> AsyncIterator[Wire]:
+async def wire_server(tmp_path: Path, *, initialize: bool = True) -> AsyncIterator[Wire]:
+    """The MCP server over stdio, the session initialized unless ``initialize`` is False."""
     root = tmp_path / "images"
     root.mkdir()
     (root / "photo.png").write_bytes(make_image())
@@ -75,6 +76,9 @@ async def wire_server(tmp_path: Path) -> AsyncIterator[Wire]:
             )
             wire = Wire(process)
             try:
+                if not initialize:
+                    yield wire
+                    return
                 await wire.send_line(
                     json.dumps(
                         {

@@ -66,3 +66,43 @@ async def test_tool_call_arguments_as_an_object_or_left_out_still_reach_the_tool
             assert answer is not None
             assert "result" in answer, answer
             assert answer["result"]["structuredContent"]["error"] == "invalid_arguments"
+
+
+async def test_a_request_before_initialize_is_told_to_initialize_first(tmp_path: Path) -> None:
+    """A host (or a hand-written client) that sends tools/list before initialize got the
+    SDK's bare "Invalid request parameters", as if its params were wrong: now the same code
+    says the session is not initialized and what to send first. ping stays answered, and
+    once initialized the same request works; a request whose params are wrong after
+    initialize keeps its own answer."""
+    async with wire_server(tmp_path, initialize=False) as wire:
+        await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        early = await wire.answer(1)
+        await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping"}))
+        pinged = await wire.answer(2)
+        initialize = {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "review", "version": "0"},
+        }
+        await wire.send_line(
+            json.dumps({"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": initialize})
+        )
+        assert await wire.answer(3) is not None
+        await wire.send_line('{"jsonrpc": "2.0", "method": "notifications/initialized"}')
+        await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}))
+        listed = await wire.answer(4)
+        wrong = {"name": 7}  # a tool's name that is no string: the SDK's own refusal
+        await wire.send_line(
+            json.dumps({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": wrong})
+        )
+        refused = await wire.answer(5)
+    assert early is not None
+    assert early["error"]["code"] == -32602
+    assert "not initialized" in early["error"]["message"], early
+    assert "send initialize first" in early["error"]["message"], early
+    assert pinged is not None
+    assert pinged.get("result") == {}, pinged
+    assert listed is not None
+    assert "usersSetPhoto" in [tool["name"] for tool in listed["result"]["tools"]]
+    assert refused is not None
+    assert "not initialized" not in refused["error"]["message"], refused
