@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
+from tests.test_undo_crashes_and_locks import cli_set_under_way
 from tests.test_undo_faults import ROOT
 from tests.undo_fixtures import GREEN, RED, history_tool, picture, rows
 
@@ -56,21 +57,15 @@ async def test_an_undo_with_keeping_off_waits_for_a_change_under_way_in_another_
     async with history_tool(emulator, history, keep_previous=True) as tool:
         await tool.call({"image": RED})
         await tool.call({"image": GREEN})
-    emulator.faults.inject(Fault.delay(2))
+    setting = await cli_set_under_way(
+        emulator, history, tmp_path / "blue.png", delay=2, stderr=subprocess.PIPE
+    )
     env = {
         **os.environ,
         "SLACK_USER_TOKEN": CANARY_TOKEN,
         "SLACK_API_URL": emulator.base_url,
         "OCP_USERS_PHOTO_HISTORY": str(history),
     }
-    setting = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ocp_users_photo.cli", "set", str(tmp_path / "blue.png"),
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    for _ in range(2000):
-        if emulator.requests.for_path("/api/users.setPhoto")[2:]:
-            break
-        await asyncio.sleep(0.01)
     undoing = await asyncio.create_subprocess_exec(
         sys.executable, "-c", _UNKEPT_UNDO, str(history),
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -56,6 +56,30 @@ def _cli(emulator: RunningEmulator, history: Path, *args: str) -> subprocess.Com
     )
 
 
+async def cli_set_under_way(
+    emulator: RunningEmulator, history: Path, image: Path, *, delay: float, stderr: int
+) -> asyncio.subprocess.Process:
+    """`ocp-users-photo set image` started once Slack takes ``delay`` seconds over an upload,
+    returned when its upload has reached Slack (the emulator holds it, still to be set)."""
+    emulator.faults.inject(Fault.delay(delay))
+    before = len(emulator.requests.for_path("/api/users.setPhoto"))
+    env = {
+        **os.environ,
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(history),
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocp_users_photo.cli", "set", str(image),
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+    )  # fmt: skip
+    for _ in range(2000):
+        if len(emulator.requests.for_path("/api/users.setPhoto")) > before:
+            break
+        await asyncio.sleep(0.01)
+    return child
+
+
 async def red_green_then_a_killed_set(
     emulator: RunningEmulator, tmp_path: Path
 ) -> tuple[Path, str]:
@@ -307,21 +331,9 @@ async def test_a_change_after_a_set_terminated_mid_upload_is_not_overtaken(
     (tmp_path / "blue.png").write_bytes(BLUE)
     async with history_tool(emulator, history, keep_previous=True) as tool:
         await tool.call({"image": RED})
-    emulator.faults.inject(Fault.delay(4))
-    env = {
-        **os.environ,
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(history),
-    }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ocp_users_photo.cli", "set", str(tmp_path / "blue.png"),
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(2000):
-        if emulator.requests.for_path("/api/users.setPhoto")[1:]:
-            break
-        await asyncio.sleep(0.01)
+    child = await cli_set_under_way(
+        emulator, history, tmp_path / "blue.png", delay=4, stderr=subprocess.DEVNULL
+    )
     child.terminate()
     await child.wait()
     started = time.monotonic()
@@ -349,21 +361,9 @@ async def test_an_undo_after_a_set_killed_mid_upload_undoes_that_set_once_it_lan
         await tool.call({"image": RED})
         await tool.call({"image": GREEN})
         green = shown_avatar_hash(emulator)
-    emulator.faults.inject(Fault.delay(4))
-    env = {
-        **os.environ,
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(history),
-    }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ocp_users_photo.cli", "set", str(tmp_path / "blue.png"),
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(2000):
-        if emulator.requests.for_path("/api/users.setPhoto")[2:]:
-            break
-        await asyncio.sleep(0.01)
+    child = await cli_set_under_way(
+        emulator, history, tmp_path / "blue.png", delay=4, stderr=subprocess.DEVNULL
+    )
     child.kill()
     await child.wait()
     started = time.monotonic()
