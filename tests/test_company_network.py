@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import ssl
 import subprocess
 from collections.abc import AsyncIterator
@@ -151,6 +152,30 @@ class TestAProxysRefusal:
             ) as tool:
                 result = await tool.run({"image": IMAGE})
         assert "HTTPS_PROXY" in result["message"], result["message"]
+
+    async def test_a_proxy_that_cannot_be_reached_is_named(self, http_stack: str) -> None:
+        # README: "every proxy refusal names the proxy (host and port) and where it was
+        # configured". A proxy whose port refuses the connection (a typo in HTTPS_PROXY)
+        # said only "could not reach Slack ... ConnectError ...: check the network and the
+        # Slack address (base_url, SLACK_API_URL or --base-url)": neither the proxy nor
+        # the variable that named it.
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()  # nothing listens there now
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url="https://slack.invalid/api",
+            environ=stack_environ(http_stack, HTTPS_PROXY=f"http://127.0.0.1:{port}"),
+            keep_previous=False,
+            max_retries=0,
+        ) as tool:
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
+        said = str(caught.value)
+        assert f"proxy 127.0.0.1:{port}" in said, said
+        assert "HTTPS_PROXY" in said, said
+        assert caught.value.reached is False
 
 
 class TestBaseUrlQueryAndFragment:

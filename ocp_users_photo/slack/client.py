@@ -450,6 +450,21 @@ class SlackClient:
             answer_began=progress.answer_began or _answer_arrived(error),
             dropped=True,
         )
+        if (
+            self._proxy is not None
+            and isinstance(error, httpx.ConnectError)
+            and not progress.body_started
+        ):
+            # Through a proxy, the connection made is the proxy's (Slack's name is resolved
+            # by it): one that cannot be reached is the proxy's setting to check, not only
+            # the Slack address.
+            return _Failure(
+                f"the connection through the proxy {_proxy_shown(self._proxy)} failed "
+                f"({_describe(error, secrets)})",
+                retryable=again,
+                reached=False,
+                advice=_PROXY_ADVICE,
+            )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
 
     def _setup_failure(
@@ -493,10 +508,7 @@ class SlackClient:
             f"the proxy {where} refused the tunnel ({_describe(error, secrets)})",
             retryable=True,
             reached=False,
-            advice=(
-                "Nothing was sent; check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY) and "
-                f"{SLACK_ADDRESS}, then try again"
-            ),
+            advice=_PROXY_ADVICE,
         )
 
     def _no_answer_in_time(
@@ -792,6 +804,10 @@ def _field_secrets(value: str | SlackToken | None) -> SecretTexts:
 
 _UNREACHED_ADVICE: Final = (
     f"Nothing was sent; check the network and {SLACK_ADDRESS}, then try again"
+)
+_PROXY_ADVICE: Final = (
+    "Nothing was sent; check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY) and "
+    f"{SLACK_ADDRESS}, then try again"
 )
 
 
