@@ -50,6 +50,8 @@ _MAX_ANSWERED_IN_BATCH: Final = 1000
 # The SDK's answer to every request it refuses for its params, and to one sent before the
 # session is initialized ("pinned compat" in the SDK: it keeps that shape on purpose).
 _SDK_BARE_REFUSAL: Final = "Invalid request parameters"
+# What opens the SDK's request gate: initialize, or a bare notifications/initialized.
+_OPENS_SESSION: Final = frozenset({"initialize", "notifications/initialized"})
 _NOT_INITIALIZED: Final = (
     "the session is not initialized: send initialize first and wait for its answer, then "
     "notifications/initialized, then this request (MCP's lifecycle)"
@@ -74,7 +76,9 @@ class AnsweringReadStream(WrappedStream):
         self._write = write
         self._types = sdk_types
         self._in_flight = in_flight
-        # Whether the host has sent initialize (read on the write side).
+        # Whether the host has sent initialize, or the bare notifications/initialized that
+        # opens the SDK's gate without it (read on the write side): from then on, the SDK's
+        # bare refusal is about the params.
         self.initialize_read = False
 
     @property
@@ -87,7 +91,7 @@ class AnsweringReadStream(WrappedStream):
             if isinstance(item, Exception):
                 await self._answer(item)
                 continue
-            if getattr(getattr(item, "message", None), "method", None) == "initialize":
+            if getattr(getattr(item, "message", None), "method", None) in _OPENS_SESSION:
                 self.initialize_read = True
             refused = _arguments_refusal(item)
             if refused is None:

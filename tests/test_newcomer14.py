@@ -106,3 +106,26 @@ async def test_a_request_before_initialize_is_told_to_initialize_first(tmp_path:
     assert "usersSetPhoto" in [tool["name"] for tool in listed["result"]["tools"]]
     assert refused is not None
     assert "not initialized" not in refused["error"]["message"], refused
+
+
+async def test_a_session_opened_by_a_bare_initialized_notification_keeps_the_sdks_answers(
+    tmp_path: Path,
+) -> None:
+    """The SDK opens its request gate on a bare notifications/initialized too (no initialize
+    request: its "born-ready" path). A request refused after that for its own params was
+    reworded as "the session is not initialized: send initialize first", which is false
+    there and hides that the params are wrong."""
+    async with wire_server(tmp_path, initialize=False) as wire:
+        await wire.send_line('{"jsonrpc": "2.0", "method": "notifications/initialized"}')
+        await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        listed = await wire.answer(1)
+        wrong = {"name": 7}  # a tool's name that is no string: the SDK's own refusal
+        await wire.send_line(
+            json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": wrong})
+        )
+        refused = await wire.answer(2)
+    assert listed is not None
+    assert "usersSetPhoto" in [tool["name"] for tool in listed["result"]["tools"]], listed
+    assert refused is not None
+    assert refused["error"]["code"] == -32602, refused
+    assert "not initialized" not in refused["error"]["message"], refused
