@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
@@ -175,6 +176,33 @@ class TestAProxysRefusal:
         said = str(caught.value)
         assert f"proxy 127.0.0.1:{port}" in said, said
         assert "HTTPS_PROXY" in said, said
+        assert caught.value.reached is False
+
+    async def test_a_callers_client_that_goes_direct_is_not_said_to_use_the_proxy(self) -> None:
+        # README: "A client you pass is used as you configured it, its proxies too". One
+        # with trust_env=False connects directly, whatever HTTPS_PROXY says: its failed
+        # connection was told as "the connection through the proxy proxy.corp.example:3128
+        # failed ... check the proxy", a proxy it never used.
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()  # nothing listens there now
+        async with (
+            httpx.AsyncClient(trust_env=False) as client,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=f"https://127.0.0.1:{port}/api",
+                client=client,
+                environ={"HTTPS_PROXY": PROXY},
+                keep_previous=False,
+                max_retries=0,
+            ) as tool,
+        ):
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
+        said = str(caught.value)
+        assert "proxy.corp.example" not in said, said
+        assert "ConnectError" in said, said
         assert caught.value.reached is False
 
 

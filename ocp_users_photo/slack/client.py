@@ -452,12 +452,14 @@ class SlackClient:
         )
         if (
             self._proxy is not None
+            and self._external_client is None
             and isinstance(error, httpx.ConnectError)
             and not progress.body_started
         ):
             # Through a proxy, the connection made is the proxy's (Slack's name is resolved
             # by it): one that cannot be reached is the proxy's setting to check, not only
-            # the Slack address.
+            # the Slack address. Only the tool's own stack is known to use it: a client the
+            # caller gave goes as it was configured (trust_env=False: directly).
             return _Failure(
                 f"the connection through the proxy {_proxy_shown(self._proxy)} failed "
                 f"({_describe(error, secrets)})",
