@@ -199,6 +199,38 @@ def test_a_dead_processes_lease_is_held_for_the_settle_time_then_taken(
         database.close()
 
 
+def test_a_lease_of_an_earlier_process_with_this_pid_is_held_for_the_settle_time(
+    tmp_path: Path,
+) -> None:
+    """A process killed outright (SIGKILL, the OOM killer) whose pid a later process here
+    has again: a container restarted under the same host name numbers its processes anew
+    (the server as pid 1 again, and a new PID namespace may get the freed one's number).
+    Its lease names this machine and this pid, but no turn of this process: its upload may
+    still land, so it is held for the settle time as any dead process's. It was taken at
+    once, as if this process had given it back."""
+    path = tmp_path / "history.sqlite3"
+    open_history(path, 5.0, check=True).close()
+    owner = HistoryOwner("T0001", "U0001")
+    host, pid, _, seconds = turns.lease_holder(180.0).split("|")
+    earlier = f"{host}|{pid}|{'0' * 32}|{seconds}"  # this pid, another process's turn
+    with contextlib.closing(sqlite3.connect(path)) as database, database:
+        database.execute(
+            "INSERT INTO leases (workspace, user_id, holder, expires_at) VALUES (?, ?, ?, ?)",
+            (owner.workspace, owner.user_id, earlier, time.time() + 170.0),
+        )
+    taker = turns.lease_holder(1.0)
+    database = open_history(path, 5.0, check=False)
+    try:
+        assert not turns.try_lease(database, owner, taker, 1.0), (
+            "an earlier process's lease, this pid again, was taken at once"
+        )
+        ((holder, _),) = _leases(path)
+        assert holder == "settling:" + earlier
+    finally:
+        turns._HELD_HERE.discard(taker)
+        database.close()
+
+
 async def test_an_undo_asked_for_while_a_set_uploads_undoes_that_set(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

@@ -65,6 +65,10 @@ def _this_machine() -> str:
 
 
 _HOST: Final = _this_machine()
+# Begins the random part of every holder this process names: a pid names a process only
+# while it runs, and a later process here may have it again (a container restarted under
+# its host name, its server pid 1 again), whose leases are no turns of this process.
+_THIS_RUN: Final = uuid.uuid4().hex[:8]
 # The holders of the leases this process has taken and not yet given back or settled: a
 # lease naming this process and another holder is one it could not give back (the file
 # was locked by another program then), and no longer holds.
@@ -86,7 +90,7 @@ _SLACK: Final = 60.0
 def lease_holder(seconds: float | None = None) -> str:
     """A name for one turn: this machine, this process, a random part, and how long its
     lease lasts (``seconds``), which tells a lease written by a clock since set back."""
-    name = f"{_HOST}|{os.getpid()}|{uuid.uuid4().hex}"
+    name = f"{_HOST}|{os.getpid()}|{_THIS_RUN}{uuid.uuid4().hex}"
     return name if seconds is None else f"{name}|{seconds:g}"
 
 
@@ -185,9 +189,9 @@ def _settle_dead_holder(
 
 def _this_process(holder: str) -> bool:
     """Whether ``holder`` names a turn of this process (one it gave back or settled, when not
-    held: nothing of it is still on its way to Slack)."""
-    host, _, rest = holder.partition("|")
-    return host == _HOST and rest.partition("|")[0] == str(os.getpid())
+    held: nothing of it is still on its way to Slack), not one of an earlier process that
+    had its pid."""
+    return holder.startswith(f"{_HOST}|{os.getpid()}|{_THIS_RUN}")
 
 
 def _declared_length(holder: str) -> float | None:
