@@ -127,7 +127,7 @@ def try_lease(
                 if _held(held_by):
                     return False
                 if not _this_process(held_by):
-                    _settle_dead_holder(connection, owner, held_by, min(expires_at, now + settle))
+                    _mark_settling(connection, owner, held_by, min(expires_at, now + settle))
                     return False
         connection.execute(
             "INSERT OR REPLACE INTO leases (workspace, user_id, holder, expires_at) "
@@ -166,20 +166,17 @@ def settle_lease(
     """Have ``owner``'s lease, if ``holder`` still has it, run out at ``until``, whatever
     becomes of the holder's process (Ctrl-C ends it now, while Slack may still set the
     upload it has): the holder is marked settling. Blocking."""
-    database.execute(
-        "UPDATE leases SET expires_at = ?, holder = ? "
-        "WHERE workspace = ? AND user_id = ? AND holder = ?",
-        (until, _SETTLING + holder, owner.workspace, owner.user_id, holder),
-    )
+    _mark_settling(database, owner, holder, until)
     # Only now: until the settle time is written, the lease must hold as this process's.
     _HELD_HERE.discard(holder)
 
 
-def _settle_dead_holder(
+def _mark_settling(
     connection: sqlite3.Connection, owner: HistoryOwner, holder: str, until: float
 ) -> None:
-    """Hold a dead process's lease until ``until``: settling, as its holder would have set it
-    had it been stopped rather than killed."""
+    """Have ``holder``'s lease, if it still names it, run out at ``until``, marked settling:
+    by its holder (``settle_lease``), or, for a dead process's, as its holder would have set
+    it had it been stopped rather than killed."""
     connection.execute(
         "UPDATE leases SET expires_at = ?, holder = ? "
         "WHERE workspace = ? AND user_id = ? AND holder = ?",
