@@ -13,6 +13,9 @@ whole when it is opened, and held until its image is closed, only if its size ca
 taken from the budget at once (``try_hold``); otherwise it stays open and streams. One
 image larger than the whole budget goes when nothing else is held.
 
+A change with keeping on (undo) downloads the photo shown now and holds it until kept:
+that takes from a budget of its own, ``kept_photo_bytes``, the same way (``Holding``).
+
 One budget for every event loop and thread of the process (memory is the process's): a
 lock guards the count, and a waiter is woken on its own loop.
 """
@@ -27,7 +30,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["DEFAULT_BUDGET_BYTES", "ByteBudget", "Held", "image_bytes"]
+__all__ = [
+    "DEFAULT_BUDGET_BYTES",
+    "ByteBudget",
+    "Held",
+    "Holding",
+    "image_bytes",
+    "kept_photo_bytes",
+]
 
 # Eight images at the 32 MiB cap, hundreds of ordinary ones.
 DEFAULT_BUDGET_BYTES: Final = 256 * 1024 * 1024
@@ -145,6 +155,15 @@ class ByteBudget:
             self._held += count
             return Held(self, count)
 
+    def take_now(self, count: int) -> Held:
+        """Take ``count`` bytes at once, past the capacity if need be: for work that already
+        holds bytes of this budget and must not wait for more (``Holding``)."""
+        count = max(0, count)
+        with self._lock:
+            self._drain()
+            self._held += count
+        return Held(self, count)
+
     def _fits(self, count: int) -> bool:
         return self._held == 0 or self._held + count <= self.capacity
 
@@ -178,6 +197,36 @@ class ByteBudget:
                 self._give_back(waiter.count)
 
 
+class Holding:
+    """What one piece of work holds of ``budget``, taken as it learns what it will make.
+
+    The first ``take`` waits its turn; a later one (the work already holds bytes) is taken
+    at once, past the capacity if need be: work that held bytes and waited for more would
+    wait on other work doing the same, each holding what the others wait for. So the
+    budget is exceeded by at most the later takes of the work it lets in.
+    """
+
+    def __init__(self, budget: ByteBudget) -> None:
+        self._budget = budget
+        self._held: list[Held] = []
+
+    @property
+    def count(self) -> int:
+        return sum(held.count for held in self._held)
+
+    async def take(self, count: int) -> None:
+        if self._held:
+            self._held.append(self._budget.take_now(count))
+        else:
+            self._held.append(await self._budget.hold(count))
+
+    def release(self) -> None:
+        """Give back everything taken (harmless to call again)."""
+        held, self._held = self._held, []
+        for each in held:
+            each.release()
+
+
 def _grant(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -185,3 +234,8 @@ def _grant(future: asyncio.Future[None]) -> None:
 
 # The process's budget, which every tool's image intake takes from.
 image_bytes: Final = ByteBudget()
+# The photos shown now that changes with keeping on download (undo/shown_photo.py), held
+# until kept. A budget of its own: a change keeps while it holds its image's bytes of
+# image_bytes, and changes each holding some of one budget and waiting for more of it
+# would wait on each other.
+kept_photo_bytes: Final = ByteBudget()

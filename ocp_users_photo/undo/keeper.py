@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
+from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo, KeptRecord
 from ocp_users_photo.tokens import ActingPerson
@@ -201,21 +202,27 @@ class PhotoKeeper(CallObserver):
             recheck = _READ_SCOPE_RECHECK if self.mode == "if_readable" else 0.0
             owner = await history_owner(person, session, read_scope_recheck=recheck)
             turn = await self.history.turn(owner)
+            # The bytes downloaded, held of kept_photo_bytes until written (or dropped).
+            holding = byte_budget.Holding(byte_budget.kept_photo_bytes)  # looked up at each use
             try:
-                await self._still_newest(owner, change)
-                shown = await read_shown_photo(
-                    session,
-                    limits=self.limits,
-                    made_here=lambda avatar_hash: self.history.made_here(owner, avatar_hash),
-                )
-                await self._no_change_dropped(owner, change, shown.avatar_hash)
-            except Exception:
-                await turn.end()
-                raise
-            except BaseException:
-                turn.end_soon()  # cancelled: nothing more may be awaited
-                raise
-            kept = await self._written(owner, shown, change, turn)
+                try:
+                    await self._still_newest(owner, change)
+                    shown = await read_shown_photo(
+                        session,
+                        limits=self.limits,
+                        made_here=lambda avatar_hash: self.history.made_here(owner, avatar_hash),
+                        holding=holding,
+                    )
+                    await self._no_change_dropped(owner, change, shown.avatar_hash)
+                except Exception:
+                    await turn.end()
+                    raise
+                except BaseException:
+                    turn.end_soon()  # cancelled: nothing more may be awaited
+                    raise
+                kept = await self._written(owner, shown, change, turn)
+            finally:
+                holding.release()
         except KeepingImpossible as impossible:
             if self.mode == "if_readable" and impossible.needs_read_scope:
                 logger.warning(

@@ -15,17 +15,19 @@ network, which the change itself would meet too, and say what to do.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import anyio.to_thread
 
 from ocp_users_photo.errors import SlackApiError, UsersPhotoError
+from ocp_users_photo.images.byte_budget import Holding
 from ocp_users_photo.images.header import read_header
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import CONTENT_TYPES
-from ocp_users_photo.slack.deadlines import seconds_left
+from ocp_users_photo.slack.deadlines import call_timeout, seconds_left
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import KeepingImpossible
@@ -53,11 +55,14 @@ async def read_shown_photo(
     *,
     limits: ImageLimits,
     made_here: Callable[[str], Awaitable[bool]],
+    holding: Holding,
     fetch_seconds: float = 30.0,
 ) -> ShownPhoto:
     """What the session's person has as a photo now, with a custom photo's original bytes.
 
-    ``limits.max_bytes`` caps each download. ``made_here(avatar_hash)``: whether a change
+    ``limits.max_bytes`` caps each download; ``holding`` takes what each will make (from
+    ``kept_photo_bytes``, as its headers come, within the call's deadline): the caller
+    releases it once the bytes are kept, or dropped. ``made_here(avatar_hash)``: whether a change
     made here set that photo, so the crop box it is shown with is known. Otherwise a
     photo whose original is not square was cut by whatever set it (Slack's own clients
     crop an upload, and image_original is the upload uncut; the box is in no reply):
@@ -91,11 +96,11 @@ async def read_shown_photo(
             "Slack's profile names no image_original for the person's own photo",
             fix="try again later",
         )
-    data = await _download(original, session, limits, fetch_seconds)
+    data = await _download(original, session, limits, fetch_seconds, holding)
     content_type, (width, height) = await anyio.to_thread.run_sync(_checked_image, data, limits)
     too_small = min(width, height) < limits.min_side
     if too_small or (width != height and not await made_here(avatar_hash)):
-        square = await _shown_square(profile, session, limits, fetch_seconds)
+        square = await _shown_square(profile, session, limits, fetch_seconds, holding)
         if square is not None:
             data, content_type = square
         elif too_small:
@@ -111,7 +116,11 @@ async def read_shown_photo(
 
 
 async def _shown_square(
-    profile: Mapping[str, Any], session: SlackSession, limits: ImageLimits, seconds: float
+    profile: Mapping[str, Any],
+    session: SlackSession,
+    limits: ImageLimits,
+    seconds: float,
+    holding: Holding,
 ) -> tuple[bytes, str] | None:
     """The largest square Slack shows of the photo, one Slack would take back whole; None
     when there is none (the original is kept then, as the best there is, unless it is
@@ -121,7 +130,7 @@ async def _shown_square(
         if not isinstance(url, str) or not url:
             continue
         try:
-            data = await _download(url, session, limits, seconds)
+            data = await _download(url, session, limits, seconds, holding)
             content_type, (width, height) = await anyio.to_thread.run_sync(
                 _checked_image, data, limits
             )
@@ -142,7 +151,9 @@ def _avatar_hash(profile: Mapping[str, Any]) -> str:
     )
 
 
-async def _download(url: str, session: SlackSession, limits: ImageLimits, seconds: float) -> bytes:
+async def _download(
+    url: str, session: SlackSession, limits: ImageLimits, seconds: float, holding: Holding
+) -> bytes:
     left = seconds_left(seconds)  # within the call's deadline, as its Slack requests are
     if left <= 0:
         raise KeepingImpossible(
@@ -157,7 +168,11 @@ async def _download(url: str, session: SlackSession, limits: ImageLimits, second
         from ocp_users_photo.web_image.fetch import fetch_image
 
         trusted = await session.image_tls_context()
-        fetched = await fetch_image(url, policy, ssl_context=trusted)
+        fetched = await fetch_image(
+            url, policy, ssl_context=trusted, hold_body=functools.partial(_take, holding)
+        )
+    except KeepingImpossible:
+        raise
     except ImageUrlRefused as refused:
         unreached = isinstance(refused, (ConnectionFailed, FetchTimedOut))
         raise KeepingImpossible(
@@ -170,6 +185,23 @@ async def _download(url: str, session: SlackSession, limits: ImageLimits, second
             fix="try again later",
         ) from None
     return fetched.data
+
+
+async def _take(holding: Holding, count: int) -> None:
+    """``count`` bytes of ``kept_photo_bytes`` for a download, waiting (for the first) no
+    longer than the call's deadline: the photos other changes keep fill that memory."""
+    in_time = call_timeout()
+    try:
+        async with in_time:
+            await holding.take(count)
+    except TimeoutError:
+        if not in_time.expired():
+            raise
+        raise KeepingImpossible(
+            "the call's deadline ended while it waited for memory to download it (other "
+            "changes held that memory with the photos they were keeping)",
+            fix="try again (or give the tool a longer deadline=)",
+        ) from None
 
 
 def _checked_image(data: bytes, limits: ImageLimits) -> tuple[str, tuple[int, int]]:
