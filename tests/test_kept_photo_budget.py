@@ -72,7 +72,8 @@ async def test_changes_kept_for_many_people_at_once_hold_no_more_than_the_budget
     emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Six people's changes at once, each keeping its square original, a budget for about
-    two: some wait their turn, never more is held, every change is made and kept."""
+    two, full when they start: they wait their turn, never more is held once it frees,
+    every change is made and kept, and every byte is given back."""
     tokens = [CANARY_TOKEN[:-2] + f"{index:02d}" for index in range(6)]
     history = tmp_path / "history.sqlite3"
     for index, token in enumerate(tokens):
@@ -81,16 +82,16 @@ async def test_changes_kept_for_many_people_at_once_hold_no_more_than_the_budget
     largest = max(len(picture((index * 30, 90, 10))) for index in range(6))
     budget = ByteBudget(largest * 2 + 100)
     monkeypatch.setattr(byte_budget, "kept_photo_bytes", budget)
-    most = waited = 0
+    others = await budget.hold(budget.capacity)
+    most = 0
     watching = True
 
     async def watch() -> None:
-        nonlocal most, waited
+        nonlocal most
         while watching:
-            most, waited = max(most, budget.held), max(waited, budget.waiting)
+            most = max(most, budget.held)
             await asyncio.sleep(0)
 
-    watcher = asyncio.create_task(watch())
     async with contextlib.AsyncExitStack() as stack:
         tools = [
             await stack.enter_async_context(
@@ -98,12 +99,20 @@ async def test_changes_kept_for_many_people_at_once_hold_no_more_than_the_budget
             )
             for token in tokens
         ]
-        replies = await asyncio.gather(*(tool.call({"image": GREEN}) for tool in tools))
+        calls = asyncio.gather(*(tool.call({"image": GREEN}) for tool in tools))
+        for _ in range(1000):  # each change has read the photo shown and waits to download it
+            if budget.waiting == len(tokens) or calls.done():
+                break
+            await asyncio.sleep(0.01)
+        waiting = budget.waiting
+        others.release()
+        watcher = asyncio.create_task(watch())
+        replies = await calls
+        watching = False
+        await watcher
         kept = [await tool.history() for tool in tools]
-    watching = False
-    await watcher
+    assert waiting == len(tokens), f"{waiting} of {len(tokens)} changes waited for the budget"
     assert all(reply["ok"] for reply in replies)
     assert all(len(entries) == 1 for entries in kept), kept
     assert 0 < most <= budget.capacity, (most, budget.capacity)
-    assert waited > 0, "no change waited: the budget was never full"
     assert budget.held == 0
