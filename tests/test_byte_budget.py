@@ -10,7 +10,9 @@ import asyncio
 import base64
 import gc
 import threading
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -22,6 +24,8 @@ from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.resolvers import bytes_made
 from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.undo_fixtures import picture
+
+T = TypeVar("T")
 
 
 async def test_holds_beyond_the_budget_wait_their_turn_in_order() -> None:
@@ -113,13 +117,8 @@ def test_what_each_kind_of_argument_makes() -> None:
     assert bytes_made("bytes", b"x" * 100, DEFAULT_LIMITS) == 0
 
 
-async def test_calls_beyond_the_budget_wait_and_all_go_through(
-    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Eight calls of base64 images, a budget for about two: never more held, none lost."""
-    images = [base64.b64encode(picture((index * 20, 0, 0))).decode() for index in range(8)]
-    budget = ByteBudget(len(images[0]) // 4 * 3 * 2 + 10)
-    monkeypatch.setattr(byte_budget, "image_bytes", budget)
+async def most_held_while(budget: ByteBudget, work: Awaitable[T]) -> tuple[T, int]:
+    """``work``'s result, and the most ``budget`` held at any turn of the loop meanwhile."""
     most = 0
     watching = True
 
@@ -130,13 +129,26 @@ async def test_calls_beyond_the_budget_wait_and_all_go_through(
             await asyncio.sleep(0)
 
     watcher = asyncio.create_task(watch())
+    try:
+        return await work, most
+    finally:
+        watching = False
+        await watcher
+
+
+async def test_calls_beyond_the_budget_wait_and_all_go_through(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight calls of base64 images, a budget for about two: never more held, none lost."""
+    images = [base64.b64encode(picture((index * 20, 0, 0))).decode() for index in range(8)]
+    budget = ByteBudget(len(images[0]) // 4 * 3 * 2 + 10)
+    monkeypatch.setattr(byte_budget, "image_bytes", budget)
     before = len(photo_requests(emulator))
     async with UsersSetPhoto(
         CANARY_TOKEN, base_url=emulator.base_url, environ={}, keep_previous=False
     ) as tool:
-        replies = await asyncio.gather(*(tool.call({"image": text}) for text in images))
-    watching = False
-    await watcher
+        calls = asyncio.gather(*(tool.call({"image": text}) for text in images))
+        replies, most = await most_held_while(budget, calls)
     assert all(reply["ok"] for reply in replies)
     assert len(photo_requests(emulator)) - before == len(images)
     assert 0 < most <= budget.capacity

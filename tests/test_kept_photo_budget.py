@@ -19,6 +19,7 @@ from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.byte_budget import ByteBudget, Holding
 from tests.conftest import CANARY_TOKEN, photo_requests
+from tests.test_byte_budget import most_held_while
 from tests.undo_fixtures import GREEN, RED, history_tool, picture
 
 
@@ -83,15 +84,6 @@ async def test_changes_kept_for_many_people_at_once_hold_no_more_than_the_budget
     budget = ByteBudget(largest * 2 + 100)
     monkeypatch.setattr(byte_budget, "kept_photo_bytes", budget)
     others = await budget.hold(budget.capacity)
-    most = 0
-    watching = True
-
-    async def watch() -> None:
-        nonlocal most
-        while watching:
-            most = max(most, budget.held)
-            await asyncio.sleep(0)
-
     async with contextlib.AsyncExitStack() as stack:
         tools = [
             await stack.enter_async_context(
@@ -106,10 +98,7 @@ async def test_changes_kept_for_many_people_at_once_hold_no_more_than_the_budget
             await asyncio.sleep(0.01)
         waiting = budget.waiting
         others.release()
-        watcher = asyncio.create_task(watch())
-        replies = await calls
-        watching = False
-        await watcher
+        replies, most = await most_held_while(budget, calls)
         kept = [await tool.history() for tool in tools]
     assert waiting == len(tokens), f"{waiting} of {len(tokens)} changes waited for the budget"
     assert all(reply["ok"] for reply in replies)
