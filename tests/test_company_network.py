@@ -60,6 +60,18 @@ async def connect_proxy(status_line: bytes) -> AsyncIterator[list[bytes]]:
         server.close()
 
 
+def through_proxy(http_stack: str, port: int | str) -> UsersSetPhoto:
+    """A tool on ``http_stack`` whose HTTPS_PROXY is 127.0.0.1:``port``, for a Slack
+    that cannot be reached otherwise, with no retry and no keeping."""
+    return UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url="https://slack.invalid/api",
+        environ=stack_environ(http_stack, HTTPS_PROXY=f"http://127.0.0.1:{port}"),
+        keep_previous=False,
+        max_retries=0,
+    )
+
+
 class TestTlsTrustOnACompanyNetwork:
     """A TLS-inspecting proxy or an internal gateway needs the company's CA trusted. The
     README says nothing about how; the tool's own stacks build their context with
@@ -144,13 +156,7 @@ class TestAProxysRefusal:
         # base_url, then try again": neither the proxy nor where it was configured.
         async with connect_proxy(status_line) as heads:
             port = heads.pop(0).decode()
-            async with UsersSetPhoto(
-                CANARY_TOKEN,
-                base_url="https://slack.invalid/api",
-                environ=stack_environ(http_stack, HTTPS_PROXY=f"http://127.0.0.1:{port}"),
-                keep_previous=False,
-                max_retries=0,
-            ) as tool:
+            async with through_proxy(http_stack, port) as tool:
                 result = await tool.run({"image": IMAGE})
         assert "HTTPS_PROXY" in result["message"], result["message"]
 
@@ -164,13 +170,7 @@ class TestAProxysRefusal:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
         closed.close()  # nothing listens there now
-        async with UsersSetPhoto(
-            CANARY_TOKEN,
-            base_url="https://slack.invalid/api",
-            environ=stack_environ(http_stack, HTTPS_PROXY=f"http://127.0.0.1:{port}"),
-            keep_previous=False,
-            max_retries=0,
-        ) as tool:
+        async with through_proxy(http_stack, port) as tool:
             with pytest.raises(TransportError) as caught:
                 await tool.call({"image": IMAGE})
         said = str(caught.value)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_mcp_wire_requests import wire_server
+from tests.test_mcp_wire_requests import Wire, wire_server
 
 
 @pytest.mark.parametrize(
@@ -68,6 +68,17 @@ async def test_tool_call_arguments_as_an_object_or_left_out_still_reach_the_tool
             assert answer["result"]["structuredContent"]["error"] == "invalid_arguments"
 
 
+async def listed_then_refused(wire: Wire, first_id: int) -> tuple[Any, Any]:
+    """A tools/list's answer (id ``first_id``), then the answer to a tools/call whose params
+    the SDK itself refuses (a tool's name that is no string; id ``first_id + 1``)."""
+    await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": first_id, "method": "tools/list"}))
+    listed = await wire.answer(first_id)
+    wrong = {"name": 7}
+    call = {"jsonrpc": "2.0", "id": first_id + 1, "method": "tools/call", "params": wrong}
+    await wire.send_line(json.dumps(call))
+    return listed, await wire.answer(first_id + 1)
+
+
 async def test_a_request_before_initialize_is_told_to_initialize_first(tmp_path: Path) -> None:
     """A host (or a hand-written client) that sends tools/list before initialize got the
     SDK's bare "Invalid request parameters", as if its params were wrong: now the same code
@@ -89,13 +100,7 @@ async def test_a_request_before_initialize_is_told_to_initialize_first(tmp_path:
         )
         assert await wire.answer(3) is not None
         await wire.send_line('{"jsonrpc": "2.0", "method": "notifications/initialized"}')
-        await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}))
-        listed = await wire.answer(4)
-        wrong = {"name": 7}  # a tool's name that is no string: the SDK's own refusal
-        await wire.send_line(
-            json.dumps({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": wrong})
-        )
-        refused = await wire.answer(5)
+        listed, refused = await listed_then_refused(wire, 4)
     assert early is not None
     assert early["error"]["code"] == -32602
     assert "not initialized" in early["error"]["message"], early
@@ -117,13 +122,7 @@ async def test_a_session_opened_by_a_bare_initialized_notification_keeps_the_sdk
     there and hides that the params are wrong."""
     async with wire_server(tmp_path, initialize=False) as wire:
         await wire.send_line('{"jsonrpc": "2.0", "method": "notifications/initialized"}')
-        await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
-        listed = await wire.answer(1)
-        wrong = {"name": 7}  # a tool's name that is no string: the SDK's own refusal
-        await wire.send_line(
-            json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": wrong})
-        )
-        refused = await wire.answer(2)
+        listed, refused = await listed_then_refused(wire, 1)
     assert listed is not None
     assert "usersSetPhoto" in [tool["name"] for tool in listed["result"]["tools"]], listed
     assert refused is not None
