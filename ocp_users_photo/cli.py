@@ -168,9 +168,10 @@ def next_step_for(error: UsersPhotoError, *, token_variable: str | None = None) 
         if error.status_code == 413:
             return "Slack refused the upload's size: save the image smaller, then run again"
         if error.reached is False and error.status_code not in _NO_SUCH_METHOD:
+            check = error.to_check or "the network and SLACK_API_URL (or --base-url)"
             return (
-                "nothing reached Slack, so nothing changed: check the network and "
-                "SLACK_API_URL (or --base-url), then run the same command again"
+                f"nothing reached Slack, so nothing changed: check {check}, then run the "
+                "same command again"
             )
         if error.reached is True and error.only_read:
             return (

@@ -316,12 +316,16 @@ class TransportError(UsersPhotoError):
         status_code: int | None = None,
         reached: bool | None = None,
         method: str | None = None,
+        to_check: str | None = None,
     ) -> None:
         self.status_code = status_code
         # False: nothing reached Slack; True: a request did, so it may have taken effect;
         # None: an answer came but was unusable (its status says more).
         self.reached = reached
         self.method = method
+        # What this host's person checks before trying again, when it is a setting of
+        # theirs (a proxy, the CA certificates) rather than the network and the address.
+        self.to_check = to_check
         super().__init__(message)
 
     @property

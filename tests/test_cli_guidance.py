@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
 from pathlib import Path
 
 import pytest
+import trustme
 from PIL import Image
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.set_command import crop_arguments_as_flags
 from ocp_users_photo.settings import Door, door_token_source, missing_token_advice
+from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.test_cli import cli, slack_env
 
@@ -138,6 +142,60 @@ def test_a_request_that_never_reached_slack_says_nothing_changed(image: Path) ->
         "ocp-users-photo: next: nothing reached Slack, so nothing changed: check the network "
         "and SLACK_API_URL (or --base-url), then run the same command again"
     )
+
+
+def test_a_proxy_that_cannot_be_reached_is_what_the_next_step_checks(image: Path) -> None:
+    # The first line named the proxy and HTTPS_PROXY; the next: line then said "check the
+    # network and SLACK_API_URL (or --base-url)", neither of which was wrong.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    done = cli(
+        "set",
+        str(image),
+        "--max-retries",
+        "0",
+        "--no-keep-previous",
+        env={
+            "SLACK_USER_TOKEN": CANARY_TOKEN,
+            "SLACK_API_URL": "https://slack.invalid/api",
+            "HTTPS_PROXY": f"http://127.0.0.1:{port}",
+        },
+    )
+    assert done.returncode == 5, done.stderr
+    first, advice = done.stderr.strip().splitlines()
+    assert f"the connection through the proxy 127.0.0.1:{port} failed" in first
+    assert advice == (
+        "ocp-users-photo: next: nothing reached Slack, so nothing changed: check the proxy "
+        "(HTTPS_PROXY or ALL_PROXY, NO_PROXY) and the Slack address (base_url, SLACK_API_URL "
+        "or --base-url), then run the same command again"
+    )
+
+
+async def test_a_certificate_that_does_not_verify_is_what_the_next_step_checks(
+    image: Path,
+) -> None:
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    async with loopback.serve(server_tls) as slack:
+        done = await asyncio.to_thread(
+            cli,
+            "set",
+            str(image),
+            "--no-keep-previous",
+            env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack.base_url()},
+        )
+    assert done.returncode == 5, done.stderr
+    first, advice = done.stderr.strip().splitlines()
+    assert "could not be verified" in first
+    assert "check the network" not in advice, advice
+    assert advice.startswith(
+        "ocp-users-photo: next: nothing reached Slack, so nothing changed: check SSL_CERT_FILE "
+        "(or SSL_CERT_DIR) and the Slack address"
+    ), advice
+    assert slack.requests == []
 
 
 def test_each_door_has_its_own_advice_when_no_token_is_set() -> None:

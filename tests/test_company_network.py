@@ -205,6 +205,41 @@ class TestAProxysRefusal:
         assert "ConnectError" in said, said
         assert caught.value.reached is False
 
+    @pytest.mark.parametrize("environment_proxy", [None, PROXY])
+    async def test_a_callers_client_behind_its_own_proxy_is_told_as_its_own(
+        self, environment_proxy: str | None
+    ) -> None:
+        # A client passed as client= with its own proxy, refused with a 407: sent three
+        # times with the same password when HTTPS_PROXY was unset (the rule that a 407 is
+        # never resent held only for the tool's own stack), and told as "the proxy
+        # proxy.corp.example:3128 refused ... check HTTPS_PROXY" when it was set: a proxy
+        # and a variable that client never used.
+        environ = {} if environment_proxy is None else {"HTTPS_PROXY": environment_proxy}
+        async with connect_proxy(b"HTTP/1.1 407 Proxy Authentication Required") as heads:
+            port = heads.pop(0).decode()
+            own = f"http://corpuser:Wr0ngPassw0rd@127.0.0.1:{port}"
+            async with (
+                httpx.AsyncClient(proxy=own, trust_env=False) as client,
+                UsersSetPhoto(
+                    CANARY_TOKEN,
+                    base_url="https://slack.invalid/api",
+                    client=client,
+                    environ=environ,
+                    keep_previous=False,
+                    retry_backoff=0.01,
+                ) as tool,
+            ):
+                with pytest.raises(TransportError) as caught:
+                    await tool.call({"image": IMAGE})
+        assert len(heads) == 1, f"{len(heads)} CONNECTs with the same wrong credentials"
+        said = str(caught.value)
+        assert "proxy.corp.example" not in said, said
+        assert "HTTPS_PROXY" not in said, said
+        assert "Wr0ngPassw0rd" not in said, said
+        assert "407" in said, said
+        assert "client=" in said, said
+        assert caught.value.reached is False
+
 
 class TestBaseUrlQueryAndFragment:
     """README: the base URL has no query or fragment. An empty one ('#', '?') passed the

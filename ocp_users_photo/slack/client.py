@@ -152,6 +152,9 @@ class _Failure:
     reached: bool  # the request may have reached Slack (so its effect may have happened)
     # What to do, when it is not "check the network and base_url, then try again".
     advice: str | None = None
+    # What to check before trying again, when it is not the network and the Slack address
+    # (a door's own next step names it: the CLI's "next:" line).
+    to_check: str | None = None
 
 
 @dataclass
@@ -466,6 +469,7 @@ class SlackClient:
                 retryable=again,
                 reached=False,
                 advice=_PROXY_ADVICE,
+                to_check=_PROXY_TO_CHECK,
             )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
 
@@ -491,26 +495,39 @@ class SlackClient:
                     "re-signs TLS (a company proxy or gateway), set SSL_CERT_FILE (or "
                     f"SSL_CERT_DIR) to its CA certificates; otherwise check {SLACK_ADDRESS}"
                 ),
+                to_check=f"SSL_CERT_FILE (or SSL_CERT_DIR) and {SLACK_ADDRESS}",
             )
-        if self._proxy is None or not isinstance(error, httpx.ProxyError):
+        if not isinstance(error, httpx.ProxyError):
             return None
-        where = _proxy_shown(self._proxy)
+        if self._external_client is not None:
+            # A client the caller gave goes through the proxy it was configured with,
+            # which may be none of the environment's: it is named as that client's.
+            where = "the proxy of the httpx client passed as client="
+            credentials = "in that client's proxy URL"
+            to_check = _CLIENTS_PROXY_TO_CHECK
+        elif self._proxy is not None:
+            where = f"the proxy {_proxy_shown(self._proxy)}"
+            credentials = "in HTTPS_PROXY (or ALL_PROXY), or set NO_PROXY for this host"
+            to_check = _PROXY_TO_CHECK
+        else:
+            return None
         if _PROXY_AUTH.search(text):
             return _Failure(
-                f"the proxy {where} refused the tunnel: 407 Proxy Authentication Required",
+                f"{where} refused the tunnel: 407 Proxy Authentication Required",
                 retryable=False,
                 reached=False,
                 advice=(
                     "Nothing was sent, and it was not tried again with the same credentials: "
-                    "check the user name and password in HTTPS_PROXY (or ALL_PROXY), or set "
-                    "NO_PROXY for this host"
+                    f"check the user name and password {credentials}"
                 ),
+                to_check=f"the proxy's user name and password {credentials}",
             )
         return _Failure(
-            f"the proxy {where} refused the tunnel ({_describe(error, secrets)})",
+            f"{where} refused the tunnel ({_describe(error, secrets)})",
             retryable=True,
             reached=False,
-            advice=_PROXY_ADVICE,
+            advice=f"Nothing was sent; check {to_check}, then try again",
+            to_check=to_check,
         )
 
     def _no_answer_in_time(
@@ -807,10 +824,11 @@ def _field_secrets(value: str | SlackToken | None) -> SecretTexts:
 _UNREACHED_ADVICE: Final = (
     f"Nothing was sent; check the network and {SLACK_ADDRESS}, then try again"
 )
-_PROXY_ADVICE: Final = (
-    "Nothing was sent; check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY) and "
-    f"{SLACK_ADDRESS}, then try again"
+_PROXY_TO_CHECK: Final = f"the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY) and {SLACK_ADDRESS}"
+_CLIENTS_PROXY_TO_CHECK: Final = (
+    f"the proxy of the httpx client passed as client=, and {SLACK_ADDRESS}"
 )
+_PROXY_ADVICE: Final = f"Nothing was sent; check {_PROXY_TO_CHECK}, then try again"
 
 
 def _transport_error(
@@ -823,6 +841,7 @@ def _transport_error(
             f"could not reach Slack at {url} {tries}: {failure.text}. {advice}",
             reached=False,
             method=method,
+            to_check=failure.to_check,
         )
     if method in READ_ONLY_METHODS:
         return TransportError(
