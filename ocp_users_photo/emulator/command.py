@@ -15,7 +15,6 @@ import signal
 import sys
 from typing import Final
 
-from ocp_users_photo.command_line import CommandLineParser
 from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.emulator.config import (
     TIER_2_CALLS_PER_MINUTE,
@@ -247,17 +246,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the subcommand on its own (python -m ocp_users_photo.emulator.command)."""
-    parser = CommandLineParser(prog="ocp-users-photo emulator", description=__doc__)
-    configure_parser(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def _port(text: str) -> int:
