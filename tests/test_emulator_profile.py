@@ -19,6 +19,7 @@ from ocp_users_photo.emulator import (
     RunningEmulator,
     TokenGrant,
     UserRecord,
+    directory,
     run_emulator,
 )
 
@@ -104,6 +105,39 @@ async def test_new_user_has_a_default_avatar(
     # A flat colour square with white initials: the corner is not white.
     corner = Image.open(io.BytesIO((await client.get(profile["image_192"])).content))
     assert corner.convert("RGB").getpixel((2, 2)) != (255, 255, 255)
+
+
+async def as_person(
+    client: httpx.AsyncClient, emulator: RunningEmulator, token: str
+) -> dict[str, Any]:
+    """The profile of the person ``token`` is (every token is someone here)."""
+    response = await client.get(
+        emulator.base_url + "/users.profile.get", headers={"Authorization": f"Bearer {token}"}
+    )
+    return valid_profile(response.json())
+
+
+async def test_default_avatars_kept_are_bounded_and_drawn_again_the_same(
+    emulator: RunningEmulator, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every token is someone, and each person's default avatar, once served, was kept for
+    # the emulator's life (about 60 KB each): a run over many tokens grew without bound.
+    monkeypatch.setattr(directory, "DEFAULT_AVATARS_KEPT", 2)
+    served: dict[str, tuple[str, bytes]] = {}  # token: (user id, avatar served)
+    for person in ("xoxp-ann", "xoxp-bob", "xoxp-cat"):  # a person per token
+        profile = await as_person(client, emulator, person)
+        url = profile["image_72"]
+        response = await client.get(url)
+        assert response.status_code == 200
+        user_id = httpx.URL(url).path.split("/")[-3]
+        served[person] = user_id, response.content
+    kept = emulator.state.directory._default_avatars
+    assert list(kept) == [served["xoxp-bob"][0], served["xoxp-cat"][0]]
+    profile = await as_person(client, emulator, "xoxp-ann")
+    again = await client.get(profile["image_72"])
+    assert again.status_code == 200
+    assert again.content == served["xoxp-ann"][1]
+    assert list(kept) == [served["xoxp-cat"][0], served["xoxp-ann"][0]]
 
 
 async def test_profile_shows_the_photo_then_the_default_again_after_delete(

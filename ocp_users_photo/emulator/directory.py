@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import Final
 
 from ocp_users_photo.emulator.config import EmulatorConfig, UserRecord
 from ocp_users_photo.emulator.default_avatar import default_avatar_hash
 from ocp_users_photo.emulator.renditions import RenderedPhoto
+
+# Default avatars drawn and kept for serving, the most recently served (about 60 KB each):
+# every token is someone, so a run of many tokens would otherwise keep one per person.
+DEFAULT_AVATARS_KEPT: Final = 256
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Directory:
         self._people: dict[str, Person] = {
             record.user_id: Person(record, None, now) for record in config.users
         }
-        self._default_avatars: dict[str, Photo] = {}
+        self._default_avatars: OrderedDict[str, Photo] = OrderedDict()
 
     def ensure(self, user_id: str) -> Person:
         """The person with this id, created with a generated name on first sight."""
@@ -70,11 +76,19 @@ class Directory:
 
     def cached_default_avatar(self, user_id: str) -> Photo | None:
         with self._lock:
-            return self._default_avatars.get(user_id)
+            photo = self._default_avatars.get(user_id)
+            if photo is not None:
+                self._default_avatars.move_to_end(user_id)
+            return photo
 
     def cache_default_avatar(self, user_id: str, photo: Photo) -> None:
+        """Keep a drawn default avatar; the least recently served goes past the bound (it
+        is drawn again, the same, if asked for again)."""
         with self._lock:
             self._default_avatars[user_id] = photo
+            self._default_avatars.move_to_end(user_id)
+            while len(self._default_avatars) > DEFAULT_AVATARS_KEPT:
+                self._default_avatars.popitem(last=False)
 
     def _change(self, user_id: str, photo: Photo | None) -> None:
         with self._lock:
