@@ -135,14 +135,19 @@ async def fetch_image(
         with http_stack_silenced():
             async with total:
                 return await hops.follow(first)
+    except ImageUrlRefused as refusal:
+        refusal.host_reached = refusal.host_reached or hops.reached
+        raise
     except TimeoutError:
         if not total.expired():
             raise
-        raise FetchTimedOut(
+        timed_out = FetchTimedOut(
             f"fetching the image from {hops.current_place or _place(first)} took longer than "
             f"{policy.total_timeout:g} s: try again later, or download the image and give it "
             "as a file path, a data: URI or base64 text"
-        ) from None
+        )
+        timed_out.host_reached = hops.reached
+        raise timed_out from None
 
 
 def _not_timed(deadline: asyncio.Timeout, hold_body: HoldBody | None) -> HoldBody:
@@ -187,6 +192,9 @@ class _Hops:
         self._ssl_context = ssl_context
         self._hold_body = hold_body
         self.current_place: str | None = None
+        # A host answered (its headers came): later failures are no sign of a web reached
+        # only through a proxy (url_resolver.py's note), whatever hop or timer they come from.
+        self.reached = False
 
     async def follow(self, url: ImageUrl) -> FetchedImage:
         first_host = url.host
@@ -314,6 +322,7 @@ class _Hops:
         async with transport:
             try:
                 response = await transport.handle_async_request(request)
+                self.reached = True
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 refusal = _connect_refusal(error, place, policy)
                 if isinstance(refusal, TlsFailure):
