@@ -404,3 +404,22 @@ async def test_a_change_that_may_have_happened_is_not_called_unchanged(
     ]
     assert "do not call again" not in answers[0], "the text written for a model stays out"
     assert f"Install the app again: {photo_app.url}/slack/install" in answers[2]
+
+
+async def test_a_token_refresh_slack_does_not_answer_is_not_a_change_that_may_have_happened(
+    photo_app: RunningApp, emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack answers the change token_expired, and the refresh's connection drops: the
+    person was told "Your photo may have changed: look at your profile" (the refresh's
+    TransportError), though the only change sent was refused. Now: not changed, and the
+    operator warned of Slack failing (README: Slack failing is logged at WARNING)."""
+    await install_through_the_app(photo_app, "UALICE0001")
+    emulator.faults.inject(Fault.slack_error("token_expired"), path="users.setPhoto")
+    emulator.faults.inject(Fault.drop(), path="oauth.v2.access")
+    with caplog.at_level("INFO", logger="ocp_users_photo"):
+        answer = await photo_app.app.set_photo_for(
+            team_id=TEAM_ID, user_id="UALICE0001", enterprise_id=None, requested="red"
+        )
+    assert answer.startswith("Your photo was not changed: could not refresh"), answer
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("failed on Slack's side" in said for said in warned), warned

@@ -19,7 +19,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import ActingTool, SlackApiError, TransportError, UsersSetPhoto
+from ocp_users_photo import ActingTool, SlackApiError, UsersSetPhoto
 from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
@@ -605,12 +605,15 @@ async def test_a_refresh_goes_through_the_environments_proxy(
             environ={"HTTPS_PROXY": proxy.url("")},
         )
         try:
-            with pytest.raises(TransportError) as failed:
+            with pytest.raises(TokenRefreshFailed) as failed:
                 await source.token_for(ActingPerson(team_id=TEAM_ID, user_id=ALICE.user_id))
         finally:
             await source.aclose()
     (request,) = proxy.requests
     assert (request.method, request.target) == ("CONNECT", "slack.invalid:443")
+    # The refresh's own failure (no answer), with what the request met and what to check.
+    assert failed.value.no_answer
+    assert "check the proxy (HTTPS_PROXY" in str(failed.value)
     assert CLIENT_SECRET not in str(failed.value)
 
 

@@ -325,6 +325,8 @@ def _on_slacks_side(error: UsersPhotoError) -> bool:
     """Whether Slack failed (no answer, a 5xx, a rate limit): an outage the operator sees."""
     if isinstance(error, TransportError):
         return True
+    if isinstance(error, TokenRefreshFailed):
+        return error.no_answer  # the token's refresh got no answer: an outage too
     return isinstance(error, SlackApiError) and (
         error.status_code >= 500 or error.error in ("ratelimited", "fatal_error", "internal_error")
     )

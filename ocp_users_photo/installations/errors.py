@@ -149,6 +149,11 @@ _REFRESH_ADVICE = {
 }
 
 
+# What a refresh that got no answer did not do (its TransportError said "may have taken
+# effect", which a model and a host read as the photo's change).
+_NOTHING_SENT: Final = "nothing was sent to users.setPhoto, so the photo did not change"
+
+
 # Refusals of a refresh that say the app's own settings are wrong (its client_id, its
 # client_secret, token rotation off): its operator's to mend, for every person at once.
 APPS_OWN_REFRESH_ERRORS: Final = frozenset(
@@ -157,7 +162,8 @@ APPS_OWN_REFRESH_ERRORS: Final = frozenset(
 
 
 class TokenRefreshFailed(TokenUnavailable):
-    """oauth.v2.access refused the refresh (``slack_error``), or answered it unusably."""
+    """oauth.v2.access refused the refresh (``slack_error``), answered it unusably, or gave
+    no usable answer at all (``no_answer``: no connection, a 5xx, a page that is no reply)."""
 
     code = "refresh_failed"
 
@@ -174,10 +180,28 @@ class TokenRefreshFailed(TokenUnavailable):
         slack_error: str | None,
         detail: str = "",
         install_url: str | None = None,
+        unanswered: str | None = None,
     ) -> None:
+        """``unanswered``: what the refresh's request met instead of an answer (a
+        ``TransportError``'s text): the refresh failed, and the photo's call was never sent."""
         self.person = person
         self.slack_error = slack_error
-        if slack_error is None:
+        # Slack failing (an outage), not refusing: trying again in a while may well work.
+        self.no_answer = unanswered is not None
+        if unanswered is not None:
+            reason = f"Slack gave no usable answer to the refresh ({unanswered.rstrip('.')})"
+            advice = (
+                f"{_NOTHING_SENT}: try again in a few minutes (if Slack then refuses the "
+                "refresh with invalid_refresh_token, it took this one and its answer was "
+                "lost: have the person install the app again)"
+            )
+            # A model is not given the request's own advice (the host's Slack address,
+            # "whether the call took effect"): the photo's call was never made.
+            self.model_message = (
+                f"could not refresh the user token of {person}: Slack gave no usable answer "
+                f"to the refresh; {_NOTHING_SENT}: try again in a few minutes"
+            )
+        elif slack_error is None:
             reason = f"Slack's answer to the refresh was unusable ({detail})"
             advice = "try again later; if it persists, have the person install the app again"
         else:

@@ -20,7 +20,7 @@ from ocp_users_photo.credentials import (
     check_token_text,
     secret_runs,
 )
-from ocp_users_photo.errors import RateLimited, SlackApiError, raise_alone
+from ocp_users_photo.errors import RateLimited, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
 from ocp_users_photo.slack.client import SlackClient, SlackReply
 from ocp_users_photo.token_kinds import token_kind
@@ -55,6 +55,12 @@ async def refresh_user_token(
         reply = await slack.call(REFRESH_METHOD, token=None, fields=fields, client_auth=credentials)
     except RateLimited:
         raise  # a wait, not a refusal: the refresh token is still good
+    except TransportError as lost:
+        # No usable answer: said as the refresh's failure, not as a change that "may have
+        # taken effect" (the photo's call comes after, or was refused token_expired).
+        failure = TokenRefreshFailed(
+            person, slack_error=None, unanswered=lost.message, install_url=install_url
+        )
     except SlackApiError as refused:
         code = _code_of(refused.error, (spent.reveal(), *credentials.secrets()))
         failure = TokenRefreshFailed(person, slack_error=code, install_url=install_url)

@@ -1,0 +1,109 @@
+"""Per-person tokens, reviewed as an agent builder and an attacker would use them.
+
+Every person's installation is made by the emulator's real OAuth and kept in slack_sdk's
+SQLite store in a real file; every refresh and photo goes over loopback HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator.faults import Fault
+from ocp_users_photo.errors import may_have_taken_effect
+from ocp_users_photo.installations import InstallationTokenSource, TokenRefreshFailed
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LIFETIME,
+    TEAM_ID,
+    Clock,
+    install,
+    photo_tokens,
+    portrait,
+    refreshes,
+    rotation_config,
+    sqlite_store,
+)
+
+INSTALL_URL = "https://photos.example.com/slack/install"
+ALICE = "UALICE0001"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return rotation_config()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLite3InstallationStore:
+    return sqlite_store(tmp_path / "installations.db")
+
+
+@pytest.fixture
+async def tool(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> AsyncIterator[UsersSetPhoto]:
+    """A tool over the store whose clock is 100 s before the person's token expires."""
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        install_url=INSTALL_URL,
+        clock=Clock(LIFETIME - 100),
+        max_retries=0,
+        environ={},
+    )
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as made:
+        yield made
+
+
+NO_ANSWERS = [Fault.drop(), Fault.status(502), Fault.html_page()]
+
+
+@pytest.mark.parametrize("no_answer", NO_ANSWERS, ids=["dropped", "502", "html"])
+@pytest.mark.parametrize("when", ["before the call", "after token_expired"])
+async def test_a_refresh_slack_does_not_answer_is_a_token_failure_not_a_change_that_may_have_been(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool: UsersSetPhoto,
+    no_answer: Fault,
+    when: str,
+) -> None:
+    """A refresh whose oauth.v2.access request meets a dropped connection, a 5xx or a page
+    came back as a TransportError for oauth.v2.access: "it may have taken effect: do not
+    call again; tell the person to check their photo in Slack" to a model, and
+    may_have_taken_effect() true for a host (the example Bolt app told the person "Your
+    photo may have changed"), though users.setPhoto was never sent or was refused. README:
+    what goes wrong is a TokenUnavailable, raised before anything is sent."""
+    await install(emulator, store, ALICE)
+    if when == "after token_expired":
+        tool.token_source.refresh_margin = 0.0  # type: ignore[attr-defined]
+        emulator.faults.inject(Fault.slack_error("token_expired"), path="users.setPhoto", times=2)
+    emulator.faults.inject(no_answer, path="oauth.v2.access", times=2)
+    as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE)
+
+    result = await as_alice.run({"image": portrait()})
+    assert result["error"] == "refresh_failed", result
+    assert "did not change" in result["message"], result
+    assert "check their photo" not in result["message"], result
+    with pytest.raises(TokenRefreshFailed) as failed:
+        await as_alice.call({"image": portrait()})
+    assert failed.value.no_answer is True
+    assert failed.value.slack_error is None
+    assert not may_have_taken_effect(failed.value)
+    assert "did not change" in str(failed.value)
+
+    # Nothing of the photo's reached Slack but the refused tries; trying again works.
+    sent = len(photo_tokens(emulator))
+    assert sent == (2 if when == "after token_expired" else 0)
+    assert (await as_alice.run({"image": portrait()}))["ok"] is True
+    # Before the call the token is refreshed a third time; after token_expired the token,
+    # never expired by the clock, is taken as it is.
+    assert refreshes(emulator) == (3 if when == "before the call" else 2)
