@@ -9,6 +9,7 @@ came back from a server, in case a faulty or hostile server echoes it.
 from __future__ import annotations
 
 import base64
+import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Final, NoReturn
@@ -189,6 +190,19 @@ def secret_runs(secret: str, length: int = SECRET_RUN_CHARS) -> list[str]:
     return [secret[start : start + length] for start in range(len(secret) - length + 1)]
 
 
+# Slack's client ids: two runs of digits joined by a dot (1234567890.1234567890).
+_CLIENT_ID_SHAPE: Final = re.compile(r"[0-9]{1,32}\.[0-9]{1,32}")
+
+
+def shown_client_id(value: object) -> str:
+    """``value`` quoted when it is shaped like a Slack client id, else said not to be: a
+    host that swapped its client id and secret (SLACK_CLIENT_ID holding the secret) would
+    otherwise have the secret quoted in an error or a repr."""
+    if isinstance(value, str) and _CLIENT_ID_SHAPE.fullmatch(value):
+        return repr(value)
+    return "<not shaped like a Slack client id (digits.digits): the client secret?>"
+
+
 class ClientCredentials:
     """An OAuth app's client id and secret, for oauth.v2.access; the secret never in a repr.
 
@@ -221,7 +235,8 @@ class ClientCredentials:
         return self._secret, basic_credentials(self.client_id, self._secret)
 
     def __repr__(self) -> str:
-        return f"ClientCredentials(client_id={self.client_id!r}, client_secret={REDACTED!r})"
+        shown = shown_client_id(self.client_id)
+        return f"ClientCredentials(client_id={shown}, client_secret={REDACTED!r})"
 
     __str__ = __repr__
 

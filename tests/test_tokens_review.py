@@ -10,13 +10,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from slack_sdk.oauth.installation_store.file import FileInstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.errors import may_have_taken_effect
-from ocp_users_photo.installations import InstallationTokenSource, TokenRefreshFailed
+from ocp_users_photo.installations import (
+    InstallationTokenSource,
+    SingleProcessRefreshLock,
+    TokenRefreshFailed,
+)
 from tests.installation_helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -107,3 +113,42 @@ async def test_a_refresh_slack_does_not_answer_is_a_token_failure_not_a_change_t
     # Before the call the token is refreshed a third time; after token_expired the token,
     # never expired by the clock, is taken as it is.
     assert refreshes(emulator) == (3 if when == "before the call" else 2)
+
+
+# A client secret's shape (32 hex digits), never this app's.
+SWAPPED_SECRET = "3f1e0c2b9a8d7e6f5a4b3c2d1e0f9a8b"
+
+
+def test_a_client_secret_given_as_the_client_id_is_never_quoted(tmp_path: Path) -> None:
+    """A host that swapped its two settings (SLACK_CLIENT_ID holding the secret) had the
+    secret quoted in the ValueError the source raised at start-up (a crash log, an error
+    reporter) and, over a store that keeps no client id, in the source's repr."""
+    right = SQLite3InstallationStore(database=str(tmp_path / "a.db"), client_id=CLIENT_ID)
+    with pytest.raises(ValueError, match="only works with the app") as refused:
+        InstallationTokenSource(
+            right, client_id=SWAPPED_SECRET, client_secret=CLIENT_ID, environ={}
+        )
+    assert SWAPPED_SECRET not in str(refused.value)
+    assert "client secret" in str(refused.value)  # what it may be, said
+    assert repr(CLIENT_ID) in str(refused.value)  # a real client id is still quoted
+
+    # The store made with the secret as its client id.
+    swapped = SQLite3InstallationStore(database=str(tmp_path / "b.db"), client_id=SWAPPED_SECRET)
+    with pytest.raises(ValueError, match="only works with the app") as refused:
+        InstallationTokenSource(
+            swapped, client_id=CLIENT_ID, client_secret=SWAPPED_SECRET, environ={}
+        )
+    assert SWAPPED_SECRET not in str(refused.value)
+
+    # A store that keeps no client id: nothing refuses it here, and nothing shows it.
+    files = FileInstallationStore(base_dir=str(tmp_path / "files"))
+    source = InstallationTokenSource(
+        files,
+        client_id=SWAPPED_SECRET,
+        client_secret=CLIENT_ID,
+        refresh_lock=SingleProcessRefreshLock(),
+        environ={},
+    )
+    shown = [repr(source), str(source), source.description]
+    shown.append(repr(ClientCredentials(SWAPPED_SECRET, CLIENT_ID)))
+    assert not [text for text in shown if SWAPPED_SECRET in text], shown

@@ -22,7 +22,12 @@ import httpx
 from slack_sdk.oauth.installation_store import Installation
 
 from ocp_users_photo.closing import AsyncClosing
-from ocp_users_photo.credentials import ClientCredentials, SlackToken, check_token_text
+from ocp_users_photo.credentials import (
+    ClientCredentials,
+    SlackToken,
+    check_token_text,
+    shown_client_id,
+)
 from ocp_users_photo.errors import TokenUnavailable
 from ocp_users_photo.installations.errors import (
     ForeignInstallation,
@@ -99,9 +104,11 @@ class InstallationTokenSource(AsyncClosing):
         self._store = StoreAccess(store)
         self._credentials = ClientCredentials(client_id, client_secret)
         if self._store.client_id is not None and self._store.client_id != client_id:
+            kept = shown_client_id(self._store.client_id)
             raise ValueError(
-                f"the store keeps installations of client_id {self._store.client_id!r}, not "
-                f"{client_id!r}: a refresh token only works with the app that issued it"
+                f"the store keeps installations of client_id {kept}, not "
+                f"{shown_client_id(client_id)}: a refresh token only works with the app that "
+                "issued it"
             )
         if install_url is not None and install_page(install_url) is None:
             raise ValueError(
@@ -472,7 +479,8 @@ class InstallationTokenSource(AsyncClosing):
 
     def __repr__(self) -> str:
         return (
-            f"InstallationTokenSource({self._store.describe()}, client_id={self.client_id!r}, "
+            f"InstallationTokenSource({self._store.describe()}, "
+            f"client_id={shown_client_id(self.client_id)}, "
             f"refresh_lock={self.refresh_lock!r})"
         )
 
