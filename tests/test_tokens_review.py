@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.file import FileInstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
@@ -20,6 +21,7 @@ from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.errors import may_have_taken_effect
 from ocp_users_photo.installations import (
     InstallationTokenSource,
+    NotInstalled,
     SingleProcessRefreshLock,
     TokenRefreshFailed,
 )
@@ -152,3 +154,31 @@ def test_a_client_secret_given_as_the_client_id_is_never_quoted(tmp_path: Path) 
     shown = [repr(source), str(source), source.description]
     shown.append(repr(ClientCredentials(SWAPPED_SECRET, CLIENT_ID)))
     assert not [text for text in shown if SWAPPED_SECRET in text], shown
+
+
+async def test_a_person_of_an_org_wide_installation_bound_with_their_workspace_is_told_how_to_bind(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """An org-wide (Enterprise Grid) installation, and a host that binds the person as the
+    README says, "give enterprise_id too, Bolt's context.enterprise_id", with the team_id
+    Slack's request names: slack_sdk files the installation under the organization alone,
+    so it is not found, and NotInstalled said only "ask them to install it", which they
+    did (installing again cannot help). It now says how to bind them (team_id=None)."""
+    workspace = await install(emulator, store, ALICE)
+    org_wide = Installation(**workspace.to_dict_for_copying())
+    org_wide.enterprise_id, org_wide.team_id, org_wide.is_enterprise_install = "E0ORG1", None, True
+    org_wide.bot_scopes = []
+    store.save(org_wide)
+    source = InstallationTokenSource(
+        store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=emulator.base_url
+    )
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(NotInstalled) as missing:
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE, enterprise_id="E0ORG1").call(
+                {"image": portrait()}
+            )
+        assert "team_id=None" in str(missing.value), str(missing.value)
+        # Bound so, the person is found: the advice is the way.
+        bound = tool.acting_as(team_id=None, user_id=ALICE, enterprise_id="E0ORG1")
+        assert (await bound.call({"image": portrait()}))["ok"] is True
+    assert photo_tokens(emulator) == [workspace.user_token]

@@ -57,13 +57,24 @@ class NotInstalled(TokenUnavailable):
         where = f" at {install_url}" if install_url else ""
         # Bound without an enterprise id, a person of an Enterprise Grid org is not found:
         # slack_sdk's stores file an org's installations under it.
-        grid = (
-            " (if the workspace is in an Enterprise Grid org, the host must bind the person "
-            "with their enterprise_id too, as Slack's request gives it: without it their "
-            "installation is not found)"
-            if person.enterprise_id is None
-            else ""
-        )
+        if person.enterprise_id is None:
+            grid = (
+                " (if the workspace is in an Enterprise Grid org, the host must bind the person "
+                "with their enterprise_id too, as Slack's request gives it: without it their "
+                "installation is not found)"
+            )
+        elif person.team_id is not None:
+            # Slack's request names the workspace even for an org-wide installation, which
+            # slack_sdk's stores file under the organization alone: installing again would
+            # not help.
+            grid = (
+                " (if the app was installed for their whole organization, as Bolt's "
+                "context.is_enterprise_install says, the host must bind the person with "
+                "team_id=None and their enterprise_id: an org-wide installation is filed "
+                "under the organization alone)"
+            )
+        else:
+            grid = ""
         super().__init__(
             f"{person} has not installed the app, so there is no token to set their photo "
             f"with: ask them to install it{where} (it asks for the user scopes "
