@@ -19,9 +19,9 @@ import asyncio
 import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import httpx
 
@@ -36,6 +36,7 @@ from ocp_users_photo.errors import (
     InvalidArguments,
     Problem,
     TokenNotUsable,
+    TokenUnavailable,
     TransportError,
     UsersPhotoError,
 )
@@ -80,7 +81,7 @@ from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient, require_asyncio
-from ocp_users_photo.slack.deadlines import call_deadline, call_timeout
+from ocp_users_photo.slack.deadlines import call_deadline, call_seconds, call_timeout
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import IdentityCache, SlackSession
@@ -112,6 +113,8 @@ URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
 _URL_HOSTS_NAMED: Final = 20
 FITS: Final = ("downscale", "reject")
 _PYTHON_VERSION: Final = ".".join(str(part) for part in sys.version_info[:3])
+# What a token source gives (its token, or its renewal), waited for within the call.
+T = TypeVar("T")
 # The HTTP library that sends (httpx, or aiohttp with [fast]) is added by the Slack client.
 USER_AGENT: Final = f"ocp-users-photo/{__version__} python/{_PYTHON_VERSION}"
 
@@ -774,7 +777,7 @@ class UsersSetPhoto(AsyncClosing):
         source = self.token_source
 
         async def renew(expired: SlackToken) -> SlackToken | None:
-            fresh: object = await source.renew(person, expired)
+            fresh: object = await _in_call_time(lambda: source.renew(person, expired), source)
             try:
                 return None if fresh is None else _as_token(fresh, source)
             except InvalidArguments as refused:
@@ -899,8 +902,28 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
 
 async def _token_of(source: TokenSource, person: ActingPerson | None) -> SlackToken:
     """``source.token_for(person)``; InvalidArguments when the source's answer is no token."""
-    given: object = await source.token_for(person)
+    given: object = await _in_call_time(lambda: source.token_for(person), source)
     return _as_token(given, source)
+
+
+async def _in_call_time(asking: Callable[[], Awaitable[T]], source: TokenSource) -> T:
+    """``asking()`` (a source's token or renewal), waited for until the call's deadline at
+    most: a source's store that never answers (a database behind a firewall that drops
+    packets) must not hold the call for ever. TokenUnavailable when it ran out."""
+    require_asyncio()  # the deadline is asyncio's: said plainly under another runner
+    in_time = call_timeout()
+    try:
+        async with in_time:
+            return await asking()
+    except TimeoutError:
+        if not in_time.expired():
+            raise
+    deadline = call_seconds() or 0.0
+    raise TokenUnavailable(
+        f"the token source ({source.description}) gave no token within the call's "
+        f"{deadline:.3g} s deadline; nothing was sent: try again, and if it persists, check "
+        "what the source reads (its installation store's database)"
+    )
 
 
 def _as_token(given: object, source: TokenSource) -> SlackToken:

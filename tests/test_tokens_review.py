@@ -6,19 +6,23 @@ SQLite store in a real file; every refresh and photo goes over loopback HTTP.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.file import FileInstallationStore
+from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
-from ocp_users_photo.errors import may_have_taken_effect
+from ocp_users_photo.errors import TokenUnavailable, may_have_taken_effect
 from ocp_users_photo.installations import (
     InstallationTokenSource,
     NotInstalled,
@@ -182,3 +186,77 @@ async def test_a_person_of_an_org_wide_installation_bound_with_their_workspace_i
         bound = tool.acting_as(team_id=None, user_id=ALICE, enterprise_id="E0ORG1")
         assert (await bound.call({"image": portrait()}))["ok"] is True
     assert photo_tokens(emulator) == [workspace.user_token]
+
+
+class HangingStore(InstallationStore):
+    """A store whose reads hang until ``release`` (a database behind a network that drops
+    packets, a pool that never gives a connection)."""
+
+    def __init__(self, inner: InstallationStore) -> None:
+        self.inner = inner
+        self.release = threading.Event()
+        self.reading = threading.Event()
+        self.answered = 0  # reads answered before the store hangs
+
+    def save(self, installation: Installation) -> None:
+        self.inner.save(installation)
+
+    def find_installation(self, **lookup: Any) -> Installation | None:
+        if self.answered > 0:
+            self.answered -= 1
+            return self.inner.find_installation(**lookup)
+        self.reading.set()
+        self.release.wait(8)  # bounded: a test that fails still ends
+        return self.inner.find_installation(**lookup)
+
+
+@pytest.fixture
+def hanging(store: SQLite3InstallationStore) -> Iterator[HangingStore]:
+    hung = HangingStore(store)
+    yield hung
+    hung.release.set()
+
+
+@pytest.mark.parametrize("door", ["call", "run", "renewal"])
+async def test_a_store_that_hangs_ends_the_call_at_its_deadline_with_nothing_sent(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, hanging: HangingStore, door: str
+) -> None:
+    """README: "the whole call" keeps to ``deadline=``. A store whose read never came back
+    held the call for as long as the store hung (for ever, for a PostgreSQL server behind a
+    firewall that drops packets), whatever the deadline, and a cancellation (the host's
+    own timeout) waited for the store's thread too."""
+    await install(emulator, store, ALICE)
+    source = InstallationTokenSource(
+        hanging,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        refresh_lock=SingleProcessRefreshLock(),
+        environ={},
+    )
+    async with (
+        source,
+        UsersSetPhoto(source, base_url=emulator.base_url, environ={}, deadline=1) as tool,
+    ):
+        as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE)
+        # Well under the store's 8 s: the call ends by its own deadline, or this fails.
+        bounded = asyncio.timeout(5)
+        if door == "renewal":
+            # The token is read; Slack answers token_expired; the refresh's read hangs.
+            hanging.answered = 1
+            emulator.faults.inject(Fault.slack_error("token_expired"), path="users.setPhoto")
+        if door != "run":
+            with pytest.raises(TokenUnavailable) as failed:
+                async with bounded:
+                    await as_alice.call({"image": portrait()})
+            said = str(failed.value)
+        else:
+            async with bounded:
+                result = await as_alice.run({"image": portrait()})
+            assert result["error"] == "token_unavailable", result
+            said = result["message"]
+        assert hanging.reading.is_set()
+        assert "1 s deadline" in said, said
+        assert "nothing was sent" in said, said
+        hanging.release.set()  # a refresh under way ends, and the source closes
+    assert len(photo_tokens(emulator)) == (1 if door == "renewal" else 0)  # refused

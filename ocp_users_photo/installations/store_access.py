@@ -77,7 +77,9 @@ class StoreAccess:
                         confirm_absent(sqlite)
                     return found
 
-                found = await anyio.to_thread.run_sync(find_installation)
+                # Abandoned if the caller stops waiting (the call's deadline): a read
+                # that never comes back must not hold the call with it.
+                found = await anyio.to_thread.run_sync(find_installation, abandon_on_cancel=True)
             else:
                 assert self._async is not None
                 found = await self._async.async_find_installation(**arguments)

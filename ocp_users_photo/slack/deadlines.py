@@ -26,6 +26,7 @@ __all__ = [
     "attempt_timeout",
     "call_deadline",
     "call_ends",
+    "call_seconds",
     "call_started",
     "call_timeout",
     "outside_call_deadline",
@@ -93,6 +94,13 @@ def call_started() -> float | None:
     """When (``time.monotonic()``) the call under way in this context began; None outside one."""
     found = _CALL_ENDS.get()
     return found.started if found is not None and found.running else None
+
+
+def call_seconds() -> float | None:
+    """How long the call under way may take in all (its deadline, an enclosing call's if
+    shorter), for messages; None outside one."""
+    found = _CALL_ENDS.get()
+    return found.ends - found.started if found is not None and found.running else None
 
 
 def seconds_left(own_seconds: float) -> float:
