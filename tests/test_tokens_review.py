@@ -260,3 +260,31 @@ async def test_a_store_that_hangs_ends_the_call_at_its_deadline_with_nothing_sen
         assert "nothing was sent" in said, said
         hanging.release.set()  # a refresh under way ends, and the source closes
     assert len(photo_tokens(emulator)) == (1 if door == "renewal" else 0)  # refused
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://app@db.internal/slack?password=hunter2-db-secret",
+        "postgresql+psycopg:///slack?host=db.internal&user=app&password=hunter2-db-secret",
+    ],
+    ids=["password in the query", "libpq keywords"],
+)
+def test_a_database_password_in_the_urls_query_is_never_shown(url: str) -> None:
+    """libpq (psycopg) takes the password as a query parameter too; SQLAlchemy's
+    hide_password masks only the URL's own password, so the store's description, the
+    source's and its lock's reprs showed it, and a model was given the description in
+    messages about the source's tokens."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pytest.importorskip("psycopg")
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    engine = sqlalchemy.create_engine(url, hide_parameters=True)  # nothing connects
+    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=engine)
+    source = InstallationTokenSource(
+        store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, environ={}
+    )
+    shown = [repr(source), source.description, repr(source.refresh_lock)]
+    shown.append(source.refresh_lock.description)
+    assert not [text for text in shown if "hunter2" in text], shown
+    assert "/slack" in source.description  # the database is still named

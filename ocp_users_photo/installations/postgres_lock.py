@@ -26,6 +26,7 @@ except ModuleNotFoundError as missing:  # the [postgres] extra is not installed
     raise missing_extra("postgres", missing) from missing
 
 from ocp_users_photo.installations.refresh_locks import take_polling
+from ocp_users_photo.installations.store_access import shown_url
 
 # Keeps this package's advisory lock ids apart from other users of the same server.
 _KEY_NAMESPACE: Final = b"ocp-users-photo"
@@ -59,8 +60,7 @@ class PostgresRefreshLock:
 
     @property
     def description(self) -> str:
-        url = self._engine.url.render_as_string(hide_password=True)
-        return f"an advisory lock on {url}"
+        return f"an advisory lock on {shown_url(self._engine.url)}"
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:

@@ -128,9 +128,16 @@ class StoreAccess:
             return f"{kind}({database})"
         engine = getattr(self.store, "engine", None)
         url = getattr(engine, "url", None)
-        if url is not None and hasattr(url, "render_as_string"):
-            return f"{kind}({url.render_as_string(hide_password=True)})"
+        if url is not None and hasattr(url, "render_as_string") and hasattr(url, "set"):
+            return f"{kind}({shown_url(url)})"
         return kind
+
+
+def shown_url(url: Any) -> str:
+    """A SQLAlchemy database URL for reprs and messages: its password masked, its query
+    left out (libpq, psycopg's, takes ``?password=`` too, which hide_password leaves)."""
+    text: str = url.set(query={}).render_as_string(hide_password=True)
+    return text
 
 
 def _create_private(database: str | os.PathLike[str]) -> None:
