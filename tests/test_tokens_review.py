@@ -29,6 +29,7 @@ from ocp_users_photo.installations import (
     SingleProcessRefreshLock,
     TokenRefreshFailed,
 )
+from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -288,3 +289,36 @@ def test_a_database_password_in_the_urls_query_is_never_shown(url: str) -> None:
     shown.append(source.refresh_lock.description)
     assert not [text for text in shown if "hunter2" in text], shown
     assert "/slack" in source.description  # the database is still named
+
+
+async def test_two_sources_in_one_process_with_the_single_process_lock_refresh_once(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """README: ``SingleProcessRefreshLock()`` "when one process alone refreshes". Two
+    sources in that one process (a tool for the agent, another for a Bolt app; a source
+    made per request) each held only their own per-person lock: both refreshed the same
+    person's token at once, Slack spent the refresh token for the first, and the second
+    call was told to have the person install the app again."""
+    files = FileInstallationStore(base_dir=str(tmp_path / "installations"), client_id=CLIENT_ID)
+    await install(emulator, files, ALICE)
+    sources = [
+        InstallationTokenSource(
+            files,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            base_url=emulator.base_url,
+            refresh_lock=SingleProcessRefreshLock(),
+            clock=Clock(LIFETIME - 100),  # within the margin: refreshed before use
+            environ={},
+        )
+        for _ in range(2)
+    ]
+    emulator.faults.inject(Fault.delay(0.3), path="oauth.v2.access")  # both ask meanwhile
+    person = ActingPerson(team_id=TEAM_ID, user_id=ALICE)
+    try:
+        tokens = await asyncio.gather(*(source.token_for(person) for source in sources))
+    finally:
+        for source in sources:
+            await source.aclose()
+    assert refreshes(emulator) == 1
+    assert tokens[0] == tokens[1]

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import anyio.to_thread
 
+from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.store_access import AnyInstallationStore, AsyncStoreInThreads
 
 
@@ -62,17 +63,25 @@ class RefreshLock(Protocol):
 class SingleProcessRefreshLock:
     """No lock between processes: for a store only this process refreshes (files, tests).
 
-    Tasks in this process are still serialised per person by the token source itself.
+    Within the process, one lock per key whichever source (and whichever of these locks)
+    asks: two sources over one store (a tool's and a Bolt app's, one made per request)
+    would otherwise refresh the same person at once, and Slack spends the refresh token
+    for the first. Its tasks, threads and event loops all wait on it (``PersonLocks``).
     """
 
     description = "this process only"
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        yield
+        async with _IN_THIS_PROCESS.hold(key):
+            yield
 
     def __repr__(self) -> str:
         return "SingleProcessRefreshLock()"
+
+
+# The locks every SingleProcessRefreshLock of the process shares, by installation key.
+_IN_THIS_PROCESS = PersonLocks()
 
 
 def refresh_lock_for(store: AnyInstallationStore) -> RefreshLock:
