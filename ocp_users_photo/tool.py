@@ -921,8 +921,9 @@ async def _in_call_time(asking: Callable[[], Awaitable[T]], source: TokenSource)
     deadline = call_seconds() or 0.0
     raise TokenUnavailable(
         f"the token source ({source.description}) gave no token within the call's "
-        f"{deadline:.3g} s deadline; nothing was sent: try again, and if it persists, check "
-        "what the source reads (its installation store's database)"
+        f"{deadline:.3g} s deadline (its store did not answer, or a token refresh is still "
+        "under way: that one goes on and is saved); nothing was sent: try again, and if it "
+        "persists, check what the source reads (its installation store's database)"
     )
 
 
