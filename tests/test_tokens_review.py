@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from ocp_users_photo.installations import (
     SingleProcessRefreshLock,
     TokenRefreshFailed,
 )
+from ocp_users_photo.installations.refresh_locks import LockNotTaken
+from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -322,3 +325,26 @@ async def test_two_sources_in_one_process_with_the_single_process_lock_refresh_o
             await source.aclose()
     assert refreshes(emulator) == 1
     assert tokens[0] == tokens[1]
+
+
+async def test_a_lease_left_by_a_process_that_died_before_the_clock_was_set_back_ends_in_its_time(
+    tmp_path: Path,
+) -> None:
+    """README: "a lease left by a process that died ends after 60 s". Taken by a process
+    whose wall clock then stepped back a day (an NTP step, a restored VM) and which died
+    holding it, the lease's end lay a day ahead: every process refreshing that person got
+    RefreshBusy for a day. A lease ending further ahead than two leases (hosts' clocks
+    within a minute of each other, as the README asks) is one no clock now can have
+    written: taken over."""
+    database = tmp_path / "installations.db"
+    key = f"{CLIENT_ID}||{TEAM_ID}|{ALICE}"
+    day_ahead = SQLiteRefreshLock(database, clock=lambda: time.time() + 86400)
+    assert await asyncio.to_thread(day_ahead._try_take, key, "died")  # never released
+    async with SQLiteRefreshLock(database, wait_seconds=1).hold(key):
+        pass
+    # A lease of a live holder whose clock runs up to a minute ahead is still waited for.
+    minute_ahead = SQLiteRefreshLock(database, clock=lambda: time.time() + 60)
+    assert await asyncio.to_thread(minute_ahead._try_take, key, "alive")
+    with pytest.raises(LockNotTaken):
+        async with SQLiteRefreshLock(database, wait_seconds=0.2).hold(key):
+            pass
