@@ -8,6 +8,7 @@ timed: a count does not depend on how fast the machine is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 from collections.abc import AsyncIterator, Sequence
@@ -15,15 +16,18 @@ from collections.abc import AsyncIterator, Sequence
 import pytest
 import trustme
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.bounded_body import BoundedBody
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.resolvers import IntakeContext
 from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.web_image import UrlPolicy, fetch_image
-from tests.conftest import make_image
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.http_stacks import stack_environ
 from tests.loopback import LoopbackServer, drip, redirect, serve
 
 PNG = make_image((8, 8), "PNG")
+PHOTO = make_image((512, 512), "PNG")
 PIECES = 100_000
 
 
@@ -43,15 +47,12 @@ async def one_byte_chunks(writer: asyncio.StreamWriter) -> None:
     await writer.drain()
 
 
-async def test_a_body_in_one_byte_chunks_leaves_other_tasks_their_turns(
-    host: LoopbackServer, client_tls: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Observed before: up to 11,000 chunks (one 64 KiB read) taken in one go, 0.1-0.5 s
-    # with the loop standing still, again and again until the 30 s deadline (a body of
-    # 1 MiB took 12 s): every other call of an MCP server waited.
-    host.on("/x.png", one_byte_chunks)
+@contextlib.asynccontextmanager
+async def pieces_between_turns(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[int]]:
+    """Counts the body pieces fed (``BoundedBody.feed``, which every reader of a body
+    calls) between two turns of another task; yields a list holding the most, once done."""
     fed = 0
-    most_between_turns = 0
+    most = [0]
     feed = BoundedBody.feed
 
     def counted_feed(self: BoundedBody, raw: bytes) -> None:
@@ -62,20 +63,61 @@ async def test_a_body_in_one_byte_chunks_leaves_other_tasks_their_turns(
     monkeypatch.setattr(BoundedBody, "feed", counted_feed)
 
     async def other_task() -> None:
-        nonlocal fed, most_between_turns
+        nonlocal fed
         while True:
             await asyncio.sleep(0)
-            most_between_turns = max(most_between_turns, fed)
+            most[0] = max(most[0], fed)
             fed = 0
 
     other = asyncio.create_task(other_task())
     try:
-        policy = UrlPolicy(allowed_hosts=["127.0.0.1"], allow_loopback_for_tests=True)
-        image = await fetch_image(host.url("/x.png"), policy, ssl_context=client_tls)
+        yield most
     finally:
         other.cancel()
+
+
+async def test_a_body_in_one_byte_chunks_leaves_other_tasks_their_turns(
+    host: LoopbackServer, client_tls: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Observed before: up to 11,000 chunks (one 64 KiB read) taken in one go, 0.1-0.5 s
+    # with the loop standing still, again and again until the 30 s deadline (a body of
+    # 1 MiB took 12 s): every other call of an MCP server waited.
+    host.on("/x.png", one_byte_chunks)
+    async with pieces_between_turns(monkeypatch) as most:
+        policy = UrlPolicy(allowed_hosts=["127.0.0.1"], allow_loopback_for_tests=True)
+        image = await fetch_image(host.url("/x.png"), policy, ssl_context=client_tls)
     assert image.byte_count == len(PNG) + PIECES
-    assert most_between_turns <= 1024
+    assert most[0] <= 1024
+
+
+async def slack_reply_in_one_byte_chunks(writer: asyncio.StreamWriter) -> None:
+    """Slack's ok reply, then ``PIECES`` spaces (JSON allows them) one byte a chunk."""
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    writer.write(b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+    writer.write(b'b\r\n{"ok":true}\r\n' + b"1\r\n \r\n" * PIECES + b"0\r\n\r\n")
+    await writer.drain()
+
+
+async def test_a_slack_reply_in_one_byte_chunks_leaves_other_tasks_their_turns(
+    http_stack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The Slack client's reply reader took every piece of a read without a turn, as the
+    # image fetch did: a reply of 100,000 one-byte chunks held the loop between reads.
+    async with serve() as slack:
+        slack.on("/api/users.setPhoto", slack_reply_in_one_byte_chunks)
+        async with (
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=stack_environ(http_stack),
+                keep_previous=False,
+                max_retries=0,
+            ) as tool,
+            pieces_between_turns(monkeypatch) as most,
+        ):
+            reply = await tool.call({"image": PHOTO})
+    assert reply["ok"] is True
+    assert most[0] <= 1024
 
 
 class TableResolver:

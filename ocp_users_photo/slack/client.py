@@ -43,7 +43,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
+from ocp_users_photo.bounded_body import (
+    PIECES_PER_TURN,
+    BodyTooLarge,
+    BoundedBody,
+    UnreadableBody,
+)
 from ocp_users_photo.credentials import (
     AuthorizationHeader,
     ClientCredentials,
@@ -620,8 +625,12 @@ class SlackClient:
         # room left under the cap (gzip or deflate, one layer; any other coding is refused).
         try:
             body = BoundedBody(answer.headers.get("content-encoding", ""), self._max_reply_bytes)
+            pieces = 0
             async for chunk in answer.body:
                 body.feed(chunk)
+                pieces += 1
+                if pieces % PIECES_PER_TURN == 0:
+                    await asyncio.sleep(0)
             body.finish()
         except BodyTooLarge:
             raise TransportError(

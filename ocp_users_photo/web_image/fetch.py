@@ -33,7 +33,12 @@ from urllib.parse import urljoin
 import httpx
 
 from ocp_users_photo._version import __version__
-from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
+from ocp_users_photo.bounded_body import (
+    PIECES_PER_TURN,
+    BodyTooLarge,
+    BoundedBody,
+    UnreadableBody,
+)
 from ocp_users_photo.slack.log_redaction import http_stack_silenced
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image.addresses import (
@@ -72,8 +77,6 @@ _ACCEPT: Final = "image/png,image/jpeg,image/gif,image/webp,image/*;q=0.8"
 # get the issuer's certificate (2) or locally (20), a self-signed CA in the chain (19), no
 # way to verify the first certificate (21).
 _UNTRUSTED_ISSUER: Final = frozenset({2, 19, 20, 21})
-# Body pieces taken between two turns of the event loop's other tasks (a few ms at most).
-_PIECES_PER_TURN: Final = 256
 _E = TypeVar("_E", bound=BaseException)
 
 # Given the bytes the final answer's body will make, before it is read.
@@ -384,9 +387,7 @@ async def _read(
         async for chunk in response.aiter_raw():
             body.feed(chunk)
             pieces += 1
-            if pieces % _PIECES_PER_TURN == 0:
-                # The HTTP stack hands over what one read holds without a pause: 64 KiB of
-                # one-byte chunks is some 11,000 pieces, 0.1-0.5 s of the loop standing still.
+            if pieces % PIECES_PER_TURN == 0:
                 await asyncio.sleep(0)
             if not sniffed and len(body) >= SNIFF_BYTES:
                 _require_image(body.head(SNIFF_BYTES), url, place)
