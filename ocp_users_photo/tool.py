@@ -902,6 +902,8 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
 
 async def _token_of(source: TokenSource, person: ActingPerson | None) -> SlackToken:
     """``source.token_for(person)``; InvalidArguments when the source's answer is no token."""
+    if isinstance(source, StaticToken | NoToken):  # no I/O: nothing to bound in time
+        return await source.token_for(person)
     given: object = await _in_call_time(lambda: source.token_for(person), source)
     return _as_token(given, source)
 
