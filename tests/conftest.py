@@ -22,6 +22,7 @@ from PIL import Image
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
 from tests.http_stacks import stack_params
+from tests.loopback import LoopbackServer, serve
 from tests.readme_blocks import not_run, readme_blocks
 from tests.reliability_report import ReliabilityCollector, ReliabilityReport, session_report
 
@@ -84,6 +85,16 @@ def client_tls(ca: trustme.CA) -> ssl.SSLContext:
     context = ssl.create_default_context()
     ca.configure_trust(context)
     return context
+
+
+@pytest.fixture
+async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
+    """An https server on loopback (127.0.0.1, also named images.test and localhost) whose
+    certificate ``ca`` signed: an image host for the web image tests, routes added by each."""
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "images.test", "localhost").configure_cert(server_tls)
+    async with serve(server_tls) as running:
+        yield running
 
 
 @pytest.fixture(params=stack_params())

@@ -16,7 +16,7 @@ import itertools
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ from tests.loopback import (
     drip,
     redirect,
     reply,
-    serve,
     silent,
 )
 
@@ -62,12 +61,10 @@ SENT_HEADERS = {"host", "user-agent", "accept", "accept-encoding"}
 
 
 @pytest.fixture
-async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "images.test", "localhost").configure_cert(server_tls)
-    async with serve(server_tls) as running:
-        running.on("/photo.png", reply(200, PNG, [("Content-Type", "image/png")]))
-        yield running
+def host(host: LoopbackServer) -> LoopbackServer:
+    """conftest's image host, serving a PNG at /photo.png."""
+    host.on("/photo.png", reply(200, PNG, [("Content-Type", "image/png")]))
+    return host
 
 
 def loopback_policy(*hosts: str, **options: Any) -> UrlPolicy:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import pytest
-import trustme
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.bounded_body import BoundedBody
@@ -25,18 +23,11 @@ from ocp_users_photo.web_image import UrlPolicy, fetch_image
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.http_stacks import stack_environ
 from tests.loopback import LoopbackServer, drip, redirect, serve
+from tests.test_webimage9 import TableResolver
 
 PNG = make_image((8, 8), "PNG")
 PHOTO = make_image((512, 512), "PNG")
 PIECES = 100_000
-
-
-@pytest.fixture
-async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
-    async with serve(server_tls) as running:
-        yield running
 
 
 async def one_byte_chunks(writer: asyncio.StreamWriter) -> None:
@@ -118,18 +109,6 @@ async def test_a_slack_reply_in_one_byte_chunks_leaves_other_tasks_their_turns(
             reply = await tool.call({"image": PHOTO})
     assert reply["ok"] is True
     assert most[0] <= 1024
-
-
-class TableResolver:
-    """Names from a table; any other name is not found (never real DNS)."""
-
-    def __init__(self, table: dict[str, Sequence[str]]) -> None:
-        self.table = table
-
-    async def __call__(self, name: str, port: int) -> Sequence[str]:
-        if name not in self.table:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return self.table[name]
 
 
 @pytest.mark.parametrize("case", ["slow body", "redirect to a name not found"])

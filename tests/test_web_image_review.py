@@ -10,10 +10,8 @@ from __future__ import annotations
 import gzip
 import logging
 import ssl
-from collections.abc import AsyncIterator
 
 import pytest
-import trustme
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.images.url_resolver import UrlResolver
@@ -25,18 +23,16 @@ from ocp_users_photo.web_image import (
     fetch_image,
 )
 from tests.conftest import CANARY_TOKEN, make_image
-from tests.loopback import LoopbackServer, redirect, reply, serve
+from tests.loopback import LoopbackServer, redirect, reply
 
 PNG = make_image((600, 600), "PNG")
 
 
 @pytest.fixture
-async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
-    async with serve(server_tls) as running:
-        running.on("/photo.png", reply(200, PNG, [("Content-Type", "image/png")]))
-        yield running
+def host(host: LoopbackServer) -> LoopbackServer:
+    """conftest's image host, serving a PNG at /photo.png."""
+    host.on("/photo.png", reply(200, PNG, [("Content-Type", "image/png")]))
+    return host
 
 
 def loopback_policy() -> UrlPolicy:

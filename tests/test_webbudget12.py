@@ -17,11 +17,10 @@ import asyncio
 import base64
 import gzip
 import ssl
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-import trustme
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.images.byte_budget import ByteBudget, Held
@@ -36,7 +35,7 @@ from ocp_users_photo.images.resolvers import (
 from ocp_users_photo.images.url_resolver import UrlResolver
 from ocp_users_photo.web_image import UrlPolicy
 from tests.conftest import CANARY_TOKEN, make_image
-from tests.loopback import Answer, LoopbackServer, reply, serve
+from tests.loopback import Answer, LoopbackServer, reply
 
 PNG = make_image((512, 512))
 TEXT = base64.b64encode(make_image((600, 600), color=(9, 99, 199))).decode()
@@ -96,14 +95,6 @@ def logged(answer: Answer, log: Log, entry: str) -> Answer:
         await answer(writer)
 
     return logging_answer
-
-
-@pytest.fixture
-async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
-    async with serve(server_tls) as running:
-        yield running
 
 
 def intake(client_tls: ssl.SSLContext, **policy: Any) -> ImageIntake:
