@@ -7,6 +7,7 @@ SQLite store in a real file; every refresh and photo goes over loopback HTTP.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -65,14 +66,15 @@ def store(tmp_path: Path) -> SQLite3InstallationStore:
 async def tool(
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> AsyncIterator[UsersSetPhoto]:
-    """A tool over the store whose clock is 100 s before the person's token expires."""
+    """A tool over the store whose clock is 10 s before the person's token expires: too
+    close to its end to be used when the refresh before the call fails."""
     source = InstallationTokenSource(
         store,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         base_url=emulator.base_url,
         install_url=INSTALL_URL,
-        clock=Clock(LIFETIME - 100),
+        clock=Clock(LIFETIME - 10),
         max_retries=0,
         environ={},
     )
@@ -123,6 +125,45 @@ async def test_a_refresh_slack_does_not_answer_is_a_token_failure_not_a_change_t
     # Before the call the token is refreshed a third time; after token_expired the token,
     # never expired by the clock, is taken as it is.
     assert refreshes(emulator) == (3 if when == "before the call" else 2)
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [Fault.status(502), Fault.slack_error("invalid_refresh_token")],
+    ids=["no answer", "refused"],
+)
+async def test_a_token_still_good_is_used_when_its_refresh_ahead_of_time_fails(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    refusal: Fault,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A token within the refresh margin (5 min) is refreshed before the call; when that
+    refresh failed (Slack's OAuth endpoint down, or its refusal), the call failed too,
+    though the token in hand had 100 s left: every person's photo change stopped with
+    Slack's OAuth blip. The call goes on with it, and the host is told at WARNING."""
+    alice = await install(emulator, store, ALICE)
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        clock=Clock(LIFETIME - 100),
+        max_retries=0,
+        environ={},
+    )
+    emulator.faults.inject(refusal, path="oauth.v2.access", times=1)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with caplog.at_level(logging.WARNING, logger="ocp_users_photo"):
+            reply = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE).call({"image": portrait()})
+    assert reply["ok"] is True
+    assert refreshes(emulator) == 1
+    assert photo_tokens(emulator) == [alice.user_token]
+    (warning,) = [record for record in caplog.records if "ahead of its end" in record.message]
+    assert "refresh_failed" in warning.message
+    assert "is used meanwhile" in warning.message
+    assert alice.user_token not in caplog.text
+    assert alice.user_refresh_token not in caplog.text
 
 
 # A client secret's shape (32 hex digits), never this app's.

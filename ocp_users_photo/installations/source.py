@@ -185,7 +185,23 @@ class InstallationTokenSource(AsyncClosing):
         person = _bound(person)
         installation = await self._installation(person)
         if self._expiring(installation):
-            installation = await self._refresh(person, SlackToken(_user_token(installation)))
+            current = SlackToken(_user_token(installation))
+            try:
+                installation = await self._refresh(person, current)
+            except (TokenRefreshFailed, RefreshImpossible, RefreshBusy) as failed:
+                # Refreshed ahead of its end, the token still works: a refresh Slack did
+                # not answer, or refused, need not fail a call it can still make. Said
+                # to the host all the same, and again at each call until mended.
+                lasts = _seconds_left(installation, self._clock())
+                if lasts is None or lasts < FRESH_ENOUGH_SECONDS:
+                    raise
+                logger.warning(
+                    "could not refresh the user token of %s ahead of its end (%s); its "
+                    "current token, good for %d s more, is used meanwhile",
+                    person,
+                    failed.code,
+                    lasts,
+                )
         return SlackToken(_user_token(installation))
 
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken:
@@ -526,6 +542,12 @@ def _elsewhere(installation: Installation, person: ActingPerson) -> bool:
         and person.team_id is not None
         and installation.team_id != person.team_id
     )
+
+
+def _seconds_left(installation: Installation, now: float) -> float | None:
+    """How long the installation's user token is still good for (None: it never expires)."""
+    expires_at = installation.user_token_expires_at
+    return None if expires_at is None else expires_at - now
 
 
 def _user_token(installation: Installation) -> str:
