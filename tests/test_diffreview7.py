@@ -22,7 +22,6 @@ from ocp_users_photo.installations import (
     SingleProcessRefreshLock,
 )
 from ocp_users_photo.installations import source as source_module
-from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import CLIENT_ID, LIFETIME, TEAM_ID, Clock, install, rotation_config
 
@@ -177,40 +176,3 @@ async def test_a_forked_child_saves_its_kept_installation_in_the_background(
                 os._exit(code)
         _, status = await asyncio.to_thread(os.waitpid, pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, "no save in the background in the child"
-
-
-@pytest.mark.parametrize(
-    ("lease_seconds", "tries"), [(60.0, source_module.SAVE_ATTEMPTS), (5.0, 1)]
-)
-async def test_a_save_is_tried_again_only_while_a_try_fits_in_the_lease(
-    emulator: RunningEmulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    lease_seconds: float,
-    tries: int,
-) -> None:
-    """README: a refresh and its saves end within the refresh lock's lease. Each save try
-    on a busy file may wait 10 s (slack_sdk writes the installation and the bot in two
-    connections, each waiting sqlite3's 5 s): three ran past the 60 s lease, and another
-    process could take the lock and send the refresh token Slack had spent. A try that
-    would not end within the lease is left to the background saves."""
-    monkeypatch.setattr(source_module, "RESAVE_FIRST_WAIT", 3600.0)  # no background save
-    store = GatedStore(FileInstallationStore(base_dir=str(tmp_path), client_id=CLIENT_ID))
-    await install(emulator, store.inner, ALICE.user_id)
-    source = InstallationTokenSource(
-        store,
-        client_id=CLIENT_ID,
-        client_secret="installations-test-client-secret",
-        base_url=emulator.base_url,
-        clock=Clock(offset=LIFETIME - 100),
-        environ={},
-        refresh_lock=SQLiteRefreshLock(tmp_path / "leases.db", lease_seconds=lease_seconds),
-    )
-    async with source:
-        store.failures = source_module.SAVE_ATTEMPTS
-        with pytest.raises(InstallationStoreFailed):
-            await source.token_for(ALICE)  # refreshed; kept in memory, its saves failed
-        assert source_module.SAVE_ATTEMPTS - store.failures == tries
-        store.failures = 0
-        kept = await source.token_for(ALICE)  # the kept one, saved at the next call
-    assert store.newest().user_token == kept.reveal()

@@ -58,18 +58,14 @@ logger = logging.getLogger("ocp_users_photo")
 DEFAULT_REFRESH_MARGIN = 300.0
 # How long one refresh (oauth.v2.access, its retries and waits) may take. The 60 s a
 # refresh lock's lease lasts (sqlite_lease.py) must hold all that is done under it: the
-# store's read before (SQLite waits up to 5 s on a busy file), the refresh, and a first
-# save (up to SAVE_TRY_SECONDS): 5 + 35 + 10 s; a save is tried again only while the try
-# still ends within the lease (_save_refreshed). So no refresh outlives its lock, and a
-# second process never refreshes the same installation beside it, or finds its spent
-# refresh token before the save (Slack spends it when it answers).
+# store's read before (SQLite waits up to 5 s on a busy file), the refresh, and the saves
+# after (SAVE_ATTEMPTS, each up to 5 s, and their pauses): 5 + 35 + 15.25 s. So no refresh
+# outlives its lock, and a second process never refreshes the same installation beside
+# it, or finds its spent refresh token before the save (Slack spends it when it answers).
 REFRESH_DEADLINE = 35.0
 # A refreshed installation's save is tried this many times (a busy database, a lost
 # connection), 0.05 s then 0.2 s apart, before it is kept in memory (see _save_refreshed).
 SAVE_ATTEMPTS = 3
-# The longest one save try may take on a busy file: slack_sdk's SQLite store writes the
-# installation and the bot in two connections, each waiting up to sqlite3's 5 s.
-SAVE_TRY_SECONDS = 10.0
 # Then it is saved again in the background (other processes serving the person read the
 # store, which holds the refresh token Slack spent): first after 1 s, the waits doubling
 # up to RESAVE_MAX_WAIT, for RESAVE_SECONDS at most (after that, at the person's next call).
@@ -322,16 +318,12 @@ class InstallationTokenSource(AsyncClosing):
             if self._fresher(current, seen_token):
                 return current
             async with self._across_processes(person, key):
-                lease = getattr(self.refresh_lock, "lease_seconds", None)
-                lease_ends = None if lease is None else time.monotonic() + float(lease)
                 current = await self._installation(person, locked=True)
                 if self._fresher(current, seen_token):
                     return current
-                return await self._refresh_now(person, current, lease_ends)
+                return await self._refresh_now(person, current)
 
-    async def _refresh_now(
-        self, person: ActingPerson, installation: Installation, lease_ends: float | None
-    ) -> Installation:
+    async def _refresh_now(self, person: ActingPerson, installation: Installation) -> Installation:
         if not installation.user_refresh_token:
             raise RefreshImpossible(person, install_url=self.install_url)
         token_key = key_of(installation.user_refresh_token)  # no local holds the token
@@ -340,14 +332,12 @@ class InstallationTokenSource(AsyncClosing):
             logger.debug("the refresh of %s was refused moments ago (%s)", person, refused)
             raise TokenRefreshFailed(person, slack_error=refused, install_url=self.install_url)
         try:
-            return await self._refreshed(person, installation, lease_ends)
+            return await self._refreshed(person, installation)
         except TokenRefreshFailed as failed:
             self._refused.remember(token_key, failed.slack_error)
             raise
 
-    async def _refreshed(
-        self, person: ActingPerson, installation: Installation, lease_ends: float | None
-    ) -> Installation:
+    async def _refreshed(self, person: ActingPerson, installation: Installation) -> Installation:
         logger.debug("refreshing the user token of %s", person)
         try:
             with outside_call_deadline():  # never cut short: its own timeout bounds it
@@ -370,34 +360,23 @@ class InstallationTokenSource(AsyncClosing):
             if not self._fresher(latest, SlackToken(installation.user_token or "")):
                 raise
             return latest
-        spent = key_of(installation.user_refresh_token or "")
-        await self._save_refreshed(person, refreshed, spent, lease_ends)
+        await self._save_refreshed(person, refreshed, key_of(installation.user_refresh_token or ""))
         logger.info("refreshed the user token of %s", person)
         return refreshed
 
     async def _save_refreshed(
-        self, person: ActingPerson, refreshed: Installation, spent: str, lease_ends: float | None
+        self, person: ActingPerson, refreshed: Installation, spent: str
     ) -> None:
         """Save a refreshed installation: Slack spent the stored refresh token when it
         answered, so this is the only copy of the live one. A save that fails is tried
-        again while a try fits in the refresh lock's lease (``lease_ends``, monotonic; None:
-        a lock without one); one that still fails keeps the installation in memory (used,
-        and saved again, at the person's next call in this process and in the background)
-        and raises InstallationStoreFailed."""
+        again; one that still fails keeps the installation in memory (used, and saved again,
+        at the person's next call in this process) and raises InstallationStoreFailed."""
         key = self._lock_key(person)
         for attempt in range(SAVE_ATTEMPTS):
             try:
                 await self._store.save(refreshed)
             except InstallationStoreFailed:
-                pause = 0.05 * 4**attempt
-                # A try past the lease's end would let another process take the lock and
-                # send the refresh token Slack spent before this save lands: it is left
-                # to the background saves, which no longer need the lock.
-                past_lease = (
-                    lease_ends is not None
-                    and time.monotonic() + pause + SAVE_TRY_SECONDS > lease_ends
-                )
-                if attempt == SAVE_ATTEMPTS - 1 or past_lease:
+                if attempt == SAVE_ATTEMPTS - 1:
                     self._unsaved[key] = refreshed
                     # Refreshed from a copy kept unsaved, it comes from what the store holds.
                     self._unsaved_from.setdefault(key, spent)
@@ -410,7 +389,7 @@ class InstallationTokenSource(AsyncClosing):
                         person,
                     )
                     raise
-                await asyncio.sleep(pause)
+                await asyncio.sleep(0.05 * 4**attempt)
             else:
                 self._unsaved.pop(key, None)
                 self._unsaved_from.pop(key, None)
