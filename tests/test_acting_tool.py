@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import ActingTool, InvalidArguments, TransportError, UsersSetPhoto, register
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.model_tool import checked_model_tools
 from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from tests.installation_helpers import (
@@ -22,16 +22,11 @@ from tests.installation_helpers import (
     owner_of,
     photo_tokens,
     portrait,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
 )
 
 PEOPLE = ("UALICE0001", "UBOB000002", "UCAROL0003")
 PERSON_WORDS = ("user", "team", "enterprise", "person", "acting")
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto, register
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.tokens import ActingPerson, acting_as
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -31,14 +31,10 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
 )
 
 ALICE, BOB = "UALICE0001", "UBOB000002"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 @pytest.fixture

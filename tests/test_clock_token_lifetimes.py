@@ -4,7 +4,6 @@ negative, text) must not make concurrent calls refresh one after another. Fails 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
@@ -17,7 +16,7 @@ from tests.installation_helpers import (
     install,
     refreshes,
     rotation_config,
-    sqlite_store,
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
@@ -26,11 +25,6 @@ ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return rotation_config(lifetime=120)  # under the default refresh_margin, 300 s
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 async def test_concurrent_calls_refresh_a_short_lived_token_once(

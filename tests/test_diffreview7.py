@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.oauth.installation_store import FileInstallationStore, Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import (
     InstallationStoreFailed,
     InstallationTokenSource,
@@ -23,14 +23,16 @@ from ocp_users_photo.installations import (
 )
 from ocp_users_photo.installations import source as source_module
 from ocp_users_photo.tokens import ActingPerson
-from tests.installation_helpers import CLIENT_ID, LIFETIME, TEAM_ID, Clock, install, rotation_config
+from tests.installation_helpers import (
+    CLIENT_ID,
+    LIFETIME,
+    TEAM_ID,
+    Clock,
+    install,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+)
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 class GatedStore(InstallationStore):

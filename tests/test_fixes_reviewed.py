@@ -18,7 +18,7 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.cli import next_step_for
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.errors import SlackApiError
 from ocp_users_photo.frameworks._calls import is_correctable
 from ocp_users_photo.images.pixel_modes import float_grey
@@ -33,18 +33,13 @@ from tests.installation_helpers import (
     emulator_source,
     install,
     portrait,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
 )
 
 INSTALL_URL = "https://photos.example.com/slack/install"
 READ_ONLY = "users.profile:read"
 BOTH = "users.profile:read,users.profile:write"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 # --- undo/owner.py: the users.profile:write check before a kept change --------------------

@@ -18,7 +18,7 @@ from slack_sdk.oauth.installation_store.installation_store import InstallationSt
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto, register
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.installations import (
     ForeignInstallation,
@@ -37,7 +37,7 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     refreshes,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
 )
 from tests.test_secrets import texts_of_error
@@ -46,11 +46,6 @@ ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
 # A client secret as Slack issues them: 32 hex digits.
 HEX_SECRET = "0123456789abcdef0fedcba987654321"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import (
     InstallationTokenSource,
     RefreshBusy,
@@ -32,13 +32,8 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     refreshes,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
 )
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 async def test_a_sqlite_lease_makes_the_second_holder_wait_for_the_first(tmp_path: Path) -> None:

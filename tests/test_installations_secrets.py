@@ -22,7 +22,7 @@ from slack_sdk.oauth.installation_store.installation_store import InstallationSt
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto, register
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource, SingleProcessRefreshLock
 from ocp_users_photo.tokens import ActingPerson, acting_as
 from tests.installation_helpers import (
@@ -33,16 +33,11 @@ from tests.installation_helpers import (
     install,
     portrait,
     refreshes,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
 )
 from tests.test_secrets import texts_of_error
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 @pytest.fixture

@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -32,17 +31,12 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     refreshes,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = 4
 USER = "UALICE0001"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 def sqlalchemy_store(url: str) -> Any:

@@ -21,7 +21,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import ActingTool, SlackApiError, UsersSetPhoto
 from ocp_users_photo.credentials import ClientCredentials
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.installations import (
     ForeignInstallation,
@@ -53,24 +53,14 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     refreshes,
-    rotation_config,
-    sqlite_store,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 
 INSTALL_URL = "https://photos.example.com/slack/install"
 MakeTool = Callable[..., UsersSetPhoto]
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 @pytest.fixture

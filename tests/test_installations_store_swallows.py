@@ -13,7 +13,7 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import (
     InstallationStoreFailed,
     InstallationTokenSource,
@@ -29,18 +29,13 @@ from tests.installation_helpers import (
     install,
     photo_tokens,
     portrait,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
 )
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
 MakeTool = Callable[[SQLite3InstallationStore], UsersSetPhoto]
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 @pytest.fixture

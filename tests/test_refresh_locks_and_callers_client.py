@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource, SingleProcessRefreshLock
 from ocp_users_photo.installations.person_locks import PersonLocks
 from tests.installation_helpers import (
@@ -23,13 +23,8 @@ from tests.installation_helpers import (
     install,
     portrait,
     refreshes,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
 )
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 def _sqlalchemy_store(path: Path) -> Any:

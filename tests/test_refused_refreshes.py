@@ -7,13 +7,12 @@ refreshes, one after another under the person's lock; every other person's made 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource, TokenRefreshFailed
 from ocp_users_photo.installations.refused_refreshes import (
     REMEMBERED_SECONDS,
@@ -28,22 +27,12 @@ from tests.installation_helpers import (
     install,
     portrait,
     refreshes,
-    rotation_config,
-    sqlite_store,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 def test_a_lasting_refusal_is_remembered_a_minute_for_its_refresh_token() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from slack_sdk.oauth.installation_store.installation_store import InstallationSt
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.installations import (
     ForeignInstallation,
     InstallationTokenSource,
@@ -33,19 +32,9 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     refreshes,
-    rotation_config,
-    sqlite_store,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 @pytest.mark.parametrize("lock", ["single_process", "sqlite_lease"])

@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto, register
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import TokenNotUsable, TokenUnavailable
 from ocp_users_photo.installations import (
     InstallationTokenSource,
@@ -35,22 +35,12 @@ from tests.installation_helpers import (
     owner_of,
     photo_tokens,
     portrait,
-    rotation_config,
-    sqlite_store,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 from tests.undo_fixtures import shown
 
 PEOPLE = tuple(f"UPERSON{index:03d}" for index in range(10))
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.credentials import ClientCredentials
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.errors import TokenUnavailable, may_have_taken_effect
 from ocp_users_photo.installations import (
@@ -44,22 +44,12 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     refreshes,
-    rotation_config,
-    sqlite_store,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 
 INSTALL_URL = "https://photos.example.com/slack/install"
 ALICE = "UALICE0001"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 @pytest.fixture

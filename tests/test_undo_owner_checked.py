@@ -14,22 +14,17 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import KeepingImpossible, PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner
 from tests.installation_helpers import (
     TEAM_ID,
     emulator_source,
     install,
-    rotation_config,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
 )
 from tests.undo_fixtures import picture, shown
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return rotation_config()
 
 
 async def test_a_token_argument_of_someone_else_is_refused_for_a_bound_person(
