@@ -81,7 +81,7 @@ from ocp_users_photo.prepared import TokenOverride as TokenOverride
 from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient, require_asyncio
-from ocp_users_photo.slack.deadlines import call_deadline, call_seconds, call_timeout
+from ocp_users_photo.slack.deadlines import call_deadline, call_seconds, within_call
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import IdentityCache, SlackSession
@@ -705,16 +705,10 @@ class UsersSetPhoto(AsyncClosing):
         # Within a call, the image is ready by the call's deadline or not used: a call whose
         # conversion waited behind other calls' ends in time, and its turn is not taken.
         require_asyncio()  # the deadline is asyncio's: said plainly under another runner
-        in_time = call_timeout()
-        try:
-            async with in_time:
-                image = await self._image_of(
-                    parsed, roots, problems, refusal, fit or self.fit, refused
-                )
-        except TimeoutError:
-            if not in_time.expired():
-                raise
-            raise _image_not_ready(self._slack.deadline) from None
+        image = await within_call(
+            self._image_of(parsed, roots, problems, refusal, fit or self.fit, refused),
+            lambda: _image_not_ready(self._slack.deadline),
+        )
         assert parsed.token is not None, "_image_of refuses a call without a token"
         return PreparedUpload(token=parsed.token, image=image, renew=renew)
 
@@ -913,15 +907,12 @@ async def _in_call_time(asking: Callable[[], Awaitable[T]], source: TokenSource)
     most: a source's store that never answers (a database behind a firewall that drops
     packets) must not hold the call for ever. TokenUnavailable when it ran out."""
     require_asyncio()  # the deadline is asyncio's: said plainly under another runner
-    in_time = call_timeout()
-    try:
-        async with in_time:
-            return await asking()
-    except TimeoutError:
-        if not in_time.expired():
-            raise
+    return await within_call(asking(), lambda: _no_token_in_time(source))
+
+
+def _no_token_in_time(source: TokenSource) -> TokenUnavailable:
     deadline = call_seconds() or 0.0
-    raise TokenUnavailable(
+    return TokenUnavailable(
         f"the token source ({source.description}) gave no token within the call's "
         f"{deadline:.3g} s deadline (its store did not answer, or a token refresh is still "
         "under way: that one goes on and is saved); nothing was sent: try again, and if it "

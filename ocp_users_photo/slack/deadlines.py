@@ -19,8 +19,11 @@ import asyncio
 import contextlib
 import time
 from asyncio import timeout as attempt_timeout
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
+from typing import TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "attempt_timeout",
@@ -31,6 +34,7 @@ __all__ = [
     "call_timeout",
     "outside_call_deadline",
     "seconds_left",
+    "within_call",
 ]
 
 
@@ -107,6 +111,21 @@ def seconds_left(own_seconds: float) -> float:
     """The earlier of ``own_seconds`` from now and the call's end, in seconds from now."""
     now = time.monotonic()
     return call_ends(now + own_seconds) - now
+
+
+async def within_call(work: Awaitable[T], ran_out: Callable[[], BaseException]) -> T:
+    """``work``, awaited no longer than the call under way may still run; ``ran_out()``
+    raised when the call's deadline ends first (a timeout of ``work``'s own goes on as it
+    is). Local work that waits (a conversion's turn, a budget, a token source) keeps to the
+    deadline as the call's requests do."""
+    in_time = call_timeout()
+    try:
+        async with in_time:
+            return await work
+    except TimeoutError:
+        if not in_time.expired():
+            raise
+    raise ran_out()
 
 
 def call_timeout() -> asyncio.Timeout:

@@ -27,7 +27,7 @@ from ocp_users_photo.images.header import read_header
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import CONTENT_TYPES
-from ocp_users_photo.slack.deadlines import call_timeout, seconds_left
+from ocp_users_photo.slack.deadlines import seconds_left, within_call
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import KeepingImpossible
@@ -190,18 +190,14 @@ async def _download(
 async def _take(holding: Holding, count: int) -> None:
     """``count`` bytes of ``kept_photo_bytes`` for a download, waiting (for the first) no
     longer than the call's deadline: the photos other changes keep fill that memory."""
-    in_time = call_timeout()
-    try:
-        async with in_time:
-            await holding.take(count)
-    except TimeoutError:
-        if not in_time.expired():
-            raise
-        raise KeepingImpossible(
+    await within_call(
+        holding.take(count),
+        lambda: KeepingImpossible(
             "the call's deadline ended while it waited for memory to download it (other "
             "changes held that memory with the photos they were keeping)",
             fix="try again (or give the tool a longer deadline=)",
-        ) from None
+        ),
+    )
 
 
 def _checked_image(data: bytes, limits: ImageLimits) -> tuple[str, tuple[int, int]]:
