@@ -19,6 +19,7 @@ into bytes at the end, so that for a moment the process held it twice (an image 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zlib
 from typing import Final
@@ -26,10 +27,8 @@ from typing import Final
 __all__ = ["BodyTooLarge", "BoundedBody", "UnreadableBody"]
 
 _ZLIB_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate"})
-# Body pieces a reader feeds between two turns of the event loop's other tasks: an HTTP
-# stack hands over all that one read holds without a pause, and 64 KiB of one-byte chunks
-# is some 11,000 pieces, 0.1-0.5 s of the loop standing still (a few ms at most this way).
-PIECES_PER_TURN: Final = 256
+# Body pieces taken between two turns of the event loop's other tasks (``take``).
+_PIECES_PER_TURN: Final = 256
 # IANA's HTTP Content Coding Registry: the only names a refusal quotes back.
 _REGISTERED_CODINGS: Final = frozenset(
     {
@@ -63,6 +62,7 @@ class BoundedBody:
         self._buffer = io.BytesIO()
         self._size = 0
         self._raw_count = 0
+        self._pieces = 0
         self._inflater = _inflater_for(content_encoding)
 
     @property
@@ -82,6 +82,16 @@ class BoundedBody:
 
     def __len__(self) -> int:
         return self._size
+
+    async def take(self, raw: bytes) -> None:
+        """``feed``, for a reader on the event loop: the loop's other tasks get a turn every
+        few hundred pieces. An HTTP stack hands over all that one read holds without a
+        pause, and 64 KiB of one-byte chunks is some 11,000 pieces: 0.1-0.5 s of the loop
+        standing still, again and again, with nothing else served meanwhile."""
+        self.feed(raw)
+        self._pieces += 1
+        if self._pieces % _PIECES_PER_TURN == 0:
+            await asyncio.sleep(0)
 
     def feed(self, raw: bytes) -> None:
         """Add a chunk as read from the connection."""

@@ -43,12 +43,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ocp_users_photo.bounded_body import (
-    PIECES_PER_TURN,
-    BodyTooLarge,
-    BoundedBody,
-    UnreadableBody,
-)
+from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.credentials import (
     AuthorizationHeader,
     ClientCredentials,
@@ -155,11 +150,11 @@ class _Failure:
     text: str
     retryable: bool
     reached: bool  # the request may have reached Slack (so its effect may have happened)
-    # What to do, when it is not "check the network and base_url, then try again".
-    advice: str | None = None
     # What to check before trying again, when it is not the network and the Slack address
-    # (a door's own next step names it: the CLI's "next:" line).
+    # (a door's own next step names it too: the CLI's "next:" line).
     to_check: str | None = None
+    # What to do, when it is not "Nothing was sent; check <to_check>, then try again".
+    advice: str | None = None
 
 
 @dataclass
@@ -473,7 +468,6 @@ class SlackClient:
                 f"({_describe(error, secrets)})",
                 retryable=again,
                 reached=False,
-                advice=_PROXY_ADVICE,
                 to_check=_PROXY_TO_CHECK,
             )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
@@ -531,7 +525,6 @@ class SlackClient:
             f"{where} refused the tunnel ({_describe(error, secrets)})",
             retryable=True,
             reached=False,
-            advice=f"Nothing was sent; check {to_check}, then try again",
             to_check=to_check,
         )
 
@@ -625,12 +618,8 @@ class SlackClient:
         # room left under the cap (gzip or deflate, one layer; any other coding is refused).
         try:
             body = BoundedBody(answer.headers.get("content-encoding", ""), self._max_reply_bytes)
-            pieces = 0
             async for chunk in answer.body:
-                body.feed(chunk)
-                pieces += 1
-                if pieces % PIECES_PER_TURN == 0:
-                    await asyncio.sleep(0)
+                await body.take(chunk)
             body.finish()
         except BodyTooLarge:
             raise TransportError(
@@ -830,14 +819,10 @@ def _field_secrets(value: str | SlackToken | None) -> SecretTexts:
     return SecretTexts(field_secret_forms(value))
 
 
-_UNREACHED_ADVICE: Final = (
-    f"Nothing was sent; check the network and {SLACK_ADDRESS}, then try again"
-)
 _PROXY_TO_CHECK: Final = f"the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY) and {SLACK_ADDRESS}"
 _CLIENTS_PROXY_TO_CHECK: Final = (
     f"the proxy of the httpx client passed as client=, and {SLACK_ADDRESS}"
 )
-_PROXY_ADVICE: Final = f"Nothing was sent; check {_PROXY_TO_CHECK}, then try again"
 
 
 def _transport_error(
@@ -845,7 +830,8 @@ def _transport_error(
 ) -> TransportError:
     tries = f"after {attempts} attempts" if attempts > 1 else "on the only attempt"
     if not reached:
-        advice = failure.advice or _UNREACHED_ADVICE
+        check = failure.to_check or f"the network and {SLACK_ADDRESS}"
+        advice = failure.advice or f"Nothing was sent; check {check}, then try again"
         return TransportError(
             f"could not reach Slack at {url} {tries}: {failure.text}. {advice}",
             reached=False,

@@ -33,12 +33,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ocp_users_photo._version import __version__
-from ocp_users_photo.bounded_body import (
-    PIECES_PER_TURN,
-    BodyTooLarge,
-    BoundedBody,
-    UnreadableBody,
-)
+from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.slack.log_redaction import http_stack_silenced
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image.addresses import (
@@ -383,12 +378,8 @@ async def _read(
         body = BoundedBody(response.headers.get("content-encoding", ""), policy.max_bytes)
         await hold_body(_bytes_made(response, body, declared, policy))
         sniffed = False
-        pieces = 0
         async for chunk in response.aiter_raw():
-            body.feed(chunk)
-            pieces += 1
-            if pieces % PIECES_PER_TURN == 0:
-                await asyncio.sleep(0)
+            await body.take(chunk)
             if not sniffed and len(body) >= SNIFF_BYTES:
                 _require_image(body.head(SNIFF_BYTES), url, place)
                 sniffed = True
