@@ -90,7 +90,7 @@ async def test_a_refresh_slack_does_not_answer_is_a_token_failure_not_a_change_t
     may_have_taken_effect() true for a host (the example Bolt app told the person "Your
     photo may have changed"), though users.setPhoto was never sent or was refused. README:
     what goes wrong is a TokenUnavailable, raised before anything is sent."""
-    await install(emulator, store, ALICE)
+    installed = await install(emulator, store, ALICE)
     if when == "after token_expired":
         tool.token_source.refresh_margin = 0.0  # type: ignore[attr-defined]
         emulator.faults.inject(Fault.slack_error("token_expired"), path="users.setPhoto", times=2)
@@ -107,6 +107,10 @@ async def test_a_refresh_slack_does_not_answer_is_a_token_failure_not_a_change_t
     assert failed.value.slack_error is None
     assert not may_have_taken_effect(failed.value)
     assert "did not change" in str(failed.value)
+    told = [str(failed.value), failed.value.model_message or "", result["message"], repr(result)]
+    for secret in (installed.user_refresh_token or "", installed.user_token or "", CLIENT_SECRET):
+        assert secret, "the installation has its tokens"
+        assert not any(secret in text for text in told), "a secret reached the failure's text"
 
     # Nothing of the photo's reached Slack but the refused tries; trying again works.
     sent = len(photo_tokens(emulator))
