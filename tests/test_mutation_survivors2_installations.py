@@ -11,13 +11,15 @@ from slack_sdk.oauth.installation_store.installation_store import InstallationSt
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import ForeignInstallation, SingleProcessRefreshLock
-from tests.installation_helpers import TEAM_ID, install, photo_tokens, portrait
-from tests.test_installations_hostile import (  # noqa: F401 (fixtures used here)
-    ALICE,
-    emulator_config,
-    source_for,
-    store,
+from tests.installation_helpers import (
+    TEAM_ID,
+    install,
+    photo_tokens,
+    portrait,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
+from tests.test_installations_hostile import ALICE, source_for
 
 # --- installations/source.py _elsewhere: an org-wide installation of an organization not named ---
 # Mutant: `if installation.is_enterprise_install and person.enterprise_id is None:` ->
@@ -46,7 +48,7 @@ class _OrgWideStore(InstallationStore):
 
 async def test_an_org_wide_installation_of_an_organization_not_named_is_foreign(
     emulator: RunningEmulator,
-    store: Any,  # noqa: F811
+    store: Any,
 ) -> None:
     await install(emulator, store, ALICE.user_id)
     source = source_for(emulator, _OrgWideStore(store), refresh_lock=SingleProcessRefreshLock())
