@@ -200,6 +200,15 @@ def _checks(results: dict[str, Any]) -> list[str]:
     return _table(["workload", "prepare + close µs", "reply check µs", "sum µs"], rows)
 
 
+def _setting(meta: dict[str, Any]) -> str:
+    """What else ran, as the run's ``--note`` says (the load counts the benchmark's own client
+    and server, up to 2 on 2 cores); a run without one was on a shared machine."""
+    note = str(meta.get("note") or "").strip()
+    if not note:
+        return "The machine was shared with other engineers' work"
+    return f"{note[0].upper()}{note[1:]} (the load counts the benchmark's own client and server)"
+
+
 def render(results: dict[str, Any]) -> str:
     """The section's markdown (without its markers)."""
     meta = results
@@ -208,9 +217,8 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         f"Measured by `benchmarks/bench.py` on {meta['date']}: {meta['cores']} cores "
         f"({meta['platform']}), Python {meta['python']}; {_versions(meta)}. One loopback "
-        f"server in its own process on the other core: {meta.get('server', '?')}. The "
-        "machine was shared with other engineers' work: "
-        f"{_load(meta)}. The run took {minutes} min {seconds} s "
+        f"server in its own process on the other core: {meta.get('server', '?')}. "
+        f"{_setting(meta)}: {_load(meta)}. The run took {minutes} min {seconds} s "
         f"(`{meta['command']}`). Every figure: the median over {meta['repetitions']} "
         "repetitions (min-max); ratios are taken within a repetition, so the load's drift "
         "falls on both sides. Generated from that run's JSON (`benchmarks/results.json`) by "
