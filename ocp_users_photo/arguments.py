@@ -106,9 +106,11 @@ def parse_arguments(
             f"unknown argument {_describe(name)}: usersSetPhoto takes {spec.model_names_listed}"
         )
         if name == "token":
+            # Not a variable's name: the host's token may come from a person's
+            # installation or an agent's headers as well as from $SLACK_USER_TOKEN.
             message += (
-                "; the Slack token is not an argument here, it comes from the tool's "
-                "configuration (SLACK_USER_TOKEN)"
+                "; the Slack token is not an argument here, it comes from the tool's own "
+                "configuration: leave it out"
             )
         problems.append(Problem(argument_path(name), message))
     if len(unknown) > MAX_UNKNOWN_REPORTED:
