@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.installations import NoActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
     TEAM_ID,
@@ -22,9 +24,10 @@ from tests.installation_helpers import (
     photo_tokens,
     portrait,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store,
 )
 
-ALICE = "UALICE0001"
+ALICE, DEVELOPER = "UALICE0001", "UDEVELOPER"
 
 
 @pytest.fixture
@@ -56,4 +59,21 @@ async def test_a_token_argument_is_not_said_to_come_from_slack_user_token(
     assert result["error"] == "invalid_arguments"
     assert "token" in result["message"]
     assert "SLACK_USER_TOKEN" not in result["message"], result["message"]
+    assert photo_tokens(emulator) == []
+
+
+async def test_an_unbound_call_does_not_act_for_the_owner_of_a_registered_header(
+    emulator: RunningEmulator, tool: UsersSetPhoto, ocp_agent_library: Any, tmp_path: Path
+) -> None:
+    """The developer registered their own user token for the other Slack tools, and one
+    code path forgot to bind the person: the tool's per-person source says nobody is
+    bound (NoActingPerson), rather than changing the developer's photo."""
+    developer = await install(emulator, sqlite_store(tmp_path / "developer.db"), DEVELOPER)
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, tool=tool)
+    await agent.register_api("slack", headers={"Authorization": f"Bearer {developer.user_token}"})
+    with pytest.raises(NoActingPerson):
+        await agent.call_tool("usersSetPhoto", {"image": portrait()})
+    with pytest.raises(NoActingPerson):
+        await agent.call_tool("usersRestorePhoto", {})
     assert photo_tokens(emulator) == []

@@ -9,7 +9,8 @@ beside it, unless the tool's keeping is off (``keep_previous=False``).
 
 An agent's ``call_tool`` is a model door (the defaults by door in settings.py): its arguments are
 a model's, so they may not carry a token; the token comes from the call's headers,
-then the headers given to ``register_api('slack')``, then the tool's configuration.
+then the headers given to ``register_api('slack')`` (unless the tool has a token source of
+the host's, which decides alone), then the tool's configuration.
 A tool bound to one person (``tool.acting_as(...)``) makes every call through the agent
 that person's, as the bound tool's own calls are.
 """
@@ -36,7 +37,7 @@ from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.spec import companion_spec
-from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
+from ocp_users_photo.tokens import ActingPerson, NoToken, StaticToken, acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.restore_tool import RESTORE_TOOL_NAME, UsersRestorePhoto
 
@@ -265,6 +266,11 @@ class SlackPhotoRoute:
         if person is None:
             if call_authorization is not None:
                 return token_override(call_authorization, origin=_CALL_ORIGIN)
+            if not isinstance(self.tool.token_source, StaticToken | NoToken):
+                # A source of the host's (an installation store: a token per person) says
+                # whose token it is: the header registered for the Slack API at large would
+                # change its owner's photo whenever the host forgot to bind the person.
+                return None
             return token_override(self.registered_authorization, origin=_REGISTER_ORIGIN)
         if call_authorization is None:
             return None
