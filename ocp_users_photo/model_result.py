@@ -58,10 +58,16 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
             result["install_url"] = page
     elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page
-        said = str(result["message"]).rstrip()
-        ended = said if said.endswith((".", "!", "?")) else f"{said}."
-        result["message"] = f"{ended} The app's install page: {page}"
+        result["message"] = with_install_page(str(result["message"]), page)
     return result
+
+
+def with_install_page(message: str, page: str) -> str:
+    """``message`` and then, as a sentence of its own, where to install the app again: the
+    model's result and an agent's history say it alike."""
+    said = message.rstrip()
+    ended = said if said.endswith((".", "!", "?")) else f"{said}."
+    return f"{ended} The app's install page: {page}"
 
 
 def reinstall_page(error: UsersPhotoError, install_url: str | None) -> str | None:

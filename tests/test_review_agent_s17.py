@@ -16,6 +16,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import NoActingPerson
+from ocp_users_photo.undo import KeepingImpossible
 from tests.installation_helpers import (
     CLIENT_ID,
     TEAM_ID,
@@ -35,7 +36,7 @@ async def tool(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Users
     """The assistant's one tool over every person's installation (Alice's)."""
     store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
     await install(emulator, store, ALICE)
-    source = emulator_source(emulator, store)
+    source = emulator_source(emulator, store, install_url="https://example.com/slack/install")
     async with (
         source,
         UsersSetPhoto(
@@ -76,4 +77,23 @@ async def test_an_unbound_call_does_not_act_for_the_owner_of_a_registered_header
         await agent.call_tool("usersSetPhoto", {"image": portrait()})
     with pytest.raises(NoActingPerson):
         await agent.call_tool("usersRestorePhoto", {})
+    assert photo_tokens(emulator) == []
+
+
+async def test_the_history_tells_the_install_page_after_a_full_stop(
+    emulator: RunningEmulator, tool: UsersSetPhoto, ocp_agent_library: Any, tmp_path: Path
+) -> None:
+    """A person whose installation cannot read the profile: the agent's history says why
+    the photo was not kept, then, as a sentence of its own, where to install again (it ran
+    the two together: "...--no-keep-previous) The app's install page: ...")."""
+    store = sqlite_store(tmp_path / "i.db")  # the store the tool's source reads
+    await install(emulator, store, "UEVE000001", user_scope="users.profile:write")
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, tool=tool.acting_as(team_id=TEAM_ID, user_id="UEVE000001"))
+    await agent.register_api("slack")
+    with pytest.raises(KeepingImpossible):
+        await agent.call_tool("usersSetPhoto", {"image": portrait()})
+    told = agent.context.history[-1]["metadata"]["error_message"]
+    assert "install page" in told
+    assert ". The app's install page: " in told, told
     assert photo_tokens(emulator) == []

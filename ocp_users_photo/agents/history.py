@@ -13,7 +13,7 @@ import re
 from typing import Any, Final
 
 from ocp_users_photo.argument_view import safe_view
-from ocp_users_photo.model_result import error_result
+from ocp_users_photo.model_result import error_result, with_install_page
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.tokens import TokenSource, install_page_of
 
@@ -100,7 +100,7 @@ class HistoryObserver(CallObserver):
             if isinstance(page, str):
                 metadata["install_url"] = page
                 if page not in metadata["error_message"]:  # NotInstalled's names it already
-                    metadata["error_message"] += f" The app's install page: {page}"
+                    metadata["error_message"] = with_install_page(metadata["error_message"], page)
             self._record(
                 f"tool_error:{call.tool_name}", call.endpoint, f"Error: {error.code}", metadata
             )
