@@ -40,10 +40,11 @@ class ActingPerson:
     def __post_init__(self) -> None:
         """Each id shaped as Slack's: a person's ids key their token, lock and history, and
         ``|`` or other text in one could make two people's keys one."""
-        for name, value, required in (
-            ("user_id", self.user_id, True),
-            ("team_id", self.team_id, False),
-            ("enterprise_id", self.enterprise_id, False),
+        # Each with an example of its own kind: Slack's ids begin with their kind's letter.
+        for name, value, required, example in (
+            ("user_id", self.user_id, True, "U0123ABCD"),
+            ("team_id", self.team_id, False, "T0123ABCD"),
+            ("enterprise_id", self.enterprise_id, False, "E0123ABCD"),
         ):
             if value is None and not required:
                 continue
@@ -56,7 +57,7 @@ class ActingPerson:
                 # 20 characters: a Slack id's whole, never most of a token stripped of xox.
                 got = quoted(value, 20) if isinstance(value, str) else type(value).__name__
                 raise ValueError(
-                    f"{name} must be a Slack id such as U0123ABCD (letters and digits), got {got}"
+                    f"{name} must be a Slack id such as {example} (letters and digits), got {got}"
                 )
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import UsersSetPhoto, register
+from ocp_users_photo import ActingPerson, UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import NoActingPerson
 from ocp_users_photo.undo import KeepingImpossible
@@ -97,3 +97,17 @@ async def test_the_history_tells_the_install_page_after_a_full_stop(
     assert "install page" in told
     assert ". The app's install page: " in told, told
     assert photo_tokens(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "example"),
+    [("user_id", "U0123ABCD"), ("team_id", "T0123ABCD"), ("enterprise_id", "E0123ABCD")],
+)
+def test_a_malformed_id_is_refused_with_an_example_of_its_own_kind(
+    field: str, example: str
+) -> None:
+    """A host that passes Bolt's empty enterprise id is shown what an enterprise id looks
+    like, not a user id (every field's refusal said "such as U0123ABCD")."""
+    ids = {"team_id": "T0EMULATOR", "user_id": ALICE, field: ""}
+    with pytest.raises(ValueError, match=f"{field} must be a Slack id such as {example}"):
+        ActingPerson(**ids)
