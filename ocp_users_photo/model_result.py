@@ -54,7 +54,9 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
     # Only a page that is a URI, as the output schema promises (tokens.install_page).
     if isinstance(error, TokenUnavailable):
         page = install_page(error.install_url)
-        if page is not None:
+        # A refresh refused for the app's own settings (its client id or secret): installing
+        # again mends nothing, so the model is not given a link to send the person to.
+        if page is not None and not getattr(error, "on_apps_side", False):
             result["install_url"] = page
     elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page

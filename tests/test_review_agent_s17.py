@@ -15,10 +15,11 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import ActingPerson, UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.installations import NoActingPerson
+from ocp_users_photo.installations import InstallationTokenSource, NoActingPerson
 from ocp_users_photo.undo import KeepingImpossible
 from tests.installation_helpers import (
     CLIENT_ID,
+    LIFETIME,
     TEAM_ID,
     emulator_source,
     install,
@@ -111,3 +112,36 @@ def test_a_malformed_id_is_refused_with_an_example_of_its_own_kind(
     ids = {"team_id": "T0EMULATOR", "user_id": ALICE, field: ""}
     with pytest.raises(ValueError, match=f"{field} must be a Slack id such as {example}"):
         ActingPerson(**ids)
+
+
+async def test_a_refresh_refused_for_the_apps_own_secret_gives_the_model_no_install_link(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The host's client_secret is wrong: no person mends that by installing again
+    (``on_apps_side``), so the model is not handed the install page to send them to."""
+    store = sqlite_store(tmp_path / "i.db")
+    await install(emulator, store, ALICE)
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret="not-the-apps-secret",
+        install_url="https://example.com/slack/install",
+        base_url=emulator.base_url,
+        environ={},
+    )
+    emulator.state.advance_clock(LIFETIME + 60)  # Slack now answers token_expired
+    async with (
+        source,
+        UsersSetPhoto(
+            source,
+            base_url=emulator.base_url,
+            environ={},
+            photo_history=str(tmp_path / "history.sqlite3"),
+        ) as tool,
+    ):
+        result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE).run({"image": portrait()})
+    assert result["error"] == "refresh_failed"
+    assert "bad_client_secret" in result["message"]
+    assert "install_url" not in result, result
+    assert "example.com/slack/install" not in result["message"]
+    assert photo_tokens(emulator) == []
