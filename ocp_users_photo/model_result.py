@@ -54,9 +54,13 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
     # Only a page that is a URI, as the output schema promises (tokens.install_page).
     if isinstance(error, TokenUnavailable):
         page = install_page(error.install_url)
-        # A refresh refused for the app's own settings (its client id or secret): installing
-        # again mends nothing, so the model is not given a link to send the person to.
-        if page is not None and not getattr(error, "on_apps_side", False):
+        # A refresh refused for the app's own settings (its client id or secret), or one
+        # Slack did not answer (an outage: try again later): installing again mends
+        # neither, so the model is not given a link to send the person to.
+        mended_elsewhere = getattr(error, "on_apps_side", False) or getattr(
+            error, "no_answer", False
+        )
+        if page is not None and not mended_elsewhere:
             result["install_url"] = page
     elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page

@@ -14,7 +14,7 @@ import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import ActingPerson, UsersSetPhoto, register
-from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource, NoActingPerson
 from ocp_users_photo.undo import KeepingImpossible
 from tests.installation_helpers import (
@@ -144,4 +144,19 @@ async def test_a_refresh_refused_for_the_apps_own_secret_gives_the_model_no_inst
     assert "bad_client_secret" in result["message"]
     assert "install_url" not in result, result
     assert "example.com/slack/install" not in result["message"]
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_refresh_slack_did_not_answer_gives_the_model_no_install_link(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
+    """Slack is down when Alice's expired token must be refreshed: the model is told to try
+    again in a few minutes, and is not handed the install page as well (installing again
+    is not what mends an outage)."""
+    emulator.state.advance_clock(LIFETIME + 60)
+    emulator.faults.inject(Fault.status(503, body="down"), times=5, path="oauth.v2.access")
+    result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE).run({"image": portrait()})
+    assert result["error"] == "refresh_failed"
+    assert "try again in a few minutes" in result["message"]
+    assert "install_url" not in result, result
     assert photo_tokens(emulator) == []
