@@ -218,7 +218,8 @@ async def test_a_session_refuses_bad_calls_and_stays_alive(
             "$.crop_x",
             "$.crop_y",
         )
-        assert "SLACK_USER_TOKEN" in token["message"]
+        assert "comes from the tool's own configuration: leave it out" in token["message"]
+        assert CANARY_TOKEN not in token["message"]
         assert len(photo_requests(session.slack)) == 1, "no refused call reached Slack"
 
         assert_success(

@@ -461,7 +461,8 @@ async def test_run_takes_a_models_arguments_only_so_a_token_is_refused(
     (problem,) = result["problems"]
     assert problem["path"] == "$.token"
     assert "takes image, crop_x, crop_y and crop_w" in problem["message"]
-    assert "SLACK_USER_TOKEN" in problem["message"]
+    assert "comes from the tool's own configuration: leave it out" in problem["message"]
+    assert "xoxp-9-9-9-from-a-model" not in problem["message"]
     assert "xoxp-9-9-9-from-a-model" not in json.dumps(result)
     assert emulator.requests.all() == []
 
