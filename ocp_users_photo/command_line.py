@@ -23,6 +23,7 @@ __all__ = [
     "CommandLineParser",
     "add_token_flag_refusal",
     "quiet_decompression_bomb_warning",
+    "token_flag_advice",
     "variable_name",
 ]
 
@@ -31,6 +32,13 @@ FLAG_ADVICE: Final = (
     "read it into the environment with 'read -rs SLACK_USER_TOKEN && export "
     "SLACK_USER_TOKEN', then run the command again (or name another variable with "
     "--token-env NAME)"
+)
+# For a program without --token-env, such as ``mcp``, which a host starts with its ``env``.
+ENVIRONMENT_ONLY_ADVICE: Final = (
+    "the token is never given on the command line (shell history and ps would keep it): "
+    "it is read from SLACK_USER_TOKEN in the environment (for an MCP server, the env block "
+    "of the host's configuration; in a shell, 'read -rs SLACK_USER_TOKEN && export "
+    "SLACK_USER_TOKEN'), then run the command again"
 )
 _VARIABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
@@ -63,7 +71,15 @@ class _TokenFlagRefused(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> None:
-        parser.error(f"--token: {FLAG_ADVICE}")
+        parser.error(f"--token: {token_flag_advice(parser)}")
+
+
+def token_flag_advice(parser: argparse.ArgumentParser) -> str:
+    """What to do instead of ``--token``: ``--token-env`` is named only where it is taken
+    (by this program, or by its commands), never to a program that would refuse it."""
+    if "--token-env" in parser._option_string_actions or parser._subparsers is not None:
+        return FLAG_ADVICE
+    return ENVIRONMENT_ONLY_ADVICE
 
 
 def add_token_flag_refusal(parser: argparse.ArgumentParser) -> None:
