@@ -231,7 +231,9 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
         title=SET_PHOTO_TITLE,
         annotations=SET_PHOTO_ANNOTATIONS,
     )
-    listed = [own] + [exported for exported in export_tools("mcp")[1:] if exported["name"] in tools]
+    catalogued = export_tools("mcp")
+    listed = [own] + [exported for exported in catalogued[1:] if exported["name"] in tools]
+    left_out = frozenset(exported["name"] for exported in catalogued) - tools.keys()
     undo = (
         " Each photo it replaces is kept first; usersRestorePhoto lists the kept photos and "
         "puts one back (undo)."
@@ -253,9 +255,7 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
         chosen = tools.get(params.name)
         if chosen is None:
             raise sdk.protocol_error(
-                types.INVALID_PARAMS,
-                f"unknown tool {quoted(str(params.name), 64)}: this server offers only "
-                f"{' and '.join(tools)}",
+                types.INVALID_PARAMS, _not_offered(str(params.name), tools, left_out)
             )
         return types.CallToolResult.model_validate(
             await call_tool(chosen, params.name, params.arguments)
@@ -268,6 +268,18 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
         on_list_tools=list_tools,
         on_call_tool=call,
     )
+
+
+def _not_offered(name: str, tools: Mapping[str, ModelTool], left_out: frozenset[str]) -> str:
+    """Why a call names no tool of this server: the undo is a tool of the manifest (and of
+    every catalog) that a server keeping nothing leaves out, which "unknown" would hide."""
+    offered_names = " and ".join(tools)
+    if name in left_out:
+        return (
+            f"{name} is not offered by this server: keeping replaced photos is off here "
+            f"(--no-keep-previous), so it has none to put back; it offers only {offered_names}"
+        )
+    return f"unknown tool {quoted(name, 64)}: this server offers only {offered_names}"
 
 
 def _instructions(tool: UsersSetPhoto) -> str:

@@ -5,10 +5,14 @@ Each test shows a defect found by running the server and its command as a person
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from tests.conftest import CANARY_TOKEN
 from tests.programs import run_module
+from tests.test_mcp_server import mcp_session
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
 
@@ -38,3 +42,21 @@ def test_a_token_flag_on_set_still_names_token_env() -> None:
     output = finished.stdout + finished.stderr
     assert finished.returncode == 2, output
     assert "--token-env NAME" in output
+
+
+async def test_the_undo_on_a_server_that_keeps_nothing_says_why_it_is_not_offered(
+    tmp_path: Path,
+) -> None:
+    """With --no-keep-previous, usersRestorePhoto (in the manifest and every catalog) was
+    "unknown tool": a model, or the person reading the host's error, took the server for
+    broken. The refusal says the undo is off on this server, and nothing reaches Slack."""
+    async with mcp_session(tmp_path, flags=("--no-keep-previous",)) as session:
+        with pytest.raises(MCPError, match="usersRestorePhoto is not offered") as caught:
+            await session.client.call_tool("usersRestorePhoto", {})
+        said = str(caught.value)
+        assert "unknown tool" not in said
+        assert "--no-keep-previous" in said
+        assert session.slack.requests.all() == []
+        # The server still answers, and a name no catalog has stays an unknown tool.
+        with pytest.raises(MCPError, match="unknown tool 'setPhoto'"):
+            await session.client.call_tool("setPhoto", {})
