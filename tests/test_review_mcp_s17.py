@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from ocp_users_photo.exports import export_tools
+from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN
 from tests.programs import run_module
 from tests.test_mcp_server import mcp_session
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]
+DOCS_MCP = Path(__file__).resolve().parent.parent / "docs" / "mcp.md"
 
 
 @pytest.mark.parametrize(
@@ -60,3 +63,16 @@ async def test_the_undo_on_a_server_that_keeps_nothing_says_why_it_is_not_offere
         # The server still answers, and a name no catalog has stays an unknown tool.
         with pytest.raises(MCPError, match="unknown tool 'setPhoto'"):
             await session.client.call_tool("setPhoto", {})
+
+
+def test_docs_mcp_says_what_tools_list_gives_as_input_schema() -> None:
+    """docs/mcp.md said tools/list gives "the manifest's input_schema as inputSchema"; a
+    catalog comparing the two finds they differ by ``additionalProperties: false`` (left out
+    for google-genai, as the README says). The page now says so."""
+    manifest_schema = dict(load_manifest()["input_schema"])
+    listed = export_tools("mcp")[0]["inputSchema"]
+    assert manifest_schema.pop("additionalProperties") is False
+    assert listed == manifest_schema
+    page = " ".join(DOCS_MCP.read_text().split())
+    assert "the manifest's `input_schema` as `inputSchema` (" not in page
+    assert "without its `additionalProperties: false`" in page
