@@ -55,6 +55,10 @@ _MODELS_OWN_MISTAKES: Final = frozenset(
     {"invalid_arguments", "image_url_refused", "nothing_to_undo"}
 )
 
+# A refusal's message in the host's log: bounded, yet long enough for the tool's own advice
+# whole (a photo that cannot be kept names two remedies, the second this server's flag).
+_LOGGED_MESSAGE_CHARS: Final = 1000
+
 logger = logging.getLogger("ocp_users_photo.mcp_server")
 
 # For the call under way in this task: whether its change has gone to Slack (set by
@@ -179,7 +183,7 @@ async def call_tool(
             "%s refused or failed: %s: %s",
             name,
             shown(error, 64),
-            shown(str(result.get("message", "")), 400),
+            shown(str(result.get("message", "")), _LOGGED_MESSAGE_CHARS),
         )
     else:
         logger.info("%s succeeded", name)

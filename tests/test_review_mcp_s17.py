@@ -76,3 +76,19 @@ def test_docs_mcp_says_what_tools_list_gives_as_input_schema() -> None:
     page = " ".join(DOCS_MCP.read_text().split())
     assert "the manifest's `input_schema` as `inputSchema` (" not in page
     assert "without its `additionalProperties: false`" in page
+
+
+async def test_the_hosts_log_keeps_the_whole_advice_of_a_refused_change(tmp_path: Path) -> None:
+    """docs/mcp.md: a failure the operator mends is "one WARNING line with its code and what
+    to do". The line was cut at 400 characters, and the refusal of a change whose photo
+    cannot be kept (a token without users.profile:read) lost its second remedy, the
+    server's own --no-keep-previous, to "whoever runs the tool turns ..."."""
+    async with mcp_session(tmp_path, log_level="warning") as session:
+        session.slack.state.add_token(CANARY_TOKEN, scopes=["users.profile:write"])
+        result = await session.call({"image": "photo.png"})
+        assert result["structuredContent"]["error"] == "previous_photo_not_kept"
+        assert "--no-keep-previous" in result["structuredContent"]["message"]
+    logged = (tmp_path / "server-stderr.txt").read_text()
+    (line,) = [line for line in logged.splitlines() if "previous_photo_not_kept" in line]
+    assert "--no-keep-previous" in line, line
+    assert not line.endswith("...")
