@@ -171,3 +171,22 @@ def quoted(text: str, limit: int = 120) -> str:
 def shown_path(path: object) -> str:
     """A path, URL or folder a person typed, printed back: tokens masked, printable, bounded."""
     return shown(str(path), 300)
+
+
+_QUOTES: Final = ('"', "'", "`", "\u201c\u201d", "\u2018\u2019")
+
+
+def wrapping_advice(typed: str) -> str:
+    """What to leave out of a path a model or a person wrapped in white space or quotes,
+    which are taken as part of the name (a file may really have them: nothing is dropped).
+
+    A clause ending in "or ", put before what else to do; empty for a path not so wrapped.
+    Said because ``shown`` collapses the white space a quoted path would show.
+    """
+    if typed != typed.strip():
+        return "white space at its start or end is part of the name: leave it out, or "
+    for quotes in _QUOTES:
+        opening, closing = quotes[0], quotes[-1]
+        if len(typed) > 2 and typed[0] == opening and typed[-1] == closing and typed[1:-1].strip():
+            return "the quotes around it are part of the name: leave them out, or "
+    return ""

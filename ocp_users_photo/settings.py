@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ocp_users_photo.safe_text import quoted, shown
+from ocp_users_photo.safe_text import quoted, shown, wrapping_advice
 from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE, StackName, check_stack_name
 from ocp_users_photo.tokens import (
@@ -280,8 +280,8 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         if not is_folder:
             raise ValueError(
                 f"image root {quoted(str(path))} is not an existing folder (it {what}"
-                f"{_taken_from_working_directory(path)}): create it, or give the folder your "
-                "images are in"
+                f"{_taken_from_working_directory(path)}): {wrapping_advice(str(root))}create it, "
+                "or give the folder your images are in"
             )
         real = path.resolve()
         resolved.append(real)

@@ -92,3 +92,25 @@ async def test_the_hosts_log_keeps_the_whole_advice_of_a_refused_change(tmp_path
     (line,) = [line for line in logged.splitlines() if "previous_photo_not_kept" in line]
     assert "--no-keep-previous" in line, line
     assert not line.endswith("...")
+
+
+@pytest.mark.parametrize("wrapped", ["{root} ", '"{root}"'], ids=["trailing-space", "quoted"])
+def test_an_image_root_wrapped_in_space_or_quotes_says_so(tmp_path: Path, wrapped: str) -> None:
+    """A host's JSON ``"args"`` keep a trailing space or an extra pair of quotes verbatim.
+    The refusal quoted the folder with its white space collapsed ("image root '/x/pics' is
+    not an existing folder (it does not exist)") while /x/pics existed: the person was
+    told an existing folder was missing. It now says what to leave out."""
+    root = tmp_path / "pics"
+    root.mkdir()
+    finished = run_module(
+        "ocp_users_photo.mcp_server",
+        "--image-root",
+        wrapped.format(root=root),
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN},
+        cwd=tmp_path,
+        stdin_closed=True,
+    )
+    assert finished.returncode == 2, finished.stderr
+    said = finished.stderr
+    assert "is not an existing folder" in said
+    assert "part of the name: leave" in said, said

@@ -31,7 +31,7 @@ from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.safe_text import without_tokens
+from ocp_users_photo.safe_text import without_tokens, wrapping_advice
 
 # A file up to this size is read whole by the worker-thread call that opens it: sending
 # it from the open file would read as much in one further trip (slack/form.py's
@@ -198,7 +198,7 @@ def _not_opened(
         if named != expanded:
             looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
         return problem(
-            f"no file at {shown_path!r}{looked}: {_wrapping_advice(typed)}give the path of "
+            f"no file at {shown_path!r}{looked}: {wrapping_advice(typed)}give the path of "
             "an existing PNG, JPEG or GIF file, a data: URI or base64 text"
         )
     if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
@@ -206,21 +206,6 @@ def _not_opened(
     if isinstance(error, PermissionError):
         return problem(f"image path {shown_path!r} cannot be opened ({reason(error)})")
     return problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")
-
-
-_QUOTES: Final = ('"', "'", "`", "\u201c\u201d", "\u2018\u2019")
-
-
-def _wrapping_advice(typed: str) -> str:
-    """What to leave out of a path a model or a person wrapped in white space or quotes,
-    which are taken as part of the name (a file may really have them: nothing is dropped)."""
-    if typed != typed.strip():
-        return "white space at its start or end is part of the name: leave it out, or "
-    for quotes in _QUOTES:
-        opening, closing = quotes[0], quotes[-1]
-        if len(typed) > 2 and typed[0] == opening and typed[-1] == closing and typed[1:-1].strip():
-            return "the quotes around it are part of the name: leave them out, or "
-    return ""
 
 
 def _checked_handle(
