@@ -300,12 +300,36 @@ class _Unavailable:
         return ExitCode.INVALID
 
 
+# The program's own options; any other option before the command is a command's.
+_PROGRAM_OPTIONS: Final = ("--help", "--version", "--token")
+
+
+def _refuse_a_command_option_first(
+    parser: argparse.ArgumentParser, arguments: list[str], command: str | None
+) -> None:
+    """An option first, its value where the command goes (a host's ``"args"`` without
+    ``"mcp"``), is refused saying to put the command first: argparse took the value for
+    the command and called the folder an invalid choice."""
+    commands = {entry[0] for entry in (*_SLACK_COMMANDS, *_EXTRA_COMMANDS)} | {"manifest"}
+    first = arguments[0].split("=", 1)[0] if arguments else ""
+    if command is None or command in commands or not first.startswith("--"):
+        return
+    if first not in ("--", *_PROGRAM_OPTIONS):
+        option = shown(first, 64)
+        parser.error(
+            f"{option} is an option of a command, which comes first: for the MCP server, "
+            f"'ocp-users-photo mcp {option} ...' (an MCP host's args: [\"mcp\", "
+            f"\"{option}\", ...]); 'ocp-users-photo --help' lists the commands"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     standard_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     parser = build_parser(command)
+    _refuse_a_command_option_first(parser, arguments, command)
     args, unknown = parser.parse_known_args(arguments)
     if unknown and not isinstance(getattr(args, "handler", None), _Unavailable):
         # argparse hands a subcommand's unknown options to the top parser, whose usage

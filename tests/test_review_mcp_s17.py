@@ -114,3 +114,15 @@ def test_an_image_root_wrapped_in_space_or_quotes_says_so(tmp_path: Path, wrappe
     said = finished.stderr
     assert "is not an existing folder" in said
     assert "part of the name: leave" in said, said
+
+
+def test_a_host_config_without_the_mcp_command_is_told_to_put_it_first(tmp_path: Path) -> None:
+    """``"args": ["--image-root", DIR]`` (the command left out of a host's configuration)
+    was refused as "argument COMMAND: invalid choice: DIR": the folder called a bad
+    command. The refusal now says an option comes after its command, as "mcp"."""
+    finished = run_module("ocp_users_photo.cli", "--image-root", str(tmp_path), stdin_closed=True)
+    assert finished.returncode == 2, finished.stderr
+    said = finished.stderr
+    assert "invalid choice" not in said, said
+    assert "--image-root" in said
+    assert '["mcp", "--image-root"' in said, said
