@@ -272,6 +272,15 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
     if not value:
         return None, [Problem(path, f"the token from {origin} is empty: give a user token")]
     bare = value.strip()
+    if not bare:
+        # A placeholder cleared but not its white space: no token to copy "again".
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} is blank (white space only): set it to the user "
+                "token (xoxp-...)",
+            )
+        ]
     if bare[:7].lower() == "bearer " and bare[7:].lstrip().startswith(("xox", "xapp-")):
         # Copied from an Authorization header: the tool writes that header itself.
         return None, [

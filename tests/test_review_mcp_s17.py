@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from ocp_users_photo.credentials import check_token
 from ocp_users_photo.exports import export_tools
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN
@@ -126,3 +127,14 @@ def test_a_host_config_without_the_mcp_command_is_told_to_put_it_first(tmp_path:
     assert "invalid choice" not in said, said
     assert "--image-root" in said
     assert '["mcp", "--image-root"' in said, said
+
+
+def test_a_blank_token_variable_is_called_blank() -> None:
+    """A host's env block with "SLACK_USER_TOKEN": "  " (the placeholder cleared, the value
+    not) was told the token "holds spaces, control or non-ASCII characters: copy the token
+    again without surrounding text": there is no token to copy again."""
+    token, problems = check_token(" \t ", origin="SLACK_USER_TOKEN")
+    assert token is None
+    (problem,) = problems
+    assert "is blank" in problem.message, problem.message
+    assert "surrounding text" not in problem.message
