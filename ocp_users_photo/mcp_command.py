@@ -86,6 +86,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--log-level",
+        # INFO as well as info: upper case is how Python's logging (and LOG_LEVEL) spell it.
+        type=str.lower,
         choices=LOG_LEVELS,
         default="warning",
         help="what the server logs to stderr (default: warning); the token is never logged",

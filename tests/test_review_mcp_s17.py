@@ -138,3 +138,22 @@ def test_a_blank_token_variable_is_called_blank() -> None:
     (problem,) = problems
     assert "is blank" in problem.message, problem.message
     assert "surrounding text" not in problem.message
+
+
+@pytest.mark.parametrize("typed", ["INFO", "Info", "info"])
+def test_a_log_level_in_logging_s_own_capitals_is_taken(typed: str) -> None:
+    """LOG_LEVEL=INFO is how Python's logging spells it: a host's args often do too."""
+    from ocp_users_photo.cli import build_parser
+
+    args = build_parser("mcp").parse_args(["mcp", "--log-level", typed])
+    assert args.log_level == "info"
+
+
+def test_a_log_level_that_is_none_still_lists_the_choices(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ocp_users_photo.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser("mcp").parse_args(["mcp", "--log-level", "LOUD"])
+    assert "choose from 'debug', 'info', 'warning', 'error'" in capsys.readouterr().err
