@@ -11,7 +11,10 @@ a read slack_sdk's SQLite store could not make and answered with None
 
 from __future__ import annotations
 
+import logging
 import os
+import shlex
+import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +27,12 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo.errors import raise_alone
 from ocp_users_photo.installations.errors import InstallationStoreFailed
 from ocp_users_photo.installations.sqlite_absence import confirm_absent
+from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tokens import ActingPerson
 
 AnyInstallationStore = InstallationStore | AsyncInstallationStore
+
+logger = logging.getLogger("ocp_users_photo")
 
 
 class StoreAccess:
@@ -49,6 +55,7 @@ class StoreAccess:
         self.store = store
         # slack_sdk's SQLite store answers a read it could not make with None.
         self._sqlite = store if isinstance(store, SQLite3InstallationStore) else None
+        self._exposure_looked_at = False
 
     @property
     def client_id(self) -> str | None:
@@ -72,6 +79,9 @@ class StoreAccess:
                 def find_installation() -> Installation | None:
                     if sqlite is not None:
                         _create_private(sqlite.database)
+                        if not self._exposure_looked_at:
+                            self._exposure_looked_at = True
+                            _name_exposure(sqlite.database)
                     found = store.find_installation(**arguments)
                     if found is None and sqlite is not None:
                         confirm_absent(sqlite)
@@ -153,6 +163,28 @@ def _create_private(database: str | os.PathLike[str]) -> None:
         return
     flags = os.O_CREAT | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
     os.close(os.open(database, flags, 0o600))
+
+
+def _name_exposure(database: str | os.PathLike[str]) -> None:
+    """Warn, once per store, when an existing SQLite store's file is open to users other
+    than its owner: made by Bolt or the app's setup with the umask's mode (often 644), it
+    holds every person's tokens. Its mode is its owner's to change, so it is only named."""
+    database = os.fspath(database)
+    if os.name == "nt" or not database or database == ":memory:" or database.startswith("file:"):
+        return  # Windows' modes say nothing of other users; a URI or memory is no one file
+    try:
+        mode = stat.S_IMODE(os.stat(database).st_mode)
+    except OSError:
+        return  # the read that follows names what is wrong with the file
+    if mode & 0o077:
+        path = shown_path(database)
+        logger.warning(
+            "the installation database %s is open to users other than its owner (mode %o) "
+            "and holds every person's Slack tokens: make it its owner's only (chmod 600 %s)",
+            path,
+            mode,
+            shlex.quote(path),
+        )
 
 
 def _newest_bot(find_bot: Callable[..., Bot | None], installation: Installation) -> Bot | None:
