@@ -329,7 +329,24 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
                 "user token (xoxp-...) from the app's OAuth page, not a client or signing secret",
             )
         ]
+    if _is_placeholder(value):
+        return None, [
+            Problem(
+                path,
+                f"{origin} holds a placeholder, not a token (as the documentation's examples "
+                "write one): replace it with the person's user token (xoxp- and digits) from the "
+                "app's OAuth & Permissions page",
+            )
+        ]
     return SlackToken(value), []
+
+
+def _is_placeholder(value: str) -> bool:
+    """Whether a token is an example's stand-in ("xoxp-...", "xoxp-your-user-token",
+    "xoxp-xxxx"): no Slack token has dots after its kind, and what follows the kind's
+    dash is digits first (a rotating token's too), never those words."""
+    body = value.partition("-")[2].lower()
+    return "..." in value or body.startswith(("your", "xxxx", "<"))
 
 
 def user_token_problem(token: SlackToken, *, origin: str) -> Problem | None:

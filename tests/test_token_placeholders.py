@@ -1,0 +1,50 @@
+"""A token variable still holding the documentation's placeholder is refused at home.
+
+README.md and docs/mcp.md show ``"SLACK_USER_TOKEN": "xoxp-your-user-token"`` and write a
+token as ``xoxp-...``: copied as they are, they went to Slack, which answered
+invalid_auth for a mistake nothing on the wire is needed to see.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_users_photo.credentials import check_token, check_token_text
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    ["xoxp-...", "xoxp-your-user-token", "xoxp-YOUR-TOKEN", "xoxp-1-...", "xoxp-xxxxxxxxxxxx"],
+)
+def test_a_placeholder_is_refused_saying_to_put_the_real_token_in(placeholder: str) -> None:
+    token, (problem,) = check_token(placeholder, origin="SLACK_USER_TOKEN")
+    assert token is None
+    assert problem.path == "$.token"
+    assert "SLACK_USER_TOKEN holds a placeholder" in problem.message
+    assert "replace it with the person's user token" in problem.message
+    assert placeholder not in problem.message
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "xoxp-1234567890-1234567890-1234567890-0123456789abcdef0123456789abcdef",
+        "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtMTIzNDU2Nzg5MA",
+        "xoxp-tool-on-emulator",
+        "xoxb-9-9-9-bot",
+    ],
+)
+def test_a_real_looking_token_is_not_called_a_placeholder(token: str) -> None:
+    taken, problems = check_token_text(token, origin="SLACK_USER_TOKEN")
+    assert problems == []
+    assert taken is not None
+
+
+def test_the_documentations_own_placeholders_are_the_ones_refused() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shown = (root / "README.md").read_text() + (root / "docs" / "mcp.md").read_text()
+    assert '"SLACK_USER_TOKEN": "xoxp-your-user-token"' in shown
+    _, (problem,) = check_token_text("xoxp-your-user-token", origin="SLACK_USER_TOKEN")
+    assert "placeholder" in problem.message
