@@ -314,12 +314,15 @@ class UsersSetPhoto(AsyncClosing):
     async def whoami(self) -> TokenIdentity:
         """auth.test with the token this tool would use now: whose it is, its scopes.
 
-        For the acting person when one is bound. A bot token is reported, not refused,
+        For the acting person when one is bound, saying whether the token is theirs
+        (``is_acting_persons_own``). A bot token is reported, not refused,
         so the answer can say what to use instead; an app-level or refresh token, which
         acts for no person, is refused here with what to use (TokenNotUsable). Asked
         afresh each time, unlike ``SlackSession.whoami``'s remembered answer: a scope
         added since shows at once.
         """
+        from dataclasses import replace
+
         from ocp_users_photo.whoami import identity_from
 
         person = acting_person()
@@ -333,7 +336,8 @@ class UsersSetPhoto(AsyncClosing):
             if problem is not None:
                 raise TokenNotUsable([problem], refused=not_called)
         reply = await self._slack.call("auth.test", token=token, renew=self._renewer(person))
-        return identity_from(reply.body, reply.headers, token.kind)
+        identity = identity_from(reply.body, reply.headers, token.kind)
+        return replace(identity, acting_for=person) if person is not None else identity
 
     # Undo: the kept photos of the acting person (undo/) --------------------------------
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.token_kinds import TokenKind
+
+if TYPE_CHECKING:
+    from ocp_users_photo.tokens import ActingPerson
 
 WRITE_SCOPE: Final = "users.profile:write"
 READ_SCOPE: Final = "users.profile:read"
@@ -36,11 +39,25 @@ class TokenIdentity:
     expires_in: int | None = None
     # How many names of the scopes header were not kept (no scope's shape, or past the cap).
     scopes_left_out: int = 0
+    # The person the host bound when it asked (acting_as), whose photo a call would set.
+    acting_for: ActingPerson | None = None
+
+    @property
+    def is_acting_persons_own(self) -> bool | None:
+        """Whether the token is the bound person's own; None when no person was bound."""
+        if self.acting_for is None:
+            return None
+        return is_own_token_of(self, self.acting_for)
 
     @property
     def can_set_photo(self) -> bool:
-        """A person's user token with users.profile:write."""
-        return self.kind == "user" and self.scopes is not None and WRITE_SCOPE in self.scopes
+        """A person's user token with users.profile:write (the bound person's own, if any)."""
+        return (
+            self.kind == "user"
+            and self.scopes is not None
+            and WRITE_SCOPE in self.scopes
+            and self.is_acting_persons_own is not False
+        )
 
     @property
     def can_keep_previous(self) -> bool:
@@ -49,6 +66,13 @@ class TokenIdentity:
 
     def advice(self) -> list[str]:
         """What to do so this token can set a photo and keep the one it replaces."""
+        if self.acting_for is not None and self.is_acting_persons_own is False:
+            return [
+                f"this token is not the own token of {self.acting_for.user_id} (it is "
+                f"{self.user_id or 'no user'}'s): a call acting for them would change "
+                f"another user's photo. Give the tool a token source that gives each person "
+                "their own token (InstallationTokenSource), not one fixed token"
+            ]
         if self.kind == "bot":
             return [
                 "this is a bot token (xoxb-): a photo can only be set with the person's own "
@@ -86,8 +110,36 @@ class TokenIdentity:
             "expires_in": self.expires_in,
             "can_set_photo": self.can_set_photo,
             "can_keep_previous": self.can_keep_previous,
+            "acting_for": _person_dict(self.acting_for),
+            "is_acting_persons_own": self.is_acting_persons_own,
             "advice": self.advice(),
         }
+
+
+def is_own_token_of(identity: TokenIdentity, person: ActingPerson) -> bool:
+    """Whether auth.test's answer names ``person``: the same user id, in the same
+    organization or, outside any, the same team. An organization's user is one user in
+    each of its workspaces, so a team told apart only by one side's enterprise id is not
+    another place."""
+    if identity.user_id != person.user_id:
+        return False
+    if identity.enterprise_id and person.enterprise_id:
+        return identity.enterprise_id == person.enterprise_id
+    if identity.enterprise_id or person.enterprise_id:
+        return True
+    return not (identity.team_id and person.team_id) or identity.team_id == person.team_id
+
+
+def _person_dict(person: ActingPerson | None) -> dict[str, str] | None:
+    """The bound person's ids, as JSON (only those given)."""
+    if person is None:
+        return None
+    ids = {
+        "enterprise_id": person.enterprise_id,
+        "team_id": person.team_id,
+        "user_id": person.user_id,
+    }
+    return {name: value for name, value in ids.items() if value}
 
 
 def identity_from(

@@ -25,9 +25,8 @@ from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.replies import is_http_status, is_server_error
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.tokens import ActingPerson
-from ocp_users_photo.undo.owner import _elsewhere
 from ocp_users_photo.undo.store import _file_at
-from ocp_users_photo.whoami import TokenIdentity
+from ocp_users_photo.whoami import TokenIdentity, is_own_token_of
 from tests.conftest import CANARY_TOKEN, inject
 from tests.test_undo10 import photo_whose_original_is, png, serve_small_squares
 from tests.undo_fixtures import GREEN, history_tool
@@ -174,7 +173,8 @@ def test_whether_a_token_is_another_workspaces(
         enterprise_id=token_in[0],
     )
     person = ActingPerson(team_id=person_in[1], user_id="U1", enterprise_id=person_in[0])
-    assert _elsewhere(identity, person) is elsewhere
+    # The same user id: the token is the person's own unless it is of another place.
+    assert is_own_token_of(identity, person) is not elsewhere
 
 
 async def test_an_original_of_exactly_slacks_least_side_is_kept_as_it_is(

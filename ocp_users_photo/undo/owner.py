@@ -21,7 +21,7 @@ from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.undo.shown_photo import READ_SCOPE_FIX
-from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
+from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity, is_own_token_of
 
 __all__ = ["READ_SCOPE", "history_owner"]
 
@@ -66,7 +66,7 @@ async def history_owner(
             reinstall=True,
         )
     if person is not None:
-        if identity.user_id != person.user_id or _elsewhere(identity, person):
+        if not is_own_token_of(identity, person):
             raise KeepingImpossible(
                 f"the token this call uses is not the own token of {person}, the person it "
                 "acts for, so their history would get another user's photo",
@@ -92,18 +92,6 @@ async def history_owner(
             needs_read_scope=True,
         )
     return HistoryOwner(identity.enterprise_id or identity.team_id, identity.user_id)
-
-
-def _elsewhere(identity: TokenIdentity, person: ActingPerson) -> bool:
-    """Whether auth.test places the token in another workspace than the bound person's,
-    by the same user id: another organization, or, outside any, another team. An
-    organization's user is one user in each of its workspaces, so a team told apart only
-    by one side's enterprise id is not."""
-    if identity.enterprise_id and person.enterprise_id:
-        return identity.enterprise_id != person.enterprise_id
-    if identity.enterprise_id or person.enterprise_id:
-        return False
-    return bool(identity.team_id and person.team_id) and identity.team_id != person.team_id
 
 
 def _lacks(identity: TokenIdentity, scope: str) -> bool:
