@@ -61,8 +61,14 @@ class TokenIdentity:
 
     @property
     def can_keep_previous(self) -> bool:
-        """users.profile:read too: the photo a change replaces can be read and kept."""
-        return self.kind == "user" and self.scopes is not None and READ_SCOPE in self.scopes
+        """users.profile:read too: the photo a change replaces can be read and kept (for
+        the bound person, if any: another user's token is refused before keeping)."""
+        return (
+            self.kind == "user"
+            and self.scopes is not None
+            and READ_SCOPE in self.scopes
+            and self.is_acting_persons_own is not False
+        )
 
     def advice(self) -> list[str]:
         """What to do so this token can set a photo and keep the one it replaces."""
@@ -70,7 +76,7 @@ class TokenIdentity:
             return [
                 f"this token is not the own token of {self.acting_for.user_id} (it is "
                 f"{self.user_id or 'no user'}'s): a call acting for them would change "
-                f"another user's photo. Give the tool a token source that gives each person "
+                "another user's photo. Give the tool a token source that gives each person "
                 "their own token (InstallationTokenSource), not one fixed token"
             ]
         if self.kind == "bot":

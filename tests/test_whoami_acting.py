@@ -26,6 +26,7 @@ async def test_a_fixed_token_of_someone_else_is_said_not_to_be_the_persons_own(
     assert other.acting_for == ActingPerson(team_id=own.team_id, user_id="UOTHER0001")
     assert other.is_acting_persons_own is False
     assert other.can_set_photo is False, "not the bound person's photo it would set"
+    assert other.can_keep_previous is False, "keeping refuses another user's token"
     (first, *_) = other.advice()
     assert f"not the own token of UOTHER0001 (it is {own.user_id}'s)" in first
     shown = other.as_dict()
@@ -39,6 +40,7 @@ async def test_the_persons_own_token_is_said_to_be_theirs(tool: UsersSetPhoto) -
     theirs = await tool.acting_as(team_id=own.team_id, user_id=own.user_id).whoami()
     assert theirs.is_acting_persons_own is True
     assert theirs.can_set_photo is own.can_set_photo
+    assert theirs.can_keep_previous is own.can_keep_previous
     assert theirs.advice() == own.advice()
 
 
