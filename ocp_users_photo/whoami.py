@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.token_kinds import TokenKind
 
-if TYPE_CHECKING:
-    from ocp_users_photo.tokens import ActingPerson
+# Imported to run, not only for type checkers: TokenIdentity is public, and pydantic or
+# typing.get_type_hints (a host returning it from a web handler) resolve its fields' types.
+from ocp_users_photo.tokens import ActingPerson
 
 WRITE_SCOPE: Final = "users.profile:write"
 READ_SCOPE: Final = "users.profile:read"
@@ -73,11 +74,15 @@ class TokenIdentity:
     def advice(self) -> list[str]:
         """What to do so this token can set a photo and keep the one it replaces."""
         if self.acting_for is not None and self.is_acting_persons_own is False:
+            person, holder = self.acting_for.user_id, self.user_id or "no user"
+            if holder == person:
+                # The same user id in another place: only the places tell them apart.
+                person, holder = _placed(self.acting_for, self)
             return [
-                f"this token is not the own token of {self.acting_for.user_id} (it is "
-                f"{self.user_id or 'no user'}'s): a call acting for them would change "
-                "another user's photo. Give the tool a token source that gives each person "
-                "their own token (InstallationTokenSource), not one fixed token"
+                f"this token is not the own token of {person} (it is {holder}'s): a call "
+                "acting for them would change another user's photo. Give the tool a token "
+                "source that gives each person their own token (InstallationTokenSource), "
+                "not one fixed token"
             ]
         if self.kind == "bot":
             return [
@@ -134,6 +139,17 @@ def is_own_token_of(identity: TokenIdentity, person: ActingPerson) -> bool:
     if identity.enterprise_id or person.enterprise_id:
         return True
     return not (identity.team_id and person.team_id) or identity.team_id == person.team_id
+
+
+def _placed(person: ActingPerson, identity: TokenIdentity) -> tuple[str, str]:
+    """The bound person and the token's user, by the same user id, each with the place
+    ``is_own_token_of`` told apart: the organization when both name one, else the team."""
+    if person.enterprise_id and identity.enterprise_id:
+        return (
+            f"{person.user_id} in {person.enterprise_id}",
+            f"{identity.user_id} in {identity.enterprise_id}",
+        )
+    return f"{person.user_id} in {person.team_id}", f"{identity.user_id} in {identity.team_id}"
 
 
 def _person_dict(person: ActingPerson | None) -> dict[str, str] | None:
