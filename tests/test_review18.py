@@ -1,11 +1,17 @@
-"""Review of 0043336..13a3f3b: whoami's bound person."""
+"""Review of 0043336..13a3f3b: whoami's bound person, and the store-exposure warning."""
 
 from __future__ import annotations
 
+import logging
+import os
+import shlex
 import typing
+from pathlib import Path
 
 import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
+from ocp_users_photo.installations.store_access import StoreAccess
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.whoami import TokenIdentity
 
@@ -54,3 +60,25 @@ def test_the_same_user_id_in_another_workspace_is_told_apart_in_the_advice() -> 
 def test_another_user_id_is_still_named_by_its_id_alone() -> None:
     (advice,) = _identity("T0123456789", "UOTHER0001", PERSON).advice()
     assert "not the own token of UALICE0001 (it is UOTHER0001's)" in advice
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+@pytest.mark.parametrize("folder", ["two  spaces", "tab\there", "x" * 200 + "/" + "y" * 120])
+async def test_the_chmod_command_names_the_store_file_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, folder: str
+) -> None:
+    """The warning's command was built from the path as shown (white space collapsed, cut
+    at 300 characters, control characters as '?'): run, it named another file, or none."""
+    (tmp_path / folder).mkdir(parents=True)
+    database = tmp_path / folder / "installations.db"
+    store = SQLite3InstallationStore(database=str(database), client_id="111.222")
+    store.init()
+    os.chmod(database, 0o644)
+    with caplog.at_level(logging.WARNING, logger="ocp_users_photo"):
+        assert await StoreAccess(store).find(PERSON) is None
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "(mode 644)" in warning
+    assert "chmod" in warning
+    if "chmod 600 " in warning:  # a command to copy: for this file, or none
+        command = warning.split("chmod 600 ", 1)[1].rsplit(")", 1)[0]
+        assert shlex.split(command) == [str(database)]

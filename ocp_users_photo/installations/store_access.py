@@ -178,12 +178,15 @@ def _name_exposure(database: str | os.PathLike[str]) -> None:
         return  # the read that follows names what is wrong with the file
     if mode & 0o077:
         path = shown_path(database)
+        # A command only for the path as it is: the shown one may differ (white space
+        # collapsed, control characters as '?', a token masked, cut short), another file.
+        command = f"chmod 600 {shlex.quote(path)}" if path == database else "chmod it to 600"
         logger.warning(
             "the installation database %s is open to users other than its owner (mode %o) "
-            "and holds every person's Slack tokens: make it its owner's only (chmod 600 %s)",
+            "and holds every person's Slack tokens: make it its owner's only (%s)",
             path,
             mode,
-            shlex.quote(path),
+            command,
         )
 
 
