@@ -316,6 +316,14 @@ def _refuse_a_command_option_first(
         return
     if first not in ("--", *_PROGRAM_OPTIONS):
         option = shown(first, 64)
+        given = next((word for word in arguments if word in commands), None)
+        if given is not None:
+            # The command is there, after its option ('--preview out.png set me.png'):
+            # that command's, not mcp's (which takes no --preview, and refuses --token-env).
+            parser.error(
+                f"{option} is an option of a command, which comes first: "
+                f"'ocp-users-photo {given} {option} ...'"
+            )
         parser.error(
             f"{option} is an option of a command, which comes first: for the MCP server, "
             f"'ocp-users-photo mcp {option} ...' (an MCP host's args: [\"mcp\", "

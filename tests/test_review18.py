@@ -82,3 +82,27 @@ async def test_the_chmod_command_names_the_store_file_itself(
     if "chmod 600 " in warning:  # a command to copy: for this file, or none
         command = warning.split("chmod 600 ", 1)[1].rsplit(")", 1)[0]
         assert shlex.split(command) == [str(database)]
+
+
+@pytest.mark.parametrize(
+    ("words", "command"),
+    [
+        (["--preview", "out.png", "set", "me.png"], "set"),
+        (["--token-env", "MY_TOKEN", "whoami"], "whoami"),
+        (["--limit", "5", "history"], "history"),
+    ],
+)
+def test_an_option_before_the_command_given_is_told_to_follow_that_command(
+    capsys: pytest.CaptureFixture[str], words: list[str], command: str
+) -> None:
+    """'--preview out.png set me.png': the command is there, after its option. The refusal
+    told to write 'ocp-users-photo mcp --preview ...' (mcp takes no --preview, and refuses
+    --token-env); it names the command given instead."""
+    from ocp_users_photo.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(words)
+    assert exited.value.code == 2
+    said = capsys.readouterr().err
+    assert "ocp-users-photo mcp" not in said, said
+    assert f"'ocp-users-photo {command} {words[0]} ...'" in said, said
