@@ -300,6 +300,8 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
                 "(a token read from a file keeps the file's line end: strip it)",
             )
         ]
+    if value.startswith(("xox", "xapp-")) and _is_placeholder(value):
+        return None, [_placeholder_problem(origin)]
     if not value.isascii() or not value.isprintable() or any(ch.isspace() for ch in value):
         # Such a value would corrupt or split the Authorization header.
         return None, [
@@ -329,24 +331,24 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
                 "user token (xoxp-...) from the app's OAuth page, not a client or signing secret",
             )
         ]
-    if _is_placeholder(value):
-        return None, [
-            Problem(
-                path,
-                f"{origin} holds a placeholder, not a token (as the documentation's examples "
-                "write one): replace it with the person's user token (xoxp- and digits) from the "
-                "app's OAuth & Permissions page",
-            )
-        ]
     return SlackToken(value), []
 
 
 def _is_placeholder(value: str) -> bool:
-    """Whether a token is an example's stand-in ("xoxp-...", "xoxp-your-user-token",
+    """Whether a token is an example's stand-in ("xoxp-...", "xoxp-…", "xoxp-your-user-token",
     "xoxp-xxxx"): no Slack token has dots after its kind, and what follows the kind's
     dash is digits first (a rotating token's too), never those words."""
     body = value.partition("-")[2].lower()
-    return "..." in value or body.startswith(("your", "xxxx", "<"))
+    return "..." in value or "\u2026" in value or body.startswith(("your", "xxxx", "<"))
+
+
+def _placeholder_problem(origin: str) -> Problem:
+    return Problem(
+        TOKEN_PATH,
+        f"{origin} holds a placeholder, not a token (as the documentation's examples write "
+        "one): replace it with the person's user token (xoxp- and digits) from the app's "
+        "OAuth & Permissions page",
+    )
 
 
 def user_token_problem(token: SlackToken, *, origin: str) -> Problem | None:

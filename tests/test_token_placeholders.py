@@ -48,3 +48,20 @@ def test_the_documentations_own_placeholders_are_the_ones_refused() -> None:
     assert '"SLACK_USER_TOKEN": "xoxp-your-user-token"' in shown
     _, (problem,) = check_token_text("xoxp-your-user-token", origin="SLACK_USER_TOKEN")
     assert "placeholder" in problem.message
+
+
+def test_a_placeholder_with_a_typographic_ellipsis_is_called_a_placeholder() -> None:
+    """'xoxp-…' (an editor's or a chat's ellipsis) was called "non-ASCII: copy it again"."""
+    _, (problem,) = check_token_text("xoxp-\u2026", origin="SLACK_USER_TOKEN")
+    assert "SLACK_USER_TOKEN holds a placeholder" in problem.message
+
+
+def test_a_stored_token_no_request_can_use_is_not_said_to_hold_spaces() -> None:
+    """The damaged-installation message named one reason ("spaces, control or non-ASCII
+    characters") for every token check the store's token fails, a placeholder's too."""
+    from ocp_users_photo.installations import UserTokenMissing
+    from ocp_users_photo.tokens import ActingPerson
+
+    error = UserTokenMissing(ActingPerson("T0123456789", "UALICE0001"), damaged=True)
+    assert "a placeholder" in str(error)
+    assert "install the app again" in str(error)

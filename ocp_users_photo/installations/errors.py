@@ -96,9 +96,10 @@ class UserTokenMissing(TokenUnavailable):
         where = f" at {install_url}" if install_url else ""
         if damaged:
             message = (
-                f"the app's installation for {person} holds a user token with spaces, control "
-                "or non-ASCII characters, which no request can carry (a store or a server "
-                f"damaged it); nothing was sent: have them install the app again{where}"
+                f"the app's installation for {person} holds a user token no request can use "
+                "(spaces, control or non-ASCII characters, quote marks, or a placeholder in "
+                "its place: a store or a server damaged it); nothing was sent: have them "
+                f"install the app again{where}"
             )
         else:
             message = (
