@@ -40,6 +40,9 @@ ENVIRONMENT_ONLY_ADVICE: Final = (
     "of the host's configuration; in a shell, 'read -rs SLACK_USER_TOKEN && export "
     "SLACK_USER_TOKEN'), then run the command again"
 )
+# Commands that read no Slack token at all (the emulator issues its own; the demo runs
+# on it; the manifest is the tool's definition): SLACK_USER_TOKEN is no advice there.
+_COMMANDS_WITHOUT_TOKEN: Final = frozenset({"emulator", "demo", "manifest"})
 _VARIABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
@@ -79,6 +82,8 @@ def token_flag_advice(parser: argparse.ArgumentParser) -> str:
     (by this program, or by its commands), never to a program that would refuse it."""
     if "--token-env" in parser._option_string_actions or parser._subparsers is not None:
         return FLAG_ADVICE
+    if parser.prog.rpartition(" ")[2] in _COMMANDS_WITHOUT_TOKEN:
+        return f"'{parser.prog}' uses no Slack token: leave it out"
     return ENVIRONMENT_ONLY_ADVICE
 
 

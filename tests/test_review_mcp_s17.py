@@ -157,3 +157,19 @@ def test_a_log_level_that_is_none_still_lists_the_choices(
     with pytest.raises(SystemExit):
         build_parser("mcp").parse_args(["mcp", "--log-level", "LOUD"])
     assert "choose from 'debug', 'info', 'warning', 'error'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["emulator", "demo", "manifest"])
+def test_token_on_a_command_that_uses_none_says_to_leave_it_out(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The emulator, the demo and the manifest read no Slack token: sending the person to
+    SLACK_USER_TOKEN ("for an MCP server, the env block...") was advice for another program."""
+    from ocp_users_photo.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser(command).parse_args([command, "--token", "xoxp-9-9-9-given"])
+    error = capsys.readouterr().err
+    assert f"--token: 'ocp-users-photo {command}' uses no Slack token: leave it out" in error
+    assert "SLACK_USER_TOKEN" not in error
+    assert "xoxp-9-9-9-given" not in error
