@@ -20,10 +20,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Final
 
+from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.tool import UsersSetPhoto
 
 try:
     from pydantic_ai import FunctionToolset, ModelRetry, RunContext, Tool
@@ -48,8 +50,10 @@ def pydantic_ai_toolset(*tools: ModelTool, max_retries: int = 2) -> FunctionTool
     """
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
-    declared = [_tool(tool) for tool in checked_model_tools(tools)]
-    return _ObjectArgumentsToolset(declared, max_retries=max_retries)
+    checked = checked_model_tools(tools)
+    declared = [_tool(tool) for tool in checked]
+    validators = {tool.name: _ObjectArguments(*_retry_wording(tool)) for tool in checked}
+    return _ObjectArgumentsToolset(declared, validators, max_retries=max_retries)
 
 
 def _tool(tool: ModelTool) -> Tool[Any]:
@@ -73,13 +77,22 @@ class _ObjectArgumentsToolset(FunctionToolset[Any]):
     AI's, for null) and ended the run; each tool's validator here takes a dict alone, so
     those are a retry prompt ("Input should be a valid dictionary"), as for Pydantic AI's
     own function tools. What is in the dict is the tool's own ``run`` to check.
-    The retry prompt quotes none of the model's text (``_ObjectArguments``).
+    The retry prompt quotes none of the model's text (``_ObjectArguments``), and says
+    what an object for that tool looks like (``_retry_wording``).
     """
+
+    def __init__(
+        self, tools: list[Tool[Any]], validators: dict[str, _ObjectArguments], *, max_retries: int
+    ) -> None:
+        super().__init__(tools, max_retries=max_retries)
+        self._validators = validators
 
     async def get_tools(self, ctx: RunContext[Any]) -> dict[str, ToolsetTool[Any]]:
         tools = await super().get_tools(ctx)
         return {
-            name: dataclasses.replace(tool, args_validator=_OBJECT_ARGUMENTS)
+            name: dataclasses.replace(
+                tool, args_validator=self._validators.get(name, _ANY_OBJECT_ARGUMENTS)
+            )
             for name, tool in tools.items()
         }
 
@@ -87,13 +100,38 @@ class _ObjectArgumentsToolset(FunctionToolset[Any]):
 _OBJECT_VALIDATOR: Final = SchemaValidator(core_schema.dict_schema(core_schema.str_schema()))
 
 
+def _retry_wording(tool: ModelTool) -> tuple[str, str]:
+    """What a retry prompt for ``tool`` shows as a right object, and what it adds for JSON cut
+    short. Each tool its own: usersRestorePhoto's prompt showed usersSetPhoto's
+    ``{"image": ...}``, which it refuses; and a photo tool that fetches no URL was told to
+    give "its https address", which it refuses too."""
+    from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+
+    if isinstance(tool, UsersRestorePhoto):
+        return ': {} for the list of kept photos, or {"entry": 3} to put entry 3 back', ""
+    photo = tool.tool if isinstance(tool, ActingTool) else tool
+    if not isinstance(photo, UsersSetPhoto):
+        return " of the names its schema lists", ""
+    address = " or an https address on a host the tool allows" if photo.url_hosts else ""
+    return (
+        ', such as {"image": "portrait.png"}',
+        " An image written inline may have been cut short at your output limit: give its "
+        f"file path{address} instead.",
+    )
+
+
 class _ObjectArguments:
     """The arguments' validator: a JSON object, or a retry prompt that says what to write.
 
     Pydantic's own error repeats the whole input in the retry prompt: a model whose
     200 KB of inline base64 was cut short (at its output limit) was sent all 200 KB back,
-    and then wrote it again. Here the prompt gives the input's length only.
+    and then wrote it again. Here the prompt gives the input's length only. ``example``
+    and ``cut_short`` are the tool's own words (``_retry_wording``).
     """
+
+    def __init__(self, example: str, cut_short: str) -> None:
+        self.example = example
+        self.cut_short = cut_short
 
     def validate_json(
         self, input: str | bytes | bytearray, *, allow_partial: Any = False, **kwargs: Any
@@ -101,7 +139,7 @@ class _ObjectArguments:
         try:
             return _OBJECT_VALIDATOR.validate_json(input, allow_partial=allow_partial, **kwargs)
         except ValidationError as refused:
-            raise _without_input(refused, f"{len(input)} characters") from None
+            raise self._without_input(refused, f"{len(input)} characters") from None
 
     def validate_python(self, input: Any, *, allow_partial: Any = False, **kwargs: Any) -> Any:
         try:
@@ -110,31 +148,31 @@ class _ObjectArguments:
             described = (
                 f"{len(input)} characters" if isinstance(input, str) else type(input).__name__
             )
-            raise _without_input(refused, described) from None
+            raise self._without_input(refused, described) from None
+
+    def _without_input(self, refused: ValidationError, described: str) -> ValidationError:
+        """``refused`` with each error's input replaced by ``described`` (its length or
+        type), and what to do."""
+        shown_input = f"<{described}, not repeated here>"
+        details: list[InitErrorDetails] = []
+        for error in refused.errors(include_url=False)[:5]:
+            if error["type"] == "json_invalid":
+                reason = shown(str((error.get("ctx") or {}).get("error", "")), 120)
+                kind = PydanticCustomError(
+                    "json_invalid",
+                    "The arguments are no complete JSON ({reason}): write them again as one "
+                    "JSON object.{cut_short}",
+                    {"reason": reason, "cut_short": self.cut_short},
+                )
+            else:
+                kind = PydanticCustomError(
+                    error["type"],
+                    "The arguments must be one JSON object{example}.",
+                    {"example": self.example},
+                )
+            details.append({"type": kind, "loc": error["loc"][:2], "input": shown_input})
+        return ValidationError.from_exception_data(refused.title, details)
 
 
-def _without_input(refused: ValidationError, described: str) -> ValidationError:
-    """``refused`` with each error's input replaced by ``described`` (its length or type),
-    and what to do."""
-    shown_input = f"<{described}, not repeated here>"
-    details: list[InitErrorDetails] = []
-    for error in refused.errors(include_url=False)[:5]:
-        if error["type"] == "json_invalid":
-            reason = shown(str((error.get("ctx") or {}).get("error", "")), 120)
-            kind = PydanticCustomError(
-                "json_invalid",
-                "The arguments are no complete JSON ({reason}): write them again as one JSON "
-                "object. An image written inline may have been cut short at your output "
-                "limit: give its file path or https address instead.",
-                {"reason": reason},
-            )
-        else:
-            kind = PydanticCustomError(
-                error["type"],
-                'The arguments must be one JSON object, such as {"image": "portrait.png"}.',
-            )
-        details.append({"type": kind, "loc": error["loc"][:2], "input": shown_input})
-    return ValidationError.from_exception_data(refused.title, details)
-
-
-_OBJECT_ARGUMENTS: Final = _ObjectArguments()
+# For a tool the host adds to the toolset itself, after pydantic_ai_toolset made it.
+_ANY_OBJECT_ARGUMENTS: Final = _ObjectArguments(" of the names its schema lists", "")
