@@ -33,6 +33,7 @@ from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import SlackToken, check_token_text, user_token_problem
 from ocp_users_photo.errors import (
     NOT_CALLED,
+    TOKEN_PATH,
     InvalidArguments,
     Problem,
     TokenNotUsable,
@@ -586,6 +587,34 @@ class UsersSetPhoto(AsyncClosing):
             call = upload.call or self._call_info({})
             return await self._told_around(watching, call, upload, digest=digest)
 
+    async def _fixed_token_is_persons_own(self, upload: PreparedUpload) -> None:
+        """With one fixed token and a person bound (``acting_as``), TokenNotUsable unless
+        auth.test says the token is that person's own (asked once per token, and by then
+        already when a keeper asked). Slack sets the photo of the token's owner: with keeping
+        off, a host's fixed token under ``acting_as(user_id=...)`` changed its own user's
+        photo and answered ok, as if it were the bound person's. A token source is trusted
+        to give each person theirs."""
+        person = acting_person()
+        if person is None or not isinstance(self.token_source, StaticToken):
+            return
+        from ocp_users_photo.whoami import is_own_token_of
+
+        identity = await self._session_of(upload).whoami()
+        if is_own_token_of(identity, person):
+            return
+        raise TokenNotUsable(
+            [
+                Problem(
+                    TOKEN_PATH,
+                    f"the tool's one fixed token is not the own token of {person}, the person "
+                    "this call acts for, so Slack would set another user's photo: give the "
+                    "tool a token source that gives each person their own token (such as "
+                    "InstallationTokenSource), or call it without acting_as",
+                )
+            ],
+            refused="nothing was sent to change the photo",
+        )
+
     async def _told_around(
         self,
         watching: Sequence[CallObserver],
@@ -615,6 +644,7 @@ class UsersSetPhoto(AsyncClosing):
     ) -> dict[str, Any]:
         """``send`` without keeping: the request, the reply's check. Closes the upload."""
         try:
+            await self._fixed_token_is_persons_own(upload)
             image = upload.image
             if digest:
                 image.want_fingerprint()

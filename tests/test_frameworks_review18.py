@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from agents.tool_context import ToolContext
 from pydantic_ai import Agent
 from pydantic_ai.messages import (
     ModelMessage,
@@ -16,8 +18,11 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import TokenNotUsable, UsersSetPhoto
+from ocp_users_photo.frameworks.langchain import langchain_tools
+from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
 from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
+from ocp_users_photo.model_result import error_result
 from tests.framework_fixtures import HOST_TOKEN, PhotoHost
 
 
@@ -85,3 +90,83 @@ async def test_pydantic_ai_cut_short_image_is_not_told_to_use_a_web_address_the_
         prompt = await _retry_prompt(fetching, "usersSetPhoto", raw)
     assert "an https address on a host the tool allows" in prompt
     assert "AAAAAAAAAA" not in prompt
+
+
+@pytest.mark.parametrize("door", ["openai-agents", "langchain", "pydantic-ai", "call"])
+async def test_a_fixed_token_under_acting_as_with_keeping_off_sets_nobody_elses_photo(
+    photo_host: PhotoHost, door: str
+) -> None:
+    """With keeping on, a fixed token under ``acting_as`` of someone else is refused (the
+    history's owner check); with ``keep_previous=False`` nothing asked whose it was, and the
+    token's own user got the photo while the result said ok, as if the bound person had."""
+    before = await photo_host.avatar_hash()
+    async with UsersSetPhoto(
+        HOST_TOKEN,
+        base_url=photo_host.emulator.base_url,
+        image_roots=[photo_host.picture.parent],
+        keep_previous=False,
+        environ={},
+    ) as tool:
+        alice = tool.acting_as(team_id="T0EMULATOR", user_id="UALICE0001")
+        if door == "call":
+            with pytest.raises(TokenNotUsable) as refused:
+                await alice.call({"image": "portrait.png"})
+            result = error_result(refused.value)
+        else:
+            result = await _one_call(door, alice, {"image": "portrait.png"})
+    assert result["ok"] is False
+    assert result["error"] == "token_not_usable"
+    assert "UALICE0001" in result["message"]
+    assert HOST_TOKEN not in json.dumps(result)
+    assert not photo_host.emulator.requests.for_path("/api/users.setPhoto")
+    assert await photo_host.avatar_hash() == before
+
+
+async def test_a_fixed_token_of_the_bound_person_still_sets_their_photo(
+    photo_host: PhotoHost,
+) -> None:
+    """The check asks Slack whose the token is: the token's own user, bound, goes through."""
+    async with UsersSetPhoto(
+        HOST_TOKEN,
+        base_url=photo_host.emulator.base_url,
+        image_roots=[photo_host.picture.parent],
+        keep_previous=False,
+        environ={},
+    ) as tool:
+        owner = await tool.whoami()
+        assert owner.user_id is not None
+        bound = tool.acting_as(team_id=owner.team_id, user_id=owner.user_id)
+        result = await _one_call("openai-agents", bound, {"image": "portrait.png"})
+    assert result["ok"] is True
+
+
+async def _one_call(door: str, tool: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` sent to ``tool`` through ``door``'s real calling machinery; the result."""
+    if door == "openai-agents":
+        (set_photo,) = openai_agents_tools(tool)
+        text = json.dumps(arguments)
+        context = ToolContext(
+            context=None, tool_name=set_photo.name, tool_call_id="c1", tool_arguments=text
+        )
+        answer: dict[str, Any] = json.loads(await set_photo.on_invoke_tool(context, text))
+        return answer
+    if door == "langchain":
+        (structured,) = langchain_tools(tool)
+        call = {"type": "tool_call", "name": structured.name, "args": arguments, "id": "c1"}
+        message = await structured.ainvoke(call)
+        returned: dict[str, Any] = json.loads(message.content)
+        return returned
+    returns: list[Any] = []
+    turns = [
+        ModelResponse(parts=[ToolCallPart("usersSetPhoto", arguments, tool_call_id="c1")]),
+        ModelResponse(parts=[TextPart("Done.")]),
+    ]
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        returns.extend(p.content for p in messages[-1].parts if isinstance(p, ToolReturnPart))
+        return turns.pop(0)
+
+    await Agent(FunctionModel(model), toolsets=[pydantic_ai_toolset(tool)]).run("Set my photo")
+    (content,) = returns
+    assert isinstance(content, dict)
+    return content

@@ -132,10 +132,13 @@ async def test_a_bound_persons_send_tells_observers_who_acted(emulator: RunningE
     async with UsersSetPhoto(
         CANARY_TOKEN, base_url=emulator.base_url, environ={}, observers=[audit]
     ) as tool:
-        bound = tool.acting_as(team_id="T0001", user_id="U0001")
+        # The token's own user: a fixed token bound to anyone else is refused before sending.
+        owner = await tool.whoami()
+        assert owner.user_id is not None
+        bound = tool.acting_as(team_id=owner.team_id, user_id=owner.user_id)
         async with bound.prepare({"image": picture((3, 3, 3))}) as upload:
             await bound.send(upload)
-    assert audit.calls[-1].person == ActingPerson(team_id="T0001", user_id="U0001")
+    assert audit.calls[-1].person == ActingPerson(team_id=owner.team_id, user_id=owner.user_id)
 
 
 def _set_started(env: dict[str, str], image: Path) -> subprocess.Popen[str]:
