@@ -134,7 +134,6 @@ async def test_a_bound_persons_send_tells_observers_who_acted(emulator: RunningE
     ) as tool:
         # The token's own user: a fixed token bound to anyone else is refused before sending.
         owner = await tool.whoami()
-        assert owner.user_id is not None
         bound = tool.acting_as(team_id=owner.team_id, user_id=owner.user_id)
         async with bound.prepare({"image": picture((3, 3, 3))}) as upload:
             await bound.send(upload)
