@@ -310,7 +310,7 @@ def _refuse_a_command_option_first(
     """An option first, its value where the command goes (a host's ``"args"`` without
     ``"mcp"``), is refused saying to put the command first: argparse took the value for
     the command and called the folder an invalid choice."""
-    commands = {entry[0] for entry in (*_SLACK_COMMANDS, *_EXTRA_COMMANDS)} | {"manifest"}
+    commands = _command_names()
     first = arguments[0].split("=", 1)[0] if arguments else ""
     if command is None or command in commands or not first.startswith("--"):
         return
@@ -331,12 +331,19 @@ def _refuse_a_command_option_first(
         )
 
 
+def _command_names() -> set[str]:
+    return {entry[0] for entry in (*_SLACK_COMMANDS, *_EXTRA_COMMANDS)} | {"manifest"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     standard_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     parser = build_parser(command)
+    if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
+        names = _command_names()
+        parser.command_given = next((word for word in arguments if word in names), None)
     _refuse_a_command_option_first(parser, arguments, command)
     args, unknown = parser.parse_known_args(arguments)
     if unknown and not isinstance(getattr(args, "handler", None), _Unavailable):

@@ -53,6 +53,10 @@ class CommandLineParser(argparse.ArgumentParser):
     Subcommand parsers are made of the same class (argparse's default ``parser_class``).
     """
 
+    # The command the words name, when the program's parser knows it before parsing (a
+    # --token before it gets that command's advice).
+    command_given: str | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
@@ -80,7 +84,15 @@ class _TokenFlagRefused(argparse.Action):
 def token_flag_advice(parser: argparse.ArgumentParser) -> str:
     """What to do instead of ``--token``: ``--token-env`` is named only where it is taken
     (by this program, or by its commands), never to a program that would refuse it."""
-    if "--token-env" in parser._option_string_actions or parser._subparsers is not None:
+    if parser._subparsers is not None:
+        # Before the command ('--token X mcp'): the command's own advice, once it is known.
+        commands = parser._subparsers._group_actions[0].choices
+        given = getattr(parser, "command_given", None)
+        chosen = commands.get(given) if isinstance(commands, dict) and given else None
+        if isinstance(chosen, argparse.ArgumentParser):
+            return token_flag_advice(chosen)
+        return FLAG_ADVICE
+    if "--token-env" in parser._option_string_actions:
         return FLAG_ADVICE
     if parser.prog.rpartition(" ")[2] in _COMMANDS_WITHOUT_TOKEN:
         return f"'{parser.prog}' uses no Slack token: leave it out"

@@ -173,3 +173,26 @@ def test_token_on_a_command_that_uses_none_says_to_leave_it_out(
     assert f"--token: 'ocp-users-photo {command}' uses no Slack token: leave it out" in error
     assert "SLACK_USER_TOKEN" not in error
     assert "xoxp-9-9-9-given" not in error
+
+
+@pytest.mark.parametrize(
+    ("command", "advice"),
+    [
+        ("mcp", "the env block of the host's configuration"),
+        ("demo", "'ocp-users-photo demo' uses no Slack token"),
+        ("set", "--token-env NAME"),
+    ],
+)
+def test_token_before_the_command_gets_that_commands_advice(
+    command: str, advice: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'ocp-users-photo --token X mcp' was told to use --token-env, which mcp refuses."""
+    from ocp_users_photo.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--token", "xoxp-9-9-9-given", command])
+    error = capsys.readouterr().err
+    assert advice in error, error
+    assert "xoxp-9-9-9-given" not in error
+    if command != "set":
+        assert "--token-env" not in error, error
