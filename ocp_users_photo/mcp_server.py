@@ -281,7 +281,8 @@ def _not_offered(name: str, tools: Mapping[str, ModelTool], left_out: frozenset[
     if name in left_out:
         return (
             f"{name} is not offered by this server: keeping replaced photos is off here "
-            f"(--no-keep-previous), so it has none to put back; it offers only {offered_names}"
+            "(--no-keep-previous, or keep_previous=False for a server started from Python), "
+            f"so it has none to put back; it offers only {offered_names}"
         )
     return f"unknown tool {quoted(name, 64)}: this server offers only {offered_names}"
 
