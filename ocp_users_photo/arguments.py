@@ -29,6 +29,13 @@ _DECIMAL_TEXT: Final = re.compile(r"[0-9]+")
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 # Unknown names reported one by one; past this, one problem counts the rest.
 MAX_UNKNOWN_REPORTED: Final = 10
+# Said to a model that gave a token argument, by each model tool. Not a variable's name:
+# the host's token may come from a person's installation or an agent's headers as well
+# as from $SLACK_USER_TOKEN.
+CREDENTIAL_ARGUMENT_ADVICE: Final = (
+    "the Slack token is not an argument here, it comes from the tool's own configuration: "
+    "leave it out"
+)
 
 
 @dataclass(frozen=True)
@@ -106,12 +113,7 @@ def parse_arguments(
             f"unknown argument {_describe(name)}: usersSetPhoto takes {spec.model_names_listed}"
         )
         if name == "token":
-            # Not a variable's name: the host's token may come from a person's
-            # installation or an agent's headers as well as from $SLACK_USER_TOKEN.
-            message += (
-                "; the Slack token is not an argument here, it comes from the tool's own "
-                "configuration: leave it out"
-            )
+            message += f"; {CREDENTIAL_ARGUMENT_ADVICE}"
         problems.append(Problem(argument_path(name), message))
     if len(unknown) > MAX_UNKNOWN_REPORTED:
         problems.append(

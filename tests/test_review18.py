@@ -106,3 +106,16 @@ def test_an_option_before_the_command_given_is_told_to_follow_that_command(
     said = capsys.readouterr().err
     assert "ocp-users-photo mcp" not in said, said
     assert f"'ocp-users-photo {command} {words[0]} ...'" in said, said
+
+
+def test_a_token_argument_to_the_restore_tool_is_told_where_the_token_comes_from() -> None:
+    """usersSetPhoto's refusal says the token is the tool's own configuration; the undo's
+    said only "unknown argument 'token'", which a model may take for a misspelling."""
+    from ocp_users_photo.undo.errors import EntryRefused
+    from ocp_users_photo.undo.restore_tool import entry_argument
+
+    with pytest.raises(EntryRefused) as refused:
+        entry_argument({"token": "xoxp-9-9-9-from-a-model", "entry": 1})
+    said = str(refused.value)
+    assert "comes from the tool's own configuration: leave it out" in said
+    assert "xoxp-9-9-9-from-a-model" not in said

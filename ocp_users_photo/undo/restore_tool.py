@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from ocp_users_photo.arguments import CREDENTIAL_ARGUMENT_ADVICE
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.model_result import error_result
@@ -137,9 +138,10 @@ def entry_argument(arguments: object) -> int | None:
         )
     unknown = [quoted(str(name), 40) for name in arguments if name != "entry"]
     if unknown:
+        token = f"; {CREDENTIAL_ARGUMENT_ADVICE}" if "token" in arguments else ""
         raise EntryRefused(
             f"unknown argument {', '.join(unknown[:5])}: the only "
-            "argument is entry, the number of a kept photo (leave it out for the list)",
+            f"argument is entry, the number of a kept photo (leave it out for the list){token}",
             path="$",
         )
     value = arguments.get("entry")
