@@ -65,6 +65,11 @@ class PreparedUpload:
     # ``UsersSetPhoto.prepare``, None for an upload made inside a call.
     call: CallInfo | None = field(default=None, repr=False, compare=False)
     model_facing: bool = field(default=False, repr=False, compare=False)
+    # Whether the token is one no source chose for the bound person (a ``token=`` argument,
+    # a handed-over token, the tool's one fixed token): sent for a person bound at
+    # ``prepare`` or ``send`` only once auth.test says it is theirs. True unless ``prepare``
+    # took it from a token source that gives each person theirs.
+    fixed_token: bool = field(default=True, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         """What is being sent, for logs and an agent's history: no token, no bytes."""

@@ -588,28 +588,32 @@ class UsersSetPhoto(AsyncClosing):
             return await self._told_around(watching, call, upload, digest=digest)
 
     async def _fixed_token_is_persons_own(self, upload: PreparedUpload) -> None:
-        """With one fixed token and a person bound (``acting_as``), TokenNotUsable unless
-        auth.test says the token is that person's own (asked once per token, and by then
-        already when a keeper asked). Slack sets the photo of the token's owner: with keeping
-        off, a host's fixed token under ``acting_as(user_id=...)`` changed its own user's
-        photo and answered ok, as if it were the bound person's. A token source is trusted
-        to give each person theirs."""
-        person = acting_person()
-        if person is None or not isinstance(self.token_source, StaticToken):
+        """With a fixed token (the tool's one, a ``token=`` argument, a handed-over one:
+        ``upload.fixed_token``) and a person bound (``acting_as``) when it was prepared or
+        now, TokenNotUsable unless auth.test says the token is that person's own (asked
+        once per token, and by then already when a keeper asked). Slack sets the photo of
+        the token's owner: with keeping off, such a token under ``acting_as(user_id=...)``
+        changed its own user's photo and answered ok, as if it were the bound person's. A
+        token source is trusted to give each person theirs."""
+        prepared_for = upload.call.person if upload.call is not None else None
+        persons = [p for p in (prepared_for, acting_person()) if p is not None]
+        if not persons or not upload.fixed_token:
             return
         from ocp_users_photo.whoami import is_own_token_of
 
         identity = await self._session_of(upload).whoami()
-        if is_own_token_of(identity, person):
+        person = next((p for p in persons if not is_own_token_of(identity, p)), None)
+        if person is None:
             return
         raise TokenNotUsable(
             [
                 Problem(
                     TOKEN_PATH,
-                    f"the tool's one fixed token is not the own token of {person}, the person "
-                    "this call acts for, so Slack would set another user's photo: give the "
-                    "tool a token source that gives each person their own token (such as "
-                    "InstallationTokenSource), or call it without acting_as",
+                    f"the token this call uses (the tool's one fixed token, or one given for "
+                    f"the call) is not the own token of {person}, the person this call acts "
+                    "for, so Slack would set another user's photo: give no token= when acting "
+                    "for a person, and the tool a token source that gives each person their "
+                    "own token (such as InstallationTokenSource), or call it without acting_as",
                 )
             ],
             refused="nothing was sent to change the photo",
@@ -744,7 +748,14 @@ class UsersSetPhoto(AsyncClosing):
             lambda: _image_not_ready(self._slack.deadline),
         )
         assert parsed.token is not None, "_image_of refuses a call without a token"
-        return PreparedUpload(token=parsed.token, image=image, renew=renew)
+        # A token= argument or a handed-over one is nobody's by the source's choice: like
+        # the tool's one fixed token, checked against a bound person before it is sent.
+        fixed = (
+            brings_token
+            or token_override is not None
+            or isinstance(self.token_source, StaticToken | NoToken)
+        )
+        return PreparedUpload(token=parsed.token, image=image, renew=renew, fixed_token=fixed)
 
     async def _image_of(
         self,
