@@ -139,7 +139,7 @@ async def slash_command(
             "text": text,
             "api_app_id": "A0EMULATOR1",
             "response_url": f"{emulator.base_url}/{RESPONSE_METHOD}",
-            "trigger_id": "1.2.3",
+            "trigger_id": f"{time.time_ns()}.1.2",  # unique, as Slack's: a repeat is a replay
         }
     )
     async with httpx.AsyncClient(timeout=10) as slack:
@@ -260,8 +260,8 @@ async def test_someone_who_has_not_installed_is_sent_the_install_link(
     assert acked.status_code == 200
     [answer] = await posted(emulator, RESPONSE_METHOD, 1)
     text = str(answer["text"])
-    assert text.startswith("Your photo was not changed: UCAROL0003 in T0EMULATOR has not installed")
-    assert f"{photo_app.url}/slack/install" in text
+    assert text.startswith("Your photo was not changed: you have not installed this app")
+    assert text.endswith(f"Install it: {photo_app.url}/slack/install")
     assert photo_tokens(emulator) == []
 
 

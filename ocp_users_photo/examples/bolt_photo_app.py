@@ -71,7 +71,11 @@ from ocp_users_photo.examples.bolt_revocation import forget_on_revocation, insta
 from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
 from ocp_users_photo.examples.signed_oauth_state import SignedOAuthStateStore
 from ocp_users_photo.installations import InstallationTokenSource
-from ocp_users_photo.installations.errors import InstallationStoreFailed, TokenRefreshFailed
+from ocp_users_photo.installations.errors import (
+    InstallationStoreFailed,
+    NotInstalled,
+    TokenRefreshFailed,
+)
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.model_result import reinstall_page
 from ocp_users_photo.safe_text import shown
@@ -277,6 +281,18 @@ class PhotoApp:
                 "your photo."
             )
             page = install_page(self.source.install_url)
+        elif isinstance(error, NotInstalled):
+            # The source's text is for a developer ("ask them to install it", how a host
+            # binds a person of an Enterprise Grid): the person reading this is the one to
+            # install, and this app binds them as Slack's request says.
+            answer = (
+                "Your photo was not changed: you have not installed this app, and only your "
+                "own installation lets it change your photo."
+            )
+            page = install_page(self.source.install_url)
+            if page is None:
+                return f"{answer} Ask whoever runs the app for its install link."
+            return f"{answer} Install it: {page}"
         else:
             answer = f"Your photo was not changed: {error}"
             page = reinstall_page(error, self.source.install_url)
@@ -287,7 +303,12 @@ class PhotoApp:
         names = getattr(self.images, "names", None)
         which = "one of the app's images"
         if callable(names):
-            which = f"one of: {offered_names(await anyio.to_thread.run_sync(names))}"
+            try:
+                listed = offered_names(await anyio.to_thread.run_sync(names))
+            except Exception:  # the folder gone: the person is still told what the app does
+                logger.exception("the app's images could not be listed")
+            else:
+                which = f"one of: {listed}"
         return (
             f"Write 'photo NAME' (or /photo NAME) to set your Slack photo to {which}; "
             "'photo undo' puts your previous photo back. Images shared here are not used: "
@@ -330,6 +351,15 @@ def _on_slacks_side(error: UsersPhotoError) -> bool:
     return isinstance(error, SlackApiError) and (
         error.status_code >= 500 or error.error in ("ratelimited", "fatal_error", "internal_error")
     )
+
+
+def slack_text(text: str) -> str:
+    """``text`` with Slack's three escapes made: a reply is plain text, and what a person
+    typed (Slack sends their "<" as "&lt;", unescaped by ``requested_in``) must not come
+    back as a live @channel, mention or labelled link under the app's name."""
+    for escaped, plain in reversed(_SLACK_ESCAPES):  # "&" first
+        text = text.replace(plain, escaped)
+    return text
 
 
 def requested_in(text: str) -> str | None:
@@ -426,12 +456,13 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
 
     async def answer_for(context: AsyncBoltContext, user_id: str, requested: str) -> str:
         try:
-            return await app.set_photo_for(
+            answer = await app.set_photo_for(
                 team_id=installation_team(context),
                 user_id=user_id,
                 enterprise_id=context.enterprise_id,
                 requested=requested,
             )
+            return slack_text(answer)
         except Exception:  # a defect: the person is still answered, Slack still acked
             logger.exception("a request for a person failed unexpectedly")
             return (
@@ -455,9 +486,11 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         # Slack sends an event again (x-slack-retry-num) when it saw no answer in 3 s: one
         # handled already is skipped (an undo done twice puts the photo back); one never
         # seen here (the app was restarting) is the only copy, and is handled.
+        # A slash command has no event id, and Slack never sends one twice: a second with the
+        # same trigger_id is a signed request replayed within its five minutes.
         body = req.body if isinstance(req.body, Mapping) else {}
-        event_id = body.get("event_id")
-        if isinstance(event_id, str) and not seen.first_time(event_id):
+        once = body.get("event_id") or (body.get("trigger_id") if body.get("command") else None)
+        if isinstance(once, str) and not seen.first_time(once):
             return BoltResponse(status=200, body="")
         return await next()
 
@@ -481,7 +514,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return
         if event.get("channel_type") == "im" and event.get("user"):
-            await say(text=await app.help_text())
+            await say(text=slack_text(await app.help_text()))
 
     forget_on_revocation(bolt, oauth_settings.installation_store, settings.history)
     return app

@@ -1,0 +1,126 @@
+# ruff: noqa: F811  (photo_app, the fixture imported from test_bolt_photo_app, is a parameter here)
+"""Review of the example Bolt app run as the README says, then attacked (round 18).
+
+Each test failed when written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from ocp_users_photo.emulator import RunningEmulator
+from tests.installation_helpers import TEAM_ID, photo_tokens
+from tests.test_bolt_app_as_slack_drives_it import answers_accepted
+from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are parameters here)
+    RESPONSE_METHOD,
+    SIGNING_SECRET,
+    RunningApp,
+    direct_message,
+    emulator_config,
+    install_through_the_app,
+    photo_app,
+    posted,
+    slash_command,
+)
+
+
+async def test_a_person_who_has_not_installed_is_told_what_to_do_in_their_own_words(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    """Someone who never installed (or removed the app: tokens_revoked) got the token
+    source's text, written for a developer: "UCAROL0003 in T0EMULATOR has not installed
+    the app ...: ask them to install it ... (if the workspace is in an Enterprise Grid org,
+    the host must bind the person with their enterprise_id too ...)"; the person is the
+    one to install, and the host's binding is nothing they can mend."""
+    answers_accepted(emulator)
+    await install_through_the_app(photo_app, "UALICE0001")  # the workspace has the app
+    await slash_command(photo_app, emulator, "UCAROL0003", "red")
+    [answer] = await posted(emulator, RESPONSE_METHOD, 1)
+    text = str(answer["text"])
+    assert text.startswith("Your photo was not changed: you have not installed"), text
+    assert text.endswith(f"Install it: {photo_app.url}/slack/install"), text
+    for developers_words in ("ask them", "the host", "enterprise_id", "UCAROL0003"):
+        assert developers_words not in text, text
+    assert photo_tokens(emulator) == []
+
+
+async def test_a_replayed_slash_command_is_not_done_again(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    """A signed /photo request sent again within Slack's five minutes (captured from a
+    proxy's log, say) was carried out again: a replayed "/photo undo" puts back the photo
+    the first one took away. Slack never sends a command twice; its trigger_id is unique."""
+    answers_accepted(emulator)
+    await install_through_the_app(photo_app, "UALICE0001")
+    body = urlencode(
+        {
+            "team_id": TEAM_ID,
+            "channel_id": "C0GENERAL1",
+            "user_id": "UALICE0001",
+            "command": "/photo",
+            "text": "red",
+            "api_app_id": "A0EMULATOR1",
+            "response_url": f"{emulator.base_url}/{RESPONSE_METHOD}",
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+    )
+    timestamp = str(int(time.time()))
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+            timestamp=timestamp, body=body
+        ),
+    }
+    async with httpx.AsyncClient(timeout=10) as slack:
+        first = await slack.post(f"{photo_app.url}/slack/events", content=body, headers=headers)
+        await posted(emulator, RESPONSE_METHOD, 1)
+        again = await slack.post(f"{photo_app.url}/slack/events", content=body, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    await asyncio.sleep(1.0)
+    assert len(photo_tokens(emulator)) == 1
+    assert len(emulator.requests.for_path(RESPONSE_METHOD)) == 1
+
+
+async def test_hostile_text_is_not_echoed_back_as_slack_markup(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    """Slack escapes < > & typed in a message; the app undid the escapes to read the name
+    and echoed it unescaped, so "photo <!channel> <https://evil.example|Reinstall here>"
+    typed as text came back as a live @channel and a labelled link under the app's name."""
+    answers_accepted(emulator)
+    await install_through_the_app(photo_app, "UALICE0001")
+    typed = "&lt;!channel&gt; &lt;https://evil.example|Reinstall here&gt; &amp;"
+    await direct_message(photo_app, "UALICE0001", f"photo {typed}")
+    await slash_command(photo_app, emulator, "UALICE0001", "<!here> <@UBOB000002>")
+    [reply] = await posted(emulator, "chat.postMessage", 1)
+    [answer] = await posted(emulator, RESPONSE_METHOD, 1)
+    for text in (str(reply["text"]), str(answer["text"])):
+        assert text.startswith("Your photo was not changed: there is no image called"), text
+        assert "<" not in text, text
+        assert ">" not in text, text
+    assert "&lt;!channel&gt; &lt;https://evil.example|Reinstall" in str(reply["text"])
+    assert "&lt;!here&gt; &lt;@UBOB000002&gt;" in str(answer["text"])
+
+
+async def test_a_direct_message_is_answered_when_the_images_cannot_be_listed(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    """Any other direct message is answered with the app's images; with the image folder
+    gone, help_text raised out of the listener: Bolt answered Slack 500 (the event is
+    delivered again, and skipped as seen) and the person heard nothing."""
+    answers_accepted(emulator)
+    await install_through_the_app(photo_app, "UALICE0001")
+    shutil.rmtree(photo_app.app.images.folder)  # type: ignore[attr-defined]
+    delivered = await direct_message(photo_app, "UALICE0001", "hello")
+    assert delivered.status_code == 200, delivered.text
+    [reply] = await posted(emulator, "chat.postMessage", 1)
+    assert str(reply["text"]).startswith("Write 'photo NAME'"), reply["text"]
+    assert json.dumps(reply).count("portraits") == 0
