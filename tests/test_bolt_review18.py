@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import stat
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from ocp_users_photo.emulator import RunningEmulator
-from tests.installation_helpers import TEAM_ID, photo_tokens
+from ocp_users_photo.examples.bolt_photo_app import PhotoAppSettings, build_app
+from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, TEAM_ID, photo_tokens
 from tests.test_bolt_app_as_slack_drives_it import answers_accepted
 from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are parameters here)
     RESPONSE_METHOD,
@@ -124,3 +128,31 @@ async def test_a_direct_message_is_answered_when_the_images_cannot_be_listed(
     [reply] = await posted(emulator, "chat.postMessage", 1)
     assert str(reply["text"]).startswith("Write 'photo NAME'"), reply["text"]
     assert json.dumps(reply).count("portraits") == 0
+
+
+def test_paths_from_the_environment_may_start_with_a_tilde(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PHOTO_APP_DATABASE=~/photo_app.db (an env file, a unit file: no shell expands it)
+    made the owner-only file in the home folder, then slack_sdk's store opened a folder
+    named "~" under the working one: a traceback at start. PHOTO_APP_IMAGES=~/portraits
+    passed the settings' check, then OwnImages looked in ./~/portraits."""
+    home = tmp_path / "home"
+    (home / "portraits").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    settings = PhotoAppSettings.from_environment(
+        {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "PHOTO_APP_IMAGES": "~/portraits",
+            "PHOTO_APP_DATABASE": "~/photo_app.db",
+            "PHOTO_APP_HISTORY": "~/history.sqlite3",
+        }
+    )
+    app = build_app(settings)
+    asyncio.run(app.aclose())
+    assert stat.S_IMODE((home / "photo_app.db").stat().st_mode) == 0o600
+    assert app.images.folder == (home / "portraits").resolve()  # type: ignore[attr-defined]
+    assert not (tmp_path / "~").exists()

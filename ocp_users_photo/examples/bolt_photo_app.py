@@ -116,7 +116,7 @@ class OwnImages:
     """The app's own images: a file name (or name without suffix) in one folder, nothing else."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder).resolve()
+        self.folder = Path(folder).expanduser().resolve()  # as the settings' check reads it
         if not self.folder.is_dir():
             raise ValueError(f"the image folder {self.folder} does not exist")
 
@@ -395,8 +395,11 @@ class SeenEvents:
 def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
     """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
     mask_slack_sdk_logs()  # its OAuth exchange and token rotation log people's tokens
-    _create_private(settings.database)
-    store = SQLite3InstallationStore(database=settings.database, client_id=settings.client_id)
+    # "~/photo_app.db" from an env file no shell expanded: the file made private must be the
+    # one the store opens (sqlite3 would take "~" as a folder under the working one).
+    database, history = os.path.expanduser(settings.database), os.path.expanduser(settings.history)
+    _create_private(database)
+    store = SQLite3InstallationStore(database=database, client_id=settings.client_id)
     # Tables made now, once: made lazily, two threads' first calls could race to make them.
     store.init()  # type: ignore[no-untyped-call]
     # Always the app's own client: one Bolt made itself would log through Bolt's logger,
@@ -450,7 +453,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         base_url=settings.base_url,
         image_roots=[folder] if isinstance(folder, Path) else None,
         keep_previous=True,  # the app's users have the read scope: every change can be undone
-        photo_history=settings.history,
+        photo_history=history,
     )
     app = PhotoApp(bolt=bolt, tool=tool, source=source, images=images)
 
@@ -516,7 +519,7 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         if event.get("channel_type") == "im" and event.get("user"):
             await say(text=slack_text(await app.help_text()))
 
-    forget_on_revocation(bolt, oauth_settings.installation_store, settings.history)
+    forget_on_revocation(bolt, oauth_settings.installation_store, history)  # the same file
     return app
 
 
