@@ -212,8 +212,16 @@ def in_transaction(
 
 
 def _create_private(path: Path) -> None:
-    """Make the folder and an empty file, owner-only, and fsync the folder (once)."""
+    """Make the folder and an empty file, owner-only, and fsync the folder (once).
+
+    An empty file already there (``touch``ed beforehand) is made owner-only too: the
+    history is made in it, and would hold photos with the umask's mode (often 644). A file
+    with content is its owner's, left as it is; one not this user's to change, too.
+    """
     if path.exists():
+        with contextlib.suppress(OSError):
+            if os.name != "nt" and path.is_file() and path.stat().st_size == 0:
+                os.chmod(path, 0o600)
         return
     make_private_folders(path.parent)
     descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
