@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from ocp_users_photo.images.paths import open_confined
 from ocp_users_photo.undo import HistoryOwner, PhotoHistory
 
 
@@ -42,3 +47,33 @@ def test_a_history_file_with_content_keeps_its_owner_s_mode(tmp_path: Path) -> N
     os.chmod(path, 0o640)
     asyncio.run(made())
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_a_missing_relative_path_says_which_folder_it_was_looked_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ocp-users-photo set me.png`` run from the home folder or ``/`` (a new terminal's
+    folder, not the one holding the photo): the refusal names the folder it looked in, so
+    the person sees why; it said only "no file at 'me.png'"."""
+    monkeypatch.chdir(tmp_path)
+    source, problems = open_confined("me.png", None, 1_000_000)
+    assert source is None
+    (problem,) = problems
+    assert problem.message.startswith(
+        f"no file at 'me.png' (looked in the current folder, {str(tmp_path)!r}): give the path"
+    )
+
+
+def test_the_terminal_names_the_current_folder_of_a_missing_image(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo", "set", "me.png", "--dry-run"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"no file at 'me.png' (looked in the current folder, {str(tmp_path)!r})" in (done.stderr)
+    assert "Traceback" not in done.stderr

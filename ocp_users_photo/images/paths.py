@@ -18,6 +18,7 @@ give one (a model door whose working directory is ``/``, the home folder or a fo
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -197,6 +198,11 @@ def _not_opened(
         looked = ""
         if named != expanded:
             looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
+        elif not os.path.isabs(named):
+            # Taken from the working directory: a terminal opened in the home folder, or a
+            # host's '/', is not the folder holding the photo, and the refusal says so.
+            with contextlib.suppress(OSError):
+                looked = f" (looked in the current folder, {_for_message(os.getcwd())!r})"
         return problem(
             f"no file at {shown_path!r}{looked}: {wrapping_advice(typed)}give the path of "
             "an existing PNG, JPEG or GIF file, a data: URI or base64 text"
