@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import stat
 import subprocess
@@ -77,3 +78,27 @@ def test_the_terminal_names_the_current_folder_of_a_missing_image(tmp_path: Path
     assert done.returncode == 2
     assert f"no file at 'me.png' (looked in the current folder, {str(tmp_path)!r})" in (done.stderr)
     assert "Traceback" not in done.stderr
+
+
+def _catalog_entry_section() -> str:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### The catalog entry")
+    return " ".join(readme[start : readme.index("\n## ", start)].split())
+
+
+def test_the_readme_says_how_the_whole_manifest_meets_ocp_s_schema() -> None:
+    """A catalog validating tool_manifest.json as it is against OCP's tool schema gets the
+    formData locations and, since that schema allows no other top-level field, the six
+    extensions: the README said formData was the one deviation."""
+    from jsonschema import Draft7Validator
+
+    data = Path(__file__).parent / "data" / "ocp-tool.schema.json"
+    schema = json.loads(data.read_text(encoding="utf-8"))
+    manifest = json.loads(
+        (Path(__file__).parents[1] / "tool_manifest.json").read_text(encoding="utf-8")
+    )
+    found = {error.validator for error in Draft7Validator(schema).iter_errors(manifest)}
+    assert found == {"enum", "additionalProperties"}
+    said = _catalog_entry_section()
+    assert "Its OCP fields validate" in said
+    assert "allows no other top-level field, so the six extensions are refused too" in said
