@@ -505,7 +505,7 @@ def _keep(
         sha256 = None
         if shown.data is not None:
             sha256 = hashlib.sha256(shown.data).hexdigest()
-            connection.execute(
+            added = connection.execute(
                 "INSERT OR IGNORE INTO photos (sha256, content_type, byte_count, data) "
                 "VALUES (?, ?, ?, ?)",
                 (
@@ -514,7 +514,16 @@ def _keep(
                     len(shown.data),
                     shown.data,
                 ),
-            )
+            ).rowcount
+            if not added:
+                # Already kept: its stored copy is made the bytes at hand again if it no longer
+                # is (a damaged page, another program), or the entry written now would point
+                # to bytes no undo can put back, and the change would go on anyway.
+                connection.execute(
+                    "UPDATE photos SET data = ?, byte_count = ? WHERE sha256 = ? "
+                    "AND (data IS NOT ? OR byte_count IS NOT ?)",
+                    (shown.data, len(shown.data), sha256, shown.data, len(shown.data)),
+                )
         cursor = connection.execute(
             "INSERT INTO entries (workspace, user_id, kept_at, kind, photo_sha256, avatar_hash, "
             "crop_x, crop_y, crop_w, replaced_by, status) "
