@@ -305,18 +305,17 @@ _PROGRAM_OPTIONS: Final = ("--help", "--version", "--token")
 
 
 def _refuse_a_command_option_first(
-    parser: argparse.ArgumentParser, arguments: list[str], command: str | None
+    parser: argparse.ArgumentParser, arguments: list[str], command: str | None, given: str | None
 ) -> None:
     """An option first, its value where the command goes (a host's ``"args"`` without
     ``"mcp"``), is refused saying to put the command first: argparse took the value for
-    the command and called the folder an invalid choice."""
-    commands = _command_names()
+    the command and called the folder an invalid choice. ``given``: the command named
+    later in the words, if any."""
     first = arguments[0].split("=", 1)[0] if arguments else ""
-    if command is None or command in commands or not first.startswith("--"):
+    if command is None or command in _command_names() or not first.startswith("--"):
         return
     if first not in ("--", *_PROGRAM_OPTIONS):
         option = shown(first, 64)
-        given = next((word for word in arguments if word in commands), None)
         if given is not None:
             # The command is there, after its option ('--preview out.png set me.png'):
             # that command's, not mcp's (which takes no --preview, and refuses --token-env).
@@ -341,10 +340,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     parser = build_parser(command)
+    names = _command_names()
+    given = next((word for word in arguments if word in names), None)
     if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
-        names = _command_names()
-        parser.command_given = next((word for word in arguments if word in names), None)
-    _refuse_a_command_option_first(parser, arguments, command)
+        parser.command_given = given
+    _refuse_a_command_option_first(parser, arguments, command, given)
     args, unknown = parser.parse_known_args(arguments)
     if unknown and not isinstance(getattr(args, "handler", None), _Unavailable):
         # argparse hands a subcommand's unknown options to the top parser, whose usage
