@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from tests.conftest import CANARY_TOKEN
+from tests.test_undo_hostile_history import tamper
 from tests.undo_fixtures import GREEN, RED, history_tool, picture, shown
 
 
@@ -18,20 +18,10 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
 
 
-@pytest.fixture
-def history_file(tmp_path: Path) -> Path:
-    return tmp_path / "history.sqlite3"
-
-
-def tamper(path: Path, statement: str, *parameters: object) -> None:
-    """Change the file as a damaged disk, another program or a hostile hand could."""
-    with sqlite3.connect(path) as database:
-        database.execute(statement, parameters)
-
-
 async def test_keeping_a_photo_whose_stored_copy_was_changed_keeps_the_real_bytes(
-    emulator: RunningEmulator, history_file: Path
+    emulator: RunningEmulator, tmp_path: Path
 ) -> None:
+    history_file = tmp_path / "history.sqlite3"
     blue = picture((40, 60, 200))
     async with history_tool(emulator, history_file, keep_previous=True) as tool:
         await tool.call({"image": RED})
