@@ -100,13 +100,7 @@ async def test_a_fixed_token_under_acting_as_with_keeping_off_sets_nobody_elses_
     history's owner check); with ``keep_previous=False`` nothing asked whose it was, and the
     token's own user got the photo while the result said ok, as if the bound person had."""
     before = await photo_host.avatar_hash()
-    async with UsersSetPhoto(
-        HOST_TOKEN,
-        base_url=photo_host.emulator.base_url,
-        image_roots=[photo_host.picture.parent],
-        keep_previous=False,
-        environ={},
-    ) as tool:
+    async with _keeping_nothing(photo_host) as tool:
         alice = tool.acting_as(team_id="T0EMULATOR", user_id="UALICE0001")
         if door == "call":
             with pytest.raises(TokenNotUsable) as refused:
@@ -126,18 +120,25 @@ async def test_a_fixed_token_of_the_bound_person_still_sets_their_photo(
     photo_host: PhotoHost,
 ) -> None:
     """The check asks Slack whose the token is: the token's own user, bound, goes through."""
-    async with UsersSetPhoto(
+    before = await photo_host.avatar_hash()
+    async with _keeping_nothing(photo_host) as tool:
+        owner = await tool.whoami()
+        bound = tool.acting_as(team_id=owner.team_id, user_id=owner.user_id)
+        result = await _one_call("openai-agents", bound, {"image": "portrait.png"})
+    assert result["ok"] is True
+    assert len(photo_host.emulator.requests.for_path("/api/users.setPhoto")) == 1
+    assert await photo_host.avatar_hash() != before
+
+
+def _keeping_nothing(photo_host: PhotoHost) -> UsersSetPhoto:
+    """The host's tool with one fixed token (HOST_TOKEN) and keeping off."""
+    return UsersSetPhoto(
         HOST_TOKEN,
         base_url=photo_host.emulator.base_url,
         image_roots=[photo_host.picture.parent],
         keep_previous=False,
         environ={},
-    ) as tool:
-        owner = await tool.whoami()
-        assert owner.user_id is not None
-        bound = tool.acting_as(team_id=owner.team_id, user_id=owner.user_id)
-        result = await _one_call("openai-agents", bound, {"image": "portrait.png"})
-    assert result["ok"] is True
+    )
 
 
 async def _one_call(door: str, tool: Any, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,8 @@ def test_token_identitys_annotations_resolve_for_hosts_that_read_them() -> None:
 
 
 def test_token_identity_serialises_through_pydantic() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    import pydantic  # a test extra (pydantic-ai's): never skipped
+
     identity = _identity("T0123456789", "UALICE0001", PERSON)
     dumped = pydantic.TypeAdapter(TokenIdentity).dump_python(identity)
     assert dumped["acting_for"]["user_id"] == "UALICE0001"

@@ -48,23 +48,19 @@ async def test_a_store_file_others_can_read_is_named_once_with_the_remedy(
     assert stat.S_IMODE(database.stat().st_mode) == 0o644
 
 
-async def test_a_store_file_its_group_can_write_is_named_too(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(("mode", "named"), [(0o620, "(mode 620)"), (0o600, None)])
+async def test_a_store_file_is_named_when_its_group_may_write_and_not_when_owner_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: int, named: str | None
 ) -> None:
     database = tmp_path / "installations.db"
-    access = StoreAccess(_made_by_bolt(database, 0o620))
+    access = StoreAccess(_made_by_bolt(database, mode))
     assert await access.find(PERSON) is None
-    (warning,) = _warnings(caplog)
-    assert "(mode 620)" in warning
-
-
-async def test_an_owner_only_store_file_is_not_warned_about(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    database = tmp_path / "installations.db"
-    access = StoreAccess(_made_by_bolt(database, 0o600))
-    assert await access.find(PERSON) is None
-    assert _warnings(caplog) == []
+    warnings = _warnings(caplog)
+    if named is None:
+        assert warnings == []
+    else:
+        (warning,) = warnings
+        assert named in warning
 
 
 async def test_a_store_file_the_tool_makes_is_owner_only_and_not_warned_about(

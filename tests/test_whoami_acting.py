@@ -32,7 +32,7 @@ async def test_a_fixed_token_of_someone_else_is_said_not_to_be_the_persons_own(
     shown = other.as_dict()
     assert shown["acting_for"] == {"team_id": own.team_id, "user_id": "UOTHER0001"}
     assert shown["is_acting_persons_own"] is False
-    json.dumps(shown)
+    assert json.loads(json.dumps(shown)) == shown, "as_dict() is JSON as it stands"
 
 
 async def test_the_persons_own_token_is_said_to_be_theirs(tool: UsersSetPhoto) -> None:
