@@ -94,3 +94,25 @@ async def test_parallel_calls_in_one_turn_take_turns_and_each_keeps_what_it_repl
     assert kept[-1] == original  # the first change kept the original
     assert {kept[0], shown} == set_hashes  # the second kept what the first had set
     assert [entry["status"] for entry in listing["entries"]] == ["changed", "changed"]
+
+
+async def test_arguments_past_the_cap_for_the_undo_tool_are_not_told_of_an_image(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """usersRestorePhoto takes no image: its refusal of over-long arguments said to "give the
+    image as a path or a smaller image" (the photo tool's advice) all the same."""
+    arguments = json.dumps({"entry": 1, "note": "x" * MAX_ARGUMENTS_CHARS})
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        image_roots=[tmp_path],
+        environ={},
+        photo_history=tmp_path / "history.sqlite",
+    ) as tool:
+        photo_answer = await run_json_arguments(tool, arguments)
+        undo_answer = await run_json_arguments(tool.restore_tool(), arguments)
+    assert "smaller image" in photo_answer["message"]
+    assert undo_answer["error"] == "invalid_arguments"
+    assert "characters of JSON" in undo_answer["message"]
+    assert "image" not in undo_answer["message"]
+    assert "usersRestorePhoto's input schema" in undo_answer["message"]

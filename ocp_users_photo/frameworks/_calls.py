@@ -31,6 +31,14 @@ def max_arguments_chars(tool: ModelTool) -> int:
     return max(MAX_ARGUMENTS_CHARS, max_text_chars(photo.limits) + _BESIDE_THE_IMAGE)
 
 
+def _shorter_arguments_advice(tool: ModelTool) -> str:
+    """How a model shortens arguments past the cap: only a photo tool takes an image."""
+    photo = tool.tool if isinstance(tool, ActingTool) else tool
+    if isinstance(photo, UsersSetPhoto):
+        return "give the image as a path or a smaller image"
+    return f"give only the arguments {tool.name}'s input schema names"
+
+
 def is_correctable(result: Mapping[str, Any]) -> bool:
     """Whether ``result`` says nothing was done and the model can fix its arguments: the
     tool's own refusal, which always lists the problems. Slack may answer with a code of
@@ -60,7 +68,7 @@ async def run_json_arguments(tool: ModelTool, arguments_json: str) -> dict[str, 
         return _refused(
             tool,
             f"the arguments are {len(arguments_json)} characters of JSON, more than "
-            f"{most}: give the image as a path or a smaller image",
+            f"{most}: {_shorter_arguments_advice(tool)}",
         )
     try:
         arguments = json.loads(arguments_json) if arguments_json.strip() else {}
