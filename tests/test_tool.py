@@ -276,6 +276,28 @@ async def test_the_tools_own_client_is_closed_by_aclose(emulator: RunningEmulato
     assert client.is_closed
 
 
+async def test_a_call_after_aclose_opens_a_new_stack_which_aclose_closes_too(
+    emulator: RunningEmulator, http_stack: str
+) -> None:
+    """README: a call after ``aclose()`` opens a new stack, so the tool is closed again."""
+    tool = UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ=stack_environ(http_stack)
+    )
+    await tool.call({"image": make_image()})
+    first = tool._slack._owned.get(asyncio.get_running_loop())
+    await tool.aclose()
+    assert (await tool.call({"image": make_image(color=(9, 9, 9))}))["ok"] is True
+    second = tool._slack._owned.get(asyncio.get_running_loop())
+    assert first is not None
+    assert second is not None
+    assert second is not first
+    assert first.is_closed
+    assert not second.is_closed
+    await tool.aclose()
+    assert second.is_closed
+    assert len(photo_requests(emulator)) == 2
+
+
 async def test_aclose_ends_a_call_still_waiting_for_its_answer(http_stack: str) -> None:
     # A program shutting down closes the tool while a call waits on a silent server: the
     # call ends then, as one whose answer never came (it may have acted), not at its timeout.
