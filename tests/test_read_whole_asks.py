@@ -1,4 +1,5 @@
-"""images/paths.py ``_read_up_to``: a file read whole asks the C library for what it holds.
+"""A file read whole asks the C library for what it holds: images/paths.py ``_read_up_to``
+for a path, images/resolvers.py for a caller's open file object.
 
 ``os.read(fd, n)`` allocates ``n`` bytes before reading; asking for the 1.25 MiB limit for
 a 1 MB file mapped a fresh block each time, its pages faulted in one by one (the read of
@@ -8,6 +9,7 @@ plus one byte, and past that (a file still being written, a pipe) in 64 KiB piec
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from pathlib import Path
@@ -15,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.images import paths
+from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.resolvers import FileObjectResolver, IntakeContext
+from tests.conftest import make_image
 
 
 def record_asks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -117,3 +122,79 @@ def test_a_pipe_which_tells_no_size_is_read_whole_in_pieces(
         feeding.join()
         os.close(reader)
     assert max(asks) == 64 * 1024
+
+
+# images/resolvers.py: a caller's open file object -----------------------------------------
+
+
+class CountingReader(io.BufferedReader):
+    """An open disk file that records the sizes its ``read`` is asked for."""
+
+    asks: list[int]
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.asks.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def open_counting(path: Path) -> CountingReader:
+    file = CountingReader(io.FileIO(path, "rb"))
+    file.asks = []
+    return file
+
+
+def file_object_source(file: object) -> bytes:
+    """The bytes the file-object resolver reads (and checks) from ``file``."""
+    source, problems = FileObjectResolver().open_source(
+        file, IntakeContext(image_roots=None, limits=ImageLimits())
+    )
+    assert problems == []
+    assert source is not None
+    assert source.data is not None
+    return source.data
+
+
+def test_an_open_file_is_asked_for_what_it_holds_from_where_it_stands(tmp_path: Path) -> None:
+    png = make_image((600, 600))
+    path = tmp_path / "me.png"
+    path.write_bytes(b"junk" + png)
+    with open_counting(path) as file:
+        file.seek(4)
+        assert file_object_source(file) == png
+        assert file.asks == [len(png) + 1]
+
+
+def test_an_open_file_that_grew_is_read_on_to_the_cap(tmp_path: Path) -> None:
+    """Bytes written after its size was told are read too, as one read to the cap read them."""
+    png = make_image((600, 600))
+    path = tmp_path / "me.png"
+    path.write_bytes(png[:1000])
+    with open_counting(path) as file:
+        real_read = file.read
+
+        def read_then_grow(size: int | None = -1, /) -> bytes:
+            # The writer finishes between the size told and the read.
+            with path.open("ab") as writer:
+                writer.write(png[1000:])
+            file.read = real_read  # type: ignore[method-assign]
+            return real_read(size)
+
+        file.read = read_then_grow  # type: ignore[method-assign]
+        assert file_object_source(file) == png
+    assert file.asks[0] == 1001
+    assert file.asks[1] == ImageLimits().max_bytes + 1 - 1001
+
+
+def test_a_file_object_without_a_descriptor_is_read_as_before() -> None:
+    png = make_image((600, 600))
+
+    asks: list[int] = []
+
+    class Counting(io.BytesIO):
+        def read(self, size: int | None = -1, /) -> bytes:
+            asks.append(-1 if size is None else size)
+            return super().read(size)
+
+    file = Counting(png)
+    assert file_object_source(file) == png
+    assert asks == [ImageLimits().max_bytes + 1]

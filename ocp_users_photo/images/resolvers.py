@@ -16,6 +16,7 @@ JPEG), otherwise in a worker thread too.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,7 +255,7 @@ class FileObjectResolver(SourceResolver):
         stem = Path(name).stem if isinstance(name, str) and name else "image"
         label = f"file object {name!r}" if isinstance(name, str) else "file object"
         try:
-            chunk = value.read(max_bytes + 1)
+            chunk = _read_to_cap(value, max_bytes + 1)
         except UnicodeDecodeError:
             # A PNG's or JPEG's first byte is no UTF-8: a text-mode read fails at once.
             return None, [problem("the image file is open in text mode: open it with 'rb'")]
@@ -284,6 +285,36 @@ class FileObjectResolver(SourceResolver):
                     )
                 ]
         return source_from_bytes(bytes(chunk), label, stem, max_bytes)
+
+
+def _read_to_cap(file: Any, most: int) -> Any:
+    """``file.read(most)``, asked first for no more than an open disk file holds from where it
+    stands, plus one byte: a buffered file allocates what it is asked for, and a block of
+    the cap (32 MiB) mapped afresh for a 1 MB file took ten times the read itself. One
+    that grew since, or tells no size, is read on up to ``most`` as before."""
+    left = _bytes_left_on_disk(file)
+    if left is None or left + 1 >= most:
+        return file.read(most)
+    chunk = file.read(left + 1)
+    if isinstance(chunk, bytes) and len(chunk) == left + 1:  # it grew: the rest, to the cap
+        more = file.read(most - len(chunk))
+        if isinstance(more, bytes):
+            chunk += more
+    return chunk
+
+
+def _bytes_left_on_disk(file: Any) -> int | None:
+    """How many bytes a file object on a regular disk file has from where it stands."""
+    try:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            return None
+        position = file.tell()
+    except Exception:  # no descriptor, not seekable, or a caller's method that raises
+        return None
+    if not isinstance(position, int) or position < 0:
+        return None
+    return max(status.st_size - position, 0)
 
 
 def _is_closed(file: Any) -> bool:
