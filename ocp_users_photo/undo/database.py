@@ -352,6 +352,19 @@ def _damaged(path: Path, reason: str) -> HistoryUnavailable:
     )
 
 
+def emptied_refusal(path: Path) -> HistoryUnavailable:
+    """The history file this process saw holding photos is now empty (zero bytes, the same
+    file): SQLite would start a new history in it as if nothing had been kept (what an open
+    connection still holds in the -wal file may not be all of it)."""
+    return _refused(
+        path,
+        "was emptied since this program last used it (it is 0 bytes now): the photos it "
+        "kept may be gone",
+        "put back a copy if there is one, or move the file away and a new history is "
+        "started, or give another path",
+    )
+
+
 def _not_sqlite(path: Path) -> str | None:
     """What the file is, when it does not begin as every SQLite database does: another
     file given for the history (a photo, as ``--history me.png``), not a damaged history,

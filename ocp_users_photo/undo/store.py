@@ -44,6 +44,7 @@ from ocp_users_photo.safe_text import without_tokens
 from ocp_users_photo.slack.deadlines import call_ends
 from ocp_users_photo.undo.database import (
     default_history_path,
+    emptied_refusal,
     forget_removed_bytes,
     in_transaction,
     open_history,
@@ -156,6 +157,9 @@ class PhotoHistory(AsyncClosing):
         # the inode), is checked at the next opening. None: not known (no connection yet,
         # or closed without looking), so the next opening checks, as a new process does.
         self._left_file: tuple[int, ...] | None = None
+        # The file (device, inode) last seen holding a history (more than zero bytes): found
+        # at zero bytes, it was emptied in place (SQLite would take it for a new database).
+        self._seen_holding: tuple[int, int] | None = None
         self._connection_lock = threading.Lock()
         _OPEN_IN_THIS_PROCESS.add(self)
 
@@ -358,6 +362,12 @@ class PhotoHistory(AsyncClosing):
     ) -> T:
         path = self.path
         with self._connection_lock:
+            if self._seen_holding is not None and _emptied(_stamp_of(path), self._seen_holding):
+                # Emptied in place (``truncate -s 0``, ``: > file``) since it held photos:
+                # opened, SQLite would make a new history in it and every kept photo would
+                # be gone without a word. Refused, the file left as it was found.
+                self._close_connection(look=False)
+                raise emptied_refusal(path)
             if self._connection is not None and _file_at(path) != self._opened_file:
                 # The file was deleted, moved away or replaced since the connection opened it:
                 # photos kept through that connection would go to a file no one finds again
@@ -375,11 +385,18 @@ class PhotoHistory(AsyncClosing):
                 self._opened_file = _file_at(path)
             try:
                 with translated_failures(path):
-                    return operation(self._connection, *args)
+                    done = operation(self._connection, *args)
             except BaseException:
                 # Whatever state it was left in, the next operation starts on a fresh one.
                 self._close_connection()
                 raise
+            self._note_holding(_stamp_of(path))
+            return done
+
+    def _note_holding(self, stamp: tuple[int, ...] | None) -> None:
+        """Remember the file at the path as one holding a history, when it has bytes."""
+        if stamp is not None and stamp[2] > 0:
+            self._seen_holding = (stamp[0], stamp[1])
 
     def _close_before_fork(self) -> None:
         """Before ``os.fork()``: SQLite's state for an open file must not reach a child (its
@@ -408,6 +425,7 @@ class PhotoHistory(AsyncClosing):
             # What it left at the path, looked at after the close (whose checkpoint may
             # write the file); unknown, so checked at the next opening, when not looked at.
             self._left_file = _stamp_of(self.path) if look else None
+            self._note_holding(self._left_file)
 
     def check_usable(self) -> None:
         """Open the file as the first change would, then close it (blocking): a program can
@@ -446,6 +464,11 @@ def _file_at(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return found.st_dev, found.st_ino
+
+
+def _emptied(stamp: tuple[int, ...] | None, held: tuple[int, int]) -> bool:
+    """Whether ``stamp`` is the file ``held`` (device, inode), now of zero bytes."""
+    return stamp is not None and stamp[:2] == held and stamp[2] == 0
 
 
 def _stamp_of(path: Path) -> tuple[int, ...] | None:

@@ -1,0 +1,109 @@
+"""A history file emptied in place (``truncate -s 0``, ``: > history.sqlite3``, same inode),
+while a tool has it open or after it closed it: SQLite takes a zero-byte file for a new
+database, so the next change made the history's tables again and answered ok, and every
+photo kept before was gone without a word. Now the file the store knew to hold a history
+and finds empty is refused as emptied, saying what to do; nothing is changed in Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
+from tests.conftest import photo_requests
+from tests.undo_fixtures import GREEN, RED, history_tool
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.mark.parametrize("closed_first", [False, True], ids=["open", "closed"])
+async def test_a_history_emptied_in_place_is_refused_not_made_again(
+    emulator: RunningEmulator, tmp_path: Path, closed_first: bool
+) -> None:
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where)
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        await tool.call({"image": GREEN})
+        if closed_first:
+            await history.aclose()  # the WAL goes into the file
+        else:  # the kept rows in the file itself, as a long-lived tool's are after a while
+            await history._run(lambda database: database.execute("PRAGMA wal_checkpoint"))
+        assert where.stat().st_size > 0
+        inode = where.stat().st_ino
+        os.truncate(where, 0)
+        assert where.stat().st_ino == inode
+        sent = len(photo_requests(emulator))
+        with pytest.raises(HistoryUnavailable) as refused:
+            await tool.call({"image": RED})
+        listing = await tool.restore_tool().run({})
+    message = str(refused.value)
+    assert "was emptied" in message
+    assert "nothing was changed in Slack" in message
+    assert "move the file away" in message
+    assert len(photo_requests(emulator)) == sent, "no photo sent"
+    assert listing["ok"] is False
+    assert "was emptied" in listing["message"]
+    assert where.stat().st_size == 0, "the emptied file is left as it was found"
+
+
+def test_a_new_history_whose_pages_are_all_in_its_wal_is_not_taken_for_emptied(
+    tmp_path: Path,
+) -> None:
+    """A new history in WAL mode keeps its main file at zero bytes until a checkpoint: a file
+    the store never saw grow is no emptied one."""
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where)
+    owner = HistoryOwner("T0001", "U0001")
+    try:
+        for _ in range(3):
+            assert asyncio.run(history.entries(owner)) == []
+    finally:
+        history.close()
+
+
+def test_a_history_vacuumed_smaller_by_another_program_is_used_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """A file that shrank but still holds the history (``sqlite3 history.sqlite3 VACUUM``
+    after removals) is checked again and used, not refused."""
+    import sqlite3
+
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where)
+    owner = HistoryOwner("T0001", "U0001")
+    try:
+        assert asyncio.run(history.entries(owner)) == []
+        asyncio.run(
+            history._run(
+                lambda database: (
+                    database.execute("CREATE TABLE padding (x)"),
+                    database.execute(
+                        "INSERT INTO padding SELECT zeroblob(4000) FROM "
+                        "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                        "WHERE i < 200) SELECT i FROM n)"
+                    ),
+                    database.execute("PRAGMA wal_checkpoint"),
+                )
+            )
+        )
+        assert asyncio.run(history.entries(owner)) == []
+        grown = where.stat().st_size
+        with sqlite3.connect(where) as other:
+            other.execute("DROP TABLE padding")
+        other.close()
+        with sqlite3.connect(where, isolation_level=None) as other:
+            other.execute("VACUUM")
+            other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        other.close()
+        assert where.stat().st_size < grown
+        assert asyncio.run(history.entries(owner)) == []
+    finally:
+        history.close()
