@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,3 +200,53 @@ def test_a_file_object_without_a_descriptor_is_read_as_before() -> None:
     file = Counting(png)
     assert file_object_source(file) == png
     assert asks == [ImageLimits().max_bytes + 1]
+
+
+def count_files_made(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The temporary files ``tempfile`` makes from now on (a SpooledTemporaryFile's rollover)."""
+    made: list[dict[str, Any]] = []
+    real_temporary_file = tempfile.TemporaryFile
+
+    def temporary_file(*args: Any, **options: Any) -> Any:
+        made.append(options)
+        return real_temporary_file(*args, **options)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary_file)
+    return made
+
+
+def test_a_spooled_file_held_in_memory_is_not_written_out_to_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SpooledTemporaryFile's fileno() writes what it holds in memory to a file on disk
+    (Starlette's UploadFile.file is one): asking it for its descriptor changed the caller's
+    upload and wrote the photo out, the cost the first ask spares."""
+    png = make_image((600, 600))
+    made = count_files_made(monkeypatch)
+    with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as file:
+        file.write(png)
+        file.seek(0)
+        assert file_object_source(file) == png
+    assert made == [], "the caller's in-memory file was rolled over to disk"
+
+
+def test_a_wrapper_of_a_spooled_file_is_not_asked_for_a_descriptor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An upload wrapper that hands every attribute on to its stream (Werkzeug's FileStorage
+    over a SpooledTemporaryFile): its fileno() rolls that file over to disk as well."""
+    png = make_image((600, 600))
+
+    class Upload:
+        def __init__(self, stream: Any) -> None:
+            self.stream = stream
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.stream, name)
+
+    made = count_files_made(monkeypatch)
+    with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as file:
+        file.write(png)
+        file.seek(0)
+        assert file_object_source(Upload(file)) == png
+    assert made == [], "the caller's in-memory file was rolled over to disk"

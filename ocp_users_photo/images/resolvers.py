@@ -15,8 +15,10 @@ JPEG), otherwise in a worker thread too.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +306,15 @@ def _read_to_cap(file: Any, most: int) -> Any:
 
 
 def _bytes_left_on_disk(file: Any) -> int | None:
-    """How many bytes a file object on a regular disk file has from where it stands."""
+    """How many bytes a file object on a regular disk file has from where it stands.
+
+    Only an ``io`` file is asked: a SpooledTemporaryFile's ``fileno()`` writes what it holds
+    in memory out to a file on disk (Starlette's and Werkzeug's uploads are ones, the
+    latter's wrapper handing every attribute on to it), changing the caller's file."""
+    # Looked up, not imported: while tempfile is not imported, no such file can exist.
+    spooled = getattr(sys.modules.get("tempfile"), "SpooledTemporaryFile", None)
+    if not isinstance(file, io.IOBase) or (spooled is not None and isinstance(file, spooled)):
+        return None
     try:
         status = os.fstat(file.fileno())
         if not stat.S_ISREG(status.st_mode):
