@@ -250,3 +250,26 @@ def test_a_wrapper_of_a_spooled_file_is_not_asked_for_a_descriptor(
         file.seek(0)
         assert file_object_source(Upload(file)) == png
     assert made == [], "the caller's in-memory file was rolled over to disk"
+
+
+def test_an_open_file_that_grew_and_reads_into_a_bytearray_is_read_on_too(
+    tmp_path: Path,
+) -> None:
+    """A file object whose read() gives a bytearray (taken as bytes are) that grew since its
+    size was told: it was read no further than that size plus one byte, a cut image."""
+    png = make_image((600, 600))
+    path = tmp_path / "me.png"
+    path.write_bytes(png[:1000])
+
+    class ArrayReader(io.BufferedReader):
+        grown = False
+
+        def read(self, size: int | None = -1, /) -> bytes:
+            if not self.grown:  # the writer finishes between the size told and the read
+                self.grown = True
+                with path.open("ab") as writer:
+                    writer.write(png[1000:])
+            return bytearray(super().read(size))  # type: ignore[return-value]
+
+    with ArrayReader(io.FileIO(path, "rb")) as file:
+        assert file_object_source(file) == png

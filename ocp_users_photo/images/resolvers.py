@@ -289,6 +289,10 @@ class FileObjectResolver(SourceResolver):
         return source_from_bytes(bytes(chunk), label, stem, max_bytes)
 
 
+# What a file object's read() may give that is taken as its bytes (open_source).
+_BYTES_READ: Final = (bytes, bytearray, memoryview)
+
+
 def _read_to_cap(file: Any, most: int) -> Any:
     """``file.read(most)``, asked first for no more than an open disk file holds from where it
     stands, plus one byte: a buffered file allocates what it is asked for, and a block of
@@ -298,10 +302,10 @@ def _read_to_cap(file: Any, most: int) -> Any:
     if left is None or left + 1 >= most:
         return file.read(most)
     chunk = file.read(left + 1)
-    if isinstance(chunk, bytes) and len(chunk) == left + 1:  # it grew: the rest, to the cap
+    if isinstance(chunk, _BYTES_READ) and len(chunk) == left + 1:  # it grew: the rest, to the cap
         more = file.read(most - len(chunk))
-        if isinstance(more, bytes):
-            chunk += more
+        if isinstance(more, _BYTES_READ):
+            chunk = bytes(chunk) + more
     return chunk
 
 
