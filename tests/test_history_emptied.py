@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -105,5 +106,43 @@ def test_a_history_vacuumed_smaller_by_another_program_is_used_as_it_is(
         other.close()
         assert where.stat().st_size < grown
         assert asyncio.run(history.entries(owner)) == []
+    finally:
+        history.close()
+
+
+@pytest.mark.parametrize("ending", ["given_back", "settled"])
+def test_a_turn_ended_after_the_history_was_emptied_makes_no_new_history_in_it(
+    tmp_path: Path, ending: str
+) -> None:
+    """A change's turn ends after the file was emptied under it (during the upload): giving
+    its lease back is refused, and the lease is given back later (or set to run out) on a
+    connection of its own. That connection made a new history in the emptied file, and
+    from then on every change was kept there and answered ok: the loss was never told."""
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where, lease_seconds=2.0)
+    owner = HistoryOwner("T0001", "U0001")
+
+    async def change() -> None:
+        turn = await history.turn(owner)
+        # The kept rows in the file itself, as a long-lived tool's are after a while.
+        await history._run(lambda database: database.execute("PRAGMA wal_checkpoint"))
+        assert where.stat().st_size > 0
+        os.truncate(where, 0)
+        with pytest.raises(HistoryUnavailable, match="was emptied"):
+            # How the change ended is not recorded (KeptChange.end's finish is refused).
+            await history.entries(owner)
+        if ending == "given_back":
+            await turn.end()
+        else:
+            turn.end_after(1.0, wait=True)
+
+    try:
+        asyncio.run(change())
+        for thread in threading.enumerate():
+            if thread.name == "ocp-users-photo lease":
+                thread.join(timeout=10)
+        assert where.stat().st_size == 0, "the emptied file is left as it was found"
+        with pytest.raises(HistoryUnavailable, match="was emptied"):
+            asyncio.run(history.entries(owner))
     finally:
         history.close()

@@ -219,7 +219,7 @@ class PhotoHistory(AsyncClosing):
                 # (call_sync closes it as its loop ends). A lease that cannot be set so runs
                 # out at its own time (lease_seconds).
                 with contextlib.suppress(Exception):
-                    database = open_history(self.path, self.busy_timeout, check=False)
+                    database = self._open_aside()
                     try:
                         settle_lease(database, owner, holder, until)
                     finally:
@@ -257,7 +257,7 @@ class PhotoHistory(AsyncClosing):
         """Give ``holder``'s lease back from a thread, trying for as long as it would last.
 
         A daemon: a process that ends meanwhile frees its leases by ending (``turns``)."""
-        path, busy_timeout, lasts = self.path, self.busy_timeout, self.lease_seconds
+        lasts = self.lease_seconds
 
         def retry() -> None:
             started, delay = time.monotonic(), 0.25
@@ -265,7 +265,7 @@ class PhotoHistory(AsyncClosing):
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 with contextlib.suppress(Exception):
-                    database = open_history(path, busy_timeout, check=False)
+                    database = self._open_aside()
                     try:
                         release_lease(database, owner, holder)
                         return
@@ -273,6 +273,16 @@ class PhotoHistory(AsyncClosing):
                         database.close()
 
         threading.Thread(target=retry, name="ocp-users-photo lease", daemon=True).start()
+
+    def _open_aside(self) -> sqlite3.Connection:
+        """A connection of its own to the history (blocking), for a lease given back or set
+        to run out: a file emptied in place is refused, as ``_blocking`` refuses it, or
+        SQLite would start a new history in it, and every change after would be kept there
+        as if nothing had been lost."""
+        held = self._seen_holding
+        if held is not None and _emptied(_stamp_of(self.path), held):
+            raise emptied_refusal(self.path)
+        return open_history(self.path, self.busy_timeout, check=False)
 
     # Keeping ---------------------------------------------------------------------------
 
