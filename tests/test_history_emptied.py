@@ -146,3 +146,27 @@ def test_a_turn_ended_after_the_history_was_emptied_makes_no_new_history_in_it(
             asyncio.run(history.entries(owner))
     finally:
         history.close()
+
+
+def test_a_history_emptied_is_refused_by_every_photo_history_of_the_process(
+    tmp_path: Path,
+) -> None:
+    """Two PhotoHistory objects on one file (two tools each given the path, or each on the
+    default one): the file emptied after one saw it hold a history, the other, which had
+    not used it yet, made a new history in it, and from then on both used that one: the
+    loss was never told, by either."""
+    where = tmp_path / "history.sqlite3"
+    owner = HistoryOwner("T0001", "U0001")
+    first, second = PhotoHistory(where), PhotoHistory(where)
+    try:
+        first.check_usable()
+        assert where.stat().st_size > 0
+        os.truncate(where, 0)
+        with pytest.raises(HistoryUnavailable, match="was emptied"):
+            asyncio.run(second.entries(owner))
+        with pytest.raises(HistoryUnavailable, match="was emptied"):
+            asyncio.run(first.entries(owner))
+        assert where.stat().st_size == 0, "the emptied file is left as it was found"
+    finally:
+        first.close()
+        second.close()

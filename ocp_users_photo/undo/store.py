@@ -157,9 +157,6 @@ class PhotoHistory(AsyncClosing):
         # the inode), is checked at the next opening. None: not known (no connection yet,
         # or closed without looking), so the next opening checks, as a new process does.
         self._left_file: tuple[int, ...] | None = None
-        # The file (device, inode) last seen holding a history (more than zero bytes): found
-        # at zero bytes, it was emptied in place (SQLite would take it for a new database).
-        self._seen_holding: tuple[int, int] | None = None
         self._connection_lock = threading.Lock()
         _OPEN_IN_THIS_PROCESS.add(self)
 
@@ -279,7 +276,7 @@ class PhotoHistory(AsyncClosing):
         to run out: a file emptied in place is refused, as ``_blocking`` refuses it, or
         SQLite would start a new history in it, and every change after would be kept there
         as if nothing had been lost."""
-        held = self._seen_holding
+        held = _SEEN_HOLDING.get(self.path)
         if held is not None and _emptied(_stamp_of(self.path), held):
             raise emptied_refusal(self.path)
         return open_history(self.path, self.busy_timeout, check=False)
@@ -372,7 +369,8 @@ class PhotoHistory(AsyncClosing):
     ) -> T:
         path = self.path
         with self._connection_lock:
-            if self._seen_holding is not None and _emptied(_stamp_of(path), self._seen_holding):
+            held = _SEEN_HOLDING.get(path)
+            if held is not None and _emptied(_stamp_of(path), held):
                 # Emptied in place (``truncate -s 0``, ``: > file``) since it held photos:
                 # opened, SQLite would make a new history in it and every kept photo would
                 # be gone without a word. Refused, the file left as it was found.
@@ -406,7 +404,7 @@ class PhotoHistory(AsyncClosing):
     def _note_holding(self, stamp: tuple[int, ...] | None) -> None:
         """Remember the file at the path as one holding a history, when it has bytes."""
         if stamp is not None and stamp[2] > 0:
-            self._seen_holding = (stamp[0], stamp[1])
+            _SEEN_HOLDING[self.path] = (stamp[0], stamp[1])
 
     def _close_before_fork(self) -> None:
         """Before ``os.fork()``: SQLite's state for an open file must not reach a child (its
@@ -939,6 +937,11 @@ def _whole(value: object) -> bool:
 
 # Every history of this process, so that a forked child forgets their connections.
 _OPEN_IN_THIS_PROCESS: weakref.WeakSet[PhotoHistory] = weakref.WeakSet()
+# The file (device, inode) each history path was last seen holding a history at (more than
+# zero bytes), by any PhotoHistory of this process (two tools each given the path, or each
+# on the default one): found at zero bytes, it was emptied in place, and SQLite would take
+# it for a new database, whichever PhotoHistory opened it first.
+_SEEN_HOLDING: dict[Path, tuple[int, int]] = {}
 
 
 def _close_connections_before_fork() -> None:
