@@ -170,3 +170,24 @@ def test_a_history_emptied_is_refused_by_every_photo_history_of_the_process(
     finally:
         first.close()
         second.close()
+
+
+def test_a_history_whose_first_page_was_zeroed_is_damaged_not_another_kind_of_file(
+    tmp_path: Path,
+) -> None:
+    """A history emptied in place while a connection held pages in its -wal file comes back
+    partly, its first page zeros: it is a damaged history (with the way to recover its
+    photos), not "a file of another kind" given for the history."""
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where)
+    try:
+        history.check_usable()
+    finally:
+        history.close()
+    whole = where.read_bytes()
+    where.write_bytes(bytes(4096) + whole[4096:] + bytes(8192))
+    with pytest.raises(HistoryUnavailable) as refused:
+        PhotoHistory(where).check_usable()
+    assert "is damaged" in str(refused.value)
+    assert "another kind" not in str(refused.value)
+    assert "move the file away" in str(refused.value)

@@ -375,8 +375,8 @@ def _not_sqlite(path: Path) -> str | None:
             head = file.read(len(_SQLITE_MAGIC))
     except OSError:
         return None
-    if not head or head.startswith(_SQLITE_MAGIC):
-        return None
+    if not head.strip(b"\0") or head.startswith(_SQLITE_MAGIC):
+        return None  # empty, SQLite's, or its first page zeroed (a history emptied, refilled)
     from ocp_users_photo.web_image.sniff import sniff_image_type
 
     image_type = sniff_image_type(head)

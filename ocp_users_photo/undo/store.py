@@ -373,7 +373,8 @@ class PhotoHistory(AsyncClosing):
             if held is not None and _emptied(_stamp_of(path), held):
                 # Emptied in place (``truncate -s 0``, ``: > file``) since it held photos:
                 # opened, SQLite would make a new history in it and every kept photo would
-                # be gone without a word. Refused, the file left as it was found.
+                # be gone without a word. Refused (closing the connection writes back what
+                # the -wal file still held: a file so refilled is used or refused as it is).
                 self._close_connection(look=False)
                 raise emptied_refusal(path)
             if self._connection is not None and _file_at(path) != self._opened_file:
