@@ -276,8 +276,7 @@ class PhotoHistory(AsyncClosing):
         to run out: a file emptied in place is refused, as ``_blocking`` refuses it, or
         SQLite would start a new history in it, and every change after would be kept there
         as if nothing had been lost."""
-        held = _SEEN_HOLDING.get(self.path)
-        if held is not None and _emptied(_stamp_of(self.path), held):
+        if _was_emptied(self.path):
             raise emptied_refusal(self.path)
         return open_history(self.path, self.busy_timeout, check=False)
 
@@ -369,8 +368,7 @@ class PhotoHistory(AsyncClosing):
     ) -> T:
         path = self.path
         with self._connection_lock:
-            held = _SEEN_HOLDING.get(path)
-            if held is not None and _emptied(_stamp_of(path), held):
+            if _was_emptied(path):
                 # Emptied in place (``truncate -s 0``, ``: > file``) since it held photos:
                 # opened, SQLite would make a new history in it and every kept photo would
                 # be gone without a word. Refused (closing the connection writes back what
@@ -475,8 +473,11 @@ def _file_at(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-def _emptied(stamp: tuple[int, ...] | None, held: tuple[int, int]) -> bool:
-    """Whether ``stamp`` is the file ``held`` (device, inode), now of zero bytes."""
+def _was_emptied(path: Path) -> bool:
+    """Whether the file last seen holding a history at ``path`` (``_SEEN_HOLDING``: the same
+    device and inode) is there now with zero bytes."""
+    held = _SEEN_HOLDING.get(path)
+    stamp = _stamp_of(path) if held is not None else None
     return stamp is not None and stamp[:2] == held and stamp[2] == 0
 
 
