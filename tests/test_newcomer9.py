@@ -96,7 +96,6 @@ def test_a_framework_adapter_given_the_class_or_a_list_says_what_to_give(
     # README: "Every adapter takes one or several tools". Handed the class (no "()"), every
     # adapter failed with "companion_model_tools() missing 1 required positional argument:
     # 'self'"; handed a list, with a "got list" that did not say to unpack it.
-    pytest.importorskip("langchain_core")
     from ocp_users_photo.frameworks.langchain import langchain_tools
 
     with pytest.raises(TypeError, match=told):

@@ -182,7 +182,6 @@ def test_mypy_strict_catches_a_misspelt_option_at_every_python_door(tmp_path: Pa
     # UsersSetPhoto(keep_previus=True) is a mypy error; OCPAgent(...) and register(...) take
     # the same options typed as ToolOptions, so the same typo is one there too (it passed as
     # **tool_options: Any, to fail only at run time).
-    pytest.importorskip("mypy")
     user = tmp_path / "user_program.py"
     user.write_text(
         "from ocp_users_photo import OCPAgent, UsersSetPhoto, register\n"

@@ -28,7 +28,7 @@ from tests.installation_helpers import (
 
 
 def _sqlalchemy_store(path: Path) -> Any:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
+    import sqlalchemy
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
     engine = sqlalchemy.create_engine(f"sqlite:///{path}", hide_parameters=True)
