@@ -30,7 +30,7 @@ import pytest
 
 from ocp_users_photo import mcp_command
 from tests.conftest import REQUIRE_OCP_AGENT
-from tests.readme_blocks import Block, not_run, readme_blocks, sections
+from tests.readme_blocks import README, Block, not_run, readme_blocks, sections
 
 REPOSITORY: Final = Path(__file__).resolve().parent.parent
 FIXED_PORT: Final = 8765
@@ -218,9 +218,11 @@ def test_what_is_not_run_says_why_and_is_the_exception() -> None:
 
 
 def test_every_json_block_is_json() -> None:
-    for block in readme_blocks():
-        if block.kind == "json":
-            json.loads(block.code)
+    checked = [block for block in readme_blocks() if block.kind == "json"]
+    # Every ```json fence of the README is one of them (none read as another kind).
+    assert len(checked) == README.read_text().count("```json\n") > 0
+    for block in checked:
+        json.loads(block.code)
 
 
 def test_the_mcp_host_configuration_starts_this_server() -> None:
