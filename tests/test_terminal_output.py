@@ -207,9 +207,10 @@ def test_the_sending_status_of_a_converted_photo_fits_an_80_column_terminal(
     )  # fmt: skip
     code, _, terminal = run.finish()
     assert code == 0
-    for part in terminal.split(b"\r\x1b[K"):
-        if part.startswith(b"sending "):
-            assert len(part.decode()) < 80, f"{len(part.decode())} columns: {part!r}"
+    sending = [part for part in terminal.split(b"\r\x1b[K") if part.startswith(b"sending ")]
+    assert sending, f"no sending status was shown: {terminal[-400:]!r}"
+    for part in sending:
+        assert len(part.decode()) < 80, f"{len(part.decode())} columns: {part!r}"
 
 
 def test_slacks_warning_does_not_share_the_status_line(
