@@ -70,6 +70,9 @@ def test_a_long_or_token_shaped_name_is_still_not_quoted() -> None:
             configured_token_problems=[],
             model_facing=True,
         )
+        # The name is refused, described by its length (not an empty list, which says nothing).
+        unknown = [problem for problem in problems if "unknown argument" in problem.message]
+        assert [problem.path for problem in unknown] == [f"$[a text of {len(name)} characters]"]
         assert all(name not in str(problem) for problem in problems)
 
 
