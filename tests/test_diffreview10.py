@@ -13,7 +13,7 @@ from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.test_mcp_batch import answers_to, assert_refused_as_a_batch
-from tests.test_mcp_wire_requests import wire_server
+from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
 
 _SURROGATE_ID = '{"jsonrpc": "2.0", "id": "a\\ud83d", "method": "ping"}'
 
@@ -26,7 +26,7 @@ async def test_a_request_whose_id_holds_a_lone_surrogate_leaves_the_server_answe
     async with wire_server(tmp_path) as wire:
         await wire.send_line(_SURROGATE_ID)
         await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
-        assert await wire.answer(8) is not None, "the server stopped answering"
+        assert await wire.answer(8) == PING_8_ANSWER, "the server stopped answering"
 
 
 async def test_a_batch_holding_such_an_id_answers_its_other_requests(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from ocp_users_photo.web_image import UrlPolicy, fetch_image
 from tests.conftest import CANARY_TOKEN, inject, photo_requests
 from tests.loopback import chunked, serve
 from tests.test_mcp_batch import PING_8
-from tests.test_mcp_wire_requests import wire_server
+from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
 from tests.test_reply import interpret
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 from tests.test_slack_client_hardening import IMAGE, quick_tool
@@ -202,7 +202,7 @@ async def test_a_batchs_ids_are_answered_as_the_sdk_reads_a_single_requests(
         await wire.send_line('{"jsonrpc": "2.0", "id": 1.0, "method": "ping"}')
         await wire.send_line('{"jsonrpc": "2.0", "id": -6, "method": "ping"}')
         await wire.send_line(PING_8)
-        assert await wire.answer(8) is not None, "the server stopped answering"
+        assert await wire.answer(8) == PING_8_ANSWER, "the server stopped answering"
         received = list(wire.received)
     answered = [message["id"] for message in received if message.get("id") not in (0, 8)]
     assert answered == [-5, huge, -6], received

@@ -16,7 +16,7 @@ from ocp_users_photo.undo import PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.turns import try_lease
 from tests.test_clock_jumps import clock_off_by
-from tests.test_mcp_wire_requests import wire_server
+from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
 from tests.test_mutation_survivors6b import _request_id
 
 OWNER = HistoryOwner("T0REVIEW", "U0REVIEW")
@@ -101,7 +101,7 @@ async def test_on_the_wire_a_nested_id_gets_the_parse_error(tmp_path: Path) -> N
     async with wire_server(tmp_path) as wire:
         await wire.send_line(line)
         await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 8, "method": "ping"}))
-        assert await wire.answer(8) is not None
+        assert await wire.answer(8) == PING_8_ANSWER
         answered_7 = await wire.answer(7, seconds=3)
     assert 3 not in wire.seen, wire.seen.get(3)
     assert answered_7 is not None

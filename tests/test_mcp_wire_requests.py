@@ -14,7 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator
 from tests.conftest import CANARY_TOKEN, make_image
@@ -43,6 +43,11 @@ class Wire:
         except TimeoutError:
             return None
         return self.seen[request_id]
+
+
+# What the server answers to '{"jsonrpc": "2.0", "id": 8, "method": "ping"}': the ping's
+# empty result, not an error (an answer at all would not tell a server still serving).
+PING_8_ANSWER: Final = {"jsonrpc": "2.0", "id": 8, "result": {}}
 
 
 @asynccontextmanager

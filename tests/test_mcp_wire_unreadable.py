@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_mcp_wire_requests import wire_server
+from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
 
 # Each line is valid JSON (RFC 8259's grammar) and a well-formed tools/call request with
 # id 7; the SDK's parser refuses it, and the host then waits for an answer that never comes.
@@ -37,7 +37,7 @@ async def test_a_request_the_parser_refuses_is_still_answered(tmp_path: Path, li
     async with wire_server(tmp_path) as wire:
         await wire.send_line(line)
         await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
-        assert await wire.answer(8) is not None, "the server stopped answering"
+        assert await wire.answer(8) == PING_8_ANSWER, "the server stopped answering"
         answer = await wire.answer(7, seconds=30)
         if answer is None:
             answer = wire.seen.get(None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_mcp_server import assert_refused, mcp_session
-from tests.test_mcp_wire_requests import wire_server
+from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
 
 # A rotating user token (Slack's token rotation): the secret starts right after "xoxe.xoxp-1-".
 ROTATING_TOKEN = (
@@ -53,7 +53,7 @@ async def test_an_invalid_request_object_is_answered(tmp_path: Path, line: str) 
         await wire.send_line(line)
         await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
         # Lines are handled in order: an answer to 7 is written before 8's.
-        assert await wire.answer(8) is not None, "the server stopped answering"
+        assert await wire.answer(8) == PING_8_ANSWER, "the server stopped answering"
         answer = wire.seen.get(7)
     assert answer is not None, "request 7 was dropped unanswered"
     assert answer["error"]["code"] == -32600
