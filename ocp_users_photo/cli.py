@@ -119,6 +119,10 @@ _EXTRA_COMMANDS: Final = (
         "confined to --image-root folders.",
     ),
 )
+# Every command's name, as the words may give it.
+_COMMAND_NAMES: Final = frozenset(
+    {entry[0] for entry in (*_SLACK_COMMANDS, *_EXTRA_COMMANDS)} | {"manifest"}
+)
 
 # The manifest's tools in the order export_tools gives them.
 _MANIFEST_TOOLS: Final = ("usersSetPhoto", "usersRestorePhoto")
@@ -312,7 +316,7 @@ def _refuse_a_command_option_first(
     the command and called the folder an invalid choice. ``given``: the command named
     later in the words, if any."""
     first = arguments[0].split("=", 1)[0] if arguments else ""
-    if command is None or command in _command_names() or not first.startswith("--"):
+    if command is None or command in _COMMAND_NAMES or not first.startswith("--"):
         return
     if first not in ("--", *_PROGRAM_OPTIONS):
         option = shown(first, 64)
@@ -330,18 +334,13 @@ def _refuse_a_command_option_first(
         )
 
 
-def _command_names() -> set[str]:
-    return {entry[0] for entry in (*_SLACK_COMMANDS, *_EXTRA_COMMANDS)} | {"manifest"}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     standard_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     parser = build_parser(command)
-    names = _command_names()
-    given = next((word for word in arguments if word in names), None)
+    given = next((word for word in arguments if word in _COMMAND_NAMES), None)
     if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
         parser.command_given = given
     _refuse_a_command_option_first(parser, arguments, command, given)
