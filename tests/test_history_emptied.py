@@ -191,3 +191,35 @@ def test_a_history_whose_first_page_was_zeroed_is_damaged_not_another_kind_of_fi
     assert "is damaged" in str(refused.value)
     assert "another kind" not in str(refused.value)
     assert "move the file away" in str(refused.value)
+
+
+@pytest.mark.parametrize("spelling", ["symlink", "relative", "dotted"])
+def test_a_history_emptied_is_refused_whatever_spelling_of_its_path_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    """One file reached by two spellings of its path (a link to it, a path relative to the
+    working folder, one with ``..`` in it): emptied after one saw it hold a history, the
+    other made a new history in it, as if nothing had been lost."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    where = folder / "history.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    if spelling == "symlink":
+        other: Path = tmp_path / "link.sqlite3"
+        other.symlink_to(where)
+    elif spelling == "relative":
+        other = Path("data") / "history.sqlite3"
+    else:
+        other = folder / ".." / "data" / "history.sqlite3"
+    owner = HistoryOwner("T0001", "U0001")
+    first, second = PhotoHistory(where), PhotoHistory(other)
+    try:
+        first.check_usable()
+        assert where.stat().st_size > 0
+        os.truncate(where, 0)
+        with pytest.raises(HistoryUnavailable, match="was emptied"):
+            asyncio.run(second.entries(owner))
+        assert where.stat().st_size == 0, "the emptied file is left as it was found"
+    finally:
+        first.close()
+        second.close()

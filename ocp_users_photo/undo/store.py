@@ -403,7 +403,7 @@ class PhotoHistory(AsyncClosing):
     def _note_holding(self, stamp: tuple[int, ...] | None) -> None:
         """Remember the file at the path as one holding a history, when it has bytes."""
         if stamp is not None and stamp[2] > 0:
-            _SEEN_HOLDING[self.path] = (stamp[0], stamp[1])
+            _SEEN_HOLDING[_spelled_one_way(self.path)] = (stamp[0], stamp[1])
 
     def _close_before_fork(self) -> None:
         """Before ``os.fork()``: SQLite's state for an open file must not reach a child (its
@@ -476,9 +476,17 @@ def _file_at(path: Path) -> tuple[int, int] | None:
 def _was_emptied(path: Path) -> bool:
     """Whether the file last seen holding a history at ``path`` (``_SEEN_HOLDING``: the same
     device and inode) is there now with zero bytes."""
-    held = _SEEN_HOLDING.get(path)
+    if not _SEEN_HOLDING:
+        return False
+    held = _SEEN_HOLDING.get(_spelled_one_way(path))
     stamp = _stamp_of(path) if held is not None else None
     return stamp is not None and stamp[:2] == held and stamp[2] == 0
+
+
+def _spelled_one_way(path: Path) -> str:
+    """``path`` absolute, with its links followed and ``..`` resolved: one file reached through
+    a link, relative to the working folder, or through ``..``, is one key of ``_SEEN_HOLDING``."""
+    return os.path.realpath(path)
 
 
 def _stamp_of(path: Path) -> tuple[int, ...] | None:
@@ -939,11 +947,11 @@ def _whole(value: object) -> bool:
 
 # Every history of this process, so that a forked child forgets their connections.
 _OPEN_IN_THIS_PROCESS: weakref.WeakSet[PhotoHistory] = weakref.WeakSet()
-# The file (device, inode) each history path was last seen holding a history at (more than
-# zero bytes), by any PhotoHistory of this process (two tools each given the path, or each
-# on the default one): found at zero bytes, it was emptied in place, and SQLite would take
-# it for a new database, whichever PhotoHistory opened it first.
-_SEEN_HOLDING: dict[Path, tuple[int, int]] = {}
+# The file (device, inode) each history path (``_spelled_one_way``) was last seen holding a
+# history at (more than zero bytes), by any PhotoHistory of this process (two tools each
+# given the path, or each on the default one): found at zero bytes, it was emptied in place,
+# and SQLite would take it for a new database, whichever PhotoHistory opened it first.
+_SEEN_HOLDING: dict[str, tuple[int, int]] = {}
 
 
 def _close_connections_before_fork() -> None:
