@@ -33,6 +33,7 @@ from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.output import OutputFailed, answers_to, standard_streams, tell
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.trusted_roots import CA_VARIABLES
 from ocp_users_photo.undo.errors import (
     HistoryBusy,
     HistoryUnavailable,
@@ -140,6 +141,9 @@ def exit_code_for(error: UsersPhotoError) -> ExitCode:
         return ExitCode.RATE_LIMITED
     if isinstance(error, SlackApiError):
         return ExitCode.SLACK_ERROR
+    if isinstance(error, TransportError) and error.to_check in CA_VARIABLES:
+        # The host's CA certificates setting cannot be read: configuration, nothing was sent.
+        return ExitCode.INVALID
     if isinstance(error, TransportError):
         return ExitCode.TRANSPORT
     if isinstance(error, ReplySchemaError):

@@ -23,10 +23,12 @@ from typing import Final
 
 from ocp_users_photo.safe_text import quoted
 
-__all__ = ["CA_DIR_VARIABLE", "CA_FILE_VARIABLE", "TrustedRoots"]
+__all__ = ["CA_DIR_VARIABLE", "CA_FILE_VARIABLE", "CA_VARIABLES", "TrustedRoots"]
 
 CA_FILE_VARIABLE: Final = "SSL_CERT_FILE"
 CA_DIR_VARIABLE: Final = "SSL_CERT_DIR"
+# What a TransportError's ``to_check`` names when these cannot be read (a setting to mend).
+CA_VARIABLES: Final = frozenset({CA_FILE_VARIABLE, CA_DIR_VARIABLE})
 
 
 @dataclass(frozen=True)

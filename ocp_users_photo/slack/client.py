@@ -677,8 +677,12 @@ class SlackClient:
                     self.trusted_roots,
                 )
             except ValueError as unreadable:  # the operator's CA file (trusted_roots.py)
+                roots = self.trusted_roots
                 raise TransportError(
-                    f"{unreadable}. Nothing was sent", reached=False, method=None
+                    f"{unreadable}. Nothing was sent",
+                    reached=False,
+                    method=None,
+                    to_check=None if roots is None else roots.origin,
                 ) from None
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
         # Checked again after the wait, and opened without one: concurrent first calls on

@@ -1,0 +1,74 @@
+"""What a first-timer met following the README, round 20 (an audit of its claims, each
+checked by running it): each test here failed before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import TransportError, UsersSetPhoto
+from tests.conftest import make_image
+from tests.programs import run_cli
+
+TOKEN = "xoxp-1111-2222-3333-abcdefabcdef"
+# No TLS connection is ever made: the CA setting is refused before anything is sent.
+UNREACHABLE_TLS = "https://127.0.0.1:1/api"
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image((600, 600)))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("SSL_CERT_FILE", "missing.pem", "which is not a file"),
+        ("SSL_CERT_FILE", "empty.pem", "could not be read as CA certificates"),
+        ("SSL_CERT_DIR", "missing-folder", "which is not a folder"),
+    ],
+)
+def test_an_unusable_ca_setting_is_a_configuration_error_naming_it(
+    tmp_path: Path, image: Path, variable: str, value: str, says: str
+) -> None:
+    """README: "a missing or empty SSL_CERT_FILE is refused, naming it, before anything is
+    sent". It was, but as exit 5 ("no usable answer: network...") with the next step "check
+    the network and SLACK_API_URL", which points away from the setting to mend."""
+    (tmp_path / "empty.pem").write_bytes(b"")
+    # Only the variable under test is set (an empty one counts as unset): the machine's
+    # own SSL_CERT_FILE would win over an SSL_CERT_DIR.
+    settings = {"SSL_CERT_FILE": "", "SSL_CERT_DIR": "", variable: str(tmp_path / value)}
+    for command in (["whoami"], ["set", str(image), "--no-keep-previous"]):
+        done = run_cli(
+            *command,
+            "--base-url",
+            UNREACHABLE_TLS,
+            env={"SLACK_USER_TOKEN": TOKEN, **settings},
+        )
+        assert done.returncode == 2, done.stderr
+        first, advice = done.stderr.strip().splitlines()
+        assert f"{variable} names" in first, first
+        assert says in first, first
+        assert "Nothing was sent" in first
+        assert advice == (
+            f"ocp-users-photo: next: nothing reached Slack, so nothing changed: check "
+            f"{variable}, then run the same command again"
+        ), advice
+
+
+async def test_an_unusable_ca_setting_names_itself_as_what_to_check(tmp_path: Path) -> None:
+    """From Python the same refusal is a TransportError whose ``to_check`` names the
+    variable (README: ``.to_check`` names a setting to check)."""
+    tool = UsersSetPhoto(
+        TOKEN, base_url=UNREACHABLE_TLS, environ={"SSL_CERT_FILE": str(tmp_path / "no.pem")}
+    )
+    try:
+        with pytest.raises(TransportError) as refused:
+            await tool.call({"image": make_image((600, 600))})
+    finally:
+        await tool.aclose()
+    assert refused.value.reached is False
+    assert refused.value.to_check == "SSL_CERT_FILE"
