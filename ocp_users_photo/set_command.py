@@ -91,7 +91,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="what to do with an image over 1024 px on a side (default: downscale)",
     )
     answer = parser.add_argument_group("what is sent and shown")
-    answer.add_argument("--dry-run", action="store_true", help="run every check, send nothing")
+    answer.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the image, crop box and history file; send nothing to Slack",
+    )
     answer.add_argument(
         "--preview",
         metavar="OUT.png",
@@ -195,6 +199,10 @@ async def _set_photo_warned(
             sending = f"{what} to {shown_path(tool.base_url + tool.path)}"
             if changes:
                 sending += f" ({changes})"
+            if args.dry_run and not args.no_keep_previous:
+                # The change would keep the photo shown in this history: a file there that
+                # cannot be one is refused now, as the change would refuse it.
+                await tool.photo_history.check_existing()
             preview = None
             if args.preview is not None:
                 preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)

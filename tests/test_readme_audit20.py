@@ -72,3 +72,36 @@ async def test_an_unusable_ca_setting_names_itself_as_what_to_check(tmp_path: Pa
         await tool.aclose()
     assert refused.value.reached is False
     assert refused.value.to_check == "SSL_CERT_FILE"
+
+
+def test_a_dry_run_refuses_a_history_file_the_real_run_refuses(tmp_path: Path, image: Path) -> None:
+    """README: "--dry-run ... checks everything". A dry run with --history naming a file
+    that is no history (the photo's PNG beside it) said "Checked: would send", and the same
+    command without --dry-run then failed: the history is a local check, made now too."""
+    not_a_history = tmp_path / "other.png"
+    not_a_history.write_bytes(make_image((600, 600)))
+    done = run_cli("set", str(image), "--history", str(not_a_history), "--dry-run")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Checked" not in done.stdout
+    assert "is a PNG image, not the SQLite file a history is" in done.stderr
+    assert not_a_history.read_bytes() == make_image((600, 600)), "the file is left as it was"
+
+
+def test_a_dry_run_creates_no_history_and_skips_it_when_keeping_is_off(
+    tmp_path: Path, image: Path
+) -> None:
+    """A history not made yet is made by the first change, not by a dry run; with
+    --no-keep-previous no history is used, so none is looked at."""
+    missing = tmp_path / "new" / "history.sqlite3"
+    done = run_cli("set", str(image), "--history", str(missing), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Checked: would send PNG 600x600")
+    assert not missing.exists()
+    assert not missing.parent.exists()
+    not_a_history = tmp_path / "other.png"
+    not_a_history.write_bytes(b"not a database")
+    done = run_cli(
+        "set", str(image), "--history", str(not_a_history), "--no-keep-previous", "--dry-run"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Checked: would send PNG 600x600")

@@ -443,6 +443,14 @@ class PhotoHistory(AsyncClosing):
         finally:
             self._close_looking()
 
+    async def check_existing(self) -> None:
+        """``check_usable`` for a file that is there, making none (a dry run: the first change
+        makes the history); HistoryUnavailable, saying why, when it cannot be used."""
+        try:
+            await self._run(_nothing, absent=None)
+        finally:
+            await self.aclose()
+
     def close(self) -> None:
         """Close the history's connection (the next use opens it again, and checks the file:
         a close on the event loop looks at no file, so which one is left is not known)."""
