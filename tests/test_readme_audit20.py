@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
 from tests.conftest import make_image
 from tests.programs import run_cli
 
@@ -105,3 +105,40 @@ def test_a_dry_run_creates_no_history_and_skips_it_when_keeping_is_off(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Checked: would send PNG 600x600")
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("cut", "the PNG file is cut short (no IEND end marker): send the complete file"),
+        ("chunks", "save it again with an image editor"),
+    ],
+)
+async def test_an_unreadable_image_whose_reason_says_what_to_do_is_not_told_twice(
+    damage: str, reason: str
+) -> None:
+    """A PNG cut short read "the image cannot be read (the PNG file is cut short (no IEND
+    end marker): send the complete file): send a PNG, JPEG or GIF file": the advice twice,
+    nested, and the second one telling a PNG's sender to send a PNG."""
+    png = make_image((600, 600))
+    if damage == "cut":
+        data = png[: len(png) - 20]
+    else:  # more chunks before the pixels than any editor writes (after IHDR: 8 + 25 bytes)
+        data = png[:33] + _chunk(b"tEXt", b"k\x00v") * 5000 + png[33:]
+    tool = UsersSetPhoto(TOKEN, base_url="http://127.0.0.1:9/api", environ={})
+    try:
+        with pytest.raises(InvalidArguments) as refused:
+            await tool.call({"image": data})
+    finally:
+        await tool.aclose()
+    (problem,) = refused.value.problems
+    assert problem.message.startswith("the image cannot be read: "), problem.message
+    assert problem.message.endswith(reason), problem.message
+    assert "send a PNG" not in problem.message
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    import zlib
+
+    crc = zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF
+    return len(data).to_bytes(4, "big") + kind + data + crc.to_bytes(4, "big")

@@ -75,7 +75,7 @@ def read_header(
 
     unbounded = structure_problem(source, limits.max_frames)
     if unbounded is not None:
-        return None, [not_an_image(unbounded)]
+        return None, [unreadable_as_said(unbounded)]
     try:
         picture = open_decodable(source)
     except Image.DecompressionBombError:
@@ -100,7 +100,7 @@ def read_header(
         frame_count = count_frames(picture, limits.max_frames)
         orientation = read_orientation(picture, source)
     except TooManyChunks as error:
-        return None, [not_an_image(f"{error}: save it again with an image editor")]
+        return None, [unreadable_as_said(f"{error}: save it again with an image editor")]
     except Exception as error:
         return None, [not_an_image(short_reason(error))]
     if frame_count.over(limits.max_frames):
@@ -148,7 +148,14 @@ _UNREADABLE: Final = "the image cannot be read"
 
 
 def not_an_image(reason: str) -> Problem:
+    """The image cannot be read, for ``reason`` (Pillow's, short): send another."""
     return Problem(IMAGE_PATH, f"{_UNREADABLE} ({reason}): send a PNG, JPEG or GIF file")
+
+
+def unreadable_as_said(reason_and_advice: str) -> Problem:
+    """The image cannot be read, for a reason that says what to do itself ("...: send the
+    complete file", "...: save it again with an image editor"): told once."""
+    return Problem(IMAGE_PATH, f"{_UNREADABLE}: {reason_and_advice}")
 
 
 def not_a_decoded_format(head: bytes = b"") -> Problem:

@@ -19,7 +19,7 @@ from typing import Final, Literal
 
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, Problem
-from ocp_users_photo.images.header import HeaderFacts, not_an_image
+from ocp_users_photo.images.header import HeaderFacts, unreadable_as_said
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import EXTENSIONS, PreparedImage
@@ -64,7 +64,7 @@ def plan_upload(
     scale = downscale(longest, limits)
     if output_format is not None and facts.orientation == 1 and scale == 1.0:
         if facts.incomplete is not None:
-            return None, [not_an_image(facts.incomplete)]
+            return None, [unreadable_as_said(facts.incomplete)]
         return PreparedImage(
             format=output_format,
             width=display_width,
