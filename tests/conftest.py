@@ -51,6 +51,13 @@ def make_image(
     return buffer.getvalue()
 
 
+def pixel_at(picture: Image.Image, point: tuple[int, int]) -> tuple[int, ...]:
+    """The pixel at point of a picture of several bands: a tuple (one band's is a number)."""
+    value = picture.getpixel(point)
+    assert isinstance(value, tuple), value
+    return value
+
+
 @pytest.fixture(autouse=True, scope="session")
 def reply_validator_built() -> None:
     """The reply validator built once, before any test's event loop runs: its first build

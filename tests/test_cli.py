@@ -18,6 +18,7 @@ from tests.conftest import (
     inject,
     make_image,
     photo_requests,
+    pixel_at,
     shown_avatar_hash,
 )
 from tests.programs import run_cli
@@ -119,8 +120,8 @@ def test_dry_run_checks_everything_and_sends_nothing(
     with Image.open(preview) as square:
         assert square.size == (500, 500)
         # make_image paints the top-right quarter blue: the crop's top-right corner is in it.
-        assert square.getpixel((490, 10))[:3] == (20, 40, 220)
-        assert square.getpixel((10, 490))[:3] == (200, 40, 40)
+        assert pixel_at(square, (490, 10))[:3] == (20, 40, 220)
+        assert pixel_at(square, (10, 490))[:3] == (200, 40, 40)
 
 
 def test_preview_letterboxes_without_a_crop_box(
@@ -135,8 +136,8 @@ def test_preview_letterboxes_without_a_crop_box(
     )
     with Image.open(preview) as square:
         assert square.size == (800, 800)
-        assert square.getpixel((400, 20))[:3] == (255, 255, 255)
-        assert square.getpixel((10, 400))[:3] == (200, 40, 40)
+        assert pixel_at(square, (400, 20))[:3] == (255, 255, 255)
+        assert pixel_at(square, (10, 400))[:3] == (200, 40, 40)
 
 
 def test_dry_run_json(slack_emulator: RunningEmulator, image: Path) -> None:

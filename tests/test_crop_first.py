@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import trustme
-from PIL import Image, ImageDraw
+from PIL import GifImagePlugin, Image, ImageDraw
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
@@ -75,9 +75,10 @@ def _animated_webp(size: tuple[int, int], durations: list[int]) -> bytes:
     return buffer.getvalue()
 
 
-def _gif_durations(data: bytes) -> list[int]:
+def _gif_durations(data: bytes) -> list[int | None]:
     picture = Image.open(io.BytesIO(data))
-    durations = []
+    assert isinstance(picture, GifImagePlugin.GifImageFile)
+    durations: list[int | None] = []
     for index in range(picture.n_frames):
         picture.seek(index)
         durations.append(picture.info.get("duration"))

@@ -14,6 +14,7 @@ from PIL import Image
 
 from ocp_users_photo.demo import DEMO_TOKEN
 from ocp_users_photo.emulator import user_id_for_token
+from tests.conftest import pixel_at
 from tests.programs import run_cli
 
 
@@ -47,7 +48,7 @@ def test_the_demo_sets_a_photo_and_saves_what_slack_would_show(tmp_path: Path) -
         with Image.open(tmp_path / f"photo_{size}.png") as rendition:
             assert rendition.size == (size, size)
             # The crop box (250, 50, 600) takes the white disc's middle: white-ish at the centre.
-            assert min(rendition.convert("RGB").getpixel((size // 2, size // 10 * 9))) > 200
+            assert min(pixel_at(rendition.convert("RGB"), (size // 2, size // 10 * 9))) > 200
 
 
 def test_the_demo_reads_the_emulator_directly_whatever_proxy_the_environment_names(

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from PIL import Image, ImageChops, ImageSequence, ImageStat
+from PIL import GifImagePlugin, Image, ImageChops, ImageSequence, ImageStat
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.images.limits import ImageLimits
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, pixel_at
 
 
 @pytest.fixture
@@ -196,7 +196,9 @@ async def test_a_noisy_animation_is_converted_to_gif_with_the_octrees_palettes(
         patch.setattr(Image.Image, "quantize", recording_quantize)
         messages, sent = await outcome(checker, _noisy_webp(10, 707))
     assert messages is None
-    assert Image.open(io.BytesIO(sent)).n_frames == 10
+    animation = Image.open(io.BytesIO(sent))
+    assert isinstance(animation, GifImagePlugin.GifImageFile)
+    assert animation.n_frames == 10
     assert len(methods) >= 10
     assert set(methods) == {Image.Quantize.FASTOCTREE}, methods
 
@@ -215,6 +217,6 @@ async def test_a_half_transparent_pixel_is_cut_at_half_in_a_gif(checker: UsersSe
     messages, sent = await outcome(checker, buffer.getvalue())
     assert messages is None
     gif = Image.open(io.BytesIO(sent)).convert("RGBA")
-    assert gif.getpixel((300, 300))[3] == 0
-    assert gif.getpixel((120, 20))[3] == 255
-    assert gif.getpixel((20, 20))[3] == 255
+    assert pixel_at(gif, (300, 300))[3] == 0
+    assert pixel_at(gif, (120, 20))[3] == 255
+    assert pixel_at(gif, (20, 20))[3] == 255

@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import EpsImagePlugin, Image, features
+from PIL import EpsImagePlugin, Image, MpoImagePlugin, features
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from tests.conftest import CANARY_TOKEN, make_image
+from tests.conftest import CANARY_TOKEN, make_image, pixel_at
 from tests.hostile_images import eps_drawing, fits_image, psd_header
 
 ALWAYS_ACCEPTED = ("PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "TIFF")
@@ -145,6 +145,7 @@ def mpo_pair() -> bytes:
 async def test_an_mpo_goes_as_the_jpeg_it_starts_with(checker: UsersSetPhoto) -> None:
     data = mpo_pair()
     with Image.open(io.BytesIO(data)) as picture:
+        assert isinstance(picture, MpoImagePlugin.MpoImageFile)
         assert (picture.format, picture.n_frames) == ("MPO", 2)
     upload = await checker.prepare({"image": data})
     assert upload.image.content_type == "image/jpeg"
@@ -159,7 +160,7 @@ async def test_a_large_mpo_is_scaled_from_its_first_picture(checker: UsersSetPho
     upload = await checker.prepare({"image": buffer.getvalue()})
     sent = Image.open(io.BytesIO(upload.image.body()))  # type: ignore[arg-type]
     assert (sent.format, sent.size) == ("JPEG", (1024, 878))
-    assert sent.getpixel((1000, 20))[2] > 180, "the first picture (blue top right), not the second"
+    assert pixel_at(sent, (1000, 20))[2] > 180, "the first picture (blue top right), not the second"
 
 
 @pytest.mark.skipif(not AVIF_DECODED_HERE, reason="this Pillow was built without AVIF")

@@ -96,6 +96,7 @@ async def test_an_animation_over_the_pixel_budget_is_refused_before_decoding(
 async def test_an_animation_within_the_budget_is_converted(checker: UsersSetPhoto) -> None:
     upload = await checker.prepare({"image": animated_gif((1100, 1000), frames=3)})
     sent = Image.open(io.BytesIO(upload.image.body()))  # type: ignore[arg-type]
+    assert isinstance(sent, GifImagePlugin.GifImageFile)
     assert (sent.format, sent.size, sent.n_frames) == ("GIF", (1024, 931), 3)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from PIL import Image, PngImagePlugin, features
+from PIL import GifImagePlugin, Image, PngImagePlugin, features
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.crop import CropBox
@@ -179,6 +179,7 @@ def test_the_cli_preview_shows_the_same_square(
 async def test_every_frame_of_a_turned_animation_is_turned(checker: UsersSetPhoto) -> None:
     upload = await checker.prepare({"image": animated_webp_turned(), **STRADDLING})
     sent = sent_picture(upload.image.body())
+    assert isinstance(sent, GifImagePlugin.GifImageFile)
     assert (sent.format, sent.n_frames, sent.size) == ("GIF", 2, (600, 800))
     for index in range(2):
         sent.seek(index)

@@ -9,7 +9,7 @@ import struct
 from collections.abc import AsyncIterator
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import GifImagePlugin, Image, ImageCms
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.square import slack_square
@@ -62,6 +62,7 @@ async def test_an_animation_with_an_unusable_profile_is_converted(checker: Users
         lossless=True,
     )
     picture = Image.open(io.BytesIO(await sent_bytes(checker, original)))
+    assert isinstance(picture, GifImagePlugin.GifImageFile)
     assert (picture.format, picture.size, picture.n_frames) == ("GIF", (1024, 1024), 2)
     red, green, blue = picture.convert("RGB").getpixel((512, 512))  # type: ignore[misc]
     assert abs(red - 200) + abs(green - 100) + abs(blue - 50) <= 12

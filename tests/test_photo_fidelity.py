@@ -13,7 +13,7 @@ import struct
 from collections.abc import AsyncIterator
 
 import pytest
-from PIL import Image, ImageDraw, JpegImagePlugin
+from PIL import Image, ImageDraw, JpegImagePlugin, PngImagePlugin
 
 from ocp_users_photo import UsersSetPhoto
 from tests.conftest import CANARY_TOKEN
@@ -106,7 +106,9 @@ def as_srgb(picture: Image.Image) -> Image.Image:
         return rgb
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
     source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-    return ImageCms.profileToProfile(rgb, source, srgb, outputMode="RGB")
+    converted = ImageCms.profileToProfile(rgb, source, srgb, outputMode="RGB")
+    assert converted is not None  # None only for a conversion in place (inPlace=True)
+    return converted
 
 
 def mean_delta(a: Image.Image, b: Image.Image) -> float:
@@ -196,6 +198,7 @@ async def test_a_scaled_apng_keeps_its_default_image_out_of_the_animation(
     )
     data, _ = await sent_bytes(checker, original)
     sent = Image.open(io.BytesIO(data))
+    assert isinstance(sent, PngImagePlugin.PngImageFile)
     shown = []
     for index in range(sent.n_frames):
         sent.seek(index)
