@@ -50,7 +50,7 @@ def _png() -> bytes:
 PNG = _png()
 
 
-def _json(writer: asyncio.StreamWriter, status: str, body: dict, extra: str = "") -> None:
+def _json(writer: asyncio.StreamWriter, status: str, body: dict[str, Any], extra: str = "") -> None:
     data = json.dumps(body).encode()
     writer.write(
         f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
@@ -316,6 +316,7 @@ async def test_a_big_reply_is_decoded_off_the_event_loop(
     above 64 KiB; a reply of Slack's usual size is decoded on the loop (no thread trip).
     Where decode_reply ran is recorded, not timed."""
     from ocp_users_photo.slack import client as slack_client
+    from ocp_users_photo.slack.replies import decode_reply
 
     image = tmp_path / "me.png"
     image.write_bytes(PNG)
@@ -329,7 +330,7 @@ async def test_a_big_reply_is_decoded_off_the_event_loop(
         )
 
     decoded_in: list[threading.Thread] = []
-    decode = slack_client.decode_reply
+    decode = decode_reply
 
     def recorded(*args: Any, **kwargs: Any) -> Any:
         decoded_in.append(threading.current_thread())

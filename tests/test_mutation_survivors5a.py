@@ -16,7 +16,6 @@ import pytest
 
 from ocp_users_photo.credentials import ClientCredentials, SlackToken
 from ocp_users_photo.errors import SlackApiError, TransportError
-from ocp_users_photo.slack import client as client_module
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.replies import MAX_JSON_DEPTH, HttpReply, decode_reply
 from ocp_users_photo.slack.retry import RetryPolicy
@@ -184,7 +183,7 @@ async def test_a_retry_after_of_zero_still_waits_the_backoff(
         pauses.append(delay)
         return await real_sleep(0, result)
 
-    monkeypatch.setattr(client_module.asyncio, "sleep", recorded)
+    monkeypatch.setattr(asyncio, "sleep", recorded)  # the asyncio module the client calls
     limited = httpx.Response(429, headers={"Retry-After": "0"}, json={"ok": False})
     http_client, seen = _answering(limited, httpx.Response(200, json={"ok": True}))
     async with http_client:

@@ -256,7 +256,7 @@ class TestTheRootCheckAndTheOpenRace:
             swap_now()
             return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
 
-        monkeypatch.setattr(paths.os, "open", os_open)
+        monkeypatch.setattr(os, "open", os_open)  # the os module paths calls
         monkeypatch.setattr(paths, "open", builtin_open, raising=False)
         return swaps
 
@@ -316,8 +316,6 @@ class TestTheRootCheckAndTheOpenRace:
     ) -> None:
         # A Linux without /proc mounted (a chroot, a sandbox) cannot name a handle's file;
         # the named path's target, if it is the very file held, is checked instead.
-        from ocp_users_photo.images import paths
-
         real_readlink = os.readlink
         asked: list[str] = []
 
@@ -327,7 +325,7 @@ class TestTheRootCheckAndTheOpenRace:
                 raise FileNotFoundError(2, "No such file or directory", str(path))
             return real_readlink(path, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(paths.os, "readlink", no_proc)
+        monkeypatch.setattr(os, "readlink", no_proc)  # the os module paths calls
         root = (tmp_path / "root").resolve()
         root.mkdir()
         (root / "me.png").write_bytes(PNG)
@@ -431,6 +429,7 @@ class TestAFileThatCannotBeRead:
     def test_the_descriptor_is_closed_once(self) -> None:
         # Before: the file object made from the descriptor and the error path each closed
         # it; the second close hit whatever file had been given that number meanwhile.
+        outcome: object  # the refusal or the error, only held until it is let go
         try:
             outcome = open_confined(UNREADABLE, None, 1024 * 1024)
         except OSError as error:

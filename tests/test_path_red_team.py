@@ -18,7 +18,6 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.images import paths
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES, open_confined
 from ocp_users_photo.settings import door_image_roots
@@ -85,7 +84,7 @@ def test_a_link_swapped_in_before_the_open_tells_nothing_of_its_far_end(
     target = root / "me.png"
     target.write_bytes(b"INSIDE")
     real_os_open = os.open
-    swapped = []
+    swapped: list[bool] = []
 
     def swap_then_open(path: str, *args: object, **kwargs: object) -> int:
         if not swapped:
@@ -94,7 +93,7 @@ def test_a_link_swapped_in_before_the_open_tells_nothing_of_its_far_end(
             target.symlink_to(outside / far_end if not far_end.startswith("/") else far_end)
         return real_os_open(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(paths.os, "open", swap_then_open)
+    monkeypatch.setattr(os, "open", swap_then_open)  # the os module paths calls
     source, problems = open_confined(str(target), (root,), 1024)
     assert source is None
     assert swapped

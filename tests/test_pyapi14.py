@@ -12,9 +12,9 @@ import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.settings import HTTP_STACK_VARIABLE
 from tests.conftest import CANARY_TOKEN, inject
 from tests.emulator_fixtures import solid_png
-from tests.http_stacks import HTTP_STACK_VARIABLE
 
 
 @pytest.fixture

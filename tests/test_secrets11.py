@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.undo.database import HistoryUnavailable, open_history
+from ocp_users_photo.undo.database import open_history
+from ocp_users_photo.undo.errors import HistoryUnavailable
 from tests.conftest import CANARY_TOKEN
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 
@@ -23,6 +24,7 @@ def test_a_history_path_that_is_a_folder_named_like_the_token_quotes_no_token(
     folder.mkdir()
     with pytest.raises(HistoryUnavailable) as refused:
         open_history(folder, 1.0, check=False)
+    assert refused.value.model_message is not None
     texts = [*texts_of_error(refused.value), refused.value.model_message]
     assert "is a folder" in str(refused.value)
     assert not any(holds_part_of_the_token(text) for text in texts)
@@ -33,6 +35,7 @@ def test_a_history_refusal_for_a_1_mb_path_is_bounded(tmp_path: Path) -> None:
     with pytest.raises(HistoryUnavailable) as refused:
         open_history(path, 1.0, check=False)
     assert len(str(refused.value)) < 2000
+    assert refused.value.model_message is not None
     assert len(refused.value.model_message) < 2000
 
 

@@ -21,6 +21,7 @@ from ocp_users_photo.slack.form import (
     FilePart,
     encode_form,
 )
+from ocp_users_photo.worker_threads import in_worker_thread
 
 
 async def body_of(form: EncodedForm) -> list[bytes]:
@@ -104,7 +105,7 @@ async def test_a_short_tail_is_read_in_the_trip_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, trips: int
 ) -> None:
     taken: list[int] = []
-    real = form_module.in_worker_thread
+    real = in_worker_thread
 
     async def counted(function: Any, *args: Any) -> Any:
         pieces = await real(function, *args)

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
@@ -235,7 +236,7 @@ def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
     from ocp_users_photo.images import paths
 
     readers: list[int] = []
-    real_file, real_read = paths.DeferredCloseFile, os.read
+    real_file, real_read = DeferredCloseFile, os.read
 
     def spy(raw: io.RawIOBase) -> object:
         readers.append(raw.fileno())
@@ -247,7 +248,7 @@ def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
 
     # A file object (streamed) or a read from the descriptor (a small file read whole).
     monkeypatch.setattr(paths, "DeferredCloseFile", spy)
-    monkeypatch.setattr(paths.os, "read", read_spy)
+    monkeypatch.setattr(os, "read", read_spy)  # the os module paths calls
     assert "over the 1000-byte limit" in refused(big, cap=1000).message
     assert readers == [], "nothing was read from a file over the cap"
     # The spies do see the files the tool reads: a file under the cap is read.
@@ -263,8 +264,6 @@ def test_bytes_and_base64_over_the_cap() -> None:
 
 def test_an_unreadable_file(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The tests may run as root, which reads any file, so the refusal is simulated.
-    from ocp_users_photo.images import paths
-
     real_open = os.open
 
     def denied(path: str, *args: object, **kwargs: object) -> int:
@@ -272,7 +271,7 @@ def test_an_unreadable_file(png_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(paths.os, "open", denied)
+    monkeypatch.setattr(os, "open", denied)  # the os module paths calls
     assert "cannot be opened (permission denied)" in refused(png_path).message
 
 

@@ -412,7 +412,7 @@ def count_reads_of(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     target = path.stat()
     counted: list[int] = []
-    real_file, real_read_up_to = paths.DeferredCloseFile, paths._read_up_to
+    real_file, real_read_up_to = DeferredCloseFile, paths._read_up_to
 
     def is_target(descriptor: int) -> bool:
         status = os.fstat(descriptor)

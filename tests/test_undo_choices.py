@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.emulator.tokens import user_id_for_token
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, user_id_for_token
 from ocp_users_photo.undo import turns
+from ocp_users_photo.undo.database import in_transaction as real_in_transaction
 from ocp_users_photo.undo.database import open_history
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import NothingToUndo
@@ -113,7 +113,7 @@ def test_a_lease_just_taken_by_one_thread_is_not_taken_by_another(
     open_history(path, 5.0, check=True).close()
     owner = HistoryOwner("T0001", "U0001")
     committed, second_done = threading.Event(), threading.Event()
-    real = turns.in_transaction
+    real = real_in_transaction
 
     def in_transaction(database: sqlite3.Connection, operation):  # type: ignore[no-untyped-def]
         result = real(database, operation)

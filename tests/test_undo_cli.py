@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.emulator.tokens import user_id_for_token
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, user_id_for_token
 from ocp_users_photo.settings import missing_token_advice
 from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
 from tests.test_cli import cli
