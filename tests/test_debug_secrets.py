@@ -104,6 +104,8 @@ async def test_a_failed_refresh_shows_no_token_or_secret_in_pytests_long_traceba
                 await alice.call({"image": portrait()})
     # Rendered before this frame holds the secrets to look for: it is in the traceback too.
     renderings = (rendered_by_pytest_long(raised.value), rendered_with_locals(raised.value))
+    assert installation.user_token is not None
+    assert installation.user_refresh_token is not None
     secrets = [installation.user_token, installation.user_refresh_token, CLIENT_SECRET]
     assert all(secrets)
     for text in renderings:
@@ -127,8 +129,12 @@ async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
     inject(emulator, Fault.slack_error("invalid_auth"))
     store = sqlite_store(tmp_path / "installations.db")
     # No integration: none patches the process (the stdlib's, logging's) for later tests.
-    quiet = {"default_integrations": False, "auto_enabling_integrations": False}
-    sentry_sdk.init(dsn="https://key@sentry.invalid/1", before_send=kept, **quiet)
+    sentry_sdk.init(
+        dsn="https://key@sentry.invalid/1",
+        before_send=kept,
+        default_integrations=False,
+        auto_enabling_integrations=False,
+    )
     try:
         environ = {"OCP_USERS_PHOTO_HTTP_STACK": stack}
         async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ=environ) as tool:
@@ -150,7 +156,8 @@ async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
                 sentry_sdk.capture_exception(dropped.value)
     finally:
         sentry_sdk.get_client().close(timeout=0)  # nothing queued: before_send kept all
-        sentry_sdk.init(**quiet)  # no DSN: a disabled client, as before
+        # No DSN: a disabled client, as before; no integration either.
+        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
     assert len(events) == 2
     frames = [
         frame
@@ -160,6 +167,7 @@ async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
     ]
     assert any(frame.get("vars") for frame in frames)  # locals were captured
     reported = json.dumps(events, default=str)
+    assert installation.user_refresh_token is not None
     secrets = [CANARY_SECRET, installation.user_refresh_token, CLIENT_SECRET]
     assert all(secrets)
     for secret in secrets:

@@ -32,6 +32,7 @@ from tests.installation_helpers import (
     portrait,
     refreshes,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    set_up,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +47,7 @@ def sqlalchemy_store(url: str) -> Any:
     # hide_parameters: a database error's text would otherwise quote the row, tokens and all.
     engine = sqlalchemy.create_engine(url, hide_parameters=True)
     store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=engine)
-    store.create_tables()
+    set_up(store.create_tables)
     return store
 
 
@@ -108,7 +109,7 @@ async def test_four_processes_sharing_a_sqlite_file_refresh_once(
 ) -> None:
     database = tmp_path / "shared.db"
     store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
-    store.init()
+    set_up(store.init)
     await assert_one_refresh_shared(emulator, store, f"sqlite:{database}")
 
 

@@ -408,6 +408,7 @@ async def test_an_expired_token_without_a_refresh_token_says_to_reinstall(
     emulator: RunningEmulator, store: SQLite3InstallationStore, tool_for: MakeTool
 ) -> None:
     installation = await install(emulator, store, ALICE.user_id)
+    assert installation.user_scopes is not None
     stale = Installation(
         user_id=ALICE.user_id,
         team_id=TEAM_ID,

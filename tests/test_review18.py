@@ -14,6 +14,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo.installations.store_access import StoreAccess
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.whoami import TokenIdentity
+from tests.installation_helpers import set_up
 
 PERSON = ActingPerson("T0123456789", "UALICE0001")
 
@@ -73,7 +74,7 @@ async def test_the_chmod_command_names_the_store_file_itself(
     (tmp_path / folder).mkdir(parents=True)
     database = tmp_path / folder / "installations.db"
     store = SQLite3InstallationStore(database=str(database), client_id="111.222")
-    store.init()
+    set_up(store.init)
     os.chmod(database, 0o644)
     with caplog.at_level(logging.WARNING, logger="ocp_users_photo"):
         assert await StoreAccess(store).find(PERSON) is None

@@ -17,6 +17,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.installations.store_access import StoreAccess
 from ocp_users_photo.tokens import ActingPerson
+from tests.installation_helpers import set_up
 
 PERSON = ActingPerson("T0123456789", "UALICE0001")
 
@@ -24,7 +25,7 @@ PERSON = ActingPerson("T0123456789", "UALICE0001")
 def _made_by_bolt(path: Path, mode: int) -> SQLite3InstallationStore:
     """A store whose file was made before the tool saw it, as Bolt's init() makes it."""
     store = SQLite3InstallationStore(database=str(path), client_id="111.222")
-    store.init()
+    set_up(store.init)
     os.chmod(path, mode)
     return store
 

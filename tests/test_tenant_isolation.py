@@ -30,6 +30,8 @@ def _as_org_wide(store: SQLite3InstallationStore, user_id: str) -> Installation:
     install: enterprise id, no team id, is_enterprise_install; same tokens."""
     workspace = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=user_id)
     assert workspace is not None
+    assert workspace.bot_scopes is not None
+    assert workspace.user_scopes is not None
     org_wide = Installation(
         app_id=workspace.app_id,
         enterprise_id=ORG,

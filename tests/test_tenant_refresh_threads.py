@@ -108,6 +108,7 @@ async def test_an_org_wide_installation_of_another_org_is_foreign_for_a_workspac
     workspace T0EMULATOR (no enterprise); the store answers with an org-wide installation of
     organization E0OTHER01. Its token acts in that org: refused, nothing sent."""
     installed = await install(emulator, store, "UALICE0001")
+    assert installed.user_scopes is not None
     store.save(
         Installation(
             app_id=installed.app_id,

@@ -62,9 +62,11 @@ async def test_fifty_interleaved_calls_of_ten_people_each_land_on_their_own(
     source: InstallationTokenSource,
     tmp_path: Path,
 ) -> None:
-    tokens = {}
+    tokens: dict[str, str] = {}
     for user_id in PEOPLE:
-        tokens[user_id] = (await install(emulator, store, user_id)).user_token
+        token = (await install(emulator, store, user_id)).user_token
+        assert token is not None
+        tokens[user_id] = token
     images = {(p, c): portrait(colour(p, c)) for p in range(10) for c in range(5)}
     whose = {hashlib.sha256(data).hexdigest(): PEOPLE[p] for (p, _), data in images.items()}
     # Some of Slack's answers come late, so calls overtake one another.

@@ -156,6 +156,8 @@ async def test_a_token_still_good_is_used_when_its_refresh_ahead_of_time_fails(
     (warning,) = [record for record in caplog.records if "ahead of its end" in record.message]
     assert "refresh_failed" in warning.message
     assert "is used meanwhile" in warning.message
+    assert alice.user_token is not None
+    assert alice.user_refresh_token is not None
     assert alice.user_token not in caplog.text
     assert alice.user_refresh_token not in caplog.text
 

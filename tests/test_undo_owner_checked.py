@@ -32,6 +32,7 @@ async def test_a_token_argument_of_someone_else_is_refused_for_a_bound_person(
 ) -> None:
     store = sqlite_store(tmp_path / "installations.db")
     alice = await install(emulator, store, "UALICE0001")
+    assert alice.user_token is not None
     await install(emulator, store, "UBOB000002")
     source = emulator_source(emulator, store)
     history = PhotoHistory(tmp_path / "history.sqlite3")
@@ -58,6 +59,7 @@ async def test_a_fixed_token_under_acting_as_another_person_is_refused(
 ) -> None:
     store = sqlite_store(tmp_path / "installations.db")
     alice = await install(emulator, store, "UALICE0001")
+    assert alice.user_token is not None
     history = PhotoHistory(tmp_path / "history.sqlite3")
     tool = UsersSetPhoto(
         alice.user_token,

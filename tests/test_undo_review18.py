@@ -29,6 +29,7 @@ async def test_a_token_argument_of_someone_else_is_refused_with_keeping_off(
 ) -> None:
     store = sqlite_store(tmp_path / "installations.db")
     alice = await install(emulator, store, "UALICE0001")
+    assert alice.user_token is not None
     bob = await install(emulator, store, "UBOB000002")
     source = emulator_source(emulator, store)
     tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={}, keep_previous=False)
@@ -50,6 +51,7 @@ async def test_an_upload_prepared_for_a_person_is_not_sent_for_the_fixed_tokens_
 ) -> None:
     store = sqlite_store(tmp_path / "installations.db")
     alice = await install(emulator, store, "UALICE0001")
+    assert alice.user_token is not None
     tool = UsersSetPhoto(
         alice.user_token, base_url=emulator.base_url, environ={}, keep_previous=False
     )
