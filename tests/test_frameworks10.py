@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic_ai import Agent
 from pydantic_ai.messages import (
@@ -80,7 +80,7 @@ async def test_parallel_calls_in_one_turn_take_turns_and_each_keeps_what_it_repl
     returned = seen[-1][-1]
     assert isinstance(returned, ModelRequest)
     results: list[dict[str, Any]] = [
-        part.content
+        cast(dict[str, Any], part.content)  # a dict of the tool's, its keys str
         for part in returned.parts
         if isinstance(part, ToolReturnPart) and isinstance(part.content, dict)
     ]

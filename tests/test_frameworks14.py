@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from agents import Agent, RunConfig, Runner
+from agents import Agent, FunctionTool, RunConfig, Runner
 
 from ocp_users_photo.emulator import Fault
 from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
@@ -24,7 +24,9 @@ async def test_a_listing_after_a_timed_out_change_does_not_call_it_a_change_that
     photo_host.tool._keeper_in("required").settle_seconds = 2.0  # a short hold, for the test
     photo_host.emulator.faults.inject(Fault.delay(1.0), path="users.setPhoto")
     tools = openai_agents_tools(photo_host.tool)
-    tools[0] = dataclasses.replace(tools[0], timeout_seconds=0.4)
+    set_photo = tools[0]
+    assert isinstance(set_photo, FunctionTool)
+    tools[0] = dataclasses.replace(set_photo, timeout_seconds=0.4)
     model = ScriptedModel(
         [
             Call("usersSetPhoto", json.dumps(photo_host.good_call())),

@@ -163,6 +163,7 @@ async def test_the_model_is_offered_the_strict_schema_and_no_token(photo_host: P
     model, _ = await run_agent(photo_host, ["Nothing to do."])
     offered, undo = model.tools[0]  # the photo tool brings its undo, usersRestorePhoto
     assert undo.name == "usersRestorePhoto"
+    assert isinstance(undo, FunctionTool)
     assert undo.strict_json_schema is True
     assert "token" not in undo.params_json_schema["properties"]
     assert isinstance(offered, FunctionTool)

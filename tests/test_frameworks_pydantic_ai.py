@@ -86,6 +86,7 @@ async def test_the_agent_loop_retries_a_refused_call_then_sets_the_photo(
     (returned,) = script.parts_sent(3)
     assert isinstance(returned, ToolReturnPart)
     assert returned.outcome == "success"
+    assert isinstance(returned.content, dict)
     assert returned.content["ok"] is True  # run()'s result, as it returned it
     assert returned.content["profile"]["avatar_hash"] != before
     assert await photo_host.avatar_hash() == returned.content["profile"]["avatar_hash"]
@@ -122,6 +123,7 @@ async def test_a_slack_error_is_the_tools_answer_not_a_retry(photo_host: PhotoHo
     (returned,) = script.parts_sent(2)
     assert isinstance(returned, ToolReturnPart)
     assert returned.outcome == "success"
+    assert isinstance(returned.content, dict)
     assert returned.content["error"] == "token_revoked"
 
 
@@ -158,6 +160,7 @@ async def test_a_host_token_that_cannot_work_is_the_tools_answer_not_a_retry(
     (returned,) = script.parts_sent(2)
     assert isinstance(returned, ToolReturnPart)
     assert returned.outcome == "success"
+    assert isinstance(returned.content, dict)
     assert returned.content["error"] == "token_not_usable"
     assert [problem["path"] for problem in returned.content["problems"]] == ["$.token"]
     assert not photo_host.emulator.requests.for_path("/api/users.setPhoto")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from agents import FunctionTool
 from agents.tool_context import ToolContext
 from pydantic_ai import Agent
 from pydantic_ai.messages import (
@@ -145,6 +146,7 @@ async def _one_call(door: str, tool: Any, arguments: dict[str, Any]) -> dict[str
     """``arguments`` sent to ``tool`` through ``door``'s real calling machinery; the result."""
     if door == "openai-agents":
         (set_photo,) = openai_agents_tools(tool)
+        assert isinstance(set_photo, FunctionTool)
         text = json.dumps(arguments)
         context = ToolContext(
             context=None, tool_name=set_photo.name, tool_call_id="c1", tool_arguments=text
