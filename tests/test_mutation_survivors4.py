@@ -34,11 +34,14 @@ class _Answering:
 
     name = "usersSetPhoto"
     description = "sets a photo"
-    input_schema: Mapping[str, Any] = {"type": "object", "properties": {}}
 
     def __init__(self, result: dict[str, Any]) -> None:
         self.result = result
         self.arguments: list[Mapping[str, Any]] = []
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return {"type": "object", "properties": {}}
 
     async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         self.arguments.append(arguments)
@@ -173,19 +176,25 @@ async def test_the_listing_offers_the_undo_only_while_photos_are_kept(
 
 
 async def test_a_cursor_is_invalid_params(keeping_server: Any) -> None:
+    from mcp.shared.exceptions import MCPError
+
     sdk = load_sdk()
     with pytest.raises(sdk.protocol_error) as refused:
         await _request(keeping_server, "tools/list", {"cursor": "page-2"})
+    assert isinstance(refused.value, MCPError)
     assert refused.value.code == sdk.types.INVALID_PARAMS
 
 
 async def test_an_unknown_tool_name_is_quoted_bounded_and_the_offered_ones_named(
     keeping_server: Any,
 ) -> None:
+    from mcp.shared.exceptions import MCPError
+
     sdk = load_sdk()
     name = "evil\nname" + "z" * 300
     with pytest.raises(sdk.protocol_error) as refused:
         await _request(keeping_server, "tools/call", {"name": name, "arguments": {}})
+    assert isinstance(refused.value, MCPError)
     said = refused.value.error.message
     assert refused.value.code == sdk.types.INVALID_PARAMS
     assert "z" * 100 not in said
