@@ -203,6 +203,7 @@ async def test_the_seeds_usage_on_an_async_agent(
     register(agent, tool_for(slack_emulator, tmp_path))
     spec = await agent.register_api("slack")
     result = await agent.call_tool("usersSetPhoto", {"image": str(photo(tmp_path))})
+    assert isinstance(result, dict)  # the tool's answer, not the stand-in's own HTTP response
     assert result["ok"] is True
     assert [tool.name for tool in spec.tools] == ["usersSetPhoto", "usersRestorePhoto"]
     assert agent.registry_lookups == []
@@ -228,6 +229,7 @@ async def test_an_async_agents_headers_carry_the_token(
     register(agent, environ={}, base_url=slack_emulator.base_url, image_roots=[tmp_path])
     await agent.register_api("slack", headers=BEARER)
     reply = await agent.call_tool("usersSetPhoto", {"image": str(photo(tmp_path))})
+    assert isinstance(reply, dict)  # the tool's answer, not the stand-in's own HTTP response
     assert reply["ok"] is True
     assert slack_emulator.requests.last().header("authorization") == f"Bearer {CANARY_TOKEN}"
 

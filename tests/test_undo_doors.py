@@ -283,8 +283,10 @@ async def test_an_async_agent_offers_and_calls_the_undo(
     before = await shown(emulator, CANARY_TOKEN)
     await agent.call_tool("usersSetPhoto", {"image": "red.png"})
     listing = await agent.call_tool("usersRestorePhoto", {})
+    assert isinstance(listing, dict)  # the tool's answer, not the stand-in's HTTP response
     (entry,) = listing["entries"]
     restored = await agent.call_tool("usersRestorePhoto", {"entry": entry["entry"]})
+    assert isinstance(restored, dict)
     assert restored["restored"]["entry"] == entry["entry"]
     assert await shown(emulator, CANARY_TOKEN) == before
     history = json.dumps(agent.context.history, default=str)

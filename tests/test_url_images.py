@@ -142,6 +142,7 @@ async def test_history_and_results_name_the_host_never_the_query(
         agent, token=CANARY_TOKEN, base_url=emulator.base_url, environ={}, **allowing(client_tls)
     )
     reply_body = await agent.call_tool("usersSetPhoto", {"image": images.url(SIGNED)})
+    assert isinstance(reply_body, dict)  # the tool's answer, not the stand-in's HTTP response
     assert reply_body["ok"] is True
     tool_call = agent.context.history[0]
     assert tool_call["metadata"]["parameters"]["image"].startswith("<url https://127.0.0.1")
