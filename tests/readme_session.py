@@ -37,7 +37,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import IO, Any, Final
 
 from PIL import Image, ImageDraw
 
@@ -195,7 +195,7 @@ class Shell:
         return "".join(said)
 
 
-def _first_lines(stream: TextIO, wanted: int, seconds: float) -> list[str]:
+def _first_lines(stream: IO[str], wanted: int, seconds: float) -> list[str]:
     found: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:

@@ -207,7 +207,7 @@ async def test_code_exchange_errors(
 ) -> None:
     code = redirected_query(await authorize(client, emulator))["code"]
     fields = {"code": code, "redirect_uri": REDIRECT, **changes}
-    reply = await exchange(client, emulator, **fields)
+    reply = await exchange(client, emulator, basic=False, **fields)  # basic: its default
     assert reply == {"ok": False, "error": error}
 
 
@@ -374,8 +374,8 @@ async def test_refresh_token_reuse_other_client_and_revocation(
     async def refresh(token: str, **credentials: str) -> dict[str, Any]:
         given = {"client_id": ROTATING.client_id, "client_secret": ROTATING.client_secret}
         given.update(credentials)
-        return await exchange(
-            client, emulator, grant_type="refresh_token", refresh_token=token, **given
+        return await exchange(  # basic: its default, named so no field is taken for it
+            client, emulator, basic=False, grant_type="refresh_token", refresh_token=token, **given
         )
 
     other = await refresh(

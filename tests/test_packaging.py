@@ -105,7 +105,10 @@ def test_each_extra_installs_on_the_lowest_python_the_package_claims() -> None:
             # so its Requires-Python is that of the oldest version pip could pick.
             if not lows or lows[0].major == 0 or version.release[:2] != lows[0].release[:2]:
                 continue
-            needs = installed.metadata.get("Requires-Python")
+            # PackageMetadata has get() only from Python 3.12 on.
+            needs = None
+            if "Requires-Python" in installed.metadata:
+                needs = installed.metadata["Requires-Python"]
             if needs and not SpecifierSet(needs).contains(floor):
                 unreachable.append(f"[{extra}] {line}: Requires-Python {needs}")
     assert unreachable == [], f"not installable on Python {floor}: {unreachable}"
@@ -130,7 +133,8 @@ _ECHOED_TOKEN = f"xoxp-1111111111-2222222222-3333333333-{_ECHOED_SECRET}"
 def _python_task_factory(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[Any]:
     # The pure-Python Task: what nest_asyncio (Jupyter) and backports.asyncio.runner
     # (pytest-asyncio on Python 3.10, the floor this package claims) run coroutines in.
-    return asyncio.tasks._PyTask(coro, loop=loop)  # type: ignore[attr-defined]
+    task: asyncio.Task[Any] = asyncio.tasks._PyTask(coro, loop=loop)  # type: ignore[attr-defined]
+    return task
 
 
 @pytest.mark.blocking_by_design

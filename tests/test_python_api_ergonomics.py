@@ -128,7 +128,7 @@ async def test_a_token_source_giving_text_is_taken_and_one_giving_no_token_refus
         async def token_for(self, person: ActingPerson | None) -> str:
             return 12345  # type: ignore[return-value]
 
-    async with UsersSetPhoto(NumberSource(), base_url=emulator.base_url) as tool:  # type: ignore[arg-type]
+    async with UsersSetPhoto(NumberSource(), base_url=emulator.base_url) as tool:
         result = await tool.run({"image": picture((1, 2, 3))})
     assert result["ok"] is False
     assert result["error"] == "token_not_usable"

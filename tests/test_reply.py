@@ -134,7 +134,8 @@ def test_off_skips_the_check_but_hands_on_only_what_the_schema_knows(
 
 
 def test_a_reply_without_a_boolean_ok_is_not_a_slack_reply() -> None:
-    for body in ({"profile": {}}, {"ok": "true"}):
+    bodies: tuple[dict[str, object], ...] = ({"profile": {}}, {"ok": "true"})
+    for body in bodies:
         with pytest.raises(ReplySchemaError) as caught:
             interpret(body, check="off")
         assert caught.value.problems[0].path == "$.ok"
@@ -196,7 +197,7 @@ def test_429_is_rate_limited_with_retry_after() -> None:
 
 def test_ratelimited_in_a_200_is_rate_limited_too() -> None:
     with pytest.raises(RateLimited) as caught:
-        interpret({"ok": False, "error": "ratelimited"}, **{"Retry-After": "3"})
+        interpret({"ok": False, "error": "ratelimited"}, status=200, **{"Retry-After": "3"})
     assert caught.value.retry_after == 3
 
 
@@ -218,7 +219,7 @@ def test_a_429_without_json_is_still_rate_limited() -> None:
 )
 def test_unusable_bodies_are_transport_errors_with_the_status(body: bytes, says: str) -> None:
     with pytest.raises(TransportError) as caught:
-        interpret(body, **{"content-type": "text/html"})
+        interpret(body, status=200, **{"content-type": "text/html"})
     assert says in str(caught.value)
     assert "HTTP 200" in str(caught.value)
     assert caught.value.status_code == 200

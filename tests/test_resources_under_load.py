@@ -118,6 +118,7 @@ async def test_a_call_in_flight_at_aclose_opens_no_stack_that_is_never_closed(
     from urllib.parse import urlsplit
 
     port = urlsplit(emulator.base_url).port
+    assert port is not None
     tool = UsersSetPhoto(TOKEN, base_url=emulator.base_url)
     await tool.call({"image": _webp(600)})  # the loop's stack is open
     task = asyncio.ensure_future(tool.call({"image": _webp(6000)}))  # ~1 s converting

@@ -13,7 +13,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
 import pytest
 
@@ -222,7 +222,8 @@ async def test_a_thread_that_cannot_start_is_the_callers_error_and_no_job_is_lef
         patched.setattr(threading.Thread, "start", refuse)
         with pytest.raises(RuntimeError, match="can't start new thread"):
             await in_worker_thread(ran.append, "refused")
-    assert await in_worker_thread(ran.append, "served") is None
+    served: object = await in_worker_thread(ran.append, "served")
+    assert served is None
     assert ran == ["served"], "the refused job never ran, and the next one did"
 
 
@@ -262,6 +263,9 @@ async def test_a_function_that_raises_stop_iteration_ends_the_call_with_an_error
     assert isinstance(raised.value.__cause__, StopIteration)
 
 
+_Ts = TypeVarTuple("_Ts")
+
+
 class _LoopSeeingHandBacks(asyncio.SelectorEventLoop):
     """A loop that sets ``seen`` when another thread hands it a callback, and runs ``then``
     (if set) right after that callback, in the same turn."""
@@ -272,11 +276,14 @@ class _LoopSeeingHandBacks(asyncio.SelectorEventLoop):
         self.then: Callable[[], object] | None = None
 
     def call_soon_threadsafe(
-        self, callback: Callable[..., object], *args: Any, **kwargs: Any
+        self,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: *_Ts,
+        context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
         then = self.then
         if then is None:
-            handle = super().call_soon_threadsafe(callback, *args, **kwargs)
+            handle = super().call_soon_threadsafe(callback, *args, context=context)
         else:  # in the same callback: nothing of the loop's can come between the two
             handle = super().call_soon_threadsafe(lambda: (callback(*args), then()))
         self.seen.set()
