@@ -90,9 +90,11 @@ def test_windows_paths_are_compared_without_regard_to_case(
     (GetFinalPathNameByHandle: the case on disk). The lexical check compares strings
     case-sensitively, so the same folder written in another case is "outside"."""
     monkeypatch.setattr(paths, "os", _windows_os())
+    # Windows roots, which no Path here can be: lexically_inside is typed for Path roots.
     roots = (PureWindowsPath("C:\\Users\\alice\\Pictures"),)
-    assert paths.lexically_inside("C:\\Users\\alice\\Pictures\\me.png", roots)  # the simulation
-    assert paths.lexically_inside(written, roots)
+    # The simulation: a file written as the root is, is inside.
+    assert paths.lexically_inside("C:\\Users\\alice\\Pictures\\me.png", roots)  # type: ignore[arg-type]
+    assert paths.lexically_inside(written, roots)  # type: ignore[arg-type]
 
 
 def test_a_windows_file_url_names_a_file_in_the_root(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,8 +104,8 @@ def test_a_windows_file_url_names_a_file_in_the_root(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(input_kinds, "os", _windows_os())
     kind, value, problems = kind_of("file:///C:/Users/alice/Pictures/me.png")
     assert (kind, problems) == ("path", [])
-    roots = (PureWindowsPath("C:\\Users\\alice\\Pictures"),)
-    assert paths.lexically_inside(value, roots), value
+    roots = (PureWindowsPath("C:\\Users\\alice\\Pictures"),)  # Windows roots: no Path here
+    assert paths.lexically_inside(value, roots), value  # type: ignore[arg-type]
 
 
 def test_the_emulator_command_starts_where_the_loop_has_no_signal_handlers(
@@ -121,6 +123,7 @@ def test_the_emulator_command_starts_where_the_loop_has_no_signal_handlers(
     )
     try:
         assert server.stdout is not None
+        assert server.stderr is not None
         first = server.stdout.readline().decode()
         assert first.startswith("http://127.0.0.1:"), server.stderr.read().decode()[-400:]
     finally:

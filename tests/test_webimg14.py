@@ -132,7 +132,7 @@ async def _tls_refusal(
     resolver = TableResolver({f"img.{SUFFIX}": ["127.0.0.1"]})
     policy = UrlPolicy(allowed_hosts=[f".{SUFFIX}"], allow_loopback_for_tests=True)
     async with serve(server_tls) as cdn:
-        cdn.on("/x.png", reply(b"never read"))
+        cdn.on("/x.png", reply(200, b"never read"))
         with pytest.raises(TlsFailure) as caught:
             await fetch_image(
                 cdn.url("/x.png", host=f"img.{SUFFIX}"),
