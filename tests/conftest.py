@@ -21,6 +21,7 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RecordedRequest, RunningEmulator
+from ocp_users_photo.slack.stacks import StackName
 from tests.http_stacks import stack_params
 from tests.loopback import LoopbackServer, serve
 from tests.readme_blocks import not_run, readme_blocks
@@ -105,9 +106,9 @@ async def host(ca: trustme.CA) -> AsyncIterator[LoopbackServer]:
 
 
 @pytest.fixture(params=stack_params())
-def http_stack(request: pytest.FixtureRequest) -> str:
+def http_stack(request: pytest.FixtureRequest) -> StackName:
     """Each HTTP stack the tool's own client can use (tests/http_stacks.py), in turn."""
-    stack: str = request.param
+    stack: StackName = request.param
     return stack
 
 

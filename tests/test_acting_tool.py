@@ -14,6 +14,7 @@ from ocp_users_photo import ActingTool, InvalidArguments, TransportError, UsersS
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.model_tool import checked_model_tools
 from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
+from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
 from tests.installation_helpers import (
     CLIENT_ID,
     TEAM_ID,
@@ -114,6 +115,7 @@ def test_a_bound_tool_is_a_model_tool_for_the_framework_adapters() -> None:
     assert offered is bound
     # The undo it brings acts for the same person.
     assert undo.name == "usersRestorePhoto"
+    assert isinstance(undo, UsersRestorePhoto)
     assert undo.person == bound.person
 
 

@@ -58,6 +58,9 @@ async def test_an_install_against_slack_itself_logs_no_token_at_debug(
     store = SQLite3InstallationStore(database=settings.database, client_id=CLIENT_ID)
     alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
     assert alice is not None
+    assert alice.user_token is not None
+    assert alice.user_refresh_token is not None
+    assert alice.bot_token is not None
     secrets = [alice.user_token, alice.user_refresh_token, alice.bot_token, CLIENT_SECRET]
     assert all(secrets)
     assert any("oauth.v2.access" in record.getMessage() for record in caplog.records), (
@@ -79,7 +82,7 @@ async def test_a_state_with_a_non_ascii_character_is_refused_not_a_crash(
     async with httpx.AsyncClient(timeout=10) as browser:
         landed = await browser.get(
             f"{photo_app.url}/slack/oauth_redirect?code=c0de&state={quote(state)}",
-            headers={"cookie": f"slack-app-oauth-state={state}".encode()},
+            headers={b"cookie": f"slack-app-oauth-state={state}".encode()},
         )
     assert landed.status_code == 401, landed.text
     assert "invalid_state" in landed.text

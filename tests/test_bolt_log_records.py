@@ -32,6 +32,9 @@ async def test_the_bolt_example_logs_no_token_when_someone_installs_it(
     store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
     alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
     assert alice is not None
+    assert alice.user_token is not None
+    assert alice.user_refresh_token is not None
+    assert alice.bot_token is not None
     secrets = [alice.user_token, alice.user_refresh_token, alice.bot_token]
     assert all(secrets)
     secrets.append(CLIENT_SECRET)

@@ -30,7 +30,7 @@ from tests.test_url_images import SIGNED, allowing, images  # noqa: F401 (fixtur
 from tests.undo_fixtures import picture
 
 
-def _after_each_download(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> list[int]:
+def _after_each_download(monkeypatch: pytest.MonkeyPatch, then: Callable[[], object]) -> list[int]:
     """Run ``then`` on the loop's next turn after a web download (its redirect chain and
     whole body) is done: the moment its ``wait_for`` has the result but has not resumed."""
     real = web_fetch._Hops.follow

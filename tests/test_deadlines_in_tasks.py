@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ async def test_an_undo_without_keeping_of_an_empty_history_says_nothing_is_kept(
     assert "already shown replaces nothing" in message, message
 
 
-def _stalled_profile_script():  # type: ignore[no-untyped-def]
+def _stalled_profile_script() -> Callable[[_Server, str, asyncio.StreamWriter], Awaitable[None]]:
     """users.profile.get never answers; the rest answers at once."""
 
     async def script(server: _Server, path: str, writer: asyncio.StreamWriter) -> None:

@@ -48,7 +48,7 @@ class StalledRaw(io.RawIOBase):
         return self._data.readinto(buffer)
 
 
-def read_in_thread(file: io.BufferedReader) -> tuple[threading.Thread, list[bytes]]:
+def read_in_thread(file: io.BufferedIOBase) -> tuple[threading.Thread, list[bytes]]:
     """A worker thread's job: reads inside ``file_in_use``, as the tool's jobs do."""
     got: list[bytes] = []
 
@@ -61,7 +61,7 @@ def read_in_thread(file: io.BufferedReader) -> tuple[threading.Thread, list[byte
     return reader, got
 
 
-def close_in_thread(file: io.BufferedReader) -> threading.Event:
+def close_in_thread(file: io.BufferedIOBase) -> threading.Event:
     closed = threading.Event()
 
     def close() -> None:

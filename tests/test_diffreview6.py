@@ -10,6 +10,7 @@ import gc
 import io
 import sys
 import threading
+from types import FrameType
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_a_collected_unclosed_source_does_not_deadlock_the_budget() -> None:
     finally:
         gc.set_threshold(*thresholds)  # (the hung thread's loop sets it no more)
     if thread.is_alive():
-        frame = sys._current_frames()[thread.ident]  # type: ignore[index]
+        frame: FrameType | None = sys._current_frames()[thread.ident]  # type: ignore[index]
         where = []
         while frame is not None:
             where.append(f"{frame.f_code.co_name}")

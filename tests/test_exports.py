@@ -44,7 +44,8 @@ TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 
 def manifest() -> dict[str, Any]:
-    return json.loads(json.dumps(load_manifest()))
+    copied: dict[str, Any] = json.loads(json.dumps(load_manifest()))
+    return copied
 
 
 def result_validator() -> Draft202012Validator:

@@ -142,8 +142,8 @@ async def test_no_token_or_secret_anywhere(
             errors.append(error)
 
     assert len(errors) == 4
-    for error in errors:
-        texts.extend(texts_of_error(error))
+    for caught in errors:
+        texts.extend(texts_of_error(caught))
     texts.extend(record.getMessage() for record in caplog.records)
     texts.append(caplog.text)
     for secret in secrets:

@@ -165,7 +165,10 @@ async def test_a_refresh_token_field_held_as_a_slack_token_is_redacted(
     client = SlackClient(
         base_url=emulator.base_url, user_agent="test", retry=RetryPolicy(max_retries=0)
     )
-    fields = {"grant_type": "refresh_token", "refresh_token": SlackToken(REFRESH)}
+    fields: dict[str, str | SlackToken] = {
+        "grant_type": "refresh_token",
+        "refresh_token": SlackToken(REFRESH),
+    }
     with pytest.raises(SlackApiError) as refused:
         await client.call("oauth.v2.access", token=None, fields=fields)
     for text in (repr(refused.value.reply), str(refused.value)):

@@ -96,14 +96,13 @@ async def test_call_with_summary_gives_the_reply_and_what_was_sent(
 async def test_a_person_bound_tool_prepares_and_sends_the_same_way(
     emulator: RunningEmulator,
 ) -> None:
+    from ocp_users_photo.credentials import SlackToken
     from ocp_users_photo.tokens import ActingPerson
 
     class OnePersonsToken:
         description = "test"
 
-        async def token_for(self, person: ActingPerson | None) -> object:
-            from ocp_users_photo.credentials import SlackToken
-
+        async def token_for(self, person: ActingPerson | None) -> SlackToken:
             assert person is not None
             assert person.user_id == "U0456"
             return SlackToken("xoxp-1-2-u0456")

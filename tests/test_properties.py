@@ -315,7 +315,9 @@ def explore(examples: int, folder: Path, reliability: ReliabilityReport) -> None
                 image = arguments.get("image")
                 if isinstance(image, str) and image.startswith(url_base):
                     tally["accepted image URLs"] += 1
-                assert isinstance(outcome, SlackApiError) or outcome["ok"] is True
+                assert isinstance(outcome, SlackApiError) or (
+                    isinstance(outcome, dict) and outcome["ok"] is True
+                )
             if not _is_json(arguments):
                 return
             refused_by_schema = next(input_validator().iter_errors(arguments), None)

@@ -21,6 +21,7 @@ from ocp_users_photo import UsersPhotoError
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.slack import SlackClient
+from ocp_users_photo.slack.stacks import StackName
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
@@ -119,7 +120,7 @@ async def every_text_of_a_call(
     return texts
 
 
-async def test_a_token_echoed_as_a_header_name_is_not_handed_on(http_stack: str) -> None:
+async def test_a_token_echoed_as_a_header_name_is_not_handed_on(http_stack: StackName) -> None:
     """A reply's headers travel on in the SlackReply (its repr shows them; whoami and an
     observer's SlackSession read them): a server may echo the token as a header's name, in
     any case, as well as in its value."""

@@ -4,6 +4,7 @@ however a JSON reply spells them (any case, escaped, cut short)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import example, given, settings
@@ -31,9 +32,8 @@ def echoes() -> st.SearchStrategy[str]:
     piece = st.tuples(
         st.integers(0, len(CANARY_TOKEN) - 12), st.integers(12, len(CANARY_TOKEN))
     ).map(lambda span: CANARY_TOKEN[span[0] : span[0] + span[1]])
-    cased = st.tuples(piece, st.sampled_from([str.lower, str.upper, str.title, str])).map(
-        lambda pair: pair[1](pair[0])
-    )
+    casings: list[Callable[[str], str]] = [str.lower, str.upper, str.title, str]
+    cased = st.tuples(piece, st.sampled_from(casings)).map(lambda pair: pair[1](pair[0]))
     return st.tuples(st.text(max_size=8), cased, st.text(max_size=8)).map("".join)
 
 

@@ -41,6 +41,7 @@ from ocp_users_photo.agents import safe_view
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.slack import SlackClient
+from ocp_users_photo.slack.stacks import StackName
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
 from tests.http_stacks import stack_environ, stack_of
@@ -1002,7 +1003,7 @@ class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
                 )
 
     async def test_a_base_url_not_plainly_http_gets_the_trusted_roots(
-        self, http_stack: str
+        self, http_stack: StackName
     ) -> None:
         # SlackClient is given its base URL as it is: yarl (aiohttp) reads one with a
         # leading space as https, and a context without roots would refuse every server.

@@ -218,7 +218,11 @@ async def test_the_same_original_is_stored_once(
     assert rows(history_file, "SELECT COUNT(*) FROM entries") == [(6,)]
     # The default avatar has no bytes; RED and GREEN are kept twice and thrice each.
     stored = rows(history_file, "SELECT byte_count FROM photos ORDER BY byte_count")
-    assert sorted(count for (count,) in stored) == sorted([len(RED), len(GREEN)])
+    counts: list[int] = []
+    for (count,) in stored:
+        assert isinstance(count, int)  # an INTEGER column
+        counts.append(count)
+    assert sorted(counts) == sorted([len(RED), len(GREEN)])
 
 
 async def test_the_original_photo_is_never_evicted(
