@@ -37,7 +37,7 @@ def test_ci_runs_the_readmes_test_command() -> None:
     assert 'eval "$demo_command"' in ci
     assert 'eval "$test_command"' in ci
     assert "took $((SECONDS - started)) s" in ci, "CI prints the suite's duration"
-    assert "mypy --strict ocp_users_photo" in ci
+    assert "mypy --strict ocp_users_photo tests" in ci
     assert "ruff check" in ci
 
 
