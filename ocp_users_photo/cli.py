@@ -151,15 +151,19 @@ def exit_code_for(error: UsersPhotoError) -> ExitCode:
     return ExitCode.INTERNAL
 
 
-def next_step_for(error: UsersPhotoError, *, token_variable: str | None = None) -> str | None:
+def next_step_for(
+    error: UsersPhotoError, *, token_variable: str | None = None, command: str | None = None
+) -> str | None:
     """What the person at the terminal can do next, where the error's own text leaves it open.
 
     A transport failure reads very differently depending on whether the request got to
     Slack: if it never did, nothing changed; if it did, the photo may be set already.
+    ``command``: the one that was run (whoami is not told to run whoami).
     """
     if isinstance(error, SlackApiError) and error.error in _TOKEN_REFUSED:
         where = token_variable or "SLACK_USER_TOKEN (or SLACK_TOKEN)"
-        return f"put a current user token (xoxp-...) in {where}; 'ocp-users-photo whoami' checks it"
+        then = "" if command == "whoami" else "; 'ocp-users-photo whoami' checks it"
+        return f"put a current user token (xoxp-...) in {where}{then}"
     if isinstance(error, SlackApiError) and error.error in _RETIRED:
         return (
             "check SLACK_API_URL (or --base-url) is Slack's Web API, https://slack.com/api, "
@@ -366,7 +370,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Token-shaped text is masked once more here (shown): a person may paste one anywhere.
         said = error.terminal_message or error.message
         tell(f"ocp-users-photo: {_for_terminal(said)}")
-        advice = next_step_for(error, token_variable=getattr(args, "token_env", None))
+        advice = next_step_for(
+            error,
+            token_variable=getattr(args, "token_env", None),
+            command=getattr(args, "command", None),
+        )
         if advice:
             tell(f"ocp-users-photo: next: {advice}")
         return exit_code_for(error)

@@ -117,6 +117,11 @@ def test_a_token_slack_does_not_know_exits_3(slack: RunningEmulator) -> None:
     assert "invalid_auth" in done.stderr
     assert unknown not in done.stderr
     assert done.stdout == ""
+    advice = done.stderr.strip().splitlines()[-1]
+    assert advice == (
+        "ocp-users-photo: next: put a current user token (xoxp-...) in SLACK_USER_TOKEN "
+        "(or SLACK_TOKEN)"
+    ), advice  # not "'ocp-users-photo whoami' checks it": that is the command just run
 
 
 def test_no_token_exits_2_saying_where_to_put_it(slack: RunningEmulator) -> None:
