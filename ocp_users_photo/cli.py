@@ -47,6 +47,8 @@ _NO_SUCH_METHOD: Final = frozenset({404, 405})
 _TOKEN_REFUSED: Final = frozenset(
     {"invalid_auth", "token_revoked", "token_expired", "account_inactive"}
 )
+# The commands that only work on the history: set's way round an unusable one is not theirs.
+_READING_HISTORY: Final = frozenset({"history", "undo"})
 _RETIRED: Final = frozenset({"method_deprecated", "deprecated_endpoint"})
 # Not "running it again is safe": a second undo puts back what the first one replaced.
 _LOOK_FIRST: Final = (
@@ -211,6 +213,8 @@ def next_step_for(
     if isinstance(error, HistoryBusy):
         return "run the same command again once the other change (or program) is done"
     if isinstance(error, HistoryUnavailable):
+        if command in _READING_HISTORY:  # they read the history: no other way round it
+            return "give another file with --history PATH"
         return (
             "give another file with --history PATH; for set, --no-keep-previous changes the "
             "photo without keeping the one shown (that change cannot be undone)"

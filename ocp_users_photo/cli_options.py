@@ -25,6 +25,7 @@ __all__ = [
     "UndoWarnings",
     "add_history_option",
     "add_slack_options",
+    "base_url_option",
     "slack_keywords",
     "undo_warnings_to",
 ]
@@ -43,7 +44,10 @@ def add_slack_options(parser: argparse.ArgumentParser) -> None:
     """
     slack = parser.add_argument_group("Slack")
     slack.add_argument(
-        "--base-url", metavar="URL", help="Slack API base URL (default: $SLACK_API_URL, else Slack)"
+        "--base-url",
+        metavar="URL",
+        type=base_url_option,
+        help="Slack API base URL (default: $SLACK_API_URL, else Slack)",
     )
     slack.add_argument(
         "--token-env",
@@ -65,6 +69,17 @@ def add_slack_options(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="retries of transient faults: rate limits, 5xx, lost connections (default: 2)",
     )
+
+
+def base_url_option(text: str) -> str:
+    """``--base-url``, checked as the tool checks a base URL, its refusal naming the flag
+    (argparse's "argument --base-url: it ..."), not the Python parameter."""
+    from ocp_users_photo.settings import check_base_url
+
+    try:
+        return check_base_url(text, origin="it")
+    except ValueError as refused:
+        raise argparse.ArgumentTypeError(str(refused)) from None
 
 
 _PLAIN_NUMBER: Final = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]{1,3})?|[0-9]+\.", re.ASCII)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from ocp_users_photo.cli_options import file_to_write
+from ocp_users_photo.cli_options import base_url_option, file_to_write
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
 from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.credentials import token_secret_forms, user_token_problem
@@ -68,6 +68,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--base-url",
         default=None,
         metavar="URL",
+        type=base_url_option,
         help="Slack's Web API base URL (default: $SLACK_API_URL, else https://slack.com/api)",
     )
     parser.add_argument(

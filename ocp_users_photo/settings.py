@@ -310,7 +310,8 @@ def _taken_from_working_directory(path: Path) -> str:
         return "; a relative path is taken from the working directory: give the full path"
     return (
         f"; looked for {quoted(str(looked))}: a relative path is taken from the working "
-        "directory, which a host chooses, so give the full path"
+        "directory (an MCP host starts its server in a folder of its own choosing), so give "
+        "the full path"
     )
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
-from tests.conftest import make_image
+from ocp_users_photo.emulator import RunningEmulator
+from tests.conftest import CANARY_TOKEN, make_image
 from tests.programs import run_cli
 
 TOKEN = "xoxp-1111-2222-3333-abcdefabcdef"
@@ -142,3 +143,54 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
     crc = zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF
     return len(data).to_bytes(4, "big") + kind + data + crc.to_bytes(4, "big")
+
+
+@pytest.mark.parametrize("command", ["set", "whoami", "mcp"])
+def test_a_refused_base_url_flag_is_named_as_the_flag(image: Path, command: str) -> None:
+    """``--base-url http://example.com/api`` was refused as "base_url uses plain http",
+    the Python parameter's name, where SLACK_API_URL's refusal names the variable."""
+    arguments = [str(image)] if command == "set" else []
+    done = run_cli(
+        command,
+        *arguments,
+        "--base-url",
+        "http://example.com/api",
+        env={"SLACK_USER_TOKEN": TOKEN},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "argument --base-url: it uses plain http to example.com" in done.stderr
+    assert "base_url" not in done.stderr.replace("--base-url", "")
+
+
+def test_a_relative_image_root_that_is_missing_says_where_it_was_looked_for(
+    tmp_path: Path, image: Path
+) -> None:
+    """The refusal's clause read "the working directory, which a host chooses" at the
+    command line too, where the person chose it: it says now whose choice it may be."""
+    done = run_cli(
+        "set", str(image), "--image-root", "nope", env={"SLACK_USER_TOKEN": TOKEN}, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"looked for '{tmp_path / 'nope'}'" in done.stderr
+    assert "which a host chooses" not in done.stderr
+    assert "(an MCP host starts its server in a folder of its own choosing)" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["history", "undo"])
+def test_an_unusable_history_is_answered_for_the_command_that_reads_it(
+    slack_emulator: RunningEmulator, tmp_path: Path, command: str
+) -> None:
+    """``history --history other.png`` was told of ``set --no-keep-previous``, which is no
+    way to list or undo anything."""
+    not_a_history = tmp_path / "other.png"
+    not_a_history.write_bytes(make_image((600, 600)))
+    done = run_cli(
+        command,
+        "--history",
+        str(not_a_history),
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "is a PNG image, not the SQLite file a history is" in done.stderr
+    advice = done.stderr.strip().splitlines()[-1]
+    assert advice == "ocp-users-photo: next: give another file with --history PATH", advice
