@@ -128,7 +128,11 @@ def door_token_source(
     if variable is not None:
         value = environment.get(variable)
         if not value:
-            raise ValueError(f"--token-env {variable}: that environment variable is not set")
+            raise ValueError(
+                f"--token-env {variable}: that environment variable is not set (or empty): "
+                f"put the user token (xoxp-...) in it first, as with 'read -rs {variable} && "
+                f"export {variable}', or leave --token-env out to read SLACK_USER_TOKEN"
+            )
         return StaticToken(value, origin=variable, description=f"from ${variable}")
     if advice is not None:
         return environment_token_source(environment, hint=advice)

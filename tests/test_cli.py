@@ -92,6 +92,9 @@ def test_token_env_names_another_variable(slack_emulator: RunningEmulator, image
     )
     assert missing.returncode == 2
     assert "NOT_SET: that environment variable is not set" in missing.stderr
+    # ... and what to do about it.
+    assert "'read -rs NOT_SET && export NOT_SET'" in missing.stderr
+    assert "leave --token-env out to read SLACK_USER_TOKEN" in missing.stderr
     assert photo_requests(slack_emulator)[0].header("authorization") == f"Bearer {CANARY_TOKEN}"
     assert len(photo_requests(slack_emulator)) == 1
 
