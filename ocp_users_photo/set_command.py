@@ -299,13 +299,16 @@ def _preview_path(text: str) -> Path:
     """``--preview``'s file, checked before anything is read or sent: a PNG name, in a folder
     that exists, and not a folder itself, nor named like a token."""
     target = Path(file_to_write(text)).expanduser()
+    if target.is_dir():  # first: a folder's lack of a .png ending is not what to mend
+        raise argparse.ArgumentTypeError(
+            f"{quoted(text)} is a folder: give a file name in it, such as "
+            f"{quoted(str(Path(text) / 'square.png'))}"
+        )
     if target.suffix.lower() != ".png":
         got = f"not {target.suffix}" if target.suffix else "this one has no extension"
         raise argparse.ArgumentTypeError(
             f"the preview is a PNG file: give a name ending in .png ({got})"
         )
-    if target.is_dir():
-        raise argparse.ArgumentTypeError(f"{quoted(text)} is a folder: give a file name in it")
     if not target.parent.is_dir():
         raise argparse.ArgumentTypeError(
             f"the folder {quoted(str(target.parent))} does not exist: create it, or give a file "

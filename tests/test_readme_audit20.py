@@ -194,3 +194,15 @@ def test_an_unusable_history_is_answered_for_the_command_that_reads_it(
     assert "is a PNG image, not the SQLite file a history is" in done.stderr
     advice = done.stderr.strip().splitlines()[-1]
     assert advice == "ocp-users-photo: next: give another file with --history PATH", advice
+
+
+def test_a_preview_naming_a_folder_is_told_it_is_a_folder(tmp_path: Path, image: Path) -> None:
+    """``--preview pictures`` (a folder) was answered "give a name ending in .png (this one
+    has no extension)"; the folder check came second."""
+    (tmp_path / "pictures").mkdir()
+    done = run_cli("set", str(image), "--preview", "pictures", "--dry-run", cwd=tmp_path, env={})
+    assert done.returncode == 2, done.stderr
+    assert "'pictures' is a folder: give a file name in it, such as 'pictures/square.png'" in (
+        done.stderr
+    )
+    assert "no extension" not in done.stderr
