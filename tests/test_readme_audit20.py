@@ -206,3 +206,21 @@ def test_a_preview_naming_a_folder_is_told_it_is_a_folder(tmp_path: Path, image:
         done.stderr
     )
     assert "no extension" not in done.stderr
+
+
+async def test_a_crop_box_left_where_it_was_is_not_said_to_have_moved() -> None:
+    """A 1500x1000 image with a 200 px box at x=100 y=100 is cut to the 512 square at x=0
+    y=0: the box keeps its numbers, and the summary said "crop box moved to x=100 y=100"."""
+    tool = UsersSetPhoto(TOKEN, base_url="http://127.0.0.1:9/api", environ={})
+    try:
+        arguments = {"image": make_image((1500, 1000)), "crop_x": 100, "crop_y": 100}
+        async with tool.prepare({**arguments, "crop_w": 200}) as upload:
+            unmoved = upload.summary()["changes"]
+        async with tool.prepare({**arguments, "crop_x": 700, "crop_w": 200}) as upload:
+            moved = upload.summary()["changes"]
+    finally:
+        await tool.aclose()
+    assert unmoved == [
+        "cut to the 512x512 square at x=0 y=0 of the 1500x1000 image, around the crop box"
+    ]
+    assert moved[-1].startswith("crop box moved to x="), moved

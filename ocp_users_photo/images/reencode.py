@@ -74,7 +74,8 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
         crop_box = CropBox(crop_box.x - region.x, crop_box.y - region.y, crop_box.width)
     if crop_box is not None and (plan.scale != 1.0 or region is not None):
         crop_box = crop_box.scaled(plan.scale, width, height)
-        changes.append(f"crop box {'moved' if plan.scale == 1.0 else 'scaled'} to {crop_box}")
+        if crop_box != plan.crop_box:  # a square cut at x=0 y=0, unscaled, leaves it as given
+            changes.append(f"crop box {'moved' if plan.scale == 1.0 else 'scaled'} to {crop_box}")
     source.close()
     prepared = PreparedImage(
         format=plan.output_format,
