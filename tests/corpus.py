@@ -150,7 +150,9 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "an unreadable file (mode 000)",
         {"image": "locked.png"},
-        Refused({"$.image": "cannot be opened (permission denied)"}),
+        Refused(
+            {"$.image": "cannot be opened (permission denied): give the path of an image file"}
+        ),
         unprivileged=True,
     ),
     Item(
@@ -161,7 +163,9 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "a symlink loop",
         {"image": "loop-a.png"},
-        Refused({"$.image": "cannot be resolved (a symlink loop)"}),
+        Refused(
+            {"$.image": "(a symlink loop): give the path of the image file itself, not a link"}
+        ),
     ),
     Item(
         "escaping the root by ..",
@@ -197,7 +201,7 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "a file name of 300 characters",
         {"image": "n" * 296 + ".png"},
-        Refused({"$.image": "cannot be resolved (File name too long)"}),
+        Refused({"$.image": "(File name too long): give the path of an existing image file"}),
     ),
     Item(
         "an empty image text",

@@ -211,8 +211,19 @@ def _not_opened(
     if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
         return problem(f"no file at {shown_path!r}: a folder on its way is a file")
     if isinstance(error, PermissionError):
-        return problem(f"image path {shown_path!r} cannot be opened ({reason(error)})")
-    return problem(f"image path {shown_path!r} cannot be resolved ({reason(error)})")
+        return problem(
+            f"image path {shown_path!r} cannot be opened ({reason(error)}): give the path of "
+            "an image file this program may read"
+        )
+    if getattr(error, "errno", None) == errno.ELOOP:
+        return problem(
+            f"image path {shown_path!r} cannot be resolved ({reason(error)}): give the path "
+            "of the image file itself, not a link that leads back to itself"
+        )
+    return problem(
+        f"image path {shown_path!r} cannot be resolved ({reason(error)}): give the path of "
+        "an existing image file"
+    )
 
 
 def _checked_handle(
