@@ -51,6 +51,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.yes and not args.forget:
+        # Someone asking to be forgotten may have left out --forget: listing the photos they
+        # meant to remove, as if that were the answer, would not tell them so.
+        raise ValueError(
+            "--yes answers --forget's question, and --forget was not given, so nothing was "
+            "forgotten: add --forget to remove the kept photos, or leave --yes out to list them"
+        )
     if args.forget:
         return _forget(args, answers_to(sys.stdout), sys.stderr)
     return run_command(_history(args, answers_to(sys.stdout)))

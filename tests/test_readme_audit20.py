@@ -224,3 +224,13 @@ async def test_a_crop_box_left_where_it_was_is_not_said_to_have_moved() -> None:
         "cut to the 512x512 square at x=0 y=0 of the 1500x1000 image, around the crop box"
     ]
     assert moved[-1].startswith("crop box moved to x="), moved
+
+
+def test_history_yes_without_forget_is_refused_not_a_listing(tmp_path: Path) -> None:
+    """``history --yes`` (``--forget`` left out) listed the kept photos as if nothing were
+    amiss: a person asking to be forgotten was not told that nothing was."""
+    done = run_cli("history", "--yes", "--history", str(tmp_path / "h.sqlite3"))
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert "--forget was not given, so nothing was forgotten" in done.stderr
+    assert not (tmp_path / "h.sqlite3").exists()
