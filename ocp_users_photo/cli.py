@@ -356,7 +356,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
         parser.command_given = given
     _refuse_a_command_option_first(parser, arguments, command, given)
-    args, unknown = parser.parse_known_args(arguments)
+    try:
+        args, unknown = parser.parse_known_args(arguments)
+    except (OSError, ValueError) as failed:  # --help or --version to an unwritable stdout
+        _stdout_to_devnull()
+        if isinstance(failed, (BrokenPipeError, ValueError)):
+            tell("ocp-users-photo: stdout was closed")
+        else:
+            reason = failed.strerror or type(failed).__name__
+            tell(f"ocp-users-photo: stdout could not be written ({shown(reason, 80)})")
+        return ExitCode.INTERNAL
     if unknown and not isinstance(getattr(args, "handler", None), _Unavailable):
         # argparse hands a subcommand's unknown options to the top parser, whose usage
         # would not show them: point at the subcommand's own help, for words after it.

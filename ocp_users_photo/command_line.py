@@ -12,12 +12,17 @@ not understand, and a token pasted in the wrong place is exactly that.
 from __future__ import annotations
 
 import argparse
+import io
 import re
+import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from ocp_users_photo.safe_text import shown
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = [
     "CommandLineParser",
@@ -66,6 +71,15 @@ class CommandLineParser(argparse.ArgumentParser):
         # The words quoted back are a shell's (a file name from a glob may hold escape
         # sequences, an argument may be 100 KB): printable, bounded, tokens masked.
         super().error(shown(message, 2000))
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        """As argparse's, but a failed write of the help or the version to stdout is raised
+        (argparse drops it, and ``--help >/dev/full`` exited 0 having written nothing)."""
+        if message and isinstance(file, io.TextIOBase) and file is sys.stdout:
+            file.write(message)
+            file.flush()
+            return
+        super()._print_message(message, file)
 
 
 class _TokenFlagRefused(argparse.Action):

@@ -361,9 +361,13 @@ def test_a_missing_image_root_stops_the_server_before_it_starts(
 def test_a_plain_http_base_url_off_loopback_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = mcp_server.main(["--image-root", str(tmp_path), "--base-url", "http://slack.example"])
-    assert code == 2
-    assert "unencrypted" in capsys.readouterr().err
+    # A usage error of the flag (argparse's exit 2), as the CLI's own commands refuse it.
+    with pytest.raises(SystemExit) as exited:
+        mcp_server.main(["--image-root", str(tmp_path), "--base-url", "http://slack.example"])
+    assert exited.value.code == 2
+    said = capsys.readouterr().err
+    assert "argument --base-url: it uses plain http to slack.example" in said
+    assert "unencrypted" in said
 
 
 async def test_an_unexpected_failure_is_an_error_result_not_a_crash(

@@ -3,6 +3,8 @@ checked by running it): each test here failed before its fix."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, make_image
-from tests.programs import run_cli
+from tests.programs import environment_without_slack, run_cli
 
 TOKEN = "xoxp-1111-2222-3333-abcdefabcdef"
 # No TLS connection is ever made: the CA setting is refused before anything is sent.
@@ -234,3 +236,23 @@ def test_history_yes_without_forget_is_refused_not_a_listing(tmp_path: Path) -> 
     assert done.stdout == ""
     assert "--forget was not given, so nothing was forgotten" in done.stderr
     assert not (tmp_path / "h.sqlite3").exists()
+
+
+@pytest.mark.parametrize("words", [["--help"], ["set", "--help"], ["--version"]])
+def test_help_to_a_full_disk_is_a_failure_that_says_so(words: list[str]) -> None:
+    """``--help >/dev/full`` exited 0 having written nothing anywhere (argparse drops a
+    failed write); every other command's unwritable stdout is exit 1 with a line saying so."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", *words],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment_without_slack(),
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "ocp-users-photo: stdout could not be written (No space left on device)\n"
