@@ -358,13 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _refuse_a_command_option_first(parser, arguments, command, given)
     try:
         args, unknown = parser.parse_known_args(arguments)
-    except (OSError, ValueError) as failed:  # --help or --version to an unwritable stdout
+    except OutputFailed as failed:  # --help or --version, to a stdout it cannot be written to
         _stdout_to_devnull()
-        if isinstance(failed, (BrokenPipeError, ValueError)):
-            tell("ocp-users-photo: stdout was closed")
-        else:
-            reason = failed.strerror or type(failed).__name__
-            tell(f"ocp-users-photo: stdout could not be written ({shown(reason, 80)})")
+        why = (
+            "was closed" if failed.closed else f"could not be written ({shown(failed.reason, 80)})"
+        )
+        tell(f"ocp-users-photo: stdout {why}")
         return ExitCode.INTERNAL
     if unknown and not isinstance(getattr(args, "handler", None), _Unavailable):
         # argparse hands a subcommand's unknown options to the top parser, whose usage

@@ -12,13 +12,13 @@ not understand, and a token pasted in the wrong place is exactly that.
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
+from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown
 
 if TYPE_CHECKING:
@@ -73,11 +73,11 @@ class CommandLineParser(argparse.ArgumentParser):
         super().error(shown(message, 2000))
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
-        """As argparse's, but a failed write of the help or the version to stdout is raised
-        (argparse drops it, and ``--help >/dev/full`` exited 0 having written nothing)."""
-        if message and isinstance(file, io.TextIOBase) and file is sys.stdout:
-            file.write(message)
-            file.flush()
+        """As argparse's, but the help or the version (stdout's: ``file`` is stdout, or None
+        when stdout is closed) that cannot be written is ``OutputFailed``: argparse drops a
+        failed write, and ``--help >/dev/full`` exited 0 having written nothing."""
+        if message and (file is None or file is sys.stdout):
+            answers_to(sys.stdout).write(message)
             return
         super()._print_message(message, file)
 

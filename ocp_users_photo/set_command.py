@@ -299,7 +299,7 @@ def _preview_path(text: str) -> Path:
     """``--preview``'s file, checked before anything is read or sent: a PNG name, in a folder
     that exists, and not a folder itself, nor named like a token."""
     target = Path(file_to_write(text)).expanduser()
-    if target.is_dir():  # first: a folder's lack of a .png ending is not what to mend
+    if os.path.isdir(target):  # first: a folder's lack of a .png ending is not what to mend
         raise argparse.ArgumentTypeError(
             f"{quoted(text)} is a folder: give a file name in it, such as "
             f"{quoted(str(Path(text) / 'square.png'))}"
@@ -309,7 +309,7 @@ def _preview_path(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"the preview is a PNG file: give a name ending in .png ({got})"
         )
-    if not target.parent.is_dir():
+    if not os.path.isdir(target.parent):  # False, not an error, for a name too long
         raise argparse.ArgumentTypeError(
             f"the folder {quoted(str(target.parent))} does not exist: create it, or give a file "
             "name in an existing folder"

@@ -3,6 +3,7 @@ checked by running it): each test here failed before its fix."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +257,32 @@ def test_help_to_a_full_disk_is_a_failure_that_says_so(words: list[str]) -> None
         )
     assert done.returncode == 1, done.stderr
     assert done.stderr == "ocp-users-photo: stdout could not be written (No space left on device)\n"
+
+
+@pytest.mark.parametrize("words", [["--help"], ["--version"]])
+def test_help_with_stdout_closed_is_a_failure_that_says_so(words: list[str]) -> None:
+    """``--help >&-``: argparse printed the help to stderr instead and exited 0, where every
+    command says its stdout was closed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", *words],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment_without_slack(),
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: os.close(1),  # a closed stdout, as '>&-' leaves it
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "ocp-users-photo: stdout was closed\n"
+
+
+def test_a_preview_name_too_long_is_not_taken_for_a_stdout_failure(
+    tmp_path: Path, image: Path
+) -> None:
+    """Checking ``--preview`` with a 300-character name raised ENAMETOOLONG inside argparse,
+    which was then reported as "stdout could not be written (File name too long)"."""
+    done = run_cli("set", str(image), "--dry-run", "--preview", "a" * 300 + ".png", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "stdout" not in done.stderr
+    assert "File name too long" in done.stderr
