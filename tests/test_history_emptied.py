@@ -223,3 +223,25 @@ def test_a_history_emptied_is_refused_whatever_spelling_of_its_path_is_used(
     finally:
         first.close()
         second.close()
+
+
+def test_a_relative_history_in_a_removed_working_folder_reads_as_none_made_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a history was seen, resolving another's relative path asked for the working
+    folder, and a removed one raised a bare FileNotFoundError out of the store: it reads
+    as a history not made yet again (no file is found there), as it did before."""
+    seen = PhotoHistory(tmp_path / "seen.sqlite3")
+    try:
+        seen.check_usable()
+    finally:
+        seen.close()
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    relative = PhotoHistory("history.sqlite3")
+    try:
+        assert asyncio.run(relative.entries(HistoryOwner("T0001", "U0001"))) == []
+    finally:
+        relative.close()

@@ -12,6 +12,7 @@ import pytest
 
 from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.undo import PhotoHistory
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.programs import environment_without_slack, run_cli
 
@@ -94,8 +95,8 @@ def test_a_dry_run_refuses_a_history_file_the_real_run_refuses(tmp_path: Path, i
 def test_a_dry_run_creates_no_history_and_skips_it_when_keeping_is_off(
     tmp_path: Path, image: Path
 ) -> None:
-    """A history not made yet is made by the first change, not by a dry run; with
-    --no-keep-previous no history is used, so none is looked at."""
+    """A guard of the check above (it held before it too): a history not made yet is made
+    by the first change, not by a dry run; with --no-keep-previous none is looked at."""
     missing = tmp_path / "new" / "history.sqlite3"
     done = run_cli("set", str(image), "--history", str(missing), "--dry-run")
     assert done.returncode == 0, done.stderr
@@ -286,3 +287,72 @@ def test_a_preview_name_too_long_is_not_taken_for_a_stdout_failure(
     assert done.returncode == 2, done.stderr
     assert "stdout" not in done.stderr
     assert "File name too long" in done.stderr
+
+
+def _another_programs_database(path: Path) -> None:
+    import sqlite3
+
+    database = sqlite3.connect(path)
+    with database:
+        database.execute("CREATE TABLE notes (body TEXT)")
+        database.execute("INSERT INTO notes VALUES ('kept')")
+    database.close()
+
+
+@pytest.mark.parametrize(
+    "found", ["a history", "another program's database", "an empty file", "a lone -wal"]
+)
+def test_a_dry_run_changes_nothing_in_the_history_file_it_checks(
+    tmp_path: Path, image: Path, found: str
+) -> None:
+    """The dry run's check opened the file as a change does: it switched another
+    program's database to WAL and wrote the history's tables into it, turned a touched
+    empty file into a history (and made it owner-only), and made a history beside a
+    lone -wal file. It only reads now."""
+    where = tmp_path / "history.sqlite3"
+    if found == "a history":  # as a change leaves it: WAL mode, its tables
+        history = PhotoHistory(where)
+        history.check_usable()
+        history.close()
+    elif found == "another program's database":
+        _another_programs_database(where)
+    elif found == "an empty file":
+        where.touch()
+        where.chmod(0o644)
+    else:
+        (tmp_path / "history.sqlite3-wal").write_bytes(b"\0" * 100)
+    before = {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir()}
+    done = run_cli("set", str(image), "--history", str(where), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Checked: would send PNG 600x600")
+    after = {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert after == before
+
+
+def test_a_dry_run_reads_a_history_another_program_has_open(tmp_path: Path, image: Path) -> None:
+    """With another connection holding the history open (its -wal file there, a row in it
+    not yet written into the file), the check reads through that -wal and changes neither
+    file; a history written by a newer version is refused as the change refuses it."""
+    import sqlite3
+
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where)
+    history.check_usable()
+    history.close()
+    other = sqlite3.connect(where)
+    try:
+        other.execute("PRAGMA wal_autocheckpoint = 0")
+        with other:
+            other.execute("CREATE TABLE other_programs_table (x)")
+        wal = tmp_path / "history.sqlite3-wal"
+        before = (where.read_bytes(), wal.read_bytes())
+        done = run_cli("set", str(image), "--history", str(where), "--dry-run")
+        assert done.returncode == 0, done.stderr
+        assert (where.read_bytes(), wal.read_bytes()) == before
+        with other:
+            other.execute("PRAGMA user_version = 99")
+        done = run_cli("set", str(image), "--history", str(where), "--dry-run")
+        assert done.returncode == 2, done.stderr
+        assert "was written by a newer ocp-users-photo (schema 99" in done.stderr
+    finally:
+        other.close()

@@ -161,6 +161,32 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
         return database
 
 
+def check_read_only(path: Path, busy_timeout: float) -> None:
+    """What ``open_history`` would refuse in the file at ``path``, found without writing a
+    byte (a dry run): HistoryUnavailable saying why. No file, an empty one, or a -wal file
+    alone is a history the first change makes, and passes. Blocking."""
+    with translated_failures(path):
+        if not os.path.lexists(path):
+            return
+        if os.path.isdir(path):
+            raise _folder_refusal(path)
+        if os.path.getsize(path) == 0:
+            return
+        # Without a -wal file the file holds the whole history, and "immutable" reads it
+        # with no lock and no -wal or -shm file made beside it; with one (another program
+        # has it open, or one ended without closing it), its pages are read as they are.
+        wal = os.path.lexists(f"{path}-wal")
+        location = f"{Path(os.path.abspath(path)).as_uri()}?mode=ro{'' if wal else '&immutable=1'}"
+        database = sqlite3.connect(location, uri=True, timeout=busy_timeout, isolation_level=None)
+        try:
+            _quick_check(database, path)
+            version = int(database.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise _newer(path, version)
+        finally:
+            database.close()
+
+
 @contextlib.contextmanager
 def translated_failures(path: Path) -> Iterator[None]:
     """SQLite's and the file system's failures as one HistoryUnavailable saying what to do.
@@ -290,12 +316,7 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
             in_transaction(database, lambda connection: connection.execute(_PHOTO_INDEX))
         return
     if version > SCHEMA_VERSION:
-        raise _refused(
-            path,
-            f"was written by a newer ocp-users-photo (schema {version}, this one reads "
-            f"{SCHEMA_VERSION})",
-            "upgrade ocp-users-photo, or give another path",
-        )
+        raise _newer(path, version)
 
     def create(connection: sqlite3.Connection) -> None:
         for statement in _SCHEMA:
@@ -303,6 +324,23 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     in_transaction(database, create)
+
+
+def _folder_refusal(path: Path) -> HistoryUnavailable:
+    return _refused(
+        path,
+        "is a folder, and the history is a file",
+        f"give a file's path, such as {_named(path / HISTORY_FILE_NAME)} {_WAYS_TO_GIVE_A_PATH}",
+    )
+
+
+def _newer(path: Path, version: int) -> HistoryUnavailable:
+    return _refused(
+        path,
+        f"was written by a newer ocp-users-photo (schema {version}, this one reads "
+        f"{SCHEMA_VERSION})",
+        "upgrade ocp-users-photo, or give another path",
+    )
 
 
 def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavailable:
@@ -315,12 +353,7 @@ def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavaila
             kind=HistoryBusy,
         )
     if "unable to open" in reason and path.is_dir():
-        return _refused(
-            path,
-            "is a folder, and the history is a file",
-            f"give a file's path, such as {_named(path / HISTORY_FILE_NAME)} "
-            f"{_WAYS_TO_GIVE_A_PATH}",
-        )
+        return _folder_refusal(path)
     if "readonly" in reason or "unable to open" in reason or "disk" in reason:
         return _refused(
             path,

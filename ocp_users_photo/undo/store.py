@@ -43,6 +43,7 @@ from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import without_tokens
 from ocp_users_photo.slack.deadlines import call_ends
 from ocp_users_photo.undo.database import (
+    check_read_only,
     default_history_path,
     emptied_refusal,
     forget_removed_bytes,
@@ -444,12 +445,18 @@ class PhotoHistory(AsyncClosing):
             self._close_looking()
 
     async def check_existing(self) -> None:
-        """``check_usable`` for a file that is there, making none (a dry run: the first change
-        makes the history); HistoryUnavailable, saying why, when it cannot be used."""
-        try:
-            await self._run(_nothing, absent=None)
-        finally:
-            await self.aclose()
+        """What the first change would refuse in the history file, found without writing to
+        it or making it (a dry run): HistoryUnavailable, saying why."""
+        await anyio.to_thread.run_sync(self._check_existing)
+
+    def _check_existing(self) -> None:
+        path = self.path
+        with self._connection_lock:
+            if _was_emptied(path):
+                raise emptied_refusal(path)
+            if self._connection is not None and _file_at(path) == self._opened_file:
+                return  # in use by this history, and checked when it was opened
+        check_read_only(path, self.busy_timeout)
 
     def close(self) -> None:
         """Close the history's connection (the next use opens it again, and checks the file:
@@ -493,8 +500,13 @@ def _was_emptied(path: Path) -> bool:
 
 def _spelled_one_way(path: Path) -> str:
     """``path`` absolute, with its links followed and ``..`` resolved: one file reached through
-    a link, relative to the working folder, or through ``..``, is one key of ``_SEEN_HOLDING``."""
-    return os.path.realpath(path)
+    a link, relative to the working folder, or through ``..``, is one key of ``_SEEN_HOLDING``.
+    As given when it cannot be resolved (a relative path in a working folder since removed:
+    opening it then says what is wrong)."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return str(path)
 
 
 def _stamp_of(path: Path) -> tuple[int, ...] | None:
