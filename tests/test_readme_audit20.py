@@ -13,7 +13,7 @@ import pytest
 from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.undo import PhotoHistory
-from tests.conftest import CANARY_TOKEN, make_image
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 from tests.programs import environment_without_slack, run_cli
 
 TOKEN = "xoxp-1111-2222-3333-abcdefabcdef"
@@ -323,8 +323,12 @@ def test_a_dry_run_changes_nothing_in_the_history_file_it_checks(
         (tmp_path / "history.sqlite3-wal").write_bytes(b"\0" * 100)
     before = {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir()}
     done = run_cli("set", str(image), "--history", str(where), "--dry-run")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Checked: would send PNG 600x600")
+    if found == "another program's database":  # refused, as the change refuses it
+        assert done.returncode == 2, done.stderr
+        assert "is another program's SQLite database" in done.stderr
+    else:
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("Checked: would send PNG 600x600")
     after = {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir()}
     assert after == before
 
@@ -356,3 +360,27 @@ def test_a_dry_run_reads_a_history_another_program_has_open(tmp_path: Path, imag
         assert "was written by a newer ocp-users-photo (schema 99" in done.stderr
     finally:
         other.close()
+
+
+def test_another_programs_database_given_for_the_history_is_refused_untouched(
+    slack_emulator: RunningEmulator, tmp_path: Path, image: Path
+) -> None:
+    """``--history notes.db`` (another program's SQLite file): the change wrote the
+    history's tables, and then people's photos, into it. Refused now, the file as it was,
+    nothing sent."""
+    where = tmp_path / "notes.db"
+    _another_programs_database(where)
+    before = where.read_bytes()
+    sent = len(photo_requests(slack_emulator))
+    done = run_cli(
+        "set",
+        str(image),
+        "--history",
+        str(where),
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "is another program's SQLite database" in done.stderr
+    assert "give the history's own path" in done.stderr
+    assert where.read_bytes() == before
+    assert len(photo_requests(slack_emulator)) == sent

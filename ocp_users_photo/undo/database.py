@@ -146,6 +146,7 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
+            _refuse_another_programs(database, path)  # before WAL mode is written into it
             _use_wal(database, busy_timeout)
             database.execute("PRAGMA synchronous = NORMAL")
             database.execute("PRAGMA foreign_keys = ON")
@@ -180,6 +181,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
         database = sqlite3.connect(location, uri=True, timeout=busy_timeout, isolation_level=None)
         try:
             _quick_check(database, path)
+            _refuse_another_programs(database, path)
             version = int(database.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 raise _newer(path, version)
@@ -324,6 +326,26 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     in_transaction(database, create)
+
+
+def _refuse_another_programs(database: sqlite3.Connection, path: Path) -> None:
+    """A file that holds no history yet but tables of its own is another program's SQLite
+    database given for the history: the history's tables, and people's photos, would be
+    written into it. Refused, unchanged."""
+    if int(database.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+        return
+    others = database.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+        "ESCAPE '\\' AND name NOT IN ('photos', 'entries', 'leases') LIMIT 1"
+    ).fetchone()
+    if others is not None:
+        raise _refused(
+            path,
+            "is another program's SQLite database (it holds tables no photo history has), "
+            "which the history's tables would be written into",
+            f"give the history's own path {_WAYS_TO_GIVE_A_PATH}, or leave it out for the "
+            "default one",
+        )
 
 
 def _folder_refusal(path: Path) -> HistoryUnavailable:
