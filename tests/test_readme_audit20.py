@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
-from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.undo import PhotoHistory
-from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.programs import environment_without_slack, run_cli
 
 TOKEN = "xoxp-1111-2222-3333-abcdefabcdef"
@@ -384,3 +384,22 @@ def test_another_programs_database_given_for_the_history_is_refused_untouched(
     assert "give the history's own path" in done.stderr
     assert where.read_bytes() == before
     assert len(photo_requests(slack_emulator)) == sent
+
+
+@pytest.mark.parametrize("status", [302, 307])
+async def test_a_redirect_from_slack_is_said_to_be_one(
+    emulator: RunningEmulator, status: int
+) -> None:
+    """A 3xx read "Slack answered users.setPhoto with HTTP 307 and an empty body, not
+    JSON": true, but the redirect never followed is what points at the base URL."""
+    inject(emulator, Fault.status(status, headers={"Location": "https://elsewhere.example/"}))
+    tool = UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, max_retries=0)
+    try:
+        with pytest.raises(TransportError) as failed:
+            await tool.call({"image": make_image((600, 600))})
+    finally:
+        await tool.aclose()
+    said = str(failed.value)
+    assert f"HTTP {status} and " in said
+    assert "(a redirect, never followed: the token would go along)" in said
+    assert "elsewhere.example" not in said

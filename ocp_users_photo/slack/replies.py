@@ -297,6 +297,9 @@ def _no_slack_reply(reply: HttpReply, what: str, method: str) -> TransportError:
     """An answer that is no Slack reply (an error page, a captive portal, another server):
     the request went out, so a change may have acted; a read changed nothing, and so did a
     request refused with a 4xx (a proxy's or a gateway's page)."""
+    if 300 <= reply.status_code < 400:
+        # Said as what it is: the base URL (or a server on the way) points elsewhere.
+        what = f"{what} (a redirect, never followed: the token would go along)"
     if method in READ_ONLY_METHODS:
         advice = (
             f"That is no Slack reply: check {SLACK_ADDRESS} ({method} only reads: nothing changed)"
