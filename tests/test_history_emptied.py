@@ -148,30 +148,6 @@ def test_a_turn_ended_after_the_history_was_emptied_makes_no_new_history_in_it(
         history.close()
 
 
-def test_a_history_emptied_is_refused_by_every_photo_history_of_the_process(
-    tmp_path: Path,
-) -> None:
-    """Two PhotoHistory objects on one file (two tools each given the path, or each on the
-    default one): the file emptied after one saw it hold a history, the other, which had
-    not used it yet, made a new history in it, and from then on both used that one: the
-    loss was never told, by either."""
-    where = tmp_path / "history.sqlite3"
-    owner = HistoryOwner("T0001", "U0001")
-    first, second = PhotoHistory(where), PhotoHistory(where)
-    try:
-        first.check_usable()
-        assert where.stat().st_size > 0
-        os.truncate(where, 0)
-        with pytest.raises(HistoryUnavailable, match="was emptied"):
-            asyncio.run(second.entries(owner))
-        with pytest.raises(HistoryUnavailable, match="was emptied"):
-            asyncio.run(first.entries(owner))
-        assert where.stat().st_size == 0, "the emptied file is left as it was found"
-    finally:
-        first.close()
-        second.close()
-
-
 def test_a_history_whose_first_page_was_zeroed_is_damaged_not_another_kind_of_file(
     tmp_path: Path,
 ) -> None:
@@ -193,13 +169,15 @@ def test_a_history_whose_first_page_was_zeroed_is_damaged_not_another_kind_of_fi
     assert "move the file away" in str(refused.value)
 
 
-@pytest.mark.parametrize("spelling", ["symlink", "relative", "dotted"])
-def test_a_history_emptied_is_refused_whatever_spelling_of_its_path_is_used(
+@pytest.mark.parametrize("spelling", ["same", "symlink", "relative", "dotted"])
+def test_a_history_emptied_is_refused_by_every_photo_history_whatever_its_path_spelling(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
 ) -> None:
-    """One file reached by two spellings of its path (a link to it, a path relative to the
-    working folder, one with ``..`` in it): emptied after one saw it hold a history, the
-    other made a new history in it, as if nothing had been lost."""
+    """Two PhotoHistory objects on one file (two tools each given the path, or each on the
+    default one), reached by the same path or another spelling of it (a link to it, a
+    path relative to the working folder, one with ``..`` in it): the file emptied after
+    one saw it hold a history, the other, which had not used it yet, made a new history
+    in it, and from then on both used that one: the loss was never told, by either."""
     folder = tmp_path / "data"
     folder.mkdir()
     where = folder / "history.sqlite3"
@@ -209,8 +187,10 @@ def test_a_history_emptied_is_refused_whatever_spelling_of_its_path_is_used(
         other.symlink_to(where)
     elif spelling == "relative":
         other = Path("data") / "history.sqlite3"
-    else:
+    elif spelling == "dotted":
         other = folder / ".." / "data" / "history.sqlite3"
+    else:
+        other = where
     owner = HistoryOwner("T0001", "U0001")
     first, second = PhotoHistory(where), PhotoHistory(other)
     try:
@@ -219,6 +199,8 @@ def test_a_history_emptied_is_refused_whatever_spelling_of_its_path_is_used(
         os.truncate(where, 0)
         with pytest.raises(HistoryUnavailable, match="was emptied"):
             asyncio.run(second.entries(owner))
+        with pytest.raises(HistoryUnavailable, match="was emptied"):
+            asyncio.run(first.entries(owner))
         assert where.stat().st_size == 0, "the emptied file is left as it was found"
     finally:
         first.close()
