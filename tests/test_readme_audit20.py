@@ -12,7 +12,7 @@ import pytest
 
 from ocp_users_photo import InvalidArguments, TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
-from ocp_users_photo.undo import PhotoHistory
+from ocp_users_photo.undo import HistoryUnavailable, PhotoHistory
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.programs import environment_without_slack, run_cli
 
@@ -347,7 +347,7 @@ def test_a_dry_run_reads_a_history_another_program_has_open(tmp_path: Path, imag
     try:
         other.execute("PRAGMA wal_autocheckpoint = 0")
         with other:
-            other.execute("CREATE TABLE other_programs_table (x)")
+            other.execute("INSERT INTO leases VALUES ('T1', 'U1', 'another program', 0)")
         wal = tmp_path / "history.sqlite3-wal"
         before = (where.read_bytes(), wal.read_bytes())
         done = run_cli("set", str(image), "--history", str(where), "--dry-run")
@@ -403,3 +403,93 @@ async def test_a_redirect_from_slack_is_said_to_be_one(
     assert f"HTTP {status} and " in said
     assert "(a redirect, never followed: the token would go along)" in said
     assert "elsewhere.example" not in said
+
+
+def _database(path: Path, *statements: str) -> None:
+    import sqlite3
+
+    database = sqlite3.connect(path)
+    with database:
+        for statement in statements:
+            database.execute(statement)
+    database.close()
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ("CREATE TABLE photos (id INTEGER, path TEXT)",),
+        ("CREATE TABLE notes (body TEXT)", "PRAGMA user_version = 1"),
+        ("CREATE TABLE notes (body TEXT)", "PRAGMA user_version = 7"),
+    ],
+    ids=["a table of a history's name", "its own version 1", "its own version 7"],
+)
+def test_another_programs_database_is_refused_before_anything_is_written_into_it(
+    tmp_path: Path, statements: tuple[str, ...]
+) -> None:
+    """Such files passed the first check (it looked only at a version-0 file's table names):
+    the change then switched them to WAL mode, and wrote the history's tables into the first."""
+    where = tmp_path / "app.db"
+    _database(where, *statements)
+    before = where.read_bytes()
+    with pytest.raises(HistoryUnavailable) as refused:
+        PhotoHistory(where).check_usable()
+    said = str(refused.value)
+    assert "another program's SQLite database" in said or "written by a newer" in said, said
+    assert where.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
+def test_a_genuine_history_after_analyze_is_still_a_history(tmp_path: Path) -> None:
+    """SQLite's own tables (ANALYZE's statistics) are no other program's."""
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where)
+    history.check_usable()
+    history.close()
+    _database(where, "ANALYZE")
+    PhotoHistory(where).check_usable()  # no refusal
+
+
+@pytest.mark.parametrize("leftover", ["a -wal alone", "a link to it"])
+def test_a_dry_run_makes_no_file_beside_the_history(
+    tmp_path: Path, image: Path, leftover: str
+) -> None:
+    """Read-only mode on a WAL history made a -shm file (and a -wal one, or changed its
+    mode) where a connection had left a -wal without its -shm; through a link, the -wal
+    was looked for beside the link, not beside the file SQLite uses."""
+    where = tmp_path / "history.sqlite3"
+    history = PhotoHistory(where)
+    history.check_usable()
+    history.close()
+    given = where
+    if leftover == "a link to it":
+        given = tmp_path / "link.sqlite3"
+        given.symlink_to(where)
+    else:
+        (tmp_path / "history.sqlite3-wal").write_bytes(b"")
+        (tmp_path / "history.sqlite3-wal").chmod(0o644)
+    before = {p.name: (p.read_bytes(), p.lstat().st_mode) for p in tmp_path.iterdir()}
+    done = run_cli("set", str(image), "--history", str(given), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    after = {p.name: (p.read_bytes(), p.lstat().st_mode) for p in tmp_path.iterdir()}
+    assert after == before  # (a connection open elsewhere: the test above)
+
+
+@pytest.mark.parametrize("kind", ["a pipe", "a link to nothing"])
+def test_a_dry_run_answers_as_the_change_does_for_what_is_no_file(
+    tmp_path: Path, image: Path, kind: str
+) -> None:
+    """A pipe passed the dry run (0 bytes) and the change then failed on it; a link to no
+    file was refused by the dry run, where the change makes the file it points to."""
+    where = tmp_path / "history.sqlite3"
+    if kind == "a pipe":
+        os.mkfifo(where)
+    else:
+        where.symlink_to(tmp_path / "made-later.sqlite3")
+    done = run_cli("set", str(image), "--history", str(where), "--dry-run")
+    if kind == "a pipe":
+        assert done.returncode == 2, done.stderr
+        assert "is not a regular file (a device, a pipe or a socket)" in done.stderr
+    else:
+        assert done.returncode == 0, done.stderr
+        assert not (tmp_path / "made-later.sqlite3").exists()

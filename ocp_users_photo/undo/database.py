@@ -23,8 +23,10 @@ in it, not halfway through.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -146,7 +148,7 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            _refuse_another_programs(database, path)  # before WAL mode is written into it
+            _refuse_what_is_no_history(database, path)  # before WAL mode is written into it
             _use_wal(database, busy_timeout)
             database.execute("PRAGMA synchronous = NORMAL")
             database.execute("PRAGMA foreign_keys = ON")
@@ -164,27 +166,41 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
 
 def check_read_only(path: Path, busy_timeout: float) -> None:
     """What ``open_history`` would refuse in the file at ``path``, found without writing a
-    byte (a dry run): HistoryUnavailable saying why. No file, an empty one, or a -wal file
-    alone is a history the first change makes, and passes. Blocking."""
+    byte or making a file (a dry run): HistoryUnavailable saying why. No file (a link to
+    none included), an empty one, or a -wal file alone is a history the first change
+    makes, and passes. Blocking."""
     with translated_failures(path):
-        if not os.path.lexists(path):
+        target = os.path.realpath(path)  # SQLite keeps the -wal file beside the link's target
+        if not os.path.exists(target):
             return
-        if os.path.isdir(path):
+        found = os.stat(target)
+        if stat.S_ISDIR(found.st_mode):
             raise _folder_refusal(path)
-        if os.path.getsize(path) == 0:
+        if not stat.S_ISREG(found.st_mode):
+            raise _refused(
+                path,
+                "is not a regular file (a device, a pipe or a socket)",
+                f"give a file's path {_WAYS_TO_GIVE_A_PATH}",
+            )
+        if not (os.access(target, os.W_OK) and os.access(os.path.dirname(target), os.W_OK)):
+            raise _refused(
+                path,
+                "cannot be written (the file or its folder is read-only)",
+                f"make it writable or give another path {_WAYS_TO_GIVE_A_PATH}",
+            )
+        if found.st_size == 0:
             return
-        # Without a -wal file the file holds the whole history, and "immutable" reads it
-        # with no lock and no -wal or -shm file made beside it; with one (another program
-        # has it open, or one ended without closing it), its pages are read as they are.
-        wal = os.path.lexists(f"{path}-wal")
-        location = f"{Path(os.path.abspath(path)).as_uri()}?mode=ro{'' if wal else '&immutable=1'}"
+        # A connection open elsewhere keeps both a -wal and a -shm file: then its pages are
+        # read through them (read-only; SQLite marks its reads in the -shm, as every reader
+        # does). Otherwise "immutable" reads the file alone, with no lock, making neither
+        # file (read-only mode would make both, or change the -wal file's mode).
+        live = os.path.exists(f"{target}-wal") and os.path.exists(f"{target}-shm")
+        options = "mode=ro" if live else "mode=ro&immutable=1"
+        location = f"{Path(target).as_uri()}?{options}"
         database = sqlite3.connect(location, uri=True, timeout=busy_timeout, isolation_level=None)
         try:
             _quick_check(database, path)
-            _refuse_another_programs(database, path)
-            version = int(database.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise _newer(path, version)
+            _refuse_what_is_no_history(database, path)
         finally:
             database.close()
 
@@ -328,24 +344,45 @@ def _ensure_schema(database: sqlite3.Connection, path: Path) -> None:
     in_transaction(database, create)
 
 
-def _refuse_another_programs(database: sqlite3.Connection, path: Path) -> None:
-    """A file that holds no history yet but tables of its own is another program's SQLite
-    database given for the history: the history's tables, and people's photos, would be
-    written into it. Refused, unchanged."""
-    if int(database.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
-        return
-    others = database.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
-        "ESCAPE '\\' AND name NOT IN ('photos', 'entries', 'leases') LIMIT 1"
-    ).fetchone()
-    if others is not None:
-        raise _refused(
-            path,
-            "is another program's SQLite database (it holds tables no photo history has), "
-            "which the history's tables would be written into",
-            f"give the history's own path {_WAYS_TO_GIVE_A_PATH}, or leave it out for the "
-            "default one",
-        )
+def _refuse_what_is_no_history(database: sqlite3.Connection, path: Path) -> None:
+    """Refuse, before anything is written into it (WAL mode included), a file that holds
+    what no history holds: a newer history, or another program's SQLite database (a table
+    of another name, or one of a history's names with other columns), into which the
+    history's tables, and people's photos, would be written."""
+    version = int(database.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise _newer(path, version)
+    expected = _history_columns()
+    for (table,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        name = str(table)
+        if name.startswith("sqlite_"):
+            continue  # SQLite's own (AUTOINCREMENT's counter, ANALYZE's statistics)
+        if name not in expected or _columns(database, name) != expected[name]:
+            raise _refused(
+                path,
+                "is another program's SQLite database (it holds tables no photo history "
+                "has), which the history's tables would be written into",
+                f"give the history's own path {_WAYS_TO_GIVE_A_PATH}, or leave it out for "
+                "the default one",
+            )
+
+
+@functools.cache
+def _history_columns() -> dict[str, tuple[str, ...]]:
+    """Each table of a history and its columns, as the schema makes them (made once in a
+    scratch database in memory, so they cannot drift from ``_SCHEMA``)."""
+    scratch = sqlite3.connect(":memory:")
+    try:
+        for statement in _SCHEMA:
+            scratch.execute(statement)
+        return {name: _columns(scratch, name) for name in ("photos", "entries", "leases")}
+    finally:
+        scratch.close()
+
+
+def _columns(database: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    """The column names of ``table``, one of the history's own (a name of the schema's)."""
+    return tuple(str(row[1]) for row in database.execute(f"PRAGMA table_info({table})"))
 
 
 def _folder_refusal(path: Path) -> HistoryUnavailable:
