@@ -27,6 +27,7 @@ from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.mcp_server import McpUnavailable, changes_on_their_way, load_sdk, serve
+from ocp_users_photo.output import OutputFailed
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import (
     door_image_roots,
@@ -253,4 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve the usersSetPhoto tool over MCP (stdio).",
     )
     configure_parser(parser)
-    return run(parser.parse_args(argv))
+    try:
+        args = parser.parse_args(argv)
+    except OutputFailed as failed:  # --help to a stdout it cannot be written to
+        why = "was closed" if failed.closed else f"could not be written ({failed.reason})"
+        print(f"{parser.prog}: stdout {why}", file=sys.stderr)
+        return ExitCode.INTERNAL
+    return run(args)

@@ -65,6 +65,8 @@ class _Answers(io.TextIOBase):
             self._stream.flush()
         except OSError as error:
             raise _failed(error) from None
+        except ValueError:  # closed within this process ("I/O operation on closed file")
+            raise OutputFailed("stdout is closed", closed=True) from None
         return written
 
     def flush(self) -> None:
@@ -73,6 +75,8 @@ class _Answers(io.TextIOBase):
                 self._stream.flush()
             except OSError as error:
                 raise _failed(error) from None
+            except ValueError:
+                raise OutputFailed("stdout is closed", closed=True) from None
 
     def isatty(self) -> bool:
         return self._stream is not None and self._stream.isatty()

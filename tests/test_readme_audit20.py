@@ -493,3 +493,41 @@ def test_a_dry_run_answers_as_the_change_does_for_what_is_no_file(
     else:
         assert done.returncode == 0, done.stderr
         assert not (tmp_path / "made-later.sqlite3").exists()
+
+
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+def test_the_mcp_servers_own_entry_point_says_its_help_was_not_written(stdout: str) -> None:
+    """``python -m ocp_users_photo.mcp_server --help`` with a closed or full stdout ended in
+    a traceback (OutputFailed) once the parser raised it; it says so in one line now."""
+    if stdout == "full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open(os.devnull if stdout == "closed" else "/dev/full", "w") as target:
+        done = subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.mcp_server", "--help"],
+            stdout=target,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment_without_slack(),
+            timeout=60,
+            check=False,
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
+        )
+    assert done.returncode == 1, done.stderr
+    why = "was closed" if stdout == "closed" else "could not be written (No space left on device)"
+    assert done.stderr == f"python -m ocp_users_photo.mcp_server: stdout {why}\n"
+
+
+def test_help_to_a_stdout_closed_within_the_process_is_said_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A caller that closed sys.stdout before ``cli.main(["--help"])``: the write raised
+    ValueError ("I/O operation on closed file") out of main."""
+    import io
+
+    from ocp_users_photo import cli
+
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stdout", closed)
+    assert cli.main(["--help"]) == 1
+    assert capsys.readouterr().err == "ocp-users-photo: stdout was closed\n"
