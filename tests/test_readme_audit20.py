@@ -531,3 +531,34 @@ def test_help_to_a_stdout_closed_within_the_process_is_said_so(
     monkeypatch.setattr(sys, "stdout", closed)
     assert cli.main(["--help"]) == 1
     assert capsys.readouterr().err == "ocp-users-photo: stdout was closed\n"
+
+
+async def test_a_304_is_not_called_a_redirect(emulator: RunningEmulator) -> None:
+    """Every 3xx was called "a redirect, never followed", 304 Not Modified too."""
+    inject(emulator, Fault.status(304))
+    tool = UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, max_retries=0)
+    try:
+        with pytest.raises(TransportError) as failed:
+            await tool.call({"image": make_image((600, 600))})
+    finally:
+        await tool.aclose()
+    assert "HTTP 304 and " in str(failed.value)
+    assert "redirect" not in str(failed.value)
+
+
+def test_whoami_answered_with_a_redirect_is_told_to_check_the_address(
+    slack_emulator: RunningEmulator,
+) -> None:
+    """whoami (a read) answered with a 302 was told "try again in a few minutes": waiting
+    does not move a redirect."""
+    inject(slack_emulator, Fault.status(302, headers={"Location": "/"}), method="auth.test")
+    done = run_cli(
+        "whoami",
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url},
+    )
+    assert done.returncode == 5, done.stderr
+    advice = done.stderr.strip().splitlines()[-1]
+    assert advice == (
+        "ocp-users-photo: next: check SLACK_API_URL (or --base-url) is Slack's Web API, "
+        "https://slack.com/api: the address answered with a redirect, which is never followed"
+    ), advice

@@ -71,6 +71,9 @@ _NO_API_THERE: Final = (
 
 Redact = Callable[[Any], Any]
 
+# The statuses that send a request elsewhere (Location): never followed, the token would go.
+REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+
 
 def _refused_on_the_way(status: int) -> str:
     """What a 4xx without a Slack code says: a wrong address (404, 405), else a server on
@@ -297,7 +300,7 @@ def _no_slack_reply(reply: HttpReply, what: str, method: str) -> TransportError:
     """An answer that is no Slack reply (an error page, a captive portal, another server):
     the request went out, so a change may have acted; a read changed nothing, and so did a
     request refused with a 4xx (a proxy's or a gateway's page)."""
-    if 300 <= reply.status_code < 400:
+    if reply.status_code in REDIRECT_STATUSES:
         # Said as what it is: the base URL (or a server on the way) points elsewhere.
         what = f"{what} (a redirect, never followed: the token would go along)"
     if method in READ_ONLY_METHODS:
