@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -240,42 +241,40 @@ def test_history_yes_without_forget_is_refused_not_a_listing(tmp_path: Path) -> 
     assert not (tmp_path / "h.sqlite3").exists()
 
 
-@pytest.mark.parametrize("words", [["--help"], ["set", "--help"], ["--version"]])
-def test_help_to_a_full_disk_is_a_failure_that_says_so(words: list[str]) -> None:
-    """``--help >/dev/full`` exited 0 having written nothing anywhere (argparse drops a
-    failed write); every other command's unwritable stdout is exit 1 with a line saying so."""
-    if not Path("/dev/full").exists():
+_UNWRITTEN: Final = {
+    "full": "could not be written (No space left on device)",
+    "closed": "was closed",
+}
+
+
+def _with_stdout(stdout: str, module: str, *words: str) -> subprocess.CompletedProcess[str]:
+    """``python -m module words`` with its stdout closed (as '>&-' leaves it) or full."""
+    if stdout == "full" and not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")
-    with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [sys.executable, "-m", "ocp_users_photo.cli", *words],
-            stdout=full,
+    with open(os.devnull if stdout == "closed" else "/dev/full", "w") as target:
+        return subprocess.run(
+            [sys.executable, "-m", module, *words],
+            stdout=target,
             stderr=subprocess.PIPE,
             text=True,
             env=environment_without_slack(),
             timeout=60,
             check=False,
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
         )
-    assert done.returncode == 1, done.stderr
-    assert done.stderr == "ocp-users-photo: stdout could not be written (No space left on device)\n"
 
 
-@pytest.mark.parametrize("words", [["--help"], ["--version"]])
-def test_help_with_stdout_closed_is_a_failure_that_says_so(words: list[str]) -> None:
-    """``--help >&-``: argparse printed the help to stderr instead and exited 0, where every
-    command says its stdout was closed."""
-    done = subprocess.run(
-        [sys.executable, "-m", "ocp_users_photo.cli", *words],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment_without_slack(),
-        timeout=60,
-        check=False,
-        preexec_fn=lambda: os.close(1),  # a closed stdout, as '>&-' leaves it
-    )
+@pytest.mark.parametrize("stdout", ["full", "closed"])
+@pytest.mark.parametrize("words", [["--help"], ["set", "--help"], ["--version"]])
+def test_help_to_an_unwritable_stdout_is_a_failure_that_says_so(
+    words: list[str], stdout: str
+) -> None:
+    """``--help >/dev/full`` exited 0 having written nothing anywhere (argparse drops a
+    failed write); ``--help >&-`` printed the help to stderr instead and exited 0. Every
+    other command's unwritable stdout is exit 1 with a line saying so."""
+    done = _with_stdout(stdout, "ocp_users_photo.cli", *words)
     assert done.returncode == 1, done.stderr
-    assert done.stderr == "ocp-users-photo: stdout was closed\n"
+    assert done.stderr == f"ocp-users-photo: stdout {_UNWRITTEN[stdout]}\n"
 
 
 def test_a_preview_name_too_long_is_not_taken_for_a_stdout_failure(
@@ -386,12 +385,13 @@ def test_another_programs_database_given_for_the_history_is_refused_untouched(
     assert len(photo_requests(slack_emulator)) == sent
 
 
-@pytest.mark.parametrize("status", [302, 307])
+@pytest.mark.parametrize("status", [302, 307, 304])
 async def test_a_redirect_from_slack_is_said_to_be_one(
     emulator: RunningEmulator, status: int
 ) -> None:
     """A 3xx read "Slack answered users.setPhoto with HTTP 307 and an empty body, not
-    JSON": true, but the redirect never followed is what points at the base URL."""
+    JSON": true, but the redirect never followed is what points at the base URL. A 304
+    (Not Modified) is no redirect, and is not called one."""
     inject(emulator, Fault.status(status, headers={"Location": "https://elsewhere.example/"}))
     tool = UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, max_retries=0)
     try:
@@ -401,8 +401,11 @@ async def test_a_redirect_from_slack_is_said_to_be_one(
         await tool.aclose()
     said = str(failed.value)
     assert f"HTTP {status} and " in said
-    assert "(a redirect, never followed: the token would go along)" in said
     assert "elsewhere.example" not in said
+    if status == 304:
+        assert "redirect" not in said
+    else:
+        assert "(a redirect, never followed: the token would go along)" in said
 
 
 def _database(path: Path, *statements: str) -> None:
@@ -499,22 +502,9 @@ def test_a_dry_run_answers_as_the_change_does_for_what_is_no_file(
 def test_the_mcp_servers_own_entry_point_says_its_help_was_not_written(stdout: str) -> None:
     """``python -m ocp_users_photo.mcp_server --help`` with a closed or full stdout ended in
     a traceback (OutputFailed) once the parser raised it; it says so in one line now."""
-    if stdout == "full" and not Path("/dev/full").exists():
-        pytest.skip("no /dev/full on this system")
-    with open(os.devnull if stdout == "closed" else "/dev/full", "w") as target:
-        done = subprocess.run(
-            [sys.executable, "-m", "ocp_users_photo.mcp_server", "--help"],
-            stdout=target,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment_without_slack(),
-            timeout=60,
-            check=False,
-            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
-        )
+    done = _with_stdout(stdout, "ocp_users_photo.mcp_server", "--help")
     assert done.returncode == 1, done.stderr
-    why = "was closed" if stdout == "closed" else "could not be written (No space left on device)"
-    assert done.stderr == f"python -m ocp_users_photo.mcp_server: stdout {why}\n"
+    assert done.stderr == f"python -m ocp_users_photo.mcp_server: stdout {_UNWRITTEN[stdout]}\n"
 
 
 def test_help_to_a_stdout_closed_within_the_process_is_said_so(
@@ -531,19 +521,6 @@ def test_help_to_a_stdout_closed_within_the_process_is_said_so(
     monkeypatch.setattr(sys, "stdout", closed)
     assert cli.main(["--help"]) == 1
     assert capsys.readouterr().err == "ocp-users-photo: stdout was closed\n"
-
-
-async def test_a_304_is_not_called_a_redirect(emulator: RunningEmulator) -> None:
-    """Every 3xx was called "a redirect, never followed", 304 Not Modified too."""
-    inject(emulator, Fault.status(304))
-    tool = UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, max_retries=0)
-    try:
-        with pytest.raises(TransportError) as failed:
-            await tool.call({"image": make_image((600, 600))})
-    finally:
-        await tool.aclose()
-    assert "HTTP 304 and " in str(failed.value)
-    assert "redirect" not in str(failed.value)
 
 
 def test_whoami_answered_with_a_redirect_is_told_to_check_the_address(
