@@ -66,6 +66,8 @@ class _Answers(io.TextIOBase):
         except OSError as error:
             raise _failed(error) from None
         except ValueError:  # closed within this process ("I/O operation on closed file")
+            if not getattr(self._stream, "closed", False):
+                raise  # another ValueError (a text the encoding cannot hold): not a closed file
             raise OutputFailed("stdout is closed", closed=True) from None
         return written
 
@@ -76,6 +78,8 @@ class _Answers(io.TextIOBase):
             except OSError as error:
                 raise _failed(error) from None
             except ValueError:
+                if not getattr(self._stream, "closed", False):
+                    raise
                 raise OutputFailed("stdout is closed", closed=True) from None
 
     def isatty(self) -> bool:

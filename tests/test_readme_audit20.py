@@ -539,3 +539,28 @@ def test_whoami_answered_with_a_redirect_is_told_to_check_the_address(
         "ocp-users-photo: next: check SLACK_API_URL (or --base-url) is Slack's Web API, "
         "https://slack.com/api: the address answered with a redirect, which is never followed"
     ), advice
+
+
+def test_a_dry_run_refuses_a_link_into_a_missing_folder_as_the_change_does(
+    tmp_path: Path, image: Path
+) -> None:
+    """A link to no file passes (the change makes the file), but a link into a folder that
+    does not exist passed too, where the change fails: it makes the link's folder only."""
+    where = tmp_path / "history.sqlite3"
+    where.symlink_to(tmp_path / "no-such-folder" / "h.sqlite3")
+    done = run_cli("set", str(image), "--history", str(where), "--dry-run")
+    assert done.returncode == 2, done.stderr
+    assert "cannot be created or written (No such file or directory)" in done.stderr
+    with pytest.raises(HistoryUnavailable, match=r"No such file or directory"):
+        PhotoHistory(where).check_usable()  # the change's own refusal, the same
+
+
+def test_a_text_stdout_cannot_encode_is_not_taken_for_a_closed_stdout() -> None:
+    """ValueError was read as "stdout is closed"; UnicodeEncodeError is one too."""
+    import io
+
+    from ocp_users_photo.output import answers_to
+
+    ascii_only = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    with pytest.raises(UnicodeEncodeError):
+        answers_to(ascii_only).write("café\n")

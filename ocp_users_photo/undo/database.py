@@ -23,6 +23,7 @@ in it, not halfway through.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import sqlite3
@@ -172,6 +173,9 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
     with translated_failures(path):
         target = os.path.realpath(path)  # SQLite keeps the -wal file beside the link's target
         if not os.path.exists(target):
+            if os.path.islink(path) and not os.path.isdir(os.path.dirname(target)):
+                # The change makes the link's own folder, not its target's: it would fail.
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
             return
         found = os.stat(target)
         if stat.S_ISDIR(found.st_mode):
@@ -182,10 +186,17 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
                 "is not a regular file (a device, a pipe or a socket)",
                 f"give a file's path {_WAYS_TO_GIVE_A_PATH}",
             )
-        if not (os.access(target, os.W_OK) and os.access(os.path.dirname(target), os.W_OK)):
+        beside = [f"{target}-wal", f"{target}-shm"]
+        live = all(os.path.exists(name) for name in beside)
+        # What the change writes: the file, the -wal and -shm files there are, and the
+        # folder when it must make them (a connection open elsewhere keeps both).
+        written = [target, *(name for name in beside if os.path.exists(name))]
+        if not live:
+            written.append(os.path.dirname(target))
+        if not all(os.access(name, os.W_OK) for name in written):
             raise _refused(
                 path,
-                "cannot be written (the file or its folder is read-only)",
+                "cannot be written (the file, its -wal or -shm file, or its folder is read-only)",
                 f"make it writable or give another path {_WAYS_TO_GIVE_A_PATH}",
             )
         if found.st_size == 0:
@@ -194,7 +205,6 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
         # read through them (read-only; SQLite marks its reads in the -shm, as every reader
         # does). Otherwise "immutable" reads the file alone, with no lock, making neither
         # file (read-only mode would make both, or change the -wal file's mode).
-        live = os.path.exists(f"{target}-wal") and os.path.exists(f"{target}-shm")
         options = "mode=ro" if live else "mode=ro&immutable=1"
         location = f"{Path(target).as_uri()}?{options}"
         database = sqlite3.connect(location, uri=True, timeout=busy_timeout, isolation_level=None)
