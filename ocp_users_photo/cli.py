@@ -366,10 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, unknown = parser.parse_known_args(arguments)
     except OutputFailed as failed:  # --help or --version, to a stdout it cannot be written to
         _stdout_to_devnull()
-        why = (
-            "was closed" if failed.closed else f"could not be written ({shown(failed.reason, 80)})"
-        )
-        tell(f"ocp-users-photo: stdout {why}")
+        tell(f"ocp-users-photo: stdout {failed.what_happened}")
         return ExitCode.INTERNAL
     if unknown and not isinstance(getattr(args, "handler", None), _Unavailable):
         # argparse hands a subcommand's unknown options to the top parser, whose usage
@@ -401,10 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (a full disk), after the command may have done its work (a photo set, an undo
         # made): 1, never 2's "nothing was sent" (output.py).
         _stdout_to_devnull()
-        if isinstance(failed, OutputFailed) and not failed.closed:
-            why = f"could not be written ({shown(failed.reason, 80)})"
-        else:
-            why = "was closed"
+        why = failed.what_happened if isinstance(failed, OutputFailed) else "was closed"
         if isinstance(failed, OutputFailed) and failed.nothing_sent:
             tell(f"ocp-users-photo: stdout {why}; nothing was sent")
             return ExitCode.INVALID

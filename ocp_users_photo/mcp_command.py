@@ -257,7 +257,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except OutputFailed as failed:  # --help to a stdout it cannot be written to
-        why = "was closed" if failed.closed else f"could not be written ({failed.reason})"
-        print(f"{parser.prog}: stdout {why}", file=sys.stderr)
+        print(f"{parser.prog}: stdout {failed.what_happened}", file=sys.stderr)
         return ExitCode.INTERNAL
     return run(args)

@@ -33,6 +33,12 @@ class OutputFailed(Exception):
         self.closed = closed
         self.nothing_sent = nothing_sent
 
+    @property
+    def what_happened(self) -> str:
+        """What became of stdout, for a line "stdout ...": closed, or why it was not written
+        (the OS's short text)."""
+        return "was closed" if self.closed else f"could not be written ({self.reason[:80]})"
+
 
 @contextlib.contextmanager
 def before_anything_is_sent() -> Iterator[None]:
