@@ -102,12 +102,19 @@ def is_rate_limited(reply: HttpReply) -> bool:
         return True
     if (
         not is_http_status(reply.status_code)
+        or is_redirection(reply.status_code)
         or "retry-after" not in reply.headers
         or b"ratelimited" not in reply.body
     ):
         return False
     body = _parse_json(reply.body)
     return isinstance(body, dict) and body.get("ok") is False and body.get("error") == "ratelimited"
+
+
+def is_redirection(status: int) -> bool:
+    """An HTTP 3xx: never Slack's answer (its errors come with 200, 429 or 5xx), whatever
+    the body says, even Slack-shaped JSON: what the base URL points at answered."""
+    return 300 <= status < 400
 
 
 def is_server_error(status: int) -> bool:
@@ -132,6 +139,8 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
             "as Slack's",
             method,
         )
+    if is_redirection(status):
+        raise _no_slack_reply(reply, _what_a_redirection_held(reply), method)
     if status == 429:
         raise _rate_limited(reply, _json_object_or_none(reply, redact) or {}, method)
     if is_server_error(status):
@@ -322,6 +331,13 @@ def _no_slack_reply(reply: HttpReply, what: str, method: str) -> TransportError:
         status_code=reply.status_code,
         method=method,
     )
+
+
+def _what_a_redirection_held(reply: HttpReply) -> str:
+    """A 3xx's body, said without its words: none of them is taken for Slack's."""
+    if not reply.body.strip():
+        return "an empty body"
+    return f"a body ({_content_type(reply)}) that is not read as Slack's"
 
 
 def _content_type(reply: HttpReply) -> str:
