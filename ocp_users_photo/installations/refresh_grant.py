@@ -33,6 +33,9 @@ REFRESH_METHOD = "oauth.v2.access"
 _MAX_CODE_CHARS = 64
 # The longest token lifetime taken as given (a week; Slack's are 12 hours).
 MAX_LIFETIME = 7 * 24 * 3600
+# The fields of Slack's answer that hold the new tokens: read as Slack sent them (their
+# runs shared with the spent refresh token are the person's numbers, not an echo).
+ISSUED = ("access_token", "refresh_token")
 # A run this long shared with a secret makes an "error code" an echo of it, not a code.
 _SECRET_RUN_CHARS = 8
 
@@ -52,7 +55,9 @@ async def refresh_user_token(
     spent = SlackToken(installation.user_refresh_token)
     fields: dict[str, str | SlackToken] = {"grant_type": "refresh_token", "refresh_token": spent}
     try:
-        reply = await slack.call(REFRESH_METHOD, token=None, fields=fields, client_auth=credentials)
+        reply = await slack.call(
+            REFRESH_METHOD, token=None, fields=fields, client_auth=credentials, issued=ISSUED
+        )
     except RateLimited:
         raise  # a wait, not a refusal: the refresh token is still good
     except TransportError as lost:

@@ -73,6 +73,7 @@ from ocp_users_photo.slack.proxies import check_callers_client, proxy_secrets
 from ocp_users_photo.slack.replies import (
     UNSAID_RETRY_AFTER,
     HttpReply,
+    Redact,
     decode_reply,
     is_rate_limited,
     is_server_error,
@@ -235,18 +236,21 @@ class SlackClient:
         renew: Renew | None = None,
         log_detail: str = "",
         client_auth: ClientCredentials | None = None,
+        issued: tuple[str, ...] = (),
     ) -> SlackReply:
         """Call ``method``; Slack's ok reply, or a typed error (``ocp_users_photo.errors``).
 
         ``renew``, when given, is asked once for a fresh token if Slack answers
         ``token_expired``, and the call is made again with it. ``client_auth``, instead of
-        a token, authenticates an app by HTTP Basic (oauth.v2.access).
+        a token, authenticates an app by HTTP Basic (oauth.v2.access). ``issued`` names
+        the ok reply's top-level fields that hold credentials Slack issues (oauth.v2.access's
+        new tokens): see ``_with_issued``.
         """
         if client_auth is not None and token is not None:
             raise ValueError("give a token or client_auth, not both: each is an Authorization")
         require_asyncio()
         try:
-            return await self._call(method, token, fields, files, log_detail, client_auth)
+            return await self._call(method, token, fields, files, log_detail, client_auth, issued)
         except SlackApiError as refused:
             if renew is None or token is None or refused.error != "token_expired":
                 raise
@@ -261,7 +265,7 @@ class SlackClient:
                     reply={"ok": False, "error": "token_expired"},
                     method=method,
                 )
-            return await self._call(method, renewed, fields, files, log_detail, client_auth)
+            return await self._call(method, renewed, fields, files, log_detail, client_auth, issued)
         except UsersPhotoError as failed:
             if reached:
                 after_an_earlier_attempt(failed, method)
@@ -275,6 +279,7 @@ class SlackClient:
         files: Mapping[str, FilePart] | None,
         log_detail: str,
         client_auth: ClientCredentials | None = None,
+        issued: tuple[str, ...] = (),
     ) -> SlackReply:
         # Held in SecretTexts, never a tuple of text: an error passes through this frame.
         kept_out = SecretTexts.joined(
@@ -295,9 +300,11 @@ class SlackClient:
         # (a body that is no JSON names its Content-Type), and the reply carries them on.
         headers = _headers_without(reply.headers, kept_out)
         reply = dataclasses.replace(reply, headers=headers)
-        decode = functools.partial(
-            decode_reply, reply, method=method, redact=redactor(kept_out, reply.body)
-        )
+        redact = redactor(kept_out, reply.body)
+        as_issued: dict[str, str] = {}
+        if issued:
+            redact = _noting_issued(redact, issued, as_issued)
+        decode = functools.partial(decode_reply, reply, method=method, redact=redact)
         try:
             # Slack's replies are about 1 KB: decoded here. A big one (up to the 1 MiB cap,
             # perhaps 340,000 empty lists) is parsed and walked in a worker thread, or
@@ -312,6 +319,8 @@ class SlackClient:
             if reply.earlier_attempt_reached:
                 after_an_earlier_attempt(failed, method)
             raise
+        if as_issued:
+            body = _with_issued(body, as_issued, _sent_whole(token, client_auth, fields))
         return SlackReply(
             method=method,
             body=body,
@@ -812,6 +821,48 @@ def _headers_without(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Head
 
 
 _NO_SECRETS: Final = SecretTexts()
+
+
+def _noting_issued(redact: Redact, names: tuple[str, ...], noted: dict[str, str]) -> Redact:
+    """``redact``, noting first the text values of the reply object's fields ``names`` as
+    they came (``_with_issued`` puts them back into an ok reply)."""
+
+    def noting(value: Any) -> Any:
+        if isinstance(value, dict):
+            noted.clear()
+            noted.update({name: value[name] for name in names if isinstance(value.get(name), str)})
+        return redact(value)
+
+    return noting
+
+
+def _with_issued(body: dict[str, Any], noted: dict[str, str], sent: SecretTexts) -> dict[str, Any]:
+    """The ok reply with the credentials Slack issued in it as they came, not redacted.
+
+    Slack's rotating tokens are base64 of "<kind>-<version>-<workspace's number>-<person's
+    number>-...": a new refresh token and access token share runs of the refresh token they
+    replace, which redaction (every run of a secret's last segment) cut out of them, and the
+    tokens saved were ones no request can use. Only a field that holds a whole credential
+    sent (the spent refresh token, the client secret echoed) stays redacted. Never in an
+    error: only the ok reply, which is read, never shown."""
+    kept = {name: value for name, value in noted.items() if redacted(value, sent.texts()) == value}
+    return {**body, **kept} if kept else body
+
+
+def _sent_whole(
+    token: SlackToken | None,
+    client_auth: ClientCredentials | None,
+    fields: Mapping[str, str | SlackToken] | None,
+) -> SecretTexts:
+    """The credentials a request sent, each whole (not its parts)."""
+    whole = [token.reveal()] if token is not None else []
+    if client_auth is not None:
+        whole.extend(client_auth.secrets())
+    for name in CREDENTIAL_FIELDS:
+        value = (fields or {}).get(name)
+        if value is not None:
+            whole.append(value.reveal() if isinstance(value, SlackToken) else value)
+    return SecretTexts(whole)
 
 
 def _field_secrets(value: str | SlackToken | None) -> SecretTexts:

@@ -1,0 +1,110 @@
+"""Review of the per-person token path (session 21)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator.faults import Fault
+from ocp_users_photo.tokens import ActingPerson
+from tests.conftest import inject
+from tests.installation_helpers import (
+    LIFETIME,
+    TEAM_ID,
+    Clock,
+    emulator_source,
+    install,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store,
+)
+
+ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLite3InstallationStore:
+    return sqlite_store(tmp_path / "installations.db")
+
+
+def slack_shaped(prefix: str, *numbers: str, secret: str) -> str:
+    """A rotating token as Slack issues them: its prefix, then base64 of "<kind>-<version>-"
+    and the workspace's and person's numbers, then a random hex secret."""
+    inner = "-".join((*numbers, secret))
+    return prefix + base64.b64encode(inner.encode()).decode().rstrip("=")
+
+
+# The same workspace and person: Slack's tokens for them share these numbers, base64-encoded.
+WORKSPACE, PERSON = "4014835228961", "4432819356438"
+OLD_REFRESH = slack_shaped(
+    "xoxe-1-", "3", "1", WORKSPACE, PERSON, "4463119614672", secret="ac68eb" + "f4" * 29
+)
+NEW_REFRESH = slack_shaped(
+    "xoxe-1-", "3", "1", WORKSPACE, PERSON, "5512345678901", secret="0123456789abcdef" * 4
+)
+NEW_ACCESS = slack_shaped(
+    "xoxe.xoxp-1-",
+    "2",
+    "2",
+    WORKSPACE,
+    "4002103693155",
+    PERSON,
+    "5512345678999",
+    secret="fedcba9876543210" * 4,
+)
+
+
+def refresh_answer(**changes: object) -> dict[str, object]:
+    """oauth.v2.access's answer to a refresh, Slack-shaped new tokens in it, with ``changes``."""
+    return {
+        "ok": True,
+        "app_id": "A0EMULATOR",
+        "token_type": "user",
+        "access_token": NEW_ACCESS,
+        "refresh_token": NEW_REFRESH,
+        "expires_in": 43200,
+        "scope": "users.profile:read,users.profile:write",
+        "team": {"id": TEAM_ID},
+        **changes,
+    }
+
+
+async def test_tokens_slack_issues_for_the_same_person_are_saved_whole_not_redacted(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    # Slack's new tokens share the workspace's and person's numbers with the refresh token
+    # they replace: a run of it is in each, and must not be cut out of what is saved.
+    installation = await install(emulator, store, ALICE.user_id)
+    installation.user_refresh_token = OLD_REFRESH
+    store.save(installation)
+    assert OLD_REFRESH[7:19] in NEW_REFRESH
+    assert OLD_REFRESH[11:23] in NEW_ACCESS
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
+    async with source:
+        inject(emulator, Fault.json(refresh_answer()), method="oauth.v2.access")
+        token = await source.token_for(ALICE)
+    assert token.reveal() == NEW_ACCESS
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert (saved.user_token, saved.user_refresh_token) == (NEW_ACCESS, NEW_REFRESH)
+
+
+async def test_a_refresh_answer_that_echoes_the_whole_refresh_token_as_the_new_one_is_redacted(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    # Taken as sent only where a field shares a part with the spent token, never its whole:
+    # an echo of it (or of the client secret) is no token Slack issued.
+    installation = await install(emulator, store, ALICE.user_id)
+    installation.user_refresh_token = OLD_REFRESH
+    store.save(installation)
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
+    async with source:
+        reply = refresh_answer(refresh_token=f"x{OLD_REFRESH}")
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        await source.token_for(ALICE)
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert OLD_REFRESH not in (saved.user_refresh_token or "")
