@@ -108,3 +108,39 @@ async def test_a_refresh_answer_that_echoes_the_whole_refresh_token_as_the_new_o
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert saved is not None
     assert OLD_REFRESH not in (saved.user_refresh_token or "")
+
+
+@pytest.mark.parametrize(
+    "expires_in",
+    [
+        pytest.param(-(10**400), id="negative-int-past-float"),
+        pytest.param("\u00b2", id="superscript-digit"),
+    ],
+)
+async def test_a_lifetime_no_float_holds_still_keeps_the_new_tokens(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, expires_in: object
+) -> None:
+    # _lifetime promises an unreadable expires_in is 0, never a reason to drop the new tokens
+    # (Slack spent the old refresh token when it answered); these raised instead, and the
+    # call met an OverflowError or ValueError.
+    await install(emulator, store, ALICE.user_id)
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
+    reply = refresh_answer(
+        access_token="xoxe.xoxp-1-renewed0000000000000000",
+        refresh_token="xoxe-1-renewedrefresh00000000000000",
+        expires_in=expires_in,
+    )
+    async with source:
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        token = await source.token_for(ALICE)
+    assert token.reveal() == reply["access_token"]
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_refresh_token == reply["refresh_token"]
+
+
+def test_a_lifetime_in_another_scripts_decimal_digits_is_still_read() -> None:
+    from ocp_users_photo.installations.refresh_grant import _lifetime
+
+    assert _lifetime("\u0664\u0663\u0662\u0660\u0660") == 43200
+    assert _lifetime(-(10**400)) == 0

@@ -136,10 +136,12 @@ def _lifetime(expires_in: object) -> int:
     """
     seconds: float | None = None
     if isinstance(expires_in, int) and not isinstance(expires_in, bool):
-        seconds = float(min(expires_in, MAX_LIFETIME))  # 10**400 is no float
+        # Within a float's reach both ways: 10**400 and -(10**400) are no float.
+        seconds = float(max(min(expires_in, MAX_LIFETIME), -1))
     elif isinstance(expires_in, float):
         seconds = expires_in
-    elif isinstance(expires_in, str) and expires_in.strip().isdigit() and len(expires_in) < 12:
+    elif isinstance(expires_in, str) and expires_in.strip().isdecimal() and len(expires_in) < 12:
+        # Decimal digits, which float() reads (any script's); isdigit() would let "²" through.
         seconds = float(expires_in.strip())
     if seconds is None or not math.isfinite(seconds) or seconds <= 0:
         logger.warning(
