@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.tokens import ActingPerson
@@ -18,6 +19,8 @@ from tests.installation_helpers import (
     Clock,
     emulator_source,
     install,
+    portrait,
+    refreshes,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
 )
@@ -144,3 +147,34 @@ def test_a_lifetime_in_another_scripts_decimal_digits_is_still_read() -> None:
 
     assert _lifetime("\u0664\u0663\u0662\u0660\u0660") == 43200
     assert _lifetime(-(10**400)) == 0
+
+
+async def test_a_refresh_rate_limited_ahead_of_the_tokens_end_lets_the_call_go_on(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    # Within the refresh margin, 200 s left: a refresh Slack rate-limits (for longer than
+    # the call can wait) must not fail a call the token can still make, as a refusal or no
+    # answer does not (README: Rotation).
+    await install(emulator, store, ALICE.user_id)
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME - 200))
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.rate_limited(600), method="oauth.v2.access")
+        result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert result.get("ok") is True, result
+    assert refreshes(emulator) == 1
+
+
+async def test_a_refresh_rate_limited_with_the_token_at_its_end_still_says_rate_limited(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    # Under 30 s left, the token cannot be used: the rate limit is what the caller is told.
+    await install(emulator, store, ALICE.user_id)
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME - 10))
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.rate_limited(600), method="oauth.v2.access")
+        result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert result["error"] == "ratelimited", result

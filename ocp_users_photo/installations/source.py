@@ -28,7 +28,7 @@ from ocp_users_photo.credentials import (
     check_token_text,
     shown_client_id,
 )
-from ocp_users_photo.errors import TokenUnavailable
+from ocp_users_photo.errors import RateLimited, TokenUnavailable
 from ocp_users_photo.installations.errors import (
     ForeignInstallation,
     InstallationStoreFailed,
@@ -184,10 +184,11 @@ class InstallationTokenSource(AsyncClosing):
             current = SlackToken(_user_token(installation))
             try:
                 installation = await self._refresh(person, current)
-            except (TokenRefreshFailed, RefreshImpossible, RefreshBusy) as failed:
+            except (TokenRefreshFailed, RefreshImpossible, RefreshBusy, RateLimited) as failed:
                 # Refreshed ahead of its end, the token still works: a refresh Slack did
-                # not answer, or refused, need not fail a call it can still make. Said
-                # to the host all the same, and again at each call until mended.
+                # not answer, refused, or rate-limited (the app's refreshes, not this
+                # call's method) need not fail a call it can still make. Said to the host
+                # all the same, and again at each call until mended.
                 lasts = _seconds_left(installation, self._clock())
                 if lasts is None or lasts < FRESH_ENOUGH_SECONDS:
                     raise
