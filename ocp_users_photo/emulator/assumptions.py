@@ -127,7 +127,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "tokens; earlier ones keep working.",
     "With token rotation (an app's token_rotation, `--token-rotation`, or PUT "
     "/_emulator/oauth/settings) access tokens are `xoxe.xoxp-1-...`/`xoxe.xoxb-1-...` with "
-    "`refresh_token` `xoxe-1-...` and `expires_in` (43200 s by default, Slack's 12 hours); "
+    "`refresh_token` `xoxe-1-...` and `expires_in` (43200 s by default, Slack's 12 hours), "
+    "their bodies shaped like Slack's (base64 of the kind, the workspace's and the person's "
+    "numbers, then a random part: a person's tokens share long runs); "
     "past their lifetime every method, auth.test included, answers token_expired.",
     "A refresh (grant_type refresh_token) answers {ok, app_id, scope, access_token, "
     "token_type, refresh_token, expires_in, team, enterprise, is_enterprise_install} (plus "

@@ -7,6 +7,7 @@ refreshed) they come with.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import threading
@@ -265,8 +266,8 @@ class OAuthGrants:
         rotation = settings.token_rotation or rotating
         prefix = "xoxp-" if subject == "user" else "xoxb-"
         if rotation:
-            access_token = f"xoxe.{prefix}1-{secrets.token_urlsafe(48)}"
-            refresh_token: str | None = f"xoxe-1-{secrets.token_urlsafe(48)}"
+            access_token = f"xoxe.{prefix}1-{_rotating(2, 2, user_id)}"
+            refresh_token: str | None = f"xoxe-1-{_rotating(3, 1, user_id)}"
             expires_in: int | None = settings.access_token_seconds
         else:
             access_token = f"{prefix}{_digits(10)}-{_digits(13)}-{secrets.token_hex(16)}"
@@ -307,6 +308,22 @@ def _bot_user_id(app: OAuthApp) -> str:
     # One bot user per app in the emulated workspace.
     digest = hashlib.sha256(b"bot-user:" + app.client_id.encode("utf-8")).hexdigest().upper()
     return "U" + digest[:10]
+
+
+def _rotating(kind: int, version: int, user_id: str) -> str:
+    """A rotating token's body as Slack shapes it: base64, unpadded, of "<kind>-<version>-"
+    then numbers of the workspace and the person, a number of this grant, and a random hex
+    secret. Tokens for one person share long runs (their numbers), as Slack's do: a client
+    that redacts runs of the refresh token it spends from the answer breaks the new ones."""
+    person = int.from_bytes(hashlib.sha256(user_id.encode("utf-8")).digest()[:5], "big")
+    inner = (
+        f"{kind}-{version}-{_WORKSPACE_NUMBER}-{person:013d}-{_digits(13)}-{secrets.token_hex(32)}"
+    )
+    return base64.b64encode(inner.encode("ascii")).decode("ascii").rstrip("=")
+
+
+# The emulated workspace's number in its tokens (Slack's are 10 to 13 digits).
+_WORKSPACE_NUMBER = "4014835228961"
 
 
 def _digits(count: int) -> str:
