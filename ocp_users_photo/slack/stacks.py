@@ -219,11 +219,27 @@ def open_stack(
     return HttpxStack(proxy=proxy, ssl_context=ssl_context, timeout=timeout)
 
 
+def _proxy_verified_with(proxy: str | None, ssl_context: ssl.SSLContext) -> httpx.Proxy | None:
+    """``proxy`` for httpx's transport; an https one's own certificate verified with the
+    context Slack's is (the operator's CA, else certifi's, loaded off the loop), as aiohttp
+    does. Given the bare URL, httpcore verified an https proxy against certifi's store alone,
+    read from disk on the event loop: behind a company CA (SSL_CERT_FILE), no call got
+    through. httpcore takes no such context for an http or SOCKS proxy."""
+    if proxy is None:
+        return None
+    parsed = httpx.Proxy(proxy)
+    if parsed.url.scheme != "https":
+        return parsed
+    return httpx.Proxy(proxy, ssl_context=ssl_context)
+
+
 class HttpxStack:
     """httpx's own transport (httpcore), handed each request directly."""
 
     def __init__(self, *, proxy: str | None, ssl_context: ssl.SSLContext, timeout: float) -> None:
-        self._transport = httpx.AsyncHTTPTransport(verify=ssl_context, proxy=proxy, limits=LIMITS)
+        self._transport = httpx.AsyncHTTPTransport(
+            verify=ssl_context, proxy=_proxy_verified_with(proxy, ssl_context), limits=LIMITS
+        )
         connecting = connect_timeout(timeout)
         self._timeout = httpx.Timeout(timeout, connect=connecting, pool=connecting).as_dict()
         self._urls: dict[str, httpx.URL] = {}  # parsed once per method

@@ -1,0 +1,96 @@
+"""The HTTP data path to Slack, reviewed as an attacker and for correctness (review 21).
+
+Each test here failed before the fix it names (checked against the unfixed package).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import trustme
+
+from ocp_users_photo import UsersSetPhoto
+from tests import loopback
+from tests.conftest import CANARY_TOKEN, make_image, success_reply
+from tests.http_stacks import stack_environ, stack_of
+
+IMAGE = make_image((600, 600))
+
+
+def _slack_ok() -> loopback.Answer:
+    body = json.dumps(success_reply()).encode()
+    return loopback.reply(200, body, [("Content-Type", "application/json")])
+
+
+async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError, ssl.SSLError):
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    sink.close()
+
+
+@contextlib.asynccontextmanager
+async def tls_connect_proxy(server_tls: ssl.SSLContext) -> AsyncIterator[list[bytes]]:
+    """An https proxy (TLS to the proxy itself, as https://proxy.corp:3129 is) that opens
+    every CONNECT tunnel it is asked for; yields the request lines it saw, its port first."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError, asyncio.IncompleteReadError, ValueError):
+            head = await reader.readuntil(b"\r\n\r\n")
+            seen.append(head.split(b"\r\n", 1)[0])
+            host, _, port = head.split(b" ")[1].decode("ascii").rpartition(":")
+            target_reader, target_writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+            await asyncio.gather(_pipe(reader, target_writer), _pipe(target_reader, writer))
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_tls)
+    seen.append(str(server.sockets[0].getsockname()[1]).encode())
+    try:
+        yield seen
+    finally:
+        server.close()
+
+
+class TestAnHttpsProxyBehindTheCompanyCa:
+    """HTTPS_PROXY=https://... (TLS to the proxy) on a network whose CA the operator gave in
+    SSL_CERT_FILE: ``auto`` picks httpx for such a proxy, whose transport verified the
+    proxy's own certificate against certifi's store, never the operator's. Every call
+    failed "the TLS certificate ... could not be verified ... set SSL_CERT_FILE", which was
+    set (and certifi's store was read from disk on the event loop at each new tunnel)."""
+
+    async def test_the_proxys_certificate_is_verified_against_the_operators_ca(
+        self, http_stack: str, tmp_path: Path
+    ) -> None:
+        authority = trustme.CA()
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+        bundle = tmp_path / "corp-ca.pem"
+        authority.cert_pem.write_to_path(str(bundle))
+        async with loopback.serve(server_tls) as slack, tls_connect_proxy(server_tls) as seen:
+            slack.on("/api/users.setPhoto", _slack_ok())
+            environ = stack_environ(
+                http_stack,
+                HTTPS_PROXY=f"https://127.0.0.1:{seen[0].decode()}",
+                SSL_CERT_FILE=str(bundle),
+            )
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=environ,
+                max_retries=0,
+                keep_previous=False,
+            ) as tool:
+                assert stack_of(tool) == http_stack
+                result = await tool.run({"image": IMAGE})
+        assert result["ok"] is True, result
+        assert seen[1:] == [f"CONNECT 127.0.0.1:{slack.port} HTTP/1.1".encode()]
+        assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
