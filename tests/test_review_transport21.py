@@ -9,12 +9,17 @@ import asyncio
 import contextlib
 import json
 import ssl
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
+import pytest
 import trustme
 
 from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.credentials import SecretTexts
+from ocp_users_photo.slack.stacks import EXTRA_ADVICE, aiohttp_installed
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image, success_reply
 from tests.http_stacks import stack_environ, stack_of
@@ -94,3 +99,51 @@ class TestAnHttpsProxyBehindTheCompanyCa:
         assert result["ok"] is True, result
         assert seen[1:] == [f"CONNECT 127.0.0.1:{slack.port} HTTP/1.1".encode()]
         assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
+
+
+def _head_of_percent_signs(lines: int) -> loopback.Answer:
+    """Slack's ok answer after ``lines`` header lines of 8,000 percent signs each: within
+    aiohttp's bounds (128 lines of 8,190 bytes), past httpx's (100 KB) beyond a dozen."""
+    body = json.dumps(success_reply()).encode()
+    head = [(f"X-Padding-{number}", "%" * 8000) for number in range(lines)]
+    return loopback.reply(200, body, [("Content-Type", "application/json"), *head])
+
+
+class TestAHostileHeadIsSearchedOffTheLoop:
+    """The reply's headers are searched for the token, escapes read back (a percent-escaped
+    echo), before anything reads them. On the event loop, aiohttp's head of up to 1 MB of
+    percent signs took that search 0.37 s (urllib's unquote raises and catches an error
+    for each): every other task of the process stood still, at every such reply. A head
+    over 64 KiB is searched in a worker thread, as a reply's body over it is decoded
+    there; Slack's own head, a few hundred bytes, stays on the loop (no thread trip).
+    Where the search ran is recorded, not timed."""
+
+    @pytest.mark.skipif(not aiohttp_installed(), reason=EXTRA_ADVICE)
+    @pytest.mark.parametrize(("lines", "off_the_loop"), [(1, False), (100, True)])
+    async def test_where_the_reply_head_is_searched(
+        self, monkeypatch: pytest.MonkeyPatch, lines: int, off_the_loop: bool
+    ) -> None:
+        from ocp_users_photo.slack import client as slack_client
+
+        searched_in: list[threading.Thread] = []
+        search = slack_client._headers_without
+
+        def recorded(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Headers:
+            searched_in.append(threading.current_thread())
+            return search(headers, secrets)
+
+        monkeypatch.setattr(slack_client, "_headers_without", recorded)
+        async with loopback.serve() as slack:
+            slack.on("/api/users.setPhoto", _head_of_percent_signs(lines))
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=stack_environ("aiohttp"),
+                max_retries=0,
+                keep_previous=False,
+            ) as tool:
+                assert stack_of(tool) == "aiohttp"
+                result = await tool.run({"image": IMAGE})
+        assert result["ok"] is True, result
+        assert len(searched_in) == 1
+        assert (searched_in[0] is not threading.current_thread()) is off_the_loop
