@@ -17,8 +17,12 @@ import httpx
 import pytest
 import trustme
 
-from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.credentials import SecretTexts
+from ocp_users_photo import TransportError, UsersSetPhoto
+from ocp_users_photo.credentials import SecretTexts, SlackToken
+from ocp_users_photo.errors import may_have_taken_effect
+from ocp_users_photo.slack import SlackClient
+from ocp_users_photo.slack.replies import NO_SLACK_REPLY_ADVICE
+from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.stacks import EXTRA_ADVICE, aiohttp_installed
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, make_image, success_reply
@@ -147,3 +151,55 @@ class TestAHostileHeadIsSearchedOffTheLoop:
         assert result["ok"] is True, result
         assert len(searched_in) == 1
         assert (searched_in[0] is not threading.current_thread()) is off_the_loop
+
+
+def _oversized_reply(*, declared: bool) -> loopback.Answer:
+    """Slack-shaped JSON of 2 MiB, past the 1 MiB a reply is read to: its Content-Length
+    said, or the body ending when the connection closes."""
+    body = b'{"ok":true,"padding":"' + b"a" * (2 << 20) + b'"}'
+    return loopback.reply(200, body, [("Content-Type", "application/json")], length=declared)
+
+
+class TestAReplyTooLargeToReadSaysWhatToDo:
+    """A users.setPhoto whose answer was too large to read went whole to the server, which
+    answered: the photo may have been set. The error said only "Slack's reply is larger
+    than 1048576 bytes, more than a users.setPhoto reply can need; reading stopped" (or
+    "declares N bytes ...; not read"): neither what to check nor that the change may have
+    been made, where every other answer that is no Slack reply says both."""
+
+    @pytest.mark.parametrize("declared", [True, False], ids=["declared", "read-to-the-cap"])
+    async def test_the_message_says_to_check_the_address_and_the_photo(
+        self, http_stack: str, declared: bool
+    ) -> None:
+        async with loopback.serve() as slack:
+            slack.on("/api/users.setPhoto", _oversized_reply(declared=declared))
+            async with UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=stack_environ(http_stack),
+                max_retries=0,
+                keep_previous=False,
+            ) as tool:
+                with pytest.raises(TransportError) as caught:
+                    await tool.call({"image": IMAGE})
+        said = str(caught.value)
+        assert "1048576" in said, said
+        assert may_have_taken_effect(caught.value), said
+        assert said.endswith(NO_SLACK_REPLY_ADVICE), said
+
+    async def test_a_read_says_nothing_changed(self, http_stack: str) -> None:
+        async with loopback.serve() as slack:
+            slack.on("/api/auth.test", _oversized_reply(declared=False))
+            client = SlackClient(
+                base_url=slack.base_url(),
+                user_agent="review",
+                http_stack="httpx" if http_stack == "httpx" else "aiohttp",
+                retry=RetryPolicy(max_retries=0),
+            )
+            try:
+                with pytest.raises(TransportError) as caught:
+                    await client.call("auth.test", token=SlackToken(CANARY_TOKEN))
+            finally:
+                await client.aclose()
+        said = str(caught.value)
+        assert "auth.test only reads, so nothing changed: check the Slack address" in said, said

@@ -71,6 +71,7 @@ from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.loop_stacks import LoopStacks
 from ocp_users_photo.slack.proxies import check_callers_client, proxy_secrets
 from ocp_users_photo.slack.replies import (
+    NO_SLACK_REPLY_ADVICE,
     UNSAID_RETRY_AFTER,
     HttpReply,
     Redact,
@@ -625,7 +626,8 @@ class SlackClient:
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_reply_bytes:
             raise TransportError(
                 f"Slack's reply declares {declared[:20]} bytes, more than the "
-                f"{self._max_reply_bytes} a {method} reply can need; not read",
+                f"{self._max_reply_bytes} a {method} reply can need; not read. "
+                f"{_unread_reply_advice(method)}",
                 status_code=answer.status_code,
                 method=method,
             )
@@ -639,7 +641,7 @@ class SlackClient:
         except BodyTooLarge:
             raise TransportError(
                 f"Slack's reply is larger than {self._max_reply_bytes} bytes, more than a "
-                f"{method} reply can need; reading stopped",
+                f"{method} reply can need; reading stopped. {_unread_reply_advice(method)}",
                 status_code=answer.status_code,
                 method=method,
             ) from None
@@ -874,6 +876,15 @@ def _sent_whole(
         if value is not None:
             whole.append(value.reveal() if isinstance(value, SlackToken) else value)
     return SecretTexts(whole)
+
+
+def _unread_reply_advice(method: str) -> str:
+    """What to do about an answer too large to read: as for any answer that is no Slack
+    reply, the address to check, and for a change, that the request went whole, so it may
+    have taken effect."""
+    if method in READ_ONLY_METHODS:
+        return f"{method} only reads, so nothing changed: check {SLACK_ADDRESS}"
+    return NO_SLACK_REPLY_ADVICE
 
 
 def _field_secrets(value: str | SlackToken | None) -> SecretTexts:
