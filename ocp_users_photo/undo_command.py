@@ -112,13 +112,14 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)
         return ExitCode.OK
     print(f"Put back {restored.describe()}.", file=out)
-    if profile:  # checked against the schema already; printed bounded all the same
+    if restored.kind == "default":
+        print("  Slack shows the default avatar again.", file=out)
+    elif profile:  # checked against the schema already; printed bounded all the same
         print(f"  avatar_hash: {shown(str(profile.get('avatar_hash')), 64)}", file=out)
         for key in ("image_192", "image_512", "image_original"):
             if key in profile:
                 print(f"  {key}: {shown(str(profile[key]), 2048)}", file=out)
-    else:
-        print("  Slack shows the default avatar again.", file=out)
+    # else: Slack's bare {"ok": true} (its documented typical reply) names no image.
     if replaced is not None:
         print(
             f"The photo it replaced (avatar_hash {shown(replaced.avatar_hash, 64)}) was kept as "
