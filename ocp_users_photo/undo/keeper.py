@@ -31,6 +31,7 @@ from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo, KeptRecord
+from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
 from ocp_users_photo.undo.errors import (
@@ -82,12 +83,20 @@ class KeptChange:
     turn: Turn
     to_default: bool = False  # the change puts Slack's default avatar back
     told: KeptRecord | None = None  # where the change's caller reads the entry kept
+    # The session the photo was read with: asks which photo a bare {"ok": true} made.
+    session: SlackSession | None = None
 
     async def end(self, outcome: CallOutcome) -> None:
         """Record the change's outcome, then end the turn; never raises for the history."""
         try:
             status = _status_after(outcome)
-            if status == "changed" and self._changed_nothing(outcome):
+            made = _shown_hash(outcome.reply)
+            if status == "changed" and made is None and not self.to_default:
+                # Slack's documented typical answer is a bare {"ok": true}, naming no photo:
+                # which one the change made is read (the turn is still held), so the history
+                # knows it as made here (its crop box) and whether it changed anything.
+                made = await _hash_shown_now(self.session)
+            if status == "changed" and self._changed_nothing(made):
                 # Slack shows the very photo it showed before (the same image and crop box
                 # again): nothing to undo, and a host repeating one call pushes nothing out.
                 status = None
@@ -96,7 +105,7 @@ class KeptChange:
                     self.told.entry = None
                 await self.history.discard(self.kept.entry)
             else:
-                await self.history.finish(self.kept.entry, status, _shown_hash(outcome.reply))
+                await self.history.finish(self.kept.entry, status, made)
         except HistoryUnavailable as failed:
             # The change is done either way; the entry stays pending ("may not have happened").
             # The history's own message goes on to say what that means for a change not yet
@@ -111,12 +120,12 @@ class KeptChange:
         finally:
             await self.turn.end()
 
-    def _changed_nothing(self, outcome: CallOutcome) -> bool:
+    def _changed_nothing(self, made: str | None) -> bool:
         # users.deletePhoto answers {"ok": true} alone: the default avatar put back while it
         # was shown is told by what was kept, not by a hash in the reply.
         if self.to_default:
             return self.kept.kind == "default"
-        return _shown_hash(outcome.reply) == self.kept.avatar_hash
+        return made == self.kept.avatar_hash
 
     def abandon(self, settle_seconds: float, *, wait: bool = False) -> None:
         """The call was cancelled or failed unexpectedly: the entry stays pending, and the
@@ -233,7 +242,14 @@ class PhotoKeeper(CallObserver):
                 )
                 return None
             raise
-        return KeptChange(self.history, kept, turn, to_default=change.to_default, told=change.kept)
+        return KeptChange(
+            self.history,
+            kept,
+            turn,
+            to_default=change.to_default,
+            told=change.kept,
+            session=session,
+        )
 
     async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
         """An undo chose the newest entry before it had the turn: if a change was kept since
@@ -306,6 +322,19 @@ def _status_after(outcome: CallOutcome) -> EntryStatus | None:
         return "changed"
     # Otherwise Slack refused it (ok:false), or it was refused before it was sent.
     return "unknown" if may_have_taken_effect(error) else None
+
+
+async def _hash_shown_now(session: SlackSession | None) -> str | None:
+    """The avatar_hash users.profile.get shows now; None when it cannot be read (the entry
+    is then recorded as before: its photo not known as made here)."""
+    if session is None:
+        return None
+    try:
+        reply = await session.call("users.profile.get")
+    except UsersPhotoError as unread:
+        logger.info("which photo the change made could not be read (%s)", type(unread).__name__)
+        return None
+    return _shown_hash(reply.body)
 
 
 def _shown_hash(reply: Mapping[str, Any] | None) -> str | None:
