@@ -38,7 +38,7 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
@@ -63,7 +63,7 @@ from ocp_users_photo.errors import (
     after_an_earlier_attempt,
     raise_alone,
 )
-from ocp_users_photo.safe_text import redacted, shown, spelled_otherwise
+from ocp_users_photo.safe_text import REDACTED, redacted, shown, spelled_otherwise
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
 from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
@@ -308,7 +308,9 @@ class SlackClient:
             headers = await in_worker_thread(_headers_without, headers, kept_out)
         reply = dataclasses.replace(reply, headers=headers)
         redact = redactor(kept_out, reply.body)
-        as_issued: dict[str, str] = {}
+        # Noted before redaction, so as any answer came (a refusal's, a 429's too): held
+        # where an error's frame locals show how many, never which (it may echo a secret).
+        as_issued = _Issued()
         if issued:
             redact = _noting_issued(redact, issued, as_issued)
         decode = functools.partial(decode_reply, reply, method=method, redact=redact)
@@ -326,7 +328,7 @@ class SlackClient:
             if reply.earlier_attempt_reached:
                 after_an_earlier_attempt(failed, method)
             raise
-        if as_issued:
+        if as_issued.fields:
             body = _with_issued(body, as_issued, _sent_whole(token, client_auth, fields))
         return SlackReply(
             method=method,
@@ -836,20 +838,39 @@ def _headers_without(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Head
 _NO_SECRETS: Final = SecretTexts()
 
 
-def _noting_issued(redact: Redact, names: tuple[str, ...], noted: dict[str, str]) -> Redact:
+class _Issued:
+    """The issued fields of an answer as it came, before redaction: held, as SecretTexts
+    holds its texts, so that a traceback's locals (an error reporter's, Sentry's default)
+    say how many there are, never which. Any answer is noted, a refusal's or a 429's too,
+    and its "tokens" may echo the refresh token or the client secret sent."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"_Issued({len(self.fields)} fields, {REDACTED})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("_Issued cannot be pickled: it would write the credentials out")
+
+
+def _noting_issued(redact: Redact, names: tuple[str, ...], noted: _Issued) -> Redact:
     """``redact``, noting first the text values of the reply object's fields ``names`` as
     they came (``_with_issued`` puts them back into an ok reply)."""
 
     def noting(value: Any) -> Any:
         if isinstance(value, dict):
-            noted.clear()
-            noted.update({name: value[name] for name in names if isinstance(value.get(name), str)})
+            noted.fields = {name: value[name] for name in names if isinstance(value.get(name), str)}
         return redact(value)
 
     return noting
 
 
-def _with_issued(body: dict[str, Any], noted: dict[str, str], sent: SecretTexts) -> dict[str, Any]:
+def _with_issued(body: dict[str, Any], noted: _Issued, sent: SecretTexts) -> dict[str, Any]:
     """The ok reply with the credentials Slack issued in it as they came, not redacted.
 
     Slack's rotating tokens are base64 of "<kind>-<version>-<workspace's number>-<person's
@@ -858,7 +879,8 @@ def _with_issued(body: dict[str, Any], noted: dict[str, str], sent: SecretTexts)
     tokens saved were ones no request can use. Only a field that holds a whole credential
     sent (the spent refresh token, the client secret echoed) stays redacted. Never in an
     error: only the ok reply, which is read, never shown."""
-    kept = {name: value for name, value in noted.items() if redacted(value, sent.texts()) == value}
+    texts = sent.texts()
+    kept = {name: value for name, value in noted.fields.items() if redacted(value, texts) == value}
     return {**body, **kept} if kept else body
 
 
