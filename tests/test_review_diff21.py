@@ -11,6 +11,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo import RateLimited, UsersPhotoError
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
+from ocp_users_photo.installations import TokenRefreshFailed
 from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import inject
 from tests.installation_helpers import (
@@ -72,3 +73,57 @@ async def test_a_rate_limited_refresh_echoing_secrets_keeps_them_out_of_its_fram
     assert saved.user_refresh_token
     assert CLIENT_SECRET not in rendered
     assert saved.user_refresh_token not in rendered
+
+
+async def _refresh_answered_ok_with(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, field: str, echoed: str
+) -> None:
+    """Install Alice; her next refresh is answered ok, ``field`` holding a credential the
+    refresh sends ("refresh" for the spent refresh token, "secret" for the client secret),
+    the other field a good new token."""
+    installation = await install(emulator, store, ALICE.user_id)
+    credential = installation.user_refresh_token if echoed == "refresh" else CLIENT_SECRET
+    assert credential
+    answer: dict[str, object] = {
+        "ok": True,
+        "app_id": "A0EMULATOR",
+        "token_type": "user",
+        "access_token": "xoxe.xoxp-1-renewedaccess0000000000000000",
+        "refresh_token": "xoxe-1-renewedrefresh000000000000000000",
+        "expires_in": 43200,
+        "team": {"id": TEAM_ID},
+    }
+    answer[field] = credential if field == "refresh_token" else f"xoxe.xoxp-1-{credential}"
+    inject(emulator, Fault.json(answer), method="oauth.v2.access")
+
+
+@pytest.mark.parametrize(
+    ("field", "echoed"),
+    [
+        ("refresh_token", "refresh"),
+        ("refresh_token", "secret"),
+        ("access_token", "refresh"),
+        ("access_token", "secret"),
+    ],
+)
+async def test_a_refresh_answer_echoing_a_sent_credential_is_refused_not_saved_redacted(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, field: str, echoed: str
+) -> None:
+    # A new token that holds a whole credential the refresh sent stays redacted (793e109):
+    # "[redacted]" or "xoxe.xoxp-1-[redacted]" was then saved as the person's token, no
+    # token at all, over the refresh token the store held; the next call sent it as the
+    # Bearer or the next refresh as the refresh token, each refused with a misleading code.
+    await _refresh_answered_ok_with(emulator, store, field, echoed)
+    before = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert before is not None
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
+    async with source:
+        with pytest.raises(TokenRefreshFailed) as refused:
+            await source.token_for(ALICE)
+    assert "it echoes a credential the refresh sent" in str(refused.value)
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert (saved.user_token, saved.user_refresh_token) == (
+        before.user_token,
+        before.user_refresh_token,
+    )

@@ -11,6 +11,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
+from ocp_users_photo.installations import TokenRefreshFailed
 from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import inject
 from tests.installation_helpers import (
@@ -99,7 +100,8 @@ async def test_a_refresh_answer_that_echoes_the_whole_refresh_token_as_the_new_o
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:
     # Taken as sent only where a field shares a part with the spent token, never its whole:
-    # an echo of it (or of the client secret) is no token Slack issued.
+    # an echo of it (or of the client secret) is no token Slack issued. It stays redacted,
+    # and the answer is refused (review diff 21): "x[redacted]" is no token to save either.
     installation = await install(emulator, store, ALICE.user_id)
     installation.user_refresh_token = OLD_REFRESH
     store.save(installation)
@@ -107,10 +109,12 @@ async def test_a_refresh_answer_that_echoes_the_whole_refresh_token_as_the_new_o
     async with source:
         reply = refresh_answer(refresh_token=f"x{OLD_REFRESH}")
         inject(emulator, Fault.json(reply), method="oauth.v2.access")
-        await source.token_for(ALICE)
+        with pytest.raises(TokenRefreshFailed):
+            await source.token_for(ALICE)
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert saved is not None
-    assert OLD_REFRESH not in (saved.user_refresh_token or "")
+    assert f"x{OLD_REFRESH}" not in (saved.user_refresh_token or "")
+    assert "[redacted]" not in (saved.user_refresh_token or "")
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from ocp_users_photo.credentials import (
 )
 from ocp_users_photo.errors import RateLimited, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
+from ocp_users_photo.safe_text import REDACTED
 from ocp_users_photo.slack.client import SlackClient, SlackReply
 from ocp_users_photo.token_kinds import token_kind
 from ocp_users_photo.tokens import ActingPerson
@@ -123,6 +124,11 @@ def _new_tokens(body: Mapping[str, Any]) -> tuple[SlackToken, SlackToken, int] |
         return "no new refresh token in it"
     if not (refresh_token.isascii() and refresh_token.isprintable()) or " " in refresh_token:
         return "its refresh token holds spaces, control or non-ASCII characters"
+    if REDACTED in access_token or REDACTED in refresh_token:
+        # The client keeps a new token redacted where it holds a whole credential the
+        # refresh sent (the spent refresh token, the client secret): no token Slack issued,
+        # and saved, the next call or refresh would send "[redacted]" to Slack.
+        return "it echoes a credential the refresh sent, not new tokens"
     return SlackToken(access_token), SlackToken(refresh_token), _lifetime(body.get("expires_in"))
 
 
