@@ -33,7 +33,7 @@ from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.output import OutputFailed, answers_to, standard_streams, tell
 from ocp_users_photo.safe_text import shown
-from ocp_users_photo.slack.replies import REDIRECT_STATUSES
+from ocp_users_photo.slack.replies import is_redirection
 from ocp_users_photo.trusted_roots import CA_VARIABLES
 from ocp_users_photo.undo.errors import (
     HistoryBusy,
@@ -203,7 +203,9 @@ def next_step_for(
                 "nothing answers as Slack's Web API at that address: check SLACK_API_URL "
                 "(or --base-url); it ends in /api, as in https://slack.com/api"
             )
-        if error.status_code in REDIRECT_STATUSES:  # a read: waiting will not move it back
+        if error.status_code is not None and is_redirection(error.status_code):
+            # Any 3xx (replies.is_redirection), a read's above all: waiting will not move
+            # the address back.
             return (
                 "check SLACK_API_URL (or --base-url) is Slack's Web API, https://slack.com/api: "
                 "the address answered with a redirect, which is never followed"

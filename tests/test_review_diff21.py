@@ -5,13 +5,16 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+import httpx
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import RateLimited, UsersPhotoError
+from ocp_users_photo import RateLimited, TransportError, UsersPhotoError
+from ocp_users_photo.cli import next_step_for
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.installations import TokenRefreshFailed
+from ocp_users_photo.slack.replies import HttpReply, decode_reply
 from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import inject
 from tests.installation_helpers import (
@@ -127,3 +130,25 @@ async def test_a_refresh_answer_echoing_a_sent_credential_is_refused_not_saved_r
         before.user_token,
         before.user_refresh_token,
     )
+
+
+@pytest.mark.parametrize("status", [300, 304, 305, 399])
+def test_a_reads_3xx_outside_the_five_redirects_points_at_the_address_not_at_waiting(
+    status: int,
+) -> None:
+    # f0d2acc: any 3xx is never Slack's answer but what the base URL points at. The CLI's
+    # next step still knew only 301/302/303/307/308: whoami answered 300 (Slack-shaped
+    # JSON, taken as invalid_auth before) was told "try again in a few minutes", which
+    # will not move the address back, beside an error that says to check SLACK_API_URL.
+    reply = HttpReply(
+        status_code=status,
+        headers=httpx.Headers({"content-type": "application/json"}),
+        body=b'{"ok": false, "error": "invalid_auth"}',
+        attempts=1,
+    )
+    with pytest.raises(TransportError) as raised:
+        decode_reply(reply, method="auth.test", redact=lambda value: value)
+    assert "SLACK_API_URL" in str(raised.value)
+    advice = next_step_for(raised.value, command="whoami") or ""
+    assert "SLACK_API_URL" in advice, advice
+    assert "try again in a few minutes" not in advice, advice
