@@ -251,13 +251,18 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
                 method,
             )
         )
+    # Refused, the value parsed leaves this frame's locals first: it is the body unredacted
+    # (a list echoing the token), and a traceback's locals are printed (Sentry, pytest -l).
     if not isinstance(parsed, dict):
+        kind = type(parsed).__name__
+        del parsed
         raise _no_slack_reply(
             reply,
-            f"JSON that is not an object ({type(parsed).__name__}): {_excerpt(reply.body, redact)}",
+            f"JSON that is not an object ({kind}): {_excerpt(reply.body, redact)}",
             method,
         )
     if _may_nest_deeper_than(reply.body, MAX_JSON_DEPTH) and _deeper_than(parsed, MAX_JSON_DEPTH):
+        del parsed
         raise _no_slack_reply(
             reply,
             f"JSON nested more than {MAX_JSON_DEPTH} levels deep, which no Slack reply is: "
