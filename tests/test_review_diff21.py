@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 import httpx
@@ -27,6 +26,7 @@ from tests.installation_helpers import (
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
 )
+from tests.test_debug_secrets import rendered_with_locals
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 
@@ -34,11 +34,6 @@ ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 @pytest.fixture
 def store(tmp_path: Path) -> SQLite3InstallationStore:
     return sqlite_store(tmp_path / "installations.db")
-
-
-def rendered_with_locals(error: BaseException) -> str:
-    """The traceback as an error reporter that captures locals renders it."""
-    return "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
 
 
 async def _refresh_answered_with_an_echo(
