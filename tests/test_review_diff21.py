@@ -98,7 +98,6 @@ async def _refresh_answered_ok_with(
 @pytest.mark.parametrize(
     ("field", "echoed"),
     [
-        ("refresh_token", "refresh"),
         ("refresh_token", "secret"),
         ("access_token", "refresh"),
         ("access_token", "secret"),

@@ -117,6 +117,29 @@ async def test_a_refresh_answer_that_echoes_the_whole_refresh_token_as_the_new_o
     assert "[redacted]" not in (saved.user_refresh_token or "")
 
 
+async def test_a_refresh_token_handed_back_unchanged_is_kept_with_the_new_access_token(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    # OAuth lets the server keep the refresh token (RFC 6749, section 6: it "MAY issue a new
+    # refresh token"). Handed back as sent, it is no echo to redact: it was refused as "it
+    # echoes a credential the refresh sent", and every refresh failed.
+    installation = await install(emulator, store, ALICE.user_id)
+    installation.user_refresh_token = OLD_REFRESH
+    store.save(installation)
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
+    async with source:
+        inject(
+            emulator,
+            Fault.json(refresh_answer(refresh_token=OLD_REFRESH)),
+            method="oauth.v2.access",
+        )
+        token = await source.token_for(ALICE)
+    assert token.reveal() == NEW_ACCESS
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert (saved.user_token, saved.user_refresh_token) == (NEW_ACCESS, OLD_REFRESH)
+
+
 @pytest.mark.parametrize(
     "expires_in",
     [

@@ -329,7 +329,7 @@ class SlackClient:
                 after_an_earlier_attempt(failed, method)
             raise
         if as_issued.fields:
-            body = _with_issued(body, as_issued, _sent_whole(token, client_auth, fields))
+            body = _with_issued(body, as_issued, _sent_whole(token, client_auth, fields), fields)
         return SlackReply(
             method=method,
             body=body,
@@ -870,18 +870,33 @@ def _noting_issued(redact: Redact, names: tuple[str, ...], noted: _Issued) -> Re
     return noting
 
 
-def _with_issued(body: dict[str, Any], noted: _Issued, sent: SecretTexts) -> dict[str, Any]:
+def _with_issued(
+    body: dict[str, Any],
+    noted: _Issued,
+    sent: SecretTexts,
+    fields: Mapping[str, str | SlackToken] | None,
+) -> dict[str, Any]:
     """The ok reply with the credentials Slack issued in it as they came, not redacted.
 
     Slack's rotating tokens are base64 of "<kind>-<version>-<workspace's number>-<person's
     number>-...": a new refresh token and access token share runs of the refresh token they
     replace, which redaction (every run of a secret's last segment) cut out of them, and the
-    tokens saved were ones no request can use. Only a field that holds a whole credential
-    sent (the spent refresh token, the client secret echoed) stays redacted. Never in an
-    error: only the ok reply, which is read, never shown."""
+    tokens saved were ones no request can use. A field that holds a whole credential sent
+    (the client secret echoed, the spent refresh token as the access token) stays redacted,
+    unless it is the very value the request sent under that name: OAuth lets a server hand
+    the refresh token back unchanged (RFC 6749, section 6), to be kept as it is. Never in
+    an error: only the ok reply, which is read, never shown."""
     texts = sent.texts()
-    kept = {name: value for name, value in noted.fields.items() if redacted(value, texts) == value}
+    kept = {
+        name: value
+        for name, value in noted.fields.items()
+        if redacted(value, texts) == value or _revealed((fields or {}).get(name)) == value
+    }
     return {**body, **kept} if kept else body
+
+
+def _revealed(value: str | SlackToken | None) -> str | None:
+    return value.reveal() if isinstance(value, SlackToken) else value
 
 
 def _sent_whole(
