@@ -67,7 +67,10 @@ ASSUMPTIONS: tuple[str, ...] = (
     "Refused calls do not count, so Retry-After (whole seconds, rounded up) is exact. The 429 "
     "also carries `x-slack-failure: ratelimited`.",
     "Success replies are exactly {ok, profile} for setPhoto and {ok} for deletePhoto: no "
-    "`warning` or `response_metadata`, which the seed's additionalProperties:false would reject.",
+    "`warning` or `response_metadata`, which the seed's additionalProperties:false would reject. "
+    '`set_photo_reply="bare"` (`--set-photo-reply bare`, PUT /_emulator/set_photo_reply) '
+    "answers setPhoto with a bare {ok}, the reply Slack's own examples show; the photo is set "
+    "either way, and users.profile.get shows it.",
     "An unknown method under /api/ answers HTTP 404 with `unknown_method`; users.profile.get with "
     "an unknown `user` answers `user_not_found`.",
     "A body over `max_body_bytes` (default 64 MiB) answers HTTP 413 with "

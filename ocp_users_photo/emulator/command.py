@@ -17,6 +17,7 @@ from typing import Final
 
 from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.emulator.config import (
+    SET_PHOTO_REPLIES,
     TIER_2_CALLS_PER_MINUTE,
     EmulatorConfig,
     TokenGrant,
@@ -72,6 +73,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--max-frames",
         EmulatorConfig.max_frames,
         f"most GIF frames before too_many_frames (default {EmulatorConfig.max_frames})",
+    )
+    parser.add_argument(
+        "--set-photo-reply",
+        choices=SET_PHOTO_REPLIES,
+        default=EmulatorConfig.set_photo_reply,
+        help='users.setPhoto\'s success reply: "profile" names the new photo (default), '
+        '"bare" is {"ok": true} alone, as Slack\'s examples show',
     )
     parser.add_argument(
         "--tokens",
@@ -165,6 +173,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         rate_limit_per_minute=None if args.no_rate_limit else args.rate_limit,
         max_image_side=args.max_side,
         max_frames=args.max_frames,
+        set_photo_reply=args.set_photo_reply,
         process_images=not args.no_image_processing,
         record_bodies=not args.no_record_bodies,
         reveal_secrets_in_control_api=args.reveal_secrets_in_control_api,

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.token_kinds import token_kind
@@ -25,6 +25,12 @@ _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 # Slack documents Tier 2 as "about 20 calls a minute".
 TIER_2_CALLS_PER_MINUTE = 20
+
+# How users.setPhoto answers a success: "profile" names the new photo
+# ({"ok": true, "profile": {avatar_hash, image_24 ... image_original}}, the seed's schema);
+# "bare" is {"ok": true} alone, the reply Slack's own examples show.
+SetPhotoReply = Literal["profile", "bare"]
+SET_PHOTO_REPLIES: Final[tuple[SetPhotoReply, ...]] = ("profile", "bare")
 
 
 def is_slack_user_id(value: str) -> bool:
@@ -171,6 +177,10 @@ class EmulatorConfig:
     max_recorded_body_bytes: int = 2 * 1024 * 1024
     # How long a stopping server waits for in-flight requests (e.g. a delay fault).
     shutdown_grace_seconds: int = 2
+    # users.setPhoto's success reply: "profile" ({ok, profile}) or "bare" ({"ok": true}
+    # alone, as Slack's examples show); the photo is set either way. The state can
+    # switch it at run time (EmulatorState.use_set_photo_reply).
+    set_photo_reply: SetPhotoReply = "profile"
 
     def __post_init__(self) -> None:
         if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
@@ -178,6 +188,7 @@ class EmulatorConfig:
         for name in ("max_image_side", "max_frames", "max_body_bytes", "max_recorded_requests"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        check_set_photo_reply(self.set_photo_reply)
         if self.max_recorded_body_bytes < 0:
             raise ValueError("max_recorded_body_bytes must not be negative")
         client_ids = [app.client_id for app in self.oauth_apps]
@@ -187,6 +198,14 @@ class EmulatorConfig:
             raise ValueError(
                 "oauth_default_user_id must look like a Slack user id (U or W, A-Z 0-9)"
             )
+
+
+def check_set_photo_reply(value: object) -> SetPhotoReply:
+    """`value` as a SetPhotoReply; ValueError naming the choices when it is none of them."""
+    for choice in SET_PHOTO_REPLIES:
+        if value == choice:
+            return choice
+    raise ValueError("set_photo_reply must be 'profile' or 'bare'")
 
 
 def load_tokens_file(

@@ -1,4 +1,5 @@
-"""Control endpoints for who may call: tokens, users, the rate limit, the clock and OAuth."""
+"""Control endpoints for who may call: tokens, users, the rate limit, the clock and OAuth;
+and the shape of users.setPhoto's success reply."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ocp_users_photo.emulator.config import UserRecord
+from ocp_users_photo.emulator.config import UserRecord, check_set_photo_reply
 from ocp_users_photo.emulator.control_http import (
     CONTROL_ROOT,
     BadControlRequest,
@@ -54,6 +55,12 @@ class AccountControls:
                 root + "/rate_limit",
                 self.set_rate_limit,
                 'users.setPhoto/deletePhoto calls a minute per app: {"calls_per_minute": n|null}',
+            ),
+            Endpoint(
+                "PUT",
+                root + "/set_photo_reply",
+                self.set_photo_reply,
+                'how users.setPhoto answers a success: {"reply": "profile" | "bare"}',
             ),
             Endpoint("GET", root + "/clock", self.show_clock, "the emulator's time and offset"),
             Endpoint(
@@ -125,6 +132,15 @@ class AccountControls:
         limit = optional_int(spec, "calls_per_minute")
         self._state.set_rate_limit(limit)
         return json_response({"ok": True, "calls_per_minute": limit})
+
+    async def set_photo_reply(self, request: Request) -> Response:
+        spec = await json_object(request)
+        try:
+            reply = check_set_photo_reply(spec.get("reply"))
+        except ValueError:
+            raise BadControlRequest('\'reply\' must be "profile" or "bare"') from None
+        self._state.use_set_photo_reply(reply)
+        return json_response({"ok": True, "reply": reply})
 
     async def show_clock(self, request: Request) -> Response:
         clock = self._state.clock

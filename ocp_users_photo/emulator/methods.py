@@ -67,6 +67,9 @@ class ApiMethods:
             images = _unprocessed(part.data, part.content_type)
         photo = Photo(avatar_hash(part.data, crop), images, is_custom=True)
         self._state.directory.set_photo(grant.user_id, photo)
+        if self._state.set_photo_reply == "bare":
+            # Slack's own examples: the photo is set, the reply names none of it.
+            return slack_ok(scopes=grant.scopes)
         profile = photo_fields(public_root(request), grant.user_id, photo)
         return slack_ok({"profile": profile}, scopes=grant.scopes)
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ocp_users_photo.emulator.clock import EmulatorClock
-from ocp_users_photo.emulator.config import EmulatorConfig, TokenGrant, UserRecord
+from ocp_users_photo.emulator.config import (
+    EmulatorConfig,
+    SetPhotoReply,
+    TokenGrant,
+    UserRecord,
+    check_set_photo_reply,
+)
 from ocp_users_photo.emulator.directory import Directory, Person
 from ocp_users_photo.emulator.faults import FaultQueue
 from ocp_users_photo.emulator.installations import OAuthGrants
@@ -30,6 +36,7 @@ class EmulatorState:
         self.requests = RequestLog(self.config.max_recorded_requests)
         self.rate_limiter = SlidingWindowLimiter(self.config.rate_limit_per_minute)
         self.faults = FaultQueue()
+        self._set_photo_reply: SetPhotoReply = self.config.set_photo_reply
 
     def add_token(
         self,
@@ -65,6 +72,16 @@ class EmulatorState:
     def set_rate_limit(self, calls_per_minute: int | None) -> None:
         """Change the per-token limit of users.setPhoto and users.deletePhoto (None: off)."""
         self.rate_limiter.set_limit(calls_per_minute)
+
+    @property
+    def set_photo_reply(self) -> SetPhotoReply:
+        """How users.setPhoto answers a success now: "profile" or "bare" ({"ok": true})."""
+        return self._set_photo_reply
+
+    def use_set_photo_reply(self, reply: SetPhotoReply) -> None:
+        """Answer users.setPhoto's successes from now on with `reply`: "profile" ({ok,
+        profile}) or "bare" ({"ok": true} alone); ValueError for anything else."""
+        self._set_photo_reply = check_set_photo_reply(reply)
 
     def person(self, user_id: str) -> Person | None:
         """A user's profile record and current photo, if the emulator has seen them."""

@@ -1,0 +1,206 @@
+"""Review 21, Slack's bare {"ok": true}: the emulator answers users.setPhoto so on request
+(``EmulatorConfig(set_photo_reply="bare")``, ``--set-photo-reply bare``, PUT
+/_emulator/set_photo_reply), and every door runs against it as against the profile reply.
+
+Slack documents the method's typical success reply as a bare ``{"ok": true}``; the emulator
+names the new profile by default. Door tests here run over both shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, get_args
+
+import httpx
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.emulator.command import config_from_args, configure_parser
+from ocp_users_photo.emulator.config import SET_PHOTO_REPLIES, SetPhotoReply
+from tests.conftest import CANARY_TOKEN, make_image, shown_avatar_hash
+from tests.programs import run_cli
+from tests.test_mcp_server import mcp_session, output_validator
+
+SHAPES: tuple[SetPhotoReply, ...] = get_args(SetPhotoReply)
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.fixture(params=SHAPES)
+def reply_shape(request: pytest.FixtureRequest, slack_emulator: RunningEmulator) -> SetPhotoReply:
+    """Each door test runs twice: the emulator's profile reply, then Slack's bare ok."""
+    shape: SetPhotoReply = request.param
+    slack_emulator.state.use_set_photo_reply(shape)
+    return shape
+
+
+def _set_photo(base_url: str, image: bytes, token: str = CANARY_TOKEN) -> dict[str, Any]:
+    reply = httpx.post(
+        f"{base_url}/users.setPhoto",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"image": ("me.png", image, "image/png")},
+        timeout=10,
+    )
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def _profile(base_url: str, token: str = CANARY_TOKEN) -> dict[str, Any]:
+    reply = httpx.post(
+        f"{base_url}/users.profile.get", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    profile: dict[str, Any] = reply.json()["profile"]
+    return profile
+
+
+# --- the emulator option ---
+
+
+def test_the_choices_are_profile_then_bare() -> None:
+    assert SHAPES == SET_PHOTO_REPLIES == ("profile", "bare")
+    assert EmulatorConfig().set_photo_reply == "profile"
+    with pytest.raises(ValueError, match="set_photo_reply must be 'profile' or 'bare'"):
+        EmulatorConfig(set_photo_reply="none")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_bare_emulator_answers_ok_alone_and_still_sets_the_photo(
+    slack_emulator: RunningEmulator, shape: SetPhotoReply
+) -> None:
+    slack_emulator.state.use_set_photo_reply(shape)
+    before = _profile(slack_emulator.base_url)
+
+    reply = _set_photo(slack_emulator.base_url, make_image(color=(10, 120, 30)))
+
+    after = _profile(slack_emulator.base_url)
+    assert after["is_custom_image"] is True
+    assert after["avatar_hash"] != before["avatar_hash"]
+    assert after["avatar_hash"] == shown_avatar_hash(slack_emulator)
+    if shape == "bare":
+        assert reply == {"ok": True}
+    else:
+        assert reply["profile"]["avatar_hash"] == after["avatar_hash"]
+
+
+def test_the_config_starts_the_emulator_bare(tmp_path: Path) -> None:
+    from ocp_users_photo.emulator import start_emulator_in_thread
+
+    config = EmulatorConfig(rate_limit_per_minute=None, set_photo_reply="bare")
+    with start_emulator_in_thread(config) as emulator:
+        assert emulator.state.set_photo_reply == "bare"
+        assert _set_photo(emulator.base_url, make_image()) == {"ok": True}
+        assert _profile(emulator.base_url)["is_custom_image"] is True
+
+
+def test_the_control_api_switches_the_reply_and_refuses_other_shapes(
+    slack_emulator: RunningEmulator,
+) -> None:
+    url = slack_emulator.control_url.rstrip("/") + "/set_photo_reply"
+    switched = httpx.put(url, json={"reply": "bare"}, timeout=10)
+    assert switched.json() == {"ok": True, "reply": "bare"}
+    assert _set_photo(slack_emulator.base_url, make_image()) == {"ok": True}
+
+    refused = httpx.put(url, json={"reply": "empty"}, timeout=10)
+    assert refused.status_code == 400
+    assert slack_emulator.state.set_photo_reply == "bare"
+
+    assert httpx.put(url, json={"reply": "profile"}, timeout=10).status_code == 200
+    reply = _set_photo(slack_emulator.base_url, make_image(color=(1, 2, 3)))
+    assert reply["profile"]["avatar_hash"] == shown_avatar_hash(slack_emulator)
+
+
+def test_the_command_takes_the_reply_shape() -> None:
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    assert config_from_args(parser.parse_args([])).set_photo_reply == "profile"
+    chosen = parser.parse_args(["--set-photo-reply", "bare"])
+    assert config_from_args(chosen).set_photo_reply == "bare"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--set-photo-reply", "empty"])
+
+
+def test_the_docs_name_the_flag_and_the_endpoint() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "emulator.md").read_text()
+    assert "| `--set-photo-reply SHAPE` |" in docs
+    assert "| `PUT /_emulator/set_photo_reply` |" in docs
+
+
+# --- the command line, over both shapes ---
+
+
+def _cli(*args: str, env: dict[str, str]) -> Any:
+    done = run_cli(*args, env=env)
+    assert "Traceback" not in done.stderr
+    for said in (done.stdout, done.stderr):
+        assert "None" not in said
+    return done
+
+
+def test_set_then_undo_on_the_command_line(
+    slack_emulator: RunningEmulator, reply_shape: SetPhotoReply, tmp_path: Path
+) -> None:
+    env = {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "history.sqlite3"),
+    }
+    red, green = tmp_path / "red.png", tmp_path / "green.png"
+    red.write_bytes(make_image((800, 800), color=(200, 30, 30)))
+    green.write_bytes(make_image(color=(30, 160, 60)))
+    crop = ("--crop-x", "100", "--crop-y", "100", "--crop-w", "600")
+
+    first = _cli("set", str(red), *crop, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Photo set (PNG 800x800, ")
+    cut = shown_avatar_hash(slack_emulator)
+    second = _cli("set", str(green), "--json", env=env)
+    assert second.returncode == 0, second.stderr
+    answer = json.loads(second.stdout)
+    assert answer["ok"] is True
+    assert ("profile" in answer) is (reply_shape == "profile")
+
+    undone = _cli("undo", env=env)
+    assert undone.returncode == 0, undone.stderr
+    assert undone.stdout.startswith("Put back #2")
+    assert "crop x=100 y=100 w=600" in undone.stdout
+    assert "default avatar" not in undone.stdout
+    assert shown_avatar_hash(slack_emulator) == cut  # the square people saw, not the whole
+
+    listed = _cli("history", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert f"avatar_hash {cut}" in listed.stdout
+
+
+# --- the MCP server through the mcp client, over both shapes ---
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+async def test_the_mcp_server_sets_and_restores(tmp_path: Path, shape: SetPhotoReply) -> None:
+    async with mcp_session(tmp_path, log_level="warning") as session:
+        session.slack.state.use_set_photo_reply(shape)
+        (session.root / "other.png").write_bytes(make_image(color=(10, 10, 200)))
+        crop = {"crop_x": 0, "crop_y": 0, "crop_w": 400}
+        for arguments in ({"image": "photo.png", **crop}, {"image": "other.png"}):
+            done = await session.call(arguments)
+            assert done.get("isError", False) is False, done
+            result = done["structuredContent"]
+            assert json.loads(done["content"][0]["text"]) == result
+            assert output_validator().is_valid(result)
+            assert ("profile" in result) is (shape == "profile")
+        cut = (await session.client.call_tool("usersRestorePhoto", {})).structured_content
+        assert cut is not None
+        newest = cut["entries"][0]
+        assert newest["crop"] == {"crop_x": "0", "crop_y": "0", "crop_w": "400"}
+
+        restored = await session.client.call_tool("usersRestorePhoto", {"entry": newest["entry"]})
+        assert restored.is_error is False, restored
+        assert restored.structured_content is not None
+        assert restored.structured_content["message"].startswith(
+            f"Put back kept photo #{newest['entry']} (the person's own photo)."
+        )
+        assert shown_avatar_hash(session.slack) == newest["avatar_hash"]
