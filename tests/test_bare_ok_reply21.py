@@ -204,3 +204,43 @@ async def test_the_mcp_server_sets_and_restores(tmp_path: Path, shape: SetPhotoR
             f"Put back kept photo #{newest['entry']} (the person's own photo)."
         )
         assert shown_avatar_hash(session.slack) == newest["avatar_hash"]
+
+
+# --- the OCP agent path: the history entry a model reads, over both shapes ---
+
+
+async def test_the_agents_history_names_no_avatar_hash_slack_did_not_give(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    reply_shape: SetPhotoReply,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The history travels to the model: {"avatar_hash": null} beside "success" read as a photo
+    with no hash (none set, or the default). Slack's bare ok names none: none is recorded."""
+    from ocp_users_photo import UsersSetPhoto, register
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # ocp-agent keeps a spec cache in ~/.ocp
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    picture = tmp_path / "me.png"
+    picture.write_bytes(make_image((640, 640)))
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=slack_emulator.base_url, image_roots=[tmp_path], environ={}
+    ) as tool:
+        register(agent, tool)
+        reply = await agent.call_tool("usersSetPhoto", {"image": str(picture)})
+        assert reply["ok"] is True
+        await agent.call_tool("usersRestorePhoto", {"entry": 1})  # the default, deletePhoto
+
+    set_response, restore_response = [
+        entry for entry in agent.context.history if entry["action"].startswith("tool_response:")
+    ]
+    assert set_response["metadata"]["success"] is True
+    if reply_shape == "profile":
+        assert set_response["metadata"]["avatar_hash"] == reply["profile"]["avatar_hash"]
+    else:
+        assert "avatar_hash" not in set_response["metadata"]
+    # users.deletePhoto answers {"ok": true} alone whatever the shape of setPhoto's reply.
+    assert restore_response["action"] == "tool_response:usersRestorePhoto"
+    assert "avatar_hash" not in restore_response["metadata"]
+    assert None not in set_response["metadata"].values()

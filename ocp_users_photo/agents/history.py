@@ -107,16 +107,14 @@ class HistoryObserver(CallObserver):
             return
         reply = outcome.reply or {}
         profile = reply.get("profile")
-        self._record(
-            f"tool_response:{call.tool_name}",
-            call.endpoint,
-            "ok",
-            {
-                "success": True,
-                "image": dict(outcome.image),
-                "avatar_hash": profile.get("avatar_hash") if isinstance(profile, dict) else None,
-            },
-        )
+        answered: dict[str, Any] = {"success": True, "image": dict(outcome.image)}
+        avatar_hash = profile.get("avatar_hash") if isinstance(profile, dict) else None
+        # Slack's bare {"ok": true} (setPhoto's documented typical reply, deletePhoto's only
+        # one) names no photo: none is recorded. A model read {"avatar_hash": null} beside
+        # "success" as a photo with no hash: none set, or the default avatar.
+        if isinstance(avatar_hash, str):
+            answered["avatar_hash"] = avatar_hash
+        self._record(f"tool_response:{call.tool_name}", call.endpoint, "ok", answered)
 
 
 def _without_host_paths(message: str) -> str:
