@@ -20,7 +20,7 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.command import config_from_args, configure_parser
 from ocp_users_photo.emulator.config import SET_PHOTO_REPLIES, SetPhotoReply
 from tests.conftest import CANARY_TOKEN, make_image, shown_avatar_hash
-from tests.programs import run_cli
+from tests.programs import run_cli, run_module
 from tests.test_mcp_server import mcp_session, output_validator
 
 SHAPES: tuple[SetPhotoReply, ...] = get_args(SetPhotoReply)
@@ -244,3 +244,53 @@ async def test_the_agents_history_names_no_avatar_hash_slack_did_not_give(
     assert restore_response["action"] == "tool_response:usersRestorePhoto"
     assert "avatar_hash" not in restore_response["metadata"]
     assert None not in set_response["metadata"].values()
+
+
+# --- the README's own programs, against Slack's bare reply ---
+
+
+def _setting_blocks() -> list[str]:
+    """The README's Python programs that set a photo on the token's user (me.png) and print
+    what Slack answered: the first a reader copies."""
+    from tests.readme_blocks import readme_blocks
+
+    return [
+        block.code
+        for block in readme_blocks()
+        if block.kind == "python"
+        and block.section in ("Use it from Python", "Use it from an agent")
+        and '"image": "me.png"' in block.code
+        and "print(" in block.code
+    ]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_readmes_programs_run_against_either_reply(
+    slack_emulator: RunningEmulator, shape: SetPhotoReply, tmp_path: Path
+) -> None:
+    """README's first program printed reply["profile"]["image_192"]: a KeyError, after the photo
+    was set, against the reply Slack documents as typical."""
+    slack_emulator.state.use_set_photo_reply(shape)
+    # The programs' folder, beside their home: neither holds the other (no image folder is
+    # the home or a folder holding it).
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    (work / "me.png").write_bytes(make_image((640, 640)))
+    (work / "portrait.png").write_bytes(make_image(color=(30, 160, 60)))
+    programs = _setting_blocks()
+    assert len(programs) >= 4
+    for number, code in enumerate(programs):
+        (work / f"program{number}.py").write_text(code)
+        done = run_module(
+            f"program{number}",
+            env={
+                "SLACK_USER_TOKEN": CANARY_TOKEN,
+                "SLACK_API_URL": slack_emulator.base_url,
+                "HOME": str(home),  # ocp-agent keeps a spec cache in ~/.ocp
+            },
+            cwd=work,
+        )
+        assert done.returncode == 0, (code, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert "None" not in done.stdout
