@@ -294,3 +294,46 @@ def test_the_readmes_programs_run_against_either_reply(
         assert done.returncode == 0, (code, done.stderr)
         assert "Traceback" not in done.stderr
         assert "None" not in done.stdout
+
+
+# --- the Python API and the keeping flow, over both shapes ---
+
+
+async def test_the_python_api_then_undo_and_restore_with_a_crop_box(
+    slack_emulator: RunningEmulator, reply_shape: SetPhotoReply, tmp_path: Path
+) -> None:
+    from ocp_users_photo import UsersSetPhoto
+    from ocp_users_photo.crop import CropBox
+
+    red, green, blue = (tmp_path / f"{name}.png" for name in ("red", "green", "blue"))
+    red.write_bytes(make_image((800, 800), color=(200, 30, 30)))
+    green.write_bytes(make_image(color=(30, 160, 60)))
+    blue.write_bytes(make_image(color=(30, 30, 200)))
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=slack_emulator.base_url,
+        environ={},
+        image_roots=[tmp_path],
+        keep_previous=True,
+        photo_history=tmp_path / "history.sqlite3",
+    ) as tool:
+        crop = {"crop_x": 100, "crop_y": 100, "crop_w": 600}
+        answers = [await tool.call({"image": str(red), **crop})]
+        cut = shown_avatar_hash(slack_emulator)
+        answers.append(await tool.run({"image": str(green)}))
+        answers.append((await tool.call_with_summary({"image": str(blue)}))[0])
+        async with tool.prepare({"image": str(green)}) as upload:
+            answers.append(await tool.send(upload))
+        for answer in answers:
+            assert answer["ok"] is True
+            assert ("profile" in answer) is (reply_shape == "profile")
+
+        kept = await tool.history()
+        assert [entry.kind for entry in kept] == ["custom", "custom", "custom", "default"]
+        assert kept[2].avatar_hash == cut
+        assert kept[2].crop_box == CropBox(100, 100, 600)
+        assert (await tool.undo())["ok"] is True  # blue again
+        restored = await tool.restore_tool().run({"entry": kept[2].entry})
+        assert restored["ok"] is True
+        assert restored["message"].startswith(f"Put back kept photo #{kept[2].entry} (the")
+        assert shown_avatar_hash(slack_emulator) == cut  # the square people saw
