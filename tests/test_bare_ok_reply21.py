@@ -16,11 +16,14 @@ from typing import Any, get_args
 import httpx
 import pytest
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.command import config_from_args, configure_parser
 from ocp_users_photo.emulator.config import SET_PHOTO_REPLIES, SetPhotoReply
 from tests.conftest import CANARY_TOKEN, make_image, shown_avatar_hash
+from tests.framework_fixtures import HOST_TOKEN, PhotoHost
 from tests.programs import run_cli, run_module
+from tests.test_frameworks_review18 import one_call
 from tests.test_mcp_server import mcp_session, output_validator
 
 SHAPES: tuple[SetPhotoReply, ...] = get_args(SetPhotoReply)
@@ -337,3 +340,27 @@ async def test_the_python_api_then_undo_and_restore_with_a_crop_box(
         assert restored["ok"] is True
         assert restored["message"].startswith(f"Put back kept photo #{kept[2].entry} (the")
         assert shown_avatar_hash(slack_emulator) == cut  # the square people saw
+
+
+@pytest.mark.parametrize("door", ["openai-agents", "langchain", "pydantic-ai"])
+@pytest.mark.parametrize("shape", SHAPES)
+async def test_each_frameworks_tool_takes_either_reply_as_the_photo_set(
+    photo_host: PhotoHost, door: str, shape: SetPhotoReply
+) -> None:
+    """Through each framework's own calling machinery (the OpenAI Agents SDK's tool
+    invocation, LangChain's ainvoke, a Pydantic AI agent run): the model is told ok, with
+    the profile only where Slack named one, and the photo is the new one."""
+    photo_host.emulator.state.use_set_photo_reply(shape)
+    before = await photo_host.avatar_hash()
+    host_tool = UsersSetPhoto(
+        HOST_TOKEN,
+        base_url=photo_host.emulator.base_url,
+        image_roots=[photo_host.picture.parent],
+        keep_previous=False,  # the one tool each framework is given (no restore tool)
+        environ={},
+    )
+    async with host_tool:
+        result = await one_call(door, host_tool, photo_host.good_call())
+    assert result["ok"] is True, result
+    assert ("profile" in result) is (shape == "profile")
+    assert await photo_host.avatar_hash() != before

@@ -108,7 +108,7 @@ async def test_a_fixed_token_under_acting_as_with_keeping_off_sets_nobody_elses_
                 await alice.call({"image": "portrait.png"})
             result = error_result(refused.value)
         else:
-            result = await _one_call(door, alice, {"image": "portrait.png"})
+            result = await one_call(door, alice, {"image": "portrait.png"})
     assert result["ok"] is False
     assert result["error"] == "token_not_usable"
     assert "UALICE0001" in result["message"]
@@ -125,7 +125,7 @@ async def test_a_fixed_token_of_the_bound_person_still_sets_their_photo(
     async with _keeping_nothing(photo_host) as tool:
         owner = await tool.whoami()
         bound = tool.acting_as(team_id=owner.team_id, user_id=owner.user_id)
-        result = await _one_call("openai-agents", bound, {"image": "portrait.png"})
+        result = await one_call("openai-agents", bound, {"image": "portrait.png"})
     assert result["ok"] is True
     assert len(photo_host.emulator.requests.for_path("/api/users.setPhoto")) == 1
     assert await photo_host.avatar_hash() != before
@@ -142,7 +142,7 @@ def _keeping_nothing(photo_host: PhotoHost) -> UsersSetPhoto:
     )
 
 
-async def _one_call(door: str, tool: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+async def one_call(door: str, tool: Any, arguments: dict[str, Any]) -> dict[str, Any]:
     """``arguments`` sent to ``tool`` through ``door``'s real calling machinery; the result."""
     if door == "openai-agents":
         (set_photo,) = openai_agents_tools(tool)
