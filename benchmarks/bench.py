@@ -41,6 +41,7 @@ import plugin_adapter
 from contenders import TOKEN, Contender, Workload, make_contender
 from goals import BY_KEY, Goal
 from images import ImageCase, make_case, padded_png
+from latency_process import merged as merged_latency
 from loopback_server import SUCCESS_REPLY
 from photo_prepare import PhotoResult, measure_photo
 from photos import PHOTOS, PhotoSpec, make_photos
@@ -84,6 +85,9 @@ class Budget:
     agent_calls: int
     import_runs: int
     http2: bool
+    # Fresh processes the repetitions at concurrency 1 are shared among, one after another
+    # (latency_process.py): a process is a draw for some contenders (benchmarks/README.md).
+    latency_processes: int
 
 
 FULL = Budget(
@@ -100,6 +104,7 @@ FULL = Budget(
     agent_calls=40,  # 12 until 2026-12-03 18:30: its medians swung by more than the goal
     import_runs=15,
     http2=True,
+    latency_processes=7,  # one repetition each
 )
 QUICK = Budget(
     repetitions=5,
@@ -115,6 +120,7 @@ QUICK = Budget(
     agent_calls=8,
     import_runs=5,
     http2=False,
+    latency_processes=1,
 )
 
 
@@ -238,17 +244,7 @@ async def measure_transport(
     api_url: str, cases: Sequence[ImageCase], budget: Budget, results: Results
 ) -> None:
     server = ServerClock(api_url)
-    latency_set, close_latency = await with_contenders(budget.latency_contenders, api_url)
-    try:
-        for case in cases:
-            for source in contender_set.SOURCES:
-                work = Workload(case, source)
-                log(f"latency c=1: {work.key}")
-                results.latency[work.key] = await measure_latency(
-                    latency_set, work, budget.repetitions, budget.latency_calls
-                )
-    finally:
-        await close_latency()
+    results.latency.update(await measure_latency_in_processes(api_url, cases, budget))
     throughput_set, close_throughput = await with_contenders(budget.throughput_contenders, api_url)
     try:
         for concurrency in budget.concurrencies:
@@ -267,6 +263,32 @@ async def measure_transport(
     finally:
         await close_throughput()
         await server.aclose()
+
+
+async def measure_latency_in_processes(
+    api_url: str, cases: Sequence[ImageCase], budget: Budget
+) -> dict[str, Latency]:
+    """Latency at concurrency 1, its repetitions shared among fresh processes run in turn."""
+    request = {
+        "api_url": api_url,
+        "cases": [[case.label, case.fmt, case.side, str(case.path)] for case in cases],
+        "contenders": list(budget.latency_contenders),
+        "repetitions": max(1, budget.repetitions // budget.latency_processes),
+        "calls": budget.latency_calls,
+    }
+    shares = []
+    for turn in range(budget.latency_processes):
+        log(f"latency c=1: process {turn + 1} of {budget.latency_processes}")
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, str(HERE / "latency_process.py")],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        shares.append(json.loads(done.stdout))
+    return merged_latency(shares)
 
 
 async def measure_agent(
@@ -676,11 +698,13 @@ async def run(budget: Budget, quick: bool) -> Results:
                 "repetitions": budget.repetitions,
                 "samples": (
                     f"{budget.repetitions} repetitions; per repetition {budget.latency_calls} "
-                    f"calls per contender at concurrency 1, one batch of "
+                    f"calls per contender at concurrency 1 (the repetitions shared among "
+                    f"{budget.latency_processes} fresh process(es) run in turn), one batch of "
                     f"{budget.per_worker} call(s) per worker at concurrency "
                     f"{' and '.join(str(c) for c in budget.concurrencies)}"
                 ),
                 "import_runs": budget.import_runs,
+                "latency_processes": budget.latency_processes,
                 "load_before": load_before,
                 "contenders": {
                     name: contender_set.DESCRIPTIONS[name]

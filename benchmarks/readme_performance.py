@@ -221,7 +221,8 @@ def render(results: dict[str, Any]) -> str:
         f"{_setting(meta)}: {_load(meta)}. The run took {minutes} min {seconds} s "
         f"(`{meta['command']}`). Every figure: the median over {meta['repetitions']} "
         "repetitions (min-max); ratios are taken within a repetition, so the load's drift "
-        "falls on both sides. Generated from that run's JSON (`benchmarks/results.json`) by "
+        f"falls on both sides.{_processes(meta)} Generated from that run's JSON "
+        "(`benchmarks/results.json`) by "
         "`python -m tests.readme_sections`; all its tables: "
         "[benchmarks/RESULTS.md](benchmarks/RESULTS.md); methods, findings and what each "
         "missed goal is missing: [benchmarks/README.md](benchmarks/README.md).",
@@ -280,3 +281,15 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def _processes(meta: dict[str, Any]) -> str:
+    """How the repetitions at concurrency 1 were spread over processes (runs since 16:17 on
+    2026-12-04 say; a process is a draw for some contenders: benchmarks/README.md)."""
+    count = meta.get("latency_processes")
+    if not isinstance(count, int) or count < 2:
+        return ""
+    return (
+        f" At concurrency 1 the repetitions ran in {count} fresh processes, one after "
+        "another, so the spread shows what a process draws, not only what one process meets."
+    )
