@@ -31,6 +31,7 @@ from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo, KeptRecord
+from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
@@ -52,6 +53,11 @@ KeepMode = Literal["required", "if_readable"]
 # ``if_readable`` change asks again whether the scope was added.
 _READ_SCOPE_RECHECK: Final = 300.0
 KEEP_MODES: Final = get_args(KeepMode)
+# The longest the read after a bare {"ok": true} may take (within the call's deadline too):
+# the change is made and answered, and which photo it made is worth a quick look, not a
+# wait (a 429's Retry-After, a slow or retried answer) that holds back the caller's reply
+# and the person's turn; unread, the entry is recorded as before.
+MADE_READ_SECONDS: Final = 5.0
 
 logger = logging.getLogger("ocp_users_photo.undo")
 
@@ -330,7 +336,8 @@ async def _hash_shown_now(session: SlackSession | None) -> str | None:
     if session is None:
         return None
     try:
-        reply = await session.call("users.profile.get")
+        with call_deadline(MADE_READ_SECONDS):
+            reply = await session.call("users.profile.get")
     except UsersPhotoError as unread:
         logger.info("which photo the change made could not be read (%s)", type(unread).__name__)
         return None
