@@ -100,8 +100,13 @@ class KeptChange:
             if status == "changed" and made is None and not self.to_default:
                 # Slack's documented typical answer is a bare {"ok": true}, naming no photo:
                 # which one the change made is read (the turn is still held), so the history
-                # knows it as made here (its crop box) and whether it changed anything.
+                # knows it as made here (its crop box).
                 made = await _hash_shown_now(self.session)
+                if made == self.kept.avatar_hash:
+                    # Still the photo replaced, after an ok: a read that lags the change, or
+                    # the same photo set again. Not taken as "nothing changed", which would
+                    # discard the photo kept; its made photo is left unknown.
+                    made = None
             if status == "changed" and self._changed_nothing(made):
                 # Slack shows the very photo it showed before (the same image and crop box
                 # again): nothing to undo, and a host repeating one call pushes nothing out.
