@@ -97,7 +97,19 @@ async def read_shown_photo(
             fix="try again later",
         )
     data = await _download(original, session, limits, fetch_seconds, holding)
-    content_type, (width, height) = await anyio.to_thread.run_sync(_checked_image, data, limits)
+    try:
+        content_type, (width, height) = await anyio.to_thread.run_sync(_checked_image, data, limits)
+    except KeepingImpossible as unusable:
+        # An original Slack would not take back whole (a format other than PNG, JPEG or GIF,
+        # kept by whatever set it; one that does not decode): the square Slack shows of it
+        # is what people saw, and what an undo can send back.
+        square = await _shown_square(profile, session, limits, fetch_seconds, holding)
+        if square is None:
+            raise unusable from None
+        data, content_type = square
+        return ShownPhoto(
+            kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type
+        )
     too_small = min(width, height) < limits.min_side
     if too_small or (width != height and not await made_here(avatar_hash)):
         square = await _shown_square(profile, session, limits, fetch_seconds, holding)
