@@ -96,25 +96,42 @@ async def test_tokens_slack_issues_for_the_same_person_are_saved_whole_not_redac
     assert (saved.user_token, saved.user_refresh_token) == (NEW_ACCESS, NEW_REFRESH)
 
 
+async def _refreshed_with(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, refresh_token: str
+) -> str | TokenRefreshFailed:
+    """A person whose stored refresh token is Slack-shaped (OLD_REFRESH), past their token's
+    end, refreshed with an answer whose refresh token is ``refresh_token``: the access token
+    given, or the refusal."""
+    installation = await install(emulator, store, ALICE.user_id)
+    installation.user_refresh_token = OLD_REFRESH
+    store.save(installation)
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
+    async with source:
+        reply = refresh_answer(refresh_token=refresh_token)
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        try:
+            return (await source.token_for(ALICE)).reveal()
+        except TokenRefreshFailed as refused:
+            return refused
+
+
+def _saved_tokens(store: SQLite3InstallationStore) -> tuple[str | None, str | None]:
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    return saved.user_token, saved.user_refresh_token
+
+
 async def test_a_refresh_answer_that_echoes_the_whole_refresh_token_as_the_new_one_is_redacted(
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:
     # Taken as sent only where a field shares a part with the spent token, never its whole:
     # an echo of it (or of the client secret) is no token Slack issued. It stays redacted,
     # and the answer is refused (review diff 21): "x[redacted]" is no token to save either.
-    installation = await install(emulator, store, ALICE.user_id)
-    installation.user_refresh_token = OLD_REFRESH
-    store.save(installation)
-    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
-    async with source:
-        reply = refresh_answer(refresh_token=f"x{OLD_REFRESH}")
-        inject(emulator, Fault.json(reply), method="oauth.v2.access")
-        with pytest.raises(TokenRefreshFailed):
-            await source.token_for(ALICE)
-    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
-    assert saved is not None
-    assert f"x{OLD_REFRESH}" not in (saved.user_refresh_token or "")
-    assert "[redacted]" not in (saved.user_refresh_token or "")
+    refreshed = await _refreshed_with(emulator, store, f"x{OLD_REFRESH}")
+    assert isinstance(refreshed, TokenRefreshFailed)
+    _, refresh_token = _saved_tokens(store)
+    assert f"x{OLD_REFRESH}" not in (refresh_token or "")
+    assert "[redacted]" not in (refresh_token or "")
 
 
 async def test_a_refresh_token_handed_back_unchanged_is_kept_with_the_new_access_token(
@@ -123,21 +140,8 @@ async def test_a_refresh_token_handed_back_unchanged_is_kept_with_the_new_access
     # OAuth lets the server keep the refresh token (RFC 6749, section 6: it "MAY issue a new
     # refresh token"). Handed back as sent, it is no echo to redact: it was refused as "it
     # echoes a credential the refresh sent", and every refresh failed.
-    installation = await install(emulator, store, ALICE.user_id)
-    installation.user_refresh_token = OLD_REFRESH
-    store.save(installation)
-    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
-    async with source:
-        inject(
-            emulator,
-            Fault.json(refresh_answer(refresh_token=OLD_REFRESH)),
-            method="oauth.v2.access",
-        )
-        token = await source.token_for(ALICE)
-    assert token.reveal() == NEW_ACCESS
-    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
-    assert saved is not None
-    assert (saved.user_token, saved.user_refresh_token) == (NEW_ACCESS, OLD_REFRESH)
+    assert await _refreshed_with(emulator, store, OLD_REFRESH) == NEW_ACCESS
+    assert _saved_tokens(store) == (NEW_ACCESS, OLD_REFRESH)
 
 
 @pytest.mark.parametrize(
