@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from tests.conftest import CANARY_TOKEN
-from tests.test_undo10 import photo_whose_original_is, serve_small_squares
-from tests.undo_fixtures import GREEN, history_tool, shown
+from tests.test_undo10 import path_of, photo_whose_original_is, serve_small_squares
+from tests.undo_fixtures import GREEN, history_tool, picture, shown
 
 
 def webp(size: tuple[int, int]) -> bytes:
@@ -62,3 +62,19 @@ async def test_an_original_in_another_format_with_no_square_still_refuses_the_ch
         assert await tool.history() == []
     assert result["error"] == "previous_photo_not_kept", result
     assert len(emulator.requests.for_path("/api/users.setPhoto")) == sets  # nothing sent
+
+
+async def test_a_photo_made_here_whose_original_is_damaged_is_not_kept_as_a_square(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A photo a change made here is put back as its original cut by the change's own crop
+    box (the history knows it by the avatar hash). Its square kept instead would be cut
+    again by that box on the way back: a wrong picture. Refused, as before."""
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        wide = picture((200, 30, 30), size=800)
+        made = await tool.run({"image": wide, "crop_x": 100, "crop_y": 100, "crop_w": 600})
+        damaged = cut_short((800, 800))
+        served = Fault.status(200, body=damaged, headers={"content-type": "image/png"})
+        emulator.faults.inject(served, path=path_of(made["profile"]["image_original"]), times=10)
+        result = await tool.run({"image": GREEN})
+    assert result["error"] == "previous_photo_not_kept", result

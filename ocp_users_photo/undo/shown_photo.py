@@ -102,8 +102,12 @@ async def read_shown_photo(
     except KeepingImpossible as unusable:
         # An original Slack would not take back whole (a format other than PNG, JPEG or GIF,
         # kept by whatever set it; one that does not decode): the square Slack shows of it
-        # is what people saw, and what an undo can send back.
-        square = await _shown_square(profile, session, limits, fetch_seconds, holding)
+        # is what people saw, and what an undo can send back. Not for a photo a change made
+        # here: it goes back as its original cut by that change's crop box, which the
+        # history attaches by its avatar hash, and the square would be cut again.
+        square = None
+        if not await made_here(avatar_hash):
+            square = await _shown_square(profile, session, limits, fetch_seconds, holding)
         if square is None:
             raise unusable from None
         data, content_type = square
