@@ -20,6 +20,8 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO, cast
 
+from ocp_users_photo.safe_text import shown
+
 __all__ = ["OutputFailed", "answers_to", "before_anything_is_sent", "standard_streams"]
 
 
@@ -37,7 +39,7 @@ class OutputFailed(Exception):
     def what_happened(self) -> str:
         """What became of stdout, for a line "stdout ...": closed, or why it was not written
         (the OS's short text)."""
-        return "was closed" if self.closed else f"could not be written ({self.reason[:80]})"
+        return "was closed" if self.closed else f"could not be written ({shown(self.reason, 80)})"
 
 
 @contextlib.contextmanager
@@ -66,27 +68,29 @@ class _Answers(io.TextIOBase):
     def write(self, text: str) -> int:
         if self._stream is None:
             raise OutputFailed("stdout is closed", closed=True)
-        try:
+        with self._failing_as_output():
             written = self._stream.write(text)
             self._stream.flush()
-        except OSError as error:
-            raise _failed(error) from None
-        except ValueError:  # closed within this process ("I/O operation on closed file")
-            if not getattr(self._stream, "closed", False):
-                raise  # another ValueError (a text the encoding cannot hold): not a closed file
-            raise OutputFailed("stdout is closed", closed=True) from None
         return written
 
     def flush(self) -> None:
         if self._stream is not None:
-            try:
+            with self._failing_as_output():
                 self._stream.flush()
-            except OSError as error:
-                raise _failed(error) from None
-            except ValueError:
-                if not getattr(self._stream, "closed", False):
-                    raise
-                raise OutputFailed("stdout is closed", closed=True) from None
+
+    @contextlib.contextmanager
+    def _failing_as_output(self) -> Iterator[None]:
+        """An OSError, or the ValueError of a stream closed within this process ("I/O
+        operation on closed file"), as OutputFailed; any other ValueError (a text the
+        encoding cannot hold) as it is: it is no closed file."""
+        try:
+            yield
+        except OSError as error:
+            raise _failed(error) from None
+        except ValueError:
+            if not getattr(self._stream, "closed", False):
+                raise
+            raise OutputFailed("stdout is closed", closed=True) from None
 
     def isatty(self) -> bool:
         return self._stream is not None and self._stream.isatty()
