@@ -10,6 +10,7 @@ characters.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
@@ -144,18 +145,14 @@ def percent_decoded(text: str) -> str:
 
 def _percent_run_decoded(found: re.Match[str]) -> str:
     run = found.group(0)
-    alone = _ONE_ESCAPE.get(run)  # most runs: one escape (a "%41x%41x" text is all such)
-    if alone is not None:
-        return alone
+    if len(run) == 3:  # most runs: one escape (a "%41x%41x" text is all such)
+        return _one_escape_decoded(run)
     return bytes.fromhex(run.replace("%", "")).decode("utf-8", "replace")
 
 
-_HEX_DIGITS: Final = "0123456789abcdefABCDEF"
-_ONE_ESCAPE: Final = {
-    f"%{high}{low}": bytes.fromhex(high + low).decode("utf-8", "replace")
-    for high in _HEX_DIGITS
-    for low in _HEX_DIGITS
-}
+@functools.cache  # at most 22 x 22 spellings of one escape: made on first use, not on import
+def _one_escape_decoded(run: str) -> str:
+    return bytes.fromhex(run[1:]).decode("utf-8", "replace")
 
 
 def _escaped_character(found: re.Match[str]) -> str:
