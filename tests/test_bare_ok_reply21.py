@@ -67,7 +67,7 @@ def _profile(base_url: str, token: str = CANARY_TOKEN) -> dict[str, Any]:
 def test_the_choices_are_profile_then_bare() -> None:
     assert SHAPES == SET_PHOTO_REPLIES == ("profile", "bare")
     assert EmulatorConfig().set_photo_reply == "profile"
-    with pytest.raises(ValueError, match="set_photo_reply must be 'profile' or 'bare'"):
+    with pytest.raises(ValueError, match="set_photo_reply must be one of 'profile', 'bare'"):
         EmulatorConfig(set_photo_reply="none")  # type: ignore[arg-type]
 
 
@@ -110,6 +110,7 @@ def test_the_control_api_switches_the_reply_and_refuses_other_shapes(
 
     refused = httpx.put(url, json={"reply": "empty"}, timeout=10)
     assert refused.status_code == 400
+    assert "'profile', 'bare'" in refused.json()["detail"]
     assert slack_emulator.state.set_photo_reply == "bare"
 
     assert httpx.put(url, json={"reply": "profile"}, timeout=10).status_code == 200

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.token_kinds import token_kind
@@ -30,7 +30,7 @@ TIER_2_CALLS_PER_MINUTE = 20
 # ({"ok": true, "profile": {avatar_hash, image_24 ... image_original}}, the seed's schema);
 # "bare" is {"ok": true} alone, the reply Slack's own examples show.
 SetPhotoReply = Literal["profile", "bare"]
-SET_PHOTO_REPLIES: Final[tuple[SetPhotoReply, ...]] = ("profile", "bare")
+SET_PHOTO_REPLIES: Final[tuple[SetPhotoReply, ...]] = get_args(SetPhotoReply)
 
 
 def is_slack_user_id(value: str) -> bool:
@@ -205,7 +205,7 @@ def check_set_photo_reply(value: object) -> SetPhotoReply:
     for choice in SET_PHOTO_REPLIES:
         if value == choice:
             return choice
-    raise ValueError("set_photo_reply must be 'profile' or 'bare'")
+    raise ValueError(f"set_photo_reply must be one of {', '.join(map(repr, SET_PHOTO_REPLIES))}")
 
 
 def load_tokens_file(

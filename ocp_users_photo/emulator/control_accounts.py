@@ -137,8 +137,8 @@ class AccountControls:
         spec = await json_object(request)
         try:
             reply = check_set_photo_reply(spec.get("reply"))
-        except ValueError:
-            raise BadControlRequest('\'reply\' must be "profile" or "bare"') from None
+        except ValueError as refused:
+            raise BadControlRequest(f"'reply': {refused}") from None
         self._state.use_set_photo_reply(reply)
         return json_response({"ok": True, "reply": reply})
 
