@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Final, TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
@@ -26,6 +26,7 @@ __all__ = [
     "add_history_option",
     "add_slack_options",
     "base_url_option",
+    "one_command_environment",
     "slack_keywords",
     "undo_warnings_to",
 ]
@@ -115,11 +116,33 @@ class SlackKeywords(TypedDict):
     base_url: str | None
     timeout: float
     max_retries: int
+    environ: Mapping[str, str]
 
 
 def slack_keywords(args: argparse.Namespace) -> SlackKeywords:
     """What ``add_slack_options`` read, for ``UsersSetPhoto(token, **slack_keywords(args))``."""
-    return SlackKeywords(base_url=args.base_url, timeout=args.timeout, max_retries=args.max_retries)
+    return SlackKeywords(
+        base_url=args.base_url,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        environ=one_command_environment(os.environ),
+    )
+
+
+def one_command_environment(environment: Mapping[str, str]) -> Mapping[str, str]:
+    """``environment``, with httpx's stack where it leaves the choice to the tool (``auto``).
+
+    A command makes one to four calls and exits. aiohttp's calls are cheaper, but importing
+    it costs more than they save: ``set me.png`` took 0.41 s of CPU on aiohttp's stack and
+    0.32 s on httpx's, ``whoami`` 0.37 s and 0.30 s (benchmarks/cli_one_shot.py). A
+    long-lived host (the MCP server, an agent) keeps ``auto``'s aiohttp. A stack the
+    environment names is used as it is.
+    """
+    from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE
+
+    if environment.get(HTTP_STACK_VARIABLE, "auto") not in ("", "auto"):
+        return environment
+    return {**environment, HTTP_STACK_VARIABLE: "httpx"}
 
 
 def add_history_option(

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import httpx
 from PIL import Image, ImageDraw, ImageFont
 
+from ocp_users_photo.cli_options import one_command_environment
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator, user_id_for_token
 from ocp_users_photo.errors import InvalidArguments
@@ -89,7 +90,10 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
         )
         say(f"   Drew a {PORTRAIT_SIZE[0]}x{PORTRAIT_SIZE[1]} portrait: {shown_path(portrait)}")
         async with UsersSetPhoto(
-            DEMO_TOKEN, base_url=emulator.base_url, image_roots=[out_dir], environ={}
+            DEMO_TOKEN,
+            base_url=emulator.base_url,
+            image_roots=[out_dir],
+            environ=one_command_environment({}),
         ) as tool:
             say("2. A call the tool refuses before sending a byte (the crop box leaves the image):")
             try:
