@@ -193,14 +193,28 @@ class TokenRefreshFailed(TokenUnavailable):
         detail: str = "",
         install_url: str | None = None,
         unanswered: str | None = None,
+        to_check: str | None = None,
     ) -> None:
         """``unanswered``: what the refresh's request met instead of an answer (a
-        ``TransportError``'s text): the refresh failed, and the photo's call was never sent."""
+        ``TransportError``'s text): the refresh failed, and the photo's call was never sent.
+        ``to_check``: that request's ``TransportError.to_check``, a setting of this host's
+        (a proxy, its password, the CA certificates) that the photo's call would meet too."""
         self.person = person
         self.slack_error = slack_error
         # Slack failing (an outage), not refusing: trying again in a while may well work.
         self.no_answer = unanswered is not None
-        if unanswered is not None:
+        self.to_check = to_check if unanswered is not None else None
+        if unanswered is not None and to_check is not None:
+            # This host's own setup: trying again meets it again (a 407 sent again with the
+            # same password can lock a directory account), so the advice is what to mend.
+            reason = f"Slack gave no usable answer to the refresh ({unanswered.rstrip('.')})"
+            advice = f"{_NOTHING_SENT}: check {to_check} first; trying again before will fail"
+            self.model_message = (
+                f"could not refresh the user token of {person}: this host's connection to "
+                f"Slack failed at a setting of its own; {_NOTHING_SENT}. Trying again will "
+                f"fail the same way until the host's operator checks {to_check}"
+            )
+        elif unanswered is not None:
             reason = f"Slack gave no usable answer to the refresh ({unanswered.rstrip('.')})"
             advice = (
                 f"{_NOTHING_SENT}: try again in a few minutes (if Slack then refuses the "

@@ -65,7 +65,11 @@ async def refresh_user_token(
         # No usable answer: said as the refresh's failure, not as a change that "may have
         # taken effect" (the photo's call comes after, or was refused token_expired).
         failure = TokenRefreshFailed(
-            person, slack_error=None, unanswered=lost.message, install_url=install_url
+            person,
+            slack_error=None,
+            unanswered=lost.message,
+            install_url=install_url,
+            to_check=lost.to_check,
         )
     except SlackApiError as refused:
         code = _code_of(refused.error, (spent.reveal(), *credentials.secrets()))
