@@ -12,6 +12,12 @@ emulator in its own process (``--no-image-processing``: the server's decoding is
 for every stack and would only add noise). Per command and stack: the wall time of the
 whole process and its CPU (user + system, from ``wait4``), medians with min-max. A 3 MB
 PNG (1024x1024 of noise) is sent from a path, as a person would.
+
+The rival is what a person writes instead: a few lines of slack_sdk's synchronous
+``WebClient`` (urllib underneath, so no HTTP library is imported at all: its lightest
+way), ``users_setPhoto(image="me.png")`` or ``auth_test()``, run as ``python -c``. It
+checks nothing before sending and keeps nothing, so it compares with
+``set --no-keep-previous`` and ``whoami``.
 """
 
 from __future__ import annotations
@@ -32,9 +38,26 @@ HERE = Path(__file__).resolve().parent
 COMMAND = [sys.executable, "-m", "ocp_users_photo"]
 TOKEN = "xoxp-1234567890-1234567890123-0123456789abcdef0123456789abcdef"
 COMMANDS: dict[str, list[str]] = {
-    "set (keeping on)": ["set", "me.png"],
-    "set --no-keep-previous": ["set", "me.png", "--no-keep-previous"],
-    "whoami": ["whoami"],
+    "set (keeping on)": [*COMMAND, "set", "me.png"],
+    "set --no-keep-previous": [*COMMAND, "set", "me.png", "--no-keep-previous"],
+    "whoami": [*COMMAND, "whoami"],
+}
+_SCRIPT = (
+    "import os\n"
+    "from slack_sdk import WebClient\n"
+    "environment = os.environ\n"
+    "web = WebClient(token=environment['SLACK_USER_TOKEN'],\n"
+    "                base_url=environment['SLACK_API_URL'] + '/')\n"
+    "assert web.{call}['ok']\n"
+)
+# What a person writes instead, run once per round (the stack column says "urllib").
+RIVALS: dict[str, list[str]] = {
+    "slack_sdk script: users_setPhoto": [
+        sys.executable,
+        "-c",
+        _SCRIPT.format(call="users_setPhoto(image='me.png')"),
+    ],
+    "slack_sdk script: auth_test": [sys.executable, "-c", _SCRIPT.format(call="auth_test()")],
 }
 
 
@@ -61,7 +84,7 @@ def run_once(
     """Wall seconds and CPU seconds (user + system) of one command's process."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [*COMMAND, *arguments],
+        arguments,
         env=environment,
         cwd=folder,
         stdout=subprocess.DEVNULL,
@@ -102,9 +125,11 @@ def main() -> None:
                 "XDG_DATA_HOME": str(folder / "data"),
             }
             base.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached, as once installed
+            commands = {**COMMANDS, **RIVALS}
             runs = [(label, stack) for label in COMMANDS for stack in options.stacks]
+            runs += [(label, "urllib") for label in RIVALS]
             for label, stack in runs:  # warm: bytecode written, files in the page cache
-                run_once(COMMANDS[label], {**base, "OCP_USERS_PHOTO_HTTP_STACK": stack}, folder)
+                run_once(commands[label], {**base, "OCP_USERS_PHOTO_HTTP_STACK": stack}, folder)
             walls: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
             cpus: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
             for round_number in range(options.rounds):
@@ -112,7 +137,7 @@ def main() -> None:
                 random.Random(round_number).shuffle(order)
                 for label, stack in order:
                     environment = {**base, "OCP_USERS_PHOTO_HTTP_STACK": stack}
-                    wall, cpu = run_once(COMMANDS[label], environment, folder)
+                    wall, cpu = run_once(commands[label], environment, folder)
                     walls[label, stack].append(wall)
                     cpus[label, stack].append(cpu)
         finally:
