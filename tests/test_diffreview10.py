@@ -12,6 +12,7 @@ import pytest
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, photo_requests
+from tests.json_nesting import nested_arrays
 from tests.test_mcp_batch import answers_to, assert_refused_as_a_batch
 from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
 
@@ -37,11 +38,12 @@ async def test_a_batch_holding_such_an_id_answers_its_other_requests(tmp_path: P
 async def test_a_batch_nesting_past_what_json_follows_is_answered_by_its_ids(
     tmp_path: Path,
 ) -> None:
-    """5000 arrays deep in one request's arguments: the SDK refuses the line as JSON and
-    Python's json cannot follow it either. A request nesting so deep alone is answered by
-    its id (its top-level members are walked); in a batch its requests, the shallow ones
-    too, were dropped unanswered, the host waiting on each."""
-    deep = "[" * 5000 + "]" * 5000
+    """Arrays nested past json's depth in one request's arguments (5000 when written, which
+    Python 3.13's json reads): the SDK refuses the line as JSON and Python's json cannot
+    follow it either. A request nesting so deep alone is answered by its id (its top-level
+    members are walked); in a batch its requests, the shallow ones too, were dropped
+    unanswered, the host waiting on each."""
+    deep = nested_arrays()
     line = (
         '[{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": '
         f'"usersSetPhoto", "arguments": {{"image": {deep}, "id": 99}}}}}},'

@@ -15,12 +15,13 @@ from ocp_users_photo.settings import resolve_roots
 from ocp_users_photo.undo import PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.turns import try_lease
+from tests.json_nesting import nested_arrays
 from tests.test_clock_jumps import clock_off_by
 from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
 from tests.test_mutation_survivors6b import _request_id
 
 OWNER = HistoryOwner("T0REVIEW", "U0REVIEW")
-DEEP = "[" * 1500 + "]" * 1500  # past what json.loads can follow
+DEEP = nested_arrays()  # past what json.loads can follow on this Python
 
 
 async def test_a_live_lease_of_a_process_whose_clock_is_10_s_ahead_still_holds(

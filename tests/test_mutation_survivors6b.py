@@ -34,6 +34,7 @@ from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.web_image.refusals import BadImageUrl, SchemeNotAllowed
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
 from tests.conftest import success_reply
+from tests.json_nesting import nested_arrays
 
 # --- safe_text.py -------------------------------------------------------------------
 
@@ -479,7 +480,7 @@ def test_an_escaped_quote_inside_a_string_does_not_end_it() -> None:
     so ``\\"`` ends the string. Promise: a line walked by hand (nesting past json's depth)
     is answered under its own top-level id, never under one read from inside a string (a
     model's words holding ``"id": 3``)."""
-    deep = "[" * 2000 + "]" * 2000
+    deep = nested_arrays()
     words = json.dumps('say ", "id": 3, "x": "')
     line = '{"jsonrpc":"2.0","note":' + words + ',"method":"ping","id":7,"deep":' + deep + "}"
     assert _request_id(line) == 7
