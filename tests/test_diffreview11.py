@@ -82,8 +82,13 @@ def test_a_relative_image_root_with_the_working_directory_removed_is_refused_in_
         "from ocp_users_photo.mcp_command import main\n"
         "sys.exit(main(['--image-root', 'Pictures']))\n"
     )
+    # -P: no working directory on sys.path, as for the installed command (its script's
+    # folder) and python -m (the full name of the folder it started in). With "" there
+    # (python -c), CPython 3.13.0 raises SystemError from a failed attribute lookup on any
+    # module once that folder is gone (cpython gh-130932, fixed in a later 3.13): here from
+    # `import asyncio`, before a line of this package runs.
     done = subprocess.run(
-        [sys.executable, "-c", program],
+        [sys.executable, "-P", "-c", program],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
