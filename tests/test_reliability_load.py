@@ -62,7 +62,14 @@ async def test_calls_with_faults_all_end_typed(
     outcomes: Counter[str] = Counter()
     hangs = 0
 
-    config = EmulatorConfig(rate_limit_per_minute=None, process_images=False, record_bodies=False)
+    config = EmulatorConfig(
+        rate_limit_per_minute=None,
+        process_images=False,
+        record_bodies=False,
+        # Every request kept (the log's default keeps the last 500), so that "served" below
+        # counts them all: at 1,000 calls the default made the slow run fail (500 < 1,000).
+        max_recorded_requests=calls * 3,
+    )
     with EmulatorThread(config) as emulator:
         async with UsersSetPhoto(
             CANARY_TOKEN, base_url=emulator.base_url, timeout=5.0, retry_backoff=0.01, environ={}
