@@ -208,11 +208,14 @@ class TokenRefreshFailed(TokenUnavailable):
             # This host's own setup: trying again meets it again (a 407 sent again with the
             # same password can lock a directory account), so the advice is what to mend.
             reason = f"Slack gave no usable answer to the refresh ({unanswered.rstrip('.')})"
-            advice = f"{_NOTHING_SENT}: check {to_check} first; trying again before will fail"
+            advice = (
+                f"{_NOTHING_SENT}: check {to_check} first; trying again before that is likely "
+                "to fail the same way"
+            )
             self.model_message = (
                 f"could not refresh the user token of {person}: this host's connection to "
-                f"Slack failed at a setting of its own; {_NOTHING_SENT}. Trying again will "
-                f"fail the same way until the host's operator checks {to_check}"
+                f"Slack failed at a setting of its own; {_NOTHING_SENT}. Trying again is "
+                f"likely to fail the same way until the host's operator checks {to_check}"
             )
         elif unanswered is not None:
             reason = f"Slack gave no usable answer to the refresh ({unanswered.rstrip('.')})"
