@@ -19,6 +19,7 @@ from tests.cli_fixtures import image_fixture, slack_emulator_config_fixture
 from tests.conftest import CANARY_TOKEN
 from tests.http_stacks import stack_params
 from tests.programs import run_cli
+from tests.test_mcp_server import assert_success, mcp_session
 
 __all__ = ["image_fixture", "slack_emulator_config_fixture"]
 
@@ -75,3 +76,13 @@ def test_the_environment_given_is_left_as_it_was() -> None:
     assert given == {"SLACK_API_URL": "http://127.0.0.1:9/api"}
     named = {HTTP_STACK_VARIABLE: "aiohttp"}
     assert one_command_environment(named) is named
+
+
+@pytest.mark.parametrize("installed", [AIOHTTP])
+async def test_the_mcp_server_a_long_lived_door_keeps_aiohttp(
+    tmp_path: Path, installed: str
+) -> None:
+    """The MCP server is a command too, but it lives as long as its host: ``auto`` is aiohttp."""
+    async with mcp_session(tmp_path) as session:
+        assert_success(await session.call({"image": "photo.png"}))
+        assert _senders(session.slack, "/api/users.setPhoto") == ["aiohttp"]
