@@ -317,6 +317,7 @@ class TransportError(UsersPhotoError):
         reached: bool | None = None,
         method: str | None = None,
         to_check: str | None = None,
+        setting_at_fault: bool = False,
     ) -> None:
         self.status_code = status_code
         # False: nothing reached Slack; True: a request did, so it may have taken effect;
@@ -326,6 +327,10 @@ class TransportError(UsersPhotoError):
         # What this host's person checks before trying again, when it is a setting of
         # theirs (a proxy, the CA certificates) rather than the network and the address.
         self.to_check = to_check
+        # Whether ``to_check`` is at fault for certain, so that trying again meets the same
+        # failure (a proxy's 407, a certificate that does not verify, an unreadable CA
+        # file); False where it may pass (a proxy down for a moment, its 502 or 503).
+        self.setting_at_fault = setting_at_fault and to_check is not None
         super().__init__(message)
 
     @property

@@ -197,8 +197,9 @@ class TokenRefreshFailed(TokenUnavailable):
     ) -> None:
         """``unanswered``: what the refresh's request met instead of an answer (a
         ``TransportError``'s text): the refresh failed, and the photo's call was never sent.
-        ``to_check``: that request's ``TransportError.to_check``, a setting of this host's
-        (a proxy, its password, the CA certificates) that the photo's call would meet too."""
+        ``to_check``: that request's ``TransportError.to_check`` when it is at fault for
+        certain (``setting_at_fault``: a proxy's password, the CA certificates), which the
+        photo's call would meet too; not for a failure that may pass (a proxy's 503)."""
         self.person = person
         self.slack_error = slack_error
         # Slack failing (an outage), not refusing: trying again in a while may well work.

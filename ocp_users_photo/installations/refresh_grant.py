@@ -69,7 +69,9 @@ async def refresh_user_token(
             slack_error=None,
             unanswered=lost.message,
             install_url=install_url,
-            to_check=lost.to_check,
+            # Named only where trying again meets it again: a proxy's 502 or a proxy down
+            # for a moment may pass, and "try again in a few minutes" stays right for it.
+            to_check=lost.to_check if lost.setting_at_fault else None,
         )
     except SlackApiError as refused:
         code = _code_of(refused.error, (spent.reveal(), *credentials.secrets()))

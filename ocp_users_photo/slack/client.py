@@ -157,6 +157,8 @@ class _Failure:
     to_check: str | None = None
     # What to do, when it is not "Nothing was sent; check <to_check>, then try again".
     advice: str | None = None
+    # ``to_check`` is at fault for certain: trying again later meets the same failure.
+    setting_at_fault: bool = False
 
 
 @dataclass
@@ -513,6 +515,7 @@ class SlackClient:
                     f"SSL_CERT_DIR) to its CA certificates; otherwise check {SLACK_ADDRESS}"
                 ),
                 to_check=f"SSL_CERT_FILE (or SSL_CERT_DIR) and {SLACK_ADDRESS}",
+                setting_at_fault=True,
             )
         if not isinstance(error, httpx.ProxyError):
             return None
@@ -538,6 +541,7 @@ class SlackClient:
                     f"check the user name and password {credentials}"
                 ),
                 to_check=f"the proxy's user name and password {credentials}",
+                setting_at_fault=True,
             )
         return _Failure(
             f"{where} refused the tunnel ({_describe(error, secrets)})",
@@ -702,6 +706,7 @@ class SlackClient:
                     reached=False,
                     method=None,
                     to_check=None if roots is None else roots.origin,
+                    setting_at_fault=True,
                 ) from None
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
         # Checked again after the wait, and opened without one: concurrent first calls on
@@ -951,6 +956,7 @@ def _transport_error(
             reached=False,
             method=method,
             to_check=failure.to_check,
+            setting_at_fault=failure.setting_at_fault,
         )
     if method in READ_ONLY_METHODS:
         return TransportError(
