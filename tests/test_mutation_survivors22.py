@@ -10,14 +10,13 @@ import errno
 import io
 import json
 import pickle
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import SlackApiError, TransportError, UsersSetPhoto
+from ocp_users_photo import SlackApiError, TransportError
 from ocp_users_photo.credentials import SecretTexts, SlackToken
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.installations import TokenRefreshFailed
@@ -25,10 +24,8 @@ from ocp_users_photo.output import OutputFailed, answers_to
 from ocp_users_photo.slack import SlackClient
 from ocp_users_photo.slack.replies import HttpReply, decode_reply
 from ocp_users_photo.slack.retry import RetryPolicy
-from ocp_users_photo.slack.stacks import EXTRA_ADVICE, aiohttp_installed
 from tests import loopback
-from tests.conftest import CANARY_TOKEN, inject, make_image, success_reply
-from tests.http_stacks import stack_environ, stack_of
+from tests.conftest import CANARY_TOKEN, inject
 from tests.installation_helpers import (
     LIFETIME,
     Clock,
@@ -157,47 +154,6 @@ def test_the_issued_fields_held_cannot_be_pickled() -> None:
         pickle.dumps(held)
     with pytest.raises(TypeError):
         pickle.dumps(SecretTexts([_SENT]))  # the same rule as the texts it sits beside
-
-
-# slack/client.py: a reply head searched off the loop ---------------------------------------
-
-
-@pytest.mark.skipif(not aiohttp_installed(), reason=EXTRA_ADVICE)
-async def test_a_head_large_by_its_names_is_searched_off_the_loop(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A head's size counts its names as well as its values: a server can put its bulk in
-    either, and names are searched for the token too (mutant: only values counted, 100 KB
-    of header names searched on the event loop)."""
-    from ocp_users_photo.slack import client as slack_client
-
-    searched_in: list[threading.Thread] = []
-    search = slack_client._headers_without
-
-    def recorded(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Headers:
-        searched_in.append(threading.current_thread())
-        return search(headers, secrets)
-
-    monkeypatch.setattr(slack_client, "_headers_without", recorded)
-    body = json.dumps(success_reply()).encode()
-    head = [(f"X-{number}-" + "%" * 1000, "1") for number in range(100)]
-    async with loopback.serve() as slack:
-        slack.on(
-            "/api/users.setPhoto",
-            loopback.reply(200, body, [("Content-Type", "application/json"), *head]),
-        )
-        async with UsersSetPhoto(
-            CANARY_TOKEN,
-            base_url=slack.base_url(),
-            environ=stack_environ("aiohttp"),
-            max_retries=0,
-            keep_previous=False,
-        ) as tool:
-            assert stack_of(tool) == "aiohttp"
-            result = await tool.run({"image": make_image((600, 600))})
-    assert result["ok"] is True, result
-    assert len(searched_in) == 1
-    assert searched_in[0] is not threading.current_thread()
 
 
 # slack/replies.py: what a redirect's body is said to be ------------------------------------

@@ -105,11 +105,15 @@ class TestAnHttpsProxyBehindTheCompanyCa:
         assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
 
 
-def _head_of_percent_signs(lines: int) -> loopback.Answer:
-    """Slack's ok answer after ``lines`` header lines of 8,000 percent signs each: within
-    aiohttp's bounds (128 lines of 8,190 bytes), past httpx's (100 KB) beyond a dozen."""
+def _head_of_percent_signs(lines: int, *, in_names: bool = False) -> loopback.Answer:
+    """Slack's ok answer after ``lines`` header lines of 8,000 percent signs each (in their
+    values, or ``in_names``, in their names, 1,000 each): within aiohttp's bounds (128 lines
+    of 8,190 bytes), past httpx's (100 KB) beyond a dozen."""
     body = json.dumps(success_reply()).encode()
-    head = [(f"X-Padding-{number}", "%" * 8000) for number in range(lines)]
+    head = [
+        (f"X-{number}-" + "%" * 1000, "1") if in_names else (f"X-Padding-{number}", "%" * 8000)
+        for number in range(lines)
+    ]
     return loopback.reply(200, body, [("Content-Type", "application/json"), *head])
 
 
@@ -123,9 +127,15 @@ class TestAHostileHeadIsSearchedOffTheLoop:
     Where the search ran is recorded, not timed."""
 
     @pytest.mark.skipif(not aiohttp_installed(), reason=EXTRA_ADVICE)
-    @pytest.mark.parametrize(("lines", "off_the_loop"), [(1, False), (100, True)])
+    @pytest.mark.parametrize(
+        ("lines", "in_names", "off_the_loop"),
+        # A head's size counts its names as well as its values: a server can put its bulk
+        # in either, and names are searched for the token too (the mutation round of
+        # session 22: with only values counted, 100 KB of names were searched on the loop).
+        [(1, False, False), (100, False, True), (100, True, True)],
+    )
     async def test_where_the_reply_head_is_searched(
-        self, monkeypatch: pytest.MonkeyPatch, lines: int, off_the_loop: bool
+        self, monkeypatch: pytest.MonkeyPatch, lines: int, in_names: bool, off_the_loop: bool
     ) -> None:
         from ocp_users_photo.slack import client as slack_client
 
@@ -138,7 +148,7 @@ class TestAHostileHeadIsSearchedOffTheLoop:
 
         monkeypatch.setattr(slack_client, "_headers_without", recorded)
         async with loopback.serve() as slack:
-            slack.on("/api/users.setPhoto", _head_of_percent_signs(lines))
+            slack.on("/api/users.setPhoto", _head_of_percent_signs(lines, in_names=in_names))
             async with UsersSetPhoto(
                 CANARY_TOKEN,
                 base_url=slack.base_url(),
