@@ -108,6 +108,7 @@ async def test_an_issued_field_echoing_the_whole_token_sent_stays_redacted() -> 
         finally:
             await client.aclose()
     assert reply.body["access_token"] == "[redacted]"
+    assert reply.withheld == frozenset({"access_token"}), "the caller is told, not left to guess"
 
 
 async def test_the_issued_fields_are_read_as_sent_after_a_renewed_token_too() -> None:
@@ -140,6 +141,7 @@ async def test_the_issued_fields_are_read_as_sent_after_a_renewed_token_too() ->
         finally:
             await client.aclose()
     assert reply.body["access_token"] == _SHARING
+    assert reply.withheld == frozenset()
 
 
 def test_the_issued_fields_held_cannot_be_pickled() -> None:

@@ -22,7 +22,6 @@ from ocp_users_photo.credentials import (
 )
 from ocp_users_photo.errors import RateLimited, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
-from ocp_users_photo.safe_text import REDACTED
 from ocp_users_photo.slack.client import SlackClient, SlackReply
 from ocp_users_photo.token_kinds import token_kind
 from ocp_users_photo.tokens import ActingPerson
@@ -93,6 +92,11 @@ def _refreshed(
     # The reply (its repr leaves the body out) and SlackTokens, never the body as a dict:
     # this frame is in the traceback of the refusals raised here.
     tokens = _new_tokens(reply.body)
+    if not isinstance(tokens, str) and {"access_token", "refresh_token"} & reply.withheld:
+        # The client left a "new token" redacted: it held a whole credential the refresh
+        # sent (the spent refresh token, the client secret), so Slack issued no token there,
+        # and saved, the next call or refresh would send "[redacted]" to Slack.
+        tokens = "it echoes a credential the refresh sent, not new tokens"
     if isinstance(tokens, str):
         raise TokenRefreshFailed(person, slack_error=None, detail=tokens, install_url=install_url)
     other = _someone_else(reply.body, installation)
@@ -130,11 +134,6 @@ def _new_tokens(body: Mapping[str, Any]) -> tuple[SlackToken, SlackToken, int] |
         return "no new refresh token in it"
     if not (refresh_token.isascii() and refresh_token.isprintable()) or " " in refresh_token:
         return "its refresh token holds spaces, control or non-ASCII characters"
-    if REDACTED in access_token or REDACTED in refresh_token:
-        # The client keeps a new token redacted where it holds a whole credential the
-        # refresh sent (the spent refresh token, the client secret): no token Slack issued,
-        # and saved, the next call or refresh would send "[redacted]" to Slack.
-        return "it echoes a credential the refresh sent, not new tokens"
     return SlackToken(access_token), SlackToken(refresh_token), _lifetime(body.get("expires_in"))
 
 

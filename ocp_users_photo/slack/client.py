@@ -143,6 +143,10 @@ class SlackReply:
     status_code: int
     headers: httpx.Headers
     attempts: int
+    # Fields of ``issued=`` left redacted in ``body``: each held a whole credential the
+    # request sent (the client secret, the spent refresh token), so it is no credential
+    # Slack issued (``_with_issued``). The caller refuses such an answer.
+    withheld: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -330,14 +334,18 @@ class SlackClient:
             if reply.earlier_attempt_reached:
                 after_an_earlier_attempt(failed, method)
             raise
+        withheld: frozenset[str] = frozenset()
         if as_issued.fields:
-            body = _with_issued(body, as_issued, _sent_whole(token, client_auth, fields), fields)
+            body, withheld = _with_issued(
+                body, as_issued, _sent_whole(token, client_auth, fields), fields
+            )
         return SlackReply(
             method=method,
             body=body,
             status_code=reply.status_code,
             headers=headers,
             attempts=reply.attempts,
+            withheld=withheld,
         )
 
     async def _send_until_answered(
@@ -880,7 +888,7 @@ def _with_issued(
     noted: _Issued,
     sent: SecretTexts,
     fields: Mapping[str, str | SlackToken] | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], frozenset[str]]:
     """The ok reply with the credentials Slack issued in it as they came, not redacted.
 
     Slack's rotating tokens are base64 of "<kind>-<version>-<workspace's number>-<person's
@@ -890,14 +898,16 @@ def _with_issued(
     (the client secret echoed, the spent refresh token as the access token) stays redacted,
     unless it is the very value the request sent under that name: OAuth lets a server hand
     the refresh token back unchanged (RFC 6749, section 6), to be kept as it is. Never in
-    an error: only the ok reply, which is read, never shown."""
+    an error: only the ok reply, which is read, never shown. Returned with the names of the
+    fields left redacted (``SlackReply.withheld``)."""
     texts = sent.texts()
     kept = {
         name: value
         for name, value in noted.fields.items()
         if redacted(value, texts) == value or _revealed((fields or {}).get(name)) == value
     }
-    return {**body, **kept} if kept else body
+    withheld = frozenset(noted.fields) - frozenset(kept)
+    return ({**body, **kept} if kept else body), withheld
 
 
 def _revealed(value: str | SlackToken | None) -> str | None:
