@@ -23,6 +23,7 @@ from PIL import Image
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+from ocp_users_photo.slack.client import DEFAULT_DEADLINE
 from ocp_users_photo.undo import PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner, ShownPhoto
 from tests.conftest import CANARY_TOKEN
@@ -50,8 +51,12 @@ class SlowMetrics(CallObserver):
 
 
 def keeping_tool(
-    emulator: RunningEmulator, tmp_path: Path, observer: CallObserver
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    observer: CallObserver,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> UsersSetPhoto:
+    """A tool keeping what it replaces, ``observer`` told before its keeper."""
     return UsersSetPhoto(
         CANARY_TOKEN,
         base_url=emulator.base_url,
@@ -59,6 +64,7 @@ def keeping_tool(
         keep_previous=True,
         photo_history=tmp_path / "history.sqlite3",
         observers=[observer],
+        deadline=deadline,
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
@@ -24,16 +22,11 @@ from tests.installation_helpers import (
     emulator_source,
     install,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
-    sqlite_store,
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 from tests.test_debug_secrets import rendered_with_locals
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 async def _refresh_answered_with_an_echo(

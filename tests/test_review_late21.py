@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.faults import Fault
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
-from tests.conftest import CANARY_TOKEN, make_image, shown_avatar_hash
+from tests.conftest import make_image, shown_avatar_hash
+from tests.test_long_running_hygiene import keeping_tool
 
 
 @pytest.fixture
@@ -40,21 +40,6 @@ class _AfterTheChange(CallObserver):
             self.emulator.faults.inject(self.fault, path="users.profile.get")
 
 
-def _keeping_tool(
-    emulator: RunningEmulator, tmp_path: Path, observer: CallObserver
-) -> UsersSetPhoto:
-    """A tool keeping what it replaces, ``observer`` told before its keeper."""
-    return UsersSetPhoto(
-        CANARY_TOKEN,
-        base_url=emulator.base_url,
-        environ={},
-        keep_previous=True,
-        photo_history=tmp_path / "history.sqlite3",
-        observers=[observer],
-        deadline=60,
-    )
-
-
 SLOW: dict[str, Callable[[], Fault]] = {
     "rate-limited": lambda: Fault.rate_limited(retry_after=15),
     "slow": lambda: Fault.delay(15),
@@ -66,7 +51,7 @@ async def test_the_read_after_a_bare_ok_does_not_hold_the_reply(
     slack_emulator: RunningEmulator, tmp_path: Path, answer: str
 ) -> None:
     observer = _AfterTheChange(slack_emulator, SLOW[answer]())
-    async with _keeping_tool(slack_emulator, tmp_path, observer) as tool:
+    async with keeping_tool(slack_emulator, tmp_path, observer, deadline=60) as tool:
         await tool.call({"image": make_image(color=(200, 30, 30))})
         observer.armed = True
         started = time.monotonic()
@@ -89,7 +74,7 @@ async def test_a_read_still_showing_the_kept_photo_does_not_discard_it(
     same photo again", the entry was discarded: the photo kept was lost, and an undo went
     back past it. Unsure, the entry stays, its made photo unknown."""
     observer = _AfterTheChange(slack_emulator, Fault.json({"ok": True}))
-    async with _keeping_tool(slack_emulator, tmp_path, observer) as tool:
+    async with keeping_tool(slack_emulator, tmp_path, observer, deadline=60) as tool:
         await tool.call({"image": make_image(color=(200, 30, 30))})
         red = shown_avatar_hash(slack_emulator)
         observer.fault = Fault.json({"ok": True, "profile": {"avatar_hash": red}})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
@@ -23,15 +22,10 @@ from tests.installation_helpers import (
     portrait,
     refreshes,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
-    sqlite_store,
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
 )
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLite3InstallationStore:
-    return sqlite_store(tmp_path / "installations.db")
 
 
 def slack_shaped(prefix: str, *numbers: str, secret: str) -> str:
