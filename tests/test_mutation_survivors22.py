@@ -25,7 +25,7 @@ from ocp_users_photo.slack import SlackClient
 from ocp_users_photo.slack.replies import HttpReply, decode_reply
 from ocp_users_photo.slack.retry import RetryPolicy
 from tests import loopback
-from tests.conftest import CANARY_TOKEN, inject
+from tests.conftest import inject
 from tests.installation_helpers import (
     LIFETIME,
     Clock,
@@ -35,7 +35,6 @@ from tests.installation_helpers import (
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
 )
-from tests.test_cli import cli
 from tests.test_review_tokens21 import ALICE, OLD_REFRESH, refresh_answer
 from tests.undo_fixtures import history_tool, picture
 
@@ -262,26 +261,6 @@ async def test_putting_the_default_back_reads_no_profile_after_it(
     assert "/api/users.deletePhoto" in after
     assert after[-1] == "/api/users.deletePhoto", after
     assert newest.status == "changed"
-
-
-def test_undo_to_the_default_avatar_says_so(
-    slack_emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    # mutant: the line dropped, an undo to the default avatar said nothing of what Slack shows
-    env = {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": slack_emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "history.sqlite3"),
-    }
-    red = tmp_path / "red.png"
-    red.write_bytes(picture((200, 30, 30)))
-    assert cli("set", str(red), env=env).returncode == 0
-
-    undone = cli("undo", env=env)
-
-    assert undone.returncode == 0, undone.stderr
-    assert undone.stdout.startswith("Put back #1")
-    assert "  Slack shows the default avatar again.\n" in undone.stdout, undone.stdout
 
 
 # emulator: users.setPhoto's reply shape, and rotating tokens shaped like Slack's ---------

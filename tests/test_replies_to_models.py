@@ -107,6 +107,10 @@ def test_cli_undo_of_a_default_avatar_prints_no_escape_from_slack(
     assert undone.returncode == 0, undone.stderr
     assert "\x1b" not in undone.stdout, "Slack's escape sequence reaches the terminal"
     assert len(undone.stdout) < 5_000
+    # What Slack shows is said from what was put back, whatever its reply holds (the
+    # mutation round of session 22: the line dropped, the undo said nothing of it).
+    assert undone.stdout.startswith("Put back #1")
+    assert "  Slack shows the default avatar again.\n" in undone.stdout, undone.stdout
 
 
 # A users.setPhoto success reply is handed to the model as it came once it matches the
