@@ -87,6 +87,18 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
+def company_ca(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A company gateway's CA of its own: the TLS context of a loopback server (127.0.0.1)
+    whose certificate it signed, and its certificate written to ``folder`` as the PEM
+    bundle an operator names in SSL_CERT_FILE."""
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    bundle = folder / "corp-ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    return server_tls, bundle
+
+
 @pytest.fixture
 def client_tls(ca: trustme.CA) -> ssl.SSLContext:
     """A client's TLS context that trusts ``ca``."""

@@ -25,7 +25,7 @@ from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.web_image import UrlPolicy, fetch_image
 from tests import loopback
-from tests.conftest import CANARY_TOKEN, make_image, success_reply
+from tests.conftest import CANARY_TOKEN, company_ca, make_image, success_reply
 from tests.http_stacks import stack_environ
 
 IMAGE = make_image((600, 600))
@@ -81,11 +81,7 @@ class TestTlsTrustOnACompanyNetwork:
     async def test_ssl_cert_file_is_honoured_by_the_tools_own_stack(
         self, http_stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        authority = trustme.CA()
-        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        authority.issue_cert("127.0.0.1").configure_cert(server_tls)
-        bundle = tmp_path / "corp-ca.pem"
-        authority.cert_pem.write_to_path(str(bundle))
+        server_tls, bundle = company_ca(tmp_path)
         monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
         async with loopback.serve(server_tls) as slack:
             slack.on("/api/users.setPhoto", slack_ok())

@@ -9,19 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import ssl
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import trustme
 
 from ocp_users_photo import ActingPerson, UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from tests import loopback
-from tests.conftest import CANARY_TOKEN, make_image
+from tests.conftest import CANARY_TOKEN, company_ca, make_image
 from tests.test_ocp_agent import OPENAPI, home, slack_emulator_config  # noqa: F401
 
 TEAM = "T0EMULATOR"
@@ -44,11 +42,7 @@ async def test_a_refresh_trusts_the_company_ca_that_every_other_slack_call_trust
     from ocp_users_photo.installations import InstallationTokenSource
     from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, sqlite_store
 
-    authority = trustme.CA()
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
-    bundle = tmp_path / "corp-ca.pem"
-    authority.cert_pem.write_to_path(str(bundle))
+    server_tls, bundle = company_ca(tmp_path)
 
     store = sqlite_store(tmp_path / "installations.db")
     store.save(

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trustme
 
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import SecretTexts, SlackToken
@@ -25,7 +24,7 @@ from ocp_users_photo.slack.replies import NO_SLACK_REPLY_ADVICE
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.stacks import EXTRA_ADVICE, aiohttp_installed
 from tests import loopback
-from tests.conftest import CANARY_TOKEN, make_image, success_reply
+from tests.conftest import CANARY_TOKEN, company_ca, make_image, success_reply
 from tests.http_stacks import stack_environ, stack_of
 
 IMAGE = make_image((600, 600))
@@ -79,11 +78,7 @@ class TestAnHttpsProxyBehindTheCompanyCa:
     async def test_the_proxys_certificate_is_verified_against_the_operators_ca(
         self, http_stack: str, tmp_path: Path
     ) -> None:
-        authority = trustme.CA()
-        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        authority.issue_cert("127.0.0.1").configure_cert(server_tls)
-        bundle = tmp_path / "corp-ca.pem"
-        authority.cert_pem.write_to_path(str(bundle))
+        server_tls, bundle = company_ca(tmp_path)
         async with loopback.serve(server_tls) as slack, tls_connect_proxy(server_tls) as seen:
             slack.on("/api/users.setPhoto", _slack_ok())
             environ = stack_environ(
