@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Final, TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
+from ocp_users_photo.environment import Environment
 from ocp_users_photo.safe_text import shown, without_tokens
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 
@@ -116,7 +117,7 @@ class SlackKeywords(TypedDict):
     base_url: str | None
     timeout: float
     max_retries: int
-    environ: Mapping[str, str]
+    environ: Environment
 
 
 def slack_keywords(args: argparse.Namespace) -> SlackKeywords:
@@ -129,8 +130,9 @@ def slack_keywords(args: argparse.Namespace) -> SlackKeywords:
     )
 
 
-def one_command_environment(environment: Mapping[str, str]) -> Mapping[str, str]:
-    """``environment``, with httpx's stack where it leaves the choice to the tool (``auto``).
+def one_command_environment(environment: Mapping[str, str]) -> Environment:
+    """``environment``, with httpx's stack where it leaves the choice to the tool (``auto``),
+    held as an ``Environment`` (no frame's locals show its values: environment.py).
 
     A command makes one to four calls and exits. aiohttp's calls are cheaper, but importing
     it costs more than they save: ``set me.png`` took 0.41 s of CPU on aiohttp's stack and
@@ -140,9 +142,10 @@ def one_command_environment(environment: Mapping[str, str]) -> Mapping[str, str]
     """
     from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE
 
-    if environment.get(HTTP_STACK_VARIABLE, "auto") not in ("", "auto"):
-        return environment
-    return {**environment, HTTP_STACK_VARIABLE: "httpx"}
+    held = Environment(environment)
+    if held.get(HTTP_STACK_VARIABLE) not in (None, "", "auto"):
+        return held
+    return held.with_value(HTTP_STACK_VARIABLE, "httpx")
 
 
 def add_history_option(

@@ -203,6 +203,17 @@ def shown_client_id(value: object) -> str:
     return "<not shaped like a Slack client id (digits.digits): the client secret?>"
 
 
+def _credential_refusal(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be the app's ``name``; None when it can."""
+    if not isinstance(value, str) or not value:
+        return f"{name} must be the app's {name} (text) from its Basic Information page"
+    # Such characters would corrupt the Basic header (a ':' would split the pair).
+    usable = value.isascii() and value.isprintable() and not value.isspace()
+    if not usable or " " in value or (name == "client_id" and ":" in value):
+        return f"{name} holds characters Slack's credentials never have: copy it again"
+    return None
+
+
 class ClientCredentials:
     """An OAuth app's client id and secret, for oauth.v2.access; the secret never in a repr.
 
@@ -212,19 +223,15 @@ class ClientCredentials:
     __slots__ = ("_secret", "client_id")
 
     def __init__(self, client_id: str, client_secret: str) -> None:
-        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
-            if not isinstance(value, str) or not value:
-                raise ValueError(
-                    f"{name} must be the app's {name} (text) from its Basic Information page"
-                )
-            # Such characters would corrupt the Basic header (a ':' would split the pair).
-            usable = value.isascii() and value.isprintable() and not value.isspace()
-            if not usable or " " in value or (name == "client_id" and ":" in value):
-                raise ValueError(
-                    f"{name} holds characters Slack's credentials never have: copy it again"
-                )
         self.client_id = client_id
         self._secret = client_secret
+        # Held only here when a refusal raises: an error reporter sends a frame's locals.
+        del client_secret
+        refusal = _credential_refusal("client_id", client_id) or _credential_refusal(
+            "client_secret", self._secret
+        )
+        if refusal is not None:
+            raise ValueError(refusal)
 
     def basic_authorization(self) -> str:
         """The ``Authorization`` header value: HTTP Basic of the id and the secret."""

@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -24,6 +24,7 @@ from ocp_users_photo.cli_options import base_url_option, file_to_write
 from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
 from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.credentials import token_secret_forms, user_token_problem
+from ocp_users_photo.environment import Environment, Variables
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.mcp_server import McpUnavailable, changes_on_their_way, load_sdk, serve
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return ExitCode.INVALID
-    handler = _stderr_log_handler(os.environ)
+    handler = _stderr_log_handler(Environment())
     root_logger = logging.getLogger()
     previous_level = root_logger.level
     root_logger.addHandler(handler)
@@ -235,7 +236,7 @@ class _RedactingFormatter(logging.Formatter):
         return redacted(super().format(record), self._secrets)
 
 
-def _stderr_log_handler(environ: Mapping[str, str]) -> logging.Handler:
+def _stderr_log_handler(environ: Variables) -> logging.Handler:
     """A stderr handler whose output never holds the configured token."""
     found = token_from_environment(environ)
     handler = logging.StreamHandler(sys.stderr)

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ocp_users_photo.environment import Environment, Variables
 from ocp_users_photo.safe_text import quoted, shown, wrapping_advice
 from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE, StackName, check_stack_name
@@ -113,7 +114,7 @@ def missing_token_advice(door: Door) -> str:
 
 def door_token_source(
     door: Door,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | Environment | None = None,
     *,
     variable: str | None = None,
     advice: str | None = None,
@@ -124,7 +125,8 @@ def door_token_source(
     ``variable`` names the one environment variable to read (the CLI's ``--token-env``);
     ValueError when it is not set. Otherwise SLACK_USER_TOKEN, else SLACK_TOKEN.
     """
-    environment = os.environ if environ is None else environ
+    environment = Environment.of(environ)
+    del environ  # a mapping in a raising frame's locals is sent whole (environment.py)
     if variable is not None:
         value = environment.get(variable)
         if not value:
@@ -166,10 +168,14 @@ class Settings:
 
     @classmethod
     def from_environment(
-        cls, environ: Mapping[str, str] | None = None, *, base_url: str | None = None
+        cls,
+        environ: Mapping[str, str] | Environment | None = None,
+        *,
+        base_url: str | None = None,
     ) -> Settings:
         """The settings ``environ`` (default: ``os.environ``) gives; ``base_url`` wins if given."""
-        environment = os.environ if environ is None else environ
+        environment = Environment.of(environ)
+        del environ  # a mapping in a raising frame's locals is sent whole (environment.py)
         checked_url = base_url_from(base_url, environment)
         return cls(
             base_url=checked_url,
@@ -183,7 +189,7 @@ class Settings:
         )
 
 
-def base_url_from(explicit: str | None, environ: Mapping[str, str]) -> str:
+def base_url_from(explicit: str | None, environ: Variables) -> str:
     """The API base URL: explicit, else SLACK_API_URL, else Slack's; checked and normalised.
 
     The token travels to this URL, so plain http is allowed only to a loopback host
@@ -191,8 +197,8 @@ def base_url_from(explicit: str | None, environ: Mapping[str, str]) -> str:
     """
     if explicit is not None:
         raw, origin = explicit, "base_url"
-    elif environ.get(BASE_URL_VARIABLE):
-        raw, origin = environ[BASE_URL_VARIABLE], BASE_URL_VARIABLE
+    elif given := environ.get(BASE_URL_VARIABLE):
+        raw, origin = given, BASE_URL_VARIABLE
     else:
         raw, origin = DEFAULT_BASE_URL, "the default"
     return check_base_url(raw, origin=origin)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
 from ocp_users_photo.credentials import SlackToken, check_token_text
+from ocp_users_photo.environment import Variables
 from ocp_users_photo.errors import TOKEN_PATH, InvalidArguments, Problem
 from ocp_users_photo.safe_text import quoted, without_tokens
 from ocp_users_photo.spec import is_web_uri
@@ -192,7 +193,15 @@ class NoToken:
         return "NoToken()"
 
 
-def token_from_environment(environ: Mapping[str, str]) -> tuple[str, str] | None:
+def held_token(token: str | TokenSource | None) -> TokenSource | None:
+    """A token given as text, held as a source at once (anything else as it is): no frame a
+    refused setting raises through then holds it as text (environment.py)."""
+    if isinstance(token, str):
+        return StaticToken(token, origin="UsersSetPhoto(token=...)")
+    return token
+
+
+def token_from_environment(environ: Variables) -> tuple[str, str] | None:
     """The first token variable that is set, as (variable name, value); None if none is."""
     for name in TOKEN_VARIABLES:
         value = environ.get(name)
@@ -202,7 +211,7 @@ def token_from_environment(environ: Mapping[str, str]) -> tuple[str, str] | None
 
 
 def environment_token_source(
-    environ: Mapping[str, str], *, hint: str, model_hint: str | None = None
+    environ: Variables, *, hint: str, model_hint: str | None = None
 ) -> TokenSource:
     """SLACK_USER_TOKEN, else SLACK_TOKEN, as a source; one that refuses when neither is set
     (saying ``hint``, and ``model_hint`` to a model when given)."""

@@ -31,6 +31,7 @@ from ocp_users_photo.arguments import ParsedArguments, parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import SlackToken, check_token_text, user_token_problem
+from ocp_users_photo.environment import Environment
 from ocp_users_photo.errors import (
     NOT_CALLED,
     TOKEN_PATH,
@@ -93,6 +94,7 @@ from ocp_users_photo.tokens import (
     StaticToken,
     TokenSource,
     acting_person,
+    held_token,
     install_page_of,
 )
 from ocp_users_photo.web_image import UrlPolicy
@@ -148,13 +150,18 @@ class UsersSetPhoto(AsyncClosing):
         image_roots: ImageRoots = None,
         retry_backoff: float = 0.5,
         limits: ImageLimits = DEFAULT_LIMITS,
-        environ: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | Environment | None = None,
         observers: Sequence[CallObserver] = (),
         url_hosts: Sequence[str] | None = None,
         image_resolvers: Mapping[str, ImageResolver] | None = None,
         keep_previous: KeepPrevious = None,
         photo_history: PhotoHistory | str | os.PathLike[str] | None = None,
     ) -> None:
+        # Held first, so no frame a refused setting raises through holds the token as text,
+        # or a mapping holding it: an error reporter sends a frame's locals (environment.py).
+        token = held_token(token)
+        environment = Environment.of(environ)
+        del environ
         _check_option("reply_check", reply_check, REPLY_CHECKS)
         _check_option("fit", fit, FITS)
         _check_seconds("timeout", timeout, allow_zero=False)
@@ -175,7 +182,7 @@ class UsersSetPhoto(AsyncClosing):
                 f"{keep_previous!r}"
             )
 
-        settings = Settings.from_environment(environ, base_url=base_url)
+        settings = Settings.from_environment(environment, base_url=base_url)
         self.spec: ToolSpec = tool_spec()
         self.token_source: TokenSource = _token_source(token, settings)
         self.base_url = settings.base_url
@@ -852,6 +859,10 @@ class UsersSetPhoto(AsyncClosing):
             await opened.aclose()
 
     def __repr__(self) -> str:
+        if "fit" not in vars(self):
+            # Half built: a setting was refused in __init__, whose ``self`` a traceback
+            # rendered with its locals shows (a failing repr would hide the refusal).
+            return "UsersSetPhoto(<not built>)"
         # No token at all shows as None, not as a token whose text is 'None'.
         source = self.token_source
         token = None if isinstance(source, NoToken) else source.description
@@ -905,11 +916,9 @@ def _check_same_slack(source: TokenSource, base_url: str) -> None:
         )
 
 
-def _token_source(token: str | TokenSource | None, settings: Settings) -> TokenSource:
+def _token_source(token: TokenSource | None, settings: Settings) -> TokenSource:
     if token is None:
         return settings.token_source
-    if isinstance(token, str):
-        return StaticToken(token, origin="UsersSetPhoto(token=...)")
     if isinstance(token, TokenSource):
         return token
     raise TypeError(

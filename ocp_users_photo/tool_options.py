@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypedDict
 if TYPE_CHECKING:
     import httpx
 
+    from ocp_users_photo.environment import Environment
     from ocp_users_photo.images.limits import ImageLimits
     from ocp_users_photo.images.policy import Fit
     from ocp_users_photo.images.resolvers import ImageResolver
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from ocp_users_photo.tool import KeepPrevious
     from ocp_users_photo.undo.store import PhotoHistory
 
-__all__ = ["ToolOptions"]
+__all__ = ["ToolOptions", "held_options"]
 
 
 class ToolOptions(TypedDict, total=False):
@@ -41,9 +42,24 @@ class ToolOptions(TypedDict, total=False):
     image_roots: ImageRoots
     retry_backoff: float
     limits: ImageLimits
-    environ: Mapping[str, str] | None
+    environ: Mapping[str, str] | Environment | None
     observers: Sequence[CallObserver]
     url_hosts: Sequence[str] | None
     image_resolvers: Mapping[str, ImageResolver] | None
     keep_previous: KeepPrevious
     photo_history: PhotoHistory | str | os.PathLike[str] | None
+
+
+def held_options(options: ToolOptions) -> ToolOptions:
+    """A copy of ``options`` with the token held as a source and the environment as an
+    ``Environment``: a door's frame holding them, when the tool refuses an option, shows
+    neither to an error reporter, which walks a mapping's values (environment.py)."""
+    from ocp_users_photo.environment import Environment
+    from ocp_users_photo.tokens import held_token
+
+    held = options.copy()
+    if "token" in held:
+        held["token"] = held_token(held["token"])
+    if "environ" in held:
+        held["environ"] = Environment.of(held["environ"])
+    return held

@@ -17,10 +17,10 @@ from __future__ import annotations
 import functools
 import os
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from ocp_users_photo.environment import Variables
 from ocp_users_photo.safe_text import quoted
 
 __all__ = ["CA_DIR_VARIABLE", "CA_FILE_VARIABLE", "CA_VARIABLES", "TrustedRoots"]
@@ -39,7 +39,7 @@ class TrustedRoots:
     folder: str | None = None
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> TrustedRoots | None:
+    def from_environment(cls, environ: Variables) -> TrustedRoots | None:
         """What ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` name; None when neither is set. Nothing
         is read now (settings are read on the event loop too): ``context`` checks them."""
         file = environ.get(CA_FILE_VARIABLE) or None

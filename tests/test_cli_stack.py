@@ -72,10 +72,16 @@ def test_a_stack_the_environment_names_is_the_one_used(
 
 def test_the_environment_given_is_left_as_it_was() -> None:
     given = {"SLACK_API_URL": "http://127.0.0.1:9/api"}
-    assert one_command_environment(given) == {**given, HTTP_STACK_VARIABLE: "httpx"}
+    held = one_command_environment(given)
+    assert held.get(HTTP_STACK_VARIABLE) == "httpx"
+    assert held.get("SLACK_API_URL") == "http://127.0.0.1:9/api"
     assert given == {"SLACK_API_URL": "http://127.0.0.1:9/api"}
+    for chosen in ("", "auto"):
+        assert one_command_environment({HTTP_STACK_VARIABLE: chosen}).get(HTTP_STACK_VARIABLE) == (
+            "httpx"
+        )
     named = {HTTP_STACK_VARIABLE: "aiohttp"}
-    assert one_command_environment(named) is named
+    assert one_command_environment(named).get(HTTP_STACK_VARIABLE) == "aiohttp"
 
 
 @pytest.mark.parametrize("installed", [AIOHTTP])

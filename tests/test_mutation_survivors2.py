@@ -20,6 +20,7 @@ from ocp_users_photo import (
     UsersPhotoError,
     UsersSetPhoto,
 )
+from ocp_users_photo.agents.headers import held_authorization
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.emulator import Fault, RunningEmulator
@@ -266,7 +267,9 @@ async def test_a_calls_authorization_header_is_refused_when_the_agent_acts_for_a
             await route.call(
                 None,
                 {"image": IMAGE},
-                headers={"Authorization": "Bearer xoxp-9999999999-8888888888-someoneelse"},
+                authorization=held_authorization(
+                    {"Authorization": "Bearer xoxp-9999999999-8888888888-someoneelse"}
+                ),
             )
     finally:
         await tool.aclose()

@@ -51,9 +51,10 @@ def test_register_api_takes_the_tools_own_slack_spelled_otherwise() -> None:
 
     route = SlackPhotoRoute(UsersSetPhoto("xoxp-1-test", environ={}))
     for spelled in ("https://slack.com:443/api", "https://Slack.COM/api/"):
-        route.check_base_url(spelled)
-    with pytest.raises(ValueError, match="does not move usersSetPhoto"):
-        route.check_base_url("https://slack.com:8443/api")
+        assert route.base_url_refusal(spelled) is None
+    refusal = route.base_url_refusal("https://slack.com:8443/api")
+    assert refusal is not None
+    assert "does not move usersSetPhoto" in refusal
 
 
 def test_discovery_gets_the_registered_headers_at_the_tools_slack() -> None:

@@ -26,11 +26,14 @@ import anyio.to_thread
 
 from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
+from ocp_users_photo.agents.headers import held_authorization
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.closing import AsyncClosing
+from ocp_users_photo.credentials import AuthorizationHeader
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.tool_options import held_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -79,6 +82,7 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         # agents (one per conversation) whose calls are still in flight.
         self._owns_photo_tool = tool is None
         if tool is None:
+            tool_options = held_options(tool_options)
             tool_options.setdefault("image_roots", door_image_roots("model", None))
             tool = UsersSetPhoto(**tool_options)
         self._photo_route = SlackPhotoRoute(tool)
@@ -97,7 +101,10 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         if not is_slack(name):
             return await self._library(LibraryAgent.register_api, name, spec_url, base_url, headers)
         route = self._photo_route
-        route.check_base_url(base_url)
+        refusal = route.base_url_refusal(base_url)
+        if refusal is not None:
+            del headers  # out of this frame's locals, which an error reporter sends
+            raise ValueError(refusal)
         route.remember_headers(headers)
         if spec_url:
             found_at, found_with = route.discovery_arguments(base_url, headers)
@@ -119,22 +126,23 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
 
         It acts for the person bound when it is called, not when its result is awaited (a
         queue of calls awaited while another person is bound)."""
-        return self._call_tool(acting_person(), tool_name, parameters, api_name, headers)
+        if self._photo_route.handles(tool_name, api_name):
+            # Held now: the coroutine's locals keep no mapping of headers (headers.py).
+            authorization = held_authorization(headers)
+            return self._call_photo_tool(acting_person(), tool_name, parameters, authorization)
+        return self._library(LibraryAgent.call_tool, tool_name, parameters, api_name, headers)
 
-    async def _call_tool(
+    async def _call_photo_tool(
         self,
         person: ActingPerson | None,
         tool_name: str,
         parameters: Mapping[str, Any] | None,
-        api_name: str | None,
-        headers: dict[str, str] | None,
+        authorization: AuthorizationHeader | None,
     ) -> Any:
-        if self._photo_route.handles(tool_name, api_name):
-            with acting_as(person):
-                return await self._photo_route.call(
-                    self, parameters, headers=headers, tool_name=tool_name
-                )
-        return await self._library(LibraryAgent.call_tool, tool_name, parameters, api_name, headers)
+        with acting_as(person):
+            return await self._photo_route.call(
+                self, parameters, authorization=authorization, tool_name=tool_name
+            )
 
     async def _library(self, method: Callable[..., T], *args: Any) -> T:
         def locked() -> T:

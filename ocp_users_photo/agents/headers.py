@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from ocp_users_photo.credentials import AuthorizationHeader
 from ocp_users_photo.errors import TOKEN_PATH, Problem
 from ocp_users_photo.prepared import TokenOverride
 
@@ -29,6 +30,13 @@ def authorization_of(headers: Mapping[str, str] | None) -> str | None:
         if isinstance(name, str) and name.strip().lower() == "authorization":
             return value if isinstance(value, str) else ""
     return None
+
+
+def held_authorization(headers: Mapping[str, str] | None) -> AuthorizationHeader | None:
+    """A call's Authorization header, held so that the coroutine that runs the call keeps
+    no mapping of headers in its locals (an error reporter would send the token in it)."""
+    value = authorization_of(headers)
+    return None if value is None else AuthorizationHeader(value)
 
 
 def token_override(authorization: str | None, *, origin: str) -> TokenOverride | None:

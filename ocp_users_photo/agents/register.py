@@ -30,11 +30,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
+from ocp_users_photo.agents.headers import held_authorization
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.tokens import acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.tool_options import held_options
 from ocp_users_photo.worker_threads import in_worker_thread
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ def register(
     if tool is not None and tool_options:
         raise TypeError("give either tool= or options for a new UsersSetPhoto, not both")
     if tool is None:
+        tool_options = held_options(tool_options)
         tool_options.setdefault("image_roots", door_image_roots("model", None))
         tool = UsersSetPhoto(**tool_options)
     if agent is None:
@@ -168,7 +171,10 @@ def _intercept(agent: Any) -> None:
     def register_api(name: str, *args: Any, **kwargs: Any) -> Any:
         if not is_slack(name):
             return original_register(name, *args, **kwargs)
-        route_of(agent).check_base_url(_base_url_given(args, kwargs))
+        refusal = route_of(agent).base_url_refusal(_base_url_given(args, kwargs))
+        if refusal is not None:
+            del args, kwargs  # its headers, out of the locals an error reporter sends
+            raise ValueError(refusal)
         route_of(agent).remember_headers(_headers_given(args, kwargs))
         if register_is_async or _spec_url_given(args, kwargs):
             return _as_original(register_is_async, lambda: register_slack(name, *args, **kwargs))
@@ -184,14 +190,16 @@ def _intercept(agent: Any) -> None:
         route = route_of(agent)
         if not route.handles(tool_name, api_name):
             return original_call(tool_name, parameters, api_name, *args, **kwargs)
-        headers = kwargs.get("headers", args[0] if args else None)
+        authorization = held_authorization(kwargs.get("headers", args[0] if args else None))
         # The person bound around this call, not around a later await of its result (a
         # queue of calls awaited while another person is bound).
         person = acting_person()
 
         async def as_called() -> Any:
             with acting_as(person):
-                return await route.call(agent, parameters, headers=headers, tool_name=tool_name)
+                return await route.call(
+                    agent, parameters, authorization=authorization, tool_name=tool_name
+                )
 
         return _as_original(call_is_async, as_called, then_on_own_loop=route.tool._end_of_own_loop)
 

@@ -32,6 +32,7 @@ from ocp_users_photo.agents.definitions import (
 )
 from ocp_users_photo.agents.headers import authorization_of, token_override
 from ocp_users_photo.agents.history import HistoryObserver
+from ocp_users_photo.credentials import AuthorizationHeader
 from ocp_users_photo.errors import TOKEN_PATH, Problem
 from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
@@ -80,19 +81,23 @@ class SlackPhotoRoute:
         """The headers registered for Slack (a copy): they serve Slack tools found later."""
         return dict(self._registered_headers)
 
-    def check_base_url(self, base_url: object) -> None:
-        """``register_api('slack', base_url=...)`` cannot move this tool: its Slack address,
-        where the token goes, is the tool's own setting. One that differs is refused (it
-        was dropped without a word, the token still going to the tool's address)."""
+    def base_url_refusal(self, base_url: object) -> str | None:
+        """Why ``register_api('slack', base_url=...)`` is refused; None when it is not.
+
+        It cannot move this tool: its Slack address, where the token goes, is the tool's
+        own setting. One that differs is refused (it was dropped without a word, the token
+        still going to the tool's address). Returned, not raised: the caller's frame holds
+        the registration's headers, and lets go of them before it raises."""
         if base_url is None or base_url == "":
-            return
+            return None
         if not same_slack(str(base_url), self.tool.base_url):
-            raise ValueError(
+            return (
                 f"register_api('slack', base_url=...) does not move {self.tool.name}: it calls "
                 f"Slack at {self.tool.base_url}, the tool's own setting; give the address to "
                 "the tool (UsersSetPhoto(base_url=...), register(agent, base_url=...), or "
                 "$SLACK_API_URL), or leave base_url out"
             )
+        return None
 
     def discovery_arguments(
         self, base_url: str | None, headers: Mapping[str, str] | None
@@ -214,28 +219,32 @@ class SlackPhotoRoute:
         agent: Any,
         parameters: Mapping[str, Any] | None,
         *,
-        headers: Mapping[str, str] | None = None,
+        authorization: AuthorizationHeader | None = None,
         tool_name: str | None = None,
     ) -> dict[str, Any]:
         """The checked call, recorded in the agent's history without token or bytes.
+
+        ``authorization``: the call's own Authorization header (``held_authorization``).
 
         ``tool_name`` usersRestorePhoto runs the undo: the list of kept photos, or the one
         put back; a failure raises, as usersSetPhoto's do.
         """
         if self.person is None:
-            return await self._call(agent, parameters, headers, tool_name)
+            return await self._call(agent, parameters, authorization, tool_name)
         with acting_as(self.person):
-            return await self._call(agent, parameters, headers, tool_name)
+            return await self._call(agent, parameters, authorization, tool_name)
 
     async def _call(
         self,
         agent: Any,
         parameters: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
+        authorization: AuthorizationHeader | None,
         tool_name: str | None,
     ) -> dict[str, Any]:
         arguments: Mapping[str, Any] = {} if parameters is None else parameters
-        override = self._override(authorization_of(headers), acting_person())
+        given = None if authorization is None else authorization.value()
+        override = self._override(given, acting_person())
+        del given  # held only in the override (no text in this frame's locals)
         # A token from the agent's headers is not the source's to install again (run_with).
         source = self.tool.token_source if override is None else None
         observer = HistoryObserver(agent, install_from=source)

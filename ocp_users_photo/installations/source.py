@@ -28,6 +28,7 @@ from ocp_users_photo.credentials import (
     check_token_text,
     shown_client_id,
 )
+from ocp_users_photo.environment import Environment
 from ocp_users_photo.errors import RateLimited, TokenUnavailable
 from ocp_users_photo.installations.errors import (
     ForeignInstallation,
@@ -101,8 +102,14 @@ class InstallationTokenSource(AsyncClosing):
         clock: Callable[[], float] = time.time,
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        environment = Environment.of(environ)
+        # From here held only where no repr shows them: an error reporter sends the locals
+        # of every frame an error leaves (a refused setting below), mappings walked.
+        try:
+            self._credentials = ClientCredentials(client_id, client_secret)
+        finally:
+            del client_secret, environ
         self._store = StoreAccess(store)
-        self._credentials = ClientCredentials(client_id, client_secret)
         if self._store.client_id is not None and self._store.client_id != client_id:
             kept = shown_client_id(self._store.client_id)
             raise ValueError(
@@ -150,7 +157,7 @@ class InstallationTokenSource(AsyncClosing):
 
         # The environment's proxy, HTTP stack and trusted CAs (SSL_CERT_FILE/DIR), as the
         # tool's own calls use them: a refresh crosses the same network.
-        settings = Settings.from_environment(environ, base_url=base_url)
+        settings = Settings.from_environment(environment, base_url=base_url)
         self._slack = SlackClient(
             base_url=settings.base_url,
             user_agent=USER_AGENT,
@@ -495,6 +502,10 @@ class InstallationTokenSource(AsyncClosing):
         await self._runner.aclose(last=self._slack.aclose)
 
     def __repr__(self) -> str:
+        if "refresh_lock" not in vars(self):
+            # Half built: a setting was refused in __init__, whose ``self`` a traceback
+            # rendered with its locals shows (a failing repr would hide the refusal).
+            return "InstallationTokenSource(<not built>)"
         return (
             f"InstallationTokenSource({self._store.describe()}, "
             f"client_id={shown_client_id(self.client_id)}, "

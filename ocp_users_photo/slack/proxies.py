@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
-from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
 import httpx
 
 from ocp_users_photo.credentials import basic_credentials
+from ocp_users_photo.environment import Variables
 
 # Each pair as urllib (and httpx, which reads it through urllib) reads it: the lower-case
 # spelling decides where it is set, even empty ("no proxy"); else the upper-case one.
@@ -30,7 +30,7 @@ _SOCKS_SCHEMES: Final = ("socks5", "socks5h")
 _PROXY_EXAMPLE: Final = "http://proxy.example:3128 (or http://user:password@proxy.example:3128)"
 
 
-def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
+def proxy_for(base_url: str, environ: Variables) -> str | None:
     """The proxy URL for calls to ``base_url``, or None for a direct connection."""
     parts = urlsplit(base_url)
     if parts.scheme != "https" or not parts.hostname:
@@ -39,13 +39,13 @@ def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
     variable = next((name for name in deciding if environ.get(name)), None)
     if variable is None:
         return None
-    no_proxy = environ.get(_deciding(_NO_PROXY_VARIABLES, environ), "")
+    no_proxy = environ.get(_deciding(_NO_PROXY_VARIABLES, environ)) or ""
     if _bypassed(parts.hostname, parts.port or 443, no_proxy):
         return None
-    return check_proxy_url(environ[variable], origin=variable)
+    return check_proxy_url(environ.get(variable) or "", origin=variable)
 
 
-def _deciding(pair: tuple[str, str], environ: Mapping[str, str]) -> str:
+def _deciding(pair: tuple[str, str], environ: Variables) -> str:
     """Which of a variable's two spellings decides: the lower-case one wherever it is set."""
     lower, upper = pair
     return lower if lower in environ else upper
@@ -73,29 +73,40 @@ def check_callers_client(client: httpx.AsyncClient, base_url: str) -> None:
 
 def check_proxy_url(raw: str, *, origin: str) -> str:
     """``raw`` if the HTTP stacks can use it as a proxy; else ValueError saying what to give,
-    which never quotes ``raw`` (its user information is a password)."""
+    which never quotes ``raw`` (its user information is a password), raised once no local
+    of this frame holds it (an error reporter sends them)."""
     text = raw.strip()
+    del raw
+    refusal = _proxy_url_refusal(text, origin)
+    if refusal is not None:
+        del text
+        raise ValueError(refusal)
+    return text
+
+
+def _proxy_url_refusal(text: str, origin: str) -> str | None:
+    """Why ``text`` cannot be the proxy URL ``origin`` gives; None when it can."""
     if not text.isascii() or not text.isprintable() or any(ch.isspace() for ch in text):
-        raise _refused(origin, "holds spaces, control or non-ASCII characters")
+        return _refused(origin, "holds spaces, control or non-ASCII characters")
     try:
         parts = urlsplit(text)
         port = parts.port  # ValueError when out of range or not a number
     except ValueError:
-        raise _refused(origin, "is not a valid URL") from None
+        return _refused(origin, "is not a valid URL")
     if parts.scheme not in ("http", "https", *_SOCKS_SCHEMES):
-        raise _refused(origin, "must start with http:// or https://")
+        return _refused(origin, "must start with http:// or https://")
     if not parts.hostname or port == 0:
-        raise _refused(origin, "names no proxy host (or port 0)")
+        return _refused(origin, "names no proxy host (or port 0)")
     if parts.scheme in _SOCKS_SCHEMES and importlib.util.find_spec("socksio") is None:
-        raise ValueError(
+        return (
             f"{origin} names a SOCKS proxy, which needs the socksio package: "
             f"pip install 'httpx[socks]', or give an http proxy such as {_PROXY_EXAMPLE}"
         )
     try:
         httpx.Proxy(text)
     except (httpx.InvalidURL, ValueError):
-        raise _refused(origin, "is not a valid URL") from None
-    return text
+        return _refused(origin, "is not a valid URL")
+    return None
 
 
 def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
@@ -114,8 +125,8 @@ def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
     return (password or user, f"{user}:{password}", basic_credentials(user, password))
 
 
-def _refused(origin: str, why: str) -> ValueError:
-    return ValueError(f"{origin} {why}: give a proxy URL such as {_PROXY_EXAMPLE}, or unset it")
+def _refused(origin: str, why: str) -> str:
+    return f"{origin} {why}: give a proxy URL such as {_PROXY_EXAMPLE}, or unset it"
 
 
 def _bypassed(host: str, port: int, no_proxy: str) -> bool:
