@@ -1,0 +1,43 @@
+"""A newcomer who pastes the token as a command's argument (first try, 2026-12-04).
+
+`--token xoxp-...` is refused with how to give the token ('read -rs SLACK_USER_TOKEN &&
+export SLACK_USER_TOKEN'). The same token pasted without the flag is recognised as one,
+since it is masked, but the line says nothing of tokens:
+
+    $ ocp-users-photo whoami xoxp-...
+    ocp-users-photo: error: unrecognized arguments: [redacted] (see: ocp-users-photo whoami --help)
+    $ ocp-users-photo set xoxp-...
+    ocp-users-photo: usersSetPhoto was not called, 1 problem with the arguments: $.image:
+    no file at '[redacted]' (looked in the current folder, ...): give the path of an
+    existing PNG, JPEG or GIF file, a data: URI or base64 text
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.exit_codes import ExitCode
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.programs import run_cli
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("whoami", CANARY_TOKEN), ("set", CANARY_TOKEN), ("set", "me.png", CANARY_TOKEN)],
+    ids=["whoami-token", "set-token", "set-image-token"],
+)
+def test_a_token_pasted_as_an_argument_says_how_to_give_it(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    (tmp_path / "me.png").write_bytes(make_image((600, 600)))
+    # A token is set too, so that the only advice about tokens is about the pasted one.
+    done = run_cli(
+        *args,
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"},
+        cwd=tmp_path,
+    )
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert CANARY_TOKEN not in done.stderr + done.stdout
+    assert "read -rs SLACK_USER_TOKEN" in done.stderr, done.stderr
