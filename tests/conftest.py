@@ -236,8 +236,8 @@ def ocp_agent_library() -> Any:
         if os.environ.get(REQUIRE_OCP_AGENT):
             pytest.fail(f"{REQUIRE_OCP_AGENT} is set but ocp-agent is not installed")
         pytest.skip(
-            "ocp-agent is not installed (it is not on the package index; .ci/run installs it "
-            "from ../shared/vendor)"
+            "ocp-agent is not installed (it is not on the package index): README, 'Use it "
+            "from an agent', installs it (.ci/run installs it from ../shared/vendor)"
         )
     return ocp_agent
 

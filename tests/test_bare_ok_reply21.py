@@ -268,12 +268,34 @@ def _setting_blocks() -> list[str]:
     ]
 
 
+def _needs_ocp_agent(program: str) -> bool:
+    return "OCPAgent" in program or "ocp_agent" in program
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_readmes_programs_run_against_either_reply(
     slack_emulator: RunningEmulator, shape: SetPhotoReply, tmp_path: Path
 ) -> None:
     """README's first program printed reply["profile"]["image_192"]: a KeyError, after the photo
     was set, against the reply Slack documents as typical."""
+    programs = [code for code in _setting_blocks() if not _needs_ocp_agent(code)]
+    assert len(programs) >= 3
+    _run_programs(slack_emulator, shape, tmp_path, programs)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_readmes_agent_programs_run_against_either_reply(
+    slack_emulator: RunningEmulator, shape: SetPhotoReply, tmp_path: Path, ocp_agent_library: Any
+) -> None:
+    """The same for the README's programs through an agent, which need ocp-agent installed."""
+    programs = [code for code in _setting_blocks() if _needs_ocp_agent(code)]
+    assert len(programs) >= 2
+    _run_programs(slack_emulator, shape, tmp_path, programs)
+
+
+def _run_programs(
+    slack_emulator: RunningEmulator, shape: SetPhotoReply, tmp_path: Path, programs: list[str]
+) -> None:
     slack_emulator.state.use_set_photo_reply(shape)
     # The programs' folder, beside their home: neither holds the other (no image folder is
     # the home or a folder holding it).
@@ -282,8 +304,6 @@ def test_the_readmes_programs_run_against_either_reply(
     home.mkdir()
     (work / "me.png").write_bytes(make_image((640, 640)))
     (work / "portrait.png").write_bytes(make_image(color=(30, 160, 60)))
-    programs = _setting_blocks()
-    assert len(programs) >= 4
     for number, code in enumerate(programs):
         (work / f"program{number}.py").write_text(code)
         done = run_module(

@@ -13,6 +13,7 @@ import pytest
 import ocp_users_photo
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.forwarding import Forwarded
+from ocp_users_photo.lazy_names import installed
 from ocp_users_photo.spec import thaw
 
 
@@ -84,4 +85,9 @@ def test_every_public_name_of_a_lazy_package_resolves(package: str) -> None:
     for name in public:
         assert getattr(module, name) is not None, name
     assert set(public) <= set(dir(module))
-    assert set(module._HOMES) <= set(public), "every lazy name is a public one"
+    # Without ocp-agent (not on the package index) the package leaves OCPAgent out of
+    # __all__ on purpose (a star import would fail on it): the one lazy name not listed.
+    unlisted = (
+        {"OCPAgent"} if package == "ocp_users_photo" and not installed("ocp_agent") else set()
+    )
+    assert set(module._HOMES) - set(public) == unlisted, "every lazy name is a public one"

@@ -114,6 +114,7 @@ def test_ocp_agent_register_api_slack_base_url_is_refused_unless_it_is_the_tools
     assert spec is not None
 
 
+@pytest.mark.usefixtures("ocp_agent_library")
 def test_this_packages_ocpagent_refuses_another_slack_base_url() -> None:
     from ocp_users_photo import OCPAgent
 

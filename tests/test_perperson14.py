@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import OCPAgent, UsersSetPhoto
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError
 from tests.installation_helpers import (
@@ -31,6 +31,8 @@ INSTALL_URL = "https://photos.example.com/slack/install"
 async def _agents_last_error(tool: UsersSetPhoto, user_id: str) -> tuple[str, dict[str, Any]]:
     """An agent made for ``user_id`` (README: an agent per conversation over one tool) calls
     usersSetPhoto; the error it raises, and the metadata of the history entry the model sees."""
+    from ocp_users_photo import OCPAgent
+
     async with OCPAgent(tool=tool.acting_as(team_id=TEAM_ID, user_id=user_id)) as agent:
         await agent.register_api("slack")
         with pytest.raises(UsersPhotoError) as raised:
@@ -47,6 +49,7 @@ async def _agents_last_error(tool: UsersSetPhoto, user_id: str) -> tuple[str, di
         ("users.profile:write", False, "previous_photo_not_kept"),
     ],
 )
+@pytest.mark.usefixtures("ocp_agent_library")
 async def test_an_agents_model_is_given_the_install_page_when_installing_again_mends_it(
     emulator: RunningEmulator,
     store: SQLite3InstallationStore,
