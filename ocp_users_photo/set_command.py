@@ -35,6 +35,7 @@ from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
+from ocp_users_photo.images.policy import CROP_BOX_ADVICE
 from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
@@ -165,9 +166,11 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except InvalidArguments as refused:
             # The tool names the crop box's arguments; here they are flags.
             said = refused.terminal_message or refused.message
-            for problem in refused.problems:  # only the crop box's own problems: not a path
+            for problem in refused.problems:  # the crop box's own problems: not a file's name
                 if problem.path.startswith("$.crop_"):
                     said = said.replace(str(problem), crop_arguments_as_flags(str(problem)))
+            # An image too long for Slack: the advice, a fixed text, names the box's flags.
+            said = said.replace(CROP_BOX_ADVICE, crop_arguments_as_flags(CROP_BOX_ADVICE))
             refused.terminal_message = said
             raise
         finally:

@@ -27,6 +27,8 @@ from ocp_users_photo.images.upload import EXTENSIONS, PreparedImage
 Fit = Literal["downscale", "reject"]
 
 _SAFE_STEM: Final = re.compile(r"[^A-Za-z0-9._-]+")
+# Said of an image too long for Slack's sides; the command line says its flags instead.
+CROP_BOX_ADVICE: Final = "give a crop box (crop_x, crop_y, crop_w: its square is sent)"
 
 
 @dataclass
@@ -161,7 +163,7 @@ def size_problems(
                 f"the image is {display_width}x{display_height} pixels: scaled to Slack's "
                 f"{limits.max_side}-pixel limit its short side would be "
                 f"{scaled_side(shortest, scale)}, under Slack's {limits.min_side}-pixel "
-                f"minimum: give a crop box (crop_x, crop_y, crop_w: its square is sent), or "
+                f"minimum: {CROP_BOX_ADVICE}, or "
                 f"cut it to at most {limits.max_side // limits.min_side}:1 (for instance "
                 f"{example}) first",
             )
