@@ -41,3 +41,12 @@ def test_a_token_pasted_as_an_argument_says_how_to_give_it(
     assert done.returncode == ExitCode.INVALID, done.stderr
     assert CANARY_TOKEN not in done.stderr + done.stdout
     assert "read -rs SLACK_USER_TOKEN" in done.stderr, done.stderr
+
+
+def test_a_file_named_like_a_token_is_an_image_like_any_other(tmp_path: Path) -> None:
+    """Only a word that names no file is taken for a pasted token."""
+    name = "xoxb-2024-11-30"
+    (tmp_path / name).write_bytes(make_image((600, 600)))
+    done = run_cli("set", name, "--dry-run", env={}, cwd=tmp_path)
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert "Checked: would send PNG 600x600" in done.stdout

@@ -73,7 +73,22 @@ def test_options_are_never_guessed_from_a_prefix() -> None:
         [CANARY_TOKEN],  # in place of the command
         ["set", "me.png", CANARY_TOKEN],  # a stray word
         ["whoami", "--json", CANARY_TOKEN],
-        ["emulator", "--port", CANARY_TOKEN],  # a value argparse quotes as invalid
+        ["emulator", "--port", CANARY_TOKEN],  # a value argparse would quote as invalid
+    ],
+)
+def test_a_token_pasted_as_a_word_is_refused_with_where_it_goes(words: list[str]) -> None:
+    status, output = run(*words)
+    assert status == 2, output
+    assert CANARY_SECRET not in output
+    assert "a Slack token was given as an argument" in output
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["set", "me.png", f"stray={CANARY_TOKEN}"],  # in a stray word
+        ["whoami", f"--json={CANARY_TOKEN}"],  # an explicit value argparse quotes
+        ["emulator", f"--port={CANARY_TOKEN}"],  # a value argparse quotes as invalid
     ],
 )
 def test_a_token_in_a_usage_error_is_masked(words: list[str]) -> None:
@@ -91,7 +106,9 @@ def test_the_mcp_server_parser_masks_and_does_not_guess() -> None:
 
 
 def test_a_token_given_as_the_image_is_not_repeated(tmp_path: Path) -> None:
-    for image in (CANARY_TOKEN, f"{CANARY_TOKEN}.png", f"photos/{CANARY_TOKEN}.png"):
+    # The token itself is refused as a pasted token (the test above); in a name, the
+    # image is looked for and not found, and its name is masked.
+    for image in (f"{CANARY_TOKEN}.png", f"photos/{CANARY_TOKEN}.png"):
         status, output = run("set", image, "--dry-run", cwd=tmp_path)
         assert status == 2, output
         assert CANARY_SECRET not in output
