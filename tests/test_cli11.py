@@ -114,8 +114,14 @@ def test_undo_entry_given_a_token_by_mistake_does_not_print_it(
 ) -> None:
     done = cli("undo", "--entry", CANARY_TOKEN, env=env_for(slack_emulator, tmp_path))
     assert done.returncode == 2, done.stderr
-    assert "digits 0-9" in done.stderr, done.stderr
+    # Refused as a pasted token (cli.py), with where a token goes; an entry that is no
+    # number otherwise says "digits 0-9".
+    assert "a Slack token was given as an argument" in done.stderr, done.stderr
+    assert "read -rs SLACK_USER_TOKEN" in done.stderr, done.stderr
     assert "xoxp-" not in done.stderr + done.stdout
+    done = cli("undo", "--entry", "7a", env=env_for(slack_emulator, tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert "digits 0-9" in done.stderr, done.stderr
 
 
 # 2. A restore refused for its kept image names what was not done ------------------------
