@@ -1,0 +1,112 @@
+"""Review of the setup-secrets change: paths it left where a secret is still a local.
+
+Each failing call is made inside a lambda or helper that references module constants only:
+a test's own frame is part of the traceback and would show a local holding the secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto, register
+from ocp_users_photo.installations import InstallationTokenSource
+from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE
+from tests.conftest import CANARY_TOKEN
+from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, sqlite_store
+from tests.test_debug_secrets_setup import PROXY_PASSWORD, assert_no_secret_rendered
+
+SOCKS_WITH_PASSWORD = f"socks5://me:{PROXY_PASSWORD}@proxy.invalid:1080"
+
+
+def _a_tool() -> UsersSetPhoto:
+    return UsersSetPhoto(environ={}, keep_previous=False)
+
+
+SETUPS: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
+    "register given both tool= and a token": (
+        lambda: register(tool=_a_tool(), token=CANARY_TOKEN),
+        TypeError,
+        "give either tool= or options",
+    ),
+    "register given both tool= and an environ holding the token": (
+        lambda: register(tool=_a_tool(), environ={"SLACK_USER_TOKEN": CANARY_TOKEN}),
+        TypeError,
+        "give either tool= or options",
+    ),
+    "aiohttp named with a SOCKS proxy holding a password": (
+        lambda: UsersSetPhoto(
+            environ={
+                "SLACK_USER_TOKEN": CANARY_TOKEN,
+                HTTP_STACK_VARIABLE: "aiohttp",
+                "HTTPS_PROXY": SOCKS_WITH_PASSWORD,
+            }
+        ),
+        ValueError,
+        "cannot go through a SOCKS proxy",
+    ),
+    "a token and bad image_roots type": (
+        lambda: UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=["not a host/"]),
+        ValueError,
+        "",
+    ),
+    "acting_as given a token for the user id": (
+        lambda: _a_tool().acting_as(team_id="T0123ABCD", user_id=CANARY_TOKEN),
+        ValueError,
+        "user_id must be a Slack id",
+    ),
+}
+
+
+@pytest.mark.parametrize("setup", list(SETUPS))
+def test_a_setup_refused_shows_no_secret(setup: str) -> None:
+    make, kind, refusal = SETUPS[setup]
+    with pytest.raises(kind, match=refusal) as refused:
+        make()
+    assert_no_secret_rendered(refused.value)
+
+
+SOURCE_SETUPS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "the store's client id differs": (
+        lambda store: InstallationTokenSource(
+            store, client_id=OTHER_CLIENT_ID, client_secret=CLIENT_SECRET
+        ),
+        "",
+    ),
+    "a bad refresh margin": (
+        lambda store: InstallationTokenSource(
+            store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_margin=-5
+        ),
+        "",
+    ),
+    "a bad base_url": (
+        lambda store: InstallationTokenSource(
+            store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url="ftp://x.invalid"
+        ),
+        "",
+    ),
+    "aiohttp with a SOCKS proxy in environ": (
+        lambda store: InstallationTokenSource(
+            store,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            environ={HTTP_STACK_VARIABLE: "aiohttp", "HTTPS_PROXY": SOCKS_WITH_PASSWORD},
+        ),
+        "SOCKS",
+    ),
+}
+
+
+@pytest.mark.parametrize("setup", list(SOURCE_SETUPS))
+def test_an_installation_source_refused_shows_no_secret(setup: str, tmp_path: Path) -> None:
+    store = sqlite_store(tmp_path / "installations.db")
+    if setup == "the store's client id differs":
+        InstallationTokenSource(store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+        store = sqlite_store(tmp_path / "installations.db")
+    make, refusal = SOURCE_SETUPS[setup]
+    with pytest.raises((ValueError, TypeError), match=refusal) as refused:
+        make(store)
+    assert_no_secret_rendered(refused.value)
