@@ -75,6 +75,9 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         tool: UsersSetPhoto | ActingTool | None = None,
         **tool_options: Unpack[ToolOptions],
     ) -> None:
+        # Held first: the options' token and environ are in no frame a refusal raises through
+        # (ocp-agent's own, or one of the checks below).
+        tool_options = held_options(tool_options)
         super().__init__(agent_type, user, workspace, agent_goal, registry_url, enable_cache)
         if tool is not None and tool_options:
             raise TypeError("give either tool= or options for a new UsersSetPhoto, not both")
@@ -82,7 +85,6 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         # agents (one per conversation) whose calls are still in flight.
         self._owns_photo_tool = tool is None
         if tool is None:
-            tool_options = held_options(tool_options)
             tool_options.setdefault("image_roots", door_image_roots("model", None))
             tool = UsersSetPhoto(**tool_options)
         self._photo_route = SlackPhotoRoute(tool)

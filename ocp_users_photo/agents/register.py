@@ -61,10 +61,11 @@ def register(
     are confined to the working directory unless ``image_roots`` says otherwise.
     Calling it again replaces the tool and still leaves one usersSetPhoto.
     """
+    # Held first: the options' token and environ are in no frame a refusal raises through.
+    tool_options = held_options(tool_options)
     if tool is not None and tool_options:
         raise TypeError("give either tool= or options for a new UsersSetPhoto, not both")
     if tool is None:
-        tool_options = held_options(tool_options)
         tool_options.setdefault("image_roots", door_image_roots("model", None))
         tool = UsersSetPhoto(**tool_options)
     if agent is None:
