@@ -90,11 +90,11 @@ from ocp_users_photo.slack.stacks import (
     OwnedStack,
     RequestHead,
     StackName,
-    check_stack_for_proxy,
     check_stack_name,
     loaded_for,
     open_stack,
     resolve_stack,
+    stack_proxy_refusal,
 )
 from ocp_users_photo.trusted_roots import TrustedRoots
 from ocp_users_photo.worker_threads import in_worker_thread
@@ -194,7 +194,12 @@ class SlackClient:
         http_stack: StackName = "auto",
         trusted_roots: TrustedRoots | None = None,
     ) -> None:
-        if proxy is not None and not base_url.lower().startswith("https://"):
+        # The proxy may hold a password: held only by this client from here, so no local of
+        # a frame a refusal below raises through shows it (an error reporter sends them).
+        self._proxy = proxy
+        self._proxy_secrets = SecretTexts(proxy_secrets(proxy))  # redacted like the token
+        del proxy
+        if self._proxy is not None and not base_url.lower().startswith("https://"):
             # Only an https tunnel keeps the token from the proxy (settings.py's defaults).
             raise ValueError(
                 "a proxy is used for an https base_url only: over plain http it would read "
@@ -209,7 +214,9 @@ class SlackClient:
         # The loop that first used the caller's client: its connections belong to that loop.
         self._client_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._stack_name = check_stack_name(http_stack, origin="http_stack")
-        check_stack_for_proxy(self._stack_name, proxy)
+        refusal = stack_proxy_refusal(self._stack_name, self._proxy)
+        if refusal is not None:
+            raise ValueError(refusal)
         # One stack per event loop that calls (connections belong to the loop that opened
         # them): a tool may be shared by threads that each run a loop. Each is held by its
         # loop (slack/loop_stacks.py): a loop its program dropped unclosed goes with it.
@@ -226,8 +233,6 @@ class SlackClient:
         self._timeout = httpx.Timeout(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self._max_reply_bytes = max_reply_bytes
-        self._proxy = proxy
-        self._proxy_secrets = SecretTexts(proxy_secrets(proxy))  # redacted like the token
         self._jitter = random.Random()  # noqa: S311 - jitter, not cryptography
 
     def url_for(self, method: str) -> str:

@@ -155,18 +155,21 @@ def check_stack_name(name: object, *, origin: str) -> StackName:
     return name
 
 
-def check_stack_for_proxy(requested: StackName, proxy: str | None) -> None:
-    """ValueError when ``requested`` cannot go through ``proxy``: aiohttp knows http and https
-    proxies only, and would speak HTTP's CONNECT to a SOCKS one (its credentials in a header),
-    whose refusal then read as Slack's answer ("may have taken effect"). ``auto`` picks httpx
-    for such a proxy. The proxy is never quoted: it may hold a password."""
+def stack_proxy_refusal(requested: StackName, proxy: str | None) -> str | None:
+    """Why ``requested`` cannot go through ``proxy``; None when it can. aiohttp knows http
+    and https proxies only, and would speak HTTP's CONNECT to a SOCKS one (its credentials
+    in a header), whose refusal then read as Slack's answer ("may have taken effect").
+    ``auto`` picks httpx for such a proxy. The proxy is never quoted: it may hold a
+    password; returned, not raised, so that this frame, holding it, is none an error
+    reporter sends the locals of."""
     if requested != "aiohttp" or proxy is None:
-        return
+        return None
     if not proxy.strip().lower().startswith(("http://", "https://")):
-        raise ValueError(
+        return (
             "http_stack is 'aiohttp', which cannot go through a SOCKS proxy: use 'httpx' or "
             f"'auto' (setting {HTTP_STACK_VARIABLE}), or give an http proxy"
         )
+    return None
 
 
 def resolve_stack(requested: StackName, proxy: str | None) -> Literal["aiohttp", "httpx"]:
