@@ -110,3 +110,55 @@ def test_an_installation_source_refused_shows_no_secret(setup: str, tmp_path: Pa
     with pytest.raises((ValueError, TypeError), match=refusal) as refused:
         make(store)
     assert_no_secret_rendered(refused.value)
+
+
+# A host that swapped its client id and secret (SLACK_CLIENT_ID holding the secret), as
+# credentials.shown_client_id expects: the secret arrives as client_id.
+SWAPPED_SETUPS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "the store's client id differs": (
+        lambda store: InstallationTokenSource(
+            store, client_id=CLIENT_SECRET, client_secret=CLIENT_ID
+        ),
+        "the store keeps installations of client_id",
+    ),
+    "an install page": (
+        lambda store: InstallationTokenSource(
+            store, client_id=CLIENT_SECRET, client_secret=CLIENT_ID, install_url="not a page"
+        ),
+        "install_url must be an http",
+    ),
+}
+
+
+def _store_of_client(path: Path, client_id: str) -> Any:
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+    store = SQLite3InstallationStore(database=str(path), client_id=client_id)
+    store.init()
+    return store
+
+
+@pytest.mark.parametrize("setup", list(SWAPPED_SETUPS))
+def test_swapped_client_credentials_refused_show_no_secret(setup: str, tmp_path: Path) -> None:
+    store = sqlite_store(tmp_path / "installations.db")  # the app's own client id
+    if setup == "an install page":  # the store made from the same swapped settings
+        store = _store_of_client(tmp_path / "swapped.db", CLIENT_SECRET)
+    make, refusal = SWAPPED_SETUPS[setup]
+    with pytest.raises(ValueError, match=refusal) as refused:
+        make(store)
+    assert_no_secret_rendered(refused.value)
+
+
+def _an_agent_given_a_tool_and_a_token() -> Any:
+    from ocp_users_photo import OCPAgent
+
+    return OCPAgent(enable_cache=False, tool=_a_tool(), token=CANARY_TOKEN)
+
+
+def test_ocp_agent_given_a_tool_and_a_token_shows_no_token(
+    request: pytest.FixtureRequest,
+) -> None:
+    request.getfixturevalue("ocp_agent_library")
+    with pytest.raises(TypeError, match="give either tool= or options") as refused:
+        _an_agent_given_a_tool_and_a_token()
+    assert_no_secret_rendered(refused.value)
