@@ -108,14 +108,19 @@ class InstallationTokenSource(AsyncClosing):
         try:
             self._credentials = ClientCredentials(client_id, client_secret)
         finally:
-            del client_secret, environ
+            # client_id too: a host that swapped the two gives the secret as client_id
+            # (shown_client_id), which the credentials keep.
+            del client_id, client_secret, environ
         self._store = StoreAccess(store)
-        if self._store.client_id is not None and self._store.client_id != client_id:
+        if (
+            self._store.client_id is not None
+            and self._store.client_id != self._credentials.client_id
+        ):
             kept = shown_client_id(self._store.client_id)
             raise ValueError(
                 f"the store keeps installations of client_id {kept}, not "
-                f"{shown_client_id(client_id)}: a refresh token only works with the app that "
-                "issued it"
+                f"{shown_client_id(self._credentials.client_id)}: a refresh token only works "
+                "with the app that issued it"
             )
         if install_url is not None and install_page(install_url) is None:
             raise ValueError(
