@@ -162,3 +162,19 @@ def test_ocp_agent_given_a_tool_and_a_token_shows_no_token(
     with pytest.raises(TypeError, match="give either tool= or options") as refused:
         _an_agent_given_a_tool_and_a_token()
     assert_no_secret_rendered(refused.value)
+
+
+def _an_agent_with_a_bad_registry_and_a_token() -> Any:
+    from ocp_users_photo import OCPAgent
+
+    return OCPAgent(enable_cache=False, registry_url="ftp://registry.invalid", token=CANARY_TOKEN)
+
+
+def test_ocp_agent_refused_by_ocp_agent_itself_shows_no_token(
+    request: pytest.FixtureRequest,
+) -> None:
+    """ocp-agent's own constructor refuses the registry URL, under OCPAgent's frame."""
+    request.getfixturevalue("ocp_agent_library")
+    with pytest.raises(ValueError, match="Invalid registry URL") as refused:
+        _an_agent_with_a_bad_registry_and_a_token()
+    assert_no_secret_rendered(refused.value)
