@@ -178,3 +178,26 @@ def test_ocp_agent_refused_by_ocp_agent_itself_shows_no_token(
     with pytest.raises(ValueError, match="Invalid registry URL") as refused:
         _an_agent_with_a_bad_registry_and_a_token()
     assert_no_secret_rendered(refused.value)
+
+
+def call_from_sync_code(agent: Any) -> Any:
+    """ocp-agent's call_tool is a plain method: a program without a loop calls it so, and
+    the call runs to completion inside register's wrapper. The header made in the call."""
+    return agent.call_tool(
+        "usersSetPhoto", {"image": "me.png"}, headers={"Authorization": f"Bearer {CANARY_TOKEN}"}
+    )
+
+
+def test_a_sync_agent_call_failing_shows_no_token_its_header_gave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_users_photo import InvalidArguments
+    from tests.standin_agent import StandInAgent
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "me.png").write_bytes(b"no picture")
+    agent = StandInAgent()
+    register(agent, environ={}, keep_previous=False)
+    with pytest.raises(InvalidArguments) as refused:
+        call_from_sync_code(agent)
+    assert_no_secret_rendered(refused.value)
