@@ -192,6 +192,9 @@ def _intercept(agent: Any) -> None:
         if not route.handles(tool_name, api_name):
             return original_call(tool_name, parameters, api_name, *args, **kwargs)
         authorization = held_authorization(kwargs.get("headers", args[0] if args else None))
+        # Its headers, out of this frame's locals: called without a loop (ocp-agent's plain
+        # call_tool), the call runs to its end, and any error through this frame.
+        del args, kwargs
         # The person bound around this call, not around a later await of its result (a
         # queue of calls awaited while another person is bound).
         person = acting_person()
