@@ -201,3 +201,46 @@ def test_a_sync_agent_call_failing_shows_no_token_its_header_gave(
     with pytest.raises(InvalidArguments) as refused:
         call_from_sync_code(agent)
     assert_no_secret_rendered(refused.value)
+
+
+def package_frames_showing(error: BaseException, secret: str) -> list[str]:
+    """This package's frames whose rendered locals hold ``secret`` (ocp-agent's own frames,
+    which hold the headers it was given, are not this package's to mend)."""
+    import traceback
+
+    text = "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
+    return [
+        block.splitlines()[0]
+        for block in text.split('  File "')[1:]
+        if "/ocp_users_photo/" in block.splitlines()[0] and secret in block
+    ]
+
+
+async def register_slack_with_discovery(agent: Any) -> Any:
+    """A discovery that fails (nothing listens there), the header made in the call."""
+    return await agent.register_api(
+        "slack",
+        spec_url="http://127.0.0.1:9/openapi.json",
+        headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
+    )
+
+
+async def call_another_tool(agent: Any) -> Any:
+    """A tool that is not the photo's (ocp-agent refuses it), the header made in the call."""
+    return await agent.call_tool(
+        "chatPostMessage", {}, headers={"Authorization": f"Bearer {CANARY_TOKEN}"}
+    )
+
+
+@pytest.mark.parametrize("call", [register_slack_with_discovery, call_another_tool])
+async def test_an_ocp_agent_library_call_failing_shows_no_token_in_this_packages_frames(
+    call: Callable[[Any], Any], request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("ocp_agent_library")
+    from ocp_users_photo import OCPAgent
+    from tests.test_debug_secrets import CANARY_SECRET
+
+    async with OCPAgent(enable_cache=False, environ={}, keep_previous=False) as agent:
+        with pytest.raises(Exception) as refused:  # noqa: PT011 - ocp-agent's own errors
+            await call(agent)
+    assert package_frames_showing(refused.value, CANARY_SECRET) == []
