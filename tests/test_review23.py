@@ -48,10 +48,21 @@ SETUPS: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
         ValueError,
         "cannot go through a SOCKS proxy",
     ),
-    "a token and bad image_roots type": (
+    "a token and a bad url_hosts": (
         lambda: UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=["not a host/"]),
         ValueError,
         "",
+    ),
+    "a usable proxy with a password, then a bad url_hosts": (
+        lambda: UsersSetPhoto(
+            environ={
+                "SLACK_USER_TOKEN": CANARY_TOKEN,
+                "HTTPS_PROXY": f"http://me:{PROXY_PASSWORD}@proxy.invalid:3128",
+            },
+            url_hosts=["not a host/"],
+        ),
+        ValueError,
+        "is not a host name",
     ),
     "acting_as given a token for the user id": (
         lambda: _a_tool().acting_as(team_id="T0123ABCD", user_id=CANARY_TOKEN),
