@@ -110,7 +110,7 @@ BAD_SETTINGS: dict[str, tuple[Callable[[], Any], str]] = {
         "base_url must be an http",
     ),
     "register with a token and a bad option": (
-        lambda: register(token=CANARY_TOKEN, reply_check="sometimes", environ={}),  # type: ignore[typeddict-item]
+        lambda: register(token=CANARY_TOKEN, reply_check="sometimes", environ={}),  # type: ignore[arg-type]
         "reply_check must be one of",
     ),
     "register with the token in environ and a bad URL": (
