@@ -16,7 +16,13 @@ from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE
 from tests.conftest import CANARY_TOKEN
-from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, sqlite_store
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    OTHER_CLIENT_ID,
+    set_up,
+    sqlite_store,
+)
 from tests.test_debug_secrets_setup import PROXY_PASSWORD, assert_no_secret_rendered
 
 SOCKS_WITH_PASSWORD = f"socks5://me:{PROXY_PASSWORD}@proxy.invalid:1080"
@@ -51,7 +57,7 @@ SETUPS: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
     "a token and a bad url_hosts": (
         lambda: UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=["not a host/"]),
         ValueError,
-        "",
+        "is not a host name",
     ),
     "a usable proxy with a password, then a bad url_hosts": (
         lambda: UsersSetPhoto(
@@ -85,19 +91,19 @@ SOURCE_SETUPS: dict[str, tuple[Callable[[Any], Any], str]] = {
         lambda store: InstallationTokenSource(
             store, client_id=OTHER_CLIENT_ID, client_secret=CLIENT_SECRET
         ),
-        "",
+        "the store keeps installations of client_id",
     ),
     "a bad refresh margin": (
         lambda store: InstallationTokenSource(
             store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_margin=-5
         ),
-        "",
+        "refresh_margin must be 0 or more",
     ),
     "a bad base_url": (
         lambda store: InstallationTokenSource(
             store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url="ftp://x.invalid"
         ),
-        "",
+        "base_url must be an http",
     ),
     "aiohttp with a SOCKS proxy in environ": (
         lambda store: InstallationTokenSource(
@@ -145,7 +151,7 @@ def _store_of_client(path: Path, client_id: str) -> Any:
     from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
     store = SQLite3InstallationStore(database=str(path), client_id=client_id)
-    store.init()
+    set_up(store.init)
     return store
 
 
