@@ -44,8 +44,13 @@ def acting_person_for(
 ) -> ActingPerson:
     """An ``ActingPerson`` from a host's ids, checked (each id's shape: ``ActingPerson``);
     ``ValueError`` saying what is wrong."""
-    person = ActingPerson(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
-    if team_id is None and enterprise_id is None:
+    no_workspace = team_id is None and enterprise_id is None
+    try:
+        person = ActingPerson(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
+    finally:
+        # Not in the locals a refusal is reported with: a host may pass its token as an id.
+        del team_id, user_id, enterprise_id
+    if no_workspace:
         raise ValueError("give team_id (or enterprise_id, for an org-wide installation)")
     return person
 

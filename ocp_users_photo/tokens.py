@@ -30,7 +30,31 @@ TOKEN_VARIABLES: Final = ("SLACK_USER_TOKEN", "SLACK_TOKEN")
 SLACK_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-@dataclass(frozen=True)
+def ids_refusal(team_id: object, user_id: object, enterprise_id: object) -> str | None:
+    """Why these are not a person's Slack ids; None when they are. Each id shaped as
+    Slack's: a person's ids key their token, lock and history, and ``|`` or other text in
+    one could make two people's keys one."""
+    # Each with an example of its own kind: Slack's ids begin with their kind's letter.
+    for name, value, required, example in (
+        ("user_id", user_id, True, "U0123ABCD"),
+        ("team_id", team_id, False, "T0123ABCD"),
+        ("enterprise_id", enterprise_id, False, "E0123ABCD"),
+    ):
+        if value is None and not required:
+            continue
+        # A token is no id (a host passed the wrong value): refused, and never quoted.
+        if (
+            not isinstance(value, str)
+            or not SLACK_ID.fullmatch(value)
+            or without_tokens(value) != value
+        ):
+            # 20 characters: a Slack id's whole, never most of a token stripped of xox.
+            got = quoted(value, 20) if isinstance(value, str) else type(value).__name__
+            return f"{name} must be a Slack id such as {example} (letters and digits), got {got}"
+    return None
+
+
+@dataclass(frozen=True, init=False)
 class ActingPerson:
     """The Slack user a call acts for, as the host identified them (never a model)."""
 
@@ -38,28 +62,27 @@ class ActingPerson:
     user_id: str
     enterprise_id: str | None = None
 
-    def __post_init__(self) -> None:
-        """Each id shaped as Slack's: a person's ids key their token, lock and history, and
-        ``|`` or other text in one could make two people's keys one."""
-        # Each with an example of its own kind: Slack's ids begin with their kind's letter.
-        for name, value, required, example in (
-            ("user_id", self.user_id, True, "U0123ABCD"),
-            ("team_id", self.team_id, False, "T0123ABCD"),
-            ("enterprise_id", self.enterprise_id, False, "E0123ABCD"),
-        ):
-            if value is None and not required:
-                continue
-            # A token is no id (a host passed the wrong value): refused, and never quoted.
-            if (
-                not isinstance(value, str)
-                or not SLACK_ID.fullmatch(value)
-                or without_tokens(value) != value
-            ):
-                # 20 characters: a Slack id's whole, never most of a token stripped of xox.
-                got = quoted(value, 20) if isinstance(value, str) else type(value).__name__
-                raise ValueError(
-                    f"{name} must be a Slack id such as {example} (letters and digits), got {got}"
-                )
+    def __init__(self, team_id: str | None, user_id: str, enterprise_id: str | None = None) -> None:
+        """Refused (``ids_refusal``) with no id left in this frame's locals: a host that
+        passed its token as an id would have an error reporter send it (they send every
+        frame's locals), and a dataclass's own ``__init__`` cannot let go of them."""
+        refusal = ids_refusal(team_id, user_id, enterprise_id)
+        if refusal is not None:
+            del team_id, user_id, enterprise_id
+            raise ValueError(refusal)
+        object.__setattr__(self, "team_id", team_id)
+        object.__setattr__(self, "user_id", user_id)
+        object.__setattr__(self, "enterprise_id", enterprise_id)
+
+    def __repr__(self) -> str:
+        if "user_id" not in vars(self):
+            # Refused in __init__, whose ``self`` a traceback rendered with its locals shows
+            # (a failing repr would hide the refusal).
+            return "ActingPerson(<not built>)"
+        return (
+            f"ActingPerson(team_id={self.team_id!r}, user_id={self.user_id!r}, "
+            f"enterprise_id={self.enterprise_id!r})"
+        )
 
     def __str__(self) -> str:
         where = self.team_id or self.enterprise_id or "?"

@@ -316,7 +316,13 @@ class UsersSetPhoto(AsyncClosing):
         """
         from ocp_users_photo.acting_tool import ActingTool, acting_person_for
 
-        person = acting_person_for(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
+        try:
+            person = acting_person_for(
+                team_id=team_id, user_id=user_id, enterprise_id=enterprise_id
+            )
+        finally:
+            # Not in the locals a refusal is reported with: a host may pass its token as an id.
+            del team_id, user_id, enterprise_id
         return ActingTool(self, person)
 
     async def whoami(self) -> TokenIdentity:
