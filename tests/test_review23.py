@@ -15,6 +15,7 @@ import pytest
 from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE
+from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import CANARY_TOKEN
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -72,6 +73,11 @@ SETUPS: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
     ),
     "acting_as given a token for the user id": (
         lambda: _a_tool().acting_as(team_id="T0123ABCD", user_id=CANARY_TOKEN),
+        ValueError,
+        "user_id must be a Slack id",
+    ),
+    "an ActingPerson given a token for the user id": (
+        lambda: ActingPerson(team_id="T0123ABCD", user_id=CANARY_TOKEN),
         ValueError,
         "user_id must be a Slack id",
     ),
