@@ -34,7 +34,8 @@ _TOKEN_SHAPE: Final = re.compile(
     rf"|{_SLACK_PREFIX}[0-9]+-[A-Za-z0-9%._-]*",
     re.IGNORECASE,
 )
-_WHOLE_TOKEN: Final = re.compile(rf"{_SLACK_PREFIX}[A-Za-z0-9][A-Za-z0-9-]*", re.IGNORECASE)
+# As Slack issues them: the prefix, a number, a dash, then letters, digits and dashes.
+_WHOLE_TOKEN: Final = re.compile(rf"{_SLACK_PREFIX}[0-9]+-[A-Za-z0-9-]+", re.IGNORECASE)
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # What starts an escape a reader decodes at a glance: a percent-escape (a URL), an HTML
 # character reference (an error page), a JSON or Python escape (\\u002d, \\x2d,
@@ -173,9 +174,9 @@ def without_tokens(text: str) -> str:
 
 
 def is_token(text: str) -> bool:
-    """Whether ``text`` is a Slack token as a whole (quotes and spaces around it aside): an
-    issued token's letters, digits and dashes only, so a file's name (``xoxb-2024.png``)
-    is none, though masked like one."""
+    """Whether ``text`` is a Slack token as a whole (quotes and spaces around it aside), as
+    Slack issues them (``xoxp-123-...``): a name such as ``xoxb-2024.png`` or
+    ``xoxp-notes`` is none, though masked like one where a token may hide in it."""
     return _WHOLE_TOKEN.fullmatch(text.strip().strip("'\"")) is not None
 
 

@@ -50,3 +50,12 @@ def test_a_file_named_like_a_token_is_an_image_like_any_other(tmp_path: Path) ->
     done = run_cli("set", name, "--dry-run", env={}, cwd=tmp_path)
     assert done.returncode == ExitCode.OK, done.stderr
     assert "Checked: would send PNG 600x600" in done.stdout
+
+
+def test_a_name_that_only_begins_like_a_token_is_no_token(tmp_path: Path) -> None:
+    """A token as Slack issues it has a number after its prefix: 'xoxp-notes' is a name,
+    looked for as the image (and masked where it is printed, as a token may hide in it)."""
+    done = run_cli("set", "xoxp-notes", "--dry-run", env={}, cwd=tmp_path)
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert "a Slack token was given" not in done.stderr
+    assert "no file at" in done.stderr, done.stderr
