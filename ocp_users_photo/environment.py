@@ -29,7 +29,9 @@ class Environment:
 
     __slots__ = ("_variables",)
 
-    def __init__(self, variables: Mapping[str, str] | None = None) -> None:
+    def __init__(self, variables: Mapping[str, str] | Environment | None = None) -> None:
+        if isinstance(variables, Environment):
+            variables = variables._variables
         self._variables: Mapping[str, str] = os.environ if variables is None else variables
 
     @classmethod

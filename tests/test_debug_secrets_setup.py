@@ -249,6 +249,7 @@ def test_the_environment_is_held_without_showing_or_writing_a_value() -> None:
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(held)
     assert Environment.of(held) is held
+    assert Environment(held).with_value("X", "1").get("SLACK_USER_TOKEN") == CANARY_TOKEN
 
 
 async def register_slack_elsewhere(agent: Any) -> Any:

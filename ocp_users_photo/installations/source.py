@@ -100,7 +100,7 @@ class InstallationTokenSource(AsyncClosing):
         timeout: float = 30.0,
         max_retries: int = 2,
         clock: Callable[[], float] = time.time,
-        environ: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | Environment | None = None,
     ) -> None:
         environment = Environment.of(environ)
         # From here held only where no repr shows them: an error reporter sends the locals
