@@ -11,8 +11,10 @@ these tests check that no frame of an error the package raises holds a secret as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,45 @@ def rendered_by_pytest_long(error: BaseException) -> str:
     """pytest's ``--tb=long`` rendering, without ``-l``: each frame's arguments are shown."""
     info = pytest.ExceptionInfo.from_exception(error)
     return str(info.getrepr(style="long", funcargs=True, showlocals=False))
+
+
+@contextlib.contextmanager
+def sentry_with_defaults() -> Iterator[list[dict[str, Any]]]:
+    """Sentry's SDK with its defaults (every frame's locals, mappings and lists walked
+    into); the events it makes are kept in the list given, and nothing is sent anywhere."""
+    import sentry_sdk
+
+    events: list[dict[str, Any]] = []
+
+    def kept(event: Any, hint: Any) -> None:
+        events.append(event)
+        return None
+
+    # No integration: none patches the process (the stdlib's, logging's) for later tests.
+    sentry_sdk.init(
+        dsn="https://key@sentry.invalid/1",
+        before_send=kept,
+        default_integrations=False,
+        auto_enabling_integrations=False,
+    )
+    try:
+        yield events
+    finally:
+        sentry_sdk.get_client().close(timeout=0)  # nothing queued: before_send kept all
+        # No DSN: a disabled client, as before; no integration either.
+        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
+
+
+def reported_with_locals(events: list[dict[str, Any]]) -> str:
+    """The events as JSON, once it is sure they hold the frames' locals."""
+    frames = [
+        frame
+        for event in events
+        for value in event["exception"]["values"]
+        for frame in value["stacktrace"]["frames"]
+    ]
+    assert any(frame.get("vars") for frame in frames)  # locals were captured
+    return json.dumps(events, default=str)
 
 
 SCENARIOS = {
@@ -133,22 +174,9 @@ async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
     """Sentry with its defaults: every frame's locals, mappings and lists walked into."""
     import sentry_sdk
 
-    events: list[dict[str, Any]] = []
-
-    def kept(event: Any, hint: Any) -> None:
-        events.append(event)  # and nothing sent anywhere
-        return None
-
     inject(emulator, Fault.slack_error("invalid_auth"))
     store = sqlite_store(tmp_path / "installations.db")
-    # No integration: none patches the process (the stdlib's, logging's) for later tests.
-    sentry_sdk.init(
-        dsn="https://key@sentry.invalid/1",
-        before_send=kept,
-        default_integrations=False,
-        auto_enabling_integrations=False,
-    )
-    try:
+    with sentry_with_defaults() as events:
         environ = {"OCP_USERS_PHOTO_HTTP_STACK": stack}
         async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ=environ) as tool:
             with pytest.raises(UsersPhotoError) as refused:
@@ -167,19 +195,8 @@ async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
                 with pytest.raises(UsersPhotoError) as dropped:
                     await alice.call({"image": portrait()})
                 sentry_sdk.capture_exception(dropped.value)
-    finally:
-        sentry_sdk.get_client().close(timeout=0)  # nothing queued: before_send kept all
-        # No DSN: a disabled client, as before; no integration either.
-        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
     assert len(events) == 2
-    frames = [
-        frame
-        for event in events
-        for value in event["exception"]["values"]
-        for frame in value["stacktrace"]["frames"]
-    ]
-    assert any(frame.get("vars") for frame in frames)  # locals were captured
-    reported = json.dumps(events, default=str)
+    reported = reported_with_locals(events)
     assert installation.user_refresh_token is not None
     secrets = [CANARY_SECRET, installation.user_refresh_token, CLIENT_SECRET]
     assert all(secrets)

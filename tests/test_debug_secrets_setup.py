@@ -11,7 +11,6 @@ wrong: the token must not be one of them, and rendering must not fail.
 from __future__ import annotations
 
 import inspect
-import json
 import pickle
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,7 +32,13 @@ from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE
 from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, sqlite_store
-from tests.test_debug_secrets import CANARY_SECRET, rendered_by_pytest_long, rendered_with_locals
+from tests.test_debug_secrets import (
+    CANARY_SECRET,
+    rendered_by_pytest_long,
+    rendered_with_locals,
+    reported_with_locals,
+    sentry_with_defaults,
+)
 
 PROXY_PASSWORD = "proxy-password-5e1c7a"
 SECRETS = (CANARY_SECRET, CLIENT_SECRET, PROXY_PASSWORD)
@@ -43,27 +48,10 @@ def reported_by_sentry(error: BaseException) -> str:
     """The event Sentry's SDK makes of ``error`` with its defaults (locals included)."""
     import sentry_sdk
 
-    events: list[dict[str, Any]] = []
-
-    def kept(event: Any, hint: Any) -> None:
-        events.append(event)
-        return None
-
-    sentry_sdk.init(
-        dsn="https://key@sentry.invalid/1",
-        before_send=kept,
-        default_integrations=False,
-        auto_enabling_integrations=False,
-    )
-    try:
+    with sentry_with_defaults() as events:
         sentry_sdk.capture_exception(error)
-    finally:
-        sentry_sdk.get_client().close(timeout=0)
-        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
     assert len(events) == 1
-    frames = [f for v in events[0]["exception"]["values"] for f in v["stacktrace"]["frames"]]
-    assert any(frame.get("vars") for frame in frames)  # locals were captured
-    return json.dumps(events, default=str)
+    return reported_with_locals(events)
 
 
 def assert_no_secret_rendered(error: BaseException) -> None:
