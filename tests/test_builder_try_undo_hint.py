@@ -28,3 +28,22 @@ async def test_undo_after_call_with_default_keeping_names_keep_previous(
         with pytest.raises(NothingToUndo) as raised:
             await tool.undo()
     assert "keep_previous" in str(raised.value), str(raised.value)
+    # A model or the command line cannot set the option: they are told the rest only.
+    for told in (raised.value.model_message, raised.value.terminal_message):
+        assert told is not None
+        assert "keep_previous" not in told
+        assert told in str(raised.value)
+
+
+@pytest.mark.parametrize(("keeping", "said"), [(False, "keep_previous=False"), (True, None)])
+async def test_undo_with_nothing_kept_says_what_the_tools_keeping_is(
+    emulator: RunningEmulator, tmp_path: Path, keeping: bool, said: str | None
+) -> None:
+    async with history_tool(emulator, tmp_path / "history.sqlite3", keep_previous=keeping) as tool:
+        with pytest.raises(NothingToUndo) as raised:
+            await tool.undo()
+    message = str(raised.value)
+    if said is None:  # keeping on: nothing to name
+        assert "keep_previous" not in message
+    else:
+        assert said in message

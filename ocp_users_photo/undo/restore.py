@@ -207,11 +207,7 @@ async def _chosen_and_sent(
             found = await history.entry(owner, number)
             if found is None:
                 if undoing:
-                    raise NothingToUndo(
-                        f"there is no kept photo of {owner} to put back in {history.path}: "
-                        "a photo is kept when a change replaces it with keeping on (setting "
-                        "the photo already shown replaces nothing, so keeps nothing)"
-                    )
+                    raise _nothing_kept(owner, history.path, tool.keep_previous)
                 raise EntryRefused(
                     f"there is no kept photo #{number} for this person: list them (call "
                     f"{RESTORE_TOOL_NAME} without entry; in Python, tool.history()) and give "
@@ -329,6 +325,28 @@ def _without_advice(message: str) -> str:
     """An image check's message without the advice it ends with (": send ...")."""
     found, _, _ = message.partition(": send ")
     return shown(found, 200)
+
+
+def _nothing_kept(owner: HistoryOwner, path: object, keeping: object) -> NothingToUndo:
+    """NothingToUndo for a person with no kept photo; to the Python caller whose tool's
+    ``call`` keeps nothing (``keep_previous`` None, its default, or False), it names the
+    option, which a model or the command line cannot set (they are told the rest)."""
+    said = (
+        f"there is no kept photo of {owner} to put back in {path}: a photo is kept when a "
+        "change replaces it with keeping on (setting the photo already shown replaces "
+        "nothing, so keeps nothing)"
+    )
+    advice = ""
+    if keeping is None:
+        advice = (
+            "; this tool's call() and send() keep only when it is made with "
+            "keep_previous=True (run(), agents and the MCP server keep by default)"
+        )
+    elif keeping is False:
+        advice = "; this tool was made with keep_previous=False, so its changes keep nothing"
+    error = NothingToUndo(said + advice)
+    error.model_message = error.terminal_message = said
+    return error
 
 
 async def _newest_change(
