@@ -140,10 +140,14 @@ def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:
 
 
 def _outside(shown_path: str, image_roots: Sequence[Path]) -> Problem:
+    """Outside the roots: the file moved in, or the roots widened by whoever runs the tool
+    (one text at every door: a model relays the second to the person)."""
     allowed = ", ".join(str(root) for root in image_roots)
     return problem(
         f"image path {shown_path!r} is outside the folders images may be read from "
-        f"({allowed}): copy the file into one of them"
+        f"({allowed}): copy the file into one of them, or have whoever runs this tool add "
+        "its folder (image_roots= in Python, --image-root for the command line and the MCP "
+        "server)"
     )
 
 
