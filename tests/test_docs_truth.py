@@ -102,3 +102,88 @@ def test_the_emulator_banner_names_a_base_url_the_tool_takes() -> None:
         process.communicate(timeout=20)
     suggested = ready.split("set SLACK_API_URL=", 1)[1].split(". Ctrl-C", 1)[0]
     UsersSetPhoto("xoxp-1-2-abcdefabcdef", base_url=suggested)  # refused: ValueError
+
+
+def _documented_install_program() -> str:
+    """docs/emulator.md's "Into an installation store" program, as written."""
+    text = (DOCS / "emulator.md").read_text(encoding="utf-8")
+    start = text.index("```python\n", text.index("**4. Into an installation store.**"))
+    return text[start + len("```python\n") : text.index("```", start + 10)]
+
+
+def test_the_documented_install_program_fills_the_store_the_readme_reads(tmp_path: Path) -> None:
+    """README, "Tokens per person": installations.db "fills when people install through the
+    emulator's OAuth"; the builder-try helper found no step that did it and wrote its own.
+    The program docs/emulator.md now gives, run as written; then README's program, its
+    placeholder ids replaced by the emulator's as README says, sets each person's photo
+    with that person's own token from the store."""
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+    from ocp_users_photo.emulator import start_emulator_in_thread
+    from tests.installation_helpers import owner_of, photo_tokens
+
+    work, home = tmp_path / "work", tmp_path / "home"  # neither holds the other
+    work.mkdir()
+    home.mkdir()
+    (work / "install_people.py").write_text(_documented_install_program())
+    with start_emulator_in_thread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
+        done = subprocess.run(
+            [sys.executable, "install_people.py", "UALICE0001", "UBOB00002"],
+            cwd=work,
+            env=environment_without_slack({"SLACK_API_URL": emulator.base_url}),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == [
+            "installed UALICE0001 in T0EMULATOR",
+            "installed UBOB00002 in T0EMULATOR",
+        ]
+        store = SQLite3InstallationStore(
+            database=str(work / "installations.db"), client_id="1111111111.2222222222"
+        )
+        for user_id in ("UALICE0001", "UBOB00002"):
+            found = store.find_installation(
+                enterprise_id=None, team_id="T0EMULATOR", user_id=user_id
+            )
+            assert found is not None, user_id
+            assert found.user_token is not None, user_id
+            assert owner_of(emulator, found.user_token) == user_id
+            assert "users.profile:write" in (found.user_scopes or [])
+        (work / "per_person.py").write_text(_readme_per_person_program())
+        (work / "me.png").write_bytes(portrait())
+        (work / "them.png").write_bytes(portrait((200, 40, 40)))
+        ran = subprocess.run(
+            [sys.executable, "per_person.py"],
+            cwd=work,
+            env=environment_without_slack(
+                {
+                    "SLACK_API_URL": emulator.base_url,
+                    "SLACK_CLIENT_ID": "1111111111.2222222222",
+                    "SLACK_CLIENT_SECRET": "emulator-client-secret",
+                    "HOME": str(home),  # the photo history's default place
+                }
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stderr == ""  # no warning: the program left the database its owner's only
+        setters = [owner_of(emulator, token) for token in photo_tokens(emulator)]
+        assert setters == ["UALICE0001", "UBOB00002"]
+
+
+def _readme_per_person_program() -> str:
+    """README's "Tokens per person" program, with the emulator's ids for its placeholders."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    at = readme.index('CLIENT_ID = os.environ["SLACK_CLIENT_ID"]')
+    start = readme.rindex("```python\n", 0, at) + len("```python\n")
+    program = readme[start : readme.index("```", at)]
+    for placeholder, emulated in (("T0123", "T0EMULATOR"), ("U0456", "UALICE0001")):
+        assert f'"{placeholder}"' in program, placeholder
+        program = program.replace(f'"{placeholder}"', f'"{emulated}"')
+    return program.replace('"U0789"', '"UBOB00002"')
