@@ -265,6 +265,9 @@ def _setting_blocks() -> list[str]:
         and block.section in ("Use it from Python", "Use it from an agent")
         and '"image": "me.png"' in block.code
         and "print(" in block.code
+        # Not the per-person program: it needs an app's credentials and an installation
+        # store (tests/readme_session.py runs it with them; test_docs_truth, on the emulator).
+        and "SLACK_CLIENT_ID" not in block.code
     ]
 
 

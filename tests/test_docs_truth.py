@@ -173,6 +173,7 @@ def test_the_documented_install_program_fills_the_store_the_readme_reads(tmp_pat
         )
         assert ran.returncode == 0, ran.stderr
         assert ran.stderr == ""  # no warning: the program left the database its owner's only
+        assert ran.stdout.startswith("{'ok': True"), ran.stdout  # the second person's answer
         setters = [owner_of(emulator, token) for token in photo_tokens(emulator)]
         assert setters == ["UALICE0001", "UBOB00002"]
 
