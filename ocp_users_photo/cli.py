@@ -20,7 +20,7 @@ from ocp_users_photo._version import __version__
 from ocp_users_photo.command_line import (
     CommandLineParser,
     quiet_decompression_bomb_warning,
-    token_flag_advice,
+    refuse_a_pasted_token,
 )
 from ocp_users_photo.errors import (
     READ_ONLY_METHODS,
@@ -36,7 +36,7 @@ from ocp_users_photo.exit_codes import ExitCode, epilog
 from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.output import OutputFailed, answers_to, standard_streams, tell
-from ocp_users_photo.safe_text import is_token, shown
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.replies import is_redirection
 from ocp_users_photo.trusted_roots import CA_VARIABLES
 from ocp_users_photo.undo.errors import (
@@ -358,18 +358,6 @@ def _refuse_a_command_option_first(
         )
 
 
-def _refuse_a_pasted_token(parser: argparse.ArgumentParser, arguments: Sequence[str]) -> None:
-    """A token pasted as a word of its own (as the image, or a stray word): refused with
-    where a token goes, as ``--token`` is; argparse only masked it ("unrecognized
-    arguments: [redacted]", "no file at '[redacted]'"). The word after ``--token`` or
-    ``--token-env`` is theirs to refuse; a file of that name is an image like any other."""
-    for index, word in enumerate(arguments):
-        if index and arguments[index - 1] in ("--token", "--token-env"):
-            continue
-        if not word.startswith("-") and is_token(word) and not os.path.lexists(word):
-            parser.error(f"a Slack token was given as an argument: {token_flag_advice(parser)}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     standard_streams()
@@ -380,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
         parser.command_given = given
     _refuse_a_command_option_first(parser, arguments, command, given)
-    _refuse_a_pasted_token(parser, arguments)
+    refuse_a_pasted_token(parser, arguments)
     try:
         args, unknown = parser.parse_known_args(arguments)
     except OutputFailed as failed:  # --help or --version, to a stdout it cannot be written to

@@ -12,6 +12,7 @@ not understand, and a token pasted in the wrong place is exactly that.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import warnings
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from ocp_users_photo.output import answers_to
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import is_token, shown
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -28,6 +29,7 @@ __all__ = [
     "CommandLineParser",
     "add_token_flag_refusal",
     "quiet_decompression_bomb_warning",
+    "refuse_a_pasted_token",
     "token_flag_advice",
     "variable_name",
 ]
@@ -111,6 +113,19 @@ def token_flag_advice(parser: argparse.ArgumentParser) -> str:
     if parser.prog.rpartition(" ")[2] in _COMMANDS_WITHOUT_TOKEN:
         return f"'{parser.prog}' uses no Slack token: leave it out"
     return ENVIRONMENT_ONLY_ADVICE
+
+
+def refuse_a_pasted_token(parser: argparse.ArgumentParser, arguments: Sequence[str]) -> None:
+    """A token pasted as a word of its own (as the image, or a stray word): refused with
+    where a token goes, as ``--token`` is; argparse only masked it ("unrecognized
+    arguments: [redacted]", "no file at '[redacted]'"). The word after ``--token`` or
+    ``--token-env`` is theirs to refuse; a file of that name is an image like any other.
+    Each program calls it before parsing (``ocp-users-photo``, the MCP server's module)."""
+    for index, word in enumerate(arguments):
+        if index and arguments[index - 1] in ("--token", "--token-env"):
+            continue
+        if not word.startswith("-") and is_token(word) and not os.path.lexists(word):
+            parser.error(f"a Slack token was given as an argument: {token_flag_advice(parser)}")
 
 
 def add_token_flag_refusal(parser: argparse.ArgumentParser) -> None:

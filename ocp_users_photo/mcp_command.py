@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Final
 
 from ocp_users_photo.cli_options import base_url_option, file_to_write
-from ocp_users_photo.command_line import CommandLineParser, quiet_decompression_bomb_warning
+from ocp_users_photo.command_line import (
+    CommandLineParser,
+    quiet_decompression_bomb_warning,
+    refuse_a_pasted_token,
+)
 from ocp_users_photo.command_runner import signal_handled
 from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.environment import Environment, Variables
@@ -255,8 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve the usersSetPhoto tool over MCP (stdio).",
     )
     configure_parser(parser)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    refuse_a_pasted_token(parser, arguments)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except OutputFailed as failed:  # --help to a stdout it cannot be written to
         print(f"{parser.prog}: stdout {failed.what_happened}", file=sys.stderr)
         return ExitCode.INTERNAL

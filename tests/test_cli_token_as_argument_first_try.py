@@ -20,7 +20,7 @@ import pytest
 
 from ocp_users_photo.exit_codes import ExitCode
 from tests.conftest import CANARY_TOKEN, make_image
-from tests.programs import run_cli
+from tests.programs import run_cli, run_module
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,13 @@ def test_a_name_that_only_begins_like_a_token_is_no_token(tmp_path: Path) -> Non
     assert done.returncode == ExitCode.INVALID, done.stderr
     assert "a Slack token was given" not in done.stderr
     assert "no file at" in done.stderr, done.stderr
+
+
+def test_the_mcp_servers_module_refuses_a_pasted_token_too(tmp_path: Path) -> None:
+    """``python -m ocp_users_photo.mcp_server``, the other program (an MCP host's args), said
+    only "unrecognized arguments: [redacted]" when cli.py alone refused pasted tokens."""
+    done = run_module("ocp_users_photo.mcp_server", CANARY_TOKEN, cwd=tmp_path)
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert CANARY_TOKEN not in done.stderr + done.stdout
+    assert "a Slack token was given as an argument" in done.stderr, done.stderr
+    assert "the env block of the host's configuration" in done.stderr, done.stderr
