@@ -60,6 +60,17 @@ async def _refresh_failure(
     return failed.value
 
 
+def _told_what_to_mend(failure: TokenRefreshFailed, setting: str) -> None:
+    """A failure of this host's own setup: named, ``setting`` among what the person and a
+    model are told, and neither told to try again later."""
+    told = str(failure)
+    assert failure.no_answer
+    assert "try again in a few minutes" not in told
+    assert failure.model_message is not None
+    assert "try again in a few minutes" not in failure.model_message
+    assert setting in failure.model_message
+
+
 def _told_to_try_again_later(failure: TokenRefreshFailed) -> None:
     told = str(failure)
     assert failure.no_answer
@@ -81,14 +92,11 @@ async def test_a_proxy_refusing_the_password_is_named_with_no_advice_to_try_agai
             store, {"HTTPS_PROXY": proxy.url("").replace("://", "://pat:wrong@")}
         )
     assert len(proxy.requests) == 1, "the same password is not sent again"
+    _told_what_to_mend(failure, "the proxy")
     told = str(failure)
-    assert failure.no_answer
+    assert failure.model_message is not None
     assert "407" in told
     assert "user name and password" in told
-    assert "try again in a few minutes" not in told
-    assert failure.model_message is not None
-    assert "try again in a few minutes" not in failure.model_message
-    assert "the proxy" in failure.model_message
     assert "wrong" not in told + failure.model_message
     assert CLIENT_SECRET not in told + failure.model_message
 
@@ -100,16 +108,12 @@ async def test_a_certificate_that_does_not_verify_names_the_ca_setting(
     company gateway that re-signs TLS does."""
     await install(emulator, store, ALICE.user_id)
     failure = await _refresh_failure(store, {}, base_url=host.url("/api"))
+    _told_what_to_mend(failure, "SSL_CERT_FILE")
     told = str(failure)
-    assert failure.no_answer
     assert failure.to_check is not None
     assert "SSL_CERT_FILE" in failure.to_check
     assert "could not be verified" in told
     assert "SSL_CERT_FILE" in told
-    assert "try again in a few minutes" not in told
-    assert failure.model_message is not None
-    assert "SSL_CERT_FILE" in failure.model_message
-    assert "try again in a few minutes" not in failure.model_message
     assert host.requests == [], "nothing but the handshake reached the server"
 
 
@@ -148,6 +152,4 @@ async def test_an_unreadable_ca_file_is_still_named_with_no_advice_to_try_again(
     not_certificates.write_text("not a certificate\n")
     failure = await _refresh_failure(store, {"SSL_CERT_FILE": str(not_certificates)})
     assert failure.to_check == "SSL_CERT_FILE"
-    assert "try again in a few minutes" not in str(failure)
-    assert failure.model_message is not None
-    assert "SSL_CERT_FILE" in failure.model_message
+    _told_what_to_mend(failure, "SSL_CERT_FILE")
