@@ -63,7 +63,12 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     # Look at a little more than the limit only: the rest is never shown.
     looked_at = text[: limit * 4 + 16]
     head = without_tokens(looked_at)
-    cleaned = "".join(ch if ch.isprintable() else ("?" if not ch.isspace() else " ") for ch in head)
+    if head.isprintable():  # the usual text: one pass in C, no character made again
+        cleaned = head
+    else:
+        cleaned = "".join(
+            ch if ch.isprintable() else ("?" if not ch.isspace() else " ") for ch in head
+        )
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > limit or len(text) > len(looked_at):
         return cleaned[: max(0, limit - len(_ELLIPSIS))] + _ELLIPSIS

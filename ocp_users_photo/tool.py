@@ -551,6 +551,14 @@ class UsersSetPhoto(AsyncClosing):
         observers: Sequence[CallObserver],
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         watching = self._watching(observers, model_facing=model_facing)
+        if not watching:
+            # Nobody to tell: no call's view, change or outcome to build (about 30 us of
+            # CPU a call, 4% of one at 100 KB: benchmarks/README.md).
+            upload = await self._prepare(
+                arguments, model_facing=model_facing, token_override=token_override
+            )
+            reply = await self._send_checked(upload, digest=digest)  # which closes it
+            return reply, upload.summary()
         call = self._call_info(arguments)
         await notify_started(watching, call)
         try:
