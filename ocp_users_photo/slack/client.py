@@ -317,7 +317,8 @@ class SlackClient:
             headers = _headers_without(headers, kept_out)
         else:
             headers = await in_worker_thread(_headers_without, headers, kept_out)
-        reply = dataclasses.replace(reply, headers=headers)
+        if headers is not reply.headers:  # a secret was found and redacted (a copy)
+            reply = dataclasses.replace(reply, headers=headers)
         redact = redactor(kept_out, reply.body)
         # Noted before redaction, so as any answer came (a refusal's, a 429's too): held
         # where an error's frame locals show how many, never which (it may echo a secret).
