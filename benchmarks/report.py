@@ -447,7 +447,7 @@ def _agent_section(results: Results) -> list[str]:
         f"Agent: {results.agent_kind}. `register(agent)`, then "
         "`await agent.call_tool('usersSetPhoto', ...)` against `tool.call` on the same tool "
         "and client; `call+digest` is the plugin's call with the summary and the fingerprint "
-        "the agent's history records (SHA-256 of the size and the first and last 8 KB; a "
+        "the agent's history records (SHA-256 of the size and the first and last 4 KB; a "
         "full SHA-256 before), without the agent. Keeping (undo): off.",
         "",
         *_table(
