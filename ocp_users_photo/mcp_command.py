@@ -31,7 +31,13 @@ from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.environment import Environment, Variables
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
-from ocp_users_photo.mcp_server import McpUnavailable, changes_on_their_way, load_sdk, serve
+from ocp_users_photo.mcp_server import (
+    McpUnavailable,
+    changes_on_their_way,
+    load_sdk,
+    offered,
+    serve,
+)
 from ocp_users_photo.output import OutputFailed
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import (
@@ -45,6 +51,11 @@ from ocp_users_photo.undo.errors import HistoryUnavailable
 from ocp_users_photo.warm_imports import import_what_calls_use
 
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+# A desktop host (Claude Desktop) reads its configuration, and starts its servers with their
+# args and env, when it starts itself: what the person mends there reaches this server then.
+RESTART_THE_HOST: Final = (
+    "restart the host (it passes its args and env on only when it starts the server)"
+)
 
 logger = logging.getLogger("ocp_users_photo.mcp_server")
 
@@ -143,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     root_logger.setLevel(getattr(logging, str(args.log_level).upper()))
     try:
         _warn_about_configuration(tool, image_roots, keeping=not args.no_keep_previous)
+        _log_settings(tool, keeping=not args.no_keep_previous)
         import_what_calls_use(tool)  # not from newer files a later upgrade puts in place
         asyncio.run(_serve_until_interrupted(tool))
     except KeyboardInterrupt:
@@ -208,9 +220,10 @@ def _warn_about_configuration(
     source = tool.token_source
     if isinstance(source, NoToken):
         logger.warning(
-            "no Slack token: set %s in the MCP host's env block; every call will be "
-            "refused until then",
+            "no Slack token: set %s in the MCP host's env block, then %s; every call will "
+            "be refused until then",
             " or ".join(TOKEN_VARIABLES),
+            RESTART_THE_HOST,
         )
     elif isinstance(source, StaticToken):
         try:
@@ -225,8 +238,33 @@ def _warn_about_configuration(
         logger.warning(
             "no image folder: the server was started in /, the home folder or a folder "
             "holding it, which is never one, so image paths will be refused (bytes, base64 "
-            "and data: URIs still work): add --image-root DIR to the server's args"
+            "and data: URIs still work): add --image-root DIR to the server's args, then %s",
+            RESTART_THE_HOST,
         )
+
+
+def _log_settings(tool: UsersSetPhoto, *, keeping: bool) -> None:
+    """What the host started the server with, at INFO: its folders, Slack's address, the
+    history and the token's variable (never the token), for a person checking the host's
+    configuration reached it."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    roots = ", ".join(str(root) for root in tool.model_image_roots or ()) or "none"
+    history = "none (--no-keep-previous)"
+    if keeping:
+        try:
+            history = str(tool.photo_history.path)
+        except HistoryUnavailable:  # no home folder: said at WARNING above
+            history = "none usable"
+    origin = getattr(tool.token_source, "origin", None)
+    logger.info(
+        "serving %s over stdio; image folders: %s; Slack: %s; photo history: %s; token: %s",
+        " and ".join(offered(tool)),
+        shown(roots, 2000),
+        shown(tool.base_url, 300),
+        shown(history, 1000),
+        f"from {origin}" if isinstance(origin, str) else "none",
+    )
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -100,8 +100,10 @@ _MISSING_TOKEN_ADVICE: Final[dict[Door, str]] = {
     "cli": CLI_MISSING_CREDENTIAL + "; 'ocp-users-photo whoami' checks it",
     "model": (
         "no Slack token is configured, and a model cannot give one: whoever runs this tool "
-        "must set SLACK_USER_TOKEN to a user token (xoxp-...) with scope users.profile:write "
-        "in its environment (for an MCP server, the env block of the host's configuration)"
+        "must set SLACK_USER_TOKEN to a user token (xoxp-...) with scopes users.profile:write "
+        "and users.profile:read (to keep the photo a change replaces, for undo) in its "
+        "environment (for an MCP server, the env block of the host's configuration, "
+        "then restart the host: it passes that block on only when it starts the server)"
     ),
 }
 MISSING_CREDENTIAL_ADVICE: Final = _MISSING_TOKEN_ADVICE["python"]
