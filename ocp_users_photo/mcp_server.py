@@ -55,6 +55,28 @@ _MODELS_OWN_MISTAKES: Final = frozenset(
     {"invalid_arguments", "image_url_refused", "nothing_to_undo"}
 )
 
+# Refusals the person mends in the host's configuration (a new token, another option): the
+# host started this server with what it holds, so a mend reaches it only with a restart.
+_MENDED_IN_THE_HOSTS_CONFIGURATION: Final = frozenset(
+    {
+        "token_not_usable",
+        "invalid_auth",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "not_allowed_token_type",
+        "user_is_bot",
+        "previous_photo_not_kept",
+        "history_unavailable",
+    }
+)
+RESTART_ADVICE: Final = (
+    "This MCP server holds the token and options its host started it with: after changing "
+    "them in the host's configuration, restart the host (quit it completely, then open it) "
+    "for the server to use them."
+)
+
 # A refusal's message in the host's log: bounded, yet long enough for the tool's own advice
 # whole (a photo that cannot be kept names two remedies, the second this server's flag).
 _LOGGED_MESSAGE_CHARS: Final = 1000
@@ -174,6 +196,8 @@ async def call_tool(
     finally:
         _CHANGE_SENT.reset(noting)
     failed = result.get("ok") is not True
+    if failed and result.get("error") in _MENDED_IN_THE_HOSTS_CONFIGURATION:
+        result = _with_restart_advice(result)
     if failed:
         # A model's own mistake is the model's to mend (INFO); anything else (the token,
         # Slack, the history, the network) is the operator's to see at the default level.
@@ -192,6 +216,15 @@ async def call_tool(
         "structuredContent": result,
         "isError": failed,
     }
+
+
+def _with_restart_advice(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` whose message ends saying that a mended configuration needs a restart."""
+    message = str(result.get("message", "")).rstrip()
+    if "restart the host" in message:  # the advice for a missing token says it already
+        return result
+    ended = message if message.endswith((".", "!", "?")) or not message else f"{message}."
+    return {**result, "message": f"{ended} {RESTART_ADVICE}".lstrip()}
 
 
 async def _run_guarded(tool: ModelTool, arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,12 @@ met; they fail on the code as reviewed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.test_mcp_server import assert_refused, mcp_session
 
 
@@ -64,3 +68,27 @@ async def test_no_token_names_the_read_scope_the_server_needs_to_keep_photos(
         )
         assert "users.profile:write" in error["message"], error["message"]
         assert "users.profile:read" in error["message"], error["message"]
+
+
+@pytest.mark.parametrize("refusal", ["revoke", "expire"])
+async def test_a_refused_token_says_a_new_one_reaches_the_server_with_a_restart(
+    tmp_path: Path, refusal: str
+) -> None:
+    """Slack refuses the host's token (token_revoked: "create a new user token (xoxp-...)
+    and set it"; token_expired: "install the app again"). The person puts a new token in
+    the host's configuration and asks again: the running server still holds the old one,
+    and nothing they read (the model's answer, the host's log) said the host must be
+    restarted for the new one to reach it."""
+    async with mcp_session(tmp_path, log_level="warning") as session:
+        session.slack.state.add_token(CANARY_TOKEN)
+        getattr(session.slack.state, refusal)(CANARY_TOKEN)
+        result = await session.call({"image": "photo.png"})
+        assert result["isError"] is True
+        error = result["structuredContent"]
+        assert error["error"] == f"token_{refusal}d"
+        assert "restart the host" in error["message"], error["message"]
+        assert json.loads(result["content"][0]["text"]) == error
+        assert not photo_requests(session.slack)
+    logged = (tmp_path / "server-stderr.txt").read_text()
+    (refused,) = [line for line in logged.splitlines() if f"token_{refusal}d" in line]
+    assert "restart the host" in refused, refused
