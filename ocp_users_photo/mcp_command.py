@@ -53,6 +53,10 @@ from ocp_users_photo.warm_imports import import_what_calls_use
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
 # A desktop host (Claude Desktop) reads its configuration, and starts its servers with their
 # args and env, when it starts itself: what the person mends there reaches this server then.
+# Claude Desktop gives up on a tool call after 60 s (the MCP TypeScript SDK's default
+# request timeout) and reads no answer after it: a call ends before, with its own advice
+# (nothing sent, or whether Slack may have it), not the host's bare "request timed out".
+CALL_DEADLINE_SECONDS: Final = 50.0
 RESTART_THE_HOST: Final = (
     "restart the host (it passes its args and env on only when it starts the server)"
 )
@@ -140,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
             url_hosts=args.url_hosts,
             keep_previous=False if args.no_keep_previous else None,
             photo_history=args.history,
+            deadline=CALL_DEADLINE_SECONDS,
         )
     except ValueError as problem:
         print(

@@ -10,12 +10,14 @@ met; they fail on the code as reviewed.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CANARY_TOKEN, photo_requests
-from tests.test_mcp_server import assert_refused, mcp_session
+from ocp_users_photo.emulator import Fault
+from tests.conftest import CANARY_TOKEN, inject, photo_requests
+from tests.test_mcp_server import TOOL, assert_refused, mcp_session
 
 
 async def test_no_token_says_to_restart_the_host_once_it_is_set(tmp_path: Path) -> None:
@@ -92,3 +94,33 @@ async def test_a_refused_token_says_a_new_one_reaches_the_server_with_a_restart(
     logged = (tmp_path / "server-stderr.txt").read_text()
     (refused,) = [line for line in logged.splitlines() if f"token_{refusal}d" in line]
     assert "restart the host" in refused, refused
+
+
+# Claude Desktop gives up on a tool call after 60 s (the MCP TypeScript SDK's default request
+# timeout, which it does not raise) and reads no answer that comes later.
+DESKTOP_HOSTS_TIMEOUT = 60.0
+
+
+@pytest.mark.runs_long
+async def test_a_slack_that_does_not_answer_is_said_before_a_desktop_host_gives_up(
+    tmp_path: Path,
+) -> None:
+    """Slack does not answer auth.test. Each attempt ends at its 30 s, then the next is
+    made, within the call's 120 s deadline: the host stopped waiting at 60 s, so the model
+    got the host's bare "request timed out" instead of the tool's own answer (auth.test
+    only reads, so nothing changed: try again). Expected: the tool's answer within the
+    host's 60 s."""
+    async with mcp_session(tmp_path, log_level="warning") as session:
+        inject(session.slack, *[Fault.delay(45)] * 3, method="auth.test")
+        started = time.monotonic()
+        result = await session.client.call_tool(
+            TOOL, {"image": "photo.png"}, read_timeout_seconds=DESKTOP_HOSTS_TIMEOUT
+        )
+        took = time.monotonic() - started
+        assert took < DESKTOP_HOSTS_TIMEOUT, took
+        dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        assert dumped["isError"] is True
+        error = dumped["structuredContent"]
+        assert error["error"] == "transport_error", error
+        assert "nothing changed" in error["message"], error["message"]
+        assert not photo_requests(session.slack)
