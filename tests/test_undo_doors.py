@@ -111,8 +111,8 @@ async def test_without_entry_it_lists_with_entry_it_puts_back(
         ({"entry": 1.5}, "$.entry"),
         ({"entry": "one"}, "$.entry"),
         ({"entry": [1]}, "$.entry"),
-        ({"entry": 1, "image": "red.png"}, "$"),
-        ({"token": CANARY_TOKEN}, "$"),
+        ({"entry": 1, "image": "red.png"}, "$.image"),  # named, as usersSetPhoto names one
+        ({"token": CANARY_TOKEN}, "$.token"),
         ("entry 1", "$"),
     ],
 )

@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ocp_users_photo.arguments import CREDENTIAL_ARGUMENT_ADVICE
+from ocp_users_photo.arguments import CREDENTIAL_ARGUMENT_ADVICE, argument_path
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.model_result import error_result
@@ -136,13 +136,15 @@ def entry_argument(arguments: object) -> int | None:
             'the arguments must be an object: {} for the list, or {"entry": 3} to put entry 3 back',
             path="$",
         )
-    unknown = [quoted(str(name), 40) for name in arguments if name != "entry"]
-    if unknown:
+    unknown_names = [name for name in arguments if name != "entry"]
+    if unknown_names:
+        unknown = [quoted(str(name), 40) for name in unknown_names[:5]]
         token = f"; {CREDENTIAL_ARGUMENT_ADVICE}" if "token" in arguments else ""
         raise EntryRefused(
-            f"unknown argument {', '.join(unknown[:5])}: the only "
+            f"unknown argument {', '.join(unknown)}: the only "
             f"argument is entry, the number of a kept photo (leave it out for the list){token}",
-            path="$",
+            # Named as usersSetPhoto names one ($.entri); several at once, the arguments ($).
+            path=argument_path(unknown_names[0]) if len(unknown_names) == 1 else "$",
         )
     value = arguments.get("entry")
     if value is None:
