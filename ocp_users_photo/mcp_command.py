@@ -234,11 +234,19 @@ def _warn_about_configuration(
         try:
             token = source.token_now()
         except InvalidArguments as refused:
-            logger.warning("the Slack token cannot be used: %s", refused.problems[0].message)
+            logger.warning(
+                "the Slack token cannot be used: %s; then %s",
+                refused.problems[0].message,
+                RESTART_THE_HOST,
+            )
         else:
             problem = user_token_problem(token, origin=source.origin)
             if problem is not None:
-                logger.warning("the Slack token cannot set a photo: %s", problem.message)
+                logger.warning(
+                    "the Slack token cannot set a photo: %s; then %s",
+                    problem.message,
+                    RESTART_THE_HOST,
+                )
     if image_roots == ():
         logger.warning(
             "no image folder: the server was started in /, the home folder or a folder "

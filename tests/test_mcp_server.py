@@ -423,6 +423,9 @@ def test_the_server_warns_at_start_of_what_would_refuse_every_call(
     )
     assert done.returncode == 0, done.stderr
     assert says in done.stderr
+    # The line that says it also says the mend reaches the server only with a restart.
+    (told,) = [line for line in done.stderr.splitlines() if says in line]
+    assert "restart the host (it passes its args and env on only when it starts" in told
     assert (
         "no image folder: the server was started in /, the home folder or a folder" in done.stderr
     )
