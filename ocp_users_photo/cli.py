@@ -33,7 +33,6 @@ from ocp_users_photo.errors import (
     UsersPhotoError,
 )
 from ocp_users_photo.exit_codes import ExitCode, epilog
-from ocp_users_photo.exports import FORMATS, export_tools
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.output import OutputFailed, answers_to, standard_streams, tell
 from ocp_users_photo.safe_text import shown
@@ -235,7 +234,10 @@ def next_step_for(
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; only ``command``'s module is imported (each may pull in an optional extra)."""
+    """The parser; only ``command``'s module is imported (each may pull in an optional extra).
+
+    ``None`` wires every command that needs no extra; any other word that names no command
+    wires none (``--help`` and ``--version`` need none of their modules)."""
     parser = CommandLineParser(
         prog="ocp-users-photo",
         description="Set a Slack user's profile photo (users.setPhoto), checked end to end.",
@@ -244,8 +246,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    # Only the command named is wired: importing the others' modules (Pillow, undo's
+    # restore path, the exports' schemas) took 51 ms of --version's 179 of CPU, 25 of
+    # whoami's 238 (benchmarks/README.md).
+    wire_all = command is None
     for name, module_name, summary, description in _SLACK_COMMANDS:
         command_parser = commands.add_parser(name, help=summary, description=description)
+        if not (wire_all or command == name):
+            _unwired(command_parser)
+            continue
         module = importlib.import_module(f"ocp_users_photo.{module_name}")
         module.configure_parser(command_parser)
         command_parser.set_defaults(handler=module.run)
@@ -259,6 +268,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="print the tool definition for OCP, OpenAI, Anthropic, Gemini or MCP",
         description="Print the tool definition, derived from tool_manifest.json.",
     )
+    if not (wire_all or command == "manifest"):
+        _unwired(manifest_parser)
+        return parser
+    from ocp_users_photo.exports import FORMATS
+
     manifest_parser.add_argument(
         "--format", choices=FORMATS, default="ocp", help="whose tool format (default: ocp)"
     )
@@ -272,7 +286,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _unwired(parser: argparse.ArgumentParser) -> None:
+    """A command not named in the words: never parsed, so its module is not imported."""
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
 def _print_manifest(args: argparse.Namespace) -> int:
+    from ocp_users_photo.exports import export_tools
+
     exported = export_tools(args.format)
     chosen = exported if args.tool == "all" else exported[_MANIFEST_TOOLS.index(args.tool)]
     return _print(json.dumps(chosen, indent=2, ensure_ascii=False))
@@ -294,7 +315,7 @@ def _stdout_to_devnull() -> None:
 def _lazy(parser: argparse.ArgumentParser, module_name: str, extra: str, chosen: bool) -> None:
     """Wire a subcommand whose module may need an optional extra, imported only when chosen."""
     if not chosen:
-        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        _unwired(parser)
         return
     try:
         module = importlib.import_module(module_name)
@@ -363,7 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     standard_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
-    parser = build_parser(command)
+    # The first word not an option is the command argparse takes (an option first, and its
+    # value, are refused below): only that command's module is imported.
+    parser = build_parser(command or "")
     given = next((word for word in arguments if word in _COMMAND_NAMES), None)
     if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
         parser.command_given = given
