@@ -43,6 +43,7 @@ from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import (
     door_image_roots,
     door_token_source,
+    opens_everything,
     refuse_relative_roots_opening_everything,
 )
 from ocp_users_photo.tokens import TOKEN_VARIABLES, NoToken, StaticToken, token_from_environment
@@ -247,6 +248,17 @@ def _warn_about_configuration(
                     problem.message,
                     RESTART_THE_HOST,
                 )
+    for root in image_roots or ():
+        if opens_everything(root):
+            # Written in full, it stays the person's choice (settings.py); said once here.
+            logger.warning(
+                "image folder %s is %s: a model may send any image in it as the profile "
+                "photo, which everyone in the workspace sees; to confine it, give the "
+                "folder your photos are in (--image-root DIR), then %s",
+                shown(str(root), 1000),
+                "the whole disk" if root == Path(root.anchor) else "the home folder or holds it",
+                RESTART_THE_HOST,
+            )
     if image_roots == ():
         logger.warning(
             "no image folder: the server was started in /, the home folder or a folder "

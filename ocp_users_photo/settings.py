@@ -346,10 +346,10 @@ def door_image_roots(door: Door, explicit: ImageRoots) -> tuple[Path, ...] | Non
         working = Path.cwd().resolve()
     except OSError:  # removed under the process (a deploy, a cleaned temporary folder)
         return ()
-    return () if _opens_everything(working) else (working,)
+    return () if opens_everything(working) else (working,)
 
 
-def _opens_everything(folder: Path) -> bool:
+def opens_everything(folder: Path) -> bool:
     """``/`` (a drive's root), the home folder, or a folder holding it (``/home``)."""
     if folder == Path(folder.anchor):
         return True
@@ -376,7 +376,7 @@ def refuse_relative_roots_opening_everything(
             real = path.resolve()
         except OSError:  # the working directory was removed: resolve_roots says so
             continue
-        if _opens_everything(real):
+        if opens_everything(real):
             raise ValueError(
                 f"image root {quoted(str(root))} is relative, so it is taken from the working "
                 f"directory, which the host chose: here it is {quoted(str(real))}, which would "
