@@ -384,10 +384,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     standard_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
-    # The first word not an option is the command argparse takes (an option first, and its
-    # value, are refused below): only that command's module is imported.
-    parser = build_parser(command or "")
     given = next((word for word in arguments if word in _COMMAND_NAMES), None)
+    # Only the command the words name is wired. It is the first word not an option whenever
+    # argparse runs a command (an option first, and its value, are refused below); when that
+    # word is not a command ('--token xoxp-... set', a token pasted first), the command named
+    # later is still wired: the refusal's advice is worded from its options (--token-env).
+    parser = build_parser(given or "")
     if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
         parser.command_given = given
     _refuse_a_command_option_first(parser, arguments, command, given)
