@@ -766,7 +766,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if options.json:
         results.meta["command"] += " --json"
     if options.results is not None:
-        results.meta["command"] += f" --results {options.results}"
+        # As run from the repository's root, whatever folder it was run from: the command
+        # the README shows must write the same file when a reader runs it.
+        written = options.results.resolve()
+        shown_path = (
+            written.relative_to(HERE.parent) if written.is_relative_to(HERE.parent) else written
+        )
+        results.meta["command"] += f" --results {shown_path}"
         options.results.write_text(markdown(results))
     if options.json:
         print(json.dumps(results.as_json(), indent=2, ensure_ascii=False))
