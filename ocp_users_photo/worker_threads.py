@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["imported_off_loop", "in_conversion_thread", "in_worker_thread"]
+__all__ = ["imported_off_loop", "in_conversion_thread", "in_lookup_thread", "in_worker_thread"]
 
 
 async def in_worker_thread(
@@ -56,6 +56,19 @@ async def in_conversion_thread(function: Callable[..., T], *args: Any) -> T:
     thread (four conversions in turn on four threads still grew the process by 700 MiB).
     """
     return await _in_pool(_conversions, function, args, None)
+
+
+async def in_lookup_thread(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a thread kept for host name lookups (``socket.getaddrinfo``).
+
+    Their own threads, daemons: a name server that never answers (an image host's may be
+    anyone's) holds one of them until the system's resolver gives up. In asyncio's
+    executor it would hold a thread httpx's own lookups of Slack's host need, and
+    ``asyncio.run`` waits for that executor's threads as it ends, so a program past its
+    deadline would not exit until the lookup did. Not the file readers' threads either: a
+    stalled lookup never holds up a call from a path.
+    """
+    return await _in_pool(_lookups, function, args, None)
 
 
 async def _in_pool(
@@ -240,13 +253,15 @@ def _most_threads() -> int:
 
 _pool = _WorkerPool(_most_threads())
 _conversions = _WorkerPool(1)
+_lookups = _WorkerPool(_most_threads())
 
 
 def _new_pool_after_fork() -> None:
     """A forked child has none of its parent's threads: it starts its own."""
-    global _pool, _conversions
+    global _pool, _conversions, _lookups
     _pool = _WorkerPool(_most_threads())
     _conversions = _WorkerPool(1)
+    _lookups = _WorkerPool(_most_threads())
 
 
 if hasattr(os, "register_at_fork"):

@@ -22,11 +22,13 @@ RFC 9637).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, TypeAlias
+
+from ocp_users_photo.worker_threads import in_lookup_thread
 
 __all__ = [
     "IPAddress",
@@ -54,9 +56,14 @@ _DOCUMENTATION_V6: Final = ipaddress.IPv6Network("3fff::/20")
 
 
 async def system_resolver(host: str, port: int) -> Sequence[str]:
-    """The system's answer for ``host`` (getaddrinfo in the loop's thread pool)."""
-    loop = asyncio.get_running_loop()
-    answers = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    """The system's answer for ``host``: getaddrinfo in a lookup thread of the package's
+    own (worker_threads.py), so a name server that never answers holds neither the
+    loop's executor nor the program's exit past the fetch's deadline."""
+    answers = await in_lookup_thread(
+        functools.partial(
+            socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    )
     addresses: dict[str, None] = {}
     for family, _type, _proto, _name, sockaddr in answers:
         if family in (socket.AF_INET, socket.AF_INET6):
