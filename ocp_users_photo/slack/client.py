@@ -411,6 +411,8 @@ class SlackClient:
                     closed_under_it = True
                 else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
+            finally:
+                progress.form.content.let_go()  # what httpx's cycles keep, kept small
             if closed_under_it:
                 raise_alone(_closed_under_way(method, reached or progress.body_started))
             if failure is not None:

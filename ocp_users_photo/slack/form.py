@@ -79,6 +79,14 @@ class FormBody(httpx.AsyncByteStream):
         self._pieces = pieces
         self.started = False
 
+    def let_go(self) -> None:
+        """Hold the image no longer: its attempt has ended (a retry encodes a form of its
+        own). httpx's ``AsyncClient.send`` keeps each response and its stream in a reference
+        cycle, the request and so this body with them, until the cyclic collector runs: a
+        caller's client kept every image sent a while longer. An iteration under way keeps
+        the pieces it started with."""
+        self._pieces = []
+
     @property
     def whole(self) -> bytes | None:
         """The body as one bytes object when it is one already (small, in memory), else None."""
