@@ -20,7 +20,10 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.slack.form import FilePart, encode_form
 from tests.conftest import CANARY_TOKEN, inject, photo_requests
+
+IMAGE_PART = FilePart("me.png", "image/png", b"\x89PNG" * 40_000)  # 160 KB: pieces, not one
 
 
 def noisy_png() -> bytes:
@@ -69,3 +72,26 @@ async def test_after_an_attempt_lets_go_the_retry_sends_the_whole_image(
     assert reply["ok"] is True
     sent = [request.files[0].size for request in photo_requests(emulator)]
     assert sent == [len(image), len(image)]
+
+
+async def test_a_body_not_yet_begun_keeps_every_piece_when_its_attempt_ends() -> None:
+    """A transport whose writer had not begun when the attempt ended (aiohttp writes in a
+    task of its own) writes the whole body still: a short one under the declared
+    Content-Length would leave the server reading the next request as its rest."""
+    form = encode_form({"crop_x": "0"}, {"image": IMAGE_PART})
+    declared = int(form.headers["Content-Length"])
+    form.content.let_go()
+    written = b"".join([piece async for piece in form.content])
+    assert len(written) == declared
+    assert b"\x89PNG" * 40_000 in written
+
+
+async def test_a_body_begun_lets_go_and_its_iteration_under_way_still_ends_whole() -> None:
+    form = encode_form({"crop_x": "0"}, {"image": IMAGE_PART})
+    declared = int(form.headers["Content-Length"])
+    pieces = aiter(form.content)
+    first = await anext(pieces)
+    form.content.let_go()
+    rest = [piece async for piece in pieces]
+    assert len(first) + sum(map(len, rest)) == declared
+    assert [piece async for piece in form.content] == []  # held no longer

@@ -80,12 +80,17 @@ class FormBody(httpx.AsyncByteStream):
         self.started = False
 
     def let_go(self) -> None:
-        """Hold the image no longer: its attempt has ended (a retry encodes a form of its
-        own). httpx's ``AsyncClient.send`` keeps each response and its stream in a reference
-        cycle, the request and so this body with them, until the cyclic collector runs: a
-        caller's client kept every image sent a while longer. An iteration under way keeps
-        the pieces it started with."""
-        self._pieces = []
+        """Hold the image no longer once it has begun to go out and its attempt has ended (a
+        retry encodes a form of its own). httpx's ``AsyncClient.send`` keeps each response
+        and its stream in a reference cycle, the request and so this body with them, until
+        the cyclic collector runs: a caller's client kept every image sent a while longer.
+
+        The iteration under way keeps the pieces it began with. A body never begun keeps
+        its own: a transport whose writer starts late (aiohttp's runs in a task of its
+        own) still writes every byte its Content-Length promised, never a short body on a
+        connection it may use again."""
+        if self.started:
+            self._pieces = []
 
     @property
     def whole(self) -> bytes | None:
