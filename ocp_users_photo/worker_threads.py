@@ -204,8 +204,9 @@ class _WorkerPool:
     up to ``most_threads``; past that, jobs wait their turn. Started threads stay.
     """
 
-    def __init__(self, most_threads: int) -> None:
+    def __init__(self, most_threads: int, kind: str = "worker") -> None:
         self.most_threads = most_threads
+        self.kind = kind  # in the threads' names: a stack dump tells a stalled lookup apart
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._counts = threading.Lock()
         self._threads = 0
@@ -221,7 +222,7 @@ class _WorkerPool:
             )
             if start:
                 self._threads += 1
-                name = f"ocp-users-photo-worker-{self._threads}"
+                name = f"ocp-users-photo-{self.kind}-{self._threads}"
         if start:
             try:
                 threading.Thread(target=self._serve, name=name, daemon=True).start()
@@ -254,17 +255,17 @@ def _most_threads() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
-_pool = _WorkerPool(_most_threads())
-_conversions = _WorkerPool(1)
-_lookups = _WorkerPool(_most_threads())
+_pool = _WorkerPool(_most_threads(), "worker")
+_conversions = _WorkerPool(1, "conversion")
+_lookups = _WorkerPool(_most_threads(), "lookup")
 
 
 def _new_pool_after_fork() -> None:
     """A forked child has none of its parent's threads: it starts its own."""
     global _pool, _conversions, _lookups
-    _pool = _WorkerPool(_most_threads())
-    _conversions = _WorkerPool(1)
-    _lookups = _WorkerPool(_most_threads())
+    _pool = _WorkerPool(_most_threads(), "worker")
+    _conversions = _WorkerPool(1, "conversion")
+    _lookups = _WorkerPool(_most_threads(), "lookup")
 
 
 if hasattr(os, "register_at_fork"):

@@ -81,9 +81,11 @@ async def test_stalled_image_host_lookups_hold_neither_asyncio_executor_nor_file
     it finds: the test's loop waits for its executor's threads as it closes."""
     release = threading.Event()
     asked: list[str] = []
+    lookup_threads: list[threading.Thread] = []
 
     def stalled(host: str, *args: Any, **kwargs: Any) -> list[Any]:
         asked.append(host)
+        lookup_threads.append(threading.current_thread())
         release.wait()
         return []
 
@@ -98,6 +100,9 @@ async def test_stalled_image_host_lookups_hold_neither_asyncio_executor_nor_file
         assert all(isinstance(refusal, FetchTimedOut) for refusal in refusals), refusals
         assert asked
         assert set(asked) == {HOST}
+        # Daemons, named for what they do: a stack dump of a stuck program says "lookup".
+        assert all(thread.daemon for thread in lookup_threads)
+        assert all(t.name.startswith("ocp-users-photo-lookup-") for t in lookup_threads)
 
         loop = asyncio.get_running_loop()
         started = time.monotonic()
