@@ -5,7 +5,8 @@ response holds the stream, the stream the response), and the response holds its 
 body and all: the image stayed in memory until the cyclic collector ran, a megabyte a
 call from a 1 MB photo, many at once under a model's parallel calls. The tool's own
 stacks send without that cycle; with ``client=`` the form now lets go of its image when
-each attempt ends, so what the cycle holds is a few small objects.
+each attempt ends, once the image has begun to go out, so what the cycle holds is a few
+small objects.
 """
 
 from __future__ import annotations
