@@ -446,3 +446,7 @@ def raise_alone(error: BaseException) -> NoReturn:
         raise error
     finally:
         error.__context__ = None
+        # This frame is in the error's traceback: holding the error here too made a cycle
+        # that kept every frame of the failed call (its image among their locals) until
+        # the cyclic collector ran.
+        del error
