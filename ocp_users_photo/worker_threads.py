@@ -11,8 +11,9 @@ executor, 119 us for ``asyncio.to_thread`` and 138 us for anyio's). The threads 
 many as the executor's default would have (``min(32, cores + 4)``) and daemons, so a read
 stuck on a dead network filesystem cannot keep a finished program from exiting.
 Conversions have one thread of their own (``in_conversion_thread``), and image hosts'
-name lookups as many of their own (``in_lookup_thread``): a stalled one holds no other
-work's thread.
+name lookups as many of their own (``in_lookup_thread``): a stalled lookup holds up no
+file read and no conversion. Lookups past that many stalled ones wait their turn, each
+within its fetch's deadline.
 
 The context variables go along, as with anyio. A job whose caller was cancelled before a
 thread took it is not run (a cancelled conversion would hold up every later one). A
