@@ -16,14 +16,17 @@ import signal
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+from ocp_users_photo.own_loop import run_own_loop
+
 __all__ = ["run_command", "signal_handled"]
 
 T = TypeVar("T")
 
 
 def run_command(main: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run(main)``; KeyboardInterrupt for SIGTERM, as for Ctrl-C."""
-    return asyncio.run(_stopped_by_sigterm(main))
+    """``asyncio.run(main)`` on a loop of the package's own (own_loop.py: a stalled name
+    lookup does not hold the command's exit); KeyboardInterrupt for SIGTERM, as for Ctrl-C."""
+    return run_own_loop(_stopped_by_sigterm(main))
 
 
 async def _stopped_by_sigterm(main: Coroutine[Any, Any, T]) -> T:

@@ -10,7 +10,6 @@ and logs to stderr through a formatter that removes the token.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
@@ -39,6 +38,7 @@ from ocp_users_photo.mcp_server import (
     serve,
 )
 from ocp_users_photo.output import OutputFailed
+from ocp_users_photo.own_loop import run_own_loop
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import (
     door_image_roots,
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         _warn_about_configuration(tool, image_roots, keeping=not args.no_keep_previous)
         _log_settings(tool, keeping=not args.no_keep_previous)
         import_what_calls_use(tool)  # not from newer files a later upgrade puts in place
-        asyncio.run(_serve_until_interrupted(tool))
+        run_own_loop(_serve_until_interrupted(tool))
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     finally:

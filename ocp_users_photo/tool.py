@@ -66,6 +66,7 @@ from ocp_users_photo.observers import (
     notify_started,
 )
 from ocp_users_photo.ocp_description import set_photo_told
+from ocp_users_photo.own_loop import run_own_loop
 from ocp_users_photo.photo_reply import (
     ENVELOPE_FIELDS,
     ReplyCheck,
@@ -514,7 +515,7 @@ class UsersSetPhoto(AsyncClosing):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self._call_then_close(arguments))
+            return run_own_loop(self._call_then_close(arguments))
         raise RuntimeError("call_sync() cannot run inside an event loop: use 'await tool.call()'")
 
     async def call_with_summary(

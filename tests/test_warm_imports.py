@@ -100,7 +100,7 @@ def test_calls_import_nothing_the_server_did_not_import_at_start(
 def test_the_mcp_command_imports_them_before_it_serves() -> None:
     source = (Path(__file__).parents[1] / "ocp_users_photo" / "mcp_command.py").read_text()
     warm = source.index("import_what_calls_use(tool)")
-    assert warm < source.index("asyncio.run(_serve_until_interrupted(tool))")
+    assert warm < source.index("run_own_loop(_serve_until_interrupted(tool))")
 
 
 async def test_a_module_gone_under_the_server_says_to_restart_it() -> None:

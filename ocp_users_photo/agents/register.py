@@ -32,6 +32,7 @@ from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.headers import held_authorization
 from ocp_users_photo.agents.route import SlackPhotoRoute
+from ocp_users_photo.own_loop import run_own_loop
 from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.tokens import acting_as, acting_person
@@ -237,7 +238,7 @@ def _as_original(
         return work()
     # Outside the except block: an error of the work is not shown "during handling of"
     # the RuntimeError that said no loop was running.
-    return asyncio.run(_on_own_loop(work, then_on_own_loop))
+    return run_own_loop(_on_own_loop(work, then_on_own_loop))
 
 
 async def _on_own_loop(
