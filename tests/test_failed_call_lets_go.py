@@ -14,25 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import io
-import random
 import sys
 
 import httpx
 import pytest
-from PIL import Image
 
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from tests.conftest import CANARY_TOKEN, inject
-
-
-def noisy_png() -> bytes:
-    """A 600x600 PNG of noise: about a megabyte, its bytes unlike any other object's."""
-    noise = random.Random(11).randbytes(600 * 600 * 3)
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", (600, 600), noise).save(buffer, format="PNG")
-    return buffer.getvalue()
+from tests.test_callers_client_lets_go import noisy_png
 
 
 @pytest.mark.parametrize("callers_client", [True, False], ids=["callers-client", "own-stack"])
