@@ -26,20 +26,8 @@ from ocp_users_photo.own_loop import new_own_loop, run_own_loop
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE
 from tests.conftest import CANARY_TOKEN
 from tests.http_stacks import stack_params
+from tests.test_stalled_name_lookup import STALLED_LOOKUPS
 
-STALLED_LOOKUPS = textwrap.dedent(
-    """
-    import socket, sys, threading, time
-
-    never = threading.Event()
-
-    def stalled(*args, **kwargs):
-        never.wait()
-
-    socket.getaddrinfo = stalled
-    started = time.monotonic()
-    """
-)
 COMMAND_LINE = STALLED_LOOKUPS + textwrap.dedent(
     """
     from ocp_users_photo.cli import main

@@ -28,9 +28,10 @@ from ocp_users_photo.web_image import FetchTimedOut, UrlPolicy, fetch_image
 from tests.conftest import CANARY_TOKEN, make_image
 
 HOST = "photos.example.com"
-STALLED_PROGRAM = textwrap.dedent(
-    f"""
-    import asyncio, socket, sys, threading, time
+# socket.getaddrinfo never returns in the programs that start with it; ``started`` is set.
+STALLED_LOOKUPS = textwrap.dedent(
+    """
+    import socket, sys, threading, time
 
     never = threading.Event()
 
@@ -38,7 +39,12 @@ STALLED_PROGRAM = textwrap.dedent(
         never.wait()
 
     socket.getaddrinfo = stalled
-
+    started = time.monotonic()
+    """
+)
+STALLED_PROGRAM = STALLED_LOOKUPS + textwrap.dedent(
+    f"""
+    import asyncio
     from ocp_users_photo.web_image import FetchTimedOut, UrlPolicy, fetch_image
 
     async def main() -> None:
@@ -48,7 +54,6 @@ STALLED_PROGRAM = textwrap.dedent(
         except FetchTimedOut as refusal:
             print("refused:", refusal.message, flush=True)
 
-    started = time.monotonic()
     asyncio.run(main())
     print(f"ended after {{time.monotonic() - started:.1f}} s", flush=True)
     """
