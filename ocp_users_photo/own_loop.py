@@ -1,12 +1,13 @@
 """``run_own_loop``: the event loop the package runs itself (the command line, the MCP
-server, ``call_sync``), whose host name lookups go to the package's lookup threads.
+server, ``call_sync``), whose host name lookups go to threads of the package's own.
 
 httpx (through anyio) and aiohttp's threaded resolver look Slack's host up with the
 loop's ``getaddrinfo``, which asyncio runs in its default executor, and ``asyncio.run``
 waits for that executor's threads as it ends: a name server that never answers held a
 command past its refusal until the system's resolver gave up. On a loop of the
-package's own, ``getaddrinfo`` runs in the lookup threads (``worker_threads``: daemons
-nothing waits for), so the program ends with its call. A caller's own loop is left as it
+package's own, ``getaddrinfo`` runs in the package's threads for the configuration's
+hosts (``worker_threads``: daemons nothing waits for, apart from image hosts' lookups),
+so the program ends with its call. A caller's own loop is left as it
 is: what it runs is the caller's to decide.
 """
 
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from ocp_users_photo.worker_threads import in_lookup_thread
+from ocp_users_photo.worker_threads import in_configured_lookup_thread
 
 __all__ = ["new_own_loop", "run_own_loop"]
 
@@ -32,7 +33,7 @@ else:
 
 class _OwnLoop(_PlatformLoop):
     """The platform's asyncio loop (the one ``asyncio.run`` makes), its name lookups in the
-    package's lookup threads."""
+    package's threads for the configuration's hosts (Slack's, a proxy)."""
 
     async def getaddrinfo(
         self,
@@ -44,7 +45,9 @@ class _OwnLoop(_PlatformLoop):
         proto: int = 0,
         flags: int = 0,
     ) -> list[Any]:
-        return await in_lookup_thread(socket.getaddrinfo, host, port, family, type, proto, flags)
+        return await in_configured_lookup_thread(
+            socket.getaddrinfo, host, port, family, type, proto, flags
+        )
 
 
 def new_own_loop() -> asyncio.AbstractEventLoop:

@@ -10,10 +10,13 @@ outcome comes back with one ``call_soon_threadsafe``: about two thirds of the CP
 executor, 119 us for ``asyncio.to_thread`` and 138 us for anyio's). The threads are as
 many as the executor's default would have (``min(32, cores + 4)``) and daemons, so a read
 stuck on a dead network filesystem cannot keep a finished program from exiting.
-Conversions have one thread of their own (``in_conversion_thread``), and image hosts'
-name lookups as many of their own (``in_lookup_thread``): a stalled lookup holds up no
-file read and no conversion. Lookups past that many stalled ones wait their turn, each
-within its fetch's deadline.
+Conversions have one thread of their own (``in_conversion_thread``). Name lookups have
+threads of their own too, in two pools: image hosts' (``in_lookup_thread``, up to 32: a
+lookup waits on a name server and computes nothing) and those of the hosts the
+configuration names, Slack's API and a proxy (``in_configured_lookup_thread``), so a
+stalled lookup holds up no file read, no conversion, and an image host's none of Slack's.
+Image-host lookups past 32 stalled ones wait their turn, each within its fetch's
+deadline, and one whose fetch gave up before a thread took it is never run.
 
 The context variables go along, as with anyio. A job whose caller was cancelled before a
 thread took it is not run (a cancelled conversion would hold up every later one). A
@@ -40,7 +43,13 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["imported_off_loop", "in_conversion_thread", "in_lookup_thread", "in_worker_thread"]
+__all__ = [
+    "imported_off_loop",
+    "in_configured_lookup_thread",
+    "in_conversion_thread",
+    "in_lookup_thread",
+    "in_worker_thread",
+]
 
 
 async def in_worker_thread(
@@ -73,6 +82,17 @@ async def in_lookup_thread(function: Callable[..., T], *args: Any) -> T:
     stalled lookup never holds up a call from a path.
     """
     return await _in_pool(_lookups, function, args, None)
+
+
+async def in_configured_lookup_thread(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a thread kept for looking up the hosts the configuration
+    names (Slack's API host, a proxy): ``own_loop``'s ``getaddrinfo``.
+
+    Not the image hosts' lookup threads: a model picks which allowed image host to fetch
+    from (a suffix such as ``.example.com`` allows any name under it), and however many of
+    those lookups stall, Slack's host is still looked up at once.
+    """
+    return await _in_pool(_configured_lookups, function, args, None)
 
 
 async def _in_pool(
@@ -256,17 +276,23 @@ def _most_threads() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
+# Image hosts' lookups: each waits on a name server and computes nothing, so as many as
+# asyncio's executor has on a large machine, whatever this one's cores.
+_MOST_LOOKUP_THREADS = 32
+
 _pool = _WorkerPool(_most_threads(), "worker")
 _conversions = _WorkerPool(1, "conversion")
-_lookups = _WorkerPool(_most_threads(), "lookup")
+_lookups = _WorkerPool(_MOST_LOOKUP_THREADS, "lookup")
+_configured_lookups = _WorkerPool(_most_threads(), "configured-lookup")
 
 
 def _new_pool_after_fork() -> None:
     """A forked child has none of its parent's threads: it starts its own."""
-    global _pool, _conversions, _lookups
+    global _pool, _conversions, _lookups, _configured_lookups
     _pool = _WorkerPool(_most_threads(), "worker")
     _conversions = _WorkerPool(1, "conversion")
-    _lookups = _WorkerPool(_most_threads(), "lookup")
+    _lookups = _WorkerPool(_MOST_LOOKUP_THREADS, "lookup")
+    _configured_lookups = _WorkerPool(_most_threads(), "configured-lookup")
 
 
 if hasattr(os, "register_at_fork"):

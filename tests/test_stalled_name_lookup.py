@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.own_loop import new_own_loop
 from ocp_users_photo.web_image import FetchTimedOut, UrlPolicy, fetch_image
+from ocp_users_photo.web_image.addresses import system_resolver
 from tests.conftest import CANARY_TOKEN, make_image
 
 HOST = "photos.example.com"
@@ -121,3 +123,46 @@ async def test_stalled_image_host_lookups_hold_neither_asyncio_executor_nor_file
     finally:
         release.set()
         await tool.aclose()
+
+
+async def test_stalled_image_host_lookups_hold_up_neither_slacks_lookup_nor_another_hosts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A suffix (``.example.com``) lets a model pick any name under it: ten of them whose
+    name server never answers, more than the machine's cores give threads, leave the own
+    loop's lookup of Slack's host and an allowed image host's lookup answering at once
+    (they used to wait behind the stalled ones, all in one pool of six threads)."""
+    release = threading.Event()
+    answer = [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("93.184.216.34", 443))]
+
+    looked_up_in: dict[str, str] = {}
+
+    def lookup(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        looked_up_in[host] = threading.current_thread().name
+        if host.startswith("stalled-"):
+            release.wait()
+        return answer
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    policy = UrlPolicy(allowed_hosts=[".example.com"], total_timeout=20)
+    fetches = [
+        asyncio.ensure_future(fetch_image(f"https://stalled-{n}.example.com/me.png", policy))
+        for n in range(10)
+    ]
+    own_loop = new_own_loop()
+    try:
+        await asyncio.sleep(0.2)  # every stalled lookup has its thread, or waits for one
+        assert not any(fetch.done() for fetch in fetches)
+        async with asyncio.timeout(3):
+            started = time.monotonic()
+            assert await own_loop.getaddrinfo("slack.com", 443) == answer
+            assert await system_resolver("photos.example.com", 443) == ["93.184.216.34"]
+        assert time.monotonic() - started < 1
+        assert looked_up_in["slack.com"].startswith("ocp-users-photo-configured-lookup-")
+        assert looked_up_in["photos.example.com"].startswith("ocp-users-photo-lookup-")
+    finally:
+        release.set()
+        for fetch in fetches:
+            fetch.cancel()
+        await asyncio.gather(*fetches, return_exceptions=True)
+        own_loop.close()
