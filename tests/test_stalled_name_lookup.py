@@ -134,7 +134,6 @@ async def test_stalled_image_host_lookups_hold_up_neither_slacks_lookup_nor_anot
     (they used to wait behind the stalled ones, all in one pool of six threads)."""
     release = threading.Event()
     answer = [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("93.184.216.34", 443))]
-
     looked_up_in: dict[str, str] = {}
 
     def lookup(host: str, *args: Any, **kwargs: Any) -> list[Any]:
@@ -161,8 +160,8 @@ async def test_stalled_image_host_lookups_hold_up_neither_slacks_lookup_nor_anot
         assert looked_up_in["slack.com"].startswith("ocp-users-photo-configured-lookup-")
         assert looked_up_in["photos.example.com"].startswith("ocp-users-photo-lookup-")
     finally:
-        release.set()
-        for fetch in fetches:
+        for fetch in fetches:  # before the lookups answer: no fetch goes on to connect
             fetch.cancel()
+        release.set()
         await asyncio.gather(*fetches, return_exceptions=True)
         own_loop.close()
