@@ -38,6 +38,7 @@ from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, S
 from ocp_users_photo.undo.errors import (
     HistoryUnavailable,
     KeepingImpossible,
+    NothingToUndo,
     StaleUndoEntry,
     UndoOvertaken,
 )
@@ -91,11 +92,21 @@ class KeptChange:
     told: KeptRecord | None = None  # where the change's caller reads the entry kept
     # The session the photo was read with: asks which photo a bare {"ok": true} made.
     session: SlackSession | None = None
+    # How long an unanswered change holds the person's turn after it ends (settle_time).
+    settle_seconds: float = 0.0
 
     async def end(self, outcome: CallOutcome) -> None:
-        """Record the change's outcome, then end the turn; never raises for the history."""
+        """Record the change's outcome, then end the turn; never raises for the history.
+
+        A change Slack got but never answered (unknown) holds the turn ``settle_seconds``
+        more, as a cancelled one does: its upload may still land, and the next change or
+        undo, reading the photo shown before it has, would take it for a change that did
+        not happen (an undo dropped its entry, the person's original among them, and the
+        late upload then overtook the undo)."""
+        unanswered = False
         try:
             status = _status_after(outcome)
+            unanswered = status == "unknown"
             made = _shown_hash(outcome.reply)
             if status == "changed" and made is None and not self.to_default:
                 # Slack's documented typical answer is a bare {"ok": true}, naming no photo:
@@ -129,7 +140,10 @@ class KeptChange:
                 reason,
             )
         finally:
-            await self.turn.end()
+            if unanswered and self.settle_seconds > 0:
+                self.turn.end_after(self.settle_seconds)
+            else:
+                await self.turn.end()
 
     def _changed_nothing(self, made: str | None) -> bool:
         # users.deletePhoto answers {"ok": true} alone: the default avatar put back while it
@@ -260,6 +274,7 @@ class PhotoKeeper(CallObserver):
             to_default=change.to_default,
             told=change.kept,
             session=session,
+            settle_seconds=self._settle_time(),
         )
 
     async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
@@ -282,6 +297,15 @@ class PhotoKeeper(CallObserver):
         newest = next(iter(await self.history.entries(owner)), None)
         if newest is None or newest.entry != change.restores or not stale_entry(newest, shown):
             return
+        if newest.original:
+            # Never evicted, nor dropped on one read: should the change after it still land
+            # (Slack got it and never answered), this would be the one copy of the photo
+            # the person had before any change made here.
+            raise NothingToUndo(
+                f"there is nothing to undo: the one kept photo, #{newest.entry} (the photo "
+                "this person had before any change made here), is the one Slack shows now, "
+                "so putting it back would change nothing; it stays kept"
+            )
         await self.history.discard(newest.entry)
         raise StaleUndoEntry(
             f"kept photo #{newest.entry} records a change that did not happen (the photo it "
