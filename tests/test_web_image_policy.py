@@ -161,12 +161,38 @@ def test_the_slack_image_policy_allows_a_loopback_emulators_origin_over_http() -
     for url in ("http://127.0.0.1:8124/x.png", "http://10.0.0.1:8123/x.png"):
         with pytest.raises(ImageUrlRefused):
             check_image_url(url, policy)
-    # Not loopback: no exception, the URL stays plain http and refused.
+    # Not loopback: no exception, and the URL is refused, for its private host first (a
+    # refusal of its plain http:// would say "use the https:// address", which no https://
+    # URL on a private address gets past).
     remote = UrlPolicy.for_slack_image(
         "http://10.0.0.1:8123/x.png", slack_base_url="http://10.0.0.1:8123/api"
     )
-    with pytest.raises(SchemeNotAllowed):
+    with pytest.raises(HostNotAllowed, match="a private address, which this tool never"):
         check_image_url("http://10.0.0.1:8123/x.png", remote)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:8080/x.png",
+        "http://10.0.0.5/x.png",
+        "http://not-allowed.example.net/x.png",
+    ],
+)
+def test_a_plain_http_url_on_a_host_not_allowed_is_refused_for_its_host(url: str) -> None:
+    """Told to "use the https:// address", a model would try an https:// URL that is refused
+    again, for its host: the host's refusal comes first (the review of 2026-12-05)."""
+    policy = UrlPolicy(allowed_hosts=["images.example.com"])
+    with pytest.raises(HostNotAllowed) as refused:
+        check_image_url(url, policy)
+    assert "https://" not in refused.value.message, refused.value.message
+
+
+def test_a_plain_http_url_on_an_allowed_host_is_told_to_use_https() -> None:
+    policy = UrlPolicy(allowed_hosts=["images.example.com"])
+    with pytest.raises(SchemeNotAllowed, match="use the https:// address"):
+        check_image_url("http://images.example.com/me.png", policy)
 
 
 # --- hostile URLs -------------------------------------------------------------------------

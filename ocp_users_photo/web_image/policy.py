@@ -151,6 +151,10 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
         raise
     if policy.is_loopback_origin(url):
         return url
+    # The host first: "use the https:// address" for a host that is not allowed, or never
+    # fetched from (an internal address), is advice that cannot work.
+    if matching_rule(url.host, policy.rules) is None:
+        raise HostNotAllowed(_host_message(url, policy, where, redirected=redirected))
     if url.scheme != "https":
         if redirected:
             # The image server chose that host (up to 253 characters of its own words): not
@@ -163,8 +167,6 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
             f"{where} is plain {url.scheme}://{url.authority}: only https:// links are fetched, "
             "so nothing on the way can change the image; use the https:// address"
         )
-    if matching_rule(url.host, policy.rules) is None:
-        raise HostNotAllowed(_host_message(url, policy, where, redirected=redirected))
     return url
 
 
