@@ -16,7 +16,8 @@ import itertools
 import logging
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+import struct
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -352,6 +353,50 @@ async def test_a_closed_port_is_a_connection_failure(client_tls: ssl.SSLContext)
         ConnectionFailed, f"https://127.0.0.1:{port}/x.png", loopback_policy(), client_tls
     )
     assert "could not connect" in error.message
+
+
+def _dropping(*, read_hello: bool, reset: bool) -> Callable[..., Awaitable[None]]:
+    """A host that takes the connection, then closes it (or resets it) before any TLS answer:
+    as a firewall that drops direct connections does."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if read_hello:
+            await reader.read(1)
+        if reset:
+            linger = struct.pack("ii", 1, 0)
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            writer.transport.abort()
+        else:
+            writer.close()
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("read_hello", "reset"),
+    [(False, False), (True, False), (False, True), (True, True)],
+    ids=["closed_at_once", "closed_after_the_hello", "reset_at_once", "reset_after_the_hello"],
+)
+async def test_a_connection_broken_off_before_any_tls_answer_is_a_connection_failure(
+    host: LoopbackServer, client_tls: ssl.SSLContext, read_hello: bool, reset: bool
+) -> None:
+    """Not a certificate to mend (TlsFailure said "use an https URL whose host has a valid
+    certificate") but a connection that failed, and the name's next address is tried (the
+    review of 2026-12-05: three of these four were TlsFailure, the next address untried)."""
+    dropping = await asyncio.start_server(
+        _dropping(read_hello=read_hello, reset=reset), "127.0.0.2", host.port
+    )
+    try:
+        url = host.url("/photo.png", host="images.test")
+        policy = loopback_policy("images.test")
+        alone = StubResolver({"images.test": ["127.0.0.2"]})
+        error = await refusal(ConnectionFailed, url, policy, client_tls, alone)
+        assert "could not connect" in error.message
+        then_the_host = StubResolver({"images.test": ["127.0.0.2", "127.0.0.1"]})
+        assert (await fetch(url, policy, client_tls, then_the_host)).data == PNG
+    finally:
+        dropping.close()
+        await dropping.wait_closed()
 
 
 # --- redirects ----------------------------------------------------------------------------

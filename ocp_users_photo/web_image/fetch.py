@@ -536,10 +536,23 @@ def _in_chain(error: BaseException, kind: type[_E]) -> _E | None:
     return None
 
 
+# What the ssl module raises when the connection itself ended or broke during the handshake
+# (the host closed it or reset it before any TLS answer, as a firewall dropping direct
+# connections does): a failure to connect, told as one, and the name's next address tried,
+# not a certificate to mend.
+_CONNECTION_ENDED: Final = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLSyscallError,
+    ssl.SSLWantReadError,
+    ssl.SSLWantWriteError,
+)
+
+
 def _tls_error(error: BaseException) -> str | None:
     """A short, fixed-vocabulary reason when a TLS failure is in the chain (OpenSSL's words)."""
     failure = _in_chain(error, ssl.SSLError)
-    if failure is None:
+    if failure is None or isinstance(failure, _CONNECTION_ENDED):
         return None
     if not isinstance(failure, ssl.SSLCertVerificationError):
         return "the handshake failed"
