@@ -126,9 +126,18 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"#{replaced.entry}: 'ocp-users-photo undo' again goes back.",
             file=out,
         )
+    elif warnings.count:
+        print(
+            "The photo it replaced was not kept (see the warning): this cannot be undone.",
+            file=out,
+        )
     else:
-        see = " (see the warning)" if warnings.count else ""
-        print(f"The photo it replaced was not kept{see}: this cannot be undone.", file=out)
+        # Kept with "if_readable": no warning, so the keeper found Slack showing this very
+        # photo already and dropped its entry (nothing to undo).
+        print(
+            "Slack showed this photo already: nothing changed, and nothing more was kept.",
+            file=out,
+        )
     return ExitCode.OK
 
 

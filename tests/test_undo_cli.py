@@ -155,6 +155,30 @@ def test_undo_without_the_read_scope_puts_back_warns_and_says_it_kept_nothing(
     assert [entry["entry"] for entry in listed["entries"]] == [1]  # nothing new was kept
 
 
+def test_undo_of_the_photo_shown_says_nothing_changed_not_that_it_cannot_be_undone(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    """`undo --entry 2` twice: the second puts back the photo Slack shows already. It used to
+    say "The photo it replaced was not kept: this cannot be undone" (the review of
+    2026-12-05), when nothing had changed and undo still went back as before."""
+    red, green = images
+    assert cli("set", str(red), env=env).returncode == 0
+    assert cli("set", str(green), env=env).returncode == 0
+    first = cli("undo", "--entry", "2", env=env)
+    assert first.returncode == 0, first.stderr
+    red_hash = shown_avatar_hash(slack_emulator)
+    again = cli("undo", "--entry", "2", env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == ""
+    assert again.stdout.splitlines()[-1] == (
+        "Slack showed this photo already: nothing changed, and nothing more was kept."
+    )
+    assert "cannot be undone" not in again.stdout
+    assert shown_avatar_hash(slack_emulator) == red_hash
+    listed = json.loads(cli("history", "--json", env=env).stdout)
+    assert [entry["entry"] for entry in listed["entries"]] == [3, 2, 1]
+
+
 def test_set_with_no_keep_previous_reads_nothing(
     slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
 ) -> None:
