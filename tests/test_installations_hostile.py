@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
@@ -24,6 +25,7 @@ from ocp_users_photo.installations import (
     ForeignInstallation,
     InstallationTokenSource,
     SingleProcessRefreshLock,
+    TokenRefreshFailed,
 )
 from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import inject
@@ -189,6 +191,37 @@ async def test_a_refresh_answered_with_another_persons_token_is_not_saved_as_the
         with pytest.raises(UsersPhotoError):
             await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
     assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == []
+
+
+async def test_another_persons_genuine_refresh_answer_naming_no_user_is_not_saved_as_theirs(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """Slack's refresh answer (the emulator's, as Slack's) names no user: Bob's own answer,
+    handed to Alice's refresh, passed every check of the answer and was saved as Alice's,
+    so every call acting for Alice set Bob's photo (the review of 2026-12-05). auth.test
+    with the new token now says whose it is."""
+    alice = await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    emulator.state.advance_clock(LIFETIME + 10)
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{emulator.base_url}/oauth.v2.access",
+            auth=(CLIENT_ID, "installations-test-client-secret"),
+            data={"grant_type": "refresh_token", "refresh_token": bob.user_refresh_token},
+        )
+    bobs = answer.json()
+    assert bobs["ok"] is True
+    assert "user_id" not in bobs
+    assert "authed_user" not in bobs
+    source = source_for(emulator, store, Clock(offset=LIFETIME + 10))
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.json(bobs), method="oauth.v2.access")
+        with pytest.raises(TokenRefreshFailed, match="it is for another user"):
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    assert photo_tokens(emulator) == []
+    kept = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert kept is not None
+    assert kept.user_refresh_token == alice.user_refresh_token
 
 
 async def test_a_registered_bearer_header_does_not_override_the_bound_person(

@@ -76,9 +76,33 @@ async def refresh_user_token(
         code = _code_of(refused.error, (spent.reveal(), *credentials.secrets()))
         failure = TokenRefreshFailed(person, slack_error=code, install_url=install_url)
     else:
-        return _refreshed(installation, reply, person, now=now, install_url=install_url)
+        refreshed = _refreshed(installation, reply, person, now=now, install_url=install_url)
+        await _confirm_whose(slack, refreshed, person, install_url=install_url)
+        return refreshed
     # Raised outside the except block: the SlackApiError holds Slack's whole reply.
     raise_alone(failure)
+
+
+async def _confirm_whose(
+    slack: SlackClient, refreshed: Installation, person: ActingPerson, *, install_url: str | None
+) -> None:
+    """auth.test with the new token: ``TokenRefreshFailed`` when Slack says it is another
+    user's. Slack's refresh answer names no user, so an answer meant for another person (a
+    mixed-up cache or proxy, a server's bug) passed every check of the answer itself, and,
+    saved as this person's, set the other person's photo on every call from then on.
+
+    Unanswered or refused, the new tokens are kept: nothing says they are another's, and
+    the refresh token they replace is spent."""
+    assert refreshed.user_token, "_refreshed sets it"
+    try:
+        identity = await slack.call("auth.test", token=SlackToken(refreshed.user_token))
+    except (RateLimited, SlackApiError, TransportError):
+        return
+    user = identity.body.get("user_id")
+    if isinstance(user, str) and user != refreshed.user_id:
+        raise TokenRefreshFailed(
+            person, slack_error=None, detail="it is for another user", install_url=install_url
+        )
 
 
 def _refreshed(
