@@ -5,6 +5,7 @@ that fail half-way (a save, an odd lifetime, Ctrl-C), tokens no request can carr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
@@ -409,6 +410,36 @@ async def test_a_refresh_saved_at_last_is_forgotten_and_never_overwrites_a_newer
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert saved is not None
     assert saved.user_token == newer.user_token
+
+
+async def test_a_source_used_again_after_its_close_still_saves_again_in_the_background(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """``aclose`` stops the background saves, and "a later refresh starts it again": a
+    source used in a second ``async with`` whose refresh the store refuses at first saves
+    it in the background as a fresh source does. It never did (the review of 2026-12-05):
+    the close's mark stayed, so other processes kept reading a spent refresh token."""
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock(offset=LIFETIME - 100)
+    flaky = SaveFails(store, failures=0)
+    source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
+    async with source:
+        await source.token_for(ALICE)  # refreshed and saved
+    clock.offset += LIFETIME
+    emulator.state.advance_clock(LIFETIME)
+    async with source:
+        flaky.failures = 3  # the call's own tries; the background's first one goes through
+        with contextlib.suppress(UsersPhotoError):
+            await source.token_for(ALICE)
+        for _ in range(100):  # a bounded wait: the first save in the background is 1 s on
+            if not source._unsaved:
+                break
+            await asyncio.sleep(0.05)
+        assert not source._unsaved, "not saved again in the background after the reuse"
+    assert flaky.failures == 0
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert refreshes(emulator) == 2
 
 
 async def test_a_store_that_never_saves_again_does_not_hold_the_sources_close(

@@ -155,7 +155,9 @@ class InstallationTokenSource(AsyncClosing):
         # Each one's wake-up (its loop and event), and whether aclose has ended them: a save
         # under way in the store finishes first (aclose waits for it), none starts after.
         self._resave_wakers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
-        self._resave_closed = False
+        # Counted up by each aclose: a save in the background ends when the count it began
+        # under has passed, and one begun after the close (the source used again) goes on.
+        self._resave_closes = 0
         # Lasting refusals of a refresh, remembered a minute: not asked again meanwhile.
         self._refused = RefusedRefreshes()
         from ocp_users_photo.tool import USER_AGENT
@@ -416,7 +418,8 @@ class InstallationTokenSource(AsyncClosing):
         # runner forgot its loop there), and the child's own save must not wait on it.
         if running is not None and running in self._runner.under_way():
             return
-        future = self._runner.submit(self._keep_saving(key, person))
+        # The closes counted so far: a close from now on ends it, even before it has begun.
+        future = self._runner.submit(self._keep_saving(key, person, self._resave_closes))
         self._resaving[key] = future
         future.add_done_callback(lambda done: self._forget_resave(key, done))
 
@@ -426,25 +429,25 @@ class InstallationTokenSource(AsyncClosing):
         if not done.cancelled():
             done.exception()  # retrieved: a failure was logged where it happened
 
-    async def _keep_saving(self, key: str, person: ActingPerson) -> None:
+    async def _keep_saving(self, key: str, person: ActingPerson, closes: int) -> None:
         """Save the person's unsaved installation (``_save_unsaved``, under their lock) until
         the store takes it, it is saved or replaced elsewhere, the source closes or the time
         runs out."""
         closing = asyncio.Event()
         waker = (asyncio.get_running_loop(), closing)
-        self._resave_wakers.add(waker)  # before the flag is read: aclose sets, then wakes
+        self._resave_wakers.add(waker)  # before the count is read: aclose counts, then wakes
         try:
             wait, ends = RESAVE_FIRST_WAIT, time.monotonic() + RESAVE_SECONDS
-            while time.monotonic() < ends and not self._resave_closed:
+            while time.monotonic() < ends and self._resave_closes == closes:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(closing.wait(), wait)
-                if self._resave_closed:
+                if self._resave_closes != closes:
                     return
                 wait = min(2 * wait, RESAVE_MAX_WAIT)
                 async with self._locks.hold(key):  # not beside a refresh of the same person
                     if await self._save_unsaved(key, person) is None:
                         return  # saved now (and said so), or saved or replaced meanwhile
-            if not self._resave_closed:
+            if self._resave_closes == closes:
                 logger.warning(
                     "the refreshed installation of %s is still unsaved: saved at their next "
                     "call in this process",
@@ -500,7 +503,7 @@ class InstallationTokenSource(AsyncClosing):
         await self.settle()
         # Background saves end (what is still unsaved is lost with this source, as said):
         # one in the store finishes first, and the runner's aclose waits for it.
-        self._resave_closed = True
+        self._resave_closes += 1
         for loop, closing in list(self._resave_wakers):
             with contextlib.suppress(RuntimeError):  # its loop closed meanwhile
                 loop.call_soon_threadsafe(closing.set)
