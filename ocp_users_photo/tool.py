@@ -616,9 +616,28 @@ class UsersSetPhoto(AsyncClosing):
         once per token, and by then already when a keeper asked). Slack sets the photo of
         the token's owner: with keeping off, such a token under ``acting_as(user_id=...)``
         changed its own user's photo and answered ok, as if it were the bound person's. A
-        token source is trusted to give each person theirs."""
+        token source is trusted to give each person theirs; with any token, an upload
+        prepared for one person and sent where another is bound is refused first."""
         prepared_for = upload.call.person if upload.call is not None else None
-        persons = [p for p in (prepared_for, acting_person()) if p is not None]
+        bound_now = acting_person()
+        if (
+            prepared_for is not None
+            and bound_now is not None
+            and prepared_for.user_id != bound_now.user_id
+        ):
+            # Whatever the token: sent where another person is bound, an upload prepared
+            # (and its token chosen) for one person would change that person's photo.
+            raise TokenNotUsable(
+                [
+                    Problem(
+                        TOKEN_PATH,
+                        f"this upload was prepared for {prepared_for}, and the person bound "
+                        f"now is {bound_now}: prepare it again for {bound_now} (inside their "
+                        f"acting_as), or send it where {prepared_for} is bound",
+                    )
+                ],
+            )
+        persons = [p for p in (prepared_for, bound_now) if p is not None]
         if not persons or not upload.fixed_token:
             return
         from ocp_users_photo.whoami import is_own_token_of

@@ -69,3 +69,28 @@ async def test_an_upload_prepared_for_a_person_is_not_sent_for_the_fixed_tokens_
             {"image": picture((0, 0, 250))}
         )
         assert (await tool.send(mine))["ok"] is True
+
+
+async def test_an_upload_prepared_for_one_person_is_not_sent_where_another_is_bound(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """With a token source too (the review of 2026-12-05): prepared for Alice, then sent
+    inside Bob's binding, it set Alice's photo while the host had bound Bob. Refused now,
+    as a fixed token's was; sent where Alice is bound, or nobody is, it goes."""
+    store = sqlite_store(tmp_path / "installations.db")
+    alice = await install(emulator, store, "UALICE0001")
+    assert alice.user_token is not None
+    await install(emulator, store, "UBOB000002")
+    source = emulator_source(emulator, store)
+    tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={}, keep_previous=False)
+    async with source, tool:
+        as_alice = tool.acting_as(team_id=TEAM_ID, user_id="UALICE0001")
+        as_bob = tool.acting_as(team_id=TEAM_ID, user_id="UBOB000002")
+        before = (await shown(emulator, alice.user_token)).avatar_hash
+        upload = await as_alice.prepare({"image": picture((0, 0, 250))})
+        with pytest.raises(TokenNotUsable, match=r"prepared for .*UALICE0001.*UBOB000002"):
+            await as_bob.send(upload)
+        assert (await shown(emulator, alice.user_token)).avatar_hash == before
+        assert not emulator.requests.for_path("users.setPhoto")
+        again = await as_alice.prepare({"image": picture((0, 0, 250))})
+        assert (await as_alice.send(again))["ok"] is True
