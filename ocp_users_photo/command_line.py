@@ -120,11 +120,19 @@ def refuse_a_pasted_token(parser: argparse.ArgumentParser, arguments: Sequence[s
     where a token goes, as ``--token`` is; argparse only masked it ("unrecognized
     arguments: [redacted]", "no file at '[redacted]'"). The word after ``--token`` or
     ``--token-env`` is theirs to refuse; a file of that name is an image like any other.
-    Each program calls it before parsing (``ocp-users-photo``, the MCP server's module)."""
+    So is an option's value joined to it with ``=``. Each program calls it before parsing
+    (``ocp-users-photo``, the MCP server's module)."""
     for index, word in enumerate(arguments):
         if index and arguments[index - 1] in ("--token", "--token-env"):
             continue
-        if not word.startswith("-") and is_token(word) and not os.path.lexists(word):
+        flag, joined, value = word.partition("=")
+        if word.startswith("--") and joined and flag not in ("--token", "--token-env"):
+            # An option's value joined to it (--allow-url-host=xoxp-...): taken as given, it
+            # went on into what a model reads (the MCP server's instructions, a schema).
+            word = value
+        elif word.startswith("-"):
+            continue
+        if is_token(word) and not os.path.lexists(word):
             parser.error(f"a Slack token was given as an argument: {token_flag_advice(parser)}")
 
 

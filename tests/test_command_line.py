@@ -74,6 +74,11 @@ def test_options_are_never_guessed_from_a_prefix() -> None:
         ["set", "me.png", CANARY_TOKEN],  # a stray word
         ["whoami", "--json", CANARY_TOKEN],
         ["emulator", "--port", CANARY_TOKEN],  # a value argparse would quote as invalid
+        # Joined to its option (the review of 2026-12-05: the MCP server's
+        # --allow-url-host=TOKEN went on into its instructions to the model).
+        ["whoami", f"--json={CANARY_TOKEN}"],
+        ["emulator", f"--port={CANARY_TOKEN}"],
+        ["mcp", f"--allow-url-host={CANARY_TOKEN}"],
     ],
 )
 def test_a_token_pasted_as_a_word_is_refused_with_where_it_goes(words: list[str]) -> None:
@@ -87,8 +92,8 @@ def test_a_token_pasted_as_a_word_is_refused_with_where_it_goes(words: list[str]
     "words",
     [
         ["set", "me.png", f"stray={CANARY_TOKEN}"],  # in a stray word
-        ["whoami", f"--json={CANARY_TOKEN}"],  # an explicit value argparse quotes
-        ["emulator", f"--port={CANARY_TOKEN}"],  # a value argparse quotes as invalid
+        ["whoami", f"--json=x{CANARY_TOKEN}"],  # an explicit value argparse quotes
+        ["emulator", f"--port=x{CANARY_TOKEN}"],  # a value argparse quotes as invalid
     ],
 )
 def test_a_token_in_a_usage_error_is_masked(words: list[str]) -> None:
@@ -99,11 +104,19 @@ def test_a_token_in_a_usage_error_is_masked(words: list[str]) -> None:
 
 
 def test_the_mcp_server_parser_masks_and_does_not_guess() -> None:
-    # Joined to the option: a token as a word of its own is refused as pasted (the test of
-    # tests/test_cli_token_as_argument_first_try.py).
+    # A token joined to an option is refused as pasted (as one given as a word of its own:
+    # tests/test_cli_token_as_argument_first_try.py); another value is masked.
     status, output = run(f"--image-roo={CANARY_TOKEN}", module="ocp_users_photo.mcp_server")
     assert status == 2, output
-    assert "unrecognized arguments: --image-roo=[redacted]" in output
+    assert "a Slack token was given as an argument" in output
+    assert CANARY_SECRET not in output
+    status, output = run(f"--image-roo=x{CANARY_TOKEN}", module="ocp_users_photo.mcp_server")
+    assert status == 2, output
+    assert "unrecognized arguments: --image-roo=x[redacted]" in output
+    assert CANARY_SECRET not in output
+    status, output = run(f"--allow-url-host={CANARY_TOKEN}", module="ocp_users_photo.mcp_server")
+    assert status == 2, output
+    assert "a Slack token was given as an argument" in output
     assert CANARY_SECRET not in output
 
 
