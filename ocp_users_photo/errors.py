@@ -276,11 +276,13 @@ class ReplySchemaError(UsersPhotoError):
                 f"reads, so nothing changed: check {SLACK_ADDRESS}, then try again"
             )
         elif not_a_reply:
-            message = (
+            unknown = (
                 f"the answer to {method} is not a Slack reply ({listed}), so whether it took "
-                "effect is unknown: check with users.profile.get before trying again"
+                "effect is unknown"
             )
-            self.model_message = message
+            message = f"{unknown}: check with users.profile.get before trying again"
+            # A model has no users.profile.get, and a call again may change the photo twice.
+            self.model_message = f"{unknown}: {MAY_HAVE_HAPPENED_FOR_MODELS}"
         else:
             found = (
                 f"Slack answered ok:true but the reply does not match the {method} response "
