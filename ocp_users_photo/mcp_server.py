@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.exports import (
     SET_PHOTO_ANNOTATIONS,
     SET_PHOTO_TITLE,
@@ -40,6 +41,7 @@ from ocp_users_photo.exports import (
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.mcp_in_flight import CountedWriteStream, InFlightRequests
 from ocp_users_photo.mcp_unread import AnsweringReadStream, BeforeInitializeExplained
+from ocp_users_photo.model_result import refused_with
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.safe_text import quoted, shown
@@ -178,6 +180,7 @@ async def call_tool(
     """
     sent = [False]
     noting = _CHANGE_SENT.set(sent)
+    refused_with.set(None)
     try:
         result = await _run_guarded(tool, arguments or {})
     except asyncio.CancelledError:
@@ -196,7 +199,11 @@ async def call_tool(
     finally:
         _CHANGE_SENT.reset(noting)
     failed = result.get("ok") is not True
-    if failed and result.get("error") in _MENDED_IN_THE_HOSTS_CONFIGURATION:
+    if (
+        failed
+        and result.get("error") in _MENDED_IN_THE_HOSTS_CONFIGURATION
+        and not _waited_for_a_turn(refused_with.get())
+    ):
         result = _with_restart_advice(result)
     if failed:
         # A model's own mistake is the model's to mend (INFO); anything else (the token,
@@ -216,6 +223,14 @@ async def call_tool(
         "structuredContent": result,
         "isError": failed,
     }
+
+
+def _waited_for_a_turn(kind: type[UsersPhotoError] | None) -> bool:
+    """Whether the refusal was a wait for another change of the person's photo (HistoryBusy):
+    nothing in the host's configuration to mend, so no restart to advise."""
+    from ocp_users_photo.undo.errors import HistoryBusy
+
+    return kind is not None and issubclass(kind, HistoryBusy)
 
 
 def _with_restart_advice(result: dict[str, Any]) -> dict[str, Any]:
