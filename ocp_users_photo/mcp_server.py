@@ -180,7 +180,7 @@ async def call_tool(
     """
     sent = [False]
     noting = _CHANGE_SENT.set(sent)
-    refused_with.set(None)
+    refusing = refused_with.set(None)
     try:
         result = await _run_guarded(tool, arguments or {})
     except asyncio.CancelledError:
@@ -198,11 +198,13 @@ async def call_tool(
         raise
     finally:
         _CHANGE_SENT.reset(noting)
+        refused = refused_with.get()  # the kind of this call's refusal, if it was refused
+        refused_with.reset(refusing)
     failed = result.get("ok") is not True
     if (
         failed
         and result.get("error") in _MENDED_IN_THE_HOSTS_CONFIGURATION
-        and not _waited_for_a_turn(refused_with.get())
+        and not _waited_for_a_turn(refused)
     ):
         result = _with_restart_advice(result)
     if failed:

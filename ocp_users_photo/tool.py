@@ -609,7 +609,7 @@ class UsersSetPhoto(AsyncClosing):
             call = upload.call or self._call_info({})
             return await self._told_around(watching, call, upload, digest=digest)
 
-    async def _fixed_token_is_persons_own(self, upload: PreparedUpload) -> None:
+    async def _token_is_bound_persons(self, upload: PreparedUpload) -> None:
         """With a fixed token (the tool's one, a ``token=`` argument, a handed-over one:
         ``upload.fixed_token``) and a person bound (``acting_as``) when it was prepared or
         now, TokenNotUsable unless auth.test says the token is that person's own (asked
@@ -689,7 +689,7 @@ class UsersSetPhoto(AsyncClosing):
     ) -> dict[str, Any]:
         """``send`` without keeping: the request, the reply's check. Closes the upload."""
         try:
-            await self._fixed_token_is_persons_own(upload)
+            await self._token_is_bound_persons(upload)
             image = upload.image
             if digest:
                 image.want_fingerprint()

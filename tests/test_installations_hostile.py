@@ -217,8 +217,17 @@ async def test_another_persons_genuine_refresh_answer_naming_no_user_is_not_save
     source = source_for(emulator, store, Clock(offset=LIFETIME + 10))
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
         inject(emulator, Fault.json(bobs), method="oauth.v2.access")
-        with pytest.raises(TokenRefreshFailed, match="it is for another user"):
+        with pytest.raises(TokenRefreshFailed, match="it is for another user") as refused:
             await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    # Neither person's tokens, old or new, in anything the refusal could show.
+    secrets = [
+        alice.user_token,
+        alice.user_refresh_token,
+        bobs["access_token"],
+        bobs["refresh_token"],
+    ]
+    shown_texts = "\n".join(texts_of_error(refused.value))
+    assert not [secret for secret in secrets if secret and secret in shown_texts]
     assert photo_tokens(emulator) == []
     kept = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert kept is not None
