@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, NoReturn
 
 from ocp_users_photo.cli_options import base_url_option, file_to_write
 from ocp_users_photo.command_line import (
@@ -30,6 +31,7 @@ from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.environment import Environment, Variables
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.mcp_hangup import StdoutHangUpWatch
 from ocp_users_photo.mcp_server import (
     McpUnavailable,
     changes_on_their_way,
@@ -173,10 +175,12 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve_until_interrupted(tool: UsersSetPhoto) -> None:
     """``serve(tool)``, with Ctrl-C (SIGINT) and the host's SIGTERM ending the process at
-    once (``_exit_interrupted``)."""
+    once (``_exit_interrupted``), and so does the host closing the server's stdout
+    (``_exit_host_gone``: mcp_hangup.py)."""
     with (
         signal_handled(signal.SIGINT, _exit_interrupted, tool),
         signal_handled(signal.SIGTERM, _exit_interrupted, tool),
+        StdoutHangUpWatch(functools.partial(_exit_host_gone, tool)),
     ):
         await serve(tool)
 
@@ -193,19 +197,33 @@ def _exit_interrupted(tool: UsersSetPhoto) -> None:
     from any program, must not be overtaken by it).
     """
     logger.warning("interrupted: the server stops")
+    _end_now(tool, "stopped", ExitCode.INTERRUPTED)
+
+
+def _exit_host_gone(tool: UsersSetPhoto) -> None:
+    """The host closed the server's stdout: no answer can reach it any more, so the server
+    ends now, as when the host closes stdin (status 0), a change under way as at Ctrl-C."""
+    logger.info("the host closed the server's stdout: the server stops")
+    _end_now(tool, "cut off from the host", ExitCode.OK)
+
+
+def _end_now(tool: UsersSetPhoto, ended: str, status: ExitCode) -> NoReturn:
+    """End the process at once with ``status``, each change under way named in the log and
+    holding its person's turn (``_exit_interrupted`` says why)."""
     for name in changes_on_their_way(tool):
         # As a call the host cancels once its change is on its way (mcp_server.call_tool).
         logger.warning(
-            "%s was stopped once its change was on its way to Slack, so whether it changed "
+            "%s was %s once its change was on its way to Slack, so whether it changed "
             "the photo is unknown (Slack may still set what it had): look at the Slack profile",
             name,
+            ended,
         )
     with contextlib.suppress(Exception):  # the history may be unusable: end all the same
         tool.settle_changes_under_way()
     logging.shutdown()
     with contextlib.suppress(Exception):
         sys.stderr.flush()
-    os._exit(ExitCode.INTERRUPTED)
+    os._exit(status)
 
 
 def _warn_about_configuration(

@@ -17,7 +17,9 @@ hosts send it) is read by the reader but refused by the SDK's own check with a b
 "Invalid request parameters": it is answered here, with the same code, saying what to send.
 So is a request sent before ``initialize``, which the SDK refuses with that same bare
 answer (``BeforeInitializeExplained``, on the write side: only the SDK's own refusal is
-reworded, so a request the SDK takes without a handshake still reaches it).
+reworded, so a request the SDK takes without a handshake still reaches it). A request
+whose id is no integer or text (7.5, null, true) is read by the SDK as a notification,
+its id dropped: no answer can name it, so it is logged, saying what to send.
 """
 
 from __future__ import annotations
@@ -91,8 +93,18 @@ class AnsweringReadStream(WrappedStream):
             if isinstance(item, Exception):
                 await self._answer(item)
                 continue
-            if getattr(getattr(item, "message", None), "method", None) in _OPENS_SESSION:
+            method = getattr(getattr(item, "message", None), "method", None)
+            if method in _OPENS_SESSION:
                 self.initialize_read = True
+            if _request_without_id(item, method):
+                logger.warning(
+                    "a message for %s came with no id MCP allows (an integer or a text: with "
+                    "none, or null, a fraction, true, false, an array or an object, it is "
+                    "read as a notification, which is never answered), so it was dropped: "
+                    "send an integer or a text as its id",
+                    shown(str(method), 64),
+                )
+                continue
             refused = _arguments_refusal(item)
             if refused is None:
                 if self._in_flight is not None:
@@ -188,6 +200,18 @@ class BeforeInitializeExplained(WrappedStream):
             explained = types.ErrorData(code=INVALID_PARAMS, message=_NOT_INITIALIZED)
             item = type(item)(types.JSONRPCError(jsonrpc="2.0", id=message.id, error=explained))
         await self._inner.send(item)
+
+
+def _request_without_id(item: object, method: object) -> bool:
+    """Whether ``item`` was read as a notification though its method is no notification's
+    (every notification MCP defines is named "notifications/..."): a request whose id the
+    SDK's parser could not take, which is read as a notification (the id is not kept)."""
+    message = getattr(item, "message", None)
+    return (
+        isinstance(method, str)
+        and not method.startswith("notifications/")
+        and type(message).__name__ == "JSONRPCNotification"
+    )
 
 
 def _arguments_refusal(item: object) -> tuple[int | str, str] | None:

@@ -110,15 +110,21 @@ def _line(obj: dict[str, object]) -> bytes:
     return (json.dumps(obj) + "\n").encode()
 
 
+# How a host ends a server: SIGTERM (quitting the app, reloading its config), or closing
+# the server's stdout (the host crashed, or gave up reading it), stdin left open.
+HOST_ENDINGS = {"SIGTERM": 130, "stdout closed": 0}
+
+
 @pytest.mark.runs_long
-async def test_sigterm_while_a_change_is_on_its_way_says_so_in_the_hosts_log(
-    tmp_path: Path,
+@pytest.mark.parametrize(("ending", "status_expected"), list(HOST_ENDINGS.items()))
+async def test_a_host_ending_the_server_while_a_change_is_on_its_way_says_so_in_its_log(
+    tmp_path: Path, ending: str, status_expected: int
 ) -> None:
-    """A host stops its servers with SIGTERM (quitting the app, reloading its config). One
-    that does so while Slack has the change: the log said only "interrupted: the server
-    stops", though a cancelled upload gets a WARNING that whether the photo changed is
-    unknown (docs/mcp.md, --log-level); the person had nothing to read about the change
-    Slack may still have made."""
+    """A host ends the server while Slack has the change. At SIGTERM the log said only
+    "interrupted: the server stops", though a cancelled upload gets a WARNING that
+    whether the photo changed is unknown (docs/mcp.md, --log-level); the person had
+    nothing to read about the change Slack may still have made. A closed stdout did not
+    end the server at all until stdin closed."""
     root = tmp_path / "images"
     root.mkdir()
     (root / "photo.png").write_bytes(make_image())
@@ -158,7 +164,11 @@ async def test_sigterm_while_a_change_is_on_its_way_says_so_in_the_hosts_log(
                     break
                 await anyio.sleep(0.01)
             assert photo_requests(slack), "the change reached Slack"
-            server.send_signal(signal.SIGTERM)
+            if ending == "SIGTERM":
+                server.send_signal(signal.SIGTERM)
+            else:
+                assert server.stdout is not None
+                server.stdout.close()
             status = await anyio.to_thread.run_sync(lambda: server.wait(timeout=30))
             assert server.stderr is not None
             logged = server.stderr.read().decode()
@@ -169,7 +179,7 @@ async def test_sigterm_while_a_change_is_on_its_way_says_so_in_the_hosts_log(
             for stream in (server.stdin, server.stdout, server.stderr):
                 if stream is not None:
                     stream.close()
-    assert status == 130, logged
+    assert status == status_expected, logged
     warned = [line for line in logged.splitlines() if "WARNING" in line]
     assert any("usersSetPhoto" in line and "unknown" in line for line in warned), logged
     assert CANARY_TOKEN not in logged

@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -51,8 +51,17 @@ PING_8_ANSWER: Final = {"jsonrpc": "2.0", "id": 8, "result": {}}
 
 
 @asynccontextmanager
-async def wire_server(tmp_path: Path, *, initialize: bool = True) -> AsyncIterator[Wire]:
-    """The MCP server over stdio, the session initialized unless ``initialize`` is False."""
+async def wire_server(
+    tmp_path: Path,
+    *,
+    initialize: bool = True,
+    image_root: bool = True,
+    cwd: Path | None = None,
+    options: Sequence[str] = (),
+) -> AsyncIterator[Wire]:
+    """The MCP server over stdio, the session initialized unless ``initialize`` is False;
+    started with ``--image-root`` (tmp_path/images) unless ``image_root`` is False, and
+    ``options``, in ``cwd`` (tmp_path unless given)."""
     root = tmp_path / "images"
     root.mkdir()
     (root / "photo.png").write_bytes(make_image())
@@ -70,13 +79,13 @@ async def wire_server(tmp_path: Path, *, initialize: bool = True) -> AsyncIterat
                 sys.executable,
                 "-m",
                 "ocp_users_photo.mcp_server",
-                "--image-root",
-                str(root),
+                *(["--image-root", str(root)] if image_root else []),
+                *options,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=errlog,
                 env=env,
-                cwd=tmp_path,
+                cwd=cwd or tmp_path,
                 limit=2**24,
             )
             wire = Wire(process)

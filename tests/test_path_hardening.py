@@ -20,7 +20,7 @@ from ocp_users_photo import InvalidArguments, UsersSetPhoto, register
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images import encoded_text, resolvers
 from ocp_users_photo.images.limits import ImageLimits
-from ocp_users_photo.images.paths import NO_ROOT_ADVICE, open_confined
+from ocp_users_photo.images.paths import NO_ROOT_ADVICE, NO_ROOT_ADVICE_FOR_MODELS, open_confined
 from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
 from ocp_users_photo.settings import door_image_roots
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
@@ -65,8 +65,10 @@ class TestTheDefaultRootAtAModelDoor:
                 refused = await tool.run({"image": "/etc/hostname"})
                 assert refused["error"] == "invalid_arguments"
                 (problem,) = refused["problems"]
-                assert problem["message"] == NO_ROOT_ADVICE
+                # A model's text: what to send now, and what the person does (no Python).
+                assert problem["message"] == NO_ROOT_ADVICE_FOR_MODELS
                 assert "--image-root" in problem["message"]
+                assert "register(" not in problem["message"]
                 assert (await tool.run({"image": base64.b64encode(PNG).decode()}))["ok"] is True
         assert len(photo_requests(emulator)) == 2
 
@@ -78,7 +80,7 @@ class TestTheDefaultRootAtAModelDoor:
         async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
             assert (await tool.call({"image": str(tmp_path / "me.png")}))["ok"] is True
             refused = await tool.run({"image": str(tmp_path / "me.png")})
-        assert refused["problems"][0]["message"] == NO_ROOT_ADVICE
+        assert refused["problems"][0]["message"] == NO_ROOT_ADVICE_FOR_MODELS
 
     def test_an_empty_list_of_roots_is_told_as_such(self, tmp_path: Path) -> None:
         # The advice gave one reason only ("the working directory is /, the home folder or
@@ -86,6 +88,7 @@ class TestTheDefaultRootAtAModelDoor:
         _, problems = open_confined(str(tmp_path / "me.png"), [], 10_000)
         (problem,) = problems
         assert "an empty list was given" in problem.message
+        assert problem.message == NO_ROOT_ADVICE  # the caller's text, with the Python options
 
 
 class TestTextIsBoundedBeforeAnyWork:

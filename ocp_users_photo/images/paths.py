@@ -58,6 +58,14 @@ NO_ROOT_ADVICE: Final = (
     "--image-root DIR, or give image_roots=[DIR] to register() or UsersSetPhoto, then name "
     "a file inside it; bytes, base64 text and data: URIs work as they are"
 )
+# What a model reads instead: what it can send now, and what the person does (a model
+# knows no Python API; an MCP host reads the server's args only when it starts).
+NO_ROOT_ADVICE_FOR_MODELS: Final = (
+    "image paths are not read here: no image folder is configured for this tool. Send the "
+    "image as base64 text or a data: URI instead, or ask the person to add a folder to the "
+    "tool's configuration (for an MCP server: --image-root DIR in the host's configuration, "
+    "then restart the host: quit it completely and open it again) and to put the image in it"
+)
 
 
 def _for_message(text: str) -> str:
@@ -159,7 +167,7 @@ def open_confined(
     # pasted as the image is not repeated.
     shown_path = _for_message(text)
     if image_roots is not None and not image_roots:
-        return None, [problem(NO_ROOT_ADVICE)]
+        return None, [Problem(IMAGE_PATH, NO_ROOT_ADVICE, model_message=NO_ROOT_ADVICE_FOR_MODELS)]
     # The roots first: outside them, "~name/..." gets the same refusal whether or not the
     # system knows that user (else the answer tells which accounts exist).
     if image_roots is not None and not lexically_inside(text, image_roots):

@@ -1,0 +1,92 @@
+"""The host closing the MCP server's stdout, seen at once rather than at the next write.
+
+A host that crashes or stops reading closes its end of the server's stdout, often with
+stdin left open. The server learnt of it only when it next wrote (a broken pipe), and
+the SDK's stdin reader, a worker thread no cancellation reaches, kept the process
+running until another line came or stdin closed: a server left behind, idle, for as
+long as its host's process lived.
+
+Here a thread waits in ``poll`` on a copy of stdout asking for no event: the kernel then
+reports only the end, POLLERR for a pipe whose readers are gone and POLLHUP for a socket
+closed at both ends (Node's hosts, libuv's, hand their children socket pairs). A socket
+the host only half closes, data it sends on stdout, and stdout as a file or terminal
+wake nothing. Only pipes and sockets are watched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import select
+import stat
+import threading
+from collections.abc import Callable
+from typing import Final
+
+__all__ = ["StdoutHangUpWatch"]
+
+_ENDED: Final = getattr(select, "POLLERR", 0) | getattr(select, "POLLHUP", 0)
+
+
+class StdoutHangUpWatch:
+    """Calls ``on_hang_up`` on the running loop once the reading end of ``fd`` is gone.
+
+    Use as a context manager around serving; nothing is watched where ``poll`` is missing
+    (Windows) or ``fd`` is no pipe or socket.
+    """
+
+    def __init__(self, on_hang_up: Callable[[], object], fd: int = 1) -> None:
+        self._on_hang_up = on_hang_up
+        self._fd = fd
+        self._watched: int | None = None
+        self._wake: tuple[int, int] | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> StdoutHangUpWatch:
+        if not hasattr(select, "poll") or not _is_pipe_or_socket(self._fd):
+            return self
+        loop = asyncio.get_running_loop()
+        # A copy of its own: the MCP SDK moves fd 1 aside while it serves.
+        self._watched = os.dup(self._fd)
+        os.set_inheritable(self._watched, False)
+        self._wake = os.pipe()
+        self._thread = threading.Thread(
+            target=self._wait,
+            args=(loop, self._watched, self._wake[0]),
+            name="ocp-users-photo stdout watch",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._thread is None or self._wake is None:
+            return
+        with contextlib.suppress(OSError):
+            os.write(self._wake[1], b"x")
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():  # else the thread still polls them: left open
+            for fd in (self._watched, *self._wake):
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+        self._thread = None
+
+    def _wait(self, loop: asyncio.AbstractEventLoop, watched: int, wake: int) -> None:
+        poller = select.poll()
+        poller.register(watched, 0)  # no event asked: only the end is reported
+        poller.register(wake, select.POLLIN)
+        ready = dict(poller.poll())  # Python retries poll itself after a signal
+        if wake not in ready and ready.get(watched, 0) & _ENDED:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._on_hang_up)
+        # Else woken to stop, or POLLNVAL (the copy is gone): nothing more to watch.
+
+
+def _is_pipe_or_socket(fd: int) -> bool:
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
