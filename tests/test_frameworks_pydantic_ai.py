@@ -206,3 +206,39 @@ def _raw_call(script: Script) -> Any:
         return ModelResponse(parts=[ToolCallPart("usersSetPhoto", turn, tool_call_id="c1")])
 
     return model
+
+
+@pytest.mark.parametrize(
+    ("raw", "outcome", "says"),
+    [
+        ('{"days": "3"}', "success", "in a week: 10"),
+        ('{"days": "three"}', "retried", "valid integer"),
+        ("{}", "retried", "Field required"),
+    ],
+    ids=["converted", "not-a-number", "missing"],
+)
+async def test_a_tool_the_host_adds_keeps_pydantic_ais_own_argument_checks(
+    photo_host: PhotoHost, raw: str, outcome: str, says: str
+) -> None:
+    """A host adds its own function to the toolset. Its arguments lost Pydantic AI's checks
+    (every tool's validator was replaced by the object check): "3" reached ``days: int`` as
+    a text, and a wrong or missing argument ended the run with a TypeError, not a retry."""
+
+    def add_days(days: int) -> str:
+        return f"in a week: {days + 7}"
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(parts=[ToolCallPart("add_days", raw, tool_call_id="c1")])
+        last = messages[-1]
+        assert isinstance(last, ModelRequest)
+        (part,) = last.parts
+        assert isinstance(part, ToolReturnPart)
+        return ModelResponse(parts=[TextPart(f"{part.outcome}: {part.model_response_str()}")])
+
+    toolset = pydantic_ai_toolset(photo_host.tool)
+    toolset.add_function(add_days)
+    result = await Agent(FunctionModel(model), toolsets=[toolset]).run("Add three days")
+    assert result.output.startswith(f"{outcome}: "), result.output
+    assert says in result.output
+    assert not photo_host.emulator.requests.for_path("/api/users.setPhoto")

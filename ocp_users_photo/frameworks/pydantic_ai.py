@@ -88,10 +88,14 @@ class _ObjectArgumentsToolset(FunctionToolset[Any]):
         self._validators = validators
 
     async def get_tools(self, ctx: RunContext[Any]) -> dict[str, ToolsetTool[Any]]:
+        # Only the tools made here: one the host adds itself (add_function, @toolset.tool)
+        # keeps Pydantic AI's own validator, which converts and checks its typed arguments.
         tools = await super().get_tools(ctx)
         return {
-            name: dataclasses.replace(
-                tool, args_validator=self._validators.get(name, _ANY_OBJECT_ARGUMENTS)
+            name: (
+                dataclasses.replace(tool, args_validator=self._validators[name])
+                if name in self._validators
+                else tool
             )
             for name, tool in tools.items()
         }
@@ -172,7 +176,3 @@ class _ObjectArguments:
                 )
             details.append({"type": kind, "loc": error["loc"][:2], "input": shown_input})
         return ValidationError.from_exception_data(refused.title, details)
-
-
-# For a tool the host adds to the toolset itself, after pydantic_ai_toolset made it.
-_ANY_OBJECT_ARGUMENTS: Final = _ObjectArguments(" of the names its schema lists", "")
