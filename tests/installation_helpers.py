@@ -21,7 +21,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo.emulator import EmulatorConfig, OAuthApp, RunningEmulator
+from ocp_users_photo.emulator import EmulatorConfig, Fault, OAuthApp, RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource
 
 CLIENT_ID = "7777777777.8888888888"
@@ -121,6 +121,14 @@ async def install(
     installation = installation_from(await oauth_reply(emulator, user_id, **options))
     store.save(installation)
     return installation
+
+
+def auth_test_names(emulator: RunningEmulator, user_id: str) -> None:
+    """The next auth.test is answered as Slack's, naming ``user_id``: for a refresh answer
+    (a Fault) whose new token the emulator never issued, so that the refresh's check of
+    whose it is (installations/refresh_grant.py) finds the person refreshed."""
+    identity = {"ok": True, "user_id": user_id, "team_id": TEAM_ID, "user": user_id.lower()}
+    emulator.faults.inject(Fault.json(identity), path="auth.test")
 
 
 def owner_of(emulator: RunningEmulator, token: str) -> str:

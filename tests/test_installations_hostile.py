@@ -234,6 +234,59 @@ async def test_another_persons_genuine_refresh_answer_naming_no_user_is_not_save
     assert kept.user_refresh_token == alice.user_refresh_token
 
 
+@pytest.mark.parametrize(
+    ("auth_test_faults"),
+    [[Fault.status(503, body="down")] * 3, [Fault.slack_error("token_expired")]],
+    ids=["unanswered", "refused"],
+)
+async def test_a_refreshed_token_whose_owner_is_unconfirmed_is_not_used(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, auth_test_faults: list[Fault]
+) -> None:
+    """Bob's refresh is answered with Alice's tokens (a mixed-up cache or proxy), and the
+    auth.test that says whose they are gets no answer, or a refusal. The tokens were kept
+    as Bob's and used: the call for Bob set Alice's photo, and every later call for Bob
+    did too (the review of 2026-12-05, second sitting). Now the call fails, sending
+    nothing; the new tokens are saved (Slack spent Bob's refresh token) but due at once,
+    so the next call refreshes them again and asks whose they are before any use."""
+    alice = await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    alices_refresh = {
+        "ok": True,
+        "app_id": "A0EMULATOR1",
+        "token_type": "user",
+        "access_token": alice.user_token,
+        "refresh_token": alice.user_refresh_token,
+        "expires_in": LIFETIME,
+        "scope": "users.profile:read,users.profile:write",
+        "team": {"id": TEAM_ID},
+    }
+    clock = Clock(offset=LIFETIME + 10)  # Bob's token has run out: it must be refreshed
+    source = source_for(emulator, store, clock)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.json(alices_refresh), method="oauth.v2.access")
+        inject(emulator, *auth_test_faults, method="auth.test")  # each attempt's answer
+        with pytest.raises(TokenRefreshFailed, match="did not confirm whose") as refused:
+            await tool.acting_as(team_id=TEAM_ID, user_id=BOB.user_id).call({"image": portrait()})
+        assert photo_tokens(emulator) == [], "a photo was sent with a token of unknown owner"
+        assert refused.value.no_answer, "said as a failure that may pass: try again"
+        assert "try again" in str(refused.value)
+        shown_texts = "\n".join(texts_of_error(refused.value))
+        secrets = [alice.user_token, alice.user_refresh_token, bob.user_refresh_token]
+        assert not [secret for secret in secrets if secret and secret in shown_texts]
+        # Saved, as Slack spent Bob's refresh token, but due now: never used as it is.
+        kept = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=BOB.user_id)
+        assert kept is not None
+        assert kept.user_token == alice.user_token
+        assert kept.user_token_expires_at is not None
+        assert kept.user_token_expires_at <= clock()
+        # The next call refreshes it again (the emulator answers with Alice's tokens once
+        # more, as the mixed-up proxy would), and auth.test, answering now, says whose.
+        inject(emulator, Fault.json(alices_refresh), method="oauth.v2.access")
+        with pytest.raises(TokenRefreshFailed, match="it is for another user"):
+            await tool.acting_as(team_id=TEAM_ID, user_id=BOB.user_id).call({"image": portrait()})
+    assert photo_tokens(emulator) == []
+
+
 async def test_a_registered_bearer_header_does_not_override_the_bound_person(
     emulator: RunningEmulator, store: SQLite3InstallationStore, ocp_agent_library: Any
 ) -> None:

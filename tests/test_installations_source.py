@@ -48,6 +48,7 @@ from tests.installation_helpers import (
     OTHER_CLIENT_SECRET,
     TEAM_ID,
     Clock,
+    auth_test_names,
     install,
     owner_of,
     photo_tokens,
@@ -296,13 +297,16 @@ async def test_an_absurd_token_lifetime_from_the_refresh_is_saved_as_a_week(
         "scope": "users.profile:write,users.profile:read",
     }
     inject(emulator, Fault.json(reply), method="oauth.v2.access")
+    auth_test_names(emulator, ALICE.user_id)  # the new token is none the emulator issued
     slack = SlackClient(base_url=emulator.base_url, user_agent="test")
     try:
-        refreshed = await refresh_user_token(
+        outcome = await refresh_user_token(
             slack, ClientCredentials(CLIENT_ID, CLIENT_SECRET), first, ALICE, now=1_000_000.0
         )
     finally:
         await slack.aclose()
+    assert outcome.unconfirmed is None
+    refreshed = outcome.installation
     assert refreshed.user_token == reply["access_token"]
     assert refreshed.user_token_expires_at == 1_000_000 + MAX_LIFETIME
 

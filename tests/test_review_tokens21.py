@@ -17,6 +17,7 @@ from tests.installation_helpers import (
     LIFETIME,
     TEAM_ID,
     Clock,
+    auth_test_names,
     emulator_source,
     install,
     portrait,
@@ -83,6 +84,7 @@ async def test_tokens_slack_issues_for_the_same_person_are_saved_whole_not_redac
     source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME + 60))
     async with source:
         inject(emulator, Fault.json(refresh_answer()), method="oauth.v2.access")
+        auth_test_names(emulator, ALICE.user_id)  # the new token is none the emulator issued
         token = await source.token_for(ALICE)
     assert token.reveal() == NEW_ACCESS
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
@@ -103,6 +105,7 @@ async def _refreshed_with(
     async with source:
         reply = refresh_answer(refresh_token=refresh_token)
         inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        auth_test_names(emulator, ALICE.user_id)  # the new token is none the emulator issued
         try:
             return (await source.token_for(ALICE)).reveal()
         except TokenRefreshFailed as refused:
@@ -160,6 +163,7 @@ async def test_a_lifetime_no_float_holds_still_keeps_the_new_tokens(
     )
     async with source:
         inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        auth_test_names(emulator, ALICE.user_id)  # the new token is none the emulator issued
         token = await source.token_for(ALICE)
     assert token.reveal() == reply["access_token"]
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)

@@ -194,18 +194,31 @@ class TokenRefreshFailed(TokenUnavailable):
         install_url: str | None = None,
         unanswered: str | None = None,
         to_check: str | None = None,
+        unconfirmed: str | None = None,
     ) -> None:
         """``unanswered``: what the refresh's request met instead of an answer (a
         ``TransportError``'s text): the refresh failed, and the photo's call was never sent.
         ``to_check``: that request's ``TransportError.to_check`` when it is at fault for
         certain (``setting_at_fault``: a proxy's password, the CA certificates), which the
-        photo's call would meet too; not for a failure that may pass (a proxy's 503)."""
+        photo's call would meet too; not for a failure that may pass (a proxy's 503).
+        ``unconfirmed``: why auth.test did not say whose the refreshed token is (saved
+        due at once, and refreshed again at the next call: refresh_grant.Refreshed)."""
         self.person = person
         self.slack_error = slack_error
         # Slack failing (an outage), not refusing: trying again in a while may well work.
-        self.no_answer = unanswered is not None
+        self.no_answer = unanswered is not None or unconfirmed is not None
         self.to_check = to_check if unanswered is not None else None
-        if unanswered is not None and to_check is not None:
+        if unconfirmed is not None:
+            reason = f"Slack did not confirm whose the refreshed token is ({unconfirmed})"
+            advice = (
+                f"{_NOTHING_SENT}: try again in a few minutes (the token is kept, unused, "
+                "and checked again then); if it persists, have the person install the app again"
+            )
+            self.model_message = (
+                f"could not refresh the user token of {person}: Slack did not confirm whose "
+                f"the new token is; {_NOTHING_SENT}: try again in a few minutes"
+            )
+        elif unanswered is not None and to_check is not None:
             # This host's own setup: trying again meets it again (a 407 sent again with the
             # same password can lock a directory account), so the advice is what to mend.
             reason = f"Slack gave no usable answer to the refresh ({unanswered.rstrip('.')})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.oauth.installation_store import Installation
@@ -40,6 +41,17 @@ ISSUED = ("access_token", "refresh_token")
 _SECRET_RUN_CHARS = 8
 
 
+@dataclass(frozen=True)
+class Refreshed:
+    """A refresh's new installation, and why whose its token is was not confirmed, if it was
+    not (``unconfirmed``): then the installation is due at once (its expiry is the
+    refresh's time), to be saved, since Slack spent the refresh token it replaces, but
+    never used as it is: whatever reads it next refreshes it, and asks again whose it is."""
+
+    installation: Installation = field(repr=False)
+    unconfirmed: str | None = None
+
+
 async def refresh_user_token(
     slack: SlackClient,
     credentials: ClientCredentials,
@@ -48,7 +60,7 @@ async def refresh_user_token(
     *,
     now: float,
     install_url: str | None = None,
-) -> Installation:
+) -> Refreshed:
     """The installation with a new user token; ``TokenRefreshFailed`` if Slack says no."""
     assert installation.user_refresh_token, "callers check for a refresh token first"
     # In a SlackToken until the body is encoded: this frame's locals never show it as text.
@@ -77,32 +89,44 @@ async def refresh_user_token(
         failure = TokenRefreshFailed(person, slack_error=code, install_url=install_url)
     else:
         refreshed = _refreshed(installation, reply, person, now=now, install_url=install_url)
-        await _confirm_whose(slack, refreshed, person, install_url=install_url)
-        return refreshed
+        unconfirmed = await _confirm_whose(slack, refreshed, person, install_url=install_url)
+        if unconfirmed is not None:
+            refreshed.user_token_expires_at = int(now)
+        return Refreshed(refreshed, unconfirmed)
     # Raised outside the except block: the SlackApiError holds Slack's whole reply.
     raise_alone(failure)
 
 
 async def _confirm_whose(
     slack: SlackClient, refreshed: Installation, person: ActingPerson, *, install_url: str | None
-) -> None:
+) -> str | None:
     """auth.test with the new token: ``TokenRefreshFailed`` when Slack says it is another
     user's. Slack's refresh answer names no user, so an answer meant for another person (a
     mixed-up cache or proxy, a server's bug) passed every check of the answer itself, and,
     saved as this person's, set the other person's photo on every call from then on.
 
-    Unanswered or refused, the new tokens are kept: nothing says they are another's, and
-    the refresh token they replace is spent."""
+    None when auth.test names this person; else why it did not (unanswered, refused, no
+    user named). The tokens were then kept and used as this person's: with a mixed-up
+    answer and an auth.test lost, a call for one person set another's photo, and so did
+    every later call. The caller saves them due at once (``Refreshed``)."""
     assert refreshed.user_token, "_refreshed sets it"
     try:
         identity = await slack.call("auth.test", token=SlackToken(refreshed.user_token))
-    except (RateLimited, SlackApiError, TransportError):
-        return
+    except RateLimited:
+        return "auth.test was rate limited"
+    except SlackApiError as refused:
+        secrets = (refreshed.user_token, refreshed.user_refresh_token or "")
+        return f"auth.test answered {_code_of(refused.error, secrets)}"
+    except TransportError:
+        return "auth.test got no usable answer"
     user = identity.body.get("user_id")
-    if isinstance(user, str) and user != refreshed.user_id:
+    if not isinstance(user, str) or not user:
+        return "auth.test named no user"
+    if user != refreshed.user_id:
         raise TokenRefreshFailed(
             person, slack_error=None, detail="it is for another user", install_url=install_url
         )
+    return None
 
 
 def _refreshed(

@@ -356,7 +356,7 @@ class InstallationTokenSource(AsyncClosing):
         logger.debug("refreshing the user token of %s", person)
         try:
             with outside_call_deadline():  # never cut short: its own timeout bounds it
-                refreshed = await refresh_user_token(
+                outcome = await refresh_user_token(
                     self._slack,
                     self._credentials,
                     installation,
@@ -375,7 +375,22 @@ class InstallationTokenSource(AsyncClosing):
             if not self._fresher(latest, SlackToken(installation.user_token or "")):
                 raise
             return latest
+        refreshed = outcome.installation
         await self._save_refreshed(person, refreshed, key_of(installation.user_refresh_token or ""))
+        if outcome.unconfirmed is not None:
+            # Saved due at once: the next call refreshes it again, and asks whose it is.
+            logger.warning(
+                "refreshed the user token of %s, but Slack did not confirm whose it is (%s): "
+                "it is not used until a refresh is confirmed",
+                person,
+                outcome.unconfirmed,
+            )
+            raise TokenRefreshFailed(
+                person,
+                slack_error=None,
+                unconfirmed=outcome.unconfirmed,
+                install_url=self.install_url,
+            )
         logger.info("refreshed the user token of %s", person)
         return refreshed
 
