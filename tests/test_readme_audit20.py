@@ -93,6 +93,28 @@ def test_a_dry_run_refuses_a_history_file_the_real_run_refuses(tmp_path: Path, i
     assert not_a_history.read_bytes() == make_image((600, 600)), "the file is left as it was"
 
 
+@pytest.mark.parametrize("depth", ["in-a-file", "below-a-file"])
+def test_a_dry_run_refuses_a_history_path_through_a_file_as_the_real_run_does(
+    slack_emulator: RunningEmulator, tmp_path: Path, image: Path, depth: str
+) -> None:
+    """A history not made yet, whose folder cannot be made (a part of its path is a file):
+    the dry run said "Checked: would send", exit 0, and the same command without
+    --dry-run refused it, exit 2 (a newcomer's review, 2026-12-05)."""
+    through_a_file = image / "history.sqlite3"
+    if depth == "below-a-file":
+        through_a_file = image / "more" / "history.sqlite3"
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    dry = run_cli("set", str(image), "--history", str(through_a_file), "--dry-run", env=env)
+    real = run_cli("set", str(image), "--history", str(through_a_file), env=env)
+    assert real.returncode == 2, real.stdout + real.stderr
+    assert photo_requests(slack_emulator) == []
+    assert dry.returncode == 2, dry.stdout + dry.stderr
+    assert "Checked" not in dry.stdout
+    assert "a part of the path is a file, not a folder" in dry.stderr
+    assert dry.stderr.splitlines()[0] == real.stderr.splitlines()[0]
+    assert image.is_file()
+
+
 def test_a_dry_run_creates_no_history_and_skips_it_when_keeping_is_off(
     tmp_path: Path, image: Path
 ) -> None:

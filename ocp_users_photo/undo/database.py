@@ -165,6 +165,24 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
         return database
 
 
+def _check_makeable(target: str) -> None:
+    """Whether the first change could make the history file at ``target`` and the folders
+    above it: the nearest part of the path that exists must be a folder it can write in.
+    Raised as the change's own attempt would fail (translated_failures words it)."""
+    above = os.path.dirname(target)
+    while above and not os.path.lexists(above):
+        parent = os.path.dirname(above)
+        if parent == above:
+            return
+        above = parent
+    if not above:
+        above = os.curdir
+    if not os.path.isdir(above):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+
 def check_read_only(path: Path, busy_timeout: float) -> None:
     """What ``open_history`` would refuse in the file at ``path``, found without writing a
     byte or making a file (a dry run): HistoryUnavailable saying why. No file (a link to
@@ -176,6 +194,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
             if os.path.islink(path) and not os.path.isdir(os.path.dirname(target)):
                 # The change makes the link's own folder, not its target's: it would fail.
                 raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+            _check_makeable(target)
             return
         found = os.stat(target)
         if stat.S_ISDIR(found.st_mode):
