@@ -151,7 +151,11 @@ def error_result_schema() -> dict[str, Any]:
             "message": {"type": "string", "description": "What happened and what to do next."},
             "problems": {
                 "type": "array",
-                "description": "Each problem with the arguments or the reply; empty for others.",
+                "description": (
+                    "Each problem with the arguments or the reply, and with the host's token "
+                    "for token_not_usable ($.token: the host's setting, not an argument to "
+                    "give); empty for others."
+                ),
                 "items": {
                     "type": "object",
                     "properties": {
