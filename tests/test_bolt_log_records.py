@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
@@ -77,3 +78,27 @@ def test_an_oauth_forms_client_secret_and_code_are_masked_in_slack_sdks_records(
     for secret in ("s3cr3t-value", "one.time.code", "json-code", "xoxe-1-abcdef"):
         assert secret not in text, text
     assert "'keep': 'me'" in text
+
+
+async def test_an_oauth_callback_bolt_refuses_logs_no_unspent_code(
+    photo_app: RunningApp,  # noqa: F811 - the fixture imported above
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An OAuth callback Bolt refuses (no state cookie: another browser, or a forged link)
+    was logged at DEBUG by Bolt's own logger with the request's query, the code unspent
+    and whole (a review of 2026-12-05): slack_sdk's loggers were masked, Bolt's not."""
+    caplog.set_level(logging.DEBUG)
+    # Bolt sets its logger's level from the root's when the app is made: DEBUG as in a
+    # host that started the app with DEBUG logging.
+    caplog.set_level(logging.DEBUG, logger=photo_app.app.bolt.logger.name)
+    code = "1234567890.1234567890123.deadbeefcafe0123456789abcdef"
+    async with httpx.AsyncClient(timeout=10) as browser:  # the person's browser
+        landed = await browser.get(
+            f"{photo_app.url}/slack/oauth_redirect", params={"code": code, "state": "anything"}
+        )
+    assert landed.status_code >= 400
+    apps = [record for record in caplog.records if not record.name.startswith(("httpx", "httpc"))]
+    told = [record.getMessage() for record in apps]
+    assert any("OAuth callback failure" in message for message in told), told
+    assert any("GET /slack/oauth_redirect" in message for message in told), told  # access log
+    assert loggers_holding(apps, [code]) == []

@@ -265,6 +265,31 @@ async def test_someone_who_has_not_installed_is_sent_the_install_link(
     assert photo_tokens(emulator) == []
 
 
+async def test_a_person_whose_user_token_slack_revoked_gets_the_apps_own_answer(
+    emulator: RunningEmulator, photo_app: RunningApp
+) -> None:
+    """Slack revokes Alice's user token (an admin, or a tokens_revoked event the app
+    missed). Bolt's authorize step looked up her own installation and ran auth.test with
+    it; refused, Bolt answered itself ("your installation with this app is no longer
+    available") and the app's handler never ran: no install link, though README promises
+    one (a review of 2026-12-05). Bolt now authorizes with the workspace's bot alone; the
+    person's token is the app's token source's to use, and to explain."""
+    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
+    await install_through_the_app(photo_app, "UALICE0001")
+    store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
+    alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
+    assert alice is not None
+    assert alice.user_token is not None
+    emulator.state.revoke(alice.user_token)
+    acked = await slash_command(photo_app, emulator, "UALICE0001", "red.png")
+    assert acked.status_code == 200
+    [answer] = await posted(emulator, RESPONSE_METHOD, 1)
+    text = str(answer["text"])
+    assert text.startswith("Your photo was not changed"), text
+    assert f"{photo_app.url}/slack/install" in text, text
+    assert photo_tokens(emulator) in ([], [alice.user_token])  # refused by Slack, if sent
+
+
 async def test_unknown_images_and_links_are_refused_with_what_there_is(
     emulator: RunningEmulator, photo_app: RunningApp
 ) -> None:

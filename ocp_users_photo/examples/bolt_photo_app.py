@@ -422,14 +422,19 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         state_store=SignedOAuthStateStore(settings.client_secret, expiration_seconds=600),
         **oauth,
     )
-    # Bolt's own authorize step, given the client so that its rotation of the bot's (and
-    # the installer's) tokens reaches the same Slack as everything else.
+    # Bolt's own authorize step, given the client so that its rotation of the bot's token
+    # reaches the same Slack as everything else. The bot's alone (bot_only): looking up the
+    # sender's own installation, Bolt ran auth.test with their user token and, refused
+    # (revoked, expired), answered the request itself with a generic "no longer available",
+    # so the person never read what to do; and it rotated people's tokens without the
+    # token source's lock. People's tokens are the token source's to use and refresh.
     authorize = AsyncInstallationStoreAuthorize(
         logger=logger,
         installation_store=oauth_settings.installation_store,
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         client=client,
+        bot_only=True,
     )
     bolt = AsyncApp(
         signing_secret=settings.signing_secret,

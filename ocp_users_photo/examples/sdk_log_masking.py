@@ -3,8 +3,11 @@
 slack_sdk's web client logs each request's form and each reply's body at DEBUG (its
 own loggers, at their default level), so the app's OAuth exchange and Bolt's token
 rotation would put every installer's user, bot and refresh tokens in a host's logs.
+Bolt's app logger writes an OAuth callback it refuses with the request's query, and
+aiohttp's access log every request line: an unspent ``code`` in both.
 The app knows no token in advance: records of those loggers have anything shaped like
-a Slack token masked, and the value of an OAuth ``client_secret`` or ``code`` field.
+a Slack token masked, and the value of an OAuth ``client_secret`` or ``code`` field
+(a dict's or JSON's, a list's first item, or a query string's).
 """
 
 from __future__ import annotations
@@ -21,10 +24,16 @@ SLACK_SDK_CLIENT_LOGGERS: Final = (
     "slack_sdk.web.base_client",
     "slack_sdk.web.legacy_base_client",
 )
-# 'client_secret': '...' or "code": "..." as a dict's repr or JSON writes them.
+# The app logger Bolt makes when given none (slack_bolt.util.utils.get_bolt_logger), and
+# the access log of the aiohttp server Bolt's start() runs.
+BOLT_AND_SERVER_LOGGERS: Final = ("slack_bolt.AsyncApp", "slack_bolt.App", "aiohttp.access")
+# 'client_secret': '...' or "code": "..." as a dict's repr or JSON writes them, or the
+# first value of a parsed query's list ('code': ['...']).
 _SECRET_FIELD: Final = re.compile(
-    r"""(?P<key>(?P<q>['"])(?:client_secret|code)(?P=q)\s*:\s*)(?P<v>['"])[^'"]*(?P=v)"""
+    r"""(?P<key>(?P<q>['"])(?:client_secret|code)(?P=q)\s*:\s*\[?\s*)(?P<v>['"])[^'"]*(?P=v)"""
 )
+# ?code=... or &client_secret=... in a request line or URL.
+_QUERY_FIELD: Final = re.compile(r"(?P<key>[?&](?:client_secret|code)=)[^&\s'\"]*")
 
 
 class SecretsMasked(logging.Filter):
@@ -36,6 +45,7 @@ class SecretsMasked(logging.Filter):
         except Exception:  # a record whose arguments do not fit its format: leave it be
             return True
         masked = _SECRET_FIELD.sub(rf"\g<key>'{REDACTED}'", without_tokens(message))
+        masked = _QUERY_FIELD.sub(rf"\g<key>{REDACTED}", masked)
         if masked != message:
             record.msg, record.args = masked, ()
         return True
@@ -45,8 +55,9 @@ _MASK: Final = SecretsMasked()
 
 
 def mask_slack_sdk_logs() -> None:
-    """Put the mask on slack_sdk's web client loggers (once; it is stateless)."""
-    for name in SLACK_SDK_CLIENT_LOGGERS:
+    """Put the mask on slack_sdk's web client loggers, Bolt's app logger and aiohttp's
+    access log (once; it is stateless)."""
+    for name in (*SLACK_SDK_CLIENT_LOGGERS, *BOLT_AND_SERVER_LOGGERS):
         logger = logging.getLogger(name)
         if _MASK not in logger.filters:
             logger.addFilter(_MASK)
