@@ -2,9 +2,9 @@
 
 Format (only those ``formats.py`` allows), stored and displayed size (EXIF
 orientation applied, ``orientation.py``), frame count (``frames.py``, capped), and
-whether a file that could be sent as it is looks complete. Blocking work (the
-file, Pillow's parsing): call it from a worker thread unless the bytes are small
-and in memory.
+whether a file that could be sent as it is holds its whole picture (``file_end.py``).
+Blocking work (the file, Pillow's parsing): call it from a worker thread unless the
+bytes are small and in memory.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ocp_users_photo.errors import IMAGE_PATH, Problem
+from ocp_users_photo.images.file_end import missing_end
 from ocp_users_photo.images.formats import accepted_formats_text, open_decodable
 from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.images.limits import ImageLimits
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 # Formats Slack takes as they are; MPO is a JPEG with extra pictures appended (many cameras).
 SENT_AS_IS: Final = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "GIF": "GIF"}
-_PNG_END: Final = b"IEND\xaeB`\x82"
-_TAIL_BYTES: Final = 64 * 1024
 
 
 @dataclass
@@ -119,28 +118,9 @@ def read_header(
         stored_size=(width, height),
         orientation=orientation,
         frames=frame_count.frames,
-        incomplete=incomplete_reason(source, slack_format) if slack_format else None,
+        incomplete=missing_end(source, slack_format) if slack_format else None,
     )
     return facts, []
-
-
-def incomplete_reason(source: ImageSource, slack_format: str) -> str | None:
-    """Why a file to be sent as it is looks cut short, from its last bytes; None if it looks whole.
-
-    Cheap (one small read at the end), so truncated uploads are caught without decoding.
-    """
-    if slack_format == "PNG" and _PNG_END not in source.tail(4096):
-        return "the PNG file is cut short (no IEND end marker): send the complete file"
-    if slack_format == "GIF" and b";" not in source.tail(16):
-        return "the GIF file is cut short (no trailer): send the complete file"
-    # A JPEG usually ends with its end-of-image marker; some cameras append data after it.
-    if (
-        slack_format == "JPEG"
-        and b"\xff\xd9" not in source.tail(64)
-        and b"\xff\xd9" not in source.tail(_TAIL_BYTES)
-    ):
-        return "the JPEG file is cut short (no end-of-image marker): send the complete file"
-    return None
 
 
 # How a refusal of bytes that are no image this tool reads begins (is_unreadable).

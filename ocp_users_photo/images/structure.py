@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
@@ -141,13 +142,28 @@ def _bmp_problem(source: ImageSource) -> str | None:
     )
 
 
-def _jpeg_problem(source: ImageSource) -> str | None:
+@dataclass(frozen=True)
+class JpegHead:
+    """What a JPEG's segments before its image data say: where its first scan's marker
+    stands (None when none was found), whether it is progressive, and whether the walk
+    met the end of the file or the segment cap first."""
+
+    first_scan: int | None
+    progressive: bool = False
+    file_ended: bool = False
+    too_many_segments: bool = False
+
+
+def jpeg_head(source: ImageSource) -> JpegHead:
+    """The JPEG's segments walked from its start to its first scan (SOS), at most
+    MAX_JPEG_SEGMENTS of them; a place where no marker stands ends the walk (Pillow then
+    says what is wrong)."""
     position = 2
     progressive = False
     for _ in range(MAX_JPEG_SEGMENTS):
         marker = source.read_at(position, 4)
         if len(marker) < 2 or marker[0] != 0xFF:
-            return None  # not where a marker should be: Pillow says what is wrong
+            return JpegHead(None, progressive, file_ended=len(marker) < 2)
         kind = marker[1]
         if kind == 0xFF:  # a fill byte before the marker
             position += 1
@@ -156,15 +172,24 @@ def _jpeg_problem(source: ImageSource) -> str | None:
             position += 2
             continue
         if kind == 0xDA:  # the first scan: the rest is image data
-            return _scans_problem(source, position) if progressive else None
+            return JpegHead(position, progressive, file_ended=len(marker) < 4)
         if kind == 0xD9 or len(marker) < 4:
-            return None
+            return JpegHead(None, progressive, file_ended=len(marker) < 4)
         progressive = progressive or kind in _PROGRESSIVE_SOF
-        position += 2 + struct.unpack(">H", marker[2:4])[0]
-    return (
-        f"the JPEG has more than {MAX_JPEG_SEGMENTS} segments before its image data, which "
-        "no camera or editor writes"
-    )
+        position += 2 + int.from_bytes(marker[2:4], "big")
+    return JpegHead(None, progressive, too_many_segments=True)
+
+
+def _jpeg_problem(source: ImageSource) -> str | None:
+    head = jpeg_head(source)
+    if head.too_many_segments:
+        return (
+            f"the JPEG has more than {MAX_JPEG_SEGMENTS} segments before its image data, "
+            "which no camera or editor writes"
+        )
+    if head.first_scan is not None and head.progressive:
+        return _scans_problem(source, head.first_scan)
+    return None
 
 
 def _scans_problem(source: ImageSource, first_scan: int) -> str | None:
@@ -190,39 +215,62 @@ def _scans_problem(source: ImageSource, first_scan: int) -> str | None:
 
 
 def _gif_problem(source: ImageSource, max_frames: int) -> str | None:
+    screen = source.read_at(6, 4)
+    if len(screen) < 4:
+        return None
+    width, height = struct.unpack("<HH", screen)
+    frames = 0
+    for introducer, descriptor in gif_blocks(source):
+        if introducer != b",":
+            continue
+        left, top, frame_width, frame_height, _ = struct.unpack("<HHHHB", descriptor)
+        if left + frame_width > width or top + frame_height > height:
+            return (
+                f"the GIF has a frame of {frame_width}x{frame_height} at ({left}, {top}) "
+                f"that reaches outside its {width}x{height} picture, which no editor writes"
+            )
+        frames += 1
+        if frames > max_frames:
+            return None  # past the frame cap: the frame count says so
+    return None
+
+
+def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
+    """(introducer, descriptor) of each block of a GIF, walked from after its screen and
+    colour table: b"!" for an extension (descriptor b""), b"," for a picture (its 9-byte
+    descriptor), each whole; then, last, what stands where the next block should: b";"
+    (the trailer), b"" (the file's end, or a block it cuts short) or a byte no GIF has
+    there (Pillow stops at it)."""
     screen = source.read_at(6, 7)
     if len(screen) < 7:
-        return None
-    width, height, flags = struct.unpack("<HHB", screen[:5])
+        yield b"", b""
+        return
+    flags = screen[4]
     position = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
-    frames = 0
-    while frames <= max_frames:
+    while True:
         introducer = source.read_at(position, 1)
+        descriptor = b""
         if introducer == b"!":  # an extension: its label, then its sub-blocks
-            position = _after_sub_blocks(source, position + 2)
+            position = after_sub_blocks(source, position + 2)
         elif introducer == b",":
             descriptor = source.read_at(position + 1, 9)
             if len(descriptor) < 9:
-                return None
-            left, top, frame_width, frame_height, frame_flags = struct.unpack("<HHHHB", descriptor)
-            if left + frame_width > width or top + frame_height > height:
-                return (
-                    f"the GIF has a frame of {frame_width}x{frame_height} at ({left}, {top}) "
-                    f"that reaches outside its {width}x{height} picture, which no editor writes"
-                )
+                yield b"", b""
+                return
             position += 10
-            if frame_flags & 0x80:
-                position += 3 << ((frame_flags & 7) + 1)
-            position = _after_sub_blocks(source, position + 1)  # past the LZW code size
-            frames += 1
-        else:  # the trailer, the end of the file, or what Pillow will refuse
-            return None
+            if descriptor[8] & 0x80:  # a local colour table
+                position += 3 << ((descriptor[8] & 7) + 1)
+            position = after_sub_blocks(source, position + 1)  # past the LZW code size
+        else:
+            yield introducer, b""
+            return
         if position < 0:
-            return None
-    return None  # past the frame cap: the frame count says so
+            yield b"", b""
+            return
+        yield introducer, descriptor
 
 
-def _after_sub_blocks(source: ImageSource, position: int) -> int:
+def after_sub_blocks(source: ImageSource, position: int) -> int:
     """The position after a chain of sub-blocks starting at ``position``; -1 if cut short.
 
     Read a block at a time: a frame's data is a sub-block per 255 bytes.

@@ -1,0 +1,103 @@
+"""Whether a PNG, JPEG or GIF to be sent as it is holds its whole picture: cut short (a
+download or copy that stopped), or whole with data after its end.
+
+Its end marker is looked for where the file's own structure puts it, not in its last
+bytes: cameras and editors append data after the end (a phone's motion-photo clip after
+a JPEG, notes after a PNG's IEND), and data inside a file can hold an end marker's bytes
+(the EXIF thumbnail of a JPEG ends with one). A file that ends with its end marker is
+taken at once; only one that does not is walked. Blocking (reads the file): call it
+where the header is read.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final
+
+from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.structure import gif_blocks, jpeg_head
+
+__all__ = ["missing_end"]
+
+_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+_PNG_END: Final = b"IEND\xaeB`\x82"
+_CHUNK_HEADER: Final = struct.Struct(">I4s")
+# As structure.py's bound for an animation: more chunks than any editor writes.
+_MAX_PNG_CHUNKS: Final = 65_536
+_EOI: Final = b"\xff\xd9"
+_BLOCK: Final = 1024 * 1024
+_MAX_GIF_BLOCKS: Final = 100_000
+
+
+def missing_end(source: ImageSource, slack_format: str) -> str | None:
+    """Why ``source`` is cut short, and what to do; None when it holds its whole picture."""
+    if slack_format == "PNG" and not _png_whole(source):
+        return "the PNG file is cut short (no IEND end marker): send the complete file"
+    if slack_format == "JPEG" and not _jpeg_whole(source):
+        return "the JPEG file is cut short (no end-of-image marker): send the complete file"
+    if slack_format == "GIF" and not _gif_whole(source):
+        return "the GIF file is cut short (no trailer): send the complete file"
+    return None
+
+
+def _png_whole(source: ImageSource) -> bool:
+    if source.tail(len(_PNG_END)) == _PNG_END:
+        return True
+    position = len(_PNG_SIGNATURE)
+    for _ in range(_MAX_PNG_CHUNKS):
+        header = source.read_at(position, _CHUNK_HEADER.size)
+        if len(header) < _CHUNK_HEADER.size:
+            return False
+        length: int
+        kind: bytes
+        length, kind = _CHUNK_HEADER.unpack(header)
+        end = position + _CHUNK_HEADER.size + length + 4  # its data, then its CRC
+        if kind == b"IEND":
+            return end <= source.byte_count
+        position = end
+    return True  # past the bound: structure.py refuses such files, Pillow the rest
+
+
+def _jpeg_whole(source: ImageSource) -> bool:
+    if source.tail(len(_EOI)) == _EOI:
+        return True
+    scan = _first_scan_data(source)
+    if scan is None:
+        return True  # no structure found to walk: left to Pillow and the checks after it
+    if scan < 0:
+        return False  # the file ends before its picture's data begins
+    # Image data escapes every 0xFF it holds (0xFF 0x00), so 0xFF 0xD9 after the first
+    # scan begins is the end of the image (a thumbnail's is in a segment before it).
+    position = scan
+    while position < source.byte_count:
+        block = source.read_at(position, _BLOCK + 1)  # one byte over: a marker split in two
+        if _EOI in block:
+            return True
+        if len(block) <= _BLOCK:
+            return False
+        position += _BLOCK
+    return False
+
+
+def _first_scan_data(source: ImageSource) -> int | None:
+    """Where the first scan's data starts (after its SOS header); -1 if the file ends
+    before it; None where no marker stands where one should (Pillow says what is wrong)."""
+    head = jpeg_head(source)
+    if head.file_ended:
+        return -1
+    if head.first_scan is None:
+        return None
+    length = source.read_at(head.first_scan + 2, 2)
+    start = head.first_scan + 2 + int.from_bytes(length, "big")
+    return start if len(length) == 2 and start <= source.byte_count else -1
+
+
+def _gif_whole(source: ImageSource) -> bool:
+    for count, (introducer, _) in enumerate(gif_blocks(source)):
+        if introducer not in (b"!", b","):
+            # The trailer, or bytes no GIF has there after whole blocks (Pillow stops at
+            # them): whole; the file's end where a block should be: cut short.
+            return introducer != b""
+        if count >= _MAX_GIF_BLOCKS:
+            break
+    return True  # past the bound: the frame count refuses such files

@@ -1,0 +1,146 @@
+"""A PNG, JPEG or GIF sent as it is must hold its whole picture, whatever follows its end.
+
+Its end marker was looked for in the file's last bytes (a JPEG's last 64 KiB, a PNG's
+last 4 KiB, a GIF's last 16): a whole file with more data after its end (a phone's
+motion-photo clip after a JPEG) was refused as "cut short: send the complete file",
+advice that could never work; and a cut-short JPEG whose EXIF thumbnail ends with the
+end marker's bytes, or a cut-short GIF whose last bytes held a ";" by chance, was sent
+(a review of 2026-12-05). images/file_end.py walks the file's structure instead.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
+from tests.conftest import CANARY_TOKEN
+
+NOWHERE = "http://127.0.0.1:9/api"  # prepare sends nothing
+
+
+def encoded(picture: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def textured(size: tuple[int, int]) -> Image.Image:
+    """A picture whose JPEG is not tiny: gradients and noise, as a photo has."""
+    gradient = Image.linear_gradient("L").resize(size)
+    return Image.merge(
+        "RGB", [gradient, Image.effect_noise(size, 40), gradient.rotate(90).resize(size)]
+    )
+
+
+PICTURE = textured((800, 800))
+JPEG = encoded(PICTURE, "JPEG", quality=90)
+PNG = encoded(PICTURE, "PNG")
+GIF = encoded(PICTURE.convert("P"), "GIF")
+# Data after the end that holds no end marker of its own (as a clip's bytes may not).
+TRAILER = bytes(range(256)).replace(b"\xff", b"\x00") * 400  # 100 KiB
+
+
+async def prepared(image: bytes) -> dict[str, object]:
+    """``prepare``'s summary of ``image``; InvalidArguments when refused."""
+    async with (
+        UsersSetPhoto(CANARY_TOKEN, base_url=NOWHERE, environ={}) as tool,
+        tool.prepare({"image": image}) as upload,
+    ):
+        return upload.summary()
+
+
+@pytest.mark.parametrize(
+    ("image", "fmt"),
+    [
+        (JPEG + TRAILER, "JPEG"),
+        (PNG + TRAILER, "PNG"),
+        (PNG + b"\0" * 5000, "PNG"),
+        (GIF + b"\0" * 40, "GIF"),
+        (GIF + TRAILER, "GIF"),
+    ],
+    ids=["jpeg-100k-after", "png-100k-after", "png-5000-zeros-after", "gif-40-after", "gif-100k"],
+)
+async def test_a_whole_file_with_data_after_its_end_is_sent_as_it_is(
+    image: bytes, fmt: str
+) -> None:
+    summary = await prepared(image)
+    assert summary["format"] == fmt
+    assert summary["bytes"] == len(image), "sent as it is, trailer and all"
+    assert Image.open(io.BytesIO(image)).size == (800, 800)
+
+
+@pytest.mark.parametrize("image", [JPEG, PNG, GIF], ids=["jpeg", "png", "gif"])
+async def test_a_whole_file_ending_at_its_end_marker_is_sent(image: bytes) -> None:
+    assert (await prepared(image))["bytes"] == len(image)
+
+
+def with_exif_thumbnail(jpeg: bytes) -> bytes:
+    """``jpeg`` with an EXIF block holding a small JPEG thumbnail (as cameras write), whose
+    own end marker (0xFF 0xD9) stands before the main picture's data."""
+    thumbnail = encoded(textured((160, 120)), "JPEG", quality=70)
+
+    def directory(entries: list[tuple[int, int, int, int]], following: int) -> bytes:
+        packed = struct.pack(">H", len(entries))
+        for tag, kind, count, value in entries:
+            packed += struct.pack(">HHI", tag, kind, count)
+            packed += struct.pack(">HH", value, 0) if kind == 3 else struct.pack(">I", value)
+        return packed + struct.pack(">I", following)
+
+    second = 8 + 18  # after the header and a first directory of one entry
+    at = second + 30  # after a second directory of two entries
+    tiff = (
+        b"MM\x00\x2a"
+        + struct.pack(">I", 8)
+        + directory([(0x0112, 3, 1, 1)], second)  # orientation 1
+        + directory([(0x0201, 4, 1, at), (0x0202, 4, 1, len(thumbnail))], 0)
+        + thumbnail
+    )
+    app1 = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
+async def test_a_cut_jpeg_whose_exif_thumbnail_ends_with_the_marker_is_refused() -> None:
+    # A small file (a smooth picture), so that what is left of it is all in the 64 KiB
+    # the end marker was looked for in.
+    smooth = Image.linear_gradient("L").resize((600, 600)).convert("RGB")
+    photo = with_exif_thumbnail(encoded(smooth, "JPEG", quality=70))
+    assert len(photo) < 64 * 1024
+    assert (await prepared(photo))["bytes"] == len(photo)  # whole, it is sent
+    cut = photo[: len(photo) * 2 // 3]
+    assert b"\xff\xd9" in cut, "the thumbnail's end marker is in what is left"
+    with pytest.raises(OSError, match="truncated"):
+        Image.open(io.BytesIO(cut)).load()
+    with pytest.raises(InvalidArguments, match="JPEG file is cut short"):
+        await prepared(cut)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF"])
+async def test_a_file_cut_anywhere_in_its_picture_is_refused(fmt: str) -> None:
+    """Every cut from a quarter of the file on (the header whole, so the size is read),
+    the last 16 bytes holding a ";" or not: a GIF's chance ";" passed before."""
+    whole = {"JPEG": JPEG, "PNG": PNG, "GIF": GIF}[fmt]
+    cuts = range(len(whole) // 4, len(whole) - 1, max(1, len(whole) // 37))
+    chance = [n for n in range(len(whole) // 2, len(whole) - 1) if b";" in whole[n - 16 : n]]
+    for n in [*cuts, *chance[:3]]:
+        with pytest.raises(InvalidArguments, match=f"{fmt} file is cut short"):
+            await prepared(whole[:n])
+
+
+async def test_a_large_file_read_from_its_path_is_walked_as_well(tmp_path: Path) -> None:
+    """A file past what is read whole (images/paths.py) is read where the walk looks: a
+    whole JPEG with 2 MB after its end is sent, and the same cut inside its picture is not."""
+    whole = tmp_path / "motion.jpg"
+    whole.write_bytes(JPEG + TRAILER * 20)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(JPEG[: len(JPEG) // 2] + bytes(2 * 1024 * 1024))  # cut, then zeros
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=NOWHERE, environ={}) as tool:
+        async with tool.prepare({"image": str(whole)}) as upload:
+            assert upload.summary()["bytes"] == whole.stat().st_size
+        with pytest.raises(InvalidArguments, match="JPEG file is cut short"):
+            async with tool.prepare({"image": str(cut)}):
+                pass
