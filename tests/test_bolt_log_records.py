@@ -102,3 +102,32 @@ async def test_an_oauth_callback_bolt_refuses_logs_no_unspent_code(
     assert any("OAuth callback failure" in message for message in told), told
     assert any("GET /slack/oauth_redirect" in message for message in told), told  # access log
     assert loggers_holding(apps, [code]) == []
+
+
+def test_an_oauth_code_is_masked_in_a_records_extras_and_in_bolts_own_wording() -> None:
+    """aiohttp's access log passes the request line as an extra (a JSON formatter writes
+    it out), and Bolt logs a failed exchange as "... with code: CODE": both held the
+    code whole (a review of 2026-12-05)."""
+    code = "1234567890.1234567890123.deadbeefcafe0123456789abcdef"
+    access = logging.makeLogRecord(
+        {
+            "name": "aiohttp.access",
+            "msg": "request logged",
+            "first_request_line": f"GET /slack/oauth_redirect?code={code}&state=x HTTP/1.1",
+        }
+    )
+    failed = logging.LogRecord(
+        "slack_bolt.AsyncApp",
+        logging.WARNING,
+        __file__,
+        1,
+        "Failed to fetch oauth.v2.access result with code: %s - error: %s",
+        (code, "rate_limited"),
+        None,
+    )
+    for record in (access, failed):
+        assert SecretsMasked().filter(record)
+        texts = [value for value in vars(record).values() if isinstance(value, str)]
+        assert not [text for text in [*texts, record.getMessage()] if code in text]
+    assert "state=x HTTP/1.1" in vars(access)["first_request_line"]
+    assert "error: rate_limited" in failed.getMessage()

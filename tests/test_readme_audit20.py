@@ -93,7 +93,7 @@ def test_a_dry_run_refuses_a_history_file_the_real_run_refuses(tmp_path: Path, i
     assert not_a_history.read_bytes() == make_image((600, 600)), "the file is left as it was"
 
 
-@pytest.mark.parametrize("depth", ["in-a-file", "below-a-file"])
+@pytest.mark.parametrize("depth", ["in-a-file", "below-a-file", "through-a-dangling-link"])
 def test_a_dry_run_refuses_a_history_path_through_a_file_as_the_real_run_does(
     slack_emulator: RunningEmulator, tmp_path: Path, image: Path, depth: str
 ) -> None:
@@ -103,6 +103,9 @@ def test_a_dry_run_refuses_a_history_path_through_a_file_as_the_real_run_does(
     through_a_file = image / "history.sqlite3"
     if depth == "below-a-file":
         through_a_file = image / "more" / "history.sqlite3"
+    if depth == "through-a-dangling-link":  # a link to a folder since removed
+        (tmp_path / "link").symlink_to(tmp_path / "gone")
+        through_a_file = tmp_path / "link" / "history.sqlite3"
     env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
     dry = run_cli("set", str(image), "--history", str(through_a_file), "--dry-run", env=env)
     real = run_cli("set", str(image), "--history", str(through_a_file), env=env)
@@ -110,7 +113,8 @@ def test_a_dry_run_refuses_a_history_path_through_a_file_as_the_real_run_does(
     assert photo_requests(slack_emulator) == []
     assert dry.returncode == 2, dry.stdout + dry.stderr
     assert "Checked" not in dry.stdout
-    assert "a part of the path is a file, not a folder" in dry.stderr
+    if depth != "through-a-dangling-link":
+        assert "a part of the path is a file, not a folder" in dry.stderr
     assert dry.stderr.splitlines()[0] == real.stderr.splitlines()[0]
     assert image.is_file()
 

@@ -6,8 +6,9 @@ rotation would put every installer's user, bot and refresh tokens in a host's lo
 Bolt's app logger writes an OAuth callback it refuses with the request's query, and
 aiohttp's access log every request line: an unspent ``code`` in both.
 The app knows no token in advance: records of those loggers have anything shaped like
-a Slack token masked, and the value of an OAuth ``client_secret`` or ``code`` field
-(a dict's or JSON's, a list's first item, or a query string's).
+a Slack token masked, the value of an OAuth ``client_secret`` or ``code`` field (a
+dict's or JSON's, a list's first item, or a query string's) and anything shaped like an
+OAuth code, in the message and in the record's other texts (a formatter's extras).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ BOLT_AND_SERVER_LOGGERS: Final = ("slack_bolt.AsyncApp", "slack_bolt.App", "aioh
 _SECRET_FIELD: Final = re.compile(
     r"""(?P<key>(?P<q>['"])(?:client_secret|code)(?P=q)\s*:\s*\[?\s*)(?P<v>['"])[^'"]*(?P=v)"""
 )
+# An OAuth code wherever it stands (Bolt's "... with code: CODE"), by its shape: the
+# team's number, a number, and hex digits.
+_OAUTH_CODE: Final = re.compile(r"\b\d{6,}\.\d{6,}\.[0-9a-fA-F]{16,}\b")
 # ?code=... or &client_secret=... in a request line or URL.
 _QUERY_FIELD: Final = re.compile(r"(?P<key>[?&](?:client_secret|code)=)[^&\s'\"]*")
 
@@ -40,15 +44,26 @@ class SecretsMasked(logging.Filter):
     """Rewrites a record whose text holds a token's shape or an OAuth secret field."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # The record's other texts too: aiohttp's access log passes the request line as an
+        # extra, which a structured (JSON) formatter writes out.
+        for name, value in list(vars(record).items()):
+            if isinstance(value, str) and name != "msg":
+                setattr(record, name, _masked(value))
         try:
             message = record.getMessage()
         except Exception:  # a record whose arguments do not fit its format: leave it be
             return True
-        masked = _SECRET_FIELD.sub(rf"\g<key>'{REDACTED}'", without_tokens(message))
-        masked = _QUERY_FIELD.sub(rf"\g<key>{REDACTED}", masked)
+        masked = _masked(message)
         if masked != message:
             record.msg, record.args = masked, ()
         return True
+
+
+def _masked(text: str) -> str:
+    """``text`` with tokens, OAuth secret fields and OAuth codes masked."""
+    masked = _SECRET_FIELD.sub(rf"\g<key>'{REDACTED}'", without_tokens(text))
+    masked = _QUERY_FIELD.sub(rf"\g<key>{REDACTED}", masked)
+    return _OAUTH_CODE.sub(REDACTED, masked)
 
 
 _MASK: Final = SecretsMasked()

@@ -25,8 +25,15 @@ _CHUNK_HEADER: Final = struct.Struct(">I4s")
 # As structure.py's bound for an animation: more chunks than any editor writes.
 _MAX_PNG_CHUNKS: Final = 65_536
 _EOI: Final = b"\xff\xd9"
+# What may follow 0xFF inside image data: a stuffed 0x00, a restart marker, a fill 0xFF.
+_ESCAPES: Final = frozenset({0x00, *range(0xD0, 0xD8), 0xFF})
+# Segments between a progressive file's scans: its tables and scan headers (structure.py
+# refuses more than 100 scans), comments. More than any encoder writes.
+_MAX_SEGMENTS_BETWEEN_SCANS: Final = 1000
 _BLOCK: Final = 1024 * 1024
-_MAX_GIF_BLOCKS: Final = 100_000
+# Far past the frames a GIF may have (ImageLimits.max_frames); its extension blocks are
+# capped by structure.py, which walks it first.
+_MAX_GIF_FRAMES: Final = 10_000
 
 
 def missing_end(source: ImageSource, slack_format: str) -> str | None:
@@ -66,17 +73,37 @@ def _jpeg_whole(source: ImageSource) -> bool:
         return True  # no structure found to walk: left to Pillow and the checks after it
     if scan < 0:
         return False  # the file ends before its picture's data begins
-    # Image data escapes every 0xFF it holds (0xFF 0x00), so 0xFF 0xD9 after the first
-    # scan begins is the end of the image (a thumbnail's is in a segment before it).
+    # Image data escapes every 0xFF it holds (0xFF 0x00, or a restart marker), so the
+    # next other marker after it is a segment's (a progressive file's tables and scans,
+    # a comment), stepped over whole: its bytes are not escaped and may hold 0xFF 0xD9.
     position = scan
+    for _ in range(_MAX_SEGMENTS_BETWEEN_SCANS):
+        marker = _next_marker(source, position)
+        if marker is None:
+            return False  # the file ends inside image data
+        if source.read_at(marker + 1, 1) == b"\xd9":
+            return True
+        length = source.read_at(marker + 2, 2)
+        if len(length) < 2:
+            return False
+        position = marker + 2 + int.from_bytes(length, "big")
+    return True  # past the bound: left to Pillow's decoder
+
+
+def _next_marker(source: ImageSource, position: int) -> int | None:
+    """Where the next marker from ``position`` on stands (0xFF then a byte that is no 0x00,
+    restart marker or fill 0xFF); None if the file ends first."""
     while position < source.byte_count:
         block = source.read_at(position, _BLOCK + 1)  # one byte over: a marker split in two
-        if _EOI in block:
-            return True
+        at = block.find(b"\xff")
+        while 0 <= at < len(block) - 1:
+            if block[at + 1] not in _ESCAPES:
+                return position + at
+            at = block.find(b"\xff", at + 1)
         if len(block) <= _BLOCK:
-            return False
+            return None
         position += _BLOCK
-    return False
+    return None
 
 
 def _first_scan_data(source: ImageSource) -> int | None:
@@ -93,11 +120,14 @@ def _first_scan_data(source: ImageSource) -> int | None:
 
 
 def _gif_whole(source: ImageSource) -> bool:
-    for count, (introducer, _) in enumerate(gif_blocks(source)):
-        if introducer not in (b"!", b","):
+    frames = 0
+    for introducer, _ in gif_blocks(source):
+        if introducer == b",":
+            frames += 1
+            if frames > _MAX_GIF_FRAMES:
+                return True  # past the bound: the frame count refuses such files
+        elif introducer != b"!":
             # The trailer, or bytes no GIF has there after whole blocks (Pillow stops at
             # them): whole; the file's end where a block should be: cut short.
             return introducer != b""
-        if count >= _MAX_GIF_BLOCKS:
-            break
-    return True  # past the bound: the frame count refuses such files
+    return False

@@ -30,6 +30,10 @@ from ocp_users_photo.images.tiff_structure import tiff_problem
 MAX_JPEG_SEGMENTS: Final = 1000
 MAX_JPEG_SCANS: Final = 100
 MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
+# A GIF's extension blocks (a frame's timing and transparency, the loop count, comments,
+# XMP): a few per frame. Empty comments of 3 bytes each are millions in 32 MB, each a
+# step of Pillow's and of the walks here.
+MAX_GIF_EXTENSIONS: Final = 4096
 # An animated PNG's chunks in all (a frame's data comes in fdAT chunks of 8 KiB or more:
 # a 32 MiB animation has ~4,000), counted only for animations, whose frames Pillow seeks
 # chunk by chunk; a still PNG's chunks after its pixels are capped by png_metadata.py.
@@ -219,10 +223,19 @@ def _gif_problem(source: ImageSource, max_frames: int) -> str | None:
     if len(screen) < 4:
         return None
     width, height = struct.unpack("<HH", screen)
-    frames = 0
+    frames = extensions = 0
+    most_extensions = MAX_GIF_EXTENSIONS + 2 * max_frames  # two a frame, and some
     for introducer, descriptor in gif_blocks(source):
-        if introducer != b",":
+        if introducer == b"!":
+            extensions += 1
+            if extensions > most_extensions:
+                return (
+                    f"the GIF has more than {most_extensions} extension blocks, which no "
+                    "editor writes"
+                )
             continue
+        if introducer != b",":
+            return None  # the trailer, the end of the file, or what Pillow will refuse
         left, top, frame_width, frame_height, _ = struct.unpack("<HHHHB", descriptor)
         if left + frame_width > width or top + frame_height > height:
             return (

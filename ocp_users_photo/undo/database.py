@@ -165,11 +165,12 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
         return database
 
 
-def _check_makeable(target: str) -> None:
-    """Whether the first change could make the history file at ``target`` and the folders
+def _check_makeable(path: str) -> None:
+    """Whether the first change could make the history file at ``path`` (as given: the
+    change makes its folders by that spelling, links not followed first) and the folders
     above it: the nearest part of the path that exists must be a folder it can write in.
     Raised as the change's own attempt would fail (translated_failures words it)."""
-    above = os.path.dirname(target)
+    above = os.path.dirname(path)
     while above and not os.path.lexists(above):
         parent = os.path.dirname(above)
         if parent == above:
@@ -177,6 +178,8 @@ def _check_makeable(target: str) -> None:
         above = parent
     if not above:
         above = os.curdir
+    if os.path.islink(above) and not os.path.exists(above):  # a link to nothing
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
     if not os.path.isdir(above):
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
     if not os.access(above, os.W_OK | os.X_OK):
@@ -194,7 +197,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
             if os.path.islink(path) and not os.path.isdir(os.path.dirname(target)):
                 # The change makes the link's own folder, not its target's: it would fail.
                 raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
-            _check_makeable(target)
+            _check_makeable(os.path.abspath(path))
             return
         found = os.stat(target)
         if stat.S_ISDIR(found.st_mode):
