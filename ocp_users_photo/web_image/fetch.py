@@ -34,6 +34,7 @@ import httpx
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
+from ocp_users_photo.errors import raise_alone
 from ocp_users_photo.slack.log_redaction import http_stack_silenced
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image.addresses import (
@@ -241,9 +242,12 @@ class _Hops:
             try:
                 answers = await self._resolver(url.host, url.port)
             except (OSError, UnicodeError):
-                raise ConnectionFailed(
-                    f"{place} could not be found (no address for the name): check the URL's host"
-                ) from None
+                raise_alone(
+                    ConnectionFailed(
+                        f"{place} could not be found (no address for the name): check the "
+                        "URL's host"
+                    )
+                )
         addresses = [parse_address(answer) for answer in answers]
         found = [address for address in addresses if address is not None]
         if not found or len(found) != len(addresses):
@@ -322,16 +326,17 @@ class _Hops:
                 response = await transport.handle_async_request(request)
                 self.reached = True
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                # Each raised alone: the HTTP stack's error, kept as the context, quotes
+                # what the host sent (a header line echoing the token), and a reporter
+                # walking the chain reads it even when a traceback does not show it.
                 refusal = _connect_refusal(error, place, policy)
-                if isinstance(refusal, TlsFailure):
-                    raise refusal from None
-                raise _ConnectFailed(refusal) from None
+                raise_alone(refusal if isinstance(refusal, TlsFailure) else _ConnectFailed(refusal))
             except httpx.HTTPError as error:
-                raise _read_refusal(error, place, policy) from None
+                raise_alone(_read_refusal(error, place, policy))
             try:
                 return await _read(response, url, policy, place, self._hold_body)
             except httpx.HTTPError as error:
-                raise _read_refusal(error, place, policy) from None
+                raise_alone(_read_refusal(error, place, policy))
             finally:
                 await response.aclose()
 
@@ -387,9 +392,11 @@ async def _read(
     except BodyTooLarge:
         raise _too_large(place, policy) from None
     except UnreadableBody as error:
-        raise NotAnImage(
-            f"{place} sent a body that cannot be read: {error}; serve the image uncompressed"
-        ) from None
+        raise_alone(
+            NotAnImage(
+                f"{place} sent a body that cannot be read: {error}; serve the image uncompressed"
+            )
+        )
     data = body.decoded
     _require_image(data[:SNIFF_BYTES], url, place)
     return data
@@ -412,9 +419,7 @@ def _joined(url: ImageUrl, location: str, place: str) -> str:
     try:
         return urljoin(url.full, location)
     except ValueError:
-        raise BadImageUrl(
-            f"{place} redirected to a malformed URL: give the image's own URL"
-        ) from None
+        raise_alone(BadImageUrl(f"{place} redirected to a malformed URL: give the image's own URL"))
 
 
 def _place(url: ImageUrl) -> str:

@@ -1,0 +1,83 @@
+"""The download of the photo a change replaces (undo's keeping) against a host that
+echoes the token in a malformed header line: no exception in the chain may hold it.
+
+`raise ... from None` hides the HTTP stack's error from a printed traceback but keeps it
+as the raised error's ``__context__``, where an error reporter or a debugger walking the
+chain reads it: httpx's, httpcore's and h11's errors quoted the line whole, the token
+with it (a review of 2026-12-05; the Slack API's own path already cleared its chain).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+from tests.conftest import CANARY_TOKEN, make_image
+from tests.test_secrets import holds_part_of_the_token, texts_of_error
+
+
+async def _slack_and_image_host(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """Slack's reads answered well, the photo's original with the token as a header line."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    path = head.split(b" ")[1]
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length"):
+            await reader.readexactly(int(line.split(b":")[1]))
+    port = writer.get_extra_info("sockname")[1]
+    if path.startswith(b"/img/"):
+        writer.write(b"HTTP/1.1 200 OK\r\n" + CANARY_TOKEN.encode() + b"\r\n\r\n")
+    else:
+        images = {f"image_{n}": f"http://127.0.0.1:{port}/img/{n}.png" for n in (72, 512)}
+        body = json.dumps(
+            {
+                "ok": True,
+                "user_id": "U0REVIEW01",
+                "team_id": "T0REVIEW01",
+                "user": "review",
+                "team": "review",
+                "url": "https://review.slack.com/",
+                "profile": {
+                    **images,
+                    "is_custom_image": True,
+                    "image_original": f"http://127.0.0.1:{port}/img/original.png",
+                    "avatar_hash": "abcdefabcdef",
+                },
+            }
+        ).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body
+        )
+    await writer.drain()
+    writer.close()
+
+
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
+async def test_a_token_echoed_by_the_originals_host_is_in_no_error_of_the_chain(
+    tmp_path: Path, stack: str
+) -> None:
+    server = await asyncio.start_server(_slack_and_image_host, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"http://127.0.0.1:{port}/api",
+            keep_previous=True,
+            photo_history=tmp_path / "history.sqlite3",
+            environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
+        ) as tool:
+            with pytest.raises(UsersPhotoError) as refused:
+                await tool.call({"image": make_image()})
+    finally:
+        server.close()
+    assert refused.value.code == "previous_photo_not_kept"
+    shown = texts_of_error(refused.value)
+    assert len(shown) > 8, "the chain was walked"
+    leaking = [text[:120] for text in shown if holds_part_of_the_token(text)]
+    assert leaking == []
