@@ -20,9 +20,7 @@ from tests.conftest import CANARY_TOKEN, make_image
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 
 
-async def _slack_and_image_host(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
+async def _slack_and_image_host(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Slack's reads answered well, the photo's original with the token as a header line."""
     head = await reader.readuntil(b"\r\n\r\n")
     path = head.split(b" ")[1]
