@@ -21,6 +21,7 @@ httpx-aiohttp alike.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import re
 import ssl
 import sys
@@ -161,7 +162,8 @@ class _Authorizing:
 
 @cache
 def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
-    """aiohttp's connector, except that a connection it closes is aborted (made once).
+    """aiohttp's connector, except that a connection it closes is aborted, and a kept-alive
+    one that received a reply while idle is not reused (made once).
 
     aiohttp closes a connection it will not reuse (a failed or timed-out attempt, a reply
     not read whole) gracefully: asyncio's ``transport.close()`` waits for the write buffer
@@ -171,6 +173,12 @@ def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
     socket goes at once; a connection whose request and reply were done has nothing left
     to send, so nothing is lost. ``_release`` is aiohttp's own hook for it (the same
     signature since aiohttp 3.0), overridden only where it exists.
+
+    A reply that reaches an idle pooled connection (a load balancer's, a server's bug) is
+    queued by aiohttp and was read as the answer to the next request sent on it: a call
+    said the photo was set while the server had refused it. ``_get`` (aiohttp's own,
+    overridden only where it is a coroutine function) drops such a connection and takes
+    the next; httpx's pool already drops one whose socket has bytes waiting.
     """
     import aiohttp
 
@@ -182,8 +190,17 @@ def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
                     abort()
             super()._release(key, protocol, should_close=should_close)
 
+    async def _get(self: aiohttp.TCPConnector, *args: Any, **kwargs: Any) -> Any:
+        while True:
+            connection = await aiohttp.TCPConnector._get(self, *args, **kwargs)
+            if connection is None or not getattr(connection.protocol, "should_close", False):
+                return connection
+            connection.close()  # released with should_close: aborted, never pooled again
+
     if not callable(getattr(aiohttp.TCPConnector, "_release", None)):
         return aiohttp.TCPConnector
+    if inspect.iscoroutinefunction(getattr(aiohttp.TCPConnector, "_get", None)):
+        setattr(AbortingConnector, "_get", _get)  # noqa: B010 (a private method, typed by aiohttp)
     return AbortingConnector
 
 

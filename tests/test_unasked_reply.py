@@ -1,0 +1,110 @@
+"""A reply the server sends while a kept-alive connection is idle is no call's answer.
+
+After a good users.setPhoto reply, the server sends a second whole reply nobody asked
+for, then answers the next request on that connection with invalid_auth. On aiohttp's
+stack the pooled connection kept the unasked reply and handed it to the next call as its
+answer: that call said the photo was set, with a profile from before it was sent, while
+the server had refused it (a review of 2026-12-05). A load balancer that answers an idle
+connection, or a server's bug, does this; the connection is dropped instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import SlackApiError, UsersSetPhoto
+from tests.conftest import CANARY_TOKEN, make_image
+
+
+def _reply(body: dict[str, Any]) -> bytes:
+    data = json.dumps(body).encode()
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        % len(data)
+        + data
+    )
+
+
+def _set(avatar_hash: str) -> bytes:
+    sizes = (24, 32, 48, 72, 192, 512, 1024)
+    images = {f"image_{n}": f"https://avatars.example.com/{avatar_hash}_{n}.png" for n in sizes}
+    return _reply(
+        {
+            "ok": True,
+            "profile": {
+                **images,
+                "image_original": "https://avatars.example.com/o.png",
+                "avatar_hash": avatar_hash,
+            },
+        }
+    )
+
+
+class UnaskedReplies:
+    """A server that, after its first good reply, sends a second one unasked, then refuses
+    every later request on that connection; what it answered is kept."""
+
+    def __init__(self) -> None:
+        self.answered: list[str] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                )
+                await reader.readexactly(length)
+                served += 1
+                if served == 1:
+                    self.answered.append("set")
+                    writer.write(_set("aaaaaaaaaaaa"))
+                    await writer.drain()
+                    await asyncio.sleep(0.3)  # the connection is idle in the pool now
+                    writer.write(_set("bbbbbbbbbbbb"))  # asked by no one
+                else:
+                    self.answered.append("invalid_auth")
+                    writer.write(_reply({"ok": False, "error": "invalid_auth"}))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
+async def test_a_reply_sent_to_an_idle_connection_is_not_the_next_calls_answer(
+    stack: str,
+) -> None:
+    server_side = UnaskedReplies()
+    server = await asyncio.start_server(server_side.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    outcomes: list[str] = []
+    try:
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"http://127.0.0.1:{port}/api",
+            keep_previous=False,
+            max_retries=0,
+            environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
+        ) as tool:
+            for _ in range(2):
+                try:
+                    reply = await tool.call({"image": make_image()})
+                    outcomes.append(str(reply["profile"]["avatar_hash"]))
+                except SlackApiError as refused:
+                    outcomes.append(refused.error)
+                await asyncio.sleep(0.6)
+    finally:
+        server.close()
+    assert outcomes[0] == "aaaaaaaaaaaa"
+    assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"
+    # The second call got what the server answered it: a set on a connection of its own,
+    # or the refusal on the connection it shared.
+    assert server_side.answered in (["set", "set"], ["set", "invalid_auth"])
+    assert outcomes[1] == ("aaaaaaaaaaaa" if server_side.answered[1] == "set" else "invalid_auth")
