@@ -13,6 +13,7 @@ import re
 from typing import Any, Final
 
 from ocp_users_photo.argument_view import safe_view
+from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.model_result import error_result, with_install_page
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.tokens import TokenSource, install_page_of
@@ -47,12 +48,14 @@ class HistoryObserver(CallObserver):
         self._add = add_interaction if callable(add_interaction) else None
         self._install_from = install_from
         self._sending: set[int] = set()  # id() of the calls whose change went to Slack
+        self.calls_started = 0  # how many calls this observer was told of
 
     def _record(self, action: str, endpoint: str, result: str, metadata: dict[str, Any]) -> None:
         if self._add is not None:
             self._add(action=action, api_endpoint=endpoint, result=result, metadata=metadata)
 
     async def call_started(self, call: CallInfo) -> None:
+        self.calls_started += 1
         self._record(
             f"tool_call:{call.tool_name}",
             call.endpoint,
@@ -115,6 +118,16 @@ class HistoryObserver(CallObserver):
         if isinstance(avatar_hash, str):
             answered["avatar_hash"] = avatar_hash
         self._record(f"tool_response:{call.tool_name}", call.endpoint, "ok", answered)
+
+    async def call_untold(self, call: CallInfo, *, error: UsersPhotoError | None) -> None:
+        """A call no change of which was told to observers (usersRestorePhoto's list, or a
+        refusal before anything was sent), recorded as a told call is: its start, then
+        its error or a success that names no photo."""
+        await self.call_started(call)
+        if error is not None:
+            await self.call_ended(call, CallOutcome(image={}, error=error))
+            return
+        self._record(f"tool_response:{call.tool_name}", call.endpoint, "ok", {"success": True})
 
 
 def _without_host_paths(message: str) -> str:

@@ -32,8 +32,10 @@ from ocp_users_photo.agents.definitions import (
 )
 from ocp_users_photo.agents.headers import authorization_of, token_override
 from ocp_users_photo.agents.history import HistoryObserver
+from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.credentials import AuthorizationHeader
-from ocp_users_photo.errors import TOKEN_PATH, Problem
+from ocp_users_photo.errors import TOKEN_PATH, Problem, UsersPhotoError
+from ocp_users_photo.observers import CallInfo
 from ocp_users_photo.ocp_description import companion_told
 from ocp_users_photo.prepared import TokenOverride
 from ocp_users_photo.slack.addresses import same_slack
@@ -249,9 +251,7 @@ class SlackPhotoRoute:
         source = self.tool.token_source if override is None else None
         observer = HistoryObserver(agent, install_from=source)
         if self.restore_tool is not None and tool_name == self.restore_tool.name:
-            return await self.restore_tool.call_with(
-                arguments, token_override=override, observers=(observer,)
-            )
+            return await self._restore(self.restore_tool, arguments, override, observer)
         reply, _ = await self.tool.call_with_summary(
             arguments,
             digest=True,
@@ -260,6 +260,36 @@ class SlackPhotoRoute:
             observers=(observer,),
         )
         return reply
+
+    async def _restore(
+        self,
+        restore_tool: UsersRestorePhoto,
+        arguments: Mapping[str, Any],
+        override: TokenOverride | None,
+        observer: HistoryObserver,
+    ) -> dict[str, Any]:
+        """The undo, in the agent's history whatever it did: a photo put back is told to
+        the observer as a change; the list, and a refusal before any change, are recorded
+        here (they left no trace, and a model reading the history never saw a failed undo)."""
+        untold = CallInfo(
+            tool_name=restore_tool.name,
+            method="POST",
+            endpoint=self.tool.endpoint,
+            arguments=safe_view(arguments),
+            person=acting_person(),
+        )
+        told_before = observer.calls_started
+        try:
+            result = await restore_tool.call_with(
+                arguments, token_override=override, observers=(observer,)
+            )
+        except UsersPhotoError as error:
+            if observer.calls_started == told_before:
+                await observer.call_untold(untold, error=error)
+            raise
+        if observer.calls_started == told_before:
+            await observer.call_untold(untold, error=None)
+        return result
 
     def _override(
         self, call_authorization: str | None, person: ActingPerson | None
