@@ -224,24 +224,39 @@ def mcp_tool(
 ) -> dict[str, Any]:
     """An MCP tool (a ``tools/list`` entry).
 
-    The default tool comes with the schema of its structured result
-    (``run_result_schema``), its ``title`` and its ``annotations``
-    (``SET_PHOTO_ANNOTATIONS``); another tool has them only when given.
+    usersSetPhoto (the default, or a ``UsersSetPhoto`` given, bound to a person or not)
+    comes with the schema of its structured result (``run_result_schema``), its
+    ``title`` and its ``annotations`` (``SET_PHOTO_ANNOTATIONS``); another tool has them
+    only when given.
     """
     name, description, schema = _definition(tool)
+    sets_photo = _sets_photo(tool)
     exported: dict[str, Any] = {"name": name}
-    if title is not None or tool is None:
+    if title is not None or sets_photo:
         exported["title"] = title if title is not None else SET_PHOTO_TITLE
     exported.update({"description": description, "inputSchema": mcp_input_schema(schema)})
     if output_schema is not None:
         exported["outputSchema"] = copy.deepcopy(dict(output_schema))
-    elif tool is None:
+    elif sets_photo:
         exported["outputSchema"] = run_result_schema()
     if annotations is not None:
         exported["annotations"] = copy.deepcopy(dict(annotations))
-    elif tool is None:
+    elif sets_photo:
         exported["annotations"] = dict(SET_PHOTO_ANNOTATIONS)
     return exported
+
+
+def _sets_photo(tool: ToolDefinition | None) -> bool:
+    """Whether ``tool`` is this package's usersSetPhoto (its ``run`` returns what
+    ``run_result_schema`` describes), not another tool given by its definition."""
+    if tool is None:
+        return True
+    from ocp_users_photo.acting_tool import ActingTool
+    from ocp_users_photo.tool import UsersSetPhoto
+
+    return isinstance(tool, UsersSetPhoto) or (
+        isinstance(tool, ActingTool) and isinstance(tool.tool, UsersSetPhoto)
+    )
 
 
 def mcp_input_schema(schema: Any) -> Any:

@@ -32,11 +32,8 @@ from typing import Any, Final
 from ocp_users_photo._version import __version__
 from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.exports import (
-    SET_PHOTO_ANNOTATIONS,
-    SET_PHOTO_TITLE,
     export_tools,
     mcp_tool,
-    run_result_schema,
 )
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.mcp_in_flight import CountedWriteStream, InFlightRequests
@@ -279,12 +276,7 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
     tools = offered(tool)
     # usersSetPhoto as this tool describes itself (its input schema names the URL hosts it
     # allows), then the manifest's other tools this server offers.
-    own = mcp_tool(
-        tool,
-        output_schema=run_result_schema(),
-        title=SET_PHOTO_TITLE,
-        annotations=SET_PHOTO_ANNOTATIONS,
-    )
+    own = mcp_tool(tool)  # with its output schema, title and annotations
     catalogued = export_tools("mcp")
     listed = [own] + [exported for exported in catalogued[1:] if exported["name"] in tools]
     left_out = frozenset(exported["name"] for exported in catalogued) - tools.keys()

@@ -548,3 +548,21 @@ def test_the_manifest_command_refuses_an_unknown_format(capsys: pytest.CaptureFi
         cli.main(["manifest", "--format", "yaml"])
     assert stopped.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+async def test_the_mcp_export_of_a_tool_object_is_the_manifests_with_its_result_schema() -> None:
+    """``export_tool("mcp", tool)`` for a UsersSetPhoto (bound to a person or not) left
+    out its outputSchema, title and annotations, which ``manifest --format mcp`` has: a
+    host listing it advertised no structured result (a review of 2026-12-05). The MCP
+    server added them back by hand."""
+    tool = UsersSetPhoto("xoxp-1-2-3-abcdef", base_url="http://127.0.0.1:9/api", environ={})
+    try:
+        catalogued = export_tool("mcp")
+        for given in (tool, tool.acting_as(team_id="T0TEAM0001", user_id="U0PERSON01")):
+            exported = export_tool("mcp", given)
+            assert exported["outputSchema"] == catalogued["outputSchema"]
+            assert exported["title"] == catalogued["title"]
+            assert exported["annotations"] == catalogued["annotations"]
+            assert exported["name"] == "usersSetPhoto"
+    finally:
+        await tool.aclose()
