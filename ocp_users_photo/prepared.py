@@ -70,6 +70,9 @@ class PreparedUpload:
     # ``prepare`` or ``send`` only once auth.test says it is theirs. True unless ``prepare``
     # took it from a token source that gives each person theirs.
     fixed_token: bool = field(default=True, repr=False, compare=False)
+    # The mark of the tool that prepared it (``UsersSetPhoto``'s own): only that tool sends
+    # it, so its token goes to that tool's Slack alone.
+    made_by: object = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         """What is being sent, for logs and an agent's history: no token, no bytes."""

@@ -187,6 +187,8 @@ class UsersSetPhoto(AsyncClosing):
         self.spec: ToolSpec = tool_spec()
         self.token_source: TokenSource = _token_source(token, settings)
         self.base_url = settings.base_url
+        # What marks the uploads this tool prepares: only it sends them (send()).
+        self._uploads_mark = object()
         _check_same_slack(self.token_source, self.base_url)
         self.reply_check: ReplyCheck = reply_check
         self.fit: Fit = fit
@@ -602,6 +604,13 @@ class UsersSetPhoto(AsyncClosing):
                 "this upload was sent or closed already and its image let go: prepare it "
                 "again (upload = await tool.prepare(arguments)) to send that photo again"
             )
+        if upload.made_by is not self._uploads_mark:
+            # Its token is the other tool's: sent here it would go to this tool's Slack.
+            raise ValueError(
+                "this upload was prepared by another UsersSetPhoto, with that tool's token "
+                "and for its Slack: send it with the tool that prepared it, or prepare it "
+                "with this one (upload = await tool.prepare(arguments))"
+            )
         watching = self._watching(observers, model_facing=upload.model_facing)
         with call_deadline(self._slack.deadline):
             if not watching:
@@ -796,7 +805,13 @@ class UsersSetPhoto(AsyncClosing):
             or token_override is not None
             or isinstance(self.token_source, StaticToken | NoToken)
         )
-        return PreparedUpload(token=parsed.token, image=image, renew=renew, fixed_token=fixed)
+        return PreparedUpload(
+            token=parsed.token,
+            image=image,
+            renew=renew,
+            fixed_token=fixed,
+            made_by=self._uploads_mark,
+        )
 
     async def _image_of(
         self,

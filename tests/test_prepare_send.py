@@ -8,7 +8,7 @@ import pytest
 
 from ocp_users_photo import PreparedUpload, UsersSetPhoto, prepared
 from ocp_users_photo import tool as tool_module
-from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from tests.conftest import make_image, photo_requests, shown_avatar_hash
 from tests.test_tool import expected_fingerprint, padded_png
@@ -136,3 +136,26 @@ async def test_an_uploads_repr_names_the_image_without_its_bytes(tool: UsersSetP
 def test_prepares_values_are_still_importable_from_the_tool_module(name: str) -> None:
     # They live in prepared.py; callers that import them from tool.py get the same objects.
     assert getattr(tool_module, name) is getattr(prepared, name)
+
+
+async def test_an_upload_is_sent_only_by_the_tool_that_prepared_it(
+    tool: UsersSetPhoto, emulator: RunningEmulator
+) -> None:
+    """An upload carries the token of the tool that prepared it. Sent through another tool
+    it went to that tool's Slack with the first tool's token (a GovSlack tool and a
+    slack.com tool in one process: the token went to a host it was never set for) and
+    changed the first token's owner's photo (a review of 2026-12-05)."""
+    other_slack_token = "xoxp-2222-3333-4444-othertooltokenabcdef"
+    async with (
+        run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as elsewhere,
+        UsersSetPhoto(other_slack_token, base_url=elsewhere.base_url, environ={}) as other,
+    ):
+        async with tool.prepare({"image": make_image()}) as upload:
+            with pytest.raises(ValueError, match="prepared by another UsersSetPhoto") as refused:
+                await other.send(upload)
+            assert not upload.closed, "refused before anything: the caller may still send it"
+            reply = await tool.send(upload)  # with the tool that prepared it
+        assert elsewhere.requests.all() == [], "nothing reached the other tool's Slack"
+    assert reply["ok"] is True
+    assert len(photo_requests(emulator)) == 1
+    assert "xoxp" not in str(refused.value)
