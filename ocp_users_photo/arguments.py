@@ -149,6 +149,16 @@ def _token_of(
     problems: list[Problem],
 ) -> SlackToken | None:
     if "token" in arguments:
+        if arguments["token"] is None:
+            # Not "must be text, not NoneType": a caller passing None meant no token.
+            problems.append(
+                Problem(
+                    TOKEN_PATH,
+                    "the token argument is None: leave token out to use the tool's own token "
+                    "(its token=, or SLACK_USER_TOKEN), or give a user token (xoxp-...)",
+                )
+            )
+            return None
         token, token_problems = check_token(arguments["token"], origin="the token argument")
         problems.extend(token_problems)
         return token

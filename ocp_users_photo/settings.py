@@ -214,7 +214,13 @@ _METHODS_CALLED: Final = frozenset(
 
 def check_base_url(raw: str, *, origin: str) -> str:
     """The base URL without a trailing slash, or ValueError saying how to fix it."""
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str):
+        # bytes, a Path: the type is what is wrong, not the address it may hold.
+        raise TypeError(
+            f"{origin} must be text (str), not {type(raw).__name__}: give an http(s) URL "
+            "such as https://slack.com/api"
+        )
+    if not raw.strip():
         raise ValueError(f"{origin} must be an http(s) URL such as https://slack.com/api")
     text = raw.strip()
     if not text.isascii() or not text.isprintable() or any(ch.isspace() for ch in text):

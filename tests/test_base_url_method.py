@@ -3,9 +3,11 @@ at once, saying to give the API's base, rather than every call going to .../meth
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo import InvalidArguments, UsersSetPhoto
 
 
 @pytest.mark.parametrize(
@@ -35,3 +37,20 @@ def test_the_environments_base_url_is_told_the_same(monkeypatch: pytest.MonkeyPa
 def test_a_base_url_ending_otherwise_is_taken(url: str) -> None:
     tool = UsersSetPhoto("xoxp-1-2-3-base", base_url=url)
     assert tool.endpoint == url.rstrip("/") + "/users.setPhoto"
+
+
+@pytest.mark.parametrize("given", [b"https://slack.com/api", Path("https://slack.com/api")])
+def test_a_base_url_that_is_not_text_is_told_by_its_type(given: object) -> None:
+    """bytes or a Path were refused with "must be an http(s) URL such as
+    https://slack.com/api" while holding that very URL (a review of 2026-12-05)."""
+    with pytest.raises(TypeError, match=rf"must be text \(str\), not {type(given).__name__}"):
+        UsersSetPhoto("xoxp-1-2-3-base", base_url=given)  # type: ignore[arg-type]
+
+
+async def test_a_token_argument_of_none_says_to_leave_it_out() -> None:
+    """It said "must be text, not NoneType", with the tool's own token there to use."""
+    async with UsersSetPhoto(
+        "xoxp-1-2-3-base", base_url="http://127.0.0.1:9/api", environ={}
+    ) as tool:
+        with pytest.raises(InvalidArguments, match="leave token out to use the tool's own"):
+            await tool.prepare({"image": "me.png", "token": None})
