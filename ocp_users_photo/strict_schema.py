@@ -171,16 +171,34 @@ def _refuse_unknown(schema: Mapping[str, Any], path: str, *, allowed: frozenset[
         )
 
 
+def _said_uncarried(keyword: str, value: Any, integer_maximum: int | None) -> str:
+    """``keyword``'s limit in words. A string branch's pattern beside a bounded integer
+    branch is that integer written in digits (the crop values: its pattern spells the
+    bounds out, a regex of a hundred characters no model needs to read)."""
+    if keyword == "pattern" and integer_maximum is not None:
+        digits = len(str(integer_maximum))
+        return f"digits 0-9 only (at most {digits}), for a whole number within those bounds"
+    return f"{keyword} {value}"
+
+
 def _move_uncarried(property_schema: dict[str, Any]) -> None:
     """Say in ``property_schema``'s description what Anthropic's strict grammar cannot carry."""
     limits: list[str] = []
+    integer_maximum = next(
+        (
+            branch["maximum"]
+            for branch in property_schema.get("anyOf", ())
+            if branch.get("type") == "integer" and isinstance(branch.get("maximum"), int)
+        ),
+        None,
+    )
     for branch in property_schema.get("anyOf", [property_schema]):
         for nested in branch.get("properties", {}).values():
             _move_uncarried(nested)
         if isinstance(branch.get("items"), dict):
             _move_uncarried(branch["items"])
         moved = [
-            f"{keyword} {branch.pop(keyword)}"
+            _said_uncarried(keyword, branch.pop(keyword), integer_maximum)
             for keyword in _ANTHROPIC_UNCARRIED
             if keyword in branch
         ]

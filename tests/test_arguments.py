@@ -96,15 +96,25 @@ def test_a_bad_crop_value_is_refused_and_explained(value: object, says: str) -> 
 @pytest.mark.parametrize(
     "text",
     ["0", "00000", "000000", "7", "0007", "00007", "000007", "65535", "065535",
-     "9" * 6, "0" * 12 + "1"],
+     "65536", "70000", "99999", "9" * 6, "0" * 12 + "1"],
 )  # fmt: skip
 def test_a_crop_text_is_taken_exactly_when_the_input_schema_takes_it(text: str) -> None:
-    """The tool checks what its published input schema says (pattern ^[0-9]{1,5}$, at most
-    65535): a host that validates, and one that does not, get the same answer. Before, the
-    tool took up to 12 digits ("000000007"), which the schema refuses. (The schema's maximum
-    binds numbers only: a text above 65535, "70000", the schema takes and the tool refuses,
-    as above.)"""
+    """The tool checks what its published input schema says (digits only, at most 5 of
+    them, at most 65535): a host that validates, and one that does not, get the same
+    answer. Before, the tool took up to 12 digits ("000000007"), which the schema refuses;
+    and the schema's pattern took any 5 digits ("70000": its maximum binds numbers only),
+    which the tool refuses: its pattern now spells out the bounds (an exports review)."""
     arguments = {"image": "a.png", "crop_x": text, "crop_y": "0", "crop_w": "600"}
+    by_schema = not any(input_validator().iter_errors(arguments))
+    _, problems = parse(arguments)
+    assert (not problems) == by_schema, (text, by_schema, problems)
+
+
+@pytest.mark.parametrize("text", ["0", "00", "00000", "1", "00001", "65535", "65536"])
+def test_a_crop_w_text_is_taken_exactly_when_the_input_schema_takes_it(text: str) -> None:
+    """crop_w's text of zeros ("0", "00000") passed the schema's pattern and was refused by
+    the tool (a side of 0); the pattern now takes 1-65535 alone."""
+    arguments = {"image": "a.png", "crop_x": "0", "crop_y": "0", "crop_w": text}
     by_schema = not any(input_validator().iter_errors(arguments))
     _, problems = parse(arguments)
     assert (not problems) == by_schema, (text, by_schema, problems)

@@ -150,7 +150,8 @@ def test_the_anthropic_variant_says_the_bounds_in_words() -> None:
     assert crop_w["anyOf"] == [{"type": "integer"}, {"type": "string"}, {"type": "null"}]
     assert crop_w["description"].startswith(MANIFEST_SCHEMA["properties"]["crop_w"]["description"])
     assert crop_w["description"].endswith(
-        "Limits the tool checks: integer: minimum 1, maximum 65535; string: pattern ^[0-9]{1,5}$."
+        "Limits the tool checks: integer: minimum 1, maximum 65535; string: digits 0-9 only "
+        "(at most 5), for a whole number within those bounds."
     )
 
 
@@ -241,12 +242,13 @@ def box_values() -> st.SearchStrategy[Any]:
         },
     )
 )
-@example(crop={"crop_x": 0, "crop_y": 0, "crop_w": "0"})  # the one call the two disagree on
+@example(crop={"crop_x": 0, "crop_y": 0, "crop_w": "0"})  # the old schema took it
 def test_what_the_tool_accepts_every_schema_accepts(
     picture_folder: Path, crop: dict[str, Any]
 ) -> None:
     # The tool is the stricter side: the old schema let crop_w "0" through as text (its
-    # pattern had no bounds), and the tool, then as now, refuses a square of side 0.
+    # pattern had no bounds), and the tool, then as now, refuses a square of side 0; the
+    # manifest's pattern now spells the bounds out, as the tool checks them.
     arguments = {"image": "portrait.png", **crop}
     if tool_accepts(picture_folder, arguments):
         assert before_check.is_valid(arguments), arguments
