@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from ocp_users_photo.arguments import parse_arguments
 from ocp_users_photo.credentials import SlackToken, check_token
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.spec import input_validator
+from ocp_users_photo.spec import input_validator, load_manifest
 
 USER = SlackToken("xoxp-1-2-3-abc")
 
@@ -231,3 +233,22 @@ def test_many_unknown_names_are_counted_not_listed() -> None:
     _, problems = parse({"image": "me.png", **{f"name{index}": 1 for index in range(2000)}})
     assert paths(problems) == [f"$.name{index}" for index in range(10)] + ["$"]
     assert problems[-1].message.startswith("1990 more unknown arguments: usersSetPhoto takes")
+
+
+def test_each_crop_pattern_takes_exactly_the_texts_within_its_bounds() -> None:
+    """Over every text of one to five digits (and six-digit ones): the manifest's pattern
+    for each crop value takes a text exactly when it is at most 5 digits long and its
+    value lies within the number's bounds, the rule the tool applies."""
+    properties = load_manifest()["input_schema"]["properties"]
+    for name in ("crop_x", "crop_y", "crop_w"):
+        schema = properties[name]
+        pattern = re.compile(schema["pattern"])
+        low, high = schema["minimum"], schema["maximum"]
+        texts = (
+            "".join(digits)
+            for length in range(1, 6)
+            for digits in itertools.product("0123456789", repeat=length)
+        )
+        for text in [*texts, "000000", "065535", "100000", "655350"]:
+            within = len(text) <= 5 and low <= int(text) <= high
+            assert bool(pattern.fullmatch(text)) == within, (name, text)
