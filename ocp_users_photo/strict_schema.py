@@ -26,6 +26,9 @@ the tool keeps enforcing them, as it enforces the cross-field crop rule.
 from __future__ import annotations
 
 import copy
+import functools
+import itertools
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -171,24 +174,53 @@ def _refuse_unknown(schema: Mapping[str, Any], path: str, *, allowed: frozenset[
         )
 
 
-def _said_uncarried(keyword: str, value: Any, integer_maximum: int | None) -> str:
-    """``keyword``'s limit in words. A string branch's pattern beside a bounded integer
-    branch is that integer written in digits (the crop values: its pattern spells the
-    bounds out, a regex of a hundred characters no model needs to read)."""
-    if keyword == "pattern" and integer_maximum is not None:
-        digits = len(str(integer_maximum))
+def _said_uncarried(keyword: str, value: Any, integer_bounds: tuple[int, int] | None) -> str:
+    """``keyword``'s limit in words. A string branch's pattern that takes exactly the
+    integer branch's values written in digits (the crop values: such a pattern spells the
+    bounds out, a regex of a hundred characters no model needs to read) is said so."""
+    if (
+        keyword == "pattern"
+        and integer_bounds is not None
+        and isinstance(value, str)
+        and _takes_exactly_digits_within(value, *integer_bounds)
+    ):
+        digits = len(str(integer_bounds[1]))
         return f"digits 0-9 only (at most {digits}), for a whole number within those bounds"
     return f"{keyword} {value}"
+
+
+@functools.cache
+def _takes_exactly_digits_within(pattern: str, low: int, high: int) -> bool:
+    """Whether ``pattern`` takes a text exactly when it is at most as many digits 0-9 as
+    ``high`` has, of a value from ``low`` to ``high``: checked over every such text (for
+    bounds of up to 5 digits: 111,110 of them, once per pattern), and a few others."""
+    if not 0 <= low <= high <= 99_999:
+        return False
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return False
+    width = len(str(high))
+    others = ("", "a", "-1", "+1", "1.0", " 1", "1 ", "0x1", "0" * (width + 1), "1" * (width + 1))
+    if any(compiled.search(text) for text in others):
+        return False
+    return all(
+        bool(compiled.search(text)) == (low <= int(text) <= high)
+        for length in range(1, width + 1)
+        for text in ("".join(digits) for digits in itertools.product("0123456789", repeat=length))
+    )
 
 
 def _move_uncarried(property_schema: dict[str, Any]) -> None:
     """Say in ``property_schema``'s description what Anthropic's strict grammar cannot carry."""
     limits: list[str] = []
-    integer_maximum = next(
+    integer_bounds = next(
         (
-            branch["maximum"]
+            (branch["minimum"], branch["maximum"])
             for branch in property_schema.get("anyOf", ())
-            if branch.get("type") == "integer" and isinstance(branch.get("maximum"), int)
+            if branch.get("type") == "integer"
+            and isinstance(branch.get("minimum"), int)
+            and isinstance(branch.get("maximum"), int)
         ),
         None,
     )
@@ -198,7 +230,7 @@ def _move_uncarried(property_schema: dict[str, Any]) -> None:
         if isinstance(branch.get("items"), dict):
             _move_uncarried(branch["items"])
         moved = [
-            _said_uncarried(keyword, branch.pop(keyword), integer_maximum)
+            _said_uncarried(keyword, branch.pop(keyword), integer_bounds)
             for keyword in _ANTHROPIC_UNCARRIED
             if keyword in branch
         ]

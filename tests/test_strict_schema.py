@@ -280,3 +280,29 @@ def test_what_only_the_anthropic_variant_lets_through_the_tool_refuses(
     arguments = {"image": "portrait.png", **crop}
     assume(anthropic_check.is_valid(arguments) and not manifest_check.is_valid(arguments))
     assert not tool_accepts(picture_folder, arguments), arguments
+
+
+def test_a_pattern_that_is_no_bounded_number_is_said_as_it_is() -> None:
+    """Only a pattern that takes exactly the integer branch's values in digits is said as
+    "digits 0-9 only": a caller's ``^(low|high)$`` beside a bounded integer was told to a
+    model as digits, which its tool refuses (a review of this change)."""
+    level_schema: dict[str, Any] = {
+        "description": "A level.",
+        "type": ["integer", "string"],
+        "minimum": 0,
+        "maximum": 10,
+        "pattern": "^(low|high)$",
+    }
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {"level": level_schema},
+        "required": ["level"],
+        "additionalProperties": False,
+    }
+    level = anthropic_strict_input_schema(schema)["properties"]["level"]
+    assert level["description"].endswith(
+        "Limits the tool checks: integer: minimum 0, maximum 10; string: pattern ^(low|high)$."
+    )
+    digits_only = {**level_schema, "pattern": "^[0-9]{1,2}$"}  # takes 11-99 too
+    said = anthropic_strict_input_schema({**schema, "properties": {"level": digits_only}})
+    assert said["properties"]["level"]["description"].endswith("string: pattern ^[0-9]{1,2}$.")
