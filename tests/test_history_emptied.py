@@ -207,12 +207,13 @@ def test_a_history_emptied_is_refused_by_every_photo_history_whatever_its_path_s
         second.close()
 
 
-def test_a_relative_history_in_a_removed_working_folder_reads_as_none_made_yet(
+def test_a_relative_history_in_a_removed_working_folder_says_what_a_change_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Once a history was seen, resolving another's relative path asked for the working
-    folder, and a removed one raised a bare FileNotFoundError out of the store: it reads
-    as a history not made yet again (no file is found there), as it did before."""
+    folder, and a removed one raised a bare FileNotFoundError out of the store. A listing
+    there then read as a history not made yet; it now says what a change there would (no
+    change can make it), as HistoryUnavailable with what to do, never a bare error."""
     seen = PhotoHistory(tmp_path / "seen.sqlite3")
     try:
         seen.check_usable()
@@ -224,6 +225,7 @@ def test_a_relative_history_in_a_removed_working_folder_reads_as_none_made_yet(
     gone.rmdir()
     relative = PhotoHistory("history.sqlite3")
     try:
-        assert asyncio.run(relative.entries(HistoryOwner("T0001", "U0001"))) == []
+        with pytest.raises(HistoryUnavailable, match="working directory that no longer exists"):
+            asyncio.run(relative.entries(HistoryOwner("T0001", "U0001")))
     finally:
         relative.close()

@@ -590,3 +590,18 @@ def test_a_text_stdout_cannot_encode_is_not_taken_for_a_closed_stdout() -> None:
     ascii_only = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
     with pytest.raises(UnicodeEncodeError):
         answers_to(ascii_only).write("café\n")
+
+
+def test_history_through_a_link_to_nothing_says_it_cannot_be_used_as_a_change_does(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A history whose folder is a link to a folder since removed: `history` listed no
+    kept photo (exit 0), and usersRestorePhoto's list said none was kept yet, while every
+    change was refused history_unavailable (a newcomer review, 2026-12-05)."""
+    (tmp_path / "link").symlink_to(tmp_path / "gone")
+    unusable = tmp_path / "link" / "history.sqlite3"
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    listed = run_cli("history", "--history", str(unusable), env=env)
+    assert listed.returncode == 2, listed.stdout + listed.stderr
+    assert "cannot be created or written" in listed.stderr
+    assert "No photo" not in listed.stdout

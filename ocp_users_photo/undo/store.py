@@ -384,6 +384,9 @@ class PhotoHistory(AsyncClosing):
                 # and the file found there checked as a new process checks it.
                 self._close_connection(look=False)
             if not isinstance(absent, _Unset) and self._connection is None and _no_file_at(path):
+                # None kept yet, if the first change could make the file: else it says what
+                # the change would (a listing said "none kept" where every change failed).
+                check_read_only(path, self.busy_timeout)
                 return absent
             if self._connection is None:
                 # A closed connection (check_usable, aclose) left no one watching the path:
