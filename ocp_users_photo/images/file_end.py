@@ -11,17 +11,16 @@ where the header is read.
 
 from __future__ import annotations
 
-import struct
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.structure import gif_blocks, jpeg_head
+from ocp_users_photo.images.structure import gif_blocks, jpeg_head, png_chunks
 
 __all__ = ["missing_end"]
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _PNG_END: Final = b"IEND\xaeB`\x82"
-_CHUNK_HEADER: Final = struct.Struct(">I4s")
+_IEND_CHUNK_BYTES: Final = 12  # length, type, no data, CRC
 # As structure.py's bound for an animation: more chunks than any editor writes.
 _MAX_PNG_CHUNKS: Final = 65_536
 _EOI: Final = b"\xff\xd9"
@@ -50,19 +49,12 @@ def missing_end(source: ImageSource, slack_format: str) -> str | None:
 def _png_whole(source: ImageSource) -> bool:
     if source.tail(len(_PNG_END)) == _PNG_END:
         return True
-    position = len(_PNG_SIGNATURE)
-    for _ in range(_MAX_PNG_CHUNKS):
-        header = source.read_at(position, _CHUNK_HEADER.size)
-        if len(header) < _CHUNK_HEADER.size:
-            return False
-        length: int
-        kind: bytes
-        length, kind = _CHUNK_HEADER.unpack(header)
-        end = position + _CHUNK_HEADER.size + length + 4  # its data, then its CRC
-        if kind == b"IEND":
-            return end <= source.byte_count
-        position = end
-    return True  # past the bound: structure.py refuses such files, Pillow the rest
+    for count, (position, kind) in enumerate(png_chunks(source, len(_PNG_SIGNATURE))):
+        if kind == b"IEND":  # its data is empty: its header, then its CRC
+            return position + _IEND_CHUNK_BYTES <= source.byte_count
+        if count >= _MAX_PNG_CHUNKS:
+            return True  # past the bound: structure.py refuses such files, Pillow the rest
+    return False  # the file ends before its IEND chunk
 
 
 def _jpeg_whole(source: ImageSource) -> bool:

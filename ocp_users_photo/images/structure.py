@@ -88,7 +88,7 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
 
 def _png_problem(source: ImageSource) -> str | None:
     animated = False
-    for count, (position, kind) in enumerate(_png_chunks(source, len(_PNG_SIGNATURE))):
+    for count, (position, kind) in enumerate(png_chunks(source, len(_PNG_SIGNATURE))):
         if kind == b"IEND":
             return None
         if kind == b"IDAT":
@@ -104,7 +104,7 @@ def _png_problem(source: ImageSource) -> str | None:
 
 def _animation_problem(source: ImageSource, position: int) -> str | None:
     """An animated PNG's chunks from its first image data to its end, counted up to the cap."""
-    for count, (_, kind) in enumerate(_png_chunks(source, position)):
+    for count, (_, kind) in enumerate(png_chunks(source, position)):
         if kind == b"IEND":
             return None
         if count >= MAX_ANIMATED_PNG_CHUNKS:
@@ -115,7 +115,7 @@ def _animation_problem(source: ImageSource, position: int) -> str | None:
     return None
 
 
-def _png_chunks(source: ImageSource, position: int) -> Iterator[tuple[int, bytes]]:
+def png_chunks(source: ImageSource, position: int) -> Iterator[tuple[int, bytes]]:
     """(position, type) of each chunk from ``position`` on, headers only, to the file's end."""
     while True:
         header = source.read_at(position, _CHUNK_HEADER.size)
