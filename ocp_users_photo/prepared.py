@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, NoReturn, TypedDict
 
 from ocp_users_photo.credentials import Renew, SlackToken
 from ocp_users_photo.errors import Problem
@@ -130,3 +130,14 @@ class Preparing:
     async def __aexit__(self, *exc_info: object) -> None:
         if self._upload is not None:
             self._upload.close()
+
+    def __enter__(self) -> NoReturn:
+        # Python's own refusal names no way out; nothing has been read or checked yet.
+        raise TypeError(
+            "tool.prepare(...) is asynchronous: write 'async with tool.prepare(arguments) "
+            "as upload:' inside an async function, or 'upload = await tool.prepare("
+            "arguments)'; without an event loop, tool.call_sync(arguments) checks and sends"
+        )
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Never reached: ``__enter__`` refuses."""

@@ -84,6 +84,13 @@ async def test_one_prepare_block_is_entered_once(tool: UsersSetPhoto) -> None:
             pass
 
 
+def test_a_plain_with_block_says_prepare_is_asynchronous(tool: UsersSetPhoto) -> None:
+    refusal = pytest.raises(TypeError, match=r"async with tool\.prepare")
+    with refusal as refused, tool.prepare({"image": make_image()}):  # the mistake shown
+        raise AssertionError("the block does not run")
+    assert "call_sync" in str(refused.value)
+
+
 async def test_call_with_summary_gives_the_reply_and_what_was_sent(
     tool: UsersSetPhoto, emulator: RunningEmulator
 ) -> None:
