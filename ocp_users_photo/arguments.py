@@ -101,7 +101,9 @@ def parse_arguments(
         problem = Problem(
             "$",
             f"the arguments must be a JSON object (a mapping of names to values), not "
-            f"{type(arguments).__name__}",
+            f"{type(arguments).__name__}: pass them as one, such as "
+            '{"image": "me.png"} or {"image": "me.png", "crop_x": 0, "crop_y": 0, '
+            '"crop_w": 512}',
         )
         return ParsedArguments(token=None, image=None, crop_box=None), [problem]
 

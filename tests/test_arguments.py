@@ -252,3 +252,15 @@ def test_each_crop_pattern_takes_exactly_the_texts_within_its_bounds() -> None:
         for text in [*texts, "000000", "065535", "100000", "655350"]:
             within = len(text) <= 5 and low <= int(text) <= high
             assert bool(pattern.fullmatch(text)) == within, (name, text)
+
+
+@pytest.mark.parametrize("arguments", ["me.png", ["me.png"], None, b"\x89PNG"])
+def test_arguments_that_are_no_mapping_are_refused_with_the_shape_to_send(
+    arguments: object,
+) -> None:
+    parsed, problems = parse(arguments)
+    assert parsed.image is None
+    assert paths(problems) == ["$"]
+    message = problems[0].message
+    assert f"not {type(arguments).__name__}" in message
+    assert '{"image": "me.png"}' in message
