@@ -16,6 +16,7 @@ import pytest
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo
 from ocp_users_photo.undo import NothingToUndo, PhotoHistory
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import GREEN, RED, exists, file_mode, history_tool, picture, rows, shown
@@ -354,3 +355,30 @@ async def test_restore_of_a_number_below_one_is_refused_as_an_argument(
     with pytest.raises(TypeError, match="not str"):
         await keeping.restore("1")  # type: ignore[arg-type]
     assert not emulator.requests.for_path("/api/users.setPhoto")
+
+
+class _HeldBeforeKeeping(CallObserver):
+    """Holds a change after its checks, before the keeper (told last) keeps its photo."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
+        self.reached.set()
+        await self.go_on.wait()
+
+
+async def test_an_undo_before_a_first_change_has_kept_its_photo_says_to_undo_once_it_ends(
+    emulator: RunningEmulator, keeping: UsersSetPhoto
+) -> None:
+    held = _HeldBeforeKeeping()
+    change = asyncio.create_task(keeping.call_with_summary({"image": RED}, observers=[held]))
+    await asyncio.wait_for(held.reached.wait(), 10)
+    with pytest.raises(NothingToUndo, match="undo again once it has ended") as early:
+        await asyncio.wait_for(keeping.undo(), 10)
+    assert "no kept photo" in str(early.value)
+    held.go_on.set()
+    await change
+    before_red = await keeping.undo()  # the change kept what it replaced: back to it
+    assert before_red["ok"] is True

@@ -334,7 +334,8 @@ def _nothing_kept(owner: HistoryOwner, path: object, keeping: object) -> Nothing
     said = (
         f"there is no kept photo of {owner} to put back in {path}: a photo is kept when a "
         "change replaces it with keeping on (setting the photo already shown replaces "
-        "nothing, so keeps nothing)"
+        "nothing, so keeps nothing; a change made at this very moment keeps its photo as "
+        "it is sent: undo again once it has ended)"
     )
     advice = ""
     if keeping is None:
