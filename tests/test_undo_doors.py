@@ -390,3 +390,45 @@ async def test_without_a_token_each_refusal_names_what_was_not_done(
             "usersRestorePhoto was not called: the Slack token cannot"
         )
     assert not emulator.requests.for_path("/api/auth.test")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1,
+        7,
+        2**53 - 1,
+        2**53,
+        2**60,
+        0,
+        -1,
+        "1",
+        "0001",
+        "00001",
+        "000001",
+        "999999999999999",
+        "1000000000000000",
+        "0",
+        "0000",
+        "",
+        " 1",
+        "1 ",
+        "+1",
+        "1.0",
+        "\u0661",
+        None,
+    ],
+)
+def test_an_entry_is_taken_exactly_when_the_advertised_schema_allows_it(value: Any) -> None:
+    """The input schema every door advertises and the check the door runs agree: a model
+    that keeps to the schema is never refused, and what the door refuses the schema does."""
+    from ocp_users_photo.undo.errors import EntryRefused
+    from ocp_users_photo.undo.restore_tool import entry_argument
+
+    schema = restore_definition().input_schema
+    allowed = Draft202012Validator(schema).is_valid({"entry": value})
+    if allowed:
+        assert entry_argument({"entry": value}) == (None if value is None else int(value))
+    else:
+        with pytest.raises(EntryRefused, match="a whole number from 1 to 9007199254740991"):
+            entry_argument({"entry": value})

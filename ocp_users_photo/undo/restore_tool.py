@@ -12,6 +12,7 @@ answers an expected failure with an error object instead of raising.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -40,6 +41,9 @@ __all__ = ["RESTORE_TOOL_NAME", "UsersRestorePhoto", "entry_argument"]
 
 MAX_LISTED: Final = 50
 _MAX_ENTRY: Final = 2**53 - 1
+# Digits as text, as the input schema's pattern says (a model may quote a number): at most
+# 15 significant digits, after at most four zeros.
+_ENTRY_DIGITS: Final = re.compile(r"0{0,4}[1-9][0-9]{0,14}")
 
 
 class UsersRestorePhoto:
@@ -153,13 +157,14 @@ def entry_argument(arguments: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
     elif (isinstance(value, float) and value.is_integer()) or (
-        isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 16
+        isinstance(value, str) and _ENTRY_DIGITS.fullmatch(value)
     ):
         number = int(value)
     if number is None or not 1 <= number <= _MAX_ENTRY:
         raise EntryRefused(
-            "entry must be the number of a kept photo (a whole number, 1 or more) from the list "
-            "this tool returns when called without entry"
+            f"entry must be the number of a kept photo (a whole number from 1 to {_MAX_ENTRY}, "
+            "or up to 15 of its digits as text) from the list this tool returns when called "
+            "without entry"
         )
     return number
 
