@@ -89,6 +89,24 @@ def reported_with_locals(events: list[dict[str, Any]]) -> str:
 
 SCENARIOS = {
     "a slack refusal": [Fault.slack_error("invalid_auth")],
+    # Broken HTTP quoting the request's credentials: the HTTP library's own error quotes
+    # them, and was kept as a local of the frame the package's error is raised from.
+    "a status line echoing the header": [Fault.raw("{authorization}\r\n\r\n")] * 3,
+    "a reason phrase echoing the token": [
+        Fault.raw(
+            'HTTP/1.1 200 {token}\r\ncontent-length: 35\r\n\r\n{"ok":false,"error":"invalid_auth"}'
+        )
+    ],
+    "a chunk size echoing the token": [
+        Fault.raw("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{token}\r\n")
+    ]
+    * 3,
+    "a content-encoding echoing the token": [
+        Fault.raw(
+            'HTTP/1.1 200 OK\r\ncontent-encoding: {token}\r\ncontent-length: 11\r\n\r\n{"ok":true}'
+        )
+    ]
+    * 3,
     "a dropped connection": [Fault.drop()] * 3,
     # Refused after parsing, each echoing the token: json_object's frame held the parsed
     # value, the body unredacted, as a local when it raised.

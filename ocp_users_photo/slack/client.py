@@ -411,6 +411,10 @@ class SlackClient:
                     closed_under_it = True
                 else:
                     raise  # not a fault of the HTTP exchange (a TransportError of ours, a bug)
+                # The library's error may quote what a server echoed (the Authorization
+                # header in a status line): not left in this frame, whose locals an error
+                # reporter shows with the TransportError raised below.
+                del error
             finally:
                 progress.form.content.let_go()  # what httpx's cycles keep, kept small
             if closed_under_it:

@@ -26,7 +26,7 @@ import importlib.util
 import re
 import ssl
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 import httpx
@@ -66,7 +66,9 @@ class Answer:
     content-encoded), and how to let the connection go."""
 
     status_code: int
-    headers: httpx.Headers
+    # The server's text, which may echo the request's credentials: out of the repr, which
+    # an error reporter shows for every local of a frame an error passed through.
+    headers: httpx.Headers = field(repr=False)
     body: AsyncIterable[bytes]
     aclose: Callable[[], Awaitable[None]]
 
