@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ocp_users_photo.cli import main
+from ocp_users_photo.console_script import main
 
 if __name__ == "__main__":
     sys.exit(main())

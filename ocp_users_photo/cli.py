@@ -381,6 +381,16 @@ def _refuse_a_command_option_first(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        # Before the command ran (its module loading, its options read): Python's traceback
+        # is no answer; within the command, _run says the same, or what was done.
+        tell("ocp-users-photo: interrupted")
+        return ExitCode.INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     standard_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
