@@ -89,7 +89,10 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     for entry in kept:
         print(f"  {entry.describe()}", file=out)
     if undo_entry is None:
-        undone = "none of them undoes a change: the changes they record did not happen"
+        undone = (
+            "none of them undoes a change: the changes they record have not taken effect, "
+            "as Slack shows the photo they kept"
+        )
     else:
         undone = f"'ocp-users-photo undo' puts back #{undo_entry}, the photo before the last change"
     print(f"Put one back with 'ocp-users-photo undo --entry N' ({undone}).", file=out)

@@ -78,7 +78,7 @@ async def test_an_undo_without_keeping_of_an_empty_history_says_nothing_is_kept(
         with pytest.raises(NothingToUndo) as raised:
             await tool.undo()
     message = str(raised.value)
-    assert "did not happen" not in message, message
+    assert "have not taken effect" not in message, message
     assert "keeping on" in message, message
     # Setting the photo shown already is the other way to have nothing kept: said too.
     assert "already shown replaces nothing" in message, message

@@ -42,7 +42,7 @@ async def test_a_listing_after_a_timed_out_change_does_not_call_it_a_change_that
     assert "timed out" in timed_out
     listing = json.loads(model.inputs[2][-1]["output"])
     assert listing["ok"] is True
-    assert "did not happen" not in listing["message"]
+    assert "have not taken effect" not in listing["message"]
     assert "To undo the last change, call usersRestorePhoto with entry 1" in listing["message"]
     # Slack did set the photo the timed-out call sent.
     assert await photo_host.avatar_hash() != listing["entries"][0]["avatar_hash"]

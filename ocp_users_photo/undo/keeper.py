@@ -308,7 +308,7 @@ class PhotoKeeper(CallObserver):
             )
         await self.history.discard(newest.entry)
         raise StaleUndoEntry(
-            f"kept photo #{newest.entry} records a change that did not happen (the photo it "
+            f"kept photo #{newest.entry} records a change that has not taken effect (the photo it "
             "kept is the one shown): it was dropped"
         )
 

@@ -366,7 +366,7 @@ async def _newest_change(
             return kept.entry
     raise NothingToUndo(
         f"there is no kept photo of {owner} to put back in {history.path}: the kept entries "
-        "record changes that did not happen (the photo shown is the one they kept)"
+        "record changes that have not taken effect (the photo shown is the one they kept)"
     )
 
 

@@ -180,8 +180,8 @@ def _listing(listing: Listing) -> dict[str, Any]:
     elif listing.undo_entry is None:
         message = (
             f"{len(entries)} kept photo(s), newest first. None of them undoes a change: the "
-            "changes they record did not happen (Slack shows the photo they kept); any entry "
-            "puts that photo back. Nothing was changed."
+            "changes they record have not taken effect (Slack shows the photo they kept); any "
+            "entry puts that photo back. Nothing was changed."
         )
     else:
         message = (
