@@ -20,7 +20,11 @@ from typing import Protocol, runtime_checkable
 import anyio.to_thread
 
 from ocp_users_photo.installations.person_locks import PersonLocks
-from ocp_users_photo.installations.store_access import AnyInstallationStore, AsyncStoreInThreads
+from ocp_users_photo.installations.store_access import (
+    AnyInstallationStore,
+    AsyncStoreInThreads,
+    beneath_cache,
+)
 
 
 class LockNotTaken(Exception):
@@ -96,6 +100,7 @@ def refresh_lock_for(store: AnyInstallationStore) -> RefreshLock:
 
     if isinstance(store, AsyncStoreInThreads):
         store = store.store  # Bolt's AsyncApp's view of a synchronous store
+    store = beneath_cache(store)  # slack_sdk's caching wrapper, around a store named here
     if isinstance(store, SQLite3InstallationStore):
         return SQLiteRefreshLock(store.database)
     engine = getattr(store, "engine", None)

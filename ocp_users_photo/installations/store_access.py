@@ -41,20 +41,29 @@ class StoreAccess:
     def __init__(self, store: AnyInstallationStore) -> None:
         if isinstance(store, AsyncStoreInThreads):
             store = store.store  # the same threads, and the store's own facts (client id)
-        if isinstance(store, InstallationStore):
-            self._sync: InstallationStore | None = store
-            self._async: AsyncInstallationStore | None = None
-        elif isinstance(store, AsyncInstallationStore):
-            self._sync, self._async = None, store
-        else:
+        if not isinstance(store, InstallationStore | AsyncInstallationStore):
             raise TypeError(
                 "store must be one of slack_sdk's installation stores (an InstallationStore "
                 f"or AsyncInstallationStore, e.g. SQLite3InstallationStore), not "
                 f"{type(store).__name__}"
             )
-        self.store = store
+        # Saves go through the store given (a caching wrapper forgets its copy then); reads
+        # go beneath any cache: the installation another process refreshed meanwhile is
+        # read, not the copy holding a refresh token Slack has spent.
+        self._sync: InstallationStore | None = None
+        self._async: AsyncInstallationStore | None = None
+        self._sync_reads: InstallationStore | None = None
+        self._async_reads: AsyncInstallationStore | None = None
+        read = beneath_cache(store)
+        if isinstance(store, InstallationStore):
+            self._sync = store
+            self._sync_reads = read if isinstance(read, InstallationStore) else store
+        else:
+            self._async = store
+            self._async_reads = read if isinstance(read, AsyncInstallationStore) else store
+        self.store = read  # whose facts (client id, database) describe where the data is
         # slack_sdk's SQLite store answers a read it could not make with None.
-        self._sqlite = store if isinstance(store, SQLite3InstallationStore) else None
+        self._sqlite = read if isinstance(read, SQLite3InstallationStore) else None
         self._exposure_looked_at = False
 
     @property
@@ -73,8 +82,8 @@ class StoreAccess:
         }
         sqlite = self._sqlite
         try:
-            if self._sync is not None:
-                store = self._sync
+            if self._sync_reads is not None:
+                store = self._sync_reads
 
                 def find_installation() -> Installation | None:
                     if sqlite is not None:
@@ -91,8 +100,8 @@ class StoreAccess:
                 # that never comes back must not hold the call with it.
                 found = await anyio.to_thread.run_sync(find_installation, abandon_on_cancel=True)
             else:
-                assert self._async is not None
-                found = await self._async.async_find_installation(**arguments)
+                assert self._async_reads is not None
+                found = await self._async_reads.async_find_installation(**arguments)
         except Exception as error:
             failure = InstallationStoreFailed("finding the installation", error)
         else:
@@ -113,16 +122,18 @@ class StoreAccess:
         of an older one would become the workspace's, its refresh token spent."""
         try:
             if self._sync is not None:
-                store = self._sync
+                store, reads = self._sync, self._sync_reads
+                assert reads is not None
 
                 def save_with_newest_bot() -> None:
-                    _take_bot(installation, _newest_bot(store.find_bot, installation))
+                    _take_bot(installation, _newest_bot(reads.find_bot, installation))
                     store.save(installation)
 
                 await anyio.to_thread.run_sync(save_with_newest_bot)
             else:
                 assert self._async is not None
-                _take_bot(installation, await _newest_bot_of(self._async, installation))
+                assert self._async_reads is not None
+                _take_bot(installation, await _newest_bot_of(self._async_reads, installation))
                 await self._async.async_save(installation)
         except Exception as error:
             failure = InstallationStoreFailed("saving the refreshed installation", error)
@@ -141,6 +152,27 @@ class StoreAccess:
         if url is not None and hasattr(url, "render_as_string") and hasattr(url, "set"):
             return f"{kind}({shown_url(url)})"
         return kind
+
+
+def beneath_cache(store: AnyInstallationStore) -> AnyInstallationStore:
+    """The store beneath slack_sdk's caching wrappers (``CacheableInstallationStore`` and its
+    async twin), which answer a read from a copy kept in memory, however old."""
+    from slack_sdk.oauth.installation_store.async_cacheable_installation_store import (
+        AsyncCacheableInstallationStore,
+    )
+    from slack_sdk.oauth.installation_store.cacheable_installation_store import (
+        CacheableInstallationStore,
+    )
+
+    seen = 0
+    while isinstance(store, CacheableInstallationStore | AsyncCacheableInstallationStore):
+        store = store.underlying
+        seen += 1
+        if seen > 8:  # wrappers wrapped in a ring: no store beneath them answers
+            raise TypeError("store: its caching wrappers wrap one another without end")
+    if isinstance(store, AsyncStoreInThreads):
+        store = store.store
+    return store
 
 
 def shown_url(url: Any) -> str:
