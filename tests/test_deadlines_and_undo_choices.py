@@ -15,8 +15,8 @@ import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.errors import UsersPhotoError
-from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
+from ocp_users_photo.errors import TransportError, UsersPhotoError
+from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.tokens import StaticToken
 from ocp_users_photo.undo import PhotoHistory
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
@@ -194,8 +194,9 @@ async def test_a_change_is_not_sent_once_the_calls_deadline_has_passed(
 ) -> None:
     """The call's deadline counts what comes before the upload (the token source's lookup,
     a refresh, auth.test, the keeper's reads and download, a renewal). When it is spent
-    before users.setPhoto goes out, nothing is sent: TransportError saying so, and the
-    photo unchanged. (Before, the attempt was made with a 0 s timeout and, over a
+    before users.setPhoto goes out, nothing is sent, and the photo is unchanged (here the
+    token source's lookup outlasts it: TokenUnavailable; the client's own check before
+    sending is the next test's). (Before, the attempt was made with a 0 s timeout and, over a
     keep-alive connection, the whole upload went out before the first suspension: Slack
     set the photo while the caller was told it may have.)"""
     monkeypatch.setenv("OCP_USERS_PHOTO_HTTP_STACK", http_stack)
@@ -212,9 +213,48 @@ async def test_a_change_is_not_sent_once_the_calls_deadline_has_passed(
         else:
             failed = None
         await asyncio.sleep(0.5)  # the tool stays open, as a host's does
-    if failed is not None:
-        assert shown_avatar_hash(emulator) == red, f"GREEN was set, yet: {failed}"
-        assert set_photo_requests(emulator) == sent, f"sent after the deadline: {failed}"
+    assert failed is not None, "GREEN was sent and set after the call's deadline"
+    assert shown_avatar_hash(emulator) == red, f"GREEN was set, yet: {failed}"
+    assert set_photo_requests(emulator) == sent, f"sent after the deadline: {failed}"
+
+
+class _SlowToLetGo(CallObserver):
+    """A host's approval step that takes longer than the call's deadline, after the token
+    and the image are ready: only the client's own check before sending stops the upload."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.asked = 0
+
+    async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
+        self.asked += 1
+        if self.asked > 1:
+            await asyncio.sleep(self.seconds)
+
+
+@pytest.mark.parametrize("http_stack", ["httpx", "aiohttp"])
+async def test_a_request_is_not_sent_when_the_work_before_it_spent_the_deadline(
+    http_stack: str, emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """slack/client.py: with no time left when users.setPhoto would go out, nothing goes
+    out, over a warm keep-alive connection too: TransportError says the deadline passed
+    before it was sent."""
+    monkeypatch.setenv("OCP_USERS_PHOTO_HTTP_STACK", http_stack)
+    slow = _SlowToLetGo(seconds=1.2)
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, deadline=1, observers=[slow]
+    ) as tool:
+        await tool.call({"image": RED})  # the connection is warm, as in a long-running host
+        red = shown_avatar_hash(emulator)
+        sent = set_photo_requests(emulator)
+        with pytest.raises(TransportError) as failed:
+            await tool.call({"image": GREEN})
+        await asyncio.sleep(0.3)  # the tool stays open, as a host's does
+    assert set_photo_requests(emulator) == sent, "sent after the deadline"
+    assert shown_avatar_hash(emulator) == red
+    assert "no time was left of the call's 1 s deadline for users.setPhoto" in str(failed.value)
+    assert "this request was not sent" in str(failed.value)
+    assert failed.value.reached is False
 
 
 class _Outcomes(CallObserver):
