@@ -736,3 +736,21 @@ def test_a_loop_that_takes_no_attribute_keeps_its_stack_in_the_client() -> None:
         assert not stacks_of
     finally:
         loop.close()
+
+
+@pytest.mark.parametrize("extra", [0, 1, 10])
+def test_a_record_is_cut_just_past_max_record_chars_and_not_before(
+    extra: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cut is at MAX_RECORD_CHARS itself (a test-quality review: with only a record of
+    50,000 characters tested, a cap ten times as large passed)."""
+    caplog.set_level(logging.DEBUG, logger="httpcore.http11")
+    head = "receive_response_headers.complete " + "b" * (MAX_RECORD_CHARS - 34 + extra)
+    assert len(head) == MAX_RECORD_CHARS + extra
+    with secret_in_flight("xoxp-6a-not-in-this-record"):
+        logging.getLogger("httpcore.http11").debug("%s", head)
+    (message,) = _records_of("httpcore.http11", caplog)
+    if extra == 0:
+        assert message == head
+    else:
+        assert message == f"{head[:MAX_RECORD_CHARS]}... ({len(head)} characters in all)"

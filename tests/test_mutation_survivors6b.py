@@ -27,7 +27,7 @@ from ocp_users_photo.images.input_kinds import MAX_PATH_CHARS, kind_of
 from ocp_users_photo.mcp_unread import AnsweringReadStream, _id_of, _read_line
 from ocp_users_photo.photo_reply import MAX_PROFILE_TEXT_CHARS, ReplyCheck, check_photo_reply
 from ocp_users_photo.result_schemas import error_result_schema, run_result_schema
-from ocp_users_photo.safe_text import shown, shown_path
+from ocp_users_photo.safe_text import REDACTED, redacted, shown, shown_path
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS, freeze, is_web_uri, thaw, tool_spec
 from ocp_users_photo.strict_schema import anthropic_strict_input_schema, strict_input_schema
 from ocp_users_photo.trusted_roots import TrustedRoots
@@ -638,3 +638,24 @@ def test_the_error_codes_name_every_code_of_this_package() -> None:
     examples = error_result_schema()["properties"]["error"]["examples"]
     for code in ("invalid_arguments", "token_not_usable", "invalid_reply", "transport_error"):
         assert code in examples
+
+
+@pytest.mark.parametrize("limit", [10, 200])
+def test_white_space_that_collapses_within_four_times_the_limit_is_shown_whole(
+    limit: int,
+) -> None:
+    """``shown`` looks at ``limit * 4 + 16`` characters: a text of runs of white space that
+    collapse (a server's padded reply, a wrapped message) is shown whole up to there, and
+    marked cut one character past it (a test-quality review: only limit 10 was tested,
+    which could not tell that window from one half as wide)."""
+    window = limit * 4 + 16
+    whole = "a" + " " * (window - 2) + "b"
+    assert shown(whole, limit) == "a b"
+    assert shown(whole + "c", limit).endswith("...")
+
+
+def test_secrets_that_touch_are_one_redaction() -> None:
+    """Two secrets end to end (a token and its refresh token echoed without a space) are
+    one stretch: one REDACTED, as overlapping ones are (a test-quality review: ``<=``
+    made ``<`` in the merge gave two)."""
+    assert redacted("before:AAAABBBB:after", ["AAAA", "BBBB"]) == f"before:{REDACTED}:after"
