@@ -27,7 +27,7 @@ from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.refresh_locks import refresh_lock_for
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
-from ocp_users_photo.installations.store_access import AsyncStoreInThreads
+from ocp_users_photo.installations.store_access import AnyInstallationStore, AsyncStoreInThreads
 from tests.installation_helpers import (
     LIFETIME,
     TEAM_ID,
@@ -45,9 +45,17 @@ from tests.installation_helpers import (
 ALICE = "UALICE0001"
 
 
-@pytest.fixture
+def _cached(database: Path, kind: str) -> AnyInstallationStore:
+    """slack_sdk's cache around the SQLite store: its own, or its async twin around the
+    store's async view (a Bolt AsyncApp's)."""
+    if kind == "sync":
+        return CacheableInstallationStore(sqlite_store(database))
+    return AsyncCacheableInstallationStore(AsyncStoreInThreads(sqlite_store(database)))
+
+
+@pytest.fixture(params=["sync", "async"])
 async def two_sources(
-    emulator: RunningEmulator, tmp_path: Path
+    emulator: RunningEmulator, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[Clock, list[UsersSetPhoto], SQLite3InstallationStore]]:
     """Two tools for the same installations file, the second's store wrapped in slack_sdk's
     cache; both on one clock, which the test moves."""
@@ -57,7 +65,7 @@ async def two_sources(
     sources: list[InstallationTokenSource] = [
         emulator_source(emulator, plain, clock=clock),
         # No refresh_lock named: the SQLite file beneath the cache gives it.
-        emulator_source(emulator, CacheableInstallationStore(sqlite_store(database)), clock=clock),
+        emulator_source(emulator, _cached(database, request.param), clock=clock),  # type: ignore[arg-type]
     ]
     tools = [UsersSetPhoto(source, base_url=emulator.base_url, environ={}) for source in sources]
     yield clock, tools, plain
@@ -91,9 +99,6 @@ async def test_a_cached_store_uses_the_token_another_source_refreshed_not_its_sp
 
 def test_the_refresh_lock_is_found_beneath_slack_sdks_caches(tmp_path: Path) -> None:
     database = tmp_path / "installations.db"
-    for wrapped in (
-        CacheableInstallationStore(sqlite_store(database)),
-        AsyncCacheableInstallationStore(AsyncStoreInThreads(sqlite_store(database))),
-    ):
-        lock = refresh_lock_for(wrapped)
+    for kind in ("sync", "async"):
+        lock = refresh_lock_for(_cached(database, kind))
         assert isinstance(lock, SQLiteRefreshLock)

@@ -57,10 +57,12 @@ class StoreAccess:
         read = beneath_cache(store)
         if isinstance(store, InstallationStore):
             self._sync = store
-            self._sync_reads = read if isinstance(read, InstallationStore) else store
         else:
             self._async = store
-            self._async_reads = read if isinstance(read, AsyncInstallationStore) else store
+        if isinstance(read, InstallationStore):  # beneath an async cache, perhaps
+            self._sync_reads = read
+        else:
+            self._async_reads = read
         self.store = read  # whose facts (client id, database) describe where the data is
         # slack_sdk's SQLite store answers a read it could not make with None.
         self._sqlite = read if isinstance(read, SQLite3InstallationStore) else None
@@ -121,19 +123,17 @@ class StoreAccess:
         the installation (SQLAlchemy's even a blank one, over the install's row), so a copy
         of an older one would become the workspace's, its refresh token spent."""
         try:
+            if self._sync_reads is not None:
+                find_bot = self._sync_reads.find_bot
+                bot = await anyio.to_thread.run_sync(_newest_bot, find_bot, installation)
+            else:
+                assert self._async_reads is not None
+                bot = await _newest_bot_of(self._async_reads, installation)
+            _take_bot(installation, bot)
             if self._sync is not None:
-                store, reads = self._sync, self._sync_reads
-                assert reads is not None
-
-                def save_with_newest_bot() -> None:
-                    _take_bot(installation, _newest_bot(reads.find_bot, installation))
-                    store.save(installation)
-
-                await anyio.to_thread.run_sync(save_with_newest_bot)
+                await anyio.to_thread.run_sync(self._sync.save, installation)
             else:
                 assert self._async is not None
-                assert self._async_reads is not None
-                _take_bot(installation, await _newest_bot_of(self._async_reads, installation))
                 await self._async.async_save(installation)
         except Exception as error:
             failure = InstallationStoreFailed("saving the refreshed installation", error)
