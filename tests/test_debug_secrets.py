@@ -97,6 +97,14 @@ SCENARIOS = {
             'HTTP/1.1 200 {token}\r\ncontent-length: 35\r\n\r\n{"ok":false,"error":"invalid_auth"}'
         )
     ],
+    # httpx's response.aclose, a bound method the Answer held, quoted the reason phrase.
+    "a reason phrase echoing the token, then a body that is no gzip": [
+        Fault.raw(
+            "HTTP/1.1 200 {token}\r\ncontent-encoding: gzip\r\ncontent-length: 11\r\n\r\n"
+            '{"ok":true}'
+        )
+    ]
+    * 3,
     "a chunk size echoing the token": [
         Fault.raw("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{token}\r\n")
     ]

@@ -421,7 +421,9 @@ async def test_without_a_token_each_refusal_names_what_was_not_done(
 )
 def test_an_entry_is_taken_exactly_when_the_advertised_schema_allows_it(value: Any) -> None:
     """The input schema every door advertises and the check the door runs agree: a model
-    that keeps to the schema is never refused, and what the door refuses the schema does."""
+    that keeps to the schema is never refused, and what the door refuses the schema does.
+    (Not "1\n": Python's re lets the pattern's $ match before a last newline, ECMA-262's,
+    which JSON Schema's patterns follow, does not; the door refuses it, as ECMA's.)"""
     from ocp_users_photo.undo.errors import EntryRefused
     from ocp_users_photo.undo.restore_tool import entry_argument
 

@@ -156,7 +156,8 @@ class StoreAccess:
 
 def beneath_cache(store: AnyInstallationStore) -> AnyInstallationStore:
     """The store beneath slack_sdk's caching wrappers (``CacheableInstallationStore`` and its
-    async twin), which answer a read from a copy kept in memory, however old."""
+    async twin), which answer a read from a copy kept in memory, however old, and beneath
+    async views of synchronous stores, in any order and depth."""
     from slack_sdk.oauth.installation_store.async_cacheable_installation_store import (
         AsyncCacheableInstallationStore,
     )
@@ -164,15 +165,14 @@ def beneath_cache(store: AnyInstallationStore) -> AnyInstallationStore:
         CacheableInstallationStore,
     )
 
-    seen = 0
-    while isinstance(store, CacheableInstallationStore | AsyncCacheableInstallationStore):
-        store = store.underlying
-        seen += 1
-        if seen > 8:  # wrappers wrapped in a ring: no store beneath them answers
-            raise TypeError("store: its caching wrappers wrap one another without end")
-    if isinstance(store, AsyncStoreInThreads):
-        store = store.store
-    return store
+    for _ in range(16):  # wrappers wrapped in a ring: no store beneath them answers
+        if isinstance(store, CacheableInstallationStore | AsyncCacheableInstallationStore):
+            store = store.underlying
+        elif isinstance(store, AsyncStoreInThreads):  # an async view, of a cached store too
+            store = store.store
+        else:
+            return store
+    raise TypeError("store: its wrappers wrap one another without end")
 
 
 def shown_url(url: Any) -> str:

@@ -67,10 +67,11 @@ class Answer:
 
     status_code: int
     # The server's text, which may echo the request's credentials: out of the repr, which
-    # an error reporter shows for every local of a frame an error passed through.
+    # an error reporter shows for every local of a frame an error passed through (httpx's
+    # response.aclose is a bound method, whose repr quotes the reason phrase).
     headers: httpx.Headers = field(repr=False)
     body: AsyncIterable[bytes]
-    aclose: Callable[[], Awaitable[None]]
+    aclose: Callable[[], Awaitable[None]] = field(repr=False)
 
     @classmethod
     def of(cls, response: httpx.Response) -> Answer:

@@ -75,8 +75,9 @@ class NothingToUndo(UsersPhotoError):
 
 
 class StaleUndoEntry(NothingToUndo):
-    """The entry an undo chose records a change that did not happen (a set killed before its
-    upload: the photo it kept is the one shown): it was dropped, and the undo chooses again."""
+    """The entry an undo chose records a change that has not taken effect (a set killed
+    before its upload, or one Slack never answered nor applied: the photo it kept is the one
+    shown): it was dropped, and the undo chooses again."""
 
 
 class UndoOvertaken(NothingToUndo):

@@ -68,7 +68,7 @@ async def kept_photos(
 
 class Listing(NamedTuple):
     """The kept photos, newest first, and the entry ``undo`` would put back now (None when
-    none would: each records a change that did not happen)."""
+    none would: each records a change that has not taken effect)."""
 
     entries: list[KeptPhoto]
     undo_entry: int | None
