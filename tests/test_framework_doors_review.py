@@ -119,7 +119,7 @@ def test_this_packages_ocpagent_refuses_another_slack_base_url() -> None:
     from ocp_users_photo import OCPAgent
 
     # Made outside a loop: the library's agent reads its files as it is made.
-    agent = OCPAgent(environ={"SLACK_USER_TOKEN": "xoxp-1-test"})
+    agent = OCPAgent(environ={"SLACK_USER_TOKEN": "xoxp-1-test"}, enable_cache=False)
 
     async def register_elsewhere() -> None:
         try:

@@ -153,7 +153,7 @@ async def test_a_token_given_as_an_image_name_stays_out_of_the_agents_history(
 
     monkeypatch.chdir(tmp_path)
     pasted = "xoxp-9999999999-9999999999999-fedcba9876543210fedcba9876543210"
-    agent = ocp_agent.OCPAgent()
+    agent = ocp_agent.OCPAgent(enable_cache=False)  # no ~/.ocp made in the real home
     photo = register(agent, token=CANARY_TOKEN, base_url=emulator.base_url, environ={})
     try:
         await agent.register_api("slack")

@@ -33,7 +33,8 @@ async def _agents_last_error(tool: UsersSetPhoto, user_id: str) -> tuple[str, di
     usersSetPhoto; the error it raises, and the metadata of the history entry the model sees."""
     from ocp_users_photo import OCPAgent
 
-    async with OCPAgent(tool=tool.acting_as(team_id=TEAM_ID, user_id=user_id)) as agent:
+    acting = tool.acting_as(team_id=TEAM_ID, user_id=user_id)
+    async with OCPAgent(tool=acting, enable_cache=False) as agent:  # no ~/.ocp in the home
         await agent.register_api("slack")
         with pytest.raises(UsersPhotoError) as raised:
             await agent.call_tool("usersSetPhoto", {"image": portrait()})
