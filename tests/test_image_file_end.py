@@ -182,3 +182,33 @@ async def test_a_cut_progressive_jpeg_whose_comment_between_scans_holds_the_mark
     cut = whole[: second + len(comment) + 200]
     with pytest.raises(InvalidArguments, match="JPEG file is cut short"):
         await prepared(cut)
+
+
+@pytest.mark.parametrize("escape", [b"\xff", b"\xff\x00", b"\xff\xd3"])
+def test_a_run_of_escaped_bytes_after_the_image_data_is_searched_not_stepped(
+    escape: bytes,
+) -> None:
+    """A JPEG cut before its end marker and padded with escapes (0xFF fill, stuffed 0x00,
+    restart markers: 31 MB of fill took 7 s, a Python step per byte; an image fuzzer found
+    it) is refused as cut short, with the search made in a few calls, not one per escape.
+    Counted, not timed: every call a Python loop makes is seen by a profile hook."""
+    import sys
+
+    from ocp_users_photo.images.file_end import missing_end
+    from ocp_users_photo.images.source import ImageSource
+
+    padded = JPEG[:-2] + escape * (2 * 1024 * 1024 // len(escape))
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        said = missing_end(ImageSource("padded", "padded", len(padded), data=padded), "JPEG")
+    finally:
+        sys.setprofile(None)
+    assert said is not None
+    assert "cut short" in said
+    assert calls < 5_000, calls
