@@ -212,3 +212,23 @@ def test_a_run_of_escaped_bytes_after_the_image_data_is_searched_not_stepped(
     assert said is not None
     assert "cut short" in said
     assert calls < 5_000, calls
+
+
+async def test_a_gif_whose_extensions_hold_too_many_sub_blocks_is_refused_before_pillow() -> None:
+    """Pillow keeps each sub-block of a comment as an object of its own: one comment of 15
+    million one-byte sub-blocks grew the process by 1.4 GB, and the GIF was sent (an image
+    fuzzer found it). Past 100,000 sub-blocks in the extensions, the GIF is refused before
+    Pillow opens it; a long comment as editors write it (255-byte sub-blocks) still goes."""
+    gif = tiny_gif()
+    frame = gif.index(b",")
+    flooded = gif[:frame] + b"!\xfe" + b"\x01a" * 100_001 + b"\x00" + gif[frame:]
+    with pytest.raises(InvalidArguments, match="more than 100000 sub-blocks") as refused:
+        await prepared(flooded)
+    assert "save it again with an image editor" in str(refused.value)
+    at_the_bound = gif[:frame] + b"!\xfe" + b"\x01a" * 100_000 + b"\x00" + gif[frame:]
+    assert (await prepared(at_the_bound))["bytes"] == len(at_the_bound)
+    spread = gif[:frame] + (b"!\xfe" + b"\x01a" * 50_000 + b"\x00") * 3 + gif[frame:]
+    with pytest.raises(InvalidArguments, match="more than 100000 sub-blocks"):
+        await prepared(spread)  # counted across the extensions, not each alone
+    long_comment = gif[:frame] + b"!\xfe" + (b"\xff" + b"c" * 255) * 4000 + b"\x00" + gif[frame:]
+    assert (await prepared(long_comment))["bytes"] == len(long_comment)

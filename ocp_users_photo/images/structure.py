@@ -34,6 +34,12 @@ MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
 # XMP): a few per frame. Empty comments of 3 bytes each are millions in 32 MB, each a
 # step of Pillow's and of the walks here.
 MAX_GIF_EXTENSIONS: Final = 4096
+# Their sub-blocks in all, each kept by Pillow as an object of its own (a comment of 15
+# million one-byte sub-blocks in 31 MB grew the process by 1.4 GB): a frame's timing is
+# one, a loop count two, a comment one per 255 bytes, XMP some thousands.
+MAX_GIF_EXTENSION_SUB_BLOCKS: Final = 100_000
+# What gif_blocks yields, last, for a GIF past that bound.
+OVER_SUB_BLOCKS: Final = b"!+"
 # An animated PNG's chunks in all (a frame's data comes in fdAT chunks of 8 KiB or more:
 # a 32 MiB animation has ~4,000), counted only for animations, whose frames Pillow seeks
 # chunk by chunk; a still PNG's chunks after its pixels are capped by png_metadata.py.
@@ -226,6 +232,11 @@ def _gif_problem(source: ImageSource, max_frames: int) -> str | None:
     frames = extensions = 0
     most_extensions = MAX_GIF_EXTENSIONS + 2 * max_frames  # two a frame, and some
     for introducer, descriptor in gif_blocks(source):
+        if introducer == OVER_SUB_BLOCKS:
+            return (
+                f"the GIF's extension blocks hold more than {MAX_GIF_EXTENSION_SUB_BLOCKS} "
+                "sub-blocks, which no editor writes"
+            )
         if introducer == b"!":
             extensions += 1
             if extensions > most_extensions:
@@ -253,18 +264,24 @@ def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
     colour table: b"!" for an extension (descriptor b""), b"," for a picture (its 9-byte
     descriptor), each whole; then, last, what stands where the next block should: b";"
     (the trailer), b"" (the file's end, or a block it cuts short) or a byte no GIF has
-    there (Pillow stops at it)."""
+    there (Pillow stops at it); or OVER_SUB_BLOCKS, where the extensions' sub-blocks
+    pass MAX_GIF_EXTENSION_SUB_BLOCKS (the walk goes no further)."""
     screen = source.read_at(6, 7)
     if len(screen) < 7:
         yield b"", b""
         return
     flags = screen[4]
     position = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    sub_blocks_left = MAX_GIF_EXTENSION_SUB_BLOCKS
     while True:
         introducer = source.read_at(position, 1)
         descriptor = b""
         if introducer == b"!":  # an extension: its label, then its sub-blocks
-            position = after_sub_blocks(source, position + 2)
+            position, counted = _sub_blocks_end(source, position + 2, sub_blocks_left)
+            sub_blocks_left -= counted
+            if sub_blocks_left < 0:
+                yield OVER_SUB_BLOCKS, b""
+                return
         elif introducer == b",":
             descriptor = source.read_at(position + 1, 9)
             if len(descriptor) < 9:
@@ -288,15 +305,26 @@ def after_sub_blocks(source: ImageSource, position: int) -> int:
 
     Read a block at a time: a frame's data is a sub-block per 255 bytes.
     """
+    end, _ = _sub_blocks_end(source, position, None)
+    return end
+
+
+def _sub_blocks_end(source: ImageSource, position: int, most: int | None) -> tuple[int, int]:
+    """``after_sub_blocks``, and how many sub-blocks it stepped over: at most ``most`` + 1
+    (the walk stops there, its position then meaningless), when ``most`` is given."""
     block_start, block = position, b""
+    counted = 0
     while True:
         offset = position - block_start
         if offset >= len(block):
             block_start, block = position, source.read_at(position, _SUB_BLOCK_READ)
             offset = 0
             if not block:
-                return -1
+                return -1, counted
         size = block[offset]
         if size == 0:
-            return position + 1
+            return position + 1, counted
+        counted += 1
+        if most is not None and counted > most:
+            return -1, counted
         position += 1 + size
