@@ -66,7 +66,7 @@ from ocp_users_photo.errors import (
 from ocp_users_photo.safe_text import REDACTED, redacted, shown, spelled_otherwise
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
-from ocp_users_photo.slack.form import EncodedForm, FilePart, encode_form
+from ocp_users_photo.slack.form import EncodedForm, FilePart, FileShrank, encode_form
 from ocp_users_photo.slack.log_redaction import secret_in_flight
 from ocp_users_photo.slack.loop_stacks import LoopStacks
 from ocp_users_photo.slack.proxies import check_callers_client, proxy_secrets
@@ -398,6 +398,11 @@ class SlackClient:
                         method, url, progress, token, attempt, client_auth, stack
                     )
             except Exception as raised:
+                shrank = file_shrank_in(raised)
+                if shrank is not None:
+                    # Cut off before its end, so no server took it as a request: said
+                    # of the file, at once, not tried again with a file that changed.
+                    raise_alone(_file_shrank(method, shrank, reached))
                 # aiohttp's timeouts are TimeoutErrors too: its errors are told apart first.
                 error = httpx_error_of(raised)
                 if error is not None:
@@ -1011,6 +1016,34 @@ def require_asyncio() -> None:
             "from asyncio code (asyncio.run, an asyncio framework, anyio's asyncio backend; "
             "trio has none), or use call_sync() from code without a loop"
         ) from None
+
+
+def file_shrank_in(raised: BaseException) -> FileShrank | None:
+    """The FileShrank an HTTP stack raised, as it is or as the cause of its own error
+    (aiohttp's writer wraps what its body raises)."""
+    seen: BaseException | None = raised
+    for _ in range(8):
+        if seen is None or isinstance(seen, FileShrank):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _file_shrank(method: str, shrank: FileShrank, reached: bool) -> TransportError:
+    """The image file was cut short while it was being sent."""
+    earlier = (
+        "; an earlier attempt had reached Slack, so that one may have taken effect: check it"
+        if reached
+        else ", so nothing of it can have taken effect"
+    )
+    return TransportError(
+        f"the image file became shorter while it was being sent ({shrank.found} of the "
+        f"{shrank.expected} bytes checked were there): the {method} request was cut off "
+        f"before its end{earlier}. Something wrote to the file meanwhile: send it again "
+        "once nothing is writing it",
+        reached=reached,
+        method=method,
+    )
 
 
 def _out_of_time(method: str, deadline: float, reached: bool) -> TransportError:

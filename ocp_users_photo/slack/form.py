@@ -72,6 +72,17 @@ class FilePart:
             )
 
 
+class FileShrank(Exception):
+    """The file being sent ended before the size it was checked at (something truncated or
+    rewrote it meanwhile): the body would fall short of its Content-Length, for which a
+    server waits, so the request is cut off instead."""
+
+    def __init__(self, expected: int, found: int) -> None:
+        self.expected = expected
+        self.found = found
+        super().__init__(f"the file ended after {found} of its {expected} bytes")
+
+
 class FormBody(httpx.AsyncByteStream):
     """The encoded body as an async byte stream that remembers whether sending began."""
 
@@ -119,7 +130,9 @@ class FormBody(httpx.AsyncByteStream):
                         _read_block, piece.file, offset, left, abandoned
                     )
                     if not pieces:
-                        return  # the file shrank: the stack sees a short body, fails the call
+                        # A short body would leave the server waiting for the rest until
+                        # the attempt's timeout, and the wait would be blamed on Slack.
+                        raise FileShrank(piece.size, offset)
                     pieces.reverse()
                     while pieces:  # each let go once it is written
                         block = pieces.pop()
