@@ -608,3 +608,74 @@ async def test_an_apng_of_endless_chunks_between_frames_is_refused_fast(
     opened, messages = await outcome(checker, image)
     assert messages is not None, "accepted"
     assert opened == 0, "Pillow parsed it before the refusal"
+
+
+# --- Numbers an entry lists: Pillow makes an object of each (an image fuzzer's finds).
+
+_RATIONAL = 5
+
+
+def tiff_with_resolution_values(count: int) -> bytes:
+    """An uncompressed 1024x1024 grey TIFF whose XResolution lists ``count`` fractions (one
+    is right), placed after its one strip."""
+    entries = _gray_1024()
+    data = 8 + 2 + 12 * (len(entries) + 4) + 4
+    entries += [
+        (273, _LONG, 1, data),  # StripOffsets
+        (278, _LONG, 1, 1024),  # RowsPerStrip
+        (279, _LONG, 1, 1024 * 1024),  # StripByteCounts
+        (282, _RATIONAL, count, data + 1024 * 1024),  # XResolution
+    ]
+    return _tiff(entries, bytes(1024 * 1024) + struct.pack("<LL", 72, 1) * count)
+
+
+def exif_with_orientation_values(count: int) -> bytes:
+    """An EXIF block whose Orientation entry lists ``count`` fractions (one number is right)."""
+    return (
+        b"Exif\0\0II*\0"
+        + struct.pack("<LH", 8, 1)
+        + struct.pack("<HHLL", 0x0112, _RATIONAL, count, 26)
+        + struct.pack("<L", 0)
+        + struct.pack("<LL", 6, 1) * count
+    )
+
+
+async def test_a_tiff_entry_of_a_million_numbers_is_refused_before_pillow_reads_it(
+    checker: UsersSetPhoto,
+) -> None:
+    """3.9 million fractions in XResolution took 8.6 s and 630 MB, then the TIFF was
+    converted and sent."""
+    opened, messages = await outcome(checker, tiff_with_resolution_values(1_000_000))
+    assert messages is not None, "accepted"
+    assert "the TIFF's first directory lists 1000007 numbers in its entries" in messages[0]
+    assert "save it again with an image editor" in messages[0]
+    assert opened == 0, "Pillow parsed it before the refusal"
+
+
+@pytest.mark.filterwarnings("ignore:Metadata Warning, tag 274 had too many entries")
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "JPEG"])
+async def test_an_exif_block_of_too_many_numbers_is_refused_before_pillow_reads_it(
+    fmt: str, checker: UsersSetPhoto
+) -> None:
+    """An Orientation entry of 3.9 million fractions in a PNG's eXIf (or a WebP's EXIF)
+    took 8 s and 700 MB in Pillow's EXIF reader, then the image was sent. A JPEG's EXIF
+    segment holds at most 64 KiB: too few numbers to refuse, read as before."""
+    count = 300_000 if fmt != "JPEG" else 8_000
+    exif = exif_with_orientation_values(count)
+    image = encoded(Image.new("RGB", (600, 600), (200, 40, 40)), fmt, exif=exif)
+    _, messages = await outcome(checker, image)
+    if fmt == "JPEG":
+        assert messages is None  # the orientation, a list of fractions, turns nothing
+        return
+    assert messages is not None, "accepted"
+    assert f"the EXIF block's first directory lists {count} numbers" in messages[0]
+
+
+def test_numbers_within_the_bound_pass_and_past_it_are_refused() -> None:
+    from ocp_users_photo.images.tiff_structure import MAX_TIFF_NUMBERS, exif_problem
+
+    assert exif_problem(exif_with_orientation_values(MAX_TIFF_NUMBERS)) is None
+    over = exif_problem(exif_with_orientation_values(MAX_TIFF_NUMBERS + 1))
+    assert over is not None
+    assert f"at most {MAX_TIFF_NUMBERS}" in over
+    assert structure_problem(_source(tiff_with_resolution_values(10)), max_frames=100) is None

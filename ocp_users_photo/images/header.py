@@ -17,7 +17,12 @@ from ocp_users_photo.images.file_end import missing_end
 from ocp_users_photo.images.formats import accepted_formats_text, open_decodable
 from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.images.limits import ImageLimits
-from ocp_users_photo.images.orientation import SWAPS_SIDES, pending_turn, read_orientation
+from ocp_users_photo.images.orientation import (
+    SWAPS_SIDES,
+    UnboundedExif,
+    pending_turn,
+    read_orientation,
+)
 from ocp_users_photo.images.png_metadata import TooManyChunks
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.structure import structure_problem
@@ -98,7 +103,7 @@ def read_header(
     try:
         frame_count = count_frames(picture, limits.max_frames)
         orientation = read_orientation(picture, source)
-    except TooManyChunks as error:
+    except (TooManyChunks, UnboundedExif) as error:
         return None, [unreadable_as_said(f"{error}: save it again with an image editor")]
     except Exception as error:
         return None, [not_an_image(short_reason(error))]

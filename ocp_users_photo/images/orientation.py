@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 
 from ocp_users_photo.images.png_metadata import metadata_after_pixels
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.tiff_structure import exif_problem
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -28,12 +29,18 @@ TURNED_BY_DECODER: Final = frozenset({"TIFF"})
 _CARRIERS: Final = ("exif", "xmp", "XML:com.adobe.xmp", "Raw profile type exif")
 
 
+class UnboundedExif(ValueError):
+    """The EXIF block lists more entries or numbers than any camera writes (Pillow would make
+    an object of each before the orientation is read): not read."""
+
+
 def read_orientation(picture: Image.Image, source: ImageSource) -> int:
     """The EXIF orientation (1 to 8) a viewer applies to this picture; 1 when there is none.
 
     For a PNG, the metadata chunks after the image data are read first (never the
     pixels), so the answer is the one Pillow gives once it has decoded the file.
-    Raises what ``metadata_after_pixels`` raises for a PNG it cannot walk.
+    Raises what ``metadata_after_pixels`` raises for a PNG it cannot walk, and
+    UnboundedExif for an EXIF block no camera writes.
     """
     from PIL import Image, ImageFile
 
@@ -43,6 +50,10 @@ def read_orientation(picture: Image.Image, source: ImageSource) -> int:
         key in picture.info for key in _CARRIERS
     ):
         return 1  # nothing that could turn it: spare the EXIF parse
+    exif = picture.info.get("exif")
+    problem = exif_problem(exif) if isinstance(exif, bytes) else None
+    if problem is not None:
+        raise UnboundedExif(problem)
     try:
         # The base class's reader: a PNG's own would decode the pixels to look for eXIf.
         value = Image.Image.getexif(picture).get(TAG, 1)

@@ -30,9 +30,19 @@ MAX_TIFF_PIECES: Final = 262_144
 # Entries in the first directory: encoders write a few dozen (one per tag); a classic
 # TIFF cannot list more than 65,535, a BigTIFF can list billions.
 MAX_TIFF_ENTRIES: Final = 4096
+# Numbers the directory's entries list in all, but the strips' and tiles' own (counted
+# above): Pillow makes a Python object of each (a resolution of 3.9 million fractions
+# took 8.6 s and 630 MB). The largest list of baseline TIFF, a 16-bit colour map, holds
+# 196,608; a camera's EXIF a few hundred.
+MAX_TIFF_NUMBERS: Final = 262_144
 
 _IMAGE_WIDTH, _IMAGE_LENGTH, _SAMPLES, _ROWS_PER_STRIP = 256, 257, 277, 278
 _STRIP_OFFSETS, _PLANAR, _TILE_WIDTH, _TILE_LENGTH, _TILE_OFFSETS = 273, 284, 322, 323, 324
+_PIECE_LISTS: Final = frozenset({_STRIP_OFFSETS, 279, _TILE_OFFSETS, 325})  # and byte counts
+# Entry types Pillow reads as numbers, one object each (BYTE, ASCII and UNDEFINED become
+# one bytes or str object): SHORT, LONG, RATIONAL, SSHORT, SLONG, SRATIONAL, FLOAT,
+# DOUBLE, IFD, LONG8, SLONG8, IFD8.
+_NUMBER_TYPES: Final = frozenset({3, 4, 5, 8, 9, 10, 11, 12, 13, 16, 17, 18})
 # Entry types whose first value is read: SHORT, LONG, LONG8 (BigTIFF).
 _VALUE_FORMATS: Final = {3: "H", 4: "L", 16: "Q"}
 
@@ -56,8 +66,32 @@ _BIG: Final = _Form(first_offset="Q", entry_count="Q", entry="HHQ", value_size=8
 
 
 def tiff_problem(source: ImageSource) -> str | None:
-    """Why the first directory is one no encoder writes (too many entries, strips or tiles),
-    or None; a file cut short is left to Pillow. At most MAX_TIFF_ENTRIES entries read."""
+    """Why the first directory is one no encoder writes (too many entries, numbers, strips
+    or tiles), or None; a file cut short is left to Pillow. At most MAX_TIFF_ENTRIES
+    entries read."""
+    directory = _first_directory(source, "TIFF's")
+    if isinstance(directory, str) or directory is None:
+        return directory
+    copies = _copies(*directory)
+    return _numbers_problem(copies, "TIFF's") or _pieces_problem(copies)
+
+
+def exif_problem(exif: bytes) -> str | None:
+    """Why an EXIF block (a TIFF directory inside a JPEG, PNG or WebP, ``Exif\0\0`` before
+    it or not) lists more entries or numbers than any camera writes, or None: Pillow
+    reads its first directory as a TIFF's before the orientation is looked up in it."""
+    body = exif[6:] if exif.startswith(b"Exif\0\0") else exif
+    if body[:4] not in (b"II*\0", b"MM\0*"):
+        return None  # no TIFF header: Pillow reads nothing of it
+    directory = _first_directory(ImageSource("EXIF", "exif", len(body), data=body), "EXIF block's")
+    if isinstance(directory, str) or directory is None:
+        return directory
+    return _numbers_problem(_copies(*directory), "EXIF block's")
+
+
+def _first_directory(source: ImageSource, whose: str) -> tuple[bytes, str, _Form] | str | None:
+    """The first directory's entries, byte order and form; a problem with how many entries
+    it has; None where the file is cut short first."""
     head = source.read_at(0, 16)
     order = "<" if head[:2] == b"II" else ">"
     form = _BIG if head[2:4] in (b"+\0", b"\0+") else _CLASSIC
@@ -75,16 +109,41 @@ def tiff_problem(source: ImageSource) -> str | None:
     entries = struct.unpack(order + form.entry_count, count_field)[0]
     if entries > MAX_TIFF_ENTRIES:
         return (
-            f"the TIFF's first directory has {entries} entries (encoders write a few dozen; "
+            f"the {whose} first directory has {entries} entries (encoders write a few dozen; "
             f"this tool reads at most {MAX_TIFF_ENTRIES})"
         )
-    table = source.read_at(first + count_size, entries * form.entry_size)
-    return _pieces_problem(_copies(table, order, form))
+    return source.read_at(first + count_size, entries * form.entry_size), order, form
 
 
-def _copies(table: bytes, order: str, form: _Form) -> dict[int, list[tuple[int, int | None]]]:
-    """Each tag's copies, in the order listed: (count, first value when a single number)."""
-    found: dict[int, list[tuple[int, int | None]]] = {}
+def _numbers_problem(copies: dict[int, list[_Copy]], whose: str) -> str | None:
+    """The numbers the entries list, strips and tiles aside, past MAX_TIFF_NUMBERS."""
+    listed = sum(
+        copy.count
+        for tag, tag_copies in copies.items()
+        if tag not in _PIECE_LISTS
+        for copy in tag_copies
+        if copy.kind in _NUMBER_TYPES
+    )
+    if listed <= MAX_TIFF_NUMBERS:
+        return None
+    return (
+        f"the {whose} first directory lists {listed} numbers in its entries (encoders write "
+        f"a few hundred; this tool reads at most {MAX_TIFF_NUMBERS})"
+    )
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """One entry of a tag: its type, how many values it lists, the first when a single number."""
+
+    kind: int
+    count: int
+    value: int | None
+
+
+def _copies(table: bytes, order: str, form: _Form) -> dict[int, list[_Copy]]:
+    """Each tag's copies, in the order listed."""
+    found: dict[int, list[_Copy]] = {}
     head = struct.Struct(order + form.entry)
     for start in range(0, len(table) - form.entry_size + 1, form.entry_size):
         tag, kind, count = head.unpack_from(table, start)
@@ -95,19 +154,19 @@ def _copies(table: bytes, order: str, form: _Form) -> dict[int, list[tuple[int, 
             if size <= form.value_size:
                 field = table[start + head.size : start + head.size + size]
                 value = struct.unpack(order + value_format, field)[0]
-        found.setdefault(tag, []).append((count, value))
+        found.setdefault(tag, []).append(_Copy(kind, count, value))
     return found
 
 
-def _pieces_problem(copies: dict[int, list[tuple[int, int | None]]]) -> str | None:
+def _pieces_problem(copies: dict[int, list[_Copy]]) -> str | None:
     """The strips and the tiles listed (any copy), against the fewest the size may need."""
 
     def pick(tag: int, choose: Callable[[Iterable[int]], int], default: int) -> int:
-        values = [value for _, value in copies.get(tag, []) if value is not None]
+        values = [copy.value for copy in copies.get(tag, []) if copy.value is not None]
         return choose(values) if values else default
 
     width, height = pick(_IMAGE_WIDTH, min, 0), pick(_IMAGE_LENGTH, min, 0)
-    planar_everywhere = all(value == 2 for _, value in copies.get(_PLANAR, [(1, 1)]))
+    planar_everywhere = all(copy.value == 2 for copy in copies.get(_PLANAR, [_Copy(3, 1, 1)]))
     planes = pick(_SAMPLES, min, 1) if planar_everywhere else 1
     rows = pick(_ROWS_PER_STRIP, max, 0) or height or 1
     tile_width = pick(_TILE_WIDTH, max, 0) or 1
@@ -117,7 +176,7 @@ def _pieces_problem(copies: dict[int, list[tuple[int, int | None]]]) -> str | No
         ("tiles", _TILE_OFFSETS, -(-width // tile_width) * -(-height // tile_height) * planes),
     )
     for what, tag, needed in lists:
-        given = max((count for count, _ in copies.get(tag, [])), default=0)
+        given = max((copy.count for copy in copies.get(tag, [])), default=0)
         if given > max(needed, 1) or given > MAX_TIFF_PIECES:
             return (
                 f"the TIFF lists {given} {what} where its {width}x{height} picture needs "
