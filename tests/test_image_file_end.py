@@ -232,3 +232,16 @@ async def test_a_gif_whose_extensions_hold_too_many_sub_blocks_is_refused_before
         await prepared(spread)  # counted across the extensions, not each alone
     long_comment = gif[:frame] + b"!\xfe" + (b"\xff" + b"c" * 255) * 4000 + b"\x00" + gif[frame:]
     assert (await prepared(long_comment))["bytes"] == len(long_comment)
+
+
+async def test_a_png_to_be_converted_is_refused_when_its_pixels_are_cut_not_its_end() -> None:
+    """README: the end marker is required of a file sent as it is; one to be converted
+    (scaled here: 1500 pixels a side) is decoded whole, so what decides is its pixels."""
+    big = encoded(textured((1500, 1500)), "PNG")
+    end_cut = big[:-6]  # inside IEND, after every pixel
+    summary = await prepared(end_cut)
+    assert summary["width"] == 1024
+    assert "scaled down from 1500x1500 to 1024x1024" in summary["changes"]
+    pixels_cut = big[: len(big) // 2]
+    with pytest.raises(InvalidArguments, match=r"\$\.image"):
+        await prepared(pixels_cut)
