@@ -48,3 +48,24 @@ async def test_a_file_cut_short_while_it_is_sent_fails_at_once_saying_so(
         # The connection it was cut off on is not used again: the next call goes through.
         reply = await tool.call({"image": make_image()})
         assert reply["ok"] is True
+
+
+def test_a_shrunk_file_is_found_behind_a_transport_that_raises_its_own_from_another() -> None:
+    """A caller's transport may wrap what the body raised and name another cause
+    (``raise TheirError from other``): the FileShrank is then only the context (a review
+    of this change: the call was retried and called 'reached')."""
+    from ocp_users_photo.slack.client import file_shrank_in
+    from ocp_users_photo.slack.form import FileShrank
+
+    shrank = FileShrank(10, 4)
+
+    def transport_write() -> None:
+        try:
+            raise shrank
+        except FileShrank:
+            raise OSError("the transport's own") from ValueError("another cause")
+
+    with pytest.raises(OSError, match="the transport's own") as wrapped:
+        transport_write()
+    assert file_shrank_in(wrapped.value) is shrank
+    assert file_shrank_in(OSError("nothing of the file")) is None

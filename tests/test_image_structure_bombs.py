@@ -629,14 +629,19 @@ def tiff_with_resolution_values(count: int) -> bytes:
     return _tiff(entries, bytes(1024 * 1024) + struct.pack("<LL", 72, 1) * count)
 
 
-def exif_with_orientation_values(count: int) -> bytes:
-    """An EXIF block whose Orientation entry lists ``count`` fractions (one number is right)."""
+def exif_with_orientation_values(
+    count: int, *, head: bytes = b"II*\0", prefix: bytes = b"Exif\0\0", kind: int = _RATIONAL
+) -> bytes:
+    """An EXIF block whose Orientation entry lists ``count`` values of type ``kind`` (one
+    number is right)."""
+    value = struct.pack("<LL", 6, 1) if kind == _RATIONAL else b"\x06"
     return (
-        b"Exif\0\0II*\0"
+        prefix
+        + head
         + struct.pack("<LH", 8, 1)
-        + struct.pack("<HHLL", 0x0112, _RATIONAL, count, 26)
+        + struct.pack("<HHLL", 0x0112, kind, count, 26)
         + struct.pack("<L", 0)
-        + struct.pack("<LL", 6, 1) * count
+        + value * count
     )
 
 
@@ -679,3 +684,44 @@ def test_numbers_within_the_bound_pass_and_past_it_are_refused() -> None:
     assert over is not None
     assert f"at most {MAX_TIFF_NUMBERS}" in over
     assert structure_problem(_source(tiff_with_resolution_values(10)), max_frames=100) is None
+
+
+@pytest.mark.parametrize(
+    "exif",
+    [
+        exif_with_orientation_values(300_000, head=b"II\0*"),  # a magic Pillow reads too
+        exif_with_orientation_values(300_000, prefix=b"Exif\0\0Exif\0\0"),  # Pillow strips both
+        exif_with_orientation_values(300_000, kind=6),  # SBYTE: Pillow makes an int of each
+    ],
+    ids=["II 0 *", "doubled prefix", "signed bytes"],
+)
+def test_every_exif_block_pillow_reads_is_counted(exif: bytes) -> None:
+    """A review of the cap found four ways past it: the magic number's other byte orders,
+    a doubled "Exif" prefix, and SBYTE values (30 million: 2.2 s and 556 MiB, sent)."""
+    from ocp_users_photo.images.tiff_structure import exif_problem
+
+    problem = exif_problem(exif)
+    assert problem is not None
+    assert "lists 300000 numbers" in problem
+
+
+@pytest.mark.filterwarnings("ignore:Possibly corrupt EXIF data")
+async def test_a_photo_with_one_damaged_exif_entry_is_not_refused(
+    checker: UsersSetPhoto,
+) -> None:
+    """An entry whose count points past the block's end is one Pillow skips ("possibly
+    corrupt"), reading the orientation still: not counted, so such a photo goes on."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "Canon"
+    block = bytearray(exif.tobytes())
+    make = block.find(struct.pack("<H", 0x010F))
+    if make < 0:
+        make = block.find(struct.pack(">H", 0x010F))
+        block[make : make + 8] = struct.pack(">HHL", 0x010F, _SHORT, 0x400000)
+    else:
+        block[make : make + 8] = struct.pack("<HHL", 0x010F, _SHORT, 0x400000)
+    photo = encoded(Image.new("RGB", (800, 600), (200, 40, 40)), "JPEG", exif=bytes(block))
+    assert Image.open(io.BytesIO(photo)).getexif().get(0x0112) == 6
+    _, messages = await outcome(checker, photo)
+    assert messages is None, messages

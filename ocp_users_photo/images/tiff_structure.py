@@ -17,6 +17,7 @@ write) is judged exactly, and no choice of copies lets more pieces through.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,10 +40,30 @@ MAX_TIFF_NUMBERS: Final = 262_144
 _IMAGE_WIDTH, _IMAGE_LENGTH, _SAMPLES, _ROWS_PER_STRIP = 256, 257, 277, 278
 _STRIP_OFFSETS, _PLANAR, _TILE_WIDTH, _TILE_LENGTH, _TILE_OFFSETS = 273, 284, 322, 323, 324
 _PIECE_LISTS: Final = frozenset({_STRIP_OFFSETS, 279, _TILE_OFFSETS, 325})  # and byte counts
-# Entry types Pillow reads as numbers, one object each (BYTE, ASCII and UNDEFINED become
-# one bytes or str object): SHORT, LONG, RATIONAL, SSHORT, SLONG, SRATIONAL, FLOAT,
-# DOUBLE, IFD, LONG8, SLONG8, IFD8.
-_NUMBER_TYPES: Final = frozenset({3, 4, 5, 8, 9, 10, 11, 12, 13, 16, 17, 18})
+# Entry types Pillow reads as numbers, one object each, and each number's bytes (BYTE,
+# ASCII and UNDEFINED become one bytes or str object): SHORT, LONG, RATIONAL, SBYTE,
+# SSHORT, SLONG, SRATIONAL, FLOAT, DOUBLE, IFD, LONG8, SLONG8, IFD8.
+_NUMBER_SIZES: Final = {
+    3: 2,
+    4: 4,
+    5: 8,
+    6: 1,
+    8: 2,
+    9: 4,
+    10: 8,
+    11: 4,
+    12: 8,
+    13: 4,
+    16: 8,
+    17: 8,
+    18: 8,
+}
+_NUMBER_TYPES: Final = frozenset(_NUMBER_SIZES)
+# An EXIF block's TIFF header as Pillow takes it: either byte order, either of the two
+# orders of the magic number's bytes (it reads "II\0*" too); its own "Exif\0\0" prefix,
+# once or twice (a PNG's eXIf written with one gets a second as Pillow reads it).
+_EXIF_PREFIX: Final = re.compile(rb"^(?:Exif\x00\x00){1,2}")
+_EXIF_HEADS: Final = (b"II*\0", b"II\0*", b"MM\0*", b"MM*\0")
 # Entry types whose first value is read: SHORT, LONG, LONG8 (BigTIFF).
 _VALUE_FORMATS: Final = {3: "H", 4: "L", 16: "Q"}
 
@@ -80,18 +101,18 @@ def exif_problem(exif: bytes) -> str | None:
     """Why an EXIF block (a TIFF directory inside a JPEG, PNG or WebP, ``Exif\0\0`` before
     it or not) lists more entries or numbers than any camera writes, or None: Pillow
     reads its first directory as a TIFF's before the orientation is looked up in it."""
-    body = exif[6:] if exif.startswith(b"Exif\0\0") else exif
-    if body[:4] not in (b"II*\0", b"MM\0*"):
-        return None  # no TIFF header: Pillow reads nothing of it
+    body = _EXIF_PREFIX.sub(b"", exif, count=1)
+    if body[:4] not in _EXIF_HEADS:
+        return None  # no TIFF header Pillow reads (a BigTIFF's it refuses): nothing read
     directory = _first_directory(ImageSource("EXIF", "exif", len(body), data=body), "EXIF block's")
     if isinstance(directory, str) or directory is None:
         return directory
     return _numbers_problem(_copies(*directory), "EXIF block's")
 
 
-def _first_directory(source: ImageSource, whose: str) -> tuple[bytes, str, _Form] | str | None:
-    """The first directory's entries, byte order and form; a problem with how many entries
-    it has; None where the file is cut short first."""
+def _first_directory(source: ImageSource, whose: str) -> tuple[bytes, str, _Form, int] | str | None:
+    """The first directory's entries, byte order, form and the file's size; a problem with
+    how many entries it has; None where the file is cut short first."""
     head = source.read_at(0, 16)
     order = "<" if head[:2] == b"II" else ">"
     form = _BIG if head[2:4] in (b"+\0", b"\0+") else _CLASSIC
@@ -112,17 +133,20 @@ def _first_directory(source: ImageSource, whose: str) -> tuple[bytes, str, _Form
             f"the {whose} first directory has {entries} entries (encoders write a few dozen; "
             f"this tool reads at most {MAX_TIFF_ENTRIES})"
         )
-    return source.read_at(first + count_size, entries * form.entry_size), order, form
+    table = source.read_at(first + count_size, entries * form.entry_size)
+    return table, order, form, source.byte_count
 
 
 def _numbers_problem(copies: dict[int, list[_Copy]], whose: str) -> str | None:
-    """The numbers the entries list, strips and tiles aside, past MAX_TIFF_NUMBERS."""
+    """The numbers the entries list, strips and tiles aside, past MAX_TIFF_NUMBERS: only
+    entries whose values lie within the file, as Pillow skips the others ("possibly
+    corrupt"), which a camera's damaged entry should not turn into a refusal."""
     listed = sum(
         copy.count
         for tag, tag_copies in copies.items()
         if tag not in _PIECE_LISTS
         for copy in tag_copies
-        if copy.kind in _NUMBER_TYPES
+        if copy.kind in _NUMBER_TYPES and copy.within_file
     )
     if listed <= MAX_TIFF_NUMBERS:
         return None
@@ -139,12 +163,14 @@ class _Copy:
     kind: int
     count: int
     value: int | None
+    within_file: bool = True  # its values lie inside the file (Pillow reads only those)
 
 
-def _copies(table: bytes, order: str, form: _Form) -> dict[int, list[_Copy]]:
+def _copies(table: bytes, order: str, form: _Form, file_size: int) -> dict[int, list[_Copy]]:
     """Each tag's copies, in the order listed."""
     found: dict[int, list[_Copy]] = {}
     head = struct.Struct(order + form.entry)
+    offset_format = order + ("Q" if form.value_size == 8 else "L")
     for start in range(0, len(table) - form.entry_size + 1, form.entry_size):
         tag, kind, count = head.unpack_from(table, start)
         value: int | None = None
@@ -154,7 +180,12 @@ def _copies(table: bytes, order: str, form: _Form) -> dict[int, list[_Copy]]:
             if size <= form.value_size:
                 field = table[start + head.size : start + head.size + size]
                 value = struct.unpack(order + value_format, field)[0]
-        found.setdefault(tag, []).append(_Copy(kind, count, value))
+        values_size = count * _NUMBER_SIZES.get(kind, 1)
+        within = values_size <= form.value_size or (
+            struct.unpack_from(offset_format, table, start + head.size)[0] + values_size
+            <= file_size
+        )
+        found.setdefault(tag, []).append(_Copy(kind, count, value, within))
     return found
 
 

@@ -1019,13 +1019,17 @@ def require_asyncio() -> None:
 
 
 def file_shrank_in(raised: BaseException) -> FileShrank | None:
-    """The FileShrank an HTTP stack raised, as it is or as the cause of its own error
-    (aiohttp's writer wraps what its body raises)."""
-    seen: BaseException | None = raised
-    for _ in range(8):
-        if seen is None or isinstance(seen, FileShrank):
+    """The FileShrank an HTTP stack raised, as it is or among the causes and contexts of
+    its own error (aiohttp's writer wraps what its body raises; a caller's transport may
+    raise its own from another), looked at a few links deep."""
+    waiting: list[BaseException] = [raised]
+    for _ in range(16):
+        if not waiting:
+            return None
+        seen = waiting.pop(0)
+        if isinstance(seen, FileShrank):
             return seen
-        seen = seen.__cause__ or seen.__context__
+        waiting.extend(link for link in (seen.__cause__, seen.__context__) if link is not None)
     return None
 
 
