@@ -116,6 +116,26 @@ async def test_a_wide_grey_tiff_keeps_its_greys(checker: UsersSetPhoto, mode: st
     assert abs(grey - 78) < 8, f"{picture.mode} pixel {value}: 20000/65535 should stay ~31% grey"
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+async def test_a_wide_grey_image_scaled_by_three_or_more_is_converted(
+    checker: UsersSetPhoto, fmt: str
+) -> None:
+    """Scaled by 3 or more, a picture is first reduced by whole blocks, which Pillow's
+    reduce() does not do for 16-bit grey: a valid 16-bit PNG of 3200x2400 was refused
+    with "image has wrong mode" (an image fuzzer found it); 2900x2400 went through."""
+    original = encoded(Image.new("I;16", (3200, 3200), 20000), fmt)
+    messages, sent = await outcome(checker, original)
+    assert messages is None, messages
+    picture = Image.open(io.BytesIO(sent))
+    assert picture.size == (1024, 1024)
+    value = picture.getpixel((512, 512))
+    grey = value[0] if isinstance(value, tuple) else value
+    assert isinstance(grey, int)
+    if picture.mode.startswith("I;16"):
+        grey //= 257
+    assert abs(grey - 78) < 8, f"{picture.mode} pixel {value}: should stay ~31% grey"
+
+
 async def test_a_float_grey_tiff_keeps_its_greys(checker: UsersSetPhoto) -> None:
     """Float samples run 0.0 (black) to 1.0 (white): convert('RGB') rounded all to black."""
     ramp = Image.linear_gradient("L").resize((600, 600)).convert("F").point(lambda v: v / 255)

@@ -218,7 +218,10 @@ def _scaled_upright(
         if box != whole:  # a cut at the same scale: the pixels as they are
             picture = picture.crop(box)
     else:
-        picture = picture.resize(stored, Image.Resampling.LANCZOS, box=box, reducing_gap=1.5)
+        # Pillow's reduce() takes no 16-bit grey ("image has wrong mode": a valid 16-bit
+        # PNG scaled by 3 or more was refused); LANCZOS alone resizes it.
+        gap = None if picture.mode.startswith("I;16") else 1.5
+        picture = picture.resize(stored, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)
     return turned_upright(picture, turn)
 
 
