@@ -725,3 +725,24 @@ async def test_a_photo_with_one_damaged_exif_entry_is_not_refused(
     assert Image.open(io.BytesIO(photo)).getexif().get(0x0112) == 6
     _, messages = await outcome(checker, photo)
     assert messages is None, messages
+
+
+async def test_an_imagemagick_raw_exif_profile_of_too_many_numbers_is_refused(
+    checker: UsersSetPhoto,
+) -> None:
+    """The EXIF Pillow reads from ImageMagick's raw profile (hex in a PNG text chunk) went
+    past the cap unchecked: an orientation of 2.1 million fractions took 5.9 s and 630 MB,
+    then the PNG was sent (a second fuzzing round found it)."""
+    from PIL import PngImagePlugin
+
+    payload = exif_with_orientation_values(300_000)
+    hex_text = payload.hex()
+    lines = [hex_text[start : start + 72] for start in range(0, len(hex_text), 72)]
+    text = PngImagePlugin.PngInfo()
+    text.add_text(
+        "Raw profile type exif", "\nexif\n" + f"{len(payload):8d}\n" + "\n".join(lines) + "\n"
+    )
+    image = encoded(Image.new("RGB", (600, 600), (200, 40, 40)), "PNG", pnginfo=text)
+    _, messages = await outcome(checker, image)
+    assert messages is not None, "accepted"
+    assert "the EXIF block's first directory lists 300000 numbers" in messages[0]

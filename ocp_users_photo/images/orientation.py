@@ -13,7 +13,7 @@ size), so a TIFF needs no further turn: ``pending_turn`` says what is left to do
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.images.png_metadata import metadata_after_pixels
 from ocp_users_photo.images.source import ImageSource
@@ -50,8 +50,7 @@ def read_orientation(picture: Image.Image, source: ImageSource) -> int:
         key in picture.info for key in _CARRIERS
     ):
         return 1  # nothing that could turn it: spare the EXIF parse
-    exif = picture.info.get("exif")
-    problem = exif_problem(exif) if isinstance(exif, bytes) else None
+    problem = exif_problem(_exif_pillow_reads(picture.info))
     if problem is not None:
         raise UnboundedExif(problem)
     try:
@@ -60,6 +59,22 @@ def read_orientation(picture: Image.Image, source: ImageSource) -> int:
     except Exception:
         return 1  # unreadable EXIF turns nothing, in Pillow's viewer either
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _exif_pillow_reads(info: dict[Any, Any]) -> bytes:
+    """The EXIF block ``getexif`` reads: ``exif``'s bytes, else ImageMagick's raw profile in
+    a PNG text chunk, hex after three lines of header, decoded as Pillow decodes it (one
+    of 2.1 million fractions passed the cap unchecked: 5.9 s and 630 MB)."""
+    exif = info.get("exif")
+    if exif is not None:
+        return exif if isinstance(exif, bytes) else b""
+    raw = info.get("Raw profile type exif")
+    if not isinstance(raw, str):
+        return b""
+    try:
+        return bytes.fromhex("".join(raw.split("\n")[3:]))
+    except ValueError:
+        return b""  # not hex: Pillow's read fails, and the orientation is taken as 1
 
 
 def pending_turn(picture_format: str, orientation: int) -> int:
