@@ -38,8 +38,13 @@ MAX_GIF_EXTENSIONS: Final = 4096
 # million one-byte sub-blocks in 31 MB grew the process by 1.4 GB): a frame's timing is
 # one, a loop count two, a comment one per 255 bytes, XMP some thousands.
 MAX_GIF_EXTENSION_SUB_BLOCKS: Final = 100_000
-# What gif_blocks yields, last, for a GIF past that bound.
+# Sub-blocks in all, frames' data included, each a step of the walk here and of Pillow's
+# reader (frames of one-byte sub-blocks, 16.7 million in 32 MB, took 6 s): an encoder
+# writes 255 bytes a sub-block, ~130,000 in 32 MB.
+MAX_GIF_SUB_BLOCKS: Final = 1_000_000
+# What gif_blocks yields, last, for a GIF past those bounds.
 OVER_SUB_BLOCKS: Final = b"!+"
+OVER_ALL_SUB_BLOCKS: Final = b",+"
 # An animated PNG's chunks in all (a frame's data comes in fdAT chunks of 8 KiB or more:
 # a 32 MiB animation has ~4,000), counted only for animations, whose frames Pillow seeks
 # chunk by chunk; a still PNG's chunks after its pixels are capped by png_metadata.py.
@@ -237,6 +242,11 @@ def _gif_problem(source: ImageSource, max_frames: int) -> str | None:
                 f"the GIF's extension blocks hold more than {MAX_GIF_EXTENSION_SUB_BLOCKS} "
                 "sub-blocks, which no editor writes"
             )
+        if introducer == OVER_ALL_SUB_BLOCKS:
+            return (
+                f"the GIF holds more than {MAX_GIF_SUB_BLOCKS} sub-blocks (encoders write "
+                "255 bytes in each), which would take long to read"
+            )
         if introducer == b"!":
             extensions += 1
             if extensions > most_extensions:
@@ -265,7 +275,8 @@ def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
     descriptor), each whole; then, last, what stands where the next block should: b";"
     (the trailer), b"" (the file's end, or a block it cuts short) or a byte no GIF has
     there (Pillow stops at it); or OVER_SUB_BLOCKS, where the extensions' sub-blocks
-    pass MAX_GIF_EXTENSION_SUB_BLOCKS (the walk goes no further)."""
+    pass MAX_GIF_EXTENSION_SUB_BLOCKS, OVER_ALL_SUB_BLOCKS where all pass
+    MAX_GIF_SUB_BLOCKS (the walk goes no further)."""
     screen = source.read_at(6, 7)
     if len(screen) < 7:
         yield b"", b""
@@ -273,12 +284,15 @@ def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
     flags = screen[4]
     position = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
     sub_blocks_left = MAX_GIF_EXTENSION_SUB_BLOCKS
+    all_left = MAX_GIF_SUB_BLOCKS
     while True:
         introducer = source.read_at(position, 1)
         descriptor = b""
         if introducer == b"!":  # an extension: its label, then its sub-blocks
-            position, counted = _sub_blocks_end(source, position + 2, sub_blocks_left)
+            most = min(sub_blocks_left, all_left)
+            position, counted = _sub_blocks_end(source, position + 2, most)
             sub_blocks_left -= counted
+            all_left -= counted
             if sub_blocks_left < 0:
                 yield OVER_SUB_BLOCKS, b""
                 return
@@ -290,9 +304,14 @@ def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
             position += 10
             if descriptor[8] & 0x80:  # a local colour table
                 position += 3 << ((descriptor[8] & 7) + 1)
-            position = after_sub_blocks(source, position + 1)  # past the LZW code size
+            # Past the LZW code size.
+            position, counted = _sub_blocks_end(source, position + 1, all_left)
+            all_left -= counted
         else:
             yield introducer, b""
+            return
+        if all_left < 0:
+            yield OVER_ALL_SUB_BLOCKS, b""
             return
         if position < 0:
             yield b"", b""
