@@ -746,3 +746,21 @@ async def test_an_imagemagick_raw_exif_profile_of_too_many_numbers_is_refused(
     _, messages = await outcome(checker, image)
     assert messages is not None, "accepted"
     assert "the EXIF block's first directory lists 300000 numbers" in messages[0]
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+async def test_a_jpeg_of_many_exif_segments_is_refused_before_pillow_joins_them(
+    checker: UsersSetPhoto,
+) -> None:
+    """Pillow joins a JPEG's EXIF segments one to the next, copying all so far each time:
+    512 of 64 KiB took 4 s and 164 MB, then the JPEG was sent (a second fuzzing round).
+    More than 16 are refused before Pillow opens the file; two (seen in the wild) pass."""
+    jpeg = encoded(Image.new("RGB", (600, 600), (30, 90, 160)), "JPEG")
+    segment = b"\xff\xe1" + struct.pack(">H", 2 + 6 + 8) + b"Exif\0\0" + b"II*\0\x08\0\0\0"
+    flooded = jpeg[:2] + segment * 17 + jpeg[2:]
+    opened, messages = await outcome(checker, flooded)
+    assert messages is not None, "accepted"
+    assert "the JPEG has 17 EXIF segments" in messages[0]
+    assert opened == 0, "Pillow parsed it before the refusal"
+    _, messages = await outcome(checker, jpeg[:2] + segment * 2 + jpeg[2:])
+    assert messages is None, messages

@@ -29,6 +29,9 @@ from ocp_users_photo.images.tiff_structure import tiff_problem
 # script has 10 scans), far less than what costs seconds.
 MAX_JPEG_SEGMENTS: Final = 1000
 MAX_JPEG_SCANS: Final = 100
+# EXIF segments (APP1 "Exif\0\0"), which Pillow joins one to the next, a copy of all so
+# far each time (512 of 64 KiB took 4 s): a camera writes one.
+MAX_JPEG_EXIF_SEGMENTS: Final = 16
 MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
 # A GIF's extension blocks (a frame's timing and transparency, the loop count, comments,
 # XMP): a few per frame. Empty comments of 3 bytes each are millions in 32 MB, each a
@@ -167,6 +170,7 @@ class JpegHead:
     progressive: bool = False
     file_ended: bool = False
     too_many_segments: bool = False
+    exif_segments: int = 0
 
 
 def jpeg_head(source: ImageSource) -> JpegHead:
@@ -175,10 +179,11 @@ def jpeg_head(source: ImageSource) -> JpegHead:
     says what is wrong)."""
     position = 2
     progressive = False
+    exif = 0
     for _ in range(MAX_JPEG_SEGMENTS):
-        marker = source.read_at(position, 4)
+        marker = source.read_at(position, 10)
         if len(marker) < 2 or marker[0] != 0xFF:
-            return JpegHead(None, progressive, file_ended=len(marker) < 2)
+            return JpegHead(None, progressive, file_ended=len(marker) < 2, exif_segments=exif)
         kind = marker[1]
         if kind == 0xFF:  # a fill byte before the marker
             position += 1
@@ -187,12 +192,13 @@ def jpeg_head(source: ImageSource) -> JpegHead:
             position += 2
             continue
         if kind == 0xDA:  # the first scan: the rest is image data
-            return JpegHead(position, progressive, file_ended=len(marker) < 4)
+            return JpegHead(position, progressive, file_ended=len(marker) < 4, exif_segments=exif)
         if kind == 0xD9 or len(marker) < 4:
-            return JpegHead(None, progressive, file_ended=len(marker) < 4)
+            return JpegHead(None, progressive, file_ended=len(marker) < 4, exif_segments=exif)
         progressive = progressive or kind in _PROGRESSIVE_SOF
+        exif += kind == 0xE1 and marker[4:10] == b"Exif\0\0"
         position += 2 + int.from_bytes(marker[2:4], "big")
-    return JpegHead(None, progressive, too_many_segments=True)
+    return JpegHead(None, progressive, too_many_segments=True, exif_segments=exif)
 
 
 def _jpeg_problem(source: ImageSource) -> str | None:
@@ -201,6 +207,11 @@ def _jpeg_problem(source: ImageSource) -> str | None:
         return (
             f"the JPEG has more than {MAX_JPEG_SEGMENTS} segments before its image data, "
             "which no camera or editor writes"
+        )
+    if head.exif_segments > MAX_JPEG_EXIF_SEGMENTS:
+        return (
+            f"the JPEG has {head.exif_segments} EXIF segments (a camera writes one; this tool "
+            f"reads at most {MAX_JPEG_EXIF_SEGMENTS})"
         )
     if head.first_scan is not None and head.progressive:
         return _scans_problem(source, head.first_scan)

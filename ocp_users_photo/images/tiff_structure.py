@@ -104,15 +104,20 @@ def exif_problem(exif: bytes) -> str | None:
     body = _EXIF_PREFIX.sub(b"", exif, count=1)
     if body[:4] not in _EXIF_HEADS:
         return None  # no TIFF header Pillow reads (a BigTIFF's it refuses): nothing read
-    directory = _first_directory(ImageSource("EXIF", "exif", len(body), data=body), "EXIF block's")
+    block = ImageSource("EXIF", "exif", len(body), data=body)
+    directory = _first_directory(block, "EXIF block's", only_what_fits=True)
     if isinstance(directory, str) or directory is None:
         return directory
     return _numbers_problem(_copies(*directory), "EXIF block's")
 
 
-def _first_directory(source: ImageSource, whose: str) -> tuple[bytes, str, _Form, int] | str | None:
+def _first_directory(
+    source: ImageSource, whose: str, *, only_what_fits: bool = False
+) -> tuple[bytes, str, _Form, int] | str | None:
     """The first directory's entries, byte order, form and the file's size; a problem with
-    how many entries it has; None where the file is cut short first."""
+    how many entries it has; None where the file is cut short first. ``only_what_fits``:
+    the entries counted are those the data holds (Pillow's EXIF reader stops at its end,
+    "corrupt EXIF data", where its TIFF reader refuses the file)."""
     head = source.read_at(0, 16)
     order = "<" if head[:2] == b"II" else ">"
     form = _BIG if head[2:4] in (b"+\0", b"\0+") else _CLASSIC
@@ -128,6 +133,8 @@ def _first_directory(source: ImageSource, whose: str) -> tuple[bytes, str, _Form
     if len(count_field) < count_size:
         return None
     entries = struct.unpack(order + form.entry_count, count_field)[0]
+    if only_what_fits:
+        entries = min(entries, (source.byte_count - first - count_size) // form.entry_size)
     if entries > MAX_TIFF_ENTRIES:
         return (
             f"the {whose} first directory has {entries} entries (encoders write a few dozen; "
