@@ -764,3 +764,46 @@ async def test_a_jpeg_of_many_exif_segments_is_refused_before_pillow_joins_them(
     assert opened == 0, "Pillow parsed it before the refusal"
     _, messages = await outcome(checker, jpeg[:2] + segment * 2 + jpeg[2:])
     assert messages is None, messages
+
+
+def test_an_exif_block_headed_as_pillow_reads_mm_plus_is_counted() -> None:
+    """Pillow reads "MM\\0+" as a classic big-endian TIFF (only "II+\\0" is BigTIFF to it):
+    such a block of 2.1 million fractions went uncounted, 4.3 s (a review found it)."""
+    from ocp_users_photo.images.tiff_structure import exif_problem
+
+    count = 300_000
+    block = (
+        b"MM\0+"
+        + struct.pack(">LH", 8, 1)
+        + struct.pack(">HHLL", 0x0112, _RATIONAL, count, 26)
+        + struct.pack(">L", 0)
+        + struct.pack(">LL", 6, 1) * count
+    )
+    problem = exif_problem(block)
+    assert problem is not None
+    assert f"lists {count} numbers" in problem
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+async def test_junk_between_a_jpegs_segments_is_stepped_over_as_pillow_does(
+    checker: UsersSetPhoto,
+) -> None:
+    """Pillow steps over bytes that start no segment, one at a time, and reads on: one
+    stray byte hid 400 EXIF segments after it from the walk here (1.5 s, then sent; a
+    review found it). The segments after junk are counted; more junk than an editor leaves
+    is refused; a few stray bytes pass."""
+    jpeg = encoded(Image.new("RGB", (600, 600), (30, 90, 160)), "JPEG")
+    segment = b"\xff\xe1" + struct.pack(">H", 2 + 6 + 8) + b"Exif\0\0" + b"II*\0\x08\0\0\0"
+    app0_end = 4 + int.from_bytes(jpeg[4:6], "big")  # SOI, then the JFIF segment
+    hidden = jpeg[:app0_end] + b"\0" + segment * 17 + jpeg[app0_end:]
+    _, messages = await outcome(checker, hidden)
+    assert messages is not None, "accepted"
+    assert "the JPEG has 17 EXIF segments" in messages[0]
+    padded = jpeg[:app0_end] + bytes(64 * 1024 + 1) + jpeg[app0_end:]
+    opened, messages = await outcome(checker, padded)
+    assert messages is not None, "accepted"
+    assert "more than 65536 bytes between its segments" in messages[0]
+    assert opened == 0, "Pillow parsed it before the refusal"
+    stray = jpeg[:app0_end] + b"\0\0\0" + jpeg[app0_end:]
+    _, messages = await outcome(checker, stray)
+    assert messages is None, messages

@@ -32,6 +32,9 @@ MAX_JPEG_SCANS: Final = 100
 # EXIF segments (APP1 "Exif\0\0"), which Pillow joins one to the next, a copy of all so
 # far each time (512 of 64 KiB took 4 s): a camera writes one.
 MAX_JPEG_EXIF_SEGMENTS: Final = 16
+# Bytes between segments that start none (Pillow steps over them one at a time, as it
+# does over an escaped 0xFF 0x00): a padding byte or two where an editor left them.
+MAX_JPEG_JUNK_BYTES: Final = 64 * 1024
 MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
 # A GIF's extension blocks (a frame's timing and transparency, the loop count, comments,
 # XMP): a few per frame. Empty comments of 3 bytes each are millions in 32 MB, each a
@@ -171,6 +174,7 @@ class JpegHead:
     file_ended: bool = False
     too_many_segments: bool = False
     exif_segments: int = 0
+    junk_bytes: int = 0
 
 
 def jpeg_head(source: ImageSource) -> JpegHead:
@@ -179,14 +183,26 @@ def jpeg_head(source: ImageSource) -> JpegHead:
     says what is wrong)."""
     position = 2
     progressive = False
-    exif = 0
+    exif = junk = 0
     for _ in range(MAX_JPEG_SEGMENTS):
         marker = source.read_at(position, 10)
-        if len(marker) < 2 or marker[0] != 0xFF:
-            return JpegHead(None, progressive, file_ended=len(marker) < 2, exif_segments=exif)
+        if len(marker) >= 1 and marker[0] != 0xFF:
+            # Junk where a marker should stand: Pillow steps over it to the next 0xFF and
+            # reads on (the segments after it count as any others), one byte a step.
+            skipped = _to_next_ff(source, position, MAX_JPEG_JUNK_BYTES - junk + 1)
+            junk += skipped
+            if junk > MAX_JPEG_JUNK_BYTES:
+                return JpegHead(None, progressive, exif_segments=exif, junk_bytes=junk)
+            position += skipped
+            continue
+        if len(marker) < 2:
+            return JpegHead(None, progressive, file_ended=True, exif_segments=exif)
         kind = marker[1]
         if kind == 0xFF:  # a fill byte before the marker
             position += 1
+            continue
+        if kind == 0x00:  # an escaped 0xFF, which Pillow steps over
+            position += 2
             continue
         if kind in _STANDALONE:
             position += 2
@@ -201,12 +217,32 @@ def jpeg_head(source: ImageSource) -> JpegHead:
     return JpegHead(None, progressive, too_many_segments=True, exif_segments=exif)
 
 
+def _to_next_ff(source: ImageSource, position: int, most: int) -> int:
+    """How many bytes from ``position`` stand before the next 0xFF (or the file's end),
+    looked at no further than ``most``: searched in C, a block at a time."""
+    searched = 0
+    while searched < most:
+        block = source.read_at(position + searched, min(_COUNT_BLOCK, most - searched))
+        if not block:
+            return searched
+        found = block.find(b"\xff")
+        if found >= 0:
+            return searched + found
+        searched += len(block)
+    return searched
+
+
 def _jpeg_problem(source: ImageSource) -> str | None:
     head = jpeg_head(source)
     if head.too_many_segments:
         return (
             f"the JPEG has more than {MAX_JPEG_SEGMENTS} segments before its image data, "
             "which no camera or editor writes"
+        )
+    if head.junk_bytes > MAX_JPEG_JUNK_BYTES:
+        return (
+            f"the JPEG has more than {MAX_JPEG_JUNK_BYTES} bytes between its segments that "
+            "belong to none, which no camera or editor writes"
         )
     if head.exif_segments > MAX_JPEG_EXIF_SEGMENTS:
         return (

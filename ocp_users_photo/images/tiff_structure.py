@@ -60,10 +60,11 @@ _NUMBER_SIZES: Final = {
 }
 _NUMBER_TYPES: Final = frozenset(_NUMBER_SIZES)
 # An EXIF block's TIFF header as Pillow takes it: either byte order, either of the two
-# orders of the magic number's bytes (it reads "II\0*" too); its own "Exif\0\0" prefix,
-# once or twice (a PNG's eXIf written with one gets a second as Pillow reads it).
+# orders of the magic number's bytes (it reads "II\0*" too, and "MM\0+" as classic);
+# its own "Exif\0\0" prefix, once or twice (a PNG's eXIf written with one gets a second
+# as Pillow reads it).
 _EXIF_PREFIX: Final = re.compile(rb"^(?:Exif\x00\x00){1,2}")
-_EXIF_HEADS: Final = (b"II*\0", b"II\0*", b"MM\0*", b"MM*\0")
+_EXIF_HEADS: Final = (b"II*\0", b"II\0*", b"MM\0*", b"MM*\0", b"MM\0+")
 # Entry types whose first value is read: SHORT, LONG, LONG8 (BigTIFF).
 _VALUE_FORMATS: Final = {3: "H", 4: "L", 16: "Q"}
 
@@ -103,7 +104,7 @@ def exif_problem(exif: bytes) -> str | None:
     reads its first directory as a TIFF's before the orientation is looked up in it."""
     body = _EXIF_PREFIX.sub(b"", exif, count=1)
     if body[:4] not in _EXIF_HEADS:
-        return None  # no TIFF header Pillow reads (a BigTIFF's it refuses): nothing read
+        return None  # no TIFF header Pillow reads ("II+\0", a BigTIFF's, it refuses)
     block = ImageSource("EXIF", "exif", len(body), data=body)
     directory = _first_directory(block, "EXIF block's", only_what_fits=True)
     if isinstance(directory, str) or directory is None:
@@ -120,7 +121,8 @@ def _first_directory(
     "corrupt EXIF data", where its TIFF reader refuses the file)."""
     head = source.read_at(0, 16)
     order = "<" if head[:2] == b"II" else ">"
-    form = _BIG if head[2:4] in (b"+\0", b"\0+") else _CLASSIC
+    # Pillow's test, which reads "MM\0+" as a classic TIFF: only the third byte decides.
+    form = _BIG if head[2:3] == b"+" else _CLASSIC
     offset_at = 8 if form is _BIG else 4
     first_field = head[offset_at : offset_at + struct.calcsize("=" + form.first_offset)]
     if len(first_field) < struct.calcsize("=" + form.first_offset):
