@@ -102,18 +102,22 @@ async def test_a_scaled_rgb_image_keeps_its_rgb_profile(checker: UsersSetPhoto) 
 # --- Grey of more than 8 bits keeps its greys (Pillow's convert('RGB') clips it to white).
 
 
-@pytest.mark.parametrize("mode", ["I;16B", "I;16", "I"])
-async def test_a_wide_grey_tiff_keeps_its_greys(checker: UsersSetPhoto, mode: str) -> None:
-    original = encoded(Image.new(mode, (600, 600), 20000), "TIFF")  # 31% grey
-    messages, sent = await outcome(checker, original)
-    assert messages is None
-    picture = Image.open(io.BytesIO(sent))
-    value = picture.getpixel((300, 300))
+def assert_about_31_percent_grey(picture: Image.Image, point: tuple[int, int]) -> None:
+    """The pixel at ``point`` is still 20000/65535 (~31%) grey, in 8 or 16 bits."""
+    value = picture.getpixel(point)
     grey = value[0] if isinstance(value, tuple) else value
     assert isinstance(grey, int)
     if picture.mode.startswith("I;16"):
         grey //= 257
     assert abs(grey - 78) < 8, f"{picture.mode} pixel {value}: 20000/65535 should stay ~31% grey"
+
+
+@pytest.mark.parametrize("mode", ["I;16B", "I;16", "I"])
+async def test_a_wide_grey_tiff_keeps_its_greys(checker: UsersSetPhoto, mode: str) -> None:
+    original = encoded(Image.new(mode, (600, 600), 20000), "TIFF")  # 31% grey
+    messages, sent = await outcome(checker, original)
+    assert messages is None
+    assert_about_31_percent_grey(Image.open(io.BytesIO(sent)), (300, 300))
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
@@ -128,12 +132,7 @@ async def test_a_wide_grey_image_scaled_by_three_or_more_is_converted(
     assert messages is None, messages
     picture = Image.open(io.BytesIO(sent))
     assert picture.size == (1024, 1024)
-    value = picture.getpixel((512, 512))
-    grey = value[0] if isinstance(value, tuple) else value
-    assert isinstance(grey, int)
-    if picture.mode.startswith("I;16"):
-        grey //= 257
-    assert abs(grey - 78) < 8, f"{picture.mode} pixel {value}: should stay ~31% grey"
+    assert_about_31_percent_grey(picture, (512, 512))
 
 
 async def test_a_float_grey_tiff_keeps_its_greys(checker: UsersSetPhoto) -> None:

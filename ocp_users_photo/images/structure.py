@@ -366,18 +366,11 @@ def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
         yield introducer, descriptor
 
 
-def after_sub_blocks(source: ImageSource, position: int) -> int:
-    """The position after a chain of sub-blocks starting at ``position``; -1 if cut short.
-
-    Read a block at a time: a frame's data is a sub-block per 255 bytes.
-    """
-    end, _ = _sub_blocks_end(source, position, None)
-    return end
-
-
 def _sub_blocks_end(source: ImageSource, position: int, most: int | None) -> tuple[int, int]:
-    """``after_sub_blocks``, and how many sub-blocks it stepped over: at most ``most`` + 1
-    (the walk stops there, its position then meaningless), when ``most`` is given."""
+    """The position after a chain of sub-blocks starting at ``position`` (-1 if cut short),
+    and how many it stepped over: at most ``most`` + 1 (the walk stops there, its position
+    then -1), when ``most`` is given. Read a block at a time: a frame's data is a
+    sub-block per 255 bytes."""
     block_start, block = position, b""
     counted = 0
     while True:
