@@ -357,11 +357,23 @@ def _tiff(
     """A little-endian TIFF: one IFD at offset 8 (entries: tag, type, count, value; sorted
     by tag unless ``in_order``, which keeps a tag listed twice where it was), then
     ``after_ifd``."""
-    ifd = struct.pack("<H", len(entries))
+    return _tiff_in(b"II*\0", entries, after_ifd, in_order=in_order)
+
+
+def _tiff_in(
+    head: bytes,
+    entries: list[tuple[int, int, int, int]],
+    after_ifd: bytes,
+    *,
+    in_order: bool = False,
+) -> bytes:
+    """``_tiff`` with the byte order ``head`` names ("II" little-endian, "MM" big)."""
+    order = "<" if head.startswith(b"II") else ">"
+    ifd = struct.pack(order + "H", len(entries))
     for tag, kind, count, value in entries if in_order else sorted(entries):
-        packed = struct.pack("<H" if kind == _SHORT and count == 1 else "<L", value)
-        ifd += struct.pack("<HHL", tag, kind, count) + packed.ljust(4, b"\0")
-    return b"II*\0" + struct.pack("<L", 8) + ifd + struct.pack("<L", 0) + after_ifd
+        packed = struct.pack(order + ("H" if kind == _SHORT and count == 1 else "L"), value)
+        ifd += struct.pack(order + "HHL", tag, kind, count) + packed.ljust(4, b"\0")
+    return head + struct.pack(order + "L", 8) + ifd + struct.pack(order + "L", 0) + after_ifd
 
 
 def _gray_1024(compression: int = 1) -> list[tuple[int, int, int, int]]:
@@ -375,7 +387,7 @@ def _gray_1024(compression: int = 1) -> list[tuple[int, int, int, int]]:
     ]
 
 
-def tiff_with_strip_offsets(count: int) -> bytes:
+def tiff_with_strip_offsets(count: int, head: bytes = b"II*\0") -> bytes:
     """An uncompressed 1024x1024 grey TIFF listing ``count`` strips (1,024 is right), all
     reading the same 1,024 bytes. Pillow makes a tile per offset, then decodes each."""
     entries = _gray_1024()
@@ -385,7 +397,9 @@ def tiff_with_strip_offsets(count: int) -> bytes:
         (278, _LONG, 1, 1),  # RowsPerStrip
         (279, _LONG, count, data + 4 * count),  # StripByteCounts
     ]
-    return _tiff(entries, struct.pack("<L", 0) * count + struct.pack("<L", 1024) * count)
+    order = "<" if head.startswith(b"II") else ">"
+    arrays = struct.pack(order + "L", 0) * count + struct.pack(order + "L", 1024) * count
+    return _tiff_in(head, entries, arrays)
 
 
 def tiff_with_tile_offsets(count: int) -> bytes:
@@ -410,6 +424,24 @@ async def test_a_tiff_listing_400_000_strips_is_refused_fast(checker: UsersSetPh
     image = tiff_with_strip_offsets(400_000)
     assert len(image) < 3_300_000
     opened, messages = await outcome(checker, image)
+    assert messages is not None, "accepted"
+    assert opened == 0, "Pillow parsed it before the refusal"
+
+
+# Every classic head Pillow's TIFF reader takes: the two written ones, the magic number's
+# bytes swapped in either order, and "MM\0+", which it reads as classic (only the third
+# byte decides BigTIFF). A head the walk did not know left the strips uncounted (1.9 s,
+# then converted and sent).
+@pytest.mark.parametrize("head", [b"II*\0", b"II\0*", b"MM\0*", b"MM*\0", b"MM\0+"])
+async def test_every_classic_tiff_head_pillow_reads_has_its_strips_counted(
+    checker: UsersSetPhoto, head: bytes
+) -> None:
+    from PIL import Image
+
+    assert head in TiffImagePlugin.PREFIXES
+    with Image.open(io.BytesIO(tiff_with_strip_offsets(1024, head))) as fair:
+        assert (fair.format, fair.size) == ("TIFF", (1024, 1024))
+    opened, messages = await outcome(checker, tiff_with_strip_offsets(400_000, head))
     assert messages is not None, "accepted"
     assert opened == 0, "Pillow parsed it before the refusal"
 

@@ -453,6 +453,14 @@ def test_image_signatures_are_recognised(fmt: str, media_type: str) -> None:
     assert sniff_image_type(make_image((16, 16), fmt)[:16]) == media_type
 
 
+def test_every_tiff_head_pillow_opens_is_a_tiff() -> None:
+    # As a file's path or bytes: a URL's TIFF meets the same checks, not "not an image".
+    from PIL import TiffImagePlugin
+
+    for head in TiffImagePlugin.PREFIXES:
+        assert sniff_image_type(head + bytes(12)) == "image/tiff", head
+
+
 @pytest.mark.parametrize(
     "head",
     [b"<!DOCTYPE html>", b"<svg xmlns=", b'{"ok": false}', b"\xef\xbb\xbf<html>", b"", b"GIF90a"],

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.tiff_structure import tiff_problem
+from ocp_users_photo.images.tiff_structure import TIFF_HEADS, tiff_problem
 
 # More than any editor or camera writes (a camera JPEG has ~20 segments before its
 # image data; a PNG a handful of chunks before its pixels; libjpeg's progressive
@@ -69,8 +69,6 @@ _BMP_INFO_HEADERS: Final = frozenset({40, 52, 56, 64, 108, 124})
 _SAVE_AGAIN: Final = "save it again with an image editor"
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
-# Classic TIFF and BigTIFF, in either byte order.
-_TIFF_HEADS: Final = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 _CHUNK_HEADER: Final = struct.Struct(">I4s")
 _SOS: Final = b"\xff\xda"
 _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
@@ -96,7 +94,7 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
         problem = _jpeg_problem(source)
     elif head.startswith((b"GIF87a", b"GIF89a")):
         problem = _gif_problem(source, max_frames)
-    elif head.startswith(_TIFF_HEADS):
+    elif head.startswith(TIFF_HEADS):
         problem = tiff_problem(source)
     elif head.startswith(b"BM"):
         return _bmp_problem(source)

@@ -65,6 +65,10 @@ _NUMBER_TYPES: Final = frozenset(_NUMBER_SIZES)
 # as Pillow reads it).
 _EXIF_PREFIX: Final = re.compile(rb"^(?:Exif\x00\x00){1,2}")
 _EXIF_HEADS: Final = (b"II*\0", b"II\0*", b"MM\0*", b"MM*\0", b"MM\0+")
+# Every head Pillow's TIFF reader opens: the classic ones above (written "II*\0" and
+# "MM\0*"; the others are taken too) and BigTIFF's "II+\0". A head the walk did not know
+# left a file's strips uncounted.
+TIFF_HEADS: Final = (*_EXIF_HEADS, b"II+\0")
 # Entry types whose first value is read: SHORT, LONG, LONG8 (BigTIFF).
 _VALUE_FORMATS: Final = {3: "H", 4: "L", 16: "Q"}
 

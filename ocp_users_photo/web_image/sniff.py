@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from ocp_users_photo.images.tiff_structure import TIFF_HEADS
+
 __all__ = ["SNIFF_BYTES", "describe_non_image", "sniff_image_type"]
 
 # Enough for every signature below (ISO BMFF's brand ends at byte 12).
@@ -20,8 +22,7 @@ _PREFIXES: Final = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
+    *((head, "image/tiff") for head in TIFF_HEADS),
     (b"BM", "image/bmp"),
 )
 _BMFF_BRANDS: Final = {
