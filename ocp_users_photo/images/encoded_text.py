@@ -32,6 +32,14 @@ _BASE64_ESCAPES: Final = (
     ("%3d", "="),
 )
 WHITESPACE: Final = re.compile(r"\s+")
+# How base64 of each format's first bytes begins (PNG, JPEG, GIF, WEBP, TIFF both orders).
+# Text beginning so, with no file extension at its end, is base64 a model shortened or
+# damaged ("iVBORw0KGgo..."), not a file name: told as such, not as "no file at ...".
+_IMAGE_BASE64_STARTS: Final = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "SUkqAA", "TU0AKg")
+_FILE_EXTENSION: Final = re.compile(r"\.[A-Za-z0-9]{1,5}\Z")
+# What shortening leaves where text was cut: "...", "…", "[truncated]", "<omitted>".
+_SHORTENED: Final = re.compile(r"\.\.\.|\u2026|[\[<(]\s*(?:truncated|omitted|snip)", re.IGNORECASE)
+_NOT_BASE64: Final = re.compile(r"[^A-Za-z0-9+/_=\-\s]")
 
 
 def looks_like_base64(text: str) -> bool:
@@ -44,6 +52,28 @@ def looks_like_base64(text: str) -> bool:
     return len(compact) >= MIN_BASE64_CHARS and _LOOSE_BASE64.fullmatch(compact) is not None
 
 
+def starts_as_image_base64(text: str) -> bool:
+    """Whether ``text`` begins as base64 of a PNG, JPEG, GIF, WEBP or TIFF does (and ends
+    with no file extension): base64, whole or not, never a file's name."""
+    return text.startswith(_IMAGE_BASE64_STARTS) and _FILE_EXTENSION.search(text) is None
+
+
+def malformed_base64(text: str, whose: str = "the image's base64 text") -> Problem:
+    """Why ``text`` is no base64, where, and what to send: a model that shortened it is told
+    where it was cut (it believes it sent base64, and has nothing else to correct)."""
+    shortened = _SHORTENED.search(text)
+    if shortened is not None:
+        return problem(
+            f"{whose} was shortened: it holds {quoted(shortened.group(0), 20)} at character "
+            f"{shortened.start() + 1}: send the file's complete base64 text, or its path"
+        )
+    odd = _NOT_BASE64.search(text)
+    where = "" if odd is None else f": character {odd.start() + 1}, {quoted(odd.group(0))},"
+    return problem(
+        f"{whose} is malformed{where}{' is not base64' if odd else ''}: encode the file again"
+    )
+
+
 def source_from_bytes(
     data: bytes, label: str, stem: str, max_bytes: int
 ) -> tuple[ImageSource | None, list[Problem]]:
@@ -54,7 +84,7 @@ def source_from_bytes(
 
 
 def decode_base64(
-    text: str, label: str, max_bytes: int
+    text: str, label: str, max_bytes: int, whose: str = "the image's base64 text"
 ) -> tuple[ImageSource | None, list[Problem]]:
     """The bytes of base64 text (standard or URL-safe alphabet, padding optional).
 
@@ -65,7 +95,7 @@ def decode_base64(
     """
     decoded = _decoded(text, max_bytes)
     if decoded is _Undecoded.MALFORMED:
-        return None, [problem("the image's base64 text is malformed: encode the file again")]
+        return None, [malformed_base64(text, whose)]
     if decoded is _Undecoded.TOO_LARGE:
         return None, [
             problem(
@@ -187,4 +217,4 @@ def decode_data_uri(uri: str, max_bytes: int) -> tuple[ImageSource | None, list[
             ]
     if not payload or payload.isspace():  # no stripped copy of megabytes made to ask
         return None, [problem("the data: URI's base64 data is malformed: encode the file again")]
-    return decode_base64(payload, "data: URI", max_bytes)
+    return decode_base64(payload, "data: URI", max_bytes, "the data: URI's base64 data")

@@ -16,7 +16,7 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from ocp_users_photo.errors import Problem
-from ocp_users_photo.images.encoded_text import looks_like_base64
+from ocp_users_photo.images.encoded_text import looks_like_base64, starts_as_image_base64
 from ocp_users_photo.images.paths import problem
 
 # Text longer than this is no file path: by its start a data: URI or a URL, else base64.
@@ -102,7 +102,7 @@ def _kind_of_text(text: str) -> tuple[str | None, Any, list[Problem]]:
                     )
                 ],
             )
-    if looks_like_base64(stripped):
+    if looks_like_base64(stripped) or starts_as_image_base64(stripped):
         return "base64", text, []
     # Anything else is a path (a file name has a dot, which base64 never holds).
     return "path", text, []
