@@ -78,7 +78,7 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "json_not_object": "Slack expected a JSON object: send a multipart form.",
         # Slack-side trouble
         "ratelimited": "Slack rate-limited this app (Tier 2, about 20 calls a minute): wait "
-        "retry_after seconds, then try again.",
+        "the time it asks for, then try again.",
         "request_timeout": "Slack timed out reading the request: try again, with a smaller "
         "image if it keeps happening.",
         "service_unavailable": "Slack is unavailable: try again in a few minutes.",
@@ -132,7 +132,7 @@ def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = Fal
             f"The token lacks a scope: add {scope} to the app's user token scopes and reinstall it."
         )
     if code == "ratelimited" and method != "users.setPhoto":
-        return "Slack rate-limited this app: wait retry_after seconds, then try again."
+        return rate_limited_hint(method, "wait the time it asks for")
     if code in SLACK_FAILED_PARTWAY and method in READ_ONLY_METHODS:
         # Slack's "some aspect of the operation may have succeeded" is about a change: a read
         # failing so, before any change was sent, changed nothing.
@@ -148,3 +148,10 @@ def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = Fal
     if method == "users.setPhoto":
         return UNKNOWN_CODE_HINT
     return f"Slack gave no more detail: see {docs}."
+
+
+def rate_limited_hint(method: str, wait: str) -> str:
+    """A rate limit's advice with the wait in words (``"wait 30 s, as Slack asks"``): the
+    number a result carries in its ``retry_after`` field, never the field's name."""
+    tier = " (Tier 2, about 20 calls a minute)" if method == "users.setPhoto" else ""
+    return f"Slack rate-limited this app{tier}: {wait}, then try again."

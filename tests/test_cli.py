@@ -204,7 +204,7 @@ def test_a_token_that_cannot_be_used_is_named_as_the_hosts_not_an_argument(
                 )
             ],
             4,
-            "(Slack asks for 300 s): wait, then try again",
+            "it rate-limited this app: wait 300 s, as Slack asks, then try again",
         ),
         ([Fault.status(503)] * 3, 5, "HTTP 503"),
         ([Fault.json({"ok": True, "profile": {}})], 6, "does not match"),

@@ -38,7 +38,7 @@ def test_set_photo_advice_stays_with_set_photo() -> None:
     assert "image" not in hint_for("bad_image", "users.profile.get")
     assert "users.profile.get" in hint_for("bad_image", "users.profile.get")
     assert "Tier" not in hint_for("ratelimited", "users.profile.get")
-    assert "retry_after" in hint_for("ratelimited", "users.profile.get")
+    assert "wait the time it asks for" in hint_for("ratelimited", "users.profile.get")
     # Codes every method shares keep their advice.
     assert hint_for("invalid_auth", "users.profile.get") == HINTS["invalid_auth"]
     assert hint_for("no_such_code") == UNKNOWN_CODE_HINT

@@ -18,7 +18,7 @@ import pytest
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.emulator import Fault, RunningEmulator
-from ocp_users_photo.errors import SlackApiError, may_have_taken_effect
+from ocp_users_photo.errors import RateLimited, SlackApiError, may_have_taken_effect
 from ocp_users_photo.hints import hint_for
 from ocp_users_photo.observers import CallOutcome
 from ocp_users_photo.slack.client import SlackClient
@@ -125,8 +125,21 @@ def test_slack_internal_errors_are_not_advised_as_nothing_happened(code: str) ->
 async def test_a_429_without_retry_after_does_not_quote_a_wait_slack_never_asked_for() -> None:
     limited = loopback.reply(429, b'{"ok":false,"error":"ratelimited"}')
     refused, _ = await photo_call_against(limited, SlackApiError)
-    assert "Slack asks for" not in str(refused), str(refused)
-    assert "Slack gave no usable Retry-After: wait about 60 s" in str(refused)
+    assert "as Slack asks" not in str(refused), str(refused)
+    assert "wait about 60 s (Slack gave no usable Retry-After), then try again" in str(refused)
+    assert "retry_after" not in str(refused), "the advice names a time, not a field"
+
+
+async def test_a_429_tells_its_wait_once_in_seconds() -> None:
+    limited = loopback.reply(429, b'{"ok":false,"error":"ratelimited"}', [("Retry-After", "30")])
+    refused, _ = await photo_call_against(limited, SlackApiError)
+    assert isinstance(refused, RateLimited)
+    assert refused.retry_after == 30
+    assert str(refused).endswith(
+        "Slack rate-limited this app (Tier 2, about 20 calls a minute): wait 30 s, as Slack "
+        "asks, then try again."
+    ), str(refused)
+    assert "retry_after" not in str(refused)
 
 
 # --- What is sent again after a dropped connection depends on the method -------------------

@@ -35,7 +35,7 @@ from ocp_users_photo.errors import (
     raise_alone,
     slack_messages_of,
 )
-from ocp_users_photo.hints import hint_for
+from ocp_users_photo.hints import hint_for, rate_limited_hint
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.retry import MAX_RETRY_AFTER, retry_after_seconds
 
@@ -221,21 +221,20 @@ def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLi
     wait = retry_after_seconds(reply.headers)
     if wait is None:
         retry_after = UNSAID_RETRY_AFTER
-        asked = f"Slack gave no usable Retry-After: wait about {retry_after:g} s"
+        told = f"wait about {retry_after:g} s (Slack gave no usable Retry-After)"
     elif wait >= MAX_RETRY_AFTER:
-        retry_after, asked = wait, "Slack asks for a day or more"
+        retry_after, told = wait, f"wait {wait:g} s (Slack asks for a day or more)"
     else:
-        retry_after, asked = wait, f"Slack asks for {wait:g} s"
+        retry_after, told = wait, f"wait {wait:g} s, as Slack asks"
     limited = RateLimited(
         retry_after,
-        hint=f"{hint_for('ratelimited', method)} ({asked})",
+        hint=rate_limited_hint(method, told),
         reply=body or {"ok": False, "error": "ratelimited"},
         status_code=reply.status_code,
         method=method,
     )
-    # The hint names the result's retry_after field, for a model; a person is told a time.
     limited.terminal_message = (
-        f"Slack refused {method}: it rate-limited this app ({asked}): wait, then try again"
+        f"Slack refused {method}: it rate-limited this app: {told}, then try again"
     )
     return limited
 
