@@ -155,6 +155,29 @@ def hang_up() -> loopback.Answer:
     return answer
 
 
+@pytest.mark.parametrize("http_stack", stack_params())
+async def test_a_dropped_connection_is_told_in_plain_words(http_stack: str) -> None:
+    # Was "...: RemoteProtocolError: Server disconnected without sending a response.. The
+    # request ...": a library's class name first, and two full stops.
+    failed, _ = await photo_call_against(
+        hang_up(), TransportError, max_retries=0, environ=stack_environ(http_stack)
+    )
+    said = str(failed)
+    assert ": the connection closed before Slack answered (" in said, said
+    assert ".." not in said, said
+
+
+async def test_nothing_listening_is_told_in_plain_words() -> None:
+    async with UsersSetPhoto(
+        "xoxp-1-review", base_url="http://127.0.0.1:9/api", environ={}, max_retries=0
+    ) as tool:
+        with pytest.raises(TransportError) as caught:
+            await tool.call({"image": portrait()})
+    said = str(caught.value)
+    assert "on the only attempt: the connection could not be made (" in said, said
+    assert ".." not in said, said
+
+
 async def test_a_photo_change_whose_connection_dropped_before_any_answer_is_sent_again() -> None:
     failed, sent = await photo_call_against(hang_up(), TransportError)
     assert sent == 3

@@ -1086,11 +1086,28 @@ def _proxy_shown(proxy: str) -> str:
     return f"{'[' + host + ']' if ':' in host else host}{port}"
 
 
+# What each kind of HTTP stack failure means, in words, before the library's own detail.
+_FAILURE_WORDS: Final = (
+    (httpx.ConnectError, "the connection could not be made"),
+    (httpx.ReadError, "the connection failed while Slack's answer was read"),
+    (httpx.WriteError, "the connection failed while the request was sent"),
+    (httpx.LocalProtocolError, "the request could not be written"),
+)
+_CLOSED_EARLY: Final = re.compile(r"disconnect|closed|without sending|incomplete", re.IGNORECASE)
+
+
 def _describe(error: BaseException, secrets: SecretTexts) -> str:
-    """An HTTP stack error as one safe line: its type and text, the token redacted, bounded.
+    """An HTTP stack error as one safe line: what it means in words, then the library's type
+    and text (for whoever looks further), the token redacted, bounded.
 
     The text can hold what the server sent (h11 quotes a malformed header line).
     """
-    text = redacted(str(error), secrets.texts())
+    text = shown(redacted(str(error), secrets.texts()), 160).rstrip(". ")
     name = type(error).__name__
-    return f"{name}: {shown(text, 160)}" if text.strip() else name
+    detail = f"{name}: {text}" if text else name
+    words = next((said for kind, said in _FAILURE_WORDS if isinstance(error, kind)), None)
+    if isinstance(error, httpx.RemoteProtocolError):
+        closed = _CLOSED_EARLY.search(text) is not None
+        words = "the connection closed before Slack answered" if closed else None
+        words = words or "Slack's answer broke HTTP's rules"
+    return f"{words} ({detail})" if words else detail
