@@ -12,6 +12,12 @@ from types import MappingProxyType
 # SLACK_ADDRESS: the setting a message asks to check (errors.py's messages name it too).
 from ocp_users_photo.errors import READ_ONLY_METHODS, SLACK_ADDRESS, SLACK_FAILED_PARTWAY
 
+_CHANGED_ON_THE_WAY = (
+    "nothing changed. The tool writes this part right, so something on the way (a proxy or "
+    "gateway, or an HTTP client given to the tool) changed the request: check that, or "
+    "report it to ocp-users-photo."
+)
+
 HINTS: MappingProxyType[str, str] = MappingProxyType(
     {
         # users.setPhoto's own codes
@@ -65,17 +71,17 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "upgrades ocp-users-photo.",
         "deprecated_endpoint": "Slack has retired this endpoint: whoever runs the tool checks "
         "its base URL is Slack's Web API (https://slack.com/api) and upgrades ocp-users-photo.",
-        # malformed requests: these mean this package or the caller sent something Slack rejects
-        "invalid_arg_name": "Slack rejected an argument name: send only image, crop_x, crop_y "
-        "and crop_w.",
-        "invalid_array_arg": "Slack rejected an array argument: send single values only.",
-        "invalid_charset": "Slack rejected the request's charset: send UTF-8.",
-        "invalid_form_data": "Slack rejected the form: send the image as a multipart file part "
-        "named image.",
-        "invalid_post_type": "Slack rejected the content type: send multipart/form-data.",
-        "missing_post_type": "Slack got no content type: send multipart/form-data.",
-        "invalid_json": "Slack could not parse the JSON it was sent: send a multipart form.",
-        "json_not_object": "Slack expected a JSON object: send a multipart form.",
+        # Requests Slack could not read: the tool writes them right, so something on the way
+        # (a proxy, a gateway, an HTTP client given to the tool) changed them. The person can
+        # do nothing with "send multipart/form-data": they are told where to look.
+        "invalid_arg_name": f"Slack rejected an argument name: {_CHANGED_ON_THE_WAY}",
+        "invalid_array_arg": f"Slack rejected an array argument: {_CHANGED_ON_THE_WAY}",
+        "invalid_charset": f"Slack rejected the request's charset: {_CHANGED_ON_THE_WAY}",
+        "invalid_form_data": f"Slack could not read the upload form: {_CHANGED_ON_THE_WAY}",
+        "invalid_post_type": f"Slack rejected the request's content type: {_CHANGED_ON_THE_WAY}",
+        "missing_post_type": f"Slack got no content type: {_CHANGED_ON_THE_WAY}",
+        "invalid_json": f"Slack could not parse the request as JSON: {_CHANGED_ON_THE_WAY}",
+        "json_not_object": f"Slack could not read the request as an object: {_CHANGED_ON_THE_WAY}",
         # Slack-side trouble
         "ratelimited": "Slack rate-limited this app (Tier 2, about 20 calls a minute): wait "
         "the time it asks for, then try again.",

@@ -58,3 +58,31 @@ async def test_a_reader_without_the_read_scope_is_told_the_read_scope() -> None:
     assert raised.value.error == "missing_scope"
     assert "users.profile:read" in str(raised.value)
     assert "users.profile:write" not in str(raised.value)
+
+
+# Codes that mean the request Slack got was not the one the tool writes: the person can
+# not "send the image as a multipart file part"; they are told nothing changed, and what
+# to check or report.
+REQUEST_CHANGED_CODES = (
+    "invalid_arg_name",
+    "invalid_array_arg",
+    "invalid_charset",
+    "invalid_form_data",
+    "invalid_post_type",
+    "missing_post_type",
+    "invalid_json",
+    "json_not_object",
+)
+
+
+@pytest.mark.parametrize("code", REQUEST_CHANGED_CODES)
+def test_a_request_slack_could_not_read_is_advice_for_the_person_not_a_developer(
+    code: str,
+) -> None:
+    hint = hint_for(code)
+    assert "nothing changed" in hint, hint
+    assert "a proxy" in hint, hint
+    assert "report it" in hint, hint
+    assert not hint.lower().startswith("send"), hint
+    assert "send multipart" not in hint, hint
+    assert "multipart file part" not in hint, hint
