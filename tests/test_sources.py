@@ -183,6 +183,25 @@ def test_a_missing_file_names_the_path_it_looked_at(tmp_path: Path) -> None:
     assert "nope.png" in problem.message
 
 
+def test_a_missing_relative_path_says_which_folder_it_was_looked_for_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "photos"
+    root.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    message = refused("nope.png", [root]).message
+    rule = "a relative path is taken from the first image folder"
+    assert f"(looked for {str(root / 'nope.png')!r}: {rule})" in message, message
+    # In the first root itself (the command line leaves a path as typed there): the current
+    # folder is where it was looked for, as the command line's own rule says.
+    monkeypatch.chdir(root)
+    message = refused("nope.png", [root]).message
+    assert f"(looked in the current folder, {str(root)!r})" in message, message
+    assert "first image folder" not in message, message
+
+
 def test_a_missing_path_with_control_characters_is_shown_escaped(tmp_path: Path) -> None:
     # The message reaches terminals (the CLI's one line on stderr) and models: a newline
     # or an escape sequence from the argument must not pass through raw.

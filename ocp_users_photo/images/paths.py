@@ -209,9 +209,9 @@ def _not_opened(
     """Why ``named`` could not be opened, saying what to do."""
     if isinstance(error, FileNotFoundError):
         looked = ""
-        if named != expanded:
+        if named != expanded and not _in_working_folder(named, expanded):
             looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
-        elif not os.path.isabs(named):
+        elif not os.path.isabs(expanded):
             # Taken from the working directory: a terminal opened in the home folder, or a
             # host's '/', is not the folder holding the photo, and the refusal says so.
             with contextlib.suppress(OSError):
@@ -236,6 +236,15 @@ def _not_opened(
         f"image path {shown_path!r} cannot be resolved ({reason(error)}): give the path of "
         "an existing image file"
     )
+
+
+def _in_working_folder(named: str, expanded: str) -> bool:
+    """Whether the first root ``named`` was anchored in is the working folder: then that is
+    where it was looked for, and said so (the command line's rule for a relative path,
+    which it leaves as typed there)."""
+    with contextlib.suppress(OSError, ValueError):
+        return os.path.realpath(named) == os.path.realpath(expanded)
+    return False
 
 
 def _checked_handle(
