@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import re
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from typing import Final, TextIO, TypedDict
 
@@ -27,8 +28,10 @@ __all__ = [
     "add_history_option",
     "add_slack_options",
     "base_url_option",
+    "command_shown",
     "one_command_environment",
     "slack_keywords",
+    "undo_command",
     "undo_warnings_to",
 ]
 
@@ -159,6 +162,23 @@ def add_history_option(
         help=f"{what} (default: $OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the "
         "user's data folder)",
     )
+
+
+def command_shown(*words: str) -> str:
+    """A command for a person to type, quoted in a message: the shell's quoting inside,
+    double quotes around it where that quoting uses single quotes."""
+    line = shown(shlex.join(words), 600)
+    return f'"{line}"' if "'" in line else f"'{line}'"
+
+
+def undo_command(history: str | None, *options: str) -> str:
+    """``ocp-users-photo undo`` as a message tells it, with the ``--history`` this command
+    was given (its full path): without it, undo reads the default history and finds
+    nothing kept there. A history from $OCP_USERS_PHOTO_HISTORY needs no flag."""
+    words = ["ocp-users-photo", "undo", *options]
+    if history is not None:
+        words += ["--history", os.path.abspath(os.path.expanduser(history))]
+    return command_shown(*words)
 
 
 def file_to_write(text: str) -> str:

@@ -18,7 +18,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ocp_users_photo.cli_options import add_history_option, add_slack_options, slack_keywords
+from ocp_users_photo.cli_options import (
+    add_history_option,
+    add_slack_options,
+    slack_keywords,
+    undo_command,
+)
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.output import answers_to
@@ -94,8 +99,11 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
             "as Slack shows the photo they kept"
         )
     else:
-        undone = f"'ocp-users-photo undo' puts back #{undo_entry}, the photo before the last change"
-    print(f"Put one back with 'ocp-users-photo undo --entry N' ({undone}).", file=out)
+        undone = (
+            f"{undo_command(args.history)} puts back #{undo_entry}, the photo before the last "
+            "change"
+        )
+    print(f"Put one back with {undo_command(args.history, '--entry', 'N')} ({undone}).", file=out)
     return ExitCode.OK
 
 

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sys
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -27,11 +28,12 @@ from ocp_users_photo.cli_options import (
     add_slack_options,
     file_to_write,
     slack_keywords,
+    undo_command,
     undo_warnings_to,
 )
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
-from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.errors import InvalidArguments, UsersPhotoError
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
@@ -44,6 +46,7 @@ from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
 from ocp_users_photo.tool import UsersSetPhoto
+from ocp_users_photo.undo.entries import KeptPhoto
 
 # crop_x, crop_y, crop_w as words of a message, not inside a problem's path ($.crop_x).
 _CROP_ARGUMENT: Final = re.compile(r"(?<![\w.$])crop_([xyw])\b")
@@ -221,8 +224,11 @@ async def _set_photo_warned(
                 if preview is not None:
                     _say(preview, args, out, err)
             status.show(f"sending {sending}")
+            sent_at = time.time()
             reply = await tool.send(upload, observers=(status,))
             status.clear()
+            keeping = not (args.no_keep_previous or args.json)
+            kept = await _kept_since(tool, sent_at) if keeping else None
     if args.json:
         print(json.dumps(reply), file=out)
         return ExitCode.OK
@@ -233,7 +239,25 @@ async def _set_photo_warned(
         for key in ("image_192", "image_512", "image_1024", "image_original"):
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
+    if kept is not None:
+        print(
+            f"The photo it replaced is kept as #{kept.entry}: {undo_command(args.history)} puts "
+            "it back.",
+            file=out,
+        )
     return ExitCode.OK
+
+
+async def _kept_since(tool: UsersSetPhoto, since: float) -> KeptPhoto | None:
+    """The entry this change kept (the history's newest, if kept since ``since``), to name
+    with the undo that puts it back; None when none was, or the history cannot be read now
+    (the change is made, and a photo that could not be kept was warned of)."""
+    try:
+        entries = await tool.history()
+    except UsersPhotoError:
+        return None
+    newest = entries[0] if entries else None
+    return newest if newest is not None and newest.kept_at.timestamp() >= since else None
 
 
 def _say(line: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:

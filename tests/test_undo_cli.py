@@ -206,3 +206,43 @@ def test_manifest_prints_the_undo_tool_and_both(env: dict[str, str]) -> None:
     assert "outputSchema" in restore
     both = json.loads(cli("manifest", "--format", "openai", "--tool", "all").stdout)
     assert [tool["function"]["name"] for tool in both] == ["usersSetPhoto", "usersRestorePhoto"]
+
+
+def test_each_undo_hint_names_the_history_the_command_was_given(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # A --history of its own: a plain 'ocp-users-photo undo' reads the other history and
+    # finds nothing there, so the photo kept was lost to whoever followed the hint.
+    red, green = images
+    own = tmp_path / "my photos" / "kept.sqlite3"
+    own.parent.mkdir()
+    undo_words = f"\"ocp-users-photo undo --history '{own}'\""
+    first = cli("set", str(red), "--history", str(own), env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[-1] == (
+        f"The photo it replaced is kept as #1: {undo_words} puts it back."
+    ), first.stdout
+    assert cli("set", str(green), "--history", str(own), env=env).returncode == 0
+    listed = cli("history", "--history", str(own), env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[-1] == (
+        f"Put one back with \"ocp-users-photo undo --entry N --history '{own}'\" "
+        f"({undo_words} puts back #2, the photo before the last change)."
+    ), listed.stdout
+    undone = cli("undo", "--history", str(own), env=env)
+    assert undone.returncode == 0, undone.stderr
+    assert undone.stdout.splitlines()[-1].endswith(f"was kept as #3: {undo_words} again goes back.")
+    # The history given by the environment needs no flag: undo finds it there too.
+    plain = cli("set", str(green), env=env)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines()[-1] == (
+        "The photo it replaced is kept as #1: 'ocp-users-photo undo' puts it back."
+    ), plain.stdout
+
+
+def test_set_without_keeping_says_nothing_of_undo(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    done = cli("set", str(images[0]), "--no-keep-previous", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "undo" not in done.stdout, done.stdout
