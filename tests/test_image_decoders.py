@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 import warnings
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -19,6 +20,7 @@ from PIL import EpsImagePlugin, Image, MpoImagePlugin, features
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images.formats import accepted_formats_text
 from tests.conftest import CANARY_TOKEN, make_image, pixel_at
 from tests.hostile_images import eps_drawing, fits_image, psd_header
 
@@ -54,6 +56,19 @@ def opened_plugins(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return reached
 
 
+def qoi_image(width: int = 600, height: int = 600) -> bytes:
+    """A QOI file written by hand (Pillow writes QOI only from 11.3; the floor is 11.1): one
+    RGB pixel, then runs of it (62 pixels a byte), then the end marker."""
+    pixels = width * height
+    runs, last = divmod(pixels - 1, 62)
+    body = (
+        b"\xfe\x20\x40\x60"
+        + bytes([0xC0 | 61]) * runs
+        + (bytes([0xC0 | last - 1]) if last else b"")
+    )
+    return b"qoif" + struct.pack(">IIBB", width, height, 3, 0) + body + bytes(7) + b"\x01"
+
+
 def saved(fmt: str, mode: str = "RGB", size: tuple[int, int] = (600, 600)) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -80,7 +95,7 @@ async def test_an_eps_labelled_png_from_a_model_never_reaches_ghostscript(
     (problem,) = result["problems"]
     assert problem["path"] == "$.image"
     assert "not an image in a format this tool decodes" in problem["message"]
-    assert "PNG, JPEG, GIF, WEBP, BMP, TIFF" in problem["message"]
+    assert f"decodes ({accepted_formats_text()}, told by" in problem["message"], problem["message"]
     assert ghostscript_runs == []
     assert opened_plugins == [], "the EPS plugin never parsed the file"
 
@@ -99,7 +114,7 @@ async def test_an_eps_labelled_png_from_a_model_never_reaches_ghostscript(
         ("PPM", lambda: saved("PPM")),
         ("SGI", lambda: saved("SGI")),
         ("TGA", lambda: saved("TGA")),
-        ("QOI", lambda: saved("QOI")),
+        ("QOI", qoi_image),
         ("IM", lambda: saved("IM")),
         ("BLP", lambda: saved("BLP", "P")),
         ("DIB", lambda: saved("DIB")),
@@ -130,8 +145,10 @@ def test_the_refusal_lists_exactly_what_is_accepted() -> None:
     assert ("AVIF" in decoded_formats()) is AVIF_DECODED_HERE
     assert not {"EPS", "PSD", "FITS", "ICNS", "DDS", "PDF", "WMF", "HEIF"} & set(decoded_formats())
     text = accepted_formats_text()
-    assert text.startswith("PNG, JPEG, GIF, WEBP, BMP, TIFF")
-    assert ("AVIF" in text) is AVIF_DECODED_HERE
+    if AVIF_DECODED_HERE:  # Pillow 11.2 and later, built with libavif
+        assert text == "PNG, JPEG, GIF, WEBP, BMP, TIFF or AVIF"
+    else:
+        assert text == "PNG, JPEG, GIF, WEBP, BMP or TIFF"
 
 
 def mpo_pair() -> bytes:
