@@ -274,7 +274,11 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
     path = TOKEN_PATH
     if not isinstance(value, str):
         return None, [
-            Problem(path, f"the token from {origin} must be text, not {type(value).__name__}")
+            Problem(
+                path,
+                f"the token from {origin} must be text, not {type(value).__name__}: give the "
+                "user token as a string (xoxp-...)",
+            )
         ]
     if not value:
         return None, [Problem(path, f"the token from {origin} is empty: give a user token")]

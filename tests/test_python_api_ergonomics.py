@@ -132,7 +132,10 @@ async def test_a_token_source_giving_text_is_taken_and_one_giving_no_token_refus
         result = await tool.run({"image": picture((1, 2, 3))})
     assert result["ok"] is False
     assert result["error"] == "token_not_usable"
-    assert "the token from vault must be text, not int" in result["message"]
+    assert (
+        "the token from vault must be text, not int: give the user token as a string (xoxp-...)"
+        in result["message"]
+    )
     assert len(emulator.requests.for_path("/api/users.setPhoto")) == 1  # the first call's
 
 
