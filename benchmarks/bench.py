@@ -23,6 +23,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,11 @@ TRANSPORT_IMAGES = (
 CHECK_IMAGES = (("1 MB PNG", "PNG", 1024 * 1024, 1024), ("1 MB JPEG", "JPEG", 1024 * 1024, 1024))
 AGENT_IMAGES = ("1 MB PNG", "5 MB PNG")
 HEADLINE = "1 MB PNG from path"
+# The httpx goals' rival: one shared client with the plugin's 256 KB write batching, httpx
+# at its strongest (bare httpx writes 64 KB pieces; until 2026-12-05 the goals took it).
+HTTPX_AT_BEST = "httpx+batching"
+SLACK_SDK_WAYS = contender_set.SLACK_SDK_WAYS
+SLACK_SDK_BEST = contender_set.SLACK_SDK_BEST
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,16 @@ QUICK = Budget(
     latency_calls=3,
     concurrencies=(64,),
     per_worker=1,
-    latency_contenders=("plugin", "plugin/httpx", "httpx", "slack_sdk+session", "slack_sdk"),
-    throughput_contenders=("plugin", "plugin/httpx", "slack_sdk+session"),
+    latency_contenders=(
+        "plugin",
+        "plugin/httpx",
+        "httpx",
+        "httpx+batching",
+        "slack_sdk+session",
+        "slack_sdk+session/read",
+        "slack_sdk",
+    ),
+    throughput_contenders=("plugin", "plugin/httpx", "slack_sdk+session", "slack_sdk+session/read"),
     throughput_sources=("path",),
     check_calls=100,
     photos=tuple(spec for spec in PHOTOS if spec.label in ("12 MP JPEG, EXIF 6", "24 MP JPEG")),
@@ -467,6 +481,7 @@ class GoalResult:
     goal: Goal
     workload: str
     figure: Spread
+    rival: str | None = None  # the contender the ratio is to, where it is chosen per row
 
     @property
     def met(self) -> bool:
@@ -490,12 +505,30 @@ class Results:
     stats: dict[str, Any] = field(default_factory=dict)
 
     # figures
+    def slack_sdk_way(self, workload: str, concurrency: int = 1) -> str:
+        """slack_sdk's faster way for ``workload`` at ``concurrency`` (SLACK_SDK_WAYS)."""
+        if concurrency == 1:
+            figures = self.latency[workload].per_repetition_ms
+            ways = [name for name in SLACK_SDK_WAYS if name in figures]
+            score = {name: -statistics.median(figures[name]) for name in ways}
+        else:
+            rates = self.throughput[(workload, concurrency)].rates
+            ways = [name for name in SLACK_SDK_WAYS if name in rates]
+            score = {name: statistics.median(rates[name]) for name in ways}
+        if workload.endswith("from bytes"):
+            ways = ways[:1]
+        return max(ways, key=score.__getitem__)
+
     def latency_ratio(self, workload: str, name: str, other: str) -> Spread:
         figures = self.latency[workload].per_repetition_ms
+        if other == SLACK_SDK_BEST:
+            other = self.slack_sdk_way(workload)
         return ratios(figures[name], figures[other])
 
     def throughput_ratio(self, workload: str, concurrency: int, name: str, other: str) -> Spread:
         rates = self.throughput[(workload, concurrency)].rates
+        if other == SLACK_SDK_BEST:
+            other = self.slack_sdk_way(workload, concurrency)
         return ratios(rates[name], rates[other])
 
     def checks(self, workload: str) -> Spread:
@@ -519,8 +552,8 @@ class Results:
     def goal_results(self) -> list[GoalResult]:
         found: list[GoalResult] = []
 
-        def add(key: str, workload: str, figure: Spread) -> None:
-            found.append(GoalResult(BY_KEY[key], workload, figure))
+        def add(key: str, workload: str, figure: Spread, rival: str | None = None) -> None:
+            found.append(GoalResult(BY_KEY[key], workload, figure, rival))
 
         for workload, latency in self.latency.items():
             names = latency.per_repetition_ms
@@ -528,14 +561,16 @@ class Results:
                 add(
                     "plugin_vs_slack_sdk_session",
                     workload,
-                    self.latency_ratio(workload, "plugin", "slack_sdk+session"),
+                    self.latency_ratio(workload, "plugin", SLACK_SDK_BEST),
+                    self.slack_sdk_way(workload),
                 )
         for (workload, concurrency), throughput in self.throughput.items():
             if concurrency == 64 and "slack_sdk+session" in throughput.rates:
                 add(
                     "throughput_vs_slack_sdk_session_c64",
                     workload,
-                    self.throughput_ratio(workload, 64, "plugin", "slack_sdk+session"),
+                    self.throughput_ratio(workload, 64, "plugin", SLACK_SDK_BEST),
+                    self.slack_sdk_way(workload, 64),
                 )
         for photo in self.photos:
             add("photo_prepare_vs_pillow", photo.photo.spec.label, photo.ratio)
@@ -543,20 +578,23 @@ class Results:
             add("agent_vs_call", workload, self.agent_ratio(workload))
         for workload in self.prepare_us:
             add("checks_us", workload, self.checks(workload))
-        if HEADLINE in self.latency:
-            add("plugin_vs_httpx", HEADLINE, self.latency_ratio(HEADLINE, "plugin", "httpx"))
-            if "slack_sdk" in self.latency[HEADLINE].per_repetition_ms:
-                add(
-                    "plugin_vs_slack_sdk",
-                    HEADLINE,
-                    self.latency_ratio(HEADLINE, "plugin", "slack_sdk"),
-                )
+        headline = self.latency.get(HEADLINE)
+        if headline is not None and HTTPX_AT_BEST in headline.per_repetition_ms:
+            add(
+                "plugin_vs_httpx",
+                HEADLINE,
+                self.latency_ratio(HEADLINE, "plugin", HTTPX_AT_BEST),
+            )
+        if headline is not None and "slack_sdk" in headline.per_repetition_ms:
+            add(
+                "plugin_vs_slack_sdk", HEADLINE, self.latency_ratio(HEADLINE, "plugin", "slack_sdk")
+            )
         for (workload, concurrency), throughput in self.throughput.items():
-            if concurrency == 64 and "httpx" in throughput.rates:
+            if concurrency == 64 and HTTPX_AT_BEST in throughput.rates:
                 add(
                     "throughput_vs_httpx_c64",
                     workload,
-                    self.throughput_ratio(workload, 64, "plugin", "httpx"),
+                    self.throughput_ratio(workload, 64, "plugin", HTTPX_AT_BEST),
                 )
         if self.memory:
             add("memory_20mb_share", "20 MB PNG from path", self.memory_share())

@@ -15,11 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-BASELINE = "slack_sdk+session"
+BASELINE = "slack_sdk's faster way"  # per row (benchmarks/contenders.py SLACK_SDK_WAYS)
 
 
 def spread(figure: dict[str, Any], digits: int) -> str:
-    """``median (min-max)`` with ``digits`` decimals."""
+    """``median (min-max)`` with ``digits`` decimals; ``median (1 run)`` for a figure
+    measured once."""
+    if figure.get("runs") == 1:
+        return f"{figure['median']:.{digits}f} (1 run)"
     return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f}-{figure['max']:.{digits}f})"
 
 
@@ -74,7 +77,7 @@ def _goals(results: dict[str, Any]) -> list[str]:
         rows.append(
             [
                 f"`{goal['goal']}`",
-                goal["workload"],
+                goal["workload"] + (f" (vs `{goal['rival']}`)" if goal.get("rival") else ""),
                 spread(goal, digits),
                 goal["bound"],
                 "yes" if goal["met"] else "**missed**",
@@ -102,6 +105,16 @@ def _latency(results: dict[str, Any]) -> list[str]:
             ]
         )
     return _contender_table(names, rows)
+
+
+def _rivals(results: dict[str, Any], key: str) -> list[str]:
+    """Which of slack_sdk's ways each row's ratios are to (its faster, by median)."""
+    options = results.get("transport_options_vs_slack_sdk_session", {})
+    rivals = {workload: row[key] for workload, row in options.items() if key in row}
+    if not rivals:
+        return []
+    named = "; ".join(f"{workload}: `{rival}`" for workload, rival in rivals.items())
+    return [f"The ratios are to slack_sdk's faster way in each row: {named}.", ""]
 
 
 def _throughput(results: dict[str, Any], concurrency: int) -> list[str]:
@@ -228,7 +241,8 @@ def render(results: dict[str, Any]) -> str:
         "missed goal is missing: [benchmarks/README.md](benchmarks/README.md).",
         "",
         "Reproduce (the full run takes 5 to 10 minutes on 2 cores; `--quick`, under a minute, "
-        "measures fewer contenders and photos; without `ocp-agent`, installed as "
+        "measures fewer contenders and photos with 3 calls a repetition, a smoke test whose "
+        "figures swing too far to compare with these; without `ocp-agent`, installed as "
         "[Use it from an agent](#use-it-from-an-agent) says, the agent path is measured on "
         "the tests' stand-in agent):",
         "",
@@ -251,10 +265,12 @@ def render(results: dict[str, Any]) -> str:
         "",
         *_latency(results),
         "",
+        *_rivals(results, "rival c=1"),
         "**Throughput at concurrency 64** (calls per second):",
         "",
         *_throughput(results, 64),
         "",
+        *_rivals(results, "rival c=64"),
         "**Camera-like photos**, `prepare` against the least Pillow work with an equivalent "
         "result (CPU time of all threads):",
         "",
@@ -271,18 +287,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    print(render(json.loads(Path(argv[0]).read_text())), end="")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
-
-
 def _processes(meta: dict[str, Any]) -> str:
     """How the repetitions at concurrency 1 were spread over processes (runs since 16:17 on
     2026-12-04 say; a process is a draw for some contenders: benchmarks/README.md)."""
@@ -293,3 +297,15 @@ def _processes(meta: dict[str, Any]) -> str:
         f" At concurrency 1 the repetitions ran in {count} fresh processes, one after "
         "another, so the spread shows what a process draws, not only what one process meets."
     )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    print(render(json.loads(Path(argv[0]).read_text())), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

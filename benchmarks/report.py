@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contenders import DESCRIPTIONS
+from contenders import DESCRIPTIONS, SLACK_SDK_BEST
 from goals import GOALS
 from spread import Spread
 from timing import Latency, Throughput, percentile
@@ -21,7 +21,7 @@ SPREAD_KEYS = {
 }
 OPTIONS = ("plugin", "plugin/httpx", "plugin+aiohttp", "plugin+pool")
 AGENT_ORDER = ("tool.call", "call+digest", "agent.call_tool")
-BASELINE = "slack_sdk+session"
+BASELINE = SLACK_SDK_BEST  # per row, the faster of slack_sdk's ways (bench.SLACK_SDK_WAYS)
 # The ratio columns of the latency and throughput tables, when both contenders ran.
 LATENCY_RATIOS = (
     ("plugin", BASELINE),
@@ -42,9 +42,9 @@ THROUGHPUT_RATIOS = (
 def _latency_json(latency: Latency) -> dict[str, Any]:
     return {
         name: {
-            **Spread.of(per_rep).as_json(3),
-            "p99": round(percentile(latency.all_ms[name], 0.99), 3),
-            "client_cpu_us_per_call": Spread.of(latency.cpu_us[name]).as_json(1),
+            **Spread.of(per_rep).as_json(5),
+            "p99": round(percentile(latency.all_ms[name], 0.99), 5),
+            "client_cpu_us_per_call": Spread.of(latency.cpu_us[name]).as_json(3),
         }
         for name, per_rep in latency.per_repetition_ms.items()
     }
@@ -53,9 +53,9 @@ def _latency_json(latency: Latency) -> dict[str, Any]:
 def _throughput_json(throughput: Throughput) -> dict[str, Any]:
     return {
         name: {
-            "calls_per_s": Spread.of(rates).as_json(1),
-            "client_cpu_ms_per_call": Spread.of(throughput.client_cpu_ms[name]).as_json(3),
-            "server_cpu_ms_per_call": Spread.of(throughput.server_cpu_ms[name]).as_json(3),
+            "calls_per_s": Spread.of(rates).as_json(3),
+            "client_cpu_ms_per_call": Spread.of(throughput.client_cpu_ms[name]).as_json(5),
+            "server_cpu_ms_per_call": Spread.of(throughput.server_cpu_ms[name]).as_json(5),
         }
         for name, rates in throughput.rates.items()
     }
@@ -68,6 +68,7 @@ def _goal_json(found: GoalResult) -> dict[str, Any]:
         **found.figure.as_json(),
         "bound": f"{found.goal.op} {found.goal.bound:g}",
         "met": found.met,
+        **({"rival": found.rival} if found.rival else {}),
     }
 
 
@@ -75,9 +76,11 @@ def _options_json(results: Results) -> dict[str, Any]:
     """Each transport option's ratio to slack_sdk with a shared session, c=1 and c=64."""
     found: dict[str, Any] = {}
     for workload, latency in results.latency.items():
-        if BASELINE not in latency.per_repetition_ms:
+        if "slack_sdk+session" not in latency.per_repetition_ms:
             continue
-        row: dict[str, Any] = {}
+        row: dict[str, Any] = {"rival c=1": results.slack_sdk_way(workload)}
+        if (workload, 64) in results.throughput:
+            row["rival c=64"] = results.slack_sdk_way(workload, 64)
         for option in OPTIONS:
             if option in latency.per_repetition_ms:
                 row[f"{option} c=1 latency"] = results.latency_ratio(
@@ -136,7 +139,7 @@ def _keeping_section(results: Results) -> list[str]:
 
 
 def json_object(results: Results) -> dict[str, Any]:
-    from bench import HEADLINE
+    from bench import HEADLINE, HTTPX_AT_BEST
 
     headline = results.latency.get(HEADLINE)
     goal_results = results.goal_results()
@@ -153,21 +156,25 @@ def json_object(results: Results) -> dict[str, Any]:
         }
 
     def headline_ratio(other: str) -> float | None:
-        if headline is None or other not in headline.per_repetition_ms:
+        ran = other if other != SLACK_SDK_BEST else "slack_sdk+session"
+        if headline is None or ran not in headline.per_repetition_ms:
             return None
-        return round(results.latency_ratio(HEADLINE, "plugin", other).median, 4)
+        return round(results.latency_ratio(HEADLINE, "plugin", other).median, 6)
 
     checks_headline = results.checks(HEADLINE) if HEADLINE in results.prepare_us else None
     return {
         **results.meta,
-        "plugin_vs_httpx": headline_ratio("httpx"),
+        # The three ratios below are this one workload's; every workload's, with its spread,
+        # is in "spread_by_workload" and "goals".
+        "headline_workload": HEADLINE,
+        "plugin_vs_httpx": headline_ratio(HTTPX_AT_BEST),
         "plugin_vs_slack_sdk": headline_ratio("slack_sdk"),
-        "plugin_vs_slack_sdk_session": headline_ratio("slack_sdk+session"),
-        "checks_us_per_call": round(checks_headline.median, 2) if checks_headline else None,
-        "prepare_us_per_call": round(Spread.of(results.prepare_us[HEADLINE]).median, 2)
+        "plugin_vs_slack_sdk_session": headline_ratio(SLACK_SDK_BEST),
+        "checks_us_per_call": round(checks_headline.median, 4) if checks_headline else None,
+        "prepare_us_per_call": round(Spread.of(results.prepare_us[HEADLINE]).median, 4)
         if HEADLINE in results.prepare_us
         else None,
-        "reply_check_us_per_call": round(Spread.of(results.reply_us).median, 2),
+        "reply_check_us_per_call": round(Spread.of(results.reply_us).median, 4),
         "spread": spread,
         "spread_by_workload": by_workload,
         "goals": [_goal_json(found) for found in goal_results],
@@ -184,7 +191,7 @@ def json_object(results: Results) -> dict[str, Any]:
         },
         "throughput_calls_per_s": {
             f"{workload} c={c}": {
-                name: round(Spread.of(rates).median, 1) for name, rates in t.rates.items()
+                name: round(Spread.of(rates).median, 3) for name, rates in t.rates.items()
             }
             for (workload, c), t in results.throughput.items()
         },
@@ -194,13 +201,13 @@ def json_object(results: Results) -> dict[str, Any]:
         },
         "transport_options_vs_slack_sdk_session": _options_json(results),
         "checks_us": {
-            workload: round(results.checks(workload).median, 2) for workload in results.prepare_us
+            workload: round(results.checks(workload).median, 4) for workload in results.prepare_us
         },
         "checks_us_spread": {
             workload: {
-                "prepare_and_close": Spread.of(values).as_json(2),
-                "reply_check": Spread.of(results.reply_us).as_json(2),
-                "sum": results.checks(workload).as_json(2),
+                "prepare_and_close": Spread.of(values).as_json(4),
+                "reply_check": Spread.of(results.reply_us).as_json(4),
+                "sum": results.checks(workload).as_json(4),
             }
             for workload, values in results.prepare_us.items()
         },
@@ -230,7 +237,7 @@ def json_object(results: Results) -> dict[str, Any]:
         "http2": _http2_json(results.http2),
         "memory_20mb": results.memory,
         "import_ms": {
-            statement: round(Spread.of(values).median, 2)
+            statement: round(Spread.of(values).median, 4)
             for statement, values in results.imports.items()
         },
         "server_stats": results.stats,
@@ -246,7 +253,11 @@ def _ms(values: list[float]) -> str:
 
 def _present(pairs: tuple[tuple[str, str], ...], names: list[str]) -> list[tuple[str, str]]:
     """The ratio columns (numerator, denominator) whose two contenders both ran."""
-    return [(a, b) for a, b in pairs if a in names and b in names]
+
+    def ran(name: str) -> bool:  # slack_sdk's faster way: when its first way ran
+        return (name if name != SLACK_SDK_BEST else "slack_sdk+session") in names
+
+    return [(a, b) for a, b in pairs if ran(a) and ran(b)]
 
 
 def _ratio_headers(columns: list[tuple[str, str]]) -> list[str]:
@@ -268,7 +279,7 @@ def _goals_section(results: Results) -> list[str]:
         rows.append(
             [
                 f"`{found.goal.key}`",
-                found.workload,
+                found.workload + (f" (vs `{found.rival}`)" if found.rival else ""),
                 found.figure.text(1) if found.goal.unit == "µs" else found.figure.text(3),
                 found.goal.bound_text,
                 "yes" if found.met else "**missed**",
