@@ -19,7 +19,7 @@ from typing import Final, TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
 from ocp_users_photo.environment import Environment
-from ocp_users_photo.safe_text import shown, without_tokens
+from ocp_users_photo.safe_text import has_lone_surrogate, shown, without_tokens
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 
 __all__ = [
@@ -164,21 +164,31 @@ def add_history_option(
     )
 
 
-def command_shown(*words: str) -> str:
-    """A command for a person to type, quoted in a message: the shell's quoting inside,
-    double quotes around it where that quoting uses single quotes."""
-    line = shown(shlex.join(words), 600)
+def command_shown(*words: str) -> str | None:
+    """A command for a person to type, quoted in a message (the shell's quoting inside,
+    double quotes around it where that quoting uses single quotes), or None when it can
+    not be shown as it must be typed: a word with a control character, a byte that is no
+    UTF-8, a token's shape, or over 600 characters (shown masked or cut, the command
+    would name another file)."""
+    line = shlex.join(words)
+    clean = line.isprintable() and not has_lone_surrogate(line)
+    if not clean or len(line) > 600 or without_tokens(line) != line:
+        return None
     return f'"{line}"' if "'" in line else f"'{line}'"
 
 
 def undo_command(history: str | None, *options: str) -> str:
     """``ocp-users-photo undo`` as a message tells it, with the ``--history`` this command
     was given (its full path): without it, undo reads the default history and finds
-    nothing kept there. A history from $OCP_USERS_PHOTO_HISTORY needs no flag."""
+    nothing kept there. A history from $OCP_USERS_PHOTO_HISTORY needs no flag. A path that
+    cannot be shown as typed is named as "the same --history" instead."""
     words = ["ocp-users-photo", "undo", *options]
-    if history is not None:
-        words += ["--history", os.path.abspath(os.path.expanduser(history))]
-    return command_shown(*words)
+    if history is None:
+        return command_shown(*words) or "'ocp-users-photo undo'"
+    shown_command = command_shown(*words, "--history", os.path.abspath(os.path.expanduser(history)))
+    if shown_command is not None:
+        return shown_command
+    return f"{command_shown(*words, '--history', 'PATH')} (PATH: the same --history file)"
 
 
 def file_to_write(text: str) -> str:

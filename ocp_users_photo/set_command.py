@@ -15,7 +15,6 @@ import json
 import os
 import re
 import sys
-import time
 import unicodedata
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -33,12 +32,12 @@ from ocp_users_photo.cli_options import (
 )
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
-from ocp_users_photo.errors import InvalidArguments, UsersPhotoError
+from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.policy import CROP_BOX_ADVICE
-from ocp_users_photo.observers import CallInfo, CallObserver
+from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo, KeptRecord
 from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
@@ -224,11 +223,10 @@ async def _set_photo_warned(
                 if preview is not None:
                     _say(preview, args, out, err)
             status.show(f"sending {sending}")
-            sent_at = time.time()
-            reply = await tool.send(upload, observers=(status,))
+            kept_record = _KeptRecordWatch()
+            reply = await tool.send(upload, observers=(status, kept_record))
             status.clear()
-            keeping = not (args.no_keep_previous or args.json)
-            kept = await _kept_since(tool, sent_at) if keeping else None
+            kept = kept_record.entry()
     if args.json:
         print(json.dumps(reply), file=out)
         return ExitCode.OK
@@ -239,7 +237,7 @@ async def _set_photo_warned(
         for key in ("image_192", "image_512", "image_1024", "image_original"):
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
-    if kept is not None:
+    if kept is not None and not args.no_keep_previous:
         print(
             f"The photo it replaced is kept as #{kept.entry}: {undo_command(args.history)} puts "
             "it back.",
@@ -248,16 +246,20 @@ async def _set_photo_warned(
     return ExitCode.OK
 
 
-async def _kept_since(tool: UsersSetPhoto, since: float) -> KeptPhoto | None:
-    """The entry this change kept (the history's newest, if kept since ``since``), to name
-    with the undo that puts it back; None when none was, or the history cannot be read now
-    (the change is made, and a photo that could not be kept was warned of)."""
-    try:
-        entries = await tool.history()
-    except UsersPhotoError:
-        return None
-    newest = entries[0] if entries else None
-    return newest if newest is not None and newest.kept_at.timestamp() >= since else None
+class _KeptRecordWatch(CallObserver):
+    """Where the photo keeper tells which entry kept the photo this very change replaced
+    (it fills the change's ``kept`` record, and empties it again when the change turned
+    out to change nothing): never guessed from the history's newest entry, which another
+    process, or a clock set back, may have written."""
+
+    def __init__(self) -> None:
+        self._record: KeptRecord | None = None
+
+    async def before_change(self, call: CallInfo, change: ChangeInfo) -> None:
+        self._record = change.kept
+
+    def entry(self) -> KeptPhoto | None:
+        return None if self._record is None else self._record.entry
 
 
 def _say(line: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:

@@ -5,6 +5,7 @@ token in the environment, the emulator over HTTP, the history in a file of the t
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -245,4 +246,26 @@ def test_set_without_keeping_says_nothing_of_undo(
 ) -> None:
     done = cli("set", str(images[0]), "--no-keep-previous", env=env)
     assert done.returncode == 0, done.stderr
+    assert "undo" not in done.stdout, done.stdout
+
+
+def test_set_names_no_entry_when_it_kept_none_whatever_the_history_holds(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    # The history's newest entry written "after" this change (a clock set back since, or
+    # another process): the line was taken from it, and named an entry this change never
+    # kept, beside the warning that it kept nothing.
+    assert cli("set", str(images[0]), env=env).returncode == 0
+    history = Path(env["OCP_USERS_PHOTO_HISTORY"])
+    with sqlite3.connect(history) as database:
+        database.execute("UPDATE entries SET kept_at = kept_at + 3600")
+    database.close()
+    # The same person's token, granted users.profile:write alone: nothing can be kept.
+    slack_emulator.state.add_token(
+        NO_READ_TOKEN, user_id=user_id_for_token(CANARY_TOKEN), scopes="users.profile:write"
+    )
+    done = cli("set", str(images[1]), env={**env, "SLACK_USER_TOKEN": NO_READ_TOKEN})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("ocp-users-photo: warning: the photo shown now was not kept")
+    assert "kept as #" not in done.stdout, done.stdout
     assert "undo" not in done.stdout, done.stdout

@@ -1,0 +1,60 @@
+"""The undo command a message names is the one that reads the same history: shown exactly
+as it must be typed, or, where it cannot be (a control character, a byte that is no UTF-8,
+a token's shape, a path over 600 characters), named with PATH and what PATH is. Shown
+through the message cleaner, "my  photos" became "my photos" and the command a person
+copied read another file, finding nothing to undo."""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+import pytest
+
+from ocp_users_photo.cli_options import undo_command
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "/tmp/my  photos/kept.sqlite3",
+        "/tmp/it's/kept.sqlite3",
+        "/tmp/plain/kept.sqlite3",
+        "/tmp/\u00e9t\u00e9/kept.sqlite3",
+        "relative/kept.sqlite3",
+    ],
+)
+def test_a_shown_command_reads_back_as_the_same_history(history: str) -> None:
+    said = undo_command(history, "--entry", "N")
+    assert said[0] == said[-1]
+    assert said[0] in "'\""
+    words = shlex.split(said[1:-1])
+    assert words == [
+        "ocp-users-photo",
+        "undo",
+        "--entry",
+        "N",
+        "--history",
+        os.path.abspath(history),
+    ]
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "/tmp/a\nb/kept.sqlite3",
+        "/tmp/tab\there/kept.sqlite3",
+        "/tmp/h\udcff/kept.sqlite3",
+        "/tmp/xoxb-1234-abcd/kept.sqlite3",
+        "/tmp/" + "long/" * 130 + "kept.sqlite3",
+        "/tmp/\x1b[31mred/kept.sqlite3",
+    ],
+)
+def test_a_history_that_cannot_be_shown_as_typed_is_named_with_path(history: str) -> None:
+    said = undo_command(history)
+    assert said == "'ocp-users-photo undo --history PATH' (PATH: the same --history file)"
+
+
+def test_no_history_given_names_the_plain_command() -> None:
+    assert undo_command(None) == "'ocp-users-photo undo'"
+    assert undo_command(None, "--entry", "N") == "'ocp-users-photo undo --entry N'"
