@@ -5,12 +5,14 @@ sent base64, and "no file at 'iVBORw0KGgo...'" leaves it nothing to correct."""
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images import encoded_text
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.resolvers import open_image_source
@@ -105,3 +107,48 @@ async def test_the_model_door_tells_the_model_and_sends_nothing(
         with pytest.raises(InvalidArguments, match="shortened"):
             await tool.call({"image": PNG_TEXT[:200] + "..."})
     assert emulator.requests.all() == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB...QmCC",  # a tail that reads like an extension
+        "R0lGODlhAQABAIAAAP...AAAA",
+        "/9j/4AAQSkZJRgABAQ\u2026kZJRg.jpg",
+    ],
+)
+def test_shortened_base64_with_any_tail_is_base64(text: str) -> None:
+    assert kind_of(text)[0] == "base64"
+    assert "shortened" in message_for(text)
+
+
+def test_a_short_path_under_a_folder_named_like_a_jpeg_start_is_a_path() -> None:
+    assert kind_of("/9j/photo")[0] == "path"
+
+
+def test_a_no_break_space_is_named_as_not_base64() -> None:
+    # The decoder takes ASCII white space only; the locator looked past Unicode's.
+    message = message_for(PNG_TEXT[:40] + "\u00a0" + PNG_TEXT[40:])
+    assert "character 41, " in message, message
+    assert "is not base64" in message, message
+
+
+def test_locating_the_damage_in_a_long_text_never_holds_the_gil_for_long() -> None:
+    # One C search over 32 MB held the GIL for up to 1.7 s (the event loop stood still,
+    # though the decoding runs in a worker thread); it goes a piece at a time, as the
+    # decoder does, the piece counted here, not timed.
+    calls: list[int] = []
+    original = encoded_text._damage_in
+
+    def counting(
+        text: str, start: int, end: int
+    ) -> tuple[re.Match[str] | None, re.Match[str] | None] | str:
+        calls.append(end - start)
+        return original(text, start, end)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(encoded_text, "_damage_in", counting)
+        message = encoded_text.malformed_base64("A" * (8 * 1024 * 1024) + "...")
+    assert "shortened" in message.message
+    assert len(calls) >= 128
+    assert max(calls) <= 64 * 1024

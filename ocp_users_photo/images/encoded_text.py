@@ -39,7 +39,12 @@ _IMAGE_BASE64_STARTS: Final = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "SUkqAA
 _FILE_EXTENSION: Final = re.compile(r"\.[A-Za-z0-9]{1,5}\Z")
 # What shortening leaves where text was cut: "...", "…", "[truncated]", "<omitted>".
 _SHORTENED: Final = re.compile(r"\.\.\.|\u2026|[\[<(]\s*(?:truncated|omitted|snip)", re.IGNORECASE)
-_NOT_BASE64: Final = re.compile(r"[^A-Za-z0-9+/_=\-\s]")
+# Anything but base64's two alphabets, "=" and the ASCII white space the decoder drops.
+_NOT_BASE64: Final = re.compile(r"[^A-Za-z0-9+/_=\t\n\r\v\f -]")
+# Where damage is looked for, a piece at a time: each search holds the GIL for its piece
+# only (one search over 32 MB held it for up to 1.7 s, the event loop standing still).
+_DAMAGE_PIECE: Final = 64 * 1024
+_MARK_OVERLAP: Final = 32  # a mark cut by a piece's end is found in the next
 
 
 def looks_like_base64(text: str) -> bool:
@@ -53,25 +58,48 @@ def looks_like_base64(text: str) -> bool:
 
 
 def starts_as_image_base64(text: str) -> bool:
-    """Whether ``text`` begins as base64 of a PNG, JPEG, GIF, WEBP or TIFF does (and ends
-    with no file extension): base64, whole or not, never a file's name."""
-    return text.startswith(_IMAGE_BASE64_STARTS) and _FILE_EXTENSION.search(text) is None
+    """Whether ``text`` begins as base64 of a PNG, JPEG, GIF, WEBP or TIFF does and is
+    base64, whole or shortened: a shortening mark in it ("iVBORw0KGgo...QmCC"), or 24
+    characters or more ending in no file extension. Never a file's name in practice;
+    a short path under a folder so named ("/9j/photo") stays a path."""
+    if not text.startswith(_IMAGE_BASE64_STARTS):
+        return False
+    if _SHORTENED.search(text, 0, 4096) is not None:
+        return True
+    return len(text) >= 24 and _FILE_EXTENSION.search(text) is None
 
 
 def malformed_base64(text: str, whose: str = "the image's base64 text") -> Problem:
     """Why ``text`` is no base64, where, and what to send: a model that shortened it is told
     where it was cut (it believes it sent base64, and has nothing else to correct)."""
-    shortened = _SHORTENED.search(text)
-    if shortened is not None:
-        return problem(
-            f"{whose} was shortened: it holds {quoted(shortened.group(0), 20)} at character "
-            f"{shortened.start() + 1}: send the file's complete base64 text, or its path"
-        )
-    odd = _NOT_BASE64.search(text)
-    where = "" if odd is None else f": character {odd.start() + 1}, {quoted(odd.group(0))},"
-    return problem(
-        f"{whose} is malformed{where}{' is not base64' if odd else ''}: encode the file again"
-    )
+    for start in range(0, len(text), _DAMAGE_PIECE):
+        found = _damage_in(text, start, min(len(text), start + _DAMAGE_PIECE))
+        if isinstance(found, str):
+            continue
+        mark, odd = found
+        if mark is not None and (odd is None or mark.start() <= odd.start()):
+            return problem(
+                f"{whose} was shortened: it holds {quoted(mark.group(0), 20)} at character "
+                f"{mark.start() + 1}: send the file's complete base64 text, or its path"
+            )
+        if odd is not None:
+            return problem(
+                f"{whose} is malformed: character {odd.start() + 1}, {quoted(odd.group(0))}, "
+                "is not base64: encode the file again"
+            )
+    return problem(f"{whose} is malformed: encode the file again")
+
+
+def _damage_in(
+    text: str, start: int, end: int
+) -> tuple[re.Match[str] | None, re.Match[str] | None] | str:
+    """The first shortening mark and the first character that is not base64 starting in
+    ``text[start:end]`` (a mark may run on past ``end``), or "" when there is neither."""
+    mark = _SHORTENED.search(text, start, min(len(text), end + _MARK_OVERLAP))
+    if mark is not None and mark.start() >= end:
+        mark = None
+    odd = _NOT_BASE64.search(text, start, end)
+    return (mark, odd) if mark is not None or odd is not None else ""
 
 
 def source_from_bytes(
