@@ -167,6 +167,21 @@ async def test_a_dropped_connection_is_told_in_plain_words(http_stack: str) -> N
     assert ".." not in said, said
 
 
+def test_a_servers_words_never_choose_the_plain_words_and_a_cut_text_stays_marked() -> None:
+    from ocp_users_photo.credentials import SecretTexts
+    from ocp_users_photo.slack.client import _describe
+
+    secrets = SecretTexts()
+    # h11 quotes a malformed header line: the server's text, which says "not closed".
+    hostile = httpx.RemoteProtocolError("illegal header line: bytearray(b'not closed properly')")
+    said = _describe(hostile, secrets)
+    assert said.startswith("Slack's answer broke HTTP's rules ("), said
+    closed = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    assert _describe(closed, secrets).startswith("the connection closed before Slack answered")
+    long = _describe(httpx.ConnectError("x" * 300), secrets)
+    assert long.endswith("...)"), long
+
+
 async def test_nothing_listening_is_told_in_plain_words() -> None:
     async with UsersSetPhoto(
         "xoxp-1-review", base_url="http://127.0.0.1:9/api", environ={}, max_retries=0

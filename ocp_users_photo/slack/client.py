@@ -1093,7 +1093,9 @@ _FAILURE_WORDS: Final = (
     (httpx.WriteError, "the connection failed while the request was sent"),
     (httpx.LocalProtocolError, "the request could not be written"),
 )
-_CLOSED_EARLY: Final = re.compile(r"disconnect|closed|without sending|incomplete", re.IGNORECASE)
+# How the stacks' own texts for a connection closed early begin (h11's, httpx's, aiohttp's):
+# matched at the start only, as the rest may quote the server (h11 quotes a header line).
+_CLOSED_EARLY: Final = re.compile(r"Server disconnected|peer closed connection", re.IGNORECASE)
 
 
 def _describe(error: BaseException, secrets: SecretTexts) -> str:
@@ -1102,12 +1104,14 @@ def _describe(error: BaseException, secrets: SecretTexts) -> str:
 
     The text can hold what the server sent (h11 quotes a malformed header line).
     """
-    text = shown(redacted(str(error), secrets.texts()), 160).rstrip(". ")
+    text = shown(redacted(str(error), secrets.texts()), 160).rstrip()
+    if text.endswith(".") and not text.endswith("..."):  # its full stop; not a cut's mark
+        text = text[:-1]
     name = type(error).__name__
     detail = f"{name}: {text}" if text else name
     words = next((said for kind, said in _FAILURE_WORDS if isinstance(error, kind)), None)
     if isinstance(error, httpx.RemoteProtocolError):
-        closed = _CLOSED_EARLY.search(text) is not None
+        closed = _CLOSED_EARLY.match(text) is not None
         words = "the connection closed before Slack answered" if closed else None
         words = words or "Slack's answer broke HTTP's rules"
     return f"{words} ({detail})" if words else detail
