@@ -29,6 +29,7 @@ __all__ = [
     "add_slack_options",
     "base_url_option",
     "command_shown",
+    "history_for_hints",
     "one_command_environment",
     "slack_keywords",
     "undo_command",
@@ -175,6 +176,18 @@ def command_shown(*words: str) -> str | None:
     if not clean or len(line) > 600 or without_tokens(line) != line:
         return None
     return f'"{line}"' if "'" in line else f"'{line}'"
+
+
+def history_for_hints(given: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The history an undo hint names: ``--history`` as given, else $OCP_USERS_PHOTO_HISTORY
+    when it is relative (from another folder, a plain undo reads another file); None when
+    a plain undo finds the same history."""
+    if given is not None:
+        return given
+    value = (os.environ if environ is None else environ).get("OCP_USERS_PHOTO_HISTORY")
+    if value and not os.path.isabs(os.path.expanduser(value)):
+        return value
+    return None
 
 
 def undo_command(history: str | None, *options: str) -> str:

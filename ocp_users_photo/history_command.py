@@ -21,6 +21,7 @@ from typing import TextIO
 from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
+    history_for_hints,
     slack_keywords,
     undo_command,
 )
@@ -99,11 +100,10 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
             "as Slack shows the photo they kept"
         )
     else:
-        undone = (
-            f"{undo_command(args.history)} puts back #{undo_entry}, the photo before the last "
-            "change"
-        )
-    print(f"Put one back with {undo_command(args.history, '--entry', 'N')} ({undone}).", file=out)
+        undo = undo_command(history_for_hints(args.history))
+        undone = f"{undo} puts back #{undo_entry}, the photo before the last change"
+    entry_undo = undo_command(history_for_hints(args.history), "--entry", "N")
+    print(f"Put one back with {entry_undo} ({undone}).", file=out)
     return ExitCode.OK
 
 

@@ -26,6 +26,7 @@ from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
     file_to_write,
+    history_for_hints,
     slack_keywords,
     undo_command,
     undo_warnings_to,
@@ -238,11 +239,8 @@ async def _set_photo_warned(
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
     if kept is not None and not args.no_keep_previous:
-        print(
-            f"The photo it replaced is kept as #{kept.entry}: {undo_command(args.history)} puts "
-            "it back.",
-            file=out,
-        )
+        undo = undo_command(history_for_hints(args.history))
+        print(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", file=out)
     return ExitCode.OK
 
 

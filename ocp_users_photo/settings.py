@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,9 +187,29 @@ class Settings:
                 environment.get(HTTP_STACK_VARIABLE) or "auto", origin=HTTP_STACK_VARIABLE
             ),
             token_source=door_token_source("python", environment),
-            history_path=environment.get(HISTORY_VARIABLE) or None,
+            history_path=history_path_from(environment.get(HISTORY_VARIABLE)),
             trusted_roots=TrustedRoots.from_environment(environment),
         )
+
+
+# A shell's or Windows' variable, left as typed: a host's env block (as MCP hosts read
+# their configuration) expands none.
+_UNEXPANDED: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
+
+
+def history_path_from(value: str | None) -> str | None:
+    """$OCP_USERS_PHOTO_HISTORY as a full path, a relative one taken from the working folder
+    now (an undo run from another folder then finds the same file); ValueError for one
+    holding a variable nothing expanded ("$HOME/h.sqlite3" made a folder named "$HOME")."""
+    if not value:
+        return None
+    left = _UNEXPANDED.search(value)
+    if left is not None:
+        raise ValueError(
+            f"{HISTORY_VARIABLE} holds {quoted(left.group(0), 40)}, a variable nothing "
+            "expanded (an MCP host's env block expands none): give the full path"
+        )
+    return os.path.abspath(os.path.expanduser(value))
 
 
 def base_url_from(explicit: str | None, environ: Variables) -> str:

@@ -1,0 +1,59 @@
+"""$OCP_USERS_PHOTO_HISTORY as a host sets it: an MCP host's env block expands no variables,
+so "$HOME/h.sqlite3" arrived as it was typed and made a folder named "$HOME" in whatever
+folder the server started in; a relative path named another file from every folder. The
+variable is refused while it holds a variable, and a relative one is made a full path where
+it is read, and named so in every undo hint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.settings import Settings
+from tests.conftest import CANARY_TOKEN
+from tests.programs import run_cli
+from tests.undo_fixtures import picture
+
+
+@pytest.mark.parametrize("value", ["$HOME/h.sqlite3", "${HOME}/h.sqlite3", "%APPDATA%\\h.sqlite3"])
+def test_a_variable_left_unexpanded_is_refused_with_what_to_give(value: str) -> None:
+    with pytest.raises(ValueError, match="give the full path") as refused:
+        Settings.from_environment({"OCP_USERS_PHOTO_HISTORY": value})
+    assert "OCP_USERS_PHOTO_HISTORY" in str(refused.value)
+    assert "expands" in str(refused.value)
+
+
+def test_a_relative_history_is_made_a_full_path_where_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_environment({"OCP_USERS_PHOTO_HISTORY": "kept/h.sqlite3"})
+    assert settings.history_path == str(tmp_path / "kept" / "h.sqlite3")
+    home = Settings.from_environment({"OCP_USERS_PHOTO_HISTORY": "~/h.sqlite3"})
+    assert home.history_path == os.path.expanduser("~/h.sqlite3")
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+def test_set_names_a_relative_history_in_full_in_its_undo_hint(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    env = {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": "relative.sqlite3",
+    }
+    done = run_cli("set", str(image), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        f"The photo it replaced is kept as #1: "
+        f"'ocp-users-photo undo --history {tmp_path / 'relative.sqlite3'}' puts it back."
+    ), done.stdout
