@@ -12,6 +12,7 @@ import json
 import socket
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,37 @@ def test_json_output_gives_the_preview_path_as_it_is(tmp_path: Path) -> None:
     answer = json.loads(finished.stdout)
     assert answer["preview"] == "my  square.png"
     assert (tmp_path / answer["preview"]).is_file()
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda folder: folder / "missing.json", "does not exist"),
+        (lambda folder: folder, "is a folder"),
+        (lambda folder: _written(folder / "bad.json", b"{tokens: []}"), "is not JSON (line 1"),
+        (lambda folder: _written(folder / "list.json", b"[]"), "must be a JSON object"),
+    ],
+    ids=["missing", "folder", "not-json", "not-an-object"],
+)
+def test_the_emulators_tokens_file_is_named_with_what_to_do(
+    tmp_path: Path, make: Callable[[Path], Path], says: str
+) -> None:
+    status, output = run("emulator", "--tokens", str(make(tmp_path)))
+    assert status == 2, output
+    line = output.strip()
+    assert line.startswith("ocp-users-photo emulator: the tokens file "), line
+    assert says in line, line
+    assert "docs/emulator.md" in line, line
+    assert "Errno" not in line, line
+
+
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_the_emulators_host_is_printed_back_without_control_characters() -> None:
+    status, output = run("emulator", "--host", "evil\x1b[31mhost", "--port", "1")
+    assert status == 2, output
+    assert "\x1b" not in output, output
+    assert "cannot listen on evil?[31mhost:1" in output, output

@@ -150,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             advice = f"{error.strerror or error}: check --host and --port"
         print(
-            f"ocp-users-photo emulator: cannot listen on {args.host}:{args.port}: {advice}",
+            f"ocp-users-photo emulator: cannot listen on {shown(args.host, 80)}:{args.port}: "
+            f"{advice}",
             file=sys.stderr,
         )
         return 2

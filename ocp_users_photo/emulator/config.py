@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
+from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.token_kinds import token_kind
 
 # The user scopes every accepted-by-default xoxp- token carries: enough for the
@@ -211,11 +212,30 @@ def check_set_photo_reply(value: object) -> SetPhotoReply:
 def load_tokens_file(
     path: str | Path,
 ) -> tuple[tuple[TokenGrant, ...], tuple[UserRecord, ...], frozenset[str]]:
-    """Read a JSON file {"tokens": [...], "users": [...], "revoked": [...]} (all keys optional)."""
-    with Path(path).open("rb") as tokens_file:
-        document = json.load(tokens_file)
+    """Read a JSON file {"tokens": [...], "users": [...], "revoked": [...]} (all keys optional).
+
+    ValueError naming the file, what is wrong and what to do: a name mistyped, a folder,
+    text that is not JSON (its line and column), a document of another shape.
+    """
+    named = f"the tokens file {quoted(str(path), 200)}"
+    give = 'give a JSON file {"tokens": [...], "users": [...], "revoked": [...]} (docs/emulator.md)'
+    try:
+        with Path(path).open("rb") as tokens_file:
+            document = json.load(tokens_file)
+    except FileNotFoundError:
+        raise ValueError(f"{named} does not exist: {give}, or leave --tokens out") from None
+    except IsADirectoryError:
+        raise ValueError(f"{named} is a folder: {give}") from None
+    except OSError as error:
+        raise ValueError(f"{named} cannot be read ({error.strerror}): {give}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{named} is not JSON (line {error.lineno}, column {error.colno}: {error.msg}): {give}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{named} is not UTF-8 text: {give}") from None
     if not isinstance(document, dict):
-        raise ValueError(f"{path}: the top level must be a JSON object")
+        raise ValueError(f"{named}: the top level must be a JSON object: {give}")
     tokens = tuple(TokenGrant.from_json(item) for item in _list_of_objects(document, "tokens"))
     users = tuple(UserRecord.from_json(item) for item in _list_of_objects(document, "users"))
     revoked = document.get("revoked", [])
