@@ -49,12 +49,13 @@ def _entry_number(text: str) -> int:
     """An entry number as ``history`` prints it; argparse's usage error otherwise.
 
     Digits 0-9 only: int() would also take other scripts' digits, spaces, signs and '_'.
-    At most 16 of them, as the model's ``entry`` (no entry has more; none quoted whole).
+    At most 16 of them (no entry has more; none quoted whole), and not 0: one message for
+    every way to miss, saying each bound.
     """
-    if not (text.isascii() and text.isdigit() and len(text) <= 16):
+    if not (text.isascii() and text.isdigit() and len(text) <= 16) or int(text) < 1:
         raise argparse.ArgumentTypeError(
             f"{text[:20]!r} is not an entry number: give one that 'ocp-users-photo history' "
-            "lists, in the digits 0-9"
+            "lists (1 or more), in at most 16 digits 0-9"
         )
     return int(text)
 

@@ -269,3 +269,15 @@ def test_set_names_no_entry_when_it_kept_none_whatever_the_history_holds(
     assert done.stderr.startswith("ocp-users-photo: warning: the photo shown now was not kept")
     assert "kept as #" not in done.stdout, done.stdout
     assert "undo" not in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("entry", ["0", "-1", "99999999999999999999", "abc", "\u0661"])
+def test_every_entry_that_is_no_number_history_lists_gets_one_message(
+    env: dict[str, str], entry: str
+) -> None:
+    done = cli("undo", "--entry", entry, env=env)
+    assert done.returncode == 2, done.stderr
+    assert (
+        "is not an entry number: give one that 'ocp-users-photo history' lists (1 or more), "
+        "in at most 16 digits 0-9"
+    ) in done.stderr, done.stderr
