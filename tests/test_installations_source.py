@@ -706,3 +706,34 @@ async def test_a_refusal_installing_again_does_not_mend_carries_no_install_page(
     assert result["error"] == "too_many_frames"
     assert "install_url" not in result
     assert INSTALL_URL not in result["message"]
+
+
+async def test_an_installation_deleted_while_its_token_is_refreshed_stays_deleted(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+) -> None:
+    """The host forgets a person who removed the app (a Bolt app's tokens_revoked) while a
+    call of theirs is refreshing: the refresh saved their installation again, and the next
+    call acted for them. It is not saved, and the call is told they are not installed."""
+    await install(emulator, store, ALICE.user_id)
+    tool = tool_for(refresh_margin=300)
+    alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    clock.offset = LIFETIME - 200
+    inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
+    call = asyncio.create_task(alice.call({"image": portrait()}))
+    for _ in range(1000):  # until the refresh has reached Slack, bounded
+        if refreshes(emulator):
+            break
+        await asyncio.sleep(0.01)
+    assert refreshes(emulator) == 1
+    store.delete_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    with pytest.raises(NotInstalled):
+        await call
+    assert (
+        store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id) is None
+    )
+    with pytest.raises(NotInstalled):
+        await alice.call({"image": portrait()})
+    assert photo_tokens(emulator) == []

@@ -376,6 +376,16 @@ class InstallationTokenSource(AsyncClosing):
                 raise
             return latest
         refreshed = outcome.installation
+        if await self._deleted_meanwhile(person):
+            # The host forgot the person while Slack answered (a Bolt app's tokens_revoked
+            # handler): saved now, the installation would come back and be acted for.
+            self._unsaved.pop(self._lock_key(person), None)
+            logger.info(
+                "the installation of %s was deleted while its token was refreshed: not saved "
+                "again",
+                person,
+            )
+            raise NotInstalled(person, install_url=self.install_url)
         await self._save_refreshed(person, refreshed, key_of(installation.user_refresh_token or ""))
         if outcome.unconfirmed is not None:
             # Saved due at once: the next call refreshes it again, and asks whose it is.
@@ -393,6 +403,15 @@ class InstallationTokenSource(AsyncClosing):
             )
         logger.info("refreshed the user token of %s", person)
         return refreshed
+
+    async def _deleted_meanwhile(self, person: ActingPerson) -> bool:
+        """Whether the store no longer holds the person's installation (deleted by the host
+        since the refresh began). A store that cannot answer now is not taken for a delete:
+        the refreshed token is the only live copy, and is saved (or kept) as ever."""
+        try:
+            return await self._store.find(person) is None
+        except InstallationStoreFailed:
+            return False
 
     async def _save_refreshed(
         self, person: ActingPerson, refreshed: Installation, spent: str
