@@ -187,23 +187,26 @@ class Settings:
                 environment.get(HTTP_STACK_VARIABLE) or "auto", origin=HTTP_STACK_VARIABLE
             ),
             token_source=door_token_source("python", environment),
-            history_path=history_path_from(environment.get(HISTORY_VARIABLE)),
+            history_path=environment.get(HISTORY_VARIABLE) or None,
             trusted_roots=TrustedRoots.from_environment(environment),
         )
 
 
-# A shell's or Windows' variable, left as typed: a host's env block (as MCP hosts read
-# their configuration) expands none.
+# A shell's or Windows' variable at the start, left as typed ("$HOME/...", "${XDG_...}",
+# "%APPDATA%\\..."): a host's env block (as MCP hosts read their configuration) expands
+# none. Only at the start: a folder may really be named "a$b".
 _UNEXPANDED: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
 
 
 def history_path_from(value: str | None) -> str | None:
     """$OCP_USERS_PHOTO_HISTORY as a full path, a relative one taken from the working folder
     now (an undo run from another folder then finds the same file); ValueError for one
-    holding a variable nothing expanded ("$HOME/h.sqlite3" made a folder named "$HOME")."""
+    starting with a variable nothing expanded ("$HOME/h.sqlite3" made a folder named
+    "$HOME"). Called where the history is first used: a command or caller that names its
+    own history, or keeps none, never meets the variable."""
     if not value:
         return None
-    left = _UNEXPANDED.search(value)
+    left = _UNEXPANDED.match(value)
     if left is not None:
         raise ValueError(
             f"{HISTORY_VARIABLE} holds {quoted(left.group(0), 40)}, a variable nothing "

@@ -81,7 +81,13 @@ from ocp_users_photo.prepared import PrepareOptions as PrepareOptions
 from ocp_users_photo.prepared import Preparing as Preparing
 from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
-from ocp_users_photo.settings import ImageRoots, Settings, door_image_roots, resolve_roots
+from ocp_users_photo.settings import (
+    ImageRoots,
+    Settings,
+    door_image_roots,
+    history_path_from,
+    resolve_roots,
+)
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient, require_asyncio
 from ocp_users_photo.slack.deadlines import call_deadline, call_seconds, within_call
@@ -369,7 +375,9 @@ class UsersSetPhoto(AsyncClosing):
             if isinstance(given, PhotoHistory):
                 self._photo_history = given
             else:
-                self._photo_history = PhotoHistory(given or self._photo_history_path)
+                self._photo_history = PhotoHistory(
+                    given or history_path_from(self._photo_history_path)
+                )
         return self._photo_history
 
     async def undo(self) -> dict[str, Any]:

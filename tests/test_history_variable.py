@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.settings import Settings
+from ocp_users_photo.settings import history_path_from
 from tests.conftest import CANARY_TOKEN
 from tests.programs import run_cli
 from tests.undo_fixtures import picture
@@ -20,20 +21,41 @@ from tests.undo_fixtures import picture
 
 @pytest.mark.parametrize("value", ["$HOME/h.sqlite3", "${HOME}/h.sqlite3", "%APPDATA%\\h.sqlite3"])
 def test_a_variable_left_unexpanded_is_refused_with_what_to_give(value: str) -> None:
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": value})
     with pytest.raises(ValueError, match="give the full path") as refused:
-        Settings.from_environment({"OCP_USERS_PHOTO_HISTORY": value})
+        _ = tool.photo_history
     assert "OCP_USERS_PHOTO_HISTORY" in str(refused.value)
     assert "expands" in str(refused.value)
+
+
+def test_a_folder_really_named_with_a_dollar_or_percent_is_taken(tmp_path: Path) -> None:
+    for name in ("a$b", "%x%", "price$5"):
+        value = str(tmp_path / name / "h.sqlite3")
+        assert history_path_from(value) == value
+
+
+def test_a_bad_variable_is_never_met_by_whoever_names_their_own_history(tmp_path: Path) -> None:
+    # Checked where the history is first used: photo_history= (or --history) comes first.
+    own = tmp_path / "own.sqlite3"
+    tool = UsersSetPhoto(
+        CANARY_TOKEN,
+        environ={"OCP_USERS_PHOTO_HISTORY": "$HOME/h.sqlite3"},
+        photo_history=own,
+    )
+    assert tool.photo_history.path == own
+    assert UsersSetPhoto(
+        CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": "$HOME/h.sqlite3"}, keep_previous=False
+    )
 
 
 def test_a_relative_history_is_made_a_full_path_where_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = Settings.from_environment({"OCP_USERS_PHOTO_HISTORY": "kept/h.sqlite3"})
-    assert settings.history_path == str(tmp_path / "kept" / "h.sqlite3")
-    home = Settings.from_environment({"OCP_USERS_PHOTO_HISTORY": "~/h.sqlite3"})
-    assert home.history_path == os.path.expanduser("~/h.sqlite3")
+    assert history_path_from("kept/h.sqlite3") == str(tmp_path / "kept" / "h.sqlite3")
+    assert history_path_from("~/h.sqlite3") == os.path.expanduser("~/h.sqlite3")
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": "kept/h.sqlite3"})
+    assert tool.photo_history.path == tmp_path / "kept" / "h.sqlite3"
 
 
 @pytest.fixture

@@ -381,8 +381,7 @@ class InstallationTokenSource(AsyncClosing):
             # handler): saved now, the installation would come back and be acted for.
             self._unsaved.pop(self._lock_key(person), None)
             logger.info(
-                "the installation of %s was deleted while its token was refreshed: not saved "
-                "again",
+                "the installation of %s was deleted while its token was refreshed: not saved again",
                 person,
             )
             raise NotInstalled(person, install_url=self.install_url)
