@@ -301,8 +301,14 @@ def test_json_output_gives_the_preview_path_as_it_is(tmp_path: Path) -> None:
         (lambda folder: folder, "is a folder"),
         (lambda folder: _written(folder / "bad.json", b"{tokens: []}"), "is not JSON (line 1"),
         (lambda folder: _written(folder / "list.json", b"[]"), "must be a JSON object"),
+        (lambda folder: _written(folder / "t3.json", b'{"tokens": 3}'), "must be a list of"),
+        (lambda folder: _written(folder / "r.json", b'{"revoked": 5}'), "'revoked' must be"),
+        (
+            lambda folder: _written(folder / "r\x1b[2J.json", b'{"revoked": 5}'),
+            "r?[2J.json",
+        ),
     ],
-    ids=["missing", "folder", "not-json", "not-an-object"],
+    ids=["missing", "folder", "not-json", "not-an-object", "tokens", "revoked", "hostile-name"],
 )
 def test_the_emulators_tokens_file_is_named_with_what_to_do(
     tmp_path: Path, make: Callable[[Path], Path], says: str
@@ -314,6 +320,7 @@ def test_the_emulators_tokens_file_is_named_with_what_to_do(
     assert says in line, line
     assert "docs/emulator.md" in line, line
     assert "Errno" not in line, line
+    assert "\x1b" not in line, line
 
 
 def _written(path: Path, data: bytes) -> Path:

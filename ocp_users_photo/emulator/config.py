@@ -234,13 +234,16 @@ def load_tokens_file(
         ) from None
     except UnicodeDecodeError:
         raise ValueError(f"{named} is not UTF-8 text: {give}") from None
-    if not isinstance(document, dict):
-        raise ValueError(f"{named}: the top level must be a JSON object: {give}")
-    tokens = tuple(TokenGrant.from_json(item) for item in _list_of_objects(document, "tokens"))
-    users = tuple(UserRecord.from_json(item) for item in _list_of_objects(document, "users"))
-    revoked = document.get("revoked", [])
-    if not isinstance(revoked, list) or not all(isinstance(t, str) for t in revoked):
-        raise ValueError(f"{path}: 'revoked' must be a list of token strings")
+    try:
+        if not isinstance(document, dict):
+            raise ValueError("the top level must be a JSON object")
+        tokens = tuple(TokenGrant.from_json(item) for item in _list_of_objects(document, "tokens"))
+        users = tuple(UserRecord.from_json(item) for item in _list_of_objects(document, "users"))
+        revoked = document.get("revoked", [])
+        if not isinstance(revoked, list) or not all(isinstance(t, str) for t in revoked):
+            raise ValueError("'revoked' must be a list of token strings")
+    except ValueError as wrong:
+        raise ValueError(f"{named}: {wrong}: {give}") from None
     return tokens, users, frozenset(revoked)
 
 
