@@ -187,7 +187,7 @@ class Settings:
                 environment.get(HTTP_STACK_VARIABLE) or "auto", origin=HTTP_STACK_VARIABLE
             ),
             token_source=door_token_source("python", environment),
-            history_path=environment.get(HISTORY_VARIABLE) or None,
+            history_path=_full_history_path(environment.get(HISTORY_VARIABLE)),
             trusted_roots=TrustedRoots.from_environment(environment),
         )
 
@@ -198,12 +198,24 @@ class Settings:
 _UNEXPANDED: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
 
 
+def _full_history_path(value: str | None) -> str | None:
+    """$OCP_USERS_PHOTO_HISTORY made a full path as the settings are read (a relative one
+    taken from the working folder now: an undo run from another folder finds the same file;
+    an absolute one as it is, with no call to the disk); one starting with a variable left
+    unexpanded is kept as it is, for ``history_path_from`` to refuse where it is used."""
+    if not value:
+        return None
+    if _UNEXPANDED.match(value):
+        return value
+    expanded = os.path.expanduser(value) if value.startswith("~") else value
+    return expanded if os.path.isabs(expanded) else os.path.abspath(expanded)
+
+
 def history_path_from(value: str | None) -> str | None:
-    """$OCP_USERS_PHOTO_HISTORY as a full path, a relative one taken from the working folder
-    now (an undo run from another folder then finds the same file); ValueError for one
+    """The history file the settings name, where it is first used; ValueError for one
     starting with a variable nothing expanded ("$HOME/h.sqlite3" made a folder named
-    "$HOME"). Called where the history is first used: a command or caller that names its
-    own history, or keeps none, never meets the variable."""
+    "$HOME"). A command or caller that names its own history, or keeps none, never meets
+    it. No call to the disk: it runs on the event loop."""
     if not value:
         return None
     left = _UNEXPANDED.match(value)
@@ -212,7 +224,7 @@ def history_path_from(value: str | None) -> str | None:
             f"{HISTORY_VARIABLE} holds {quoted(left.group(0), 40)}, a variable nothing "
             "expanded (an MCP host's env block expands none): give the full path"
         )
-    return os.path.abspath(os.path.expanduser(value))
+    return value
 
 
 def base_url_from(explicit: str | None, environ: Variables) -> str:

@@ -52,10 +52,11 @@ def test_a_relative_history_is_made_a_full_path_where_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert history_path_from("kept/h.sqlite3") == str(tmp_path / "kept" / "h.sqlite3")
-    assert history_path_from("~/h.sqlite3") == os.path.expanduser("~/h.sqlite3")
     tool = UsersSetPhoto(CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": "kept/h.sqlite3"})
+    monkeypatch.chdir(tmp_path.parent)  # a later working folder changes nothing
     assert tool.photo_history.path == tmp_path / "kept" / "h.sqlite3"
+    home = UsersSetPhoto(CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": "~/h.sqlite3"})
+    assert home.photo_history.path == Path(os.path.expanduser("~/h.sqlite3"))
 
 
 @pytest.fixture
