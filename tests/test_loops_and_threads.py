@@ -18,6 +18,7 @@ import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread, Fault
+from tests.http_stacks import stack_environ, stack_params
 from tests.installation_helpers import (
     LIFETIME,
     TEAM_ID,
@@ -28,6 +29,7 @@ from tests.installation_helpers import (
     rotation_config,
     sqlite_store,
 )
+from tests.test_call_sync_resources import open_sockets, settled_sockets
 from tests.undo_fixtures import picture
 
 TOKEN = "xoxp-1234567890-1234567890123-0123456789abcdef0123456789abcdef"
@@ -145,3 +147,26 @@ def test_loops_a_sync_view_leaves_unclosed_are_not_kept_alive_by_a_shared_tool()
         for _ in range(3):  # cycles with finalizers take more than one pass
             gc.collect()
         assert [ref() for ref in dropped] == [None] * 5
+
+
+@pytest.mark.parametrize("http_stack", stack_params())
+def test_asyncio_run_per_request_closes_its_connection_as_its_loop_ends(http_stack: str) -> None:
+    """A web view that runs each call with asyncio.run, the tool made once: each loop's
+    connection was left open when asyncio.run closed the loop, closed only by the garbage
+    collector, with a ResourceWarning each ("unclosed transport"). asyncio.run's shutdown
+    of the loop's async generators closes it now, on its loop."""
+    with EmulatorThread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
+        tool = UsersSetPhoto(TOKEN, base_url=emulator.base_url, environ=stack_environ(http_stack))
+        image = picture((1, 2, 3))
+        assert asyncio.run(tool.call({"image": image}))["ok"] is True  # imports done
+        gc.collect()
+        gc.disable()
+        try:
+            before = open_sockets()
+            for _ in range(5):
+                assert asyncio.run(tool.call({"image": image}))["ok"] is True
+            after = settled_sockets(before)
+        finally:
+            gc.enable()
+        asyncio.run(tool.aclose())
+    assert after <= before, (before, after)

@@ -36,7 +36,7 @@ import ssl
 import sys
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
@@ -744,6 +744,7 @@ class SlackClient:
                 name, proxy=self._proxy, ssl_context=ssl_context, timeout=self.timeout
             )
             self._owned.set(loop, owned)
+            await _closed_as_the_loop_ends(owned)
         return owned
 
     async def image_tls_context(self) -> ssl.SSLContext | None:
@@ -1076,6 +1077,25 @@ def _closed_under_way(method: str, reached: bool) -> TransportError:
         reached=reached,
         method=method,
     )
+
+
+async def _closed_as_the_loop_ends(owned: OwnedStack) -> None:
+    """Close ``owned`` when its loop is shut down (asyncio.run, or any loop ended with
+    ``shutdown_asyncgens``): an async generator started here waits at its yield, and the
+    loop closes it before closing itself, on the loop. A web view running each call with
+    asyncio.run left each loop's connection to the garbage collector ("unclosed transport").
+    Held by the stack: a loop never shut down lets both go together, as before."""
+    closer = _closer_of(owned)
+    await anext(closer)
+    owned.closer = closer  # type: ignore[attr-defined]
+
+
+async def _closer_of(owned: OwnedStack) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        if not owned.is_closed:
+            await owned.aclose()
 
 
 def _proxy_shown(proxy: str) -> str:
