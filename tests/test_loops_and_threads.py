@@ -170,3 +170,22 @@ def test_asyncio_run_per_request_closes_its_connection_as_its_loop_ends(http_sta
             gc.enable()
         asyncio.run(tool.aclose())
     assert after <= before, (before, after)
+
+
+@pytest.mark.parametrize("http_stack", stack_params())
+def test_a_call_after_the_loop_shut_its_generators_down_opens_a_new_stack(http_stack: str) -> None:
+    """The stack closed as its loop shuts down its async generators was left the loop's:
+    a later call on that loop (an app's own generator's cleanup, or a loop whose program
+    calls shutdown_asyncgens and goes on) found it closed and failed ("the tool was closed
+    while users.setPhoto was under way"). It is the loop's no more once closed."""
+    with EmulatorThread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
+        tool = UsersSetPhoto(TOKEN, base_url=emulator.base_url, environ=stack_environ(http_stack))
+        image = picture((1, 2, 3))
+        loop = asyncio.new_event_loop()
+        try:
+            assert loop.run_until_complete(tool.call({"image": image}))["ok"] is True
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            assert loop.run_until_complete(tool.call({"image": image}))["ok"] is True
+            loop.run_until_complete(tool.aclose())
+        finally:
+            loop.close()

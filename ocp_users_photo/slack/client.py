@@ -744,7 +744,7 @@ class SlackClient:
                 name, proxy=self._proxy, ssl_context=ssl_context, timeout=self.timeout
             )
             self._owned.set(loop, owned)
-            await _closed_as_the_loop_ends(owned)
+            await _closed_as_the_loop_ends(owned, weakref.ref(self._owned))
         return owned
 
     async def image_tls_context(self) -> ssl.SSLContext | None:
@@ -1079,21 +1079,32 @@ def _closed_under_way(method: str, reached: bool) -> TransportError:
     )
 
 
-async def _closed_as_the_loop_ends(owned: OwnedStack) -> None:
+async def _closed_as_the_loop_ends(owned: OwnedStack, stacks: weakref.ref[LoopStacks]) -> None:
     """Close ``owned`` when its loop is shut down (asyncio.run, or any loop ended with
     ``shutdown_asyncgens``): an async generator started here waits at its yield, and the
     loop closes it before closing itself, on the loop. A web view running each call with
     asyncio.run left each loop's connection to the garbage collector ("unclosed transport").
-    Held by the stack: a loop never shut down lets both go together, as before."""
-    closer = _closer_of(owned)
+    Held by the stack: a loop never shut down lets both go together, as before. The client's
+    stacks are held weakly: the loop keeps no client alive."""
+    if getattr(asyncio.get_running_loop(), "_asyncgens_shutdown_called", False):
+        # Shut down already (a generator's cleanup, a loop that goes on): a generator
+        # started now is never closed by the loop, which warns of it. Left as before.
+        return
+    closer = _closer_of(owned, stacks)
     await anext(closer)
     owned.closer = closer  # type: ignore[attr-defined]
 
 
-async def _closer_of(owned: OwnedStack) -> AsyncIterator[None]:
+async def _closer_of(owned: OwnedStack, stacks: weakref.ref[LoopStacks]) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # The loop's no more (if it still is): a call after this, in another generator's
+        # cleanup or on a loop that goes on, opens a new stack, not this closed one.
+        loop_stacks = stacks()
+        loop = asyncio.get_running_loop()
+        if loop_stacks is not None and loop_stacks.get(loop) is owned:
+            loop_stacks.pop(loop)
         if not owned.is_closed:
             await owned.aclose()
 
