@@ -70,8 +70,6 @@ HEADLINE = "1 MB PNG from path"
 # The httpx goals' rival: one shared client with the plugin's 256 KB write batching, httpx
 # at its strongest (bare httpx writes 64 KB pieces; until 2026-12-05 the goals took it).
 HTTPX_AT_BEST = "httpx+batching"
-SLACK_SDK_WAYS = contender_set.SLACK_SDK_WAYS
-SLACK_SDK_BEST = contender_set.SLACK_SDK_BEST
 
 
 @dataclass(frozen=True)
@@ -506,14 +504,14 @@ class Results:
 
     # figures
     def slack_sdk_way(self, workload: str, concurrency: int = 1) -> str:
-        """slack_sdk's faster way for ``workload`` at ``concurrency`` (SLACK_SDK_WAYS)."""
+        """slack_sdk's faster way for ``workload`` at ``concurrency`` (contenders.py)."""
         if concurrency == 1:
             figures = self.latency[workload].per_repetition_ms
-            ways = [name for name in SLACK_SDK_WAYS if name in figures]
+            ways = [name for name in contender_set.SLACK_SDK_WAYS if name in figures]
             score = {name: -statistics.median(figures[name]) for name in ways}
         else:
             rates = self.throughput[(workload, concurrency)].rates
-            ways = [name for name in SLACK_SDK_WAYS if name in rates]
+            ways = [name for name in contender_set.SLACK_SDK_WAYS if name in rates]
             score = {name: statistics.median(rates[name]) for name in ways}
         if workload.endswith("from bytes"):
             ways = ways[:1]
@@ -521,13 +519,13 @@ class Results:
 
     def latency_ratio(self, workload: str, name: str, other: str) -> Spread:
         figures = self.latency[workload].per_repetition_ms
-        if other == SLACK_SDK_BEST:
+        if other == contender_set.SLACK_SDK_BEST:
             other = self.slack_sdk_way(workload)
         return ratios(figures[name], figures[other])
 
     def throughput_ratio(self, workload: str, concurrency: int, name: str, other: str) -> Spread:
         rates = self.throughput[(workload, concurrency)].rates
-        if other == SLACK_SDK_BEST:
+        if other == contender_set.SLACK_SDK_BEST:
             other = self.slack_sdk_way(workload, concurrency)
         return ratios(rates[name], rates[other])
 
@@ -561,7 +559,7 @@ class Results:
                 add(
                     "plugin_vs_slack_sdk_session",
                     workload,
-                    self.latency_ratio(workload, "plugin", SLACK_SDK_BEST),
+                    self.latency_ratio(workload, "plugin", contender_set.SLACK_SDK_BEST),
                     self.slack_sdk_way(workload),
                 )
         for (workload, concurrency), throughput in self.throughput.items():
@@ -569,7 +567,7 @@ class Results:
                 add(
                     "throughput_vs_slack_sdk_session_c64",
                     workload,
-                    self.throughput_ratio(workload, 64, "plugin", SLACK_SDK_BEST),
+                    self.throughput_ratio(workload, 64, "plugin", contender_set.SLACK_SDK_BEST),
                     self.slack_sdk_way(workload, 64),
                 )
         for photo in self.photos:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contenders import DESCRIPTIONS, SLACK_SDK_BEST
+from contenders import DESCRIPTIONS, SLACK_SDK_BEST, SLACK_SDK_WAYS
 from goals import GOALS
 from spread import Spread
 from timing import Latency, Throughput, percentile
@@ -21,7 +21,7 @@ SPREAD_KEYS = {
 }
 OPTIONS = ("plugin", "plugin/httpx", "plugin+aiohttp", "plugin+pool")
 AGENT_ORDER = ("tool.call", "call+digest", "agent.call_tool")
-BASELINE = SLACK_SDK_BEST  # per row, the faster of slack_sdk's ways (bench.SLACK_SDK_WAYS)
+BASELINE = SLACK_SDK_BEST  # per row, the faster of SLACK_SDK_WAYS
 # The ratio columns of the latency and throughput tables, when both contenders ran.
 LATENCY_RATIOS = (
     ("plugin", BASELINE),
@@ -76,7 +76,7 @@ def _options_json(results: Results) -> dict[str, Any]:
     """Each transport option's ratio to slack_sdk with a shared session, c=1 and c=64."""
     found: dict[str, Any] = {}
     for workload, latency in results.latency.items():
-        if "slack_sdk+session" not in latency.per_repetition_ms:
+        if SLACK_SDK_WAYS[0] not in latency.per_repetition_ms:
             continue
         row: dict[str, Any] = {"rival c=1": results.slack_sdk_way(workload)}
         if (workload, 64) in results.throughput:
@@ -156,8 +156,7 @@ def json_object(results: Results) -> dict[str, Any]:
         }
 
     def headline_ratio(other: str) -> float | None:
-        ran = other if other != SLACK_SDK_BEST else "slack_sdk+session"
-        if headline is None or ran not in headline.per_repetition_ms:
+        if headline is None or _ran_as(other) not in headline.per_repetition_ms:
             return None
         return round(results.latency_ratio(HEADLINE, "plugin", other).median, 6)
 
@@ -254,10 +253,13 @@ def _ms(values: list[float]) -> str:
 def _present(pairs: tuple[tuple[str, str], ...], names: list[str]) -> list[tuple[str, str]]:
     """The ratio columns (numerator, denominator) whose two contenders both ran."""
 
-    def ran(name: str) -> bool:  # slack_sdk's faster way: when its first way ran
-        return (name if name != SLACK_SDK_BEST else "slack_sdk+session") in names
+    return [(a, b) for a, b in pairs if _ran_as(a) in names and _ran_as(b) in names]
 
-    return [(a, b) for a, b in pairs if ran(a) and ran(b)]
+
+def _ran_as(name: str) -> str:
+    """The contender a column's name stands for: slack_sdk's faster way, when its first way
+    ran (the faster is chosen per row)."""
+    return SLACK_SDK_WAYS[0] if name == SLACK_SDK_BEST else name
 
 
 def _ratio_headers(columns: list[tuple[str, str]]) -> list[str]:

@@ -29,7 +29,6 @@ __all__ = [
     "add_slack_options",
     "base_url_option",
     "command_shown",
-    "history_for_hints",
     "one_command_environment",
     "slack_keywords",
     "undo_command",
@@ -178,27 +177,21 @@ def command_shown(*words: str) -> str | None:
     return f'"{line}"' if "'" in line else f"'{line}'"
 
 
-def history_for_hints(given: str | None, environ: Mapping[str, str] | None = None) -> str | None:
-    """The history an undo hint names: ``--history`` as given, else $OCP_USERS_PHOTO_HISTORY
-    when it is relative (from another folder, a plain undo reads another file); None when
-    a plain undo finds the same history."""
-    if given is not None:
-        return given
-    value = (os.environ if environ is None else environ).get("OCP_USERS_PHOTO_HISTORY")
-    if value and not os.path.isabs(os.path.expanduser(value)):
-        return value
-    return None
-
-
 def undo_command(history: str | None, *options: str) -> str:
     """``ocp-users-photo undo`` as a message tells it, with the ``--history`` this command
-    was given (its full path): without it, undo reads the default history and finds
-    nothing kept there. A history from $OCP_USERS_PHOTO_HISTORY needs no flag. A path that
-    cannot be shown as typed is named as "the same --history" instead."""
+    was given, else a relative $OCP_USERS_PHOTO_HISTORY (from another folder, a plain undo
+    reads another file), as a full path: without it, undo reads the default history and
+    finds nothing kept there. An absolute variable needs no flag. A path that cannot be
+    shown as typed is named as "the same --history" instead."""
+    from ocp_users_photo.settings import HISTORY_VARIABLE, full_history_path
+
     words = ["ocp-users-photo", "undo", *options]
     if history is None:
-        return command_shown(*words) or "'ocp-users-photo undo'"
-    shown_command = command_shown(*words, "--history", os.path.abspath(os.path.expanduser(history)))
+        variable = os.environ.get(HISTORY_VARIABLE)
+        if not variable or os.path.isabs(os.path.expanduser(variable)):
+            return command_shown(*words) or "'ocp-users-photo undo'"
+        history = variable
+    shown_command = command_shown(*words, "--history", full_history_path(history) or history)
     if shown_command is not None:
         return shown_command
     return f"{command_shown(*words, '--history', 'PATH')} (PATH: the same --history file)"

@@ -21,7 +21,6 @@ from typing import TextIO
 from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
-    history_for_hints,
     slack_keywords,
     undo_command,
 )
@@ -100,9 +99,9 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
             "as Slack shows the photo they kept"
         )
     else:
-        undo = undo_command(history_for_hints(args.history))
+        undo = undo_command(args.history)
         undone = f"{undo} puts back #{undo_entry}, the photo before the last change"
-    entry_undo = undo_command(history_for_hints(args.history), "--entry", "N")
+    entry_undo = undo_command(args.history, "--entry", "N")
     print(f"Put one back with {entry_undo} ({undone}).", file=out)
     return ExitCode.OK
 

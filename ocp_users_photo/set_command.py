@@ -26,7 +26,6 @@ from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
     file_to_write,
-    history_for_hints,
     slack_keywords,
     undo_command,
     undo_warnings_to,
@@ -238,8 +237,8 @@ async def _set_photo_warned(
         for key in ("image_192", "image_512", "image_1024", "image_original"):
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
-    if kept is not None and not args.no_keep_previous:
-        undo = undo_command(history_for_hints(args.history))
+    if kept is not None:
+        undo = undo_command(args.history)
         print(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", file=out)
     return ExitCode.OK
 

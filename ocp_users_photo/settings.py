@@ -187,7 +187,7 @@ class Settings:
                 environment.get(HTTP_STACK_VARIABLE) or "auto", origin=HTTP_STACK_VARIABLE
             ),
             token_source=door_token_source("python", environment),
-            history_path=_full_history_path(environment.get(HISTORY_VARIABLE)),
+            history_path=full_history_path(environment.get(HISTORY_VARIABLE)),
             trusted_roots=TrustedRoots.from_environment(environment),
         )
 
@@ -198,7 +198,7 @@ class Settings:
 _UNEXPANDED: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
 
 
-def _full_history_path(value: str | None) -> str | None:
+def full_history_path(value: str | None) -> str | None:
     """$OCP_USERS_PHOTO_HISTORY made a full path as the settings are read (a relative one
     taken from the working folder now: an undo run from another folder finds the same file;
     an absolute one as it is, with no call to the disk); one starting with a variable left

@@ -17,7 +17,6 @@ import sys
 from typing import TextIO
 
 from ocp_users_photo.cli_options import (
-    history_for_hints,
     slack_keywords,
     undo_command,
     undo_warnings_to,
@@ -129,7 +128,7 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if replaced is not None:
         print(
             f"The photo it replaced (avatar_hash {shown(replaced.avatar_hash, 64)}) was kept as "
-            f"#{replaced.entry}: {undo_command(history_for_hints(args.history))} again goes back.",
+            f"#{replaced.entry}: {undo_command(args.history)} again goes back.",
             file=out,
         )
     elif warnings.count:

@@ -34,18 +34,25 @@ def test_a_folder_really_named_with_a_dollar_or_percent_is_taken(tmp_path: Path)
         assert history_path_from(value) == value
 
 
-def test_a_bad_variable_is_never_met_by_whoever_names_their_own_history(tmp_path: Path) -> None:
-    # Checked where the history is first used: photo_history= (or --history) comes first.
+async def test_a_bad_variable_is_never_met_by_whoever_names_their_own_history_or_keeps_none(
+    slack_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Checked where the history is first used: photo_history= (or --history) comes first,
+    # and a call that keeps nothing, or only reads, never uses one.
+    monkeypatch.chdir(tmp_path)  # where a folder named "$HOME" was made
+    bad = {"OCP_USERS_PHOTO_HISTORY": "$HOME/h.sqlite3"}
     own = tmp_path / "own.sqlite3"
-    tool = UsersSetPhoto(
-        CANARY_TOKEN,
-        environ={"OCP_USERS_PHOTO_HISTORY": "$HOME/h.sqlite3"},
-        photo_history=own,
-    )
-    assert tool.photo_history.path == own
-    assert UsersSetPhoto(
-        CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": "$HOME/h.sqlite3"}, keep_previous=False
-    )
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=slack_emulator.base_url, environ=bad, photo_history=own
+    ) as tool:
+        assert tool.photo_history.path == own
+        assert (await tool.call({"image": picture((200, 30, 30))}))["ok"] is True
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=slack_emulator.base_url, environ=bad, keep_previous=False
+    ) as tool:
+        assert (await tool.call({"image": picture((30, 160, 60))}))["ok"] is True
+        assert (await tool.whoami()).user_id
+    assert not (tmp_path / "$HOME").exists()
 
 
 def test_a_relative_history_is_made_a_full_path_where_it_is_read(

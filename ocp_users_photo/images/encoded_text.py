@@ -73,10 +73,7 @@ def malformed_base64(text: str, whose: str = "the image's base64 text") -> Probl
     """Why ``text`` is no base64, where, and what to send: a model that shortened it is told
     where it was cut (it believes it sent base64, and has nothing else to correct)."""
     for start in range(0, len(text), _DAMAGE_PIECE):
-        found = _damage_in(text, start, min(len(text), start + _DAMAGE_PIECE))
-        if isinstance(found, str):
-            continue
-        mark, odd = found
+        mark, odd = _damage_in(text, start, min(len(text), start + _DAMAGE_PIECE))
         if mark is not None and (odd is None or mark.start() <= odd.start()):
             return problem(
                 f"{whose} was shortened: it holds {quoted(mark.group(0), 20)} at character "
@@ -92,14 +89,13 @@ def malformed_base64(text: str, whose: str = "the image's base64 text") -> Probl
 
 def _damage_in(
     text: str, start: int, end: int
-) -> tuple[re.Match[str] | None, re.Match[str] | None] | str:
+) -> tuple[re.Match[str] | None, re.Match[str] | None]:
     """The first shortening mark and the first character that is not base64 starting in
-    ``text[start:end]`` (a mark may run on past ``end``), or "" when there is neither."""
+    ``text[start:end]`` (a mark may run on past ``end``), each None where there is none."""
     mark = _SHORTENED.search(text, start, min(len(text), end + _MARK_OVERLAP))
     if mark is not None and mark.start() >= end:
         mark = None
-    odd = _NOT_BASE64.search(text, start, end)
-    return (mark, odd) if mark is not None or odd is not None else ""
+    return mark, _NOT_BASE64.search(text, start, end)
 
 
 def source_from_bytes(

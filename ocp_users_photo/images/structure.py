@@ -172,7 +172,7 @@ class JpegHead:
     file_ended: bool = False
     too_many_segments: bool = False
     exif_segments: int = 0
-    junk_bytes: int = 0
+    too_much_junk: bool = False  # more than MAX_JPEG_JUNK_BYTES between its segments
 
 
 def jpeg_head(source: ImageSource) -> JpegHead:
@@ -190,7 +190,7 @@ def jpeg_head(source: ImageSource) -> JpegHead:
             skipped = _to_next_ff(source, position, MAX_JPEG_JUNK_BYTES - junk + 1)
             junk += skipped
             if junk > MAX_JPEG_JUNK_BYTES:
-                return JpegHead(None, progressive, exif_segments=exif, junk_bytes=junk)
+                return JpegHead(None, progressive, exif_segments=exif, too_much_junk=True)
             position += skipped
             continue
         if len(marker) < 2:
@@ -237,7 +237,7 @@ def _jpeg_problem(source: ImageSource) -> str | None:
             f"the JPEG has more than {MAX_JPEG_SEGMENTS} segments before its image data, "
             "which no camera or editor writes"
         )
-    if head.junk_bytes > MAX_JPEG_JUNK_BYTES:
+    if head.too_much_junk:
         return (
             f"the JPEG has more than {MAX_JPEG_JUNK_BYTES} bytes between its segments that "
             "belong to none, which no camera or editor writes"

@@ -1142,7 +1142,9 @@ def _describe(error: BaseException, secrets: SecretTexts) -> str:
     detail = f"{name}: {text}" if text else name
     words = next((said for kind, said in _FAILURE_WORDS if isinstance(error, kind)), None)
     if isinstance(error, httpx.RemoteProtocolError):
-        closed = _CLOSED_EARLY.match(text) is not None
-        words = "the connection closed before Slack answered" if closed else None
-        words = words or "Slack's answer broke HTTP's rules"
+        words = (
+            "the connection closed before Slack answered"
+            if _CLOSED_EARLY.match(text)
+            else "Slack's answer broke HTTP's rules"
+        )
     return f"{words} ({detail})" if words else detail
