@@ -236,7 +236,7 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "a sparse file over the 32 MiB cap",
         {"image": "over-cap.png"},
-        Refused({"$.image": f"the image is {MAX_BYTES + 1} bytes, over the {MAX_BYTES}-byte"}),
+        Refused({"$.image": f"the image is 32 MB ({MAX_BYTES + 1:,} bytes), over the 32 MB limit"}),
     ),
     Item(
         "a file name that starts with a dash",
@@ -482,7 +482,7 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "an animation over the decoded-pixel budget (47 frames of 1100x1000)",
         {"image": "budget.gif"},
-        Refused({"$.image": "more than this tool decodes (50000000 pixels over all frames)"}),
+        Refused({"$.image": "more than this tool decodes (50 megapixels over all frames)"}),
     ),
     Item(
         "a PNG turned by an eXIf chunk after its pixels, crop box inside the upright image",

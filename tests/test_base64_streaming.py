@@ -89,7 +89,7 @@ def test_a_text_over_the_limit_is_refused_before_it_is_all_decoded() -> None:
     text = base64.b64encode(data).decode()
     answer = decoded(text, max_bytes=1000)
     assert isinstance(answer, str)
-    assert "decodes to more than the 1000-byte limit" in answer
+    assert "decodes to more than the 1,000-byte limit" in answer
     assert decoded(text, max_bytes=len(data)) == data
 
 

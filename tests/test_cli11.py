@@ -147,7 +147,7 @@ async def test_a_restore_refused_for_its_image_names_the_restore_tool_to_a_model
     assert answer["ok"] is False
     assert answer["message"].startswith("usersRestorePhoto was not called"), answer["message"]
     assert "usersSetPhoto" not in answer["message"]
-    assert "1000-byte limit" in answer["message"]
+    assert "1,000-byte limit" in answer["message"]
     # Said of the entry, the argument a restore has (session 11): the model was told
     # "$.image: ... send a smaller file", an argument usersRestorePhoto does not have.
     assert answer["error"] == "invalid_arguments"

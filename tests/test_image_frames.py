@@ -90,7 +90,7 @@ async def test_an_animation_over_the_pixel_budget_is_refused_before_decoding(
     # 47 frames of 1100x1000 pixels: 51.7 million pixels to decode, under the frame cap.
     message = await refusal(checker, gif_of_tiny_frames((1100, 1000), 47))
     assert "47 frames of 1100x1000 pixels" in message
-    assert "more than this tool decodes (50000000 pixels over all frames)" in message
+    assert "more than this tool decodes (50 megapixels over all frames)" in message
 
 
 async def test_an_animation_within_the_budget_is_converted(checker: UsersSetPhoto) -> None:

@@ -180,7 +180,7 @@ async def test_the_url_policys_byte_cap_holds_when_smaller_than_the_image_limit(
         result = await tool.run({"image": image_host.url("/photo.png")})
     assert result["ok"] is False, f"an image over the URL policy's {cap}-byte cap was set"
     assert result["error"] == "invalid_arguments", result
-    assert f"over the {cap}-byte limit" in result["problems"][0]["message"]
+    assert f"over the {cap:,}-byte limit" in result["problems"][0]["message"]
     assert photo_requests(emulator) == []
 
 

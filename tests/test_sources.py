@@ -268,7 +268,7 @@ def test_a_file_over_the_byte_cap_is_refused_from_its_size_alone(
     # A file object (streamed) or a read from the descriptor (a small file read whole).
     monkeypatch.setattr(paths, "DeferredCloseFile", spy)
     monkeypatch.setattr(os, "read", read_spy)  # the os module paths calls
-    assert "over the 1000-byte limit" in refused(big, cap=1000).message
+    assert "over the 1,000-byte limit" in refused(big, cap=1000).message
     assert readers == [], "nothing was read from a file over the cap"
     # The spies do see the files the tool reads: a file under the cap is read.
     assert read(big, cap=4096) == b"\0" * 2048

@@ -245,7 +245,7 @@ async def test_an_original_over_the_byte_cap_refuses_the_change(
     async with tool_for(emulator, history) as tool:
         result = await tool.run({"image": GREEN})
     assert result["error"] == "previous_photo_not_kept"
-    assert f"over the {len(RED) - 1}-byte limit" in result["message"]
+    assert f"over the {len(RED) - 1:,}-byte limit" in result["message"]
     assert set_photo_requests(emulator) == 1
 
 

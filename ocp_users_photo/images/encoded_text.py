@@ -13,6 +13,7 @@ from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.paths import problem, size_problem_of
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import quoted
+from ocp_users_photo.sizes import byte_limit
 
 MIN_BASE64_CHARS: Final = 64
 _WHITESPACE_BYTES: Final = b" \t\n\r\v\f"
@@ -123,8 +124,8 @@ def decode_base64(
     if decoded is _Undecoded.TOO_LARGE:
         return None, [
             problem(
-                f"the base64 image decodes to more than the {max_bytes}-byte limit: send a "
-                "smaller file"
+                f"the base64 image decodes to more than the {byte_limit(max_bytes)} limit: send "
+                "a smaller file"
             )
         ]
     return source_from_bytes(decoded, label, "image", max_bytes)

@@ -27,6 +27,7 @@ from ocp_users_photo.images.png_metadata import TooManyChunks
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.structure import structure_problem
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.sizes import pixel_count
 from ocp_users_photo.web_image.sniff import SNIFF_BYTES, sniff_image_type
 
 if TYPE_CHECKING:
@@ -96,8 +97,7 @@ def read_header(
             Problem(
                 IMAGE_PATH,
                 f"the image declares {width}x{height} pixels, more than this tool decodes "
-                f"({limits.max_declared_pixels} pixels, {limits.max_declared_side} on a side): "
-                "send an image of at most 1024x1024 pixels",
+                f"({_pixel_caps(limits)}): {_SCALE_FIRST}",
             )
         ]
     try:
@@ -172,11 +172,25 @@ def is_unreadable(found: Problem) -> bool:
     return found.message.startswith(_UNREADABLE)
 
 
+# Not "at most 1024x1024": a larger photo within the caps is read (and scaled down, unless
+# fit="reject"); one over them is refused before a pixel is decoded.
+_SCALE_FIRST = (
+    "send a smaller copy of it (Slack shows photos at most 1024x1024 pixels, so a copy of "
+    "that size loses nothing)"
+)
+
+
+def _pixel_caps(limits: ImageLimits) -> str:
+    return (
+        f"{pixel_count(limits.max_declared_pixels)}, {limits.max_declared_side:,} pixels on a side"
+    )
+
+
 def too_many_pixels(limits: ImageLimits) -> Problem:
     return Problem(
         IMAGE_PATH,
-        f"the image declares far more than {limits.max_declared_pixels} pixels (a decompression "
-        "bomb, or a huge picture): send an image of at most 1024x1024 pixels",
+        f"the image declares far more than {pixel_count(limits.max_declared_pixels)} (a "
+        f"decompression bomb, or a huge picture): {_SCALE_FIRST}",
     )
 
 

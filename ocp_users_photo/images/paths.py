@@ -33,6 +33,7 @@ from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import without_tokens, wrapping_advice
+from ocp_users_photo.sizes import byte_limit, byte_size
 
 # A file up to this size is read whole by the worker-thread call that opens it: sending
 # it from the open file would read as much in one further trip (slack/form.py's
@@ -376,7 +377,7 @@ def size_problem_of(byte_count: int, max_bytes: int) -> Problem | None:
         return problem("the image is empty (0 bytes): give a PNG, JPEG or GIF file")
     if byte_count > max_bytes:
         return problem(
-            f"the image is {byte_count} bytes, over the {max_bytes}-byte limit: send a smaller "
-            "file (Slack shows photos at most 1024x1024 pixels)"
+            f"the image is {byte_size(byte_count)}, over the {byte_limit(max_bytes)} limit: "
+            "send a smaller file (Slack shows photos at most 1024x1024 pixels)"
         )
     return None

@@ -23,6 +23,7 @@ from ocp_users_photo.images.header import HeaderFacts, unreadable_as_said
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import EXTENSIONS, PreparedImage
+from ocp_users_photo.sizes import pixel_count
 
 Fit = Literal["downscale", "reject"]
 
@@ -85,7 +86,7 @@ def plan_upload(
             Problem(
                 IMAGE_PATH,
                 f"the image has {frames} of {display_width}x{display_height} pixels, more than "
-                f"this tool decodes ({limits.max_decoded_pixels} pixels over all frames) to "
+                f"this tool decodes ({pixel_count(limits.max_decoded_pixels)} over all frames) to "
                 "convert it: send fewer or smaller frames, or a PNG, JPEG or GIF of at most "
                 "1024x1024 pixels",
             )

@@ -42,6 +42,7 @@ from ocp_users_photo.images.input_kinds import kind_of as kind_of
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import open_confined, path_exists, problem, reason
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.sizes import byte_limit
 from ocp_users_photo.worker_threads import in_worker_thread
 
 # In memory and at most this size, a PNG or JPEG header is read on the event loop: the
@@ -492,9 +493,9 @@ def max_text_chars(limits: ImageLimits) -> int:
 
 def too_much_text(length: int, limits: ImageLimits) -> Problem:
     return problem(
-        f"the image text is {length} characters, more than the {max_text_chars(limits)} that "
-        f"base64 of the {limits.max_bytes}-byte limit can take: send a smaller image, or a "
-        "file path"
+        f"the image text is {length:,} characters, more than the {max_text_chars(limits):,} "
+        f"that base64 of the {byte_limit(limits.max_bytes)} limit can take: send a smaller "
+        "image, or a file path"
     )
 
 

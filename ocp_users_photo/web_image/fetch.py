@@ -35,6 +35,7 @@ import httpx
 from ocp_users_photo._version import __version__
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.errors import raise_alone
+from ocp_users_photo.sizes import byte_limit
 from ocp_users_photo.slack.log_redaction import http_stack_silenced
 from ocp_users_photo.slack.stacks import loaded_for
 from ocp_users_photo.web_image.addresses import (
@@ -455,7 +456,7 @@ def _slack_files_host(host: str) -> bool:
 
 def _too_large(place: str, policy: UrlPolicy) -> ImageTooLarge:
     return ImageTooLarge(
-        f"the image from {place} is over the {policy.max_bytes}-byte limit: use a smaller "
+        f"the image from {place} is over the {byte_limit(policy.max_bytes)} limit: use a smaller "
         "image (Slack shows photos at most 1024x1024 pixels)"
     )
 

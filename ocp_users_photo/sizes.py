@@ -1,0 +1,41 @@
+"""Byte counts and pixel limits in the words a person reads at a glance.
+
+A refusal that said "75028011 bytes, over the 33554432-byte limit" made its reader
+count digits; "71.6 MB (75,028,011 bytes), over the 32 MB limit" does not, and keeps
+the exact count for whoever needs it. Units are binary (1 MB = 1024 x 1024 bytes), as
+the command line's "Photo set (PNG 800x800, 5.1 KB)" counts them.
+"""
+
+from __future__ import annotations
+
+_KB = 1024
+_MB = 1024 * 1024
+
+
+def byte_size(byte_count: int) -> str:
+    """``byte_count`` as "1000 bytes", "97.7 KB" or "71.6 MB", with its exact count
+    beside it from a kilobyte up: "71.6 MB (75,028,011 bytes)"."""
+    if byte_count < _KB:
+        return f"{byte_count} bytes"
+    return f"{_rounded(byte_count)} ({byte_count:,} bytes)"
+
+
+def byte_limit(max_bytes: int) -> str:
+    """A limit as an adjective before "limit": "the 32 MB limit", "the 100 KB limit", and
+    exactly where no unit divides it: "the 4,704-byte limit" (a limit is never rounded)."""
+    for unit, name in ((_MB, "MB"), (_KB, "KB")):
+        if max_bytes >= unit and max_bytes % unit == 0:
+            return f"{max_bytes // unit:,} {name}"
+    return f"{max_bytes:,}-byte"
+
+
+def pixel_count(pixels: int) -> str:
+    """A pixel count as "50 megapixels" from a million up, else as it is."""
+    if pixels < 1_000_000:
+        return f"{pixels:,} pixels"
+    return f"{pixels / 1_000_000:.1f}".removesuffix(".0") + " megapixels"
+
+
+def _rounded(byte_count: int) -> str:
+    unit, name = (_MB, "MB") if byte_count >= _MB else (_KB, "KB")
+    return f"{byte_count / unit:.1f}".removesuffix(".0") + f" {name}"
