@@ -212,18 +212,28 @@ def full_history_path(value: str | None) -> str | None:
 
 
 def history_path_from(value: str | None) -> str | None:
-    """The history file the settings name, where it is first used; ValueError for one
-    starting with a variable nothing expanded ("$HOME/h.sqlite3" made a folder named
-    "$HOME"). A command or caller that names its own history, or keeps none, never meets
-    it. No call to the disk: it runs on the event loop."""
+    """The history file the settings name, where it is first used; HistoryUnavailable for
+    one starting with a variable nothing expanded ("$HOME/h.sqlite3" made a folder named
+    "$HOME"), which a model door returns as its result, as it does any unusable history.
+    A command or caller that names its own history, or keeps none, never meets it. No call
+    to the disk: it runs on the event loop."""
     if not value:
         return None
     left = _UNEXPANDED.match(value)
     if left is not None:
-        raise ValueError(
+        from ocp_users_photo.undo.errors import HistoryUnavailable
+
+        refused = HistoryUnavailable(
             f"{HISTORY_VARIABLE} holds {quoted(left.group(0), 40)}, a variable nothing "
-            "expanded (an MCP host's env block expands none): give the full path"
+            "expanded (an MCP host's env block expands none), so the photo history cannot "
+            "be used and nothing was changed in Slack: give the full path"
         )
+        refused.model_message = (
+            "the setting that names this tool's photo history holds a variable nothing "
+            "expanded, so nothing was changed in Slack; calling again will not help: tell the "
+            "person that whoever runs this tool must give its photo history as a full path"
+        )
+        raise refused
     return value
 
 

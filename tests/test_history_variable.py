@@ -14,6 +14,7 @@ import pytest
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.settings import history_path_from
+from ocp_users_photo.undo.errors import HistoryUnavailable
 from tests.conftest import CANARY_TOKEN
 from tests.programs import run_cli
 from tests.undo_fixtures import picture
@@ -22,10 +23,29 @@ from tests.undo_fixtures import picture
 @pytest.mark.parametrize("value", ["$HOME/h.sqlite3", "${HOME}/h.sqlite3", "%APPDATA%\\h.sqlite3"])
 def test_a_variable_left_unexpanded_is_refused_with_what_to_give(value: str) -> None:
     tool = UsersSetPhoto(CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": value})
-    with pytest.raises(ValueError, match="give the full path") as refused:
+    with pytest.raises(HistoryUnavailable, match="give the full path") as refused:
         _ = tool.photo_history
     assert "OCP_USERS_PHOTO_HISTORY" in str(refused.value)
     assert "expands" in str(refused.value)
+
+
+async def test_a_model_door_returns_an_unexpanded_history_variable_as_its_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # run() promises a result, never an exception: the variable's refusal, met during the
+    # call (where the history is first used), came out of it as a bare ValueError.
+    monkeypatch.chdir(tmp_path)
+    environ = {"OCP_USERS_PHOTO_HISTORY": "$HOME/h.sqlite3"}
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", environ=environ, image_roots=[tmp_path]
+    ) as tool:
+        (tmp_path / "red.png").write_bytes(picture((200, 30, 30)))
+        result = await tool.run({"image": "red.png"})
+    assert result["ok"] is False, result
+    assert result["error"] == "history_unavailable", result
+    assert "nothing was changed in Slack" in result["message"], result
+    assert "OCP_USERS_PHOTO_HISTORY" not in result["message"], result  # the person's words
+    assert not (tmp_path / "$HOME").exists()
 
 
 def test_a_folder_really_named_with_a_dollar_or_percent_is_taken(tmp_path: Path) -> None:
