@@ -190,11 +190,18 @@ def undo_command(history: str | None, *options: str) -> str:
         variable = os.environ.get(HISTORY_VARIABLE)
         if not variable or os.path.isabs(os.path.expanduser(variable)):
             return command_shown(*words) or "'ocp-users-photo undo'"
-        history = variable
-    shown_command = command_shown(*words, "--history", full_history_path(history) or history)
+        full = full_history_path(variable) or variable
+        what = f"the full path of the file ${HISTORY_VARIABLE} names"
+    else:
+        # As the command opened it: "~" expanded, a relative path (one starting "$X", which
+        # no shell expanded, included) taken from the working folder. Only the variable
+        # keeps that carve-out, for the refusal where it is used.
+        full = os.path.abspath(os.path.expanduser(history))
+        what = "the full path of the same --history file"
+    shown_command = command_shown(*words, "--history", full)
     if shown_command is not None:
         return shown_command
-    return f"{command_shown(*words, '--history', 'PATH')} (PATH: the same --history file)"
+    return f"{command_shown(*words, '--history', 'PATH')} (PATH: {what})"
 
 
 def file_to_write(text: str) -> str:

@@ -22,6 +22,8 @@ from ocp_users_photo.cli_options import undo_command
         "/tmp/plain/kept.sqlite3",
         "/tmp/\u00e9t\u00e9/kept.sqlite3",
         "relative/kept.sqlite3",
+        "$X/kept.sqlite3",  # no shell expanded it: the command made a folder named "$X"
+        "~/kept.sqlite3",
     ],
 )
 def test_a_shown_command_reads_back_as_the_same_history(history: str) -> None:
@@ -35,7 +37,7 @@ def test_a_shown_command_reads_back_as_the_same_history(history: str) -> None:
         "--entry",
         "N",
         "--history",
-        os.path.abspath(history),
+        os.path.abspath(os.path.expanduser(history)),
     ]
 
 
@@ -52,7 +54,21 @@ def test_a_shown_command_reads_back_as_the_same_history(history: str) -> None:
 )
 def test_a_history_that_cannot_be_shown_as_typed_is_named_with_path(history: str) -> None:
     said = undo_command(history)
-    assert said == "'ocp-users-photo undo --history PATH' (PATH: the same --history file)"
+    assert said == (
+        "'ocp-users-photo undo --history PATH' (PATH: the full path of the same --history file)"
+    )
+
+
+def test_a_relative_variable_that_cannot_be_shown_names_the_variable_not_a_flag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No --history was given: "the same --history file" named a flag the person never used.
+    monkeypatch.setenv("OCP_USERS_PHOTO_HISTORY", "my\u00a0photos/kept.sqlite3")
+    said = undo_command(None)
+    assert said == (
+        "'ocp-users-photo undo --history PATH' (PATH: the full path of the file "
+        "$OCP_USERS_PHOTO_HISTORY names)"
+    )
 
 
 def test_no_history_given_names_the_plain_command() -> None:
