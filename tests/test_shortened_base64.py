@@ -133,6 +133,29 @@ def test_a_no_break_space_is_named_as_not_base64() -> None:
     assert "is not base64" in message, message
 
 
+@pytest.mark.parametrize(
+    ("odd", "named"),
+    [("\u00a0", "U+00A0"), ("\u2028", "U+2028"), ("\x7f", "U+007F"), ("\x1b", "U+001B")],
+)
+def test_a_character_no_quote_can_show_is_named_by_its_code_point(odd: str, named: str) -> None:
+    # Quoted through the message cleaner, a no-break space read as '' and a NUL as '?'
+    # (itself a character), naming nothing a model could find and mend.
+    message = message_for(PNG_TEXT[:40] + odd + PNG_TEXT[40:])
+    assert f"character 41, {named}, is not base64" in message, message
+
+
+def test_a_data_uri_is_told_the_place_in_the_payload_as_sent() -> None:
+    # Read, each %2B, %2F or %3D is one character: the place was counted in what was read,
+    # 2 characters short for each escape before it.
+    escaped = PNG_TEXT[:30].replace("+", "%2B").replace("/", "%2F") + "%2B%2b%3D"
+    payload = escaped + PNG_TEXT[30:100] + "...[truncated]"
+    message = message_for("data:image/png;base64," + payload)
+    assert f"holds '...' at character {payload.index('...') + 1}:" in message, message
+    damaged = escaped + PNG_TEXT[30:100] + "#" + PNG_TEXT[100:]
+    message = message_for("data:image/png;base64," + damaged)
+    assert f"character {damaged.index('#') + 1}, '#', is not base64" in message, message
+
+
 def test_locating_the_damage_in_a_long_text_never_holds_the_gil_for_long() -> None:
     # One C search over 32 MB held the GIL for up to 1.7 s (the event loop stood still,
     # though the decoding runs in a worker thread); it goes a piece at a time, as the

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import io
 import re
+from collections.abc import Callable
 from typing import Final
 
 from ocp_users_photo.errors import Problem
@@ -32,6 +34,7 @@ _BASE64_ESCAPES: Final = (
     ("%3D", "="),
     ("%3d", "="),
 )
+_BASE64_ESCAPE: Final = re.compile("%(?:2[BbFf]|3[Dd])")
 WHITESPACE: Final = re.compile(r"\s+")
 # How base64 of each format's first bytes begins (PNG, JPEG, GIF, WEBP, TIFF both orders).
 # Text beginning so, with no file extension at its end, is base64 a model shortened or
@@ -70,22 +73,37 @@ def starts_as_image_base64(text: str) -> bool:
     return len(text) >= 24 and _FILE_EXTENSION.search(text) is None
 
 
-def malformed_base64(text: str, whose: str = "the image's base64 text") -> Problem:
+def malformed_base64(
+    text: str,
+    whose: str = "the image's base64 text",
+    place_as_sent: Callable[[int], int] | None = None,
+) -> Problem:
     """Why ``text`` is no base64, where, and what to send: a model that shortened it is told
-    where it was cut (it believes it sent base64, and has nothing else to correct)."""
+    where it was cut (it believes it sent base64, and has nothing else to correct).
+    ``place_as_sent`` maps a place in ``text`` to the same place in what was sent (a data:
+    URI's payload before its %2B, %2F and %3D were read)."""
+    place = place_as_sent or (lambda index: index)
     for start in range(0, len(text), _DAMAGE_PIECE):
         mark, odd = _damage_in(text, start, min(len(text), start + _DAMAGE_PIECE))
         if mark is not None and (odd is None or mark.start() <= odd.start()):
             return problem(
                 f"{whose} was shortened: it holds {quoted(mark.group(0), 20)} at character "
-                f"{mark.start() + 1}: send the file's complete base64 text, or its path"
+                f"{place(mark.start()) + 1}: send the file's complete base64 text, or its path"
             )
         if odd is not None:
             return problem(
-                f"{whose} is malformed: character {odd.start() + 1}, {quoted(odd.group(0))}, "
-                "is not base64: encode the file again"
+                f"{whose} is malformed: character {place(odd.start()) + 1}, "
+                f"{_named_character(odd.group(0))}, is not base64: encode the file again"
             )
     return problem(f"{whose} is malformed: encode the file again")
+
+
+def _named_character(character: str) -> str:
+    """A character as a message can name it: quoted when it is printable ASCII, else by its
+    code point (quoted, a no-break space read as '' and a NUL as '?', itself a character)."""
+    if character.isascii() and character.isprintable() and not character.isspace():
+        return quoted(character)
+    return f"U+{ord(character):04X}"
 
 
 def _damage_in(
@@ -109,7 +127,11 @@ def source_from_bytes(
 
 
 def decode_base64(
-    text: str, label: str, max_bytes: int, whose: str = "the image's base64 text"
+    text: str,
+    label: str,
+    max_bytes: int,
+    whose: str = "the image's base64 text",
+    place_as_sent: Callable[[int], int] | None = None,
 ) -> tuple[ImageSource | None, list[Problem]]:
     """The bytes of base64 text (standard or URL-safe alphabet, padding optional).
 
@@ -120,7 +142,7 @@ def decode_base64(
     """
     decoded = _decoded(text, max_bytes)
     if decoded is _Undecoded.MALFORMED:
-        return None, [malformed_base64(text, whose)]
+        return None, [malformed_base64(text, whose, place_as_sent)]
     if decoded is _Undecoded.TOO_LARGE:
         return None, [
             problem(
@@ -233,6 +255,7 @@ def decode_data_uri(uri: str, max_bytes: int) -> tuple[ImageSource | None, list[
         return None, [
             problem("the data: URI is not base64-encoded: use data:image/png;base64,<data>")
         ]
+    sent = payload
     if "%" in payload:
         for escape, character in _BASE64_ESCAPES:
             payload = payload.replace(escape, character)
@@ -242,4 +265,21 @@ def decode_data_uri(uri: str, max_bytes: int) -> tuple[ImageSource | None, list[
             ]
     if not payload or payload.isspace():  # no stripped copy of megabytes made to ask
         return None, [problem("the data: URI's base64 data is malformed: encode the file again")]
-    return decode_base64(payload, "data: URI", max_bytes, "the data: URI's base64 data")
+    return decode_base64(
+        payload,
+        "data: URI",
+        max_bytes,
+        "the data: URI's base64 data",
+        None if sent is payload else functools.partial(_place_in_escaped, sent),
+    )
+
+
+def _place_in_escaped(sent: str, index: int) -> int:
+    """Where character ``index`` of the payload read (each %2B, %2F, %3D one character) is
+    in the payload as sent: a model is told the place in what it sent. Run on a refusal only."""
+    shift = 0  # characters the escapes before ``index`` lost in reading
+    for escape in _BASE64_ESCAPE.finditer(sent):
+        if escape.start() - shift >= index:
+            break
+        shift += 2
+    return index + shift
