@@ -307,8 +307,26 @@ def test_json_output_gives_the_preview_path_as_it_is(tmp_path: Path) -> None:
             lambda folder: _written(folder / "r\x1b[2J.json", b'{"revoked": 5}'),
             "r?[2J.json",
         ),
+        (
+            lambda folder: _written(folder / "deep.json", b"[" * 100_000 + b"]" * 100_000),
+            "nests lists or objects too deeply",
+        ),
+        (
+            lambda folder: _written(folder / "s.json", b'{"tokens": [{"token": "\\ud800"}]}'),
+            "holds text no UTF-8 can carry",
+        ),
     ],
-    ids=["missing", "folder", "not-json", "not-an-object", "tokens", "revoked", "hostile-name"],
+    ids=[
+        "missing",
+        "folder",
+        "not-json",
+        "not-an-object",
+        "tokens",
+        "revoked",
+        "hostile-name",
+        "too-deep",
+        "lone-surrogate",
+    ],
 )
 def test_the_emulators_tokens_file_is_named_with_what_to_do(
     tmp_path: Path, make: Callable[[Path], Path], says: str
@@ -321,6 +339,8 @@ def test_the_emulators_tokens_file_is_named_with_what_to_do(
     assert "docs/emulator.md" in line, line
     assert "Errno" not in line, line
     assert "\x1b" not in line, line
+    assert "Traceback" not in output, output
+    assert "codec" not in line, line  # Python's own text
 
 
 def _written(path: Path, data: bytes) -> Path:
@@ -333,3 +353,11 @@ def test_the_emulators_host_is_printed_back_without_control_characters() -> None
     assert status == 2, output
     assert "\x1b" not in output, output
     assert "cannot listen on evil?[31mhost:1" in output, output
+
+
+def test_an_emulator_host_no_resolver_can_take_is_refused_in_a_line() -> None:
+    # asyncio raised a bare TypeError ("encoding of hostname failed"): a traceback.
+    status, output = run("emulator", "--host", "h\u202e.example", "--port", "1")
+    assert status == 2, output
+    assert "Traceback" not in output, output
+    assert "it is no host name or address: give --host 127.0.0.1" in output, output

@@ -137,6 +137,14 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"ocp-users-photo emulator: {error}", file=sys.stderr)
         return 2
+    if _unencodable_host(args.host):
+        print(
+            f"ocp-users-photo emulator: cannot listen on {shown(args.host, 80)}: it is no host "
+            "name or address: give --host 127.0.0.1 (the default), or another address of this "
+            "machine",
+            file=sys.stderr,
+        )
+        return 2
     try:
         asyncio.run(_serve(config, args.host, args.port))
     except OSError as error:
@@ -156,6 +164,15 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     return 0
+
+
+def _unencodable_host(host: str) -> bool:
+    """Whether no resolver can take ``host`` (asyncio raised a bare TypeError for it)."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return True
+    return False
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:

@@ -234,6 +234,8 @@ def load_tokens_file(
         ) from None
     except UnicodeDecodeError:
         raise ValueError(f"{named} is not UTF-8 text: {give}") from None
+    except RecursionError:
+        raise ValueError(f"{named} nests lists or objects too deeply to read: {give}") from None
     try:
         if not isinstance(document, dict):
             raise ValueError("the top level must be a JSON object")
@@ -242,6 +244,10 @@ def load_tokens_file(
         revoked = document.get("revoked", [])
         if not isinstance(revoked, list) or not all(isinstance(t, str) for t in revoked):
             raise ValueError("'revoked' must be a list of token strings")
+    except UnicodeError:  # a ValueError whose own text is Python's, not this file's
+        raise ValueError(
+            f"{named} holds text no UTF-8 can carry (a lone surrogate such as \\ud800): {give}"
+        ) from None
     except ValueError as wrong:
         raise ValueError(f"{named}: {wrong}: {give}") from None
     return tokens, users, frozenset(revoked)
