@@ -360,6 +360,7 @@ async def test_a_header_over_the_pixel_cap_is_refused_without_decoding(
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     (message,) = await refused(checker, png_declaring(8000, 8000))
     assert "declares 8000x8000 pixels, more than this tool decodes" in message
+    assert "(50 megapixels, 65,535 pixels on a side): send a smaller copy" in message, message
 
 
 # --- What a re-encode keeps: the colour profile, the loop count, the frames' disposal.
