@@ -440,6 +440,11 @@ def _run(argv: Sequence[str] | None) -> int:
         # (a full disk), after the command may have done its work (a photo set, an undo
         # made): 1, never 2's "nothing was sent" (output.py).
         _stdout_to_devnull()
+        reader_left = isinstance(failed, BrokenPipeError) or failed.closed
+        if reader_left and _only_reads(args):
+            # ``history | head``: the reader took what it wanted of a listing that changed
+            # nothing. A line and exit 1 told a failure, and broke ``set -o pipefail``.
+            return ExitCode.OK
         why = failed.what_happened if isinstance(failed, OutputFailed) else "was closed"
         if isinstance(failed, OutputFailed) and failed.nothing_sent:
             tell(f"ocp-users-photo: stdout {why}; nothing was sent")
@@ -452,6 +457,15 @@ def _run(argv: Sequence[str] | None) -> int:
     except (ValueError, OSError) as error:
         tell(f"ocp-users-photo: {_for_terminal(str(error))}")
         return ExitCode.INVALID
+
+
+def _only_reads(args: argparse.Namespace) -> bool:
+    """Whether the command only reads and prints (a listing, a check, a definition), so a
+    reader that leaves early loses nothing the command did."""
+    command = getattr(args, "command", None)
+    if command == "history":
+        return not getattr(args, "forget", False)
+    return command in ("whoami", "manifest")
 
 
 def _for_terminal(text: str) -> str:

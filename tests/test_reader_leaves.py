@@ -1,0 +1,77 @@
+"""A listing whose reader leaves early (``history | head``) exits 0 without a word: the
+reader took what it wanted, and nothing the command did is lost. A line and exit 1 told a
+failure, and failed ``set -o pipefail`` scripts. A command that changes something still
+says its output was cut (what it did stands) and exits 1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import RunningEmulator
+from tests.conftest import CANARY_TOKEN
+from tests.programs import environment_without_slack
+from tests.undo_fixtures import picture
+
+
+def _to_a_closed_reader(*words: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``ocp-users-photo words`` with its stdout a pipe whose reader has gone already."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", *words],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.fixture
+def env(slack_emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
+    return environment_without_slack(
+        {
+            "SLACK_USER_TOKEN": CANARY_TOKEN,
+            "SLACK_API_URL": slack_emulator.base_url,
+            "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "words", [("history",), ("history", "--json"), ("whoami",), ("manifest", "--format", "mcp")]
+)
+def test_a_listing_whose_reader_left_exits_0_quietly(
+    env: dict[str, str], tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", "set", str(image)],
+            capture_output=True,
+            env=env,
+            timeout=60,
+        ).returncode
+        == 0
+    )
+    done = _to_a_closed_reader(*words, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
+
+
+def test_a_change_whose_reader_left_still_says_so(env: dict[str, str], tmp_path: Path) -> None:
+    image = tmp_path / "green.png"
+    image.write_bytes(picture((30, 160, 60)))
+    done = _to_a_closed_reader("set", str(image), env=env)
+    assert done.returncode == 1, done.stderr
+    assert "stdout was closed before all output was written" in done.stderr, done.stderr
+    assert "what the command did stands" in done.stderr, done.stderr
