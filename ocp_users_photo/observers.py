@@ -50,9 +50,11 @@ class CallInfo:
 @dataclass
 class KeptRecord:
     """Filled in by the photo keeper (undo): the entry that keeps what this very change
-    replaces, or None (nothing kept, or the change turned out to change nothing)."""
+    replaces, or None (nothing kept, or the change turned out to change nothing: then
+    ``changed_nothing`` is True, Slack showing the very photo it showed before)."""
 
     entry: KeptPhoto | None = None
+    changed_nothing: bool = False
 
 
 @dataclass(frozen=True)

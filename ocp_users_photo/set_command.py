@@ -227,6 +227,7 @@ async def _set_photo_warned(
             reply = await tool.send(upload, observers=(status, kept_record))
             status.clear()
             kept = kept_record.entry()
+            same_photo = kept_record.changed_nothing()
     if args.json:
         print(json.dumps(reply), file=out)
         return ExitCode.OK
@@ -240,6 +241,13 @@ async def _set_photo_warned(
     if kept is not None:
         undo = undo_command(args.history)
         print(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", file=out)
+    elif same_photo:
+        # Else the line every other set ends with was missing, leaving undo in doubt.
+        print(
+            "Slack showed this very photo already (the same image and crop box), so nothing "
+            "new was kept: the photos kept before it stay as they were.",
+            file=out,
+        )
     return ExitCode.OK
 
 
@@ -257,6 +265,10 @@ class _KeptRecordWatch(CallObserver):
 
     def entry(self) -> KeptPhoto | None:
         return None if self._record is None else self._record.entry
+
+    def changed_nothing(self) -> bool:
+        """Whether the keeper found Slack showing the very photo it showed before."""
+        return self._record is not None and self._record.changed_nothing
 
 
 def _say(line: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:

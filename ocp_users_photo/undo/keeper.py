@@ -122,6 +122,8 @@ class KeptChange:
                 # Slack shows the very photo it showed before (the same image and crop box
                 # again): nothing to undo, and a host repeating one call pushes nothing out.
                 status = None
+                if self.told is not None:
+                    self.told.changed_nothing = True
             if status is None:
                 if self.told is not None:
                     self.told.entry = None

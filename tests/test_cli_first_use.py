@@ -1,7 +1,10 @@
-"""A listing whose reader leaves early (``history | head``) exits 0 without a word: the
+"""What a person meets at the command line on first use, found walking the README.
+
+A listing whose reader leaves early (``history | head``) exits 0 without a word: the
 reader took what it wanted, and nothing the command did is lost. A line and exit 1 told a
 failure, and failed ``set -o pipefail`` scripts. A command that changes something still
-says its output was cut (what it did stands) and exits 1."""
+says its output was cut (what it did stands) and exits 1. Setting the photo Slack shows
+already says that nothing new was kept, where every other set names the kept entry."""
 
 from __future__ import annotations
 
@@ -75,3 +78,22 @@ def test_a_change_whose_reader_left_still_says_so(env: dict[str, str], tmp_path:
     assert done.returncode == 1, done.stderr
     assert "stdout was closed before all output was written" in done.stderr, done.stderr
     assert "what the command did stands" in done.stderr, done.stderr
+
+
+def test_setting_the_photo_shown_already_says_nothing_new_was_kept(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # Every other set ends with the line naming the kept entry; this one ended with none,
+    # leaving the person to wonder whether undo would work.
+    image = tmp_path / "blue.png"
+    image.write_bytes(picture((30, 60, 200)))
+    command = [sys.executable, "-m", "ocp_users_photo.cli", "set", str(image)]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert "kept as #1" in first.stdout, first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == (
+        "Slack showed this very photo already (the same image and crop box), so nothing new "
+        "was kept: the photos kept before it stay as they were."
+    ), again.stdout
