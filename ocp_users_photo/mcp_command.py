@@ -39,7 +39,7 @@ from ocp_users_photo.mcp_server import (
     offered,
     serve,
 )
-from ocp_users_photo.output import OutputFailed
+from ocp_users_photo.output import OutputFailed, tell
 from ocp_users_photo.own_loop import run_own_loop
 from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.settings import (
@@ -289,8 +289,10 @@ def _warn_about_configuration(
 def _log_settings(tool: UsersSetPhoto, *, keeping: bool) -> None:
     """What the host started the server with, at INFO: its folders, Slack's address, the
     history and the token's variable (never the token), for a person checking the host's
-    configuration reached it."""
-    if not logger.isEnabledFor(logging.INFO):
+    configuration reached it. Started by hand (stdin a terminal), it is said whatever the
+    level, with how to end it: else the server waited in silence, as if it had hung."""
+    by_hand = _stdin_is_a_terminal()
+    if not logger.isEnabledFor(logging.INFO) and not by_hand:
         return
     roots = ", ".join(str(root) for root in tool.model_image_roots or ()) or "none"
     history = "none (--no-keep-previous)"
@@ -300,14 +302,28 @@ def _log_settings(tool: UsersSetPhoto, *, keeping: bool) -> None:
         except HistoryUnavailable:  # no home folder: said at WARNING above
             history = "none usable"
     origin = getattr(tool.token_source, "origin", None)
-    logger.info(
-        "serving %s over stdio; image folders: %s; Slack: %s; photo history: %s; token: %s",
+    settings = (
         " and ".join(offered(tool)),
         shown(roots, 2000),
         shown(tool.base_url, 300),
         shown(history, 1000),
         f"from {origin}" if isinstance(origin, str) else "none",
     )
+    said = "serving %s over stdio; image folders: %s; Slack: %s; photo history: %s; token: %s"
+    if not by_hand:
+        logger.info(said, *settings)
+    else:
+        tell(
+            f"ocp-users-photo mcp: {said % settings}. Waiting for an MCP client on stdin (an "
+            "MCP host starts this command itself); Ctrl-D or Ctrl-C ends it."
+        )
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):  # closed, or detached
+        return False
 
 
 class _RedactingFormatter(logging.Formatter):
