@@ -440,10 +440,11 @@ def _run(argv: Sequence[str] | None) -> int:
         # (a full disk), after the command may have done its work (a photo set, an undo
         # made): 1, never 2's "nothing was sent" (output.py).
         _stdout_to_devnull()
-        reader_left = isinstance(failed, BrokenPipeError) or failed.closed
+        reader_left = isinstance(failed, BrokenPipeError) or failed.reader_left
         if reader_left and _only_reads(args):
             # ``history | head``: the reader took what it wanted of a listing that changed
-            # nothing. A line and exit 1 told a failure, and broke ``set -o pipefail``.
+            # nothing. A line and exit 1 told a failure, and broke ``set -o pipefail``. A
+            # stdout never open (``>&-``) is no such reader: nothing was shown, as said.
             return ExitCode.OK
         why = failed.what_happened if isinstance(failed, OutputFailed) else "was closed"
         if isinstance(failed, OutputFailed) and failed.nothing_sent:

@@ -27,13 +27,22 @@ __all__ = ["OutputFailed", "answers_to", "before_anything_is_sent", "standard_st
 
 class OutputFailed(Exception):
     """stdout could not be written; ``reason`` says why (the OSError's text), ``closed``
-    whether its reader went away or it was never open (``| head``, ``>&-``)."""
+    whether its reader went away or it was never open (``| head``, ``>&-``), and
+    ``reader_left`` the first alone: a reader that took what it wanted (EPIPE)."""
 
-    def __init__(self, reason: str, *, closed: bool = False, nothing_sent: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        closed: bool = False,
+        nothing_sent: bool = False,
+        reader_left: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.closed = closed
         self.nothing_sent = nothing_sent
+        self.reader_left = reader_left
 
     @property
     def what_happened(self) -> str:
@@ -49,13 +58,14 @@ def before_anything_is_sent() -> Iterator[None]:
     try:
         yield
     except OutputFailed as failed:
-        raise OutputFailed(failed.reason, closed=failed.closed, nothing_sent=True) from None
+        raise OutputFailed(
+            failed.reason, closed=failed.closed, nothing_sent=True, reader_left=failed.reader_left
+        ) from None
 
 
 def _failed(error: OSError) -> OutputFailed:
-    return OutputFailed(
-        error.strerror or type(error).__name__, closed=isinstance(error, BrokenPipeError)
-    )
+    left = isinstance(error, BrokenPipeError)
+    return OutputFailed(error.strerror or type(error).__name__, closed=left, reader_left=left)
 
 
 class _Answers(io.TextIOBase):

@@ -198,6 +198,7 @@ async def _set_photo_warned(
         status.show(f"checking {shown(args.image, 80)}")
         async with tool.prepare(_arguments(args)) as upload:
             described = _describe(upload)
+            letterboxed = _letterbox_hint(upload, previewing=args.preview is not None)
             # The changes last, after the address: "scaled down from A to B to URL" read as
             # if the photo were scaled to the URL.
             what, _, changes = described.partition(": ")
@@ -238,6 +239,8 @@ async def _set_photo_warned(
         for key in ("image_192", "image_512", "image_1024", "image_original"):
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
+    if letterboxed:
+        print(letterboxed.strip(), file=out)
     if kept is not None:
         undo = undo_command(args.history)
         print(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", file=out)
@@ -296,6 +299,9 @@ def _say_dry_run(
         print(json.dumps(answer), file=out)
         return
     print(f"Checked: would send {sending}", file=out)
+    letterboxed = _letterbox_hint(upload, previewing=args.preview is not None)
+    if letterboxed:
+        print(letterboxed.strip(), file=out)
     if preview is not None:
         print(preview, file=out)
     print("Nothing was sent: run the same command without --dry-run to set the photo.", file=out)
@@ -311,6 +317,24 @@ class _NeverSent:
 
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
         return None
+
+
+def _letterbox_hint(upload: PreparedUpload, *, previewing: bool) -> str | None:
+    """For a photo that is not square, sent with no crop box: Slack shows it whole, with
+    bars, which nothing else said (the person saw them only in Slack). The middle square's
+    box is named when the file's pixels are those sent; else how to cut one."""
+    image = upload.image
+    if image.crop_box is not None or image.width == image.height:
+        return None
+    side = min(image.width, image.height)
+    bars = "above and below" if image.width > image.height else "at the sides"
+    if image.changes:  # scaled, turned or converted: the sent pixels are not the file's
+        cut = "--crop-x X --crop-y Y --crop-w W (in the file's pixels) cuts a square"
+    else:
+        x, y = (image.width - side) // 2, (image.height - side) // 2
+        cut = f"--crop-x {x} --crop-y {y} --crop-w {side} cuts the middle square"
+    see = "" if previewing else "; --dry-run --preview square.png shows what Slack will show"
+    return f"Not square: Slack shows all of it, with bars {bars}. {cut}{see}."
 
 
 def _describe(upload: PreparedUpload) -> str:

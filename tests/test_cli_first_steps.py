@@ -88,8 +88,10 @@ def test_history_piped_into_a_reader_that_stops_is_not_invalid(
     env = slack_env(slack_emulator)
     assert run_cli("set", str(image), "--history", history, env=env).returncode == 0
     done = run_with_stdout_closed("history", "--history", history, env=env)
-    assert done.returncode == ExitCode.INTERNAL, done.stderr
-    assert "[Errno 32]" not in done.stderr
+    # Not 2 ("nothing was sent"), nor 1 any more: a listing whose reader took what it
+    # wanted (``| head``) lost nothing it did (test_cli_first_use.py).
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert done.stderr == "", done.stderr
 
 
 def test_set_with_a_token_lacking_the_write_scope_sends_no_upload(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.emulator import RunningEmulator
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, make_image
 from tests.programs import environment_without_slack
 from tests.undo_fixtures import picture
 
@@ -97,3 +97,49 @@ def test_setting_the_photo_shown_already_says_nothing_new_was_kept(
         "Slack showed this very photo already (the same image and crop box), so nothing new "
         "was kept: the photos kept before it stay as they were."
     ), again.stdout
+
+
+def _set(env: dict[str, str], *words: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "ocp_users_photo.cli", "set", *words]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_a_photo_that_is_not_square_is_told_how_slack_shows_it_and_the_middle_square(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # Slack letterboxes it (bars): the person saw that only in Slack. The box named cuts
+    # the middle square, and given, it leaves no such line.
+    image = tmp_path / "wide.png"
+    image.write_bytes(make_image((900, 700)))
+    done = _set(env, str(image))
+    assert done.returncode == 0, done.stderr
+    hint = (
+        "Not square: Slack shows all of it, with bars above and below. --crop-x 100 "
+        "--crop-y 0 --crop-w 700 cuts the middle square; --dry-run --preview square.png "
+        "shows what Slack will show."
+    )
+    assert hint in done.stdout.splitlines(), done.stdout
+    cut = _set(env, str(image), "--crop-x", "100", "--crop-y", "0", "--crop-w", "700")
+    assert cut.returncode == 0, cut.stderr
+    assert "Not square" not in cut.stdout, cut.stdout
+    tall = tmp_path / "tall.png"
+    tall.write_bytes(make_image((600, 800)))
+    dry = _set(env, str(tall), "--dry-run")
+    assert "with bars at the sides. --crop-x 0 --crop-y 100 --crop-w 600" in dry.stdout, dry.stdout
+
+
+def test_a_scaled_photo_that_is_not_square_is_told_the_way_not_a_box_in_other_pixels(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # Scaled from 2400x1200 to 1024x512: a box named in the sent pixels would cut the
+    # wrong square of the file.
+    image = tmp_path / "big.png"
+    image.write_bytes(make_image((2400, 1200)))
+    done = _set(env, str(image), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "--crop-x X --crop-y Y --crop-w W (in the file's pixels) cuts a square" in (
+        done.stdout
+    ), done.stdout
+    square = tmp_path / "square.png"
+    square.write_bytes(make_image((700, 700)))
+    assert "Not square" not in _set(env, str(square), "--dry-run").stdout

@@ -48,6 +48,8 @@ def test_a_dry_run_needs_no_token_and_says_how_to_set_one(
     assert done.stdout.splitlines() == [
         f"Checked: would send JPEG 800x600, {image.stat().st_size / 1024:.1f} KB to "
         f"{slack_emulator.base_url}/users.setPhoto",
+        "Not square: Slack shows all of it, with bars above and below. --crop-x 100 --crop-y 0 "
+        "--crop-w 600 cuts the middle square.",
         f"Preview: {preview} (800x800 PNG, the square Slack would show)",
         "Nothing was sent: run the same command without --dry-run to set the photo.",
         "No token is set, which sending needs: set SLACK_USER_TOKEN (or SLACK_TOKEN, or name "
