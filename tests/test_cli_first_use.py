@@ -8,7 +8,6 @@ already says that nothing new was kept, where every other set names the kept ent
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,24 +17,8 @@ import pytest
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.programs import environment_without_slack
+from tests.test_cli_first_steps import run_with_stdout_closed
 from tests.undo_fixtures import picture
-
-
-def _to_a_closed_reader(*words: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``ocp-users-photo words`` with its stdout a pipe whose reader has gone already."""
-    reader, writer = os.pipe()
-    os.close(reader)
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "ocp_users_photo.cli", *words],
-            stdout=writer,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=60,
-        )
-    finally:
-        os.close(writer)
 
 
 @pytest.fixture
@@ -66,7 +49,7 @@ def test_a_listing_whose_reader_left_exits_0_quietly(
         ).returncode
         == 0
     )
-    done = _to_a_closed_reader(*words, env=env)
+    done = run_with_stdout_closed(*words, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stderr == "", done.stderr
 
@@ -74,7 +57,7 @@ def test_a_listing_whose_reader_left_exits_0_quietly(
 def test_a_change_whose_reader_left_still_says_so(env: dict[str, str], tmp_path: Path) -> None:
     image = tmp_path / "green.png"
     image.write_bytes(picture((30, 160, 60)))
-    done = _to_a_closed_reader("set", str(image), env=env)
+    done = run_with_stdout_closed("set", str(image), env=env)
     assert done.returncode == 1, done.stderr
     assert "stdout was closed before all output was written" in done.stderr, done.stderr
     assert "what the command did stands" in done.stderr, done.stderr
