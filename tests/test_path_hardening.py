@@ -130,7 +130,7 @@ class TestTextIsBoundedBeforeAnyWork:
         )
         assert resolved is None
         (problem,) = problems
-        assert f"image text is {len(text)} characters" in problem.message
+        assert f"image text is {len(text):,} characters" in problem.message
         assert nothing_decodes == []
 
     async def test_a_text_within_the_bound_is_still_decoded(self) -> None:
