@@ -23,6 +23,7 @@ from ocp_users_photo.command_line import (
     refuse_a_pasted_token,
 )
 from ocp_users_photo.errors import (
+    NOT_CALLED,
     READ_ONLY_METHODS,
     InvalidArguments,
     RateLimited,
@@ -426,6 +427,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except UsersPhotoError as error:
         # Token-shaped text is masked once more here (shown): a person may paste one anywhere.
         said = error.terminal_message or error.message
+        if said.startswith(NOT_CALLED):  # the person typed "set", not the tool's name
+            said = "nothing was sent to Slack" + said.removeprefix(NOT_CALLED)
         tell(f"ocp-users-photo: {_for_terminal(said)}")
         advice = next_step_for(
             error,

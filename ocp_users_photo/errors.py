@@ -57,7 +57,9 @@ IMAGE_PATH: Final = "$.image"
 # Where a token problem is filed: an argument only the Python API takes, else the host's.
 TOKEN_PATH: Final = "$.token"  # noqa: S105 (a JSON path, not a secret)
 # What a refused call did not do, unless its caller says otherwise (a restore: what it is).
-NOT_CALLED: Final = "usersSetPhoto was not called"
+# Said first in a refusal, at every door: "was not called" read, to a model that had just
+# called the tool, as if its call had not gone through (the arguments were refused).
+NOT_CALLED: Final = "usersSetPhoto sent nothing to Slack"
 
 
 @dataclass(frozen=True)

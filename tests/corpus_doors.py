@@ -39,7 +39,7 @@ TOOL: Final = "usersSetPhoto"
 CLI_ERROR_CODES: Final = {2: "invalid_arguments"}  # the documented exit code of a refusal
 # A problem's path in the CLI's one line: "...arguments: $.image: ...; $.crop_x: ...".
 _CLI_PATH: Final = re.compile(r"(?:arguments: |; )(\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[^\]]*\])): ")
-_CLI_COUNT: Final = re.compile(r"was not called, (\d+) problems? with the arguments")
+_CLI_COUNT: Final = re.compile(r"nothing was sent to Slack, (\d+) problems? with the arguments")
 _SECONDS: Final = 60
 
 

@@ -183,7 +183,7 @@ def test_a_token_that_cannot_be_used_is_named_as_the_hosts_not_an_argument(
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(
-        "ocp-users-photo: usersSetPhoto was not called: the Slack token cannot be used: "
+        "ocp-users-photo: nothing was sent to Slack: the Slack token cannot be used: "
         "no Slack token: set SLACK_USER_TOKEN"
     )
     assert "; also 1 problem with the arguments: $.image: no file at" in line

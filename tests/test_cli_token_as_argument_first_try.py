@@ -7,7 +7,7 @@ since it is masked, but the line says nothing of tokens:
     $ ocp-users-photo whoami xoxp-...
     ocp-users-photo: error: unrecognized arguments: [redacted] (see: ocp-users-photo whoami --help)
     $ ocp-users-photo set xoxp-...
-    ocp-users-photo: usersSetPhoto was not called, 1 problem with the arguments: $.image:
+    ocp-users-photo: nothing was sent to Slack, 1 problem with the arguments: $.image:
     no file at '[redacted]' (looked in the current folder, ...): give the path of an
     existing PNG, JPEG or GIF file, a data: URI or base64 text
 """

@@ -3,7 +3,7 @@ give a crop box as the Python argument names, `crop_x, crop_y, crop_w`, which th
 does not take; the crop box's own problems are said as its flags (--crop-x), this one not.
 
     $ ocp-users-photo set wide.png          # 2000x600
-    ocp-users-photo: usersSetPhoto was not called, 1 problem with the arguments: $.image:
+    ocp-users-photo: nothing was sent to Slack, 1 problem with the arguments: $.image:
     the image is 2000x600 pixels: ... give a crop box (crop_x, crop_y, crop_w: its square
     is sent), or cut it to at most 2:1 (for instance 1200x600) first
 """

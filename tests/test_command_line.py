@@ -128,7 +128,7 @@ def test_a_token_given_as_the_image_is_not_repeated(tmp_path: Path) -> None:
         status, output = run("set", image, "--dry-run", cwd=tmp_path)
         assert status == 2, output
         assert CANARY_SECRET not in output
-        assert "usersSetPhoto was not called" in output
+        assert "nothing was sent to Slack" in output
 
 
 def test_a_relative_image_is_taken_from_the_current_folder_with_image_root(

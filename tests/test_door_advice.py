@@ -85,16 +85,16 @@ def test_a_problem_with_a_model_text_is_said_so_among_others() -> None:
     ]
     plain = InvalidArguments(problems)
     assert plain.model_message == (
-        "usersSetPhoto was not called, 2 problems with the arguments: "
+        "usersSetPhoto sent nothing to Slack, 2 problems with the arguments: "
         "$.token: ask whoever runs the tool; $.crop_x: must be a whole number"
     )
     refused = TokenNotUsable(problems)
     assert refused.message == (
-        "usersSetPhoto was not called: the Slack token cannot be used: give token=; "
+        "usersSetPhoto sent nothing to Slack: the Slack token cannot be used: give token=; "
         "also 1 problem with the arguments: $.crop_x: must be a whole number"
     )
     assert refused.model_message == (
-        "usersSetPhoto was not called: the Slack token cannot be used: ask whoever runs the "
+        "usersSetPhoto sent nothing to Slack: the Slack token cannot be used: ask whoever runs the "
         "tool; also 1 problem with the arguments: $.crop_x: must be a whole number"
     )
     assert InvalidArguments([problems[1]]).model_message is None

@@ -78,7 +78,9 @@ async def test_the_agent_loop_retries_a_refused_call_then_sets_the_photo(
 
     # The refusal's message, as text (Pydantic AI frames it in a request of its own).
     refused = retry_request(script.parts_sent(2))
-    assert refused.startswith("usersSetPhoto was not called, 2 problems with the arguments: ")
+    assert refused.startswith(
+        "usersSetPhoto sent nothing to Slack, 2 problems with the arguments: "
+    )
     assert "$.crop_y: " in refused
     assert "$.crop_w: " in refused
     assert not refused.lstrip().startswith("{")

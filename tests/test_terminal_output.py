@@ -104,7 +104,7 @@ def test_a_refused_set_on_a_terminal_prints_its_error_on_a_line_of_its_own(
     tmp_path: Path,
 ) -> None:
     """A mistyped file name: 'checking ...' must be erased before the error, or the person
-    reads 'checking mee.png...ocp-users-photo: usersSetPhoto was not called ...'."""
+    reads 'checking mee.png...ocp-users-photo: nothing was sent to Slack ...'."""
     run = _OnTerminal("set", str(tmp_path / "mee.png"), env={"SLACK_USER_TOKEN": CANARY_TOKEN})
     code, _, terminal = run.finish()
     assert code == 2

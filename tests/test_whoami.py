@@ -128,7 +128,7 @@ def test_no_token_exits_2_saying_where_to_put_it(slack: RunningEmulator) -> None
     done = whoami(env=env_for(slack, None))
     assert done.returncode == 2
     assert "set SLACK_USER_TOKEN" in done.stderr
-    assert "usersSetPhoto was not called" not in done.stderr
+    assert "usersSetPhoto sent nothing to Slack" not in done.stderr
     assert "whoami' checks it" not in done.stderr  # not the command that was just run
 
 

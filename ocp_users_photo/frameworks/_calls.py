@@ -88,6 +88,6 @@ def _refused(tool: ModelTool, problem: str) -> dict[str, Any]:
     return {
         "ok": False,
         "error": CORRECTABLE,
-        "message": f"{tool.name} was not called: {problem}",
+        "message": f"{tool.name} sent nothing to Slack: {problem}",
         "problems": [{"path": "$", "message": problem}],
     }
