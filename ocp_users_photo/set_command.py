@@ -321,20 +321,21 @@ class _NeverSent:
 
 def _letterbox_hint(upload: PreparedUpload, *, previewing: bool) -> str | None:
     """For a photo that is not square, sent with no crop box: Slack shows it whole, with
-    bars, which nothing else said (the person saw them only in Slack). The middle square's
-    box is named when the file's pixels are those sent; else how to cut one."""
+    bars, which nothing else said (the person saw them only in Slack). The box that cuts
+    its middle square is named in the pixels a crop box counts in: the photo upright (EXIF
+    orientation applied), before any scaling, whatever was changed to send it."""
     image = upload.image
-    if image.crop_box is not None or image.width == image.height:
+    width, height = image.upright_size or (image.width, image.height)
+    if image.crop_box is not None or width == height:
         return None
-    side = min(image.width, image.height)
-    bars = "above and below" if image.width > image.height else "at the sides"
-    if image.changes:  # scaled, turned or converted: the sent pixels are not the file's
-        cut = "--crop-x X --crop-y Y --crop-w W (in the file's pixels) cuts a square"
-    else:
-        x, y = (image.width - side) // 2, (image.height - side) // 2
-        cut = f"--crop-x {x} --crop-y {y} --crop-w {side} cuts the middle square"
+    side = min(width, height)
+    bars = "above and below" if width > height else "at the sides"
+    x, y = (width - side) // 2, (height - side) // 2
     see = "" if previewing else "; --dry-run --preview square.png shows what Slack will show"
-    return f"Not square: Slack shows all of it, with bars {bars}. {cut}{see}."
+    return (
+        f"Not square: Slack shows all of it, with bars {bars}. --crop-x {x} --crop-y {y} "
+        f"--crop-w {side} cuts the middle square{see}."
+    )
 
 
 def _describe(upload: PreparedUpload) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN, make_image
+from tests.hostile_images import oriented
 from tests.programs import environment_without_slack
 from tests.test_cli_first_steps import run_with_stdout_closed
 from tests.undo_fixtures import picture
@@ -111,18 +112,30 @@ def test_a_photo_that_is_not_square_is_told_how_slack_shows_it_and_the_middle_sq
     assert "with bars at the sides. --crop-x 0 --crop-y 100 --crop-w 600" in dry.stdout, dry.stdout
 
 
-def test_a_scaled_photo_that_is_not_square_is_told_the_way_not_a_box_in_other_pixels(
+def test_the_box_named_counts_in_the_upright_photo_before_scaling(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    # Scaled from 2400x1200 to 1024x512: a box named in the sent pixels would cut the
-    # wrong square of the file.
-    image = tmp_path / "big.png"
-    image.write_bytes(make_image((2400, 1200)))
-    done = _set(env, str(image), "--dry-run")
-    assert done.returncode == 0, done.stderr
-    assert "--crop-x X --crop-y Y --crop-w W (in the file's pixels) cuts a square" in (
-        done.stdout
-    ), done.stdout
+    # Stored 800x600 and turned by EXIF (shown 600x800), and 2400x1200 scaled to
+    # 1024x512: the box is in the pixels a crop box counts in (upright, unscaled), and
+    # given back it is taken. "In the file's pixels" named the stored ones, which the
+    # rotated photo refused, and a scaled one got no box at all.
+    turned = tmp_path / "turned.jpg"
+    turned.write_bytes(oriented("JPEG", 6, (800, 600)))
+    big = tmp_path / "big.png"
+    big.write_bytes(make_image((2400, 1200)))
+    for image, box in (
+        (turned, ("0", "100", "600")),
+        (big, ("600", "0", "1200")),
+    ):
+        done = _set(env, str(image), "--dry-run")
+        assert done.returncode == 0, done.stderr
+        hint = f"--crop-x {box[0]} --crop-y {box[1]} --crop-w {box[2]} cuts the middle square"
+        assert hint in done.stdout, done.stdout
+        cut = _set(
+            env, str(image), "--dry-run", "--crop-x", box[0], "--crop-y", box[1], "--crop-w", box[2]
+        )
+        assert cut.returncode == 0, cut.stderr
+        assert "Not square" not in cut.stdout, cut.stdout
     square = tmp_path / "square.png"
     square.write_bytes(make_image((700, 700)))
     assert "Not square" not in _set(env, str(square), "--dry-run").stdout

@@ -78,6 +78,7 @@ def plan_upload(
             crop_box=crop_box,
             changes=(),
             source=source,
+            upright_size=facts.display_size,
         ), []
 
     if display_width * display_height * facts.frames > limits.max_decoded_pixels:

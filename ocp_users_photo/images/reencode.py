@@ -92,6 +92,7 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
             byte_count=len(encoded),
             data=encoded,
         ),
+        upright_size=facts.display_size,
     )
     return prepared, []
 

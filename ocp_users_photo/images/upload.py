@@ -43,6 +43,8 @@ class PreparedImage:
     crop_box: CropBox | None
     changes: tuple[str, ...]
     source: ImageSource
+    # The photo as a viewer shows it, before any scaling: the pixels a crop box counts in.
+    upright_size: tuple[int, int] | None = None
 
     _sampling: _SamplingFile | None = field(default=None, init=False, repr=False)
     _fingerprint_wanted: bool = field(default=False, init=False, repr=False)
