@@ -464,12 +464,13 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 def _only_reads(args: argparse.Namespace) -> bool:
-    """Whether the command only reads and prints (a listing, a check, a definition), so a
-    reader that leaves early loses nothing the command did."""
+    """Whether the command only reads and prints (a listing, a definition) and answers 0
+    whenever it prints at all, so a reader that leaves early loses nothing it did. Not
+    ``whoami``: its exit code is its answer (2: the token cannot set a photo)."""
     command = getattr(args, "command", None)
     if command == "history":
         return not getattr(args, "forget", False)
-    return command in ("whoami", "manifest")
+    return command == "manifest"
 
 
 def _for_terminal(text: str) -> str:

@@ -28,8 +28,8 @@ MEANINGS: Final[dict[ExitCode, tuple[str, str]]] = {
     ExitCode.INTERNAL: (
         "unexpected failure",
         "unexpected: a failure of no kind listed here (a demo check), or stdout closed early "
-        "or unwritable (a full disk): what the command did stands (`history`, `whoami` and "
-        "`manifest` exit 0 when their reader closes early: `| head`)",
+        "or unwritable (a full disk): what the command did stands (`history` and `manifest` "
+        "exit 0 when their reader closes early: `| head`)",
     ),
     ExitCode.INVALID: (
         "invalid arguments",

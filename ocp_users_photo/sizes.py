@@ -30,10 +30,13 @@ def byte_limit(max_bytes: int) -> str:
 
 
 def pixel_count(pixels: int) -> str:
-    """A pixel count as "50 megapixels" from a million up, else as it is."""
-    if pixels < 1_000_000:
-        return f"{pixels:,} pixels"
-    return f"{pixels / 1_000_000:.1f}".removesuffix(".0") + " megapixels"
+    """A pixel limit as "50 megapixels" where a million divides it, else exactly
+    ("1,260,000 pixels"): a limit is never rounded (over "1.3 megapixels" was said of
+    1,265,000 pixels against a limit of 1,260,000)."""
+    if pixels >= 1_000_000 and pixels % 1_000_000 == 0:
+        millions = pixels // 1_000_000
+        return f"{millions:,} megapixel" + ("" if millions == 1 else "s")
+    return f"{pixels:,} pixels"
 
 
 def _rounded(byte_count: int) -> str:

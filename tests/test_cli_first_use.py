@@ -34,7 +34,7 @@ def env(slack_emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "words", [("history",), ("history", "--json"), ("whoami",), ("manifest", "--format", "mcp")]
+    "words", [("history",), ("history", "--json"), ("manifest", "--format", "mcp")]
 )
 def test_a_listing_whose_reader_left_exits_0_quietly(
     env: dict[str, str], tmp_path: Path, words: tuple[str, ...]
@@ -139,3 +139,11 @@ def test_the_box_named_counts_in_the_upright_photo_before_scaling(
     square = tmp_path / "square.png"
     square.write_bytes(make_image((700, 700)))
     assert "Not square" not in _set(env, str(square), "--dry-run").stdout
+
+
+def test_whoami_whose_reader_left_never_exits_0(env: dict[str, str]) -> None:
+    # Its exit code is its answer (2: the token cannot set a photo): 0 when the reader
+    # left would tell a script the token works.
+    done = run_with_stdout_closed("whoami", env=env)
+    assert done.returncode != 0, done.stderr
+    assert "stdout was closed" in done.stderr, done.stderr

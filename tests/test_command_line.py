@@ -315,6 +315,17 @@ def test_json_output_gives_the_preview_path_as_it_is(tmp_path: Path) -> None:
             lambda folder: _written(folder / "s.json", b'{"tokens": [{"token": "\\ud800"}]}'),
             "holds text no UTF-8 can carry",
         ),
+        (
+            lambda folder: _written(
+                folder / "u.json",
+                b'{"tokens": [{"token": "xoxp-1-2-3-abcdef", "user_id": "U\\ud800X"}]}',
+            ),
+            "holds text no UTF-8 can carry",
+        ),
+        (
+            lambda folder: _written(folder / "r2.json", b'{"revoked": ["\\ud800"]}'),
+            "holds text no UTF-8 can carry",
+        ),
     ],
     ids=[
         "missing",
@@ -326,6 +337,8 @@ def test_json_output_gives_the_preview_path_as_it_is(tmp_path: Path) -> None:
         "hostile-name",
         "too-deep",
         "lone-surrogate",
+        "lone-surrogate-user",
+        "lone-surrogate-revoked",
     ],
 )
 def test_the_emulators_tokens_file_is_named_with_what_to_do(

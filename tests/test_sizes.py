@@ -42,9 +42,10 @@ def test_a_limit_is_shown_exactly(limit: int, said: str) -> None:
     assert byte_limit(limit) == said
 
 
-def test_pixel_counts_read_in_megapixels_from_a_million() -> None:
+def test_pixel_limits_read_in_megapixels_only_where_a_million_divides_them() -> None:
     assert pixel_count(50_000_000) == "50 megapixels"
-    assert pixel_count(12_500_000) == "12.5 megapixels"
+    assert pixel_count(1_000_000) == "1 megapixel"
+    assert pixel_count(1_260_000) == "1,260,000 pixels"  # never "1.3 megapixels"
     assert pixel_count(999_999) == "999,999 pixels"
 
 

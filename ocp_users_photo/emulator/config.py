@@ -237,6 +237,9 @@ def load_tokens_file(
     except RecursionError:
         raise ValueError(f"{named} nests lists or objects too deeply to read: {give}") from None
     try:
+        # Anywhere in it (a user_id, a scope, a revoked token): a lone surrogate loaded, and
+        # the emulator then served avatar URLs no reply schema takes.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
         if not isinstance(document, dict):
             raise ValueError("the top level must be a JSON object")
         tokens = tuple(TokenGrant.from_json(item) for item in _list_of_objects(document, "tokens"))
