@@ -145,7 +145,9 @@ async def test_a_restore_refused_for_its_image_names_the_restore_tool_to_a_model
     async with history_tool(emulator, history_file, limits=small) as tool:
         answer = await tool.restore_tool().run({"entry": 2})
     assert answer["ok"] is False
-    assert answer["message"].startswith("usersRestorePhoto was not called"), answer["message"]
+    assert answer["message"].startswith("usersRestorePhoto sent nothing to Slack"), answer[
+        "message"
+    ]
     assert "usersSetPhoto" not in answer["message"]
     assert "1,000-byte limit" in answer["message"]
     # Said of the entry, the argument a restore has (session 11): the model was told

@@ -111,7 +111,7 @@ async def test_a_missing_entry_in_python_says_nothing_was_put_back(
             await tool.restore(99)
         answer = await tool.restore_tool().run({"entry": 99})
     assert str(refused.value).startswith("nothing was put back: there is no kept photo #99")
-    assert answer["message"].startswith("usersRestorePhoto was not called: there is no kept")
+    assert answer["message"].startswith("usersRestorePhoto sent nothing to Slack: there is no kept")
 
 
 @pytest.mark.parametrize("flag", ["--preview", "--history"])

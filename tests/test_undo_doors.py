@@ -130,7 +130,7 @@ async def test_bad_entries_are_correctable_and_change_nothing(
     assert result["ok"] is False
     assert result["error"] == "invalid_arguments"
     assert [problem["path"] for problem in result["problems"]] == [path]
-    assert result["message"].startswith("usersRestorePhoto was not called")
+    assert result["message"].startswith("usersRestorePhoto sent nothing to Slack")
     assert "no kept photo" not in result["message"]  # refused as given, not looked up
     assert CANARY_TOKEN not in json.dumps(result)
     assert restore_results().is_valid(result)
@@ -387,7 +387,7 @@ async def test_without_a_token_each_refusal_names_what_was_not_done(
     for result in (listed_by_model, restored_by_model):
         assert result["error"] == "token_not_usable"  # the host's to fix, not the model's
         assert result["message"].startswith(
-            "usersRestorePhoto was not called: the Slack token cannot"
+            "usersRestorePhoto sent nothing to Slack: the Slack token cannot"
         )
     assert not emulator.requests.for_path("/api/auth.test")
 

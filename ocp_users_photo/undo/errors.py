@@ -105,10 +105,10 @@ class EntryRefused(InvalidArguments):
         tool_name: str = "usersRestorePhoto",
         refused: str | None = None,
     ) -> None:
-        """``refused`` says what was not done, in place of "``tool_name`` was not called"
+        """``refused`` says what was not done, in place of "``tool_name`` sent nothing to Slack"
         (Python's restore() and the CLI's undo call no tool: "nothing was put back")."""
         super().__init__([Problem(path, message)])
-        text = f"{refused or f'{tool_name} was not called'}: {message}"
+        text = f"{refused or f'{tool_name} sent nothing to Slack'}: {message}"
         self.message = text
         self.args = (text,)
 

@@ -97,7 +97,7 @@ class UsersRestorePhoto:
         bound = acting_as(self.person) if self.person is not None else contextlib.nullcontext()
         with bound:
             number = entry_argument(arguments)
-            refused = f"{self.name} was not called"
+            refused = f"{self.name} sent nothing to Slack"
             if number is None:
                 return _listing(
                     await kept_photos_for_undo(
