@@ -229,6 +229,11 @@ class UsersSetPhoto(AsyncClosing):
             ),
         }
         resolvers.update(image_resolvers or {})
+        given_url_resolver = resolvers["url"]
+        if isinstance(given_url_resolver, UrlResolver):
+            # A caller's own (image_resolvers=, to set its byte cap or TLS roots): the hosts
+            # a model is told are the ones it fetches from, not "URLs are not fetched".
+            self.url_hosts = tuple(given_url_resolver.policy.allowed_hosts)
         self._intake = ImageIntake(resolvers)
         self._slack = SlackClient(
             base_url=self.base_url,

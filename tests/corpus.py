@@ -442,7 +442,8 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "an http URL",
         {"image": "http://127.0.0.1:9/me.png"},
-        Refused({"$.image": "image is a web URL, and this tool does not fetch URLs"}),
+        # Never "ask for the host to be allowed": --allow-url-host refuses a loopback one.
+        Refused({"$.image": "image is a web URL on 127.0.0.1, a loopback address, which this"}),
     ),
     Item(
         "an https URL with a signed query, no host allowed (the query never shown)",

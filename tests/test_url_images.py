@@ -61,16 +61,21 @@ async def test_urls_are_refused_by_default_with_how_to_allow_them(
 ) -> None:
     async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as tool:
         for door in ("call", "run"):
-            if door == "call":
-                with pytest.raises(InvalidArguments) as caught:
-                    await tool.call({"image": images.url("/photo.png")})
-                message = caught.value.problems[0].message
-            else:
-                result = await tool.run({"image": images.url("/photo.png")})
-                message = result["problems"][0]["message"]
-            assert "does not fetch URLs" in message
-            assert "url_hosts=[...]" in message
-            assert "--allow-url-host" in message
+            for url in (images.url("/photo.png"), "https://images.example.com/photo.png"):
+                if door == "call":
+                    with pytest.raises(InvalidArguments) as caught:
+                        await tool.call({"image": url})
+                    message = caught.value.problems[0].message
+                else:
+                    result = await tool.run({"image": url})
+                    message = result["problems"][0]["message"]
+                if url.startswith("https://images.example.com"):
+                    assert "does not fetch URLs" in message
+                    assert "url_hosts=[...]" in message
+                    assert "--allow-url-host" in message
+                else:  # the loopback server: no allowing could ever let it through
+                    assert "a loopback address, which this tool never fetches from" in message
+                    assert "--allow-url-host" not in message
     assert images.requests == [], "nothing was fetched"
     assert emulator.requests.all() == []
 
@@ -187,3 +192,18 @@ async def test_one_tls_context_serves_every_fetch_and_a_refused_url_makes_none(
             assert upload.image.byte_count == len(PNG)
     assert made == ["httpx"]
     assert len(images.requests) == 2
+
+
+def test_a_url_resolver_given_tells_the_model_its_own_hosts() -> None:
+    # image_resolvers={"url": UrlResolver(UrlPolicy(...))} (to raise the byte cap, or give
+    # TLS roots) fetches from its hosts, and the schema a model sees said "Web URLs are
+    # not fetched": no model would ever offer one.
+    from ocp_users_photo.images.url_resolver import UrlResolver
+    from ocp_users_photo.web_image import UrlPolicy
+
+    policy = UrlPolicy(allowed_hosts=["images.example.com"], max_bytes=5_000_000)
+    tool = UsersSetPhoto(CANARY_TOKEN, image_resolvers={"url": UrlResolver(policy)}, environ={})
+    text = tool.input_schema["properties"]["image"]["description"]
+    assert "https URL of an image on one of these hosts: images.example.com" in text, text
+    assert "not fetched" not in text
+    assert tool.url_hosts == ("images.example.com",)

@@ -33,7 +33,7 @@ from ocp_users_photo.web_image import (
     UrlPolicy,
     check_image_url,
 )
-from ocp_users_photo.web_image.policy import check_verifying
+from ocp_users_photo.web_image.policy import check_verifying, never_fetched
 from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
 
 # Imported on the first fetch, off the loop, with what it brings.
@@ -88,7 +88,7 @@ class UrlResolver:
         host off the list, a malformed URL), or nothing: checked without I/O, so the intake
         tells it before the URL waits for its bytes in the process's budget."""
         if not self.policy.fetches_anything:
-            return [problem(NO_URLS)]
+            return [problem(never_fetched(value, self.policy) or NO_URLS)]
         try:
             check_image_url(str(value), self.policy)
         except ImageUrlRefused as refusal:
@@ -106,7 +106,7 @@ class UrlResolver:
         answer headers are in (its Content-Length, or the cap), before the body is read."""
         policy = self.policy
         if not policy.fetches_anything:
-            return None, [problem(NO_URLS)]
+            return None, [problem(never_fetched(value, policy) or NO_URLS)]
         if policy.max_bytes > context.limits.max_bytes:
             policy = dataclasses.replace(policy, max_bytes=context.limits.max_bytes)
         url = str(value)

@@ -14,7 +14,9 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
+from urllib.parse import urlsplit
 
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import is_loopback
 from ocp_users_photo.web_image.addresses import address_refusal
 from ocp_users_photo.web_image.hosts import HostRule, InvalidHost, host_rules, matching_rule
@@ -23,7 +25,7 @@ from ocp_users_photo.web_image.refusals import (
     HostNotAllowed,
     SchemeNotAllowed,
 )
-from ocp_users_photo.web_image.urls import ImageUrl, parse_image_url
+from ocp_users_photo.web_image.urls import MAX_URL_CHARS, ImageUrl, parse_image_url
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_REDIRECTS", "UrlPolicy", "check_image_url"]
 
@@ -175,9 +177,13 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str, *, redirected: b
     if internal is not None:
         # Never "ask to allow it": no allow-list entry makes an internal address fetchable.
         # A host a redirect chose is the server's words: its kind is told, not its name.
-        on = "a host" if redirected else url.host
+        if redirected:
+            return (
+                f"the image URL redirected to {internal} (an internal address), which this "
+                "tool never fetches from: use an image on a public host"
+            )
         return (
-            f"{where} is on {on}, {internal}, which this tool never fetches from: use an "
+            f"{where} is on {url.host}, {internal}, which this tool never fetches from: use an "
             "image on a public host"
         )
     if not policy.rules:
@@ -212,6 +218,28 @@ def _refuse_internal_rules(rules: Sequence[HostRule], *, allow_loopback: bool) -
                 "from, whatever the allow-list says (so that no model can reach the host's "
                 "own network): remove it, and serve the image from a public host"
             )
+
+
+def never_fetched(text: object, policy: UrlPolicy) -> str | None:
+    """Why the URL ``text`` could never be fetched whatever hosts were allowed (its host is
+    an internal address or a loopback name), or None: a refusal then does not offer to
+    allow the host, which --allow-url-host would refuse in turn."""
+    if not isinstance(text, str) or len(text) > MAX_URL_CHARS:
+        return None
+    try:  # any scheme: http://127.0.0.1/ is as internal as https://localhost/
+        host = urlsplit(text.strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    internal = _internal_address(host, allow_loopback=policy.allow_loopback_for_tests)
+    if internal is None:
+        return None
+    return (
+        f"image is a web URL on {shown(host, 80)}, {internal}, which this tool never fetches from, "
+        "whatever hosts are allowed: download the file first and give its path, a data: URI "
+        "or base64 text"
+    )
 
 
 def _internal_address(host: str, *, allow_loopback: bool) -> str | None:
