@@ -13,7 +13,7 @@ The token is never part of it: no error message holds it.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Final
 
 from ocp_users_photo.errors import (
     InvalidArguments,
@@ -73,8 +73,24 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
             result["install_url"] = page
     elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page
-        result["message"] = with_install_page(str(result["message"]), page)
+        message = str(result["message"])
+        if isinstance(error, SlackApiError) and error.error in _INSTALLATION_GONE:
+            # The token came from this person's installation: "create a new user token and
+            # set it" is a single-token host's remedy, and the method Slack named (often
+            # auth.test, asked before the change) is not one the model called.
+            said = f" (Slack: {'; '.join(error.slack_messages)})" if error.slack_messages else ""
+            unchanged = "" if error.may_have_taken_effect else ", so nothing was changed"
+            message = (
+                f"Slack refused the token of this person's installation of the app "
+                f"({error.method}: {error.error}{said}){unchanged}: they install the app "
+                "again, then ask again"
+            )
+        result["message"] = with_install_page(message, page)
     return result
+
+
+# Slack's refusals of a token an installation gave that only installing again mends.
+_INSTALLATION_GONE: Final = frozenset({"token_revoked", "invalid_auth"})
 
 
 def with_install_page(message: str, page: str) -> str:
