@@ -566,3 +566,15 @@ async def test_the_mcp_export_of_a_tool_object_is_the_manifests_with_its_result_
             assert exported["name"] == "usersSetPhoto"
     finally:
         await tool.aclose()
+
+
+def test_the_ocp_security_asks_for_every_scope_a_model_door_change_needs() -> None:
+    # A catalog or host that asks only for the scopes in `security` got a token every
+    # model-door change refused (previous_photo_not_kept: it keeps the replaced photo by
+    # default, which reads it with users.profile:read).
+    manifest = load_manifest()
+    needed = set(manifest["auth"]["scopes"])
+    assert needed == {"users.profile:write", "users.profile:read"}
+    for exported in (export_tool("ocp"), manifest):
+        (requirement,) = exported["security"]
+        assert set(requirement["slackAuth"]) == needed

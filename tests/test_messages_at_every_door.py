@@ -10,9 +10,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import HINTS
+from ocp_users_photo.undo.errors import EntryRefused
 from tests.conftest import CANARY_TOKEN, inject
 from tests.undo_fixtures import RED, history_tool
 
@@ -53,7 +56,12 @@ async def test_an_unknown_entry_says_how_a_model_lists_them_first(
     async with history_tool(emulator, tmp_path / "h.sqlite3", keep_previous=True) as tool:
         await tool.call({"image": RED})
         refused = await tool.restore_tool().run({"entry": 99})
+        with pytest.raises(EntryRefused) as in_python:
+            await tool.restore(99)
     assert refused["ok"] is False
     message = refused["message"]
     assert "usersRestorePhoto without entry" in message
-    assert "in Python, tool.history()" in message  # the Python name said to be one
+    # The model lists them itself; tool.history() is a way only a Python caller has.
+    assert "tool.history()" not in message, message
+    assert "tool.history()" not in refused["problems"][0]["message"]
+    assert "in Python, tool.history()" in in_python.value.message

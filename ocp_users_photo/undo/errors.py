@@ -104,13 +104,18 @@ class EntryRefused(InvalidArguments):
         path: str = "$.entry",
         tool_name: str = "usersRestorePhoto",
         refused: str | None = None,
+        model_message: str | None = None,
     ) -> None:
         """``refused`` says what was not done, in place of "``tool_name`` sent nothing to Slack"
-        (Python's restore() and the CLI's undo call no tool: "nothing was put back")."""
-        super().__init__([Problem(path, message)])
-        text = f"{refused or f'{tool_name} sent nothing to Slack'}: {message}"
+        (Python's restore() and the CLI's undo call no tool: "nothing was put back").
+        ``model_message``: ``message`` as a model door says it, where ``message`` names a
+        way only a person has (``tool.history()`` in Python)."""
+        super().__init__([Problem(path, message, model_message=model_message)])
+        said = refused or f"{tool_name} sent nothing to Slack"
+        text = f"{said}: {message}"
         self.message = text
         self.args = (text,)
+        self.model_message = None if model_message is None else f"{said}: {model_message}"
 
 
 class KeptPhotoUnusable(EntryRefused):
@@ -120,9 +125,11 @@ class KeptPhotoUnusable(EntryRefused):
     def __init__(self, entry: int, reasons: str, *, tool_name: str, refused: str) -> None:
         self.entry = entry
         self.reasons = reasons
+        cannot = f"the photo kept as #{entry} cannot be sent as it is now ({reasons}): choose "
         super().__init__(
-            f"the photo kept as #{entry} cannot be sent as it is now ({reasons}): choose "
-            f"another entry (call {tool_name} without entry to list them; in Python, "
+            f"{cannot}another entry (call {tool_name} without entry to list them; in Python, "
             "tool.history()), or ask whoever runs the tool",
             refused=refused,
+            model_message=f"{cannot}another entry (call {tool_name} without entry to list "
+            "them), or ask the person to have whoever runs the tool look at it",
         )

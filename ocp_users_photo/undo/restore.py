@@ -208,11 +208,13 @@ async def _chosen_and_sent(
             if found is None:
                 if undoing:
                     raise _nothing_kept(owner, history.path, tool.keep_previous)
+                missing = f"there is no kept photo #{number} for this person: list them (call "
                 raise EntryRefused(
-                    f"there is no kept photo #{number} for this person: list them (call "
-                    f"{RESTORE_TOOL_NAME} without entry; in Python, tool.history()) and give "
-                    "one of their numbers",
+                    f"{missing}{RESTORE_TOOL_NAME} without entry; in Python, tool.history()) "
+                    "and give one of their numbers",
                     refused=refused,
+                    model_message=f"{missing}{RESTORE_TOOL_NAME} without entry) and give one "
+                    "of their numbers",
                 )
             # One call for the observers, announced once: an undo that chooses again (its
             # first choice dropped, StaleUndoEntry) goes on as the call they heard start.
