@@ -241,19 +241,18 @@ async def test_json_arguments_that_are_no_object_never_reach_the_tool(text: str)
 
 
 @pytest.mark.parametrize(
-    ("avatar_hash", "is_custom", "has_original", "default"),
+    ("avatar_hash", "is_custom", "default"),
     [
-        ("g5a1b2c3", True, True, True),  # a "g" hash is the default, whatever else is said
-        ("0a1b2c3d", False, True, True),  # Slack's is_custom_image: false
-        ("0a1b2c3d", True, False, False),  # a custom photo whose original is not given
-        ("0a1b2c3d", None, False, True),  # Slack's example: no is_custom_image, no original
-        ("0a1b2c3d", None, True, False),
+        ("g5a1b2c3", True, True),  # a "g" hash is the default, whatever else is said
+        ("ge3b51ca72de", None, True),  # Slack's example: no is_custom_image, a "g" hash
+        ("0a1b2c3d", False, True),  # Slack's is_custom_image: false
+        ("0a1b2c3d", True, False),
+        # Neither said: not the default (its undo would delete the person's own photo).
+        ("0a1b2c3d", None, False),
     ],
 )
-def test_the_default_avatar_rule(
-    avatar_hash: str, is_custom: object, has_original: bool, default: bool
-) -> None:
-    assert is_default_avatar(avatar_hash, is_custom=is_custom, has_original=has_original) is default
+def test_the_default_avatar_rule(avatar_hash: str, is_custom: object, default: bool) -> None:
+    assert is_default_avatar(avatar_hash, is_custom=is_custom) is default
 
 
 def test_this_machine_never_holds_the_holders_separator(monkeypatch: pytest.MonkeyPatch) -> None:

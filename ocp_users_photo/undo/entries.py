@@ -34,20 +34,18 @@ STATUS_TEXT: Final = {
 }
 
 
-def is_default_avatar(
-    avatar_hash: str, *, is_custom: object = None, has_original: bool = True
-) -> bool:
+def is_default_avatar(avatar_hash: str, *, is_custom: object = None) -> bool:
     """Whether the photo shown is Slack's default avatar, whose undo is users.deletePhoto.
 
     One rule for a profile read now and an entry an older version kept: a "g" hash is the
     default, whatever else is said (a photo's hash is hex digits alone, so an upload of the
     default's picture is never what a "g" hash calls for); else Slack's
-    ``is_custom_image: false``; else, without ``is_custom_image`` (Slack's own
-    ``users.profile.get`` example), a profile with no ``image_original``.
+    ``is_custom_image: false``. Nothing else: a profile that says neither, and names no
+    ``image_original``, was taken for the default too, and its undo deleted the person's
+    own photo (a reply cut short, or a server's of another shape); it is a photo that
+    cannot be kept (shown_photo.py), never one an undo removes.
     """
-    if avatar_hash.startswith(DEFAULT_AVATAR_HASH_PREFIX) or is_custom is False:
-        return True
-    return is_custom is None and not has_original
+    return avatar_hash.startswith(DEFAULT_AVATAR_HASH_PREFIX) or is_custom is False
 
 
 @dataclass(frozen=True, order=True)

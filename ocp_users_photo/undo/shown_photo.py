@@ -89,7 +89,7 @@ async def read_shown_photo(
     avatar_hash = _avatar_hash(profile)
     original = profile.get("image_original")
     custom = profile.get("is_custom_image")
-    if is_default_avatar(avatar_hash, is_custom=custom, has_original=bool(original)):
+    if is_default_avatar(avatar_hash, is_custom=custom):
         return ShownPhoto(kind="default", avatar_hash=avatar_hash)
     if not isinstance(original, str) or not original:
         raise KeepingImpossible(
