@@ -7,7 +7,9 @@ from this mapping.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
+from typing import Final
 
 # SLACK_ADDRESS: the setting a message asks to check (errors.py's messages name it too).
 from ocp_users_photo.errors import READ_ONLY_METHODS, SLACK_ADDRESS, SLACK_FAILED_PARTWAY
@@ -121,17 +123,30 @@ _SET_PHOTO_ONLY = frozenset(
         "invalid_form_data",
         "invalid_post_type",
         "missing_post_type",
+        "request_timeout",  # "with a smaller image": a read sends none
+        "no_permission",  # "change their own photo": a read changes nothing
     }
+)
+# The same codes from a method that only reads (auth.test, users.profile.get), said for it.
+_READ_HINTS: MappingProxyType[str, str] = MappingProxyType(
+    {"request_timeout": "Slack timed out on the request, which only reads: try again."}
 )
 
 
-def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = False) -> str:
+def hint_for(
+    code: str,
+    method: str = "users.setPhoto",
+    *,
+    explained: bool = False,
+    needed: str | None = None,
+) -> str:
     """The advice for a Slack error code from ``method``; unknown codes still get a pointer
     to the method's docs. A scope named is the one that method needs. ``explained``: Slack
     gave its own explanation (``response_metadata.messages``), so it did give more detail."""
     docs = f"https://api.slack.com/methods/{method}"
     if code == "missing_scope":
-        scope = SCOPE_BY_METHOD.get(method)
+        # The scope Slack named (its reply's "needed"), else the one the method's page names.
+        scope = needed if needed and _SCOPE_NAME.fullmatch(needed) else SCOPE_BY_METHOD.get(method)
         if scope is None:
             return f"The token lacks a scope {method} needs (see {docs}): add it and reinstall."
         return (
@@ -149,11 +164,18 @@ def hint_for(code: str, method: str = "users.setPhoto", *, explained: bool = Fal
     hint = HINTS.get(code)
     if hint is not None and (method == "users.setPhoto" or code not in _SET_PHOTO_ONLY):
         return hint
+    if code in _READ_HINTS and method != "users.setPhoto":
+        return _READ_HINTS[code]
     if explained:
         return f"See {docs} for what the code means."
     if method == "users.setPhoto":
         return UNKNOWN_CODE_HINT
     return f"Slack gave no more detail: see {docs}."
+
+
+# A scope as Slack names them ("users.profile:write"), so a server's text is not repeated.
+_ONE_SCOPE: Final = r"[a-z][a-z.]{0,40}:[a-z_]{1,20}"
+_SCOPE_NAME: Final = re.compile(f"{_ONE_SCOPE}(?:,{_ONE_SCOPE}){{0,4}}")
 
 
 def rate_limited_hint(method: str, wait: str) -> str:

@@ -273,7 +273,12 @@ class SlackClient:
             if renewed is None:
                 raise SlackApiError(
                     "token_expired",
-                    hint="The token expired and could not be refreshed: install the app again",
+                    # No refresh may have been tried (a fixed token has none): not said that one
+                    # failed, but what gets a current token either way.
+                    hint="The token expired, and where it came from gave no new one: set a "
+                    "current token (one set in the environment or given to the tool is never "
+                    "renewed); in an app each person installs, that person installs the app "
+                    "again",
                     reply={"ok": False, "error": "token_expired"},
                     method=method,
                 )

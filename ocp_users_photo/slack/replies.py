@@ -185,7 +185,13 @@ def decode_reply(reply: HttpReply, *, method: str, redact: Redact) -> dict[str, 
         if not said and 400 <= status < 500:
             hint = f"HTTP {status} came with no Slack error code: {_refused_on_the_way(status)}"
         else:
-            hint = hint_for(code, method, explained=bool(slack_messages_of(body)))
+            needed = body.get("needed")
+            hint = hint_for(
+                code,
+                method,
+                explained=bool(slack_messages_of(body)),
+                needed=needed if isinstance(needed, str) else None,
+            )
         raise SlackApiError(
             code,
             hint=hint,

@@ -1,0 +1,45 @@
+"""Advice for a Slack refusal of a method that only reads (auth.test, users.profile.get,
+asked before the change): never the photo call's ("with a smaller image", "change their own
+photo"); a missing scope names the one Slack said it needed; an expired fixed token is not
+said to have failed a refresh that was never tried (an error sweep at every door)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.hints import hint_for
+from tests.conftest import CANARY_TOKEN
+from tests.undo_fixtures import RED
+
+
+@pytest.mark.parametrize("method", ["auth.test", "users.profile.get"])
+def test_a_reads_refusal_gets_no_advice_about_the_photo_call(method: str) -> None:
+    assert "smaller image" not in hint_for("request_timeout", method)
+    assert "try again" in hint_for("request_timeout", method)
+    assert "change their own photo" not in hint_for("no_permission", method)
+    # The photo call keeps its own.
+    assert "smaller image" in hint_for("request_timeout", "users.setPhoto")
+
+
+def test_a_missing_scope_names_the_scope_slack_said_it_needed() -> None:
+    said = hint_for("missing_scope", "auth.test", needed="users.profile:write")
+    assert "add users.profile:write to the app's user token scopes" in said
+    # A server's other text is not repeated: the method's own scope, or its page, instead.
+    assert "\x1b" not in hint_for("missing_scope", "users.setPhoto", needed="x\x1b[2J")
+    assert "users.profile:write" in hint_for("missing_scope", "users.setPhoto", needed="no way")
+
+
+async def test_an_expired_fixed_token_is_not_said_to_have_failed_a_refresh(
+    slack_emulator: RunningEmulator,
+) -> None:
+    slack_emulator.faults.inject(Fault.slack_error("token_expired"))
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=slack_emulator.base_url, environ={}, keep_previous=False
+    ) as tool:
+        result = await tool.run({"image": RED})
+    assert result["ok"] is False, result
+    assert result["error"] == "token_expired", result
+    assert "could not be refreshed" not in result["message"], result["message"]
+    assert "set a current token" in result["message"], result["message"]
