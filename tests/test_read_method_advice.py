@@ -5,13 +5,15 @@ said to have failed a refresh that was never tried (an error sweep at every door
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import hint_for
 from tests.conftest import CANARY_TOKEN
-from tests.undo_fixtures import RED
+from tests.undo_fixtures import RED, history_tool
 
 
 @pytest.mark.parametrize("method", ["auth.test", "users.profile.get"])
@@ -43,3 +45,17 @@ async def test_an_expired_fixed_token_is_not_said_to_have_failed_a_refresh(
     assert result["error"] == "token_expired", result
     assert "could not be refreshed" not in result["message"], result["message"]
     assert "set a current token" in result["message"], result["message"]
+
+
+async def test_an_auth_test_reply_naming_no_user_is_not_blamed_on_the_token(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # Slack's auth.test names the user of every user token: "use a person's user token
+    # (xoxp-)" sent a person with one already after the wrong thing.
+    slack_emulator.faults.inject(Fault.json({"ok": True, "user": "x"}), path="auth.test")
+    async with history_tool(slack_emulator, tmp_path / "h.sqlite3", keep_previous=True) as tool:
+        result = await tool.run({"image": RED})
+    assert result["ok"] is False, result
+    assert "auth.test reply named no user for the token" in result["message"], result
+    assert "use a person's user token" not in result["message"], result["message"]
+    assert "check the Slack address" in result["message"], result["message"]

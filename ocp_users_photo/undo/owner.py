@@ -75,8 +75,12 @@ async def history_owner(
             )
         return HistoryOwner(person.enterprise_id or person.team_id or "", person.user_id)
     if not identity.user_id:
+        # Slack's auth.test names the user of every user token: a reply without one is of
+        # another shape (a server that is not Slack's), not a token to replace.
         raise KeepingImpossible(
-            "auth.test named no user for the token", fix="use a person's user token (xoxp-)"
+            "Slack's auth.test reply named no user for the token (Slack's always does)",
+            fix="try again later; if it keeps happening, check the Slack address is Slack's "
+            "(base_url=, SLACK_API_URL or --base-url)",
         )
     if (
         needs_read_scope
