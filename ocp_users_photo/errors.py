@@ -215,7 +215,14 @@ class SlackApiError(UsersPhotoError):
         # Set by the client when an earlier attempt of the same call reached Slack unanswered.
         self.earlier_attempt_reached = False
         said = f" (Slack: {'; '.join(self.slack_messages)})" if self.slack_messages else ""
-        super().__init__(f"Slack refused {method}: {error}{said}. {hint}")
+        # A read the tool makes on its own (the token's check, the photo shown, before a
+        # change) is named as one: a model that called usersSetPhoto never called auth.test.
+        reads = (
+            " (a read the tool makes itself, which changes nothing)"
+            if (method in READ_ONLY_METHODS and "nothing changed" not in hint)
+            else ""
+        )
+        super().__init__(f"Slack refused {method}{reads}: {error}{said}. {hint}")
 
     @property
     def code(self) -> str:  # type: ignore[override]

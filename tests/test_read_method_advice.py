@@ -59,3 +59,18 @@ async def test_an_auth_test_reply_naming_no_user_is_not_blamed_on_the_token(
     assert "auth.test reply named no user for the token" in result["message"], result
     assert "use a person's user token" not in result["message"], result["message"]
     assert "check the Slack address" in result["message"], result["message"]
+
+
+async def test_a_refused_read_is_named_as_one_the_tool_makes_itself(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # The model called usersSetPhoto; "Slack refused auth.test: invalid_auth" named a
+    # method it never called, and did not say that the read changed nothing.
+    slack_emulator.faults.inject(Fault.slack_error("invalid_auth"), path="auth.test")
+    async with history_tool(slack_emulator, tmp_path / "h.sqlite3", keep_previous=True) as tool:
+        result = await tool.run({"image": RED})
+    assert result["ok"] is False, result
+    assert result["message"].startswith(
+        "Slack refused auth.test (a read the tool makes itself, which changes nothing): "
+        "invalid_auth."
+    ), result["message"]
