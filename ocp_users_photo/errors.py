@@ -214,15 +214,21 @@ class SlackApiError(UsersPhotoError):
         self.slack_messages: list[str] = slack_messages_of(reply)
         # Set by the client when an earlier attempt of the same call reached Slack unanswered.
         self.earlier_attempt_reached = False
-        said = f" (Slack: {'; '.join(self.slack_messages)})" if self.slack_messages else ""
         # A read the tool makes on its own (the token's check, the photo shown, before a
         # change) is named as one: a model that called usersSetPhoto never called auth.test.
+        # Not where the hint says it already (Slack failing partway: hints.hint_for).
         reads = (
             " (a read the tool makes itself, which changes nothing)"
-            if (method in READ_ONLY_METHODS and "nothing changed" not in hint)
+            if method in READ_ONLY_METHODS and error not in SLACK_FAILED_PARTWAY
             else ""
         )
-        super().__init__(f"Slack refused {method}{reads}: {error}{said}. {hint}")
+        super().__init__(f"Slack refused {method}{reads}: {error}{self.slack_said}. {hint}")
+
+    @property
+    def slack_said(self) -> str:
+        """Slack's own explanation (``response_metadata.messages``) as a message quotes it,
+        " (Slack: ...)", or nothing."""
+        return f" (Slack: {'; '.join(self.slack_messages)})" if self.slack_messages else ""
 
     @property
     def code(self) -> str:  # type: ignore[override]

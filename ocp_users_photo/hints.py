@@ -20,6 +20,14 @@ _CHANGED_ON_THE_WAY = (
     "report it to ocp-users-photo."
 )
 
+
+def rate_limited_hint(method: str, wait: str) -> str:
+    """A rate limit's advice with the wait in words (``"wait 30 s, as Slack asks"``): the
+    number a result carries in its ``retry_after`` field, never the field's name."""
+    tier = " (Tier 2, about 20 calls a minute)" if method == "users.setPhoto" else ""
+    return f"Slack rate-limited this app{tier}: {wait}, then try again."
+
+
 HINTS: MappingProxyType[str, str] = MappingProxyType(
     {
         # users.setPhoto's own codes
@@ -85,8 +93,7 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         "invalid_json": f"Slack could not parse the request as JSON: {_CHANGED_ON_THE_WAY}",
         "json_not_object": f"Slack could not read the request as an object: {_CHANGED_ON_THE_WAY}",
         # Slack-side trouble
-        "ratelimited": "Slack rate-limited this app (Tier 2, about 20 calls a minute): wait "
-        "the time it asks for, then try again.",
+        "ratelimited": rate_limited_hint("users.setPhoto", "wait the time it asks for"),
         "request_timeout": "Slack timed out reading the request: try again, with a smaller "
         "image if it keeps happening.",
         "service_unavailable": "Slack is unavailable: try again in a few minutes.",
@@ -176,10 +183,3 @@ def hint_for(
 # A scope as Slack names them ("users.profile:write"), so a server's text is not repeated.
 _ONE_SCOPE: Final = r"[a-z][a-z.]{0,40}:[a-z_]{1,20}"
 _SCOPE_NAME: Final = re.compile(f"{_ONE_SCOPE}(?:,{_ONE_SCOPE}){{0,4}}")
-
-
-def rate_limited_hint(method: str, wait: str) -> str:
-    """A rate limit's advice with the wait in words (``"wait 30 s, as Slack asks"``): the
-    number a result carries in its ``retry_after`` field, never the field's name."""
-    tier = " (Tier 2, about 20 calls a minute)" if method == "users.setPhoto" else ""
-    return f"Slack rate-limited this app{tier}: {wait}, then try again."

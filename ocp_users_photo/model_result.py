@@ -78,12 +78,11 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
             # The token came from this person's installation: "create a new user token and
             # set it" is a single-token host's remedy, and the method Slack named (often
             # auth.test, asked before the change) is not one the model called.
-            said = f" (Slack: {'; '.join(error.slack_messages)})" if error.slack_messages else ""
             unchanged = "" if error.may_have_taken_effect else ", so nothing was changed"
             message = (
                 f"Slack refused the token of this person's installation of the app "
-                f"({error.method}: {error.error}{said}){unchanged}: they install the app "
-                "again, then ask again"
+                f"({error.method}: {error.error}{error.slack_said}){unchanged}: they install "
+                "the app again, then ask again"
             )
         result["message"] = with_install_page(message, page)
     return result

@@ -42,6 +42,7 @@ from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
+from ocp_users_photo.sizes import short_byte_size
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
 from ocp_users_photo.tool import UsersSetPhoto
@@ -240,7 +241,7 @@ async def _set_photo_warned(
             if key in profile:
                 print(f"  {key}: {profile[key]}", file=out)
     if letterboxed:
-        print(letterboxed.strip(), file=out)
+        print(letterboxed, file=out)
     if kept is not None:
         undo = undo_command(args.history)
         print(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", file=out)
@@ -301,7 +302,7 @@ def _say_dry_run(
     print(f"Checked: would send {sending}", file=out)
     letterboxed = _letterbox_hint(upload, previewing=args.preview is not None)
     if letterboxed:
-        print(letterboxed.strip(), file=out)
+        print(letterboxed, file=out)
     if preview is not None:
         print(preview, file=out)
     print("Nothing was sent: run the same command without --dry-run to set the photo.", file=out)
@@ -325,7 +326,7 @@ def _letterbox_hint(upload: PreparedUpload, *, previewing: bool) -> str | None:
     its middle square is named in the pixels a crop box counts in: the photo upright (EXIF
     orientation applied), before any scaling, whatever was changed to send it."""
     image = upload.image
-    width, height = image.upright_size or (image.width, image.height)
+    width, height = image.upright_size
     if image.crop_box is not None or width == height:
         return None
     side = min(width, height)
@@ -340,7 +341,7 @@ def _letterbox_hint(upload: PreparedUpload, *, previewing: bool) -> str | None:
 
 def _describe(upload: PreparedUpload) -> str:
     image = upload.image
-    text = f"{image.format} {image.width}x{image.height}, {_size(image.byte_count)}"
+    text = f"{image.format} {image.width}x{image.height}, {short_byte_size(image.byte_count)}"
     if image.frames > 1:
         text += f", {image.frames} frames"
     if image.crop_box is not None:
@@ -348,14 +349,6 @@ def _describe(upload: PreparedUpload) -> str:
     if image.changes:
         text += f": {'; '.join(image.changes)}"
     return text
-
-
-def _size(byte_count: int) -> str:
-    if byte_count < 1024:
-        return f"{byte_count} B"
-    if byte_count < 1024 * 1024:
-        return f"{byte_count / 1024:.1f} KB"
-    return f"{byte_count / 1024 / 1024:.1f} MB"
 
 
 def _preview_path(text: str) -> Path:

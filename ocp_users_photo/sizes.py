@@ -20,6 +20,14 @@ def byte_size(byte_count: int) -> str:
     return f"{_rounded(byte_count)} ({byte_count:,} bytes)"
 
 
+def short_byte_size(byte_count: int) -> str:
+    """A size as a summary line gives it, one decimal always: "812 B", "5.1 KB", "2.0 MB"."""
+    if byte_count < _KB:
+        return f"{byte_count} B"
+    unit, name = _unit_of(byte_count)
+    return f"{byte_count / unit:.1f} {name}"
+
+
 def byte_limit(max_bytes: int) -> str:
     """A limit as an adjective before "limit": "the 32 MB limit", "the 100 KB limit", and
     exactly where no unit divides it: "the 4,704-byte limit" (a limit is never rounded)."""
@@ -40,5 +48,9 @@ def pixel_count(pixels: int) -> str:
 
 
 def _rounded(byte_count: int) -> str:
-    unit, name = (_MB, "MB") if byte_count >= _MB else (_KB, "KB")
+    unit, name = _unit_of(byte_count)
     return f"{byte_count / unit:.1f}".removesuffix(".0") + f" {name}"
+
+
+def _unit_of(byte_count: int) -> tuple[int, str]:
+    return (_MB, "MB") if byte_count >= _MB else (_KB, "KB")

@@ -34,7 +34,7 @@ _BASE64_ESCAPES: Final = (
     ("%3D", "="),
     ("%3d", "="),
 )
-_BASE64_ESCAPE: Final = re.compile("%(?:2[BbFf]|3[Dd])")
+_BASE64_ESCAPE: Final = re.compile("|".join(re.escape(escape) for escape, _ in _BASE64_ESCAPES))
 WHITESPACE: Final = re.compile(r"\s+")
 # How base64 of each format's first bytes begins (PNG, JPEG, GIF, WEBP, TIFF both orders).
 # Text beginning so, with no file extension at its end, is base64 a model shortened or

@@ -44,7 +44,7 @@ class PreparedImage:
     changes: tuple[str, ...]
     source: ImageSource
     # The photo as a viewer shows it, before any scaling: the pixels a crop box counts in.
-    upright_size: tuple[int, int] | None = None
+    upright_size: tuple[int, int]
 
     _sampling: _SamplingFile | None = field(default=None, init=False, repr=False)
     _fingerprint_wanted: bool = field(default=False, init=False, repr=False)
