@@ -218,8 +218,6 @@ class UsersSetPhoto(AsyncClosing):
         self._keepers: dict[str, PhotoKeeper] = {}
         self._identities = IdentityCache()
         url_policy = _url_policy(url_hosts, limits)
-        # As the policy matches them (lower case, IDNA), for the schema and the MCP text.
-        self.url_hosts: tuple[str, ...] = tuple(url_policy.allowed_hosts)
         resolvers: dict[str, ImageResolver] = {
             **default_resolvers(),
             "url": UrlResolver(
@@ -229,11 +227,13 @@ class UsersSetPhoto(AsyncClosing):
             ),
         }
         resolvers.update(image_resolvers or {})
-        given_url_resolver = resolvers["url"]
-        if isinstance(given_url_resolver, UrlResolver):
-            # A caller's own (image_resolvers=, to set its byte cap or TLS roots): the hosts
-            # a model is told are the ones it fetches from, not "URLs are not fetched".
-            self.url_hosts = tuple(given_url_resolver.policy.allowed_hosts)
+        # The hosts the URL resolver fetches from, as its policy matches them (lower case,
+        # IDNA), for the schema and the MCP text: a caller's own resolver's (image_resolvers=,
+        # to set its byte cap or TLS roots), where "URLs are not fetched" was said.
+        fetching = resolvers["url"]
+        self.url_hosts: tuple[str, ...] = tuple(
+            (fetching.policy if isinstance(fetching, UrlResolver) else url_policy).allowed_hosts
+        )
         self._intake = ImageIntake(resolvers)
         self._slack = SlackClient(
             base_url=self.base_url,
