@@ -105,7 +105,7 @@ CASES: dict[str, Case] = {
     ),
     "200 with an HTML page": Case([(Fault.html_page(), 1)], TransportError, 1, 1.0, {}, "not JSON"),
     "200 with truncated JSON": Case(
-        [(Fault.truncated_json(), 1)], TransportError, 1, 1.0, {}, "not JSON"
+        [(Fault.truncated_json(), 1)], TransportError, 1, 1.0, {}, "JSON reply cut short"
     ),
     "200 with an empty body": Case(
         [(Fault.empty_body(), 1)], TransportError, 1, 1.0, {}, "empty body"

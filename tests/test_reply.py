@@ -210,7 +210,8 @@ def test_a_429_without_json_is_still_rate_limited() -> None:
     ("body", "says"),
     [
         (b"<html><body>Bad gateway</body></html>", "not JSON"),
-        (b'{"ok": true, "prof', "not JSON"),
+        (b'{"ok": true}<html>', "not JSON"),
+        (b'{"ok": tru}', "not JSON"),
         (b"", "empty body"),
         (b"   ", "empty body"),
         (b"[1, 2]", "not an object (list)"),
@@ -228,6 +229,62 @@ def test_unusable_bodies_are_transport_errors_with_the_status(body: bytes, says:
         "That is no Slack reply: check the Slack address (base_url, SLACK_API_URL or "
         "--base-url), and whether the call took effect before trying again"
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"ok": true, "prof',
+        b'{"ok": tr',
+        b'{"ok": true',
+        b'{"ok": true,',
+        b'  {"ok"  ',
+        b'{"ok": true, "n": -',
+        b'{"ok": true, "name": "caf\\u00e',
+    ],
+)
+def test_a_json_object_cut_short_may_have_acted(body: bytes) -> None:
+    """Slack's reply cut off on the way (its length said so, so it arrived "whole") is not
+    told as another server's page: the change may have been made, which is what to check."""
+    with pytest.raises(TransportError) as caught:
+        interpret(body, status=200, **{"content-type": "application/json"})
+    said = str(caught.value)
+    assert f"HTTP 200 and a JSON reply cut short after {len(body):,} bytes (application/json)" in (
+        said
+    )
+    assert "no Slack reply" not in said
+    assert said.endswith(
+        "The reply was cut off on the way (by a proxy, or a connection that dropped); Slack "
+        "may have made the change: check whether the call took effect before trying again"
+    )
+    assert caught.value.reached is True
+    assert caught.value.__context__ is None  # the decoder's error holds the whole body
+
+
+def test_a_read_cut_short_changed_nothing_and_a_4xx_cut_short_was_refused_on_the_way() -> None:
+    body = b'{"ok": true, "user_id": "U1'
+    with pytest.raises(TransportError) as read:
+        decode_reply(
+            reply_of(body, 200), method="auth.test", redact=lambda value: scrub(value, SECRET)
+        )
+    assert str(read.value).endswith(
+        "auth.test only reads, so nothing changed: try again in a moment"
+    )
+    assert read.value.only_read
+    with pytest.raises(TransportError) as refused:
+        interpret(body, status=403)
+    assert "a JSON reply cut short" in str(refused.value)
+    assert "refused the request before Slack handled it, so nothing changed" in str(refused.value)
+    assert refused.value.reached is False
+
+
+def test_a_reply_cut_short_is_redacted_and_bounded() -> None:
+    body = b'{"ok": true, "echo": "' + SECRET.encode() + b'", "pad": "' + b"x" * 5000
+    with pytest.raises(TransportError) as caught:
+        interpret(body, status=200)
+    assert SECRET not in str(caught.value)
+    assert "[redacted]" in str(caught.value)
+    assert len(str(caught.value)) < 600
 
 
 def test_5xx_is_a_transport_error_even_with_a_slack_code() -> None:

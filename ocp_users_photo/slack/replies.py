@@ -11,6 +11,9 @@ Decisions, tested:
   gateway), before Slack handled the request: nothing changed. A JSON body is not quoted
   (it is not Slack's); a page that is no JSON is, as any such page is: bounded, redacted.
 - A body that is not a JSON object, or one without a boolean ``ok``, is no Slack reply.
+  A JSON object that stops before its end (a proxy or a dropped connection cut it, with a
+  length that matched what was left) is told as cut short: it may well have been Slack's
+  reply, so what to check is whether the call took effect, not the address.
 - Everything taken from the reply has the token removed, in case the server echoes it:
   the body by ``redact``, the headers by the client before the reply comes here.
 """
@@ -25,6 +28,7 @@ from typing import Any, Final
 import httpx
 
 from ocp_users_photo.errors import (
+    MAY_HAVE_HAPPENED_FOR_MODELS,
     READ_ONLY_METHODS,
     SLACK_ADDRESS,
     Problem,
@@ -50,6 +54,8 @@ _NOT_JSON: Final = object()
 # 1,000 levels on 3.11, 1,500 on 3.12, 10,000 on 3.13): a reply 990 deep was "not JSON" on
 # 3.11 and nested too deep on 3.13. Told as nested too deep on every version.
 _TOO_DEEP_TO_READ: Final = object()
+# JSON whose text ends before its value does: an object cut off on the way.
+_CUT_SHORT: Final = object()
 # What to do about an answer that is no Slack reply (an HTML error page, a captive portal,
 # a server that is not Slack's): the request went out, so it may have acted.
 NO_SLACK_REPLY_ADVICE: Final = (
@@ -262,6 +268,8 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
         )
     if parsed is _TOO_DEEP_TO_READ:
         raise _nested_too_deep(reply, method)
+    if parsed is _CUT_SHORT:
+        raise_alone(_cut_short(reply, redact, method))
     # Refused, the value parsed leaves this frame's locals first: it is the body unredacted
     # (a list echoing the token), and a traceback's locals are printed (Sentry, pytest -l).
     if not isinstance(parsed, dict):
@@ -314,14 +322,61 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 
 def _parse_json(body: bytes) -> Any:
-    """The body as json.loads reads it, ``_NOT_JSON``, or ``_TOO_DEEP_TO_READ`` (a
-    RecursionError, kept apart: valid JSON that is deep is not "not JSON")."""
+    """The body as json.loads reads it, ``_NOT_JSON``, ``_CUT_SHORT`` (an object whose text
+    ends before it does), or ``_TOO_DEEP_TO_READ`` (a RecursionError, kept apart: valid
+    JSON that is deep is not "not JSON")."""
     try:
         return json.loads(body)
     except RecursionError:
         return _TOO_DEEP_TO_READ
+    except json.JSONDecodeError as error:
+        return _CUT_SHORT if body.lstrip()[:1] == b"{" and _ends_early(error) else _NOT_JSON
     except ValueError:
         return _NOT_JSON
+
+
+def _ends_early(error: json.JSONDecodeError) -> bool:
+    """Whether the text was fine up to where it stops: a string or a ``\\u`` escape left
+    open, or nothing after the failing place but the start of a literal (``tr``, ``-``) or
+    nothing at all."""
+    if error.msg.startswith("Unterminated string"):
+        return True
+    if error.msg.startswith("Invalid \\uXXXX"):  # an escape cut within its four digits
+        return len(error.doc) - error.pos < 6
+    rest = error.doc[error.pos :].strip()
+    return any(word.startswith(rest) for word in ("true", "false", "null", "-"))
+
+
+def _cut_short(reply: HttpReply, redact: Redact, method: str) -> TransportError:
+    """A JSON object that stops before its end: most likely Slack's reply, cut off on the
+    way, so the request reached Slack and a change may have been made."""
+    what = (
+        f"a JSON reply cut short after {len(reply.body):,} bytes ({_content_type(reply)}): "
+        f"{_excerpt(reply.body, redact)}"
+    )
+    if 400 <= reply.status_code < 500:
+        return _no_slack_reply(reply, what, method)
+    said = (
+        f"Slack answered {method} with HTTP {reply.status_code} and {what}. The reply was cut "
+        "off on the way (by a proxy, or a connection that dropped); "
+    )
+    if method in READ_ONLY_METHODS:
+        return TransportError(
+            f"{said}{method} only reads, so nothing changed: try again in a moment",
+            status_code=reply.status_code,
+            reached=True,
+            method=method,
+        )
+    cut = TransportError(
+        f"{said}Slack may have made the change: check whether the call took effect before "
+        "trying again",
+        status_code=reply.status_code,
+        reached=True,
+        method=method,
+    )
+    # A model cannot look at the photo, and a call again may change it twice.
+    cut.model_message = f"{said}Slack may have made the change: {MAY_HAVE_HAPPENED_FOR_MODELS}"
+    return cut
 
 
 def _json_object_or_none(reply: HttpReply, redact: Redact) -> dict[str, Any] | None:
