@@ -15,15 +15,17 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ocp_users_photo.credentials import quotable
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 # The tools' own arguments whose values are plain numbers: kept as given. Any other
-# argument a model or a caller adds ("password", "api_key") keeps its type only.
+# argument a model or a caller adds ("password", "api_key"), and any of these that is not a
+# number, keeps its type only.
 _VALUES_KEPT: Final = frozenset({"crop_x", "crop_y", "crop_w", "entry"})
+# The text form of such a value that is kept: as many digits as any of them takes.
+_FEW_DIGITS: Final = re.compile(r"[0-9]{1,9}")
 
 
 def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,18 +39,26 @@ def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
             view[key] = "[redacted]"
         elif key == "image":
             view[key] = _image_kind(value)
-        elif key in _VALUES_KEPT and quotable(value) and _json_holds(value):
+        elif key in _VALUES_KEPT and _plain_number(value):
             view[key] = value
         else:
             view[key] = f"<{type(value).__name__}>"
     return view
 
 
-def _json_holds(value: object) -> bool:
-    """Whether JSON can hold ``value``: not a NaN or an infinity, which Python's json.loads
-    reads from a model's text. Kept as given, one would go into a history that travels as
-    JSON (ocp-agent's OCP-Session header) as NaN, which no strict parser reads back."""
-    return not isinstance(value, float) or math.isfinite(value)
+def _plain_number(value: object) -> bool:
+    """Whether ``value`` is a number, or a text of a few ASCII digits: nothing a model could
+    write words in (kept, "IGNORE ALL RULES" would travel in every later request's
+    OCP-Session header), nor a piece of a token's secret. Not a NaN or an infinity, which
+    Python's json.loads reads from a model's text: kept, one would go into a history that
+    travels as JSON as NaN, which no strict parser reads back."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 10**15
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and _FEW_DIGITS.fullmatch(value) is not None
 
 
 def _shown_name(name: object, index: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -19,6 +20,17 @@ CORRECTABLE: Final = "invalid_arguments"
 MAX_ARGUMENTS_CHARS: Final = 48 * 1024 * 1024
 # What the arguments may hold beside the longest image text (JSON's escapes, the other names).
 _BESIDE_THE_IMAGE: Final = MAX_ARGUMENTS_CHARS - max_text_chars(DEFAULT_LIMITS)
+# More digits than any argument's range has (crop values reach 65535, entries far fewer).
+_MOST_DIGITS: Final = 30
+
+
+def _whole_number(text: str) -> int | float:
+    """A JSON whole number as ``json`` reads it; one of more digits than any argument takes
+    as an infinity, which the argument's own check refuses by name with its range (int()
+    refuses 4,300 digits with advice for Python programmers, not for a model)."""
+    if len(text.lstrip("-")) <= _MOST_DIGITS:
+        return int(text)
+    return -math.inf if text.startswith("-") else math.inf
 
 
 def max_arguments_chars(tool: ModelTool) -> int:
@@ -71,12 +83,14 @@ async def run_json_arguments(tool: ModelTool, arguments_json: str) -> dict[str, 
             f"{most}: {_shorter_arguments_advice(tool)}",
         )
     try:
-        arguments = json.loads(arguments_json) if arguments_json.strip() else {}
+        arguments = (
+            json.loads(arguments_json, parse_int=_whole_number) if arguments_json.strip() else {}
+        )
     except json.JSONDecodeError as error:
         return _refused(tool, f"the arguments are not valid JSON ({error.msg}, at {error.pos})")
     except RecursionError:
         return _refused(tool, "the arguments nest too deeply to read: give a flat JSON object")
-    except ValueError as error:  # e.g. an integer longer than Python converts
+    except ValueError as error:
         return _refused(tool, f"the arguments cannot be read as JSON ({shown(str(error), 120)})")
     if not isinstance(arguments, dict):
         return _refused(tool, "the arguments must be a JSON object of names to values")
