@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
-from ocp_users_photo.undo import HistoryUnavailable
+from ocp_users_photo.undo import KeptPhotoUnusable
 from tests.test_undo_hostile_history import tamper
 from tests.undo_fixtures import GREEN, RED, history_tool
 
@@ -27,20 +27,24 @@ async def two_changes(emulator: RunningEmulator, history_file: Path) -> None:
 
 
 @pytest.mark.parametrize("data", ["not bytes", 1.5, 10**14])
-async def test_kept_bytes_of_another_type_are_a_damaged_history_on_undo(
+async def test_kept_bytes_of_another_type_are_a_damaged_entry_on_undo(
     emulator: RunningEmulator, tmp_path: Path, data: object
 ) -> None:
     # store.py _entry: bytes(row[-1]) raises TypeError for TEXT or REAL, and for an INTEGER
-    # allocates that many zero bytes (MemoryError at 10**14; 1e9 costs a second).
+    # allocates that many zero bytes (MemoryError at 10**14; 1e9 costs a second). Told as
+    # that entry's damage: the history's other entries still go back.
     history_file = tmp_path / "history.sqlite3"
     await two_changes(emulator, history_file)
     tamper(history_file, "UPDATE photos SET data = ?", data)
     async with history_tool(emulator, history_file) as tool:
-        with pytest.raises(HistoryUnavailable):
+        with pytest.raises(KeptPhotoUnusable) as refused:
             await tool.undo()
         result = await tool.restore_tool().run({"entry": 2})
+    assert refused.value.entry == 2
+    assert "kept as something other than bytes" in str(refused.value)
     assert result["ok"] is False
-    assert result["error"] == "history_unavailable"
+    assert result["error"] == "invalid_arguments"
+    assert "the photo kept as #2 cannot be sent" in result["message"]
 
 
 @pytest.mark.parametrize(

@@ -192,14 +192,48 @@ async def test_refused_changes_do_not_evict_kept_photos(
 async def test_a_kept_photo_whose_bytes_no_longer_match_its_hash_is_not_put_back(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
-    from ocp_users_photo.undo import HistoryUnavailable
+    from ocp_users_photo.undo import KeptPhotoUnusable
 
     blue = picture((40, 60, 200))
     await two_changes(emulator, history_file)  # entry 2 keeps RED, by its SHA-256
     # A damaged page, a restored backup or another program: other bytes under RED's key.
     tamper(history_file, "UPDATE photos SET data = ?", blue)
     async with history_tool(emulator, history_file, keep_previous=True) as tool:
-        (kept, _) = await tool.history()
-        with pytest.raises(HistoryUnavailable):
+        (kept, original) = await tool.history()
+        with pytest.raises(KeptPhotoUnusable) as refused:
             await tool.restore(kept)  # observed: puts BLUE back, listed as RED's sha256
         assert (await shown(emulator, CANARY_TOKEN)).original != blue
+        # Said of the entry, not of the file: "the history is damaged, move the file away"
+        # would have lost the entries that are whole, the original among them.
+        assert refused.value.entry == kept.entry
+        assert "no longer match their SHA-256" in str(refused.value)
+        assert "choose another entry" in str(refused.value)
+        assert "move the file away" not in str(refused.value)
+        model = await tool.restore_tool().run({"entry": kept.entry})
+        assert model["ok"] is False
+        assert model["error"] == "invalid_arguments"
+        assert "no longer match their SHA-256" in model["message"]
+        await tool.restore(original)  # the entry that is whole still goes back
+    assert (await shown(emulator, CANARY_TOKEN)).original != blue
+
+
+def test_the_command_line_names_the_damaged_entry_and_the_way_to_another(
+    slack_emulator: RunningEmulator,
+    history_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = asyncio.run(shown(slack_emulator, CANARY_TOKEN))
+    asyncio.run(two_changes(slack_emulator, history_file))
+    tamper(history_file, "UPDATE photos SET data = ?", picture((40, 60, 200)))
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    common = ["--history", str(history_file), "--base-url", slack_emulator.base_url]
+    code = main(["undo", *common])
+    said = capsys.readouterr().err
+    assert code == 2
+    assert "the photo kept as #2 cannot be sent as it is now" in said
+    assert "--entry N" in said
+    assert "move the file away" not in said
+    assert len(slack_emulator.requests.for_path("/api/users.setPhoto")) == 2  # the two sets
+    assert main(["undo", "--entry", "1", *common]) == 0  # the original, whole, goes back
+    assert asyncio.run(shown(slack_emulator, CANARY_TOKEN)).avatar_hash == first.avatar_hash

@@ -133,3 +133,15 @@ class KeptPhotoUnusable(EntryRefused):
             model_message=f"{cannot}another entry (call {tool_name} without entry to list "
             "them), or ask the person to have whoever runs the tool look at it",
         )
+
+
+class DamagedEntry(Exception):
+    """One entry's photo was changed in the file since it was kept: that entry cannot go
+    back, and the history's other entries can. Raised inside the history, never out of the
+    package: restore tells it as the entry's (KeptPhotoUnusable), not the file's ("move the
+    file away" would lose every good entry with it)."""
+
+    def __init__(self, entry: int, what: str) -> None:
+        self.entry = entry
+        self.what = what
+        super().__init__(f"entry #{entry}: {what}")

@@ -32,6 +32,7 @@ from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
 from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import (
+    DamagedEntry,
     EntryRefused,
     KeptPhotoUnusable,
     NothingToUndo,
@@ -204,7 +205,12 @@ async def _chosen_and_sent(
     announce, call = True, None
     while True:
         try:
-            found = await history.entry(owner, number)
+            try:
+                found = await history.entry(owner, number)
+            except DamagedEntry as damaged:
+                raise KeptPhotoUnusable(
+                    damaged.entry, damaged.what, tool_name=RESTORE_TOOL_NAME, refused=refused
+                ) from None
             if found is None:
                 if undoing:
                     raise _nothing_kept(owner, history.path, tool.keep_previous)

@@ -60,7 +60,7 @@ from ocp_users_photo.undo.entries import (
     ShownPhoto,
     is_default_avatar,
 )
-from ocp_users_photo.undo.errors import HistoryUnavailable
+from ocp_users_photo.undo.errors import DamagedEntry, HistoryUnavailable
 from ocp_users_photo.undo.turns import (
     OwnerLocks,
     Turn,
@@ -841,14 +841,12 @@ def _entry(
     stored = row[-1]
     if stored is not None and not isinstance(stored, bytes):
         # SQLite keeps what it is given: text, a number (bytes(10**14) would allocate it).
-        raise sqlite3.DatabaseError(f"malformed: the photo kept for entry #{kept.entry}")
+        raise DamagedEntry(kept.entry, "its photo is kept as something other than bytes")
     data = b"" if stored is None else stored
     if kept.sha256 is not None and hashlib.sha256(data).hexdigest() != kept.sha256:
         # Other bytes under the photo's key (a damaged page, another program): putting
         # them back would set a photo the listing does not show.
-        raise sqlite3.DatabaseError(
-            f"malformed: the bytes kept for entry #{kept.entry} do not match their SHA-256"
-        )
+        raise DamagedEntry(kept.entry, "its photo's bytes no longer match their SHA-256")
     return kept, data
 
 
