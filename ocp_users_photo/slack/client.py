@@ -866,8 +866,15 @@ def _headers_without(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Head
     ):
         return headers  # the usual case: one scan, no copy
     texts = secrets.texts()
+    # Encoded back as they were decoded (ASCII, else UTF-8, else latin-1): given as text,
+    # httpx would encode them as ASCII, and a "café" beside the echo would raise.
+    encoding = headers.encoding
     return httpx.Headers(
-        [(redacted(name, texts), redacted(value, texts)) for name, value in headers.multi_items()]
+        [
+            (redacted(name, texts).encode(encoding), redacted(value, texts).encode(encoding))
+            for name, value in headers.multi_items()
+        ],
+        encoding=encoding,
     )
 
 
