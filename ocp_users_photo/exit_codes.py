@@ -27,7 +27,8 @@ MEANINGS: Final[dict[ExitCode, tuple[str, str]]] = {
     ExitCode.OK: ("done", "done"),
     ExitCode.INTERNAL: (
         "unexpected failure",
-        "unexpected: a failure of no kind listed here (a demo check), or stdout closed early "
+        "unexpected: a failure of no kind listed here (a demo check; one after `set`'s or "
+        "`undo`'s upload began says the photo may be changed), or stdout closed early "
         "or unwritable (a full disk): what the command did stands (`history` and `manifest` "
         "exit 0 when their reader closes early: `| head`)",
     ),

@@ -176,8 +176,26 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             said = said.replace(CROP_BOX_ADVICE, crop_arguments_as_flags(CROP_BOX_ADVICE))
             refused.terminal_message = said
             raise
+        except (ValueError, OSError) as unexpected:
+            if not status.sending:
+                raise  # before the upload: the line and exit 2 say nothing was sent, as true
+            status.clear()
+            return _failed_after_the_upload(unexpected, err)
         finally:
             status.clear()  # an error's line never shares the status line
+
+
+def _failed_after_the_upload(unexpected: Exception, err: TextIO) -> int:
+    """An error of no expected kind (a bug's ValueError, an OSError) once the upload had
+    begun: never the "nothing was sent" the command line says for them before it."""
+    what = shown(without_tokens(f"{type(unexpected).__name__}: {unexpected}"), 200)
+    tell(
+        f"ocp-users-photo: the upload had begun when an unexpected error came ({what}), so "
+        "the photo may be set already: look at your Slack profile (or 'ocp-users-photo "
+        "history') before running the command again",
+        err,
+    )
+    return ExitCode.INTERNAL
 
 
 async def _set_photo_warned(

@@ -26,7 +26,7 @@ from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.output import answers_to, tell
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import shown, without_tokens
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import EntryRefused, KeptPhotoUnusable
@@ -112,6 +112,18 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     f"{tool.photo_history.path}: list them with 'ocp-users-photo history' and "
                     "give one of their numbers (--entry N)"
                 ) from None
+            except (ValueError, OSError) as unexpected:
+                if not sending.begun:
+                    raise  # before the upload: exit 2 says nothing was sent, as true
+                what = shown(without_tokens(f"{type(unexpected).__name__}: {unexpected}"), 200)
+                tell(
+                    f"ocp-users-photo: the undo's upload had begun when an unexpected error "
+                    f"came ({what}), so the photo may be put back already: look at your Slack "
+                    "profile (or 'ocp-users-photo history') before running undo again, which "
+                    "would undo this one",
+                    err,
+                )
+                return ExitCode.INTERNAL
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
         print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)
