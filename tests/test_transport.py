@@ -193,7 +193,11 @@ async def test_a_file_is_sent_whole_on_every_retry(
 def test_retry_after_as_seconds_or_an_http_date() -> None:
     assert retry_after_seconds(httpx.Headers({"Retry-After": "7"})) == 7
     assert retry_after_seconds(httpx.Headers({"Retry-After": " 1.5 "})) == 1.5
-    assert retry_after_seconds(httpx.Headers({"Retry-After": "-3"})) == 0
+    # No delay is negative: told as none given ("about 60 s"), not as "wait 0 s, as Slack
+    # asks", which invites a call at once. A date gone by is a wait that is over: 0.
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "-3"})) is None
+    gone = email.utils.formatdate(time.time() - 60, usegmt=True)
+    assert retry_after_seconds(httpx.Headers({"Retry-After": gone})) == 0
     in_a_minute = email.utils.formatdate(time.time() + 60, usegmt=True)
     assert 55 <= (retry_after_seconds(httpx.Headers({"Retry-After": in_a_minute})) or 0) <= 61
     assert retry_after_seconds(httpx.Headers({"Retry-After": "soon"})) is None

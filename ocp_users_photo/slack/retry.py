@@ -56,6 +56,8 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     value = value.strip()[:64]
     try:
         seconds = float(value)
+        if seconds < 0:
+            return None  # no delay at all (delay-seconds are digits): "wait 0 s" would invite one
     except ValueError:
         try:
             moment = email.utils.parsedate_to_datetime(value)
