@@ -307,3 +307,14 @@ def test_an_echoed_token_is_redacted_from_errors_and_results() -> None:
 
 def test_the_success_reply_helper_satisfies_the_seed_schema() -> None:
     Draft7Validator(load_manifest()["response_schema"]).validate(success_reply())
+
+
+def test_a_number_of_thousands_of_digits_is_told_as_such_not_as_no_json() -> None:
+    body = b'{"ok": true, "n": ' + b"9" * 5000 + b"}"
+    with pytest.raises(TransportError) as caught:
+        interpret(body, status=200, **{"content-type": "application/json"})
+    said = str(caught.value)
+    assert "JSON holding a number of more than 4,300 digits" in said
+    assert "not JSON" not in said
+    assert len(said) < 600
+    assert interpret(b'{"ok": true, "n": ' + b"9" * 4300 + b"}", check="off") == {"ok": True}

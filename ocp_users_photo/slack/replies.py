@@ -56,6 +56,19 @@ _NOT_JSON: Final = object()
 _TOO_DEEP_TO_READ: Final = object()
 # JSON whose text ends before its value does: an object cut off on the way.
 _CUT_SHORT: Final = object()
+# JSON holding a whole number of more digits than Python turns into an int (4,300).
+_LONG_NUMBER: Final = object()
+_MOST_DIGITS: Final = 4300
+
+
+class _NumberTooLong(ValueError):
+    """A whole number in a reply of more digits than int() takes: valid JSON all the same."""
+
+
+def _whole_number(text: str) -> int:
+    if len(text) > _MOST_DIGITS:
+        raise _NumberTooLong
+    return int(text)
 # What to do about an answer that is no Slack reply (an HTML error page, a captive portal,
 # a server that is not Slack's): the request went out, so it may have acted.
 NO_SLACK_REPLY_ADVICE: Final = (
@@ -270,6 +283,13 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
         raise _nested_too_deep(reply, method)
     if parsed is _CUT_SHORT:
         raise_alone(_cut_short(reply, redact, method))
+    if parsed is _LONG_NUMBER:
+        raise _no_slack_reply(
+            reply,
+            f"JSON holding a number of more than {_MOST_DIGITS:,} digits, which no Slack reply "
+            "has: not read further",
+            method,
+        )
     # Refused, the value parsed leaves this frame's locals first: it is the body unredacted
     # (a list echoing the token), and a traceback's locals are printed (Sentry, pytest -l).
     if not isinstance(parsed, dict):
@@ -323,12 +343,14 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 def _parse_json(body: bytes) -> Any:
     """The body as json.loads reads it, ``_NOT_JSON``, ``_CUT_SHORT`` (an object whose text
-    ends before it does), or ``_TOO_DEEP_TO_READ`` (a RecursionError, kept apart: valid
-    JSON that is deep is not "not JSON")."""
+    ends before it does), ``_LONG_NUMBER``, or ``_TOO_DEEP_TO_READ`` (a RecursionError, kept
+    apart: valid JSON that is deep is not "not JSON")."""
     try:
-        return json.loads(body)
+        return json.loads(body, parse_int=_whole_number)
     except RecursionError:
         return _TOO_DEEP_TO_READ
+    except _NumberTooLong:
+        return _LONG_NUMBER
     except json.JSONDecodeError as error:
         return _CUT_SHORT if body.lstrip()[:1] == b"{" and _ends_early(error) else _NOT_JSON
     except ValueError:
