@@ -19,7 +19,8 @@ from typing import Final, TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
 from ocp_users_photo.environment import Environment
-from ocp_users_photo.safe_text import has_lone_surrogate, shown, without_tokens
+from ocp_users_photo.safe_text import has_lone_surrogate, quoted, shown, without_tokens
+from ocp_users_photo.settings import unexpanded_variable
 from ocp_users_photo.tokens import TOKEN_VARIABLES
 
 __all__ = [
@@ -158,7 +159,7 @@ def add_history_option(
     parser.add_argument(
         "--history",
         metavar="PATH",
-        type=file_to_write,
+        type=history_file,
         help=f"{what} (default: $OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the "
         "user's data folder)",
     )
@@ -202,6 +203,20 @@ def undo_command(history: str | None, *options: str) -> str:
     if shown_command is not None:
         return shown_command
     return f"{command_shown(*words, '--history', 'PATH')} (PATH: {what})"
+
+
+def history_file(text: str) -> str:
+    """``--history``'s file: ``file_to_write``, refused when it starts with a variable left
+    as written ("$HOME/h.sqlite3" from an MCP host's args made a folder named "$HOME" in
+    the folder the server started in, where no later undo looks)."""
+    left = unexpanded_variable(text)
+    if left is not None:
+        raise argparse.ArgumentTypeError(
+            f"the path starts with {quoted(left, 40)}, a variable nothing expanded (an MCP "
+            "host passes its args as written, and a shell leaves one in single quotes as "
+            "it is): give the history's full path"
+        )
+    return file_to_write(text)
 
 
 def file_to_write(text: str) -> str:

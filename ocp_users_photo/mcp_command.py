@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, NoReturn
 
-from ocp_users_photo.cli_options import base_url_option, file_to_write
+from ocp_users_photo.cli_options import base_url_option, history_file
 from ocp_users_photo.command_line import (
     CommandLineParser,
     quiet_decompression_bomb_warning,
@@ -99,7 +99,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--history",
         metavar="PATH",
         default=None,
-        type=file_to_write,
+        type=history_file,
         help="the SQLite file replaced photos are kept in for undo (default: "
         "$OCP_USERS_PHOTO_HISTORY, else photo-history.sqlite3 in the user's data folder)",
     )

@@ -198,6 +198,13 @@ class Settings:
 _UNEXPANDED: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
 
 
+def unexpanded_variable(value: str) -> str | None:
+    """The variable ``value`` starts with, left as written (``$HOME``, ``${HOME}``,
+    ``%APPDATA%``): an MCP host passes its env block and its args so, expanding none."""
+    left = _UNEXPANDED.match(value)
+    return None if left is None else left.group(0)
+
+
 def full_history_path(value: str | None) -> str | None:
     """$OCP_USERS_PHOTO_HISTORY made a full path as the settings are read (a relative one
     taken from the working folder now: an undo run from another folder finds the same file;
@@ -219,12 +226,12 @@ def history_path_from(value: str | None) -> str | None:
     to the disk: it runs on the event loop."""
     if not value:
         return None
-    left = _UNEXPANDED.match(value)
+    left = unexpanded_variable(value)
     if left is not None:
         from ocp_users_photo.undo.errors import HistoryUnavailable
 
         refused = HistoryUnavailable(
-            f"{HISTORY_VARIABLE} holds {quoted(left.group(0), 40)}, a variable nothing "
+            f"{HISTORY_VARIABLE} holds {quoted(left, 40)}, a variable nothing "
             "expanded (an MCP host's env block expands none), so the photo history cannot "
             "be used and nothing was changed in Slack: give the full path"
         )

@@ -107,3 +107,22 @@ def test_set_names_a_relative_history_in_full_in_its_undo_hint(
         f"The photo it replaced is kept as #1: "
         f"'ocp-users-photo undo --history {tmp_path / 'relative.sqlite3'}' puts it back."
     ), done.stdout
+
+
+@pytest.mark.parametrize("command", ["set", "history", "undo", "mcp"])
+@pytest.mark.parametrize("value", ["$HOME/h.sqlite3", "${HOME}/h.sqlite3", "%APPDATA%\\h.sqlite3"])
+def test_history_given_with_a_variable_left_as_written_is_refused_before_anything(
+    slack_emulator: RunningEmulator, tmp_path: Path, command: str, value: str
+) -> None:
+    """``--history '$HOME/h.sqlite3'``, as an MCP host's args pass it, made a folder named
+    "$HOME" where the program started, and kept the photos there, where no undo looks."""
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    words = [str(image)] if command == "set" else []
+    done = run_cli(command, *words, "--history", value, env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "a variable nothing expanded" in done.stderr, done.stderr
+    assert "give the history's full path" in done.stderr, done.stderr
+    assert slack_emulator.requests.all() == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["red.png"]

@@ -69,6 +69,8 @@ def _whole_number(text: str) -> int:
     if len(text) > _MOST_DIGITS:
         raise _NumberTooLong
     return int(text)
+
+
 # What to do about an answer that is no Slack reply (an HTML error page, a captive portal,
 # a server that is not Slack's): the request went out, so it may have acted.
 NO_SLACK_REPLY_ADVICE: Final = (
