@@ -446,16 +446,75 @@ def _operational(path: Path, error: sqlite3.OperationalError) -> HistoryUnavaila
     if "unable to open" in reason and path.is_dir():
         return _folder_refusal(path)
     if "readonly" in reason or "unable to open" in reason or "disk" in reason:
-        return _refused(
-            path,
-            f"cannot be written (SQLite: {reason})",
-            f"make it writable or give another path {_WAYS_TO_GIVE_A_PATH}",
-        )
+        return _unwritable(path, reason)
     if "malformed" in reason or "not a database" in reason:
         return _damaged(path, reason)
     return _refused(
         path, f"could not be used (SQLite: {reason})", "check the file, or give another path"
     )
+
+
+def _unwritable(path: Path, reason: str) -> HistoryUnavailable:
+    """A history SQLite could not open or write, said by its cause: "make it writable" was
+    the advice for a full disk, a FIFO, a path too long and read-only side files alike."""
+    other = f"or give another path {_WAYS_TO_GIVE_A_PATH}"
+    if "full" in reason:
+        return _refused(
+            path, f"cannot be written: the disk is full (SQLite: {reason})", f"free space, {other}"
+        )
+    kind = _not_a_file(path)
+    if kind is not None:
+        return _refused(
+            path, f"is {kind}, not a file", f"give a file's path {_WAYS_TO_GIVE_A_PATH}"
+        )
+    if "readonly" in reason:
+        return _refused(
+            path,
+            f"cannot be written (SQLite: {reason})",
+            f"make {_what_to_make_writable(path)} writable, {other}",
+        )
+    if "unable to open" in reason:
+        return _refused(
+            path,
+            f"cannot be opened (SQLite: {reason})",
+            "check that its folder can be written and that the path is not too long for "
+            f"SQLite (about 500 characters), {other}",
+        )
+    return _refused(
+        path, f"could not be read or written (SQLite: {reason})", f"check the disk, {other}"
+    )
+
+
+def _not_a_file(path: Path) -> str | None:
+    """What is at ``path`` when it is neither a file nor missing (a FIFO, a device)."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None  # a folder has its own refusal
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "no regular file"
+
+
+def _what_to_make_writable(path: Path) -> str:
+    """Which of the history's files and its folder cannot be written: SQLite writes the file,
+    and its -wal and -shm files beside it, which a failed run may have left read-only."""
+    found = [
+        shown_path(part)
+        for part in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm")))
+        if part.exists() and not os.access(part, os.W_OK)
+    ]
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        found.append(f"its folder {shown_path(path.parent)}")
+    if not found:
+        return "it, the -wal and -shm files beside it and its folder"
+    return found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"
 
 
 def _damaged(path: Path, reason: str) -> HistoryUnavailable:

@@ -1,0 +1,134 @@
+"""Why a history cannot be opened or written, said by its cause.
+
+Every such failure was "cannot be written ... make it writable": for a full disk, a named
+pipe or a device given as the history, a path too long for SQLite, and a run that left
+the -wal and -shm files read-only, where making the file alone writable changed nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.undo import HistoryUnavailable
+from ocp_users_photo.undo.database import translated_failures
+from tests.conftest import CANARY_TOKEN
+from tests.undo_fixtures import picture
+
+ROOT = Path(__file__).resolve().parent.parent
+RED = picture((200, 30, 30))
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+async def refusal_of(emulator: RunningEmulator, history: Path) -> HistoryUnavailable:
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history,
+        keep_previous=True,
+    ) as tool:
+        with pytest.raises(HistoryUnavailable) as refused:
+            await asyncio.wait_for(tool.call({"image": RED}), timeout=30)
+    assert emulator.requests.for_path("/api/users.setPhoto") == []
+    return refused.value
+
+
+async def test_a_named_pipe_is_told_as_one(emulator: RunningEmulator, tmp_path: Path) -> None:
+    pipe = tmp_path / "history.sqlite3"
+    os.mkfifo(pipe)
+    said = str(await refusal_of(emulator, pipe))
+    assert "is a named pipe (FIFO), not a file" in said
+    assert "give a file's path" in said
+    assert "make it writable" not in said
+
+
+async def test_a_device_is_told_as_one(emulator: RunningEmulator) -> None:
+    said = str(await refusal_of(emulator, Path("/dev/null")))
+    assert "is a device, not a file" in said
+
+
+def test_a_full_disk_says_to_free_space(tmp_path: Path) -> None:
+    import sqlite3
+
+    with pytest.raises(HistoryUnavailable) as refused, translated_failures(tmp_path / "h"):
+        raise sqlite3.OperationalError("database or disk is full")
+    assert "cannot be written: the disk is full" in str(refused.value)
+    assert "free space" in str(refused.value)
+
+
+async def test_a_path_too_long_for_sqlite_says_so(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    deep = tmp_path.joinpath(*["d" * 200] * 5) / "history.sqlite3"
+    said = str(await refusal_of(emulator, deep))
+    assert "the path is not too long for SQLite" in said, said
+
+
+def _as_nobody_usable() -> bool:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return False
+    done = subprocess.run(["unshare", "--user", "true"], capture_output=True, timeout=30)
+    return done.returncode == 0
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+@pytest.mark.skipif(not _as_nobody_usable(), reason="needs root and user namespaces (unshare)")
+@pytest.mark.parametrize(
+    ("file_mode", "folder_mode", "named"),
+    [
+        (0o444, 0o777, ["history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm"]),
+        (0o666, 0o555, ["its folder"]),
+    ],
+)
+def test_read_only_files_and_folders_are_each_named(
+    slack_emulator: RunningEmulator,
+    tmp_path: Path,
+    file_mode: int,
+    folder_mode: int,
+    named: list[str],
+) -> None:
+    """Run as nobody (a user namespace without a mapping), where file modes hold."""
+    tmp_path.chmod(0o755)
+    folder = tmp_path / "kept"
+    folder.mkdir(mode=0o777)
+    history = folder / "history.sqlite3"
+    image = tmp_path / "green.png"
+    image.write_bytes(picture((30, 160, 60)))
+    image.chmod(0o644)
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "ocp_users_photo.cli", "set", str(image)]
+    command += ["--history", str(history), "--base-url", slack_emulator.base_url]
+    kept = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert kept.returncode == 0, kept.stderr
+    history.chmod(file_mode)
+    folder.chmod(folder_mode)
+    sets = len(slack_emulator.requests.for_path("/api/users.setPhoto"))
+    # Twice: the first run leaves the -wal and -shm files, read-only as the file, behind.
+    for _ in range(2):
+        done = subprocess.run(
+            ["unshare", "--user", *command], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 2, done.stderr
+    folder.chmod(0o755)
+    assert "cannot be written (SQLite: attempt to write a readonly database)" in done.stderr
+    said = done.stderr.split("nothing was changed in Slack: make ", 1)[1].split(" writable")[0]
+    for name in named:
+        assert name in said, said
+    assert len(slack_emulator.requests.for_path("/api/users.setPhoto")) == sets
