@@ -16,9 +16,13 @@ exception (a database error can quote the row it was writing, tokens and all).
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Final
 
 from ocp_users_photo.errors import TokenUnavailable
+from ocp_users_photo.installations.sqlite_file import StoreNotAFile
+from ocp_users_photo.safe_text import shown_path
+from ocp_users_photo.sqlite_busy import is_busy
 from ocp_users_photo.tokens import ActingPerson
 
 __all__ = [
@@ -271,8 +275,31 @@ class InstallationStoreFailed(TokenUnavailable):
         self.error_type = type(error).__name__
         super().__init__(
             f"the installation store failed while {action} ({self.error_type}); nothing was "
-            "sent: check the store's database is reachable and its tables exist, then try again"
+            f"sent: {_store_advice(error)}"
         )
+
+
+def _store_advice(error: BaseException) -> str:
+    """What to do about a store's error: the faults it can be told apart by (a path that
+    is no file, a lock held by another program), else where to look."""
+    if isinstance(error, StoreNotAFile):
+        return (
+            f"its database path {shown_path(error.database)} is {error.kind}, not a file: "
+            "give the store the path of an SQLite database file (one that exists, or where "
+            "one can be made), then try again"
+        )
+    if _locked(error):
+        return (
+            "its database is locked by another program (one writing to it, a backup or a "
+            "migration holding it): try again in a moment"
+        )
+    return "check the store's database is reachable and its tables exist, then try again"
+
+
+def _locked(error: BaseException) -> bool:
+    """SQLite's busy or locked refusal, raised as it is or wrapped by SQLAlchemy (``orig``)."""
+    cause = getattr(error, "orig", error)
+    return isinstance(cause, sqlite3.OperationalError) and is_busy(cause)
 
 
 class RefreshBusy(TokenUnavailable):

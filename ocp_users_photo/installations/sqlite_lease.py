@@ -23,6 +23,7 @@ from typing import Final
 import anyio.to_thread
 
 from ocp_users_photo.installations.refresh_locks import take_polling
+from ocp_users_photo.installations.sqlite_file import refuse_non_file
 from ocp_users_photo.sqlite_busy import is_busy
 
 LEASE_TABLE: Final = "ocp_users_photo_refresh_leases"
@@ -74,6 +75,7 @@ class SQLiteRefreshLock:
             await anyio.to_thread.run_sync(self._release, key, holder)
 
     def _connect(self) -> sqlite3.Connection:
+        refuse_non_file(self.database)  # StoreNotAFile: a pipe, folder or device is no lock
         # isolation_level=None: the transactions below are begun and ended by hand.
         return sqlite3.connect(self.database, timeout=self._busy_timeout, isolation_level=None)
 

@@ -6,7 +6,7 @@ only asynchronous (``AsyncInstallationStore``) is awaited. slack_sdk's SQLite st
 also offers ``async_`` methods, but they block: the synchronous side is preferred.
 Whatever a store raises becomes ``InstallationStoreFailed``, without its text; so does
 a read slack_sdk's SQLite store could not make and answered with None
-(``sqlite_absence.py``).
+(``sqlite_absence.py``), and an SQLite store's path that is no file (``sqlite_file.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo.errors import raise_alone
 from ocp_users_photo.installations.errors import InstallationStoreFailed
 from ocp_users_photo.installations.sqlite_absence import confirm_absent
+from ocp_users_photo.installations.sqlite_file import refuse_non_file
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tokens import ActingPerson
 
@@ -89,6 +90,7 @@ class StoreAccess:
 
                 def find_installation() -> Installation | None:
                     if sqlite is not None:
+                        refuse_non_file(sqlite.database)  # before any open: a pipe waits
                         _create_private(sqlite.database)
                         if not self._exposure_looked_at:
                             self._exposure_looked_at = True
@@ -131,6 +133,8 @@ class StoreAccess:
                 bot = await _newest_bot_of(self._async_reads, installation)
             _take_bot(installation, bot)
             if self._sync is not None:
+                if self._sqlite is not None:
+                    await anyio.to_thread.run_sync(refuse_non_file, self._sqlite.database)
                 await anyio.to_thread.run_sync(self._sync.save, installation)
             else:
                 assert self._async is not None
@@ -205,10 +209,11 @@ def _name_exposure(database: str | os.PathLike[str]) -> None:
     if os.name == "nt" or not database or database == ":memory:" or database.startswith("file:"):
         return  # Windows' modes say nothing of other users; a URI or memory is no one file
     try:
-        mode = stat.S_IMODE(os.stat(database).st_mode)
+        status = os.stat(database).st_mode
     except OSError:
         return  # the read that follows names what is wrong with the file
-    if mode & 0o077:
+    mode = stat.S_IMODE(status)
+    if stat.S_ISREG(status) and mode & 0o077:  # a folder's or a pipe's mode is no file's
         path = shown_path(database)
         # A command only for the path as it is: the shown one may differ (white space
         # collapsed, control characters as '?', a token masked, cut short), another file.
