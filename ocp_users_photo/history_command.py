@@ -3,7 +3,8 @@
 Lists what ``ocp-users-photo undo`` can put back: each entry's number, when it was
 kept, what it was (the person's own photo, with its size, hash and crop box, or
 Slack's default avatar) and whether the change that replaced it was made. Reads the
-history file only, and asks Slack whose the token is (``auth.test``); never prints
+history file (first: a file it cannot read is said so offline), then asks Slack whose
+the token is (``auth.test``); never prints
 the token or any image. ``--forget`` removes them all instead (a person who asks to be
 forgotten): their bytes leave the file and its write-ahead log. They are the only copies
 of those photos, so it asks first on a terminal, naming how many and whose (default No);
@@ -72,6 +73,7 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     from ocp_users_photo.undo.restore import kept_photos_for_undo  # SQLite: not for --help
 
     async with _tool(args) as tool:
+        await tool.photo_history.check_readable()  # the file's fault first, Slack not asked
         kept, undo_entry = await kept_photos_for_undo(tool)
         where = tool.photo_history.path
     if args.json:
@@ -146,6 +148,7 @@ async def _forget_question(args: argparse.Namespace) -> tuple[str | None, Path]:
 
     async with _tool(args) as tool:
         where = tool.photo_history.path
+        await tool.photo_history.check_readable()
         kept = await kept_photos(tool, refused="nothing was forgotten")
         if not kept:
             return None, where
@@ -182,6 +185,7 @@ async def _forgotten(args: argparse.Namespace, out: TextIO) -> int:
     from ocp_users_photo.undo.restore import forget_kept
 
     async with _tool(args) as tool:
+        await tool.photo_history.check_readable()
         removed = await forget_kept(tool)
         where = tool.photo_history.path
     if args.json:

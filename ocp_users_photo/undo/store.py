@@ -447,6 +447,14 @@ class PhotoHistory(AsyncClosing):
         finally:
             self._close_looking()
 
+    async def check_readable(self) -> None:
+        """What reading the history would refuse (a damaged file, a folder, a newer schema),
+        found before Slack is asked whose the token is: a command that lists or puts back
+        says the file's fault even offline, and sends nothing for a file it cannot read.
+        Makes no file: where there is none, nothing is kept (what a change would refuse
+        there is said as reading it says it)."""
+        await self._run(_nothing, absent=None)
+
     async def check_existing(self) -> None:
         """What the first change would refuse in the history file, found without writing to
         it or making it (a dry run): HistoryUnavailable, saying why."""

@@ -1,0 +1,62 @@
+"""``history`` and ``undo`` read the history file before asking Slack whose the token is.
+
+A damaged history was hidden behind "could not reach Slack" offline, and behind a token's
+refusal without one; with Slack reachable, auth.test was asked for a file that could not
+be read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import RunningEmulator
+from tests.conftest import CANARY_TOKEN
+from tests.programs import run_cli
+
+UNREACHABLE = "http://127.0.0.1:9/api"
+
+
+@pytest.fixture
+def damaged(tmp_path: Path) -> Path:
+    history = tmp_path / "history.sqlite3"
+    history.write_bytes(b"SQLite format 3\x00" + b"\x07" * 4000)
+    return history
+
+
+@pytest.mark.parametrize("command", [["history"], ["undo"], ["history", "--forget", "--yes"]])
+def test_a_damaged_history_is_told_offline(damaged: Path, command: list[str]) -> None:
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": UNREACHABLE}
+    done = run_cli(*command, "--history", str(damaged), env=env)
+    assert done.returncode == 2, done.stderr
+    assert "is damaged" in done.stderr, done.stderr
+    assert "reach" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", [["history"], ["undo"]])
+def test_a_damaged_history_is_told_without_a_token(damaged: Path, command: list[str]) -> None:
+    done = run_cli(*command, "--history", str(damaged), env={"SLACK_API_URL": UNREACHABLE})
+    assert done.returncode == 2, done.stderr
+    assert "is damaged" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", [["history"], ["undo"]])
+def test_slack_is_not_asked_for_a_history_that_cannot_be_read(
+    slack_emulator: RunningEmulator, damaged: Path, command: list[str]
+) -> None:
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    done = run_cli(*command, "--history", str(damaged), env=env)
+    assert done.returncode == 2, done.stderr
+    assert slack_emulator.requests.all() == []
+
+
+def test_no_history_file_is_still_none_kept_and_makes_no_file(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    missing = tmp_path / "none.sqlite3"
+    done = run_cli("history", "--history", str(missing), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "No photo kept yet" in done.stdout
+    assert not missing.exists()
