@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+import anyio.to_thread
+
 from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
@@ -73,9 +75,10 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     from ocp_users_photo.undo.restore import kept_photos_for_undo  # SQLite: not for --help
 
     async with _tool(args) as tool:
+        where = tool.photo_history.path
+        emptied = await anyio.to_thread.run_sync(_if_emptied, where)  # before it is opened
         await tool.photo_history.check_readable()  # the file's fault first, Slack not asked
         kept, undo_entry = await kept_photos_for_undo(tool)
-        where = tool.photo_history.path
     if args.json:
         # The path as it is (JSON escapes control characters), a token shape masked.
         listed = {
@@ -88,7 +91,7 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     if not kept:
         print(
             f"No photo kept yet in {shown_path(where)}: one is kept each time a change "
-            "replaces it.",
+            f"replaces it.{emptied}",
             file=out,
         )
         return ExitCode.OK
@@ -106,6 +109,22 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     entry_undo = undo_command(args.history, "--entry", "N")
     print(f"Put one back with {entry_undo} ({undone}).", file=out)
     return ExitCode.OK
+
+
+def _if_emptied(where: Path) -> str:
+    """A word on a history file there with no bytes: this program makes none such, so one
+    that held photos may have been emptied by another (``truncate -s 0``); a program that
+    saw it holding them refuses it, but each command is a new program."""
+    try:
+        empty = where.stat().st_size == 0
+    except OSError:
+        return ""
+    if not empty:
+        return ""
+    return (
+        " The file is there with no bytes at all: if photos were kept in it, another program "
+        "emptied it and they are gone (put back a copy if there is one)."
+    )
 
 
 def _tool(args: argparse.Namespace) -> UsersSetPhoto:

@@ -60,3 +60,19 @@ def test_no_history_file_is_still_none_kept_and_makes_no_file(
     assert done.returncode == 0, done.stderr
     assert "No photo kept yet" in done.stdout
     assert not missing.exists()
+
+
+def test_an_empty_history_file_is_named_as_one_that_may_have_been_emptied(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Every command is a new program: the refusal of a file this program saw holding
+    photos and finds emptied never met ``truncate -s 0`` between two commands."""
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    emptied = tmp_path / "history.sqlite3"
+    emptied.write_bytes(b"")
+    done = run_cli("history", "--history", str(emptied), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "No photo kept yet" in done.stdout
+    assert "another program emptied it and they are gone" in done.stdout
+    missing = run_cli("history", "--history", str(tmp_path / "none.sqlite3"), env=env)
+    assert "emptied" not in missing.stdout
