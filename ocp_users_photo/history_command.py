@@ -98,15 +98,19 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     print(f"Kept photos, newest first ({shown_path(where)}):", file=out)
     for entry in kept:
         print(f"  {entry.describe()}", file=out)
+    entry_undo = undo_command(args.history, "--entry", "N")
     if undo_entry is None:
         undone = (
             "none of them undoes a change: the changes they record have not taken effect, "
             "as Slack shows the photo they kept"
         )
     else:
+        # A path that cannot be shown as typed is named "PATH", with a note on what it is:
+        # said once in the line, after the first command.
+        note = entry_undo[entry_undo.find(" (PATH: ") :] if " (PATH: " in entry_undo else ""
         undo = undo_command(args.history)
+        undo = undo.removesuffix(note) if note else undo
         undone = f"{undo} puts back #{undo_entry}, the photo before the last change"
-    entry_undo = undo_command(args.history, "--entry", "N")
     print(f"Put one back with {entry_undo} ({undone}).", file=out)
     return ExitCode.OK
 

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import os
 import shlex
+from pathlib import Path
 
 import pytest
 
 from ocp_users_photo.cli_options import undo_command
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from tests.conftest import CANARY_TOKEN
+from tests.programs import run_cli
+from tests.undo_fixtures import picture
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +84,21 @@ def test_a_relative_variable_that_cannot_be_shown_names_the_variable_not_a_flag(
 def test_no_history_given_names_the_plain_command() -> None:
     assert undo_command(None) == "'ocp-users-photo undo'"
     assert undo_command(None, "--entry", "N") == "'ocp-users-photo undo --entry N'"
+
+
+def test_the_history_listing_says_what_path_stands_for_once(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    history = tmp_path / "a\nb\x1b[31m" / "h.sqlite3"
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
+    done = run_cli("history", "--history", str(history), env=env)
+    assert done.returncode == 0, done.stderr
+    (line,) = [text for text in done.stdout.splitlines() if text.startswith("Put one back")]
+    assert line == (
+        "Put one back with 'ocp-users-photo undo --entry N --history PATH' (PATH: the full "
+        "path of the same --history file) ('ocp-users-photo undo --history PATH' puts back "
+        "#1, the photo before the last change)."
+    )
