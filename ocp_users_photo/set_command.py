@@ -32,7 +32,7 @@ from ocp_users_photo.cli_options import (
 )
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
-from ocp_users_photo.errors import InvalidArguments
+from ocp_users_photo.errors import InvalidArguments, UsersPhotoError
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
@@ -177,8 +177,8 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
-            if not status.sending:
-                raise  # before the upload: the line and exit 2 say nothing was sent, as true
+            if isinstance(unexpected, UsersPhotoError) or not status.sending:
+                raise  # the tool's own (said as it is), or before the upload: nothing sent
             status.clear()
             return _failed_after_the_upload(unexpected, err)
         finally:

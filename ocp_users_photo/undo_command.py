@@ -22,6 +22,7 @@ from ocp_users_photo.cli_options import (
     undo_warnings_to,
 )
 from ocp_users_photo.command_runner import run_command
+from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.observers import CallInfo, CallObserver
@@ -115,8 +116,8 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "give one of their numbers (--entry N)"
                 ) from None
             except (ValueError, OSError) as unexpected:
-                if not sending.begun:
-                    raise  # before the upload: exit 2 says nothing was sent, as true
+                if isinstance(unexpected, UsersPhotoError) or not sending.begun:
+                    raise  # the tool's own (TokenNotUsable is a ValueError), or none sent
                 what = shown(without_tokens(f"{type(unexpected).__name__}: {unexpected}"), 200)
                 tell(
                     f"ocp-users-photo: the undo's upload had begun when an unexpected error "

@@ -14,6 +14,7 @@ import pytest
 
 from ocp_users_photo.cli import main
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.errors import Problem, TokenNotUsable
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.slack import client as slack_client
 from ocp_users_photo.slack.replies import decode_reply
@@ -90,3 +91,33 @@ def test_an_undo_after_its_upload_says_the_photo_may_be_put_back(
     assert code == ExitCode.INTERNAL, said
     assert "the undo's upload had begun when an unexpected error came" in said
     assert "nothing was put back" not in said
+
+
+@pytest.mark.parametrize("command", ["set", "undo"])
+def test_the_tools_own_errors_that_are_value_errors_are_said_as_they_are(
+    slack_emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """TokenNotUsable is a ValueError (an InvalidArguments): met after the upload (an
+    expired token not renewed), it is the tool's own answer, not an unexpected error."""
+    image = tmp_path / "me.png"
+    image.write_bytes(make_image((600, 600)))
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    common = ["--base-url", slack_emulator.base_url, "--history", str(tmp_path / "h.sqlite3")]
+    if command == "undo":
+        assert main(["set", str(image), *common]) == ExitCode.OK
+    refusal = TokenNotUsable(
+        [Problem("$.token", "the token expired")], refused="the expired token was not renewed"
+    )
+    broken = breaking("users.deletePhoto users.setPhoto", refusal)
+    monkeypatch.setattr(slack_client, "decode_reply", broken)
+    capsys.readouterr()
+    words = [str(image)] if command == "set" else []
+    code = main([command, *words, *common])
+    said = capsys.readouterr().err
+    assert code == ExitCode.INVALID, said
+    assert "the expired token was not renewed" in said
+    assert "unexpected error" not in said
