@@ -173,8 +173,9 @@ async def test_a_host_token_that_cannot_work_is_the_tools_answer_not_a_retry(
     [
         ('{"image": "data:image/png;base64,' + "A" * 200_000, "may have been cut short"),
         ('"' + "B" * 100_000 + '"', "must be one JSON object"),
+        ('{"image": "portrait.png", "crop_x": ' + "9" * 5000 + "}", "a number too long to read"),
     ],
-    ids=["cut-short-json", "a-long-string"],
+    ids=["cut-short-json", "a-long-string", "a-number-of-5000-digits"],
 )
 async def test_a_retry_prompt_quotes_none_of_the_models_arguments(
     photo_host: PhotoHost, raw: str, says: str
@@ -194,6 +195,9 @@ async def test_a_retry_prompt_quotes_none_of_the_models_arguments(
     assert len(prompt) < 1000
     assert "AAAAAAAAAA" not in prompt
     assert "BBBBBBBBBB" not in prompt
+    assert "9999999999" not in prompt
+    if "crop_x" in raw:  # whole JSON: nothing was cut short at the model's output limit
+        assert "cut short" not in prompt
     assert not photo_host.emulator.requests.for_path("/api/users.setPhoto")
 
 

@@ -160,8 +160,16 @@ class _ObjectArguments:
         shown_input = f"<{described}, not repeated here>"
         details: list[InitErrorDetails] = []
         for error in refused.errors(include_url=False)[:5]:
-            if error["type"] == "json_invalid":
-                reason = shown(str((error.get("ctx") or {}).get("error", "")), 120)
+            reason = shown(str((error.get("ctx") or {}).get("error", "")), 120)
+            if error["type"] == "json_invalid" and reason.startswith("number out of range"):
+                # Whole JSON, with a number of thousands of digits: nothing was cut short.
+                kind = PydanticCustomError(
+                    "json_invalid",
+                    "The arguments hold a number too long to read ({reason}): write each "
+                    "number within the range its argument's description gives.",
+                    {"reason": reason},
+                )
+            elif error["type"] == "json_invalid":
                 kind = PydanticCustomError(
                     "json_invalid",
                     "The arguments are no complete JSON ({reason}): write them again as one "
