@@ -24,8 +24,9 @@ _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 # argument a model or a caller adds ("password", "api_key"), and any of these that is not a
 # number, keeps its type only.
 _VALUES_KEPT: Final = frozenset({"crop_x", "crop_y", "crop_w", "entry"})
-# The text form of such a value that is kept: as many digits as any of them takes.
-_FEW_DIGITS: Final = re.compile(r"[0-9]{1,9}")
+# The text form of such a value that is kept: as many digits as any of them takes (an
+# entry's text, up to 15).
+_FEW_DIGITS: Final = re.compile(r"[0-9]{1,15}")
 
 
 def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -116,9 +116,10 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _if_emptied(where: Path) -> str:
-    """A word on a history file there with no bytes: this program makes none such, so one
-    that held photos may have been emptied by another (``truncate -s 0``); a program that
-    saw it holding them refuses it, but each command is a new program."""
+    """A word on a history file there with no bytes: a first change that failed may leave
+    one, and so may ``touch``; but one that held photos may have been emptied by another
+    program (``truncate -s 0``). A program that saw it holding them refuses it; each
+    command is a new program, so this says what may have happened, without refusing."""
     try:
         empty = where.stat().st_size == 0
     except OSError:

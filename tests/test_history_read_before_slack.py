@@ -74,5 +74,9 @@ def test_an_empty_history_file_is_named_as_one_that_may_have_been_emptied(
     assert done.returncode == 0, done.stderr
     assert "No photo kept yet" in done.stdout
     assert "another program emptied it and they are gone" in done.stdout
+    # A listing writes nothing into it: a new history there would hide that it was emptied.
+    assert emptied.stat().st_size == 0
+    again = run_cli("history", "--history", str(emptied), env=env)
+    assert "another program emptied it and they are gone" in again.stdout
     missing = run_cli("history", "--history", str(tmp_path / "none.sqlite3"), env=env)
     assert "emptied" not in missing.stdout

@@ -35,12 +35,12 @@ def test_text_that_is_not_a_few_digits_keeps_its_type_only(name: str, value: str
     assert safe_view({name: value}) == {name: "<str>"}
 
 
-@pytest.mark.parametrize("value", [0, 512, 65535, -3, 2.5, "0", "512", "123456789", 10**14])
+@pytest.mark.parametrize("value", [0, 512, 65535, -3, 2.5, "0", "512", "123456789012345", 10**14])
 def test_numbers_and_digits_are_kept_as_given(value: object) -> None:
     assert safe_view({"crop_w": value}) == {"crop_w": value}
 
 
-@pytest.mark.parametrize("value", ["1234567890", True, float("nan"), 10**15, [1]])
+@pytest.mark.parametrize("value", ["1234567890123456", True, float("nan"), 10**15, [1]])
 def test_long_digits_booleans_and_non_numbers_are_not_kept(value: object) -> None:
     assert safe_view({"entry": value})["entry"].startswith("<")
 

@@ -518,7 +518,7 @@ def test_a_dry_run_answers_as_the_change_does_for_what_is_no_file(
     done = run_cli("set", str(image), "--history", str(where), "--dry-run")
     if kind == "a pipe":
         assert done.returncode == 2, done.stderr
-        assert "is not a regular file (a device, a pipe or a socket)" in done.stderr
+        assert "is a named pipe (FIFO), not a file" in done.stderr
     else:
         assert done.returncode == 0, done.stderr
         assert not (tmp_path / "made-later.sqlite3").exists()

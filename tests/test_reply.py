@@ -318,3 +318,25 @@ def test_a_number_of_thousands_of_digits_is_told_as_such_not_as_no_json() -> Non
     assert "not JSON" not in said
     assert len(said) < 600
     assert interpret(b'{"ok": true, "n": ' + b"9" * 4300 + b"}", check="off") == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("body", "cut"),
+    [
+        (b'{"x": 1.', True),
+        (b'{"x": 1e', True),
+        (b'{"x": 1.5e+', True),
+        (b'{"a": "\\u00', True),
+        (b"\xef\xbb\xbf" + b'{"ok": true', True),  # a byte-order mark before it
+        (b'{"ok": true, "profile": {}} null', False),  # whole, then more
+        (b'{"ok": true}\n-', False),
+        (b'{"a": "\\uZ"}', False),  # a bad escape in a closed string
+        (b'[{"ok": true', False),  # no object
+    ],
+)
+def test_cut_short_is_told_only_of_an_object_that_stops_within_itself(
+    body: bytes, cut: bool
+) -> None:
+    with pytest.raises(TransportError) as caught:
+        interpret(body, status=200)
+    assert ("a JSON reply cut short" in str(caught.value)) is cut, str(caught.value)

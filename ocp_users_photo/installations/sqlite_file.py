@@ -11,8 +11,8 @@ SQLite's "unable to open" or "disk I/O error", which send the host to the wrong 
 from __future__ import annotations
 
 import os
-import stat
 
+from ocp_users_photo.file_kinds import non_file_kind
 from ocp_users_photo.safe_text import shown_path
 
 __all__ = ["StoreNotAFile", "refuse_non_file"]
@@ -38,21 +38,6 @@ def refuse_non_file(database: str | os.PathLike[str]) -> None:
         mode = os.stat(database).st_mode
     except OSError:
         return  # missing (made by the store), or unreachable: the open says which
-    kind = _kind_of(mode)
+    kind = non_file_kind(mode)
     if kind is not None:
         raise StoreNotAFile(database, kind)
-
-
-def _kind_of(mode: int) -> str | None:
-    """What a path that is no regular file is, in words; None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"

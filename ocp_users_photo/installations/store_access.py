@@ -125,6 +125,8 @@ class StoreAccess:
         the installation (SQLAlchemy's even a blank one, over the install's row), so a copy
         of an older one would become the workspace's, its refresh token spent."""
         try:
+            if self._sqlite is not None:  # before any open of the file: a pipe waits
+                await anyio.to_thread.run_sync(refuse_non_file, self._sqlite.database)
             if self._sync_reads is not None:
                 find_bot = self._sync_reads.find_bot
                 bot = await anyio.to_thread.run_sync(_newest_bot, find_bot, installation)
@@ -133,8 +135,6 @@ class StoreAccess:
                 bot = await _newest_bot_of(self._async_reads, installation)
             _take_bot(installation, bot)
             if self._sync is not None:
-                if self._sqlite is not None:
-                    await anyio.to_thread.run_sync(refuse_non_file, self._sqlite.database)
                 await anyio.to_thread.run_sync(self._sync.save, installation)
             else:
                 assert self._async is not None

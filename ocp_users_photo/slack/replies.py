@@ -21,6 +21,8 @@ Decisions, tested:
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -56,9 +58,13 @@ _NOT_JSON: Final = object()
 _TOO_DEEP_TO_READ: Final = object()
 # JSON whose text ends before its value does: an object cut off on the way.
 _CUT_SHORT: Final = object()
-# JSON holding a whole number of more digits than Python turns into an int (4,300).
+# What is left where a cut ends inside a number (after its digits: "1." "1e" "1.5e+"),
+# and inside a \\u escape ("u", "u0", "u00e": the error is at its "u").
+_NUMBER_CUT: Final = re.compile(r"-?[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]*)?")
+_ESCAPE_CUT: Final = re.compile(r"u[0-9a-fA-F]{0,3}")
+# JSON holding a whole number of more digits than Python turns into an int (4,300, unless
+# the program set another limit: sys.set_int_max_str_digits).
 _LONG_NUMBER: Final = object()
-_MOST_DIGITS: Final = 4300
 
 
 class _NumberTooLong(ValueError):
@@ -66,7 +72,8 @@ class _NumberTooLong(ValueError):
 
 
 def _whole_number(text: str) -> int:
-    if len(text) > _MOST_DIGITS:
+    most = sys.get_int_max_str_digits()
+    if most and len(text.lstrip("-")) > most:
         raise _NumberTooLong
     return int(text)
 
@@ -288,8 +295,8 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
     if parsed is _LONG_NUMBER:
         raise _no_slack_reply(
             reply,
-            f"JSON holding a number of more than {_MOST_DIGITS:,} digits, which no Slack reply "
-            "has: not read further",
+            f"JSON holding a number of more than {sys.get_int_max_str_digits():,} digits, which "
+            "no Slack reply has: not read further",
             method,
         )
     # Refused, the value parsed leaves this frame's locals first: it is the body unredacted
@@ -354,21 +361,27 @@ def _parse_json(body: bytes) -> Any:
     except _NumberTooLong:
         return _LONG_NUMBER
     except json.JSONDecodeError as error:
-        return _CUT_SHORT if body.lstrip()[:1] == b"{" and _ends_early(error) else _NOT_JSON
+        return _CUT_SHORT if _ends_early(error) else _NOT_JSON
     except ValueError:
         return _NOT_JSON
 
 
 def _ends_early(error: json.JSONDecodeError) -> bool:
-    """Whether the text was fine up to where it stops: a string or a ``\\u`` escape left
-    open, or nothing after the failing place but the start of a literal (``tr``, ``-``) or
-    nothing at all."""
+    """Whether an object's text was fine up to where it stops: a string or a ``\\u`` escape
+    left open, or nothing after the failing place but the start of a literal or of a
+    number's fraction or exponent (``tr``, ``-``, ``.``, ``e+``), or nothing at all. Not
+    text after a whole value ("Extra data"), which ended."""
+    doc = error.doc
+    if not doc.lstrip().startswith("{") or error.msg.startswith("Extra data"):
+        return False
     if error.msg.startswith("Unterminated string"):
         return True
+    rest = doc[error.pos :].strip()
     if error.msg.startswith("Invalid \\uXXXX"):  # an escape cut within its four digits
-        return len(error.doc) - error.pos < 6
-    rest = error.doc[error.pos :].strip()
-    return any(word.startswith(rest) for word in ("true", "false", "null", "-"))
+        return _ESCAPE_CUT.fullmatch(rest) is not None
+    return _NUMBER_CUT.fullmatch(rest) is not None or any(
+        word.startswith(rest) for word in ("true", "false", "null")
+    )
 
 
 def _cut_short(reply: HttpReply, redact: Redact, method: str) -> TransportError:

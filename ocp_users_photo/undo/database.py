@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
 
+from ocp_users_photo.file_kinds import non_file_kind
 from ocp_users_photo.private_folders import make_private_folders
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.sqlite_busy import is_busy
@@ -205,7 +206,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
         if not stat.S_ISREG(found.st_mode):
             raise _refused(
                 path,
-                "is not a regular file (a device, a pipe or a socket)",
+                f"is {non_file_kind(found.st_mode)}, not a file",
                 f"give a file's path {_WAYS_TO_GIVE_A_PATH}",
             )
         beside = [f"{target}-wal", f"{target}-shm"]
@@ -486,32 +487,28 @@ def _unwritable(path: Path, reason: str) -> HistoryUnavailable:
 
 
 def _not_a_file(path: Path) -> str | None:
-    """What is at ``path`` when it is neither a file nor missing (a FIFO, a device)."""
+    """What is at ``path`` when it is neither a file, a folder (which has its own refusal)
+    nor missing: a named pipe, a device."""
     try:
         mode = path.stat().st_mode
     except (OSError, ValueError):
         return None
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return None  # a folder has its own refusal
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "no regular file"
+    return None if stat.S_ISDIR(mode) else non_file_kind(mode)
 
 
 def _what_to_make_writable(path: Path) -> str:
     """Which of the history's files and its folder cannot be written: SQLite writes the file,
     and its -wal and -shm files beside it, which a failed run may have left read-only."""
+    # SQLite keeps the -wal and -shm files beside the file a link names, in its folder.
+    target = Path(os.path.realpath(path))
+    beside = (target.with_name(target.name + end) for end in ("-wal", "-shm"))
     found = [
         shown_path(part)
-        for part in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm")))
+        for part in (target, *beside)
         if part.exists() and not os.access(part, os.W_OK)
     ]
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        found.append(f"its folder {shown_path(path.parent)}")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        found.append(f"its folder {shown_path(target.parent)}")
     if not found:
         return "it, the -wal and -shm files beside it and its folder"
     return found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"

@@ -135,13 +135,15 @@ class KeptPhotoUnusable(EntryRefused):
         )
 
 
-class DamagedEntry(Exception):
+class DamagedEntry(HistoryUnavailable):
     """One entry's photo was changed in the file since it was kept: that entry cannot go
-    back, and the history's other entries can. Raised inside the history, never out of the
-    package: restore tells it as the entry's (KeptPhotoUnusable), not the file's ("move the
-    file away" would lose every good entry with it)."""
+    back, and the history's other entries can. Putting it back (undo, restore) says so as
+    KeptPhotoUnusable, the entry's fault; ``PhotoHistory.entry`` raises it as it is."""
 
     def __init__(self, entry: int, what: str) -> None:
         self.entry = entry
         self.what = what
-        super().__init__(f"entry #{entry}: {what}")
+        super().__init__(
+            f"the photo history's entry #{entry} cannot be put back ({what}); nothing was "
+            "changed in Slack: put back another of its entries"
+        )

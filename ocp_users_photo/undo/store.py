@@ -27,6 +27,7 @@ import math
 import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 import weakref
@@ -532,17 +533,21 @@ def _stamp_of(path: Path) -> tuple[int, ...] | None:
 
 
 def _no_file_at(path: Path) -> bool:
-    """Whether no history is at ``path``: neither the file nor a write-ahead log left of it
+    """Whether no history is at ``path``: neither the file, or only a file with no bytes
+    (a read would write a new history into it, and a file emptied by another program
+    would then read as one that never held photos), nor a write-ahead log left of it
     (SQLite opening the path takes that log's pages in, a person's kept photos among them,
     which ``forget`` must reach). Any other failure to look is left to the opening, which
     says what it is."""
     for name in (path, path.with_name(f"{path.name}-wal")):
         try:
-            os.stat(name)
+            found = os.stat(name)
         except FileNotFoundError:
             continue
         except OSError:
             return False
+        if name == path and stat.S_ISREG(found.st_mode) and found.st_size == 0:
+            continue
         return False
     return True
 
