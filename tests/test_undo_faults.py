@@ -220,6 +220,7 @@ async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
     ("fault", "said"),
     [
         pytest.param(Fault.status(404), ("could not be downloaded", "HTTP 404"), id="404"),
+        pytest.param(Fault.status(500), ("could not be downloaded", "HTTP 500"), id="500"),
         pytest.param(Fault.html_page(), ("not an image",), id="html"),
         # A damaged original gives way to the square Slack shows of it, when there is one:
         # tests/test_kept_original_formats.py.
@@ -234,6 +235,8 @@ async def test_an_original_that_cannot_be_kept_refuses_the_change(
     assert result["error"] == "previous_photo_not_kept"
     for words in said:
         assert words in result["message"]
+    # The photo Slack shows is the tool's to download: no caller can give it instead.
+    assert "download the image and give it" not in result["message"]
     assert set_photo_requests(emulator) == 1  # the photo given outside the tool only
 
 

@@ -49,6 +49,7 @@ from ocp_users_photo.web_image.addresses import (
 from ocp_users_photo.web_image.hosts import matching_rule
 from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url, check_verifying
 from ocp_users_photo.web_image.refusals import (
+    GIVE_IT_INSTEAD,
     AddressRefused,
     BadImageUrl,
     ConnectionFailed,
@@ -143,8 +144,7 @@ async def fetch_image(
             raise
         timed_out = FetchTimedOut(
             f"fetching the image from {hops.current_place or _place(first)} took longer than "
-            f"{policy.total_timeout:g} s: try again later, or download the image and give it "
-            "as a file path, a data: URI or base64 text"
+            f"{policy.total_timeout:g} s: try again later, or {GIVE_IT_INSTEAD}"
         )
         timed_out.host_reached = hops.reached
         raise timed_out from None
@@ -471,10 +471,7 @@ def _status_advice(status: int) -> str:
     """What to do about an answer other than the image: a busy or failing host (429, 5xx) is
     its state, not the URL's, and another URL is no better advice than waiting."""
     if status == 429 or status >= 500:
-        return (
-            "the host is busy or failing: try again later, or download the image and give "
-            "it as a file path or base64 text"
-        )
+        return f"the host is busy or failing: try again later, or {GIVE_IT_INSTEAD}"
     return "check that the URL opens the image itself"
 
 
@@ -489,7 +486,7 @@ def _connect_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> I
     if isinstance(error, httpx.TimeoutException):
         return FetchTimedOut(
             f"{place} did not answer within {policy.connect_timeout:g} s: try again later, or "
-            "download the image and give it as a file path or base64 text"
+            f"{GIVE_IT_INSTEAD}"
         )
     tls = _tls_error(error)
     if tls is not None:

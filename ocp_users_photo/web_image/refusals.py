@@ -14,6 +14,8 @@ text is the server's or the resolver's, and stays out of results and histories.
 
 from __future__ import annotations
 
+from typing import Final
+
 from ocp_users_photo.errors import IMAGE_PATH, Problem, UsersPhotoError
 
 __all__ = [
@@ -31,6 +33,11 @@ __all__ = [
     "TlsFailure",
     "TooManyRedirects",
 ]
+
+
+# The way round a host that is busy, failing or slow, for a caller who gives the image: not
+# for the photo Slack shows, which the tool downloads itself to keep it (undo/shown_photo.py).
+GIVE_IT_INSTEAD: Final = "download the image and give it as a file path, a data: URI or base64 text"
 
 
 class ImageUrlRefused(UsersPhotoError):
