@@ -85,7 +85,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "Proxy-Authorization and Cookie headers reduced to their scheme and the token, "
     "refresh_token, client_secret and code values replaced by [redacted] in form, query and "
     "body, unless the emulator was started with reveal_secrets_in_control_api.",
-    "Respond and raw faults replace {authorization} and {token} in their body, header values "
+    "A fault that answers (`status`, `json`, `slack_error` and the others but `raw`, `delay` "
+    "and `drop`; the control API lists it with the kind `respond`) and a `raw` fault replace "
+    "{authorization} and {token} in their body, header values "
     "and raw bytes with the request's Authorization header and token, as a hostile server "
     "would. A raw, dripped or lying-length fault is written straight onto the connection with "
     "`connection: close` and the connection is then closed.",
