@@ -39,6 +39,7 @@ from ocp_users_photo.installations.errors import (
 )
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.errors import (
+    DamagedEntry,
     EntryRefused,
     HistoryBusy,
     HistoryUnavailable,
@@ -98,6 +99,7 @@ def examples() -> list[UsersPhotoError]:
             tool_name="usersRestorePhoto",
             refused="nothing was put back",
         ),
+        DamagedEntry(2, "its photo's bytes no longer match their SHA-256"),
     ]
     made += [
         kind(f"refused by {kind.__name__}")
