@@ -259,6 +259,9 @@ def _describe(value: object) -> str:
     """
     if isinstance(value, str) and short_untokenlike(value):
         return ascii(value)
+    if isinstance(value, float) and math.isinf(value):
+        # JSON has no infinity: 1e309, or a number of thousands of digits, was written.
+        return "a number too large to hold"
     if isinstance(value, bool) or value is None or quotable(value):
         return repr(value)
     if isinstance(value, int):

@@ -67,7 +67,7 @@ def test_every_problem_is_reported_at_once() -> None:
         (False, "not a boolean"),
         (1.5, "got 1.5"),
         (float("nan"), "got nan"),
-        (float("inf"), "got inf"),
+        (float("inf"), "got a number too large to hold"),
         (-3, "got -3"),
         ("-3", "digits 0-9 only"),
         ("3.0", "digits 0-9 only"),
