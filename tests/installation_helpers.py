@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -21,6 +21,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, OAuthApp, RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource
 
@@ -220,3 +221,29 @@ def emulator_source(
         http_client=http_client,
         **options,
     )
+
+
+MakeTool = Callable[[SQLite3InstallationStore], UsersSetPhoto]
+
+
+@pytest.fixture(name="tool_for")
+async def tool_for_fixture(emulator: RunningEmulator) -> AsyncIterator[MakeTool]:
+    """Tools on SQLite installation stores, each with a source of its own; closed after."""
+    made: list[tuple[InstallationTokenSource, UsersSetPhoto]] = []
+
+    def make(store: SQLite3InstallationStore) -> UsersSetPhoto:
+        source = InstallationTokenSource(
+            store,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            base_url=emulator.base_url,
+            environ={},
+        )
+        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
+        made.append((source, tool))
+        return tool
+
+    yield make
+    for source, tool in made:
+        await tool.aclose()
+        await source.aclose()

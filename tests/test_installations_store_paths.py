@@ -11,7 +11,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,50 +19,28 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.installations import InstallationStoreFailed, InstallationTokenSource
+from ocp_users_photo.installations import InstallationStoreFailed
 from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.sqlite_file import StoreNotAFile
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
-    CLIENT_SECRET,
     TEAM_ID,
+    MakeTool,
     install,
     photo_tokens,
     portrait,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
+    tool_for_fixture,  # noqa: F401 (fixture: tool_for)
 )
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 # Far above what a refusal takes, far below the call's default deadline (120 s).
 PROMPTLY = 10.0
-MakeTool = Callable[[SQLite3InstallationStore], UsersSetPhoto]
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
-
-
-@pytest.fixture
-async def tool_for(emulator: RunningEmulator) -> AsyncIterator[MakeTool]:
-    made: list[tuple[InstallationTokenSource, UsersSetPhoto]] = []
-
-    def make(store: SQLite3InstallationStore) -> UsersSetPhoto:
-        source = InstallationTokenSource(
-            store,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            base_url=emulator.base_url,
-            environ={},
-        )
-        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
-        made.append((source, tool))
-        return tool
-
-    yield make
-    for source, tool in made:
-        await tool.aclose()
-        await source.aclose()
 
 
 @pytest.fixture

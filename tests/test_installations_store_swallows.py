@@ -6,17 +6,14 @@ its own read, and gives ``InstallationStoreFailed`` instead of ``NotInstalled``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.installations import (
     InstallationStoreFailed,
-    InstallationTokenSource,
     NotInstalled,
 )
 from ocp_users_photo.installations.sqlite_absence import confirm_absent
@@ -24,40 +21,18 @@ from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
-    CLIENT_SECRET,
     TEAM_ID,
+    MakeTool,
     install,
     photo_tokens,
     portrait,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
+    tool_for_fixture,  # noqa: F401 (fixture: tool_for)
 )
 
 ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
 BOB = ActingPerson(team_id=TEAM_ID, user_id="UBOB000002")
-MakeTool = Callable[[SQLite3InstallationStore], UsersSetPhoto]
-
-
-@pytest.fixture
-async def tool_for(emulator: RunningEmulator) -> AsyncIterator[MakeTool]:
-    made: list[tuple[InstallationTokenSource, UsersSetPhoto]] = []
-
-    def make(store: SQLite3InstallationStore) -> UsersSetPhoto:
-        source = InstallationTokenSource(
-            store,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            base_url=emulator.base_url,
-            environ={},
-        )
-        tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
-        made.append((source, tool))
-        return tool
-
-    yield make
-    for source, tool in made:
-        await tool.aclose()
-        await source.aclose()
 
 
 def assert_store_failure_not_install_advice(refused: InstallationStoreFailed) -> None:
