@@ -708,6 +708,36 @@ async def test_a_refusal_installing_again_does_not_mend_carries_no_install_page(
     assert INSTALL_URL not in result["message"]
 
 
+async def test_an_installation_made_again_while_the_old_token_is_refreshed_stays_the_newest(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+) -> None:
+    """The person installs the app again (told to, for a scope the old installation lacked)
+    while a call of theirs refreshes the old token: the refreshed copy of the old one was
+    saved over the new installation (the SQLite store stamps each save with the time), and
+    the person was refused again for the scope they had just granted."""
+    old = await install(emulator, store, ALICE.user_id)
+    tool = tool_for(refresh_margin=300)
+    alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    clock.offset = LIFETIME - 200
+    inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
+    call = asyncio.create_task(alice.call({"image": portrait()}))
+    for _ in range(1000):  # until the refresh has reached Slack, bounded
+        if refreshes(emulator):
+            break
+        await asyncio.sleep(0.01)
+    assert refreshes(emulator) == 1
+    again = await install(emulator, store, ALICE.user_id)
+    assert again.user_token != old.user_token
+    await call
+    newest = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert newest is not None
+    assert newest.user_token == again.user_token
+    assert photo_tokens(emulator) == [again.user_token]
+
+
 async def test_an_installation_deleted_while_its_token_is_refreshed_stays_deleted(
     emulator: RunningEmulator,
     store: SQLite3InstallationStore,

@@ -73,6 +73,8 @@ SAVE_ATTEMPTS = 3
 RESAVE_FIRST_WAIT = 1.0
 RESAVE_MAX_WAIT = 30.0
 RESAVE_SECONDS = 3600.0
+# The store's answer when the person's installation is gone (_stored_meanwhile).
+_DELETED = object()
 # How long a token another call refreshed meanwhile must still last to be taken as it is.
 FRESH_ENOUGH_SECONDS = 30.0
 
@@ -376,7 +378,9 @@ class InstallationTokenSource(AsyncClosing):
                 raise
             return latest
         refreshed = outcome.installation
-        if await self._deleted_meanwhile(person):
+        spent = key_of(installation.user_refresh_token or "")
+        stored = await self._stored_meanwhile(person)
+        if stored is _DELETED:
             # The host forgot the person while Slack answered (a Bolt app's tokens_revoked
             # handler): saved now, the installation would come back and be acted for.
             self._unsaved.pop(self._lock_key(person), None)
@@ -385,7 +389,21 @@ class InstallationTokenSource(AsyncClosing):
                 person,
             )
             raise NotInstalled(person, install_url=self.install_url)
-        await self._save_refreshed(person, refreshed, key_of(installation.user_refresh_token or ""))
+        if (
+            isinstance(stored, Installation)
+            and self._lock_key(person) not in self._unsaved
+            and key_of(stored.user_refresh_token or "") != spent
+        ):
+            # The person installed the app again while Slack answered (asked to, for a scope
+            # the old installation lacked): that installation is the newest. Saved now, the
+            # refreshed copy of the old one would be filed over it, its grant lost.
+            logger.info(
+                "%s installed the app again while their old token was refreshed: the new "
+                "installation is used, and the old one's refreshed copy is not saved",
+                person,
+            )
+            return await self._installation(person, locked=True)
+        await self._save_refreshed(person, refreshed, spent)
         if outcome.unconfirmed is not None:
             # Saved due at once: the next call refreshes it again, and asks whose it is.
             logger.warning(
@@ -403,14 +421,16 @@ class InstallationTokenSource(AsyncClosing):
         logger.info("refreshed the user token of %s", person)
         return refreshed
 
-    async def _deleted_meanwhile(self, person: ActingPerson) -> bool:
-        """Whether the store no longer holds the person's installation (deleted by the host
-        since the refresh began). A store that cannot answer now is not taken for a delete:
-        the refreshed token is the only live copy, and is saved (or kept) as ever."""
+    async def _stored_meanwhile(self, person: ActingPerson) -> Installation | object | None:
+        """The person's newest installation in the store now, ``_DELETED`` when there is none
+        (deleted by the host since the refresh began), or None when the store cannot answer:
+        not taken for a delete, the refreshed token is the only live copy, and is saved (or
+        kept) as ever."""
         try:
-            return await self._store.find(person) is None
+            found = await self._store.find(person)
         except InstallationStoreFailed:
-            return False
+            return None
+        return _DELETED if found is None else found
 
     async def _save_refreshed(
         self, person: ActingPerson, refreshed: Installation, spent: str
