@@ -81,6 +81,7 @@ from ocp_users_photo.prepared import PrepareOptions as PrepareOptions
 from ocp_users_photo.prepared import Preparing as Preparing
 from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
+from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.settings import (
     ImageRoots,
     Settings,
@@ -121,6 +122,23 @@ REPLY_CHECKS: Final = ("strict", "warn", "off")
 URLS_NOT_FETCHED: Final = "Web URLs are not fetched: download the file first."
 # How many allowed URL hosts a model is told by name (the rest are counted).
 _URL_HOSTS_NAMED: Final = 20
+# Where the image's description says what a path is, and how many of the host's image
+# folders it names after it (a model given none guessed, and met a refusal first).
+_A_PATH: Final = "a path to a PNG, JPEG or GIF file"
+_ROOTS_NAMED: Final = 5
+
+
+def _inside(roots: Sequence[Path]) -> str:
+    """Where paths are read, for a model: the host's folders, the first taking relative ones."""
+    named = [shown_path(root) for root in roots[:_ROOTS_NAMED]]
+    more = len(roots) - len(named)
+    if more:
+        named.append(f"{more} more")
+    if len(roots) == 1:
+        return f"inside {named[0]} (a relative path is taken from there)"
+    return f"inside one of {', '.join(named)} (a relative path is taken from the first)"
+
+
 FITS: Final = ("downscale", "reject")
 _PYTHON_VERSION: Final = ".".join(str(part) for part in sys.version_info[:3])
 # What a token source gives (its token, or its renewal), waited for within the call.
@@ -272,6 +290,10 @@ class UsersSetPhoto(AsyncClosing):
         if self.url_hosts:
             image["description"] = image["description"].replace(
                 URLS_NOT_FETCHED, self._url_hosts_told("It")
+            )
+        if self.image_roots:
+            image["description"] = image["description"].replace(
+                _A_PATH, f"{_A_PATH} {_inside(self.image_roots)}", 1
             )
         return schema
 

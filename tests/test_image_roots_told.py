@@ -1,0 +1,46 @@
+"""The image's description names the folders a path is read in, when the host gave them.
+
+Only the MCP server's instructions named them, which hosts do not always show a model: a
+model guessed a path, met "outside the image folders", and tried again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.spec import load_manifest
+from tests.conftest import CANARY_TOKEN
+
+
+def image_text(**options: object) -> str:
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={}, **options)  # type: ignore[arg-type]
+    text: str = tool.input_schema["properties"]["image"]["description"]
+    return text
+
+
+def test_no_folder_given_leaves_the_manifests_words() -> None:
+    manifest = load_manifest()["input_schema"]["properties"]["image"]["description"]
+    assert image_text() == manifest
+
+
+def test_one_folder_is_named_and_takes_relative_paths(tmp_path: Path) -> None:
+    said = image_text(image_roots=[tmp_path])
+    told = f"a path to a PNG, JPEG or GIF file inside {tmp_path} (a relative path is taken from"
+    assert f"{told} there)" in said
+
+
+def test_several_folders_are_named_the_first_taking_relative_paths(tmp_path: Path) -> None:
+    roots = [tmp_path / str(number) for number in range(7)]
+    for root in roots:
+        root.mkdir()
+    said = image_text(image_roots=roots)
+    named = ", ".join(str(root) for root in roots[:5])
+    assert f"inside one of {named}, 2 more (a relative path is taken from the first)" in said
+
+
+def test_a_folder_named_like_a_token_is_masked(tmp_path: Path) -> None:
+    folder = tmp_path / "xoxp-1234567890-1234567890-abcdefabcdefabcd"
+    folder.mkdir()
+    said = image_text(image_roots=[folder])
+    assert "xoxp-1234567890" not in said
