@@ -28,6 +28,8 @@ from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread, Fault, Runn
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
 from ocp_users_photo.undo.turns import wait_for_lease
+from ocp_users_photo.web_image import FetchTimedOut, ImageUrlRefused
+from ocp_users_photo.web_image.refusals import LATER_OR_GIVE_IT
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.undo_fixtures import (
     GREEN,
@@ -237,6 +239,40 @@ async def test_an_original_that_cannot_be_kept_refuses_the_change(
         assert words in result["message"]
     # The photo Slack shows is the tool's to download: no caller can give it instead.
     assert "download the image and give it" not in result["message"]
+    assert set_photo_requests(emulator) == 1  # the photo given outside the tool only
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        FetchTimedOut(f"the image host sent nothing for 10 s: {LATER_OR_GIVE_IT}"),
+        FetchTimedOut(f"fetching the image took longer than 30 s: {LATER_OR_GIVE_IT}"),
+        ImageUrlRefused(
+            f"the image host answered HTTP 503: the host is busy or failing: {LATER_OR_GIVE_IT}"
+        ),
+    ],
+    ids=["read-timeout", "total-timeout", "busy"],
+)
+async def test_an_originals_failed_download_is_not_told_to_give_the_image_instead(
+    emulator: RunningEmulator,
+    model_door: UsersSetPhoto,
+    monkeypatch: pytest.MonkeyPatch,
+    refusal: ImageUrlRefused,
+) -> None:
+    """The tool downloads the photo Slack shows itself: "download the image and give it as
+    a file path" is advice no caller can take for it, and "try again later" came twice."""
+    await a_custom_photo(emulator)
+    from ocp_users_photo.web_image import fetch
+
+    async def refused(*_arguments: object, **_options: object) -> None:
+        raise refusal
+
+    monkeypatch.setattr(fetch, "fetch_image", refused)
+    result = await model_door.run({"image": GREEN})
+    assert result["error"] == "previous_photo_not_kept"
+    assert "its original could not be downloaded" in result["message"]
+    assert "give it as a file path" not in result["message"]
+    assert result["message"].lower().count("try again later") == 1, result["message"]
     assert set_photo_requests(emulator) == 1  # the photo given outside the tool only
 
 

@@ -49,7 +49,7 @@ from ocp_users_photo.web_image.addresses import (
 from ocp_users_photo.web_image.hosts import matching_rule
 from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url, check_verifying
 from ocp_users_photo.web_image.refusals import (
-    GIVE_IT_INSTEAD,
+    LATER_OR_GIVE_IT,
     AddressRefused,
     BadImageUrl,
     ConnectionFailed,
@@ -144,7 +144,7 @@ async def fetch_image(
             raise
         timed_out = FetchTimedOut(
             f"fetching the image from {hops.current_place or _place(first)} took longer than "
-            f"{policy.total_timeout:g} s: try again later, or {GIVE_IT_INSTEAD}"
+            f"{policy.total_timeout:g} s: {LATER_OR_GIVE_IT}"
         )
         timed_out.host_reached = hops.reached
         raise timed_out from None
@@ -471,7 +471,7 @@ def _status_advice(status: int) -> str:
     """What to do about an answer other than the image: a busy or failing host (429, 5xx) is
     its state, not the URL's, and another URL is no better advice than waiting."""
     if status == 429 or status >= 500:
-        return f"the host is busy or failing: try again later, or {GIVE_IT_INSTEAD}"
+        return f"the host is busy or failing: {LATER_OR_GIVE_IT}"
     return "check that the URL opens the image itself"
 
 
@@ -485,8 +485,7 @@ def _phrase(status: int) -> str:
 def _connect_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> ImageUrlRefused:
     if isinstance(error, httpx.TimeoutException):
         return FetchTimedOut(
-            f"{place} did not answer within {policy.connect_timeout:g} s: try again later, or "
-            f"{GIVE_IT_INSTEAD}"
+            f"{place} did not answer within {policy.connect_timeout:g} s: {LATER_OR_GIVE_IT}"
         )
     tls = _tls_error(error)
     if tls is not None:
@@ -508,8 +507,7 @@ def _read_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> Imag
     refusal: ImageUrlRefused
     if isinstance(error, httpx.TimeoutException):
         refusal = FetchTimedOut(
-            f"{place} sent nothing for {policy.read_timeout:g} s: try again later, or download "
-            "the image and give it as a file path or base64 text"
+            f"{place} sent nothing for {policy.read_timeout:g} s: {LATER_OR_GIVE_IT}"
         )
     else:
         refusal = ConnectionFailed(

@@ -38,6 +38,8 @@ __all__ = [
 # The way round a host that is busy, failing or slow, for a caller who gives the image: not
 # for the photo Slack shows, which the tool downloads itself to keep it (undo/shown_photo.py).
 GIVE_IT_INSTEAD: Final = "download the image and give it as a file path, a data: URI or base64 text"
+# The advice a busy, failing or slow host's refusal ends with.
+LATER_OR_GIVE_IT: Final = f"try again later, or {GIVE_IT_INSTEAD}"
 
 
 class ImageUrlRefused(UsersPhotoError):
