@@ -738,6 +738,39 @@ async def test_an_installation_made_again_while_the_old_token_is_refreshed_stays
     assert photo_tokens(emulator) == [again.user_token]
 
 
+async def test_an_old_copy_saved_back_during_a_refresh_does_not_lose_the_refreshed_token(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+) -> None:
+    """Another writer (a Bolt app saving a row it read earlier) files an old copy while a
+    refresh runs: that is no new installation. Taken for one, the refreshed token was
+    dropped and the store kept a refresh token Slack had spent: "install the app again"."""
+    first = await install(emulator, store, ALICE.user_id)
+    tool = tool_for(refresh_margin=300)
+    alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    clock.offset = LIFETIME - 200
+    await alice.call({"image": portrait()})  # the first refresh
+    assert refreshes(emulator) == 1
+    clock.offset = 2 * LIFETIME - 400
+    inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
+    call = asyncio.create_task(alice.call({"image": portrait()}))
+    for _ in range(1000):  # until the second refresh has reached Slack, bounded
+        if refreshes(emulator) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert refreshes(emulator) == 2
+    store.save(first)  # the old copy, saved back: the store's newest now
+    await call
+    newest = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert newest is not None
+    assert newest.user_token != first.user_token  # the refreshed one was saved over it
+    await alice.call({"image": portrait()})  # and it works, with no refresh
+    assert refreshes(emulator) == 2
+    assert photo_tokens(emulator)[-1] == newest.user_token
+
+
 async def test_an_installation_deleted_while_its_token_is_refreshed_stays_deleted(
     emulator: RunningEmulator,
     store: SQLite3InstallationStore,

@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import enum
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Literal
 
 import httpx
 from slack_sdk.oauth.installation_store import Installation
@@ -73,8 +75,28 @@ SAVE_ATTEMPTS = 3
 RESAVE_FIRST_WAIT = 1.0
 RESAVE_MAX_WAIT = 30.0
 RESAVE_SECONDS = 3600.0
-# The store's answer when the person's installation is gone (_stored_meanwhile).
-_DELETED = object()
+
+
+class _Gone(enum.Enum):
+    """The store's answer when the person's installation is gone (_stored_meanwhile)."""
+
+    DELETED = "deleted"
+
+
+def _installed_again(stored: Installation, refreshed_from: Installation, spent: str) -> bool:
+    """Whether ``stored``, the store's newest now, is an installation made since the refresh
+    of ``refreshed_from`` began: another refresh token, and a token that lasts as long or
+    longer. A copy saved back by another writer (a Bolt app, a host's own code) holds an
+    older token, and dropping the refreshed one for it would leave the person a refresh
+    token Slack spent."""
+    if key_of(stored.user_refresh_token or "") == spent:
+        return False
+    if not stored.user_token or stored.user_token == refreshed_from.user_token:
+        return False
+    ends, old_ends = stored.user_token_expires_at, refreshed_from.user_token_expires_at
+    return ends is None or (old_ends is not None and ends >= old_ends)  # whole seconds
+
+
 # How long a token another call refreshed meanwhile must still last to be taken as it is.
 FRESH_ENOUGH_SECONDS = 30.0
 
@@ -380,29 +402,31 @@ class InstallationTokenSource(AsyncClosing):
         refreshed = outcome.installation
         spent = key_of(installation.user_refresh_token or "")
         stored = await self._stored_meanwhile(person)
-        if stored is _DELETED:
+        if stored is _Gone.DELETED:
             # The host forgot the person while Slack answered (a Bolt app's tokens_revoked
             # handler): saved now, the installation would come back and be acted for.
             self._unsaved.pop(self._lock_key(person), None)
+            self._unsaved_from.pop(self._lock_key(person), None)
             logger.info(
                 "the installation of %s was deleted while its token was refreshed: not saved again",
                 person,
             )
             raise NotInstalled(person, install_url=self.install_url)
-        if (
-            isinstance(stored, Installation)
-            and self._lock_key(person) not in self._unsaved
-            and key_of(stored.user_refresh_token or "") != spent
-        ):
+        if isinstance(stored, Installation) and _installed_again(stored, installation, spent):
             # The person installed the app again while Slack answered (asked to, for a scope
             # the old installation lacked): that installation is the newest. Saved now, the
             # refreshed copy of the old one would be filed over it, its grant lost.
-            logger.info(
-                "%s installed the app again while their old token was refreshed: the new "
-                "installation is used, and the old one's refreshed copy is not saved",
-                person,
-            )
-            return await self._installation(person, locked=True)
+            try:
+                newest = await self._installation(person, locked=True)
+            except TokenUnavailable:
+                newest = None  # unusable after all: the refreshed copy is saved, as ever
+            if newest is not None:
+                logger.info(
+                    "%s installed the app again while their old token was refreshed: the new "
+                    "installation is used, and the old one's refreshed copy is not saved",
+                    person,
+                )
+                return newest
         await self._save_refreshed(person, refreshed, spent)
         if outcome.unconfirmed is not None:
             # Saved due at once: the next call refreshes it again, and asks whose it is.
@@ -421,7 +445,9 @@ class InstallationTokenSource(AsyncClosing):
         logger.info("refreshed the user token of %s", person)
         return refreshed
 
-    async def _stored_meanwhile(self, person: ActingPerson) -> Installation | object | None:
+    async def _stored_meanwhile(
+        self, person: ActingPerson
+    ) -> Installation | Literal[_Gone.DELETED] | None:
         """The person's newest installation in the store now, ``_DELETED`` when there is none
         (deleted by the host since the refresh began), or None when the store cannot answer:
         not taken for a delete, the refreshed token is the only live copy, and is saved (or
@@ -430,7 +456,7 @@ class InstallationTokenSource(AsyncClosing):
             found = await self._store.find(person)
         except InstallationStoreFailed:
             return None
-        return _DELETED if found is None else found
+        return _Gone.DELETED if found is None else found
 
     async def _save_refreshed(
         self, person: ActingPerson, refreshed: Installation, spent: str
