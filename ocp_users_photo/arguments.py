@@ -260,7 +260,7 @@ def _describe(value: object) -> str:
     if isinstance(value, str) and short_untokenlike(value):
         return ascii(value)
     if isinstance(value, float) and math.isinf(value):
-        # JSON has no infinity: 1e309, or a number of thousands of digits, was written.
+        # Python's json reads 1e309 and Infinity so (a framework door, thousands of digits).
         return "a number too large to hold"
     if isinstance(value, bool) or value is None or quotable(value):
         return repr(value)

@@ -80,3 +80,21 @@ def test_an_empty_history_file_is_named_as_one_that_may_have_been_emptied(
     assert "another program emptied it and they are gone" in again.stdout
     missing = run_cli("history", "--history", str(tmp_path / "none.sqlite3"), env=env)
     assert "emptied" not in missing.stdout
+
+
+def test_a_link_to_an_empty_file_with_a_log_beside_the_target_is_a_history(
+    tmp_path: Path,
+) -> None:
+    """SQLite keeps the -wal file beside the file a link names: looked for beside the link,
+    an empty main file whose log holds pages (what a crash may leave) read as none kept."""
+    from ocp_users_photo.undo.store import _no_file_at
+
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / "history.sqlite3"
+    target.write_bytes(b"")
+    link = tmp_path / "link.sqlite3"
+    link.symlink_to(target)
+    assert _no_file_at(link)  # an empty file alone: no history yet
+    target.with_name("history.sqlite3-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    assert not _no_file_at(link)  # its log: opened, and SQLite reads what it holds
+    assert not _no_file_at(target)

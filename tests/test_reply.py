@@ -332,6 +332,11 @@ def test_a_number_of_thousands_of_digits_is_told_as_such_not_as_no_json() -> Non
         (b'{"ok": true}\n-', False),
         (b'{"a": "\\uZ"}', False),  # a bad escape in a closed string
         (b'[{"ok": true', False),  # no object
+        (b'{"x" 1', False),  # no colon: malformed where it is, not cut
+        (b'{"ok": true, "a": 1, 2', False),
+        (b"{1", False),
+        (b'{"x": 01', False),
+        (b'{"x": -', True),
     ],
 )
 def test_cut_short_is_told_only_of_an_object_that_stops_within_itself(
@@ -340,3 +345,18 @@ def test_cut_short_is_told_only_of_an_object_that_stops_within_itself(
     with pytest.raises(TransportError) as caught:
         interpret(body, status=200)
     assert ("a JSON reply cut short" in str(caught.value)) is cut, str(caught.value)
+
+
+def test_a_number_of_a_megabyte_of_digits_is_refused_when_the_interpreter_takes_any() -> None:
+    """A host that turned the interpreter's bound off (0) had int() read it: seconds."""
+    import sys
+
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        body = b'{"ok": true, "n": ' + b"9" * 1_000_000 + b"}"
+        with pytest.raises(TransportError) as caught:
+            interpret(body, status=200)
+    finally:
+        sys.set_int_max_str_digits(before)
+    assert "JSON holding a number of more than 4,300 digits" in str(caught.value)

@@ -162,7 +162,8 @@ class _ObjectArguments:
         for error in refused.errors(include_url=False)[:5]:
             reason = shown(str((error.get("ctx") or {}).get("error", "")), 120)
             if error["type"] == "json_invalid" and reason.startswith("number out of range"):
-                # Whole JSON, with a number of thousands of digits: nothing was cut short.
+                # A number of thousands of digits: said as such, whether or not the JSON
+                # was cut short after it (pydantic's parser stops at the number).
                 kind = PydanticCustomError(
                     "json_invalid",
                     "The arguments hold a number too long to read ({reason}): write each "

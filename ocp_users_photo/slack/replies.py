@@ -58,9 +58,10 @@ _NOT_JSON: Final = object()
 _TOO_DEEP_TO_READ: Final = object()
 # JSON whose text ends before its value does: an object cut off on the way.
 _CUT_SHORT: Final = object()
-# What is left where a cut ends inside a number (after its digits: "1." "1e" "1.5e+"),
+# What is left where a cut ends inside a number: its sign alone, or the "." or the "e+"
+# after its digits ("1." "1e" "1.5e+"; digits there are a number that ended, not a cut),
 # and inside a \\u escape ("u", "u0", "u00e": the error is at its "u").
-_NUMBER_CUT: Final = re.compile(r"-?[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]*)?")
+_NUMBER_CUT: Final = re.compile(r"-?|\.|[eE][-+]?")
 _ESCAPE_CUT: Final = re.compile(r"u[0-9a-fA-F]{0,3}")
 # JSON holding a whole number of more digits than Python turns into an int (4,300, unless
 # the program set another limit: sys.set_int_max_str_digits).
@@ -72,10 +73,15 @@ class _NumberTooLong(ValueError):
 
 
 def _whole_number(text: str) -> int:
-    most = sys.get_int_max_str_digits()
-    if most and len(text.lstrip("-")) > most:
+    if len(text.lstrip("-")) > _most_digits():
         raise _NumberTooLong
     return int(text)
+
+
+def _most_digits() -> int:
+    """The interpreter's bound on an int's digits, or 4,300 where a host turned it off (0):
+    int() of a megabyte of digits takes seconds."""
+    return sys.get_int_max_str_digits() or 4300
 
 
 _DECODER: Final = json.JSONDecoder(parse_int=_whole_number)
@@ -298,7 +304,7 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
     if parsed is _LONG_NUMBER:
         raise _no_slack_reply(
             reply,
-            f"JSON holding a number of more than {sys.get_int_max_str_digits():,} digits, which "
+            f"JSON holding a number of more than {_most_digits():,} digits, which "
             "no Slack reply has: not read further",
             method,
         )

@@ -539,14 +539,18 @@ def _no_file_at(path: Path) -> bool:
     (SQLite opening the path takes that log's pages in, a person's kept photos among them,
     which ``forget`` must reach). Any other failure to look is left to the opening, which
     says what it is."""
-    for name in (path, path.with_name(f"{path.name}-wal")):
+    try:
+        target = Path(os.path.realpath(path))  # SQLite keeps the log beside a link's target
+    except OSError:  # a relative path in a working folder removed since: the opening says
+        return False
+    for name in (target, target.with_name(f"{target.name}-wal")):
         try:
             found = os.stat(name)
         except FileNotFoundError:
             continue
         except OSError:
             return False
-        if name == path and stat.S_ISREG(found.st_mode) and found.st_size == 0:
+        if name == target and stat.S_ISREG(found.st_mode) and found.st_size == 0:
             continue
         return False
     return True
