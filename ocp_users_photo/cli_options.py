@@ -209,6 +209,13 @@ def history_file(text: str) -> str:
     """``--history``'s file: ``file_to_write``, refused when it starts with a variable left
     as written ("$HOME/h.sqlite3" from an MCP host's args made a folder named "$HOME" in
     the folder the server started in, where no later undo looks)."""
+    if not text.strip():
+        # A script's --history "$HIST" with the variable empty: the default file was read,
+        # and the undo hint named the working folder as the history.
+        raise argparse.ArgumentTypeError(
+            "the path is empty: give the history file's path, or leave --history out for the "
+            "default one"
+        )
     left = unexpanded_variable(text)
     if left is not None:
         raise argparse.ArgumentTypeError(

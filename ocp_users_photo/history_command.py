@@ -192,7 +192,12 @@ def _confirmed(question: str, err: TextIO) -> bool:
     no answer, any other, or the end of input is No."""
     err.write(f"{question} [y/N] ")
     err.flush()
-    answer = sys.stdin.readline()
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        # Ctrl-C at the question: said as "no" is, then the program ends as interrupted.
+        err.write("\nNothing was forgotten.\n")
+        raise
     if not answer.endswith("\n"):
         err.write("\n")  # the end of input: the next line starts on a line of its own
     return answer.strip().lower() in ("y", "yes")

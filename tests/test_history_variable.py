@@ -126,3 +126,19 @@ def test_history_given_with_a_variable_left_as_written_is_refused_before_anythin
     assert "give the history's full path" in done.stderr, done.stderr
     assert slack_emulator.requests.all() == []
     assert sorted(path.name for path in tmp_path.iterdir()) == ["red.png"]
+
+
+@pytest.mark.parametrize("command", ["set", "history", "undo", "mcp"])
+def test_an_empty_history_is_refused_before_anything(
+    slack_emulator: RunningEmulator, tmp_path: Path, command: str
+) -> None:
+    """``--history "$HIST"`` with the variable empty: the default file was read, and the
+    undo hint then named the working folder as the history (a folder, refused)."""
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    words = [str(image)] if command == "set" else []
+    done = run_cli(command, *words, "--history", "", env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "the path is empty" in done.stderr, done.stderr
+    assert slack_emulator.requests.all() == []
