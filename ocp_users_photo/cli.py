@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import json
 import os
@@ -234,6 +235,25 @@ def next_step_for(
     return None
 
 
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    """The parser of the command ``name``, as ``build_parser`` made it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found = action.choices.get(name)
+            return found if isinstance(found, argparse.ArgumentParser) else None
+    return None
+
+
+def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
+    """ "; did you mean --dry-run?" for a mistyped option of ``parser`` (``--dryrun``)."""
+    option = word.split("=", 1)[0]
+    if not option.startswith("--"):
+        return ""
+    known = [name for action in parser._actions for name in action.option_strings]
+    close = difflib.get_close_matches(option, [name for name in known if name[:2] == "--"], 1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s module is imported (each may pull in an optional extra).
 
@@ -416,7 +436,10 @@ def _run(argv: Sequence[str] | None) -> int:
         # would not show them: point at the subcommand's own help, for words after it.
         after_command = arguments.index(args.command) < arguments.index(unknown[0])
         where = f" (see: ocp-users-photo {args.command} --help)" if after_command else ""
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}{where}")
+        # After the command, said with that command's usage line and its closest option.
+        said_by = (_command_parser(parser, args.command) if after_command else None) or parser
+        close = _closest_option(unknown[0], said_by)
+        said_by.error(f"unrecognized arguments: {' '.join(unknown)}{where}{close}")
     handler: Callable[[argparse.Namespace], int] = args.handler
     quiet_decompression_bomb_warning()
     try:

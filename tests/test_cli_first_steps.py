@@ -152,6 +152,13 @@ def test_a_mistyped_option_points_at_the_commands_own_help(image: Path) -> None:
     assert done.returncode == ExitCode.INVALID
     assert "unrecognized arguments: --crop-with 600" in done.stderr
     assert "(see: ocp-users-photo set --help)" in done.stderr
+    # Said by `set` itself: its usage line, and the option meant (argparse suggests none).
+    assert "ocp-users-photo set: error:" in done.stderr
+    assert "did you mean --crop-w?" in done.stderr
+    dry = run_cli("set", str(image), "--dryrun", env={})
+    assert "did you mean --dry-run?" in dry.stderr
+    unlike = run_cli("set", str(image), "--bogus", env={})
+    assert "did you mean" not in unlike.stderr
 
 
 def test_a_scaled_photos_summary_reads_as_one_sentence(
