@@ -242,7 +242,13 @@ async def _set_photo_warned(
                     return ExitCode.OK
                 if preview is not None:
                     _say(preview, args, out, err)
-            status.show(f"sending {sending}")
+            # "sending" from when it is so: first the keeper reads (auth.test, the photo shown
+            # now), and an interrupt then leaves the photo as it was, as its line says.
+            status.on_sending = f"sending {sending}"
+            keeping = not args.no_keep_previous
+            status.show(
+                "reading the photo Slack shows now, to keep it" if keeping else status.on_sending
+            )
             kept_record = _KeptRecordWatch()
             reply = await tool.send(upload, observers=(status, kept_record))
             status.clear()
@@ -442,9 +448,12 @@ class _Status(CallObserver):
         self._live = stream.isatty() and os.environ.get("TERM") != "dumb"
         self._shown = False
         self.sending = False  # the upload began: an interrupt now may leave the photo set
+        self.on_sending = ""  # the line shown from then
 
     def change_sending(self, call: CallInfo) -> None:
         self.sending = True
+        if self.on_sending:
+            self.show(self.on_sending)
 
     def show(self, text: str) -> None:
         if self._live:

@@ -296,3 +296,31 @@ def test_a_rate_limited_call_tells_a_person_seconds_not_a_field_name(
     )
     assert process.returncode == 4
     assert "retry_after" not in process.stderr, process.stderr
+
+
+def test_the_status_says_sending_only_once_the_upload_goes(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
+) -> None:
+    """The line said "sending" while the keeper still read the photo shown: interrupted
+    then, the next line said the upload had not begun, and the two disagreed."""
+    inject(slack_emulator, Fault.delay(20), method="users.profile.get")
+    env = {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
+    }
+    run = _OnTerminal("set", str(image), env=env)
+    deadline = time.monotonic() + 30
+    while (
+        not slack_emulator.requests.for_path("/api/users.profile.get")
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    time.sleep(0.2)  # the status line is written before the read is sent
+    run.process.send_signal(signal.SIGINT)
+    code, _, terminal = run.finish()
+    assert code == 130
+    assert b"reading the photo Slack shows now, to keep it" in terminal, terminal[-400:]
+    assert b"sending " not in terminal, terminal[-400:]
+    assert b"interrupted before the upload began" in terminal
+    assert photo_requests(slack_emulator) == []
