@@ -177,8 +177,8 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
-            if isinstance(unexpected, UsersPhotoError) or not status.sending:
-                raise  # the tool's own (said as it is), or before the upload: nothing sent
+            if isinstance(unexpected, (UsersPhotoError, BrokenPipeError)) or not status.sending:
+                raise  # the tool's own, a reader gone (each said as it is), or none sent
             status.clear()
             return _failed_after_the_upload(unexpected, err)
         finally:

@@ -116,8 +116,8 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "give one of their numbers (--entry N)"
                 ) from None
             except (ValueError, OSError) as unexpected:
-                if isinstance(unexpected, UsersPhotoError) or not sending.begun:
-                    raise  # the tool's own (TokenNotUsable is a ValueError), or none sent
+                if isinstance(unexpected, (UsersPhotoError, BrokenPipeError)) or not sending.begun:
+                    raise  # the tool's own (TokenNotUsable is a ValueError), a reader gone
                 what = shown(without_tokens(f"{type(unexpected).__name__}: {unexpected}"), 200)
                 tell(
                     f"ocp-users-photo: the undo's upload had begun when an unexpected error "

@@ -121,3 +121,22 @@ def test_the_tools_own_errors_that_are_value_errors_are_said_as_they_are(
     assert code == ExitCode.INVALID, said
     assert "the expired token was not renewed" in said
     assert "unexpected error" not in said
+
+
+def test_a_reader_gone_after_the_upload_is_said_as_the_command_line_says_it(
+    slack_emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A BrokenPipeError is an OSError: it keeps the command line's own words (stdout was
+    closed, what the command did stands), not the unexpected error's."""
+    image = tmp_path / "me.png"
+    image.write_bytes(make_image((600, 600)))
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    monkeypatch.setattr(slack_client, "decode_reply", breaking("users.setPhoto", BrokenPipeError()))
+    code = main(["set", str(image), "--base-url", slack_emulator.base_url, "--no-keep-previous"])
+    said = capsys.readouterr().err
+    assert code == ExitCode.INTERNAL, said
+    assert "what the command did stands" in said
+    assert "unexpected error" not in said
