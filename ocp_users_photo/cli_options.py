@@ -19,6 +19,7 @@ from typing import Final, TextIO, TypedDict
 
 from ocp_users_photo.command_line import variable_name
 from ocp_users_photo.environment import Environment
+from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.safe_text import has_lone_surrogate, quoted, shown, without_tokens
 from ocp_users_photo.settings import unexpanded_variable
 from ocp_users_photo.tokens import TOKEN_VARIABLES
@@ -281,3 +282,28 @@ def undo_warnings_to(
         yield handler
     finally:
         logger.removeHandler(handler)
+
+
+def said_after_the_upload(unexpected: Exception) -> bool:
+    """Whether ``unexpected``, a ValueError or OSError met once a change's upload began, is
+    one the command line must tell as such: not the tool's own errors (TokenNotUsable is a
+    ValueError) nor a reader gone (BrokenPipeError), each of which it says as it is."""
+    return not isinstance(unexpected, (UsersPhotoError, BrokenPipeError))
+
+
+def unexpected_after_upload(
+    unexpected: Exception, *, upload: str, outcome: str, err: TextIO
+) -> int:
+    """One line for an error of no expected kind once ``upload`` ("the undo's upload") had
+    begun, never the "nothing was sent" (exit 2) the command line says for such errors
+    before it: exit 1. ``outcome``: what may have happened and what to do, as an interrupt
+    then says it."""
+    from ocp_users_photo.exit_codes import ExitCode
+    from ocp_users_photo.output import tell
+
+    what = shown(without_tokens(f"{type(unexpected).__name__}: {unexpected}"), 200)
+    tell(
+        f"ocp-users-photo: {upload} had begun when an unexpected error came ({what}), so {outcome}",
+        err,
+    )
+    return ExitCode.INTERNAL

@@ -26,13 +26,15 @@ from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
     file_to_write,
+    said_after_the_upload,
     slack_keywords,
     undo_command,
     undo_warnings_to,
+    unexpected_after_upload,
 )
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
-from ocp_users_photo.errors import InvalidArguments, UsersPhotoError
+from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
@@ -145,6 +147,13 @@ def _image_argument(image: str, image_roots: list[str] | None) -> str:
     return os.path.abspath(expanded)
 
 
+# What an upload cut off (an interrupt, an unexpected error) may have done, and what to do.
+_MAY_BE_SET: Final = (
+    "the photo may be set already: look at your Slack profile (or 'ocp-users-photo history') "
+    "before running the command again"
+)
+
+
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     status = _Status(err)
     with undo_warnings_to(err, before_line=status.clear):
@@ -153,12 +162,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except (KeyboardInterrupt, asyncio.CancelledError):
             status.clear()  # the line that follows ("interrupted") on a line of its own
             if status.sending:
-                tell(
-                    "ocp-users-photo: the upload had begun, so the photo may be set already: "
-                    "look at your Slack profile (or 'ocp-users-photo history') before running "
-                    "the command again",
-                    err,
-                )
+                tell(f"ocp-users-photo: the upload had begun, so {_MAY_BE_SET}", err)
             else:
                 tell(
                     "ocp-users-photo: interrupted before the upload began: the photo was not "
@@ -177,25 +181,14 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
-            if isinstance(unexpected, (UsersPhotoError, BrokenPipeError)) or not status.sending:
-                raise  # the tool's own, a reader gone (each said as it is), or none sent
+            if not (status.sending and said_after_the_upload(unexpected)):
+                raise  # before the upload: the line and exit 2 say nothing was sent, as true
             status.clear()
-            return _failed_after_the_upload(unexpected, err)
+            return unexpected_after_upload(
+                unexpected, upload="the upload", outcome=_MAY_BE_SET, err=err
+            )
         finally:
             status.clear()  # an error's line never shares the status line
-
-
-def _failed_after_the_upload(unexpected: Exception, err: TextIO) -> int:
-    """An error of no expected kind (a bug's ValueError, an OSError) once the upload had
-    begun: never the "nothing was sent" the command line says for them before it."""
-    what = shown(without_tokens(f"{type(unexpected).__name__}: {unexpected}"), 200)
-    tell(
-        f"ocp-users-photo: the upload had begun when an unexpected error came ({what}), so "
-        "the photo may be set already: look at your Slack profile (or 'ocp-users-photo "
-        "history') before running the command again",
-        err,
-    )
-    return ExitCode.INTERNAL
 
 
 async def _set_photo_warned(

@@ -14,20 +14,21 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import TextIO
+from typing import Final, TextIO
 
 from ocp_users_photo.cli_options import (
+    said_after_the_upload,
     slack_keywords,
     undo_command,
     undo_warnings_to,
+    unexpected_after_upload,
 )
 from ocp_users_photo.command_runner import run_command
-from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.output import answers_to, tell
-from ocp_users_photo.safe_text import shown, without_tokens
+from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import EntryRefused, KeptPhotoUnusable
@@ -64,6 +65,13 @@ def run(args: argparse.Namespace) -> int:
     return run_command(_undo(args, answers_to(sys.stdout), sys.stderr))
 
 
+# What an undo's upload cut off may have done (undone twice is back where it started).
+_PUT_BACK_MAYBE: Final = (
+    "the photo may be put back already: look at your Slack profile (or 'ocp-users-photo "
+    "history') before running undo again, which would undo this one"
+)
+
+
 async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.entry is not None and args.entry < 1:
         raise ValueError(
@@ -89,12 +97,7 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             except (KeyboardInterrupt, asyncio.CancelledError):
                 if sending.begun:
                     # Undone twice is back where it started: the person must look first.
-                    tell(
-                        "ocp-users-photo: the undo's upload had begun, so the photo may be put "
-                        "back already: look at your Slack profile (or 'ocp-users-photo "
-                        "history') before running undo again, which would undo this one",
-                        err,
-                    )
+                    tell(f"ocp-users-photo: the undo's upload had begun, so {_PUT_BACK_MAYBE}", err)
                 else:
                     tell(
                         "ocp-users-photo: interrupted before the undo's upload began: the "
@@ -116,17 +119,11 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "give one of their numbers (--entry N)"
                 ) from None
             except (ValueError, OSError) as unexpected:
-                if isinstance(unexpected, (UsersPhotoError, BrokenPipeError)) or not sending.begun:
-                    raise  # the tool's own (TokenNotUsable is a ValueError), a reader gone
-                what = shown(without_tokens(f"{type(unexpected).__name__}: {unexpected}"), 200)
-                tell(
-                    f"ocp-users-photo: the undo's upload had begun when an unexpected error "
-                    f"came ({what}), so the photo may be put back already: look at your Slack "
-                    "profile (or 'ocp-users-photo history') before running undo again, which "
-                    "would undo this one",
-                    err,
+                if not (sending.begun and said_after_the_upload(unexpected)):
+                    raise  # before the upload: exit 2 says nothing was sent, as true
+                return unexpected_after_upload(
+                    unexpected, upload="the undo's upload", outcome=_PUT_BACK_MAYBE, err=err
                 )
-                return ExitCode.INTERNAL
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
         print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)

@@ -7,6 +7,7 @@ slack_sdk's store. Everything goes over HTTP to the emulator; the store is a rea
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import AsyncIterator, Callable
@@ -155,6 +156,15 @@ def refreshes(emulator: RunningEmulator) -> int:
         for request in emulator.requests.for_path("oauth.v2.access")
         if request.field("grant_type") == "refresh_token"
     )
+
+
+async def until_refreshes(emulator: RunningEmulator, count: int) -> None:
+    """Wait (10 s at most) until ``count`` refresh grants have reached oauth.v2.access:
+    a call then cancelled, or a store changed, meets a refresh under way."""
+    for _ in range(1000):
+        if refreshes(emulator) >= count:
+            return
+        await asyncio.sleep(0.01)
 
 
 def portrait(color: tuple[int, int, int] = (30, 160, 90)) -> bytes:

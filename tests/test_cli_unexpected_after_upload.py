@@ -21,6 +21,15 @@ from ocp_users_photo.slack.replies import decode_reply
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 
 
+@pytest.fixture
+def image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A photo to set, and the token the command line reads."""
+    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
+    path = tmp_path / "me.png"
+    path.write_bytes(make_image((600, 600)))
+    return path
+
+
 def breaking(broken: str, error: Exception) -> Any:
     """decode_reply, raising ``error`` for the methods named in ``broken``."""
     decode = decode_reply
@@ -37,13 +46,11 @@ def breaking(broken: str, error: Exception) -> Any:
 def test_after_the_upload_it_says_the_photo_may_be_set(
     slack_emulator: RunningEmulator,
     tmp_path: Path,
+    image: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     error: Exception,
 ) -> None:
-    image = tmp_path / "me.png"
-    image.write_bytes(make_image((600, 600)))
-    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
     monkeypatch.setattr(slack_client, "decode_reply", breaking("users.setPhoto", error))
     code = main(["set", str(image), "--base-url", slack_emulator.base_url, "--no-keep-previous"])
     said = capsys.readouterr().err
@@ -57,12 +64,10 @@ def test_after_the_upload_it_says_the_photo_may_be_set(
 def test_before_the_upload_it_still_says_what_the_error_says(
     slack_emulator: RunningEmulator,
     tmp_path: Path,
+    image: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    image = tmp_path / "me.png"
-    image.write_bytes(make_image((600, 600)))
-    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
     monkeypatch.setattr(slack_client, "decode_reply", breaking("auth.test", ValueError("a bug")))
     code = main(["set", str(image), "--base-url", slack_emulator.base_url])
     said = capsys.readouterr().err
@@ -75,12 +80,10 @@ def test_before_the_upload_it_still_says_what_the_error_says(
 def test_an_undo_after_its_upload_says_the_photo_may_be_put_back(
     slack_emulator: RunningEmulator,
     tmp_path: Path,
+    image: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    image = tmp_path / "me.png"
-    image.write_bytes(make_image((600, 600)))
-    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
     common = ["--base-url", slack_emulator.base_url, "--history", str(tmp_path / "h.sqlite3")]
     assert main(["set", str(image), *common]) == ExitCode.OK
     broken = breaking("users.deletePhoto users.setPhoto", ValueError("a bug"))
@@ -97,15 +100,13 @@ def test_an_undo_after_its_upload_says_the_photo_may_be_put_back(
 def test_the_tools_own_errors_that_are_value_errors_are_said_as_they_are(
     slack_emulator: RunningEmulator,
     tmp_path: Path,
+    image: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     command: str,
 ) -> None:
     """TokenNotUsable is a ValueError (an InvalidArguments): met after the upload (an
     expired token not renewed), it is the tool's own answer, not an unexpected error."""
-    image = tmp_path / "me.png"
-    image.write_bytes(make_image((600, 600)))
-    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
     common = ["--base-url", slack_emulator.base_url, "--history", str(tmp_path / "h.sqlite3")]
     if command == "undo":
         assert main(["set", str(image), *common]) == ExitCode.OK
@@ -126,14 +127,12 @@ def test_the_tools_own_errors_that_are_value_errors_are_said_as_they_are(
 def test_a_reader_gone_after_the_upload_is_said_as_the_command_line_says_it(
     slack_emulator: RunningEmulator,
     tmp_path: Path,
+    image: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A BrokenPipeError is an OSError: it keeps the command line's own words (stdout was
     closed, what the command did stands), not the unexpected error's."""
-    image = tmp_path / "me.png"
-    image.write_bytes(make_image((600, 600)))
-    monkeypatch.setenv("SLACK_USER_TOKEN", CANARY_TOKEN)
     monkeypatch.setattr(slack_client, "decode_reply", breaking("users.setPhoto", BrokenPipeError()))
     code = main(["set", str(image), "--base-url", slack_emulator.base_url, "--no-keep-previous"])
     said = capsys.readouterr().err

@@ -56,6 +56,7 @@ from tests.installation_helpers import (
     refreshes,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store_fixture,  # noqa: F401 (fixture: store)
+    until_refreshes,
 )
 
 INSTALL_URL = "https://photos.example.com/slack/install"
@@ -100,10 +101,7 @@ async def tool_for(
 async def cancelled_while_refreshing(emulator: RunningEmulator, tool: ActingTool) -> None:
     """A call cancelled once its token refresh has reached Slack (the refresh goes on)."""
     call = asyncio.create_task(tool.call({"image": portrait()}))
-    for _ in range(1000):  # until the refresh has reached Slack, bounded
-        if refreshes(emulator):
-            break
-        await asyncio.sleep(0.01)
+    await until_refreshes(emulator, 1)
     # Else the call would be cancelled before its refresh, and the test would not show
     # what a cancellation during one does.
     assert refreshes(emulator) == 1, "the refresh reached Slack before the cancellation"
@@ -724,10 +722,7 @@ async def test_an_installation_made_again_while_the_old_token_is_refreshed_stays
     clock.offset = LIFETIME - 200
     inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
     call = asyncio.create_task(alice.call({"image": portrait()}))
-    for _ in range(1000):  # until the refresh has reached Slack, bounded
-        if refreshes(emulator):
-            break
-        await asyncio.sleep(0.01)
+    await until_refreshes(emulator, 1)
     assert refreshes(emulator) == 1
     again = await install(emulator, store, ALICE.user_id)
     assert again.user_token != old.user_token
@@ -756,10 +751,7 @@ async def test_an_old_copy_saved_back_during_a_refresh_does_not_lose_the_refresh
     clock.offset = 2 * LIFETIME - 400
     inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
     call = asyncio.create_task(alice.call({"image": portrait()}))
-    for _ in range(1000):  # until the second refresh has reached Slack, bounded
-        if refreshes(emulator) == 2:
-            break
-        await asyncio.sleep(0.01)
+    await until_refreshes(emulator, 2)
     assert refreshes(emulator) == 2
     store.save(first)  # the old copy, saved back: the store's newest now
     await call
@@ -786,10 +778,7 @@ async def test_an_installation_deleted_while_its_token_is_refreshed_stays_delete
     clock.offset = LIFETIME - 200
     inject(emulator, Fault.delay(0.5), method="oauth.v2.access")
     call = asyncio.create_task(alice.call({"image": portrait()}))
-    for _ in range(1000):  # until the refresh has reached Slack, bounded
-        if refreshes(emulator):
-            break
-        await asyncio.sleep(0.01)
+    await until_refreshes(emulator, 1)
     assert refreshes(emulator) == 1
     store.delete_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     with pytest.raises(NotInstalled):

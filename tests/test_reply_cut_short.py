@@ -7,6 +7,7 @@ answered. The request reached Slack: a change may have been made, a read changed
 from __future__ import annotations
 
 import base64
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from ocp_users_photo import TransportError, UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.errors import may_have_taken_effect
+from ocp_users_photo.exit_codes import ExitCode
 from tests.cli_fixtures import image_fixture, slack_emulator_config_fixture  # noqa: F401 (fixtures)
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 from tests.programs import run_cli
@@ -56,17 +58,25 @@ async def test_the_photo_it_replaced_stays_kept_as_unknown(
     assert entry.status == "unknown"
 
 
-def test_the_command_line_says_the_photo_may_be_set_already(
-    slack_emulator: RunningEmulator, tmp_path: Path, image: Path
-) -> None:
+def _set_cut_short(
+    slack_emulator: RunningEmulator, tmp_path: Path, image: Path, method: str
+) -> subprocess.CompletedProcess[str]:
+    """``ocp-users-photo set`` with ``method`` answered by a JSON reply cut short: exit 5."""
     env = {
         "SLACK_USER_TOKEN": CANARY_TOKEN,
         "SLACK_API_URL": slack_emulator.base_url,
         "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "history.sqlite3"),
     }
-    slack_emulator.faults.inject(Fault.truncated_json(), path="users.setPhoto")
+    slack_emulator.faults.inject(Fault.truncated_json(), path=method)
     done = run_cli("set", str(image), env=env)
-    assert done.returncode != 0
+    assert done.returncode == ExitCode.TRANSPORT, done.stderr
+    return done
+
+
+def test_the_command_line_says_the_photo_may_be_set_already(
+    slack_emulator: RunningEmulator, tmp_path: Path, image: Path
+) -> None:
+    done = _set_cut_short(slack_emulator, tmp_path, image, "users.setPhoto")
     assert len(photo_requests(slack_emulator)) == 1
     assert "a JSON reply cut short" in done.stderr, done.stderr
     assert "the photo may be set already" in done.stderr, done.stderr
@@ -76,14 +86,7 @@ def test_the_command_line_says_the_photo_may_be_set_already(
 def test_a_read_cut_short_on_the_command_line_changed_nothing(
     slack_emulator: RunningEmulator, tmp_path: Path, image: Path
 ) -> None:
-    env = {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": slack_emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "history.sqlite3"),
-    }
-    slack_emulator.faults.inject(Fault.truncated_json(), path="auth.test")
-    done = run_cli("set", str(image), env=env)
-    assert done.returncode != 0
+    done = _set_cut_short(slack_emulator, tmp_path, image, "auth.test")
     assert photo_requests(slack_emulator) == [], "users.setPhoto was never sent"
     assert "auth.test only reads, so nothing changed" in done.stderr, done.stderr
     assert "may be set already" not in done.stderr, done.stderr
