@@ -248,7 +248,10 @@ async def _set_photo_warned(
             kept = kept_record.entry()
             same_photo = kept_record.changed_nothing()
     if args.json:
-        print(json.dumps(reply), file=out)
+        print(json.dumps(reply), file=out)  # Slack's reply only: what --json promises
+        if kept is not None:  # stdout holds the reply: the entry's number on stderr
+            undo = undo_command(args.history)
+            tell(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", err)
         return ExitCode.OK
     profile = reply.get("profile") or {}
     print(f"Photo set ({described}).", file=out)

@@ -126,7 +126,14 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
-        print(json.dumps({"restored": restored.as_dict(), "reply": reply}), file=out)
+        # "replaced": the entry keeping the photo this undo replaced (what undo again puts
+        # back), or null when it was not kept: a program needs its number as a person does.
+        answer = {
+            "restored": restored.as_dict(),
+            "reply": reply,
+            "replaced": None if replaced is None else replaced.as_dict(),
+        }
+        print(json.dumps(answer), file=out)
         return ExitCode.OK
     print(f"Put back {restored.describe()}.", file=out)
     if restored.kind == "default":

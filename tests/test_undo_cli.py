@@ -80,6 +80,10 @@ def test_set_keeps_history_lists_undo_puts_back(
     answer = json.loads(back.stdout)
     assert answer["reply"] == {"ok": True}
     assert answer["restored"]["kind"] == "default"
+    # The photo this undo replaced (red, put back by the first undo), by its entry: what
+    # the text's last line names, for a program.
+    assert answer["replaced"]["entry"] == 4
+    assert answer["replaced"]["avatar_hash"] == red_hash
     assert shown_avatar_hash(slack_emulator) == default_hash
 
     as_json = json.loads(cli("history", "--json", env=env).stdout)
@@ -281,3 +285,20 @@ def test_every_entry_that_is_no_number_history_lists_gets_one_message(
         "is not an entry number: give one that 'ocp-users-photo history' lists (1 or more), "
         "in at most 16 digits 0-9"
     ) in done.stderr, done.stderr
+
+
+def test_set_json_names_the_kept_entry_on_stderr(
+    slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
+) -> None:
+    """stdout holds Slack's reply alone, as --json promises; the entry keeping the photo
+    it replaced, and the undo that puts it back, go to stderr, as the text output says."""
+    red, green = images
+    first = cli("set", str(red), "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["ok"] is True
+    assert first.stderr == (
+        "The photo it replaced is kept as #1: 'ocp-users-photo undo' puts it back.\n"
+    )
+    second = cli("set", str(green), "--json", "--no-keep-previous", env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stderr == ""  # nothing kept, nothing said
