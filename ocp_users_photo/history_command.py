@@ -77,7 +77,6 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     async with _tool(args) as tool:
         where = tool.photo_history.path
         emptied = await anyio.to_thread.run_sync(_if_emptied, where)  # before it is opened
-        await tool.photo_history.check_readable()  # the file's fault first, Slack not asked
         kept, undo_entry = await kept_photos_for_undo(tool)
     if args.json:
         # The path as it is (JSON escapes control characters), a token shape masked.
@@ -172,7 +171,6 @@ async def _forget_question(args: argparse.Namespace) -> tuple[str | None, Path]:
 
     async with _tool(args) as tool:
         where = tool.photo_history.path
-        await tool.photo_history.check_readable()
         kept = await kept_photos(tool, refused="nothing was forgotten")
         if not kept:
             return None, where
@@ -214,7 +212,6 @@ async def _forgotten(args: argparse.Namespace, out: TextIO) -> int:
     from ocp_users_photo.undo.restore import forget_kept
 
     async with _tool(args) as tool:
-        await tool.photo_history.check_readable()
         removed = await forget_kept(tool)
         where = tool.photo_history.path
     if args.json:

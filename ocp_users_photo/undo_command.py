@@ -86,8 +86,6 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             photo_history=args.history,
             keep_previous="if_readable",
         ) as tool:
-            # The file's fault first, Slack not asked (offline too, and nothing sent).
-            await tool.photo_history.check_readable()
             # restore_kept says which entry it put back: no listing of the history first.
             sending = _Sending()
             try:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.undo import HistoryUnavailable
 from tests.conftest import CANARY_TOKEN
 from tests.programs import run_cli
 
@@ -98,3 +100,38 @@ def test_a_link_to_an_empty_file_with_a_log_beside_the_target_is_a_history(
     target.with_name("history.sqlite3-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
     assert not _no_file_at(link)  # its log: opened, and SQLite reads what it holds
     assert not _no_file_at(target)
+
+
+# The same at the Python and model doors: the command line alone read the file first, so
+# ``tool.history()``, ``undo()`` and usersRestorePhoto said "could not reach Slack" offline
+# for a damaged file, and asked Slack's auth.test for one they could not read.
+
+
+def _tool_at(base_url: str, history: Path) -> UsersSetPhoto:
+    return UsersSetPhoto(
+        CANARY_TOKEN, base_url=base_url, photo_history=history, keep_previous=True, environ={}
+    )
+
+
+@pytest.mark.parametrize("door", ["history", "undo", "restore_entry"])
+async def test_the_python_door_tells_a_damaged_history_offline(damaged: Path, door: str) -> None:
+    async with _tool_at(UNREACHABLE, damaged) as tool:
+        with pytest.raises(HistoryUnavailable, match="is damaged"):
+            if door == "history":
+                await tool.history()
+            elif door == "undo":
+                await tool.undo()
+            else:
+                await tool.restore(1)
+
+
+@pytest.mark.parametrize("arguments", [{}, {"entry": 1}])
+async def test_the_restore_tool_asks_slack_nothing_for_a_damaged_history(
+    slack_emulator: RunningEmulator, damaged: Path, arguments: dict[str, int]
+) -> None:
+    async with _tool_at(slack_emulator.base_url, damaged) as tool:
+        answer = await tool.restore_tool().run(arguments)
+    assert answer["ok"] is False
+    assert answer["error"] == "history_unavailable"
+    assert "is damaged" in answer["message"]
+    assert slack_emulator.requests.all() == []

@@ -62,6 +62,7 @@ async def kept_photos(
 ) -> list[KeptPhoto]:
     """The acting person's kept photos, newest first (no bytes); ``refused`` heads a token
     refusal."""
+    await tool.photo_history.check_readable()  # the file's fault first: Slack not asked
     session = await tool._session_for(token_override, refused=refused)
     owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
     return await tool.photo_history.entries(owner)
@@ -84,6 +85,7 @@ async def kept_photos_for_undo(
     """``kept_photos`` and the entry an undo would put back: a listing that names the newest
     entry when its change never happened (a lost answer Slack did not act on) would have
     the person, or a model, "undo" to the photo shown now and change nothing."""
+    await tool.photo_history.check_readable()  # the file's fault first: Slack not asked
     session = await tool._session_for(token_override, refused=refused)
     owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
     history = tool.photo_history
@@ -115,6 +117,7 @@ async def forget_kept(
 ) -> int:
     """Remove the acting person's kept photos from the history (whose they are, Slack says:
     ``auth.test``); how many entries were removed. The photo Slack shows is not touched."""
+    await tool.photo_history.check_readable()  # the file's fault first: Slack not asked
     session = await tool._session_for(token_override, refused=refused)
     owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
     return await tool.photo_history.forget(owner)
@@ -153,6 +156,9 @@ async def _restore(
     refused: str,
 ) -> Restored:
     """``restore_kept``'s work, within the call's deadline."""
+    # The file's fault first, said offline too: Slack is not asked whose the token is for a
+    # history that cannot be read (what the command line did alone before).
+    await tool.photo_history.check_readable()
     # Resolved once: the history's owner and the change put back use the same token.
     token, renew = await tool._acting_token(token_override, refused=refused)
     session = tool._session(token, renew)
