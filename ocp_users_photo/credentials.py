@@ -20,12 +20,18 @@ from ocp_users_photo.token_kinds import TokenKind, token_kind
 
 
 class SlackToken:
-    """A Slack token whose value never reaches a repr, a log line or a message."""
+    """A Slack token whose value never reaches a repr, a log line or a message.
 
-    __slots__ = ("_secret_texts", "_value")
+    ``companions``: other secrets the server this token goes to knows as well, and could
+    echo in an answer to it (an installation's refresh token, the app's client secret):
+    redacted wherever the token is, though they never travel with it.
+    """
 
-    def __init__(self, value: str) -> None:
+    __slots__ = ("_companions", "_secret_texts", "_value")
+
+    def __init__(self, value: str, *, companions: SecretTexts | None = None) -> None:
         self._value = value
+        self._companions = companions
         self._secret_texts: SecretTexts | None = None
 
     @property
@@ -44,7 +50,9 @@ class SlackToken:
         """``redaction_forms`` held as SecretTexts, made once: every call with this token
         searches its reply for them, and their searchable forms are kept with them."""
         if self._secret_texts is None:
-            self._secret_texts = SecretTexts(token_secret_forms(self._value))
+            own = SecretTexts(token_secret_forms(self._value))
+            companions = self._companions
+            self._secret_texts = own if companions is None else SecretTexts.joined(own, companions)
         return self._secret_texts
 
     def __repr__(self) -> str:

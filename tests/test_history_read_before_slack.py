@@ -7,7 +7,9 @@ be read.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,16 +115,18 @@ def _tool_at(base_url: str, history: Path) -> UsersSetPhoto:
     )
 
 
-@pytest.mark.parametrize("door", ["history", "undo", "restore_entry"])
+_PYTHON_DOORS: dict[str, Callable[[UsersSetPhoto], Awaitable[Any]]] = {
+    "history": lambda tool: tool.history(),
+    "undo": lambda tool: tool.undo(),
+    "restore": lambda tool: tool.restore(1),
+}
+
+
+@pytest.mark.parametrize("door", list(_PYTHON_DOORS))
 async def test_the_python_door_tells_a_damaged_history_offline(damaged: Path, door: str) -> None:
     async with _tool_at(UNREACHABLE, damaged) as tool:
         with pytest.raises(HistoryUnavailable, match="is damaged"):
-            if door == "history":
-                await tool.history()
-            elif door == "undo":
-                await tool.undo()
-            else:
-                await tool.restore(1)
+            await _PYTHON_DOORS[door](tool)
 
 
 @pytest.mark.parametrize("arguments", [{}, {"entry": 1}])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from ocp_users_photo.installations import (
     TokenRefreshFailed,
 )
 from ocp_users_photo.tokens import ActingPerson
-from tests.conftest import inject
+from tests.conftest import inject, success_reply
 from tests.installation_helpers import (
     CLIENT_ID,
     LIFETIME,
@@ -531,3 +532,43 @@ async def test_a_store_that_never_saves_again_does_not_hold_the_sources_close(
     after_close = broken.failures
     await asyncio.sleep(1.5)  # past the next resave, had it not stopped
     assert broken.failures == after_close
+
+
+# --- 1b. Secrets the server knows beside the token, echoed in a later call's answer.
+
+# 32 hex digits sharing no 12-digit run with the replies' avatar hash (HEX_SECRET does).
+ECHOED_SECRET = "f00dfacecafe1234beef5678abcd9012"
+
+
+async def test_the_refresh_token_and_client_secret_echoed_to_a_photo_call_are_redacted(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """oauth.v2.access gets the app's secret and the person's refresh token; a Slack (a
+    bug, a hostile one) that echoes them in users.setPhoto's answer showed them to the
+    model's result, the returned reply, the warning logged and the error: only the call's
+    own credentials were looked for in its answer."""
+    refresh = await _stored_with_refresh_token(emulator, store)
+    source = source_for(emulator, store, client_secret=ECHOED_SECRET)
+    echoed = f"client_secret={ECHOED_SECRET} refresh_token={refresh}"
+    refused = {"ok": False, "error": "invalid_auth", "detail": echoed, "warning": echoed}
+    answered = {**success_reply(), "warning": echoed}
+    answered["response_metadata"] = {"warnings": [ECHOED_SECRET, refresh]}
+    texts: list[str] = []
+    caplog.set_level(logging.DEBUG)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+        inject(emulator, Fault.json(refused), method="users.setPhoto")
+        texts.append(json.dumps(await alice.run({"image": portrait()})))
+        inject(emulator, Fault.json(refused), method="users.setPhoto")
+        with pytest.raises(UsersPhotoError) as failed:
+            await alice.call({"image": portrait()})
+        texts.extend(texts_of_error(failed.value))
+        inject(emulator, Fault.json(answered), method="users.setPhoto")
+        texts.append(json.dumps(await alice.call({"image": portrait()})))
+        inject(emulator, Fault.json(answered), method="users.setPhoto")
+        texts.append(json.dumps(await alice.run({"image": portrait()})))
+    texts.extend(record.getMessage() for record in caplog.records)
+    assert any("warning" in text for text in texts)  # the echoes came back, redacted
+    for secret in (ECHOED_SECRET, REFRESH_BODY):
+        leaked = [text for text in texts if holds_part(text, secret)]
+        assert leaked == [], leaked[0][:300]

@@ -26,9 +26,11 @@ from slack_sdk.oauth.installation_store import Installation
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import (
     ClientCredentials,
+    SecretTexts,
     SlackToken,
     check_token_text,
     shown_client_id,
+    token_secret_forms,
 )
 from ocp_users_photo.environment import Environment
 from ocp_users_photo.errors import RateLimited, TokenUnavailable
@@ -219,7 +221,7 @@ class InstallationTokenSource(AsyncClosing):
         person = _bound(person)
         installation = await self._installation(person)
         if self._expiring(installation):
-            current = SlackToken(_user_token(installation))
+            current = self._token_of(installation)
             try:
                 installation = await self._refresh(person, current)
             except (TokenRefreshFailed, RefreshImpossible, RefreshBusy, RateLimited) as failed:
@@ -237,12 +239,23 @@ class InstallationTokenSource(AsyncClosing):
                     failed.code,
                     lasts,
                 )
-        return SlackToken(_user_token(installation))
+        return self._token_of(installation)
 
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken:
         """A token Slack will take after it answered ``token_expired`` for ``expired``."""
         installation = await self._refresh(_bound(person), expired)
-        return SlackToken(_user_token(installation))
+        return self._token_of(installation)
+
+    def _token_of(self, installation: Installation) -> SlackToken:
+        """The installation's user token, with the secrets Slack holds beside it (the
+        person's refresh token, the app's client secret) redacted wherever it is: a reply
+        to this token that echoed them (a server's bug, a hostile one) showed them to the
+        model, the logs and the error."""
+        refresh = installation.user_refresh_token
+        companions = SecretTexts(
+            token_secret_forms(refresh) if refresh else (), self._credentials.secrets()
+        )
+        return SlackToken(_user_token(installation), companions=companions)
 
     async def installation_for(self, person: ActingPerson) -> Installation:
         """The person's newest installation as stored (not refreshed), or a typed error."""
