@@ -449,6 +449,15 @@ def redactor(secret: str | Sequence[str] | SecretTexts, raw: bytes) -> Callable[
     return redact
 
 
+def appears_in(data: bytes, secrets: SecretTexts) -> bool:
+    """Whether bytes that are no text to decode (an image's) hold one of ``secrets`` as it
+    is, in any case: what may not be stored or passed on. Blocking for large data."""
+    if not secrets:
+        return False
+    folded = data.lower()  # A-Z only, as SecretTexts.folded
+    return any(searched in folded for searched in secrets.folded())
+
+
 def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
     """The secrets the strings decoded from JSON text ``raw`` could hold, in any case."""
     if may_spell_otherwise(raw):

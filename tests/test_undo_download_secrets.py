@@ -10,25 +10,47 @@ with it (a review of 2026-12-05; the Slack API's own path already cleared its ch
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from pathlib import Path
 
 import pytest
+from PIL.PngImagePlugin import PngInfo
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 
 
-async def _slack_and_image_host(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Slack's reads answered well, the photo's original with the token as a header line."""
+def _png_holding(text: str) -> bytes:
+    """A 600x600 PNG, square and big enough to keep, with ``text`` in a tEXt chunk."""
+    info = PngInfo()
+    info.add_text("Comment", text)
+    return make_image(pnginfo=info)
+
+
+async def _slack_and_image_host(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    original: bytes | None = None,
+    paths: list[bytes] | None = None,
+) -> None:
+    """Slack's reads answered well, the photo's original with the token as a header line
+    (or ``original``, a whole answer's body, when given); each path asked noted in ``paths``."""
     head = await reader.readuntil(b"\r\n\r\n")
     path = head.split(b" ")[1]
+    if paths is not None:
+        paths.append(path)
     for line in head.split(b"\r\n"):
         if line.lower().startswith(b"content-length"):
             await reader.readexactly(int(line.split(b":")[1]))
     port = writer.get_extra_info("sockname")[1]
-    if path.startswith(b"/img/"):
+    if path.startswith(b"/img/") and original is not None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(original) + original
+        )
+    elif path.startswith(b"/img/"):
         writer.write(b"HTTP/1.1 200 OK\r\n" + CANARY_TOKEN.encode() + b"\r\n\r\n")
     else:
         images = {f"image_{n}": f"http://127.0.0.1:{port}/img/{n}.png" for n in (72, 512)}
@@ -79,3 +101,40 @@ async def test_a_token_echoed_by_the_originals_host_is_in_no_error_of_the_chain(
     assert len(shown) > 8, "the chain was walked"
     leaking = [text[:120] for text in shown if holds_part_of_the_token(text)]
     assert leaking == []
+
+
+@pytest.mark.parametrize(
+    "echo", [CANARY_TOKEN, CANARY_TOKEN.upper()[5:]], ids=["as-sent", "upper-case-unprefixed"]
+)
+async def test_a_photo_holding_the_token_is_not_kept_and_nothing_is_sent(
+    tmp_path: Path, echo: str
+) -> None:
+    """A server that wrote the token it was given into the photo it names (a PNG's text
+    chunk): kept, the history file held the token, and an undo sent it on."""
+    paths: list[bytes] = []
+    serve = functools.partial(_slack_and_image_host, original=_png_holding(echo), paths=paths)
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    history = tmp_path / "history.sqlite3"
+    try:
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"http://127.0.0.1:{port}/api",
+            keep_previous=True,
+            photo_history=history,
+            environ={},
+        ) as tool:
+            with pytest.raises(UsersPhotoError) as refused:
+                await tool.call({"image": make_image()})
+    finally:
+        server.close()
+    assert refused.value.code == "previous_photo_not_kept"
+    assert "holds this call's token" in refused.value.message
+    assert b"/img/original.png" in paths  # downloaded, then refused
+    assert not any(path.endswith(b"users.setPhoto") for path in paths)
+    assert not holds_part_of_the_token(_history_files(tmp_path).decode("latin-1"))
+
+
+def _history_files(folder: Path) -> bytes:
+    """Every byte of the history and its side files (-wal, -shm)."""
+    return b"".join(path.read_bytes() for path in folder.glob("history.sqlite3*"))

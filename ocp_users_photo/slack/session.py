@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, NoReturn
 
-from ocp_users_photo.credentials import Renew
+from ocp_users_photo.credentials import Renew, appears_in
 from ocp_users_photo.slack.client import SlackClient, SlackReply
 
 if TYPE_CHECKING:
@@ -122,6 +122,12 @@ class SlackSession:
         if fresh is not None:
             self._token = fresh
         return fresh
+
+    def echoed_in(self, data: bytes) -> bool:
+        """Whether ``data`` (a downloaded image) holds this session's token or a part of it,
+        in any case: a server that wrote it there would have it stored with the photo, and
+        sent again. Blocking for large data: for a worker thread."""
+        return appears_in(data, self._token.secret_texts())
 
     def remembered_identity(self) -> tuple[TokenIdentity, float] | None:
         """auth.test's remembered answer for this session's token and its age in seconds,
