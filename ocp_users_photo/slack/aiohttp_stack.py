@@ -238,6 +238,13 @@ def httpx_error_of(error: Exception) -> httpx.HTTPError | None:
     socks_error = getattr(sys.modules.get("socksio.exceptions"), "ProtocolError", None)
     if socks_error is not None and isinstance(error, socks_error):
         return httpx.ProxyError("the SOCKS proxy broke off its handshake")
+    if isinstance(error, ssl.SSLError):
+        # After the handshake httpcore lets ssl's own error through (anyio raises it again):
+        # a record that failed its check (forged, or tampered with on the way) broke the
+        # connection, as a reset does. Said in words of our own, not the library's.
+        return httpx.ReadError(
+            "the TLS connection broke: a record from the server failed its check"
+        )
     return error if isinstance(error, httpx.HTTPError) else None
 
 

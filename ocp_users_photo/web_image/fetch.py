@@ -332,11 +332,13 @@ class _Hops:
                 # walking the chain reads it even when a traceback does not show it.
                 refusal = _connect_refusal(error, place, policy)
                 raise_alone(refusal if isinstance(refusal, TlsFailure) else _ConnectFailed(refusal))
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, ssl.SSLError) as error:
+                # ssl.SSLError: after the handshake httpcore lets it through as it is (a
+                # record forged or tampered with), a connection broken as a reset is.
                 raise_alone(_read_refusal(error, place, policy))
             try:
                 return await _read(response, url, policy, place, self._hold_body)
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, ssl.SSLError) as error:
                 raise_alone(_read_refusal(error, place, policy))
             finally:
                 await response.aclose()
@@ -503,7 +505,9 @@ def _connect_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> I
     )
 
 
-def _read_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> ImageUrlRefused:
+def _read_refusal(
+    error: httpx.HTTPError | ssl.SSLError, place: str, policy: UrlPolicy
+) -> ImageUrlRefused:
     refusal: ImageUrlRefused
     if isinstance(error, httpx.TimeoutException):
         refusal = FetchTimedOut(
