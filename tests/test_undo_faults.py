@@ -224,6 +224,11 @@ async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
         pytest.param(Fault.status(404), ("could not be downloaded", "HTTP 404"), id="404"),
         pytest.param(Fault.status(500), ("could not be downloaded", "HTTP 500"), id="500"),
         pytest.param(Fault.html_page(), ("not an image",), id="html"),
+        pytest.param(
+            Fault.status(200, body=b"\x0b\x02\x80", headers={"content-encoding": "br"}),
+            ("cannot be read", "'br'"),
+            id="compressed",
+        ),
         # A damaged original gives way to the square Slack shows of it, when there is one:
         # tests/test_kept_original_formats.py.
     ],

@@ -45,6 +45,7 @@ from ocp_users_photo.web_image import (
     UrlPolicy,
     fetch_image,
 )
+from ocp_users_photo.web_image.refusals import GIVE_IT_INSTEAD
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.loopback import (
     Answer,
@@ -710,3 +711,46 @@ async def test_a_fetch_logs_no_query_string(
     assert not [record for record in caplog.records if record.name.startswith("httpcore")]
     logging.getLogger("httpcore.connection").debug("after the fetch")
     assert [record.getMessage() for record in caplog.records] == ["after the fetch"]
+
+
+@pytest.mark.parametrize(
+    ("location", "what"),
+    [
+        ("https://user@127.0.0.1/x.png", "it holds a user name or password (before an '@')"),
+        ("https:/\\evil.test/x.png", "it holds a backslash, which programs read differently"),
+        ("https://127.0.0.1:99999/x.png", "its port is not a number from 1 to 65535"),
+    ],
+)
+async def test_a_redirect_to_a_bad_url_gets_no_advice_for_a_url_nobody_wrote(
+    host: LoopbackServer, client_tls: ssl.SSLContext, location: str, what: str
+) -> None:
+    """The server chose the URL: "remove it", "write '/' instead" cannot be done by the
+    caller (or the model), who is told to give the image's own URL instead."""
+    host.on("/go", redirect(location))
+    error = await refusal(BadImageUrl, host.url("/go"), loopback_policy(), client_tls)
+    assert error.message == (
+        f"the image URL redirected to a URL that cannot be fetched, as {what}; the image "
+        "server chose it, not the caller: give the image's own https:// URL"
+    )
+
+
+async def test_a_body_compressed_as_nothing_here_reads_says_to_give_the_image(
+    host: LoopbackServer, client_tls: ssl.SSLContext
+) -> None:
+    """Serving it uncompressed is the host owner's to do, not the caller's."""
+    host.on("/x.png", reply(200, b"\x0b\x02\x80", [("Content-Encoding", "br")]))
+    error = await refusal(NotAnImage, host.url("/x.png"), loopback_policy(), client_tls)
+    assert error.message.endswith(
+        f"cannot be read (it is compressed with 'br', which is not decoded here): {GIVE_IT_INSTEAD}"
+    )
+
+
+@pytest.mark.parametrize("status", [600, 999])
+async def test_a_status_http_defines_no_meaning_for_is_not_called_a_busy_host(
+    host: LoopbackServer, client_tls: ssl.SSLContext, status: int
+) -> None:
+    host.on("/x.png", reply(status, PNG))
+    error = await refusal(ImageUrlRefused, host.url("/x.png"), loopback_policy(), client_tls)
+    assert error.message.endswith(
+        f"HTTP {status} instead of the image: check that the URL opens the image itself"
+    )

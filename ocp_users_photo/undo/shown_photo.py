@@ -32,7 +32,7 @@ from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
-from ocp_users_photo.web_image.refusals import LATER_OR_GIVE_IT
+from ocp_users_photo.web_image.refusals import GIVE_IT_INSTEAD, LATER_OR_GIVE_IT
 from ocp_users_photo.worker_threads import imported_off_loop
 
 __all__ = ["READ_SCOPE_FIX", "read_shown_photo"]
@@ -194,7 +194,9 @@ async def _download(
         unreached = isinstance(refused, (ConnectionFailed, FetchTimedOut))
         # Said of the photo Slack shows, which no caller can give instead: that advice goes
         # (what to do is the fix below).
-        happened = refused.message.replace(f": {LATER_OR_GIVE_IT}", "")
+        happened = refused.message
+        for advice in (LATER_OR_GIVE_IT, GIVE_IT_INSTEAD):  # the longer, holding the other, first
+            happened = happened.replace(f": {advice}", "")
         raise KeepingImpossible(
             f"its original could not be downloaded ({happened})",
             fix=UNREACHED_FIX if unreached else "try again later",

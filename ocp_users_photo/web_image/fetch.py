@@ -49,6 +49,7 @@ from ocp_users_photo.web_image.addresses import (
 from ocp_users_photo.web_image.hosts import matching_rule
 from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url, check_verifying
 from ocp_users_photo.web_image.refusals import (
+    GIVE_IT_INSTEAD,
     LATER_OR_GIVE_IT,
     AddressRefused,
     BadImageUrl,
@@ -397,7 +398,8 @@ async def _read(
     except UnreadableBody as error:
         raise_alone(
             NotAnImage(
-                f"{place} sent a body that cannot be read: {error}; serve the image uncompressed"
+                # Only the host's owner could serve it otherwise: the caller gives the image.
+                f"{place} sent a body that cannot be read ({error}): {GIVE_IT_INSTEAD}"
             )
         )
     data = body.decoded
@@ -472,9 +474,9 @@ def _declared_length(text: str | None) -> int | None:
 def _status_advice(status: int) -> str:
     """What to do about an answer other than the image: a busy or failing host (429, 5xx) is
     its state, not the URL's, and another URL is no better advice than waiting."""
-    if status == 429 or status >= 500:
+    if status == 429 or 500 <= status <= 599:
         return f"the host is busy or failing: {LATER_OR_GIVE_IT}"
-    return "check that the URL opens the image itself"
+    return "check that the URL opens the image itself"  # 6xx-9xx: no state HTTP defines
 
 
 def _phrase(status: int) -> str:

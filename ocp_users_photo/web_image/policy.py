@@ -149,7 +149,7 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
         raise
     except BadImageUrl as error:
         if redirected:
-            raise BadImageUrl(f"the image URL redirected to a bad URL: {error.message}") from None
+            raise BadImageUrl(_bad_redirect(error.message)) from None
         raise
     if policy.is_loopback_origin(url):
         return url
@@ -269,3 +269,24 @@ def _loopback_origin(text: str | None) -> tuple[str, str, int] | None:
     if url.scheme != "http" or not is_loopback(url.host) or url.target not in ("/", ""):
         raise ValueError(f"loopback_http_origin must be a plain http origin on loopback: {how}")
     return url.origin
+
+
+def _bad_redirect(message: str) -> str:
+    """A refusal of a URL a redirect chose, said as the server's: the advice that follows
+    the refusal's first colon ("remove it", "write '/' instead") speaks to whoever wrote
+    the URL, and no caller wrote this one."""
+    what = message.split(": ", 1)[0]
+    for said, as_redirect in _SAID_OF_A_REDIRECT:
+        what = what.replace(said, as_redirect)
+    return (
+        f"the image URL redirected to a URL that cannot be fetched, as {what}; the image "
+        "server chose it, not the caller: give the image's own https:// URL"
+    )
+
+
+# How parse_image_url names the URL, said of the one a redirect chose: in this order.
+_SAID_OF_A_REDIRECT: Final = (
+    ("the image is not a URL", "it is not a URL"),
+    ("the image URL's", "its"),
+    ("the image URL", "it"),
+)
