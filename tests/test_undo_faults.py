@@ -107,6 +107,46 @@ async def test_a_damaged_history_is_a_clear_error_and_nothing_changes_in_slack(
     assert await shown(emulator, CANARY_TOKEN) == before
 
 
+async def test_sqlites_findings_reach_the_model_on_one_line(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    """SQLite's check says what it found over several lines, under a heading: the model's
+    message got its newlines and a word cut in two."""
+    async with tool_for(emulator, history_file, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        await tool.call({"image": GREEN})
+    _scatter_damage(history_file)
+    async with tool_for(emulator, history_file) as tool:
+        result = await tool.run({"image": RED})
+    assert result["error"] == "history_unavailable"
+    said = result["message"]
+    assert "is damaged (SQLite: " in said
+    assert "\n" not in said
+    assert "***" not in said
+    assert set_photo_requests(emulator) == 2
+
+
+def _scatter_damage(history: Path) -> None:
+    """Every 7th byte of every page after the first overwritten (the log checkpointed in)."""
+    with sqlite3.connect(history) as database:
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(history.read_bytes())
+    for at in range(4096, len(data), 7):
+        data[at] = 0x5A
+    write_file(history, bytes(data))
+
+
+def test_sqlites_findings_are_cut_at_a_word() -> None:
+    from ocp_users_photo.undo.database import _check_summary
+
+    found = ["*** in database main ***\nPage 4: free space corruption\n" + "Page 7: " * 30]
+    summary = _check_summary(found)
+    assert summary.startswith("Page 4: free space corruption; Page 7: Page 7:")
+    assert summary.endswith("Page 7: ...") or summary.endswith("Page 7 ...")
+    assert len(summary) <= 124
+    assert _check_summary(["row 3 missing from index x"]) == "row 3 missing from index x"
+
+
 async def test_a_history_damaged_inside_is_found_before_keeping(
     emulator: RunningEmulator, history_file: Path
 ) -> None:

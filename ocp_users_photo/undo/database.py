@@ -26,6 +26,7 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -343,7 +344,28 @@ def _quick_check(database: sqlite3.Connection, path: Path) -> None:
         rows = database.execute(f"PRAGMA quick_check({table})").fetchall()
         found = [str(row[0]) for row in rows[:5]]
         if found != ["ok"]:
-            raise _damaged(path, "; ".join(text[:80] for text in found[:3]))
+            raise _damaged(path, _check_summary(found))
+
+
+# The heading SQLite's check puts before its findings: a line of its own, saying nothing.
+_CHECK_HEADING: Final = re.compile(r"\*\*\* in database \w+ \*\*\*")
+_CHECK_SUMMARY_CHARS: Final = 120
+
+
+def _check_summary(found: list[str]) -> str:
+    """SQLite's findings on one line, whole words, bounded: they reach a model's message
+    and a terminal's line, where its newlines and a word cut in two read as garbage."""
+    lines = [
+        line.strip()
+        for text in found
+        for line in text.splitlines()
+        if line.strip() and not _CHECK_HEADING.fullmatch(line.strip())
+    ]
+    summary = "; ".join(lines) or "its check found faults"
+    if len(summary) <= _CHECK_SUMMARY_CHARS:
+        return summary
+    cut = summary[: _CHECK_SUMMARY_CHARS + 1].rsplit(" ", 1)[0].rstrip(";,:")
+    return f"{cut} ..."
 
 
 def forget_removed_bytes(database: sqlite3.Connection, busy_timeout: float) -> None:
