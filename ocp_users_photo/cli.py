@@ -249,7 +249,15 @@ def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
     option = word.split("=", 1)[0]
     if not option.startswith("--"):
         return ""
-    known = [name for action in parser._actions for name in action.option_strings]
+    # Not a hidden option: --token is there only to be refused (command_line.py).
+    known = [
+        name
+        for action in parser._actions
+        if action.help != argparse.SUPPRESS
+        for name in action.option_strings
+    ]
+    if option == "--token-env" and parser.prog.endswith(" mcp"):
+        return "; the MCP server reads the token from SLACK_USER_TOKEN (set it in the host's env)"
     close = difflib.get_close_matches(option, [name for name in known if name[:2] == "--"], 1)
     return f"; did you mean {close[0]}?" if close else ""
 
@@ -400,6 +408,17 @@ def _refuse_a_command_option_first(
         )
 
 
+def _refuse_a_mistyped_command(parser: argparse.ArgumentParser, word: str) -> None:
+    """A word close to one command's name ('sett'), refused naming that command: argparse
+    lists them all, and 'did you mean' only for a mistyped option (``_closest_option``)."""
+    close = difflib.get_close_matches(word, sorted(_COMMAND_NAMES), 1)
+    if close:
+        parser.error(
+            f"{shown(word, 64)!r} is no command; did you mean {close[0]!r}? "
+            "('ocp-users-photo --help' lists the commands)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
@@ -425,6 +444,8 @@ def _run(argv: Sequence[str] | None) -> int:
         parser.command_given = given
     _refuse_a_command_option_first(parser, arguments, command, given)
     refuse_a_pasted_token(parser, arguments)
+    if command is not None and given is None:
+        _refuse_a_mistyped_command(parser, command)
     try:
         args, unknown = parser.parse_known_args(arguments)
     except OutputFailed as failed:  # --help or --version, to a stdout it cannot be written to

@@ -161,6 +161,28 @@ def test_a_mistyped_option_points_at_the_commands_own_help(image: Path) -> None:
     assert "did you mean" not in unlike.stderr
 
 
+def test_no_hidden_option_is_suggested_and_mcp_says_where_its_token_comes_from() -> None:
+    """--token is there only to be refused: 'did you mean --token?' pointed at a refusal;
+    mcp takes no --token-env (its host's env block holds SLACK_USER_TOKEN)."""
+    done = run_cli("mcp", "--token-env", "FOO", env={})
+    assert done.returncode == ExitCode.INVALID
+    assert "--token?" not in done.stderr
+    assert "reads the token from SLACK_USER_TOKEN" in done.stderr
+    near = run_cli("whoami", "--tokn", env={})
+    assert near.returncode == ExitCode.INVALID
+    assert "did you mean --token?" not in near.stderr  # --token-env may be meant
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("sett", "set"), ("histroy", "history")])
+def test_a_mistyped_command_is_named(typed: str, meant: str) -> None:
+    done = run_cli(typed, "me.png", env={})
+    assert done.returncode == ExitCode.INVALID
+    assert f"'{typed}' is no command; did you mean '{meant}'?" in done.stderr
+    other = run_cli("me.png", env={})  # nothing like a command: the list, as argparse says
+    assert "did you mean" not in other.stderr
+    assert "invalid choice: 'me.png'" in other.stderr
+
+
 def test_a_scaled_photos_summary_reads_as_one_sentence(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
