@@ -30,7 +30,6 @@ from types import ModuleType
 from typing import Any, Final
 
 from ocp_users_photo._version import __version__
-from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.exports import (
     export_tools,
     mcp_tool,
@@ -38,7 +37,6 @@ from ocp_users_photo.exports import (
 from ocp_users_photo.extras import install_command
 from ocp_users_photo.mcp_in_flight import CountedWriteStream, InFlightRequests
 from ocp_users_photo.mcp_unread import AnsweringReadStream, BeforeInitializeExplained
-from ocp_users_photo.model_result import refused_with
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.safe_text import quoted, shown
@@ -177,7 +175,6 @@ async def call_tool(
     """
     sent = [False]
     noting = _CHANGE_SENT.set(sent)
-    refusing = refused_with.set(None)
     try:
         result = await _run_guarded(tool, arguments or {})
     except asyncio.CancelledError:
@@ -195,14 +192,9 @@ async def call_tool(
         raise
     finally:
         _CHANGE_SENT.reset(noting)
-        refused = refused_with.get()  # the kind of this call's refusal, if it was refused
-        refused_with.reset(refusing)
     failed = result.get("ok") is not True
-    if (
-        failed
-        and result.get("error") in _MENDED_IN_THE_HOSTS_CONFIGURATION
-        and not _waited_for_a_turn(refused)
-    ):
+    # Not history_busy: a wait for another change, nothing in the configuration to mend.
+    if failed and result.get("error") in _MENDED_IN_THE_HOSTS_CONFIGURATION:
         result = _with_restart_advice(result)
     if failed:
         # A model's own mistake is the model's to mend (INFO); anything else (the token,
@@ -222,14 +214,6 @@ async def call_tool(
         "structuredContent": result,
         "isError": failed,
     }
-
-
-def _waited_for_a_turn(kind: type[UsersPhotoError] | None) -> bool:
-    """Whether the refusal was a wait for another change of the person's photo (HistoryBusy):
-    nothing in the host's configuration to mend, so no restart to advise."""
-    from ocp_users_photo.undo.errors import HistoryBusy
-
-    return kind is not None and issubclass(kind, HistoryBusy)
 
 
 def _with_restart_advice(result: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ The token is never part of it: no error message holds it.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any, Final
 
 from ocp_users_photo.errors import (
@@ -28,13 +27,6 @@ from ocp_users_photo.hints import REINSTALL_CODES
 from ocp_users_photo.tokens import install_page
 from ocp_users_photo.undo.errors import KeepingImpossible
 
-# The kind of error the last error object of this context was made from: a door that adds
-# advice by kind reads it (the MCP server's restart advice is for a configuration to mend,
-# not for HistoryBusy, which shares HistoryUnavailable's code: a change waited for a turn).
-refused_with: ContextVar[type[UsersPhotoError] | None] = ContextVar(
-    "ocp_users_photo_refused_with", default=None
-)
-
 
 def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> dict[str, Any]:
     """The JSON object ``run`` returns for ``error``.
@@ -42,7 +34,6 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
     ``install_url`` is the token source's install page, given when the token came from
     it: a Slack refusal that installing again mends (``REINSTALL_CODES``) then carries it.
     """
-    refused_with.set(type(error))
     message = error.model_message or error.message
     result: dict[str, Any] = {"ok": False, "error": error.code, "message": message}
     if isinstance(error, (InvalidArguments, ReplySchemaError)):

@@ -24,7 +24,12 @@ from ocp_users_photo.errors import (
 from ocp_users_photo.hints import HINTS
 from ocp_users_photo.photo_reply import ENVELOPE_FIELDS
 from ocp_users_photo.spec import companion_manifest, load_manifest
-from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible, NothingToUndo
+from ocp_users_photo.undo.errors import (
+    HistoryBusy,
+    HistoryUnavailable,
+    KeepingImpossible,
+    NothingToUndo,
+)
 from ocp_users_photo.undo.restore import RESTORE_TOOL_NAME
 
 __all__ = [
@@ -59,6 +64,7 @@ _LOCAL_ERROR_CODES: Final = (
     TransportError.code,
     KeepingImpossible.code,
     HistoryUnavailable.code,
+    HistoryBusy.code,
     NothingToUndo.code,
 )
 
@@ -142,7 +148,9 @@ def error_result_schema() -> dict[str, Any]:
                     "arguments named in problems), token_not_usable (nothing was sent: the "
                     "host's Slack token is missing or cannot set a photo; tell the user, a "
                     "retry will not help), invalid_reply (Slack said ok but its reply "
-                    "breaks the schema), transport_error (no usable answer from Slack), a "
+                    "breaks the schema), transport_error (no usable answer from Slack), "
+                    "history_busy (nothing was sent: another change of the person's photo "
+                    "was under way; the same call later goes through), a "
                     "code of the host's token source (not_installed, refresh_failed...: "
                     "nothing was sent; tell the user), or Slack's own error code."
                 ),

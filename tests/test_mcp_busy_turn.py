@@ -1,10 +1,11 @@
 """A change that waited for another change of the person's photo, as the MCP door tells it.
 
-HistoryBusy shares HistoryUnavailable's code (``history_unavailable``), which the MCP
+HistoryBusy shared HistoryUnavailable's code (``history_unavailable``), which the MCP
 server followed with "restart the host" advice: the review of 2026-12-05 found a model
 told to have the person restart their desktop host after a call that only waited for
-another one. ``mcp_server.call_tool`` is the server's own handler, here given the real
-tool on the emulator; a history that cannot be used still gets the advice
+another one. It has a code of its own now, ``history_busy``: a model tells a wait from a
+file to mend by the code alone. ``mcp_server.call_tool`` is the server's own handler, here
+given the real tool on the emulator; a history that cannot be used still gets the advice
 (tests/test_mcp_door_review.py).
 """
 
@@ -45,7 +46,7 @@ async def test_a_change_that_waited_for_another_is_not_told_to_restart_the_host(
         answer = await call_tool(quick, quick.name, {"image": base64.b64encode(GREEN).decode()})
         await first
     told = answer["structuredContent"]
-    assert told["error"] == "history_unavailable", told
+    assert told["error"] == "history_busy", told
     assert "another change" in told["message"], told["message"]
     assert "restart the host" not in told["message"], told["message"]
     assert RESTART_ADVICE not in told["message"]

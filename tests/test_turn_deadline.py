@@ -55,7 +55,7 @@ async def test_a_turn_held_in_this_process_ends_the_wait_at_the_deadline(
             started = time.monotonic()
             result = await asyncio.wait_for(tool.run({"image": RED}), BOUND_SECONDS * 2)
             waited = time.monotonic() - started
-        assert result["error"] == "history_unavailable"
+        assert result["error"] == "history_busy"
         assert "deadline" in result["message"]
         assert "nothing was changed in Slack" in result["message"]
         assert waited < BOUND_SECONDS

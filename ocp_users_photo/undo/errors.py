@@ -7,6 +7,7 @@
      ├── HistoryUnavailable       the history file is damaged, locked, newer or unwritable;
      │    │                       nothing was changed in Slack
      │    └── HistoryBusy         another change (or program) held it past the wait: later
+     │                            (code history_busy)
      ├── NothingToUndo            no kept photo for this person
      │    └── UndoOvertaken       another change came first: the undo's entry is not the newest
      └── InvalidArguments
@@ -65,7 +66,12 @@ class HistoryUnavailable(UsersPhotoError):
 
 class HistoryBusy(HistoryUnavailable):
     """Another change of the person's photo, or another program, held the history longer
-    than the wait: nothing was changed in Slack; the same call later goes through."""
+    than the wait: nothing was changed in Slack; the same call later goes through.
+
+    A code of its own: a model told ``history_unavailable`` for a wait gave up on a call
+    that goes through later, or, told the same for a damaged file, tried it again."""
+
+    code = "history_busy"
 
 
 class NothingToUndo(UsersPhotoError):
