@@ -497,6 +497,13 @@ def _unwritable(path: Path, reason: str) -> HistoryUnavailable:
             f"make {_what_to_make_writable(path)} writable, {other}",
         )
     if "unable to open" in reason:
+        denied = _denied_to_this_user(path)
+        if denied is not None:
+            return _refused(
+                path,
+                f"cannot be opened: {denied} (SQLite: {reason})",
+                f"give this user read and write access to it (chmod u+rw), {other}",
+            )
         return _refused(
             path,
             f"cannot be opened (SQLite: {reason})",
@@ -506,6 +513,22 @@ def _unwritable(path: Path, reason: str) -> HistoryUnavailable:
     return _refused(
         path, f"could not be read or written (SQLite: {reason})", f"check the disk, {other}"
     )
+
+
+def _denied_to_this_user(path: Path) -> str | None:
+    """What the file's own permissions deny this user, when it exists: "its folder can be
+    written" was the advice for a file this user may not read (mode 000, another user's)."""
+    target = Path(os.path.realpath(path))
+    try:
+        if not target.is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    if not os.access(target, os.R_OK):
+        return "this user may not read the file (its permissions)"
+    if not os.access(target, os.W_OK):
+        return "this user may not write the file (its permissions)"
+    return None
 
 
 def _not_a_file(path: Path) -> str | None:
