@@ -390,7 +390,9 @@ class KeepPausingHistory(PhotoHistory):
         self._loop = asyncio.get_running_loop()
 
     def _blocking(self, operation: Any, args: tuple[Any, ...], *absent: Any) -> Any:
-        if operation.__name__ == "_keep" and not self.go.is_set():
+        # _keep_unless_abandoned: how the keeper writes (store.PhotoHistory.keep).
+        keeping = operation.__name__ in ("_keep", "_keep_unless_abandoned")
+        if keeping and not self.go.is_set():
             self._loop.call_soon_threadsafe(self.writing.set)
             self.go.wait(10)
         return super()._blocking(operation, args, *absent)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
@@ -320,13 +321,19 @@ class PhotoKeeper(CallObserver):
         """The entry written, or the turn ended. If the caller is cancelled meanwhile, the
         write (its thread goes on) is followed by the entry's removal, then the turn's end,
         in a task of their own."""
-        writing = asyncio.create_task(self.history.keep(owner, shown, replaced_by(change)))
+        abandoned = threading.Event()
+        writing = asyncio.create_task(
+            self.history.keep(owner, shown, replaced_by(change), abandoned=abandoned)
+        )
         try:
             return await asyncio.shield(writing)
         except Exception:
             await turn.end()
             raise
         except BaseException:
+            # The writing thread removes the entry itself once written: the task below may
+            # never run (asyncio.run ends its loop right after cancelling what is left).
+            abandoned.set()
             cleaning = asyncio.create_task(_discard_once_written(self.history, writing, turn))
             self._background.add(cleaning)
             cleaning.add_done_callback(self._background.discard)

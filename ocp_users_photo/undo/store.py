@@ -285,15 +285,27 @@ class PhotoHistory(AsyncClosing):
     # Keeping ---------------------------------------------------------------------------
 
     async def keep(
-        self, owner: HistoryOwner, shown: ShownPhoto, replaced_by: dict[str, Any]
+        self,
+        owner: HistoryOwner,
+        shown: ShownPhoto,
+        replaced_by: dict[str, Any],
+        *,
+        abandoned: threading.Event | None = None,
     ) -> KeptPhoto:
         """Write ``shown`` as ``owner``'s newest entry, status pending, fsynced.
 
         The crop box it was shown with is the one a change made here set it with, if any.
         Nothing is evicted yet: a change Slack refuses is discarded, and must not have
         pushed a kept photo out (``finish`` evicts).
+
+        ``abandoned``: set when the change is cancelled while its entry is written; the
+        entry is then removed in the writing thread itself, once written, with no loop
+        needed (``asyncio.run`` ends its loop right after cancelling what is left, and a
+        removal awaited on it never ran: the entry stayed, pending, for a change never sent).
         """
-        return await self._run(_keep, owner, shown, replaced_by)
+        if abandoned is None:
+            return await self._run(_keep, owner, shown, replaced_by)
+        return await self._run(_keep_unless_abandoned, owner, shown, replaced_by, abandoned)
 
     async def finish(
         self, entry: int, status: EntryStatus, result_avatar_hash: str | None = None
@@ -782,6 +794,21 @@ def _finish(
 
     if in_transaction(database, write):
         forget_removed_bytes(database, busy_timeout)
+
+
+def _keep_unless_abandoned(
+    database: sqlite3.Connection,
+    owner: HistoryOwner,
+    shown: ShownPhoto,
+    replaced_by: dict[str, Any],
+    abandoned: threading.Event,
+) -> KeptPhoto:
+    """``_keep``, then the entry removed at once when the change was abandoned meanwhile
+    (the entry numbers never come back, so a second removal by the caller is harmless)."""
+    kept = _keep(database, owner, shown, replaced_by)
+    if abandoned.is_set():
+        _discard(database, kept.entry, 0.0)
+    return kept
 
 
 def _discard(database: sqlite3.Connection, number: int, busy_timeout: float) -> None:

@@ -334,9 +334,19 @@ class Turn:
         try:
             task = asyncio.get_running_loop().create_task(give_back())
         except RuntimeError:
-            return  # no loop any more: the lease runs out by itself
+            # No loop any more: set to run out now, from a thread of its own, or this
+            # living process would hold the person's next change for the whole lease.
+            self._settle_lease(0.0, False)
+            return
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        # Cancelled before the lease was surely given back: asyncio.run cancels what is
+        # left as its loop ends (a call's timeout there, then the loop gone). As in end().
+        task.add_done_callback(self._settle_if_cancelled)
+
+    def _settle_if_cancelled(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            self._settle_lease(0.0, False)
 
 
 async def wait_for_lease(
