@@ -572,3 +572,31 @@ async def test_the_refresh_token_and_client_secret_echoed_to_a_photo_call_are_re
     for secret in (ECHOED_SECRET, REFRESH_BODY):
         leaked = [text for text in texts if holds_part(text, secret)]
         assert leaked == [], leaked[0][:300]
+
+
+async def test_the_client_secret_echoed_by_the_check_after_a_refresh_is_redacted(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The auth.test that confirms whose a refreshed token is: its answer was searched for
+    the new token and refresh token only, and an echoed client secret reached the refusal,
+    the warning logged and the debug log."""
+    await install(emulator, store, ALICE.user_id)
+    source = source_for(emulator, store, Clock(offset=LIFETIME + 60), client_secret=ECHOED_SECRET)
+    refreshed = {
+        "ok": True,
+        "token_type": "user",
+        "access_token": "xoxe.xoxp-1-Mi0yLTk5OTktbmV3YWNjZXNzdG9rZW5zZWNyZXRwYXJ0",
+        "refresh_token": "xoxe-1-My0xLTEyMzQtbmV3cmVmcmVzaHNlY3JldHNsb25nZW5vdWdo",
+        "expires_in": LIFETIME,
+        "scope": "users.profile:read,users.profile:write",
+    }
+    inject(emulator, Fault.json(refreshed), method="oauth.v2.access")
+    inject(emulator, Fault.json({"ok": False, "error": ECHOED_SECRET}), method="auth.test")
+    caplog.set_level(logging.DEBUG)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(UsersPhotoError) as failed:
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+    texts = [*texts_of_error(failed.value), *(r.getMessage() for r in caplog.records)]
+    assert any("auth.test answered unknown_error" in text for text in texts), texts[:3]
+    leaked = [text for text in texts if holds_part(text, ECHOED_SECRET)]
+    assert leaked == [], leaked[0][:300]

@@ -17,9 +17,11 @@ from slack_sdk.oauth.installation_store import Installation
 
 from ocp_users_photo.credentials import (
     ClientCredentials,
+    SecretTexts,
     SlackToken,
     check_token_text,
     secret_runs,
+    token_secret_forms,
 )
 from ocp_users_photo.errors import RateLimited, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
@@ -89,7 +91,9 @@ async def refresh_user_token(
         failure = TokenRefreshFailed(person, slack_error=code, install_url=install_url)
     else:
         refreshed = _refreshed(installation, reply, person, now=now, install_url=install_url)
-        unconfirmed = await _confirm_whose(slack, refreshed, person, install_url=install_url)
+        unconfirmed = await _confirm_whose(
+            slack, refreshed, person, credentials, install_url=install_url
+        )
         if unconfirmed is not None:
             refreshed.user_token_expires_at = int(now)
         return Refreshed(refreshed, unconfirmed)
@@ -98,7 +102,12 @@ async def refresh_user_token(
 
 
 async def _confirm_whose(
-    slack: SlackClient, refreshed: Installation, person: ActingPerson, *, install_url: str | None
+    slack: SlackClient,
+    refreshed: Installation,
+    person: ActingPerson,
+    credentials: ClientCredentials,
+    *,
+    install_url: str | None,
 ) -> str | None:
     """auth.test with the new token: ``TokenRefreshFailed`` when Slack says it is another
     user's. Slack's refresh answer names no user, so an answer meant for another person (a
@@ -110,12 +119,19 @@ async def _confirm_whose(
     answer and an auth.test lost, a call for one person set another's photo, and so did
     every later call. The caller saves them due at once (``Refreshed``)."""
     assert refreshed.user_token, "_refreshed sets it"
+    # The secrets Slack holds beside the new token are redacted from its answer too, as
+    # from every answer to an installation's token (source.InstallationTokenSource).
+    refresh_token = refreshed.user_refresh_token or ""
+    companions = SecretTexts(
+        token_secret_forms(refresh_token) if refresh_token else (), credentials.secrets()
+    )
+    token = SlackToken(refreshed.user_token, companions=companions)
     try:
-        identity = await slack.call("auth.test", token=SlackToken(refreshed.user_token))
+        identity = await slack.call("auth.test", token=token)
     except RateLimited:
         return "auth.test was rate limited"
     except SlackApiError as refused:
-        secrets = (refreshed.user_token, refreshed.user_refresh_token or "")
+        secrets = (refreshed.user_token, refresh_token, *credentials.secrets())
         return f"auth.test answered {_code_of(refused.error, secrets)}"
     except TransportError:
         return "auth.test got no usable answer"
