@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import random
 from pathlib import Path
 
 import pytest
 from PIL.PngImagePlugin import PngInfo
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+from ocp_users_photo.credentials import SecretTexts, SlackToken, appears_in, token_secret_forms
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.test_secrets import holds_part_of_the_token, texts_of_error
 
@@ -138,3 +140,28 @@ async def test_a_photo_holding_the_token_is_not_kept_and_nothing_is_sent(
 def _history_files(folder: Path) -> bytes:
     """Every byte of the history and its side files (-wal, -shm)."""
     return b"".join(path.read_bytes() for path in folder.glob("history.sqlite3*"))
+
+
+@pytest.mark.parametrize("rotated", [False, True], ids=["plain-token", "rotated-with-companions"])
+def test_every_secret_form_is_found_in_image_bytes_in_any_case(rotated: bool) -> None:
+    """Both ways ``appears_in`` searches: form by form (a plain token's few forms), and by
+    the printable runs of the bytes (the hundred forms of a rotated token beside its
+    refresh token and the app's secret)."""
+    noise = random.Random(7).randbytes(200_000)
+    if rotated:
+        token = SlackToken(
+            "xoxe.xoxp-1-Mi0yLTk5OTktbmV3YWNjZXNzdG9rZW5zZWNyZXRwYXJ0YWJjZGVmZ2hpamts",
+            companions=SecretTexts(
+                token_secret_forms("xoxe-1-My0xLTEyMzQtcmVmcmVzaHNlY3JldHJ1bnNsb25nZW5vdWdo"),
+                ("f00dfacecafe1234beef5678abcd9012",),
+            ),
+        )
+    else:
+        token = SlackToken(CANARY_TOKEN)
+    secrets = token.secret_texts()
+    assert (len(secrets.texts()) > 30) is rotated  # the way under test
+    assert not appears_in(noise, secrets)
+    for form in secrets.texts():
+        for spelled in (form, form.upper()):
+            planted = noise[:5000] + spelled.encode() + noise[5000:]
+            assert appears_in(planted, secrets), form
