@@ -257,7 +257,10 @@ def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
         for name in action.option_strings
     ]
     if option == "--token-env" and parser.prog.endswith(" mcp"):
-        return "; the MCP server reads the token from SLACK_USER_TOKEN (set it in the host's env)"
+        return (
+            "; the MCP server reads the token from SLACK_USER_TOKEN (or SLACK_TOKEN): set it "
+            "in the host's env"
+        )
     close = difflib.get_close_matches(option, [name for name in known if name[:2] == "--"], 1)
     return f"; did you mean {close[0]}?" if close else ""
 

@@ -249,9 +249,14 @@ async def _set_photo_warned(
             same_photo = kept_record.changed_nothing()
     if args.json:
         print(json.dumps(reply), file=out)  # Slack's reply only: what --json promises
-        if kept is not None:  # stdout holds the reply: the entry's number on stderr
+        # stdout holds the reply: what the text would say beside it goes to stderr.
+        if letterboxed:
+            tell(letterboxed, err)
+        if kept is not None:
             undo = undo_command(args.history)
             tell(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", err)
+        elif same_photo:
+            tell(_SAME_PHOTO_KEPT_NOTHING, err)
         return ExitCode.OK
     profile = reply.get("profile") or {}
     print(f"Photo set ({described}).", file=out)
@@ -267,12 +272,14 @@ async def _set_photo_warned(
         print(f"The photo it replaced is kept as #{kept.entry}: {undo} puts it back.", file=out)
     elif same_photo:
         # Else the line every other set ends with was missing, leaving undo in doubt.
-        print(
-            "Slack showed this very photo already (the same image and crop box), so nothing "
-            "new was kept: the photos kept before it stay as they were.",
-            file=out,
-        )
+        print(_SAME_PHOTO_KEPT_NOTHING, file=out)
     return ExitCode.OK
+
+
+_SAME_PHOTO_KEPT_NOTHING: Final = (
+    "Slack showed this very photo already (the same image and crop box), so nothing new was "
+    "kept: the photos kept before it stay as they were."
+)
 
 
 class _KeptRecordWatch(CallObserver):

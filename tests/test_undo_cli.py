@@ -12,7 +12,7 @@ import pytest
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, user_id_for_token
 from ocp_users_photo.settings import missing_token_advice
-from tests.conftest import CANARY_TOKEN, photo_requests, shown_avatar_hash
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests, shown_avatar_hash
 from tests.test_cli import cli
 from tests.undo_fixtures import NO_READ_TOKEN, no_read_token, picture
 
@@ -302,3 +302,13 @@ def test_set_json_names_the_kept_entry_on_stderr(
     second = cli("set", str(green), "--json", "--no-keep-previous", env=env)
     assert second.returncode == 0, second.stderr
     assert second.stderr == ""  # nothing kept, nothing said
+    assert cli("set", str(red), "--json", env=env).returncode == 0  # green kept, as #2
+    again = cli("set", str(red), "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.startswith("Slack showed this very photo already")
+    wide = red.with_name("wide.png")
+    wide.write_bytes(make_image((800, 600)))
+    letterboxed = cli("set", str(wide), "--json", "--no-keep-previous", env=env)
+    assert letterboxed.returncode == 0, letterboxed.stderr
+    assert json.loads(letterboxed.stdout)["ok"] is True
+    assert "not square" in letterboxed.stderr.lower(), letterboxed.stderr

@@ -209,8 +209,9 @@ async def _download(
     if await anyio.to_thread.run_sync(session.echoed_in, fetched.data):
         # Kept, the history file would hold the token, and an undo would send it on.
         raise KeepingImpossible(
-            "the image Slack's profile names holds this call's token, which Slack never "
-            "writes into a photo, so it was not kept (a history file never holds a token)",
+            "the image Slack's profile names holds this call's token (or a secret kept beside "
+            "it), which Slack never writes into a photo, so it was not kept (a history file "
+            "never holds a token)",
             fix="check that the tool talks to Slack itself (base_url, SLACK_API_URL)",
         )
     return fetched.data
