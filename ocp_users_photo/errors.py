@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, TypeVar
 
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import redacted, shown
 
 __all__ = [
     "InvalidArguments",
@@ -105,6 +105,37 @@ class UsersPhotoError(Exception):
         take other arguments than their message (a process pool, a task queue or a
         framework's deepcopy would raise TypeError, or rebuild the wrong text)."""
         return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+_E = TypeVar("_E", bound="UsersPhotoError")
+
+
+def with_secrets_redacted(error: _E, secrets: Sequence[str]) -> _E:
+    """``error`` itself when none of its texts holds one of ``secrets``; else a copy with
+    them redacted from its message, its model's and terminal's messages and its problems.
+
+    For a refusal quoting a caller's words (a path, a tool name) that hold the host's own
+    token in a shape ``shown`` does not know (no ``xoxp-`` before it, a look-alike hyphen)."""
+    if not secrets:
+        return error
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redacted(value, secrets)
+        if isinstance(value, Problem):
+            model = None if value.model_message is None else redacted(value.model_message, secrets)
+            return Problem(value.path, redacted(value.message, secrets), model)
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    args = tuple(clean(arg) for arg in error.args)
+    state = {name: clean(value) for name, value in error.__dict__.items()}
+    if args == error.args and state == error.__dict__:
+        return error
+    copy = _rebuilt(type(error), args, state)
+    assert isinstance(copy, type(error))
+    return copy
 
 
 def _rebuilt(

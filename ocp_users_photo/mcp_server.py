@@ -39,7 +39,8 @@ from ocp_users_photo.mcp_in_flight import CountedWriteStream, InFlightRequests
 from ocp_users_photo.mcp_unread import AnsweringReadStream, BeforeInitializeExplained
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
-from ocp_users_photo.safe_text import quoted, shown
+from ocp_users_photo.safe_text import quoted, redacted, shown
+from ocp_users_photo.tokens import StaticToken
 from ocp_users_photo.tool import UsersSetPhoto
 
 SERVER_NAME: Final = "ocp-users-photo"
@@ -281,12 +282,16 @@ def _build_server(sdk: _Sdk, tool: UsersSetPhoto) -> Any:
             )
         return types.ListToolsResult.model_validate({"tools": listed})
 
+    # The one token this server holds: a tool name that quotes it in a shape not known as a
+    # token's (no xoxp-, a look-alike hyphen) is not echoed with it.
+    source = tool.token_source
+    held_forms = source.redaction_forms() if isinstance(source, StaticToken) else ()
+
     async def call(_context: Any, params: Any) -> Any:
         chosen = tools.get(params.name)
         if chosen is None:
-            raise sdk.protocol_error(
-                types.INVALID_PARAMS, _not_offered(str(params.name), tools, left_out)
-            )
+            said = redacted(_not_offered(str(params.name), tools, left_out), held_forms)
+            raise sdk.protocol_error(types.INVALID_PARAMS, said)
         return types.CallToolResult.model_validate(
             await call_tool(chosen, params.name, params.arguments)
         )

@@ -189,6 +189,11 @@ class StaticToken:
     async def renew(self, person: ActingPerson | None, expired: SlackToken) -> SlackToken | None:
         return None
 
+    def redaction_forms(self) -> tuple[str, ...]:
+        """What to remove of the token wherever a caller's words are quoted back (none for a
+        token refused as unusable: it is never sent)."""
+        return () if self._token is None else self._token.redaction_forms()
+
     def __repr__(self) -> str:
         return f"StaticToken({self._description})"
 

@@ -41,6 +41,8 @@ from ocp_users_photo.errors import (
     TokenUnavailable,
     TransportError,
     UsersPhotoError,
+    raise_alone,
+    with_secrets_redacted,
 )
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
@@ -813,6 +815,40 @@ class UsersSetPhoto(AsyncClosing):
             # call (token_override) that Slack calls expired fails, never becomes the source's.
             if configured is not None and token_override is None:
                 renew = self._renewer(person)
+        try:
+            return await self._checked(
+                arguments,
+                configured,
+                configured_problems,
+                renew,
+                model_facing=model_facing,
+                brings_token=brings_token,
+                token_override=token_override,
+                fit=fit,
+                refused=refused,
+            )
+        except InvalidArguments as refusal:
+            if configured is None:
+                raise
+            # A refusal quotes the caller's words (a path, a URL): the host's own token in
+            # them, in a shape not known as a token's (no xoxp-, a look-alike hyphen), is
+            # redacted too. Raised alone: the original, as context, would still hold it.
+            raise_alone(with_secrets_redacted(refusal, configured.redaction_forms()))
+
+    async def _checked(
+        self,
+        arguments: Mapping[str, Any],
+        configured: SlackToken | None,
+        configured_problems: list[Problem],
+        renew: Renew | None,
+        *,
+        model_facing: bool,
+        brings_token: bool,
+        token_override: TokenOverride | None,
+        fit: Fit | None,
+        refused: str,
+    ) -> PreparedUpload:
+        """``_prepare``'s checks once the token is known."""
         parsed, problems = parse_arguments(
             arguments,
             configured_token=configured,

@@ -272,6 +272,17 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
         restore = await session.client.call_tool("usersRestorePhoto", {CANARY_TOKEN: 1})
         assert CANARY_TOKEN[:12] not in json.dumps(restore.model_dump(mode="json"))
         assert restore.is_error
+        # The server's own token in shapes not known as a token's: its secret alone, and
+        # behind a look-alike hyphen, as a tool's name and as an image's file name.
+        secret = CANARY_TOKEN.rsplit("-", 1)[1]
+        for shape in (secret, "xoxp\u2011" + CANARY_TOKEN[5:]):
+            with pytest.raises(Exception, match="unknown tool") as unknown:
+                await session.client.call_tool(shape, {})
+            assert secret[:12] not in str(unknown.value)
+            named = await session.call({"image": f"{shape}.png"})
+            assert named["isError"] is True
+            assert "no file at" in named["structuredContent"]["message"]
+            assert secret[:12] not in json.dumps(named)
         assert_success(await session.call({"image": "photo.png"}))
 
 

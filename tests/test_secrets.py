@@ -282,3 +282,26 @@ def test_overlapping_secrets_are_one_redaction() -> None:
     assert redacted("xabcdey", ("abc", "cde")) == f"x{REDACTED}y"
     assert redacted("aaaa", ("aa",)) == REDACTED
     assert redacted("no secret here", ("abc",)) == "no secret here"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [CANARY_TOKEN.rsplit("-", 1)[1], "xoxp\u2011" + CANARY_TOKEN[5:]],
+    ids=["secret-alone", "look-alike-hyphen"],
+)
+async def test_the_tools_own_token_quoted_back_in_a_refusal_is_redacted(
+    tmp_path: Any, shape: str
+) -> None:
+    """A refusal quotes the caller's words (here a path): the host's own token in a shape
+    not known as a token's was shown whole, at every door (the error, a model's result)."""
+    secret = CANARY_TOKEN.rsplit("-", 1)[1]
+    async with UsersSetPhoto(CANARY_TOKEN, image_roots=[tmp_path], environ={}) as tool:
+        with pytest.raises(UsersPhotoError) as refused:
+            await tool.call({"image": f"{shape}.png"})
+        result = await tool.run({"image": f"/elsewhere/{shape}.png"})
+    texts = [*texts_of_error(refused.value), json.dumps(result)]
+    assert "no file at" in texts[0]
+    assert "outside the folders" in texts[-1]
+    leaked = [text for text in texts if secret[:12] in text or secret[-12:] in text]
+    assert leaked == [], leaked[0][:300]
+    assert refused.value.__context__ is None  # the unredacted refusal is not kept behind it
