@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from ocp_users_photo.images.input_kinds import kind_of
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import redacted, shown
 from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
@@ -29,17 +29,24 @@ _VALUES_KEPT: Final = frozenset({"crop_x", "crop_y", "crop_w", "entry"})
 _FEW_DIGITS: Final = re.compile(r"[0-9]{1,15}")
 
 
-def safe_view(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The arguments as history may keep them: no token, no image bytes, no long strings."""
+def safe_view(arguments: Mapping[str, Any], secrets: Sequence[str] = ()) -> dict[str, Any]:
+    """The arguments as history may keep them: no token, no image bytes, no long strings.
+
+    ``secrets``: the forms of the token the call will send, where known (the tool's fixed
+    token, an agent's): a name or a path that holds one in a shape not known as a token's
+    (its secret alone, a look-alike hyphen) keeps none of it.
+    """
     if not isinstance(arguments, Mapping):
         return {"arguments": f"<{type(arguments).__name__}>"}
     view: dict[str, Any] = {}
     for index, (name, value) in enumerate(list(arguments.items())[:20]):
         key = _shown_name(name, index)
+        if secrets and redacted(key, secrets) != key:
+            key = f"<argument {index + 1}>"
         if key == "token":
             view[key] = "[redacted]"
         elif key == "image":
-            view[key] = _image_kind(value)
+            view[key] = redacted(_image_kind(value), secrets) if secrets else _image_kind(value)
         elif key in _VALUES_KEPT and _plain_number(value):
             view[key] = value
         else:

@@ -123,8 +123,9 @@ def with_secrets_redacted(error: _E, secrets: Sequence[str]) -> _E:
         if isinstance(value, str):
             return redacted(value, secrets)
         if isinstance(value, Problem):
+            # The path too: an argument's name is the caller's words ($.<name>).
             model = None if value.model_message is None else redacted(value.model_message, secrets)
-            return Problem(value.path, redacted(value.message, secrets), model)
+            return Problem(redacted(value.path, secrets), redacted(value.message, secrets), model)
         if isinstance(value, list):
             return [clean(item) for item in value]
         return value

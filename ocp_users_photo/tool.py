@@ -30,7 +30,12 @@ from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.arguments import ParsedArguments, parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
-from ocp_users_photo.credentials import SlackToken, check_token_text, user_token_problem
+from ocp_users_photo.credentials import (
+    SlackToken,
+    check_token_text,
+    token_secret_forms,
+    user_token_problem,
+)
 from ocp_users_photo.environment import Environment
 from ocp_users_photo.errors import (
     NOT_CALLED,
@@ -472,15 +477,28 @@ class UsersSetPhoto(AsyncClosing):
             return watching
         return (*watching, keeper)
 
-    def _call_info(self, arguments: Mapping[str, Any]) -> CallInfo:
+    def _call_info(
+        self, arguments: Mapping[str, Any], token_override: TokenOverride | None = None
+    ) -> CallInfo:
         """What observers are told of a usersSetPhoto call, for the person acting now."""
         return CallInfo(
             tool_name=self.spec.name,
             method=self.spec.method,
             endpoint=self.endpoint,
-            arguments=safe_view(arguments),
+            arguments=safe_view(arguments, self._known_token_forms(token_override)),
             person=acting_person(),
         )
+
+    def _known_token_forms(self, token_override: TokenOverride | None) -> tuple[str, ...]:
+        """The forms of the token a call will send, where known before it starts (the one
+        handed over for it, or the tool's one fixed token): kept out of what observers and
+        an agent's history are told of its arguments. A person's token from an
+        installation store is known only once asked for: their arguments' view is masked
+        by token shape alone."""
+        if token_override is not None:
+            return token_secret_forms(token_override.value) if token_override.value else ()
+        source = self.token_source
+        return source.redaction_forms() if isinstance(source, StaticToken) else ()
 
     def settle_changes_under_way(self) -> None:
         """For a program about to end at once (``os._exit``): each change under way holds
@@ -599,7 +617,7 @@ class UsersSetPhoto(AsyncClosing):
             )
             reply = await self._send_checked(upload, digest=digest)  # which closes it
             return reply, upload.summary()
-        call = self._call_info(arguments)
+        call = self._call_info(arguments, token_override)
         await notify_started(watching, call)
         try:
             upload = await self._prepare(
@@ -782,7 +800,7 @@ class UsersSetPhoto(AsyncClosing):
                     arguments, model_facing=model_facing, token_override=token_override
                 )
             # What send() tells the observers: this call, as the person preparing it.
-            upload.call = self._call_info(arguments)
+            upload.call = self._call_info(arguments, token_override)
             upload.model_facing = model_facing
             return upload
 
@@ -828,12 +846,17 @@ class UsersSetPhoto(AsyncClosing):
                 refused=refused,
             )
         except InvalidArguments as refusal:
-            if configured is None:
-                raise
             # A refusal quotes the caller's words (a path, a URL): the host's own token in
             # them, in a shape not known as a token's (no xoxp-, a look-alike hyphen), is
             # redacted too. Raised alone: the original, as context, would still hold it.
-            raise_alone(with_secrets_redacted(refusal, configured.redaction_forms()))
+            cleaned = (
+                refusal
+                if configured is None
+                else with_secrets_redacted(refusal, configured.redaction_forms())
+            )
+            if cleaned is refusal:
+                raise
+            raise_alone(cleaned)
 
     async def _checked(
         self,

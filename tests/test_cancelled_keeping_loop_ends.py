@@ -11,6 +11,8 @@ was not removed, and the history listed a pending change that was never sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -105,3 +107,47 @@ def test_an_entry_written_for_a_change_timed_out_meanwhile_is_removed(
         kept = asyncio.run(tool.history())
         assert [entry.status for entry in kept] == ["changed"], kept  # RED's change alone
         _next_change_in_its_own_loop(tool)
+
+
+def test_the_history_still_waits_for_a_lock_after_an_entry_removed_in_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writing thread's removal left the history's connection waiting for no lock at
+    all (busy_timeout 0): the next change met a backup's short lock as "locked"."""
+    history = tmp_path / "history.sqlite3"
+    writing = threading.Event()
+    keep = store._keep
+
+    def slow_keep(*args: Any) -> Any:
+        writing.set()
+        time.sleep(0.3)
+        return keep(*args)
+
+    def lock_for_a_moment() -> None:
+        with contextlib.closing(sqlite3.connect(history, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            time.sleep(1.0)
+            other.execute("ROLLBACK")
+
+    async def changes(tool: UsersSetPhoto) -> None:
+        await tool.call({"image": RED})
+        monkeypatch.setattr(store, "_keep", slow_keep)
+        call = asyncio.create_task(tool.call({"image": GREEN}))
+        assert await anyio.to_thread.run_sync(writing.wait, 10.0)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await asyncio.sleep(1.0)  # the write, and its removal in its thread, are done
+        monkeypatch.setattr(store, "_keep", keep)
+        locker = threading.Thread(target=lock_for_a_moment)
+        locker.start()
+        await asyncio.sleep(0.2)
+        try:
+            await tool.call({"image": BLUE})  # waits the lock out (busy_timeout 5 s)
+        finally:
+            await anyio.to_thread.run_sync(locker.join)
+
+    with EmulatorThread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
+        tool = _tool(emulator.base_url, history)
+        asyncio.run(changes(tool))
+        assert [entry.status for entry in asyncio.run(tool.history())] == ["changed"] * 2

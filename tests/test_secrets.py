@@ -18,6 +18,7 @@ import pytest
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.credentials import SlackToken, token_secret_forms
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.safe_text import REDACTED, redacted
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests, success_reply
 from tests.reliability_report import ReliabilityReport
@@ -295,13 +296,36 @@ async def test_the_tools_own_token_quoted_back_in_a_refusal_is_redacted(
     """A refusal quotes the caller's words (here a path): the host's own token in a shape
     not known as a token's was shown whole, at every door (the error, a model's result)."""
     secret = CANARY_TOKEN.rsplit("-", 1)[1]
-    async with UsersSetPhoto(CANARY_TOKEN, image_roots=[tmp_path], environ={}) as tool:
+    told: list[dict[str, Any]] = []
+    async with UsersSetPhoto(
+        CANARY_TOKEN, image_roots=[tmp_path], environ={}, observers=[_ArgumentsTold(told)]
+    ) as tool:
         with pytest.raises(UsersPhotoError) as refused:
             await tool.call({"image": f"{shape}.png"})
         result = await tool.run({"image": f"/elsewhere/{shape}.png"})
-    texts = [*texts_of_error(refused.value), json.dumps(result)]
+        # As an argument's name: the problem's path ($.<name>) quoted it.
+        named = await tool.run({"image": "me.png", shape: 1})
+    assert "unknown argument" in json.dumps(named)
+    # What observers (an agent's history, which travels with its later requests) are told.
+    assert len(told) == 3
+    texts = [
+        *texts_of_error(refused.value),
+        json.dumps(named),
+        json.dumps(told),
+        json.dumps(result),
+    ]
     assert "no file at" in texts[0]
     assert "outside the folders" in texts[-1]
     leaked = [text for text in texts if secret[:12] in text or secret[-12:] in text]
     assert leaked == [], leaked[0][:300]
     assert refused.value.__context__ is None  # the unredacted refusal is not kept behind it
+
+
+class _ArgumentsTold(CallObserver):
+    """Keeps the view of each call's arguments that observers are told."""
+
+    def __init__(self, told: list[dict[str, Any]]) -> None:
+        self.told = told
+
+    async def call_started(self, call: CallInfo) -> None:
+        self.told.append(dict(call.arguments))

@@ -305,7 +305,9 @@ class PhotoHistory(AsyncClosing):
         """
         if abandoned is None:
             return await self._run(_keep, owner, shown, replaced_by)
-        return await self._run(_keep_unless_abandoned, owner, shown, replaced_by, abandoned)
+        return await self._run(
+            _keep_unless_abandoned, owner, shown, replaced_by, abandoned, self.busy_timeout
+        )
 
     async def finish(
         self, entry: int, status: EntryStatus, result_avatar_hash: str | None = None
@@ -802,12 +804,15 @@ def _keep_unless_abandoned(
     shown: ShownPhoto,
     replaced_by: dict[str, Any],
     abandoned: threading.Event,
+    busy_timeout: float,
 ) -> KeptPhoto:
     """``_keep``, then the entry removed at once when the change was abandoned meanwhile
-    (the entry numbers never come back, so a second removal by the caller is harmless)."""
+    (the entry numbers never come back, so a second removal by the caller is harmless).
+    A removal that fails here is the caller's to try again: the entry is returned."""
     kept = _keep(database, owner, shown, replaced_by)
     if abandoned.is_set():
-        _discard(database, kept.entry, 0.0)
+        with contextlib.suppress(sqlite3.Error, OSError):
+            _discard(database, kept.entry, busy_timeout)
     return kept
 
 
