@@ -12,7 +12,7 @@ import httpx
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.examples.sdk_log_masking import SecretsMasked
 from tests.installation_helpers import CLIENT_ID, CLIENT_SECRET, TEAM_ID
 from tests.test_bolt_photo_app import (  # noqa: F401 - the fixtures, used by name
@@ -131,3 +131,25 @@ def test_an_oauth_code_is_masked_in_a_records_extras_and_in_bolts_own_wording() 
         assert not [text for text in [*texts, record.getMessage()] if code in text]
     assert "state=x HTTP/1.1" in vars(access)["first_request_line"]
     assert "error: rate_limited" in failed.getMessage()
+
+
+async def test_the_apps_client_secret_echoed_in_a_refused_exchange_is_not_logged(
+    emulator: RunningEmulator,
+    photo_app: RunningApp,  # noqa: F811 - the fixture imported above
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Bolt logs a refused oauth.v2.access with Slack's whole reply (a WARNING: seen without
+    DEBUG); the mask knew tokens' and codes' shapes and fields by name, not the secret's
+    value, which a reply's error text may echo."""
+    caplog.set_level(logging.DEBUG)
+    echo = {"ok": False, "error": f"invalid_client_secret (got {CLIENT_SECRET})"}
+    emulator.faults.inject(Fault.json(echo), path="oauth.v2.access")
+    async with httpx.AsyncClient(timeout=10) as browser:
+        start = await browser.get(f"{photo_app.url}/slack/install")
+        cookie = start.headers["set-cookie"].split(";")[0]
+        approve = await browser.get(start.headers["location"] + "&emulator_user=UALICE0001")
+        landed = await browser.get(approve.headers["location"], headers={"cookie": cookie})
+    assert landed.status_code != 200  # the exchange was refused
+    assert CLIENT_SECRET not in landed.text
+    assert any("invalid_client_secret" in record.getMessage() for record in caplog.records)
+    assert loggers_holding(caplog.records, [CLIENT_SECRET]) == []

@@ -59,6 +59,7 @@ except ModuleNotFoundError as missing:  # the extra is not installed
         raise SystemExit(f"ocp-users-photo: {missing_extra('bolt', missing)}") from None
     raise missing_extra("bolt", missing) from missing
 
+from ocp_users_photo.credentials import ClientCredentials
 from ocp_users_photo.errors import (
     InvalidArguments,
     SlackApiError,
@@ -394,7 +395,10 @@ class SeenEvents:
 
 def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
     """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
-    mask_slack_sdk_logs()  # its OAuth exchange and token rotation log people's tokens
+    # Its OAuth exchange and token rotation log people's tokens, and a refused exchange
+    # Slack's reply, which may echo the app's secret (the Basic pair encodes it too).
+    credentials = ClientCredentials(settings.client_id, settings.client_secret)
+    mask_slack_sdk_logs((*credentials.secrets(), settings.signing_secret))
     # "~/photo_app.db" from an env file no shell expanded: the file made private must be the
     # one the store opens (sqlite3 would take "~" as a folder under the working one).
     database, history = os.path.expanduser(settings.database), os.path.expanduser(settings.history)

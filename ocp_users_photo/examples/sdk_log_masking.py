@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from typing import Final
 
-from ocp_users_photo.safe_text import REDACTED, without_tokens
+from ocp_users_photo.safe_text import REDACTED, redacted, without_tokens
 
 # The loggers slack_sdk's web clients write through (each client's module logger).
 SLACK_SDK_CLIENT_LOGGERS: Final = (
@@ -41,37 +42,47 @@ _QUERY_FIELD: Final = re.compile(r"(?P<key>[?&](?:client_secret|code)=)[^&\s'\"]
 
 
 class SecretsMasked(logging.Filter):
-    """Rewrites a record whose text holds a token's shape or an OAuth secret field."""
+    """Rewrites a record whose text holds a token's shape, an OAuth secret field, or one of
+    the app's own secrets (``known``: its client secret, however Slack echoes it back)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known: tuple[str, ...] = ()
 
     def filter(self, record: logging.LogRecord) -> bool:
         # The record's other texts too: aiohttp's access log passes the request line as an
         # extra, which a structured (JSON) formatter writes out.
         for name, value in list(vars(record).items()):
             if isinstance(value, str) and name != "msg":
-                setattr(record, name, _masked(value))
+                setattr(record, name, self._masked(value))
         try:
             message = record.getMessage()
         except Exception:  # a record whose arguments do not fit its format: leave it be
             return True
-        masked = _masked(message)
+        masked = self._masked(message)
         if masked != message:
             record.msg, record.args = masked, ()
         return True
 
+    def _masked(self, text: str) -> str:
+        """``text`` with tokens, OAuth secret fields, OAuth codes and the app's secrets masked."""
+        masked = _SECRET_FIELD.sub(rf"\g<key>'{REDACTED}'", without_tokens(text))
+        masked = _QUERY_FIELD.sub(rf"\g<key>{REDACTED}", masked)
+        masked = _OAUTH_CODE.sub(REDACTED, masked)
+        return redacted(masked, self.known) if self.known else masked
 
-def _masked(text: str) -> str:
-    """``text`` with tokens, OAuth secret fields and OAuth codes masked."""
-    masked = _SECRET_FIELD.sub(rf"\g<key>'{REDACTED}'", without_tokens(text))
-    masked = _QUERY_FIELD.sub(rf"\g<key>{REDACTED}", masked)
-    return _OAUTH_CODE.sub(REDACTED, masked)
+    def __repr__(self) -> str:
+        return f"SecretsMasked({len(self.known)} known, {REDACTED})"
 
 
 _MASK: Final = SecretsMasked()
 
 
-def mask_slack_sdk_logs() -> None:
+def mask_slack_sdk_logs(known: Iterable[str] = ()) -> None:
     """Put the mask on slack_sdk's web client loggers, Bolt's app logger and aiohttp's
-    access log (once; it is stateless)."""
+    access log (once), masking ``known`` too: the app's secrets, which Slack's refusal of an
+    OAuth exchange may echo whole, in a text no field name or shape tells."""
+    _MASK.known = tuple(dict.fromkeys((*_MASK.known, *(text for text in known if text))))
     for name in (*SLACK_SDK_CLIENT_LOGGERS, *BOLT_AND_SERVER_LOGGERS):
         logger = logging.getLogger(name)
         if _MASK not in logger.filters:
