@@ -15,6 +15,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,20 @@ def _tool(base_url: str, history: Path) -> UsersSetPhoto:
     return UsersSetPhoto(
         CANARY_TOKEN, base_url=base_url, environ={}, keep_previous=True, photo_history=history
     )
+
+
+def _slow_keeps(seconds: float) -> tuple[threading.Event, Callable[..., Any]]:
+    """A stand-in for store._keep that says it began (the event), waits ``seconds`` (a
+    slow disk), then writes as the real one does."""
+    writing = threading.Event()
+    keep = store._keep
+
+    def slow_keep(*args: Any) -> Any:
+        writing.set()
+        time.sleep(seconds)
+        return keep(*args)
+
+    return writing, slow_keep
 
 
 def _next_change_in_its_own_loop(tool: UsersSetPhoto) -> float:
@@ -79,13 +94,8 @@ def test_an_entry_written_for_a_change_timed_out_meanwhile_is_removed(
     """The entry's write is under way in its thread when the loop ends (a slow disk, here
     half a second): it is removed once written, by that thread."""
     history = tmp_path / "history.sqlite3"
-    writing = threading.Event()
     keep = store._keep
-
-    def slow_keep(*args: Any) -> Any:
-        writing.set()
-        time.sleep(0.5)
-        return keep(*args)
+    writing, slow_keep = _slow_keeps(0.5)
 
     with EmulatorThread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
         tool = _tool(emulator.base_url, history)
@@ -115,13 +125,8 @@ def test_the_history_still_waits_for_a_lock_after_an_entry_removed_in_its_thread
     """The writing thread's removal left the history's connection waiting for no lock at
     all (busy_timeout 0): the next change met a backup's short lock as "locked"."""
     history = tmp_path / "history.sqlite3"
-    writing = threading.Event()
     keep = store._keep
-
-    def slow_keep(*args: Any) -> Any:
-        writing.set()
-        time.sleep(0.3)
-        return keep(*args)
+    writing, slow_keep = _slow_keeps(0.3)
 
     def lock_for_a_moment() -> None:
         with contextlib.closing(sqlite3.connect(history, isolation_level=None)) as other:

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import json
 import random
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -84,20 +85,9 @@ async def _slack_and_image_host(
 async def test_a_token_echoed_by_the_originals_host_is_in_no_error_of_the_chain(
     tmp_path: Path, stack: str
 ) -> None:
-    server = await asyncio.start_server(_slack_and_image_host, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with UsersSetPhoto(
-            CANARY_TOKEN,
-            base_url=f"http://127.0.0.1:{port}/api",
-            keep_previous=True,
-            photo_history=tmp_path / "history.sqlite3",
-            environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
-        ) as tool:
-            with pytest.raises(UsersPhotoError) as refused:
-                await tool.call({"image": make_image()})
-    finally:
-        server.close()
+    refused = await _keeping_refused(
+        _slack_and_image_host, tmp_path, {"OCP_USERS_PHOTO_HTTP_STACK": stack}
+    )
     assert refused.value.code == "previous_photo_not_kept"
     shown = texts_of_error(refused.value)
     assert len(shown) > 8, "the chain was walked"
@@ -115,26 +105,35 @@ async def test_a_photo_holding_the_token_is_not_kept_and_nothing_is_sent(
     chunk): kept, the history file held the token, and an undo sent it on."""
     paths: list[bytes] = []
     serve = functools.partial(_slack_and_image_host, original=_png_holding(echo), paths=paths)
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    history = tmp_path / "history.sqlite3"
-    try:
-        async with UsersSetPhoto(
-            CANARY_TOKEN,
-            base_url=f"http://127.0.0.1:{port}/api",
-            keep_previous=True,
-            photo_history=history,
-            environ={},
-        ) as tool:
-            with pytest.raises(UsersPhotoError) as refused:
-                await tool.call({"image": make_image()})
-    finally:
-        server.close()
+    refused = await _keeping_refused(serve, tmp_path, {})
     assert refused.value.code == "previous_photo_not_kept"
     assert "holds this call's token" in refused.value.message
     assert b"/img/original.png" in paths  # downloaded, then refused
     assert not any(path.endswith(b"users.setPhoto") for path in paths)
     assert not holds_part_of_the_token(_history_files(tmp_path).decode("latin-1"))
+
+
+async def _keeping_refused(
+    serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    folder: Path,
+    environ: dict[str, str],
+) -> pytest.ExceptionInfo[UsersPhotoError]:
+    """A change against ``serve`` (Slack and its image host) with keeping on, refused: how."""
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"http://127.0.0.1:{port}/api",
+            keep_previous=True,
+            photo_history=folder / "history.sqlite3",
+            environ=environ,
+        ) as tool:
+            with pytest.raises(UsersPhotoError) as refused:
+                await tool.call({"image": make_image()})
+    finally:
+        server.close()
+    return refused
 
 
 def _history_files(folder: Path) -> bytes:
