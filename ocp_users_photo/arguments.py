@@ -78,7 +78,7 @@ def argument_path(name: object) -> str:
     """A JSON path naming one argument: ``$.crop_x``, or ``$["odd name"]``."""
     if isinstance(name, str) and _PLAIN_NAME.fullmatch(name):
         return f"$.{name}"
-    return f"$[{_describe(name)}]"
+    return f"$[{describe_value(name)}]"
 
 
 def parse_arguments(
@@ -112,7 +112,8 @@ def parse_arguments(
     unknown = [name for name in arguments if name not in allowed]
     for name in unknown[:MAX_UNKNOWN_REPORTED]:
         message = (
-            f"unknown argument {_describe(name)}: usersSetPhoto takes {spec.model_names_listed}"
+            f"unknown argument {describe_value(name)}: usersSetPhoto takes "
+            f"{spec.model_names_listed}"
         )
         if name == "token":
             message += f"; {CREDENTIAL_ARGUMENT_ADVICE}"
@@ -218,7 +219,7 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
         number = int(value)
     elif isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            return 0, Problem(path, f"{wanted}, got {_describe(value)}")
+            return 0, Problem(path, f"{wanted}, got {describe_value(value)}")
         number = int(value)
     elif isinstance(value, str):
         if not value.strip():
@@ -231,7 +232,7 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
         # ASCII digits only: int() would also take spaces, signs, '_' and other scripts' digits.
         if not _DECIMAL_TEXT.fullmatch(value):
             return 0, Problem(
-                path, f"{wanted}, written with the digits 0-9 only; got {_describe(value)}"
+                path, f"{wanted}, written with the digits 0-9 only; got {describe_value(value)}"
             )
         # As the input schema's pattern: no more digits than the largest value has (leading
         # zeros too), and int() never sees a text of thousands of digits.
@@ -245,11 +246,11 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
     else:
         return 0, Problem(path, f"{wanted}, not {type(value).__name__}")
     if not low <= number <= high:
-        return 0, Problem(path, f"{wanted}, got {_describe(number)}")
+        return 0, Problem(path, f"{wanted}, got {describe_value(number)}")
     return number, None
 
 
-def _describe(value: object) -> str:
+def describe_value(value: object) -> str:
     """A short, safe description of a value for a message: never a long string verbatim.
 
     Long strings are not quoted, so a token pasted into the wrong argument is never echoed.

@@ -329,3 +329,29 @@ class _ArgumentsTold(CallObserver):
 
     async def call_started(self, call: CallInfo) -> None:
         self.told.append(dict(call.arguments))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        CANARY_TOKEN.rsplit("-", 1)[1],
+        CANARY_TOKEN.rsplit("-", 1)[1].upper(),
+        "key " + CANARY_TOKEN.rsplit("-", 1)[1],
+    ],
+    ids=["secret-alone", "upper-case", "inside-words"],
+)
+async def test_the_undo_tool_quotes_no_argument_name_holding_the_token(
+    tmp_path: Any, name: str
+) -> None:
+    """usersRestorePhoto quoted an unknown argument's name up to 40 characters: a name of
+    the token's secret alone came back to the model (and a framework's trace) whole."""
+    secret = CANARY_TOKEN.rsplit("-", 1)[1]
+    async with UsersSetPhoto(
+        CANARY_TOKEN, environ={}, photo_history=tmp_path / "history.sqlite3"
+    ) as tool:
+        result = await tool.restore_tool().run({name: 1})
+    assert result["error"] == "invalid_arguments"
+    assert "unknown argument" in result["message"]
+    said = json.dumps(result).lower()
+    assert secret[:12] not in said
+    assert secret[-12:] not in said

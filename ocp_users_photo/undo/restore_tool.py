@@ -16,12 +16,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ocp_users_photo.arguments import CREDENTIAL_ARGUMENT_ADVICE, argument_path
-from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.arguments import (
+    CREDENTIAL_ARGUMENT_ADVICE,
+    argument_path,
+    describe_value,
+)
+from ocp_users_photo.errors import UsersPhotoError, raise_alone, with_secrets_redacted
 from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallObserver
-from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
 from ocp_users_photo.tokens import ActingPerson, acting_as, install_page_of
 from ocp_users_photo.undo.errors import EntryRefused
@@ -96,7 +99,16 @@ class UsersRestorePhoto:
         """The list or the photo put back, or a ``UsersPhotoError`` (an agent's ``call_tool``)."""
         bound = acting_as(self.person) if self.person is not None else contextlib.nullcontext()
         with bound:
-            number = entry_argument(arguments)
+            try:
+                number = entry_argument(arguments)
+            except EntryRefused as refusal:
+                # The caller's words quoted back: the tool's own token in them is not.
+                cleaned = with_secrets_redacted(
+                    refusal, self.tool._known_token_forms(token_override)
+                )
+                if cleaned is refusal:
+                    raise
+                raise_alone(cleaned)
             refused = f"{self.name} sent nothing to Slack"
             if number is None:
                 return _listing(
@@ -142,7 +154,8 @@ def entry_argument(arguments: object) -> int | None:
         )
     unknown_names = [name for name in arguments if name != "entry"]
     if unknown_names:
-        unknown = [quoted(str(name), 40) for name in unknown_names[:5]]
+        # Described as usersSetPhoto describes one: a long or token-like name is not quoted.
+        unknown = [describe_value(name) for name in unknown_names[:5]]
         token = f"; {CREDENTIAL_ARGUMENT_ADVICE}" if "token" in arguments else ""
         raise EntryRefused(
             f"unknown argument {', '.join(unknown)}: the only "
