@@ -47,11 +47,17 @@ def safe_view(arguments: Mapping[str, Any], secrets: Sequence[str] = ()) -> dict
             view[key] = "[redacted]"
         elif key == "image":
             view[key] = redacted(_image_kind(value), secrets) if secrets else _image_kind(value)
-        elif key in _VALUES_KEPT and _plain_number(value):
+        elif key in _VALUES_KEPT and _plain_number(value) and not _holds(value, secrets):
             view[key] = value
         else:
             view[key] = f"<{type(value).__name__}>"
     return view
+
+
+def _holds(value: object, secrets: Sequence[str]) -> bool:
+    """Whether a kept number's digits are a run of the token's (its secret may hold 12
+    digits in a row): kept, the history would hold that piece of it."""
+    return bool(secrets) and redacted(str(value), secrets) != str(value)
 
 
 def _plain_number(value: object) -> bool:

@@ -849,14 +849,13 @@ class UsersSetPhoto(AsyncClosing):
             # A refusal quotes the caller's words (a path, a URL): the host's own token in
             # them, in a shape not known as a token's (no xoxp-, a look-alike hyphen), is
             # redacted too. Raised alone: the original, as context, would still hold it.
-            cleaned = (
+            # Alone even when nothing was redacted: an error the caller is handling (an
+            # enclosing frame's, under nest_asyncio) would otherwise become its context.
+            raise_alone(
                 refusal
                 if configured is None
                 else with_secrets_redacted(refusal, configured.redaction_forms())
             )
-            if cleaned is refusal:
-                raise
-            raise_alone(cleaned)
 
     async def _checked(
         self,

@@ -239,7 +239,8 @@ _SAID_BESIDE_THE_REPLY: Final = re.compile(
     r"The photo it replaced is kept as #\d+: 'ocp-users-photo undo' puts it back\.$"
     r"|Slack showed this very photo already \(the same image and crop box\), so nothing new "
     r"was kept: the photos kept before it stay as they were\.$"
-    r"|Not square: Slack shows all of it, with bars "
+    r"|Not square: Slack shows all of it, with bars [^.]+\. --crop-x \d+ --crop-y \d+ "
+    r"--crop-w \d+ cuts the middle square[^\n]*\.$"
 )
 
 

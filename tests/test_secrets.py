@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.credentials import SlackToken, token_secret_forms
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.observers import CallInfo, CallObserver
@@ -355,3 +356,33 @@ async def test_the_undo_tool_quotes_no_argument_name_holding_the_token(
     said = json.dumps(result).lower()
     assert secret[:12] not in said
     assert secret[-12:] not in said
+
+
+async def test_a_refusal_raised_while_the_caller_handles_an_error_does_not_carry_it() -> None:
+    """An error the caller is handling (here one quoting the token, as an HTTP library's
+    may) became a refusal's context, and a formatted traceback showed it."""
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        try:
+            raise ConnectionError(f"upstream said: Bearer {CANARY_TOKEN}")
+        except ConnectionError:
+            with pytest.raises(UsersPhotoError) as refused:
+                await tool.call({"image": "/nonexistent/photo.png"})
+    assert refused.value.__context__ is None
+    assert all(CANARY_TOKEN not in text for text in texts_of_error(refused.value))
+
+
+def test_a_kept_number_that_is_a_run_of_the_tokens_secret_keeps_its_type_only() -> None:
+    """A secret may hold 12 digits in a row: the crop box's and the entry's values are
+    kept in the history as numbers, and such a one would keep that piece of it."""
+    token = SlackToken("xoxp-1111111111-2222222222-3333333333-abc012345678901defabcdef0123")
+    view = safe_view(
+        {"image": "me.png", "entry": "012345678901", "crop_x": 12, "crop_y": 345678901234},
+        token.redaction_forms(),
+    )
+    # 345678901234 holds no 12-character run of the secret: kept.
+    assert view == {
+        "image": "<path me.png>",
+        "entry": "<str>",
+        "crop_x": 12,
+        "crop_y": 345678901234,
+    }

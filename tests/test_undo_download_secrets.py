@@ -164,3 +164,9 @@ def test_every_secret_form_is_found_in_image_bytes_in_any_case(rotated: bool) ->
         for spelled in (form, form.upper()):
             planted = noise[:5000] + spelled.encode() + noise[5000:]
             assert appears_in(planted, secrets), form
+    # Across the edge of the pieces the runs are found in (1 MiB each): still found.
+    edge = 1024 * 1024
+    for form in secrets.texts():
+        cut = len(form) // 2
+        planted = bytes(edge - cut) + form.encode() + bytes(1000)
+        assert appears_in(planted, secrets), form

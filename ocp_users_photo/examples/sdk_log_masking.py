@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from ocp_users_photo.credentials import SecretTexts
 from ocp_users_photo.safe_text import REDACTED, redacted, without_tokens
 
 # The loggers slack_sdk's web clients write through (each client's module logger).
@@ -47,7 +48,8 @@ class SecretsMasked(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.known: tuple[str, ...] = ()
+        # Held as SecretTexts: no repr, vars() walk or error reporter shows them.
+        self.known = SecretTexts()
 
     def filter(self, record: logging.LogRecord) -> bool:
         # The record's other texts too: aiohttp's access log passes the request line as an
@@ -69,10 +71,10 @@ class SecretsMasked(logging.Filter):
         masked = _SECRET_FIELD.sub(rf"\g<key>'{REDACTED}'", without_tokens(text))
         masked = _QUERY_FIELD.sub(rf"\g<key>{REDACTED}", masked)
         masked = _OAUTH_CODE.sub(REDACTED, masked)
-        return redacted(masked, self.known) if self.known else masked
+        return redacted(masked, self.known.texts()) if self.known else masked
 
     def __repr__(self) -> str:
-        return f"SecretsMasked({len(self.known)} known, {REDACTED})"
+        return f"SecretsMasked({len(self.known.texts())} known, {REDACTED})"
 
 
 _MASK: Final = SecretsMasked()
@@ -82,7 +84,9 @@ def mask_slack_sdk_logs(known: Iterable[str] = ()) -> None:
     """Put the mask on slack_sdk's web client loggers, Bolt's app logger and aiohttp's
     access log (once), masking ``known`` too: the app's secrets, which Slack's refusal of an
     OAuth exchange may echo whole, in a text no field name or shape tells."""
-    _MASK.known = tuple(dict.fromkeys((*_MASK.known, *(text for text in known if text))))
+    # Added to, never replaced: another app of the same process keeps its secrets masked
+    # (each app adds three; a process builds a few).
+    _MASK.known = SecretTexts(_MASK.known.texts(), known)
     for name in (*SLACK_SDK_CLIENT_LOGGERS, *BOLT_AND_SERVER_LOGGERS):
         logger = logging.getLogger(name)
         if _MASK not in logger.filters:

@@ -103,12 +103,8 @@ class UsersRestorePhoto:
                 number = entry_argument(arguments)
             except EntryRefused as refusal:
                 # The caller's words quoted back: the tool's own token in them is not.
-                cleaned = with_secrets_redacted(
-                    refusal, self.tool._known_token_forms(token_override)
-                )
-                if cleaned is refusal:
-                    raise
-                raise_alone(cleaned)
+                forms = self.tool._known_token_forms(token_override)
+                raise_alone(with_secrets_redacted(refusal, forms))
             refused = f"{self.name} sent nothing to Slack"
             if number is None:
                 return _listing(
