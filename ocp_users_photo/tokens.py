@@ -16,7 +16,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
-from ocp_users_photo.credentials import SlackToken, check_token_text
+from ocp_users_photo.credentials import SecretTexts, SlackToken, check_token_text
 from ocp_users_photo.environment import Variables
 from ocp_users_photo.errors import TOKEN_PATH, InvalidArguments, Problem
 from ocp_users_photo.safe_text import quoted, without_tokens
@@ -192,7 +192,11 @@ class StaticToken:
     def redaction_forms(self) -> tuple[str, ...]:
         """What to remove of the token wherever a caller's words are quoted back (none for a
         token refused as unusable: it is never sent)."""
-        return () if self._token is None else self._token.redaction_forms()
+        return self.secret_texts().texts()
+
+    def secret_texts(self) -> SecretTexts:
+        """``redaction_forms`` held as SecretTexts (made once, with their searchable forms)."""
+        return SecretTexts() if self._token is None else self._token.secret_texts()
 
     def __repr__(self) -> str:
         return f"StaticToken({self._description})"

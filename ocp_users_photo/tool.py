@@ -31,6 +31,7 @@ from ocp_users_photo.arguments import ParsedArguments, parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import (
+    SecretTexts,
     SlackToken,
     check_token_text,
     token_secret_forms,
@@ -485,20 +486,21 @@ class UsersSetPhoto(AsyncClosing):
             tool_name=self.spec.name,
             method=self.spec.method,
             endpoint=self.endpoint,
-            arguments=safe_view(arguments, self._known_token_forms(token_override)),
+            arguments=safe_view(arguments, self._known_token_secrets(token_override)),
             person=acting_person(),
         )
 
-    def _known_token_forms(self, token_override: TokenOverride | None) -> tuple[str, ...]:
+    def _known_token_secrets(self, token_override: TokenOverride | None) -> SecretTexts:
         """The forms of the token a call will send, where known before it starts (the one
         handed over for it, or the tool's one fixed token): kept out of what observers and
-        an agent's history are told of its arguments. A person's token from an
-        installation store is known only once asked for: their arguments' view is masked
-        by token shape alone."""
+        an agent's history are told of its arguments, and of the caller's words a refusal
+        quotes. A person's token from an installation store is known only once asked for:
+        their arguments' view is masked by token shape alone."""
         if token_override is not None:
-            return token_secret_forms(token_override.value) if token_override.value else ()
+            value = token_override.value
+            return SecretTexts(token_secret_forms(value) if value else ())
         source = self.token_source
-        return source.redaction_forms() if isinstance(source, StaticToken) else ()
+        return source.secret_texts() if isinstance(source, StaticToken) else SecretTexts()
 
     def settle_changes_under_way(self) -> None:
         """For a program about to end at once (``os._exit``): each change under way holds

@@ -377,7 +377,7 @@ def test_a_kept_number_that_is_a_run_of_the_tokens_secret_keeps_its_type_only() 
     token = SlackToken("xoxp-1111111111-2222222222-3333333333-abc012345678901defabcdef0123")
     view = safe_view(
         {"image": "me.png", "entry": "012345678901", "crop_x": 12, "crop_y": 345678901234},
-        token.redaction_forms(),
+        token.secret_texts(),
     )
     # 345678901234 holds no 12-character run of the secret: kept.
     assert view == {

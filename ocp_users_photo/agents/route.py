@@ -275,7 +275,7 @@ class SlackPhotoRoute:
             tool_name=restore_tool.name,
             method="POST",
             endpoint=self.tool.endpoint,
-            arguments=safe_view(arguments, self.tool._known_token_forms(override)),
+            arguments=safe_view(arguments, self.tool._known_token_secrets(override)),
             person=acting_person(),
         )
         told_before = observer.calls_started

@@ -103,7 +103,7 @@ class UsersRestorePhoto:
                 number = entry_argument(arguments)
             except EntryRefused as refusal:
                 # The caller's words quoted back: the tool's own token in them is not.
-                forms = self.tool._known_token_forms(token_override)
+                forms = self.tool._known_token_secrets(token_override).texts()
                 raise_alone(with_secrets_redacted(refusal, forms))
             refused = f"{self.name} sent nothing to Slack"
             if number is None:
