@@ -386,3 +386,14 @@ def test_a_kept_number_that_is_a_run_of_the_tokens_secret_keeps_its_type_only() 
         "crop_x": 12,
         "crop_y": 345678901234,
     }
+
+
+@pytest.mark.parametrize(
+    "name", ["abc01234567%38.png", "abc01234567&#56;.png", "abc01234567\\x38.png"]
+)
+def test_a_path_spelling_a_run_of_the_secret_with_escapes_keeps_none_of_it(name: str) -> None:
+    """The view's one search for the token's forms is plain: a name whose escapes spell a
+    run of the secret (%38 is "8") is looked at field by field, as redaction reads it."""
+    token = SlackToken("xoxp-1111111111-2222222222-3333333333-abc012345678901defabcdef0123")
+    view = safe_view({"image": f"/tmp/{name}"}, token.secret_texts())
+    assert view["image"] == "[redacted]"
