@@ -17,8 +17,10 @@ ASSUMPTIONS: tuple[str, ...] = (
     "Crop coordinates refer to the image as a viewer shows it: EXIF orientation is applied first.",
     "Arguments are read from the body and the query string (the body wins); the token from "
     "`Authorization: Bearer` first, then a form field. users.profile.get and auth.test also take "
-    "`token` from the query string (users.profile.get's spec puts it there); the write methods "
-    "do not. A JSON body's `token` is ignored, since Slack requires the header for JSON posts.",
+    "`token` from the query string (users.profile.get's spec puts it there; Slack refuses it "
+    "there for apps created after February 2021, and the package never sends one so); the "
+    "write methods do not. A JSON body's `token` is ignored, since Slack requires the header "
+    "for JSON posts.",
     "A body that is not valid multipart/urlencoded answers `invalid_form_data`; invalid JSON "
     "`invalid_json`; JSON that is not an object `json_not_object`; a content type Slack does not "
     "list (form, multipart, JSON, text/plain) `invalid_post_type`, a body with no Content-Type "
@@ -46,8 +48,10 @@ ASSUMPTIONS: tuple[str, ...] = (
     "a replaced photo's URLs answer 404.",
     "The default avatar (before any photo, and after users.deletePhoto) is a coloured square "
     "with the user's initials, drawn by Pillow on first request; its avatar_hash starts with "
-    "'g' as Slack's default avatars do, and users.profile.get then shows no image_original and "
-    "is_custom_image false.",
+    "'g' as Slack's default avatars do, and users.profile.get then shows image_1024 but no "
+    "image_original, and is_custom_image false (the users.profile.get example in Slack's OpenAPI "
+    "file shows a 'g' hash with image_original and no image_1024: the package decides by "
+    "is_custom_image and the hash, and keeps no default avatar's image either way).",
     "With `process_images=False` the upload is neither decoded nor checked against the size "
     "limits, and the crop box only for its syntax (not whether it fits); every image URL "
     "serves the uploaded bytes with the part's declared content type.",
@@ -67,7 +71,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "Refused calls do not count, so Retry-After (whole seconds, rounded up) is exact. The 429 "
     "also carries `x-slack-failure: ratelimited`.",
     "Success replies are exactly {ok, profile} for setPhoto and {ok} for deletePhoto: no "
-    "`warning` or `response_metadata`, which the seed's additionalProperties:false would reject. "
+    "`warning` or `response_metadata`, which the seed's additionalProperties:false would reject; "
+    "the reads (auth.test, users.profile.get) carry no `warning` either (Slack's "
+    "superfluous_charset and missing_charset): faults inject one where a test needs it. "
     '`set_photo_reply="bare"` (`--set-photo-reply bare`, PUT /_emulator/set_photo_reply) '
     "answers setPhoto with a bare {ok}, the reply Slack's own examples show; the photo is set "
     "either way, and users.profile.get shows it.",
@@ -105,7 +111,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "is the emulator-only `emulator_user` parameter (a Slack-shaped user id), else "
     "`oauth_default_user_id` (U0INSTALLER); `emulator_decision=deny` redirects with "
     "error=access_denied as a person declining would. The redirect keeps the redirect URI's "
-    "own query and adds code and state (state only when one was given).",
+    "own query and adds code and state (state only when one was given). There is no PKCE: a "
+    "code_challenge is ignored, and oauth.v2.access always wants the client secret (Slack "
+    "takes a code_verifier instead); the package's apps have a secret.",
     "An unknown client_id, a redirect_uri that matches none of the app's Redirect URLs, no "
     "scope at all, a scope the app may not have, or a bad emulator_user answer an HTML error "
     "page with HTTP 400 (invalid_client_id, bad_redirect_uri, invalid_scope, "
@@ -150,6 +158,6 @@ ASSUMPTIONS: tuple[str, ...] = (
     "user_id; bot_id for bot tokens, enterprise_id and is_enterprise_install when an "
     "enterprise is configured, and expires_in (seconds left) for an expiring token. Its "
     "`x-oauth-scopes` header lists the token's scopes, as on every ok reply of the photo "
-    "methods. An app-level token (`xapp-`) is `invalid_auth` here: the package never sends "
-    "one (it says what the token is instead), and Slack documents no auth.test answer for it.",
+    "methods. An app-level token (`xapp-`) is `invalid_auth` here, where Slack's auth.test "
+    "takes it with no scope: the package never sends one (it says what the token is instead).",
 )
