@@ -85,6 +85,10 @@ HINTS: MappingProxyType[str, str] = MappingProxyType(
         # (a proxy, a gateway, an HTTP client given to the tool) changed them. The person can
         # do nothing with "send multipart/form-data": they are told where to look.
         "invalid_arg_name": f"Slack rejected an argument name: {_CHANGED_ON_THE_WAY}",
+        # Slack's own code, which the tool's refusal before sending shares: said as Slack's,
+        # so a model does not rewrite arguments the tool's checks passed.
+        "invalid_arguments": "Slack refused the request's arguments after the tool's own "
+        f"checks passed them (rewriting them will not help): {_CHANGED_ON_THE_WAY}",
         "invalid_array_arg": f"Slack rejected an array argument: {_CHANGED_ON_THE_WAY}",
         "invalid_charset": f"Slack rejected the request's charset: {_CHANGED_ON_THE_WAY}",
         "invalid_form_data": f"Slack could not read the upload form: {_CHANGED_ON_THE_WAY}",

@@ -152,7 +152,8 @@ def error_result_schema() -> dict[str, Any]:
                     "history_busy (nothing was sent: another change of the person's photo "
                     "was under way; the same call later goes through), a "
                     "code of the host's token source (not_installed, refresh_failed...: "
-                    "nothing was sent; tell the user), or Slack's own error code."
+                    "nothing was sent; the message says whether trying again later may work "
+                    "or the user must act), or Slack's own error code."
                 ),
                 "examples": codes,
             },

@@ -222,3 +222,19 @@ def test_cli_crop_problem_names_the_flags(slack_emulator: RunningEmulator, image
     assert done.returncode == 2
     assert "--crop-y" in done.stderr, done.stderr
     assert "--crop-w" in done.stderr
+
+
+async def test_slacks_own_invalid_arguments_is_told_as_slacks_not_the_tools(
+    emulator: RunningEmulator,
+) -> None:
+    """The tool's refusal before sending has the same code: with no problem named, a model
+    went on rewriting arguments the tool's checks had passed."""
+    inject(emulator, Fault.slack_error("invalid_arguments"))
+    async with _model_tool(emulator, keep_previous=False) as tool:
+        result = await tool.run({"image": make_image((600, 600))})
+    assert result["error"] == "invalid_arguments"
+    assert result["problems"] == []
+    assert (
+        "after the tool's own checks passed them (rewriting them will not help)"
+        in (result["message"])
+    )

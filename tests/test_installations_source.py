@@ -35,6 +35,7 @@ from ocp_users_photo.installations import (
     UserTokenMissing,
 )
 from ocp_users_photo.installations.refresh_grant import MAX_LIFETIME, refresh_user_token
+from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo
 from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.tokens import ActingPerson
@@ -789,3 +790,23 @@ async def test_an_installation_deleted_while_its_token_is_refreshed_stays_delete
     with pytest.raises(NotInstalled):
         await alice.call({"image": portrait()})
     assert photo_tokens(emulator) == []
+
+
+@pytest.mark.parametrize("code", ["invalid_client_id", "bad_client_secret", "invalid_grant_type"])
+def test_a_refresh_refused_for_the_apps_own_settings_sends_nobody_to_the_install_page(
+    code: str,
+) -> None:
+    """The app's operator mends these, for everyone at once: the install page was added to
+    invalid_client_id's advice ("installation" read as "install"), and a model was told
+    neither that nothing was sent nor that calling again would not help."""
+    refused = TokenRefreshFailed(ALICE, slack_error=code, install_url=INSTALL_URL)
+    assert INSTALL_URL not in refused.message
+    told = error_result(refused, install_url=INSTALL_URL)
+    assert "install_url" not in told
+    assert INSTALL_URL not in told["message"]
+    assert "nothing was sent to users.setPhoto" in told["message"]
+    assert "Calling again will not help" in told["message"]
+    assert "whoever runs this app must fix its settings" in told["message"]
+    # Advice to install again still names the page.
+    spent = TokenRefreshFailed(ALICE, slack_error="invalid_refresh_token", install_url=INSTALL_URL)
+    assert f"({INSTALL_URL})" in spent.message

@@ -16,6 +16,7 @@ exception (a database error can quote the row it was writing, tokens and all).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Final
 
@@ -165,6 +166,9 @@ _REFRESH_ADVICE = {
 }
 
 
+_INSTALL_AGAIN: Final = re.compile(r"\binstall\b")
+
+
 # What a refresh that got no answer did not do (its TransportError said "may have taken
 # effect", which a model and a host read as the photo's change).
 _NOTHING_SENT: Final = "nothing was sent to users.setPhoto, so the photo did not change"
@@ -258,7 +262,18 @@ class TokenRefreshFailed(TokenUnavailable):
                 "see https://api.slack.com/methods/oauth.v2.access; if nothing there helps, "
                 "have the person install the app again",
             )
-        where = f" ({install_url})" if install_url and "install" in advice else ""
+            if slack_error in APPS_OWN_REFRESH_ERRORS:
+                # The app's operator mends it, for every person at once: a model is told so,
+                # not to call again nor to send the person to the install page.
+                self.model_message = (
+                    f"could not refresh the user token of {person}: Slack refused the refresh "
+                    f"with {slack_error}, a fault of the app's own settings; {_NOTHING_SENT}. "
+                    "Calling again will not help, nor will installing the app again: tell the "
+                    "person that whoever runs this app must fix its settings"
+                )
+        # The install page beside advice to install again ("installation" is no such advice).
+        asks_to_install = _INSTALL_AGAIN.search(advice) is not None
+        where = f" ({install_url})" if install_url and asks_to_install else ""
         super().__init__(
             f"could not refresh the user token of {person}: {reason}; {advice}{where}",
             install_url=install_url,

@@ -246,8 +246,9 @@ class _Hops:
             except (OSError, UnicodeError):
                 raise_alone(
                     ConnectionFailed(
-                        f"{place} could not be found (no address for the name): check the "
-                        "URL's host"
+                        # A name service failing for a while, as well as a wrong name.
+                        f"{place} could not be found (no address for the name; check the "
+                        f"URL's host): {LATER_OR_GIVE_IT}"
                     )
                 )
         addresses = [parse_address(answer) for answer in answers]
