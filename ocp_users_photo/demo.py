@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -60,19 +61,34 @@ def run(args: argparse.Namespace) -> int:
             f"--out {out_dir} cannot be used as a folder ({why or type(error).__name__}): give "
             "a folder that exists or can be made, or leave --out out for a new temporary one"
         ) from None
+    progress = _Progress()
+    code: int = ExitCode.INTERNAL
     try:
         # run_command: SIGTERM (timeout, systemd, a closed terminal) ends it as Ctrl-C does.
-        return run_command(demo(out_dir, serve=args.serve, out=answers_to(sys.stdout)))
+        code = run_command(
+            demo(out_dir, serve=args.serve, out=answers_to(sys.stdout), progress=progress)
+        )
     except KeyboardInterrupt:
-        if not args.serve:
-            if made_here:
-                # Unfinished, and named by nothing the person still sees: not left behind.
-                shutil.rmtree(out_dir, ignore_errors=True)
-            raise
-        return ExitCode.OK  # --serve ends with Ctrl-C: that is its normal end
+        if progress.serving:
+            return ExitCode.OK  # --serve ends with Ctrl-C once serving: its normal end
+        raise  # before that, interrupted as any command is (exit 130)
+    finally:
+        if made_here and code != ExitCode.OK and not progress.serving:
+            # Unfinished (interrupted, failed, its stdout closed early: | head -1), and
+            # named by nothing the person surely saw: not left behind.
+            shutil.rmtree(out_dir, ignore_errors=True)
+    return code
 
 
-async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
+class _Progress:
+    """How far the demo went: serving (--serve's wait began, so Ctrl-C is its end)."""
+
+    serving = False
+
+
+async def demo(
+    out_dir: Path, *, serve: bool, out: TextIO, progress: _Progress | None = None
+) -> int:
     """Run the demo, writing its account to ``out``; 0 when every step did what it should."""
 
     def say(text: str = "") -> None:
@@ -131,6 +147,8 @@ async def demo(out_dir: Path, *, serve: bool, out: TextIO) -> int:
         if serve:
             say(f"The emulator keeps serving at {emulator.base_url}: open the URLs above.")
             say("Press Ctrl-C to stop it; the URLs stop answering then, the saved files stay.")
+            if progress is not None:
+                progress.serving = True
             await _wait_forever()
     say("Done: the photo was checked, sent as multipart with the token in the header, and set.")
     say("The emulator stopped with the demo, so the URLs above no longer answer;")
@@ -153,7 +171,32 @@ def draw_portrait(path: Path) -> None:
     pen.ellipse((300, 100, 800, 600), fill=(240, 240, 250), outline=(30, 30, 60), width=8)
     font = ImageFont.load_default(size=190)
     pen.text((550, 350), "OC", fill=(30, 60, 140), font=font, anchor="mm")
-    picture.save(path, format="PNG")
+    encoded = io.BytesIO()
+    picture.save(encoded, format="PNG")
+    write_in_out_folder(path, encoded.getvalue())
+
+
+def write_in_out_folder(path: Path, data: bytes) -> None:
+    """``data`` as the file ``path`` of the demo's folder, written beside it and moved into
+    place: a link left at that name is replaced, never written through (``--out`` may name
+    a folder holding one), and the file is whole or absent. ValueError, saying what to do,
+    when the folder cannot take it."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".demo-", delete=False) as file:
+            file.write(data)
+        try:
+            os.replace(file.name, path)
+        except BaseException:
+            os.unlink(file.name)
+            raise
+    except OSError as error:
+        why = error.strerror or type(error).__name__
+        if isinstance(error, IsADirectoryError):
+            why = f"{path.name} there is a folder"
+        raise ValueError(
+            f"--out {path.parent} cannot take {path.name} ({why}): give a folder this user "
+            "can write, or leave --out out for a new temporary one"
+        ) from None
 
 
 async def _profile(base_url: str) -> dict[str, Any]:
@@ -179,7 +222,7 @@ async def _save(url: str, stem: Path) -> str:
         extension = (picture.format or "png").lower().replace("jpeg", "jpg")
         size = f"{picture.width}x{picture.height}"
     target = stem.with_suffix(f".{extension}")
-    target.write_bytes(answer.content)
+    write_in_out_folder(target, answer.content)
     return f"{target} ({size}, {answer.headers.get('content-type')})"
 
 

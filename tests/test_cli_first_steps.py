@@ -234,3 +234,21 @@ def test_an_unknown_option_before_the_command_names_no_commands_help() -> None:
         assert "unrecognized arguments: --bogus" in done.stderr
     assert "--help" not in before.stderr.splitlines()[-1]
     assert "(see: ocp-users-photo whoami --help)" in after.stderr
+
+
+def test_the_emulator_with_a_full_stdout_says_so_not_that_it_cannot_listen() -> None:
+    """Any OSError once serving was told "cannot listen on 127.0.0.1:0: ... check --host
+    and --port", exit 2, for a stdout that could not take its first line."""
+    with open("/dev/full", "w") as full:  # Linux: every write fails with ENOSPC
+        done = subprocess.run(
+            [sys.executable, "-m", "ocp_users_photo.cli", "emulator"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment_without_slack(),
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == ExitCode.INTERNAL, done.stderr
+    assert "stdout could not be written" in done.stderr
+    assert "cannot listen" not in done.stderr

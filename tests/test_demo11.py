@@ -6,7 +6,7 @@ import argparse
 import json
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 import pytest
@@ -67,18 +67,26 @@ async def test_a_control_body_within_the_size_limit_still_works(
 
 
 def _interrupted_demo(
-    monkeypatch: pytest.MonkeyPatch, temp_root: Path, *, out: Path | None, serve: bool
+    monkeypatch: pytest.MonkeyPatch,
+    temp_root: Path,
+    *,
+    out: Path | None,
+    serve: bool,
+    serving: bool = False,
 ) -> None:
-    """demo.run() whose demo is Ctrl-C'd once the portrait is drawn (as at step 2)."""
+    """demo.run() whose demo is Ctrl-C'd once the portrait is drawn (as at step 2), or,
+    ``serving``, once --serve's wait began."""
 
-    async def interrupted(out_dir: Path, *, serve: bool, out: TextIO) -> int:
+    async def interrupted(out_dir: Path, *, serve: bool, out: TextIO, progress: Any = None) -> int:
         demo.draw_portrait(out_dir / "portrait.png")
+        if serving:
+            progress.serving = True
         raise KeyboardInterrupt
 
     monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
     monkeypatch.setattr(demo, "demo", interrupted)
     arguments = argparse.Namespace(out=out, serve=serve)
-    if serve:
+    if serving:
         assert demo.run(arguments) == 0
     else:
         with pytest.raises(KeyboardInterrupt):
@@ -105,7 +113,39 @@ def test_a_demo_ctrl_c_d_midway_keeps_a_folder_the_person_named(
 def test_a_demo_serve_ended_with_ctrl_c_keeps_its_temporary_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # With --serve, Ctrl-C is the normal end: what it saved stays where it said.
-    _interrupted_demo(monkeypatch, tmp_path, out=None, serve=True)
+    # With --serve, Ctrl-C once serving is the normal end: what it saved stays where it said.
+    _interrupted_demo(monkeypatch, tmp_path, out=None, serve=True, serving=True)
     [kept] = tmp_path.iterdir()
     assert (kept / "portrait.png").is_file()
+
+
+def test_a_demo_serve_ctrl_c_d_before_serving_is_interrupted_and_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Ctrl-C before the wait began exited 0 ("its normal end") and kept a folder it had not
+    # named yet: it is an interruption (130), and the folder goes.
+    _interrupted_demo(monkeypatch, tmp_path, out=None, serve=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_demo_writes_no_file_through_a_link_in_its_folder(tmp_path: Path) -> None:
+    """--out named a folder holding a link at portrait.png: the portrait was written
+    through it, over the file it pointed at."""
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"not yours to overwrite")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "portrait.png").symlink_to(victim)
+    demo.draw_portrait(folder / "portrait.png")
+    assert victim.read_bytes() == b"not yours to overwrite"
+    assert not (folder / "portrait.png").is_symlink()
+    assert (folder / "portrait.png").read_bytes().startswith(b"\x89PNG")
+    assert [path.name for path in folder.iterdir()] == ["portrait.png"]  # no temporary left
+
+
+def test_a_demo_folder_that_cannot_take_a_file_says_so(tmp_path: Path) -> None:
+    (tmp_path / "portrait.png").mkdir()
+    with pytest.raises(ValueError, match=r"cannot take portrait\.png") as refused:
+        demo.draw_portrait(tmp_path / "portrait.png")
+    assert "give a folder this user can write" in str(refused.value)
+    assert [path.name for path in tmp_path.iterdir()] == ["portrait.png"]

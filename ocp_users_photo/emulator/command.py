@@ -26,6 +26,8 @@ from ocp_users_photo.emulator.config import (
 )
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
 from ocp_users_photo.emulator.server import RunningEmulator, run_emulator
+from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.output import OutputFailed, answers_to, tell
 from ocp_users_photo.safe_text import shown
 
 # Options that switch one of EmulatorConfig's defaults: (flag, help).
@@ -147,6 +149,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(_serve(config, args.host, args.port))
+    except OutputFailed as failed:
+        # stdout closed early (| head -1) or full: said as the other commands say it, not
+        # as a port it could not listen on (it was listening).
+        tell(f"ocp-users-photo emulator: stdout {failed.what_happened}")
+        return ExitCode.INTERNAL
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             advice = (
@@ -213,7 +220,7 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
     # Ctrl-C and SIGTERM end the serve loop; the server then shuts down cleanly.
     with signal_handled(signal.SIGINT, stop.set), signal_handled(signal.SIGTERM, stop.set):
         async with run_emulator(config, host=host, port=port) as emulator:
-            print(ready_message(emulator), flush=True)
+            print(ready_message(emulator), file=answers_to(sys.stdout), flush=True)
             warning = exposure_warning(host)
             if warning is not None:
                 print(f"ocp-users-photo emulator: {warning}", file=sys.stderr, flush=True)
