@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import shutil
@@ -182,12 +183,15 @@ def write_in_out_folder(path: Path, data: bytes) -> None:
     a folder holding one), and the file is whole or absent. ValueError, saying what to do,
     when the folder cannot take it."""
     try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".demo-", delete=False) as file:
-            file.write(data)
+        file = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".demo-", delete=False)  # noqa: SIM115
         try:
+            with file:
+                file.write(data)
             os.replace(file.name, path)
         except BaseException:
-            os.unlink(file.name)
+            # Not left beside it, whatever failed (a full disk, the write, the move).
+            with contextlib.suppress(OSError):
+                os.unlink(file.name)
             raise
     except OSError as error:
         why = error.strerror or type(error).__name__
