@@ -16,7 +16,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import httpx
 from PIL import Image, ImageDraw, ImageFont
@@ -73,17 +73,23 @@ def run(args: argparse.Namespace) -> int:
         if progress.serving:
             return ExitCode.OK  # --serve ends with Ctrl-C once serving: its normal end
         raise  # before that, interrupted as any command is (exit 130)
+    except OutFolderRefused as refused:
+        if made_here:  # no --out was given: the folder at fault is the demo's own
+            raise refused.in_temporary_folder() from None
+        raise
     finally:
-        if made_here and code != ExitCode.OK and not progress.serving:
-            # Unfinished (interrupted, failed, its stdout closed early: | head -1), and
-            # named by nothing the person surely saw: not left behind.
+        if made_here and code != ExitCode.OK and not progress.named:
+            # Unfinished (interrupted, failed, its stdout closed early: | head -1) before
+            # a line named it: not left behind. Once named, it stays where it was said.
             shutil.rmtree(out_dir, ignore_errors=True)
     return code
 
 
 class _Progress:
-    """How far the demo went: serving (--serve's wait began, so Ctrl-C is its end)."""
+    """How far the demo went: whether a line named its folder (the portrait's), and whether
+    it is serving (--serve's wait began, so Ctrl-C is its end)."""
 
+    named = False
     serving = False
 
 
@@ -106,6 +112,8 @@ async def demo(
             f"{config.team_name} ({config.team_id})"
         )
         say(f"   Drew a {PORTRAIT_SIZE[0]}x{PORTRAIT_SIZE[1]} portrait: {shown_path(portrait)}")
+        if progress is not None:
+            progress.named = True
         async with UsersSetPhoto(
             DEMO_TOKEN,
             base_url=emulator.base_url,
@@ -180,13 +188,14 @@ def draw_portrait(path: Path) -> None:
 def write_in_out_folder(path: Path, data: bytes) -> None:
     """``data`` as the file ``path`` of the demo's folder, written beside it and moved into
     place: a link left at that name is replaced, never written through (``--out`` may name
-    a folder holding one), and the file is whole or absent. ValueError, saying what to do,
-    when the folder cannot take it."""
+    a folder holding one), and the file is whole or absent, with the mode a file made here
+    gets (the umask's). OutFolderRefused, saying what to do, when the folder cannot take it."""
     try:
         file = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".demo-", delete=False)  # noqa: SIM115
         try:
             with file:
                 file.write(data)
+            os.chmod(file.name, 0o666 & ~_UMASK)  # not the temporary's own 0600
             os.replace(file.name, path)
         except BaseException:
             # Not left beside it, whatever failed (a full disk, the write, the move).
@@ -194,13 +203,53 @@ def write_in_out_folder(path: Path, data: bytes) -> None:
                 os.unlink(file.name)
             raise
     except OSError as error:
-        why = error.strerror or type(error).__name__
-        if isinstance(error, IsADirectoryError):
-            why = f"{path.name} there is a folder"
-        raise ValueError(
-            f"--out {path.parent} cannot take {path.name} ({why}): give a folder this user "
-            "can write, or leave --out out for a new temporary one"
-        ) from None
+        raise OutFolderRefused(path, error) from None
+
+
+class OutFolderRefused(ValueError):
+    """The demo's folder could not take one of its files: said for ``--out``, or, by
+    ``in_temporary_folder``, for the temporary folder the demo made itself."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        self.path = path
+        self.is_a_folder = isinstance(error, IsADirectoryError)
+        self.why = (
+            f"{path.name} there is a folder"
+            if self.is_a_folder
+            else (error.strerror or type(error).__name__)
+        )
+        fix = (
+            f"move {path.name} away, or give another folder"
+            if self.is_a_folder
+            else "give a folder this user can write, with room"
+        )
+        super().__init__(
+            f"--out {path.parent} cannot take {path.name} ({self.why}): {fix}, or leave --out "
+            "out for a new temporary one"
+        )
+
+    def in_temporary_folder(self) -> ValueError:
+        return ValueError(
+            f"the demo's temporary folder {self.path.parent} cannot take {self.path.name} "
+            f"({self.why}): free space there, or set TMPDIR to another folder, or give "
+            "--out DIR"
+        )
+
+
+def _umask() -> int:
+    """The process's umask, read once from /proc (Linux): setting it, the only other way to
+    read it, would change it for every thread meanwhile. 022 where /proc does not say."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+_UMASK: Final = _umask()
 
 
 async def _profile(base_url: str) -> dict[str, Any]:

@@ -79,8 +79,8 @@ def _interrupted_demo(
 
     async def interrupted(out_dir: Path, *, serve: bool, out: TextIO, progress: Any = None) -> int:
         demo.draw_portrait(out_dir / "portrait.png")
-        if serving:
-            progress.serving = True
+        if serving:  # as the demo does: its folder named by a line first
+            progress.named = progress.serving = True
         raise KeyboardInterrupt
 
     monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
@@ -147,5 +147,52 @@ def test_a_demo_folder_that_cannot_take_a_file_says_so(tmp_path: Path) -> None:
     (tmp_path / "portrait.png").mkdir()
     with pytest.raises(ValueError, match=r"cannot take portrait\.png") as refused:
         demo.draw_portrait(tmp_path / "portrait.png")
-    assert "give a folder this user can write" in str(refused.value)
+    assert "move portrait.png away, or give another folder" in str(refused.value)
     assert [path.name for path in tmp_path.iterdir()] == ["portrait.png"]
+
+
+def test_the_demos_files_get_the_mode_a_file_made_here_gets(tmp_path: Path) -> None:
+    """Written through a temporary file, they came out 0600 (the temporary's own mode)."""
+    demo.draw_portrait(tmp_path / "portrait.png")
+    mode = (tmp_path / "portrait.png").stat().st_mode & 0o777
+    assert mode == 0o666 & ~demo._UMASK
+
+
+def test_a_temporary_folder_that_cannot_take_a_file_is_not_called_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without --out, a full disk was told as "--out ... cannot take portrait.png ...,
+    or leave --out out", what the person had done."""
+
+    def full(path: Path, data: bytes) -> None:
+        raise demo.OutFolderRefused(path, OSError(28, "No space left on device"))
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(demo, "write_in_out_folder", full)
+    with pytest.raises(ValueError, match="temporary folder") as refused:
+        demo.run(argparse.Namespace(out=None, serve=False))
+    said = str(refused.value)
+    assert "No space left on device" in said
+    assert "TMPDIR" in said
+    assert "--out" in said
+    assert "leave --out out" not in said
+    assert list(tmp_path.iterdir()) == []  # its own folder, named by no line yet: removed
+
+
+def test_a_folder_the_demo_named_stays_when_it_ends_early(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """| head -5 showed the portrait's path, then the folder was removed under it."""
+
+    async def named_then_failed(
+        out_dir: Path, *, serve: bool, out: TextIO, progress: Any = None
+    ) -> int:
+        demo.draw_portrait(out_dir / "portrait.png")
+        progress.named = True  # the line naming it was written
+        return 1  # a check failed, or stdout closed early
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(demo, "demo", named_then_failed)
+    assert demo.run(argparse.Namespace(out=None, serve=False)) == 1
+    [kept] = tmp_path.iterdir()
+    assert (kept / "portrait.png").is_file()

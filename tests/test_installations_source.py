@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -810,3 +811,30 @@ def test_a_refresh_refused_for_the_apps_own_settings_sends_nobody_to_the_install
     # Advice to install again still names the page.
     spent = TokenRefreshFailed(ALICE, slack_error="invalid_refresh_token", install_url=INSTALL_URL)
     assert f"({INSTALL_URL})" in spent.message
+
+
+async def test_an_agents_history_records_what_a_model_is_told_of_a_refused_refresh() -> None:
+    """The history (what an agent's model reads of a failure) recorded the operator's text
+    ("give the token source the client_id"), not the model's."""
+    from ocp_users_photo.agents.history import HistoryObserver
+
+    recorded: list[dict[str, Any]] = []
+
+    class Context:
+        def add_interaction(self, **interaction: Any) -> None:
+            recorded.append(interaction)
+
+    class Agent:
+        context = Context()
+
+    observer = HistoryObserver(Agent())
+    refused = TokenRefreshFailed(ALICE, slack_error="invalid_client_id", install_url=INSTALL_URL)
+    call = CallInfo(
+        tool_name="usersSetPhoto", method="POST", endpoint="x", arguments={}, person=ALICE
+    )
+    await observer.call_ended(call, CallOutcome(image={}, error=refused))
+    (entry,) = recorded
+    said = entry["metadata"]["error_message"]
+    assert "Calling again will not help" in said
+    assert "give the token source" not in said
+    assert "install_url" not in entry["metadata"]

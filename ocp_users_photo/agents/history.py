@@ -97,7 +97,8 @@ class HistoryObserver(CallObserver):
             metadata = {
                 "error_type": type(error).__name__,
                 "error_code": error.code,
-                "error_message": _without_host_paths(error.message),
+                # What a model reads of it (the door's words where they differ from a caller's).
+                "error_message": _without_host_paths(error.model_message or error.message),
             }
             page = told.get("install_url")
             if isinstance(page, str):
