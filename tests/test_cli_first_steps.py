@@ -16,6 +16,7 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, TokenGrant
 from ocp_users_photo.exit_codes import ExitCode
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests, shown_avatar_hash
 from tests.programs import environment_without_slack, run_cli
+from tests.test_readme_audit20 import _with_stdout
 
 READ_ONLY_TOKEN = "xoxp-1111111111-2222222222222-readonlyreadonlyreadonlyread"
 
@@ -239,16 +240,7 @@ def test_an_unknown_option_before_the_command_names_no_commands_help() -> None:
 def test_the_emulator_with_a_full_stdout_says_so_not_that_it_cannot_listen() -> None:
     """Any OSError once serving was told "cannot listen on 127.0.0.1:0: ... check --host
     and --port", exit 2, for a stdout that could not take its first line."""
-    with open("/dev/full", "w") as full:  # Linux: every write fails with ENOSPC
-        done = subprocess.run(
-            [sys.executable, "-m", "ocp_users_photo.cli", "emulator"],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment_without_slack(),
-            timeout=60,
-            check=False,
-        )
+    done = _with_stdout("full", "ocp_users_photo.cli", "emulator")
     assert done.returncode == ExitCode.INTERNAL, done.stderr
     assert "stdout could not be written" in done.stderr
     assert "cannot listen" not in done.stderr
