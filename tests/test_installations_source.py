@@ -251,8 +251,7 @@ async def test_an_expiring_token_is_refreshed_before_the_call_and_saved(
     [used] = photo_tokens(emulator)
     assert used != first.user_token
     assert owner_of(emulator, used) == ALICE.user_id
-    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
-    assert saved is not None
+    saved = alices_saved(store)
     assert saved.user_token == used
     assert saved.user_refresh_token != first.user_refresh_token
     assert saved.user_token_expires_at is not None
@@ -332,8 +331,7 @@ async def test_a_call_cancelled_during_its_refresh_still_saves_the_refreshed_tok
     await alice.call({"image": portrait()})
 
     assert refreshes(emulator) == 1
-    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
-    assert saved is not None
+    saved = alices_saved(store)
     assert saved.user_refresh_token != first.user_refresh_token
     assert photo_tokens(emulator) == [saved.user_token]
 
@@ -729,8 +727,7 @@ async def test_an_installation_made_again_while_the_old_token_is_refreshed_stays
     again = await install(emulator, store, ALICE.user_id)
     assert again.user_token != old.user_token
     await call
-    newest = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
-    assert newest is not None
+    newest = alices_saved(store)
     assert newest.user_token == again.user_token
     assert photo_tokens(emulator) == [again.user_token]
 
@@ -757,8 +754,7 @@ async def test_an_old_copy_saved_back_during_a_refresh_does_not_lose_the_refresh
     assert refreshes(emulator) == 2
     store.save(first)  # the old copy, saved back: the store's newest now
     await call
-    newest = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
-    assert newest is not None
+    newest = alices_saved(store)
     assert newest.user_token != first.user_token  # the refreshed one was saved over it
     await alice.call({"image": portrait()})  # and it works, with no refresh
     assert refreshes(emulator) == 2
@@ -838,3 +834,10 @@ async def test_an_agents_history_records_what_a_model_is_told_of_a_refused_refre
     assert "Calling again will not help" in said
     assert "give the token source" not in said
     assert "install_url" not in entry["metadata"]
+
+
+def alices_saved(store: SQLite3InstallationStore) -> Installation:
+    """Alice's installation as the store holds it now (it must hold one)."""
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None, "the store holds no installation of Alice"
+    return saved

@@ -128,11 +128,7 @@ def test_an_interrupted_set_on_a_terminal_prints_interrupted_on_a_line_of_its_ow
     slack_emulator: RunningEmulator, image: Path, tmp_path: Path
 ) -> None:
     inject(slack_emulator, Fault.delay(20))
-    env = {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": slack_emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
-    }
+    env = _terminal_env(slack_emulator, tmp_path)
     run = _OnTerminal("set", str(image), env=env)
     deadline = time.monotonic() + 30
     while not photo_requests(slack_emulator) and time.monotonic() < deadline:
@@ -151,11 +147,7 @@ def test_an_interrupt_after_the_upload_went_out_says_the_photo_may_be_set(
     (whether a request that got no answer reached Slack, and so may have set the photo)'.
     Ctrl-C (or SIGTERM) once Slack has the upload says 'interrupted' and nothing more."""
     inject(slack_emulator, Fault.delay(20))
-    env = {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": slack_emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
-    }
+    env = _terminal_env(slack_emulator, tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "ocp_users_photo.cli", "set", str(image)],
         stdin=subprocess.DEVNULL,
@@ -304,11 +296,7 @@ def test_the_status_says_sending_only_once_the_upload_goes(
     """The line said "sending" while the keeper still read the photo shown: interrupted
     then, the next line said the upload had not begun, and the two disagreed."""
     inject(slack_emulator, Fault.delay(20), method="users.profile.get")
-    env = {
-        "SLACK_USER_TOKEN": CANARY_TOKEN,
-        "SLACK_API_URL": slack_emulator.base_url,
-        "OCP_USERS_PHOTO_HISTORY": str(tmp_path / "h.sqlite3"),
-    }
+    env = _terminal_env(slack_emulator, tmp_path)
     run = _OnTerminal("set", str(image), env=env)
     deadline = time.monotonic() + 30
     while (
@@ -324,3 +312,12 @@ def test_the_status_says_sending_only_once_the_upload_goes(
     assert b"sending " not in terminal, terminal[-400:]
     assert b"interrupted before the upload began" in terminal
     assert photo_requests(slack_emulator) == []
+
+
+def _terminal_env(emulator: RunningEmulator, folder: Path) -> dict[str, str]:
+    """The environment of a `set` run on the emulator, its history in ``folder``."""
+    return {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": str(folder / "h.sqlite3"),
+    }

@@ -461,7 +461,7 @@ class InstallationTokenSource(AsyncClosing):
     async def _stored_meanwhile(
         self, person: ActingPerson
     ) -> Installation | Literal[_Gone.DELETED] | None:
-        """The person's newest installation in the store now, ``_DELETED`` when there is none
+        """The person's newest installation in the store now, ``_Gone.DELETED`` when there is none
         (deleted by the host since the refresh began), or None when the store cannot answer:
         not taken for a delete, the refreshed token is the only live copy, and is saved (or
         kept) as ever."""
