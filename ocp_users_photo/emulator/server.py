@@ -9,6 +9,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
+from typing import Final
 
 import uvicorn
 
@@ -149,6 +150,26 @@ async def run_emulator(
 
 # The loggers uvicorn.Config sets up for itself (levels; the access log's handlers).
 _UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+# What uvicorn cancels a request's task with once the shutdown's grace is over (it says
+# so first, in one line: "Cancel 1 running task(s), timeout graceful shutdown exceeded").
+_GRACE_OVER: Final = "Task cancelled, timeout graceful shutdown exceeded"
+
+
+class _NoTracebackForGraceOver(logging.Filter):
+    """Drops uvicorn's "Exception in ASGI application" for a request its shutdown cancelled.
+
+    Ctrl-C with an upload under way printed a 20-line traceback of a CancelledError: no
+    fault of the emulator's nor of the request's, and uvicorn's own line before it already
+    says a request was cut short. Only that cancellation's record goes (its exact words);
+    any other error of an application, the host's too, is logged as before.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, asyncio.CancelledError) and error.args == (_GRACE_OVER,))
+
+
+_GRACE_OVER_FILTER: Final = _NoTracebackForGraceOver()
 
 
 class _HostsUvicornLogging:
@@ -171,6 +192,7 @@ class _HostsUvicornLogging:
                     (logger, logger.level, logger.handlers[:], logger.propagate)
                     for logger in map(logging.getLogger, _UVICORN_LOGGERS)
                 ]
+                logging.getLogger("uvicorn.error").addFilter(_GRACE_OVER_FILTER)
             self._running += 1
         try:
             yield
@@ -178,6 +200,7 @@ class _HostsUvicornLogging:
             with self._lock:
                 self._running -= 1
                 if self._running == 0:
+                    logging.getLogger("uvicorn.error").removeFilter(_GRACE_OVER_FILTER)
                     for logger, level, handlers, propagate in self._saved:
                         logger.setLevel(level)
                         logger.handlers[:] = handlers
