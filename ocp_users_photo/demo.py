@@ -39,7 +39,7 @@ CROP = {"crop_x": 250, "crop_y": 50, "crop_w": 600}
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
-        type=Path,
+        type=_out_folder,
         metavar="DIR",
         help="where to save the portrait and the renditions (default: a new temporary folder)",
     )
@@ -48,6 +48,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the emulator running afterwards so its image URLs can be opened (Ctrl-C ends)",
     )
+
+
+def _out_folder(given: str) -> Path:
+    """--out's folder; an empty one (``--out "$UNSET"``) is refused, not taken as the
+    current folder, which the demo would then fill with its images."""
+    if not given.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty folder name: give a folder, or leave --out out for a new temporary one"
+        )
+    return Path(given)
 
 
 def run(args: argparse.Namespace) -> int:

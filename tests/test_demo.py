@@ -93,6 +93,17 @@ def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path, stop: int)
         process.communicate()
 
 
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_out_folder_is_refused_not_taken_as_the_current_one(
+    tmp_path: Path, empty: str
+) -> None:
+    """``--out "$UNSET"``: nothing is written into the folder the demo was run from."""
+    done = run_cli("demo", "--out", empty, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert "--out: an empty folder name: give a folder, or leave --out out" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_demo_with_a_relative_out_folder_as_the_readme_gives_it(tmp_path: Path) -> None:
     """``demo --out demo``: the folder is the tool's image root as well as where the portrait
     is drawn, so it must not be taken twice (demo/demo/portrait.png)."""
