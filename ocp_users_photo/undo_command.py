@@ -89,9 +89,7 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             # restore_kept says which entry it put back: no listing of the history first.
             sending = _Sending()
             try:
-                reply, restored, replaced = await restore_kept(
-                    tool, args.entry, observers=(sending,)
-                )
+                done = await restore_kept(tool, args.entry, observers=(sending,))
             except (KeyboardInterrupt, asyncio.CancelledError):
                 if sending.begun:
                     # Undone twice is back where it started: the person must look first.
@@ -122,6 +120,7 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 return unexpected_after_upload(
                     unexpected, upload="the undo's upload", outcome=_PUT_BACK_MAYBE, err=err
                 )
+    reply, restored, replaced = done.reply, done.restored, done.replaced
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None
     if args.json:
         # "replaced": the entry keeping the photo this undo replaced (what undo again puts
@@ -148,18 +147,15 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"#{replaced.entry}: {undo_command(args.history)} again goes back.",
             file=out,
         )
-    elif warnings.count:
-        print(
-            "The photo it replaced was not kept (see the warning): this cannot be undone.",
-            file=out,
-        )
-    else:
-        # Kept with "if_readable": no warning, so the keeper found Slack showing this very
-        # photo already and dropped its entry (nothing to undo).
+    elif done.changed_nothing:
+        # The keeper found Slack showing this very photo already and dropped its entry.
         print(
             "Slack showed this photo already: nothing changed, and nothing more was kept.",
             file=out,
         )
+    else:
+        see = " (see the warning)" if warnings.count else ""
+        print(f"The photo it replaced was not kept{see}: this cannot be undone.", file=out)
     return ExitCode.OK
 
 

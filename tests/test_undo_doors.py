@@ -102,6 +102,27 @@ async def test_without_entry_it_lists_with_entry_it_puts_back(
     assert restore_results().is_valid(custom)
 
 
+async def test_a_restore_repeated_says_nothing_changed_not_that_a_photo_was_lost(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
+    """A model calling the same restore twice: the second put back the photo Slack showed
+    already. Told "not kept, cannot be undone", it would tell the person a photo was lost."""
+    restore = tool.restore_tool()
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    assert (await tool.run({"image": "green.png"}))["ok"] is True
+    listing = (await restore.run({}))["entries"]
+    red = next(entry["entry"] for entry in listing if entry["kind"] == "custom")
+    first = await restore.run({"entry": red})
+    assert "was kept as #" in first["message"]
+    entries_before = (await restore.run({}))["entries"]
+    again = await restore.run({"entry": red})
+    assert again["ok"] is True
+    assert "Slack showed this photo already: nothing changed" in again["message"]
+    assert "not kept" not in again["message"]
+    assert restore_results().is_valid(again)
+    assert (await restore.run({}))["entries"] == entries_before
+
+
 @pytest.mark.parametrize(
     ("arguments", "path"),
     [

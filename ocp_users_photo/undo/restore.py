@@ -126,11 +126,13 @@ async def forget_kept(
 class Restored(NamedTuple):
     """What putting a kept photo back did: Slack's reply, the entry put back, and the entry
     that keeps the photo it replaced (None when that was not kept: no read scope, keeping
-    off, or nothing changed)."""
+    off, or nothing changed). ``changed_nothing``: Slack showed that very photo already
+    (an entry put back twice), so nothing was replaced and nothing more kept."""
 
     reply: dict[str, Any]
     restored: KeptPhoto
     replaced: KeptPhoto | None
+    changed_nothing: bool = False
 
 
 async def restore_kept(
@@ -250,7 +252,7 @@ async def _chosen_and_sent(
             continue
         finally:
             close()
-        return Restored(reply, found[0], change.kept.entry)
+        return Restored(reply, found[0], change.kept.entry, change.kept.changed_nothing)
 
 
 async def _end_announced(

@@ -112,19 +112,23 @@ class UsersRestorePhoto:
                         self.tool, token_override=token_override, refused=refused
                     )
                 )
-            reply, kept, replaced = await restore_kept(
+            restored_now = await restore_kept(
                 self.tool,
                 number,
                 token_override=token_override,
                 observers=observers,
                 refused=refused,
             )
+        reply, kept, replaced = restored_now.reply, restored_now.restored, restored_now.replaced
         what = "Slack's default avatar" if kept.kind == "default" else "the person's own photo"
         if replaced is not None:
             after = (
                 f"The photo it replaced (avatar_hash {replaced.avatar_hash}) was kept as "
                 f"#{replaced.entry}, so this can be undone too."
             )
+        elif restored_now.changed_nothing:
+            # Put back twice (a repeated call): no photo was lost, which "not kept" would say.
+            after = "Slack showed this photo already: nothing changed, and nothing more was kept."
         else:
             after = "The photo it replaced was not kept, so this cannot be undone."
         restored: dict[str, Any] = {
