@@ -186,6 +186,33 @@ async def test_refused_changes_do_not_evict_kept_photos(
     assert after == before
 
 
+async def test_a_kept_photos_size_is_its_bytes_not_the_size_written_beside_them(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    """A damaged or hand-edited byte_count (1 TB) was listed, and the next change's pruning
+    took it for the whole allowance: it dropped every entry but the original and the newest."""
+    from ocp_users_photo.undo import PhotoHistory
+
+    images = [picture(color) for color in ((200, 30, 30), (30, 200, 30), (40, 60, 200))]
+    async with history_tool(emulator, PhotoHistory(history_file), keep_previous=True) as tool:
+        for image in images:
+            await tool.call({"image": image})
+        kept = {entry.entry: entry for entry in await tool.history()}
+        assert sorted(kept) == [1, 2, 3]
+        tamper(
+            history_file,
+            "UPDATE photos SET byte_count = ? WHERE sha256 = ?",
+            2**40,
+            kept[2].sha256,
+        )
+        listed = {entry.entry: entry.byte_count for entry in await tool.history()}
+        await tool.call({"image": RED})
+        after = [entry.entry for entry in await tool.history()]
+    assert listed == {number: entry.byte_count for number, entry in kept.items()}
+    assert listed[2] == len(images[0])  # entry 2 keeps the first image set, replaced
+    assert after == [4, 3, 2, 1]
+
+
 # 5. A kept photo's bytes are put back without checking them against their SHA-256.
 
 

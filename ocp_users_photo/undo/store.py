@@ -107,8 +107,13 @@ class _Unset:
 
 _UNSET: Final = _Unset()
 
+# A kept photo's size, as its bytes have it: the byte_count column written beside them is
+# not trusted (a damaged or hand-edited one listed 1 TB, and the next change's pruning,
+# taking it for the person's whole allowance, dropped every entry but two). SQLite takes a
+# blob's length and type from its header, without reading the blob.
+_PHOTO_SIZE: Final = "CASE WHEN typeof(p.data) = 'blob' THEN length(p.data) END"
 _ENTRY_COLUMNS: Final = (
-    "e.id, e.kept_at, e.kind, e.avatar_hash, e.status, e.photo_sha256, p.byte_count, "
+    f"e.id, e.kept_at, e.kind, e.avatar_hash, e.status, e.photo_sha256, {_PHOTO_SIZE}, "
     "p.content_type, e.crop_x, e.crop_y, e.crop_w, e.replaced_by"
 )
 
@@ -720,7 +725,7 @@ def _evict(
     max_bytes: int,
 ) -> bool:
     rows = database.execute(
-        "SELECT e.id, e.photo_sha256, COALESCE(p.byte_count, 0) FROM entries e "
+        f"SELECT e.id, e.photo_sha256, COALESCE({_PHOTO_SIZE}, 0) FROM entries e "  # noqa: S608 - fixed text
         "LEFT JOIN photos p ON p.sha256 = e.photo_sha256 "
         "WHERE e.workspace = ? AND e.user_id = ? ORDER BY e.id",
         (owner.workspace, owner.user_id),
