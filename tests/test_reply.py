@@ -232,6 +232,35 @@ def test_unusable_bodies_are_transport_errors_with_the_status(body: bytes, says:
 
 
 @pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (b'{"ok": false, "ok": true}', "ok"),
+        (b'{"ok": true, "ok": false, "error": "invalid_auth"}', "ok"),
+        (b'{"ok": false, "\\u006fk": true}', "ok"),  # the escape spells the same name
+        (b'{"ok": false, "error": "bad_image", "error": "x", "note": "ok"}', "error"),
+    ],
+)
+def test_a_reply_naming_a_field_twice_is_no_slack_reply(body: bytes, named: str) -> None:
+    """json.loads keeps the last of two names: {"ok": false, "ok": true} was a success, where
+    a proxy or a log reader taking the first sees a failure. No Slack reply does this."""
+    with pytest.raises(TransportError) as caught:
+        interpret(body, status=200, **{"content-type": "application/json"})
+    said = str(caught.value)
+    assert f"JSON naming {named!r} twice at its top, which no Slack reply does" in said
+    assert said.endswith("and whether the call took effect before trying again")
+
+
+def test_a_name_twice_inside_the_reply_or_ok_in_its_text_is_read_as_before() -> None:
+    body = success_reply()
+    body["profile"]["image_24"] = "https://avatars.example/ok/ok/look.png"
+    assert interpret(body) == body
+    nested = b'{"ok": false, "error": "bad_image", "meta": {"ok": 1, "ok": 2}}'
+    with pytest.raises(SlackApiError) as refused:
+        interpret(nested)
+    assert refused.value.error == "bad_image"
+
+
+@pytest.mark.parametrize(
     "body",
     [
         b'{"ok": true, "prof',

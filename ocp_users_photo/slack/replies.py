@@ -85,6 +85,8 @@ def _most_digits() -> int:
 
 
 _DECODER: Final = json.JSONDecoder(parse_int=_whole_number)
+# Each object as its list of (name, value) pairs, repeated names kept (_named_twice).
+_PAIRS_DECODER: Final = json.JSONDecoder(parse_int=_whole_number, object_pairs_hook=list)
 
 
 # What to do about an answer that is no Slack reply (an HTML error page, a captive portal,
@@ -321,8 +323,34 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
     if _may_nest_deeper_than(reply.body, MAX_JSON_DEPTH) and _deeper_than(parsed, MAX_JSON_DEPTH):
         del parsed
         raise _nested_too_deep(reply, method)
+    twice = _named_twice(reply.body)
+    if twice is not None:
+        del parsed
+        name = shown(str(redact(twice)), 40)
+        raise _no_slack_reply(
+            reply,
+            f"JSON naming {name!r} twice at its top, which no Slack reply does (which of the "
+            f"two holds is not known): {_excerpt(reply.body, redact)}",
+            method,
+        )
     cleaned: dict[str, Any] = redact(parsed)
     return cleaned
+
+
+def _named_twice(body: bytes) -> str | None:
+    """A name the reply's top object gives twice, if any. json.loads keeps the last:
+    ``{"ok": false, "ok": true}`` read as a success, where another reader takes the first.
+    Looked for only when the body holds "ok" more than once or a ``\\u`` escape (which
+    may spell it): a second parse of a Slack reply's ~1 KB is then the cost."""
+    if body.count(b"ok") < 2 and b"\\u" not in body:
+        return None
+    pairs = _PAIRS_DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            return str(name)
+        seen.add(name)
+    return None
 
 
 def _nested_too_deep(reply: HttpReply, method: str) -> TransportError:
