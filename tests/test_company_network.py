@@ -119,6 +119,33 @@ class TestTlsTrustOnACompanyNetwork:
         assert "could not be verified (unable to get local issuer certificate)" in said
         assert "set SSL_CERT_FILE (or SSL_CERT_DIR) to its CA certificates" in said
 
+    async def test_a_certificate_for_another_name_says_which_name_it_is_not_valid_for(
+        self, http_stack: str, tmp_path: Path
+    ) -> None:
+        # OpenSSL quotes the name asked for; the reason was cut at the quote ("(IP address
+        # mismatch, certificate is not valid for)"), leaving out what to compare.
+        authority = trustme.CA()
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        authority.issue_cert("wrong.example").configure_cert(server_tls)
+        bundle = tmp_path / "corp-ca.pem"
+        authority.cert_pem.write_to_path(str(bundle))
+        async with (
+            loopback.serve(server_tls) as slack,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                environ=stack_environ(http_stack, SSL_CERT_FILE=str(bundle)),
+                keep_previous=False,
+            ) as tool,
+        ):
+            with pytest.raises(TransportError) as caught:
+                await tool.call({"image": IMAGE})
+        assert slack.requests == []
+        assert (
+            "could not be verified (IP address mismatch, certificate is not valid for "
+            "'127.0.0.1')" in str(caught.value)
+        )
+
 
 class TestAProxysRefusal:
     """A proxy's 407 is an answer about the operator's credentials, not a network blip."""

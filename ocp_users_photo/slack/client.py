@@ -115,9 +115,12 @@ _NO_ANSWER: Final = re.compile(r"without sending a response")
 # OpenSSL's words for a certificate that does not verify, and its reason ("unable to get
 # local issuer certificate", "Hostname mismatch...", "certificate has expired"), as httpx
 # and aiohttp both pass them on.
+# OpenSSL's reason may quote the name asked for ("Hostname mismatch, certificate is not
+# valid for 'slack.example'."): the base URL's own host, kept (cut at the quote, the
+# reason ended at "valid for").
 _UNVERIFIED: Final = re.compile(
     r"certificate[ _]verify[ _]failed(?:\]|:)?\s*(?:certificate verify failed:?\s*)?"
-    r"([^'\"()\]]{0,160})",
+    r"((?:[^'\"()\]]|'[^'\"()\]\n]{1,100}'){0,160})",
     re.IGNORECASE,
 )
 # A proxy's answer that its credentials were refused (a CONNECT answered 407).
