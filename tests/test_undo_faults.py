@@ -269,6 +269,14 @@ async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
             ("cannot be read", "'br'"),
             id="compressed",
         ),
+        pytest.param(
+            Fault.raw(
+                b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 5000\r\n\r\n"
+                + RED[:100]
+            ),
+            ("broke off the answer",),
+            id="cut-short",
+        ),
         # A damaged original gives way to the square Slack shows of it, when there is one:
         # tests/test_kept_original_formats.py.
     ],
@@ -282,8 +290,16 @@ async def test_an_original_that_cannot_be_kept_refuses_the_change(
     assert result["error"] == "previous_photo_not_kept"
     for words in said:
         assert words in result["message"]
-    # The photo Slack shows is the tool's to download: no caller can give it instead.
-    assert "download the image and give it" not in result["message"]
+    # The photo Slack shows is the tool's to download: no caller can give it instead, nor
+    # another URL, nor the image file's own URL (each was said to a model here).
+    for advice in (
+        "download the image and give it",
+        "the URL opens the image",
+        "not of a page that shows it",
+        "use another URL",
+        "check the URL",
+    ):
+        assert advice not in result["message"], result["message"]
     assert set_photo_requests(emulator) == 1  # the photo given outside the tool only
 
 
@@ -330,6 +346,11 @@ async def test_an_original_over_the_byte_cap_refuses_the_change(
         result = await tool.run({"image": GREEN})
     assert result["error"] == "previous_photo_not_kept"
     assert f"over the {len(RED) - 1:,}-byte limit" in result["message"]
+    assert "smaller image" not in result["message"]  # the photo Slack shows: not the caller's
+    assert (
+        "Trying again will not help: whoever runs the tool may allow a larger one"
+        in (result["message"])
+    )
     assert set_photo_requests(emulator) == 1
 
 

@@ -32,7 +32,7 @@ from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
-from ocp_users_photo.web_image.refusals import GIVE_IT_INSTEAD, LATER_OR_GIVE_IT
+from ocp_users_photo.web_image.refusals import ImageTooLarge, without_url_advice
 from ocp_users_photo.worker_threads import imported_off_loop
 
 __all__ = ["READ_SCOPE_FIX", "read_shown_photo"]
@@ -192,14 +192,18 @@ async def _download(
         raise
     except ImageUrlRefused as refused:
         unreached = isinstance(refused, (ConnectionFailed, FetchTimedOut))
-        # Said of the photo Slack shows, which no caller can give instead: that advice goes
-        # (what to do is the fix below).
-        happened = refused.message
-        for advice in (LATER_OR_GIVE_IT, GIVE_IT_INSTEAD):  # the longer, holding the other, first
-            happened = happened.replace(f": {advice}", "")
+        # Said of the photo Slack shows, which no caller can give instead (another URL, a
+        # file, a smaller image): that advice goes (what to do is the fix below).
+        happened = without_url_advice(refused.message)
+        if isinstance(refused, ImageTooLarge):
+            fix = (
+                "trying again will not help: whoever runs the tool may allow a larger one "
+                "(in Python, PhotoHistory(max_original_bytes=...))"
+            )
+        else:
+            fix = UNREACHED_FIX if unreached else "try again later"
         raise KeepingImpossible(
-            f"its original could not be downloaded ({happened})",
-            fix=UNREACHED_FIX if unreached else "try again later",
+            f"its original could not be downloaded ({happened})", fix=fix
         ) from None
     except (ValueError, UsersPhotoError) as refused:
         raise KeepingImpossible(

@@ -49,8 +49,14 @@ from ocp_users_photo.web_image.addresses import (
 from ocp_users_photo.web_image.hosts import matching_rule
 from ocp_users_photo.web_image.policy import UrlPolicy, check_image_url, check_verifying
 from ocp_users_photo.web_image.refusals import (
+    CHECK_URL_OR_LATER,
     GIVE_IT_INSTEAD,
+    LATER_OR_ANOTHER_URL,
     LATER_OR_GIVE_IT,
+    NOT_THE_PAGE,
+    OPENS_THE_IMAGE,
+    OWN_URL,
+    SMALLER_IMAGE,
     AddressRefused,
     BadImageUrl,
     ConnectionFailed,
@@ -425,7 +431,7 @@ def _joined(url: ImageUrl, location: str, place: str) -> str:
     try:
         return urljoin(url.full, location)
     except ValueError:
-        raise_alone(BadImageUrl(f"{place} redirected to a malformed URL: give the image's own URL"))
+        raise_alone(BadImageUrl(f"{place} redirected to a malformed URL: {OWN_URL}"))
 
 
 def _place(url: ImageUrl) -> str:
@@ -445,10 +451,7 @@ def _require_image(head: bytes, url: ImageUrl, place: str | None = None) -> None
                 "never carry. The host downloads it with its bot token (scope files:read) "
                 "and gives the bytes; do not try this URL again"
             )
-        raise NotAnImage(
-            f"{place} gave {describe_non_image(head)}, not an image: give the URL of the image "
-            "file itself (PNG, JPEG or GIF), not of a page that shows it"
-        )
+        raise NotAnImage(f"{place} gave {describe_non_image(head)}, not an image: {NOT_THE_PAGE}")
 
 
 def _slack_files_host(host: str) -> bool:
@@ -461,8 +464,7 @@ def _slack_files_host(host: str) -> bool:
 
 def _too_large(place: str, policy: UrlPolicy) -> ImageTooLarge:
     return ImageTooLarge(
-        f"the image from {place} is over the {byte_limit(policy.max_bytes)} limit: use a smaller "
-        "image (Slack shows photos at most 1024x1024 pixels)"
+        f"the image from {place} is over the {byte_limit(policy.max_bytes)} limit: {SMALLER_IMAGE}"
     )
 
 
@@ -477,7 +479,7 @@ def _status_advice(status: int) -> str:
     its state, not the URL's, and another URL is no better advice than waiting."""
     if status == 429 or 500 <= status <= 599:
         return f"the host is busy or failing: {LATER_OR_GIVE_IT}"
-    return "check that the URL opens the image itself"  # 6xx-9xx: no state HTTP defines
+    return OPENS_THE_IMAGE  # 6xx-9xx: no state HTTP defines
 
 
 def _phrase(status: int) -> str:
@@ -504,7 +506,7 @@ def _connect_refusal(error: httpx.HTTPError, place: str, policy: UrlPolicy) -> I
         return TlsFailure(f"the TLS connection to {place} failed ({tls}): {advice}")
     return ConnectionFailed(
         f"could not connect to {place} (the connection was refused, reset or broken off): "
-        "check the URL, or try again later"
+        f"{CHECK_URL_OR_LATER}"
     )
 
 
@@ -518,8 +520,8 @@ def _read_refusal(
         )
     else:
         refusal = ConnectionFailed(
-            f"{place} broke off the answer or sent something that is not HTTP: try again "
-            "later, or use another URL"
+            f"{place} broke off the answer or sent something that is not HTTP: "
+            f"{LATER_OR_ANOTHER_URL}"
         )
     refusal.host_reached = True  # connected: no sign of a web reached only through a proxy
     return refusal

@@ -40,6 +40,36 @@ __all__ = [
 GIVE_IT_INSTEAD: Final = "download the image and give it as a file path, a data: URI or base64 text"
 # The advice a busy, failing or slow host's refusal ends with.
 LATER_OR_GIVE_IT: Final = f"try again later, or {GIVE_IT_INSTEAD}"
+# The other endings of refusals that speak to whoever gave the URL.
+NOT_THE_PAGE: Final = (
+    "give the URL of the image file itself (PNG, JPEG or GIF), not of a page that shows it"
+)
+OPENS_THE_IMAGE: Final = "check that the URL opens the image itself"
+LATER_OR_ANOTHER_URL: Final = "try again later, or use another URL"
+CHECK_URL_OR_LATER: Final = "check the URL, or try again later"
+SMALLER_IMAGE: Final = "use a smaller image (Slack shows photos at most 1024x1024 pixels)"
+OWN_URL: Final = "give the image's own URL"
+# Longer first where one holds another (LATER_OR_GIVE_IT holds GIVE_IT_INSTEAD).
+_URL_ADVICE: Final = (
+    LATER_OR_GIVE_IT,
+    GIVE_IT_INSTEAD,
+    NOT_THE_PAGE,
+    OPENS_THE_IMAGE,
+    LATER_OR_ANOTHER_URL,
+    CHECK_URL_OR_LATER,
+    SMALLER_IMAGE,
+    OWN_URL,
+)
+
+
+def without_url_advice(message: str) -> str:
+    """A refusal's account of what happened, without its advice to whoever gave the URL:
+    for the photo Slack's profile names, which the tool downloads itself to keep it
+    (undo/shown_photo.py), no caller can give another URL, a file or a smaller image."""
+    for advice in _URL_ADVICE:
+        if message.endswith(f": {advice}"):
+            return message[: -len(advice) - 2]
+    return message
 
 
 class ImageUrlRefused(UsersPhotoError):
