@@ -134,7 +134,7 @@ def bare_success_result_schema() -> dict[str, Any]:
 def error_result_schema() -> dict[str, Any]:
     """What ``model_result.error_result`` returns: Slack's error shape, extended for a model."""
     error_schema = _manifest_copy()["error_schema"]
-    slack_codes: list[str] = list(error_schema["properties"]["error"]["enum"])
+    slack_codes: list[str] = list(error_schema["properties"]["error"]["examples"])
     codes = [*_LOCAL_ERROR_CODES, *slack_codes]
     codes.extend(code for code in HINTS if code not in codes)
     return {

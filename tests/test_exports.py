@@ -307,7 +307,7 @@ def test_output_schema_pieces_are_the_manifests() -> None:
     assert success["additionalProperties"] == response["additionalProperties"]
     assert bare["properties"]["ok"] == response["properties"]["ok"]
     assert error["properties"]["ok"] == source["error_schema"]["properties"]["ok"]
-    for code in source["error_schema"]["properties"]["error"]["enum"]:
+    for code in source["error_schema"]["properties"]["error"]["examples"]:
         assert code in error["properties"]["error"]["examples"]
 
 
