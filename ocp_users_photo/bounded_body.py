@@ -4,9 +4,13 @@ Both readers of hostile answers use it: the image fetch (``web_image/fetch.py``)
 Slack client (``slack/client.py``). Each asks for ``Accept-Encoding: identity``; a server
 that compresses anyway with gzip or deflate (one coding) is decoded here, by zlib, asking
 for no more output than the room left under the cap, so a small compressed body cannot
-expand past it. Any other content coding is refused, stacked codings (``gzip, gzip``)
-among them: httpx's decoders inflate each layer whole, so two layers of gzip turned a
-kilobyte into a gigabyte before any cap was checked, and zstd's into ~60 MB.
+expand past it; and a piece of at most 256 KiB at a time, each written to the buffer
+before the next is made, so that what is held is never more than the cap and one piece
+(asked for the whole room at once, a 64 KiB chunk made a cap's worth in one object, then
+copied into the buffer: twice the cap). Any other content coding is refused, stacked
+codings (``gzip, gzip``) among them: httpx's decoders inflate each layer whole, so two
+layers of gzip turned a kilobyte into a gigabyte before any cap was checked, and zstd's
+into ~60 MB.
 
 A refusal names the codings only when each is a registered content coding: the header
 is the server's text, and one that echoed the token had its first 20 characters quoted.
@@ -27,6 +31,8 @@ from typing import Final
 __all__ = ["BodyTooLarge", "BoundedBody", "UnreadableBody"]
 
 _ZLIB_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate"})
+# The most decoded bytes made at once from compressed data, before they are kept.
+_INFLATE_PIECE: Final = 256 * 1024
 # Body pieces taken between two turns of the event loop's other tasks (``take``).
 _PIECES_PER_TURN: Final = 256
 # IANA's HTTP Content Coding Registry: the only names a refusal quotes back.
@@ -101,11 +107,23 @@ class BoundedBody:
         if self._inflater is None:
             self._keep(raw)
             return
-        # zlib's max_length of 0 means "no limit"; room is at least 1 here, since the
-        # buffer never stays over the cap.
-        room = self._max_bytes + 1 - self._size
+        self._inflate(self._inflater, raw)
+
+    def _inflate(self, inflater: zlib._Decompress, raw: bytes) -> None:
+        """Decode ``raw`` a piece at a time, each kept before the next is made: asked for
+        the whole room at once, one 64 KiB chunk of zeros made 32 MiB in one bytes object,
+        copied then into the buffer, so that for a moment the body was held twice."""
         try:
-            self._keep(self._inflater.decompress(raw, room))
+            while True:
+                # zlib's max_length of 0 means "no limit"; room is at least 1 here, since
+                # the buffer never stays over the cap.
+                asked = min(self._max_bytes + 1 - self._size, _INFLATE_PIECE)
+                piece = inflater.decompress(raw, asked)
+                self._keep(piece)
+                raw = inflater.unconsumed_tail
+                # A full piece may leave output still inside zlib with no input left.
+                if not raw and (len(piece) < asked or inflater.eof):
+                    return
         except zlib.error:
             raise UnreadableBody("its compressed data is corrupt") from None
 
