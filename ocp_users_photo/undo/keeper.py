@@ -129,8 +129,19 @@ class KeptChange:
                 if self.told is not None:
                     self.told.entry = None
                 await self.history.discard(self.kept.entry)
-            else:
-                await self.history.finish(self.kept.entry, status, made)
+            elif await self.history.finish(self.kept.entry, status, made) is False:
+                # (``is False``: a subclass's finish written before it said so returns None.)
+                # Removed while the change was under way (another program, or a whole
+                # workspace forgotten): nothing keeps the photo replaced, so the caller is
+                # not told it was kept, and undo would not find it.
+                if self.told is not None:
+                    self.told.entry = None
+                logger.warning(
+                    "the photo this change replaced is not kept: its entry #%d was removed "
+                    "from the photo history while the change was under way, so undo cannot "
+                    "put it back (what Slack did stands)",
+                    self.kept.entry,
+                )
         except HistoryUnavailable as failed:
             # The change is done either way; the entry stays pending ("may not have happened").
             # The history's own message goes on to say what that means for a change not yet

@@ -41,7 +41,7 @@ from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
-from ocp_users_photo.safe_text import without_tokens
+from ocp_users_photo.safe_text import shown_path, without_tokens
 from ocp_users_photo.slack.deadlines import call_ends
 from ocp_users_photo.undo.database import (
     check_read_only,
@@ -61,7 +61,7 @@ from ocp_users_photo.undo.entries import (
     ShownPhoto,
     is_default_avatar,
 )
-from ocp_users_photo.undo.errors import DamagedEntry, HistoryUnavailable
+from ocp_users_photo.undo.errors import DamagedEntry, HistoryBusy, HistoryUnavailable
 from ocp_users_photo.undo.turns import (
     OwnerLocks,
     Turn,
@@ -316,10 +316,14 @@ class PhotoHistory(AsyncClosing):
 
     async def finish(
         self, entry: int, status: EntryStatus, result_avatar_hash: str | None = None
-    ) -> None:
+    ) -> bool:
         """Record how the change after ``entry`` ended, and what Slack then showed; then
-        evict the owner's oldest entries past the bounds (module docstring)."""
-        await self._run(
+        evict the owner's oldest entries past the bounds (module docstring).
+
+        Whether the entry was still there to record: False when it was removed while its
+        change was under way (``forget_workspace``, another program), so that no caller
+        tells of a kept photo that undo cannot find."""
+        return await self._run(
             _finish,
             entry,
             status,
@@ -342,14 +346,34 @@ class PhotoHistory(AsyncClosing):
     async def forget(self, owner: HistoryOwner) -> int:
         """Remove every entry of ``owner`` and the photos only they used, their pages zeroed
         and out of the write-ahead log too (a person who asks to be forgotten, one who
-        left): how many entries were removed. Slack is not touched."""
-        return await self._run(
-            _forget,
-            "workspace = ? AND user_id = ?",
-            (owner.workspace, owner.user_id),
-            self.busy_timeout,
-            absent=0,
-        )
+        left): how many entries were removed. Slack is not touched.
+
+        Done in the person's turn, as a change is: a change under way ends first (its
+        entry, removed under it, would have its end recorded nowhere while its caller was
+        told the photo was kept), then its entry goes with the rest. A turn not had
+        within the wait is HistoryBusy, nothing forgotten. No history file: 0, none made."""
+        if not await self._run(_present, absent=False):
+            return 0
+        try:
+            turn = await self.turn(owner)
+        except HistoryBusy:
+            raise _forget_busy(owner, self.path) from None
+        try:
+            removed = await self._run(
+                _forget,
+                "workspace = ? AND user_id = ?",
+                (owner.workspace, owner.user_id),
+                self.busy_timeout,
+                absent=0,
+            )
+        except Exception:
+            await turn.end()
+            raise
+        except BaseException:
+            turn.end_soon()  # cancelled: nothing more may be awaited
+            raise
+        await turn.end()
+        return removed
 
     async def forget_workspace(self, workspace: str) -> int:
         """``forget`` for every person of ``workspace`` (an enterprise id, else a team id):
@@ -777,6 +801,22 @@ def _nothing(database: sqlite3.Connection) -> None:
     """No operation: opening the file (and checking its tables) is the test."""
 
 
+def _present(database: sqlite3.Connection) -> bool:
+    """True: a history is there (``_run``'s ``absent`` answers for none, making none)."""
+    return True
+
+
+def _forget_busy(owner: HistoryOwner, path: Path) -> HistoryBusy:
+    """``forget``'s HistoryBusy: the turn's own says "nothing was changed in Slack", which
+    a person asking to be forgotten reads as no answer to what they asked."""
+    said = (
+        f"another change of {owner}'s photo did not end within the wait for it (the history "
+        f"{shown_path(path)} says it is under way); nothing was forgotten: run the forget "
+        "again once that change has ended"
+    )
+    return HistoryBusy(said)
+
+
 def _finish(
     database: sqlite3.Connection,
     number: int,
@@ -785,22 +825,26 @@ def _finish(
     max_entries: int,
     max_bytes: int,
     busy_timeout: float,
-) -> None:
-    def write(connection: sqlite3.Connection) -> bool:
-        connection.execute(
+) -> bool:
+    """Whether entry ``number`` was there to record (``PhotoHistory.finish``)."""
+
+    def write(connection: sqlite3.Connection) -> tuple[bool, bool]:
+        updated = connection.execute(
             "UPDATE entries SET status = ?, result_avatar_hash = ?, ended_at = ? WHERE id = ?",
             (status, avatar_hash, time.time(), number),
-        )
+        ).rowcount
         row = connection.execute(
             "SELECT workspace, user_id FROM entries WHERE id = ?", (number,)
         ).fetchone()
-        if row is None:
-            return False
+        if not updated or row is None:
+            return False, False  # removed while its change was under way
         owner = HistoryOwner(str(row[0]), str(row[1]))
-        return _evict(connection, owner, number, max_entries, max_bytes)
+        return True, _evict(connection, owner, number, max_entries, max_bytes)
 
-    if in_transaction(database, write):
+    recorded, dropped = in_transaction(database, write)
+    if dropped:
         forget_removed_bytes(database, busy_timeout)
+    return recorded
 
 
 def _keep_unless_abandoned(
