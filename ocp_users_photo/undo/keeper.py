@@ -294,10 +294,18 @@ class PhotoKeeper(CallObserver):
     async def _still_newest(self, owner: HistoryOwner, change: ChangeInfo) -> None:
         """An undo chose the newest entry before it had the turn: if a change was kept since
         (by another tool or process), putting the chosen one back now would give a photo
-        neither order of the two gives, so it is refused (UndoOvertaken)."""
+        neither order of the two gives, so it is refused (UndoOvertaken). If instead the
+        chosen entry is gone and none newer was kept (its change refused and its entry
+        removed, or forgotten), no change came first: StaleUndoEntry has the undo choose
+        again, rather than tell of a change that was never made."""
         if change.kind != "undo" or change.restores is None:
             return
         newest = await self.history.newest_entry(owner)
+        if newest < change.restores:  # entry numbers only grow: the chosen one is gone
+            raise StaleUndoEntry(
+                f"kept photo #{change.restores}, chosen by the undo, was removed while the "
+                "undo waited for its turn, and no change was kept since: it chooses again"
+            )
         if newest != change.restores:
             raise UndoOvertaken(change.restores, newest)
 

@@ -183,7 +183,15 @@ async def _restore(
             # over here instead, and left in the history.
             number = await _newest_change(history, owner, session)
         restored = await _chosen_and_sent(
-            tool, number, owner, session, (token, renew), watching, refused, undoing=undoing
+            tool,
+            number,
+            owner,
+            session,
+            (token, renew),
+            watching,
+            refused,
+            undoing=undoing,
+            in_turn=True,
         )
     except Exception:
         await turn.end()
@@ -206,8 +214,12 @@ async def _chosen_and_sent(
     refused: str,
     *,
     undoing: bool,
+    in_turn: bool = False,
 ) -> Restored:
-    """Entry ``number`` (None: the newest) put back through ``watching``'s observers."""
+    """Entry ``number`` (None: the newest) put back through ``watching``'s observers.
+
+    ``in_turn``: the caller holds the person's turn (no keeper takes it), so what it
+    chose was chosen with no change under way."""
     token, renew = acting
     history = tool.photo_history
     announce, call = True, None
@@ -215,6 +227,8 @@ async def _chosen_and_sent(
         try:
             try:
                 found = await history.entry(owner, number)
+                if undoing and not in_turn and found is not None and found[0].status != "changed":
+                    found = await _newest_once_turn_free(history, owner)
             except DamagedEntry as damaged:
                 raise KeptPhotoUnusable(
                     damaged.entry, damaged.what, tool_name=RESTORE_TOOL_NAME, refused=refused
@@ -253,6 +267,28 @@ async def _chosen_and_sent(
         finally:
             close()
         return Restored(reply, found[0], change.kept.entry, change.kept.changed_nothing)
+
+
+async def _newest_once_turn_free(
+    history: PhotoHistory, owner: HistoryOwner
+) -> tuple[KeptPhoto, bytes] | None:
+    """The newest entry read again once the person's turn is free: the one read first
+    records a change that may still be under way (another tool's or process's). Chosen
+    then, an undo would wait for that change, then say it was overtaken when Slack refused
+    it (its entry removed: no change was made), or name the entry put back "pending" when
+    Slack made it. The turn is given back before the undo's keeper takes it again: a
+    change made in between is the overtaking UndoOvertaken tells of."""
+    turn = await history.turn(owner)
+    try:
+        found = await history.entry(owner, None)
+    except Exception:
+        await turn.end()
+        raise
+    except BaseException:
+        turn.end_soon()  # cancelled: nothing more may be awaited
+        raise
+    await turn.end()
+    return found
 
 
 async def _end_announced(
