@@ -841,3 +841,35 @@ def alices_saved(store: SQLite3InstallationStore) -> Installation:
     saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert saved is not None, "the store holds no installation of Alice"
     return saved
+
+
+@pytest.mark.parametrize(
+    "no_answer",
+    [Fault.status(503, body=b"busy"), Fault.delay(3.0)],
+    ids=["503", "no-answer-in-time"],
+)
+async def test_calls_that_waited_on_a_failed_refresh_share_its_failure_not_try_again(
+    emulator: RunningEmulator,
+    store: SQLite3InstallationStore,
+    tool_for: Callable[..., UsersSetPhoto],
+    clock: Clock,
+    no_answer: Fault,
+) -> None:
+    """Slack's OAuth slow or failing, five calls at once for one person whose token still
+    works: each waiting call took the lock in turn and refreshed again (five refreshes one
+    after another, the later calls out of their deadlines, a spent refresh token sent
+    again). One refresh now; every call goes on with the current token."""
+    installed = await install(emulator, store, ALICE.user_id)
+    tool = tool_for(refresh_margin=300, timeout=1.0, max_retries=0)
+    alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+    clock.offset = LIFETIME - 200  # within the margin, 200 s left: refreshed ahead, may wait
+    for _ in range(5):
+        emulator.faults.inject(no_answer, path="oauth.v2.access")
+    results = await asyncio.gather(*(alice.run({"image": portrait((i, 90, 60))}) for i in range(5)))
+    assert [result["ok"] for result in results] == [True] * 5, results
+    assert refreshes(emulator) == 1
+    assert set(photo_tokens(emulator)) == {installed.user_token}
+    # A call that asks after the failure refreshes again (nothing is refused for longer).
+    emulator.faults.clear()
+    assert (await alice.run({"image": portrait()}))["ok"] is True
+    assert refreshes(emulator) == 2

@@ -33,7 +33,7 @@ from ocp_users_photo.credentials import (
     token_secret_forms,
 )
 from ocp_users_photo.environment import Environment
-from ocp_users_photo.errors import RateLimited, TokenUnavailable
+from ocp_users_photo.errors import RateLimited, TokenUnavailable, UsersPhotoError, raise_alone
 from ocp_users_photo.installations.errors import (
     ForeignInstallation,
     InstallationStoreFailed,
@@ -49,6 +49,7 @@ from ocp_users_photo.installations.refresh_grant import refresh_user_token
 from ocp_users_photo.installations.refresh_locks import LockNotTaken, RefreshLock, refresh_lock_for
 from ocp_users_photo.installations.refresh_runner import RefreshRunner, wait_from_loop
 from ocp_users_photo.installations.refused_refreshes import RefusedRefreshes, key_of
+from ocp_users_photo.installations.shared_failures import SharedFailures
 from ocp_users_photo.installations.store_access import AnyInstallationStore, StoreAccess
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
@@ -186,6 +187,8 @@ class InstallationTokenSource(AsyncClosing):
         self._resave_closes = 0
         # Lasting refusals of a refresh, remembered a minute: not asked again meanwhile.
         self._refused = RefusedRefreshes()
+        # The last failed refresh of each person, for the calls that waited on it.
+        self._failures = SharedFailures()
         from ocp_users_photo.tool import USER_AGENT
 
         # The environment's proxy, HTTP stack and trusted CAs (SSL_CERT_FILE/DIR), as the
@@ -365,15 +368,26 @@ class InstallationTokenSource(AsyncClosing):
 
     async def _refresh_once(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
         key = self._lock_key(person)
+        asked_at = self._failures.now()
         async with self._locks.hold(key):
             current = await self._installation(person, locked=True)
             if self._fresher(current, seen_token):
                 return current
-            async with self._across_processes(person, key):
-                current = await self._installation(person, locked=True)
-                if self._fresher(current, seen_token):
-                    return current
-                return await self._refresh_now(person, current)
+            # One that failed while this call waited is its answer too (shared_failures.py).
+            failed = self._failures.ended_since(key, asked_at)
+            if failed is not None:
+                raise_alone(failed)
+            try:
+                async with self._across_processes(person, key):
+                    current = await self._installation(person, locked=True)
+                    if self._fresher(current, seen_token):
+                        return current
+                    refreshed = await self._refresh_now(person, current)
+            except UsersPhotoError as failure:
+                self._failures.record(key, failure)
+                raise
+            self._failures.forget(key)
+            return refreshed
 
     async def _refresh_now(self, person: ActingPerson, installation: Installation) -> Installation:
         if not installation.user_refresh_token:
