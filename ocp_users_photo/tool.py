@@ -1110,12 +1110,21 @@ async def _in_call_time(asking: Callable[[], Awaitable[T]], source: TokenSource)
 
 def _no_token_in_time(source: TokenSource) -> TokenUnavailable:
     deadline = call_seconds() or 0.0
-    return TokenUnavailable(
+    late = TokenUnavailable(
         f"the token source ({source.description}) gave no token within the call's "
         f"{deadline:.3g} s deadline (its store did not answer, or a token refresh is still "
         "under way: that one goes on and is saved); nothing was sent: try again, and if it "
         "persists, check what the source reads (its installation store's database)"
     )
+    # The source's description names the store's database (a path, a database URL's host
+    # and user): the host's to read, not a model's.
+    late.model_message = (
+        f"the host's token source gave no token within the call's {deadline:.3g} s deadline "
+        "(its store did not answer, or a token refresh is still under way); nothing was "
+        "sent: try again in a moment, and if it persists, tell the person that whoever runs "
+        "this app must check its installation store"
+    )
+    return late
 
 
 def _as_token(given: object, source: TokenSource) -> SlackToken:

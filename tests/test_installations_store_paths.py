@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -15,17 +16,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from slack_sdk.oauth.installation_store.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.installations import InstallationStoreFailed
+from ocp_users_photo.installations import (
+    InstallationStoreFailed,
+    InstallationTokenSource,
+    SingleProcessRefreshLock,
+)
 from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.sqlite_file import StoreNotAFile
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
+    CLIENT_SECRET,
     TEAM_ID,
     MakeTool,
     install,
@@ -186,4 +193,51 @@ async def test_a_new_store_whose_file_is_held_in_a_write_is_said_to_be_locked(
         holder.execute("ROLLBACK")
         holder.close()
     assert_told_locked(refused.value)
+    assert photo_tokens(emulator) == []
+
+
+class _StoreThatNeverAnswers(InstallationStore):
+    """A store behind a database that does not answer (a firewall dropping packets)."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database  # what the source's description names
+
+    def save(self, installation: object) -> None:
+        raise AssertionError("nothing is saved")
+
+    def find_installation(self, **_: object) -> None:
+        threading.Event().wait(3.0)
+
+
+async def test_a_model_is_not_told_the_stores_database_path(
+    emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
+) -> None:
+    """The host reads where its store is; a model, which cannot mend it, read the path
+    (and, for SQLAlchemy, the database URL's host and user) in every failing call."""
+    folder = tmp_path / "isdir.db"
+    folder.mkdir()
+    as_folder = tool_for(SQLite3InstallationStore(database=str(folder), client_id=CLIENT_ID))
+    source = InstallationTokenSource(
+        _StoreThatNeverAnswers(database=str(tmp_path / "slow.db")),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        environ={},
+        refresh_lock=SingleProcessRefreshLock(),
+    )
+    async with (
+        source,
+        UsersSetPhoto(source, base_url=emulator.base_url, environ={}, deadline=1.0) as silent,
+    ):
+        for tool, said in (
+            (as_folder, "its database path is a folder, not a file"),
+            (silent, "gave no token within the call's 1 s deadline"),
+        ):
+            result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+                {"image": portrait()}
+            )
+            assert result["ok"] is False
+            assert said in result["message"], result["message"]
+            assert str(tmp_path) not in json.dumps(result), result
+            assert "whoever runs this app" in result["message"]
     assert photo_tokens(emulator) == []

@@ -292,6 +292,14 @@ class InstallationStoreFailed(TokenUnavailable):
             f"the installation store failed while {action} ({self.error_type}); nothing was "
             f"sent: {_store_advice(error)}"
         )
+        if isinstance(error, StoreNotAFile):
+            # A model is told what it means, not the host's database path, which it cannot
+            # mend (nor should see: a path names the host's folders and users).
+            self.model_message = (
+                f"the installation store failed while {action}: its database path is "
+                f"{error.kind}, not a file; nothing was sent. Calling again will not help: "
+                "tell the person that whoever runs this app must fix the store's settings"
+            )
 
 
 def _store_advice(error: BaseException) -> str:
