@@ -8,15 +8,17 @@ conditional keywords. ``strict_input_schema`` derives that variant from the
 model-facing schema it is given:
 
 - every property becomes required; one that was optional also accepts ``null``,
-  which the tool reads as "not given";
+  which means "not given" (``as_given`` takes such nulls back out for a tool that
+  checks its arguments against its own schema);
 - a property with several types becomes an ``anyOf`` of one-type branches, each
   carrying only its own type's keywords, so ``pattern`` never sits beside
   ``integer`` and no branch has a type list;
 - every object gets ``additionalProperties: false``; ``$schema`` is dropped.
 
-It never widens what is accepted: a keyword strict mode cannot carry (``if``,
-``dependentSchemas``, ``minLength`` ...) is refused with a ValueError rather than
-dropped, so whatever the strict variant accepts, the schema it came from accepts.
+It never widens what is accepted beyond that ``null``: a keyword strict mode cannot
+carry (``if``, ``dependentSchemas``, ``minLength`` ...) is refused with a ValueError
+rather than dropped, so whatever the strict variant accepts, the schema it came from
+accepts once ``as_given`` has taken those nulls out.
 
 Anthropic's strict mode takes less still (no numeric bounds, no ``pattern``):
 ``anthropic_strict_input_schema`` moves those into the description in words, and
@@ -79,6 +81,56 @@ def strict_input_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
             f"$: a strict schema's root must be of type object, not {schema.get('type')!r}"
         )
     return _strict_object(schema, "$")
+
+
+def as_given(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A strict model's ``arguments`` as the tool's own ``schema`` reads them: the ``null``
+    strict mode makes it write for an optional property it leaves out (``null`` not
+    among that property's own types) taken back out, in nested objects too.
+
+    usersSetPhoto reads such a ``null`` as "not given" itself; a host's own tool that
+    checks its arguments against its schema refused every call that left one out, and the
+    model could not mend it (strict mode makes it write every property). A new dict;
+    anything the schema does not describe is left as it came, for the tool to judge.
+    """
+    return _as_given_object(arguments, schema)
+
+
+def _as_given_object(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return dict(arguments)
+    required = schema.get("required", ())
+    given: dict[str, Any] = {}
+    for name, value in arguments.items():
+        property_schema = properties.get(name)
+        if not isinstance(property_schema, Mapping):
+            given[name] = value
+        elif value is None and name not in required and not _takes_null(property_schema):
+            continue  # strict mode's way of leaving it out
+        else:
+            given[name] = _as_given_value(value, property_schema)
+    return given
+
+
+def _as_given_value(value: Any, schema: Mapping[str, Any]) -> Any:
+    if isinstance(value, Mapping) and _types_of(schema) & {"object"}:
+        return _as_given_object(value, schema)
+    items = schema.get("items")
+    if isinstance(value, list) and isinstance(items, Mapping):
+        return [_as_given_value(item, items) for item in value]
+    return value
+
+
+def _types_of(schema: Mapping[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return {declared}
+    return {name for name in declared or () if isinstance(name, str)}
+
+
+def _takes_null(schema: Mapping[str, Any]) -> bool:
+    return "null" in _types_of(schema) or None in schema.get("enum", ())
 
 
 def anthropic_strict_input_schema(schema: Mapping[str, Any]) -> dict[str, Any]:

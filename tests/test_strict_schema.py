@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from jsonschema import Draft202012Validator
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.exports import anthropic_strict_input_schema, strict_input_schema
 from ocp_users_photo.spec import load_manifest
+from ocp_users_photo.strict_schema import as_given
 from tests.conftest import make_image
 
 MANIFEST_SCHEMA: dict[str, Any] = json.loads(json.dumps(load_manifest()["input_schema"]))
@@ -306,3 +308,97 @@ def test_a_pattern_that_is_no_bounded_number_is_said_as_it_is() -> None:
     digits_only = {**level_schema, "pattern": "^[0-9]{1,2}$"}  # takes 11-99 too
     said = anthropic_strict_input_schema({**schema, "properties": {"level": digits_only}})
     assert said["properties"]["level"]["description"].endswith("string: pattern ^[0-9]{1,2}$.")
+
+
+# A host's own tool behind a strict door -----------------------------------------------
+
+HOSTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "who": {"type": "string"},
+        "times": {"type": "integer", "minimum": 1},
+        "note": {"type": ["string", "null"]},
+        "box": {
+            "type": "object",
+            "properties": {"side": {"type": "number"}, "label": {"type": "string"}},
+            "required": ["side"],
+            "additionalProperties": False,
+        },
+        "marks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"n": {"type": "integer"}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["who"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("written", "taken"),
+    [
+        (
+            {"who": "Ann", "times": None, "note": None, "box": None, "marks": None},
+            {"who": "Ann", "note": None},
+        ),
+        (
+            {
+                "who": "Ann",
+                "times": 2,
+                "note": "hi",
+                "box": {"side": 1, "label": None},
+                "marks": [{"n": None}, {"n": 3}],
+            },
+            {"who": "Ann", "times": 2, "note": "hi", "box": {"side": 1}, "marks": [{}, {"n": 3}]},
+        ),
+    ],
+)
+def test_as_given_takes_strict_modes_nulls_back_out(
+    written: dict[str, Any], taken: dict[str, Any]
+) -> None:
+    """What a strict model must write (every property, null for one it leaves out) is what
+    the schema it came from takes, once as_given has taken those nulls out; a null the
+    schema itself takes stays."""
+    strict = strict_input_schema(HOSTS_SCHEMA)
+    assert Draft202012Validator(strict).is_valid(written)
+    assert not Draft202012Validator(HOSTS_SCHEMA).is_valid(written)
+    assert as_given(written, HOSTS_SCHEMA) == taken
+    assert Draft202012Validator(HOSTS_SCHEMA).is_valid(taken)
+
+
+def test_as_given_leaves_what_the_schema_does_not_describe_to_the_tool() -> None:
+    odd = {"who": None, "extra": None, "box": "not an object"}
+    assert as_given(odd, HOSTS_SCHEMA) == odd  # required, unknown, or of another type
+
+
+async def test_a_hosts_own_tool_behind_the_openai_agents_door_gets_no_null_it_did_not_declare() -> (
+    None
+):
+    """The host's tool checks its arguments against its own schema: each call that left an
+    optional argument out was refused ("None is not of type 'integer'"), and strict mode
+    left the model no way to write it otherwise."""
+    from agents import FunctionTool
+    from agents.tool_context import ToolContext
+
+    from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
+
+    class Greet:
+        name = "greet"
+        description = "Greet someone."
+        input_schema = HOSTS_SCHEMA
+
+        async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+            problems = [
+                e.message for e in Draft202012Validator(HOSTS_SCHEMA).iter_errors(arguments)
+            ]
+            return {"ok": not problems, "problems": problems}
+
+    (greet,) = openai_agents_tools(Greet())
+    assert isinstance(greet, FunctionTool)
+    text = json.dumps({"who": "Ann", "times": None, "note": None, "box": None, "marks": None})
+    context = ToolContext(context=None, tool_name="greet", tool_call_id="c1", tool_arguments=text)
+    assert json.loads(await greet.on_invoke_tool(context, text)) == {"ok": True, "problems": []}

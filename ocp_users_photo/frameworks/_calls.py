@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from ocp_users_photo.acting_tool import ActingTool
@@ -68,8 +68,15 @@ def result_text(result: Mapping[str, Any]) -> str:
     return json.dumps(result, ensure_ascii=False)
 
 
-async def run_json_arguments(tool: ModelTool, arguments_json: str) -> dict[str, Any]:
+async def run_json_arguments(
+    tool: ModelTool,
+    arguments_json: str,
+    *,
+    read: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Run ``tool`` with arguments a model wrote as JSON text; bad JSON is a correctable error.
+
+    ``read``: the object as the tool takes it (a strict schema's nulls taken out).
 
     Whatever the text holds (a number of 5,000 digits, arrays nested 100,000 deep, 100 MB),
     the answer is a result, never an exception. (The OpenAI Agents SDK parses the text once
@@ -94,7 +101,7 @@ async def run_json_arguments(tool: ModelTool, arguments_json: str) -> dict[str, 
         return _refused(tool, f"the arguments cannot be read as JSON ({shown(str(error), 120)})")
     if not isinstance(arguments, dict):
         return _refused(tool, "the arguments must be a JSON object of names to values")
-    return await tool.run(arguments)
+    return await tool.run(arguments if read is None else read(arguments))
 
 
 def _refused(tool: ModelTool, problem: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@
     agent = Agent(name="assistant", tools=openai_agents_tools(UsersSetPhoto()))
 
 The schema is the strict variant (``strict_input_schema``), which the SDK takes as
-it is. The model's arguments go to ``tool.run``; what it returns, success or
+it is. The model's arguments go to ``tool.run`` as the tool's own schema reads them
+(``as_given``: the ``null`` strict mode writes for an optional property left out is
+taken back out); what it returns, success or
 error, goes back to the model as JSON text, the SDK's way of telling a model a
 call failed without ending the run.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.frameworks._calls import result_text, run_json_arguments
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
-from ocp_users_photo.strict_schema import strict_input_schema
+from ocp_users_photo.strict_schema import as_given, strict_input_schema
 
 try:
     from agents import FunctionTool, Tool
@@ -39,8 +41,13 @@ def openai_agents_tools(*tools: ModelTool) -> list[Tool]:
 
 
 def _function_tool(tool: ModelTool) -> FunctionTool:
+    schema = tool.input_schema
+
     async def invoke(context: ToolContext[Any], arguments_json: str) -> str:
-        return result_text(await run_json_arguments(tool, arguments_json))
+        result = await run_json_arguments(
+            tool, arguments_json, read=lambda arguments: as_given(arguments, schema)
+        )
+        return result_text(result)
 
     return FunctionTool(
         name=tool.name,
