@@ -93,6 +93,19 @@ async def test_pydantic_ai_cut_short_image_is_not_told_to_use_a_web_address_the_
     assert "AAAAAAAAAA" not in prompt
 
 
+async def test_pydantic_ai_arguments_nested_too_deeply_are_not_told_as_cut_short(
+    photo_host: PhotoHost,
+) -> None:
+    """Whole JSON nested 100,000 deep: the retry prompt said it was "no complete JSON" and
+    that an inline image may have been cut short (give its file path): neither is so."""
+    raw = '{"image": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    prompt = await _retry_prompt(photo_host.tool, "usersSetPhoto", raw)
+    assert "nest too deeply to read" in prompt
+    assert "one flat JSON object" in prompt
+    assert "cut short" not in prompt
+    assert "no complete JSON" not in prompt
+
+
 @pytest.mark.parametrize("door", ["openai-agents", "langchain", "pydantic-ai", "call"])
 async def test_a_fixed_token_under_acting_as_with_keeping_off_sets_nobody_elses_photo(
     photo_host: PhotoHost, door: str

@@ -170,6 +170,15 @@ class _ObjectArguments:
                     "number within the range its argument's description gives.",
                     {"reason": reason},
                 )
+            elif error["type"] == "json_invalid" and reason.startswith("recursion limit"):
+                # Whole JSON nested past what the parser reads: not cut short, and no
+                # image path would mend it.
+                kind = PydanticCustomError(
+                    "json_invalid",
+                    "The arguments nest too deeply to read ({reason}): write them as one "
+                    "flat JSON object{example}.",
+                    {"reason": reason, "example": self.example},
+                )
             elif error["type"] == "json_invalid":
                 kind = PydanticCustomError(
                     "json_invalid",
