@@ -178,11 +178,12 @@ Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 def token_secret_forms(token: str) -> tuple[str, ...]:
     """The token, and the parts of it a server might echo without the rest: what follows
     its prefix (``xoxp-``, ``xoxe.xoxp-``), its last segment, the random secret itself, and
-    every run of SECRET_RUN_CHARS of that segment (a piece of it, cut short).
+    every run of SECRET_RUN_CHARS of that segment (a piece of it, cut short); and the token
+    and its secret as base64 writes them, wherever they stand in what was encoded.
     Parts under 16 characters are left out (a test's ``xoxp-1-2-3`` would scrub digits)."""
     if not token:
         return ()
-    forms = [token]
+    forms = [token, *_base64_forms(token)]
     dash = token.find("-")
     if dash != -1:
         body = token[dash + 1 :]
@@ -190,7 +191,26 @@ def token_secret_forms(token: str) -> tuple[str, ...]:
         forms.extend(part for part in (body, last) if len(part) >= _MIN_PART_CHARS)
         if len(last) >= _MIN_PART_CHARS:
             forms.extend(secret_runs(last))
+            forms.extend(_base64_forms(last))
     return tuple(dict.fromkeys(forms))
+
+
+def _base64_forms(text: str) -> list[str]:
+    """``text`` as it shows in base64 of anything holding it (a server echoing the token in
+    a Basic header's value, a warning, an image's metadata): base64 writes each three bytes
+    as four characters, so the text's bytes from the first, second or third on, in whole
+    threes, come out the same wherever they stood. Standard and URL-safe alphabets (a
+    token's characters make neither "+" nor "/", so a JSON reply's escaped slashes never
+    call for a careful search on their account)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    forms: list[str] = []
+    for start in range(3):
+        whole = raw[start : start + (len(raw) - start) // 3 * 3]
+        if len(whole) * 4 // 3 < _MIN_PART_CHARS:
+            continue
+        forms.append(base64.b64encode(whole).decode("ascii"))
+        forms.append(base64.urlsafe_b64encode(whole).decode("ascii"))
+    return forms
 
 
 def secret_runs(secret: str, length: int = SECRET_RUN_CHARS) -> list[str]:

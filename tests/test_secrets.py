@@ -8,6 +8,7 @@ back in its replies (emulator faults) stands in for a hostile or broken Slack.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -255,17 +256,37 @@ def test_the_redactor_walks_a_reply_only_when_it_could_hold_the_token() -> None:
 def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
     last = CANARY_TOKEN.rsplit("-", 1)[1]
     runs = tuple(last[start : start + 12] for start in range(len(last) - 11))
-    assert token_secret_forms(CANARY_TOKEN) == (CANARY_TOKEN, CANARY_SECRET, last, *runs)
+    assert token_secret_forms(CANARY_TOKEN) == (
+        CANARY_TOKEN,
+        *in_base64(CANARY_TOKEN),
+        CANARY_SECRET,
+        last,
+        *runs,
+        *in_base64(last),
+    )
     rotated = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtMTIzNA"
     segment = "Mi0yLTEyMzQ1Njc4OTAtMTIzNA"
     assert token_secret_forms(rotated) == (
         rotated,
+        *in_base64(rotated),
         "1-" + segment,
         segment,
         *(segment[start : start + 12] for start in range(len(segment) - 11)),
+        *in_base64(segment),
     )
     # Short parts are ordinary text: a test's token does not scrub digits from replies.
     assert token_secret_forms("xoxp-1-2-3") == ("xoxp-1-2-3",)
+
+
+def in_base64(text: str) -> tuple[str, ...]:
+    """``text``'s bytes from the first, second and third on, in whole threes, base64-encoded
+    (a token's characters make no "+" or "/": the URL-safe alphabet writes the same)."""
+    forms = []
+    for start in range(3):
+        whole = text[start:][: (len(text) - start) // 3 * 3]
+        forms.append(base64.b64encode(whole.encode()).decode())
+        assert base64.urlsafe_b64encode(whole.encode()).decode() == forms[-1]
+    return tuple(forms)
     assert token_secret_forms("") == ()
 
 

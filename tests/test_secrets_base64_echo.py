@@ -1,0 +1,95 @@
+"""A token a server echoes in base64 is still the token: it never reaches a model or a log.
+
+Base64 gives the token back to anyone who decodes it (``echo ... | base64 -d``): a
+hostile or broken server that wrote it so (in a warning, in Slack's needed/provided, in
+response_metadata) had it shown to the model, returned to the caller and logged at
+WARNING. Base64 writes each three bytes as four characters, so the token's bytes come
+out the same wherever they stood, at one of three offsets: each is looked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.errors import UsersPhotoError
+from tests.conftest import CANARY_TOKEN, inject, make_image, success_reply
+
+SECRET = CANARY_TOKEN.rsplit("-", 1)[1]
+
+
+def encoded(text: str, *, before: str = "", url_safe: bool = False) -> str:
+    """``text`` base64-encoded after ``before`` (which moves it among the three offsets)."""
+    encode = base64.urlsafe_b64encode if url_safe else base64.b64encode
+    return encode((before + text).encode()).decode()
+
+
+ECHOES = {
+    "token": encoded(CANARY_TOKEN),
+    "token after one byte": encoded(CANARY_TOKEN, before="a"),
+    "token after two bytes, url-safe": encoded(CANARY_TOKEN, before="Bearer: ", url_safe=True),
+    "secret alone": encoded(SECRET, before="s="),
+    "a Basic header's value": encoded(f"{CANARY_TOKEN}:x"),
+}
+
+
+def decodes_to_the_secret(text: str) -> bool:
+    """Whether some run of base64 in ``text`` decodes, at any offset, to 16 or more
+    characters of the canary's secret."""
+    for word in text.replace('"', " ").replace(",", " ").split():
+        for start in range(4):
+            piece = word[start:]
+            piece = piece[: len(piece) // 4 * 4]
+            for decode in (base64.b64decode, base64.urlsafe_b64decode):
+                try:
+                    plain = decode(piece).decode("latin-1")
+                except ValueError:
+                    continue
+                if any(SECRET[at : at + 16] in plain for at in range(len(SECRET) - 15)):
+                    return True
+    return False
+
+
+REPLIES = {
+    "in a warning": lambda echo: {"ok": False, "error": "invalid_auth", "warning": echo},
+    "in response_metadata": lambda echo: {
+        "ok": False,
+        "error": "invalid_auth",
+        "response_metadata": {"warnings": [echo], "messages": [f"[ERROR] {echo}"]},
+    },
+    "as needed and provided": lambda echo: {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": echo,
+        "provided": echo,
+    },
+    "beside a success": lambda echo: {**success_reply(), "warning": echo},
+}
+
+
+@pytest.mark.parametrize("echo", list(ECHOES.values()), ids=list(ECHOES))
+@pytest.mark.parametrize("reply", list(REPLIES.values()), ids=list(REPLIES))
+async def test_a_base64_echo_reaches_no_model_no_result_and_no_log(
+    emulator: RunningEmulator, echo: str, reply: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert decodes_to_the_secret(echo)  # the check can see what it looks for
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, keep_previous=False
+    ) as tool:
+        with caplog.at_level(logging.DEBUG):
+            inject(emulator, Fault.json(reply(echo)))
+            result = await tool.run({"image": make_image((600, 600))})
+            inject(emulator, Fault.json(reply(echo)))
+            try:
+                returned: object = await tool.call({"image": make_image((600, 600))})
+            except UsersPhotoError as error:
+                returned = [str(error), repr(error), repr(vars(error))]
+    said = json.dumps(result) + json.dumps(returned, default=repr) + caplog.text
+    assert "[redacted]" in said
+    assert not decodes_to_the_secret(said), said[:400]
