@@ -241,7 +241,14 @@ def test_unusable_bodies_are_transport_errors_with_the_status(body: bytes, says:
         (b'{"ok": false, "ok": true}', "ok"),
         (b'{"ok": true, "ok": false, "error": "invalid_auth"}', "ok"),
         (b'{"ok": false, "\\u006fk": true}', "ok"),  # the escape spells the same name
-        (b'{"ok": false, "error": "bad_image", "error": "x", "note": "ok"}', "error"),
+        # No second "ok" anywhere: each name counts, not only ok (the last error won).
+        (b'{"ok": false, "error": "invalid_auth", "error": "ratelimited"}', "error"),
+        (b'{"ok": true, "profile": {}, "profile": {"avatar_hash": "0123456789ab"}}', "profile"),
+        # Inside an object too: which image a client shows is as unknown.
+        (b'{"ok": true, "profile": {"image_24": "a", "image_24": "b"}}', "image_24"),
+        # In another encoding JSON allows (json.loads reads UTF-16 and UTF-32 as well).
+        ('{"ok": false, "ok": true}'.encode("utf-16"), "ok"),
+        ('{"ok": false, "ok": true}'.encode("utf-32-le"), "ok"),
     ],
 )
 def test_a_reply_naming_a_field_twice_is_no_slack_reply(body: bytes, named: str) -> None:
@@ -250,18 +257,22 @@ def test_a_reply_naming_a_field_twice_is_no_slack_reply(body: bytes, named: str)
     with pytest.raises(TransportError) as caught:
         interpret(body, status=200, **{"content-type": "application/json"})
     said = str(caught.value)
-    assert f"JSON naming {named!r} twice at its top, which no Slack reply does" in said
+    assert f"JSON naming {named!r} twice in one object, which no Slack reply does" in said
     assert said.endswith("and whether the call took effect before trying again")
 
 
-def test_a_name_twice_inside_the_reply_or_ok_in_its_text_is_read_as_before() -> None:
+def test_a_name_given_twice_that_is_the_token_is_not_quoted() -> None:
+    body = json.dumps({"ok": False}).encode()[:-1] + f', "{SECRET}": 1, "{SECRET}": 2}}'.encode()
+    with pytest.raises(TransportError) as caught:
+        interpret(body, status=200, **{"content-type": "application/json"})
+    assert "twice in one object" in str(caught.value)
+    assert "secretsecret" not in str(caught.value)
+
+
+def test_names_that_differ_and_ok_in_the_reply_s_text_are_read_as_before() -> None:
     body = success_reply()
     body["profile"]["image_24"] = "https://avatars.example/ok/ok/look.png"
     assert interpret(body) == body
-    nested = b'{"ok": false, "error": "bad_image", "meta": {"ok": 1, "ok": 2}}'
-    with pytest.raises(SlackApiError) as refused:
-        interpret(nested)
-    assert refused.value.error == "bad_image"
 
 
 @pytest.mark.parametrize(
