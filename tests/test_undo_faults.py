@@ -277,15 +277,39 @@ async def test_if_readable_sets_and_warns_when_the_token_cannot_read(
             ("broke off the answer",),
             id="cut-short",
         ),
+        pytest.param(
+            Fault.redirect("https://elsewhere.example/x.png"),
+            ("redirected to another host, which is never followed",),
+            id="redirect-elsewhere",
+        ),
+        pytest.param(
+            Fault.redirect("http://10.0.0.5/x.png"),
+            ("redirected to", "an internal address"),
+            id="redirect-internal",
+        ),
+        pytest.param(
+            Fault.status(302), ("a redirect without a usable Location",), id="no-location"
+        ),
+        pytest.param(
+            [Fault.redirect("/same")] * 5,
+            ("redirected more than 3 times",),
+            id="redirect-loop",
+        ),
         # A damaged original gives way to the square Slack shows of it, when there is one:
         # tests/test_kept_original_formats.py.
     ],
 )
 async def test_an_original_that_cannot_be_kept_refuses_the_change(
-    emulator: RunningEmulator, model_door: UsersSetPhoto, fault: Fault, said: tuple[str, ...]
+    emulator: RunningEmulator,
+    model_door: UsersSetPhoto,
+    fault: Fault | list[Fault],
+    said: tuple[str, ...],
 ) -> None:
     original_path = await a_custom_photo(emulator)
-    emulator.faults.inject(fault, path=original_path)
+    first, *then = fault if isinstance(fault, list) else [fault]
+    emulator.faults.inject(first, path=original_path)
+    for each in then:  # the redirect's own target, which redirects again
+        emulator.faults.inject(each, path="/same")
     result = await model_door.run({"image": GREEN})
     assert result["error"] == "previous_photo_not_kept"
     for words in said:
@@ -298,6 +322,10 @@ async def test_an_original_that_cannot_be_kept_refuses_the_change(
         "not of a page that shows it",
         "use another URL",
         "check the URL",
+        "url_hosts",
+        "public host",
+        "the redirects end at",
+        "give the image",
     ):
         assert advice not in result["message"], result["message"]
     assert set_photo_requests(emulator) == 1  # the photo given outside the tool only

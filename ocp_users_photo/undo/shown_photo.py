@@ -32,7 +32,7 @@ from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
-from ocp_users_photo.web_image.refusals import ImageTooLarge, without_url_advice
+from ocp_users_photo.web_image.refusals import ImageTooLarge, what_happened
 from ocp_users_photo.worker_threads import imported_off_loop
 
 __all__ = ["READ_SCOPE_FIX", "read_shown_photo"]
@@ -194,7 +194,7 @@ async def _download(
         unreached = isinstance(refused, (ConnectionFailed, FetchTimedOut))
         # Said of the photo Slack shows, which no caller can give instead (another URL, a
         # file, a smaller image): that advice goes (what to do is the fix below).
-        happened = without_url_advice(refused.message)
+        happened = what_happened(refused)
         if isinstance(refused, ImageTooLarge):
             fix = (
                 "trying again will not help: whoever runs the tool may allow a larger one "

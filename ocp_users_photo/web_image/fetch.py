@@ -253,8 +253,8 @@ class _Hops:
                 raise_alone(
                     ConnectionFailed(
                         # A name service failing for a while, as well as a wrong name.
-                        f"{place} could not be found (no address for the name; check the "
-                        f"URL's host): {LATER_OR_GIVE_IT}"
+                        f"{place} could not be found (no address for the name): check the "
+                        f"URL's host, or {LATER_OR_GIVE_IT}"
                     )
                 )
         addresses = [parse_address(answer) for answer in answers]

@@ -32,6 +32,7 @@ __all__ = [
     "SchemeNotAllowed",
     "TlsFailure",
     "TooManyRedirects",
+    "what_happened",
 ]
 
 
@@ -49,27 +50,6 @@ LATER_OR_ANOTHER_URL: Final = "try again later, or use another URL"
 CHECK_URL_OR_LATER: Final = "check the URL, or try again later"
 SMALLER_IMAGE: Final = "use a smaller image (Slack shows photos at most 1024x1024 pixels)"
 OWN_URL: Final = "give the image's own URL"
-# Longer first where one holds another (LATER_OR_GIVE_IT holds GIVE_IT_INSTEAD).
-_URL_ADVICE: Final = (
-    LATER_OR_GIVE_IT,
-    GIVE_IT_INSTEAD,
-    NOT_THE_PAGE,
-    OPENS_THE_IMAGE,
-    LATER_OR_ANOTHER_URL,
-    CHECK_URL_OR_LATER,
-    SMALLER_IMAGE,
-    OWN_URL,
-)
-
-
-def without_url_advice(message: str) -> str:
-    """A refusal's account of what happened, without its advice to whoever gave the URL:
-    for the photo Slack's profile names, which the tool downloads itself to keep it
-    (undo/shown_photo.py), no caller can give another URL, a file or a smaller image."""
-    for advice in _URL_ADVICE:
-        if message.endswith(f": {advice}"):
-            return message[: -len(advice) - 2]
-    return message
 
 
 class ImageUrlRefused(UsersPhotoError):
@@ -157,3 +137,28 @@ class ConnectionFailed(ImageUrlRefused):
     """The name did not resolve, or no connection to any of its addresses could be made."""
 
     kind = "connection_failure"
+
+
+def what_happened(refusal: ImageUrlRefused) -> str:
+    """A refusal's account of what happened, without what it asks of whoever gave the URL:
+    for the photo Slack's profile names, which the tool downloads itself to keep it
+    (undo/shown_photo.py), no caller can give another URL, a file, a smaller image or an
+    allowed host. Each refusal says what happened first, then, after its first colon
+    outside brackets, what to do; a host not allowed where no host is (the emulator's own
+    origin) is said here (its text speaks of the allow-list from its start)."""
+    happened = _before_advice(refusal.message)
+    if isinstance(refusal, HostNotAllowed) and happened.startswith("this tool fetches no"):
+        return "the image URL redirected to another host, which is never followed"
+    return happened
+
+
+def _before_advice(message: str) -> str:
+    depth = 0
+    for at, character in enumerate(message):
+        if character in "([":
+            depth += 1
+        elif character in ")]":
+            depth = max(depth - 1, 0)
+        elif character == ":" and depth == 0 and message.startswith(": ", at):
+            return message[:at]
+    return message
