@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,72 @@ async def test_a_forget_that_cannot_get_the_turn_says_nothing_was_forgotten(
     finally:
         await history.aclose()
         await other.aclose()
+
+
+async def test_a_forget_waits_a_bounded_time_and_says_what_may_hold_the_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside any call's deadline the turn was waited for up to the lease (185 s), in
+    silence (a program that stopped during a change holds it that long): now for
+    FORGET_WAIT_SECONDS, then HistoryBusy saying what may hold it."""
+    from ocp_users_photo.undo import store
+
+    monkeypatch.setattr(store, "FORGET_WAIT_SECONDS", 0.5)
+    path = tmp_path / "h.sqlite3"
+    owner = HistoryOwner("T0WORKSPACE", "UALICE")
+    history, other = PhotoHistory(path), PhotoHistory(path)
+    try:
+        shown = ShownPhoto("custom", "a00000000001", RED, "image/png")
+        await history.keep(owner, shown, {"change": "set"})
+        turn = await other.turn(owner)
+        try:
+            started = time.monotonic()
+            with pytest.raises(HistoryBusy) as busy:
+                await history.forget(owner)
+            assert time.monotonic() - started < 5
+        finally:
+            await turn.end()
+        said = str(busy.value)
+        assert "did not end within 0.5 s" in said, said
+        assert "or a program that stopped during one holds it for up to" in said, said
+        assert "nothing was forgotten" in said, said
+    finally:
+        await history.aclose()
+        await other.aclose()
+
+
+async def test_a_forget_meeting_the_files_lock_says_the_file_is_locked(tmp_path: Path) -> None:
+    """Another program holding the file's write lock is no change under way: said as the
+    history's own lock refusal, not as a change of the person's photo that did not end."""
+    path = tmp_path / "h.sqlite3"
+    owner = HistoryOwner("T0WORKSPACE", "UALICE")
+    history = PhotoHistory(path, busy_timeout=0.5)
+    try:
+        await history.keep(owner, ShownPhoto("custom", "a00000000001", RED, "image/png"), {})
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(HistoryBusy) as busy:
+                await history.forget(owner)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        said = str(busy.value)
+        assert "locked by another program" in said, said
+        assert "another change of" not in said, said
+        assert len(await history.entries(owner)) == 1
+    finally:
+        await history.aclose()
+
+
+def test_what_putting_back_did_still_unpacks_into_three() -> None:
+    """``reply, restored, replaced = await restore_kept(...)`` (its three fields, as before
+    ``changed_nothing``) still unpacks; the fourth is an attribute."""
+    from ocp_users_photo.undo.restore import Restored
+
+    reply, restored, replaced = Restored({"ok": True}, None, None, True)  # type: ignore[arg-type]
+    assert reply == {"ok": True}
+    assert restored is None
+    assert replaced is None
+    assert Restored({}, None, None, True).changed_nothing is True
+    assert Restored({}, None, None).changed_nothing is False

@@ -69,9 +69,13 @@ class HistoryBusy(HistoryUnavailable):
     than the wait: nothing was changed in Slack; the same call later goes through.
 
     A code of its own: a model told ``history_unavailable`` for a wait gave up on a call
-    that goes through later, or, told the same for a damaged file, tried it again."""
+    that goes through later, or, told the same for a damaged file, tried it again.
+
+    ``under_way``: what was waited for is another change of the person's photo (their
+    turn), not the file's lock held by another program."""
 
     code = "history_busy"
+    under_way: bool = False
 
 
 class NothingToUndo(UsersPhotoError):

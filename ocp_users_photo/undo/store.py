@@ -42,7 +42,7 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import shown_path, without_tokens
-from ocp_users_photo.slack.deadlines import call_ends
+from ocp_users_photo.slack.deadlines import call_deadline, call_ends
 from ocp_users_photo.undo.database import (
     check_read_only,
     default_history_path,
@@ -106,6 +106,8 @@ class _Unset:
 
 
 _UNSET: Final = _Unset()
+# How long forget waits for a change of the person's photo under way (PhotoHistory.forget).
+FORGET_WAIT_SECONDS: Final = 30.0
 
 # A kept photo's size, as its bytes have it: the byte_count column written beside them is
 # not trusted (a damaged or hand-edited one listed 1 TB, and the next change's pruning,
@@ -351,13 +353,19 @@ class PhotoHistory(AsyncClosing):
         Done in the person's turn, as a change is: a change under way ends first (its
         entry, removed under it, would have its end recorded nowhere while its caller was
         told the photo was kept), then its entry goes with the rest. A turn not had
-        within the wait is HistoryBusy, nothing forgotten. No history file: 0, none made."""
+        within FORGET_WAIT_SECONDS (or the call's deadline) is HistoryBusy, nothing
+        forgotten: a change ends well within it, and a program that stopped during one
+        holds the turn for up to the lease's length, longer than anyone waits without a
+        word. No history file: 0, none made."""
         if not await self._run(_present, absent=False):
             return 0
         try:
-            turn = await self.turn(owner)
-        except HistoryBusy:
-            raise _forget_busy(owner, self.path) from None
+            with call_deadline(FORGET_WAIT_SECONDS):
+                turn = await self.turn(owner)
+        except HistoryBusy as busy:
+            if not busy.under_way:
+                raise  # the file's lock, held by another program: said as it is
+            raise _forget_busy(owner, self.path, self.lease_seconds) from None
         try:
             removed = await self._run(
                 _forget,
@@ -806,15 +814,18 @@ def _present(database: sqlite3.Connection) -> bool:
     return True
 
 
-def _forget_busy(owner: HistoryOwner, path: Path) -> HistoryBusy:
+def _forget_busy(owner: HistoryOwner, path: Path, lease_seconds: float) -> HistoryBusy:
     """``forget``'s HistoryBusy: the turn's own says "nothing was changed in Slack", which
     a person asking to be forgotten reads as no answer to what they asked."""
     said = (
-        f"another change of {owner}'s photo did not end within the wait for it (the history "
-        f"{shown_path(path)} says it is under way); nothing was forgotten: run the forget "
-        "again once that change has ended"
+        f"another change of {owner}'s photo did not end within {FORGET_WAIT_SECONDS:g} s (the "
+        f"history {shown_path(path)} says one is under way, or a program that stopped during "
+        f"one holds it for up to {lease_seconds:g} s); nothing was forgotten: run the forget "
+        "again in a few minutes"
     )
-    return HistoryBusy(said)
+    busy = HistoryBusy(said)
+    busy.under_way = True
+    return busy
 
 
 def _finish(

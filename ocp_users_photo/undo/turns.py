@@ -369,11 +369,13 @@ async def wait_for_lease(
         if waited >= wait_seconds:
             if deadline:
                 raise deadline_ended(owner, f"(the history {path()} says so)")
-            raise HistoryBusy(
+            busy = HistoryBusy(
                 f"another change of {owner}'s photo has been under way for over "
                 f"{wait_seconds:g} s (the history {path()} says so); nothing was changed in "
                 "Slack: try again later"
             )
+            busy.under_way = True
+            raise busy
         await asyncio.sleep(min(delay, wait_seconds - waited))
         delay = min(delay * 2, 0.25)
 
@@ -386,4 +388,5 @@ def deadline_ended(owner: HistoryOwner, where: str) -> HistoryBusy:
     )
     busy = HistoryBusy(f"{said} (or give the tool a longer deadline=)")
     busy.model_message = busy.terminal_message = said  # deadline= is the Python caller's
+    busy.under_way = True
     return busy
