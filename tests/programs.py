@@ -3,6 +3,7 @@ no Slack variable of the machine running the tests unless a test gives one."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -43,3 +44,18 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """``ocp-users-photo args`` (as ``python -m ocp_users_photo.cli``)."""
     return run_module("ocp_users_photo.cli", *args, env=env, cwd=cwd, timeout=timeout)
+
+
+async def started_emulator(*args: str) -> asyncio.subprocess.Process:
+    """``ocp-users-photo emulator args`` started, its stdout and stderr piped: the caller
+    reads its base URL (the first line) and stops it (SIGINT, as Ctrl-C does)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ocp_users_photo",
+        "emulator",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )

@@ -8,13 +8,12 @@ its banner, which gives the loopback address to connect to, did not say so.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 
 import pytest
 
 from ocp_users_photo.emulator.command import exposure_warning
+from tests.programs import started_emulator
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
@@ -32,19 +31,7 @@ def test_any_other_address_is_warned_of(host: str) -> None:
 
 
 async def test_the_command_warns_on_stderr_when_it_listens_on_every_interface() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ocp_users_photo",
-        "emulator",
-        "--host",
-        "0.0.0.0",
-        "--port",
-        "0",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    process = await started_emulator("--host", "0.0.0.0", "--port", "0")
     assert process.stdout is not None
     assert process.stderr is not None
     try:

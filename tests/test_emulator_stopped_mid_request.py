@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
 
 import pytest
 
 from ocp_users_photo.emulator import run_emulator
+from tests.programs import started_emulator
 
 # A multipart upload whose body never comes whole: its request is under way when Ctrl-C
 # comes, and uvicorn cancels it once the shutdown's grace (2 s) is over.
@@ -21,15 +20,7 @@ _HALF_A_REQUEST = (
 
 
 async def test_ctrl_c_with_an_upload_under_way_prints_no_traceback() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ocp_users_photo",
-        "emulator",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    process = await started_emulator()
     assert process.stdout is not None
     assert process.stderr is not None
     try:

@@ -40,6 +40,7 @@ from ocp_users_photo.undo.errors import (
 )
 from ocp_users_photo.undo.keeper import PhotoKeeper, settle_time, stale_entry
 from ocp_users_photo.undo.owner import history_owner
+from ocp_users_photo.undo.turns import in_turn
 
 if TYPE_CHECKING:
     from ocp_users_photo.credentials import Renew, SlackToken
@@ -206,7 +207,7 @@ async def _restore(
             watching,
             refused,
             undoing=undoing,
-            in_turn=True,
+            turn_held=True,
         )
     except Exception:
         await turn.end()
@@ -229,11 +230,11 @@ async def _chosen_and_sent(
     refused: str,
     *,
     undoing: bool,
-    in_turn: bool = False,
+    turn_held: bool = False,
 ) -> Restored:
     """Entry ``number`` (None: the newest) put back through ``watching``'s observers.
 
-    ``in_turn``: the caller holds the person's turn (no keeper takes it), so what it
+    ``turn_held``: the caller holds the person's turn (no keeper takes it), so what it
     chose was chosen with no change under way."""
     token, renew = acting
     history = tool.photo_history
@@ -242,7 +243,7 @@ async def _chosen_and_sent(
         try:
             try:
                 found = await history.entry(owner, number)
-                if undoing and not in_turn and found is not None and found[0].status != "changed":
+                if undoing and not turn_held and found is not None and found[0].status != "changed":
                     found = await _newest_once_turn_free(history, owner)
             except DamagedEntry as damaged:
                 raise KeptPhotoUnusable(
@@ -293,17 +294,7 @@ async def _newest_once_turn_free(
     it (its entry removed: no change was made), or name the entry put back "pending" when
     Slack made it. The turn is given back before the undo's keeper takes it again: a
     change made in between is the overtaking UndoOvertaken tells of."""
-    turn = await history.turn(owner)
-    try:
-        found = await history.entry(owner, None)
-    except Exception:
-        await turn.end()
-        raise
-    except BaseException:
-        turn.end_soon()  # cancelled: nothing more may be awaited
-        raise
-    await turn.end()
-    return found
+    return await in_turn(await history.turn(owner), lambda: history.entry(owner, None))
 
 
 async def _end_announced(

@@ -66,6 +66,7 @@ from ocp_users_photo.undo.turns import (
     OwnerLocks,
     Turn,
     deadline_ended,
+    in_turn,
     lease_holder,
     release_lease,
     settle_lease,
@@ -366,22 +367,16 @@ class PhotoHistory(AsyncClosing):
             if not busy.under_way:
                 raise  # the file's lock, held by another program: said as it is
             raise _forget_busy(owner, self.path, self.lease_seconds) from None
-        try:
-            removed = await self._run(
+        return await in_turn(
+            turn,
+            lambda: self._run(
                 _forget,
                 "workspace = ? AND user_id = ?",
                 (owner.workspace, owner.user_id),
                 self.busy_timeout,
                 absent=0,
-            )
-        except Exception:
-            await turn.end()
-            raise
-        except BaseException:
-            turn.end_soon()  # cancelled: nothing more may be awaited
-            raise
-        await turn.end()
-        return removed
+            ),
+        )
 
     async def forget_workspace(self, workspace: str) -> int:
         """``forget`` for every person of ``workspace`` (an enterprise id, else a team id):

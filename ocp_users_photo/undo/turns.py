@@ -31,7 +31,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, TypeVar
 
 from ocp_users_photo.undo.database import in_transaction
 from ocp_users_photo.undo.entries import HistoryOwner
@@ -42,6 +42,7 @@ __all__ = [
     "OwnerLocks",
     "Turn",
     "deadline_ended",
+    "in_turn",
     "lease_holder",
     "release_lease",
     "settle_lease",
@@ -378,6 +379,25 @@ async def wait_for_lease(
             raise busy
         await asyncio.sleep(min(delay, wait_seconds - waited))
         delay = min(delay * 2, 0.25)
+
+
+_T = TypeVar("_T")
+
+
+async def in_turn(turn: Turn, work: Callable[[], Awaitable[_T]]) -> _T:
+    """``work()`` done in ``turn``, which ends with it: when it returns or fails, and, when
+    it is cancelled, soon (``end_soon``: nothing more may be awaited then). For work in a
+    person's turn that sends nothing to Slack (a cancelled change holds it longer)."""
+    try:
+        done = await work()
+    except Exception:
+        await turn.end()
+        raise
+    except BaseException:
+        turn.end_soon()
+        raise
+    await turn.end()
+    return done
 
 
 def deadline_ended(owner: HistoryOwner, where: str) -> HistoryBusy:
