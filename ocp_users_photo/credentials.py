@@ -521,6 +521,10 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
         return secrets.texts()
     folded = raw.lower()  # A-Z only, as SecretTexts.folded
     escaped = b"\\" in raw
+    if escaped:
+        # A line-wrapped echo (base64 as the base64 command writes it: JSON's \n every 76
+        # characters) is looked for with its line breaks taken out (spelled_otherwise).
+        folded = folded.replace(b"\\r", b"").replace(b"\\n", b"")
     return tuple(
         text
         for text, searched, escapable in zip(

@@ -112,10 +112,18 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     percent-escapes, HTML character references, JSON's or Python's \\u and \\x, Python's \\U
     and octal \\ooo (a server that echoes the token in a URL, an error page, or JSON that is
     quoted as it came).
-    Such a text is redacted whole: where the secret stood in it is not known."""
-    if not any(mark in text for mark in ESCAPE_MARKS):
+    Such a text is redacted whole: where the secret stood in it is not known. So is one
+    whose lines, joined, hold a secret: base64 as ``base64`` and MIME write it, a line
+    break every 76 characters, cut the token's base64 form in two.
+    """
+    escaped = any(mark in text for mark in ESCAPE_MARKS)
+    broken = "\n" in text or "\r" in text
+    if not escaped and not broken:
         return False
-    folded = ascii_lower(read_back(text))
+    read = read_back(text) if escaped else text
+    if broken:
+        read = read.replace("\r", "").replace("\n", "")
+    folded = ascii_lower(read)
     return any(secret and ascii_lower(secret) in folded for secret in secrets)
 
 

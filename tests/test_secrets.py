@@ -276,6 +276,7 @@ def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
     )
     # Short parts are ordinary text: a test's token does not scrub digits from replies.
     assert token_secret_forms("xoxp-1-2-3") == ("xoxp-1-2-3",)
+    assert token_secret_forms("") == ()
 
 
 def in_base64(text: str) -> tuple[str, ...]:
@@ -287,7 +288,6 @@ def in_base64(text: str) -> tuple[str, ...]:
         forms.append(base64.b64encode(whole.encode()).decode())
         assert base64.urlsafe_b64encode(whole.encode()).decode() == forms[-1]
     return tuple(forms)
-    assert token_secret_forms("") == ()
 
 
 @pytest.mark.parametrize("length", [12, 13, 23, 24, 30])

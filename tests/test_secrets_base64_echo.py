@@ -36,12 +36,20 @@ ECHOES = {
     "token after two bytes, url-safe": encoded(CANARY_TOKEN, before="Bearer: ", url_safe=True),
     "secret alone": encoded(SECRET, before="s="),
     "a Basic header's value": encoded(f"{CANARY_TOKEN}:x"),
+    # As the base64 command and MIME write it: a line break every 76 characters.
+    "wrapped at 76": base64.encodebytes(CANARY_TOKEN.encode()).decode(),
+    "wrapped at 76 after a prefix": base64.encodebytes(b"Bearer " + CANARY_TOKEN.encode()).decode(),
+    "wrapped, CRLF": base64.encodebytes(b"t=" + CANARY_TOKEN.encode())
+    .decode()
+    .replace("\n", "\r\n"),
 }
 
 
 def decodes_to_the_secret(text: str) -> bool:
-    """Whether some run of base64 in ``text`` decodes, at any offset, to 16 or more
-    characters of the canary's secret."""
+    """Whether some run of base64 in ``text`` (its lines joined, JSON's escaped line breaks
+    too) decodes, at any offset, to 16 or more characters of the canary's secret."""
+    for breaks in ("\\r", "\\n", "\r", "\n"):
+        text = text.replace(breaks, "")
     for word in text.replace('"', " ").replace(",", " ").split():
         for start in range(4):
             piece = word[start:]

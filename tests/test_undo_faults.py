@@ -29,7 +29,7 @@ from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
 from ocp_users_photo.undo.turns import wait_for_lease
 from ocp_users_photo.web_image import FetchTimedOut, ImageUrlRefused
-from ocp_users_photo.web_image.refusals import LATER_OR_GIVE_IT
+from ocp_users_photo.web_image.refusals import LATER_OR_GIVE_IT, what_happened
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.undo_fixtures import (
     GREEN,
@@ -652,3 +652,35 @@ async def cancelled_once_sent(tool: UsersSetPhoto, emulator: Any, image: bytes) 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+@pytest.mark.parametrize(
+    ("told", "happened"),
+    [
+        (
+            "the image URL's host cannot be used: the host holds a percent sign: write the "
+            "host name out plainly",
+            "the image URL's host cannot be used: the host holds a percent sign",
+        ),
+        (
+            "the image host h answered HTTP 503 (Service Unavailable) instead of the image: "
+            f"the host is busy or failing: {LATER_OR_GIVE_IT}",
+            "the image host h answered HTTP 503 (Service Unavailable) instead of the image: "
+            "the host is busy or failing",
+        ),
+        (
+            "the redirect is not https://: only https:// links are fetched; give the image's "
+            "own https:// URL",
+            "the redirect is not https://: only https:// links are fetched",
+        ),
+        (
+            "the TLS connection to h failed (certificate verify failed: x): use an https URL",
+            "the TLS connection to h failed (certificate verify failed: x)",
+        ),
+    ],
+)
+def test_what_happened_keeps_the_reason_and_leaves_the_advice(told: str, happened: str) -> None:
+    """The account of a failed download of Slack's original keeps every reason (a first cut
+    at the first colon dropped "the host holds a percent sign") and no advice to the
+    caller, which no caller can take for the photo Slack shows."""
+    assert what_happened(ImageUrlRefused(told)) == happened

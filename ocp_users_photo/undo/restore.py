@@ -124,31 +124,17 @@ async def forget_kept(
     return await tool.photo_history.forget(owner)
 
 
-class _RestoredFields(NamedTuple):
-    reply: dict[str, Any]
-    restored: KeptPhoto
-    replaced: KeptPhoto | None
-
-
-class Restored(_RestoredFields):
+class Restored(NamedTuple):
     """What putting a kept photo back did: Slack's reply, the entry put back, and the entry
     that keeps the photo it replaced (None when that was not kept: no read scope, keeping
     off, or nothing changed). ``changed_nothing``: Slack showed that very photo already
-    (an entry put back twice), so nothing was replaced and nothing more kept; an attribute
-    beside the three fields, so that ``reply, restored, replaced = ...`` still unpacks."""
+    (an entry put back twice), so nothing was replaced and nothing more kept. (Internal to
+    the package: its doors unpack it by name.)"""
 
-    changed_nothing: bool
-
-    def __new__(
-        cls,
-        reply: dict[str, Any],
-        restored: KeptPhoto,
-        replaced: KeptPhoto | None,
-        changed_nothing: bool = False,
-    ) -> Restored:
-        made = super().__new__(cls, reply, restored, replaced)
-        made.changed_nothing = changed_nothing
-        return made
+    reply: dict[str, Any]
+    restored: KeptPhoto
+    replaced: KeptPhoto | None
+    changed_nothing: bool = False
 
 
 async def restore_kept(

@@ -42,7 +42,7 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import shown_path, without_tokens
-from ocp_users_photo.slack.deadlines import call_deadline, call_ends
+from ocp_users_photo.slack.deadlines import call_deadline, call_ends, call_seconds
 from ocp_users_photo.undo.database import (
     check_read_only,
     default_history_path,
@@ -360,13 +360,15 @@ class PhotoHistory(AsyncClosing):
         word. No history file: 0, none made."""
         if not await self._run(_present, absent=False):
             return 0
+        waited = FORGET_WAIT_SECONDS
         try:
             with call_deadline(FORGET_WAIT_SECONDS):
+                waited = call_seconds() or waited  # a shorter deadline of the caller's
                 turn = await self.turn(owner)
         except HistoryBusy as busy:
             if not busy.under_way:
                 raise  # the file's lock, held by another program: said as it is
-            raise _forget_busy(owner, self.path, self.lease_seconds) from None
+            raise _forget_busy(owner, self.path, waited, self.lease_seconds) from None
         return await in_turn(
             turn,
             lambda: self._run(
@@ -809,11 +811,13 @@ def _present(database: sqlite3.Connection) -> bool:
     return True
 
 
-def _forget_busy(owner: HistoryOwner, path: Path, lease_seconds: float) -> HistoryBusy:
+def _forget_busy(
+    owner: HistoryOwner, path: Path, waited: float, lease_seconds: float
+) -> HistoryBusy:
     """``forget``'s HistoryBusy: the turn's own says "nothing was changed in Slack", which
     a person asking to be forgotten reads as no answer to what they asked."""
     said = (
-        f"another change of {owner}'s photo did not end within {FORGET_WAIT_SECONDS:g} s (the "
+        f"another change of {owner}'s photo did not end within {waited:.3g} s (the "
         f"history {shown_path(path)} says one is under way, or a program that stopped during "
         f"one holds it for up to {lease_seconds:g} s); nothing was forgotten: run the forget "
         "again in a few minutes"

@@ -14,6 +14,7 @@ text is the server's or the resolver's, and stays out of results and histories.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from ocp_users_photo.errors import IMAGE_PATH, Problem, UsersPhotoError
@@ -143,22 +144,25 @@ def what_happened(refusal: ImageUrlRefused) -> str:
     """A refusal's account of what happened, without what it asks of whoever gave the URL:
     for the photo Slack's profile names, which the tool downloads itself to keep it
     (undo/shown_photo.py), no caller can give another URL, a file, a smaller image or an
-    allowed host. Each refusal says what happened first, then, after its first colon
-    outside brackets, what to do; a host not allowed where no host is (the emulator's own
-    origin) is said here (its text speaks of the allow-list from its start)."""
+    allowed host. A refusal says what happened, then, after a colon or a semicolon outside
+    brackets, what to do, in the imperative ("give", "use", "check", "try"...): cut there.
+    A host not allowed where no host is (the emulator's own origin) is said here (its text
+    speaks of the allow-list from its start)."""
     happened = _before_advice(refusal.message)
     if isinstance(refusal, HostNotAllowed) and happened.startswith("this tool fetches no"):
         return "the image URL redirected to another host, which is never followed"
     return happened
 
 
+# Where a refusal's advice begins: a colon or semicolon, then a verb telling what to do.
+_ADVICE_STARTS: Final = re.compile(
+    r"[:;] (?=(?:give|use|check|try|write|download|ask|remove|make|send|copy|run|add|allow)\b)"
+)
+
+
 def _before_advice(message: str) -> str:
-    depth = 0
-    for at, character in enumerate(message):
-        if character in "([":
-            depth += 1
-        elif character in ")]":
-            depth = max(depth - 1, 0)
-        elif character == ":" and depth == 0 and message.startswith(": ", at):
-            return message[:at]
+    for found in _ADVICE_STARTS.finditer(message):
+        before = message[: found.start()]
+        if before.count("(") + before.count("[") == before.count(")") + before.count("]"):
+            return before
     return message
