@@ -71,13 +71,14 @@ class _TimedOutAfterRecording(PhotoHistory):
 
     armed = True
 
-    async def finish(self, *args: Any, **kwargs: Any) -> None:
-        await super().finish(*args, **kwargs)
+    async def finish(self, *args: Any, **kwargs: Any) -> bool:
+        recorded = await super().finish(*args, **kwargs)
         if self.armed:
             self.armed = False
             task = asyncio.current_task()
             assert task is not None
             task.cancel()
+        return recorded
 
 
 async def test_a_call_cancelled_as_its_turn_ends_does_not_hold_the_person_for_the_whole_lease(

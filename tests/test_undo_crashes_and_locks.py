@@ -256,10 +256,10 @@ class LockedAtFinish(PhotoHistory):
     """A history another program holds locked (BEGIN EXCLUSIVE) while the change's end is
     recorded: the change was made, only its bookkeeping fails."""
 
-    async def finish(self, *args: Any, **kwargs: Any) -> None:
+    async def finish(self, *args: Any, **kwargs: Any) -> bool:
         other = await asyncio.to_thread(_locked, self.path)
         try:
-            await super().finish(*args, **kwargs)
+            return await super().finish(*args, **kwargs)
         finally:
             await asyncio.to_thread(other.close)  # its transaction rolled back
 
