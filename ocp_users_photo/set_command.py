@@ -36,6 +36,7 @@ from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.policy import CROP_BOX_ADVICE
@@ -381,7 +382,10 @@ def _describe(upload: PreparedUpload) -> str:
 def _preview_path(text: str) -> Path:
     """``--preview``'s file, checked before anything is read or sent: a PNG name, in a folder
     that exists, and not a folder itself, nor named like a token."""
-    target = Path(file_to_write(text)).expanduser()
+    try:
+        target = home_expanded(file_to_write(text))
+    except ValueError as unknown_user:
+        raise argparse.ArgumentTypeError(str(unknown_user)) from None
     if os.path.isdir(target):  # first: a folder's lack of a .png ending is not what to mend
         raise argparse.ArgumentTypeError(
             f"{quoted(text)} is a folder: give a file name in it, such as "

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ocp_users_photo.environment import Environment, Variables
+from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.safe_text import quoted, shown, wrapping_advice
 from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE, StackName, check_stack_name
@@ -341,7 +342,7 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
     listed = [roots] if isinstance(roots, (str, os.PathLike)) else list(roots)
     resolved: list[Path] = []
     for root in listed:
-        path = Path(root).expanduser()
+        path = home_expanded(root)
         try:
             is_folder = path.is_dir()
             what = "" if is_folder else "is a file" if path.exists() else "does not exist"
@@ -428,7 +429,7 @@ def refuse_relative_roots_opening_everything(
     """
     listed = [explicit] if isinstance(explicit, (str, os.PathLike)) else list(explicit)
     for root in listed:
-        path = Path(root).expanduser()
+        path = home_expanded(root)
         if path.is_absolute():
             continue
         try:

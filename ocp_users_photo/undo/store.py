@@ -39,6 +39,7 @@ import anyio.to_thread
 
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.crop import CropBox
+from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import shown_path, without_tokens
@@ -151,7 +152,7 @@ class PhotoHistory(AsyncClosing):
                 )
         if not busy_timeout > 0 or not lease_seconds > 0:
             raise ValueError("busy_timeout and lease_seconds must be above 0 seconds")
-        self._given_path = Path(path).expanduser() if path is not None else None
+        self._given_path = home_expanded(path) if path is not None else None
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.max_original_bytes = max_original_bytes
