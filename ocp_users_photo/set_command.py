@@ -228,7 +228,7 @@ async def _set_photo_warned(
             status.clear()
             with before_anything_is_sent():
                 if args.dry_run:
-                    _say_dry_run(args, out, sending, upload, preview)
+                    _say_dry_run(args, out, err, sending, upload, preview)
                     if tokenless_dry_run:
                         advice = missing_token_advice("cli").removeprefix("no Slack token: ")
                         # On stderr with --json: stdout holds the one answer a program reads.
@@ -317,18 +317,21 @@ def _say(line: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
 def _say_dry_run(
     args: argparse.Namespace,
     out: TextIO,
+    err: TextIO,
     sending: str,
     upload: PreparedUpload,
     preview: str | None,
 ) -> None:
+    letterboxed = _letterbox_hint(upload, previewing=args.preview is not None)
     if args.json:
         answer: dict[str, Any] = {"dry_run": True, "would_send": upload.summary()}
         if args.preview is not None:
             answer["preview"] = without_tokens(str(args.preview))  # JSON escapes the rest
         print(json.dumps(answer), file=out)
+        if letterboxed:  # beside the one answer, as a change's side lines are (stderr)
+            tell(letterboxed, err)
         return
     print(f"Checked: would send {sending}", file=out)
-    letterboxed = _letterbox_hint(upload, previewing=args.preview is not None)
     if letterboxed:
         print(letterboxed, file=out)
     if preview is not None:

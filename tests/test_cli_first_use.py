@@ -8,6 +8,7 @@ already says that nothing new was kept, where every other set names the kept ent
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -110,6 +111,19 @@ def test_a_photo_that_is_not_square_is_told_how_slack_shows_it_and_the_middle_sq
     tall.write_bytes(make_image((600, 800)))
     dry = _set(env, str(tall), "--dry-run")
     assert "with bars at the sides. --crop-x 0 --crop-y 100 --crop-w 600" in dry.stdout, dry.stdout
+
+
+def test_a_dry_run_with_json_says_it_too_beside_its_answer(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """``--dry-run --json`` dropped the line; a change with ``--json`` has it on stderr,
+    stdout holding the one answer a program reads."""
+    image = tmp_path / "wide.png"
+    image.write_bytes(make_image((900, 700)))
+    done = _set(env, str(image), "--dry-run", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dry_run"] is True
+    assert "--crop-x 100 --crop-y 0 --crop-w 700 cuts the middle square" in done.stderr
 
 
 def test_the_box_named_counts_in_the_upright_photo_before_scaling(
