@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             f"--out {out_dir} cannot be used as a folder ({why or type(error).__name__}): give "
             "a folder that exists or can be made, or leave --out out for a new temporary one"
         ) from None
+    if not made_here:
+        _claim_out_folder(out_dir)
     progress = _Progress()
     code: int = ExitCode.INTERNAL
     try:
@@ -214,6 +216,38 @@ def write_in_out_folder(path: Path, data: bytes) -> None:
             raise
     except OSError as error:
         raise OutFolderRefused(path, error) from None
+
+
+# The note the demo leaves in a folder given as --out: what it wrote there may be replaced
+# by the next demo, and nothing else of the folder's is.
+_DEMOS_NOTE: Final = ".ocp-users-photo-demo"
+
+
+def _claim_out_folder(folder: Path) -> None:
+    """--out's folder taken for the demo's files. One holding a portrait.png or a photo_*
+    that no earlier demo wrote there (its note is absent) is refused: the demo replaced
+    a person's own files of those names, saying nothing."""
+    if not (folder / _DEMOS_NOTE).exists():
+        try:
+            theirs = sorted(
+                path.name
+                for path in folder.iterdir()
+                if path.name == "portrait.png" or path.name.startswith("photo_")
+            )
+        except OSError as error:
+            raise OutFolderRefused(folder / _DEMOS_NOTE, error) from None
+        if theirs:
+            named = ", ".join(shown_path(name) for name in theirs[:5])
+            more = f" and {len(theirs) - 5} more" if len(theirs) > 5 else ""
+            raise ValueError(
+                f"--out {shown_path(folder)} already holds {named}{more}, which the demo would "
+                "replace: give an empty or new folder, or leave --out out for a new temporary one"
+            )
+    write_in_out_folder(
+        folder / _DEMOS_NOTE,
+        b"This folder holds what 'ocp-users-photo demo' wrote (portrait.png, photo_*): the "
+        b"demo replaces those files when it runs here again.\n",
+    )
 
 
 class OutFolderRefused(ValueError):

@@ -104,6 +104,29 @@ def test_an_empty_out_folder_is_refused_not_taken_as_the_current_one(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_out_folder_holding_files_of_the_demos_names_is_refused_then_rerun_is_fine(
+    tmp_path: Path,
+) -> None:
+    """``demo --out .`` in a folder with a person's own portrait.png replaced it, saying
+    nothing. A folder an earlier demo wrote (its note is there) is written again."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "portrait.png").write_bytes(b"my own portrait")
+    (mine / "photo_512.png").write_bytes(b"my own photo")
+    refused = run_cli("demo", "--out", str(mine), timeout=60)
+    assert refused.returncode == 2
+    assert "already holds photo_512.png, portrait.png, which the demo would replace" in (
+        refused.stderr
+    )
+    assert (mine / "portrait.png").read_bytes() == b"my own portrait"
+    assert sorted(path.name for path in mine.iterdir()) == ["photo_512.png", "portrait.png"]
+    ours = tmp_path / "ours"
+    for _ in range(2):
+        done = run_cli("demo", "--out", str(ours), timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (ours / "photo_512.png").is_file()
+
+
 def test_the_demo_with_a_relative_out_folder_as_the_readme_gives_it(tmp_path: Path) -> None:
     """``demo --out demo``: the folder is the tool's image root as well as where the portrait
     is drawn, so it must not be taken twice (demo/demo/portrait.png)."""
