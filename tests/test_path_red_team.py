@@ -101,6 +101,25 @@ def test_a_link_swapped_in_before_the_open_tells_nothing_of_its_far_end(
     assert "is outside the folders images may be read from" in problem.message, problem.message
 
 
+@pytest.mark.parametrize("link_at", ["me.png", "album/me.png"])
+def test_a_link_that_leads_out_is_said_to_be_one_and_where_it_leads_is_not(
+    root: Path, outside: Path, link_at: str
+) -> None:
+    """``--image-root adir adir/link.png``, the link leading out: the refusal named a path
+    inside the root as outside it, and never said a link was the cause."""
+    (outside / "me.png").write_bytes(b"OUTSIDE")
+    if link_at == "me.png":
+        (root / "me.png").symlink_to(outside / "me.png")
+    else:
+        (root / "album").symlink_to(outside)
+    source, problems = open_confined(str(root / link_at), (root,), 1024)
+    assert source is None
+    (refused,) = problems
+    assert "is outside the folders images may be read from" in refused.message
+    assert "through a link on its way: copy the file itself into one of them" in refused.message
+    assert str(outside) not in refused.message
+
+
 async def test_a_file_that_grows_after_its_checks_sends_no_more_than_was_checked(
     root: Path, emulator: RunningEmulator
 ) -> None:

@@ -148,10 +148,19 @@ def _inside(resolved: str, image_roots: Sequence[Path]) -> bool:
     return False
 
 
-def _outside(shown_path: str, image_roots: Sequence[Path]) -> Problem:
+def _outside(shown_path: str, image_roots: Sequence[Path], *, by_a_link: bool = False) -> Problem:
     """Outside the roots: the file moved in, or the roots widened by whoever runs the tool
-    (one text at every door: a model relays the second to the person)."""
+    (one text at every door: a model relays the second to the person). ``by_a_link``: the
+    path as written is inside, and a link on its way leads out: said so (the path alone
+    read as inside, against the words), never where it leads."""
     allowed = ", ".join(str(root) for root in image_roots)
+    if by_a_link:
+        return problem(
+            f"image path {shown_path!r} is outside the folders images may be read from "
+            f"({allowed}) through a link on its way: copy the file itself into one of them, "
+            "or have whoever runs this tool add its folder (image_roots= in Python, "
+            "--image-root for the command line and the MCP server)"
+        )
     return problem(
         f"image path {shown_path!r} is outside the folders images may be read from "
         f"({allowed}): copy the file into one of them, or have whoever runs this tool add "
@@ -183,16 +192,16 @@ def open_confined(
         ]
     named = anchor(expanded, image_roots)
     if image_roots is not None and not _really_inside(named, image_roots):
-        # A link inside the roots that leads out: refused before anything is opened there,
-        # with the refusal a path outside gets (what is at the far end is not told).
-        return None, [_outside(shown_path, image_roots)]
+        # A link inside the roots that leads out: refused before anything is opened there
+        # (what is at the far end is not told).
+        return None, [_outside(shown_path, image_roots, by_a_link=True)]
     try:
         descriptor = os.open(named, _OPEN_FLAGS)
     except (OSError, ValueError) as error:
         if image_roots is not None and not _really_inside(named, image_roots):
             # A link swapped in since the check above: what is at its far end (a folder,
             # nothing, a file on the way) is not told, as for a link found there at once.
-            return None, [_outside(shown_path, image_roots)]
+            return None, [_outside(shown_path, image_roots, by_a_link=True)]
         return None, [_not_opened(error, shown_path, named, expanded, text)]
     try:
         source, problems = _checked_handle(descriptor, shown_path, named, image_roots, max_bytes)
@@ -261,7 +270,8 @@ def _checked_handle(
     # checks must not tell what is at its far end (a folder, a device).
     real = real_path_of(descriptor, status, named)
     if image_roots is not None and (real is None or not _inside(real, image_roots)):
-        return None, [_outside(shown_path, image_roots)]
+        # Written inside (checked first): a link on its way leads out.
+        return None, [_outside(shown_path, image_roots, by_a_link=True)]
     if stat.S_ISDIR(status.st_mode):
         return None, [problem(f"image path {shown_path!r} is a folder: give the path of a file")]
     if not stat.S_ISREG(status.st_mode):
