@@ -261,7 +261,10 @@ def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
             "; the MCP server reads the token from SLACK_USER_TOKEN (or SLACK_TOKEN): set it "
             "in the host's env"
         )
-    close = difflib.get_close_matches(option, [name for name in known if name[:2] == "--"], 1)
+    long_names = [name for name in known if name[:2] == "--"]
+    # Case first: --crop-X is --crop-x, though --crop-y is as close to it letter by letter.
+    same_but_case = [name for name in long_names if name.lower() == option.lower()]
+    close = same_but_case or difflib.get_close_matches(option.lower(), long_names, 1)
     return f"; did you mean {close[0]}?" if close else ""
 
 

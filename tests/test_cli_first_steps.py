@@ -158,6 +158,9 @@ def test_a_mistyped_option_points_at_the_commands_own_help(image: Path) -> None:
     assert "did you mean --crop-w?" in done.stderr
     dry = run_cli("set", str(image), "--dryrun", env={})
     assert "did you mean --dry-run?" in dry.stderr
+    # In another case: --crop-y was as close to --crop-X letter by letter, and was named.
+    upper = run_cli("set", str(image), "--crop-X", "1", env={})
+    assert "did you mean --crop-x?" in upper.stderr
     unlike = run_cli("set", str(image), "--bogus", env={})
     assert "did you mean" not in unlike.stderr
 
