@@ -223,17 +223,19 @@ def write_in_out_folder(path: Path, data: bytes) -> None:
 _DEMOS_NOTE: Final = ".ocp-users-photo-demo"
 
 
+def _demos_name(name: str) -> bool:
+    """Whether the demo writes a file of this name: its portrait, and the renditions it saves
+    (photo_192 and photo_512, with the extension Slack's image had)."""
+    return name == "portrait.png" or name.split(".", 1)[0] in ("photo_192", "photo_512")
+
+
 def _claim_out_folder(folder: Path) -> None:
-    """--out's folder taken for the demo's files. One holding a portrait.png or a photo_*
-    that no earlier demo wrote there (its note is absent) is refused: the demo replaced
-    a person's own files of those names, saying nothing."""
+    """--out's folder taken for the demo's files. One holding a portrait.png or a photo_192 or
+    photo_512 that no earlier demo wrote there (its note is absent) is refused: the demo
+    replaced a person's own files of those names, saying nothing."""
     if not (folder / _DEMOS_NOTE).exists():
         try:
-            theirs = sorted(
-                path.name
-                for path in folder.iterdir()
-                if path.name == "portrait.png" or path.name.startswith("photo_")
-            )
+            theirs = sorted(path.name for path in folder.iterdir() if _demos_name(path.name))
         except OSError as error:
             raise OutFolderRefused(folder / _DEMOS_NOTE, error) from None
         if theirs:
@@ -245,7 +247,8 @@ def _claim_out_folder(folder: Path) -> None:
             )
     write_in_out_folder(
         folder / _DEMOS_NOTE,
-        b"This folder holds what 'ocp-users-photo demo' wrote (portrait.png, photo_*): the "
+        b"This folder holds what 'ocp-users-photo demo' wrote (portrait.png, photo_192, "
+        b"photo_512): the "
         b"demo replaces those files when it runs here again.\n",
     )
 

@@ -22,6 +22,11 @@ def home_expanded(path: str | os.PathLike[str]) -> Path:
         return Path(path).expanduser()
     except RuntimeError:
         head = os.fspath(path).split(os.sep, 1)[0]
+        if head == "~":  # no HOME, and no entry for this user (a container's bare uid)
+            raise ValueError(
+                f"{shown_path(path)} begins with ~, and this process has no home folder (HOME "
+                "is not set): write the folder out in full"
+            ) from None
         raise ValueError(
             f"{shown_path(path)} begins with {shown(head, 40)}, which names no user of this "
             "machine: write the folder out in full (or ~/ for your own home folder)"

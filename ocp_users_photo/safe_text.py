@@ -107,6 +107,10 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
     return REDACTED if spelled_otherwise(cleaned, secrets) else cleaned
 
 
+# A line break with the blanks around it: wrapped text joined back (indented lines too).
+_LINE_BREAK: Final = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
 def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     """Whether ``text`` holds a secret spelled with escapes a reader decodes at a glance:
     percent-escapes, HTML character references, JSON's or Python's \\u and \\x, Python's \\U
@@ -122,7 +126,7 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
         return False
     read = read_back(text) if escaped else text
     if broken:
-        read = read.replace("\r", "").replace("\n", "")
+        read = _LINE_BREAK.sub("", read)
     folded = ascii_lower(read)
     return any(secret and ascii_lower(secret) in folded for secret in secrets)
 

@@ -215,8 +215,12 @@ def full_history_path(value: str | None) -> str | None:
         return None
     if _UNEXPANDED.match(value):
         return value
-    expanded = os.path.expanduser(value) if value.startswith("~") else value
-    return expanded if os.path.isabs(expanded) else os.path.abspath(expanded)
+    if value.startswith("~"):
+        try:
+            value = str(home_expanded(value))
+        except ValueError:
+            return value  # ~name of no user here: history_path_from refuses it, as above
+    return value if os.path.isabs(value) else os.path.abspath(value)
 
 
 def history_path_from(value: str | None) -> str | None:
@@ -242,6 +246,23 @@ def history_path_from(value: str | None) -> str | None:
             "person that whoever runs this tool must give its photo history as a full path"
         )
         raise refused
+    if value.startswith("~"):  # left by full_history_path: no such user's home folder
+        from ocp_users_photo.undo.errors import HistoryUnavailable
+
+        try:
+            home_expanded(value)
+        except ValueError as unknown:
+            refused = HistoryUnavailable(
+                f"{HISTORY_VARIABLE}: {unknown}; the photo history cannot be used and nothing "
+                "was changed in Slack"
+            )
+            refused.model_message = (
+                "the setting that names this tool's photo history names a home folder of no "
+                "user of this machine, so nothing was changed in Slack; calling again will not "
+                "help: tell the person that whoever runs this tool must give its photo history "
+                "as a full path"
+            )
+            raise refused from None
     return value
 
 

@@ -51,6 +51,7 @@ from ocp_users_photo.errors import (
     with_secrets_redacted,
 )
 from ocp_users_photo.forwarding import Forwarded
+from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.images.policy import Fit, ReencodePlan, described_for, plan_upload
 from ocp_users_photo.images.reencode import reencode
@@ -1169,7 +1170,7 @@ def _one_history(
         return kept_in
     given = photo_history.path if isinstance(photo_history, PhotoHistory) else photo_history
     # Compared as written (no file system call: tools are made inside event loops too).
-    if os.path.normpath(Path(given).expanduser()) != os.path.normpath(kept_in.path):
+    if os.path.normpath(home_expanded(given)) != os.path.normpath(kept_in.path):
         raise ValueError(
             f"photo_history ({given}) is not the history the PhotoKeeper in observers keeps "
             f"in ({kept_in.path}): give the same, or leave photo_history out"

@@ -120,6 +120,12 @@ def test_an_out_folder_holding_files_of_the_demos_names_is_refused_then_rerun_is
     )
     assert (mine / "portrait.png").read_bytes() == b"my own portrait"
     assert sorted(path.name for path in mine.iterdir()) == ["photo_512.png", "portrait.png"]
+    # Names the demo never writes are no reason to refuse (photo_* was matched whole).
+    album = tmp_path / "album"
+    album.mkdir()
+    (album / "photo_2019_wedding.jpg").write_bytes(b"a wedding")
+    assert run_cli("demo", "--out", str(album), timeout=120).returncode == 0
+    assert (album / "photo_2019_wedding.jpg").read_bytes() == b"a wedding"
     ours = tmp_path / "ours"
     for _ in range(2):
         done = run_cli("demo", "--out", str(ours), timeout=120)

@@ -50,3 +50,35 @@ def test_each_door_says_it_in_one_line(tmp_path: Path, arguments: tuple[str, ...
     assert "Traceback" not in done.stderr
     assert "names no user of this machine: write the folder out in full" in done.stderr
     assert not (tmp_path / NO_SUCH_USER).exists()
+
+
+def test_no_home_folder_at_all_is_said_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HOME and no password entry (a container's bare uid): "~/" itself cannot be
+    expanded, and the advice was to write "~/"."""
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_entry(uid: int) -> object:
+        raise KeyError(uid)
+
+    monkeypatch.setattr("pwd.getpwuid", no_entry)
+    with pytest.raises(ValueError, match="has no home folder") as refused:
+        home_expanded("~/h.sqlite3")
+    assert "~/ for your own" not in str(refused.value)
+
+
+def test_the_history_variable_of_no_users_home_is_refused_and_makes_no_folder(
+    tmp_path: Path,
+) -> None:
+    """$OCP_USERS_PHOTO_HISTORY went through os.path.expanduser, which leaves ~name as it
+    is: a folder named "~no-such-user..." was made in the working folder, silently."""
+    image = tmp_path / "me.png"
+    image.write_bytes(make_image((600, 600)))
+    env = {
+        "SLACK_USER_TOKEN": "xoxp-1-2-3-4",
+        "SLACK_API_URL": "http://127.0.0.1:9/api",
+        "OCP_USERS_PHOTO_HISTORY": f"{NO_SUCH_USER}/h.sqlite3",
+    }
+    done = run_cli("undo", env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "names no user of this machine" in done.stderr
+    assert not (tmp_path / NO_SUCH_USER).exists()

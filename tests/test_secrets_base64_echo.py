@@ -101,3 +101,15 @@ async def test_a_base64_echo_reaches_no_model_no_result_and_no_log(
     said = json.dumps(result) + json.dumps(returned, default=repr) + caplog.text
     assert "[redacted]" in said
     assert not decodes_to_the_secret(said), said[:400]
+
+
+def test_a_wrapped_echo_with_its_lines_indented_is_redacted_whole() -> None:
+    """Joined by its line breaks only, base64 wrapped at 20 and indented (as a YAML or a
+    mail quotes it) kept the token."""
+    from ocp_users_photo.credentials import token_secret_forms
+    from ocp_users_photo.safe_text import REDACTED, redacted
+
+    flat = base64.b64encode(CANARY_TOKEN.encode()).decode()
+    wrapped = "token:\n  " + "\n  ".join(flat[at : at + 20] for at in range(0, len(flat), 20))
+    assert redacted(wrapped, token_secret_forms(CANARY_TOKEN)) == REDACTED
+    assert redacted("two\nlines", token_secret_forms(CANARY_TOKEN)) == "two\nlines"

@@ -677,6 +677,12 @@ async def cancelled_once_sent(tool: UsersSetPhoto, emulator: Any, image: bytes) 
             "the TLS connection to h failed (certificate verify failed: x): use an https URL",
             "the TLS connection to h failed (certificate verify failed: x)",
         ),
+        (
+            "files.slack.com gave an HTML page, not an image: a file shared in Slack is served "
+            "only with the app's token; do not try this URL again",
+            "files.slack.com gave an HTML page, not an image: a file shared in Slack is served "
+            "only with the app's token",
+        ),
     ],
 )
 def test_what_happened_keeps_the_reason_and_leaves_the_advice(told: str, happened: str) -> None:

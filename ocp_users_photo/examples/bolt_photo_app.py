@@ -42,6 +42,7 @@ from typing import Any, Final, Protocol
 import anyio.to_thread
 
 from ocp_users_photo.extras import missing_extra
+from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.private_folders import make_private_folders
 
 try:
@@ -117,7 +118,7 @@ class OwnImages:
     """The app's own images: a file name (or name without suffix) in one folder, nothing else."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder).expanduser().resolve()  # as the settings' check reads it
+        self.folder = home_expanded(folder).resolve()  # as the settings' check reads it
         if not self.folder.is_dir():
             raise ValueError(f"the image folder {self.folder} does not exist")
 
@@ -183,7 +184,7 @@ class PhotoAppSettings:
                 f"set {', '.join(missing)} (the app's Basic Information page) to run the app"
             )
         image_folder = environ.get("PHOTO_APP_IMAGES", ".")
-        if not Path(image_folder).expanduser().is_dir():
+        if not home_expanded(image_folder).is_dir():
             raise SystemExit(
                 f"PHOTO_APP_IMAGES={image_folder!r} is not a folder: create it and put the "
                 "app's images in it, or name the folder they are in"
@@ -326,7 +327,7 @@ def _create_private(database: str) -> None:
     (SQLite would make it with the process's umask, often readable by everyone)."""
     if database == ":memory:" or database.startswith("file:"):
         return
-    path = Path(database).expanduser()
+    path = home_expanded(database)
     make_private_folders(path.parent)
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
     os.close(descriptor)

@@ -43,7 +43,7 @@ from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import shown_path, without_tokens
-from ocp_users_photo.slack.deadlines import call_deadline, call_ends, call_seconds
+from ocp_users_photo.slack.deadlines import call_deadline, call_ends
 from ocp_users_photo.undo.database import (
     check_read_only,
     default_history_path,
@@ -361,14 +361,14 @@ class PhotoHistory(AsyncClosing):
         word. No history file: 0, none made."""
         if not await self._run(_present, absent=False):
             return 0
-        waited = FORGET_WAIT_SECONDS
+        started = time.monotonic()
         try:
-            with call_deadline(FORGET_WAIT_SECONDS):
-                waited = call_seconds() or waited  # a shorter deadline of the caller's
+            with call_deadline(FORGET_WAIT_SECONDS):  # or less: a caller's deadline ending
                 turn = await self.turn(owner)
         except HistoryBusy as busy:
             if not busy.under_way:
                 raise  # the file's lock, held by another program: said as it is
+            waited = time.monotonic() - started
             raise _forget_busy(owner, self.path, waited, self.lease_seconds) from None
         return await in_turn(
             turn,
@@ -818,7 +818,7 @@ def _forget_busy(
     """``forget``'s HistoryBusy: the turn's own says "nothing was changed in Slack", which
     a person asking to be forgotten reads as no answer to what they asked."""
     said = (
-        f"another change of {owner}'s photo did not end within {waited:.3g} s (the "
+        f"another change of {owner}'s photo did not end within the {waited:.1f} s waited (the "
         f"history {shown_path(path)} says one is under way, or a program that stopped during "
         f"one holds it for up to {lease_seconds:g} s); nothing was forgotten: run the forget "
         "again in a few minutes"

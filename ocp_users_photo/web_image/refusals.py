@@ -156,7 +156,8 @@ def what_happened(refusal: ImageUrlRefused) -> str:
 
 # Where a refusal's advice begins: a colon or semicolon, then a verb telling what to do.
 _ADVICE_STARTS: Final = re.compile(
-    r"[:;] (?=(?:give|use|check|try|write|download|ask|remove|make|send|copy|run|add|allow)\b)"
+    r"[:;] (?=(?:give|use|check|try|write|download|ask|remove|make|send|copy|run|add|allow|do)"
+    r"\b)"
 )
 
 
