@@ -506,6 +506,10 @@ def appears_in(data: bytes, secrets: SecretTexts) -> bool:
     return False
 
 
+# A line break, as JSON escapes it or as a page has it, with the blanks around it
+# (safe_text._LINE_BREAK, in the raw text).
+_LINE_BREAK_MARKS: Final = (b"\\n", b"\\r", b"\n", b"\r")
+_RAW_LINE_BREAK: Final = re.compile(rb"[ \t]*(?:\\[rn]|[\r\n])+[ \t]*")
 _FORMS_SEARCHED_WHOLE: Final = 30
 _PIECE_BYTES: Final = 1024 * 1024
 _PRINTABLE: Final = re.compile(rb"[\x21-\x7e]+")
@@ -521,10 +525,11 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
         return secrets.texts()
     folded = raw.lower()  # A-Z only, as SecretTexts.folded
     escaped = b"\\" in raw
-    if escaped:
-        # A line-wrapped echo (base64 as the base64 command writes it: JSON's \n every 76
-        # characters) is looked for with its line breaks taken out (spelled_otherwise).
-        folded = folded.replace(b"\\r", b"").replace(b"\\n", b"")
+    if any(mark in raw for mark in _LINE_BREAK_MARKS):
+        # A line-wrapped echo (base64 as the base64 command writes it: a line break every 76
+        # characters, JSON's \n or a page's own, lines indented or not) is looked for
+        # joined, as spelled_otherwise joins a decoded text's lines.
+        folded = _RAW_LINE_BREAK.sub(b"", folded)
     return tuple(
         text
         for text, searched, escapable in zip(

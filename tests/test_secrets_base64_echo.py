@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -39,6 +40,11 @@ ECHOES = {
     # As the base64 command and MIME write it: a line break every 76 characters.
     "wrapped at 76": base64.encodebytes(CANARY_TOKEN.encode()).decode(),
     "wrapped at 76 after a prefix": base64.encodebytes(b"Bearer " + CANARY_TOKEN.encode()).decode(),
+    # Wrapped at 20 with its lines indented, as a YAML or a quoted mail writes it.
+    "wrapped at 20, indented": "token:\n  "
+    + "\n  ".join(
+        base64.b64encode(CANARY_TOKEN.encode()).decode()[at : at + 20] for at in range(0, 120, 20)
+    ),
     "wrapped, CRLF": base64.encodebytes(b"t=" + CANARY_TOKEN.encode())
     .decode()
     .replace("\n", "\r\n"),
@@ -46,11 +52,11 @@ ECHOES = {
 
 
 def decodes_to_the_secret(text: str) -> bool:
-    """Whether some run of base64 in ``text`` (its lines joined, JSON's escaped line breaks
-    too) decodes, at any offset, to 16 or more characters of the canary's secret."""
-    for breaks in ("\\r", "\\n", "\r", "\n"):
-        text = text.replace(breaks, "")
-    for word in text.replace('"', " ").replace(",", " ").split():
+    """Whether some run of base64 in ``text``, its pieces joined (lines, JSON's escaped line
+    breaks, indents, the single spaces a quoted excerpt puts between lines), decodes, at any
+    offset, to 16 or more characters of the canary's secret."""
+    joined = re.sub(r"(?:\\[rn]|\s)+", "", text)
+    for word in re.split(r"[\s\",:'<>.]+", joined):
         for start in range(4):
             piece = word[start:]
             piece = piece[: len(piece) // 4 * 4]
@@ -113,3 +119,23 @@ def test_a_wrapped_echo_with_its_lines_indented_is_redacted_whole() -> None:
     wrapped = "token:\n  " + "\n  ".join(flat[at : at + 20] for at in range(0, len(flat), 20))
     assert redacted(wrapped, token_secret_forms(CANARY_TOKEN)) == REDACTED
     assert redacted("two\nlines", token_secret_forms(CANARY_TOKEN)) == "two\nlines"
+
+
+async def test_a_wrapped_echo_in_a_page_that_is_no_json_is_not_quoted(
+    emulator: RunningEmulator,
+) -> None:
+    """A body that is no JSON is quoted in the refusal (an excerpt): its own line breaks,
+    not JSON's escapes, cut the echo's base64 form."""
+    flat = base64.b64encode(CANARY_TOKEN.encode()).decode()
+    page = "<html><pre>token:\n  " + "\n  ".join(flat[at : at + 20] for at in range(0, 120, 20))
+    inject(
+        emulator,
+        Fault.status(200, body=page.encode(), headers={"content-type": "text/html"}),
+    )
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, keep_previous=False, max_retries=0
+    ) as tool:
+        result = await tool.run({"image": make_image((600, 600))})
+    assert result["ok"] is False
+    assert "not JSON" in result["message"]
+    assert not decodes_to_the_secret(json.dumps(result)), result["message"]
