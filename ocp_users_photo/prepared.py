@@ -10,14 +10,16 @@ acting_tool.py) need not import the tool; tool.py re-exports them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypedDict
 
-from ocp_users_photo.credentials import Renew, SlackToken
+from ocp_users_photo.credentials import Renew, SecretTexts, SlackToken, token_secret_forms
 from ocp_users_photo.errors import Problem
 from ocp_users_photo.images.upload import PreparedImage
 from ocp_users_photo.observers import CallInfo, CallObserver
+from ocp_users_photo.tokens import StaticToken
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,20 @@ class TokenOverride:
     value: str = field(repr=False)  # the token itself: never in a repr (a traceback's locals)
     origin: str
     problem: Problem | None = None
+
+    @functools.cached_property
+    def source(self) -> StaticToken:
+        """The token as a source, checked once a call: the call's token and the forms its
+        arguments' view and its replies are searched for are made from it once."""
+        return StaticToken(self.value, origin=self.origin)
+
+    def secret_texts(self) -> SecretTexts:
+        """The forms of the token handed over, to keep out of what is told of the call:
+        the source's, or, for text refused as a token (never sent), its own forms."""
+        made = self.source.secret_texts()
+        if made or not self.value:
+            return made
+        return SecretTexts(token_secret_forms(self.value))
 
 
 class PrepareOptions(TypedDict, total=False):

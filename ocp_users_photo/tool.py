@@ -34,7 +34,6 @@ from ocp_users_photo.credentials import (
     SecretTexts,
     SlackToken,
     check_token_text,
-    token_secret_forms,
     user_token_problem,
 )
 from ocp_users_photo.environment import Environment
@@ -498,8 +497,7 @@ class UsersSetPhoto(AsyncClosing):
         quotes. A person's token from an installation store is known only once asked for:
         their arguments' view is masked by token shape alone."""
         if token_override is not None:
-            value = token_override.value
-            return SecretTexts(token_secret_forms(value) if value else ())
+            return token_override.secret_texts()
         source = self.token_source
         return source.secret_texts() if isinstance(source, StaticToken) else SecretTexts()
 
@@ -952,7 +950,7 @@ class UsersSetPhoto(AsyncClosing):
         if token_override is not None:
             if token_override.problem is not None:
                 return None, [token_override.problem]
-            source: TokenSource = StaticToken(token_override.value, origin=token_override.origin)
+            source: TokenSource = token_override.source
             origin = token_override.origin
         else:
             source = self.token_source
