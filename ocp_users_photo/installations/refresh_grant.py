@@ -101,6 +101,14 @@ async def refresh_user_token(
     raise_alone(failure)
 
 
+def companions_of(refresh_token: str | None, credentials: ClientCredentials) -> SecretTexts:
+    """The secrets Slack holds beside an installation's user token (its refresh token, the
+    app's client secret), redacted wherever that token is (``SlackToken(companions=)``)."""
+    return SecretTexts(
+        token_secret_forms(refresh_token) if refresh_token else (), credentials.secrets()
+    )
+
+
 async def _confirm_whose(
     slack: SlackClient,
     refreshed: Installation,
@@ -122,10 +130,7 @@ async def _confirm_whose(
     # The secrets Slack holds beside the new token are redacted from its answer too, as
     # from every answer to an installation's token (source.InstallationTokenSource).
     refresh_token = refreshed.user_refresh_token or ""
-    companions = SecretTexts(
-        token_secret_forms(refresh_token) if refresh_token else (), credentials.secrets()
-    )
-    token = SlackToken(refreshed.user_token, companions=companions)
+    token = SlackToken(refreshed.user_token, companions=companions_of(refresh_token, credentials))
     try:
         identity = await slack.call("auth.test", token=token)
     except RateLimited:

@@ -26,11 +26,9 @@ from slack_sdk.oauth.installation_store import Installation
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import (
     ClientCredentials,
-    SecretTexts,
     SlackToken,
     check_token_text,
     shown_client_id,
-    token_secret_forms,
 )
 from ocp_users_photo.environment import Environment
 from ocp_users_photo.errors import RateLimited, TokenUnavailable, UsersPhotoError, raise_alone
@@ -45,7 +43,7 @@ from ocp_users_photo.installations.errors import (
     UserTokenMissing,
 )
 from ocp_users_photo.installations.person_locks import PersonLocks
-from ocp_users_photo.installations.refresh_grant import refresh_user_token
+from ocp_users_photo.installations.refresh_grant import companions_of, refresh_user_token
 from ocp_users_photo.installations.refresh_locks import LockNotTaken, RefreshLock, refresh_lock_for
 from ocp_users_photo.installations.refresh_runner import RefreshRunner, wait_from_loop
 from ocp_users_photo.installations.refused_refreshes import RefusedRefreshes, key_of
@@ -254,10 +252,7 @@ class InstallationTokenSource(AsyncClosing):
         person's refresh token, the app's client secret) redacted wherever it is: a reply
         to this token that echoed them (a server's bug, a hostile one) showed them to the
         model, the logs and the error."""
-        refresh = installation.user_refresh_token
-        companions = SecretTexts(
-            token_secret_forms(refresh) if refresh else (), self._credentials.secrets()
-        )
+        companions = companions_of(installation.user_refresh_token, self._credentials)
         return SlackToken(_user_token(installation), companions=companions)
 
     async def installation_for(self, person: ActingPerson) -> Installation:
