@@ -248,8 +248,7 @@ def _claim_out_folder(folder: Path) -> None:
     write_in_out_folder(
         folder / _DEMOS_NOTE,
         b"This folder holds what 'ocp-users-photo demo' wrote (portrait.png, photo_192, "
-        b"photo_512): the "
-        b"demo replaces those files when it runs here again.\n",
+        b"photo_512): the demo replaces those files when it runs here again.\n",
     )
 
 
