@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _history(args: argparse.Namespace, out: TextIO) -> int:
-    from ocp_users_photo.undo.restore import kept_photos_for_undo  # SQLite: not for --help
+    from ocp_users_photo.undo.database import only_readable  # SQLite: not for --help
+    from ocp_users_photo.undo.restore import kept_photos_for_undo
 
     async with _tool(args) as tool:
         where = tool.photo_history.path
@@ -111,6 +112,12 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         undo = undo.removesuffix(note) if note else undo
         undone = f"{undo} puts back #{undo_entry}, the photo before the last change"
     print(f"Put one back with {entry_undo} ({undone}).", file=out)
+    if await anyio.to_thread.run_sync(only_readable, where):
+        print(
+            "This history can only be read here (the file, its -wal or -shm file, or its "
+            "folder is read-only): make it writable to put one back or forget them.",
+            file=out,
+        )
     return ExitCode.OK
 
 

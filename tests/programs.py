@@ -18,6 +18,14 @@ def environment_without_slack(extra: Mapping[str, str] | None = None) -> dict[st
     return environment
 
 
+def bound_by_permissions() -> list[str]:
+    """The words before a command that run it bound by file permissions: as root, without
+    the capabilities that pass them by (util-linux's setpriv); as anyone else, none."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
 def run_module(
     module: str,
     *args: str,

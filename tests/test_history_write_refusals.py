@@ -21,7 +21,7 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.undo import HistoryUnavailable
 from ocp_users_photo.undo.database import translated_failures
 from tests.conftest import CANARY_TOKEN
-from tests.programs import environment_without_slack, run_cli
+from tests.programs import bound_by_permissions, environment_without_slack, run_cli
 from tests.undo_fixtures import picture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,14 +135,6 @@ def test_read_only_files_and_folders_are_each_named(
     assert len(slack_emulator.requests.for_path("/api/users.setPhoto")) == sets
 
 
-def _as_a_user_bound_by_permissions() -> list[str]:
-    """The words before a command that run it bound by file permissions: as root, without
-    the capabilities that pass them by (util-linux's setpriv); as anyone else, none."""
-    if os.geteuid() != 0:
-        return []
-    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-
-
 def test_a_history_this_user_may_not_read_says_so(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -154,7 +146,7 @@ def test_a_history_this_user_may_not_read_says_so(
     kept = run_cli("set", str(image), "--history", str(history), env=env)
     assert kept.returncode == 0, kept.stderr
     history.chmod(0)
-    command = [*_as_a_user_bound_by_permissions(), sys.executable, "-m", "ocp_users_photo.cli"]
+    command = [*bound_by_permissions(), sys.executable, "-m", "ocp_users_photo.cli"]
     done = subprocess.run(
         [*command, "history", "--history", str(history)],
         capture_output=True,

@@ -46,7 +46,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "default_history_path",
     "in_transaction",
+    "only_readable",
     "open_history",
+    "open_to_read",
     "translated_failures",
 ]
 
@@ -210,14 +212,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
                 f"is {non_file_kind(found.st_mode)}, not a file",
                 f"give a file's path {_WAYS_TO_GIVE_A_PATH}",
             )
-        beside = [f"{target}-wal", f"{target}-shm"]
-        live = all(os.path.exists(name) for name in beside)
-        # What the change writes: the file, the -wal and -shm files there are, and the
-        # folder when it must make them (a connection open elsewhere keeps both).
-        written = [target, *(name for name in beside if os.path.exists(name))]
-        if not live:
-            written.append(os.path.dirname(target))
-        if not all(os.access(name, os.W_OK) for name in written):
+        if not _writable(target):
             raise _refused(
                 path,
                 "cannot be written (the file, its -wal or -shm file, or its folder is read-only)",
@@ -225,18 +220,85 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
             )
         if found.st_size == 0:
             return
-        # A connection open elsewhere keeps both a -wal and a -shm file: then its pages are
-        # read through them (read-only; SQLite marks its reads in the -shm, as every reader
-        # does). Otherwise "immutable" reads the file alone, with no lock, making neither
-        # file (read-only mode would make both, or change the -wal file's mode).
-        options = "mode=ro" if live else "mode=ro&immutable=1"
-        location = f"{Path(target).as_uri()}?{options}"
-        database = sqlite3.connect(location, uri=True, timeout=busy_timeout, isolation_level=None)
+        database = _connect_read_only(target, busy_timeout)
         try:
             _quick_check(database, path)
             _refuse_what_is_no_history(database, path)
         finally:
             database.close()
+
+
+def _writable(target: str) -> bool:
+    """Whether this user may write what a change writes in the history file ``target`` (a
+    link's target): the file, the -wal and -shm files there are, and the folder when it
+    must make them (a connection open elsewhere keeps both)."""
+    beside = [f"{target}-wal", f"{target}-shm"]
+    written = [target, *(name for name in beside if os.path.exists(name))]
+    if not all(os.path.exists(name) for name in beside):
+        written.append(os.path.dirname(target))
+    return all(os.access(name, os.W_OK) for name in written)
+
+
+def _connect_read_only(
+    target: str, busy_timeout: float, *, wal_alone: bool = False
+) -> sqlite3.Connection:
+    """A connection that reads the history file ``target`` and writes no byte of it.
+
+    A connection open elsewhere keeps both a -wal and a -shm file: then its pages are read
+    through them (read-only; SQLite marks its reads in the -shm, as every reader does).
+    Otherwise "immutable" reads the file alone, with no lock, making neither file
+    (read-only mode would make both, or change the -wal file's mode). ``wal_alone``: a
+    -wal file without its -shm is read too (it may hold pages the file has not yet), where
+    SQLite can; it fails where it would have to make the -shm file."""
+    wal, shm = f"{target}-wal", f"{target}-shm"
+    live = os.path.exists(wal) and os.path.exists(shm)
+    options = "mode=ro" if live or (wal_alone and _has_bytes(wal)) else "mode=ro&immutable=1"
+    location = f"{Path(target).as_uri()}?{options}"
+    return sqlite3.connect(
+        location, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+
+
+def _has_bytes(name: str) -> bool:
+    try:
+        return os.stat(name).st_size > 0
+    except OSError:
+        return False
+
+
+def only_readable(path: Path) -> bool:
+    """Whether the history file at ``path`` holds bytes this user cannot write as a change
+    writes them (the file, its -wal and -shm files, or its folder read-only): it can be
+    listed, not changed. Blocking."""
+    target = os.path.realpath(path)
+    try:
+        found = os.stat(target)
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and found.st_size > 0 and not _writable(target)
+
+
+def open_to_read(path: Path, busy_timeout: float) -> sqlite3.Connection | None:
+    """A read-only connection to the history at ``path`` when this user may read it but not
+    write it (a folder made read-only, a copy on read-only media): listing it, or reading
+    an entry, needs no write. None where the history can be written (``open_history`` is
+    then the way), holds nothing yet, or is not at this schema's version (upgrading it
+    would write). Checked as ``open_history`` checks; raises HistoryUnavailable. Blocking.
+    """
+    with translated_failures(path):
+        if not only_readable(path):
+            return None
+        database = _connect_read_only(os.path.realpath(path), busy_timeout, wal_alone=True)
+        try:
+            _refuse_what_is_no_history(database, path)
+            if int(database.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
+                database.close()
+                return None
+            _quick_check(database, path)
+        except BaseException:
+            database.close()
+            raise
+        return database
 
 
 @contextlib.contextmanager

@@ -51,6 +51,7 @@ from ocp_users_photo.undo.database import (
     forget_removed_bytes,
     in_transaction,
     open_history,
+    open_to_read,
     translated_failures,
 )
 from ocp_users_photo.undo.entries import (
@@ -345,7 +346,7 @@ class PhotoHistory(AsyncClosing):
 
     async def entries(self, owner: HistoryOwner) -> list[KeptPhoto]:
         """``owner``'s kept photos, newest first: no bytes."""
-        return await self._run(_entries, owner, absent=[])
+        return await self._read(_entries, owner, absent=[])
 
     async def forget(self, owner: HistoryOwner) -> int:
         """Remove every entry of ``owner`` and the photos only they used, their pages zeroed
@@ -359,7 +360,7 @@ class PhotoHistory(AsyncClosing):
         forgotten: a change ends well within it, and a program that stopped during one
         holds the turn for up to the lease's length, longer than anyone waits without a
         word. No history file: 0, none made."""
-        if not await self._run(_present, absent=False):
+        if not await self._read(_present, absent=False):
             return 0
         started = time.monotonic()
         try:
@@ -393,16 +394,16 @@ class PhotoHistory(AsyncClosing):
 
         The newest when ``number`` is None; None when this person has no such entry.
         """
-        return await self._run(_entry, owner, number, absent=None)
+        return await self._read(_entry, owner, number, absent=None)
 
     async def made_here(self, owner: HistoryOwner, avatar_hash: str) -> bool:
         """Whether a change made here (its entry still kept) produced ``avatar_hash``: the
         crop box that photo is shown with is then known."""
-        return await self._run(_made_here, owner, avatar_hash, absent=False)
+        return await self._read(_made_here, owner, avatar_hash, absent=False)
 
     async def newest_entry(self, owner: HistoryOwner) -> int:
         """The number of ``owner``'s newest entry (0 when there is none)."""
-        return await self._run(_newest_entry, owner, absent=0)
+        return await self._read(_newest_entry, owner, absent=0)
 
     # -----------------------------------------------------------------------------------
 
@@ -414,8 +415,18 @@ class PhotoHistory(AsyncClosing):
         # rolled back. The caller, though, is let go at once by an asyncio cancellation.
         return await anyio.to_thread.run_sync(self._blocking, operation, args, absent)
 
+    async def _read(self, operation: Callable[..., T], *args: Any, absent: T) -> T:
+        """``_run`` for an operation that only reads: a history this user may read but not
+        write (its folder made read-only, a copy on read-only media) is read through a
+        read-only connection, where opening it as a change does would fail."""
+        return await anyio.to_thread.run_sync(self._blocking, operation, args, absent, True)
+
     def _blocking(
-        self, operation: Callable[..., T], args: tuple[Any, ...], absent: T | _Unset = _UNSET
+        self,
+        operation: Callable[..., T],
+        args: tuple[Any, ...],
+        absent: T | _Unset = _UNSET,
+        reading: bool = False,
     ) -> T:
         path = self.path
         with self._connection_lock:
@@ -438,6 +449,14 @@ class PhotoHistory(AsyncClosing):
                 # the change would (a listing said "none kept" where every change failed).
                 check_read_only(path, self.busy_timeout)
                 return absent
+            if reading and self._connection is None:
+                reader = open_to_read(path, self.busy_timeout)
+                if reader is not None:
+                    try:
+                        with translated_failures(path):
+                            return operation(reader, *args)
+                    finally:
+                        reader.close()
             if self._connection is None:
                 # A closed connection (check_usable, aclose) left no one watching the path:
                 # another file put there meanwhile is checked as a new process checks it.
@@ -503,7 +522,7 @@ class PhotoHistory(AsyncClosing):
         says the file's fault even offline, and sends nothing for a file it cannot read.
         Makes no file: where there is none, nothing is kept (what a change would refuse
         there is said as reading it says it)."""
-        await self._run(_nothing, absent=None)
+        await self._read(_nothing, absent=None)
 
     async def check_existing(self) -> None:
         """What the first change would refuse in the history file, found without writing to
