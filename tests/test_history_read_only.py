@@ -40,9 +40,11 @@ def _as_reader(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
     )
 
 
-def _kept_twice(emulator: RunningEmulator, folder: Path) -> tuple[Path, dict[str, str]]:
-    """A history holding two entries (the original and the first photo), then made
-    read-only with its folder, as copied onto read-only media."""
+def _kept_twice(
+    emulator: RunningEmulator, folder: Path, *, newest: str = "changed"
+) -> tuple[Path, dict[str, str]]:
+    """A history holding two entries (the original and the first photo), the newest's
+    status ``newest``, then made read-only with its folder, as copied onto read-only media."""
     folder.mkdir()
     history = folder / "history.sqlite3"
     env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": emulator.base_url}
@@ -51,6 +53,12 @@ def _kept_twice(emulator: RunningEmulator, folder: Path) -> tuple[Path, dict[str
         image.write_bytes(picture(color))
         kept = run_cli("set", str(image), "--history", str(history), env=env)
         assert kept.returncode == 0, kept.stderr
+    database = sqlite3.connect(history)
+    try:
+        with database:
+            database.execute("UPDATE entries SET status = ? WHERE id = 2", (newest,))
+    finally:
+        database.close()
     history.chmod(0o444)
     folder.chmod(0o555)
     return history, env
@@ -92,6 +100,23 @@ def test_a_read_only_history_is_listed_and_left_as_it_is(
     after = {(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in history.parent.iterdir()}
     history.parent.chmod(0o755)
     assert after == before
+
+
+def test_a_read_only_history_whose_last_change_is_in_doubt_is_listed(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A newest entry in doubt (a set interrupted before Slack answered) is told apart by
+    what Slack shows, in the person's turn; a turn is written, so a history that cannot be
+    written is listed without one (no change of this program can be under way in it)."""
+    history, env = _kept_twice(slack_emulator, tmp_path / "kept", newest="pending")
+    listed = _as_reader("history", "--json", "--history", str(history), env=env)
+    history.parent.chmod(0o755)
+    assert listed.returncode == 0, listed.stderr
+    answer = json.loads(listed.stdout)
+    assert [entry["status"] for entry in answer["entries"]] == ["pending", "changed"]
+    # Slack shows the blue photo, not the red one #2 kept: #2's change happened.
+    assert answer["undo_entry"] == 2
+    assert sorted(p.name for p in history.parent.iterdir()) == ["history.sqlite3"]
 
 
 @pytest.mark.parametrize("fault", ["newer", "another program's", "damaged"])

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+import anyio
+
 from ocp_users_photo.errors import InvalidArguments, TokenNotUsable, UsersPhotoError
 from ocp_users_photo.observers import (
     CallInfo,
@@ -30,6 +32,7 @@ from ocp_users_photo.observers import (
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
+from ocp_users_photo.undo.database import only_readable
 from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import (
     DamagedEntry,
@@ -93,6 +96,13 @@ async def kept_photos_for_undo(
     entries = await history.entries(owner)
     if not entries or entries[0].status == "changed":
         return Listing(entries, entries[0].entry if entries else None)
+    if await anyio.to_thread.run_sync(only_readable, history.path):
+        # A history this user cannot write: no turn can be taken in it (a turn is written),
+        # and no change of this program's can be under way in it. Slack is asked as it is.
+        shown = await _shown_avatar_hash(session)
+        if shown is None:
+            return Listing(entries, entries[0].entry)
+        return Listing(entries, next((k.entry for k in entries if not stale_entry(k, shown)), None))
     # In doubt: the change may be under way, or cancelled (a framework's timeout) with its
     # upload still to land, its turn held meanwhile (turns.SETTLE_SECONDS). What Slack shows
     # tells only once the person's turn is free, as for the keeper's own check.
