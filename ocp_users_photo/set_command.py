@@ -40,6 +40,7 @@ from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.policy import CROP_BOX_ADVICE
+from ocp_users_photo.images.resolvers import BASE64_IN_BYTES, TEXT_IN_BYTES
 from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo, KeptRecord
 from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
@@ -66,7 +67,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "image",
         metavar="IMAGE",
         help="path of a PNG, JPEG or GIF file (WEBP, BMP, TIFF and, where Pillow decodes it, "
-        "AVIF are converted), a "
+        "AVIF are converted), - for the image on stdin, a "
         "data: URI, or an https URL on a host --allow-url-host names",
     )
     crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
@@ -124,8 +125,9 @@ def run(args: argparse.Namespace) -> int:
     return run_command(_set_photo(args, answers_to(sys.stdout), sys.stderr))
 
 
-def _arguments(args: argparse.Namespace) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"image": _image_argument(args.image, args.image_roots)}
+def _arguments(args: argparse.Namespace, piped: bytes | None = None) -> dict[str, Any]:
+    image = piped if piped is not None else _image_argument(args.image, args.image_roots)
+    arguments: dict[str, Any] = {"image": image}
     for name in ("crop_x", "crop_y", "crop_w"):
         value = getattr(args, name)
         if value is not None:
@@ -179,6 +181,9 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     said = said.replace(str(problem), crop_arguments_as_flags(str(problem)))
             # An image too long for Slack: the advice, a fixed text, names the box's flags.
             said = said.replace(CROP_BOX_ADVICE, crop_arguments_as_flags(CROP_BOX_ADVICE))
+            if args.image == STDIN_IMAGE:  # what the Python API says of text given as bytes
+                said = said.replace(BASE64_IN_BYTES, _BASE64_ON_STDIN)
+                said = said.replace(TEXT_IN_BYTES, _TEXT_ON_STDIN)
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
@@ -192,10 +197,66 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             status.clear()  # an error's line never shares the status line
 
 
+# IMAGE that names stdin, as for most commands that read a file.
+STDIN_IMAGE: Final = "-"
+# Text piped in where the image's own bytes go: what it may be, and what to do instead.
+_BASE64_ON_STDIN: Final = (
+    "stdin held base64 text, and IMAGE - takes the image's own bytes: pipe it through "
+    "'base64 -d', or give the text as IMAGE"
+)
+_TEXT_ON_STDIN: Final = (
+    "stdin held text, and IMAGE - takes the image's own bytes: pipe the image file "
+    "itself ('< me.png'), or give a path or a data: URI as IMAGE"
+)
+
+
+def _refuse_a_terminal_stdin() -> None:
+    """IMAGE - with no stdin to read, or a terminal's: the command would wait for bytes no
+    one types. Refused before anything is read or shown."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        raise ValueError(
+            "IMAGE - reads the image from stdin, which is closed here: pipe the image in "
+            "('... | ocp-users-photo set -') or give its path"
+        )
+    if stream.isatty():
+        raise ValueError(
+            "IMAGE - reads the image from stdin, which is the terminal here: pipe the image "
+            "in ('... | ocp-users-photo set -', '< me.png') or give its path"
+        )
+
+
+def _stdin_image(max_bytes: int) -> bytes:
+    """The image piped in (``curl ... | ocp-users-photo set -``): read to its end, at most
+    one byte over ``max_bytes``, which the tool's own check then refuses by its size (the
+    rest is not read into memory). Blocking."""
+    source = sys.stdin.buffer
+    pieces: list[bytes] = []
+    left = max_bytes + 1
+    while left > 0:
+        piece = source.read(min(left, 1024 * 1024))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    if left <= 0:  # the tool would say the file is max_bytes + 1 bytes: it may be far more
+        raise ValueError(
+            f"nothing was sent to Slack: the image on stdin is over the "
+            f"{short_byte_size(max_bytes)} limit (more than {max_bytes:,} bytes came, and "
+            "the rest was not read): send a smaller file (Slack shows photos at most "
+            "1024x1024 pixels)"
+        )
+    return b"".join(pieces)
+
+
 async def _set_photo_warned(
     args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status
 ) -> int:
-    _refuse_writing_over_image(args.image, args.preview, args.history)
+    from_stdin = args.image == STDIN_IMAGE
+    if from_stdin:
+        _refuse_a_terminal_stdin()
+    else:
+        _refuse_writing_over_image(args.image, args.preview, args.history)
     token_source = door_token_source("cli", variable=args.token_env)
     # A dry run sends nothing, so it needs no token; it says how to set one instead.
     tokenless_dry_run = args.dry_run and isinstance(token_source, NoToken)
@@ -208,8 +269,16 @@ async def _set_photo_warned(
         keep_previous=False if args.no_keep_previous else "if_readable",
         photo_history=args.history,
     ) as tool:
-        status.show(f"checking {shown(args.image, 80)}")
-        async with tool.prepare(_arguments(args)) as upload:
+        piped = None
+        if from_stdin:
+            status.show("reading the image from stdin")
+            piped = await anyio.to_thread.run_sync(
+                _stdin_image, tool.limits.max_bytes, abandon_on_cancel=True
+            )
+        status.show(
+            "checking the image from stdin" if from_stdin else f"checking {shown(args.image, 80)}"
+        )
+        async with tool.prepare(_arguments(args, piped)) as upload:
             described = _describe(upload)
             letterboxed = _letterbox_hint(upload, previewing=args.preview is not None)
             # The changes last, after the address: "scaled down from A to B to URL" read as

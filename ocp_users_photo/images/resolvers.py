@@ -213,15 +213,19 @@ def _text_in_bytes(value: Any) -> str | None:
     text = head.decode("ascii")
     if not "".join(text.split()).isprintable():  # base64.encodebytes() breaks its lines
         return None
-    if looks_like_base64(text):
-        return (
-            "these bytes are base64 text, and bytes are taken as the image itself: give "
-            "the text as str (.decode()), or the decoded bytes"
-        )
-    return (
-        "these bytes are text, and bytes are taken as the image itself: give a file path "
-        "as str or pathlib.Path (.decode() it), base64 as str"
-    )
+    return BASE64_IN_BYTES if looks_like_base64(text) else TEXT_IN_BYTES
+
+
+# What bytes that are text are said to be, after why they are no image (a caller's words:
+# the command line, whose bytes come from stdin, says it its own way).
+BASE64_IN_BYTES: Final = (
+    "these bytes are base64 text, and bytes are taken as the image itself: give "
+    "the text as str (.decode()), or the decoded bytes"
+)
+TEXT_IN_BYTES: Final = (
+    "these bytes are text, and bytes are taken as the image itself: give a file path "
+    "as str or pathlib.Path (.decode() it), base64 as str"
+)
 
 
 class FileObjectResolver(SourceResolver):

@@ -1,0 +1,164 @@
+"""``ocp-users-photo set -``: the image piped in, as most commands that read a file take it.
+
+``set -`` looked for a file named "-" in the current folder. A person at a terminal pipes
+images (``curl ... | ocp-users-photo set -``, ``convert ... png:- | ...``); the bytes are
+read to their end, bounded by the tool's size cap, and checked as any image is. A
+terminal, or no stdin at all, is refused before anything is read: the command would wait
+for bytes no one types.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
+from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.images.limits import DEFAULT_LIMITS
+from tests.conftest import CANARY_TOKEN
+from tests.programs import environment_without_slack
+from tests.undo_fixtures import picture
+
+RED = picture((200, 30, 30), size=640)
+
+
+@pytest.fixture
+def slack_emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(rate_limit_per_minute=None)
+
+
+def _env(emulator: RunningEmulator, home: Path) -> dict[str, str]:
+    return environment_without_slack(
+        {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": emulator.base_url, "HOME": str(home)}
+    )
+
+
+def _set(
+    emulator: RunningEmulator, home: Path, *args: str, stdin: bytes | int | None
+) -> subprocess.CompletedProcess[bytes]:
+    command = [sys.executable, "-m", "ocp_users_photo.cli", "set", "-", *args]
+    if isinstance(stdin, bytes):
+        return subprocess.run(
+            command, input=stdin, capture_output=True, env=_env(emulator, home), timeout=60
+        )
+    return subprocess.run(
+        command, stdin=stdin, capture_output=True, env=_env(emulator, home), timeout=60
+    )
+
+
+def _uploads(emulator: RunningEmulator) -> int:
+    return len(emulator.requests.for_path("/api/users.setPhoto"))
+
+
+def test_a_piped_image_is_set_and_kept(slack_emulator: RunningEmulator, tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite3"
+    done = _set(slack_emulator, tmp_path, "--history", str(history), stdin=RED)
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert done.stdout.decode().startswith("Photo set (PNG 640x640")
+    assert "kept as #1" in done.stdout.decode()
+    sent = slack_emulator.requests.for_path("/api/users.setPhoto")
+    assert len(sent) == 1
+    (part,) = sent[0].files
+    assert part.field_name == "image"
+    assert part.sha256 == hashlib.sha256(RED).hexdigest()  # the piped bytes, as they came
+
+
+def test_a_piped_image_is_checked_in_a_dry_run(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = _set(slack_emulator, tmp_path, "--dry-run", "--crop-w", "600", stdin=RED)
+    assert done.returncode == ExitCode.INVALID, done.stderr  # a box needs all three
+    assert b"--crop-x" in done.stderr
+    done = _set(slack_emulator, tmp_path, "--dry-run", stdin=RED)
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert b"Checked: would send PNG 640x640" in done.stdout
+    assert _uploads(slack_emulator) == 0
+
+
+@pytest.mark.parametrize(
+    ("piped", "said"),
+    [
+        (b"", b"the image is empty (0 bytes)"),
+        (b"me.png\n", b"stdin held text, and IMAGE - takes the image's own bytes"),
+        (base64.b64encode(RED), b"stdin held base64 text, and IMAGE - takes the image's own"),
+    ],
+)
+def test_what_is_no_image_on_stdin_is_told_for_a_pipe(
+    slack_emulator: RunningEmulator, tmp_path: Path, piped: bytes, said: bytes
+) -> None:
+    done = _set(slack_emulator, tmp_path, stdin=piped)
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert said in done.stderr
+    assert b"nothing was sent to Slack" in done.stderr
+    assert b"pathlib" not in done.stderr  # the Python API's words, not a terminal's
+    assert _uploads(slack_emulator) == 0
+
+
+def test_an_endless_pipe_is_read_only_to_the_cap(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """More than the cap: refused without reading the rest, and said as over it, not as a
+    file of exactly cap + 1 bytes."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nwhile True: sys.stdout.buffer.write(bytes(1 << 20))"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert writer.stdout is not None
+        done = _set(slack_emulator, tmp_path, stdin=writer.stdout.fileno())
+    finally:
+        writer.kill()
+        writer.wait()
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    cap = DEFAULT_LIMITS.max_bytes
+    assert f"over the 32.0 MB limit (more than {cap:,} bytes came".encode() in done.stderr
+    assert _uploads(slack_emulator) == 0
+
+
+def test_a_terminal_or_no_stdin_is_refused_before_anything_is_read(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    main, terminal = pty.openpty()
+    try:
+        done = _set(slack_emulator, tmp_path, stdin=terminal)
+    finally:
+        os.close(main)
+        os.close(terminal)
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert b"reads the image from stdin, which is the terminal here" in done.stderr
+    assert b"reading the image" not in done.stderr  # no status line before the refusal
+
+    command = [sys.executable, "-m", "ocp_users_photo.cli", "set", "-"]
+    closed = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", *command],
+        capture_output=True,
+        env=_env(slack_emulator, tmp_path),
+        timeout=60,
+    )
+    assert closed.returncode == ExitCode.INVALID, closed.stderr
+    assert b"reads the image from stdin, which is closed here" in closed.stderr
+    assert _uploads(slack_emulator) == 0
+
+
+def test_a_file_named_dash_is_still_read_as_dot_slash_dash(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "-").write_bytes(RED)
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_users_photo.cli", "set", "./-", "--dry-run"],
+        capture_output=True,
+        env=_env(slack_emulator, tmp_path),
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert b"Checked: would send PNG 640x640" in done.stdout
