@@ -88,6 +88,10 @@ def test_set_keeps_history_lists_undo_puts_back(
 
     as_json = json.loads(cli("history", "--json", env=env).stdout)
     assert [entry["entry"] for entry in as_json["entries"]] == [4, 3, 2, 1]
+    # The entry as it stands once the undo is done, as the listing shows it: the change
+    # was made (it said "pending: may not have happened", as when it was kept).
+    assert answer["replaced"]["status"] == "changed"
+    assert answer["replaced"] == as_json["entries"][0]
     assert as_json["history"] == env["OCP_USERS_PHOTO_HISTORY"]
 
 

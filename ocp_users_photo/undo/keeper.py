@@ -142,6 +142,10 @@ class KeptChange:
                     "put it back (what Slack did stands)",
                     self.kept.entry,
                 )
+            elif self.told is not None and self.told.entry is not None:
+                # The caller is told the entry as it now stands, not as it was kept
+                # ("pending: the change may not have happened", after the change was made).
+                self.told.entry = dataclasses.replace(self.told.entry, status=status)
         except HistoryUnavailable as failed:
             # The change is done either way; the entry stays pending ("may not have happened").
             # The history's own message goes on to say what that means for a change not yet
