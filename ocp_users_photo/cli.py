@@ -13,6 +13,7 @@ import difflib
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -261,6 +262,8 @@ def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
             "; the MCP server reads the token from SLACK_USER_TOKEN (or SLACK_TOKEN): set it "
             "in the host's env"
         )
+    if option in known:  # an option itself, after "--": argparse took it for a word
+        return f"; {option} comes before '--', after which every word is taken as given"
     long_names = [name for name in known if name[:2] == "--"]
     # Case first: --crop-X is --crop-x, though --crop-y is as close to it letter by letter.
     same_but_case = [name for name in long_names if name.lower() == option.lower()]
@@ -414,6 +417,58 @@ def _refuse_a_command_option_first(
         )
 
 
+def _refuse_a_stray_dash_word(
+    parser: argparse.ArgumentParser, arguments: list[str], given: str | None
+) -> None:
+    """A word that begins with "-" and names no option, where a word the command needs is
+    then missing: argparse took it for an unknown option and said only that the command or
+    IMAGE is required ('--versio' alone; 'set -x.png', a file whose name begins with "-").
+    Said as what it is: a mistyped option with the one meant, or a file's name with how to
+    give one."""
+    said_by = parser
+    words = arguments
+    if given is not None:
+        said_by = _command_parser(parser, given) or parser
+        words = arguments[arguments.index(given) + 1 :]
+    if "--" in words:
+        words = words[: words.index("--")]
+    known = said_by._option_string_actions
+    stray: list[str] = []
+    plain = 0
+    takes_value = False
+    for word in words:
+        if takes_value:
+            takes_value = False
+            continue
+        action = known.get(word.split("=", 1)[0])
+        if action is not None:
+            takes_value = action.nargs != 0 and "=" not in word
+        elif word.startswith("-") and word != "-" and not _NEGATIVE_NUMBER.fullmatch(word):
+            stray.append(word)
+        else:
+            plain += 1
+    needed = [
+        action
+        for action in said_by._actions
+        if action.required and not action.option_strings and action.nargs in (None, argparse.PARSER)
+    ]
+    if not stray or plain >= len(needed) or (given is None and plain > 0):
+        return  # argparse's own words say it (an unknown option beside all a command needs)
+    word = stray[0]
+    close = _closest_option(word, said_by)
+    if close or given is None:
+        where = f" (see: ocp-users-photo {given} --help)" if given is not None else ""
+        said_by.error(f"unrecognized arguments: {' '.join(stray)}{where}{close}")
+    what = needed[0].metavar or needed[0].dest
+    said_by.error(
+        f"{shown(word, 64)!r} is no option here, and {what} is missing: a file whose name "
+        f"begins with '-' is given as {shown('./' + word, 66)!r} (or after '--')"
+    )
+
+
+_NEGATIVE_NUMBER: Final = re.compile(r"-[0-9]+(\.[0-9]+)?")
+
+
 def _refuse_a_mistyped_command(parser: argparse.ArgumentParser, word: str) -> None:
     """A word close to one command's name ('sett'), refused naming that command: argparse
     lists them all, and 'did you mean' only for a mistyped option (``_closest_option``)."""
@@ -452,6 +507,7 @@ def _run(argv: Sequence[str] | None) -> int:
     refuse_a_pasted_token(parser, arguments)
     if command is not None and given is None:
         _refuse_a_mistyped_command(parser, command)
+    _refuse_a_stray_dash_word(parser, arguments, given)
     try:
         args, unknown = parser.parse_known_args(arguments)
     except OutputFailed as failed:  # --help or --version, to a stdout it cannot be written to

@@ -165,6 +165,36 @@ def test_a_mistyped_option_points_at_the_commands_own_help(image: Path) -> None:
     assert "did you mean" not in unlike.stderr
 
 
+def test_a_stray_dash_word_is_said_as_what_it_is_not_as_a_missing_word(tmp_path: Path) -> None:
+    """argparse said only "the following arguments are required" when the one word given
+    began with "-": '--versio' (the option meant is --version), 'set -x.png' (a file whose
+    name begins with "-": './-x.png'). And after '--' an option is a word: 'did you mean
+    --dry-run?' for '--dry-run' itself."""
+    versio = run_cli("--versio", env={})
+    assert versio.returncode == ExitCode.INVALID
+    assert "unrecognized arguments: --versio; did you mean --version?" in versio.stderr
+    assert "required" not in versio.stderr
+    dashed = run_cli("set", "-x.png", env={})
+    assert dashed.returncode == ExitCode.INVALID
+    assert "'-x.png' is no option here, and IMAGE is missing" in dashed.stderr
+    assert "is given as './-x.png' (or after '--')" in dashed.stderr
+    dry = run_cli("set", "--dryrun", env={})
+    assert "unrecognized arguments: --dryrun (see: ocp-users-photo set --help)" in dry.stderr
+    assert "did you mean --dry-run?" in dry.stderr
+    assert "./--dryrun" not in dry.stderr
+    # Negative numbers are values, as argparse takes them: IMAGE is what is missing.
+    negative = run_cli("set", "--crop-x", "-5", env={})
+    assert "the following arguments are required: IMAGE" in negative.stderr
+    # What the advice says works: the file is read (a dry run, no token needed).
+    (tmp_path / "-x.png").write_bytes(make_image())
+    after = run_cli("set", "--dry-run", "--", "-x.png", env={}, cwd=tmp_path)
+    assert after.returncode == ExitCode.OK, after.stderr
+    late = run_cli("set", "--", "-x.png", "--dry-run", env={}, cwd=tmp_path)
+    assert late.returncode == ExitCode.INVALID
+    assert "--dry-run comes before '--', after which every word is taken as given" in (late.stderr)
+    assert "did you mean" not in late.stderr
+
+
 def test_no_hidden_option_is_suggested_and_mcp_says_where_its_token_comes_from() -> None:
     """--token is there only to be refused: 'did you mean --token?' pointed at a refusal;
     mcp takes no --token-env (its host's env block holds SLACK_USER_TOKEN)."""
