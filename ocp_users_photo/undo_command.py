@@ -28,7 +28,7 @@ from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.output import answers_to, tell
-from ocp_users_photo.safe_text import shown
+from ocp_users_photo.safe_text import quoted, shown
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.errors import EntryRefused, KeptPhotoUnusable
@@ -55,7 +55,7 @@ def _entry_number(text: str) -> int:
     """
     if not (text.isascii() and text.isdigit() and len(text) <= 16) or int(text) < 1:
         raise argparse.ArgumentTypeError(
-            f"{text[:20]!r} is not an entry number: give one that 'ocp-users-photo history' "
+            f"{quoted(text, 24)} is not an entry number: give one that 'ocp-users-photo history' "
             "lists (1 or more), in at most 16 digits 0-9"
         )
     return int(text)

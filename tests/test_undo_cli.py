@@ -291,6 +291,21 @@ def test_every_entry_that_is_no_number_history_lists_gets_one_message(
     ) in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize(
+    ("entry", "quoted"),
+    [
+        ("1" * 21, "'" + "1" * 21 + "'"),  # whole: it was cut at 20, and read as typed
+        ("1" * 30, "'" + "1" * 21 + "...'"),  # longer: said to be cut
+    ],
+)
+def test_an_entry_number_too_long_is_quoted_whole_or_said_cut(
+    env: dict[str, str], entry: str, quoted: str
+) -> None:
+    done = cli("undo", "--entry", entry, env=env)
+    assert done.returncode == 2, done.stderr
+    assert f"argument --entry: {quoted} is not an entry number" in done.stderr
+
+
 def test_set_json_names_the_kept_entry_on_stderr(
     slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
 ) -> None:
