@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import select
 import sys
 import unicodedata
 from pathlib import Path
@@ -46,11 +47,12 @@ from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
-from ocp_users_photo.sizes import short_byte_size
+from ocp_users_photo.sizes import byte_limit, short_byte_size
 from ocp_users_photo.square import slack_square
 from ocp_users_photo.tokens import ActingPerson, NoToken
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.entries import KeptPhoto
+from ocp_users_photo.worker_threads import in_worker_thread
 
 # crop_x, crop_y, crop_w as words of a message, not inside a problem's path ($.crop_x).
 _CROP_ARGUMENT: Final = re.compile(r"(?<![\w.$])crop_([xyw])\b")
@@ -228,13 +230,17 @@ def _refuse_a_terminal_stdin() -> None:
 
 def _stdin_image(max_bytes: int) -> bytes:
     """The image piped in (``curl ... | ocp-users-photo set -``): read to its end, at most
-    one byte over ``max_bytes``, which the tool's own check then refuses by its size (the
-    rest is not read into memory). Blocking."""
-    source = sys.stdin.buffer
+    one byte over ``max_bytes`` (the rest is not read into memory). Blocking; a stdin left
+    non-blocking by whoever started the command is waited on, not taken as ended."""
+    descriptor = sys.stdin.fileno()
     pieces: list[bytes] = []
     left = max_bytes + 1
     while left > 0:
-        piece = source.read(min(left, 1024 * 1024))
+        try:
+            piece = os.read(descriptor, min(left, 1024 * 1024))
+        except BlockingIOError:
+            select.select([descriptor], [], [])
+            continue
         if not piece:
             break
         pieces.append(piece)
@@ -242,9 +248,9 @@ def _stdin_image(max_bytes: int) -> bytes:
     if left <= 0:  # the tool would say the file is max_bytes + 1 bytes: it may be far more
         raise ValueError(
             f"nothing was sent to Slack: the image on stdin is over the "
-            f"{short_byte_size(max_bytes)} limit (more than {max_bytes:,} bytes came, and "
-            "the rest was not read): send a smaller file (Slack shows photos at most "
-            "1024x1024 pixels)"
+            f"{byte_limit(max_bytes)} limit (more than {max_bytes:,} bytes came, and the "
+            "rest was not read): send a smaller file (Slack shows photos at most 1024x1024 "
+            "pixels)"
         )
     return b"".join(pieces)
 
@@ -272,9 +278,9 @@ async def _set_photo_warned(
         piped = None
         if from_stdin:
             status.show("reading the image from stdin")
-            piped = await anyio.to_thread.run_sync(
-                _stdin_image, tool.limits.max_bytes, abandon_on_cancel=True
-            )
+            # A daemon thread: an interrupt ends the command at once, though the read it
+            # leaves blocked would wait for the writer to end (anyio's thread held the exit).
+            piped = await in_worker_thread(_stdin_image, tool.limits.max_bytes)
         status.show(
             "checking the image from stdin" if from_stdin else f"checking {shown(args.image, 80)}"
         )

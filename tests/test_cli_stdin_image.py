@@ -13,8 +13,11 @@ import base64
 import hashlib
 import os
 import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,7 +122,7 @@ def test_an_endless_pipe_is_read_only_to_the_cap(
         writer.wait()
     assert done.returncode == ExitCode.INVALID, done.stderr
     cap = DEFAULT_LIMITS.max_bytes
-    assert f"over the 32.0 MB limit (more than {cap:,} bytes came".encode() in done.stderr
+    assert f"over the 32 MB limit (more than {cap:,} bytes came".encode() in done.stderr
     assert _uploads(slack_emulator) == 0
 
 
@@ -162,3 +165,73 @@ def test_a_file_named_dash_is_still_read_as_dot_slash_dash(
     )
     assert done.returncode == ExitCode.OK, done.stderr
     assert b"Checked: would send PNG 640x640" in done.stdout
+
+
+def test_an_interrupt_while_the_pipe_is_open_ends_the_command_at_once(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Ctrl-C while the writer has sent nothing yet: the command said "interrupted" and
+    then waited, with the read blocked in a thread the interpreter joined at exit, until
+    the writer ended (never, for 'tail -f' or a FIFO)."""
+    command = [sys.executable, "-m", "ocp_users_photo.cli", "set", "-", "--no-keep-previous"]
+    main, terminal = pty.openpty()  # stderr a terminal: the status line says when it reads
+    try:
+        running = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+            env=_env(slack_emulator, tmp_path),
+        )
+        try:
+            said = b""
+            deadline = time.monotonic() + 30
+            while b"reading the image" not in said and time.monotonic() < deadline:
+                if select.select([main], [], [], 0.1)[0]:
+                    said += os.read(main, 4096)
+            assert b"reading the image" in said, said
+            time.sleep(0.5)  # said just before the read is handed to its thread
+            running.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            exit_code = running.wait(timeout=30)
+            waited = time.monotonic() - started
+        finally:
+            assert running.stdin is not None
+            running.stdin.close()  # the writer ends only now
+            running.kill()
+            running.wait()
+    finally:
+        os.close(main)
+        os.close(terminal)
+    assert exit_code == ExitCode.INTERRUPTED
+    assert waited < 10, waited
+    assert _uploads(slack_emulator) == 0
+
+
+def test_a_non_blocking_stdin_is_waited_on_not_taken_as_empty(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A stdin whose starter left it non-blocking gives no bytes yet, not an end: it was
+    read as an empty image (or one cut short)."""
+    reading, writing = os.pipe()
+    os.set_blocking(reading, False)
+    command = [sys.executable, "-m", "ocp_users_photo.cli", "set", "-", "--dry-run"]
+    try:
+        running = subprocess.Popen(
+            command,
+            stdin=reading,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(slack_emulator, tmp_path),
+        )
+    finally:
+        os.close(reading)
+    with os.fdopen(writing, "wb") as pipe:
+        time.sleep(1.0)  # the command is waiting by now
+        pipe.write(RED[:100])
+        pipe.flush()
+        time.sleep(0.3)
+        pipe.write(RED[100:])
+    out, err = running.communicate(timeout=60)
+    assert running.returncode == ExitCode.OK, err
+    assert b"Checked: would send PNG 640x640" in out

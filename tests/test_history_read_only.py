@@ -10,6 +10,7 @@ still refused, before Slack is asked for anything.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from tests.conftest import CANARY_TOKEN
 from tests.programs import bound_by_permissions, environment_without_slack, run_cli
 from tests.undo_fixtures import damage_table, picture
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -154,3 +157,136 @@ def test_a_read_only_file_is_checked_as_any_history(
     }[fault]
     assert expected in listed.stderr
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+_OWNER_WRITES = """
+import hashlib, os, random, sqlite3, sys, time
+path, seconds = sys.argv[1], float(sys.argv[2])
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    database = sqlite3.connect(path, isolation_level=None, timeout=5)
+    database.execute("PRAGMA journal_mode=WAL")
+    for _ in range(5):
+        database.execute("BEGIN IMMEDIATE")
+        data = os.urandom(random.randint(1000, 60000))
+        digest = hashlib.sha256(data).hexdigest()
+        database.execute(
+            "INSERT INTO photos VALUES (?, 'image/png', ?, ?)", (digest, len(data), data)
+        )
+        database.execute(
+            "INSERT INTO entries (workspace, user_id, kept_at, kind, photo_sha256, avatar_hash,"
+            " replaced_by, status) VALUES ('T0', 'U0', ?, 'custom', ?, 'abc', '{}', 'changed')",
+            (time.time(), digest),
+        )
+        database.execute(
+            "DELETE FROM entries WHERE user_id = 'U0' AND id < (SELECT MAX(id) FROM entries) - 3"
+        )
+        database.execute(
+            "DELETE FROM photos WHERE sha256 NOT IN"
+            " (SELECT photo_sha256 FROM entries WHERE photo_sha256 IS NOT NULL)"
+        )
+        database.execute("COMMIT")
+    database.close()  # the last connection: the WAL is written back into the file
+"""
+
+_READER_LISTS = """
+import collections, sys, time
+import anyio
+from ocp_users_photo.undo.entries import HistoryOwner
+from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
+from ocp_users_photo.undo.store import PhotoHistory
+
+async def main() -> None:
+    said = collections.Counter()
+    end = time.monotonic() + float(sys.argv[2])
+    while time.monotonic() < end:
+        history = PhotoHistory(sys.argv[1])
+        try:
+            await history.entries(HistoryOwner("T0", "U0"))
+            said["listed"] += 1
+        except HistoryBusy:
+            said["busy"] += 1
+        except HistoryUnavailable as refused:
+            said[str(refused)[:200]] += 1
+        finally:
+            await history.aclose()
+    print(dict(said))
+
+anyio.run(main)
+"""
+
+
+def test_a_history_its_owner_writes_meanwhile_is_never_called_damaged(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Another user's history, readable here, written by its owner all the while: read
+    with no lock ("immutable"), a reading the owner's writes overlapped was called damaged
+    ("move the file away"), or unwritable. It is read again; only a file that never held
+    still is busy."""
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    history = folder / "history.sqlite3"
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    kept = run_cli("set", str(image), "--history", str(history), env=env)
+    assert kept.returncode == 0, kept.stderr
+    tmp_path.chmod(0o755)
+    history.chmod(0o644)
+    nobody = 65534
+    for part in (folder, history):
+        os.chown(part, nobody, nobody)  # the owner: another user (root writes as them here)
+    seconds = "4"
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _OWNER_WRITES, str(history), seconds],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reader = subprocess.run(
+            [*bound_by_permissions(), sys.executable, "-c", _READER_LISTS, str(history), seconds],
+            capture_output=True,
+            text=True,
+            env=environment_without_slack({"PYTHONPATH": str(ROOT)}),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        _, owner_said = owner.communicate(timeout=60)
+    assert owner.returncode == 0, owner_said
+    assert reader.returncode == 0, reader.stderr
+    said = json.loads(reader.stdout.strip().replace("'", '"'))
+    assert said.get("listed", 0) > 0, said
+    assert set(said) <= {"listed", "busy"}, said
+
+
+_LEAVE_PAGES_IN_THE_WAL = """
+import os, sqlite3, sys
+database = sqlite3.connect(sys.argv[1], isolation_level=None)
+database.execute("UPDATE entries SET kept_at = 86400")
+os._exit(0)  # no close: the pages stay in the -wal file, not written back
+"""
+
+
+def test_pages_left_in_a_wal_without_its_shm_file_are_read_not_skipped(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A read-only history whose -wal file holds pages and whose -shm file is gone (a
+    program that stopped, a copy): read with no lock ("immutable"), the file alone would
+    be listed as it was before those pages, without a word. Such a history is not read
+    that way (the listing shows what the -wal file holds)."""
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    history = folder / "history.sqlite3"
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
+    subprocess.run([sys.executable, "-c", _LEAVE_PAGES_IN_THE_WAL, str(history)], check=True)
+    (folder / "history.sqlite3-shm").unlink()
+    assert (folder / "history.sqlite3-wal").stat().st_size > 0
+    history.chmod(0o444)
+    listed = _as_reader("history", "--json", "--history", str(history), env=env)
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)["entries"]
+    assert entry["kept_at"].startswith("1970-01-0"), entry

@@ -48,7 +48,7 @@ __all__ = [
     "in_transaction",
     "only_readable",
     "open_history",
-    "open_to_read",
+    "read_only_snapshot",
     "translated_failures",
 ]
 
@@ -239,31 +239,23 @@ def _writable(target: str) -> bool:
     return all(os.access(name, os.W_OK) for name in written)
 
 
-def _connect_read_only(
-    target: str, busy_timeout: float, *, wal_alone: bool = False
-) -> sqlite3.Connection:
+def _connect_read_only(target: str, busy_timeout: float) -> sqlite3.Connection:
     """A connection that reads the history file ``target`` and writes no byte of it.
 
     A connection open elsewhere keeps both a -wal and a -shm file: then its pages are read
     through them (read-only; SQLite marks its reads in the -shm, as every reader does).
     Otherwise "immutable" reads the file alone, with no lock, making neither file
-    (read-only mode would make both, or change the -wal file's mode). ``wal_alone``: a
-    -wal file without its -shm is read too (it may hold pages the file has not yet), where
-    SQLite can; it fails where it would have to make the -shm file."""
-    wal, shm = f"{target}-wal", f"{target}-shm"
-    live = os.path.exists(wal) and os.path.exists(shm)
-    options = "mode=ro" if live or (wal_alone and _has_bytes(wal)) else "mode=ro&immutable=1"
+    (read-only mode would make both, or change the -wal file's mode)."""
+    options = "mode=ro" if _live(target) else "mode=ro&immutable=1"
     location = f"{Path(target).as_uri()}?{options}"
     return sqlite3.connect(
         location, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
     )
 
 
-def _has_bytes(name: str) -> bool:
-    try:
-        return os.stat(name).st_size > 0
-    except OSError:
-        return False
+def _live(target: str) -> bool:
+    """Whether a connection open elsewhere keeps the history's -wal and -shm files."""
+    return os.path.exists(f"{target}-wal") and os.path.exists(f"{target}-shm")
 
 
 def only_readable(path: Path) -> bool:
@@ -278,27 +270,85 @@ def only_readable(path: Path) -> bool:
     return stat.S_ISREG(found.st_mode) and found.st_size > 0 and not _writable(target)
 
 
-def open_to_read(path: Path, busy_timeout: float) -> sqlite3.Connection | None:
-    """A read-only connection to the history at ``path`` when this user may read it but not
-    write it (a folder made read-only, a copy on read-only media): listing it, or reading
-    an entry, needs no write. None where the history can be written (``open_history`` is
-    then the way), holds nothing yet, or is not at this schema's version (upgrading it
-    would write). Checked as ``open_history`` checks; raises HistoryUnavailable. Blocking.
-    """
-    with translated_failures(path):
-        if not only_readable(path):
-            return None
-        database = _connect_read_only(os.path.realpath(path), busy_timeout, wal_alone=True)
-        try:
-            _refuse_what_is_no_history(database, path)
-            if int(database.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
-                database.close()
+# How many times a read-only reading is tried while another program writes the file.
+_READ_ATTEMPTS: Final = 5
+
+
+def read_only_snapshot(
+    path: Path, busy_timeout: float, read: Callable[[sqlite3.Connection], T]
+) -> tuple[T] | None:
+    """``read`` done on the history at ``path`` through a read-only connection, when this
+    user may read it but not write it (a folder made read-only, a copy on read-only media,
+    another user's history): a listing needs no write. None where it can be written
+    (``open_history`` is then the way), holds nothing yet, is not at this schema's version
+    (upgrading it would write), or has a -wal file with pages but no -shm file, which
+    reading would make beside it (and it would then hold up the owner's next change).
+    Checked as ``open_history`` checks; raises HistoryUnavailable. Blocking.
+
+    Without a -shm file the file is read "immutable", with no lock: another program (its
+    owner) may write it meanwhile, so a reading during which the files changed is not
+    trusted, and is done again, as is one that failed while they changed; one whose files
+    never held still is HistoryBusy. A failure of a file that did not change is its own
+    (a damaged history is told so)."""
+    for attempt in range(_READ_ATTEMPTS):
+        if attempt:
+            time.sleep(0.02 * attempt)
+        with translated_failures(path):
+            target = os.path.realpath(path)
+            if not only_readable(path):
                 return None
-            _quick_check(database, path)
-        except BaseException:
-            database.close()
-            raise
-        return database
+            if _has_bytes(f"{target}-wal") and not os.path.exists(f"{target}-shm"):
+                return None
+            locked = _live(target)  # SQLite's locks keep such a reading whole
+            before = _files_stamp(target)
+            try:
+                database = _connect_read_only(target, busy_timeout)
+                try:
+                    _refuse_what_is_no_history(database, path)
+                    if int(database.execute("PRAGMA user_version").fetchone()[0]) != (
+                        SCHEMA_VERSION
+                    ):
+                        return None
+                    _quick_check(database, path)
+                    done = read(database)
+                finally:
+                    database.close()
+            except (sqlite3.Error, HistoryUnavailable):
+                if _files_stamp(target) == before:
+                    raise
+                continue
+            if locked or _files_stamp(target) == before:
+                return (done,)
+    raise _refused(
+        path,
+        "was written by another program all the while it was read",
+        "try again in a moment",
+        kind=HistoryBusy,
+    )
+
+
+def _files_stamp(target: str) -> tuple[object, ...]:
+    """What changes when another program writes the history file or its -wal file, or
+    makes or removes the -shm file: the first two's identity, size and time of last write
+    (None where there is none), and whether the -shm file is there. Not what a reader
+    changes itself: the -shm file's bytes, and the -wal file's status (SQLite gives it
+    the history file's owner and mode as it opens it)."""
+
+    def stamp(name: str) -> tuple[int, ...] | None:
+        try:
+            found = os.stat(name)
+        except OSError:
+            return None
+        return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+    return (stamp(target), stamp(f"{target}-wal"), os.path.exists(f"{target}-shm"))
+
+
+def _has_bytes(name: str) -> bool:
+    try:
+        return os.stat(name).st_size > 0
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager

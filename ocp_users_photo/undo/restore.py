@@ -97,8 +97,8 @@ async def kept_photos_for_undo(
     if not entries or entries[0].status == "changed":
         return Listing(entries, entries[0].entry if entries else None)
     if await anyio.to_thread.run_sync(only_readable, history.path):
-        # A history this user cannot write: no turn can be taken in it (a turn is written),
-        # and no change of this program's can be under way in it. Slack is asked as it is.
+        # A history this user cannot write: no turn can be taken in it (a turn is written).
+        # Slack is asked as it is, without waiting for a change its owner may be making.
         shown = await _shown_avatar_hash(session)
         if shown is None:
             return Listing(entries, entries[0].entry)

@@ -51,7 +51,7 @@ from ocp_users_photo.undo.database import (
     forget_removed_bytes,
     in_transaction,
     open_history,
-    open_to_read,
+    read_only_snapshot,
     translated_failures,
 )
 from ocp_users_photo.undo.entries import (
@@ -450,13 +450,11 @@ class PhotoHistory(AsyncClosing):
                 check_read_only(path, self.busy_timeout)
                 return absent
             if reading and self._connection is None:
-                reader = open_to_read(path, self.busy_timeout)
-                if reader is not None:
-                    try:
-                        with translated_failures(path):
-                            return operation(reader, *args)
-                    finally:
-                        reader.close()
+                read = read_only_snapshot(
+                    path, self.busy_timeout, lambda database: operation(database, *args)
+                )
+                if read is not None:
+                    return read[0]
             if self._connection is None:
                 # A closed connection (check_usable, aclose) left no one watching the path:
                 # another file put there meanwhile is checked as a new process checks it.
