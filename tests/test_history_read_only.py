@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -268,13 +270,14 @@ os._exit(0)  # no close: the pages stay in the -wal file, not written back
 """
 
 
-def test_pages_left_in_a_wal_without_its_shm_file_are_read_not_skipped(
+def test_pages_left_in_a_wal_are_neither_skipped_nor_read_by_making_files(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """A read-only history whose -wal file holds pages and whose -shm file is gone (a
-    program that stopped, a copy): read with no lock ("immutable"), the file alone would
-    be listed as it was before those pages, without a word. Such a history is not read
-    that way (the listing shows what the -wal file holds)."""
+    """A read-only history whose -wal file holds pages (its program stopped, or has it
+    open): read with no lock ("immutable"), the file alone would be listed as it was before
+    them, without a word; read through SQLite, it makes the -shm file beside it as this
+    user's, read-only as the history, and the owner's next change was refused ("make
+    ...-shm writable"). Where this user may make files there, it is refused, none made."""
     folder = tmp_path / "kept"
     folder.mkdir()
     history = folder / "history.sqlite3"
@@ -287,6 +290,105 @@ def test_pages_left_in_a_wal_without_its_shm_file_are_read_not_skipped(
     assert (folder / "history.sqlite3-wal").stat().st_size > 0
     history.chmod(0o444)
     listed = _as_reader("history", "--json", "--history", str(history), env=env)
-    assert listed.returncode == 0, listed.stderr
-    (entry,) = json.loads(listed.stdout)["entries"]
-    assert entry["kept_at"].startswith("1970-01-0"), entry
+    assert listed.returncode == 2, listed.stdout
+    assert "with changes still in its -wal file" in listed.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["history.sqlite3", "history.sqlite3-wal"]
+    history.chmod(0o644)  # its owner's next change goes through
+    changed = _as_reader("set", str(image), "--history", str(history), env=env)
+    assert changed.returncode == 0, changed.stderr
+    # And the pages were the -wal file's own: kept, not lost.
+    listed = _as_reader("history", "--json", "--history", str(history), env=env)
+    kept_at = [entry["kept_at"] for entry in json.loads(listed.stdout)["entries"]]
+    assert kept_at[-1].startswith("1970-01-0"), kept_at
+
+
+def test_pages_left_in_a_wal_are_read_where_no_file_can_be_made(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The same in a folder this user may not write (read-only media, another's home):
+    with its -shm file there, SQLite's read-only mode reads the -wal file's pages and can
+    make no file; without it, the reading is refused saying who can mend it."""
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    history = folder / "history.sqlite3"
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
+    subprocess.run([sys.executable, "-c", _LEAVE_PAGES_IN_THE_WAL, str(history)], check=True)
+    history.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        listed = _as_reader("history", "--json", "--history", str(history), env=env)
+        assert listed.returncode == 0, listed.stderr
+        (entry,) = json.loads(listed.stdout)["entries"]
+        assert entry["kept_at"].startswith("1970-01-0"), entry
+        folder.chmod(0o755)
+        (folder / "history.sqlite3-shm").unlink()
+        folder.chmod(0o555)
+        refused = _as_reader("history", "--history", str(history), env=env)
+        assert refused.returncode == 2, refused.stdout
+        assert "can be read only by making a -shm file beside it" in refused.stderr
+        assert "have the history's owner run any history command once" in refused.stderr
+    finally:
+        folder.chmod(0o755)
+
+
+_SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not _SYSTEM_PYTHON.exists(), reason="needs root and /usr/bin/python3"
+)
+def test_a_reader_in_a_shared_folder_makes_no_file_its_owner_cannot_write(
+    slack_emulator: RunningEmulator,
+) -> None:
+    """Another user's history in a folder anyone may write (/tmp, a group's folder), its
+    owner's program opening and closing it all the while: a reading in SQLite's read-only
+    mode made the -wal and -shm files itself whenever the owner closed in between, as this
+    user's, and the owner's next write was refused. No reading makes a file there."""
+    base = Path(tempfile.mkdtemp(prefix="ocp-shared-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        folder = base / "shared"
+        folder.mkdir()
+        folder.chmod(0o1777)
+        history = folder / "history.sqlite3"
+        image = base / "red.png"
+        image.write_bytes(picture((200, 30, 30)))
+        env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+        kept = run_cli("set", str(image), "--history", str(history), env=env)
+        assert kept.returncode == 0, kept.stderr
+        owner_id = 1000
+        os.chown(history, owner_id, owner_id)
+        history.chmod(0o644)
+        seconds = "4"
+        as_owner = ["setpriv", f"--reuid={owner_id}", f"--regid={owner_id}", "--clear-groups"]
+        owner = subprocess.Popen(
+            [*as_owner, str(_SYSTEM_PYTHON), "-c", _OWNER_WRITES, str(history), seconds],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        # This user: root bound by file modes, and unable to give a file it makes away.
+        as_reader = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-chown"]
+        try:
+            reader = subprocess.run(
+                [*as_reader, sys.executable, "-c", _READER_LISTS, str(history), seconds],
+                capture_output=True,
+                text=True,
+                env=environment_without_slack({"PYTHONPATH": str(ROOT)}),
+                timeout=60,
+                check=False,
+            )
+        finally:
+            _, owner_said = owner.communicate(timeout=60)
+        made = [p.name for p in folder.iterdir() if p.stat().st_uid != owner_id]
+        assert owner.returncode == 0, owner_said  # never refused its own history
+        assert made == [], made
+        assert reader.returncode == 0, reader.stderr
+        said = json.loads(reader.stdout.strip().replace("'", '"'))
+        assert set(said) <= {"listed", "busy"}, said
+        assert said.get("listed", 0) > 0, said
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

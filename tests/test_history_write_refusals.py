@@ -2,7 +2,8 @@
 
 Every such failure was "cannot be written ... make it writable": for a full disk, a named
 pipe or a device given as the history, a path too long for SQLite, and a run that left
-the -wal and -shm files read-only, where making the file alone writable changed nothing.
+the -wal and -shm files read-only, where making the file alone writable changed nothing
+(a history this user cannot write is now refused before SQLite makes them).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def slack_emulator_config() -> EmulatorConfig:
 @pytest.mark.parametrize(
     ("file_mode", "folder_mode", "named"),
     [
-        (0o444, 0o777, ["history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm"]),
+        (0o444, 0o777, ["history.sqlite3"]),
         (0o666, 0o555, ["its folder"]),
     ],
 )
@@ -121,17 +122,22 @@ def test_read_only_files_and_folders_are_each_named(
     history.chmod(file_mode)
     folder.chmod(folder_mode)
     sets = len(slack_emulator.requests.for_path("/api/users.setPhoto"))
-    # Twice: the first run leaves the -wal and -shm files, read-only as the file, behind.
+    # Twice: a first run that SQLite was asked to open the file in left the -wal and -shm
+    # files behind, read-only as the file (then named too, and making the file alone
+    # writable changed nothing). Now it is refused before SQLite is asked: none are made.
     for _ in range(2):
         done = subprocess.run(
             ["unshare", "--user", *command], env=env, capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 2, done.stderr
     folder.chmod(0o755)
-    assert "cannot be written (SQLite: attempt to write a readonly database)" in done.stderr
+    assert "cannot be written (the file, its -wal or -shm file, or its folder is read-only)" in (
+        done.stderr
+    )
     said = done.stderr.split("nothing was changed in Slack: make ", 1)[1].split(" writable")[0]
     for name in named:
         assert name in said, said
+    assert sorted(p.name for p in folder.iterdir()) == ["history.sqlite3"]
     assert len(slack_emulator.requests.for_path("/api/users.setPhoto")) == sets
 
 

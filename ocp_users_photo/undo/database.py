@@ -213,11 +213,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
                 f"give a file's path {_WAYS_TO_GIVE_A_PATH}",
             )
         if not _writable(target):
-            raise _refused(
-                path,
-                "cannot be written (the file, its -wal or -shm file, or its folder is read-only)",
-                f"make it writable or give another path {_WAYS_TO_GIVE_A_PATH}",
-            )
+            raise _read_only_refusal(path)
         if found.st_size == 0:
             return
         database = _connect_read_only(target, busy_timeout)
@@ -262,11 +258,11 @@ def only_readable(path: Path) -> bool:
     """Whether the history file at ``path`` holds bytes this user cannot write as a change
     writes them (the file, its -wal and -shm files, or its folder read-only): it can be
     listed, not changed. Blocking."""
-    target = os.path.realpath(path)
     try:
+        target = os.path.realpath(path)  # a relative one: the working folder may be gone
         found = os.stat(target)
     except OSError:
-        return False
+        return False  # opening it says why, as for any history
     return stat.S_ISREG(found.st_mode) and found.st_size > 0 and not _writable(target)
 
 
@@ -276,54 +272,104 @@ _READ_ATTEMPTS: Final = 5
 
 def read_only_snapshot(
     path: Path, busy_timeout: float, read: Callable[[sqlite3.Connection], T]
-) -> tuple[T] | None:
-    """``read`` done on the history at ``path`` through a read-only connection, when this
-    user may read it but not write it (a folder made read-only, a copy on read-only media,
-    another user's history): a listing needs no write. None where it can be written
-    (``open_history`` is then the way), holds nothing yet, is not at this schema's version
-    (upgrading it would write), or has a -wal file with pages but no -shm file, which
-    reading would make beside it (and it would then hold up the owner's next change).
-    Checked as ``open_history`` checks; raises HistoryUnavailable. Blocking.
+) -> T:
+    """``read`` done on the history at ``path``, which this user may read but not write
+    (``only_readable``: a folder made read-only, a copy on read-only media, another user's
+    history), through a connection that writes nothing and makes no file beside it: SQLite
+    would make the -wal and -shm files as this user's, and their owner's next change
+    would be refused. Checked as ``open_history`` checks; raises HistoryUnavailable
+    (HistoryBusy for a file that never held still). Blocking.
 
-    Without a -shm file the file is read "immutable", with no lock: another program (its
-    owner) may write it meanwhile, so a reading during which the files changed is not
-    trusted, and is done again, as is one that failed while they changed; one whose files
-    never held still is HistoryBusy. A failure of a file that did not change is its own
-    (a damaged history is told so)."""
+    Two ways to read it, chosen before each attempt:
+
+    - Its -wal file holds no pages: the file alone is read "immutable", with no lock.
+      Its owner may write it meanwhile, so a reading during which the file or its -wal
+      changed is not trusted, and is done again, as is one that failed while they did.
+    - Pages in the -wal file (the owner's program has it open, or stopped with it so) are
+      read through SQLite's read-only mode, whose locks keep a reading whole; only where
+      this user cannot make a file in the folder (where it can, SQLite would make the
+      -shm file whenever the owner's program closed in between), and with the -shm file
+      there. Failures SQLite gives while the owner's program opens it (its index being
+      rebuilt) are passing: read again.
+
+    A failure while the files did not change is the file's own (a damaged history is told
+    so)."""
     for attempt in range(_READ_ATTEMPTS):
         if attempt:
             time.sleep(0.02 * attempt)
         with translated_failures(path):
             target = os.path.realpath(path)
-            if not only_readable(path):
-                return None
-            if _has_bytes(f"{target}-wal") and not os.path.exists(f"{target}-shm"):
-                return None
-            locked = _live(target)  # SQLite's locks keep such a reading whole
             before = _files_stamp(target)
+            wal_pages = _has_bytes(f"{target}-wal")
+            options = "mode=ro" if wal_pages else "mode=ro&immutable=1"
             try:
-                database = _connect_read_only(target, busy_timeout)
+                if wal_pages:  # refused as the files are now: said only if they stay so
+                    _refuse_unreadable_wal(path, target)
+                database = sqlite3.connect(
+                    f"{Path(target).as_uri()}?{options}",
+                    uri=True,
+                    timeout=busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
                 try:
                     _refuse_what_is_no_history(database, path)
                     if int(database.execute("PRAGMA user_version").fetchone()[0]) != (
                         SCHEMA_VERSION
                     ):
-                        return None
+                        # No history's tables yet, or older ones: making or upgrading
+                        # them writes, which a change refuses here too.
+                        raise _read_only_refusal(path)
                     _quick_check(database, path)
                     done = read(database)
                 finally:
                     database.close()
-            except (sqlite3.Error, HistoryUnavailable):
-                if _files_stamp(target) == before:
+            except (sqlite3.Error, HistoryUnavailable) as failed:
+                passing = wal_pages and "readonly" in str(failed).lower()
+                if _files_stamp(target) == before and not passing:
                     raise
                 continue
-            if locked or _files_stamp(target) == before:
-                return (done,)
+            if wal_pages or _files_stamp(target) == before:
+                return done
     raise _refused(
         path,
-        "was written by another program all the while it was read",
+        "was being written by another program all the while it was read",
         "try again in a moment",
         kind=HistoryBusy,
+    )
+
+
+def _refuse_unreadable_wal(path: Path, target: str) -> None:
+    """Pages in the -wal file that this user cannot read without making a file beside the
+    history (``read_only_snapshot``): refused, saying who can."""
+    folder_writable = os.access(os.path.dirname(target), os.W_OK)
+    if folder_writable:
+        raise _refused(
+            path,
+            "is open in another program (or was left so), with changes still in its -wal "
+            "file, which this user could read only by making files beside it that its "
+            "owner could not then write",
+            "try again once that program is done, or have the history's owner run the command",
+            kind=HistoryBusy,
+        )
+    if not os.path.exists(f"{target}-shm"):
+        raise _refused(
+            path,
+            "holds changes in its -wal file that can be read only by making a -shm file "
+            "beside it, in a folder this user may not write",
+            "have the history's owner run any history command once (it writes them into "
+            "the file), or copy the three files where this user may write",
+        )
+
+
+def _read_only_refusal(path: Path) -> HistoryUnavailable:
+    """A history this user may not write, found before SQLite is asked to (a dry run, or
+    a change or upgrade of a history that can only be read): which parts to make writable."""
+    return _refused(
+        path,
+        "cannot be written (the file, its -wal or -shm file, or its folder is read-only)",
+        f"make {_what_to_make_writable(path)} writable, or give another path "
+        f"{_WAYS_TO_GIVE_A_PATH}",
     )
 
 

@@ -50,6 +50,7 @@ from ocp_users_photo.undo.database import (
     emptied_refusal,
     forget_removed_bytes,
     in_transaction,
+    only_readable,
     open_history,
     read_only_snapshot,
     translated_failures,
@@ -449,12 +450,14 @@ class PhotoHistory(AsyncClosing):
                 # the change would (a listing said "none kept" where every change failed).
                 check_read_only(path, self.busy_timeout)
                 return absent
-            if reading and self._connection is None:
-                read = read_only_snapshot(
+            if self._connection is None and only_readable(path):
+                # Opened as a change opens it, SQLite would make the -wal and -shm files
+                # beside it as this user's, which their owner could not then write.
+                if not reading:
+                    check_read_only(path, self.busy_timeout)  # raises: cannot be written
+                return read_only_snapshot(
                     path, self.busy_timeout, lambda database: operation(database, *args)
                 )
-                if read is not None:
-                    return read[0]
             if self._connection is None:
                 # A closed connection (check_usable, aclose) left no one watching the path:
                 # another file put there meanwhile is checked as a new process checks it.
