@@ -245,6 +245,13 @@ def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.Argu
     return None
 
 
+def _words_shown(words: Sequence[str]) -> str:
+    """Words a person typed, as a usage error shows them: as typed, but quoted where that
+    would show nothing or mislead (a tab, a space inside, a word of blanks)."""
+    plain = [w if w.isprintable() and w.strip() and " " not in w else repr(w) for w in words]
+    return " ".join(plain)
+
+
 def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
     """ "; did you mean --dry-run?" for a mistyped option of ``parser`` (``--dryrun``)."""
     option = word.split("=", 1)[0]
@@ -267,7 +274,9 @@ def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
     long_names = [name for name in known if name[:2] == "--"]
     # Case first: --crop-X is --crop-x, though --crop-y is as close to it letter by letter.
     same_but_case = [name for name in long_names if name.lower() == option.lower()]
-    close = same_but_case or difflib.get_close_matches(option.lower(), long_names, 1)
+    # 0.8: close enough to be a slip ('--dryrun', '--jsn'), not another word ('--json'
+    # before the command was "--version?", the top parser's only near name).
+    close = same_but_case or difflib.get_close_matches(option.lower(), long_names, 1, 0.8)
     return f"; did you mean {close[0]}?" if close else ""
 
 
@@ -399,6 +408,14 @@ def _refuse_a_command_option_first(
     the command and called the folder an invalid choice. ``given``: the command named
     later in the words, if any."""
     first = arguments[0].split("=", 1)[0] if arguments else ""
+    if command in _COMMAND_NAMES and first not in ("--", *_PROGRAM_OPTIONS):
+        # '--json history', '--entry=3 undo': the command's option, before the command.
+        command_parser = _command_parser(parser, command)
+        if command_parser is not None and first in command_parser._option_string_actions:
+            parser.error(
+                f"{shown(first, 64)} is an option of {command}, which comes first: "
+                f"'ocp-users-photo {command} {shown(first, 64)} ...'"
+            )
     if command is None or command in _COMMAND_NAMES or not first.startswith("--"):
         return
     if first not in ("--", *_PROGRAM_OPTIONS):
@@ -443,7 +460,7 @@ def _refuse_a_stray_dash_word(
         action = known.get(word.split("=", 1)[0])
         if action is not None:
             takes_value = action.nargs != 0 and "=" not in word
-        elif word.startswith("-") and word != "-" and not _NEGATIVE_NUMBER.fullmatch(word):
+        elif _taken_for_an_option(word):
             stray.append(word)
         else:
             plain += 1
@@ -458,7 +475,7 @@ def _refuse_a_stray_dash_word(
     close = _closest_option(word, said_by)
     if close or given is None:
         where = f" (see: ocp-users-photo {given} --help)" if given is not None else ""
-        said_by.error(f"unrecognized arguments: {' '.join(stray)}{where}{close}")
+        said_by.error(f"unrecognized arguments: {_words_shown(stray)}{where}{close}")
     what = needed[0].metavar or needed[0].dest
     said_by.error(
         f"{shown(word, 64)!r} is no option here, and {what} is missing: a file whose name "
@@ -466,7 +483,58 @@ def _refuse_a_stray_dash_word(
     )
 
 
-_NEGATIVE_NUMBER: Final = re.compile(r"-[0-9]+(\.[0-9]+)?")
+# argparse's own rule: a word with a space, or shaped as a negative number, is no option.
+_NEGATIVE_NUMBER: Final = re.compile(r"-[0-9]+|-[0-9]*\.[0-9]+")
+
+
+def _taken_for_an_option(word: str) -> bool:
+    """Whether argparse takes ``word`` for an option (known or not), not for a value."""
+    return (
+        word.startswith("-")
+        and word != "-"
+        and " " not in word
+        and not _NEGATIVE_NUMBER.fullmatch(word)
+    )
+
+
+# Characters a text editor, a chat app or a web page puts where "-" or "--" was typed
+# (macOS and Word turn "--" into an en or em dash): a pasted option then names none.
+_LOOK_ALIKE_DASHES: Final = {
+    "\u2010": "a hyphen (U+2010)",
+    "\u2011": "a non-breaking hyphen (U+2011)",
+    "\u2012": "a figure dash (U+2012)",
+    "\u2013": "an en dash (U+2013)",
+    "\u2014": "an em dash (U+2014)",
+    "\u2015": "a horizontal bar (U+2015)",
+    "\u2212": "a minus sign (U+2212)",
+    "\ufe63": "a small hyphen-minus (U+FE63)",
+    "\uff0d": "a fullwidth hyphen-minus (U+FF0D)",
+}
+
+
+def _refuse_a_look_alike_dash(
+    parser: argparse.ArgumentParser, arguments: list[str], given: str | None
+) -> None:
+    """An option pasted with a look-alike dash ('\u2013dry-run'): argparse took it for a
+    word (IMAGE, or a command) and blamed another one. Refused naming the character and
+    the option meant, where it is one of the command's (a file may begin with a dash)."""
+    said_by = (_command_parser(parser, given) if given is not None else None) or parser
+    known = said_by._option_string_actions
+    for word in arguments[: arguments.index("--")] if "--" in arguments else arguments:
+        if not word or word[0] not in _LOOK_ALIKE_DASHES:
+            continue
+        name, _, value = word.partition("=")
+        stripped = name.lstrip("-" + "".join(_LOOK_ALIKE_DASHES))
+        meant = next(
+            (f"{dashes}{stripped}" for dashes in ("--", "-") if f"{dashes}{stripped}" in known),
+            None,
+        )
+        if meant is not None and stripped:
+            typed = f"{meant}={value}" if value else meant
+            said_by.error(
+                f"{shown(word, 64)!r} begins with {_LOOK_ALIKE_DASHES[word[0]]}, not '-' (a "
+                f"text editor or chat app may have changed what was typed): type {typed}"
+            )
 
 
 def _refuse_a_mistyped_command(parser: argparse.ArgumentParser, word: str) -> None:
@@ -507,6 +575,7 @@ def _run(argv: Sequence[str] | None) -> int:
     refuse_a_pasted_token(parser, arguments)
     if command is not None and given is None:
         _refuse_a_mistyped_command(parser, command)
+    _refuse_a_look_alike_dash(parser, arguments, given)
     _refuse_a_stray_dash_word(parser, arguments, given)
     try:
         args, unknown = parser.parse_known_args(arguments)
@@ -522,7 +591,7 @@ def _run(argv: Sequence[str] | None) -> int:
         # After the command, said with that command's usage line and its closest option.
         said_by = (_command_parser(parser, args.command) if after_command else None) or parser
         close = _closest_option(unknown[0], said_by)
-        said_by.error(f"unrecognized arguments: {' '.join(unknown)}{where}{close}")
+        said_by.error(f"unrecognized arguments: {_words_shown(unknown)}{where}{close}")
     handler: Callable[[argparse.Namespace], int] = args.handler
     quiet_decompression_bomb_warning()
     try:

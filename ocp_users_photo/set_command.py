@@ -241,6 +241,13 @@ def _stdin_image(max_bytes: int) -> bytes:
         except BlockingIOError:
             select.select([descriptor], [], [])
             continue
+        except OSError as failed:  # opened for writing only (0>file), a folder
+            reason = failed.strerror or type(failed).__name__
+            raise ValueError(
+                f"nothing was sent to Slack: IMAGE - reads the image from stdin, which cannot "
+                f"be read here ({reason}): pipe the image in ('... | ocp-users-photo set -') "
+                "or give its path"
+            ) from None
         if not piece:
             break
         pieces.append(piece)
@@ -513,7 +520,14 @@ def _write_preview(upload: PreparedUpload, target: Path) -> str:
     data = body if isinstance(body, bytes) else body.read()
     with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent
         square = slack_square(picture, upload.image.crop_box)
-    square.save(target, format="PNG")
+    try:
+        square.save(target, format="PNG")
+    except OSError as failed:  # a folder this user may not write, /sys, a full disk
+        reason = failed.strerror or type(failed).__name__
+        raise ValueError(
+            f"nothing was sent to Slack: --preview {quoted(str(target))} cannot be written "
+            f"({reason}): give a file in a folder you can write"
+        ) from None
     return (
         f"Preview: {shown_path(target)} ({square.width}x{square.height} PNG, the square Slack "
         "would show)"

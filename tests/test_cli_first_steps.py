@@ -195,6 +195,41 @@ def test_a_stray_dash_word_is_said_as_what_it_is_not_as_a_missing_word(tmp_path:
     assert "did you mean" not in late.stderr
 
 
+def test_a_dash_word_argparse_takes_as_image_is_left_to_it(tmp_path: Path) -> None:
+    """A word argparse reads as IMAGE (one with a space, '-.5') was refused as a stray
+    option by the check for one, a command that worked broken."""
+    (tmp_path / "-my photo.png").write_bytes(make_image())
+    spaced = run_cli("set", "-my photo.png", "--dry-run", env={}, cwd=tmp_path)
+    assert spaced.returncode == ExitCode.OK, spaced.stderr
+    number = run_cli("set", "-.5", "--dry-run", env={}, cwd=tmp_path)
+    assert number.returncode == ExitCode.INVALID
+    assert "no file at '-.5'" in number.stderr  # read as IMAGE, as argparse does
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (["--json", "history"], "--json is an option of history, which comes first"),
+        (["--entry=3", "undo"], "--entry is an option of undo, which comes first"),
+        (["--dry-run", "set", "me.png"], "--dry-run is an option of set, which comes first"),
+        (["set", "\u2013dry-run", "me.png"], "'\u2013dry-run' begins with an en dash (U+2013)"),
+        (["set", "me.png", "\u2014json"], "begins with an em dash (U+2014), not '-'"),
+        (["undo", "\u2013\u2013entry", "3"], "type --entry"),
+        (["whoami", "\u2212\u2212json"], "a minus sign (U+2212)"),
+        (["undo", "\t"], "unrecognized arguments: '\\t'"),
+        (["set", "me.png", " "], "unrecognized arguments: ' '"),
+    ],
+)
+def test_words_in_the_wrong_shape_are_said_as_what_they_are(words: list[str], said: str) -> None:
+    """An option before its command got "did you mean --version?" (the top parser's only
+    near name) or nothing; an option pasted with a look-alike dash was taken for IMAGE,
+    and the real image blamed; a blank word was shown as nothing."""
+    done = run_cli(*words, env={})
+    assert done.returncode == ExitCode.INVALID
+    assert said in done.stderr, done.stderr
+    assert "did you mean --version" not in done.stderr
+
+
 def test_no_hidden_option_is_suggested_and_mcp_says_where_its_token_comes_from() -> None:
     """--token is there only to be refused: 'did you mean --token?' pointed at a refusal;
     mcp takes no --token-env (its host's env block holds SLACK_USER_TOKEN)."""

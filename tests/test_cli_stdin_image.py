@@ -235,3 +235,26 @@ def test_a_non_blocking_stdin_is_waited_on_not_taken_as_empty(
     out, err = running.communicate(timeout=60)
     assert running.returncode == ExitCode.OK, err
     assert b"Checked: would send PNG 640x640" in out
+
+
+def test_a_stdin_open_for_writing_and_an_unwritable_preview_are_said_so(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Both were Python's bare "[Errno 9] Bad file descriptor" and "[Errno 13]
+    Permission denied: '/sys/x.png'", naming neither stdin nor --preview."""
+    with (tmp_path / "out").open("wb") as write_only:
+        done = _set(slack_emulator, tmp_path, "--dry-run", stdin=write_only.fileno())
+    assert done.returncode == ExitCode.INVALID
+    assert b"reads the image from stdin, which cannot be read here (Bad file" in done.stderr
+    folder = tmp_path / "no-folder"
+    target = folder / "square.png"
+    preview = _set(slack_emulator, tmp_path, "--dry-run", "--preview", str(target), stdin=RED)
+    assert preview.returncode == ExitCode.INVALID
+    assert b"does not exist" in preview.stderr or b"cannot be written" in preview.stderr
+    (tmp_path / "plain").write_bytes(b"x")
+    under_a_file = tmp_path / "plain" / "square.png"  # a file where a folder should be
+    refused = _set(slack_emulator, tmp_path, "--dry-run", "--preview", str(under_a_file), stdin=RED)
+    assert refused.returncode == ExitCode.INVALID
+    assert b"Errno" not in refused.stderr
+    assert b"--preview" in refused.stderr
+    assert _uploads(slack_emulator) == 0
