@@ -238,15 +238,28 @@ def test_a_history_its_owner_writes_meanwhile_is_never_called_damaged(
     nobody = 65534
     for part in (folder, history):
         os.chown(part, nobody, nobody)  # the owner: another user (root writes as them here)
+    said = _listed_while_written([sys.executable], bound_by_permissions(), history, {})
+    assert said.get("listed", 0) > 0, said
+    assert set(said) <= {"listed", "busy"}, said
+
+
+def _listed_while_written(
+    owner: list[str], reader: list[str], history: Path, owner_env: dict[str, str] | None
+) -> dict[str, int]:
+    """For 4 s, the owner's program (``owner``: the words that run its Python) writes the
+    history, opening and closing it, while ``reader`` (the words before this user's
+    Python) lists it over and over: how each listing ended, counted. Both must end well
+    (the owner never refused its own history)."""
     seconds = "4"
-    owner = subprocess.Popen(
-        [sys.executable, "-c", _OWNER_WRITES, str(history), seconds],
+    writing = subprocess.Popen(
+        [*owner, "-c", _OWNER_WRITES, str(history), seconds],
         stderr=subprocess.PIPE,
         text=True,
+        env=owner_env or None,
     )
     try:
-        reader = subprocess.run(
-            [*bound_by_permissions(), sys.executable, "-c", _READER_LISTS, str(history), seconds],
+        listing = subprocess.run(
+            [*reader, sys.executable, "-c", _READER_LISTS, str(history), seconds],
             capture_output=True,
             text=True,
             env=environment_without_slack({"PYTHONPATH": str(ROOT)}),
@@ -254,12 +267,11 @@ def test_a_history_its_owner_writes_meanwhile_is_never_called_damaged(
             check=False,
         )
     finally:
-        _, owner_said = owner.communicate(timeout=60)
-    assert owner.returncode == 0, owner_said
-    assert reader.returncode == 0, reader.stderr
-    said = json.loads(reader.stdout.strip().replace("'", '"'))
-    assert said.get("listed", 0) > 0, said
-    assert set(said) <= {"listed", "busy"}, said
+        _, owner_said = writing.communicate(timeout=60)
+    assert writing.returncode == 0, owner_said
+    assert listing.returncode == 0, listing.stderr
+    counted: dict[str, int] = json.loads(listing.stdout.strip().replace("'", '"'))
+    return counted
 
 
 _LEAVE_PAGES_IN_THE_WAL = """
@@ -270,6 +282,23 @@ os._exit(0)  # no close: the pages stay in the -wal file, not written back
 """
 
 
+def _with_pages_in_its_wal(
+    emulator: RunningEmulator, tmp_path: Path
+) -> tuple[Path, Path, dict[str, str]]:
+    """A history of one change (kept in tmp_path/kept), then changed by a program that
+    stopped before writing its -wal file's pages into the file: the history, the image
+    set, and the command line's environment."""
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    history = folder / "history.sqlite3"
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": emulator.base_url}
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
+    subprocess.run([sys.executable, "-c", _LEAVE_PAGES_IN_THE_WAL, str(history)], check=True)
+    return history, image, env
+
+
 def test_pages_left_in_a_wal_are_neither_skipped_nor_read_by_making_files(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -278,14 +307,8 @@ def test_pages_left_in_a_wal_are_neither_skipped_nor_read_by_making_files(
     them, without a word; read through SQLite, it makes the -shm file beside it as this
     user's, read-only as the history, and the owner's next change was refused ("make
     ...-shm writable"). Where this user may make files there, it is refused, none made."""
-    folder = tmp_path / "kept"
-    folder.mkdir()
-    history = folder / "history.sqlite3"
-    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
-    image = tmp_path / "red.png"
-    image.write_bytes(picture((200, 30, 30)))
-    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
-    subprocess.run([sys.executable, "-c", _LEAVE_PAGES_IN_THE_WAL, str(history)], check=True)
+    history, image, env = _with_pages_in_its_wal(slack_emulator, tmp_path)
+    folder = history.parent
     (folder / "history.sqlite3-shm").unlink()
     assert (folder / "history.sqlite3-wal").stat().st_size > 0
     history.chmod(0o444)
@@ -308,14 +331,8 @@ def test_pages_left_in_a_wal_are_read_where_no_file_can_be_made(
     """The same in a folder this user may not write (read-only media, another's home):
     with its -shm file there, SQLite's read-only mode reads the -wal file's pages and can
     make no file; without it, the reading is refused saying who can mend it."""
-    folder = tmp_path / "kept"
-    folder.mkdir()
-    history = folder / "history.sqlite3"
-    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
-    image = tmp_path / "red.png"
-    image.write_bytes(picture((200, 30, 30)))
-    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
-    subprocess.run([sys.executable, "-c", _LEAVE_PAGES_IN_THE_WAL, str(history)], check=True)
+    history, _, env = _with_pages_in_its_wal(slack_emulator, tmp_path)
+    folder = history.parent
     history.chmod(0o444)
     folder.chmod(0o555)
     try:
@@ -362,32 +379,15 @@ def test_a_reader_in_a_shared_folder_makes_no_file_its_owner_cannot_write(
         owner_id = 1000
         os.chown(history, owner_id, owner_id)
         history.chmod(0o644)
-        seconds = "4"
         as_owner = ["setpriv", f"--reuid={owner_id}", f"--regid={owner_id}", "--clear-groups"]
-        owner = subprocess.Popen(
-            [*as_owner, str(_SYSTEM_PYTHON), "-c", _OWNER_WRITES, str(history), seconds],
-            stderr=subprocess.PIPE,
-            text=True,
-            env={"PATH": "/usr/bin:/bin"},
-        )
         # This user: root bound by file modes, and unable to give a file it makes away.
         as_reader = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-chown"]
-        try:
-            reader = subprocess.run(
-                [*as_reader, sys.executable, "-c", _READER_LISTS, str(history), seconds],
-                capture_output=True,
-                text=True,
-                env=environment_without_slack({"PYTHONPATH": str(ROOT)}),
-                timeout=60,
-                check=False,
-            )
-        finally:
-            _, owner_said = owner.communicate(timeout=60)
+        owner_env = {"PATH": "/usr/bin:/bin"}
+        said = _listed_while_written(
+            [*as_owner, str(_SYSTEM_PYTHON)], as_reader, history, owner_env
+        )
         made = [p.name for p in folder.iterdir() if p.stat().st_uid != owner_id]
-        assert owner.returncode == 0, owner_said  # never refused its own history
         assert made == [], made
-        assert reader.returncode == 0, reader.stderr
-        said = json.loads(reader.stdout.strip().replace("'", '"'))
         assert set(said) <= {"listed", "busy"}, said
         assert said.get("listed", 0) > 0, said
     finally:
