@@ -314,7 +314,8 @@ def test_pages_left_in_a_wal_are_neither_skipped_nor_read_by_making_files(
     history.chmod(0o444)
     listed = _as_reader("history", "--json", "--history", str(history), env=env)
     assert listed.returncode == 2, listed.stdout
-    assert "with changes still in its -wal file" in listed.stderr
+    assert "can be read only by making a -shm file beside it" in listed.stderr
+    assert "make the file writable" in listed.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["history.sqlite3", "history.sqlite3-wal"]
     history.chmod(0o644)  # its owner's next change goes through
     changed = _as_reader("set", str(image), "--history", str(history), env=env)
@@ -392,3 +393,69 @@ def test_a_reader_in_a_shared_folder_makes_no_file_its_owner_cannot_write(
         assert said.get("listed", 0) > 0, said
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_its_owner_reads_a_history_whose_shm_file_an_old_run_left_read_only(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The -wal and -shm files both there, the -shm file read-only (a run that gave it the
+    history's mode): its owner's listing was told to wait for "another program" for good.
+    SQLite's read-only mode makes nothing there, and a file it would make is the owner's."""
+    history, _, env = _with_pages_in_its_wal(slack_emulator, tmp_path)
+    (history.parent / "history.sqlite3-shm").chmod(0o444)
+    listed = _as_reader("history", "--json", "--history", str(history), env=env)
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)["entries"]
+    assert entry["kept_at"].startswith("1970-01-0"), entry
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run with another real user id")
+def test_a_program_whose_effective_user_owns_the_history_may_change_it(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Whether the history can be written was judged by the real user (os.access's way): a
+    setuid program, the history's owner by its effective user, was refused its own."""
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    history = folder / "history.sqlite3"
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
+    other = tmp_path / "blue.png"
+    other.write_bytes(picture((30, 30, 200)))
+    setuid_like = ["setpriv", "--ruid=1000", "--bounding-set=-dac_override,-dac_read_search"]
+    command = ["set", str(other), "--history", str(history)]
+    done = subprocess.run(
+        [*setuid_like, sys.executable, "-m", "ocp_users_photo.cli", *command],
+        capture_output=True,
+        text=True,
+        env=environment_without_slack(env),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "kept as #2" in done.stdout
+
+
+def test_side_files_this_user_may_not_read_are_named(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Another user's history whose -shm file only its owner may read: "this user may not
+    write the file ... chmod u+rw" (advice for the owner's own bits, about the wrong file)."""
+    history, _, env = _with_pages_in_its_wal(slack_emulator, tmp_path)
+    folder = history.parent
+    tmp_path.chmod(0o755)
+    for part in (folder, *folder.iterdir()):
+        os.chown(part, 65534, 65534)
+        part.chmod(0o755 if part == folder else 0o644)
+    (folder / "history.sqlite3-shm").chmod(0o600)
+    folder.chmod(0o555)
+    try:
+        listed = _as_reader("history", "--history", str(history), env=env)
+    finally:
+        folder.chmod(0o755)
+    assert listed.returncode == 2, listed.stdout
+    assert "this user may not read" in listed.stderr
+    assert "history.sqlite3-shm" in listed.stderr
+    assert "chmod u+rw" not in listed.stderr

@@ -186,7 +186,7 @@ def _check_makeable(path: str) -> None:
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
     if not os.path.isdir(above):
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-    if not os.access(above, os.W_OK | os.X_OK):
+    if not _may(above, os.W_OK | os.X_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
 
@@ -224,6 +224,15 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
             database.close()
 
 
+def _may(path: str | Path, mode: int) -> bool:
+    """Whether this process may open ``path`` so (``os.R_OK``, ``os.W_OK``...), judged by
+    its effective user and group, as the open itself is: a setuid or setgid program's real
+    ones would refuse its owner's own history."""
+    if os.access in os.supports_effective_ids:
+        return os.access(path, mode, effective_ids=True)
+    return os.access(path, mode)
+
+
 def _writable(target: str) -> bool:
     """Whether this user may write what a change writes in the history file ``target`` (a
     link's target): the file, the -wal and -shm files there are, and the folder when it
@@ -232,7 +241,7 @@ def _writable(target: str) -> bool:
     written = [target, *(name for name in beside if os.path.exists(name))]
     if not all(os.path.exists(name) for name in beside):
         written.append(os.path.dirname(target))
-    return all(os.access(name, os.W_OK) for name in written)
+    return all(_may(name, os.W_OK) for name in written)
 
 
 def _connect_read_only(target: str, busy_timeout: float) -> sqlite3.Connection:
@@ -294,6 +303,7 @@ def read_only_snapshot(
 
     A failure while the files did not change is the file's own (a damaged history is told
     so)."""
+    busy: HistoryBusy | None = None
     for attempt in range(_READ_ATTEMPTS):
         if attempt:
             time.sleep(0.02 * attempt)
@@ -325,12 +335,15 @@ def read_only_snapshot(
                 finally:
                     database.close()
             except (sqlite3.Error, HistoryUnavailable) as failed:
-                passing = wal_pages and "readonly" in str(failed).lower()
+                busy = failed if isinstance(failed, HistoryBusy) else None
+                passing = wal_pages and (busy is not None or "readonly" in str(failed).lower())
                 if _files_stamp(target) == before and not passing:
                     raise
                 continue
             if wal_pages or _files_stamp(target) == before:
                 return done
+    if busy is not None:
+        raise busy  # what held it up each time, said as it is
     raise _refused(
         path,
         "was being written by another program all the while it was read",
@@ -341,9 +354,22 @@ def read_only_snapshot(
 
 def _refuse_unreadable_wal(path: Path, target: str) -> None:
     """Pages in the -wal file that this user cannot read without making a file beside the
-    history (``read_only_snapshot``): refused, saying who can."""
-    folder_writable = os.access(os.path.dirname(target), os.W_OK)
-    if folder_writable:
+    history, or whose -wal and -shm files it may not read (``read_only_snapshot``):
+    refused, saying who can do what. Read through SQLite's read-only mode otherwise: with
+    the -shm file there, where this user can make no file beside it, or owns the history
+    (a file it makes there is then its owner's)."""
+    wal, shm = f"{target}-wal", f"{target}-shm"
+    unreadable = [name for name in (wal, shm) if os.path.exists(name) and not _may(name, os.R_OK)]
+    if unreadable:
+        raise _refused(
+            path,
+            f"has changes in its -wal file, and this user may not read "
+            f"{' or '.join(shown_path(name) for name in unreadable)}",
+            "have the history's owner run the command, or let this user read those files",
+        )
+    if os.path.exists(shm):
+        if not _may(os.path.dirname(target), os.W_OK) or _owns(target):
+            return
         raise _refused(
             path,
             "is open in another program (or was left so), with changes still in its -wal "
@@ -352,7 +378,7 @@ def _refuse_unreadable_wal(path: Path, target: str) -> None:
             "try again once that program is done, or have the history's owner run the command",
             kind=HistoryBusy,
         )
-    if not os.path.exists(f"{target}-shm"):
+    if not _may(os.path.dirname(target), os.W_OK):
         raise _refused(
             path,
             "holds changes in its -wal file that can be read only by making a -shm file "
@@ -360,6 +386,28 @@ def _refuse_unreadable_wal(path: Path, target: str) -> None:
             "have the history's owner run any history command once (it writes them into "
             "the file), or copy the three files where this user may write",
         )
+    if _owns(target):
+        raise _refused(
+            path,
+            "holds changes in its -wal file that can be read only by making a -shm file "
+            "beside it, which would be made read-only as the file is",
+            "make the file writable (then any command writes them into it)",
+        )
+    raise _refused(
+        path,
+        "holds changes in its -wal file that can be read only by making a -shm file beside "
+        "it, which its owner could not then write",
+        "try again once its owner's program is done, or have the history's owner run the command",
+        kind=HistoryBusy,  # often passing: the owner's program opening or closing it
+    )
+
+
+def _owns(target: str) -> bool:
+    """Whether this process's effective user owns the history file."""
+    try:
+        return os.stat(target).st_uid == os.geteuid()
+    except OSError:
+        return False
 
 
 def _read_only_refusal(path: Path) -> HistoryUnavailable:
@@ -682,9 +730,9 @@ def _denied_to_this_user(path: Path) -> str | None:
             return None
     except (OSError, ValueError):
         return None
-    if not os.access(target, os.R_OK):
+    if not _may(target, os.R_OK):
         return "this user may not read the file (its permissions)"
-    if not os.access(target, os.W_OK):
+    if not _may(target, os.W_OK):
         return "this user may not write the file (its permissions)"
     return None
 
@@ -706,11 +754,9 @@ def _what_to_make_writable(path: Path) -> str:
     target = Path(os.path.realpath(path))
     beside = (target.with_name(target.name + end) for end in ("-wal", "-shm"))
     found = [
-        shown_path(part)
-        for part in (target, *beside)
-        if part.exists() and not os.access(part, os.W_OK)
+        shown_path(part) for part in (target, *beside) if part.exists() and not _may(part, os.W_OK)
     ]
-    if not os.access(target.parent, os.W_OK | os.X_OK):
+    if not _may(target.parent, os.W_OK | os.X_OK):
         found.append(f"its folder {shown_path(target.parent)}")
     if not found:
         return "it, the -wal and -shm files beside it and its folder"
