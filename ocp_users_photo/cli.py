@@ -408,7 +408,8 @@ def _refuse_a_command_option_first(
     the command and called the folder an invalid choice. ``given``: the command named
     later in the words, if any."""
     first = arguments[0].split("=", 1)[0] if arguments else ""
-    if command in _COMMAND_NAMES and first not in ("--", *_PROGRAM_OPTIONS):
+    program_option = first in ("--", *_PROGRAM_OPTIONS) or first in parser._option_string_actions
+    if command in _COMMAND_NAMES and not program_option:
         # '--json history', '--entry=3 undo': the command's option, before the command.
         command_parser = _command_parser(parser, command)
         if command_parser is not None and first in command_parser._option_string_actions:

@@ -230,6 +230,15 @@ def test_words_in_the_wrong_shape_are_said_as_what_they_are(words: list[str], sa
     assert "did you mean --version" not in done.stderr
 
 
+def test_the_programs_own_option_before_a_command_is_still_taken() -> None:
+    """'-h history' printed the program's help; the check for a command's option before
+    its command refused it as history's (every command has -h too)."""
+    for words in (["-h", "history"], ["--help", "set"]):
+        done = run_cli(*words, env={})
+        assert done.returncode == ExitCode.OK, done.stderr
+        assert done.stdout.startswith("usage: ocp-users-photo [-h] [--version] COMMAND")
+
+
 def test_no_hidden_option_is_suggested_and_mcp_says_where_its_token_comes_from() -> None:
     """--token is there only to be refused: 'did you mean --token?' pointed at a refusal;
     mcp takes no --token-env (its host's env block holds SLACK_USER_TOKEN)."""

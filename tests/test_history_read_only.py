@@ -347,7 +347,7 @@ def test_pages_left_in_a_wal_are_read_where_no_file_can_be_made(
         refused = _as_reader("history", "--history", str(history), env=env)
         assert refused.returncode == 2, refused.stdout
         assert "can be read only by making a -shm file beside it" in refused.stderr
-        assert "have the history's owner run any history command once" in refused.stderr
+        assert "make its folder writable" in refused.stderr  # this user owns it
     finally:
         folder.chmod(0o755)
 
@@ -459,3 +459,60 @@ def test_side_files_this_user_may_not_read_are_named(
     assert "this user may not read" in listed.stderr
     assert "history.sqlite3-shm" in listed.stderr
     assert "chmod u+rw" not in listed.stderr
+
+
+def test_its_owner_reads_pages_in_a_read_only_wal_of_a_writable_history(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The -wal file read-only, no -shm file, the history its owner's and writable: the
+    listing was refused ("make the file writable", which it was). The -shm file SQLite
+    makes there is the owner's, writable as the file is: it is read."""
+    history, _, env = _with_pages_in_its_wal(slack_emulator, tmp_path)
+    (history.parent / "history.sqlite3-shm").unlink()
+    (history.parent / "history.sqlite3-wal").chmod(0o400)
+    listed = _as_reader("history", "--json", "--history", str(history), env=env)
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)["entries"]
+    assert entry["kept_at"].startswith("1970-01-0"), entry
+
+
+# A seccomp filter that answers faccessat2 (439 on x86_64) with EPERM, as some container
+# sandboxes did, then runs its arguments.
+_NO_FACCESSAT2 = """
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def load(k): return struct.pack("HBBI", 0x20, 0, 0, k)
+def ret(k): return struct.pack("HBBI", 0x06, 0, 0, k)
+def jeq(k, t, f): return struct.pack("HBBI", 0x15, t, f, k)
+program = load(0) + jeq(439, 0, 1) + ret(0x00050001) + ret(0x7FFF0000)
+buffer = ctypes.create_string_buffer(program)
+class Filter(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+rules = Filter(len(program) // 8, ctypes.addressof(buffer))
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.byref(rules), 0, 0) == 0  # PR_SET_SECCOMP, a filter
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.uname().machine != "x86_64", reason="x86_64 Linux seccomp"
+)
+def test_a_sandbox_that_refuses_faccessat2_leaves_a_writable_history_writable(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Asked by the effective ids, os.access takes faccessat2, which such a sandbox
+    refuses: every history read as one nobody may write, and the second change of one was
+    refused. The effective ids are asked only where they differ from the real ones."""
+    history = tmp_path / "history.sqlite3"
+    env = environment_without_slack(
+        {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    )
+    for color in ((200, 30, 30), (30, 30, 200)):
+        image = tmp_path / "photo.png"
+        image.write_bytes(picture(color))
+        command = [sys.executable, "-c", _NO_FACCESSAT2, sys.executable, "-m"]
+        command += ["ocp_users_photo.cli", "set", str(image), "--history", str(history)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert "kept as #2" in done.stdout

@@ -228,7 +228,10 @@ def _may(path: str | Path, mode: int) -> bool:
     """Whether this process may open ``path`` so (``os.R_OK``, ``os.W_OK``...), judged by
     its effective user and group, as the open itself is: a setuid or setgid program's real
     ones would refuse its owner's own history."""
-    if os.access in os.supports_effective_ids:
+    ids_differ = os.geteuid() != os.getuid() or os.getegid() != os.getgid()
+    if ids_differ and os.access in os.supports_effective_ids:
+        # Only then: faccessat2, which it takes, is refused (EPERM, not ENOSYS) by some
+        # container sandboxes, and every file would read as one nobody may write.
         return os.access(path, mode, effective_ids=True)
     return os.access(path, mode)
 
@@ -353,22 +356,27 @@ def read_only_snapshot(
 
 
 def _refuse_unreadable_wal(path: Path, target: str) -> None:
-    """Pages in the -wal file that this user cannot read without making a file beside the
-    history, or whose -wal and -shm files it may not read (``read_only_snapshot``):
-    refused, saying who can do what. Read through SQLite's read-only mode otherwise: with
-    the -shm file there, where this user can make no file beside it, or owns the history
-    (a file it makes there is then its owner's)."""
+    """Pages in the -wal file that this user cannot read without making a file its owner
+    could not then write, or whose -wal and -shm files it may not read
+    (``read_only_snapshot``): refused, saying who can do what. Read through SQLite's
+    read-only mode otherwise: with the -shm file there, where this user can make no file
+    beside it or owns the history (a file it makes there is then its owner's), and with no
+    -shm file where its owner may make one that it can then write."""
     wal, shm = f"{target}-wal", f"{target}-shm"
+    folder_writable = _may(os.path.dirname(target), os.W_OK)
+    owner = _owns(target)
     unreadable = [name for name in (wal, shm) if os.path.exists(name) and not _may(name, os.R_OK)]
     if unreadable:
+        named = " or ".join(shown_path(name) for name in unreadable)
         raise _refused(
             path,
-            f"has changes in its -wal file, and this user may not read "
-            f"{' or '.join(shown_path(name) for name in unreadable)}",
-            "have the history's owner run the command, or let this user read those files",
+            f"has changes in its -wal file, and this user may not read {named}",
+            "make them readable by their owner (chmod u+r)"
+            if owner
+            else "have the history's owner run the command, or let this user read those files",
         )
     if os.path.exists(shm):
-        if not _may(os.path.dirname(target), os.W_OK) or _owns(target):
+        if not folder_writable or owner:
             return
         raise _refused(
             path,
@@ -378,20 +386,26 @@ def _refuse_unreadable_wal(path: Path, target: str) -> None:
             "try again once that program is done, or have the history's owner run the command",
             kind=HistoryBusy,
         )
-    if not _may(os.path.dirname(target), os.W_OK):
+    if owner and folder_writable and _may(target, os.W_OK):
+        return  # the -shm file SQLite makes is its owner's, writable as the file is
+    if owner:
+        what, advice = (
+            ("beside it, which would be made read-only as the file is", "make the file writable")
+            if folder_writable
+            else ("beside it, in a folder that cannot be written", "make its folder writable")
+        )
+        raise _refused(
+            path,
+            f"holds changes in its -wal file that can be read only by making a -shm file {what}",
+            f"{advice} (then any command writes them into the file)",
+        )
+    if not folder_writable:
         raise _refused(
             path,
             "holds changes in its -wal file that can be read only by making a -shm file "
             "beside it, in a folder this user may not write",
             "have the history's owner run any history command once (it writes them into "
             "the file), or copy the three files where this user may write",
-        )
-    if _owns(target):
-        raise _refused(
-            path,
-            "holds changes in its -wal file that can be read only by making a -shm file "
-            "beside it, which would be made read-only as the file is",
-            "make the file writable (then any command writes them into it)",
         )
     raise _refused(
         path,
