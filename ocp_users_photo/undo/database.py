@@ -306,7 +306,7 @@ def read_only_snapshot(
 
     A failure while the files did not change is the file's own (a damaged history is told
     so)."""
-    busy: HistoryBusy | None = None
+    held_up: HistoryUnavailable | None = None  # the side files' state, the last time
     for attempt in range(_READ_ATTEMPTS):
         if attempt:
             time.sleep(0.02 * attempt)
@@ -315,9 +315,16 @@ def read_only_snapshot(
             before = _files_stamp(target)
             wal_pages = _has_bytes(f"{target}-wal")
             options = "mode=ro" if wal_pages else "mode=ro&immutable=1"
-            try:
-                if wal_pages:  # refused as the files are now: said only if they stay so
+            if wal_pages:
+                try:
                     _refuse_unreadable_wal(path, target)
+                except HistoryUnavailable as refused:
+                    # Often passing (the owner's program opening or closing it makes and
+                    # removes the side files): said only if it stays so.
+                    held_up = refused
+                    continue
+            held_up = None
+            try:
                 database = sqlite3.connect(
                     f"{Path(target).as_uri()}?{options}",
                     uri=True,
@@ -338,15 +345,14 @@ def read_only_snapshot(
                 finally:
                     database.close()
             except (sqlite3.Error, HistoryUnavailable) as failed:
-                busy = failed if isinstance(failed, HistoryBusy) else None
-                passing = wal_pages and (busy is not None or "readonly" in str(failed).lower())
+                passing = wal_pages and "readonly" in str(failed).lower()
                 if _files_stamp(target) == before and not passing:
                     raise
                 continue
             if wal_pages or _files_stamp(target) == before:
                 return done
-    if busy is not None:
-        raise busy  # what held it up each time, said as it is
+    if held_up is not None:
+        raise held_up  # what held it up each time, said as it is
     raise _refused(
         path,
         "was being written by another program all the while it was read",
