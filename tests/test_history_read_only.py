@@ -282,12 +282,9 @@ os._exit(0)  # no close: the pages stay in the -wal file, not written back
 """
 
 
-def _with_pages_in_its_wal(
-    emulator: RunningEmulator, tmp_path: Path
-) -> tuple[Path, Path, dict[str, str]]:
-    """A history of one change (kept in tmp_path/kept), then changed by a program that
-    stopped before writing its -wal file's pages into the file: the history, the image
-    set, and the command line's environment."""
+def _kept_once(emulator: RunningEmulator, tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A history of one change, kept in tmp_path/kept: the history, the image set, and the
+    command line's environment."""
     folder = tmp_path / "kept"
     folder.mkdir()
     history = folder / "history.sqlite3"
@@ -295,6 +292,15 @@ def _with_pages_in_its_wal(
     image = tmp_path / "red.png"
     image.write_bytes(picture((200, 30, 30)))
     assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
+    return history, image, env
+
+
+def _with_pages_in_its_wal(
+    emulator: RunningEmulator, tmp_path: Path
+) -> tuple[Path, Path, dict[str, str]]:
+    """A history of one change (``_kept_once``), then changed by a program that stopped
+    before writing its -wal file's pages into the file."""
+    history, image, env = _kept_once(emulator, tmp_path)
     subprocess.run([sys.executable, "-c", _LEAVE_PAGES_IN_THE_WAL, str(history)], check=True)
     return history, image, env
 
@@ -415,13 +421,7 @@ def test_a_program_whose_effective_user_owns_the_history_may_change_it(
 ) -> None:
     """Whether the history can be written was judged by the real user (os.access's way): a
     setuid program, the history's owner by its effective user, was refused its own."""
-    folder = tmp_path / "kept"
-    folder.mkdir()
-    history = folder / "history.sqlite3"
-    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
-    image = tmp_path / "red.png"
-    image.write_bytes(picture((200, 30, 30)))
-    assert run_cli("set", str(image), "--history", str(history), env=env).returncode == 0
+    history, _, env = _kept_once(slack_emulator, tmp_path)
     other = tmp_path / "blue.png"
     other.write_bytes(picture((30, 30, 200)))
     setuid_like = ["setpriv", "--ruid=1000", "--bounding-set=-dac_override,-dac_read_search"]
