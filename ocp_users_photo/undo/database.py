@@ -298,11 +298,12 @@ def read_only_snapshot(
       Its owner may write it meanwhile, so a reading during which the file or its -wal
       changed is not trusted, and is done again, as is one that failed while they did.
     - Pages in the -wal file (the owner's program has it open, or stopped with it so) are
-      read through SQLite's read-only mode, whose locks keep a reading whole; only where
-      this user cannot make a file in the folder (where it can, SQLite would make the
-      -shm file whenever the owner's program closed in between), and with the -shm file
-      there. Failures SQLite gives while the owner's program opens it (its index being
-      rebuilt) are passing: read again.
+      read through SQLite's read-only mode, whose locks keep a reading whole, where
+      ``_refuse_unreadable_wal`` allows it: where any file SQLite makes there would be
+      one its owner can write (this user cannot make one in the folder, or is the owner).
+      Otherwise the side files' state is refused, after it held in every attempt (the
+      owner's program opening or closing it makes and removes them). Failures SQLite
+      gives while that program opens it (its index being rebuilt) are passing too.
 
     A failure while the files did not change is the file's own (a damaged history is told
     so)."""
