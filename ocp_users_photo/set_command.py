@@ -14,7 +14,6 @@ import io
 import json
 import os
 import re
-import select
 import sys
 import unicodedata
 from pathlib import Path
@@ -41,14 +40,19 @@ from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.policy import CROP_BOX_ADVICE
-from ocp_users_photo.images.resolvers import BASE64_IN_BYTES, TEXT_IN_BYTES
 from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo, KeptRecord
 from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
-from ocp_users_photo.sizes import byte_limit, short_byte_size
+from ocp_users_photo.sizes import short_byte_size
 from ocp_users_photo.square import slack_square
+from ocp_users_photo.stdin_image import (
+    STDIN_IMAGE,
+    in_terminal_words,
+    read_stdin_image,
+    refuse_a_terminal_stdin,
+)
 from ocp_users_photo.tokens import ActingPerson, NoToken
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.undo.entries import KeptPhoto
@@ -184,8 +188,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             # An image too long for Slack: the advice, a fixed text, names the box's flags.
             said = said.replace(CROP_BOX_ADVICE, crop_arguments_as_flags(CROP_BOX_ADVICE))
             if args.image == STDIN_IMAGE:  # what the Python API says of text given as bytes
-                said = said.replace(BASE64_IN_BYTES, _BASE64_ON_STDIN)
-                said = said.replace(TEXT_IN_BYTES, _TEXT_ON_STDIN)
+                said = in_terminal_words(said)
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
@@ -199,75 +202,12 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             status.clear()  # an error's line never shares the status line
 
 
-# IMAGE that names stdin, as for most commands that read a file.
-STDIN_IMAGE: Final = "-"
-# Text piped in where the image's own bytes go: what it may be, and what to do instead.
-_BASE64_ON_STDIN: Final = (
-    "stdin held base64 text, and IMAGE - takes the image's own bytes: pipe it through "
-    "'base64 -d', or give the text as IMAGE"
-)
-_TEXT_ON_STDIN: Final = (
-    "stdin held text, and IMAGE - takes the image's own bytes: pipe the image file "
-    "itself ('< me.png'), or give a path or a data: URI as IMAGE"
-)
-
-
-def _refuse_a_terminal_stdin() -> None:
-    """IMAGE - with no stdin to read, or a terminal's: the command would wait for bytes no
-    one types. Refused before anything is read or shown."""
-    stream = sys.stdin
-    if stream is None or stream.closed:
-        raise ValueError(
-            "IMAGE - reads the image from stdin, which is closed here: pipe the image in "
-            "('... | ocp-users-photo set -') or give its path"
-        )
-    if stream.isatty():
-        raise ValueError(
-            "IMAGE - reads the image from stdin, which is the terminal here: pipe the image "
-            "in ('... | ocp-users-photo set -', '< me.png') or give its path"
-        )
-
-
-def _stdin_image(max_bytes: int) -> bytes:
-    """The image piped in (``curl ... | ocp-users-photo set -``): read to its end, at most
-    one byte over ``max_bytes`` (the rest is not read into memory). Blocking; a stdin left
-    non-blocking by whoever started the command is waited on, not taken as ended."""
-    descriptor = sys.stdin.fileno()
-    pieces: list[bytes] = []
-    left = max_bytes + 1
-    while left > 0:
-        try:
-            piece = os.read(descriptor, min(left, 1024 * 1024))
-        except BlockingIOError:
-            select.select([descriptor], [], [])
-            continue
-        except OSError as failed:  # opened for writing only (0>file), a folder
-            reason = failed.strerror or type(failed).__name__
-            raise ValueError(
-                f"nothing was sent to Slack: IMAGE - reads the image from stdin, which cannot "
-                f"be read here ({reason}): pipe the image in ('... | ocp-users-photo set -') "
-                "or give its path"
-            ) from None
-        if not piece:
-            break
-        pieces.append(piece)
-        left -= len(piece)
-    if left <= 0:  # the tool would say the file is max_bytes + 1 bytes: it may be far more
-        raise ValueError(
-            f"nothing was sent to Slack: the image on stdin is over the "
-            f"{byte_limit(max_bytes)} limit (more than {max_bytes:,} bytes came, and the "
-            "rest was not read): send a smaller file (Slack shows photos at most 1024x1024 "
-            "pixels)"
-        )
-    return b"".join(pieces)
-
-
 async def _set_photo_warned(
     args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status
 ) -> int:
     from_stdin = args.image == STDIN_IMAGE
     if from_stdin:
-        _refuse_a_terminal_stdin()
+        refuse_a_terminal_stdin()
     else:
         _refuse_writing_over_image(args.image, args.preview, args.history)
     token_source = door_token_source("cli", variable=args.token_env)
@@ -287,7 +227,7 @@ async def _set_photo_warned(
             status.show("reading the image from stdin")
             # A daemon thread: an interrupt ends the command at once, though the read it
             # leaves blocked would wait for the writer to end (anyio's thread held the exit).
-            piped = await in_worker_thread(_stdin_image, tool.limits.max_bytes)
+            piped = await in_worker_thread(read_stdin_image, tool.limits.max_bytes)
         status.show(
             "checking the image from stdin" if from_stdin else f"checking {shown(args.image, 80)}"
         )

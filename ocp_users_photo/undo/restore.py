@@ -99,10 +99,7 @@ async def kept_photos_for_undo(
     if await anyio.to_thread.run_sync(only_readable, history.path):
         # A history this user cannot write: no turn can be taken in it (a turn is written).
         # Slack is asked as it is, without waiting for a change its owner may be making.
-        shown = await _shown_avatar_hash(session)
-        if shown is None:
-            return Listing(entries, entries[0].entry)
-        return Listing(entries, next((k.entry for k in entries if not stale_entry(k, shown)), None))
+        return _listing(entries, await _shown_avatar_hash(session))
     # In doubt: the change may be under way, or cancelled (a framework's timeout) with its
     # upload still to land, its turn held meanwhile (turns.SETTLE_SECONDS). What Slack shows
     # tells only once the person's turn is free, as for the keeper's own check.
@@ -115,6 +112,12 @@ async def kept_photos_for_undo(
         turn.end_soon()
         raise
     await turn.end()
+    return _listing(entries, shown)
+
+
+def _listing(entries: list[KeptPhoto], shown: str | None) -> Listing:
+    """The entries and the one an undo puts back: the newest whose change Slack shows
+    taken effect (judged by ``shown``, the photo shown now; None: not known)."""
     if not entries or entries[0].status == "changed" or shown is None:
         return Listing(entries, entries[0].entry if entries else None)
     return Listing(entries, next((k.entry for k in entries if not stale_entry(k, shown)), None))
