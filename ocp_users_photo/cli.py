@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import importlib
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -46,6 +44,15 @@ from ocp_users_photo.undo.errors import (
     HistoryUnavailable,
     KeepingImpossible,
     NothingToUndo,
+)
+from ocp_users_photo.usage_slips import (
+    closest_option,
+    command_parser,
+    refuse_a_command_option_first,
+    refuse_a_look_alike_dash,
+    refuse_a_mistyped_command,
+    refuse_a_stray_dash_word,
+    words_shown,
 )
 
 # An answer no Web API method gives: the base URL points somewhere else (a missing /api).
@@ -236,50 +243,6 @@ def next_step_for(
     return None
 
 
-def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
-    """The parser of the command ``name``, as ``build_parser`` made it."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            found = action.choices.get(name)
-            return found if isinstance(found, argparse.ArgumentParser) else None
-    return None
-
-
-def _words_shown(words: Sequence[str]) -> str:
-    """Words a person typed, as a usage error shows them: as typed, but quoted where that
-    would show nothing or mislead (a tab, a space inside, a word of blanks)."""
-    plain = [w if w.isprintable() and w.strip() and " " not in w else repr(w) for w in words]
-    return " ".join(plain)
-
-
-def _closest_option(word: str, parser: argparse.ArgumentParser) -> str:
-    """ "; did you mean --dry-run?" for a mistyped option of ``parser`` (``--dryrun``)."""
-    option = word.split("=", 1)[0]
-    if not option.startswith("--"):
-        return ""
-    # Not a hidden option: --token is there only to be refused (command_line.py).
-    known = [
-        name
-        for action in parser._actions
-        if action.help != argparse.SUPPRESS
-        for name in action.option_strings
-    ]
-    if option == "--token-env" and parser.prog.endswith(" mcp"):
-        return (
-            "; the MCP server reads the token from SLACK_USER_TOKEN (or SLACK_TOKEN): set it "
-            "in the host's env"
-        )
-    if option in known:  # an option itself, after "--": argparse took it for a word
-        return f"; {option} comes before '--', after which every word is taken as given"
-    long_names = [name for name in known if name[:2] == "--"]
-    # Case first: --crop-X is --crop-x, though --crop-y is as close to it letter by letter.
-    same_but_case = [name for name in long_names if name.lower() == option.lower()]
-    # 0.8: close enough to be a slip ('--dryrun', '--jsn'), not another word ('--json'
-    # before the command was "--version?", the top parser's only near name).
-    close = same_but_case or difflib.get_close_matches(option.lower(), long_names, 1, 0.8)
-    return f"; did you mean {close[0]}?" if close else ""
-
-
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s module is imported (each may pull in an optional extra).
 
@@ -298,17 +261,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     # whoami's 238 (benchmarks/README.md).
     wire_all = command is None
     for name, module_name, summary, description in _SLACK_COMMANDS:
-        command_parser = commands.add_parser(name, help=summary, description=description)
+        subparser = commands.add_parser(name, help=summary, description=description)
         if not (wire_all or command == name):
-            _unwired(command_parser)
+            _unwired(subparser)
             continue
         module = importlib.import_module(f"ocp_users_photo.{module_name}")
-        module.configure_parser(command_parser)
-        command_parser.set_defaults(handler=module.run)
+        module.configure_parser(subparser)
+        subparser.set_defaults(handler=module.run)
 
     for name, module_name, extra, summary, description in _EXTRA_COMMANDS:
-        command_parser = commands.add_parser(name, help=summary, description=description)
-        _lazy(command_parser, f"ocp_users_photo.{module_name}", extra, command == name)
+        subparser = commands.add_parser(name, help=summary, description=description)
+        _lazy(subparser, f"ocp_users_photo.{module_name}", extra, command == name)
 
     manifest_parser = commands.add_parser(
         "manifest",
@@ -397,158 +360,6 @@ class _Unavailable:
 
 
 # The program's own options; any other option before the command is a command's.
-_PROGRAM_OPTIONS: Final = ("--help", "--version", "--token")
-
-
-def _refuse_a_command_option_first(
-    parser: argparse.ArgumentParser, arguments: list[str], command: str | None, given: str | None
-) -> None:
-    """An option first, its value where the command goes (a host's ``"args"`` without
-    ``"mcp"``), is refused saying to put the command first: argparse took the value for
-    the command and called the folder an invalid choice. ``given``: the command named
-    later in the words, if any."""
-    first = arguments[0].split("=", 1)[0] if arguments else ""
-    program_option = first in ("--", *_PROGRAM_OPTIONS) or first in parser._option_string_actions
-    if command in _COMMAND_NAMES and not program_option:
-        # '--json history', '--entry=3 undo': the command's option, before the command.
-        command_parser = _command_parser(parser, command)
-        if command_parser is not None and first in command_parser._option_string_actions:
-            parser.error(
-                f"{shown(first, 64)} is an option of {command}, which comes first: "
-                f"'ocp-users-photo {command} {shown(first, 64)} ...'"
-            )
-    if command is None or command in _COMMAND_NAMES or not first.startswith("--"):
-        return
-    if first not in ("--", *_PROGRAM_OPTIONS):
-        option = shown(first, 64)
-        if given is not None:
-            # The command is there, after its option ('--preview out.png set me.png'):
-            # that command's, not mcp's (which takes no --preview, and refuses --token-env).
-            parser.error(
-                f"{option} is an option of a command, which comes first: "
-                f"'ocp-users-photo {given} {option} ...'"
-            )
-        parser.error(
-            f"{option} is an option of a command, which comes first: for the MCP server, "
-            f"'ocp-users-photo mcp {option} ...' (an MCP host's args: [\"mcp\", "
-            f"\"{option}\", ...]); 'ocp-users-photo --help' lists the commands"
-        )
-
-
-def _refuse_a_stray_dash_word(
-    parser: argparse.ArgumentParser, arguments: list[str], given: str | None
-) -> None:
-    """A word that begins with "-" and names no option, where a word the command needs is
-    then missing: argparse took it for an unknown option and said only that the command or
-    IMAGE is required ('--versio' alone; 'set -x.png', a file whose name begins with "-").
-    Said as what it is: a mistyped option with the one meant, or a file's name with how to
-    give one."""
-    said_by = parser
-    words = arguments
-    if given is not None:
-        said_by = _command_parser(parser, given) or parser
-        words = arguments[arguments.index(given) + 1 :]
-    if "--" in words:
-        words = words[: words.index("--")]
-    known = said_by._option_string_actions
-    stray: list[str] = []
-    plain = 0
-    takes_value = False
-    for word in words:
-        if takes_value:
-            takes_value = False
-            continue
-        action = known.get(word.split("=", 1)[0])
-        if action is not None:
-            takes_value = action.nargs != 0 and "=" not in word
-        elif _taken_for_an_option(word):
-            stray.append(word)
-        else:
-            plain += 1
-    needed = [
-        action
-        for action in said_by._actions
-        if action.required and not action.option_strings and action.nargs in (None, argparse.PARSER)
-    ]
-    if not stray or plain >= len(needed) or (given is None and plain > 0):
-        return  # argparse's own words say it (an unknown option beside all a command needs)
-    word = stray[0]
-    close = _closest_option(word, said_by)
-    if close or given is None:
-        where = f" (see: ocp-users-photo {given} --help)" if given is not None else ""
-        said_by.error(f"unrecognized arguments: {_words_shown(stray)}{where}{close}")
-    what = needed[0].metavar or needed[0].dest
-    said_by.error(
-        f"{shown(word, 64)!r} is no option here, and {what} is missing: a file whose name "
-        f"begins with '-' is given as {shown('./' + word, 66)!r} (or after '--')"
-    )
-
-
-# argparse's own rule: a word with a space, or shaped as a negative number, is no option.
-_NEGATIVE_NUMBER: Final = re.compile(r"-[0-9]+|-[0-9]*\.[0-9]+")
-
-
-def _taken_for_an_option(word: str) -> bool:
-    """Whether argparse takes ``word`` for an option (known or not), not for a value."""
-    return (
-        word.startswith("-")
-        and word != "-"
-        and " " not in word
-        and not _NEGATIVE_NUMBER.fullmatch(word)
-    )
-
-
-# Characters a text editor, a chat app or a web page puts where "-" or "--" was typed
-# (macOS and Word turn "--" into an en or em dash): a pasted option then names none.
-_LOOK_ALIKE_DASHES: Final = {
-    "\u2010": "a hyphen (U+2010)",
-    "\u2011": "a non-breaking hyphen (U+2011)",
-    "\u2012": "a figure dash (U+2012)",
-    "\u2013": "an en dash (U+2013)",
-    "\u2014": "an em dash (U+2014)",
-    "\u2015": "a horizontal bar (U+2015)",
-    "\u2212": "a minus sign (U+2212)",
-    "\ufe63": "a small hyphen-minus (U+FE63)",
-    "\uff0d": "a fullwidth hyphen-minus (U+FF0D)",
-}
-
-
-def _refuse_a_look_alike_dash(
-    parser: argparse.ArgumentParser, arguments: list[str], given: str | None
-) -> None:
-    """An option pasted with a look-alike dash ('\u2013dry-run'): argparse took it for a
-    word (IMAGE, or a command) and blamed another one. Refused naming the character and
-    the option meant, where it is one of the command's (a file may begin with a dash)."""
-    said_by = (_command_parser(parser, given) if given is not None else None) or parser
-    known = said_by._option_string_actions
-    for word in arguments[: arguments.index("--")] if "--" in arguments else arguments:
-        if not word or word[0] not in _LOOK_ALIKE_DASHES:
-            continue
-        name, _, value = word.partition("=")
-        stripped = name.lstrip("-" + "".join(_LOOK_ALIKE_DASHES))
-        meant = next(
-            (f"{dashes}{stripped}" for dashes in ("--", "-") if f"{dashes}{stripped}" in known),
-            None,
-        )
-        if meant is not None and stripped:
-            typed = f"{meant}={value}" if value else meant
-            said_by.error(
-                f"{shown(word, 64)!r} begins with {_LOOK_ALIKE_DASHES[word[0]]}, not '-' (a "
-                f"text editor or chat app may have changed what was typed): type {typed}"
-            )
-
-
-def _refuse_a_mistyped_command(parser: argparse.ArgumentParser, word: str) -> None:
-    """A word close to one command's name ('sett'), refused naming that command: argparse
-    lists them all, and 'did you mean' only for a mistyped option (``_closest_option``)."""
-    close = difflib.get_close_matches(word, sorted(_COMMAND_NAMES), 1)
-    if close:
-        parser.error(
-            f"{shown(word, 64)!r} is no command; did you mean {close[0]!r}? "
-            "('ocp-users-photo --help' lists the commands)"
-        )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
@@ -572,12 +383,12 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser(given or "")
     if isinstance(parser, CommandLineParser):  # a --token before the command: its advice
         parser.command_given = given
-    _refuse_a_command_option_first(parser, arguments, command, given)
+    refuse_a_command_option_first(parser, arguments, command, given, _COMMAND_NAMES)
     refuse_a_pasted_token(parser, arguments)
     if command is not None and given is None:
-        _refuse_a_mistyped_command(parser, command)
-    _refuse_a_look_alike_dash(parser, arguments, given)
-    _refuse_a_stray_dash_word(parser, arguments, given)
+        refuse_a_mistyped_command(parser, command, _COMMAND_NAMES)
+    refuse_a_look_alike_dash(parser, arguments, given)
+    refuse_a_stray_dash_word(parser, arguments, given)
     try:
         args, unknown = parser.parse_known_args(arguments)
     except OutputFailed as failed:  # --help or --version, to a stdout it cannot be written to
@@ -590,9 +401,9 @@ def _run(argv: Sequence[str] | None) -> int:
         after_command = arguments.index(args.command) < arguments.index(unknown[0])
         where = f" (see: ocp-users-photo {args.command} --help)" if after_command else ""
         # After the command, said with that command's usage line and its closest option.
-        said_by = (_command_parser(parser, args.command) if after_command else None) or parser
-        close = _closest_option(unknown[0], said_by)
-        said_by.error(f"unrecognized arguments: {_words_shown(unknown)}{where}{close}")
+        said_by = (command_parser(parser, args.command) if after_command else None) or parser
+        close = closest_option(unknown[0], said_by)
+        said_by.error(f"unrecognized arguments: {words_shown(unknown)}{where}{close}")
     handler: Callable[[argparse.Namespace], int] = args.handler
     quiet_decompression_bomb_warning()
     try:
