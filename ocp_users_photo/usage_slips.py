@@ -196,7 +196,11 @@ def refuse_a_look_alike_dash(
     the option meant, where it is one of the command's (a file may begin with a dash)."""
     said_by = (command_parser(parser, given) if given is not None else None) or parser
     known = said_by._option_string_actions
-    for word in arguments[: arguments.index("--")] if "--" in arguments else arguments:
+    words = arguments[: arguments.index("--")] if "--" in arguments else arguments
+    # argparse takes the first word not an option for the command: there, a look-alike dash
+    # is a slip whatever follows it (it names no file).
+    command_place = next((w for w in words if not w.startswith("-")), None)
+    for word in words:
         if not word or word[0] not in _LOOK_ALIKE_DASHES:
             continue
         name, _, value = word.partition("=")
@@ -205,11 +209,17 @@ def refuse_a_look_alike_dash(
             (f"{dashes}{stripped}" for dashes in ("--", "-") if f"{dashes}{stripped}" in known),
             None,
         )
+        dash = (
+            f"{shown(word, 64)!r} begins with {_LOOK_ALIKE_DASHES[word[0]]}, not '-' (a "
+            "text editor or chat app may have changed what was typed)"
+        )
         if meant is not None and stripped:
             typed = f"{meant}={value}" if value else meant
+            said_by.error(f"{dash}: type {typed}")
+        if word is command_place and stripped:
             said_by.error(
-                f"{shown(word, 64)!r} begins with {_LOOK_ALIKE_DASHES[word[0]]}, not '-' (a "
-                f"text editor or chat app may have changed what was typed): type {typed}"
+                f"{dash}: options are typed with '-', after their command "
+                "('ocp-users-photo --help' lists the commands)"
             )
 
 

@@ -216,6 +216,11 @@ def test_a_dash_word_argparse_takes_as_image_is_left_to_it(tmp_path: Path) -> No
         (["set", "me.png", "\u2014json"], "begins with an em dash (U+2014), not '-'"),
         (["undo", "\u2013\u2013entry", "3"], "type --entry"),
         (["whoami", "\u2212\u2212json"], "a minus sign (U+2212)"),
+        # Where the command goes, so no file; whose option it is is not known here when no
+        # command is named (only the command named is wired).
+        (["\u2013dry-run"], "begins with an en dash (U+2013), not '-'"),
+        (["\u2014json", "--"], "options are typed with '-', after their command"),
+        (["\u2013x.png", "set"], "'\u2013x.png' begins with an en dash (U+2013), not '-'"),
         (["undo", "\t"], "unrecognized arguments: '\\t'"),
         (["set", "me.png", " "], "unrecognized arguments: ' '"),
     ],
