@@ -280,19 +280,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto`` starts two workers more than this process may use processors.
+    """``-n auto`` starts one worker more than this process may use processors.
 
-    A third of the suite's worker time waits, not computes: on subprocesses (the command
-    line, the MCP server, mypy), on uploads the emulator holds for seconds to cancel them
-    mid-flight, and on the 10 s a killed change holds the person's turn. On two processors,
-    two workers left them idle that time; a third filled part of it (636 s for the suite
-    on 2026-12-06), a fourth more (549 s, the same run after it, every test passed).
-    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides where set.
+    A quarter of the suite's worker time waits, not computes: on subprocesses (the command
+    line, the MCP server, mypy) and on uploads the emulator holds for seconds to cancel
+    them mid-flight. On two processors, two workers left them idle that quarter of the
+    time; a third fills it. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides where set.
     """
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # pytest-xdist's own reading of it
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (usable or 1) + 2
+    return (usable or 1) + 1
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

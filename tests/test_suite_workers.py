@@ -47,11 +47,11 @@ def usable_processors() -> int:
 
 
 @pytest.mark.runs_long
-def test_auto_starts_two_workers_more_than_the_processors() -> None:
+def test_auto_starts_one_worker_more_than_the_processors() -> None:
     env = {
         key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_AUTO_NUM_WORKERS"
     }
-    wanted = usable_processors() + 2
+    wanted = usable_processors() + 1
     assert workers_started(env) == f"created: {wanted}/{wanted} workers"
 
 
