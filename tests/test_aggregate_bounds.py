@@ -175,3 +175,39 @@ async def test_concurrent_base64_calls_end_by_their_deadline() -> None:
         f"one call {one:.2f} s, deadline {deadline:.1f} s; calls ended after "
         + ", ".join(f"{seconds:.1f}" for seconds in sorted(ended))
     )
+
+
+async def _sent_after(tool: UsersSetPhoto, image: str, started: float) -> float | None:
+    """Seconds from ``started`` until the call's image was sent (and refused: Slack's port
+    is closed), or None when the call ended without sending it."""
+    try:
+        await tool.call({"image": image})
+    except TransportError as error:
+        if not str(error).startswith("could not reach Slack"):
+            return None
+    return time.monotonic() - started
+
+
+async def test_long_base64_texts_take_turns_so_the_first_is_sent_at_once() -> None:
+    """Each worker thread decoded its call's base64 at once, and the decodings (C code
+    holding the interpreter's lock) shared the CPU: of 24 calls of 16 MB of base64, the
+    first image was ready after 0.8 s, 11 times one call's time, and the event loop stood
+    still up to 0.8 s at a time, waiting for the lock after each socket call. Decoded one
+    after another (worker_threads.in_decoding_thread), the first is sent after about
+    twice one call's time, and those whose turn comes too late end at the deadline,
+    never decoded."""
+    text = base64.b64encode(padded_png(12 * 1024 * 1024)).decode()
+    base_url = f"http://127.0.0.1:{_closed_port()}/api"
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=base_url, environ={}, max_retries=0) as probe:
+        await _ended_after(probe, text, time.monotonic())  # first imports out of the way
+        one = await _ended_after(probe, text, time.monotonic())
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=base_url, environ={}, deadline=max(1.0, 3 * one), max_retries=0
+    ) as tool:
+        started = time.monotonic()
+        sent = await asyncio.gather(*(_sent_after(tool, text, started) for _ in range(24)))
+    times = sorted(seconds for seconds in sent if seconds is not None)
+    assert times, f"one call {one:.2f} s: no image was sent"
+    # Taking turns: about 2x one call's time. All at once: about 11x.
+    assert times[0] < 6 * one, f"one call {one:.2f} s; the first was sent after {times[0]:.2f} s"
+    assert len(times) < len(sent), "every image was sent: the test no longer loads the decoding"

@@ -43,11 +43,16 @@ from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import open_confined, path_exists, problem, reason
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.sizes import byte_limit
-from ocp_users_photo.worker_threads import in_worker_thread
+from ocp_users_photo.worker_threads import in_decoding_thread, in_worker_thread
 
 # In memory and at most this size, a PNG or JPEG header is read on the event loop: the
 # parse is bounded and takes microseconds, less than a trip to a worker thread.
 _INLINE_HEADER_BYTES: Final = 2 * 1024 * 1024
+# Text (base64, a data: URI) longer than this is decoded in the one decoding thread, taking
+# turns with other calls' (worker_threads.in_decoding_thread); shorter text, which may also
+# be a file's path, in a worker thread as every other source. Under it, a decoding is a
+# millisecond or two.
+_DECODED_IN_TURN_CHARS: Final = 256 * 1024
 _CHEAP_HEADERS: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 
@@ -151,10 +156,13 @@ class SourceResolver:
 
     ``open_source`` does the kind's own work; ``resolve`` runs it, with the header
     read, in one worker-thread call, unless ``opens_in_memory`` says the kind only
-    touches memory (then the header is read inline when that is cheap).
+    touches memory (then the header is read inline when that is cheap); long text of a
+    kind that ``decodes_text`` is decoded in the one decoding thread instead.
     """
 
     opens_in_memory = False
+    # Text decoded in memory (base64, data: URIs): long text takes its turn to decode.
+    decodes_text = False
 
     def open_source(
         self, value: Any, context: IntakeContext
@@ -165,6 +173,10 @@ class SourceResolver:
         if self.opens_in_memory:
             source, problems = self.open_source(value, context)
             return await inspect_in_memory(source, problems, context.limits)
+        if self.decodes_text and isinstance(value, str) and len(value) > _DECODED_IN_TURN_CHARS:
+            return await in_decoding_thread(
+                self._resolve_blocking, value, context, discard=_close_resolved
+            )
         return await _in_thread(self._resolve_blocking, value, context)
 
     def _resolve_blocking(self, value: Any, context: IntakeContext) -> Resolution:
@@ -356,6 +368,8 @@ def _position_past_its_start(file: Any) -> int:
 class Base64Resolver(SourceResolver):
     """Plain base64 text; a text that could also be a file name is a path if that file exists."""
 
+    decodes_text = True
+
     def open_source(
         self, value: Any, context: IntakeContext
     ) -> tuple[ImageSource | None, list[Problem]]:
@@ -376,7 +390,9 @@ class Base64Resolver(SourceResolver):
 
 
 class DataUriResolver(SourceResolver):
-    """A ``data:image/...;base64,`` URI (decoded in a worker thread: it may be megabytes)."""
+    """A ``data:image/...;base64,`` URI (decoded off the loop: it may be megabytes)."""
+
+    decodes_text = True
 
     def open_source(
         self, value: Any, context: IntakeContext
