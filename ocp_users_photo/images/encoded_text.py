@@ -80,17 +80,20 @@ def looks_like_base64(text: str) -> bool:
     if len(text) <= _LOOK_PIECE:
         compact = text.strip().translate(_NO_WHITESPACE)
         return len(compact) >= MIN_BASE64_CHARS and _LOOSE_BASE64.fullmatch(compact) is not None
-    first: re.Match[str] | None = None
+    first = ""  # the first character that is not white space
     characters = 0  # not white space, counted until there are enough
     for start in range(0, len(text), _LOOK_PIECE):
-        end = min(len(text), start + _LOOK_PIECE)
-        if _NOT_LOOSE_BASE64.search(text, start, end) is not None:
+        piece = text[start : start + _LOOK_PIECE]
+        if piece.isspace():  # str.isspace is \s: nothing to search or count (and fast)
+            continue
+        if _NOT_LOOSE_BASE64.search(piece) is not None:
             return False
-        if first is None:
-            first = _NOT_WHITE_SPACE.search(text, start, end)
-        if characters < MIN_BASE64_CHARS:
-            characters += len(text[start:end].translate(_NO_WHITESPACE))
-    return first is not None and first.group() != "=" and characters >= MIN_BASE64_CHARS
+        for found in _NOT_WHITE_SPACE.finditer(piece) if characters < MIN_BASE64_CHARS else ():
+            first = first or found.group()
+            characters += 1
+            if characters == MIN_BASE64_CHARS:
+                break
+    return first not in ("", "=") and characters >= MIN_BASE64_CHARS
 
 
 def starts_as_image_base64(text: str) -> bool:
