@@ -69,6 +69,7 @@ def closest_option(word: str, parser: argparse.ArgumentParser) -> str:
 
 
 _PROGRAM_OPTIONS: Final = ("--help", "--version", "--token")
+_PRINTS_AND_EXITS: Final = ("-h", "--help", "--version")
 
 
 def refuse_a_command_option_first(
@@ -198,8 +199,11 @@ def refuse_a_look_alike_dash(
     known = said_by._option_string_actions
     words = arguments[: arguments.index("--")] if "--" in arguments else arguments
     # argparse takes the first word not an option for the command: there, a look-alike dash
-    # is a slip whatever follows it (it names no file).
-    command_place = next((w for w in words if not w.startswith("-")), None)
+    # is a slip whatever follows it (it names no file). After -h, --help or --version,
+    # argparse prints and exits before it reads that word, as it always did.
+    place = next((i for i, w in enumerate(words) if not _taken_for_an_option(w)), None)
+    asked = place is not None and any(w in _PRINTS_AND_EXITS for w in words[:place])
+    command_place = None if place is None or asked else words[place]
     for word in words:
         if not word or word[0] not in _LOOK_ALIKE_DASHES:
             continue

@@ -237,8 +237,9 @@ def test_words_in_the_wrong_shape_are_said_as_what_they_are(words: list[str], sa
 
 def test_the_programs_own_option_before_a_command_is_still_taken() -> None:
     """'-h history' printed the program's help; the check for a command's option before
-    its command refused it as history's (every command has -h too)."""
-    for words in (["-h", "history"], ["--help", "set"]):
+    its command refused it as history's (every command has -h too). And '--help
+    \u2013json': the look-alike dash where the command goes was refused, help not printed."""
+    for words in (["-h", "history"], ["--help", "set"], ["--help", "\u2013json"]):
         done = run_cli(*words, env={})
         assert done.returncode == ExitCode.OK, done.stderr
         assert done.stdout.startswith("usage: ocp-users-photo [-h] [--version] COMMAND")
