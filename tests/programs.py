@@ -7,7 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -33,10 +33,12 @@ def run_module(
     cwd: Path | None = None,
     stdin_closed: bool = False,
     timeout: float = 60,
+    prefix: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m module args`` to completion, text output captured; never raises on exit."""
+    """``python -m module args`` to completion, text output captured; never raises on exit.
+    ``prefix``: the words before the interpreter (``bound_by_permissions()``, a setpriv)."""
     return subprocess.run(
-        [sys.executable, "-m", module, *args],
+        [*prefix, sys.executable, "-m", module, *args],
         stdin=subprocess.DEVNULL if stdin_closed else None,
         capture_output=True,
         text=True,
@@ -48,10 +50,16 @@ def run_module(
 
 
 def run_cli(
-    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+    prefix: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``ocp-users-photo args`` (as ``python -m ocp_users_photo.cli``)."""
-    return run_module("ocp_users_photo.cli", *args, env=env, cwd=cwd, timeout=timeout)
+    """``ocp-users-photo args`` (as ``python -m ocp_users_photo.cli``), after ``prefix``."""
+    return run_module(
+        "ocp_users_photo.cli", *args, env=env, cwd=cwd, timeout=timeout, prefix=prefix
+    )
 
 
 async def started_emulator(*args: str) -> asyncio.subprocess.Process:

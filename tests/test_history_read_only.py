@@ -35,14 +35,7 @@ def slack_emulator_config() -> EmulatorConfig:
 
 def _as_reader(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The command line, run by a user bound by the files' permissions (as root: setpriv)."""
-    return subprocess.run(
-        [*bound_by_permissions(), sys.executable, "-m", "ocp_users_photo.cli", *args],
-        capture_output=True,
-        text=True,
-        env=environment_without_slack(env),
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, env=env, prefix=bound_by_permissions())
 
 
 def _kept_twice(
@@ -425,15 +418,7 @@ def test_a_program_whose_effective_user_owns_the_history_may_change_it(
     other = tmp_path / "blue.png"
     other.write_bytes(picture((30, 30, 200)))
     setuid_like = ["setpriv", "--ruid=1000", "--bounding-set=-dac_override,-dac_read_search"]
-    command = ["set", str(other), "--history", str(history)]
-    done = subprocess.run(
-        [*setuid_like, sys.executable, "-m", "ocp_users_photo.cli", *command],
-        capture_output=True,
-        text=True,
-        env=environment_without_slack(env),
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("set", str(other), "--history", str(history), env=env, prefix=setuid_like)
     assert done.returncode == 0, done.stderr
     assert "kept as #2" in done.stdout
 
@@ -511,8 +496,9 @@ def test_a_sandbox_that_refuses_faccessat2_leaves_a_writable_history_writable(
     for color in ((200, 30, 30), (30, 30, 200)):
         image = tmp_path / "photo.png"
         image.write_bytes(picture(color))
-        command = [sys.executable, "-c", _NO_FACCESSAT2, sys.executable, "-m"]
-        command += ["ocp_users_photo.cli", "set", str(image), "--history", str(history)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+        without_faccessat2 = [sys.executable, "-c", _NO_FACCESSAT2]
+        done = run_cli(
+            "set", str(image), "--history", str(history), env=env, prefix=without_faccessat2
+        )
         assert done.returncode == 0, done.stderr
     assert "kept as #2" in done.stdout

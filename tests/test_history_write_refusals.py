@@ -22,7 +22,7 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.undo import HistoryUnavailable
 from ocp_users_photo.undo.database import translated_failures
 from tests.conftest import CANARY_TOKEN
-from tests.programs import bound_by_permissions, environment_without_slack, run_cli
+from tests.programs import bound_by_permissions, run_cli
 from tests.undo_fixtures import picture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,15 +152,7 @@ def test_a_history_this_user_may_not_read_says_so(
     kept = run_cli("set", str(image), "--history", str(history), env=env)
     assert kept.returncode == 0, kept.stderr
     history.chmod(0)
-    command = [*bound_by_permissions(), sys.executable, "-m", "ocp_users_photo.cli"]
-    done = subprocess.run(
-        [*command, "history", "--history", str(history)],
-        capture_output=True,
-        text=True,
-        env=environment_without_slack(env),
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("history", "--history", str(history), env=env, prefix=bound_by_permissions())
     assert done.returncode == 2, done.stderr
     assert "this user may not read the file (its permissions)" in done.stderr
     assert "chmod u+rw" in done.stderr
