@@ -5,10 +5,15 @@ its own read, and gives ``InstallationStoreFailed`` instead of ``NotInstalled``.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import traceback
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import RunningEmulator
@@ -21,12 +26,17 @@ from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
+    LIFETIME,
     TEAM_ID,
+    Clock,
     MakeTool,
+    emulator_source,
     install,
     photo_tokens,
     portrait,
+    refreshes,
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    set_up,
     sqlite_store,
     tool_for_fixture,  # noqa: F401 (fixture: tool_for)
 )
@@ -135,3 +145,53 @@ def test_the_check_reads_the_stores_own_file_whatever_its_folder_is_named(
         "damaged.db",
         "installations.db",
     ]
+
+
+class _SaveQuotesTheRow(SQLite3InstallationStore):
+    """A store whose save fails once told to, quoting the row as database errors do
+    (SQLAlchemy's without hide_parameters): the refreshed tokens, their only live copies."""
+
+    failing = False
+
+    def save(self, installation: Installation) -> None:
+        if self.failing:
+            raise sqlite3.IntegrityError(
+                f"cannot save row ({installation.user_token!r}, "
+                f"{installation.user_refresh_token!r})"
+            )
+        super().save(installation)
+
+
+def _python_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[Any]:
+    # The pure-Python Task (nest_asyncio, Jupyter): it resumes a coroutine from inside the
+    # except block that handled the awaited error, which then becomes a later raise's
+    # context unless that raise clears it.
+    task: asyncio.Task[Any] = asyncio.tasks._PyTask(coro, loop=loop)  # type: ignore[attr-defined]
+    return task
+
+
+async def test_a_failed_save_of_refreshed_tokens_keeps_them_out_of_the_error_chain(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    store = _SaveQuotesTheRow(database=str(tmp_path / "installations.db"), client_id=CLIENT_ID)
+    set_up(store.init)
+    await install(emulator, store, ALICE.user_id)
+    store.failing = True
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient() as http:
+        # Past the token's lifetime: the source refreshes it, then fails to save the result.
+        source = emulator_source(emulator, store, clock=Clock(LIFETIME + 400), http_client=http)
+        loop.set_task_factory(_python_task)
+        try:
+            with pytest.raises(InstallationStoreFailed) as refused:
+                await loop.create_task(source.token_for(ALICE))
+        finally:
+            loop.set_task_factory(None)
+            await source.aclose()
+    assert refreshes(emulator) == 1, "the refresh the failed save followed"
+    error = refused.value
+    logged = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    assert "saving the refreshed installation" in logged
+    assert "IntegrityError: cannot save row" not in logged
+    assert "xoxe" not in logged
+    assert "xoxp-" not in logged

@@ -143,7 +143,9 @@ class StoreAccess:
             failure = InstallationStoreFailed("saving the refreshed installation", error)
         else:
             return
-        raise failure
+        # As find's: the store's exception quotes the row it failed on, and here that row
+        # holds the refreshed token and its new refresh token, their only live copies.
+        raise_alone(failure)
 
     def describe(self) -> str:
         """The store's kind and where it keeps data, for reprs and messages (no credentials)."""
