@@ -1016,7 +1016,7 @@ class TestTrustedRootsAreLoadedOnlyWhereTlsIsUsed:
             base_url=" https://127.0.0.1:9/api", user_agent="test", http_stack=http_stack
         )
         try:
-            await client._owned_stack()
+            await client._owned_stack("auth.test")
             assert client._ssl_context is not None
             assert client._ssl_context.cert_store_stats()["x509_ca"] > 0
         finally:

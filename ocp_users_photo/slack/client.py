@@ -125,6 +125,11 @@ _UNVERIFIED: Final = re.compile(
 )
 # A proxy's answer that its credentials were refused (a CONNECT answered 407).
 _PROXY_AUTH: Final = re.compile(r"\b407\b")
+# httpcore's words for a SOCKS5 proxy that refused the user name and password, or wants
+# another way of signing in than the one the proxy URL gives (none, or a password).
+_SOCKS_SIGN_IN: Final = re.compile(
+    r"Invalid username/password|Requested [A-Z /]{1,40} from proxy server, but got [A-Z /]{1,40}\."
+)
 _RETRYABLE: Final = (
     httpx.TimeoutException,
     httpx.NetworkError,
@@ -380,7 +385,7 @@ class SlackClient:
         # is no network time, and must not eat into an attempt's timeout or the deadline.
         if self._external_client is None:
             self._refuse_if_closed_under_call(method)
-            stack: OwnedStack | None = await self._owned_stack()
+            stack: OwnedStack | None = await self._owned_stack(method)
         else:
             stack = None
             self._check_client_loop(method)
@@ -471,6 +476,11 @@ class SlackClient:
         policy = self.retry
         if attempt == last_attempt:
             return None
+        server_error = is_server_error(reply.status_code)
+        if server_error and not may_resend_after_server_error(method):
+            # The server had the request, whatever its body says (a 503 saying ratelimited
+            # with a Retry-After too): a refresh grant it may have spent is not sent again.
+            return None
         if is_rate_limited(reply):
             # Unsaid, Slack's limits reset within the minute: 60 s assumed, as RateLimited says.
             wait = retry_after_seconds(reply.headers)
@@ -480,7 +490,7 @@ class SlackClient:
             # Never less than the backoff: a Retry-After of 0 (or in the past) would have the
             # retries follow each other within milliseconds.
             pause = max(wait, policy.backoff_delay(attempt, self._jitter))
-        elif is_server_error(reply.status_code) and may_resend_after_server_error(method):
+        elif server_error:
             pause = policy.backoff_delay(attempt, self._jitter)
         else:
             return None
@@ -564,9 +574,15 @@ class SlackClient:
             to_check = _PROXY_TO_CHECK
         else:
             return None
-        if _PROXY_AUTH.search(text):
+        socks_refusal = _SOCKS_SIGN_IN.fullmatch(text)
+        if _PROXY_AUTH.search(text) or socks_refusal is not None:
+            said = (
+                "407 Proxy Authentication Required"
+                if socks_refusal is None
+                else f"SOCKS5 sign-in refused ({socks_refusal.group(0)})"
+            )
             return _Failure(
-                f"{where} refused the tunnel: 407 Proxy Authentication Required",
+                f"{where} refused the tunnel: {said}",
                 retryable=False,
                 reached=False,
                 advice=(
@@ -708,12 +724,14 @@ class SlackClient:
             return "client"
         return resolve_stack(self._stack_name, self._proxy)
 
-    async def _owned_stack(self) -> OwnedStack:
+    async def _owned_stack(self, method: str) -> OwnedStack:
         """The transport this object owns for the running event loop, opened on first use.
 
         It trusts no environment of its own (the proxy comes from the settings, https
         only). What it reads from disk (the stack's package, the certificate store) is
         loaded in a worker thread, once: on the loop it would stall every other task.
+        A call of ``method`` that began before an ``aclose()`` made during that load ends
+        there, and opens no stack.
         """
         loop = asyncio.get_running_loop()
         owned = self._owned.get(loop)
@@ -741,6 +759,8 @@ class SlackClient:
                     to_check=None if roots is None else roots.origin,
                     setting_at_fault=True,
                 ) from None
+        # aclose() may have come while the worker thread loaded: this call began before it.
+        self._refuse_if_closed_under_call(method)
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read
         # Checked again after the wait, and opened without one: concurrent first calls on
         # a loop share one stack. Each step on the dict is atomic: other threads' loops
