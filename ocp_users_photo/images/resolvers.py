@@ -32,6 +32,7 @@ from ocp_users_photo.images.encoded_text import (
     decode_data_uri,
     looks_like_base64,
     source_from_bytes,
+    starts_as_image_base64,
 )
 from ocp_users_photo.images.header import HeaderFacts, is_unreadable, read_header
 
@@ -387,6 +388,32 @@ class Base64Resolver(SourceResolver):
                 )
             ]
         return source, problems
+
+    async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
+        resolved, problems = await super().resolve(value, context)
+        if resolved is None and problems and _may_name_a_file(value):
+            # A long path without an extension, mistyped or missing, is shaped like base64:
+            # told only that its "base64" is no image, a model that meant a path is lost.
+            hint = _NO_SUCH_FILE if context.image_roots is None else _NO_SUCH_FILE_IN_ROOTS
+            problems = [Problem(found.path, f"{found.message}; {hint}") for found in problems]
+        return resolved, problems
+
+
+_NO_SUCH_FILE: Final = "if it is meant as a file's path, no file is there: check the path"
+# The same whether a file is outside the folders or missing (as path_exists tells it).
+_NO_SUCH_FILE_IN_ROOTS: Final = (
+    "if it is meant as a file's path, no file by that name is in the folders images may be "
+    "read from: check the path"
+)
+
+
+def _may_name_a_file(value: Any) -> bool:
+    """Whether base64-shaped text could have been meant as a file's path: short enough for
+    one, and not beginning as an image's base64 does (a PNG's "iVBOR", a JPEG's "/9j/")."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return len(text) <= MAX_PATH_CHARS and not starts_as_image_base64(text)
 
 
 class DataUriResolver(SourceResolver):
