@@ -6,11 +6,14 @@ its own read, and gives ``InstallationStoreFailed`` instead of ``NotInstalled``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import traceback
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from slack_sdk.oauth.installation_store import Installation
@@ -195,3 +198,46 @@ async def test_a_failed_save_of_refreshed_tokens_keeps_them_out_of_the_error_cha
     assert "IntegrityError: cannot save row" not in logged
     assert "xoxe" not in logged
     assert "xoxp-" not in logged
+
+
+class _LockQuotingItsPassword:
+    """A refresh lock (``refresh_lock=``) whose connection fails in a worker thread, its
+    error quoting the connection's password, as a database driver's may."""
+
+    description = "a lock service that cannot be reached"
+    wait_seconds = 5.0
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        def connect() -> None:
+            raise RuntimeError("could not connect to redis://:s3cret-lock-password@db:6379")
+
+        await anyio.to_thread.run_sync(connect)
+        yield
+
+
+async def test_a_failed_refresh_lock_keeps_its_error_out_of_the_chain(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    store = sqlite_store(tmp_path / "installations.db")
+    await install(emulator, store, ALICE.user_id)
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient() as http:
+        source = emulator_source(
+            emulator,
+            store,
+            clock=Clock(LIFETIME + 400),
+            http_client=http,
+            refresh_lock=_LockQuotingItsPassword(),
+        )
+        loop.set_task_factory(_python_task)
+        try:
+            with pytest.raises(InstallationStoreFailed) as refused:
+                await loop.create_task(source.token_for(ALICE))
+        finally:
+            loop.set_task_factory(None)
+            await source.aclose()
+    error = refused.value
+    logged = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    assert "taking the refresh lock (RuntimeError)" in logged
+    assert "s3cret-lock-password" not in logged

@@ -185,3 +185,39 @@ async def test_a_socks5_proxy_refusing_the_password_is_not_asked_again() -> None
     assert "SOCKS5 sign-in refused (Invalid username/password)" in str(error)
     assert "check the user name and password" in str(error)
     assert "horse-battery-staple" not in str(error)
+
+
+async def test_a_socks5_proxy_wanting_no_password_is_told_as_a_setting_once() -> None:
+    greetings: list[bytes] = []
+
+    async def wants_none(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            _, methods = await reader.readexactly(2)
+            greetings.append(await reader.readexactly(methods))
+            writer.write(b"\x05\x00")  # no sign-in, where the URL gives a password
+            await writer.drain()
+            await reader.read(1)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    proxy = await asyncio.start_server(wants_none, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    client = SlackClient(
+        base_url="https://slack.example/api",
+        user_agent="test",
+        proxy=f"socks5://alice:horse-battery-staple@127.0.0.1:{port}",
+        retry=RetryPolicy(max_retries=2, backoff=0.01),
+    )
+    try:
+        with pytest.raises(TransportError) as failed:
+            await client.call("users.setPhoto", token=SlackToken(CANARY_TOKEN))
+    finally:
+        await client.aclose()
+        proxy.close()
+    assert len(greetings) == 1
+    said = str(failed.value)
+    assert failed.value.setting_at_fault is True
+    assert "its way of signing in is not the proxy URL's (Requested USERNAME/PASSWORD" in said
+    assert "horse-battery-staple" not in said

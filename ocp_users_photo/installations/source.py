@@ -569,7 +569,9 @@ class InstallationTokenSource(AsyncClosing):
         except Exception as error:
             failure = InstallationStoreFailed("taking the refresh lock", error)
         if failure is not None:
-            raise failure
+            # Alone: the lock's own error (a database's, a caller's lock's) may quote its
+            # connection's password, and would stay this error's __context__.
+            raise_alone(failure)
         try:
             yield
         except BaseException as error:

@@ -576,11 +576,12 @@ class SlackClient:
             return None
         socks_refusal = _SOCKS_SIGN_IN.fullmatch(text)
         if _PROXY_AUTH.search(text) or socks_refusal is not None:
-            said = (
-                "407 Proxy Authentication Required"
-                if socks_refusal is None
-                else f"SOCKS5 sign-in refused ({socks_refusal.group(0)})"
-            )
+            if socks_refusal is None:
+                said = "407 Proxy Authentication Required"
+            elif text.startswith("Invalid"):
+                said = f"SOCKS5 sign-in refused ({text})"
+            else:  # it wants a password where the URL gives none, or none where it gives one
+                said = f"its way of signing in is not the proxy URL's ({text})"
             return _Failure(
                 f"{where} refused the tunnel: {said}",
                 retryable=False,
