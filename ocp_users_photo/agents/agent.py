@@ -34,6 +34,7 @@ from ocp_users_photo.settings import door_image_roots
 from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from ocp_users_photo.tool import UsersSetPhoto
 from ocp_users_photo.tool_options import held_options
+from ocp_users_photo.worker_threads import in_worker_thread
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -110,10 +111,24 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         route.remember_headers(headers)
         if spec_url:
             found_at, found_with = route.discovery_arguments(base_url, headers)
+
+            def discover() -> Any:
+                with self._library_lock:
+                    return LibraryAgent.register_api(self, name, spec_url, found_at, found_with)
+
             with route.rediscovering(self):
-                await self._library(LibraryAgent.register_api, name, spec_url, found_at, found_with)
-            if found_with:  # given here or registered before: ocp-agent's cache drops them
-                route.serve_discovered(self, found_with)
+                # A caller that stops waiting (a timeout) leaves the discovery running: its
+                # late end writes ocp-agent's generic Slack API, this tool put back in then.
+                await in_worker_thread(discover, discard=lambda _: self._offer_after(found_with))
+            return self._offer_after(found_with)
+        return route.offer(self)
+
+    def _offer_after(self, found_with: Mapping[str, str] | None) -> Any:
+        """This tool in the Slack API a discovery found, its headers served to the tools it
+        found (given here or registered before: ocp-agent's cache drops them)."""
+        route = self._photo_route
+        if found_with:
+            route.serve_discovered(self, found_with)
         return route.offer(self)
 
     def call_tool(

@@ -128,6 +128,14 @@ def _warn_if_slack_came_first(agent: Any) -> None:
     )
 
 
+def _offer_after(route: SlackPhotoRoute, agent: Any, found_with: Mapping[str, str] | None) -> Any:
+    """This tool in the Slack API a discovery of a spec_url found (which lists ocp-agent's
+    generic usersSetPhoto), with the headers it ran with served to the tools it found."""
+    if found_with:
+        route.serve_discovered(agent, found_with)
+    return route.offer(agent)
+
+
 def route_of(agent: Any) -> SlackPhotoRoute:
     """The route ``register`` put on ``agent`` (the latest one, if registered again)."""
     route: SlackPhotoRoute = getattr(agent, _ROUTE)
@@ -163,11 +171,14 @@ def _intercept(agent: Any) -> None:
                     found = original_register(name, *args, **kwargs)
                 else:  # ocp-agent's own reads or fetches the spec: off the event loop
                     discover = functools.partial(original_register, name, *args, **kwargs)
-                    found = await in_worker_thread(discover)
+                    # A caller that stops waiting (a timeout) leaves the discovery running:
+                    # its late end writes ocp-agent's generic Slack API, this tool put back in.
+                    found = await in_worker_thread(
+                        discover, discard=lambda _: _offer_after(route, agent, found_with)
+                    )
                 if inspect.isawaitable(found):  # a plain method that hands back an awaitable
                     await found
-            if found_with:
-                route.serve_discovered(agent, found_with)
+            return _offer_after(route, agent, found_with)
         return route.offer(agent)
 
     def register_api(name: str, *args: Any, **kwargs: Any) -> Any:
