@@ -456,7 +456,9 @@ def test_a_progressive_jpeg_of_more_than_100_scans_is_refused(scans: int, refuse
     from ocp_users_photo.images.structure import structure_problem
 
     frame_header = b"\xff\xc2\x00\x0b\x08\x00\x10\x00\x10\x01\x01\x11\x00"  # SOF2, 16x16 grey
-    data = b"\xff\xd8" + frame_header + b"\xff\xda\x00" * scans + b"\xff\xd9"
+    # Each scan: its header (one component, spectral selection 0-63), then a byte of data.
+    scan = b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x00"
+    data = b"\xff\xd8" + frame_header + scan * scans + b"\xff\xd9"
     problem = structure_problem(
         ImageSource(label="test", filename_stem="image", byte_count=len(data), data=data), 100
     )

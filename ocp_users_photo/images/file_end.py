@@ -11,11 +11,10 @@ where the header is read.
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.structure import gif_blocks, jpeg_head, png_chunks
+from ocp_users_photo.images.structure import gif_blocks, jpeg_head, next_jpeg_marker, png_chunks
 
 __all__ = ["missing_end"]
 
@@ -25,9 +24,6 @@ _IEND_CHUNK_BYTES: Final = 12  # length, type, no data, CRC
 # As structure.py's bound for an animation: more chunks than any editor writes.
 _MAX_PNG_CHUNKS: Final = 65_536
 _EOI: Final = b"\xff\xd9"
-# 0xFF followed by what no image data escapes with (a stuffed 0x00, a restart marker, a
-# fill 0xFF): a marker. The byte after it is looked at, not taken.
-_MARKER: Final = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 # Segments between a progressive file's scans: its tables and scan headers (structure.py
 # refuses more than 100 scans), comments. More than any encoder writes.
 _MAX_SEGMENTS_BETWEEN_SCANS: Final = 1000
@@ -72,7 +68,7 @@ def _jpeg_whole(source: ImageSource) -> bool:
     # a comment), stepped over whole: its bytes are not escaped and may hold 0xFF 0xD9.
     position = scan
     for _ in range(_MAX_SEGMENTS_BETWEEN_SCANS):
-        marker = _next_marker(source, position)
+        marker = next_jpeg_marker(source, position)
         if marker is None:
             return False  # the file ends inside image data
         if source.read_at(marker + 1, 1) == b"\xd9":
@@ -82,21 +78,6 @@ def _jpeg_whole(source: ImageSource) -> bool:
             return False
         position = marker + 2 + int.from_bytes(length, "big")
     return True  # past the bound: left to Pillow's decoder
-
-
-def _next_marker(source: ImageSource, position: int) -> int | None:
-    """Where the next marker from ``position`` on stands (0xFF then a byte that is no 0x00,
-    restart marker or fill 0xFF); None if the file ends first. Searched in C: a run of
-    escapes (31 MB of 0xFF fill) took a Python step per byte, 7 s."""
-    while position < source.byte_count:
-        block = source.read_at(position, _BLOCK + 1)  # one byte over: a marker split in two
-        found = _MARKER.search(block)
-        if found is not None:
-            return position + found.start()
-        if len(block) <= _BLOCK:
-            return None
-        position += _BLOCK
-    return None
 
 
 def _first_scan_data(source: ImageSource) -> int | None:

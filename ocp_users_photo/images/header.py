@@ -19,6 +19,7 @@ from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.orientation import (
     SWAPS_SIDES,
+    TAG,
     UnboundedExif,
     pending_turn,
     read_orientation,
@@ -116,6 +117,10 @@ def read_header(
                 "send a still image or a shorter animation",
             )
         ]
+    if stored_format == "TIFF" and orientation in SWAPS_SIDES and not _turned_at_open(picture):
+        # Pillow turns a TIFF as it decodes it by the orientation getexif() reads, XMP's
+        # where IFD0 has none, but swaps the size it reports at open for IFD0's tag only.
+        width, height = height, width
     slack_format = SENT_AS_IS.get(stored_format)
     facts = HeaderFacts(
         picture=picture,
@@ -126,6 +131,12 @@ def read_header(
         incomplete=missing_end(source, slack_format) if slack_format else None,
     )
     return facts, []
+
+
+def _turned_at_open(picture: Image.Image) -> bool:
+    """Whether Pillow reported this TIFF's size turned already: its IFD0 holds the tag."""
+    tags = getattr(picture, "tag_v2", None)
+    return tags is not None and TAG in tags
 
 
 # How a refusal of bytes that are no image this tool reads begins (is_unreadable).

@@ -15,6 +15,7 @@ import struct
 from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.structure import MAX_PNG_COLOUR_PROFILES, too_many_colour_profiles
 
 if TYPE_CHECKING:
     from PIL import ImageFile
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 # A PNG of 32 MiB written in libpng's 8 KiB data chunks has about 4,000 chunks.
 MAX_CHUNKS: Final = 65_536
 _METADATA: Final = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})
-# The chunks the walk stops at or reads, looked up as one set.
-_NOTED: Final = _METADATA | {b"IEND", b"fcTL"}
+# The chunks the walk stops at, reads or counts, looked up as one set.
+_NOTED: Final = _METADATA | {b"IEND", b"fcTL", b"iCCP"}
 _HEADER: Final = struct.Struct(">I4s")
 
 
@@ -50,6 +51,7 @@ def metadata_after_pixels(picture: ImageFile.ImageFile, source: ImageSource) -> 
     # costs one set lookup. Bytes in memory are unpacked in place.
     unpack_from = _HEADER.unpack_from
     last = -1 if in_memory is None else len(in_memory) - _HEADER.size
+    profiles = 0
     for _ in range(MAX_CHUNKS):
         # Cut short: whether that matters is the completeness check's call.
         if in_memory is not None:
@@ -64,6 +66,12 @@ def metadata_after_pixels(picture: ImageFile.ImageFile, source: ImageSource) -> 
         if kind in _NOTED:
             if kind == b"IEND" or (kind == b"fcTL" and animated):
                 break
+            if kind == b"iCCP":
+                # Pillow decompresses each one it meets after the pixels as it decodes
+                # them (thousands in a 30 MB file held a conversion thread 20 s).
+                profiles += 1
+                if profiles > MAX_PNG_COLOUR_PROFILES:
+                    raise TooManyChunks(too_many_colour_profiles())
             if kind in _METADATA:
                 stream = source.stream()
                 stream.seek(position + _HEADER.size)

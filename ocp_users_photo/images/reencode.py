@@ -133,6 +133,10 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         return _encode_animation(plan, size)
     turn = facts.pending_turn
     box = _stored_box(plan)
+    if facts.stored_format == "TIFF":
+        # Decoded first: Pillow turns a TIFF as it decodes it, its size then the upright
+        # one the facts hold (before, unturned where only XMP gives the orientation).
+        picture.load()
     if plan.scale < 0.5 and facts.slack_format == "JPEG":
         # JPEG can decode at 1/2, 1/4 or 1/8 scale: far less memory and time for big photos.
         whole = picture.size

@@ -16,6 +16,7 @@ a PNG.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ MAX_JPEG_EXIF_SEGMENTS: Final = 16
 # does over an escaped 0xFF 0x00): a padding byte or two where an editor left them.
 MAX_JPEG_JUNK_BYTES: Final = 64 * 1024
 MAX_PNG_CHUNKS_BEFORE_PIXELS: Final = 4096
+# Colour profiles (iCCP), each decompressed by Pillow up to about 1 MB (thousands took
+# seconds before the pixels, 20 s after them): the PNG standard allows one.
+MAX_PNG_COLOUR_PROFILES: Final = 4
 # A GIF's extension blocks (a frame's timing and transparency, the loop count, comments,
 # XMP): a few per frame. Empty comments of 3 bytes each are millions in 32 MB, each a
 # step of Pillow's and of the walks here.
@@ -75,6 +79,12 @@ _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 # Markers with no length after them: TEM, RST0-7, SOI (EOI ends the walk).
 _STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD9)})
 _COUNT_BLOCK: Final = 1024 * 1024
+# 0xFF followed by what no image data escapes with (a stuffed 0x00, a restart marker, a
+# fill 0xFF): a marker. The byte after it is looked at, not taken.
+_JPEG_MARKER: Final = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+# Segments walked from a progressive JPEG's first scan to its end: its scans (at most
+# MAX_JPEG_SCANS), their tables, comments. More than any encoder writes.
+_MAX_SEGMENTS_AFTER_FIRST_SCAN: Final = 1000
 _SUB_BLOCK_READ: Final = 64 * 1024
 
 
@@ -103,6 +113,7 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
 
 def _png_problem(source: ImageSource) -> str | None:
     animated = False
+    profiles = 0
     for count, (position, kind) in enumerate(png_chunks(source, len(_PNG_SIGNATURE))):
         if kind == b"IEND":
             return None
@@ -113,8 +124,19 @@ def _png_problem(source: ImageSource) -> str | None:
                 f"the PNG has more than {MAX_PNG_CHUNKS_BEFORE_PIXELS} chunks before its "
                 "pixels, which no editor writes"
             )
+        if kind == b"iCCP":
+            profiles += 1
+            if profiles > MAX_PNG_COLOUR_PROFILES:
+                return too_many_colour_profiles()
         animated = animated or kind == b"acTL"
     return None
+
+
+def too_many_colour_profiles() -> str:
+    return (
+        f"the PNG has more than {MAX_PNG_COLOUR_PROFILES} colour profiles (iCCP chunks; "
+        "the PNG standard allows one), which no editor writes"
+    )
 
 
 def _animation_problem(source: ImageSource, position: int) -> str | None:
@@ -252,11 +274,54 @@ def _jpeg_problem(source: ImageSource) -> str | None:
     return None
 
 
+def next_jpeg_marker(source: ImageSource, position: int) -> int | None:
+    """Where the next marker from ``position`` on stands (0xFF then a byte that is no 0x00,
+    restart marker or fill 0xFF); None if the file ends first. Searched in C: a run of
+    escapes (31 MB of 0xFF fill) took a Python step per byte, 7 s."""
+    while position < source.byte_count:
+        block = source.read_at(position, _COUNT_BLOCK + 1)  # one byte over: a marker split
+        found = _JPEG_MARKER.search(block)
+        if found is not None:
+            return position + found.start()
+        if len(block) <= _COUNT_BLOCK:
+            return None
+        position += _COUNT_BLOCK
+    return None
+
+
 def _scans_problem(source: ImageSource, first_scan: int) -> str | None:
-    """A progressive JPEG's scans, counted by their markers (image data escapes every
-    0xFF it holds, so 0xFF 0xDA is a scan wherever it stands)."""
+    """A progressive JPEG's scans, up to its picture's end (EOI): what follows it (a phone's
+    motion-photo clip) is no scan, though its bytes hold 0xFF 0xDA about every 64 KiB.
+    Walked marker by marker (image data escapes every 0xFF it holds; a segment, its
+    length given, is stepped over whole); past the bound on segments, the rest of the file
+    is counted as scans wherever 0xFF 0xDA stands."""
     scans = 0
     position = first_scan
+    for _ in range(_MAX_SEGMENTS_AFTER_FIRST_SCAN):
+        marker = next_jpeg_marker(source, position)
+        kind = source.read_at(marker + 1, 1) if marker is not None else b""
+        if marker is None or kind in (b"", b"\xd9"):
+            return None if scans <= MAX_JPEG_SCANS else _too_many_scans()
+        if kind == b"\xda":
+            scans += 1
+            if scans > MAX_JPEG_SCANS:
+                return _too_many_scans()
+        length = source.read_at(marker + 2, 2)
+        if len(length) < 2:
+            return None
+        position = marker + 2 + int.from_bytes(length, "big")
+    return _counted_scans_problem(source, position, scans)
+
+
+def _too_many_scans() -> str:
+    return (
+        f"the progressive JPEG has more than {MAX_JPEG_SCANS} scans (encoders write about "
+        "10), which would take long to decode"
+    )
+
+
+def _counted_scans_problem(source: ImageSource, position: int, scans: int) -> str | None:
+    """The scans from ``position`` to the file's end, counted by their markers."""
     while scans <= MAX_JPEG_SCANS:
         # One byte back, so a marker split between two blocks is still seen.
         block = source.read_at(position, _COUNT_BLOCK)
@@ -266,12 +331,7 @@ def _scans_problem(source: ImageSource, first_scan: int) -> str | None:
         position += len(block) - 1
         if len(block) < _COUNT_BLOCK:
             break
-    if scans <= MAX_JPEG_SCANS:
-        return None
-    return (
-        f"the progressive JPEG has more than {MAX_JPEG_SCANS} scans (encoders write about "
-        "10), which would take long to decode"
-    )
+    return None if scans <= MAX_JPEG_SCANS else _too_many_scans()
 
 
 def _gif_problem(source: ImageSource, max_frames: int) -> str | None:
