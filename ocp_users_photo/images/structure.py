@@ -79,6 +79,7 @@ _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 # Markers with no length after them: TEM, RST0-7, SOI (EOI ends the walk).
 _STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD9)})
 _COUNT_BLOCK: Final = 1024 * 1024
+_FIRST_MARKER_BLOCK: Final = 16 * 1024
 # 0xFF followed by what no image data escapes with (a stuffed 0x00, a restart marker, a
 # fill 0xFF): a marker. The byte after it is looked at, not taken.
 _JPEG_MARKER: Final = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
@@ -278,14 +279,19 @@ def next_jpeg_marker(source: ImageSource, position: int) -> int | None:
     """Where the next marker from ``position`` on stands (0xFF then a byte that is no 0x00,
     restart marker or fill 0xFF); None if the file ends first. Searched in C: a run of
     escapes (31 MB of 0xFF fill) took a Python step per byte, 7 s."""
+    if source.data is not None:  # searched in place: no copy of what lies between
+        found = _JPEG_MARKER.search(source.data, position)
+        return None if found is None else found.start()
+    block_size = _FIRST_MARKER_BLOCK  # a segment's marker is near; a scan's, farther
     while position < source.byte_count:
-        block = source.read_at(position, _COUNT_BLOCK + 1)  # one byte over: a marker split
+        block = source.read_at(position, block_size + 1)  # one byte over: a marker split
         found = _JPEG_MARKER.search(block)
         if found is not None:
             return position + found.start()
-        if len(block) <= _COUNT_BLOCK:
+        if len(block) <= block_size:
             return None
-        position += _COUNT_BLOCK
+        position += block_size
+        block_size = min(block_size * 4, _COUNT_BLOCK)
     return None
 
 
