@@ -84,6 +84,25 @@ class CommandLineParser(argparse.ArgumentParser):
         super()._print_message(message, file)
 
 
+class GivenOnce(argparse.Action):
+    """An option whose value picks what a change acts on (the entry undo puts back, a side
+    of the crop box): given twice, it is a usage error. argparse keeps the last one
+    silently, and a change would act on one of two values without a word (``--entry 1
+    --entry 2``). Options of settings (``--timeout``) keep argparse's last-one-wins, which
+    a shell alias's defaults rely on."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} was given twice: give it once")
+        setattr(namespace, self.dest, values)
+
+
 class _TokenFlagRefused(argparse.Action):
     """``--token`` (with or without a value, which it swallows unread): a usage error."""
 

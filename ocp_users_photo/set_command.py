@@ -32,6 +32,7 @@ from ocp_users_photo.cli_options import (
     undo_warnings_to,
     unexpected_after_upload,
 )
+from ocp_users_photo.command_line import GivenOnce
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.credentials import SlackToken
 from ocp_users_photo.errors import InvalidArguments
@@ -78,9 +79,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     crop = parser.add_argument_group("crop box (all three or none; pixels of the upright image)")
     # Taken as text: the tool checks them, so the terminal gets the same answers as an agent.
-    crop.add_argument("--crop-x", metavar="N", help="left edge of the square")
-    crop.add_argument("--crop-y", metavar="N", help="top edge of the square")
-    crop.add_argument("--crop-w", metavar="N", help="side of the square")
+    crop.add_argument("--crop-x", action=GivenOnce, metavar="N", help="left edge of the square")
+    crop.add_argument("--crop-y", action=GivenOnce, metavar="N", help="top edge of the square")
+    crop.add_argument("--crop-w", action=GivenOnce, metavar="N", help="side of the square")
     images = parser.add_argument_group("where IMAGE may come from, and its size")
     images.add_argument(
         "--image-root",

@@ -23,6 +23,7 @@ from ocp_users_photo.cli_options import (
     undo_warnings_to,
     unexpected_after_upload,
 )
+from ocp_users_photo.command_line import GivenOnce
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.history_command import add_common_options
@@ -38,6 +39,7 @@ from ocp_users_photo.undo.restore import restore_kept
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--entry",
+        action=GivenOnce,
         type=_entry_number,
         metavar="N",
         help="the kept photo to put back, by its number in 'ocp-users-photo history' "
