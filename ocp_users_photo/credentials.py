@@ -509,7 +509,8 @@ def appears_in(data: bytes, secrets: SecretTexts) -> bool:
 # A line break, as JSON escapes it or as a page has it, with the blanks around it
 # (safe_text._LINE_BREAK, in the raw text).
 _LINE_BREAK_MARKS: Final = (b"\\n", b"\\r", b"\n", b"\r")
-_RAW_LINE_BREAK: Final = re.compile(rb"[ \t]*(?:\\[rn]|[\r\n])+[ \t]*")
+# An indent may be JSON's escaped tab (\t) as well as a tab or a space.
+_RAW_LINE_BREAK: Final = re.compile(rb"(?:[ \t]|\\t)*(?:\\[rn]|[\r\n])+(?:[ \t]|\\t)*")
 _FORMS_SEARCHED_WHOLE: Final = 30
 _PIECE_BYTES: Final = 1024 * 1024
 _PRINTABLE: Final = re.compile(rb"[\x21-\x7e]+")
@@ -517,6 +518,10 @@ _PRINTABLE: Final = re.compile(rb"[\x21-\x7e]+")
 
 def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
     """The secrets the strings decoded from JSON text ``raw`` could hold, in any case."""
+    if b"\x00" in raw:
+        # UTF-16 or UTF-32 (which JSON readers take, and json.loads does): every ASCII
+        # character has NULs beside it, and no form is found in the bytes as they are.
+        return secrets.texts()
     if may_spell_otherwise(raw):
         # \u can spell any character, and so can a percent-escape, an HTML character
         # reference or a \x, \U or octal escape (\\x78 in JSON, \x78 or \170 in a body

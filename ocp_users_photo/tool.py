@@ -34,6 +34,7 @@ from ocp_users_photo.credentials import (
     SecretTexts,
     SlackToken,
     check_token_text,
+    token_secret_forms,
     user_token_problem,
 )
 from ocp_users_photo.environment import Environment
@@ -852,11 +853,8 @@ class UsersSetPhoto(AsyncClosing):
             # redacted too. Raised alone: the original, as context, would still hold it.
             # Alone even when nothing was redacted: an error the caller is handling (an
             # enclosing frame's, under nest_asyncio) would otherwise become its context.
-            raise_alone(
-                refusal
-                if configured is None
-                else with_secrets_redacted(refusal, configured.redaction_forms())
-            )
+            # A token= argument's own too: known once given, whether or not it was usable.
+            raise_alone(_redacted_refusal(refusal, configured, arguments if brings_token else None))
 
     async def _checked(
         self,
@@ -1032,6 +1030,26 @@ def _entry_number(entry: object) -> int:
             tool_name="restore",
         )
     return number
+
+
+def _redacted_refusal(
+    refusal: InvalidArguments,
+    configured: SlackToken | None,
+    arguments: Mapping[str, Any] | None,
+) -> InvalidArguments:
+    """``refusal`` without the forms of the host's token, or of a ``token=`` argument (in
+    ``arguments``), in the caller's words it quotes. The forms live in this frame only: the
+    refusal's traceback, which an error reporter may render with its locals, holds none."""
+    given = arguments.get("token") if arguments is not None else None
+    if configured is not None:
+        forms = configured.redaction_forms()
+    elif isinstance(given, SlackToken):
+        forms = given.redaction_forms()
+    elif isinstance(given, str):
+        forms = token_secret_forms(given.strip())
+    else:
+        forms = ()
+    return with_secrets_redacted(refusal, forms)
 
 
 def _image_not_ready(deadline: float) -> TransportError:

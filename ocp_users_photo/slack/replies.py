@@ -510,5 +510,6 @@ def _content_type(reply: HttpReply) -> str:
 
 def _excerpt(body: bytes, redact: Redact) -> str:
     # Redact before shortening, so a token cut in half by the excerpt cannot slip through.
-    text = str(redact(body.decode("utf-8", errors="replace")))
+    # NULs out first: a body in UTF-16 reads as its text with a NUL between characters.
+    text = str(redact(body.decode("utf-8", errors="replace").replace("\x00", "")))
     return repr(shown(text, _EXCERPT_CHARS))

@@ -1,0 +1,134 @@
+"""Three ways the token slipped past redaction, found by the review of 2026-12-06:
+
+- a reply in UTF-16 or UTF-32, which JSON readers take (``json.loads`` does): the search
+  for the token's forms ran on the bytes as they came, where every ASCII character has
+  NULs beside it, so nothing was found and nothing redacted (a reply that is no JSON was
+  quoted with NULs shown as "?", the token readable between them);
+- base64 of the token wrapped across lines whose indent is JSON's escaped tab (``\\t``);
+- a ``token=`` argument, when a refusal quotes the caller's words (a path) holding it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import pickle
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+
+TOKEN = "xoxp-1234567890-1234567890123-0123456789abcdef0123456789abcdef"
+SECRET = TOKEN.rsplit("-", 1)[1]
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (512, 512), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+@asynccontextmanager
+async def _answering(body: bytes, content_type: bytes = b"application/json") -> AsyncIterator[str]:
+    """A server on loopback that answers every request with ``body``; its API's URL."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                await reader.readexactly(int(line.split(b":", 1)[1]))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n%s" % (content_type, len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api"
+    finally:
+        server.close()
+
+
+def _everything_said(error: UsersPhotoError) -> str:
+    """All an error holds and says, as a log, a pickle or an error reporter would see it."""
+    copied = pickle.loads(pickle.dumps(error))
+    return " ".join((str(error), repr(error), repr(vars(error)), repr(vars(copied))))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+async def test_a_refusal_in_utf16_or_utf32_is_redacted(encoding: str) -> None:
+    reply = {
+        "ok": False,
+        "error": "invalid_auth",
+        "warning": "echo " + SECRET,
+        "response_metadata": {"messages": ["got " + TOKEN]},
+    }
+    async with (
+        _answering(json.dumps(reply).encode(encoding)) as url,
+        UsersSetPhoto(TOKEN, base_url=url, max_retries=0, environ={}) as tool,
+    ):
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.call({"image": _png()})
+        told: dict[str, Any] = await tool.run({"image": _png()})
+    assert raised.value.code == "invalid_auth"  # the reply was read
+    said = _everything_said(raised.value)
+    assert "echo " in said
+    assert SECRET not in said
+    assert SECRET not in json.dumps(told)
+
+
+async def test_a_success_in_utf32_is_redacted() -> None:
+    reply = {"ok": True, "profile": {"image_24": f"https://a.example/{SECRET}.png"}}
+    async with (
+        _answering(json.dumps(reply).encode("utf-32")) as url,
+        UsersSetPhoto(TOKEN, base_url=url, max_retries=0, environ={}, reply_check="warn") as tool,
+    ):
+        answer = await tool.call({"image": _png()})
+    assert answer["ok"] is True
+    assert SECRET not in repr(answer)
+
+
+async def test_a_body_in_utf16_that_is_no_json_is_quoted_without_the_token() -> None:
+    body = ("bad token " + TOKEN).encode("utf-16-le")
+    async with (
+        _answering(body, b"text/plain") as url,
+        UsersSetPhoto(TOKEN, base_url=url, max_retries=0, environ={}) as tool,
+    ):
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.call({"image": _png()})
+    said = str(raised.value)
+    assert "bad token" in said  # quoted, its NULs left out
+    assert SECRET not in said.replace("?", "")
+
+
+async def test_wrapped_base64_indented_with_a_json_tab_is_redacted() -> None:
+    encoded = base64.b64encode(TOKEN.encode()).decode()
+    wrapped = f"saw {encoded[:60]}\n\t{encoded[60:]}"  # json.dumps writes \n and \t
+    reply = {"ok": False, "error": "invalid_auth", "warning": wrapped}
+    async with (
+        _answering(json.dumps(reply).encode()) as url,
+        UsersSetPhoto(TOKEN, base_url=url, max_retries=0, environ={}) as tool,
+    ):
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.call({"image": _png()})
+    said = _everything_said(raised.value)
+    assert encoded[:60] not in said
+    assert encoded[60:] not in said
+
+
+@pytest.mark.parametrize("hyphen", ["-", "\u2010"])
+async def test_a_token_argument_is_kept_out_of_a_refusal_quoting_a_path(hyphen: str) -> None:
+    async with UsersSetPhoto(base_url="http://127.0.0.1:9/api", environ={}) as tool:
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.call({"image": f"/nonexistent/{hyphen}{SECRET}.png", "token": TOKEN})
+    said = _everything_said(raised.value)
+    assert "/nonexistent/" in said
+    assert SECRET not in said
