@@ -14,7 +14,13 @@ from __future__ import annotations
 from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.structure import gif_blocks, jpeg_head, next_jpeg_marker, png_chunks
+from ocp_users_photo.images.structure import (
+    STANDALONE_MARKERS,
+    gif_blocks,
+    jpeg_head,
+    next_jpeg_marker,
+    png_chunks,
+)
 
 __all__ = ["missing_end"]
 
@@ -27,7 +33,6 @@ _EOI: Final = b"\xff\xd9"
 # Segments between a progressive file's scans: its tables and scan headers (structure.py
 # refuses more than 100 scans), comments. More than any encoder writes.
 _MAX_SEGMENTS_BETWEEN_SCANS: Final = 1000
-_BLOCK: Final = 1024 * 1024
 # Far past the frames a GIF may have (ImageLimits.max_frames); its extension blocks are
 # capped by structure.py, which walks it first.
 _MAX_GIF_FRAMES: Final = 10_000
@@ -71,8 +76,12 @@ def _jpeg_whole(source: ImageSource) -> bool:
         marker = next_jpeg_marker(source, position)
         if marker is None:
             return False  # the file ends inside image data
-        if source.read_at(marker + 1, 1) == b"\xd9":
+        kind = source.read_at(marker + 1, 1)
+        if kind == b"\xd9":
             return True
+        if kind and kind[0] in STANDALONE_MARKERS:  # no length after it (TEM, SOI)
+            position = marker + 2
+            continue
         length = source.read_at(marker + 2, 2)
         if len(length) < 2:
             return False

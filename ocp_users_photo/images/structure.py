@@ -78,6 +78,7 @@ _SOS: Final = b"\xff\xda"
 _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 # Markers with no length after them: TEM, RST0-7, SOI (EOI ends the walk).
 _STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD9)})
+STANDALONE_MARKERS: Final = _STANDALONE
 _COUNT_BLOCK: Final = 1024 * 1024
 _FIRST_MARKER_BLOCK: Final = 16 * 1024
 # 0xFF followed by what no image data escapes with (a stuffed 0x00, a restart marker, a
@@ -308,6 +309,9 @@ def _scans_problem(source: ImageSource, first_scan: int) -> str | None:
         kind = source.read_at(marker + 1, 1) if marker is not None else b""
         if marker is None or kind in (b"", b"\xd9"):
             return None if scans <= MAX_JPEG_SCANS else _too_many_scans()
+        if kind[0] in _STANDALONE:  # no length after it (TEM, SOI): libjpeg goes on at once
+            position = marker + 2
+            continue
         if kind == b"\xda":
             scans += 1
             if scans > MAX_JPEG_SCANS:
