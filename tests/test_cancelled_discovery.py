@@ -108,3 +108,30 @@ async def test_this_packages_agent_puts_the_tool_back_too(
     assert "usersDeletePhoto" in tools, "the late discovery ended"
     assert OURS in tools["usersSetPhoto"]
     assert "usersRestorePhoto" in tools
+
+
+async def test_a_tool_registered_meanwhile_is_the_one_put_back(
+    ocp_agent_library: Any,
+    held_spec: tuple[str, threading.Event],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """register() called again while the discovery ran replaces the tool: its late end puts
+    back the new tool, not the closed one's definitions (its usersRestorePhoto included,
+    which the new tool, keeping nothing, does not offer; found by the review of the fix)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    url, release = held_spec
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    first = register(agent, token=TOKEN, environ={})
+    await agent.register_api("slack")
+    await _timed_out(agent.register_api("slack", spec_url=url))
+    second = register(agent, token=TOKEN, environ={}, keep_previous=False)
+    await first.aclose()
+    try:
+        release.set()
+        tools = await _tools_once_discovered(agent)
+    finally:
+        await second.aclose()
+    assert "usersDeletePhoto" in tools, "the late discovery ended"
+    assert OURS in tools["usersSetPhoto"]
+    assert "usersRestorePhoto" not in tools

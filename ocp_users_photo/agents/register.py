@@ -128,10 +128,16 @@ def _warn_if_slack_came_first(agent: Any) -> None:
     )
 
 
-def _offer_after(route: SlackPhotoRoute, agent: Any, found_with: Mapping[str, str] | None) -> Any:
-    """This tool in the Slack API a discovery of a spec_url found (which lists ocp-agent's
-    generic usersSetPhoto), with the headers it ran with served to the tools it found."""
-    if found_with:
+def _offer_after(
+    started_with: SlackPhotoRoute, agent: Any, found_with: Mapping[str, str] | None
+) -> Any:
+    """The agent's tool in the Slack API a discovery of a spec_url found (which lists
+    ocp-agent's generic usersSetPhoto), with the headers it ran with served to the tools
+    it found. The route registered now, which register() may have replaced while the
+    discovery ran: the one it started with would put back a closed tool's definitions
+    (a usersRestorePhoto the new tool does not offer), its headers too."""
+    route = route_of(agent)
+    if found_with and route is started_with:
         route.serve_discovered(agent, found_with)
     return route.offer(agent)
 
