@@ -994,10 +994,12 @@ class UsersSetPhoto(AsyncClosing):
     async def aclose(self) -> None:
         """Close the HTTP client and the photo history the tool opened (what was passed in is
         left to its owner)."""
-        await self._slack.aclose()
-        opened = self._photo_history
-        if opened is not None and opened is not self._photo_history_given:
-            await opened.aclose()
+        try:
+            await self._slack.aclose()
+        finally:  # the history is closed whatever the HTTP stack's closing raised
+            opened = self._photo_history
+            if opened is not None and opened is not self._photo_history_given:
+                await opened.aclose()
 
     def __repr__(self) -> str:
         if "fit" not in vars(self):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 from collections import deque
@@ -239,3 +240,18 @@ image_bytes: Final = ByteBudget()
 # image_bytes, and changes each holding some of one budget and waiting for more of it
 # would wait on each other.
 kept_photo_bytes: Final = ByteBudget()
+
+
+def _forgotten_in_a_forked_child() -> None:
+    """A forked child runs none of its parent's calls: nothing of theirs is held or waits
+    in it, and their bytes, never given back there, would keep every image call of the
+    child waiting to its deadline (its lock, held by a thread at the fork, forever)."""
+    for budget in (image_bytes, kept_photo_bytes):
+        budget._lock = threading.Lock()
+        budget._held = 0
+        budget._waiting = deque()
+        budget._returned = queue.SimpleQueue()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forgotten_in_a_forked_child)

@@ -34,6 +34,7 @@ import random
 import re
 import ssl
 import sys
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Mapping
@@ -233,6 +234,9 @@ class SlackClient:
         self._closed_at: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = (
             weakref.WeakKeyDictionary()
         )
+        # Its changes and copies: walked a step at a time, it may be changed by another
+        # thread's loop meanwhile (slack/loop_stacks.py holds its own set alike).
+        self._closings = threading.Lock()
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
         # The operator's CA certificates (trusted_roots.py), for Slack and its image hosts.
         self.trusted_roots = trusted_roots
@@ -816,9 +820,10 @@ class SlackClient:
         """Drop the stacks of loops that have been closed: their connections close as they are
         collected (slack/aiohttp_stack.py), with no call left to use them."""
         self._owned.let_go_of_closed()
-        for loop in list(self._closed_at):
-            if loop.is_closed():
-                self._closed_at.pop(loop, None)
+        with self._closings:  # another thread's aclose() may be adding its loop
+            for loop in list(self._closed_at):
+                if loop.is_closed():
+                    self._closed_at.pop(loop, None)
 
     def _refuse_if_closed_under_call(self, method: str) -> None:
         """A call that began before ``aclose()`` on this loop opens no new stack after it (it
@@ -834,7 +839,8 @@ class SlackClient:
         loop still uses is that loop's to close. Calls under way end (TransportError); later
         ones open a new stack."""
         loop = asyncio.get_running_loop()
-        self._closed_at[loop] = time.monotonic()
+        with self._closings:
+            self._closed_at[loop] = time.monotonic()
         owned = self._owned.pop(loop)
         self._let_go_of_ended_loops()
         if owned is not None:

@@ -14,6 +14,7 @@ keeps its stack in the client, as before, until it is closed.
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from typing import Final
 
@@ -30,6 +31,10 @@ class LoopStacks:
         self._loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
         # Loops that carry no attribute: held here until they are closed.
         self._held: dict[asyncio.AbstractEventLoop, OwnedStack] = {}
+        # Other threads' loops add and drop theirs as this one walks them: a WeakSet is
+        # walked a step at a time ("Set changed size during iteration" from call_sync in
+        # several threads), so changes and copies are made under the lock.
+        self._lock = threading.Lock()
 
     def get(self, loop: asyncio.AbstractEventLoop) -> OwnedStack | None:
         held = self._held.get(loop)
@@ -46,27 +51,34 @@ class LoopStacks:
             try:
                 setattr(loop, _ON_THE_LOOP, on_loop)
             except AttributeError:  # a loop with no __dict__ (uvloop)
-                self._held[loop] = stack
+                with self._lock:
+                    self._held[loop] = stack
                 return
         on_loop[self] = stack
-        self._loops.add(loop)
+        with self._lock:
+            self._loops.add(loop)
 
     def pop(self, loop: asyncio.AbstractEventLoop) -> OwnedStack | None:
-        held = self._held.pop(loop, None)
-        if held is not None:
-            return held
-        self._loops.discard(loop)
+        with self._lock:
+            held = self._held.pop(loop, None)
+            if held is not None:
+                return held
+            self._loops.discard(loop)
         on_loop = getattr(loop, _ON_THE_LOOP, None)
         return None if on_loop is None else on_loop.pop(self, None)
 
     def let_go_of_closed(self) -> None:
         """Drop the stacks of loops that have been closed: their connections close as they are
         collected (slack/aiohttp_stack.py), with no call left to use them."""
-        for loop in [*self._held, *self._loops]:
+        with self._lock:
+            loops = [*self._held, *self._loops]
+        for loop in loops:
             if loop.is_closed():
                 stack = self.pop(loop)
                 if stack is not None:
                     stack.let_go()
 
     def __bool__(self) -> bool:
-        return bool(self._held) or any(self.get(loop) is not None for loop in self._loops)
+        with self._lock:
+            held, loops = bool(self._held), list(self._loops)
+        return held or any(self.get(loop) is not None for loop in loops)

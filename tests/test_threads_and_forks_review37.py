@@ -1,0 +1,97 @@
+"""Two gaps the review of 2026-12-06 found in code shared by threads and forks:
+
+- the image byte budgets had no reset after a fork: a child forked while its parent's
+  calls held bytes kept them counted (nobody there gives them back), and every image call
+  of the child waited to its deadline;
+- the stacks a client keeps per event loop were walked (a WeakSet, a step at a time) as
+  other threads' loops added and dropped theirs: ``call_sync`` from several threads on one
+  tool sometimes raised "Set changed size during iteration", after Slack had set a photo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from ocp_users_photo.images import byte_budget
+from ocp_users_photo.slack.loop_stacks import LoopStacks
+from ocp_users_photo.slack.stacks import OwnedStack
+
+MiB = 1 << 20
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_holds_none_of_its_parents_image_bytes() -> None:
+    held = byte_budget.image_bytes.try_hold(64 * MiB)
+    assert held is not None
+    reading, writing = os.pipe()
+    try:
+        child = os.fork()
+        if child == 0:  # the child: say what it holds, and whether it can take bytes at once
+            before = byte_budget.image_bytes.held
+            taken = byte_budget.image_bytes.try_hold(byte_budget.image_bytes.capacity)
+            os.write(writing, f"{before} {taken is not None}".encode())
+            os._exit(0)
+        os.close(writing)
+        _, status = os.waitpid(child, 0)
+        said = os.read(reading, 100).decode()
+    finally:
+        os.close(reading)
+        held.release()
+    assert os.WEXITSTATUS(status) == 0
+    assert said == "0 True"
+
+
+class _Stack:
+    """Stands in for an OwnedStack: what let_go_of_closed calls of a closed loop's."""
+
+    def let_go(self) -> None:
+        pass
+
+
+@pytest.fixture
+def quick_switches() -> Iterator[None]:
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often: the walks are interrupted
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_loops_added_and_dropped_by_other_threads_do_not_break_a_walk(
+    quick_switches: None,
+) -> None:
+    stacks = LoopStacks()
+    loops = [asyncio.new_event_loop() for _ in range(50)]
+    stack: OwnedStack = _Stack()  # type: ignore[assignment]
+    stop = threading.Event()
+
+    def other_threads_loops() -> None:
+        while not stop.is_set():
+            for loop in loops:
+                stacks.set(loop, stack)
+            for loop in loops:
+                stacks.pop(loop)
+
+    errors: list[str] = []
+    changing = threading.Thread(target=other_threads_loops)
+    changing.start()
+    try:
+        for _ in range(5000):
+            try:
+                stacks.let_go_of_closed()
+                bool(stacks)
+            except RuntimeError as error:
+                errors.append(str(error))
+    finally:
+        stop.set()
+        changing.join()
+        for loop in loops:
+            loop.close()
+    assert errors == []
