@@ -70,6 +70,7 @@ from ocp_users_photo.errors import (
     may_have_taken_effect,
 )
 from ocp_users_photo.examples.bolt_revocation import forget_on_revocation, installation_team
+from ocp_users_photo.examples.bot_rotation import BotRotationKeepingAWorkingToken
 from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
 from ocp_users_photo.examples.signed_oauth_state import SignedOAuthStateStore
 from ocp_users_photo.installations import InstallationTokenSource
@@ -440,6 +441,11 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         client_secret=settings.client_secret,
         client=client,
         bot_only=True,
+    )
+    # A refused rotation of the bot's token, while that token still works, is a warning and
+    # not Bolt's "reinstall" (examples/bot_rotation.py).
+    authorize.token_rotator = BotRotationKeepingAWorkingToken(
+        client_id=settings.client_id, client_secret=settings.client_secret, client=client
     )
     bolt = AsyncApp(
         signing_secret=settings.signing_secret,

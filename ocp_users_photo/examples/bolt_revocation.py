@@ -11,9 +11,13 @@ event left unanswered would be delivered again and counted as failed by Slack.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+import anyio.to_thread
 
 from ocp_users_photo.extras import missing_extra
 
@@ -22,12 +26,21 @@ try:
     from slack_sdk.oauth.installation_store.async_installation_store import (
         AsyncInstallationStore,
     )
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 except ModuleNotFoundError as missing:  # the extra is not installed
     raise missing_extra("bolt", missing) from missing
 
+from ocp_users_photo.installations.errors import InstallationStoreFailed
+from ocp_users_photo.installations.sqlite_absence import confirm_absent
+from ocp_users_photo.installations.store_access import AsyncStoreInThreads, StoreAccess
+from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo import HistoryOwner, PhotoHistory
 
 logger = logging.getLogger(__name__)
+# Between deletions tried again: slack_sdk's SQLite store logs a failed delete (a backup
+# or a migration holding the database) and returns as if it had deleted; Bolt has
+# answered Slack already, which sends the event once. About 15 s in all.
+_PAUSES_BEFORE_DELETING_AGAIN: Final = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 __all__ = ["forget_on_revocation", "installation_team"]
 
@@ -44,25 +57,39 @@ def forget_on_revocation(
         people = [user for user in tokens.get("oauth") or () if isinstance(user, str)]
         team_id = installation_team(context)
         history = PhotoHistory(history_path)
+        access = StoreAccess(installations)
+        forgotten = 0
         try:
             for user_id in people:
-                await installations.async_delete_installation(
-                    enterprise_id=context.enterprise_id, team_id=team_id, user_id=user_id
-                )
+
+                async def delete(user_id: str = user_id) -> None:
+                    await installations.async_delete_installation(
+                        enterprise_id=context.enterprise_id, team_id=team_id, user_id=user_id
+                    )
+
+                async def kept(user_id: str = user_id) -> bool:
+                    try:
+                        person = ActingPerson(team_id, user_id, context.enterprise_id)
+                    except ValueError:  # no Slack-shaped id: no installation the source finds
+                        return False
+                    return await access.find(person) is not None
+
+                if await _deleted(delete, kept, f"the installation of {user_id}"):
+                    forgotten += 1
                 workspace = context.enterprise_id or context.team_id or ""
                 await history.forget(HistoryOwner(workspace, user_id))
         finally:
             await history.aclose()
         if tokens.get("bot"):
-            await installations.async_delete_bot(
-                enterprise_id=context.enterprise_id, team_id=team_id
+            await _deleted_from_workspace(
+                installations.async_delete_bot, installations, context, "the bot's token"
             )
-        logger.info("tokens revoked: %d person(s) forgotten", len(people))
+        logger.info("tokens revoked: %d of %d person(s) forgotten", forgotten, len(people))
 
     @bolt.event("app_uninstalled")
     async def app_uninstalled(context: AsyncBoltContext) -> None:
-        await installations.async_delete_all(
-            enterprise_id=context.enterprise_id, team_id=installation_team(context)
+        await _deleted_from_workspace(
+            installations.async_delete_all, installations, context, "its installations"
         )
         # The kept photos are keyed by the organisation in an Enterprise Grid: one
         # workspace of it leaving does not say which of its people used the app there.
@@ -80,3 +107,59 @@ def installation_team(context: AsyncBoltContext) -> str | None:
     installation (slack_sdk stores it under the organization alone, and Bolt's context
     still names the workspace the request came from)."""
     return None if context.is_enterprise_install else context.team_id
+
+
+async def _deleted(
+    delete: Callable[[], Awaitable[None]], kept: Callable[[], Awaitable[bool]], what: str
+) -> bool:
+    """``delete()``, then tried again while ``kept()`` says (or cannot tell) it is still
+    stored; False, with a warning naming ``what``, if it still is after about 15 s."""
+    for pause in (0.0, *_PAUSES_BEFORE_DELETING_AGAIN):
+        await asyncio.sleep(pause)
+        await delete()
+        try:
+            if not await kept():
+                return True
+        except InstallationStoreFailed:
+            pass  # the read failed too: the store is busy or failing
+    logger.warning(
+        "could not remove %s from the installation store (busy or failing): its tokens stay "
+        "stored until it is removed; remove it by hand once the store answers",
+        what,
+    )
+    return False
+
+
+async def _deleted_from_workspace(
+    delete: Callable[..., Awaitable[None]],
+    installations: AsyncInstallationStore,
+    context: AsyncBoltContext,
+    what: str,
+) -> bool:
+    """``_deleted`` for what the store keeps of the workspace (its bot, everything):
+    looked for afterwards by its bot, which every installation of this app saves."""
+    ids = {"enterprise_id": context.enterprise_id, "team_id": installation_team(context)}
+    return await _deleted(
+        functools.partial(delete, **ids),
+        functools.partial(_bot_kept, installations, **ids),
+        f"{what} (workspace {context.enterprise_id or context.team_id})",
+    )
+
+
+async def _bot_kept(
+    installations: AsyncInstallationStore, enterprise_id: str | None, team_id: str | None
+) -> bool:
+    """Whether the store still holds the workspace's bot; InstallationStoreFailed when it
+    cannot say (slack_sdk's SQLite store answers a read it could not make with None)."""
+    try:
+        found = await installations.async_find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=team_id is None,
+        )
+        store = installations.store if isinstance(installations, AsyncStoreInThreads) else None
+        if found is None and isinstance(store, SQLite3InstallationStore):
+            await anyio.to_thread.run_sync(confirm_absent, store)
+    except Exception as error:
+        raise InstallationStoreFailed("reading the bot's installation", error) from None
+    return found is not None

@@ -30,6 +30,12 @@ SLACK_SDK_CLIENT_LOGGERS: Final = (
 # The app logger Bolt makes when given none (slack_bolt.util.utils.get_bolt_logger), and
 # the access log of the aiohttp server Bolt's start() runs.
 BOLT_AND_SERVER_LOGGERS: Final = ("slack_bolt.AsyncApp", "slack_bolt.App", "aiohttp.access")
+# The example app's own loggers: Bolt's authorize, given the app's, writes through it the
+# refusal of a bot token's rotation, Slack's reply whole (a client secret it echoes too).
+EXAMPLE_APP_LOGGERS: Final = (
+    "ocp_users_photo.examples.bolt_photo_app",
+    "ocp_users_photo.examples.bolt_revocation",
+)
 # 'client_secret': '...' or "code": "..." as a dict's repr or JSON writes them, or the
 # first value of a parsed query's list ('code': ['...']).
 _SECRET_FIELD: Final = re.compile(
@@ -81,13 +87,14 @@ _MASK: Final = SecretsMasked()
 
 
 def mask_slack_sdk_logs(known: Iterable[str] = ()) -> None:
-    """Put the mask on slack_sdk's web client loggers, Bolt's app logger and aiohttp's
-    access log (once), masking ``known`` too: the app's secrets, which Slack's refusal of an
-    OAuth exchange may echo whole, in a text no field name or shape tells."""
+    """Put the mask on slack_sdk's web client loggers, Bolt's app logger, aiohttp's access
+    log and the example app's own (once), masking ``known`` too: the app's secrets, which
+    Slack's refusal of an OAuth exchange may echo whole, in a text no field name or shape
+    tells."""
     # Added to, never replaced: another app of the same process keeps its secrets masked
     # (each app adds three; a process builds a few).
     _MASK.known = SecretTexts(_MASK.known.texts(), known)
-    for name in (*SLACK_SDK_CLIENT_LOGGERS, *BOLT_AND_SERVER_LOGGERS):
+    for name in (*SLACK_SDK_CLIENT_LOGGERS, *BOLT_AND_SERVER_LOGGERS, *EXAMPLE_APP_LOGGERS):
         logger = logging.getLogger(name)
         if _MASK not in logger.filters:
             logger.addFilter(_MASK)

@@ -1,0 +1,125 @@
+# ruff: noqa: F811  (photo_app, the fixture imported from test_bolt_photo_app, is a parameter here)
+"""Three faults of the example Bolt app that the review of 2026-12-06 found:
+
+- Bolt's authorize, given the app's logger, wrote a refused bot-token rotation at ERROR
+  with Slack's whole reply: a client secret it echoed went to the logs unmasked;
+- any refused rotation of the bot's token (the app's wrong secret, Slack's 5xx) in its
+  last two hours ended the request with Bolt's "reinstall this app", though the token
+  still worked for an hour or more;
+- a revocation while the database was busy (a backup, a migration) kept the person's
+  tokens: slack_sdk's SQLite store logs a failed delete and returns, and the app said
+  they were forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import time
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TEAM_ID,
+    photo_tokens,
+    rotation_config,
+)
+from tests.test_bolt_photo_app import (
+    RESPONSE_METHOD,
+    RunningApp,
+    install_through_the_app,
+    photo_app,  # noqa: F401 (fixture)
+    posted,
+    slash_command,
+)
+from tests.test_bolt_revocation import signed_event
+
+ALICE = "UALICE0001"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    # An hour's tokens: the bot's is inside Bolt's two-hour window at once, so every
+    # request rotates it.
+    return rotation_config(lifetime=3600)
+
+
+async def _installed(emulator: RunningEmulator, app: RunningApp) -> None:
+    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
+    await install_through_the_app(app, ALICE)
+
+
+async def test_a_refused_rotation_echoing_the_client_secret_is_logged_masked(
+    emulator: RunningEmulator, photo_app: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _installed(emulator, photo_app)
+    echo = {"ok": False, "error": f"invalid_client_secret (got {CLIENT_SECRET})"}
+    emulator.faults.inject(Fault.json(echo), times=3, path="oauth.v2.access")
+    await slash_command(photo_app, emulator, ALICE, "red")
+    rotation = [record for record in caplog.records if "rotate" in record.getMessage()]
+    assert rotation, "the refused rotation is logged"
+    assert not [record for record in caplog.records if CLIENT_SECRET in record.getMessage()]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        Fault.json({"ok": False, "error": "bad_client_secret"}),
+        Fault.json({"ok": False, "error": "internal_error"}, status_code=500),
+    ],
+    ids=["bad_client_secret", "HTTP 500"],
+)
+async def test_a_refused_rotation_of_a_working_bot_token_still_sets_the_photo(
+    emulator: RunningEmulator,
+    photo_app: RunningApp,
+    caplog: pytest.LogCaptureFixture,
+    refusal: Fault,
+) -> None:
+    await _installed(emulator, photo_app)
+    emulator.faults.inject(refusal, times=1, path="oauth.v2.access")
+    with caplog.at_level(logging.WARNING):
+        await slash_command(photo_app, emulator, ALICE, "red")
+        answer = (await posted(emulator, RESPONSE_METHOD, 1))[-1]
+    assert "reinstall" not in str(answer["text"]).lower()
+    assert len(photo_tokens(emulator)) == 1  # the photo was set
+    warned = [record.getMessage() for record in caplog.records]
+    assert any("could not rotate the bot token" in said for said in warned)
+
+
+async def test_a_revocation_while_the_database_is_busy_still_removes_the_tokens(
+    emulator: RunningEmulator, photo_app: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _installed(emulator, photo_app)
+    holding = threading.Event()
+
+    def backup_holding_the_database() -> None:
+        connection = sqlite3.connect(photo_app.database, isolation_level=None)
+        connection.execute("BEGIN EXCLUSIVE")
+        holding.set()
+        time.sleep(7)  # past the store's own 5 s wait on a lock
+        connection.execute("COMMIT")
+        connection.close()
+
+    backup = threading.Thread(target=backup_holding_the_database)
+    backup.start()
+    holding.wait()
+    with caplog.at_level(logging.INFO):
+        event: dict[str, object] = {"type": "tokens_revoked", "tokens": {"oauth": [ALICE]}}
+        acknowledged = await signed_event(photo_app, event)
+        await asyncio.to_thread(backup.join)
+        for _ in range(200):  # the handler runs after Bolt's answer
+            if any("forgotten" in record.getMessage() for record in caplog.records):
+                break
+            await asyncio.sleep(0.1)
+    assert acknowledged.status_code == 200
+    store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
+    assert store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE) is None
+    said = [record.getMessage() for record in caplog.records]
+    assert "tokens revoked: 1 of 1 person(s) forgotten" in said
