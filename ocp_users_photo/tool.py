@@ -19,6 +19,7 @@ import asyncio
 import math
 import os
 import sys
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
@@ -1047,11 +1048,20 @@ def _redacted_refusal(
         forms = configured.redaction_forms()
     elif isinstance(given, SlackToken):
         forms = given.redaction_forms()
-    elif isinstance(given, str):
-        forms = token_secret_forms(given.strip())
+    elif isinstance(given, str | bytes | bytearray):
+        # Bytes too (a file read in binary mode), refused as no text but quoted all the same;
+        # look-alike hyphens read as "-", so the token's last segment is found as its own.
+        text = given if isinstance(given, str) else bytes(given).decode("utf-8", "replace")
+        text = text.strip()[:_LONGEST_TOKEN_ARGUMENT]
+        plain = "".join("-" if unicodedata.category(c) == "Pd" else c for c in text)
+        forms = (*token_secret_forms(plain), text)
     else:
         forms = ()
     return with_secrets_redacted(refusal, forms)
+
+
+# Far past any Slack token's length: a longer text, refused, is no token to look for whole.
+_LONGEST_TOKEN_ARGUMENT: Final = 1024
 
 
 def _image_not_ready(deadline: float) -> TransportError:

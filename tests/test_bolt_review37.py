@@ -18,11 +18,18 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.examples.bolt_revocation import forget_on_revocation
+from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from tests.installation_helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -123,3 +130,61 @@ async def test_a_revocation_while_the_database_is_busy_still_removes_the_tokens(
     assert store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE) is None
     said = [record.getMessage() for record in caplog.records]
     assert "tokens revoked: 1 of 1 person(s) forgotten" in said
+
+
+def test_an_installation_made_again_during_the_retries_is_kept(tmp_path: Path) -> None:
+    """The person installs the app again while a revocation's deletion waits on the busy
+    database: their new installation stays (the review of the fix found it deleted). The
+    handler is called as Bolt calls it, by its parameters' names."""
+    database = str(tmp_path / "installations.db")
+    store = SQLite3InstallationStore(database=database, client_id=CLIENT_ID)
+
+    def installed(token: str) -> Installation:
+        return Installation(
+            app_id="A0EMULATOR1",
+            team_id=TEAM_ID,
+            user_id=ALICE,
+            user_token=token,
+            bot_token="xoxb-1-2-bot",
+            bot_id="B0EMULATOR1",
+            bot_user_id="U0BOT00001",
+            installed_at=time.time(),
+        )
+
+    store.save(installed("xoxp-1-2-3-revoked"))
+    handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {}
+
+    class Registering:
+        def event(self, name: str) -> Callable[[Callable[..., Coroutine[Any, Any, None]]], object]:
+            return lambda handler: handlers.setdefault(name, handler)
+
+    forget_on_revocation(
+        Registering(),  # type: ignore[arg-type]
+        AsyncStoreInThreads(store),
+        str(tmp_path / "history.sqlite3"),
+    )
+    holding = threading.Event()
+
+    def backup_then_installed_again() -> None:
+        connection = sqlite3.connect(database, isolation_level=None)
+        connection.execute("BEGIN EXCLUSIVE")
+        holding.set()
+        time.sleep(6)  # past the store's own 5 s wait: the first deletion fails
+        connection.execute("COMMIT")
+        connection.close()
+        store.save(installed("xoxp-1-2-3-installed-again"))
+
+    busy = threading.Thread(target=backup_then_installed_again)
+    busy.start()
+    holding.wait()
+    context = SimpleNamespace(enterprise_id=None, team_id=TEAM_ID, is_enterprise_install=False)
+    event = {"type": "tokens_revoked", "tokens": {"oauth": [ALICE]}}
+    asyncio.run(
+        handlers["tokens_revoked"](
+            event=event, body={"event_time": int(time.time())}, context=context
+        )
+    )
+    busy.join()
+    found = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE)
+    assert found is not None
+    assert found.user_token == "xoxp-1-2-3-installed-again"

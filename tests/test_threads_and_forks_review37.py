@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -95,3 +96,32 @@ def test_loops_added_and_dropped_by_other_threads_do_not_break_a_walk(
         for loop in loops:
             loop.close()
     assert errors == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_can_take_a_lock_another_thread_held_at_the_fork() -> None:
+    """The per-loop stacks' lock, held by a thread of the parent as it forked (a walk under
+    way): the child's is free, or its first call would wait for ever."""
+    stacks = LoopStacks()
+    held, done = threading.Event(), threading.Event()
+
+    def walking() -> None:
+        with stacks._lock:
+            held.set()
+            done.wait()
+
+    walker = threading.Thread(target=walking)
+    walker.start()
+    held.wait()
+    try:
+        child = os.fork()
+        if child == 0:
+            signal.alarm(5)  # a child that hangs ends by the alarm, not the test run
+            stacks.let_go_of_closed()  # takes the lock
+            os._exit(0)
+        _, status = os.waitpid(child, 0)
+    finally:
+        done.set()
+        walker.join()
+    assert os.WIFEXITED(status)
+    assert os.WEXITSTATUS(status) == 0

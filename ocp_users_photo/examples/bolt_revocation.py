@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
@@ -23,6 +24,7 @@ from ocp_users_photo.extras import missing_extra
 
 try:
     from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+    from slack_sdk.oauth.installation_store import Bot, Installation
     from slack_sdk.oauth.installation_store.async_installation_store import (
         AsyncInstallationStore,
     )
@@ -51,7 +53,10 @@ def forget_on_revocation(
     """Handle ``tokens_revoked`` and ``app_uninstalled`` on ``bolt``."""
 
     @bolt.event("tokens_revoked")
-    async def tokens_revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def tokens_revoked(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        revoked_at = _sent_at(body)
         tokens = event.get("tokens")
         tokens = tokens if isinstance(tokens, Mapping) else {}
         people = [user for user in tokens.get("oauth") or () if isinstance(user, str)]
@@ -72,7 +77,7 @@ def forget_on_revocation(
                         person = ActingPerson(team_id, user_id, context.enterprise_id)
                     except ValueError:  # no Slack-shaped id: no installation the source finds
                         return False
-                    return await access.find(person) is not None
+                    return _installed_by(await access.find(person), revoked_at)
 
                 if await _deleted(delete, kept, f"the installation of {user_id}"):
                     forgotten += 1
@@ -82,14 +87,22 @@ def forget_on_revocation(
             await history.aclose()
         if tokens.get("bot"):
             await _deleted_from_workspace(
-                installations.async_delete_bot, installations, context, "the bot's token"
+                installations.async_delete_bot,
+                installations,
+                context,
+                revoked_at,
+                "the bot's token",
             )
         logger.info("tokens revoked: %d of %d person(s) forgotten", forgotten, len(people))
 
     @bolt.event("app_uninstalled")
-    async def app_uninstalled(context: AsyncBoltContext) -> None:
+    async def app_uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> None:
         await _deleted_from_workspace(
-            installations.async_delete_all, installations, context, "its installations"
+            installations.async_delete_all,
+            installations,
+            context,
+            _sent_at(body),
+            "its installations",
         )
         # The kept photos are keyed by the organisation in an Enterprise Grid: one
         # workspace of it leaving does not say which of its people used the app there.
@@ -112,16 +125,22 @@ def installation_team(context: AsyncBoltContext) -> str | None:
 async def _deleted(
     delete: Callable[[], Awaitable[None]], kept: Callable[[], Awaitable[bool]], what: str
 ) -> bool:
-    """``delete()``, then tried again while ``kept()`` says (or cannot tell) it is still
-    stored; False, with a warning naming ``what``, if it still is after about 15 s."""
-    for pause in (0.0, *_PAUSES_BEFORE_DELETING_AGAIN):
+    """``delete()`` what ``kept()`` says is still stored from before the event, until it
+    says it is gone; False, with a warning naming ``what``, if it is not after about 15 s.
+    Deleted at once, as before, when the store cannot say; later only when it says so: a
+    person who installed the app again meanwhile keeps their new installation."""
+    first = True
+    for pause in (0.0, 0.0, *_PAUSES_BEFORE_DELETING_AGAIN):
         await asyncio.sleep(pause)
-        await delete()
         try:
-            if not await kept():
-                return True
-        except InstallationStoreFailed:
-            pass  # the read failed too: the store is busy or failing
+            still = await kept()
+        except InstallationStoreFailed:  # the store is busy or failing: it cannot say
+            still = None
+        if still is False:
+            return True
+        if still or first:
+            await delete()
+        first = False
     logger.warning(
         "could not remove %s from the installation store (busy or failing): its tokens stay "
         "stored until it is removed; remove it by hand once the store answers",
@@ -134,20 +153,39 @@ async def _deleted_from_workspace(
     delete: Callable[..., Awaitable[None]],
     installations: AsyncInstallationStore,
     context: AsyncBoltContext,
+    revoked_at: float,
     what: str,
 ) -> bool:
     """``_deleted`` for what the store keeps of the workspace (its bot, everything):
-    looked for afterwards by its bot, which every installation of this app saves."""
+    looked for by its bot, which every installation of this app saves."""
     ids = {"enterprise_id": context.enterprise_id, "team_id": installation_team(context)}
     return await _deleted(
         functools.partial(delete, **ids),
-        functools.partial(_bot_kept, installations, **ids),
+        functools.partial(_bot_kept, installations, revoked_at=revoked_at, **ids),
         f"{what} (workspace {context.enterprise_id or context.team_id})",
     )
 
 
+def _sent_at(body: Mapping[str, Any]) -> float:
+    """When Slack sent the event (its ``event_time``), else now: what was installed after
+    it is a new installation, not the one the event is about."""
+    sent = body.get("event_time")
+    return (
+        float(sent) if isinstance(sent, int | float) and not isinstance(sent, bool) else time.time()
+    )
+
+
+def _installed_by(found: Installation | Bot | None, revoked_at: float) -> bool:
+    """Whether ``found`` was installed by the time the event was sent (a second's grace
+    for the clocks' difference): the installation the event is about."""
+    return found is not None and float(found.installed_at or 0) <= revoked_at + 1.0
+
+
 async def _bot_kept(
-    installations: AsyncInstallationStore, enterprise_id: str | None, team_id: str | None
+    installations: AsyncInstallationStore,
+    enterprise_id: str | None,
+    team_id: str | None,
+    revoked_at: float,
 ) -> bool:
     """Whether the store still holds the workspace's bot; InstallationStoreFailed when it
     cannot say (slack_sdk's SQLite store answers a read it could not make with None)."""
@@ -162,4 +200,4 @@ async def _bot_kept(
             await anyio.to_thread.run_sync(confirm_absent, store)
     except Exception as error:
         raise InstallationStoreFailed("reading the bot's installation", error) from None
-    return found is not None
+    return _installed_by(found, revoked_at)

@@ -34,7 +34,6 @@ import random
 import re
 import ssl
 import sys
-import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Mapping
@@ -64,6 +63,7 @@ from ocp_users_photo.errors import (
     after_an_earlier_attempt,
     raise_alone,
 )
+from ocp_users_photo.fork_safe_lock import ForkSafeLock
 from ocp_users_photo.safe_text import REDACTED, redacted, shown, spelled_otherwise
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
@@ -236,7 +236,7 @@ class SlackClient:
         )
         # Its changes and copies: walked a step at a time, it may be changed by another
         # thread's loop meanwhile (slack/loop_stacks.py holds its own set alike).
-        self._closings = threading.Lock()
+        self._closings = ForkSafeLock()
         self._ssl_context: ssl.SSLContext | None = None  # loaded once, shared by every loop
         # The operator's CA certificates (trusted_roots.py), for Slack and its image hosts.
         self.trusted_roots = trusted_roots

@@ -14,10 +14,10 @@ keeps its stack in the client, as before, until it is closed.
 from __future__ import annotations
 
 import asyncio
-import threading
 import weakref
 from typing import Final
 
+from ocp_users_photo.fork_safe_lock import ForkSafeLock
 from ocp_users_photo.slack.stacks import OwnedStack
 
 # The attribute a loop carries: the stacks of every client that used it, by client.
@@ -34,7 +34,7 @@ class LoopStacks:
         # Other threads' loops add and drop theirs as this one walks them: a WeakSet is
         # walked a step at a time ("Set changed size during iteration" from call_sync in
         # several threads), so changes and copies are made under the lock.
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()  # a forked child's is free
 
     def get(self, loop: asyncio.AbstractEventLoop) -> OwnedStack | None:
         held = self._held.get(loop)
