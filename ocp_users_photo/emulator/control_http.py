@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,8 +28,19 @@ class Endpoint:
     summary: str
 
 
+# Far past any lifetime or clock step a test asks for (a thousand years in seconds), and
+# short of what time arithmetic and int() overflow on.
+_LARGEST_NUMBER: Final = 3.2e10
+
+
 class BadControlRequest(ValueError):
     """The control request's JSON does not say what it must; the message says what."""
+
+
+def _no_constant(name: str) -> object:
+    """NaN and Infinity, which json.loads reads and JSON has not (an expires_in of Infinity
+    was taken, then broke every method the token called)."""
+    raise ValueError(f"{name} is not JSON")
 
 
 async def json_object(request: Request) -> Mapping[str, Any]:
@@ -38,8 +49,9 @@ async def json_object(request: Request) -> Mapping[str, Any]:
     limit: int = request.app.state.emulator.config.max_body_bytes
     body = await read_body(request.receive, limit)
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = json.loads(body, parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as error:
+        # RecursionError: arrays nested too deep to read; ValueError: NaN or Infinity.
         raise BadControlRequest("the body must be JSON") from error
     if not isinstance(document, dict):
         raise BadControlRequest("the body must be a JSON object")
@@ -64,8 +76,12 @@ def optional_number(spec: Mapping[str, Any], key: str) -> float | None:
     value = spec.get(key)
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
-        raise BadControlRequest(f"'{key}' must be a number >= 0")
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not 0 <= value < _LARGEST_NUMBER
+    ):
+        raise BadControlRequest(f"'{key}' must be a number >= 0 and below {_LARGEST_NUMBER:g}")
     return float(value)
 
 

@@ -173,10 +173,17 @@ def _echoed(
     values = {"{authorization}": request_headers.get("authorization", ""), "{token}": token}
     body, headers = fault.body, list(fault.headers)
     for placeholder in wanted:
-        value = values[placeholder]
+        # What the request brought, as a header may hold it: Latin-1, no control characters
+        # (a token of other text made the answer a 500; a CR or LF would split the header).
+        value = _as_header_text(values[placeholder])
         body = body.replace(placeholder.encode("latin-1"), value.encode("latin-1", "replace"))
         headers = [(name, text.replace(placeholder, value)) for name, text in headers]
     return body, tuple(headers)
+
+
+def _as_header_text(text: str) -> str:
+    encoded = text.encode("latin-1", "replace").decode("latin-1")
+    return "".join(char if char == "\t" or " " <= char != "\x7f" else "?" for char in encoded)
 
 
 def _declared_size(headers: Headers) -> int:

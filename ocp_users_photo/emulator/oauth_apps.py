@@ -56,7 +56,11 @@ class OAuthApp:
 
     def allows_redirect(self, uri: str) -> bool:
         """Whether `uri` matches a Redirect URL: the same one, or a path below it."""
-        parts = urlsplit(uri)
+        try:
+            parts = urlsplit(uri)
+            parts.port  # noqa: B018 (read to check it: 99999 or "x" raise)
+        except ValueError:  # "http://[::1/cb": no URL at all
+            return False
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
             return False
         if not self.redirect_uris:

@@ -9,7 +9,7 @@ query string and raw body.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
 
 from ocp_users_photo.safe_text import REDACTED, without_tokens
 
@@ -49,6 +49,19 @@ def redact_text(text: str, secrets: list[str]) -> str:
         for form in dict.fromkeys((secret, quote_plus(secret), quote(secret, safe=""))):
             text = text.replace(form, REDACTED)
     return text
+
+
+def redact_urlencoded(text: str) -> str:
+    """A query string or form body with each credential field's value replaced, however the
+    client %-encoded its name or value (token=xoxp%2D1..., lower-case hex): found by the
+    field, not by the text the secret makes."""
+    pieces = []
+    for piece in text.split("&"):
+        name, equals, _ = piece.partition("=")
+        if equals and unquote_plus(name) in SECRET_FIELDS:
+            piece = f"{name}={REDACTED}"
+        pieces.append(piece)
+    return "&".join(pieces)
 
 
 def redact_bytes(data: bytes, secrets: list[str]) -> bytes:

@@ -13,6 +13,7 @@ from ocp_users_photo.emulator.redaction import (
     redact_bytes,
     redact_header,
     redact_text,
+    redact_urlencoded,
     secret_values,
 )
 from ocp_users_photo.safe_text import REDACTED
@@ -74,6 +75,13 @@ class RecordedRequest:
         """The first file part of that field name, or None."""
         return next((part for part in self.files if part.field_name == name), None)
 
+    def _urlencoded(self) -> bool:
+        """Whether the body is a urlencoded form (its credentials found by field)."""
+        for name, value in self.headers:
+            if name == "content-type":
+                return value.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+        return False
+
     def to_json(
         self, *, include_body: bool = False, reveal_secrets: bool = False
     ) -> dict[str, Any]:
@@ -86,7 +94,11 @@ class RecordedRequest:
             "received_at": self.received_at,
             "method": self.method,
             "path": self.path,
-            "query_string": redact_text(self.query_string, secrets),
+            "query_string": (
+                self.query_string
+                if reveal_secrets
+                else redact_urlencoded(redact_text(self.query_string, secrets))
+            ),
             "headers": [
                 [name, value if reveal_secrets else redact_header(name, value, secrets)]
                 for name, value in self.headers
@@ -103,6 +115,8 @@ class RecordedRequest:
         }
         if include_body and self.body is not None:
             body = redact_bytes(self.body, secrets)
+            if not reveal_secrets and self._urlencoded():
+                body = redact_urlencoded(body.decode("latin-1")).encode("latin-1")
             record["body_base64"] = base64.b64encode(body).decode("ascii")
         return record
 
