@@ -22,7 +22,8 @@ ASSUMPTIONS: tuple[str, ...] = (
     "write methods do not. A JSON body's `token` is ignored, since Slack requires the header "
     "for JSON posts.",
     "A body that is not valid multipart/urlencoded answers `invalid_form_data`; invalid JSON "
-    "`invalid_json`; JSON that is not an object `json_not_object`; a content type Slack does not "
+    "`invalid_json` (JSON nested too deep to read, or holding NaN or Infinity, too); JSON that "
+    "is not an object `json_not_object`; a content type Slack does not "
     "list (form, multipart, JSON, text/plain) `invalid_post_type`, a body with no Content-Type "
     "`missing_post_type`, a charset other than utf-8 and iso-8859-1 `invalid_charset` (all "
     "HTTP 200, Slack's codes).",
