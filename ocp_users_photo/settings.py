@@ -331,7 +331,7 @@ def check_base_url(raw: str, *, origin: str) -> str:
         )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError(
-            f"{origin} uses plain http to {parts.hostname}, which would send the token "
+            f"{origin} uses plain http to {shown(parts.hostname, 120)}, which would send the token "
             "unencrypted: use https, or a loopback address (127.0.0.1) for a local emulator"
         )
     _parsed(httpx.URL, text, origin)  # what will send it must read it too

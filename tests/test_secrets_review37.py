@@ -148,3 +148,11 @@ async def test_a_token_argument_in_another_shape_is_kept_out_too(given: object) 
     # Refused as no usable token, and quoted beside the path: its secret is found all the
     # same (the review of the fix found bytes and look-alike hyphens let through).
     assert SECRET not in await _refusal_quoting(f"/tmp/{SECRET}.png", given)
+
+
+def test_a_token_typed_as_a_plain_http_host_is_not_echoed() -> None:
+    from ocp_users_photo.settings import check_base_url
+
+    with pytest.raises(ValueError, match="uses plain http to") as refused:
+        check_base_url(f"http://{TOKEN}/api", origin="SLACK_API_URL")
+    assert SECRET not in str(refused.value)
