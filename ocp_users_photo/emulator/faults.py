@@ -22,11 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
-# What HTTP lets a header be (RFC 9110): a name of token characters; a value of visible
-# Latin-1 characters, spaces and tabs. Anything else failed only when the fault was used,
-# the answer a 500 (a value outside Latin-1) or a dropped connection (a space in a name).
+# What the server can send as a header: a name of HTTP's token characters; a value of
+# Latin-1 without CR, LF or NUL (a hostile server's escape sequences and bells are what
+# tests inject). Anything else failed only when the fault was used: the answer a 500 (a
+# value outside Latin-1) or a dropped connection (a space in a name).
 _HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE: Final = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_HEADER_VALUE: Final = re.compile(r"[^\r\n\x00\u0100-\U0010ffff]*")
 
 FaultKind = Literal["respond", "delay", "drop", "raw"]
 
@@ -96,7 +97,7 @@ class Fault:
             if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
                 raise ValueError(
                     "a header's name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~) "
-                    "and its value Latin-1 text without control characters"
+                    "and its value Latin-1 text without CR, LF or NUL"
                 )
         return cls("respond", label, status_code, encoded, pairs, content_length=content_length)
 
@@ -120,7 +121,11 @@ class Fault:
         """A Slack error body, with HTTP 200 as Slack sends its errors (``status_code`` for
         what a front server in between may send instead)."""
         body = json.dumps({"ok": False, "error": error}).encode("utf-8")
-        headers = {"content-type": _JSON, "x-slack-failure": error}
+        # The header as a server can send it: an error code of any text (a test's) does not
+        # stop the fault from being made, nor its answer from being sent.
+        failure = error.encode("latin-1", "replace").decode("latin-1")
+        failure = failure.replace("\r", "?").replace("\n", "?").replace("\x00", "?")
+        headers = {"content-type": _JSON, "x-slack-failure": failure}
         return cls.status(status_code, body=body, headers=headers, label="slack_error")
 
     @classmethod

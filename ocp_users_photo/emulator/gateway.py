@@ -183,7 +183,7 @@ def _echoed(
 
 def _as_header_text(text: str) -> str:
     encoded = text.encode("latin-1", "replace").decode("latin-1")
-    return "".join(char if char == "\t" or " " <= char != "\x7f" else "?" for char in encoded)
+    return encoded.replace("\r", "?").replace("\n", "?").replace("\x00", "?")
 
 
 def _declared_size(headers: Headers) -> int:
