@@ -1054,7 +1054,9 @@ def _redacted_refusal(
         text = given if isinstance(given, str) else bytes(given).decode("utf-8", "replace")
         text = text.strip()[:_LONGEST_TOKEN_ARGUMENT]
         plain = "".join("-" if unicodedata.category(c) == "Pd" else c for c in text)
-        forms = (*token_secret_forms(plain), text)
+        # A short text is no token (each is over 40 characters): redacted, "image" or "x"
+        # would be cut out of every word of the refusal that holds it.
+        forms = (*token_secret_forms(plain), text) if len(plain) >= _SHORTEST_TOKEN else ()
     else:
         forms = ()
     return with_secrets_redacted(refusal, forms)
@@ -1062,6 +1064,7 @@ def _redacted_refusal(
 
 # Far past any Slack token's length: a longer text, refused, is no token to look for whole.
 _LONGEST_TOKEN_ARGUMENT: Final = 1024
+_SHORTEST_TOKEN: Final = 16
 
 
 def _image_not_ready(deadline: float) -> TransportError:

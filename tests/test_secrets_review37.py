@@ -156,3 +156,9 @@ def test_a_token_typed_as_a_plain_http_host_is_not_echoed() -> None:
     with pytest.raises(ValueError, match="uses plain http to") as refused:
         check_base_url(f"http://{TOKEN}/api", origin="SLACK_API_URL")
     assert SECRET not in str(refused.value)
+
+
+async def test_a_short_token_argument_cuts_nothing_out_of_the_refusal() -> None:
+    # "image" is no token: redacted, every "image" of the refusal went.
+    said = await _refusal_quoting("/tmp/nope/image.png", "image")
+    assert "'/tmp/nope/image.png'" in said
