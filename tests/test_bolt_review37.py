@@ -132,37 +132,47 @@ async def test_a_revocation_while_the_database_is_busy_still_removes_the_tokens(
     assert "tokens revoked: 1 of 1 person(s) forgotten" in said
 
 
-def test_an_installation_made_again_during_the_retries_is_kept(tmp_path: Path) -> None:
-    """The person installs the app again while a revocation's deletion waits on the busy
-    database: their new installation stays (the review of the fix found it deleted). The
-    handler is called as Bolt calls it, by its parameters' names."""
-    database = str(tmp_path / "installations.db")
-    store = SQLite3InstallationStore(database=database, client_id=CLIENT_ID)
+Handler = Callable[..., Coroutine[Any, Any, None]]
+CONTEXT = SimpleNamespace(enterprise_id=None, team_id=TEAM_ID, is_enterprise_install=False)
 
-    def installed(token: str) -> Installation:
-        return Installation(
-            app_id="A0EMULATOR1",
-            team_id=TEAM_ID,
-            user_id=ALICE,
-            user_token=token,
-            bot_token="xoxb-1-2-bot",
-            bot_id="B0EMULATOR1",
-            bot_user_id="U0BOT00001",
-            installed_at=time.time(),
-        )
 
-    store.save(installed("xoxp-1-2-3-revoked"))
-    handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {}
+def _installation(user_id: str, token: str) -> Installation:
+    return Installation(
+        app_id="A0EMULATOR1",
+        team_id=TEAM_ID,
+        user_id=user_id,
+        user_token=token,
+        bot_token=f"xoxb-1-2-{token}",
+        bot_id="B0EMULATOR1",
+        bot_user_id="U0BOT00001",
+        installed_at=time.time(),
+    )
+
+
+def _revocation_handlers(store: SQLite3InstallationStore, folder: Path) -> dict[str, Handler]:
+    """The app's revocation handlers on ``store``, to be called as Bolt calls them (by their
+    parameters' names)."""
+    handlers: dict[str, Handler] = {}
 
     class Registering:
-        def event(self, name: str) -> Callable[[Callable[..., Coroutine[Any, Any, None]]], object]:
+        def event(self, name: str) -> Callable[[Handler], object]:
             return lambda handler: handlers.setdefault(name, handler)
 
     forget_on_revocation(
         Registering(),  # type: ignore[arg-type]
         AsyncStoreInThreads(store),
-        str(tmp_path / "history.sqlite3"),
+        str(folder / "history.sqlite3"),
     )
+    return handlers
+
+
+def test_an_installation_made_again_during_the_retries_is_kept(tmp_path: Path) -> None:
+    """The person installs the app again while a revocation's deletion waits on the busy
+    database: their new installation stays (the review of the fix found it deleted)."""
+    database = str(tmp_path / "installations.db")
+    store = SQLite3InstallationStore(database=database, client_id=CLIENT_ID)
+    store.save(_installation(ALICE, "xoxp-1-2-3-revoked"))
+    handlers = _revocation_handlers(store, tmp_path)
     holding = threading.Event()
 
     def backup_then_installed_again() -> None:
@@ -172,19 +182,47 @@ def test_an_installation_made_again_during_the_retries_is_kept(tmp_path: Path) -
         time.sleep(6)  # past the store's own 5 s wait: the first deletion fails
         connection.execute("COMMIT")
         connection.close()
-        store.save(installed("xoxp-1-2-3-installed-again"))
+        store.save(_installation(ALICE, "xoxp-1-2-3-installed-again"))
 
     busy = threading.Thread(target=backup_then_installed_again)
     busy.start()
     holding.wait()
-    context = SimpleNamespace(enterprise_id=None, team_id=TEAM_ID, is_enterprise_install=False)
     event = {"type": "tokens_revoked", "tokens": {"oauth": [ALICE]}}
-    asyncio.run(
-        handlers["tokens_revoked"](
-            event=event, body={"event_time": int(time.time())}, context=context
-        )
-    )
+    sent = {"event_time": int(time.time())}
+    asyncio.run(handlers["tokens_revoked"](event=event, body=sent, context=CONTEXT))
     busy.join()
     found = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE)
     assert found is not None
     assert found.user_token == "xoxp-1-2-3-installed-again"
+
+
+def test_an_event_delivered_after_the_person_installed_again_keeps_the_new_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack's event sent at t, delivered once the person had installed again (a queue, a
+    retry): what was installed after t is not the installation it is about."""
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    sent = {"event_time": int(time.time()) - 5}
+    store.save(_installation(ALICE, "xoxp-1-2-3-installed-again"))
+    handlers = _revocation_handlers(store, tmp_path)
+    event = {"type": "tokens_revoked", "tokens": {"oauth": [ALICE]}}
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(handlers["tokens_revoked"](event=event, body=sent, context=CONTEXT))
+    found = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE)
+    assert found is not None
+    assert found.user_token == "xoxp-1-2-3-installed-again"
+    assert any("was installed again since" in record.getMessage() for record in caplog.records)
+
+
+def test_an_uninstall_delivered_after_a_reinstall_says_what_may_remain(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    sent = {"event_time": int(time.time()) - 5}
+    store.save(_installation("UBOB000002", "xoxp-1-2-3-bob-from-before"))
+    store.save(_installation(ALICE, "xoxp-1-2-3-alice-again"))  # a new bot with it
+    handlers = _revocation_handlers(store, tmp_path)
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(handlers["app_uninstalled"](body=sent, context=CONTEXT))
+    said = [record.getMessage() for record in caplog.records]
+    assert any("installed again since the app was removed" in line for line in said)

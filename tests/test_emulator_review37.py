@@ -142,3 +142,19 @@ def test_infinite_or_huge_numbers_are_refused(http: httpx.Client, path: str, bod
     answer = http.post(path, content=body)
     assert answer.status_code == 400
     assert http.post("/api/auth.test", data={"token": TOKEN}).json()["ok"] is True
+
+
+def test_a_json_bodys_escaped_token_is_redacted_from_the_request_log(
+    emulator: RunningEmulator, http: httpx.Client
+) -> None:
+    emulator.requests.clear()
+    escaped = '{"token":"xoxp\\u002d5555\\u002d6666\\u002d7777\\u002d8888"}'
+    http.post(
+        "/api/users.profile.get",
+        content=escaped,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
+    [entry] = listed["requests"]
+    body = base64.b64decode(entry["body_base64"]).decode()
+    assert json.loads(body) == {"token": "[redacted]"}

@@ -15,12 +15,15 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from ocp_users_photo.images import byte_budget
+from ocp_users_photo.installations.shared_failures import SharedFailures
 from ocp_users_photo.slack.loop_stacks import LoopStacks
+from ocp_users_photo.slack.session import IdentityCache
 from ocp_users_photo.slack.stacks import OwnedStack
 
 MiB = 1 << 20
@@ -98,30 +101,49 @@ def test_loops_added_and_dropped_by_other_threads_do_not_break_a_walk(
     assert errors == []
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
-def test_a_forked_child_can_take_a_lock_another_thread_held_at_the_fork() -> None:
-    """The per-loop stacks' lock, held by a thread of the parent as it forked (a walk under
-    way): the child's is free, or its first call would wait for ever."""
+def _stacks() -> tuple[Any, Callable[[], object]]:
     stacks = LoopStacks()
+    return stacks._lock, stacks.let_go_of_closed
+
+
+def _identities() -> tuple[Any, Callable[[], object]]:
+    cache = IdentityCache()
+    return cache._lock, lambda: cache.get(b"key")
+
+
+def _failures() -> tuple[Any, Callable[[], object]]:
+    failures = SharedFailures()
+    return failures._lock, lambda: failures.forget("key")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+@pytest.mark.parametrize("made", [_stacks, _identities, _failures], ids=lambda made: made.__name__)
+def test_a_forked_child_can_take_a_lock_another_thread_held_at_the_fork(
+    made: Callable[[], tuple[Any, Callable[[], object]]],
+) -> None:
+    """A lock the tool's threads share (its per-loop stacks, its auth.test answers, its
+    refreshes' failures), held by a thread of the parent as it forked: the child's is free,
+    or its first call would wait for ever (the reviews found the first, then the others)."""
+    lock, taking_it = made()
     held, done = threading.Event(), threading.Event()
 
-    def walking() -> None:
-        with stacks._lock:
+    def holding() -> None:
+        with lock:
             held.set()
             done.wait()
 
-    walker = threading.Thread(target=walking)
-    walker.start()
+    holder = threading.Thread(target=holding)
+    holder.start()
     held.wait()
     try:
         child = os.fork()
         if child == 0:
             signal.alarm(5)  # a child that hangs ends by the alarm, not the test run
-            stacks.let_go_of_closed()  # takes the lock
+            taking_it()
             os._exit(0)
         _, status = os.waitpid(child, 0)
     finally:
         done.set()
-        walker.join()
+        holder.join()
     assert os.WIFEXITED(status)
     assert os.WEXITSTATUS(status) == 0

@@ -9,6 +9,7 @@ query string and raw body.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
 
 from ocp_users_photo.safe_text import REDACTED, without_tokens
@@ -62,6 +63,20 @@ def redact_urlencoded(text: str) -> str:
             piece = f"{name}={REDACTED}"
         pieces.append(piece)
     return "&".join(pieces)
+
+
+def redact_json(body: bytes) -> bytes:
+    """A JSON object body with each credential field's value replaced, however it was
+    escaped ("xoxp\\u002d1..."); written again compactly. A body that is no JSON object
+    is left as it is (the other redactions have run on it)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return body
+    if not isinstance(document, dict) or not SECRET_FIELDS.intersection(document):
+        return body
+    redacted = {key: REDACTED if key in SECRET_FIELDS else value for key, value in document.items()}
+    return json.dumps(redacted, separators=(",", ":")).encode("utf-8")
 
 
 def redact_bytes(data: bytes, secrets: list[str]) -> bytes:

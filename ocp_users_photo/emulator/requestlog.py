@@ -12,11 +12,15 @@ from ocp_users_photo.emulator.redaction import (
     SECRET_FIELDS,
     redact_bytes,
     redact_header,
+    redact_json,
     redact_text,
     redact_urlencoded,
     secret_values,
 )
 from ocp_users_photo.safe_text import REDACTED
+
+_URLENCODED = "application/x-www-form-urlencoded"
+_JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,13 @@ class RecordedRequest:
         """The first file part of that field name, or None."""
         return next((part for part in self.files if part.field_name == name), None)
 
-    def _urlencoded(self) -> bool:
-        """Whether the body is a urlencoded form (its credentials found by field)."""
+    def _content_type(self) -> str:
+        """The body's media type, lower-case (a form's and JSON's credentials are found by
+        their field, however they are escaped)."""
         for name, value in self.headers:
             if name == "content-type":
-                return value.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
-        return False
+                return value.split(";")[0].strip().lower()
+        return ""
 
     def to_json(
         self, *, include_body: bool = False, reveal_secrets: bool = False
@@ -115,8 +120,10 @@ class RecordedRequest:
         }
         if include_body and self.body is not None:
             body = redact_bytes(self.body, secrets)
-            if not reveal_secrets and self._urlencoded():
+            if not reveal_secrets and self._content_type() == _URLENCODED:
                 body = redact_urlencoded(body.decode("latin-1")).encode("latin-1")
+            elif not reveal_secrets and self._content_type() == _JSON:
+                body = redact_json(body)
             record["body_base64"] = base64.b64encode(body).decode("ascii")
         return record
 

@@ -16,7 +16,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import anyio.to_thread
 
@@ -46,6 +46,10 @@ _PAUSES_BEFORE_DELETING_AGAIN: Final = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 __all__ = ["forget_on_revocation", "installation_team"]
 
+# What the store holds of what an event removed: nothing, that (installed by the event's
+# time), or only what was installed since.
+Stored = Literal["nothing", "from before", "installed since"]
+
 
 def forget_on_revocation(
     bolt: AsyncApp, installations: AsyncInstallationStore, history_path: str
@@ -72,12 +76,12 @@ def forget_on_revocation(
                         enterprise_id=context.enterprise_id, team_id=team_id, user_id=user_id
                     )
 
-                async def kept(user_id: str = user_id) -> bool:
+                async def kept(user_id: str = user_id) -> Stored:
                     try:
                         person = ActingPerson(team_id, user_id, context.enterprise_id)
                     except ValueError:  # no Slack-shaped id: no installation the source finds
-                        return False
-                    return _installed_by(await access.find(person), revoked_at)
+                        return "nothing"
+                    return _stored(await access.find(person), revoked_at)
 
                 if await _deleted(delete, kept, f"the installation of {user_id}"):
                     forgotten += 1
@@ -123,22 +127,30 @@ def installation_team(context: AsyncBoltContext) -> str | None:
 
 
 async def _deleted(
-    delete: Callable[[], Awaitable[None]], kept: Callable[[], Awaitable[bool]], what: str
+    delete: Callable[[], Awaitable[None]], kept: Callable[[], Awaitable[Stored]], what: str
 ) -> bool:
     """``delete()`` what ``kept()`` says is still stored from before the event, until it
     says it is gone; False, with a warning naming ``what``, if it is not after about 15 s.
-    Deleted at once, as before, when the store cannot say; later only when it says so: a
-    person who installed the app again meanwhile keeps their new installation."""
+    Deleted at once, as before, when the store cannot say; later only when it says so. What
+    was installed again since the event is kept, and said: the store may still hold rows of
+    the old installation (slack_sdk keeps every save), with their revoked tokens."""
     first = True
     for pause in (0.0, 0.0, *_PAUSES_BEFORE_DELETING_AGAIN):
         await asyncio.sleep(pause)
         try:
-            still = await kept()
+            still: Stored | None = await kept()
         except InstallationStoreFailed:  # the store is busy or failing: it cannot say
             still = None
-        if still is False:
+        if still == "nothing":
             return True
-        if still or first:
+        if still == "installed since":
+            logger.warning(
+                "%s was installed again since the app was removed: the new installation is "
+                "kept; the store may still hold the old one's rows, with their revoked tokens",
+                what,
+            )
+            return True
+        if still == "from before" or first:
             await delete()
         first = False
     logger.warning(
@@ -175,10 +187,15 @@ def _sent_at(body: Mapping[str, Any]) -> float:
     )
 
 
-def _installed_by(found: Installation | Bot | None, revoked_at: float) -> bool:
-    """Whether ``found`` was installed by the time the event was sent (a second's grace
-    for the clocks' difference): the installation the event is about."""
-    return found is not None and float(found.installed_at or 0) <= revoked_at + 1.0
+def _stored(found: Installation | Bot | None, revoked_at: float) -> Stored:
+    """What the store's newest ``found`` is: nothing, the installation the event is about
+    (installed by the time the event was sent, a second's grace for the clocks'
+    difference), or one installed since."""
+    if found is None:
+        return "nothing"
+    return (
+        "from before" if float(found.installed_at or 0) <= revoked_at + 1.0 else "installed since"
+    )
 
 
 async def _bot_kept(
@@ -186,9 +203,10 @@ async def _bot_kept(
     enterprise_id: str | None,
     team_id: str | None,
     revoked_at: float,
-) -> bool:
-    """Whether the store still holds the workspace's bot; InstallationStoreFailed when it
-    cannot say (slack_sdk's SQLite store answers a read it could not make with None)."""
+) -> Stored:
+    """What the store holds of the workspace's bot (``_stored``); InstallationStoreFailed
+    when it cannot say (slack_sdk's SQLite store answers a read it could not make with
+    None)."""
     try:
         found = await installations.async_find_bot(
             enterprise_id=enterprise_id,
@@ -200,4 +218,4 @@ async def _bot_kept(
             await anyio.to_thread.run_sync(confirm_absent, store)
     except Exception as error:
         raise InstallationStoreFailed("reading the bot's installation", error) from None
-    return _installed_by(found, revoked_at)
+    return _stored(found, revoked_at)

@@ -13,12 +13,12 @@ that asks after it refreshes again.
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from collections.abc import Callable
 from typing import Final
 
 from ocp_users_photo.errors import UsersPhotoError
+from ocp_users_photo.fork_safe_lock import ForkSafeLock
 
 __all__ = ["SharedFailures"]
 
@@ -31,7 +31,8 @@ class SharedFailures:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._lock = threading.Lock()  # refreshes run on the runner's loop or callers' loops
+        # Refreshes run on the runner's loop or callers' loops; a forked child's is free.
+        self._lock = ForkSafeLock()
         self._failed: dict[str, tuple[float, UsersPhotoError]] = {}
 
     def now(self) -> float:

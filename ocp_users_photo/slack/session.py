@@ -20,13 +20,13 @@ import hashlib
 import hmac
 import secrets
 import ssl
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, NoReturn
 
 from ocp_users_photo.credentials import Renew, appears_in
+from ocp_users_photo.fork_safe_lock import ForkSafeLock
 from ocp_users_photo.slack.client import SlackClient, SlackReply
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ class IdentityCache:
         self._max = max_tokens
         # Each answer with when it came (time.monotonic()).
         self._known: OrderedDict[bytes, tuple[TokenIdentity, float]] = OrderedDict()
-        self._lock = threading.Lock()  # call_sync may use the tool from several threads
+        # call_sync may use the tool from several threads; a forked child's is free.
+        self._lock = ForkSafeLock()
 
     def key_for(self, token: SlackToken) -> bytes:
         return hmac.new(self._key, token.reveal().encode(), hashlib.sha256).digest()
