@@ -52,7 +52,7 @@ from ocp_users_photo.installations.store_access import AnyInstallationStore, Sto
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
 from ocp_users_photo.slack.client import SlackClient
-from ocp_users_photo.slack.deadlines import outside_call_deadline
+from ocp_users_photo.slack.deadlines import call_deadline, outside_call_deadline
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS
 from ocp_users_photo.tokens import ActingPerson, install_page
@@ -60,13 +60,17 @@ from ocp_users_photo.tokens import ActingPerson, install_page
 logger = logging.getLogger("ocp_users_photo")
 
 DEFAULT_REFRESH_MARGIN = 300.0
-# How long one refresh (oauth.v2.access, its retries and waits) may take. The 60 s a
-# refresh lock's lease lasts (sqlite_lease.py) must hold all that is done under it: the
-# store's read before (SQLite waits up to 5 s on a busy file), the refresh, and the saves
-# after (SAVE_ATTEMPTS, each up to 5 s, and their pauses): 5 + 35 + 15.25 s. So no refresh
+# How long one refresh (oauth.v2.access, its retries and waits, and the auth.test that
+# confirms whose the new token is) may take. The 60 s a refresh lock's lease lasts
+# (sqlite_lease.py) must hold all that is done under it: the store's read before (SQLite
+# waits up to 5 s on a busy file), the refresh, the read of what was stored meanwhile (5),
+# and the first save after (two connections, each up to 5 s): 5 + 35 + 5 + 10 s. So no refresh
 # outlives its lock, and a second process never refreshes the same installation beside
 # it, or finds its spent refresh token before the save (Slack spends it when it answers).
 REFRESH_DEADLINE = 35.0
+# How long settle() waits for the refreshes under way: a refresh lock's lease, all one
+# may take (REFRESH_DEADLINE's budget above).
+SETTLE_SECONDS = 60.0
 # A refreshed installation's save is tried this many times (a busy database, a lost
 # connection), 0.05 s then 0.2 s apart, before it is kept in memory (see _save_refreshed).
 SAVE_ATTEMPTS = 3
@@ -401,7 +405,11 @@ class InstallationTokenSource(AsyncClosing):
     async def _refreshed(self, person: ActingPerson, installation: Installation) -> Installation:
         logger.debug("refreshing the user token of %s", person)
         try:
-            with outside_call_deadline():  # never cut short: its own timeout bounds it
+            # Not the call's deadline (never cut short), but one of its own for the grant and
+            # the auth.test that confirms whose its token is, both under the lock's lease:
+            # each had 35 s, and a slow Slack let the lease run out (a second process then
+            # sent the refresh token Slack had spent).
+            with outside_call_deadline(), call_deadline(REFRESH_DEADLINE):
                 outcome = await refresh_user_token(
                     self._slack,
                     self._credentials,
@@ -598,7 +606,17 @@ class InstallationTokenSource(AsyncClosing):
         ]
         under_way.extend(task for task in self._on_callers_loops if task.get_loop() is loop)
         if under_way:
-            await asyncio.wait(under_way)
+            _, still = await asyncio.wait(under_way, timeout=SETTLE_SECONDS)
+            if still:
+                # A store that never answers held a refresh before Slack was even asked
+                # (call_sync returned only when the store did, if ever). Past the lease,
+                # another process may take the refresh over anyway.
+                logger.warning(
+                    "%d token refresh(es) still under way after %.0f s, not waited for "
+                    "further: the installation store may not be answering",
+                    len(still),
+                    SETTLE_SECONDS,
+                )
 
     async def aclose(self) -> None:
         """Once the refreshes under way have saved what they got, close the HTTP client the
