@@ -150,6 +150,28 @@ def test_the_check_reads_the_stores_own_file_whatever_its_folder_is_named(
     ]
 
 
+async def _store_failure_under_a_python_task(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, **options: Any
+) -> str:
+    """Alice's token asked for, past its lifetime, in a pure-Python Task on the caller's
+    loop (the refresh runs there, given ``http_client``); the InstallationStoreFailed it
+    raises, as a traceback prints it (its __context__ chain too)."""
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient() as http:
+        source = emulator_source(
+            emulator, store, clock=Clock(LIFETIME + 400), http_client=http, **options
+        )
+        loop.set_task_factory(_python_task)
+        try:
+            with pytest.raises(InstallationStoreFailed) as refused:
+                await loop.create_task(source.token_for(ALICE))
+        finally:
+            loop.set_task_factory(None)
+            await source.aclose()
+    error = refused.value
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+
+
 class _SaveQuotesTheRow(SQLite3InstallationStore):
     """A store whose save fails once told to, quoting the row as database errors do
     (SQLAlchemy's without hide_parameters): the refreshed tokens, their only live copies."""
@@ -180,20 +202,9 @@ async def test_a_failed_save_of_refreshed_tokens_keeps_them_out_of_the_error_cha
     set_up(store.init)
     await install(emulator, store, ALICE.user_id)
     store.failing = True
-    loop = asyncio.get_running_loop()
-    async with httpx.AsyncClient() as http:
-        # Past the token's lifetime: the source refreshes it, then fails to save the result.
-        source = emulator_source(emulator, store, clock=Clock(LIFETIME + 400), http_client=http)
-        loop.set_task_factory(_python_task)
-        try:
-            with pytest.raises(InstallationStoreFailed) as refused:
-                await loop.create_task(source.token_for(ALICE))
-        finally:
-            loop.set_task_factory(None)
-            await source.aclose()
+    # Past the token's lifetime: the source refreshes it, then fails to save the result.
+    logged = await _store_failure_under_a_python_task(emulator, store)
     assert refreshes(emulator) == 1, "the refresh the failed save followed"
-    error = refused.value
-    logged = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     assert "saving the refreshed installation" in logged
     assert "IntegrityError: cannot save row" not in logged
     assert "xoxe" not in logged
@@ -221,23 +232,8 @@ async def test_a_failed_refresh_lock_keeps_its_error_out_of_the_chain(
 ) -> None:
     store = sqlite_store(tmp_path / "installations.db")
     await install(emulator, store, ALICE.user_id)
-    loop = asyncio.get_running_loop()
-    async with httpx.AsyncClient() as http:
-        source = emulator_source(
-            emulator,
-            store,
-            clock=Clock(LIFETIME + 400),
-            http_client=http,
-            refresh_lock=_LockQuotingItsPassword(),
-        )
-        loop.set_task_factory(_python_task)
-        try:
-            with pytest.raises(InstallationStoreFailed) as refused:
-                await loop.create_task(source.token_for(ALICE))
-        finally:
-            loop.set_task_factory(None)
-            await source.aclose()
-    error = refused.value
-    logged = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    logged = await _store_failure_under_a_python_task(
+        emulator, store, refresh_lock=_LockQuotingItsPassword()
+    )
     assert "taking the refresh lock (RuntimeError)" in logged
     assert "s3cret-lock-password" not in logged

@@ -14,7 +14,7 @@ shown on a real server on loopback (the review of 2026-12-06):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
@@ -145,26 +145,22 @@ async def test_a_close_while_the_first_call_loads_its_stack_ends_it(stack: Stack
     assert stack_left is None
 
 
-async def test_a_socks5_proxy_refusing_the_password_is_not_asked_again() -> None:
-    sign_ins: list[bytes] = []
+ProxyHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
-    async def refuses(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+
+async def _refused_through(proxy_handler: ProxyHandler) -> TransportError:
+    """A users.setPhoto call through a SOCKS5 proxy on loopback that ``proxy_handler``
+    serves, its URL with a user name and password, two retries allowed: its error."""
+
+    async def serving(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            _, methods = await reader.readexactly(2)
-            await reader.readexactly(methods)
-            writer.write(b"\x05\x02")  # user name and password, please
-            _, name_length = await reader.readexactly(2)
-            name = await reader.readexactly(name_length)
-            password = await reader.readexactly((await reader.readexactly(1))[0])
-            sign_ins.append(name + b":" + password)
-            writer.write(b"\x01\x01")  # refused
-            await writer.drain()
+            await proxy_handler(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
 
-    proxy = await asyncio.start_server(refuses, "127.0.0.1", 0)
+    proxy = await asyncio.start_server(serving, "127.0.0.1", 0)
     port = proxy.sockets[0].getsockname()[1]
     client = SlackClient(
         base_url="https://slack.example/api",
@@ -178,46 +174,43 @@ async def test_a_socks5_proxy_refusing_the_password_is_not_asked_again() -> None
     finally:
         await client.aclose()
         proxy.close()
+    assert "horse-battery-staple" not in str(failed.value)
+    return failed.value
+
+
+async def test_a_socks5_proxy_refusing_the_password_is_not_asked_again() -> None:
+    sign_ins: list[bytes] = []
+
+    async def refuses(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _, methods = await reader.readexactly(2)
+        await reader.readexactly(methods)
+        writer.write(b"\x05\x02")  # user name and password, please
+        _, name_length = await reader.readexactly(2)
+        name = await reader.readexactly(name_length)
+        password = await reader.readexactly((await reader.readexactly(1))[0])
+        sign_ins.append(name + b":" + password)
+        writer.write(b"\x01\x01")  # refused
+        await writer.drain()
+
+    error = await _refused_through(refuses)
     assert sign_ins == [b"alice:horse-battery-staple"]
-    error = failed.value
     assert error.reached is False
     assert error.setting_at_fault is True
     assert "SOCKS5 sign-in refused (Invalid username/password)" in str(error)
     assert "check the user name and password" in str(error)
-    assert "horse-battery-staple" not in str(error)
 
 
 async def test_a_socks5_proxy_wanting_no_password_is_told_as_a_setting_once() -> None:
     greetings: list[bytes] = []
 
     async def wants_none(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            _, methods = await reader.readexactly(2)
-            greetings.append(await reader.readexactly(methods))
-            writer.write(b"\x05\x00")  # no sign-in, where the URL gives a password
-            await writer.drain()
-            await reader.read(1)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+        _, methods = await reader.readexactly(2)
+        greetings.append(await reader.readexactly(methods))
+        writer.write(b"\x05\x00")  # no sign-in, where the URL gives a password
+        await writer.drain()
+        await reader.read(1)
 
-    proxy = await asyncio.start_server(wants_none, "127.0.0.1", 0)
-    port = proxy.sockets[0].getsockname()[1]
-    client = SlackClient(
-        base_url="https://slack.example/api",
-        user_agent="test",
-        proxy=f"socks5://alice:horse-battery-staple@127.0.0.1:{port}",
-        retry=RetryPolicy(max_retries=2, backoff=0.01),
-    )
-    try:
-        with pytest.raises(TransportError) as failed:
-            await client.call("users.setPhoto", token=SlackToken(CANARY_TOKEN))
-    finally:
-        await client.aclose()
-        proxy.close()
+    error = await _refused_through(wants_none)
     assert len(greetings) == 1
-    said = str(failed.value)
-    assert failed.value.setting_at_fault is True
-    assert "its way of signing in is not the proxy URL's (Requested USERNAME/PASSWORD" in said
-    assert "horse-battery-staple" not in said
+    assert error.setting_at_fault is True
+    assert "its way of signing in is not the proxy URL's (Requested USERNAME/PASSWORD" in str(error)
