@@ -10,7 +10,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ocp_users_photo.emulator.incoming import BodyTooLarge, read_body
+from ocp_users_photo.emulator.incoming import BodyTooLarge, no_json_constant, read_body
 from ocp_users_photo.emulator.replies import json_response
 
 CONTROL_ROOT = "/_emulator"
@@ -37,19 +37,13 @@ class BadControlRequest(ValueError):
     """The control request's JSON does not say what it must; the message says what."""
 
 
-def _no_constant(name: str) -> object:
-    """NaN and Infinity, which json.loads reads and JSON has not (an expires_in of Infinity
-    was taken, then broke every method the token called)."""
-    raise ValueError(f"{name} is not JSON")
-
-
 async def json_object(request: Request) -> Mapping[str, Any]:
     """The request's JSON object body; raises BadControlRequest otherwise, and BodyTooLarge
     past the emulator's max_body_bytes (read no further, as for /api/)."""
     limit: int = request.app.state.emulator.config.max_body_bytes
     body = await read_body(request.receive, limit)
     try:
-        document = json.loads(body, parse_constant=_no_constant)
+        document = json.loads(body, parse_constant=no_json_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as error:
         # RecursionError: arrays nested too deep to read; ValueError: NaN or Infinity.
         raise BadControlRequest("the body must be JSON") from error

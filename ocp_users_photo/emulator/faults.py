@@ -123,9 +123,7 @@ class Fault:
         body = json.dumps({"ok": False, "error": error}).encode("utf-8")
         # The header as a server can send it: an error code of any text (a test's) does not
         # stop the fault from being made, nor its answer from being sent.
-        failure = error.encode("latin-1", "replace").decode("latin-1")
-        failure = failure.replace("\r", "?").replace("\n", "?").replace("\x00", "?")
-        headers = {"content-type": _JSON, "x-slack-failure": failure}
+        headers = {"content-type": _JSON, "x-slack-failure": as_header_text(error)}
         return cls.status(status_code, body=body, headers=headers, label="slack_error")
 
     @classmethod
@@ -312,6 +310,13 @@ class PendingFault:
             "remaining": self.remaining,
             **self.fault.to_json(),
         }
+
+
+def as_header_text(text: str) -> str:
+    """``text`` as a header's value can carry it: Latin-1, no CR, LF or NUL ("?" for what
+    cannot be), so a fault made of any text is sent, never a 500 or a split header."""
+    encoded = text.encode("latin-1", "replace").decode("latin-1")
+    return encoded.replace("\r", "?").replace("\n", "?").replace("\x00", "?")
 
 
 class FaultQueue:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ocp_users_photo.emulator.auth import request_token
 from ocp_users_photo.emulator.connections import ConnectionAccess
-from ocp_users_photo.emulator.faults import ECHO_PLACEHOLDERS, Fault
+from ocp_users_photo.emulator.faults import ECHO_PLACEHOLDERS, Fault, as_header_text
 from ocp_users_photo.emulator.incoming import (
     BodyTooLarge,
     Incoming,
@@ -175,15 +175,10 @@ def _echoed(
     for placeholder in wanted:
         # What the request brought, as a header may hold it: Latin-1, no control characters
         # (a token of other text made the answer a 500; a CR or LF would split the header).
-        value = _as_header_text(values[placeholder])
+        value = as_header_text(values[placeholder])
         body = body.replace(placeholder.encode("latin-1"), value.encode("latin-1", "replace"))
         headers = [(name, text.replace(placeholder, value)) for name, text in headers]
     return body, tuple(headers)
-
-
-def _as_header_text(text: str) -> str:
-    encoded = text.encode("latin-1", "replace").decode("latin-1")
-    return encoded.replace("\r", "?").replace("\n", "?").replace("\x00", "?")
 
 
 def _declared_size(headers: Headers) -> int:

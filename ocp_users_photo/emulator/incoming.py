@@ -177,14 +177,14 @@ async def _parse_form(request: Request, query: tuple[tuple[str, str], ...]) -> I
     return Incoming(query, tuple(fields), tuple(files), "form", None)
 
 
-def _no_constant(name: str) -> object:
+def no_json_constant(name: str) -> object:
     """NaN and Infinity, which json.loads reads and JSON has not: refused as invalid."""
     raise ValueError(f"{name} is not JSON")
 
 
 def _parse_json(body: bytes, query: tuple[tuple[str, str], ...]) -> Incoming:
     try:
-        document = json.loads(body, parse_constant=_no_constant)
+        document = json.loads(body, parse_constant=no_json_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
         # RecursionError: arrays nested 100,000 deep, which json.loads cannot read.
         return Incoming(query, (), (), "json", "invalid_json")
