@@ -20,6 +20,9 @@ answer (``BeforeInitializeExplained``, on the write side: only the SDK's own ref
 reworded, so a request the SDK takes without a handshake still reaches it). A request
 whose id is no integer or text (7.5, null, true) is read by the SDK as a notification,
 its id dropped: no answer can name it, so it is logged, saying what to send.
+A line opening with UTF-8's byte-order mark (.NET and PowerShell write one at a stream's
+start), which the SDK's parser refuses, is read without it: RFC 8259 lets a reader ignore
+the mark.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ _MAX_INT_DIGITS: Final = 4000
 # A line the SDK refused and json.loads cannot read either is walked in Python, char by
 # char: only up to this length (a request with nesting past json's depth is short).
 _MAX_WALKED_CHARS: Final = 256 * 1024
+_BYTE_ORDER_MARK: Final = "\ufeff"
 _COLON: Final = re.compile(r"\s*:")
 _NUMBER: Final = re.compile(r"-?\d+(?=\s*[,}\]])")
 # A batch's requests answered one by one: past this many, the rest are logged (a host
@@ -91,6 +95,8 @@ class AnsweringReadStream(WrappedStream):
         while True:
             item = await self._inner.receive()
             if isinstance(item, Exception):
+                item = self._read_without_mark(item)
+            if isinstance(item, Exception):
                 await self._answer(item)
                 continue
             method = getattr(getattr(item, "message", None), "method", None)
@@ -124,6 +130,23 @@ class AnsweringReadStream(WrappedStream):
             if type(ended).__name__ in ("EndOfStream", "ClosedResourceError"):
                 raise StopAsyncIteration from None
             raise
+
+    def _read_without_mark(self, refused: Exception) -> Any:
+        """The message of a line the parser refused for its leading byte-order mark, read
+        as the SDK reads a line; the refusal of the line without its mark if that too is
+        refused; ``refused`` itself for any other line."""
+        line, _ = _line_and_reason(refused)
+        if line is None or not line.startswith(_BYTE_ORDER_MARK):
+            return refused
+        try:
+            message = self._types.jsonrpc_message_adapter.validate_json(
+                line[len(_BYTE_ORDER_MARK) :], by_name=False
+            )
+        except Exception as unread:  # answered as any refused line is
+            return unread
+        from mcp.shared.message import SessionMessage
+
+        return SessionMessage(message)
 
     async def _answer(self, refused: Exception) -> None:
         batch = _batch_of(refused)

@@ -67,3 +67,40 @@ async def test_a_host_that_closes_stdout_first_sees_a_clean_exit(tmp_path: Path)
     log = stderr.read_text()
     assert "Traceback" not in log, log[-1500:]
     assert exited == 0
+
+
+async def test_a_first_line_opening_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """A host whose stream starts with UTF-8's byte-order mark (Windows PowerShell's pipes,
+    .NET's UTF8Encoding(true)) has its initialize read: RFC 8259 lets a reader ignore the
+    mark. The SDK's parser refused the line, and it was dropped with a warning: the host
+    waited on its initialize until its own timeout."""
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "powershell", "version": "0"},
+        },
+    }
+    async with wire_server(tmp_path, initialize=False) as wire:
+        await wire.send_line("\ufeff" + json.dumps(initialize))
+        answer = await wire.answer(0, seconds=30)
+        assert answer is not None, "initialize after a byte-order mark got no answer"
+        assert answer["result"]["serverInfo"]["name"], answer
+        await wire.send_line('{"jsonrpc": "2.0", "method": "notifications/initialized"}')
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        assert await wire.answer(8) == PING_8_ANSWER
+
+
+async def test_a_mark_before_no_json_rpc_message_is_still_refused(tmp_path: Path) -> None:
+    """Only the mark is skipped: what follows it is checked as any line is (a request with
+    params as an array gets the invalid request answer, by its id)."""
+    async with wire_server(tmp_path) as wire:
+        await wire.send_line('\ufeff{"jsonrpc": "2.0", "id": 7, "method": "ping", "params": [1]}')
+        await wire.send_line('{"jsonrpc": "2.0", "id": 8, "method": "ping"}')
+        assert await wire.answer(8) == PING_8_ANSWER
+        answer = await wire.answer(7, seconds=30)
+    assert answer is not None, "no answer to request 7"
+    assert answer["error"]["code"] == -32600, answer
