@@ -1048,12 +1048,16 @@ def _redacted_refusal(
         forms = configured.redaction_forms()
     elif isinstance(given, SlackToken):
         forms = given.redaction_forms()
-    elif isinstance(given, str | bytes | bytearray):
+    elif isinstance(given, str | bytes | bytearray | memoryview):
         # Bytes too (a file read in binary mode), refused as no text but quoted all the same;
-        # look-alike hyphens read as "-", so the token's last segment is found as its own.
+        # full-width letters read as ASCII and look-alike hyphens and minus signs as "-", so
+        # the token's last segment is found as its own.
         text = given if isinstance(given, str) else bytes(given).decode("utf-8", "replace")
         text = text.strip()[:_LONGEST_TOKEN_ARGUMENT]
-        plain = "".join("-" if unicodedata.category(c) == "Pd" else c for c in text)
+        plain = "".join(
+            "-" if unicodedata.category(c) == "Pd" or c in _MINUS_SIGNS else c
+            for c in unicodedata.normalize("NFKC", text)
+        )
         # A short text is no token (each is over 40 characters): redacted, "image" or "x"
         # would be cut out of every word of the refusal that holds it.
         forms = (*token_secret_forms(plain), text) if len(plain) >= _SHORTEST_TOKEN else ()
@@ -1065,6 +1069,9 @@ def _redacted_refusal(
 # Far past any Slack token's length: a longer text, refused, is no token to look for whole.
 _LONGEST_TOKEN_ARGUMENT: Final = 1024
 _SHORTEST_TOKEN: Final = 16
+# Signs read as "-" that are no dash to Unicode (category Pd): minus, modifier letter
+# minus, hyphen bullet, heavy minus.
+_MINUS_SIGNS: Final = frozenset("\u2212\u02d7\u2043\u2796")
 
 
 def _image_not_ready(deadline: float) -> TransportError:

@@ -17,7 +17,7 @@ import json
 import pickle
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from PIL import Image
@@ -124,6 +124,10 @@ async def test_wrapped_base64_indented_with_a_json_tab_is_redacted() -> None:
     assert encoded[60:] not in said
 
 
+# ASCII letters, digits and "-" as their full-width forms (U+FF01..U+FF5E).
+_FULL_WIDTH: Final = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
 async def _refusal_quoting(path: str, token: object) -> str:
     """All a refusal of a call with ``token=`` says, when it quotes the image's path."""
     async with UsersSetPhoto(base_url="http://127.0.0.1:9/api", environ={}) as tool:
@@ -141,8 +145,24 @@ async def test_a_token_argument_is_kept_out_of_a_refusal_quoting_a_path(hyphen: 
 
 @pytest.mark.parametrize(
     "given",
-    [TOKEN.encode(), bytearray(TOKEN.encode()), TOKEN.replace("-", "\u2010")],
-    ids=["bytes", "bytearray", "look-alike hyphens"],
+    [
+        TOKEN.encode(),
+        bytearray(TOKEN.encode()),
+        memoryview(TOKEN.encode()),
+        TOKEN.replace("-", "\u2010"),
+        TOKEN.replace("-", "\u2212"),
+        TOKEN.replace("-", "\u02d7"),
+        TOKEN.translate(_FULL_WIDTH),
+    ],
+    ids=[
+        "bytes",
+        "bytearray",
+        "memoryview",
+        "look-alike hyphens",
+        "minus signs",
+        "modifier minus signs",
+        "full-width letters",
+    ],
 )
 async def test_a_token_argument_in_another_shape_is_kept_out_too(given: object) -> None:
     # Refused as no usable token, and quoted beside the path: its secret is found all the
