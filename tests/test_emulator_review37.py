@@ -158,3 +158,56 @@ def test_a_json_bodys_escaped_token_is_redacted_from_the_request_log(
     [entry] = listed["requests"]
     body = base64.b64decode(entry["body_base64"]).decode()
     assert json.loads(body) == {"token": "[redacted]"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"token":"xoxp-5555555555-6666666666-77777777777777777777",}',
+        '{"token":"xoxp\\u002d5555555555\\u002d6666666666\\u002d77777777777777777777"} x',
+        '{"\\u0074oken": "77777777777777777777", "a": [1,}',
+        '[{"refresh_token":"xoxe-1-77777777777777777777"}]',
+        '{"nested": {"client_secret": 77777777777777777777}, "x": }',
+        '{"code":"77777777777777777777',
+    ],
+    ids=[
+        "trailing comma",
+        "junk after",
+        "escaped name",
+        "an array",
+        "nested, unquoted",
+        "cut short",
+    ],
+)
+def test_a_refused_json_bodys_credential_is_redacted_by_its_field(
+    emulator: RunningEmulator, http: httpx.Client, body: str
+) -> None:
+    # The emulator answers invalid_json (or no such method's arguments), and logs the body:
+    # its credential fields' values are redacted all the same (they were logged as sent).
+    emulator.requests.clear()
+    http.post(
+        "/api/users.profile.get",
+        content=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
+    [entry] = listed["requests"]
+    logged = base64.b64decode(entry["body_base64"]).decode()
+    assert "7777777777" not in logged, logged
+    assert "[redacted]" in logged
+
+
+def test_a_nested_credential_in_a_json_body_is_redacted(
+    emulator: RunningEmulator, http: httpx.Client
+) -> None:
+    emulator.requests.clear()
+    body = {"a": 1, "inner": {"client_secret": "77777777777777777777"}, "text": "kept"}
+    http.post(
+        "/api/users.profile.get",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
+    [entry] = listed["requests"]
+    logged = json.loads(base64.b64decode(entry["body_base64"]))
+    assert logged == {"a": 1, "inner": {"client_secret": "[redacted]"}, "text": "kept"}

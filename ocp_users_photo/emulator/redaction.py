@@ -10,6 +10,7 @@ query string and raw body.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
 
 from ocp_users_photo.safe_text import REDACTED, without_tokens
@@ -65,18 +66,44 @@ def redact_urlencoded(text: str) -> str:
     return "&".join(pieces)
 
 
+# A JSON member as written: its name (a string, escapes and all), the colon, and its value
+# if that is a string (cut short or not) or a bare word (not an object or an array).
+_JSON_MEMBER = re.compile(
+    r'("(?:[^"\\]|\\.)*")(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\Z)|[^\s,{}\[\]"]+)', re.DOTALL
+)
+
+
 def redact_json(body: bytes) -> bytes:
     """A JSON object body with each credential field's value replaced, however it was
-    escaped ("xoxp\\u002d1..."); written again compactly. A body that is no JSON object
-    is left as it is (the other redactions have run on it)."""
+    escaped ("xoxp\\u002d1..."); written again compactly. In any body (no JSON too, which
+    the emulator refuses as invalid_json but logs), the value of each member named as a
+    credential is replaced where it stands, at any depth."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
-        return body
+        return _redact_members(body)
     if not isinstance(document, dict) or not SECRET_FIELDS.intersection(document):
-        return body
+        return _redact_members(body)
     redacted = {key: REDACTED if key in SECRET_FIELDS else value for key, value in document.items()}
-    return json.dumps(redacted, separators=(",", ":")).encode("utf-8")
+    return _redact_members(json.dumps(redacted, separators=(",", ":")).encode("utf-8"))
+
+
+def _redact_members(body: bytes) -> bytes:
+    """``body`` with each credential member's value replaced in the text as written (its
+    name read with its escapes: "\\u0074oken" is "token"), and anything shaped like a
+    Slack token besides."""
+    text = body.decode("utf-8", "surrogateescape")
+
+    def replaced(member: re.Match[str]) -> str:
+        try:
+            name = json.loads(member.group(1))
+        except ValueError:
+            return member.group(0)
+        if name not in SECRET_FIELDS:
+            return member.group(0)
+        return f'{member.group(1)}{member.group(2)}"{REDACTED}"'
+
+    return without_tokens(_JSON_MEMBER.sub(replaced, text)).encode("utf-8", "surrogateescape")
 
 
 def redact_bytes(data: bytes, secrets: list[str]) -> bytes:
