@@ -117,16 +117,20 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     and octal \\ooo (a server that echoes the token in a URL, an error page, or JSON that is
     quoted as it came).
     Such a text is redacted whole: where the secret stood in it is not known. So is one
+    whose characters, NULs left out, spell a secret (UTF-16 or UTF-32 quoted), and one
     whose lines, joined, hold a secret: base64 as ``base64`` and MIME write it, a line
     break every 76 characters, cut the token's base64 form in two.
     """
     escaped = any(mark in text for mark in ESCAPE_MARKS)
     broken = "\n" in text or "\r" in text
-    if not escaped and not broken:
+    if not escaped and not broken and "\x00" not in text:
         return False
     read = read_back(text) if escaped else text
     if broken:
         read = _LINE_BREAK.sub("", read)
+    # UTF-16 or UTF-32 quoted as it came ("0\x00c\x00...", a stack's refusal of a line):
+    # the NULs between its characters, read back, would hide every secret.
+    read = read.replace("\x00", "")
     folded = ascii_lower(read)
     return any(secret and ascii_lower(secret) in folded for secret in secrets)
 

@@ -1,0 +1,38 @@
+"""Secrets kept out of what a hostile server's malformed answers make the client say
+(found by the review of 2026-12-06 10:25 UTC; each test failed before its fix)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from tests.conftest import CANARY_TOKEN, inject
+from tests.test_secrets import holds_part_of_the_token
+from tests.test_slack_client_hardening import outcome_texts, quick_tool
+
+LAST_SEGMENT = CANARY_TOKEN.rsplit("-", 1)[1]
+# What a reader skips at a glance: NULs, and their escapes as a bytes repr writes them.
+_NUL_SPELLINGS = re.compile(r"\\+x00|\\+0(?![0-7])|\x00")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32"])
+async def test_a_header_line_echoing_the_token_in_utf16_or_32_is_redacted(
+    emulator: RunningEmulator,
+    http_stack: str,
+    encoding: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The stack refuses the line and quotes it as a bytes repr ("0\\x00c\\x00..."): the
+    # NULs between its characters hid every form of the secret from the redaction.
+    caplog.set_level(logging.DEBUG)
+    line = LAST_SEGMENT.encode(encoding)
+    inject(emulator, Fault.raw(b"HTTP/1.1 200 OK\r\n" + line + b"\r\ncontent-length: 2\r\n\r\n{}"))
+    async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+        texts = await outcome_texts(tool)
+    texts += [record.getMessage() for record in caplog.records]
+    assert any("broke HTTP's rules" in text for text in texts), texts  # refused, and said so
+    for text in texts:
+        assert not holds_part_of_the_token(_NUL_SPELLINGS.sub("", text)), text[:300]
