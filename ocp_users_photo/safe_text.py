@@ -79,18 +79,26 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
     """``text`` with every place a secret stands replaced: where secrets overlap (a token's
     runs, cut short where a server echoed them), the whole stretch they cover is one
     REDACTED, so no part of any is left between two."""
+    return redacted_folded(text, folded_secrets(secrets))
+
+
+def folded_secrets(secrets: Sequence[str]) -> tuple[str, ...]:
+    """Each secret that is not empty, A-Z lower-cased: what ``redacted_folded`` looks for
+    (made once for the many strings of one reply)."""
+    return tuple(ascii_lower(secret) for secret in secrets if secret)
+
+
+def redacted_folded(text: str, needles: Sequence[str]) -> str:
+    """``redacted`` given the secrets as ``folded_secrets`` makes them."""
     spans: list[tuple[int, int]] = []
     folded = ascii_lower(text)  # a secret echoed in another case is found too
-    for secret in secrets:
-        if not secret:
-            continue
-        needle = ascii_lower(secret)
+    for needle in needles:
         start = folded.find(needle)
         while start != -1:
             spans.append((start, start + len(needle)))
             start = folded.find(needle, start + 1)
     if not spans:
-        return REDACTED if spelled_otherwise(text, secrets) else text
+        return REDACTED if spelled_otherwise_folded(text, needles) else text
     spans.sort()
     pieces: list[str] = []
     done = 0  # text[:done] is written (or covered)
@@ -104,7 +112,7 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
         cover_start, cover_end = start, end
     pieces += (text[done:cover_start], REDACTED, text[cover_end:])
     cleaned = "".join(pieces)
-    return REDACTED if spelled_otherwise(cleaned, secrets) else cleaned
+    return REDACTED if spelled_otherwise_folded(cleaned, needles) else cleaned
 
 
 # A line break with the blanks around it: wrapped text joined back (indented lines too).
@@ -121,6 +129,11 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     whose lines, joined, hold a secret: base64 as ``base64`` and MIME write it, a line
     break every 76 characters, cut the token's base64 form in two.
     """
+    return spelled_otherwise_folded(text, folded_secrets(secrets))
+
+
+def spelled_otherwise_folded(text: str, needles: Sequence[str]) -> bool:
+    """``spelled_otherwise`` given the secrets as ``folded_secrets`` makes them."""
     escaped = any(mark in text for mark in ESCAPE_MARKS)
     broken = "\n" in text or "\r" in text
     if not escaped and not broken and "\x00" not in text:
@@ -132,7 +145,7 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     # the NULs between its characters, read back, would hide every secret.
     read = read.replace("\x00", "")
     folded = ascii_lower(read)
-    return any(secret and ascii_lower(secret) in folded for secret in secrets)
+    return any(needle in folded for needle in needles)
 
 
 def may_spell_otherwise(raw: bytes) -> bool:

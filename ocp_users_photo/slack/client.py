@@ -36,7 +36,7 @@ import ssl
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
@@ -322,7 +322,7 @@ class SlackClient:
         # Slack's reply, where a short password would be "redacted" out of Slack's words.
         in_flight = kept_out + self._proxy_secrets
         with secret_in_flight(*in_flight.texts()):
-            reply = await self._send_until_answered(
+            reply, ends_at = await self._send_until_answered(
                 method, token, fields or {}, files or {}, log_detail, client_auth, in_flight
             )
         # The headers are cleaned before anything reads them: an error's text quotes one
@@ -348,7 +348,9 @@ class SlackClient:
             # perhaps 340,000 empty lists) is parsed and walked in a worker thread, or
             # every other task of the loop would stand still for a second.
             body = (
-                decode() if len(reply.body) <= DECODED_ON_LOOP else await in_worker_thread(decode)
+                decode()
+                if len(reply.body) <= DECODED_ON_LOOP
+                else await self._decoded_by(ends_at, decode, method, len(reply.body))
             )
         except UsersPhotoError as failed:
             if isinstance(failed, SlackApiError):
@@ -380,8 +382,9 @@ class SlackClient:
         log_detail: str,
         client_auth: ClientCredentials | None,
         secrets: SecretTexts,
-    ) -> HttpReply:
-        """POST until a final answer comes back; TransportError if none does in time."""
+    ) -> tuple[HttpReply, float]:
+        """POST until a final answer comes back, and when the call must end by (its
+        ``time.monotonic()``); TransportError if no answer comes in time."""
         policy = self.retry
         url = self.url_for(method)
         last_attempt = policy.max_retries + 1
@@ -461,8 +464,8 @@ class SlackClient:
             if pause is None:
                 # Reached by an earlier attempt, not this one (whose answer is no 5xx).
                 if reached and not is_server_error(reply.status_code):
-                    return dataclasses.replace(reply, earlier_attempt_reached=True)
-                return reply
+                    return dataclasses.replace(reply, earlier_attempt_reached=True), ends_at
+                return reply, ends_at
             logger.debug("%s: sending again in %.2f s", method, pause)
             await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last attempt always returns or raises")
@@ -825,6 +828,19 @@ class SlackClient:
                 if loop.is_closed():
                     self._closed_at.pop(loop, None)
 
+    async def _decoded_by(
+        self, ends_at: float, decode: Callable[[], Any], method: str, size: int
+    ) -> Any:
+        """A big reply decoded in a worker thread, by the call's end: a hostile one (300,000
+        strings, each searched for the token's escaped spellings) must not hold the call
+        past its deadline. The thread, abandoned, ends on its own (its work is bounded)."""
+        try:
+            async with attempt_timeout(max(ends_at - time.monotonic(), 0.0)):
+                return await in_worker_thread(decode)
+        except TimeoutError:
+            pass
+        raise_alone(_reply_unread(method, self.deadline, size))
+
     def _refuse_if_closed_under_call(self, method: str) -> None:
         """A call that began before ``aclose()`` on this loop opens no new stack after it (it
         would change the photo after the close and leave that stack open): it ends here."""
@@ -1089,6 +1105,21 @@ def _file_shrank(method: str, shrank: FileShrank, reached: bool) -> TransportErr
         f"before its end{earlier}. Something wrote to the file meanwhile: send it again "
         "once nothing is writing it",
         reached=reached,
+        method=method,
+    )
+
+
+def _reply_unread(method: str, deadline: float, size: int) -> TransportError:
+    """Slack answered, but its big reply was still being read at the call's deadline."""
+    if method in READ_ONLY_METHODS:
+        outcome = f"{method} only reads, so nothing changed"
+    else:
+        outcome = "the request reached Slack, so it may have taken effect: check it"
+    return TransportError(
+        f"Slack answered {method}, but reading its answer ({size} bytes, where Slack's are "
+        f"about 1 KB) took past the call's {deadline:g} s deadline; {outcome}. Try again "
+        "(or give the tool a longer deadline=)",
+        reached=True,
         method=method,
     )
 
