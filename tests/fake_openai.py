@@ -1,6 +1,6 @@
 """A stand-in for OpenAI's API on loopback, so the README's agent snippets run as written.
 
-The snippets name real models ("gpt-5", "openai:gpt-5"); pointed at this server
+The snippets name real models ("gpt-6.1-sol", "openai:gpt-6.1-sol"); pointed at this server
 (``OPENAI_BASE_URL``), each framework's own OpenAI client talks real HTTP to it. It
 plays one scripted model over the Responses API and Chat Completions alike: asked
 with no tool result yet, it calls the usersSetPhoto tool the request offers, with

@@ -254,6 +254,19 @@ async def test_arguments_no_json_reader_takes_are_a_result_not_an_exception(
     assert len(json.dumps(refused)) < 1000
 
 
+async def test_arguments_nested_past_the_recursion_limit_end_the_run_in_the_sdk(
+    photo_host: PhotoHost,
+) -> None:
+    # What the README says of them: the SDK reads the model's argument text itself (to
+    # tell calls apart) before any code of the tool runs, and RecursionError ends the run
+    # (openai-agents 0.24.0). Should a release of the SDK mend it, this fails: the README's
+    # sentence then goes.
+    before = await photo_host.avatar_hash()
+    with pytest.raises(RecursionError):
+        await run_agent(photo_host, [Call("usersSetPhoto", "[" * 5000 + "]" * 5000), "Sorry."])
+    assert await photo_host.avatar_hash() == before
+
+
 class _SpanRecorder(TracingProcessor):
     """Keeps each finished span's exported data: what the SDK would send to OpenAI's traces."""
 

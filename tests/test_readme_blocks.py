@@ -202,6 +202,11 @@ def test_the_section_runs_as_written(section: str) -> None:
     )
     if section == "Use it from an agent framework":
         assert [outcome["stdout"] for outcome in outcomes] == ["Done.\n"] * 3
+        # No warning either: a model its provider retires (the snippets named "gpt-5", which
+        # Pydantic AI warned of, retired on 2026-12-11) is no model to copy.
+        assert not any("Warning" in outcome["stderr"] for outcome in outcomes), [
+            outcome["stderr"][-600:] for outcome in outcomes
+        ]
     assert all(code in (0, None) for code in results["background_exit"]), results[
         "background_stderr"
     ]

@@ -4,7 +4,7 @@
     from ocp_users_photo import UsersSetPhoto
     from ocp_users_photo.frameworks.langchain import langchain_tools
 
-    agent = create_agent("openai:gpt-5", tools=langchain_tools(UsersSetPhoto()))
+    agent = create_agent("openai:gpt-6.1-sol", tools=langchain_tools(UsersSetPhoto()))
     await agent.ainvoke({"messages": [...]})
 
 Each ``StructuredTool`` takes the tool's input schema as its ``args_schema``. The

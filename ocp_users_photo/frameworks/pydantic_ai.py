@@ -4,7 +4,7 @@
     from ocp_users_photo import UsersSetPhoto
     from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
 
-    agent = Agent("openai:gpt-5", toolsets=[pydantic_ai_toolset(UsersSetPhoto())])
+    agent = Agent("openai:gpt-6.1-sol", toolsets=[pydantic_ai_toolset(UsersSetPhoto())])
 
 Each tool is declared with its own input schema (Pydantic AI adapts it to each
 provider). A call the tool refuses (``invalid_arguments``) raises ``ModelRetry``
