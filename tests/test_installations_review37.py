@@ -70,12 +70,14 @@ class _StallingStore(SQLite3InstallationStore):
     dropped): the read a refresh makes under the person's lock, before asking Slack."""
 
     stall = threading.Event()
+    stalling = threading.Event()  # the stalled read has begun
     reads = 0
 
     def find_installation(self, **arguments: Any) -> Any:
         if _StallingStore.stall.is_set():
             _StallingStore.reads += 1
             if _StallingStore.reads == 2:
+                _StallingStore.stalling.set()
                 time.sleep(10)
         return super().find_installation(**arguments)
 
@@ -102,3 +104,34 @@ def test_call_sync_waits_for_a_stalled_refresh_no_longer_than_its_bound(
         took = time.monotonic() - started
     # The call's 2 s deadline, then at most the 1 s bound (the store stalls 10 s).
     assert took < 5.0
+
+
+async def test_aclose_returns_though_a_refresh_waits_on_a_store_that_never_answers(
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # settle() was bounded, but the runner's own close then waited for the same stalled
+    # refresh for as long as the store stalled: for ever, if it never answered.
+    monkeypatch.setattr(source_module, "SETTLE_SECONDS", 1.0)
+    monkeypatch.setattr(_StallingStore, "reads", 0)
+    monkeypatch.setattr(_StallingStore, "stalling", threading.Event())
+    store = _StallingStore(database=str(tmp_path / "installations.db"), client_id=CLIENT_ID)
+    set_up(store.init)
+    await install(emulator, store, ALICE.user_id)
+    source = emulator_source(emulator, store, clock=Clock(LIFETIME + 10))
+    _StallingStore.stall.set()
+    try:
+        asking = asyncio.ensure_future(source.token_for(ALICE))
+        # The refresh's own read has begun, and stalls.
+        assert await asyncio.to_thread(_StallingStore.stalling.wait, 10)
+        asking.cancel()
+        started = time.monotonic()
+        await source.aclose()
+        took = time.monotonic() - started
+    finally:
+        _StallingStore.stall.clear()
+    # The settle bound, then the runner's own (each 1 s here); the store stalls 10 s.
+    assert took < 4.0, took
+    assert "closed with work still under way" in caplog.text

@@ -20,6 +20,7 @@ import concurrent.futures
 import contextlib
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -75,18 +76,34 @@ class RefreshRunner:
         with self._guard:
             return [future for running in self._started for future in running.under_way]
 
-    async def aclose(self, last: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
+    async def aclose(
+        self,
+        last: Callable[[], Coroutine[Any, Any, None]] | None = None,
+        *,
+        wait: float | None = None,
+    ) -> bool:
         """Wait for the work under way, run ``last()`` on the loop (closing what the work
-        opened there), then stop the loop and its thread. Work submitted meanwhile goes to
-        a new loop, which this call does not stop. A loop stays listed until it is stopped:
-        an aclose cancelled halfway leaves it to the next one, or to the finalizer."""
+        opened there), then stop the loop and its thread; True once all are stopped. Work
+        submitted meanwhile goes to a new loop, which this call does not stop. A loop stays
+        listed until it is stopped: an aclose cancelled halfway leaves it to the next one,
+        or to the finalizer. Past ``wait`` seconds (if given), a loop whose work is still
+        under way (a store that never answers) is left running as it is, its thread a
+        daemon, and False is returned: its work may still end, and save what it got."""
+        ends = None if wait is None else time.monotonic() + wait
         with self._guard:
             closing = list(self._started)
             for running in closing:
                 running.closing = True
+        all_stopped = True
         for running in closing:
             while pending := self._pending(running):
-                await asyncio.wait([wait_from_loop(future) for future in pending])
+                left = None if ends is None else max(ends - time.monotonic(), 0.0)
+                await asyncio.wait([wait_from_loop(future) for future in pending], timeout=left)
+                if left == 0.0:
+                    break
+            if self._pending(running):
+                all_stopped = False
+                continue
             if not running.loop.is_closed():
                 if last is not None:
                     await wait_from_loop(asyncio.run_coroutine_threadsafe(last(), running.loop))
@@ -96,6 +113,7 @@ class RefreshRunner:
             with self._guard:
                 if running in self._started:
                     self._started.remove(running)
+        return all_stopped
 
     def _pending(self, running: _Running) -> list[concurrent.futures.Future[Any]]:
         with self._guard:

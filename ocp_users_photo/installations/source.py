@@ -620,7 +620,9 @@ class InstallationTokenSource(AsyncClosing):
 
     async def aclose(self) -> None:
         """Once the refreshes under way have saved what they got, close the HTTP client the
-        source opened for them and stop their thread (a later refresh starts it again)."""
+        source opened for them and stop their thread (a later refresh starts it again).
+        Each wait is bounded (``SETTLE_SECONDS``): past it, what still waits on the store
+        is left to finish in its thread."""
         await self.settle()
         # Background saves end (what is still unsaved is lost with this source, as said):
         # one in the store finishes first, and the runner's aclose waits for it.
@@ -628,7 +630,15 @@ class InstallationTokenSource(AsyncClosing):
         for loop, closing in list(self._resave_wakers):
             with contextlib.suppress(RuntimeError):  # its loop closed meanwhile
                 loop.call_soon_threadsafe(closing.set)
-        await self._runner.aclose(last=self._slack.aclose)
+        # Bounded too: a store that never answers (a refresh stalled before Slack was asked,
+        # or a background save) held aclose for ever. What is left runs on in its daemon
+        # thread, the source's HTTP client open for it, and saves what it gets.
+        if not await self._runner.aclose(last=self._slack.aclose, wait=SETTLE_SECONDS):
+            logger.warning(
+                "the token source was closed with work still under way after %.0f s, left "
+                "running in its own thread: the installation store may not be answering",
+                SETTLE_SECONDS,
+            )
 
     def __repr__(self) -> str:
         if "refresh_lock" not in vars(self):
