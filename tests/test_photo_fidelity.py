@@ -228,6 +228,38 @@ async def test_a_turned_full_chroma_jpeg_keeps_its_colour_detail(checker: UsersS
     assert JpegImagePlugin.get_sampling(sent) == 0, "4:4:4 original sent as 4:2:0"
 
 
+@pytest.mark.parametrize("change", ["scaled", "turned"])
+async def test_a_full_chroma_mpo_keeps_its_colour_detail(
+    checker: UsersSetPhoto, change: str
+) -> None:
+    """A phone's MPO (a JPEG with more pictures after it, sent as JPEG) that is scaled down
+    or turned upright stays 4:4:4 as a plain JPEG does: Pillow names its format "MPO",
+    and its subsampling was not looked up (4:2:0 was written)."""
+    size = (2000, 1600) if change == "scaled" else (1000, 800)
+    picture = Image.new("RGB", size, (90, 110, 130))
+    draw = ImageDraw.Draw(picture)
+    for x in range(0, size[0], 25):
+        draw.line([(x, 0), (x, size[1])], fill=(230, 0, 0), width=2)
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6 if change == "turned" else 1
+    second = picture.resize((200, 160))
+    original = encoded(
+        picture,
+        "MPO",
+        quality=98,
+        subsampling=0,
+        exif=exif.tobytes(),
+        save_all=True,
+        append_images=[second],
+    )
+    assert Image.open(io.BytesIO(original)).format == "MPO"
+    data, _ = await sent_bytes(checker, original)
+    sent = Image.open(io.BytesIO(data))
+    assert isinstance(sent, JpegImagePlugin.JpegImageFile)
+    assert sent.size == ((1024, 819) if change == "scaled" else (800, 1000))
+    assert JpegImagePlugin.get_sampling(sent) == 0, "4:4:4 original sent as 4:2:0"
+
+
 def test_reference_profile_is_a_real_profile() -> None:
     """The hand-written profile is one LittleCMS accepts, and a wide-gamut one: its green
     shown in sRGB is another colour (the tests above rely on both)."""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, Problem
-from ocp_users_photo.images.header import not_an_image, short_reason
+from ocp_users_photo.images.header import SENT_AS_IS, not_an_image, short_reason
 from ocp_users_photo.images.orientation import SWAPS_SIDES, stored_square, turned_upright
 from ocp_users_photo.images.pixel_modes import (
     eight_bit_grey,
@@ -272,8 +272,9 @@ def _save(
 
 def _jpeg_sampling(picture: Image.Image) -> int | None:
     """A JPEG's chroma subsampling as Pillow's writer takes it (0 for 4:4:4, 1 for 4:2:2,
-    2 for 4:2:0), or None (another format, or one Pillow does not name: its default)."""
-    if picture.format != "JPEG":
+    2 for 4:2:0), or None (another format, or one Pillow does not name: its default). An
+    MPO (a phone's JPEG with more pictures after it) is a JPEG here, as it is sent."""
+    if SENT_AS_IS.get(picture.format or "") != "JPEG":
         return None
     from PIL import JpegImagePlugin
 
