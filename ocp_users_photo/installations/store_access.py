@@ -129,7 +129,9 @@ class StoreAccess:
                 await anyio.to_thread.run_sync(refuse_non_file, self._sqlite.database)
             if self._sync_reads is not None:
                 find_bot = self._sync_reads.find_bot
-                bot = await anyio.to_thread.run_sync(_newest_bot, find_bot, installation)
+                bot = await anyio.to_thread.run_sync(
+                    _newest_bot, find_bot, installation, self._sqlite
+                )
             else:
                 assert self._async_reads is not None
                 bot = await _newest_bot_of(self._async_reads, installation)
@@ -229,17 +231,31 @@ def _name_exposure(database: str | os.PathLike[str]) -> None:
         )
 
 
-def _newest_bot(find_bot: Callable[..., Bot | None], installation: Installation) -> Bot | None:
+def _newest_bot(
+    find_bot: Callable[..., Bot | None],
+    installation: Installation,
+    sqlite: SQLite3InstallationStore | None = None,
+) -> Bot | None:
     """The store's newest bot for the installation's workspace; None when it keeps none,
-    or cannot say (a store of the host's own without ``find_bot``)."""
+    or cannot say (a store of the host's own without ``find_bot``).
+
+    slack_sdk's SQLite store (``sqlite``) answers None for a read it could not make too (a
+    file locked past its wait): taken for "no bot", the bot copied before the refresh
+    would be saved over one rotated since. So that None is checked with a read of the
+    file (raising where it fails), and the bot read again once the file reads well."""
+    arguments = {
+        "enterprise_id": installation.enterprise_id,
+        "team_id": installation.team_id,
+        "is_enterprise_install": installation.is_enterprise_install,
+    }
     try:
-        return find_bot(
-            enterprise_id=installation.enterprise_id,
-            team_id=installation.team_id,
-            is_enterprise_install=installation.is_enterprise_install,
-        )
+        found = find_bot(**arguments)
+        if found is None and sqlite is not None and installation.bot_token:
+            confirm_absent(sqlite)
+            found = find_bot(**arguments)
     except NotImplementedError:
         return None
+    return found
 
 
 async def _newest_bot_of(store: AsyncInstallationStore, installation: Installation) -> Bot | None:
