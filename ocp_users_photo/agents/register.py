@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ocp_users_photo.acting_tool import ActingTool
 from ocp_users_photo.agents.definitions import is_slack
 from ocp_users_photo.agents.headers import held_authorization
+from ocp_users_photo.agents.pending_registration import PendingRegistration
 from ocp_users_photo.agents.route import SlackPhotoRoute
 from ocp_users_photo.own_loop import run_own_loop
 from ocp_users_photo.settings import door_image_roots
@@ -196,7 +197,14 @@ def _intercept(agent: Any) -> None:
             raise ValueError(refusal)
         route_of(agent).remember_headers(_headers_given(args, kwargs))
         if register_is_async or _spec_url_given(args, kwargs):
-            return _as_original(register_is_async, lambda: register_slack(name, *args, **kwargs))
+
+            def registering() -> Awaitable[Any]:
+                return register_slack(name, *args, **kwargs)
+
+            if not register_is_async and _in_a_loop():
+                # Awaitable, and saying what to do if used as ocp-agent's synchronous one.
+                return PendingRegistration(registering)
+            return _as_original(register_is_async, registering)
         return route_of(agent).offer(agent)
 
     def call_tool(
@@ -243,19 +251,20 @@ def _as_original(
     ``then_on_own_loop``, which closes what belonged to that loop) and its result is
     returned.
     """
-    if original_is_async:
-        return work()
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        in_a_loop = False
-    else:
-        in_a_loop = True
-    if in_a_loop:
+    if original_is_async or _in_a_loop():
         return work()
     # Outside the except block: an error of the work is not shown "during handling of"
     # the RuntimeError that said no loop was running.
     return run_own_loop(_on_own_loop(work, then_on_own_loop))
+
+
+def _in_a_loop() -> bool:
+    """Whether an event loop runs in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def _on_own_loop(
