@@ -24,9 +24,11 @@ any loopback redirect unless its --redirect-uri names others).
 The installation database holds every person's tokens: it is created readable by its
 owner only.
 
-Links are refused: this app offers its own images only. A host that wants links gives
-``UsersSetPhoto`` its ``url_hosts`` (the guarded fetch) and an ``image_choice`` that
-passes the URL on.
+Links are refused: this app offers its own images only. A host that wants links passes
+``build_app`` the image hosts to fetch from (``url_hosts``: the tool's guarded fetch) and
+an ``image_choice`` that hands a link on (Slack's link markup is undone before it). A
+choice's paths are read from its ``image_roots`` (an attribute), else its ``folder``,
+else the app's image folder: never from anywhere, since what a person types reaches it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -144,6 +146,20 @@ class OwnImages:
             # Masked: "photo xoxp-..." (a token pasted by mistake) must not go back into Slack.
             f"there is no image called {shown(wanted, 60)!r}; the app has: {offered_names(names)}"
         )
+
+
+def _image_roots(images: ImageChoice, settings: PhotoAppSettings) -> list[Path]:
+    """The folders the tool may read the choice's paths from: its own ``image_roots``, else
+    its ``folder`` (``OwnImages``), else the app's image folder. Never None, the Python
+    API's "anywhere": a choice that hands on what a person typed would let anyone who
+    installed the app make any file the process can read their Slack photo."""
+    roots = getattr(images, "image_roots", None)
+    if roots is not None:
+        return [Path(root) for root in roots]
+    folder = getattr(images, "folder", None)
+    if isinstance(folder, Path):
+        return [folder]
+    return [home_expanded(settings.image_folder).resolve()]
 
 
 def offered_names(names: list[str]) -> str:
@@ -395,8 +411,15 @@ class SeenEvents:
         return True
 
 
-def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = None) -> PhotoApp:
-    """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages."""
+def build_app(
+    settings: PhotoAppSettings,
+    *,
+    image_choice: ImageChoice | None = None,
+    url_hosts: Sequence[str] = (),
+) -> PhotoApp:
+    """The Bolt app with OAuth (user scopes), /photo and "photo NAME" messages; image links
+    fetched from ``url_hosts`` only (none by default), for an ``image_choice`` that hands
+    them on."""
     # Its OAuth exchange and token rotation log people's tokens, and a refused exchange
     # Slack's reply, which may echo the app's secret (the Basic pair encodes it too).
     credentials = ClientCredentials(settings.client_id, settings.client_secret)
@@ -463,11 +486,11 @@ def build_app(settings: PhotoAppSettings, *, image_choice: ImageChoice | None = 
         install_url=settings.install_url,
     )
     images = image_choice if image_choice is not None else OwnImages(settings.image_folder)
-    folder = getattr(images, "folder", None)
     tool = UsersSetPhoto(
         source,
         base_url=settings.base_url,
-        image_roots=[folder] if isinstance(folder, Path) else None,
+        image_roots=_image_roots(images, settings),
+        url_hosts=url_hosts,
         keep_previous=True,  # the app's users have the read scope: every change can be undone
         photo_history=history,
     )
