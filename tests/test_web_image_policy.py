@@ -30,6 +30,7 @@ from ocp_users_photo.web_image import (
     looks_like_web_url,
     redact_url,
 )
+from ocp_users_photo.web_image.policy import never_fetched
 from ocp_users_photo.web_image.sniff import sniff_image_type
 from tests.conftest import make_image
 
@@ -547,3 +548,23 @@ def test_a_slack_reply_naming_an_internal_address_is_refused_saying_why() -> Non
     assert policy.allowed_hosts == ()
     with pytest.raises(HostNotAllowed, match="a link-local address, which this tool never"):
         check_image_url("https://169.254.169.254/latest/meta-data/x.png", policy)
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://localhost./p.png", "a name of the loopback address (RFC 6761)"),
+        ("https://foo.localhost./p.png", "a name of the loopback address (RFC 6761)"),
+        ("https://127.0.0.1./p.png", "a loopback address"),
+        ("https://127.1/p.png", "a loopback address"),
+        ("https://2130706433/p.png", "a loopback address"),
+        ("https://0x7f.1/p.png", "a loopback address"),
+        ("https://10.1/p.png", "a private address"),
+    ],
+)
+def test_an_internal_host_written_otherwise_is_never_offered_either(url: str, kind: str) -> None:
+    # With no host allowed (the default), such a URL was told to ask for its host to be
+    # allowed, which the allow-list then refuses (found by the review of 2026-12-06).
+    said = never_fetched(url, UrlPolicy())
+    assert said is not None
+    assert f", {kind}, which this tool never fetches from" in said

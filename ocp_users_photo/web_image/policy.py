@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,13 @@ from urllib.parse import urlsplit
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import is_loopback
 from ocp_users_photo.web_image.addresses import address_refusal
-from ocp_users_photo.web_image.hosts import HostRule, InvalidHost, host_rules, matching_rule
+from ocp_users_photo.web_image.hosts import (
+    HostRule,
+    InvalidHost,
+    canonical_host,
+    host_rules,
+    matching_rule,
+)
 from ocp_users_photo.web_image.refusals import (
     BadImageUrl,
     HostNotAllowed,
@@ -232,7 +239,9 @@ def never_fetched(text: object, policy: UrlPolicy) -> str | None:
         return None
     if not host:
         return None
-    internal = _internal_address(host, allow_loopback=policy.allow_loopback_for_tests)
+    internal = _internal_address(
+        _as_resolvers_read(host), allow_loopback=policy.allow_loopback_for_tests
+    )
     if internal is None:
         return None
     return (
@@ -240,6 +249,21 @@ def never_fetched(text: object, policy: UrlPolicy) -> str | None:
         "whatever hosts are allowed: download the file first and give its path, a data: URI "
         "or base64 text"
     )
+
+
+def _as_resolvers_read(host: str) -> str:
+    """``host`` as a resolver reads it: canonical (one trailing dot dropped, IDNA), or an
+    IPv4 address in a shorthand the C library takes (127.1, 2130706433, 0x7f.1), which
+    the URL check refuses as no host at all. As written where it is neither."""
+    try:
+        return canonical_host(host)
+    except InvalidHost:
+        pass
+    try:
+        packed = socket.inet_aton(host.removesuffix("."))
+    except (OSError, ValueError):  # no address in any shorthand (or a NUL in it)
+        return host
+    return str(ipaddress.IPv4Address(packed))
 
 
 def _internal_address(host: str, *, allow_loopback: bool) -> str | None:
