@@ -144,19 +144,24 @@ def test_infinite_or_huge_numbers_are_refused(http: httpx.Client, path: str, bod
     assert http.post("/api/auth.test", data={"token": TOKEN}).json()["ok"] is True
 
 
-def test_a_json_bodys_escaped_token_is_redacted_from_the_request_log(
-    emulator: RunningEmulator, http: httpx.Client
-) -> None:
+def _logged_json_body(emulator: RunningEmulator, http: httpx.Client, body: str) -> str:
+    """``body`` posted as JSON to users.profile.get, as the request log then lists it."""
     emulator.requests.clear()
-    escaped = '{"token":"xoxp\\u002d5555\\u002d6666\\u002d7777\\u002d8888"}'
     http.post(
         "/api/users.profile.get",
-        content=escaped,
+        content=body,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
     )
     listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
     [entry] = listed["requests"]
-    body = base64.b64decode(entry["body_base64"]).decode()
+    return base64.b64decode(entry["body_base64"]).decode()
+
+
+def test_a_json_bodys_escaped_token_is_redacted_from_the_request_log(
+    emulator: RunningEmulator, http: httpx.Client
+) -> None:
+    escaped = '{"token":"xoxp\\u002d5555\\u002d6666\\u002d7777\\u002d8888"}'
+    body = _logged_json_body(emulator, http, escaped)
     assert json.loads(body) == {"token": "[redacted]"}
 
 
@@ -184,15 +189,7 @@ def test_a_refused_json_bodys_credential_is_redacted_by_its_field(
 ) -> None:
     # The emulator answers invalid_json (or no such method's arguments), and logs the body:
     # its credential fields' values are redacted all the same (they were logged as sent).
-    emulator.requests.clear()
-    http.post(
-        "/api/users.profile.get",
-        content=body,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
-    )
-    listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
-    [entry] = listed["requests"]
-    logged = base64.b64decode(entry["body_base64"]).decode()
+    logged = _logged_json_body(emulator, http, body)
     assert "7777777777" not in logged, logged
     assert "[redacted]" in logged
 
@@ -200,14 +197,6 @@ def test_a_refused_json_bodys_credential_is_redacted_by_its_field(
 def test_a_nested_credential_in_a_json_body_is_redacted(
     emulator: RunningEmulator, http: httpx.Client
 ) -> None:
-    emulator.requests.clear()
     body = {"a": 1, "inner": {"client_secret": "77777777777777777777"}, "text": "kept"}
-    http.post(
-        "/api/users.profile.get",
-        content=json.dumps(body),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
-    )
-    listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
-    [entry] = listed["requests"]
-    logged = json.loads(base64.b64decode(entry["body_base64"]))
+    logged = json.loads(_logged_json_body(emulator, http, json.dumps(body)))
     assert logged == {"a": 1, "inner": {"client_secret": "[redacted]"}, "text": "kept"}

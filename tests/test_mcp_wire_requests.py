@@ -50,6 +50,19 @@ class Wire:
 PING_8_ANSWER: Final = {"jsonrpc": "2.0", "id": 8, "result": {}}
 
 
+# The host's first request: the session's handshake.
+INITIALIZE: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "review", "version": "0"},
+    },
+}
+
+
 @asynccontextmanager
 async def wire_server(
     tmp_path: Path,
@@ -93,20 +106,7 @@ async def wire_server(
                 if not initialize:
                     yield wire
                     return
-                await wire.send_line(
-                    json.dumps(
-                        {
-                            "jsonrpc": "2.0",
-                            "id": 0,
-                            "method": "initialize",
-                            "params": {
-                                "protocolVersion": "2025-06-18",
-                                "capabilities": {},
-                                "clientInfo": {"name": "review", "version": "0"},
-                            },
-                        }
-                    )
-                )
+                await wire.send_line(json.dumps(INITIALIZE))
                 assert await wire.answer(0) is not None
                 await wire.send_line('{"jsonrpc": "2.0", "method": "notifications/initialized"}')
                 yield wire

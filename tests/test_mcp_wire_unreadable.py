@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_mcp_wire_requests import PING_8_ANSWER, wire_server
+from tests.test_mcp_wire_requests import INITIALIZE, PING_8_ANSWER, wire_server
 
 # Each line is valid JSON (RFC 8259's grammar) and a well-formed tools/call request with
 # id 7; the SDK's parser refuses it, and the host then waits for an answer that never comes.
@@ -74,18 +74,8 @@ async def test_a_first_line_opening_with_a_byte_order_mark_is_read(tmp_path: Pat
     .NET's UTF8Encoding(true)) has its initialize read: RFC 8259 lets a reader ignore the
     mark. The SDK's parser refused the line, and it was dropped with a warning: the host
     waited on its initialize until its own timeout."""
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "powershell", "version": "0"},
-        },
-    }
     async with wire_server(tmp_path, initialize=False) as wire:
-        await wire.send_line("\ufeff" + json.dumps(initialize))
+        await wire.send_line("\ufeff" + json.dumps(INITIALIZE))
         answer = await wire.answer(0, seconds=30)
         assert answer is not None, "initialize after a byte-order mark got no answer"
         assert answer["result"]["serverInfo"]["name"], answer
