@@ -15,11 +15,14 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from slack_sdk.oauth.installation_store import Bot
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.installations.errors import InstallationStoreFailed
+from ocp_users_photo.installations.store_access import StoreAccess
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -110,3 +113,77 @@ async def test_a_bot_read_refused_by_a_locked_file_does_not_bury_the_newest_bot(
     refreshed = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
     assert refreshed is not None
     assert refreshed.user_refresh_token != installed.user_refresh_token
+
+
+class _HeldDuringTwoBotReads(SQLite3InstallationStore):
+    """slack_sdk's store; another program holds the file during each of the first two reads
+    of the bot, letting go between them (the review of the first fix: it read again once,
+    and a second read met the lock too)."""
+
+    bot_reads = 0
+
+    def connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(database=self.database, timeout=0.2)
+
+    def find_bot(self, **arguments: Any) -> Bot | None:
+        type(self).bot_reads += 1
+        if type(self).bot_reads > 2:
+            return super().find_bot(**arguments)
+        holder = sqlite3.connect(self.database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            return super().find_bot(**arguments)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+
+def _installation(bot_refresh: str, user_refresh: str, at: float) -> Installation:
+    return Installation(
+        app_id="A1",
+        team_id="T1",
+        user_id="U1",
+        bot_token="xoxe.xoxb-1-bot",
+        bot_id="B1",
+        bot_user_id="UB1",
+        bot_refresh_token=bot_refresh,
+        bot_token_expires_in=43200,
+        user_token="xoxe.xoxp-1-user",
+        user_refresh_token=user_refresh,
+        user_token_expires_in=43200,
+        installed_at=at,
+    )
+
+
+async def test_a_bot_read_failing_twice_fails_the_save_rather_than_bury_the_bot(
+    tmp_path: Path,
+) -> None:
+    store = _HeldDuringTwoBotReads(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    set_up(store.init)
+    now = time.time()
+    store.save(_installation("xoxe-1-spent", "xoxe-1-user-old", now - 100))
+    rotated = Bot(
+        app_id="A1",
+        team_id="T1",
+        bot_token="xoxe.xoxb-1-rotated",
+        bot_id="B1",
+        bot_user_id="UB1",
+        bot_refresh_token=ROTATED_REFRESH,
+        bot_token_expires_in=43200,
+        installed_at=now - 50,
+    )
+    store.save_bot(rotated)
+    _HeldDuringTwoBotReads.bot_reads = 0
+    access = StoreAccess(store)
+    refreshed = _installation("xoxe-1-spent", "xoxe-1-user-new", now)
+    failures = 0
+    for _ in range(3):  # as the source tries a save (SAVE_ATTEMPTS)
+        try:
+            await access.save(refreshed)
+            break
+        except InstallationStoreFailed:
+            failures += 1
+    assert failures == 2  # each read the lock refused failed its save
+    newest = store.find_bot(enterprise_id=None, team_id="T1")
+    assert newest is not None
+    assert newest.bot_refresh_token == ROTATED_REFRESH

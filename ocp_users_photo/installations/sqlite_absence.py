@@ -8,6 +8,8 @@ checked with a read of the same file: read-only (it creates nothing), bounded in
 Where that read fails too, the error is the store's, not a missing installation; and
 where it fails for want of the table while another program writes to the file, the
 store could not make its tables for that write: the lock's error is raised instead.
+Its ``find_bot`` does the same: a None from it, where the refreshed installation holds a
+bot, is checked by ``confirm_no_bot`` (a save would otherwise bury a bot rotated since).
 Before any open, the path must be a file (``sqlite_file.py``: a named pipe would hold
 the read-only open for ever).
 """
@@ -25,10 +27,14 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from ocp_users_photo.installations.sqlite_file import refuse_non_file
 from ocp_users_photo.sqlite_busy import is_busy
 
-__all__ = ["confirm_absent"]
+__all__ = ["BotUnread", "confirm_absent", "confirm_no_bot"]
 
 # A read of slack_sdk's table of installations (its SQLite store's create_tables).
 _READ: Final = "SELECT 1 FROM slack_installations LIMIT 1"
+# Whether the store's table of bots holds one for a workspace (its find_bot's own terms).
+_READ_BOTS: Final = (
+    "SELECT 1 FROM slack_bots WHERE client_id = ? AND enterprise_id = ? AND team_id = ? LIMIT 1"
+)
 # The store's own read already waited SQLite's 5 s on a lock; this read waits less.
 PROBE_TIMEOUT_SECONDS: Final = 1.0
 
@@ -51,6 +57,37 @@ def confirm_absent(store: SQLite3InstallationStore) -> None:
             if not is_busy(error):
                 _raise_if_written(location)
             raise
+
+
+class BotUnread(sqlite3.OperationalError):
+    """slack_sdk's SQLite store answered "no bot" for a workspace whose bot its file holds:
+    its read failed (a lock past its wait), and it said nothing of it."""
+
+
+def confirm_no_bot(
+    store: SQLite3InstallationStore,
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
+    is_enterprise_install: bool | None,
+) -> None:
+    """Return where the store's file holds no bot for the workspace, as its ``find_bot``
+    that answered None said; raise ``BotUnread`` where it holds one (that None was a read
+    the store could not make), or the ``sqlite3.Error`` reading the file gives. A file
+    read read-only and bounded in time, as ``confirm_absent``'s."""
+    database = store.database
+    if not database or database == ":memory:":
+        return
+    refuse_non_file(database)
+    location = Path(os.path.abspath(database)).as_uri()
+    connection = sqlite3.connect(f"{location}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_SECONDS)
+    workspace = "" if is_enterprise_install or team_id is None else team_id
+    with contextlib.closing(connection):
+        found = connection.execute(
+            _READ_BOTS, [store.client_id, enterprise_id or "", workspace]
+        ).fetchall()
+    if found:
+        raise BotUnread("the store's read of the workspace's bot failed")
 
 
 def _raise_if_written(location: str) -> None:

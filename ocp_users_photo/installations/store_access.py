@@ -26,7 +26,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.errors import raise_alone
 from ocp_users_photo.installations.errors import InstallationStoreFailed
-from ocp_users_photo.installations.sqlite_absence import confirm_absent
+from ocp_users_photo.installations.sqlite_absence import confirm_absent, confirm_no_bot
 from ocp_users_photo.installations.sqlite_file import refuse_non_file
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tokens import ActingPerson
@@ -241,8 +241,9 @@ def _newest_bot(
 
     slack_sdk's SQLite store (``sqlite``) answers None for a read it could not make too (a
     file locked past its wait): taken for "no bot", the bot copied before the refresh
-    would be saved over one rotated since. So that None is checked with a read of the
-    file (raising where it fails), and the bot read again once the file reads well."""
+    would be saved over one rotated since. So that None is checked by a read of the file
+    of its own, which raises where the file holds a bot (or cannot be read): the save
+    fails then, and is tried again (``source._save_refreshed``)."""
     arguments = {
         "enterprise_id": installation.enterprise_id,
         "team_id": installation.team_id,
@@ -250,11 +251,15 @@ def _newest_bot(
     }
     try:
         found = find_bot(**arguments)
-        if found is None and sqlite is not None and installation.bot_token:
-            confirm_absent(sqlite)
-            found = find_bot(**arguments)
     except NotImplementedError:
         return None
+    if found is None and sqlite is not None and installation.bot_token:
+        confirm_no_bot(
+            sqlite,
+            enterprise_id=installation.enterprise_id,
+            team_id=installation.team_id,
+            is_enterprise_install=installation.is_enterprise_install,
+        )
     return found
 
 
