@@ -694,28 +694,25 @@ class SlackClient:
                 status_code=answer.status_code,
                 method=method,
             )
-        # A server that compresses anyway is decoded with no more output asked for than the
-        # room left under the cap (gzip or deflate, one layer; any other coding is refused).
-        try:
-            body = BoundedBody(answer.headers.get("content-encoding", ""), self._max_reply_bytes)
-            async for chunk in answer.body:
-                await body.take(chunk)
-            body.finish()
-        except BodyTooLarge:
+        read = await _read_within(answer, self._max_reply_bytes)
+        if isinstance(read, bytes):
+            return read
+        # Raised here, in a frame holding no part of the body (a reporter that renders each
+        # frame's locals, as Sentry does, would show a chunk echoing the token), and outside
+        # any except block, so that no error of the read stays as this one's context.
+        if read is None:
             raise TransportError(
                 f"Slack's reply is larger than {self._max_reply_bytes} bytes, more than a "
                 f"{method} reply can need; reading stopped. {_unread_reply_advice(method)}",
                 status_code=answer.status_code,
                 method=method,
-            ) from None
-        except UnreadableBody as error:
-            raise TransportError(
-                f"Slack's reply to {method} cannot be read: {error}; Slack sends JSON as it is "
-                f"or gzipped: check {SLACK_ADDRESS}",
-                status_code=answer.status_code,
-                method=method,
-            ) from None
-        return body.decoded
+            )
+        raise TransportError(
+            f"Slack's reply to {method} cannot be read: {read}; Slack sends JSON as it is "
+            f"or gzipped: check {SLACK_ADDRESS}",
+            status_code=answer.status_code,
+            method=method,
+        )
 
     def _user_agent_now(self) -> str:
         """The User-Agent with the HTTP library that really sends (httpx for a caller's
@@ -1107,6 +1104,23 @@ def _file_shrank(method: str, shrank: FileShrank, reached: bool) -> TransportErr
         reached=reached,
         method=method,
     )
+
+
+async def _read_within(answer: Answer, cap: int) -> bytes | str | None:
+    """The reply's body, decoded, or why it cannot be (None: it is past ``cap``): a
+    server that compresses anyway is decoded with no more output asked for than the room
+    left under the cap (gzip or deflate, one layer; any other coding is refused). The body
+    and its errors stay in this frame, which has ended by the time an error is raised."""
+    try:
+        body = BoundedBody(answer.headers.get("content-encoding", ""), cap)
+        async for chunk in answer.body:
+            await body.take(chunk)
+        body.finish()
+    except BodyTooLarge:
+        return None
+    except UnreadableBody as error:
+        return str(error)
+    return body.decoded
 
 
 def _reply_unread(method: str, deadline: float, size: int) -> TransportError:
