@@ -82,3 +82,24 @@ async def test_from_a_thread_with_no_loop_it_returns_the_spec_as_ocp_agents_does
         assert answer.json()["ok"] is True
     finally:
         await photo.aclose()
+
+
+async def test_a_task_made_of_it_runs_the_registration(
+    ocp_agent_library: Any, emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # asyncio.create_task takes only coroutines: the awaitable that first mended the above
+    # was refused there, where the coroutine it replaced was taken (the fix's review).
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    photo = register(agent, base_url=emulator.base_url, environ={}, keep_previous=False)
+    try:
+        task = asyncio.create_task(
+            agent.register_api(
+                "slack", spec_url=OPENAPI, base_url=emulator.base_url, headers=HEADERS
+            )
+        )
+        spec = await task
+        assert "usersProfileGet" in {tool.name for tool in spec.tools}
+        gc.collect()
+    finally:
+        await photo.aclose()
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from types import TracebackType
 from typing import Any, Final
 
 __all__ = ["PendingRegistration"]
@@ -29,20 +30,44 @@ NOT_AWAITED: Final = (
 )
 
 
-class PendingRegistration:
-    """The discovery ``work`` makes, run when this is awaited (once)."""
+class PendingRegistration(Coroutine[Any, Any, Any]):
+    """The discovery ``work`` makes, run when this is awaited or stepped as a coroutine
+    (``asyncio.create_task`` takes it, as it took the coroutine this once was)."""
 
-    __slots__ = ("_awaited", "_work")
+    __slots__ = ("_dropped", "_steps", "_work")
 
     def __init__(self, work: Callable[[], Awaitable[Any]]) -> None:
         self._work = work
-        self._awaited = False
+        self._steps: Generator[Any, None, Any] | None = None
+        self._dropped = False
+
+    def _started(self) -> Generator[Any, None, Any]:
+        if self._steps is None:
+            self._steps = self._work().__await__()
+        return self._steps
 
     def __await__(self) -> Generator[Any, None, Any]:
-        if self._awaited:
-            raise RuntimeError("this registration was awaited already")
-        self._awaited = True
-        return self._work().__await__()
+        return self._started()
+
+    def send(self, value: Any, /) -> Any:
+        return self._started().send(value)
+
+    def throw(
+        self,
+        typ: type[BaseException] | BaseException,
+        val: BaseException | object = None,
+        tb: TracebackType | None = None,
+        /,
+    ) -> Any:
+        if val is None and tb is None:
+            return self._started().throw(typ)
+        return self._started().throw(typ, val, tb)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self._steps is None:
+            self._dropped = True  # closed before its first step: nothing was registered
+            return
+        self._steps.close()
 
     def __getattr__(self, name: str) -> Any:
         # Only names this class lacks come here: the spec's (tools, name, base_url...).
@@ -52,6 +77,6 @@ class PendingRegistration:
         return "<PendingRegistration of the Slack API: await it>"
 
     def __del__(self) -> None:
-        if not self._awaited:
+        if self._steps is None or self._dropped:
             with contextlib.suppress(Exception):  # at interpreter exit logging may be gone
                 logger.error("the Slack API was not registered: %s", NOT_AWAITED)
