@@ -19,6 +19,7 @@ from ocp_users_photo.safe_text import (
     REDACTED,
     ascii_lower,
     folded_secrets,
+    joined_raw_lines,
     may_spell_otherwise,
     redacted_folded,
 )
@@ -512,11 +513,8 @@ def appears_in(data: bytes, secrets: SecretTexts) -> bool:
     return False
 
 
-# A line break, as JSON escapes it or as a page has it, with the blanks around it
-# (safe_text._LINE_BREAK, in the raw text).
+# A line break, as JSON escapes it or as a page has it (safe_text.joined_raw_lines).
 _LINE_BREAK_MARKS: Final = (b"\\n", b"\\r", b"\n", b"\r")
-# An indent may be JSON's escaped tab (\t) as well as a tab or a space.
-_RAW_LINE_BREAK: Final = re.compile(rb"(?:[ \t]|\\t)*(?:\\[rn]|[\r\n])+(?:[ \t]|\\t)*")
 _FORMS_SEARCHED_WHOLE: Final = 30
 _PIECE_BYTES: Final = 1024 * 1024
 _PRINTABLE: Final = re.compile(rb"[\x21-\x7e]+")
@@ -540,7 +538,7 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
         # A line-wrapped echo (base64 as the base64 command writes it: a line break every 76
         # characters, JSON's \n or a page's own, lines indented or not) is looked for
         # joined, as spelled_otherwise joins a decoded text's lines.
-        folded = _RAW_LINE_BREAK.sub(b"", folded)
+        folded = joined_raw_lines(folded)
     return tuple(
         text
         for text, searched, escapable in zip(

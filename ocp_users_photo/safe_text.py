@@ -115,8 +115,55 @@ def redacted_folded(text: str, needles: Sequence[str]) -> str:
     return REDACTED if spelled_otherwise_folded(cleaned, needles) else cleaned
 
 
-# A line break with the blanks around it: wrapped text joined back (indented lines too).
-_LINE_BREAK: Final = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+# A run of line breaks: wrapped text is joined back at each (its indents taken off too).
+_LINE_BREAKS: Final = re.compile(r"[\r\n]+")
+# In raw JSON text: a line break as it stands or as JSON escapes it; a blank, so too.
+_RAW_LINE_BREAKS: Final = re.compile(rb"(?:\\[rn]|[\r\n])+")
+_RAW_LEADING_BLANKS: Final = re.compile(rb"(?:[ \t]|\\t)*")
+_RAW_TRAILING_BLANKS_REVERSED: Final = re.compile(rb"(?:[ \t]|t\\)*")
+
+
+def joined_lines(text: str) -> str:
+    """``text`` with each run of line breaks, and the blanks (spaces, tabs) on either side
+    of it, taken out: a wrapped echo read as one line. Split at the breaks and each
+    piece's ends stripped, in time linear in the text: a pattern with the blanks before
+    the break tries every start in a run of blanks, to its end (quadratic, a reply of
+    one long run of spaces held a thread for minutes)."""
+    pieces = _LINE_BREAKS.split(text)
+    last = len(pieces) - 1
+    if last == 0:
+        return text
+    return "".join(
+        piece.rstrip(" \t")
+        if index == 0
+        else piece.lstrip(" \t")
+        if index == last
+        else piece.strip(" \t")
+        for index, piece in enumerate(pieces)
+    )
+
+
+def joined_raw_lines(raw: bytes) -> bytes:
+    """``joined_lines`` of raw JSON text, where a break may be JSON's \\n or \\r and a
+    blank its \\t as well: linear too (each end matched from that end only)."""
+    pieces = _RAW_LINE_BREAKS.split(raw)
+    last = len(pieces) - 1
+    if last == 0:
+        return raw
+    joined = []
+    for index, piece in enumerate(pieces):
+        start = _run_length(_RAW_LEADING_BLANKS, piece) if index > 0 else 0
+        end = len(piece)
+        if index < last:
+            end -= _run_length(_RAW_TRAILING_BLANKS_REVERSED, piece[::-1])
+        joined.append(piece[start : max(start, end)])
+    return b"".join(joined)
+
+
+def _run_length(run: re.Pattern[bytes], data: bytes) -> int:
+    """How long the run ``run`` matches at the start of ``data`` is (0 if none)."""
+    found = run.match(data)
+    return found.end() if found is not None else 0
 
 
 def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
@@ -140,7 +187,7 @@ def spelled_otherwise_folded(text: str, needles: Sequence[str]) -> bool:
         return False
     read = read_back(text) if escaped else text
     if broken:
-        read = _LINE_BREAK.sub("", read)
+        read = joined_lines(read)
     # UTF-16 or UTF-32 quoted as it came ("0\x00c\x00...", a stack's refusal of a line):
     # the NULs between its characters, read back, would hide every secret.
     read = read.replace("\x00", "")
