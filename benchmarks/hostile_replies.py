@@ -49,6 +49,9 @@ CASES: dict[str, Callable[[int], bytes]] = {
     "a run of spaces, and a line break in another string": lambda size: (
         b'{"ok":true,"a":"' + b" " * size + b'","b":"50% off\\nnow"}'
     ),
+    "one string of short lines (JSON's \\n)": lambda size: (
+        b'{"ok":true,"a":"' + b"a\\n" * (size // 3) + b'"}'
+    ),
 }
 SIZES = (256 * 1024, 512 * 1024)
 

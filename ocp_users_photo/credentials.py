@@ -19,7 +19,6 @@ from ocp_users_photo.safe_text import (
     REDACTED,
     ascii_lower,
     folded_secrets,
-    joined_raw_lines,
     may_spell_otherwise,
     redacted_folded,
 )
@@ -513,7 +512,7 @@ def appears_in(data: bytes, secrets: SecretTexts) -> bool:
     return False
 
 
-# A line break, as JSON escapes it or as a page has it (safe_text.joined_raw_lines).
+# A line break, as JSON escapes it or as a page has it.
 _LINE_BREAK_MARKS: Final = (b"\\n", b"\\r", b"\n", b"\r")
 _FORMS_SEARCHED_WHOLE: Final = 30
 _PIECE_BYTES: Final = 1024 * 1024
@@ -534,17 +533,22 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
         return secrets.texts()
     folded = raw.lower()  # A-Z only, as SecretTexts.folded
     escaped = b"\\" in raw
+    unwrapped = folded
     if any(mark in raw for mark in _LINE_BREAK_MARKS):
         # A line-wrapped echo (base64 as the base64 command writes it: a line break every 76
-        # characters, JSON's \n or a page's own, lines indented or not) is looked for
-        # joined, as spelled_otherwise joins a decoded text's lines.
-        folded = joined_raw_lines(folded)
+        # characters, JSON's \n or a page's own, lines indented or not) is looked for with
+        # every blank and line break taken out: more than joining its lines takes out, as
+        # spelled_otherwise does (what this finds, the walk checks string by string), and
+        # in C, linear (joining lines here with a pattern was quadratic in a run of blanks).
+        unwrapped = folded.translate(None, b" \t\r\n")
+        for escaped_blank in (b"\\n", b"\\r", b"\\t"):
+            unwrapped = unwrapped.replace(escaped_blank, b"")
     return tuple(
         text
         for text, searched, escapable in zip(
             secrets.texts(), secrets.folded(), secrets.escapable(), strict=True
         )
-        if searched in folded or (escaped and escapable)
+        if searched in folded or searched in unwrapped or (escaped and escapable)
     )
 
 

@@ -117,10 +117,6 @@ def redacted_folded(text: str, needles: Sequence[str]) -> str:
 
 # A run of line breaks: wrapped text is joined back at each (its indents taken off too).
 _LINE_BREAKS: Final = re.compile(r"[\r\n]+")
-# In raw JSON text: a line break as it stands or as JSON escapes it; a blank, so too.
-_RAW_LINE_BREAKS: Final = re.compile(rb"(?:\\[rn]|[\r\n])+")
-_RAW_LEADING_BLANKS: Final = re.compile(rb"(?:[ \t]|\\t)*")
-_RAW_TRAILING_BLANKS_REVERSED: Final = re.compile(rb"(?:[ \t]|t\\)*")
 
 
 def joined_lines(text: str) -> str:
@@ -141,29 +137,6 @@ def joined_lines(text: str) -> str:
         else piece.strip(" \t")
         for index, piece in enumerate(pieces)
     )
-
-
-def joined_raw_lines(raw: bytes) -> bytes:
-    """``joined_lines`` of raw JSON text, where a break may be JSON's \\n or \\r and a
-    blank its \\t as well: linear too (each end matched from that end only)."""
-    pieces = _RAW_LINE_BREAKS.split(raw)
-    last = len(pieces) - 1
-    if last == 0:
-        return raw
-    joined = []
-    for index, piece in enumerate(pieces):
-        start = _run_length(_RAW_LEADING_BLANKS, piece) if index > 0 else 0
-        end = len(piece)
-        if index < last:
-            end -= _run_length(_RAW_TRAILING_BLANKS_REVERSED, piece[::-1])
-        joined.append(piece[start : max(start, end)])
-    return b"".join(joined)
-
-
-def _run_length(run: re.Pattern[bytes], data: bytes) -> int:
-    """How long the run ``run`` matches at the start of ``data`` is (0 if none)."""
-    found = run.match(data)
-    return found.end() if found is not None else 0
 
 
 def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
