@@ -66,10 +66,14 @@ def redact_urlencoded(text: str) -> str:
     return "&".join(pieces)
 
 
-# A JSON member as written: its name (a string, escapes and all), the colon, and its value
-# if that is a string (cut short or not) or a bare word (not an object or an array).
+# A JSON string as written, escapes and all, cut short or not: it matches at every quote,
+# to the closing one or the end, possessively, so no quote inside a string is ever tried
+# as the start of another (one in a run of escaped quotes was, each to the body's end).
+_JSON_STRING = r'"(?:[^"\\]|\\(?:.|\Z))*+(?:"|\Z)'
+# A string; and, where it is a member's name, the colon and the member's value if that is
+# a string or a bare word (not an object or an array).
 _JSON_MEMBER = re.compile(
-    r'("(?:[^"\\]|\\.)*")(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\Z)|[^\s,{}\[\]"]+)', re.DOTALL
+    rf"({_JSON_STRING})(?:(\s*+:\s*+)({_JSON_STRING}|[^\s,{{}}\[\]\"]++))?", re.DOTALL
 )
 
 
@@ -92,9 +96,15 @@ def _redact_members(body: bytes) -> bytes:
     """``body`` with each credential member's value replaced in the text as written (its
     name read with its escapes: "\\u0074oken" is "token"), and anything shaped like a
     Slack token besides."""
-    text = body.decode("utf-8", "surrogateescape")
+    # In the encoding a JSON reader finds in it (UTF-16 and UTF-32 too, which json.loads
+    # and the emulator read), written back in it.
+    encoding = json.detect_encoding(body)
+    errors = "surrogateescape" if encoding == "utf-8" else "replace"
+    text = body.decode(encoding, errors)
 
     def replaced(member: re.Match[str]) -> str:
+        if member.group(2) is None:
+            return member.group(0)  # a string that names no member
         try:
             name = json.loads(member.group(1))
         except ValueError:
@@ -103,7 +113,7 @@ def _redact_members(body: bytes) -> bytes:
             return member.group(0)
         return f'{member.group(1)}{member.group(2)}"{REDACTED}"'
 
-    return without_tokens(_JSON_MEMBER.sub(replaced, text)).encode("utf-8", "surrogateescape")
+    return without_tokens(_JSON_MEMBER.sub(replaced, text)).encode(encoding, errors)
 
 
 def redact_bytes(data: bytes, secrets: list[str]) -> bytes:
