@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio.to_thread
+import pytest
 from aiohttp import web
 
 from ocp_users_photo.emulator import RunningEmulator
@@ -75,5 +76,29 @@ async def test_a_choice_names_its_roots_and_build_app_takes_url_hosts(
     try:
         assert app.tool.image_roots == ()
         assert app.tool.url_hosts == ("images.example.com",)
+    finally:
+        await app.aclose()
+
+
+@pytest.mark.parametrize("given", ["str", "path", "home"])
+async def test_a_choice_naming_one_folder_as_its_roots_reads_from_it(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    # One folder, as UsersSetPhoto takes image_roots, was read as a list of its characters
+    # (a str) or refused (a Path) (the review of the fix).
+    settings, listener, _ = app_settings(emulator, tmp_path, base_url=emulator.base_url)
+    listener.close()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = {"str": str(tmp_path / "portraits"), "path": tmp_path / "portraits"}.get(
+        given, "~/portraits"
+    )
+
+    class OneFolder(HandsOn):
+        image_roots = folder
+
+    app = await anyio.to_thread.run_sync(lambda: build_app(settings, image_choice=OneFolder()))
+    try:
+        expected = await anyio.to_thread.run_sync((tmp_path / "portraits").resolve)
+        assert app.tool.image_roots == (expected,)
     finally:
         await app.aclose()

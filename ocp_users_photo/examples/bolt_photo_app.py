@@ -154,8 +154,10 @@ def _image_roots(images: ImageChoice, settings: PhotoAppSettings) -> list[Path]:
     API's "anywhere": a choice that hands on what a person typed would let anyone who
     installed the app make any file the process can read their Slack photo."""
     roots = getattr(images, "image_roots", None)
+    if isinstance(roots, str | os.PathLike):
+        return [home_expanded(roots)]  # one folder, as UsersSetPhoto takes it too
     if roots is not None:
-        return [Path(root) for root in roots]
+        return [home_expanded(root) for root in roots]
     folder = getattr(images, "folder", None)
     if isinstance(folder, Path):
         return [folder]
