@@ -170,7 +170,13 @@ async def test_a_tool_that_refuses_large_images_still_puts_back_a_large_photo_it
 ) -> None:
     # A square photo of 2048 pixels, set in Slack's own client: Slack keeps it uncut.
     large = png((2048, 2048), (10, 120, 200))
-    await photo_whose_original_is(emulator, large)
+    profile = await photo_whose_original_is(emulator, large)
+    # Slack's squares of it, as it shows them: uncut, so the original is kept as it came.
+    for key, side in (("image_1024", 1024), ("image_512", 512)):
+        square = Fault.status(
+            200, body=png((side, side), (10, 120, 200)), headers={"content-type": "image/png"}
+        )
+        emulator.faults.inject(square, path=path_of(profile[key]), times=10)
     async with history_tool(emulator, tmp_path / "history.sqlite3", fit="reject") as tool:
         assert (await tool.run({"image": GREEN}))["ok"]
         (kept,) = await tool.history()

@@ -31,6 +31,7 @@ from ocp_users_photo.slack.deadlines import seconds_left, within_call
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.undo.entries import AVATAR_HASH, ShownPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import KeepingImpossible
+from ocp_users_photo.undo.shown_whole import shown_whole
 from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
 from ocp_users_photo.web_image.refusals import ImageTooLarge, what_happened
 from ocp_users_photo.worker_threads import imported_off_loop
@@ -64,11 +65,12 @@ async def read_shown_photo(
     ``limits.max_bytes`` caps each download; ``holding`` takes what each will make (from
     ``kept_photo_bytes``, as its headers come, within the call's deadline): the caller
     releases it once the bytes are kept, or dropped. ``made_here(avatar_hash)``: whether a change
-    made here set that photo, so the crop box it is shown with is known. Otherwise a
-    photo whose original is not square was cut by whatever set it (Slack's own clients
-    crop an upload, and image_original is the upload uncut; the box is in no reply):
-    then the square Slack shows (image_1024, else image_512) is kept, so that an undo
-    gives back what people saw, not the whole original letterboxed. So is it for an
+    made here set that photo, so the crop box it is shown with is known. Otherwise the
+    photo may have been cut by whatever set it (Slack's own clients crop an upload, square
+    or not, and image_original is the upload uncut; the box is in no reply): then the
+    square Slack shows (image_1024, else image_512) is kept, so that an undo gives back
+    what people saw, not the whole original; a square original that is what Slack shows,
+    uncut (``shown_whole``), is kept as it came. So is it for an
     original under Slack's least side (``limits.min_side``), which no upload may be: with
     no such square, the photo cannot be kept (KeepingImpossible).
     """
@@ -116,8 +118,19 @@ async def read_shown_photo(
             kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type
         )
     too_small = min(width, height) < limits.min_side
-    if too_small or (width != height and not await made_here(avatar_hash)):
+    # Not made here, the crop box it is shown with is not known, square or not: another
+    # client may have zoomed into a square upload, or a change here with keeping off cut
+    # it; kept whole, an undo would give back the uncut image. A square one Slack shows
+    # uncut is kept as it came (shown_whole).
+    if too_small or not await made_here(avatar_hash):
         square = await _shown_square(profile, session, limits, fetch_seconds, holding)
+        if (
+            square is not None
+            and not too_small
+            and width == height
+            and await anyio.to_thread.run_sync(shown_whole, data, square[0])
+        ):
+            square = None  # shown uncut: kept as it came, its own bytes and size
         if square is not None:
             data, content_type = square
         elif too_small:

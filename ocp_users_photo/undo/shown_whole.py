@@ -1,0 +1,45 @@
+"""Whether a square original is what Slack shows of it, uncut.
+
+Slack's ``image_original`` is the upload as it came; the crop box it is shown with is
+in no reply. A square upload set by another client (or by a change here with keeping
+off) may have been zoomed into. Kept whole, an undo would give back the uncut image; kept
+as the square Slack shows, an uncut one would lose its own bytes and size. So the two
+are compared, each made a small thumbnail the same way: alike, the original is kept.
+
+Blocking (Pillow), for a worker thread; both images were checked against the tool's
+limits before (``shown_photo._checked_image``).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Final
+
+from PIL import Image, ImageChops, ImageOps, ImageStat
+
+__all__ = ["shown_whole"]
+
+# Each image is compared as a thumbnail this many pixels a side.
+_THUMBNAIL: Final = 32
+# The mean difference (0-255, over the thumbnails' pixels and channels) under which the
+# two are one picture: re-encoding and scaling move it a point or two; a zoom into a
+# photo, tens.
+_ALIKE: Final = 10.0
+
+
+def shown_whole(original: bytes, shown_square: bytes) -> bool:
+    """Whether ``original`` (square), scaled, is ``shown_square``: no part was cut away."""
+    try:
+        first = _thumbnail(original)
+        second = _thumbnail(shown_square)
+    except (OSError, ValueError, SyntaxError):  # one does not decode after all: not alike
+        return False
+    difference = ImageStat.Stat(ImageChops.difference(first, second)).mean
+    return sum(difference) / len(difference) < _ALIKE
+
+
+def _thumbnail(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as picture:
+        picture.draft("RGB", (_THUMBNAIL * 4, _THUMBNAIL * 4))  # JPEG: decoded small
+        upright = ImageOps.exif_transpose(picture)  # as Slack's clients show it
+        return upright.convert("RGB").resize((_THUMBNAIL, _THUMBNAIL), Image.Resampling.BOX)
