@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from PIL import Image
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.redaction import redact_json
@@ -59,3 +63,39 @@ def test_escaped_quotes_after_a_member_do_not_hide_it() -> None:
 def test_a_run_of_escaped_quotes_comes_back_as_it_was() -> None:
     body = b'"\\' * 5000
     assert redact_json(body) == body
+
+
+@pytest.mark.parametrize(
+    ("content_type", "error"),
+    [
+        ("application/xml", "invalid_post_type"),
+        ("application/json; charset=utf-16", "invalid_charset"),
+        ("application/x-www-form-urlencoded; charset=utf-16", "invalid_charset"),
+    ],
+)
+def test_a_post_with_no_payload_has_its_content_type_checked(
+    emulator: RunningEmulator, content_type: str, error: str
+) -> None:
+    # Slack names no payload for invalid_post_type or invalid_charset; a body-less POST
+    # skipped both here (users.deletePhoto deleted the photo), unlike one with a body.
+    client = WebClient(token=TOKEN, base_url=emulator.base_url + "/")
+    with pytest.raises(SlackApiError) as refused:
+        client.api_call("users.deletePhoto", headers={"Content-Type": content_type})
+    assert refused.value.response["error"] == error
+
+
+def test_a_post_with_no_payload_and_no_content_type_is_taken(emulator: RunningEmulator) -> None:
+    # missing_post_type is for a POST "that included a data payload".
+    answer = httpx.post(
+        f"{emulator.base_url}/auth.test", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert answer.json()["ok"] is True
+
+
+def test_an_animated_png_of_many_frames_is_taken_as_its_first(emulator: RunningEmulator) -> None:
+    # Slack documents too_many_frames for an animated GIF; the emulator refused an APNG.
+    frames = [Image.new("RGB", (520, 520), (shade % 250, 40, 90)) for shade in range(101)]
+    animated = io.BytesIO()
+    frames[0].save(animated, format="PNG", save_all=True, append_images=frames[1:])
+    client = WebClient(token=TOKEN, base_url=emulator.base_url + "/")
+    assert client.users_setPhoto(image=io.BytesIO(animated.getvalue()))["ok"] is True

@@ -123,18 +123,23 @@ async def _parse_arguments(scope: Scope, body: bytes) -> Incoming:
     content_type = request.headers.get("content-type")
     media_type, _, parameters = (content_type or "").partition(";")
     media_type = media_type.strip().lower()
-    if not body and media_type not in _FORM_TYPES:
-        return Incoming(query, (), (), "none", None)
-    if content_type is None:
-        return Incoming(query, (), (), "other", "missing_post_type")
+    if not media_type:
+        # Slack's missing_post_type is for a POST "that included a data payload" only.
+        error = "missing_post_type" if body else None
+        return Incoming(query, (), (), "other" if body else "none", error)
+    # The type and its charset are checked with a payload or without one (Slack's
+    # invalid_post_type and invalid_charset name no payload).
     if _charset(parameters) not in (None, *_CHARSETS):
         return Incoming(query, (), (), "other", "invalid_charset")
     if media_type in _FORM_TYPES:
         return await _parse_form(request, query)
+    if media_type not in _ACCEPTED_TYPES:
+        return Incoming(query, (), (), "other", "invalid_post_type")
+    if not body:
+        return Incoming(query, (), (), "none", None)
     if media_type == "application/json":
         return _parse_json(body, query)
-    error = None if media_type in _ACCEPTED_TYPES else "invalid_post_type"
-    return Incoming(query, (), (), "other", error)
+    return Incoming(query, (), (), "other", None)
 
 
 def _charset(parameters: str) -> str | None:

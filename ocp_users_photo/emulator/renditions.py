@@ -86,13 +86,16 @@ def render_photo(
         if max(image.size) > max_side:
             raise ImageRejected("too_large", f"{image.size[0]}x{image.size[1]} exceeds {max_side}")
         # Counted without decoding, and not past the cap: a GIF may hold millions of frames.
-        try:
-            frames = count_frames(image, max_frames)
-        except (IndexError, struct.error, OSError, ValueError, SyntaxError) as error:
-            # Pillow's reading of a frame cut short (a truncated GIF): Slack's bad_image.
-            raise ImageRejected("bad_image", f"the image data is damaged: {error}") from error
-        if frames.over(max_frames):
-            raise ImageRejected("too_many_frames", f"more than {max_frames} frames")
+        # A GIF's only: Slack documents too_many_frames for an animated GIF (an animated
+        # PNG is shown by its first frame, as any PNG).
+        if image.format == "GIF":
+            try:
+                frames = count_frames(image, max_frames)
+            except (IndexError, struct.error, OSError, ValueError, SyntaxError) as error:
+                # Pillow's reading of a frame cut short (a truncated GIF): Slack's bad_image.
+                raise ImageRejected("bad_image", f"the image data is damaged: {error}") from error
+            if frames.over(max_frames):
+                raise ImageRejected("too_many_frames", f"more than {max_frames} frames")
         try:
             # Slack's clients show a photo the way a viewer does, EXIF rotation applied;
             # the square is the one the tool's --preview shows (ocp_users_photo.square).
