@@ -533,23 +533,34 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
         return secrets.texts()
     folded = raw.lower()  # A-Z only, as SecretTexts.folded
     escaped = b"\\" in raw
-    unwrapped = folded
+    unwrapped, unwrap = folded, None
     if any(mark in raw for mark in _LINE_BREAK_MARKS):
         # A line-wrapped echo (base64 as the base64 command writes it: a line break every 76
         # characters, JSON's \n or a page's own, lines indented or not) is looked for with
         # every blank and line break taken out: more than joining its lines takes out, as
         # spelled_otherwise does (what this finds, the walk checks string by string), and
         # in C, linear (joining lines here with a pattern was quadratic in a run of blanks).
-        unwrapped = folded.translate(None, b" \t\r\n")
-        for escaped_blank in (b"\\n", b"\\r", b"\\t"):
-            unwrapped = unwrapped.replace(escaped_blank, b"")
+        # Each secret is looked for with the same taken out of it (a password may hold one).
+        unwrap = _without_blanks
+        unwrapped = _without_blanks(folded)
     return tuple(
         text
         for text, searched, escapable in zip(
             secrets.texts(), secrets.folded(), secrets.escapable(), strict=True
         )
-        if searched in folded or searched in unwrapped or (escaped and escapable)
+        if searched in folded
+        or (unwrap is not None and unwrap(searched) in unwrapped)
+        or (escaped and escapable)
     )
+
+
+def _without_blanks(data: bytes) -> bytes:
+    """``data`` with every space, tab and line break taken out, as written or as JSON
+    escapes them (in C: linear)."""
+    data = data.translate(None, b" \t\r\n")
+    for escaped_blank in (b"\\n", b"\\r", b"\\t"):
+        data = data.replace(escaped_blank, b"")
+    return data
 
 
 def _unchanged(value: Any) -> Any:

@@ -103,3 +103,23 @@ async def test_a_task_made_of_it_runs_the_registration(
     finally:
         await photo.aclose()
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_a_task_of_it_can_be_shown_before_its_first_step(
+    ocp_agent_library: Any, emulator: RunningEmulator
+) -> None:
+    # asyncio shows a task by its coroutine's cr_code, looked up with hasattr: the spec's
+    # TypeError for any name broke repr(task), and the loop's debug report of a slow step.
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    photo = register(agent, base_url=emulator.base_url, environ={}, keep_previous=False)
+    try:
+        task = asyncio.create_task(
+            agent.register_api(
+                "slack", spec_url=OPENAPI, base_url=emulator.base_url, headers=HEADERS
+            )
+        )
+        assert repr(task).startswith("<Task pending")
+        await task
+        assert "finished" in repr(task)
+    finally:
+        await photo.aclose()

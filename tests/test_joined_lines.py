@@ -64,3 +64,12 @@ def test_the_raw_search_finds_a_wrapped_secret_the_patterns_join_showed(
     body = b'{"ok":true,"a":"' + before + wrapped + after + b'"}'
     assert SECRET.encode() in _OLD_RAW_LINE_BREAK.sub(b"", body.lower())  # the oracle's view
     assert SECRET in held_in(body, SECRETS)
+
+
+def test_a_wrapped_secret_holding_a_blank_is_found() -> None:
+    # A client secret or a proxy password may hold a space: taken out of the reply, it was
+    # kept in what was looked for (the review of the fix).
+    secrets = SecretTexts(["open sesame 42"])
+    body = b'{"ok":false,"error":"x","detail":"auth open sesa\\nme 42 refused"}'
+    assert _OLD_RAW_LINE_BREAK.sub(b"", body).count(b"open sesame 42") == 1  # the oracle
+    assert held_in(body, secrets) == ("open sesame 42",)

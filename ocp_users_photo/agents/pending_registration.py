@@ -70,7 +70,11 @@ class PendingRegistration(Coroutine[Any, Any, Any]):
         self._steps.close()
 
     def __getattr__(self, name: str) -> Any:
-        # Only names this class lacks come here: the spec's (tools, name, base_url...).
+        # Only names this class lacks come here. A coroutine's own (cr_code, which asyncio
+        # looks up with hasattr to show a task) and any dunder are plainly absent; any
+        # other is the spec's (tools, name, base_url...), used as if it were registered.
+        if name.startswith(("_", "cr_", "gi_")):
+            raise AttributeError(name)
         raise TypeError(f"not registered yet, so no {name!r}: {NOT_AWAITED}")
 
     def __repr__(self) -> str:
