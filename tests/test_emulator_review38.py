@@ -99,3 +99,12 @@ def test_an_animated_png_of_many_frames_is_taken_as_its_first(emulator: RunningE
     frames[0].save(animated, format="PNG", save_all=True, append_images=frames[1:])
     client = WebClient(token=TOKEN, base_url=emulator.base_url + "/")
     assert client.users_setPhoto(image=io.BytesIO(animated.getvalue()))["ok"] is True
+
+
+def test_a_utf8_body_with_a_nul_at_its_start_is_still_redacted() -> None:
+    # A NUL among its first bytes makes JSON's encoding guess UTF-16: read only so, its
+    # credential was logged as sent (the fix's review).
+    body = b'{\x00"token":"77777777777777777777"}'
+    redacted = redact_json(body)
+    assert b"7777777777" not in redacted
+    assert redacted == b'{\x00"token":"[redacted]"}'

@@ -96,11 +96,24 @@ def _redact_members(body: bytes) -> bytes:
     """``body`` with each credential member's value replaced in the text as written (its
     name read with its escapes: "\\u0074oken" is "token"), and anything shaped like a
     Slack token besides."""
-    # In the encoding a JSON reader finds in it (UTF-16 and UTF-32 too, which json.loads
-    # and the emulator read), written back in it.
+    # Read as UTF-16 or UTF-32 where a JSON reader would (json.loads and the emulator do)
+    # and it decodes as such; then as UTF-8 in any case (a UTF-8 body with a NUL among its
+    # first bytes is taken for UTF-16 by that guess): a member is redacted under either.
     encoding = json.detect_encoding(body)
-    errors = "surrogateescape" if encoding == "utf-8" else "replace"
-    text = body.decode(encoding, errors)
+    if encoding != "utf-8":
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+        else:
+            body = _members_redacted(text).encode(encoding)
+    return _members_redacted(body.decode("utf-8", "surrogateescape")).encode(
+        "utf-8", "surrogateescape"
+    )
+
+
+def _members_redacted(text: str) -> str:
+    """``text`` with each credential member's value replaced, and token shapes masked."""
 
     def replaced(member: re.Match[str]) -> str:
         if member.group(2) is None:
@@ -113,7 +126,7 @@ def _redact_members(body: bytes) -> bytes:
             return member.group(0)
         return f'{member.group(1)}{member.group(2)}"{REDACTED}"'
 
-    return without_tokens(_JSON_MEMBER.sub(replaced, text)).encode(encoding, errors)
+    return without_tokens(_JSON_MEMBER.sub(replaced, text))
 
 
 def redact_bytes(data: bytes, secrets: list[str]) -> bytes:
