@@ -8,9 +8,12 @@ import io
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from ocp_users_photo.crop import CropBox
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator.renditions import render_photo
 from ocp_users_photo.undo.shown_whole import shown_whole
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import history_tool, picture, shown
@@ -83,3 +86,38 @@ def test_an_uncut_square_turned_by_its_exif_is_alike_and_a_zoom_is_not() -> None
     zoomed = io.BytesIO()
     board.crop((256, 256, 768, 768)).save(zoomed, "PNG")
     assert not shown_whole(stored.getvalue(), zoomed.getvalue())
+
+
+def _encoded(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _rendered(original: bytes, crop: CropBox | None = None) -> bytes:
+    """The emulator's 1024 square of ``original``, as Slack would show it."""
+    photo = render_photo(
+        original, crop, max_side=8000, max_frames=100, letterbox_color=(255, 255, 255)
+    )
+    return photo.renditions[1024].data
+
+
+def _transparent_logo() -> bytes:
+    # Its transparent background hides white; a rendition's transparent pixels hide black.
+    logo = Image.new("RGBA", (600, 600), (255, 255, 255, 0))
+    logo.paste((200, 30, 30, 255), (150, 150, 450, 450))
+    return _encoded(logo)
+
+
+def _sixteen_bit_grey() -> bytes:
+    grey = Image.new("I;16", (600, 600), 20000)
+    grey.paste(60000, (0, 0, 300, 300))
+    return _encoded(grey)
+
+
+@pytest.mark.parametrize("original", [_transparent_logo(), _sixteen_bit_grey()])
+def test_a_transparent_or_16_bit_original_is_alike_its_uncut_square(original: bytes) -> None:
+    # Compared as 8-bit RGB with what transparency hides, such an original never matched
+    # its own uncut square, and was replaced by it (the fix's review).
+    assert shown_whole(original, _rendered(original))
+    assert not shown_whole(original, _rendered(original, CropBox(0, 0, 300)))

@@ -39,7 +39,21 @@ def shown_whole(original: bytes, shown_square: bytes) -> bool:
 
 
 def _thumbnail(data: bytes) -> Image.Image:
+    """``data`` upright, in 8-bit colour, shrunk with its transparency weighed (what a
+    transparent pixel hides counts for nothing), then laid on one grey: the same picture
+    gives the same thumbnail however it was stored (16 bits, RGBA, a palette)."""
     with Image.open(io.BytesIO(data)) as picture:
         picture.draft("RGB", (_THUMBNAIL * 4, _THUMBNAIL * 4))  # JPEG: decoded small
         upright = ImageOps.exif_transpose(picture)  # as Slack's clients show it
-        return upright.convert("RGB").resize((_THUMBNAIL, _THUMBNAIL), Image.Resampling.BOX)
+        if upright.mode in _WIDE_GREYS:
+            # 16 bits (or 32) a pixel: scaled to 8, where converting would clip at 255.
+            upright = upright.convert("I").point(lambda value: value * _TO_EIGHT_BITS)
+            upright = upright.convert("L")
+        small = upright.convert("RGBA").resize((_THUMBNAIL, _THUMBNAIL), Image.Resampling.BOX)
+        grey = Image.new("RGBA", small.size, (128, 128, 128, 255))
+        return Image.alpha_composite(grey, small).convert("RGB")
+
+
+# Pillow's modes of one grey value wider than 8 bits.
+_WIDE_GREYS: Final = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+_TO_EIGHT_BITS: Final = 255 / 65535
