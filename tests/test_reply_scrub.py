@@ -128,3 +128,32 @@ async def test_a_big_reply_still_being_read_at_the_deadline_ends_the_call(
     assert ended.value.reached is True
     assert "took past the call's 1 s deadline" in str(ended.value)
     assert "may have taken effect" in str(ended.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'{"ok":true,"x":[' + b",".join([b"[]"] * 300_000) + b"]}", ()),
+        (
+            b'{"ok":false,"error":"ratelimited","x":[' + b",".join([b"1"] * 300_000) + b"]}",
+            (("Retry-After", "1"),),
+        ),
+    ],
+    ids=["many empty lists", "a ratelimited reply of many numbers"],
+)
+async def test_a_reply_of_very_many_values_is_refused_before_its_parse(
+    body: bytes, headers: tuple[tuple[str, str], ...]
+) -> None:
+    # The C parser holds Python's lock for such a body (1 MiB of [] stood the event loop
+    # still 0.3 s, though parsed in a worker thread), and a rate-limit answer was parsed
+    # on the loop at every attempt (the review of 2026-12-06): refused before either, once.
+    requests: list[bytes] = []
+    async with (
+        _answering(body, headers=headers, requests=requests) as url,
+        UsersSetPhoto(TOKEN, base_url=url, max_retries=2, environ={}) as tool,
+    ):
+        with pytest.raises(TransportError) as refused:
+            await tool.call({"image": make_image((600, 600))})
+    assert len(requests) == 1  # no retry after a reply that is no Slack one
+    assert "values (commas, arrays and objects counted)" in str(refused.value)
+    assert "where a Slack reply holds a few dozen" in str(refused.value)

@@ -35,17 +35,27 @@ def _png() -> bytes:
 
 
 @asynccontextmanager
-async def _answering(body: bytes, content_type: bytes = b"application/json") -> AsyncIterator[str]:
-    """A server on loopback that answers every request with ``body``; its API's URL."""
+async def _answering(
+    body: bytes,
+    content_type: bytes = b"application/json",
+    *,
+    headers: tuple[tuple[str, str], ...] = (),
+    requests: list[bytes] | None = None,
+) -> AsyncIterator[str]:
+    """A server on loopback that answers every request with ``body`` (and ``headers``); its
+    API's URL. Each request's head goes into ``requests`` when given."""
+    extra = b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers)
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
+        if requests is not None:
+            requests.append(head)
         for line in head.split(b"\r\n"):
             if line.lower().startswith(b"content-length:"):
                 await reader.readexactly(int(line.split(b":", 1)[1]))
         writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
-            b"Connection: close\r\n\r\n%s" % (content_type, len(body), body)
+            b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s"
+            b"Connection: close\r\n\r\n%s" % (content_type, len(body), extra, body)
         )
         await writer.drain()
         writer.close()

@@ -344,9 +344,10 @@ class SlackClient:
             redact = _noting_issued(redact, issued, as_issued)
         decode = functools.partial(decode_reply, reply, method=method, redact=redact)
         try:
-            # Slack's replies are about 1 KB: decoded here. A big one (up to the 1 MiB cap,
-            # perhaps 340,000 empty lists) is parsed and walked in a worker thread, or
-            # every other task of the loop would stand still for a second.
+            # Slack's replies are about 1 KB: decoded here. A big one (up to the 1 MiB cap)
+            # is parsed and walked in a worker thread; one of very many values is refused
+            # before its parse (replies.MOST_REPLY_VALUES), which holds Python's lock in C
+            # whatever thread runs it.
             body = (
                 decode()
                 if len(reply.body) <= DECODED_ON_LOOP

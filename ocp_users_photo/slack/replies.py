@@ -107,6 +107,11 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return made
 
 
+# Past this many values (commas, arrays, objects), a body is no Slack reply: its biggest,
+# users.profile.get with every custom field, holds some hundreds.
+MOST_REPLY_VALUES: Final = 20_000
+# A rate-limit answer longer than this is no Slack one (its is some 100 bytes).
+_RATE_LIMITED_BYTES: Final = 16 * 1024
 _DECODER: Final = json.JSONDecoder(parse_int=_whole_number, object_pairs_hook=_unique_object)
 
 
@@ -169,6 +174,9 @@ def is_rate_limited(reply: HttpReply) -> bool:
         or is_redirection(reply.status_code)
         or "retry-after" not in reply.headers
         or b"ratelimited" not in reply.body
+        # Slack's is some 100 bytes: a longer one is not parsed here, on the event loop
+        # (1 MiB of values held it 0.2 s), but decoded as any reply (its values counted).
+        or len(reply.body) > _RATE_LIMITED_BYTES
     ):
         return False
     body = _parse_json(reply.body)
@@ -309,6 +317,16 @@ def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto"
     """The reply's body as a JSON object with the token redacted, or a TransportError."""
     if not reply.body.strip():
         raise _no_slack_reply(reply, "an empty body, not JSON", method)
+    # Counted in C before the parse, which holds Python's lock in C for a body of many small
+    # values (1 MiB of [] stood the event loop still 0.3 s, from a worker thread too).
+    values = reply.body.count(b",") + reply.body.count(b"[") + reply.body.count(b"{")
+    if values > MOST_REPLY_VALUES:
+        raise _no_slack_reply(
+            reply,
+            f"JSON of some {values:,} values (commas, arrays and objects counted), where a "
+            f"Slack reply holds a few dozen: not read",
+            method,
+        )
     parsed = _parse_json(reply.body)
     if parsed is _NOT_JSON:
         # Raised outside the except block: the decoder's error holds the whole body, which
