@@ -13,7 +13,6 @@ redaction a call uses, in one process, the cases taking turns. Printed as median
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -27,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from ocp_users_photo import UsersPhotoError  # noqa: E402
+from ocp_users_photo import TransportError, UsersPhotoError  # noqa: E402
 from ocp_users_photo.credentials import SlackToken, redactor  # noqa: E402
 from ocp_users_photo.slack.replies import HttpReply, decode_reply  # noqa: E402
 
@@ -46,6 +45,9 @@ CASES: dict[str, Callable[[int], bytes]] = {
     '17-character strings with "%", and the secret echoed once': lambda size: _strings(
         b'"%aaaaaaaaaaaaaaaa"', size, SECRET.encode()
     ),
+    '19,000 strings with "%" filling it, and the secret echoed once': lambda size: _strings(
+        b'"%' + b"a" * (-(-size // 19_000) - 3) + b'"', size, SECRET.encode()
+    ),
     "a run of spaces, and a line break in another string": lambda size: (
         b'{"ok":true,"a":"' + b" " * size + b'","b":"50% off\\nnow"}'
     ),
@@ -56,27 +58,34 @@ CASES: dict[str, Callable[[int], bytes]] = {
 SIZES = (256 * 1024, 512 * 1024)
 
 
-def decode_once(body: bytes) -> float:
+def decode_once(body: bytes) -> tuple[float, str]:
+    """How long reading ``body`` took, and how it ended: "decoded" (Slack's error or the
+    schema's refusal included: the body was parsed and searched) or "not read" (refused
+    before its parse, as no Slack reply)."""
     secrets = SlackToken(TOKEN).secret_texts()
     reply = HttpReply(200, httpx.Headers({}), body, 1)
     started = time.perf_counter()
-    # Refused as Slack's error or the schema's: decoded all the same.
-    with contextlib.suppress(UsersPhotoError):
+    outcome = "decoded"
+    try:
         decode_reply(reply, method="users.setPhoto", redact=redactor(secrets, body))
-    return time.perf_counter() - started
+    except TransportError:
+        outcome = "not read"
+    except UsersPhotoError:
+        pass
+    return time.perf_counter() - started, outcome
 
 
-def measure(reps: int) -> dict[tuple[str, int], list[float]]:
+def measure(reps: int) -> tuple[dict[tuple[str, int], list[float]], dict[tuple[str, int], str]]:
     bodies = {(name, size): make(size) for name, make in CASES.items() for size in SIZES}
     keys = list(bodies)
     timings: dict[tuple[str, int], list[float]] = {key: [] for key in keys}
-    for key in keys:  # one warm-up each
-        decode_once(bodies[key])
+    outcomes = {key: decode_once(bodies[key])[1] for key in keys}  # one warm-up each
     for repetition in range(reps):
         shift = repetition % len(keys)
         for key in keys[shift:] + keys[:shift]:
-            timings[key].append(decode_once(bodies[key]) * 1000)
-    return timings
+            seconds, _ = decode_once(bodies[key])
+            timings[key].append(seconds * 1000)
+    return timings, outcomes
 
 
 def main() -> None:
@@ -84,7 +93,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     arguments = parser.parse_args()
     started = time.monotonic()
-    timings = measure(arguments.reps)
+    timings, outcomes = measure(arguments.reps)
     small, large = SIZES
     print(
         f"| reply | {small // 1024} KiB, ms | {large // 1024} KiB, ms | growth "
@@ -94,7 +103,10 @@ def main() -> None:
     for name in CASES:
         first, second = Spread.of(timings[name, small]), Spread.of(timings[name, large])
         growth = second.median / first.median if first.median else float("nan")
-        print(f"| {name} | {first.text(1)} | {second.text(1)} | {growth:.2f}x |")
+        print(
+            f"| {name} | {first.text(1)}, {outcomes[name, small]} | {second.text(1)}, "
+            f"{outcomes[name, large]} | {growth:.2f}x |"
+        )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n{time.monotonic() - started:.0f} s in all; load average {load:.2f} at the end")
 
