@@ -184,17 +184,23 @@ Renew = Callable[[SlackToken], Awaitable["SlackToken | None"]]
 def token_secret_forms(token: str) -> tuple[str, ...]:
     """The token, and the parts of it a server might echo without the rest: what follows
     its prefix (``xoxp-``, ``xoxe.xoxp-``), its last segment, the random secret itself, and
-    every run of SECRET_RUN_CHARS of that segment (a piece of it, cut short); and the token
-    and its secret as base64 writes them, wherever they stand in what was encoded.
+    every run of SECRET_RUN_CHARS of that segment (a piece of it, cut short); the token
+    and its secret as base64 writes them, wherever they stand in what was encoded; and
+    the token, what follows its prefix and its last segment, whole, in hex.
     Parts under 16 characters are left out (a test's ``xoxp-1-2-3`` would scrub digits)."""
     if not token:
         return ()
     forms = [token, *_base64_forms(token)]
+    if len(token) >= _MIN_PART_CHARS:
+        forms.append(token.encode("utf-8", "surrogatepass").hex())
     dash = token.find("-")
     if dash != -1:
         body = token[dash + 1 :]
         last = token.rsplit("-", 1)[1]
-        forms.extend(part for part in (body, last) if len(part) >= _MIN_PART_CHARS)
+        whole_parts = [part for part in (body, last) if len(part) >= _MIN_PART_CHARS]
+        forms.extend(whole_parts)
+        # Written in hex as well (a server dumping what it got), whole: found in any case.
+        forms.extend(part.encode("utf-8", "surrogatepass").hex() for part in whole_parts)
         if len(last) >= _MIN_PART_CHARS:
             forms.extend(secret_runs(last))
             forms.extend(_base64_forms(last))

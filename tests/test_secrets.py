@@ -259,8 +259,11 @@ def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
     assert token_secret_forms(CANARY_TOKEN) == (
         CANARY_TOKEN,
         *in_base64(CANARY_TOKEN),
+        CANARY_TOKEN.encode().hex(),
         CANARY_SECRET,
         last,
+        CANARY_SECRET.encode().hex(),
+        last.encode().hex(),
         *runs,
         *in_base64(last),
     )
@@ -269,8 +272,11 @@ def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
     assert token_secret_forms(rotated) == (
         rotated,
         *in_base64(rotated),
+        rotated.encode().hex(),
         "1-" + segment,
         segment,
+        ("1-" + segment).encode().hex(),
+        segment.encode().hex(),
         *(segment[start : start + 12] for start in range(len(segment) - 11)),
         *in_base64(segment),
     )

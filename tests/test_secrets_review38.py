@@ -75,3 +75,25 @@ async def test_an_unreadable_reply_leaves_no_frame_holding_the_token(
     assert "cannot be read" in str(error) or "larger than" in str(error), str(error)
     assert not holds_part_of_the_token(rendered), rendered[-1500:]
     assert error.__context__ is None
+
+
+async def test_a_token_echoed_in_hex_is_redacted(
+    emulator: RunningEmulator, http_stack: str
+) -> None:
+    # A server dumping what it got writes it in hex (the second secrets sweep of the day):
+    # the error kept it, and a reporter rendering frame locals showed it.
+    for written in (CANARY_TOKEN, LAST_SEGMENT, CANARY_TOKEN.split("-", 1)[1]):
+        echoed = written.encode().hex()
+        inject(emulator, Fault.json({"ok": False, "error": "invalid_auth", "got": echoed}))
+        async with quick_tool(emulator, http_stack, max_retries=0) as tool:
+            with pytest.raises(UsersPhotoError) as raised:
+                await tool.call({"image": IMAGE})
+        error = raised.value
+        assert error.__traceback__ is not None
+        error.with_traceback(error.__traceback__.tb_next)  # the package's frames, not this one
+        rendered = "".join(
+            traceback.TracebackException.from_exception(error, capture_locals=True).format()
+        )
+        everything = rendered + repr(vars(error)) + str(error)
+        assert echoed not in everything.lower()
+        assert echoed.upper() not in everything
