@@ -172,7 +172,7 @@ async def test_a_tool_that_refuses_large_images_still_puts_back_a_large_photo_it
     large = png((2048, 2048), (10, 120, 200))
     profile = await photo_whose_original_is(emulator, large)
     # Slack's squares of it, as it shows them: uncut, so the original is kept as it came.
-    for key, side in (("image_1024", 1024), ("image_512", 512)):
+    for key, side in (("image_1024", 1024), ("image_512", 512), ("image_192", 192)):
         square = Fault.status(
             200, body=png((side, side), (10, 120, 200)), headers={"content-type": "image/png"}
         )

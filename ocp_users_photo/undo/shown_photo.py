@@ -15,6 +15,7 @@ network, which the change itself would meet too, and say what to do.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
@@ -44,6 +45,9 @@ READ_SCOPE_FIX: Final = (
 )
 # The squares Slack shows of a photo, largest first, that an undo could send back whole.
 _SHOWN_SQUARES: Final = ("image_1024", "image_512")
+# Small ones, to tell whether a square original is shown uncut, and how large one may be.
+_SMALL_SQUARES: Final = ("image_192", "image_72")
+_SMALL_SQUARE_BYTES: Final = 512 * 1024
 # Slack's calls go through the environment's https proxy; image downloads never do, so the
 # address checks mean something (DEFAULTS.md), Slack's own avatar host included.
 UNREACHED_FIX: Final = (
@@ -123,14 +127,16 @@ async def read_shown_photo(
     # it; kept whole, an undo would give back the uncut image. A square one Slack shows
     # uncut is kept as it came (shown_whole).
     if too_small or not await made_here(avatar_hash):
+        if not too_small and width == height:
+            # Told by a small square Slack shows (a few KB, outside the byte budget: the
+            # change holds its original meanwhile, and would hold a second one at once).
+            small = await _shown_small(profile, session, limits, fetch_seconds)
+            if small is not None and await anyio.to_thread.run_sync(shown_whole, data, small):
+                # Shown uncut: kept as it came, its own bytes and size.
+                return ShownPhoto(
+                    kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type
+                )
         square = await _shown_square(profile, session, limits, fetch_seconds, holding)
-        if (
-            square is not None
-            and not too_small
-            and width == height
-            and await anyio.to_thread.run_sync(shown_whole, data, square[0])
-        ):
-            square = None  # shown uncut: kept as it came, its own bytes and size
         if square is not None:
             data, content_type = square
         elif too_small:
@@ -171,6 +177,24 @@ async def _shown_square(
     return None
 
 
+async def _shown_small(
+    profile: Mapping[str, Any], session: SlackSession, limits: ImageLimits, seconds: float
+) -> bytes | None:
+    """A small square Slack shows of the photo (``image_192``, else ``image_72``), for
+    ``shown_whole`` to compare; None when there is none to read (the shown square is kept
+    then, as for a photo cut)."""
+    small_limits = dataclasses.replace(limits, max_bytes=_SMALL_SQUARE_BYTES)
+    for key in _SMALL_SQUARES:
+        url = profile.get(key)
+        if not isinstance(url, str) or not url:
+            continue
+        try:
+            return await _download(url, session, small_limits, seconds, None)
+        except KeepingImpossible:
+            continue
+    return None
+
+
 def _avatar_hash(profile: Mapping[str, Any]) -> str:
     value = profile.get("avatar_hash")
     if isinstance(value, str) and AVATAR_HASH.fullmatch(value):
@@ -182,7 +206,7 @@ def _avatar_hash(profile: Mapping[str, Any]) -> str:
 
 
 async def _download(
-    url: str, session: SlackSession, limits: ImageLimits, seconds: float, holding: Holding
+    url: str, session: SlackSession, limits: ImageLimits, seconds: float, holding: Holding | None
 ) -> bytes:
     left = seconds_left(seconds)  # within the call's deadline, as its Slack requests are
     if left <= 0:
@@ -199,7 +223,10 @@ async def _download(
 
         trusted = await session.image_tls_context()
         fetched = await fetch_image(
-            url, policy, ssl_context=trusted, hold_body=functools.partial(_take, holding)
+            url,
+            policy,
+            ssl_context=trusted,
+            hold_body=functools.partial(_take, holding) if holding is not None else None,
         )
     except KeepingImpossible:
         raise
