@@ -42,7 +42,7 @@ _RAW_PIECES = [
 ]
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(_TEXT_PIECES), max_size=30).map("".join))
 def test_joined_lines_is_what_the_pattern_gave(text: str) -> None:
     assert joined_lines(text) == _OLD_LINE_BREAK.sub("", text)
@@ -55,7 +55,7 @@ _WRAP = st.tuples(_BLANKS, _BREAKS.map(b"".join), _BLANKS).map(b"".join)
 _NOISE = st.lists(st.sampled_from(_RAW_PIECES), max_size=12).map(b"".join)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(_NOISE, _WRAP, _WRAP, _NOISE)
 def test_the_raw_search_finds_a_wrapped_secret_the_patterns_join_showed(
     before: bytes, first: bytes, second: bytes, after: bytes
