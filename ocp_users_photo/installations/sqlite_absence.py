@@ -43,12 +43,9 @@ def confirm_absent(store: SQLite3InstallationStore) -> None:
     """Raise the ``sqlite3.Error`` that reading the store's file gives, if it gives one
     (``StoreNotAFile`` for a path that is no file); return where the file reads well (the
     person's installation is really absent)."""
-    database = store.database
-    if not database or database == ":memory:":
+    location = _file_location(store)
+    if location is None:
         return  # a database of the store's connection alone: nothing to read beside it
-    refuse_non_file(database)
-    # A file: URI, its path percent-encoded (a "?" or "#" in a folder's name), read-only.
-    location = Path(os.path.abspath(database)).as_uri()
     connection = sqlite3.connect(f"{location}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_SECONDS)
     with contextlib.closing(connection):
         try:
@@ -75,11 +72,9 @@ def confirm_no_bot(
     that answered None said; raise ``BotUnread`` where it holds one (that None was a read
     the store could not make), or the ``sqlite3.Error`` reading the file gives. A file
     read read-only and bounded in time, as ``confirm_absent``'s."""
-    database = store.database
-    if not database or database == ":memory:":
+    location = _file_location(store)
+    if location is None:
         return
-    refuse_non_file(database)
-    location = Path(os.path.abspath(database)).as_uri()
     connection = sqlite3.connect(f"{location}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_SECONDS)
     workspace = "" if is_enterprise_install or team_id is None else team_id
     with contextlib.closing(connection):
@@ -88,6 +83,17 @@ def confirm_no_bot(
         ).fetchall()
     if found:
         raise BotUnread("the store's read of the workspace's bot failed")
+
+
+def _file_location(store: SQLite3InstallationStore) -> str | None:
+    """The store's file as a file: URI (its path percent-encoded: a "?" or "#" in a
+    folder's name), once it is known to be a file; None for a database of the store's
+    connection alone (":memory:"), which has nothing to read beside it."""
+    database = store.database
+    if not database or database == ":memory:":
+        return None
+    refuse_non_file(database)  # before any open: a named pipe would hold it for ever
+    return Path(os.path.abspath(database)).as_uri()
 
 
 def _raise_if_written(location: str) -> None:
