@@ -39,6 +39,7 @@ from ocp_users_photo.emulator import (
     start_emulator_in_thread,
 )
 from ocp_users_photo.set_command import crop_arguments_as_flags
+from tests import ocp_agent_dependents
 from tests.conftest import CANARY_TOKEN
 from tests.corpus import (
     CLI,
@@ -56,6 +57,7 @@ from tests.corpus import (
 )
 from tests.corpus_doors import McpDoor, Outcome, through_cli, through_python_doors
 from tests.reliability_report import ReliabilityReport
+from tests.without_ocp_agent import environment_without_ocp_agent
 
 CANARY_SECRET = CANARY_TOKEN.split("-", 1)[1]  # the part that identifies the token
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -96,13 +98,24 @@ def corpus_emulator() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture(scope="module")
+def command_doors(pytestconfig: pytest.Config) -> bool:
+    """Whether the command line and the MCP server are among the doors: not in the run of
+    the tests that may meet ocp-agent (test_quick_start_without_ocp_agent.py), since they
+    run without it here already (``door_env``)."""
+    return not pytestconfig.pluginmanager.has_plugin(ocp_agent_dependents.__name__)
+
+
+@pytest.fixture(scope="module")
 def door_env(
     corpus_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, str]:
     """The subprocess doors' environment: the canary token and the emulator, nothing else Slack,
     and a data folder of their own (made before any test's own, so it is not inherited):
-    the photos the model doors keep never go to the real home."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    the photos the model doors keep never go to the real home. ocp-agent is hidden from
+    them, as on a newcomer's machine: the command line and the MCP server must not need it.
+    """
+    hidden = environment_without_ocp_agent(tmp_path_factory.mktemp("hide"), os.environ)
+    environment = {key: value for key, value in hidden.items() if not key.startswith("SLACK_")}
     environment.pop("OCP_USERS_PHOTO_HISTORY", None)
     environment.update(
         {
@@ -115,8 +128,13 @@ def door_env(
 
 
 @pytest.fixture(scope="module")
-def mcp_door(corpus_root: Path, door_env: dict[str, str]) -> Iterator[McpDoor]:
+def mcp_door(
+    corpus_root: Path, door_env: dict[str, str], command_doors: bool
+) -> Iterator[McpDoor | None]:
     """One MCP server for the whole corpus; at the end, all it sent and logged is checked too."""
+    if not command_doors:
+        yield None
+        return
     command = [*command_line(), "mcp", "--image-root", str(corpus_root), "--log-level", "debug"]
     stderr_path = corpus_root.parent / "mcp-server-stderr.txt"
     with McpDoor(command, door_env, corpus_root.parent, stderr_path) as door:
@@ -163,9 +181,10 @@ def python_doors_unprivileged(item: Item, root: Path, emulator: RunningEmulator)
 
 
 async def run_every_door(
-    item: Item, root: Path, emulator: RunningEmulator, env: dict[str, str], mcp: McpDoor
+    item: Item, root: Path, emulator: RunningEmulator, env: dict[str, str], mcp: McpDoor | None
 ) -> list[Outcome]:
-    """The item through each door the corpus lists for it, in the order of DOORS."""
+    """The item through each door the corpus lists for it, in the order of DOORS (the
+    command line and MCP only with ``mcp``)."""
     if item.unprivileged and AS_ROOT:
         outcomes = python_doors_unprivileged(item, root, emulator)
     else:
@@ -174,6 +193,8 @@ async def run_every_door(
                 (root / str(item.arguments["image"])).open("rb")
         token = {"SLACK_USER_TOKEN": CANARY_TOKEN}
         outcomes = await through_python_doors(item.arguments, root, emulator.base_url, token)
+    if mcp is None:
+        return outcomes
     if CLI in item.doors:
         words = cli_words(item.arguments)
         # Run from the image folder: the CLI takes a relative path from the current folder,
@@ -293,14 +314,15 @@ async def test_every_door_gives_the_same_outcome(
     corpus_root: Path,
     corpus_emulator: RunningEmulator,
     door_env: dict[str, str],
-    mcp_door: McpDoor,
+    mcp_door: McpDoor | None,
     debug_logs: pytest.LogCaptureFixture,
     reliability: ReliabilityReport,
 ) -> None:
     emulator = corpus_emulator
     before = last_sequence(emulator)
     outcomes = await run_every_door(item, corpus_root, emulator, door_env, mcp_door)
-    assert [outcome.door for outcome in outcomes] == list(item.doors)
+    doors = [door for door in item.doors if mcp_door is not None or door not in (CLI, MCP)]
+    assert [outcome.door for outcome in outcomes] == doors
     reliability.count(SECTION, "corpus items x doors run", len(outcomes))
     canary_check(outcomes, debug_logs, reliability)
     requests = set_photo_requests_since(emulator, before)
@@ -380,3 +402,19 @@ def test_the_corpus_files_are_what_the_items_say(corpus_root: Path) -> None:
         assert late.getexif()[0x0112] == 6
     with opened("wide.png") as wide:
         assert wide.size == (3000, 2000)
+
+
+def test_the_command_doors_run_without_ocp_agent(door_env: dict[str, str]) -> None:
+    """As on a newcomer's machine, which the run without ocp-agent counts on (it leaves
+    these doors out: ``command_doors``)."""
+    probe = "import ocp_users_photo; print('OCPAgent' in ocp_users_photo.__all__)"
+    finished = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=door_env,
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert finished.stdout.strip() == "False", finished.stderr
