@@ -13,7 +13,7 @@ import pytest
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.exports import FORMATS, export_tools
 from tests.conftest import shown_avatar_hash
-from tests.undo_fixtures import GREEN, RED, history_tool
+from tests.undo_fixtures import GREEN, RED, briefly_held_history, history_tool
 
 
 @pytest.fixture
@@ -38,7 +38,10 @@ async def test_the_restore_description_does_not_send_an_undo_to_the_newest_entry
     names another entry for the undo. usersRestorePhoto's description, which a model reads
     on every turn in every catalog, must not tell it to restore the newest entry to undo
     the last change."""
-    async with history_tool(emulator, tmp_path / "h.sqlite3", max_retries=0) as tool:
+    async with (
+        briefly_held_history(tmp_path / "h.sqlite3") as history,
+        history_tool(emulator, history, max_retries=0) as tool,
+    ):
         assert (await tool.run({"image": RED})).get("ok") is True
         red = shown_avatar_hash(emulator)
         emulator.faults.inject(Fault.drop())

@@ -26,7 +26,14 @@ from tests.installation_helpers import (
     sqlite_store,
 )
 from tests.test_debug_secrets import rendered_with_locals
-from tests.undo_fixtures import GREEN, LONG_RATE_LIMIT, RED, AppliedThen, history_tool
+from tests.undo_fixtures import (
+    GREEN,
+    LONG_RATE_LIMIT,
+    RED,
+    AppliedThen,
+    briefly_held_history,
+    history_tool,
+)
 
 
 @pytest.fixture
@@ -190,9 +197,10 @@ async def test_listing_kept_photos_survives_an_unreadable_profile_when_the_newes
     doubt, and catches SlackApiError only: a network failure of that read (a hint for
     which entry undo would choose) now fails the whole listing (history, usersRestorePhoto),
     which is local data and was listed before."""
-    async with history_tool(
-        emulator, tmp_path / "h.sqlite3", keep_previous=True, max_retries=0
-    ) as tool:
+    async with (
+        briefly_held_history(tmp_path / "h.sqlite3") as history,
+        history_tool(emulator, history, keep_previous=True, max_retries=0) as tool,
+    ):
         await tool.call({"image": RED})
         emulator.faults.inject(Fault.drop())
         with pytest.raises(UsersPhotoError):

@@ -15,7 +15,14 @@ from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from tests.conftest import shown_avatar_hash
 from tests.test_undo_crashes_and_locks import _cli
-from tests.undo_fixtures import GREEN, LONG_RATE_LIMIT, RED, AppliedThen, history_tool
+from tests.undo_fixtures import (
+    GREEN,
+    LONG_RATE_LIMIT,
+    RED,
+    AppliedThen,
+    briefly_held_history,
+    history_tool,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +80,10 @@ async def test_history_names_the_entry_undo_will_put_back_after_a_lost_answer(
     """Set RED, then GREEN whose answer is lost (Slack did not apply it). `history` says
     "'ocp-users-photo undo' puts back #N": the next `undo` must put back that entry."""
     history = tmp_path / "h.sqlite3"
-    async with history_tool(emulator, history, keep_previous=True, max_retries=0) as tool:
+    async with (
+        briefly_held_history(history) as kept_in,
+        history_tool(emulator, kept_in, keep_previous=True, max_retries=0) as tool,
+    ):
         await tool.call({"image": RED})
         emulator.faults.inject(Fault.drop())
         with pytest.raises(UsersPhotoError):
@@ -93,7 +103,10 @@ async def test_the_model_is_told_an_entry_that_undoes_the_last_change_after_a_lo
     with entry N". After a change whose answer was lost and which Slack did not make,
     following that advice must undo the last change made (RED over the default avatar),
     not put back the photo shown now and change nothing."""
-    async with history_tool(emulator, tmp_path / "h.sqlite3", max_retries=0) as tool:
+    async with (
+        briefly_held_history(tmp_path / "h.sqlite3") as history,
+        history_tool(emulator, history, max_retries=0) as tool,
+    ):
         before = shown_avatar_hash(emulator)
         assert (await tool.run({"image": RED})).get("ok") is not False
         red = shown_avatar_hash(emulator)

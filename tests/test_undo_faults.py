@@ -531,8 +531,11 @@ CRASHING_CHILD = textwrap.dedent(
 
     async def main():
         base_url, history, token, image = sys.argv[1:5]
+        # A lease of 2 s (a person's default is 180): the next change made waits out a dead
+        # process's lease until its end, or the settle time if sooner (turns.try_lease).
         tool = UsersSetPhoto(token, base_url=base_url, environ={},
-                             photo_history=DyingHistory(history), keep_previous=True)
+                             photo_history=DyingHistory(history, lease_seconds=2.0),
+                             keep_previous=True)
         await tool.call({"image": open(image, "rb").read()})
 
     asyncio.run(main())
@@ -541,7 +544,8 @@ CRASHING_CHILD = textwrap.dedent(
 
 
 async def crash_after_keeping(emulator: RunningEmulator, history: Path, image: Path) -> None:
-    """A set of ``image`` killed (SIGKILL) once its photo is kept, before its upload."""
+    """A set of ``image`` killed (SIGKILL) once its photo is kept, before its upload, by a
+    process whose lease lasts 2 s: the next change here waits out no more of it."""
     arguments = [emulator.base_url, str(history), CANARY_TOKEN, str(image)]
     child = await asyncio.to_thread(
         subprocess.run,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,23 @@ def history_tool(
     return UsersSetPhoto(
         token, base_url=emulator.base_url, environ={}, photo_history=history, **options
     )
+
+
+# The lease of a history whose test meets a change in doubt (a lost answer, a cancelled
+# upload) only on its way: such a change holds the person's turn for the settle time, half
+# the lease at most (turns.settle_within), so 2 s here rather than a person's 10. The tests
+# of that hold keep the default lease.
+BRIEF_LEASE_SECONDS = 4.0
+
+
+@asynccontextmanager
+async def briefly_held_history(path: Path) -> AsyncIterator[PhotoHistory]:
+    """A history at ``path`` on a lease of ``BRIEF_LEASE_SECONDS``, closed after."""
+    history = PhotoHistory(path, lease_seconds=BRIEF_LEASE_SECONDS)
+    try:
+        yield history
+    finally:
+        await history.aclose()
 
 
 def no_read_token(emulator: RunningEmulator) -> str:
