@@ -183,15 +183,24 @@ async def _shown_small(
     """A small square Slack shows of the photo (``image_192``, else ``image_72``), for
     ``shown_whole`` to compare; None when there is none to read (the shown square is kept
     then, as for a photo cut)."""
-    small_limits = dataclasses.replace(limits, max_bytes=_SMALL_SQUARE_BYTES)
+    # Its header is read before any pixel: a small download may declare a huge image (a
+    # PNG of zeros, 150 KB for 150 million pixels), which the comparison would decode whole.
+    small_limits = dataclasses.replace(
+        limits,
+        max_bytes=_SMALL_SQUARE_BYTES,
+        max_declared_side=limits.max_side,
+        max_declared_pixels=limits.max_side * limits.max_side,
+    )
     for key in _SMALL_SQUARES:
         url = profile.get(key)
         if not isinstance(url, str) or not url:
             continue
         try:
-            return await _download(url, session, small_limits, seconds, None)
+            data = await _download(url, session, small_limits, seconds, None)
+            await anyio.to_thread.run_sync(_checked_image, data, small_limits)
         except KeepingImpossible:
             continue
+        return data
     return None
 
 

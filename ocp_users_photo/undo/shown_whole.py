@@ -32,7 +32,8 @@ def shown_whole(original: bytes, shown_square: bytes) -> bool:
     try:
         first = _thumbnail(original)
         second = _thumbnail(shown_square)
-    except (OSError, ValueError, SyntaxError):  # one does not decode after all: not alike
+    # One does not decode after all, or declares more pixels than Pillow decodes: not alike.
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return False
     difference = ImageStat.Stat(ImageChops.difference(first, second)).mean
     return sum(difference) / len(difference) < _ALIKE

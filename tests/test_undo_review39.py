@@ -1,0 +1,83 @@
+"""Undo's small square is read as the hostile download it may be (the review of
+2026-12-06 14:30 UTC): Slack's ``image_192`` is compared with a square original to tell
+whether Slack shows it uncut, and a small download may declare a huge image. It was
+decoded whole (a 150 KB PNG of zeros declaring 12500x12500 pixels held 1.5 GiB), and one
+past Pillow's own bound raised its DecompressionBombError through the change."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.undo import shown_photo
+from ocp_users_photo.undo.shown_whole import shown_whole
+from tests.test_undo10 import path_of, photo_whose_original_is
+from tests.undo_fixtures import GREEN, RED, history_tool
+
+
+def declaring(width: int, height: int) -> bytes:
+    """A PNG's signature and header declaring ``width`` x ``height``, and a few bytes of
+    zeros: small to send, huge to decode."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
+        + chunk(b"IEND", b"")
+    )
+
+
+def small_square_served(emulator: RunningEmulator, profile: dict[str, Any], data: bytes) -> None:
+    served = Fault.status(200, body=data, headers={"content-type": "image/png"})
+    emulator.faults.inject(served, path=path_of(profile["image_192"]), times=10)
+
+
+async def test_a_small_square_past_pillows_bound_is_passed_over_and_the_change_goes_on(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # RED, square, set outside the tool and shown uncut; its 192 square declares 400 MP.
+    profile = await photo_whose_original_is(emulator, RED)
+    small_square_served(emulator, profile, declaring(20000, 20000))
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        result = await tool.run({"image": GREEN})
+        assert result["ok"] is True, result
+        (kept,) = await tool.history()
+    # Told uncut by image_72 instead: the original kept as it came.
+    assert kept.byte_count == len(RED)
+
+
+async def test_a_small_square_declaring_more_than_slack_shows_is_never_decoded(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[int, int]] = []
+
+    def recording(original: bytes, small: bytes) -> bool:
+        with Image.open(io.BytesIO(small)) as opened:
+            compared.append(opened.size)
+        return shown_whole(original, small)
+
+    monkeypatch.setattr(shown_photo, "shown_whole", recording)
+    profile = await photo_whose_original_is(emulator, RED)
+    # 156 million pixels: under Pillow's error bound, so it would be decoded whole.
+    small_square_served(emulator, profile, declaring(12500, 12500))
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        result = await tool.run({"image": GREEN})
+        assert result["ok"] is True, result
+    assert compared, "no small square was compared"
+    assert all(max(size) <= 1024 for size in compared), compared
+
+
+def test_a_square_past_pillows_bound_is_not_alike() -> None:
+    assert shown_whole(RED, declaring(20000, 20000)) is False
