@@ -108,3 +108,27 @@ def test_a_utf8_body_with_a_nul_at_its_start_is_still_redacted() -> None:
     redacted = redact_json(body)
     assert b"7777777777" not in redacted
     assert redacted == b'{\x00"token":"[redacted]"}'
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("after", [b"\x00", b"\xff\xdf", b"\x00\xd8"], ids=["odd", "lone", "cut"])
+def test_a_utf16_or_32_body_that_does_not_decode_whole_is_redacted(
+    emulator: RunningEmulator, http: httpx.Client, encoding: str, after: bytes
+) -> None:
+    # A stray byte or a lone surrogate after it (the review of 14:30): the reading in its
+    # own encoding failed and was skipped, and the UTF-8 one never finds a name spelt with
+    # NULs between its letters, so the credential was logged as sent.
+    secret = "77777777777777777777"
+    body = json.dumps({"inner": {"client_secret": secret}}).encode(encoding) + after
+    emulator.requests.clear()
+    http.post(
+        "/api/users.profile.get",
+        content=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
+    [entry] = listed["requests"]
+    logged = base64.b64decode(entry["body_base64"])
+    assert secret.encode(encoding) not in logged, logged
+    assert "[redacted]".encode(encoding) in logged
+    assert secret.encode(encoding) not in redact_json(body)

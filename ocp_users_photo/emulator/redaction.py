@@ -99,14 +99,19 @@ def _redact_members(body: bytes) -> bytes:
     # Read as UTF-16 or UTF-32 where a JSON reader would (json.loads and the emulator do)
     # and it decodes as such; then as UTF-8 in any case (a UTF-8 body with a NUL among its
     # first bytes is taken for UTF-16 by that guess): a member is redacted under either.
+    # Where it does not decode whole (a stray last byte, a lone surrogate), it is read with
+    # those places replaced, so a member elsewhere in it is still found; it is logged so
+    # only where one was (a UTF-8 body so guessed is otherwise left as it came).
     encoding = json.detect_encoding(body)
     if encoding != "utf-8":
+        whole = True
         try:
             text = body.decode(encoding)
         except UnicodeDecodeError:
-            pass
-        else:
-            body = _members_redacted(text).encode(encoding)
+            text, whole = body.decode(encoding, "replace"), False
+        redacted = _members_redacted(text)
+        if whole or redacted != text:
+            body = redacted.encode(encoding)
     return _members_redacted(body.decode("utf-8", "surrogateescape")).encode(
         "utf-8", "surrogateescape"
     )
