@@ -558,6 +558,9 @@ def test_a_slack_reply_naming_an_internal_address_is_refused_saying_why() -> Non
         ("https://127.0.0.1./p.png", "a loopback address"),
         ("https://127.1/p.png", "a loopback address"),
         ("https://2130706433/p.png", "a loopback address"),
+        # Shorthand with the trailing dot too (mutation survivors of 2026-12-06 14:30).
+        ("https://127.1./p.png", "a loopback address"),
+        ("https://2130706433./p.png", "a loopback address"),
         ("https://0x7f.1/p.png", "a loopback address"),
         ("https://10.1/p.png", "a private address"),
     ],
