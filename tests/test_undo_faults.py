@@ -27,6 +27,7 @@ from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread, Fault, RunningEmulator
 from ocp_users_photo.errors import SlackApiError, TransportError
 from ocp_users_photo.undo import HistoryOwner, HistoryUnavailable, PhotoHistory
+from ocp_users_photo.undo.store import DEFAULT_LEASE_SECONDS
 from ocp_users_photo.undo.turns import wait_for_lease
 from ocp_users_photo.web_image import FetchTimedOut, ImageUrlRefused
 from ocp_users_photo.web_image.refusals import LATER_OR_GIVE_IT, what_happened
@@ -530,11 +531,9 @@ CRASHING_CHILD = textwrap.dedent(
             return kept
 
     async def main():
-        base_url, history, token, image = sys.argv[1:5]
-        # A lease of 2 s (a person's default is 180): the next change made waits out a dead
-        # process's lease until its end, or the settle time if sooner (turns.try_lease).
+        base_url, history, token, image, lease = sys.argv[1:6]
         tool = UsersSetPhoto(token, base_url=base_url, environ={},
-                             photo_history=DyingHistory(history, lease_seconds=2.0),
+                             photo_history=DyingHistory(history, lease_seconds=float(lease)),
                              keep_previous=True)
         await tool.call({"image": open(image, "rb").read()})
 
@@ -543,10 +542,14 @@ CRASHING_CHILD = textwrap.dedent(
 )
 
 
-async def crash_after_keeping(emulator: RunningEmulator, history: Path, image: Path) -> None:
+async def crash_after_keeping(
+    emulator: RunningEmulator, history: Path, image: Path, *, lease_seconds: float = 2.0
+) -> None:
     """A set of ``image`` killed (SIGKILL) once its photo is kept, before its upload, by a
-    process whose lease lasts 2 s: the next change here waits out no more of it."""
-    arguments = [emulator.base_url, str(history), CANARY_TOKEN, str(image)]
+    process whose lease lasts ``lease_seconds``. The next change made waits out a dead
+    process's lease until its end, or the settle time if sooner (turns.try_lease): 2 s
+    by default, where a person's lease (180 s) would hold each test the whole 10 s."""
+    arguments = [emulator.base_url, str(history), CANARY_TOKEN, str(image), str(lease_seconds)]
     child = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-c", CRASHING_CHILD, *arguments],
@@ -564,7 +567,8 @@ async def test_a_crash_after_keeping_leaves_a_durable_photo_marked_may_not_have_
     before = await shown(emulator, CANARY_TOKEN)
     image = tmp_path / "green.png"
     image.write_bytes(GREEN)
-    await crash_after_keeping(emulator, history_file, image)
+    # A person's lease: it must not hold the next change beyond the settle time.
+    await crash_after_keeping(emulator, history_file, image, lease_seconds=DEFAULT_LEASE_SECONDS)
 
     assert set_photo_requests(emulator) == 1  # only the photo given before
     assert await shown(emulator, CANARY_TOKEN) == before
