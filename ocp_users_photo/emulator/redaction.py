@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Final
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
 
 from ocp_users_photo.safe_text import REDACTED, without_tokens
@@ -96,25 +97,28 @@ def _redact_members(body: bytes) -> bytes:
     """``body`` with each credential member's value replaced in the text as written (its
     name read with its escapes: "\\u0074oken" is "token"), and anything shaped like a
     Slack token besides."""
-    # Read as UTF-16 or UTF-32 where a JSON reader would (json.loads and the emulator do)
-    # and it decodes as such; then as UTF-8 in any case (a UTF-8 body with a NUL among its
-    # first bytes is taken for UTF-16 by that guess): a member is redacted under either.
-    # Where it does not decode whole (a stray last byte, a lone surrogate), it is read with
-    # those places replaced, so a member elsewhere in it is still found; it is logged so
-    # only where one was (a UTF-8 body so guessed is otherwise left as it came).
-    encoding = json.detect_encoding(body)
-    if encoding != "utf-8":
-        whole = True
-        try:
-            text = body.decode(encoding)
-        except UnicodeDecodeError:
-            text, whole = body.decode(encoding, "replace"), False
-        redacted = _members_redacted(text)
-        if whole or redacted != text:
-            body = redacted.encode(encoding)
+    # A body holding a NUL is read in UTF-16 and UTF-32, either byte order, from each byte
+    # its letters may start at (a stray byte before them, a letter outside ASCII first: not
+    # only where a JSON reader's guess would), with what does not decode replaced; it is
+    # written again in that reading only where a member was redacted in it. Then as UTF-8
+    # in any case (a UTF-8 body with a NUL among its first bytes reads as UTF-16 too).
+    if b"\x00" in body:
+        for encoding, start in _WIDE_READINGS:
+            text = body[start:].decode(encoding, "replace")
+            redacted = _members_redacted(text)
+            if redacted != text:
+                body = body[:start] + redacted.encode(encoding)
     return _members_redacted(body.decode("utf-8", "surrogateescape")).encode(
         "utf-8", "surrogateescape"
     )
+
+
+# Each wide encoding, and each byte a letter of it may start at.
+_WIDE_READINGS: Final = tuple(
+    (encoding, start)
+    for encoding, width in (("utf-16-le", 2), ("utf-16-be", 2), ("utf-32-le", 4), ("utf-32-be", 4))
+    for start in range(width)
+)
 
 
 def _members_redacted(text: str) -> str:
