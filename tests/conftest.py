@@ -30,6 +30,9 @@ from tests.reliability_report import ReliabilityCollector, ReliabilityReport, se
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
 
 CANARY_TOKEN = "xoxp-1111111111-2222222222-3333333333-canary0c4a7e9f1b2d3c4e5f60718293a4b5c6"
+# For a test that forks a threaded process on purpose (what a pre-fork server or
+# multiprocessing does to the package): Python 3.12 and later warn of every such fork.
+FORKS_ON_PURPOSE = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
 
 
 def make_image(

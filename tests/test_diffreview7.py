@@ -23,6 +23,7 @@ from ocp_users_photo.installations import (
 )
 from ocp_users_photo.installations import source as source_module
 from ocp_users_photo.tokens import ActingPerson
+from tests.conftest import FORKS_ON_PURPOSE
 from tests.installation_helpers import (
     CLIENT_ID,
     LIFETIME,
@@ -151,6 +152,7 @@ async def test_closing_the_source_waits_for_a_background_save_in_the_store(
     assert not closed_first, "the source closed while its save was still under way"
 
 
+@pytest.mark.filterwarnings(FORKS_ON_PURPOSE)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX's")
 async def test_a_forked_child_saves_its_kept_installation_in_the_background(
     emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

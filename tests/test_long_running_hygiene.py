@@ -26,7 +26,7 @@ from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE
 from ocp_users_photo.undo import PhotoHistory
 from ocp_users_photo.undo.entries import HistoryOwner, ShownPhoto
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, FORKS_ON_PURPOSE
 from tests.programs import environment_without_slack, run_cli
 from tests.undo_fixtures import picture
 
@@ -104,6 +104,7 @@ async def test_a_call_cancelled_while_a_host_observer_awaits_in_call_ended_ends_
         await tool.aclose()
 
 
+@pytest.mark.filterwarnings(FORKS_ON_PURPOSE)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_history_used_before_fork_loses_no_entry_kept_in_the_child(tmp_path: Path) -> None:
     # A pre-fork server (or multiprocessing's fork) whose parent used the history: the

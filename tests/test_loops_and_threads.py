@@ -18,6 +18,7 @@ import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread, Fault
+from tests.conftest import FORKS_ON_PURPOSE
 from tests.http_stacks import stack_environ, stack_params
 from tests.installation_helpers import (
     LIFETIME,
@@ -72,6 +73,7 @@ def test_a_timeout_around_a_call_on_asyncio_run_keeps_the_refresh_slack_answered
         assert refreshes(emulator) == 1
 
 
+@pytest.mark.filterwarnings(FORKS_ON_PURPOSE)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_is_not_held_forever_by_a_refresh_a_parent_thread_had_under_way(
     tmp_path: Path,

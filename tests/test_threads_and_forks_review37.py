@@ -25,10 +25,12 @@ from ocp_users_photo.installations.shared_failures import SharedFailures
 from ocp_users_photo.slack.loop_stacks import LoopStacks
 from ocp_users_photo.slack.session import IdentityCache
 from ocp_users_photo.slack.stacks import OwnedStack
+from tests.conftest import FORKS_ON_PURPOSE
 
 MiB = 1 << 20
 
 
+@pytest.mark.filterwarnings(FORKS_ON_PURPOSE)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
 def test_a_forked_child_holds_none_of_its_parents_image_bytes() -> None:
     held = byte_budget.image_bytes.try_hold(64 * MiB)
@@ -116,6 +118,7 @@ def _failures() -> tuple[Any, Callable[[], object]]:
     return failures._lock, lambda: failures.forget("key")
 
 
+@pytest.mark.filterwarnings(FORKS_ON_PURPOSE)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
 @pytest.mark.parametrize("made", [_stacks, _identities, _failures], ids=lambda made: made.__name__)
 def test_a_forked_child_can_take_a_lock_another_thread_held_at_the_fork(

@@ -19,6 +19,7 @@ import pytest
 
 from ocp_users_photo import worker_threads
 from ocp_users_photo.worker_threads import imported_off_loop, in_worker_thread
+from tests.conftest import FORKS_ON_PURPOSE
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
 
@@ -192,6 +193,7 @@ def _forked_child(answers: Any) -> None:
     answers.send(asyncio.run(in_worker_thread(lambda: 41)) + 1)
 
 
+@pytest.mark.filterwarnings(FORKS_ON_PURPOSE)
 async def test_a_forked_child_starts_its_own_threads() -> None:
     # The parent's threads are not in the child: without a new pool there, the child's
     # first job would wait for a thread that does not exist.
