@@ -146,6 +146,11 @@ def test_infinite_or_huge_numbers_are_refused(http: httpx.Client, path: str, bod
 
 def _logged_json_body(emulator: RunningEmulator, http: httpx.Client, body: str) -> str:
     """``body`` posted as JSON to users.profile.get, as the request log then lists it."""
+    return logged_json_bytes(emulator, http, body.encode()).decode()
+
+
+def logged_json_bytes(emulator: RunningEmulator, http: httpx.Client, body: bytes) -> bytes:
+    """``body`` posted as JSON to users.profile.get, as the request log then lists it."""
     emulator.requests.clear()
     http.post(
         "/api/users.profile.get",
@@ -154,7 +159,7 @@ def _logged_json_body(emulator: RunningEmulator, http: httpx.Client, body: str) 
     )
     listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
     [entry] = listed["requests"]
-    return base64.b64decode(entry["body_base64"]).decode()
+    return base64.b64decode(entry["body_base64"])
 
 
 def test_a_json_bodys_escaped_token_is_redacted_from_the_request_log(

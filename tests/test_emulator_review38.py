@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.emulator.redaction import redact_json
 from ocp_users_photo.emulator.server import start_emulator_in_thread
-from tests.test_emulator_review37 import TOKEN
+from tests.test_emulator_review37 import TOKEN, logged_json_bytes
 
 
 @pytest.fixture(scope="module", name="emulator")
@@ -120,15 +120,7 @@ def test_a_utf16_or_32_body_that_does_not_decode_whole_is_redacted(
     # NULs between its letters, so the credential was logged as sent.
     secret = "77777777777777777777"
     body = json.dumps({"inner": {"client_secret": secret}}).encode(encoding) + after
-    emulator.requests.clear()
-    http.post(
-        "/api/users.profile.get",
-        content=body,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
-    )
-    listed = http.get("/_emulator/requests", params={"include_body": "1"}).json()
-    [entry] = listed["requests"]
-    logged = base64.b64decode(entry["body_base64"])
+    logged = logged_json_bytes(emulator, http, body)
     assert secret.encode(encoding) not in logged, logged
     assert "[redacted]".encode(encoding) in logged
     assert secret.encode(encoding) not in redact_json(body)

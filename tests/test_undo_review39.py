@@ -7,8 +7,6 @@ past Pillow's own bound raised its DecompressionBombError through the change."""
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +16,9 @@ from PIL import Image
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.undo import shown_photo
 from ocp_users_photo.undo.shown_whole import shown_whole
+from tests.test_image import png_declaring
 from tests.test_undo10 import path_of, photo_whose_original_is
 from tests.undo_fixtures import GREEN, RED, history_tool
-
-
-def declaring(width: int, height: int) -> bytes:
-    """A PNG's signature and header declaring ``width`` x ``height``, and a few bytes of
-    zeros: small to send, huge to decode."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
-        + chunk(b"IEND", b"")
-    )
 
 
 def small_square_served(emulator: RunningEmulator, profile: dict[str, Any], data: bytes) -> None:
@@ -49,7 +31,7 @@ async def test_a_small_square_past_pillows_bound_is_passed_over_and_the_change_g
 ) -> None:
     # RED, square, set outside the tool and shown uncut; its 192 square declares 400 MP.
     profile = await photo_whose_original_is(emulator, RED)
-    small_square_served(emulator, profile, declaring(20000, 20000))
+    small_square_served(emulator, profile, png_declaring(20000, 20000))
     async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
         result = await tool.run({"image": GREEN})
         assert result["ok"] is True, result
@@ -73,7 +55,7 @@ async def test_a_small_square_declaring_more_than_slack_shows_is_never_decoded(
     monkeypatch.setattr(shown_photo, "shown_whole", recording)
     profile = await photo_whose_original_is(emulator, RED)
     # 156 million pixels: under Pillow's error bound, so it would be decoded whole.
-    small_square_served(emulator, profile, declaring(12500, 12500))
+    small_square_served(emulator, profile, png_declaring(12500, 12500))
     async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
         result = await tool.run({"image": GREEN})
         assert result["ok"] is True, result
@@ -82,4 +64,4 @@ async def test_a_small_square_declaring_more_than_slack_shows_is_never_decoded(
 
 
 def test_a_square_past_pillows_bound_is_not_alike() -> None:
-    assert shown_whole(RED, declaring(20000, 20000)) is False
+    assert shown_whole(RED, png_declaring(20000, 20000)) is False
