@@ -131,14 +131,16 @@ async def _deleted(
 ) -> bool:
     """``delete()`` what ``kept()`` says is still stored from before the event, until it
     says it is gone; False, with a warning naming ``what``, if it is not after about 15 s.
-    Deleted at once, as before, when the store cannot say; later only when it says so. What
-    was installed again since the event is kept, and said: the store may still hold rows of
-    the old installation (slack_sdk keeps every save), with their revoked tokens."""
-    first = True
+    What was installed again since the event is kept, and said: the store may still hold
+    rows of the old installation (slack_sdk keeps every save), with their revoked tokens.
+    While the store cannot say (busy), nothing is deleted blind: a deletion waiting on its
+    lock landed after a reinstall saved meanwhile, and removed it. Only a store that never
+    says, to the last attempt, has the installation deleted blind then."""
+    still: Stored | None = None
     for pause in (0.0, 0.0, *_PAUSES_BEFORE_DELETING_AGAIN):
         await asyncio.sleep(pause)
         try:
-            still: Stored | None = await kept()
+            still = await kept()
         except InstallationStoreFailed:  # the store is busy or failing: it cannot say
             still = None
         if still == "nothing":
@@ -150,9 +152,17 @@ async def _deleted(
                 what,
             )
             return True
-        if still == "from before" or first:
+        if still == "from before":
             await delete()
-        first = False
+    if still is None:
+        await delete()
+        logger.warning(
+            "the installation store never said whether %s was still stored (busy or "
+            "failing): it was deleted without that answer; check that it is gone once the "
+            "store answers",
+            what,
+        )
+        return False
     logger.warning(
         "could not remove %s from the installation store (busy or failing): its tokens stay "
         "stored until it is removed; remove it by hand once the store answers",
