@@ -162,18 +162,11 @@ async def _shown_square(
     when there is none (the original is kept then, as the best there is, unless it is
     under Slack's least side: then the photo cannot be kept)."""
     for key in _SHOWN_SQUARES:
-        url = profile.get(key)
-        if not isinstance(url, str) or not url:
-            continue
-        try:
-            data = await _download(url, session, limits, seconds, holding)
-            content_type, (width, height) = await anyio.to_thread.run_sync(
-                _checked_image, data, limits
-            )
-        except KeepingImpossible:
-            continue
-        if width == height >= limits.min_side:
-            return data, content_type
+        shown = await _rendition(profile, key, session, limits, seconds, holding)
+        if shown is not None:
+            data, content_type, (width, height) = shown
+            if width == height >= limits.min_side:
+                return data, content_type
     return None
 
 
@@ -192,16 +185,32 @@ async def _shown_small(
         max_declared_pixels=limits.max_side * limits.max_side,
     )
     for key in _SMALL_SQUARES:
-        url = profile.get(key)
-        if not isinstance(url, str) or not url:
-            continue
-        try:
-            data = await _download(url, session, small_limits, seconds, None)
-            await anyio.to_thread.run_sync(_checked_image, data, small_limits)
-        except KeepingImpossible:
-            continue
-        return data
+        shown = await _rendition(profile, key, session, small_limits, seconds, None)
+        if shown is not None:
+            return shown[0]
     return None
+
+
+async def _rendition(
+    profile: Mapping[str, Any],
+    key: str,
+    session: SlackSession,
+    limits: ImageLimits,
+    seconds: float,
+    holding: Holding | None,
+) -> tuple[bytes, str, tuple[int, int]] | None:
+    """The image the profile names under ``key``, its media type and size as shown, once
+    downloaded and checked within ``limits``; None where it names none, or one that could
+    not be read or is no image Slack takes as it is."""
+    url = profile.get(key)
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        data = await _download(url, session, limits, seconds, holding)
+        content_type, size = await anyio.to_thread.run_sync(_checked_image, data, limits)
+    except KeepingImpossible:
+        return None
+    return data, content_type, size
 
 
 def _avatar_hash(profile: Mapping[str, Any]) -> str:
