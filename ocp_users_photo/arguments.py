@@ -246,7 +246,10 @@ def _crop_value(name: str, value: object, bounds: tuple[int, int]) -> tuple[int,
     else:
         return 0, Problem(path, f"{wanted}, not {type(value).__name__}")
     if not low <= number <= high:
-        return 0, Problem(path, f"{wanted}, got {describe_value(number)}")
+        # As given: 1e308 from a model's JSON is said as it was written, not as the
+        # 1024-bit integer it stands for.
+        given = value if isinstance(value, float) else number
+        return 0, Problem(path, f"{wanted}, got {describe_value(given)}")
     return number, None
 
 

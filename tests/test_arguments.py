@@ -82,6 +82,8 @@ def test_every_problem_is_reported_at_once() -> None:
         ("9" * 13, "written with at most 5 digits; got a number of 13 digits"),
         ("000070", "written with at most 5 digits; got a number of 6 digits"),  # as the schema
         (10**40, "bit integer"),
+        (1e308, "got 1e+308"),  # a model's JSON number as written, not a 1024-bit integer
+        (70000.0, "got 70000.0"),
         ("9" * 400, "got a number of 400 digits"),
         ("x" * 400, "a text of 400 characters"),
         ([1], "not list"),
