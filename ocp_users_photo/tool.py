@@ -322,9 +322,17 @@ class UsersSetPhoto(AsyncClosing):
         more = len(self.url_hosts) - len(shown)
         if more:
             hosts += f" and {more} more the host allows"
+        on = "this host" if len(self.url_hosts) == 1 else "one of these hosts"
+        # Said only where a named host has one: beside "images.example.com" alone it
+        # described nothing a model was shown.
+        dot = (
+            " (a leading dot allows every name under it)"
+            if any(host.startswith(".") for host in shown)
+            else ""
+        )
         return (
-            f"{subject} may also be an https URL of an image on one of these hosts: {hosts} "
-            "(a leading dot allows every name under it); URLs on hosts not allowed are refused."
+            f"{subject} may also be an https URL of an image on {on}: {hosts}{dot}; URLs on "
+            "hosts not allowed are refused."
         )
 
     @property

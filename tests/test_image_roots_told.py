@@ -44,3 +44,13 @@ def test_a_folder_named_like_a_token_is_masked(tmp_path: Path) -> None:
     folder.mkdir()
     said = image_text(image_roots=[folder])
     assert "xoxp-1234567890" not in said
+
+
+def test_the_mcp_servers_instructions_name_one_url_host_as_one() -> None:
+    from ocp_users_photo.mcp_server import _instructions
+
+    one = UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=["images.example.com"])
+    assert "An https URL on this host works too: images.example.com." in _instructions(one)
+    two = UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=["images.example.com", ".cdn.test"])
+    said = _instructions(two)
+    assert "An https URL on one of these hosts works too: images.example.com, .cdn.test." in said

@@ -85,8 +85,19 @@ def test_the_option_checks_its_hosts_and_the_schema_says_what_is_accepted() -> N
     assert "Web URLs are not fetched" in plain.input_schema["properties"]["image"]["description"]
     allowed = UsersSetPhoto(CANARY_TOKEN, url_hosts=["images.example.com", ".cdn.test"], environ={})
     text = allowed.input_schema["properties"]["image"]["description"]
-    assert "https URL of an image on one of these hosts: images.example.com, .cdn.test" in text
+    assert (
+        "https URL of an image on one of these hosts: images.example.com, .cdn.test (a leading "
+        "dot allows every name under it); URLs on hosts not allowed are refused." in text
+    )
     assert "not fetched" not in text
+    # One host, none with a leading dot: said of that host alone, with no note on dots.
+    one = UsersSetPhoto(CANARY_TOKEN, url_hosts=["images.example.com"], environ={})
+    text = one.input_schema["properties"]["image"]["description"]
+    assert (
+        "https URL of an image on this host: images.example.com; URLs on hosts not allowed are "
+        "refused." in text
+    ), text
+    assert "leading dot" not in text
     # Shown as they are matched: lower case, IDNA.
     odd = UsersSetPhoto(CANARY_TOKEN, url_hosts=["Images.Example.COM", "bücher.test"], environ={})
     assert odd.url_hosts == ("images.example.com", "xn--bcher-kva.test")
@@ -204,6 +215,6 @@ def test_a_url_resolver_given_tells_the_model_its_own_hosts() -> None:
     policy = UrlPolicy(allowed_hosts=["images.example.com"], max_bytes=5_000_000)
     tool = UsersSetPhoto(CANARY_TOKEN, image_resolvers={"url": UrlResolver(policy)}, environ={})
     text = tool.input_schema["properties"]["image"]["description"]
-    assert "https URL of an image on one of these hosts: images.example.com" in text, text
+    assert "https URL of an image on this host: images.example.com" in text, text
     assert "not fetched" not in text
     assert tool.url_hosts == ("images.example.com",)
