@@ -11,9 +11,10 @@ from __future__ import annotations
 import warnings
 from typing import Final
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ocp_users_photo.crop import CropBox
+from ocp_users_photo.images.orientation import upright_as_shown
 from ocp_users_photo.images.pixel_modes import (
     WIDE_GREY,
     cmyk_as_srgb,
@@ -27,7 +28,7 @@ LETTERBOX_COLOR: Final = (255, 255, 255)
 def upright(picture: Image.Image) -> Image.Image:
     """The first frame as a viewer shows it: EXIF orientation applied, in RGB or RGBA."""
     picture.seek(0)
-    turned = ImageOps.exif_transpose(picture)
+    turned = upright_as_shown(picture)
     if turned.mode in WIDE_GREY or turned.mode == "F":
         # Grey of more than 8 bits, scaled (convert('RGB') turns all over 255 white).
         wide = resampleable(turned)

@@ -82,6 +82,19 @@ def pending_turn(picture_format: str, orientation: int) -> int:
     return 1 if picture_format in TURNED_BY_DECODER else orientation
 
 
+def upright_as_shown(picture: Image.Image) -> Image.Image:
+    """``picture`` turned as a viewer shows it, by the orientation its EXIF holds, as
+    ``ImageOps.exif_transpose`` turns it, but without writing the EXIF out again:
+    Pillow's writing raises ``struct.error`` for a tag stored with another type than the
+    standard's (cameras write such tags), where a viewer shows the picture all the same."""
+    try:
+        value = picture.getexif().get(TAG, 1)
+    except Exception:
+        value = 1  # unreadable EXIF turns nothing, in Pillow's viewer either
+    orientation = value if isinstance(value, int) and 1 <= value <= 8 else 1
+    return turned_upright(picture, pending_turn(picture.format or "", orientation))
+
+
 def turned_upright(picture: Image.Image, orientation: int) -> Image.Image:
     """``picture`` turned and mirrored as orientation ``orientation`` says (decodes it)."""
     from PIL import Image

@@ -15,7 +15,9 @@ from __future__ import annotations
 import io
 from typing import Final
 
-from PIL import Image, ImageChops, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageStat
+
+from ocp_users_photo.images.orientation import upright_as_shown
 
 __all__ = ["shown_whole"]
 
@@ -45,7 +47,7 @@ def _thumbnail(data: bytes) -> Image.Image:
     gives the same thumbnail however it was stored (16 bits, RGBA, a palette)."""
     with Image.open(io.BytesIO(data)) as picture:
         picture.draft("RGB", (_THUMBNAIL * 4, _THUMBNAIL * 4))  # JPEG: decoded small
-        upright = ImageOps.exif_transpose(picture)  # as Slack's clients show it
+        upright = upright_as_shown(picture)  # as Slack's clients show it
         if upright.mode in _WIDE_GREYS:
             # 16 bits (or 32) a pixel: scaled to 8, where converting would clip at 255.
             upright = upright.convert("I").point(lambda value: value * _TO_EIGHT_BITS)
