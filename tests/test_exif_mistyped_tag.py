@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.orientation import upright_as_shown
 from ocp_users_photo.square import upright
+from ocp_users_photo.undo import shown_whole as shown_whole_module
 from tests.test_emulator_set_photo import assert_success, fetch_image, near, set_photo
 from tests.test_undo10 import photo_whose_original_is
 from tests.test_undo_review39 import small_square_served
@@ -128,3 +129,14 @@ async def test_the_emulator_shows_such_a_jpeg_sent_as_it_is_upright(
     rgb = shown.convert("RGB")
     assert near(rgb.getpixel((40, 40)), (0, 0, 255), tolerance=40)
     assert near(rgb.getpixel((150, 150)), (255, 0, 0), tolerance=40)
+
+
+@pytest.mark.parametrize("error", [struct.error, KeyError, IndexError, TypeError, EOFError])
+def test_any_error_telling_the_likeness_is_not_alike(
+    monkeypatch: pytest.MonkeyPatch, error: type[Exception]
+) -> None:
+    def failing(data: bytes) -> Image.Image:
+        raise error("a decoder's own error on a hostile download")
+
+    monkeypatch.setattr(shown_whole_module, "_thumbnail", failing)
+    assert shown_whole_module.shown_whole(RED, RED) is False
