@@ -70,12 +70,13 @@ def redact_urlencoded(text: str) -> str:
 # A JSON string as written, escapes and all, cut short or not: it matches at every quote,
 # to the closing one or the end, possessively, so no quote inside a string is ever tried
 # as the start of another (one in a run of escaped quotes was, each to the body's end).
-_JSON_STRING = r'"(?:[^"\\]|\\(?:.|\Z))*+(?:"|\Z)'
-# A string; and, where it is a member's name, the colon and the member's value if that is
-# a string or a bare word (not an object or an array).
-_JSON_MEMBER = re.compile(
-    rf"({_JSON_STRING})(?:(\s*+:\s*+)({_JSON_STRING}|[^\s,{{}}\[\]\"]++))?", re.DOTALL
-)
+_JSON_STRING: Final = re.compile(r'"(?:[^"\\]|\\(?:.|\Z))*+(?:"|\Z)', re.DOTALL)
+# What makes a string a member's name: a colon after it.
+_NAME_ENDS: Final = re.compile(r"\s*+:\s*+")
+# A value that is neither a string, an array nor an object: a number, true, a bare word.
+_BARE_VALUE: Final = re.compile(r'[^\s,{}\[\]"]++')
+# Where an array's or an object's nesting changes, or a string starts.
+_NESTING: Final = re.compile(r'["\[\]{}]')
 
 
 def redact_json(body: bytes) -> bytes:
@@ -122,20 +123,63 @@ _WIDE_READINGS: Final = tuple(
 
 
 def _members_redacted(text: str) -> str:
-    """``text`` with each credential member's value replaced, and token shapes masked."""
+    """``text`` with each credential member's value replaced (a string, a bare word, or a
+    whole array or object: ``"client_secret": ["..."]`` kept its secret before), and token
+    shapes masked. One pass from left to right: each string is matched once, from its
+    opening quote, and a value is skipped as a whole."""
+    pieces: list[str] = []
+    copied = 0  # the text before this is in pieces
+    at = 0
+    while (quote := text.find('"', at)) != -1:
+        name = _JSON_STRING.match(text, quote)
+        assert name is not None, "a JSON string matches at every quote"
+        at = name.end()
+        colon = _NAME_ENDS.match(text, at)
+        if colon is None or not _names_a_credential(name.group()):
+            continue
+        value_starts = colon.end()
+        value_ends = _value_end(text, value_starts)
+        if value_ends == value_starts:
+            continue  # no value written: nothing to take out
+        pieces.append(text[copied:value_starts])
+        pieces.append(f'"{REDACTED}"')
+        copied = at = value_ends
+    pieces.append(text[copied:])
+    return without_tokens("".join(pieces))
 
-    def replaced(member: re.Match[str]) -> str:
-        if member.group(2) is None:
-            return member.group(0)  # a string that names no member
-        try:
-            name = json.loads(member.group(1))
-        except ValueError:
-            return member.group(0)
-        if name not in SECRET_FIELDS:
-            return member.group(0)
-        return f'{member.group(1)}{member.group(2)}"{REDACTED}"'
 
-    return without_tokens(_JSON_MEMBER.sub(replaced, text))
+def _names_a_credential(written: str) -> bool:
+    """Whether a string as written (escapes and all) names a credential field."""
+    try:
+        name = json.loads(written)
+    except ValueError:  # cut short, or an escape JSON has not
+        return False
+    return name in SECRET_FIELDS
+
+
+def _value_end(text: str, start: int) -> int:
+    """Where the value written at ``start`` ends: a string's closing quote, an array's or an
+    object's closing bracket (the body's end if it never comes), a bare word's last letter."""
+    if text.startswith('"', start):
+        string = _JSON_STRING.match(text, start)
+        assert string is not None, "a JSON string matches at every quote"
+        return string.end()
+    if not text.startswith(("[", "{"), start):
+        bare = _BARE_VALUE.match(text, start)
+        return start if bare is None else bare.end()
+    depth = 0
+    at = start
+    while (mark := _NESTING.search(text, at)) is not None:
+        if mark.group() == '"':
+            string = _JSON_STRING.match(text, mark.start())
+            assert string is not None, "a JSON string matches at every quote"
+            at = string.end()
+            continue
+        depth += 1 if mark.group() in "[{" else -1
+        at = mark.end()
+        if depth == 0:
+            return at
+    return len(text)
 
 
 def redact_bytes(data: bytes, secrets: list[str]) -> bytes:

@@ -135,14 +135,18 @@ async def _deleted(
     rows of the old installation (slack_sdk keeps every save), with their revoked tokens.
     While the store cannot say (busy), nothing is deleted blind: a deletion waiting on its
     lock landed after a reinstall saved meanwhile, and removed it. Only a store that never
-    says, to the last attempt, has the installation deleted blind then."""
+    says, to the last attempt, has the installation deleted blind then; one that said it
+    held it, and was busy after its deletion, is not deleted from again blind."""
     still: Stored | None = None
+    said = False  # whether the store ever answered what it holds
     for pause in (0.0, 0.0, *_PAUSES_BEFORE_DELETING_AGAIN):
         await asyncio.sleep(pause)
         try:
             still = await kept()
         except InstallationStoreFailed:  # the store is busy or failing: it cannot say
             still = None
+        else:
+            said = True
         if still == "nothing":
             return True
         if still == "installed since":
@@ -154,12 +158,19 @@ async def _deleted(
             return True
         if still == "from before":
             await delete()
-    if still is None:
+    if still is None and not said:
         await delete()
         logger.warning(
             "the installation store never said whether %s was still stored (busy or "
             "failing): it was deleted without that answer; check that it is gone once the "
             "store answers",
+            what,
+        )
+        return False
+    if still is None:
+        logger.warning(
+            "the installation store held %s and was busy or failing after it was deleted: "
+            "whether it is gone is not known; check that it is once the store answers",
             what,
         )
         return False
