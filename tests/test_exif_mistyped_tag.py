@@ -20,9 +20,11 @@ import pytest
 from PIL import Image, ImageOps
 
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.images.orientation import upright_as_shown
+from ocp_users_photo.images.orientation import read_orientation, upright_as_shown
+from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.square import upright
 from ocp_users_photo.undo import shown_whole as shown_whole_module
+from tests.hostile_images import png_chunk
 from tests.test_emulator_set_photo import assert_success, fetch_image, near, set_photo
 from tests.test_undo10 import photo_whose_original_is
 from tests.test_undo_review39 import small_square_served
@@ -140,3 +142,70 @@ def test_any_error_telling_the_likeness_is_not_alike(
 
     monkeypatch.setattr(shown_whole_module, "_thumbnail", failing)
     assert shown_whole_module.shown_whole(RED, RED) is False
+
+
+# The review of these changes (2026-12-06 17:10 UTC) ---------------------------------------
+
+XMP_ORIENTATION_6 = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-'
+    b'rdf-syntax-ns#"><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+    b'tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
+)
+
+
+def png_with_exif_before_and_xmp_after_the_pixels() -> bytes:
+    """A PNG whose eXIf chunk (a camera's make, no orientation) comes before its pixels and
+    whose XMP, after them, says orientation 6."""
+    plain = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(plain, format="PNG")
+    data = plain.getvalue()
+    exif = Image.Exif()
+    exif[MAKE] = "Cam"
+    early = png_chunk(b"eXIf", exif.tobytes().removeprefix(b"Exif\x00\x00"))
+    late = png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + XMP_ORIENTATION_6)
+    after_header = 8 + 25  # the signature and IHDR
+    end = data.rindex(b"IEND") - 4
+    return data[:after_header] + early + data[after_header:end] + late + data[end:]
+
+
+def test_an_orientation_after_a_pngs_pixels_is_read_as_the_crop_box_was_checked() -> None:
+    # Without decoding first, Pillow reads no metadata after the pixels where an eXIf chunk
+    # came before them: the emulator, --preview and undo's likeness showed it unturned,
+    # while the tool checked the crop box against it turned (read_orientation: 6).
+    data = png_with_exif_before_and_xmp_after_the_pixels()
+    source = ImageSource("x", "x", len(data), data=data)
+    with Image.open(io.BytesIO(data)) as picture:
+        assert read_orientation(picture, source) == 6
+    with Image.open(io.BytesIO(data)) as picture:
+        assert upright_as_shown(picture).size == (20, 40)
+    with Image.open(io.BytesIO(data)) as picture:
+        assert ImageOps.exif_transpose(picture).size == (20, 40)
+
+
+def test_a_tiff_pillow_turns_as_it_decodes_is_not_turned_again() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(buffer, format="TIFF", tiffinfo={ORIENTATION: 6})
+    with Image.open(io.BytesIO(buffer.getvalue())) as picture:
+        assert upright(picture).size == (20, 40)
+
+
+@pytest.mark.parametrize("orientation", [0, 9, 65535])
+def test_an_orientation_out_of_range_turns_nothing(orientation: int) -> None:
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    data = jpeg(Image.new("RGB", (40, 20)), exif.tobytes())
+    source = ImageSource("x", "x", len(data), data=data)
+    with Image.open(io.BytesIO(data)) as picture:
+        assert read_orientation(picture, source) == 1
+        assert upright_as_shown(picture).size == (40, 20)
+
+
+def test_exif_that_cannot_be_read_turns_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = jpeg(Image.new("RGB", (40, 20)), mistyped_exif(6))
+    with Image.open(io.BytesIO(data)) as picture:
+
+        def unreadable() -> Image.Exif:
+            raise SyntaxError("not an EXIF block Pillow reads")
+
+        monkeypatch.setattr(picture, "getexif", unreadable)
+        assert upright_as_shown(picture).size == (40, 20)

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from ocp_users_photo.emulator import redaction
 from ocp_users_photo.emulator.redaction import redact_json
 from ocp_users_photo.examples import bolt_revocation
 from ocp_users_photo.examples.bolt_revocation import Stored, _deleted
@@ -148,3 +149,46 @@ async def test_a_store_that_holds_it_to_the_end_is_deleted_from_each_time_and_sa
     assert store.deletions == 7
     assert "could not remove the installation of U1" in caplog.text
     assert "never said" not in caplog.text
+
+
+# The review of these changes (2026-12-06 17:10 UTC) ---------------------------------------
+
+
+def test_names_no_credential_could_be_written_as_are_not_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Decoding every member's name (a failing decoding builds an error each time) doubled
+    # the time a body of short names took to list.
+    decoded: list[str] = []
+    real = json.loads
+
+    def counting(text: str) -> object:
+        decoded.append(text)
+        return real(text)
+
+    monkeypatch.setattr("ocp_users_photo.emulator.redaction.json.loads", counting)
+    body = b'{"a":1,"\\x":2,"":3,"a_name_far_too_long_to_be_one":4,' * 100 + b"}"
+    assert redaction._redact_members(body) == body
+    assert decoded == []
+    assert redaction._redact_members(b'{"\\u0074oken":"' + SECRET.encode() + b'"}') == (
+        b'{"\\u0074oken":"[redacted]"}'
+    )
+    assert decoded == ['"\\u0074oken"']
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # A bare value at depth, as a whole word or number.
+        (b'{"a":{"code":12345}},', b'{"a":{"code":"[redacted]"}},'),
+        (b'{"a":{"token":abcdef}},', b'{"a":{"token":"[redacted]"}},'),
+        # Space before the colon, at depth.
+        (b'{"a":{"token" :"S3CRET"}},', b'{"a":{"token" :"[redacted]"}},'),
+        # An escaped name, at depth (the JSON reading replaces a top-level one itself).
+        (b'{"a":{"\\u0074oken":"S3CRET"}},', b'{"a":{"\\u0074oken":"[redacted]"}},'),
+        # A credential inside a credential's value: replaced once, with what follows kept.
+        (b'{"a":1,"token":{"code":"x"}},"b":2}', b'{"a":1,"token":"[redacted]"},"b":2}'),
+    ],
+)
+def test_a_body_that_is_no_json_is_redacted_exactly(body: bytes, expected: bytes) -> None:
+    assert redact_json(body) == expected

@@ -86,8 +86,13 @@ def upright_as_shown(picture: Image.Image) -> Image.Image:
     """``picture`` turned as a viewer shows it, by the orientation its EXIF holds, as
     ``ImageOps.exif_transpose`` turns it, but without writing the EXIF out again:
     Pillow's writing raises ``struct.error`` for a tag stored with another type than the
-    standard's (cameras write such tags), where a viewer shows the picture all the same."""
+    standard's (cameras write such tags), where a viewer shows the picture all the same.
+    Decoded first, as Pillow's is: a PNG's metadata after its pixels (an XMP orientation
+    beside an eXIf chunk before them) is read only then. An orientation that is no whole
+    number from 1 to 8 (a fraction, 6/1) turns nothing, as ``read_orientation`` says, by
+    which the crop box was checked; Pillow's turns by 6/1."""
     try:
+        picture.load()
         value = picture.getexif().get(TAG, 1)
     except Exception:
         value = 1  # unreadable EXIF turns nothing, in Pillow's viewer either
