@@ -24,7 +24,7 @@ import time
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 T = TypeVar("T")
 
@@ -134,21 +134,71 @@ def _start() -> _Running:
 
 
 def _serve(loop: asyncio.AbstractEventLoop) -> None:
-    """The thread: the loop until it is stopped, then closed (what it held with it)."""
+    """The thread: the loop until it is stopped, then what was left on it wound down
+    (``_wound_down``), then closed."""
     asyncio.set_event_loop(loop)
     try:
         loop.run_forever()
+        loop.run_until_complete(_wound_down())
     finally:
         loop.close()
 
 
+# How long what is left on a stopped runner's loop has to end before it is cancelled.
+_WIND_DOWN_SECONDS: Final = 5.0
+
+
+async def _wound_down() -> None:
+    """What was left on a runner's loop when it stopped, ended as ``asyncio.run`` ends its
+    own: a runner dropped with its token source, without ``aclose``, is stopped by its
+    finalizer while the collector hands the loop the close of the source's HTTP stack (a
+    task not yet run): closed with the loop, that stack's connection was left open ("unclosed
+    transport"; on Python 3.13 "coroutine ... 'aclose' of '_closer_of' was never awaited").
+    A refresh under way gets the same few seconds to save what Slack answered (cut short,
+    the store keeps a spent token); then what is left is cancelled, and the loop's async
+    generators (each stack's closer, which closes it) are closed."""
+    await _tasks_ended()
+    await asyncio.get_running_loop().shutdown_asyncgens()
+    # The closes those generators started (a connection's transport closes on the next
+    # turns of the loop), and any task the collector handed over meanwhile.
+    await _tasks_ended()
+    for _ in range(_TURNS_TO_CLOSE):
+        await asyncio.sleep(0)
+
+
+# Turns of the loop a closed transport takes to let its socket go.
+_TURNS_TO_CLOSE: Final = 2
+
+
+async def _tasks_ended() -> None:
+    """Every task of the loop but this one ended: given ``_WIND_DOWN_SECONDS``, then cancelled."""
+    current = asyncio.current_task()
+    left = [task for task in asyncio.all_tasks() if task is not current]
+    if not left:
+        return
+    _, pending = await asyncio.wait(left, timeout=_WIND_DOWN_SECONDS)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=_WIND_DOWN_SECONDS)
+
+
 def _stop_all(started: list[_Running]) -> None:
-    """A runner collected without ``aclose``: its loops stop, and their threads end."""
+    """A runner collected without ``aclose``: its loops stop, and their threads end. Each
+    stops a moment later: the collector that dropped the runner may still be finalizing,
+    on this thread, what its token source held, and hands each loop the close of the HTTP
+    stack the source used there."""
     for running in started:
         if not running.loop.is_closed():
             with contextlib.suppress(RuntimeError):  # closed meanwhile
-                running.loop.call_soon_threadsafe(running.loop.stop)
+                running.loop.call_soon_threadsafe(
+                    running.loop.call_later, _COLLECTOR_SECONDS, running.loop.stop
+                )
     started.clear()
+
+
+# How long a dropped runner's loop goes on for the collector before it stops.
+_COLLECTOR_SECONDS: Final = 0.05
 
 
 # Every runner of the process, for the fork handler (one registration, not one a runner).

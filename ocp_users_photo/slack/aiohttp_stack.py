@@ -20,6 +20,7 @@ httpx-aiohttp alike.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import re
@@ -83,10 +84,6 @@ class AiohttpStack:
                 limit=LIMITS.max_connections or 0,
                 keepalive_timeout=LIMITS.keepalive_expiry or 0,
             )
-            # A tool never closed (or left behind on a finished event loop) lets go of its
-            # connections quietly, as httpx's client does, not with aiohttp's "Unclosed
-            # client session" complaint on stderr when it is collected.
-            self._letting_go = weakref.finalize(self, _let_go, connector)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
@@ -94,6 +91,10 @@ class AiohttpStack:
                 auto_decompress=False,
                 max_headers=AIOHTTP_MAX_HEADERS,
             )
+            # A tool never closed (or left behind on a finished event loop) lets go of its
+            # connections quietly, as httpx's client does, not with aiohttp's "Unclosed
+            # client session" complaint on stderr when it is collected.
+            self._letting_go = weakref.finalize(self, _let_go, connector, self._session)
         return self._session
 
     async def post(self, url: str, head: RequestHead, body: FormBody) -> Answer:
@@ -204,15 +205,40 @@ def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
     return AbortingConnector
 
 
-def _let_go(connector: aiohttp.BaseConnector) -> None:
+def _let_go(connector: aiohttp.BaseConnector, session: aiohttp.ClientSession | None = None) -> None:
     """Mark ``connector`` closed without its event loop: its sockets close where that loop still
     runs, else when they are collected. aiohttp's ``close()`` must be awaited on the loop,
     which is gone by the time a forgotten stack is collected; its synchronous part is
-    ``_close()``, used here, guarded, for want of a public one."""
+    ``_close()``, used here, guarded, for want of a public one. The collector may run this
+    on another thread than the loop's (a token source's refresh loop, in a thread of its
+    own): there the close is handed to the loop, as a transport may only be closed on its
+    own loop's thread (closed from another, its socket was left open, and the loop never
+    woke to finish it), and ``session`` is let go of its connector at once (aiohttp's
+    ``detach``), so that it is not collected complaining it was never closed."""
     close = getattr(connector, "_close", None)
-    if callable(close):
-        with contextlib.suppress(Exception):
-            close()
+    if not callable(close):
+        return
+    loop = getattr(connector, "_loop", None)
+    if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_running() and not _runs_here(loop):
+        with contextlib.suppress(RuntimeError):  # closed meanwhile: closed here, below
+            loop.call_soon_threadsafe(_closed_quietly, close)
+            if session is not None:
+                session.detach()
+            return
+    _closed_quietly(close)
+
+
+def _runs_here(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` is the event loop running in this thread."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def _closed_quietly(close: Callable[[], object]) -> None:
+    with contextlib.suppress(Exception):
+        close()
 
 
 def _releaser(response: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:
