@@ -18,7 +18,7 @@ import gc
 import threading
 import time
 import warnings
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ import pytest
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorThread, RunningEmulator
 from ocp_users_photo.installations import InstallationTokenSource
+from ocp_users_photo.installations.refresh_runner import RefreshRunner
 from tests.http_stacks import stack_environ, stack_params
 from tests.installation_helpers import (
     CLIENT_ID,
@@ -95,7 +96,9 @@ def test_a_source_dropped_after_a_refresh_leaves_no_connection_open(
     said = [f"{w.category.__name__}: {w.message}" for w in caught]
     left_open = [text for text in said if "unclosed transport" in text]
     never_run = [text for text in said if "never awaited" in text]
+    complaints = [text for text in said if "Unclosed" in text]
     assert left_open == [], said
+    assert complaints == [], said
     assert never_run == [], said
 
 
@@ -127,13 +130,189 @@ def test_a_connector_let_go_on_another_thread_is_closed_on_its_loops_thread() ->
 
         connector._close = recording  # type: ignore[method-assign]
         _let_go(connector, session)  # as the collector runs it, on this thread
+        assert session.closed  # let go of at once: collected, it does not complain
         deadline = time.monotonic() + 5.0
         while not closed_on and time.monotonic() < deadline:
             time.sleep(0.01)
         assert closed_on == ["the stack's loop"]
         assert connector.closed
-        assert session.closed  # let go of at once: collected, it does not complain
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
+
+
+# The runner's own wind-down (the review of 66f3d85) ---------------------------------------
+
+_LEFT: list[object] = []  # what work left on a runner's loop, kept alive past the work
+
+
+def _thread_ends(before: set[threading.Thread]) -> None:
+    deadline = time.monotonic() + 10.0
+    while _refresh_threads() - before and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.02)
+    assert not _refresh_threads() - before, "the runner's thread went on"
+
+
+def test_a_dropped_runner_closes_the_async_generators_left_on_its_loop() -> None:
+    """An HTTP stack's closer is an async generator on the runner's loop: a runner dropped
+    without aclose closes it as its loop ends, as asyncio.run does (closed with the loop
+    instead, the stack it closes was left open)."""
+    closed: list[str] = []
+
+    async def leave_a_generator() -> None:
+        async def closer() -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                await asyncio.sleep(0)  # its close awaits, as a stack's does
+                closed.append(threading.current_thread().name)
+
+        generator = closer()
+        await anext(generator)
+        _LEFT.append(generator)
+
+    before = _refresh_threads()
+    runner = RefreshRunner()
+    runner.submit(leave_a_generator()).result(5)
+    del runner  # no aclose
+    try:
+        _thread_ends(before)
+        assert closed == [_REFRESH_THREAD]
+    finally:
+        _LEFT.clear()
+
+
+def test_aclose_cancels_what_is_left_on_the_loop_as_asyncio_run_does() -> None:
+    """After aclose the work has ended: a task a host's store left running is cancelled
+    at once, not given the seconds a dropped runner's loop gives the collector's closes
+    (aclose(wait=1) took 5 s, 20 s for a task that ignores its cancellation)."""
+    finished: list[bool] = []
+
+    async def leave_a_task() -> None:
+        async def later() -> None:
+            await asyncio.sleep(0.5)
+            finished.append(True)
+
+        _LEFT.append(asyncio.get_running_loop().create_task(later()))
+
+    async def main() -> None:
+        runner = RefreshRunner()
+        await asyncio.wrap_future(runner.submit(leave_a_task()))
+        assert await asyncio.wait_for(runner.aclose(wait=1.0), 10) is True
+
+    try:
+        asyncio.run(main())
+        (task,) = _LEFT
+        assert isinstance(task, asyncio.Task)
+        assert task.cancelled()
+        assert finished == []
+    finally:
+        _LEFT.clear()
+
+
+def test_a_runner_dropped_while_its_loop_winds_down_lets_it_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """aclose stopped the loop and was cancelled while the loop wound down; the runner was
+    then dropped, and its finalizer's stop landed in the wind-down: "Event loop stopped
+    before Future completed" in the runner's thread, and the task being ended destroyed."""
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda raised: failures.append(raised.exc_value))
+    ended: list[bool] = []
+
+    async def leave_a_slow_task() -> None:
+        async def slow_to_end() -> None:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                await asyncio.sleep(0.3)  # its cleanup takes a moment
+                ended.append(True)
+                raise
+
+        _LEFT.append(asyncio.get_running_loop().create_task(slow_to_end()))
+
+    async def main() -> None:
+        runner = RefreshRunner()
+        await asyncio.wrap_future(runner.submit(leave_a_slow_task()))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(runner.aclose(), 0.1)  # cancelled in the wind-down
+        del runner
+        gc.collect()  # the finalizer schedules its stop
+        await asyncio.sleep(0.6)
+
+    before = _refresh_threads()
+    try:
+        asyncio.run(main())
+        _thread_ends(before)
+        assert failures == []
+        assert ended == [True]
+    finally:
+        _LEFT.clear()
+
+
+def test_a_connector_let_go_on_its_own_loop_or_a_stopped_one_is_closed_at_once() -> None:
+    """On the loop's own thread (the collector running there), or with its loop stopped,
+    nothing is handed over: the connector is closed before ``_let_go`` returns."""
+    import aiohttp
+
+    from ocp_users_photo.slack.aiohttp_stack import _let_go
+
+    async def on_its_own_loop() -> bool:
+        connector = aiohttp.TCPConnector()
+        _let_go(connector, aiohttp.ClientSession(connector=connector))
+        return connector.closed
+
+    assert asyncio.run(on_its_own_loop()) is True
+
+    loop = asyncio.new_event_loop()
+    try:
+
+        async def opened() -> aiohttp.TCPConnector:
+            return aiohttp.TCPConnector()
+
+        connector = loop.run_until_complete(opened())  # the loop is stopped after it
+        _let_go(connector)
+        assert connector.closed
+    finally:
+        loop.close()
+
+
+def test_a_second_aclose_during_the_wind_down_lets_it_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each aclose stops the loop: a second one, called while the first's stop had the
+    loop winding down (an app's shutdown hook and a lifespan handler), cut the wind-down
+    short ("Event loop stopped before Future completed" in the runner's thread)."""
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda raised: failures.append(raised.exc_value))
+    ended: list[bool] = []
+
+    async def leave_a_slow_task() -> None:
+        async def slow_to_end() -> None:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                await asyncio.sleep(0.4)  # its cleanup takes a moment: the wind-down too
+                ended.append(True)
+                raise
+
+        _LEFT.append(asyncio.get_running_loop().create_task(slow_to_end()))
+
+    async def main() -> None:
+        runner = RefreshRunner()
+        await asyncio.wrap_future(runner.submit(leave_a_slow_task()))
+        first = asyncio.create_task(runner.aclose())
+        await asyncio.sleep(0.1)  # its stop sent: the loop winds down
+        await runner.aclose()
+        await first
+
+    before = _refresh_threads()
+    try:
+        asyncio.run(main())
+        _thread_ends(before)
+        assert failures == []
+        assert ended == [True]
+    finally:
+        _LEFT.clear()

@@ -108,7 +108,8 @@ class RefreshRunner:
                 if last is not None:
                     await wait_from_loop(asyncio.run_coroutine_threadsafe(last(), running.loop))
                 with contextlib.suppress(RuntimeError):  # stopped and closed meanwhile
-                    running.loop.call_soon_threadsafe(running.loop.stop)
+                    # Two acloses at once each stop it: the later, winding down, stops nothing.
+                    running.loop.call_soon_threadsafe(_stop_unless_winding_down, running.loop)
             await asyncio.to_thread(running.thread.join)
             with self._guard:
                 if running in self._started:
@@ -139,29 +140,36 @@ def _serve(loop: asyncio.AbstractEventLoop) -> None:
     asyncio.set_event_loop(loop)
     try:
         loop.run_forever()
-        loop.run_until_complete(_wound_down())
+        _WINDING_DOWN.add(loop)  # a finalizer's late stop no longer cuts the loop short
+        loop.run_until_complete(_wound_down(dropped=loop in _DROPPED))
     finally:
         loop.close()
 
 
-# How long what is left on a stopped runner's loop has to end before it is cancelled.
-_WIND_DOWN_SECONDS: Final = 5.0
+# How long what is left on a dropped runner's loop has to end before it is cancelled, and
+# how long the loop's async generators have to close.
+_WIND_DOWN_SECONDS: Final = 1.0
+# The loops of runners collected without ``aclose`` (``_stop_all``), and those winding down.
+_DROPPED: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+_WINDING_DOWN: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
 
-async def _wound_down() -> None:
+async def _wound_down(*, dropped: bool) -> None:
     """What was left on a runner's loop when it stopped, ended as ``asyncio.run`` ends its
-    own: a runner dropped with its token source, without ``aclose``, is stopped by its
-    finalizer while the collector hands the loop the close of the source's HTTP stack (a
-    task not yet run): closed with the loop, that stack's connection was left open ("unclosed
-    transport"; on Python 3.13 "coroutine ... 'aclose' of '_closer_of' was never awaited").
-    A refresh under way gets the same few seconds to save what Slack answered (cut short,
-    the store keeps a spent token); then what is left is cancelled, and the loop's async
-    generators (each stack's closer, which closes it) are closed."""
-    await _tasks_ended()
-    await asyncio.get_running_loop().shutdown_asyncgens()
+    own: its tasks cancelled, its async generators (each HTTP stack's closer, which closes
+    it) closed, and the transports given their last turns; each step bounded. A runner
+    dropped with its token source, without ``aclose``, is stopped by its finalizer while
+    the collector hands the loop the close of the source's HTTP stack (a task not yet
+    run): its tasks first get ``_WIND_DOWN_SECONDS`` to end. Closed before, that stack's
+    connection was left open ("unclosed transport"; on Python 3.13 "coroutine ... 'aclose'
+    of '_closer_of' was never awaited"). After ``aclose`` the work has ended: what is left
+    (a host store's own task) is cancelled at once."""
+    await _tasks_ended(_WIND_DOWN_SECONDS if dropped else 0.0)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.get_running_loop().shutdown_asyncgens(), _WIND_DOWN_SECONDS)
     # The closes those generators started (a connection's transport closes on the next
     # turns of the loop), and any task the collector handed over meanwhile.
-    await _tasks_ended()
+    await _tasks_ended(_WIND_DOWN_SECONDS if dropped else 0.0)
     for _ in range(_TURNS_TO_CLOSE):
         await asyncio.sleep(0)
 
@@ -170,17 +178,20 @@ async def _wound_down() -> None:
 _TURNS_TO_CLOSE: Final = 2
 
 
-async def _tasks_ended() -> None:
-    """Every task of the loop but this one ended: given ``_WIND_DOWN_SECONDS``, then cancelled."""
+async def _tasks_ended(grace: float) -> None:
+    """Every task of the loop but this one ended: given ``grace`` seconds, then cancelled
+    (and given ``_WIND_DOWN_SECONDS`` to end so; one that will not is left)."""
     current = asyncio.current_task()
     left = [task for task in asyncio.all_tasks() if task is not current]
     if not left:
         return
-    _, pending = await asyncio.wait(left, timeout=_WIND_DOWN_SECONDS)
-    for task in pending:
+    if grace > 0:
+        _, still = await asyncio.wait(left, timeout=grace)
+        left = list(still)
+    for task in left:
         task.cancel()
-    if pending:
-        await asyncio.wait(pending, timeout=_WIND_DOWN_SECONDS)
+    if left:
+        await asyncio.wait(left, timeout=_WIND_DOWN_SECONDS)
 
 
 def _stop_all(started: list[_Running]) -> None:
@@ -190,11 +201,22 @@ def _stop_all(started: list[_Running]) -> None:
     stack the source used there."""
     for running in started:
         if not running.loop.is_closed():
+            _DROPPED.add(running.loop)
             with contextlib.suppress(RuntimeError):  # closed meanwhile
                 running.loop.call_soon_threadsafe(
-                    running.loop.call_later, _COLLECTOR_SECONDS, running.loop.stop
+                    running.loop.call_later,
+                    _COLLECTOR_SECONDS,
+                    _stop_unless_winding_down,
+                    running.loop,
                 )
     started.clear()
+
+
+def _stop_unless_winding_down(loop: asyncio.AbstractEventLoop) -> None:
+    """Stop ``loop``, unless it stopped already and is winding down: a stop then would cut
+    its wind-down short ("Event loop stopped before Future completed", in its thread)."""
+    if loop not in _WINDING_DOWN:
+        loop.stop()
 
 
 # How long a dropped runner's loop goes on for the collector before it stops.
