@@ -18,7 +18,7 @@ import gc
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,31 @@ def _thread_ends(before: set[threading.Thread]) -> None:
     assert not _refresh_threads() - before, "the runner's thread went on"
 
 
+def _leaving_a_task_slow_to_end(ended: list[bool], seconds: float) -> Coroutine[Any, Any, None]:
+    """Work that leaves a task on the runner's loop whose cleanup, once cancelled, takes
+    ``seconds`` (the wind-down's with it), then says so in ``ended``."""
+
+    async def slow_to_end() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await asyncio.sleep(seconds)
+            ended.append(True)
+            raise
+
+    async def leave() -> None:
+        _LEFT.append(asyncio.get_running_loop().create_task(slow_to_end()))
+
+    return leave()
+
+
+def _thread_failures(monkeypatch: pytest.MonkeyPatch) -> list[BaseException | None]:
+    """What a thread raised from here on (its excepthook's)."""
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda raised: failures.append(raised.exc_value))
+    return failures
+
+
 def test_a_dropped_runner_closes_the_async_generators_left_on_its_loop() -> None:
     """An HTTP stack's closer is an async generator on the runner's loop: a runner dropped
     without aclose closes it as its loop ends, as asyncio.run does (closed with the loop
@@ -218,24 +243,12 @@ def test_a_runner_dropped_while_its_loop_winds_down_lets_it_end(
     """aclose stopped the loop and was cancelled while the loop wound down; the runner was
     then dropped, and its finalizer's stop landed in the wind-down: "Event loop stopped
     before Future completed" in the runner's thread, and the task being ended destroyed."""
-    failures: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda raised: failures.append(raised.exc_value))
+    failures = _thread_failures(monkeypatch)
     ended: list[bool] = []
-
-    async def leave_a_slow_task() -> None:
-        async def slow_to_end() -> None:
-            try:
-                await asyncio.sleep(3600)
-            except asyncio.CancelledError:
-                await asyncio.sleep(0.3)  # its cleanup takes a moment
-                ended.append(True)
-                raise
-
-        _LEFT.append(asyncio.get_running_loop().create_task(slow_to_end()))
 
     async def main() -> None:
         runner = RefreshRunner()
-        await asyncio.wrap_future(runner.submit(leave_a_slow_task()))
+        await asyncio.wrap_future(runner.submit(_leaving_a_task_slow_to_end(ended, 0.3)))
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(runner.aclose(), 0.1)  # cancelled in the wind-down
         del runner
@@ -285,24 +298,12 @@ def test_a_second_aclose_during_the_wind_down_lets_it_end(
     """Each aclose stops the loop: a second one, called while the first's stop had the
     loop winding down (an app's shutdown hook and a lifespan handler), cut the wind-down
     short ("Event loop stopped before Future completed" in the runner's thread)."""
-    failures: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda raised: failures.append(raised.exc_value))
+    failures = _thread_failures(monkeypatch)
     ended: list[bool] = []
-
-    async def leave_a_slow_task() -> None:
-        async def slow_to_end() -> None:
-            try:
-                await asyncio.sleep(3600)
-            except asyncio.CancelledError:
-                await asyncio.sleep(0.4)  # its cleanup takes a moment: the wind-down too
-                ended.append(True)
-                raise
-
-        _LEFT.append(asyncio.get_running_loop().create_task(slow_to_end()))
 
     async def main() -> None:
         runner = RefreshRunner()
-        await asyncio.wrap_future(runner.submit(leave_a_slow_task()))
+        await asyncio.wrap_future(runner.submit(_leaving_a_task_slow_to_end(ended, 0.4)))
         first = asyncio.create_task(runner.aclose())
         await asyncio.sleep(0.1)  # its stop sent: the loop winds down
         await runner.aclose()

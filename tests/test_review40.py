@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-from collections.abc import Iterator
 
 import pytest
 
 from ocp_users_photo.emulator import redaction
 from ocp_users_photo.emulator.redaction import redact_json
 from ocp_users_photo.examples import bolt_revocation
-from ocp_users_photo.examples.bolt_revocation import Stored, _deleted
-from ocp_users_photo.installations.errors import InstallationStoreFailed
+from ocp_users_photo.examples.bolt_revocation import _deleted
+from tests.test_bolt_review39 import Store
 
 SECRET = "s3cr3t-value-0123456789"
 
@@ -106,23 +104,6 @@ def test_the_stray_bytes_before_a_wide_body_are_logged_as_they_came() -> None:
 @pytest.fixture(name="no_pauses")
 def no_pauses_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bolt_revocation, "_PAUSES_BEFORE_DELETING_AGAIN", (0.0,) * 5)
-
-
-class Store:
-    """What ``kept()`` says, answer by answer (None: busy, it cannot say); the deletions."""
-
-    def __init__(self, answers: Iterator[Stored | None]) -> None:
-        self.answers = answers
-        self.deletions = 0
-
-    async def kept(self) -> Stored:
-        answer = next(self.answers)
-        if answer is None:
-            raise InstallationStoreFailed("finding the installation", sqlite3.OperationalError())
-        return answer
-
-    async def delete(self) -> None:
-        self.deletions += 1
 
 
 @pytest.mark.usefixtures("no_pauses")
