@@ -196,6 +196,19 @@ def _thread_failures(monkeypatch: pytest.MonkeyPatch) -> list[BaseException | No
     return failures
 
 
+def _run_then_threads_end(
+    main: Coroutine[Any, Any, None], failures: list[BaseException | None]
+) -> None:
+    """``main`` run; then the runner threads it started ended, none having raised."""
+    before = _refresh_threads()
+    try:
+        asyncio.run(main)
+        _thread_ends(before)
+        assert failures == []
+    finally:
+        _LEFT.clear()
+
+
 def test_a_dropped_runner_closes_the_async_generators_left_on_its_loop() -> None:
     """An HTTP stack's closer is an async generator on the runner's loop: a runner dropped
     without aclose closes it as its loop ends, as asyncio.run does (closed with the loop
@@ -271,14 +284,8 @@ def test_a_runner_dropped_while_its_loop_winds_down_lets_it_end(
         gc.collect()  # the finalizer schedules its stop
         await asyncio.sleep(0.6)
 
-    before = _refresh_threads()
-    try:
-        asyncio.run(main())
-        _thread_ends(before)
-        assert failures == []
-        assert ended == [True]
-    finally:
-        _LEFT.clear()
+    _run_then_threads_end(main(), failures)
+    assert ended == [True]
 
 
 def test_a_connector_let_go_on_its_own_loop_or_a_stopped_one_is_closed_at_once() -> None:
@@ -325,11 +332,5 @@ def test_a_second_aclose_during_the_wind_down_lets_it_end(
         await runner.aclose()
         await first
 
-    before = _refresh_threads()
-    try:
-        asyncio.run(main())
-        _thread_ends(before)
-        assert failures == []
-        assert ended == [True]
-    finally:
-        _LEFT.clear()
+    _run_then_threads_end(main(), failures)
+    assert ended == [True]

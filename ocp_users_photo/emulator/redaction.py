@@ -134,11 +134,9 @@ def _members_redacted(text: str) -> str:
     copied = 0  # the text before this is in pieces
     at = 0
     while (quote := text.find('"', at)) != -1:
-        name = _JSON_STRING.match(text, quote)
-        assert name is not None, "a JSON string matches at every quote"
-        at = name.end()
+        at = _string_end(text, quote)
         colon = _NAME_ENDS.match(text, at)
-        if colon is None or not _names_a_credential(name.group()):
+        if colon is None or not _names_a_credential(text[quote:at]):
             continue
         value_starts = colon.end()
         value_ends = _value_end(text, value_starts)
@@ -149,6 +147,14 @@ def _members_redacted(text: str) -> str:
         copied = at = value_ends
     pieces.append(text[copied:])
     return without_tokens("".join(pieces))
+
+
+def _string_end(text: str, quote: int) -> int:
+    """Where the JSON string opened by the quote at ``quote`` ends (the body's end, if it
+    is cut short)."""
+    string = _JSON_STRING.match(text, quote)
+    assert string is not None, "a JSON string matches at every quote"
+    return string.end()
 
 
 def _names_a_credential(written: str) -> bool:
@@ -169,9 +175,7 @@ def _value_end(text: str, start: int) -> int:
     """Where the value written at ``start`` ends: a string's closing quote, an array's or an
     object's closing bracket (the body's end if it never comes), a bare word's last letter."""
     if text.startswith('"', start):
-        string = _JSON_STRING.match(text, start)
-        assert string is not None, "a JSON string matches at every quote"
-        return string.end()
+        return _string_end(text, start)
     if not text.startswith(("[", "{"), start):
         bare = _BARE_VALUE.match(text, start)
         return start if bare is None else bare.end()
@@ -179,9 +183,7 @@ def _value_end(text: str, start: int) -> int:
     at = start
     while (mark := _NESTING.search(text, at)) is not None:
         if mark.group() == '"':
-            string = _JSON_STRING.match(text, mark.start())
-            assert string is not None, "a JSON string matches at every quote"
-            at = string.end()
+            at = _string_end(text, mark.start())
             continue
         depth += 1 if mark.group() in "[{" else -1
         at = mark.end()

@@ -20,6 +20,8 @@ from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.tiff_structure import exif_problem
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PIL import Image
 
 TAG: Final = 0x0112
@@ -53,11 +55,18 @@ def read_orientation(picture: Image.Image, source: ImageSource) -> int:
     problem = exif_problem(_exif_pillow_reads(picture.info))
     if problem is not None:
         raise UnboundedExif(problem)
+    # The base class's reader: a PNG's own would decode the pixels to look for eXIf.
+    return _orientation_read(lambda: Image.Image.getexif(picture))
+
+
+def _orientation_read(read_exif: Callable[[], Image.Exif]) -> int:
+    """The orientation the block ``read_exif()`` gives holds (1 to 8); 1 where it holds
+    none, a value that is no whole number from 1 to 8, or cannot be read: Pillow's viewer
+    turns nothing then either."""
     try:
-        # The base class's reader: a PNG's own would decode the pixels to look for eXIf.
-        value = Image.Image.getexif(picture).get(TAG, 1)
+        value = read_exif().get(TAG, 1)
     except Exception:
-        return 1  # unreadable EXIF turns nothing, in Pillow's viewer either
+        return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
@@ -91,12 +100,12 @@ def upright_as_shown(picture: Image.Image) -> Image.Image:
     beside an eXIf chunk before them) is read only then. An orientation that is no whole
     number from 1 to 8 (a fraction, 6/1) turns nothing, as ``read_orientation`` says, by
     which the crop box was checked; Pillow's turns by 6/1."""
-    try:
+
+    def decoded_exif() -> Image.Exif:
         picture.load()
-        value = picture.getexif().get(TAG, 1)
-    except Exception:
-        value = 1  # unreadable EXIF turns nothing, in Pillow's viewer either
-    orientation = value if isinstance(value, int) and 1 <= value <= 8 else 1
+        return picture.getexif()
+
+    orientation = _orientation_read(decoded_exif)
     return turned_upright(picture, pending_turn(picture.format or "", orientation))
 
 

@@ -164,12 +164,13 @@ async def _wound_down(*, dropped: bool) -> None:
     connection was left open ("unclosed transport"; on Python 3.13 "coroutine ... 'aclose'
     of '_closer_of' was never awaited"). After ``aclose`` the work has ended: what is left
     (a host store's own task) is cancelled at once."""
-    await _tasks_ended(_WIND_DOWN_SECONDS if dropped else 0.0)
+    grace = _WIND_DOWN_SECONDS if dropped else 0.0
+    await _tasks_ended(grace)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.get_running_loop().shutdown_asyncgens(), _WIND_DOWN_SECONDS)
     # The closes those generators started (a connection's transport closes on the next
     # turns of the loop), and any task the collector handed over meanwhile.
-    await _tasks_ended(_WIND_DOWN_SECONDS if dropped else 0.0)
+    await _tasks_ended(grace)
     for _ in range(_TURNS_TO_CLOSE):
         await asyncio.sleep(0)
 
