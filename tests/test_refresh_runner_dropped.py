@@ -71,12 +71,6 @@ def _refresh_then_drop(emulator: RunningEmulator, folder: Path, turn: int, stack
     gc.collect()
 
 
-# aiohttp's stack (the [fast] extra, the default where installed). httpx's is not held to
-# it: its pooled connections' transports are in the same garbage cycle as the stack's
-# closer, and the collector finalizes them before that closer can run on the loop.
-AIOHTTP = [param for param in stack_params() if getattr(param, "id", None) == "aiohttp"]
-
-
 def drops_in_this_process(stack: str, folder: str) -> None:
     """The child's work: ``DROPS`` sources refreshed and dropped, their threads ended."""
     before = _refresh_threads()
@@ -92,7 +86,7 @@ def drops_in_this_process(stack: str, folder: str) -> None:
         gc.collect()
 
 
-@pytest.mark.parametrize("stack", AIOHTTP)
+@pytest.mark.parametrize("stack", stack_params())
 def test_a_source_dropped_after_a_refresh_leaves_no_connection_open(
     tmp_path: Path, stack: str
 ) -> None:

@@ -230,6 +230,8 @@ class SlackClient:
         # them): a tool may be shared by threads that each run a loop. Each is held by its
         # loop (slack/loop_stacks.py): a loop its program dropped unclosed goes with it.
         self._owned = LoopStacks()
+        # Dropped without aclose(), it has each running loop close its stack there.
+        weakref.finalize(self, self._owned.close_on_their_loops).atexit = False
         # When aclose() last ran on each loop: calls that began before it end.
         self._closed_at: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = (
             weakref.WeakKeyDictionary()

@@ -9,11 +9,16 @@ where without this package it is collected (and closed) once unreferenced. So ea
 stack is held by its loop (an attribute the loop carries), and the client keeps only
 weak references: loop and stack go together. A loop that takes no attribute (uvloop's)
 keeps its stack in the client, as before, until it is closed.
+
+A client dropped without ``aclose`` hands each stack a loop still runs to that loop to
+close (``close_on_their_loops``, its finalizer): left to the collector, httpx's pooled
+connections were collected with the stack, each an "unclosed transport".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from typing import Final
 
@@ -22,6 +27,9 @@ from ocp_users_photo.slack.stacks import OwnedStack
 
 # The attribute a loop carries: the stacks of every client that used it, by client.
 _ON_THE_LOOP: Final = "_ocp_users_photo_stacks"
+# The closes handed to loops by dropped clients, held until done (a loop holds its tasks
+# weakly).
+_CLOSING: Final[set[asyncio.Task[None]]] = set()
 
 
 class LoopStacks:
@@ -82,3 +90,46 @@ class LoopStacks:
         with self._lock:
             held, loops = bool(self._held), list(self._loops)
         return held or any(self.get(loop) is not None for loop in loops)
+
+    def close_on_their_loops(self) -> None:
+        """Close each stack on its loop, where that loop still runs: the client that owns
+        them was dropped without ``aclose``. Run by its finalizer, on whichever thread the
+        collector ran in; a stack may only be closed on its own loop's thread. A loop that
+        is not running lets its stack go, as before (collected with it)."""
+        with self._lock:
+            loops = [*self._held, *self._loops]
+        for loop in loops:
+            stack = self.pop(loop)
+            if stack is None or stack.is_closed:
+                continue
+            if not loop.is_running():
+                stack.let_go()
+            elif _runs_here(loop):
+                _close_on(loop, stack)
+            else:
+                with contextlib.suppress(RuntimeError):  # closed meanwhile: let go, below
+                    loop.call_soon_threadsafe(_close_on, loop, stack)
+                    continue
+                stack.let_go()
+
+
+def _close_on(loop: asyncio.AbstractEventLoop, stack: OwnedStack) -> None:
+    """Close ``stack`` in a task of ``loop``'s, called in that loop's thread."""
+    closing = loop.create_task(stack.aclose())
+    _CLOSING.add(closing)
+    closing.add_done_callback(_closed)
+
+
+def _closed(closing: asyncio.Task[None]) -> None:
+    """A close's end: its failure read (nobody awaits it; the loop would say it was not)."""
+    _CLOSING.discard(closing)
+    if not closing.cancelled():
+        closing.exception()
+
+
+def _runs_here(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` is the event loop running in this thread."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
