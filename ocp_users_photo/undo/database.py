@@ -39,6 +39,7 @@ from ocp_users_photo.private_folders import make_private_folders
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.sqlite_busy import is_busy
 from ocp_users_photo.undo.errors import HistoryBusy, HistoryUnavailable
+from ocp_users_photo.undo.others_files import others_may_write
 
 __all__ = [
     "APP_NAME",
@@ -147,6 +148,7 @@ def open_history(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Con
     ``check`` runs SQLite's quick integrity check first. Raises HistoryUnavailable.
     """
     with translated_failures(path):
+        _refuse_what_others_may_write(path)
         _create_private(path)
         # isolation_level=None: transactions are begun and ended by hand (BEGIN IMMEDIATE).
         database = sqlite3.connect(
@@ -202,6 +204,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
                 # The change makes the link's own folder, not its target's: it would fail.
                 raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
             _check_makeable(os.path.abspath(path))
+            _refuse_what_others_may_write(path)
             return
         found = os.stat(target)
         if stat.S_ISDIR(found.st_mode):
@@ -214,6 +217,7 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
             )
         if not _writable(target):
             raise _read_only_refusal(path)
+        _refuse_what_others_may_write(path)
         if found.st_size == 0:
             return
         database = _connect_read_only(target, busy_timeout)
@@ -268,14 +272,17 @@ def _live(target: str) -> bool:
 
 def only_readable(path: Path) -> bool:
     """Whether the history file at ``path`` holds bytes this user cannot write as a change
-    writes them (the file, its -wal and -shm files, or its folder read-only): it can be
-    listed, not changed. Blocking."""
+    writes them (the file, its -wal and -shm files, or its folder read-only), or may not
+    trust (another user could have written them: undo/others_files.py): it can be listed,
+    not changed. Blocking."""
     try:
         target = os.path.realpath(path)  # a relative one: the working folder may be gone
         found = os.stat(target)
     except OSError:
         return False  # opening it says why, as for any history
-    return stat.S_ISREG(found.st_mode) and found.st_size > 0 and not _writable(target)
+    if not stat.S_ISREG(found.st_mode) or found.st_size == 0:
+        return False
+    return not _writable(target) or others_may_write(target, _WAYS_TO_GIVE_A_PATH) is not None
 
 
 # How many times a read-only reading is tried while another program writes the file.
@@ -421,6 +428,14 @@ def _refuse_unreadable_wal(path: Path, target: str) -> None:
         "try again once its owner's program is done, or have the history's owner run the command",
         kind=HistoryBusy,  # often passing: the owner's program opening or closing it
     )
+
+
+def _refuse_what_others_may_write(path: Path) -> None:
+    """HistoryUnavailable when another user could have written the history at ``path``
+    (undo/others_files.py): checked before any change opens it, or makes it."""
+    found = others_may_write(os.path.realpath(path), _WAYS_TO_GIVE_A_PATH)
+    if found is not None:
+        raise _refused(path, found.what, found.advice)
 
 
 def _owns(target: str) -> bool:
@@ -671,7 +686,8 @@ def _folder_refusal(path: Path) -> HistoryUnavailable:
     return _refused(
         path,
         "is a folder, and the history is a file",
-        f"give a file's path, such as {_named(path / HISTORY_FILE_NAME)} {_WAYS_TO_GIVE_A_PATH}",
+        f"give a file's path, such as {shown_history_path(path / HISTORY_FILE_NAME)} "
+        + _WAYS_TO_GIVE_A_PATH,
     )
 
 
@@ -840,7 +856,7 @@ def _refused(
 ) -> HistoryUnavailable:
     """Every refusal of the history alike: what is wrong, that Slack is untouched, what to do
     (a model, which can change none of it, is told whom to tell)."""
-    named = _named(path)
+    named = shown_history_path(path)
     refusal = kind(f"the photo history {named} {what}; nothing was changed in Slack: {advice}")
     refusal.model_message = f"the photo history {named} {what}; nothing was changed in Slack: " + (
         _MODEL_WAITS if kind is HistoryBusy else _MODEL_TELLS
@@ -848,7 +864,7 @@ def _refused(
     return refusal
 
 
-def _named(path: Path) -> str:
+def shown_history_path(path: Path) -> str:
     """The history's path for a message: a relative one as the file it names, since it is
     taken from the working directory, which an MCP host chooses (often ``/``). Bounded, and
     anything in it shaped like a Slack token masked (a token pasted as a folder's name)."""

@@ -32,7 +32,7 @@ from ocp_users_photo.observers import (
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
-from ocp_users_photo.undo.database import only_readable
+from ocp_users_photo.undo.database import only_readable, shown_history_path
 from ocp_users_photo.undo.entries import KeptPhoto
 from ocp_users_photo.undo.errors import (
     DamagedEntry,
@@ -46,6 +46,8 @@ from ocp_users_photo.undo.owner import history_owner
 from ocp_users_photo.undo.turns import in_turn
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ocp_users_photo.credentials import Renew, SlackToken
     from ocp_users_photo.prepared import TokenOverride
     from ocp_users_photo.slack.session import SlackSession
@@ -384,12 +386,13 @@ def _without_advice(message: str) -> str:
     return shown(found, 200)
 
 
-def _nothing_kept(owner: HistoryOwner, path: object, keeping: object) -> NothingToUndo:
+def _nothing_kept(owner: HistoryOwner, path: Path, keeping: object) -> NothingToUndo:
     """NothingToUndo for a person with no kept photo; to the Python caller whose tool's
     ``call`` keeps nothing (``keep_previous`` None, its default, or False), it names the
     option, which a model or the command line cannot set (they are told the rest)."""
     said = (
-        f"there is no kept photo of {owner} to put back in {path}: a photo is kept when a "
+        f"there is no kept photo of {owner} to put back in {shown_history_path(path)}: a "
+        "photo is kept when a "
         "change replaces it with keeping on (setting the photo already shown replaces "
         "nothing, so keeps nothing; a change made at this very moment keeps its photo as "
         "it is sent: undo again once it has ended)"
@@ -422,8 +425,9 @@ async def _newest_change(
         if not stale_entry(kept, shown):
             return kept.entry
     raise NothingToUndo(
-        f"there is no kept photo of {owner} to put back in {history.path}: the kept entries "
-        "record changes that have not taken effect (the photo shown is the one they kept)"
+        f"there is no kept photo of {owner} to put back in {shown_history_path(history.path)}: "
+        "the kept entries record changes that have not taken effect (the photo shown is the "
+        "one they kept)"
     )
 
 
