@@ -29,7 +29,8 @@ async def test_nothing_to_undo_names_the_history_masked_and_printable(
         with pytest.raises(NothingToUndo) as raised:
             await tool.undo()
     error = raised.value
-    for text in (str(error), error.model_message, error.terminal_message):
+    for text in (str(error), error.model_message or "", error.terminal_message or ""):
+        assert text, "a message left unset"
         assert "there is no kept photo of" in text
         assert "history.sqlite3" in text  # still named
         assert PASTED not in text
@@ -88,8 +89,8 @@ async def test_an_empty_file_another_user_made_is_refused_not_taken_over(
     assert "--history PATH" in str(said)
     assert planted.stat().st_uid == STRANGER  # untouched
     assert planted.stat().st_size == 0
-    assert "belongs to another user" in said.model_message
-    assert "history.sqlite3" in said.model_message
+    assert "belongs to another user" in (said.model_message or "")
+    assert "history.sqlite3" in (said.model_message or "")
 
 
 @AS_ROOT
