@@ -257,3 +257,12 @@ async def tool_for_fixture(emulator: RunningEmulator) -> AsyncIterator[MakeTool]
     for source, tool in made:
         await tool.aclose()
         await source.aclose()
+
+
+def absence_confirmed(store: SQLite3InstallationStore, user_id: str = "UNOBODY0001") -> None:
+    """``confirm_absent`` for a person of the workspace (by default one never installed)."""
+    from ocp_users_photo.installations.sqlite_absence import confirm_absent
+
+    confirm_absent(
+        store, enterprise_id=None, team_id=TEAM_ID, user_id=user_id, is_enterprise_install=False
+    )

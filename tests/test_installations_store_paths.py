@@ -26,7 +26,6 @@ from ocp_users_photo.installations import (
     InstallationTokenSource,
     SingleProcessRefreshLock,
 )
-from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.sqlite_file import StoreNotAFile
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.tokens import ActingPerson
@@ -35,6 +34,7 @@ from tests.installation_helpers import (
     CLIENT_SECRET,
     TEAM_ID,
     MakeTool,
+    absence_confirmed,
     install,
     photo_tokens,
     portrait,
@@ -141,7 +141,7 @@ def raised_in_time(work: Callable[[], object]) -> BaseException | None:
 def test_no_open_of_the_stores_path_waits_on_a_named_pipe(fifo: Path) -> None:
     # The absence check and the refresh lock open the path themselves: neither may wait.
     store = SQLite3InstallationStore(database=str(fifo), client_id=CLIENT_ID)
-    assert isinstance(raised_in_time(lambda: confirm_absent(store)), StoreNotAFile)
+    assert isinstance(raised_in_time(lambda: absence_confirmed(store)), StoreNotAFile)
     lock = SQLiteRefreshLock(fifo, wait_seconds=1.0)
 
     async def take() -> None:

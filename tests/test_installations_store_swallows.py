@@ -24,7 +24,6 @@ from ocp_users_photo.installations import (
     InstallationStoreFailed,
     NotInstalled,
 )
-from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.tokens import ActingPerson
 from tests.installation_helpers import (
@@ -33,6 +32,7 @@ from tests.installation_helpers import (
     TEAM_ID,
     Clock,
     MakeTool,
+    absence_confirmed,
     emulator_source,
     install,
     photo_tokens,
@@ -139,11 +139,11 @@ def test_the_check_reads_the_stores_own_file_whatever_its_folder_is_named(
     # end its path (it would read another file, or none), nor "%41" be read as "A".
     (tmp_path / folder).mkdir()
     healthy = sqlite_store(tmp_path / folder / "installations.db")
-    confirm_absent(healthy)  # reads well: the person is really absent
+    absence_confirmed(healthy)  # reads well: the person is really absent
     damaged = tmp_path / folder / "damaged.db"
     damaged.write_bytes(b"not a database at all " * 200)
     with pytest.raises(sqlite3.DatabaseError):
-        confirm_absent(SQLite3InstallationStore(database=str(damaged), client_id=CLIENT_ID))
+        absence_confirmed(SQLite3InstallationStore(database=str(damaged), client_id=CLIENT_ID))
     assert sorted(path.name for path in (tmp_path / folder).iterdir()) == [
         "damaged.db",
         "installations.db",

@@ -25,12 +25,12 @@ from ocp_users_photo.installations.refused_refreshes import (
     RefusedRefreshes,
     key_of,
 )
-from ocp_users_photo.installations.sqlite_absence import confirm_absent
 from ocp_users_photo.installations.sqlite_lease import SQLiteRefreshLock
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads, StoreAccess
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.database import SCHEMA_VERSION, in_transaction, open_history
 from ocp_users_photo.undo.errors import HistoryUnavailable
+from tests.installation_helpers import absence_confirmed
 
 CLIENT_ID = "7777777777.8888888888"
 TEAM_ID = "T0EMULATOR"
@@ -99,7 +99,7 @@ def test_the_absence_check_creates_no_file(tmp_path: Path) -> None:
     database = tmp_path / "gone.db"
     store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
     with pytest.raises(sqlite3.Error):
-        confirm_absent(store)
+        absence_confirmed(store)
     assert not database.exists()
 
 
@@ -117,7 +117,7 @@ def test_a_file_without_slack_installations_table_is_not_read_as_absence(
     connection.close()
     store = SQLite3InstallationStore(database=str(database), client_id=CLIENT_ID)
     with pytest.raises(sqlite3.OperationalError, match="slack_installations"):
-        confirm_absent(store)
+        absence_confirmed(store)
 
 
 # --- store_access.py --------------------------------------------------------------------

@@ -33,7 +33,7 @@ except ModuleNotFoundError as missing:  # the extra is not installed
     raise missing_extra("bolt", missing) from missing
 
 from ocp_users_photo.installations.errors import InstallationStoreFailed
-from ocp_users_photo.installations.sqlite_absence import confirm_absent
+from ocp_users_photo.installations.sqlite_absence import confirm_no_bot
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads, StoreAccess
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo import HistoryOwner, PhotoHistory
@@ -236,7 +236,16 @@ async def _bot_kept(
         )
         store = installations.store if isinstance(installations, AsyncStoreInThreads) else None
         if found is None and isinstance(store, SQLite3InstallationStore):
-            await anyio.to_thread.run_sync(confirm_absent, store)
+            # Rows of the workspace's bot in the file: the store's read of them failed.
+            await anyio.to_thread.run_sync(
+                functools.partial(
+                    confirm_no_bot,
+                    store,
+                    enterprise_id=enterprise_id,
+                    team_id=team_id,
+                    is_enterprise_install=team_id is None,
+                )
+            )
     except Exception as error:
         raise InstallationStoreFailed("reading the bot's installation", error) from None
     return _stored(found, revoked_at)

@@ -97,7 +97,7 @@ class StoreAccess:
                             _name_exposure(sqlite.database)
                     found = store.find_installation(**arguments)
                     if found is None and sqlite is not None:
-                        confirm_absent(sqlite)
+                        confirm_absent(sqlite, **arguments)
                     return found
 
                 # Abandoned if the caller stops waiting (the call's deadline): a read
