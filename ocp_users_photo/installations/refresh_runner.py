@@ -97,7 +97,7 @@ class RefreshRunner:
         all_stopped = True
         for running in closing:
             while pending := self._pending(running):
-                left = None if ends is None else max(ends - time.monotonic(), 0.0)
+                left = _left(ends)
                 await asyncio.wait([wait_from_loop(future) for future in pending], timeout=left)
                 if left == 0.0:
                     break
@@ -106,11 +106,20 @@ class RefreshRunner:
                 continue
             if not running.loop.is_closed():
                 if last is not None:
-                    await wait_from_loop(asyncio.run_coroutine_threadsafe(last(), running.loop))
+                    ended = wait_from_loop(asyncio.run_coroutine_threadsafe(last(), running.loop))
+                    await asyncio.wait([ended], timeout=_left(ends))
+                    if not ended.done():  # past ``wait``: left running, as work under way
+                        all_stopped = False
+                        continue
+                    ended.result()
                 with contextlib.suppress(RuntimeError):  # stopped and closed meanwhile
                     # Two acloses at once each stop it: the later, winding down, stops nothing.
                     running.loop.call_soon_threadsafe(_stop_unless_winding_down, running.loop)
-            await asyncio.to_thread(running.thread.join)
+            # Its wind-down is bounded (``_wound_down``); the wait is kept all the same.
+            await asyncio.to_thread(running.thread.join, _left(ends))
+            if running.thread.is_alive():
+                all_stopped = False
+                continue
             with self._guard:
                 if running in self._started:
                     self._started.remove(running)
@@ -125,6 +134,11 @@ class RefreshRunner:
         parent's): the next refresh starts a new one."""
         self._guard = threading.Lock()
         self._started.clear()
+
+
+def _left(ends: float | None) -> float | None:
+    """The seconds left until ``ends`` (None: no end), never below zero."""
+    return None if ends is None else max(ends - time.monotonic(), 0.0)
 
 
 def _start() -> _Running:
@@ -166,8 +180,13 @@ async def _wound_down(*, dropped: bool) -> None:
     (a host store's own task) is cancelled at once."""
     grace = _WIND_DOWN_SECONDS if dropped else 0.0
     await _tasks_ended(grace)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.get_running_loop().shutdown_asyncgens(), _WIND_DOWN_SECONDS)
+    # Waited for by asyncio.wait, not wait_for: wait_for, past its time, waits for the
+    # cancelled shutdown to end, and a generator whose cleanup swallows its cancellation
+    # held the wind-down (and an aclose(wait=...) joining its thread) for ever.
+    closing = asyncio.ensure_future(asyncio.get_running_loop().shutdown_asyncgens())
+    _, unfinished = await asyncio.wait([closing], timeout=_WIND_DOWN_SECONDS)
+    for stuck in unfinished:
+        stuck.cancel()  # left, if it will not end: the loop closes without it
     # The closes those generators started (a connection's transport closes on the next
     # turns of the loop), and any task the collector handed over meanwhile.
     await _tasks_ended(grace)
