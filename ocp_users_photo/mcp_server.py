@@ -329,8 +329,7 @@ def _instructions(tool: UsersSetPhoto) -> str:
             "paths): give image as base64 or a data: URI."
         )
     if tool.url_hosts:
-        on = "this host" if len(tool.url_hosts) == 1 else "one of these hosts"
-        where += f" An https URL on {on} works too: {', '.join(tool.url_hosts)}."
+        where += " " + tool.url_hosts_told("image")
     return (
         f"{tool.name} sets the Slack profile photo of the user whose token this server holds. "
         + where

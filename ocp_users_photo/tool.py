@@ -299,7 +299,7 @@ class UsersSetPhoto(AsyncClosing):
         image["description"] = described_for(image["description"], self.fit, self.limits)
         if self.url_hosts:
             image["description"] = image["description"].replace(
-                URLS_NOT_FETCHED, self._url_hosts_told("It")
+                URLS_NOT_FETCHED, self.url_hosts_told("It")
             )
         if self.image_roots:
             image["description"] = image["description"].replace(
@@ -316,13 +316,18 @@ class UsersSetPhoto(AsyncClosing):
             self.description, self.input_schema["properties"]["image"]["description"]
         )
 
-    def _url_hosts_told(self, subject: str) -> str:
+    def url_hosts_told(self, subject: str) -> str:
+        """What a model is told of the image hosts allowed (at most ``_URL_HOSTS_NAMED``
+        named), in a sentence about ``subject``."""
         shown = self.url_hosts[:_URL_HOSTS_NAMED]
         hosts = ", ".join(shown)
         more = len(self.url_hosts) - len(shown)
         if more:
             hosts += f" and {more} more the host allows"
-        on = "this host" if len(self.url_hosts) == 1 else "one of these hosts"
+        if len(self.url_hosts) != 1:
+            on = "one of these hosts"
+        else:  # a leading dot names no host, but the names under it
+            on = "a host under this name" if shown[0].startswith(".") else "this host"
         # Said only where a named host has one: beside "images.example.com" alone it
         # described nothing a model was shown.
         dot = (

@@ -78,7 +78,7 @@ def test_every_problem_is_reported_at_once() -> None:
         ("  ", "got an empty text"),
         ("ten", "digits 0-9 only"),
         (70000, "from 0 to 65535"),
-        ("70000", "from 0 to 65535"),
+        ("70000", "from 0 to 65535, got 70000"),  # the number read, not the text
         ("9" * 13, "written with at most 5 digits; got a number of 13 digits"),
         ("000070", "written with at most 5 digits; got a number of 6 digits"),  # as the schema
         (10**40, "bit integer"),

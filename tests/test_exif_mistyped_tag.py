@@ -209,3 +209,21 @@ def test_exif_that_cannot_be_read_turns_nothing(monkeypatch: pytest.MonkeyPatch)
 
         monkeypatch.setattr(picture, "getexif", unreadable)
         assert upright_as_shown(picture).size == (40, 20)
+
+
+def test_an_orientation_stored_as_a_float_turns_nothing() -> None:
+    """The standard stores the orientation as a SHORT; written as a FLOAT (6.0), it is read
+    as no orientation, as browsers read it (Pillow's exif_transpose would turn it)."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    written = exif.tobytes()
+    order = ">" if written.startswith(b"Exif\x00\x00MM") else "<"
+    as_short = struct.pack(f"{order}HHLH", ORIENTATION, 3, 1, 6) + b"\x00\x00"
+    assert written.count(as_short) == 1, written
+    as_float = struct.pack(f"{order}HHLf", ORIENTATION, 11, 1, 6.0)
+    data = jpeg(Image.new("RGB", (40, 20)), written.replace(as_short, as_float))
+    source = ImageSource("x", "x", len(data), data=data)
+    with Image.open(io.BytesIO(data)) as picture:
+        assert picture.getexif().get(ORIENTATION) == 6.0  # the float, read
+        assert read_orientation(picture, source) == 1
+        assert upright_as_shown(picture).size == (40, 20)

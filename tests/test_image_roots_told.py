@@ -50,7 +50,38 @@ def test_the_mcp_servers_instructions_name_one_url_host_as_one() -> None:
     from ocp_users_photo.mcp_server import _instructions
 
     one = UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=["images.example.com"])
-    assert "An https URL on this host works too: images.example.com." in _instructions(one)
+    assert "image may also be an https URL of an image on this host: images.example.com;" in (
+        _instructions(one)
+    )
     two = UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=["images.example.com", ".cdn.test"])
     said = _instructions(two)
-    assert "An https URL on one of these hosts works too: images.example.com, .cdn.test." in said
+    assert "on one of these hosts: images.example.com, .cdn.test (a leading dot allows" in said
+
+
+def test_one_leading_dot_host_is_told_as_the_names_under_it() -> None:
+    """ ".cdn.test" allows the names under it, not a host of that name: "this host" said
+    the contrary, in the tool's schema and the MCP server's instructions."""
+    from ocp_users_photo.mcp_server import _instructions
+
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=[".cdn.test"])
+    for said in (image_text(url_hosts=[".cdn.test"]), _instructions(tool)):
+        assert "on a host under this name: .cdn.test (a leading dot allows every name" in said
+        assert "this host" not in said
+
+
+def test_the_mcp_servers_instructions_name_at_most_as_many_hosts_as_the_schema() -> None:
+    from ocp_users_photo.mcp_server import _instructions
+
+    hosts = [f"images{number}.example.com" for number in range(30)]
+    said = _instructions(UsersSetPhoto(CANARY_TOKEN, environ={}, url_hosts=hosts))
+    assert "images19.example.com and 10 more the host allows" in said
+    assert "images20.example.com" not in said
+
+
+def test_a_leading_dot_host_past_those_named_gets_no_note() -> None:
+    """The note on leading dots describes the hosts a model is shown: one past the twenty
+    named is not."""
+    hosts = [*(f"images{number}.example.com" for number in range(20)), ".cdn.test"]
+    said = image_text(url_hosts=hosts)
+    assert "and 1 more the host allows" in said
+    assert "leading dot" not in said

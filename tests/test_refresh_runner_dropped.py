@@ -141,6 +141,7 @@ def test_a_connector_let_go_on_another_thread_is_closed_on_its_loops_thread() ->
         connector._close = recording  # type: ignore[method-assign]
         _let_go(connector, session)  # as the collector runs it, on this thread
         assert session.closed  # let go of at once: collected, it does not complain
+        assert session.connector is None  # detached here, not by the close on its loop
         deadline = time.monotonic() + 5.0
         while not closed_on and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -167,6 +167,8 @@ def test_names_no_credential_could_be_written_as_are_not_decoded(
         (b'{"a":{"token" :"S3CRET"}},', b'{"a":{"token" :"[redacted]"}},'),
         # An escaped name, at depth (the JSON reading replaces a top-level one itself).
         (b'{"a":{"\\u0074oken":"S3CRET"}},', b'{"a":{"\\u0074oken":"[redacted]"}},'),
+        # Its escape in capitals, as JSON allows.
+        (b'{"a":{"t\\u006Fken":"S3CRET"}},', b'{"a":{"t\\u006Fken":"[redacted]"}},'),
         # A credential inside a credential's value: replaced once, with what follows kept.
         (b'{"a":1,"token":{"code":"x"}},"b":2}', b'{"a":1,"token":"[redacted]"},"b":2}'),
     ],

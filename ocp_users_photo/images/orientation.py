@@ -61,8 +61,9 @@ def read_orientation(picture: Image.Image, source: ImageSource) -> int:
 
 def _orientation_read(read_exif: Callable[[], Image.Exif]) -> int:
     """The orientation the block ``read_exif()`` gives holds (1 to 8); 1 where it holds
-    none, a value that is no whole number from 1 to 8, or cannot be read: Pillow's viewer
-    turns nothing then either."""
+    none, a value that is no integer from 1 to 8, or cannot be read: a viewer turns nothing
+    then either (a browser reads the standard's SHORT; Pillow's exif_transpose alone would
+    turn a FLOAT 6.0)."""
     try:
         value = read_exif().get(TAG, 1)
     except Exception:
