@@ -22,6 +22,7 @@ written, in this process (the section's snippets share its imports).
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import threading
 import traceback
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,6 +271,22 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
             }
 
 
+@contextlib.contextmanager
+def _resource_warnings_told() -> Iterator[None]:
+    """What the snippet left to the collector (a connection, a file), written to its stderr
+    as ``python -W always::ResourceWarning FILE`` would show it: Python hides these by
+    default, and a snippet a reader copies must close what it opens."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            yield
+        finally:
+            gc.collect()
+            for warning in caught:
+                if issubclass(warning.category, ResourceWarning):
+                    sys.stderr.write(f"ResourceWarning: {warning.message}\n")
+
+
 def _run_python(folder: Path, block: dict[str, Any]) -> tuple[str, str, int | None]:
     """Save the block as a file and run it as the main program, in this process.
 
@@ -283,7 +301,11 @@ def _run_python(folder: Path, block: dict[str, Any]) -> tuple[str, str, int | No
     saved_argv = sys.argv
     sys.argv = [script.name]
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            _resource_warnings_told(),
+        ):
             runpy.run_path(script.name, run_name="__main__")
     except SystemExit as ended:
         code = ended.code if isinstance(ended.code, int) else (0 if ended.code is None else 1)

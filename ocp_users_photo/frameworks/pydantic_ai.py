@@ -18,6 +18,7 @@ to the model as the tool's answer.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Final
 
 from ocp_users_photo.acting_tool import ActingTool
@@ -43,17 +44,29 @@ except ModuleNotFoundError as missing:  # the extra is not installed
 __all__ = ["pydantic_ai_toolset"]
 
 
-def pydantic_ai_toolset(*tools: ModelTool, max_retries: int = 2) -> FunctionToolset[Any]:
+def pydantic_ai_toolset(
+    *tools: ModelTool, max_retries: int = 2, timeout: float | None = None
+) -> FunctionToolset[Any]:
     """A ``FunctionToolset`` of the tools and those they bring along (the undo).
 
-    Each may ask the model to retry ``max_retries`` times.
+    Each may ask the model to retry ``max_retries`` times. ``timeout``: seconds a call may
+    take before Pydantic AI ends it and tells the model it timed out (the run goes on);
+    the agent's own ``tool_timeout`` reaches only the tools it declares itself, not a
+    toolset's.
     """
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ValueError(f"timeout must be a number of seconds above 0, or None, got {timeout!r}")
     checked = checked_model_tools(tools)
     declared = [_tool(tool) for tool in checked]
     validators = {tool.name: _ObjectArguments(*_retry_wording(tool)) for tool in checked}
-    return _ObjectArgumentsToolset(declared, validators, max_retries=max_retries)
+    return _ObjectArgumentsToolset(declared, validators, max_retries=max_retries, timeout=timeout)
 
 
 def _tool(tool: ModelTool) -> Tool[Any]:
@@ -82,9 +95,17 @@ class _ObjectArgumentsToolset(FunctionToolset[Any]):
     """
 
     def __init__(
-        self, tools: list[Tool[Any]], validators: dict[str, _ObjectArguments], *, max_retries: int
+        self,
+        tools: list[Tool[Any]],
+        validators: dict[str, _ObjectArguments],
+        *,
+        max_retries: int,
+        timeout: float | None,
     ) -> None:
-        super().__init__(tools, max_retries=max_retries)
+        if timeout is None:  # passed only when given: older releases of the extra's range
+            super().__init__(tools, max_retries=max_retries)
+        else:
+            super().__init__(tools, max_retries=max_retries, timeout=timeout)
         self._validators = validators
 
     async def get_tools(self, ctx: RunContext[Any]) -> dict[str, ToolsetTool[Any]]:
