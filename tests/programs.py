@@ -75,3 +75,30 @@ async def started_emulator(*args: str) -> asyncio.subprocess.Process:
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
+
+
+# What Python and asyncio say of what a program left to the collector.
+_LEFT_BEHIND = ("unclosed", "never awaited", "destroyed but it is pending", "never retrieved")
+
+
+def assert_nothing_left_by(statement: str) -> None:
+    """Run ``statement`` (Python, from the repository's root) in a process of its own, every
+    warning shown and asyncio's debug mode on, and check it ends well and leaves nothing
+    to the collector: no unclosed transport, session or socket, no coroutine never
+    awaited, no task destroyed pending, no exception never retrieved. In the suite's own
+    process the collector also finalizes what earlier tests left, and their warnings
+    would be counted."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-X", "dev", "-c", statement],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    said = done.stderr.lower()
+    left = [words for words in _LEFT_BEHIND if words in said]
+    assert not left, done.stderr[-3000:]

@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread
 from tests.http_stacks import stack_environ, stack_params
+from tests.programs import assert_nothing_left_by
 from tests.test_call_sync_resources import open_sockets
 from tests.undo_fixtures import picture
 
-REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxp-1234567890-1234567890123-0123456789abcdef0123456789abcdef"
 DROPS = 4
 
@@ -53,24 +49,7 @@ def drops_in_this_process(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", stack_params())
 def test_tools_dropped_on_a_loop_that_goes_on_leave_no_connection_open(stack: str) -> None:
-    # In a process of its own, every warning shown: in the suite's, the collector also
-    # finalizes what earlier tests left, and their warnings would be counted here.
-    program = (
+    assert_nothing_left_by(
         "from tests.test_dropped_clients import drops_in_this_process; "
         f"drops_in_this_process({stack!r})"
     )
-    done = subprocess.run(
-        [sys.executable, "-W", "always", "-X", "dev", "-c", program],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    said = done.stderr
-    assert "unclosed" not in said.lower(), said[-3000:]  # asyncio's transports, aiohttp's
-    assert "never awaited" not in said, said[-3000:]
-    assert "destroyed but it is pending" not in said, said[-3000:]
-    assert "never retrieved" not in said, said[-3000:]

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Coroutine
@@ -42,9 +39,9 @@ from tests.installation_helpers import (
     rotation_config,
     sqlite_store,
 )
+from tests.programs import assert_nothing_left_by
 from tests.undo_fixtures import picture
 
-REPO = Path(__file__).resolve().parents[1]
 _REFRESH_THREAD = "ocp-users-photo-refresh"
 DROPS = 4
 
@@ -90,26 +87,10 @@ def drops_in_this_process(stack: str, folder: str) -> None:
 def test_a_source_dropped_after_a_refresh_leaves_no_connection_open(
     tmp_path: Path, stack: str
 ) -> None:
-    # In a process of its own, every warning shown: in the suite's, the collector also
-    # finalizes what earlier tests left, and their warnings would be counted here.
-    program = (
+    assert_nothing_left_by(
         "from tests.test_refresh_runner_dropped import drops_in_this_process; "
         f"drops_in_this_process({stack!r}, {str(tmp_path)!r})"
     )
-    done = subprocess.run(
-        [sys.executable, "-W", "always", "-c", program],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    said = done.stderr
-    assert "unclosed transport" not in said, said[-3000:]
-    assert "Unclosed" not in said, said[-3000:]  # aiohttp's session and connector
-    assert "never awaited" not in said, said[-3000:]
 
 
 def test_a_connector_let_go_on_another_thread_is_closed_on_its_loops_thread() -> None:
