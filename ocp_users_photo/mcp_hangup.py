@@ -11,6 +11,13 @@ reports only the end, POLLERR for a pipe whose readers are gone and POLLHUP for 
 closed at both ends (Node's hosts, libuv's, hand their children socket pairs). A socket
 the host only half closes, data it sends on stdout, and stdout as a file or terminal
 wake nothing. Only pipes and sockets are watched.
+
+The host closing stdin is the end of the connection too (MCP's own way to stop a
+server), which the SDK's reader sees once it has read every line before it. While 64
+requests were unanswered it read none (``mcp_in_flight.py``): the end went unseen, and
+the requests the host had written before it were each started, changes sent to Slack
+for a host long gone. ``StdinHangUpWatch`` sees the end at once, from the pipe's
+POLLHUP or a socket's POLLRDHUP, whatever is still unread before it.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
-__all__ = ["StdoutHangUpWatch"]
+__all__ = ["StdinHangUpWatch", "StdoutHangUpWatch"]
 
-_ENDED: Final = getattr(select, "POLLERR", 0) | getattr(select, "POLLHUP", 0)
+# A socket whose peer shut its writing half (Linux): the end of a host's stdin socket.
+_PEER_DONE: Final = getattr(select, "POLLRDHUP", 0)
+_ENDED: Final = getattr(select, "POLLERR", 0) | getattr(select, "POLLHUP", 0) | _PEER_DONE
 
 
 class StdoutHangUpWatch:
@@ -35,6 +44,10 @@ class StdoutHangUpWatch:
     Use as a context manager around serving; nothing is watched where ``poll`` is missing
     (Windows) or ``fd`` is no pipe or socket.
     """
+
+    # What is asked of the fd's end besides what poll always reports (POLLERR, POLLHUP).
+    _asked = 0
+    _name = "ocp-users-photo stdout watch"
 
     def __init__(self, on_hang_up: Callable[[], object], fd: int = 1) -> None:
         self._on_hang_up = on_hang_up
@@ -47,14 +60,14 @@ class StdoutHangUpWatch:
         if not hasattr(select, "poll") or not _is_pipe_or_socket(self._fd):
             return self
         loop = asyncio.get_running_loop()
-        # A copy of its own: the MCP SDK moves fd 1 aside while it serves.
+        # A copy of its own: the MCP SDK moves fds 0 and 1 aside while it serves.
         self._watched = os.dup(self._fd)
         os.set_inheritable(self._watched, False)
         self._wake = os.pipe()
         self._thread = threading.Thread(
             target=self._wait,
             args=(loop, self._watched, self._wake[0]),
-            name="ocp-users-photo stdout watch",
+            name=self._name,
             daemon=True,
         )
         self._thread.start()
@@ -75,13 +88,24 @@ class StdoutHangUpWatch:
 
     def _wait(self, loop: asyncio.AbstractEventLoop, watched: int, wake: int) -> None:
         poller = select.poll()
-        poller.register(watched, 0)  # no event asked: only the end is reported
+        poller.register(watched, self._asked)  # no data asked for: only the end is reported
         poller.register(wake, select.POLLIN)
         ready = dict(poller.poll())  # Python retries poll itself after a signal
         if wake not in ready and ready.get(watched, 0) & _ENDED:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(self._on_hang_up)
         # Else woken to stop, or POLLNVAL (the copy is gone): nothing more to watch.
+
+
+class StdinHangUpWatch(StdoutHangUpWatch):
+    """Calls ``on_hang_up`` on the running loop once the host has closed ``fd`` (stdin), its
+    lines read or not; entered before the SDK moves fd 0 aside."""
+
+    _asked = _PEER_DONE
+    _name = "ocp-users-photo stdin watch"
+
+    def __init__(self, on_hang_up: Callable[[], object], fd: int = 0) -> None:
+        super().__init__(on_hang_up, fd)
 
 
 def _is_pipe_or_socket(fd: int) -> bool:

@@ -7,12 +7,16 @@ every request read, parsed and answered in memory, waiting on a full pipe: tens 
 thousands of them took gigabytes. Here the server stops reading once ``limit`` requests
 are unanswered, so the host's own writes wait, as a pipe's writer does, instead.
 A request counts until its answer is written or the host cancels it (a cancelled request
-is never answered, as MCP says).
+is never answered, as MCP says). A request waiting for room once the host has closed
+stdin (``host_gone``) is not let in: the read ends there, as at the end of stdin, and the
+SDK cancels the calls under way. It was let in as room came, and started, for a host
+long gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from types import TracebackType
 from typing import Any, Final, Self
@@ -30,6 +34,16 @@ class InFlightRequests:
     def __init__(self, limit: int = MAX_UNANSWERED) -> None:
         self._free = asyncio.Semaphore(limit)
         self._open: Counter[int | str] = Counter()
+        self._gone = asyncio.Event()
+
+    def host_gone(self) -> None:
+        """The host closed stdin: no request that must wait for room is let in."""
+        self._gone.set()
+
+    @property
+    def gone(self) -> bool:
+        """Whether the host has closed stdin."""
+        return self._gone.is_set()
 
     async def admit(self, item: object) -> None:
         """Wait for room for ``item`` if it is a request; a cancel frees its request's."""
@@ -44,8 +58,34 @@ class InFlightRequests:
                 if isinstance(params, dict):
                     self._settle(_key(params.get("requestId")))
             return
-        await self._free.acquire()
+        await self._room()
         self._open[request_id] += 1
+
+    async def _room(self) -> None:
+        """Room for a request; where it must wait for some, ``anyio.EndOfStream`` once the
+        host has gone (the read's end, as at the end of stdin). With room, a request is let
+        in as before, and the read goes on to the end of stdin: a host that writes a
+        request and closes stdin at once (``echo ... | ... mcp``) is answered as ever."""
+        import anyio
+
+        if not self._free.locked():
+            await self._free.acquire()  # at once
+            return
+        room = asyncio.ensure_future(self._free.acquire())
+        gone = asyncio.ensure_future(self._gone.wait())
+        try:
+            await asyncio.wait((room, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not room.done():
+                room.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await room
+        if room.cancelled():
+            raise anyio.EndOfStream
+        if self._gone.is_set():  # room came with the end: given back, nothing let in
+            self._free.release()
+            raise anyio.EndOfStream
 
     def answered(self, item: object) -> None:
         """Free the room of the request ``item`` answers, if it is an answer."""

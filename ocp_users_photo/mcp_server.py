@@ -29,13 +29,16 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
 
+import anyio
+
 from ocp_users_photo._version import __version__
 from ocp_users_photo.exports import (
     export_tools,
     mcp_tool,
 )
 from ocp_users_photo.extras import install_command
-from ocp_users_photo.mcp_in_flight import CountedWriteStream, InFlightRequests
+from ocp_users_photo.mcp_hangup import StdinHangUpWatch
+from ocp_users_photo.mcp_in_flight import MAX_UNANSWERED, CountedWriteStream, InFlightRequests
 from ocp_users_photo.mcp_unread import AnsweringReadStream, BeforeInitializeExplained
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
@@ -145,18 +148,26 @@ async def serve(tool: UsersSetPhoto) -> None:
     if not any(isinstance(observer, _SendingNoted) for observer in tool.observers):
         tool.observers = (*tool.observers, _SendingNoted())
     server = _build_server(sdk, tool)
+    # Requests unanswered are bounded: a host not reading its answers is not read; and
+    # none is let in once the host has closed stdin (mcp_hangup.py).
+    in_flight = InFlightRequests()
     try:
-        async with sdk.stdio_server() as (read_stream, write_stream):
-            # Requests unanswered are bounded: a host not reading its answers is not read.
-            in_flight = InFlightRequests()
-            answering = AnsweringReadStream(read_stream, write_stream, sdk.types, in_flight)
-            counted = CountedWriteStream(write_stream, in_flight)
-            explained = BeforeInitializeExplained(counted, answering, sdk.types)
-            await server.run(answering, explained, server.create_initialization_options())
+        with StdinHangUpWatch(in_flight.host_gone):  # before the SDK moves fd 0 aside
+            async with sdk.stdio_server() as (read_stream, write_stream):
+                answering = AnsweringReadStream(read_stream, write_stream, sdk.types, in_flight)
+                counted = CountedWriteStream(write_stream, in_flight)
+                explained = BeforeInitializeExplained(counted, answering, sdk.types)
+                await server.run(answering, explained, server.create_initialization_options())
     except* (BrokenPipeError, ConnectionResetError):
         # The host closed the server's stdout (it crashed, or stopped reading): the end of
         # the connection, as when it closes stdin.
         logger.info("the host closed the connection")
+    except* anyio.BrokenResourceError:
+        # The read ended before stdin's end, the host gone (mcp_in_flight.py): the SDK's
+        # reader of stdin found no one to hand its next line to.
+        if not in_flight.gone:
+            raise
+        logger.info("the host closed stdin with %d requests unanswered", MAX_UNANSWERED)
     finally:
         await tool.aclose()
 
