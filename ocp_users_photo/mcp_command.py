@@ -326,15 +326,30 @@ def _stdin_is_a_terminal() -> bool:
         return False
 
 
+# The most of one log record the host's log gets: a traceback fits; a library's DEBUG
+# line quoting a host's message whole (megabytes of a method's name) does not.
+_RECORD_CHARS: Final = 16_000
+
+
 class _RedactingFormatter(logging.Formatter):
-    """Formats as usual, then removes the token, whatever a library put in the record."""
+    """Formats as usual, then removes the token, whatever a library put in the record, cuts
+    the record to ``_RECORD_CHARS`` and writes each character no terminal should act on as
+    "?" (a line break, of a traceback, kept): the SDK's DEBUG lines quote what the host
+    sent, escapes included."""
 
     def __init__(self, fmt: str, secret: str | None) -> None:
         super().__init__(fmt)
         self._secrets = token_secret_forms(secret) if secret else ()
 
     def format(self, record: logging.LogRecord) -> str:
-        return redacted(super().format(record), self._secrets)
+        text = redacted(super().format(record), self._secrets)
+        if len(text) > _RECORD_CHARS:
+            text = f"{text[:_RECORD_CHARS]}... ({len(text) - _RECORD_CHARS:,} characters more)"
+        if not text.replace("\n", "").isprintable():
+            text = "\n".join(
+                "".join(ch if ch.isprintable() else "?" for ch in line) for line in text.split("\n")
+            )
+        return text
 
 
 def _stderr_log_handler(environ: Variables) -> logging.Handler:

@@ -34,6 +34,7 @@ from typing import Any, Final, Self
 
 from ocp_users_photo.mcp_in_flight import InFlightRequests, WrappedStream
 from ocp_users_photo.safe_text import has_lone_surrogate, shown
+from ocp_users_photo.worker_threads import in_worker_thread
 
 __all__ = ["AnsweringReadStream", "BeforeInitializeExplained"]
 
@@ -42,13 +43,24 @@ logger = logging.getLogger("ocp_users_photo.mcp_server")
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
 INVALID_PARAMS: Final = -32602
+METHOD_NOT_FOUND: Final = -32601
+# How much of an unknown method's name the SDK's "Method not found" gives back (its data).
+_METHOD_NAME_SHOWN: Final = 64
 # Python's own limit on turning text into an int (sys.get_int_max_str_digits) is 4300.
 _MAX_INT_DIGITS: Final = 4000
-# A line the SDK refused and json.loads cannot read either is walked in Python, char by
-# char: only up to this length (a request with nesting past json's depth is short).
-_MAX_WALKED_CHARS: Final = 256 * 1024
+# A line the SDK refused and json.loads cannot read either is walked for its id (strings
+# and the runs between structural characters skipped in C): up to this length, past any
+# image a host allows (32 MiB, base64 in JSON); a longer one is logged and dropped.
+_MAX_WALKED_CHARS: Final = 128 * 1024 * 1024
+# A longer refused line is read in a worker thread: a host's 40 MB of base64 with nesting
+# past json's depth somewhere took the loop, and every other call, with it.
+_READ_ON_THE_LOOP: Final = 256 * 1024
 _BYTE_ORDER_MARK: Final = "\ufeff"
 _COLON: Final = re.compile(r"\s*:")
+# What the walk stops at outside a member's value: a string's start, a nesting's change.
+_STRUCTURAL: Final = re.compile(r'["{}\[\]]')
+# The rest of a JSON string after its opening quote, up to its closing one.
+_STRING_REST: Final = re.compile(r'(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _NUMBER: Final = re.compile(r"-?\d+(?=\s*[,}\]])")
 # A batch's requests answered one by one: past this many, the rest are logged (a host
 # that sends thousands in one array is not waiting on each).
@@ -155,7 +167,11 @@ class AnsweringReadStream(WrappedStream):
             return
         line, reason = _line_and_reason(refused)
         if line is not None:
-            message_read = _read_line(line)
+            message_read = (
+                _read_line(line)
+                if len(line) <= _READ_ON_THE_LOOP
+                else await in_worker_thread(_read_line, line)
+            )
             if isinstance(message_read, list):  # a batch the SDK could not even parse
                 await self._answer_batch(message_read)
                 return
@@ -204,7 +220,10 @@ class AnsweringReadStream(WrappedStream):
 
 class BeforeInitializeExplained(WrappedStream):
     """The SDK's write stream, its bare refusal of a request the host sent before
-    ``initialize`` reworded to say so: the host's author reads what to send first."""
+    ``initialize`` reworded to say so: the host's author reads what to send first. Its
+    "Method not found" gives the method's name back bounded and printable, anything
+    shaped like a token masked: the SDK gave it whole (megabytes, a terminal's escapes,
+    a token, into whatever the host logs or shows)."""
 
     def __init__(self, inner: Any, reading: AnsweringReadStream, sdk_types: Any) -> None:
         super().__init__(inner)
@@ -213,7 +232,7 @@ class BeforeInitializeExplained(WrappedStream):
 
     async def send(self, item: Any, /) -> None:
         message: Any = getattr(item, "message", None)
-        error = getattr(message, "error", None)
+        error: Any = getattr(message, "error", None)
         if (
             not self._reading.initialize_read
             and getattr(error, "code", None) == INVALID_PARAMS
@@ -222,6 +241,16 @@ class BeforeInitializeExplained(WrappedStream):
             types = self._types
             explained = types.ErrorData(code=INVALID_PARAMS, message=_NOT_INITIALIZED)
             item = type(item)(types.JSONRPCError(jsonrpc="2.0", id=message.id, error=explained))
+        elif getattr(error, "code", None) == METHOD_NOT_FOUND and isinstance(
+            getattr(error, "data", None), str
+        ):
+            types = self._types
+            named = types.ErrorData(
+                code=METHOD_NOT_FOUND,
+                message=error.message,
+                data=shown(error.data, _METHOD_NAME_SHOWN),
+            )
+            item = type(item)(types.JSONRPCError(jsonrpc="2.0", id=message.id, error=named))
         await self._inner.send(item)
 
 
@@ -366,12 +395,17 @@ def _top_level(line: str) -> dict[str, Any] | list[Any] | None:
     of its objects' members (None for an item that is no object); None if it is neither."""
     text = line.strip()
     if text[:1] not in ("{", "[") or len(text) > _MAX_WALKED_CHARS:
-        return None  # walked on the event loop: a longer line is dropped (and logged)
+        return None  # a longer line is dropped (and logged)
     batch: list[Any] | None = [] if text.startswith("[") else None
     level = 1 if batch is None else 2  # the depth of the members looked at
     found: dict[str, Any] | None = {} if batch is None else None
     depth, index, key = 0, 0, None
     while index < len(text):
+        if depth != level or key is None:  # nothing to read before the next such character
+            structural = _STRUCTURAL.search(text, index)
+            if structural is None:
+                break
+            index = structural.start()
         char = text[index]
         if char == '"':
             end = _string_end(text, index)
@@ -410,12 +444,5 @@ def _top_level(line: str) -> dict[str, Any] | list[Any] | None:
 
 def _string_end(text: str, start: int) -> int:
     """Where the JSON string opening at ``start`` closes; -1 if it does not."""
-    index = start + 1
-    while index < len(text):
-        if text[index] == "\\":
-            index += 2
-            continue
-        if text[index] == '"':
-            return index
-        index += 1
-    return -1
+    rest = _STRING_REST.match(text, start + 1)
+    return -1 if rest is None else rest.end() - 1
