@@ -29,8 +29,11 @@ from tests.test_bolt_photo_app import (  # noqa: F401  (the fixtures are paramet
 )
 
 
-async def signed_event(running: RunningApp, event: dict[str, object]) -> httpx.Response:
-    """An Events API delivery, signed with the app's signing secret as Slack signs it."""
+async def signed_event(
+    running: RunningApp, event: dict[str, object], *, event_time: int | None = None
+) -> httpx.Response:
+    """An Events API delivery, signed with the app's signing secret as Slack signs it; sent
+    by Slack at ``event_time`` (now unless given)."""
     body = json.dumps(
         {
             "token": "unused-verification-token",
@@ -38,7 +41,7 @@ async def signed_event(running: RunningApp, event: dict[str, object]) -> httpx.R
             "api_app_id": "A0EMULATOR1",
             "type": "event_callback",
             "event_id": f"Ev{time.time_ns()}",
-            "event_time": int(time.time()),
+            "event_time": int(time.time()) if event_time is None else event_time,
             "event": event,
         }
     )

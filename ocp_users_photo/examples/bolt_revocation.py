@@ -24,6 +24,7 @@ from ocp_users_photo.extras import missing_extra
 
 try:
     from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+    from slack_sdk.errors import SlackApiError
     from slack_sdk.oauth.installation_store import Bot, Installation
     from slack_sdk.oauth.installation_store.async_installation_store import (
         AsyncInstallationStore,
@@ -49,6 +50,13 @@ __all__ = ["forget_on_revocation", "installation_team"]
 # What the store holds of what an event removed: nothing, that (installed by the event's
 # time), or only what was installed since.
 Stored = Literal["nothing", "from before", "installed since"]
+# What Slack answers auth.test with a token it revoked (or whose app was removed).
+_REVOKED: Final = frozenset(
+    {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "app_uninstalled"}
+)
+# Asks Slack whether a token works: auth.test with it (Bolt's client), raising
+# SlackApiError for one refused.
+AuthTest = Callable[[str], Awaitable[object]]
 
 
 def forget_on_revocation(
@@ -81,7 +89,9 @@ def forget_on_revocation(
                         person = ActingPerson(team_id, user_id, context.enterprise_id)
                     except ValueError:  # no Slack-shaped id: no installation the source finds
                         return "nothing"
-                    return _stored(await access.find(person), revoked_at)
+                    found = await access.find(person)
+                    token = None if found is None else found.user_token
+                    return await _stored_alive(found, revoked_at, token, _auth_test(context))
 
                 if await _deleted(delete, kept, f"the installation of {user_id}"):
                     forgotten += 1
@@ -192,9 +202,12 @@ async def _deleted_from_workspace(
     """``_deleted`` for what the store keeps of the workspace (its bot, everything):
     looked for by its bot, which every installation of this app saves."""
     ids = {"enterprise_id": context.enterprise_id, "team_id": installation_team(context)}
+    kept = functools.partial(
+        _bot_kept, installations, revoked_at=revoked_at, auth_test=_auth_test(context), **ids
+    )
     return await _deleted(
         functools.partial(delete, **ids),
-        functools.partial(_bot_kept, installations, revoked_at=revoked_at, **ids),
+        kept,
         f"{what} (workspace {context.enterprise_id or context.team_id})",
     )
 
@@ -206,6 +219,42 @@ def _sent_at(body: Mapping[str, Any]) -> float:
     return (
         float(sent) if isinstance(sent, int | float) and not isinstance(sent, bool) else time.time()
     )
+
+
+def _auth_test(context: AsyncBoltContext) -> AuthTest | None:
+    """auth.test through the request's Bolt client, with a token given; None without one."""
+    client = getattr(context, "client", None)
+    auth_test = getattr(client, "auth_test", None)
+    if not callable(auth_test):
+        return None
+
+    async def asked(token: str) -> object:
+        answer: object = await auth_test(token=token)
+        return answer
+
+    return asked
+
+
+async def _stored_alive(
+    found: Installation | Bot | None, revoked_at: float, token: str | None, auth: AuthTest | None
+) -> Stored:
+    """``_stored``, where what looks installed since the event is asked of Slack: the
+    store stamps a row with the time it is saved (slack_sdk's SQLite store, on every save),
+    so a refreshed copy of the revoked installation, or the bot Bolt rotated, saved after
+    the event's time, read as a new installation, and the revoked tokens stayed stored.
+    One whose token Slack refuses as revoked is the installation the event is about."""
+    stored = _stored(found, revoked_at)
+    if stored != "installed since" or not token or auth is None:
+        return stored
+    try:
+        await auth(token)
+    except SlackApiError as refused:
+        error = refused.response.get("error") if refused.response is not None else None
+        if error in _REVOKED:
+            return "from before"
+    except Exception:  # Slack cannot say now: kept, and said (``_deleted``)
+        return stored
+    return stored
 
 
 def _stored(found: Installation | Bot | None, revoked_at: float) -> Stored:
@@ -224,6 +273,7 @@ async def _bot_kept(
     enterprise_id: str | None,
     team_id: str | None,
     revoked_at: float,
+    auth_test: AuthTest | None = None,
 ) -> Stored:
     """What the store holds of the workspace's bot (``_stored``); InstallationStoreFailed
     when it cannot say (slack_sdk's SQLite store answers a read it could not make with
@@ -248,4 +298,5 @@ async def _bot_kept(
             )
     except Exception as error:
         raise InstallationStoreFailed("reading the bot's installation", error) from None
-    return _stored(found, revoked_at)
+    token = None if found is None else found.bot_token
+    return await _stored_alive(found, revoked_at, token, auth_test)
