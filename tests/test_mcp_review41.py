@@ -104,6 +104,7 @@ async def test_an_unknown_methods_name_comes_back_bounded_printable_and_masked(
     assert answer is not None
     error = answer["error"]
     assert error["code"] == -32601
+    assert error["message"] == "Method not found"  # the SDK's own words, kept
     data = error["data"]
     assert data.startswith("xxxx")
     assert len(data) <= 80

@@ -153,7 +153,7 @@ async def test_a_history_in_a_folder_anyone_may_write_without_the_sticky_bit_is_
     folder.chmod(0o777)
     said = await _refusal(emulator, folder / "history.sqlite3")
     assert "is in a folder any user may write to (mode 777, without the sticky bit)" in str(said)
-    assert "chmod o-w, or chmod +t" in str(said)
+    assert "chmod go-w, or chmod +t" in str(said)
     assert not (folder / "history.sqlite3").exists()  # nothing made there
     folder.chmod(0o1777)
     async with history_tool(emulator, folder / "history.sqlite3", keep_previous=True) as tool:

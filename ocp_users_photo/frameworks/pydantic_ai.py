@@ -56,17 +56,25 @@ def pydantic_ai_toolset(
     """
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
-    if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ValueError(f"timeout must be a number of seconds above 0, or None, got {timeout!r}")
+    if timeout is not None and not _seconds(timeout):
+        raise ValueError(
+            f"timeout must be a number of seconds above 0, or None, got {shown(repr(timeout), 40)}"
+        )
     checked = checked_model_tools(tools)
     declared = [_tool(tool) for tool in checked]
     validators = {tool.name: _ObjectArguments(*_retry_wording(tool)) for tool in checked}
     return _ObjectArgumentsToolset(declared, validators, max_retries=max_retries, timeout=timeout)
+
+
+def _seconds(value: object) -> bool:
+    """Whether ``value`` is a finite number of seconds above 0 (a whole number past what a
+    float holds is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:
+        return False
 
 
 def _tool(tool: ModelTool) -> Tool[Any]:

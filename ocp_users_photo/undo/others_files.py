@@ -15,7 +15,7 @@ import os
 import stat
 from typing import NamedTuple
 
-from ocp_users_photo.safe_text import shown_path
+from ocp_users_photo.safe_text import shown, shown_path
 
 __all__ = ["OthersMayWrite", "others_may_write"]
 
@@ -54,10 +54,11 @@ def others_may_write(target: str, ways: str) -> OthersMayWrite | None:
                 f"give a path to a history of this user's own {ways}, or have that user run the "
                 "command",
             )
-        if found.st_mode & stat.S_IWOTH:
+        writers = _other_writers(found)
+        if writers is not None:
             return OthersMayWrite(
-                f"may be written by any user ({called} has mode {stat.S_IMODE(found.st_mode):o}), "
-                "who could choose the photo undo puts back",
+                f"may be written by {writers} ({called} has mode "
+                f"{stat.S_IMODE(found.st_mode):o}), who could choose the photo undo puts back",
                 f"make it this user's only (chmod 600 {shown_path(name)}) if you trust what it "
                 f"holds, or give another path {ways}",
             )
@@ -66,12 +67,36 @@ def others_may_write(target: str, ways: str) -> OthersMayWrite | None:
         found = os.stat(folder)
     except OSError:
         return None  # made by the change, its owner's only (private_folders.py)
-    if found.st_mode & stat.S_IWOTH and not found.st_mode & stat.S_ISVTX:
+    writers = None if found.st_mode & stat.S_ISVTX else _other_writers(found)
+    if writers is not None:
         return OthersMayWrite(
-            f"is in a folder any user may write to (mode {stat.S_IMODE(found.st_mode):o}, "
+            f"is in a folder {writers} may write to (mode {stat.S_IMODE(found.st_mode):o}, "
             "without the sticky bit), where another user could put a file of theirs in its "
             "place",
             f"give a path in a folder only this user may write {ways}, or make "
-            f"{shown_path(folder)} so (chmod o-w, or chmod +t)",
+            f"{shown_path(folder)} so (chmod go-w, or chmod +t)",
         )
     return None
+
+
+def _other_writers(found: os.stat_result) -> str | None:
+    """Who besides this user may write what ``found`` describes ("any user", the group
+    "staff"), or None. A group's write is this user's alone where the group is this user's
+    own (a user private group, as most systems make: its name the user's, no other
+    member); where names cannot be read (a container's ids with no entries), where it is
+    this user's group."""
+    if found.st_mode & stat.S_IWOTH:
+        return "any user"
+    if not found.st_mode & stat.S_IWGRP:
+        return None
+    try:
+        import grp
+        import pwd
+
+        group = grp.getgrgid(found.st_gid)
+        me = pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return None if found.st_gid == os.getegid() else f"the users of group {found.st_gid}"
+    if group.gr_name == me and set(group.gr_mem) <= {me}:
+        return None
+    return f"the users of group {shown(group.gr_name, 64)}"
