@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import io
 import os
 import shutil
@@ -60,17 +61,26 @@ def _out_folder(given: str) -> Path:
     return Path(given)
 
 
+def _why_unusable(out_dir: Path, error: OSError | RuntimeError) -> str:
+    """Why ``--out`` could not be resolved or made, in words."""
+    if not isinstance(error, OSError) or error.errno == errno.ELOOP:
+        return "a symbolic link in it leads back to itself"
+    if out_dir.exists():
+        return "it or a folder above it is a file"
+    return error.strerror or type(error).__name__
+
+
 def run(args: argparse.Namespace) -> int:
     # Absolute: the folder is the tool's image root, and a path relative to it is taken from it.
     made_here = args.out is None
-    out_dir: Path = (args.out or Path(tempfile.mkdtemp(prefix="ocp-users-photo-demo-"))).resolve()
+    out_dir: Path = args.out or Path(tempfile.mkdtemp(prefix="ocp-users-photo-demo-"))
     try:
+        out_dir = out_dir.resolve()  # a link loop: RuntimeError before Python 3.13
         out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        why = "it or a folder above it is a file" if out_dir.exists() else error.strerror
+    except (OSError, RuntimeError) as error:
         raise ValueError(
-            f"--out {out_dir} cannot be used as a folder ({why or type(error).__name__}): give "
-            "a folder that exists or can be made, or leave --out out for a new temporary one"
+            f"--out {out_dir} cannot be used as a folder ({_why_unusable(out_dir, error)}): "
+            "give a folder that exists or can be made, or leave --out out for a new temporary one"
         ) from None
     if not made_here:
         _claim_out_folder(out_dir)

@@ -247,7 +247,10 @@ async def _set_photo_warned(
                 await tool.photo_history.check_existing()
             preview = None
             if args.preview is not None:
-                preview = await anyio.to_thread.run_sync(_write_preview, upload, args.preview)
+                history = _history_path(tool)
+                preview = await anyio.to_thread.run_sync(
+                    _write_preview, upload, args.preview, history
+                )
             status.clear()
             with before_anything_is_sent():
                 if args.dry_run:
@@ -455,8 +458,40 @@ def _refuse_writing_over_image(image: str, preview: Path | None, history: str | 
             )
 
 
-def _write_preview(upload: PreparedUpload, target: Path) -> str:
-    """Write the square Slack would show to ``target`` (PNG); the line that says so."""
+def _history_path(tool: UsersSetPhoto) -> Path | None:
+    """The photo history's file, kept in or not by this change: None where there is none
+    (no home folder to find the default one in)."""
+    from ocp_users_photo.undo.errors import HistoryUnavailable
+
+    try:
+        return tool.photo_history.path
+    except HistoryUnavailable:
+        return None
+
+
+def _refuse_writing_over_history(target: Path, history: Path | None) -> None:
+    """``--preview`` naming the photo history's file, its -wal or -shm file (or a link to
+    one): the preview's square was written over it, the photos kept for undo lost, even in
+    a dry run, whether or not this change keeps one."""
+    if history is None:
+        return
+    for name in (str(history), f"{history}-wal", f"{history}-shm"):
+        try:
+            same = os.path.samefile(target, name)
+        except (OSError, ValueError):  # either one missing: nothing to overwrite
+            continue
+        if same:
+            raise ValueError(
+                f"nothing was sent to Slack: --preview {quoted(str(target))} is the photo "
+                f"history ({shown_path(name)}): writing the preview there would destroy the "
+                "photos kept for undo; give --preview another file name"
+            )
+
+
+def _write_preview(upload: PreparedUpload, target: Path, history: Path | None) -> str:
+    """Write the square Slack would show to ``target`` (PNG), never over the photo history
+    at ``history``; the line that says so."""
+    _refuse_writing_over_history(target, history)
     body = upload.image.body()
     data = body if isinstance(body, bytes) else body.read()
     with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent

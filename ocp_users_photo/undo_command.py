@@ -48,6 +48,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_common_options(parser)
 
 
+def _as_typed(text: str) -> str:
+    """``text`` quoted as typed: white space kept (" 1" is no entry number, and "'1' is
+    not" would say it was), tokens masked, bounded, printable."""
+    if text.strip() == text:
+        return quoted(text, 24)
+    return f"{quoted(text, 24)} (with white space around it)"
+
+
 def _entry_number(text: str) -> int:
     """An entry number as ``history`` prints it; argparse's usage error otherwise.
 
@@ -57,7 +65,7 @@ def _entry_number(text: str) -> int:
     """
     if not (text.isascii() and text.isdigit() and len(text) <= 16) or int(text) < 1:
         raise argparse.ArgumentTypeError(
-            f"{quoted(text, 24)} is not an entry number: give one that 'ocp-users-photo history' "
+            f"{_as_typed(text)} is not an entry number: give one that 'ocp-users-photo history' "
             "lists (1 or more), in at most 16 digits 0-9"
         )
     return int(text)

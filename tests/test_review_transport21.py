@@ -168,7 +168,7 @@ def _oversized_reply(*, declared: bool) -> loopback.Answer:
 class TestAReplyTooLargeToReadSaysWhatToDo:
     """A users.setPhoto whose answer was too large to read went whole to the server, which
     answered: the photo may have been set. The error said only "Slack's reply is larger
-    than 1048576 bytes, more than a users.setPhoto reply can need; reading stopped" (or
+    than 1048576 bytes, more than a reply to users.setPhoto can need; reading stopped" (or
     "declares N bytes ...; not read"): neither what to check nor that the change may have
     been made, where every other answer that is no Slack reply says both."""
 

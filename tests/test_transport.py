@@ -159,7 +159,7 @@ async def test_a_huge_reply_is_not_read_whole(emulator: RunningEmulator) -> None
     async with quick_tool(emulator) as tool:
         with pytest.raises(TransportError) as caught:
             await tool.call({"image": IMAGE})
-    assert "more than the 1048576 a users.setPhoto reply can need; not read" in str(caught.value)
+    assert "more than the 1048576 a reply to users.setPhoto can need; not read" in str(caught.value)
     assert len(photo_requests(emulator)) == 1
 
 

@@ -692,7 +692,7 @@ class SlackClient:
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_reply_bytes:
             raise TransportError(
                 f"Slack's reply declares {declared[:20]} bytes, more than the "
-                f"{self._max_reply_bytes} a {method} reply can need; not read. "
+                f"{self._max_reply_bytes} a reply to {method} can need; not read. "
                 f"{_unread_reply_advice(method)}",
                 status_code=answer.status_code,
                 method=method,
@@ -705,8 +705,8 @@ class SlackClient:
         # any except block, so that no error of the read stays as this one's context.
         if read is None:
             raise TransportError(
-                f"Slack's reply is larger than {self._max_reply_bytes} bytes, more than a "
-                f"{method} reply can need; reading stopped. {_unread_reply_advice(method)}",
+                f"Slack's reply is larger than {self._max_reply_bytes} bytes, more than a reply "
+                f"to {method} can need; reading stopped. {_unread_reply_advice(method)}",
                 status_code=answer.status_code,
                 method=method,
             )
