@@ -472,14 +472,15 @@ def _history_path(tool: UsersSetPhoto) -> Path | None:
 def _refuse_writing_over_history(target: Path, history: Path | None) -> None:
     """``--preview`` naming the photo history's file, its -wal or -shm file (or a link to
     one): the preview's square was written over it, the photos kept for undo lost, even in
-    a dry run, whether or not this change keeps one."""
+    a dry run, whether or not this change keeps one. A history not made yet is its place:
+    a preview there was taken for it by every later change."""
     if history is None:
         return
     for name in (str(history), f"{history}-wal", f"{history}-shm"):
         try:
             same = os.path.samefile(target, name)
-        except (OSError, ValueError):  # either one missing: nothing to overwrite
-            continue
+        except (OSError, ValueError):  # either one missing: the same place all the same?
+            same = os.path.realpath(target) == os.path.realpath(name)
         if same:
             raise ValueError(
                 f"nothing was sent to Slack: --preview {quoted(str(target))} is the photo "

@@ -49,8 +49,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _as_typed(text: str) -> str:
-    """``text`` quoted as typed: white space kept (" 1" is no entry number, and "'1' is
-    not" would say it was), tokens masked, bounded, printable."""
+    """``text`` quoted, tokens masked, bounded, printable, and said to have white space
+    around it where it has (" 1" is no entry number: "'1' is not" said "1" was none)."""
     if text.strip() == text:
         return quoted(text, 24)
     return f"{quoted(text, 24)} (with white space around it)"

@@ -79,6 +79,9 @@ async def started_emulator(*args: str) -> asyncio.subprocess.Process:
 
 # What Python and asyncio say of what a program left to the collector.
 _LEFT_BEHIND = ("unclosed", "never awaited", "destroyed but it is pending", "never retrieved")
+# Python 3.13's word for a database connection collected open: slack_sdk's SQLite store
+# leaves each of its own so (``with sqlite3.connect(...)`` commits, never closes).
+_SLACK_SDKS_OWN = "unclosed database in <sqlite3.connection"
 
 
 def assert_nothing_left_by(statement: str) -> None:
@@ -99,6 +102,8 @@ def assert_nothing_left_by(statement: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    said = done.stderr.lower()
+    said = "\n".join(
+        line for line in done.stderr.lower().splitlines() if _SLACK_SDKS_OWN not in line
+    )
     left = [words for words in _LEFT_BEHIND if words in said]
     assert not left, done.stderr[-3000:]

@@ -14,12 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.web.slack_response import SlackResponse
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.examples import bolt_revocation
+from ocp_users_photo.examples.bolt_revocation import Stored, _stored_alive
 from tests.installation_helpers import CLIENT_ID, TEAM_ID, photo_tokens, rotation_config
 from tests.test_bolt_photo_app import (
     RESPONSE_METHOD,
@@ -107,3 +113,86 @@ async def test_a_bot_rotated_after_the_uninstall_was_sent_is_still_removed(
     assert not any("installed again since" in line for line in said)
     assert store.find_bot(enterprise_id=None, team_id=TEAM_ID) is None
     assert store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE) is None
+
+
+# What Slack answers of a row saved since the event (the second review) ---------------------
+
+
+def _saved_since(revoked_at: float) -> Installation:
+    return Installation(
+        app_id="A0EMULATOR1",
+        team_id=TEAM_ID,
+        user_id=ALICE,
+        user_token="xoxp-1-2-3-saved-since",
+        installed_at=revoked_at + 10,
+    )
+
+
+def _answering(error: str | None) -> Callable[[str], Awaitable[object]]:
+    async def auth_test(token: str) -> object:
+        if error is None:
+            return {"ok": True}
+        if error == "unreachable":
+            raise OSError("no route to Slack")
+        raise SlackApiError(
+            "refused",
+            SlackResponse(  # type: ignore[no-untyped-call]
+                client=None,
+                http_verb="POST",
+                api_url="auth.test",
+                req_args={},
+                data={"ok": False, "error": error},
+                headers={},
+                status_code=200,
+            ),
+        )
+
+    return auth_test
+
+
+@pytest.mark.parametrize(
+    ("answer", "stored"),
+    [
+        ("token_revoked", "from before"),
+        ("app_uninstalled", "from before"),
+        ("invalid_auth", "from before"),
+        (None, "installed since"),
+        ("ratelimited", "unconfirmed"),
+        ("internal_error", "unconfirmed"),
+        ("unreachable", "unconfirmed"),
+    ],
+)
+async def test_a_row_saved_since_is_what_slack_says_of_its_token(
+    answer: str | None, stored: str
+) -> None:
+    revoked_at = time.time() - 60
+    found = _saved_since(revoked_at)
+    assert await _stored_alive(found, revoked_at, found.user_token, _answering(answer)) == stored
+
+
+async def test_a_row_from_before_the_event_is_not_asked_of_slack() -> None:
+    revoked_at = time.time()
+    found = _saved_since(revoked_at - 20)  # saved 10 s before the event
+    asked = _answering(None)
+    assert await _stored_alive(found, revoked_at, found.user_token, asked) == "from before"
+
+
+async def test_a_row_slack_cannot_say_of_is_asked_again_and_never_deleted(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(bolt_revocation, "_PAUSES_BEFORE_DELETING_AGAIN", (0.0,) * 5)
+    deleted: list[bool] = []
+    asked: list[bool] = []
+
+    async def delete() -> None:
+        deleted.append(True)
+
+    async def kept() -> Stored:
+        asked.append(True)
+        return "unconfirmed"
+
+    with caplog.at_level(logging.WARNING):
+        assert await bolt_revocation._deleted(delete, kept, "the installation of X") is False
+    assert len(asked) == 7  # every attempt asked
+    assert deleted == []
+    assert any("Slack could not say whether" in record.getMessage() for record in caplog.records)

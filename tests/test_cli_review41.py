@@ -67,3 +67,22 @@ def test_an_entry_number_with_white_space_is_quoted_as_typed(tmp_path: Path) -> 
     done = run_cli("undo", "--entry", " 1", cwd=tmp_path)
     assert done.returncode == 2
     assert "'1' (with white space around it) is not an entry number" in done.stderr
+
+
+def test_a_preview_at_the_place_of_a_history_not_made_yet_is_refused(
+    image: Path, tmp_path: Path
+) -> None:
+    """samefile cannot compare with a file not there yet: a preview written where the
+    history would be was taken for the history by every later change."""
+    history = tmp_path / "kept.png"
+    env = {"OCP_USERS_PHOTO_HISTORY": str(history)}
+    done = run_cli("set", str(image), "--dry-run", "--preview", str(history), env=env)
+    assert done.returncode == 2, done.stderr
+    assert "is the photo history" in done.stderr
+    assert not history.exists()
+
+
+def test_a_demo_folder_whose_name_is_too_long_is_said_so(tmp_path: Path) -> None:
+    done = run_cli("demo", "--out", str(tmp_path / ("a" * 300) / "x"), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "cannot be used as a folder (File name too long)" in done.stderr

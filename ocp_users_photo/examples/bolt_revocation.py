@@ -48,8 +48,9 @@ _PAUSES_BEFORE_DELETING_AGAIN: Final = (0.5, 1.0, 2.0, 4.0, 8.0)
 __all__ = ["forget_on_revocation", "installation_team"]
 
 # What the store holds of what an event removed: nothing, that (installed by the event's
-# time), or only what was installed since.
-Stored = Literal["nothing", "from before", "installed since"]
+# time), only what was installed since, or a row saved since whose token Slack could not
+# say works (rate limited, failing, unreachable): asked again, never taken for either.
+Stored = Literal["nothing", "from before", "installed since", "unconfirmed"]
 # What Slack answers auth.test with a token it revoked (or whose app was removed).
 _REVOKED: Final = frozenset(
     {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "app_uninstalled"}
@@ -168,6 +169,14 @@ async def _deleted(
             return True
         if still == "from before":
             await delete()
+    if still == "unconfirmed":
+        logger.warning(
+            "%s was saved again since the app was removed, and Slack could not say whether "
+            "its token still works (rate limited, failing or unreachable): its tokens stay "
+            "stored; remove it by hand if the person did not install the app again",
+            what,
+        )
+        return False
     if still is None and not said:
         await delete()
         logger.warning(
@@ -250,10 +259,9 @@ async def _stored_alive(
         await auth(token)
     except SlackApiError as refused:
         error = refused.response.get("error") if refused.response is not None else None
-        if error in _REVOKED:
-            return "from before"
-    except Exception:  # Slack cannot say now: kept, and said (``_deleted``)
-        return stored
+        return "from before" if error in _REVOKED else "unconfirmed"
+    except Exception:  # Slack cannot say now: asked again (``_deleted``)
+        return "unconfirmed"
     return stored
 
 
