@@ -46,6 +46,19 @@ def emulator_config() -> EmulatorConfig:
     return rotation_config(lifetime=200)
 
 
+async def _photo_set_after_the_event(emulator: RunningEmulator, app: RunningApp) -> int:
+    """Alice installs; then, past the second's grace for the clocks' difference after the
+    time returned (the event's), her /photo refreshes her token (Bolt rotates the bot's) and
+    saves again, and sets the photo."""
+    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
+    await install_through_the_app(app, ALICE)
+    sent = int(time.time())
+    await asyncio.sleep(2.1)
+    await slash_command(app, emulator, ALICE, "red")
+    await posted(emulator, RESPONSE_METHOD, 1)
+    return sent
+
+
 async def _revoked_at_slack(emulator: RunningEmulator, user_id: str) -> None:
     """What Slack does before it sends tokens_revoked: the person's tokens stop working."""
     async with httpx.AsyncClient(timeout=10) as control:
@@ -58,12 +71,7 @@ async def _revoked_at_slack(emulator: RunningEmulator, user_id: str) -> None:
 async def test_a_token_refreshed_after_the_event_was_sent_is_still_forgotten(
     emulator: RunningEmulator, photo_app: RunningApp, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
-    await install_through_the_app(photo_app, ALICE)
-    sent = int(time.time())
-    await asyncio.sleep(2.1)  # past the second's grace for the clocks' difference
-    await slash_command(photo_app, emulator, ALICE, "red")  # refreshed, saved, set
-    await posted(emulator, RESPONSE_METHOD, 1)
+    sent = await _photo_set_after_the_event(emulator, photo_app)
     assert len(photo_tokens(emulator)) == 1
     await _revoked_at_slack(emulator, ALICE)
     store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
@@ -86,12 +94,7 @@ async def test_a_token_refreshed_after_the_event_was_sent_is_still_forgotten(
 async def test_a_bot_rotated_after_the_uninstall_was_sent_is_still_removed(
     emulator: RunningEmulator, photo_app: RunningApp, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
-    await install_through_the_app(photo_app, ALICE)
-    sent = int(time.time())
-    await asyncio.sleep(2.1)
-    await slash_command(photo_app, emulator, ALICE, "red")  # Bolt rotates the bot's token
-    await posted(emulator, RESPONSE_METHOD, 1)
+    sent = await _photo_set_after_the_event(emulator, photo_app)
     store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
     bot = store.find_bot(enterprise_id=None, team_id=TEAM_ID)
     assert bot is not None

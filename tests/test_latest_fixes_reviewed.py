@@ -141,10 +141,16 @@ def test_a_file_url_of_another_machine_in_unc_form_is_refused() -> None:
     assert problems
 
 
-def test_a_line_too_long_to_walk_is_not_answered() -> None:
-    """A line json.loads cannot read is walked in Python on the event loop: past 256 KiB
-    it is dropped (and logged) rather than walked, so a hostile host cannot stall the
-    server with one line; the same request, shorter, is answered."""
+def test_a_long_line_is_walked_for_its_id_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line json.loads cannot read is walked for its id (its strings skipped in C; a long
+    line in a worker thread, mcp_unread._answer): one over 256 KiB, an inline photo beside
+    nesting past json's depth, is answered too (it was dropped); past the walk's bound (far
+    above any image a host allows) it is dropped and logged."""
+    from ocp_users_photo import mcp_unread
+
     head = '{"jsonrpc":"2.0","method":"ping","id":5,"x":' + DEEP
     assert _request_id(head + "}") == 5
-    assert _request_id(head[:-1] + ',"' + "a" * 300_000 + '"]}') is None
+    long_line = head[:-1] + ',"' + "a" * 300_000 + '"]}'
+    assert _request_id(long_line) == 5
+    monkeypatch.setattr(mcp_unread, "_MAX_WALKED_CHARS", 256 * 1024)
+    assert _request_id(long_line) is None

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
-from ocp_users_photo.emulator import EmulatorConfig, Fault, run_emulator
+from ocp_users_photo.emulator import Fault
 from ocp_users_photo.mcp_in_flight import MAX_UNANSWERED
-from tests.conftest import CANARY_TOKEN, make_image
-from tests.test_mcp_wire_requests import INITIALIZE, Wire, wire_server
+from tests.conftest import CANARY_TOKEN
+from tests.test_mcp_wire_requests import wire_server
 
 CALLS = MAX_UNANSWERED + 36
 
@@ -32,58 +30,26 @@ def _photo_sets(requests: object) -> int:
 async def test_calls_past_the_bound_are_not_started_once_the_host_closes_stdin(
     tmp_path: Path,
 ) -> None:
-    root = tmp_path / "images"
-    root.mkdir()
-    (root / "photo.png").write_bytes(make_image())
-    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as slack:
+    async with wire_server(tmp_path, options=["--no-keep-previous"]) as wire:
+        slack = wire.slack
+        assert slack is not None
         # Slack holds each change 10 s: the first 64 are under way when the host goes.
         slack.faults.inject(Fault.delay(10.0), times=CALLS)
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(tmp_path),
-            "XDG_DATA_HOME": str(tmp_path / "data"),
-            "SLACK_API_URL": slack.base_url,
-            "SLACK_USER_TOKEN": CANARY_TOKEN,
-            "PYTHONPATH": os.pathsep.join(sys.path),
-        }
-        with (tmp_path / "stderr.txt").open("w") as errlog:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "ocp_users_photo.mcp_server",
-                "--image-root",
-                str(root),
-                "--no-keep-previous",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=errlog,
-                env=env,
-                limit=2**24,
-            )
-            wire = Wire(process)
-            try:
-                await wire.send_line(json.dumps(INITIALIZE))
-                assert await wire.answer(0) is not None
-                await wire.send_line('{"jsonrpc": "2.0", "method": "notifications/initialized"}')
-                for number in range(1, CALLS + 1):
-                    call = {
-                        "jsonrpc": "2.0",
-                        "id": number,
-                        "method": "tools/call",
-                        "params": {"name": "usersSetPhoto", "arguments": {"image": "photo.png"}},
-                    }
-                    await wire.send_line(json.dumps(call))
-                async with asyncio.timeout(30):
-                    while _photo_sets(slack.requests) < MAX_UNANSWERED:  # noqa: ASYNC110
-                        await asyncio.sleep(0.05)
-                sent_while_there = _photo_sets(slack.requests)
-                assert process.stdin is not None
-                process.stdin.close()  # the host goes
-                exited = await asyncio.wait_for(process.wait(), 30)
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
+        for number in range(1, CALLS + 1):
+            call = {
+                "jsonrpc": "2.0",
+                "id": number,
+                "method": "tools/call",
+                "params": {"name": "usersSetPhoto", "arguments": {"image": "photo.png"}},
+            }
+            await wire.send_line(json.dumps(call))
+        async with asyncio.timeout(30):
+            while _photo_sets(slack.requests) < MAX_UNANSWERED:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        sent_while_there = _photo_sets(slack.requests)
+        assert wire.process.stdin is not None
+        wire.process.stdin.close()  # the host goes
+        exited = await asyncio.wait_for(wire.process.wait(), 30)
         sent_after = _photo_sets(slack.requests) - sent_while_there
     assert exited == 0
     assert sent_while_there == MAX_UNANSWERED

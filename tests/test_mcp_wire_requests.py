@@ -16,13 +16,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from ocp_users_photo.emulator import EmulatorConfig, run_emulator
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from tests.conftest import CANARY_TOKEN, make_image
 
 
 class Wire:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, slack: RunningEmulator | None = None
+    ) -> None:
         self.process = process
+        self.slack = slack  # the emulator the server talks to, for its faults and records
         self.seen: dict[Any, dict[str, Any]] = {}
         self.received: list[dict[str, Any]] = []  # every message, in order
 
@@ -101,7 +104,7 @@ async def wire_server(
                 cwd=cwd or tmp_path,
                 limit=2**24,
             )
-            wire = Wire(process)
+            wire = Wire(process, slack)
             try:
                 if not initialize:
                     yield wire
