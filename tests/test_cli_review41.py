@@ -86,3 +86,15 @@ def test_a_demo_folder_whose_name_is_too_long_is_said_so(tmp_path: Path) -> None
     done = run_cli("demo", "--out", str(tmp_path / ("a" * 300) / "x"), cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "cannot be used as a folder (File name too long)" in done.stderr
+
+
+def test_a_dry_run_names_a_history_path_through_a_link_loop_as_one(
+    image: Path, tmp_path: Path
+) -> None:
+    """The dry run said "No such file or directory" where ``history`` says the links loop."""
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    history = tmp_path / "loop1" / "history.sqlite3"
+    done = run_cli("set", str(image), "--dry-run", "--history", str(history), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "(Too many levels of symbolic links)" in done.stderr

@@ -184,12 +184,23 @@ def _check_makeable(path: str) -> None:
         above = parent
     if not above:
         above = os.curdir
-    if os.path.islink(above) and not os.path.exists(above):  # a link to nothing
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+    if os.path.islink(above) and not os.path.exists(above):  # a link to nothing, or a loop
+        raise _link_failure(above)
     if not os.path.isdir(above):
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
     if not _may(above, os.W_OK | os.X_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+
+def _link_failure(link: str) -> OSError:
+    """Why the link ``link`` leads nowhere, as opening through it says: a loop of links
+    ("Too many levels of symbolic links"), else a link to nothing."""
+    try:
+        os.stat(link)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
 
 
 def check_read_only(path: Path, busy_timeout: float) -> None:
