@@ -8,7 +8,6 @@ import contextlib
 import logging
 import os
 import socket
-import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -211,7 +210,3 @@ async def test_a_close_that_fails_on_a_dropped_clients_loop_is_read() -> None:
         loop.set_exception_handler(None)
     assert _FailingStack.closed.is_set()
     assert not [context for context in said if "never retrieved" in str(context.get("message"))]
-
-
-def test_mode_bits_read_as_documented() -> None:
-    assert stat.S_IWGRP == 0o020  # what others_files.py reads a group's write by
