@@ -31,7 +31,7 @@ from ocp_users_photo.credentials import token_secret_forms, user_token_problem
 from ocp_users_photo.environment import Environment, Variables
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
-from ocp_users_photo.mcp_hangup import StdoutHangUpWatch
+from ocp_users_photo.mcp_hangup import stdout_hang_up_watch
 from ocp_users_photo.mcp_server import (
     McpUnavailable,
     changes_on_their_way,
@@ -180,7 +180,7 @@ async def _serve_until_interrupted(tool: UsersSetPhoto) -> None:
     with (
         signal_handled(signal.SIGINT, _exit_interrupted, tool),
         signal_handled(signal.SIGTERM, _exit_interrupted, tool),
-        StdoutHangUpWatch(functools.partial(_exit_host_gone, tool)),
+        stdout_hang_up_watch(functools.partial(_exit_host_gone, tool)),
     ):
         await serve(tool)
 

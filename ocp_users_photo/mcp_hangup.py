@@ -16,7 +16,7 @@ The host closing stdin is the end of the connection too (MCP's own way to stop a
 server), which the SDK's reader sees once it has read every line before it. While 64
 requests were unanswered it read none (``mcp_in_flight.py``): the end went unseen, and
 the requests the host had written before it were each started, changes sent to Slack
-for a host long gone. ``StdinHangUpWatch`` sees the end at once, from the pipe's
+for a host long gone. ``stdin_hang_up_watch`` sees the end at once, from the pipe's
 POLLHUP or a socket's POLLRDHUP, whatever is still unread before it.
 """
 
@@ -31,32 +31,32 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
-__all__ = ["StdinHangUpWatch", "StdoutHangUpWatch"]
+__all__ = ["HangUpWatch", "stdin_hang_up_watch", "stdout_hang_up_watch"]
 
 # A socket whose peer shut its writing half (Linux): the end of a host's stdin socket.
 _PEER_DONE: Final = getattr(select, "POLLRDHUP", 0)
 _ENDED: Final = getattr(select, "POLLERR", 0) | getattr(select, "POLLHUP", 0) | _PEER_DONE
 
 
-class StdoutHangUpWatch:
-    """Calls ``on_hang_up`` on the running loop once the reading end of ``fd`` is gone.
+class HangUpWatch:
+    """Calls ``on_hang_up`` on the running loop once the other end of ``fd`` is gone.
 
-    Use as a context manager around serving; nothing is watched where ``poll`` is missing
-    (Windows) or ``fd`` is no pipe or socket.
+    ``asked``: what is asked of the fd's end besides what poll always reports (POLLERR,
+    POLLHUP); never data, so only the end wakes the watch. Use as a context manager around
+    serving; nothing is watched where ``poll`` is missing (Windows) or ``fd`` is no pipe or
+    socket.
     """
 
-    # What is asked of the fd's end besides what poll always reports (POLLERR, POLLHUP).
-    _asked = 0
-    _name = "ocp-users-photo stdout watch"
-
-    def __init__(self, on_hang_up: Callable[[], object], fd: int = 1) -> None:
+    def __init__(self, on_hang_up: Callable[[], object], fd: int, *, asked: int, name: str) -> None:
         self._on_hang_up = on_hang_up
         self._fd = fd
+        self._asked = asked
+        self._name = name
         self._watched: int | None = None
         self._wake: tuple[int, int] | None = None
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> StdoutHangUpWatch:
+    def __enter__(self) -> HangUpWatch:
         if not hasattr(select, "poll") or not _is_pipe_or_socket(self._fd):
             return self
         loop = asyncio.get_running_loop()
@@ -97,15 +97,16 @@ class StdoutHangUpWatch:
         # Else woken to stop, or POLLNVAL (the copy is gone): nothing more to watch.
 
 
-class StdinHangUpWatch(StdoutHangUpWatch):
-    """Calls ``on_hang_up`` on the running loop once the host has closed ``fd`` (stdin), its
-    lines read or not; entered before the SDK moves fd 0 aside."""
+def stdout_hang_up_watch(on_hang_up: Callable[[], object], fd: int = 1) -> HangUpWatch:
+    """The watch of the host's reading end of ``fd`` (stdout): a pipe's POLLERR, a socket's
+    POLLHUP."""
+    return HangUpWatch(on_hang_up, fd, asked=0, name="ocp-users-photo stdout watch")
 
-    _asked = _PEER_DONE
-    _name = "ocp-users-photo stdin watch"
 
-    def __init__(self, on_hang_up: Callable[[], object], fd: int = 0) -> None:
-        super().__init__(on_hang_up, fd)
+def stdin_hang_up_watch(on_hang_up: Callable[[], object], fd: int = 0) -> HangUpWatch:
+    """The watch of the host closing ``fd`` (stdin), its lines read or not: a pipe's POLLHUP,
+    a socket's POLLRDHUP. Entered before the SDK moves fd 0 aside."""
+    return HangUpWatch(on_hang_up, fd, asked=_PEER_DONE, name="ocp-users-photo stdin watch")
 
 
 def _is_pipe_or_socket(fd: int) -> bool:

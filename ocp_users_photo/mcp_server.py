@@ -37,7 +37,7 @@ from ocp_users_photo.exports import (
     mcp_tool,
 )
 from ocp_users_photo.extras import install_command
-from ocp_users_photo.mcp_hangup import StdinHangUpWatch
+from ocp_users_photo.mcp_hangup import stdin_hang_up_watch
 from ocp_users_photo.mcp_in_flight import MAX_UNANSWERED, CountedWriteStream, InFlightRequests
 from ocp_users_photo.mcp_unread import AnsweringReadStream, BeforeInitializeExplained
 from ocp_users_photo.model_tool import ModelTool
@@ -152,7 +152,7 @@ async def serve(tool: UsersSetPhoto) -> None:
     # none is let in once the host has closed stdin (mcp_hangup.py).
     in_flight = InFlightRequests()
     try:
-        with StdinHangUpWatch(in_flight.host_gone):  # before the SDK moves fd 0 aside
+        with stdin_hang_up_watch(in_flight.host_gone):  # before the SDK moves fd 0 aside
             async with sdk.stdio_server() as (read_stream, write_stream):
                 answering = AnsweringReadStream(read_stream, write_stream, sdk.types, in_flight)
                 counted = CountedWriteStream(write_stream, in_flight)

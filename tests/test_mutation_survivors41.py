@@ -17,7 +17,7 @@ import pytest
 
 from ocp_users_photo.installations.refresh_runner import RefreshRunner
 from ocp_users_photo.mcp_command import _RECORD_CHARS, _RedactingFormatter
-from ocp_users_photo.mcp_hangup import StdinHangUpWatch
+from ocp_users_photo.mcp_hangup import stdin_hang_up_watch
 from ocp_users_photo.mcp_in_flight import InFlightRequests
 from ocp_users_photo.mcp_unread import _top_level
 from ocp_users_photo.slack.loop_stacks import LoopStacks
@@ -130,7 +130,7 @@ def test_a_host_that_shuts_its_writing_half_of_a_stdin_socket_is_seen() -> None:
 
     async def watched() -> None:
         seen = asyncio.Event()
-        with StdinHangUpWatch(seen.set, fd=ours.fileno()):
+        with stdin_hang_up_watch(seen.set, fd=ours.fileno()):
             host.shutdown(socket.SHUT_WR)  # stdout's half stays open
             await asyncio.wait_for(seen.wait(), 10)
 
