@@ -27,6 +27,7 @@ from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator, user_id_for_token
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.file_kinds import loops
 from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tool import UsersSetPhoto
@@ -65,20 +66,11 @@ def _why_unusable(out_dir: Path, error: OSError | RuntimeError) -> str:
     """Why ``--out`` could not be resolved or made, in words. A link loop: Python before
     3.13 raises RuntimeError as it resolves the path; 3.13 resolves it as it is, and the
     folder's making then fails with "File exists"."""
-    if not isinstance(error, OSError) or error.errno == errno.ELOOP or _loops(out_dir):
+    if not isinstance(error, OSError) or error.errno == errno.ELOOP or loops(out_dir):
         return "a symbolic link in it leads back to itself"
     if os.path.exists(out_dir):  # never raises (Path.exists may: a name too long)
         return "it or a folder above it is a file"
     return error.strerror or type(error).__name__
-
-
-def _loops(path: Path) -> bool:
-    """Whether following ``path``'s links never ends."""
-    try:
-        os.stat(path)
-    except OSError as error:
-        return error.errno == errno.ELOOP
-    return False
 
 
 def run(args: argparse.Namespace) -> int:

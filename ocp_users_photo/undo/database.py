@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
 
-from ocp_users_photo.file_kinds import non_file_kind
+from ocp_users_photo.file_kinds import loops, non_file_kind
 from ocp_users_photo.private_folders import make_private_folders
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.sqlite_busy import is_busy
@@ -195,11 +195,8 @@ def _check_makeable(path: str) -> None:
 def _link_failure(link: str) -> OSError:
     """Why the link ``link`` leads nowhere, as opening through it says: a loop of links
     ("Too many levels of symbolic links"), else a link to nothing."""
-    try:
-        os.stat(link)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+    if loops(link):
+        return OSError(errno.ELOOP, os.strerror(errno.ELOOP))
     return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
 
 
