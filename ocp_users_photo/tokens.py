@@ -135,7 +135,8 @@ class TokenSource(Protocol):
 
     async def token_for(self, person: ActingPerson | None) -> SlackToken | str:
         """The token to use (a ``SlackToken``, or its text: checked as the tool's argument
-        is), or ``InvalidArguments`` at ``$.token`` saying what to do."""
+        is). With none for this person, raise ``TokenUnavailable`` saying what to do (and
+        where to install the app); None is taken for that too."""
         ...
 
     async def renew(

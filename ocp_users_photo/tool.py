@@ -1184,10 +1184,28 @@ def _as_token(given: object, source: TokenSource) -> SlackToken:
     checked as any token is (else InvalidArguments, saying what came instead)."""
     if isinstance(given, SlackToken):
         return given
+    if given is None:
+        raise _none_given(source)
     token, problems = check_token_text(given, origin=_origin_of(source))
     if token is None:
         raise InvalidArguments(problems)
     return token
+
+
+def _none_given(source: TokenSource) -> TokenUnavailable:
+    """A host's own source answering None: it has no token for the person (not "the token
+    must be text", which sent its author to the wrong fault)."""
+    refused = TokenUnavailable(
+        f"the token source ({source.description}) gave no token (None) for the acting person; "
+        "nothing was sent. A source with no token for a person raises TokenUnavailable "
+        "(ocp_users_photo.TokenUnavailable: what to do, and install_url where they install "
+        "the app), which a model is told as it is"
+    )
+    refused.model_message = (
+        "the host has no Slack token for this person, so nothing was sent: tell the person to "
+        "ask whoever runs this app to connect their Slack account"
+    )
+    return refused
 
 
 def _origin_of(source: TokenSource) -> str:

@@ -10,11 +10,19 @@ from typing import Any
 import pytest
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
-from ocp_users_photo import ActingTool, InvalidArguments, TransportError, UsersSetPhoto, register
+from ocp_users_photo import (
+    ActingTool,
+    InvalidArguments,
+    TokenUnavailable,
+    TransportError,
+    UsersSetPhoto,
+    register,
+)
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.model_tool import checked_model_tools
 from ocp_users_photo.tokens import ActingPerson, acting_as, acting_person
 from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
+from tests.conftest import CANARY_TOKEN, photo_requests
 from tests.installation_helpers import (
     CLIENT_ID,
     TEAM_ID,
@@ -165,3 +173,48 @@ def test_call_sync_keeps_the_person(tmp_path: Path) -> None:
     with pytest.raises(TransportError, match="could not reach Slack"):
         tool.acting_as(team_id="T1", user_id="U1").call_sync({"image": portrait()})
     assert seen == [ActingPerson(team_id="T1", user_id="U1")]
+
+
+class _DictSource:
+    """A host's own source, as a first-time builder writes it: a dict of people's tokens,
+    None for a person it has none for."""
+
+    description = "the host's dict"
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = tokens
+
+    # Any: TokenSource types no None (mypy says so to a typed host), an untyped host's may.
+    async def token_for(self, person: ActingPerson | None) -> Any:
+        return None if person is None else self.tokens.get(person.user_id)
+
+    async def renew(self, person: ActingPerson | None, expired: Any) -> None:
+        return None
+
+
+async def test_a_source_with_no_token_for_the_person_says_so_not_that_it_must_be_text(
+    emulator: RunningEmulator,
+) -> None:
+    """None from a host's own source was refused as "the token ... must be text, not
+    NoneType: give the user token as a string", to the model too: advice for a typo, where
+    the host has no token for that person (a first-try audit)."""
+    async with UsersSetPhoto(
+        _DictSource({"UALICE0001": CANARY_TOKEN}),
+        base_url=emulator.base_url,
+        environ={},
+        keep_previous=False,
+    ) as tool:
+        with pytest.raises(TokenUnavailable) as raised:
+            await tool.acting_as(team_id="T1", user_id="UBOB000002").call({"image": portrait()})
+        answered = await tool.acting_as(team_id="T1", user_id="UBOB000002").run(
+            {"image": portrait()}
+        )
+    said = str(raised.value)
+    assert "gave no token (None)" in said, said
+    assert "raises TokenUnavailable" in said, said
+    assert "must be text" not in said, said
+    assert answered["ok"] is False, answered
+    assert answered["error"] == "token_unavailable", answered
+    assert "no Slack token for this person" in answered["message"], answered
+    assert "host's dict" not in answered["message"], answered  # the host's words stay the host's
+    assert not photo_requests(emulator)
