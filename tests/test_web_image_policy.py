@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.bounded_body import BodyTooLarge, BoundedBody, UnreadableBody
 from ocp_users_photo.web_image import (
     BadImageUrl,
@@ -571,3 +572,23 @@ def test_an_internal_host_written_otherwise_is_never_offered_either(url: str, ki
     said = never_fetched(url, UrlPolicy())
     assert said is not None
     assert f", {kind}, which this tool never fetches from" in said
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "localhost"])
+def test_a_test_policys_loopback_host_is_not_offered_to_url_hosts(host: str) -> None:
+    """Under the README's test policy (localhost allowed, loopback let in for tests), a URL
+    on 127.0.0.1 was refused with "ask whoever runs the tool to add 127.0.0.1 with
+    url_hosts=[...]", which UsersSetPhoto(url_hosts=["127.0.0.1"]) then refuses in turn
+    (a first-try audit). The test policy's own list is named instead."""
+    policy = UrlPolicy(allowed_hosts=["images.test"], allow_loopback_for_tests=True)
+    with pytest.raises(HostNotAllowed) as refused:
+        check_image_url(f"https://{host}:8443/me.png", policy)
+    said = str(refused.value)
+    assert "UrlPolicy(allowed_hosts=[...], allow_loopback_for_tests=True)" in said, said
+    assert "--allow-url-host never allow" in said, said
+    assert "ask whoever runs the tool" not in said, said
+    with pytest.raises(ValueError, match="never fetches"):
+        UsersSetPhoto("xoxp-1-2-3", url_hosts=[host.strip("[]")], environ={})
+    # A public host under the same policy is still offered to url_hosts.
+    with pytest.raises(HostNotAllowed, match=r"url_hosts=\[\.\.\.\]"):
+        check_image_url("https://cdn.example.com/me.png", policy)

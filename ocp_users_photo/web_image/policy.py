@@ -207,6 +207,15 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str, *, redirected: b
             f"{where} is on another host, which is not allowed (allowed: {allowed}{more}): "
             "give the image's own URL on an allowed host"
         )
+    if _internal_address(url.host, allow_loopback=False) is not None:
+        # A test policy's loopback host: url_hosts (a policy of its own, for tests or not)
+        # refuses it, so it is not offered; the test policy's own list is where it goes.
+        return (
+            f"{where} is on host {url.host}, which is not allowed (allowed: {allowed}{more}): "
+            f"add {url.host} to the test policy's own list, UrlPolicy(allowed_hosts=[...], "
+            "allow_loopback_for_tests=True); url_hosts and --allow-url-host never allow a "
+            "loopback address"
+        )
     return (
         f"{where} is on host {url.host}, which is not allowed (allowed: {allowed}{more}): use "
         f"an image on an allowed host, or ask whoever runs the tool to add {url.host} with "
