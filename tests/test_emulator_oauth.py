@@ -527,3 +527,29 @@ async def test_a_refresh_token_races_once(
     assert sorted(answer.get("error", "ok") for answer in answers) == [
         "invalid_refresh_token"
     ] * 9 + ["ok"]
+
+
+async def test_revoking_one_person_leaves_the_workspaces_bot_working(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    """Each install issued a bot token, and revoking a person revoked their install's bot
+    token too: the Bolt example, which authorizes with the newest bot, then answered every
+    person, those still installed included, with Bolt's "installation no longer available"
+    (a first-try audit). In Slack one person's tokens_revoked leaves the workspace's bot."""
+    scopes = {"scope": "commands", "user_scope": "users.profile:write"}
+    alice = await install(client, emulator, emulator_user="UALICE0001", **scopes)
+    bob = await install(client, emulator, emulator_user="UBOB000002", **scopes)
+    control = emulator.control_url + "oauth/revoke"
+    revoked = await client.post(control, json={"user_id": "UBOB000002"})
+    assert revoked.json() == {"ok": True, "revoked": 1}, revoked.text
+    bob_user = bob["authed_user"]["access_token"]
+    assert (await call(client, emulator, "auth.test", bob_user))["error"] == "token_revoked"
+    for bot in (alice["access_token"], bob["access_token"]):
+        assert bot.startswith("xoxb-")
+        assert (await call(client, emulator, "auth.test", bot))["ok"] is True
+    alice_user = alice["authed_user"]["access_token"]
+    assert (await call(client, emulator, "auth.test", alice_user))["ok"] is True
+    # Nothing of Bob's is left to revoke; the bot is revoked as an uninstall does.
+    again = await client.post(control, json={"user_id": "UBOB000002"})
+    assert again.status_code == 400
+    assert "tokens/revoke" in again.json()["detail"], again.text

@@ -80,8 +80,8 @@ class AccountControls:
                 "POST",
                 root + "/oauth/revoke",
                 self.oauth_revoke,
-                'revoke {"refresh_token"}, or the installation of {"token"} or '
-                '{"user_id", "client_id"?}',
+                'revoke {"refresh_token"}, or the user tokens of the person of {"token"} or '
+                '{"user_id", "client_id"?} (the bot token stays)',
             ),
         ]
 
@@ -198,5 +198,8 @@ class AccountControls:
             client_id = optional_text(spec, "client_id")
         revoked = oauth.revoke_installation(user_id, client_id)
         if revoked == 0:
-            raise BadControlRequest("no installation for that person (and app)")
+            raise BadControlRequest(
+                "no user token installed for that person (and app); a workspace's bot token "
+                "stays when a person is revoked: revoke it with /_emulator/tokens/revoke"
+            )
         return json_response({"ok": True, "revoked": revoked})

@@ -230,15 +230,24 @@ class OAuthGrants:
             return True
 
     def revoke_installation(self, user_id: str, client_id: str | None = None) -> int:
-        """Revoke every token (access and refresh) installed for a person; how many there were.
+        """Revoke the user tokens (access and refresh) installed for a person; how many there
+        were. Access tokens then answer token_revoked, refresh tokens invalid_refresh_token.
 
-        Access tokens then answer token_revoked, refresh tokens invalid_refresh_token.
-        """
+        The bot tokens their installs were issued stay: in Slack a workspace's bot token is
+        the app's, not the person's, and one person withdrawing their grant (tokens_revoked)
+        leaves it working for everyone else; the app's uninstall revokes it
+        (``/_emulator/tokens/revoke`` with the bot token)."""
         with self._lock:
             keys = [key for key in self._issued if key[1] == user_id]
             if client_id is not None:
                 keys = [key for key in keys if key[0] == client_id]
-            issued = [token for key in keys for token in self._issued.pop(key)]
+            issued: list[str] = []
+            for key in keys:
+                theirs = [token for token in self._issued[key] if self._is_users(token)]
+                self._issued[key] = [t for t in self._issued[key] if t not in theirs]
+                if not self._issued[key]:
+                    del self._issued[key]
+                issued += theirs
             access_tokens = [token for token in issued if token not in self._refresh]
             for token in issued:
                 if token in self._refresh:
@@ -246,6 +255,13 @@ class OAuthGrants:
         for token in access_tokens:
             self._tokens.revoke(token)
         return len(issued)
+
+    def _is_users(self, token: str) -> bool:
+        """Whether ``token`` (access or refresh, issued here) is a user's, not the bot's."""
+        refresh = self._refresh.get(token)
+        if refresh is not None:
+            return refresh.subject == "user"
+        return token.removeprefix("xoxe.").startswith("xoxp-")
 
     def installation_of(self, token: str) -> tuple[str, str] | None:
         """(client_id, user_id) of the installation an access or refresh token belongs to."""
