@@ -65,7 +65,7 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
     elif (page := reinstall_page(error, install_url)) is not None:
         result["install_url"] = page
         message = str(result["message"])
-        if isinstance(error, SlackApiError) and error.error in _INSTALLATION_GONE:
+        if isinstance(error, SlackApiError) and error.error in INSTALLATION_GONE:
             # The token came from this person's installation: "create a new user token and
             # set it" is a single-token host's remedy, and the method Slack named (often
             # auth.test, asked before the change) is not one the model called.
@@ -80,7 +80,7 @@ def error_result(error: UsersPhotoError, *, install_url: str | None = None) -> d
 
 
 # Slack's refusals of a token an installation gave that only installing again mends.
-_INSTALLATION_GONE: Final = frozenset({"token_revoked", "invalid_auth"})
+INSTALLATION_GONE: Final = frozenset({"token_revoked", "invalid_auth"})
 
 
 def with_install_page(message: str, page: str) -> str:

@@ -286,7 +286,10 @@ async def test_a_person_whose_user_token_slack_revoked_gets_the_apps_own_answer(
     [answer] = await posted(emulator, RESPONSE_METHOD, 1)
     text = str(answer["text"])
     assert text.startswith("Your photo was not changed"), text
-    assert f"{photo_app.url}/slack/install" in text, text
+    assert "no longer accepts your installation of this app (token_revoked" in text, text
+    assert f"Install the app again: {photo_app.url}/slack/install" in text, text
+    # A single-token host's remedy is not the person's (a first-try audit).
+    assert "create a new user token" not in text, text
     assert photo_tokens(emulator) in ([], [alice.user_token])  # refused by Slack, if sent
 
 

@@ -82,7 +82,7 @@ from ocp_users_photo.installations.errors import (
     TokenRefreshFailed,
 )
 from ocp_users_photo.installations.store_access import AsyncStoreInThreads
-from ocp_users_photo.model_result import reinstall_page
+from ocp_users_photo.model_result import INSTALLATION_GONE, reinstall_page
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.tokens import ActingPerson, install_page
 from ocp_users_photo.tool import UsersSetPhoto
@@ -314,6 +314,17 @@ class PhotoApp:
             if page is None:
                 return f"{answer} Ask whoever runs the app for its install link."
             return f"{answer} Install it: {page}"
+        elif isinstance(error, SlackApiError) and error.error in INSTALLATION_GONE:
+            # The error's text ("create a new user token and set it") is a single-token
+            # host's remedy: this person's token is their installation's, mended by them
+            # installing again.
+            answer = (
+                "Your photo was not changed: Slack no longer accepts your installation of "
+                f"this app ({error.error}: it was revoked or removed)."
+            )
+            page = reinstall_page(error, self.source.install_url)
+            if page is None:
+                return f"{answer} Ask whoever runs the app for its install link."
         else:
             answer = f"Your photo was not changed: {error}"
             page = reinstall_page(error, self.source.install_url)
