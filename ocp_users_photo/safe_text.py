@@ -3,9 +3,11 @@
 Whatever a Slack endpoint (or anything between) sends back may reach a terminal, a log
 or a model: an ANSI or OSC escape could rewrite a terminal, a 100 KB string could flood
 a model's context, a token pasted or echoed (even cut short) must not be repeated.
-``shown`` masks what is shaped like a Slack token, keeps printable characters only (an
-escape's ESC becomes ``?``), collapses runs of whitespace, and cuts the text at ``limit``
-characters.
+``shown`` drops what a terminal draws as nothing (Unicode's default-ignorable characters:
+a variation selector per byte hides a whole text, one between a token's characters hides
+the token from its mask), masks what is shaped like a Slack token, keeps printable
+characters only (an escape's ESC becomes ``?``), collapses runs of whitespace, and cuts
+the text at ``limit`` characters.
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ _READ_BACK_ROUNDS: Final = 8
 # Searched for as a backslash first (a literal prefix re finds fast), the "%" and "&" apart:
 # one pattern with all of them tries every position of the text.
 _BACKSLASH_MARK: Final = re.compile(rb"\\[uxU0-7]")
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): drawn as nothing.
+# Some are printable to Python (U+034F, the variation selectors, U+3164 HANGUL FILLER).
+_DRAWN_AS_NOTHING: Final = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 
 
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -62,6 +71,9 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     redaction finds)."""
     # Look at a little more than the limit only: the rest is never shown.
     looked_at = text[: limit * 4 + 16]
+    left_out = len(text) > len(looked_at)
+    if not looked_at.isascii():
+        looked_at = _DRAWN_AS_NOTHING.sub("", looked_at)
     head = without_tokens(looked_at)
     if head.isprintable():  # the usual text: one pass in C, no character made again
         cleaned = head
@@ -70,9 +82,19 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
             ch if ch.isprintable() else ("?" if not ch.isspace() else " ") for ch in head
         )
     cleaned = " ".join(cleaned.split())
-    if len(cleaned) > limit or len(text) > len(looked_at):
+    if len(cleaned) > limit or left_out:
         return cleaned[: max(0, limit - len(_ELLIPSIS))] + _ELLIPSIS
     return cleaned
+
+
+def printable(text: str) -> str:
+    """``text`` with what a terminal draws as nothing taken out and every other character
+    that is not printable (ESC, BEL, a line break) as ``?``: one line, no escape sequence."""
+    if not text.isascii():
+        text = _DRAWN_AS_NOTHING.sub("", text)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def redacted(text: str, secrets: Sequence[str]) -> str:
@@ -147,7 +169,9 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     Such a text is redacted whole: where the secret stood in it is not known. So is one
     whose characters, NULs left out, spell a secret (UTF-16 or UTF-32 quoted), and one
     whose lines, joined, hold a secret: base64 as ``base64`` and MIME write it, a line
-    break every 76 characters, cut the token's base64 form in two.
+    break every 76 characters, cut the token's base64 form in two. So is one whose ASCII
+    characters alone spell a secret: a character a terminal draws as nothing (U+034F, a
+    variation selector) after each of the token's shows the token whole.
     """
     return spelled_otherwise_folded(text, folded_secrets(secrets))
 
@@ -156,7 +180,7 @@ def spelled_otherwise_folded(text: str, needles: Sequence[str]) -> bool:
     """``spelled_otherwise`` given the secrets as ``folded_secrets`` makes them."""
     escaped = any(mark in text for mark in ESCAPE_MARKS)
     broken = "\n" in text or "\r" in text
-    if not escaped and not broken and "\x00" not in text:
+    if not escaped and not broken and "\x00" not in text and text.isascii():
         return False
     read = read_back(text) if escaped else text
     if broken:
@@ -164,14 +188,19 @@ def spelled_otherwise_folded(text: str, needles: Sequence[str]) -> bool:
     # UTF-16 or UTF-32 quoted as it came ("0\x00c\x00...", a stack's refusal of a line):
     # the NULs between its characters, read back, would hide every secret.
     read = read.replace("\x00", "")
+    if not read.isascii():  # every secret is ASCII: what is not, between its characters, hides it
+        read = read.encode("ascii", "ignore").decode("ascii")
     folded = ascii_lower(read)
     return any(needle in folded for needle in needles)
 
 
 def may_spell_otherwise(raw: bytes) -> bool:
-    """Whether ``raw`` holds an escape ``read_back`` decodes: then a string read from it
-    may spell a secret that no search of ``raw`` itself finds."""
-    return b"%" in raw or b"&" in raw or _BACKSLASH_MARK.search(raw) is not None
+    """Whether ``raw`` holds an escape ``read_back`` decodes, or a character outside ASCII
+    (one between a secret's characters): then a string read from it may spell a secret
+    that no search of ``raw`` itself finds."""
+    return (
+        not raw.isascii() or b"%" in raw or b"&" in raw or _BACKSLASH_MARK.search(raw) is not None
+    )
 
 
 def read_back(text: str) -> str:

@@ -151,15 +151,21 @@ async def serve(ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[Loop
             await asyncio.wait_for(server.wait_closed(), 5)
 
 
-def _head(status: int, headers: Headers) -> bytes:
-    lines = [f"HTTP/1.1 {status} Status"]
+def _head(status: int, headers: Headers, reason: str = "Status") -> bytes:
+    # The reason phrase as UTF-8 bytes (written as latin-1 below, byte for byte).
+    lines = [f"HTTP/1.1 {status} {reason.encode().decode('latin-1')}"]
     lines += [f"{name}: {value}" for name, value in headers]
     lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 def reply(
-    status: int = 200, body: bytes = b"", headers: Headers = (), *, length: bool = True
+    status: int = 200,
+    body: bytes = b"",
+    headers: Headers = (),
+    *,
+    length: bool = True,
+    reason: str = "Status",
 ) -> Answer:
     """A whole answer; ``length=False`` leaves Content-Length out (the body ends at close)."""
 
@@ -167,7 +173,7 @@ def reply(
         sent = list(headers)
         if length and not any(name.lower() == "content-length" for name, _ in sent):
             sent.append(("Content-Length", str(len(body))))
-        writer.write(_head(status, sent) + body)
+        writer.write(_head(status, sent, reason) + body)
         await writer.drain()
 
     return answer

@@ -7,7 +7,9 @@ HTTP stack's loggers rewrites any record holding it, at the moment it is made (f
 run in the emitting task, so the context is the call's own). While an image is fetched
 from the web, the same filter drops the stack's records altogether: an image host's
 answer (a redirect's signed URL, any header it sends) is not for the logs. A record
-longer than ``MAX_RECORD_CHARS`` (a server's reply head of many long headers) is cut.
+longer than ``MAX_RECORD_CHARS`` (a server's reply head of many long headers) is cut, and
+one holding what a terminal would take for an escape sequence (a reason phrase's ESC,
+BEL or C1 controls, which httpx's INFO record quotes as it came) is made printable.
 
 Some records hold the secret in a form no text search finds: hpack (HTTP/2, for a
 caller's ``httpx.AsyncClient(http2=True)``) logs each header block Huffman-coded, from
@@ -25,7 +27,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Final
 
-from ocp_users_photo.safe_text import redacted
+from ocp_users_photo.safe_text import printable, redacted
 
 HTTP_STACK_LOGGERS: Final = (
     "httpx",
@@ -82,6 +84,8 @@ class RedactingFilter(logging.Filter):
             # A server's reply head (httpcore logs every header it sent): bounded, not
             # hundreds of kilobytes a record.
             shown = f"{shown[:MAX_RECORD_CHARS]}... ({len(shown)} characters in all)"
+        if not shown.isprintable():
+            shown = printable(shown)
         if shown != message:
             record.msg, record.args = shown, ()
         return True
