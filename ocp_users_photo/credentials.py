@@ -523,6 +523,7 @@ _LINE_BREAK_MARKS: Final = (b"\\n", b"\\r", b"\n", b"\r")
 _FORMS_SEARCHED_WHOLE: Final = 30
 _PIECE_BYTES: Final = 1024 * 1024
 _PRINTABLE: Final = re.compile(rb"[\x21-\x7e]+")
+_OUTSIDE_ASCII: Final = bytes(range(0x80, 0x100))
 
 
 def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
@@ -538,6 +539,10 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
         # (safe_text.spelled_otherwise reads them back): each may be there.
         return secrets.texts()
     folded = raw.lower()  # A-Z only, as SecretTexts.folded
+    # A secret with a character outside ASCII after each of its own (U+034F, which a
+    # terminal draws as nothing) is looked for with those bytes taken out, in C: the walk
+    # then reads each string so (safe_text.spelled_otherwise).
+    bare = None if raw.isascii() else folded.translate(None, _OUTSIDE_ASCII)
     escaped = b"\\" in raw
     unwrapped, unwrap = folded, None
     if any(mark in raw for mark in _LINE_BREAK_MARKS):
@@ -555,6 +560,7 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
             secrets.texts(), secrets.folded(), secrets.escapable(), strict=True
         )
         if searched in folded
+        or (bare is not None and searched.isascii() and searched in bare)
         or (unwrap is not None and unwrap(searched) in unwrapped)
         or (escaped and escapable)
     )

@@ -72,9 +72,13 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     # Look at a little more than the limit only: the rest is never shown.
     looked_at = text[: limit * 4 + 16]
     left_out = len(text) > len(looked_at)
-    if not looked_at.isascii():
-        looked_at = _DRAWN_AS_NOTHING.sub("", looked_at)
     head = without_tokens(looked_at)
+    if not head.isascii():
+        # Masked again once they are out: one between a token's characters hid it, and one
+        # between a word and a token ("Bearer\u200bxoxp-...") was masked with it in.
+        head = without_tokens(_DRAWN_AS_NOTHING.sub("", head))
+    if _hides_a_token(head):
+        return REDACTED
     if head.isprintable():  # the usual text: one pass in C, no character made again
         cleaned = head
     else:
@@ -85,6 +89,16 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     if len(cleaned) > limit or left_out:
         return cleaned[: max(0, limit - len(_ELLIPSIS))] + _ELLIPSIS
     return cleaned
+
+
+def _hides_a_token(head: str) -> bool:
+    """Whether ``head`` (its token shapes masked) spells one with what is not printable
+    left out (ESC or NUL after each of a token's characters, drawn as "?" or as nothing) or
+    its escapes read back (a percent-escaped token): then it is shown as REDACTED whole."""
+    bare = head if head.isprintable() else "".join(ch for ch in head if ch.isprintable())
+    if any(mark in bare for mark in ESCAPE_MARKS):
+        bare = read_back(bare)
+    return bare != head and without_tokens(bare) != bare
 
 
 def printable(text: str) -> str:
@@ -188,19 +202,22 @@ def spelled_otherwise_folded(text: str, needles: Sequence[str]) -> bool:
     # UTF-16 or UTF-32 quoted as it came ("0\x00c\x00...", a stack's refusal of a line):
     # the NULs between its characters, read back, would hide every secret.
     read = read.replace("\x00", "")
-    if not read.isascii():  # every secret is ASCII: what is not, between its characters, hides it
-        read = read.encode("ascii", "ignore").decode("ascii")
     folded = ascii_lower(read)
-    return any(needle in folded for needle in needles)
+    if any(needle in folded for needle in needles):
+        return True
+    if read.isascii():
+        return False
+    # What is not ASCII after each of an ASCII secret's characters (U+034F, drawn as
+    # nothing) hides it: looked for with those taken out. A secret that is not all ASCII
+    # (a proxy password) is looked for as it is, above.
+    bare = ascii_lower(read.encode("ascii", "ignore").decode("ascii"))
+    return any(needle in bare for needle in needles if needle.isascii())
 
 
 def may_spell_otherwise(raw: bytes) -> bool:
-    """Whether ``raw`` holds an escape ``read_back`` decodes, or a character outside ASCII
-    (one between a secret's characters): then a string read from it may spell a secret
-    that no search of ``raw`` itself finds."""
-    return (
-        not raw.isascii() or b"%" in raw or b"&" in raw or _BACKSLASH_MARK.search(raw) is not None
-    )
+    """Whether ``raw`` holds an escape ``read_back`` decodes: then a string read from it
+    may spell a secret that no search of ``raw`` itself finds."""
+    return b"%" in raw or b"&" in raw or _BACKSLASH_MARK.search(raw) is not None
 
 
 def read_back(text: str) -> str:

@@ -553,3 +553,39 @@ async def test_revoking_one_person_leaves_the_workspaces_bot_working(
     again = await client.post(control, json={"user_id": "UBOB000002"})
     assert again.status_code == 400
     assert "tokens/revoke" in again.json()["detail"], again.text
+
+
+async def test_revoking_a_person_of_a_rotating_app_leaves_the_bots_refresh_token(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    reply = await install(
+        client,
+        emulator,
+        client_id=ROTATING.client_id,
+        scope="users.profile:read",
+        user_scope="users.profile:write",
+        emulator_user="UROTATE001",
+    )
+    revoked = await client.post(
+        emulator.control_url + "oauth/revoke", json={"user_id": "UROTATE001"}
+    )
+    assert revoked.json() == {"ok": True, "revoked": 2}, revoked.text  # access and refresh
+    user = reply["authed_user"]
+    assert (await call(client, emulator, "auth.test", user["access_token"]))["error"] == (
+        "token_revoked"
+    )
+
+    async def refreshed(token: str) -> dict[str, Any]:
+        return await exchange(
+            client,
+            emulator,
+            client_id=ROTATING.client_id,
+            client_secret=ROTATING.client_secret,
+            grant_type="refresh_token",
+            refresh_token=token,
+        )
+
+    assert (await refreshed(user["refresh_token"]))["error"] == "invalid_refresh_token"
+    bot = await refreshed(reply["refresh_token"])
+    assert bot["ok"] is True, bot
+    assert bot["access_token"].startswith("xoxe.xoxb-")

@@ -592,3 +592,13 @@ def test_a_test_policys_loopback_host_is_not_offered_to_url_hosts(host: str) -> 
     # A public host under the same policy is still offered to url_hosts.
     with pytest.raises(HostNotAllowed, match=r"url_hosts=\[\.\.\.\]"):
         check_image_url("https://cdn.example.com/me.png", policy)
+
+
+def test_a_test_policy_with_no_hosts_yet_names_its_own_list_for_a_loopback_url() -> None:
+    policy = UrlPolicy(allow_loopback_for_tests=True)
+    with pytest.raises(HostNotAllowed) as refused:
+        check_image_url("https://127.0.0.1:8443/me.png", policy)
+    said = str(refused.value)
+    assert "(allowed: none)" in said, said
+    assert "UrlPolicy(allowed_hosts=[...], allow_loopback_for_tests=True)" in said, said
+    assert "ask whoever runs the tool" not in said, said

@@ -84,7 +84,7 @@ class RedactingFilter(logging.Filter):
             # A server's reply head (httpcore logs every header it sent): bounded, not
             # hundreds of kilobytes a record.
             shown = f"{shown[:MAX_RECORD_CHARS]}... ({len(shown)} characters in all)"
-        if not shown.isprintable():
+        if not shown.isascii() or not shown.isprintable():  # U+034F is printable to Python
             shown = printable(shown)
         if shown != message:
             record.msg, record.args = shown, ()

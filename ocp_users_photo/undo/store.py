@@ -42,7 +42,8 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
-from ocp_users_photo.safe_text import shown_path, without_tokens
+from ocp_users_photo.safe_text import shown as shown_text
+from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.slack.deadlines import call_deadline, call_ends
 from ocp_users_photo.undo.database import (
     check_read_only,
@@ -1070,14 +1071,34 @@ def _kept(row: tuple[Any, ...], *, original: bool) -> KeptPhoto:
 def _description(text: str) -> object:
     """An entry's description of its change, as ``_keep`` writes it: JSON (not Python's NaN,
     Infinity or a number too large for a float, which ``history --json`` would print as no
-    JSON parser reads them), anything shaped like a token masked (it goes to a terminal and
-    a model as it is). ``{}`` for anything else: the entry itself stays usable."""
+    JSON parser reads them), each of its texts (names too) as ``shown`` makes them: it goes
+    to a terminal and a model, and a file another program wrote may hold escape sequences,
+    invisible characters or a token spelled around them. ``{}`` for anything else: the
+    entry itself stays usable."""
     try:
         described = json.loads(text, parse_constant=_not_json, parse_float=_finite_number)
-        # Masked once decoded: in the file's text, an escape ("xox\\u0070-...") hides a token.
-        return json.loads(without_tokens(json.dumps(described, ensure_ascii=False)))
+        # Shown once decoded: in the file's text, an escape ("xox\\u0070-...") hides a token.
+        return _shown_throughout(described)
     except (ValueError, RecursionError):
         return {}
+
+
+# The longest text of a description shown: _keep writes names and formats ("png"), short.
+_DESCRIPTION_TEXT_CHARS: Final = 200
+
+
+def _shown_throughout(value: object) -> object:
+    """``value`` (decoded JSON) with every text, a name or a value, made safe to show."""
+    if isinstance(value, str):
+        return shown_text(value, _DESCRIPTION_TEXT_CHARS)
+    if isinstance(value, list):
+        return [_shown_throughout(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            shown_text(name, _DESCRIPTION_TEXT_CHARS): _shown_throughout(item)
+            for name, item in value.items()
+        }
+    return value
 
 
 def _not_json(constant: str) -> object:

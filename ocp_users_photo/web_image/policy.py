@@ -193,21 +193,9 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str, *, redirected: b
             f"{where} is on {url.host}, {internal}, which this tool never fetches from: use an "
             "image on a public host"
         )
-    if not policy.rules:
-        return (
-            "this tool fetches no image URLs: give the image as a file path, a data: URI or "
-            f"base64 text, or ask whoever runs the tool to allow the host with {_ALLOW_OPTION}"
-        )
-    allowed = ", ".join(policy.allowed_hosts[:10])
+    allowed = ", ".join(policy.allowed_hosts[:10]) or "none"
     more = f" and {len(policy.allowed_hosts) - 10} more" if len(policy.allowed_hosts) > 10 else ""
-    if redirected:
-        # The image server chose that host (and its name, up to 253 characters of its own
-        # words): neither repeated nor offered for the allow-list.
-        return (
-            f"{where} is on another host, which is not allowed (allowed: {allowed}{more}): "
-            "give the image's own URL on an allowed host"
-        )
-    if _internal_address(url.host, allow_loopback=False) is not None:
+    if not redirected and _internal_address(url.host, allow_loopback=False) is not None:
         # A test policy's loopback host: url_hosts (a policy of its own, for tests or not)
         # refuses it, so it is not offered; the test policy's own list is where it goes.
         return (
@@ -215,6 +203,18 @@ def _host_message(url: ImageUrl, policy: UrlPolicy, where: str, *, redirected: b
             f"add {url.host} to the test policy's own list, UrlPolicy(allowed_hosts=[...], "
             "allow_loopback_for_tests=True); url_hosts and --allow-url-host never allow a "
             "loopback address"
+        )
+    if not policy.rules:
+        return (
+            "this tool fetches no image URLs: give the image as a file path, a data: URI or "
+            f"base64 text, or ask whoever runs the tool to allow the host with {_ALLOW_OPTION}"
+        )
+    if redirected:
+        # The image server chose that host (and its name, up to 253 characters of its own
+        # words): neither repeated nor offered for the allow-list.
+        return (
+            f"{where} is on another host, which is not allowed (allowed: {allowed}{more}): "
+            "give the image's own URL on an allowed host"
         )
     return (
         f"{where} is on host {url.host}, which is not allowed (allowed: {allowed}{more}): use "
