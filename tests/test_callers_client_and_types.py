@@ -148,6 +148,13 @@ def test_the_readmes_framework_snippets_and_a_text_token_source_type_check(
     }
     for name, code in files.items():
         (tmp_path / name).write_text(code, encoding="utf-8")
+    # The snippets hand nothing to openai's or LangSmith's own types, so those are read as
+    # Any; the Agents SDK and LangChain, which the snippets call, are read whole. Reading
+    # openai's 2,000 modules too took 20 of this check's 33 s of CPU, and did not change
+    # what it finds (openai_agents_tools typed list[FunctionTool] is still refused).
+    (tmp_path / "mypy.ini").write_text(
+        "[mypy]\n[mypy-openai.*,langsmith.*]\nfollow_imports = skip\n", encoding="utf-8"
+    )
     checked = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *files],
         capture_output=True,
