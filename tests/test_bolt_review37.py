@@ -100,6 +100,7 @@ async def test_a_refused_rotation_of_a_working_bot_token_still_sets_the_photo(
     assert any("could not rotate the bot token" in said for said in warned)
 
 
+@pytest.mark.waits
 async def test_a_revocation_while_the_database_is_busy_still_removes_the_tokens(
     emulator: RunningEmulator, photo_app: RunningApp, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -166,6 +167,7 @@ def _revocation_handlers(store: SQLite3InstallationStore, folder: Path) -> dict[
     return handlers
 
 
+@pytest.mark.waits
 def test_an_installation_made_again_during_the_retries_is_kept(tmp_path: Path) -> None:
     """The person installs the app again while a revocation's deletion waits on the busy
     database: their new installation stays (the review of the fix found it deleted)."""

@@ -375,6 +375,8 @@ async def test_a_refresh_before_the_call_counts_against_the_calls_deadline(tmp_p
                     "scope": "users.profile:write",
                 },
             )
+        elif path.endswith("auth.test"):  # the new token's owner, confirmed at once
+            _json(writer, "200 OK", {"ok": True, "user_id": "U1", "team_id": "T1"})
         else:
             await asyncio.sleep(3600)  # the change itself: never answered
 

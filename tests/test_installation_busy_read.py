@@ -52,6 +52,7 @@ def _held_exclusively(database: Path, seconds: float, held: threading.Event) -> 
         connection.close()
 
 
+@pytest.mark.waits
 async def test_a_refresh_whose_store_is_held_past_its_wait_keeps_the_new_tokens(
     tmp_path: Path,
 ) -> None:

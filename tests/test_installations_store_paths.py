@@ -159,6 +159,7 @@ def assert_told_locked(refused: InstallationStoreFailed) -> None:
     assert "nothing was sent" in refused.message
 
 
+@pytest.mark.waits
 async def test_a_store_another_program_holds_locked_is_said_to_be_locked(
     emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
 ) -> None:
@@ -177,6 +178,7 @@ async def test_a_store_another_program_holds_locked_is_said_to_be_locked(
     assert photo_tokens(emulator) == []
 
 
+@pytest.mark.waits
 async def test_a_new_store_whose_file_is_held_in_a_write_is_said_to_be_locked(
     emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
 ) -> None:

@@ -69,6 +69,7 @@ async def test_a_damaged_database_is_a_store_failure_not_a_missing_installation(
     assert photo_tokens(emulator) == []
 
 
+@pytest.mark.waits
 async def test_a_database_locked_past_sqlites_wait_is_a_store_failure(
     emulator: RunningEmulator, tool_for: MakeTool, tmp_path: Path
 ) -> None:

@@ -88,7 +88,7 @@ async def test_a_host_observer_failing_in_call_ended_does_not_hold_the_persons_t
         await tool.aclose()
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 async def test_a_call_cancelled_while_a_host_observer_awaits_in_call_ended_ends_the_turn(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -159,7 +159,7 @@ def _pending_entries(path: Path) -> int:
             return 0
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 def test_ctrl_c_mid_upload_then_set_again_at_once_is_held_for_the_settle_time(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:

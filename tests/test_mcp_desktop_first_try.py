@@ -37,7 +37,7 @@ async def test_a_token_without_the_write_scope_is_in_the_hosts_log(tmp_path: Pat
     assert "users.profile:write" in logged, logged
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 async def test_a_change_the_host_cancels_mid_upload_is_in_the_hosts_log(tmp_path: Path) -> None:
     """The host cancels a change while Slack has it (notifications/cancelled: the person
     pressed stop). Slack may still set that upload, and the history marks it pending; the

@@ -102,6 +102,7 @@ DESKTOP_HOSTS_TIMEOUT = 60.0
 
 
 @pytest.mark.runs_long
+@pytest.mark.waits
 async def test_a_slack_that_does_not_answer_is_said_before_a_desktop_host_gives_up(
     tmp_path: Path,
 ) -> None:

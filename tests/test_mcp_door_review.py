@@ -23,7 +23,7 @@ from tests.programs import environment_without_slack, run_module
 from tests.test_mcp_server import mcp_session
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 async def test_a_cancelled_upload_does_not_overturn_the_next_change(tmp_path: Path) -> None:
     """The host cancels a change whose upload already reached Slack (Slack is slow), then the
     model sets another photo: that change waits for the person's turn, which the cancelled

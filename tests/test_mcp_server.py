@@ -286,7 +286,7 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
         assert_success(await session.call({"image": "photo.png"}))
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 async def test_a_call_the_client_cancels_mid_flight_leaves_the_server_usable(
     tmp_path: Path,
 ) -> None:

@@ -56,6 +56,7 @@ def _turn_worker(mode: str, history: Path, *, prefix: tuple[str, ...] = ()) -> l
 
 
 @pytest.mark.skipif(not _namespaces_usable(), reason="needs unprivileged user+PID namespaces")
+@pytest.mark.waits
 def test_a_turn_held_in_another_pid_namespace_of_the_same_hostname_is_not_taken(
     tmp_path: Path,
 ) -> None:

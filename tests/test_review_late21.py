@@ -47,6 +47,7 @@ SLOW: dict[str, Callable[[], Fault]] = {
 
 
 @pytest.mark.parametrize("answer", sorted(SLOW))
+@pytest.mark.waits
 async def test_the_read_after_a_bare_ok_does_not_hold_the_reply(
     slack_emulator: RunningEmulator, tmp_path: Path, answer: str
 ) -> None:

@@ -183,11 +183,11 @@ def _server_pids() -> list[int]:
     return found
 
 
-@pytest.mark.runs_long
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 @pytest.mark.parametrize(
     "stop", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["SIGTERM", "SIGINT", "SIGKILL"]
 )
+@pytest.mark.waits
 async def test_a_change_after_the_mcp_server_stopped_mid_upload_is_not_overtaken(
     emulator: RunningEmulator, tmp_path: Path, stop: signal.Signals
 ) -> None:
@@ -320,7 +320,7 @@ async def test_a_lock_met_while_a_change_ends_does_not_hold_up_the_next_change(
         assert time.monotonic() - started < 20, "the next change waited for a stale lease"
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 async def test_a_change_after_a_set_terminated_mid_upload_is_not_overtaken(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -345,7 +345,7 @@ async def test_a_change_after_a_set_terminated_mid_upload_is_not_overtaken(
     )
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 async def test_an_undo_after_a_set_killed_mid_upload_undoes_that_set_once_it_lands(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

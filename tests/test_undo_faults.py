@@ -409,7 +409,7 @@ async def test_a_change_whose_answer_is_lost_is_kept_as_unknown(
     assert "may not have happened" in entry.describe()
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 async def test_a_cancelled_change_stays_pending_and_the_next_one_waits_for_it_to_land(
     emulator: RunningEmulator, history_file: Path
 ) -> None:
@@ -560,6 +560,7 @@ async def crash_after_keeping(
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
 
 
+@pytest.mark.waits
 async def test_a_crash_after_keeping_leaves_a_durable_photo_marked_may_not_have_happened(
     emulator: RunningEmulator, history_file: Path, tmp_path: Path
 ) -> None:
@@ -623,7 +624,7 @@ def test_programs_opening_a_new_history_at_once_all_open_it(tmp_path: Path) -> N
     assert failures == []
 
 
-@pytest.mark.runs_long
+@pytest.mark.waits
 def test_a_cancelled_change_holds_the_turn_after_its_loop_ended(history_file: Path) -> None:
     """call_sync, or a script's asyncio.run, ends the loop of a change cancelled after its
     upload went out: the hold is in the history's lease, so the person's next change, on
