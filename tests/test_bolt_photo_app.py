@@ -454,3 +454,31 @@ async def test_a_token_refresh_slack_does_not_answer_is_not_a_change_that_may_ha
     assert answer.startswith("Your photo was not changed: could not refresh"), answer
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("failed on Slack's side" in said for said in warned), warned
+
+
+async def test_an_app_run_without_an_install_link_says_whom_to_ask_for_it(
+    emulator: RunningEmulator, photo_app: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PHOTO_APP_INSTALL_URL is optional: an app run without it has no link to give a
+    person who has not installed it, or whose installation Slack revoked. Each is told to
+    ask whoever runs the app, never given a link that does not exist."""
+    emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
+    monkeypatch.setattr(photo_app.app.source, "install_url", None)
+    await install_through_the_app(photo_app, "UALICE0001")
+    store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
+    alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
+    assert alice is not None
+    assert alice.user_token is not None
+    emulator.state.revoke(alice.user_token)
+    for person in ("UCAROL0003", "UALICE0001"):  # never installed; installed, then revoked
+        acked = await slash_command(photo_app, emulator, person, "red.png")
+        assert acked.status_code == 200
+    # Answered in the background, each after its acknowledgement: in either order.
+    texts = sorted(str(answer["text"]) for answer in await posted(emulator, RESPONSE_METHOD, 2))
+    assert "no longer accepts your installation of this app (token_revoked" in texts[0], texts
+    assert "you have not installed this app" in texts[1], texts
+    for text in texts:
+        assert text.startswith("Your photo was not changed: "), text
+        assert text.endswith("Ask whoever runs the app for its install link."), text
+        assert "/slack/install" not in text, text
+    assert photo_tokens(emulator) in ([], [alice.user_token])  # refused by Slack, if sent
