@@ -114,9 +114,9 @@ async def test_a_token_echoed_with_invisible_marks_between_its_characters_is_red
     ]
     # Slack's warning and refusals reached the log, where the token must not be either.
     ours = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ocp_users_photo"]
-    warned = [message for level, message in ours if level == "WARNING"]
-    assert len(warned) == 1, warned
-    assert warned[0].startswith("Slack warns about users.setPhoto: "), warned
+    logged = [message for level, message in ours if level == "WARNING"]
+    assert len(logged) == 1, logged
+    assert logged[0].startswith("Slack warns about users.setPhoto: "), logged
     assert len([message for _, message in ours if "answered ok=false" in message]) == 2, ours
     for text in texts:
         assert SECRET_TAIL not in _as_drawn(text), text
