@@ -25,6 +25,7 @@ import anyio.to_thread
 import httpx
 import pytest
 from aiohttp import web
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
@@ -265,6 +266,20 @@ async def test_someone_who_has_not_installed_is_sent_the_install_link(
     assert photo_tokens(emulator) == []
 
 
+async def installed_then_revoked(
+    running: RunningApp, emulator: RunningEmulator, user_id: str
+) -> Installation:
+    """The person installs the app, then Slack revokes their user token (an admin, or a
+    tokens_revoked event the app missed): their installation, as the app's store keeps it."""
+    await install_through_the_app(running, user_id)
+    store = SQLite3InstallationStore(database=running.database, client_id=CLIENT_ID)
+    installed = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=user_id)
+    assert installed is not None
+    assert installed.user_token is not None
+    emulator.state.revoke(installed.user_token)
+    return installed
+
+
 async def test_a_person_whose_user_token_slack_revoked_gets_the_apps_own_answer(
     emulator: RunningEmulator, photo_app: RunningApp
 ) -> None:
@@ -275,12 +290,7 @@ async def test_a_person_whose_user_token_slack_revoked_gets_the_apps_own_answer(
     one (a review of 2026-12-05). Bolt now authorizes with the workspace's bot alone; the
     person's token is the app's token source's to use, and to explain."""
     emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
-    await install_through_the_app(photo_app, "UALICE0001")
-    store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
-    alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
-    assert alice is not None
-    assert alice.user_token is not None
-    emulator.state.revoke(alice.user_token)
+    alice = await installed_then_revoked(photo_app, emulator, "UALICE0001")
     acked = await slash_command(photo_app, emulator, "UALICE0001", "red.png")
     assert acked.status_code == 200
     [answer] = await posted(emulator, RESPONSE_METHOD, 1)
@@ -464,12 +474,7 @@ async def test_an_app_run_without_an_install_link_says_whom_to_ask_for_it(
     ask whoever runs the app, never given a link that does not exist."""
     emulator.faults.inject(Fault.json({"ok": True}), times=5, path=RESPONSE_METHOD)
     monkeypatch.setattr(photo_app.app.source, "install_url", None)
-    await install_through_the_app(photo_app, "UALICE0001")
-    store = SQLite3InstallationStore(database=photo_app.database, client_id=CLIENT_ID)
-    alice = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id="UALICE0001")
-    assert alice is not None
-    assert alice.user_token is not None
-    emulator.state.revoke(alice.user_token)
+    alice = await installed_then_revoked(photo_app, emulator, "UALICE0001")
     for person in ("UCAROL0003", "UALICE0001"):  # never installed; installed, then revoked
         acked = await slash_command(photo_app, emulator, person, "red.png")
         assert acked.status_code == 200

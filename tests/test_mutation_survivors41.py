@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import pytest
 
 from ocp_users_photo.installations.refresh_runner import RefreshRunner
 from ocp_users_photo.mcp_command import _RECORD_CHARS, _RedactingFormatter
-from ocp_users_photo.mcp_hangup import stdin_hang_up_watch
 from ocp_users_photo.mcp_in_flight import InFlightRequests
 from ocp_users_photo.mcp_unread import _top_level
 from ocp_users_photo.slack.loop_stacks import LoopStacks
@@ -123,22 +121,6 @@ async def test_a_request_let_in_after_a_wait_leaves_no_task_behind() -> None:
     await waiting
     await asyncio.sleep(0)
     assert len(asyncio.all_tasks()) == before  # the wait for the host's end cancelled
-
-
-def test_a_host_that_shuts_its_writing_half_of_a_stdin_socket_is_seen() -> None:
-    ours, host = socket.socketpair()
-
-    async def watched() -> None:
-        seen = asyncio.Event()
-        with stdin_hang_up_watch(seen.set, fd=ours.fileno()):
-            host.shutdown(socket.SHUT_WR)  # stdout's half stays open
-            await asyncio.wait_for(seen.wait(), 10)
-
-    try:
-        asyncio.run(watched())
-    finally:
-        ours.close()
-        host.close()
 
 
 def test_a_record_is_cut_at_the_bound_exactly() -> None:
