@@ -31,6 +31,7 @@ from typing import Final
 from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images import byte_budget
+from ocp_users_photo.images.look_alike_names import look_alikes, shown_name
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import without_tokens, wrapping_advice
 from ocp_users_photo.sizes import byte_limit, byte_size
@@ -196,7 +197,9 @@ def open_confined(
         # (what is at the far end is not told).
         return None, [_outside(shown_path, image_roots, by_a_link=True)]
     try:
-        descriptor = os.open(named, _OPEN_FLAGS)
+        descriptor, named = _opened(named, shown_path, image_roots)
+    except _Refused as refused:
+        return None, [refused.problem]
     except (OSError, ValueError) as error:
         if image_roots is not None and not _really_inside(named, image_roots):
             # A link swapped in since the check above: what is at its far end (a folder,
@@ -211,6 +214,42 @@ def open_confined(
     if source is None:
         os.close(descriptor)
     return source, problems
+
+
+class _Refused(Exception):
+    """A refusal found while opening: its problem is the answer."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _opened(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> tuple[int, str]:
+    """The descriptor of ``named`` and that path, or, where no file has that name, of the
+    one file in its folder whose name reads the same (look_alike_names: a macOS screenshot's narrow
+    no-break space, a name in another Unicode form), checked against the roots as
+    ``named`` was. Several such files: _Refused, naming each as it is written."""
+    try:
+        return os.open(named, _OPEN_FLAGS), named
+    except FileNotFoundError:
+        alike = look_alikes(named)
+        if len(alike) != 1:
+            if alike:
+                raise _Refused(_several_alike(shown_path, alike)) from None
+            raise
+    named = os.path.join(os.path.dirname(named), alike[0])
+    if image_roots is not None and not _really_inside(named, image_roots):
+        raise _Refused(_outside(shown_path, image_roots, by_a_link=True))
+    return os.open(named, _OPEN_FLAGS), named
+
+
+def _several_alike(shown_path: str, names: list[str]) -> Problem:
+    listed = ", ".join(f"'{shown_name(name)}'" for name in names)
+    return problem(
+        f"no file at {shown_path!r}, and {len(names)} files in its folder have names that "
+        f"read the same but differ in spaces or accents: {listed}: give one of these names "
+        "exactly, with the characters written here as escapes (\\u202f is a narrow space)"
+    )
 
 
 def _not_opened(

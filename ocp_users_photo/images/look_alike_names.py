@@ -1,0 +1,60 @@
+"""A file named as a person sees it, where its name on disk differs only in what looks the same.
+
+macOS names every screenshot "Screenshot 2026-12-01 at 10.00.00 AM.png" with a narrow
+no-break space (U+202F) before "AM"; a name synced from macOS may be in decomposed form
+(NFD: "e" and a combining accent) where one typed is composed (NFC). A person reading the
+name, or a model given it, writes a plain space and composed letters: byte for byte, no
+such file, and a refusal naming what looks exactly like the file in the folder.
+
+Only the last part of a path is matched, only in its own folder (which the image roots
+already allow), and only a space for a space and a letter for its other Unicode form:
+nothing else is taken for a match. Blocking: run in a thread, as the opening is.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from typing import Final
+
+from ocp_users_photo.safe_text import without_tokens
+
+# A folder's entries read at most, and look-alikes named at most: a folder of a million
+# files must not hold a call, nor fill a message.
+MAX_ENTRIES_READ: Final = 20_000
+MAX_LOOK_ALIKES: Final = 4
+
+
+def folded(name: str) -> str:
+    """``name`` with each space separator (Unicode's Zs: no-break, narrow, thin, ideographic
+    spaces) a plain space, in composed form (NFC): how it reads."""
+    spaced = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in name)
+    return unicodedata.normalize("NFC", spaced)
+
+
+def look_alikes(path: str) -> list[str]:
+    """The names in ``path``'s folder, other than its own, that read as its last part does
+    (``folded``); none when the folder cannot be read."""
+    folder, name = os.path.split(path)
+    if not name:
+        return []
+    wanted = folded(name)
+    found: list[str] = []
+    try:
+        with os.scandir(folder or os.curdir) as entries:
+            for read, entry in enumerate(entries):
+                if read >= MAX_ENTRIES_READ or len(found) >= MAX_LOOK_ALIKES:
+                    break
+                if entry.name != name and folded(entry.name) == wanted:
+                    found.append(entry.name)
+    except (OSError, ValueError):
+        return []
+    return sorted(found)
+
+
+def shown_name(name: str) -> str:
+    """``name`` with every character outside printable ASCII as its escape (``\\u202f``,
+    ``\\x1b``), a token shape masked, at most 300 characters: the difference a message
+    points at is seen, and a model can send the name back."""
+    shown = ascii(without_tokens(name))[1:-1]
+    return shown if len(shown) <= 300 else shown[:300] + "..."
