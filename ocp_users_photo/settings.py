@@ -370,6 +370,15 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         except OSError as error:  # a name too long for the system: its text quotes it whole
             is_folder = False
             what = f"cannot be looked at: {os.strerror(error.errno or 0)}"
+        left = None if is_folder else unexpanded_variable(os.fspath(root))
+        if left is not None:
+            # "$HOME/Pictures" from an MCP host's args: no folder by that name in the folder
+            # the server started in, and the variable, not the path's being relative, is why.
+            raise ValueError(
+                f"image root {quoted(os.fspath(root))} starts with {quoted(left, 40)}, a "
+                "variable nothing expanded (an MCP host passes its args as written, and a "
+                "shell leaves one in single quotes as it is): give the folder's full path"
+            )
         if not is_folder:
             raise ValueError(
                 f"image root {quoted(str(path))} is not an existing folder (it {what}"

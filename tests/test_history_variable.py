@@ -142,3 +142,24 @@ def test_an_empty_history_is_refused_before_anything(
     assert done.returncode == 2, done.stderr
     assert "the path is empty" in done.stderr, done.stderr
     assert slack_emulator.requests.all() == []
+
+
+@pytest.mark.parametrize("value", ["$HOME/Pictures", "${HOME}/Pictures", "%USERPROFILE%\\Pictures"])
+def test_an_image_root_given_with_a_variable_left_as_written_names_the_variable(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--image-root $HOME/Pictures`` from a host's args was refused as a relative path
+    taken from the working folder: true, but the variable is what to mend, as --history's
+    refusal says. Every door reads its roots through the same check."""
+    with pytest.raises(ValueError, match="a variable nothing expanded") as refused:
+        UsersSetPhoto(CANARY_TOKEN, image_roots=[value], environ={})
+    assert str(refused.value).endswith("give the folder's full path"), refused.value
+    done = run_cli(
+        "mcp", "--image-root", value, env={"SLACK_USER_TOKEN": CANARY_TOKEN}, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert "a variable nothing expanded" in done.stderr, done.stderr
+    # A folder really named so, where the path is taken from, is a root as any other.
+    (tmp_path / value).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    UsersSetPhoto(CANARY_TOKEN, image_roots=[value], environ={})
