@@ -6,6 +6,7 @@ the artefacts disagree with each other or with what the tool does.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -114,3 +115,26 @@ def test_a_tools_own_least_size_is_said_in_its_image_argument() -> None:
     assert "At least 400x400 pixels." in image
     assert "512" not in image
     assert "longer than 2.56:1 needs the crop box" in tool.description
+
+
+@pytest.mark.parametrize("format_name", ["WEBP", "BMP", "TIFF"])
+async def test_the_description_names_each_format_converted_and_each_is_taken(
+    format_name: str,
+) -> None:
+    """The description said "a PNG, JPEG or GIF" alone, so a model or a catalog turned away
+    a WEBP, BMP or TIFF the tool converts and sends (a catalog audit)."""
+    from PIL import Image
+
+    from ocp_users_photo.images.formats import OTHER_FORMATS
+    from ocp_users_photo.spec import load_manifest
+
+    said = re.search(r"\(([A-Za-z, ]+) are converted\)", load_manifest()["description"])
+    assert said is not None
+    assert tuple(re.split(r", | and ", said[1])) == OTHER_FORMATS  # each one, none more
+    assert format_name in OTHER_FORMATS
+    written = io.BytesIO()
+    Image.new("RGB", (600, 600), (30, 120, 200)).save(written, format=format_name)
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        assert f"{format_name}" in tool.description
+        async with tool.prepare({"image": written.getvalue()}) as prepared:
+            assert prepared.image.format in ("PNG", "JPEG")  # converted to one Slack takes

@@ -192,7 +192,12 @@ def size_rule(fit: Fit, limits: ImageLimits = DEFAULT_LIMITS) -> str:
     """The sentence of a tool's description that says which images it takes, for its ``fit``
     and ``limits`` (the manifest's is the default tool's: a catalog reads it as is)."""
     least, most = limits.min_side, limits.max_side
-    start = f"Give `image` as a PNG, JPEG or GIF of at least {least}x{least} pixels"
+    # The three Slack takes, then those converted wherever Pillow is (AVIF is not said: it
+    # depends on the Pillow installed, and the manifest is read before the tool runs).
+    start = (
+        f"Give `image` as a PNG, JPEG or GIF (WEBP, BMP and TIFF are converted) of at least "
+        f"{least}x{least} pixels"
+    )
     if fit == "reject":
         return f"{start} and at most {most}x{most} (a larger one is refused)."
     # Scaled to fit ``most``, a side longer than this many times the other ends under
