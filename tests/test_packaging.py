@@ -114,6 +114,18 @@ def test_each_extra_installs_on_the_lowest_python_the_package_claims() -> None:
     assert unreachable == [], f"not installable on Python {floor}: {unreachable}"
 
 
+def test_a_pytest_plugin_is_said_to_be_one_to_whoever_indexes_them() -> None:
+    """The package registers a pytest11 plugin (the emulator's fixtures): a catalog of
+    pytest plugins finds it by its Framework :: Pytest classifier, which it lacked (a
+    catalog audit). Every classifier is one the index knows."""
+    from trove_classifiers import classifiers as known
+
+    project = _pyproject()["project"]
+    assert "pytest11" in project["entry-points"]
+    assert "Framework :: Pytest" in project["classifiers"]
+    assert set(project["classifiers"]) <= known
+
+
 def test_the_license_text_ships_with_the_package() -> None:
     # license = "MIT" with no license file: the wheel and sdist carry no copyright notice,
     # which the MIT license itself requires copies to include.
