@@ -40,6 +40,7 @@ from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
+from ocp_users_photo.images.look_alike_names import as_found
 from ocp_users_photo.images.policy import CROP_BOX_ADVICE
 from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo, KeptRecord
 from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
@@ -448,7 +449,9 @@ def _refuse_writing_over_image(image: str, preview: Path | None, history: str | 
         if target is None:
             continue
         try:
-            same = os.path.samefile(os.path.expanduser(value), os.path.expanduser(target))
+            # The file the image path opens: one whose name only reads the same counts.
+            opened = as_found(os.path.expanduser(value))
+            same = os.path.samefile(opened, os.path.expanduser(target))
         except (OSError, ValueError):  # either one missing: nothing to overwrite
             continue
         if same:

@@ -18,8 +18,18 @@ import pytest
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from ocp_users_photo.images.look_alike_names import folded, look_alikes, shown_name
+from ocp_users_photo.images import look_alike_names, paths
+from ocp_users_photo.images.look_alike_names import (
+    MAX_LOOK_ALIKES,
+    LookAlikes,
+    folded,
+    look_alikes,
+    look_alikes_in,
+    shown_name,
+)
+from ocp_users_photo.images.paths import open_confined
 from tests.conftest import CANARY_TOKEN, make_image
+from tests.programs import run_cli
 
 SCREENSHOT_ON_DISK = "Screenshot 2026-12-01 at 10.00.00\u202fAM.png"
 SCREENSHOT_TYPED = "Screenshot 2026-12-01 at 10.00.00 AM.png"
@@ -73,7 +83,7 @@ async def test_several_files_that_read_the_same_are_each_named_and_nothing_is_se
     assert message.startswith(f"no file at {SCREENSHOT_TYPED!r}, and 2 files in its folder")
     assert "Screenshot 2026-12-01 at 10.00.00\\u202fAM.png" in message, message
     assert "Screenshot 2026-12-01 at 10.00.00\\xa0AM.png" in message, message
-    assert "give one of these names exactly" in message
+    assert "give the file's name exactly" in message
     assert to_the_model["error"] == "invalid_arguments"
     assert "\\u202f" in str(to_the_model), to_the_model
 
@@ -108,3 +118,103 @@ def test_only_spaces_and_unicode_forms_read_the_same(tmp_path: Path) -> None:
     assert look_alikes(str(tmp_path / "a b.png")) == ["a\u202fb.png"]  # never itself
     assert look_alikes(str(tmp_path / "missing" / "a b.png")) == []  # no such folder
     assert shown_name("a\u202fb\x1b.png") == "a\\u202fb\\x1b.png"
+    assert folded("\ufb01le.png") != folded("file.png")  # a ligature is not its letters
+    assert folded("\uff41.png") != folded("a.png")  # nor a full-width letter its own
+    assert CANARY_TOKEN[-12:] not in shown_name(f"{CANARY_TOKEN}.png")
+    assert len(shown_name("\u00e9" * 400)) == 303  # cut, with its mark
+
+
+def test_a_preview_named_as_the_look_alike_found_is_refused_before_anything(
+    tmp_path: Path,
+) -> None:
+    """``set --dry-run --preview`` with the preview named as the file really is (a shell's
+    completion) and the image as it reads: the check that --preview is not the image
+    compared the typed name, which no file has, and the square was written over the
+    person's photo (a review of this change)."""
+    photo = tmp_path / SCREENSHOT_ON_DISK
+    photo.write_bytes(make_image((900, 600)))
+    before = photo.read_bytes()
+    done = run_cli(
+        "set",
+        SCREENSHOT_TYPED,
+        "--dry-run",
+        "--preview",
+        SCREENSHOT_ON_DISK,
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN},
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "is the image itself" in done.stderr, done.stderr
+    assert photo.read_bytes() == before
+
+
+def test_a_folder_that_leads_out_of_the_roots_has_no_names_listed(tmp_path: Path) -> None:
+    """The folder of a missing name is read through a handle whose real path is checked
+    first: listing look-alikes from a folder swapped for a link out, between the path's
+    check and its opening, told names outside the roots (a review found it, racing the
+    swap). Here the opening is asked as the race leaves it: the link already there."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    for name in ("secret\u202freport.png", "secret\u00a0report.png"):
+        (outside / name).write_bytes(make_image())
+    os.symlink(outside, root / "d")
+    typed = str(root / "d" / "secret report.png")
+    with pytest.raises(paths._Refused) as refused:
+        paths._opened(typed, "d/secret report.png", [root])
+    message = refused.value.problem.message
+    assert "outside the folders images may be read from" in message, message
+    assert "read the same" not in message, message
+    assert "\\u202f" not in message, message  # no name of the folder outside listed
+    # The whole path, as a caller gives it, is refused before the opening is asked.
+    source, problems = open_confined(typed, [root], 10**6)
+    assert source is None
+    assert "outside the folders" in problems[0].message, problems
+
+
+def test_more_look_alikes_than_are_named_are_not_counted_as_those_named(tmp_path: Path) -> None:
+    spaces = ("\u202f", "\u00a0", "\u2009", "\u3000", "\u2002", "\u2003")
+    for space in spaces:
+        (tmp_path / f"a{space}b.png").write_bytes(make_image())
+    alike = look_alikes_in(str(tmp_path), "a b.png")
+    assert not alike.complete
+    assert len(alike.names) == MAX_LOOK_ALIKES
+    assert set(alike.names) <= {f"a{space}b.png" for space in spaces}
+    source, problems = open_confined(str(tmp_path / "a b.png"), [tmp_path], 10**6)
+    assert source is None
+    (message,) = [problem.message for problem in problems]
+    assert message.startswith("no file at 'a b.png'") or "a b.png" in message, message
+    assert f"{MAX_LOOK_ALIKES} files" not in message, message
+    assert "among others" in message, message
+
+
+def test_a_folder_larger_than_is_read_is_said_not_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(look_alike_names, "MAX_ENTRIES_READ", 1)
+    for name in ("one.png", "two.png"):
+        (tmp_path / name).write_bytes(b"")
+    assert look_alikes_in(str(tmp_path), "three.png") == LookAlikes([], complete=False)
+
+
+def test_the_one_look_alike_of_a_folder_not_read_whole_is_named_not_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another further on could read the same too: the one found is named, not taken."""
+    (tmp_path / SCREENSHOT_ON_DISK).write_bytes(make_image())
+    found_early = LookAlikes([SCREENSHOT_ON_DISK], complete=False)
+    monkeypatch.setattr(paths, "look_alikes_in", lambda folder, name: found_early)
+    source, problems = open_confined(str(tmp_path / SCREENSHOT_TYPED), [tmp_path], 10**6)
+    assert source is None
+    (message,) = [problem.message for problem in problems]
+    assert "Screenshot 2026-12-01 at 10.00.00\\u202fAM.png' among others" in message, message
+
+
+def test_a_dangling_link_by_the_very_name_is_not_passed_over_for_a_look_alike(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / SCREENSHOT_ON_DISK).write_bytes(make_image())
+    os.symlink(tmp_path / "gone.png", tmp_path / SCREENSHOT_TYPED)
+    source, problems = open_confined(str(tmp_path / SCREENSHOT_TYPED), [tmp_path], 10**6)
+    assert source is None
+    assert problems[0].message.startswith("no file at"), problems

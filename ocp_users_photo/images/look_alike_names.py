@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from dataclasses import dataclass
 from typing import Final
 
 from ocp_users_photo.safe_text import without_tokens
@@ -32,24 +33,52 @@ def folded(name: str) -> str:
     return unicodedata.normalize("NFC", spaced)
 
 
-def look_alikes(path: str) -> list[str]:
-    """The names in ``path``'s folder, other than its own, that read as its last part does
-    (``folded``); none when the folder cannot be read."""
-    folder, name = os.path.split(path)
+@dataclass(frozen=True)
+class LookAlikes:
+    """The names in a folder, other than the one given, that read as it does (``folded``),
+    at most MAX_LOOK_ALIKES; ``complete`` when the whole folder was read (a name further
+    on could make one found not the only one)."""
+
+    names: list[str]
+    complete: bool
+
+
+def look_alikes_in(folder: int | str, name: str) -> LookAlikes:
+    """The look-alikes of ``name`` in ``folder`` (an open folder's descriptor, or a path);
+    none, and not complete, when the folder cannot be read."""
     if not name:
-        return []
+        return LookAlikes([], complete=True)
     wanted = folded(name)
     found: list[str] = []
     try:
-        with os.scandir(folder or os.curdir) as entries:
+        with os.scandir(folder) as entries:
             for read, entry in enumerate(entries):
                 if read >= MAX_ENTRIES_READ or len(found) >= MAX_LOOK_ALIKES:
-                    break
+                    return LookAlikes(sorted(found), complete=False)
                 if entry.name != name and folded(entry.name) == wanted:
                     found.append(entry.name)
     except (OSError, ValueError):
-        return []
-    return sorted(found)
+        return LookAlikes(sorted(found), complete=False)
+    return LookAlikes(sorted(found), complete=True)
+
+
+def look_alikes(path: str) -> list[str]:
+    """The look-alikes of ``path``'s last part in its folder (``look_alikes_in``)."""
+    folder, name = os.path.split(path)
+    return look_alikes_in(folder or os.curdir, name).names
+
+
+def as_found(path: str) -> str:
+    """``path``, or, where nothing has that very name, the one file in its folder whose
+    name reads the same: the file an image path opens (images/paths.py), for a check made
+    before it is opened (that ``--preview`` is not the image itself)."""
+    if os.path.lexists(path):
+        return path
+    folder, name = os.path.split(path)
+    alike = look_alikes_in(folder or os.curdir, name)
+    if alike.complete and len(alike.names) == 1:
+        return os.path.join(folder, alike.names[0])
+    return path
 
 
 def shown_name(name: str) -> str:

@@ -31,7 +31,7 @@ from typing import Final
 from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images import byte_budget
-from ocp_users_photo.images.look_alike_names import look_alikes, shown_name
+from ocp_users_photo.images.look_alike_names import LookAlikes, look_alikes_in, shown_name
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import without_tokens, wrapping_advice
 from ocp_users_photo.sizes import byte_limit, byte_size
@@ -52,6 +52,7 @@ _OPEN_FLAGS: Final = (
     | getattr(os, "O_CLOEXEC", 0)
     | getattr(os, "O_NOCTTY", 0)
 )
+_FOLDER_FLAGS: Final = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 RELATIVE_RULE: Final = "a relative path is taken from the first image folder"
 NO_ROOT_ADVICE: Final = (
     "image paths are not read here: no image folder is configured (an empty list was "
@@ -225,30 +226,50 @@ class _Refused(Exception):
 
 
 def _opened(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> tuple[int, str]:
-    """The descriptor of ``named`` and that path, or, where no file has that name, of the
-    one file in its folder whose name reads the same (look_alike_names: a macOS screenshot's narrow
-    no-break space, a name in another Unicode form), checked against the roots as
-    ``named`` was. Several such files: _Refused, naming each as it is written."""
+    """The descriptor of ``named`` and that path, or, where nothing has that very name, of
+    the one file in its folder whose name reads the same (look_alike_names: a macOS
+    screenshot's narrow no-break space, a name in another Unicode form). The folder is
+    read through a handle whose real path is checked against the roots first (a folder
+    swapped for a link out must not have its names listed); the file found is confined
+    as ``named`` was. Several such files, or a folder too large to read whole: _Refused,
+    naming each found as it is written."""
     try:
         return os.open(named, _OPEN_FLAGS), named
     except FileNotFoundError:
-        alike = look_alikes(named)
-        if len(alike) != 1:
-            if alike:
-                raise _Refused(_several_alike(shown_path, alike)) from None
+        if os.path.lexists(named):  # a link by that very name, leading nowhere: that one
             raise
-    named = os.path.join(os.path.dirname(named), alike[0])
+        folder = os.path.dirname(named) or os.curdir
+        try:
+            folder_handle = os.open(folder, _FOLDER_FLAGS)
+        except (OSError, ValueError):
+            raise FileNotFoundError(errno.ENOENT, "no such file", named) from None
+        try:
+            if image_roots is not None:
+                real = real_path_of(folder_handle, os.fstat(folder_handle), folder)
+                if real is None or not _inside(real, image_roots):
+                    raise _Refused(_outside(shown_path, image_roots, by_a_link=True)) from None
+            alike = look_alikes_in(folder_handle, os.path.basename(named))
+        finally:
+            os.close(folder_handle)
+        if alike.names and (len(alike.names) > 1 or not alike.complete):
+            raise _Refused(_several_alike(shown_path, alike)) from None
+        if not alike.names:
+            raise
+    named = os.path.join(os.path.dirname(named), alike.names[0])
     if image_roots is not None and not _really_inside(named, image_roots):
         raise _Refused(_outside(shown_path, image_roots, by_a_link=True))
     return os.open(named, _OPEN_FLAGS), named
 
 
-def _several_alike(shown_path: str, names: list[str]) -> Problem:
-    listed = ", ".join(f"'{shown_name(name)}'" for name in names)
+def _several_alike(shown_path: str, alike: LookAlikes) -> Problem:
+    listed = ", ".join(f"'{shown_name(name)}'" for name in alike.names)
+    count = f"{len(alike.names)} files" if alike.complete else "files"
+    if not alike.complete:
+        listed += " among others"
     return problem(
-        f"no file at {shown_path!r}, and {len(names)} files in its folder have names that "
-        f"read the same but differ in spaces or accents: {listed}: give one of these names "
-        "exactly, with the characters written here as escapes (\\u202f is a narrow space)"
+        f"no file at {shown_path!r}, and {count} in its folder have names that read the same "
+        f"but differ in spaces or accents: {listed}: give the file's name exactly, with the "
+        "characters written here as escapes (\\u202f is a narrow space)"
     )
 
 
