@@ -154,6 +154,8 @@ def test_an_image_root_given_with_a_variable_left_as_written_names_the_variable(
     with pytest.raises(ValueError, match="a variable nothing expanded") as refused:
         UsersSetPhoto(CANARY_TOKEN, image_roots=[value], environ={})
     assert str(refused.value).endswith("give the folder's full path"), refused.value
+    variable = value.split("/")[0].split("\\")[0]
+    assert f"starts with '{variable}', a variable" in str(refused.value), refused.value
     done = run_cli(
         "mcp", "--image-root", value, env={"SLACK_USER_TOKEN": CANARY_TOKEN}, cwd=tmp_path
     )
