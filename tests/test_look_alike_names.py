@@ -23,7 +23,6 @@ from ocp_users_photo.images.look_alike_names import (
     MAX_LOOK_ALIKES,
     LookAlikes,
     folded,
-    look_alikes,
     look_alikes_in,
     shown_name,
 )
@@ -115,8 +114,8 @@ def test_only_spaces_and_unicode_forms_read_the_same(tmp_path: Path) -> None:
         assert folded(other) != folded("a b.png"), other  # no other difference is let by
     (tmp_path / "a\u202fb.png").write_bytes(b"")
     (tmp_path / "a b.png").write_bytes(b"")
-    assert look_alikes(str(tmp_path / "a b.png")) == ["a\u202fb.png"]  # never itself
-    assert look_alikes(str(tmp_path / "missing" / "a b.png")) == []  # no such folder
+    assert look_alikes_in(str(tmp_path), "a b.png") == LookAlikes(["a\u202fb.png"], True)
+    assert look_alikes_in(str(tmp_path / "missing"), "a b.png").names == []  # no such folder
     assert shown_name("a\u202fb\x1b.png") == "a\\u202fb\\x1b.png"
     assert folded("\ufb01le.png") != folded("file.png")  # a ligature is not its letters
     assert folded("\uff41.png") != folded("a.png")  # nor a full-width letter its own

@@ -42,6 +42,11 @@ class LookAlikes:
     names: list[str]
     complete: bool
 
+    @property
+    def the_one(self) -> str | None:
+        """The name to open instead: the only look-alike of a folder read whole."""
+        return self.names[0] if self.complete and len(self.names) == 1 else None
+
 
 def look_alikes_in(folder: int | str, name: str) -> LookAlikes:
     """The look-alikes of ``name`` in ``folder`` (an open folder's descriptor, or a path);
@@ -62,12 +67,6 @@ def look_alikes_in(folder: int | str, name: str) -> LookAlikes:
     return LookAlikes(sorted(found), complete=True)
 
 
-def look_alikes(path: str) -> list[str]:
-    """The look-alikes of ``path``'s last part in its folder (``look_alikes_in``)."""
-    folder, name = os.path.split(path)
-    return look_alikes_in(folder or os.curdir, name).names
-
-
 def as_found(path: str) -> str:
     """``path``, or, where nothing has that very name, the one file in its folder whose
     name reads the same: the file an image path opens (images/paths.py), for a check made
@@ -75,10 +74,8 @@ def as_found(path: str) -> str:
     if os.path.lexists(path):
         return path
     folder, name = os.path.split(path)
-    alike = look_alikes_in(folder or os.curdir, name)
-    if alike.complete and len(alike.names) == 1:
-        return os.path.join(folder, alike.names[0])
-    return path
+    the_one = look_alikes_in(folder or os.curdir, name).the_one
+    return path if the_one is None else os.path.join(folder, the_one)
 
 
 def shown_name(name: str) -> str:

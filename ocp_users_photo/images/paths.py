@@ -251,11 +251,11 @@ def _opened(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> 
             alike = look_alikes_in(folder_handle, os.path.basename(named))
         finally:
             os.close(folder_handle)
-        if alike.names and (len(alike.names) > 1 or not alike.complete):
-            raise _Refused(_several_alike(shown_path, alike)) from None
-        if not alike.names:
+        if alike.the_one is None:
+            if alike.names:
+                raise _Refused(_several_alike(shown_path, alike)) from None
             raise
-    named = os.path.join(os.path.dirname(named), alike.names[0])
+        named = os.path.join(os.path.dirname(named), alike.the_one)
     if image_roots is not None and not _really_inside(named, image_roots):
         raise _Refused(_outside(shown_path, image_roots, by_a_link=True))
     return os.open(named, _OPEN_FLAGS), named
