@@ -1,5 +1,7 @@
-"""The package's programs run as a person runs them: a subprocess, whose environment holds
-no Slack variable of the machine running the tests unless a test gives one."""
+"""The package's programs run as a person runs them: a process of their own, whose
+environment holds no Slack variable of the machine running the tests unless a test gives
+one (a fork of the program server where that behaves as a new interpreter would:
+tests/program_forks.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from tests.program_forks import program_command
 
 
 def environment_without_slack(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -36,13 +40,21 @@ def run_module(
     prefix: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """``python -m module args`` to completion, text output captured; never raises on exit.
-    ``prefix``: the words before the interpreter (``bound_by_permissions()``, a setpriv)."""
+    ``prefix``: the words before the interpreter (``bound_by_permissions()``, a setpriv).
+    Without one, a fork of the program server where that behaves as a new interpreter
+    would (tests/program_forks.py)."""
+    environ = environment_without_slack(env)
+    command = (
+        [*prefix, sys.executable, "-m", module, *args]
+        if prefix
+        else program_command(module, list(args), environ)
+    )
     return subprocess.run(
-        [*prefix, sys.executable, "-m", module, *args],
+        command,
         stdin=subprocess.DEVNULL if stdin_closed else None,
         capture_output=True,
         text=True,
-        env=environment_without_slack(env),
+        env=environ,
         cwd=cwd,
         timeout=timeout,
         check=False,

@@ -1,0 +1,64 @@
+"""What a program sees of the process it runs in, printed as JSON; then it ends as asked.
+
+    python -m tests.program_probe [exit N | raise | interrupt | terminated]
+
+tests/test_program_forks.py runs it both in a new interpreter and in a fork of the
+program server, and compares what the two print and how they end.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sys
+from typing import cast
+
+
+def seen() -> dict[str, object]:
+    umask = os.umask(0)
+    os.umask(umask)
+    streams = [cast(io.TextIOWrapper, stream) for stream in (sys.stdin, sys.stdout, sys.stderr)]
+    return {
+        "name": __name__,
+        "argv": sys.argv,
+        "cwd": os.getcwd(),
+        "path0": sys.path[0],
+        "umask": umask,
+        "variable": os.environ.get("PROBE_VARIABLE"),
+        "stdin": sys.stdin.read(),
+        "streams": [
+            (
+                stream.encoding,
+                stream.errors,
+                stream.line_buffering,
+                stream.write_through,
+                type(stream.buffer).__name__,
+                stream.isatty(),
+            )
+            for stream in streams
+        ],
+        "signals": [
+            str(signal.getsignal(number))
+            for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD)
+        ],
+    }
+
+
+def main(how: list[str]) -> None:
+    print(json.dumps(seen()))
+    print("to stderr", file=sys.stderr)
+    if how[:1] == ["exit"]:
+        sys.exit(int(how[1]))
+    if how == ["raise"]:
+        raise LookupError("raised by the probe")
+    if how == ["interrupt"]:
+        raise KeyboardInterrupt
+    if how == ["terminated"]:
+        sys.stdout.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,221 @@
+"""A pre-imported interpreter that runs the package's programs in forks of itself.
+
+    python -m tests.program_server SOCKET
+
+Most of a command's run in a test is Python importing the package and what it uses (a
+third of a second of processor time each, hundreds of runs a session). This process
+imports them once, then, for each request of ``tests/program_launcher.py``, forks a
+child that takes the launcher's standard streams, working folder, umask, environment
+and arguments, and runs the module as ``python -m`` would: a fresh ``__main__``, its
+exit code or the signal that ended it handed back to the launcher, which exits alike.
+
+Per request: a first fork (the waiter) forks the program and waits for it, relaying the
+launcher's signals to it and killing it if the launcher goes away (a test's timeout).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import io
+import json
+import os
+import runpy
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import traceback
+import warnings
+from typing import Any
+
+from ocp_users_photo import warm_imports
+
+# What the commands import on their way: imported here once, not in every run (the
+# modules a long-running server warms, then those the command line starts with).
+PREIMPORTED = (
+    *warm_imports._CALL_PATH,
+    "ocp_users_photo.cli",
+    "ocp_users_photo.command_line",
+    "httpcore",
+    "PIL.Image",
+)
+HEADER = struct.Struct("!I")
+STREAMS = 3  # stdin, stdout, stderr
+
+
+def preimport() -> None:
+    """Import what the commands use; a warning on the way would be printed by every real run
+    (and lost from a forked one's stderr), so the server refuses to start instead."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for name in PREIMPORTED:
+            importlib.import_module(name)
+        from PIL import Image
+
+        Image.init()
+    if caught:
+        raise SystemExit(f"importing the programs warned: {[str(w.message) for w in caught]}")
+
+
+def received(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """The launcher's request and its three standard streams' descriptors."""
+    header, fds, _flags, _address = socket.recv_fds(connection, HEADER.size, STREAMS)
+    if len(header) != HEADER.size or len(fds) != STREAMS:
+        raise ConnectionError("an incomplete request")
+    (length,) = HEADER.unpack(header)
+    body = bytearray()
+    while len(body) < length:
+        chunk = connection.recv(length - len(body))
+        if not chunk:
+            raise ConnectionError("a request cut short")
+        body += chunk
+    request: dict[str, Any] = json.loads(bytes(body))
+    return request, fds
+
+
+def standard_stream(fd: int, template: io.TextIOWrapper, buffered: bool) -> io.TextIOWrapper:
+    """A standard stream on ``fd`` as a new interpreter makes it: the encoding and error
+    handler the same environment chose for ours; buffered unless ``-u``/PYTHONUNBUFFERED
+    (stdin always), then line by line on a terminal, and on stderr."""
+    binary = (
+        open(fd, "rb", closefd=False)  # noqa: SIM115 - it lives as long as the program
+        if fd == 0
+        else open(fd, "wb", buffering=-1 if buffered else 0, closefd=False)  # noqa: SIM115
+    )
+    return io.TextIOWrapper(
+        binary,
+        encoding=template.encoding,
+        errors=template.errors,
+        newline="\n",
+        line_buffering=buffered and (fd == 2 or os.isatty(fd)),
+        write_through=not buffered,
+    )
+
+
+def exit_code_of(exit_: SystemExit) -> int:
+    """What the interpreter makes of an uncaught SystemExit."""
+    if exit_.code is None:
+        return 0
+    if isinstance(exit_.code, int):
+        return exit_.code
+    print(exit_.code, file=sys.stderr)
+    return 1
+
+
+def run_program(request: dict[str, Any], fds: list[int]) -> None:
+    """In the program's own process: become it, run it, end as its interpreter would."""
+    for fd, target in zip(fds, range(STREAMS), strict=True):
+        os.dup2(fd, target)
+    for fd in fds:
+        if fd >= STREAMS:
+            os.close(fd)
+    for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.chdir(request["cwd"])
+    os.umask(request["umask"])
+    os.environ.clear()
+    os.environ.update(request["environ"])
+    templates = (sys.stdin, sys.stdout, sys.stderr)
+    # The server's own stdout: raw (unbuffered) where -u or PYTHONUNBUFFERED made it so.
+    buffered = not isinstance(getattr(sys.stdout, "buffer", None), io.FileIO)
+    streams = [
+        standard_stream(fd, template, buffered)  # type: ignore[arg-type]
+        for fd, template in zip(range(STREAMS), templates, strict=True)
+    ]
+    for name, stream in zip(("stdin", "stdout", "stderr"), streams, strict=True):
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    sys.argv = ["-m", *request["arguments"]]
+    sys.path[0] = request["cwd"]
+    # A new interpreter has not imported the module it runs as __main__ (runpy warns if so).
+    sys.modules.pop(request["module"], None)
+    code, interrupted = 0, False
+    try:
+        runpy._run_module_as_main(request["module"])  # type: ignore[attr-defined]
+    except SystemExit as exit_:
+        code = exit_code_of(exit_)
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        interrupted = True
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    for flushed in (sys.stdout, sys.stderr):
+        try:
+            flushed.flush()
+        except OSError:
+            code = 120  # what the interpreter exits with when it cannot flush stdout
+    if interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    os._exit(code)
+
+
+def wait_for_program(connection: socket.socket) -> None:
+    """In the waiter: fork the program, relay signals, report how it ended."""
+    request, fds = received(connection)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    program = os.fork()
+    if program == 0:
+        connection.close()
+        try:
+            run_program(request, fds)
+        except BaseException:  # the server's own failure to set the program up
+            os.write(2, traceback.format_exc().encode(errors="replace"))
+        finally:
+            os._exit(1)
+    for fd in fds:
+        os.close(fd)
+    ended = os.pidfd_open(program)
+    launcher_gone = False
+    while True:
+        waiting_on = [ended] if launcher_gone else [ended, connection.fileno()]
+        ready, _, _ = select.select(waiting_on, [], [])
+        if ended in ready:
+            break
+        relayed = connection.recv(64)
+        if not relayed:
+            launcher_gone = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(program, signal.SIGKILL)
+        for number in relayed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(program, number)
+    _, status = os.waitpid(program, 0)
+    with contextlib.suppress(OSError):
+        connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def serve(path: str) -> None:
+    """Serve until the test process that started this one closes its end of our stdin (or
+    ends, which closes it): a server of a killed test run does not outlive it."""
+    preimport()
+    os.close(os.pidfd_open(os.getpid()))  # a kernel without pidfds: refused at start, not later
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the waiters are reaped as they end
+    print("ready", flush=True)
+    while True:
+        ready, _, _ = select.select([listener.fileno(), 0], [], [])
+        if 0 in ready:
+            return
+        connection, _ = listener.accept()
+        if os.fork() == 0:
+            listener.close()
+            try:
+                wait_for_program(connection)
+            finally:
+                os._exit(0)
+        connection.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

@@ -1,0 +1,208 @@
+"""The program server's forks behave as new interpreters: what the suite's program runs
+show (output, exit codes, signals, environment, working folder, umask, stdin) is what a
+person's ``python -m`` would show. Each case is run both ways and compared."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.program_forks import EVERY_RUN_NEW, LAUNCHER, ProgramServer, program_command
+from tests.programs import environment_without_slack, run_module
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="the program server runs on Linux only (pidfds)"
+)
+ROOT = Path(__file__).resolve().parent.parent
+FORKED = str(LAUNCHER)
+
+
+def both_ways(
+    *args: str, module: str = "tests.program_probe", cwd: Path | None = None, stdin: str = ""
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    """The run in a new interpreter, then in a fork (checked to be one)."""
+    environ = environment_without_slack({"PROBE_VARIABLE": "carried"})
+    assert FORKED in program_command(module, list(args), environ), "the server is not used"
+    runs = []
+    for extra in ({EVERY_RUN_NEW: "1"}, {}):
+        runs.append(
+            subprocess.run(
+                program_command(module, list(args), {**environ, **extra}),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                env={**environ, **extra},
+                cwd=cwd,
+                timeout=60,
+                check=False,
+            )
+        )
+    return runs[0], runs[1]
+
+
+def test_the_probe_sees_the_same_process_either_way(tmp_path: Path) -> None:
+    old_umask = os.umask(0o027)
+    try:
+        new, forked = both_ways(cwd=tmp_path, stdin="piped in\n")
+    finally:
+        os.umask(old_umask)
+    assert new.returncode == forked.returncode == 0, (new.stderr, forked.stderr)
+    seen = json.loads(forked.stdout)
+    assert seen == json.loads(new.stdout)
+    assert seen["cwd"] == str(tmp_path)
+    assert seen["umask"] == 0o027
+    assert seen["variable"] == "carried"
+    assert seen["stdin"] == "piped in\n"
+    assert seen["name"] == "__main__"
+    assert forked.stderr == new.stderr == "to stderr\n"
+
+
+@pytest.mark.parametrize(
+    ("how", "returncode"),
+    [
+        (["exit", "7"], 7),
+        (["raise"], 1),
+        (["interrupt"], -signal.SIGINT),
+        (["terminated"], -signal.SIGTERM),
+    ],
+)
+def test_a_fork_ends_as_a_new_interpreter_does(how: list[str], returncode: int) -> None:
+    new, forked = both_ways(*how)
+    assert new.returncode == forked.returncode == returncode
+    assert json.loads(forked.stdout) == json.loads(new.stdout)
+    assert forked.stderr.splitlines()[-1] == new.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["set", "me.png", "--token", "xoxp-not-here"],
+        ["set", "missing.png"],
+        ["manifest", "--format", "openai"],
+        ["history", "--json"],
+        [],
+    ],
+    ids=["version", "token-flag", "missing-image", "manifest", "history", "no-command"],
+)
+def test_the_command_line_answers_the_same_either_way(args: list[str], tmp_path: Path) -> None:
+    new, forked = both_ways(*args, module="ocp_users_photo.cli", cwd=tmp_path)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (
+        new.returncode,
+        new.stdout,
+        new.stderr,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def started_emulator(port: int) -> subprocess.Popen[str]:
+    """``ocp-users-photo emulator`` in a fork, once it serves."""
+    environ = environment_without_slack()
+    words = program_command("ocp_users_photo", ["emulator", "--port", str(port)], environ)
+    assert FORKED in words
+    process = subprocess.Popen(words, stdout=subprocess.PIPE, text=True, env=environ)
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("http://127.0.0.1:")
+    assert listening(port)
+    return process
+
+
+def test_ctrl_c_reaches_the_forked_program_and_it_ends_as_it_would() -> None:
+    port = free_port()
+    process = started_emulator(port)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+    real = subprocess.Popen(
+        [sys.executable, "-m", "ocp_users_photo", "emulator", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment_without_slack(),
+    )
+    assert real.stdout is not None
+    assert real.stdout.readline().startswith("http://127.0.0.1:")
+    real.send_signal(signal.SIGINT)
+    assert real.wait(timeout=30) == process.returncode
+
+
+def test_a_killed_launcher_takes_its_program_down() -> None:
+    """As a run's timeout does: subprocess kills the launcher, the program must not live on."""
+    port = free_port()
+    process = started_emulator(port)
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while listening(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not listening(port)
+
+
+def test_a_program_that_reads_its_start_differently_gets_a_new_interpreter(tmp_path: Path) -> None:
+    environ = environment_without_slack()
+    assert FORKED in program_command("tests.program_probe", [], environ)
+    changes = ({"PYTHONPATH": str(tmp_path)}, {"PYTHONIOENCODING": "latin-1"}, {"LC_ALL": "C"})
+    for changed in changes:
+        words = program_command("tests.program_probe", [], {**environ, **changed})
+        assert words == [sys.executable, "-m", "tests.program_probe"]
+
+
+def test_run_module_uses_the_server_and_its_output_is_the_programs() -> None:
+    finished = run_module("tests.program_probe", "exit", "3", stdin_closed=True)
+    assert finished.returncode == 3
+    assert json.loads(finished.stdout)["argv"][1:] == ["exit", "3"]
+
+
+def test_the_server_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """A test process killed mid-run leaves no server behind: its end of the server's stdin
+    closes, and the server ends."""
+    script = (
+        "import os, sys\n"
+        "from tests.program_forks import ProgramServer\n"
+        "server = ProgramServer(os.environ)\n"
+        "print(server.process.pid, server.ready, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**environment_without_slack(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    pid, ready = done.stdout.split()
+    assert ready == "True"
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_stopped_server_leaves_nothing() -> None:
+    server = ProgramServer(environment_without_slack())
+    assert server.ready
+    server.stop()
+    assert server.process.returncode == 0
+    assert not server.folder.exists()
