@@ -2,9 +2,9 @@
 program server (``tests/program_server.py``) where it behaves as a new interpreter would,
 else a new interpreter.
 
-A run is forked from the server only when nothing that a new interpreter reads at its start
-differs from the server's own start: the same ``PYTHON*`` and locale variables (a hidden
-ocp-agent's ``PYTHONPATH``, a test's ``PYTHONIOENCODING`` or ``LC_ALL`` start a new one).
+A run is forked from a server that started as a new interpreter of that run would: with the
+same ``PYTHON*`` and locale variables (one server for each such start a worker meets more
+than once; the first run of each starts a new interpreter).
 ``OCP_USERS_PHOTO_TEST_NEW_INTERPRETERS=1`` runs every program in a new interpreter, as
 they all ran before the server: the same suite, about a quarter more processor time.
 """
@@ -71,18 +71,25 @@ class ProgramServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_server: ProgramServer | None = None
+# One server per way of starting (the variables ``read_at_start`` names) that a worker meets
+# twice: the suite's own environment, a PYTHONPATH some tests give to reach a worktree's
+# package. A start seen once (a test's own hidden ocp-agent) costs less in a new interpreter.
+_servers: dict[tuple[tuple[str, str], ...], ProgramServer | None] = {}
 _starting = threading.Lock()
 
 
 def _server_for(environ: Mapping[str, str]) -> ProgramServer | None:
-    """This process's server, started on first use with the environment of that run."""
-    global _server
+    """The server that starts as ``environ`` would, started the second time it is asked."""
+    key = tuple(sorted(read_at_start(environ).items()))
     with _starting:
-        if _server is None:
-            _server = ProgramServer(environ)
-            atexit.register(_server.stop)
-        return _server if _server.serves(environ) else None
+        if key not in _servers:
+            _servers[key] = None
+            return None
+        server = _servers[key]
+        if server is None:
+            server = _servers[key] = ProgramServer(environ)
+            atexit.register(server.stop)
+        return server if server.serves(environ) else None
 
 
 def program_command(module: str, args: list[str], environ: Mapping[str, str]) -> list[str]:

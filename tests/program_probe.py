@@ -1,6 +1,6 @@
 """What a program sees of the process it runs in, printed as JSON; then it ends as asked.
 
-    python -m tests.program_probe [exit N | raise | interrupt | terminated]
+    python -m tests.program_probe [exit N | raise | interrupt | terminated | parent]
 
 tests/test_program_forks.py runs it both in a new interpreter and in a fork of the
 program server, and compares what the two print and how they end.
@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import cast
 
 
@@ -55,6 +56,9 @@ def main(how: list[str]) -> None:
         raise LookupError("raised by the probe")
     if how == ["interrupt"]:
         raise KeyboardInterrupt
+    if how == ["parent"]:  # the command line of the process that started this one
+        parent = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
+        print(parent.replace(b"\0", b" ").decode(errors="replace"), file=sys.stderr)
     if how == ["terminated"]:
         sys.stdout.flush()
         os.kill(os.getpid(), signal.SIGTERM)

@@ -40,6 +40,7 @@ PREIMPORTED = (
     *warm_imports._CALL_PATH,
     "ocp_users_photo.cli",
     "ocp_users_photo.command_line",
+    "ocp_users_photo.mcp_server",
     "httpcore",
     "PIL.Image",
 )

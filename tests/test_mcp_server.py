@@ -7,6 +7,7 @@ and everything the server writes to stderr, and checks the canary is in none of 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -30,6 +31,7 @@ from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, run
 from ocp_users_photo.exports import export_tool, export_tools, mcp_input_schema
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
+from tests.program_forks import program_command
 from tests.programs import run_module
 from tests.undo_fixtures import rows
 
@@ -92,17 +94,13 @@ async def mcp_session(
         }
         if token is not None:
             env["SLACK_USER_TOKEN"] = token
+        arguments = ["--image-root", str(root), "--log-level", log_level, *flags]
+        words = await asyncio.to_thread(
+            program_command, "ocp_users_photo.mcp_server", arguments, env
+        )
         parameters = StdioServerParameters(
-            command=sys.executable,
-            args=[
-                "-m",
-                "ocp_users_photo.mcp_server",
-                "--image-root",
-                str(root),
-                "--log-level",
-                log_level,
-                *flags,
-            ],
+            command=words[0],
+            args=words[1:],
             env=env,
             cwd=str(tmp_path),
         )

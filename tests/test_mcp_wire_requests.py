@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from tests.conftest import CANARY_TOKEN, make_image
+from tests.program_forks import program_command
 
 
 class Wire:
@@ -90,13 +91,13 @@ async def wire_server(
             "SLACK_USER_TOKEN": CANARY_TOKEN,
             "PYTHONPATH": os.pathsep.join(sys.path),
         }
+        arguments = [*(["--image-root", str(root)] if image_root else []), *options]
+        words = await asyncio.to_thread(
+            program_command, "ocp_users_photo.mcp_server", arguments, env
+        )
         with (tmp_path / "stderr.txt").open("w") as errlog:
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "ocp_users_photo.mcp_server",
-                *(["--image-root", str(root)] if image_root else []),
-                *options,
+                *words,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=errlog,

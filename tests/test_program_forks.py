@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -18,18 +19,33 @@ import pytest
 from tests.program_forks import EVERY_RUN_NEW, LAUNCHER, ProgramServer, program_command
 from tests.programs import environment_without_slack, run_module
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux", reason="the program server runs on Linux only (pidfds)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        sys.platform != "linux", reason="the program server runs on Linux only (pidfds)"
+    ),
+    pytest.mark.skipif(
+        bool(os.environ.get(EVERY_RUN_NEW)), reason=f"{EVERY_RUN_NEW} asks for no server"
+    ),
+]
 ROOT = Path(__file__).resolve().parent.parent
 FORKED = str(LAUNCHER)
 
 
 def both_ways(
-    *args: str, module: str = "tests.program_probe", cwd: Path | None = None, stdin: str = ""
+    *args: str,
+    module: str = "tests.program_probe",
+    cwd: Path | None = None,
+    stdin: str = "",
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
     """The run in a new interpreter, then in a fork (checked to be one)."""
-    environ = environment_without_slack({"PROBE_VARIABLE": "carried"})
+    # PYTHONPATH: tests/ is found from any folder (the package is installed, tests/ is not).
+    environ = {
+        **(environ or environment_without_slack()),
+        "PROBE_VARIABLE": "carried",
+        "PYTHONPATH": str(ROOT),
+    }
+    program_command(module, list(args), environ)  # a start met once is not yet served
     assert FORKED in program_command(module, list(args), environ), "the server is not used"
     runs = []
     for extra in ({EVERY_RUN_NEW: "1"}, {}):
@@ -120,6 +136,7 @@ def listening(port: int) -> bool:
 def started_emulator(port: int) -> subprocess.Popen[str]:
     """``ocp-users-photo emulator`` in a fork, once it serves."""
     environ = environment_without_slack()
+    program_command("ocp_users_photo", [], environ)  # a start met once is not yet served
     words = program_command("ocp_users_photo", ["emulator", "--port", str(port)], environ)
     assert FORKED in words
     process = subprocess.Popen(words, stdout=subprocess.PIPE, text=True, env=environ)
@@ -158,19 +175,42 @@ def test_a_killed_launcher_takes_its_program_down() -> None:
     assert not listening(port)
 
 
-def test_a_program_that_reads_its_start_differently_gets_a_new_interpreter(tmp_path: Path) -> None:
+def started_otherwise(variable: str) -> dict[str, str]:
+    """This environment with ``variable`` set otherwise (PYTHONUNBUFFERED toggled)."""
     environ = environment_without_slack()
-    assert FORKED in program_command("tests.program_probe", [], environ)
-    changes = ({"PYTHONPATH": str(tmp_path)}, {"PYTHONIOENCODING": "latin-1"}, {"LC_ALL": "C"})
-    for changed in changes:
-        words = program_command("tests.program_probe", [], {**environ, **changed})
-        assert words == [sys.executable, "-m", "tests.program_probe"]
+    if variable == "PYTHONUNBUFFERED" and variable in environ:
+        del environ[variable]
+    else:
+        otherwise = {"PYTHONIOENCODING": "latin-1:replace", "LC_ALL": "C"}
+        environ[variable] = otherwise.get(variable, "1")
+    return environ
 
 
-def test_run_module_uses_the_server_and_its_output_is_the_programs() -> None:
-    finished = run_module("tests.program_probe", "exit", "3", stdin_closed=True)
-    assert finished.returncode == 3
-    assert json.loads(finished.stdout)["argv"][1:] == ["exit", "3"]
+@pytest.mark.parametrize("variable", ["PYTHONIOENCODING", "LC_ALL", "PYTHONUNBUFFERED"])
+def test_a_program_that_starts_otherwise_gets_a_server_that_started_so(variable: str) -> None:
+    """The first run of another start is a new interpreter; the next ones are forks of a
+    server started that way, and see what a new interpreter does."""
+    environ = started_otherwise(variable)
+    words = program_command("tests.program_probe", ["first"], environ)
+    assert words == [sys.executable, "-m", "tests.program_probe", "first"]
+    new, forked = both_ways(environ=environ, stdin="caf\u00e9\n")
+    assert new.returncode == forked.returncode == 0, (new.stderr, forked.stderr)
+    assert json.loads(forked.stdout) == json.loads(new.stdout)
+
+
+def test_run_module_forks_from_its_second_run_on() -> None:
+    """run_module's programs are forks of the server (their parent is its waiter) once this
+    worker has met their start."""
+    parents = []
+    for _ in range(2):
+        finished = run_module("tests.program_probe", "parent", stdin_closed=True)
+        assert finished.returncode == 0, finished.stderr
+        parents.append(finished.stderr.splitlines()[-1])
+    assert "tests.program_server" in parents[1]
+    assert (
+        "tests.program_server"
+        not in run_module("tests.program_probe", "parent", env={EVERY_RUN_NEW: "1"}).stderr
+    )
 
 
 def test_the_server_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
