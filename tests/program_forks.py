@@ -6,7 +6,8 @@ A run is forked from a server that started as a new interpreter of that run woul
 same ``PYTHON*`` and locale variables (one server for each such start a worker meets more
 than once; the first run of each starts a new interpreter).
 ``OCP_USERS_PHOTO_TEST_NEW_INTERPRETERS=1`` runs every program in a new interpreter, as
-they all ran before the server: the same suite, about a quarter more processor time.
+they all ran before the server: the command line's test files took 482 s of processor
+time so and 274 s forked, the MCP server's 218 s and 164 s (2026-12-07, three workers).
 """
 
 from __future__ import annotations
