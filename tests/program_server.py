@@ -2,6 +2,8 @@
 
     python -m tests.program_server SOCKET
 
+SOCKET is a path in a folder of the server's own, which it removes as it ends.
+
 Most of a command's run in a test is Python importing the package and what it uses (a
 third of a second of processor time each, hundreds of runs a session). This process
 imports them once, then, for each request of ``tests/program_launcher.py``, forks a
@@ -23,6 +25,7 @@ import json
 import os
 import runpy
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -30,6 +33,7 @@ import sys
 import threading
 import traceback
 import warnings
+from pathlib import Path
 from typing import Any
 
 from ocp_users_photo import warm_imports
@@ -196,7 +200,15 @@ def wait_for_program(connection: socket.socket) -> None:
 
 def serve(path: str) -> None:
     """Serve until the test process that started this one closes its end of our stdin (or
-    ends, which closes it): a server of a killed test run does not outlive it."""
+    ends, which closes it): a server of a killed test run does not outlive it. The socket's
+    folder is the server's own: removed as it ends (a worker's exit runs no atexit)."""
+    try:
+        serve_in(path)
+    finally:
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
+
+
+def serve_in(path: str) -> None:
     preimport()
     os.close(os.pidfd_open(os.getpid()))  # a kernel without pidfds: refused at start, not later
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -209,9 +221,9 @@ def serve(path: str) -> None:
         if 0 in ready:
             return
         connection, _ = listener.accept()
-        if os.fork() == 0:
-            listener.close()
+        if os.fork() == 0:  # the waiter: it never returns into the server's code
             try:
+                listener.close()
                 wait_for_program(connection)
             finally:
                 os._exit(0)

@@ -215,12 +215,12 @@ def test_run_module_forks_from_its_second_run_on() -> None:
 
 def test_the_server_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
     """A test process killed mid-run leaves no server behind: its end of the server's stdin
-    closes, and the server ends."""
+    closes, and the server ends, its folder removed (a killed process runs no atexit)."""
     script = (
         "import os, sys\n"
         "from tests.program_forks import ProgramServer\n"
         "server = ProgramServer(os.environ)\n"
-        "print(server.process.pid, server.ready, flush=True)\n"
+        "print(server.process.pid, server.socket.exists(), server.folder, flush=True)\n"
         "os._exit(0)\n"
     )
     done = subprocess.run(
@@ -232,12 +232,13 @@ def test_the_server_ends_with_the_process_that_started_it(tmp_path: Path) -> Non
         timeout=60,
         check=True,
     )
-    pid, ready = done.stdout.split()
-    assert ready == "True"
+    pid, served, folder = done.stdout.split()
+    assert served == "True"  # its socket was there while the process lived
     deadline = time.monotonic() + 10
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not Path(f"/proc/{pid}").exists()
+    assert not Path(folder).exists()  # its socket's folder went with it
 
 
 def test_a_stopped_server_leaves_nothing() -> None:
