@@ -19,8 +19,22 @@ HEADER = struct.Struct("!I")
 RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
 
 
+def closed_streams() -> list[int]:
+    """The standard descriptors this process was started without, each now held by
+    /dev/null so that the server's socket cannot take its number (the program closes it)."""
+    closed = []
+    for fd in range(3):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+    return closed
+
+
 def main() -> None:
     path, module, *arguments = sys.argv[1:]
+    closed = closed_streams()
     umask = os.umask(0)
     os.umask(umask)
     request = {
@@ -28,6 +42,7 @@ def main() -> None:
         "arguments": arguments,
         "cwd": os.getcwd(),
         "umask": umask,
+        "closed": closed,
         "environ": dict(os.environ),
     }
     body = json.dumps(request).encode()

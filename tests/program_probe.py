@@ -1,6 +1,6 @@
 """What a program sees of the process it runs in, printed as JSON; then it ends as asked.
 
-    python -m tests.program_probe [exit N | raise | interrupt | terminated | parent]
+    python -m tests.program_probe [exit N | unclosed FILE | raise | interrupt | terminated | parent]
 
 tests/test_program_forks.py runs it both in a new interpreter and in a fork of the
 program server, and compares what the two print and how they end.
@@ -13,33 +13,42 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
-from typing import cast
+from typing import TextIO, cast
+
+kept: list[TextIO] = []  # what only this module holds, to the interpreter's end
+
+
+def stream_seen(stream: TextIO | None) -> object:
+    if stream is None:
+        return None
+    text = cast(io.TextIOWrapper, stream)
+    return (
+        repr(text),
+        text.encoding,
+        text.errors,
+        text.line_buffering,
+        text.write_through,
+        type(text.buffer).__name__,
+        text.isatty(),
+    )
 
 
 def seen() -> dict[str, object]:
     umask = os.umask(0)
     os.umask(umask)
-    streams = [cast(io.TextIOWrapper, stream) for stream in (sys.stdin, sys.stdout, sys.stderr)]
     return {
         "name": __name__,
+        "globals": sorted(name for name in globals() if not name.startswith("__")),
         "argv": sys.argv,
         "cwd": os.getcwd(),
         "path0": sys.path[0],
         "umask": umask,
         "variable": os.environ.get("PROBE_VARIABLE"),
-        "stdin": sys.stdin.read(),
-        "streams": [
-            (
-                stream.encoding,
-                stream.errors,
-                stream.line_buffering,
-                stream.write_through,
-                type(stream.buffer).__name__,
-                stream.isatty(),
-            )
-            for stream in streams
-        ],
+        "zone": time.tzname,
+        "stdin": sys.stdin.read() if sys.stdin else None,
+        "streams": [stream_seen(stream) for stream in (sys.stdin, sys.stdout, sys.stderr)],
         "signals": [
             str(signal.getsignal(number))
             for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD)
@@ -52,6 +61,9 @@ def main(how: list[str]) -> None:
     print("to stderr", file=sys.stderr)
     if how[:1] == ["exit"]:
         sys.exit(int(how[1]))
+    if how[:1] == ["unclosed"]:  # written, never closed: the interpreter's end flushes it
+        kept.append(open(how[1], "w"))  # noqa: SIM115
+        kept[-1].write("written but never closed\n")
     if how == ["raise"]:
         raise LookupError("raised by the probe")
     if how == ["interrupt"]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import io
 import json
@@ -31,7 +32,9 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
+import types
 import warnings
 from pathlib import Path
 from typing import Any
@@ -50,6 +53,7 @@ PREIMPORTED = (
 )
 HEADER = struct.Struct("!I")
 STREAMS = 3  # stdin, stdout, stderr
+SERVER_FOLDER = os.path.realpath(os.getcwd())  # where the server imported from
 
 
 def preimport() -> None:
@@ -102,13 +106,62 @@ def standard_stream(fd: int, template: io.TextIOWrapper, buffered: bool) -> io.T
 
 
 def exit_code_of(exit_: SystemExit) -> int:
-    """What the interpreter makes of an uncaught SystemExit."""
+    """What the interpreter makes of an uncaught SystemExit: an int as the system keeps it
+    (its last byte; one past a C long, -1), None 0, anything else printed and 1."""
     if exit_.code is None:
         return 0
     if isinstance(exit_.code, int):
-        return exit_.code
+        return exit_.code & 0xFF if -(2**63) <= exit_.code < 2**63 else 0xFF
     print(exit_.code, file=sys.stderr)
     return 1
+
+
+def print_uncaught(error: BaseException) -> None:
+    """The traceback as a new interpreter prints it: from runpy's frames, not ours."""
+    below_us = error.__traceback__.tb_next if error.__traceback__ else None
+    traceback.print_exception(type(error), error, below_us)
+
+
+def shadowed(cwd: str) -> bool:
+    """Whether the run's folder holds a module or package named as one the server imported:
+    a new interpreter (that folder first on sys.path) would import that one instead."""
+    if os.path.realpath(cwd) == SERVER_FOLDER:
+        return False
+    try:
+        entries = os.listdir(cwd)
+    except OSError:
+        return False
+    imported = {name.partition(".")[0] for name in sys.modules}
+    return any(
+        entry.removesuffix(".py") in imported
+        for entry in entries
+        if entry.endswith(".py") or os.path.isdir(os.path.join(cwd, entry))
+    )
+
+
+def finish(code: int) -> None:
+    """Flush and finalize as the interpreter's shutdown does, then end with ``code``."""
+    threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    flushed_stdout = True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError as error:
+            if stream is sys.stdout:
+                flushed_stdout = False
+                print(f"Exception ignored in: {stream!r}", file=sys.stderr)
+                traceback.print_exception(type(error), error, None)
+    # What __main__ alone kept (an unclosed file, a socket) is finalized, as at shutdown:
+    # its buffer written, its ResourceWarning shown.
+    vars(sys.modules["__main__"]).clear()
+    gc.collect()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            if stream is not None:
+                stream.flush()
+    os._exit(code if flushed_stdout else 120)
 
 
 def run_program(request: dict[str, Any], fds: list[int]) -> None:
@@ -118,6 +171,8 @@ def run_program(request: dict[str, Any], fds: list[int]) -> None:
     for fd in fds:
         if fd >= STREAMS:
             os.close(fd)
+    for fd in request["closed"]:  # closed in the launcher: closed here, its sys.std* None
+        os.close(fd)
     for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -125,42 +180,57 @@ def run_program(request: dict[str, Any], fds: list[int]) -> None:
     os.umask(request["umask"])
     os.environ.clear()
     os.environ.update(request["environ"])
+    time.tzset()  # the zone the run's TZ names, not the server's
+    arguments = [request["module"], *request["arguments"]]
+    if shadowed(request["cwd"]):
+        for number in (signal.SIGPIPE, signal.SIGXFSZ):  # as subprocess restores them
+            signal.signal(number, signal.SIG_DFL)
+        os.execv(sys.executable, [sys.executable, "-m", *arguments])
     templates = (sys.stdin, sys.stdout, sys.stderr)
     # The server's own stdout: raw (unbuffered) where -u or PYTHONUNBUFFERED made it so.
     buffered = not isinstance(getattr(sys.stdout, "buffer", None), io.FileIO)
-    streams = [
-        standard_stream(fd, template, buffered)  # type: ignore[arg-type]
-        for fd, template in zip(range(STREAMS), templates, strict=True)
-    ]
-    for name, stream in zip(("stdin", "stdout", "stderr"), streams, strict=True):
+    for fd, (name, template) in enumerate(
+        zip(("stdin", "stdout", "stderr"), templates, strict=True)
+    ):
+        stream = None
+        if fd not in request["closed"]:
+            stream = standard_stream(fd, template, buffered)  # type: ignore[arg-type]
+            setattr(getattr(stream.buffer, "raw", stream.buffer), "name", f"<{name}>")  # noqa: B010
+            stream.mode = "r" if fd == 0 else "w"  # type: ignore[misc]
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
     sys.argv = ["-m", *request["arguments"]]
     sys.path[0] = request["cwd"]
-    # A new interpreter has not imported the module it runs as __main__ (runpy warns if so).
+    # A new interpreter has not imported the module it runs as __main__ (runpy warns if so),
+    # and its __main__ holds nothing of the server's.
     sys.modules.pop(request["module"], None)
+    sys.modules["__main__"] = types.ModuleType("__main__")
     code, interrupted = 0, False
     try:
         runpy._run_module_as_main(request["module"])  # type: ignore[attr-defined]
     except SystemExit as exit_:
         code = exit_code_of(exit_)
-    except KeyboardInterrupt:
-        traceback.print_exc()
+    except KeyboardInterrupt as error:
+        print_uncaught(error)
         interrupted = True
-    except BaseException:
-        traceback.print_exc()
+    except BaseException as error:
+        print_uncaught(error)
         code = 1
+    if interrupted:
+        finish_interrupted()
+    finish(code)
+
+
+def finish_interrupted() -> None:
+    """End killed by SIGINT, as an interpreter does on an uncaught KeyboardInterrupt."""
+    with contextlib.suppress(OSError):
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
     threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
-    for flushed in (sys.stdout, sys.stderr):
-        try:
-            flushed.flush()
-        except OSError:
-            code = 120  # what the interpreter exits with when it cannot flush stdout
-    if interrupted:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-    os._exit(code)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def wait_for_program(connection: socket.socket) -> None:
@@ -191,7 +261,7 @@ def wait_for_program(connection: socket.socket) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(program, signal.SIGKILL)
         for number in relayed:
-            with contextlib.suppress(ProcessLookupError):
+            with contextlib.suppress(OSError, ValueError):  # only signals are sent here
                 os.kill(program, number)
     _, status = os.waitpid(program, 0)
     with contextlib.suppress(OSError):

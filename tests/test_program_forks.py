@@ -85,6 +85,8 @@ def test_the_probe_sees_the_same_process_either_way(tmp_path: Path) -> None:
     ("how", "returncode"),
     [
         (["exit", "7"], 7),
+        (["exit", str(2**40)], 0),  # the system keeps the last byte
+        (["exit", str(2**70)], 255),  # past a C long: -1
         (["raise"], 1),
         (["interrupt"], -signal.SIGINT),
         (["terminated"], -signal.SIGTERM),
@@ -94,7 +96,7 @@ def test_a_fork_ends_as_a_new_interpreter_does(how: list[str], returncode: int) 
     new, forked = both_ways(*how)
     assert new.returncode == forked.returncode == returncode
     assert json.loads(forked.stdout) == json.loads(new.stdout)
-    assert forked.stderr.splitlines()[-1] == new.stderr.splitlines()[-1]
+    assert forked.stderr == new.stderr  # a traceback's frames included
 
 
 @pytest.mark.parametrize(
@@ -116,6 +118,69 @@ def test_the_command_line_answers_the_same_either_way(args: list[str], tmp_path:
         new.stdout,
         new.stderr,
     )
+
+
+def test_the_runs_time_zone_is_the_programs() -> None:
+    environ = {**environment_without_slack(), "TZ": "Asia/Tokyo"}
+    new, forked = both_ways(environ=environ)
+    assert json.loads(forked.stdout)["zone"] == json.loads(new.stdout)["zone"] == ["JST", "JST"]
+
+
+def test_a_file_the_program_never_closed_is_written_at_its_end(tmp_path: Path) -> None:
+    new, forked = both_ways("unclosed", "kept.txt", cwd=tmp_path)
+    assert new.returncode == forked.returncode == 0
+    # both runs wrote the one file: the fork's write is the one read, the new one's replaced
+    assert (tmp_path / "kept.txt").read_text() == "written but never closed\n"
+    new_again = subprocess.run(
+        [sys.executable, "-m", "tests.program_probe", "unclosed", "new.txt"],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**environment_without_slack(), "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=True,
+    )
+    assert new_again.returncode == 0
+    assert (tmp_path / "new.txt").read_text() == (tmp_path / "kept.txt").read_text()
+
+
+@pytest.mark.parametrize("closed", ["<&-", ">&-"], ids=["stdin", "stdout"])
+def test_a_program_started_without_stdin_or_stdout_runs_as_it_would(closed: str) -> None:
+    """A closed descriptor stays closed in the program (its sys.std* None), and the
+    launcher's socket does not take its number."""
+    environ = {**environment_without_slack(), "PYTHONPATH": str(ROOT)}
+    program_command("tests.program_probe", [], environ)
+    runs = []
+    for extra in ({EVERY_RUN_NEW: "1"}, {}):
+        words = program_command("tests.program_probe", [], {**environ, **extra})
+        assert (FORKED in words) is not bool(extra)
+        runs.append(
+            subprocess.run(
+                ["bash", "-c", f'exec "$@" {closed}', "bash", *words],
+                capture_output=True,
+                text=True,
+                env={**environ, **extra},
+                timeout=30,
+                check=False,
+            )
+        )
+    new, forked = runs
+    assert (forked.returncode, forked.stdout, forked.stderr) == (
+        new.returncode,
+        new.stdout,
+        new.stderr,
+    )
+
+
+def test_a_module_in_the_runs_folder_is_imported_as_a_new_interpreter_would(
+    tmp_path: Path,
+) -> None:
+    """``python -m`` puts the run's folder first on sys.path: an httpx.py there is the one
+    imported. The server had imported the real one, so that run starts a new interpreter."""
+    (tmp_path / "httpx.py").write_text('raise ImportError("the folder\'s own httpx")\n')
+    new, forked = both_ways("--version", module="ocp_users_photo.cli", cwd=tmp_path)
+    assert new.returncode == forked.returncode == 1
+    assert forked.stderr.splitlines()[-1] == new.stderr.splitlines()[-1]
+    assert "the folder's own httpx" in new.stderr.splitlines()[-1]
 
 
 def free_port() -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -114,3 +116,31 @@ async def test_outside_a_call_a_turn_in_this_process_is_waited_for_until_it_ends
     second = await asyncio.wait_for(waiting, BOUND_SECONDS)
     await second.end()
     await history.aclose()
+
+
+def test_a_forked_process_is_another_run_of_its_own() -> None:
+    """The holders a process names begin with its host, pid and a random part of its run: a
+    process forked from it (multiprocessing's fork, a test's program server) takes a new
+    random part, so that a pid its parent's children had once is not taken for this run."""
+    statement = (
+        "import os\n"
+        "from ocp_users_photo.undo import turns\n"
+        "read, write = os.pipe()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    os.write(write, turns._THIS_RUN.encode())\n"
+        "    os._exit(0)\n"
+        "os.waitpid(child, 0)\n"
+        "print(turns._THIS_RUN, os.read(read, 64).decode())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", statement],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    parent_run, child_run = done.stdout.split()
+    assert len(parent_run) == len(child_run) == 8
+    assert parent_run != child_run

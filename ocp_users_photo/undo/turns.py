@@ -69,7 +69,18 @@ _HOST: Final = _this_machine()
 # Begins the random part of every holder this process names: a pid names a process only
 # while it runs, and a later process here may have it again (a container restarted under
 # its host name, its server pid 1 again), whose leases are no turns of this process.
-_THIS_RUN: Final = uuid.uuid4().hex[:8]
+_THIS_RUN = uuid.uuid4().hex[:8]
+
+
+def _a_new_run() -> None:
+    """A process forked from this one is another run (its pid may be one this run's
+    children had), and takes its own random part."""
+    global _THIS_RUN
+    _THIS_RUN = uuid.uuid4().hex[:8]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_a_new_run)
 # The holders of the leases this process has taken and not yet given back or settled: a
 # lease naming this process and another holder is one it could not give back (the file
 # was locked by another program then), and no longer holds.
