@@ -42,24 +42,20 @@ class ProgramServer:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ocp-users-photo-forks-"))
         self.socket = self.folder / "socket"
-        self.started_with = read_at_start(environ)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.program_server", str(self.socket)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=(self.folder / "stderr.txt").open("wb"),
-            cwd=ROOT,
-            env=dict(environ),
-        )
+        with (self.folder / "stderr.txt").open("wb") as stderr:  # the server's own: empty
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.program_server", str(self.socket)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                cwd=ROOT,
+                env=dict(environ),
+            )
         assert self.process.stdout is not None
         self.ready = self.process.stdout.readline() == b"ready\n"
 
-    def serves(self, environ: Mapping[str, str]) -> bool:
-        return (
-            self.ready
-            and self.process.poll() is None
-            and read_at_start(environ) == self.started_with
-        )
+    def serves(self) -> bool:
+        return self.ready and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process.stdin is not None:
@@ -69,6 +65,8 @@ class ProgramServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -90,7 +88,7 @@ def _server_for(environ: Mapping[str, str]) -> ProgramServer | None:
         if server is None:
             server = _servers[key] = ProgramServer(environ)
             atexit.register(server.stop)
-        return server if server.serves(environ) else None
+        return server if server.serves() else None
 
 
 def program_command(module: str, args: list[str], environ: Mapping[str, str]) -> list[str]:

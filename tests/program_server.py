@@ -139,8 +139,10 @@ def shadowed(cwd: str) -> bool:
     )
 
 
-def finish(code: int) -> None:
-    """Flush and finalize as the interpreter's shutdown does, then end with ``code``."""
+def finish(code: int, interrupted: bool = False) -> None:
+    """End as the interpreter's shutdown does: threads joined, atexit run, streams flushed,
+    what __main__ alone kept finalized (an unclosed file written, its ResourceWarning
+    shown); then exit with ``code``, or, ``interrupted``, be killed by SIGINT."""
     threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
     flushed_stdout = True
@@ -153,14 +155,15 @@ def finish(code: int) -> None:
                 flushed_stdout = False
                 print(f"Exception ignored in: {stream!r}", file=sys.stderr)
                 traceback.print_exception(type(error), error, None)
-    # What __main__ alone kept (an unclosed file, a socket) is finalized, as at shutdown:
-    # its buffer written, its ResourceWarning shown.
     vars(sys.modules["__main__"]).clear()
     gc.collect()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):
             if stream is not None:
                 stream.flush()
+    if interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
     os._exit(code if flushed_stdout else 120)
 
 
@@ -216,21 +219,7 @@ def run_program(request: dict[str, Any], fds: list[int]) -> None:
     except BaseException as error:
         print_uncaught(error)
         code = 1
-    if interrupted:
-        finish_interrupted()
-    finish(code)
-
-
-def finish_interrupted() -> None:
-    """End killed by SIGINT, as an interpreter does on an uncaught KeyboardInterrupt."""
-    with contextlib.suppress(OSError):
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    threading._shutdown()  # type: ignore[attr-defined]
-    atexit._run_exitfuncs()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGINT)
+    finish(code, interrupted)
 
 
 def wait_for_program(connection: socket.socket) -> None:

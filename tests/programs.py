@@ -61,6 +61,14 @@ def run_module(
     )
 
 
+def run_python(statement: str) -> subprocess.CompletedProcess[str]:
+    """``python -c statement`` in a new interpreter (never forked: what it imports is the
+    point of most such runs), text output captured; never raises on exit."""
+    return subprocess.run(
+        [sys.executable, "-c", statement], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def run_cli(
     *args: str,
     env: Mapping[str, str] | None = None,

@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -32,7 +31,7 @@ from ocp_users_photo.exports import export_tool, export_tools, mcp_input_schema
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
 from tests.program_forks import program_command
-from tests.programs import run_module
+from tests.programs import run_module, run_python
 from tests.undo_fixtures import rows
 
 TOOL = "usersSetPhoto"
@@ -328,12 +327,6 @@ async def test_without_a_token_every_call_is_refused(tmp_path: Path) -> None:
         assert "SLACK_USER_TOKEN" in error["message"]
         assert not photo_requests(session.slack)
     assert "no Slack token" in (tmp_path / "server-stderr.txt").read_text()
-
-
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 def test_the_package_does_not_import_mcp_until_the_server_starts() -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.undo import HistoryOwner, PhotoHistory
 from ocp_users_photo.undo.errors import HistoryBusy
 from ocp_users_photo.undo.turns import try_lease
+from tests.programs import run_python
 from tests.undo_fixtures import GREEN, RED, history_tool
 
 # The histories here hold a turn for 20 s (lease_seconds): before, a call waited that
@@ -133,14 +132,8 @@ def test_a_forked_process_is_another_run_of_its_own() -> None:
         "os.waitpid(child, 0)\n"
         "print(turns._THIS_RUN, os.read(read, 64).decode())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", statement],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    done = run_python(statement)
+    assert done.returncode == 0, done.stderr
     parent_run, child_run = done.stdout.split()
     assert len(parent_run) == len(child_run) == 8
     assert parent_run != child_run

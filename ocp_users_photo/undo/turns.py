@@ -81,6 +81,7 @@ def _a_new_run() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_a_new_run)
+
 # The holders of the leases this process has taken and not yet given back or settled: a
 # lease naming this process and another holder is one it could not give back (the file
 # was locked by another program then), and no longer holds.
