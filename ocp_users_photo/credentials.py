@@ -17,6 +17,8 @@ from typing import Any, Final, NoReturn
 from ocp_users_photo.errors import TOKEN_PATH, Problem
 from ocp_users_photo.safe_text import (
     REDACTED,
+    Needles,
+    as_read_bytes,
     ascii_lower,
     folded_secrets,
     may_spell_otherwise,
@@ -86,12 +88,13 @@ class SecretTexts:
     pytest's shown arguments say how many there are, never which: a tuple of them in a
     frame an error passes through would be printed whole."""
 
-    __slots__ = ("_escapable", "_folded", "_texts")
+    __slots__ = ("_escapable", "_folded", "_needles", "_texts")
 
     def __init__(self, *groups: Iterable[str]) -> None:
         self._texts = tuple(dict.fromkeys(text for group in groups for text in group if text))
         self._folded: tuple[bytes, ...] | None = None
         self._escapable: tuple[bool, ...] | None = None
+        self._needles: Needles | None = None
 
     @classmethod
     def joined(cls, *parts: SecretTexts) -> SecretTexts:
@@ -112,6 +115,14 @@ class SecretTexts:
         if self._folded is None:
             self._folded = tuple(ascii_lower(text).encode() for text in self._texts)
         return self._folded
+
+    def needles(self) -> Needles:
+        """The texts as ``safe_text``'s searches look for them (``folded_secrets``): A-Z
+        lower-cased, and as a reader reads them (letters and digits only, full-width ones
+        as ASCII). Made once."""
+        if self._needles is None:
+            self._needles = folded_secrets(self._texts)
+        return self._needles
 
     def escapable(self) -> tuple[bool, ...]:
         """For each text, whether JSON may spell one of its characters with a short escape
@@ -554,14 +565,22 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
         # Each secret is looked for with the same taken out of it (a password may hold one).
         unwrap = _without_blanks
         unwrapped = _without_blanks(folded)
+    # As a reader reads it (safe_text.as_read): a token spaced out, a dash or a line between
+    # its characters, or in full-width letters, which none of the searches above finds.
+    # Each secret is looked for so only when one of them is found (one search each for a
+    # token's forms, not one for each of its pieces: safe_text.Needles.read).
+    needles = secrets.needles()
+    reading = as_read_bytes(_without_blanks(raw))
+    read_found = needles.read_in(reading)
     return tuple(
         text
-        for text, searched, escapable in zip(
-            secrets.texts(), secrets.folded(), secrets.escapable(), strict=True
+        for text, searched, read, escapable in zip(
+            secrets.texts(), secrets.folded(), needles.read, secrets.escapable(), strict=True
         )
         if searched in folded
         or (bare is not None and searched.isascii() and searched in bare)
         or (unwrap is not None and unwrap(searched) in unwrapped)
+        or (read_found and read in reading)
         or (escaped and escapable)
     )
 
@@ -589,7 +608,7 @@ def scrub(value: Any, secret: str | Sequence[str]) -> Any:
     that finds a secret, each shorter than every secret passed by (4 s for such a reply
     when each was searched alone)."""
     needles = folded_secrets((secret,) if isinstance(secret, str) else tuple(secret))
-    if not needles:
+    if not needles.folded:
         return value
     if isinstance(value, str):
         return redacted_folded(value, needles)
@@ -598,7 +617,7 @@ def scrub(value: Any, secret: str | Sequence[str]) -> Any:
     joined = _STRING_SEPARATOR.join(strings)
     if redacted_folded(joined, needles) is joined:
         return value  # nothing in any string: the value as it came
-    return _scrubbed(value, needles, min(map(len, needles)))
+    return _scrubbed(value, needles, min(map(len, needles.folded)))
 
 
 # Between the strings searched as one text: no escape a reader decodes spans it, no line
@@ -618,11 +637,14 @@ def _gather_strings(value: Any, strings: list[str]) -> None:
             _gather_strings(item, strings)
 
 
-def _scrubbed(value: Any, needles: tuple[str, ...], shortest: int) -> Any:
-    """``scrub``'s walk: a string shorter than the shortest secret holds none, however it is
-    spelled (an escape is longer than what it stands for)."""
+def _scrubbed(value: Any, needles: Needles, shortest: int) -> Any:
+    """``scrub``'s walk: a string of ASCII shorter than the shortest secret holds none,
+    however it is spelled (an escape is longer than what it stands for; outside ASCII, NFKC
+    reads one character as several: U+FB03 is "ffi")."""
     if isinstance(value, str):
-        return value if len(value) < shortest else redacted_folded(value, needles)
+        if len(value) < shortest and value.isascii():
+            return value
+        return redacted_folded(value, needles)
     if isinstance(value, dict):
         return {
             _scrubbed(key, needles, shortest): _scrubbed(item, needles, shortest)

@@ -41,7 +41,7 @@ from ocp_users_photo.mcp_server import (
 )
 from ocp_users_photo.output import OutputFailed, tell
 from ocp_users_photo.own_loop import run_own_loop
-from ocp_users_photo.safe_text import redacted, shown
+from ocp_users_photo.safe_text import folded_secrets, redacted_folded, shown
 from ocp_users_photo.settings import (
     door_image_roots,
     door_token_source,
@@ -339,10 +339,10 @@ class _RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secret: str | None) -> None:
         super().__init__(fmt)
-        self._secrets = token_secret_forms(secret) if secret else ()
+        self._secrets = folded_secrets(token_secret_forms(secret) if secret else ())
 
     def format(self, record: logging.LogRecord) -> str:
-        text = redacted(super().format(record), self._secrets)
+        text = redacted_folded(super().format(record), self._secrets)
         if len(text) > _RECORD_CHARS:
             text = f"{text[:_RECORD_CHARS]}... ({len(text) - _RECORD_CHARS:,} characters more)"
         if not text.replace("\n", "").isprintable():

@@ -17,6 +17,7 @@ import html
 import re
 import string
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
@@ -65,6 +66,45 @@ _DRAWN_AS_NOTHING: Final = re.compile(
 )
 
 
+# Every byte but a-z and 0-9: what a reader skips in a secret spelled out with a separator
+# between its characters ("a b c", "a-b-c", "a.b.c", one per line), or leaves unread.
+_NOT_LETTER_OR_DIGIT: Final = bytes(
+    byte for byte in range(256) if not (0x30 <= byte <= 0x39 or 0x61 <= byte <= 0x7A)
+)
+# A secret is looked for as read (``as_read``) only if this long so read, as a part of a
+# token is on its own (credentials): a short password's letters spaced out are ordinary
+# text, and a token's 12-character runs are found as they are spelled plainly.
+READ_MIN_CHARS: Final = 16
+
+
+def as_read(text: str) -> bytes:
+    """``text`` as a reader reads a secret in it: full-width and other compatibility forms
+    as the ASCII they stand for (NFKC), A-Z lower-cased, and only its letters and digits (a
+    server that spaces a token out, or puts a dash after each of its characters, still
+    shows it)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return ascii_lower(text).encode("utf-8", "surrogatepass").translate(None, _NOT_LETTER_OR_DIGIT)
+
+
+# Stands for a secret too short to look for as read: no reading holds it (only a-z, 0-9).
+_NEVER_READ: Final = b"\xff"
+
+
+def as_read_bytes(data: bytes) -> bytes:
+    """``as_read`` of UTF-8 text as it came (a reply's bytes), invalid bytes as U+FFFD."""
+    if data.isascii():
+        return data.lower().translate(None, _NOT_LETTER_OR_DIGIT)
+    return as_read(data.decode("utf-8", "replace"))
+
+
+def as_read_secret(secret: str) -> bytes:
+    """``as_read`` of a secret, or what no reading holds when that is too short to tell
+    from ordinary text (``READ_MIN_CHARS``): ``in`` a reading, with no length to test."""
+    read = as_read(secret)
+    return read if len(read) >= READ_MIN_CHARS else _NEVER_READ
+
+
 def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     """``text`` bounded to ``limit`` characters, printable, whitespace collapsed, anything
     shaped like a Slack token masked (a server may echo one cut short, which no exact
@@ -77,6 +117,10 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
         # Masked again once they are out: one between a token's characters hid it, and one
         # between a word and a token ("Bearer\u200bxoxp-...") was masked with it in.
         head = without_tokens(_DRAWN_AS_NOTHING.sub("", head))
+        # In full-width letters (U+FF01-U+FF5E), read as the token they spell.
+        read = unicodedata.normalize("NFKC", head)
+        if read != head and without_tokens(read) != read:
+            return REDACTED
     if _hides_a_token(head):
         return REDACTED
     if head.isprintable():  # the usual text: one pass in C, no character made again
@@ -118,17 +162,63 @@ def redacted(text: str, secrets: Sequence[str]) -> str:
     return redacted_folded(text, folded_secrets(secrets))
 
 
-def folded_secrets(secrets: Sequence[str]) -> tuple[str, ...]:
-    """Each secret that is not empty, A-Z lower-cased: what ``redacted_folded`` looks for
-    (made once for the many strings of one reply)."""
-    return tuple(ascii_lower(secret) for secret in secrets if secret)
+class Needles:
+    """Secrets as the searches look for them, made once for the many strings of one reply:
+    ``folded``, each A-Z lower-cased; ``read``, each as read (``as_read_secret``), made
+    when first looked for (most texts are too short to spell a secret so)."""
+
+    __slots__ = ("_read", "_searched", "_secrets", "folded")
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        self._secrets = tuple(secret for secret in secrets if secret)
+        self.folded = tuple(ascii_lower(secret) for secret in self._secrets)
+        self._read: tuple[bytes, ...] | None = None
+        self._searched: tuple[bytes, ...] = ()
+
+    @property
+    def read(self) -> tuple[bytes, ...]:
+        """Each secret as read, but those holding another's (``_innermost``)."""
+        if self._read is None:
+            self._read = _innermost([as_read_secret(secret) for secret in self._secrets])
+            self._searched = tuple(dict.fromkeys(r for r in self._read if r != _NEVER_READ))
+        return self._read
+
+    def read_in(self, reading: bytes) -> bool:
+        """Whether ``reading`` (``as_read`` of a text) holds a secret as read."""
+        self.read  # noqa: B018 (made on first use)
+        return any(read in reading for read in self._searched)
+
+    def with_more(self, secrets: Sequence[str]) -> Needles:
+        """These secrets and ``secrets``, in one."""
+        return Needles((*self._secrets, *secrets))
+
+    def __repr__(self) -> str:  # a traceback's locals show how many, never which
+        return f"Needles({len(self.folded)} secrets, {REDACTED})"
 
 
-def redacted_folded(text: str, needles: Sequence[str]) -> str:
+def folded_secrets(secrets: Sequence[str]) -> Needles:
+    """Each secret that is not empty, A-Z lower-cased and as read: what ``redacted_folded``
+    looks for."""
+    return Needles(secrets)
+
+
+def _innermost(reads: list[bytes]) -> tuple[bytes, ...]:
+    """``reads`` with each one that holds another (a token, what follows its prefix: both
+    hold its secret) as what no reading holds: a reading that holds it holds that other, and
+    is found by it. A token's forms are then a few searches (its secret, in hex, in base64),
+    not thirty."""
+    inner: list[bytes] = []
+    for read in sorted(set(reads) - {_NEVER_READ}, key=len):
+        if not any(shorter in read for shorter in inner):
+            inner.append(read)
+    return tuple(read if read in inner else _NEVER_READ for read in reads)
+
+
+def redacted_folded(text: str, needles: Needles) -> str:
     """``redacted`` given the secrets as ``folded_secrets`` makes them."""
     spans: list[tuple[int, int]] = []
     folded = ascii_lower(text)  # a secret echoed in another case is found too
-    for needle in needles:
+    for needle in needles.folded:
         start = folded.find(needle)
         while start != -1:
             spans.append((start, start + len(needle)))
@@ -185,17 +275,19 @@ def spelled_otherwise(text: str, secrets: Sequence[str]) -> bool:
     whose lines, joined, hold a secret: base64 as ``base64`` and MIME write it, a line
     break every 76 characters, cut the token's base64 form in two. So is one whose ASCII
     characters alone spell a secret: a character a terminal draws as nothing (U+034F, a
-    variation selector) after each of the token's shows the token whole.
+    variation selector) after each of the token's shows the token whole. So is one that
+    spells a secret as a reader reads it (``as_read``): spaced out, a dash after each of
+    its characters, or in full-width letters.
     """
     return spelled_otherwise_folded(text, folded_secrets(secrets))
 
 
-def spelled_otherwise_folded(text: str, needles: Sequence[str]) -> bool:
+def spelled_otherwise_folded(text: str, needles: Needles) -> bool:
     """``spelled_otherwise`` given the secrets as ``folded_secrets`` makes them."""
     escaped = any(mark in text for mark in ESCAPE_MARKS)
     broken = "\n" in text or "\r" in text
     if not escaped and not broken and "\x00" not in text and text.isascii():
-        return False
+        return _read_otherwise(text, needles)
     read = read_back(text) if escaped else text
     if broken:
         read = joined_lines(read)
@@ -203,15 +295,25 @@ def spelled_otherwise_folded(text: str, needles: Sequence[str]) -> bool:
     # the NULs between its characters, read back, would hide every secret.
     read = read.replace("\x00", "")
     folded = ascii_lower(read)
-    if any(needle in folded for needle in needles):
+    if any(needle in folded for needle in needles.folded):
         return True
-    if read.isascii():
+    if not read.isascii():
+        # What is not ASCII after each of an ASCII secret's characters (U+034F, drawn as
+        # nothing) hides it: looked for with those taken out. A secret that is not all
+        # ASCII (a proxy password) is looked for as it is, above.
+        bare = ascii_lower(read.encode("ascii", "ignore").decode("ascii"))
+        if any(needle in bare for needle in needles.folded if needle.isascii()):
+            return True
+    return _read_otherwise(read, needles)
+
+
+def _read_otherwise(text: str, needles: Needles) -> bool:
+    """Whether ``text`` spells a secret as a reader reads it (``as_read``): spaced out, a
+    dash or a line between its characters, or in full-width letters."""
+    reading = as_read(text)
+    if len(reading) < READ_MIN_CHARS:  # a name, a number, a short word: no needle made
         return False
-    # What is not ASCII after each of an ASCII secret's characters (U+034F, drawn as
-    # nothing) hides it: looked for with those taken out. A secret that is not all ASCII
-    # (a proxy password) is looked for as it is, above.
-    bare = ascii_lower(read.encode("ascii", "ignore").decode("ascii"))
-    return any(needle in bare for needle in needles if needle.isascii())
+    return needles.read_in(reading)
 
 
 def may_spell_otherwise(raw: bytes) -> bool:

@@ -216,7 +216,7 @@ async def test_a_callers_client_logs_no_token_echoed_in_the_reason_phrase(
 
 
 def test_an_inner_calls_secrets_add_to_the_outer_calls(caplog: pytest.LogCaptureFixture) -> None:
-    """Mutant: ``_IN_FLIGHT.set((*_IN_FLIGHT.get(), *kept_out))`` -> ``set(kept_out)``. A
+    """Mutant: the outer block's secrets left out of the inner's (``_IN_FLIGHT``). A
     call made within a call (a token refresh while the change waits for it) must keep the
     outer call's token out of the stack's records too: the outer block still runs."""
     caplog.set_level(logging.DEBUG, logger="httpcore.http11")

@@ -244,6 +244,27 @@ async def test_a_kept_photo_whose_bytes_no_longer_match_its_hash_is_not_put_back
     assert (await shown(emulator, CANARY_TOKEN)).avatar_hash == original.avatar_hash
 
 
+async def test_a_kept_photo_whose_bytes_are_gone_is_said_missing_not_changed(
+    emulator: RunningEmulator, history_file: Path
+) -> None:
+    """Its row deleted by another program: it was refused as bytes that no longer match
+    their SHA-256, which sends the reader looking for a damaged page."""
+    from ocp_users_photo.undo import KeptPhotoUnusable
+
+    await two_changes(emulator, history_file)  # entry 2 keeps RED, by its SHA-256
+    async with history_tool(emulator, history_file, keep_previous=True) as tool:
+        (kept, _original) = await tool.history()
+        tamper(history_file, "DELETE FROM photos WHERE sha256 = ?", kept.sha256)
+        before = await shown(emulator, CANARY_TOKEN)
+        with pytest.raises(KeptPhotoUnusable) as refused:
+            await tool.restore(kept)
+        assert refused.value.entry == kept.entry
+        assert "its photo's bytes are missing from the history" in str(refused.value)
+        assert "no longer match" not in str(refused.value)
+        assert "choose another entry" in str(refused.value)
+        assert await shown(emulator, CANARY_TOKEN) == before  # nothing was sent
+
+
 def test_the_command_line_names_the_damaged_entry_and_the_way_to_another(
     slack_emulator: RunningEmulator,
     history_file: Path,

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from ocp_users_photo.credentials import SecretTexts
-from ocp_users_photo.safe_text import REDACTED, redacted, without_tokens
+from ocp_users_photo.safe_text import REDACTED, redacted_folded, without_tokens
 
 # The loggers slack_sdk's web clients write through (each client's module logger).
 SLACK_SDK_CLIENT_LOGGERS: Final = (
@@ -77,7 +77,7 @@ class SecretsMasked(logging.Filter):
         masked = _SECRET_FIELD.sub(rf"\g<key>'{REDACTED}'", without_tokens(text))
         masked = _QUERY_FIELD.sub(rf"\g<key>{REDACTED}", masked)
         masked = _OAUTH_CODE.sub(REDACTED, masked)
-        return redacted(masked, self.known.texts()) if self.known else masked
+        return redacted_folded(masked, self.known.needles()) if self.known else masked
 
     def __repr__(self) -> str:
         return f"SecretsMasked({len(self.known.texts())} known, {REDACTED})"

@@ -64,7 +64,7 @@ from ocp_users_photo.errors import (
     raise_alone,
 )
 from ocp_users_photo.fork_safe_lock import ForkSafeLock
-from ocp_users_photo.safe_text import REDACTED, redacted, shown, spelled_otherwise
+from ocp_users_photo.safe_text import REDACTED, redacted, shown, spelled_otherwise_folded
 from ocp_users_photo.slack.aiohttp_stack import httpx_error_of
 from ocp_users_photo.slack.deadlines import attempt_timeout, call_ends, call_started
 from ocp_users_photo.slack.form import EncodedForm, FilePart, FileShrank, encode_form
@@ -907,9 +907,9 @@ def _headers_without(headers: httpx.Headers, secrets: SecretTexts) -> httpx.Head
     beside the body (whoami reads X-OAuth-Scopes; the SlackReply's repr shows them), and a
     server can echo the token in any of them, as a header's name too."""
     fields = b"\n".join(b"%s: %s" % field for field in headers.raw).lower()  # in any case
-    if not any(searched in fields for searched in secrets.folded()) and not spelled_otherwise(
-        fields.decode("latin-1"), secrets.texts()
-    ):
+    if not any(
+        searched in fields for searched in secrets.folded()
+    ) and not spelled_otherwise_folded(fields.decode("latin-1"), secrets.needles()):
         return headers  # the usual case: one scan, no copy
     texts = secrets.texts()
     # Encoded back as they were decoded (ASCII, else UTF-8, else latin-1): given as text,

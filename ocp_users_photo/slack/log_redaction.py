@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Final
 
-from ocp_users_photo.safe_text import printable, redacted
+from ocp_users_photo.safe_text import Needles, printable, redacted_folded
 
 HTTP_STACK_LOGGERS: Final = (
     "httpx",
@@ -46,7 +46,9 @@ ENCODED_HEADER_LOGGERS: Final = ("hpack.hpack", "hpack.table")
 # The most of one HTTP stack record kept while a call is under way.
 MAX_RECORD_CHARS: Final = 4000
 
-_IN_FLIGHT: ContextVar[tuple[str, ...]] = ContextVar("ocp_users_photo_secrets", default=())
+# The secrets of the calls under way in this context, as the searches look for them (made
+# once a call, not once a record).
+_IN_FLIGHT: ContextVar[Needles | None] = ContextVar("ocp_users_photo_secrets", default=None)
 _SILENCED: ContextVar[bool] = ContextVar("ocp_users_photo_http_silenced", default=False)
 
 
@@ -65,7 +67,7 @@ class RedactingFilter(logging.Filter):
         if _SILENCED.get():
             return False
         secrets = _IN_FLIGHT.get()
-        if not secrets:
+        if secrets is None:
             return True
         if self.drop_with_secrets:
             return False
@@ -79,7 +81,7 @@ class RedactingFilter(logging.Filter):
             except Exception:
                 return False  # not even printable: nothing of it is shown
             record.msg, record.args = message, ()
-        shown = redacted(message, secrets)  # in any case: a server may echo it upper-cased
+        shown = redacted_folded(message, secrets)  # in any case: a server may echo it upper-cased
         if len(shown) > MAX_RECORD_CHARS:
             # A server's reply head (httpcore logs every header it sent): bounded, not
             # hundreds of kilobytes a record.
@@ -134,7 +136,8 @@ def secret_in_flight(*secrets: str) -> Iterator[None]:
         yield
         return
     install_filter()
-    reset = _IN_FLIGHT.set((*_IN_FLIGHT.get(), *kept_out))
+    outer = _IN_FLIGHT.get()
+    reset = _IN_FLIGHT.set(Needles(kept_out) if outer is None else outer.with_more(kept_out))
     try:
         yield
     finally:

@@ -972,6 +972,10 @@ def _entry(
     if stored is not None and not isinstance(stored, bytes):
         # SQLite keeps what it is given: text, a number (bytes(10**14) would allocate it).
         raise DamagedEntry(kept.entry, "its photo is kept as something other than bytes")
+    if stored is None and kept.sha256 is not None:
+        # The entry names a photo the file no longer holds (deleted by another program,
+        # a restored backup): said as missing, not as bytes that changed.
+        raise DamagedEntry(kept.entry, "its photo's bytes are missing from the history")
     data = b"" if stored is None else stored
     if kept.sha256 is not None and hashlib.sha256(data).hexdigest() != kept.sha256:
         # Other bytes under the photo's key (a damaged page, another program): putting

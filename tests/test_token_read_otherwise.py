@@ -1,0 +1,151 @@
+"""A token a server echoes in full-width letters, or spaced out, is still the token.
+
+An attack review (2026-12-07) had a loopback Slack answer ``needed`` with the caller's
+token in full-width letters (U+FF01-U+FF5E, which NFKC and any reader read as the
+token) and a message with its secret spaced out ("a b c d ..."): both reached
+the model's result, ``str(SlackApiError)`` and the log whole. The redaction found the
+token's ASCII spellings, its escapes, its base64 and hex, and marks drawn as nothing
+between its characters, but not a separator or a wider letter a reader reads past.
+A piece of the secret cut short (a run of 12 of its characters) is looked for in its plain
+spellings only, not spaced out: safe_text.Needles looks for a secret's whole forms so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+
+import pytest
+
+from ocp_users_photo import SlackApiError
+from ocp_users_photo.credentials import SecretTexts, held_in, token_secret_forms
+from ocp_users_photo.safe_text import (
+    as_read,
+    folded_secrets,
+    redacted,
+    shown,
+    spelled_otherwise,
+)
+from tests import loopback
+from tests.conftest import CANARY_TOKEN
+from tests.test_invisible_characters import IMAGE, JSON, _answered_by_a_hostile_slack
+
+SECRET = CANARY_TOKEN.rsplit("-", 1)[1]
+
+
+def full_width(text: str) -> str:
+    """``text`` with each printable ASCII character as its full-width form (U+FF01-U+FF5E)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+# Each spells the token, or its secret, as a reader reads it.
+ECHOES = {
+    "full-width token": full_width(CANARY_TOKEN),
+    "full-width secret": full_width(SECRET),
+    "secret spaced out": " ".join(SECRET),
+    "secret with a dash after each": "-".join(SECRET),
+    "secret one per line": "\n".join(SECRET),
+    "token with dots": ".".join(CANARY_TOKEN),
+    "upper-case full-width secret": full_width(SECRET.upper()),
+}
+
+
+def read(text: str) -> str:
+    """What a reader makes of ``text``: NFKC, lower case, its letters and digits only."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in folded if c.isascii() and c.isalnum())
+
+
+def test_the_echoes_spell_the_secret_as_read() -> None:
+    # The cases are what they say: each spells a run of the secret, read as a reader does.
+    for echo in ECHOES.values():
+        assert read(SECRET) in read(echo), echo
+
+
+@pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
+@pytest.mark.parametrize("ensure_ascii", [True, False], ids=["as-escapes", "as-utf-8"])
+async def test_a_token_echoed_as_a_reader_reads_it_is_redacted(
+    http_stack: str, echo: str, ensure_ascii: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    warned = {"ok": True, "warning": f"superseded: {echo}"}
+    refused = {"ok": False, "error": "invalid_auth", "needed": echo}
+    refused["response_metadata"] = {"messages": [f"[ERROR] token {echo} revoked"]}
+    caplog.set_level(logging.DEBUG)
+    async with _answered_by_a_hostile_slack(http_stack) as (slack, tool):
+        body = json.dumps(warned, ensure_ascii=ensure_ascii).encode()
+        slack.on("/api/users.setPhoto", loopback.reply(200, body, JSON))
+        result = await tool.call({"image": IMAGE})
+        body = json.dumps(refused, ensure_ascii=ensure_ascii).encode()
+        slack.on("/api/users.setPhoto", loopback.reply(200, body, JSON))
+        with pytest.raises(SlackApiError) as raised:
+            await tool.call({"image": IMAGE})
+        to_the_model = await tool.run({"image": IMAGE})
+    assert result["ok"] is True
+    assert to_the_model["ok"] is False
+    assert to_the_model["error"] == "invalid_auth"  # the refusal itself still said
+    texts = [
+        repr(result),
+        str(raised.value),
+        repr(raised.value),
+        json.dumps(to_the_model, ensure_ascii=False),
+        *(record.getMessage() for record in caplog.records),
+    ]
+    for text in texts:
+        assert SECRET[3:17].lower() not in read(text), text
+
+
+@pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
+def test_the_reply_search_finds_each_echo_in_the_bytes(echo: str) -> None:
+    secrets = SecretTexts(token_secret_forms(CANARY_TOKEN))
+    for ensure_ascii in (True, False):
+        raw = json.dumps({"ok": False, "error": echo}, ensure_ascii=ensure_ascii).encode()
+        assert held_in(raw, secrets), raw
+    assert spelled_otherwise(f"said {echo} (ok)", token_secret_forms(CANARY_TOKEN))
+    assert redacted(f"said {echo}", token_secret_forms(CANARY_TOKEN)) == "[redacted]"
+
+
+def test_a_full_width_token_shape_is_masked_without_knowing_the_token() -> None:
+    # Any token, not only the caller's: shaped like one once read in ASCII.
+    assert shown(f"use {full_width('xoxb-1234567890-abcdefabcdef')} now") == "[redacted]"
+    assert shown(full_width("photo set")) == full_width("photo set")  # text alone stays
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://avatars.slack-edge.com/2026-12-07/1234567890_0a1b2c3d4e5f_512.png",
+        "a b c d e f",
+        "missing_scope: users.profile:write",
+        full_width("invalid_auth"),
+        "2026-12-07 10:12:34.567890",
+    ],
+)
+def test_ordinary_text_is_left_as_it_is(text: str) -> None:
+    forms = token_secret_forms(CANARY_TOKEN)
+    assert not spelled_otherwise(text, forms)
+    assert redacted(text, forms) == text
+    # As UTF-8: a \u escape makes the search look for every secret, as it must.
+    raw = json.dumps({"ok": True, "x": text}, ensure_ascii=False).encode()
+    assert not held_in(raw, SecretTexts(forms))
+
+
+def test_a_short_secret_spaced_out_is_ordinary_text() -> None:
+    # Fifteen letters and digits: as likely to be words spaced out as a secret.
+    assert len(as_read("pass-word-1234567")) == 15
+    assert not spelled_otherwise("p a s s w o r d 1 2 3 4 5 6 7", ["password1234567"])
+    assert spelled_otherwise("p a s s w o r d 1 2 3 4 5 6 7 8", ["password12345678"])
+
+
+def test_every_whole_form_of_the_token_is_found_spaced_out_in_a_few_searches() -> None:
+    """The token's base64 and hex forms too; its thirty-odd forms are a few searches (those
+    holding another's are found by it), not one each in every reply."""
+    forms = token_secret_forms(CANARY_TOKEN)
+    whole = [form for form in forms if len(as_read(form)) >= 16]
+    assert len(whole) >= 8  # the token, its secret, base64 and hex of both
+    for form in whole:
+        assert spelled_otherwise(f"said: {' '.join(form)}.", forms), form
+        raw = json.dumps({"ok": False, "error": "-".join(form)}).encode()
+        assert held_in(raw, SecretTexts(forms)), form
+    searched = set(folded_secrets(forms).read) - {b"\xff"}
+    assert 0 < len(searched) <= 6, len(searched)
