@@ -226,37 +226,53 @@ def mcp_tool(
 
     usersSetPhoto (the default, or a ``UsersSetPhoto`` given, bound to a person or not)
     comes with the schema of its structured result (``run_result_schema``), its
-    ``title`` and its ``annotations`` (``SET_PHOTO_ANNOTATIONS``); another tool has them
-    only when given.
+    ``title`` and its ``annotations`` (``SET_PHOTO_ANNOTATIONS``), and the package's
+    usersRestorePhoto (``tool.restore_tool()``) with its own, as the MCP server lists
+    them; another tool has them only when given.
     """
     name, description, schema = _definition(tool)
-    sets_photo = _sets_photo(tool)
+    own = _own_mcp_fields(tool)
     exported: dict[str, Any] = {"name": name}
-    if title is not None or sets_photo:
-        exported["title"] = title if title is not None else SET_PHOTO_TITLE
+    if title is not None:
+        exported["title"] = title
+    elif own is not None:
+        exported["title"] = own.title
     exported.update({"description": description, "inputSchema": mcp_input_schema(schema)})
     if output_schema is not None:
         exported["outputSchema"] = copy.deepcopy(dict(output_schema))
-    elif sets_photo:
-        exported["outputSchema"] = run_result_schema()
+    elif own is not None:
+        exported["outputSchema"] = own.output_schema()
     if annotations is not None:
         exported["annotations"] = copy.deepcopy(dict(annotations))
-    elif sets_photo:
-        exported["annotations"] = dict(SET_PHOTO_ANNOTATIONS)
+    elif own is not None:
+        exported["annotations"] = dict(own.annotations)
     return exported
 
 
-def _sets_photo(tool: ToolDefinition | None) -> bool:
-    """Whether ``tool`` is this package's usersSetPhoto (its ``run`` returns what
-    ``run_result_schema`` describes), not another tool given by its definition."""
-    if tool is None:
-        return True
+@dataclass(frozen=True)
+class _McpFields:
+    """What the MCP listing says of one of this package's tools beyond its definition."""
+
+    title: str
+    output_schema: Callable[[], dict[str, Any]]
+    annotations: Mapping[str, Any]
+
+
+def _own_mcp_fields(tool: ToolDefinition | None) -> _McpFields | None:
+    """The MCP fields of ``tool`` when it is this package's usersSetPhoto (its ``run``
+    returns what ``run_result_schema`` describes) or usersRestorePhoto; None for another
+    tool given by its definition."""
     from ocp_users_photo.acting_tool import ActingTool
     from ocp_users_photo.tool import UsersSetPhoto
+    from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
 
-    return isinstance(tool, UsersSetPhoto) or (
-        isinstance(tool, ActingTool) and isinstance(tool.tool, UsersSetPhoto)
-    )
+    if tool is None or isinstance(tool, UsersSetPhoto):
+        return _McpFields(SET_PHOTO_TITLE, run_result_schema, SET_PHOTO_ANNOTATIONS)
+    if isinstance(tool, ActingTool) and isinstance(tool.tool, UsersSetPhoto):
+        return _McpFields(SET_PHOTO_TITLE, run_result_schema, SET_PHOTO_ANNOTATIONS)
+    if isinstance(tool, UsersRestorePhoto):
+        return _McpFields(RESTORE_TITLE, restore_result_schema, RESTORE_ANNOTATIONS)
+    return None
 
 
 def mcp_input_schema(schema: Any) -> Any:

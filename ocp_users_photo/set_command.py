@@ -41,6 +41,7 @@ from ocp_users_photo.home_paths import home_expanded
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.input_kinds import kind_of
 from ocp_users_photo.images.look_alike_names import as_found
+from ocp_users_photo.images.pillow_logs import pillow_records_bounded
 from ocp_users_photo.images.policy import CROP_BOX_ADVICE
 from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo, KeptRecord
 from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
@@ -492,6 +493,7 @@ def _refuse_writing_over_history(target: Path, history: Path | None) -> None:
             )
 
 
+@pillow_records_bounded
 def _write_preview(upload: PreparedUpload, target: Path, history: Path | None) -> str:
     """Write the square Slack would show to ``target`` (PNG), never over the photo history
     at ``history``; the line that says so."""

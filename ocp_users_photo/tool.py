@@ -931,7 +931,10 @@ class UsersSetPhoto(AsyncClosing):
         """The image to send, read, checked and converted as ``parsed`` asks; ``refusal``
         with every problem (``problems`` first), headed ``refused``, if it cannot be."""
         assert parsed.image is not None, "checked by _prepare"
-        context = IntakeContext(image_roots=roots, limits=self.limits)
+        # Refused already: a URL is checked, not fetched (the model's host hears nothing of
+        # a call that sends nothing); a file or bytes are still read for their problems.
+        refused_already = bool(problems) or parsed.token is None
+        context = IntakeContext(image_roots=roots, limits=self.limits, fetches=not refused_already)
         resolved, image_problems = await self._intake.resolve(parsed.image, context)
         problems.extend(image_problems)
         if resolved is None:

@@ -29,7 +29,9 @@ from ocp_users_photo.exports import (
     FORMATS,
     anthropic_strict_input_schema,
     export_tool,
+    export_tools,
     mcp_input_schema,
+    restore_result_schema,
     run_result_schema,
     strict_input_schema,
 )
@@ -578,3 +580,18 @@ def test_the_ocp_security_asks_for_every_scope_a_model_door_change_needs() -> No
     for exported in (export_tool("ocp"), manifest):
         (requirement,) = exported["security"]
         assert set(requirement["slackAuth"]) == needed
+
+
+async def test_the_python_mcp_export_of_the_undo_tool_is_what_the_server_lists() -> None:
+    """``export_tool("mcp", tool.restore_tool())`` left out the outputSchema, title and
+    annotations that ``manifest --format mcp --tool usersRestorePhoto`` and the MCP server
+    give it (a review): only usersSetPhoto was known as the package's own."""
+    async with UsersSetPhoto("xoxp-1-2-3", base_url="http://127.0.0.1:9/api") as tool:
+        undo = tool.restore_tool()
+        exported = export_tool("mcp", undo)
+        bound = export_tool("mcp", tool.acting_as(team_id="T1", user_id="U1").restore_tool())
+    assert exported == export_tools("mcp")[1]
+    assert bound == exported
+    assert exported["outputSchema"] == restore_result_schema()
+    assert exported["title"] == "Restore a kept Slack profile photo"
+    assert exported["annotations"]["destructiveHint"] is True

@@ -126,3 +126,48 @@ def test_registration_headers_still_serve_slack_tools_discovered_later(
     agent.register_api("slack", spec_url=str(OPENAPI), base_url=slack_emulator.base_url)
     agent.call_tool("usersProfileGet", {"token": "t"})
     assert slack_emulator.requests.last().header("authorization") == f"Bearer {CANARY_TOKEN}"
+
+
+@pytest.mark.parametrize("api_name", ["", None])
+@pytest.mark.parametrize("agent_kind", ["ocp-agent", "ocp_users_photo.OCPAgent"])
+async def test_an_empty_api_name_still_takes_the_checked_path(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+    api_name: str | None,
+    agent_kind: str,
+) -> None:
+    """ocp-agent reads an empty api_name as none given (``if api_name:``) and finds the tool
+    in every API it knows: ``call_tool('usersSetPhoto', {...}, '')`` ran the seed's generic
+    request (no token, no image sent, a requests.Response back) and wrote the parameters,
+    a token= argument among them, to the history and the OCP-Session header (a review)."""
+    from ocp_users_photo import OCPAgent
+
+    options: dict[str, Any] = {"base_url": slack_emulator.base_url, "environ": {}}
+    if agent_kind == "ocp-agent":
+        agent = ocp_agent_library.OCPAgent(enable_cache=False)
+        register(agent, keep_previous=False, **options)
+        agent.register_api("slack")
+        await empty_api_name_calls(agent, slack_emulator, api_name)
+        return
+    async with OCPAgent(enable_cache=False, keep_previous=False, **options) as own:
+        await own.register_api("slack")
+        await empty_api_name_calls(own, slack_emulator, api_name)
+
+
+async def empty_api_name_calls(
+    agent: Any, slack_emulator: RunningEmulator, api_name: str | None
+) -> None:
+    given = "xoxp-9999999999-9999999999999-ffffffffffffffffffffffffffffffff"
+    with pytest.raises(InvalidArguments) as refused:
+        await agent.call_tool("usersSetPhoto", {"token": given, "image": "me.png"}, api_name)
+    assert "token" in str(refused.value)
+    header = {"Authorization": f"Bearer {CANARY_TOKEN}"}
+    reply = await agent.call_tool("usersSetPhoto", {"image": "me.png"}, api_name, header)
+    assert isinstance(reply, dict)
+    assert reply["ok"] is True
+    assert photo_authorizations(slack_emulator) == [f"Bearer {CANARY_TOKEN}"]
+    history = json.dumps(agent.context.history, default=str)
+    assert given not in history
+    assert CANARY_TOKEN not in history
+    assert "api_call_post" not in history  # ocp-agent's own request never ran

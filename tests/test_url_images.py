@@ -218,3 +218,53 @@ def test_a_url_resolver_given_tells_the_model_its_own_hosts() -> None:
     assert "https URL of an image on this host: images.example.com" in text, text
     assert "not fetched" not in text
     assert tool.url_hosts == ("images.example.com",)
+
+
+REFUSED_ANYWAY = {
+    "partial crop box": ({"crop_x": 0}, "$.crop_y"),
+    "negative crop_x": ({"crop_x": -1, "crop_y": 0, "crop_w": 512}, "$.crop_x"),
+    "unknown argument": ({"bogus": 1}, "$.bogus"),
+}
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"), REFUSED_ANYWAY.values(), ids=list(REFUSED_ANYWAY.keys())
+)
+async def test_a_call_refused_for_its_other_arguments_fetches_nothing(
+    emulator: RunningEmulator,
+    images: LoopbackServer,
+    client_tls: ssl.SSLContext,
+    extra: dict[str, Any],
+    named: str,
+) -> None:
+    """The URL was fetched before the refusal was made (a review): the model's host heard of
+    a call that sent nothing, and the tool waited on it for nothing."""
+    async with tool_allowing(emulator, client_tls) as tool:
+        refused = await tool.run({"image": images.url(SIGNED), **extra})
+        assert refused["error"] == "invalid_arguments"
+        assert named in [problem["path"] for problem in refused["problems"]]
+        assert images.connections == 0
+        assert (await tool.run({"image": images.url(SIGNED)}))["ok"] is True
+    assert len(images.requests) == 1  # the call that was not refused
+    assert len(photo_requests(emulator)) == 1
+
+
+@pytest.mark.parametrize(
+    "token", [None, "xoxb-1111111111-2222222222-abcdefabcdefabcdef", "xoxp-your-user-token"]
+)
+async def test_a_call_with_no_usable_token_fetches_nothing(
+    emulator: RunningEmulator,
+    images: LoopbackServer,
+    client_tls: ssl.SSLContext,
+    token: str | None,
+) -> None:
+    options = allowing(client_tls)
+    async with UsersSetPhoto(token, base_url=emulator.base_url, environ={}, **options) as tool:
+        refused = await tool.run({"image": images.url(SIGNED)})
+        off_the_list = await tool.run({"image": "https://elsewhere.example/photo.png"})
+    assert refused["error"] == "token_not_usable"
+    assert images.connections == 0
+    # Still checked offline: a URL that could never be fetched says so beside the token.
+    said = json.dumps(off_the_list["problems"])
+    assert "elsewhere.example" in said, said
+    assert emulator.requests.all() == []

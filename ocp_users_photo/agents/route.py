@@ -132,8 +132,12 @@ class SlackPhotoRoute:
         return (self.tool.name, self.restore_tool.name)
 
     def handles(self, tool_name: object, api_name: object = None) -> bool:
-        """Whether ``call_tool(tool_name, ..., api_name)`` is one of this route's tools."""
-        return tool_name in self.tool_names and (api_name is None or is_slack(api_name))
+        """Whether ``call_tool(tool_name, ..., api_name)`` is one of this route's tools.
+
+        Any falsy ``api_name`` ("" too) is no API given, as ocp-agent reads it (``if
+        api_name:``): its own call would find this tool in every API it knows, Slack's
+        among them, and send the seed's generic request with the raw parameters."""
+        return tool_name in self.tool_names and (not api_name or is_slack(api_name))
 
     def slack_key(self, agent: Any) -> str:
         """The key under which the agent keeps Slack's API (names compare stripped, lower-cased)."""

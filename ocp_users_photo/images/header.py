@@ -24,6 +24,7 @@ from ocp_users_photo.images.orientation import (
     pending_turn,
     read_orientation,
 )
+from ocp_users_photo.images.pillow_logs import pillow_records_bounded
 from ocp_users_photo.images.png_metadata import TooManyChunks
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.structure import structure_problem
@@ -73,6 +74,7 @@ class HeaderFacts:
         return SENT_AS_IS.get(self.stored_format)
 
 
+@pillow_records_bounded
 def read_header(
     source: ImageSource, limits: ImageLimits
 ) -> tuple[HeaderFacts | None, list[Problem]]:

@@ -26,6 +26,7 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images.header import SENT_AS_IS, not_an_image, short_reason
 from ocp_users_photo.images.orientation import SWAPS_SIDES, stored_square, turned_upright
+from ocp_users_photo.images.pillow_logs import pillow_records_bounded
 from ocp_users_photo.images.pixel_modes import (
     eight_bit_grey,
     matching_profile,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 
+@pillow_records_bounded
 def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | None, list[Problem]]:
     """Decode, rotate, scale and encode as planned; closes ``source`` once encoded."""
     facts = plan.facts

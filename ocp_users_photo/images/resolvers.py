@@ -63,6 +63,10 @@ class IntakeContext:
 
     image_roots: tuple[Path, ...] | None
     limits: ImageLimits
+    # Whether the image may be fetched from another host (a URL): not for a call refused
+    # already (a bad argument, no usable token), which sends nothing, so fetches nothing
+    # either; its URL is then checked offline only (``ChecksOffline``).
+    fetches: bool = True
 
 
 @dataclass
@@ -477,6 +481,8 @@ class ImageIntake:
         if kind is None:
             return None, problems
         resolver = self.resolvers[kind]
+        if not context.fetches and isinstance(resolver, ChecksOffline):
+            return None, resolver.offline_problems(normalised, context)
         making = bytes_made(kind, normalised, context.limits)
         if not making:
             return await resolver.resolve(normalised, context)

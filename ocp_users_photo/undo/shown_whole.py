@@ -18,6 +18,7 @@ from typing import Final
 from PIL import Image, ImageChops, ImageStat
 
 from ocp_users_photo.images.orientation import upright_as_shown
+from ocp_users_photo.images.pillow_logs import pillow_records_bounded
 
 __all__ = ["shown_whole"]
 
@@ -43,6 +44,7 @@ def shown_whole(original: bytes, shown_square: bytes) -> bool:
     return sum(difference) / len(difference) < _ALIKE
 
 
+@pillow_records_bounded
 def _thumbnail(data: bytes) -> Image.Image:
     """``data`` upright, in 8-bit colour, shrunk with its transparency weighed (what a
     transparent pixel hides counts for nothing), then laid on one grey: the same picture
