@@ -178,15 +178,20 @@ class Needles:
     @property
     def read(self) -> tuple[bytes, ...]:
         """Each secret as read, but those holding another's (``_innermost``)."""
-        if self._read is None:
-            self._read = _innermost([as_read_secret(secret) for secret in self._secrets])
-            self._searched = tuple(dict.fromkeys(r for r in self._read if r != _NEVER_READ))
-        return self._read
+        return self._made_read()
 
     def read_in(self, reading: bytes) -> bool:
         """Whether ``reading`` (``as_read`` of a text) holds a secret as read."""
-        self.read  # noqa: B018 (made on first use)
+        self._made_read()
         return any(read in reading for read in self._searched)
+
+    def _made_read(self) -> tuple[bytes, ...]:
+        """``read``, made on first use, with the distinct forms ``read_in`` searches."""
+        if self._read is None:
+            read = _innermost([as_read_secret(secret) for secret in self._secrets])
+            self._searched = tuple(dict.fromkeys(form for form in read if form != _NEVER_READ))
+            self._read = read
+        return self._read
 
     def with_more(self, secrets: Sequence[str]) -> Needles:
         """These secrets and ``secrets``, in one."""
