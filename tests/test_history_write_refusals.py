@@ -9,13 +9,17 @@ the -wal and -shm files read-only, where making the file alone writable changed 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
+import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
@@ -35,6 +39,13 @@ def emulator_config() -> EmulatorConfig:
 
 
 async def refusal_of(emulator: RunningEmulator, history: Path) -> HistoryUnavailable:
+    refused = await refusal_after(emulator, history)
+    assert emulator.requests.for_path("/api/users.setPhoto") == []
+    return refused
+
+
+async def refusal_after(emulator: RunningEmulator, history: Path) -> HistoryUnavailable:
+    """The refusal of a change kept in ``history``, whatever was sent before it."""
     async with UsersSetPhoto(
         CANARY_TOKEN,
         base_url=emulator.base_url,
@@ -44,7 +55,6 @@ async def refusal_of(emulator: RunningEmulator, history: Path) -> HistoryUnavail
     ) as tool:
         with pytest.raises(HistoryUnavailable) as refused:
             await asyncio.wait_for(tool.call({"image": RED}), timeout=30)
-    assert emulator.requests.for_path("/api/users.setPhoto") == []
     return refused.value
 
 
@@ -157,3 +167,35 @@ def test_a_history_this_user_may_not_read_says_so(
     assert "this user may not read the file (its permissions)" in done.stderr
     assert "chmod u+rw" in done.stderr
     assert "its folder can be written" not in done.stderr
+
+
+async def test_a_disk_that_fills_as_a_large_photo_is_kept_says_so(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keeping a photo larger than SQLite's page cache (3 MB of noise) on a full disk:
+    SQLite rolled the transaction back itself, and the ROLLBACK after it raised "cannot
+    rollback - no transaction is active", which said "check the file" (a review)."""
+    from ocp_users_photo.undo import store
+    from ocp_users_photo.undo.database import open_history
+
+    noise = Image.frombytes("RGB", (1000, 1000), random.Random(7).randbytes(3_000_000))
+    shown = io.BytesIO()
+    noise.save(shown, format="PNG")
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, environ={}, keep_previous=False
+    ) as tool:
+        await tool.call({"image": shown.getvalue()})  # what Slack shows, kept next
+    opened = open_history
+
+    def on_a_full_disk(path: Path, busy_timeout: float, *, check: bool) -> sqlite3.Connection:
+        database = opened(path, busy_timeout, check=check)
+        pages = database.execute("PRAGMA page_count").fetchone()[0]
+        database.execute(f"PRAGMA max_page_count = {pages + 4}")  # a few pages more: no room
+        return database
+
+    monkeypatch.setattr(store, "open_history", on_a_full_disk)
+    sent_before = len(emulator.requests.for_path("/api/users.setPhoto"))
+    said = str(await refusal_after(emulator, tmp_path / "history.sqlite3"))
+    assert "cannot be written: the disk is full" in said, said
+    assert "cannot rollback" not in said
+    assert len(emulator.requests.for_path("/api/users.setPhoto")) == sent_before

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.undo import KeepingImpossible
 from tests.conftest import CANARY_TOKEN
-from tests.undo_fixtures import RED, history_tool, shown
+from tests.undo_fixtures import RED, Shown, history_tool, shown
 
 
 async def _profile(emulator: RunningEmulator) -> dict[str, object]:
@@ -94,25 +97,41 @@ async def test_undo_gives_back_a_photo_cropped_in_slack_itself_as_it_was_shown(
     Expected: undo puts back what was shown (the blue square). Before: the uncropped
     original is sent without a crop box and Slack letterboxes it: half red, half blue.
     """
-    wide = Image.new("RGB", (900, 600), (255, 0, 0))
-    wide.paste((0, 0, 255), (450, 0, 900, 600))
-    buffer = io.BytesIO()
-    wide.save(buffer, format="PNG")
-    async with httpx.AsyncClient(timeout=10) as http:
-        reply = await http.post(
-            f"{emulator.base_url}/users.setPhoto",
-            headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
-            files={"image": ("me.png", buffer.getvalue(), "image/png")},
-            data={"crop_x": "450", "crop_y": "0", "crop_w": "450"},
-        )
-        assert reply.json()["ok"] is True
+    await cropped_elsewhere(emulator)
     shown_before = await shown(emulator, CANARY_TOKEN)
     async with history_tool(emulator, tmp_path / "h.sqlite3", keep_previous=True) as tool:
         await tool.call({"image": RED})
         await tool.undo()
+    await assert_shown_as_before(emulator, shown_before)
+
+
+async def cropped_elsewhere(emulator: RunningEmulator) -> dict[str, Any]:
+    """A red and blue 900x600 photo set as Slack's clients set one, cut to its blue half
+    (the crop box in no reply); the profile that names it."""
+    wide = Image.new("RGB", (900, 600), (255, 0, 0))
+    wide.paste((0, 0, 255), (450, 0, 900, 600))
+    buffer = io.BytesIO()
+    wide.save(buffer, format="PNG")
+    bearer = {"Authorization": f"Bearer {CANARY_TOKEN}"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        reply = await http.post(
+            f"{emulator.base_url}/users.setPhoto",
+            headers=bearer,
+            files={"image": ("me.png", buffer.getvalue(), "image/png")},
+            data={"crop_x": "450", "crop_y": "0", "crop_w": "450"},
+        )
+        assert reply.json()["ok"] is True
+        read = await http.post(f"{emulator.base_url}/users.profile.get", headers=bearer)
+    profile: dict[str, Any] = read.json()["profile"]
+    return profile
+
+
+async def assert_shown_as_before(emulator: RunningEmulator, before: Shown) -> None:
+    """The left edge of Slack's 192-pixel square is as it was: the blue square, not the
+    uncut photo letterboxed (red at its left)."""
     after = await shown(emulator, CANARY_TOKEN)
     left_edge = Image.open(io.BytesIO(after.renditions[192])).convert("RGB").getpixel((4, 96))
-    before_edge = Image.open(io.BytesIO(shown_before.renditions[192])).convert("RGB")
+    before_edge = Image.open(io.BytesIO(before.renditions[192])).convert("RGB")
     assert left_edge == before_edge.getpixel((4, 96)), left_edge
 
 
@@ -165,3 +184,29 @@ async def test_a_g_hash_is_the_default_avatar_even_where_a_profile_calls_it_cust
         assert kept.kind == "default", kept
         await tool.undo()
     assert emulator.requests.for_path("/api/users.deletePhoto")
+
+
+async def test_a_shown_square_that_cannot_be_downloaded_refuses_the_keeping(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The squares Slack shows of a photo cropped elsewhere answering 503: the change went
+    ahead and kept the uncut original, and its undo put back another picture than people
+    saw, letterboxed (a review). Now refused, nothing sent, "try again later"; once the
+    squares can be read, kept and put back as shown."""
+    profile = await cropped_elsewhere(emulator)
+    shown_before = await shown(emulator, CANARY_TOKEN)
+    for key in ("image_1024", "image_512"):
+        path = httpx.URL(profile[key]).path
+        emulator.faults.inject(Fault.status(503), times=10, path=path)
+    sent = len(emulator.requests.for_path("/api/users.setPhoto"))
+    async with history_tool(emulator, tmp_path / "h.sqlite3", keep_previous=True) as tool:
+        with pytest.raises(KeepingImpossible) as refused:
+            await tool.call({"image": RED})
+        assert len(emulator.requests.for_path("/api/users.setPhoto")) == sent
+        said = str(refused.value)
+        assert "the square Slack shows (image_1024) could not be downloaded" in said, said
+        assert "try again later" in said.lower()
+        emulator.faults.clear()
+        await tool.call({"image": RED})
+        await tool.undo()
+    await assert_shown_as_before(emulator, shown_before)

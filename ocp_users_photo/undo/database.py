@@ -531,7 +531,11 @@ def in_transaction(
     try:
         result = work(database)
     except BaseException:
-        database.execute("ROLLBACK")
+        # SQLite rolls back by itself on some errors (a full disk, an I/O error writing a
+        # large photo out): a ROLLBACK then raises "cannot rollback - no transaction is
+        # active", which hid the error that says why ("check the file", not "free space").
+        if database.in_transaction:
+            database.execute("ROLLBACK")
         raise
     database.execute("COMMIT")
     if durable:

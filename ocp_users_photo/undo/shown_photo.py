@@ -159,14 +159,27 @@ async def _shown_square(
     holding: Holding,
 ) -> tuple[bytes, str] | None:
     """The largest square Slack shows of the photo, one Slack would take back whole; None
-    when there is none (the original is kept then, as the best there is, unless it is
-    under Slack's least side: then the photo cannot be kept)."""
+    when Slack names none, or none such (the original is kept then, as the best there is,
+    unless it is under Slack's least side: then the photo cannot be kept).
+
+    One Slack names that could not be downloaded (a 503, a timeout), with no other to
+    take its place, refuses the keeping (KeepingImpossible, "try again later"): the
+    uncut original kept instead gave back another picture than people saw (a review)."""
+    unread: KeepingImpossible | None = None
     for key in _SHOWN_SQUARES:
-        shown = await _rendition(profile, key, session, limits, seconds, holding)
+        try:
+            shown = await _rendition(
+                profile, key, session, limits, seconds, holding, downloads_told=True
+            )
+        except KeepingImpossible as failed:
+            unread = unread or failed
+            continue
         if shown is not None:
             data, content_type, (width, height) = shown
             if width == height >= limits.min_side:
                 return data, content_type
+    if unread is not None:
+        raise unread
     return None
 
 
@@ -198,15 +211,25 @@ async def _rendition(
     limits: ImageLimits,
     seconds: float,
     holding: Holding | None,
+    *,
+    downloads_told: bool = False,
 ) -> tuple[bytes, str, tuple[int, int]] | None:
     """The image the profile names under ``key``, its media type and size as shown, once
     downloaded and checked within ``limits``; None where it names none, or one that could
-    not be read or is no image Slack takes as it is."""
+    not be read or is no image Slack takes as it is. ``downloads_told``: one that could
+    not be downloaded raises KeepingImpossible instead (saying so of ``key``)."""
     url = profile.get(key)
     if not isinstance(url, str) or not url:
         return None
     try:
-        data = await _download(url, session, limits, seconds, holding)
+        data = await _download(
+            url, session, limits, seconds, holding, what=f"the square Slack shows ({key})"
+        )
+    except KeepingImpossible:
+        if downloads_told:
+            raise
+        return None
+    try:
         content_type, size = await anyio.to_thread.run_sync(_checked_image, data, limits)
     except KeepingImpossible:
         return None
@@ -224,12 +247,19 @@ def _avatar_hash(profile: Mapping[str, Any]) -> str:
 
 
 async def _download(
-    url: str, session: SlackSession, limits: ImageLimits, seconds: float, holding: Holding | None
+    url: str,
+    session: SlackSession,
+    limits: ImageLimits,
+    seconds: float,
+    holding: Holding | None,
+    *,
+    what: str = "its original",
 ) -> bytes:
+    """The image at ``url`` (``what`` the profile names there, as messages say it)."""
     left = seconds_left(seconds)  # within the call's deadline, as its Slack requests are
     if left <= 0:
         raise KeepingImpossible(
-            "no time was left of the call's deadline to download its original",
+            f"no time was left of the call's deadline to download {what}",
             fix="try again (or give the tool a longer deadline=)",
         )
     try:
@@ -260,12 +290,10 @@ async def _download(
             )
         else:
             fix = UNREACHED_FIX if unreached else "try again later"
-        raise KeepingImpossible(
-            f"its original could not be downloaded ({happened})", fix=fix
-        ) from None
+        raise KeepingImpossible(f"{what} could not be downloaded ({happened})", fix=fix) from None
     except (ValueError, UsersPhotoError) as refused:
         raise KeepingImpossible(
-            f"Slack's image_original URL cannot be used ({str(refused)[:200]})",
+            f"Slack's URL of {what} cannot be used ({str(refused)[:200]})",
             fix="try again later",
         ) from None
     if await anyio.to_thread.run_sync(session.echoed_in, fetched.data):
