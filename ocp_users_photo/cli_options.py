@@ -109,10 +109,18 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+# More retries than any deadline lets happen; and int() refuses past 4,300 digits, which
+# argparse then said in its own words ("invalid _retries value"), quoting 2,000 of them.
+_MOST_RETRY_DIGITS: Final = 15
+
+
 def _retries(text: str) -> int:
     """A whole number, 0 or more; argparse's usage error otherwise."""
-    if not (text.isascii() and text.isdigit()):
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number, 0 or more")
+    if not (text.isascii() and text.isdigit() and len(text) <= _MOST_RETRY_DIGITS):
+        raise argparse.ArgumentTypeError(
+            f"{text[:20]!r} is not a whole number of at most {_MOST_RETRY_DIGITS} digits, "
+            "0 or more, such as 2"
+        )
     return int(text)
 
 

@@ -203,6 +203,10 @@ def _confirmed(question: str, err: TextIO) -> bool:
         # Ctrl-C at the question: said as "no" is, then the program ends as interrupted.
         err.write("\nNothing was forgotten.\n")
         raise
+    except UnicodeDecodeError:
+        # Bytes the terminal's encoding does not read (a Latin-1 key under UTF-8): no y
+        # or yes, so No, as any other answer is (a codec's error ended the program).
+        answer = "\n"
     if not answer.endswith("\n"):
         err.write("\n")  # the end of input: the next line starts on a line of its own
     return answer.strip().lower() in ("y", "yes")

@@ -31,3 +31,17 @@ def test_no_answer_is_no(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not _confirmed("Forget?", io.StringIO())
     monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
     assert _confirmed("Forget?", io.StringIO())
+
+
+@pytest.mark.parametrize(
+    ("typed", "encoding"), [(b"\xc3\xa9\n", "ascii"), (b"\xff\xfe\n", "utf-8")]
+)
+def test_an_answer_the_terminals_encoding_cannot_read_is_no(
+    monkeypatch: pytest.MonkeyPatch, typed: bytes, encoding: str
+) -> None:
+    """A key the terminal's encoding does not read ended the program with Python's codec
+    error, exit 2, and no word of what was forgotten (a review)."""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(typed), encoding=encoding))
+    err = io.StringIO()
+    assert not _confirmed("Forget 3 kept photos of U1?", err)
+    assert err.getvalue() == "Forget 3 kept photos of U1? [y/N] "

@@ -82,6 +82,30 @@ def test_timeout_written_as_numbers_are_is_taken(written: str, seconds: float) -
     assert args.timeout == seconds
 
 
+@pytest.mark.parametrize("written", ["9" * 5000, "9" * 16, "-1", "2.0", "\u0661"])
+def test_max_retries_past_fifteen_digits_is_refused_in_the_tools_words(
+    written: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """int() refuses past 4,300 digits: argparse said so in its own words ("invalid
+    _retries value"), quoting 2,000 of them (a review)."""
+    from ocp_users_photo.cli import build_parser
+
+    with pytest.raises(SystemExit) as ended:
+        build_parser().parse_args(["whoami", "--max-retries", written])
+    said = capsys.readouterr().err
+    assert ended.value.code == 2
+    assert "is not a whole number of at most 15 digits, 0 or more, such as 2" in said, said
+    assert "_retries" not in said
+    assert len(said) < 600, len(said)
+
+
+def test_max_retries_of_fifteen_digits_is_taken() -> None:
+    from ocp_users_photo.cli import build_parser
+
+    args = build_parser().parse_args(["whoami", "--max-retries", "9" * 15])
+    assert args.max_retries == 10**15 - 1
+
+
 # A kept photo that fails the image checks is refused as an entry, not as an image -------
 
 
