@@ -570,7 +570,7 @@ def held_in(raw: bytes, secrets: SecretTexts) -> tuple[str, ...]:
     # Each secret is looked for so only when one of them is found (one search each for a
     # token's forms, not one for each of its pieces: safe_text.Needles.read).
     needles = secrets.needles()
-    reading = as_read_bytes(_without_blanks(raw))
+    reading = as_read_bytes(unwrapped if unwrap is not None else _without_blanks(folded))
     read_found = needles.read_in(reading)
     return tuple(
         text

@@ -266,9 +266,8 @@ def _own_mcp_fields(tool: ToolDefinition | None) -> _McpFields | None:
     from ocp_users_photo.tool import UsersSetPhoto
     from ocp_users_photo.undo.restore_tool import UsersRestorePhoto
 
-    if tool is None or isinstance(tool, UsersSetPhoto):
-        return _McpFields(SET_PHOTO_TITLE, run_result_schema, SET_PHOTO_ANNOTATIONS)
-    if isinstance(tool, ActingTool) and isinstance(tool.tool, UsersSetPhoto):
+    acting_for_one = isinstance(tool, ActingTool) and isinstance(tool.tool, UsersSetPhoto)
+    if tool is None or isinstance(tool, UsersSetPhoto) or acting_for_one:
         return _McpFields(SET_PHOTO_TITLE, run_result_schema, SET_PHOTO_ANNOTATIONS)
     if isinstance(tool, UsersRestorePhoto):
         return _McpFields(RESTORE_TITLE, restore_result_schema, RESTORE_ANNOTATIONS)

@@ -19,7 +19,7 @@ import string
 import sys
 import unicodedata
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, NoReturn
 
 DEFAULT_LIMIT: Final = 200
 _ELLIPSIS: Final = "..."
@@ -199,6 +199,9 @@ class Needles:
 
     def __repr__(self) -> str:  # a traceback's locals show how many, never which
         return f"Needles({len(self.folded)} secrets, {REDACTED})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Needles cannot be pickled: it would write the secrets out")
 
 
 def folded_secrets(secrets: Sequence[str]) -> Needles:

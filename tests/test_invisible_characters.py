@@ -21,7 +21,9 @@ import json
 import logging
 import unicodedata
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -86,14 +88,30 @@ async def _answered_by_a_hostile_slack(
         yield slack, tool
 
 
-@pytest.mark.parametrize("mark", DRAWN_AS_NOTHING.values(), ids=DRAWN_AS_NOTHING.keys())
-@pytest.mark.parametrize("ensure_ascii", [True, False], ids=["as-escapes", "as-utf-8"])
-async def test_a_token_echoed_with_invisible_marks_between_its_characters_is_redacted(
-    http_stack: str, mark: str, ensure_ascii: bool, caplog: pytest.LogCaptureFixture
-) -> None:
-    warned = {"ok": True, "warning": _interleaved(CANARY_TOKEN, mark)}
-    refused = {"ok": False, "error": _interleaved(CANARY_TOKEN[-30:], mark)}
-    caplog.set_level(logging.DEBUG)
+@dataclass
+class Told:
+    """What a tool told of a warning, then of a refusal, a hostile Slack answered."""
+
+    result: dict[str, Any]  # call's, of the warning
+    raised: SlackApiError  # call's, of the refusal
+    to_the_model: dict[str, Any]  # run's, of the refusal
+
+    def texts(self, caplog: pytest.LogCaptureFixture) -> list[str]:
+        """Every text of it a person, a model or a log reads."""
+        return [
+            repr(self.result),
+            str(self.raised),
+            repr(self.raised),
+            json.dumps(self.to_the_model, ensure_ascii=False),
+            *(record.getMessage() for record in caplog.records),
+        ]
+
+
+async def told_by_a_hostile_slack(
+    http_stack: str, warned: dict[str, Any], refused: dict[str, Any], *, ensure_ascii: bool
+) -> Told:
+    """A call answered ``warned``, then a call and a run answered ``refused``, as JSON
+    written with ``ensure_ascii`` (escapes) or not (UTF-8)."""
     async with _answered_by_a_hostile_slack(http_stack) as (slack, tool):
         body = json.dumps(warned, ensure_ascii=ensure_ascii).encode()
         slack.on("/api/users.setPhoto", loopback.reply(200, body, JSON))
@@ -102,16 +120,21 @@ async def test_a_token_echoed_with_invisible_marks_between_its_characters_is_red
         slack.on("/api/users.setPhoto", loopback.reply(200, body, JSON))
         with pytest.raises(SlackApiError) as raised:
             await tool.call({"image": IMAGE})
-        slack.on("/api/users.setPhoto", loopback.reply(200, body, JSON))
         to_the_model = await tool.run({"image": IMAGE})
-    assert result["ok"] is True  # a success, its warning redacted
-    texts = [
-        repr(result),
-        str(raised.value),
-        repr(raised.value),
-        json.dumps(to_the_model, ensure_ascii=False),
-        *(record.getMessage() for record in caplog.records),
-    ]
+    return Told(result, raised.value, to_the_model)
+
+
+@pytest.mark.parametrize("mark", DRAWN_AS_NOTHING.values(), ids=DRAWN_AS_NOTHING.keys())
+@pytest.mark.parametrize("ensure_ascii", [True, False], ids=["as-escapes", "as-utf-8"])
+async def test_a_token_echoed_with_invisible_marks_between_its_characters_is_redacted(
+    http_stack: str, mark: str, ensure_ascii: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    warned = {"ok": True, "warning": _interleaved(CANARY_TOKEN, mark)}
+    refused = {"ok": False, "error": _interleaved(CANARY_TOKEN[-30:], mark)}
+    caplog.set_level(logging.DEBUG)
+    told = await told_by_a_hostile_slack(http_stack, warned, refused, ensure_ascii=ensure_ascii)
+    assert told.result["ok"] is True  # a success, its warning redacted
+    texts = told.texts(caplog)
     # Slack's warning and refusals reached the log, where the token must not be either.
     ours = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ocp_users_photo"]
     logged = [message for level, message in ours if level == "WARNING"]

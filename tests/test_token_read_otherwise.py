@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import unicodedata
 
 import pytest
 
-from ocp_users_photo import SlackApiError
 from ocp_users_photo.credentials import SecretTexts, held_in, token_secret_forms
 from ocp_users_photo.safe_text import (
     as_read,
@@ -27,9 +27,8 @@ from ocp_users_photo.safe_text import (
     shown,
     spelled_otherwise,
 )
-from tests import loopback
 from tests.conftest import CANARY_TOKEN
-from tests.test_invisible_characters import IMAGE, JSON, _answered_by_a_hostile_slack
+from tests.test_invisible_characters import told_by_a_hostile_slack
 
 SECRET = CANARY_TOKEN.rsplit("-", 1)[1]
 
@@ -58,7 +57,7 @@ def read(text: str) -> str:
 
 
 def test_the_echoes_spell_the_secret_as_read() -> None:
-    # The cases are what they say: each spells a run of the secret, read as a reader does.
+    # The cases are what they say: each spells the secret whole, read as a reader does.
     for echo in ECHOES.values():
         assert read(SECRET) in read(echo), echo
 
@@ -72,26 +71,12 @@ async def test_a_token_echoed_as_a_reader_reads_it_is_redacted(
     refused = {"ok": False, "error": "invalid_auth", "needed": echo}
     refused["response_metadata"] = {"messages": [f"[ERROR] token {echo} revoked"]}
     caplog.set_level(logging.DEBUG)
-    async with _answered_by_a_hostile_slack(http_stack) as (slack, tool):
-        body = json.dumps(warned, ensure_ascii=ensure_ascii).encode()
-        slack.on("/api/users.setPhoto", loopback.reply(200, body, JSON))
-        result = await tool.call({"image": IMAGE})
-        body = json.dumps(refused, ensure_ascii=ensure_ascii).encode()
-        slack.on("/api/users.setPhoto", loopback.reply(200, body, JSON))
-        with pytest.raises(SlackApiError) as raised:
-            await tool.call({"image": IMAGE})
-        to_the_model = await tool.run({"image": IMAGE})
-    assert result["ok"] is True
-    assert to_the_model["ok"] is False
-    assert to_the_model["error"] == "invalid_auth"  # the refusal itself still said
-    texts = [
-        repr(result),
-        str(raised.value),
-        repr(raised.value),
-        json.dumps(to_the_model, ensure_ascii=False),
-        *(record.getMessage() for record in caplog.records),
-    ]
-    for text in texts:
+    told = await told_by_a_hostile_slack(http_stack, warned, refused, ensure_ascii=ensure_ascii)
+    assert told.result["ok"] is True
+    assert told.to_the_model["ok"] is False
+    assert told.to_the_model["error"] == "invalid_auth"  # the refusal itself still said
+    assert told.raised.error == "invalid_auth"
+    for text in told.texts(caplog):
         assert SECRET[3:17].lower() not in read(text), text
 
 
@@ -149,3 +134,13 @@ def test_every_whole_form_of_the_token_is_found_spaced_out_in_a_few_searches() -
         assert held_in(raw, SecretTexts(forms)), form
     searched = set(folded_secrets(forms).read) - {b"\xff"}
     assert 0 < len(searched) <= 6, len(searched)
+
+
+def test_the_searches_forms_of_a_token_are_never_shown_or_pickled() -> None:
+    """Needles, held for a call's log records, keeps the token's forms: a traceback's locals
+    or an error reporter's pickled frames would write them out."""
+    needles = SecretTexts(token_secret_forms(CANARY_TOKEN)).needles()
+    assert SECRET.lower() not in repr(needles) + str(needles)
+    assert "[redacted]" in repr(needles)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(needles)

@@ -21,8 +21,10 @@ from typing import Final, ParamSpec, TypeVar
 
 from ocp_users_photo.safe_text import printable, without_tokens
 
-# The loggers of Pillow's modules that log (PIL.<module>, made by name whether or not the
-# module is imported yet: the logger a module gets later is this one).
+# The loggers of Pillow's modules that log today (ImageFile, PngImagePlugin,
+# TiffImagePlugin, PcxImagePlugin), and of Image and the plugins of the other formats
+# the tool decodes, should a later Pillow log there (PIL.<module>, made by name whether or
+# not the module is imported yet: the logger a module gets later is this one).
 PILLOW_LOGGERS: Final = (
     "PIL.Image",
     "PIL.ImageFile",

@@ -226,10 +226,11 @@ class BytesResolver(SourceResolver):
         if isinstance(value, bytes):
             resolved, problems = await super().resolve(value, context)
         else:
-            too_large = size_problem_of(copied_bytes(value), context.limits.max_bytes)
+            copied = copied_bytes(value)
+            too_large = size_problem_of(copied, context.limits.max_bytes)
             if too_large is not None:
                 return None, [too_large]  # before any copy
-            if copied_bytes(value) > _COPIED_INLINE_BYTES:
+            if copied > _COPIED_INLINE_BYTES:
                 resolved, problems = await _in_thread(self._resolve_blocking, value, context)
             else:
                 resolved, problems = await super().resolve(value, context)
@@ -255,9 +256,10 @@ def _text_in_bytes(value: Any) -> str | None:
     """What to do when bytes that are no image are text: base64 (``b64encode`` returns
     bytes) or a path (``os.fsencode``). Their text is never quoted back."""
     view = memoryview(value)
-    # Its head only: a copy of the whole (up to the cap) is not made to read 4 KiB of it.
-    head = view.cast("B")[:_TEXT_SNIFF_BYTES].tobytes() if view.c_contiguous else bytes(view)
-    head = head[:_TEXT_SNIFF_BYTES]
+    # Its head only: a copy of the whole (up to the cap) is not made to read 4 KiB of it
+    # (a view that is not contiguous, which no caller's image is, is copied whole).
+    whole = view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
+    head = whole[:_TEXT_SNIFF_BYTES].tobytes()
     if not head.isascii():
         return None
     text = head.decode("ascii")
