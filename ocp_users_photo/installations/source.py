@@ -191,6 +191,10 @@ class InstallationTokenSource(AsyncClosing):
         self._refused = RefusedRefreshes()
         # The last failed refresh of each person, for the calls that waited on it.
         self._failures = SharedFailures()
+        # How long the token each person's last refresh here got lives, by lock key: a
+        # token living less than twice the margin is refreshed at half its life instead
+        # (else, living less than the margin, every call would refresh it).
+        self._lifetimes: dict[str, float] = {}
         from ocp_users_photo.tool import USER_AGENT
 
         # The environment's proxy, HTTP stack and trusted CAs (SSL_CERT_FILE/DIR), as the
@@ -225,7 +229,7 @@ class InstallationTokenSource(AsyncClosing):
         """The acting person's user token, refreshed first if it expires within the margin."""
         person = _bound(person)
         installation = await self._installation(person)
-        if self._expiring(installation):
+        if self._expiring(installation, person):
             current = self._token_of(installation)
             try:
                 installation = await self._refresh(person, current)
@@ -331,9 +335,17 @@ class InstallationTokenSource(AsyncClosing):
             del self._unsaved[key]
             self._unsaved_from.pop(key, None)
 
-    def _expiring(self, installation: Installation) -> bool:
+    def _expiring(self, installation: Installation, person: ActingPerson) -> bool:
+        """Whether the token ends within the margin, or within half the life of the tokens
+        Slack gives this person (seen at a refresh here) when that is shorter."""
         expires_at = installation.user_token_expires_at
-        return expires_at is not None and expires_at - self.refresh_margin <= self._clock()
+        if expires_at is None:
+            return False
+        margin = self.refresh_margin
+        lifetime = self._lifetimes.get(self._lock_key(person))
+        if lifetime is not None:
+            margin = min(margin, lifetime / 2)
+        return expires_at - margin <= self._clock()
 
     def _fresher(self, installation: Installation, seen_token: SlackToken) -> bool:
         """Whether someone else refreshed since ``seen_token`` was read, and it is still good:
@@ -473,6 +485,9 @@ class InstallationTokenSource(AsyncClosing):
                 install_url=self.install_url,
             )
         logger.info("refreshed the user token of %s", person)
+        if refreshed.user_token_expires_at is not None:
+            lifetime = refreshed.user_token_expires_at - self._clock()
+            self._lifetimes[self._lock_key(person)] = max(lifetime, 0.0)
         return refreshed
 
     async def _stored_meanwhile(
