@@ -53,6 +53,8 @@ from ocp_users_photo.square import slack_square
 from ocp_users_photo.stdin_image import (
     STDIN_IMAGE,
     in_terminal_words,
+    is_a_pipe,
+    read_pipe_image,
     read_stdin_image,
     refuse_a_terminal_stdin,
 )
@@ -168,9 +170,10 @@ _MAY_BE_SET: Final = (
 
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     status = _Status(err)
+    pipe = await in_worker_thread(_named_pipe, args)
     with undo_warnings_to(err, before_line=status.clear):
         try:
-            return await _set_photo_warned(args, out, err, status)
+            return await _set_photo_warned(args, out, err, status, pipe)
         except (KeyboardInterrupt, asyncio.CancelledError):
             status.clear()  # the line that follows ("interrupted") on a line of its own
             if status.sending:
@@ -190,8 +193,9 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     said = said.replace(str(problem), crop_arguments_as_flags(str(problem)))
             # An image too long for Slack: the advice, a fixed text, names the box's flags.
             said = said.replace(CROP_BOX_ADVICE, crop_arguments_as_flags(CROP_BOX_ADVICE))
-            if args.image == STDIN_IMAGE:  # what the Python API says of text given as bytes
-                said = in_terminal_words(said)
+            if args.image == STDIN_IMAGE or pipe is not None:
+                # What the Python API says of text given as bytes, in a terminal's words.
+                said = in_terminal_words(said, args.image)
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
@@ -205,8 +209,19 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             status.clear()  # an error's line never shares the status line
 
 
+def _named_pipe(args: argparse.Namespace) -> str | None:
+    """The pipe IMAGE names (``<(...)``'s ``/dev/fd/63``, a FIFO), to be read as stdin is;
+    None for a file, ``-``, an address, or where ``--image-root`` confines IMAGE (a pipe
+    lies in no folder: the tool refuses it then as not a regular file)."""
+    kind, value, _ = kind_of(args.image)
+    if args.image_roots or kind != "path" or not isinstance(value, str):
+        return None
+    path = os.path.expanduser(value)
+    return path if is_a_pipe(path) else None
+
+
 async def _set_photo_warned(
-    args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status
+    args: argparse.Namespace, out: TextIO, err: TextIO, status: _Status, pipe: str | None
 ) -> int:
     from_stdin = args.image == STDIN_IMAGE
     if from_stdin:
@@ -231,6 +246,9 @@ async def _set_photo_warned(
             # A daemon thread: an interrupt ends the command at once, though the read it
             # leaves blocked would wait for the writer to end (anyio's thread held the exit).
             piped = await in_worker_thread(read_stdin_image, tool.limits.max_bytes)
+        elif pipe is not None:
+            status.show(f"reading the image from {shown(args.image, 80)}")
+            piped = await in_worker_thread(read_pipe_image, pipe, tool.limits.max_bytes)
         status.show(
             "checking the image from stdin" if from_stdin else f"checking {shown(args.image, 80)}"
         )
