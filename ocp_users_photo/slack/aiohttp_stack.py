@@ -179,7 +179,8 @@ def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
     queued by aiohttp and was read as the answer to the next request sent on it: a call
     said the photo was set while the server had refused it. ``_get`` (aiohttp's own,
     overridden only where it is a coroutine function) drops such a connection and takes
-    the next; httpx's pool already drops one whose socket has bytes waiting.
+    the next; httpx's pool drops one whose socket has bytes waiting, and stacks.py one
+    whose bytes came with the reply before.
     """
     import aiohttp
 

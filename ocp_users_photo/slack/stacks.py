@@ -239,6 +239,23 @@ def _proxy_verified_with(proxy: str | None, ssl_context: ssl.SSLContext) -> http
     return httpx.Proxy(proxy, ssl_context=ssl_context)
 
 
+def _expire_unasked_replies(transport: httpx.AsyncHTTPTransport) -> None:
+    """Have httpcore's pool close, before it picks one for the next request, each idle
+    connection holding bytes no request asked for (a second reply a server's bug or a load
+    balancer sent). The pool drops an idle connection whose socket has bytes waiting, but
+    bytes that came in the same read as the reply before stay in h11's buffer, and were
+    read as the next request's answer: a call said the photo was set while the server had
+    refused it. h11's ``trailing_data`` is public; the way to it through httpcore is not,
+    so it is followed guarded (nothing is done where it is not found)."""
+    pool = getattr(transport, "_pool", None)
+    for connection in getattr(pool, "connections", ()):
+        http11 = getattr(connection, "_connection", None)
+        h11_state = getattr(http11, "_h11_state", None)
+        unread = getattr(h11_state, "trailing_data", None)
+        if unread and unread[0] and connection.is_idle() and hasattr(http11, "_expire_at"):
+            http11._expire_at = 0.0  # expired: the pool closes it as it assigns the request
+
+
 class HttpxStack:
     """httpx's own transport (httpcore), handed each request directly."""
 
@@ -263,6 +280,7 @@ class HttpxStack:
             stream=body,
             extensions={"timeout": self._timeout},
         )
+        _expire_unasked_replies(self._transport)
         return Answer.of(await self._transport.handle_async_request(request))
 
     def let_go(self) -> None:
