@@ -27,7 +27,7 @@ import re
 import ssl
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import httpx
 
@@ -249,7 +249,7 @@ def _expire_unasked_replies(transport: httpx.AsyncHTTPTransport) -> None:
     so it is followed guarded (nothing is done where it is not found)."""
     pool = getattr(transport, "_pool", None)
     for connection in getattr(pool, "connections", ()):
-        http11 = getattr(connection, "_connection", None)
+        http11: Any = getattr(connection, "_connection", None)
         h11_state = getattr(http11, "_h11_state", None)
         unread = getattr(h11_state, "trailing_data", None)
         if unread and unread[0] and connection.is_idle() and hasattr(http11, "_expire_at"):
