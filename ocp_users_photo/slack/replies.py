@@ -297,9 +297,9 @@ def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLi
         retry_after = UNSAID_RETRY_AFTER
         told = f"wait about {retry_after:g} s (Slack gave no usable Retry-After)"
     elif wait >= MAX_RETRY_AFTER:
-        retry_after, told = wait, f"wait {wait:g} s (Slack asks for a day or more)"
+        retry_after, told = wait, f"wait {_seconds(wait)} s (Slack asks for a day or more)"
     else:
-        retry_after, told = wait, f"wait {wait:g} s, as Slack asks"
+        retry_after, told = wait, f"wait {_seconds(wait)} s, as Slack asks"
     limited = RateLimited(
         retry_after,
         hint=rate_limited_hint(method, told),
@@ -311,6 +311,12 @@ def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLi
         f"Slack refused {method}: it rate-limited this app: {told}, then try again"
     )
     return limited
+
+
+def _seconds(wait: float) -> str:
+    """A wait in words a person reads: ``0.5``, ``12``, ``86,400`` (``:g`` wrote a Retry-After
+    of 0.000001 as ``1e-06`` and one of 12.345678 as ``12.3457``)."""
+    return f"{round(wait, 1):g}" if wait < 10 else f"{wait:,.0f}"
 
 
 def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto") -> dict[str, Any]:
