@@ -179,7 +179,7 @@ def _heic(major_brand: bytes) -> bytes:
     return len(box + bytes(4)).to_bytes(4, "big") + box + bytes(range(256)) * 40
 
 
-@pytest.mark.parametrize("brand", [b"heic", b"mif1", b"heix"])
+@pytest.mark.parametrize("brand", [b"heic", b"mif1", b"heix", b"hevc", b"hevx"])
 async def test_a_heic_photo_is_named_and_the_way_to_a_jpeg_said(
     emulator: RunningEmulator, tmp_path: Path, brand: bytes
 ) -> None:

@@ -32,6 +32,11 @@ _BMFF_BRANDS: Final = {
     b"heix": "image/heic",
     b"heim": "image/heic",
     b"heis": "image/heic",
+    # HEVC image sequences: an iPhone's bursts and Live Photos' stills are filed so.
+    b"hevc": "image/heic",
+    b"hevx": "image/heic",
+    b"hevm": "image/heic",
+    b"hevs": "image/heic",
     b"mif1": "image/heif",
     b"msf1": "image/heif",
 }
