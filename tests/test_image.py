@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps, PngImagePlugin
 
 from ocp_users_photo import InvalidArguments, PreparedUpload, UsersSetPhoto
 from ocp_users_photo.crop import CropBox
@@ -387,6 +387,65 @@ async def test_a_scaled_photo_keeps_its_colour_profile(
         with decoded(upload) as picture:
             assert picture.format == image_format
             assert picture.info.get("icc_profile") == profile
+
+
+def _png_with_colour_chunks(size: int, *, orientation: int = 1) -> bytes:
+    """A PNG of linear samples (gAMA 1.0), its primaries (cHRM) and an sRGB intent given:
+    the PNG's own colour description when it carries no profile."""
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add(b"gAMA", struct.pack(">I", 100_000))
+    primaries = (31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)
+    chunks.add(b"cHRM", struct.pack(">8I", *primaries))
+    chunks.add(b"sRGB", bytes([1]))
+    exif = Image.Exif()
+    if orientation != 1:
+        exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), (60, 60, 60)).save(
+        buffer, format="PNG", pnginfo=chunks, exif=exif
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("size", "orientation"), [(1500, 1), (600, 3)], ids=["scaled", "turned"])
+async def test_a_converted_png_keeps_its_gamma_primaries_and_srgb_intent(
+    checker: UsersSetPhoto, size: int, orientation: int
+) -> None:
+    """Dropped, a picture of linear samples (gAMA 1.0) looked far darker scaled or turned
+    than the same file sent as it is (a review of 2026-12-07)."""
+    async with await prepared(checker, _png_with_colour_chunks(size, orientation=orientation)) as (
+        upload
+    ):
+        assert upload.image.changes, "re-encoded, not sent as it was"
+        with decoded(upload) as picture:
+            assert picture.format == "PNG"
+            assert picture.info.get("gamma") == 1.0
+            assert picture.info.get("chromaticity") == (
+                0.3127,
+                0.329,
+                0.64,
+                0.33,
+                0.3,
+                0.6,
+                0.15,
+                0.06,
+            )
+            assert picture.info.get("srgb") == 1
+            assert "icc_profile" not in picture.info
+
+
+async def test_a_png_with_a_profile_keeps_the_profile_alone(checker: UsersSetPhoto) -> None:
+    """With iCCP, gAMA and cHRM are overruled (the PNG specification): not written again."""
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add(b"gAMA", struct.pack(">I", 100_000))
+    buffer = io.BytesIO()
+    Image.new("RGB", (1500, 1500), (60, 60, 60)).save(
+        buffer, format="PNG", pnginfo=chunks, icc_profile=_icc_profile()
+    )
+    async with await prepared(checker, buffer.getvalue()) as upload:
+        with decoded(upload) as picture:
+            assert picture.info.get("icc_profile") == _icc_profile()
+            assert "gamma" not in picture.info
 
 
 async def test_a_scaled_animation_keeps_its_loop_count_timing_and_clears_each_frame(

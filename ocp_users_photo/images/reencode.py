@@ -19,6 +19,7 @@ keeps the median cut (one frame: under 2 s).
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,7 +39,7 @@ from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import PreparedImage
 
 if TYPE_CHECKING:
-    from PIL import Image
+    from PIL import Image, PngImagePlugin
 
 
 @pillow_records_bounded
@@ -253,6 +254,10 @@ def _save(
     profile = matching_profile(profile, first.mode)
     if profile is not None and output_format in ("PNG", "JPEG"):
         options["icc_profile"] = profile
+    elif output_format == "PNG":
+        colour_chunks = _png_colour_chunks(info)
+        if colour_chunks is not None:
+            options["pnginfo"] = colour_chunks
     if len(frames) > 1:
         options.update(
             save_all=True,
@@ -270,6 +275,34 @@ def _save(
     buffer = _CappedBuffer(max_bytes)
     first.save(buffer, format=output_format, **options)
     return buffer.getvalue()
+
+
+def _png_colour_chunks(info: Mapping[Any, Any]) -> PngImagePlugin.PngInfo | None:
+    """A PNG's own description of its colours without a profile (gAMA, cHRM, sRGB), to be
+    written again with the pixels it describes: dropped, a picture of linear samples (gAMA
+    1.0) scaled or turned looked far darker than the same file sent as it is. Values a
+    PNG cannot hold (a hostile file's) are left out."""
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    written = False
+    gamma = info.get("gamma")
+    if isinstance(gamma, float) and 0 < gamma * 100_000 < 2**31:
+        chunks.add(b"gAMA", struct.pack(">I", round(gamma * 100_000)))
+        written = True
+    chromaticity = info.get("chromaticity")
+    if (
+        isinstance(chromaticity, tuple)
+        and len(chromaticity) == 8
+        and all(isinstance(v, float) and 0 <= v * 100_000 < 2**31 for v in chromaticity)
+    ):
+        chunks.add(b"cHRM", struct.pack(">8I", *(round(v * 100_000) for v in chromaticity)))
+        written = True
+    intent = info.get("srgb")
+    if isinstance(intent, int) and 0 <= intent <= 3:
+        chunks.add(b"sRGB", bytes([intent]))
+        written = True
+    return chunks if written else None
 
 
 def _jpeg_sampling(picture: Image.Image) -> int | None:
