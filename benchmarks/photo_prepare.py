@@ -38,9 +38,10 @@ MAX_SIDE = 1024
 FILTER = Image.Resampling.LANCZOS
 MIN_PSNR_DB = 35.0
 # The plugin's encoder options (ocp_users_photo/images/reencode.py, _save): the reference file is
-# the same kind of file, so what differs is decoding and scaling.
+# the same kind of file, so what differs is decoding and scaling. A JPEG is written with its
+# original's quantization tables (least_pillow_scaling reads them), as the plugin writes it.
 ENCODER_OPTIONS: dict[str, dict[str, Any]] = {
-    "JPEG": {"quality": 90, "optimize": True},
+    "JPEG": {"optimize": True},
     "PNG": {},
 }
 REDUCING_GAPS: tuple[float | None, ...] = (None, 3.0, 2.0, 1.5)
@@ -83,7 +84,7 @@ def stored_box(photo: Photo, target: Target) -> tuple[int, int, int, int]:
 
 def least_pillow_scaling(photo: Photo, target: Target, reducing_gap: float | None) -> Image.Image:
     """The photo's box upright and scaled to the target, with as little decoding as Pillow
-    allows."""
+    allows; a JPEG's quantization tables in its ``info["qtables"]``, to be written with."""
     swapped = photo.spec.orientation in (5, 6, 7, 8)
     stored_size = (target.size[1], target.size[0]) if swapped else target.size
     left, top, right, bottom = stored_box(photo, target)
@@ -95,17 +96,22 @@ def least_pillow_scaling(photo: Photo, target: Target, reducing_gap: float | Non
         across, down = picture.size[0] / whole[0], picture.size[1] / whole[1]
         box = (left * across, top * down, right * across, bottom * down)
         small: Image.Image = picture.resize(stored_size, FILTER, box=box, reducing_gap=reducing_gap)
+        tables = getattr(picture, "quantization", None)
     if photo.spec.orientation == 6:
-        upright: Image.Image = small.transpose(Image.Transpose.ROTATE_270)  # shown turned 90° CW
-        return upright
-    if photo.spec.orientation != 1:
+        small = small.transpose(Image.Transpose.ROTATE_270)  # shown turned 90° CW
+    elif photo.spec.orientation != 1:
         raise ValueError("only EXIF orientations 1 and 6 are synthesised")
+    if tables:
+        small.info["qtables"] = [list(tables[key]) for key in sorted(tables)[:2]]
     return small
 
 
 def encoded(picture: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    picture.save(buffer, fmt, **ENCODER_OPTIONS[fmt])
+    options = dict(ENCODER_OPTIONS[fmt])
+    if fmt == "JPEG":
+        options["qtables"] = picture.info["qtables"]
+    picture.save(buffer, fmt, **options)
     return buffer.getvalue()
 
 

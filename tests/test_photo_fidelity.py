@@ -260,6 +260,55 @@ async def test_a_full_chroma_mpo_keeps_its_colour_detail(
     assert JpegImagePlugin.get_sampling(sent) == 0, "4:4:4 original sent as 4:2:0"
 
 
+def _photo_like(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    """Texture a quantization table shows on: noise in each channel."""
+    channels = [Image.effect_noise(size, 40 + 10 * index) for index in range(3)]
+    picture = Image.merge("RGB", channels)
+    return picture.convert(mode)
+
+
+@pytest.mark.parametrize(
+    ("quality", "mode", "size", "orientation"),
+    [
+        (95, "RGB", (1000, 800), 6),  # turned: lost detail to quality 90
+        (50, "RGB", (1000, 800), 8),  # turned: grew for nothing at quality 90
+        (95, "RGB", (2000, 1600), 1),  # scaled
+        (60, "L", (1000, 800), 3),  # grey: its one table
+    ],
+)
+async def test_a_reencoded_jpeg_keeps_its_originals_quantization_tables(
+    checker: UsersSetPhoto, quality: int, mode: str, size: tuple[int, int], orientation: int
+) -> None:
+    """The original's quality, not a fixed 90: a phone's quality-95 photo only turned
+    upright lost detail, and a quality-50 one came out larger than it was."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    original = encoded(_photo_like(size, mode), "JPEG", quality=quality, exif=exif.tobytes())
+    data, image = await sent_bytes(checker, original)
+    assert getattr(image, "changes", ()), "re-encoded, not sent as it was"
+    sent = Image.open(io.BytesIO(data))
+    assert isinstance(sent, JpegImagePlugin.JpegImageFile)
+    before = Image.open(io.BytesIO(original))
+    assert isinstance(before, JpegImagePlugin.JpegImageFile)
+    assert sent.quantization == before.quantization
+    assert sent.mode == mode
+
+
+async def test_a_cmyk_jpeg_written_as_rgb_gets_quality_90_not_its_ink_tables(
+    checker: UsersSetPhoto,
+) -> None:
+    """A CMYK JPEG's tables were made for ink channels: an RGB one written from it gets the
+    usual quality 90 (Pillow's tables for it), not those."""
+    original = encoded(_photo_like((2000, 1600)).convert("CMYK"), "JPEG", quality=40)
+    data, _ = await sent_bytes(checker, original)
+    sent = Image.open(io.BytesIO(data))
+    assert isinstance(sent, JpegImagePlugin.JpegImageFile)
+    assert sent.mode == "RGB"
+    at_90 = Image.open(io.BytesIO(encoded(Image.new("RGB", (8, 8)), "JPEG", quality=90)))
+    assert isinstance(at_90, JpegImagePlugin.JpegImageFile)
+    assert sent.quantization == at_90.quantization
+
+
 def test_reference_profile_is_a_real_profile() -> None:
     """The hand-written profile is one LittleCMS accepts, and a wide-gamut one: its green
     shown in sRGB is another colour (the tests above rely on both)."""

@@ -7,7 +7,9 @@ left for a viewer to apply a second time, and no camera data, comment or text go
 GIF carries no profile here, so an animation written as GIF has its pixels converted to
 sRGB first, which is what a viewer takes them to be. What the original says of playing
 is kept: a GIF without a loop count plays once, an APNG's default image stays out of
-its animation. A JPEG keeps its original's chroma subsampling (4:4:4 stays 4:4:4).
+its animation. A JPEG keeps its original's chroma subsampling (4:4:4 stays 4:4:4) and
+its quantization tables, so its quality: a photo only turned upright lost detail to
+quality 90 from 95, and one of quality 50 grew for nothing. Other JPEGs get quality 90.
 
 What is written is refused past the plan's ``max_bytes`` as it is written, never held
 whole. An animation written as GIF has each frame's palette chosen by Pillow's fast
@@ -159,6 +161,7 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         plan.output_format,
         info,
         subsampling=_jpeg_sampling(picture),
+        qtables=_jpeg_tables(picture, still.mode) if plan.output_format == "JPEG" else None,
         max_bytes=plan.max_bytes,
     )
 
@@ -240,15 +243,18 @@ def _save(
     *,
     durations: list[int] | None = None,
     subsampling: int | None = None,
+    qtables: list[list[int]] | None = None,
     max_bytes: int,
 ) -> bytes:
     """``frames``, each made writable (``_writable``), written as ``output_format`` with no
-    metadata but a matching profile; a JPEG with ``subsampling`` (None: Pillow's 4:2:0)."""
+    metadata but a matching profile; a JPEG with ``subsampling`` (None: Pillow's 4:2:0)
+    and ``qtables`` as they are (None: quality 90)."""
     profile = info.get("icc_profile")
     first = frames[0]
     options: dict[str, Any] = {}
     if output_format == "JPEG":
-        options.update(quality=90, optimize=True)
+        # Pillow scales given tables by the quality given: none given, they go as they are.
+        options.update(optimize=True, **({"qtables": qtables} if qtables else {"quality": 90}))
         if subsampling is not None:
             options["subsampling"] = subsampling
     profile = matching_profile(profile, first.mode)
@@ -315,6 +321,24 @@ def _jpeg_sampling(picture: Image.Image) -> int | None:
 
     sampling = JpegImagePlugin.get_sampling(picture)
     return sampling if sampling in (0, 1, 2) else None
+
+
+def _jpeg_tables(picture: Image.Image, written_mode: str) -> list[list[int]] | None:
+    """The original JPEG's quantization tables, to write the new one with: the luminance
+    table, and the chrominance one for colour; None where the pixels written are not the
+    kind the tables were made for (a CMYK JPEG written as RGB), or a table is not one a
+    baseline JPEG holds (a hostile file's zeros)."""
+    if SENT_AS_IS.get(picture.format or "") != "JPEG" or picture.mode != written_mode:
+        return None
+    wanted = {"L": 1, "RGB": 2}.get(written_mode)
+    quantization = getattr(picture, "quantization", None)
+    if wanted is None or not isinstance(quantization, dict) or not quantization:
+        return None
+    tables = [list(quantization[key]) for key in sorted(quantization)[:wanted]]
+    tables += tables[-1:] * (wanted - len(tables))  # one table for all: for chrominance too
+    if not all(len(table) == 64 and all(1 <= value <= 255 for value in table) for table in tables):
+        return None
+    return tables
 
 
 def _in_srgb_for(
