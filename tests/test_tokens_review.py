@@ -229,6 +229,38 @@ async def test_a_person_of_an_org_wide_installation_bound_with_their_workspace_i
     assert photo_tokens(emulator) == [workspace.user_token]
 
 
+async def test_a_person_of_a_workspace_installation_bound_with_an_enterprise_is_told_how_to_bind(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """A workspace's own installation (no Enterprise Grid org) and a host that binds the
+    person with an enterprise id all the same: not found, and NotInstalled said to install
+    the app (they had) and pointed at an org-wide binding, where the mistake is the
+    enterprise id. It now says where the installation is filed and how to bind them."""
+    workspace = await install(emulator, store, ALICE)
+    assert workspace.enterprise_id is None
+    source = InstallationTokenSource(
+        store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=emulator.base_url
+    )
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(NotInstalled) as missing:
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE, enterprise_id="E0ORG1").call(
+                {"image": portrait()}
+            )
+        said = str(missing.value)
+        assert "filed under their workspace alone" in said, said
+        assert "enterprise_id=None" in said, said
+        assert "install it" not in said, said
+        # Someone else bound so is told to install the app, as before.
+        with pytest.raises(NotInstalled) as other:
+            await tool.acting_as(
+                team_id=TEAM_ID, user_id="UNOBODY0001", enterprise_id="E0ORG1"
+            ).call({"image": portrait()})
+        assert "ask them to install it" in str(other.value)
+        bound = tool.acting_as(team_id=TEAM_ID, user_id=ALICE, enterprise_id=None)
+        assert (await bound.call({"image": portrait()}))["ok"] is True
+    assert photo_tokens(emulator) == [workspace.user_token]
+
+
 class HangingStore(InstallationStore):
     """A store whose reads hang until ``release`` (a database behind a network that drops
     packets, a pool that never gives a connection)."""

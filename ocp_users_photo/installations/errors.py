@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Final
+from typing import Final, Literal
 
 from ocp_users_photo.errors import TokenUnavailable
 from ocp_users_photo.installations.sqlite_file import StoreNotAFile
@@ -57,9 +57,37 @@ class NotInstalled(TokenUnavailable):
 
     code = "not_installed"
 
-    def __init__(self, person: ActingPerson, *, install_url: str | None = None) -> None:
+    def __init__(
+        self,
+        person: ActingPerson,
+        *,
+        install_url: str | None = None,
+        filed_under: Literal["workspace", "organization"] | None = None,
+    ) -> None:
         self.person = person
         where = f" at {install_url}" if install_url else ""
+        if filed_under is not None:
+            # Installed, but bound otherwise than filed: installing again would not help.
+            if filed_under == "workspace":
+                binding = (
+                    "their installation is filed under their workspace alone, with no "
+                    "enterprise id (the workspace is in no Enterprise Grid org, or the app was "
+                    "installed before it joined one): the host binds them with "
+                    "enterprise_id=None"
+                )
+            else:
+                binding = (
+                    "the app was installed for their whole organization, and slack_sdk's "
+                    "stores file that under the organization alone: the host binds them with "
+                    "team_id=None and their enterprise_id, as Bolt's "
+                    "context.is_enterprise_install says"
+                )
+            super().__init__(
+                f"{person} is not found as the host bound them, so there is no token to set "
+                f"their photo with: {binding}; nothing was sent",
+                install_url=install_url,
+            )
+            return
         # Bound without an enterprise id, a person of an Enterprise Grid org is not found:
         # slack_sdk's stores file an org's installations under it.
         if person.enterprise_id is None:

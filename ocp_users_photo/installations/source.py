@@ -275,7 +275,8 @@ class InstallationTokenSource(AsyncClosing):
             return unsaved
         installation = await self._store.find(person)
         if installation is None:
-            raise NotInstalled(person, install_url=self.install_url)
+            filed = await self._filed_otherwise(person)
+            raise NotInstalled(person, install_url=self.install_url, filed_under=filed)
         if installation.user_id != person.user_id or _elsewhere(installation, person):
             raise ForeignInstallation(person)
         if not installation.user_token:
@@ -283,6 +284,30 @@ class InstallationTokenSource(AsyncClosing):
         if check_token_text(installation.user_token, origin="the store")[1]:
             raise UserTokenMissing(person, install_url=self.install_url, damaged=True)
         return installation
+
+    async def _filed_otherwise(
+        self, person: ActingPerson
+    ) -> Literal["workspace", "organization"] | None:
+        """Where the store files this person's installation when the host bound them with both
+        an enterprise and a workspace and none was found so: under the workspace alone (no
+        Enterprise Grid org: the enterprise id is one too many) or under the organization
+        alone (an org-wide installation). For the refusal's words only: what is found so is
+        never used, the host's binding is."""
+        if person.enterprise_id is None or person.team_id is None:
+            return None
+        workspace = ActingPerson(team_id=person.team_id, user_id=person.user_id)
+        organization = ActingPerson(
+            team_id=None, user_id=person.user_id, enterprise_id=person.enterprise_id
+        )
+        try:
+            # The organization's first: it is the one an enterprise id names.
+            if await self._store.find(organization) is not None:
+                return "organization"
+            if await self._store.find(workspace) is not None:
+                return "workspace"
+        except InstallationStoreFailed:
+            pass  # the refusal says what it would have said without looking
+        return None
 
     async def _unsaved_for(self, person: ActingPerson, *, locked: bool) -> Installation | None:
         """The person's refreshed installation whose save failed, saved now if the store
