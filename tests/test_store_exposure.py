@@ -49,6 +49,22 @@ async def test_a_store_file_others_can_read_is_named_once_with_the_remedy(
     assert stat.S_IMODE(database.stat().st_mode) == 0o644
 
 
+async def test_a_store_file_is_named_once_for_all_sources_and_again_if_its_mode_changes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A host that makes a token source (so a store access) per request was warned at every
+    request: once per file and mode in a process now."""
+    database = tmp_path / "installations.db"
+    store = _made_by_bolt(database, 0o644)
+    for _ in range(3):
+        assert await StoreAccess(store).find(PERSON) is None
+    assert len(_warnings(caplog)) == 1
+    os.chmod(database, 0o640)  # mended in part: still open to the group
+    assert await StoreAccess(store).find(PERSON) is None
+    assert [w for w in _warnings(caplog) if "(mode 640)" in w]
+    assert len(_warnings(caplog)) == 2
+
+
 @pytest.mark.parametrize(("mode", "named"), [(0o620, "(mode 620)"), (0o600, None)])
 async def test_a_store_file_is_named_when_its_group_may_write_and_not_when_owner_only(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: int, named: str | None

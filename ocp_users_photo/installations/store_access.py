@@ -15,6 +15,7 @@ import logging
 import os
 import shlex
 import stat
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,11 @@ from ocp_users_photo.tokens import ActingPerson
 AnyInstallationStore = InstallationStore | AsyncInstallationStore
 
 logger = logging.getLogger("ocp_users_photo")
+
+# The store files named as open to others, by real path and mode, in this process: a host
+# that makes a token source per request was warned at every request.
+_NAMED_EXPOSURES: set[tuple[str, int]] = set()
+_NAMED_EXPOSURES_LOCK = threading.Lock()
 
 
 class StoreAccess:
@@ -206,9 +212,10 @@ def _create_private(database: str | os.PathLike[str]) -> None:
 
 
 def _name_exposure(database: str | os.PathLike[str]) -> None:
-    """Warn, once per store, when an existing SQLite store's file is open to users other
-    than its owner: made by Bolt or the app's setup with the umask's mode (often 644), it
-    holds every person's tokens. Its mode is its owner's to change, so it is only named."""
+    """Warn, once per file and mode in a process, when an existing SQLite store's file is
+    open to users other than its owner: made by Bolt or the app's setup with the umask's
+    mode (often 644), it holds every person's tokens. Its mode is its owner's to change,
+    so it is only named."""
     database = os.fspath(database)
     if os.name == "nt" or not database or database == ":memory:" or database.startswith("file:"):
         return  # Windows' modes say nothing of other users; a URI or memory is no one file
@@ -218,6 +225,11 @@ def _name_exposure(database: str | os.PathLike[str]) -> None:
         return  # the read that follows names what is wrong with the file
     mode = stat.S_IMODE(status)
     if stat.S_ISREG(status) and mode & 0o077:  # a folder's or a pipe's mode is no file's
+        with _NAMED_EXPOSURES_LOCK:
+            named = (os.path.realpath(database), mode)
+            if named in _NAMED_EXPOSURES:
+                return
+            _NAMED_EXPOSURES.add(named)
         path = shown_path(database)
         # A command only for the path as it is: the shown one may differ (white space
         # collapsed, control characters as '?', a token masked, cut short), another file.
