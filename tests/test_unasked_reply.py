@@ -14,9 +14,11 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from ocp_users_photo import SlackApiError, UsersSetPhoto
+from ocp_users_photo.slack import stacks
 from tests.conftest import CANARY_TOKEN, make_image
 
 
@@ -116,3 +118,37 @@ async def test_a_reply_sent_to_an_idle_connection_is_not_the_next_calls_answer(
     # or the refusal on the connection it shared.
     assert server_side.answered in (["set", "set"], ["set", "invalid_auth"])
     assert outcomes[1] == ("aaaaaaaaaaaa" if server_side.answered[1] == "set" else "invalid_auth")
+
+
+async def test_a_call_waiting_for_a_connection_is_not_handed_one_holding_an_unasked_reply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx's pool hands a connection to a request waiting for one as the answer before is
+    let go, without a new request reaching the pool: the connection was not looked at there,
+    and the second call took the unasked reply as its answer (a review of 2026-12-07). One
+    connection at most, so the second call waits."""
+    monkeypatch.setattr(stacks, "LIMITS", httpx.Limits(max_connections=1))
+    server_side = UnaskedReplies(same_write=True)
+    server = await asyncio.start_server(server_side.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    async def one(tool: UsersSetPhoto) -> str:
+        try:
+            return str((await tool.call({"image": make_image()}))["profile"]["avatar_hash"])
+        except SlackApiError as refused:
+            return refused.error
+
+    try:
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"http://127.0.0.1:{port}/api",
+            keep_previous=False,
+            max_retries=0,
+            environ={"OCP_USERS_PHOTO_HTTP_STACK": "httpx"},
+        ) as tool:
+            outcomes = await asyncio.gather(one(tool), one(tool))
+    finally:
+        server.close()
+    assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"
+    assert outcomes == ["aaaaaaaaaaaa", "aaaaaaaaaaaa"]  # each on a connection of its own
+    assert server_side.answered == ["set", "set"]

@@ -240,20 +240,31 @@ def _proxy_verified_with(proxy: str | None, ssl_context: ssl.SSLContext) -> http
 
 
 def _expire_unasked_replies(transport: httpx.AsyncHTTPTransport) -> None:
-    """Have httpcore's pool close, before it picks one for the next request, each idle
-    connection holding bytes no request asked for (a second reply a server's bug or a load
-    balancer sent). The pool drops an idle connection whose socket has bytes waiting, but
-    bytes that came in the same read as the reply before stay in h11's buffer, and were
-    read as the next request's answer: a call said the photo was set while the server had
-    refused it. h11's ``trailing_data`` is public; the way to it through httpcore is not,
-    so it is followed guarded (nothing is done where it is not found)."""
+    """Have httpcore's pool close, rather than hand a request, each connection holding bytes
+    no request asked for (a second reply a server's bug or a load balancer sent). The pool
+    drops an idle connection whose socket has bytes waiting, but bytes that came in the
+    same read as the reply before stay in h11's buffer, and were read as the next request's
+    answer: a call said the photo was set while the server had refused it.
+
+    Run before a request goes to the pool and before an answer is let go, when the pool
+    hands its connection to a request waiting for one: an idle connection is expired now,
+    one whose reply is read whole (h11's DONE) expires as it is let go. h11's
+    ``trailing_data`` is public; the way to it through httpcore is not, so it is followed
+    guarded (nothing is done where it is not found)."""
     pool = getattr(transport, "_pool", None)
     for connection in getattr(pool, "connections", ()):
         http11: Any = getattr(connection, "_connection", None)
         h11_state = getattr(http11, "_h11_state", None)
         unread = getattr(h11_state, "trailing_data", None)
-        if unread and unread[0] and connection.is_idle() and hasattr(http11, "_expire_at"):
-            http11._expire_at = 0.0  # expired: the pool closes it as it assigns the request
+        if not unread or not unread[0]:
+            continue
+        if connection.is_idle() and hasattr(http11, "_expire_at"):
+            http11._expire_at = 0.0  # the pool closes it as it next assigns a request
+        elif getattr(
+            getattr(h11_state, "their_state", None), "__name__", None
+        ) == "DONE" and isinstance(getattr(http11, "_keepalive_expiry", None), float):
+            # Not _expire_at: the pool would close it under the request it serves.
+            http11._keepalive_expiry = -1.0  # expired the moment its answer is let go
 
 
 class HttpxStack:
@@ -280,8 +291,17 @@ class HttpxStack:
             stream=body,
             extensions={"timeout": self._timeout},
         )
-        _expire_unasked_replies(self._transport)
-        return Answer.of(await self._transport.handle_async_request(request))
+        transport = self._transport
+        _expire_unasked_replies(transport)
+        response = await transport.handle_async_request(request)
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+
+        async def let_go() -> None:
+            _expire_unasked_replies(transport)
+            await response.aclose()
+
+        return Answer(response.status_code, response.headers, stream, let_go)
 
     def let_go(self) -> None:
         """Nothing to do: httpx's connections go with the stack when it is collected."""
