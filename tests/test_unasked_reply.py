@@ -150,5 +150,5 @@ async def test_a_call_waiting_for_a_connection_is_not_handed_one_holding_an_unas
     finally:
         server.close()
     assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"
-    assert outcomes == ["aaaaaaaaaaaa", "aaaaaaaaaaaa"]  # each on a connection of its own
+    assert list(outcomes) == ["aaaaaaaaaaaa", "aaaaaaaaaaaa"]  # each on a connection of its own
     assert server_side.answered == ["set", "set"]
