@@ -1,4 +1,5 @@
-"""A Retry-After said in words a person reads: not ``1e-06`` or ``12.3457`` (``:g``'s).
+"""A Retry-After said in words a person reads: not ``1e-06`` or ``12.3457`` (``:g``'s), and
+never shorter than Slack asked (rounded up: "wait 0 s" would invite the retry at once).
 
 The wait goes to a model's result and a terminal ("wait N s, as Slack asks"); the number
 the result carries in ``retry_after`` stays the server's, capped at a day.
@@ -17,9 +18,12 @@ from tests.conftest import CANARY_TOKEN, make_image
 @pytest.mark.parametrize(
     ("header", "said", "seconds"),
     [
-        ("0.000001", "wait 0 s, as Slack asks", 0.000001),
-        ("0.25", "wait 0.2 s, as Slack asks", 0.25),
-        ("12.345678", "wait 12 s, as Slack asks", 12.345678),
+        ("0.000001", "wait 0.1 s, as Slack asks", 0.000001),
+        ("0.25", "wait 0.3 s, as Slack asks", 0.25),
+        ("0.3", "wait 0.3 s, as Slack asks", 0.3),
+        ("9.96", "wait 10 s, as Slack asks", 9.96),
+        ("12.345678", "wait 13 s, as Slack asks", 12.345678),
+        ("30", "wait 30 s, as Slack asks", 30.0),
         ("3600", "wait 3,600 s, as Slack asks", 3600.0),
         ("1e9", "wait 86,400 s (Slack asks for a day or more)", 86400.0),
     ],

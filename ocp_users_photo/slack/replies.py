@@ -21,6 +21,7 @@ Decisions, tested:
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -314,9 +315,12 @@ def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLi
 
 
 def _seconds(wait: float) -> str:
-    """A wait in words a person reads: ``0.5``, ``12``, ``86,400`` (``:g`` wrote a Retry-After
-    of 0.000001 as ``1e-06`` and one of 12.345678 as ``12.3457``)."""
-    return f"{round(wait, 1):g}" if wait < 10 else f"{wait:,.0f}"
+    """A wait in words a person reads, never shorter than asked: ``0.1``, ``0.3``, ``13``,
+    ``86,400`` for 0.000001, 0.25, 12.3 and a day (``:g`` wrote ``1e-06`` and ``12.3457``;
+    "wait 0 s" would invite the retry at once that Slack just refused)."""
+    if wait < 10:
+        return f"{math.ceil(round(wait * 10, 6)) / 10:g}"
+    return f"{math.ceil(round(wait, 6)):,}"
 
 
 def json_object(reply: HttpReply, redact: Redact, method: str = "users.setPhoto") -> dict[str, Any]:
