@@ -211,13 +211,22 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _named_pipe(args: argparse.Namespace) -> str | None:
     """The pipe IMAGE names (``<(...)``'s ``/dev/fd/63``, a FIFO), to be read as stdin is;
-    None for a file, ``-``, an address, or where ``--image-root`` confines IMAGE (a pipe
-    lies in no folder: the tool refuses it then as not a regular file)."""
+    None for a file, ``-`` or an address. Refused with ``--image-root``, which confines
+    IMAGE to files the tool can look at before it reads them (a pipe's size and end are
+    what its writer makes them), nothing read."""
     kind, value, _ = kind_of(args.image)
-    if args.image_roots or kind != "path" or not isinstance(value, str):
+    if kind != "path" or not isinstance(value, str):
         return None
     path = os.path.expanduser(value)
-    return path if is_a_pipe(path) else None
+    if not is_a_pipe(path):
+        return None
+    if args.image_roots:
+        raise ValueError(
+            f"nothing was sent to Slack: IMAGE {quoted(args.image)} is a pipe, and with "
+            "--image-root only files in its folders are read: pipe the image to 'set -' "
+            "instead, or leave --image-root out"
+        )
+    return path
 
 
 async def _set_photo_warned(

@@ -4,7 +4,7 @@ A shell's process substitution names a pipe (``/dev/fd/63``), as does ``/dev/std
 a pipe on it and a FIFO made with mkfifo. The tool refuses anything but a regular file
 (a model naming a FIFO would hold a call until a writer came); a person typing the
 command means the pipe, and got "not a regular file: give an image file". Read bounded,
-checked as any image; with ``--image-root`` (a pipe lies in no folder) still refused.
+checked as any image; with ``--image-root`` refused, saying what to do instead.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def test_an_endless_pipe_is_read_only_to_the_cap(
     assert _sent(slack_emulator) == []
 
 
-def test_a_pipe_outside_the_image_root_is_refused_unread(
+def test_a_pipe_with_an_image_root_is_refused_unread_saying_what_to_do(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     """No writer ever comes: the refusal must not wait for one."""
@@ -149,5 +149,6 @@ def test_a_pipe_outside_the_image_root_is_refused_unread(
         timeout=60,
     )
     assert done.returncode == ExitCode.INVALID, done.stderr
-    assert b"is not a regular file" in done.stderr
+    assert b"is a pipe, and with --image-root only files in its folders are read" in done.stderr
+    assert b"pipe the image to 'set -' instead, or leave --image-root out" in done.stderr
     assert _sent(slack_emulator) == []
