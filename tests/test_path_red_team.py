@@ -8,10 +8,14 @@ in a folder under the image root (a shared Downloads folder), nowhere else.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import io
 import os
 import pwd
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -21,7 +25,7 @@ from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES, open_confined
 from ocp_users_photo.settings import door_image_roots
-from tests.conftest import CANARY_TOKEN, photo_requests
+from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 
 
 @pytest.fixture
@@ -164,3 +168,122 @@ def test_the_real_home_is_no_model_root_when_home_says_elsewhere(
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(real_home)
     assert door_image_roots("model", None) == ()
+
+
+# --- What precedes a ".." is never looked up: it may lie outside (a review of 2026-12-07).
+
+_FAR_ENDS = ["secret", "missing", "folder"]  # a file, nothing, a folder: all outside
+
+
+def _refusal_kinds(problems: list[Any]) -> str:
+    if not problems:
+        return "opened"
+    message = str(problems[0].message)
+    if "through a link on its way" in message:
+        return "a link leading out"
+    return message
+
+
+@pytest.mark.parametrize("form", ["absolute", "relative"])
+def test_a_path_through_an_outside_name_and_back_tells_nothing_of_that_name(
+    root: Path, outside: Path, form: str
+) -> None:
+    """``/elsewhere/X/../../root/me.png`` reads as inside the root (".." applied as written),
+    but the system looked X up: a file there said "a folder on its way is a file", nothing
+    there "no file at", a folder let the photo be set. A hostile model learnt what exists
+    anywhere on the machine. Now one answer for all three: the path as written."""
+    (root / "me.png").write_bytes(make_image())
+    answers = []
+    for far_end in _FAR_ENDS:
+        ups = "/".join([".."] * (len(outside.parts) - 1 + 1))
+        through = f"{outside / far_end}/{ups}{root}/me.png"
+        if form == "relative":
+            through = os.path.relpath(outside / far_end, root) + f"/{ups}{root}/me.png"
+        source, problems = open_confined(through, (root,), 10**6)
+        answers.append(_refusal_kinds(problems))
+        if source is not None:
+            source.close()
+    assert answers == ["opened", "opened", "opened"], answers
+
+
+@pytest.mark.parametrize("ending", ["probe", "via.png"])
+def test_a_link_that_goes_out_and_back_in_tells_nothing_of_the_way(
+    root: Path, outside: Path, ending: str
+) -> None:
+    """A link in the root whose text passes outside and comes back
+    (``../private/X/../../Downloads/me.png``): Python's realpath read it as inside, the
+    system looked X up on the way. Each is now refused as a link leading out, whatever X is."""
+    (root / "me.png").write_bytes(make_image())
+    answers = []
+    for far_end in _FAR_ENDS:
+        link = root / f"{far_end}-{ending}"
+        back = "me.png" if ending == "via.png" else link.name
+        link.symlink_to(f"../{outside.name}/{far_end}/../../{root.name}/{back}")
+        source, problems = open_confined(str(link), (root,), 10**6)
+        assert source is None
+        answers.append(_refusal_kinds(problems))
+    assert answers == ["a link leading out"] * 3, answers
+
+
+@pytest.mark.parametrize("far_end", ["secret/below.png", "missing", "secret"])
+def test_a_link_flipped_in_and_out_while_paths_open_tells_nothing_of_its_far_end(
+    root: Path, outside: Path, far_end: str
+) -> None:
+    """A writer of the root flips me.png between a file inside and a link out while the
+    model's path is opened: an open that failed outside and was checked again once the
+    link was back reported the outside error ("no file at", "a folder on its way is a
+    file"). Every step now opens from the folder before it, no link followed by the
+    system: the answers are the photo or the refusal of a link leading out."""
+    (root / "inside.png").write_bytes(make_image())
+    stop = threading.Event()
+
+    def flip() -> None:
+        turn = 0
+        while not stop.is_set():
+            spare = root / f".flip{turn % 2}"
+            with contextlib.suppress(FileNotFoundError):
+                spare.unlink()
+            spare.symlink_to("inside.png" if turn % 2 else str(outside / far_end))
+            os.replace(spare, root / "me.png")
+            turn += 1
+
+    flipper = threading.Thread(target=flip, daemon=True)
+    flipper.start()
+    seen: collections.Counter[str] = collections.Counter()
+    try:
+        for _ in range(3000):
+            source, problems = open_confined(str(root / "me.png"), (root,), 10**6)
+            seen[_refusal_kinds(problems)] += 1
+            if source is not None:
+                source.close()
+    finally:
+        stop.set()
+        flipper.join(5)
+    assert set(seen) <= {"opened", "a link leading out"}, seen
+
+
+def test_links_walked_by_the_tool_keep_the_systems_meaning(root: Path, outside: Path) -> None:
+    """The tool follows links itself now: what stays inside still opens as the system would
+    open it, a link to the folder holding the root is outside, and a chain of links past
+    the system's 40 is a loop."""
+    (root / "sub").mkdir()
+    (root / "sub" / "me.png").write_bytes(make_image())
+    (root / "subl").symlink_to("sub")
+    (root / "up").symlink_to("..")
+    (root / "abs.png").symlink_to(root / "sub" / "me.png")
+    (root / "dd.png").symlink_to("subl/../sub/me.png")
+    for index in range(41):
+        (root / f"chain{index}").symlink_to(f"chain{index + 1}")
+    (root / "chain41").symlink_to("sub/me.png")
+    opened = ["subl/me.png", f"up/{root.name}/sub/me.png", "abs.png", "dd.png", "chain2"]
+    for name in opened:
+        source, problems = open_confined(name, (root,), 10**6)
+        assert source is not None, (name, problems)
+        assert source.label == str(root / "sub" / "me.png"), name
+        source.close()
+    source, problems = open_confined("up", (root,), 10**6)
+    assert source is None
+    assert "through a link on its way" in problems[0].message
+    source, problems = open_confined("chain0", (root,), 10**6)
+    assert source is None
+    assert "a symlink loop" in problems[0].message

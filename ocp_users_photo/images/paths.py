@@ -31,6 +31,7 @@ from typing import Final
 from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images import byte_budget
+from ocp_users_photo.images.beneath import LeadsOut, can_open_beneath, open_beneath
 from ocp_users_photo.images.look_alike_names import LookAlikes, look_alikes_in, shown_name
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import without_tokens, wrapping_advice
@@ -193,7 +194,12 @@ def open_confined(
             )
         ]
     named = anchor(expanded, image_roots)
-    if image_roots is not None and not _really_inside(named, image_roots):
+    beneath = image_roots is not None and can_open_beneath()
+    if beneath:
+        # The path the roots were judged on: ".." applied as written, never by the system
+        # (which looks up what precedes it, outside the roots too).
+        named = os.path.normpath(named)
+    elif image_roots is not None and not _really_inside(named, image_roots):
         # A link inside the roots that leads out: refused before anything is opened there
         # (what is at the far end is not told).
         return None, [_outside(shown_path, image_roots, by_a_link=True)]
@@ -202,6 +208,9 @@ def open_confined(
     except _Refused as refused:
         return None, [refused.problem]
     except (OSError, ValueError) as error:
+        if beneath:
+            # Every step was inside the roots (open_beneath): what failed is said.
+            return None, [_not_opened(error, shown_path, named, expanded, text)]
         if image_roots is not None and not _really_inside(named, image_roots):
             # A link swapped in since the check above: what is at its far end (a folder,
             # nothing, a file on the way) is not told, as for a link found there at once.
@@ -234,11 +243,13 @@ def _opened(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> 
     as ``named`` was. Several such files, or a folder too large to read whole: _Refused,
     naming each found as it is written."""
     try:
-        return os.open(named, _OPEN_FLAGS), named
-    except FileNotFoundError:
+        return _open(named, shown_path, image_roots)
+    except FileNotFoundError as missing:
         if os.path.lexists(named):  # a link by that very name, leading nowhere: that one
             raise
-        folder = os.path.dirname(named) or os.curdir
+        # Where it was looked for, every link on the way followed (open_beneath's walk).
+        looked = missing.filename if isinstance(missing.filename, str) else named
+        folder = os.path.dirname(looked) or os.curdir
         try:
             folder_handle = os.open(folder, _FOLDER_FLAGS)
         except (OSError, ValueError):
@@ -255,10 +266,23 @@ def _opened(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> 
             if alike.names:
                 raise _Refused(_several_alike(shown_path, alike)) from None
             raise
-        named = os.path.join(os.path.dirname(named), alike.the_one)
-    if image_roots is not None and not _really_inside(named, image_roots):
+        named = os.path.join(os.path.dirname(looked), alike.the_one)
+    beneath = can_open_beneath()
+    if image_roots is not None and not beneath and not _really_inside(named, image_roots):
         raise _Refused(_outside(shown_path, image_roots, by_a_link=True))
-    return os.open(named, _OPEN_FLAGS), named
+    return _open(named, shown_path, image_roots)
+
+
+def _open(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> tuple[int, str]:
+    """``named`` opened, one step at a time within the roots where there are roots and the
+    system can (``open_beneath``: a step out is refused as a link leading out), and where
+    it was found."""
+    if image_roots is None or not can_open_beneath():
+        return os.open(named, _OPEN_FLAGS), named
+    try:
+        return open_beneath(named, image_roots, _OPEN_FLAGS)
+    except LeadsOut:
+        raise _Refused(_outside(shown_path, image_roots, by_a_link=True)) from None
 
 
 def _several_alike(shown_path: str, alike: LookAlikes) -> Problem:

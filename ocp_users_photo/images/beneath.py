@@ -1,0 +1,150 @@
+"""open_beneath: a file opened one name at a time, each from the folder before it, in the roots.
+
+Given a whole path, the system looks up every name on it: for ``X/..`` it looks X up (a
+file there: "not a directory"; nothing there: "no such file"), and it follows a link on
+the way wherever it leads. An open's outcome so told what lies outside the roots through
+a path that reads as inside them: a hostile model's ``/etc/shadow/../../photos/me.png``,
+or a link in a root that leads out and back in (``../outside/X/../../photos/me.png``).
+
+Here each name is judged against the roots before anything looks it up (inside one, or a
+folder on the way to one), ``..`` is the folder held before, and a link is read and its
+text walked the same way. Each step opens from the handle of the folder before it with
+no link followed by the system, so a link swapped in meanwhile is met as a link, never
+followed. What a step that fails says is about a name inside the roots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+__all__ = ["LeadsOut", "can_open_beneath", "open_beneath"]
+
+_NO_FOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+_FOLDER_FLAGS: Final = (
+    os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0) | _NO_FOLLOW
+)
+# As many links as Linux follows for one path (its ELOOP past 40).
+_MOST_LINKS: Final = 40
+# How often a walk looks again at a name that was missing (``open_beneath``).
+_MOST_MISSES: Final = 2
+
+
+class LeadsOut(Exception):
+    """A step of the path, or of a link on it, leaves the roots: nothing is looked up there."""
+
+
+def can_open_beneath() -> bool:
+    """Whether this system opens from a folder's handle without following links (POSIX)."""
+    return bool(_NO_FOLLOW) and os.open in os.supports_dir_fd and os.readlink in os.supports_dir_fd
+
+
+def open_beneath(named: str, roots: Sequence[Path], flags: int) -> tuple[int, str]:
+    """The descriptor of ``named`` (absolute, ``.`` and ``..`` applied as written) opened with
+    ``flags``, and where it was found, each link on the way followed here, not by the system.
+
+    ``LeadsOut`` where a step would leave the roots; else the OSError of the step that
+    failed (a missing name's ``filename`` is where it was looked for), ELOOP past 40 links.
+    """
+    folders, pending = _start(named, roots)
+    links = missed = 0
+    try:
+        while pending:
+            name = pending.pop(0)
+            if name == os.curdir:
+                continue
+            if name == os.pardir:
+                _up(folders)
+                continue
+            path, handle = folders[-1]
+            candidate = os.path.join(path, name)
+            if not _within_or_on_the_way(candidate, roots):
+                raise LeadsOut
+            try:
+                if not pending:
+                    return os.open(name, flags | _NO_FOLLOW, dir_fd=handle), candidate
+                opened = os.open(name, _FOLDER_FLAGS, dir_fd=handle)
+            except OSError as failed:
+                target = _link_text(name, handle)
+                if target is None and failed.errno == errno.ENOENT and missed < _MOST_MISSES:
+                    # A name being replaced (another program's rename over it) can be missing
+                    # for a moment to the open and the read of its link alike: looked at again.
+                    missed += 1
+                    pending.insert(0, name)
+                    continue
+                if target is None:
+                    failed.filename = os.path.join(candidate, *pending)
+                    raise
+                links += 1
+                if links > _MOST_LINKS:
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), candidate) from None
+                if os.path.isabs(target):
+                    _close_all(folders)
+                    folders, pending = _start(os.path.join(target, *pending), roots)
+                else:
+                    pending[:0] = [part for part in target.split(os.sep) if part]
+                continue
+            folders.append((candidate, opened))
+        # Only folders named ("/", a root itself, a link to ".."): opened as the file would
+        # be, to be refused as a folder, or as outside, by the caller's checks of the handle.
+        path, handle = folders[-1]
+        return os.dup(handle), path
+    finally:
+        _close_all(folders)
+
+
+def _start(named: str, roots: Sequence[Path]) -> tuple[list[tuple[str, int]], list[str]]:
+    """Where the walk of ``named`` begins: the root it lies in, opened by its path (a root is
+    a real folder, its links resolved when it was given), and the names after it; else
+    the file system's top. Fewer steps for every call's usual path."""
+    parts = [part for part in named.split(os.sep) if part]
+    folded = os.path.normcase(os.sep + os.sep.join(parts))
+    for root in roots:
+        text = os.path.normcase(os.fspath(root)).rstrip(os.sep)
+        if text and folded.startswith(text + os.sep) and os.pardir not in parts:
+            depth = len([part for part in text.split(os.sep) if part])
+            start = os.sep + os.sep.join(parts[:depth])
+            return [(start, os.open(start, _FOLDER_FLAGS))], parts[depth:]
+    return [(os.sep, os.open(os.sep, _FOLDER_FLAGS))], parts
+
+
+def _up(folders: list[tuple[str, int]]) -> None:
+    """``..``: the folder held before, or, from where the walk began, the one holding it."""
+    if len(folders) > 1:
+        os.close(folders.pop()[1])
+        return
+    path, handle = folders[0]
+    parent = os.path.dirname(path)
+    if parent != path:
+        folders[0] = (parent, os.open(parent, _FOLDER_FLAGS))
+        os.close(handle)
+
+
+def _close_all(folders: list[tuple[str, int]]) -> None:
+    while folders:
+        with contextlib.suppress(OSError):
+            os.close(folders.pop()[1])
+
+
+def _link_text(name: str, folder: int) -> str | None:
+    """What the link ``name`` in ``folder`` says, or None when it is no link (any more)."""
+    try:
+        return os.readlink(name, dir_fd=folder)
+    except (OSError, ValueError):
+        return None
+
+
+def _within_or_on_the_way(candidate: str, roots: Sequence[Path]) -> bool:
+    """Whether ``candidate`` is inside a root, or a folder holding one (passed on the way)."""
+    folded = os.path.normcase(candidate)
+    for root in roots:
+        text = os.path.normcase(os.fspath(root)).rstrip(os.sep) or os.sep
+        if folded == text or folded.startswith(text.rstrip(os.sep) + os.sep):
+            return True
+        if text.startswith(folded.rstrip(os.sep) + os.sep):
+            return True
+    return False
