@@ -161,6 +161,12 @@ def _image_argument(image: str, image_roots: list[str] | None) -> str:
     return os.path.abspath(expanded)
 
 
+# Said after the tool's refusal of a pipe named as IMAGE with --image-root (a file, not a
+# pipe, is what every door reads there): what this command can do with one.
+_PIPE_UNDER_ROOTS: Final = (
+    " (it is a pipe: this command reads one without --image-root, or as 'set -' from stdin)"
+)
+
 # What an upload cut off (an interrupt, an unexpected error) may have done, and what to do.
 _MAY_BE_SET: Final = (
     "the photo may be set already: look at your Slack profile (or 'ocp-users-photo history') "
@@ -196,6 +202,8 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.image == STDIN_IMAGE or pipe is not None:
                 # What the Python API says of text given as bytes, in a terminal's words.
                 said = in_terminal_words(said, args.image)
+            elif args.image_roots and await in_worker_thread(is_a_pipe, args.image):
+                said = said.rstrip(".") + _PIPE_UNDER_ROOTS
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
@@ -211,22 +219,16 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _named_pipe(args: argparse.Namespace) -> str | None:
     """The pipe IMAGE names (``<(...)``'s ``/dev/fd/63``, a FIFO), to be read as stdin is;
-    None for a file, ``-`` or an address. Refused with ``--image-root``, which confines
-    IMAGE to files the tool can look at before it reads them (a pipe's size and end are
-    what its writer makes them), nothing read."""
+    None for a file, ``-`` or an address, and with ``--image-root``, which confines IMAGE
+    to files (the tool refuses a pipe as every door does, and the refusal says what to do
+    here: ``_PIPE_UNDER_ROOTS``)."""
     kind, value, _ = kind_of(args.image)
     if kind != "path" or not isinstance(value, str):
         return None
     path = os.path.expanduser(value)
     if not is_a_pipe(path):
         return None
-    if args.image_roots:
-        raise ValueError(
-            f"nothing was sent to Slack: IMAGE {quoted(args.image)} is a pipe, and with "
-            "--image-root only files in its folders are read: pipe the image to 'set -' "
-            "instead, or leave --image-root out"
-        )
-    return path
+    return None if args.image_roots else path
 
 
 async def _set_photo_warned(

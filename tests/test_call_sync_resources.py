@@ -79,17 +79,20 @@ def test_a_sync_call_that_refreshes_leaves_no_connection_open(
 ) -> None:
     if set_photo is by_library_agent:
         request.getfixturevalue("ocp_agent_library")  # skipped with its reason where absent
-    # A token lifetime under the refresh margin: every call refreshes first.
+    # A token of 200 s, and the source's clock moved past half its life before each call
+    # (the margin of a token living less than twice it): every call refreshes first.
     with EmulatorThread(rotation_config(lifetime=200)) as emulator:
         store = sqlite_store(tmp_path / "installations.db")
         asyncio.run(install(emulator, store, "UONE00001"))
-        source = emulator_source(emulator, store)
+        clock = Clock()
+        source = emulator_source(emulator, store, clock=clock)
         tool = UsersSetPhoto(source, base_url=emulator.base_url, environ={})
         person = tool.acting_as(team_id=TEAM_ID, user_id="UONE00001")
         gc.disable()
         try:
             before = open_sockets()
             for number in range(CALLS):
+                clock.offset += 150
                 assert set_photo(person, number)["ok"] is True
             after = settled_sockets(before + 4)
         finally:
