@@ -287,3 +287,34 @@ def test_links_walked_by_the_tool_keep_the_systems_meaning(root: Path, outside: 
     source, problems = open_confined("chain0", (root,), 10**6)
     assert source is None
     assert "a symlink loop" in problems[0].message
+
+
+async def test_a_base64_shaped_path_through_a_way_out_and_back_tells_nothing(
+    root: Path, outside: Path
+) -> None:
+    """A link in the root whose text goes out and comes back (``../private/X/../../Downloads``),
+    then a base64-shaped path through it to a photo in the root: whether the path exists
+    decided base64 or path, and the system's lookup of X decided that (a folder there:
+    the path, refused as a link leading out; a file or nothing: base64). One answer now."""
+    (root / "mepng").write_bytes(make_image())
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", image_roots=[root], environ={}
+    ) as tool:
+        answers = []
+        for far_end in _FAR_ENDS:
+            (root / f"L{far_end}").symlink_to(f"../{outside.name}/{far_end}/../../{root.name}")
+            text = f"L{far_end}" + "/" * (70 - len(far_end)) + "mepng"
+            result = await tool.run({"image": text})
+            assert result["ok"] is False, result
+            assert result["problems"], (far_end, result)
+            answers.append(result["problems"][0]["message"].replace(text, "PATH"))
+    assert answers[0] == answers[1] == answers[2], answers
+
+
+async def test_the_walk_is_taken_where_os_open_is_wrapped(root: Path) -> None:
+    """An async test runs under blockbuster, whose wrapper around os.open is in no
+    ``os.supports_dir_fd``: asked there, the walk was left out, and the system's lookup
+    taken again (the way-out-and-back test above passed through it). Read at import."""
+    from ocp_users_photo.images.beneath import can_open_beneath
+
+    assert can_open_beneath() is (os.name == "posix")

@@ -18,11 +18,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Sequence
+import stat
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
-__all__ = ["LeadsOut", "can_open_beneath", "open_beneath"]
+__all__ = ["LeadsOut", "can_open_beneath", "exists_beneath", "open_beneath"]
+
+T = TypeVar("T")
 
 _NO_FOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
 _FOLDER_FLAGS: Final = (
@@ -38,9 +41,19 @@ class LeadsOut(Exception):
     """A step of the path, or of a link on it, leaves the roots: nothing is looked up there."""
 
 
+# Read once, at import: a wrapper put around os.open later (a tool watching for blocking
+# calls, as the tests' blockbuster does) is in no such set, and the walk would be left out.
+_CAN_OPEN_BENEATH: Final = (
+    bool(_NO_FOLLOW)
+    and os.open in os.supports_dir_fd
+    and os.readlink in os.supports_dir_fd
+    and os.stat in os.supports_dir_fd
+)
+
+
 def can_open_beneath() -> bool:
     """Whether this system opens from a folder's handle without following links (POSIX)."""
-    return bool(_NO_FOLLOW) and os.open in os.supports_dir_fd and os.readlink in os.supports_dir_fd
+    return _CAN_OPEN_BENEATH
 
 
 def open_beneath(named: str, roots: Sequence[Path], flags: int) -> tuple[int, str]:
@@ -50,6 +63,39 @@ def open_beneath(named: str, roots: Sequence[Path], flags: int) -> tuple[int, st
     ``LeadsOut`` where a step would leave the roots; else the OSError of the step that
     failed (a missing name's ``filename`` is where it was looked for), ELOOP past 40 links.
     """
+
+    def opened(name: str, folder: int) -> int:
+        return os.open(name, flags | _NO_FOLLOW, dir_fd=folder)
+
+    return _walk(named, roots, opened, os.dup)
+
+
+def exists_beneath(named: str, roots: Sequence[Path]) -> bool:
+    """Whether ``named`` is something inside the roots, reached as ``open_beneath`` reaches it
+    (a way out and back in is nothing there: what lies outside decides nothing)."""
+
+    def looked_at(name: str, folder: int) -> os.stat_result:
+        status = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        if stat.S_ISLNK(status.st_mode):
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), name)  # walked as a link
+        return status
+
+    try:
+        _walk(named, roots, looked_at, os.fstat)
+    except (LeadsOut, OSError, ValueError):
+        return False
+    return True
+
+
+def _walk(
+    named: str,
+    roots: Sequence[Path],
+    last_step: Callable[[str, int], T],
+    folder_itself: Callable[[int], T],
+) -> tuple[T, str]:
+    """``last_step`` on the last name of ``named`` in the handle of the folder holding it, and
+    where that was, every link on the way followed here (``last_step`` raises for a link);
+    ``folder_itself`` on the handle of the folder where only folders are named."""
     folders, pending = _start(named, roots)
     links = missed = 0
     try:
@@ -66,7 +112,7 @@ def open_beneath(named: str, roots: Sequence[Path], flags: int) -> tuple[int, st
                 raise LeadsOut
             try:
                 if not pending:
-                    return os.open(name, flags | _NO_FOLLOW, dir_fd=handle), candidate
+                    return last_step(name, handle), candidate
                 opened = os.open(name, _FOLDER_FLAGS, dir_fd=handle)
             except OSError as failed:
                 target = _link_text(name, handle)
@@ -89,10 +135,10 @@ def open_beneath(named: str, roots: Sequence[Path], flags: int) -> tuple[int, st
                     pending[:0] = [part for part in target.split(os.sep) if part]
                 continue
             folders.append((candidate, opened))
-        # Only folders named ("/", a root itself, a link to ".."): opened as the file would
-        # be, to be refused as a folder, or as outside, by the caller's checks of the handle.
+        # Only folders named ("/", a root itself, a link to ".."): the folder itself, to be
+        # refused as a folder, or as outside, by the caller's checks of the handle.
         path, handle = folders[-1]
-        return os.dup(handle), path
+        return folder_itself(handle), path
     finally:
         _close_all(folders)
 

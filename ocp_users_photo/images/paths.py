@@ -31,7 +31,12 @@ from typing import Final
 from ocp_users_photo.deferred_close import DeferredCloseFile
 from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images import byte_budget
-from ocp_users_photo.images.beneath import LeadsOut, can_open_beneath, open_beneath
+from ocp_users_photo.images.beneath import (
+    LeadsOut,
+    can_open_beneath,
+    exists_beneath,
+    open_beneath,
+)
 from ocp_users_photo.images.look_alike_names import LookAlikes, look_alikes_in, shown_name
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.safe_text import without_tokens, wrapping_advice
@@ -112,6 +117,10 @@ def path_exists(text: str, image_roots: Sequence[Path] | None) -> bool:
         return False
     try:
         named = anchor(os.path.expanduser(text), image_roots)
+        if image_roots is not None and can_open_beneath():
+            # As the open reaches it (".." as written, links walked within the roots): the
+            # system's lookup would tell what lies outside on a way out and back in.
+            return exists_beneath(os.path.normpath(named), image_roots)
         if not os.path.exists(named):
             return False
     except (OSError, ValueError, RuntimeError):
