@@ -14,6 +14,7 @@ import io
 import os
 import pwd
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,10 @@ from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.images import beneath, paths
 from ocp_users_photo.images.limits import ImageLimits
-from ocp_users_photo.images.paths import READ_WHOLE_BYTES, open_confined
-from ocp_users_photo.settings import door_image_roots
+from ocp_users_photo.images.paths import READ_WHOLE_BYTES, open_confined, path_exists
+from ocp_users_photo.settings import door_image_roots, resolve_roots
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
 
 
@@ -235,6 +237,7 @@ def test_a_link_flipped_in_and_out_while_paths_open_tells_nothing_of_its_far_end
     file"). Every step now opens from the folder before it, no link followed by the
     system: the answers are the photo or the refusal of a link leading out."""
     (root / "inside.png").write_bytes(make_image())
+    (root / "me.png").symlink_to("inside.png")  # there from the first open on
     stop = threading.Event()
 
     def flip() -> None:
@@ -318,3 +321,90 @@ async def test_the_walk_is_taken_where_os_open_is_wrapped(root: Path) -> None:
     from ocp_users_photo.images.beneath import can_open_beneath
 
     assert can_open_beneath() is (os.name == "posix")
+
+
+# --- Where a walk begins, and what is asked after it (a review of the walk, 2026-12-07).
+
+
+def test_a_root_inside_another_is_walked_into_from_the_outer_one(tmp_path: Path) -> None:
+    """Roots [A/sub/B, A], and a writer of A replaces sub with a link out: a walk begun at
+    A/sub/B opened by its path had the system follow that link, and its errors told what
+    lay outside. Every answer is now the refusal of a link leading out."""
+    outer = (tmp_path / "A").resolve()
+    (outer / "sub" / "B").mkdir(parents=True)
+    roots = resolve_roots([outer / "sub" / "B", outer])
+    (outer / "sub" / "B").rmdir()
+    (outer / "sub").rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    (outer / "sub").symlink_to(elsewhere)
+    answers = []
+    for step in range(4):
+        if step == 1:
+            elsewhere.write_bytes(b"file")
+        elif step == 2:
+            elsewhere.unlink()
+            elsewhere.mkdir()
+        elif step == 3:
+            (elsewhere / "B").mkdir()
+            (elsewhere / "B" / "x.png").write_bytes(b"x")
+        named = str(outer / "sub" / "B" / "x.png")
+        source, problems = open_confined(named, roots, 10**6)
+        assert source is None
+        answers.append((_refusal_kinds(problems), path_exists(named, roots)))
+    assert answers == [("a link leading out", False)] * 4, answers
+
+
+def test_a_root_given_through_a_link_opens_paths_written_through_it(tmp_path: Path) -> None:
+    """macOS's /tmp: the root given through a link, whose own path is a root too. A walk
+    begun at it opened by its path refused it (a link, opened without following it), with
+    "a folder on its way is a file"."""
+    real = (tmp_path / "data" / "photos").resolve()
+    real.mkdir(parents=True)
+    (real / "me.png").write_bytes(make_image())
+    (real / "l.png").symlink_to("../photos/me.png")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "linkroot").symlink_to(real)
+    roots = resolve_roots([tmp_path / "home" / "linkroot"])
+    for written in (
+        real / "l.png",
+        tmp_path / "home/linkroot/me.png",
+        tmp_path / "home/linkroot/l.png",
+    ):
+        source, problems = open_confined(str(written), roots, 10**6)
+        assert source is not None, (written, problems)
+        assert source.label == str(real / "me.png")
+        source.close()
+        assert path_exists(str(written), roots)
+
+
+@pytest.mark.parametrize("far_end", ["file", "folder", "folder with x.png", "nothing"])
+def test_the_look_alike_search_after_a_walk_asks_the_system_nothing(
+    tmp_path: Path, far_end: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the walk finds no file, the folder its look-alikes are read in was opened by its
+    path, links followed: a folder of the root swapped for a link out just then told
+    whether the far end was a folder and held the name. Now opened by the walk too."""
+    root = (tmp_path / "R").resolve()
+    (root / "a").mkdir(parents=True)
+    outside = tmp_path / "O"
+    if far_end == "file":
+        outside.write_bytes(b"x")
+    elif far_end.startswith("folder"):
+        outside.mkdir()
+        if far_end == "folder with x.png":
+            (outside / "x.png").write_bytes(make_image())
+    walk = beneath.open_beneath
+
+    def walk_then_swap(named: str, roots: Sequence[Path], flags: int) -> tuple[int, str]:
+        try:
+            return walk(named, roots, flags)
+        except FileNotFoundError:
+            if (root / "a").is_dir() and not (root / "a").is_symlink():
+                (root / "a").rmdir()
+                (root / "a").symlink_to(outside)  # the root's writer, just after the walk
+            raise
+
+    monkeypatch.setattr(paths, "open_beneath", walk_then_swap)
+    source, problems = open_confined(str(root / "a" / "x.png"), (root,), 10**6)
+    assert source is None
+    assert _refusal_kinds(problems) == "a link leading out", problems

@@ -11,19 +11,27 @@ folder on the way to one), ``..`` is the folder held before, and a link is read 
 text walked the same way. Each step opens from the handle of the folder before it with
 no link followed by the system, so a link swapped in meanwhile is met as a link, never
 followed. What a step that fails says is about a name inside the roots.
+
+A walk begins at the outermost root holding the path that is a real folder (its own real
+path, as resolved when the roots were given: no writer of a root controls a name on its
+way), else at the file system's top: a root nested in another is walked into from the
+outer one, and a root given through a link (macOS's ``/tmp``) through that link.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
+import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
 
-__all__ = ["LeadsOut", "can_open_beneath", "exists_beneath", "open_beneath"]
+__all__ = ["LeadsOut", "Missing", "can_open_beneath", "exists_beneath", "open_beneath"]
 
 T = TypeVar("T")
 
@@ -33,12 +41,21 @@ _FOLDER_FLAGS: Final = (
 )
 # As many links as Linux follows for one path (its ELOOP past 40).
 _MOST_LINKS: Final = 40
-# How often a walk looks again at a name that was missing (``open_beneath``).
-_MOST_MISSES: Final = 2
 
 
 class LeadsOut(Exception):
     """A step of the path, or of a link on it, leaves the roots: nothing is looked up there."""
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Where a walk found no name: the folder it looked in (a real one, inside the roots or on
+    the way to one), the name, and whether that was the path's last name as given, not
+    one a link's text gave (a link leading nowhere is that link, not a misspelt name)."""
+
+    folder: str
+    name: str
+    last_as_given: bool
 
 
 # Read once, at import: a wrapper put around os.open later (a tool watching for blocking
@@ -61,7 +78,8 @@ def open_beneath(named: str, roots: Sequence[Path], flags: int) -> tuple[int, st
     ``flags``, and where it was found, each link on the way followed here, not by the system.
 
     ``LeadsOut`` where a step would leave the roots; else the OSError of the step that
-    failed (a missing name's ``filename`` is where it was looked for), ELOOP past 40 links.
+    failed (a missing name's ``filename`` is where it was looked for, its ``missing`` a
+    ``Missing``), ELOOP past 40 links.
     """
 
     def opened(name: str, folder: int) -> int:
@@ -96,11 +114,13 @@ def _walk(
     """``last_step`` on the last name of ``named`` in the handle of the folder holding it, and
     where that was, every link on the way followed here (``last_step`` raises for a link);
     ``folder_itself`` on the handle of the folder where only folders are named."""
-    folders, pending = _start(named, roots)
-    links = missed = 0
+    folders, names = _start(named, roots)
+    # Each name to walk, and whether a link's text gave it (else the path as given).
+    pending = collections.deque((name, False) for name in names)
+    links = 0
     try:
         while pending:
-            name = pending.pop(0)
+            name, from_a_link = pending.popleft()
             if name == os.curdir:
                 continue
             if name == os.pardir:
@@ -116,23 +136,22 @@ def _walk(
                 opened = os.open(name, _FOLDER_FLAGS, dir_fd=handle)
             except OSError as failed:
                 target = _link_text(name, handle)
-                if target is None and failed.errno == errno.ENOENT and missed < _MOST_MISSES:
-                    # A name being replaced (another program's rename over it) can be missing
-                    # for a moment to the open and the read of its link alike: looked at again.
-                    missed += 1
-                    pending.insert(0, name)
-                    continue
                 if target is None:
-                    failed.filename = os.path.join(candidate, *pending)
+                    rest = [left for left, _ in pending]
+                    failed.filename = os.path.join(candidate, *rest)
+                    if failed.errno == errno.ENOENT:
+                        last = not pending and not from_a_link
+                        failed.missing = Missing(path, name, last)  # type: ignore[attr-defined]
                     raise
                 links += 1
                 if links > _MOST_LINKS:
                     raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), candidate) from None
+                parts = [part for part in target.split(os.sep) if part]
                 if os.path.isabs(target):
                     _close_all(folders)
-                    folders, pending = _start(os.path.join(target, *pending), roots)
+                    folders, pending = _restarted(target, pending, roots)
                 else:
-                    pending[:0] = [part for part in target.split(os.sep) if part]
+                    pending.extendleft((part, True) for part in reversed(parts))
                 continue
             folders.append((candidate, opened))
         # Only folders named ("/", a root itself, a link to ".."): the folder itself, to be
@@ -143,23 +162,50 @@ def _walk(
         _close_all(folders)
 
 
+def _restarted(
+    target: str, pending: collections.deque[tuple[str, bool]], roots: Sequence[Path]
+) -> tuple[list[tuple[str, int]], collections.deque[tuple[str, bool]]]:
+    """The walk begun again for a link whose text is a whole path: where it begins, and the
+    names after it, those that followed the link keeping where they came from."""
+    after = list(pending)
+    folders, names = _start(os.path.join(target, *(name for name, _ in after)), roots)
+    given = [True] * max(len(names) - len(after), 0) + [from_link for _, from_link in after]
+    return folders, collections.deque(zip(names, given[len(given) - len(names) :], strict=True))
+
+
 def _start(named: str, roots: Sequence[Path]) -> tuple[list[tuple[str, int]], list[str]]:
-    """Where the walk of ``named`` begins: the root it lies in, opened by its path (a root is
-    a real folder, its links resolved when it was given), and the names after it; else
-    the file system's top. Fewer steps for every call's usual path."""
+    """Where the walk of ``named`` begins (the module's docstring): the outermost real root
+    holding it, opened by its path, and the names after it; else the file system's top.
+    A root that is a link now (moved since it was given) is walked to from the top."""
     parts = [part for part in named.split(os.sep) if part]
-    folded = os.path.normcase(os.sep + os.sep.join(parts))
-    for root in roots:
-        text = os.path.normcase(os.fspath(root)).rstrip(os.sep)
-        if text and folded.startswith(text + os.sep) and os.pardir not in parts:
-            depth = len([part for part in text.split(os.sep) if part])
-            start = os.sep + os.sep.join(parts[:depth])
-            return [(start, os.open(start, _FOLDER_FLAGS))], parts[depth:]
+    if os.pardir not in parts:
+        folded = os.path.normcase(os.sep + os.sep.join(parts))
+        for root in _real_roots(tuple(os.fspath(root) for root in roots)):
+            if folded.startswith(os.path.normcase(root) + os.sep):
+                depth = len([part for part in root.split(os.sep) if part])
+                with contextlib.suppress(OSError):
+                    return [(root, os.open(root, _FOLDER_FLAGS))], parts[depth:]
+                break
     return [(os.sep, os.open(os.sep, _FOLDER_FLAGS))], parts
 
 
+@functools.lru_cache(maxsize=64)
+def _real_roots(roots: tuple[str, ...]) -> tuple[str, ...]:
+    """The roots that are their own real path, outermost first (none inside another kept
+    after it); read once per set of roots."""
+    real = []
+    for root in roots:
+        text = root.rstrip(os.sep)
+        with contextlib.suppress(OSError, ValueError):
+            if text and os.path.realpath(text) == text:
+                real.append(text)
+    real.sort(key=lambda text: text.count(os.sep))
+    return tuple(real)
+
+
 def _up(folders: list[tuple[str, int]]) -> None:
-    """``..``: the folder held before, or, from where the walk began, the one holding it."""
+    """``..``: the folder held before, or, from where the walk began (a real folder), the one
+    holding it."""
     if len(folders) > 1:
         os.close(folders.pop()[1])
         return

@@ -33,6 +33,7 @@ from ocp_users_photo.errors import IMAGE_PATH, Problem
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.beneath import (
     LeadsOut,
+    Missing,
     can_open_beneath,
     exists_beneath,
     open_beneath,
@@ -251,16 +252,23 @@ def _opened(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> 
     swapped for a link out must not have its names listed); the file found is confined
     as ``named`` was. Several such files, or a folder too large to read whole: _Refused,
     naming each found as it is written."""
+    beneath = image_roots is not None and can_open_beneath()
     try:
         return _open(named, shown_path, image_roots)
     except FileNotFoundError as missing:
-        if os.path.lexists(named):  # a link by that very name, leading nowhere: that one
-            raise
-        # Where it was looked for, every link on the way followed (open_beneath's walk).
-        looked = missing.filename if isinstance(missing.filename, str) else named
-        folder = os.path.dirname(looked) or os.curdir
+        if beneath:
+            # Where the walk found no name (a real folder inside the roots): the look-alikes
+            # are read there, never by a path the system would look up again, links followed.
+            where = getattr(missing, "missing", None)
+            if not isinstance(where, Missing) or not where.last_as_given:
+                raise  # a folder on the way missing, or a link leading nowhere: that one
+            folder, wanted = where.folder, where.name
+        else:
+            if os.path.lexists(named):  # a link by that very name, leading nowhere: that one
+                raise
+            folder, wanted = os.path.dirname(named) or os.curdir, os.path.basename(named)
         try:
-            folder_handle = os.open(folder, _FOLDER_FLAGS)
+            folder_handle = _open(folder, shown_path, image_roots, _FOLDER_FLAGS)[0]
         except (OSError, ValueError):
             raise FileNotFoundError(errno.ENOENT, "no such file", named) from None
         try:
@@ -268,28 +276,29 @@ def _opened(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> 
                 real = real_path_of(folder_handle, os.fstat(folder_handle), folder)
                 if real is None or not _inside(real, image_roots):
                     raise _Refused(_outside(shown_path, image_roots, by_a_link=True)) from None
-            alike = look_alikes_in(folder_handle, os.path.basename(named))
+            alike = look_alikes_in(folder_handle, wanted)
         finally:
             os.close(folder_handle)
         if alike.the_one is None:
             if alike.names:
                 raise _Refused(_several_alike(shown_path, alike)) from None
             raise
-        named = os.path.join(os.path.dirname(looked), alike.the_one)
-    beneath = can_open_beneath()
+        named = os.path.join(folder, alike.the_one)
     if image_roots is not None and not beneath and not _really_inside(named, image_roots):
         raise _Refused(_outside(shown_path, image_roots, by_a_link=True))
     return _open(named, shown_path, image_roots)
 
 
-def _open(named: str, shown_path: str, image_roots: Sequence[Path] | None) -> tuple[int, str]:
+def _open(
+    named: str, shown_path: str, image_roots: Sequence[Path] | None, flags: int = _OPEN_FLAGS
+) -> tuple[int, str]:
     """``named`` opened, one step at a time within the roots where there are roots and the
     system can (``open_beneath``: a step out is refused as a link leading out), and where
     it was found."""
     if image_roots is None or not can_open_beneath():
-        return os.open(named, _OPEN_FLAGS), named
+        return os.open(named, flags), named
     try:
-        return open_beneath(named, image_roots, _OPEN_FLAGS)
+        return open_beneath(named, image_roots, flags)
     except LeadsOut:
         raise _Refused(_outside(shown_path, image_roots, by_a_link=True)) from None
 
