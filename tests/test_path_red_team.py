@@ -190,10 +190,11 @@ def _refusal_kinds(problems: list[Any]) -> str:
 def test_a_path_through_an_outside_name_and_back_tells_nothing_of_that_name(
     root: Path, outside: Path, form: str
 ) -> None:
-    """``/elsewhere/X/../../root/me.png`` reads as inside the root (".." applied as written),
-    but the system looked X up: a file there said "a folder on its way is a file", nothing
-    there "no file at", a folder let the photo be set. A hostile model learnt what exists
-    anywhere on the machine. Now one answer for all three: the path as written."""
+    """``/elsewhere/X/../../root/me.png`` reads as inside the root once ".." is applied to the
+    text, but the system looked X up: a file there said "a folder on its way is a file",
+    nothing there "no file at", a folder let the photo be set. A hostile model learnt what
+    exists anywhere on the machine. Now one answer for all three: the path leaves the root
+    at /elsewhere, refused there as outside, nothing there looked up."""
     (root / "me.png").write_bytes(make_image())
     answers = []
     for far_end in _FAR_ENDS:
@@ -202,10 +203,10 @@ def test_a_path_through_an_outside_name_and_back_tells_nothing_of_that_name(
         if form == "relative":
             through = os.path.relpath(outside / far_end, root) + f"/{ups}{root}/me.png"
         source, problems = open_confined(through, (root,), 10**6)
-        answers.append(_refusal_kinds(problems))
-        if source is not None:
-            source.close()
-    assert answers == ["opened", "opened", "opened"], answers
+        assert source is None
+        answers.append(_refusal_kinds(problems).replace(through, "PATH"))
+    assert answers[0] == answers[1] == answers[2], answers
+    assert "is outside the folders images may be read from" in answers[0]
 
 
 @pytest.mark.parametrize("ending", ["probe", "via.png"])
@@ -351,7 +352,11 @@ def test_a_root_inside_another_is_walked_into_from_the_outer_one(tmp_path: Path)
         source, problems = open_confined(named, roots, 10**6)
         assert source is None
         answers.append((_refusal_kinds(problems), path_exists(named, roots)))
-    assert answers == [("a link leading out", False)] * 4, answers
+    # One answer for all four (the inner root, a link now, is taken for one given through a
+    # link: walked where it leads, outside, and refused there).
+    assert len(set(answers)) == 1, answers
+    assert answers[0][1] is False
+    assert "is outside the folders images may be read from" in answers[0][0], answers
 
 
 def test_a_root_given_through_a_link_opens_paths_written_through_it(tmp_path: Path) -> None:
@@ -408,3 +413,94 @@ def test_the_look_alike_search_after_a_walk_asks_the_system_nothing(
     source, problems = open_confined(str(root / "a" / "x.png"), (root,), 10**6)
     assert source is None
     assert _refusal_kinds(problems) == "a link leading out", problems
+
+
+# --- The walk opens what the system opens, and says nothing of what is outside (a second
+# review of the walk, 2026-12-07).
+
+
+@pytest.mark.parametrize("named", ["sub/../x.png", "deep/up/../r/x.png"])
+def test_dot_dot_after_a_link_inside_is_the_systems(tmp_path: Path, named: str) -> None:
+    """ ".." after a link is the folder holding where the link led, as the system has it:
+    applied to the text first, ``sub/../x.png`` (sub leading to deep/er) opened another
+    file than the system's, and ``deep/up/../r/x.png`` (up leading to "..") none."""
+    root = (tmp_path / "r").resolve()
+    (root / "deep" / "er").mkdir(parents=True)
+    (root / "sub").symlink_to("deep/er")
+    (root / "deep" / "up").symlink_to("..")
+    for folder in (root, root / "deep"):
+        (folder / "x.png").write_bytes(make_image())
+    descriptor = os.open(root / named, os.O_RDONLY)
+    try:
+        systems = os.readlink(f"/proc/self/fd/{descriptor}")
+    finally:
+        os.close(descriptor)
+    source, problems = open_confined(named, (root,), 10**6)
+    assert source is not None, problems
+    assert source.label == systems
+    source.close()
+
+
+def test_a_way_out_of_the_roots_as_written_is_refused_as_outside(root: Path, outside: Path) -> None:
+    """``/private/X/../../Downloads/me.png`` leaves the root at ``/private``: refused there as a
+    path outside is (no link on its way), whatever X is, nothing there looked up."""
+    (root / "me.png").write_bytes(make_image())
+    for far_end in _FAR_ENDS:
+        written = f"{outside / far_end}/../../{root.name}/me.png"
+        source, problems = open_confined(written, (root,), 10**6)
+        assert source is None
+        (refused,) = problems
+        assert "is outside the folders images may be read from" in refused.message
+        assert "through a link" not in refused.message
+
+
+@pytest.mark.parametrize("kind", ["folder", "link", "nothing"])
+def test_no_file_at_says_nothing_of_names_outside(
+    root: Path, outside: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path that goes out and comes back, to no file: the refusal's wording was worked out
+    by resolving the path, links followed outside the roots (a link there: "looked for ...:
+    a relative path is taken from the first image folder", for an absolute path too), and
+    a relative one named the working folder, outside the roots."""
+    working = outside / "working"
+    working.mkdir()
+    monkeypatch.chdir(working)
+    probe = outside / "probe"
+    if kind == "folder":
+        probe.mkdir()
+    elif kind == "link":
+        probe.symlink_to(outside / "folder")
+    said = []
+    for written in (
+        f"{root}/../{outside.name}/probe/../../{root.name}/nope.png",
+        "../" * 30 + f"{str(root).lstrip('/')}/nope.png",
+    ):
+        source, problems = open_confined(written, (root,), 10**6)
+        assert source is None
+        said.append(problems[0].message.replace(written, "PATH"))
+    assert str(working) not in " ".join(said)
+    assert said[0] == "image path 'PATH' is outside the folders images may be read from " + (
+        f"({root}): copy the file into one of them, or have whoever runs this tool add its "
+        "folder (image_roots= in Python, --image-root for the command line and the MCP server)"
+    )
+
+
+def test_a_root_given_through_links_on_its_own_way_opens_paths_written_through_it(
+    tmp_path: Path,
+) -> None:
+    """macOS's /tmp/pics where /tmp is a link too (or a home folder that is a link): walked
+    from the top, the links on the root's own way led where no root is, and every path
+    written through it was refused. The links on a root's own way are the host's."""
+    photos = (tmp_path / "photos").resolve()
+    photos.mkdir()
+    (photos / "a.png").write_bytes(make_image())
+    (tmp_path / "real_tmp").mkdir()
+    (tmp_path / "real_tmp" / "pics").symlink_to(photos)
+    (tmp_path / "tmp").symlink_to("real_tmp")
+    roots = resolve_roots([tmp_path / "tmp" / "pics"])
+    written = str(tmp_path / "tmp" / "pics" / "a.png")
+    source, problems = open_confined(written, roots, 10**6)
+    assert source is not None, problems
+    assert source.label == str(photos / "a.png")
+    source.close()
+    assert path_exists(written, roots)

@@ -15,7 +15,9 @@ followed. What a step that fails says is about a name inside the roots.
 A walk begins at the outermost root holding the path that is a real folder (its own real
 path, as resolved when the roots were given: no writer of a root controls a name on its
 way), else at the file system's top: a root nested in another is walked into from the
-outer one, and a root given through a link (macOS's ``/tmp``) through that link.
+outer one. A path written through a root given through a link (macOS's ``/tmp``) is
+taken as written through the folder that link leads to: the links on a root's own way
+are the host's.
 """
 
 from __future__ import annotations
@@ -44,7 +46,13 @@ _MOST_LINKS: Final = 40
 
 
 class LeadsOut(Exception):
-    """A step of the path, or of a link on it, leaves the roots: nothing is looked up there."""
+    """A step of the path, or of a link on it, leaves the roots: nothing is looked up there.
+    ``through_a_link``: a link was followed before that step (else the path as written
+    leaves them, as ``/etc/X/../../photos/me.png`` does at ``/etc``)."""
+
+    def __init__(self, *, through_a_link: bool) -> None:
+        super().__init__("leads out of the image folders")
+        self.through_a_link = through_a_link
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,7 @@ def _walk(
             path, handle = folders[-1]
             candidate = os.path.join(path, name)
             if not _within_or_on_the_way(candidate, roots):
-                raise LeadsOut
+                raise LeadsOut(through_a_link=links > 0)
             try:
                 if not pending:
                     return last_step(name, handle), candidate
@@ -177,10 +185,11 @@ def _start(named: str, roots: Sequence[Path]) -> tuple[list[tuple[str, int]], li
     """Where the walk of ``named`` begins (the module's docstring): the outermost real root
     holding it, opened by its path, and the names after it; else the file system's top.
     A root that is a link now (moved since it was given) is walked to from the top."""
-    parts = [part for part in named.split(os.sep) if part]
+    real_roots, aliases = _roots_as_found(tuple(os.fspath(root) for root in roots))
+    parts = [part for part in _through_aliases(named, aliases).split(os.sep) if part]
     if os.pardir not in parts:
         folded = os.path.normcase(os.sep + os.sep.join(parts))
-        for root in _real_roots(tuple(os.fspath(root) for root in roots)):
+        for root in real_roots:
             if folded.startswith(os.path.normcase(root) + os.sep):
                 depth = len([part for part in root.split(os.sep) if part])
                 with contextlib.suppress(OSError):
@@ -190,17 +199,38 @@ def _start(named: str, roots: Sequence[Path]) -> tuple[list[tuple[str, int]], li
 
 
 @functools.lru_cache(maxsize=64)
-def _real_roots(roots: tuple[str, ...]) -> tuple[str, ...]:
-    """The roots that are their own real path, outermost first (none inside another kept
-    after it); read once per set of roots."""
-    real = []
+def _roots_as_found(roots: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The roots that are their own real path, outermost first; and each other root (given
+    through a link: macOS's /tmp, a home folder that is a link) with the real folder it
+    leads to, longest first. Read once per set of roots: they are the host's own folders,
+    the links on their way the host's (or the system's), not a model's."""
+    real: list[str] = []
+    aliases: list[tuple[str, str]] = []
     for root in roots:
         text = root.rstrip(os.sep)
+        if not text:
+            continue
         with contextlib.suppress(OSError, ValueError):
-            if text and os.path.realpath(text) == text:
+            resolved = os.path.realpath(text)
+            if resolved == text:
                 real.append(text)
+            else:
+                aliases.append((text, resolved))
     real.sort(key=lambda text: text.count(os.sep))
-    return tuple(real)
+    aliases.sort(key=lambda pair: -len(pair[0]))
+    return tuple(real), tuple(aliases)
+
+
+def _through_aliases(named: str, aliases: Sequence[tuple[str, str]]) -> str:
+    """``named`` with a root given through a link written as the folder it leads to: the
+    links on that root's own way are the host's, and walked from the top they would
+    leave the roots (``/tmp`` leads to ``/private/tmp``, on the way to no root)."""
+    folded = os.path.normcase(named)
+    for alias, resolved in aliases:
+        folded_alias = os.path.normcase(alias)
+        if folded == folded_alias or folded.startswith(folded_alias + os.sep):
+            return resolved + named[len(alias) :]
+    return named
 
 
 def _up(folders: list[tuple[str, int]]) -> None:

@@ -119,9 +119,9 @@ def path_exists(text: str, image_roots: Sequence[Path] | None) -> bool:
     try:
         named = anchor(os.path.expanduser(text), image_roots)
         if image_roots is not None and can_open_beneath():
-            # As the open reaches it (".." as written, links walked within the roots): the
-            # system's lookup would tell what lies outside on a way out and back in.
-            return exists_beneath(os.path.normpath(named), image_roots)
+            # As the open reaches it (walked within the roots): the system's lookup would
+            # tell what lies outside on a way out and back in.
+            return exists_beneath(named, image_roots)
         if not os.path.exists(named):
             return False
     except (OSError, ValueError, RuntimeError):
@@ -204,12 +204,10 @@ def open_confined(
             )
         ]
     named = anchor(expanded, image_roots)
+    # With roots, the path is walked (images/beneath.py): a way out of them, even one that
+    # comes back, is refused where it leaves, nothing there looked up.
     beneath = image_roots is not None and can_open_beneath()
-    if beneath:
-        # The path the roots were judged on: ".." applied as written, never by the system
-        # (which looks up what precedes it, outside the roots too).
-        named = os.path.normpath(named)
-    elif image_roots is not None and not _really_inside(named, image_roots):
+    if not beneath and image_roots is not None and not _really_inside(named, image_roots):
         # A link inside the roots that leads out: refused before anything is opened there
         # (what is at the far end is not told).
         return None, [_outside(shown_path, image_roots, by_a_link=True)]
@@ -220,12 +218,12 @@ def open_confined(
     except (OSError, ValueError) as error:
         if beneath:
             # Every step was inside the roots (open_beneath): what failed is said.
-            return None, [_not_opened(error, shown_path, named, expanded, text)]
+            return None, [_not_opened(error, shown_path, named, expanded, text, image_roots)]
         if image_roots is not None and not _really_inside(named, image_roots):
             # A link swapped in since the check above: what is at its far end (a folder,
             # nothing, a file on the way) is not told, as for a link found there at once.
             return None, [_outside(shown_path, image_roots, by_a_link=True)]
-        return None, [_not_opened(error, shown_path, named, expanded, text)]
+        return None, [_not_opened(error, shown_path, named, expanded, text, image_roots)]
     try:
         source, problems = _checked_handle(descriptor, shown_path, named, image_roots, max_bytes)
     except BaseException:
@@ -299,8 +297,9 @@ def _open(
         return os.open(named, flags), named
     try:
         return open_beneath(named, image_roots, flags)
-    except LeadsOut:
-        raise _Refused(_outside(shown_path, image_roots, by_a_link=True)) from None
+    except LeadsOut as leads:
+        by_a_link = leads.through_a_link
+        raise _Refused(_outside(shown_path, image_roots, by_a_link=by_a_link)) from None
 
 
 def _several_alike(shown_path: str, alike: LookAlikes) -> Problem:
@@ -316,18 +315,16 @@ def _several_alike(shown_path: str, alike: LookAlikes) -> Problem:
 
 
 def _not_opened(
-    error: OSError | ValueError, shown_path: str, named: str, expanded: str, typed: str
+    error: OSError | ValueError,
+    shown_path: str,
+    named: str,
+    expanded: str,
+    typed: str,
+    image_roots: Sequence[Path] | None = None,
 ) -> Problem:
     """Why ``named`` could not be opened, saying what to do."""
     if isinstance(error, FileNotFoundError):
-        looked = ""
-        if named != expanded and not _in_working_folder(named, expanded):
-            looked = f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
-        elif not os.path.isabs(expanded):
-            # Taken from the working directory: a terminal opened in the home folder, or a
-            # host's '/', is not the folder holding the photo, and the refusal says so.
-            with contextlib.suppress(OSError):
-                looked = f" (looked in the current folder, {_for_message(os.getcwd())!r})"
+        looked = _where_looked(named, expanded, image_roots)
         return problem(
             f"no file at {shown_path!r}{looked}: {wrapping_advice(typed)}give the path of "
             "an existing PNG, JPEG or GIF file, a data: URI or base64 text"
@@ -348,6 +345,32 @@ def _not_opened(
         f"image path {shown_path!r} cannot be resolved ({reason(error)}): give the path of "
         "an existing image file"
     )
+
+
+def _where_looked(named: str, expanded: str, image_roots: Sequence[Path] | None) -> str:
+    """Where a relative path was looked for, said beside "no file at": the first image folder,
+    or the working folder where it is that folder (or there are no roots). With roots it
+    is told from the path and the roots as written: resolving the model's path would
+    follow links outside them (which ones are links, the wording told), and a working
+    folder outside them is not named."""
+    if image_roots is not None:
+        if os.path.isabs(expanded):
+            return ""
+        with contextlib.suppress(OSError):
+            working = os.getcwd()
+            if image_roots and os.path.normcase(working) == os.path.normcase(
+                os.fspath(image_roots[0])
+            ):
+                return f" (looked in the current folder, {_for_message(working)!r})"
+        return f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
+    if named != expanded and not _in_working_folder(named, expanded):
+        return f" (looked for {_for_message(named)!r}: {RELATIVE_RULE})"
+    if not os.path.isabs(expanded):
+        # Taken from the working directory: a terminal opened in the home folder, or a
+        # host's '/', is not the folder holding the photo, and the refusal says so.
+        with contextlib.suppress(OSError):
+            return f" (looked in the current folder, {_for_message(os.getcwd())!r})"
+    return ""
 
 
 def _in_working_folder(named: str, expanded: str) -> bool:
