@@ -13,6 +13,8 @@ import contextlib
 import io
 import os
 import pwd
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +30,7 @@ from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES, open_confined, path_exists
 from ocp_users_photo.settings import door_image_roots, resolve_roots
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+from tests.programs import bound_by_permissions
 
 
 @pytest.fixture
@@ -504,3 +507,116 @@ def test_a_root_given_through_links_on_its_own_way_opens_paths_written_through_i
     assert source.label == str(photos / "a.png")
     source.close()
     assert path_exists(written, roots)
+
+
+# --- A third review of the walk (2026-12-07): what the system opens, the tool opens.
+
+
+def test_a_root_given_through_a_link_follows_where_the_link_leads_now(tmp_path: Path) -> None:
+    """Roots [a, a/alias], a/alias a link to b: where it led was kept from its first use, so
+    once a writer of a pointed it elsewhere, or made it a folder, a path through it still
+    opened b's file, not the system's."""
+    outer, b, c = (tmp_path / name for name in ("a", "b", "c"))
+    for folder, mark in ((outer, b"A"), (b, b"B"), (c, b"C")):
+        folder.mkdir()
+        (folder / "f.png").write_bytes(mark)
+    (outer / "alias").symlink_to(b)
+    roots = resolve_roots([outer, outer / "alias"])
+
+    def opened() -> bytes | str:
+        source, problems = open_confined(str(outer / "alias" / "f.png"), roots, 10**6)
+        if source is None:
+            return _refusal_kinds(problems)
+        try:
+            assert source.data is not None
+            return source.data
+        finally:
+            source.close()
+
+    assert opened() == b"B"
+    (outer / "alias").unlink()
+    (outer / "alias").symlink_to(c)  # c is no root
+    assert "is outside the folders images may be read from" in str(opened())
+    (outer / "alias").unlink()
+    (outer / "alias").mkdir()
+    (outer / "alias" / "f.png").write_bytes(b"A-alias")
+    assert opened() == b"A-alias"
+
+
+def test_an_inner_root_swapped_for_a_link_before_its_first_use_opens_once_put_back(
+    tmp_path: Path,
+) -> None:
+    outer = (tmp_path / "outer").resolve()
+    (outer / "in").mkdir(parents=True)
+    (outer / "in" / "x.png").write_bytes(b"IN")
+    roots = resolve_roots([outer, outer / "in"])
+    (outer / "in").rename(tmp_path / "kept")
+    (outer / "in").symlink_to(tmp_path / "elsewhere")
+    source, problems = open_confined(str(outer / "in" / "x.png"), roots, 10**6)
+    assert source is None
+    (outer / "in").unlink()
+    (tmp_path / "kept").rename(outer / "in")
+    source, problems = open_confined(str(outer / "in" / "x.png"), roots, 10**6)
+    assert source is not None, problems
+    assert source.data == b"IN"
+    source.close()
+
+
+def test_a_trailing_slash_names_a_folder_as_the_system_has_it(root: Path) -> None:
+    (root / "x.png").write_bytes(make_image())
+    (root / "sub").mkdir()
+    with pytest.raises(NotADirectoryError):
+        os.open(f"{root}/x.png/", os.O_RDONLY)  # the system's answer
+    source, problems = open_confined(f"{root}/x.png/", (root,), 10**6)
+    assert source is None
+    assert "a folder on its way is a file" in problems[0].message
+    assert not path_exists(f"{root}/x.png/", (root,))
+    source, problems = open_confined(f"{root}/sub/", (root,), 10**6)
+    assert source is None
+    assert "is a folder" in problems[0].message
+
+
+_SEARCH_ONLY = """
+import sys
+from pathlib import Path
+from ocp_users_photo.images.paths import open_confined, path_exists
+root = Path(sys.argv[1])
+for named in sys.argv[2:]:
+    source, problems = open_confined(named, (root,), 10**6)
+    print(source.data.decode() if source else problems[0].message, path_exists(named, (root,)))
+"""
+
+
+def test_folders_that_may_be_searched_but_not_listed_are_passed_through(tmp_path: Path) -> None:
+    """A folder of mode 311 (a home folder of 711): the system opens what lies in it, and the
+    walk, opening each folder for reading, said "permission denied" (inside the root, and
+    on the way to it for a path walked from the top)."""
+    home = tmp_path / "home"
+    root = (home / "u" / "photos").resolve()
+    (root / "sub").mkdir(parents=True)
+    (root / "x.png").write_bytes(b"X")
+    (root / "sub" / "y.png").write_bytes(b"Y")
+    (root / "sub").chmod(0o311)
+    home.chmod(0o311)
+    try:
+        ran = subprocess.run(
+            [
+                *bound_by_permissions(),
+                sys.executable,
+                "-c",
+                _SEARCH_ONLY,
+                str(root),
+                str(root / "sub" / "y.png"),
+                f"{root}/sub/../x.png",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            check=False,
+        )
+    finally:
+        home.chmod(0o755)
+        (root / "sub").chmod(0o755)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split("\n")[:2] == ["Y True", "X True"], ran.stdout

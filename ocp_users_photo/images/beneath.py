@@ -38,8 +38,14 @@ __all__ = ["LeadsOut", "Missing", "can_open_beneath", "exists_beneath", "open_be
 T = TypeVar("T")
 
 _NO_FOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+# A folder on the way is held only to look names up in: O_PATH (Linux) needs no leave to
+# read it, as the system's own walk needs none (a home folder of mode 711 lets its owner's
+# photos be opened, not listed); elsewhere it is opened for reading.
 _FOLDER_FLAGS: Final = (
-    os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0) | _NO_FOLLOW
+    (getattr(os, "O_PATH", 0) or os.O_RDONLY)
+    | getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | _NO_FOLLOW
 )
 # As many links as Linux follows for one path (its ELOOP past 40).
 _MOST_LINKS: Final = 40
@@ -125,12 +131,15 @@ def _walk(
     folders, names = _start(named, roots)
     # Each name to walk, and whether a link's text gave it (else the path as given).
     pending = collections.deque((name, False) for name in names)
+    if named.endswith(os.sep) and pending:
+        # "x.png/" names a folder, as the system has it: a file there is "not a directory".
+        pending.append((os.curdir, False))
     links = 0
     try:
         while pending:
             name, from_a_link = pending.popleft()
             if name == os.curdir:
-                continue
+                continue  # (after a name, that name was opened as a folder: see below)
             if name == os.pardir:
                 _up(folders)
                 continue
@@ -199,36 +208,38 @@ def _start(named: str, roots: Sequence[Path]) -> tuple[list[tuple[str, int]], li
 
 
 @functools.lru_cache(maxsize=64)
-def _roots_as_found(roots: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The roots that are their own real path, outermost first; and each other root (given
-    through a link: macOS's /tmp, a home folder that is a link) with the real folder it
-    leads to, longest first. Read once per set of roots: they are the host's own folders,
-    the links on their way the host's (or the system's), not a model's."""
+def _roots_as_found(roots: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The roots that were their own real path when first used, outermost first, and the
+    others (given through a link: macOS's /tmp, a home folder that is a link), longest
+    first. Where each of those leads is read at each use (``_through_aliases``): a link
+    changed since leads where it leads now. A root kept as real that is a link now is
+    walked to from the top (``_start``)."""
     real: list[str] = []
-    aliases: list[tuple[str, str]] = []
+    aliases: list[str] = []
     for root in roots:
         text = root.rstrip(os.sep)
         if not text:
             continue
         with contextlib.suppress(OSError, ValueError):
-            resolved = os.path.realpath(text)
-            if resolved == text:
-                real.append(text)
-            else:
-                aliases.append((text, resolved))
+            (real if os.path.realpath(text) == text else aliases).append(text)
     real.sort(key=lambda text: text.count(os.sep))
-    aliases.sort(key=lambda pair: -len(pair[0]))
+    aliases.sort(key=lambda text: -len(text))
     return tuple(real), tuple(aliases)
 
 
-def _through_aliases(named: str, aliases: Sequence[tuple[str, str]]) -> str:
-    """``named`` with a root given through a link written as the folder it leads to: the
+def _through_aliases(named: str, aliases: Sequence[str]) -> str:
+    """``named`` with a root given through a link written as the folder it leads to now: the
     links on that root's own way are the host's, and walked from the top they would
-    leave the roots (``/tmp`` leads to ``/private/tmp``, on the way to no root)."""
+    leave the roots (``/tmp`` leads to ``/private/tmp``, on the way to no root). Where it
+    leads is then judged as any path is: outside every root, refused."""
     folded = os.path.normcase(named)
-    for alias, resolved in aliases:
+    for alias in aliases:
         folded_alias = os.path.normcase(alias)
         if folded == folded_alias or folded.startswith(folded_alias + os.sep):
+            try:
+                resolved = os.path.realpath(alias)
+            except (OSError, ValueError):
+                return named
             return resolved + named[len(alias) :]
     return named
 
