@@ -620,3 +620,18 @@ def test_folders_that_may_be_searched_but_not_listed_are_passed_through(tmp_path
         (root / "sub").chmod(0o755)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split("\n")[:2] == ["Y True", "X True"], ran.stdout
+
+
+@pytest.mark.parametrize("leads_to", ["..", "/", "elsewhere"])
+def test_a_link_to_a_folder_above_the_root_is_nothing_there_as_one_elsewhere_is(
+    root: Path, outside: Path, leads_to: str
+) -> None:
+    """A link in the root to "..", or to "/", reached only folders on the way to the root:
+    path_exists said yes (base64-shaped text was then taken for a path), where a link to
+    any other folder outside said no. The open refuses all three alike."""
+    target = str(outside) if leads_to == "elsewhere" else leads_to
+    (root / "L").symlink_to(target)
+    assert not path_exists("L", (root,))
+    source, problems = open_confined("L", (root,), 10**6)
+    assert source is None
+    assert "through a link on its way" in problems[0].message

@@ -113,10 +113,12 @@ def exists_beneath(named: str, roots: Sequence[Path]) -> bool:
         return status
 
     try:
-        _walk(named, roots, looked_at, os.fstat)
+        _, found = _walk(named, roots, looked_at, os.fstat)
     except (LeadsOut, OSError, ValueError):
         return False
-    return True
+    # A folder on the way to a root (a link in one to "..", to "/") is no place inside one:
+    # the open refuses it as a link leading out, and so nothing is there.
+    return _inside_a_root(found, roots)
 
 
 def _walk(
@@ -269,6 +271,15 @@ def _link_text(name: str, folder: int) -> str | None:
         return os.readlink(name, dir_fd=folder)
     except (OSError, ValueError):
         return None
+
+
+def _inside_a_root(found: str, roots: Sequence[Path]) -> bool:
+    folded = os.path.normcase(found)
+    for root in roots:
+        text = os.path.normcase(os.fspath(root)).rstrip(os.sep)
+        if folded == (text or os.sep) or folded.startswith(text + os.sep):
+            return True
+    return False
 
 
 def _within_or_on_the_way(candidate: str, roots: Sequence[Path]) -> bool:
