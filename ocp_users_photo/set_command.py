@@ -199,11 +199,11 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     said = said.replace(str(problem), crop_arguments_as_flags(str(problem)))
             # An image too long for Slack: the advice, a fixed text, names the box's flags.
             said = said.replace(CROP_BOX_ADVICE, crop_arguments_as_flags(CROP_BOX_ADVICE))
-            if args.image == STDIN_IMAGE or pipe is not None:
+            if pipe is not None and args.image_roots:
+                said = said.rstrip(".") + _PIPE_UNDER_ROOTS
+            elif args.image == STDIN_IMAGE or pipe is not None:
                 # What the Python API says of text given as bytes, in a terminal's words.
                 said = in_terminal_words(said, args.image)
-            elif args.image_roots and await in_worker_thread(is_a_pipe, args.image):
-                said = said.rstrip(".") + _PIPE_UNDER_ROOTS
             refused.terminal_message = said
             raise
         except (ValueError, OSError) as unexpected:
@@ -218,17 +218,15 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _named_pipe(args: argparse.Namespace) -> str | None:
-    """The pipe IMAGE names (``<(...)``'s ``/dev/fd/63``, a FIFO), to be read as stdin is;
-    None for a file, ``-`` or an address, and with ``--image-root``, which confines IMAGE
-    to files (the tool refuses a pipe as every door does, and the refusal says what to do
+    """The pipe IMAGE names (``<(...)``'s ``/dev/fd/63``, a FIFO); None for a file, ``-`` or
+    an address. Read as stdin is, except with ``--image-root``, which confines IMAGE to
+    files (the tool refuses a pipe as every door does, and the refusal says what to do
     here: ``_PIPE_UNDER_ROOTS``)."""
     kind, value, _ = kind_of(args.image)
     if kind != "path" or not isinstance(value, str):
         return None
     path = os.path.expanduser(value)
-    if not is_a_pipe(path):
-        return None
-    return None if args.image_roots else path
+    return path if is_a_pipe(path) else None
 
 
 async def _set_photo_warned(
@@ -257,7 +255,7 @@ async def _set_photo_warned(
             # A daemon thread: an interrupt ends the command at once, though the read it
             # leaves blocked would wait for the writer to end (anyio's thread held the exit).
             piped = await in_worker_thread(read_stdin_image, tool.limits.max_bytes)
-        elif pipe is not None:
+        elif pipe is not None and not args.image_roots:
             status.show(f"reading the image from {shown(args.image, 80)}")
             piped = await in_worker_thread(read_pipe_image, pipe, tool.limits.max_bytes)
         status.show(

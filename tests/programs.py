@@ -22,6 +22,14 @@ def environment_without_slack(extra: Mapping[str, str] | None = None) -> dict[st
     return environment
 
 
+def emulator_cli_environment(base_url: str, home: Path, token: str) -> dict[str, str]:
+    """A command's environment against the emulator at ``base_url``: ``token`` as the user
+    token, ``home`` as the home folder, no other SLACK_* variable."""
+    return environment_without_slack(
+        {"SLACK_USER_TOKEN": token, "SLACK_API_URL": base_url, "HOME": str(home)}
+    )
+
+
 def bound_by_permissions() -> list[str]:
     """The words before a command that run it bound by file permissions: as root, without
     the capabilities that pass them by (util-linux's setpriv); as anyone else, none."""

@@ -23,7 +23,7 @@ from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from tests.conftest import CANARY_TOKEN
-from tests.programs import environment_without_slack
+from tests.programs import emulator_cli_environment
 from tests.undo_fixtures import picture
 
 RED = picture((200, 30, 30), size=640)
@@ -35,9 +35,7 @@ def slack_emulator_config() -> EmulatorConfig:
 
 
 def _env(emulator: RunningEmulator, home: Path) -> dict[str, str]:
-    return environment_without_slack(
-        {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": emulator.base_url, "HOME": str(home)}
-    )
+    return emulator_cli_environment(emulator.base_url, home, CANARY_TOKEN)
 
 
 def _in_bash(

@@ -84,6 +84,25 @@ class UnaskedReplies:
             writer.close()
 
 
+def _tool(port: int, stack: str) -> UsersSetPhoto:
+    """The tool on ``stack`` against the server at ``port``: no retries, nothing kept."""
+    return UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=f"http://127.0.0.1:{port}/api",
+        keep_previous=False,
+        max_retries=0,
+        environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
+    )
+
+
+async def _answered(tool: UsersSetPhoto) -> str:
+    """The photo a call says was set, or the error Slack refused it with."""
+    try:
+        return str((await tool.call({"image": make_image()}))["profile"]["avatar_hash"])
+    except SlackApiError as refused:
+        return refused.error
+
+
 @pytest.mark.parametrize("same_write", [False, True], ids=["while-idle", "with-the-reply"])
 @pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
 async def test_a_reply_sent_to_an_idle_connection_is_not_the_next_calls_answer(
@@ -96,19 +115,9 @@ async def test_a_reply_sent_to_an_idle_connection_is_not_the_next_calls_answer(
     port = server.sockets[0].getsockname()[1]
     outcomes: list[str] = []
     try:
-        async with UsersSetPhoto(
-            CANARY_TOKEN,
-            base_url=f"http://127.0.0.1:{port}/api",
-            keep_previous=False,
-            max_retries=0,
-            environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
-        ) as tool:
+        async with _tool(port, stack) as tool:
             for _ in range(2):
-                try:
-                    reply = await tool.call({"image": make_image()})
-                    outcomes.append(str(reply["profile"]["avatar_hash"]))
-                except SlackApiError as refused:
-                    outcomes.append(refused.error)
+                outcomes.append(await _answered(tool))
                 await asyncio.sleep(0.6)
     finally:
         server.close()
@@ -131,22 +140,9 @@ async def test_a_call_waiting_for_a_connection_is_not_handed_one_holding_an_unas
     server_side = UnaskedReplies(same_write=True)
     server = await asyncio.start_server(server_side.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-
-    async def one(tool: UsersSetPhoto) -> str:
-        try:
-            return str((await tool.call({"image": make_image()}))["profile"]["avatar_hash"])
-        except SlackApiError as refused:
-            return refused.error
-
     try:
-        async with UsersSetPhoto(
-            CANARY_TOKEN,
-            base_url=f"http://127.0.0.1:{port}/api",
-            keep_previous=False,
-            max_retries=0,
-            environ={"OCP_USERS_PHOTO_HTTP_STACK": "httpx"},
-        ) as tool:
-            outcomes = await asyncio.gather(one(tool), one(tool))
+        async with _tool(port, "httpx") as tool:
+            outcomes = await asyncio.gather(_answered(tool), _answered(tool))
     finally:
         server.close()
     assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"

@@ -33,7 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
 
-__all__ = ["LeadsOut", "Missing", "can_open_beneath", "exists_beneath", "open_beneath"]
+__all__ = [
+    "LeadsOut",
+    "Missing",
+    "can_open_beneath",
+    "exists_beneath",
+    "inside_roots",
+    "open_beneath",
+]
 
 T = TypeVar("T")
 
@@ -118,7 +125,7 @@ def exists_beneath(named: str, roots: Sequence[Path]) -> bool:
         return False
     # A folder on the way to a root (a link in one to "..", to "/") is no place inside one:
     # the open refuses it as a link leading out, and so nothing is there.
-    return _inside_a_root(found, roots)
+    return inside_roots(found, roots)
 
 
 def _walk(
@@ -273,22 +280,22 @@ def _link_text(name: str, folder: int) -> str | None:
         return None
 
 
-def _inside_a_root(found: str, roots: Sequence[Path]) -> bool:
-    folded = os.path.normcase(found)
+def inside_roots(resolved: str, roots: Sequence[Path]) -> bool:
+    """Whether ``resolved`` is a root or lies in one (as text: the callers resolved it); as
+    images/paths.py's ``_inside``, which the tests run with Windows' path rules patched in."""
+    # normcase: Windows' file names are case-insensitive (c:\users\... is C:\Users\...);
+    # on POSIX it changes nothing. The opened file is checked again by its real path.
+    resolved = os.path.normcase(resolved)
     for root in roots:
-        text = os.path.normcase(os.fspath(root)).rstrip(os.sep)
-        if folded == (text or os.sep) or folded.startswith(text + os.sep):
+        text = os.path.normcase(os.fspath(root))
+        if resolved == text or resolved.startswith(text.rstrip(os.sep) + os.sep):
             return True
     return False
 
 
 def _within_or_on_the_way(candidate: str, roots: Sequence[Path]) -> bool:
     """Whether ``candidate`` is inside a root, or a folder holding one (passed on the way)."""
-    folded = os.path.normcase(candidate)
-    for root in roots:
-        text = os.path.normcase(os.fspath(root)).rstrip(os.sep) or os.sep
-        if folded == text or folded.startswith(text.rstrip(os.sep) + os.sep):
-            return True
-        if text.startswith(folded.rstrip(os.sep) + os.sep):
-            return True
-    return False
+    if inside_roots(candidate, roots):
+        return True
+    folded = os.path.normcase(candidate).rstrip(os.sep) + os.sep
+    return any(os.path.normcase(os.fspath(root)).startswith(folded) for root in roots)
