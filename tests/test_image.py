@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -366,7 +367,10 @@ async def test_a_header_over_the_pixel_cap_is_refused_without_decoding(
 # --- What a re-encode keeps: the colour profile, the loop count, the frames' disposal.
 
 
+@functools.cache
 def _icc_profile() -> bytes:
+    """One profile per run: lcms stamps each new one with the second it was made, so two
+    made a second apart differ (a CI run of 12e7a23 compared two such)."""
     from PIL import ImageCms
 
     profile: bytes = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
