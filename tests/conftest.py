@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import trustme
 from blockbuster import BlockBuster
+from hypothesis import settings
 from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
@@ -28,6 +29,12 @@ from tests.readme_blocks import not_run, readme_blocks
 from tests.reliability_report import ReliabilityCollector, ReliabilityReport, session_report
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.framework_fixtures", "tests.postgres_fixtures"]
+
+# No Hypothesis deadline: one example over 200 ms fails a test as "Unreliable test timings"
+# (FlakyFailure), and one pause of a busy worker (three on two processors) is that. No test
+# here bounds its time with it; those that time something assert it themselves.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 CANARY_TOKEN = "xoxp-1111111111-2222222222-3333333333-canary0c4a7e9f1b2d3c4e5f60718293a4b5c6"
 # For a test that forks a threaded process on purpose (what a pre-fork server or

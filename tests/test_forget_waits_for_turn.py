@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -24,6 +25,15 @@ from ocp_users_photo.undo import HistoryBusy, HistoryOwner, NothingToUndo, Photo
 from ocp_users_photo.undo.entries import ShownPhoto
 from ocp_users_photo.undo.restore import forget_kept
 from tests.undo_fixtures import GREEN, RED, history_tool, picture
+
+
+def seconds_waited(said: str) -> float:
+    """The seconds a forget's HistoryBusy says it waited: measured, so a tenth either way of
+    the bound it waited for (a lease attempt 50 ms late on a busy machine said 0.6 s)."""
+    found = re.search(r"did not end within the (\d+\.\d) s waited", said)
+    assert found is not None, said
+    return float(found[1])
+
 
 BLUE = picture((30, 60, 200))
 
@@ -121,7 +131,7 @@ async def test_a_forget_that_cannot_get_the_turn_says_nothing_was_forgotten(
         finally:
             await turn.end()
         said = str(busy.value)
-        assert "did not end within the 0.3 s waited" in said, said  # the caller's, not 30 s
+        assert seconds_waited(said) < 1, said  # the caller's 0.3 s, not 30 s
         assert "nothing was forgotten" in said, said
         assert "run the forget again" in said, said
         assert len(await history.entries(owner)) == 1
@@ -155,7 +165,7 @@ async def test_a_forget_waits_a_bounded_time_and_says_what_may_hold_the_turn(
         finally:
             await turn.end()
         said = str(busy.value)
-        assert "did not end within the 0.5 s waited" in said, said
+        assert 0.5 <= seconds_waited(said) < 1.5, said
         assert "or a program that stopped during one holds it for up to" in said, said
         assert "nothing was forgotten" in said, said
     finally:
@@ -204,7 +214,7 @@ async def test_a_forget_says_the_wait_it_had_not_the_callers_whole_deadline(
                     await history.forget(owner)
         finally:
             await turn.end()
-        assert "did not end within the 0.5 s waited" in str(busy.value), str(busy.value)
+        assert seconds_waited(str(busy.value)) < 1, str(busy.value)  # ~0.5 s, not 1.5
     finally:
         await history.aclose()
         await other.aclose()
