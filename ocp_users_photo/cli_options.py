@@ -174,6 +174,14 @@ def add_history_option(
     )
 
 
+def add_history_and_undo_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``history`` and ``undo`` share: where Slack, the token and the history
+    are. Here, not in either command's module, so that one loads without the other."""
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    add_history_option(parser, what="the history file")
+    add_slack_options(parser)
+
+
 def command_shown(*words: str) -> str | None:
     """A command for a person to type, quoted in a message (the shell's quoting inside,
     double quotes around it where that quoting uses single quotes), or None when it can

@@ -22,8 +22,7 @@ from typing import TextIO
 import anyio.to_thread
 
 from ocp_users_photo.cli_options import (
-    add_history_option,
-    add_slack_options,
+    add_history_and_undo_options,
     slack_keywords,
     undo_command,
 )
@@ -33,13 +32,6 @@ from ocp_users_photo.output import answers_to
 from ocp_users_photo.safe_text import shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source
 from ocp_users_photo.tool import UsersSetPhoto
-
-
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """The options ``history`` and ``undo`` share: where Slack, the token and the history are."""
-    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
-    add_history_option(parser, what="the history file")
-    add_slack_options(parser)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +47,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --forget: forget without asking (needed when stdin is not a terminal)",
     )
-    add_common_options(parser)
+    add_history_and_undo_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:

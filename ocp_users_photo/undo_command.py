@@ -17,6 +17,7 @@ import sys
 from typing import Final, TextIO
 
 from ocp_users_photo.cli_options import (
+    add_history_and_undo_options,
     said_after_the_upload,
     slack_keywords,
     undo_command,
@@ -26,7 +27,6 @@ from ocp_users_photo.cli_options import (
 from ocp_users_photo.command_line import GivenOnce
 from ocp_users_photo.command_runner import run_command
 from ocp_users_photo.exit_codes import ExitCode
-from ocp_users_photo.history_command import add_common_options
 from ocp_users_photo.observers import CallInfo, CallObserver
 from ocp_users_photo.output import answers_to, tell
 from ocp_users_photo.safe_text import quoted, shown
@@ -45,7 +45,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="the kept photo to put back, by its number in 'ocp-users-photo history' "
         "(default: the newest, which undoes the last change)",
     )
-    add_common_options(parser)
+    add_history_and_undo_options(parser)
 
 
 def _as_typed(text: str) -> str:
