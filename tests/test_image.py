@@ -367,6 +367,10 @@ async def test_a_header_over_the_pixel_cap_is_refused_without_decoding(
 # --- What a re-encode keeps: the colour profile, the loop count, the frames' disposal.
 
 
+# sRGB's white point and primaries, as Pillow reads a cHRM chunk back.
+_SRGB_PRIMARIES = (0.3127, 0.329, 0.64, 0.33, 0.3, 0.6, 0.15, 0.06)
+
+
 @functools.cache
 def _icc_profile() -> bytes:
     """One profile per run: lcms stamps each new one with the second it was made, so two
@@ -424,16 +428,7 @@ async def test_a_converted_png_keeps_its_gamma_primaries_and_srgb_intent(
         with decoded(upload) as picture:
             assert picture.format == "PNG"
             assert picture.info.get("gamma") == 1.0
-            assert picture.info.get("chromaticity") == (
-                0.3127,
-                0.329,
-                0.64,
-                0.33,
-                0.3,
-                0.6,
-                0.15,
-                0.06,
-            )
+            assert picture.info.get("chromaticity") == _SRGB_PRIMARIES
             assert picture.info.get("srgb") == 1
             assert "icc_profile" not in picture.info
 
@@ -450,6 +445,70 @@ async def test_a_png_with_a_profile_keeps_the_profile_alone(checker: UsersSetPho
         with decoded(upload) as picture:
             assert picture.info.get("icc_profile") == _icc_profile()
             assert "gamma" not in picture.info
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, position = [], 8
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        chunks.append((kind, data[position + 8 : position + 8 + length]))
+        position += length + 12
+    return chunks
+
+
+def _png_with(picture: Image.Image, added: list[tuple[bytes, bytes]], *, before: bytes) -> bytes:
+    """``picture`` as a PNG with the ``added`` chunks put before its first ``before`` chunk."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    chunks = _png_chunks(buffer.getvalue())
+    at = [kind for kind, _ in chunks].index(before)
+    chunks[at:at] = added
+    return b"\x89PNG\r\n\x1a\n" + b"".join(png_chunk(kind, data) for kind, data in chunks)
+
+
+_LINEAR = (b"gAMA", struct.pack(">I", 100_000))
+_PRIMARIES = (b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000))
+_GREY = Image.new("RGB", (1500, 1500), (60, 60, 60))
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        _png_with(_GREY, [_LINEAR], before=b"IEND"),  # after the pixels: out of place
+        _png_with(_GREY.convert("P"), [_LINEAR], before=b"IDAT"),  # after the palette
+        _png_with(_GREY, [_LINEAR, (b"gAMA", struct.pack(">I", 45455))], before=b"IDAT"),
+        _png_with(_GREY, [_LINEAR, (b"sRGB", bytes([255]))], before=b"IDAT"),
+        _png_with(_GREY, [(b"gAMA", struct.pack(">I", 0)), _PRIMARIES], before=b"IDAT"),
+        _png_with(
+            _GREY.convert("L"),
+            [(b"iCCP", b"sRGB\0\0" + zlib.compress(_icc_profile())), _LINEAR],
+            before=b"IDAT",
+        ),
+    ],
+    ids=["after-idat", "after-plte", "twice", "srgb-intent-255", "gamma-0", "grey-rgb-profile"],
+)
+async def test_colour_chunks_png_readers_ignore_are_not_written_before_the_pixels(
+    checker: UsersSetPhoto, original: bytes
+) -> None:
+    """libpng ignores a gAMA after PLTE or IDAT, and voids gAMA, cHRM and sRGB for a second
+    one, a gamma out of range, an unknown sRGB intent or a profile of the wrong kind; Pillow
+    keeps the last it met. Written before the re-encoded pixels, a gAMA 1.0 brightened a
+    picture whose original a viewer showed as it is (a review of 2026-12-07)."""
+    async with await prepared(checker, original) as upload:
+        assert upload.image.changes, "re-encoded, not sent as it was"
+        body = upload.image.body()
+        data = body if isinstance(body, bytes) else body.read()
+    kinds = {kind for kind, _ in _png_chunks(data)}
+    assert not kinds & {b"gAMA", b"cHRM", b"sRGB", b"iCCP"}
+
+
+async def test_a_palette_pngs_gamma_before_its_palette_is_kept(checker: UsersSetPhoto) -> None:
+    original = _png_with(_GREY.convert("P"), [_LINEAR, _PRIMARIES], before=b"PLTE")
+    async with await prepared(checker, original) as upload:
+        with decoded(upload) as picture:
+            assert picture.info.get("gamma") == 1.0
+            assert picture.info.get("chromaticity") == _SRGB_PRIMARIES
 
 
 async def test_a_scaled_animation_keeps_its_loop_count_timing_and_clears_each_frame(

@@ -26,6 +26,9 @@ _METADATA: Final = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})
 # The chunks the walk stops at, reads or counts, looked up as one set.
 _NOTED: Final = _METADATA | {b"IEND", b"fcTL", b"iCCP"}
 _HEADER: Final = struct.Struct(">I4s")
+# The colour chunks written again with re-encoded pixels (reencode.py), each its length.
+_COLOUR_LENGTHS: Final = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1}
+_SRGB_GAMMA: Final = (45455).to_bytes(4, "big")
 
 
 class TooManyChunks(ValueError):
@@ -82,3 +85,34 @@ def metadata_after_pixels(picture: ImageFile.ImageFile, source: ImageSource) -> 
     else:
         raise TooManyChunks(f"the PNG file has more than {MAX_CHUNKS} chunks")
     return {} if reader is None else reader.im_info
+
+
+def colour_chunks(source: ImageSource) -> dict[bytes, bytes]:
+    """A PNG's gAMA, cHRM and sRGB chunks' data as PNG readers apply them: the first of
+    each, of its own length, before the palette and the image data. Pillow's ``info``
+    holds the last one it met, wherever: libpng ignores a second one, or one after the
+    palette or the pixels (a gAMA 1.0 after IDAT, ignored in the original, brightened the
+    picture re-encoded). None with an iCCP chunk (it overrules them, or a profile libpng
+    refuses voids them), nor where libpng voids them all: a second chunk of a kind, a gamma
+    out of its range (gAMA 0 among them), an sRGB intent no reader knows.
+    """
+    found: dict[bytes, bytes] = {}
+    position = 8  # after the signature
+    for _ in range(MAX_CHUNKS):
+        header = source.read_at(position, _HEADER.size)
+        if len(header) < _HEADER.size:
+            break
+        length, kind = _HEADER.unpack(header)
+        if kind in (b"PLTE", b"IDAT", b"IEND"):
+            break
+        if kind == b"iCCP":
+            return {}
+        if _COLOUR_LENGTHS.get(kind) == length:
+            if kind in found:
+                return {}
+            found[kind] = source.read_at(position + _HEADER.size, length)
+        position += length + 12  # the header, the data and its CRC
+    gamma = int.from_bytes(found.get(b"gAMA", _SRGB_GAMMA), "big")
+    if found.get(b"sRGB", b"\0")[0] > 3 or not 16 <= gamma <= 625_000_000:
+        return {}
+    return found

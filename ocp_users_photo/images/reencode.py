@@ -36,6 +36,7 @@ from ocp_users_photo.images.pixel_modes import (
     resampleable,
     to_srgb,
 )
+from ocp_users_photo.images.png_metadata import colour_chunks
 from ocp_users_photo.images.policy import ReencodePlan, scaled_side, upload_filename
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import PreparedImage
@@ -69,7 +70,9 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
         changes.append(f"scaled down from {display_width}x{display_height} to {width}x{height}")
     try:
         with source.in_use():  # a cancelled caller's tool may close the file meanwhile
-            encoded = _encode(plan, (width, height))
+            # Walked before decoding: the file's position is then Pillow's alone.
+            colour = colour_chunks(source) if facts.stored_format == "PNG" else {}
+            encoded = _encode(plan, (width, height), colour)
     except OutputTooLarge:
         return None, [_too_large(plan, width, height)]
     except Exception as error:
@@ -131,11 +134,11 @@ def _too_large(plan: ReencodePlan, width: int, height: int) -> Problem:
     )
 
 
-def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
+def _encode(plan: ReencodePlan, size: tuple[int, int], colour: Mapping[bytes, bytes]) -> bytes:
     facts = plan.facts
     picture = facts.picture
     if facts.frames > 1:
-        return _encode_animation(plan, size)
+        return _encode_animation(plan, size, colour)
     turn = facts.pending_turn
     box = _stored_box(plan)
     if facts.stored_format == "TIFF":
@@ -160,13 +163,16 @@ def _encode(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         [still],
         plan.output_format,
         info,
+        colour=colour,
         subsampling=_jpeg_sampling(picture),
         qtables=_jpeg_tables(picture, still.mode) if plan.output_format == "JPEG" else None,
         max_bytes=plan.max_bytes,
     )
 
 
-def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
+def _encode_animation(
+    plan: ReencodePlan, size: tuple[int, int], colour: Mapping[bytes, bytes]
+) -> bytes:
     from PIL import ImageSequence
 
     frames: list[Image.Image] = []
@@ -186,7 +192,14 @@ def _encode_animation(plan: ReencodePlan, size: tuple[int, int]) -> bytes:
         scaled = _scaled_upright(still, size, turn, box)
         scaled = _in_srgb_for(plan.output_format, info, scaled, transforms)
         frames.append(_writable(scaled, plan.output_format, animated=True))
-    return _save(frames, plan.output_format, info, durations=durations, max_bytes=plan.max_bytes)
+    return _save(
+        frames,
+        plan.output_format,
+        info,
+        colour=colour,
+        durations=durations,
+        max_bytes=plan.max_bytes,
+    )
 
 
 def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:
@@ -241,13 +254,15 @@ def _save(
     output_format: str,
     info: Mapping[Any, Any],
     *,
+    colour: Mapping[bytes, bytes],
     durations: list[int] | None = None,
     subsampling: int | None = None,
     qtables: list[list[int]] | None = None,
     max_bytes: int,
 ) -> bytes:
     """``frames``, each made writable (``_writable``), written as ``output_format`` with no
-    metadata but a matching profile; a JPEG with ``subsampling`` (None: Pillow's 4:2:0)
+    metadata but a matching profile or a PNG's ``colour`` chunks (png_metadata.colour_chunks);
+    a JPEG with ``subsampling`` (None: Pillow's 4:2:0)
     and ``qtables`` as they are (None: quality 90)."""
     profile = info.get("icc_profile")
     first = frames[0]
@@ -261,7 +276,7 @@ def _save(
     if profile is not None and output_format in ("PNG", "JPEG"):
         options["icc_profile"] = profile
     elif output_format == "PNG":
-        colour_chunks = _png_colour_chunks(info)
+        colour_chunks = _png_colour_chunks(colour)
         if colour_chunks is not None:
             options["pnginfo"] = colour_chunks
     if len(frames) > 1:
@@ -283,7 +298,7 @@ def _save(
     return buffer.getvalue()
 
 
-def _png_colour_chunks(info: Mapping[Any, Any]) -> PngImagePlugin.PngInfo | None:
+def _png_colour_chunks(colour: Mapping[bytes, bytes]) -> PngImagePlugin.PngInfo | None:
     """A PNG's own description of its colours without a profile (gAMA, cHRM, sRGB), to be
     written again with the pixels it describes: dropped, a picture of linear samples (gAMA
     1.0) scaled or turned looked far darker than the same file sent as it is. Values a
@@ -292,21 +307,17 @@ def _png_colour_chunks(info: Mapping[Any, Any]) -> PngImagePlugin.PngInfo | None
 
     chunks = PngImagePlugin.PngInfo()
     written = False
-    gamma = info.get("gamma")
-    if isinstance(gamma, float) and 0 < gamma * 100_000 < 2**31:
-        chunks.add(b"gAMA", struct.pack(">I", round(gamma * 100_000)))
+    gamma = colour.get(b"gAMA")
+    if gamma is not None and 0 < struct.unpack(">I", gamma)[0] < 2**31:
+        chunks.add(b"gAMA", gamma)
         written = True
-    chromaticity = info.get("chromaticity")
-    if (
-        isinstance(chromaticity, tuple)
-        and len(chromaticity) == 8
-        and all(isinstance(v, float) and 0 <= v * 100_000 < 2**31 for v in chromaticity)
-    ):
-        chunks.add(b"cHRM", struct.pack(">8I", *(round(v * 100_000) for v in chromaticity)))
+    chromaticity = colour.get(b"cHRM")
+    if chromaticity is not None and all(v < 2**31 for v in struct.unpack(">8I", chromaticity)):
+        chunks.add(b"cHRM", chromaticity)
         written = True
-    intent = info.get("srgb")
-    if isinstance(intent, int) and 0 <= intent <= 3:
-        chunks.add(b"sRGB", bytes([intent]))
+    intent = colour.get(b"sRGB")
+    if intent is not None:  # its intent known (colour_chunks)
+        chunks.add(b"sRGB", intent)
         written = True
     return chunks if written else None
 
@@ -334,7 +345,14 @@ def _jpeg_tables(picture: Image.Image, written_mode: str) -> list[list[int]] | N
     quantization = getattr(picture, "quantization", None)
     if wanted is None or not isinstance(quantization, dict) or not quantization:
         return None
-    tables = [list(quantization[key]) for key in sorted(quantization)[:wanted]]
+    # The tables the components name (Y's first, then Cb's), not the lowest ids: a file
+    # whose Y used table 1 had its luminance written with its coarser chrominance table.
+    layer = getattr(picture, "layer", None)
+    named = [component[3] for component in layer] if isinstance(layer, list) else []
+    keys = named[:wanted] or sorted(quantization)[:wanted]
+    if not all(key in quantization for key in keys):
+        return None
+    tables = [list(quantization[key]) for key in keys]
     tables += tables[-1:] * (wanted - len(tables))  # one table for all: for chrominance too
     if not all(len(table) == 64 and all(1 <= value <= 255 for value in table) for table in tables):
         return None
