@@ -100,6 +100,14 @@ class UsersPhotoError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
+    @property
+    def may_have_taken_effect(self) -> bool:
+        """Whether the photo may have changed all the same, so the person checks it before
+        trying again (``may_have_taken_effect(error)``): a ``TransportError`` whose request
+        reached Slack or whose answer was unusable (``reached`` True or None), a
+        ``ReplySchemaError`` of a change, Slack's own partway failure. False: nothing changed."""
+        return may_have_taken_effect(self)
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled and copied as built, not by calling ``__init__`` again: most subclasses
         take other arguments than their message (a process pool, a task queue or a

@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 
 import anyio.to_thread
 
@@ -130,6 +130,24 @@ class OCPAgent(AsyncClosing, LibraryAgent):  # type: ignore[misc]
         if found_with:
             route.serve_discovered(self, found_with)
         return route.offer(self)
+
+    @overload
+    def call_tool(
+        self,
+        tool_name: Literal["usersSetPhoto"],
+        parameters: Mapping[str, Any] | None = None,
+        api_name: Literal["slack"] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Coroutine[Any, Any, dict[str, Any]]: ...
+
+    @overload
+    def call_tool(
+        self,
+        tool_name: str,
+        parameters: Mapping[str, Any] | None = None,
+        api_name: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Coroutine[Any, Any, Any]: ...
 
     def call_tool(
         self,
