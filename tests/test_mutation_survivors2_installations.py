@@ -90,7 +90,7 @@ async def test_a_token_another_process_refreshed_counts_only_while_it_lasts(tmp_
 
     seen = SlackToken("xoxe.xoxp-1-old")
     async with source:
-        assert not source._fresher(installation("xoxe.xoxp-1-old", 3600), seen)  # the same
-        assert source._fresher(installation("xoxe.xoxp-1-new", 3600), seen)
-        assert source._fresher(installation("xoxe.xoxp-1-new", None), seen)  # never expires
-        assert not source._fresher(installation("xoxe.xoxp-1-new", 10), seen)  # expiring
+        assert not source._fresher(installation("xoxe.xoxp-1-old", 3600), seen, ALICE)  # same
+        assert source._fresher(installation("xoxe.xoxp-1-new", 3600), seen, ALICE)
+        assert source._fresher(installation("xoxe.xoxp-1-new", None), seen, ALICE)  # no end
+        assert not source._fresher(installation("xoxe.xoxp-1-new", 10), seen, ALICE)  # expiring

@@ -366,20 +366,29 @@ class InstallationTokenSource(AsyncClosing):
         expires_at = installation.user_token_expires_at
         if expires_at is None:
             return False
-        margin = self.refresh_margin
-        lifetime = self._lifetimes.get(self._lock_key(person))
-        if lifetime is not None:
-            margin = min(margin, lifetime / 2)
-        return expires_at - margin <= self._clock()
+        return expires_at - self._margin_for(person) <= self._clock()
 
-    def _fresher(self, installation: Installation, seen_token: SlackToken) -> bool:
+    def _margin_for(self, person: ActingPerson) -> float:
+        """The refresh margin, or half the life of the tokens Slack gives this person (seen
+        at a refresh here) when that is shorter."""
+        lifetime = self._lifetimes.get(self._lock_key(person))
+        if lifetime is None:
+            return self.refresh_margin
+        return min(self.refresh_margin, lifetime / 2)
+
+    def _fresher(
+        self, installation: Installation, seen_token: SlackToken, person: ActingPerson
+    ) -> bool:
         """Whether someone else refreshed since ``seen_token`` was read, and it is still good:
         good for a little while, not the whole refresh margin (a token that lives less than
-        the margin would have every waiting call refresh again, one after another)."""
+        the margin would have every waiting call refresh again, one after another), nor
+        more than half the life of the person's tokens (one living less than
+        FRESH_ENOUGH_SECONDS was refreshed again by each waiting call: five at once, five
+        refreshes)."""
         if installation.user_token == seen_token.reveal():
             return False
         expires_at = installation.user_token_expires_at
-        lasts = min(self.refresh_margin, FRESH_ENOUGH_SECONDS)
+        lasts = min(self._margin_for(person), FRESH_ENOUGH_SECONDS)
         return expires_at is None or expires_at - lasts > self._clock()
 
     async def _refresh(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
@@ -407,7 +416,7 @@ class InstallationTokenSource(AsyncClosing):
         asked_at = self._failures.now()
         async with self._locks.hold(key):
             current = await self._installation(person, locked=True)
-            if self._fresher(current, seen_token):
+            if self._fresher(current, seen_token, person):
                 return current
             # One that failed while this call waited is its answer too (shared_failures.py).
             failed = self._failures.ended_since(key, asked_at)
@@ -416,7 +425,7 @@ class InstallationTokenSource(AsyncClosing):
             try:
                 async with self._across_processes(person, key):
                     current = await self._installation(person, locked=True)
-                    if self._fresher(current, seen_token):
+                    if self._fresher(current, seen_token, person):
                         return current
                     refreshed = await self._refresh_now(person, current)
             except UsersPhotoError as failure:
@@ -463,7 +472,7 @@ class InstallationTokenSource(AsyncClosing):
             latest = await self._installation(person, locked=True)
             if latest.user_refresh_token == installation.user_refresh_token:
                 raise
-            if not self._fresher(latest, SlackToken(installation.user_token or "")):
+            if not self._fresher(latest, SlackToken(installation.user_token or ""), person):
                 raise
             return latest
         refreshed = outcome.installation
@@ -510,9 +519,15 @@ class InstallationTokenSource(AsyncClosing):
                 install_url=self.install_url,
             )
         logger.info("refreshed the user token of %s", person)
+        lifetime = None
         if refreshed.user_token_expires_at is not None:
-            lifetime = refreshed.user_token_expires_at - self._clock()
-            self._lifetimes[self._lock_key(person)] = max(lifetime, 0.0)
+            lifetime = max(refreshed.user_token_expires_at - self._clock(), 0.0)
+        if lifetime is not None and lifetime < 2 * self.refresh_margin:
+            self._lifetimes[self._lock_key(person)] = lifetime
+        else:
+            # Only short lives change the margin: kept for every person, Slack's 12 hours
+            # grew a table by one entry per person served, never dropped.
+            self._lifetimes.pop(self._lock_key(person), None)
         return refreshed
 
     async def _stored_meanwhile(
