@@ -224,6 +224,17 @@ async def test_profile_of_another_user_and_user_not_found(
     assert missing.headers["x-slack-failure"] == "user_not_found"
 
 
+async def test_a_person_whose_token_was_given_is_found_before_the_token_is_used(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    # A member whose token works is in the workspace: the answer does not wait for the
+    # token's first call (it said user_not_found until then).
+    emulator.state.add_token("xoxp-fresh-member", user_id="UFRESH0001")
+    profile = valid_profile(await profile_get(client, emulator, user="UFRESH0001"))
+    assert "image_original" not in profile, "a new member shows Slack's default avatar"
+    assert profile["avatar_hash"].startswith("g")
+
+
 async def test_delete_photo_auth_errors(
     emulator: RunningEmulator, client: httpx.AsyncClient
 ) -> None:

@@ -183,10 +183,49 @@ async def test_whoami_says_what_an_app_level_or_refresh_token_is_without_sending
 
 
 async def test_emulator_names_the_scopes_on_every_method_reply() -> None:
-    """Slack sends x-oauth-scopes on every Web API reply, not on auth.test's alone."""
-    async with run_emulator(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
-        reply = await _set_photo(
-            emulator.base_url, files={"image": ("me.png", make_image(), "image/png")}
+    """Slack sends x-oauth-scopes on every Web API reply to a known token, not on auth.test's
+    alone, and x-accepted-oauth-scopes, the method's (Slack's Node SDK reads both into
+    response_metadata): on a refusal too, once the token is known."""
+    both = "users.profile:read,users.profile:write"
+    async with run_emulator(EmulatorConfig(rate_limit_per_minute=1)) as emulator:
+        emulator.state.add_token("xoxp-reads-only", scopes="users.profile:read")
+        image = {"image": ("me.png", make_image(), "image/png")}
+        replies = {
+            "set": await _set_photo(emulator.base_url, files=image),
+            "limited": await _set_photo(emulator.base_url, files=image),
+            "missing_scope": await _set_photo(emulator.base_url, token="xoxp-reads-only"),
+        }
+        async with httpx.AsyncClient(timeout=10) as client:
+            replies["user_not_found"] = await client.get(
+                f"{emulator.base_url}/users.profile.get",
+                params={"user": "UNOSUCHUSER"},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+        emulator.state.set_rate_limit(None)
+        replies["bad_image"] = await _set_photo(
+            emulator.base_url, files={"image": ("me.png", b"not an image", "image/png")}
         )
-    assert reply.json()["ok"] is True
-    assert reply.headers.get("x-oauth-scopes") == "users.profile:read,users.profile:write"
+        emulator.state.revoke("xoxp-reads-only")
+        unknown = await _set_photo(emulator.base_url, token="xoxp-reads-only")
+    outcomes = {name: reply.json().get("error", "ok") for name, reply in replies.items()}
+    assert outcomes == {
+        "set": "ok",
+        "limited": "ratelimited",
+        "missing_scope": "missing_scope",
+        "user_not_found": "user_not_found",
+        "bad_image": "bad_image",
+    }
+    told = {
+        name: (reply.headers.get("x-oauth-scopes"), reply.headers.get("x-accepted-oauth-scopes"))
+        for name, reply in replies.items()
+    }
+    assert told == {
+        "set": (both, "users.profile:write"),
+        "limited": (both, "users.profile:write"),
+        "missing_scope": ("users.profile:read", "users.profile:write"),
+        "user_not_found": (both, "users.profile:read"),
+        "bad_image": (both, "users.profile:write"),
+    }
+    # A token no longer known has no scopes to name.
+    assert unknown.json()["error"] == "token_revoked"
+    assert "x-oauth-scopes" not in unknown.headers

@@ -79,7 +79,8 @@ ASSUMPTIONS: tuple[str, ...] = (
     "answers setPhoto with a bare {ok}, the reply Slack's own examples show; the photo is set "
     "either way, and users.profile.get shows it.",
     "An unknown method under /api/ answers HTTP 404 with `unknown_method`; users.profile.get with "
-    "an unknown `user` answers `user_not_found`.",
+    "an unknown `user` answers `user_not_found` (one whose token the emulator was given is a "
+    "member, asked for before that token is used or not).",
     "A body over `max_body_bytes` (default 64 MiB) answers HTTP 413 with "
     "`request_too_large` without being parsed: an emulator safety limit, not a Slack one.",
     # Faults.
@@ -158,7 +159,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "own root), team (team_name), user (the display name, else the lower-cased id), team_id and "
     "user_id; bot_id for bot tokens, enterprise_id and is_enterprise_install when an "
     "enterprise is configured, and expires_in (seconds left) for an expiring token. Its "
-    "`x-oauth-scopes` header lists the token's scopes, as on every ok reply of the photo "
-    "methods. An app-level token (`xapp-`) is `invalid_auth` here, where Slack's auth.test "
-    "takes it with no scope: the package never sends one (it says what the token is instead).",
+    "`x-oauth-scopes` header lists the token's scopes, as on every reply of the photo "
+    "methods to a known token, errors included, where `x-accepted-oauth-scopes` names the "
+    "scope the method takes. An app-level token (`xapp-`) is `invalid_auth` here, where "
+    "Slack's auth.test takes it with no scope: the package never sends one (it says what the "
+    "token is instead).",
 )

@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 
 from ocp_users_photo.emulator.config import TokenGrant
 from ocp_users_photo.emulator.incoming import Incoming
-from ocp_users_photo.emulator.replies import SlackFailure
+from ocp_users_photo.emulator.replies import SlackFailure, naming_scopes
 from ocp_users_photo.emulator.tokens import TokenRegistry
 
 
@@ -53,11 +53,12 @@ def authenticate(
         assert lookup.status is not None
         raise SlackFailure(lookup.status.value)
     grant = lookup.grant
-    if grant.is_bot and not bots_allowed:
-        raise SlackFailure("not_allowed_token_type")
-    if needed_scope is not None and needed_scope not in grant.scopes:
-        raise SlackFailure(
-            "missing_scope",
-            extra={"needed": needed_scope, "provided": ",".join(grant.scopes)},
-        )
+    with naming_scopes(grant.scopes, needed_scope):
+        if grant.is_bot and not bots_allowed:
+            raise SlackFailure("not_allowed_token_type")
+        if needed_scope is not None and needed_scope not in grant.scopes:
+            raise SlackFailure(
+                "missing_scope",
+                extra={"needed": needed_scope, "provided": ",".join(grant.scopes)},
+            )
     return grant

@@ -19,7 +19,7 @@ from ocp_users_photo.emulator.renditions import (
     avatar_hash,
     render_photo,
 )
-from ocp_users_photo.emulator.replies import SlackFailure, slack_ok
+from ocp_users_photo.emulator.replies import SlackFailure, naming_scopes, slack_ok
 from ocp_users_photo.emulator.state import EmulatorState
 
 INCOMING_KEY = "ocp_users_photo.incoming"
@@ -47,6 +47,10 @@ class ApiMethods:
     async def set_photo(self, request: Request) -> Response:
         incoming = incoming_of(request)
         grant = self._writer(request, incoming, "users.setPhoto")
+        with naming_scopes(grant.scopes, WRITE_SCOPE):
+            return await self._set_photo(request, incoming, grant)
+
+    async def _set_photo(self, request: Request, incoming: Incoming, grant: TokenGrant) -> Response:
         part = image_part(incoming)
         crop = crop_box(incoming)
         config = self._state.config
@@ -69,29 +73,33 @@ class ApiMethods:
         self._state.directory.set_photo(grant.user_id, photo)
         if self._state.set_photo_reply == "bare":
             # Slack's own examples: the photo is set, the reply names none of it.
-            return slack_ok(scopes=grant.scopes)
+            return slack_ok(scopes=grant.scopes, accepted=WRITE_SCOPE)
         profile = photo_fields(public_root(request), grant.user_id, photo)
-        return slack_ok({"profile": profile}, scopes=grant.scopes)
+        return slack_ok({"profile": profile}, scopes=grant.scopes, accepted=WRITE_SCOPE)
 
     async def delete_photo(self, request: Request) -> Response:
         incoming = incoming_of(request)
         grant = self._writer(request, incoming, "users.deletePhoto")
         self._state.directory.delete_photo(grant.user_id)
-        return slack_ok(scopes=grant.scopes)
+        return slack_ok(scopes=grant.scopes, accepted=WRITE_SCOPE)
 
     async def profile_get(self, request: Request) -> Response:
         incoming = incoming_of(request)
         token = request_token(request.headers, incoming, query_allowed=True)
         grant = authenticate(self._state.tokens, token, needed_scope=READ_SCOPE, bots_allowed=True)
-        wanted = incoming.argument("user")
-        if wanted:
-            person = self._state.directory.get(wanted)
-            if person is None:
-                raise SlackFailure("user_not_found")
-        else:
-            person = self._state.directory.ensure(grant.user_id)
+        with naming_scopes(grant.scopes, READ_SCOPE):
+            wanted = incoming.argument("user")
+            if wanted:
+                person = self._state.directory.get(wanted)
+                if person is None and self._state.tokens.names_user(wanted):
+                    # A member whose token was given but not yet used is a member all the same.
+                    person = self._state.directory.ensure(wanted)
+                if person is None:
+                    raise SlackFailure("user_not_found")
+            else:
+                person = self._state.directory.ensure(grant.user_id)
         profile = profile_json(public_root(request), person, self._state.config.team_id)
-        return slack_ok({"profile": profile}, scopes=grant.scopes)
+        return slack_ok({"profile": profile}, scopes=grant.scopes, accepted=READ_SCOPE)
 
     async def unknown_method(self, request: Request) -> Response:
         raise SlackFailure("unknown_method", status_code=404)
@@ -107,9 +115,10 @@ class ApiMethods:
         # every person of an app shares the budget. One workspace per emulator.
         retry_after = self._state.rate_limiter.admit((grant.app_id, method))
         if retry_after is not None:
-            raise SlackFailure(
-                "ratelimited", status_code=429, headers={"retry-after": str(retry_after)}
-            )
+            with naming_scopes(grant.scopes, WRITE_SCOPE):
+                raise SlackFailure(
+                    "ratelimited", status_code=429, headers={"retry-after": str(retry_after)}
+                )
         return grant
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -36,12 +37,37 @@ def json_response(
     return Response(body, status_code=status_code, headers=headers, media_type=JSON_MEDIA_TYPE)
 
 
+def scope_headers(scopes: tuple[str, ...], accepted: str | None) -> dict[str, str]:
+    """What Slack tells a known token on a method's reply, an error's too: its scopes
+    (``x-oauth-scopes``) and the scope the method accepts (``x-accepted-oauth-scopes``,
+    none for a method that needs none)."""
+    headers = {"x-oauth-scopes": ",".join(scopes)}
+    if accepted is not None:
+        headers["x-accepted-oauth-scopes"] = accepted
+    return headers
+
+
+@contextlib.contextmanager
+def naming_scopes(scopes: tuple[str, ...], accepted: str | None) -> Iterator[None]:
+    """Around a method's work once its token is known: a refusal (bad_image, ratelimited,
+    user_not_found) carries the scope headers, as a success does."""
+    try:
+        yield
+    except SlackFailure as failure:
+        for name, value in scope_headers(scopes, accepted).items():
+            failure.headers.setdefault(name, value)
+        raise
+
+
 def slack_ok(
-    payload: Mapping[str, Any] | None = None, *, scopes: tuple[str, ...] | None = None
+    payload: Mapping[str, Any] | None = None,
+    *,
+    scopes: tuple[str, ...] | None = None,
+    accepted: str | None = None,
 ) -> Response:
-    """``{"ok": true, **payload}``; ``scopes``, the token's, named in ``x-oauth-scopes`` as
-    Slack does on every Web API reply to a token."""
-    headers = None if scopes is None else {"x-oauth-scopes": ",".join(scopes)}
+    """``{"ok": true, **payload}``; ``scopes``, the token's, and ``accepted``, the method's,
+    named in the headers as Slack does on every Web API reply to a token."""
+    headers = None if scopes is None else scope_headers(scopes, accepted)
     return json_response({"ok": True, **(payload or {})}, headers=headers)
 
 

@@ -103,6 +103,12 @@ class TokenRegistry:
             self._grants[token] = expired
         return expired
 
+    def names_user(self, user_id: str) -> bool:
+        """Whether a token given to the emulator (configured, added or issued by OAuth) is
+        ``user_id``'s: a member of the workspace, whether or not it was used yet."""
+        with self._lock:
+            return any(grant.user_id == user_id for grant in self._grants.values())
+
     def lookup(self, token: str) -> TokenLookup:
         with self._lock:
             if token in self._revoked:
