@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +21,8 @@ import pytest
 
 from ocp_users_photo import SlackApiError, UsersSetPhoto
 from ocp_users_photo.slack import stacks
-from tests.conftest import CANARY_TOKEN, make_image
+from tests.conftest import CANARY_TOKEN, company_ca, make_image
+from tests.http_stacks import stack_environ
 
 
 def _reply(body: dict[str, Any]) -> bytes:
@@ -148,3 +151,99 @@ async def test_a_call_waiting_for_a_connection_is_not_handed_one_holding_an_unas
     assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"
     assert list(outcomes) == ["aaaaaaaaaaaa", "aaaaaaaaaaaa"]  # each on a connection of its own
     assert server_side.answered == ["set", "set"]
+
+
+def _callers_client(transport: str) -> httpx.AsyncClient:
+    if transport == "aiohttp":
+        from httpx_aiohttp import AiohttpTransport  # the test extras install it
+
+        return httpx.AsyncClient(transport=AiohttpTransport())
+    return httpx.AsyncClient()
+
+
+@pytest.mark.parametrize("same_write", [False, True], ids=["while-idle", "with-the-reply"])
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_a_callers_client_takes_no_unasked_reply_as_the_next_calls_answer(
+    transport: str, same_write: bool
+) -> None:
+    """A caller's ``httpx.AsyncClient`` (httpx's transport, or httpx-aiohttp's) got neither
+    stack's guard: on httpx's, a reply sent with the first was the second call's answer
+    ("set" while the server refused it); on httpx-aiohttp's, one sent while the connection
+    was idle (a review of 2026-12-07)."""
+    server_side = UnaskedReplies(same_write=same_write)
+    server = await asyncio.start_server(server_side.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    outcomes: list[str] = []
+    try:
+        async with _callers_client(transport) as client:
+            tool = UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=f"http://127.0.0.1:{port}/api",
+                keep_previous=False,
+                max_retries=0,
+                client=client,
+            )
+            async with tool:
+                for _ in range(2):
+                    outcomes.append(await _answered(tool))
+                    await asyncio.sleep(0.6)
+    finally:
+        server.close()
+    assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"
+    assert server_side.answered in (["set", "set"], ["set", "invalid_auth"])
+    assert outcomes[1] == ("aaaaaaaaaaaa" if server_side.answered[1] == "set" else "invalid_auth")
+
+
+class UnaskedRecord(UnaskedReplies):
+    """Over TLS: the unasked reply in a TLS record of its own (a write of its own, in the
+    same tick), so that both records come in one read from the socket."""
+
+    def __init__(self) -> None:
+        super().__init__(same_write=True)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        write = writer.write
+
+        def each_reply_a_record(data: bytes) -> None:
+            for reply in data.split(b"HTTP/1.1 ")[1:]:
+                write(b"HTTP/1.1 " + reply)
+
+        writer.write = each_reply_a_record  # type: ignore[method-assign,assignment]
+        await super().handle(reader, writer)
+
+
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp", "client"])
+async def test_an_unasked_reply_in_a_tls_record_of_its_own_is_not_the_next_calls_answer(
+    stack: str, tmp_path: Path
+) -> None:
+    """Over https, a second reply in a TLS record of its own came in the same read from the
+    socket as the first: httpx's TLS layer (anyio's) kept it, still encrypted, where neither
+    h11's buffer nor the pool's poll of the socket saw it, and the next call said the photo
+    was set while the server had refused it (a review of 2026-12-07)."""
+    server_tls, bundle = company_ca(tmp_path)
+    server_side = UnaskedRecord()
+    server = await asyncio.start_server(server_side.handle, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    client = None
+    if stack == "client":
+        client = httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(bundle)))
+    outcomes: list[str] = []
+    try:
+        tool = UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=f"https://127.0.0.1:{port}/api",
+            keep_previous=False,
+            max_retries=0,
+            client=client,
+            environ={} if client else stack_environ(stack, SSL_CERT_FILE=str(bundle)),
+        )
+        async with tool:
+            for _ in range(2):
+                outcomes.append(await _answered(tool))
+                await asyncio.sleep(0.3)
+    finally:
+        if client is not None:
+            await client.aclose()
+        server.close()
+    assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"
+    assert outcomes[1] == ("aaaaaaaaaaaa" if server_side.answered[1] == "set" else "invalid_auth")

@@ -92,6 +92,7 @@ from ocp_users_photo.slack.stacks import (
     RequestHead,
     StackName,
     check_stack_name,
+    expire_unasked_replies_of,
     loaded_for,
     open_stack,
     resolve_stack,
@@ -673,8 +674,9 @@ class SlackClient:
                 content=form.content,
                 extensions={"timeout": self._timeout.as_dict()},
             )
+            expire_unasked_replies_of(client)
             sent = client.send(request, stream=True, auth=None, follow_redirects=False)
-            answer = Answer.of(await sent)
+            answer = Answer.of(await sent, client)
         progress.answer_began = True
         try:
             body = await self._read_bounded(answer, method)

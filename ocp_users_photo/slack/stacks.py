@@ -74,11 +74,17 @@ class Answer:
     aclose: Callable[[], Awaitable[None]] = field(repr=False)
 
     @classmethod
-    def of(cls, response: httpx.Response) -> Answer:
-        """An httpx response, its body read from its stream as it came."""
+    def of(cls, response: httpx.Response, client: httpx.AsyncClient) -> Answer:
+        """An httpx response of a caller's ``client``, its body read from its stream as it
+        came; its pool rid of unasked replies as it is let go (``expire_unasked_replies_of``)."""
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
-        return cls(response.status_code, response.headers, stream, response.aclose)
+
+        async def let_go() -> None:
+            expire_unasked_replies_of(client)
+            await response.aclose()
+
+        return cls(response.status_code, response.headers, stream, let_go)
 
 
 class OwnedStack(Protocol):
@@ -255,8 +261,10 @@ def _expire_unasked_replies(transport: httpx.AsyncHTTPTransport) -> None:
     for connection in getattr(pool, "connections", ()):
         http11: Any = getattr(connection, "_connection", None)
         h11_state = getattr(http11, "_h11_state", None)
+        if h11_state is None:
+            continue  # HTTP/2, whose streams are told apart, or not found
         unread = getattr(h11_state, "trailing_data", None)
-        if not unread or not unread[0]:
+        if not (unread and unread[0]) and not _tls_holds_unread(http11):
             continue
         if connection.is_idle() and hasattr(http11, "_expire_at"):
             http11._expire_at = 0.0  # the pool closes it as it next assigns a request
@@ -265,6 +273,52 @@ def _expire_unasked_replies(transport: httpx.AsyncHTTPTransport) -> None:
         ) == "DONE" and isinstance(getattr(http11, "_keepalive_expiry", None), float):
             # Not _expire_at: the pool would close it under the request it serves.
             http11._keepalive_expiry = -1.0  # expired the moment its answer is let go
+
+
+def _tls_holds_unread(http11: Any) -> bool:
+    """Whether the TLS layer under httpcore's HTTP/1.1 connection holds bytes h11 has not
+    been given. A reply sent in a TLS record of its own, after the one before, came in the
+    same read from the socket: anyio's TLS stream keeps it in its MemoryBIO (ssl decrypts
+    one record a read), neither in h11's buffer nor on the socket the pool polls, and over
+    https (Slack's) it was read as the next call's answer. Followed guarded through anyio's
+    private attributes; a proxy's TLS under Slack's is looked at too."""
+    stream = getattr(getattr(http11, "_network_stream", None), "_stream", None)
+    for _ in range(3):  # Slack's TLS, an https proxy's, the socket
+        bio = getattr(stream, "_read_bio", None)
+        if isinstance(bio, ssl.MemoryBIO) and bio.pending:
+            return True
+        ssl_object = getattr(stream, "_ssl_object", None)
+        if isinstance(ssl_object, ssl.SSLObject) and ssl_object.pending():
+            return True
+        stream = getattr(stream, "transport_stream", None)
+        if stream is None:
+            break
+    return False
+
+
+def expire_unasked_replies_of(client: httpx.AsyncClient) -> None:
+    """A caller's client's pool rid of connections holding a reply no request asked for,
+    as the stacks' own are: on httpx's transport by ``_expire_unasked_replies``; on
+    httpx-aiohttp's (``AiohttpTransport``), whose session's connector is aiohttp's own
+    (not ours, which drops them), each idle connection aiohttp would not keep (a reply
+    queued on it) is closed, so that its connector drops it rather than hand it a request.
+    Without it a caller's client read a second reply, sent with the first or while the
+    connection was idle, as the next call's answer. The transport is httpx's private
+    ``_transport`` (the one for every URL, mounts aside), followed guarded."""
+    transport = getattr(client, "_transport", None)
+    if isinstance(transport, httpx.AsyncHTTPTransport):
+        _expire_unasked_replies(transport)
+        return
+    session = getattr(transport, "client", None)  # an aiohttp session, once one is made
+    connections = getattr(getattr(session, "connector", None), "_conns", None)
+    if not isinstance(connections, dict):
+        return
+    for idle in list(connections.values()):
+        for entry in list(idle):
+            protocol = entry[0] if isinstance(entry, tuple) and entry else None
+            close = getattr(protocol, "close", None)
+            if getattr(protocol, "should_close", False) and callable(close):
+                close()  # not connected: aiohttp's connector drops it
 
 
 class HttpxStack:
