@@ -213,8 +213,14 @@ def token_secret_forms(token: str) -> tuple[str, ...]:
         # Written in hex as well (a server dumping what it got), whole: found in any case.
         forms.extend(part.encode("utf-8", "surrogatepass").hex() for part in whole_parts)
         if len(last) >= _MIN_PART_CHARS:
-            forms.extend(secret_runs(last))
+            runs = secret_runs(last)
+            forms.extend(runs)
             forms.extend(_base64_forms(last))
+            # Each run in base64 and hex as well: a dump of the header cut at a length holds
+            # no whole form above. Base64 writes whole every third run, those starting at a
+            # multiple of three from where the encoding began: together they cover what
+            # the dump holds of the secret, but for a character or two at either end.
+            forms.extend(_run_encodings(runs))
     return tuple(dict.fromkeys(forms))
 
 
@@ -233,6 +239,18 @@ def _base64_forms(text: str) -> list[str]:
             continue
         forms.append(base64.b64encode(whole).decode("ascii"))
         forms.append(base64.urlsafe_b64encode(whole).decode("ascii"))
+    return forms
+
+
+def _run_encodings(runs: list[str]) -> list[str]:
+    """Each run in base64 (both alphabets; a run written from the start of a three-byte
+    group) and in hex."""
+    forms: list[str] = []
+    for run in runs:
+        raw = run.encode("utf-8", "surrogatepass")
+        forms.append(base64.b64encode(raw).decode("ascii"))
+        forms.append(base64.urlsafe_b64encode(raw).decode("ascii"))
+        forms.append(raw.hex())
     return forms
 
 

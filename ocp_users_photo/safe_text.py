@@ -77,13 +77,30 @@ _NOT_LETTER_OR_DIGIT: Final = bytes(
 READ_MIN_CHARS: Final = 16
 
 
+# Cyrillic and Greek letters drawn as Latin ones (Unicode's confusables.txt, the letters
+# a token's characters may be spelled with): NFKC leaves them as they are, and a token with
+# its a, c, e, o, p and x so written reads as the token ("\u0445\u043e\u0445\u0440-...").
+_LOOK_ALIKES: Final = str.maketrans(
+    "\u0430\u0432\u0441\u0435\u043d\u0456\u0458\u043a\u043c\u043e\u0440\u0455\u0442\u0443\u0445"
+    "\u0501\u04bb\u051b\u051d\u0410\u0412\u0421\u0415\u041d\u0406\u0408\u041a\u041c\u041e"
+    "\u0420\u0405\u0422\u0425\u03bf\u039f\u03b1\u0391\u0392\u0395\u0396\u0397\u0399\u039a"
+    "\u039c\u039d\u03a1\u03a4\u03a5\u03a7\u03bd",
+    "aBceHijKMopsTyxdhqwABCEHIJKMOPSTXooaABEZHIKMNPTYXv",
+)
+
+
+def look_alikes_read(text: str) -> str:
+    """``text`` with the Cyrillic and Greek letters drawn as Latin ones as those."""
+    return text if text.isascii() else text.translate(_LOOK_ALIKES)
+
+
 def as_read(text: str) -> bytes:
     """``text`` as a reader reads a secret in it: full-width and other compatibility forms
-    as the ASCII they stand for (NFKC), A-Z lower-cased, and only its letters and digits (a
-    server that spaces a token out, or puts a dash after each of its characters, still
-    shows it)."""
+    as the ASCII they stand for (NFKC), Cyrillic and Greek look-alikes as the Latin letters
+    they are drawn as, A-Z lower-cased, and only its letters and digits (a server that
+    spaces a token out, or puts a dash after each of its characters, still shows it)."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = look_alikes_read(unicodedata.normalize("NFKC", text))
     return ascii_lower(text).encode("utf-8", "surrogatepass").translate(None, _NOT_LETTER_OR_DIGIT)
 
 
@@ -118,7 +135,7 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
         # between a word and a token ("Bearer\u200bxoxp-...") was masked with it in.
         head = without_tokens(_DRAWN_AS_NOTHING.sub("", head))
         # In full-width letters (U+FF01-U+FF5E), read as the token they spell.
-        read = unicodedata.normalize("NFKC", head)
+        read = look_alikes_read(unicodedata.normalize("NFKC", head))
         if read != head and without_tokens(read) != read:
             return REDACTED
     if _hides_a_token(head):
@@ -233,6 +250,12 @@ def redacted_folded(text: str, needles: Needles) -> str:
             start = folded.find(needle, start + 1)
     if not spans:
         return REDACTED if spelled_otherwise_folded(text, needles) else text
+    if "\n" in text or "\r" in text:
+        # Wrapped (base64 a line every 20 or 76 characters): a piece found in one line (a
+        # run of the secret, in base64) is no reason to quote the rest of its lines.
+        joined = ascii_lower(joined_lines(text))
+        if any(needle in joined and needle not in folded for needle in needles.folded):
+            return REDACTED
     spans.sort()
     pieces: list[str] = []
     done = 0  # text[:done] is written (or covered)

@@ -266,6 +266,7 @@ def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
         last.encode().hex(),
         *runs,
         *in_base64(last),
+        *run_encodings(runs),
     )
     rotated = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtMTIzNA"
     segment = "Mi0yLTEyMzQ1Njc4OTAtMTIzNA"
@@ -279,10 +280,21 @@ def test_the_forms_of_a_token_removed_wherever_it_might_be_echoed() -> None:
         segment.encode().hex(),
         *(segment[start : start + 12] for start in range(len(segment) - 11)),
         *in_base64(segment),
+        *run_encodings(tuple(segment[start : start + 12] for start in range(len(segment) - 11))),
     )
     # Short parts are ordinary text: a test's token does not scrub digits from replies.
     assert token_secret_forms("xoxp-1-2-3") == ("xoxp-1-2-3",)
     assert token_secret_forms("") == ()
+
+
+def run_encodings(runs: tuple[str, ...]) -> tuple[str, ...]:
+    """Each run of the secret in base64 (both alphabets) and hex, in that order, once each:
+    a dump of the header cut short holds them."""
+    forms: list[str] = []
+    for run in runs:
+        raw = run.encode()
+        forms += [base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()]
+    return tuple(dict.fromkeys(forms))
 
 
 def in_base64(text: str) -> tuple[str, ...]:

@@ -48,6 +48,11 @@ ECHOES = {
     "wrapped, CRLF": base64.encodebytes(b"t=" + CANARY_TOKEN.encode())
     .decode()
     .replace("\n", "\r\n"),
+    # A dump of the header cut at a length: no whole form is there, 25 of the secret's
+    # characters are (an attack review, 2026-12-07: the CLI quoted them).
+    "the header's first 70 bytes": encoded(f"Bearer {CANARY_TOKEN}"[:70]),
+    "the header's first 71 bytes, url-safe": encoded(f"Bearer {CANARY_TOKEN}"[:71], url_safe=True),
+    "the header's first 72 bytes after one": encoded(f"Bearer {CANARY_TOKEN}"[:72], before="a"),
 }
 
 
@@ -139,3 +144,18 @@ async def test_a_wrapped_echo_in_a_page_that_is_no_json_is_not_quoted(
     assert result["ok"] is False
     assert "not JSON" in result["message"]
     assert not decodes_to_the_secret(json.dumps(result)), result["message"]
+
+
+def test_a_token_cut_short_in_hex_is_redacted() -> None:
+    """A dump of the header in hex, cut at a length, holds a run of the secret in hex and
+    none of the token's whole forms."""
+    from ocp_users_photo.credentials import token_secret_forms
+    from ocp_users_photo.safe_text import redacted
+
+    dump = f"Bearer {CANARY_TOKEN}"[:70].encode().hex()
+    said = redacted(f"head: {dump}", token_secret_forms(CANARY_TOKEN))
+    assert "[redacted]" in said
+    left = bytes.fromhex(
+        "".join(c for c in said.split("[redacted]")[-1] if c in "0123456789abcdef")
+    )
+    assert len(left) < 4, left

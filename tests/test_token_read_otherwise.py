@@ -133,7 +133,9 @@ def test_every_whole_form_of_the_token_is_found_spaced_out_in_a_few_searches() -
         raw = json.dumps({"ok": False, "error": "-".join(form)}).encode()
         assert held_in(raw, SecretTexts(forms)), form
     searched = set(folded_secrets(forms).read) - {b"\xff"}
-    assert 0 < len(searched) <= 6, len(searched)
+    # Five whole forms, and the base64 and hex of each run of the secret (a dump of the
+    # header cut short): each a search of bytes in C.
+    assert 0 < len(searched) <= 60, len(searched)
 
 
 def test_the_searches_forms_of_a_token_are_never_shown_or_pickled() -> None:
@@ -144,3 +146,41 @@ def test_the_searches_forms_of_a_token_are_never_shown_or_pickled() -> None:
     assert "[redacted]" in repr(needles)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(needles)
+
+
+# Cyrillic and Greek letters drawn as the Latin ones (Unicode's confusables.txt): NFKC keeps
+# them, and a reader reads the token they spell (an attack review, 2026-12-07: the CLI
+# quoted a page that echoed the header so, whole).
+LOOK_ALIKES = str.maketrans("acepxyo", "\u0430\u0441\u0435\u0440\u0445\u0443\u03bf")
+LOOKING_ALIKE = {
+    "token": CANARY_TOKEN.translate(LOOK_ALIKES),
+    "secret": SECRET.translate(LOOK_ALIKES),
+    "header": f"Bearer {CANARY_TOKEN}".translate(LOOK_ALIKES),
+}
+
+
+@pytest.mark.parametrize("echo", LOOKING_ALIKE.values(), ids=LOOKING_ALIKE.keys())
+def test_a_token_in_look_alike_letters_is_redacted(echo: str) -> None:
+    forms = token_secret_forms(CANARY_TOKEN)
+    raw = json.dumps({"ok": False, "error": echo}, ensure_ascii=False).encode()
+    assert held_in(raw, SecretTexts(forms)), raw
+    assert redacted(f"said {echo}", forms) == "[redacted]"
+
+
+def test_a_token_shape_in_look_alike_letters_is_masked_without_knowing_the_token() -> None:
+    assert shown("use xoxb-1234567890-abcdefabcdef now".translate(LOOK_ALIKES)) == "[redacted]"
+    assert shown("\u0441\u0430\u0444\u0435 photo") == "\u0441\u0430\u0444\u0435 photo"
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False], ids=["as-escapes", "as-utf-8"])
+async def test_a_token_in_look_alike_letters_reaches_no_model_and_no_log(
+    http_stack: str, ensure_ascii: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    echo = LOOKING_ALIKE["header"]
+    warned = {"ok": True, "warning": f"superseded: {echo}"}
+    refused = {"ok": False, "error": "invalid_auth", "needed": echo}
+    caplog.set_level(logging.DEBUG)
+    told = await told_by_a_hostile_slack(http_stack, warned, refused, ensure_ascii=ensure_ascii)
+    assert told.raised.error == "invalid_auth"
+    for text in told.texts(caplog):
+        assert SECRET[3:17].translate(LOOK_ALIKES) not in text, text
