@@ -32,6 +32,7 @@ from typing import Any, Final
 import anyio
 
 from ocp_users_photo._version import __version__
+from ocp_users_photo.context_reset import reset_in_its_context
 from ocp_users_photo.exports import (
     export_tools,
     mcp_tool,
@@ -203,7 +204,7 @@ async def call_tool(
             logger.info("%s was cancelled by the host before anything was changed", name)
         raise
     finally:
-        _CHANGE_SENT.reset(noting)
+        reset_in_its_context(_CHANGE_SENT, noting)
     failed = result.get("ok") is not True
     # Not history_busy: a wait for another change, nothing in the configuration to mend.
     if failed and result.get("error") in _MENDED_IN_THE_HOSTS_CONFIGURATION:

@@ -16,6 +16,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
+from ocp_users_photo.context_reset import reset_in_its_context
 from ocp_users_photo.credentials import SecretTexts, SlackToken, check_token_text
 from ocp_users_photo.environment import Variables
 from ocp_users_photo.errors import TOKEN_PATH, InvalidArguments, Problem
@@ -114,7 +115,7 @@ def bind_acting_person(person: ActingPerson | None) -> Token[ActingPerson | None
 
 def reset_acting_person(bound: Token[ActingPerson | None]) -> None:
     """Undo one ``bind_acting_person``, in the context that made it."""
-    _ACTING.reset(bound)
+    reset_in_its_context(_ACTING, bound)
 
 
 @runtime_checkable

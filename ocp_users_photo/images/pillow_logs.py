@@ -19,6 +19,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Final, ParamSpec, TypeVar
 
+from ocp_users_photo.context_reset import reset_in_its_context
 from ocp_users_photo.safe_text import printable, without_tokens
 
 # The loggers of Pillow's modules that log today (ImageFile, PngImagePlugin,
@@ -92,6 +93,6 @@ def pillow_records_bounded(function: Callable[P, R]) -> Callable[P, R]:
         try:
             return function(*args, **kwargs)
         finally:
-            _READING.reset(reset)
+            reset_in_its_context(_READING, reset)
 
     return bounded

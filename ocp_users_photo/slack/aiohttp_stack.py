@@ -72,7 +72,7 @@ class AiohttpStack:
                 credentials = basic_credentials(*parsed.auth)
                 self._proxy_headers = {"Proxy-Authorization": f"Basic {credentials}"}
         self._urls: dict[str, yarl.URL] = {}  # parsed once per method
-        self._letting_go: weakref.finalize[Any, Any] | None = None
+        self._connector: aiohttp.BaseConnector | None = None
         self.is_closed = False
 
     def _session_now(self) -> aiohttp.ClientSession:
@@ -93,8 +93,10 @@ class AiohttpStack:
             )
             # A tool never closed (or left behind on a finished event loop) lets go of its
             # connections quietly, as httpx's client does, not with aiohttp's "Unclosed
-            # client session" complaint on stderr when it is collected.
-            self._letting_go = weakref.finalize(self, _let_go, connector, self._session)
+            # client session" complaint on stderr when it is collected: the connector knows
+            # its stack (weakly: QuietConnector).
+            setattr(connector, "_stack", weakref.ref(self))  # noqa: B010 (QuietConnector's)
+            self._connector = connector
         return self._session
 
     async def post(self, url: str, head: RequestHead, body: FormBody) -> Answer:
@@ -128,12 +130,10 @@ class AiohttpStack:
         )
 
     def let_go(self) -> None:
-        """Its loop was closed: the finalizer's hold on the connector ends now. That hold kept
-        the connector, its loop and any call left under way on it (whose frames hold this
-        stack), so the stack was never collected and the finalizer never ran: all of it
-        stayed for good. Let go, it is collected as one, its sockets with it."""
-        if self._letting_go is not None:
-            self._letting_go()
+        """Its loop was closed: its connector is marked closed now; the stack is collected
+        with that loop and any call left under way on it (whose frames hold this stack)."""
+        if self._connector is not None:
+            _let_go(self._connector, self._session)
 
     async def aclose(self) -> None:
         self.is_closed = True
@@ -184,7 +184,37 @@ def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
     """
     import aiohttp
 
-    class AbortingConnector(aiohttp.TCPConnector):
+    class QuietConnector(aiohttp.TCPConnector):
+        """Closed, as its session sees it, once its stack is gone, and then collected without
+        aiohttp's "Unclosed connector" / "Unclosed client session" complaints.
+
+        Not a ``weakref.finalize`` holding the connector: the finalizer registry held it,
+        the connector its loop, and the loop the stack (an attribute, slack/loop_stacks.py),
+        so a loop dropped unclosed (``new_event_loop().run_until_complete`` per request, an
+        old-style sync view) was never collected, with its selector, self-pipe and
+        connection: four descriptors a request, for good. The stack, its session and this
+        connector are now collected with the loop; the weak reference to the stack is
+        cleared before any of them is finalized, whatever the order."""
+
+        _stack: Callable[[], object] | None = None
+
+        def _dropped(self) -> bool:
+            return self._stack is not None and self._stack() is None
+
+        @property
+        def closed(self) -> bool:
+            return self._closed or self._dropped()
+
+        def __del__(self, _warnings: Any = None) -> None:
+            if not self._closed and self._dropped():
+                _let_go(self)
+                return
+            if _warnings is None:
+                super().__del__()
+            else:
+                super().__del__(_warnings)
+
+    class AbortingConnector(QuietConnector):
         def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
             if should_close or getattr(protocol, "should_close", False):
                 abort = getattr(protocol, "abort", None)
@@ -200,7 +230,7 @@ def _aborting_connector_class() -> type[aiohttp.TCPConnector]:
             connection.close()  # released with should_close: aborted, never pooled again
 
     if not callable(getattr(aiohttp.TCPConnector, "_release", None)):
-        return aiohttp.TCPConnector
+        return QuietConnector
     if inspect.iscoroutinefunction(getattr(aiohttp.TCPConnector, "_get", None)):
         setattr(AbortingConnector, "_get", _get)  # noqa: B010 (a private method, typed by aiohttp)
     return AbortingConnector

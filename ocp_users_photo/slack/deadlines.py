@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import TypeVar
 
+from ocp_users_photo.context_reset import reset_in_its_context
+
 T = TypeVar("T")
 
 __all__ = [
@@ -69,7 +71,7 @@ def call_deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         end.running = False
-        _CALL_ENDS.reset(reset)
+        reset_in_its_context(_CALL_ENDS, reset)
 
 
 @contextlib.contextmanager
@@ -79,7 +81,7 @@ def outside_call_deadline() -> Iterator[None]:
     try:
         yield
     finally:
-        _CALL_ENDS.reset(reset)
+        reset_in_its_context(_CALL_ENDS, reset)
 
 
 def call_ends(own_end: float) -> float:

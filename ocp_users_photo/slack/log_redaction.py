@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Final
 
+from ocp_users_photo.context_reset import reset_in_its_context
 from ocp_users_photo.safe_text import Needles, printable, redacted_folded
 
 HTTP_STACK_LOGGERS: Final = (
@@ -141,7 +142,7 @@ def secret_in_flight(*secrets: str) -> Iterator[None]:
     try:
         yield
     finally:
-        _IN_FLIGHT.reset(reset)
+        reset_in_its_context(_IN_FLIGHT, reset)
 
 
 @contextlib.contextmanager
@@ -152,4 +153,4 @@ def http_stack_silenced() -> Iterator[None]:
     try:
         yield
     finally:
-        _SILENCED.reset(reset)
+        reset_in_its_context(_SILENCED, reset)
