@@ -103,9 +103,11 @@ class UsersPhotoError(Exception):
     @property
     def may_have_taken_effect(self) -> bool:
         """Whether the photo may have changed all the same, so the person checks it before
-        trying again (``may_have_taken_effect(error)``): a ``TransportError`` whose request
-        reached Slack or whose answer was unusable (``reached`` True or None), a
-        ``ReplySchemaError`` of a change, Slack's own partway failure. False: nothing changed."""
+        trying again (``may_have_taken_effect(error)``): a ``TransportError`` of a change
+        whose request reached Slack or whose answer was unusable (``reached`` True or None),
+        a ``ReplySchemaError`` of a change, Slack's own partway failure of a change or any
+        refusal after an earlier attempt reached Slack. False for a read (auth.test,
+        users.profile.get), whatever it met, and where nothing changed."""
         return may_have_taken_effect(self)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -511,6 +511,20 @@ async def test_a_palette_pngs_gamma_before_its_palette_is_kept(checker: UsersSet
             assert picture.info.get("chromaticity") == _SRGB_PRIMARIES
 
 
+async def test_a_chrm_libpng_cannot_read_leaves_the_next_one_first(
+    checker: UsersSetPhoto,
+) -> None:
+    """libpng ignores a cHRM holding a value over 2**31 - 1 ("invalid values") as if it were
+    absent, so a second cHRM is no duplicate: the gAMA 1.0 and that cHRM apply."""
+    unreadable = (b"cHRM", struct.pack(">8I", 2**31, *struct.unpack(">7I", _PRIMARIES[1][4:])))
+    original = _png_with(_GREY, [unreadable, _LINEAR, _PRIMARIES], before=b"IDAT")
+    async with await prepared(checker, original) as upload:
+        assert upload.image.changes, "re-encoded, not sent as it was"
+        with decoded(upload) as picture:
+            assert picture.info.get("gamma") == 1.0
+            assert picture.info.get("chromaticity") == _SRGB_PRIMARIES
+
+
 async def test_a_scaled_animation_keeps_its_loop_count_timing_and_clears_each_frame(
     checker: UsersSetPhoto,
 ) -> None:

@@ -108,9 +108,13 @@ def colour_chunks(source: ImageSource) -> dict[bytes, bytes]:
         if kind == b"iCCP":
             return {}
         if _COLOUR_LENGTHS.get(kind) == length:
-            if kind in found:
-                return {}
-            found[kind] = source.read_at(position + _HEADER.size, length)
+            data = source.read_at(position + _HEADER.size, length)
+            # A cHRM holding a value over 2**31 - 1 libpng ignores as if absent ("invalid
+            # values"): a later one is no duplicate but the first.
+            if not (kind == b"cHRM" and any(data[at] >= 0x80 for at in range(0, len(data), 4))):
+                if kind in found:
+                    return {}
+                found[kind] = data
         position += length + 12  # the header, the data and its CRC
     gamma = int.from_bytes(found.get(b"gAMA", _SRGB_GAMMA), "big")
     if found.get(b"sRGB", b"\0")[0] > 3 or not 16 <= gamma <= 625_000_000:
