@@ -84,8 +84,11 @@ _LOOK_ALIKES: Final = str.maketrans(
     "\u0430\u0432\u0441\u0435\u043d\u0456\u0458\u043a\u043c\u043e\u0440\u0455\u0442\u0443\u0445"
     "\u0501\u04bb\u051b\u051d\u0410\u0412\u0421\u0415\u041d\u0406\u0408\u041a\u041c\u041e"
     "\u0420\u0405\u0422\u0425\u03bf\u039f\u03b1\u0391\u0392\u0395\u0396\u0397\u0399\u039a"
-    "\u039c\u039d\u03a1\u03a4\u03a5\u03a7\u03bd",
-    "aBceHijKMopsTyxdhqwABCEHIJKMOPSTXooaABEZHIKMNPTYXv",
+    "\u039c\u039d\u03a1\u03a4\u03a5\u03a7\u03bd"
+    # Greek rho, lunate sigma (small and capital), yot and iota; Cyrillic palochka and
+    # straight u (small and capital): "xox\u03c1-..." was shown whole.
+    "\u03c1\u03f2\u03f9\u03f3\u03b9\u04cf\u04af\u04ae",
+    "aBceHijKMopsTyxdhqwABCEHIJKMOPSTXooaABEZHIKMNPTYXvpcCjilyY",
 )
 
 
@@ -134,6 +137,11 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
         # Masked again once they are out: one between a token's characters hid it, and one
         # between a word and a token ("Bearer\u200bxoxp-...") was masked with it in.
         head = without_tokens(_DRAWN_AS_NOTHING.sub("", head))
+        # Looked at as it came: its plain letters masked first, a token whose prefix is
+        # plain and whose secret is in look-alikes ("xoxp-1-2-3-\u0441\u0430...") was cut
+        # at the first of them, and the rest quoted.
+        if _look_alikes_spell_a_token(_DRAWN_AS_NOTHING.sub("", looked_at)):
+            return REDACTED
         # In full-width letters (U+FF01-U+FF5E), read as the token they spell.
         read = look_alikes_read(unicodedata.normalize("NFKC", head))
         if read != head and without_tokens(read) != read:
@@ -150,6 +158,16 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     if len(cleaned) > limit or left_out:
         return cleaned[: max(0, limit - len(_ELLIPSIS))] + _ELLIPSIS
     return cleaned
+
+
+def _look_alikes_spell_a_token(text: str) -> bool:
+    """Whether ``text``'s look-alike letters, read as Latin, make or change a token shape."""
+    read = look_alikes_read(text)
+    if read == text:
+        return False
+    return [found.span() for found in _TOKEN_SHAPE.finditer(read)] != [
+        found.span() for found in _TOKEN_SHAPE.finditer(text)
+    ]
 
 
 def _hides_a_token(head: str) -> bool:
@@ -250,11 +268,21 @@ def redacted_folded(text: str, needles: Needles) -> str:
             start = folded.find(needle, start + 1)
     if not spans:
         return REDACTED if spelled_otherwise_folded(text, needles) else text
+    if not text.isascii():
+        # A run left in plain letters is found above; the rest of the secret, in look-alike
+        # letters, was quoted (redacted whole, as a text that spells it otherwise is).
+        reading = ascii_lower(look_alikes_read(text))
+        if reading != folded and any(
+            reading.count(needle) > folded.count(needle) for needle in needles.folded
+        ):
+            return REDACTED
     if "\n" in text or "\r" in text:
         # Wrapped (base64 a line every 20 or 76 characters): a piece found in one line (a
-        # run of the secret, in base64) is no reason to quote the rest of its lines.
+        # run of the secret, in base64) is no reason to quote the rest of its lines. Counted:
+        # the same form on one line as well (the header echoed twice) hid a wrapped one, and
+        # the runs redacted in its lines broke it for the reading of what is left.
         joined = ascii_lower(joined_lines(text))
-        if any(needle in joined and needle not in folded for needle in needles.folded):
+        if any(joined.count(needle) > folded.count(needle) for needle in needles.folded):
             return REDACTED
     spans.sort()
     pieces: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,17 @@ async def test_a_source_with_no_token_for_the_person_says_so_not_that_it_must_be
     assert "no Slack token for this person" in answered["message"], answered
     assert "host's dict" not in answered["message"], answered  # the host's words stay the host's
     assert not photo_requests(emulator)
+
+
+async def test_a_block_left_in_another_task_does_not_leave_its_person_bound() -> None:
+    """``async with`` entered in one task and left in another (an exit stack closed by a
+    cleanup task): the reset cannot undo the binding where it was made. It raises, as it
+    did before reset_in_its_context; quiet, the person stayed bound in the entering task,
+    and each later call there acted for them."""
+    as_alice = ActingTool(None, ActingPerson(team_id=TEAM_ID, user_id="UALICE0001"))  # type: ignore[arg-type]
+    stack = contextlib.AsyncExitStack()
+    await stack.enter_async_context(as_alice)
+    with pytest.raises(ValueError, match="different Context"):
+        await asyncio.create_task(stack.aclose())
+    # Left bound here (this test's own context): loud, not quietly acting for Alice.
+    assert acting_person() == as_alice.person

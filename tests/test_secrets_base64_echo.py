@@ -159,3 +159,17 @@ def test_a_token_cut_short_in_hex_is_redacted() -> None:
         "".join(c for c in said.split("[redacted]")[-1] if c in "0123456789abcdef")
     )
     assert len(left) < 4, left
+
+
+@pytest.mark.parametrize("width", [20, 40])
+def test_a_wrapped_echo_is_redacted_whole_with_the_same_echo_on_one_line(width: int) -> None:
+    """The header in base64 on one line, and again wrapped: the one-line echo held the form
+    the wrapped one was looked for by, and the runs redacted in the wrapped lines broke the
+    rest for the reading of what was left (8 of the secret's characters were quoted)."""
+    from ocp_users_photo.credentials import token_secret_forms
+    from ocp_users_photo.safe_text import redacted
+
+    header = encoded(f"Authorization: Bearer {CANARY_TOKEN}")
+    wrapped = "\n".join(header[at : at + width] for at in range(0, len(header), width))
+    said = redacted(f"sent: {header}\ndump:\n{wrapped}\n", token_secret_forms(CANARY_TOKEN))
+    assert said == "[redacted]", said

@@ -184,3 +184,34 @@ async def test_a_token_in_look_alike_letters_reaches_no_model_and_no_log(
     assert told.raised.error == "invalid_auth"
     for text in told.texts(caplog):
         assert SECRET[3:17].translate(LOOK_ALIKES) not in text, text
+
+
+# Some of the token's letters so written, the rest plain (a run of 12 plain among them),
+# and the look-alikes the first table left out (Greek rho and lunate sigma).
+PARTLY = {
+    "c as Cyrillic es": str.maketrans("c", "\u0441"),
+    "a, c, e as Cyrillic": str.maketrans("ace", "\u0430\u0441\u0435"),
+    "c as Greek lunate sigma": str.maketrans("c", "\u03f2"),
+    "p as Greek rho": str.maketrans("p", "\u03c1"),
+}
+
+
+@pytest.mark.parametrize("table", PARTLY.values(), ids=PARTLY.keys())
+def test_a_token_partly_in_look_alike_letters_is_redacted_whole(table: dict[int, str]) -> None:
+    """A run of 12 plain characters found and redacted, the rest of the secret, in
+    look-alikes, was quoted (20 of its characters); the prefix plain, the token shape was
+    masked to its first look-alike and the rest shown (the secret whole)."""
+    echo = CANARY_TOKEN.translate(table)
+    said = f"invalid_auth: Bearer {echo}"
+    assert redacted(said, token_secret_forms(CANARY_TOKEN)) == "[redacted]"
+    assert shown(said, limit=300) == "[redacted]"
+
+
+def test_names_in_cyrillic_and_greek_are_shown_as_they_are() -> None:
+    names = (
+        "\u041a\u0441\u0435\u043d\u0438\u044f \u0425\u043e\u0445\u043b\u043e\u0432\u0430, "
+        "\u03a3\u03bf\u03c6\u03af\u03b1 "
+        "\u03a0\u03b1\u03c0\u03b1\u03b4\u03bf\u03c0\u03bf\u03cd\u03bb\u03bf\u03c5"
+    )
+    assert shown(names) == names
+    assert redacted(names, token_secret_forms(CANARY_TOKEN)) == names

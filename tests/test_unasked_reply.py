@@ -247,3 +247,29 @@ async def test_an_unasked_reply_in_a_tls_record_of_its_own_is_not_the_next_calls
         server.close()
     assert "bbbbbbbbbbbb" not in outcomes, f"an unasked reply was taken as an answer: {outcomes}"
     assert outcomes[1] == ("aaaaaaaaaaaa" if server_side.answered[1] == "set" else "invalid_auth")
+
+
+async def test_a_callers_transport_whose_client_cannot_be_read_still_serves_the_call() -> None:
+    """A custom transport with a ``client`` property of its own that raises: the unasked
+    replies' guard runs no code of the caller's transport (it raised out of every call)."""
+    body = _set("aaaaaaaaaaaa").split(b"\r\n\r\n", 1)[1]
+
+    class Wrapping(httpx.AsyncBaseTransport):
+        @property
+        def client(self) -> Any:
+            raise RuntimeError("not opened yet")
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    async with httpx.AsyncClient(transport=Wrapping()) as client:
+        stacks.expire_unasked_replies_of(client)
+        tool = UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url="http://127.0.0.1:9/api",
+            keep_previous=False,
+            max_retries=0,
+            client=client,
+        )
+        async with tool:
+            assert await _answered(tool) == "aaaaaaaaaaaa"

@@ -309,7 +309,9 @@ def expire_unasked_replies_of(client: httpx.AsyncClient) -> None:
     if isinstance(transport, httpx.AsyncHTTPTransport):
         _expire_unasked_replies(transport)
         return
-    session = getattr(transport, "client", None)  # an aiohttp session, once one is made
+    # An aiohttp session, once one is made: httpx-aiohttp's attribute, read from the
+    # instance (a custom transport's ``client`` property is not run, nor its error raised).
+    session = getattr(transport, "__dict__", {}).get("client")
     connections = getattr(getattr(session, "connector", None), "_conns", None)
     if not isinstance(connections, dict):
         return
