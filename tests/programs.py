@@ -135,3 +135,17 @@ def assert_nothing_left_by(statement: str) -> None:
     )
     left = [words for words in _LEFT_BEHIND if words in said]
     assert not left, done.stderr[-3000:]
+
+
+def mypy_strict_on(folder: Path, program: str) -> subprocess.CompletedProcess[str]:
+    """``mypy --strict`` on ``program``, written as a user's file in ``folder``: what the
+    package's types let a typed caller write."""
+    user = folder / "user_program.py"
+    user.write_text(program, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(user)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=folder,
+    )

@@ -503,21 +503,27 @@ async def test_colour_chunks_png_readers_ignore_are_not_written_before_the_pixel
     assert not kinds & {b"gAMA", b"cHRM", b"sRGB", b"iCCP"}
 
 
-async def test_a_palette_pngs_gamma_before_its_palette_is_kept(checker: UsersSetPhoto) -> None:
-    original = _png_with(_GREY.convert("P"), [_LINEAR, _PRIMARIES], before=b"PLTE")
-    async with await prepared(checker, original) as upload:
-        with decoded(upload) as picture:
-            assert picture.info.get("gamma") == 1.0
-            assert picture.info.get("chromaticity") == _SRGB_PRIMARIES
+# A cHRM holding a value over 2**31 - 1, which libpng ignores as if it were absent.
+_UNREADABLE_PRIMARIES = (
+    b"cHRM",
+    struct.pack(">8I", 2**31, *struct.unpack(">7I", _PRIMARIES[1][4:])),
+)
 
 
-async def test_a_chrm_libpng_cannot_read_leaves_the_next_one_first(
-    checker: UsersSetPhoto,
+@pytest.mark.parametrize(
+    "original",
+    [
+        _png_with(_GREY.convert("P"), [_LINEAR, _PRIMARIES], before=b"PLTE"),
+        _png_with(_GREY, [_UNREADABLE_PRIMARIES, _LINEAR, _PRIMARIES], before=b"IDAT"),
+    ],
+    ids=["before-the-palette", "after-a-chrm-libpng-ignores"],
+)
+async def test_colour_chunks_png_readers_apply_are_written_again(
+    checker: UsersSetPhoto, original: bytes
 ) -> None:
-    """libpng ignores a cHRM holding a value over 2**31 - 1 ("invalid values") as if it were
-    absent, so a second cHRM is no duplicate: the gAMA 1.0 and that cHRM apply."""
-    unreadable = (b"cHRM", struct.pack(">8I", 2**31, *struct.unpack(">7I", _PRIMARIES[1][4:])))
-    original = _png_with(_GREY, [unreadable, _LINEAR, _PRIMARIES], before=b"IDAT")
+    """A palette PNG's gAMA and cHRM before its palette apply; so do a gAMA and a second cHRM
+    after one libpng ignores as absent ("invalid values"): that one is no duplicate, and
+    taken for one it voided the picture's gamma (a review of 2026-12-07)."""
     async with await prepared(checker, original) as upload:
         assert upload.image.changes, "re-encoded, not sent as it was"
         with decoded(upload) as picture:

@@ -20,6 +20,7 @@ import ocp_users_photo
 from ocp_users_photo import ActingPerson, UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, EmulatorThread, RunningEmulator
 from ocp_users_photo.undo import PhotoHistory, PhotoKeeper
+from tests.programs import mypy_strict_on
 
 TOKEN = "xoxp-ergonomics-review-0001"
 
@@ -185,20 +186,12 @@ def test_mypy_strict_catches_a_misspelt_option_at_every_python_door(tmp_path: Pa
     # UsersSetPhoto(keep_previus=True) is a mypy error; OCPAgent(...) and register(...) take
     # the same options typed as ToolOptions, so the same typo is one there too (it passed as
     # **tool_options: Any, to fail only at run time).
-    user = tmp_path / "user_program.py"
-    user.write_text(
+    done = mypy_strict_on(
+        tmp_path,
         "from ocp_users_photo import OCPAgent, UsersSetPhoto, register\n"
         "UsersSetPhoto(keep_previus=True)\n"
         "OCPAgent(keep_previus=True)\n"
         "register(None, keep_previus=True)\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(user)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
     )
     flagged = {int(line.split(":")[1]) for line in done.stdout.splitlines() if ": error:" in line}
     assert flagged == {2, 3, 4}, done.stdout
