@@ -15,6 +15,7 @@ from typing import Final
 
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.structure import (
+    PNG_SIGNATURE,
     STANDALONE_MARKERS,
     gif_blocks,
     jpeg_head,
@@ -24,7 +25,6 @@ from ocp_users_photo.images.structure import (
 
 __all__ = ["missing_end"]
 
-_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _PNG_END: Final = b"IEND\xaeB`\x82"
 _IEND_CHUNK_BYTES: Final = 12  # length, type, no data, CRC
 # As structure.py's bound for an animation: more chunks than any editor writes.
@@ -52,7 +52,7 @@ def missing_end(source: ImageSource, slack_format: str) -> str | None:
 def _png_whole(source: ImageSource) -> bool:
     if source.tail(len(_PNG_END)) == _PNG_END:
         return True
-    for count, (position, kind) in enumerate(png_chunks(source, len(_PNG_SIGNATURE))):
+    for count, (position, kind, _) in enumerate(png_chunks(source, len(PNG_SIGNATURE))):
         if kind == b"IEND":  # its data is empty: its header, then its CRC
             return position + _IEND_CHUNK_BYTES <= source.byte_count
         if count >= _MAX_PNG_CHUNKS:

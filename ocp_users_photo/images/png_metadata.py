@@ -11,11 +11,17 @@ those that may carry an orientation are handed to Pillow's own chunk readers.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.structure import MAX_PNG_COLOUR_PROFILES, too_many_colour_profiles
+from ocp_users_photo.images.structure import (
+    MAX_PNG_COLOUR_PROFILES,
+    PNG_SIGNATURE,
+    png_chunks,
+    too_many_colour_profiles,
+)
 
 if TYPE_CHECKING:
     from PIL import ImageFile
@@ -97,12 +103,8 @@ def colour_chunks(source: ImageSource) -> dict[bytes, bytes]:
     out of its range (gAMA 0 among them), an sRGB intent no reader knows.
     """
     found: dict[bytes, bytes] = {}
-    position = 8  # after the signature
-    for _ in range(MAX_CHUNKS):
-        header = source.read_at(position, _HEADER.size)
-        if len(header) < _HEADER.size:
-            break
-        length, kind = _HEADER.unpack(header)
+    chunks = png_chunks(source, len(PNG_SIGNATURE))
+    for position, kind, length in itertools.islice(chunks, MAX_CHUNKS):
         if kind in (b"PLTE", b"IDAT", b"IEND"):
             break
         if kind == b"iCCP":
@@ -115,7 +117,6 @@ def colour_chunks(source: ImageSource) -> dict[bytes, bytes]:
                 if kind in found:
                     return {}
                 found[kind] = data
-        position += length + 12  # the header, the data and its CRC
     gamma = int.from_bytes(found.get(b"gAMA", _SRGB_GAMMA), "big")
     if found.get(b"sRGB", b"\0")[0] > 3 or not 16 <= gamma <= 625_000_000:
         return {}

@@ -72,7 +72,7 @@ _BMP_RLE: Final = {1: "RLE8", 2: "RLE4"}
 _BMP_INFO_HEADERS: Final = frozenset({40, 52, 56, 64, 108, 124})
 _SAVE_AGAIN: Final = "save it again with an image editor"
 
-_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _CHUNK_HEADER: Final = struct.Struct(">I4s")
 _SOS: Final = b"\xff\xda"
 _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
@@ -100,7 +100,7 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
     """
     head = source.read_at(0, 8)
     problem: str | None = None
-    if head.startswith(_PNG_SIGNATURE):
+    if head.startswith(PNG_SIGNATURE):
         problem = _png_problem(source)
     elif head.startswith(b"\xff\xd8\xff"):
         problem = _jpeg_problem(source)
@@ -116,7 +116,7 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
 def _png_problem(source: ImageSource) -> str | None:
     animated = False
     profiles = 0
-    for count, (position, kind) in enumerate(png_chunks(source, len(_PNG_SIGNATURE))):
+    for count, (position, kind, _) in enumerate(png_chunks(source, len(PNG_SIGNATURE))):
         if kind == b"IEND":
             return None
         if kind == b"IDAT":
@@ -143,7 +143,7 @@ def too_many_colour_profiles() -> str:
 
 def _animation_problem(source: ImageSource, position: int) -> str | None:
     """An animated PNG's chunks from its first image data to its end, counted up to the cap."""
-    for count, (_, kind) in enumerate(png_chunks(source, position)):
+    for count, (_, kind, _) in enumerate(png_chunks(source, position)):
         if kind == b"IEND":
             return None
         if count >= MAX_ANIMATED_PNG_CHUNKS:
@@ -154,14 +154,15 @@ def _animation_problem(source: ImageSource, position: int) -> str | None:
     return None
 
 
-def png_chunks(source: ImageSource, position: int) -> Iterator[tuple[int, bytes]]:
-    """(position, type) of each chunk from ``position`` on, headers only, to the file's end."""
+def png_chunks(source: ImageSource, position: int) -> Iterator[tuple[int, bytes, int]]:
+    """(position, type, data length) of each chunk from ``position`` on, headers only, to
+    the file's end."""
     while True:
         header = source.read_at(position, _CHUNK_HEADER.size)
         if len(header) < _CHUNK_HEADER.size:
             return
         length, kind = _CHUNK_HEADER.unpack(header)
-        yield position, kind
+        yield position, kind, length
         position += _CHUNK_HEADER.size + length + 4  # the chunk's data, then its CRC
 
 
