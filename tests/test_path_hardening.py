@@ -314,6 +314,19 @@ class TestTheRootCheckAndTheOpenRace:
         assert source is None
         assert "not a regular file" in problems[0].message
 
+    @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="a Linux /proc")
+    def test_a_file_that_tells_no_size_is_not_called_empty(self, tmp_path: Path) -> None:
+        # /proc/self/status is a regular file of 0 bytes by its size, text when read: it was
+        # refused as "the image is empty (0 bytes)". A truly empty file still is.
+        source, problems = open_confined("/proc/self/status", None, 1024)
+        assert source is None
+        assert "a special file (such as those under /proc or /sys)" in problems[0].message
+        assert "empty" not in problems[0].message
+        (tmp_path / "empty.png").write_bytes(b"")
+        source, problems = open_confined(str(tmp_path / "empty.png"), None, 1024)
+        assert source is None
+        assert "the image is empty (0 bytes)" in problems[0].message
+
     def test_without_proc_the_handle_is_still_checked_by_device_and_inode(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -403,10 +403,19 @@ def _checked_handle(
         return None, [
             problem(f"image path {shown_path!r} is not a regular file: give an image file")
         ]
+    os.set_blocking(descriptor, True)
+    if status.st_size == 0 and _holds_a_byte(descriptor):
+        # A file under /proc or /sys: a regular file by its mode, 0 bytes by its size,
+        # text when read. It was told "the image is empty", which it is not.
+        return None, [
+            problem(
+                f"image path {shown_path!r} is a special file (such as those under /proc or "
+                "/sys) that tells no size, not an image file: give a PNG, JPEG or GIF file"
+            )
+        ]
     size_problem = size_problem_of(status.st_size, max_bytes)
     if size_problem is not None:
         return None, [size_problem]
-    os.set_blocking(descriptor, True)
     name = real or shown_path
     stem = os.path.splitext(os.path.basename(name))[0] or "image"
     # Held in memory until the image is closed, so only with the process's byte budget's
@@ -438,6 +447,15 @@ def _checked_handle(
     # A file whose close on the loop never waits for a read in a worker thread.
     file = DeferredCloseFile(io.FileIO(descriptor, "rb"))
     return ImageSource(label=name, filename_stem=stem, byte_count=status.st_size, file=file), []
+
+
+def _holds_a_byte(descriptor: int) -> bool:
+    """Whether a file whose size says 0 gives a byte when read (one that gives none has
+    not moved: it is read from its start as any other)."""
+    try:
+        return bool(os.read(descriptor, 1))
+    except OSError:  # one that cannot be read is told so where it is read
+        return False
 
 
 def _read_up_to(descriptor: int, limit: int) -> bytes:
