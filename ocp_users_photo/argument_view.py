@@ -45,7 +45,7 @@ def safe_view(arguments: Mapping[str, Any], secrets: SecretTexts | None = None) 
     folded = ascii_lower("\x00".join(parts)).encode("utf-8", "surrogatepass")
     # An escape (%38, &#56;, \x38) may spell a form no plain search finds: redacted()
     # reads such text back, so the careful pass runs for it.
-    if not may_spell_otherwise(folded) and not any(form in folded for form in secrets.folded()):
+    if not may_spell_otherwise(folded) and not secrets.found_in(folded):
         return view
     return _view(arguments, secrets.texts())
 

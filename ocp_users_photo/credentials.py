@@ -78,6 +78,9 @@ class SlackToken:
         raise TypeError("a SlackToken cannot be pickled: it would write the token out")
 
 
+# Up to this many bytes, one search for all of a token's forms beats a search for each
+# (measured: 2 against 11 us at 30 bytes, even at about 160).
+_ONE_SEARCH_BYTES: Final = 128
 # The characters JSON may write with a short escape (\" \\ \/ \b \f \n \r \t).
 _SHORT_ESCAPED: Final = frozenset('"\\/\b\f\n\r\t')
 
@@ -88,11 +91,12 @@ class SecretTexts:
     pytest's shown arguments say how many there are, never which: a tuple of them in a
     frame an error passes through would be printed whole."""
 
-    __slots__ = ("_escapable", "_folded", "_needles", "_texts")
+    __slots__ = ("_escapable", "_folded", "_needles", "_one_search", "_texts")
 
     def __init__(self, *groups: Iterable[str]) -> None:
         self._texts = tuple(dict.fromkeys(text for group in groups for text in group if text))
         self._folded: tuple[bytes, ...] | None = None
+        self._one_search: re.Pattern[bytes] | None = None
         self._escapable: tuple[bool, ...] | None = None
         self._needles: Needles | None = None
 
@@ -115,6 +119,19 @@ class SecretTexts:
         if self._folded is None:
             self._folded = tuple(ascii_lower(text).encode() for text in self._texts)
         return self._folded
+
+    def found_in(self, folded: bytes) -> bool:
+        """Whether ``folded`` (A-Z lower-cased, as ``folded()``) holds one of the texts as it
+        is. A short text (an argument's view) is searched once for all of them, with a
+        pattern made once: a token's 60 forms searched one by one took 11 us, the pattern 2;
+        past ``_ONE_SEARCH_BYTES`` the searches one by one are the faster."""
+        if not self._texts:
+            return False
+        if len(folded) > _ONE_SEARCH_BYTES:
+            return any(form in folded for form in self.folded())
+        if self._one_search is None:
+            self._one_search = re.compile(b"|".join(map(re.escape, self.folded())))
+        return self._one_search.search(folded) is not None
 
     def needles(self) -> Needles:
         """The texts as ``safe_text``'s searches look for them (``folded_secrets``): A-Z

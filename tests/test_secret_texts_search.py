@@ -90,3 +90,28 @@ def test_a_tokens_forms_are_made_once_and_kept_by_a_call_of_it_alone() -> None:
     assert CANARY_TOKEN not in repr(token) + repr(forms) + repr(both)
     forms.folded()  # what is worked out stays out of the repr too
     assert CANARY_TOKEN.split("-")[-1] not in repr(forms)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    before=st.binary(max_size=150),
+    piece=st.tuples(st.integers(0, len(CANARY_TOKEN)), st.integers(0, len(CANARY_TOKEN))),
+    after=st.binary(max_size=150),
+)
+@example(before=b"", piece=(0, len(CANARY_TOKEN)), after=b"")
+@example(before=b"x" * 200, piece=(0, len(CANARY_TOKEN)), after=b"")
+def test_found_in_finds_what_a_search_for_each_form_finds(
+    before: bytes, piece: tuple[int, int], after: bytes
+) -> None:
+    # found_in searches a short text once for all the forms (one pattern), a long one form
+    # by form: either way it finds exactly what a search for each form finds.
+    start, length = piece
+    folded = before + CANARY_TOKEN[start : start + length].lower().encode() + after
+    expected = any(form in folded for form in SECRETS.folded())
+    assert SECRETS.found_in(folded) is expected
+
+
+def test_found_in_with_no_texts_finds_nothing() -> None:
+    # An empty pattern would match every text: no secrets is nothing found.
+    assert SecretTexts().found_in(b"anything") is False
+    assert SecretTexts().found_in(b"") is False
