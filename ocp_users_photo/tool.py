@@ -136,6 +136,11 @@ _URL_HOSTS_NAMED: Final = 20
 # folders it names after it (a model given none guessed, and met a refusal first).
 _A_PATH: Final = "a path to a PNG, JPEG or GIF file"
 _ROOTS_NAMED: Final = 5
+# The image's description where a model door has no image folder at all.
+_NO_PATHS: Final = (
+    "File paths are refused here: no image folder is configured (the host adds one, as "
+    "--image-root for the MCP server)."
+)
 
 
 def _inside(roots: Sequence[Path]) -> str:
@@ -304,6 +309,12 @@ class UsersSetPhoto(AsyncClosing):
         if self.image_roots:
             image["description"] = image["description"].replace(
                 _A_PATH, f"{_A_PATH} {_inside(self.image_roots)}", 1
+            )
+        elif self.model_image_roots == ():
+            # No folder at a model door (started in /, the home folder...): every path is
+            # refused, so the model is not offered one.
+            image["description"] = (
+                image["description"].replace(f"{_A_PATH}, ", "", 1) + " " + _NO_PATHS
             )
         return schema
 

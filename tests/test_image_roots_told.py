@@ -6,11 +6,13 @@ model guessed a path, met "outside the image folders", and tried again.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.spec import load_manifest
 from tests.conftest import CANARY_TOKEN
+from tests.test_mcp_wire_requests import wire_server
 
 
 def image_text(**options: object) -> str:
@@ -85,3 +87,20 @@ def test_a_leading_dot_host_past_those_named_gets_no_note() -> None:
     said = image_text(url_hosts=hosts)
     assert "and 1 more the host allows" in said
     assert "leading dot" not in said
+
+
+async def test_with_no_image_folder_the_listing_offers_no_file_paths(tmp_path: Path) -> None:
+    """Started in / without --image-root (a host's usual folder), the server refuses every
+    image path, and its instructions say so; but tools/list, which is what a host hands the
+    model, still described the image as "a path to a PNG, JPEG or GIF file", so the model's
+    first call was a path, refused."""
+    async with wire_server(tmp_path, image_root=False, cwd=Path("/")) as wire:
+        await wire.send_line(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        answer = await wire.answer(1)
+    assert answer is not None
+    (listed,) = [tool for tool in answer["result"]["tools"] if tool["name"] == "usersSetPhoto"]
+    told = listed["inputSchema"]["properties"]["image"]["description"]
+    assert "a path to" not in told, told
+    assert "File paths are refused" in told, told
+    assert "--image-root" in told, told
+    assert "base64" in told, told
