@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ocp_users_photo.environment import Variables
+from ocp_users_photo.errors import TransportError
 from ocp_users_photo.safe_text import quoted
 
 __all__ = ["CA_DIR_VARIABLE", "CA_FILE_VARIABLE", "CA_VARIABLES", "TrustedRoots"]
@@ -88,3 +89,16 @@ class TrustedRoots:
                 "certificate: give a PEM file of the CA certificates to trust, or unset it"
             )
         return context
+
+
+def unreadable_roots(unreadable: ValueError, roots: TrustedRoots | None) -> TransportError:
+    """The error for roots that cannot be read (``TrustedRoots.context``'s ValueError): a
+    setting to mend, named, before anything was sent; Slack's calls and an image's fetch
+    alike."""
+    return TransportError(
+        f"{unreadable}. Nothing was sent",
+        reached=False,
+        method=None,
+        to_check=None if roots is None else roots.origin,
+        setting_at_fault=True,
+    )

@@ -24,7 +24,7 @@ from ocp_users_photo.images.resolvers import (
 )
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.slack.stacks import loaded_for
-from ocp_users_photo.trusted_roots import TrustedRoots
+from ocp_users_photo.trusted_roots import TrustedRoots, unreadable_roots
 from ocp_users_photo.web_image import (
     ConnectionFailed,
     FetchTimedOut,
@@ -95,6 +95,16 @@ class UrlResolver:
             return [refusal.problem()]
         return []
 
+    async def _verifying_context(self) -> ssl.SSLContext:
+        """The TLS context image fetches verify with: the operator's roots when given, else
+        certifi's. Roots that cannot be read are the TransportError a Slack call meets
+        (naming the variable, nothing sent), not a bare ValueError out of a model's call."""
+        roots = self._trusted_roots
+        try:
+            return await in_worker_thread(loaded_for, "httpx", None, True, roots)
+        except ValueError as unreadable:  # the operator's CA file (trusted_roots.py)
+            raise unreadable_roots(unreadable, roots) from None
+
     async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
         """The image at the URL, taking nothing from the process's budget."""
         return await self.resolve_taking(value, context, None)
@@ -112,9 +122,7 @@ class UrlResolver:
         url = str(value)
         try:
             if self._ssl_context is None and check_image_url(url, policy).scheme == "https":
-                self._ssl_context = await in_worker_thread(
-                    loaded_for, "httpx", None, True, self._trusted_roots
-                )
+                self._ssl_context = await self._verifying_context()
             await imported_off_loop(_FETCH_MODULE)  # not loaded by a tool that fetches none
             from ocp_users_photo.web_image.fetch import fetch_image
 

@@ -98,7 +98,7 @@ from ocp_users_photo.slack.stacks import (
     resolve_stack,
     stack_proxy_refusal,
 )
-from ocp_users_photo.trusted_roots import TrustedRoots
+from ocp_users_photo.trusted_roots import TrustedRoots, unreadable_roots
 from ocp_users_photo.worker_threads import in_worker_thread
 
 logger = logging.getLogger("ocp_users_photo")
@@ -761,14 +761,7 @@ class SlackClient:
                     self.trusted_roots,
                 )
             except ValueError as unreadable:  # the operator's CA file (trusted_roots.py)
-                roots = self.trusted_roots
-                raise TransportError(
-                    f"{unreadable}. Nothing was sent",
-                    reached=False,
-                    method=None,
-                    to_check=None if roots is None else roots.origin,
-                    setting_at_fault=True,
-                ) from None
+                raise unreadable_roots(unreadable, self.trusted_roots) from None
         # aclose() may have come while the worker thread loaded: this call began before it.
         self._refuse_if_closed_under_call(method)
         name = resolve_stack(self._stack_name, self._proxy)  # known by now: no file read

@@ -269,7 +269,14 @@ async def _download(
         await imported_off_loop("ocp_users_photo.web_image.fetch")
         from ocp_users_photo.web_image.fetch import fetch_image
 
-        trusted = await session.image_tls_context()
+        try:
+            trusted = await session.image_tls_context()
+        except ValueError as unreadable:  # the operator's CA file (trusted_roots.py)
+            # A setting to mend, not Slack's URL: "try again later" could never help.
+            raise KeepingImpossible(
+                f"{what} could not be downloaded ({unreadable})",
+                fix="trying again will not help until whoever runs the tool mends that setting",
+            ) from None
         fetched = await fetch_image(
             url,
             policy,

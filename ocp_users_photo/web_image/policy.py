@@ -157,6 +157,11 @@ def check_image_url(text: object, policy: UrlPolicy, *, redirected: bool = False
     except BadImageUrl as error:
         if redirected:
             raise BadImageUrl(_bad_redirect(error.message)) from None
+        # A host that reads as an internal address ("127.1", "2130706433"): "write it as
+        # a.b.c.d" would only lead to the refusal of that address in turn.
+        internal = never_fetched(text, policy)
+        if internal is not None:
+            raise BadImageUrl(internal) from None
         raise
     if policy.is_loopback_origin(url):
         return url
