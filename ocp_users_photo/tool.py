@@ -707,8 +707,10 @@ class UsersSetPhoto(AsyncClosing):
         once per token, and by then already when a keeper asked). Slack sets the photo of
         the token's owner: with keeping off, such a token under ``acting_as(user_id=...)``
         changed its own user's photo and answered ok, as if it were the bound person's. A
-        token source is trusted to give each person theirs; with any token, an upload
-        prepared for one person and sent where another is bound is refused first."""
+        token source whose people install the app is checked so too (an installation
+        holding another user's token); other sources are trusted to give each person
+        theirs. With any token, an upload prepared for one person and sent where another
+        is bound is refused first."""
         prepared_for = upload.call.person if upload.call is not None else None
         bound_now = acting_person()
         if (
@@ -729,7 +731,10 @@ class UsersSetPhoto(AsyncClosing):
                 ],
             )
         persons = [p for p in (prepared_for, bound_now) if p is not None]
-        if not persons or not upload.fixed_token:
+        # A source whose people install the app (its install_url: tokens.install_page_of)
+        # gives what its store holds: checked too, as keeping checks it.
+        installed = hasattr(self.token_source, "install_url")
+        if not persons or not (upload.fixed_token or installed):
             return
         from ocp_users_photo.whoami import is_own_token_of
 
@@ -737,6 +742,22 @@ class UsersSetPhoto(AsyncClosing):
         person = next((p for p in persons if not is_own_token_of(identity, p)), None)
         if person is None:
             return
+        if not upload.fixed_token:
+            # The source's own answer for the person (an installation holding another
+            # user's token: a store written wrong): keeping checks it, and so must a call
+            # that keeps nothing, else it set the other user's photo and answered ok.
+            raise TokenNotUsable(
+                [
+                    Problem(
+                        TOKEN_PATH,
+                        f"the token the tool's token source gave for {person} is not their "
+                        "own (auth.test names another user), so Slack would set another "
+                        "user's photo: the source's store holds someone else's token for "
+                        "them; fix the store, or have them install the app again",
+                    )
+                ],
+                refused="nothing was sent to change the photo",
+            )
         raise TokenNotUsable(
             [
                 Problem(

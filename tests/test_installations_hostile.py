@@ -600,3 +600,59 @@ async def test_the_client_secret_echoed_by_the_check_after_a_refresh_is_redacted
     assert any("auth.test answered unknown_error" in text for text in texts), texts[:3]
     leaked = [text for text in texts if holds_part(text, ECHOED_SECRET)]
     assert leaked == [], leaked[0][:300]
+
+
+@pytest.mark.parametrize("kind", ["bot", "app", "refresh"])
+async def test_a_stored_user_token_of_another_kind_is_a_damaged_installation(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, kind: str
+) -> None:
+    """A bot, app or refresh token in the user token's place: no "give the user token
+    (xoxp-)" quoting the store's path to the model, but the installation's fault, with the
+    page to install again; nothing is sent with it."""
+    alice = await install(emulator, store, ALICE.user_id, bot_scope="chat:write")
+    assert alice.bot_token
+    assert alice.user_refresh_token
+    damaged = Installation(**alice.to_dict_for_copying())
+    damaged.bot_scopes = list(alice.bot_scopes or [])
+    damaged.user_token = {
+        "bot": alice.bot_token,
+        "app": "xapp-1-A0EMULATOR-1-0123456789abcdef",
+        "refresh": alice.user_refresh_token,
+    }[kind]
+    store.save(damaged)
+    source = source_for(emulator, store)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        answer = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert answer["error"] == "user_token_missing", answer
+    assert answer["install_url"] == "https://photos.example.com/install"
+    assert "install the app again" in answer["message"]
+    assert str(store.database) not in json.dumps(answer)
+    assert photo_tokens(emulator) == []
+
+
+async def test_an_installation_holding_another_persons_token_sets_no_photo(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """A row filed as Alice's that holds Bob's token (a store written wrong): with keeping
+    off (Python's default), the call acting for Alice set Bob's photo and answered ok."""
+    alice = await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    mixed = Installation(**alice.to_dict_for_copying())
+    mixed.bot_scopes = []
+    mixed.user_token = bob.user_token
+    store.save(mixed)
+    source = source_for(emulator, store)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(UsersPhotoError) as refused:
+            await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call({"image": portrait()})
+        # Alice's own token, filed again, is used as ever.
+        store.save(alice)
+        reply = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).call(
+            {"image": portrait()}
+        )
+    assert refused.value.code == "token_not_usable"
+    assert "not their own" in refused.value.message
+    assert reply["ok"] is True
+    assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == [ALICE.user_id]

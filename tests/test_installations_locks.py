@@ -133,7 +133,8 @@ async def test_the_source_reports_a_busy_refresh_lock_as_refresh_busy(
         refresh_lock=SQLiteRefreshLock(database, wait_seconds=0.3),
         environ={},
     )
-    # Keeping off: the first request is then users.setPhoto (keeping would read the profile).
+    # Keeping off: the first request is then auth.test, whose the token is (keeping would
+    # read the profile too), which meets token_expired.
     async with (
         source,
         UsersSetPhoto(source, base_url=emulator.base_url, keep_previous=False) as tool,
@@ -144,7 +145,8 @@ async def test_the_source_reports_a_busy_refresh_lock_as_refresh_busy(
     assert result["error"] == "refresh_busy"
     assert "try again" in result["message"]
     assert refreshes(emulator) == 0
-    assert len(photo_tokens(emulator)) == 1  # the one that met token_expired
+    assert len(emulator.requests.for_path("auth.test")) == 1  # the one that met token_expired
+    assert photo_tokens(emulator) == []
 
 
 async def test_person_locks_serialise_one_person_and_leave_nothing_behind() -> None:

@@ -130,8 +130,9 @@ class UserTokenMissing(TokenUnavailable):
         if damaged:
             message = (
                 f"the app's installation for {person} holds a user token no request can use "
-                "(spaces, control or non-ASCII characters, quote marks, or a placeholder in "
-                "its place: a store or a server damaged it); nothing was sent: have them "
+                "(spaces, control or non-ASCII characters, quote marks, a placeholder, or a "
+                "bot, app or refresh token in its place: a store or a server damaged it); "
+                "nothing was sent: have them "
                 f"install the app again{where}"
             )
         else:

@@ -55,6 +55,7 @@ from ocp_users_photo.slack.client import SlackClient
 from ocp_users_photo.slack.deadlines import call_deadline, outside_call_deadline
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS
+from ocp_users_photo.token_kinds import token_kind
 from ocp_users_photo.tokens import ActingPerson, install_page
 
 logger = logging.getLogger("ocp_users_photo")
@@ -101,6 +102,9 @@ def _installed_again(stored: Installation, refreshed_from: Installation, spent: 
     ends, old_ends = stored.user_token_expires_at, refreshed_from.user_token_expires_at
     return ends is None or (old_ends is not None and ends >= old_ends)  # whole seconds
 
+
+# Kinds of token that never set a person's photo: in an installation's user token, damage.
+NOT_USER_KINDS = frozenset({"bot", "app", "refresh"})
 
 # How long a token another call refreshed meanwhile must still last to be taken as it is.
 FRESH_ENOUGH_SECONDS = 30.0
@@ -281,7 +285,13 @@ class InstallationTokenSource(AsyncClosing):
             raise ForeignInstallation(person)
         if not installation.user_token:
             raise UserTokenMissing(person, install_url=self.install_url)
-        if check_token_text(installation.user_token, origin="the store")[1]:
+        if (
+            check_token_text(installation.user_token, origin="the store")[1]
+            or token_kind(installation.user_token) in NOT_USER_KINDS
+        ):
+            # A bot, app or refresh token in the user token's place is refused here, as the
+            # installation's fault (install again), not by the tool as a token to replace,
+            # whose words quote the source's description (the store's path) to a model.
             raise UserTokenMissing(person, install_url=self.install_url, damaged=True)
         return installation
 
