@@ -201,13 +201,24 @@ def undo_command(history: str | None, *options: str) -> str:
     reads another file), as a full path: without it, undo reads the default history and
     finds nothing kept there. An absolute variable needs no flag. A path that cannot be
     shown as typed is named as "the same --history" instead."""
+    return _with_history("undo", history, *options)
+
+
+def history_listing_command(history: str | None) -> str:
+    """``ocp-users-photo history`` as a message tells it, with the same ``--history`` as
+    ``undo_command``: without it, the listing reads the default history, and says nothing
+    is kept there."""
+    return _with_history("history", history)
+
+
+def _with_history(command: str, history: str | None, *options: str) -> str:
     from ocp_users_photo.settings import HISTORY_VARIABLE, full_history_path
 
-    words = ["ocp-users-photo", "undo", *options]
+    words = ["ocp-users-photo", command, *options]
     if history is None:
         variable = os.environ.get(HISTORY_VARIABLE)
         if not variable or os.path.isabs(os.path.expanduser(variable)):
-            return command_shown(*words) or "'ocp-users-photo undo'"
+            return command_shown(*words) or f"'ocp-users-photo {command}'"
         full = full_history_path(variable) or variable
         what = f"the full path of the file ${HISTORY_VARIABLE} names"
     else:

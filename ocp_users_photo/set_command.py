@@ -26,6 +26,7 @@ from ocp_users_photo.cli_options import (
     add_history_option,
     add_slack_options,
     file_to_write,
+    history_listing_command,
     said_after_the_upload,
     slack_keywords,
     undo_command,
@@ -167,11 +168,14 @@ _PIPE_UNDER_ROOTS: Final = (
     " (it is a pipe: this command reads one without --image-root, or as 'set -' from stdin)"
 )
 
+
 # What an upload cut off (an interrupt, an unexpected error) may have done, and what to do.
-_MAY_BE_SET: Final = (
-    "the photo may be set already: look at your Slack profile (or 'ocp-users-photo history') "
-    "before running the command again"
-)
+def _may_be_set(history: str | None) -> str:
+    """What an upload cut off may have done, naming the listing of the same history file."""
+    return (
+        "the photo may be set already: look at your Slack profile (or "
+        f"{history_listing_command(history)}) before running the command again"
+    )
 
 
 async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -183,7 +187,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except (KeyboardInterrupt, asyncio.CancelledError):
             status.clear()  # the line that follows ("interrupted") on a line of its own
             if status.sending:
-                tell(f"ocp-users-photo: the upload had begun, so {_MAY_BE_SET}", err)
+                tell(f"ocp-users-photo: the upload had begun, so {_may_be_set(args.history)}", err)
             else:
                 tell(
                     "ocp-users-photo: interrupted before the upload began: the photo was not "
@@ -211,7 +215,7 @@ async def _set_photo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 raise  # before the upload: the line and exit 2 say nothing was sent, as true
             status.clear()
             return unexpected_after_upload(
-                unexpected, upload="the upload", outcome=_MAY_BE_SET, err=err
+                unexpected, upload="the upload", outcome=_may_be_set(args.history), err=err
             )
         finally:
             status.clear()  # an error's line never shares the status line

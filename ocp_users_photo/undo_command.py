@@ -14,10 +14,11 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Final, TextIO
+from typing import TextIO
 
 from ocp_users_photo.cli_options import (
     add_history_and_undo_options,
+    history_listing_command,
     said_after_the_upload,
     slack_keywords,
     undo_command,
@@ -75,11 +76,13 @@ def run(args: argparse.Namespace) -> int:
     return run_command(_undo(args, answers_to(sys.stdout), sys.stderr))
 
 
-# What an undo's upload cut off may have done (undone twice is back where it started).
-_PUT_BACK_MAYBE: Final = (
-    "the photo may be put back already: look at your Slack profile (or 'ocp-users-photo "
-    "history') before running undo again, which would undo this one"
-)
+def _put_back_maybe(history: str | None) -> str:
+    """What an undo's upload cut off may have done (undone twice is back where it started)."""
+    return (
+        f"the photo may be put back already: look at your Slack profile (or "
+        f"{history_listing_command(history)}) before running undo again, which would undo "
+        "this one"
+    )
 
 
 async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -103,7 +106,11 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             except (KeyboardInterrupt, asyncio.CancelledError):
                 if sending.begun:
                     # Undone twice is back where it started: the person must look first.
-                    tell(f"ocp-users-photo: the undo's upload had begun, so {_PUT_BACK_MAYBE}", err)
+                    tell(
+                        "ocp-users-photo: the undo's upload had begun, so "
+                        f"{_put_back_maybe(args.history)}",
+                        err,
+                    )
                 else:
                     tell(
                         "ocp-users-photo: interrupted before the undo's upload began: the "
@@ -115,20 +122,24 @@ async def _undo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 raise ValueError(
                     f"nothing was put back: the photo kept as #{unusable.entry} cannot be sent "
                     f"as it is now ({unusable.reasons}): choose another with "
-                    "'ocp-users-photo history' and --entry N"
+                    f"{history_listing_command(args.history)} and --entry N"
                 ) from None
             except EntryRefused:
                 # Its text speaks to a model or a Python caller; here the list is `history`.
                 raise ValueError(
                     f"there is no kept photo #{args.entry} for this person in "
-                    f"{tool.photo_history.path}: list them with 'ocp-users-photo history' and "
-                    "give one of their numbers (--entry N)"
+                    f"{tool.photo_history.path}: list them with "
+                    f"{history_listing_command(args.history)} and give one of their numbers "
+                    "(--entry N)"
                 ) from None
             except (ValueError, OSError) as unexpected:
                 if not (sending.begun and said_after_the_upload(unexpected)):
                     raise  # before the upload: exit 2 says nothing was sent, as true
                 return unexpected_after_upload(
-                    unexpected, upload="the undo's upload", outcome=_PUT_BACK_MAYBE, err=err
+                    unexpected,
+                    upload="the undo's upload",
+                    outcome=_put_back_maybe(args.history),
+                    err=err,
                 )
     reply, restored, replaced = done.reply, done.restored, done.replaced
     profile = reply.get("profile") if isinstance(reply.get("profile"), dict) else None

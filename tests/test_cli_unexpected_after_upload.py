@@ -61,6 +61,25 @@ def test_after_the_upload_it_says_the_photo_may_be_set(
     assert "nothing was sent" not in said
 
 
+def test_after_the_upload_it_names_the_listing_of_the_history_given(
+    slack_emulator: RunningEmulator,
+    tmp_path: Path,
+    image: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # With --history, a plain 'ocp-users-photo history' lists the default file instead, and
+    # says nothing is kept there: the advice names the same file.
+    monkeypatch.setattr(slack_client, "decode_reply", breaking("users.setPhoto", ValueError("x")))
+    history = tmp_path / "mine.sqlite3"
+    code = main(
+        ["set", str(image), "--base-url", slack_emulator.base_url, "--history", str(history)]
+    )
+    said = capsys.readouterr().err
+    assert code == ExitCode.INTERNAL, said
+    assert f"(or 'ocp-users-photo history --history {history}')" in said, said
+
+
 def test_before_the_upload_it_still_says_what_the_error_says(
     slack_emulator: RunningEmulator,
     tmp_path: Path,

@@ -202,6 +202,6 @@ def _listing(listing: Listing) -> dict[str, Any]:
             f"{RESTORE_TOOL_NAME} with entry {listing.undo_entry}; any other entry puts that "
             "photo back. Nothing was changed."
         )
-        if len(entries) > MAX_LISTED:
-            message += f" Only the newest {MAX_LISTED} are listed."
+    if len(entries) > MAX_LISTED:
+        message += f" Only the newest {MAX_LISTED} are listed."
     return {"ok": True, "entries": listed, "message": message}
