@@ -569,7 +569,12 @@ class _Status(CallObserver):
 
     def show(self, text: str) -> None:
         if self._live:
-            self._stream.write(f"\r\033[K{_fitted(f'{text}...', _columns(self._stream) - 1)}")
+            # Fitted as the stream writes it: a terminal of another encoding than UTF-8
+            # (a Latin-1 locale) gets '\u2026' for '…' and '\xe9' for an 'é' it lacks.
+            written = _as_written(f"{text}...", self._stream)
+            ellipsis = _as_written("…", self._stream)
+            line = _fitted(written, _columns(self._stream) - 1, "…" if ellipsis == "…" else "...")
+            self._stream.write(f"\r\033[K{line}")
             self._stream.flush()
             self._shown = True
 
@@ -587,11 +592,22 @@ def _columns(stream: TextIO) -> int:
         return 80
 
 
-def _fitted(text: str, columns: int) -> str:
-    """``text`` cut to ``columns`` columns of a terminal (a wide character takes two)."""
+def _as_written(text: str, stream: TextIO) -> str:
+    """``text`` as ``stream`` puts it on the screen: what its encoding cannot hold escaped
+    (stderr's backslashreplace), so that its width is counted as shown."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    except LookupError:
+        return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _fitted(text: str, columns: int, ellipsis: str = "…") -> str:
+    """``text`` cut to ``columns`` columns of a terminal (a wide character takes two),
+    ending in ``ellipsis`` where cut."""
     used = 0
     for index, character in enumerate(text):
         used += 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
-        if used > columns - 1:
-            return text[:index] + "…"
+        if used > columns - len(ellipsis):
+            return text[:index] + ellipsis
     return text

@@ -213,8 +213,8 @@ def full_history_path(value: str | None) -> str | None:
     unexpanded is kept as it is, for ``history_path_from`` to refuse where it is used."""
     if not value:
         return None
-    if _UNEXPANDED.match(value):
-        return value
+    if _UNEXPANDED.match(value) or not value.strip():
+        return value  # blank: refused where it is used, as one holding a variable
     if value.startswith("~"):
         try:
             value = str(home_expanded(value))
@@ -231,6 +231,23 @@ def history_path_from(value: str | None) -> str | None:
     to the disk: it runs on the event loop."""
     if not value:
         return None
+    if not value.strip():
+        # A script's or an env file's "OCP_USERS_PHOTO_HISTORY= ": taken as a path, it kept
+        # the photos in a file named " " in the working folder, which messages named as the
+        # folder itself ("/home/me/ "), and an undo from elsewhere found nothing.
+        from ocp_users_photo.undo.errors import HistoryUnavailable
+
+        blank = HistoryUnavailable(
+            f"{HISTORY_VARIABLE} is blank (white space only), so the photo history cannot be "
+            "used and nothing was changed in Slack: give the history's full path, or unset "
+            "it for the default one"
+        )
+        blank.model_message = (
+            "the setting that names this tool's photo history is blank, so nothing was "
+            "changed in Slack; calling again will not help: tell the person that whoever runs "
+            "this tool must give its photo history as a full path, or leave it unset"
+        )
+        raise blank
     left = unexpanded_variable(value)
     if left is not None:
         from ocp_users_photo.undo.errors import HistoryUnavailable
@@ -363,6 +380,14 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
     listed = [roots] if isinstance(roots, (str, os.PathLike)) else list(roots)
     resolved: list[Path] = []
     for root in listed:
+        if not os.fspath(root).strip():
+            # A script's --image-root "$PHOTOS" with the variable unset: taken as a path, ""
+            # is the working directory, which confined nothing when that was "/".
+            raise ValueError(
+                "an image root is empty (or white space only): give the full path of the "
+                "folder your images are in (an empty one names no folder, not the working "
+                "directory)"
+            )
         path = home_expanded(root)
         try:
             is_folder = path.is_dir()

@@ -165,3 +165,29 @@ def test_an_image_root_given_with_a_variable_left_as_written_names_the_variable(
     (tmp_path / value).mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     UsersSetPhoto(CANARY_TOKEN, image_roots=[value], environ={})
+
+
+@pytest.mark.parametrize("command", ["set", "history", "undo"])
+@pytest.mark.parametrize("value", [" ", "\t", "  \n"])
+def test_a_blank_history_variable_is_refused_before_anything(
+    slack_emulator: RunningEmulator, tmp_path: Path, command: str, value: str
+) -> None:
+    """``OCP_USERS_PHOTO_HISTORY= `` (an env file's, a script's "$HIST " with HIST empty):
+    taken as a path, the photos were kept in a file named " " in the working folder, which
+    every message named as the folder itself, and an undo from another folder found none."""
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    env = {
+        "SLACK_USER_TOKEN": CANARY_TOKEN,
+        "SLACK_API_URL": slack_emulator.base_url,
+        "OCP_USERS_PHOTO_HISTORY": value,
+    }
+    words = [str(image)] if command == "set" else []
+    done = run_cli(command, *words, env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "OCP_USERS_PHOTO_HISTORY is blank" in done.stderr, done.stderr
+    assert "nothing was changed in Slack" in done.stderr, done.stderr
+    assert slack_emulator.requests.all() == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["red.png"]
+    with pytest.raises(HistoryUnavailable, match="is blank"):
+        _ = UsersSetPhoto(CANARY_TOKEN, environ={"OCP_USERS_PHOTO_HISTORY": value}).photo_history

@@ -24,6 +24,8 @@ from ocp_users_photo.images.paths import NO_ROOT_ADVICE, NO_ROOT_ADVICE_FOR_MODE
 from ocp_users_photo.images.resolvers import ImageIntake, IntakeContext
 from ocp_users_photo.settings import door_image_roots
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests
+from tests.programs import run_cli
+from tests.undo_fixtures import picture
 
 PNG = make_image((600, 600))
 
@@ -515,3 +517,23 @@ async def test_a_path_outside_the_roots_says_nothing_about_local_users(
     ]
     assert messages[0] == messages[1], messages
     assert "outside the folders" in messages[0]
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_image_root_is_refused_not_taken_as_the_working_directory(
+    tmp_path: Path, value: str
+) -> None:
+    """``--image-root "$PHOTOS"`` with the variable unset: "" was the working directory, so
+    run from "/" it confined nothing, and elsewhere it refused the person's own folder as
+    outside one they never named. Refused as ``--history ""`` is, before anything is read."""
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    with pytest.raises(ValueError, match="an image root is empty"):
+        UsersSetPhoto(CANARY_TOKEN, image_roots=[value], environ={})
+    done = run_cli(
+        "set", str(image), "--image-root", value, "--dry-run",
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN}, cwd=Path("/"),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "an image root is empty" in done.stderr, done.stderr
+    assert "Checked:" not in done.stdout, done.stdout

@@ -185,6 +185,37 @@ def test_the_status_line_fits_an_80_column_terminal(image: Path, tmp_path: Path)
         assert len(status.decode()) < 80, f"{len(status.decode())} columns: {status!r}"
 
 
+@pytest.mark.parametrize(
+    "encoding_env",
+    [
+        # The C locale as Python takes it when neither coercion nor UTF-8 mode applies.
+        {"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"},
+        {"PYTHONIOENCODING": "latin-1"},  # a Latin-1 locale's terminal
+    ],
+    ids=["ascii", "latin-1"],
+)
+def test_the_status_line_fits_a_terminal_that_is_not_utf_8(
+    image: Path, tmp_path: Path, encoding_env: dict[str, str]
+) -> None:
+    """Cut to fit, the status line ended in '…', which stderr writes as '\\u2026' where its
+    encoding lacks it: five columns more, and the line wrapped, its first row left above
+    the answer."""
+    long_name = tmp_path / ("portrait-of-me-at-the-company-offsite-" + "x" * 60 + ".png")
+    long_name.write_bytes(image.read_bytes())
+    run = _OnTerminal("set", str(long_name), "--dry-run", env=encoding_env, columns=80)
+    code, _, terminal = run.finish()
+    assert code == 0
+    statuses = [
+        part.split(b"\r\n")[0]
+        for part in terminal.split(b"\r\x1b[K")
+        if part.startswith(b"checking ")
+    ]
+    assert statuses, terminal
+    for status in statuses:
+        assert len(status) < 80, f"{len(status)} columns: {status!r}"
+        assert b"\\u" not in status, status
+
+
 def test_the_sending_status_of_a_converted_photo_fits_an_80_column_terminal(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
