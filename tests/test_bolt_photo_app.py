@@ -126,12 +126,17 @@ def signed(body: str, content_type: str) -> dict[str, str]:
 
 
 async def slash_command(
-    running: RunningApp, emulator: RunningEmulator, user_id: str, text: str
+    running: RunningApp,
+    emulator: RunningEmulator,
+    user_id: str,
+    text: str,
+    *,
+    team_id: str = TEAM_ID,
 ) -> httpx.Response:
     body = urlencode(
         {
             "token": "unused-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": team_id,
             "team_domain": "emulated",
             "channel_id": "C0GENERAL1",
             "user_id": user_id,

@@ -49,6 +49,7 @@ from ocp_users_photo.private_folders import make_private_folders
 
 try:
     from slack_bolt.async_app import AsyncApp
+    from slack_bolt.authorization import AuthorizeResult
     from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
     from slack_bolt.context.async_context import AsyncBoltContext
     from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -102,6 +103,8 @@ _MAX_NAMES_SHOWN: Final = 20
 # Events seen lately, by event_id: Slack delivers an event again (x-slack-retry-num) when
 # it saw no answer in 3 s; only one this process has seen is skipped.
 _EVENTS_REMEMBERED: Final = 10_000
+# Bolt's authorize answers remembered, by bot token (``RecentAuthorizations``).
+_AUTHORIZATIONS_REMEMBERED: Final = 1_000
 # Slack's escapes in message text (its only three) and its <link|label> markup.
 _SLACK_ESCAPES: Final = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 logger = logging.getLogger("ocp_users_photo.examples.bolt_photo_app")
@@ -385,6 +388,21 @@ def _on_slacks_side(error: UsersPhotoError) -> bool:
     )
 
 
+def no_installation_text(install_url: str | None) -> str:
+    """What Bolt answers a /photo of a workspace where it finds no bot installation that
+    works (the app installed from its settings page, not through its install link, or
+    removed): Bolt's own answer said "your installation ... is no longer available" to a
+    person who never installed, and named no install link."""
+    answer = (
+        "Your photo was not changed: this app has no installation in this workspace that it "
+        "can use (it was installed from its settings page, not its install link, or removed)."
+    )
+    page = install_page(install_url)
+    if page is None:
+        return slack_text(f"{answer} Ask whoever runs the app for its install link.")
+    return slack_text(f"{answer} Install it: {page}")
+
+
 def slack_text(text: str) -> str:
     """``text`` with Slack's three escapes made: a reply is plain text, and what a person
     typed (Slack sends their "<" as "&lt;", unescaped by ``requested_in``) must not come
@@ -422,6 +440,20 @@ class SeenEvents:
         if len(self._seen) > self._limit:
             del self._seen[next(iter(self._seen))]
         return True
+
+
+class RecentAuthorizations(dict[str, AuthorizeResult]):
+    """Bolt's authorize answers by bot token, the latest ``limit`` only: each token Bolt's
+    rotation replaces leaves its entry behind (one a workspace every twelve hours)."""
+
+    def __init__(self, limit: int = _AUTHORIZATIONS_REMEMBERED) -> None:
+        super().__init__()
+        self._limit = limit
+
+    def __setitem__(self, token: str, result: AuthorizeResult) -> None:
+        super().__setitem__(token, result)
+        while len(self) > self._limit:
+            del self[next(iter(self))]
 
 
 def build_app(
@@ -470,6 +502,9 @@ def build_app(
     # (revoked, expired), answered the request itself with a generic "no longer available",
     # so the person never read what to do; and it rotated people's tokens without the
     # token source's lock. People's tokens are the token source's to use and refresh.
+    # Its auth.test of the bot's token is made once per token (cache_enabled): made at every
+    # request, before the ack, a slow Slack held the ack past its 3 s (a /photo "failed"
+    # that changed the photo), and a rate limit or a 5xx told the person to reinstall.
     authorize = AsyncInstallationStoreAuthorize(
         logger=logger,
         installation_store=oauth_settings.installation_store,
@@ -477,7 +512,9 @@ def build_app(
         client_secret=settings.client_secret,
         client=client,
         bot_only=True,
+        cache_enabled=True,
     )
+    authorize.authorize_result_cache = RecentAuthorizations()
     # A refused rotation of the bot's token, while that token still works, is a warning and
     # not Bolt's "reinstall" (examples/bot_rotation.py).
     authorize.token_rotator = BotRotationKeepingAWorkingToken(
@@ -490,6 +527,7 @@ def build_app(
         # annotation names only plain callables.
         authorize=authorize,  # type: ignore[arg-type]
         client=client,
+        user_facing_authorize_error_message=no_installation_text(settings.install_url),
     )
     source = InstallationTokenSource(
         store,
