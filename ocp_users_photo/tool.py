@@ -742,6 +742,21 @@ class UsersSetPhoto(AsyncClosing):
         person = next((p for p in persons if not is_own_token_of(identity, p)), None)
         if person is None:
             return
+        if not upload.fixed_token and not identity.user_id:
+            # A reply of another shape (Slack's names the user of every token): whose the
+            # token is stays unknown, which is no fault of the store.
+            raise TokenNotUsable(
+                [
+                    Problem(
+                        TOKEN_PATH,
+                        "Slack's auth.test reply named no user for the token the tool's token "
+                        f"source gave for {person} (Slack's always does), so whose it is is "
+                        "unknown: try again later; if it keeps happening, check the Slack "
+                        "address is Slack's",
+                    )
+                ],
+                refused="nothing was sent to change the photo",
+            )
         if not upload.fixed_token:
             # The source's own answer for the person (an installation holding another
             # user's token: a store written wrong): keeping checks it, and so must a call
@@ -757,6 +772,7 @@ class UsersSetPhoto(AsyncClosing):
                     )
                 ],
                 refused="nothing was sent to change the photo",
+                reinstall=True,  # installing again files their own: the page goes with it
             )
         raise TokenNotUsable(
             [

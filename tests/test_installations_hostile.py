@@ -656,3 +656,86 @@ async def test_an_installation_holding_another_persons_token_sets_no_photo(
     assert "not their own" in refused.value.message
     assert reply["ok"] is True
     assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == [ALICE.user_id]
+
+
+async def test_an_installation_holding_another_persons_token_gives_the_install_page(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """The model is told to have the person install the app again: the page to do it goes
+    with it, as with every other installation that installing again mends."""
+    alice = await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    mixed = Installation(**alice.to_dict_for_copying())
+    mixed.bot_scopes = []
+    mixed.user_token = bob.user_token
+    store.save(mixed)
+    source = source_for(emulator, store)
+    async with (
+        source,
+        UsersSetPhoto(source, base_url=emulator.base_url, environ={}, keep_previous=False) as tool,
+    ):
+        answer = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert answer["error"] == "token_not_usable", answer
+    assert "install the app again" in answer["message"]
+    assert answer.get("install_url") == "https://photos.example.com/install", answer
+    assert photo_tokens(emulator) == []
+
+
+async def test_keeping_does_not_advise_turning_itself_off_for_another_persons_token(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """Keeping on refuses an installation holding another user's token and advised turning
+    keeping off; with keeping off the same call is refused too (token_not_usable), so the
+    advice led nowhere."""
+    alice = await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    mixed = Installation(**alice.to_dict_for_copying())
+    mixed.bot_scopes = []
+    mixed.user_token = bob.user_token
+    store.save(mixed)
+    answers = []
+    for keep in (True, False):
+        source = source_for(emulator, store)
+        async with (
+            source,
+            UsersSetPhoto(
+                source, base_url=emulator.base_url, environ={}, keep_previous=keep
+            ) as tool,
+        ):
+            answers.append(
+                await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+                    {"image": portrait()}
+                )
+            )
+    kept, unkept = answers
+    assert kept["error"] == "previous_photo_not_kept", kept
+    assert unkept["error"] == "token_not_usable", unkept
+    assert "keep_previous=False" not in kept["message"], kept["message"]
+    assert "keeping off" not in kept["message"], kept["message"]
+    assert photo_tokens(emulator) == []
+
+
+async def test_an_auth_test_reply_naming_no_user_is_not_kept_nor_blamed_on_the_store(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """With keeping off, one odd auth.test reply (ok, no user_id) was remembered for the
+    token: every later call for the person was refused for good, as a store holding
+    someone else's token, with "install the app again"."""
+    await install(emulator, store, ALICE.user_id)
+    inject(emulator, Fault.json({"ok": True, "team_id": TEAM_ID}), method="auth.test")
+    source = source_for(emulator, store)
+    alice = {"team_id": TEAM_ID, "user_id": ALICE.user_id}
+    async with (
+        source,
+        UsersSetPhoto(source, base_url=emulator.base_url, environ={}, keep_previous=False) as tool,
+    ):
+        first = await tool.acting_as(**alice).run({"image": portrait()})
+        second = await tool.acting_as(**alice).run({"image": portrait()})
+    assert first["error"] == "token_not_usable", first
+    assert "named no user" in first["message"], first["message"]
+    assert "someone else's token" not in first["message"], first["message"]
+    assert "install_url" not in first, first
+    assert second["ok"] is True, second
+    assert [owner_of(emulator, token) for token in photo_tokens(emulator)] == [ALICE.user_id]

@@ -881,3 +881,32 @@ async def test_calls_that_waited_on_a_failed_refresh_share_its_failure_not_try_a
     emulator.faults.clear()
     assert (await alice.run({"image": portrait()}))["ok"] is True
     assert refreshes(emulator) == 2
+
+
+async def test_a_token_refreshed_at_auth_test_is_asked_whose_it_is_once(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """auth.test meets token_expired (the check of whose a token is, keeping off) and is
+    asked again with the refreshed token: that answer is remembered for the refreshed token,
+    so the next call asks nothing (it was filed under the expired one, and asked again)."""
+    first = await install(emulator, store, ALICE.user_id)
+    emulator.state.advance_clock(LIFETIME)  # Slack says expired; the source's clock does not
+    source = InstallationTokenSource(
+        store,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        base_url=emulator.base_url,
+        environ={},
+    )
+    alice = {"team_id": TEAM_ID, "user_id": ALICE.user_id}
+    async with (
+        source,
+        UsersSetPhoto(source, base_url=emulator.base_url, keep_previous=False) as tool,
+    ):
+        await tool.acting_as(**alice).call({"image": portrait()})
+        asked = len(emulator.requests.for_path("auth.test"))
+        await tool.acting_as(**alice).call({"image": portrait()})
+    old, new = photo_tokens(emulator)
+    assert old == new != first.user_token
+    assert refreshes(emulator) == 1
+    assert len(emulator.requests.for_path("auth.test")) == asked, "asked again"

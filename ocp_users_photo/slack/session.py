@@ -140,13 +140,15 @@ class SlackSession:
         ``fresh`` asks again: a scope added to the app keeps the token's text)."""
         from ocp_users_photo.whoami import identity_from
 
-        key = self._identities.key_for(self._token)
-        known = None if fresh else self._identities.get(key)
+        known = None if fresh else self._identities.get(self._identities.key_for(self._token))
         if known is not None:
             return known
         reply = await self.call("auth.test")
+        # Keyed by the token that answered: one Slack said token_expired for is renewed
+        # by the call, and the fresh token is the one asked again (once, not twice).
         identity = identity_from(reply.body, reply.headers, self._token.kind)
-        self._identities.put(key, identity)
+        if identity.user_id:  # Slack's always names one: an odd reply is not kept for good
+            self._identities.put(self._identities.key_for(self._token), identity)
         return identity
 
     def __repr__(self) -> str:

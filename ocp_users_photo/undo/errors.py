@@ -46,15 +46,25 @@ class KeepingImpossible(UsersPhotoError):
 
     code = "previous_photo_not_kept"
 
-    def __init__(self, reason: str, *, fix: str, needs_read_scope: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        fix: str,
+        needs_read_scope: bool = False,
+        keeping_off_helps: bool = True,
+    ) -> None:
         self.reason = reason
         self.fix = fix
         # True when the token lacks users.profile:read: the one case the command line
         # sets the photo anyway, with a warning (the defaults by door in settings.py).
         self.needs_read_scope = needs_read_scope
+        # False where a change that keeps nothing is refused too (another user's token):
+        # turning keeping off is then no way out.
+        alternative = f"; {TURN_KEEPING_OFF}" if keeping_off_helps else ""
         super().__init__(
             f"the photo was not changed, because the one shown now could not be kept for "
-            f"undo: {reason}. {fix[:1].upper()}{fix[1:]}; {TURN_KEEPING_OFF}"
+            f"undo: {reason}. {fix[:1].upper()}{fix[1:]}{alternative}"
         )
 
 

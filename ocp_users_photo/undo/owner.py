@@ -72,6 +72,8 @@ async def history_owner(
                 "acts for, so their history would get another user's photo",
                 fix="give no token= argument when acting for a person, and a token source "
                 "that gives each person their own token",
+                # With keeping off, such a token is refused too (tool._token_is_bound_persons).
+                keeping_off_helps=False,
             )
         return HistoryOwner(person.enterprise_id or person.team_id or "", person.user_id)
     if not identity.user_id:
