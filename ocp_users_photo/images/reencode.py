@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.errors import IMAGE_PATH, Problem
+from ocp_users_photo.images.frames import avif_loops_forever
 from ocp_users_photo.images.header import SENT_AS_IS, not_an_image, short_reason
 from ocp_users_photo.images.orientation import SWAPS_SIDES, stored_square, turned_upright
 from ocp_users_photo.images.pillow_logs import pillow_records_bounded
@@ -39,6 +40,7 @@ from ocp_users_photo.images.pixel_modes import (
 from ocp_users_photo.images.png_metadata import colour_chunks
 from ocp_users_photo.images.policy import ReencodePlan, scaled_side, upload_filename
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.images.structure import gif_loop
 from ocp_users_photo.images.upload import PreparedImage
 
 if TYPE_CHECKING:
@@ -72,6 +74,16 @@ def reencode(plan: ReencodePlan, source: ImageSource) -> tuple[PreparedImage | N
         with source.in_use():  # a cancelled caller's tool may close the file meanwhile
             # Walked before decoding: the file's position is then Pillow's alone.
             colour = colour_chunks(source) if facts.stored_format == "PNG" else {}
+            if facts.stored_format == "AVIF" and facts.frames > 1 and avif_loops_forever(source):
+                facts.picture.info.setdefault("loop", 0)  # plays forever, as a WebP says it
+            if (
+                facts.stored_format == "GIF"
+                and facts.frames > 1
+                and "loop" not in facts.picture.info
+            ):
+                loop = gif_loop(source)  # after the first picture, where Pillow reads none
+                if loop is not None:
+                    facts.picture.info["loop"] = loop
             encoded = _encode(plan, (width, height), colour)
     except OutputTooLarge:
         return None, [_too_large(plan, width, height)]
@@ -181,12 +193,15 @@ def _encode_animation(
     box = _stored_box(plan)
     # The first frame's: a GIF's seek moves what info holds on to each frame's own.
     info = dict(plan.facts.picture.info)
+    if plan.output_format == "GIF" and plan.facts.stored_format != "GIF":
+        info = _as_gif_loop(info)
     transforms: dict[str, object] = {}
     for frame in ImageSequence.Iterator(plan.facts.picture):
         # A copy: the iterator's frame is the picture itself, moved on by the next step.
         # Its duration read after: WebP's reader sets it only as the frame is decoded.
         still = frame.copy()
-        durations.append(int(frame.info.get("duration", 100)))
+        duration = int(frame.info.get("duration", 100))
+        durations.append(_gif_duration(duration) if plan.output_format == "GIF" else duration)
         still = resampleable(still)
         # Made writable at once: a GIF frame's palette picked now frees its RGB pixels.
         scaled = _scaled_upright(still, size, turn, box)
@@ -200,6 +215,27 @@ def _encode_animation(
         durations=durations,
         max_bytes=plan.max_bytes,
     )
+
+
+def _as_gif_loop(info: Mapping[Any, Any]) -> dict[Any, Any]:
+    """``info`` with a WebP's (or AVIF's) loop count, the times it plays (0: forever), said
+    as GIF's, the times it plays again after the first (none: once): written as it was, a
+    WebP that plays once became a GIF that browsers play twice, one that plays 3 times 4."""
+    said = dict(info)
+    plays = said.pop("loop", None)
+    if isinstance(plays, int) and plays != 1:
+        said["loop"] = max(plays - 1, 0)
+    return said
+
+
+def _gif_duration(duration: int) -> int:
+    """A frame's ``duration`` (ms) as a GIF holds it, in hundredths of a second, rounded:
+    Pillow's writer cuts 16 ms (a 60 fps WebP's) to 10, and browsers show a GIF frame of
+    10 ms or less for 100 ms, so that animation played 6 times slower. One over 10 ms
+    stays over it (20); one of 10 ms or less is as slow in the original."""
+    if duration <= 10:
+        return duration
+    return max(20, round(duration / 10) * 10)
 
 
 def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:

@@ -387,12 +387,13 @@ def _gif_problem(source: ImageSource, max_frames: int) -> str | None:
 
 def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
     """(introducer, descriptor) of each block of a GIF, walked from after its screen and
-    colour table: b"!" for an extension (descriptor b""), b"," for a picture (its 9-byte
-    descriptor), each whole; then, last, what stands where the next block should: b";"
-    (the trailer), b"" (the file's end, or a block it cuts short) or a byte no GIF has
-    there (Pillow stops at it); or OVER_SUB_BLOCKS, where the extensions' sub-blocks
-    pass MAX_GIF_EXTENSION_SUB_BLOCKS, OVER_ALL_SUB_BLOCKS where all pass
-    MAX_GIF_SUB_BLOCKS (the walk goes no further)."""
+    colour table: b"!" for an extension (descriptor: its label and, at most, the next
+    17 bytes: an application extension's name and first sub-block, ``gif_loop``'s), b","
+    for a picture (its 9-byte descriptor), each whole; then, last, what stands where the
+    next block should: b";" (the trailer), b"" (the file's end, or a block it cuts short)
+    or a byte no GIF has there (Pillow stops at it); or OVER_SUB_BLOCKS, where the
+    extensions' sub-blocks pass MAX_GIF_EXTENSION_SUB_BLOCKS, OVER_ALL_SUB_BLOCKS where
+    all pass MAX_GIF_SUB_BLOCKS (the walk goes no further)."""
     screen = source.read_at(6, 7)
     if len(screen) < 7:
         yield b"", b""
@@ -405,6 +406,7 @@ def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
         introducer = source.read_at(position, 1)
         descriptor = b""
         if introducer == b"!":  # an extension: its label, then its sub-blocks
+            descriptor = source.read_at(position + 1, _GIF_LOOP_BYTES)
             most = min(sub_blocks_left, all_left)
             position, counted = _sub_blocks_end(source, position + 2, most)
             sub_blocks_left -= counted
@@ -433,6 +435,25 @@ def gif_blocks(source: ImageSource) -> Iterator[tuple[bytes, bytes]]:
             yield b"", b""
             return
         yield introducer, descriptor
+
+
+# An application extension's label, its name's sub-block (11 bytes) and a loop count's
+# (3 bytes: 1, then the count).
+_GIF_LOOP_BYTES: Final = 18
+_NETSCAPE_LOOP: Final = b"\xff\x0bNETSCAPE2.0\x03\x01"
+
+
+def gif_loop(source: ImageSource) -> int | None:
+    """A GIF's NETSCAPE loop count (0: forever) wherever it stands, as browsers read it;
+    None where it has none (it plays once). Pillow reads it only before the first
+    picture: one after it, scaled, went out without it and played once."""
+    for introducer, descriptor in gif_blocks(source):
+        if introducer == b"!":
+            if descriptor.startswith(_NETSCAPE_LOOP) and len(descriptor) == _GIF_LOOP_BYTES:
+                return int.from_bytes(descriptor[-2:], "little")
+        elif introducer != b",":
+            return None
+    return None
 
 
 def _sub_blocks_end(source: ImageSource, position: int, most: int | None) -> tuple[int, int]:

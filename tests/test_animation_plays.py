@@ -1,0 +1,127 @@
+"""How many times a converted animation plays: as its original does, said in GIF's terms.
+
+A WebP's loop count is the times it plays (0: forever); a GIF's NETSCAPE loop count is
+the times it plays again after the first (none: once), as browsers read it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+from PIL import Image, features
+
+from ocp_users_photo import UsersSetPhoto
+from tests.conftest import CANARY_TOKEN
+
+
+@pytest.fixture
+async def checker() -> AsyncIterator[UsersSetPhoto]:
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        yield tool
+
+
+async def sent_bytes(tool: UsersSetPhoto, image: bytes) -> bytes:
+    upload = await tool.prepare({"image": image})
+    try:
+        body = upload.image.body()
+        return body if isinstance(body, bytes) else body.read()
+    finally:
+        upload.close()
+
+
+def webp_animation(*, plays: int = 0, durations: int | list[int] = 100, count: int = 2) -> bytes:
+    """A lossless animated WebP of ``count`` 600x600 frames."""
+    frames = [Image.new("RGB", (600, 600), (60 * i, 0, 200)) for i in range(count)]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        "WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        duration=durations,
+        lossless=True,
+        loop=plays,
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("plays", "gif_loop"), [(0, 0), (1, None), (2, 1), (5, 4)])
+async def test_a_webp_converted_to_gif_plays_as_many_times(
+    checker: UsersSetPhoto, plays: int, gif_loop: int | None
+) -> None:
+    """Before, the WebP's count was written as GIF's: one that plays once played twice."""
+    original = webp_animation(plays=plays)
+    assert Image.open(io.BytesIO(original)).info["loop"] == plays
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, original)))
+    assert sent.format == "GIF"
+    assert sent.info.get("loop") == gif_loop
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow built without AVIF")
+async def test_an_avif_that_plays_forever_is_a_gif_that_plays_forever(
+    checker: UsersSetPhoto,
+) -> None:
+    """Pillow's AVIF writer (libavif's default) makes an animation that repeats forever
+    (its track's edit list repeats, its duration indefinite), which Pillow's reader does
+    not say: before, it became a GIF without a loop count, which plays once."""
+    frames = [Image.new("RGB", (600, 600), c) for c in ((200, 0, 0), (0, 0, 200))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "AVIF", save_all=True, append_images=frames[1:], duration=100)
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, buffer.getvalue())))
+    assert sent.format == "GIF"
+    assert getattr(sent, "n_frames", 1) == 2
+    assert sent.info.get("loop") == 0, "an AVIF that plays forever became a GIF that plays once"
+
+
+def test_an_avif_without_a_repeating_edit_list_is_not_said_to_loop() -> None:
+    """A still AVIF, and bytes with no movie box, are not read as playing forever."""
+    from ocp_users_photo.images.frames import avif_loops_forever
+    from ocp_users_photo.images.source import ImageSource
+
+    for data in (b"", b"\0\0\0\x08moov", b"\0\0\0\x10ftypavif\0\0\0\0" + b"\xff" * 40):
+        source = ImageSource(label="t", filename_stem="t", byte_count=len(data), data=data)
+        assert not avif_loops_forever(source)
+
+
+def gif_with_loop_after_its_first_picture() -> bytes:
+    """An animated GIF whose NETSCAPE loop extension (forever) stands after its first
+    picture, where browsers read it (Chromium: "at any point in the image data stream")
+    and Pillow does not."""
+    frames = [Image.new("RGB", (1400, 1400), c) for c in ((200, 0, 0), (0, 0, 200))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    data = buffer.getvalue()
+    start = data.index(b"\x21\xff\x0bNETSCAPE2.0")
+    extension = data[start : start + 19]
+    data = data[:start] + data[start + 19 :]
+    second = data.index(b"\x21\xf9", data.index(b"\x21\xf9") + 1)  # the 2nd frame's control
+    moved = data[:second] + extension + data[second:]
+    assert "loop" not in Image.open(io.BytesIO(moved)).info
+    return moved
+
+
+async def test_a_scaled_gif_looping_from_after_its_first_picture_still_loops(
+    checker: UsersSetPhoto,
+) -> None:
+    """Before, its loop count was lost with the scaling: a GIF that plays forever played once."""
+    sent = Image.open(
+        io.BytesIO(await sent_bytes(checker, gif_with_loop_after_its_first_picture()))
+    )
+    assert sent.size == (1024, 1024)
+    assert sent.info.get("loop") == 0, "a GIF that plays forever became one that plays once"
+
+
+async def test_a_60_fps_webp_converted_to_gif_keeps_its_pace(checker: UsersSetPhoto) -> None:
+    """GIF holds hundredths of a second; Pillow's writer cut 16 and 17 ms to 10, which
+    browsers play as 100 ms (10 ms or less is taken as 100): six times slower. Each
+    frame's time is now rounded, and one over 10 ms stays over it."""
+    original = webp_animation(durations=[16, 17, 26, 0], count=4)
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, original)))
+    assert sent.format == "GIF"
+    durations = []
+    for index in range(getattr(sent, "n_frames", 1)):
+        sent.seek(index)
+        durations.append(sent.info.get("duration"))
+    assert durations == [20, 20, 30, 0]
