@@ -18,6 +18,7 @@ that person's, as the bound tool's own calls are.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import functools
 from collections.abc import Generator, Iterator, Mapping
@@ -165,6 +166,14 @@ class SlackPhotoRoute:
             if callable(add_api_spec):
                 add_api_spec(key, "ocp-users-photo")
         else:
+            if not hasattr(type(spec), "__await__"):
+                # The library's own object: ocp-agent's discovery keeps it (by spec_url) and
+                # hands it out again, to another name or once its disk cache expired, and
+                # writes it to ~/.ocp then. Changed in place, it would carry this tool there
+                # (its description names the image roots, folders of this machine).
+                spec = copy.copy(spec)
+                spec.tools = list(spec.tools)
+                agent.known_apis[key] = spec
             offered = {self.tool.name, RESTORE_TOOL_NAME}
             spec.tools[:] = [
                 existing
