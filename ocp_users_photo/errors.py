@@ -479,11 +479,15 @@ def after_an_earlier_attempt(error: UsersPhotoError, method: str) -> None:
         error.reached = True
     else:
         return
-    error.message = (
-        f"{error.message} An earlier attempt reached Slack without a usable answer, so the "
-        "change may have taken effect: check before trying again."
+    said = (
+        "An earlier attempt reached Slack without a usable answer, so the change may have "
+        "taken effect: check before trying again."
     )
+    error.message = f"{error.message} {said}"
     error.args = (error.message,)
+    if error.terminal_message is not None:
+        # The command line shows this text instead (a rate limit's "wait, then try again").
+        error.terminal_message = f"{error.terminal_message.rstrip('.')}. {said}"
     # Not "wait, then try again" beside "do not call again": one thing a model can do.
     error.model_message = (
         f"An earlier attempt of {method} reached Slack without a usable answer, and the last "

@@ -676,7 +676,16 @@ class SlackClient:
             )
             expire_unasked_replies_of(client)
             sent = client.send(request, stream=True, auth=None, follow_redirects=False)
-            answer = Answer.of(await sent, client)
+            try:
+                answer = Answer.of(await sent, client)
+            except httpx.HTTPStatusError as refused:
+                if refused.request is not request:
+                    raise
+                # The client's own response hook (raise_for_status, as httpx's docs show)
+                # refused the status before its body was read, and httpx closed it: the
+                # status and headers are Slack's answer still (a 429's Retry-After, a 5xx
+                # that may have acted, a 4xx that did not), never "a usable answer lost".
+                answer = _status_alone(refused.response)
         progress.answer_began = True
         try:
             body = await self._read_bounded(answer, method)
@@ -880,6 +889,19 @@ class SlackClient:
             outcome,
             elapsed_ms,
         )
+
+
+def _status_alone(response: httpx.Response) -> Answer:
+    """An answer of ``response``'s status and headers, its body (closed unread) empty."""
+
+    async def no_body() -> AsyncIterator[bytes]:
+        return
+        yield
+
+    async def nothing_to_close() -> None:
+        return None
+
+    return Answer(response.status_code, response.headers, no_body(), nothing_to_close)
 
 
 def _answer_arrived(error: httpx.HTTPError) -> bool:

@@ -15,6 +15,7 @@ first answer's new tokens would be lost.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import math
 import random
@@ -49,10 +50,20 @@ class RetryPolicy:
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """Retry-After as seconds (it may be a number or an HTTP date); None when absent or unusable."""
-    value = headers.get("retry-after")
-    if value is None:
+    """Retry-After as seconds (it may be a number or an HTTP date); None when absent or unusable.
+
+    Given more than once (a proxy or gateway on the way adding its own), the longest wait
+    is taken, each read alone: joined with ", " as a header's lines are, "1, 1" was no
+    number and no date, and the wait Slack asked for was said to be none ("60 s assumed").
+    """
+    waits = [_one_retry_after(value) for value in headers.get_list("retry-after")[:8]]
+    if not waits or None in waits:
         return None
+    return max(wait for wait in waits if wait is not None)
+
+
+def _one_retry_after(value: str) -> float | None:
+    """One Retry-After line's value as seconds; None when it is unusable."""
     value = value.strip()[:64]
     try:
         seconds = float(value)
@@ -63,6 +74,10 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
             moment = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
+        if moment.tzinfo is None:
+            # HTTP's asctime form ("Sun Nov  6 08:49:37 1994") names no zone, and is GMT as
+            # all HTTP dates are: read as local time, it was hours off east or west of it.
+            moment = moment.replace(tzinfo=datetime.UTC)
         seconds = moment.timestamp() - time.time()
     if not math.isfinite(seconds):
         return None

@@ -1,0 +1,66 @@
+"""A caller's client whose response hook raises for a status: Slack's answer all the same."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from ocp_users_photo.errors import (
+    RateLimited,
+    TransportError,
+    UsersPhotoError,
+    may_have_taken_effect,
+)
+from tests import loopback
+from tests.installation_helpers import portrait
+
+
+async def _raise_for_status(response: httpx.Response) -> None:
+    response.raise_for_status()
+
+
+@pytest.mark.parametrize(
+    ("answer", "raised", "sent", "reached"),
+    [
+        pytest.param(
+            loopback.reply(429, b'{"ok":false,"error":"ratelimited"}', [("Retry-After", "0.05")]),
+            RateLimited,
+            3,
+            None,
+            id="429",
+        ),
+        pytest.param(loopback.reply(503, b'{"ok":false}'), TransportError, 3, True, id="503"),
+        pytest.param(
+            loopback.reply(400, b'{"ok":false,"error":"invalid_form_data"}'),
+            TransportError,
+            1,
+            False,
+            id="400",
+        ),
+    ],
+)
+async def test_a_callers_client_raising_for_status_in_its_hook_keeps_slacks_answer(
+    answer: loopback.Answer, raised: type[UsersPhotoError], sent: int, reached: bool | None
+) -> None:
+    """A caller's client whose response hook raises for a status (httpx's documented
+    pattern; its event hooks are used): the status is Slack's answer all the same. A 429
+    was a "may have taken effect" TransportError, never tried again after its Retry-After,
+    and a 400 (a refusal: nothing changed) said the photo may have been changed."""
+    async with (
+        loopback.serve(None) as server,
+        httpx.AsyncClient(event_hooks={"response": [_raise_for_status]}) as client,
+    ):
+        server.on("/api/users.setPhoto", answer)
+        async with UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), client=client, retry_backoff=0.01
+        ) as tool:
+            with pytest.raises(raised) as failed:
+                await tool.call({"image": portrait()})
+        assert len(server.requests) == sent
+    if reached is not None:
+        assert isinstance(failed.value, TransportError)
+        assert failed.value.reached is reached
+        assert may_have_taken_effect(failed.value) is reached
+    else:
+        assert not may_have_taken_effect(failed.value)
