@@ -180,6 +180,10 @@ async def demo(
             say(f"   {shown_path(saved)}")
         if serve:
             say(f"The emulator keeps serving at {emulator.base_url}: open the URLs above.")
+            say(
+                "To point 'ocp-users-photo whoami' or 'set' at it, in another shell: export "
+                f"SLACK_API_URL={emulator.base_url} SLACK_USER_TOKEN={DEMO_TOKEN}"
+            )
             say("Press Ctrl-C to stop it; the URLs stop answering then, the saved files stay.")
             if progress is not None:
                 progress.serving = True

@@ -140,9 +140,13 @@ def test_a_request_that_never_reached_slack_says_nothing_changed(image: Path) ->
     assert done.returncode == 5
     first, advice = done.stderr.strip().splitlines()
     assert "could not reach Slack" in first
+    # A loopback address where nothing listens: no network is involved, and the server
+    # meant there (the emulator, most often) is what to start (test_newcomer_first_hour.py).
     assert advice == (
-        "ocp-users-photo: next: nothing reached Slack, so nothing changed: check the network "
-        "and SLACK_API_URL (or --base-url), then run the same command again"
+        "ocp-users-photo: next: nothing reached Slack, so nothing changed: check that a server "
+        "listens at 127.0.0.1:9 on this machine (the local Slack emulator: 'ocp-users-photo "
+        "emulator' in another shell) and the Slack address (base_url, SLACK_API_URL or "
+        "--base-url), then run the same command again"
     )
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from ocp_users_photo.demo import DEMO_TOKEN
 from ocp_users_photo.emulator import user_id_for_token
 from tests.conftest import pixel_at
-from tests.programs import run_cli
+from tests.programs import environment_without_slack, run_cli
 
 
 def test_the_demo_sets_a_photo_and_saves_what_slack_would_show(tmp_path: Path) -> None:
@@ -77,15 +77,27 @@ def test_demo_serve_keeps_the_urls_alive_until_ctrl_c(tmp_path: Path, stop: int)
     )
     try:
         assert process.stdout is not None
-        url = ""
+        url = told = ""
         for line in process.stdout:
             if "image_512:" in line:
                 url = line.split("image_512:")[1].strip()
+            if "export SLACK_API_URL=" in line:
+                told = line
             if line.startswith("Press Ctrl-C"):
                 break
         answer = httpx.get(url, timeout=10)
         assert answer.status_code == 200
         assert answer.headers["content-type"] == "image/png"
+        # How to point the command line at it, as said (it said only "open the URLs
+        # above": no SLACK_API_URL, no token its emulator takes), works as written.
+        settings = dict(
+            word.split("=", 1) for word in told.split("export ", 1)[-1].split() if "=" in word
+        )
+        assert set(settings) == {"SLACK_API_URL", "SLACK_USER_TOKEN"}, told
+        env = {**environment_without_slack(), **settings, "HOME": str(tmp_path)}
+        done = run_cli("whoami", env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "Can set a photo: yes" in done.stdout, done.stdout
         process.send_signal(stop)
         assert process.wait(timeout=20) == 0
     finally:

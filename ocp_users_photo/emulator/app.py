@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ocp_users_photo.emulator.config import EmulatorConfig
@@ -58,6 +58,7 @@ def create_app(
             methods=["GET"],
         ),
         *ControlApi(state).routes(),
+        Route("/", _workspace_page, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
@@ -75,3 +76,15 @@ def create_app(
 async def _slack_failure(request: Request, failure: Exception) -> Response:
     assert isinstance(failure, SlackFailure)
     return slack_error(failure)
+
+
+async def _workspace_page(request: Request) -> Response:
+    """GET /: the page auth.test's ``url`` names (whoami's "Workspace URL"), where Slack's
+    opens the workspace. A bare 404 told a person who opened it nothing: it says what
+    answers here and where."""
+    root = str(request.base_url).rstrip("/")
+    return PlainTextResponse(
+        "ocp-users-photo's local Slack emulator: this address stands for the workspace.\n"
+        f"Slack Web API: {root}/api (set SLACK_API_URL to it)\n"
+        f"Control API: {root}/_emulator/ (GET it for the list of endpoints)\n"
+    )

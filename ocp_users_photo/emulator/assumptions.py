@@ -156,7 +156,8 @@ ASSUMPTIONS: tuple[str, ...] = (
     "expiry only: moving it forward never frees a rate-limit window, which keeps its own "
     "monotonic clock. It never moves back.",
     "auth.test accepts any valid token with no scope needed and answers url (the emulator's "
-    "own root), team (team_name), user (the display name, else the lower-cased id), team_id and "
+    "own root, where a short page names its Web API and control API), team (team_name), "
+    "user (the display name, else the lower-cased id), team_id and "
     "user_id; bot_id for bot tokens, enterprise_id and is_enterprise_install when an "
     "enterprise is configured, and expires_in (seconds left) for an expiring token. Its "
     "`x-oauth-scopes` header lists the token's scopes, as on every reply of the photo "

@@ -22,6 +22,7 @@ from ocp_users_photo.emulator.config import (
     EmulatorConfig,
     TokenGrant,
     UserRecord,
+    is_slack_user_id,
     load_tokens_file,
 )
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
@@ -51,7 +52,7 @@ _SWITCHES: Final = (
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's options to `parser`."""
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        "--host", type=_host, default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     parser.add_argument(
         "--port", type=_port, default=0, help="port to listen on (default: a free one)"
@@ -126,6 +127,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     oauth.add_argument(
         "--oauth-user",
+        type=_user_id,
         default=EmulatorConfig.oauth_default_user_id,
         metavar="USER_ID",
         help="who approves an authorize request that names nobody (default U0INSTALLER)",
@@ -280,6 +282,28 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _host(text: str) -> str:
+    """--host's address; an empty one (``--host "$UNSET"``) is refused: the system takes it
+    as every interface, which put the emulator on the network while its banner named
+    127.0.0.1 and its warning an address of no letters."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty address: give one such as 127.0.0.1, or leave --host out (127.0.0.1)"
+        )
+    return text
+
+
+def _user_id(text: str) -> str:
+    """--oauth-user's user id; argparse's usage error naming the flag otherwise (the
+    config's own refusal named its field, oauth_default_user_id, no flag of the command)."""
+    if not is_slack_user_id(text):
+        raise argparse.ArgumentTypeError(
+            f"{text[:20]!r} is no Slack user id: give one such as U0INSTALLER (U or W, then "
+            "capital letters and digits)"
+        )
+    return text
 
 
 def _port(text: str) -> int:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import ipaddress
 import logging
 import random
 import re
@@ -543,6 +544,23 @@ class SlackClient:
                 retryable=again,
                 reached=False,
                 to_check=_PROXY_TO_CHECK,
+            )
+        local = _local_server(self.base_url)
+        if (
+            local is not None
+            and isinstance(error, httpx.ConnectError)
+            and not progress.body_started
+        ):
+            # Nothing listens on this machine's own address: no network is involved, and
+            # the server meant (the emulator, most often) was never started, or stopped.
+            return _Failure(
+                _describe(error, secrets),
+                retryable=again,
+                reached=False,
+                to_check=(
+                    f"that a server listens at {local} on this machine (the local Slack "
+                    f"emulator: 'ocp-users-photo emulator' in another shell) and {SLACK_ADDRESS}"
+                ),
             )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
 
@@ -1214,6 +1232,21 @@ async def _closer_of(owned: OwnedStack, stacks: weakref.ref[LoopStacks]) -> Asyn
             loop_stacks.pop(loop)
         if not owned.is_closed:
             await owned.aclose()
+
+
+def _local_server(base_url: str) -> str | None:
+    """``host:port`` of a base URL on a loopback address (a local server, such as the
+    emulator), else None."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    try:
+        local = host.lower() == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        return None
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    return f"{'[' + host + ']' if ':' in host else host}:{port}"
 
 
 def _proxy_shown(proxy: str) -> str:
