@@ -85,13 +85,13 @@ def test_an_avif_without_a_repeating_edit_list_is_not_said_to_loop() -> None:
         assert not avif_loops_forever(source)
 
 
-def gif_with_loop_after_its_first_picture() -> bytes:
-    """An animated GIF whose NETSCAPE loop extension (forever) stands after its first
-    picture, where browsers read it (Chromium: "at any point in the image data stream")
-    and Pillow does not."""
+def gif_with_a_late_loop_count(loop: int) -> bytes:
+    """A 1400x1400 GIF (so scaled) whose NETSCAPE loop extension (``loop``: the times it
+    plays again) stands after its first picture, where browsers read it (Chromium: "at any
+    point in the image data stream") and Pillow does not."""
     frames = [Image.new("RGB", (1400, 1400), c) for c in ((200, 0, 0), (0, 0, 200))]
     buffer = io.BytesIO()
-    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=loop)
     data = buffer.getvalue()
     start = data.index(b"\x21\xff\x0bNETSCAPE2.0")
     extension = data[start : start + 19]
@@ -102,15 +102,16 @@ def gif_with_loop_after_its_first_picture() -> bytes:
     return moved
 
 
-async def test_a_scaled_gif_looping_from_after_its_first_picture_still_loops(
-    checker: UsersSetPhoto,
+@pytest.mark.parametrize("loop", [0, 3, 258])
+async def test_a_scaled_gif_with_a_late_loop_count_keeps_that_count(
+    checker: UsersSetPhoto, loop: int
 ) -> None:
-    """Before, its loop count was lost with the scaling: a GIF that plays forever played once."""
-    sent = Image.open(
-        io.BytesIO(await sent_bytes(checker, gif_with_loop_after_its_first_picture()))
-    )
+    """Before, its loop count was lost with the scaling (a GIF that plays forever played
+    once); then, found by a mutation fuzzer, read from its high byte and the block's
+    terminator (3, which plays 4 times, became 0, forever; 258 became 1)."""
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, gif_with_a_late_loop_count(loop))))
     assert sent.size == (1024, 1024)
-    assert sent.info.get("loop") == 0, "a GIF that plays forever became one that plays once"
+    assert sent.info.get("loop") == loop
 
 
 async def test_a_60_fps_webp_converted_to_gif_keeps_its_pace(checker: UsersSetPhoto) -> None:
@@ -125,3 +126,16 @@ async def test_a_60_fps_webp_converted_to_gif_keeps_its_pace(checker: UsersSetPh
         sent.seek(index)
         durations.append(sent.info.get("duration"))
     assert durations == [20, 20, 30, 0]
+
+
+async def test_a_webp_frame_longer_than_a_gif_holds_is_the_longest_a_gif_holds(
+    checker: UsersSetPhoto,
+) -> None:
+    """Before, a WebP with a 700 s frame (WebP holds up to 16777 s) was refused as 'the
+    image cannot be read (int too big to convert)': Pillow's GIF writer raised."""
+    original = webp_animation(durations=[700_000, 100])
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, original)))
+    assert sent.format == "GIF"
+    assert sent.info["duration"] == 655_350
+    sent.seek(1)
+    assert sent.info["duration"] == 100

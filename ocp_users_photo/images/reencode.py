@@ -228,14 +228,20 @@ def _as_gif_loop(info: Mapping[Any, Any]) -> dict[Any, Any]:
     return said
 
 
+# A GIF frame's longest time: 16 bits of hundredths of a second.
+_GIF_LONGEST_MS: Final = 65535 * 10
+
+
 def _gif_duration(duration: int) -> int:
     """A frame's ``duration`` (ms) as a GIF holds it, in hundredths of a second, rounded:
     Pillow's writer cuts 16 ms (a 60 fps WebP's) to 10, and browsers show a GIF frame of
     10 ms or less for 100 ms, so that animation played 6 times slower. One over 10 ms
-    stays over it (20); one of 10 ms or less is as slow in the original."""
+    stays over it (20); one of 10 ms or less is as slow in the original. One longer than
+    a GIF holds (65535 hundredths; a WebP's may be 16777 s) is its longest: Pillow's writer
+    raised, and the animation was refused as an image that cannot be read."""
     if duration <= 10:
         return duration
-    return max(20, round(duration / 10) * 10)
+    return min(max(20, round(duration / 10) * 10), _GIF_LONGEST_MS)
 
 
 def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:

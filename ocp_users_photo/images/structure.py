@@ -101,7 +101,7 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
     head = source.read_at(0, 8)
     problem: str | None = None
     if head.startswith(PNG_SIGNATURE):
-        problem = _png_problem(source)
+        problem = _png_problem(source, max_frames)
     elif head.startswith(b"\xff\xd8\xff"):
         problem = _jpeg_problem(source)
     elif head.startswith((b"GIF87a", b"GIF89a")):
@@ -113,14 +113,18 @@ def structure_problem(source: ImageSource, max_frames: int) -> str | None:
     return None if problem is None else f"{problem}: {_SAVE_AGAIN}"
 
 
-def _png_problem(source: ImageSource) -> str | None:
+def _png_problem(source: ImageSource, max_frames: int) -> str | None:
     animated = False
+    declared = 0  # the frames its acTL chunk says
+    first_is_frame = False  # a frame control before the image data: it is the first frame
     profiles = 0
     for count, (position, kind, _) in enumerate(png_chunks(source, len(PNG_SIGNATURE))):
         if kind == b"IEND":
             return None
         if kind == b"IDAT":
-            return _animation_problem(source, position) if animated else None
+            if not animated:
+                return None
+            return _animation_problem(source, position, declared, first_is_frame, max_frames)
         if count >= MAX_PNG_CHUNKS_BEFORE_PIXELS:
             return (
                 f"the PNG has more than {MAX_PNG_CHUNKS_BEFORE_PIXELS} chunks before its "
@@ -130,7 +134,10 @@ def _png_problem(source: ImageSource) -> str | None:
             profiles += 1
             if profiles > MAX_PNG_COLOUR_PROFILES:
                 return too_many_colour_profiles()
-        animated = animated or kind == b"acTL"
+        if kind == b"acTL" and not animated:
+            animated = True
+            declared = int.from_bytes(source.read_at(position + _CHUNK_HEADER.size, 4), "big")
+        first_is_frame = first_is_frame or kind == b"fcTL"
     return None
 
 
@@ -141,10 +148,23 @@ def too_many_colour_profiles() -> str:
     )
 
 
-def _animation_problem(source: ImageSource, position: int) -> str | None:
-    """An animated PNG's chunks from its first image data to its end, counted up to the cap."""
+def _animation_problem(
+    source: ImageSource, position: int, declared: int, first_is_frame: bool, max_frames: int
+) -> str | None:
+    """An animated PNG's chunks from its first image data to its end, counted up to the
+    cap, and its frames with data (a frame control then data) against those ``declared``:
+    one that ends before them (an IEND before a frame's fdAT) Pillow counts as whole,
+    and it went to Slack said to have frames it does not hold."""
+    frames = 0
+    pending = first_is_frame  # a frame control whose data is yet to come
     for count, (_, kind, _) in enumerate(png_chunks(source, position)):
+        if kind == b"fcTL":
+            pending = True
+        elif pending and kind in (b"IDAT", b"fdAT"):
+            frames, pending = frames + 1, False
         if kind == b"IEND":
+            if frames < declared <= max_frames:  # past the cap: the frame count says so
+                return f"the animated PNG ends after {frames} of the {declared} frames it declares"
             return None
         if count >= MAX_ANIMATED_PNG_CHUNKS:
             return (
@@ -450,7 +470,9 @@ def gif_loop(source: ImageSource) -> int | None:
     for introducer, descriptor in gif_blocks(source):
         if introducer == b"!":
             if descriptor.startswith(_NETSCAPE_LOOP) and len(descriptor) == _GIF_LOOP_BYTES:
-                return int.from_bytes(descriptor[-2:], "little")
+                # The two bytes after the sub-block's 1 (the last is its terminator's).
+                count = descriptor[len(_NETSCAPE_LOOP) : len(_NETSCAPE_LOOP) + 2]
+                return int.from_bytes(count, "little")
         elif introducer != b",":
             return None
     return None
