@@ -43,7 +43,13 @@ import httpx
 
 from ocp_users_photo.environment import Environment, Variables
 from ocp_users_photo.home_paths import home_expanded
-from ocp_users_photo.safe_text import quoted, shown, wrapping_advice
+from ocp_users_photo.safe_text import (
+    percent_decoded,
+    quoted,
+    shown,
+    without_tokens,
+    wrapping_advice,
+)
 from ocp_users_photo.slack.proxies import proxy_for
 from ocp_users_photo.slack.stacks import HTTP_STACK_VARIABLE, StackName, check_stack_name
 from ocp_users_photo.tokens import (
@@ -350,6 +356,14 @@ def check_base_url(raw: str, *, origin: str) -> str:
         raise ValueError(
             f"{origin} uses plain http to {shown(parts.hostname, 120)}, which would send the token "
             "unencrypted: use https, or a loopback address (127.0.0.1) for a local emulator"
+        )
+    if without_tokens(percent_decoded(text)) != percent_decoded(text):
+        # A token in the host or the path went out in every request line, and into every
+        # message naming the address: the tool's repr, a TransportError, the DEBUG log.
+        raise ValueError(
+            f"{origin} holds what looks like a Slack token: a token never goes in the URL "
+            "(the token is given on its own, sent in the Authorization header); give the "
+            "API's base URL, such as https://slack.com/api"
         )
     _parsed(httpx.URL, text, origin)  # what will send it must read it too
     return text.rstrip("/")

@@ -74,7 +74,7 @@ from ocp_users_photo.errors import (
 )
 from ocp_users_photo.examples.bolt_revocation import forget_on_revocation, installation_team
 from ocp_users_photo.examples.bot_rotation import BotRotationKeepingAWorkingToken
-from ocp_users_photo.examples.sdk_log_masking import mask_slack_sdk_logs
+from ocp_users_photo.examples.sdk_log_masking import TokensLearned, mask_slack_sdk_logs
 from ocp_users_photo.examples.signed_oauth_state import SignedOAuthStateStore
 from ocp_users_photo.installations import InstallationTokenSource
 from ocp_users_photo.installations.errors import (
@@ -82,7 +82,6 @@ from ocp_users_photo.installations.errors import (
     NotInstalled,
     TokenRefreshFailed,
 )
-from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.model_result import INSTALLATION_GONE, reinstall_page
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.tokens import ActingPerson, install_page
@@ -491,7 +490,7 @@ def build_app(
         user_scopes=list(USER_SCOPES),
         redirect_uri=settings.redirect_uri,
         install_page_rendering_enabled=False,
-        installation_store=AsyncStoreInThreads(store),
+        installation_store=TokensLearned(store),
         # Signed, not stored: the install link is public (examples/signed_oauth_state.py).
         state_store=SignedOAuthStateStore(settings.client_secret, expiration_seconds=600),
         **oauth,

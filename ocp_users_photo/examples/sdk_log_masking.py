@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
-from ocp_users_photo.credentials import SecretTexts
+from ocp_users_photo.credentials import SecretTexts, token_secret_forms
+from ocp_users_photo.installations.store_access import AsyncStoreInThreads
 from ocp_users_photo.safe_text import REDACTED, redacted_folded, without_tokens
 
 # The loggers slack_sdk's web clients write through (each client's module logger).
@@ -46,6 +48,8 @@ _SECRET_FIELD: Final = re.compile(
 _OAUTH_CODE: Final = re.compile(r"\b\d{6,}\.\d{6,}\.[0-9a-fA-F]{16,}\b")
 # ?code=... or &client_secret=... in a request line or URL.
 _QUERY_FIELD: Final = re.compile(r"(?P<key>[?&](?:client_secret|code)=)[^&\s'\"]*")
+# The latest tokens the app's store handed Bolt (``learn``), masked in every form.
+_TOKENS_LEARNED: Final = 16
 
 
 class SecretsMasked(logging.Filter):
@@ -56,6 +60,31 @@ class SecretsMasked(logging.Filter):
         super().__init__()
         # Held as SecretTexts: no repr, vars() walk or error reporter shows them.
         self.known = SecretTexts()
+        self._given = SecretTexts()
+        self._learned = SecretTexts()
+        self._lock = threading.Lock()
+
+    def give(self, known: Iterable[str]) -> None:
+        """Mask ``known`` too (the app's own secrets), as they are and however escaped."""
+        with self._lock:
+            self._given = SecretTexts(self._given.texts(), known)
+            self._remade()
+
+    def learn(self, tokens: Iterable[str | None]) -> None:
+        """Mask ``tokens`` (a bot's token, a refresh token the store handed Bolt) in every
+        form a server may echo them, base64 and percent-escaped included: the shape alone
+        finds only the token as it is. The latest ``_TOKENS_LEARNED`` are kept."""
+        new = [token for token in tokens if token and token not in self._learned.texts()]
+        if not new:
+            return
+        with self._lock:
+            kept = [token for token in self._learned.texts() if token not in new]
+            self._learned = SecretTexts((*kept, *new)[-_TOKENS_LEARNED:])
+            self._remade()
+
+    def _remade(self) -> None:
+        learned = (token_secret_forms(token) for token in self._learned.texts())
+        self.known = SecretTexts(self._given.texts(), *learned)
 
     def filter(self, record: logging.LogRecord) -> bool:
         # The record's other texts too: aiohttp's access log passes the request line as an
@@ -93,8 +122,27 @@ def mask_slack_sdk_logs(known: Iterable[str] = ()) -> None:
     tells."""
     # Added to, never replaced: another app of the same process keeps its secrets masked
     # (each app adds three; a process builds a few).
-    _MASK.known = SecretTexts(_MASK.known.texts(), known)
+    _MASK.give(known)
     for name in (*SLACK_SDK_CLIENT_LOGGERS, *BOLT_AND_SERVER_LOGGERS, *EXAMPLE_APP_LOGGERS):
         logger = logging.getLogger(name)
         if _MASK not in logger.filters:
             logger.addFilter(_MASK)
+
+
+class TokensLearned(AsyncStoreInThreads):
+    """The app's store for Bolt, whose every bot token and refresh token it hands out the
+    log mask learns (``SecretsMasked.learn``): Bolt's authorize logs a refused auth.test's
+    reply whole, and slack_sdk every reply, where a server's echo of the bot token in
+    base64 or percent-escaped has no token's shape."""
+
+    async def async_find_bot(self, **query: Any) -> Any:
+        bot = await super().async_find_bot(**query)
+        if bot is not None:
+            _MASK.learn((bot.bot_token, bot.bot_refresh_token))
+        return bot
+
+    async def async_find_installation(self, **query: Any) -> Any:
+        found = await super().async_find_installation(**query)
+        if found is not None:
+            _MASK.learn((found.bot_token, found.bot_refresh_token))
+        return found
