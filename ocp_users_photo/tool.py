@@ -1051,7 +1051,11 @@ class UsersSetPhoto(AsyncClosing):
         the loop's closing cancels what is left, so a token refresh Slack may have answered
         already (and spent the old refresh token for) ends first, even when the call was
         interrupted (Ctrl-C), and the source's connections of this loop close with the tool's."""
-        settle = getattr(self.token_source, "settle", None)
+        # Only what this loop's calls asked for, where the source tells it apart: another
+        # person's slow refresh is no reason to hold this call.
+        settle = getattr(self.token_source, "settle_this_loop", None)
+        if not callable(settle):
+            settle = getattr(self.token_source, "settle", None)
         if callable(settle):
             await settle()
         await self.aclose()

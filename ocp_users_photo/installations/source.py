@@ -176,6 +176,12 @@ class InstallationTokenSource(AsyncClosing):
         # With the host's http_client, refreshes run on the caller's loop instead (_refresh).
         self._own_client = http_client is None
         self._on_callers_loops: set[asyncio.Task[Installation]] = set()
+        # The refreshes under way on the runner's loop, each with the loop of the call that
+        # asked for it: a loop of a call's own that ends waits for its own (settle_this_loop),
+        # not for other people's, whose calls wait for them.
+        self._asked_from: dict[
+            concurrent.futures.Future[Installation], asyncio.AbstractEventLoop
+        ] = {}
         # Refreshed installations whose save failed, by lock key: the only copy of the
         # person's live refresh token (Slack spent the stored one), used and saved again
         # at the person's next call.
@@ -419,7 +425,10 @@ class InstallationTokenSource(AsyncClosing):
             task.add_done_callback(self._on_callers_loops.discard)
             task.add_done_callback(lambda done: done.cancelled() or done.exception())
             return await asyncio.shield(task)
-        return await wait_from_loop(self._runner.submit(refreshing))
+        future = self._runner.submit(refreshing)
+        self._asked_from[future] = asyncio.get_running_loop()
+        future.add_done_callback(self._asked_from.pop)
+        return await wait_from_loop(future)
 
     async def _refresh_once(self, person: ActingPerson, seen_token: SlackToken) -> Installation:
         key = self._lock_key(person)
@@ -670,6 +679,10 @@ class InstallationTokenSource(AsyncClosing):
             wait_from_loop(future) for future in self._runner.under_way() if future not in resaving
         ]
         under_way.extend(task for task in self._on_callers_loops if task.get_loop() is loop)
+        await self._wait_settled(under_way)
+
+    async def _wait_settled(self, under_way: list[asyncio.Future[Installation]]) -> None:
+        """Wait for ``under_way``, at most ``SETTLE_SECONDS``."""
         if under_way:
             _, still = await asyncio.wait(under_way, timeout=SETTLE_SECONDS)
             if still:
@@ -682,6 +695,20 @@ class InstallationTokenSource(AsyncClosing):
                     len(still),
                     SETTLE_SECONDS,
                 )
+
+    async def settle_this_loop(self) -> None:
+        """``settle`` for the refreshes the calls of the running loop asked for: before a
+        loop of a call's own ends (``call_sync``, a synchronous agent's call). Another
+        person's refresh under way (a slow Slack, a stalled store) is waited for by their
+        own call, not by every call that ends meanwhile."""
+        loop = asyncio.get_running_loop()
+        under_way: list[asyncio.Future[Installation]] = [
+            wait_from_loop(future)
+            for future, asked_from in list(self._asked_from.items())
+            if asked_from is loop
+        ]
+        under_way.extend(task for task in self._on_callers_loops if task.get_loop() is loop)
+        await self._wait_settled(under_way)
 
     async def aclose(self) -> None:
         """Once the refreshes under way have saved what they got, close the HTTP client the
