@@ -112,3 +112,18 @@ def test_the_identity_cache_keys_are_not_the_token() -> None:
     assert cache.get(keys["U1"]) == identities["U1"]
     assert cache.get(keys["U3"]) == identities["U3"]
     assert "canary" not in repr(cache)
+
+
+def test_the_identity_cache_remembers_a_workspaces_people() -> None:
+    # With one auth.test per installation token before a change, 256 answers meant one
+    # more request on every call once a workspace's assistant served its 257th person.
+    from ocp_users_photo.credentials import SlackToken
+    from ocp_users_photo.whoami import TokenIdentity
+
+    cache = IdentityCache()
+    keys = [cache.key_for(SlackToken(f"xoxp-1-2-{n}")) for n in range(3000)]
+    for n, key in enumerate(keys):
+        cache.put(key, TokenIdentity(
+            user_id=f"U{n}", user="u", team_id="T1", team="t", url="", kind="user", scopes=()
+        ))  # fmt: skip
+    assert all(cache.get(key) is not None for key in keys)
