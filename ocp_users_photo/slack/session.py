@@ -42,9 +42,9 @@ class IdentityCache:
     """auth.test's answers by token, bounded; keys are HMACs, never tokens.
 
     A tool acting for a workspace's people asks auth.test whose each installation's token
-    is before its first change (``UsersSetPhoto._token_is_bound_persons``): remembered for
-    the 256 most recent tokens, every call of the 257th person onwards asked again. 4,096
-    answers take under 8 MB (measured with long names and 20 scopes each)."""
+    is before its first change (``UsersSetPhoto._token_is_bound_persons``): with only 256
+    answers kept, every call from its 257th person onwards was asked again. 4,096 answers
+    take under 8 MB (measured with long names and 20 scopes each)."""
 
     def __init__(self, max_tokens: int = 4096) -> None:
         self._key = secrets.token_bytes(32)
