@@ -139,3 +139,30 @@ async def test_a_webp_frame_longer_than_a_gif_holds_is_the_longest_a_gif_holds(
     assert sent.info["duration"] == 655_350
     sent.seek(1)
     assert sent.info["duration"] == 100
+
+
+async def test_long_frames_the_scaling_makes_alike_are_one_of_the_longest_a_gif_holds(
+    checker: UsersSetPhoto,
+) -> None:
+    """Two 400 s frames that differ by one pixel the scaling averages away: Pillow's GIF
+    writer joined them into one of 800 s, more than a GIF holds, and raised (the image
+    "cannot be read (int too big to convert)")."""
+    first = Image.new("RGB", (2048, 2048), (200, 0, 0))
+    second = first.copy()
+    second.putpixel((0, 0), (201, 0, 0))
+    last = Image.new("RGB", (2048, 2048), (0, 0, 200))
+    buffer = io.BytesIO()
+    first.save(
+        buffer,
+        "WEBP",
+        save_all=True,
+        append_images=[second, last],
+        duration=[400_000, 400_000, 100],
+        lossless=True,
+    )
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, buffer.getvalue())))
+    assert sent.format == "GIF"
+    assert getattr(sent, "n_frames", 1) == 2
+    assert sent.info["duration"] == 655_350
+    sent.seek(1)
+    assert sent.info["duration"] == 100

@@ -10,11 +10,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
+from pathlib import Path
 
 import pytest
+from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.examples.sdk_log_masking import TokensLearned, mask_slack_sdk_logs
 from tests.installation_helpers import CLIENT_ID, TEAM_ID
 from tests.test_bolt_app_as_slack_drives_it import answers_accepted
 from tests.test_bolt_photo_app import (  # noqa: F401 - the fixtures, used by name
@@ -57,3 +61,29 @@ async def test_a_bot_token_echoed_encoded_by_auth_test_is_not_logged(
         {record.name for record in caplog.records if echoed[8:40] in record.getMessage()}
     )
     assert leaking == [], f"the bot token's echo in the DEBUG records of {leaking}"
+
+
+async def test_a_rotated_bot_token_bolt_saves_is_masked_in_every_form(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt's authorize rotates the bot's token, saves the new one through the store
+    (``async_save_bot``) and runs auth.test with it at once: a refusal echoing it encoded is
+    logged whole, before any find_bot handed that token out."""
+    mask_slack_sdk_logs()
+    store = SQLite3InstallationStore(database=str(tmp_path / "i.db"), client_id=CLIENT_ID)
+    store.init()  # type: ignore[no-untyped-call]
+    rotated = Bot(
+        app_id="A1",
+        team_id=TEAM_ID,
+        bot_token="xoxe.xoxb-1-rotatedjustnow",
+        bot_id="B1",
+        bot_user_id="UB1",
+        bot_refresh_token="xoxe-1-rotatedrefresh",
+        bot_token_expires_in=43200,
+        installed_at=time.time(),
+    )
+    await TokensLearned(store).async_save_bot(rotated)
+    echoed = base64.b64encode(f"Bearer {rotated.bot_token}".encode()).decode()
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("slack_sdk.web.async_base_client").debug("Received: %s", echoed)
+    assert echoed[8:40] not in caplog.text, caplog.text

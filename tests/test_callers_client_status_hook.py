@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+
 import httpx
 import pytest
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.errors import (
     RateLimited,
+    SlackApiError,
     TransportError,
     UsersPhotoError,
     may_have_taken_effect,
@@ -64,3 +67,32 @@ async def test_a_callers_client_raising_for_status_in_its_hook_keeps_slacks_answ
         assert may_have_taken_effect(failed.value) is reached
     else:
         assert not may_have_taken_effect(failed.value)
+
+
+async def _read_then_raise_for_status(response: httpx.Response) -> None:
+    await response.aread()  # to log it, say: httpx's docs for a hook that needs the body
+    response.raise_for_status()
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+async def test_a_hook_that_read_the_body_before_raising_keeps_slacks_body(gzipped: bool) -> None:
+    """The body the hook read is Slack's answer: a 400's invalid_form_data was told as an
+    empty body a proxy on the way sent, not Slack's refusal."""
+    body = b'{"ok":false,"error":"invalid_form_data"}'
+    if gzipped:
+        answer = loopback.reply(400, gzip.compress(body), [("Content-Encoding", "gzip")])
+    else:
+        answer = loopback.reply(400, body)
+    async with (
+        loopback.serve(None) as server,
+        httpx.AsyncClient(event_hooks={"response": [_read_then_raise_for_status]}) as client,
+    ):
+        server.on("/api/users.setPhoto", answer)
+        async with UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), client=client, retry_backoff=0.01
+        ) as tool:
+            with pytest.raises(SlackApiError) as failed:
+                await tool.call({"image": portrait()})
+    assert failed.value.code == "invalid_form_data"
+    assert "empty body" not in str(failed.value)
+    assert not may_have_taken_effect(failed.value)

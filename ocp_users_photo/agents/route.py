@@ -214,11 +214,17 @@ class SlackPhotoRoute:
         clients = getattr(agent, "api_clients", None)
         key = self.slack_key(agent)
         spec = agent.known_apis.get(key)
-        if not isinstance(clients, dict) or key in clients or spec is None:
+        if not isinstance(clients, dict) or spec is None:
             return
         base_url = str(getattr(spec, "base_url", "") or "")
         if not same_slack(base_url, self.tool.base_url):
             return  # cached for another address: the token goes nowhere else
+        if key in clients:
+            # Made by an earlier discovery, left as it is; the spec a cache answered with
+            # now names nothing, and the Slack tools' calls found no client by it.
+            if getattr(spec, "name", None) is None:
+                spec.name = key
+            return
         try:
             from ocp_agent import OCPHTTPClient
         except ImportError:

@@ -133,7 +133,16 @@ class TokensLearned(AsyncStoreInThreads):
     """The app's store for Bolt, whose every bot token and refresh token it hands out the
     log mask learns (``SecretsMasked.learn``): Bolt's authorize logs a refused auth.test's
     reply whole, and slack_sdk every reply, where a server's echo of the bot token in
-    base64 or percent-escaped has no token's shape."""
+    base64 or percent-escaped has no token's shape. Those it is given to save too: Bolt's
+    rotation of the bot's token saves the new one, then runs auth.test with it."""
+
+    async def async_save(self, installation: Any) -> None:
+        _MASK.learn((installation.bot_token, installation.bot_refresh_token))
+        await super().async_save(installation)
+
+    async def async_save_bot(self, bot: Any) -> None:
+        _MASK.learn((bot.bot_token, bot.bot_refresh_token))
+        await super().async_save_bot(bot)
 
     async def async_find_bot(self, **query: Any) -> Any:
         bot = await super().async_find_bot(**query)

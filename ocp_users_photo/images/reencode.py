@@ -207,6 +207,8 @@ def _encode_animation(
         scaled = _scaled_upright(still, size, turn, box)
         scaled = _in_srgb_for(plan.output_format, info, scaled, transforms)
         frames.append(_writable(scaled, plan.output_format, animated=True))
+    if plan.output_format == "GIF" and sum(durations) > _GIF_LONGEST_MS:
+        frames, durations = _same_frames_joined(frames, durations)
     return _save(
         frames,
         plan.output_format,
@@ -242,6 +244,28 @@ def _gif_duration(duration: int) -> int:
     if duration <= 10:
         return duration
     return min(max(20, round(duration / 10) * 10), _GIF_LONGEST_MS)
+
+
+def _same_frames_joined(
+    frames: list[Image.Image], durations: list[int]
+) -> tuple[list[Image.Image], list[int]]:
+    """Consecutive frames that look the same as one, its time theirs summed up to a GIF
+    frame's longest: Pillow's GIF writer joins them itself, and two 400 s frames the
+    scaling (or the cut of transparency) made alike became one of 800 s, which it raised
+    for: the animation was refused as an image that cannot be read."""
+    joined: list[Image.Image] = []
+    times: list[int] = []
+    last = b""
+    for frame, duration in zip(frames, durations, strict=True):
+        # Premultiplied: a wholly transparent pixel is one, whatever colour it hides.
+        look = frame.convert("RGBA").convert("RGBa").tobytes()
+        if joined and look == last:
+            times[-1] = min(times[-1] + duration, _GIF_LONGEST_MS)
+            continue
+        joined.append(frame)
+        times.append(duration)
+        last = look
+    return joined, times
 
 
 def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:

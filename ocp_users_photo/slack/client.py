@@ -115,6 +115,9 @@ DEFAULT_DEADLINE: Final = 120.0
 DECODED_ON_LOOP: Final = 64 * 1024
 # httpx's words (httpcore) for a connection closed before any byte of an answer.
 _NO_ANSWER: Final = re.compile(r"without sending a response")
+# The ssl module's failure of a handshake ("[SSL: WRONG_VERSION_NUMBER] ..."), as both
+# stacks' connection errors quote it: a server answered, not in TLS.
+_TLS_FAILED: Final = re.compile(r"\[SSL[:\]]")
 # OpenSSL's words for a certificate that does not verify, and its reason ("unable to get
 # local issuer certificate", "Hostname mismatch...", "certificate has expired"), as httpx
 # and aiohttp both pass them on.
@@ -551,16 +554,23 @@ class SlackClient:
             and isinstance(error, httpx.ConnectError)
             and not progress.body_started
         ):
-            # Nothing listens on this machine's own address: no network is involved, and
-            # the server meant (the emulator, most often) was never started, or stopped.
-            return _Failure(
-                _describe(error, secrets),
-                retryable=again,
-                reached=False,
-                to_check=(
+            if _TLS_FAILED.search(str(error)):
+                # A server listens there, but did not answer https's handshake: the local
+                # emulator serves plain http, and starting it again would not help.
+                to_check = (
+                    f"the address's scheme: the server at {local} on this machine does not "
+                    "speak https (the local Slack emulator serves plain http: "
+                    f"http://{local}/api) and {SLACK_ADDRESS}"
+                )
+            else:
+                # Nothing listens on this machine's own address: no network is involved, and
+                # the server meant (the emulator, most often) was never started, or stopped.
+                to_check = (
                     f"that a server listens at {local} on this machine (the local Slack "
                     f"emulator: 'ocp-users-photo emulator' in another shell) and {SLACK_ADDRESS}"
-                ),
+                )
+            return _Failure(
+                _describe(error, secrets), retryable=again, reached=False, to_check=to_check
             )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
 
@@ -910,16 +920,28 @@ class SlackClient:
 
 
 def _status_alone(response: httpx.Response) -> Answer:
-    """An answer of ``response``'s status and headers, its body (closed unread) empty."""
+    """An answer of ``response``'s status and headers, and its body if the hook read it
+    (``await response.aread()`` first, to log it, as httpx's docs show); empty if closed
+    unread. Dropped, Slack's own refusal (a 400's invalid_form_data) was told as an empty
+    body from a proxy on the way, and a 5xx's error code went unsaid."""
+    headers = response.headers
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    else:  # decoded as it was read: its encoding's headers no longer say what it is
+        headers = headers.copy()
+        for name in ("content-encoding", "content-length"):
+            headers.pop(name, None)
 
     async def no_body() -> AsyncIterator[bytes]:
-        return
-        yield
+        if content:
+            yield content
 
     async def nothing_to_close() -> None:
         return None
 
-    return Answer(response.status_code, response.headers, no_body(), nothing_to_close)
+    return Answer(response.status_code, headers, no_body(), nothing_to_close)
 
 
 def _answer_arrived(error: httpx.HTTPError) -> bool:
