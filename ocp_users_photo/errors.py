@@ -265,6 +265,13 @@ class SlackApiError(UsersPhotoError):
             else ""
         )
         super().__init__(f"Slack refused {method}{reads}: {error}{self.slack_said}. {hint}")
+        if method not in READ_ONLY_METHODS and error in SLACK_FAILED_PARTWAY:
+            # "Check the photo before trying again": a model can neither look at the photo
+            # Slack shows nor tell a change it made from one it did not.
+            self.model_message = (
+                f"Slack refused {method}: {error}{self.slack_said}. Slack failed internally, "
+                f"and may have made the change before it did: {MAY_HAVE_HAPPENED_FOR_MODELS}."
+            )
 
     @property
     def slack_said(self) -> str:

@@ -736,7 +736,7 @@ class UsersSetPhoto(AsyncClosing):
         installed = hasattr(self.token_source, "install_url")
         if not persons or not (upload.fixed_token or installed):
             return
-        from ocp_users_photo.whoami import is_own_token_of
+        from ocp_users_photo.whoami import is_own_token_of, not_persons_own_for_models
 
         identity = await self._session_of(upload).whoami()
         person = next((p for p in persons if not is_own_token_of(identity, p)), None)
@@ -783,6 +783,7 @@ class UsersSetPhoto(AsyncClosing):
                     "for, so Slack would set another user's photo: give no token= when acting "
                     "for a person, and the tool a token source that gives each person their "
                     "own token (such as InstallationTokenSource), or call it without acting_as",
+                    model_message=not_persons_own_for_models(person),
                 )
             ],
             refused="nothing was sent to change the photo",

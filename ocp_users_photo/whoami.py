@@ -141,6 +141,18 @@ def is_own_token_of(identity: TokenIdentity, person: ActingPerson) -> bool:
     return not (identity.team_id and person.team_id) or identity.team_id == person.team_id
 
 
+def not_persons_own_for_models(person: ActingPerson) -> str:
+    """What a model is told of a fixed token that is not ``person``'s own: "give no token=",
+    a token source and acting_as are the host's code, which the model can neither change nor
+    name to the person."""
+    return (
+        f"the Slack token the host gave this tool is not the own token of {person}, the "
+        "person this call acts for, so Slack would set another user's photo; calling again "
+        "will not help: tell the person that whoever runs this app must give the tool each "
+        "person's own token"
+    )
+
+
 def _placed(person: ActingPerson, identity: TokenIdentity) -> tuple[str, str]:
     """The bound person and the token's user, by the same user id, each with the place
     ``is_own_token_of`` told apart: the organization when both name one, else the team."""

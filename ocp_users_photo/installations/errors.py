@@ -209,6 +209,13 @@ APPS_OWN_REFRESH_ERRORS: Final = frozenset(
     {"invalid_client_id", "bad_client_secret", "invalid_grant_type"}
 )
 
+# Slack failing at the refresh, not refusing it (its own fault, an outage): the refresh
+# token is still good, so trying again in a while may well work, and installing again is
+# no remedy.
+SLACKS_OWN_REFRESH_FAILURES: Final = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
 
 class TokenRefreshFailed(TokenUnavailable):
     """oauth.v2.access refused the refresh (``slack_error``), answered it unusably, or gave
@@ -243,7 +250,11 @@ class TokenRefreshFailed(TokenUnavailable):
         self.person = person
         self.slack_error = slack_error
         # Slack failing (an outage), not refusing: trying again in a while may well work.
-        self.no_answer = unanswered is not None or unconfirmed is not None
+        self.no_answer = (
+            unanswered is not None
+            or unconfirmed is not None
+            or slack_error in SLACKS_OWN_REFRESH_FAILURES
+        )
         self.to_check = to_check if unanswered is not None else None
         if unconfirmed is not None:
             reason = f"Slack did not confirm whose the refreshed token is ({unconfirmed})"
@@ -280,6 +291,16 @@ class TokenRefreshFailed(TokenUnavailable):
             self.model_message = (
                 f"could not refresh the user token of {person}: Slack gave no usable answer "
                 f"to the refresh; {_NOTHING_SENT}: try again in a few minutes"
+            )
+        elif slack_error in SLACKS_OWN_REFRESH_FAILURES:
+            reason = f"Slack failed at the refresh with {slack_error}"
+            advice = (
+                f"{_NOTHING_SENT}: Slack's own failure, not a refusal of the token; try again "
+                "in a few minutes"
+            )
+            self.model_message = (
+                f"could not refresh the user token of {person}: Slack failed at the refresh "
+                f"({slack_error}); {_NOTHING_SENT}: try again in a few minutes"
             )
         elif slack_error is None:
             reason = f"Slack's answer to the refresh was unusable ({detail})"

@@ -62,10 +62,18 @@ class KeepingImpossible(UsersPhotoError):
         # False where a change that keeps nothing is refused too (another user's token):
         # turning keeping off is then no way out.
         alternative = f"; {TURN_KEEPING_OFF}" if keeping_off_helps else ""
-        super().__init__(
-            f"the photo was not changed, because the one shown now could not be kept for "
-            f"undo: {reason}. {fix[:1].upper()}{fix[1:]}{alternative}"
+        not_kept = (
+            "the photo was not changed, because the one shown now could not be kept for "
+            f"undo: {reason}."
         )
+        super().__init__(f"{not_kept} {fix[:1].upper()}{fix[1:]}{alternative}")
+        if needs_read_scope:
+            # A scope added, an app installed again, a new token: the person's or the host's
+            # to do, not a model's, which a call again would only meet the same refusal.
+            self.model_message = (
+                f"{not_kept} Calling again will not help: tell the person that whoever runs "
+                f"the tool must {fix}{alternative}"
+            )
 
 
 class HistoryUnavailable(UsersPhotoError):

@@ -21,7 +21,13 @@ from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import HistoryOwner
 from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.undo.shown_photo import READ_SCOPE_FIX
-from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity, is_own_token_of
+from ocp_users_photo.whoami import (
+    READ_SCOPE,
+    WRITE_SCOPE,
+    TokenIdentity,
+    is_own_token_of,
+    not_persons_own_for_models,
+)
 
 __all__ = ["READ_SCOPE", "history_owner"]
 
@@ -67,7 +73,7 @@ async def history_owner(
         )
     if person is not None:
         if not is_own_token_of(identity, person):
-            raise KeepingImpossible(
+            refused = KeepingImpossible(
                 f"the token this call uses is not the own token of {person}, the person it "
                 "acts for, so their history would get another user's photo",
                 fix="give no token= argument when acting for a person, and a token source "
@@ -75,6 +81,10 @@ async def history_owner(
                 # With keeping off, such a token is refused too (tool._token_is_bound_persons).
                 keeping_off_helps=False,
             )
+            refused.model_message = (
+                f"the photo was not changed: {not_persons_own_for_models(person)}"
+            )
+            raise refused
         return HistoryOwner(person.enterprise_id or person.team_id or "", person.user_id)
     if not identity.user_id:
         # Slack's auth.test names the user of every user token: a reply without one is of
