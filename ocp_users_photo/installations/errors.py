@@ -219,7 +219,9 @@ SLACKS_OWN_REFRESH_FAILURES: Final = frozenset(
 
 class TokenRefreshFailed(TokenUnavailable):
     """oauth.v2.access refused the refresh (``slack_error``), answered it unusably, or gave
-    no usable answer at all (``no_answer``: no connection, a 5xx, a page that is no reply)."""
+    no usable answer at all (``no_answer``: no connection, a 5xx, a page that is no reply;
+    set too beside ``slack_error`` when Slack failed at the refresh rather than refusing
+    it, ``SLACKS_OWN_REFRESH_FAILURES``: the refresh token is still good)."""
 
     code = "refresh_failed"
 
