@@ -7,6 +7,7 @@ the times it plays again after the first (none: once), as browsers read it.
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import AsyncIterator
 
 import pytest
@@ -151,6 +152,36 @@ async def test_long_frames_the_scaling_makes_alike_are_one_of_the_longest_a_gif_
     second = first.copy()
     second.putpixel((0, 0), (201, 0, 0))
     last = Image.new("RGB", (2048, 2048), (0, 0, 200))
+    buffer = io.BytesIO()
+    first.save(
+        buffer,
+        "WEBP",
+        save_all=True,
+        append_images=[second, last],
+        duration=[400_000, 400_000, 100],
+        lossless=True,
+    )
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, buffer.getvalue())))
+    assert sent.format == "GIF"
+    assert getattr(sent, "n_frames", 1) == 2
+    assert sent.info["duration"] == 655_350
+    sent.seek(1)
+    assert sent.info["duration"] == 100
+
+
+async def test_long_transparent_frames_the_gif_palette_makes_alike_are_joined_first(
+    checker: UsersSetPhoto,
+) -> None:
+    """Two 400 s frames of more than 256 colours, with a transparent corner, one pixel
+    apart: the GIF writer's palette (an RGBA frame's, made as it compares them) made them
+    alike, and it joined them into one of 800 s and raised, though they were compared."""
+    noise = random.Random(1).randbytes(600 * 600 * 3)
+    first = Image.frombytes("RGB", (600, 600), noise).convert("RGBA")
+    first.paste((0, 0, 0, 0), (0, 0, 50, 50))
+    second = first.copy()
+    red, green, blue, alpha = second.getpixel((100, 100))  # type: ignore[misc]
+    second.putpixel((100, 100), (red ^ 1, green, blue, alpha))
+    last = Image.new("RGBA", (600, 600), (0, 0, 200, 255))
     buffer = io.BytesIO()
     first.save(
         buffer,

@@ -96,3 +96,49 @@ async def test_a_hook_that_read_the_body_before_raising_keeps_slacks_body(gzippe
     assert failed.value.code == "invalid_form_data"
     assert "empty body" not in str(failed.value)
     assert not may_have_taken_effect(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("answer", "raised", "sent"),
+    [
+        pytest.param(
+            loopback.reply(
+                429,
+                gzip.compress(b'{"ok":false,"error":"ratelimited"}'),
+                [("Content-Encoding", "gzip"), ("Retry-After", "0.05")],
+            ),
+            RateLimited,
+            3,
+            id="429",
+        ),
+        pytest.param(
+            loopback.reply(
+                400,
+                gzip.compress(b'{"ok":false,"error":"invalid_form_data"}'),
+                [("Content-Encoding", "gzip")],
+            ),
+            TransportError,
+            1,
+            id="400",
+        ),
+    ],
+)
+async def test_a_gzipped_answer_the_hook_closed_unread_keeps_slacks_status(
+    answer: loopback.Answer, raised: type[UsersPhotoError], sent: int
+) -> None:
+    """Slack gzips its answers: closed unread, the body is empty, and its Content-Encoding
+    no longer says what it is. Kept, a 429 was "compressed data that ends early", never
+    tried again, and it and a 400 said the photo may have been changed."""
+    async with (
+        loopback.serve(None) as server,
+        httpx.AsyncClient(event_hooks={"response": [_raise_for_status]}) as client,
+    ):
+        server.on("/api/users.setPhoto", answer)
+        async with UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), client=client, retry_backoff=0.01
+        ) as tool:
+            with pytest.raises(raised) as failed:
+                await tool.call({"image": portrait()})
+        assert len(server.requests) == sent
+    assert "cannot be read" not in str(failed.value)
+    assert not may_have_taken_effect(failed.value)

@@ -258,7 +258,7 @@ def _same_frames_joined(
     last = b""
     for frame, duration in zip(frames, durations, strict=True):
         # Premultiplied: a wholly transparent pixel is one, whatever colour it hides.
-        look = frame.convert("RGBA").convert("RGBa").tobytes()
+        look = _as_gif_writes(frame).convert("RGBA").convert("RGBa").tobytes()
         if joined and look == last:
             times[-1] = min(times[-1] + duration, _GIF_LONGEST_MS)
             continue
@@ -266,6 +266,20 @@ def _same_frames_joined(
         times.append(duration)
         last = look
     return joined, times
+
+
+def _as_gif_writes(frame: Image.Image) -> Image.Image:
+    """``frame`` as Pillow's GIF writer compares it with the one before (its
+    ``_normalize_mode``): an RGBA frame (cut at half, ``_alpha_cut``) with 256 colours at
+    most, an LA one grey. Compared as they were, two frames one pixel apart that the
+    writer's palette made alike were kept apart, and it joined them past 655.35 s."""
+    from PIL import Image
+
+    if frame.mode in ("1", "L", "P"):
+        return frame
+    if Image.getmodebase(frame.mode) == "RGB":
+        return frame.convert("P", palette=Image.Palette.ADAPTIVE)
+    return frame.convert("L")
 
 
 def _stored(size: tuple[int, int], turn: int) -> tuple[int, int]:

@@ -924,15 +924,16 @@ def _status_alone(response: httpx.Response) -> Answer:
     (``await response.aread()`` first, to log it, as httpx's docs show); empty if closed
     unread. Dropped, Slack's own refusal (a 400's invalid_form_data) was told as an empty
     body from a proxy on the way, and a 5xx's error code went unsaid."""
-    headers = response.headers
     try:
         content = response.content
     except httpx.ResponseNotRead:
         content = b""
-    else:  # decoded as it was read: its encoding's headers no longer say what it is
-        headers = headers.copy()
-        for name in ("content-encoding", "content-length"):
-            headers.pop(name, None)
+    # Decoded as it was read, or empty: its encoding's headers no longer say what it is (a
+    # gzipped 429 closed unread was "compressed data that ends early": not retried, and
+    # said to have maybe taken effect).
+    headers = response.headers.copy()
+    for name in ("content-encoding", "content-length"):
+        headers.pop(name, None)
 
     async def no_body() -> AsyncIterator[bytes]:
         if content:
