@@ -142,16 +142,13 @@ async def test_a_webp_frame_longer_than_a_gif_holds_is_the_longest_a_gif_holds(
     assert sent.info["duration"] == 100
 
 
-async def test_long_frames_the_scaling_makes_alike_are_one_of_the_longest_a_gif_holds(
-    checker: UsersSetPhoto,
-) -> None:
-    """Two 400 s frames that differ by one pixel the scaling averages away: Pillow's GIF
-    writer joined them into one of 800 s, more than a GIF holds, and raised (the image
-    "cannot be read (int too big to convert)")."""
-    first = Image.new("RGB", (2048, 2048), (200, 0, 0))
+def two_long_frames_one_pixel_apart(first: Image.Image, pixel: tuple[int, int]) -> bytes:
+    """A lossless WebP: ``first`` and a copy one pixel apart, 400 s each, then 100 ms of blue."""
     second = first.copy()
-    second.putpixel((0, 0), (201, 0, 0))
-    last = Image.new("RGB", (2048, 2048), (0, 0, 200))
+    colour = second.getpixel(pixel)
+    assert isinstance(colour, tuple)
+    second.putpixel(pixel, (colour[0] ^ 1, *colour[1:]))
+    last = Image.new(first.mode, first.size, (0, 0, 200, 255)[: len(first.mode)])
     buffer = io.BytesIO()
     first.save(
         buffer,
@@ -161,37 +158,36 @@ async def test_long_frames_the_scaling_makes_alike_are_one_of_the_longest_a_gif_
         duration=[400_000, 400_000, 100],
         lossless=True,
     )
-    sent = Image.open(io.BytesIO(await sent_bytes(checker, buffer.getvalue())))
-    assert sent.format == "GIF"
-    assert getattr(sent, "n_frames", 1) == 2
-    assert sent.info["duration"] == 655_350
-    sent.seek(1)
-    assert sent.info["duration"] == 100
+    return buffer.getvalue()
 
 
-async def test_long_transparent_frames_the_gif_palette_makes_alike_are_joined_first(
-    checker: UsersSetPhoto,
-) -> None:
-    """Two 400 s frames of more than 256 colours, with a transparent corner, one pixel
-    apart: the GIF writer's palette (an RGBA frame's, made as it compares them) made them
-    alike, and it joined them into one of 800 s and raised, though they were compared."""
+def transparent_noise() -> Image.Image:
+    """600x600 of more than 256 colours, its top-left corner transparent."""
     noise = random.Random(1).randbytes(600 * 600 * 3)
-    first = Image.frombytes("RGB", (600, 600), noise).convert("RGBA")
-    first.paste((0, 0, 0, 0), (0, 0, 50, 50))
-    second = first.copy()
-    red, green, blue, alpha = second.getpixel((100, 100))  # type: ignore[misc]
-    second.putpixel((100, 100), (red ^ 1, green, blue, alpha))
-    last = Image.new("RGBA", (600, 600), (0, 0, 200, 255))
-    buffer = io.BytesIO()
-    first.save(
-        buffer,
-        "WEBP",
-        save_all=True,
-        append_images=[second, last],
-        duration=[400_000, 400_000, 100],
-        lossless=True,
-    )
-    sent = Image.open(io.BytesIO(await sent_bytes(checker, buffer.getvalue())))
+    picture = Image.frombytes("RGB", (600, 600), noise).convert("RGBA")
+    picture.paste((0, 0, 0, 0), (0, 0, 50, 50))
+    return picture
+
+
+@pytest.mark.parametrize(
+    ("first", "pixel"),
+    [
+        # One pixel the scaling (2048 to 1024) averages away.
+        (Image.new("RGB", (2048, 2048), (200, 0, 0)), (0, 0)),
+        # One pixel the GIF writer's palette (made for an RGBA frame as it compares them)
+        # makes alike: they were compared as they were, and kept apart here.
+        (transparent_noise(), (100, 100)),
+    ],
+    ids=["scaled alike", "palette alike"],
+)
+async def test_long_frames_made_alike_are_one_of_the_longest_a_gif_holds(
+    checker: UsersSetPhoto, first: Image.Image, pixel: tuple[int, int]
+) -> None:
+    """Two 400 s frames that became alike: Pillow's GIF writer joined them into one of
+    800 s, more than a GIF holds, and raised (the image "cannot be read (int too big to
+    convert)")."""
+    original = two_long_frames_one_pixel_apart(first, pixel)
+    sent = Image.open(io.BytesIO(await sent_bytes(checker, original)))
     assert sent.format == "GIF"
     assert getattr(sent, "n_frames", 1) == 2
     assert sent.info["duration"] == 655_350

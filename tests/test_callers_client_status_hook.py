@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +22,24 @@ from tests.installation_helpers import portrait
 
 async def _raise_for_status(response: httpx.Response) -> None:
     response.raise_for_status()
+
+
+async def _failed_through_hook(
+    answer: loopback.Answer, hook: Any, raised: type[UsersPhotoError]
+) -> tuple[UsersPhotoError, int]:
+    """The error a call through a caller's client with response ``hook`` raises, Slack
+    answering ``answer``, and how many requests reached it."""
+    async with (
+        loopback.serve(None) as server,
+        httpx.AsyncClient(event_hooks={"response": [hook]}) as client,
+    ):
+        server.on("/api/users.setPhoto", answer)
+        async with UsersSetPhoto(
+            "xoxp-1-review", base_url=server.base_url(), client=client, retry_backoff=0.01
+        ) as tool:
+            with pytest.raises(raised) as failed:
+                await tool.call({"image": portrait()})
+        return failed.value, len(server.requests)
 
 
 @pytest.mark.parametrize(
@@ -50,23 +69,14 @@ async def test_a_callers_client_raising_for_status_in_its_hook_keeps_slacks_answ
     pattern; its event hooks are used): the status is Slack's answer all the same. A 429
     was a "may have taken effect" TransportError, never tried again after its Retry-After,
     and a 400 (a refusal: nothing changed) said the photo may have been changed."""
-    async with (
-        loopback.serve(None) as server,
-        httpx.AsyncClient(event_hooks={"response": [_raise_for_status]}) as client,
-    ):
-        server.on("/api/users.setPhoto", answer)
-        async with UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), client=client, retry_backoff=0.01
-        ) as tool:
-            with pytest.raises(raised) as failed:
-                await tool.call({"image": portrait()})
-        assert len(server.requests) == sent
+    error, requests = await _failed_through_hook(answer, _raise_for_status, raised)
+    assert requests == sent
     if reached is not None:
-        assert isinstance(failed.value, TransportError)
-        assert failed.value.reached is reached
-        assert may_have_taken_effect(failed.value) is reached
+        assert isinstance(error, TransportError)
+        assert error.reached is reached
+        assert may_have_taken_effect(error) is reached
     else:
-        assert not may_have_taken_effect(failed.value)
+        assert not may_have_taken_effect(error)
 
 
 async def _read_then_raise_for_status(response: httpx.Response) -> None:
@@ -83,19 +93,10 @@ async def test_a_hook_that_read_the_body_before_raising_keeps_slacks_body(gzippe
         answer = loopback.reply(400, gzip.compress(body), [("Content-Encoding", "gzip")])
     else:
         answer = loopback.reply(400, body)
-    async with (
-        loopback.serve(None) as server,
-        httpx.AsyncClient(event_hooks={"response": [_read_then_raise_for_status]}) as client,
-    ):
-        server.on("/api/users.setPhoto", answer)
-        async with UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), client=client, retry_backoff=0.01
-        ) as tool:
-            with pytest.raises(SlackApiError) as failed:
-                await tool.call({"image": portrait()})
-    assert failed.value.code == "invalid_form_data"
-    assert "empty body" not in str(failed.value)
-    assert not may_have_taken_effect(failed.value)
+    error, _ = await _failed_through_hook(answer, _read_then_raise_for_status, SlackApiError)
+    assert error.code == "invalid_form_data"
+    assert "empty body" not in str(error)
+    assert not may_have_taken_effect(error)
 
 
 @pytest.mark.parametrize(
@@ -129,16 +130,7 @@ async def test_a_gzipped_answer_the_hook_closed_unread_keeps_slacks_status(
     """Slack gzips its answers: closed unread, the body is empty, and its Content-Encoding
     no longer says what it is. Kept, a 429 was "compressed data that ends early", never
     tried again, and it and a 400 said the photo may have been changed."""
-    async with (
-        loopback.serve(None) as server,
-        httpx.AsyncClient(event_hooks={"response": [_raise_for_status]}) as client,
-    ):
-        server.on("/api/users.setPhoto", answer)
-        async with UsersSetPhoto(
-            "xoxp-1-review", base_url=server.base_url(), client=client, retry_backoff=0.01
-        ) as tool:
-            with pytest.raises(raised) as failed:
-                await tool.call({"image": portrait()})
-        assert len(server.requests) == sent
-    assert "cannot be read" not in str(failed.value)
-    assert not may_have_taken_effect(failed.value)
+    error, requests = await _failed_through_hook(answer, _raise_for_status, raised)
+    assert requests == sent
+    assert "cannot be read" not in str(error)
+    assert not may_have_taken_effect(error)
