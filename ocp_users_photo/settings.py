@@ -498,6 +498,8 @@ def refuse_relative_roots_opening_everything(
     """
     listed = [explicit] if isinstance(explicit, (str, os.PathLike)) else list(explicit)
     for root in listed:
+        if not os.fspath(root).strip():
+            continue  # names no folder, not the working directory: resolve_roots says so
         path = home_expanded(root)
         if path.is_absolute():
             continue

@@ -6,7 +6,10 @@ refusal of that rotation (the app's own wrong client secret, Slack failing with 
 ends the request with Bolt's generic "no longer available, reinstall", though the token
 it had still worked for an hour or more. Here such a failure is logged as a warning,
 with Slack's error code, and the stored token is used until it is near its end; the
-rotation is tried again at the next request. Past that, Bolt's answer stands.
+rotation is tried again at the next request. Past that, Bolt's answer stands. Slack not
+reached (no connection, a timeout) is treated as a refusal: it escaped to Bolt, which
+logged it as "Failed to call find_bot method" at info and went on with the stored token
+even past its end.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import logging
 import time
 from typing import Final
 
-from slack_sdk.errors import SlackTokenRotationError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 
@@ -38,20 +42,28 @@ class BotRotationKeepingAWorkingToken(AsyncTokenRotator):
                 bot=bot, minutes_before_expiration=minutes_before_expiration
             )
         except SlackTokenRotationError as refused:
-            ends = bot.bot_token_expires_at
-            left = None if ends is None else ends - time.time()
-            if left is None or left < _STILL_WORKING_SECONDS:
-                raise
-            logger.warning(
-                "could not rotate the bot token of workspace %s (Slack answered %s): the "
-                "current one, good for %d more minutes, is used, and the rotation tried "
-                "again at the next request; if Slack says the client id or secret is wrong, "
-                "check the app's SLACK_CLIENT_ID and SLACK_CLIENT_SECRET",
-                shown(str(bot.team_id or bot.enterprise_id), 40),
-                _error_code(refused),
-                left // 60,
+            failure: SlackTokenRotationError = refused
+            answer = _error_code(refused)
+        except (aiohttp.ClientError, OSError) as unreached:  # OSError: TimeoutError too
+            answer = f"nothing ({type(unreached).__name__})"
+            failure = SlackTokenRotationError(
+                SlackApiError("Slack was not reached to rotate the bot token", None)  # type: ignore[no-untyped-call]
             )
-            return None
+            failure.__cause__ = unreached
+        ends = bot.bot_token_expires_at
+        left = None if ends is None else ends - time.time()
+        if left is None or left < _STILL_WORKING_SECONDS:
+            raise failure
+        logger.warning(
+            "could not rotate the bot token of workspace %s (Slack answered %s): the "
+            "current one, good for %d more minutes, is used, and the rotation tried "
+            "again at the next request; if Slack says the client id or secret is wrong, "
+            "check the app's SLACK_CLIENT_ID and SLACK_CLIENT_SECRET",
+            shown(str(bot.team_id or bot.enterprise_id), 40),
+            answer,
+            left // 60,
+        )
+        return None
 
 
 def _error_code(refused: SlackTokenRotationError) -> str:

@@ -177,6 +177,9 @@ class _Failure:
     advice: str | None = None
     # ``to_check`` is at fault for certain: trying again later meets the same failure.
     setting_at_fault: bool = False
+    # What a model is told to do instead, when ``to_check`` is the person's to mend (a
+    # model can neither start a server on this machine nor change the Slack address).
+    model_advice: str | None = None
 
 
 @dataclass
@@ -562,6 +565,11 @@ class SlackClient:
                     "speak https (the local Slack emulator serves plain http: "
                     f"http://{local}/api) and {SLACK_ADDRESS}"
                 )
+                mend = (
+                    f"the server at {local} on this machine does not speak https (the local "
+                    f"Slack emulator serves plain http: http://{local}/api), so the Slack "
+                    "address this tool was given must be corrected"
+                )
             else:
                 # Nothing listens on this machine's own address: no network is involved, and
                 # the server meant (the emulator, most often) was never started, or stopped.
@@ -569,8 +577,19 @@ class SlackClient:
                     f"that a server listens at {local} on this machine (the local Slack "
                     f"emulator: 'ocp-users-photo emulator' in another shell) and {SLACK_ADDRESS}"
                 )
+                mend = (
+                    f"nothing listens at {local} on this machine: the local Slack emulator "
+                    "must be started there, or the Slack address this tool was given corrected"
+                )
             return _Failure(
-                _describe(error, secrets), retryable=again, reached=False, to_check=to_check
+                _describe(error, secrets),
+                retryable=again,
+                reached=False,
+                to_check=to_check,
+                model_advice=(
+                    "Nothing was sent; calling again will not help until it is mended: tell "
+                    f"the person that {mend}"
+                ),
             )
         return _Failure(_describe(error, secrets), retryable=again, reached=progress.body_started)
 
@@ -1095,13 +1114,18 @@ def _transport_error(
     if not reached:
         check = failure.to_check or f"the network and {SLACK_ADDRESS}"
         advice = failure.advice or f"Nothing was sent; check {check}, then try again"
-        return TransportError(
+        unreached = TransportError(
             f"could not reach Slack at {url} {tries}: {failure.text}. {advice}",
             reached=False,
             method=method,
             to_check=failure.to_check,
             setting_at_fault=failure.setting_at_fault,
         )
+        if failure.model_advice is not None:
+            unreached.model_message = (
+                f"could not reach Slack at {url} {tries}: {failure.text}. {failure.model_advice}"
+            )
+        return unreached
     if method in READ_ONLY_METHODS:
         return TransportError(
             f"Slack did not give a usable answer to {method} {tries}: {failure.text}. "
