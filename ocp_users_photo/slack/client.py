@@ -567,8 +567,8 @@ class SlackClient:
                 )
                 mend = (
                     f"the server at {local} on this machine does not speak https (the local "
-                    f"Slack emulator serves plain http: http://{local}/api), so the Slack "
-                    "address this tool was given must be corrected"
+                    f"Slack emulator serves plain http: http://{local}/api), so "
+                    f"{SLACK_ADDRESS} must be corrected"
                 )
             else:
                 # Nothing listens on this machine's own address: no network is involved, and
@@ -579,7 +579,7 @@ class SlackClient:
                 )
                 mend = (
                     f"nothing listens at {local} on this machine: the local Slack emulator "
-                    "must be started there, or the Slack address this tool was given corrected"
+                    f"must be started there, or {SLACK_ADDRESS} corrected"
                 )
             return _Failure(
                 _describe(error, secrets),
