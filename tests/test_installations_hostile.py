@@ -72,6 +72,20 @@ def source_for(
     return InstallationTokenSource(store, **settings)
 
 
+async def alice_filed_with_bobs_token(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> Installation:
+    """Alice and Bob installed, then a row filed as Alice's holding Bob's token (a store
+    written wrong); Alice's own installation, to file again."""
+    alice = await install(emulator, store, ALICE.user_id)
+    bob = await install(emulator, store, BOB.user_id)
+    mixed = Installation(**alice.to_dict_for_copying())
+    mixed.bot_scopes = []
+    mixed.user_token = bob.user_token
+    store.save(mixed)
+    return alice
+
+
 def holds_part(text: str, secret: str, run: int = 12) -> bool:
     return any(secret[i : i + run] in text for i in range(len(secret) - run + 1))
 
@@ -637,12 +651,7 @@ async def test_an_installation_holding_another_persons_token_sets_no_photo(
 ) -> None:
     """A row filed as Alice's that holds Bob's token (a store written wrong): with keeping
     off (Python's default), the call acting for Alice set Bob's photo and answered ok."""
-    alice = await install(emulator, store, ALICE.user_id)
-    bob = await install(emulator, store, BOB.user_id)
-    mixed = Installation(**alice.to_dict_for_copying())
-    mixed.bot_scopes = []
-    mixed.user_token = bob.user_token
-    store.save(mixed)
+    alice = await alice_filed_with_bobs_token(emulator, store)
     source = source_for(emulator, store)
     async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
         with pytest.raises(UsersPhotoError) as refused:
@@ -663,12 +672,7 @@ async def test_an_installation_holding_another_persons_token_gives_the_install_p
 ) -> None:
     """The model is told to have the person install the app again: the page to do it goes
     with it, as with every other installation that installing again mends."""
-    alice = await install(emulator, store, ALICE.user_id)
-    bob = await install(emulator, store, BOB.user_id)
-    mixed = Installation(**alice.to_dict_for_copying())
-    mixed.bot_scopes = []
-    mixed.user_token = bob.user_token
-    store.save(mixed)
+    await alice_filed_with_bobs_token(emulator, store)
     source = source_for(emulator, store)
     async with (
         source,
@@ -689,12 +693,7 @@ async def test_keeping_does_not_advise_turning_itself_off_for_another_persons_to
     """Keeping on refuses an installation holding another user's token and advised turning
     keeping off; with keeping off the same call is refused too (token_not_usable), so the
     advice led nowhere."""
-    alice = await install(emulator, store, ALICE.user_id)
-    bob = await install(emulator, store, BOB.user_id)
-    mixed = Installation(**alice.to_dict_for_copying())
-    mixed.bot_scopes = []
-    mixed.user_token = bob.user_token
-    store.save(mixed)
+    await alice_filed_with_bobs_token(emulator, store)
     answers = []
     for keep in (True, False):
         source = source_for(emulator, store)
