@@ -67,6 +67,9 @@ def test_the_authorizations_remembered_are_bounded() -> None:
     for token in ("xoxb-1", "xoxb-2", "xoxb-3"):
         remembered[token] = None  # type: ignore[assignment]
     assert list(remembered) == ["xoxb-2", "xoxb-3"]
+    # Its keys are bot tokens: neither its repr nor its str shows one.
+    assert "xoxb" not in repr(remembered)
+    assert "xoxb" not in str(remembered)
 
 
 async def test_a_workspace_without_the_apps_installation_is_given_the_install_link(

@@ -449,6 +449,10 @@ class RecentAuthorizations(dict[str, AuthorizeResult]):
         super().__init__()
         self._limit = limit
 
+    def __repr__(self) -> str:
+        # Its keys are bot tokens: a log line or a traceback's locals shows the count only.
+        return f"RecentAuthorizations({len(self)} of at most {self._limit})"
+
     def __setitem__(self, token: str, result: AuthorizeResult) -> None:
         super().__setitem__(token, result)
         while len(self) > self._limit:
