@@ -276,6 +276,10 @@ def secret_runs(secret: str, length: int = SECRET_RUN_CHARS) -> list[str]:
     return [secret[start : start + length] for start in range(len(secret) - length + 1)]
 
 
+# Far past any Slack token (a rotating one is some 150 characters), yet under the header
+# size servers take (8 KiB and more): a longer value is a paste gone wrong, which Slack's
+# front end would refuse as a malformed request, and the advice then blamed the address.
+_MAX_TOKEN_CHARS: Final = 4096
 # Slack's client ids: two runs of digits joined by a dot (1234567890.1234567890).
 _CLIENT_ID_SHAPE: Final = re.compile(r"[0-9]{1,32}\.[0-9]{1,32}")
 
@@ -368,6 +372,15 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
         ]
     if not value:
         return None, [Problem(path, f"the token from {origin} is empty: give a user token")]
+    if len(value) > _MAX_TOKEN_CHARS:
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} is {len(value)} characters long, longer than any "
+                "Slack token: copy the user token (xoxp-...) alone from the app's OAuth & "
+                "Permissions page",
+            )
+        ]
     bare = value.strip()
     if not bare:
         # A placeholder cleared but not its white space: no token to copy "again".

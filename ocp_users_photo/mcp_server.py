@@ -43,7 +43,7 @@ from ocp_users_photo.mcp_in_flight import MAX_UNANSWERED, CountedWriteStream, In
 from ocp_users_photo.mcp_unread import AnsweringReadStream, BeforeInitializeExplained
 from ocp_users_photo.model_tool import ModelTool
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome
-from ocp_users_photo.safe_text import quoted, redacted, shown
+from ocp_users_photo.safe_text import quoted, redacted, shown, shown_path
 from ocp_users_photo.tokens import StaticToken
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -321,9 +321,17 @@ def _not_offered(name: str, tools: Mapping[str, ModelTool], left_out: frozenset[
     """Why a call names no tool of this server: the undo is a tool of the manifest (and of
     every catalog) that a server keeping nothing leaves out, which "unknown" would hide."""
     offered_names = " and ".join(tools)
-    if name in left_out:
+    seen = shown(name, 64)  # as quoted back: without the white space and invisible characters
+    if seen != name and seen in tools:
+        # Quoted back, the name reads as one offered: "unknown" alone contradicts the list.
         return (
-            f"{name} is not offered by this server: keeping replaced photos is off here "
+            f"unknown tool {quoted(name, 64)}: the name sent has white space or invisible "
+            f"characters in or around it, which are part of a tool's name: call {seen} by its "
+            "exact name"
+        )
+    if name in left_out or seen in left_out:
+        return (
+            f"{seen} is not offered by this server: keeping replaced photos is off here "
             "(--no-keep-previous, or keep_previous=False for a server started from Python), "
             f"so it has none to put back; it offers only {offered_names}"
         )
@@ -332,7 +340,8 @@ def _not_offered(name: str, tools: Mapping[str, ModelTool], left_out: frozenset[
 
 def _instructions(tool: UsersSetPhoto) -> str:
     """What the server tells the model about giving an image, from its configuration."""
-    roots = ", ".join(str(root) for root in tool.model_image_roots or ())
+    # Printable, as the image's description names them: a folder's name is no instruction.
+    roots = ", ".join(shown_path(root) for root in tool.model_image_roots or ())
     if roots:
         where = f"Give image as a file path inside: {roots}, or as base64 or a data: URI."
     else:

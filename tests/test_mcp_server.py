@@ -186,6 +186,19 @@ async def test_lists_the_tool_with_the_exported_schemas(tmp_path: Path) -> None:
         assert str(session.root) in session.instructions
 
 
+async def test_the_instructions_name_an_odd_image_folder_printably(tmp_path: Path) -> None:
+    """A folder whose name holds a terminal escape, a bidi override and a line end was named
+    raw in the instructions (a host puts them in the model's context), though the image's
+    description beside them named it printably."""
+    odd = tmp_path / "photos\x1b[31m\u202eq\nz"
+    odd.mkdir()
+    async with mcp_session(odd) as session:
+        assert session.instructions is not None
+        assert "/images, or as base64" in session.instructions
+        for character in ("\x1b", "\u202e", "\n"):
+            assert character not in session.instructions, session.instructions
+
+
 async def test_a_session_refuses_bad_calls_and_stays_alive(
     tmp_path: Path, private_data_folder: Path
 ) -> None:
@@ -283,6 +296,21 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
         assert_success(await session.call({"image": "photo.png"}))
 
 
+async def test_a_tool_name_with_white_space_around_it_is_told_as_such(tmp_path: Path) -> None:
+    """A model's tool name with a line end or a zero-width space after it was quoted back
+    without them: "unknown tool 'usersSetPhoto': this server offers only usersSetPhoto" left
+    the model no mistake to see."""
+    async with mcp_session(tmp_path) as session:
+        for sent in ("usersSetPhoto\n", " usersSetPhoto", "usersSetPhoto\u200b"):
+            with pytest.raises(Exception, match="unknown tool") as unknown:
+                await session.client.call_tool(sent, {"image": "photo.png"})
+            said = str(unknown.value)
+            assert "white space or invisible characters in or around it" in said, said
+            assert "call usersSetPhoto by its exact name" in said
+        assert not photo_requests(session.slack)
+        assert_success(await session.call({"image": "photo.png"}))
+
+
 @pytest.mark.waits
 async def test_a_call_the_client_cancels_mid_flight_leaves_the_server_usable(
     tmp_path: Path,
@@ -327,6 +355,20 @@ async def test_without_a_token_every_call_is_refused(tmp_path: Path) -> None:
         assert "SLACK_USER_TOKEN" in error["message"]
         assert not photo_requests(session.slack)
     assert "no Slack token" in (tmp_path / "server-stderr.txt").read_text()
+
+
+async def test_a_token_longer_than_any_slacks_is_refused_at_home(tmp_path: Path) -> None:
+    """A paste gone wrong, 100 000 characters of it: sent as a header, Slack's front end (here
+    the emulator's) answered 400 "Invalid HTTP request", and the model was told to check the
+    Slack address, which was right all along."""
+    async with mcp_session(tmp_path, token="xoxp-" + "1" * 100_000, log_level="warning") as s:
+        error = assert_refused(
+            await s.call({"image": "photo.png"}), "$.token", code="token_not_usable"
+        )
+        assert "longer than any Slack token" in error["message"]
+        assert "copy the user token (xoxp-...) alone" in error["message"]
+        assert "address" not in error["message"]
+        assert not photo_requests(s.slack)
 
 
 def test_the_package_does_not_import_mcp_until_the_server_starts() -> None:
