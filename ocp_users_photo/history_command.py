@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _history(args: argparse.Namespace, out: TextIO) -> int:
-    from ocp_users_photo.undo.database import only_readable  # SQLite: not for --help
+    from ocp_users_photo.undo.database import only_readable_note  # SQLite: not for --help
     from ocp_users_photo.undo.restore import kept_photos_for_undo
 
     async with _tool(args) as tool:
@@ -104,12 +104,9 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         undo = undo.removesuffix(note) if note else undo
         undone = f"{undo} puts back #{undo_entry}, the photo before the last change"
     print(f"Put one back with {entry_undo} ({undone}).", file=out)
-    if await anyio.to_thread.run_sync(only_readable, where):
-        print(
-            "This history can only be read here (the file, its -wal or -shm file, or its "
-            "folder is read-only): make it writable to put one back or forget them.",
-            file=out,
-        )
+    why = await anyio.to_thread.run_sync(only_readable_note, where)
+    if why is not None:
+        print(f"This history can only be read here: {why}.", file=out)
     return ExitCode.OK
 
 

@@ -98,3 +98,17 @@ def test_a_dry_run_names_a_history_path_through_a_link_loop_as_one(
     done = run_cli("set", str(image), "--dry-run", "--history", str(history), cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "(Too many levels of symbolic links)" in done.stderr
+
+
+def test_a_dry_run_refuses_a_history_that_is_itself_a_link_loop(
+    image: Path, tmp_path: Path
+) -> None:
+    """A history path that is a loop of links passed the dry run ("Checked", exit 0),
+    where the change itself refuses it: the dry run checks the history file."""
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    history = tmp_path / "loop1"
+    done = run_cli("set", str(image), "--dry-run", "--history", str(history), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert "(Too many levels of symbolic links)" in done.stderr
+    assert "Checked" not in done.stdout

@@ -502,3 +502,42 @@ def test_a_sandbox_that_refuses_faccessat2_leaves_a_writable_history_writable(
         )
         assert done.returncode == 0, done.stderr
     assert "kept as #2" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("file_mode", "folder_mode", "advice"),
+    [
+        (0o600, 0o777, "give a path in a folder only this user may write"),
+        (0o666, 0o755, "make it this user's only (chmod 600 "),
+    ],
+)
+def test_a_history_others_may_write_is_listed_with_its_own_cure(
+    slack_emulator: RunningEmulator,
+    tmp_path: Path,
+    file_mode: int,
+    folder_mode: int,
+    advice: str,
+) -> None:
+    """A history its owner may write, in a folder (or a file) any user may write too, was
+    listed as one that is "read-only: make it writable": writable already, it needs the
+    opposite (fewer writers), which the refusal of a change says and the listing now too."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    history = folder / "history.sqlite3"
+    image = tmp_path / "red.png"
+    image.write_bytes(picture((200, 30, 30)))
+    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
+    kept = run_cli("set", str(image), "--history", str(history), env=env)
+    assert kept.returncode == 0, kept.stderr
+    history.chmod(file_mode)
+    folder.chmod(folder_mode)
+    try:
+        listed = run_cli("history", "--history", str(history), env=env)
+    finally:
+        folder.chmod(0o755)
+    assert listed.returncode == 0, listed.stderr
+    last = listed.stdout.splitlines()[-1]
+    assert last.startswith("This history can only be read here: it "), last
+    assert advice in last
+    assert "read-only" not in last
+    assert "make it writable" not in last

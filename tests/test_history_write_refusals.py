@@ -151,6 +151,52 @@ def test_read_only_files_and_folders_are_each_named(
     assert len(slack_emulator.requests.for_path("/api/users.setPhoto")) == sets
 
 
+def _read_only_mount_usable() -> bool:
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        return False
+    done = subprocess.run([*_READ_ONLY_MOUNT, "true"], capture_output=True, timeout=30)
+    return done.returncode == 0
+
+
+# A mount namespace of the test's own (a user namespace mapping this user to root) in which
+# a folder is bound read-only on itself: a read-only file system, chmod or not.
+_READ_ONLY_MOUNT = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c"]
+
+
+def test_a_history_on_a_read_only_file_system_is_said_so(tmp_path: Path) -> None:
+    """A new history on a read-only mount was "Permission denied" to the dry run and the
+    listing (the change itself said "Read-only file system"): no chmod helps there."""
+    if not _read_only_mount_usable():
+        pytest.skip("needs user and mount namespaces (unshare) to mount a folder read-only")
+    folder = tmp_path / "media"
+    folder.mkdir()
+    image = tmp_path / "red.png"
+    image.write_bytes(RED)
+    history = folder / "photos" / "history.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    env.pop("OCP_USERS_PHOTO_HISTORY", None)
+    said: dict[str, str] = {}
+    for command in (["history"], ["set", str(image), "--dry-run"]):
+        run = [sys.executable, "-m", "ocp_users_photo.cli", *command, "--history", str(history)]
+        script = (
+            f'mount --bind "{folder}" "{folder}" && mount -o remount,bind,ro "{folder}" && '
+            'exec "$@"'
+        )
+        done = subprocess.run(
+            [*_READ_ONLY_MOUNT, script, "sh", *run],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        said[command[0]] = done.stderr
+    for stderr in said.values():
+        assert "cannot be created or written (Read-only file system)" in stderr, stderr
+        assert "Permission denied" not in stderr
+    assert list(folder.iterdir()) == []
+
+
 def test_a_history_this_user_may_not_read_says_so(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:

@@ -48,6 +48,7 @@ __all__ = [
     "default_history_path",
     "in_transaction",
     "only_readable",
+    "only_readable_note",
     "open_history",
     "read_only_snapshot",
     "translated_failures",
@@ -189,7 +190,17 @@ def _check_makeable(path: str) -> None:
     if not os.path.isdir(above):
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
     if not _may(above, os.W_OK | os.X_OK):
+        if _on_read_only_file_system(above):  # no chmod helps: said as the change says it
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+
+def _on_read_only_file_system(path: str) -> bool:
+    """Whether ``path`` is on a file system mounted read-only (a read-only mount, media)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return False
 
 
 def _link_failure(link: str) -> OSError:
@@ -208,6 +219,9 @@ def check_read_only(path: Path, busy_timeout: float) -> None:
     with translated_failures(path):
         target = os.path.realpath(path)  # SQLite keeps the -wal file beside the link's target
         if not os.path.exists(target):
+            if os.path.islink(path) and loops(path):
+                # A loop of links: the change's opening fails on it ("Too many levels").
+                raise _link_failure(os.fspath(path))
             if os.path.islink(path) and not os.path.isdir(os.path.dirname(target)):
                 # The change makes the link's own folder, not its target's: it would fail.
                 raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
@@ -291,6 +305,25 @@ def only_readable(path: Path) -> bool:
     if not stat.S_ISREG(found.st_mode) or found.st_size == 0:
         return False
     return not _writable(target) or others_may_write(target, _WAYS_TO_GIVE_A_PATH) is not None
+
+
+def only_readable_note(path: Path) -> str | None:
+    """Why the history at ``path`` can only be listed here, and what to do, for the listing's
+    last line; None when it can be changed. Read-only and open to other writers are two
+    causes with opposite cures: "make it writable" is no advice for a folder any user may
+    write. Blocking."""
+    if not only_readable(path):
+        return None
+    target = os.path.realpath(path)
+    if not _writable(target):
+        return (
+            "the file, its -wal or -shm file, or its folder is read-only: make it writable "
+            "to put one back or forget them"
+        )
+    others = others_may_write(target, _WAYS_TO_GIVE_A_PATH)
+    if others is None:  # changed between the two looks: said as the first says it
+        return "make it writable to put one back or forget them"
+    return f"it {others.what}: {others.advice}, to put one back or forget them"
 
 
 # How many times a read-only reading is tried while another program writes the file.
