@@ -8,9 +8,13 @@ it on every request.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 TokenKind = Literal["user", "bot", "app", "refresh", "other"]
+
+# The longest lifetime (expires_in, seconds) taken as a rotating token's: Slack's live 12 h.
+# A reply's larger number (JSON allows thousands of digits) is no lifetime a token has.
+LONGEST_TOKEN_LIFETIME: Final = 7 * 24 * 3600
 
 
 def token_kind(value: str) -> TokenKind:

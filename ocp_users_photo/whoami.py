@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ocp_users_photo.safe_text import shown
-from ocp_users_photo.token_kinds import TokenKind
+from ocp_users_photo.token_kinds import LONGEST_TOKEN_LIFETIME, TokenKind
 
 # Imported to run, not only for type checkers: TokenIdentity is public, and pydantic or
 # typing.get_type_hints (a host returning it from a web handler) resolve its fields' types.
@@ -197,10 +197,16 @@ def identity_from(
         enterprise_id=_optional_text(body.get("enterprise_id")),
         bot_id=_optional_text(body.get("bot_id")),
         scopes_left_out=left_out,
-        expires_in=expires_in
-        if isinstance(expires_in, int) and not isinstance(expires_in, bool)
-        else None,
+        expires_in=_lifetime(expires_in),
     )
+
+
+def _lifetime(expires_in: object) -> int | None:
+    """auth.test's expires_in when it is one a token can have; None for any other value (a
+    number of thousands of digits went to the terminal whole)."""
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        return None
+    return expires_in if 0 < expires_in <= LONGEST_TOKEN_LIFETIME else None
 
 
 def _text(value: object, limit: int = 200) -> str:

@@ -16,6 +16,7 @@ from ocp_users_photo.emulator import (
     start_emulator_in_thread,
 )
 from ocp_users_photo.whoami import TokenIdentity, identity_from
+from ocp_users_photo.whoami_command import describe
 from tests.conftest import CANARY_TOKEN
 from tests.programs import run_cli
 
@@ -163,3 +164,22 @@ def test_hostile_answers_are_bounded_and_printable() -> None:
     assert identity.scopes == ("users.profile:write",)
     assert identity.scopes_left_out == 1
     assert identity.can_set_photo
+
+
+@pytest.mark.parametrize(
+    "expires_in",
+    [10**4000 - 1, -1, 0, 8 * 24 * 3600],
+    ids=["4000 digits", "negative", "zero", "eight days"],
+)
+def test_a_lifetime_no_token_has_is_not_shown(expires_in: int) -> None:
+    """A server's expires_in of 4,000 digits went to the terminal whole, and -1 as
+    "Expires in: -1 h 59 min": neither is a lifetime, so neither is told as one."""
+    identity = identity_from({"user_id": "U1", "expires_in": expires_in}, {}, "user")
+    assert identity.expires_in is None
+    assert "Expires in" not in describe(identity)
+    assert len(json.dumps(identity.as_dict())) < 2000
+
+
+def test_a_lifetime_a_token_has_is_shown() -> None:
+    identity = identity_from({"user_id": "U1", "expires_in": 43200}, {}, "user")
+    assert "Expires in: 12 h 0 min" in describe(identity)

@@ -26,7 +26,7 @@ from ocp_users_photo.credentials import (
 from ocp_users_photo.errors import RateLimited, SlackApiError, TransportError, raise_alone
 from ocp_users_photo.installations.errors import TokenRefreshFailed
 from ocp_users_photo.slack.client import SlackClient, SlackReply
-from ocp_users_photo.token_kinds import token_kind
+from ocp_users_photo.token_kinds import LONGEST_TOKEN_LIFETIME, token_kind
 from ocp_users_photo.tokens import ActingPerson
 
 logger = logging.getLogger("ocp_users_photo")
@@ -35,7 +35,7 @@ REFRESH_METHOD = "oauth.v2.access"
 # Slack's codes are short snake_case words; anything else from a server is not quoted.
 _MAX_CODE_CHARS = 64
 # The longest token lifetime taken as given (a week; Slack's are 12 hours).
-MAX_LIFETIME = 7 * 24 * 3600
+MAX_LIFETIME = LONGEST_TOKEN_LIFETIME
 # The fields of Slack's answer that hold the new tokens: read as Slack sent them (their
 # runs shared with the spent refresh token are the person's numbers, not an echo).
 ISSUED = ("access_token", "refresh_token")
