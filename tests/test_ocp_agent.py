@@ -11,6 +11,8 @@ import base64
 import gzip
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +264,28 @@ def test_without_ocp_agent_the_import_says_how_to_install_it(
     with pytest.raises(ImportError, match="not on the package index") as caught:
         from ocp_users_photo import OCPAgent  # noqa: F401
     assert "pip install --no-deps" in str(caught.value)
+
+
+def test_ocp_agent_without_its_dependencies_is_not_said_to_be_missing(
+    ocp_agent_library: Any,
+) -> None:
+    # The README installs ocp-agent with --no-deps, then its dependencies: between the two
+    # (or with one forgotten), the import said "ocp-agent, which is not installed".
+    script = (
+        "import sys\n"
+        "sys.modules['requests'] = None\n"
+        "try:\n"
+        "    from ocp_users_photo import OCPAgent\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "not installed" not in done.stdout
+    assert "ocp-agent, which is installed" in done.stdout
+    assert "'requests' is missing: pip install 'requests>=2.25'" in done.stdout
 
 
 class TestCredentialsTheOcpAgentWay:

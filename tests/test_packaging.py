@@ -72,6 +72,9 @@ def test_an_extra_commands_help_says_it_needs_its_extra(command: str) -> None:
     ("blocked", "module", "extra"),
     [
         (EMULATOR_EXTRA, "ocp_users_photo.emulator", "emulator"),
+        # starlette and uvicorn without python-multipart (as FastAPI installs them): the
+        # import raised "No module named 'python_multipart'" from deep inside.
+        (("multipart", "python_multipart"), "ocp_users_photo.emulator", "emulator"),
         (("slack_bolt",), "ocp_users_photo.examples.bolt_photo_app", "bolt"),
     ],
 )

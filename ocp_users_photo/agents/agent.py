@@ -41,17 +41,31 @@ if TYPE_CHECKING:
 
     from ocp_users_photo.tool_options import ToolOptions
 
+DEPENDENCIES_HINT: Final = "pip install 'requests>=2.25' 'pyyaml>=6' 'pydantic>=2' 'jsonschema>=4'"
 INSTALL_HINT: Final = (
     "OCPAgent is built on ocp-agent, which is not installed (it is not on the package "
     "index): install its v0.3.0 from github.com/opencontextprotocol/ocp-python with "
     "'pip install --no-deps <ocp_agent-0.3.0 wheel or git URL>' and then its run-time "
-    "dependencies: pip install 'requests>=2.25' 'pyyaml>=6' 'pydantic>=2' 'jsonschema>=4'"
+    f"dependencies: {DEPENDENCIES_HINT}"
 )
+
+
+def _install_hint(missing: ImportError) -> str:
+    """ocp-agent itself is missing, or (installed with --no-deps, as the README says) one of
+    its dependencies is: "not installed" then sent its owner to reinstall what they had."""
+    name = missing.name or "ocp_agent"
+    if name.split(".")[0] == "ocp_agent":
+        return INSTALL_HINT
+    return (
+        f"OCPAgent is built on ocp-agent, which is installed but cannot load: its run-time "
+        f"dependency {name[:100]!r} is missing: {DEPENDENCIES_HINT}"
+    )
+
 
 try:
     from ocp_agent import OCPAgent as LibraryAgent
 except ImportError as missing:
-    raise ImportError(INSTALL_HINT, name=missing.name) from None
+    raise ImportError(_install_hint(missing), name=missing.name) from None
 
 T = TypeVar("T")
 

@@ -25,6 +25,7 @@ tests: ``control``, ``control_accounts`` and ``control_http`` (the API under
 from ocp_users_photo.extras import missing_extra
 
 try:  # the extra's packages, named in the error when missing
+    import python_multipart  # noqa: F401 (starlette installs without it: FastAPI's own set)
     import starlette  # noqa: F401
     import uvicorn  # noqa: F401
 except ModuleNotFoundError as missing:
