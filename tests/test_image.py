@@ -16,6 +16,7 @@ from PIL import Image, ImageFile, ImageOps, PngImagePlugin
 from ocp_users_photo import InvalidArguments, PreparedUpload, UsersSetPhoto
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.header import short_reason
+from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
 from tests.conftest import CANARY_TOKEN, make_image, pixel_at
 
@@ -214,6 +215,29 @@ async def test_an_image_longer_than_two_to_one_is_not_scaled_under_slacks_minimu
     (message,) = await refused(checker, make_image(size))
     assert f"{size[0]}x{size[1]} pixels: scaled to Slack's 1024-pixel limit" in message
     assert f"cut it to at most 2:1 (for instance {example})" in message
+
+
+async def test_a_too_long_image_under_other_limits_is_told_their_own_ratio() -> None:
+    """Under 800 and 512 the longest image is 1.56:1 (the description says so): whole
+    division told "at most 1:1" beside its own example of 1093x700."""
+    limits = ImageLimits(max_side=800)
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}, limits=limits) as tool:
+        (message,) = await refused(tool, make_image((1500, 700)))
+    assert "cut it to at most 1.56:1 (for instance 1093x700)" in message
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"max_side": 0}, "ImageLimits max_side must be a whole number of 1 or more, got 0"),
+        ({"min_side": 600, "max_side": 500}, "give a max_side of at least min_side"),
+    ],
+)
+def test_limits_no_image_can_meet_are_refused_when_made(fields: dict[str, int], said: str) -> None:
+    """Taken, a max_side of 0 prepared a 1x1 image to send, and 600 over 500 a 500x500
+    square for a box: no word said either was not what was asked."""
+    with pytest.raises(ValueError, match=said):
+        ImageLimits(**fields)
 
 
 @pytest.mark.parametrize("size", [(2049, 1024), (2050, 1024), (1024, 2050)])

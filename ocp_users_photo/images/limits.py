@@ -31,5 +31,19 @@ class ImageLimits:
     max_decoded_pixels: int = 50_000_000
     max_bytes: int = 32 * 1024 * 1024
 
+    def __post_init__(self) -> None:
+        """Refused when made: a max_side of 0 sent a 1x1 image, and a min_side over
+        max_side a square under the least side it promised, each without a word."""
+        for name, value in vars(self).items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"ImageLimits {name} must be a whole number of 1 or more, got {value!r}"
+                )
+        if self.min_side > self.max_side:
+            raise ValueError(
+                f"ImageLimits min_side {self.min_side} is over max_side {self.max_side}: give "
+                f"a max_side of at least min_side (Slack's are 512 and 1024)"
+            )
+
 
 DEFAULT_LIMITS: Final = ImageLimits()

@@ -166,7 +166,7 @@ def size_problems(
                 f"{limits.max_side}-pixel limit its short side would be "
                 f"{scaled_side(shortest, scale)}, under Slack's {limits.min_side}-pixel "
                 f"minimum: {CROP_BOX_ADVICE}, or "
-                f"cut it to at most {limits.max_side // limits.min_side}:1 (for instance "
+                f"cut it to at most {longest_ratio(limits)}:1 (for instance "
                 f"{example}) first",
             )
         )
@@ -200,13 +200,17 @@ def size_rule(fit: Fit, limits: ImageLimits = DEFAULT_LIMITS) -> str:
     )
     if fit == "reject":
         return f"{start} and at most {most}x{most} (a larger one is refused)."
-    # Scaled to fit ``most``, a side longer than this many times the other ends under
-    # ``least`` (size_problems): 2:1 for Slack's sizes, 1.56:1 for 800 and 512.
-    ratio = f"{most / least:.2f}".rstrip("0").rstrip(".")
     return (
         f"{start}; larger than {most} pixels on a side is scaled down (one longer than "
-        f"{ratio}:1 needs the crop box)."
+        f"{longest_ratio(limits)}:1 needs the crop box)."
     )
+
+
+def longest_ratio(limits: ImageLimits) -> str:
+    """How many times its short side an image's long side may be, said as "2" or "1.56":
+    scaled to fit ``max_side``, one longer ends under ``min_side`` (size_problems). Whole
+    division said 1:1 for 800 and 512, beside an example of 1093x700 that it allowed."""
+    return f"{limits.max_side / limits.min_side:.2f}".rstrip("0").rstrip(".")
 
 
 def _least_size(limits: ImageLimits) -> str:
