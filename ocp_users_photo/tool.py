@@ -16,7 +16,6 @@ Slack's read methods with the change's token without showing it. ``undo``,
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import sys
 import unicodedata
@@ -101,7 +100,12 @@ from ocp_users_photo.settings import (
 )
 from ocp_users_photo.slack.addresses import same_slack
 from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient, require_asyncio
-from ocp_users_photo.slack.deadlines import call_deadline, call_seconds, within_call
+from ocp_users_photo.slack.deadlines import (
+    call_deadline,
+    call_seconds,
+    finite_seconds,
+    within_call,
+)
 from ocp_users_photo.slack.form import FilePart
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.slack.session import IdentityCache, SlackSession
@@ -1093,12 +1097,17 @@ def _entry_number(entry: object) -> int:
             f"entry must be an entry number (1 or more) or a KeptPhoto from history(), not "
             f"{type(entry).__name__}"
         )
-    if number < 1:
+    from ocp_users_photo.undo.entries import MAX_ENTRY
+
+    if number < 1 or number > MAX_ENTRY:
         from ocp_users_photo.undo.errors import EntryRefused
 
+        # As the model's door bounds it: a number of thousands of digits was quoted whole,
+        # and past 4,300 of them Python's own ValueError (int to text) came out instead.
+        said = number if abs(number) <= MAX_ENTRY else f"a {number.bit_length()}-bit integer"
         raise EntryRefused(
-            f"entry {number} is no entry number: entries are numbered from 1 (history() lists "
-            "them)",
+            f"entry {said} is no entry number: entries are numbered from 1 to {MAX_ENTRY} "
+            "(history() lists them)",
             tool_name="restore",
         )
     return number
@@ -1193,9 +1202,13 @@ def _check_option(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 
 def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
+    seconds = finite_seconds(value)
+    if seconds is None:
+        # A whole number past a float's reach is said by its size (quoted, it is hundreds of
+        # digits; math.isfinite raised OverflowError, naming no setting).
+        said = f"a {value.bit_length()}-bit integer" if isinstance(value, int) else repr(value)
+        raise ValueError(f"{name} must be a number of seconds, got {said}")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "more than 0"
         raise ValueError(f"{name} must be {bound} seconds, got {value!r}")
 

@@ -171,3 +171,20 @@ async def empty_api_name_calls(
     assert given not in history
     assert CANARY_TOKEN not in history
     assert "api_call_post" not in history  # ocp-agent's own request never ran
+
+
+async def test_a_later_authorization_replaces_one_registered_with_space_in_its_name(
+    ocp_agent_library: Any,
+    slack_emulator: RunningEmulator,
+    home: Path,  # noqa: F811
+) -> None:
+    """A header name with white space around it ("Authorization ", as a config line split
+    at ':' gives) is read as the Authorization header, yet a later register_api('slack',
+    headers=...) left it in place beside the new one, and the photo went on being set
+    with the earlier token: another person's."""
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    register(agent, base_url=slack_emulator.base_url, environ={}, keep_previous=False)
+    agent.register_api("slack", headers={"Authorization ": f"Bearer {REGISTERED}"})
+    agent.register_api("slack", headers={"Authorization": f"Bearer {OTHER_WORKSPACE}"})
+    await agent.call_tool("usersSetPhoto", {"image": "me.png"})
+    assert photo_authorizations(slack_emulator) == [f"Bearer {OTHER_WORKSPACE}"]

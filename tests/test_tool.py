@@ -185,6 +185,9 @@ async def test_a_token_argument_overrides_the_configured_token(
         ({"fit": "stretch"}, "fit must be one of"),
         ({"timeout": 0}, "timeout must be more than 0"),
         ({"timeout": float("nan")}, "timeout must be a number"),
+        # Past a float's reach: OverflowError ('int too large to convert to float'), which
+        # named no setting; pydantic_ai_toolset's own timeout check said so already.
+        ({"timeout": 10**400}, "timeout must be a number of seconds, got a 1329-bit integer"),
         ({"max_retries": -1}, "max_retries must be a whole number"),
         ({"max_retries": True}, "max_retries must be a whole number"),
         ({"max_retry_wait": -1}, "max_retry_wait must be 0 or more"),

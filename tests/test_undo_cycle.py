@@ -357,6 +357,25 @@ async def test_restore_of_a_number_below_one_is_refused_as_an_argument(
     assert not emulator.requests.for_path("/api/users.setPhoto")
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [2**53, 10**1000, 10**5000, -(10**5000)],
+    ids=["2**53", "10**1000", "10**5000", "-10**5000"],
+)
+async def test_restore_of_a_number_past_every_entry_is_refused_as_the_models_door_refuses_it(
+    emulator: RunningEmulator, keeping: UsersSetPhoto, entry: int
+) -> None:
+    """usersRestorePhoto takes 1 to 2**53 - 1; tool.restore took any int: one of a thousand
+    digits was quoted whole in its refusal, and one past 4,300 digits raised Python's own
+    ValueError (int to text) instead of an InvalidArguments."""
+    with pytest.raises(
+        InvalidArguments, match="entries are numbered from 1 to 9007199254740991"
+    ) as refused:
+        await keeping.restore(entry)
+    assert len(refused.value.message) < 300
+    assert not emulator.requests.for_path("/api/users.setPhoto")
+
+
 class _HeldBeforeKeeping(CallObserver):
     """Holds a change after its checks, before the keeper (told last) keeps its photo."""
 

@@ -22,12 +22,18 @@ from ocp_users_photo.prepared import TokenOverride
 _BEARER: Final = re.compile(r"(?i:Bearer) ([^\s]+)")
 
 
+def is_authorization(name: object) -> bool:
+    """Whether a header's name is Authorization's: case-insensitively, white space around it
+    set aside. One rule for reading the header and for replacing it (route.py)."""
+    return isinstance(name, str) and name.strip().lower() == "authorization"
+
+
 def authorization_of(headers: Mapping[str, str] | None) -> str | None:
-    """The Authorization header's value (names compare case-insensitively); None if absent."""
+    """The Authorization header's value (names compare as ``is_authorization``); None if absent."""
     if not headers:
         return None
     for name, value in headers.items():
-        if isinstance(name, str) and name.strip().lower() == "authorization":
+        if is_authorization(name):
             return value if isinstance(value, str) else ""
     return None
 

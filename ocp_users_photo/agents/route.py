@@ -31,7 +31,7 @@ from ocp_users_photo.agents.definitions import (
     ocp_tool_of,
     slack_api_spec,
 )
-from ocp_users_photo.agents.headers import authorization_of, token_override
+from ocp_users_photo.agents.headers import authorization_of, is_authorization, token_override
 from ocp_users_photo.agents.history import HistoryObserver
 from ocp_users_photo.argument_view import safe_view
 from ocp_users_photo.credentials import AuthorizationHeader
@@ -119,7 +119,7 @@ class SlackPhotoRoute:
         if not headers:
             return
         if authorization_of(headers) is not None:  # one Authorization: the latest given
-            for name in [n for n in self._registered_headers if n.lower() == "authorization"]:
+            for name in [n for n in self._registered_headers if is_authorization(n)]:
                 del self._registered_headers[name]
         for name, value in headers.items():
             if isinstance(name, str) and isinstance(value, str):

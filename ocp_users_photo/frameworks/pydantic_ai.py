@@ -18,7 +18,6 @@ to the model as the tool's answer.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, Final
 
 from ocp_users_photo.acting_tool import ActingTool
@@ -26,6 +25,7 @@ from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.slack.deadlines import finite_seconds
 from ocp_users_photo.tool import UsersSetPhoto
 
 try:
@@ -69,12 +69,8 @@ def pydantic_ai_toolset(
 def _seconds(value: object) -> bool:
     """Whether ``value`` is a finite number of seconds above 0 (a whole number past what a
     float holds is not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value) and value > 0
-    except OverflowError:
-        return False
+    seconds = finite_seconds(value)
+    return seconds is not None and seconds > 0
 
 
 def _tool(tool: ModelTool) -> Tool[Any]:

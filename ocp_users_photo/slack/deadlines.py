@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from asyncio import timeout as attempt_timeout
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,10 +35,24 @@ __all__ = [
     "call_seconds",
     "call_started",
     "call_timeout",
+    "finite_seconds",
     "outside_call_deadline",
     "seconds_left",
     "within_call",
 ]
+
+
+def finite_seconds(value: object) -> float | None:
+    """``value`` as a finite number of seconds; None when it is none (a bool, no number,
+    NaN, infinity, or a whole number past a float's reach, on which math.isfinite raises
+    OverflowError). One check for every setting in seconds, at every door."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 class _CallEnd:

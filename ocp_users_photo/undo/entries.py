@@ -16,6 +16,9 @@ from ocp_users_photo.crop import CropBox
 
 # Slack's avatar_hash as this package takes it (and, reading a history, checks it again).
 AVATAR_HASH: Final = re.compile(r"[0-9A-Za-z]{1,64}")
+# The largest entry number any door takes: JSON's largest exact integer (a model's number),
+# far past any entry a history numbers, and quoted in a message in 16 digits at most.
+MAX_ENTRY: Final = 2**53 - 1
 # Slack's default avatars' hashes start so (a photo's hash is hex digits alone).
 DEFAULT_AVATAR_HASH_PREFIX: Final = "g"
 PhotoKind = Literal["custom", "default"]

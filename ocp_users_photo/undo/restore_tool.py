@@ -27,6 +27,7 @@ from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallObserver
 from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
 from ocp_users_photo.tokens import ActingPerson, acting_as, install_page_of
+from ocp_users_photo.undo.entries import MAX_ENTRY
 from ocp_users_photo.undo.errors import EntryRefused
 from ocp_users_photo.undo.restore import (
     RESTORE_TOOL_NAME,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["RESTORE_TOOL_NAME", "UsersRestorePhoto", "entry_argument"]
 
 MAX_LISTED: Final = 50
-_MAX_ENTRY: Final = 2**53 - 1
 # Digits as text, as the input schema's pattern says (a model may quote a number): at most
 # 15 significant digits, after at most four zeros.
 _ENTRY_DIGITS: Final = re.compile(r"0{0,4}[1-9][0-9]{0,14}")
@@ -173,9 +173,9 @@ def entry_argument(arguments: object) -> int | None:
         isinstance(value, str) and _ENTRY_DIGITS.fullmatch(value)
     ):
         number = int(value)
-    if number is None or not 1 <= number <= _MAX_ENTRY:
+    if number is None or not 1 <= number <= MAX_ENTRY:
         raise EntryRefused(
-            f"entry must be the number of a kept photo (a whole number from 1 to {_MAX_ENTRY}, "
+            f"entry must be the number of a kept photo (a whole number from 1 to {MAX_ENTRY}, "
             "or up to 15 of its digits as text) from the list this tool returns when called "
             "without entry"
         )
