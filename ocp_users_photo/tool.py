@@ -27,7 +27,7 @@ import httpx
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.argument_view import safe_view
-from ocp_users_photo.arguments import ParsedArguments, parse_arguments
+from ocp_users_photo.arguments import ParsedArguments, describe_value, parse_arguments
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import (
@@ -213,7 +213,9 @@ class UsersSetPhoto(AsyncClosing):
         _check_seconds("max_retry_wait", max_retry_wait, allow_zero=True)
         _check_seconds("retry_backoff", retry_backoff, allow_zero=True)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
+            raise ValueError(
+                f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
+            )
         if client is not None and not isinstance(client, httpx.AsyncClient):
             raise TypeError(f"client must be an httpx.AsyncClient, not {type(client).__name__}")
         if not (
@@ -1104,10 +1106,9 @@ def _entry_number(entry: object) -> int:
 
         # As the model's door bounds it: a number of thousands of digits was quoted whole,
         # and past 4,300 of them Python's own ValueError (int to text) came out instead.
-        said = number if abs(number) <= MAX_ENTRY else f"a {number.bit_length()}-bit integer"
         raise EntryRefused(
-            f"entry {said} is no entry number: entries are numbered from 1 to {MAX_ENTRY} "
-            "(history() lists them)",
+            f"entry {describe_value(number)} is no entry number: entries are numbered from 1 "
+            f"to {MAX_ENTRY} (history() lists them)",
             tool_name="restore",
         )
     return number
@@ -1206,8 +1207,7 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
     if seconds is None:
         # A whole number past a float's reach is said by its size (quoted, it is hundreds of
         # digits; math.isfinite raised OverflowError, naming no setting).
-        said = f"a {value.bit_length()}-bit integer" if isinstance(value, int) else repr(value)
-        raise ValueError(f"{name} must be a number of seconds, got {said}")
+        raise ValueError(f"{name} must be a number of seconds, got {describe_value(value)}")
     if seconds < 0 or (seconds == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "more than 0"
         raise ValueError(f"{name} must be {bound} seconds, got {value!r}")

@@ -137,7 +137,9 @@ async def test_retries_are_bounded_by_max_retries(photo_host: PhotoHost) -> None
     assert script.turns == ["never reached"]
 
 
-@pytest.mark.parametrize("max_retries", [-1, True, 1.5])
+@pytest.mark.parametrize(
+    "max_retries", [-1, True, 1.5, -(10**5000)], ids=["-1", "True", "1.5", "-10**5000"]
+)
 def test_max_retries_must_be_a_count(photo_host: PhotoHost, max_retries: Any) -> None:
     with pytest.raises(ValueError, match="max_retries"):
         pydantic_ai_toolset(photo_host.tool, max_retries=max_retries)

@@ -190,6 +190,10 @@ async def test_a_token_argument_overrides_the_configured_token(
         ({"timeout": 10**400}, "timeout must be a number of seconds, got a 1329-bit integer"),
         ({"max_retries": -1}, "max_retries must be a whole number"),
         ({"max_retries": True}, "max_retries must be a whole number"),
+        (
+            {"max_retries": -(10**5000)},
+            "max_retries must be a whole number 0 or more, got a 16610-bit",
+        ),
         ({"max_retry_wait": -1}, "max_retry_wait must be 0 or more"),
         ({"base_url": "ftp://slack.com/api"}, "must be an http(s) URL"),
         ({"base_url": "http://slack.example.com/api"}, "unencrypted"),

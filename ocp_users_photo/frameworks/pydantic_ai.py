@@ -21,6 +21,7 @@ import dataclasses
 from typing import Any, Final
 
 from ocp_users_photo.acting_tool import ActingTool
+from ocp_users_photo.arguments import describe_value
 from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
@@ -55,7 +56,9 @@ def pydantic_ai_toolset(
     toolset's.
     """
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(f"max_retries must be a whole number 0 or more, got {max_retries!r}")
+        raise ValueError(
+            f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
+        )
     if timeout is not None and not _seconds(timeout):
         raise ValueError(
             f"timeout must be a number of seconds above 0, or None, got {shown(repr(timeout), 40)}"
