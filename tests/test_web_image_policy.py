@@ -262,6 +262,10 @@ def test_hostile_urls_are_refused_as_what_they_are(
         ("  https://allowed.test/x.png\n", "allowed.test", 443),
         ("https://\uff41\uff4c\uff4c\uff4f\uff57\uff45\uff44.test/x.png", "allowed.test", 443),
         ("https://allowed\u3002test/x.png", "allowed.test", 443),
+        # A trailing full stop UTS #46 maps to ".": dropped as the plain trailing dot is
+        # (was "not a valid host name", where allowed.test. passed).
+        ("https://allowed.test\u3002/x.png", "allowed.test", 443),
+        ("https://allowed.test\uff0e/x.png", "allowed.test", 443),
         ("https://93.184.215.9/x.png", "93.184.215.9", 443),
         ("https://[2606:4700:0::9]:8443/x.png", "2606:4700::9", 8443),
         ("https://img.cdn.test/x.png?sig=abc#frag", "img.cdn.test", 443),
@@ -272,6 +276,16 @@ def test_equivalent_spellings_of_an_allowed_host_are_accepted(
 ) -> None:
     checked = check_image_url(url, POLICY)
     assert (checked.host, checked.port) == (host, port)
+
+
+@pytest.mark.parametrize(
+    "url", ["https:///allowed.test/x.png", "https://allowed..test/x.png", "https://a_b.test/"]
+)
+def test_a_host_that_cannot_be_used_is_refused_saying_what_to_do(url: str) -> None:
+    with pytest.raises(BadImageUrl) as caught:
+        check_image_url(url, POLICY)
+    # Observed: "the image URL's host cannot be used: the host is empty", and no more.
+    assert "check the URL" in caught.value.message
 
 
 def test_what_is_kept_of_a_url_is_its_host_and_file_name_only() -> None:
@@ -566,6 +580,9 @@ def test_a_slack_reply_naming_an_internal_address_is_refused_saying_why() -> Non
         ("https://2130706433./p.png", "a loopback address"),
         ("https://0x7f.1/p.png", "a loopback address"),
         ("https://10.1/p.png", "a private address"),
+        # A trailing full stop UTS #46 maps to "." (was read as no host name at all).
+        ("https://localhost\u3002/p.png", "a name of the loopback address (RFC 6761)"),
+        ("https://127.0.0.1\uff0e/p.png", "a loopback address"),
     ],
 )
 def test_an_internal_host_written_otherwise_is_never_offered_either(url: str, kind: str) -> None:

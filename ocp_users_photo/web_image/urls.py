@@ -132,11 +132,20 @@ def parse_image_url(text: object) -> ImageUrl:
     try:
         host = canonical_host(host_text)
     except InvalidHost as error:
-        raise BadImageUrl(f"the image URL's host cannot be used: {error}") from None
+        raise BadImageUrl(f"the image URL's host cannot be used: {_with_advice(error)}") from None
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
     return ImageUrl(scheme=scheme, host=host, port=port, target=target)
+
+
+def _with_advice(error: InvalidHost) -> str:
+    """``error``'s words, with what to do where they say only what is wrong ("the host is
+    empty", as ``https:///host/`` gives): a refusal tells the caller how to mend the URL."""
+    said = str(error)
+    if ": " in said:
+        return said
+    return f"{said}: check the URL, written as https://host/path (the host as a browser shows it)"
 
 
 def _split_port(netloc: str, scheme: str) -> tuple[str, int]:
