@@ -521,14 +521,8 @@ def test_a_history_others_may_write_is_listed_with_its_own_cure(
     """A history its owner may write, in a folder (or a file) any user may write too, was
     listed as one that is "read-only: make it writable": writable already, it needs the
     opposite (fewer writers), which the refusal of a change says and the listing now too."""
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    history = folder / "history.sqlite3"
-    image = tmp_path / "red.png"
-    image.write_bytes(picture((200, 30, 30)))
-    env = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": slack_emulator.base_url}
-    kept = run_cli("set", str(image), "--history", str(history), env=env)
-    assert kept.returncode == 0, kept.stderr
+    history, _, env = _kept_once(slack_emulator, tmp_path)
+    folder = history.parent
     history.chmod(file_mode)
     folder.chmod(folder_mode)
     try:
