@@ -573,7 +573,11 @@ class _Status(CallObserver):
             # (a Latin-1 locale) gets '\u2026' for '…' and '\xe9' for an 'é' it lacks.
             written = _as_written(f"{text}...", self._stream)
             ellipsis = _as_written("…", self._stream)
-            line = _fitted(written, _columns(self._stream) - 1, "…" if ellipsis == "…" else "...")
+            dots = "…" if ellipsis == "…" else "..."
+            width = _columns(self._stream) - 1
+            if width <= len(dots):  # no room for a letter and the ellipsis: no status
+                return
+            line = _fitted(written, width, dots)
             self._stream.write(f"\r\033[K{line}")
             self._stream.flush()
             self._shown = True
@@ -586,10 +590,14 @@ class _Status(CallObserver):
 
 
 def _columns(stream: TextIO) -> int:
+    """The terminal's width; 80 where it says none (0: a pty whose size was never set).
+    Not raised to a floor: a 19-column line on a 10-column terminal wraps, and its first
+    row stays on screen above the answer."""
     try:
-        return max(os.get_terminal_size(stream.fileno()).columns, 20)
+        columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):
         return 80
+    return columns if columns > 0 else 80
 
 
 def _as_written(text: str, stream: TextIO) -> str:

@@ -75,11 +75,17 @@ def describe(identity: TokenIdentity) -> str:
     if identity.expires_in is not None:
         hours, seconds = divmod(identity.expires_in, 3600)
         lines.append(f"Expires in: {hours} h {seconds // 60} min (token rotation is on)")
-    lines.append(
-        f"Can set a photo: yes ({WRITE_SCOPE})" if identity.can_set_photo else "Can set a photo: no"
-    )
+    # A user token whose scopes Slack did not list may have both: "no", "is missing" under
+    # "Scopes: not listed by Slack" said what no one knows.
+    unlisted = identity.kind == "user" and identity.scopes is None
+    if identity.can_set_photo:
+        lines.append(f"Can set a photo: yes ({WRITE_SCOPE})")
+    else:
+        lines.append(f"Can set a photo: {'not known' if unlisted else 'no'}")
     if identity.can_keep_previous:
         lines.append(f"Keeps the replaced photo: yes ({READ_SCOPE})")
+    elif unlisted:
+        lines.append("Keeps the replaced photo: not known")
     elif identity.kind == "user":
         lines.append(f"Keeps the replaced photo: no ({READ_SCOPE} is missing)")
     lines.extend(f"To do: {advice}" for advice in identity.advice())

@@ -185,6 +185,23 @@ def test_the_status_line_fits_an_80_column_terminal(image: Path, tmp_path: Path)
         assert len(status.decode()) < 80, f"{len(status.decode())} columns: {status!r}"
 
 
+def test_the_status_line_fits_a_10_column_terminal(image: Path) -> None:
+    """The width was raised to at least 20 columns: on a 10-column terminal each status
+    line wrapped, and 'checking me.p' stayed on screen above the answer."""
+    run = _OnTerminal("set", str(image), "--dry-run", env={}, columns=10)
+    code, _, terminal = run.finish()
+    assert code == 0
+    statuses = [
+        part.split(b"\r\n")[0]
+        for part in terminal.split(b"\r\x1b[K")
+        if part and not part.startswith(b"\r\n")
+    ]
+    assert statuses, terminal
+    assert any(status.startswith(b"c") for status in statuses), statuses
+    for status in statuses:
+        assert len(status.decode()) < 10, f"{len(status.decode())} columns: {status!r}"
+
+
 @pytest.mark.parametrize(
     "encoding_env",
     [

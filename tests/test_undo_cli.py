@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator, user_id_for_token
+from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator, user_id_for_token
 from ocp_users_photo.settings import missing_token_advice
 from tests.conftest import CANARY_TOKEN, make_image, photo_requests, shown_avatar_hash
 from tests.test_cli import cli
@@ -331,3 +331,24 @@ def test_set_json_names_the_kept_entry_on_stderr(
     assert letterboxed.returncode == 0, letterboxed.stderr
     assert json.loads(letterboxed.stdout)["ok"] is True
     assert "not square" in letterboxed.stderr.lower(), letterboxed.stderr
+
+
+def test_history_undo_and_forget_told_of_no_user_say_what_was_not_done(
+    slack_emulator: RunningEmulator, env: dict[str, str]
+) -> None:
+    """An auth.test reply naming no user (a server that is not Slack's) was said, at
+    `history`, `undo` and `--forget`, as a change not made for a photo that could not be
+    kept, with --no-keep-previous as a way out: none of them takes it, nor would it help."""
+    for args, refused in (
+        (("history",), "the kept photos were not listed: "),
+        (("undo",), "nothing was put back: "),
+        (("history", "--forget", "--yes"), "nothing was forgotten: "),
+    ):
+        slack_emulator.faults.inject(Fault.json({"ok": True, "team": "T1"}), path="auth.test")
+        done = cli(*args, env=env)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"ocp-users-photo: {refused}"), done.stderr
+        assert "named no user for the token" in done.stderr, done.stderr
+        assert "the photo was not changed" not in done.stderr, done.stderr
+        assert "--no-keep-previous" not in done.stderr, done.stderr
+    assert photo_requests(slack_emulator) == []

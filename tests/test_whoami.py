@@ -183,3 +183,15 @@ def test_a_lifetime_no_token_has_is_not_shown(expires_in: int) -> None:
 def test_a_lifetime_a_token_has_is_shown() -> None:
     identity = identity_from({"user_id": "U1", "expires_in": 43200}, {}, "user")
     assert "Expires in: 12 h 0 min" in describe(identity)
+
+
+def test_scopes_slack_did_not_list_are_not_said_missing() -> None:
+    """With no x-oauth-scopes header, whoami printed "Scopes: not listed by Slack" and
+    then "users.profile:read is missing": a claim about scopes no one was told."""
+    identity = identity_from({"user_id": "U1", "user": "bob"}, {}, "user")
+    said = describe(identity)
+    assert "Scopes: not listed by Slack" in said
+    assert "is missing" not in said, said
+    assert "Can set a photo: not known\n" in said, said
+    assert "Keeps the replaced photo: not known\n" in said, said
+    assert "To do: Slack did not list the token's scopes" in said, said

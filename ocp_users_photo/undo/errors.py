@@ -53,6 +53,7 @@ class KeepingImpossible(UsersPhotoError):
         fix: str,
         needs_read_scope: bool = False,
         keeping_off_helps: bool = True,
+        refused: str | None = None,
     ) -> None:
         self.reason = reason
         self.fix = fix
@@ -61,10 +62,14 @@ class KeepingImpossible(UsersPhotoError):
         self.needs_read_scope = needs_read_scope
         # False where a change that keeps nothing is refused too (another user's token):
         # turning keeping off is then no way out.
-        alternative = f"; {TURN_KEEPING_OFF}" if keeping_off_helps else ""
+        alternative = f"; {TURN_KEEPING_OFF}" if keeping_off_helps and not refused else ""
+        # ``refused``: what was not done when no change was under way (a listing, an undo,
+        # a forgetting), which neither kept a photo nor would turning keeping off help.
         not_kept = (
-            "the photo was not changed, because the one shown now could not be kept for "
-            f"undo: {reason}."
+            f"{refused}: {reason}."
+            if refused
+            else "the photo was not changed, because the one shown now could not be kept "
+            f"for undo: {reason}."
         )
         super().__init__(f"{not_kept} {fix[:1].upper()}{fix[1:]}{alternative}")
         if needs_read_scope:

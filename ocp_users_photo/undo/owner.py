@@ -39,6 +39,7 @@ async def history_owner(
     needs_read_scope: bool = True,
     for_change: bool = True,
     read_scope_recheck: float = 0.0,
+    refused: str | None = None,
 ) -> HistoryOwner:
     """The owner of the history for this call; KeepingImpossible when it cannot be told.
 
@@ -49,6 +50,8 @@ async def history_owner(
     ``read_scope_recheck``: a read scope missing from a remembered answer is asked about
     again once the answer is this many seconds old (0: at once; a change that goes ahead
     anyway, ``if_readable``, need not cost an auth.test each time).
+    ``refused``: what is not done when the owner cannot be told, for a caller that keeps
+    nothing itself (a listing, an undo), so that keeping off is no way out.
     """
     # Slack's refusals (token_revoked...) and network failures are raised as they are.
     # A scope missing from a remembered answer is asked about again (once): it may have been
@@ -73,7 +76,7 @@ async def history_owner(
         )
     if person is not None:
         if not is_own_token_of(identity, person):
-            refused = KeepingImpossible(
+            not_own = KeepingImpossible(
                 f"the token this call uses is not the own token of {person}, the person it "
                 "acts for, so their history would get another user's photo",
                 fix="give no token= argument when acting for a person, and a token source "
@@ -81,10 +84,10 @@ async def history_owner(
                 # With keeping off, such a token is refused too (tool._token_is_bound_persons).
                 keeping_off_helps=False,
             )
-            refused.model_message = (
+            not_own.model_message = (
                 f"the photo was not changed: {not_persons_own_for_models(person)}"
             )
-            raise refused
+            raise not_own
         return HistoryOwner(person.enterprise_id or person.team_id or "", person.user_id)
     if not identity.user_id:
         # Slack's auth.test names the user of every user token: a reply without one is of
@@ -93,6 +96,7 @@ async def history_owner(
             "Slack's auth.test reply named no user for the token (Slack's always does)",
             fix="try again later; if it keeps happening, check the Slack address is Slack's "
             "(base_url=, SLACK_API_URL or --base-url)",
+            refused=refused,
         )
     if (
         needs_read_scope

@@ -70,7 +70,9 @@ async def kept_photos(
     refusal."""
     await tool.photo_history.check_readable()  # the file's fault first: Slack not asked
     session = await tool._session_for(token_override, refused=refused)
-    owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
+    owner = await history_owner(
+        acting_person(), session, needs_read_scope=False, for_change=False, refused=refused
+    )
     return await tool.photo_history.entries(owner)
 
 
@@ -93,7 +95,9 @@ async def kept_photos_for_undo(
     the person, or a model, "undo" to the photo shown now and change nothing."""
     await tool.photo_history.check_readable()  # the file's fault first: Slack not asked
     session = await tool._session_for(token_override, refused=refused)
-    owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
+    owner = await history_owner(
+        acting_person(), session, needs_read_scope=False, for_change=False, refused=refused
+    )
     history = tool.photo_history
     entries = await history.entries(owner)
     if not entries or entries[0].status == "changed":
@@ -135,7 +139,9 @@ async def forget_kept(
     ``auth.test``); how many entries were removed. The photo Slack shows is not touched."""
     await tool.photo_history.check_readable()  # the file's fault first: Slack not asked
     session = await tool._session_for(token_override, refused=refused)
-    owner = await history_owner(acting_person(), session, needs_read_scope=False, for_change=False)
+    owner = await history_owner(
+        acting_person(), session, needs_read_scope=False, for_change=False, refused=refused
+    )
     return await tool.photo_history.forget(owner)
 
 
@@ -181,7 +187,7 @@ async def _restore(
     # Resolved once: the history's owner and the change put back use the same token.
     token, renew = await tool._acting_token(token_override, refused=refused)
     session = tool._session(token, renew)
-    owner = await history_owner(acting_person(), session, needs_read_scope=False)
+    owner = await history_owner(acting_person(), session, needs_read_scope=False, refused=refused)
     history = tool.photo_history
     watching = tool._watching(observers, model_facing=True)
     undoing = number is None
