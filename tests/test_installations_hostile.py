@@ -380,6 +380,34 @@ async def test_a_refresh_the_store_will_not_save_does_not_cost_the_person_their_
     assert owner_of(emulator, saved.user_token or "") == ALICE.user_id
 
 
+async def test_a_refresh_of_a_copy_kept_unsaved_is_saved_not_dropped_for_the_stores_older_one(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """A refresh whose owner Slack did not confirm is kept due at once; its save failing
+    too, it is kept unsaved, and the store still holds the installation it came from. The
+    next call refreshed the copy, then took the store's older row (a token lasting longer
+    than the copy's, due at once) for a new installation and dropped the refreshed one:
+    the only live refresh token was lost, and the call after was told to install again."""
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock(offset=LIFETIME - 100)  # due within the margin, not run out
+    # The first call's 3 tries, then the next call's 3 before its refresh (a backup holding it).
+    flaky = SaveFails(store, failures=6)
+    source = source_for(emulator, flaky, clock, refresh_lock=SingleProcessRefreshLock())
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        as_alice = tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id)
+        inject(emulator, Fault.json({"ok": False, "error": "invalid_auth"}), method="auth.test")
+        first = await as_alice.run({"image": portrait()})
+        assert first["error"] == "installation_store_error", first
+        second = await as_alice.run({"image": portrait()})
+        assert second.get("ok") is True, second
+        third = await as_alice.run({"image": portrait()})
+    assert third.get("ok") is True, third
+    assert refreshes(emulator) == 2  # the unconfirmed one, and the next call's: kept since
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert owner_of(emulator, saved.user_token or "") == ALICE.user_id
+
+
 def refresh_answer(**changes: object) -> dict[str, object]:
     """oauth.v2.access's answer to a refresh, new tokens in it, with ``changes``."""
     return {

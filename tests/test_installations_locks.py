@@ -227,6 +227,22 @@ async def test_postgres_advisory_locks_exclude_per_key(postgres_url: str) -> Non
         engine.dispose()
 
 
+async def test_a_postgres_lock_refuses_an_async_engine_when_made() -> None:
+    """Bolt's AsyncApp keeps its store on an AsyncEngine, and refresh_lock_for's refusal
+    says PostgresRefreshLock(engine): given that engine, the lock was made, and every
+    refresh then failed as the store's "(AttributeError)", told to check the database."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    engine = create_async_engine("postgresql+psycopg://app:pw@127.0.0.1:1/slack")
+    try:
+        with pytest.raises(TypeError, match=r"not an AsyncEngine.*sqlalchemy\.create_engine"):
+            PostgresRefreshLock(engine)
+    finally:
+        await engine.dispose()
+
+
 async def test_a_refresh_busy_message_names_the_person() -> None:
     from ocp_users_photo.tokens import ActingPerson
 

@@ -229,6 +229,31 @@ async def test_a_person_of_an_org_wide_installation_bound_with_their_workspace_i
     assert photo_tokens(emulator) == [workspace.user_token]
 
 
+async def test_a_person_of_a_grid_workspace_installation_bound_as_org_wide_is_told_how_to_bind(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """An installation made in a workspace of an Enterprise Grid org, and a host that binds
+    the person as for an org-wide one (team_id=None): not found, and NotInstalled said only
+    "ask them to install it", which they had (installing again cannot help). It now says
+    to bind them with their team_id too."""
+    workspace = await install(emulator, store, ALICE)
+    in_org = Installation(**workspace.to_dict_for_copying())
+    in_org.enterprise_id, in_org.bot_scopes = "E0ORG1", []
+    store.save(in_org)
+    source = InstallationTokenSource(
+        store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=emulator.base_url
+    )
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        with pytest.raises(NotInstalled) as missing:
+            await tool.acting_as(team_id=None, user_id=ALICE, enterprise_id="E0ORG1").call(
+                {"image": portrait()}
+            )
+        assert "with their team_id too" in str(missing.value), str(missing.value)
+        bound = tool.acting_as(team_id=TEAM_ID, user_id=ALICE, enterprise_id="E0ORG1")
+        assert (await bound.call({"image": portrait()}))["ok"] is True
+    assert photo_tokens(emulator) == [workspace.user_token]
+
+
 async def test_a_person_of_a_workspace_installation_bound_with_an_enterprise_is_told_how_to_bind(
     emulator: RunningEmulator, store: SQLite3InstallationStore
 ) -> None:

@@ -107,7 +107,14 @@ class NotInstalled(TokenUnavailable):
                 "under the organization alone)"
             )
         else:
-            grid = ""
+            # Bound as an org-wide installation: one made in a workspace of the org is filed
+            # under that workspace too, and is not found so (installing again would not help).
+            grid = (
+                " (if the app was installed in their workspace rather than for their whole "
+                "organization, as Bolt's context.is_enterprise_install=False says, the host "
+                "must bind the person with their team_id too: such an installation is filed "
+                "under the workspace)"
+            )
         super().__init__(
             f"{person} has not installed the app, so there is no token to set their photo "
             f"with: ask them to install it{where} (it asks for the user scopes "

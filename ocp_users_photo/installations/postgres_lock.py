@@ -25,6 +25,8 @@ try:
 except ModuleNotFoundError as missing:  # the [postgres] extra is not installed
     raise missing_extra("postgres", missing) from missing
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from ocp_users_photo.installations.refresh_locks import take_polling
 from ocp_users_photo.installations.store_access import shown_url
 
@@ -48,6 +50,16 @@ class PostgresRefreshLock:
         wait_seconds: float = 90.0,
         poll_seconds: float = 0.02,
     ) -> None:
+        if isinstance(engine, AsyncEngine):
+            # Its connect() and execution_options() are coroutines: taken in a worker thread,
+            # every refresh failed as "the store failed while taking the refresh lock
+            # (AttributeError)", with advice about the database, not the engine.
+            raise TypeError(
+                "PostgresRefreshLock takes a synchronous engine (its locks are taken in worker "
+                "threads), not an AsyncEngine: give it sqlalchemy.create_engine(url, "
+                "hide_parameters=True) for the same database (postgresql+psycopg:// serves "
+                "both), beside the AsyncEngine the store keeps"
+            )
         if engine.dialect.name != "postgresql":
             raise ValueError(
                 f"PostgresRefreshLock needs a PostgreSQL engine, not {engine.dialect.name}"

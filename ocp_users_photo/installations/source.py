@@ -89,13 +89,17 @@ class _Gone(enum.Enum):
     DELETED = "deleted"
 
 
-def _installed_again(stored: Installation, refreshed_from: Installation, spent: str) -> bool:
+def _installed_again(
+    stored: Installation, refreshed_from: Installation, spent: str, kept_from: str | None = None
+) -> bool:
     """Whether ``stored``, the store's newest now, is an installation made since the refresh
     of ``refreshed_from`` began: another refresh token, and a token that lasts as long or
     longer. A copy saved back by another writer (a Bolt app, a host's own code) holds an
     older token, and dropping the refreshed one for it would leave the person a refresh
-    token Slack spent."""
-    if key_of(stored.user_refresh_token or "") == spent:
+    token Slack spent. ``kept_from``: when ``refreshed_from`` was a copy kept unsaved, the
+    digest of the refresh token of the store's row it came from; that row is no new
+    installation either (its token may outlast the copy's, one due at once)."""
+    if key_of(stored.user_refresh_token or "") in (spent, kept_from):
         return False
     if not stored.user_token or stored.user_token == refreshed_from.user_token:
         return False
@@ -507,7 +511,10 @@ class InstallationTokenSource(AsyncClosing):
                 person,
             )
             raise NotInstalled(person, install_url=self.install_url)
-        if isinstance(stored, Installation) and _installed_again(stored, installation, spent):
+        kept_from = self._unsaved_from.get(self._lock_key(person))
+        if isinstance(stored, Installation) and _installed_again(
+            stored, installation, spent, kept_from
+        ):
             # The person installed the app again while Slack answered (asked to, for a scope
             # the old installation lacked): that installation is the newest. Saved now, the
             # refreshed copy of the old one would be filed over it, its grant lost.
