@@ -49,6 +49,7 @@ __all__ = [
     "in_configured_lookup_thread",
     "in_conversion_thread",
     "in_decoding_thread",
+    "in_file_object_thread",
     "in_lookup_thread",
     "in_worker_thread",
 ]
@@ -89,6 +90,19 @@ async def in_decoding_thread(
     decoded.
     """
     return await _in_pool(_decodings, function, args, discard)
+
+
+async def in_file_object_thread(
+    function: Callable[..., T], *args: Any, discard: Callable[[T], object] | None = None
+) -> T:
+    """``function(*args)`` in a thread kept for reading callers' file objects.
+
+    Not the path readers' threads: a caller's pipe or socket may never give its bytes nor
+    end, and its read then holds its thread past the call's deadline for good. Six such
+    calls held every worker thread, and each later call from a path, in the whole process,
+    ended at its deadline unread. Up to 32, as image hosts' lookups; past that they wait.
+    """
+    return await _in_pool(_file_objects, function, args, discard)
 
 
 async def in_lookup_thread(function: Callable[..., T], *args: Any) -> T:
@@ -305,16 +319,18 @@ _conversions = _WorkerPool(1, "conversion")
 _decodings = _WorkerPool(1, "decoding")
 _lookups = _WorkerPool(_MOST_LOOKUP_THREADS, "lookup")
 _configured_lookups = _WorkerPool(_most_threads(), "configured-lookup")
+_file_objects = _WorkerPool(_MOST_LOOKUP_THREADS, "file-object")
 
 
 def _new_pool_after_fork() -> None:
     """A forked child has none of its parent's threads: it starts its own."""
-    global _pool, _conversions, _decodings, _lookups, _configured_lookups
+    global _pool, _conversions, _decodings, _lookups, _configured_lookups, _file_objects
     _pool = _WorkerPool(_most_threads(), "worker")
     _conversions = _WorkerPool(1, "conversion")
     _decodings = _WorkerPool(1, "decoding")
     _lookups = _WorkerPool(_MOST_LOOKUP_THREADS, "lookup")
     _configured_lookups = _WorkerPool(_most_threads(), "configured-lookup")
+    _file_objects = _WorkerPool(_MOST_LOOKUP_THREADS, "file-object")
 
 
 if hasattr(os, "register_at_fork"):

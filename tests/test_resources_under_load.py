@@ -143,3 +143,35 @@ async def test_a_call_in_flight_at_aclose_opens_no_stack_that_is_never_closed(
     assert isinstance(outcome[0], TransportError), "the call changed the photo after aclose()"
     assert "the tool was closed while" in str(outcome[0])
     assert len(emulator.requests.for_path("/api/users.setPhoto")) == 1  # the first call's
+
+
+async def test_file_objects_that_never_give_their_bytes_leave_the_path_readers_free() -> None:
+    """A caller's pipe that never writes nor ends holds the thread reading it past the
+    call's deadline: read on the path readers' worker threads, six such calls held them
+    all, and every later call from a path, in the whole process, ended at its deadline."""
+    from ocp_users_photo.worker_threads import in_worker_thread
+
+    pipes = [os.pipe() for _ in range(worker_threads_bound() + 2)]
+    readers = [io.FileIO(reader) for reader, _ in pipes]  # unbuffered, as Popen(bufsize=0)
+    tool = UsersSetPhoto(TOKEN, base_url="http://127.0.0.1:9/api", deadline=0.5)
+    try:
+        outcomes = await asyncio.gather(
+            *(tool.call({"image": reader}) for reader in readers), return_exceptions=True
+        )
+        assert all(isinstance(outcome, TransportError) for outcome in outcomes), outcomes
+        # A path reader's job: waits for a stalled read to end without the threads of its own.
+        assert await asyncio.wait_for(in_worker_thread(lambda: "read"), 10) == "read"
+    finally:
+        for _, writer in pipes:
+            os.close(writer)  # the stalled reads end: their threads serve again
+        await tool.aclose()
+        await asyncio.sleep(0.2)  # the reads see their ends before the files close
+        for reader in readers:
+            reader.close()
+
+
+def worker_threads_bound() -> int:
+    """How many path readers' threads the process has at most."""
+    from ocp_users_photo import worker_threads
+
+    return worker_threads._pool.most_threads

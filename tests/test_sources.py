@@ -6,6 +6,7 @@ import base64
 import io
 import os
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -126,6 +127,58 @@ def test_a_binary_file_object_is_read_and_left_open() -> None:
     handle = io.BytesIO(PNG)
     assert read(handle) == PNG
     assert not handle.closed
+
+
+def test_an_unbuffered_pipe_is_read_to_its_end() -> None:
+    """A raw file object gives what one system read has (a pipe's 64 KiB), not what was
+    asked: ``Popen(bufsize=0).stdout``'s PNG was refused as truncated after its first piece."""
+    import threading
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (400, 400), os.urandom(400 * 400 * 3)).save(buffer, "PNG")
+    image = buffer.getvalue()  # noise: over four of a pipe's 64 KiB reads
+    reader, writer = os.pipe()
+
+    def write() -> None:
+        with open(writer, "wb") as sink:
+            sink.write(image)
+
+    feeder = threading.Thread(target=write)
+    feeder.start()
+    with open(reader, "rb", buffering=0) as handle:
+        got = read(handle, cap=len(image) + 1)
+    feeder.join()
+    assert got == image
+
+
+def test_an_open_file_over_the_cap_is_refused_from_its_size_unread(tmp_path: Path) -> None:
+    """As a path is: the cap was read for nothing, and the refusal gave the size read
+    ("1 MB (1,048,577 bytes)") as the file's, whatever its size."""
+    big = tmp_path / "big.png"
+    big.write_bytes(PNG + bytes(3 * CAP))
+    with big.open("rb") as handle:
+        message = refused(handle).message
+        assert handle.tell() == 0
+    assert f"({len(PNG) + 3 * CAP:,} bytes), over the 1 MB limit" in message
+
+
+def test_an_endless_file_object_is_refused_as_over_the_cap_not_as_cap_plus_one() -> None:
+    """A stream of no known size is read to one byte past the cap, no further; that byte
+    count is no size of the image's, which may be far more."""
+
+    class Endless(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            buffer[:] = bytes(len(buffer))
+            return len(buffer)
+
+    message = refused(io.BufferedReader(Endless())).message
+    assert f"over the 1 MB limit (more than {CAP:,} bytes came" in message
+    assert f"{CAP + 1:,}" not in message
 
 
 def test_a_text_mode_file_is_refused(png_path: Path) -> None:

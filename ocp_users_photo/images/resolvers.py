@@ -50,7 +50,11 @@ from ocp_users_photo.images.paths import (
 )
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.sizes import byte_limit
-from ocp_users_photo.worker_threads import in_decoding_thread, in_worker_thread
+from ocp_users_photo.worker_threads import (
+    in_decoding_thread,
+    in_file_object_thread,
+    in_worker_thread,
+)
 
 # In memory and at most this size, a PNG or JPEG header is read on the event loop: the
 # parse is bounded and takes microseconds, less than a trip to a worker thread.
@@ -281,11 +285,17 @@ TEXT_IN_BYTES: Final = (
 
 
 class FileObjectResolver(SourceResolver):
-    """A caller's open binary file: read up to the cap (in a worker thread), never closed.
+    """A caller's open binary file: read up to the cap (in a thread of its kind), never closed.
 
     Read from where it stands, never moved: one that stands past its start and gives no
     image from there is told where it stood and to rewind it.
     """
+
+    async def resolve(self, value: Any, context: IntakeContext) -> Resolution:
+        # Threads of their own: a read that never returns holds no path reader's thread.
+        return await in_file_object_thread(
+            self._resolve_blocking, value, context, discard=_close_resolved
+        )
 
     def _resolve_blocking(self, value: Any, context: IntakeContext) -> Resolution:
         started_at = _position_past_its_start(value)
@@ -313,6 +323,12 @@ class FileObjectResolver(SourceResolver):
         name = getattr(value, "name", None)
         stem = Path(name).stem if isinstance(name, str) and name else "image"
         label = f"file object {name!r}" if isinstance(name, str) else "file object"
+        on_disk = _bytes_left_on_disk(value)
+        too_large = None if on_disk is None else size_problem_of(max(on_disk, 1), max_bytes)
+        if too_large is not None:
+            # From its size on disk, as a path's: the cap was read for nothing, and said to
+            # be "32 MB (33,554,433 bytes)" whatever the file's size.
+            return None, [too_large]
         try:
             chunk = _read_to_cap(value, max_bytes + 1)
         except UnicodeDecodeError:
@@ -343,6 +359,14 @@ class FileObjectResolver(SourceResolver):
                         f"at its end (position {ended}): rewind it with seek(0) first"
                     )
                 ]
+        if len(chunk) > max_bytes:  # the rest left unread: it may be far more than cap + 1
+            return None, [
+                problem(
+                    f"the image {label} is over the {byte_limit(max_bytes)} limit (more than "
+                    f"{max_bytes:,} bytes came, and the rest was not read): send a smaller "
+                    "file (Slack shows photos at most 1024x1024 pixels)"
+                )
+            ]
         return source_from_bytes(bytes(chunk), label, stem, max_bytes)
 
 
@@ -357,13 +381,36 @@ def _read_to_cap(file: Any, most: int) -> Any:
     that grew since, or tells no size, is read on up to ``most`` as before."""
     left = _bytes_left_on_disk(file)
     if left is None or left + 1 >= most:
-        return file.read(most)
+        return _read_on(file, most)
     chunk = file.read(left + 1)
     if isinstance(chunk, _BYTES_READ) and len(chunk) == left + 1:  # it grew: the rest, to the cap
-        more = file.read(most - len(chunk))
+        more = _read_on(file, most - len(chunk))
         if isinstance(more, _BYTES_READ):
             chunk = bytes(chunk) + more
     return chunk
+
+
+# What _read_on asks for after a short read: a raw read allocates all it is asked for.
+_READ_ON_PIECE: Final = 1024 * 1024
+
+
+def _read_on(file: Any, most: int) -> Any:
+    """``file.read(most)``, asked again after a short read until it ends or gives ``most``:
+    an unbuffered file (a pipe's, a socket's: ``Popen(bufsize=0).stdout``) gives what one
+    system read has, 64 KiB of a pipe, and its first piece was taken as the whole image
+    ("truncated"). What is not bytes is given back as it came, for open_source to name."""
+    chunk = file.read(most)
+    if not isinstance(chunk, _BYTES_READ) or not chunk or len(chunk) >= most:
+        return chunk
+    if isinstance(file, io.BufferedIOBase):  # it reads on itself to its end (BytesIO too)
+        return chunk
+    whole = bytearray(chunk)
+    while len(whole) < most:
+        more = file.read(min(most - len(whole), _READ_ON_PIECE))
+        if not isinstance(more, _BYTES_READ) or not more:  # its end (None: nothing yet)
+            break
+        whole += more
+    return whole
 
 
 def _bytes_left_on_disk(file: Any) -> int | None:
