@@ -19,12 +19,16 @@ CREDENTIAL_NOT_AN_ARGUMENT: Final = (
 
 def set_photo_told(description: str, image_text: str) -> str:
     """usersSetPhoto's description for an OCP door: ``description`` and what to pass,
-    ``image_text`` being the input schema's description of ``image``."""
+    ``image_text`` being the input schema's description of ``image``.
+
+    The fixed rules come before ``image_text``, which grows with the host's image folders
+    and URL hosts: a catalog that shows a description's first 1,024 characters still says
+    to leave out the `token` OCP's parameters call required."""
     return (
-        f"{description} Arguments: `image` is required. {image_text} `crop_x`, "
-        "`crop_y` and `crop_w` are whole numbers of pixels of the image as a viewer "
-        "shows it (EXIF rotation applied, before any scaling), all three or none. "
-        f"{CREDENTIAL_NOT_AN_ARGUMENT}"
+        f"{description} Arguments: `image` is required; `crop_x`, `crop_y` and `crop_w` are "
+        "whole numbers of pixels of the image as a viewer shows it (EXIF rotation applied, "
+        f"before any scaling), all three or none. {CREDENTIAL_NOT_AN_ARGUMENT} `image`: "
+        f"{image_text}"
     )
 
 

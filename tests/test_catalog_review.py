@@ -77,6 +77,22 @@ async def test_an_image_the_description_allows_is_not_refused_for_its_shape() ->
             assert (up.image.width, up.image.height) == (800, 800)
 
 
+async def test_an_image_within_a_tools_stated_ratio_is_not_refused_for_its_shape() -> None:
+    """With ImageLimits(min_side=600) the description said "one longer than 1.71:1 needs the
+    crop box" (1024/600 rounded up): a 1709x1000 image, 1.709:1, was refused (scaled, its
+    short side is 599), its refusal saying to cut it "to at most 1.71:1", which it was."""
+    from ocp_users_photo.images.limits import ImageLimits
+
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}, limits=ImageLimits(min_side=600)) as tool:
+        stated = re.search(r"one longer than ([0-9.]+):1 needs the crop box", tool.description)
+        assert stated is not None
+        short = 1000
+        longest = int(float(stated[1]) * short) - 1  # within the stated ratio
+        async with tool.prepare({"image": make_image((longest, short))}) as up:
+            assert max(up.image.width, up.image.height) == 1024
+            assert min(up.image.width, up.image.height) >= 600
+
+
 def test_the_manifest_says_the_default_tools_size_rule() -> None:
     """The manifest is the default tool's description, which a catalog reads as is."""
     from ocp_users_photo.images.policy import size_rule
@@ -138,3 +154,25 @@ async def test_the_description_names_each_format_converted_and_each_is_taken(
         assert f"{format_name}" in tool.description
         async with tool.prepare({"image": written.getvalue()}) as prepared:
             assert prepared.image.format in ("PNG", "JPEG")  # converted to one Slack takes
+
+
+# --- 4. A catalog that shows 1,024 characters loses the OCP entry's rules. ---------------
+
+
+def test_the_ocp_descriptions_rules_come_before_the_hosts_own_lists(tmp_path: Path) -> None:
+    """OCP's parameters say `token` is required; only the description says to leave it out
+    and to give the crop values all three or none. Those came after the image text, which
+    grows with the host's image folder and allowed URL hosts: with five hosts and one folder
+    the description was 1,117 characters, and a catalog that shows its first 1,024 lost both
+    rules (a model read `token` as required). The rules come first; the lists last."""
+    from ocp_users_photo.ocp_description import CREDENTIAL_NOT_AN_ARGUMENT
+
+    hosts = ["images.example.com", "cdn.example.org", ".googleusercontent.com"]
+    hosts += ["a.b.c.example.net", "x.example"]
+    tool = UsersSetPhoto(CANARY_TOKEN, environ={}, image_roots=[tmp_path], url_hosts=hosts)
+    described = export_tool("ocp", tool)["description"]
+    assert len(described) > 1024, "the lists are long enough to be cut"
+    shown = described[:1024]
+    assert CREDENTIAL_NOT_AN_ARGUMENT in shown
+    assert "all three or none" in shown
+    assert "`image` is required" in shown

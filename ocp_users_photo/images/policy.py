@@ -209,8 +209,10 @@ def size_rule(fit: Fit, limits: ImageLimits = DEFAULT_LIMITS) -> str:
 def longest_ratio(limits: ImageLimits) -> str:
     """How many times its short side an image's long side may be, said as "2" or "1.56":
     scaled to fit ``max_side``, one longer ends under ``min_side`` (size_problems). Whole
-    division said 1:1 for 800 and 512, beside an example of 1093x700 that it allowed."""
-    return f"{limits.max_side / limits.min_side:.2f}".rstrip("0").rstrip(".")
+    division said 1:1 for 800 and 512, beside an example of 1093x700 that it allowed.
+    Rounded down: 1024 and 600 said 1.71, and a 1709x1000 image within it was refused."""
+    hundredths = limits.max_side * 100 // limits.min_side
+    return f"{hundredths // 100}.{hundredths % 100:02d}".rstrip("0").rstrip(".")
 
 
 def _least_size(limits: ImageLimits) -> str:
