@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from ocp_users_photo.credentials import SecretTexts
 from ocp_users_photo.images.input_kinds import kind_of
-from ocp_users_photo.safe_text import ascii_lower, may_spell_otherwise, redacted, shown
+from ocp_users_photo.safe_text import REDACTED, ascii_lower, may_spell_otherwise, redacted, shown
 from ocp_users_photo.web_image import looks_like_web_url, redact_url
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
@@ -28,6 +28,8 @@ _VALUES_KEPT: Final = frozenset({"crop_x", "crop_y", "crop_w", "entry"})
 # The text form of such a value that is kept: as many digits as any of them takes (an
 # entry's text, up to 15).
 _FEW_DIGITS: Final = re.compile(r"[0-9]{1,15}")
+# How much of an image path's file name the view shows.
+_NAME_SHOWN: Final = 60
 
 
 def safe_view(arguments: Mapping[str, Any], secrets: SecretTexts | None = None) -> dict[str, Any]:
@@ -42,6 +44,13 @@ def safe_view(arguments: Mapping[str, Any], secrets: SecretTexts | None = None) 
     if not secrets:
         return view
     parts = [*view, *(str(value) for value in view.values())]
+    image = arguments.get("image") if isinstance(arguments, Mapping) else None
+    if isinstance(image, (str, os.PathLike)) and len(os.fspath(image)) > _NAME_SHOWN:
+        # The path's whole name too: the view shows 60 characters of it, and a token's form
+        # cut there (its base64 is 104 characters) is found by no search of the view.
+        name = _path_name(image)
+        if name is not None and len(name) > _NAME_SHOWN:
+            parts.append(name)
     folded = ascii_lower("\x00".join(parts)).encode("utf-8", "surrogatepass")
     # An escape (%38, &#56;, \x38) may spell a form no plain search finds: redacted()
     # reads such text back, so the careful pass runs for it.
@@ -61,7 +70,7 @@ def _view(arguments: Mapping[str, Any], secrets: Sequence[str]) -> dict[str, Any
         if key == "token":
             view[key] = "[redacted]"
         elif key == "image":
-            view[key] = redacted(_image_kind(value), secrets) if secrets else _image_kind(value)
+            view[key] = _image_kind(value, secrets)
         elif key in _VALUES_KEPT and _plain_number(value) and not _holds(value, secrets):
             view[key] = value
         else:
@@ -104,12 +113,42 @@ def _shown_name(name: object, index: int) -> str:
     return f"<argument {index + 1}>"
 
 
-def _image_kind(value: object) -> str:
-    """What kind of image argument was given, without its content."""
+def _path_name(value: object) -> str | None:
+    """The file name of an image given as a path (the resolvers' own verdict: base64 text,
+    whose alphabet has "/", is no path); None for any other kind of image."""
+    if isinstance(value, os.PathLike):
+        return os.path.basename(os.fsdecode(value))
+    if isinstance(value, str) and not looks_like_web_url(value.strip()[:4096]):
+        if value.strip()[:5].lower() == "data:":
+            return None
+        kind, normalised, _ = kind_of(value)
+        if kind == "path":
+            name: str = os.path.basename(normalised)
+            return name
+    return None
+
+
+def _image_kind(value: object, secrets: Sequence[str] = ()) -> str:
+    """What kind of image argument was given, without its content, nor any of ``secrets``:
+    a path's name is redacted whole, then cut (cut first, a token's long form, its base64,
+    kept its first 45 characters, as no redaction finds a form cut short)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"
-    if isinstance(value, os.PathLike):
-        return f"<path {shown(os.path.basename(os.fsdecode(value)), 60)}>"
+    name = _path_name(value)
+    if name is not None:
+        # A token pasted as the image's name stays out of history (masked, as in errors).
+        if not secrets:
+            return f"<path {shown(name, _NAME_SHOWN)}>"
+        name = redacted(name, secrets)
+        if name == REDACTED:  # escapes (%38) spelling a run of it: no kind told either
+            return REDACTED
+        # Again once shown: its cleaning may join what the whole name kept apart.
+        return redacted(f"<path {shown(name, _NAME_SHOWN)}>", secrets)
+    return redacted(_kind_of_other(value), secrets) if secrets else _kind_of_other(value)
+
+
+def _kind_of_other(value: object) -> str:
+    """What kind of image argument, not a path, was given, without its content."""
     if isinstance(value, str):
         stripped = value.strip()
         if looks_like_web_url(stripped[:4096]):
@@ -117,10 +156,5 @@ def _image_kind(value: object) -> str:
             return f"<url {redact_url(stripped[:4096])[:120]}>"
         if stripped[:5].lower() == "data:":
             return f"<data: URI, {len(value)} characters>"
-        # The resolvers' own verdict: base64 text (whose alphabet has "/") is no path.
-        kind, normalised, _ = kind_of(value)
-        if kind == "path":
-            # A token pasted as the image's name stays out of history (masked, as in errors).
-            return f"<path {shown(os.path.basename(normalised), 60)}>"
         return f"<text, {len(value)} characters>"
     return f"<{type(value).__name__}>"

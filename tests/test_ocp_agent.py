@@ -517,3 +517,44 @@ def test_a_tool_that_is_no_users_set_photo_is_refused_naming_what_to_give(
     agent = ocp_agent_library.OCPAgent(enable_cache=False)
     with pytest.raises(TypeError, match=r"takes a UsersSetPhoto .*not str"):
         register(agent, tool="xoxp-not-a-tool")  # type: ignore[arg-type]
+
+
+@pytest.mark.blocking_by_design
+async def test_a_tokens_long_encoded_form_as_the_image_name_reaches_no_later_request(
+    ocp_agent_library: Any, slack_emulator: RunningEmulator, home: Path
+) -> None:
+    """The history showed a path's name cut to 60 characters, then redacted: the token's
+    base64 (104 characters) or hex, cut short, was found by no redaction, and its first 45
+    bytes travelled in the OCP-Session header of every later request."""
+    agent = ocp_agent_library.OCPAgent(enable_cache=False)
+    agent.register_api(
+        "slack",
+        spec_url=str(OPENAPI),
+        base_url=slack_emulator.base_url,
+        headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
+    )
+    register(agent, base_url=slack_emulator.base_url, environ={})
+    token = CANARY_TOKEN.encode()
+    names = [
+        base64.b64encode(token).decode() + ".png",
+        base64.urlsafe_b64encode(token).decode() + ".png",
+        token.hex() + ".png",
+    ]
+    for name in names:
+        with pytest.raises(InvalidArguments):
+            await agent.call_tool("usersSetPhoto", {"image": name})
+    agent.call_tool("usersProfileGet", {"token": "xoxp-0-placeholder-for-the-generic-check"})
+
+    sent = json.dumps(session_history(slack_emulator, "/api/users.profile.get"))
+    kept = json.dumps(agent.context.to_dict(), default=str)
+    shown_names = [
+        entry["metadata"]["parameters"]["image"]
+        for entry in agent.context.history
+        if entry["action"] == "tool_call:usersSetPhoto"
+    ]
+    assert len(shown_names) == len(names)
+    assert all(name.startswith("<path ") and "[redacted]" in name for name in shown_names)
+    for name in names:
+        start = name[:24]  # the token's first characters, encoded
+        assert start not in sent
+        assert start not in kept
