@@ -156,3 +156,29 @@ def test_paths_from_the_environment_may_start_with_a_tilde(
     assert stat.S_IMODE((home / "photo_app.db").stat().st_mode) == 0o600
     assert app.images.folder == (home / "portraits").resolve()  # type: ignore[attr-defined]
     assert not (tmp_path / "~").exists()
+
+
+def test_the_names_offered_tell_nothing_of_where_a_link_in_the_folder_leads(
+    tmp_path: Path,
+) -> None:
+    """The app's image names were its folder's entries that ``is_file()``: a link in the
+    folder was listed when its far end, outside, was a file, and left out when it was
+    nothing or a folder, so anyone who could put a link there learnt, by asking the app,
+    what exists outside it. A link leading out is now never an image of the app's (the
+    tool refuses it too); a link that stays inside still is."""
+    from ocp_users_photo.examples.bolt_photo_app import ImageNotAvailable, OwnImages
+
+    folder, outside = tmp_path / "images", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"x")
+    (outside / "folder").mkdir()
+    (folder / "me.png").write_bytes(b"x")
+    (folder / "again.png").symlink_to("me.png")
+    for far_end in ("secret", "nothing", "folder"):
+        (folder / f"{far_end}.png").symlink_to(f"../outside/{far_end}")
+    images = OwnImages(folder)
+    assert images.names() == ["again.png", "me.png"]
+    with pytest.raises(ImageNotAvailable) as refused:
+        asyncio.run(images.image_for("secret"))
+    assert str(refused.value).endswith("the app has: again.png, me.png")

@@ -537,3 +537,22 @@ def test_an_empty_image_root_is_refused_not_taken_as_the_working_directory(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "an image root is empty" in done.stderr, done.stderr
     assert "Checked:" not in done.stdout, done.stdout
+
+
+def test_a_socket_is_told_it_is_no_regular_file(tmp_path: Path) -> None:
+    """A Unix socket in a root was told it "cannot be resolved (No such device or address)":
+    the path resolves, and what is there is no file, as a FIFO is told."""
+    import socket
+
+    root = tmp_path.resolve()
+    listening = socket.socket(socket.AF_UNIX)
+    try:
+        listening.bind(str(root / "me.png"))
+        for roots in ((root,), None):
+            source, problems = open_confined(str(root / "me.png"), roots, 1024)
+            assert source is None
+            assert [found.message for found in problems] == [
+                f"image path {str(root / 'me.png')!r} is not a regular file: give an image file"
+            ]
+    finally:
+        listening.close()

@@ -635,3 +635,58 @@ def test_a_link_to_a_folder_above_the_root_is_nothing_there_as_one_elsewhere_is(
     source, problems = open_confined("L", (root,), 10**6)
     assert source is None
     assert "through a link on its way" in problems[0].message
+
+
+async def test_a_root_removed_since_it_was_given_is_said_to_be_gone(tmp_path: Path) -> None:
+    """A root removed under a running tool (an MCP server's folder, cleaned away) told the
+    model "no file at NAME ... give the path of an existing file": every name it tried got
+    the same, and no name could help. The folder's being gone is said, with what works."""
+    root = (tmp_path / "shared" / "Downloads").resolve()
+    root.mkdir(parents=True)
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", image_roots=[root], environ={}
+    ) as tool:
+        for removed in (root, root.parent):  # the folder, then the one holding it too
+            removed.rmdir()
+            for named in ("me.png", str(root / "me.png")):
+                result = await tool.run({"image": named})
+                assert result["ok"] is False
+                message = result["problems"][0]["message"]
+                assert message.startswith(
+                    f"the image folder {str(root)!r} does not exist any more"
+                ), message
+                assert "base64 text or a data: URI" in message
+        root.mkdir(parents=True)
+        (root / "me.png").write_bytes(b"not an image")
+        result = await tool.run({"image": "me.png"})
+        assert "does not exist" not in result["problems"][0]["message"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="Linux's /proc tells the path")
+def test_a_file_too_deep_to_be_told_back_is_not_said_to_be_through_a_link(
+    root: Path,
+) -> None:
+    """A file in the root, reached through links that stay in it, whose full path is longer
+    than /proc tells back (a page): refused as "outside ... through a link on its way",
+    untrue and no help. It is still refused (where it is cannot be checked), saying why."""
+    folder = os.open(root, os.O_RDONLY)
+    names = ["d" * 200] * 22
+    try:
+        for name in names:
+            os.mkdir(name, dir_fd=folder)
+            inner = os.open(name, os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        written = os.open("me.png", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=folder)
+        os.write(written, make_image())
+        os.close(written)
+    finally:
+        os.close(folder)
+    (root / "a").symlink_to("/".join(names[:11]))
+    os.symlink("/".join(names[11:]), root / "a" / "b")
+    source, problems = open_confined("a/b/me.png", (root,), 10**6)
+    assert source is None
+    message = problems[0].message
+    assert "through a link" not in message, message
+    assert "full path is too long (4096 bytes or more)" in message
+    assert "move the file to a folder with a shorter path" in message

@@ -45,6 +45,8 @@ import anyio.to_thread
 
 from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.home_paths import home_expanded
+from ocp_users_photo.images.beneath import can_open_beneath, file_beneath
+from ocp_users_photo.images.paths import path_exists
 from ocp_users_photo.private_folders import make_private_folders
 
 try:
@@ -131,8 +133,17 @@ class OwnImages:
         return sorted(
             path.name
             for path in self.folder.iterdir()
-            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+            if path.suffix.lower() in IMAGE_SUFFIXES and self._a_file_inside(path)
         )
+
+    def _a_file_inside(self, path: Path) -> bool:
+        """A file the tool would open: a link leading out is no image of the app's, whatever
+        is at its far end (listed only when that was a file, the names told anyone who
+        could put a link in the folder what exists outside it)."""
+        roots = (self.folder,)
+        if can_open_beneath():
+            return file_beneath(str(path), roots)
+        return path_exists(str(path), roots) and path.is_file()
 
     async def image_for(self, requested: str) -> str:
         wanted = requested.strip()

@@ -38,6 +38,7 @@ __all__ = [
     "Missing",
     "can_open_beneath",
     "exists_beneath",
+    "file_beneath",
     "inside_roots",
     "open_beneath",
 ]
@@ -112,6 +113,18 @@ def open_beneath(named: str, roots: Sequence[Path], flags: int) -> tuple[int, st
 def exists_beneath(named: str, roots: Sequence[Path]) -> bool:
     """Whether ``named`` is something inside the roots, reached as ``open_beneath`` reaches it
     (a way out and back in is nothing there: what lies outside decides nothing)."""
+    return _found_beneath(named, roots) is not None
+
+
+def file_beneath(named: str, roots: Sequence[Path]) -> bool:
+    """Whether ``named`` is a regular file inside the roots, reached as ``open_beneath``
+    reaches it: told by the one walk, so a link swapped meanwhile tells nothing of outside."""
+    status = _found_beneath(named, roots)
+    return status is not None and stat.S_ISREG(status.st_mode)
+
+
+def _found_beneath(named: str, roots: Sequence[Path]) -> os.stat_result | None:
+    """What ``named`` is inside the roots (its links followed by the walk), else None."""
 
     def looked_at(name: str, folder: int) -> os.stat_result:
         status = os.stat(name, dir_fd=folder, follow_symlinks=False)
@@ -120,12 +133,12 @@ def exists_beneath(named: str, roots: Sequence[Path]) -> bool:
         return status
 
     try:
-        _, found = _walk(named, roots, looked_at, os.fstat)
+        status, found = _walk(named, roots, looked_at, os.fstat)
     except (LeadsOut, OSError, ValueError):
-        return False
+        return None
     # A folder on the way to a root (a link in one to "..", to "/") is no place inside one:
     # the open refuses it as a link leading out, and so nothing is there.
-    return inside_roots(found, roots)
+    return status if inside_roots(found, roots) else None
 
 
 def _walk(

@@ -53,6 +53,8 @@ from ocp_users_photo.sizes import byte_limit, byte_size
 # Larger files stay open and stream.
 READ_WHOLE_BYTES: Final = 1280 * 1024
 _GROWN_PIECE_BYTES: Final = 64 * 1024
+# The longest path Linux tells back for an open file (/proc/self/fd: a page, its NUL included).
+_PATH_MAX_BYTES: Final = 4096
 _OPEN_FLAGS: Final = (
     os.O_RDONLY
     | getattr(os, "O_NONBLOCK", 0)
@@ -218,6 +220,9 @@ def open_confined(
     except (OSError, ValueError) as error:
         if beneath:
             # Every step was inside the roots (open_beneath): what failed is said.
+            gone = _root_gone(error, image_roots or ())
+            if gone is not None:
+                return None, [gone]
             return None, [_not_opened(error, shown_path, named, expanded, text, image_roots)]
         if image_roots is not None and not _really_inside(named, image_roots):
             # A link swapped in since the check above: what is at its far end (a folder,
@@ -232,6 +237,32 @@ def open_confined(
     if source is None:
         os.close(descriptor)
     return source, problems
+
+
+def _root_gone(error: OSError | ValueError, image_roots: Sequence[Path]) -> Problem | None:
+    """The image folder, or a folder holding it, missing where the walk looked (removed since
+    it was given): said so, since "no file at" asked for another name, which none could answer."""
+    where = getattr(error, "missing", None)
+    if not isinstance(error, FileNotFoundError) or not isinstance(where, Missing):
+        return None
+    missing = os.path.normcase(os.path.join(where.folder, where.name))
+    for root in image_roots:
+        folded = os.path.normcase(os.fspath(root))
+        if folded == missing or folded.startswith(missing.rstrip(os.sep) + os.sep):
+            shown = _for_message(os.fspath(root))
+            return Problem(
+                IMAGE_PATH,
+                f"the image folder {shown!r} does not exist any more (removed since it was "
+                "given): create it again and put the image in it, or give another folder "
+                "(image_roots= in Python, --image-root for the command line and the MCP "
+                "server); bytes, base64 text and data: URIs work as they are",
+                model_message=(
+                    f"the image folder {shown!r} does not exist any more, so no image path "
+                    "can be read: send the image as base64 text or a data: URI instead, or "
+                    "ask the person to create that folder again and put the image in it"
+                ),
+            )
+    return None
 
 
 class _Refused(Exception):
@@ -331,6 +362,10 @@ def _not_opened(
         )
     if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
         return problem(f"no file at {shown_path!r}: a folder on its way is a file")
+    if isinstance(error, OSError) and error.errno == errno.ENXIO:
+        # The open of a socket (or of a device with no driver) fails so: it was found, and
+        # is what a FIFO is told it is, not a path that "cannot be resolved".
+        return problem(f"image path {shown_path!r} is not a regular file: give an image file")
     if isinstance(error, PermissionError):
         return problem(
             f"image path {shown_path!r} cannot be opened ({reason(error)}): give the path of "
@@ -395,6 +430,15 @@ def _checked_handle(
     # checks must not tell what is at its far end (a folder, a device).
     real = real_path_of(descriptor, status, named)
     if image_roots is not None and (real is None or not _inside(real, image_roots)):
+        if real is None and _too_long_to_read_back(named, image_roots):
+            return None, [
+                problem(
+                    f"image path {shown_path!r} leads to a file whose full path is too long "
+                    f"({_PATH_MAX_BYTES} bytes or more) for the system to tell where the opened "
+                    "file is, so it cannot be checked to lie in the image folders: move the "
+                    "file to a folder with a shorter path"
+                )
+            ]
         # Written inside (checked first): a link on its way leads out.
         return None, [_outside(shown_path, image_roots, by_a_link=True)]
     if stat.S_ISDIR(status.st_mode):
@@ -447,6 +491,18 @@ def _checked_handle(
     # A file whose close on the loop never waits for a read in a worker thread.
     file = DeferredCloseFile(io.FileIO(descriptor, "rb"))
     return ImageSource(label=name, filename_stem=stem, byte_count=status.st_size, file=file), []
+
+
+def _too_long_to_read_back(found: str, image_roots: Sequence[Path]) -> bool:
+    """Whether ``found``, where the walk in the roots opened a file, is inside them and too
+    long for /proc to tell back (its readlink fails past a page): no link led out, so
+    "through a link on its way" would be untrue, and the file is refused all the same."""
+    if not can_open_beneath() or not _inside(found, image_roots):
+        return False
+    try:
+        return len(os.fsencode(found)) >= _PATH_MAX_BYTES
+    except (UnicodeError, ValueError):
+        return False
 
 
 def _holds_a_byte(descriptor: int) -> bool:
