@@ -279,7 +279,7 @@ def secret_runs(secret: str, length: int = SECRET_RUN_CHARS) -> list[str]:
 # Far past any Slack token (a rotating one is some 150 characters), yet under the header
 # size servers take (8 KiB and more): a longer value is a paste gone wrong, which Slack's
 # front end would refuse as a malformed request, and the advice then blamed the address.
-_MAX_TOKEN_CHARS: Final = 4096
+MAX_TOKEN_CHARS: Final = 4096
 # Slack's client ids: two runs of digits joined by a dot (1234567890.1234567890).
 _CLIENT_ID_SHAPE: Final = re.compile(r"[0-9]{1,32}\.[0-9]{1,32}")
 
@@ -372,7 +372,7 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
         ]
     if not value:
         return None, [Problem(path, f"the token from {origin} is empty: give a user token")]
-    if len(value) > _MAX_TOKEN_CHARS:
+    if len(value) > MAX_TOKEN_CHARS:
         return None, [
             Problem(
                 path,

@@ -1210,7 +1210,8 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
         raise ValueError(f"{name} must be a number of seconds, got {describe_value(value)}")
     if seconds < 0 or (seconds == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "more than 0"
-        raise ValueError(f"{name} must be {bound} seconds, got {value!r}")
+        # Said as above: -(10**300) is a float, yet quoted whole it was 301 digits.
+        raise ValueError(f"{name} must be {bound} seconds, got {describe_value(value)}")
 
 
 async def _token_of(source: TokenSource, person: ActingPerson | None) -> SlackToken:

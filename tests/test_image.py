@@ -240,6 +240,24 @@ def test_limits_no_image_can_meet_are_refused_when_made(fields: dict[str, int], 
         ImageLimits(**fields)
 
 
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"max_side": 10**400}, "ImageLimits max_side is a 1329-bit integer, past any image"),
+        ({"max_bytes": -(10**5000)}, "max_bytes must be a whole number of 1 or more, got a "),
+        ({"max_frames": 2**53}, "give at most 9007199254740991"),
+    ],
+)
+def test_limits_past_any_image_are_refused_naming_the_field(
+    fields: dict[str, int], said: str
+) -> None:
+    """Taken, a max_side of 10**400 broke the tool's description (OverflowError); a number
+    of 5,000 digits raised Python's int-to-text error, which names no field."""
+    with pytest.raises(ValueError, match=said) as refused:
+        ImageLimits(**fields)
+    assert len(str(refused.value)) < 200
+
+
 @pytest.mark.parametrize("size", [(2049, 1024), (2050, 1024), (1024, 2050)])
 async def test_an_image_that_scales_to_512_is_sent_scaled(
     checker: UsersSetPhoto, size: tuple[int, int]

@@ -459,6 +459,50 @@ async def test_a_refreshed_token_holding_a_line_break_is_refused_not_saved_and_s
     assert saved.user_token == first.user_token
 
 
+async def test_a_refreshed_token_too_long_for_any_door_is_said_so_not_as_odd_characters(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """A 4,102-character access token is refused as every door refuses it: the reason said
+    it held spaces, control or non-ASCII characters, and it held none."""
+    first = await install(emulator, store, ALICE.user_id)
+    clock = Clock(offset=LIFETIME - 10)  # too close to its end to be used
+    source = source_for(emulator, store, clock)
+    reply = refresh_answer(access_token="xoxe.xoxp-1-" + "a" * 4090)
+    async with source, UsersSetPhoto(source, base_url=emulator.base_url, environ={}) as tool:
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        result = await tool.acting_as(team_id=TEAM_ID, user_id=ALICE.user_id).run(
+            {"image": portrait()}
+        )
+    assert result["ok"] is False
+    assert "its access token is 4102 characters long, longer than any token" in result["message"]
+    assert "spaces, control" not in result["message"]
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_token == first.user_token
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"max_retries": -1}, "max_retries must be a whole number 0 or more, got -1"),
+        ({"timeout": 0}, "timeout must be more than 0 seconds, got 0"),
+        ({"timeout": -1}, "timeout must be more than 0 seconds, got -1"),
+        ({"timeout": float("nan")}, "timeout must be more than 0 seconds, got nan"),
+        ({"refresh_margin": 10**400}, "refresh_margin must be 0 or more seconds, got a 1329"),
+    ],
+    ids=["max_retries=-1", "timeout=0", "timeout=-1", "timeout=nan", "refresh_margin=10**400"],
+)
+def test_a_source_setting_no_refresh_can_keep_is_refused_when_made(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, setting: dict[str, Any], said: str
+) -> None:
+    """As the tool refuses its own: taken, max_retries=-1 raised an AssertionError at the
+    first refresh, a timeout of 0, -1 or NaN failed every refresh as "try again in a few
+    minutes", and a refresh_margin of 10**400 raised OverflowError naming no setting."""
+    with pytest.raises(ValueError, match=said):
+        source_for(emulator, store, **setting)
+    assert not emulator.requests.for_path("/api/oauth.v2.access")
+
+
 @pytest.mark.parametrize(
     ("expires_in", "seconds"),
     [

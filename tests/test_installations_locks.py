@@ -202,6 +202,39 @@ def test_the_shared_lock_follows_the_store(tmp_path: Path) -> None:
     assert repr(SingleProcessRefreshLock()) == "SingleProcessRefreshLock()"
 
 
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"lease_seconds": float("nan")}, "lease_seconds must be a number of seconds above 0"),
+        ({"lease_seconds": 10**400}, "lease_seconds must be .* got a 1329-bit integer"),
+        ({"wait_seconds": float("nan")}, "wait_seconds must be a number of seconds above 0"),
+    ],
+    ids=["lease_seconds=nan", "lease_seconds=10**400", "wait_seconds=nan"],
+)
+def test_a_lease_setting_no_lock_can_keep_is_refused_naming_it(
+    tmp_path: Path, setting: dict[str, float], said: str
+) -> None:
+    """As the tool's seconds: a lease of NaN was taken, and every refresh failed as the
+    store's fault (IntegrityError, its expires_at NULL); 10**400 raised OverflowError."""
+    with pytest.raises(ValueError, match=said):
+        SQLiteRefreshLock(tmp_path / "locks.db", **setting)
+    assert not (tmp_path / "locks.db").exists()
+
+
+def test_a_postgres_lock_waiting_nan_seconds_is_refused_naming_it() -> None:
+    """wait_seconds=NaN was taken (NaN <= 0 is false): held by another process, the lock
+    was waited for without end, no elapsed time being ever past NaN."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    # Never connected: the refusal comes when the lock is made.
+    engine = sqlalchemy.create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")
+    with pytest.raises(ValueError, match="wait_seconds must be a number of seconds above 0"):
+        PostgresRefreshLock(engine, wait_seconds=float("nan"))
+    engine.dispose()
+
+
 async def test_postgres_advisory_locks_exclude_per_key(postgres_url: str) -> None:
     import sqlalchemy
 

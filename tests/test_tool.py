@@ -188,6 +188,8 @@ async def test_a_token_argument_overrides_the_configured_token(
         # Past a float's reach: OverflowError ('int too large to convert to float'), which
         # named no setting; pydantic_ai_toolset's own timeout check said so already.
         ({"timeout": 10**400}, "timeout must be a number of seconds, got a 1329-bit integer"),
+        # Within a float's reach, below 0: quoted whole (301 digits) by the second check.
+        ({"timeout": -(10**300)}, "timeout must be more than 0 seconds, got a 997-bit integer"),
         ({"max_retries": -1}, "max_retries must be a whole number"),
         ({"max_retries": True}, "max_retries must be a whole number"),
         (

@@ -376,6 +376,26 @@ async def test_restore_of_a_number_past_every_entry_is_refused_as_the_models_doo
     assert not emulator.requests.for_path("/api/users.setPhoto")
 
 
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"busy_timeout": 10**400}, "busy_timeout must be a number of seconds above 0, got a "),
+        ({"lease_seconds": 10**400}, "lease_seconds must be a number of seconds above 0, got a "),
+        ({"max_entries": -(10**5000)}, "max_entries must be a whole number of at least 2, got a"),
+    ],
+    ids=["busy_timeout-10**400", "lease_seconds-10**400", "max_entries--10**5000"],
+)
+def test_a_history_setting_past_any_number_is_refused_naming_it(
+    tmp_path: Path, setting: dict[str, int], said: str
+) -> None:
+    """As the tool's own seconds: 10**400 raised OverflowError (int to float) and 5,000
+    digits Python's int-to-text ValueError, neither naming the setting to mend."""
+    with pytest.raises(ValueError, match=said) as refused:
+        PhotoHistory(tmp_path / "history.sqlite3", **setting)
+    assert len(str(refused.value)) < 200
+    assert not list(tmp_path.iterdir())
+
+
 class _HeldBeforeKeeping(CallObserver):
     """Holds a change after its checks, before the keeper (told last) keeps its photo."""
 

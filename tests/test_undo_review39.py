@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from ocp_users_photo.emulator import Fault, RunningEmulator
+from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.undo import shown_photo
 from ocp_users_photo.undo.shown_whole import shown_whole
 from tests.test_image import png_declaring
@@ -65,3 +66,18 @@ async def test_a_small_square_declaring_more_than_slack_shows_is_never_decoded(
 
 def test_a_square_past_pillows_bound_is_not_alike() -> None:
     assert shown_whole(RED, png_declaring(20000, 20000)) is False
+
+
+async def test_a_tool_with_the_largest_sides_limits_allow_still_reads_the_small_square(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """ImageLimits takes a max_side up to 2**53 - 1; the small square's limits, made from it
+    here, squared it past that bound: ImageLimits' own ValueError ended the change."""
+    limits = ImageLimits(max_side=10**8, max_declared_side=10**8)
+    profile = await photo_whose_original_is(emulator, RED)
+    small_square_served(emulator, profile, RED)
+    async with history_tool(emulator, tmp_path / "history.sqlite3", limits=limits) as tool:
+        result = await tool.run({"image": GREEN})
+        assert result["ok"] is True, result
+        (kept,) = await tool.history()
+    assert kept.byte_count == len(RED)

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from ocp_users_photo.arguments import describe_value
+
+# The largest value of a field: far past any image or file, yet a float's exact integer
+# (the description divides max_side by min_side) and said in 16 digits.
+MAX_LIMIT: Final = 2**53 - 1
+
 
 @dataclass(frozen=True)
 class ImageLimits:
@@ -37,7 +43,15 @@ class ImageLimits:
         for name, value in vars(self).items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(
-                    f"ImageLimits {name} must be a whole number of 1 or more, got {value!r}"
+                    f"ImageLimits {name} must be a whole number of 1 or more, got "
+                    f"{describe_value(value)}"
+                )
+            if value > MAX_LIMIT:
+                # Taken, 10**400 broke the tool's description (OverflowError, max_side over
+                # min_side as a float) and put hundreds of digits before the model.
+                raise ValueError(
+                    f"ImageLimits {name} is {describe_value(value)}, past any image or file: "
+                    f"give at most {MAX_LIMIT}"
                 )
         if self.min_side > self.max_side:
             raise ValueError(

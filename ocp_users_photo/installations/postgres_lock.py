@@ -27,7 +27,7 @@ except ModuleNotFoundError as missing:  # the [postgres] extra is not installed
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ocp_users_photo.installations.refresh_locks import take_polling
+from ocp_users_photo.installations.refresh_locks import check_lock_seconds, take_polling
 from ocp_users_photo.installations.store_access import shown_url
 
 # Keeps this package's advisory lock ids apart from other users of the same server.
@@ -64,8 +64,7 @@ class PostgresRefreshLock:
             raise ValueError(
                 f"PostgresRefreshLock needs a PostgreSQL engine, not {engine.dialect.name}"
             )
-        if wait_seconds <= 0 or poll_seconds <= 0:
-            raise ValueError("wait_seconds and poll_seconds must be above 0")
+        check_lock_seconds(wait_seconds=wait_seconds, poll_seconds=poll_seconds)
         self._engine = engine
         self.wait_seconds = float(wait_seconds)
         self._poll_seconds = poll_seconds

@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk.oauth.installation_store import Installation
 
 from ocp_users_photo.credentials import (
+    MAX_TOKEN_CHARS,
     ClientCredentials,
     SecretTexts,
     SlackToken,
@@ -197,6 +198,9 @@ def _new_tokens(body: Mapping[str, Any]) -> tuple[SlackToken, SlackToken, int] |
         return "it is not a user token"
     if not isinstance(access_token, str) or token_kind(access_token) != "user":
         return "no user access token in it"
+    if len(access_token) > MAX_TOKEN_CHARS:
+        # Refused as every door refuses it; said as what it is, not as characters it lacks.
+        return f"its access token is {len(access_token)} characters long, longer than any token"
     if check_token_text(access_token, origin="the refresh")[1]:
         return "its access token holds spaces, control or non-ASCII characters"
     if not isinstance(refresh_token, str) or not refresh_token:

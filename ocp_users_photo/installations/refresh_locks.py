@@ -19,12 +19,14 @@ from typing import Protocol, runtime_checkable
 
 import anyio.to_thread
 
+from ocp_users_photo.arguments import describe_value
 from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.store_access import (
     AnyInstallationStore,
     AsyncStoreInThreads,
     beneath_cache,
 )
+from ocp_users_photo.slack.deadlines import finite_seconds
 
 
 class LockNotTaken(Exception):
@@ -33,6 +35,20 @@ class LockNotTaken(Exception):
     def __init__(self, waited_seconds: float) -> None:
         super().__init__(f"the refresh lock was not free within {waited_seconds:g} s")
         self.waited_seconds = waited_seconds
+
+
+def check_lock_seconds(**settings: object) -> None:
+    """Each lock's settings in seconds as the tool checks its own (finite_seconds): taken, a
+    lease of NaN failed the refresh as a database fault (IntegrityError), and one of 10**400
+    raised OverflowError naming no setting. A None (wait_seconds unset) is the default's."""
+    for name, value in settings.items():
+        if value is None and name == "wait_seconds":
+            continue
+        seconds = finite_seconds(value)
+        if seconds is None or seconds <= 0:
+            raise ValueError(
+                f"{name} must be a number of seconds above 0, got {describe_value(value)}"
+            )
 
 
 async def take_polling(

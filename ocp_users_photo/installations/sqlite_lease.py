@@ -22,7 +22,7 @@ from typing import Final
 
 import anyio.to_thread
 
-from ocp_users_photo.installations.refresh_locks import take_polling
+from ocp_users_photo.installations.refresh_locks import check_lock_seconds, take_polling
 from ocp_users_photo.installations.sqlite_file import refuse_non_file
 from ocp_users_photo.sqlite_busy import is_busy
 
@@ -47,8 +47,12 @@ class SQLiteRefreshLock:
         busy_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if lease_seconds <= 0 or poll_seconds <= 0 or busy_timeout <= 0:
-            raise ValueError("lease_seconds, poll_seconds and busy_timeout must be above 0")
+        check_lock_seconds(
+            lease_seconds=lease_seconds,
+            wait_seconds=wait_seconds,
+            poll_seconds=poll_seconds,
+            busy_timeout=busy_timeout,
+        )
         self.database = os.fspath(database)
         self.lease_seconds = float(lease_seconds)
         # Waiting a little longer than a lease lets a dead holder's lease run out first.

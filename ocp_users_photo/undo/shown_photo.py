@@ -25,7 +25,7 @@ import anyio.to_thread
 from ocp_users_photo.errors import SlackApiError, UsersPhotoError
 from ocp_users_photo.images.byte_budget import Holding
 from ocp_users_photo.images.header import read_header
-from ocp_users_photo.images.limits import ImageLimits
+from ocp_users_photo.images.limits import MAX_LIMIT, ImageLimits
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.slack.deadlines import seconds_left, within_call
@@ -195,7 +195,8 @@ async def _shown_small(
         limits,
         max_bytes=_SMALL_SQUARE_BYTES,
         max_declared_side=limits.max_side,
-        max_declared_pixels=limits.max_side * limits.max_side,
+        # Within ImageLimits' own bound (a max_side past 94 million squares past it).
+        max_declared_pixels=min(limits.max_side * limits.max_side, MAX_LIMIT),
     )
     for key in _SMALL_SQUARES:
         shown = await _rendition(profile, key, session, small_limits, seconds, None)

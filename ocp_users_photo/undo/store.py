@@ -37,6 +37,7 @@ from typing import Any, Final, Literal, TypeVar, get_args
 
 import anyio.to_thread
 
+from ocp_users_photo.arguments import describe_value
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.crop import CropBox
 from ocp_users_photo.home_paths import home_expanded
@@ -44,7 +45,7 @@ from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import shown as shown_text
 from ocp_users_photo.safe_text import shown_path
-from ocp_users_photo.slack.deadlines import call_deadline, call_ends
+from ocp_users_photo.slack.deadlines import call_deadline, call_ends, finite_seconds
 from ocp_users_photo.undo.database import (
     check_read_only,
     default_history_path,
@@ -151,10 +152,16 @@ class PhotoHistory(AsyncClosing):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(
-                    f"{name} must be a whole number of at least {least}, got {value!r}"
+                    f"{name} must be a whole number of at least {least}, got "
+                    f"{describe_value(value)}"
                 )
-        if not busy_timeout > 0 or not lease_seconds > 0:
-            raise ValueError("busy_timeout and lease_seconds must be above 0 seconds")
+        for name, seconds in (("busy_timeout", busy_timeout), ("lease_seconds", lease_seconds)):
+            # finite_seconds, as every door's: 10**400 raised OverflowError naming neither.
+            finite = finite_seconds(seconds)
+            if finite is None or finite <= 0:
+                raise ValueError(
+                    f"{name} must be a number of seconds above 0, got {describe_value(seconds)}"
+                )
         self._given_path = home_expanded(path) if path is not None else None
         self.max_entries = max_entries
         self.max_bytes = max_bytes
