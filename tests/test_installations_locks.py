@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -274,6 +276,25 @@ async def test_a_postgres_lock_refuses_an_async_engine_when_made() -> None:
             PostgresRefreshLock(engine)
     finally:
         await engine.dispose()
+
+
+def test_the_postgres_lock_imports_without_sqlalchemys_asyncio_module() -> None:
+    """The lock is synchronous: telling an AsyncEngine apart must not import SQLAlchemy's
+    asyncio module, which raises ImportError without greenlet (SQLAlchemy 2.1 no longer
+    installs it)."""
+    script = (
+        "import sys; sys.modules['greenlet'] = None\n"
+        "import sqlalchemy\n"
+        "from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock\n"
+        "engine = sqlalchemy.create_engine('postgresql+psycopg://127.0.0.1:1/x')\n"
+        "PostgresRefreshLock(engine)\n"
+        "print('sqlalchemy.ext.asyncio' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 async def test_a_refresh_busy_message_names_the_person() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Final
 
@@ -25,7 +26,6 @@ try:
 except ModuleNotFoundError as missing:  # the [postgres] extra is not installed
     raise missing_extra("postgres", missing) from missing
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ocp_users_photo.installations.refresh_locks import check_lock_seconds, take_polling
 from ocp_users_photo.installations.store_access import shown_url
@@ -40,6 +40,13 @@ def advisory_key(key: str) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
+def _is_async_engine(engine: object) -> bool:
+    """Whether ``engine`` is SQLAlchemy's AsyncEngine, without importing its asyncio module
+    (it needs greenlet): none can have been made where that module is not loaded."""
+    asyncio_module = sys.modules.get("sqlalchemy.ext.asyncio")
+    return asyncio_module is not None and isinstance(engine, asyncio_module.AsyncEngine)
+
+
 class PostgresRefreshLock:
     """An advisory lock per installation key on the PostgreSQL server holding the store."""
 
@@ -50,7 +57,7 @@ class PostgresRefreshLock:
         wait_seconds: float = 90.0,
         poll_seconds: float = 0.02,
     ) -> None:
-        if isinstance(engine, AsyncEngine):
+        if _is_async_engine(engine):
             # Its connect() and execution_options() are coroutines: taken in a worker thread,
             # every refresh failed as "the store failed while taking the refresh lock
             # (AttributeError)", with advice about the database, not the engine.
