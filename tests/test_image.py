@@ -231,6 +231,8 @@ async def test_a_too_long_image_under_other_limits_is_told_their_own_ratio() -> 
     [
         ({"max_side": 0}, "ImageLimits max_side must be a whole number of 1 or more, got 0"),
         ({"min_side": 600, "max_side": 500}, "give a max_side of at least min_side"),
+        ({"max_declared_side": 300}, "refuse every image of min_side 512: give at least 512"),
+        ({"max_declared_pixels": 1000}, "give at least 512 and 262144"),
     ],
 )
 def test_limits_no_image_can_meet_are_refused_when_made(fields: dict[str, int], said: str) -> None:

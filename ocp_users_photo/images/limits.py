@@ -38,8 +38,9 @@ class ImageLimits:
     max_bytes: int = 32 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        """Refused when made: a max_side of 0 sent a 1x1 image, and a min_side over
-        max_side a square under the least side it promised, each without a word."""
+        """Refused when made: a max_side of 0 sent a 1x1 image, a min_side over max_side
+        a square under the least side it promised, each without a word, and caps on what a
+        header declares under min_side refused every image big enough to send."""
         for name, value in vars(self).items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(
@@ -57,6 +58,14 @@ class ImageLimits:
             raise ValueError(
                 f"ImageLimits min_side {self.min_side} is over max_side {self.max_side}: give "
                 f"a max_side of at least min_side (Slack's are 512 and 1024)"
+            )
+        least = self.min_side
+        if self.max_declared_side < least or self.max_declared_pixels < least * least:
+            # Every image big enough to send would be refused as declaring too much.
+            raise ValueError(
+                f"ImageLimits max_declared_side {self.max_declared_side} and "
+                f"max_declared_pixels {self.max_declared_pixels} refuse every image of "
+                f"min_side {least}: give at least {least} and {least * least}"
             )
 
 
