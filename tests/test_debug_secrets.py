@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from ocp_users_photo import UsersPhotoError, UsersSetPhoto
+from ocp_users_photo import ImageLimits, UsersPhotoError, UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator, run_emulator
+from ocp_users_photo.undo import KeptPhotoUnusable
 from tests.conftest import CANARY_TOKEN, inject, make_image
 from tests.installation_helpers import (
     CLIENT_SECRET,
@@ -228,3 +229,82 @@ async def test_an_error_reporters_event_with_its_defaults_holds_no_secret(
     assert all(secrets)
     for secret in secrets:
         assert secret not in reported
+
+
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("scenario", ["a slack refusal", "a dropped connection"])
+async def test_a_failed_calls_traceback_locals_hold_no_image_bytes(
+    scenario: str, stack: str, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The caller gave a path; the photo sent is the tool's own conversion of it (a larger
+    image scaled down). Its bytes, a repr four times their size, were in client.py's
+    `files` (FilePart's repr): a 3 MB photo made an 8.6 MB line in every report."""
+    (tmp_path / "wide.png").write_bytes(make_image((3000, 3000)))
+    inject(emulator, *SCENARIOS[scenario])
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
+        image_roots=[tmp_path],
+        retry_backoff=0.01,
+    ) as tool:
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.call({"image": str(tmp_path / "wide.png")})
+    rendered = rendered_with_locals(raised.value)
+    assert "FilePart(" in rendered  # the part was a local of a frame shown
+    assert "\\x89PNG" not in rendered
+
+
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("scenario", ["a slack refusal", "a dropped connection"])
+async def test_a_failed_undos_traceback_locals_hold_no_kept_photo(
+    scenario: str, stack: str, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The photo an undo puts back is read from the history file: restore.py's `found`
+    held its bytes while the change went to Slack, and a failed undo's traceback showed
+    them with that frame's locals."""
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={"OCP_USERS_PHOTO_HTTP_STACK": stack},
+        keep_previous=True,
+        photo_history=tmp_path / "history.sqlite3",
+        retry_backoff=0.01,
+    ) as tool:
+        await tool.call({"image": make_image((600, 600))})
+        await tool.call({"image": make_image((700, 700))})  # keeps the 600x600 one
+        inject(emulator, *SCENARIOS[scenario])
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.undo()
+    rendered = rendered_with_locals(raised.value)
+    assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
+    assert "\\x89PNG" not in rendered
+
+
+async def test_a_kept_photo_refused_by_the_image_checks_is_not_in_the_traceback_locals(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Over the host's limits now, the kept photo is refused before anything is sent
+    (KeptPhotoUnusable): restore.py's `found`, `data` and `arguments` held it whole."""
+    history = tmp_path / "history.sqlite3"
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        keep_previous=True,
+        photo_history=history,
+    ) as tool:
+        await tool.call({"image": make_image((600, 600))})
+        await tool.call({"image": make_image((700, 700))})  # keeps the 600x600 one
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=history,
+        limits=ImageLimits(max_bytes=1000),
+    ) as tool:
+        with pytest.raises(KeptPhotoUnusable) as refused:
+            await tool.undo()
+    rendered = rendered_with_locals(refused.value)
+    assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
+    assert "\\x89PNG" not in rendered

@@ -26,7 +26,7 @@ import re
 import stat
 import threading
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 from urllib.parse import urlencode
 
@@ -61,7 +61,9 @@ class FilePart:
 
     filename: str
     content_type: str
-    content: bytes | BinaryIO
+    # Never in a repr: a traceback's locals (an error reporter's, capture_locals) would
+    # print the photo whole, the tool's own conversion of it too, at four times its size.
+    content: bytes | BinaryIO = field(repr=False)
     size: int | None = None
 
     def __post_init__(self) -> None:

@@ -269,7 +269,8 @@ async def _chosen_and_sent(
                 )
             # One call for the observers, announced once: an undo that chooses again (its
             # first choice dropped, StaleUndoEntry) goes on as the call they heard start.
-            call = call or _call_info(tool, found[0])
+            kept = found[0]
+            call = call or _call_info(tool, kept)
             change, send, close = await _change_of(
                 tool,
                 found,
@@ -278,7 +279,11 @@ async def _chosen_and_sent(
                 acting=(token, renew),
                 refused=refused,
             )
+            # The photo's bytes are the upload's now. Kept here, a failed change's traceback
+            # showed them whole with this frame's locals (an error reporter's, capture_locals).
+            del found
         except BaseException as error:
+            found = None  # its photo's bytes: not in the traceback's locals (below)
             if not announce and call is not None:
                 await _end_announced(watching, call, error)
             raise
@@ -289,7 +294,7 @@ async def _chosen_and_sent(
             continue
         finally:
             close()
-        return Restored(reply, found[0], change.kept.entry, change.kept.changed_nothing)
+        return Restored(reply, kept, change.kept.entry, change.kept.changed_nothing)
 
 
 async def _newest_once_turn_free(
@@ -363,6 +368,8 @@ async def _change_of(
     except TokenNotUsable:
         raise
     except InvalidArguments as refused_image:
+        # The photo refused is not shown whole with the traceback's locals either.
+        del found, data, arguments
         raise _cannot_be_sent(kept, refused_image, refused) from None
     change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
