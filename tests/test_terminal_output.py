@@ -167,6 +167,16 @@ def test_an_interrupt_after_the_upload_went_out_says_the_photo_may_be_set(
     assert "profile" in stderr or "history" in stderr, stderr
 
 
+def _status_lines(terminal: bytes) -> list[bytes]:
+    """Each status line as the terminal got it: what follows each '\\r\\x1b[K' up to the
+    next line end (a part starting with one is the answer, not a status)."""
+    return [
+        part.split(b"\r\n")[0]
+        for part in terminal.split(b"\r\x1b[K")
+        if part and not part.startswith(b"\r\n")
+    ]
+
+
 def test_the_status_line_fits_an_80_column_terminal(image: Path, tmp_path: Path) -> None:
     """A status line wider than the terminal wraps; '\\r\\x1b[K' then erases only its last
     row, and the rows above stay on screen above the answer (and above an error)."""
@@ -175,11 +185,7 @@ def test_the_status_line_fits_an_80_column_terminal(image: Path, tmp_path: Path)
     run = _OnTerminal("set", str(long_name), "--dry-run", env={}, columns=80)
     code, _, terminal = run.finish()
     assert code == 0
-    statuses = [
-        part.split(b"\r\n")[0]
-        for part in terminal.split(b"\r\x1b[K")
-        if part and not part.startswith(b"\r\n")
-    ]
+    statuses = _status_lines(terminal)
     assert statuses, terminal
     for status in statuses:
         assert len(status.decode()) < 80, f"{len(status.decode())} columns: {status!r}"
@@ -191,11 +197,7 @@ def test_the_status_line_fits_a_10_column_terminal(image: Path) -> None:
     run = _OnTerminal("set", str(image), "--dry-run", env={}, columns=10)
     code, _, terminal = run.finish()
     assert code == 0
-    statuses = [
-        part.split(b"\r\n")[0]
-        for part in terminal.split(b"\r\x1b[K")
-        if part and not part.startswith(b"\r\n")
-    ]
+    statuses = _status_lines(terminal)
     assert statuses, terminal
     assert any(status.startswith(b"c") for status in statuses), statuses
     for status in statuses:
