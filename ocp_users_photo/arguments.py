@@ -13,7 +13,7 @@ import math
 import numbers
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
@@ -43,7 +43,9 @@ class ParsedArguments:
     """The arguments after the spec-level checks: a token, the raw image value, a crop box."""
 
     token: SlackToken | None
-    image: object
+    # Never in a repr, as FilePart's content: a kept photo an undo puts back is the image
+    # here, and a traceback's locals (capture_locals) showed it whole.
+    image: object = field(repr=False)
     crop_box: CropBox | None
 
 

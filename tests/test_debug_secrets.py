@@ -308,3 +308,34 @@ async def test_a_kept_photo_refused_by_the_image_checks_is_not_in_the_traceback_
     rendered = rendered_with_locals(refused.value)
     assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
     assert "\\x89PNG" not in rendered
+
+
+async def test_an_undo_out_of_time_while_its_photo_is_read_keeps_no_photo_in_the_locals(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The call's deadline passing while the kept photo was being checked (a TransportError,
+    "the image was still being read"): restore.py's `found`, `data` and `arguments` held the
+    photo whole in the traceback's locals, as they did for a refusal before its mend."""
+    history = tmp_path / "history.sqlite3"
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        keep_previous=True,
+        photo_history=history,
+        deadline=2,
+    ) as tool:
+        await tool.call({"image": make_image((600, 600))})
+        await tool.call({"image": make_image((700, 700))})  # keeps the 600x600 one
+        never = asyncio.Event()
+
+        async def stalled(*_: object) -> Any:
+            await never.wait()  # ended by the call's deadline
+
+        tool._intake.resolve = stalled  # type: ignore[method-assign]
+        with pytest.raises(UsersPhotoError) as raised:
+            await tool.undo()
+    assert "still being" in str(raised.value), raised.value
+    rendered = rendered_with_locals(raised.value)
+    assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
+    assert "\\x89PNG" not in rendered

@@ -260,6 +260,17 @@ def test_limits_past_any_image_are_refused_naming_the_field(
     assert len(str(refused.value)) < 200
 
 
+def test_limits_every_field_at_its_bound_are_refused_asking_for_what_can_be_given() -> None:
+    """Every field at 2**53-1 was refused asking for a max_declared_pixels of min_side's
+    square, 32 digits, which the bound itself refuses: no value given could answer it."""
+    bound = 2**53 - 1
+    fields = {name: bound for name in vars(ImageLimits())}
+    with pytest.raises(ValueError, match=r"give a min_side of at most 94906265 ") as refused:
+        ImageLimits(**fields)
+    assert "81129638414606663681390495662081" not in str(refused.value)
+    ImageLimits(**{**fields, "min_side": 94906265})  # its square within the bound: taken
+
+
 @pytest.mark.parametrize("size", [(2049, 1024), (2050, 1024), (1024, 2050)])
 async def test_an_image_that_scales_to_512_is_sent_scaled(
     checker: UsersSetPhoto, size: tuple[int, int]

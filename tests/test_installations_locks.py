@@ -93,6 +93,24 @@ async def test_a_live_lease_held_too_long_is_lock_not_taken(tmp_path: Path) -> N
             pass
 
 
+async def test_a_pause_between_asks_longer_than_the_wait_still_ends_at_the_wait(
+    tmp_path: Path,
+) -> None:
+    """poll_seconds=1000 with wait_seconds=0.1: the first pause was the whole 1000 seconds
+    (the 0.25 s ceiling came after it), and the wait was looked at only then."""
+    database = tmp_path / "store.db"
+    plant_lease(database, "app|T1|U1", time.time() + 60)
+    lock = SQLiteRefreshLock(database, wait_seconds=0.1, poll_seconds=1000)
+
+    async def take() -> None:
+        async with lock.hold("app|T1|U1"):
+            pass
+
+    with pytest.raises(LockNotTaken):
+        # A guard, not a measure: it ends a wait that never looks at wait_seconds.
+        await asyncio.wait_for(take(), 30)
+
+
 async def test_a_store_file_busy_with_other_writers_is_waited_for_not_broken(
     tmp_path: Path,
 ) -> None:

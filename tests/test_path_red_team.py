@@ -690,3 +690,32 @@ def test_a_file_too_deep_to_be_told_back_is_not_said_to_be_through_a_link(
     assert "through a link" not in message, message
     assert "full path is too long (4096 bytes or more)" in message
     assert "move the file to a folder with a shorter path" in message
+
+
+async def test_a_root_replaced_by_a_file_is_said_to_be_no_folder_any_more(tmp_path: Path) -> None:
+    """A root (or a folder holding it) removed and a file put in its place told the model
+    "no file at NAME: a folder on its way is a file", as if the name it gave were wrong:
+    every name it tried got the same. The folder's being gone is said, with what works."""
+    root = (tmp_path / "shared" / "Downloads").resolve()
+    root.mkdir(parents=True)
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url="http://127.0.0.1:9/api", image_roots=[root], environ={}
+    ) as tool:
+        for replaced in (root, root.parent):  # the folder, then the one holding it
+            if replaced == root.parent:
+                root.unlink()
+            replaced.rmdir()
+            replaced.write_bytes(b"not a folder")
+            for named in ("me.png", str(root / "me.png")):
+                result = await tool.run({"image": named})
+                assert result["ok"] is False
+                message = result["problems"][0]["message"]
+                assert message.startswith(
+                    f"the image folder {str(root)!r} is no folder any more"
+                ), message
+                assert "base64 text or a data: URI" in message
+        root.parent.unlink()
+        (root / "sub").mkdir(parents=True)
+        (root / "sub" / "x").write_bytes(b"a file")
+        result = await tool.run({"image": "sub/x/me.png"})  # a name's own folder: its fault
+        assert "a folder on its way is a file" in result["problems"][0]["message"]

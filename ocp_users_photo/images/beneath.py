@@ -71,9 +71,10 @@ class LeadsOut(Exception):
 
 @dataclass(frozen=True)
 class Missing:
-    """Where a walk found no name: the folder it looked in (a real one, inside the roots or on
-    the way to one), the name, and whether that was the path's last name as given, not
-    one a link's text gave (a link leading nowhere is that link, not a misspelt name)."""
+    """Where a walk found no name, or a file where it went on as through a folder: the
+    folder it looked in (a real one, inside the roots or on the way to one), the name, and
+    whether that was the path's last name as given, not one a link's text gave (a link
+    leading nowhere is that link, not a misspelt name)."""
 
     folder: str
     name: str
@@ -178,7 +179,8 @@ def _walk(
                 if target is None:
                     rest = [left for left, _ in pending]
                     failed.filename = os.path.join(candidate, *rest)
-                    if failed.errno == errno.ENOENT:
+                    if failed.errno in (errno.ENOENT, errno.ENOTDIR):
+                        # ENOTDIR: a file where a folder was walked through (a root, even).
                         last = not pending and not from_a_link
                         failed.missing = Missing(path, name, last)  # type: ignore[attr-defined]
                     raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -60,6 +61,14 @@ class ImageLimits:
                 f"a max_side of at least min_side (Slack's are 512 and 1024)"
             )
         least = self.min_side
+        if least * least > MAX_LIMIT:
+            # Its square is the least max_declared_pixels, which no field may be given: the
+            # message below asked for a value refused above.
+            raise ValueError(
+                f"ImageLimits min_side {least} is past any image (its square is over "
+                f"{MAX_LIMIT}): give a min_side of at most {math.isqrt(MAX_LIMIT)} "
+                "(Slack's is 512)"
+            )
         if self.max_declared_side < least or self.max_declared_pixels < least * least:
             # Every image big enough to send would be refused as declaring too much.
             raise ValueError(

@@ -243,23 +243,28 @@ def _root_gone(error: OSError | ValueError, image_roots: Sequence[Path]) -> Prob
     """The image folder, or a folder holding it, missing where the walk looked (removed since
     it was given): said so, since "no file at" asked for another name, which none could answer."""
     where = getattr(error, "missing", None)
-    if not isinstance(error, FileNotFoundError) or not isinstance(where, Missing):
+    gone = isinstance(error, FileNotFoundError)
+    # A file put where the folder was ("a folder on its way is a file") is as gone: no name
+    # the model tries can answer that either.
+    if not (gone or isinstance(error, NotADirectoryError)) or not isinstance(where, Missing):
         return None
     missing = os.path.normcase(os.path.join(where.folder, where.name))
+    state = "does not exist any more" if gone else "is no folder any more"
+    since = "removed since it was given" if gone else "a file is there now"
     for root in image_roots:
         folded = os.path.normcase(os.fspath(root))
         if folded == missing or folded.startswith(missing.rstrip(os.sep) + os.sep):
             shown = _for_message(os.fspath(root))
             return Problem(
                 IMAGE_PATH,
-                f"the image folder {shown!r} does not exist any more (removed since it was "
-                "given): create it again and put the image in it, or give another folder "
-                "(image_roots= in Python, --image-root for the command line and the MCP "
-                "server); bytes, base64 text and data: URIs work as they are",
+                f"the image folder {shown!r} {state} ({since}): create it again and put "
+                "the image in it, or give another folder (image_roots= in Python, "
+                "--image-root for the command line and the MCP server); bytes, base64 "
+                "text and data: URIs work as they are",
                 model_message=(
-                    f"the image folder {shown!r} does not exist any more, so no image path "
-                    "can be read: send the image as base64 text or a data: URI instead, or "
-                    "ask the person to create that folder again and put the image in it"
+                    f"the image folder {shown!r} {state}, so no image path can be read: send "
+                    "the image as base64 text or a data: URI instead, or ask the person to "
+                    "create that folder again and put the image in it"
                 ),
             )
     return None

@@ -60,11 +60,14 @@ async def take_polling(
     keeps the wait cancellable; the pause doubles from ``poll_seconds`` up to 0.25 s.
     """
     started = time.monotonic()
-    delay = poll_seconds
+    # Never past 0.25 s, nor past the wait's end: a poll_seconds of 1000 with a wait of 1
+    # slept its 1000 seconds before the wait was looked at.
+    delay = min(poll_seconds, 0.25)
     while not await anyio.to_thread.run_sync(try_take):
-        if time.monotonic() - started >= wait_seconds:
+        waited = time.monotonic() - started
+        if waited >= wait_seconds:
             raise LockNotTaken(wait_seconds)
-        await asyncio.sleep(delay)
+        await asyncio.sleep(min(delay, wait_seconds - waited))
         delay = min(delay * 2, 0.25)
 
 

@@ -365,12 +365,19 @@ async def _change_of(
         upload = await tool._prepare(
             arguments, acting_token=(token, renew), fit="downscale", refused=refused
         )
-    except TokenNotUsable:
-        raise
     except InvalidArguments as refused_image:
         # The photo refused is not shown whole with the traceback's locals either.
+        arguments.clear()  # the frames below (_prepare's) share it
         del found, data, arguments
+        if isinstance(refused_image, TokenNotUsable):
+            raise
         raise _cannot_be_sent(kept, refused_image, refused) from None
+    except BaseException:
+        # Nor one that failed otherwise: the call's deadline passing while it was read
+        # (TransportError) showed it in this frame's locals and in _prepare's.
+        arguments.clear()
+        del found, data, arguments
+        raise
     change = ChangeInfo(image=upload.summary(), session=session, kind=kind, restores=kept.entry)
 
     async def put_back() -> dict[str, Any]:
