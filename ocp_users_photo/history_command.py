@@ -70,7 +70,7 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     async with _tool(args) as tool:
         where = tool.photo_history.path
         emptied = await anyio.to_thread.run_sync(_if_emptied, where)  # before it is opened
-        kept, undo_entry = await kept_photos_for_undo(tool)
+        kept, undo_entry, shown_unkept = await kept_photos_for_undo(tool)
     if args.json:
         # The path as it is (JSON escapes control characters), a token shape masked.
         listed = {
@@ -103,6 +103,12 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         undo = undo_command(args.history)
         undo = undo.removesuffix(note) if note else undo
         undone = f"{undo} puts back #{undo_entry}, the photo before the last change"
+        if shown_unkept:
+            undone += (
+                " kept here; the photo shown now was set since by a change that kept nothing "
+                "(made with keeping off, or in Slack itself), so the photo that change "
+                "replaced is not among these, and undo keeps the one shown now first"
+            )
     print(f"Put one back with {entry_undo} ({undone}).", file=out)
     why = await anyio.to_thread.run_sync(only_readable_note, where)
     if why is not None:

@@ -257,6 +257,29 @@ def test_set_without_keeping_says_nothing_of_undo(
     assert "undo" not in done.stdout, done.stdout
 
 
+def test_history_after_a_set_that_kept_nothing_does_not_call_undo_its_undo(
+    slack_emulator: RunningEmulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    """set a, set b, set c --no-keep-previous: history said "'ocp-users-photo undo' puts
+    back #2, the photo before the last change", and undo put back a: b, the photo the last
+    change replaced, was never kept, and nothing said so."""
+    paths = [tmp_path / f"{name}.png" for name in "abc"]
+    for path, color in zip(paths, [(200, 30, 30), (30, 160, 60), (30, 60, 160)], strict=True):
+        path.write_bytes(picture(color))
+    assert cli("set", str(paths[0]), env=env).returncode == 0
+    a_hash = shown_avatar_hash(slack_emulator)
+    assert cli("set", str(paths[1]), env=env).returncode == 0
+    assert cli("set", str(paths[2]), "--no-keep-previous", env=env).returncode == 0
+    listed = cli("history", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "the photo before the last change kept here" in listed.stdout, listed.stdout
+    assert "set since by a change that kept nothing" in listed.stdout, listed.stdout
+    assert cli("undo", env=env).returncode == 0
+    assert shown_avatar_hash(slack_emulator) == a_hash  # what the listing now says it does
+    listed = cli("history", env=env)  # the undo kept what it replaced: no note now
+    assert "kept nothing" not in listed.stdout, listed.stdout
+
+
 def test_set_names_no_entry_when_it_kept_none_whatever_the_history_holds(
     slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
 ) -> None:

@@ -123,6 +123,27 @@ async def test_a_restore_repeated_says_nothing_changed_not_that_a_photo_was_lost
     assert (await restore.run({}))["entries"] == entries_before
 
 
+async def test_a_listing_after_a_change_that_kept_nothing_does_not_offer_its_undo(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
+    """Red, then green with keeping off (the command line's --no-keep-previous, a host's
+    call(), or Slack's own app): the listing said "To undo the last change, call
+    usersRestorePhoto with entry N", and entry N put back the photo before red, not red,
+    which nothing kept; the model told the person their last change was undone."""
+    restore = tool.restore_tool()
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    await tool.call({"image": GREEN})  # call() keeps nothing unless keep_previous=True
+    listing = await restore.run({})
+    assert listing["ok"] is True
+    assert [entry["kind"] for entry in listing["entries"]] == ["default"]
+    assert "To undo the last change" not in listing["message"], listing["message"]
+    assert "kept nothing" in listing["message"]
+    assert "Nothing was changed" in listing["message"]
+    assert restore_results().is_valid(listing)
+    assert (await tool.run({"image": "red.png"}))["ok"] is True  # kept again: no such note
+    assert "To undo the last change" in (await restore.run({}))["message"]
+
+
 @pytest.mark.parametrize(
     ("arguments", "path"),
     [

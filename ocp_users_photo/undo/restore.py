@@ -41,7 +41,12 @@ from ocp_users_photo.undo.errors import (
     NothingToUndo,
     StaleUndoEntry,
 )
-from ocp_users_photo.undo.keeper import PhotoKeeper, settle_time, stale_entry
+from ocp_users_photo.undo.keeper import (
+    MADE_READ_SECONDS,
+    PhotoKeeper,
+    settle_time,
+    stale_entry,
+)
 from ocp_users_photo.undo.owner import history_owner
 from ocp_users_photo.undo.turns import in_turn
 
@@ -82,6 +87,9 @@ class Listing(NamedTuple):
 
     entries: list[KeptPhoto]
     undo_entry: int | None
+    # Slack shows a photo the newest change did not make: one not kept here came since
+    # (made with keeping off, or in Slack itself), so undoing does not go back one change.
+    shown_unkept: bool = False
 
 
 async def kept_photos_for_undo(
@@ -100,8 +108,15 @@ async def kept_photos_for_undo(
     )
     history = tool.photo_history
     entries = await history.entries(owner)
-    if not entries or entries[0].status == "changed":
-        return Listing(entries, entries[0].entry if entries else None)
+    if not entries:
+        return Listing(entries, None)
+    if entries[0].status == "changed":
+        made = await history.newest_result(owner)  # None: not known (a bare {"ok": true})
+        # A hint, so a quick look (as the keeper's after a bare {"ok": true}): a 429's wait
+        # would hold back a listing that needed no read of Slack's before.
+        with call_deadline(MADE_READ_SECONDS):
+            shown = await _shown_avatar_hash(session) if made is not None else None
+        return Listing(entries, entries[0].entry, shown not in (None, made))
     if await anyio.to_thread.run_sync(only_readable, history.path):
         # A history this user cannot write: no turn can be taken in it (a turn is written).
         # Slack is asked as it is, without waiting for a change its owner may be making.

@@ -196,6 +196,15 @@ def _listing(listing: Listing) -> dict[str, Any]:
             "changes they record have not taken effect (Slack shows the photo they kept); any "
             "entry puts that photo back. Nothing was changed."
         )
+    elif listing.shown_unkept:
+        message = (
+            f"{len(entries)} kept photo(s), newest first. The photo shown now was set by a "
+            "change that kept nothing (made with keeping off, or in Slack itself): the photo "
+            "it replaced is not among them, so no entry undoes that change; tell the person "
+            f"so. Entry {listing.undo_entry} is the photo before the last change kept here; "
+            "any entry puts that photo back, keeping the one shown now first. Nothing was "
+            "changed."
+        )
     else:
         message = (
             f"{len(entries)} kept photo(s), newest first. To undo the last change, call "

@@ -410,6 +410,10 @@ class PhotoHistory(AsyncClosing):
         crop box that photo is shown with is then known."""
         return await self._read(_made_here, owner, avatar_hash, absent=False)
 
+    async def newest_result(self, owner: HistoryOwner) -> str | None:
+        """The avatar hash the change of ``owner``'s newest entry produced (None: not known)."""
+        return await self._read(_newest_result, owner, absent=None)
+
     async def newest_entry(self, owner: HistoryOwner) -> int:
         """The number of ``owner``'s newest entry (0 when there is none)."""
         return await self._read(_newest_entry, owner, absent=0)
@@ -989,6 +993,17 @@ def _entry(
         # them back would set a photo the listing does not show.
         raise DamagedEntry(kept.entry, "its photo's bytes no longer match their SHA-256")
     return kept, data
+
+
+def _newest_result(database: sqlite3.Connection, owner: HistoryOwner) -> str | None:
+    row = database.execute(
+        "SELECT result_avatar_hash FROM entries WHERE workspace = ? AND user_id = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (owner.workspace, owner.user_id),
+    ).fetchone()
+    found = row[0] if row is not None else None
+    # Compared, never shown: a value of another shape is as good as none.
+    return found if isinstance(found, str) and AVATAR_HASH.fullmatch(found) else None
 
 
 def _newest_entry(database: sqlite3.Connection, owner: HistoryOwner) -> int:
