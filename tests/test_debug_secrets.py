@@ -332,7 +332,7 @@ async def test_an_undo_out_of_time_while_its_photo_is_read_keeps_no_photo_in_the
         async def stalled(*_: object) -> Any:
             await never.wait()  # ended by the call's deadline
 
-        tool._intake.resolve = stalled  # type: ignore[method-assign]
+        tool._intake.resolve = stalled  # type: ignore[method-assign,assignment]
         with pytest.raises(UsersPhotoError) as raised:
             await tool.undo()
     assert "still being" in str(raised.value), raised.value

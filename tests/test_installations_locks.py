@@ -237,7 +237,7 @@ def test_a_lease_setting_no_lock_can_keep_is_refused_naming_it(
     """As the tool's seconds: a lease of NaN was taken, and every refresh failed as the
     store's fault (IntegrityError, its expires_at NULL); 10**400 raised OverflowError."""
     with pytest.raises(ValueError, match=said):
-        SQLiteRefreshLock(tmp_path / "locks.db", **setting)
+        SQLiteRefreshLock(tmp_path / "locks.db", **setting)  # type: ignore[arg-type]
     assert not (tmp_path / "locks.db").exists()
 
 
@@ -291,7 +291,7 @@ async def test_a_postgres_lock_refuses_an_async_engine_when_made() -> None:
     engine = create_async_engine("postgresql+psycopg://app:pw@127.0.0.1:1/slack")
     try:
         with pytest.raises(TypeError, match=r"not an AsyncEngine.*sqlalchemy\.create_engine"):
-            PostgresRefreshLock(engine)
+            PostgresRefreshLock(engine)  # type: ignore[arg-type]
     finally:
         await engine.dispose()
 
