@@ -18,6 +18,7 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.header import short_reason
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.images.paths import READ_WHOLE_BYTES
+from ocp_users_photo.images.policy import size_rule
 from tests.conftest import CANARY_TOKEN, make_image, pixel_at
 
 
@@ -269,6 +270,44 @@ def test_limits_every_field_at_its_bound_are_refused_asking_for_what_can_be_give
         ImageLimits(**fields)
     assert "81129638414606663681390495662081" not in str(refused.value)
     ImageLimits(**{**fields, "min_side": 94906265})  # its square within the bound: taken
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"min_side": 512, "max_side": 512},
+        {"max_declared_side": 512, "max_declared_pixels": 512 * 512},
+        {"max_bytes": 2**53 - 1},
+    ],
+    ids=["a square of one size", "declared caps at the least image", "the largest field"],
+)
+def test_limits_at_their_bounds_are_taken(fields: dict[str, int]) -> None:
+    """Each refusal is of limits no image can meet; those an image meets exactly are
+    a host's to give (one size of square, caps that let the least image through)."""
+    assert ImageLimits(**fields) is not None
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"min_side": 513, "max_side": 512}, "give a max_side of at least min_side"),
+        ({"max_declared_side": 511}, "give at least 512 and 262144"),
+        ({"max_declared_pixels": 512 * 512 - 1}, "give at least 512 and 262144"),
+        ({"max_frames": True}, "max_frames must be a whole number of 1 or more, got True"),
+    ],
+    ids=["min_side one over", "declared side one under", "declared pixels one under", "True"],
+)
+def test_limits_one_past_their_bounds_are_refused(fields: dict[str, int], said: str) -> None:
+    """One past a bound is as unmeetable as far past it; True is no count of frames."""
+    with pytest.raises(ValueError, match=said):
+        ImageLimits(**fields)
+
+
+def test_a_ratio_under_one_and_a_tenth_keeps_its_leading_zero() -> None:
+    """1024 over 1000 is 1.02:1; said without its zero, "1.2:1" allowed images refused."""
+    assert "one longer than 1.02:1 needs the crop box" in size_rule(
+        "downscale", ImageLimits(min_side=1000, max_side=1024)
+    )
 
 
 @pytest.mark.parametrize("size", [(2049, 1024), (2050, 1024), (1024, 2050)])

@@ -489,8 +489,18 @@ async def test_a_refreshed_token_too_long_for_any_door_is_said_so_not_as_odd_cha
         ({"timeout": -1}, "timeout must be more than 0 seconds, got -1"),
         ({"timeout": float("nan")}, "timeout must be more than 0 seconds, got nan"),
         ({"refresh_margin": 10**400}, "refresh_margin must be 0 or more seconds, got a 1329"),
+        ({"refresh_margin": -1}, "refresh_margin must be 0 or more seconds, got -1"),
+        ({"max_retries": True}, "max_retries must be a whole number 0 or more, got True"),
     ],
-    ids=["max_retries=-1", "timeout=0", "timeout=-1", "timeout=nan", "refresh_margin=10**400"],
+    ids=[
+        "max_retries=-1",
+        "timeout=0",
+        "timeout=-1",
+        "timeout=nan",
+        "refresh_margin=10**400",
+        "refresh_margin=-1",
+        "max_retries=True",
+    ],
 )
 def test_a_source_setting_no_refresh_can_keep_is_refused_when_made(
     emulator: RunningEmulator, store: SQLite3InstallationStore, setting: dict[str, Any], said: str
@@ -501,6 +511,14 @@ def test_a_source_setting_no_refresh_can_keep_is_refused_when_made(
     with pytest.raises(ValueError, match=said):
         source_for(emulator, store, **setting)
     assert not emulator.requests.for_path("/api/oauth.v2.access")
+
+
+def test_a_source_at_the_least_of_its_settings_is_made(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """No margin (refresh when the token is due) and no retries are a host's to choose:
+    the refusals are of settings no refresh can keep, not of these."""
+    assert source_for(emulator, store, refresh_margin=0, max_retries=0) is not None
 
 
 @pytest.mark.parametrize(

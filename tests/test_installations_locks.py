@@ -228,8 +228,17 @@ def test_the_shared_lock_follows_the_store(tmp_path: Path) -> None:
         ({"lease_seconds": float("nan")}, "lease_seconds must be a number of seconds above 0"),
         ({"lease_seconds": 10**400}, "lease_seconds must be .* got a 1329-bit integer"),
         ({"wait_seconds": float("nan")}, "wait_seconds must be a number of seconds above 0"),
+        # A lease of 0 is over as it is taken; None is the default's only for wait_seconds.
+        ({"lease_seconds": 0}, "lease_seconds must be a number of seconds above 0, got 0"),
+        ({"poll_seconds": None}, "poll_seconds must be a number of seconds above 0, got None"),
     ],
-    ids=["lease_seconds=nan", "lease_seconds=10**400", "wait_seconds=nan"],
+    ids=[
+        "lease_seconds=nan",
+        "lease_seconds=10**400",
+        "wait_seconds=nan",
+        "lease_seconds=0",
+        "poll_seconds=None",
+    ],
 )
 def test_a_lease_setting_no_lock_can_keep_is_refused_naming_it(
     tmp_path: Path, setting: dict[str, float], said: str

@@ -317,6 +317,15 @@ class TestCredentialsTheOcpAgentWay:
         )
         assert authorization_of_last_photo(slack_emulator) == f"Bearer {CALL_TOKEN}"
 
+        # A name with white space around it is Authorization still (as read, so replaced):
+        # else the registered token went out for a call that named its own.
+        await agent.call_tool(
+            "usersSetPhoto",
+            {"image": "me.png"},
+            headers={" AUTHORIZATION ": f"Bearer {CALL_TOKEN}"},
+        )
+        assert authorization_of_last_photo(slack_emulator) == f"Bearer {CALL_TOKEN}"
+
     async def test_the_environment_comes_last(
         self,
         ocp_agent_library: Any,

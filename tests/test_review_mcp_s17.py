@@ -61,6 +61,15 @@ async def test_the_undo_on_a_server_that_keeps_nothing_says_why_it_is_not_offere
         assert "unknown tool" not in said
         assert "--no-keep-previous" in said
         assert session.slack.requests.all() == []
+        # Sent with white space and an invisible character, it is the same undo, said so,
+        # and the name is said as it reads, not with what it hid.
+        with pytest.raises(MCPError, match="usersRestorePhoto is not offered") as caught:
+            await session.client.call_tool(" usersRestorePhoto\u200b", {})
+        said = str(caught.value)
+        assert "--no-keep-previous" in said
+        assert "\u200b" not in said, said
+        assert " usersRestorePhoto" not in said, said
+        assert session.slack.requests.all() == []
         # The server still answers, and a name no catalog has stays an unknown tool.
         with pytest.raises(MCPError, match="unknown tool 'setPhoto'"):
             await session.client.call_tool("setPhoto", {})

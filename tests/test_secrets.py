@@ -436,3 +436,19 @@ def test_a_path_spelling_a_run_of_the_secret_with_escapes_keeps_none_of_it(name:
     token = SlackToken("xoxp-1111111111-2222222222-3333333333-abc012345678901defabcdef0123")
     view = safe_view({"image": f"/tmp/{name}"}, token.secret_texts())
     assert view["image"] == "[redacted]"
+
+
+@pytest.mark.parametrize("with_secrets", [False, True], ids=["no token", "a token"])
+def test_a_path_object_and_a_data_uri_are_named_by_their_kind_in_the_view(
+    with_secrets: bool,
+) -> None:
+    """The history names a path object by its file's name, not its class, and a data: URI
+    by its length, not by its content read as a file name."""
+    from pathlib import Path
+
+    secrets = SlackToken(CANARY_TOKEN).secret_texts() if with_secrets else None
+    data_uri = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA/Ab+cd"
+    assert safe_view({"image": Path("/tmp/me.png")}, secrets) == {"image": "<path me.png>"}
+    assert safe_view({"image": data_uri}, secrets) == {
+        "image": f"<data: URI, {len(data_uri)} characters>"
+    }

@@ -153,6 +153,29 @@ def test_an_unbuffered_pipe_is_read_to_its_end() -> None:
     assert got == image
 
 
+def test_an_unbuffered_pipe_over_the_cap_is_refused_as_over_it() -> None:
+    """Read on in pieces after a short read, a raw pipe is read to one byte past the cap:
+    one byte short, an image over the cap was taken as its first cap's worth of bytes."""
+    import threading
+
+    cap = 100_000
+    reader, writer = os.pipe()
+
+    def write() -> None:
+        try:
+            with open(writer, "wb") as sink:
+                sink.write(PNG + bytes(3 * cap))
+        except BrokenPipeError:  # the rest, past the cap, is not read: as it should be
+            pass
+
+    feeder = threading.Thread(target=write)
+    feeder.start()
+    with open(reader, "rb", buffering=0) as handle:
+        message = refused(handle, cap=cap).message
+    feeder.join()
+    assert f"(more than {cap:,} bytes came, and the rest was not read)" in message, message
+
+
 def test_an_open_file_over_the_cap_is_refused_from_its_size_unread(tmp_path: Path) -> None:
     """As a path is: the cap was read for nothing, and the refusal gave the size read
     ("1 MB (1,048,577 bytes)") as the file's, whatever its size."""

@@ -204,6 +204,33 @@ def test_the_status_line_fits_a_10_column_terminal(image: Path) -> None:
         assert len(status.decode()) < 10, f"{len(status.decode())} columns: {status!r}"
 
 
+def _statuses(terminal: bytes) -> list[bytes]:
+    return [
+        part.split(b"\r\n")[0]
+        for part in terminal.split(b"\r\x1b[K")
+        if part and not part.startswith(b"\r\n")
+    ]
+
+
+def test_a_terminal_whose_size_was_never_set_gets_the_status_line(image: Path) -> None:
+    """A pty whose size was never set says 0 columns: taken as its width, no status fit,
+    and the person saw none; it is read as 80, as a terminal that tells none."""
+    run = _OnTerminal("set", str(image), "--dry-run", env={}, columns=0)
+    code, _, terminal = run.finish()
+    assert code == 0
+    statuses = _statuses(terminal)
+    assert any(status.startswith(b"checking") for status in statuses), terminal
+
+
+def test_a_terminal_with_no_room_for_a_letter_gets_no_status_line(image: Path) -> None:
+    """Two columns leave one for the line: an ellipsis alone told nothing, and the answer
+    comes all the same."""
+    run = _OnTerminal("set", str(image), "--dry-run", env={}, columns=2)
+    code, _, terminal = run.finish()
+    assert code == 0
+    assert _statuses(terminal) == [], terminal
+
+
 @pytest.mark.parametrize(
     "encoding_env",
     [

@@ -65,3 +65,15 @@ def test_a_stored_token_no_request_can_use_is_not_said_to_hold_spaces() -> None:
     error = UserTokenMissing(ActingPerson("T0123456789", "UALICE0001"), damaged=True)
     assert "a placeholder" in str(error)
     assert "install the app again" in str(error)
+
+
+def test_a_token_is_refused_as_too_long_only_past_4096_characters() -> None:
+    """The cap sits far past any Slack token: one at it is checked as any other token, one
+    character more is told by its length, before any other word on its shape."""
+    at_cap = "xoxp-" + "1" * (4096 - 5)
+    taken, problems = check_token_text(at_cap, origin="SLACK_USER_TOKEN")
+    assert problems == []
+    assert taken is not None
+    taken, (problem,) = check_token_text(at_cap + "1", origin="SLACK_USER_TOKEN")
+    assert taken is None
+    assert "is 4097 characters long, longer than any Slack token" in problem.message

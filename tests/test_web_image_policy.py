@@ -72,6 +72,8 @@ def test_allow_list_entries_are_made_canonical(entry: str, kept: str) -> None:
         ("2130706433", "a.b.c.d"),
         ("0177.0.0.1", "a.b.c.d"),
         ("a_b.example", "not a valid host name"),
+        # One trailing dot is the root's; a second is an empty label, as ".." within.
+        ("images.example.com..", "not a valid host name"),
     ],
 )
 def test_bad_allow_list_entries_are_refused_saying_what_to_give(entry: str, says: str) -> None:

@@ -195,3 +195,25 @@ def test_scopes_slack_did_not_list_are_not_said_missing() -> None:
     assert "Can set a photo: not known\n" in said, said
     assert "Keeps the replaced photo: not known\n" in said, said
     assert "To do: Slack did not list the token's scopes" in said, said
+
+
+def test_the_longest_lifetime_a_token_has_is_shown() -> None:
+    """A week to the second (a rotating token's longest) is a lifetime, not a server's odd
+    number: the bound is kept, not one short of it."""
+    identity = identity_from({"user_id": "U1", "expires_in": 7 * 24 * 3600}, {}, "user")
+    assert "Expires in: 168 h 0 min" in describe(identity)
+
+
+def test_a_lifetime_of_true_is_not_shown() -> None:
+    """JSON's true is an int to Python (1): it is no lifetime, and "0 h 0 min" misled."""
+    identity = identity_from({"user_id": "U1", "expires_in": True}, {}, "user")
+    assert identity.expires_in is None
+    assert "Expires in" not in describe(identity)
+
+
+def test_a_bot_token_whose_scopes_slack_did_not_list_cannot_set_a_photo() -> None:
+    """Unlisted scopes leave a user token's reach unknown, not a bot token's: no scope lets
+    a bot token set a person's photo, so "no" stays "no"."""
+    said = describe(identity_from({"user_id": "UBOT", "bot_id": "B1"}, {}, "bot"))
+    assert "Can set a photo: no\n" in said, said
+    assert "not known" not in said, said
