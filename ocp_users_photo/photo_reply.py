@@ -4,9 +4,9 @@ How replies the seed's schema does not foresee are treated (a decision, tested):
 
 - ``warning`` and ``response_metadata`` are Slack's envelope, allowed on any reply.
   They are kept in the returned dict (the caller may want the warnings), bounded
-  (``warning`` 300 printable characters, ``response_metadata`` its first 10 warnings
-  and nothing else), logged at WARNING, and set aside before the schema check, which
-  then applies strictly.
+  (``warning`` 200 printable characters, as the README's Security section and the log
+  say; ``response_metadata`` its first 10 warnings and nothing else), logged at WARNING,
+  and set aside before the schema check, which then applies strictly.
 - A bare ``{"ok": true}`` is a success: Slack's own spec gives it as the typical
   success reply. Refusing it would turn a photo that was set into an error an
   agent would retry. Any other ok reply must match the schema exactly.
@@ -25,7 +25,7 @@ import functools
 import logging
 from typing import Any, Final, Literal
 
-from ocp_users_photo.errors import Problem, ReplySchemaError
+from ocp_users_photo.errors import MAX_FIELD_CHARS, Problem, ReplySchemaError
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.spec import (
     load_manifest,
@@ -39,7 +39,8 @@ logger = logging.getLogger("ocp_users_photo")
 
 ReplyCheck = Literal["strict", "warn", "off"]
 ENVELOPE_FIELDS: Final = ("warning", "response_metadata")
-MAX_WARNING_CHARS: Final = 300
+# Slack's text handed on is cut where the log and an error cut it (the README's bound).
+MAX_WARNING_CHARS: Final = MAX_FIELD_CHARS
 MAX_WARNINGS: Final = 10
 # The longest profile text a reply that is not checked (warn, off) hands on: an image URL.
 MAX_PROFILE_TEXT_CHARS: Final = 2048

@@ -66,7 +66,7 @@ async def in_conversion_thread(function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` in the one thread that decodes and re-encodes images.
 
     One, so that conversions take turns across every call of the process: each may decode
-    50 million pixels (~260 MiB from a 2 KB lossless WebP), and a model's parallel calls
+    50 million pixels (~755 MiB from a 2 KB lossless WebP), and a model's parallel calls
     on the worker threads multiplied that (six: 3.9 GiB). One thread also keeps what they
     allocate in one of the C library's per-thread heaps, which keep freed memory for their
     thread (four conversions in turn on four threads still grew the process by 700 MiB).

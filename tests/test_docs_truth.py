@@ -15,6 +15,8 @@ import pytest
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, run_emulator
 from ocp_users_photo.exit_codes import ExitCode
+from ocp_users_photo.photo_reply import check_photo_reply
+from tests.conftest import success_reply
 from tests.installation_helpers import portrait
 from tests.programs import environment_without_slack, run_cli
 from tests.test_bolt_photo_app import SIGNING_SECRET, emulator_config  # noqa: F401
@@ -188,3 +190,18 @@ def _readme_per_person_program() -> str:
         assert f'"{placeholder}"' in program, placeholder
         program = program.replace(f'"{placeholder}"', f'"{emulated}"')
     return program.replace('"U0789"', '"UBOB00002"')
+
+
+def test_slacks_warnings_on_a_set_photo_are_cut_where_the_security_section_says() -> None:
+    """The README bounds Slack's warnings to 200 characters each, at most 10, on their way
+    to a terminal, a log or a model: an ok reply's ``warning`` went to a model at 300."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    assert "(`response_metadata.messages`; 200 each, at most 10)" in readme
+    body = success_reply()
+    body["warning"] = "w" * 1000
+    body["response_metadata"] = {"warnings": ["m" * 1000] * 12}
+    result = check_photo_reply(body, reply_check="strict")
+    assert 0 < len(result["warning"]) <= 200
+    warnings = result["response_metadata"]["warnings"]
+    assert 0 < len(warnings) <= 10
+    assert all(0 < len(text) <= 200 for text in warnings)

@@ -7,6 +7,7 @@ past Pillow's own bound raised its DecompressionBombError through the change."""
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,49 @@ async def test_a_tool_with_the_largest_sides_limits_allow_still_reads_the_small_
         assert result["ok"] is True, result
         (kept,) = await tool.history()
     assert kept.byte_count == len(RED)
+
+
+async def test_the_comparison_with_the_small_square_takes_its_turn_with_the_conversions(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison decodes the original whole (up to the 50 million pixels a conversion
+    may): on anyio's threads, a model's parallel calls each decoded one at once, where the
+    README says conversions take turns in one thread of their own."""
+    threads: list[str] = []
+
+    def recording(original: bytes, small: bytes) -> bool:
+        threads.append(threading.current_thread().name)
+        return shown_whole(original, small)
+
+    monkeypatch.setattr(shown_photo, "shown_whole", recording)
+    await photo_whose_original_is(emulator, RED)
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        result = await tool.run({"image": GREEN})
+        assert result["ok"] is True, result
+        (kept,) = await tool.history()
+    assert kept.byte_count == len(RED)  # compared, and told uncut
+    assert threads, "no small square was compared"
+    assert all(name.startswith("ocp-users-photo-conversion") for name in threads), threads
+
+
+async def test_the_photo_shown_has_its_header_read_in_the_packages_own_threads(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's Architecture: Pillow's header read runs in the package's own daemon
+    threads (worker_threads.py); the downloads keeping checks went to anyio's instead."""
+    threads: list[str] = []
+    checked = shown_photo._checked_image
+
+    def recording(data: bytes, limits: ImageLimits) -> tuple[str, tuple[int, int]]:
+        threads.append(threading.current_thread().name)
+        return checked(data, limits)
+
+    monkeypatch.setattr(shown_photo, "_checked_image", recording)
+    await photo_whose_original_is(emulator, RED)
+    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
+        result = await tool.run({"image": GREEN})
+        assert result["ok"] is True, result
+        (kept,) = await tool.history()
+    assert kept.byte_count == len(RED)
+    assert len(threads) >= 2, threads  # the original, and the small square it is told by
+    assert all(name.startswith("ocp-users-photo-worker") for name in threads), threads

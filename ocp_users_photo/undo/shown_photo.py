@@ -35,7 +35,11 @@ from ocp_users_photo.undo.errors import KeepingImpossible
 from ocp_users_photo.undo.shown_whole import shown_whole
 from ocp_users_photo.web_image import ConnectionFailed, FetchTimedOut, ImageUrlRefused, UrlPolicy
 from ocp_users_photo.web_image.refusals import ImageTooLarge, what_happened
-from ocp_users_photo.worker_threads import imported_off_loop
+from ocp_users_photo.worker_threads import (
+    imported_off_loop,
+    in_conversion_thread,
+    in_worker_thread,
+)
 
 __all__ = ["READ_SCOPE_FIX", "read_shown_photo"]
 
@@ -105,7 +109,7 @@ async def read_shown_photo(
         )
     data = await _download(original, session, limits, fetch_seconds, holding)
     try:
-        content_type, (width, height) = await anyio.to_thread.run_sync(_checked_image, data, limits)
+        content_type, (width, height) = await in_worker_thread(_checked_image, data, limits)
     except KeepingImpossible as unusable:
         # An original Slack would not take back whole (a format other than PNG, JPEG or GIF,
         # kept by whatever set it; one that does not decode): the square Slack shows of it
@@ -131,7 +135,9 @@ async def read_shown_photo(
             # Told by a small square Slack shows (a few KB, outside the byte budget: the
             # change holds its original meanwhile, and would hold a second one at once).
             small = await _shown_small(profile, session, limits, fetch_seconds)
-            if small is not None and await anyio.to_thread.run_sync(shown_whole, data, small):
+            # The comparison decodes the original whole: in turn with the conversions, as
+            # parallel calls each decoding one at once multiplied the process's memory.
+            if small is not None and await in_conversion_thread(shown_whole, data, small):
                 # Shown uncut: kept as it came, its own bytes and size.
                 return ShownPhoto(
                     kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type
@@ -231,7 +237,7 @@ async def _rendition(
             raise
         return None
     try:
-        content_type, size = await anyio.to_thread.run_sync(_checked_image, data, limits)
+        content_type, size = await in_worker_thread(_checked_image, data, limits)
     except KeepingImpossible:
         return None
     return data, content_type, size

@@ -6,7 +6,7 @@ off) may have been zoomed into. Kept whole, an undo would give back the uncut im
 as the square Slack shows, an uncut one would lose its own bytes and size. So the two
 are compared, each made a small thumbnail the same way: alike, the original is kept.
 
-Blocking (Pillow), for a worker thread; both images were checked against the tool's
+Blocking (Pillow), for the conversion thread; both images were checked against the tool's
 limits before (``shown_photo._checked_image``).
 """
 
