@@ -77,6 +77,9 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
             "history": without_tokens(str(where)),
             "entries": [e.as_dict() for e in kept],
             "undo_entry": undo_entry,  # what 'ocp-users-photo undo' puts back (None: none)
+            # Slack shows a photo set since by a change that kept nothing (the line's note):
+            # undo_entry then goes back past that change, not one change.
+            "shown_unkept": shown_unkept,
         }
         print(json.dumps(listed), file=out)
         return ExitCode.OK

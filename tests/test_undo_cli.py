@@ -280,6 +280,47 @@ def test_history_after_a_set_that_kept_nothing_does_not_call_undo_its_undo(
     assert "kept nothing" not in listed.stdout, listed.stdout
 
 
+def test_history_json_says_what_its_read_of_the_photo_shown_found(
+    slack_emulator: RunningEmulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    """history --json asked Slack for the photo shown (users.profile.get) after a set that
+    kept nothing, then left what it found out: a script saw "undo_entry": 2 alone, as
+    after a set that kept, and the request was made for nothing."""
+    paths = [tmp_path / f"{name}.png" for name in "abc"]
+    for path, color in zip(paths, [(200, 30, 30), (30, 160, 60), (30, 60, 160)], strict=True):
+        path.write_bytes(picture(color))
+    assert cli("set", str(paths[0]), env=env).returncode == 0
+    assert cli("set", str(paths[1]), env=env).returncode == 0
+    assert json.loads(cli("history", "--json", env=env).stdout)["shown_unkept"] is False
+    assert cli("set", str(paths[2]), "--no-keep-previous", env=env).returncode == 0
+    listed = json.loads(cli("history", "--json", env=env).stdout)
+    assert listed["undo_entry"] == listed["entries"][0]["entry"]
+    assert listed["shown_unkept"] is True
+
+
+def test_history_after_an_undo_to_the_default_avatar_then_a_set_that_kept_nothing(
+    slack_emulator: RunningEmulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    """set a, undo (Slack's default avatar back: users.deletePhoto names no photo made), set
+    b --no-keep-previous: history said undo "puts back #2, the photo before the last
+    change", which is a, not the default avatar b replaced, and said nothing of b."""
+    paths = [tmp_path / f"{name}.png" for name in "ab"]
+    for path, color in zip(paths, [(200, 30, 30), (30, 160, 60)], strict=True):
+        path.write_bytes(picture(color))
+    assert cli("set", str(paths[0]), env=env).returncode == 0
+    a_hash = shown_avatar_hash(slack_emulator)
+    assert cli("undo", env=env).returncode == 0
+    assert shown_avatar_hash(slack_emulator).startswith("g")
+    listed = cli("history", env=env)  # the undo's change is the last: no note
+    assert "kept nothing" not in listed.stdout, listed.stdout
+    assert cli("set", str(paths[1]), "--no-keep-previous", env=env).returncode == 0
+    listed = cli("history", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "set since by a change that kept nothing" in listed.stdout, listed.stdout
+    assert cli("undo", env=env).returncode == 0
+    assert shown_avatar_hash(slack_emulator) == a_hash  # what the listing says it puts back
+
+
 def test_set_names_no_entry_when_it_kept_none_whatever_the_history_holds(
     slack_emulator: RunningEmulator, env: dict[str, str], images: tuple[Path, Path]
 ) -> None:

@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 
 from ocp_users_photo import UsersSetPhoto, register
 from ocp_users_photo.credentials import SlackToken
-from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator import Fault, RunningEmulator, user_id_for_token
 from ocp_users_photo.errors import TokenNotUsable
 from ocp_users_photo.exports import (
     FORMATS,
@@ -30,7 +30,7 @@ from ocp_users_photo.frameworks.openai_agents import openai_agents_tools
 from ocp_users_photo.frameworks.pydantic_ai import pydantic_ai_toolset
 from ocp_users_photo.model_tool import checked_model_tools
 from ocp_users_photo.tokens import ActingPerson
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, inject
 from tests.standin_agent import AsyncStandInAgent
 from tests.test_mcp_server import mcp_session
 from tests.test_provider_checks import (
@@ -38,7 +38,7 @@ from tests.test_provider_checks import (
     check_gemini,
     openai_agents_sdk_changes,
 )
-from tests.undo_fixtures import GREEN, RED, exists, rows, shown
+from tests.undo_fixtures import GREEN, NO_READ_TOKEN, RED, exists, rows, shown
 
 DATA = Path(__file__).parent / "data"
 BOTH = ["usersSetPhoto", "usersRestorePhoto"]
@@ -142,6 +142,76 @@ async def test_a_listing_after_a_change_that_kept_nothing_does_not_offer_its_und
     assert restore_results().is_valid(listing)
     assert (await tool.run({"image": "red.png"}))["ok"] is True  # kept again: no such note
     assert "To undo the last change" in (await restore.run({}))["message"]
+
+
+async def test_a_listing_with_keeping_off_does_not_promise_to_keep_the_photo_shown(
+    emulator: RunningEmulator, tool: UsersSetPhoto, tmp_path: Path
+) -> None:
+    """Kept twice, then green with keeping off, listed by a tool with keeping off: the
+    listing said any entry puts its photo back "keeping the one shown now first", and the
+    entry put back said "The photo it replaced was not kept": green, kept nowhere, was lost."""
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    assert (await tool.run({"image": "green.png"}))["ok"] is True
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        environ={},
+        photo_history=tmp_path / "history.sqlite3",
+        keep_previous=False,
+    ) as off:
+        await off.call({"image": GREEN, "crop_x": 0, "crop_y": 0, "crop_w": 32})
+        restore = off.restore_tool()
+        listing = await restore.run({})
+        assert "kept nothing" in listing["message"], listing["message"]
+        assert "keeping the one shown now" not in listing["message"], listing["message"]
+        assert "keeping is off here" in listing["message"], listing["message"]
+        assert restore_results().is_valid(listing)
+        put_back = await restore.run({"entry": listing["entries"][0]["entry"]})
+        assert "was not kept" in put_back["message"]  # as the listing now says beforehand
+    assert "keeping the one shown now first" in (await tool.restore_tool().run({}))["message"]
+
+
+@pytest.mark.parametrize(
+    "shown_hash", ["\x1b[2Jnot a hash", "c0ffee" * 20], ids=["escapes", "120-hex-digits"]
+)
+async def test_a_listing_takes_no_garbage_hash_for_a_change_that_kept_nothing(
+    emulator: RunningEmulator, tool: UsersSetPhoto, shown_hash: object
+) -> None:
+    """Both changes kept, then users.profile.get answering an avatar_hash of no hash's shape
+    (or past 64 characters, which the keeper records cut to 64): the listing told the model
+    a change that kept nothing came since, and to tell the person so."""
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    assert (await tool.run({"image": "green.png"}))["ok"] is True
+    inject(
+        emulator,
+        Fault.json({"ok": True, "profile": {"avatar_hash": shown_hash}}),
+        method="users.profile.get",
+    )
+    listing = await tool.restore_tool().run({})
+    assert not emulator.faults.pending()  # the garbage was read
+    assert "kept nothing" not in listing["message"], listing["message"]
+    assert "To undo the last change" in listing["message"], listing["message"]
+
+
+async def test_a_listing_asks_no_photo_of_a_token_that_may_not_read_it(
+    emulator: RunningEmulator, tool: UsersSetPhoto
+) -> None:
+    """Kept with a token that reads, listed with one of the same person without
+    users.profile:read (auth.test lists its scopes): the listing still sent
+    users.profile.get, which Slack could only refuse (missing_scope), at every listing."""
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    assert (await tool.run({"image": "green.png"}))["ok"] is True
+    emulator.state.add_token(
+        NO_READ_TOKEN, user_id=user_id_for_token(CANARY_TOKEN), scopes="users.profile:write"
+    )
+    reads = len(emulator.requests.for_path("/api/users.profile.get"))
+    async with UsersSetPhoto(
+        NO_READ_TOKEN, base_url=emulator.base_url, environ={}, photo_history=tool.photo_history
+    ) as unread:
+        listing = await unread.restore_tool().run({})
+    assert [entry["kind"] for entry in listing["entries"]] == ["custom", "default"]
+    assert "To undo the last change" in listing["message"], listing["message"]
+    assert len(emulator.requests.for_path("/api/users.profile.get")) == reads
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from ocp_users_photo.safe_text import shown
 from ocp_users_photo.slack.deadlines import call_deadline
 from ocp_users_photo.tokens import acting_person
 from ocp_users_photo.undo.database import only_readable, shown_history_path
-from ocp_users_photo.undo.entries import KeptPhoto
+from ocp_users_photo.undo.entries import AVATAR_HASH, KeptPhoto, is_default_avatar
 from ocp_users_photo.undo.errors import (
     DamagedEntry,
     EntryRefused,
@@ -47,7 +47,7 @@ from ocp_users_photo.undo.keeper import (
     settle_time,
     stale_entry,
 )
-from ocp_users_photo.undo.owner import history_owner
+from ocp_users_photo.undo.owner import READ_SCOPE, history_owner
 from ocp_users_photo.undo.turns import in_turn
 
 if TYPE_CHECKING:
@@ -112,11 +112,19 @@ async def kept_photos_for_undo(
         return Listing(entries, None)
     if entries[0].status == "changed":
         made = await history.newest_result(owner)  # None: not known (a bare {"ok": true})
+        # Slack's default avatar put back (users.deletePhoto names no photo): whichever
+        # default Slack draws, a photo of the person's own came since.
+        to_default = entries[0].replaced_by.get("default_avatar") is True
+        if made is None and not to_default:
+            return Listing(entries, entries[0].entry)
         # A hint, so a quick look (as the keeper's after a bare {"ok": true}): a 429's wait
         # would hold back a listing that needed no read of Slack's before.
         with call_deadline(MADE_READ_SECONDS):
-            shown = await _shown_avatar_hash(session) if made is not None else None
-        return Listing(entries, entries[0].entry, shown not in (None, made))
+            shown = await _shown_avatar_hash(session)
+        if shown is None:
+            return Listing(entries, entries[0].entry)
+        unkept = shown != made if made is not None else not is_default_avatar(shown)
+        return Listing(entries, entries[0].entry, unkept)
     if await anyio.to_thread.run_sync(only_readable, history.path):
         # A history this user cannot write: no turn can be taken in it (a turn is written).
         # Slack is asked as it is, without waiting for a change its owner may be making.
@@ -468,9 +476,17 @@ async def _newest_change(
 
 async def _shown_avatar_hash(session: SlackSession) -> str | None:
     """The avatar hash Slack shows for the acting person; None when it cannot be read."""
+    found = session.remembered_identity()
+    scopes = found[0].scopes if found is not None else None
+    if scopes is not None and READ_SCOPE not in scopes:
+        # auth.test (asked first, remembered) listed the token's scopes without it: Slack
+        # could only refuse the read (missing_scope), a request at every listing for nothing.
+        return None
     try:
         profile = (await session.call("users.profile.get")).body.get("profile")
     except UsersPhotoError:  # no read scope, no answer: the listing and undo go on without it
         return None
     shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
-    return shown if isinstance(shown, str) else None
+    # Of a hash's shape, as every one kept is, or unread: garbage compared with the photo
+    # the newest change made differs from it, and would be told as a change since.
+    return shown if isinstance(shown, str) and AVATAR_HASH.fullmatch(shown) else None

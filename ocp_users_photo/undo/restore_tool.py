@@ -29,6 +29,7 @@ from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
 from ocp_users_photo.tokens import ActingPerson, acting_as, install_page_of
 from ocp_users_photo.undo.entries import MAX_ENTRY
 from ocp_users_photo.undo.errors import EntryRefused
+from ocp_users_photo.undo.keeper import PhotoKeeper
 from ocp_users_photo.undo.restore import (
     RESTORE_TOOL_NAME,
     Listing,
@@ -107,11 +108,13 @@ class UsersRestorePhoto:
                 raise_alone(with_secrets_redacted(refusal, forms))
             refused = f"{self.name} sent nothing to Slack"
             if number is None:
-                return _listing(
-                    await kept_photos_for_undo(
-                        self.tool, token_override=token_override, refused=refused
-                    )
+                listing = await kept_photos_for_undo(
+                    self.tool, token_override=token_override, refused=refused
                 )
+                # As restore_kept judges it: a keeper among what watches its change.
+                watching = self.tool._watching(observers, model_facing=True)
+                keeps = any(isinstance(seen, PhotoKeeper) for seen in watching)
+                return _listing(listing, keeps=keeps)
             restored_now = await restore_kept(
                 self.tool,
                 number,
@@ -182,7 +185,9 @@ def entry_argument(arguments: object) -> int | None:
     return number
 
 
-def _listing(listing: Listing) -> dict[str, Any]:
+def _listing(listing: Listing, *, keeps: bool = True) -> dict[str, Any]:
+    """The listing's result; ``keeps``: a photo put back keeps the one it replaces (with
+    keeping off, the photo shown now after a change that kept nothing is kept nowhere)."""
     entries = listing.entries
     listed = [entry.as_dict() for entry in entries[:MAX_LISTED]]
     if not listed:
@@ -202,8 +207,14 @@ def _listing(listing: Listing) -> dict[str, Any]:
             "change that kept nothing (made with keeping off, or in Slack itself): the photo "
             "it replaced is not among them, so no entry undoes that change; tell the person "
             f"so. Entry {listing.undo_entry} is the photo before the last change kept here; "
-            "any entry puts that photo back, keeping the one shown now first. Nothing was "
-            "changed."
+            "any entry puts that photo back, "
+            + (
+                "keeping the one shown now first. "
+                if keeps
+                else "and keeping is off here, so the one shown now, kept nowhere, would be "
+                "lost: ask the person first. "
+            )
+            + "Nothing was changed."
         )
     else:
         message = (
