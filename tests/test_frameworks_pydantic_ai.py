@@ -145,6 +145,21 @@ def test_max_retries_must_be_a_count(photo_host: PhotoHost, max_retries: Any) ->
         pydantic_ai_toolset(photo_host.tool, max_retries=max_retries)
 
 
+@pytest.mark.parametrize(
+    ("timeout", "said"),
+    [(10**5000, "got a 16610-bit integer"), (-(10**5000), "got a 16610-bit"), (0, "got 0")],
+    ids=["10**5000", "-10**5000", "0"],
+)
+def test_timeout_must_be_seconds_and_is_said_by_its_size(
+    photo_host: PhotoHost, timeout: int, said: str
+) -> None:
+    """repr() of a whole number past 4,300 digits raised Python's own ValueError ("Exceeds
+    the limit ... for integer string conversion"), which names no setting."""
+    with pytest.raises(ValueError, match="timeout must be a number of seconds above 0") as refused:
+        pydantic_ai_toolset(photo_host.tool, timeout=timeout)
+    assert said in str(refused.value)
+
+
 @pytest.mark.parametrize("token", ["xoxb-1-2-bot", None], ids=["bot-token", "no-token"])
 async def test_a_host_token_that_cannot_work_is_the_tools_answer_not_a_retry(
     photo_host: PhotoHost, token: str | None

@@ -264,6 +264,21 @@ def test_a_postgres_lock_waiting_nan_seconds_is_refused_naming_it() -> None:
     engine.dispose()
 
 
+def test_a_postgres_lock_waiting_none_seconds_is_refused_naming_it() -> None:
+    """wait_seconds=None, the SQLite lock's default, passed the shared check (its None let
+    through for every lock) and raised float()'s own TypeError, naming no setting."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    engine = sqlalchemy.create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")
+    with pytest.raises(
+        ValueError, match="wait_seconds must be a number of seconds above 0, got None"
+    ):
+        PostgresRefreshLock(engine, wait_seconds=None)  # type: ignore[arg-type]
+    engine.dispose()
+
+
 async def test_postgres_advisory_locks_exclude_per_key(postgres_url: str) -> None:
     import sqlalchemy
 

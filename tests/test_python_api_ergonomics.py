@@ -220,3 +220,19 @@ def test_a_hosts_keeper_and_photo_history_must_name_one_file(tmp_path: Path) -> 
     assert same.photo_history is kept_in
     with pytest.raises(ValueError, match="more than one PhotoKeeper"):
         UsersSetPhoto(TOKEN, observers=[PhotoKeeper(kept_in), PhotoKeeper(kept_in)])
+
+
+@pytest.mark.parametrize(
+    ("settle_seconds", "said"),
+    [(-(10**5000), "got a 16610-bit integer"), (10**400, "got a 1329-bit integer"), (True, "True")],
+    ids=["-10**5000", "10**400", "True"],
+)
+def test_a_keepers_settle_seconds_past_any_number_are_refused_naming_it(
+    tmp_path: Path, settle_seconds: int, said: str
+) -> None:
+    """finite_seconds is every setting's check but this one's: -(10**5000) raised Python's
+    own int-to-text error, which names no setting, and 10**400 and True were taken."""
+    history = PhotoHistory(tmp_path / "kept.sqlite3")
+    with pytest.raises(ValueError, match="settle_seconds must be 0 or more seconds") as refused:
+        PhotoKeeper(history, settle_seconds=settle_seconds)
+    assert said in str(refused.value)

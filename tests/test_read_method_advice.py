@@ -12,6 +12,7 @@ import pytest
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.hints import hint_for
+from ocp_users_photo.undo.errors import KeepingImpossible
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import RED, history_tool
 
@@ -59,6 +60,33 @@ async def test_an_auth_test_reply_naming_no_user_is_not_blamed_on_the_token(
     assert "auth.test reply named no user for the token" in result["message"], result
     assert "use a person's user token" not in result["message"], result["message"]
     assert "check the Slack address" in result["message"], result["message"]
+
+
+async def test_an_auth_test_reply_naming_no_user_tells_a_model_no_setting_to_check(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The model was told to "check the Slack address is Slack's (base_url=, SLACK_API_URL
+    or --base-url)": the host's settings, which it can neither read nor pass; it is told to
+    pass the word on, and Python's own error still names them for the host."""
+    no_user = Fault.json({"ok": True, "user": "x"})
+    async with history_tool(slack_emulator, tmp_path / "h.sqlite3", keep_previous=True) as tool:
+        slack_emulator.faults.inject(no_user, path="auth.test")
+        listed = await tool.restore_tool().run({})
+        slack_emulator.faults.inject(no_user, path="auth.test")
+        changed = await tool.run({"image": RED})
+        slack_emulator.faults.inject(no_user, path="auth.test")
+        with pytest.raises(KeepingImpossible, match="SLACK_API_URL or --base-url"):
+            await tool.history()
+    for result in (listed, changed):
+        assert result["ok"] is False, result
+        assert "named no user for the token" in result["message"], result
+        assert (
+            "tell the person that whoever runs the tool must check the Slack address"
+            in (result["message"])
+        ), result["message"]
+        for setting in ("base_url", "SLACK_API_URL", "--base-url"):
+            assert setting not in result["message"], result["message"]
+    assert listed["message"].startswith("usersRestorePhoto sent nothing to Slack: "), listed
 
 
 async def test_a_refused_read_is_named_as_one_the_tool_makes_itself(

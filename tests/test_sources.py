@@ -420,3 +420,15 @@ def test_image_source_stream_rewinds() -> None:
     source = ImageSource(label="t", filename_stem="t", byte_count=3, data=b"abc")
     assert source.stream().read() == b"abc"
     assert source.stream().read() == b"abc"
+
+
+def test_a_file_objects_long_name_is_bounded_in_the_refusal_over_the_cap() -> None:
+    """A file object's name is a host's text, quoted as any value: one of 5,000 characters
+    went whole into the refusal of an image over the cap, and a token's shape with it."""
+    name = "x" * 5000 + "xoxp-1234567890-1234567890-1234567890-" + "ab" * 16
+    image = io.BytesIO(PNG + bytes(200))
+    image.name = name
+    message = refused(image, cap=100).message
+    assert "is over the" in message, message
+    assert len(message) < 600, len(message)
+    assert "xoxp-1234567890" not in message

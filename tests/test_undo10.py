@@ -209,3 +209,21 @@ async def test_a_fixed_token_under_acting_as_the_same_user_id_of_another_workspa
         # In its own workspace the same binding keeps and changes as before.
         await tool.acting_as(team_id="T0EMULATOR", user_id=identity.user_id).call({"image": RED})
         assert len(await history.entries(HistoryOwner("T0EMULATOR", identity.user_id))) == 1
+
+
+async def test_a_listing_under_acting_as_another_person_is_not_said_to_keep_a_photo(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A listing with a token not the bound person's own said "the photo was not changed,
+    because the one shown now could not be kept for undo": no change was asked, none kept."""
+    history = PhotoHistory(tmp_path / "history.sqlite3")
+    async with history_tool(emulator, history, keep_previous=True) as tool, history:
+        identity = await tool.whoami()
+        elsewhere = tool.acting_as(team_id="T0ELSEWHERE", user_id=identity.user_id)
+        with pytest.raises(KeepingImpossible) as refused:
+            await elsewhere.history()
+        said = str(refused.value)
+        assert said.startswith("the kept photos were not listed: the token this call uses "), said
+        assert "could not be kept" not in said
+        assert refused.value.model_message is not None
+        assert refused.value.model_message.startswith("the kept photos were not listed: ")

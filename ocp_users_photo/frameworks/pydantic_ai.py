@@ -60,8 +60,9 @@ def pydantic_ai_toolset(
             f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
         )
     if timeout is not None and not _seconds(timeout):
+        # Said as max_retries is: repr() of 10**5000 raised Python's own int-to-text error.
         raise ValueError(
-            f"timeout must be a number of seconds above 0, or None, got {shown(repr(timeout), 40)}"
+            f"timeout must be a number of seconds above 0, or None, got {describe_value(timeout)}"
         )
     checked = checked_model_tools(tools)
     declared = [_tool(tool) for tool in checked]

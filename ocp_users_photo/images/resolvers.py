@@ -49,6 +49,7 @@ from ocp_users_photo.images.paths import (
     size_problem_of,
 )
 from ocp_users_photo.images.source import ImageSource
+from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.sizes import byte_limit
 from ocp_users_photo.worker_threads import (
     in_decoding_thread,
@@ -322,7 +323,9 @@ class FileObjectResolver(SourceResolver):
         max_bytes = context.limits.max_bytes
         name = getattr(value, "name", None)
         stem = Path(name).stem if isinstance(name, str) and name else "image"
-        label = f"file object {name!r}" if isinstance(name, str) else "file object"
+        # Quoted as a person's value (quoted): a host's name of thousands of characters went
+        # whole into the refusal of one over the cap, and to the model with it.
+        label = f"file object {quoted(name)}" if isinstance(name, str) else "file object"
         on_disk = _bytes_left_on_disk(value)
         too_large = None if on_disk is None else size_problem_of(max(on_disk, 1), max_bytes)
         if too_large is not None:

@@ -40,10 +40,9 @@ class LockNotTaken(Exception):
 def check_lock_seconds(**settings: object) -> None:
     """Each lock's settings in seconds as the tool checks its own (finite_seconds): taken, a
     lease of NaN failed the refresh as a database fault (IntegrityError), and one of 10**400
-    raised OverflowError naming no setting. A None (wait_seconds unset) is the default's."""
+    raised OverflowError naming no setting. A lock whose setting may be None (the default's)
+    leaves it out when it is: None is no number of seconds to any other."""
     for name, value in settings.items():
-        if value is None and name == "wait_seconds":
-            continue
         seconds = finite_seconds(value)
         if seconds is None or seconds <= 0:
             raise ValueError(

@@ -48,11 +48,10 @@ class SQLiteRefreshLock:
         clock: Callable[[], float] = time.time,
     ) -> None:
         check_lock_seconds(
-            lease_seconds=lease_seconds,
-            wait_seconds=wait_seconds,
-            poll_seconds=poll_seconds,
-            busy_timeout=busy_timeout,
+            lease_seconds=lease_seconds, poll_seconds=poll_seconds, busy_timeout=busy_timeout
         )
+        if wait_seconds is not None:  # None: the lease's length and a little more (below)
+            check_lock_seconds(wait_seconds=wait_seconds)
         self.database = os.fspath(database)
         self.lease_seconds = float(lease_seconds)
         # Waiting a little longer than a lease lets a dead holder's lease run out first.

@@ -54,6 +54,7 @@ class KeepingImpossible(UsersPhotoError):
         needs_read_scope: bool = False,
         keeping_off_helps: bool = True,
         refused: str | None = None,
+        model_fix: str | None = None,
     ) -> None:
         self.reason = reason
         self.fix = fix
@@ -79,6 +80,9 @@ class KeepingImpossible(UsersPhotoError):
                 f"{not_kept} Calling again will not help: tell the person that whoever runs "
                 f"the tool must {fix}{alternative}"
             )
+        elif model_fix is not None:
+            # ``fix`` in words a model can act on: settings and flags are the host's.
+            self.model_message = f"{not_kept} {model_fix[:1].upper()}{model_fix[1:]}{alternative}"
 
 
 class HistoryUnavailable(UsersPhotoError):

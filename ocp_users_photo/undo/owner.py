@@ -83,9 +83,11 @@ async def history_owner(
                 "that gives each person their own token",
                 # With keeping off, such a token is refused too (tool._token_is_bound_persons).
                 keeping_off_helps=False,
+                # A listing or an undo kept nothing: "could not be kept for undo" misled.
+                refused=refused,
             )
             not_own.model_message = (
-                f"the photo was not changed: {not_persons_own_for_models(person)}"
+                f"{refused or 'the photo was not changed'}: {not_persons_own_for_models(person)}"
             )
             raise not_own
         return HistoryOwner(person.enterprise_id or person.team_id or "", person.user_id)
@@ -97,6 +99,9 @@ async def history_owner(
             fix="try again later; if it keeps happening, check the Slack address is Slack's "
             "(base_url=, SLACK_API_URL or --base-url)",
             refused=refused,
+            # The model can neither check nor set the address: it tells the person.
+            model_fix="try again later; if it keeps happening, tell the person that whoever "
+            "runs the tool must check the Slack address it is given is Slack's",
         )
     if (
         needs_read_scope
