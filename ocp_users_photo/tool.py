@@ -103,7 +103,7 @@ from ocp_users_photo.slack.client import DEFAULT_DEADLINE, SlackClient, require_
 from ocp_users_photo.slack.deadlines import (
     call_deadline,
     call_seconds,
-    finite_seconds,
+    check_seconds,
     within_call,
 )
 from ocp_users_photo.slack.form import FilePart
@@ -208,10 +208,10 @@ class UsersSetPhoto(AsyncClosing):
         del environ
         _check_option("reply_check", reply_check, REPLY_CHECKS)
         _check_option("fit", fit, FITS)
-        _check_seconds("timeout", timeout, allow_zero=False)
-        _check_seconds("deadline", deadline, allow_zero=False)
-        _check_seconds("max_retry_wait", max_retry_wait, allow_zero=True)
-        _check_seconds("retry_backoff", retry_backoff, allow_zero=True)
+        check_seconds("timeout", timeout, allow_zero=False)
+        check_seconds("deadline", deadline, allow_zero=False)
+        check_seconds("max_retry_wait", max_retry_wait, allow_zero=True)
+        check_seconds("retry_backoff", retry_backoff, allow_zero=True)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(
                 f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
@@ -1200,18 +1200,6 @@ def _check_option(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         choices = ", ".join(repr(choice) for choice in allowed)
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-
-
-def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
-    seconds = finite_seconds(value)
-    if seconds is None:
-        # A whole number past a float's reach is said by its size (quoted, it is hundreds of
-        # digits; math.isfinite raised OverflowError, naming no setting).
-        raise ValueError(f"{name} must be a number of seconds, got {describe_value(value)}")
-    if seconds < 0 or (seconds == 0 and not allow_zero):
-        bound = "0 or more" if allow_zero else "more than 0"
-        # Said as above: -(10**300) is a float, yet quoted whole it was 301 digits.
-        raise ValueError(f"{name} must be {bound} seconds, got {describe_value(value)}")
 
 
 async def _token_of(source: TokenSource, person: ActingPerson | None) -> SlackToken:

@@ -485,11 +485,14 @@ async def test_a_refreshed_token_too_long_for_any_door_is_said_so_not_as_odd_cha
     ("setting", "said"),
     [
         ({"max_retries": -1}, "max_retries must be a whole number 0 or more, got -1"),
-        ({"timeout": 0}, "timeout must be more than 0 seconds, got 0"),
-        ({"timeout": -1}, "timeout must be more than 0 seconds, got -1"),
-        ({"timeout": float("nan")}, "timeout must be more than 0 seconds, got nan"),
-        ({"refresh_margin": 10**400}, "refresh_margin must be 0 or more seconds, got a 1329"),
-        ({"refresh_margin": -1}, "refresh_margin must be 0 or more seconds, got -1"),
+        ({"timeout": 0}, "timeout must be a number of seconds above 0, got 0"),
+        ({"timeout": -1}, "timeout must be a number of seconds above 0, got -1"),
+        ({"timeout": float("nan")}, "timeout must be a number of seconds above 0, got nan"),
+        (
+            {"refresh_margin": 10**400},
+            "refresh_margin must be a number of seconds 0 or more, got a 1329",
+        ),
+        ({"refresh_margin": -1}, "refresh_margin must be a number of seconds 0 or more, got -1"),
         ({"max_retries": True}, "max_retries must be a whole number 0 or more, got True"),
     ],
     ids=[

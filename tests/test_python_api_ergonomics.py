@@ -233,6 +233,8 @@ def test_a_keepers_settle_seconds_past_any_number_are_refused_naming_it(
     """finite_seconds is every setting's check but this one's: -(10**5000) raised Python's
     own int-to-text error, which names no setting, and 10**400 and True were taken."""
     history = PhotoHistory(tmp_path / "kept.sqlite3")
-    with pytest.raises(ValueError, match="settle_seconds must be 0 or more seconds") as refused:
+    with pytest.raises(
+        ValueError, match="settle_seconds must be a number of seconds 0 or more"
+    ) as refused:
         PhotoKeeper(history, settle_seconds=settle_seconds)
     assert said in str(refused.value)

@@ -103,7 +103,7 @@ SOURCE_SETUPS: dict[str, tuple[Callable[[Any], Any], str]] = {
         lambda store: InstallationTokenSource(
             store, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_margin=-5
         ),
-        "refresh_margin must be 0 or more",
+        "refresh_margin must be a number of seconds 0 or more, got -5",
     ),
     "a bad base_url": (
         lambda store: InstallationTokenSource(

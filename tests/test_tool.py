@@ -183,20 +183,26 @@ async def test_a_token_argument_overrides_the_configured_token(
     [
         ({"reply_check": "loose"}, "reply_check must be one of"),
         ({"fit": "stretch"}, "fit must be one of"),
-        ({"timeout": 0}, "timeout must be more than 0"),
+        ({"timeout": 0}, "timeout must be a number of seconds above 0, got 0"),
         ({"timeout": float("nan")}, "timeout must be a number"),
         # Past a float's reach: OverflowError ('int too large to convert to float'), which
         # named no setting; pydantic_ai_toolset's own timeout check said so already.
-        ({"timeout": 10**400}, "timeout must be a number of seconds, got a 1329-bit integer"),
+        (
+            {"timeout": 10**400},
+            "timeout must be a number of seconds above 0, got a 1329-bit integer",
+        ),
         # Within a float's reach, below 0: quoted whole (301 digits) by the second check.
-        ({"timeout": -(10**300)}, "timeout must be more than 0 seconds, got a 997-bit integer"),
+        (
+            {"timeout": -(10**300)},
+            "timeout must be a number of seconds above 0, got a 997-bit integer",
+        ),
         ({"max_retries": -1}, "max_retries must be a whole number"),
         ({"max_retries": True}, "max_retries must be a whole number"),
         (
             {"max_retries": -(10**5000)},
             "max_retries must be a whole number 0 or more, got a 16610-bit",
         ),
-        ({"max_retry_wait": -1}, "max_retry_wait must be 0 or more"),
+        ({"max_retry_wait": -1}, "max_retry_wait must be a number of seconds 0 or more, got -1"),
         ({"base_url": "ftp://slack.com/api"}, "must be an http(s) URL"),
         ({"base_url": "http://slack.example.com/api"}, "unencrypted"),
         ({"base_url": "https://user:pw@slack.com/api"}, "user name or password"),

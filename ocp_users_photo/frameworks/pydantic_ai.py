@@ -26,7 +26,7 @@ from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 from ocp_users_photo.safe_text import shown
-from ocp_users_photo.slack.deadlines import finite_seconds
+from ocp_users_photo.slack.deadlines import check_seconds
 from ocp_users_photo.tool import UsersSetPhoto
 
 try:
@@ -59,22 +59,12 @@ def pydantic_ai_toolset(
         raise ValueError(
             f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
         )
-    if timeout is not None and not _seconds(timeout):
-        # Said as max_retries is: repr() of 10**5000 raised Python's own int-to-text error.
-        raise ValueError(
-            f"timeout must be a number of seconds above 0, or None, got {describe_value(timeout)}"
-        )
+    if timeout is not None:  # None: no bound of the toolset's own
+        check_seconds("timeout", timeout)
     checked = checked_model_tools(tools)
     declared = [_tool(tool) for tool in checked]
     validators = {tool.name: _ObjectArguments(*_retry_wording(tool)) for tool in checked}
     return _ObjectArgumentsToolset(declared, validators, max_retries=max_retries, timeout=timeout)
-
-
-def _seconds(value: object) -> bool:
-    """Whether ``value`` is a finite number of seconds above 0 (a whole number past what a
-    float holds is not)."""
-    seconds = finite_seconds(value)
-    return seconds is not None and seconds > 0
 
 
 def _tool(tool: ModelTool) -> Tool[Any]:

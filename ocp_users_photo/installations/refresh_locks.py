@@ -19,14 +19,13 @@ from typing import Protocol, runtime_checkable
 
 import anyio.to_thread
 
-from ocp_users_photo.arguments import describe_value
 from ocp_users_photo.installations.person_locks import PersonLocks
 from ocp_users_photo.installations.store_access import (
     AnyInstallationStore,
     AsyncStoreInThreads,
     beneath_cache,
 )
-from ocp_users_photo.slack.deadlines import finite_seconds
+from ocp_users_photo.slack.deadlines import check_seconds
 
 
 class LockNotTaken(Exception):
@@ -38,16 +37,12 @@ class LockNotTaken(Exception):
 
 
 def check_lock_seconds(**settings: object) -> None:
-    """Each lock's settings in seconds as the tool checks its own (finite_seconds): taken, a
+    """Each lock's settings in seconds as the tool checks its own (check_seconds): taken, a
     lease of NaN failed the refresh as a database fault (IntegrityError), and one of 10**400
     raised OverflowError naming no setting. A lock whose setting may be None (the default's)
     leaves it out when it is: None is no number of seconds to any other."""
     for name, value in settings.items():
-        seconds = finite_seconds(value)
-        if seconds is None or seconds <= 0:
-            raise ValueError(
-                f"{name} must be a number of seconds above 0, got {describe_value(value)}"
-            )
+        check_seconds(name, value)
 
 
 async def take_polling(

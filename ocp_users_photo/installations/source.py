@@ -53,7 +53,7 @@ from ocp_users_photo.installations.store_access import AnyInstallationStore, Sto
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.settings import Settings
 from ocp_users_photo.slack.client import SlackClient
-from ocp_users_photo.slack.deadlines import call_deadline, finite_seconds, outside_call_deadline
+from ocp_users_photo.slack.deadlines import call_deadline, check_seconds, outside_call_deadline
 from ocp_users_photo.slack.retry import RetryPolicy
 from ocp_users_photo.spec import MAX_WEB_URI_CHARS
 from ocp_users_photo.token_kinds import token_kind
@@ -91,17 +91,11 @@ class _Gone(enum.Enum):
 
 
 def _check_settings(refresh_margin: object, timeout: object, max_retries: object) -> None:
-    """As the tool checks its own (finite_seconds, describe_value): taken, a timeout of 0, -1
+    """As the tool checks its own (check_seconds, describe_value): taken, a timeout of 0, -1
     or NaN failed every refresh as "try again in a few minutes", max_retries=-1 raised an
     AssertionError, and a refresh_margin of 10**400 an OverflowError naming no setting."""
-    margin = finite_seconds(refresh_margin)
-    if margin is None or margin < 0:
-        raise ValueError(
-            f"refresh_margin must be 0 or more seconds, got {describe_value(refresh_margin)}"
-        )
-    seconds = finite_seconds(timeout)
-    if seconds is None or seconds <= 0:
-        raise ValueError(f"timeout must be more than 0 seconds, got {describe_value(timeout)}")
+    check_seconds("refresh_margin", refresh_margin, allow_zero=True)
+    check_seconds("timeout", timeout)
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(
             f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"

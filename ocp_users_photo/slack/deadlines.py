@@ -35,6 +35,7 @@ __all__ = [
     "call_seconds",
     "call_started",
     "call_timeout",
+    "check_seconds",
     "finite_seconds",
     "outside_call_deadline",
     "seconds_left",
@@ -53,6 +54,19 @@ def finite_seconds(value: object) -> float | None:
     except OverflowError:
         return None
     return seconds if math.isfinite(seconds) else None
+
+
+def check_seconds(name: str, value: object, *, allow_zero: bool = False) -> float:
+    """``value`` as seconds, or ValueError naming ``name``: one check and one wording for
+    every setting in seconds (the tool's, a token source's, a lock's, the history's, the
+    keeper's, an image URL policy's, a framework door's), a huge number said by its size."""
+    seconds = finite_seconds(value)
+    if seconds is None or seconds < 0 or (seconds == 0 and not allow_zero):
+        from ocp_users_photo.arguments import describe_value  # not at import: a cycle
+
+        bound = "0 or more" if allow_zero else "above 0"
+        raise ValueError(f"{name} must be a number of seconds {bound}, got {describe_value(value)}")
+    return seconds
 
 
 class _CallEnd:

@@ -28,12 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from ocp_users_photo.arguments import describe_value
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.images import byte_budget
 from ocp_users_photo.images.limits import DEFAULT_LIMITS, ImageLimits
 from ocp_users_photo.observers import CallInfo, CallObserver, CallOutcome, ChangeInfo, KeptRecord
-from ocp_users_photo.slack.deadlines import call_deadline, finite_seconds
+from ocp_users_photo.slack.deadlines import call_deadline, check_seconds
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo.entries import EntryStatus, HistoryOwner, KeptPhoto, ShownPhoto
@@ -202,13 +201,9 @@ class PhotoKeeper(CallObserver):
     ) -> None:
         if mode not in KEEP_MODES:
             raise ValueError(f"mode must be 'required' or 'if_readable', got {mode!r}")
-        settle = finite_seconds(settle_seconds)
-        if settle is None or settle < 0:
-            # finite_seconds, as every setting in seconds: -(10**5000) raised Python's own
-            # int-to-text error, and 10**400 and True were taken as seconds.
-            raise ValueError(
-                f"settle_seconds must be 0 or more seconds, got {describe_value(settle_seconds)}"
-            )
+        # As every setting in seconds: -(10**5000) raised Python's own int-to-text error,
+        # and 10**400 and True were taken as seconds.
+        check_seconds("settle_seconds", settle_seconds, allow_zero=True)
         self.history = history
         self.mode: KeepMode = mode
         self.settle_seconds = settle_seconds

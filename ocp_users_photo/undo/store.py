@@ -45,7 +45,7 @@ from ocp_users_photo.images.limits import DEFAULT_LIMITS
 from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import shown as shown_text
 from ocp_users_photo.safe_text import shown_path
-from ocp_users_photo.slack.deadlines import call_deadline, call_ends, finite_seconds
+from ocp_users_photo.slack.deadlines import call_deadline, call_ends, check_seconds
 from ocp_users_photo.undo.database import (
     check_read_only,
     default_history_path,
@@ -156,12 +156,8 @@ class PhotoHistory(AsyncClosing):
                     f"{describe_value(value)}"
                 )
         for name, seconds in (("busy_timeout", busy_timeout), ("lease_seconds", lease_seconds)):
-            # finite_seconds, as every door's: 10**400 raised OverflowError naming neither.
-            finite = finite_seconds(seconds)
-            if finite is None or finite <= 0:
-                raise ValueError(
-                    f"{name} must be a number of seconds above 0, got {describe_value(seconds)}"
-                )
+            # check_seconds, as every door's: 10**400 raised OverflowError naming neither.
+            check_seconds(name, seconds)
         self._given_path = home_expanded(path) if path is not None else None
         self.max_entries = max_entries
         self.max_bytes = max_bytes

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ocp_users_photo.safe_text import shown
 from ocp_users_photo.settings import is_loopback
-from ocp_users_photo.slack.deadlines import finite_seconds
+from ocp_users_photo.slack.deadlines import check_seconds
 from ocp_users_photo.web_image.addresses import address_refusal
 from ocp_users_photo.web_image.hosts import (
     HostRule,
@@ -84,9 +84,7 @@ class UrlPolicy:
             raise ValueError("max_redirects must be from 0 to 10")
         for name in ("connect_timeout", "read_timeout", "total_timeout"):
             seconds = getattr(self, name)
-            finite = finite_seconds(seconds)
-            if finite is None or finite <= 0:
-                raise ValueError(f"{name} must be a positive number of seconds")
+            check_seconds(name, seconds)
 
     @property
     def fetches_anything(self) -> bool:
