@@ -47,6 +47,7 @@ from ocp_users_photo.safe_text import (
     percent_decoded,
     quoted,
     shown,
+    shown_path,
     without_tokens,
     wrapping_advice,
 )
@@ -449,8 +450,10 @@ def _taken_from_working_directory(path: Path) -> str:
         looked = Path.cwd() / path
     except OSError:  # the working directory was removed under the process
         return "; a relative path is taken from the working directory: give the full path"
+    # Bounded as a path is (300 characters), not as a word (120): the working directory
+    # a host chose, often deep, with the folder's own name at its end.
     return (
-        f"; looked for {quoted(str(looked))}: a relative path is taken from the working "
+        f"; looked for {shown_path(looked)!r}: a relative path is taken from the working "
         "directory (an MCP host starts its server in a folder of its own choosing), so give "
         "the full path"
     )

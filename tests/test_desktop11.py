@@ -49,6 +49,28 @@ def test_a_relative_image_root_missing_where_the_host_started_says_where_it_look
     assert CANARY_TOKEN not in done.stderr
 
 
+def test_a_relative_image_root_missing_in_a_deep_host_folder_names_that_folder_in_full(
+    tmp_path: Path,
+) -> None:
+    """A host's own folder (an extension's install folder) is often over 120 characters
+    deep: the path looked for was cut as a word is, at 120, and the person read
+    "host-.../P..." without the folder's own name (the suite failed so under a long
+    temporary folder). A path is bounded as paths are, at 300."""
+    started_in = tmp_path / ("host-working-directory-" * 6) / "server"
+    started_in.mkdir(parents=True)
+    done = run_module(
+        "ocp_users_photo.mcp_server",
+        "--image-root",
+        "Pictures",
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "HOME": str(tmp_path)},
+        cwd=started_in,
+        stdin_closed=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert len(str(started_in / "Pictures")) > 120
+    assert str(started_in / "Pictures") in done.stderr, done.stderr
+
+
 def test_a_relative_history_that_cannot_be_made_says_where_it_was_looked_for(
     tmp_path: Path,
 ) -> None:

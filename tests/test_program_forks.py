@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -82,6 +84,15 @@ def test_the_probe_sees_the_same_process_either_way(tmp_path: Path) -> None:
     assert forked.stderr == new.stderr == "to stderr\n"
 
 
+# Python 3.12 and later, as they end, report an exit status past a C long (their own
+# words, not the program's: "Exception ignored on threading shutdown:" first on 3.13); a
+# fork's end, in os._exit, says nothing. 3.11 says nothing either.
+_EXIT_STATUS_OVERFLOW: Final = re.compile(
+    r"(Exception ignored on threading shutdown:\n)?"
+    r"OverflowError: Python int too large to convert to C long\n\Z"
+)
+
+
 @pytest.mark.parametrize(
     ("how", "returncode"),
     [
@@ -97,7 +108,7 @@ def test_a_fork_ends_as_a_new_interpreter_does(how: list[str], returncode: int) 
     new, forked = both_ways(*how)
     assert new.returncode == forked.returncode == returncode
     assert json.loads(forked.stdout) == json.loads(new.stdout)
-    assert forked.stderr == new.stderr  # a traceback's frames included
+    assert forked.stderr == _EXIT_STATUS_OVERFLOW.sub("", new.stderr)  # a traceback's frames too
 
 
 @pytest.mark.parametrize(
