@@ -255,6 +255,19 @@ async def test_a_failed_calls_traceback_locals_hold_no_image_bytes(
     assert "\\x89PNG" not in rendered
 
 
+async def _keep_one(tool: UsersSetPhoto) -> None:
+    """Two photos set with keeping on: the history then holds the first (600x600 PNG)."""
+    await tool.call({"image": make_image((600, 600))})
+    await tool.call({"image": make_image((700, 700))})
+
+
+def _no_photo_in_locals(error: BaseException) -> None:
+    """The traceback rendered with its frames' locals names the kept entry, not its bytes."""
+    rendered = rendered_with_locals(error)
+    assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
+    assert "\\x89PNG" not in rendered
+
+
 @pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
 @pytest.mark.parametrize("scenario", ["a slack refusal", "a dropped connection"])
 async def test_a_failed_undos_traceback_locals_hold_no_kept_photo(
@@ -271,14 +284,11 @@ async def test_a_failed_undos_traceback_locals_hold_no_kept_photo(
         photo_history=tmp_path / "history.sqlite3",
         retry_backoff=0.01,
     ) as tool:
-        await tool.call({"image": make_image((600, 600))})
-        await tool.call({"image": make_image((700, 700))})  # keeps the 600x600 one
+        await _keep_one(tool)
         inject(emulator, *SCENARIOS[scenario])
         with pytest.raises(UsersPhotoError) as raised:
             await tool.undo()
-    rendered = rendered_with_locals(raised.value)
-    assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
-    assert "\\x89PNG" not in rendered
+    _no_photo_in_locals(raised.value)
 
 
 async def test_a_kept_photo_refused_by_the_image_checks_is_not_in_the_traceback_locals(
@@ -294,8 +304,7 @@ async def test_a_kept_photo_refused_by_the_image_checks_is_not_in_the_traceback_
         keep_previous=True,
         photo_history=history,
     ) as tool:
-        await tool.call({"image": make_image((600, 600))})
-        await tool.call({"image": make_image((700, 700))})  # keeps the 600x600 one
+        await _keep_one(tool)
     async with UsersSetPhoto(
         CANARY_TOKEN,
         base_url=emulator.base_url,
@@ -305,9 +314,7 @@ async def test_a_kept_photo_refused_by_the_image_checks_is_not_in_the_traceback_
     ) as tool:
         with pytest.raises(KeptPhotoUnusable) as refused:
             await tool.undo()
-    rendered = rendered_with_locals(refused.value)
-    assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
-    assert "\\x89PNG" not in rendered
+    _no_photo_in_locals(refused.value)
 
 
 async def test_an_undo_out_of_time_while_its_photo_is_read_keeps_no_photo_in_the_locals(
@@ -325,8 +332,7 @@ async def test_an_undo_out_of_time_while_its_photo_is_read_keeps_no_photo_in_the
         photo_history=history,
         deadline=2,
     ) as tool:
-        await tool.call({"image": make_image((600, 600))})
-        await tool.call({"image": make_image((700, 700))})  # keeps the 600x600 one
+        await _keep_one(tool)
         never = asyncio.Event()
 
         async def stalled(*_: object) -> Any:
@@ -336,6 +342,4 @@ async def test_an_undo_out_of_time_while_its_photo_is_read_keeps_no_photo_in_the
         with pytest.raises(UsersPhotoError) as raised:
             await tool.undo()
     assert "still being" in str(raised.value), raised.value
-    rendered = rendered_with_locals(raised.value)
-    assert "KeptPhoto(" in rendered  # the entry was a local of a frame shown
-    assert "\\x89PNG" not in rendered
+    _no_photo_in_locals(raised.value)
