@@ -84,47 +84,41 @@ async def test_a_tool_with_the_largest_sides_limits_allow_still_reads_the_small_
     assert kept.byte_count == len(RED)
 
 
-async def test_the_comparison_with_the_small_square_takes_its_turn_with_the_conversions(
-    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("step", "threads_named", "least"),
+    [
+        # The comparison decodes the original whole (up to the 50 million pixels a
+        # conversion may): on anyio's threads, a model's parallel calls each decoded one at
+        # once, where the README says conversions take turns in one thread of their own.
+        ("shown_whole", "ocp-users-photo-conversion", 1),
+        # Pillow's header read runs in the package's own daemon threads (worker_threads.py):
+        # the original's, and the small square's it is told by, went to anyio's instead.
+        ("_checked_image", "ocp-users-photo-worker", 2),
+    ],
+    ids=["comparison-in-the-conversion-thread", "header-reads-in-the-worker-threads"],
+)
+async def test_the_keepers_image_work_runs_in_the_threads_the_readme_names(
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    threads_named: str,
+    least: int,
 ) -> None:
-    """The comparison decodes the original whole (up to the 50 million pixels a conversion
-    may): on anyio's threads, a model's parallel calls each decoded one at once, where the
-    README says conversions take turns in one thread of their own."""
+    """The README's Architecture names the thread each kind of image work runs in."""
     threads: list[str] = []
+    done_by = getattr(shown_photo, step)
 
-    def recording(original: bytes, small: bytes) -> bool:
+    def recording(*args: Any) -> Any:
         threads.append(threading.current_thread().name)
-        return shown_whole(original, small)
+        return done_by(*args)
 
-    monkeypatch.setattr(shown_photo, "shown_whole", recording)
+    monkeypatch.setattr(shown_photo, step, recording)
     await photo_whose_original_is(emulator, RED)
     async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
         result = await tool.run({"image": GREEN})
         assert result["ok"] is True, result
         (kept,) = await tool.history()
     assert kept.byte_count == len(RED)  # compared, and told uncut
-    assert threads, "no small square was compared"
-    assert all(name.startswith("ocp-users-photo-conversion") for name in threads), threads
-
-
-async def test_the_photo_shown_has_its_header_read_in_the_packages_own_threads(
-    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The README's Architecture: Pillow's header read runs in the package's own daemon
-    threads (worker_threads.py); the downloads keeping checks went to anyio's instead."""
-    threads: list[str] = []
-    checked = shown_photo._checked_image
-
-    def recording(data: bytes, limits: ImageLimits) -> tuple[str, tuple[int, int]]:
-        threads.append(threading.current_thread().name)
-        return checked(data, limits)
-
-    monkeypatch.setattr(shown_photo, "_checked_image", recording)
-    await photo_whose_original_is(emulator, RED)
-    async with history_tool(emulator, tmp_path / "history.sqlite3") as tool:
-        result = await tool.run({"image": GREEN})
-        assert result["ok"] is True, result
-        (kept,) = await tool.history()
-    assert kept.byte_count == len(RED)
-    assert len(threads) >= 2, threads  # the original, and the small square it is told by
-    assert all(name.startswith("ocp-users-photo-worker") for name in threads), threads
+    assert len(threads) >= least, threads
+    assert all(name.startswith(threads_named) for name in threads), threads
