@@ -180,6 +180,46 @@ def test_the_documented_install_program_fills_the_store_the_readme_reads(tmp_pat
         assert setters == ["UALICE0001", "UBOB00002"]
 
 
+def test_the_documented_install_program_says_what_to_do_instead_of_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """A newcomer's first try names people as they know them (alice) or forgets
+    SLACK_API_URL: the program crashed with KeyError: 'location' (the emulator answers a bad
+    user id with an error page, no redirect) or KeyError: 'SLACK_API_URL', saying nothing of
+    what to do. It now says the emulator's reason, or the variable to set."""
+    from ocp_users_photo.emulator import start_emulator_in_thread
+
+    (tmp_path / "install_people.py").write_text(_documented_install_program())
+    with start_emulator_in_thread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
+        bad_user = subprocess.run(
+            [sys.executable, "install_people.py", "alice"],
+            cwd=tmp_path,
+            env=environment_without_slack({"SLACK_API_URL": emulator.base_url}),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    no_url = subprocess.run(
+        [sys.executable, "install_people.py"],
+        cwd=tmp_path,
+        env=environment_without_slack(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad_user.returncode == 1
+    assert "Traceback" not in bad_user.stderr, bad_user.stderr
+    assert "alice was not installed: invalid_emulator_user:" in bad_user.stderr
+    assert "emulator_user must look like a Slack user id" in bad_user.stderr
+    assert "<" not in bad_user.stderr  # the page's words, not its HTML
+    assert bad_user.stdout == ""
+    assert no_url.returncode == 1
+    assert "Traceback" not in no_url.stderr, no_url.stderr
+    assert "set SLACK_API_URL to the emulator's base URL" in no_url.stderr
+
+
 def _readme_per_person_program() -> str:
     """README's "Tokens per person" program, with the emulator's ids for its placeholders."""
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
