@@ -137,6 +137,23 @@ async def test_a_store_file_busy_with_other_writers_is_waited_for_not_broken(
         writer.close()
 
 
+async def test_a_busy_timeout_past_sqlites_longest_wait_still_waits_for_the_file(
+    tmp_path: Path,
+) -> None:
+    """SQLite's busy timeout is a C int of milliseconds: busy_timeout=10**7 ("as long as it
+    takes") reached it as 0, so a writer's moment ended the short wait in LockNotTaken."""
+    database = tmp_path / "store.db"
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        asyncio.get_running_loop().call_later(0.3, writer.execute, "COMMIT")
+        lock = SQLiteRefreshLock(database, wait_seconds=0.05, busy_timeout=10**7)
+        async with lock.hold("app|T1|U1"):
+            pass  # SQLite waited for the writer, as busy_timeout asked
+    finally:
+        writer.close()
+
+
 async def test_the_source_reports_a_busy_refresh_lock_as_refresh_busy(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

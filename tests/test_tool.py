@@ -16,6 +16,8 @@ import struct
 import sys
 import tracemalloc
 import zlib
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +205,9 @@ async def test_a_token_argument_overrides_the_configured_token(
             "max_retries must be a whole number 0 or more, got a 16610-bit",
         ),
         ({"max_retry_wait": -1}, "max_retry_wait must be a number of seconds 0 or more, got -1"),
+        # A number of another type: "must be a number ... got a Decimal" said not what to give.
+        ({"timeout": Decimal("2.5")}, "got a Decimal: give it as an int or a float"),
+        ({"retry_backoff": Fraction(1, 2)}, "got a Fraction: give it as an int or a float"),
         ({"base_url": "ftp://slack.com/api"}, "must be an http(s) URL"),
         ({"base_url": "http://slack.example.com/api"}, "unencrypted"),
         ({"base_url": "https://user:pw@slack.com/api"}, "user name or password"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
 from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo
 from ocp_users_photo.undo import NothingToUndo, PhotoHistory
+from ocp_users_photo.undo.entries import HistoryOwner, ShownPhoto
 from tests.conftest import CANARY_TOKEN
 from tests.undo_fixtures import GREEN, RED, exists, file_mode, history_tool, picture, rows, shown
 
@@ -394,6 +396,29 @@ def test_a_history_setting_past_any_number_is_refused_naming_it(
         PhotoHistory(tmp_path / "history.sqlite3", **setting)
     assert len(str(refused.value)) < 200
     assert not list(tmp_path.iterdir())
+
+
+async def test_a_history_busy_timeout_past_sqlites_longest_wait_waits_and_forgets(
+    tmp_path: Path,
+) -> None:
+    """SQLite's busy timeout is a C int of milliseconds: a busy_timeout past it (1e7, "as
+    long as it takes") reached SQLite as 0, a write refused at once while another program
+    wrote, and 1e308 raised OverflowError from forget, its entries already removed."""
+    path = tmp_path / "history.sqlite3"
+    owner = HistoryOwner("T1", "U1")
+    photo = ShownPhoto("custom", "0123456789ab", RED, "image/png")
+    async with PhotoHistory(path, busy_timeout=1e308) as history:
+        await history.keep(owner, photo, {})
+        assert await history.forget(owner) == 1
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another program writing, for a moment
+        asyncio.get_running_loop().call_later(0.3, writer.execute, "COMMIT")
+        async with PhotoHistory(path, busy_timeout=10**7) as patient:
+            kept = await patient.keep(owner, photo, {})
+            assert [entry.entry for entry in await patient.entries(owner)] == [kept.entry]
+    finally:
+        writer.close()
 
 
 class _HeldBeforeKeeping(CallObserver):

@@ -4,6 +4,7 @@ frameworks, every export (checked by the providers' own code), OCP agents, the M
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -38,7 +39,8 @@ from tests.test_provider_checks import (
     check_gemini,
     openai_agents_sdk_changes,
 )
-from tests.undo_fixtures import GREEN, NO_READ_TOKEN, RED, exists, rows, shown
+from tests.test_web_image_fetch import eventually
+from tests.undo_fixtures import GREEN, NO_READ_TOKEN, RED, exists, picture, rows, shown
 
 DATA = Path(__file__).parent / "data"
 BOTH = ["usersSetPhoto", "usersRestorePhoto"]
@@ -191,6 +193,24 @@ async def test_a_listing_takes_no_garbage_hash_for_a_change_that_kept_nothing(
     assert not emulator.faults.pending()  # the garbage was read
     assert "kept nothing" not in listing["message"], listing["message"]
     assert "To undo the last change" in listing["message"], listing["message"]
+
+
+async def test_a_listing_while_a_kept_change_lands_does_not_call_it_one_that_kept_nothing(
+    emulator: RunningEmulator, tool: UsersSetPhoto, tmp_path: Path
+) -> None:
+    """Both changes kept, then a listing whose read of the photo shown is slow while a third
+    change, kept too, lands: the listing told the model a change that kept nothing came
+    since, and to tell the person so; that change's photo was kept (entry 3)."""
+    assert (await tool.run({"image": "red.png"}))["ok"] is True
+    assert (await tool.run({"image": "green.png"}))["ok"] is True
+    (tmp_path / "blue.png").write_bytes(picture((30, 60, 220)))
+    inject(emulator, Fault.delay(1.0), method="users.profile.get")
+    listing = asyncio.create_task(tool.restore_tool().run({}))
+    await eventually(lambda: not emulator.faults.pending())  # the listing's read, held
+    assert (await tool.run({"image": "blue.png"}))["ok"] is True
+    listed = await listing
+    assert "kept nothing" not in listed["message"], listed["message"]
+    assert [entry["entry"] for entry in listed["entries"]] == [3, 2, 1]
 
 
 async def test_a_listing_asks_no_photo_of_a_token_that_may_not_read_it(

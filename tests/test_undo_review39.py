@@ -6,6 +6,7 @@ past Pillow's own bound raised its DecompressionBombError through the change."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 from pathlib import Path
@@ -18,6 +19,8 @@ from ocp_users_photo.emulator import Fault, RunningEmulator
 from ocp_users_photo.images.limits import ImageLimits
 from ocp_users_photo.undo import shown_photo
 from ocp_users_photo.undo.shown_whole import shown_whole
+from ocp_users_photo.worker_threads import in_conversion_thread
+from tests.conftest import CANARY_TOKEN
 from tests.test_image import png_declaring
 from tests.test_undo10 import path_of, photo_whose_original_is
 from tests.undo_fixtures import GREEN, RED, history_tool
@@ -40,6 +43,29 @@ async def test_a_small_square_past_pillows_bound_is_passed_over_and_the_change_g
         (kept,) = await tool.history()
     # Told uncut by image_72 instead: the original kept as it came.
     assert kept.byte_count == len(RED)
+
+
+async def test_a_comparison_behind_a_long_conversion_ends_with_the_calls_deadline(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """RED, square, set outside the tool, so the keeper compares it with Slack's small
+    square in the conversion thread; another call's conversion holds that thread. A call
+    of 2 s waited until the thread was free (20 s here), then said only that no time was
+    left to send; it ends at its deadline, saying why the photo was not kept."""
+    await photo_whose_original_is(emulator, RED)
+    sets = len(emulator.requests.for_path("/api/users.setPhoto"))
+    converting = threading.Event()  # another call's long conversion, until set
+    other = asyncio.ensure_future(in_conversion_thread(converting.wait, 20))
+    try:
+        async with history_tool(emulator, tmp_path / "history.sqlite3", deadline=2.0) as tool:
+            result = await tool.run({"image": GREEN})
+    finally:
+        converting.set()
+        await other
+    assert result["error"] == "previous_photo_not_kept", result
+    assert "deadline ended while it waited its turn to compare" in result["message"], result
+    assert len(emulator.requests.for_path("/api/users.setPhoto")) == sets
+    assert CANARY_TOKEN not in str(result)
 
 
 # Pillow warns of the header as it is read (the check that refuses it reads it first).

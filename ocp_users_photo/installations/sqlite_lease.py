@@ -24,7 +24,7 @@ import anyio.to_thread
 
 from ocp_users_photo.installations.refresh_locks import check_lock_seconds, take_polling
 from ocp_users_photo.installations.sqlite_file import refuse_non_file
-from ocp_users_photo.sqlite_busy import is_busy
+from ocp_users_photo.sqlite_busy import busy_wait, is_busy
 
 LEASE_TABLE: Final = "ocp_users_photo_refresh_leases"
 # SQLITE_BUSY and SQLITE_LOCKED (the sqlite3 module names them from Python 3.11 on).
@@ -57,7 +57,7 @@ class SQLiteRefreshLock:
         # Waiting a little longer than a lease lets a dead holder's lease run out first.
         self.wait_seconds = float(wait_seconds) if wait_seconds is not None else lease_seconds + 5
         self._poll_seconds = poll_seconds
-        self._busy_timeout = busy_timeout
+        self._busy_timeout = busy_wait(busy_timeout)
         self._clock = clock
 
     @property

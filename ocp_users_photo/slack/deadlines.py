@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import numbers
 import time
 from asyncio import timeout as attempt_timeout
 from collections.abc import Awaitable, Callable, Iterator
@@ -65,7 +66,16 @@ def check_seconds(name: str, value: object, *, allow_zero: bool = False) -> floa
         from ocp_users_photo.arguments import describe_value  # not at import: a cycle
 
         bound = "0 or more" if allow_zero else "above 0"
-        raise ValueError(f"{name} must be a number of seconds {bound}, got {describe_value(value)}")
+        # A number of another type (Decimal, Fraction, numpy's float32) is a number: told
+        # only "must be a number ... got a Decimal", its giver was not told what to give.
+        kind = (
+            ": give it as an int or a float, such as 30 or 2.5"
+            if isinstance(value, numbers.Number) and not isinstance(value, int | float)
+            else ""
+        )
+        raise ValueError(
+            f"{name} must be a number of seconds {bound}, got {describe_value(value)}{kind}"
+        )
     return seconds
 
 

@@ -124,7 +124,11 @@ async def kept_photos_for_undo(
         if shown is None:
             return Listing(entries, entries[0].entry)
         unkept = shown != made if made is not None else not is_default_avatar(shown)
-        return Listing(entries, entries[0].entry, unkept)
+        if not unkept or await history.newest_entry(owner) == entries[0].entry:
+            return Listing(entries, entries[0].entry, unkept)
+        # A change kept here since the entries were read (a set under way for the person,
+        # no turn taken here) made the photo shown: told as one that kept nothing, it was
+        # not. Listed as a change in doubt is: once the person's turn is free (below).
     if await anyio.to_thread.run_sync(only_readable, history.path):
         # A history this user cannot write: no turn can be taken in it (a turn is written).
         # Slack is asked as it is, without waiting for a change its owner may be making.

@@ -137,7 +137,7 @@ async def read_shown_photo(
             small = await _shown_small(profile, session, limits, fetch_seconds)
             # The comparison decodes the original whole: in turn with the conversions, as
             # parallel calls each decoding one at once multiplied the process's memory.
-            if small is not None and await in_conversion_thread(shown_whole, data, small):
+            if small is not None and await _compared(data, small):
                 # Shown uncut: kept as it came, its own bytes and size.
                 return ShownPhoto(
                     kind="custom", avatar_hash=avatar_hash, data=data, content_type=content_type
@@ -319,6 +319,19 @@ async def _download(
             fix="check that the tool talks to Slack itself (base_url, SLACK_API_URL)",
         )
     return fetched.data
+
+
+async def _compared(data: bytes, small: bytes) -> bool:
+    """``shown_whole``, its turn waited for no longer than the call's deadline: behind
+    other calls' conversions, a call of 3 s waited as long as they took (20 s and more)."""
+    return await within_call(
+        in_conversion_thread(shown_whole, data, small),
+        lambda: KeepingImpossible(
+            "the call's deadline ended while it waited its turn to compare the photo with "
+            "the small square Slack shows of it (other calls were converting images)",
+            fix="try again (or give the tool a longer deadline=)",
+        ),
+    )
 
 
 async def _take(holding: Holding, count: int) -> None:

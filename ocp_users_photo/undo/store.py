@@ -46,6 +46,7 @@ from ocp_users_photo.images.upload import CONTENT_TYPES
 from ocp_users_photo.safe_text import shown as shown_text
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.slack.deadlines import call_deadline, call_ends, check_seconds
+from ocp_users_photo.sqlite_busy import busy_wait
 from ocp_users_photo.undo.database import (
     check_read_only,
     default_history_path,
@@ -162,7 +163,7 @@ class PhotoHistory(AsyncClosing):
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.max_original_bytes = max_original_bytes
-        self.busy_timeout = float(busy_timeout)
+        self.busy_timeout = busy_wait(busy_timeout)  # SQLite waits at most ~24.8 days
         self.lease_seconds = float(lease_seconds)
         self._locks = OwnerLocks()
         self._connection: sqlite3.Connection | None = None
