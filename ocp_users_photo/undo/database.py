@@ -356,6 +356,10 @@ def read_only_snapshot(
     A failure while the files did not change is the file's own (a damaged history is told
     so)."""
     held_up: HistoryUnavailable | None = None  # the side files' state, the last time
+    # Refused only when it held in every attempt: the owner's program making the -wal file
+    # (before SQLite gives it the history's mode) held up the last attempt alone, and that
+    # passing moment was said as the history's state.
+    held_every_time = True
     for attempt in range(_READ_ATTEMPTS):
         if attempt:
             time.sleep(0.02 * attempt)
@@ -373,6 +377,7 @@ def read_only_snapshot(
                     held_up = refused
                     continue
             held_up = None
+            held_every_time = False
             try:
                 database = sqlite3.connect(
                     f"{Path(target).as_uri()}?{options}",
@@ -400,7 +405,7 @@ def read_only_snapshot(
                 continue
             if wal_pages or _files_stamp(target) == before:
                 return done
-    if held_up is not None:
+    if held_up is not None and held_every_time:
         raise held_up  # what held it up each time, said as it is
     raise _refused(
         path,
