@@ -129,15 +129,7 @@ def test_the_documented_install_program_fills_the_store_the_readme_reads(tmp_pat
     home.mkdir()
     (work / "install_people.py").write_text(_documented_install_program())
     with start_emulator_in_thread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
-        done = subprocess.run(
-            [sys.executable, "install_people.py", "UALICE0001", "UBOB00002"],
-            cwd=work,
-            env=environment_without_slack({"SLACK_API_URL": emulator.base_url}),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = _install_program_run(work, emulator.base_url, "UALICE0001", "UBOB00002")
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines() == [
             "installed UALICE0001 in T0EMULATOR",
@@ -191,24 +183,8 @@ def test_the_documented_install_program_says_what_to_do_instead_of_a_traceback(
 
     (tmp_path / "install_people.py").write_text(_documented_install_program())
     with start_emulator_in_thread(EmulatorConfig(rate_limit_per_minute=None)) as emulator:
-        bad_user = subprocess.run(
-            [sys.executable, "install_people.py", "alice"],
-            cwd=tmp_path,
-            env=environment_without_slack({"SLACK_API_URL": emulator.base_url}),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    no_url = subprocess.run(
-        [sys.executable, "install_people.py"],
-        cwd=tmp_path,
-        env=environment_without_slack(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+        bad_user = _install_program_run(tmp_path, emulator.base_url, "alice")
+    no_url = _install_program_run(tmp_path, None)
     assert bad_user.returncode == 1
     assert "Traceback" not in bad_user.stderr, bad_user.stderr
     assert "alice was not installed: invalid_emulator_user:" in bad_user.stderr
@@ -218,6 +194,23 @@ def test_the_documented_install_program_says_what_to_do_instead_of_a_traceback(
     assert no_url.returncode == 1
     assert "Traceback" not in no_url.stderr, no_url.stderr
     assert "set SLACK_API_URL to the emulator's base URL" in no_url.stderr
+
+
+def _install_program_run(
+    folder: Path, api_url: str | None, *people: str
+) -> subprocess.CompletedProcess[str]:
+    """docs/emulator.md's install program (written to ``folder``) run for ``people``, with
+    SLACK_API_URL set to ``api_url`` (None: left unset, as a newcomer may)."""
+    extra = {"SLACK_API_URL": api_url} if api_url is not None else {}
+    return subprocess.run(
+        [sys.executable, "install_people.py", *people],
+        cwd=folder,
+        env=environment_without_slack(extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _readme_per_person_program() -> str:
