@@ -274,4 +274,16 @@ def describe_value(value: object) -> str:
         return f"a {value.bit_length()}-bit integer"
     if isinstance(value, str):
         return f"a text of {len(value)} characters"
-    return f"a {type(value).__name__}"
+    name = type(value).__name__
+    # "an int64", "an object" (numpy's whole numbers reach settings from Python); "a uint8".
+    return f"{'an' if name[:1].lower() in 'aeio' else 'a'} {name}"
+
+
+def check_max_retries(max_retries: object) -> int:
+    """``max_retries`` as a whole number 0 or more, or ValueError naming it: one check and
+    one wording for the tool's, a token source's and the Pydantic AI toolset's."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(
+            f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
+        )
+    return max_retries

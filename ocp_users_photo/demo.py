@@ -28,7 +28,7 @@ from ocp_users_photo.emulator import EmulatorConfig, run_emulator, user_id_for_t
 from ocp_users_photo.errors import InvalidArguments
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.file_kinds import loops
-from ocp_users_photo.output import answers_to
+from ocp_users_photo.output import answers_to, tell
 from ocp_users_photo.safe_text import shown_path
 from ocp_users_photo.tool import UsersSetPhoto
 
@@ -97,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if progress.serving:
             return ExitCode.OK  # --serve ends with Ctrl-C once serving: its normal end
+        if made_here and progress.named:
+            # It stays (a line named the portrait in it), but that line is scrolled away.
+            kept = shown_path(out_dir)
+            tell(f"ocp-users-photo demo: its files stay in {kept}: remove it when done")
         raise  # before that, interrupted as any command is (exit 130)
     except OutFolderRefused as refused:
         if made_here:  # no --out was given: the folder at fault is the demo's own

@@ -27,7 +27,12 @@ import httpx
 
 from ocp_users_photo._version import __version__
 from ocp_users_photo.argument_view import safe_view
-from ocp_users_photo.arguments import ParsedArguments, describe_value, parse_arguments
+from ocp_users_photo.arguments import (
+    ParsedArguments,
+    check_max_retries,
+    describe_value,
+    parse_arguments,
+)
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import Renew as Renew
 from ocp_users_photo.credentials import (
@@ -212,10 +217,7 @@ class UsersSetPhoto(AsyncClosing):
         check_seconds("deadline", deadline, allow_zero=False)
         check_seconds("max_retry_wait", max_retry_wait, allow_zero=True)
         check_seconds("retry_backoff", retry_backoff, allow_zero=True)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(
-                f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
-            )
+        check_max_retries(max_retries)
         if client is not None and not isinstance(client, httpx.AsyncClient):
             raise TypeError(f"client must be an httpx.AsyncClient, not {type(client).__name__}")
         if not (

@@ -73,14 +73,15 @@ def _interrupted_demo(
     out: Path | None,
     serve: bool,
     serving: bool = False,
+    named: bool = False,
 ) -> None:
-    """demo.run() whose demo is Ctrl-C'd once the portrait is drawn (as at step 2), or,
-    ``serving``, once --serve's wait began."""
+    """demo.run() whose demo is Ctrl-C'd once the portrait is drawn (as at step 2; ``named``:
+    after the line naming it), or, ``serving``, once --serve's wait began."""
 
     async def interrupted(out_dir: Path, *, serve: bool, out: TextIO, progress: Any = None) -> int:
         demo.draw_portrait(out_dir / "portrait.png")
-        if serving:  # as the demo does: its folder named by a line first
-            progress.named = progress.serving = True
+        progress.named = named or serving  # as the demo does: its folder named by a line first
+        progress.serving = serving
         raise KeyboardInterrupt
 
     monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
@@ -100,6 +101,17 @@ def test_a_demo_ctrl_c_d_midway_leaves_no_temporary_folder_behind(
     # left it and its portrait in the temporary folder for good.
     _interrupted_demo(monkeypatch, tmp_path, out=None, serve=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_demo_ctrl_c_d_after_naming_its_folder_says_where_it_stays(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Kept, as a line named its portrait, but only "interrupted" was said last: the
+    # temporary folder was left with nothing at the end naming it.
+    _interrupted_demo(monkeypatch, tmp_path, out=None, serve=False, named=True)
+    [kept] = tmp_path.iterdir()
+    assert (kept / "portrait.png").is_file()
+    assert f"its files stay in {kept}: remove it when done" in capsys.readouterr().err
 
 
 def test_a_demo_ctrl_c_d_midway_keeps_a_folder_the_person_named(

@@ -11,8 +11,10 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -238,3 +240,12 @@ def test_a_keepers_settle_seconds_past_any_number_are_refused_naming_it(
     ) as refused:
         PhotoKeeper(history, settle_seconds=settle_seconds)
     assert said in str(refused.value)
+
+
+@pytest.mark.parametrize("setting", ["timeout", "max_retries"])
+def test_a_setting_of_a_numpy_integer_is_said_with_its_article(setting: str) -> None:
+    """A config read through NumPy gives np.int64: the refusal said "got a int64"."""
+    options: dict[str, Any] = {setting: np.int64(2)}  # not an int, on purpose
+    with pytest.raises(ValueError, match=f"{setting} must be .*, got an int64") as refused:
+        UsersSetPhoto(TOKEN, environ={}, **options)
+    assert "a int64" not in str(refused.value)

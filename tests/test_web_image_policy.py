@@ -281,7 +281,16 @@ def test_equivalent_spellings_of_an_allowed_host_are_accepted(
 
 
 @pytest.mark.parametrize(
-    "url", ["https:///allowed.test/x.png", "https://allowed..test/x.png", "https://a_b.test/"]
+    "url",
+    [
+        "https:///allowed.test/x.png",
+        "https://allowed..test/x.png",
+        "https://a_b.test/",
+        "https://allowed.test../x.png",
+        # Two trailing dots, one full-width: taken as allowed.test where the above is refused.
+        "https://allowed.test\u3002./x.png",
+        "https://allowed.test\uff0e./x.png",
+    ],
 )
 def test_a_host_that_cannot_be_used_is_refused_saying_what_to_do(url: str) -> None:
     with pytest.raises(BadImageUrl) as caught:

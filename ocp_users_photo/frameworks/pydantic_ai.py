@@ -21,7 +21,7 @@ import dataclasses
 from typing import Any, Final
 
 from ocp_users_photo.acting_tool import ActingTool
-from ocp_users_photo.arguments import describe_value
+from ocp_users_photo.arguments import check_max_retries
 from ocp_users_photo.extras import missing_extra
 from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
@@ -55,10 +55,7 @@ def pydantic_ai_toolset(
     the agent's own ``tool_timeout`` reaches only the tools it declares itself, not a
     toolset's.
     """
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(
-            f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
-        )
+    check_max_retries(max_retries)
     if timeout is not None:  # None: no bound of the toolset's own
         check_seconds("timeout", timeout)
     checked = checked_model_tools(tools)

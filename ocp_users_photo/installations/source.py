@@ -23,7 +23,7 @@ from typing import Literal
 import httpx
 from slack_sdk.oauth.installation_store import Installation
 
-from ocp_users_photo.arguments import describe_value
+from ocp_users_photo.arguments import check_max_retries
 from ocp_users_photo.closing import AsyncClosing
 from ocp_users_photo.credentials import (
     ClientCredentials,
@@ -91,15 +91,12 @@ class _Gone(enum.Enum):
 
 
 def _check_settings(refresh_margin: object, timeout: object, max_retries: object) -> None:
-    """As the tool checks its own (check_seconds, describe_value): taken, a timeout of 0, -1
+    """As the tool checks its own (check_seconds, check_max_retries): taken, a timeout of 0, -1
     or NaN failed every refresh as "try again in a few minutes", max_retries=-1 raised an
     AssertionError, and a refresh_margin of 10**400 an OverflowError naming no setting."""
     check_seconds("refresh_margin", refresh_margin, allow_zero=True)
     check_seconds("timeout", timeout)
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(
-            f"max_retries must be a whole number 0 or more, got {describe_value(max_retries)}"
-        )
+    check_max_retries(max_retries)
 
 
 def _installed_again(

@@ -58,8 +58,9 @@ def canonical_host(text: str) -> str:
         ascii_name = idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError, ValueError):
         raise InvalidHost("the host is not a valid host name") from None
-    if ascii_name.endswith(".") and not name.endswith("."):
+    if ascii_name.endswith(".") and name == text:
         # A full stop UTS #46 maps to "." (U+3002, U+FF0E) ends the name: the one trailing dot.
+        # After a "." already dropped it is a second, refused below as "allowed.test.." is.
         ascii_name = ascii_name[:-1]
     last_label = ascii_name.rpartition(".")[2]
     if _NUMERIC_LABEL.fullmatch(last_label):
