@@ -39,7 +39,7 @@ from ocp_users_photo.mcp_server import (
     offered,
     serve,
 )
-from ocp_users_photo.output import OutputFailed, tell
+from ocp_users_photo.output import OutputFailed, standard_streams, tell
 from ocp_users_photo.own_loop import run_own_loop
 from ocp_users_photo.safe_text import folded_secrets, redacted_folded, shown
 from ocp_users_photo.settings import (
@@ -167,6 +167,13 @@ def run(args: argparse.Namespace) -> int:
         run_own_loop(_serve_until_interrupted(tool))
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    except OSError as failed:  # serve's stdin or stdout (a full disk, EIO): not the host gone
+        tell(
+            f"ocp-users-photo mcp: stdin or stdout failed "
+            f"({shown(failed.strerror or type(failed).__name__, 80)}): the server stopped; an "
+            "MCP host starts this command with both connected to it, as pipes"
+        )
+        return ExitCode.INTERNAL
     finally:
         root_logger.removeHandler(handler)
         root_logger.setLevel(previous_level)
@@ -366,6 +373,9 @@ def _stderr_log_handler(environ: Variables) -> logging.Handler:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ocp_users_photo.mcp_server``: the same as ``ocp-users-photo mcp``."""
+    # As the command line's: a closed stderr (2>&-) stood in for, or print's file=None put
+    # every line said on stderr on stdout, the protocol's channel.
+    standard_streams()
     parser = CommandLineParser(
         prog="python -m ocp_users_photo.mcp_server",
         description="Serve the usersSetPhoto tool over MCP (stdio).",

@@ -163,6 +163,11 @@ async def serve(tool: UsersSetPhoto) -> None:
         # The host closed the server's stdout (it crashed, or stopped reading): the end of
         # the connection, as when it closes stdin.
         logger.info("the host closed the connection")
+    except* OSError as failed:
+        # Not the host gone (above): stdout a file on a full disk, a terminal gone (EIO). The
+        # first such error alone, for the caller to say in a line: the SDK's task group
+        # raised it as an ExceptionGroup, a traceback in the host's log and exit 1.
+        raise _first_of(failed) from None
     except* anyio.BrokenResourceError:
         # The read ended before stdin's end, the host gone (mcp_in_flight.py): the SDK's
         # reader of stdin found no one to hand its next line to.
@@ -171,6 +176,12 @@ async def serve(tool: UsersSetPhoto) -> None:
         logger.info("the host closed stdin with %d requests unanswered", MAX_UNANSWERED)
     finally:
         await tool.aclose()
+
+
+def _first_of(group: BaseExceptionGroup[OSError]) -> OSError:
+    """The first OSError of ``group``, however deeply the task groups nested it."""
+    first = group.exceptions[0]
+    return _first_of(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def offered(tool: UsersSetPhoto) -> dict[str, ModelTool]:

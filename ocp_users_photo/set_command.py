@@ -458,6 +458,12 @@ def _preview_path(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"the preview is a PNG file: give a name ending in .png ({got})"
         )
+    if os.path.exists(target.parent) and not os.path.isdir(target.parent):
+        # Not "does not exist: create it": a file is in the way, which no mkdir makes a folder.
+        raise argparse.ArgumentTypeError(
+            f"{quoted(str(target.parent))} is a file, not a folder: give a file name in a "
+            "folder, such as 'square.png'"
+        )
     if not os.path.isdir(target.parent):  # False, not an error, for a name too long
         raise argparse.ArgumentTypeError(
             f"the folder {quoted(str(target.parent))} does not exist: create it, or give a file "

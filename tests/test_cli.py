@@ -374,6 +374,26 @@ def test_a_preview_it_could_not_write_is_refused_before_anything_is_read(
     assert not (tmp_path / "square.jpg").exists()
 
 
+def test_a_preview_inside_a_file_says_the_file_is_in_the_way(
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
+) -> None:
+    """``--preview photo.png/square.png`` (a file where a folder was meant): it said the
+    folder 'photo.png' did not exist and to create it, which no mkdir can, the file there."""
+    (tmp_path / "photo.png").write_bytes(b"not a folder")
+    done = run_cli(
+        "set",
+        str(image),
+        "--preview",
+        "photo.png/square.png",
+        env=slack_env(slack_emulator),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "argument --preview: 'photo.png' is a file, not a folder: give" in done.stderr
+    assert "does not exist" not in done.stderr
+    assert photo_requests(slack_emulator) == []
+
+
 def test_dry_run_of_a_scaled_photo_reads_as_one_sentence(tmp_path: Path) -> None:
     """'Checked: would send PNG 1024x768, ...: scaled down from 1400x1050 to 1024x768 to
     https://slack.com/api/users.setPhoto' reads as if the photo were scaled to a URL."""

@@ -151,3 +151,41 @@ def test_a_dry_run_whose_stdout_is_full_says_nothing_was_sent(image: Path) -> No
     assert done.stderr.strip() == (
         "ocp-users-photo: stdout could not be written (No space left on device); nothing was sent"
     )
+
+
+def test_mcp_whose_stdout_is_full_says_so_in_a_line(tmp_path: Path) -> None:
+    """The MCP server's stdout a file on a full disk (or a terminal gone, EIO): not the host
+    closing it (exit 0, test_mcp_wire_unreadable.py), so exit 1 with one line, as a command
+    whose stdout cannot be written. It ended with an ExceptionGroup traceback (the SDK's
+    stdout writer's OSError, up through its task group)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    initialize = (
+        '{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": '
+        '"2025-06-18", "capabilities": {}, "clientInfo": {"name": "host", "version": "1"}}}'
+    )
+    done = run_in_shell(
+        """printf '%s\\n' "$1" | $CLI mcp --image-root "$2" > /dev/full""",
+        initialize,
+        str(tmp_path),
+    )
+    assert "Traceback" not in done.stderr, done.stderr[-1500:]
+    assert done.returncode == ExitCode.INTERNAL, done.stderr
+    assert done.stderr.strip().endswith(
+        "ocp-users-photo mcp: stdin or stdout failed (No space left on device): the server "
+        "stopped; an MCP host starts this command with both connected to it, as pipes"
+    )
+
+
+def test_mcp_server_module_with_stderr_closed_keeps_its_error_off_stdout(tmp_path: Path) -> None:
+    """``python -m ocp_users_photo.mcp_server`` (docs/mcp.md's way without the console script)
+    started with stderr closed: its one-line refusal is lost, as the command line's is, not
+    written on stdout, the protocol's channel (print's file=None is stdout: the host read
+    "ocp-users-photo mcp: error: ..." where it waited for JSON-RPC)."""
+    done = run_in_shell(
+        '"$1" -m ocp_users_photo.mcp_server --image-root "$2" 2>&-',
+        sys.executable,
+        str(tmp_path / "no-such-folder"),
+    )
+    assert done.returncode == ExitCode.INVALID
+    assert done.stdout == ""
