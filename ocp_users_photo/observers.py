@@ -116,8 +116,16 @@ class CallObserver:
 
 
 async def notify_started(observers: Sequence[CallObserver], call: CallInfo) -> None:
-    for observer in observers:
-        await observer.call_started(call)
+    """Tell every observer the call started, in order. One that fails or is cancelled
+    there (a host's timeout while it awaits) ends the call: the observers told before it
+    are told it was abandoned, or their start (an audit entry, a gauge of calls in flight)
+    would never end."""
+    for index, observer in enumerate(observers):
+        try:
+            await observer.call_started(call)
+        except BaseException:
+            notify_abandoned(observers[:index], call)
+            raise
 
 
 async def notify_before_change(
