@@ -297,12 +297,12 @@ def base_url_from(explicit: str | None, environ: Variables) -> str:
     (a local emulator), never across a network.
     """
     if explicit is not None:
-        raw, origin = explicit, "base_url"
-    elif given := environ.get(BASE_URL_VARIABLE):
-        raw, origin = given, BASE_URL_VARIABLE
-    else:
-        raw, origin = DEFAULT_BASE_URL, "the default"
-    return check_base_url(raw, origin=origin)
+        return check_base_url(explicit, origin="base_url")
+    # Read where it is checked, never kept in a local here: a refusal's traceback would
+    # carry the variable's query or password to an error reporter (Sentry's locals).
+    if environ.get(BASE_URL_VARIABLE):
+        return check_base_url(environ.get(BASE_URL_VARIABLE) or "", origin=BASE_URL_VARIABLE)
+    return check_base_url(DEFAULT_BASE_URL, origin="the default")
 
 
 # The Slack methods this package calls: a base URL ending with one is a method's URL.
@@ -311,14 +311,30 @@ _METHODS_CALLED: Final = frozenset(
 )
 
 
+# Where a URL's query or fragment begins: what follows is never quoted back.
+_QUERY_OR_FRAGMENT: Final = re.compile(r"[?#]")
+
+
 def check_base_url(raw: str, *, origin: str) -> str:
-    """The base URL without a trailing slash, or ValueError saying how to fix it."""
+    """The base URL without a trailing slash, or ValueError saying how to fix it, raised
+    once no local of this frame holds the URL (as ``check_proxy_url``'s): its query or
+    user information may hold a secret, and an error reporter sends a frame's locals."""
     if not isinstance(raw, str):
         # bytes, a Path: the type is what is wrong, not the address it may hold.
         raise TypeError(
             f"{origin} must be text (str), not {type(raw).__name__}: give an http(s) URL "
             "such as https://slack.com/api"
         )
+    try:
+        return _checked_base_url(raw, origin)
+    except ValueError as refused:
+        refusal = str(refused)
+    del raw
+    raise ValueError(refusal)
+
+
+def _checked_base_url(raw: str, origin: str) -> str:
+    """``check_base_url``'s checks of a text."""
     if not raw.strip():
         raise ValueError(f"{origin} must be an http(s) URL such as https://slack.com/api")
     text = raw.strip()
@@ -328,23 +344,27 @@ def check_base_url(raw: str, *, origin: str) -> str:
             "as https://slack.com/api (internationalised names in their xn-- form)"
         )
     parts = _parsed(urlsplit, text, origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"{origin} must be an http(s) URL such as https://slack.com/api, got {quoted(raw)}"
-        )
+    # Refused before any message quotes the URL: its password is never repeated.
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{origin} must not carry a user name or password; remove them")
+    # Quoted without its query and fragment: they may hold a secret no mask knows (the
+    # token's part after its prefix, a client secret), which would go to the host's log.
+    typed = quoted(_QUERY_OR_FRAGMENT.split(text, maxsplit=1)[0])
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{origin} must be an http(s) URL such as https://slack.com/api, got {typed}"
+        )
     try:
         port = parts.port  # ValueError when out of range or not a number
     except ValueError:
         port = 0
     if port == 0:
-        raise ValueError(f"{origin} names no usable port (1-65535), got {quoted(raw)}")
+        raise ValueError(f"{origin} names no usable port (1-65535), got {typed}")
     # Empty ones too: a bare "?" or "#" would swallow the method name of every call.
     if "?" in text or "#" in text:
         raise ValueError(
-            f"{origin} must not have a query or fragment (a token never goes in the URL), "
-            f"got {quoted(raw)}"
+            f"{origin} must not have a query or fragment (a token never goes in the URL): "
+            f"give it as {typed}"
         )
     method = parts.path.rstrip("/").rsplit("/", 1)[-1]
     if method in _METHODS_CALLED:

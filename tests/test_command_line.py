@@ -239,9 +239,11 @@ def test_the_emulator_on_a_busy_port_says_what_to_do() -> None:
 
 def test_a_token_in_the_base_url_is_not_printed_back(tmp_path: Path) -> None:
     """Slack once took the token in the query string: a URL holding one is refused, and
-    neither the CLI nor the MCP server repeats it (nor floods the host's log)."""
+    neither the CLI nor the MCP server repeats it (nor floods the host's log), nor the
+    token's part after its prefix, which no mask of a token's shape finds."""
     for variable in (
         f"https://slack.com/api?token={CANARY_TOKEN}",
+        f"https://slack.com/api?token={CANARY_SECRET}",
         f"https://slack.com/api#{'A' * 100_000}{CANARY_TOKEN}",
     ):
         finished = run_module(

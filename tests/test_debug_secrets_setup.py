@@ -83,6 +83,35 @@ BAD_SETTINGS: dict[str, tuple[Callable[[], Any], str]] = {
         ),
         "HTTPS_PROXY is not a valid URL",
     ),
+    # Its password, the token's part after its prefix, a client secret: none was masked in
+    # the message (the MCP server's stderr, the host's log) or the frames' locals.
+    "a base URL with a password in environ": (
+        lambda: UsersSetPhoto(
+            environ={
+                "SLACK_USER_TOKEN": CANARY_TOKEN,
+                "SLACK_API_URL": f"ftp://me:{PROXY_PASSWORD}@slack.invalid/api",
+            }
+        ),
+        "SLACK_API_URL must not carry a user name or password",
+    ),
+    "a base URL with the token's secret in its query in environ": (
+        lambda: UsersSetPhoto(
+            environ={
+                "SLACK_USER_TOKEN": CANARY_TOKEN,
+                "SLACK_API_URL": f"https://slack.invalid/api?token={CANARY_SECRET}",
+            }
+        ),
+        "SLACK_API_URL must not have a query or fragment",
+    ),
+    "a base URL with no port and a client secret in its query in environ": (
+        lambda: UsersSetPhoto(
+            environ={
+                "SLACK_USER_TOKEN": CANARY_TOKEN,
+                "SLACK_API_URL": f"https://slack.invalid:0/api?client_secret={CLIENT_SECRET}",
+            }
+        ),
+        "SLACK_API_URL names no usable port",
+    ),
     "an HTTP stack in environ": (
         lambda: UsersSetPhoto(
             environ={"SLACK_USER_TOKEN": CANARY_TOKEN, HTTP_STACK_VARIABLE: "carrier-pigeon"}

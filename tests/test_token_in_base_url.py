@@ -45,3 +45,24 @@ def test_the_variable_holding_a_token_is_refused_too() -> None:
 )
 def test_an_address_without_a_token_is_taken(base_url: str) -> None:
     assert UsersSetPhoto(CANARY_TOKEN, base_url=base_url, environ={}).base_url == base_url
+
+
+@pytest.mark.parametrize(
+    ("base_url", "refusal"),
+    [
+        pytest.param(f"ftp://me:{CANARY_SECRET}@gw.example/api", "user name", id="password"),
+        pytest.param(f"http://me:{CANARY_SECRET}@/api", "user name", id="password, no host"),
+        pytest.param(f"https://gw.example/api?token={CANARY_SECRET}", "query", id="query"),
+        pytest.param(f"https://gw.example/api#{CANARY_SECRET}", "query", id="fragment"),
+        pytest.param(f"https://gw.example:0/api?t={CANARY_SECRET}", "port", id="port"),
+        pytest.param(f"ftp://gw.example/api?t={CANARY_SECRET}", "http", id="scheme"),
+    ],
+)
+def test_a_refused_base_url_is_quoted_without_its_password_query_or_fragment(
+    base_url: str, refusal: str
+) -> None:
+    """The token's part after its prefix (or any secret) in what a refusal quoted back went
+    to the MCP host's log: only a whole token was masked there."""
+    with pytest.raises(ValueError, match=refusal) as refused:
+        UsersSetPhoto(CANARY_TOKEN, base_url=base_url, environ={})
+    assert_no_canary([str(refused.value)])
