@@ -156,8 +156,17 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
         )
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > limit or left_out:
-        return cleaned[: max(0, limit - len(_ELLIPSIS))] + _ELLIPSIS
+        return letters_up_to(cleaned, max(0, limit - len(_ELLIPSIS))) + _ELLIPSIS
     return cleaned
+
+
+def letters_up_to(text: str, end: int) -> str:
+    """``text[:end]``, or up to the letter whose accents ``end`` falls among: a name in
+    decomposed form (macOS's NFD, "\\u0438\\u0306" for "\\u0439") cut between a letter and
+    its accent showed a letter it does not have."""
+    while 0 < end < len(text) and unicodedata.category(text[end]).startswith("M"):
+        end -= 1
+    return text[:end]
 
 
 def _look_alikes_spell_a_token(text: str) -> bool:

@@ -617,11 +617,19 @@ def _as_written(text: str, stream: TextIO) -> str:
 
 
 def _fitted(text: str, columns: int, ellipsis: str = "…") -> str:
-    """``text`` cut to ``columns`` columns of a terminal (a wide character takes two),
-    ending in ``ellipsis`` where cut."""
+    """``text`` cut to ``columns`` columns of a terminal (a wide character takes two, an
+    accent drawn on its letter none), ending in ``ellipsis`` where cut: never between a
+    letter and its marks (a decomposed "\\u0438\\u0306" cut after its "\\u0438" showed a
+    letter the name does not have)."""
     used = 0
+    letter = 0  # where the character being drawn starts, its marks after it
     for index, character in enumerate(text):
+        category = unicodedata.category(character)
+        if not category.startswith("M"):
+            letter = index
+        if category in ("Mn", "Me"):
+            continue
         used += 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
         if used > columns - len(ellipsis):
-            return text[:index] + ellipsis
+            return text[:letter] + ellipsis
     return text

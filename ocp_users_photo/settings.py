@@ -442,8 +442,8 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         if not is_folder:
             raise ValueError(
                 f"image root {quoted(str(path))} is not an existing folder (it {what}"
-                f"{_taken_from_working_directory(path)}): {wrapping_advice(str(root))}create it, "
-                "or give the folder your images are in"
+                f"{_taken_from_working_directory(path)}{_look_alike_folder(path)}): "
+                f"{wrapping_advice(str(root))}create it, or give the folder your images are in"
             )
         real = path.resolve()
         resolved.append(real)
@@ -456,6 +456,26 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
         if given != real and ".." not in path.parts:
             resolved.append(given)
     return tuple(dict.fromkeys(resolved))
+
+
+def _look_alike_folder(path: Path) -> str:
+    """For a root that is not there, "; " and the folder in its place whose name reads the
+    same (synced from macOS, decomposed: NFD, where the root was typed composed), else "":
+    "does not exist" alone told a person who sees that folder nothing."""
+    # Here, not at the top: the images package imports this module (arguments.py).
+    from ocp_users_photo.images.look_alike_names import (
+        first_missing,
+        folder_named_alike,
+        look_alikes_in,
+    )
+
+    try:
+        folder, name = first_missing(os.fspath(path))
+        alike = look_alikes_in(folder or os.curdir, name) if name else None
+    except (OSError, ValueError):
+        return ""
+    clause = folder_named_alike(name, alike) if alike is not None else ""
+    return f"; {clause}" if clause else ""
 
 
 def _taken_from_working_directory(path: Path) -> str:

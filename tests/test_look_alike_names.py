@@ -27,6 +27,8 @@ from ocp_users_photo.images.look_alike_names import (
     shown_name,
 )
 from ocp_users_photo.images.paths import open_confined
+from ocp_users_photo.safe_text import shown
+from ocp_users_photo.settings import resolve_roots
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.programs import run_cli
 
@@ -85,6 +87,98 @@ async def test_several_files_that_read_the_same_are_each_named_and_nothing_is_se
     assert "give the file's name exactly" in message
     assert to_the_model["error"] == "invalid_arguments"
     assert "\\u202f" in str(to_the_model), to_the_model
+
+
+async def test_several_look_alikes_in_cyrillic_are_named_readably_but_for_their_difference(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A name synced from macOS (NFD) beside a copy with a no-break space: each was named
+    all in escapes ('\\u041c\\u043e\\u0438\\u0306 ...'), which a person who reads Russian
+    could not read at all. Only the difference is an escape now."""
+    typed = "Мой отпуск в Крыму й.png"
+    for name in (typed, typed.replace(" й", "\u00a0й")):
+        (tmp_path / unicodedata.normalize("NFD", name)).write_bytes(make_image())
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=emulator.base_url, image_roots=[tmp_path], environ={}
+    ) as tool:
+        before = photo_requests(emulator)
+        with pytest.raises(InvalidArguments) as refused:
+            await tool.call({"image": typed})
+    (message,) = [problem.message for problem in refused.value.problems]
+    assert "'Мои\\u0306 отпуск в Крыму и\\u0306.png'" in message, message
+    assert "'Мои\\u0306 отпуск в Крыму\\xa0и\\u0306.png'" in message, message
+    assert photo_requests(emulator) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("我的照片 😀.png", "我的照片 😀.png"),
+        ("क्षत्रिय.png", "क्षत्रिय.png"),  # vowel signs that compose with nothing stay
+        ("한글.png", "한글.png"),
+        (
+            unicodedata.normalize("NFD", "한글.png"),
+            "\\u1112\\u1161\\u11ab\\u1100\\u1173\\u11af.png",
+        ),
+        ("\u212b.png", "\\u212b.png"),  # the Angstrom sign, which composes to \u00c5
+        ("صورتي\u200f.png", "صورتي\\u200f.png"),  # a bidi mark stays neutralised
+        ("x\u202e\\y", "x\\u202e\\\\y"),
+    ],
+)
+def test_a_name_shown_is_escaped_only_where_names_reading_the_same_differ(
+    name: str, shown: str
+) -> None:
+    assert shown_name(name) == shown
+
+
+@pytest.mark.parametrize("before", ["", "x"], ids=["even", "odd"])
+async def test_a_long_decomposed_name_is_cut_between_letters_not_from_an_accent(
+    tmp_path: Path, before: str
+) -> None:
+    """A long Russian name pasted from macOS (NFD), quoted back cut short: the cut fell
+    between an "\\u0438" and its breve, and the quote ended in a letter the name does not
+    have ("...\\u0439\\u0438..."), in the refusal and in any text ``shown`` bounds."""
+    typed = before + unicodedata.normalize("NFD", "й" * 160 + ".png")
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as refused:
+            await tool.call({"image": str(tmp_path / typed)})
+    (message,) = [problem.message for problem in refused.value.problems]
+    for quoted_cut in (message.split("...")[0], shown(typed, 80).removesuffix("...")):
+        composed = unicodedata.normalize("NFC", quoted_cut)
+        assert composed.endswith("й"), ascii(quoted_cut[-6:])
+        assert "и" not in composed, ascii(quoted_cut[-6:])
+
+
+@pytest.mark.parametrize("roots", [True, False], ids=["image-roots", "no-roots"])
+async def test_a_folder_on_the_way_whose_name_reads_the_same_is_named(
+    emulator: RunningEmulator, tmp_path: Path, roots: bool
+) -> None:
+    """A folder synced from macOS (NFD) with the photo in it, its path typed composed: "no
+    file at" alone, though the person sees that very folder. The folder is named, its
+    breve written as an escape; nothing is sent."""
+    (tmp_path / unicodedata.normalize("NFD", "Мой альбом")).mkdir()
+    (tmp_path / unicodedata.normalize("NFD", "Мой альбом") / "фото.png").write_bytes(make_image())
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url=emulator.base_url,
+        image_roots=[tmp_path] if roots else None,
+        environ={},
+    ) as tool:
+        before = photo_requests(emulator)
+        with pytest.raises(InvalidArguments) as refused:
+            await tool.call({"image": str(tmp_path / "Мой альбом" / "фото.png")})
+    (message,) = [problem.message for problem in refused.value.problems]
+    assert "no folder 'Мой альбом' is on its way, but 'Мои\\u0306 альбом' is" in message, message
+    assert photo_requests(emulator) == before
+
+
+def test_an_image_root_whose_name_only_reads_the_same_is_named(tmp_path: Path) -> None:
+    """An MCP host's --image-root typed composed, the folder on disk decomposed (synced
+    from macOS): "does not exist" alone, about a folder the person sees."""
+    (tmp_path / unicodedata.normalize("NFD", "Мой альбом")).mkdir()
+    with pytest.raises(ValueError, match="is not an existing folder") as refused:
+        resolve_roots([tmp_path / "Мой альбом" / "лето"])
+    assert "but 'Мои\\u0306 альбом' is, whose name reads the same" in str(refused.value)
 
 
 async def test_a_look_alike_that_links_out_of_the_image_folder_is_refused(

@@ -18,6 +18,7 @@ import sys
 import termios
 import threading
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,26 @@ def test_the_status_line_fits_a_10_column_terminal(image: Path) -> None:
     assert any(status.startswith(b"c") for status in statuses), statuses
     for status in statuses:
         assert len(status.decode()) < 10, f"{len(status.decode())} columns: {status!r}"
+
+
+def test_the_status_line_keeps_each_accent_of_a_decomposed_name_on_its_letter(
+    image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Russian name synced from macOS (NFD: "\u0438" and a combining breve for each
+    "\u0439"), on a 20-column terminal: the cut fell between a letter and its breve, and
+    the line ended in a "\u0438" the name does not have; each breve took a column too."""
+    name = unicodedata.normalize("NFD", "й" * 26 + ".png")
+    (tmp_path / name).write_bytes(image.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    run = _OnTerminal("set", name, "--dry-run", env={}, columns=20)
+    code, _, terminal = run.finish()
+    assert code == 0
+    statuses = [s.decode() for s in _status_lines(terminal) if s.startswith(b"checking ")]
+    assert statuses, terminal
+    for status in statuses:
+        assert status.endswith("…"), status
+        composed = unicodedata.normalize("NFC", status.removesuffix("…"))
+        assert composed == "checking " + "й" * 9, status  # 19 columns, of whole letters
 
 
 def _statuses(terminal: bytes) -> list[bytes]:

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
-from ocp_users_photo.safe_text import without_tokens
+from ocp_users_photo.safe_text import printable, without_tokens
 
 # A folder's entries read at most, and look-alikes named at most: a folder of a million
 # files must not hold a call, nor fill a message.
@@ -78,9 +78,71 @@ def as_found(path: str) -> str:
     return path if the_one is None else os.path.join(folder, the_one)
 
 
+def first_missing(folder: str) -> tuple[str, str]:
+    """The deepest folder of ``folder``'s path that is there, and the name in it that is
+    not (empty where ``folder`` is there): where a look-alike of a folder is looked for."""
+    name = ""
+    while folder and not os.path.isdir(folder):
+        folder, name = os.path.split(folder)
+    return folder, name
+
+
+def folder_named_alike(name: str, alike: LookAlikes) -> str:
+    """A clause naming the folders of ``alike``, which read as ``name``: "no file" or "no
+    folder" alone told a person who sees that very folder nothing."""
+    if not alike.names:
+        return ""
+    listed = ", ".join(f"'{shown_name(found)}'" for found in alike.names)
+    return (
+        f"no folder '{shown_name(name)}' is on its way, but {listed} "
+        f"{'is' if len(alike.names) == 1 else 'are'}, whose name reads the same (other spaces "
+        "or another Unicode form, the characters that differ written here as escapes)"
+    )
+
+
 def shown_name(name: str) -> str:
-    """``name`` with every character outside printable ASCII as its escape (``\\u202f``,
-    ``\\x1b``), a token shape masked, at most 300 characters: the difference a message
-    points at is seen, and a model can send the name back."""
-    shown = ascii(without_tokens(name))[1:-1]
+    """``name`` with each character that may make the difference written as its escape
+    (``\\u202f``, ``\\u0306``, ``\\x1b``: ``_written_as_escape``), a token shape masked, at
+    most 300 characters: the difference a message points at is seen, a model can send the
+    name back, and the rest of a Cyrillic, Chinese or Hindi name stays readable (all of it
+    as escapes, a person read none of it)."""
+    masked = without_tokens(name)
+    shown = "".join(
+        ascii(ch)[1:-1] if ch.isascii() or _written_as_escape(ch, cluster) else ch
+        for cluster in _clusters(masked)
+        for ch in cluster
+    )
     return shown if len(shown) <= 300 else shown[:300] + "..."
+
+
+def _joins(character: str) -> bool:
+    """Whether ``character`` is drawn with the one before it: a combining mark, or a Hangul
+    vowel or final jamo (what NFC composes into a syllable)."""
+    return unicodedata.category(character) in ("Mn", "Mc", "Me") or (
+        "\u1160" <= character <= "\u11ff" or "\ud7b0" <= character <= "\ud7ff"
+    )
+
+
+def _clusters(text: str) -> list[str]:
+    """``text`` as its characters, each with the marks and jamo drawn with it."""
+    clusters: list[str] = []
+    for character in text:
+        if clusters and _joins(character):
+            clusters[-1] += character
+        else:
+            clusters.append(character)
+    return clusters
+
+
+def _written_as_escape(character: str, cluster: str) -> bool:
+    """Whether ``character`` (not ASCII) of ``cluster`` is one in which names that read the
+    same differ: a space other than the plain one, one drawn as nothing or not printable (a
+    bidi override), one that composes to another (U+212B, the Angstrom sign, is U+00C5), and
+    the accents and jamo of a cluster NFC composes (a decomposed name's "\\u0438\\u0306",
+    where a composed one has its letter). A Hindi vowel sign composes with nothing: kept."""
+    if printable(character) != character or unicodedata.category(character) == "Zs":
+        return True
+    if unicodedata.normalize("NFC", character) != character:
+        return True
+    composes = unicodedata.normalize("NFC", cluster) != cluster
+    return composes and (_joins(character) or "\u1100" <= character <= "\u115f")

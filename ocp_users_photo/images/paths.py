@@ -38,9 +38,15 @@ from ocp_users_photo.images.beneath import (
     exists_beneath,
     open_beneath,
 )
-from ocp_users_photo.images.look_alike_names import LookAlikes, look_alikes_in, shown_name
+from ocp_users_photo.images.look_alike_names import (
+    LookAlikes,
+    first_missing,
+    folder_named_alike,
+    look_alikes_in,
+    shown_name,
+)
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.safe_text import without_tokens, wrapping_advice
+from ocp_users_photo.safe_text import letters_up_to, without_tokens, wrapping_advice
 from ocp_users_photo.sizes import byte_limit, byte_size
 
 # A file up to this size is read whole by the worker-thread call that opens it: sending
@@ -82,7 +88,7 @@ NO_ROOT_ADVICE_FOR_MODELS: Final = (
 
 def _for_message(text: str) -> str:
     masked = without_tokens(text[:1000])
-    return masked if len(masked) <= 200 else masked[:200] + "..."
+    return masked if len(masked) <= 200 else letters_up_to(masked, 200) + "..."
 
 
 def problem(message: str) -> Problem:
@@ -361,9 +367,10 @@ def _not_opened(
     """Why ``named`` could not be opened, saying what to do."""
     if isinstance(error, FileNotFoundError):
         looked = _where_looked(named, expanded, image_roots)
+        alike = _folder_look_alikes(error, named, image_roots)
         return problem(
-            f"no file at {shown_path!r}{looked}: {wrapping_advice(typed)}give the path of "
-            "an existing PNG, JPEG or GIF file, a data: URI or base64 text"
+            f"no file at {shown_path!r}{looked}{alike}: {wrapping_advice(typed)}give the "
+            "path of an existing PNG, JPEG or GIF file, a data: URI or base64 text"
         )
     if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
         return problem(f"no file at {shown_path!r}: a folder on its way is a file")
@@ -385,6 +392,38 @@ def _not_opened(
         f"image path {shown_path!r} cannot be resolved ({reason(error)}): give the path of "
         "an existing image file"
     )
+
+
+def _folder_look_alikes(error: OSError, named: str, image_roots: Sequence[Path] | None) -> str:
+    """Where a folder on the path's way is missing and one beside it reads the same (a
+    folder synced from macOS, its name decomposed: NFD), a clause naming it. Only the last
+    name of a path is taken for its look-alike (``_opened``); a folder is named, not used,
+    and read only where its real path is inside the roots, as the last name's are."""
+    where = getattr(error, "missing", None)
+    if isinstance(where, Missing):
+        if where.last_as_given:
+            return ""  # the file itself: its look-alikes were looked for
+        folder, name = where.folder, where.name
+    elif image_roots is None:
+        folder, name = first_missing(os.path.dirname(named))
+    else:
+        return ""
+    if not name:
+        return ""
+    try:
+        handle = os.open(folder or os.curdir, _FOLDER_FLAGS)
+    except (OSError, ValueError):
+        return ""
+    try:
+        if image_roots is not None:
+            real = real_path_of(handle, os.fstat(handle), folder)
+            if real is None or not _inside(real, image_roots):
+                return ""
+        alike = look_alikes_in(handle, name)
+    finally:
+        os.close(handle)
+    clause = folder_named_alike(name, alike)
+    return f"; {clause}" if clause else ""
 
 
 def _where_looked(named: str, expanded: str, image_roots: Sequence[Path] | None) -> str:
