@@ -227,7 +227,8 @@ _SCOPE_NAME: Final = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 
 
 def _scope_names(header: str) -> tuple[tuple[str, ...], int]:
-    """The scope names of an x-oauth-scopes header, and how many other names it held."""
+    """The scope names of an x-oauth-scopes header, and how many other names it held (the
+    photo scopes always kept, so ``can_set_photo`` never misses one listed late)."""
     kept: list[str] = []
     left_out = 0
     characters = 0
@@ -236,7 +237,10 @@ def _scope_names(header: str) -> tuple[tuple[str, ...], int]:
         if not name:
             continue
         fits = len(kept) < _MAX_SCOPES and characters + len(name) <= _MAX_SCOPES_CHARS
-        if fits and _SCOPE_NAME.fullmatch(name):
+        # The two scopes this tool decides by are kept wherever the header lists them (once
+        # each): past the cap, a token that has them was told it lacks them, and refused.
+        decides = name in (WRITE_SCOPE, READ_SCOPE) and name not in kept
+        if (fits or decides) and _SCOPE_NAME.fullmatch(name):
             kept.append(name)
             characters += len(name) + 2
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +16,9 @@ from ocp_users_photo.emulator import (
     UserRecord,
     start_emulator_in_thread,
 )
-from ocp_users_photo.whoami import TokenIdentity, identity_from
+from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity, identity_from
 from ocp_users_photo.whoami_command import describe
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, make_image
 from tests.programs import run_cli
 
 READER_TOKEN = "xoxp-2222222222-3333333333-4444444444-readeronlycanary9f8e7d6c5b4a"
@@ -217,3 +218,42 @@ def test_a_bot_token_whose_scopes_slack_did_not_list_cannot_set_a_photo() -> Non
     said = describe(identity_from({"user_id": "UBOT", "bot_id": "B1"}, {}, "bot"))
     assert "Can set a photo: no\n" in said, said
     assert "not known" not in said, said
+
+
+# A user token whose x-oauth-scopes lists more scopes than are kept, the photo scopes last.
+MANY_SCOPES_TOKEN = "xoxp-7777777777-8888888888-9999999999-manyscopescanary0a1b2c3d4e5"
+MANY_SCOPES = [*(f"s{number}:read" for number in range(200)), READ_SCOPE, WRITE_SCOPE]
+
+
+def test_photo_scopes_listed_past_the_cap_still_count() -> None:
+    """Past the first 150 names, users.profile:write was dropped with the rest: a token
+    that had it was "Can set a photo: no", told to add the scopes it had."""
+    identity = identity_from({"user_id": "U1"}, {"x-oauth-scopes": ",".join(MANY_SCOPES)}, "user")
+    assert identity.can_set_photo
+    assert identity.can_keep_previous
+    assert identity.advice() == []
+    assert identity.scopes is not None
+    assert len(identity.scopes) == 152
+    assert identity.scopes_left_out == 50
+    # Listed again and again, each is kept once: what is kept stays bounded.
+    repeated = [*MANY_SCOPES[:200], *[WRITE_SCOPE] * 1000]
+    identity = identity_from({"user_id": "U1"}, {"x-oauth-scopes": ",".join(repeated)}, "user")
+    assert identity.scopes is not None
+    assert len(identity.scopes) == 151
+    assert identity.can_set_photo
+
+
+async def test_a_change_is_not_refused_for_photo_scopes_listed_late(
+    slack: RunningEmulator, tmp_path: Path
+) -> None:
+    """run() keeps the photo, so asks auth.test first: it refused the change, "auth.test
+    lists the token's scopes without users.profile:write", though auth.test listed it."""
+    slack.state.add_token(MANY_SCOPES_TOKEN, user_id="UMANYSCOPE1", scopes=",".join(MANY_SCOPES))
+    history = tmp_path / "history.sqlite3"
+    async with UsersSetPhoto(
+        MANY_SCOPES_TOKEN, base_url=slack.base_url, environ={}, photo_history=history
+    ) as tool:
+        answer = await tool.run({"image": make_image()})
+        identity = await tool.whoami()
+    assert answer["ok"] is True, answer
+    assert identity.can_set_photo
