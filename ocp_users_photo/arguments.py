@@ -271,12 +271,24 @@ def describe_value(value: object) -> str:
     if isinstance(value, bool) or value is None or quotable(value):
         return repr(value)
     if isinstance(value, int):
-        return f"a {value.bit_length()}-bit integer"
+        return _with_article(f"{value.bit_length()}-bit integer")
     if isinstance(value, str):
         return f"a text of {len(value)} characters"
-    name = type(value).__name__
     # "an int64", "an object" (numpy's whole numbers reach settings from Python); "a uint8".
-    return f"{'an' if name[:1].lower() in 'aeio' else 'a'} {name}"
+    return _with_article(type(value).__name__)
+
+
+def _with_article(noun: str) -> str:
+    """``noun`` after "a" or "an" as it is said: "an int64", "an 86-bit integer" (eighty-six),
+    "an 11000-bit integer" (eleven thousand), "a 1100-bit integer", "a uint8"."""
+    digits = noun[: len(noun) - len(noun.lstrip("0123456789"))]
+    if digits:
+        said_with_a_vowel = digits[0] == "8" or (
+            digits[:2] in ("11", "18") and len(digits) % 3 == 2
+        )
+    else:
+        said_with_a_vowel = noun[:1].lower() in ("a", "e", "i", "o")
+    return f"{'an' if said_with_a_vowel else 'a'} {noun}"
 
 
 def check_max_retries(max_retries: object) -> int:

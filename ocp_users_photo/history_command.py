@@ -78,7 +78,8 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
             "entries": [e.as_dict() for e in kept],
             "undo_entry": undo_entry,  # what 'ocp-users-photo undo' puts back (None: none)
             # Slack shows a photo set since by a change that kept nothing (the line's note):
-            # undo_entry then goes back past that change, not one change.
+            # undo_entry then goes back past that change, not one change. None: not known
+            # (the newest change was not answered, and the photo it kept is not shown).
             "shown_unkept": shown_unkept,
         }
         print(json.dumps(listed), file=out)
@@ -111,6 +112,13 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
                 " kept here; the photo shown now was set since by a change that kept nothing "
                 "(made with keeping off, or in Slack itself), so the photo that change "
                 "replaced is not among these, and undo keeps the one shown now first"
+            )
+        elif shown_unkept is None:
+            undone += (
+                " kept here, which Slack did not answer; the photo shown now is not the one "
+                f"#{undo_entry} kept, and whether that change set it or one since that kept "
+                "nothing did (made with keeping off, or in Slack itself) is not known, so "
+                "undo keeps the one shown now first"
             )
     print(f"Put one back with {entry_undo} ({undone}).", file=out)
     why = await anyio.to_thread.run_sync(only_readable_note, where)

@@ -164,9 +164,18 @@ def letters_up_to(text: str, end: int) -> str:
     """``text[:end]``, or up to the letter whose accents ``end`` falls among: a name in
     decomposed form (macOS's NFD, "\\u0438\\u0306" for "\\u0439") cut between a letter and
     its accent showed a letter it does not have."""
-    while 0 < end < len(text) and unicodedata.category(text[end]).startswith("M"):
+    while 0 < end < len(text) and joins_previous(text[end]):
         end -= 1
     return text[:end]
+
+
+def joins_previous(character: str) -> bool:
+    """Whether ``character`` is drawn with the one before it: a combining mark, or a Hangul
+    vowel or final jamo (a Korean name in macOS's NFD: "\\u1112\\u1161" for "\\ud558"; cut
+    or counted apart, a syllable showed a consonant alone)."""
+    return unicodedata.category(character) in ("Mn", "Mc", "Me") or (
+        "\u1160" <= character <= "\u11ff" or "\ud7b0" <= character <= "\ud7ff"
+    )
 
 
 def _look_alikes_spell_a_token(text: str) -> bool:

@@ -47,7 +47,7 @@ from ocp_users_photo.images.policy import CROP_BOX_ADVICE
 from ocp_users_photo.observers import CallInfo, CallObserver, ChangeInfo, KeptRecord
 from ocp_users_photo.output import answers_to, before_anything_is_sent, tell
 from ocp_users_photo.prepared import PreparedUpload
-from ocp_users_photo.safe_text import quoted, shown, shown_path, without_tokens
+from ocp_users_photo.safe_text import joins_previous, quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.sizes import short_byte_size
 from ocp_users_photo.square import slack_square
@@ -458,10 +458,13 @@ def _preview_path(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"the preview is a PNG file: give a name ending in .png ({got})"
         )
-    if os.path.exists(target.parent) and not os.path.isdir(target.parent):
+    # The nearest folder on the way that is there: "photo.png/sub/square.png" finds the file
+    # photo.png in the way of sub too, which "create it" (mkdir -p) cannot.
+    there = next((up for up in target.parents if os.path.exists(up)), None)
+    if there is not None and not os.path.isdir(there):
         # Not "does not exist: create it": a file is in the way, which no mkdir makes a folder.
         raise argparse.ArgumentTypeError(
-            f"{quoted(str(target.parent))} is a file, not a folder: give a file name in a "
+            f"{quoted(str(there))} is a file, not a folder: give a file name in a "
             "folder, such as 'square.png'"
         )
     if not os.path.isdir(target.parent):  # False, not an error, for a name too long
@@ -624,11 +627,10 @@ def _fitted(text: str, columns: int, ellipsis: str = "…") -> str:
     used = 0
     letter = 0  # where the character being drawn starts, its marks after it
     for index, character in enumerate(text):
-        category = unicodedata.category(character)
-        if not category.startswith("M"):
+        if not joins_previous(character):
             letter = index
-        if category in ("Mn", "Me"):
-            continue
+        elif unicodedata.category(character) != "Mc":
+            continue  # drawn on its letter (an accent, a Hangul vowel): no column of its own
         used += 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
         if used > columns - len(ellipsis):
             return text[:letter] + ellipsis

@@ -344,8 +344,10 @@ def _checked_base_url(raw: str, origin: str) -> str:
             "as https://slack.com/api (internationalised names in their xn-- form)"
         )
     parts = _parsed(urlsplit, text, origin)
-    # Refused before any message quotes the URL: its password is never repeated.
-    if parts.username is not None or parts.password is not None:
+    # Refused before any message quotes the URL: its password is never repeated. An "@"
+    # anywhere: a password holding "/", "?" or "#" ends the parsed host early ("me:pa"),
+    # and the port's refusal quoted it; no API's base URL holds one.
+    if parts.username is not None or parts.password is not None or "@" in text:
         raise ValueError(f"{origin} must not carry a user name or password; remove them")
     # Quoted without its query and fragment: they may hold a secret no mask knows (the
     # token's part after its prefix, a client secret), which would go to the host's log.

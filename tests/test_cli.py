@@ -374,17 +374,19 @@ def test_a_preview_it_could_not_write_is_refused_before_anything_is_read(
     assert not (tmp_path / "square.jpg").exists()
 
 
+@pytest.mark.parametrize("preview", ["photo.png/square.png", "photo.png/sub/square.png"])
 def test_a_preview_inside_a_file_says_the_file_is_in_the_way(
-    slack_emulator: RunningEmulator, image: Path, tmp_path: Path
+    slack_emulator: RunningEmulator, image: Path, tmp_path: Path, preview: str
 ) -> None:
     """``--preview photo.png/square.png`` (a file where a folder was meant): it said the
-    folder 'photo.png' did not exist and to create it, which no mkdir can, the file there."""
+    folder 'photo.png' did not exist and to create it, which no mkdir can, the file there;
+    a folder further down ("photo.png/sub") was still said to be one to create."""
     (tmp_path / "photo.png").write_bytes(b"not a folder")
     done = run_cli(
         "set",
         str(image),
         "--preview",
-        "photo.png/square.png",
+        preview,
         env=slack_env(slack_emulator),
         cwd=tmp_path,
     )

@@ -132,21 +132,33 @@ def test_a_name_shown_is_escaped_only_where_names_reading_the_same_differ(
 
 
 @pytest.mark.parametrize("before", ["", "x"], ids=["even", "odd"])
+def test_a_long_name_shown_keeps_each_vowel_sign_on_its_letter(before: str) -> None:
+    """A long Hindi name, its vowel signs kept as they are (they compose with nothing), cut
+    at 300 characters between "\\u0915" and its "\\u093f": it ended in another syllable."""
+    shown = shown_name(before + "कि" * 200)
+    assert shown.endswith("कि..."), ascii(shown[-6:])
+
+
+@pytest.mark.parametrize("before", ["", "x"], ids=["even", "odd"])
+@pytest.mark.parametrize(
+    ("letter", "part"), [("й", "и"), ("하", "\u1112")], ids=["russian", "korean"]
+)
 async def test_a_long_decomposed_name_is_cut_between_letters_not_from_an_accent(
-    tmp_path: Path, before: str
+    tmp_path: Path, before: str, letter: str, part: str
 ) -> None:
     """A long Russian name pasted from macOS (NFD), quoted back cut short: the cut fell
     between an "\\u0438" and its breve, and the quote ended in a letter the name does not
-    have ("...\\u0439\\u0438..."), in the refusal and in any text ``shown`` bounds."""
-    typed = before + unicodedata.normalize("NFD", "й" * 160 + ".png")
+    have ("...\\u0439\\u0438..."), in the refusal and in any text ``shown`` bounds; a Korean
+    one ended in a syllable's consonant without its vowel jamo."""
+    typed = before + unicodedata.normalize("NFD", letter * 160 + ".png")
     async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
         with pytest.raises(InvalidArguments) as refused:
             await tool.call({"image": str(tmp_path / typed)})
     (message,) = [problem.message for problem in refused.value.problems]
     for quoted_cut in (message.split("...")[0], shown(typed, 80).removesuffix("...")):
         composed = unicodedata.normalize("NFC", quoted_cut)
-        assert composed.endswith("й"), ascii(quoted_cut[-6:])
-        assert "и" not in composed, ascii(quoted_cut[-6:])
+        assert composed.endswith(letter), ascii(quoted_cut[-6:])
+        assert part not in composed, ascii(quoted_cut[-6:])
 
 
 @pytest.mark.parametrize("roots", [True, False], ids=["image-roots", "no-roots"])

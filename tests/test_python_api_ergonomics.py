@@ -249,3 +249,19 @@ def test_a_setting_of_a_numpy_integer_is_said_with_its_article(setting: str) -> 
     with pytest.raises(ValueError, match=f"{setting} must be .*, got an int64") as refused:
         UsersSetPhoto(TOKEN, environ={}, **options)
     assert "a int64" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("max_retries", "said"),
+    [
+        (-(2**85), "got an 86-bit integer"),
+        (-(2**10999), "got an 11000-bit integer"),
+        (-(2**100), "got a 101-bit integer"),
+    ],
+    ids=["eighty-six", "eleven thousand", "a hundred and one"],
+)
+def test_a_large_integer_is_said_with_its_article(max_retries: int, said: str) -> None:
+    """Eighty-six, eleven thousand: the refusal said "got a 86-bit integer"."""
+    with pytest.raises(ValueError, match="max_retries must be a whole number") as refused:
+        UsersSetPhoto(TOKEN, environ={}, max_retries=max_retries)
+    assert str(refused.value).endswith(said), str(refused.value)

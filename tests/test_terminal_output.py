@@ -225,6 +225,25 @@ def test_the_status_line_keeps_each_accent_of_a_decomposed_name_on_its_letter(
         assert composed == "checking " + "й" * 9, status  # 19 columns, of whole letters
 
 
+def test_the_status_line_keeps_each_hangul_syllable_of_a_decomposed_name_whole(
+    image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Korean name synced from macOS (NFD: a consonant and a vowel jamo for each "\ud558"),
+    on a 22-column terminal: each vowel took a column of its own, and the cut fell between
+    a syllable's consonant and its vowel, the line ending in a "\u1112" the name lacks."""
+    name = unicodedata.normalize("NFD", "하" * 26 + ".png")
+    (tmp_path / name).write_bytes(image.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    run = _OnTerminal("set", name, "--dry-run", env={}, columns=22)
+    code, _, terminal = run.finish()
+    assert code == 0
+    statuses = [s.decode() for s in _status_lines(terminal) if s.startswith(b"checking ")]
+    assert statuses, terminal
+    for status in statuses:
+        composed = unicodedata.normalize("NFC", status.removesuffix("…"))
+        assert composed == "checking " + "하" * 5, status  # 19 columns, of whole syllables
+
+
 def _statuses(terminal: bytes) -> list[bytes]:
     return [
         part.split(b"\r\n")[0]

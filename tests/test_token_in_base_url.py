@@ -52,6 +52,18 @@ def test_an_address_without_a_token_is_taken(base_url: str) -> None:
     [
         pytest.param(f"ftp://me:{CANARY_SECRET}@gw.example/api", "user name", id="password"),
         pytest.param(f"http://me:{CANARY_SECRET}@/api", "user name", id="password, no host"),
+        # Not escaped, the "/", "?" or "#" ended the parsed host ("me:<secret's start>"), and
+        # the port's refusal quoted it: the whole password, or its part before that character.
+        pytest.param(
+            f"https://me:{CANARY_SECRET}/x@gw.example/api", "user name", id="/ in password"
+        ),
+        pytest.param(
+            f"https://me:{CANARY_SECRET}?x@gw.example/api", "user name", id="? in password"
+        ),
+        pytest.param(
+            f"https://me:{CANARY_SECRET}#x@gw.example/api", "user name", id="# in password"
+        ),
+        pytest.param(f"https:me:{CANARY_SECRET}?x@gw.example/api", "user name", id="no slashes"),
         pytest.param(f"https://gw.example/api?token={CANARY_SECRET}", "query", id="query"),
         pytest.param(f"https://gw.example/api#{CANARY_SECRET}", "query", id="fragment"),
         pytest.param(f"https://gw.example:0/api?t={CANARY_SECRET}", "port", id="port"),

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
-from ocp_users_photo.safe_text import printable, without_tokens
+from ocp_users_photo.safe_text import joins_previous, letters_up_to, printable, without_tokens
 
 # A folder's entries read at most, and look-alikes named at most: a folder of a million
 # files must not hold a call, nor fill a message.
@@ -112,22 +112,16 @@ def shown_name(name: str) -> str:
         for cluster in _clusters(masked)
         for ch in cluster
     )
-    return shown if len(shown) <= 300 else shown[:300] + "..."
-
-
-def _joins(character: str) -> bool:
-    """Whether ``character`` is drawn with the one before it: a combining mark, or a Hangul
-    vowel or final jamo (what NFC composes into a syllable)."""
-    return unicodedata.category(character) in ("Mn", "Mc", "Me") or (
-        "\u1160" <= character <= "\u11ff" or "\ud7b0" <= character <= "\ud7ff"
-    )
+    # Cut between letters: a Hindi vowel sign, kept as it is, cut from its letter showed
+    # another syllable.
+    return shown if len(shown) <= 300 else letters_up_to(shown, 300) + "..."
 
 
 def _clusters(text: str) -> list[str]:
     """``text`` as its characters, each with the marks and jamo drawn with it."""
     clusters: list[str] = []
     for character in text:
-        if clusters and _joins(character):
+        if clusters and joins_previous(character):
             clusters[-1] += character
         else:
             clusters.append(character)
@@ -145,4 +139,4 @@ def _written_as_escape(character: str, cluster: str) -> bool:
     if unicodedata.normalize("NFC", character) != character:
         return True
     composes = unicodedata.normalize("NFC", cluster) != cluster
-    return composes and (_joins(character) or "\u1100" <= character <= "\u115f")
+    return composes and (joins_previous(character) or "\u1100" <= character <= "\u115f")

@@ -89,7 +89,9 @@ class Listing(NamedTuple):
     undo_entry: int | None
     # Slack shows a photo the newest change did not make: one not kept here came since
     # (made with keeping off, or in Slack itself), so undoing does not go back one change.
-    shown_unkept: bool = False
+    # None: not known. The newest change was not answered, and Slack shows another photo
+    # than it kept: the one that change sent, or one set since by a change that kept nothing.
+    shown_unkept: bool | None = False
 
 
 async def kept_photos_for_undo(
@@ -153,7 +155,11 @@ def _listing(entries: list[KeptPhoto], shown: str | None) -> Listing:
     taken effect (judged by ``shown``, the photo shown now; None: not known)."""
     if not entries or entries[0].status == "changed" or shown is None:
         return Listing(entries, entries[0].entry if entries else None)
-    return Listing(entries, next((k.entry for k in entries if not stale_entry(k, shown)), None))
+    undo_entry = next((k.entry for k in entries if not stale_entry(k, shown)), None)
+    # The newest change in doubt, and the photo it kept no longer shown: which change made
+    # the one shown (its own late upload, or one since that kept nothing) is not known. Told
+    # as "the last change", its undo went back past a photo kept nowhere without a word.
+    return Listing(entries, undo_entry, None if undo_entry == entries[0].entry else False)
 
 
 async def forget_kept(

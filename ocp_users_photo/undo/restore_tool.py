@@ -190,6 +190,13 @@ def _listing(listing: Listing, *, keeps: bool = True) -> dict[str, Any]:
     keeping off, the photo shown now after a change that kept nothing is kept nowhere)."""
     entries = listing.entries
     listed = [entry.as_dict() for entry in entries[:MAX_LISTED]]
+    # Where the photo shown now may have been set by a change that kept nothing.
+    shown_now = (
+        "keeping the one shown now first. "
+        if keeps
+        else "and keeping is off here, so the one shown now, kept nowhere, would be "
+        "lost: ask the person first. "
+    )
     if not listed:
         message = (
             "No photo has been kept for this user yet: a photo is kept when a change replaces "
@@ -207,14 +214,16 @@ def _listing(listing: Listing, *, keeps: bool = True) -> dict[str, Any]:
             "change that kept nothing (made with keeping off, or in Slack itself): the photo "
             "it replaced is not among them, so no entry undoes that change; tell the person "
             f"so. Entry {listing.undo_entry} is the photo before the last change kept here; "
-            "any entry puts that photo back, "
-            + (
-                "keeping the one shown now first. "
-                if keeps
-                else "and keeping is off here, so the one shown now, kept nowhere, would be "
-                "lost: ask the person first. "
-            )
-            + "Nothing was changed."
+            "any entry puts that photo back, " + shown_now + "Nothing was changed."
+        )
+    elif listing.shown_unkept is None:
+        message = (
+            f"{len(entries)} kept photo(s), newest first. To undo the last change kept here, "
+            f"call {RESTORE_TOOL_NAME} with entry {listing.undo_entry}; any entry puts that "
+            "photo back, " + shown_now + "Slack did not answer that change, and the photo "
+            f"shown now is not the one entry {listing.undo_entry} kept: whether that change "
+            "set it, or one since that kept nothing (made with keeping off, or in Slack "
+            "itself), is not known; tell the person so. Nothing was changed."
         )
     else:
         message = (
