@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ocp_users_photo.slack.deadlines import check_seconds
+
 
 class EmulatorClock:
     """What "now" is for token and code expiry; thread-safe.
@@ -32,9 +34,15 @@ class EmulatorClock:
             return self._offset
 
     def advance(self, seconds: float) -> float:
-        """Move the clock forward (never back: an issued token cannot become younger)."""
-        if not seconds >= 0:  # also refuses NaN
-            raise ValueError("the clock only moves forward: give seconds >= 0")
+        """Move the clock forward (never back: an issued token cannot become younger).
+
+        By a finite time: moved by infinity it never came back, and GET /_emulator/clock
+        answered `Infinity`, which is no JSON.
+        """
+        try:
+            seconds = check_seconds("seconds", seconds, allow_zero=True)
+        except ValueError as refused:
+            raise ValueError(f"the clock only moves forward, by a finite time: {refused}") from None
         with self._lock:
             self._offset += seconds
             return self._source() + self._offset

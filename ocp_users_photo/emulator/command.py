@@ -249,14 +249,14 @@ def exposure_warning(host: str) -> str | None:
 def ready_message(emulator: RunningEmulator) -> str:
     """What the command prints once it serves; the first line is the base URL alone."""
     lines = [
-        _reachable(emulator.base_url),
-        f"Slack emulator ready: set SLACK_API_URL={_reachable(emulator.base_url)}. Ctrl-C to stop.",
-        f"Control API: {_reachable(emulator.control_url)} (GET it for the list of endpoints)",
+        emulator.base_url,
+        f"Slack emulator ready: set SLACK_API_URL={emulator.base_url}. Ctrl-C to stop.",
+        f"Control API: {emulator.control_url} (GET it for the list of endpoints)",
     ]
     for app in emulator.config.oauth_apps:
         rotation = "on" if app.token_rotation else "off"
         lines.append(
-            f"OAuth: {_reachable(emulator.authorize_url)} approves at once; client_id "
+            f"OAuth: {emulator.authorize_url} approves at once; client_id "
             f"{app.client_id}, token rotation {rotation}"
         )
     return "\n".join(lines)
@@ -315,11 +315,3 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a port: give 0 to 65535")
     return port
-
-
-def _reachable(base_url: str) -> str:
-    """``base_url`` with a wildcard address (listening on every interface) as loopback: the
-    tool takes plain http to loopback only, and 0.0.0.0 is no address to connect to."""
-    for wildcard, loopback in (("//0.0.0.0:", "//127.0.0.1:"), ("//[::]:", "//[::1]:")):
-        base_url = base_url.replace(wildcard, loopback, 1)
-    return base_url

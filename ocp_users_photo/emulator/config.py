@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
+from ocp_users_photo.emulator.ratelimit import check_calls_per_minute
 from ocp_users_photo.safe_text import quoted
 from ocp_users_photo.token_kinds import token_kind
 
@@ -184,8 +185,7 @@ class EmulatorConfig:
     set_photo_reply: SetPhotoReply = "profile"
 
     def __post_init__(self) -> None:
-        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
-            raise ValueError("rate_limit_per_minute must be at least 1, or None for no limit")
+        check_calls_per_minute("rate_limit_per_minute", self.rate_limit_per_minute)
         for name in ("max_image_side", "max_frames", "max_body_bytes", "max_recorded_requests"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")

@@ -328,7 +328,14 @@ class FaultQueue:
         self._next_id = 1
 
     def inject(self, fault: Fault, *, times: int = 1, path: str = SET_PHOTO_PATH) -> PendingFault:
-        """Make the next `times` requests to `path` ("*": any API or image path) hit `fault`."""
+        """Make the next `times` requests to `path` ("*": any API or image path) hit `fault`.
+
+        `times` is a whole number: one of 1.5 never counted down to its last use, and the
+        fault answered every request from then on.
+        """
+        if isinstance(times, bool) or not isinstance(times, int):
+            kind = type(times).__name__
+            raise TypeError(f"times must be a whole number of requests (1 or more), not a {kind}")
         if times < 1:
             raise ValueError("times must be at least 1")
         with self._lock:

@@ -11,6 +11,16 @@ from collections.abc import Callable, Hashable
 WINDOW_SECONDS = 60.0
 
 
+def check_calls_per_minute(name: str, value: object) -> int | None:
+    """``value`` as a limit: a whole number, 1 or more, or None (no limit); ValueError naming
+    ``name`` otherwise. A NaN passed ``< 1`` and every limited call then failed (HTTP 500)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number, at least 1, or None for no limit")
+    return value
+
+
 class SlidingWindowLimiter:
     """Counts admitted calls per key over the last minute; refused calls do not count.
 
@@ -23,7 +33,7 @@ class SlidingWindowLimiter:
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
-        self._limit = calls_per_minute
+        self._limit = check_calls_per_minute("calls_per_minute", calls_per_minute)
         self._windows: dict[Hashable, deque[float]] = {}
 
     @property
@@ -32,10 +42,9 @@ class SlidingWindowLimiter:
 
     def set_limit(self, calls_per_minute: int | None) -> None:
         """Change the limit at run time (None: off); forgets the calls counted so far."""
-        if calls_per_minute is not None and calls_per_minute < 1:
-            raise ValueError("calls_per_minute must be at least 1, or None for no limit")
+        limit = check_calls_per_minute("calls_per_minute", calls_per_minute)
         with self._lock:
-            self._limit = calls_per_minute
+            self._limit = limit
             self._windows.clear()
 
     def admit(self, key: Hashable) -> int | None:

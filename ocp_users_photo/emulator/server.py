@@ -22,6 +22,8 @@ from ocp_users_photo.emulator.state import EmulatorState
 from ocp_users_photo.forwarding import Forwarded
 
 _STARTUP_TIMEOUT_SECONDS = 10.0
+# Where a client on this machine reaches a server listening on every interface.
+_CONNECTABLE: Final = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 (named, not bound)
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,13 @@ class RunningEmulator:
 
     @property
     def root_url(self) -> str:
-        """http://host:port, without the /api suffix (for the /_emulator/ endpoints)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        """http://host:port, without the /api suffix (for the /_emulator/ endpoints).
+
+        A wildcard host (0.0.0.0, ::) is named by its loopback address: it is no address to
+        connect to, and the host guard refuses it as a Host (421 to the handle's own URLs).
+        """
+        host = _CONNECTABLE.get(self.host, self.host)
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
     @property

@@ -70,7 +70,8 @@ class EmulatorState:
         return self.clock.advance(seconds)
 
     def set_rate_limit(self, calls_per_minute: int | None) -> None:
-        """Change the per-token limit of users.setPhoto and users.deletePhoto (None: off)."""
+        """Change the limit of users.setPhoto and users.deletePhoto (None: off): calls a
+        minute per app and per method, all the app's tokens together."""
         self.rate_limiter.set_limit(calls_per_minute)
 
     @property

@@ -17,6 +17,7 @@ from ocp_users_photo.emulator.config import (
     split_scopes,
     user_id_for_token,
 )
+from ocp_users_photo.slack.deadlines import check_seconds
 from ocp_users_photo.token_kinds import token_kind
 
 
@@ -68,8 +69,8 @@ class TokenRegistry:
         """
         if not token:
             raise ValueError("a token must not be empty")
-        if expires_in is not None and not expires_in >= 0:
-            raise ValueError("expires_in must be a number of seconds >= 0, or None")
+        if expires_in is not None:  # finite: auth.test's expires_in of infinity was an HTTP 500
+            expires_in = check_seconds("expires_in", expires_in, allow_zero=True)
         resolved_scopes = default_scopes(token) if scopes is None else split_scopes(scopes)
         expires_at = None if expires_in is None else self._clock.now() + expires_in
         grant = TokenGrant(
