@@ -142,8 +142,10 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
         # at the first of them, and the rest quoted.
         if _look_alikes_spell_a_token(_DRAWN_AS_NOTHING.sub("", looked_at)):
             return REDACTED
-        # In full-width letters (U+FF01-U+FF5E), read as the token they spell.
-        read = look_alikes_read(unicodedata.normalize("NFKC", head))
+        # In full-width letters (U+FF01-U+FF5E), read as the token they spell, accents aside
+        # (where a dash is: no token is without one).
+        compatible = unicodedata.normalize("NFKC", head)
+        read = look_alikes_read(_unaccented(compatible) if "-" in compatible else compatible)
         if read != head and without_tokens(read) != read:
             return REDACTED
     if _hides_a_token(head):
@@ -179,13 +181,27 @@ def joins_previous(character: str) -> bool:
 
 
 def _look_alikes_spell_a_token(text: str) -> bool:
-    """Whether ``text``'s look-alike letters, read as Latin, make or change a token shape."""
-    read = look_alikes_read(text)
+    """Whether ``text``'s look-alike letters, read as Latin, and its letters read without
+    their accents make or change a token shape: "x\\u0301oxp-..." or "x\\u00f3xp-..." reads
+    as the token, and was shown whole (an accent drawn on a letter hid it from the mask)."""
+    if "-" not in text:  # no token shape is without its dash, and none reads as one
+        return False
+    read = look_alikes_read(_unaccented(text))
     if read == text:
         return False
-    return [found.span() for found in _TOKEN_SHAPE.finditer(read)] != [
-        found.span() for found in _TOKEN_SHAPE.finditer(text)
+    return [found.group() for found in _TOKEN_SHAPE.finditer(read)] != [
+        found.group() for found in _TOKEN_SHAPE.finditer(text)
     ]
+
+
+def _unaccented(text: str) -> str:
+    """``text`` with the marks drawn on its letters left out, a composed letter's too (NFD:
+    "\\u00f3" is "o" and its accent): the letters a reader reads."""
+    return "".join(
+        character
+        for character in unicodedata.normalize("NFD", text)
+        if unicodedata.category(character) not in ("Mn", "Me")
+    )
 
 
 def _hides_a_token(head: str) -> bool:

@@ -13,12 +13,13 @@ nothing else is taken for a match. Blocking: run in a thread, as the opening is.
 
 from __future__ import annotations
 
+import json
 import os
 import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
-from ocp_users_photo.safe_text import joins_previous, letters_up_to, printable, without_tokens
+from ocp_users_photo.safe_text import joins_previous, printable, without_tokens
 
 # A folder's entries read at most, and look-alikes named at most: a folder of a million
 # files must not hold a call, nor fill a message.
@@ -102,19 +103,34 @@ def folder_named_alike(name: str, alike: LookAlikes) -> str:
 
 def shown_name(name: str) -> str:
     """``name`` with each character that may make the difference written as its escape
-    (``\\u202f``, ``\\u0306``, ``\\x1b``: ``_written_as_escape``), a token shape masked, at
-    most 300 characters: the difference a message points at is seen, a model can send the
-    name back, and the rest of a Cyrillic, Chinese or Hindi name stays readable (all of it
-    as escapes, a person read none of it)."""
-    masked = without_tokens(name)
-    shown = "".join(
-        ascii(ch)[1:-1] if ch.isascii() or _written_as_escape(ch, cluster) else ch
-        for cluster in _clusters(masked)
-        for ch in cluster
-    )
-    # Cut between letters: a Hindi vowel sign, kept as it is, cut from its letter showed
-    # another syllable.
-    return shown if len(shown) <= 300 else letters_up_to(shown, 300) + "..."
+    as JSON writes it (``\\u202f``, ``\\u0306``, ``\\u001b``: ``_written_as_escape``,
+    ``_escaped``), a token shape masked, at most 300 characters, cut between letters: the
+    difference a message points at is seen, a model can send the name back, and the rest
+    of a Cyrillic, Chinese or Hindi name stays readable (all of it as escapes, a person
+    read none of it)."""
+    pieces: list[str] = []
+    length = 0
+    for cluster in _clusters(without_tokens(name)):
+        piece = "".join(
+            _escaped(ch) if ch.isascii() or _written_as_escape(ch, cluster) else ch
+            for ch in cluster
+        )
+        length += len(piece)
+        if length > 300:
+            # Cut between letters: cut in an escape ("\\u030") or between a letter and a
+            # mark kept as it is, the name showed one it does not have.
+            return "".join(pieces) + "..."
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def _escaped(character: str) -> str:
+    """``character`` as a JSON string writes it (printable ASCII as it is, but a backslash
+    and a quote; ``\\u00a0``; one past U+FFFF as its two ``\\u`` halves): a model sends the
+    name back in JSON, which reads no ``\\xa0`` nor ``\\U000e0041``."""
+    if character == "\x7f":  # ASCII, so JSON writes it as it is: a control all the same
+        return "\\u007f"
+    return json.dumps(character)[1:-1]
 
 
 def _clusters(text: str) -> list[str]:
