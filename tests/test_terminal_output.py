@@ -205,16 +205,27 @@ def test_the_status_line_fits_a_10_column_terminal(image: Path) -> None:
         assert len(status.decode()) < 10, f"{len(status.decode())} columns: {status!r}"
 
 
-def test_the_status_line_keeps_each_accent_of_a_decomposed_name_on_its_letter(
-    image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("letter", "columns", "shown"),
+    [("й", 20, 9), ("하", 22, 5)],
+    ids=["russian", "korean"],
+)
+def test_the_status_line_keeps_each_letter_of_a_decomposed_name_whole(
+    image: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    letter: str,
+    columns: int,
+    shown: int,
 ) -> None:
-    """A Russian name synced from macOS (NFD: "\u0438" and a combining breve for each
-    "\u0439"), on a 20-column terminal: the cut fell between a letter and its breve, and
-    the line ended in a "\u0438" the name does not have; each breve took a column too."""
-    name = unicodedata.normalize("NFD", "й" * 26 + ".png")
+    """A name synced from macOS (NFD: "\u0438" and a combining breve for each "\u0439", a
+    consonant and a vowel jamo for each "\ud558"): the cut fell between a letter and what
+    is drawn on it, the line ending in a letter the name does not have, and each breve or
+    vowel took a column of its own. 19 columns of whole letters now."""
+    name = unicodedata.normalize("NFD", letter * 26 + ".png")
     (tmp_path / name).write_bytes(image.read_bytes())
     monkeypatch.chdir(tmp_path)
-    run = _OnTerminal("set", name, "--dry-run", env={}, columns=20)
+    run = _OnTerminal("set", name, "--dry-run", env={}, columns=columns)
     code, _, terminal = run.finish()
     assert code == 0
     statuses = [s.decode() for s in _status_lines(terminal) if s.startswith(b"checking ")]
@@ -222,26 +233,7 @@ def test_the_status_line_keeps_each_accent_of_a_decomposed_name_on_its_letter(
     for status in statuses:
         assert status.endswith("…"), status
         composed = unicodedata.normalize("NFC", status.removesuffix("…"))
-        assert composed == "checking " + "й" * 9, status  # 19 columns, of whole letters
-
-
-def test_the_status_line_keeps_each_hangul_syllable_of_a_decomposed_name_whole(
-    image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A Korean name synced from macOS (NFD: a consonant and a vowel jamo for each "\ud558"),
-    on a 22-column terminal: each vowel took a column of its own, and the cut fell between
-    a syllable's consonant and its vowel, the line ending in a "\u1112" the name lacks."""
-    name = unicodedata.normalize("NFD", "하" * 26 + ".png")
-    (tmp_path / name).write_bytes(image.read_bytes())
-    monkeypatch.chdir(tmp_path)
-    run = _OnTerminal("set", name, "--dry-run", env={}, columns=22)
-    code, _, terminal = run.finish()
-    assert code == 0
-    statuses = [s.decode() for s in _status_lines(terminal) if s.startswith(b"checking ")]
-    assert statuses, terminal
-    for status in statuses:
-        composed = unicodedata.normalize("NFC", status.removesuffix("…"))
-        assert composed == "checking " + "하" * 5, status  # 19 columns, of whole syllables
+        assert composed == "checking " + letter * shown, status
 
 
 def _statuses(terminal: bytes) -> list[bytes]:

@@ -21,7 +21,7 @@ from ocp_users_photo.errors import UsersPhotoError
 from ocp_users_photo.undo.restore import kept_photos_for_undo
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.test_cli import cli
-from tests.undo_fixtures import GREEN, RED, history_tool, picture
+from tests.undo_fixtures import GREEN, history_tool, own_photo, picture
 
 BLUE = picture((30, 60, 160))
 SET_PHOTO = "/api/users.setPhoto"
@@ -32,13 +32,6 @@ SETTLE_SECONDS = 2.0
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
-
-
-async def _own_photo(emulator: RunningEmulator) -> str:
-    """RED set outside the tool's history (as Slack's own client would): its avatar hash."""
-    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as outside:
-        await outside.call({"image": RED})
-    return shown_avatar_hash(emulator)
 
 
 def _settling(emulator: RunningEmulator, history: Path, **options: Any) -> UsersSetPhoto:
@@ -68,7 +61,7 @@ async def test_an_unanswered_set_that_never_landed_stays_in_doubt_after_the_next
 ) -> None:
     """Slack got GREEN and closed the connection without setting it: the next set keeps RED
     again, so nothing says the first change happened, and its entry says it may not have."""
-    own = await _own_photo(emulator)
+    own = await own_photo(emulator)
     emulator.faults.inject(Fault.drop())
     history = tmp_path / "h.sqlite3"
     async with _settling(emulator, history, max_retries=0) as tool:
@@ -87,7 +80,7 @@ async def test_a_listing_after_a_cancelled_set_then_one_that_kept_nothing_says_w
     every listing offered the cancelled set's entry as "the last change" to undo, with
     nothing said of BLUE, which undo goes back past (shown_unkept false), where the same
     listing after an answered set says a change that kept nothing came since."""
-    own = await _own_photo(emulator)
+    own = await own_photo(emulator)
     history = tmp_path / "h.sqlite3"
     async with _settling(emulator, history) as tool:
         await _cancelled_once_sent(emulator, tool)
@@ -127,7 +120,7 @@ async def test_a_listing_after_a_set_in_doubt_that_never_landed_says_nothing_unk
 ) -> None:
     """Slack got GREEN and never set it: RED, the photo its entry keeps, is shown, so the
     entry records no change and nothing is unsure (shown_unkept false, none to undo)."""
-    await _own_photo(emulator)
+    await own_photo(emulator)
     emulator.faults.inject(Fault.drop())
     history = tmp_path / "h.sqlite3"
     async with _settling(emulator, history, max_retries=0) as tool:

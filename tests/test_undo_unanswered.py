@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
 from ocp_users_photo.errors import UsersPhotoError, may_have_taken_effect
 from ocp_users_photo.undo import NothingToUndo
-from tests.conftest import CANARY_TOKEN, shown_avatar_hash
-from tests.undo_fixtures import GREEN, RED, history_tool
+from tests.conftest import shown_avatar_hash
+from tests.undo_fixtures import GREEN, history_tool, own_photo
 
 
 @pytest.fixture
@@ -26,19 +25,12 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
 
 
-async def _own_photo(emulator: RunningEmulator) -> str:
-    """RED set outside the tool's history (as Slack's own client would): its avatar hash."""
-    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as outside:
-        await outside.call({"image": RED})
-    return shown_avatar_hash(emulator)
-
-
 async def test_an_undo_right_after_an_unanswered_change_waits_for_it_then_puts_back_the_original(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     """Slack sets GREEN 1.5 s after it got it; the call gave up at 0.5 s. The undo asked at
     once waits out the change's settle time (3 s here), sees GREEN, and puts RED back."""
-    own = await _own_photo(emulator)
+    own = await own_photo(emulator)
     emulator.faults.inject(Fault.delay(1.5))
     history = tmp_path / "h.sqlite3"
     async with history_tool(
@@ -64,7 +56,7 @@ async def test_an_undo_never_drops_the_persons_original_on_one_read(
     """The change after the original is dropped unanswered and not made: Slack still shows
     RED. Undo has nothing to put back and says so, and RED stays kept (were the upload to
     land later, it would be the one copy of the person's own photo)."""
-    own = await _own_photo(emulator)
+    own = await own_photo(emulator)
     emulator.faults.inject(Fault.drop())
     history = tmp_path / "h.sqlite3"
     async with history_tool(emulator, history, keep_previous=True, max_retries=0) as tool:

@@ -21,7 +21,7 @@ from PIL import Image
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RENDITION_SIZES, RunningEmulator
 from ocp_users_photo.undo import PhotoHistory
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 
 # A user token that may change the photo but not read it (no users.profile:read).
 NO_READ_TOKEN = "xoxp-5555555555-6666666666-7777777777-noreadscope0000000000000000000000"
@@ -142,6 +142,13 @@ def stored_bytes(folder: Path, prefix: str) -> bytes:
 # Two photos every undo test sets, told apart by their colour.
 RED = picture((200, 30, 30))
 GREEN = picture((30, 160, 60))
+
+
+async def own_photo(emulator: RunningEmulator) -> str:
+    """RED set outside any history (as Slack's own client would): its avatar hash."""
+    async with UsersSetPhoto(CANARY_TOKEN, base_url=emulator.base_url, environ={}) as outside:
+        await outside.call({"image": RED})
+    return shown_avatar_hash(emulator)
 
 
 LONG_RATE_LIMIT = httpx.Response(
