@@ -163,12 +163,19 @@ def add_token_flag_refusal(parser: argparse.ArgumentParser) -> None:
 def variable_name(text: str) -> str:
     """``--token-env``'s value: an environment variable's name; never repeated when it is not
     one (it may be the token itself)."""
-    if _VARIABLE_NAME.fullmatch(text) is None:
+    if _VARIABLE_NAME.fullmatch(text) is not None:
+        return text
+    if text.strip().strip("'\"").lower().startswith(("xox", "xapp-")):
         raise argparse.ArgumentTypeError(
             "give the NAME of an environment variable (letters, digits and _), not the "
             "token itself: " + FLAG_ADVICE.split(": ", 1)[1]
         )
-    return text
+    # A mistyped name ("MY-TOKEN", "bad name") is no token: told "not the token itself"
+    # and how to export one, its giver was not told what was wrong with the name.
+    raise argparse.ArgumentTypeError(
+        "give the NAME of an environment variable, such as SLACK_USER_TOKEN: up to 128 "
+        "letters, digits and _, not starting with a digit"
+    )
 
 
 def quiet_decompression_bomb_warning() -> None:

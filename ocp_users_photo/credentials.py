@@ -429,10 +429,14 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
         return None, [
             Problem(
                 path,
-                f"the token from {origin} has quote marks around it: remove them (in a JSON "
-                "env block, the value's own quotes are the only ones it needs)",
+                f"the token from {origin} has {_stray_quotes(value)} (in a JSON env block, "
+                "the value's own quotes are the only ones it needs)",
             )
         ]
+    if value.startswith(("xox", "xapp-")):
+        cut = _cut_token_problem(value, origin)
+        if cut is not None:
+            return None, [cut]
     if not value.startswith("xox") and not value.startswith("xapp-"):
         return None, [
             Problem(
@@ -442,6 +446,42 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
             )
         ]
     return SlackToken(value), []
+
+
+def _stray_quotes(value: str) -> str:
+    """Where a token's stray quote marks are, and what to do: one alone at its end was
+    told "quote marks around it", which its reader looked for at the start too."""
+    if value[0] not in "\"'":
+        return "a quote mark at its end: remove it"
+    if value[-1] not in "\"'":
+        return "a quote mark at its start: remove it"
+    return "quote marks around it: remove them"
+
+
+# What prose puts after a word: a token pasted from a sentence or a list keeps it.
+_PASTED_PUNCTUATION: Final = ".,;:!?)]}>"
+
+
+def _cut_token_problem(value: str, origin: str) -> Problem | None:
+    """Why a value that starts as a token cannot be one, or None: only its kind
+    ("xoxp", "xoxp-") or ending in punctuation pasted with it ("xoxp-1-2-abc;"). Slack's
+    tokens are letters, digits and hyphens after their kind; sent, either was Slack's
+    invalid_auth, which says nothing of the paste."""
+    _, dash, rest = value.partition("-")
+    if not dash or not any(character.isalnum() for character in rest):
+        return Problem(
+            TOKEN_PATH,
+            f"the token from {origin} is only a token's kind, with nothing after it: copy "
+            "the whole user token (xoxp- and digits) from the app's OAuth & Permissions page",
+        )
+    if value[-1] in _PASTED_PUNCTUATION:
+        return Problem(
+            TOKEN_PATH,
+            f"the token from {origin} ends in punctuation, which no Slack token has (they "
+            "are letters, digits and hyphens): it was copied with the text after it; copy "
+            "the token alone",
+        )
+    return None
 
 
 def _is_placeholder(value: str) -> bool:

@@ -236,7 +236,9 @@ CORPUS: Final[tuple[Item, ...]] = (
     Item(
         "a sparse file over the 32 MiB cap",
         {"image": "over-cap.png"},
-        Refused({"$.image": f"the image is 32 MB ({MAX_BYTES + 1:,} bytes), over the 32 MB limit"}),
+        Refused(
+            {"$.image": f"the image is 32 MiB ({MAX_BYTES + 1:,} bytes), over the 32 MiB limit"}
+        ),
     ),
     Item(
         "a file name that starts with a dash",

@@ -252,7 +252,7 @@ async def test_a_copy_over_the_cap_is_refused_before_it_is_made(kind: type[bytea
     finally:
         tracemalloc.stop()
     assert result["error"] == "invalid_arguments"
-    assert "over the 32 MB limit" in result["problems"][0]["message"], result
+    assert "over the 32 MiB limit" in result["problems"][0]["message"], result
     assert peak < DEFAULT_LIMITS.max_bytes // 4, peak  # no copy of it was made
 
 

@@ -46,7 +46,7 @@ def test_a_dry_run_needs_no_token_and_says_how_to_set_one(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        f"Checked: would send JPEG 800x600, {image.stat().st_size / 1024:.1f} KB to "
+        f"Checked: would send JPEG 800x600, {image.stat().st_size / 1024:.1f} KiB to "
         f"{slack_emulator.base_url}/users.setPhoto",
         "Not square: Slack shows all of it, with bars above and below. --crop-x 100 --crop-y 0 "
         "--crop-w 600 cuts the middle square.",

@@ -127,7 +127,7 @@ def test_an_endless_pipe_is_read_only_to_the_cap(
     done = _in_bash(slack_emulator, tmp_path, endless)
     assert done.returncode == ExitCode.INVALID, done.stderr
     cap = DEFAULT_LIMITS.max_bytes
-    said = f"is over the 32 MB limit (more than {cap:,} bytes came, and the rest was not read"
+    said = f"is over the 32 MiB limit (more than {cap:,} bytes came, and the rest was not read"
     assert b"the image in the pipe '/dev/fd/" in done.stderr
     assert said.encode() in done.stderr
     assert _sent(slack_emulator) == []

@@ -120,7 +120,7 @@ def test_an_endless_pipe_is_read_only_to_the_cap(
         writer.wait()
     assert done.returncode == ExitCode.INVALID, done.stderr
     cap = DEFAULT_LIMITS.max_bytes
-    assert f"over the 32 MB limit (more than {cap:,} bytes came".encode() in done.stderr
+    assert f"over the 32 MiB limit (more than {cap:,} bytes came".encode() in done.stderr
     assert _uploads(slack_emulator) == 0
 
 

@@ -65,7 +65,7 @@ def normalised(text: str, base_url: str) -> list[str]:
     if data_home:  # the tests' own data folder, shown in the README as a user's
         text = text.replace(data_home, "/home/me/.local/share")
     text = re.sub(r"\b[0-9a-f]{12}\b", "<avatar_hash>", text)
-    text = re.sub(r"\b\d+(\.\d+)? (B|KB|MB)\b", "<size>", text)
+    text = re.sub(r"\b\d+(\.\d+)? (B|KiB|MiB)\b", "<size>", text)
     text = re.sub(r"\b\d+ bytes\b", "<size>", text)
     text = re.sub(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b", "<time>", text)
     text = re.sub(r"\bg[0-9a-f]{11}\b", "<avatar_hash>", text)  # Slack's default avatars'

@@ -206,11 +206,15 @@ def test_a_token_with_only_its_closing_quote_says_to_remove_it() -> None:
     invalid_auth, saying nothing of the quote (diffreview11)."""
     from ocp_users_photo.credentials import check_token_text
 
-    for pasted in (f'{CANARY_TOKEN}"', f"{CANARY_TOKEN}'", f'"{CANARY_TOKEN}"'):
+    for pasted, told in (
+        (f'{CANARY_TOKEN}"', "a quote mark at its end: remove it"),
+        (f"{CANARY_TOKEN}'", "a quote mark at its end: remove it"),
+        (f'"{CANARY_TOKEN}"', "quote marks around it: remove them"),
+    ):
         token, problems = check_token_text(pasted, origin="$SLACK_USER_TOKEN")
         assert token is None
         (problem,) = problems
-        assert "quote marks around it: remove them" in problem.message
+        assert told in problem.message
         assert CANARY_TOKEN not in problem.message
 
 

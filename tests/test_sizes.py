@@ -1,4 +1,4 @@
-"""Sizes in refusals read at a glance: "71.6 MB (75,028,011 bytes), over the 32 MB limit",
+"""Sizes in refusals read at a glance: "71.6 MiB (75,028,011 bytes), over the 32 MiB limit",
 where "75028011 bytes, over the 33554432-byte limit" made the reader count digits; a limit
 is never rounded, and the pixel caps advise a smaller copy, not "at most 1024x1024" (a
 larger photo within them is read and scaled down)."""
@@ -18,10 +18,10 @@ from ocp_users_photo.sizes import byte_limit, byte_size, pixel_count
     [
         (0, "0 bytes"),
         (1023, "1023 bytes"),
-        (1024, "1 KB (1,024 bytes)"),
-        (102_400, "100 KB (102,400 bytes)"),
-        (1_048_575, "1024 KB (1,048,575 bytes)"),
-        (75_028_011, "71.6 MB (75,028,011 bytes)"),
+        (1024, "1 KiB (1,024 bytes)"),
+        (102_400, "100 KiB (102,400 bytes)"),
+        (1_048_575, "1024 KiB (1,048,575 bytes)"),
+        (75_028_011, "71.6 MiB (75,028,011 bytes)"),
     ],
 )
 def test_a_byte_count_is_rounded_with_its_exact_count_beside_it(count: int, said: str) -> None:
@@ -32,9 +32,9 @@ def test_a_byte_count_is_rounded_with_its_exact_count_beside_it(count: int, said
     ("limit", "said"),
     [
         (100, "100-byte"),
-        (4704, "4,704-byte"),  # no unit divides it: exact, never "4.6 KB"
-        (2048, "2 KB"),
-        (32 * 1024 * 1024, "32 MB"),
+        (4704, "4,704-byte"),  # no unit divides it: exact, never "4.6 KiB"
+        (2048, "2 KiB"),
+        (32 * 1024 * 1024, "32 MiB"),
         (32 * 1024 * 1024 + 1, "33,554,433-byte"),
     ],
 )
@@ -52,7 +52,7 @@ def test_pixel_limits_read_in_megapixels_only_where_a_million_divides_them() -> 
 def test_a_file_over_the_cap_is_told_in_megabytes_and_bytes() -> None:
     found = size_problem_of(75_028_011, 32 * 1024 * 1024)
     assert found is not None
-    assert "the image is 71.6 MB (75,028,011 bytes), over the 32 MB limit" in found.message
+    assert "the image is 71.6 MiB (75,028,011 bytes), over the 32 MiB limit" in found.message
 
 
 def test_the_pixel_cap_advises_a_smaller_copy_not_slacks_display_size() -> None:

@@ -178,13 +178,13 @@ def test_an_unbuffered_pipe_over_the_cap_is_refused_as_over_it() -> None:
 
 def test_an_open_file_over_the_cap_is_refused_from_its_size_unread(tmp_path: Path) -> None:
     """As a path is: the cap was read for nothing, and the refusal gave the size read
-    ("1 MB (1,048,577 bytes)") as the file's, whatever its size."""
+    ("1 MiB (1,048,577 bytes)") as the file's, whatever its size."""
     big = tmp_path / "big.png"
     big.write_bytes(PNG + bytes(3 * CAP))
     with big.open("rb") as handle:
         message = refused(handle).message
         assert handle.tell() == 0
-    assert f"({len(PNG) + 3 * CAP:,} bytes), over the 1 MB limit" in message
+    assert f"({len(PNG) + 3 * CAP:,} bytes), over the 1 MiB limit" in message
 
 
 def test_an_endless_file_object_is_refused_as_over_the_cap_not_as_cap_plus_one() -> None:
@@ -200,7 +200,7 @@ def test_an_endless_file_object_is_refused_as_over_the_cap_not_as_cap_plus_one()
             return len(buffer)
 
     message = refused(io.BufferedReader(Endless())).message
-    assert f"over the 1 MB limit (more than {CAP:,} bytes came" in message
+    assert f"over the 1 MiB limit (more than {CAP:,} bytes came" in message
     assert f"{CAP + 1:,}" not in message
 
 

@@ -218,7 +218,7 @@ async def test_a_length_over_the_cap_is_refused_on_its_headers_taking_nothing(
     budget = watched(monkeypatch, 1024 * 1024, log)
     resolved, problems = await intake(client_tls).resolve(host.url("/big.png"), CONTEXT)
     assert resolved is None
-    assert "over the 32 MB limit" in problems[0].message
+    assert "over the 32 MiB limit" in problems[0].message
     assert log == ["headers"]
     assert budget.held == 0
 

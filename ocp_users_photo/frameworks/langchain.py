@@ -11,12 +11,13 @@ Each ``StructuredTool`` takes the tool's input schema as its ``args_schema``. Th
 model reads the result as JSON text; the result dict itself is the message's
 ``artifact`` for the host. A call the tool refuses (``invalid_arguments``) raises
 ``ToolException``, which the tool turns into an error ``ToolMessage`` the model can
-act on, and the run goes on. The tools are asynchronous: run the agent with
-``ainvoke`` or ``astream``.
+act on, its result dict the ``artifact`` as an answer's is, and the run goes on. The
+tools are asynchronous: run the agent with ``ainvoke`` or ``astream``.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ocp_users_photo.extras import missing_extra
@@ -24,6 +25,7 @@ from ocp_users_photo.frameworks._calls import is_correctable, result_text
 from ocp_users_photo.model_tool import ModelTool, checked_model_tools
 
 try:
+    from langchain_core.messages import ToolMessage
     from langchain_core.tools import StructuredTool, ToolException
 except ModuleNotFoundError as missing:  # the extra is not installed
     raise missing_extra("langchain", missing) from missing
@@ -52,6 +54,22 @@ class _WholeArgumentsTool(StructuredTool):
         assert isinstance(tool, StructuredTool)
         assert tool.coroutine is not None, "made with a coroutine (_structured_tool)"
         return await tool.coroutine(**arguments)
+
+    async def arun(self, *args: Any, **kwargs: Any) -> Any:
+        """LangChain's run, a refused call's error ``ToolMessage`` given its result dict as
+        ``artifact`` too: LangChain sets one only from a returned pair, so a host reading
+        every result there (as the README says it finds them) got None for a refusal."""
+        told = await super().arun(*args, **kwargs)
+        if isinstance(told, ToolMessage) and told.status == "error" and told.artifact is None:
+            # A refusal's content is its result_text: its JSON, read back as the dict. Another
+            # error's (LangChain's own words on arguments it could not read) is left as it is.
+            try:
+                result = json.loads(str(told.content))
+            except ValueError:
+                return told
+            if isinstance(result, dict):
+                told.artifact = result
+        return told
 
 
 def _structured_tool(tool: ModelTool) -> StructuredTool:

@@ -330,7 +330,7 @@ class FileObjectResolver(SourceResolver):
         too_large = None if on_disk is None else size_problem_of(max(on_disk, 1), max_bytes)
         if too_large is not None:
             # From its size on disk, as a path's: the cap was read for nothing, and said to
-            # be "32 MB (33,554,433 bytes)" whatever the file's size.
+            # be "32 MiB (33,554,433 bytes)" whatever the file's size.
             return None, [too_large]
         try:
             chunk = _read_to_cap(value, max_bytes + 1)

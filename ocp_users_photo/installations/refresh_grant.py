@@ -162,10 +162,11 @@ def _refreshed(
     # The reply (its repr leaves the body out) and SlackTokens, never the body as a dict:
     # this frame is in the traceback of the refusals raised here.
     tokens = _new_tokens(reply.body)
-    if not isinstance(tokens, str) and {"access_token", "refresh_token"} & reply.withheld:
+    if {"access_token", "refresh_token"} & reply.withheld:
         # The client left a "new token" redacted: it held a whole credential the refresh
         # sent (the spent refresh token, the client secret), so Slack issued no token there,
-        # and saved, the next call or refresh would send "[redacted]" to Slack.
+        # and saved, the next call or refresh would send "[redacted]" to Slack. Said first:
+        # "xoxe.xoxp-1-[redacted]" also fails the token's own checks, which would tell less.
         tokens = "it echoes a credential the refresh sent, not new tokens"
     if isinstance(tokens, str):
         raise TokenRefreshFailed(person, slack_error=None, detail=tokens, install_url=install_url)
@@ -202,7 +203,8 @@ def _new_tokens(body: Mapping[str, Any]) -> tuple[SlackToken, SlackToken, int] |
         # Refused as every door refuses it; said as what it is, not as characters it lacks.
         return f"its access token is {len(access_token)} characters long, longer than any token"
     if check_token_text(access_token, origin="the refresh")[1]:
-        return "its access token holds spaces, control or non-ASCII characters"
+        # Spaces, control characters, quotes, punctuation after it: no token Slack issues.
+        return "its access token is not shaped as a Slack token"
     if not isinstance(refresh_token, str) or not refresh_token:
         return "no new refresh token in it"
     if not (refresh_token.isascii() and refresh_token.isprintable()) or " " in refresh_token:

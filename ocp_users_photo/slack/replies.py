@@ -299,6 +299,10 @@ def _rate_limited(reply: HttpReply, body: dict[str, Any], method: str) -> RateLi
         told = f"wait about {retry_after:g} s (Slack gave no usable Retry-After)"
     elif wait >= MAX_RETRY_AFTER:
         retry_after, told = wait, f"wait {_seconds(wait)} s (Slack asks for a day or more)"
+    elif wait == 0:
+        # Retry-After 0, or a date gone by: "wait 0 s, as Slack asks" invited the retry at
+        # once that Slack had just refused.
+        retry_after, told = wait, "wait a few seconds (Slack's Retry-After named no wait)"
     else:
         retry_after, told = wait, f"wait {_seconds(wait)} s, as Slack asks"
     limited = RateLimited(
