@@ -13,7 +13,7 @@ import httpx
 import pytest
 from slack_sdk import WebClient
 
-from ocp_users_photo.emulator import EmulatorConfig, Fault, start_emulator_in_thread
+from ocp_users_photo.emulator import EmulatorConfig, Fault, OAuthApp, start_emulator_in_thread
 
 
 def _can_listen_on(host: str) -> bool:
@@ -95,3 +95,39 @@ def test_a_rate_limit_that_is_no_whole_number_is_refused(limit: float) -> None:
             emulator.state.set_rate_limit(limit)  # type: ignore[arg-type]
         client = WebClient(token="xoxp-limited", base_url=emulator.base_url + "/")
         assert client.users_deletePhoto()["ok"]
+
+
+def test_the_clock_moved_twice_past_a_floats_reach_is_refused_and_keeps_answering_json() -> None:
+    # Each move was finite, so each was taken, but their sum was not: advance_clock(1e308)
+    # twice put the clock at infinity, the state the refusal of one infinite move prevents.
+    with start_emulator_in_thread() as emulator:
+        emulator.state.advance_clock(1e308)
+        with pytest.raises(ValueError, match="finite time"):
+            emulator.state.advance_clock(1e308)
+        clock = httpx.get(emulator.control_url + "clock", timeout=10).text
+        assert json.loads(clock, parse_constant=_no_constant)["offset_seconds"] == 1e308
+
+
+@pytest.mark.parametrize("lifetime", [math.inf, math.nan, 10**400], ids=["inf", "nan", "10**400"])
+def test_an_oauth_lifetime_that_is_no_finite_number_is_refused(lifetime: float) -> None:
+    # state.oauth.configure(access_token_seconds=math.inf) was taken (inf < 1 is False), and
+    # the OAuth exchange that issued a token with it answered HTTP 500; so did one given
+    # 10**400 through PUT /_emulator/oauth/settings, an integer past a float's reach.
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        OAuthApp(access_token_seconds=lifetime)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        OAuthApp(code_seconds=lifetime)  # type: ignore[arg-type]
+    with start_emulator_in_thread() as emulator:
+        with pytest.raises(ValueError, match="finite number of seconds"):
+            emulator.state.oauth.configure(access_token_seconds=lifetime)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="finite number of seconds"):
+            emulator.state.oauth.configure(code_seconds=lifetime)  # type: ignore[arg-type]
+        if isinstance(lifetime, int):
+            answer = httpx.put(
+                emulator.control_url + "oauth/settings",
+                content=f'{{"access_token_seconds": {lifetime}}}',
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
+            assert answer.status_code == 400, answer.text
+            assert "finite number of seconds" in answer.json()["detail"]

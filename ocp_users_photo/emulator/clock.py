@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ocp_users_photo.slack.deadlines import check_seconds
+from ocp_users_photo.slack.deadlines import check_seconds, finite_seconds
 
 
 class EmulatorClock:
@@ -36,13 +36,19 @@ class EmulatorClock:
     def advance(self, seconds: float) -> float:
         """Move the clock forward (never back: an issued token cannot become younger).
 
-        By a finite time: moved by infinity it never came back, and GET /_emulator/clock
-        answered `Infinity`, which is no JSON.
+        By a finite time, and to one: moved by infinity (or twice by 1e308) it never came
+        back, and GET /_emulator/clock answered `Infinity`, which is no JSON.
         """
         try:
             seconds = check_seconds("seconds", seconds, allow_zero=True)
         except ValueError as refused:
             raise ValueError(f"the clock only moves forward, by a finite time: {refused}") from None
         with self._lock:
+            if finite_seconds(self._source() + self._offset + seconds) is None:
+                raise ValueError(
+                    "the clock only moves forward, by a finite time: it is "
+                    f"{self._offset:g} seconds ahead already, and {seconds:g} more is past "
+                    "a float's reach; give fewer seconds"
+                )
             self._offset += seconds
             return self._source() + self._offset

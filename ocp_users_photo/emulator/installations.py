@@ -17,7 +17,7 @@ from typing import Literal
 
 from ocp_users_photo.emulator.clock import EmulatorClock
 from ocp_users_photo.emulator.config import EmulatorConfig, bot_id_for_user
-from ocp_users_photo.emulator.oauth_apps import OAuthApp
+from ocp_users_photo.emulator.oauth_apps import OAuthApp, check_lifetime
 from ocp_users_photo.emulator.tokens import TokenRegistry
 
 Subject = Literal["user", "bot"]
@@ -124,9 +124,12 @@ class OAuthGrants:
         code_seconds: int | None = None,
     ) -> dict[str, AppSettings]:
         """Change one app's (or, with no client_id, every app's) settings for tokens issued next."""
-        for seconds in (access_token_seconds, code_seconds):
-            if seconds is not None and seconds < 1:
-                raise ValueError("lifetimes must be at least 1 second")
+        for name, seconds in (
+            ("access_token_seconds", access_token_seconds),
+            ("code_seconds", code_seconds),
+        ):
+            if seconds is not None:
+                check_lifetime(name, seconds)
         if client_id is not None and client_id not in self._apps:
             raise ValueError("no app with that client_id is configured")
         with self._lock:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ocp_users_photo.emulator.loopback import is_loopback_host
+from ocp_users_photo.slack.deadlines import finite_seconds
 
 # Emulator-only credentials, published in docs/emulator.md: not secrets.
 DEFAULT_CLIENT_ID = "1111111111.2222222222"
@@ -51,8 +52,8 @@ class OAuthApp:
             parts = urlsplit(uri)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
                 raise ValueError(f"redirect URI {uri!r} must be an absolute http(s) URL, no #")
-        if self.access_token_seconds < 1 or self.code_seconds < 1:
-            raise ValueError("access_token_seconds and code_seconds must be at least 1")
+        check_lifetime("OAuthApp.access_token_seconds", self.access_token_seconds)
+        check_lifetime("OAuthApp.code_seconds", self.code_seconds)
 
     def allows_redirect(self, uri: str) -> bool:
         """Whether `uri` matches a Redirect URL: the same one, or a path below it."""
@@ -84,3 +85,12 @@ def _under(uri: str, allowed: str) -> bool:
     path = given.path
     # Query strings are left to the app: Slack matches the URL's location only.
     return path == configured.path or path == base or path.startswith(base + "/")
+
+
+def check_lifetime(name: str, seconds: object) -> None:
+    """Refuse a token's or a code's lifetime that is no finite number of seconds, 1 or more:
+    infinity, NaN (``< 1`` passed both) or an integer past a float's reach was taken, and
+    the OAuth exchange issuing a token with it answered HTTP 500."""
+    found = finite_seconds(seconds)
+    if found is None or found < 1:
+        raise ValueError(f"{name} must be a finite number of seconds, at least 1, such as 3600")
