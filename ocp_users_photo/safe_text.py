@@ -31,14 +31,30 @@ REDACTED: Final = "[redacted]"
 # escape sequence's final letter, "\x1b[2Jxoxp-...", or "Bearerxoxb-...") only the prefix
 # followed by digits and a dash, as every issued token is. "xoxo-party.png" or "maxoxa-1"
 # are not tokens and stay. In any case: an upper-cased echo of a token is the token.
-_SLACK_PREFIX: Final = r"(?:xoxe\.)?(?:xox[abcdeprs]|xapp)-"
+# A dash is any a model, a chat app or a word processor writes for "-" (Unicode's dashes,
+# category Pd: a non-breaking hyphen, an en or em dash; minus signs), white space after it
+# (a line break where a chat wrapped the token, a space a model put there, before six hex
+# digits or more) part of the token: "xoxp\u2013...", or of "xoxp-1-2-3-\nsecret" the
+# secret, was shown whole.
+_DASH: Final = (
+    "[-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c"
+    "\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead\u2212\u02d7\u2043\u2796]"
+    # White space after it only before what a token's part is (six hex digits or more):
+    # prose's "a user token (xoxp- and digits)" is no token, and stays.
+    "(?:\\s+(?=[0-9A-Fa-f]{6}))?"
+)
+_SLACK_PREFIX: Final = rf"(?:xoxe\.)?(?:xox[abcdeprs]|xapp){_DASH}"
+# What follows the prefix: letters, digits, "%", "." and "_", and dashes as above.
+_TOKEN_REST: Final = rf"[A-Za-z0-9%._]*(?:{_DASH}[A-Za-z0-9%._]*)*"
 _TOKEN_SHAPE: Final = re.compile(
-    rf"(?<![A-Za-z0-9]){_SLACK_PREFIX}[A-Za-z0-9%][A-Za-z0-9%._-]*"
-    rf"|{_SLACK_PREFIX}[0-9]+-[A-Za-z0-9%._-]*",
+    rf"(?<![A-Za-z0-9]){_SLACK_PREFIX}[A-Za-z0-9%]{_TOKEN_REST}"
+    rf"|{_SLACK_PREFIX}[0-9]+{_DASH}{_TOKEN_REST}",
     re.IGNORECASE,
 )
 # As Slack issues them: the prefix, a number, a dash, then letters, digits and dashes.
-_WHOLE_TOKEN: Final = re.compile(rf"{_SLACK_PREFIX}[0-9]+-[A-Za-z0-9-]+", re.IGNORECASE)
+_WHOLE_TOKEN: Final = re.compile(
+    rf"{_SLACK_PREFIX}[0-9]+{_DASH}(?:[A-Za-z0-9]|{_DASH})+", re.IGNORECASE
+)
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # What starts an escape a reader decodes at a glance: a percent-escape (a URL), an HTML
 # character reference (an error page), a JSON or Python escape (\\u002d, \\x2d,
