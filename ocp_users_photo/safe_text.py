@@ -36,9 +36,12 @@ REDACTED: Final = "[redacted]"
 # (a line break where a chat wrapped the token, a space a model put there, before six hex
 # digits or more) part of the token: "xoxp\u2013...", or of "xoxp-1-2-3-\nsecret" the
 # secret, was shown whole.
+# Signs read as "-" that are no dash to Unicode (category Pd): minus, modifier letter
+# minus, hyphen bullet, heavy minus.
+MINUS_SIGNS: Final = "\u2212\u02d7\u2043\u2796"
 _DASH: Final = (
     "[-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c"
-    "\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead\u2212\u02d7\u2043\u2796]"
+    f"\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead{MINUS_SIGNS}]"
     # White space after it only before what a token's part is (six hex digits or more):
     # prose's "a user token (xoxp- and digits)" is no token, and stays.
     "(?:\\s+(?=[0-9A-Fa-f]{6}))?"

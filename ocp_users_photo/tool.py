@@ -95,7 +95,7 @@ from ocp_users_photo.prepared import PrepareOptions as PrepareOptions
 from ocp_users_photo.prepared import Preparing as Preparing
 from ocp_users_photo.prepared import SummaryOptions as SummaryOptions
 from ocp_users_photo.prepared import TokenOverride as TokenOverride
-from ocp_users_photo.safe_text import shown_path
+from ocp_users_photo.safe_text import MINUS_SIGNS, shown_path
 from ocp_users_photo.settings import (
     ImageRoots,
     Settings,
@@ -1136,7 +1136,7 @@ def _redacted_refusal(
         text = given if isinstance(given, str) else bytes(given).decode("utf-8", "replace")
         text = text.strip()[:_LONGEST_TOKEN_ARGUMENT]
         plain = "".join(
-            "-" if unicodedata.category(c) == "Pd" or c in _MINUS_SIGNS else c
+            "-" if unicodedata.category(c) == "Pd" or c in MINUS_SIGNS else c
             for c in unicodedata.normalize("NFKC", text)
         )
         # A short text is no token (each is over 40 characters): redacted, "image" or "x"
@@ -1150,9 +1150,6 @@ def _redacted_refusal(
 # Far past any Slack token's length: a longer text, refused, is no token to look for whole.
 _LONGEST_TOKEN_ARGUMENT: Final = 1024
 _SHORTEST_TOKEN: Final = 16
-# Signs read as "-" that are no dash to Unicode (category Pd): minus, modifier letter
-# minus, hyphen bullet, heavy minus.
-_MINUS_SIGNS: Final = frozenset("\u2212\u02d7\u2043\u2796")
 
 
 def _image_not_ready(deadline: float) -> TransportError:
