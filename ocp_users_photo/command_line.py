@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from ocp_users_photo.output import answers_to
-from ocp_users_photo.safe_text import is_token, shown
+from ocp_users_photo.safe_text import is_token, shown, without_tokens
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -165,7 +165,12 @@ def variable_name(text: str) -> str:
     one (it may be the token itself)."""
     if _VARIABLE_NAME.fullmatch(text) is not None:
         return text
-    if text.strip().strip("'\"").lower().startswith(("xox", "xapp-")):
+    # A token anywhere in it too ("SLACK_USER_TOKEN=xoxp-...", "Bearer xoxp-..."): told only
+    # what a name is, its giver was not told the token is no argument (shell history, ps).
+    if (
+        text.strip().strip("'\"").lower().startswith(("xox", "xapp-"))
+        or without_tokens(text) != text
+    ):
         raise argparse.ArgumentTypeError(
             "give the NAME of an environment variable (letters, digits and _), not the "
             "token itself: " + FLAG_ADVICE.split(": ", 1)[1]

@@ -473,7 +473,7 @@ def _look_alike_folder(path: Path) -> str:
 
     try:
         folder, name = first_missing(os.fspath(path))
-        alike = look_alikes_in(folder or os.curdir, name) if name else None
+        alike = look_alikes_in(folder or os.curdir, name, folders=True) if name else None
     except (OSError, ValueError):
         return ""
     clause = folder_named_alike(name, alike) if alike is not None else ""

@@ -55,6 +55,19 @@ def test_a_fault_given_no_whole_number_of_times_is_refused(times: object) -> Non
         assert who.auth_test()["ok"]
 
 
+@pytest.mark.parametrize(
+    ("times", "named"), [(None, "got None"), ("2", "got '2'"), (1.5, "got 1.5")]
+)
+def test_a_fault_given_no_whole_number_of_times_is_told_what_it_got(
+    times: object, named: str
+) -> None:
+    # "times must be a whole number of requests (1 or more), not a NoneType": Python's name
+    # for None, where every other whole-number setting says what it got.
+    with start_emulator_in_thread() as emulator, pytest.raises(TypeError) as refused:
+        emulator.faults.inject(Fault.status(503), times=times, path="auth.test")  # type: ignore[arg-type]
+    assert str(refused.value) == f"times must be a whole number of requests, 1 or more, {named}"
+
+
 def test_a_token_given_an_endless_lifetime_is_refused_not_a_server_error() -> None:
     # state.add_token(token, expires_in=math.inf) was taken, and auth.test with the token
     # then failed inside the emulator (int(inf): HTTP 500 and a traceback on stderr).

@@ -68,7 +68,18 @@ def test_a_mistyped_variable_name_is_told_what_a_name_is_not_called_a_token(name
     assert name not in said
 
 
-@pytest.mark.parametrize("pasted", [CANARY_TOKEN, f"'{CANARY_TOKEN}'", " xoxp-1-2-abc;"])
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        CANARY_TOKEN,
+        f"'{CANARY_TOKEN}'",
+        " xoxp-1-2-abc;",
+        # An assignment or a header pasted whole: "give the NAME ... such as
+        # SLACK_USER_TOKEN" alone, its giver kept the token on the command line.
+        f"SLACK_USER_TOKEN={CANARY_TOKEN}",
+        f"Bearer {CANARY_TOKEN}",
+    ],
+)
 def test_a_token_given_as_the_variable_name_is_still_told_so(pasted: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError) as refused:
         variable_name(pasted)

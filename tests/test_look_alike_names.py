@@ -193,6 +193,35 @@ def test_an_image_root_whose_name_only_reads_the_same_is_named(tmp_path: Path) -
     assert "but 'Мои\\u0306 альбом' is, whose name reads the same" in str(refused.value)
 
 
+def _file_named_as_a_folder(tmp_path: Path) -> Path:
+    """A file whose name reads as the folder of the path returned (NFD beside NFC)."""
+    (tmp_path / unicodedata.normalize("NFD", "Мой альбом")).write_bytes(make_image())
+    return tmp_path / "Мой альбом" / "фото.png"
+
+
+async def test_a_file_whose_name_reads_as_a_folder_on_the_way_is_not_named_a_folder(
+    tmp_path: Path,
+) -> None:
+    """A file beside the folder that is not there, its name reading the same: "no folder
+    'Мой альбом' is on its way, but 'Мои\\u0306 альбом' is", a file called a folder, which
+    no path goes through."""
+    typed = _file_named_as_a_folder(tmp_path)
+    async with UsersSetPhoto(CANARY_TOKEN, environ={}) as tool:
+        with pytest.raises(InvalidArguments) as refused:
+            await tool.call({"image": str(typed)})
+    (message,) = [problem.message for problem in refused.value.problems]
+    assert "no file at" in message, message
+    assert "is on its way" not in message, message
+
+
+def test_a_file_whose_name_reads_as_an_image_root_is_not_named_a_folder(tmp_path: Path) -> None:
+    """The same beside an image root that is not there: the file was named as the folder."""
+    typed = _file_named_as_a_folder(tmp_path)
+    with pytest.raises(ValueError, match="is not an existing folder") as refused:
+        resolve_roots([typed.parent])
+    assert "is on its way" not in str(refused.value), str(refused.value)
+
+
 async def test_a_look_alike_that_links_out_of_the_image_folder_is_refused(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
+from ocp_users_photo.arguments import describe_value
+
 # What the server can send as a header: a name of HTTP's token characters; a value of
 # Latin-1 without CR, LF or NUL (a hostile server's escape sequences and bells are what
 # tests inject). Anything else failed only when the fault was used: the answer a 500 (a
@@ -334,8 +336,11 @@ class FaultQueue:
         fault answered every request from then on.
         """
         if isinstance(times, bool) or not isinstance(times, int):
-            kind = type(times).__name__
-            raise TypeError(f"times must be a whole number of requests (1 or more), not a {kind}")
+            # Named as every whole-number setting names what it got ("not a NoneType" was
+            # Python's name for None, and "not a int64" no English).
+            raise TypeError(
+                f"times must be a whole number of requests, 1 or more, got {describe_value(times)}"
+            )
         if times < 1:
             raise ValueError("times must be at least 1")
         with self._lock:

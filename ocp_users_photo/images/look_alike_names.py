@@ -49,9 +49,11 @@ class LookAlikes:
         return self.names[0] if self.complete and len(self.names) == 1 else None
 
 
-def look_alikes_in(folder: int | str, name: str) -> LookAlikes:
+def look_alikes_in(folder: int | str, name: str, *, folders: bool = False) -> LookAlikes:
     """The look-alikes of ``name`` in ``folder`` (an open folder's descriptor, or a path);
-    none, and not complete, when the folder cannot be read."""
+    none, and not complete, when the folder cannot be read. With ``folders``, only the
+    folders among them: a file whose name reads as a folder's on the path's way was named
+    as "no folder ... is on its way, but ... is", and no path goes through a file."""
     if not name:
         return LookAlikes([], complete=True)
     wanted = folded(name)
@@ -61,7 +63,9 @@ def look_alikes_in(folder: int | str, name: str) -> LookAlikes:
             for read, entry in enumerate(entries):
                 if read >= MAX_ENTRIES_READ or len(found) >= MAX_LOOK_ALIKES:
                     return LookAlikes(sorted(found), complete=False)
-                if entry.name != name and folded(entry.name) == wanted:
+                if entry.name == name or folded(entry.name) != wanted:
+                    continue
+                if not folders or entry.is_dir():
                     found.append(entry.name)
     except (OSError, ValueError):
         return LookAlikes(sorted(found), complete=False)

@@ -419,7 +419,7 @@ def _folder_look_alikes(error: OSError, named: str, image_roots: Sequence[Path] 
             real = real_path_of(handle, os.fstat(handle), folder)
             if real is None or not _inside(real, image_roots):
                 return ""
-        alike = look_alikes_in(handle, name)
+        alike = look_alikes_in(handle, name, folders=True)
     finally:
         os.close(handle)
     clause = folder_named_alike(name, alike)
