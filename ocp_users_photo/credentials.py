@@ -458,8 +458,9 @@ def _stray_quotes(value: str) -> str:
     return "quote marks around it: remove them"
 
 
-# What prose puts after a word: a token pasted from a sentence or a list keeps it.
-_PASTED_PUNCTUATION: Final = ".,;:!?)]}>"
+# What prose puts after a word, and Markdown after code or bold text ("`xoxp-...`"): a
+# token pasted from a sentence, a list or a README keeps it.
+_PASTED_PUNCTUATION: Final = ".,;:!?)]}>`*"
 
 
 def _cut_token_problem(value: str, origin: str) -> Problem | None:

@@ -42,9 +42,11 @@ MINUS_SIGNS: Final = "\u2212\u02d7\u2043\u2796"
 _DASH: Final = (
     "[-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c"
     f"\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead{MINUS_SIGNS}]"
-    # White space after it only before what a token's part is (six hex digits or more):
-    # prose's "a user token (xoxp- and digits)" is no token, and stays.
-    "(?:\\s+(?=[0-9A-Fa-f]{6}))?"
+    # White space after it only before what a token's part is (six hex digits or more, or
+    # six letters and digits or more with a digit: a rotating token's or a refresh token's
+    # base64, a bot token's secret): prose's "a user token (xoxp- and digits)" is no token,
+    # and stays; "xoxe.xoxp-1-\nMi0y..." was shown from its line break on.
+    "(?:\\s+(?=[0-9A-Fa-f]{6}|(?=[A-Za-z]*[0-9])[A-Za-z0-9]{6}))?"
 )
 _SLACK_PREFIX: Final = rf"(?:xoxe\.)?(?:xox[abcdeprs]|xapp){_DASH}"
 # What follows the prefix: letters, digits, "%", "." and "_", and dashes as above.

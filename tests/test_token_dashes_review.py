@@ -146,3 +146,29 @@ def test_a_mangled_token_pasted_as_a_cli_word_is_refused_with_where_it_goes(form
     assert finished.returncode == 2, output
     assert "a Slack token was given as an argument" in output
     assert not holds_the_secret(output)
+
+
+# Slack's other shapes, whose secret is no hex: a rotating user token's and a refresh
+# token's base64 (as the emulator issues them), a bot token's letters and digits.
+NOT_HEX = {
+    "rotating-user": "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtNzc3Nzc3Nzc3Ny0xMjM0NTY3ODkwMTIz",
+    "refresh": "xoxe-1-My0xLTEyMzQ1Njc4OTAtNzc3Nzc3Nzc3Ny0xMjM0NTY3ODkwMTIz",
+    "bot": "xoxb-7777777777-8888888888-pdFZKVeTuE8sk7oOcBrzbqgy",
+}
+
+
+@pytest.mark.parametrize("token", list(NOT_HEX.values()), ids=list(NOT_HEX))
+@pytest.mark.parametrize("broken", ["-\n", "- ", "\u2013\r\n"], ids=["line", "space", "en"])
+async def test_a_token_whose_secret_is_no_hex_broken_after_a_dash_is_masked(
+    tmp_path: Path, token: str, broken: str
+) -> None:
+    """'xoxe.xoxp-1-' then a line break: the base64 after it, the token's secret, was shown
+    whole (only six hex digits counted as a token's part after white space)."""
+    head, secret = token.rsplit("-", 1)
+    form = f"{head}{broken}{secret}"
+    assert shown(form) == REDACTED
+    assert secret[4:16] not in without_tokens(f"no file at '{form}.png'")
+    async with UsersSetPhoto(CANARY_TOKEN, image_roots=[tmp_path], environ={}) as tool:
+        result = await tool.run({"image": f"{form}.png"})
+    assert "no file at" in json.dumps(result)
+    assert secret[4:16] not in json.dumps(result)
