@@ -238,3 +238,23 @@ def test_slacks_warnings_on_a_set_photo_are_cut_where_the_security_section_says(
     warnings = result["response_metadata"]["warnings"]
     assert 0 < len(warnings) <= 10
     assert all(0 < len(text) <= 200 for text in warnings)
+
+
+def test_each_emulator_program_using_slack_sdk_names_the_extra_that_installs_it() -> None:
+    """docs/emulator.md: the Quick start's `.[emulator]` installs no slack_sdk.
+
+    A newcomer who runs the page's slack_sdk programs in that environment met
+    ``ModuleNotFoundError: No module named 'slack_sdk'``: the prose leading to each such
+    program (from the code block or heading before it) names the `installations` extra.
+    """
+    text = (DOCS / "emulator.md").read_text(encoding="utf-8")
+    unnamed = []
+    for start in (i for i in range(len(text)) if text.startswith("```python\n", i)):
+        end = text.index("```", start + len("```python\n"))
+        if "from slack_sdk" not in text[start:end]:
+            continue
+        before = text[:start]
+        lead = before[max(before.rfind("```"), before.rfind("\n#")) :]
+        if "installations" not in lead:
+            unnamed.append(text[start:end].splitlines()[1:4])
+    assert not unnamed, f"slack_sdk programs with no word of the extra: {unnamed}"

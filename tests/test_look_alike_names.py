@@ -352,3 +352,15 @@ def test_a_dangling_link_by_the_very_name_is_not_passed_over_for_a_look_alike(
     source, problems = open_confined(str(tmp_path / SCREENSHOT_TYPED), [tmp_path], 10**6)
     assert source is None
     assert problems[0].message.startswith("no file at"), problems
+
+
+def test_the_escapes_of_the_names_listed_are_the_ones_explained(tmp_path: Path) -> None:
+    """Two files, "a\\u00a0b.png" and "a\\u2009b.png", asked for as "a b.png": the refusal
+    explained "\\u202f is a narrow space", a character neither name holds, and left the two
+    escapes it did list unexplained."""
+    for space in ("\u00a0", "\u2009"):
+        (tmp_path / f"a{space}b.png").write_bytes(make_image())
+    result = run_cli("set", str(tmp_path / "a b.png"), "--dry-run")
+    assert result.returncode == 2, result.stderr
+    assert "\\u202f" not in result.stderr, result.stderr
+    assert "(\\u00a0 is no-break space, \\u2009 is thin space)" in result.stderr, result.stderr

@@ -128,6 +128,18 @@ def shown_name(name: str) -> str:
     return "".join(pieces)
 
 
+def escapes_told(names: list[str], listed: str) -> str:
+    """What the escapes ``listed`` writes for ``names`` stand for, as " (\\u00a0 is no-break
+    space)": the one hint given before, "\\u202f is a narrow space", named a character
+    none of the names listed might hold, and left the others unexplained."""
+    told = [
+        f"{_escaped(ch)} is {unicodedata.name(ch, 'a character with no name').lower()}"
+        for ch in sorted({ch for name in names for ch in name if not ch.isascii()})
+        if _escaped(ch).startswith("\\u") and _escaped(ch) in listed
+    ]
+    return f" ({', '.join(told[:3])})" if told else ""
+
+
 def _escaped(character: str) -> str:
     """``character`` as a JSON string writes it (printable ASCII as it is, but a backslash
     and a quote; ``\\u00a0``; one past U+FFFF as its two ``\\u`` halves): a model sends the

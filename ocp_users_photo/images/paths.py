@@ -40,6 +40,7 @@ from ocp_users_photo.images.beneath import (
 )
 from ocp_users_photo.images.look_alike_names import (
     LookAlikes,
+    escapes_told,
     first_missing,
     folder_named_alike,
     look_alikes_in,
@@ -352,7 +353,7 @@ def _several_alike(shown_path: str, alike: LookAlikes) -> Problem:
     return problem(
         f"no file at {shown_path!r}, and {count} in its folder have names that read the same "
         f"but differ in spaces or accents: {listed}: give the file's name exactly, with the "
-        "characters written here as escapes (\\u202f is a narrow space)"
+        f"characters written here as escapes{escapes_told(alike.names, listed)}"
     )
 
 
