@@ -60,6 +60,8 @@ _TOKEN_SHAPE: Final = re.compile(
 _WHOLE_TOKEN: Final = re.compile(
     rf"{_SLACK_PREFIX}[0-9]+{_DASH}(?:[A-Za-z0-9]|{_DASH})+", re.IGNORECASE
 )
+# A dash of any kind the token shapes take: where none is, no token shape is, nor a reading.
+_A_DASH: Final = re.compile(_DASH)
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # What starts an escape a reader decodes at a glance: a percent-escape (a URL), an HTML
 # character reference (an error page), a JSON or Python escape (\\u002d, \\x2d,
@@ -166,7 +168,7 @@ def shown(text: str, limit: int = DEFAULT_LIMIT) -> str:
         # In full-width letters (U+FF01-U+FF5E), read as the token they spell, accents aside
         # (where a dash is: no token is without one).
         compatible = unicodedata.normalize("NFKC", head)
-        read = look_alikes_read(_unaccented(compatible) if "-" in compatible else compatible)
+        read = look_alikes_read(_unaccented(compatible) if has_dash(compatible) else compatible)
         if read != head and without_tokens(read) != read:
             return REDACTED
     if _hides_a_token(head):
@@ -205,7 +207,7 @@ def _look_alikes_spell_a_token(text: str) -> bool:
     """Whether ``text``'s look-alike letters, read as Latin, and its letters read without
     their accents make or change a token shape: "x\\u0301oxp-..." or "x\\u00f3xp-..." reads
     as the token, and was shown whole (an accent drawn on a letter hid it from the mask)."""
-    if "-" not in text:  # no token shape is without its dash, and none reads as one
+    if not has_dash(text):  # no token shape is without its dash, and none reads as one
         return False
     read = look_alikes_read(_unaccented(text))
     if read == text:
@@ -213,6 +215,12 @@ def _look_alikes_spell_a_token(text: str) -> bool:
     return [found.group() for found in _TOKEN_SHAPE.finditer(read)] != [
         found.group() for found in _TOKEN_SHAPE.finditer(text)
     ]
+
+
+def has_dash(text: str) -> bool:
+    """Whether ``text`` holds a dash the token shapes take (``_DASH``): an en dash or a minus
+    sign as well as "-" ("x\u00f3xp\u2013..." was shown whole, looked at for "-" only)."""
+    return "-" in text or (not text.isascii() and _A_DASH.search(text) is not None)
 
 
 def _unaccented(text: str) -> str:

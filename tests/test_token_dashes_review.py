@@ -172,3 +172,27 @@ async def test_a_token_whose_secret_is_no_hex_broken_after_a_dash_is_masked(
         result = await tool.run({"image": f"{form}.png"})
     assert "no file at" in json.dumps(result)
     assert secret[4:16] not in json.dumps(result)
+
+
+DASHES = {"hyphen": "-", "en": "\u2013", "em": "\u2014", "nb-hyphen": "\u2011", "minus": "\u2212"}
+# An accent on a prefix's letter (composed, or a combining mark after it) with the dashes
+# rewritten: read as the token, as each alone is.
+ACCENTED = {
+    f"{accent}-{dash}": PERSON.replace("xoxp", spelled, 1).replace("-", character)
+    for accent, spelled in (("composed", "x\u00f3xp"), ("combining", "xo\u0301xp"))
+    for dash, character in DASHES.items()
+}
+
+
+@pytest.mark.parametrize("form", list(ACCENTED.values()), ids=list(ACCENTED))
+async def test_an_accented_token_with_its_dashes_rewritten_is_masked(
+    tmp_path: Path, form: str
+) -> None:
+    """'x\u00f3xp\u2013...': shown() read letters without their accents only where a "-"
+    was, and the image refusal ("no file at ...") masked token shapes only: it quoted an
+    accented token whole, with its "-" too."""
+    assert shown(f"token: {form}") == REDACTED
+    async with UsersSetPhoto(CANARY_TOKEN, image_roots=[tmp_path], environ={}) as tool:
+        result = await tool.run({"image": f"{form}.png"})
+    assert "no file at" in json.dumps(result)
+    assert not holds_the_secret(json.dumps(result))

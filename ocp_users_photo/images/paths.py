@@ -47,7 +47,13 @@ from ocp_users_photo.images.look_alike_names import (
     shown_name,
 )
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.safe_text import letters_up_to, without_tokens, wrapping_advice
+from ocp_users_photo.safe_text import (
+    REDACTED,
+    letters_up_to,
+    shown,
+    without_tokens,
+    wrapping_advice,
+)
 from ocp_users_photo.sizes import byte_limit, byte_size
 
 # A file up to this size is read whole by the worker-thread call that opens it: sending
@@ -88,6 +94,11 @@ NO_ROOT_ADVICE_FOR_MODELS: Final = (
 
 
 def _for_message(text: str) -> str:
+    """``text`` quoted in a refusal: its token shapes masked, and redacted whole where it
+    reads as a token otherwise (``shown``: "x\\u00f3xp-..." or look-alike letters was
+    quoted whole, the path as typed kept, white space and all)."""
+    if shown(text[:1000], 1000) == REDACTED:
+        return REDACTED
     masked = without_tokens(text[:1000])
     return masked if len(masked) <= 200 else letters_up_to(masked, 200) + "..."
 
