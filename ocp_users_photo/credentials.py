@@ -437,6 +437,17 @@ def check_token_text(value: object, *, origin: str) -> tuple[SlackToken | None, 
         cut = _cut_token_problem(value, origin)
         if cut is not None:
             return None, [cut]
+    if value[0] in _PASTED_OPENERS and value.lstrip(_PASTED_OPENERS).startswith(("xox", "xapp-")):
+        # "`xoxp-...`" copied whole from a README was told it is no Slack token, "not a
+        # client or signing secret": its giver had given the user token.
+        return None, [
+            Problem(
+                path,
+                f"the token from {origin} starts with punctuation (a Markdown backtick or "
+                "asterisk, a bracket), which no Slack token has: it was copied with the text "
+                "around it; copy the token alone",
+            )
+        ]
     if not value.startswith("xox") and not value.startswith("xapp-"):
         return None, [
             Problem(
@@ -461,6 +472,8 @@ def _stray_quotes(value: str) -> str:
 # What prose puts after a word, and Markdown after code or bold text ("`xoxp-...`"): a
 # token pasted from a sentence, a list or a README keeps it.
 _PASTED_PUNCTUATION: Final = ".,;:!?)]}>`*"
+# What prose and Markdown put before a word: "`xoxp-...`", "**xoxp-...**", "(xoxp-...)".
+_PASTED_OPENERS: Final = "`*([{<"
 
 
 def _cut_token_problem(value: str, origin: str) -> Problem | None:

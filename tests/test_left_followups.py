@@ -199,3 +199,18 @@ async def test_a_token_copied_out_of_markdown_with_its_closing_mark_never_reache
     assert server.requests == []
     assert "ends in punctuation" in str(refused.value)
     assert "canary" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "marked", ["`{}`", "**{}**", "({})", "`{}"], ids=["code", "bold", "parens", "open"]
+)
+def test_a_token_copied_with_the_markdown_mark_before_it_is_told_so(marked: str) -> None:
+    """'`xoxp-...`' selected whole out of a README: told "not a Slack token ... not a client
+    or signing secret", its giver was sent looking for another credential."""
+    token, problems = check_token_text(marked.format(CANARY_TOKEN), origin="SLACK_USER_TOKEN")
+    assert token is None
+    told = " ".join(problem.message for problem in problems)
+    assert "starts with punctuation" in told
+    assert "copy the token alone" in told
+    assert "not a Slack token" not in told
+    assert "canary" not in told

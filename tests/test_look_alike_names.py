@@ -364,3 +364,18 @@ def test_the_escapes_of_the_names_listed_are_the_ones_explained(tmp_path: Path) 
     assert result.returncode == 2, result.stderr
     assert "\\u202f" not in result.stderr, result.stderr
     assert "(\\u00a0 is no-break space, \\u2009 is thin space)" in result.stderr, result.stderr
+
+
+def test_the_space_two_decomposed_names_differ_by_is_explained_first(tmp_path: Path) -> None:
+    """A Vietnamese screenshot's name synced from macOS in NFD, once with its narrow space and
+    once with a plain one: three of its accents were explained, the narrow space that told
+    the two files apart was not, and nothing said two more escapes were left out."""
+    typed = "\u1ea2nh ch\u1ee5p M\u00e0n h\u00ecnh l\u00fac 10.00.00 SA.png"
+    decomposed = unicodedata.normalize("NFD", typed)
+    for space in ("\u202f", " "):
+        (tmp_path / decomposed.replace(" SA", f"{space}SA")).write_bytes(make_image())
+    source, problems = open_confined(str(tmp_path / typed), [tmp_path], 10**6)
+    assert source is None
+    told = problems[0].message
+    assert "(\\u202f is narrow no-break space, \\u0300 is combining grave accent" in told, told
+    assert told.endswith(", and 2 more)"), told

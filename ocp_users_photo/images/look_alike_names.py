@@ -131,13 +131,17 @@ def shown_name(name: str) -> str:
 def escapes_told(names: list[str], listed: str) -> str:
     """What the escapes ``listed`` writes for ``names`` stand for, as " (\\u00a0 is no-break
     space)": the one hint given before, "\\u202f is a narrow space", named a character
-    none of the names listed might hold, and left the others unexplained."""
+    none of the names listed might hold, and left the others unexplained. Spaces first:
+    after three accents of a decomposed name ("\\u0300" sorts before "\\u202f"), the narrow
+    space two files differed by went unexplained, and nothing said more were left out."""
+    characters = {ch for name in names for ch in name if not ch.isascii()}
     told = [
         f"{_escaped(ch)} is {unicodedata.name(ch, 'a character with no name').lower()}"
-        for ch in sorted({ch for name in names for ch in name if not ch.isascii()})
+        for ch in sorted(characters, key=lambda ch: (unicodedata.category(ch) != "Zs", ch))
         if _escaped(ch).startswith("\\u") and _escaped(ch) in listed
     ]
-    return f" ({', '.join(told[:3])})" if told else ""
+    more = f", and {len(told) - 3} more" if len(told) > 3 else ""
+    return f" ({', '.join(told[:3])}{more})" if told else ""
 
 
 def _escaped(character: str) -> str:
