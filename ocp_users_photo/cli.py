@@ -100,7 +100,7 @@ _SLACK_COMMANDS: Final = (
     (
         "undo",
         "undo_command",
-        "put back the photo the last change replaced (or --entry N)",
+        "undo the last change kept here (or put back --entry N)",
         "Put back what Slack showed before the last change kept here, or the kept photo "
         "--entry N. It is a change too: the photo it replaces is kept, so undo again goes back.",
     ),

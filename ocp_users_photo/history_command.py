@@ -70,7 +70,7 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
     async with _tool(args) as tool:
         where = tool.photo_history.path
         emptied = await anyio.to_thread.run_sync(_if_emptied, where)  # before it is opened
-        kept, undo_entry, shown_unkept = await kept_photos_for_undo(tool)
+        kept, undo_entry, shown_unkept, unreadable = await kept_photos_for_undo(tool)
     if args.json:
         # The path as it is (JSON escapes control characters), a token shape masked.
         listed = {
@@ -79,7 +79,8 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
             "undo_entry": undo_entry,  # what 'ocp-users-photo undo' puts back (None: none)
             # Slack shows a photo set since by a change that kept nothing (the line's note):
             # undo_entry then goes back past that change, not one change. None: not known
-            # (the newest change was not answered, and the photo it kept is not shown).
+            # (the newest change was not answered, and the photo it kept is not shown; or
+            # the token lacks users.profile:read, so the photo shown cannot be read).
             "shown_unkept": shown_unkept,
         }
         print(json.dumps(listed), file=out)
@@ -107,7 +108,15 @@ async def _history(args: argparse.Namespace, out: TextIO) -> int:
         undo = undo_command(args.history)
         undo = undo.removesuffix(note) if note else undo
         undone = f"{undo} puts back #{undo_entry}, the photo before the last change"
-        if shown_unkept:
+        if unreadable:
+            # Read as "the last change" above, while a change that kept nothing (a Python
+            # call(), by default) may have come since, and undo loses the photo it set.
+            undone += (
+                " kept here; this token lacks users.profile:read, so whether a change since "
+                "kept nothing (made with keeping off, or in Slack itself) is not known, and "
+                "undo would not keep the photo shown now first: add that scope to keep it"
+            )
+        elif shown_unkept:
             undone += (
                 " kept here; the photo shown now was set since by a change that kept nothing "
                 "(made with keeping off, or in Slack itself), so the photo that change "

@@ -1,4 +1,4 @@
-"""``ocp-users-photo undo``: put back the photo the last change replaced, or any kept one.
+"""``ocp-users-photo undo``: put back the photo the last change kept here replaced, or any kept one.
 
 ``undo`` alone puts back the newest kept photo, what Slack showed before the last
 change made with keeping on; ``--entry N`` puts back entry N of ``history``. Either
@@ -44,7 +44,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         type=_entry_number,
         metavar="N",
         help="the kept photo to put back, by its number in 'ocp-users-photo history' "
-        "(default: the newest, which undoes the last change)",
+        "(default: the newest, which undoes the last change kept here)",
     )
     add_history_and_undo_options(parser)
 

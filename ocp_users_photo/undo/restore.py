@@ -92,6 +92,9 @@ class Listing(NamedTuple):
     # None: not known. The newest change was not answered, and Slack shows another photo
     # than it kept: the one that change sent, or one set since by a change that kept nothing.
     shown_unkept: bool | None = False
+    # The token lacks users.profile:read: the photo shown cannot be read (shown_unkept is
+    # None), nor kept before an entry replaces it; "the last change" would claim both known.
+    unreadable: bool = False
 
 
 async def kept_photos_for_undo(
@@ -124,7 +127,8 @@ async def kept_photos_for_undo(
         with call_deadline(MADE_READ_SECONDS):
             shown = await _shown_avatar_hash(session)
         if shown is None:
-            return Listing(entries, entries[0].entry)
+            unreadable = _read_scope_missing(session)
+            return Listing(entries, entries[0].entry, None if unreadable else False, unreadable)
         unkept = shown != made if made is not None else not is_default_avatar(shown)
         if not unkept or await history.newest_entry(owner) == entries[0].entry:
             return Listing(entries, entries[0].entry, unkept)
@@ -484,11 +488,17 @@ async def _newest_change(
     )
 
 
-async def _shown_avatar_hash(session: SlackSession) -> str | None:
-    """The avatar hash Slack shows for the acting person; None when it cannot be read."""
+def _read_scope_missing(session: SlackSession) -> bool:
+    """Whether auth.test listed the token's scopes without users.profile:read (False when
+    it listed none): the photo shown can then be neither read nor kept."""
     found = session.remembered_identity()
     scopes = found[0].scopes if found is not None else None
-    if scopes is not None and READ_SCOPE not in scopes:
+    return scopes is not None and READ_SCOPE not in scopes
+
+
+async def _shown_avatar_hash(session: SlackSession) -> str | None:
+    """The avatar hash Slack shows for the acting person; None when it cannot be read."""
+    if _read_scope_missing(session):
         # auth.test (asked first, remembered) listed the token's scopes without it: Slack
         # could only refuse the read (missing_scope), a request at every listing for nothing.
         return None

@@ -208,6 +208,14 @@ def _listing(listing: Listing, *, keeps: bool = True) -> dict[str, Any]:
             "changes they record have not taken effect (Slack shows the photo they kept); any "
             "entry puts that photo back. Nothing was changed."
         )
+    elif listing.unreadable:
+        message = (
+            f"{len(entries)} kept photo(s), newest first. Entry {listing.undo_entry} is the "
+            "photo before the last change kept here; this token lacks users.profile:read, so "
+            "whether a change since kept nothing (made with keeping off, or in Slack itself) "
+            "is not known, and the photo shown now cannot be kept before an entry replaces "
+            "it: tell the person so. Nothing was changed."
+        )
     elif listing.shown_unkept:
         message = (
             f"{len(entries)} kept photo(s), newest first. The photo shown now was set by a "
