@@ -31,14 +31,13 @@ REDACTED: Final = "[redacted]"
 # escape sequence's final letter, "\x1b[2Jxoxp-...", or "Bearerxoxb-...") only the prefix
 # followed by digits and a dash, as every issued token is. "xoxo-party.png" or "maxoxa-1"
 # are not tokens and stay. In any case: an upper-cased echo of a token is the token.
-# A dash is any a model, a chat app or a word processor writes for "-" (Unicode's dashes,
-# category Pd: a non-breaking hyphen, an en or em dash; minus signs), white space after it
-# (a line break where a chat wrapped the token, a space a model put there, before six hex
-# digits or more) part of the token: "xoxp\u2013...", or of "xoxp-1-2-3-\nsecret" the
-# secret, was shown whole.
 # Signs read as "-" that are no dash to Unicode (category Pd): minus, modifier letter
 # minus, hyphen bullet, heavy minus.
 MINUS_SIGNS: Final = "\u2212\u02d7\u2043\u2796"
+# A dash is any a model, a chat app or a word processor writes for "-" (Unicode's dashes,
+# category Pd: a non-breaking hyphen, an en or em dash; minus signs), white space after it
+# (a line break where a chat wrapped the token, a space a model put there: see below) part
+# of the token: "xoxp\u2013...", or of "xoxp-1-2-3-\nsecret" the secret, was shown whole.
 _DASH: Final = (
     "[-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c"
     f"\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead{MINUS_SIGNS}]"
@@ -219,7 +218,7 @@ def _look_alikes_spell_a_token(text: str) -> bool:
 
 def has_dash(text: str) -> bool:
     """Whether ``text`` holds a dash the token shapes take (``_DASH``): an en dash or a minus
-    sign as well as "-" ("x\u00f3xp\u2013..." was shown whole, looked at for "-" only)."""
+    sign as well as "-" ("x\\u00f3xp\\u2013..." was shown whole, looked at for "-" only)."""
     return "-" in text or (not text.isascii() and _A_DASH.search(text) is not None)
 
 

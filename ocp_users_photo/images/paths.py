@@ -272,15 +272,15 @@ def _root_gone(error: OSError | ValueError, image_roots: Sequence[Path]) -> Prob
     for root in image_roots:
         folded = os.path.normcase(os.fspath(root))
         if folded == missing or folded.startswith(missing.rstrip(os.sep) + os.sep):
-            shown = _for_message(os.fspath(root))
+            root_shown = _for_message(os.fspath(root))
             return Problem(
                 IMAGE_PATH,
-                f"the image folder {shown!r} {state} ({since}): create it again and put "
+                f"the image folder {root_shown!r} {state} ({since}): create it again and put "
                 "the image in it, or give another folder (image_roots= in Python, "
                 "--image-root for the command line and the MCP server); bytes, base64 "
                 "text and data: URIs work as they are",
                 model_message=(
-                    f"the image folder {shown!r} {state}, so no image path can be read: send "
+                    f"the image folder {root_shown!r} {state}, so no image path can be read: send "
                     "the image as base64 text or a data: URI instead, or ask the person to "
                     "create that folder again and put the image in it"
                 ),
