@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import anyio
 
-from ocp_users_photo.errors import InvalidArguments, TokenNotUsable, UsersPhotoError
+from ocp_users_photo.errors import (
+    InvalidArguments,
+    SlackApiError,
+    TokenNotUsable,
+    UsersPhotoError,
+)
 from ocp_users_photo.observers import (
     CallInfo,
     CallObserver,
@@ -125,9 +130,8 @@ async def kept_photos_for_undo(
         # A hint, so a quick look (as the keeper's after a bare {"ok": true}): a 429's wait
         # would hold back a listing that needed no read of Slack's before.
         with call_deadline(MADE_READ_SECONDS):
-            shown = await _shown_avatar_hash(session)
+            shown, unreadable = await _shown_avatar_read(session)
         if shown is None:
-            unreadable = _read_scope_missing(session)
             return Listing(entries, entries[0].entry, None if unreadable else False, unreadable)
         unkept = shown != made if made is not None else not is_default_avatar(shown)
         if not unkept or await history.newest_entry(owner) == entries[0].entry:
@@ -498,15 +502,24 @@ def _read_scope_missing(session: SlackSession) -> bool:
 
 async def _shown_avatar_hash(session: SlackSession) -> str | None:
     """The avatar hash Slack shows for the acting person; None when it cannot be read."""
+    return (await _shown_avatar_read(session))[0]
+
+
+async def _shown_avatar_read(session: SlackSession) -> tuple[str | None, bool]:
+    """``_shown_avatar_hash`` and whether the token lacks users.profile:read: auth.test's
+    scopes say so or, where it listed none, Slack's missing_scope (told as a photo merely
+    unread, the listing said undo undoes "the last change", as known)."""
     if _read_scope_missing(session):
         # auth.test (asked first, remembered) listed the token's scopes without it: Slack
         # could only refuse the read (missing_scope), a request at every listing for nothing.
-        return None
+        return None, True
     try:
         profile = (await session.call("users.profile.get")).body.get("profile")
-    except UsersPhotoError:  # no read scope, no answer: the listing and undo go on without it
-        return None
+    except SlackApiError as refused:  # no read scope: the listing and undo go on without it
+        return None, refused.error == "missing_scope"
+    except UsersPhotoError:  # no answer: the listing and undo go on without it
+        return None, False
     shown = profile.get("avatar_hash") if isinstance(profile, Mapping) else None
     # Of a hash's shape, as every one kept is, or unread: garbage compared with the photo
     # the newest change made differs from it, and would be told as a change since.
-    return shown if isinstance(shown, str) and AVATAR_HASH.fullmatch(shown) else None
+    return (shown if isinstance(shown, str) and AVATAR_HASH.fullmatch(shown) else None), False
