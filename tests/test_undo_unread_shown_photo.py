@@ -80,3 +80,41 @@ def test_undo_help_says_the_last_change_kept_here() -> None:
     assert "undo the last change kept here" in listed.stdout, listed.stdout
     entry_help = " ".join(cli("undo", "--help").stdout.split())
     assert "which undoes the last change kept here" in entry_help, entry_help
+
+
+async def test_restore_listing_without_the_read_scope_says_a_restore_is_refused_and_why(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Keeping on, a restore keeps the photo shown first and cannot read it: it is refused.
+    The listing said the photo shown would not be kept, as if a restore went ahead."""
+    history = tmp_path / "history.sqlite3"
+    await _kept_then_unkept(slack_emulator, history)
+    async with history_tool(slack_emulator, history, token=NO_READ_TOKEN) as tool:
+        restore = tool.restore_tool()
+        listing = await restore.run({})
+        restored = await restore.run({"entry": listing["entries"][0]["entry"]})
+    assert restored["ok"] is False
+    assert restored["error"] == "previous_photo_not_kept"
+    message = listing["message"]
+    assert "putting an entry back is refused" in message, message
+    assert "add the user scope users.profile:read" in message, message
+    assert "Nothing was changed." in message
+
+
+async def test_restore_listing_without_the_read_scope_when_keeping_if_readable_says_loss(
+    slack_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """keep_previous="if_readable" (the command line's) puts an entry back unkept: the
+    listing says the photo shown would be lost, not that putting back is refused."""
+    history = tmp_path / "history.sqlite3"
+    await _kept_then_unkept(slack_emulator, history)
+    async with history_tool(
+        slack_emulator, history, token=NO_READ_TOKEN, keep_previous="if_readable"
+    ) as tool:
+        restore = tool.restore_tool()
+        listing = await restore.run({})
+        restored = await restore.run({"entry": listing["entries"][0]["entry"]})
+    assert restored["ok"] is True, restored
+    assert "would lose it, kept nowhere" in listing["message"], listing["message"]
+    assert "is refused" not in listing["message"], listing["message"]
+    assert "tell the person so" not in listing["message"], listing["message"]

@@ -113,8 +113,10 @@ class UsersRestorePhoto:
                 )
                 # As restore_kept judges it: a keeper among what watches its change.
                 watching = self.tool._watching(observers, model_facing=True)
-                keeps = any(isinstance(seen, PhotoKeeper) for seen in watching)
-                return _listing(listing, keeps=keeps)
+                keepers = [seen for seen in watching if isinstance(seen, PhotoKeeper)]
+                # "if_readable" (the command line's) puts a photo back without reading it.
+                refuses = any(keeper.mode == "required" for keeper in keepers)
+                return _listing(listing, keeps=bool(keepers), unread_refused=refuses)
             restored_now = await restore_kept(
                 self.tool,
                 number,
@@ -185,9 +187,13 @@ def entry_argument(arguments: object) -> int | None:
     return number
 
 
-def _listing(listing: Listing, *, keeps: bool = True) -> dict[str, Any]:
+def _listing(
+    listing: Listing, *, keeps: bool = True, unread_refused: bool = True
+) -> dict[str, Any]:
     """The listing's result; ``keeps``: a photo put back keeps the one it replaces (with
-    keeping off, the photo shown now after a change that kept nothing is kept nowhere)."""
+    keeping off, the photo shown now after a change that kept nothing is kept nowhere);
+    ``unread_refused``: a photo shown that cannot be read refuses a put back (the keeper
+    requires keeping, as the model doors' does), rather than losing it."""
     entries = listing.entries
     listed = [entry.as_dict() for entry in entries[:MAX_LISTED]]
     # Where the photo shown now may have been set by a change that kept nothing.
@@ -196,6 +202,15 @@ def _listing(listing: Listing, *, keeps: bool = True) -> dict[str, Any]:
         if keeps
         else "and keeping is off here, so the one shown now, kept nowhere, would be "
         "lost: ask the person first. "
+    )
+    # The token lacks users.profile:read: with keeping on, putting an entry back is
+    # refused (the photo shown is kept first, and cannot be read), so say what mends it.
+    unread_shown = (
+        "putting an entry back is refused until it can. Tell the person that whoever runs "
+        "the tool must add the user scope users.profile:read to the Slack app, reinstall it "
+        "and use the new user token. "
+        if keeps and unread_refused
+        else "putting an entry back would lose it, kept nowhere: ask the person first. "
     )
     if not listed:
         message = (
@@ -213,8 +228,8 @@ def _listing(listing: Listing, *, keeps: bool = True) -> dict[str, Any]:
             f"{len(entries)} kept photo(s), newest first. Entry {listing.undo_entry} is the "
             "photo before the last change kept here; this token lacks users.profile:read, so "
             "whether a change since kept nothing (made with keeping off, or in Slack itself) "
-            "is not known, and the photo shown now cannot be kept before an entry replaces "
-            "it: tell the person so. Nothing was changed."
+            f"is not known, and the photo shown now cannot be kept: {unread_shown}"
+            "Nothing was changed."
         )
     elif listing.shown_unkept:
         message = (
