@@ -28,7 +28,14 @@ from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 from tests.test_cli import cli
 from tests.test_undo_crashes_and_locks import BLUE
 from tests.test_undo_faults import crash_after_keeping, set_photo_requests
-from tests.undo_fixtures import GREEN, NO_READ_TOKEN, RED, history_tool, picture
+from tests.undo_fixtures import (
+    GREEN,
+    NO_READ_TOKEN,
+    RED,
+    auth_test_without_scopes,
+    history_tool,
+    picture,
+)
 
 
 @pytest.fixture
@@ -266,9 +273,7 @@ async def test_an_overtaken_undo_without_a_readable_photo_is_still_refused(
     set before it has the turn. On eb02478 _still_newest ran first under the turn and
     refused (UndoOvertaken); now it runs after read_shown_photo, whose missing_scope makes
     the keeper give up quietly, so the undo puts RED over YELLOW."""
-    import httpx
 
-    from ocp_users_photo.emulator import Fault
     from ocp_users_photo.undo import PhotoHistory
     from ocp_users_photo.undo.errors import UndoOvertaken
 
@@ -291,15 +296,7 @@ async def test_an_overtaken_undo_without_a_readable_photo_is_still_refused(
     emulator.state.add_token(
         NO_READ_TOKEN, user_id=user_id_for_token(CANARY_TOKEN), scopes="users.profile:write"
     )
-    async with httpx.AsyncClient() as client:
-        who = (
-            await client.post(
-                f"{emulator.base_url}/auth.test",
-                headers={"Authorization": f"Bearer {NO_READ_TOKEN}"},
-            )
-        ).json()
-    # The same answer without the x-oauth-scopes header (a token whose scopes go unlisted).
-    emulator.faults.inject(Fault.json(who), path="auth.test", times=1)
+    await auth_test_without_scopes(emulator, NO_READ_TOKEN)
     pausing = Pausing(history)
     pausing.pause = True
     async with history_tool(

@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
-from ocp_users_photo.emulator import EmulatorConfig, Fault, RunningEmulator
+from ocp_users_photo.emulator import EmulatorConfig, RunningEmulator
 from tests.test_cli import cli
 from tests.test_undo_unread_shown_photo import _kept_then_unkept
-from tests.undo_fixtures import NO_READ_TOKEN, history_tool
+from tests.undo_fixtures import NO_READ_TOKEN, auth_test_without_scopes, history_tool
 
 
 @pytest.fixture
@@ -22,24 +21,12 @@ def slack_emulator_config() -> EmulatorConfig:
     return EmulatorConfig(rate_limit_per_minute=None)
 
 
-async def _scopes_unlisted(emulator: RunningEmulator) -> None:
-    """auth.test's next answer for ``NO_READ_TOKEN`` as Slack's, without x-oauth-scopes."""
-    async with httpx.AsyncClient() as client:
-        who = (
-            await client.post(
-                f"{emulator.base_url}/auth.test",
-                headers={"Authorization": f"Bearer {NO_READ_TOKEN}"},
-            )
-        ).json()
-    emulator.faults.inject(Fault.json(who), path="auth.test", times=1)
-
-
 async def test_restore_listing_with_unlisted_scopes_does_not_offer_the_last_changes_undo(
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     history = tmp_path / "history.sqlite3"
     await _kept_then_unkept(slack_emulator, history)
-    await _scopes_unlisted(slack_emulator)
+    await auth_test_without_scopes(slack_emulator, NO_READ_TOKEN)
     async with history_tool(slack_emulator, history, token=NO_READ_TOKEN) as tool:
         listing = await tool.restore_tool().run({})
     assert listing["ok"] is True
@@ -51,10 +38,10 @@ async def test_history_with_unlisted_scopes_does_not_say_undo_undoes_the_last_ch
     slack_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     env = await _kept_then_unkept(slack_emulator, tmp_path / "history.sqlite3")
-    await _scopes_unlisted(slack_emulator)
+    await auth_test_without_scopes(slack_emulator, NO_READ_TOKEN)
     listed = cli("history", env=env)
     assert listed.returncode == 0, listed.stderr
     assert "lacks users.profile:read" in listed.stdout, listed.stdout
-    await _scopes_unlisted(slack_emulator)
+    await auth_test_without_scopes(slack_emulator, NO_READ_TOKEN)
     as_json = json.loads(cli("history", "--json", env=env).stdout)
     assert as_json["shown_unkept"] is None  # not known: Slack's photo shown was not read

@@ -19,7 +19,7 @@ import httpx
 from PIL import Image
 
 from ocp_users_photo import UsersSetPhoto
-from ocp_users_photo.emulator import RENDITION_SIZES, RunningEmulator
+from ocp_users_photo.emulator import RENDITION_SIZES, Fault, RunningEmulator
 from ocp_users_photo.undo import PhotoHistory
 from tests.conftest import CANARY_TOKEN, shown_avatar_hash
 
@@ -182,3 +182,15 @@ class AppliedThen(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+async def auth_test_without_scopes(emulator: RunningEmulator, token: str) -> None:
+    """auth.test's next answer for ``token`` as Slack's own, without its x-oauth-scopes
+    header: a token whose scopes go unlisted."""
+    async with httpx.AsyncClient() as client:
+        who = (
+            await client.post(
+                f"{emulator.base_url}/auth.test", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()
+    emulator.faults.inject(Fault.json(who), path="auth.test", times=1)
