@@ -534,19 +534,26 @@ class SlackClient:
             answer_began=progress.answer_began or _answer_arrived(error),
             dropped=True,
         )
+        proxy = self._proxy_in_use()
         if (
-            self._proxy is not None
-            and self._external_client is None
-            and isinstance(error, httpx.ConnectError)
+            proxy is not None
+            and isinstance(error, (httpx.ConnectError, httpx.RemoteProtocolError))
             and not progress.body_started
         ):
             # Through a proxy, the connection made is the proxy's (Slack's name is resolved
             # by it): one that cannot be reached is the proxy's setting to check, not only
             # the Slack address. Only the tool's own stack is known to use it: a client the
-            # caller gave goes as it was configured (trust_env=False: directly).
+            # caller gave goes as it was configured (trust_env=False: directly). A proxy
+            # that closes or answers its CONNECT with what is not HTTP is no answer of
+            # Slack's, which nothing had reached yet.
+            said = (
+                _describe(error, secrets)
+                if isinstance(error, httpx.ConnectError)
+                else "the proxy closed the connection or answered the tunnel request with "
+                f"what is not HTTP ({_detail(error, secrets)})"
+            )
             return _Failure(
-                f"the connection through the proxy {_proxy_shown(self._proxy)} failed "
-                f"({_describe(error, secrets)})",
+                f"the connection through the proxy {proxy} failed ({said})",
                 retryable=again,
                 reached=False,
                 to_check=_PROXY_TO_CHECK,
@@ -664,11 +671,17 @@ class SlackClient:
         """A timeout: an attempt's whole time, or the call's deadline, or one stalled read."""
         why = f" ({stalled})" if stalled else ""
         what = "no complete answer" if progress.body_started else "no connection to Slack"
+        proxy = None if progress.body_started else self._proxy_in_use()
+        to_check = None
+        if proxy is not None:  # the proxy did not open the tunnel in time
+            what = f"no connection to Slack through the proxy {proxy}"
+            to_check = _PROXY_TO_CHECK
         if left <= self.timeout:
             return _Failure(
                 f"{what} before the call's {self.deadline:g} s deadline{why}",
                 retryable=False,
                 reached=progress.body_started,
+                to_check=to_check,
             )
         again = may_send_again(
             method,
@@ -680,7 +693,15 @@ class SlackClient:
             f"{what} within the {self.timeout:g} s an attempt may take{why}",
             retryable=again,
             reached=progress.body_started,
+            to_check=to_check,
         )
+
+    def _proxy_in_use(self) -> str | None:
+        """The proxy the tool's own stack goes through, as messages name it (host and port);
+        None without one, or for a caller's client (which goes as it was configured)."""
+        if self._proxy is None or self._external_client is not None:
+            return None
+        return _proxy_shown(self._proxy)
 
     async def _attempt(
         self,
@@ -1316,17 +1337,23 @@ _FAILURE_WORDS: Final = (
 _CLOSED_EARLY: Final = re.compile(r"Server disconnected|peer closed connection", re.IGNORECASE)
 
 
+def _detail(error: BaseException, secrets: SecretTexts) -> str:
+    """The library's type and text of ``error``, the token redacted, bounded."""
+    text = shown(redacted(str(error), secrets.texts()), 160).rstrip()
+    if text.endswith(".") and not text.endswith("..."):  # its full stop; not a cut's mark
+        text = text[:-1]
+    name = type(error).__name__
+    return f"{name}: {text}" if text else name
+
+
 def _describe(error: BaseException, secrets: SecretTexts) -> str:
     """An HTTP stack error as one safe line: what it means in words, then the library's type
     and text (for whoever looks further), the token redacted, bounded.
 
     The text can hold what the server sent (h11 quotes a malformed header line).
     """
-    text = shown(redacted(str(error), secrets.texts()), 160).rstrip()
-    if text.endswith(".") and not text.endswith("..."):  # its full stop; not a cut's mark
-        text = text[:-1]
-    name = type(error).__name__
-    detail = f"{name}: {text}" if text else name
+    detail = _detail(error, secrets)
+    text = detail.partition(": ")[2]
     words = next((said for kind, said in _FAILURE_WORDS if isinstance(error, kind)), None)
     if isinstance(error, httpx.RemoteProtocolError):
         words = (

@@ -58,17 +58,36 @@ def check_callers_client(client: httpx.AsyncClient, base_url: str) -> None:
     if not base_url.lower().startswith("http://"):
         return  # https: a proxy sees a CONNECT tunnel only
     try:  # httpx's own choice of transport for the URL (its mounts, as send() uses them)
-        transport = client._transport_for_url(httpx.URL(base_url))
+        url = httpx.URL(base_url)
+        transport = client._transport_for_url(url)
     except Exception:  # another httpx: the client is used as given
         return
-    if type(getattr(transport, "_pool", None)).__name__ not in _PROXY_POOLS:
+    if not _proxied(transport, url):
         return
     raise ValueError(
         f"the httpx client given (client=) would send {base_url} through a proxy (its proxy= "
-        "or mounts, or HTTP_PROXY/ALL_PROXY read with trust_env), which would read the "
-        "Slack token over plain http: give that client trust_env=False (and no proxy for "
-        "this host), or add the host to NO_PROXY before making the client"
+        "or mounts or its transport's proxy=, or HTTP_PROXY/ALL_PROXY read with trust_env), "
+        "which would read the Slack token over plain http: give that client trust_env=False "
+        "(and no proxy for this host), or add the host to NO_PROXY before making the client"
     )
+
+
+def _proxied(transport: object, url: httpx.URL) -> bool:
+    """Whether ``transport`` sends ``url`` through a proxy: httpx's own (a proxy pool of
+    httpcore's), or httpx-aiohttp's ``AiohttpTransport`` given ``proxy=``, or whose aiohttp
+    session reads the environment's (``trust_env``: HTTP_PROXY, unless NO_PROXY names the
+    host). Attributes read from the instance: a custom transport's properties are not run."""
+    if type(getattr(transport, "_pool", None)).__name__ in _PROXY_POOLS:
+        return True
+    attributes = getattr(transport, "__dict__", {})
+    if isinstance(attributes.get("proxy"), httpx.Proxy):
+        return True
+    session = attributes.get("client")  # httpx-aiohttp's aiohttp session, once given or made
+    if getattr(session, "trust_env", False) is not True:
+        return False
+    import urllib.request
+
+    return "http" in urllib.request.getproxies() and not urllib.request.proxy_bypass(url.host)
 
 
 def check_proxy_url(raw: str, *, origin: str) -> str:

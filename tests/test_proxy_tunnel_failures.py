@@ -1,0 +1,227 @@
+"""A proxy that fails the tunnel itself is named as the thing to check, never Slack.
+
+With HTTPS_PROXY set, a proxy that closed the connection on its CONNECT, or answered it
+with what is not HTTP, was told as "the connection closed before Slack answered" or
+"Slack's answer broke HTTP's rules", and one that never answered as "no connection to
+Slack"; each advised "check the network and the Slack address", not the proxy. Slack had
+not been reached (its name is resolved by the proxy): the proxy is what to check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocp_users_photo import UsersSetPhoto
+from tests import loopback
+from tests.conftest import CANARY_TOKEN, company_ca, make_image
+from tests.http_stacks import stack_environ
+from tests.test_review_transport21 import _pipe, _slack_ok
+
+IMAGE = make_image((600, 600))
+PROXY_TO_CHECK = "check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY)"
+PASSWORD = "pr0xy-s3cret"
+
+
+@contextlib.asynccontextmanager
+async def failing_proxy(answer: bytes | None) -> AsyncIterator[int]:
+    """A proxy that reads each CONNECT and then writes ``answer`` and closes, or, for None,
+    says nothing until the client leaves; yields its port."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            await reader.readuntil(b"\r\n\r\n")
+            if answer is None:
+                await reader.read()  # until the client gives up
+            else:
+                writer.write(answer)
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+@contextlib.asynccontextmanager
+async def tunnelling_proxy() -> AsyncIterator[int]:
+    """A plain-http proxy that opens every CONNECT tunnel asked for; yields its port."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError, ValueError):
+            head = await reader.readuntil(b"\r\n\r\n")
+            host, _, port = head.split(b" ")[1].decode("ascii").rpartition(":")
+            target_reader, target_writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+            await asyncio.gather(_pipe(reader, target_writer), _pipe(target_reader, writer))
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+async def message_through(http_stack: str, port: int, attempt_seconds: float = 30.0) -> str:
+    """What users.setPhoto says through the proxy at ``port`` (with a password)."""
+    async with UsersSetPhoto(
+        CANARY_TOKEN,
+        base_url="https://slack.invalid/api",
+        environ=stack_environ(http_stack, HTTPS_PROXY=f"http://me:{PASSWORD}@127.0.0.1:{port}"),
+        keep_previous=False,
+        max_retries=0,
+        timeout=attempt_seconds,
+    ) as tool:
+        result = await tool.run({"image": IMAGE})
+    assert result["ok"] is False, result
+    message = str(result["message"])
+    assert PASSWORD not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"", b"SSH-2.0-OpenSSH_9.6\r\n\r\n"],
+    ids=["closes", "not-http"],
+)
+async def test_a_proxy_that_breaks_off_its_tunnel_is_the_thing_to_check(
+    http_stack: str, answer: bytes
+) -> None:
+    async with failing_proxy(answer) as port:
+        message = await message_through(http_stack, port)
+    assert f"the connection through the proxy 127.0.0.1:{port} failed" in message
+    assert PROXY_TO_CHECK in message
+    assert "Slack answered" not in message
+    assert "Slack's answer" not in message
+
+
+async def test_a_proxy_that_never_opens_its_tunnel_is_the_thing_to_check(
+    http_stack: str,
+) -> None:
+    async with failing_proxy(None) as port:
+        message = await message_through(http_stack, port, attempt_seconds=0.5)
+    assert f"no connection to Slack through the proxy 127.0.0.1:{port}" in message
+    assert PROXY_TO_CHECK in message
+
+
+async def test_slacks_own_broken_answer_through_the_tunnel_is_still_slacks(
+    http_stack: str, tmp_path: Path
+) -> None:
+    server_tls, bundle = company_ca(tmp_path)
+
+    async def not_http(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        await writer.drain()
+
+    async with loopback.serve(server_tls) as slack, tunnelling_proxy() as port:
+        slack.on("/api/users.setPhoto", not_http)
+        async with UsersSetPhoto(
+            CANARY_TOKEN,
+            base_url=slack.base_url(),
+            environ=stack_environ(
+                http_stack, HTTPS_PROXY=f"http://127.0.0.1:{port}", SSL_CERT_FILE=str(bundle)
+            ),
+            keep_previous=False,
+            max_retries=0,
+        ) as tool:
+            result = await tool.run({"image": IMAGE})
+    assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
+    message = str(result["message"])
+    assert "Slack's answer broke HTTP's rules" in message, message
+    assert "through the proxy" not in message
+
+
+@contextlib.asynccontextmanager
+async def recording_proxy() -> AsyncIterator[tuple[int, list[bytes]]]:
+    """A proxy that records each request head it is sent and answers 502; yields its port
+    and the heads."""
+    heads: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            heads.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], heads
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("proxied_by", ["transport-proxy", "session-trust-env"])
+async def test_a_callers_httpx_aiohttp_client_that_would_proxy_plain_http_is_refused(
+    proxied_by: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check_callers_client looked only for httpcore's proxy pools: a client on httpx-aiohttp's
+    # transport (which the README says the tool serves) given proxy=, or whose aiohttp
+    # session reads HTTP_PROXY (trust_env=True), sent a plain-http (loopback emulator) call
+    # through that proxy, Authorization header and all.
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport  # the test extras install it
+
+    async with recording_proxy() as (port, heads), loopback.serve() as slack:
+        slack.on("/api/users.setPhoto", _slack_ok())
+        proxy = f"http://127.0.0.1:{port}"
+        session = None
+        if proxied_by == "transport-proxy":
+            transport = AiohttpTransport(proxy=httpx.Proxy(proxy))
+        else:
+            monkeypatch.setenv("HTTP_PROXY", proxy)
+            for name in ("http_proxy", "no_proxy", "NO_PROXY"):
+                monkeypatch.delenv(name, raising=False)
+            session = aiohttp.ClientSession(trust_env=True)
+            transport = AiohttpTransport(client=session)
+        async with httpx.AsyncClient(transport=transport) as client:
+            with pytest.raises(ValueError, match="through a proxy") as refused:
+                async with UsersSetPhoto(
+                    CANARY_TOKEN,
+                    base_url=slack.base_url(),
+                    client=client,
+                    keep_previous=False,
+                    max_retries=0,
+                ) as tool:
+                    await tool.run({"image": IMAGE})
+        if session is not None:
+            await session.close()
+    assert heads == [], "the proxy was sent the call"
+    assert slack.requests == []
+    assert CANARY_TOKEN not in str(refused.value)
+
+
+async def test_a_callers_httpx_aiohttp_client_that_goes_direct_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport  # the test extras install it
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("http_proxy", raising=False)
+    async with loopback.serve() as slack, aiohttp.ClientSession(trust_env=True) as session:
+        slack.on("/api/users.setPhoto", _slack_ok())
+        async with (
+            httpx.AsyncClient(transport=AiohttpTransport(client=session)) as client,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                client=client,
+                keep_previous=False,
+                max_retries=0,
+            ) as tool,
+        ):
+            result = await tool.run({"image": IMAGE})
+    assert result["ok"] is True, result
+    assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
