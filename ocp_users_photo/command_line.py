@@ -51,6 +51,10 @@ ENVIRONMENT_ONLY_ADVICE: Final = (
 # on it; the manifest is the tool's definition): SLACK_USER_TOKEN is no advice there.
 _COMMANDS_WITHOUT_TOKEN: Final = frozenset({"emulator", "demo", "manifest"})
 _VARIABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# A name but for its dashes ("SLACK_XOXP-TOKEN", "MY-TOKEN"): no shell sets such a variable.
+_NAME_WITH_DASHES: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
+# What every issued token holds: its kind, a dash, digits, a dash ("xoxp-1-", "xapp-1-").
+_ISSUED_TOKEN_START: Final = re.compile(r"(?:xox[a-z]|xapp)-[0-9]+-", re.IGNORECASE)
 
 
 class CommandLineParser(argparse.ArgumentParser):
@@ -165,6 +169,19 @@ def variable_name(text: str) -> str:
     one (it may be the token itself)."""
     if _VARIABLE_NAME.fullmatch(text) is not None:
         return text
+    if (
+        _NAME_WITH_DASHES.fullmatch(text) is not None
+        and not text.lower().startswith(("xox", "xapp-"))
+        and _ISSUED_TOKEN_START.search(text) is None
+    ):
+        # "SLACK_XOXP-TOKEN": its "XOXP-TOKEN" is token-shaped, and it was told "not the
+        # token itself", of a name; what was wrong with it, the dash, went unsaid.
+        raise argparse.ArgumentTypeError(
+            "give the NAME of an environment variable, such as SLACK_USER_TOKEN: up to 128 "
+            "letters, digits and _, not starting with a digit; a name with '-' in it is no "
+            "variable a shell sets ('export' refuses it): give the name the token was "
+            "exported under, with _ where the '-' is"
+        )
     # A token anywhere in it too ("SLACK_USER_TOKEN=xoxp-...", "Bearer xoxp-..."): told only
     # what a name is, its giver was not told the token is no argument (shell history, ps).
     if (

@@ -442,10 +442,19 @@ def resolve_roots(roots: ImageRoots) -> tuple[Path, ...] | None:
                 "shell leaves one in single quotes as it is): give the folder's full path"
             )
         if not is_folder:
+            alike = _look_alike_folder(path)
+            # A folder reading the same is there: "create it" made a second one, which reads
+            # as the first, and the images stayed in the one not named.
+            advice = (
+                "give the existing folder's name as it is on disk (the characters written "
+                "here as escapes), or rename that folder"
+                if alike
+                else "create it, or give the folder your images are in"
+            )
             raise ValueError(
                 f"image root {quoted(str(path))} is not an existing folder (it {what}"
-                f"{_taken_from_working_directory(path)}{_look_alike_folder(path)}): "
-                f"{wrapping_advice(str(root))}create it, or give the folder your images are in"
+                f"{_taken_from_working_directory(path)}{alike}): "
+                f"{wrapping_advice(str(root))}{advice}"
             )
         real = path.resolve()
         resolved.append(real)

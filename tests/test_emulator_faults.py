@@ -245,6 +245,47 @@ def test_fault_from_json_rejects_bad_specs(spec: dict[str, Any]) -> None:
         Fault.from_json(spec)
 
 
+@pytest.mark.parametrize(
+    ("slip", "meant"),
+    [("users.setphoto", "users.setPhoto"), ("/api/AUTH.TEST", "auth.test")],
+)
+def test_a_served_method_in_the_wrong_case_is_refused_with_its_name(slip: str, meant: str) -> None:
+    """Slack's method names are case-sensitive: a fault for "users.setphoto" was taken
+    and never fired, the test it was for passing without it."""
+    queue = FaultQueue()
+    with pytest.raises(ValueError, match="method names are case-sensitive") as refused:
+        queue.inject(Fault.empty_body(), path=slip)
+    assert f"give {meant!r}" in str(refused.value)
+    assert queue.pending() == []
+    # A method the emulator does not serve stays a fault's to stand in for.
+    assert queue.inject(Fault.empty_body(), path="chat.postMessage").path == "/api/chat.postMessage"
+
+
+async def test_the_control_api_says_a_fault_kind_in_json_words_bounded(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    """A spec without a kind, or with null, was told "unknown fault kind None" (Python's
+    name, of a kind not given at all), true as "True", and a long kind was echoed whole."""
+    faults_url = emulator.root_url + "/_emulator/faults"
+    told = {}
+    for name, spec in {
+        "absent": {},
+        "null": {"kind": None},
+        "true": {"kind": True},
+        "object": {"kind": {"a": None}},
+        "long": {"kind": "x" * 5000},
+    }.items():
+        answer = await client.post(faults_url, json=spec)
+        assert answer.status_code == 400
+        told[name] = answer.json()["detail"]
+    assert told["absent"].startswith("'kind' must be given: use one of ")
+    assert told["null"].startswith("'kind' must be a string, got null: ")
+    assert told["true"].startswith("'kind' must be a string, got true: ")
+    assert told["object"].startswith("'kind' must be a string, got an object: ")
+    assert told["long"].startswith("unknown fault kind a text of 5000 characters: ")
+    assert all("None" not in detail and "True" not in detail for detail in told.values())
+
+
 async def test_control_endpoint_injects_lists_and_clears(
     emulator: RunningEmulator, client: httpx.AsyncClient
 ) -> None:

@@ -25,6 +25,8 @@ from ocp_users_photo.emulator import (
     run_emulator,
     start_emulator_in_thread,
 )
+from ocp_users_photo.sizes import byte_size
+from tests.conftest import make_image
 
 pytest_plugins = ["pytester"]
 
@@ -123,6 +125,62 @@ def test_emulator_thread_start_stop_and_startup_failure() -> None:
     blocked = EmulatorThread(port=emulator.port, host="256.0.0.1")
     with pytest.raises(RuntimeError, match="failed to start"):
         blocked.start()
+
+
+def test_emulator_thread_on_a_port_in_use_says_so_and_what_to_do() -> None:
+    """ "the emulator failed to start" alone: the port taken was said only in the traceback
+    chained to it, with none of the advice the command line gives."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError) as refused:
+            EmulatorThread(port=port).start()
+    said = str(refused.value)
+    assert said.startswith(f"the emulator failed to start: cannot listen on 127.0.0.1:{port}: ")
+    assert "another program (perhaps another emulator) listens there" in said
+    assert "give another port, or leave it out for a free one" in said
+    assert isinstance(refused.value.__cause__, OSError)
+
+
+def test_a_person_with_a_photo_has_a_repr_of_bounded_size(
+    slack_emulator: RunningEmulator,
+) -> None:
+    """A Person's repr held its photo's bytes, every rendition's too, written out as
+    escapes: tens of kilobytes for a small PNG (megabytes for a photo) in a failed assert;
+    a recorded request held its body so."""
+    image = make_image(size=(600, 600))
+    answer = httpx.post(
+        slack_emulator.base_url + "/users.setPhoto",
+        data={"token": "xoxp-fixture"},
+        files={"image": ("me.png", image, "image/png")},
+    )
+    assert answer.json()["ok"] is True
+    person = slack_emulator.state.person_for_token("xoxp-fixture")
+    assert person.photo is not None
+    shown = repr(person)
+    assert len(shown) < 2000, shown[:300]
+    assert f"EncodedImage(data=<{byte_size(len(image))}>" in shown
+    recorded = repr(slack_emulator.requests.last())
+    assert len(recorded) < 2000, recorded[:300]
+    assert f"body_size={slack_emulator.requests.last().body_size}" in recorded
+
+
+def test_cli_refuses_a_token_lifetime_past_counting_without_naming_a_field() -> None:
+    """A lifetime of 400 digits was refused as "OAuthApp.access_token_seconds must be a
+    finite number": a name the command line has not, of a number that is finite."""
+    result = subprocess.run(
+        [sys.executable, "-c", CLI_SCRIPT, "--token-lifetime", "9" * 400],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "OAuthApp" not in result.stderr
+    assert "argument --token-lifetime: a number of 400 digits is more seconds" in result.stderr
+    assert "give one such as 43200 (12 hours, the default)" in result.stderr
+    assert "9" * 30 not in result.stderr
 
 
 def test_slack_emulator_fixture(slack_emulator: RunningEmulator) -> None:

@@ -68,6 +68,19 @@ def test_a_mistyped_variable_name_is_told_what_a_name_is_not_called_a_token(name
     assert name not in said
 
 
+@pytest.mark.parametrize("name", ["SLACK_XOXP-TOKEN", "MY_XOXB-TOKEN", "MY-TOKEN"])
+def test_a_variable_name_with_a_dash_is_told_the_dash_not_called_a_token(name: str) -> None:
+    """ "SLACK_XOXP-TOKEN" holds a token's kind and a dash ("XOXP-TOKEN"), and was told
+    "not the token itself": its giver typed a name, and no shell sets one with a dash."""
+    with pytest.raises(argparse.ArgumentTypeError) as refused:
+        variable_name(name)
+    said = str(refused.value)
+    assert "not the token itself" not in said
+    assert "a name with '-' in it is no variable a shell sets" in said
+    assert "with _ where the '-' is" in said
+    assert name not in said
+
+
 @pytest.mark.parametrize(
     "pasted",
     [

@@ -22,6 +22,7 @@ from ocp_users_photo.images import look_alike_names, paths
 from ocp_users_photo.images.look_alike_names import (
     MAX_LOOK_ALIKES,
     LookAlikes,
+    escapes_told,
     folded,
     look_alikes_in,
     shown_name,
@@ -191,6 +192,42 @@ def test_an_image_root_whose_name_only_reads_the_same_is_named(tmp_path: Path) -
     with pytest.raises(ValueError, match="is not an existing folder") as refused:
         resolve_roots([tmp_path / "Мой альбом" / "лето"])
     assert "but 'Мои\\u0306 альбом' is, whose name reads the same" in str(refused.value)
+
+
+def test_an_image_root_beside_a_look_alike_folder_is_not_told_to_create_it(
+    tmp_path: Path,
+) -> None:
+    """A folder reading as the root is there: "create it" made a second folder that reads
+    the same, the images left in the first; the existing one's name is what to give."""
+    (tmp_path / "Photos\u202fmine").mkdir()
+    with pytest.raises(ValueError, match="is not an existing folder") as refused:
+        resolve_roots([tmp_path / "Photos mine"])
+    said = str(refused.value)
+    assert "but 'Photos\\u202fmine' is, whose name reads the same" in said, said
+    assert "create it" not in said, said
+    assert "give the existing folder's name as it is on disk" in said, said
+
+
+def test_the_escapes_told_name_what_a_character_without_a_name_is(tmp_path: Path) -> None:
+    """Two files reading as the one typed, with a C1 control in their names: "\\u0085 is a
+    character with no name" told a person nothing of what it is; so for a byte that is no
+    UTF-8 (a lone surrogate), a private-use character and an unassigned code point."""
+    for space in ("\u202f", "\u00a0"):
+        (tmp_path / f"shot\x85{space}AM.png").write_bytes(make_image())
+    source, problems = open_confined(str(tmp_path / "shot\x85 AM.png"), [tmp_path], 10**6)
+    assert source is None
+    (said,) = [found.message for found in problems]
+    assert "\\u0085 is a C1 control character" in said, said
+    assert "no name" not in said, said
+    told = [
+        ("\udce9", "\\udce9 is a lone surrogate: the byte 0xe9 of a name not in UTF-8"),
+        ("\ud800", "\\ud800 is a lone surrogate: half of a pair, without its other half"),
+        ("\ue000", "\\ue000 is a private-use character"),
+        ("\u0378", "\\u0378 is a code point Unicode assigns no character"),
+    ]
+    for character, expected in told:
+        name = f"a{character}\u202fb"
+        assert expected in escapes_told([name], shown_name(name))
 
 
 def _file_named_as_a_folder(tmp_path: Path) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import ipaddress
 import signal
 import sys
@@ -26,10 +25,11 @@ from ocp_users_photo.emulator.config import (
     load_tokens_file,
 )
 from ocp_users_photo.emulator.oauth_apps import OAuthApp
-from ocp_users_photo.emulator.server import RunningEmulator, run_emulator
+from ocp_users_photo.emulator.server import RunningEmulator, listen_advice, run_emulator
 from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.output import OutputFailed, answers_to, tell
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.slack.deadlines import finite_seconds
 
 # Options that switch one of EmulatorConfig's defaults: (flag, help).
 _SWITCHES: Final = (
@@ -118,12 +118,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="issue expiring xoxe. tokens with refresh tokens",
     )
-    _count_option(
-        oauth,
+    oauth.add_argument(
         "--token-lifetime",
-        default_app.access_token_seconds,
-        "how long a rotated access token lasts (default 43200, Slack's 12 hours)",
+        type=_token_lifetime,
+        default=default_app.access_token_seconds,
         metavar="SECONDS",
+        help="how long a rotated access token lasts (default 43200, Slack's 12 hours)",
     )
     oauth.add_argument(
         "--oauth-user",
@@ -157,18 +157,9 @@ def run(args: argparse.Namespace) -> int:
         tell(f"ocp-users-photo emulator: stdout {failed.what_happened}")
         return ExitCode.INTERNAL
     except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            advice = (
-                "another program (perhaps another emulator) listens there: stop it, or give "
-                "another --port, or leave it out for a free one"
-            )
-        elif error.errno == errno.EACCES:
-            advice = "this user may not listen on that port: give a --port above 1023"
-        else:
-            advice = f"{error.strerror or error}: check --host and --port"
         print(
             f"ocp-users-photo emulator: cannot listen on {shown(args.host, 80)}:{args.port}: "
-            f"{advice}",
+            f"{listen_advice(error, '--port', '--host and --port')}",
             file=sys.stderr,
         )
         return 2
@@ -282,6 +273,19 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _token_lifetime(text: str) -> int:
+    """--token-lifetime's seconds: a whole number, 1 or more, that a float holds (the
+    exchange counts in floats); past that it was refused as "OAuthApp.access_token_seconds
+    must be a finite number", a name the command line has not, of a number that is finite."""
+    seconds = _positive_int(text)
+    if finite_seconds(seconds) is None:
+        raise argparse.ArgumentTypeError(
+            f"a number of {len(text.strip())} digits is more seconds than the emulator can "
+            "count: give one such as 43200 (12 hours, the default) or 604800 (a week)"
+        )
+    return seconds
 
 
 def _host(text: str) -> str:

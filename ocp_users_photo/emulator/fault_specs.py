@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ocp_users_photo.arguments import describe_value
 from ocp_users_photo.emulator.faults import Fault
 
 Spec = Mapping[str, Any]
@@ -21,12 +23,33 @@ def fault_from_json(spec: Spec) -> Fault:
     kind = spec.get("kind")
     builder = _BUILDERS.get(kind) if isinstance(kind, str) else None
     if builder is None:
-        raise ValueError(f"unknown fault kind {kind!r}: use one of {', '.join(sorted(_BUILDERS))}")
+        # Said in JSON's words, bounded: "unknown fault kind None" of a spec without one (or
+        # with null), Python's True and {'a': None}, and a long kind repeated whole.
+        raise ValueError(f"{_kind_refused(spec)}: use one of {', '.join(sorted(_BUILDERS))}")
     fault = builder(spec)
     drip_bytes = _int(spec, "drip_bytes", None, required=False)
     if drip_bytes is not None:
         fault = fault.dripped(drip_bytes, _number(spec, "drip_seconds", 0.1))
     return fault
+
+
+def _kind_refused(spec: Spec) -> str:
+    """What is wrong with a control request's "kind", as its JSON names it (null, true, an
+    object), a text bounded (``describe_value``)."""
+    if "kind" not in spec:
+        return "'kind' must be given"
+    kind = spec["kind"]
+    if isinstance(kind, str):
+        return f"unknown fault kind {describe_value(kind)}"
+    if kind is None or isinstance(kind, bool):
+        got = json.dumps(kind)
+    elif isinstance(kind, dict):
+        got = "an object"
+    elif isinstance(kind, list):
+        got = "an array"
+    else:
+        got = describe_value(kind)
+    return f"'kind' must be a string, got {got}"
 
 
 def _status(spec: Spec) -> Fault:

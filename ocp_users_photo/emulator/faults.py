@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
 from ocp_users_photo.arguments import describe_value
+from ocp_users_photo.safe_text import shown
 
 # What the server can send as a header: a name of HTTP's token characters; a value of
 # Latin-1 without CR, LF or NUL (a hostile server's escape sequences and bells are what
@@ -35,6 +36,16 @@ FaultKind = Literal["respond", "delay", "drop", "raw"]
 
 ANY_PATH = "*"
 SET_PHOTO_PATH = "/api/users.setPhoto"
+# The Web API methods the emulator serves (app.py's routes). A fault may name any other
+# (chat.postMessage, standing in for Slack), but one of these in other letters' case
+# ("users.setphoto") is a slip: Slack's names are case-sensitive, so it never fired.
+SERVED_METHODS: Final = (
+    "users.setPhoto",
+    "users.deletePhoto",
+    "users.profile.get",
+    "auth.test",
+    "oauth.v2.access",
+)
 
 _JSON = "application/json; charset=utf-8"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -343,8 +354,17 @@ class FaultQueue:
             )
         if times < 1:
             raise ValueError("times must be at least 1")
+        path = normalise_path(path)
+        method = path.removeprefix("/api/")
+        meant = [name for name in SERVED_METHODS if name.lower() == method.lower()]
+        if path.startswith("/api/") and meant and method not in SERVED_METHODS:
+            raise ValueError(
+                f"no method {shown(method, 80)!r}: Slack's method names are case-sensitive, "
+                f"and a fault for it never fires: give {meant[0]!r} (the methods served: "
+                f"{', '.join(SERVED_METHODS)})"
+            )
         with self._lock:
-            pending = PendingFault(self._next_id, fault, normalise_path(path), times)
+            pending = PendingFault(self._next_id, fault, path, times)
             self._next_id += 1
             self._pending.append(pending)
             return pending

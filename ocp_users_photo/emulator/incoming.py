@@ -16,6 +16,8 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope
 
+from ocp_users_photo.sizes import byte_size
+
 BodyKind = Literal["none", "form", "json", "other"]
 
 # Content types Slack lists as valid for a POST (anything else: invalid_post_type).
@@ -38,6 +40,13 @@ class UploadedFile:
     filename: str | None
     content_type: str | None
     data: bytes
+
+    def __repr__(self) -> str:
+        # The bytes by their size, as EncodedImage's: an upload's whole image otherwise.
+        return (
+            f"UploadedFile(field_name={self.field_name!r}, filename={self.filename!r}, "
+            f"content_type={self.content_type!r}, data=<{byte_size(len(self.data))}>)"
+        )
 
 
 @dataclass(frozen=True)

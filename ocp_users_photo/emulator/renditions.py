@@ -15,6 +15,7 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.images.pixel_modes import matching_profile
+from ocp_users_photo.sizes import byte_size
 from ocp_users_photo.square import slack_square
 
 # The sizes of Slack's image_24 ... image_1024 profile fields.
@@ -37,6 +38,14 @@ class EncodedImage:
     data: bytes
     content_type: str
     extension: str
+
+    def __repr__(self) -> str:
+        # The bytes by their size: a Person's repr (its photo, every rendition) was tens of
+        # kilobytes of escapes for a small PNG, megabytes for a photo, in a failed assert.
+        return (
+            f"EncodedImage(data=<{byte_size(len(self.data))}>, "
+            f"content_type={self.content_type!r}, extension={self.extension!r})"
+        )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -62,7 +63,9 @@ class RecordedRequest:
     headers: tuple[tuple[str, str], ...]
     form: tuple[tuple[str, str], ...]
     files: tuple[RecordedFile, ...]
-    body: bytes | None
+    # Not in its repr (body_size is): up to max_recorded_body_bytes of escapes, 2 MiB of an
+    # image written out as some 6 MB of text where a test printed a request.
+    body: bytes | None = dataclasses.field(repr=False)
     body_size: int
     fault: str | None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import threading
@@ -20,6 +21,7 @@ from ocp_users_photo.emulator.faults import FaultQueue
 from ocp_users_photo.emulator.requestlog import RequestLog
 from ocp_users_photo.emulator.state import EmulatorState
 from ocp_users_photo.forwarding import Forwarded
+from ocp_users_photo.safe_text import shown
 
 _STARTUP_TIMEOUT_SECONDS = 10.0
 # Where a client on this machine reaches a server listening on every interface.
@@ -246,6 +248,19 @@ async def _wait_started(server: uvicorn.Server, serving: asyncio.Task[None]) -> 
         await asyncio.sleep(0.005)
 
 
+def listen_advice(error: OSError, port: str, settings: str) -> str:
+    """What to do when the emulator cannot listen (``port``, ``settings``: the names its
+    caller gives them: ``--port`` on the command line, ``port`` in Python)."""
+    if error.errno == errno.EADDRINUSE:
+        return (
+            "another program (perhaps another emulator) listens there: stop it, or give "
+            f"another {port}, or leave it out for a free one"
+        )
+    if error.errno == errno.EACCES:
+        return f"this user may not listen on that port: give a {port} above 1023"
+    return f"{error.strerror or error}: check {settings}"
+
+
 class EmulatorThread:
     """The emulator in a background thread with its own event loop, for synchronous code.
 
@@ -279,7 +294,15 @@ class EmulatorThread:
             raise TimeoutError("the emulator thread did not start in time")
         if self._error is not None:
             self._thread.join()
-            raise RuntimeError("the emulator failed to start") from self._error
+            # "failed to start" alone, the port taken said only in the chained traceback: the
+            # command line's advice (emulator --port) is told here too, for the port given.
+            said = (
+                f": cannot listen on {shown(self._host, 80)}:{self._port}: "
+                f"{listen_advice(self._error, 'port', 'host and port')}"
+                if isinstance(self._error, OSError)
+                else ""
+            )
+            raise RuntimeError(f"the emulator failed to start{said}") from self._error
         assert self._handle is not None
         return self._handle
 

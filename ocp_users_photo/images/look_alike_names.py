@@ -136,12 +136,36 @@ def escapes_told(names: list[str], listed: str) -> str:
     space two files differed by went unexplained, and nothing said more were left out."""
     characters = {ch for name in names for ch in name if not ch.isascii()}
     told = [
-        f"{_escaped(ch)} is {unicodedata.name(ch, 'a character with no name').lower()}"
+        f"{_escaped(ch)} is {_character_told(ch)}"
         for ch in sorted(characters, key=lambda ch: (unicodedata.category(ch) != "Zs", ch))
         if _escaped(ch).startswith("\\u") and _escaped(ch) in listed
     ]
     more = f", and {len(told) - 3} more" if len(told) > 3 else ""
     return f" ({', '.join(told[:3])}{more})" if told else ""
+
+
+# What a character Unicode gives no name is, by its category: "a character with no name"
+# told a person nothing of a byte of the name that is no UTF-8, or of a control character.
+_UNNAMED: Final = {
+    "Cc": "a C1 control character",
+    "Co": "a private-use character",
+    "Cn": "a code point Unicode assigns no character",
+}
+
+
+def _character_told(character: str) -> str:
+    """What ``character`` is, for a person: its Unicode name, in lower case, or, where it
+    has none, its kind; of a lone surrogate a file name holds, the byte it stands for
+    (Python reads a byte that is no UTF-8 as U+DC80 to U+DCFF)."""
+    name = unicodedata.name(character, "")
+    if name:
+        return name.lower()
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"a lone surrogate: the byte 0x{code - 0xDC00:02x} of a name not in UTF-8"
+    if unicodedata.category(character) == "Cs":
+        return "a lone surrogate: half of a pair, without its other half"
+    return _UNNAMED.get(unicodedata.category(character), "a character with no name")
 
 
 def _escaped(character: str) -> str:
