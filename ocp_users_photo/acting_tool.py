@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
-from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.tokens import (
     ActingPerson,
     acting_as,
@@ -63,10 +62,19 @@ class ActingTool:
         self.person = person
         self._entered: Token[ActingPerson | None] | None = None
 
-    # The model-facing surface (ModelTool): the plain tool's, unchanged.
-    name = Forwarded[str]("tool")
-    description = Forwarded[str]("tool")
-    input_schema = Forwarded[dict[str, Any]]("tool")
+    # The model-facing surface (ModelTool): the plain tool's, unchanged. Properties, as the
+    # protocol declares them (pyright matches no other descriptor to them).
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+    @property
+    def description(self) -> str:
+        return self.tool.description
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.tool.input_schema
 
     async def call(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """``UsersSetPhoto.call`` for this person."""

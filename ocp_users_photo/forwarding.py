@@ -1,12 +1,15 @@
 """Forwarded: a read-only attribute that shows the same-named attribute of something held.
 
     class UsersSetPhoto:
-        name = Forwarded[str]("spec")                       # tool.name is tool.spec.name
+        method = Forwarded[str]("spec")                     # tool.method is tool.spec.method
         parameters = Forwarded[dict[str, Any]]("spec", thaw)  # a fresh, editable copy
 
 One typed line in place of a ``@property`` whose body only reads
 ``self.<holder>.<name>``: mypy and editors see the attribute's type (``str`` above),
 and setting it raises ``AttributeError``, as setting a property without a setter does.
+Not for a member a Protocol declares as a property (``ToolDefinition``'s ``name``,
+``description``, ``input_schema``): pyright matches those to a property only, so a
+class holding a Forwarded there is not of the protocol to a pyright user.
 """
 
 from __future__ import annotations

@@ -291,7 +291,14 @@ class UsersSetPhoto(AsyncClosing):
         )
 
     # The manifest's fields; the JSON ones as plain copies (callers may edit what they get).
-    name = Forwarded[str]("spec")
+    # ToolDefinition's members (name, description, input_schema) are properties: a type
+    # checker matches a protocol's read-only property to a property only (pyright refuses
+    # any other descriptor, so a Forwarded name made the tool no ModelTool to it).
+    @property
+    def name(self) -> str:
+        """The manifest's tool name."""
+        return self.spec.name
+
     method = Forwarded[str]("spec")
     path = Forwarded[str]("spec")
     operation_id = Forwarded[str]("spec")

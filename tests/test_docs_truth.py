@@ -18,7 +18,7 @@ from ocp_users_photo.exit_codes import ExitCode
 from ocp_users_photo.photo_reply import check_photo_reply
 from tests.conftest import success_reply
 from tests.installation_helpers import portrait
-from tests.programs import environment_without_slack, run_cli
+from tests.programs import environment_without_slack, mypy_strict_on, run_cli
 from tests.test_bolt_photo_app import SIGNING_SECRET, emulator_config  # noqa: F401
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -258,3 +258,17 @@ def test_each_emulator_program_using_slack_sdk_names_the_extra_that_installs_it(
         if "installations" not in lead:
             unnamed.append(text[start:end].splitlines()[1:4])
     assert not unnamed, f"slack_sdk programs with no word of the extra: {unnamed}"
+
+
+@pytest.mark.runs_long
+def test_the_documented_pytest_fixture_test_type_checks_as_written(tmp_path: Path) -> None:
+    """docs/emulator.md, "The pytest fixture": the test a user copies beside their own, which
+    a project checked with ``mypy --strict`` checks too. Its fixture and test had no
+    annotations ("Function is missing a return type annotation", twice), and nothing there
+    said that the fixture ``slack_emulator`` gives a ``RunningEmulator``."""
+    text = (DOCS / "emulator.md").read_text(encoding="utf-8")
+    start = text.index("```python\n", text.index("## The pytest fixture"))
+    program = text[start + len("```python\n") : text.index("```", start + 10)]
+    assert "def test_whoami(" in program
+    checked = mypy_strict_on(tmp_path, program)
+    assert checked.returncode == 0, checked.stdout

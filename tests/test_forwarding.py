@@ -47,9 +47,11 @@ def test_a_converted_attribute_is_a_fresh_copy_each_time() -> None:
 
 def test_setting_a_forwarded_attribute_is_refused_as_for_a_read_only_property() -> None:
     tool = UsersSetPhoto(environ={})
-    with pytest.raises(AttributeError, match=r"UsersSetPhoto\.name is read-only: it shows spec"):
-        tool.name = "other"  # type: ignore[assignment]
-    assert tool.name == "usersSetPhoto"
+    with pytest.raises(
+        AttributeError, match=r"UsersSetPhoto\.operation_id is read-only: it shows spec"
+    ):
+        tool.operation_id = "other"  # type: ignore[assignment]
+    assert tool.operation_id == "users_setPhoto"
 
 
 def test_on_the_class_the_descriptor_itself_says_what_it_shows() -> None:

@@ -22,10 +22,9 @@ from ocp_users_photo.arguments import (
     describe_value,
 )
 from ocp_users_photo.errors import UsersPhotoError, raise_alone, with_secrets_redacted
-from ocp_users_photo.forwarding import Forwarded
 from ocp_users_photo.model_result import error_result
 from ocp_users_photo.observers import CallObserver
-from ocp_users_photo.spec import ToolSpec, companion_spec, thaw
+from ocp_users_photo.spec import ToolSpec, companion_spec
 from ocp_users_photo.tokens import ActingPerson, acting_as, install_page_of
 from ocp_users_photo.undo.entries import MAX_ENTRY
 from ocp_users_photo.undo.errors import EntryRefused
@@ -64,9 +63,20 @@ class UsersRestorePhoto:
             self.person = None
         self.spec: ToolSpec = companion_spec(RESTORE_TOOL_NAME)
 
-    name = Forwarded[str]("spec")
-    description = Forwarded[str]("spec")
-    input_schema = Forwarded[dict[str, Any]]("spec", thaw)
+    # ModelTool's members, as the properties the protocol declares (pyright matches no
+    # other descriptor to them); the schema a fresh, editable copy.
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = self.spec.json_copy("input_schema")
+        return schema
 
     async def run(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The list (no ``entry``) or the photo put back; an error object on failure."""
