@@ -17,6 +17,7 @@ from ocp_users_photo.emulator import (
     FaultQueue,
     RunningEmulator,
 )
+from ocp_users_photo.sizes import byte_size
 from tests.emulator_fixtures import solid_png
 
 TOKEN = "xoxp-fault-test"
@@ -247,7 +248,11 @@ def test_fault_from_json_rejects_bad_specs(spec: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("slip", "meant"),
-    [("users.setphoto", "users.setPhoto"), ("/api/AUTH.TEST", "auth.test")],
+    [
+        ("users.setphoto", "users.setPhoto"),
+        ("/api/AUTH.TEST", "auth.test"),
+        ("/API/users.setPhoto", "users.setPhoto"),
+    ],
 )
 def test_a_served_method_in_the_wrong_case_is_refused_with_its_name(slip: str, meant: str) -> None:
     """Slack's method names are case-sensitive: a fault for "users.setphoto" was taken
@@ -330,4 +335,34 @@ async def test_control_endpoint_rejects_bad_requests(
     response = await client.post(emulator.root_url + "/_emulator/faults", content=body)
     assert response.status_code == 400
     assert response.json()["ok"] is False
+    assert emulator.faults.pending() == []
+
+
+def test_a_fault_has_a_repr_of_bounded_size() -> None:
+    """A fault's repr held its body written out as escapes: huge_body()'s 5 MB, a pending
+    fault's too, in a failed assert on faults.pending() (to_json() gives it by size)."""
+    queue = FaultQueue()
+    fault = Fault.huge_body()
+    pending = queue.inject(fault, path="*")
+    for shown in (repr(fault), repr(pending)):
+        assert len(shown) < 2000, shown[:300]
+        assert f"body=<{byte_size(len(fault.body))}>" in shown
+        assert "label='huge_body'" in shown
+        assert "status_code=200" in shown
+
+
+@pytest.mark.parametrize("path", ["/_emulator/faults", "/_emulator/requests"])
+async def test_a_fault_for_the_control_api_is_refused(
+    path: str, emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    """docs/emulator.md: a fault's path is "never the control API"; one was taken and never
+    fired (the control API's requests are never faulted), listed as pending for ever."""
+    with pytest.raises(ValueError, match="no fault is given for the control API") as refused:
+        emulator.faults.inject(Fault.drop(), path=path)
+    assert "give a method name, an /api/ or /avatars/ path, or '*'" in str(refused.value)
+    answer = await client.post(
+        emulator.root_url + "/_emulator/faults", json={"kind": "drop", "path": path}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("no fault is given for the control API")
     assert emulator.faults.pending() == []

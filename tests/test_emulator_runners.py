@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import signal
@@ -143,6 +144,23 @@ def test_emulator_thread_on_a_port_in_use_says_so_and_what_to_do() -> None:
     assert isinstance(refused.value.__cause__, OSError)
 
 
+async def test_run_emulator_on_a_port_in_use_says_so_and_what_to_do() -> None:
+    """run_emulator raised "[Errno 98] Address already in use" alone: no address, none of
+    the advice EmulatorThread gives for the same port (an OSError still, its errno kept)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match="Address already in use") as refused:
+            async with run_emulator(port=port):
+                pass
+    assert refused.value.errno == errno.EADDRINUSE
+    assert refused.value.__notes__ == [
+        f"cannot listen on 127.0.0.1:{port}: another program (perhaps another emulator) "
+        "listens there: stop it, or give another port, or leave it out for a free one"
+    ]
+
+
 def test_a_person_with_a_photo_has_a_repr_of_bounded_size(
     slack_emulator: RunningEmulator,
 ) -> None:
@@ -166,11 +184,19 @@ def test_a_person_with_a_photo_has_a_repr_of_bounded_size(
     assert f"body_size={slack_emulator.requests.last().body_size}" in recorded
 
 
-def test_cli_refuses_a_token_lifetime_past_counting_without_naming_a_field() -> None:
+@pytest.mark.parametrize(
+    ("lifetime", "digits"),
+    # 5000 digits: past what int() reads (told "is not a whole number"); "1_000..." was
+    # counted with its underscores.
+    [("9" * 400, 400), ("9" * 5000, 5000), ("1_000_000" + "0" * 320, 327)],
+)
+def test_cli_refuses_a_token_lifetime_past_counting_without_naming_a_field(
+    lifetime: str, digits: int
+) -> None:
     """A lifetime of 400 digits was refused as "OAuthApp.access_token_seconds must be a
     finite number": a name the command line has not, of a number that is finite."""
     result = subprocess.run(
-        [sys.executable, "-c", CLI_SCRIPT, "--token-lifetime", "9" * 400],
+        [sys.executable, "-c", CLI_SCRIPT, "--token-lifetime", lifetime],
         capture_output=True,
         text=True,
         timeout=30,
@@ -178,9 +204,12 @@ def test_cli_refuses_a_token_lifetime_past_counting_without_naming_a_field() -> 
     )
     assert result.returncode == 2
     assert "OAuthApp" not in result.stderr
-    assert "argument --token-lifetime: a number of 400 digits is more seconds" in result.stderr
+    assert f"argument --token-lifetime: a number of {digits} digits is more seconds" in (
+        result.stderr
+    )
     assert "give one such as 43200 (12 hours, the default)" in result.stderr
     assert "9" * 30 not in result.stderr
+    assert "0" * 30 not in result.stderr
 
 
 def test_slack_emulator_fixture(slack_emulator: RunningEmulator) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,3 +96,17 @@ def test_every_public_name_of_a_lazy_package_resolves(package: str) -> None:
         {"OCPAgent"} if package == "ocp_users_photo" and not installed("ocp_agent") else set()
     )
     assert set(module._HOMES) - set(public) == unlisted, "every lazy name is a public one"
+
+
+def test_the_readmes_example_of_a_forwarded_attribute_is_one() -> None:
+    """README's map of the package gave `tool.name` as Forwarded's example: name became a
+    property (the protocol's, for pyright), and the example a false statement."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    said = re.search(
+        r"`Forwarded`, the typed read-only attribute [^(]*\(`tool\.(\w+)` is\s+`tool\.spec\.(\w+)`",
+        readme,
+    )
+    assert said is not None, "README no longer gives Forwarded an example"
+    shown, held = said.groups()
+    assert shown == held
+    assert isinstance(inspect.getattr_static(UsersSetPhoto, shown), Forwarded)

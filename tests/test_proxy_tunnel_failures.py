@@ -160,14 +160,18 @@ async def recording_proxy() -> AsyncIterator[tuple[int, list[bytes]]]:
         server.close()
 
 
-@pytest.mark.parametrize("proxied_by", ["transport-proxy", "session-trust-env"])
+@pytest.mark.parametrize(
+    "proxied_by",
+    ["transport-proxy", "session-trust-env", "session-proxy", "session-factory-trust-env"],
+)
 async def test_a_callers_httpx_aiohttp_client_that_would_proxy_plain_http_is_refused(
     proxied_by: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # check_callers_client looked only for httpcore's proxy pools: a client on httpx-aiohttp's
     # transport (which the README says the tool serves) given proxy=, or whose aiohttp
     # session reads HTTP_PROXY (trust_env=True), sent a plain-http (loopback emulator) call
-    # through that proxy, Authorization header and all.
+    # through that proxy, Authorization header and all. An aiohttp session given proxy=, and
+    # a session factory's (made as the first request went) reading HTTP_PROXY, still did.
     import aiohttp
     from httpx_aiohttp import AiohttpTransport  # the test extras install it
 
@@ -177,6 +181,18 @@ async def test_a_callers_httpx_aiohttp_client_that_would_proxy_plain_http_is_ref
         session = None
         if proxied_by == "transport-proxy":
             transport = AiohttpTransport(proxy=httpx.Proxy(proxy))
+        elif proxied_by == "session-proxy":  # aiohttp's own default proxy for the session
+            session = aiohttp.ClientSession(proxy=proxy)
+            transport = AiohttpTransport(client=session)
+        elif proxied_by == "session-factory-trust-env":  # a session made when first sent
+            monkeypatch.setenv("HTTP_PROXY", proxy)
+            for name in ("http_proxy", "no_proxy", "NO_PROXY"):
+                monkeypatch.delenv(name, raising=False)
+
+            def factory() -> aiohttp.ClientSession:
+                return aiohttp.ClientSession(trust_env=True)
+
+            transport = AiohttpTransport(client=factory)
         else:
             monkeypatch.setenv("HTTP_PROXY", proxy)
             for name in ("http_proxy", "no_proxy", "NO_PROXY"):

@@ -279,11 +279,16 @@ def _token_lifetime(text: str) -> int:
     """--token-lifetime's seconds: a whole number, 1 or more, that a float holds (the
     exchange counts in floats); past that it was refused as "OAuthApp.access_token_seconds
     must be a finite number", a name the command line has not, of a number that is finite."""
-    seconds = _positive_int(text)
-    if finite_seconds(seconds) is None:
+    written = text.strip().replace("_", "")
+    # Past 4300 digits int() refuses a number (Python's limit on converting text), which
+    # _positive_int told as "is not a whole number": it is one, past counting as well.
+    limit = sys.get_int_max_str_digits()
+    past_reading = written.isascii() and written.isdigit() and 0 < limit < len(written)
+    seconds = None if past_reading else _positive_int(text)
+    if seconds is None or finite_seconds(seconds) is None:
         raise argparse.ArgumentTypeError(
-            f"a number of {len(text.strip())} digits is more seconds than the emulator can "
-            "count: give one such as 43200 (12 hours, the default) or 604800 (a week)"
+            f"a number of {len(written.lstrip('+'))} digits is more seconds than the emulator "
+            "can count: give one such as 43200 (12 hours, the default) or 604800 (a week)"
         )
     return seconds
 

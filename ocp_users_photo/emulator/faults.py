@@ -19,11 +19,12 @@ import re
 import threading
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Final, Literal
 
 from ocp_users_photo.arguments import describe_value
 from ocp_users_photo.safe_text import shown
+from ocp_users_photo.sizes import byte_size
 
 # What the server can send as a header: a name of HTTP's token characters; a value of
 # Latin-1 without CR, LF or NUL (a hostile server's escape sequences and bells are what
@@ -36,6 +37,8 @@ FaultKind = Literal["respond", "delay", "drop", "raw"]
 
 ANY_PATH = "*"
 SET_PHOTO_PATH = "/api/users.setPhoto"
+# The control API's paths: never faulted (the gateway passes them on untouched).
+CONTROL_PREFIX = "/_emulator/"
 # The Web API methods the emulator serves (app.py's routes). A fault may name any other
 # (chat.postMessage, standing in for Slack), but one of these in other letters' case
 # ("users.setphoto") is a slip: Slack's names are case-sensitive, so it never fired.
@@ -79,6 +82,17 @@ class Fault:
     drip_seconds: float = 0.0
     # A respond fault's declared Content-Length, when it should not be the body's length.
     content_length: int | None = None
+
+    def __repr__(self) -> str:
+        # The body by its size, as to_json() gives it: huge_body()'s repr was 5 MB of
+        # escapes (a pending fault's too, in a failed assert on faults.pending()).
+        shown_fields = (
+            f"body=<{byte_size(len(self.body))}>"
+            if field.name == "body"
+            else f"{field.name}={getattr(self, field.name)!r}"
+            for field in fields(self)
+        )
+        return f"Fault({', '.join(shown_fields)})"
 
     @property
     def on_the_wire(self) -> bool:
@@ -355,11 +369,20 @@ class FaultQueue:
         if times < 1:
             raise ValueError("times must be at least 1")
         path = normalise_path(path)
-        method = path.removeprefix("/api/")
-        meant = [name for name in SERVED_METHODS if name.lower() == method.lower()]
-        if path.startswith("/api/") and meant and method not in SERVED_METHODS:
+        if path.startswith(CONTROL_PREFIX):
+            # Taken, it never fired: the control API's requests are never faulted.
             raise ValueError(
-                f"no method {shown(method, 80)!r}: Slack's method names are case-sensitive, "
+                f"no fault is given for the control API ({shown(path, 80)!r}), whose "
+                "requests are never faulted: give a method name, an /api/ or /avatars/ path, "
+                f"or {ANY_PATH!r}"
+            )
+        method = path[len("/api/") :] if path[:5].lower() == "/api/" else ""
+        meant = [name for name in SERVED_METHODS if name.lower() == method.lower()]
+        if meant and path != f"/api/{meant[0]}":
+            # "users.setphoto", or "/API/users.setPhoto": a path no client sends.
+            slip = f"method {method!r}" if method != meant[0] else f"path {path!r}"
+            raise ValueError(
+                f"no {shown(slip, 90)}: Slack's paths and method names are case-sensitive, "
                 f"and a fault for it never fires: give {meant[0]!r} (the methods served: "
                 f"{', '.join(SERVED_METHODS)})"
             )

@@ -16,7 +16,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ocp_users_photo.emulator.auth import request_token
 from ocp_users_photo.emulator.connections import ConnectionAccess
-from ocp_users_photo.emulator.faults import ECHO_PLACEHOLDERS, Fault, as_header_text
+from ocp_users_photo.emulator.faults import (
+    CONTROL_PREFIX,
+    ECHO_PLACEHOLDERS,
+    Fault,
+    as_header_text,
+)
 from ocp_users_photo.emulator.incoming import (
     BodyTooLarge,
     Incoming,
@@ -29,8 +34,6 @@ from ocp_users_photo.emulator.replies import JSON_MEDIA_TYPE
 from ocp_users_photo.emulator.requestlog import RecordedFile, RecordedRequest
 from ocp_users_photo.emulator.state import EmulatorState
 from ocp_users_photo.emulator.wire import response_head, wait_for_disconnect, write_and_close
-
-CONTROL_PREFIX = "/_emulator/"
 
 
 class Gateway:

@@ -124,7 +124,16 @@ async def run_emulator(
     state = state if state is not None else EmulatorState(config)
     if config is not None and config is not state.config:
         raise ValueError("give either a config or a state built from it, not two different ones")
-    listener = _bind(host, port)
+    try:
+        listener = _bind(host, port)
+    except OSError as error:
+        # "[Errno 98] Address already in use" alone, of no address, with none of the advice
+        # EmulatorThread and the command line give: said beside it, the error kept (errno).
+        error.add_note(
+            f"cannot listen on {shown(host, 80)}:{port}: "
+            f"{listen_advice(error, 'port', 'host and port')}"
+        )
+        raise
     connections = UvicornConnections()
     app = create_app(state=state, connections=connections)
     with _HOSTS_UVICORN_LOGGING.kept_while_serving():
@@ -295,13 +304,9 @@ class EmulatorThread:
         if self._error is not None:
             self._thread.join()
             # "failed to start" alone, the port taken said only in the chained traceback: the
-            # command line's advice (emulator --port) is told here too, for the port given.
-            said = (
-                f": cannot listen on {shown(self._host, 80)}:{self._port}: "
-                f"{listen_advice(self._error, 'port', 'host and port')}"
-                if isinstance(self._error, OSError)
-                else ""
-            )
+            # advice run_emulator notes on a listener it could not make is told here too.
+            notes = getattr(self._error, "__notes__", None) or [""]
+            said = f": {notes[-1]}" if isinstance(self._error, OSError) and notes[-1] else ""
             raise RuntimeError(f"the emulator failed to start{said}") from self._error
         assert self._handle is not None
         return self._handle

@@ -75,7 +75,8 @@ def check_callers_client(client: httpx.AsyncClient, base_url: str) -> None:
 def _proxied(transport: object, url: httpx.URL) -> bool:
     """Whether ``transport`` sends ``url`` through a proxy: httpx's own (a proxy pool of
     httpcore's), or httpx-aiohttp's ``AiohttpTransport`` given ``proxy=``, or whose aiohttp
-    session reads the environment's (``trust_env``: HTTP_PROXY, unless NO_PROXY names the
+    session was given one (``proxy=``) or reads the environment's (``trust_env``, or a
+    session factory's, its session not made yet: HTTP_PROXY, unless NO_PROXY names the
     host). Attributes read from the instance: a custom transport's properties are not run."""
     if type(getattr(transport, "_pool", None)).__name__ in _PROXY_POOLS:
         return True
@@ -83,7 +84,12 @@ def _proxied(transport: object, url: httpx.URL) -> bool:
     if isinstance(attributes.get("proxy"), httpx.Proxy):
         return True
     session = attributes.get("client")  # httpx-aiohttp's aiohttp session, once given or made
-    if getattr(session, "trust_env", False) is not True:
+    if getattr(session, "_default_proxy", None) is not None:  # ClientSession(proxy=...)
+        return True
+    # httpx-aiohttp's client= may be a factory, its session made as the first request goes:
+    # one that reads the environment's proxy (trust_env) cannot be told apart here.
+    factory = callable(session) and type(transport).__name__ == "AiohttpTransport"
+    if not factory and getattr(session, "trust_env", False) is not True:
         return False
     import urllib.request
 
