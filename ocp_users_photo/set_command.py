@@ -50,7 +50,7 @@ from ocp_users_photo.prepared import PreparedUpload
 from ocp_users_photo.safe_text import joins_previous, quoted, shown, shown_path, without_tokens
 from ocp_users_photo.settings import door_token_source, missing_token_advice
 from ocp_users_photo.sizes import short_byte_size
-from ocp_users_photo.square import slack_square
+from ocp_users_photo.square import colour_chunks_from_info, slack_square
 from ocp_users_photo.stdin_image import (
     STDIN_IMAGE,
     in_terminal_words,
@@ -543,7 +543,8 @@ def _write_preview(upload: PreparedUpload, target: Path, history: Path | None) -
     with Image.open(io.BytesIO(data), formats=SLACK_FORMATS) as picture:  # what is sent
         square = slack_square(picture, upload.image.crop_box)
     try:
-        square.save(target, format="PNG")
+        chunks = colour_chunks_from_info(square.info)
+        square.save(target, format="PNG", **({} if chunks is None else {"pnginfo": chunks}))
     except OSError as failed:  # a folder this user may not write, /sys, a full disk
         reason = failed.strerror or type(failed).__name__
         raise ValueError(

@@ -8,8 +8,10 @@ the emulator's renditions both come from here, so they always agree.
 
 from __future__ import annotations
 
+import struct
 import warnings
-from typing import Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from PIL import Image
 
@@ -19,10 +21,19 @@ from ocp_users_photo.images.pixel_modes import (
     WIDE_GREY,
     cmyk_as_srgb,
     eight_bit_grey,
+    grey_as_srgb,
+    matching_profile,
     resampleable,
 )
+from ocp_users_photo.images.png_metadata import png_colour_chunks
+
+if TYPE_CHECKING:
+    from PIL import PngImagePlugin
 
 LETTERBOX_COLOR: Final = (255, 255, 255)
+# What says how the square's colours are shown, as Pillow reads it: the colour profile,
+# else a PNG's own gamma, primaries and sRGB intent (gAMA, cHRM, sRGB).
+_COLOUR_INFO: Final = ("icc_profile", "gamma", "chromaticity", "srgb")
 
 
 def upright(picture: Image.Image) -> Image.Image:
@@ -39,7 +50,15 @@ def upright(picture: Image.Image) -> Image.Image:
     with warnings.catch_warnings():
         # Pillow warns when a palette image with transparency becomes RGBA: that is the point.
         warnings.simplefilter("ignore", UserWarning)
-        return turned.convert("RGBA" if has_alpha else "RGB")
+        if turned.mode == "L" and has_alpha:
+            turned = turned.convert("LA")  # its colour key as alpha, before the profile
+        shown = grey_as_srgb(turned).convert("RGBA" if has_alpha else "RGB")
+    # Only a profile of the pixels' own space goes along: a grey or CMYK one on RGB
+    # pixels is one no viewer applies.
+    profile = matching_profile(shown.info.pop("icc_profile", None), shown.mode)
+    if profile is not None:
+        shown.info["icc_profile"] = profile
+    return shown
 
 
 def slack_square(
@@ -64,5 +83,30 @@ def slack_square(
     side = max(width, height)
     fill = (*letterbox_color, 0) if image.mode == "RGBA" else letterbox_color
     canvas = Image.new(image.mode, (side, side), fill)
+    # The bars are new pixels: what says how the colours are shown goes on with them.
+    canvas.info.update({key: image.info[key] for key in _COLOUR_INFO if key in image.info})
     canvas.paste(image, ((side - width) // 2, (side - height) // 2))
     return canvas
+
+
+def colour_chunks_from_info(info: Mapping[Any, Any]) -> PngImagePlugin.PngInfo | None:
+    """The gAMA, cHRM and sRGB chunks a PNG of the square is written with, from the values
+    Pillow read into its ``info``: without them, the renditions and the preview of a PNG of
+    linear samples (gAMA 1.0) looked far darker than the photo. None with a profile (it
+    says it all, as PNG readers take it) or none of them; values a PNG cannot hold are left
+    out, as the re-encoder leaves them (``png_metadata.png_colour_chunks``)."""
+    if info.get("icc_profile"):
+        return None
+    colour: dict[bytes, bytes] = {}
+    gamma = info.get("gamma")
+    if isinstance(gamma, float) and 0 < round(gamma * 100_000) < 2**32:
+        colour[b"gAMA"] = struct.pack(">I", round(gamma * 100_000))
+    chromaticity = info.get("chromaticity")
+    if isinstance(chromaticity, tuple) and len(chromaticity) == 8:
+        values = [round(value * 100_000) for value in chromaticity]
+        if all(0 <= value < 2**32 for value in values):
+            colour[b"cHRM"] = struct.pack(">8I", *values)
+    intent = info.get("srgb")
+    if isinstance(intent, int) and 0 <= intent <= 3:
+        colour[b"sRGB"] = bytes([intent])
+    return png_colour_chunks(colour)

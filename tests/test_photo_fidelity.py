@@ -60,18 +60,34 @@ def _padded(body: bytes) -> bytes:
 
 def display_p3_like_profile() -> bytes:
     """Display P3's primaries (D50-adapted) with a 2.2 gamma: far from sRGB's greens and reds."""
-    name = b"P3-like test profile\0"
     curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(2.2 * 256)) + b"\0\0"
+    return _display_profile(
+        b"RGB ",
+        b"P3-like test profile\0",
+        [
+            (b"rXYZ", _xyz(0.515102, 0.241182, -0.001050)),
+            (b"gXYZ", _xyz(0.291965, 0.692236, 0.041882)),
+            (b"bXYZ", _xyz(0.157153, 0.066582, 0.784378)),
+            (b"rTRC", curve),
+            (b"gTRC", curve),
+            (b"bTRC", curve),
+        ],
+    )
+
+
+def linear_grey_profile() -> bytes:
+    """A grey display profile of gamma 1.0: its mid-grey 128 is shown as sRGB's 188."""
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, 256) + b"\0\0"
+    return _display_profile(b"GRAY", b"Linear grey test profile\0", [(b"kTRC", curve)])
+
+
+def _display_profile(space: bytes, name: bytes, colour_tags: list[tuple[bytes, bytes]]) -> bytes:
+    """An ICC v2 display profile of colour space ``space`` with ``colour_tags``."""
     tags = [
         (b"desc", b"desc\0\0\0\0" + struct.pack(">I", len(name)) + name + b"\0" * 78),
         (b"cprt", b"text\0\0\0\0none\0"),
         (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
-        (b"rXYZ", _xyz(0.515102, 0.241182, -0.001050)),
-        (b"gXYZ", _xyz(0.291965, 0.692236, 0.041882)),
-        (b"bXYZ", _xyz(0.157153, 0.066582, 0.784378)),
-        (b"rTRC", curve),
-        (b"gTRC", curve),
-        (b"bTRC", curve),
+        *colour_tags,
     ]
     offset = 128 + 4 + 12 * len(tags)
     table, data = b"", b""
@@ -83,7 +99,9 @@ def display_p3_like_profile() -> bytes:
         struct.pack(">I", offset + len(data))
         + b"lcms"
         + struct.pack(">I", 0x02100000)
-        + b"mntrRGB XYZ "
+        + b"mntr"
+        + space
+        + b"XYZ "
         + b"\0" * 12
         + b"acspAPPL"
         + b"\0" * 24

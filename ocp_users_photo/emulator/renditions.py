@@ -16,7 +16,7 @@ from ocp_users_photo.images.formats import SLACK_FORMATS
 from ocp_users_photo.images.frames import count_frames
 from ocp_users_photo.images.pixel_modes import matching_profile
 from ocp_users_photo.sizes import byte_size
-from ocp_users_photo.square import slack_square
+from ocp_users_photo.square import colour_chunks_from_info, slack_square
 
 # The sizes of Slack's image_24 ... image_1024 profile fields.
 RENDITION_SIZES: tuple[int, ...] = (24, 32, 48, 72, 192, 512, 1024)
@@ -149,5 +149,6 @@ def _encode(square: Image.Image, size: int, *, as_jpeg: bool) -> EncodedImage:
         extra = {} if profile is None else {"icc_profile": profile}
         resized.convert("RGB").save(buffer, format="JPEG", quality=90, **extra)
         return EncodedImage(buffer.getvalue(), "image/jpeg", "jpg")
-    resized.save(buffer, format="PNG")
+    chunks = colour_chunks_from_info(resized.info)
+    resized.save(buffer, format="PNG", **({} if chunks is None else {"pnginfo": chunks}))
     return EncodedImage(buffer.getvalue(), "image/png", "png")

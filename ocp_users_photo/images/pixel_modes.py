@@ -72,6 +72,34 @@ def cmyk_as_srgb(picture: Image.Image) -> Image.Image:
     return picture.convert("RGB")
 
 
+def grey_as_srgb(picture: Image.Image) -> Image.Image:
+    """Grey (L or LA) with a grey profile as sRGB colour (RGB or RGBA) through that profile,
+    as a colour-managed viewer shows it: Pillow's conversion keeps the grey profile on the
+    RGB pixels, which no viewer applies (PNG forbids it there, a JPEG rendition dropped it),
+    so a linear grey's mid-tone, 188 on screen, came out 128. As it is without a usable grey
+    profile, or without colour management."""
+    profile = matching_profile(picture.info.get("icc_profile"), picture.mode)
+    if profile is None or picture.mode not in ("L", "LA"):
+        return picture
+    try:
+        from PIL import ImageCms
+    except ImportError:
+        return picture
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        srgb = ImageCms.createProfile("sRGB")
+        converted = ImageCms.profileToProfile(
+            picture.getchannel("L"), source, srgb, outputMode="RGB"
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return picture
+    if converted is None:
+        return picture
+    if picture.mode == "LA":
+        converted.putalpha(picture.getchannel("A"))
+    return converted
+
+
 def float_grey(picture: Image.Image) -> Image.Image:
     """Float grey, 0.0 to 1.0, as 16-bit grey; values outside that range are clipped (in
     floating point: converted first, one far over 1 would wrap round to black)."""

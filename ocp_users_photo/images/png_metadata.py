@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ocp_users_photo.images.source import ImageSource
@@ -24,7 +25,7 @@ from ocp_users_photo.images.structure import (
 )
 
 if TYPE_CHECKING:
-    from PIL import ImageFile
+    from PIL import ImageFile, PngImagePlugin
 
 # A PNG of 32 MiB written in libpng's 8 KiB data chunks has about 4,000 chunks.
 MAX_CHUNKS: Final = 65_536
@@ -121,3 +122,27 @@ def colour_chunks(source: ImageSource) -> dict[bytes, bytes]:
     if found.get(b"sRGB", b"\0")[0] > 3 or not 16 <= gamma <= 625_000_000:
         return {}
     return found
+
+
+def png_colour_chunks(colour: Mapping[bytes, bytes]) -> PngImagePlugin.PngInfo | None:
+    """A PNG's own description of its colours without a profile (gAMA, cHRM, sRGB), to be
+    written again with the pixels it describes: dropped, a picture of linear samples (gAMA
+    1.0) scaled or turned looked far darker than the same file sent as it is. Values a
+    PNG cannot hold (a hostile file's) are left out."""
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    written = False
+    gamma = colour.get(b"gAMA")
+    if gamma is not None and 0 < struct.unpack(">I", gamma)[0] < 2**31:
+        chunks.add(b"gAMA", gamma)
+        written = True
+    chromaticity = colour.get(b"cHRM")
+    if chromaticity is not None and all(v < 2**31 for v in struct.unpack(">8I", chromaticity)):
+        chunks.add(b"cHRM", chromaticity)
+        written = True
+    intent = colour.get(b"sRGB")
+    if intent is not None:  # its intent known (colour_chunks)
+        chunks.add(b"sRGB", intent)
+        written = True
+    return chunks if written else None

@@ -21,7 +21,6 @@ keeps the median cut (one frame: under 2 s).
 from __future__ import annotations
 
 import io
-import struct
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,14 +36,14 @@ from ocp_users_photo.images.pixel_modes import (
     resampleable,
     to_srgb,
 )
-from ocp_users_photo.images.png_metadata import colour_chunks
+from ocp_users_photo.images.png_metadata import colour_chunks, png_colour_chunks
 from ocp_users_photo.images.policy import ReencodePlan, scaled_side, upload_filename
 from ocp_users_photo.images.source import ImageSource
 from ocp_users_photo.images.structure import gif_loop
 from ocp_users_photo.images.upload import PreparedImage
 
 if TYPE_CHECKING:
-    from PIL import Image, PngImagePlugin
+    from PIL import Image
 
 
 @pillow_records_bounded
@@ -356,7 +355,7 @@ def _save(
     if profile is not None and output_format in ("PNG", "JPEG"):
         options["icc_profile"] = profile
     elif output_format == "PNG":
-        colour_chunks = _png_colour_chunks(colour)
+        colour_chunks = png_colour_chunks(colour)
         if colour_chunks is not None:
             options["pnginfo"] = colour_chunks
     if len(frames) > 1:
@@ -376,30 +375,6 @@ def _save(
     buffer = _CappedBuffer(max_bytes)
     first.save(buffer, format=output_format, **options)
     return buffer.getvalue()
-
-
-def _png_colour_chunks(colour: Mapping[bytes, bytes]) -> PngImagePlugin.PngInfo | None:
-    """A PNG's own description of its colours without a profile (gAMA, cHRM, sRGB), to be
-    written again with the pixels it describes: dropped, a picture of linear samples (gAMA
-    1.0) scaled or turned looked far darker than the same file sent as it is. Values a
-    PNG cannot hold (a hostile file's) are left out."""
-    from PIL import PngImagePlugin
-
-    chunks = PngImagePlugin.PngInfo()
-    written = False
-    gamma = colour.get(b"gAMA")
-    if gamma is not None and 0 < struct.unpack(">I", gamma)[0] < 2**31:
-        chunks.add(b"gAMA", gamma)
-        written = True
-    chromaticity = colour.get(b"cHRM")
-    if chromaticity is not None and all(v < 2**31 for v in struct.unpack(">8I", chromaticity)):
-        chunks.add(b"cHRM", chromaticity)
-        written = True
-    intent = colour.get(b"sRGB")
-    if intent is not None:  # its intent known (colour_chunks)
-        chunks.add(b"sRGB", intent)
-        written = True
-    return chunks if written else None
 
 
 def _jpeg_sampling(picture: Image.Image) -> int | None:
