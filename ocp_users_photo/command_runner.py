@@ -57,6 +57,9 @@ def signal_handled(number: int, callback: Callable[..., object], *args: Any) -> 
     """
     loop = asyncio.get_running_loop()
     try:
+        # The loop's remove_signal_handler sets the default action, not the handler before
+        # (the console script's SIGTERM-as-Ctrl-C, for what runs after the loop): put back.
+        before = signal.getsignal(number)
         loop.add_signal_handler(number, callback, *args)
     except (NotImplementedError, RuntimeError, ValueError):
         try:
@@ -75,3 +78,5 @@ def signal_handled(number: int, callback: Callable[..., object], *args: Any) -> 
         yield
     finally:
         loop.remove_signal_handler(number)
+        if before is not None:
+            signal.signal(number, before)

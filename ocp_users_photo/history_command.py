@@ -210,9 +210,11 @@ async def _forget_question(args: argparse.Namespace) -> tuple[str | None, Path]:
 def _confirmed(question: str, err: TextIO) -> bool:
     """Ask ``question`` on the terminal: True only for an answer of y or yes (any case);
     no answer, any other, or the end of input is No."""
-    err.write(f"{question} [y/N] ")
-    err.flush()
     try:
+        # Asked within: an interrupt (SIGTERM too) just after the question is shown, before
+        # the reading begins, is said as one at the reading is.
+        err.write(f"{question} [y/N] ")
+        err.flush()
         answer = sys.stdin.readline()
     except KeyboardInterrupt:
         # Ctrl-C at the question: said as "no" is, then the program ends as interrupted.
