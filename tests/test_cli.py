@@ -38,6 +38,21 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return finished
 
 
+def offline_preview(image: Path, preview: Path, *words: str) -> None:
+    """``set IMAGE --dry-run --preview PREVIEW WORDS``, Slack's address one nothing listens
+    on (a dry run reaches no server); the command must succeed."""
+    done = cli(
+        "set",
+        str(image),
+        "--dry-run",
+        "--preview",
+        str(preview),
+        *words,
+        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"},
+    )
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.fixture
 def image(tmp_path: Path) -> Path:
     path = tmp_path / "me.png"

@@ -21,7 +21,7 @@ from ocp_users_photo import UsersSetPhoto
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, company_ca, make_image
 from tests.http_stacks import stack_environ
-from tests.test_review_transport21 import _pipe, _slack_ok
+from tests.test_review_transport21 import _slack_ok, connect_proxy
 
 IMAGE = make_image((600, 600))
 PROXY_TO_CHECK = "check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY)"
@@ -41,27 +41,6 @@ async def failing_proxy(answer: bytes | None) -> AsyncIterator[int]:
             else:
                 writer.write(answer)
                 await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-
-
-@contextlib.asynccontextmanager
-async def tunnelling_proxy() -> AsyncIterator[int]:
-    """A plain-http proxy that opens every CONNECT tunnel asked for; yields its port."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError, ValueError):
-            head = await reader.readuntil(b"\r\n\r\n")
-            host, _, port = head.split(b" ")[1].decode("ascii").rpartition(":")
-            target_reader, target_writer = await asyncio.open_connection(host, int(port))
-            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await writer.drain()
-            await asyncio.gather(_pipe(reader, target_writer), _pipe(target_reader, writer))
         writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
@@ -122,7 +101,8 @@ async def test_slacks_own_broken_answer_through_the_tunnel_is_still_slacks(
         writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
         await writer.drain()
 
-    async with loopback.serve(server_tls) as slack, tunnelling_proxy() as port:
+    async with loopback.serve(server_tls) as slack, connect_proxy(None) as seen:
+        port = int(seen[0])
         slack.on("/api/users.setPhoto", not_http)
         async with UsersSetPhoto(
             CANARY_TOKEN,

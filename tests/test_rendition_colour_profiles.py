@@ -13,8 +13,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from tests.conftest import CANARY_TOKEN
-from tests.test_cli import cli
+from tests.test_cli import offline_preview
 from tests.test_photo_fidelity import (
     as_srgb,
     display_p3_like_profile,
@@ -112,15 +111,7 @@ def test_the_cli_preview_of_a_letterboxed_wide_gamut_photo_keeps_its_colours(
     original.info["icc_profile"] = profile
     seen = as_srgb(original)
     preview = tmp_path / "preview.png"
-    done = cli(
-        "set",
-        str(image),
-        "--dry-run",
-        "--preview",
-        str(preview),
-        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"},
-    )
-    assert done.returncode == 0, done.stderr
+    offline_preview(image, preview)
     with Image.open(preview) as square:
         assert square.size == (700, 700)
         assert square.info.get("icc_profile") == profile
@@ -152,14 +143,6 @@ def test_the_cli_preview_of_a_png_of_linear_samples_keeps_its_gamma(tmp_path: Pa
     image = tmp_path / "linear.png"
     image.write_bytes(linear_png((700, 600)))
     preview = tmp_path / "preview.png"
-    done = cli(
-        "set",
-        str(image),
-        "--dry-run",
-        "--preview",
-        str(preview),
-        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"},
-    )
-    assert done.returncode == 0, done.stderr
+    offline_preview(image, preview)
     with Image.open(preview) as square:
         assert square.info.get("gamma") == 1.0

@@ -44,9 +44,10 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 
 
 @contextlib.asynccontextmanager
-async def tls_connect_proxy(server_tls: ssl.SSLContext) -> AsyncIterator[list[bytes]]:
-    """An https proxy (TLS to the proxy itself, as https://proxy.corp:3129 is) that opens
-    every CONNECT tunnel it is asked for; yields the request lines it saw, its port first."""
+async def connect_proxy(server_tls: ssl.SSLContext | None) -> AsyncIterator[list[bytes]]:
+    """A proxy that opens every CONNECT tunnel it is asked for, an https one (TLS to the
+    proxy itself, as https://proxy.corp:3129 is) with ``server_tls``, else plain http;
+    yields the request lines it saw, its port first."""
     seen: list[bytes] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -79,7 +80,7 @@ class TestAnHttpsProxyBehindTheCompanyCa:
         self, http_stack: str, tmp_path: Path
     ) -> None:
         server_tls, bundle = company_ca(tmp_path)
-        async with loopback.serve(server_tls) as slack, tls_connect_proxy(server_tls) as seen:
+        async with loopback.serve(server_tls) as slack, connect_proxy(server_tls) as seen:
             slack.on("/api/users.setPhoto", _slack_ok())
             environ = stack_environ(
                 http_stack,
