@@ -221,3 +221,55 @@ async def test_a_callers_httpx_aiohttp_client_that_goes_direct_is_used(
             result = await tool.run({"image": IMAGE})
     assert result["ok"] is True, result
     assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
+
+
+async def test_a_session_factory_is_refused_with_advice_that_can_be_followed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A factory's session is made as the first request goes, so its trust_env cannot be
+    read and HTTP_PROXY refuses it (f94a828); the refusal said the client would send the
+    call through a proxy and told to give it trust_env=False, which this caller had done
+    (on the session and on the httpx client): the advice to give the session itself."""
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport  # the test extras install it
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    for name in ("http_proxy", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+    def factory() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(trust_env=False)  # goes direct, whatever HTTP_PROXY says
+
+    async with loopback.serve() as slack:
+        slack.on("/api/users.setPhoto", _slack_ok())
+        transport = AiohttpTransport(client=factory)
+        async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
+            with pytest.raises(ValueError, match="through a proxy") as refused:
+                async with UsersSetPhoto(
+                    CANARY_TOKEN,
+                    base_url=slack.base_url(),
+                    client=client,
+                    keep_previous=False,
+                    max_retries=0,
+                ) as tool:
+                    await tool.run({"image": IMAGE})
+        said = str(refused.value)
+        assert "give that client trust_env=False" not in said, said
+        assert "factory" in said
+        assert "ClientSession made with trust_env=False" in said
+        assert CANARY_TOKEN not in said
+        # Followed, the advice works: the same session given, not its factory.
+        async with (
+            aiohttp.ClientSession(trust_env=False) as session,
+            httpx.AsyncClient(transport=AiohttpTransport(client=session)) as client,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                client=client,
+                keep_previous=False,
+                max_retries=0,
+            ) as tool,
+        ):
+            result = await tool.run({"image": IMAGE})
+    assert result["ok"] is True, result
+    assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]

@@ -64,6 +64,19 @@ def check_callers_client(client: httpx.AsyncClient, base_url: str) -> None:
         return
     if not _proxied(transport, url):
         return
+    if _session_factory(transport) and not isinstance(
+        getattr(transport, "__dict__", {}).get("proxy"), httpx.Proxy
+    ):
+        # Its session's trust_env is not known before the factory makes it: trust_env=False
+        # on it, or on the httpx client (which does not reach its transport), changes nothing.
+        raise ValueError(
+            f"the httpx client given (client=) may send {base_url} through a proxy (the one "
+            "HTTP_PROXY names): its httpx-aiohttp transport makes its aiohttp session "
+            "with a factory (client=), whose trust_env cannot be read before it is made, and a "
+            "proxy would read the Slack token over plain http: give the transport a "
+            "ClientSession made with trust_env=False instead, or add the host to NO_PROXY "
+            "before making the client"
+        )
     raise ValueError(
         f"the httpx client given (client=) would send {base_url} through a proxy (its proxy= "
         "or mounts or its transport's proxy=, or HTTP_PROXY/ALL_PROXY read with trust_env), "
@@ -88,12 +101,18 @@ def _proxied(transport: object, url: httpx.URL) -> bool:
         return True
     # httpx-aiohttp's client= may be a factory, its session made as the first request goes:
     # one that reads the environment's proxy (trust_env) cannot be told apart here.
-    factory = callable(session) and type(transport).__name__ == "AiohttpTransport"
-    if not factory and getattr(session, "trust_env", False) is not True:
+    if not _session_factory(transport) and getattr(session, "trust_env", False) is not True:
         return False
     import urllib.request
 
     return "http" in urllib.request.getproxies() and not urllib.request.proxy_bypass(url.host)
+
+
+def _session_factory(transport: object) -> bool:
+    """Whether ``transport`` is httpx-aiohttp's, given a factory of its aiohttp session
+    (``client=``), the session not made yet."""
+    session = getattr(transport, "__dict__", {}).get("client")
+    return callable(session) and type(transport).__name__ == "AiohttpTransport"
 
 
 def check_proxy_url(raw: str, *, origin: str) -> str:

@@ -17,8 +17,8 @@ from typing import Final
 
 from PIL import Image, ImageChops, ImageStat
 
-from ocp_users_photo.images.orientation import upright_as_shown
 from ocp_users_photo.images.pillow_logs import pillow_records_bounded
+from ocp_users_photo.square import upright
 
 __all__ = ["shown_whole"]
 
@@ -48,19 +48,13 @@ def shown_whole(original: bytes, shown_square: bytes) -> bool:
 def _thumbnail(data: bytes) -> Image.Image:
     """``data`` upright, in 8-bit colour, shrunk with its transparency weighed (what a
     transparent pixel hides counts for nothing), then laid on one grey: the same picture
-    gives the same thumbnail however it was stored (16 bits, RGBA, a palette)."""
+    gives the same thumbnail however it was stored (16 bits, RGBA, a palette, grey or CMYK
+    with a profile, which the renditions are shown through)."""
     with Image.open(io.BytesIO(data)) as picture:
         picture.draft("RGB", (_THUMBNAIL * 4, _THUMBNAIL * 4))  # JPEG: decoded small
-        upright = upright_as_shown(picture)  # as Slack's clients show it
-        if upright.mode in _WIDE_GREYS:
-            # 16 bits (or 32) a pixel: scaled to 8, where converting would clip at 255.
-            upright = upright.convert("I").point(lambda value: value * _TO_EIGHT_BITS)
-            upright = upright.convert("L")
-        small = upright.convert("RGBA").resize((_THUMBNAIL, _THUMBNAIL), Image.Resampling.BOX)
+        # As Slack's renditions show it (ocp_users_photo.square): upright, 16-bit grey scaled
+        # to 8, CMYK and grey through their profiles (a linear grey's 128 is shown as 188).
+        shown_photo = upright(picture)
+        small = shown_photo.convert("RGBA").resize((_THUMBNAIL, _THUMBNAIL), Image.Resampling.BOX)
         grey = Image.new("RGBA", small.size, (128, 128, 128, 255))
         return Image.alpha_composite(grey, small).convert("RGB")
-
-
-# Pillow's modes of one grey value wider than 8 bits.
-_WIDE_GREYS: Final = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
-_TO_EIGHT_BITS: Final = 255 / 65535
