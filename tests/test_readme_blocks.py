@@ -67,7 +67,7 @@ def normalised(text: str, base_url: str) -> list[str]:
     text = re.sub(r"\b[0-9a-f]{12}\b", "<avatar_hash>", text)
     text = re.sub(r"\b\d+(\.\d+)? (B|KiB|MiB)\b", "<size>", text)
     text = re.sub(r"\b\d+ bytes\b", "<size>", text)
-    text = re.sub(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b", "<time>", text)
+    text = re.sub(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\b", "<time>", text)
     text = re.sub(r"\bg[0-9a-f]{11}\b", "<avatar_hash>", text)  # Slack's default avatars'
     text = re.sub(r"/avatars/U[0-9A-Z]+/", "/avatars/<user>/", text)
     return [line.rstrip() for line in text.strip("\n").splitlines()]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email.utils
 import time
 from collections.abc import Iterator
+from unittest import mock
 
 import httpx
 import pytest
@@ -32,3 +34,19 @@ def test_a_retry_after_in_https_asctime_form_is_read_as_gmt() -> None:
         wait = retry_after_seconds(httpx.Headers({"Retry-After": said}))
         assert wait is not None
         assert 8 <= wait <= 11, (said, wait)
+
+
+@pytest.mark.parametrize("off_by", [-3600.0, 300.0])
+def test_a_retry_after_date_is_counted_from_the_replys_own_date(off_by: float) -> None:
+    """A Retry-After date is the server's clock, as its Date is. Counted from this
+    machine's clock instead, one an hour slow made "in 2 minutes" 3,720 s (not tried
+    again, "wait an hour"), and one five minutes fast made it 0 (sent again at once)."""
+    server_now = 1_800_000_000.0
+    headers = httpx.Headers(
+        {
+            "Date": email.utils.formatdate(server_now, usegmt=True),
+            "Retry-After": email.utils.formatdate(server_now + 120, usegmt=True),
+        }
+    )
+    with mock.patch("time.time", return_value=server_now + off_by):
+        assert retry_after_seconds(headers) == 120.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -14,18 +15,23 @@ class EmulatorClock:
 
     Only expiry reads it (access tokens, refresh of rotated tokens, OAuth codes): the
     rate limiter keeps its own monotonic clock, so moving this one never frees a
-    rate-limit window.
+    rate-limit window. It never moves back, even when the machine's clock is set back
+    (an NTP step): it then stands still until that clock catches up. Following it back,
+    a token expired by ``expire`` (or past its lifetime) was taken again, and an expired
+    OAuth code exchanged.
     """
 
     def __init__(self, source: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._source = source
         self._offset = 0.0
+        self._latest = -math.inf  # the latest time told: never told an earlier one after it
 
     def now(self) -> float:
         """Seconds since the epoch, as the emulator sees them."""
         with self._lock:
-            return self._source() + self._offset
+            self._latest = max(self._latest, self._source() + self._offset)
+            return self._latest
 
     @property
     def offset_seconds(self) -> float:
@@ -44,11 +50,13 @@ class EmulatorClock:
         except ValueError as refused:
             raise ValueError(f"the clock only moves forward, by a finite time: {refused}") from None
         with self._lock:
-            if finite_seconds(self._source() + self._offset + seconds) is None:
+            moved = max(self._latest, self._source() + self._offset) + seconds
+            if finite_seconds(moved) is None:
                 raise ValueError(
                     "the clock only moves forward, by a finite time: it is "
                     f"{self._offset:g} seconds ahead already, and {seconds:g} more is past "
                     "a float's reach; give fewer seconds"
                 )
             self._offset += seconds
-            return self._source() + self._offset
+            self._latest = moved
+            return moved

@@ -56,34 +56,49 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     is taken, each read alone: joined with ", " as a header's lines are, "1, 1" was no
     number and no date, and the wait Slack asked for was said to be none ("60 s assumed").
     """
-    waits = [_one_retry_after(value) for value in headers.get_list("retry-after")[:8]]
+    waits = [
+        _one_retry_after(value, headers.get_list("date"))
+        for value in headers.get_list("retry-after")[:8]
+    ]
     if not waits or None in waits:
         return None
     return max(wait for wait in waits if wait is not None)
 
 
-def _one_retry_after(value: str) -> float | None:
-    """One Retry-After line's value as seconds; None when it is unusable."""
+def _one_retry_after(value: str, dates: list[str]) -> float | None:
+    """One Retry-After line's value as seconds; None when it is unusable. A date is
+    counted from the reply's own Date (``dates``: its one value, else this machine's
+    clock): both are the server's clock, and measured against this machine's, a clock
+    an hour slow made "in 2 minutes" an hour's wait, and one minutes fast made it none."""
     value = value.strip()[:64]
     try:
         seconds = float(value)
         if seconds < 0:
             return None  # no delay at all (delay-seconds are digits): "wait 0 s" would invite one
     except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
+        moment = _http_date(value)
+        if moment is None:
             return None
-        if moment.tzinfo is None:
-            # HTTP's asctime form ("Sun Nov  6 08:49:37 1994") names no zone, and is GMT as
-            # all HTTP dates are: read as local time, it was hours off east or west of it.
-            moment = moment.replace(tzinfo=datetime.UTC)
-        seconds = moment.timestamp() - time.time()
+        said_at = _http_date(dates[0]) if len(dates) == 1 else None
+        seconds = moment - (time.time() if said_at is None else said_at)
     if not math.isfinite(seconds):
         return None
     # A server's number goes on to a model and a terminal ("try again in N s"): a day says
     # all that 1e308 or a date in the year 9999 would, in a figure of a sane size.
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def _http_date(value: str) -> float | None:
+    """An HTTP date as seconds since the epoch; None when it is none."""
+    try:
+        moment = email.utils.parsedate_to_datetime(value.strip()[:64])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        # HTTP's asctime form ("Sun Nov  6 08:49:37 1994") names no zone, and is GMT as
+        # all HTTP dates are: read as local time, it was hours off east or west of it.
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
 
 
 def may_send_again(method: str, *, body_started: bool, answer_began: bool, dropped: bool) -> bool:

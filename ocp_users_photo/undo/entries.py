@@ -101,7 +101,10 @@ class KeptPhoto:
 
     def describe(self) -> str:
         """One line for a terminal: number, time, what it is, and its state."""
-        when = self.kept_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        # Local time with its offset from UTC: without it, the hour a clock is set back at
+        # a DST change showed an entry kept later as earlier ("newest first" out of order),
+        # and two entries an hour apart at the same time.
+        when = self.kept_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
         if self.kind == "default":
             what = "Slack's default avatar"
         else:
