@@ -1,0 +1,358 @@
+"""Mutation survivors in ocp_users_photo/installations/: behaviours no test pinned yet."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import sqlite3
+import time
+from typing import Any
+
+import httpx
+import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from ocp_users_photo.credentials import SlackToken
+from ocp_users_photo.emulator import RunningEmulator
+from ocp_users_photo.emulator.faults import Fault
+from ocp_users_photo.installations import (
+    InstallationStoreFailed,
+    InstallationTokenSource,
+    NotInstalled,
+    SingleProcessRefreshLock,
+    TokenRefreshFailed,
+    UserTokenMissing,
+)
+from ocp_users_photo.tokens import ActingPerson
+from tests.conftest import inject
+from tests.installation_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LIFETIME,
+    TEAM_ID,
+    Clock,
+    emulator_source,
+    install,
+    oauth_reply,
+    refreshes,
+    rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
+    sqlite_store,
+    sqlite_store_fixture,  # noqa: F401 (fixture: store)
+)
+from tests.test_installations_hostile import SaveFails
+
+ALICE = ActingPerson(team_id=TEAM_ID, user_id="UALICE0001")
+
+
+async def test_a_token_that_never_expires_is_used_without_a_refresh(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_expiring: an installation whose user token has no end (token rotation off) is never
+    refreshed, even with a refresh token beside it."""
+    installed = await install(emulator, store, ALICE.user_id)
+    installed.user_token_expires_at = None
+    store.save(installed)
+    source = emulator_source(emulator, store)
+    async with source:
+        token = await source.token_for(ALICE)
+    assert token.reveal() == installed.user_token
+    assert refreshes(emulator) == 0
+
+
+async def test_a_token_living_less_than_twice_the_margin_is_refreshed_at_half_its_life(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_margin_for: once a refresh showed the person's tokens live less than twice the margin
+    (an hour, under a margin of 2500 s), the next is refreshed at half its life (1800 s
+    before its end), not at the margin's 2500 s."""
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock()
+    source = emulator_source(emulator, store, clock=clock, refresh_margin=2500)
+    async with source:
+        clock.offset = 1200  # the installed token's hour within the margin: refreshed
+        await source.token_for(ALICE)
+        assert refreshes(emulator) == 1
+        clock.offset = 1200 + 1500  # 2100 s left of the new token's hour: not yet half
+        await source.token_for(ALICE)
+        assert refreshes(emulator) == 1
+        clock.offset = 1200 + 1900  # 1700 s left: past half its life, refreshed again
+        await source.token_for(ALICE)
+        assert refreshes(emulator) == 2
+
+
+async def test_a_token_refreshed_meanwhile_is_taken_while_it_lasts_thirty_seconds(
+    tmp_path: Any,
+) -> None:
+    """_fresher: a token another call refreshed meanwhile is taken when it lasts 30 s more,
+    not only when it lasts the whole margin (300 s): else each waiting call refreshed again."""
+    now = time.time()
+    source = InstallationTokenSource(
+        sqlite_store(tmp_path / "i.db"),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        clock=lambda: now,
+        environ={},
+    )
+    refreshed = Installation(
+        user_id=ALICE.user_id,
+        team_id=TEAM_ID,
+        user_token="xoxe.xoxp-1-new",
+        user_token_expires_in=100,
+        installed_at=now,
+    )
+    async with source:
+        assert source._fresher(refreshed, SlackToken("xoxe.xoxp-1-old"), ALICE)
+
+
+async def test_a_refresh_token_slack_refused_is_not_sent_again_at_the_next_call(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_refresh_now: a refresh Slack refused (invalid_refresh_token) is not asked again at the
+    person's next call within the minute; their token, still good, is used meanwhile."""
+    installed = await install(emulator, store, ALICE.user_id)
+    installed.user_refresh_token = "xoxe-1-not-one-the-emulator-issued"
+    installed.user_token_expires_at = int(time.time()) + 120  # within the margin, still good
+    store.save(installed)
+    source = emulator_source(emulator, store)
+    async with source:
+        for _ in range(2):
+            assert (await source.token_for(ALICE)).reveal() == installed.user_token
+    assert refreshes(emulator) == 1
+
+
+async def test_two_sources_sharing_a_sqlite_store_refresh_an_expiring_token_once(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_refresh_once: a call that waited on the store's refresh lock while another process
+    (here another source) refreshed takes the token it saved, not refreshing again."""
+    installed = await install(emulator, store, ALICE.user_id)
+    installed.user_token_expires_at = int(time.time()) + 10
+    store.save(installed)
+    first, second = emulator_source(emulator, store), emulator_source(emulator, store)
+    async with first, second:
+        tokens = await asyncio.gather(first.token_for(ALICE), second.token_for(ALICE))
+    assert refreshes(emulator) == 1
+    assert tokens[0].reveal() == tokens[1].reveal() != installed.user_token
+
+
+def test_people_of_two_workspaces_with_one_user_id_are_kept_apart(tmp_path: Any) -> None:
+    """_lock_key: the same user id in two workspaces is two people; their lock, refreshed
+    copy kept unsaved, shared failure and token lifetime are each their own."""
+    source = InstallationTokenSource(
+        sqlite_store(tmp_path / "i.db"),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        environ={},
+    )
+    elsewhere = ActingPerson(team_id="T0ELSEWHERE", user_id=ALICE.user_id)
+    in_org = ActingPerson(team_id=TEAM_ID, user_id=ALICE.user_id, enterprise_id="E0ORG00001")
+    keys = {source._lock_key(person) for person in (ALICE, elsewhere, in_org)}
+    assert len(keys) == 3
+
+
+class _StaleUntilRefreshed(SQLite3InstallationStore):
+    """The store as a host's replica lagging behind reads it: the person's installation
+    before the refresh another app made, until this source's own refresh was refused."""
+
+    def __init__(self, path: Any, emulator: RunningEmulator, stale: Installation) -> None:
+        super().__init__(database=str(path), client_id=CLIENT_ID)
+        self.emulator, self.stale = emulator, stale
+
+    def find_installation(self, **query: Any) -> Installation | None:
+        if refreshes(self.emulator) < 2:
+            return self.stale
+        return super().find_installation(**query)
+
+
+async def _spent_by_another_app(
+    emulator: RunningEmulator, tmp_path: Any, *, old_lasts: int, new_lasts: int | None = None
+) -> tuple[_StaleUntilRefreshed, Installation, dict[str, Any]]:
+    """Alice's installation read stale (its token lasting ``old_lasts`` s) while another app
+    spent its refresh token and saved the new one (lasting ``new_lasts`` s, else Slack's)."""
+    store = _StaleUntilRefreshed(tmp_path / "i.db", emulator, Installation(user_id="U"))
+    old = await install(emulator, store, ALICE.user_id)
+    old.user_token_expires_at = int(time.time()) + old_lasts
+    store.stale = old
+    async with httpx.AsyncClient() as client:
+        reply = await client.post(
+            f"{emulator.base_url.rstrip('/')}/oauth.v2.access",
+            data={
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "grant_type": "refresh_token",
+                "refresh_token": old.user_refresh_token,
+            },
+        )
+    new: dict[str, Any] = reply.json()
+    saved = copy.copy(old)
+    saved.user_token, saved.user_refresh_token = new["access_token"], new["refresh_token"]
+    lasts = new["expires_in"] if new_lasts is None else new_lasts
+    saved.user_token_expires_at = int(time.time()) + lasts
+    SQLite3InstallationStore.save(store, saved)
+    return store, old, new
+
+
+async def test_a_refresh_token_another_app_spent_gives_the_token_it_saved(
+    emulator: RunningEmulator, tmp_path: Any
+) -> None:
+    """_refreshed: Slack refused the refresh (invalid_refresh_token) because another app (a
+    Bolt app, outside the lock) spent the refresh token and saved what it got: that token
+    is used, not the old one."""
+    store, _, new = await _spent_by_another_app(emulator, tmp_path, old_lasts=120)
+    source = emulator_source(emulator, store)
+    async with source:
+        token = await source.token_for(ALICE)
+    assert refreshes(emulator) == 2  # the other app's, and this source's refused one
+    assert token.reveal() == new["access_token"]
+
+
+async def test_a_token_another_app_saved_expiring_at_once_is_not_used(
+    emulator: RunningEmulator, tmp_path: Any
+) -> None:
+    """_refreshed: after invalid_refresh_token, what another app saved is used only while it
+    lasts a little: one expiring in 10 s (the person's own token expired) fails the call."""
+    store, _, _ = await _spent_by_another_app(emulator, tmp_path, old_lasts=-1, new_lasts=10)
+    source = emulator_source(emulator, store)
+    async with source:
+        with pytest.raises(TokenRefreshFailed):
+            await source.token_for(ALICE)
+
+
+async def test_a_refresh_kept_unsaved_is_not_saved_after_the_host_deleted_the_person(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_replaced: a refreshed installation whose save failed is dropped, not saved, once the
+    host deleted the person's installation (they removed the app): saved, it brought them
+    back, and their token was used again."""
+    await install(emulator, store, ALICE.user_id)
+    flaky = SaveFails(store, failures=3)  # every try of the refreshing call fails
+    lock = SingleProcessRefreshLock()
+    source = emulator_source(emulator, flaky, clock=Clock(offset=LIFETIME - 100), refresh_lock=lock)
+    async with source:
+        with pytest.raises(InstallationStoreFailed):
+            await source.token_for(ALICE)
+        store.delete_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+        with pytest.raises(NotInstalled):
+            await source.token_for(ALICE)
+    assert (
+        store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id) is None
+    )
+
+
+async def test_a_refresh_kept_unsaved_is_not_filed_over_the_persons_new_installation(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_replaced: a refreshed installation whose save failed is dropped once the person
+    installed the app again: saved, it was filed over their new installation."""
+    await install(emulator, store, ALICE.user_id)
+    flaky = SaveFails(store, failures=3)  # every try of the refreshing call fails
+    clock = Clock(offset=LIFETIME - 100)
+    source = emulator_source(emulator, flaky, clock=clock, refresh_lock=SingleProcessRefreshLock())
+    async with source:
+        with pytest.raises(InstallationStoreFailed):
+            await source.token_for(ALICE)
+        clock.offset = 0  # the new installation's token, good for its hour, is not refreshed
+        again = await install(emulator, store, ALICE.user_id)
+        assert (await source.token_for(ALICE)).reveal() == again.user_token
+    newest = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert newest is not None
+    assert newest.user_refresh_token == again.user_refresh_token
+
+
+async def test_a_stored_user_token_holding_a_space_is_a_damaged_installation(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_installation: a user token no Slack token is shaped as (a space inside) is the
+    installation's damage, said as such (install again), not sent to Slack."""
+    installed = await install(emulator, store, ALICE.user_id)
+    installed.user_token = "xoxp-1-not a-token"
+    store.save(installed)
+    source = emulator_source(emulator, store)
+    async with source:
+        with pytest.raises(UserTokenMissing) as refused:
+            await source.token_for(ALICE)
+    assert "no request can use" in str(refused.value)
+
+
+async def test_a_refresh_of_a_copy_kept_unsaved_is_saved_once_the_store_takes_it(
+    emulator: RunningEmulator, store: SQLite3InstallationStore
+) -> None:
+    """_save_refreshed: refreshed again from the copy kept unsaved, and its save failing too,
+    the new copy is still known to come from the store's row: saved at the next call, not
+    dropped as if the person had installed again (the only live refresh token lost)."""
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock(offset=LIFETIME - 100)
+    flaky = SaveFails(store, failures=3)  # every try of the first refresh fails
+    source = emulator_source(emulator, flaky, clock=clock, refresh_lock=SingleProcessRefreshLock())
+    async with source:
+        with pytest.raises(InstallationStoreFailed):
+            await source.token_for(ALICE)
+        clock.offset += LIFETIME - 100  # the copy kept unsaved is due now
+        flaky.failures = 1000  # and every save of the second call fails
+        with pytest.raises(InstallationStoreFailed):
+            await source.token_for(ALICE)
+        flaky.failures = 0
+        token = await source.token_for(ALICE)  # the store takes saves again
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert token.reveal() == saved.user_token
+    assert refreshes(emulator) == 2
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        {"team": {"id": "T0OTHER01", "name": "Other"}},
+        {"team": {"id": TEAM_ID, "name": "Acme"}, "enterprise": {"id": "E0OTHER01"}},
+        {"user_id": "UBOB000001", "authed_user": {"id": "UBOB000001"}},
+    ],
+    ids=["another-workspace", "another-organization", "another-user"],
+)
+async def test_a_refresh_answer_for_another_user_workspace_or_organization_is_not_saved(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, elsewhere: dict[str, Any]
+) -> None:
+    """refresh_grant._someone_else: a refresh answer naming another user, workspace or
+    organization (a mixed-up cache or proxy) is refused, though auth.test would name the
+    person: its tokens are neither used nor saved as the person's here."""
+    installed = await install(emulator, store, ALICE.user_id)
+    other = (await oauth_reply(emulator, ALICE.user_id))["authed_user"]
+    reply = {
+        "ok": True,
+        "app_id": "A0EMULATOR1",
+        "token_type": "user",
+        "user_id": ALICE.user_id,
+        "authed_user": {"id": ALICE.user_id},
+        "access_token": other["access_token"],
+        "refresh_token": other["refresh_token"],
+        "expires_in": LIFETIME,
+        "scope": "users.profile:read,users.profile:write",
+        **elsewhere,
+    }
+    source = emulator_source(emulator, store, clock=Clock(offset=LIFETIME - 10))
+    async with source:
+        inject(emulator, Fault.json(reply), method="oauth.v2.access")
+        with pytest.raises(TokenRefreshFailed, match="another"):
+            await source.token_for(ALICE)
+    kept = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert kept is not None
+    assert kept.user_token == installed.user_token
+
+
+async def test_a_sqlite_lease_ending_past_any_lease_is_taken_over(tmp_path: Any) -> None:
+    """SQLiteRefreshLock: a lease row ending further ahead than a lease can last (a clock
+    set wrong, a damaged row) is taken over, not waited on until the refresh is busy."""
+    from ocp_users_photo.installations.sqlite_lease import _CREATE, LEASE_TABLE, SQLiteRefreshLock
+
+    database = tmp_path / "i.db"
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute(_CREATE)
+        connection.execute(
+            f"INSERT INTO {LEASE_TABLE} VALUES ('key', 'a holder long gone', ?)",
+            (time.time() + 10**6,),
+        )
+    async with SQLiteRefreshLock(database, wait_seconds=0.5).hold("key"):
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            (holder,) = connection.execute(f"SELECT holder FROM {LEASE_TABLE}").fetchone()
+    assert holder != "a holder long gone"
