@@ -7,6 +7,7 @@ directly where only it decides.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import struct
@@ -17,16 +18,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from ocp_users_photo import InvalidArguments, UsersSetPhoto
 from ocp_users_photo.images import beneath, paths
+from ocp_users_photo.images.byte_budget import ByteBudget
 from ocp_users_photo.images.file_end import missing_end
 from ocp_users_photo.images.limits import ImageLimits
-from ocp_users_photo.images.png_metadata import colour_chunks
+from ocp_users_photo.images.pixel_modes import resampleable
+from ocp_users_photo.images.png_metadata import (
+    TooManyChunks,
+    colour_chunks,
+    metadata_after_pixels,
+    png_colour_chunks,
+)
 from ocp_users_photo.images.policy import upload_filename
+from ocp_users_photo.images.reencode import (
+    OutputTooLarge,
+    _CappedBuffer,
+    _gif_duration,
+    _jpeg_tables,
+    _writable,
+)
 from ocp_users_photo.images.source import ImageSource
-from ocp_users_photo.images.structure import structure_problem
+from ocp_users_photo.images.structure import MAX_PNG_COLOUR_PROFILES, structure_problem
+from ocp_users_photo.images.upload import FINGERPRINT_SPAN, _SamplingFile, fingerprint_of
 from tests.conftest import CANARY_TOKEN, make_image
 from tests.test_image_structure_bombs import _gray_1024, _rle8_rows, _tiff, bmp_rle8
 
@@ -385,3 +401,189 @@ def test_an_srgb_intent_no_reader_knows_voids_the_colour_chunks(intent: int, kep
     data = whole[:header_end] + srgb + whole[header_end:]
     source = ImageSource(label="test", filename_stem="test", byte_count=len(data), data=data)
     assert colour_chunks(source) == ({b"sRGB": bytes([intent])} if kept else {})
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _with_chunks_before_iend(png: bytes, chunks: bytes) -> ImageSource:
+    """``png`` with ``chunks`` put just before its IEND chunk (its last 12 bytes)."""
+    data = png[:-12] + chunks + png[-12:]
+    return ImageSource(label="test", filename_stem="test", byte_count=len(data), data=data)
+
+
+def _after_pixels(source: ImageSource) -> dict[Any, Any]:
+    assert source.data is not None
+    with Image.open(io.BytesIO(source.data)) as picture:
+        assert isinstance(picture, ImageFile.ImageFile)
+        return metadata_after_pixels(picture, source)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_colour_profiles_after_a_pngs_pixels_are_refused_past_the_cap(extra: int) -> None:
+    """metadata_after_pixels: MAX_PNG_COLOUR_PROFILES iCCP chunks after IDAT are walked,
+    one more is TooManyChunks."""
+    profile = _chunk(b"iCCP", b"icc\0\0" + zlib.compress(b"profile"))
+    source = _with_chunks_before_iend(
+        make_image((64, 64)), profile * (MAX_PNG_COLOUR_PROFILES + extra)
+    )
+    if extra:
+        with pytest.raises(TooManyChunks):
+            _after_pixels(source)
+    else:
+        assert _after_pixels(source) == {}
+
+
+def test_an_animated_pngs_metadata_after_its_next_frame_is_not_read() -> None:
+    """metadata_after_pixels stops at an APNG's next fcTL, as Pillow does for frame one."""
+    first = Image.new("RGB", (64, 64), (200, 30, 30))
+    second = Image.new("RGB", (64, 64), (30, 30, 200))
+    buffer = io.BytesIO()
+    first.save(buffer, "PNG", save_all=True, append_images=[second])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turned
+    source = _with_chunks_before_iend(buffer.getvalue(), _chunk(b"eXIf", exif.tobytes()))
+    assert _after_pixels(source) == {}
+    still = _with_chunks_before_iend(make_image((64, 64)), _chunk(b"eXIf", exif.tobytes()))
+    assert "exif" in _after_pixels(still)
+
+
+@pytest.mark.parametrize(("gamma", "kept"), [(625_000_000, True), (625_000_001, False)])
+def test_a_gamma_past_libpngs_largest_voids_the_colour_chunks(gamma: int, kept: bool) -> None:
+    """colour_chunks: a gAMA over 625,000,000 (libpng's bound) is void, and not written."""
+    whole = make_image((64, 64))
+    header_end = 8 + 25  # the signature, then IHDR
+    value = gamma.to_bytes(4, "big")
+    data = whole[:header_end] + _chunk(b"gAMA", value) + whole[header_end:]
+    source = ImageSource(label="test", filename_stem="test", byte_count=len(data), data=data)
+    assert colour_chunks(source) == ({b"gAMA": value} if kept else {})
+
+
+def test_a_gamma_after_the_palette_is_ignored_as_libpng_ignores_it() -> None:
+    """colour_chunks: a gAMA between PLTE and IDAT is not applied, so not written again."""
+    buffer = io.BytesIO()
+    Image.new("P", (64, 64), 3).save(buffer, "PNG")
+    whole = buffer.getvalue()
+    pixels = whole.index(b"IDAT") - 4  # the IDAT chunk's length field, after PLTE
+    assert whole.index(b"PLTE") < pixels
+    data = whole[:pixels] + _chunk(b"gAMA", (100_000).to_bytes(4, "big")) + whole[pixels:]
+    source = ImageSource(label="test", filename_stem="test", byte_count=len(data), data=data)
+    assert colour_chunks(source) == {}
+
+
+@pytest.mark.parametrize("gamma", [0, 2**31, 2**32 - 1])
+def test_a_gamma_a_png_cannot_hold_is_not_written(gamma: int) -> None:
+    """png_colour_chunks: a gAMA of 0 or past 2**31 - 1 is left out; 1 and 2**31 - 1 go."""
+    assert png_colour_chunks({b"gAMA": gamma.to_bytes(4, "big")}) is None
+    for held in (1, 2**31 - 1):
+        written = png_colour_chunks({b"gAMA": held.to_bytes(4, "big")})
+        assert written is not None
+        assert written.chunks == [(b"gAMA", held.to_bytes(4, "big"), False)]
+
+
+@pytest.mark.parametrize(
+    ("mode", "key", "other", "made"),
+    [("RGB", (1, 2, 3), (200, 200, 200), "RGBA"), ("L", 7, 200, "LA"), ("I;16", 7, 60000, "LA")],
+)
+def test_a_colour_key_is_made_an_alpha_channel_before_resizing(
+    mode: str, key: int | tuple[int, int, int], other: int | tuple[int, int, int], made: str
+) -> None:
+    """resampleable: RGB, L or 16-bit grey with a transparency key comes out with the keyed
+    pixels clear."""
+    picture = Image.new(mode, (4, 1), key)
+    picture.putpixel((0, 0), other)
+    picture.info["transparency"] = key
+    converted = resampleable(picture)
+    assert converted.mode == made
+    assert [converted.getpixel((x, 0))[-1] for x in range(4)] == [255, 0, 0, 0]  # type: ignore[index]
+
+
+def test_a_re_encoding_stops_past_its_byte_cap_and_not_at_it() -> None:
+    """_CappedBuffer: writes up to the cap are taken; one byte more, at once or later, not."""
+    buffer = _CappedBuffer(10)
+    assert buffer.write(b"x" * 10) == 10
+    with pytest.raises(OutputTooLarge):
+        buffer.write(b"x")
+    with pytest.raises(OutputTooLarge):
+        _CappedBuffer(10).write(b"x" * 11)
+
+
+@pytest.mark.parametrize(
+    ("duration", "held"), [(10, 10), (11, 20), (16, 20), (655_350, 655_350), (10**7, 655_350)]
+)
+def test_a_gif_frames_time_is_kept_at_10_ms_or_less_and_cut_at_a_gifs_longest(
+    duration: int, held: int
+) -> None:
+    """_gif_duration: 10 ms or less as it is, more at least 20, at most 65535 hundredths."""
+    assert _gif_duration(duration) == held
+
+
+def test_a_file_read_again_from_its_start_has_the_fingerprint_of_its_bytes(tmp_path: Path) -> None:
+    """_SamplingFile: a retried upload reads the file again from 0; its fingerprint is that
+    of the bytes, not of the byte count of both reads."""
+    data = bytes(range(256)) * (FINGERPRINT_SPAN // 64)
+    photo = tmp_path / "photo.bin"
+    photo.write_bytes(data)
+    with photo.open("rb") as file:
+        sampling = _SamplingFile(file, len(data))
+        for _ in range(2):
+            sampling.seek(0)
+            while sampling.read(1000):
+                pass
+            expected = fingerprint_of(len(data), data[:FINGERPRINT_SPAN], data[-FINGERPRINT_SPAN:])
+            assert sampling.fingerprint() == expected
+
+
+def test_16_bit_grey_keeps_its_colour_key_in_a_png_and_is_scaled_for_a_jpeg() -> None:
+    """_writable: a PNG of 16-bit grey keeps its transparency key; a JPEG gets it as 8-bit
+    grey scaled (32896 to 128), not clipped white by Pillow's own conversion."""
+    grey = Image.new("I;16", (2, 1), 32896)
+    grey.info["transparency"] = 7
+    kept = _writable(grey.copy(), "PNG", animated=False)
+    assert (kept.mode, kept.info) == ("I;16", {"transparency": 7})
+    written = _writable(grey.copy(), "JPEG", animated=False)
+    assert (written.mode, written.getpixel((0, 0))) == ("L", 128)
+
+
+def test_jpeg_tables_holding_a_zero_are_not_written_again() -> None:
+    """_jpeg_tables: a quantization table with a 0 (no baseline JPEG holds one) is dropped;
+    the same file's tables without it are used."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 20, 30)).save(buffer, "JPEG", quality=90)
+    whole = buffer.getvalue()
+    with Image.open(io.BytesIO(whole)) as picture:
+        assert _jpeg_tables(picture, "RGB") is not None
+    zeroed = bytearray(whole)
+    zeroed[whole.index(b"\xff\xdb") + 15] = 0  # a value of the first table
+    with Image.open(io.BytesIO(bytes(zeroed))) as picture:
+        assert isinstance(picture, ImageFile.ImageFile)
+        assert 0 in picture.quantization[0]  # type: ignore[attr-defined]
+        assert _jpeg_tables(picture, "RGB") is None
+
+
+def test_a_byte_budget_grants_up_to_its_capacity_exactly_and_holds_one_byte_at_least() -> None:
+    """ByteBudget: holds that fill it to the byte are granted; one more byte is not, and a
+    budget of no bytes is refused."""
+    budget = ByteBudget(10)
+    first = budget.try_hold(4)
+    second = budget.try_hold(6)
+    assert first is not None
+    assert second is not None
+    assert budget.try_hold(1) is None
+    first.release()
+    second.release()
+    with pytest.raises(ValueError, match="at least one byte"):
+        ByteBudget(0)
+
+
+async def test_a_byte_budget_grants_no_try_before_a_hold_waiting() -> None:
+    """ByteBudget.try_hold: bytes that fit are not taken past a hold already waiting."""
+    budget = ByteBudget(10)
+    held = await budget.hold(8)
+    waiting = asyncio.create_task(budget.hold(5))
+    await asyncio.sleep(0)  # the task runs until it waits for the budget
+    assert budget.waiting == 1
+    assert budget.try_hold(1) is None
+    held.release()
+    (await waiting).release()

@@ -6,29 +6,48 @@ Each test names the rule it holds, with a one-line docstring.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
 import ipaddress
+import json
+import os
+import sqlite3
 import ssl
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
 import pytest
+from PIL import Image
 
 from ocp_users_photo.crop import CropBox
-from ocp_users_photo.errors import TokenNotUsable
+from ocp_users_photo.emulator import RunningEmulator, user_id_for_token
+from ocp_users_photo.errors import SlackApiError, TokenNotUsable
 from ocp_users_photo.slack.session import SlackSession
 from ocp_users_photo.tokens import ActingPerson
 from ocp_users_photo.undo import PhotoHistory
+from ocp_users_photo.undo import store as store_module
 from ocp_users_photo.undo.entries import (
     EntryStatus,
     HistoryOwner,
     KeptPhoto,
     ShownPhoto,
 )
-from ocp_users_photo.undo.errors import KeepingImpossible
+from ocp_users_photo.undo.errors import HistoryUnavailable, KeepingImpossible
 from ocp_users_photo.undo.owner import history_owner
-from ocp_users_photo.undo.restore import Listing, _listing, _shown_avatar_hash
+from ocp_users_photo.undo.restore import (
+    Listing,
+    _listing,
+    _shown_avatar_hash,
+    _shown_avatar_read,
+    kept_photos_for_undo,
+    restore_kept,
+)
+from ocp_users_photo.undo.restore_tool import MAX_LISTED
+from ocp_users_photo.undo.shown_whole import shown_whole
+from ocp_users_photo.undo.turns import _declared_length, lease_holder
 from ocp_users_photo.web_image import (
     BadImageUrl,
     ConnectionFailed,
@@ -43,8 +62,12 @@ from ocp_users_photo.web_image.policy import check_verifying
 from ocp_users_photo.web_image.sniff import sniff_image_type
 from ocp_users_photo.web_image.urls import MAX_URL_CHARS, parse_image_url
 from ocp_users_photo.whoami import READ_SCOPE, WRITE_SCOPE, TokenIdentity
-from tests.conftest import make_image
+from tests.conftest import CANARY_TOKEN, make_image, shown_avatar_hash
 from tests.loopback import LoopbackServer, reply
+from tests.test_deadlines_in_tasks import _Pairs
+from tests.test_undo_crashes_and_locks import red_green_then_a_killed_set
+from tests.test_undo_hostile_history import tamper
+from tests.undo_fixtures import GREEN, RED, history_tool, picture
 
 
 @pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "2002:7f00:1::"])
@@ -174,6 +197,171 @@ async def test_a_history_over_its_byte_cap_evicts_all_but_the_original_and_newes
     async with PhotoHistory(tmp_path / "history.sqlite3", max_bytes=250) as history:
         await _changes(history, 4)
         assert [k.avatar_hash for k in await history.entries(_OWNER)] == ["a3", "a0"]
+
+
+async def test_a_history_whose_newest_photo_alone_passes_the_byte_cap_keeps_it(
+    tmp_path: Path,
+) -> None:
+    """max_bytes below the original's and newest's photos: both stay, all else goes."""
+    async with PhotoHistory(tmp_path / "history.sqlite3", max_bytes=150) as history:
+        await _changes(history, 4)
+        assert [k.avatar_hash for k in await history.entries(_OWNER)] == ["a3", "a0"]
+
+
+async def test_a_history_at_exactly_its_byte_cap_evicts_no_more(tmp_path: Path) -> None:
+    """max_bytes: photos of exactly max_bytes together are all kept."""
+    async with PhotoHistory(tmp_path / "history.sqlite3", max_bytes=300) as history:
+        await _changes(history, 4)
+        assert [k.avatar_hash for k in await history.entries(_OWNER)] == ["a3", "a2", "a0"]
+
+
+async def test_a_photo_two_entries_share_counts_to_the_byte_cap_until_both_go(
+    tmp_path: Path,
+) -> None:
+    """max_bytes: evicting one of two entries keeping the same photo frees no bytes."""
+    async with PhotoHistory(tmp_path / "history.sqlite3", max_bytes=250) as history:
+        for number, fill in enumerate((0, 1, 1, 2)):
+            kept = await history.keep(_OWNER, _photo(f"a{number}", fill), {"change": "set"})
+            assert await history.finish(kept.entry, "changed", f"a{number + 1}")
+        assert [k.avatar_hash for k in await history.entries(_OWNER)] == ["a3", "a0"]
+
+
+async def test_an_entry_number_past_sqlites_largest_is_no_entry(tmp_path: Path) -> None:
+    """entry(): a number past 2**63 - 1 is None, not SQLite's OverflowError."""
+    async with PhotoHistory(tmp_path / "history.sqlite3") as history:
+        await _changes(history, 1)
+        assert await history.entry(_OWNER, 2**63) is None
+        assert await history.entry(_OWNER, 2**63 - 1) is None
+
+
+@pytest.mark.parametrize(
+    ("statement", "value"),
+    [
+        ("UPDATE entries SET crop_x = 0, crop_y = 0, crop_w = ?", 1_000_001),
+        ("UPDATE entries SET crop_x = ?, crop_y = 0, crop_w = 10", -1),
+        ("UPDATE photos SET content_type = ?", "text/html"),
+    ],
+)
+async def test_an_entry_with_a_crop_side_or_type_no_change_writes_is_damaged(
+    tmp_path: Path, statement: str, value: object
+) -> None:
+    """_kept: a crop side outside 0 to 1,000,000, or a type no photo is kept as, is damage."""
+    path = tmp_path / "history.sqlite3"
+    async with PhotoHistory(path) as history:
+        await _changes(history, 1)
+    tamper(path, statement, value)
+    async with PhotoHistory(path) as history:
+        with pytest.raises(HistoryUnavailable) as damaged:
+            await history.entries(_OWNER)
+    assert "is damaged" in damaged.value.message
+
+
+@pytest.mark.parametrize(("notes", "kept_whole"), [(2000 - 29, True), (2000 - 28, False)])
+async def test_a_description_of_exactly_the_cap_is_kept_and_one_more_is_summarised(
+    tmp_path: Path, notes: int, kept_whole: bool
+) -> None:
+    """keep(): a description of 2,000 characters of JSON is kept; 2,001 is a summary."""
+    described = {"change": "set", "note": "n" * notes}
+    assert len(json.dumps(described, sort_keys=True)) == 2000 + (not kept_whole)
+    async with PhotoHistory(tmp_path / "history.sqlite3") as history:
+        kept = await history.keep(_OWNER, _photo("a0", 0), described)
+        (listed,) = await history.entries(_OWNER)
+    for entry in (kept, listed):
+        assert ("note" in entry.replaced_by) is kept_whole
+        assert ("summary" in entry.replaced_by) is not kept_whole
+
+
+async def test_a_result_hash_of_no_hashs_shape_is_taken_as_unknown(tmp_path: Path) -> None:
+    """newest_result: a result_avatar_hash the file holds out of a hash's shape is None."""
+    path = tmp_path / "history.sqlite3"
+    async with PhotoHistory(path) as history:
+        await _changes(history, 1)
+        assert await history.newest_result(_OWNER) == "a1"
+    tamper(path, "UPDATE entries SET result_avatar_hash = ?", "\x1b[2J not a hash")
+    async with PhotoHistory(path) as history:
+        assert await history.newest_result(_OWNER) is None
+
+
+@pytest.mark.parametrize("side", ["\u00b2", True])
+async def test_a_crop_side_of_other_digits_in_the_change_shown_is_damage(
+    tmp_path: Path, side: object
+) -> None:
+    """keep(): a crop side of non-ASCII digits ("\u00b2", int()'s ValueError) or JSON's true,
+    in the description of the change that made the photo shown, is a damaged history."""
+    crop = {"crop_x": side, "crop_y": "0", "crop_w": "10"}
+    async with PhotoHistory(tmp_path / "history.sqlite3") as history:
+        made = await history.keep(
+            _OWNER, _photo("a0", 0), {"change": "set", "image": {"crop": crop}}
+        )
+        assert await history.finish(made.entry, "changed", "a1")
+        with pytest.raises(HistoryUnavailable):
+            await history.keep(_OWNER, _photo("a1", 1), {"change": "set"})
+
+
+async def test_a_photo_is_not_kept_at_a_time_no_clock_could_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keep(): a clock reading 1970 is refused (the entry would read back as damaged)."""
+    monkeypatch.setattr(
+        store_module, "time", SimpleNamespace(time=lambda: 0.0, monotonic=time.monotonic)
+    )
+    async with PhotoHistory(tmp_path / "history.sqlite3") as history:
+        with pytest.raises(HistoryUnavailable) as refused:
+            await history.keep(_OWNER, _photo("a0", 0), {"change": "set"})
+        assert "clock" in refused.value.message
+        monkeypatch.undo()
+        assert await history.entries(_OWNER) == []
+
+
+@pytest.mark.parametrize(("max_entries", "max_bytes"), [(2, 1), (1, 1), (2, 0)])
+def test_a_history_takes_two_entries_and_one_byte_at_least(
+    max_entries: int, max_bytes: int
+) -> None:
+    """PhotoHistory: max_entries 2 and max_bytes 1 are taken; 1 entry or 0 bytes refused."""
+    if (max_entries, max_bytes) == (2, 1):
+        assert PhotoHistory(max_entries=2, max_bytes=1, max_original_bytes=1).max_entries == 2
+    else:
+        with pytest.raises(ValueError, match="at least"):
+            PhotoHistory(max_entries=max_entries, max_bytes=max_bytes)
+
+
+async def test_a_dry_run_refuses_a_history_path_naming_a_named_pipe(tmp_path: Path) -> None:
+    """check_existing: a FIFO at the history's path is refused as no file, as a change
+    refuses it, not passed as an empty history (its size is 0)."""
+    fifo = tmp_path / "history.sqlite3"
+    os.mkfifo(fifo)
+    history = PhotoHistory(fifo)
+    with pytest.raises(HistoryUnavailable, match="not a file"):
+        await history.check_existing()
+    with pytest.raises(HistoryUnavailable, match="not a file"):
+        await history.check_readable()
+
+
+async def test_a_dry_run_says_a_history_path_naming_a_folder_is_one(tmp_path: Path) -> None:
+    """check_existing: a folder at the history's path is told as a folder, with the path of
+    a file in it to give instead."""
+    with pytest.raises(HistoryUnavailable, match="is a folder, and the history is a file"):
+        await PhotoHistory(tmp_path).check_existing()
+
+
+async def test_a_history_breaking_its_tables_checks_is_damaged_when_opened(
+    tmp_path: Path,
+) -> None:
+    """open_history's quick check: an entry written past the table's CHECK (a default
+    avatar naming a kept photo, which _kept itself does not look at) is damage."""
+    path = tmp_path / "history.sqlite3"
+    async with PhotoHistory(path) as history:
+        await _changes(history, 1)
+    database = sqlite3.connect(path)
+    try:
+        database.execute("PRAGMA ignore_check_constraints = ON")
+        with database:
+            database.execute("UPDATE entries SET kind = 'default', avatar_hash = 'g0'")
+    finally:
+        database.close()
+    async with PhotoHistory(path) as history:
+        with pytest.raises(HistoryUnavailable, match="CHECK constraint failed"):
+            await history.entries(_OWNER)
 
 
 async def test_the_first_kept_photo_is_listed_as_the_original_when_kept(tmp_path: Path) -> None:
@@ -437,3 +625,176 @@ async def test_a_shown_avatar_hash_of_no_hashs_shape_is_taken_as_unread(avatar_h
     session = cast(SlackSession, _ProfileSession(avatar_hash))
     assert await _shown_avatar_hash(session) is None
     assert await _shown_avatar_hash(cast(SlackSession, _ProfileSession("a1b2c3"))) == "a1b2c3"
+
+
+class _RefusingProfileSession:
+    """A session whose users.profile.get Slack refuses with ``error``."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+    def remembered_identity(self) -> None:
+        return None
+
+    async def call(self, method: str) -> SimpleNamespace:
+        assert method == "users.profile.get"
+        raise SlackApiError(
+            self.error, hint="", reply={"ok": False, "error": self.error}, method=method
+        )
+
+
+@pytest.mark.parametrize(
+    ("error", "scope_missing"), [("missing_scope", True), ("ratelimited", False)]
+)
+async def test_only_slacks_missing_scope_on_the_profile_read_is_told_as_no_read_scope(
+    error: str, scope_missing: bool
+) -> None:
+    """_shown_avatar_read: a refusal other than missing_scope leaves the photo merely unread."""
+    session = cast(SlackSession, _RefusingProfileSession(error))
+    assert await _shown_avatar_read(session) == (None, scope_missing)
+
+
+async def test_an_undo_without_a_keeper_passes_over_a_stale_pending_newest_entry(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """_newest_change: a set killed after keeping (its photo still shown) is not put back."""
+    history, red = await red_green_then_a_killed_set(emulator, tmp_path)
+    async with history_tool(emulator, history, keep_previous=False) as tool:
+        assert (await tool.history())[0].status == "pending"
+        restored = await restore_kept(tool, None)
+    assert restored.restored.entry == 2, restored.restored.describe()
+    assert shown_avatar_hash(emulator) == red
+
+
+async def test_observers_are_told_the_default_avatar_goes_back_through_users_delete_photo(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """_call_info: an undo to Slack's default avatar is told with users.deletePhoto's
+    endpoint, the one it calls; a kept photo of the person's own, users.setPhoto's."""
+    pairs = _Pairs()
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True, observers=[pairs]) as tool:
+        await tool.call({"image": RED})  # #1 keeps the default avatar
+        await tool.undo()  # to the default; #2 keeps RED
+        await tool.undo()  # RED again
+    endpoints = [call.endpoint for call in pairs.started]
+    assert endpoints[1].endswith("/users.deletePhoto"), endpoints
+    assert endpoints[2].endswith("/users.setPhoto"), endpoints
+    assert emulator.requests.for_path("/api/users.deletePhoto")
+
+
+async def test_a_default_avatar_put_back_and_still_shown_is_no_photo_unkept(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """kept_photos_for_undo: after an undo to Slack's default avatar, still shown, the
+    listing says no photo was set since (shown_unkept False), as after any change."""
+    history = tmp_path / "history.sqlite3"
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        await tool.undo()  # to the default; #2 keeps RED
+        listing = await kept_photos_for_undo(tool)
+    assert listing.entries[0].replaced_by.get("default_avatar") is True
+    assert (listing.undo_entry, listing.shown_unkept) == (2, False)
+
+
+class _ScopedProfileSession(_ProfileSession):
+    """A _ProfileSession whose auth.test answer, remembered, listed ``scopes``."""
+
+    def __init__(self, avatar_hash: str, scopes: tuple[str, ...]) -> None:
+        super().__init__(avatar_hash)
+        self.scopes = scopes
+
+    def remembered_identity(self) -> tuple[TokenIdentity, float]:  # type: ignore[override]
+        return _identity(None, self.scopes), 0.0
+
+
+async def test_a_token_listed_with_the_read_scope_has_the_photo_shown_read() -> None:
+    """_read_scope_missing: scopes listed with users.profile:read read the photo shown;
+    listed without it, Slack is not asked and the photo is unread for want of the scope."""
+    listed = cast(SlackSession, _ScopedProfileSession("a1b2c3", (READ_SCOPE, WRITE_SCOPE)))
+    assert await _shown_avatar_read(listed) == ("a1b2c3", False)
+    without = cast(SlackSession, _ScopedProfileSession("a1b2c3", (WRITE_SCOPE,)))
+    assert await _shown_avatar_read(without) == (None, True)
+
+
+@pytest.mark.parametrize(("apart", "alike"), [(9, True), (10, False)])
+def test_pictures_a_mean_of_10_apart_are_not_one_picture(apart: int, alike: bool) -> None:
+    """shown_whole: a mean difference under 10 (of 255) is the same picture; 10 is not."""
+    pictures = []
+    for grey in (100, 100 + apart):
+        buffer = io.BytesIO()
+        Image.new("L", (64, 64), grey).save(buffer, "PNG")
+        pictures.append(buffer.getvalue())
+    assert shown_whole(*pictures) is alike
+
+
+class _KeptMeanwhile(PhotoHistory):
+    """A history in which a change of the person's keeps its entry (the photo shown) just
+    as the listing asks for the newest entry: a set under way in another process."""
+
+    shown: ShownPhoto | None = None
+
+    async def newest_entry(self, owner: HistoryOwner) -> int:
+        if self.shown is not None:
+            await self.keep(owner, self.shown, {"change": "set"})
+            self.shown = None
+        return await super().newest_entry(owner)
+
+
+async def test_a_listing_meeting_a_change_kept_meanwhile_lists_it(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """kept_photos_for_undo: a photo set with keeping off, then an entry kept by a change
+    under way as the listing reads: the listing is read again in the person's turn (the new
+    entry listed), not told from the entries read before it."""
+    history = _KeptMeanwhile(tmp_path / "history.sqlite3")
+    blue = picture((30, 60, 200))
+    async with history_tool(emulator, history, keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        await tool.call({"image": GREEN})  # #2 keeps RED
+    async with history_tool(emulator, tmp_path / "other.sqlite3", keep_previous=False) as other:
+        await other.call({"image": blue})  # kept nowhere
+    shown = shown_avatar_hash(emulator)
+    history.shown = ShownPhoto("custom", shown, blue, "image/png")
+    async with history_tool(emulator, history) as tool:
+        listing = await kept_photos_for_undo(tool)
+    assert [kept.entry for kept in listing.entries] == [3, 2, 1]
+    assert listing.undo_entry == 2
+
+
+async def test_a_square_photo_of_exactly_slacks_least_side_set_elsewhere_is_kept_as_it_came(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """shown_photo: a 512 px square set by another client, shown uncut, is not too small:
+    its own bytes are kept, not the square Slack shows of it."""
+    square = picture((200, 120, 30), size=512)
+    async with history_tool(emulator, tmp_path / "other.sqlite3", keep_previous=False) as other:
+        await other.call({"image": square})
+    async with history_tool(emulator, tmp_path / "history.sqlite3", keep_previous=True) as tool:
+        await tool.call({"image": RED})
+        (kept,) = await tool.history()
+    assert kept.sha256 == hashlib.sha256(square).hexdigest()
+
+
+@pytest.mark.parametrize(("seconds", "declared"), [(10.0, 10.0), (0.0, None), (86_400.0, None)])
+def test_a_lease_declaring_no_time_or_a_day_is_taken_at_its_word(
+    seconds: float, declared: float | None
+) -> None:
+    """_declared_length: a lease's length counts between 0 and a day, both ends out."""
+    assert _declared_length(lease_holder(seconds)) == declared
+
+
+@pytest.mark.parametrize(("count", "cut"), [(MAX_LISTED, False), (MAX_LISTED + 1, True)])
+async def test_a_listing_says_it_is_cut_from_one_entry_past_max_listed(
+    emulator: RunningEmulator, tmp_path: Path, count: int, cut: bool
+) -> None:
+    """usersRestorePhoto's listing: MAX_LISTED entries are all listed without a word; one
+    more, and the message says only the newest are listed."""
+    owner = HistoryOwner("T0EMULATOR", user_id_for_token(CANARY_TOKEN))
+    async with PhotoHistory(tmp_path / "history.sqlite3", max_entries=100) as history:
+        for number in range(count):
+            await history.keep(owner, _photo(f"b{number}", number), {"change": "set"})
+        async with history_tool(emulator, history) as tool:
+            listing = await tool.restore_tool().run({})
+    assert len(listing["entries"]) == MAX_LISTED
+    assert (f"Only the newest {MAX_LISTED} are listed." in listing["message"]) is cut
