@@ -57,16 +57,7 @@ def cmyk_as_srgb(picture: Image.Image) -> Image.Image:
     is assumed."""
     profile = picture.info.get("icc_profile")
     if isinstance(profile, bytes) and profile[16:20] == b"CMYK":
-        try:
-            from PIL import ImageCms
-        except ImportError:
-            return picture.convert("RGB")
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            srgb = ImageCms.createProfile("sRGB")
-            converted = ImageCms.profileToProfile(picture, source, srgb, outputMode="RGB")
-        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-            converted = None
+        converted = _as_srgb_through(picture, profile)
         if converted is not None:
             return converted
     return picture.convert("RGB")
@@ -81,23 +72,27 @@ def grey_as_srgb(picture: Image.Image) -> Image.Image:
     profile = matching_profile(picture.info.get("icc_profile"), picture.mode)
     if profile is None or picture.mode not in ("L", "LA"):
         return picture
-    try:
-        from PIL import ImageCms
-    except ImportError:
-        return picture
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-        srgb = ImageCms.createProfile("sRGB")
-        converted = ImageCms.profileToProfile(
-            picture.getchannel("L"), source, srgb, outputMode="RGB"
-        )
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return picture
+    converted = _as_srgb_through(picture.getchannel("L"), profile)
     if converted is None:
         return picture
     if picture.mode == "LA":
         converted.putalpha(picture.getchannel("A"))
     return converted
+
+
+def _as_srgb_through(picture: Image.Image, profile: bytes) -> Image.Image | None:
+    """``picture`` (CMYK or L) as sRGB through ``profile``; None without colour management,
+    or where it refuses the profile (a hostile file's)."""
+    try:
+        from PIL import ImageCms
+    except ImportError:
+        return None
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        srgb = ImageCms.createProfile("sRGB")
+        return ImageCms.profileToProfile(picture, source, srgb, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
 
 
 def float_grey(picture: Image.Image) -> Image.Image:
