@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import copy
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store import Installation, InstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from ocp_users_photo.credentials import SlackToken
@@ -25,6 +27,11 @@ from ocp_users_photo.installations import (
     TokenRefreshFailed,
     UserTokenMissing,
 )
+from ocp_users_photo.installations import source as source_module
+from ocp_users_photo.installations.person_locks import PersonLocks
+from ocp_users_photo.installations.refused_refreshes import key_of
+from ocp_users_photo.installations.shared_failures import SharedFailures
+from ocp_users_photo.installations.source import _installed_again
 from ocp_users_photo.tokens import ActingPerson
 from tests.conftest import inject
 from tests.installation_helpers import (
@@ -40,6 +47,7 @@ from tests.installation_helpers import (
     rotation_config_fixture,  # noqa: F401 (fixture: emulator_config)
     sqlite_store,
     sqlite_store_fixture,  # noqa: F401 (fixture: store)
+    until_refreshes,
 )
 from tests.test_installations_hostile import SaveFails
 
@@ -356,3 +364,192 @@ async def test_a_sqlite_lease_ending_past_any_lease_is_taken_over(tmp_path: Any)
         with contextlib.closing(sqlite3.connect(database)) as connection:
             (holder,) = connection.execute(f"SELECT holder FROM {LEASE_TABLE}").fetchone()
     assert holder != "a holder long gone"
+
+
+def test_a_refresh_failing_at_the_instant_a_call_began_waiting_is_told_to_that_call() -> None:
+    """SharedFailures.ended_since: a refresh that failed at the very time a call began to wait
+    (a coarse clock, as Windows' monotonic one is) is told to it, not tried again."""
+    failures = SharedFailures(clock=lambda: 100.0)
+    asked_at = failures.now()
+    failures.record("key", TokenRefreshFailed(ALICE, slack_error="invalid_refresh_token"))
+    told = failures.ended_since("key", asked_at)
+    assert isinstance(told, TokenRefreshFailed)
+    assert failures.ended_since("key", asked_at + 0.001) is None
+
+
+async def test_two_single_process_refresh_locks_let_one_holder_of_a_key_in_at_a_time() -> None:
+    """SingleProcessRefreshLock: two of them (two sources over one store) share the process's
+    lock per key: the second waits until the first lets go."""
+    first_lock, second_lock = SingleProcessRefreshLock(), SingleProcessRefreshLock()
+    inside, asking, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
+        async with first_lock.hold("key"):
+            order.append("first in")
+            inside.set()
+            await release.wait()
+            order.append("first out")
+
+    async def second() -> None:
+        await inside.wait()
+        asking.set()
+        async with second_lock.hold("key"):
+            order.append("second in")
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await asking.wait()  # the second ran on into the lock's hold, and waits there
+    release.set()
+    await asyncio.gather(*tasks)
+    assert order == ["first in", "first out", "second in"]
+
+
+def _refreshed_copy(**changes: Any) -> tuple[Installation, Installation]:
+    """An installation whose refresh began, and the store's newest: a copy with ``changes``."""
+    old = Installation(
+        user_id=ALICE.user_id,
+        team_id=TEAM_ID,
+        user_token="xoxe.xoxp-1-old",
+        user_refresh_token="xoxe-1-old",
+        user_token_expires_at=int(time.time()) + 100,
+    )
+    stored = copy.copy(old)
+    for name, value in changes.items():
+        setattr(stored, name, value)
+    return old, stored
+
+
+def test_a_copy_saved_back_with_the_same_user_token_is_no_new_installation() -> None:
+    """_installed_again: the store's newest holding the very user token the refresh began
+    from (under another refresh token: a writer's mixed copy) is no new installation: the
+    refreshed one is saved over it, not dropped for a token Slack is about to end."""
+    old, stored = _refreshed_copy(user_refresh_token="xoxe-1-other")
+    assert not _installed_again(stored, old, key_of(old.user_refresh_token or ""))
+
+
+def test_a_token_with_an_end_is_no_new_installation_over_one_that_had_none() -> None:
+    """_installed_again: a newest token that ends is no installation made since the refresh of
+    one that had no end (it lasts less), however late its end."""
+    old, stored = _refreshed_copy(
+        user_token="xoxe.xoxp-1-other",
+        user_refresh_token="xoxe-1-other",
+        user_token_expires_at=int(time.time()) + 10**6,
+    )
+    old.user_token_expires_at = None
+    assert not _installed_again(stored, old, key_of(old.user_refresh_token or ""))
+    old.user_token_expires_at = int(time.time()) + 100
+    assert _installed_again(stored, old, key_of(old.user_refresh_token or ""))
+
+
+class _SavedBehindARefresh(InstallationStore):
+    """slack_sdk's SQLite store whose saves of the copy kept unsaved (``kept``) fail until
+    Slack was asked to refresh that copy; then one (another call's) lands only after the
+    refresh's own save, which waits until that call saves or waits for the person's lock."""
+
+    def __init__(self, inner: SQLite3InstallationStore, emulator: RunningEmulator) -> None:
+        self.inner, self.emulator = inner, emulator
+        self.failing, self.kept = True, Installation(user_id="U")
+        self.other_saving, self.refresh_saved = threading.Event(), threading.Event()
+        self.other_waits: Callable[[], bool] = lambda: False
+
+    def save(self, installation: Installation) -> None:
+        if self.failing:
+            self.kept = installation
+            raise sqlite3.OperationalError("database is locked")
+        if installation.user_refresh_token == self.kept.user_refresh_token:
+            if refreshes(self.emulator) < 2:  # the refreshing call's own tries
+                raise sqlite3.OperationalError("database is locked")
+            self.other_saving.set()
+            self.refresh_saved.wait(10)
+            self.inner.save(installation)
+            return
+        for _ in range(2000):  # the other call saves, or waits for the lock, first
+            if self.other_saving.wait(0.005) or self.other_waits():
+                break
+        self.inner.save(installation)
+        self.refresh_saved.set()
+
+    def find_installation(self, **query: Any) -> Installation | None:
+        return self.inner.find_installation(**query)
+
+
+async def test_a_copy_kept_unsaved_is_not_saved_over_the_refresh_made_from_it(
+    emulator: RunningEmulator, store: SQLite3InstallationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_unsaved_for: a call finding the person's copy kept unsaved while another call refreshes
+    it waits for the person's lock: saved beside the refresh, it landed after the refresh's
+    save, and the store's newest held the refresh token Slack had just spent."""
+    monkeypatch.setattr(source_module, "RESAVE_FIRST_WAIT", 3600.0)  # no background save
+    await install(emulator, store, ALICE.user_id)
+    clock = Clock(offset=LIFETIME - 100)
+    behind = _SavedBehindARefresh(store, emulator)
+    source = emulator_source(emulator, behind, clock=clock, refresh_lock=SingleProcessRefreshLock())
+    key = source._lock_key(ALICE)
+
+    def other_waits() -> bool:  # two calls in the person's locks: the other one waits
+        users = [locks[key][1] for locks in list(source._locks._by_loop.values()) if key in locks]
+        return sum(users) >= 2
+
+    behind.other_waits = other_waits
+    async with source:
+        with pytest.raises(InstallationStoreFailed):
+            await source.token_for(ALICE)  # refreshed once, kept unsaved
+        behind.failing = False
+        clock.offset += LIFETIME - 100  # the copy kept unsaved is due now
+        refreshing = asyncio.create_task(source.token_for(ALICE))
+        await until_refreshes(emulator, 2)
+        tokens = await asyncio.gather(refreshing, source.token_for(ALICE))
+    saved = store.find_installation(enterprise_id=None, team_id=TEAM_ID, user_id=ALICE.user_id)
+    assert saved is not None
+    assert saved.user_refresh_token != behind.kept.user_refresh_token
+    assert tokens[0].reveal() == saved.user_token
+
+
+def test_calls_of_other_event_loops_take_a_persons_lock_in_the_order_they_asked() -> None:
+    """PersonLocks: calls of three threads' event loops waiting for a person's lock take it
+    first come first served, not whichever asks again first once it is let go."""
+    locks = PersonLocks()
+    holding, let_go = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with locks.hold("key"):
+            order.append(name)
+            if name == "holder":
+                holding.set()
+                await asyncio.to_thread(let_go.wait)
+
+    def waiting() -> int:
+        with locks._guard:
+            queue = locks._queues.get("key")
+            return 0 if queue is None else len(queue.waiting)
+
+    threads = {
+        name: threading.Thread(target=asyncio.run, args=(hold(name),), daemon=True)
+        for name in ("holder", "first", "second")
+    }
+    threads["holder"].start()
+    holding.wait()
+    for name, queued in (("first", 1), ("second", 2)):
+        threads[name].start()
+        while waiting() < queued:  # it asked, and waits in the queue
+            threading.Event().wait(0.001)
+    let_go.set()
+    for thread in threads.values():
+        thread.join(30)  # a call passed over waits for ever: not joined, the order says so
+    assert order == ["holder", "first", "second"]
+
+
+def test_a_postgres_refresh_lock_refuses_an_engine_of_another_database() -> None:
+    """PostgresRefreshLock: an engine of another database (SQLite) is refused when the lock is
+    made, not at each refresh as an SQL error of pg_try_advisory_lock."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    engine = sqlalchemy.create_engine("sqlite://")
+    try:
+        with pytest.raises(ValueError, match="needs a PostgreSQL engine, not sqlite"):
+            PostgresRefreshLock(engine)
+    finally:
+        engine.dispose()
