@@ -430,3 +430,35 @@ def test_listener_is_a_tcp_socket_so_replies_are_not_delayed() -> None:
         assert listener.proto == socket.IPPROTO_TCP
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "said"),
+    [
+        # A sign before 5000 digits: still a whole number, past counting.
+        ("+" + "9" * 5000, "a number of 5000 digits is more seconds"),
+        # 43200 written after 4300 zeros: 43200 seconds, not 4305 digits past counting.
+        ("0" * 4300 + "43200", None),
+        ("0" * 4301, "must be at least 1"),
+    ],
+)
+def test_cli_counts_a_token_lifetime_by_its_digits_not_its_sign_or_zeros(
+    lifetime: str, said: str | None
+) -> None:
+    """--token-lifetime past what int() reads was told by its length as written: with a
+    "+" before it, "is not a whole number" (the words the count replaced), and a small
+    number after many zeros, "more seconds than the emulator can count"."""
+    result = subprocess.run(
+        [sys.executable, "-c", CLI_SCRIPT, "--token-lifetime", lifetime, "--port", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "is not a whole number" not in result.stderr, result.stderr[-400:]
+    if said is None:  # read: refused only for the port given after it
+        assert "argument --token-lifetime" not in result.stderr, result.stderr[-400:]
+        assert "argument --port: '-1' is not a port" in result.stderr, result.stderr[-400:]
+    else:
+        assert f"argument --token-lifetime: {said}" in result.stderr, result.stderr[-400:]

@@ -273,3 +273,60 @@ async def test_a_session_factory_is_refused_with_advice_that_can_be_followed(
             result = await tool.run({"image": IMAGE})
     assert result["ok"] is True, result
     assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
+
+
+@pytest.mark.parametrize("proxied_by", ["session-trust-env", "session-proxy"])
+async def test_a_callers_aiohttp_session_that_would_proxy_is_told_of_the_session(
+    proxied_by: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A made aiohttp session that reads HTTP_PROXY (trust_env=True) or was given proxy=
+    was refused with the httpx client's advice: "give that client trust_env=False", which
+    this caller had done (it does not reach the session), or NO_PROXY, which a session's
+    own proxy= does not heed. The refusal names the session and what to give it instead."""
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport  # the test extras install it
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    for name in ("http_proxy", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    async with loopback.serve() as slack:
+        slack.on("/api/users.setPhoto", _slack_ok())
+        if proxied_by == "session-proxy":
+            session = aiohttp.ClientSession(proxy="http://127.0.0.1:9")
+        else:
+            session = aiohttp.ClientSession(trust_env=True)
+        transport = AiohttpTransport(client=session)
+        async with session, httpx.AsyncClient(transport=transport, trust_env=False) as client:
+            with pytest.raises(ValueError, match="through a proxy") as refused:
+                async with UsersSetPhoto(
+                    CANARY_TOKEN,
+                    base_url=slack.base_url(),
+                    client=client,
+                    keep_previous=False,
+                    max_retries=0,
+                ) as tool:
+                    await tool.run({"image": IMAGE})
+        said = str(refused.value)
+        assert "give that client trust_env=False" not in said, said
+        assert "aiohttp session" in said, said
+        assert CANARY_TOKEN not in said
+        if proxied_by == "session-proxy":
+            assert "without proxy=" in said, said
+            assert "NO_PROXY and trust_env=False change nothing" in said, said
+        else:
+            assert "ClientSession made with trust_env=False" in said, said
+        # Followed, the advice works: a session that goes direct.
+        async with (
+            aiohttp.ClientSession(trust_env=False) as direct,
+            httpx.AsyncClient(transport=AiohttpTransport(client=direct)) as client,
+            UsersSetPhoto(
+                CANARY_TOKEN,
+                base_url=slack.base_url(),
+                client=client,
+                keep_previous=False,
+                max_retries=0,
+            ) as tool,
+        ):
+            result = await tool.run({"image": IMAGE})
+    assert result["ok"] is True, result
+    assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]

@@ -280,14 +280,20 @@ def _token_lifetime(text: str) -> int:
     exchange counts in floats); past that it was refused as "OAuthApp.access_token_seconds
     must be a finite number", a name the command line has not, of a number that is finite."""
     written = text.strip().replace("_", "")
+    # Its digits as counted, a sign and leading zeros aside: "+" and 5000 digits was told
+    # "is not a whole number", and 43200 after 4300 zeros "more seconds than can count".
+    digits = written.removeprefix("+").lstrip("0")
     # Past 4300 digits int() refuses a number (Python's limit on converting text), which
     # _positive_int told as "is not a whole number": it is one, past counting as well.
     limit = sys.get_int_max_str_digits()
-    past_reading = written.isascii() and written.isdigit() and 0 < limit < len(written)
-    seconds = None if past_reading else _positive_int(text)
+    readable = written.removeprefix("+")
+    if readable.isascii() and readable.isdigit() and 0 < limit < len(readable):
+        seconds = None if len(digits) > limit else _positive_int(digits or "0")
+    else:
+        seconds = _positive_int(text)
     if seconds is None or finite_seconds(seconds) is None:
         raise argparse.ArgumentTypeError(
-            f"a number of {len(written.lstrip('+'))} digits is more seconds than the emulator "
+            f"a number of {len(digits)} digits is more seconds than the emulator "
             "can count: give one such as 43200 (12 hours, the default) or 604800 (a week)"
         )
     return seconds

@@ -64,18 +64,12 @@ def check_callers_client(client: httpx.AsyncClient, base_url: str) -> None:
         return
     if not _proxied(transport, url):
         return
-    if _session_factory(transport) and not isinstance(
-        getattr(transport, "__dict__", {}).get("proxy"), httpx.Proxy
-    ):
-        # Its session's trust_env is not known before the factory makes it: trust_env=False
-        # on it, or on the httpx client (which does not reach its transport), changes nothing.
+    session_said = _session_proxy_refusal(transport)
+    if session_said is not None:
         raise ValueError(
-            f"the httpx client given (client=) may send {base_url} through a proxy (the one "
-            "HTTP_PROXY names): its httpx-aiohttp transport makes its aiohttp session "
-            "with a factory (client=), whose trust_env cannot be read before it is made, and a "
-            "proxy would read the Slack token over plain http: give the transport a "
-            "ClientSession made with trust_env=False instead, or add the host to NO_PROXY "
-            "before making the client"
+            f"the httpx client given (client=) {'may' if _session_factory(transport) else 'would'}"
+            f" send {base_url} through a proxy, which would read the Slack token over plain "
+            f"http: {session_said}"
         )
     raise ValueError(
         f"the httpx client given (client=) would send {base_url} through a proxy (its proxy= "
@@ -106,6 +100,43 @@ def _proxied(transport: object, url: httpx.URL) -> bool:
     import urllib.request
 
     return "http" in urllib.request.getproxies() and not urllib.request.proxy_bypass(url.host)
+
+
+def _session_proxy_refusal(transport: object) -> str | None:
+    """What to do when the proxy is the one of ``transport``'s aiohttp session (httpx-aiohttp's):
+    its ``proxy=``, or the environment's read with its ``trust_env`` (or, a factory given, the
+    session not made yet, which may read it); None for another
+    transport, or where the transport's own ``proxy=`` (sent with each request) chose one.
+    The httpx client's trust_env does not reach the session, nor NO_PROXY a proxy given to
+    it: the httpx client's advice changed nothing there."""
+    attributes = getattr(transport, "__dict__", {})
+    if type(transport).__name__ != "AiohttpTransport" or isinstance(
+        attributes.get("proxy"), httpx.Proxy
+    ):
+        return None
+    session = attributes.get("client")
+    if _session_factory(transport):
+        # Its session's trust_env is not known before the factory makes it: trust_env=False
+        # on it, or on the httpx client (which does not reach its transport), changes nothing.
+        return (
+            "its httpx-aiohttp transport makes its aiohttp session with a factory (client=), "
+            "whose trust_env cannot be read before it is made, so the proxy HTTP_PROXY names "
+            "may be used: give the transport a ClientSession made with trust_env=False "
+            "instead, or add the host to NO_PROXY before making the client"
+        )
+    if getattr(session, "_default_proxy", None) is not None:
+        return (
+            "its httpx-aiohttp transport's aiohttp session was given proxy=, which it sends "
+            "every request through (NO_PROXY and trust_env=False change nothing there): give "
+            "the transport a ClientSession made without proxy="
+        )
+    if getattr(session, "trust_env", False) is True:
+        return (
+            "its httpx-aiohttp transport's aiohttp session reads HTTP_PROXY (trust_env=True; "
+            "the httpx client's trust_env does not reach it): give the transport a "
+            "ClientSession made with trust_env=False, or add the host to NO_PROXY"
+        )
+    return None
 
 
 def _session_factory(transport: object) -> bool:
