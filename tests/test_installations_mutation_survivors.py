@@ -540,6 +540,72 @@ def test_calls_of_other_event_loops_take_a_persons_lock_in_the_order_they_asked(
     assert order == ["holder", "first", "second"]
 
 
+class _AskingAgainByTurns:
+    """person_locks' asyncio, whose waits between a waiter's asks are the test's to end: each
+    ask refused is told (``asked``), and the waiter asks again once let (``again``), or at
+    once after ``free``."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.asked = {name: threading.Semaphore(0) for name in names}
+        self.again = {name: threading.Semaphore(0) for name in names}
+        self.free = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, seconds: float) -> None:
+        name = threading.current_thread().name
+        self.asked[name].release()
+        if self.free.is_set():
+            await asyncio.sleep(seconds)
+        else:
+            await asyncio.to_thread(self.again[name].acquire)
+
+
+def test_a_later_waiter_asking_again_first_does_not_take_a_persons_lock_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PersonLocks: once the holder lets go, the call of another event loop that asked later,
+    asking again before the one that asked first, waits still: the first asker takes the
+    lock first, whichever loop runs first."""
+    from ocp_users_photo.installations import person_locks
+
+    turns = _AskingAgainByTurns(("first", "second"))
+    monkeypatch.setattr(person_locks, "asyncio", turns)
+    locks = PersonLocks()
+    holding, let_go = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with locks.hold("key"):
+            order.append(name)
+            if name == "holder":
+                holding.set()
+                await asyncio.to_thread(let_go.wait)
+
+    threads = {
+        name: threading.Thread(target=asyncio.run, args=(hold(name),), name=name, daemon=True)
+        for name in ("holder", "first", "second")
+    }
+    threads["holder"].start()
+    assert holding.wait(30)
+    for name in ("first", "second"):
+        threads[name].start()
+        assert turns.asked[name].acquire(timeout=30)  # refused once: it waits in the queue
+    let_go.set()
+    threads["holder"].join(30)
+    assert not threads["holder"].is_alive()
+    turns.again["second"].release()  # the later asks again first, the first one waiting still
+    while not turns.asked["second"].acquire(timeout=0.01):  # refused again, or it took the turn
+        if not threads["second"].is_alive():
+            break
+    turns.free.set()
+    for name in ("first", "second"):
+        turns.again[name].release()
+    threads["second"].join(30)  # the last in turn: a call passed over waits for ever
+    assert order == ["holder", "first", "second"]
+
+
 def test_a_postgres_refresh_lock_refuses_an_engine_of_another_database() -> None:
     """PostgresRefreshLock: an engine of another database (SQLite) is refused when the lock is
     made, not at each refresh as an SQL error of pg_try_advisory_lock."""
@@ -553,3 +619,67 @@ def test_a_postgres_refresh_lock_refuses_an_engine_of_another_database() -> None
             PostgresRefreshLock(engine)
     finally:
         engine.dispose()
+
+
+async def test_a_postgres_refresh_lock_outlives_the_servers_idle_session_timeouts(
+    postgres_url: str,
+) -> None:
+    """PostgresRefreshLock: the holder's session waits out the refresh idle, and not inside a
+    transaction; a server ending idle sessions (idle_session_timeout, and
+    idle_in_transaction_session_timeout) does not end it, nor the lock with it: another
+    process can take the lock only once the holder lets go, and the store's engine gets its
+    connection back with the server's settings."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock, advisory_key
+
+    timeouts = ("idle_session_timeout", "idle_in_transaction_session_timeout")
+    admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    database = sqlalchemy.engine.make_url(postgres_url).database
+    with admin.connect() as connection:
+        known = connection.execute(
+            sqlalchemy.text("SELECT name FROM pg_settings WHERE name IN :names").bindparams(
+                sqlalchemy.bindparam("names", expanding=True)
+            ),
+            {"names": list(timeouts)},
+        ).scalars()
+        for name in known:
+            connection.execute(sqlalchemy.text(f'ALTER DATABASE "{database}" SET {name} = 200'))
+    admin.dispose()
+    engine = sqlalchemy.create_engine(postgres_url)
+    observer = sqlalchemy.create_engine(
+        postgres_url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool
+    )
+
+    def others() -> list[tuple[str, bool]]:  # the holder's state; whether its lock is free
+        with observer.connect() as connection:
+            states = connection.execute(
+                sqlalchemy.text(
+                    "SELECT state FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )
+            ).scalars()
+            free = connection.execute(
+                sqlalchemy.text("SELECT pg_try_advisory_lock(:key)"), {"key": advisory_key("key")}
+            ).scalar_one()
+            return [(state, bool(free)) for state in states]
+
+    pooled: list[tuple[str, str]] = []
+
+    def pooled_as(dbapi_connection: Any, _: object) -> None:  # as it goes back to the pool
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT name, setting FROM pg_settings WHERE name LIKE 'idle%timeout'")
+        pooled.extend(cursor.fetchall())
+        dbapi_connection.rollback()
+
+    sqlalchemy.event.listen(engine, "checkin", pooled_as)
+    try:
+        async with PostgresRefreshLock(engine, wait_seconds=1.0).hold("key"):
+            assert others() == [("idle", False)]
+            await asyncio.sleep(1.0)  # a refresh five times as long as the server's timeouts
+            assert others() == [("idle", False)]
+        assert pooled
+        assert {setting for _, setting in pooled} == {"200"}
+    finally:
+        engine.dispose()
+        observer.dispose()

@@ -3,7 +3,9 @@
 ``pg_try_advisory_lock`` is asked again until it is granted (no thread sits blocked in
 the server, and the wait stays cancellable), on a connection kept for the refresh;
 ``pg_advisory_unlock`` releases it. The server releases it too when the holder's
-connection ends, so a process that dies mid-refresh frees it at once. Advisory locks
+connection ends, so a process that dies mid-refresh frees it at once; the session's idle
+timeouts are turned off while it holds the lock (a server ending idle sessions ended the
+lock under a refresh), and put back before the connection is pooled. Advisory locks
 take no rows, so the store's own writes never wait on it. Needs SQLAlchemy (extra
 ``postgres``).
 """
@@ -107,10 +109,43 @@ class PostgresRefreshLock:
 
     def _connect(self) -> sqlalchemy.Connection:
         # Autocommit: the lock belongs to the session, and no transaction is left open.
-        return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            _keep_session_while_idle(connection)
+        except BaseException:
+            _discard_of(connection)()
+            raise
+        return connection
 
     def __repr__(self) -> str:
         return f"PostgresRefreshLock({self.description})"
+
+
+# A server ending idle sessions (idle_session_timeout, PostgreSQL 14 and later) ended the
+# holder's while the refresh ran, and its lock with it: another process refreshed with the
+# same refresh token. Turned off for the lock's session (as the server knows them, so older
+# servers are asked nothing they lack), and put back as they were before it is pooled again.
+# By name: a pattern would take PostgreSQL 18's idle_replication_slot_timeout too, which no
+# session may set.
+_IDLE_TIMEOUTS: Final = (
+    "FROM pg_settings WHERE name IN ('idle_session_timeout', "
+    "'idle_in_transaction_session_timeout')"
+)
+_SAVED_TIMEOUTS: Final = "ocp_users_photo.idle_timeouts"
+
+
+def _keep_session_while_idle(connection: sqlalchemy.Connection) -> None:
+    saved = connection.execute(sqlalchemy.text("SELECT name, setting " + _IDLE_TIMEOUTS)).all()
+    connection.execute(sqlalchemy.text("SELECT set_config(name, '0', false) " + _IDLE_TIMEOUTS))
+    connection.info[_SAVED_TIMEOUTS] = [(name, setting) for name, setting in saved]
+
+
+def _restore_idle_timeouts(connection: sqlalchemy.Connection) -> None:
+    for name, setting in connection.info.pop(_SAVED_TIMEOUTS, []):
+        connection.execute(
+            sqlalchemy.text("SELECT set_config(:name, :setting, false)"),
+            {"name": name, "setting": setting},
+        )
 
 
 def _try_lock(connection: sqlalchemy.Connection, lock_id: int) -> bool:
@@ -130,3 +165,4 @@ def _discard_of(connection: sqlalchemy.Connection) -> Callable[[], None]:
 
 def _unlock(connection: sqlalchemy.Connection, lock_id: int) -> None:
     connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:lock_id)"), {"lock_id": lock_id})
+    _restore_idle_timeouts(connection)
