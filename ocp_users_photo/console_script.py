@@ -7,10 +7,16 @@ or sent by that time: the command line's one line and its exit code 130 instead.
 SIGTERM (``timeout``, ``kill``, a service manager) is taken as Ctrl-C is, outside a
 command's event loop too (``command_runner`` handles it within): while the modules load,
 and at ``history --forget``'s question, it ended the process silently by the signal (143).
+
+A Ctrl-C once the answer is given changes nothing: it is ignored as the interpreter ends.
+Python's finalization puts SIGINT back to its default action before it frees the modules
+(tenths of a second after a large image's preview), and a Ctrl-C then killed the process
+by the signal, its answer printed in full and its exit code lost.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import signal
 import sys
@@ -23,6 +29,10 @@ INTERRUPTED_EXIT: Final = 130  # exit_codes.ExitCode.INTERRUPTED, whose module i
 
 def main() -> int:
     """Load the command line and run it; 130 if interrupted (Ctrl-C or SIGTERM) while loading."""
+    # The last exit function: after the threads' joins and the other exit functions, which
+    # a Ctrl-C may still cut short.
+    atexit.unregister(_ctrl_c_ignored)
+    atexit.register(_ctrl_c_ignored)
     with _sigterm_as_ctrl_c():
         try:
             from ocp_users_photo.cli import main as command_line
@@ -34,6 +44,19 @@ def main() -> int:
                 pass  # no stderr to tell, or a second Ctrl-C: the exit code says it
             return INTERRUPTED_EXIT
         return command_line()
+
+
+def _ctrl_c_ignored() -> None:
+    """SIGINT ignored from here to the process's end: the only handler Python's finalization
+    leaves in place (any other is put back to the default action, death by the signal)."""
+    for _ in range(2):  # signal.signal first raises a Ctrl-C pending: it is this one's
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except KeyboardInterrupt:
+            continue
+        except (ValueError, OSError):  # off the main thread: nothing can be set
+            return
+        return
 
 
 def _interrupted(_number: int, _frame: FrameType | None) -> None:

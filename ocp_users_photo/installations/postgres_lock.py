@@ -128,8 +128,7 @@ class PostgresRefreshLock:
 # By name: a pattern would take PostgreSQL 18's idle_replication_slot_timeout too, which no
 # session may set.
 _IDLE_TIMEOUTS: Final = (
-    "FROM pg_settings WHERE name IN ('idle_session_timeout', "
-    "'idle_in_transaction_session_timeout')"
+    "FROM pg_settings WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')"
 )
 _SAVED_TIMEOUTS: Final = "ocp_users_photo.idle_timeouts"
 
