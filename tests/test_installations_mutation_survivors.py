@@ -505,41 +505,6 @@ async def test_a_copy_kept_unsaved_is_not_saved_over_the_refresh_made_from_it(
     assert tokens[0].reveal() == saved.user_token
 
 
-def test_calls_of_other_event_loops_take_a_persons_lock_in_the_order_they_asked() -> None:
-    """PersonLocks: calls of three threads' event loops waiting for a person's lock take it
-    first come first served, not whichever asks again first once it is let go."""
-    locks = PersonLocks()
-    holding, let_go = threading.Event(), threading.Event()
-    order: list[str] = []
-
-    async def hold(name: str) -> None:
-        async with locks.hold("key"):
-            order.append(name)
-            if name == "holder":
-                holding.set()
-                await asyncio.to_thread(let_go.wait)
-
-    def waiting() -> int:
-        with locks._guard:
-            queue = locks._queues.get("key")
-            return 0 if queue is None else len(queue.waiting)
-
-    threads = {
-        name: threading.Thread(target=asyncio.run, args=(hold(name),), daemon=True)
-        for name in ("holder", "first", "second")
-    }
-    threads["holder"].start()
-    holding.wait()
-    for name, queued in (("first", 1), ("second", 2)):
-        threads[name].start()
-        while waiting() < queued:  # it asked, and waits in the queue
-            threading.Event().wait(0.001)
-    let_go.set()
-    for thread in threads.values():
-        thread.join(30)  # a call passed over waits for ever: not joined, the order says so
-    assert order == ["holder", "first", "second"]
-
-
 class _AskingAgainByTurns:
     """person_locks' asyncio, whose waits between a waiter's asks are the test's to end: each
     ask refused is told (``asked``), and the waiter asks again once let (``again``), or at

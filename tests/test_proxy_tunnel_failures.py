@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +27,22 @@ from tests.test_review_transport21 import _slack_ok, connect_proxy
 IMAGE = make_image((600, 600))
 PROXY_TO_CHECK = "check the proxy (HTTPS_PROXY or ALL_PROXY, NO_PROXY)"
 PASSWORD = "pr0xy-s3cret"
+
+
+def http_proxy_only(monkeypatch: pytest.MonkeyPatch, proxy: str) -> None:
+    """HTTP_PROXY set to ``proxy``, no lower-case spelling deciding over it, no NO_PROXY."""
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    for name in ("http_proxy", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+async def set_photo_with(client: httpx.AsyncClient, base_url: str) -> dict[str, Any]:
+    """users.setPhoto of IMAGE through the caller's ``client`` (refused as the tool is made,
+    or the result)."""
+    async with UsersSetPhoto(
+        CANARY_TOKEN, base_url=base_url, client=client, keep_previous=False, max_retries=0
+    ) as tool:
+        return await tool.run({"image": IMAGE})
 
 
 @contextlib.asynccontextmanager
@@ -165,30 +182,19 @@ async def test_a_callers_httpx_aiohttp_client_that_would_proxy_plain_http_is_ref
             session = aiohttp.ClientSession(proxy=proxy)
             transport = AiohttpTransport(client=session)
         elif proxied_by == "session-factory-trust-env":  # a session made when first sent
-            monkeypatch.setenv("HTTP_PROXY", proxy)
-            for name in ("http_proxy", "no_proxy", "NO_PROXY"):
-                monkeypatch.delenv(name, raising=False)
+            http_proxy_only(monkeypatch, proxy)
 
             def factory() -> aiohttp.ClientSession:
                 return aiohttp.ClientSession(trust_env=True)
 
             transport = AiohttpTransport(client=factory)
         else:
-            monkeypatch.setenv("HTTP_PROXY", proxy)
-            for name in ("http_proxy", "no_proxy", "NO_PROXY"):
-                monkeypatch.delenv(name, raising=False)
+            http_proxy_only(monkeypatch, proxy)
             session = aiohttp.ClientSession(trust_env=True)
             transport = AiohttpTransport(client=session)
         async with httpx.AsyncClient(transport=transport) as client:
             with pytest.raises(ValueError, match="through a proxy") as refused:
-                async with UsersSetPhoto(
-                    CANARY_TOKEN,
-                    base_url=slack.base_url(),
-                    client=client,
-                    keep_previous=False,
-                    max_retries=0,
-                ) as tool:
-                    await tool.run({"image": IMAGE})
+                await set_photo_with(client, slack.base_url())
         if session is not None:
             await session.close()
     assert heads == [], "the proxy was sent the call"
@@ -210,15 +216,8 @@ async def test_a_callers_httpx_aiohttp_client_that_goes_direct_is_used(
         slack.on("/api/users.setPhoto", _slack_ok())
         async with (
             httpx.AsyncClient(transport=AiohttpTransport(client=session)) as client,
-            UsersSetPhoto(
-                CANARY_TOKEN,
-                base_url=slack.base_url(),
-                client=client,
-                keep_previous=False,
-                max_retries=0,
-            ) as tool,
         ):
-            result = await tool.run({"image": IMAGE})
+            result = await set_photo_with(client, slack.base_url())
     assert result["ok"] is True, result
     assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
 
@@ -233,9 +232,7 @@ async def test_a_session_factory_is_refused_with_advice_that_can_be_followed(
     import aiohttp
     from httpx_aiohttp import AiohttpTransport  # the test extras install it
 
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    for name in ("http_proxy", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    http_proxy_only(monkeypatch, "http://127.0.0.1:9")
 
     def factory() -> aiohttp.ClientSession:
         return aiohttp.ClientSession(trust_env=False)  # goes direct, whatever HTTP_PROXY says
@@ -245,14 +242,7 @@ async def test_a_session_factory_is_refused_with_advice_that_can_be_followed(
         transport = AiohttpTransport(client=factory)
         async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
             with pytest.raises(ValueError, match="through a proxy") as refused:
-                async with UsersSetPhoto(
-                    CANARY_TOKEN,
-                    base_url=slack.base_url(),
-                    client=client,
-                    keep_previous=False,
-                    max_retries=0,
-                ) as tool:
-                    await tool.run({"image": IMAGE})
+                await set_photo_with(client, slack.base_url())
         said = str(refused.value)
         assert "give that client trust_env=False" not in said, said
         assert "factory" in said
@@ -262,15 +252,8 @@ async def test_a_session_factory_is_refused_with_advice_that_can_be_followed(
         async with (
             aiohttp.ClientSession(trust_env=False) as session,
             httpx.AsyncClient(transport=AiohttpTransport(client=session)) as client,
-            UsersSetPhoto(
-                CANARY_TOKEN,
-                base_url=slack.base_url(),
-                client=client,
-                keep_previous=False,
-                max_retries=0,
-            ) as tool,
         ):
-            result = await tool.run({"image": IMAGE})
+            result = await set_photo_with(client, slack.base_url())
     assert result["ok"] is True, result
     assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
 
@@ -286,9 +269,7 @@ async def test_a_callers_aiohttp_session_that_would_proxy_is_told_of_the_session
     import aiohttp
     from httpx_aiohttp import AiohttpTransport  # the test extras install it
 
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    for name in ("http_proxy", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    http_proxy_only(monkeypatch, "http://127.0.0.1:9")
     async with loopback.serve() as slack:
         slack.on("/api/users.setPhoto", _slack_ok())
         if proxied_by == "session-proxy":
@@ -298,14 +279,7 @@ async def test_a_callers_aiohttp_session_that_would_proxy_is_told_of_the_session
         transport = AiohttpTransport(client=session)
         async with session, httpx.AsyncClient(transport=transport, trust_env=False) as client:
             with pytest.raises(ValueError, match="through a proxy") as refused:
-                async with UsersSetPhoto(
-                    CANARY_TOKEN,
-                    base_url=slack.base_url(),
-                    client=client,
-                    keep_previous=False,
-                    max_retries=0,
-                ) as tool:
-                    await tool.run({"image": IMAGE})
+                await set_photo_with(client, slack.base_url())
         said = str(refused.value)
         assert "give that client trust_env=False" not in said, said
         assert "aiohttp session" in said, said
@@ -319,14 +293,7 @@ async def test_a_callers_aiohttp_session_that_would_proxy_is_told_of_the_session
         async with (
             aiohttp.ClientSession(trust_env=False) as direct,
             httpx.AsyncClient(transport=AiohttpTransport(client=direct)) as client,
-            UsersSetPhoto(
-                CANARY_TOKEN,
-                base_url=slack.base_url(),
-                client=client,
-                keep_previous=False,
-                max_retries=0,
-            ) as tool,
         ):
-            result = await tool.run({"image": IMAGE})
+            result = await set_photo_with(client, slack.base_url())
     assert result["ok"] is True, result
     assert [request.target for request in slack.requests] == ["/api/users.setPhoto"]
