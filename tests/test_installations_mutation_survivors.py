@@ -648,3 +648,75 @@ async def test_a_postgres_refresh_lock_outlives_the_servers_idle_session_timeout
     finally:
         engine.dispose()
         observer.dispose()
+
+
+async def test_a_postgres_refresh_lock_gives_back_a_connection_that_follows_a_reload(
+    postgres_url: str,
+) -> None:
+    """PostgresRefreshLock: the idle timeouts it turned off are put back as the server's, not
+    set by the session: the store's pooled connection follows an idle_session_timeout changed
+    in the server's configuration and reloaded, as it did before the lock held it."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    engine = sqlalchemy.create_engine(postgres_url, pool_size=1, max_overflow=0)
+    admin = sqlalchemy.create_engine(
+        postgres_url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool
+    )
+    setting = sqlalchemy.text("SELECT setting FROM pg_settings WHERE name = 'idle_session_timeout'")
+
+    def server_setting() -> str | None:
+        with admin.connect() as connection:
+            return connection.execute(setting).scalar_one_or_none()
+
+    if server_setting() is None:
+        pytest.fail("the test server has no idle_session_timeout (PostgreSQL 14 and later)")
+    try:
+        async with PostgresRefreshLock(engine).hold("key"):
+            pass
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text("ALTER SYSTEM SET idle_session_timeout = '5min'"))
+            connection.execute(sqlalchemy.text("SELECT pg_reload_conf()"))
+        for _ in range(3000):  # a new session sees it once the server has reloaded
+            if server_setting() == "300000":
+                break
+            await asyncio.sleep(0.01)
+        assert server_setting() == "300000"
+        with engine.connect() as connection:  # the connection the lock held, pooled again
+            assert connection.execute(setting).scalar_one() == "300000"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text("ALTER SYSTEM RESET idle_session_timeout"))
+            connection.execute(sqlalchemy.text("SELECT pg_reload_conf()"))
+        engine.dispose()
+        admin.dispose()
+
+
+async def test_a_postgres_refresh_lock_sets_again_an_idle_timeout_the_session_set(
+    postgres_url: str,
+) -> None:
+    """PostgresRefreshLock: an idle timeout the store's engine set on its sessions (a connect
+    event's SET) is set again when the lock lets its connection go, not reset to the server's."""
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    engine = sqlalchemy.create_engine(postgres_url, pool_size=1, max_overflow=0)
+
+    def set_on_connect(dbapi_connection: Any, _: object) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET idle_in_transaction_session_timeout = 250")
+        dbapi_connection.commit()
+
+    sqlalchemy.event.listen(engine, "connect", set_on_connect)
+    setting = sqlalchemy.text(
+        "SELECT setting, source FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'"
+    )
+    try:
+        async with PostgresRefreshLock(engine).hold("key"):
+            pass
+        with engine.connect() as connection:  # the connection the lock held, pooled again
+            assert tuple(connection.execute(setting).one()) == ("250", "session")
+    finally:
+        engine.dispose()

@@ -124,27 +124,40 @@ class PostgresRefreshLock:
 # A server ending idle sessions (idle_session_timeout, PostgreSQL 14 and later) ended the
 # holder's while the refresh ran, and its lock with it: another process refreshed with the
 # same refresh token. Turned off for the lock's session (as the server knows them, so older
-# servers are asked nothing they lack), and put back as they were before it is pooled again.
+# servers are asked nothing they lack), and put back as they were before it is pooled again:
+# RESET where the value was the server's (configuration, role, database), so a reloaded
+# configuration reaches the pooled connection still; a value the session set, set again.
 # By name: a pattern would take PostgreSQL 18's idle_replication_slot_timeout too, which no
 # session may set.
 _IDLE_TIMEOUTS: Final = (
     "FROM pg_settings WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')"
 )
+_RESETS: Final = {
+    "idle_session_timeout": "RESET idle_session_timeout",
+    "idle_in_transaction_session_timeout": "RESET idle_in_transaction_session_timeout",
+}
 _SAVED_TIMEOUTS: Final = "ocp_users_photo.idle_timeouts"
 
 
 def _keep_session_while_idle(connection: sqlalchemy.Connection) -> None:
-    saved = connection.execute(sqlalchemy.text("SELECT name, setting " + _IDLE_TIMEOUTS)).all()
+    saved = connection.execute(
+        sqlalchemy.text("SELECT name, setting, source " + _IDLE_TIMEOUTS)
+    ).all()
     connection.execute(sqlalchemy.text("SELECT set_config(name, '0', false) " + _IDLE_TIMEOUTS))
-    connection.info[_SAVED_TIMEOUTS] = [(name, setting) for name, setting in saved]
+    connection.info[_SAVED_TIMEOUTS] = [
+        (name, setting if source == "session" else None) for name, setting, source in saved
+    ]
 
 
 def _restore_idle_timeouts(connection: sqlalchemy.Connection) -> None:
     for name, setting in connection.info.pop(_SAVED_TIMEOUTS, []):
-        connection.execute(
-            sqlalchemy.text("SELECT set_config(:name, :setting, false)"),
-            {"name": name, "setting": setting},
-        )
+        if setting is None:
+            connection.execute(sqlalchemy.text(_RESETS[name]))
+        else:
+            connection.execute(
+                sqlalchemy.text("SELECT set_config(:name, :setting, false)"),
+                {"name": name, "setting": setting},
+            )
 
 
 def _try_lock(connection: sqlalchemy.Connection, lock_id: int) -> bool:
