@@ -366,3 +366,26 @@ async def test_a_fault_for_the_control_api_is_refused(
     assert answer.status_code == 400
     assert answer.json()["detail"].startswith("no fault is given for the control API")
     assert emulator.faults.pending() == []
+
+
+async def test_the_control_apis_bare_root_is_neither_faulted_nor_a_faults_path(
+    emulator: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    """docs/emulator.md: a fault is for an API or image path, "or '*' for any of them; never
+    the control API, whose paths are refused". /_emulator (no slash), which the control
+    API answers with its index's address, was faulted: a '*' fault meant for Slack's
+    methods was spent there (a 503 for the control API, users.setPhoto then unfaulted),
+    and a fault named "/_emulator" was taken."""
+    index = emulator.root_url + "/_emulator"
+    emulator.faults.inject(Fault.status(503, body="down"), path=ANY_PATH)
+    answer = await client.get(index)
+    assert answer.status_code == 307
+    assert answer.headers["location"].endswith("/_emulator/")
+    assert (await set_photo(client, emulator)).status_code == 503  # the fault, still pending
+    with pytest.raises(ValueError, match="no fault is given for the control API"):
+        emulator.faults.inject(Fault.drop(), path="/_emulator")
+    refused = await client.post(
+        emulator.root_url + "/_emulator/faults", json={"kind": "drop", "path": "/_emulator"}
+    )
+    assert refused.status_code == 400
+    assert emulator.faults.pending() == []

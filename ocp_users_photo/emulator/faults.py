@@ -39,6 +39,14 @@ ANY_PATH = "*"
 SET_PHOTO_PATH = "/api/users.setPhoto"
 # The control API's paths: never faulted (the gateway passes them on untouched).
 CONTROL_PREFIX = "/_emulator/"
+
+
+def is_control_path(path: str) -> bool:
+    """Whether ``path`` is the control API's: under /_emulator/, or /_emulator itself (which
+    it answers with its index's address; faulted, it spent a "*" fault meant for Slack's)."""
+    return path == CONTROL_PREFIX.rstrip("/") or path.startswith(CONTROL_PREFIX)
+
+
 # The Web API methods the emulator serves (app.py's routes). A fault may name any other
 # (chat.postMessage, standing in for Slack), but one of these in other letters' case
 # ("users.setphoto") is a slip: Slack's names are case-sensitive, so it never fired.
@@ -369,7 +377,7 @@ class FaultQueue:
         if times < 1:
             raise ValueError("times must be at least 1")
         path = normalise_path(path)
-        if path.startswith(CONTROL_PREFIX):
+        if is_control_path(path):
             # Taken, it never fired: the control API's requests are never faulted.
             raise ValueError(
                 f"no fault is given for the control API ({shown(path, 80)!r}), whose "

@@ -17,10 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ocp_users_photo.emulator.auth import request_token
 from ocp_users_photo.emulator.connections import ConnectionAccess
 from ocp_users_photo.emulator.faults import (
-    CONTROL_PREFIX,
     ECHO_PLACEHOLDERS,
     Fault,
     as_header_text,
+    is_control_path,
 )
 from ocp_users_photo.emulator.incoming import (
     BodyTooLarge,
@@ -47,7 +47,7 @@ class Gateway:
         self._connections = connections
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+        if scope["type"] != "http" or is_control_path(scope["path"]):
             await self._app(scope, receive, send)
             return
         config = self._state.config
