@@ -389,6 +389,50 @@ def test_a_refresh_ends_before_its_lock_could_be_taken_over(tmp_path: Path) -> N
     assert under_the_lease < lock.lease_seconds
 
 
+async def test_a_sqlite_lease_whose_holder_a_cancel_scope_cancels_is_released(
+    tmp_path: Path,
+) -> None:
+    """A cancel scope's cancellation is raised at every await within it: the lease's release
+    was cancelled before its thread started, and the person's refreshes in every other
+    process were RefreshBusy until the lease ran out."""
+    import anyio
+
+    database = tmp_path / "store.db"
+    with anyio.move_on_after(0.2) as scope:
+        async with SQLiteRefreshLock(database).hold("app|T1|U1"):
+            await anyio.sleep(60)
+    assert scope.cancelled_caught
+    async with SQLiteRefreshLock(database, wait_seconds=0.5).hold("app|T1|U1"):
+        pass
+
+
+async def test_a_postgres_lock_whose_holder_a_cancel_scope_cancels_is_not_left_held(
+    postgres_url: str,
+) -> None:
+    """A cancel scope's cancellation (anyio's move_on_after, a task group's) is raised at
+    every await within it, the cleanup's too: the unlock and the discard were each cancelled
+    before their worker thread started, and the connection stayed checked out holding the
+    session lock (every other process's refresh of that person: RefreshBusy)."""
+    import anyio
+    import sqlalchemy
+
+    from ocp_users_photo.installations.postgres_lock import PostgresRefreshLock
+
+    here, elsewhere = sqlalchemy.create_engine(postgres_url), sqlalchemy.create_engine(postgres_url)
+    try:
+        with anyio.move_on_after(0.2) as scope:
+            async with PostgresRefreshLock(here, wait_seconds=5).hold("app|T1|U1"):
+                await anyio.sleep(60)
+        assert scope.cancelled_caught
+        other_process = PostgresRefreshLock(elsewhere, wait_seconds=1)
+        async with other_process.hold("app|T1|U1"):  # LockNotTaken while it was held
+            pass
+        assert here.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        here.dispose()
+        elsewhere.dispose()
+
+
 async def test_a_postgres_lock_granted_as_its_holder_is_cancelled_is_not_left_held(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -96,16 +96,21 @@ class PostgresRefreshLock:
             try:
                 yield
             finally:
-                await anyio.to_thread.run_sync(_unlock, connection, lock_id)
+                # Shielded: a cancel scope's cancellation (move_on_after, a task group's) is
+                # raised at every await within it, and cancelled the unlock and the discard
+                # before their threads started, the connection kept out holding the lock.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(_unlock, connection, lock_id)
                 released = True
         finally:
             # A lock perhaps held still (a cancellation as it was granted, an unlock that
             # failed) must not go back to the pool with its connection: the session keeps
             # it, and every other process would wait for it. The connection is discarded
             # then, and the server ends the session and its locks.
-            await anyio.to_thread.run_sync(
-                connection.close if released else _discard_of(connection)
-            )
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(
+                    connection.close if released else _discard_of(connection)
+                )
 
     def _connect(self) -> sqlalchemy.Connection:
         # Autocommit: the lock belongs to the session, and no transaction is left open.

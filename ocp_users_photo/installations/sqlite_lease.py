@@ -75,7 +75,11 @@ class SQLiteRefreshLock:
         try:
             yield
         finally:
-            await anyio.to_thread.run_sync(self._release, key, holder)
+            # Shielded: a cancel scope's cancellation (move_on_after, a task group's) is
+            # raised at every await within it, and cancelled the release before its thread
+            # started, the lease left to run out.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._release, key, holder)
 
     def _connect(self) -> sqlite3.Connection:
         refuse_non_file(self.database)  # StoreNotAFile: a pipe, folder or device is no lock
