@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 from pathlib import Path
+from typing import Final
 
 import pytest
 from PIL import Image
@@ -38,19 +39,17 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return finished
 
 
-def offline_preview(image: Path, preview: Path, *words: str) -> None:
-    """``set IMAGE --dry-run --preview PREVIEW WORDS``, Slack's address one nothing listens
-    on (a dry run reaches no server); the command must succeed."""
-    done = cli(
-        "set",
-        str(image),
-        "--dry-run",
-        "--preview",
-        str(preview),
-        *words,
-        env={"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"},
-    )
+# A Slack address nothing listens on: a dry run reaches no server.
+OFFLINE_ENV: Final = {"SLACK_USER_TOKEN": CANARY_TOKEN, "SLACK_API_URL": "http://127.0.0.1:9/api"}
+
+
+def dry_run_preview(
+    image: Path, preview: Path, *words: str, env: dict[str, str] = OFFLINE_ENV
+) -> subprocess.CompletedProcess[str]:
+    """``set IMAGE --dry-run --preview PREVIEW WORDS``, which must succeed."""
+    done = cli("set", str(image), "--dry-run", "--preview", str(preview), *words, env=env)
     assert done.returncode == 0, done.stderr
+    return done
 
 
 @pytest.fixture
@@ -118,21 +117,8 @@ def test_dry_run_checks_everything_and_sends_nothing(
     slack_emulator: RunningEmulator, image: Path, tmp_path: Path
 ) -> None:
     preview = tmp_path / "preview.png"
-    done = cli(
-        "set",
-        str(image),
-        "--dry-run",
-        "--preview",
-        str(preview),
-        "--crop-x",
-        "200",
-        "--crop-y",
-        "100",
-        "--crop-w",
-        "500",
-        env=slack_env(slack_emulator),
-    )
-    assert done.returncode == 0, done.stderr
+    words = ("--crop-x", "200", "--crop-y", "100", "--crop-w", "500")
+    done = dry_run_preview(image, preview, *words, env=slack_env(slack_emulator))
     assert done.stdout.startswith("Checked: would send PNG 800x600")
     assert photo_requests(slack_emulator) == []
     with Image.open(preview) as square:

@@ -17,7 +17,7 @@ from ocp_users_photo.set_command import crop_arguments_as_flags
 from ocp_users_photo.settings import Door, door_token_source, missing_token_advice
 from tests import loopback
 from tests.conftest import CANARY_TOKEN, inject, make_image, photo_requests
-from tests.test_cli import cli, slack_env
+from tests.test_cli import cli, dry_run_preview, slack_env
 
 
 @pytest.fixture
@@ -36,15 +36,7 @@ def test_a_dry_run_needs_no_token_and_says_how_to_set_one(
     slack_emulator: RunningEmulator, image: Path, tmp_path: Path
 ) -> None:
     preview = tmp_path / "square.png"
-    done = cli(
-        "set",
-        str(image),
-        "--dry-run",
-        "--preview",
-        str(preview),
-        env={"SLACK_API_URL": slack_emulator.base_url},
-    )
-    assert done.returncode == 0, done.stderr
+    done = dry_run_preview(image, preview, env={"SLACK_API_URL": slack_emulator.base_url})
     assert done.stdout.splitlines() == [
         f"Checked: would send JPEG 800x600, {image.stat().st_size / 1024:.1f} KiB to "
         f"{slack_emulator.base_url}/users.setPhoto",

@@ -22,7 +22,7 @@ from ocp_users_photo.crop import CropBox
 from ocp_users_photo.emulator import RunningEmulator
 from tests.conftest import CANARY_TOKEN
 from tests.hostile_images import ORIENTATION, oriented, png_with_late_exif, quarters
-from tests.test_cli import offline_preview
+from tests.test_cli import dry_run_preview
 
 RED = (200, 40, 40)
 BLUE = (20, 40, 220)
@@ -161,7 +161,7 @@ def test_the_cli_preview_shows_the_same_square(
     image.write_bytes(make())
     preview = tmp_path / "preview.png"
     words = [f"--crop-{name[-1]}={value}" for name, value in STRADDLING.items()]
-    offline_preview(image, preview, *words)
+    dry_run_preview(image, preview, *words)
     with Image.open(preview) as square:
         assert square.size == (300, 300)
         assert_straddling_square(square)

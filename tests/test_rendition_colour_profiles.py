@@ -13,7 +13,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from ocp_users_photo import UsersSetPhoto
 from ocp_users_photo.emulator import RunningEmulator
-from tests.test_cli import offline_preview
+from tests.test_cli import dry_run_preview
 from tests.test_photo_fidelity import (
     as_srgb,
     display_p3_like_profile,
@@ -111,7 +111,7 @@ def test_the_cli_preview_of_a_letterboxed_wide_gamut_photo_keeps_its_colours(
     original.info["icc_profile"] = profile
     seen = as_srgb(original)
     preview = tmp_path / "preview.png"
-    offline_preview(image, preview)
+    dry_run_preview(image, preview)
     with Image.open(preview) as square:
         assert square.size == (700, 700)
         assert square.info.get("icc_profile") == profile
@@ -143,6 +143,6 @@ def test_the_cli_preview_of_a_png_of_linear_samples_keeps_its_gamma(tmp_path: Pa
     image = tmp_path / "linear.png"
     image.write_bytes(linear_png((700, 600)))
     preview = tmp_path / "preview.png"
-    offline_preview(image, preview)
+    dry_run_preview(image, preview)
     with Image.open(preview) as square:
         assert square.info.get("gamma") == 1.0
